@@ -1,0 +1,7 @@
+//! Business rules shared by the phones and the server. Pure Rust: no I/O.
+
+pub mod ids;
+pub mod money;
+pub mod schedule;
+pub mod text;
+pub mod time;

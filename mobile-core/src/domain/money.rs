@@ -1,0 +1,328 @@
+//! Money is whole Vietnamese đồng. VND has no minor unit.
+//!
+//! At the edges (JSON, CSV, FFI) an amount is a decimal string parsed through
+//! [`rust_decimal::Decimal`]; everywhere inside it is an `i64` count of đồng.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// The largest amount accepted at an edge: one million billion đồng.
+pub const MAX_AMOUNT: i64 = 1_000_000_000_000_000;
+
+/// A whole number of đồng. Serialized in JSON as a string (`"1500000"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Dong(pub i64);
+
+impl Dong {
+    pub const ZERO: Dong = Dong(0);
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
+
+    pub fn to_decimal(self) -> Decimal {
+        Decimal::from(self.0)
+    }
+
+    /// `1.500.000 ₫`
+    pub fn display_vi(self) -> String {
+        format_vnd(self.0)
+    }
+}
+
+impl fmt::Display for Dong {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl Serialize for Dong {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Dong {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        parse_amount("amount", &text, AmountRule::Any)
+            .map_err(|e| serde::de::Error::custom(e.message_en()))
+    }
+}
+
+/// Which amounts a field accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AmountRule {
+    /// Strictly greater than zero (a repayment, a loan principal).
+    Positive,
+    /// Zero or more (a gift value, cash counted).
+    NonNegative,
+    /// Any whole amount, negative included (a ledger figure).
+    Any,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MoneyErrorKind {
+    Empty,
+    /// Looks like a number written with thousands separators or a decimal comma.
+    Separators,
+    Malformed,
+    Fractional,
+    Negative,
+    Zero,
+    TooLarge,
+}
+
+/// A refused amount, naming the field it came from.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.message_en())]
+pub struct MoneyError {
+    pub field: String,
+    pub input: String,
+    pub kind: MoneyErrorKind,
+}
+
+impl MoneyError {
+    pub fn message_en(&self) -> String {
+        let f = &self.field;
+        let i = &self.input;
+        match self.kind {
+            MoneyErrorKind::Empty => format!("{f}: an amount in whole đồng is required"),
+            MoneyErrorKind::Separators => format!(
+                "{f}: \"{i}\" has separators; write whole đồng as plain digits, e.g. 1500000"
+            ),
+            MoneyErrorKind::Malformed => {
+                format!(
+                    "{f}: \"{i}\" is not an amount; write whole đồng as plain digits, e.g. 1500000"
+                )
+            }
+            MoneyErrorKind::Fractional => {
+                format!("{f}: \"{i}\" has a fraction; đồng has no minor unit, use a whole number")
+            }
+            MoneyErrorKind::Negative => {
+                format!("{f}: \"{i}\" is negative; the amount must not be below 0")
+            }
+            MoneyErrorKind::Zero => format!("{f}: the amount must be greater than 0"),
+            MoneyErrorKind::TooLarge => format!("{f}: \"{i}\" is too large"),
+        }
+    }
+
+    pub fn message_vi(&self) -> String {
+        let f = &self.field;
+        let i = &self.input;
+        match self.kind {
+            MoneyErrorKind::Empty => format!("{f}: cần nhập số tiền (đồng, số nguyên)"),
+            MoneyErrorKind::Separators => {
+                format!("{f}: \"{i}\" có dấu phân cách; hãy viết số đồng liền nhau, ví dụ 1500000")
+            }
+            MoneyErrorKind::Malformed => {
+                format!(
+                    "{f}: \"{i}\" không phải số tiền; hãy viết số đồng liền nhau, ví dụ 1500000"
+                )
+            }
+            MoneyErrorKind::Fractional => {
+                format!("{f}: \"{i}\" có phần lẻ; tiền đồng không có đơn vị nhỏ hơn, hãy nhập số nguyên")
+            }
+            MoneyErrorKind::Negative => {
+                format!("{f}: \"{i}\" là số âm; số tiền không được nhỏ hơn 0")
+            }
+            MoneyErrorKind::Zero => format!("{f}: số tiền phải lớn hơn 0"),
+            MoneyErrorKind::TooLarge => format!("{f}: \"{i}\" quá lớn"),
+        }
+    }
+}
+
+/// Parses an amount of whole đồng from its edge representation.
+///
+/// Accepts plain digits (`"1500000"`) and a decimal with a zero fraction
+/// (`"1500000.00"`). Refuses, naming `field`: empty input, thousands
+/// separators or a decimal comma (`"1.500.000"`, `"1,5"`), anything that is
+/// not a number, fractions, and amounts outside `rule`.
+pub fn parse_amount(field: &str, input: &str, rule: AmountRule) -> Result<Dong, MoneyError> {
+    let err = |kind| MoneyError {
+        field: field.to_string(),
+        input: input.to_string(),
+        kind,
+    };
+    let text = input.trim();
+    if text.is_empty() {
+        return Err(err(MoneyErrorKind::Empty));
+    }
+    let body = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let digits_and_seps = body
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '.' || c == ',' || c == ' ');
+    let dots = body.matches('.').count();
+    if body.contains(',') || body.contains(' ') || (digits_and_seps && dots > 1) {
+        return Err(err(
+            if digits_and_seps && body.chars().any(|c| c.is_ascii_digit()) {
+                MoneyErrorKind::Separators
+            } else {
+                MoneyErrorKind::Malformed
+            },
+        ));
+    }
+    if !body.chars().all(|c| c.is_ascii_digit() || c == '.')
+        || !body.chars().any(|c| c.is_ascii_digit())
+    {
+        return Err(err(MoneyErrorKind::Malformed));
+    }
+    // "1.500" is ambiguous: a Vietnamese reader sees one thousand five hundred.
+    if let Some((_, frac)) = body.split_once('.') {
+        if frac.len() == 3 {
+            return Err(err(MoneyErrorKind::Separators));
+        }
+    }
+    let value = Decimal::from_str_exact(text).map_err(|_| err(MoneyErrorKind::TooLarge))?;
+    if !value.fract().is_zero() {
+        return Err(err(MoneyErrorKind::Fractional));
+    }
+    let whole = value
+        .trunc()
+        .to_i64()
+        .filter(|v| v.abs() <= MAX_AMOUNT)
+        .ok_or_else(|| err(MoneyErrorKind::TooLarge))?;
+    match rule {
+        AmountRule::Positive if whole == 0 => Err(err(MoneyErrorKind::Zero)),
+        AmountRule::Positive | AmountRule::NonNegative if whole < 0 => {
+            Err(err(MoneyErrorKind::Negative))
+        }
+        _ => Ok(Dong(whole)),
+    }
+}
+
+/// Converts a `Decimal` that crossed an edge (FFI, JSON) into whole đồng.
+pub fn decimal_to_dong(field: &str, value: Decimal, rule: AmountRule) -> Result<Dong, MoneyError> {
+    parse_amount(field, &value.normalize().to_string(), rule)
+}
+
+/// Formats whole đồng the way Vietnamese readers expect: `1.500.000 ₫`.
+pub fn format_vnd(amount: i64) -> String {
+    format!("{} ₫", group_thousands(amount))
+}
+
+/// `1500000` → `1.500.000`
+pub fn group_thousands(amount: i64) -> String {
+    let digits = amount.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if amount < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl FromStr for Dong {
+    type Err = MoneyError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_amount("amount", s, AmountRule::Any)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(input: &str, rule: AmountRule) -> MoneyErrorKind {
+        parse_amount("amount", input, rule).unwrap_err().kind
+    }
+
+    #[test]
+    fn accepts_plain_whole_dong() {
+        assert_eq!(
+            parse_amount("a", "1500000", AmountRule::Positive).unwrap(),
+            Dong(1_500_000)
+        );
+        assert_eq!(
+            parse_amount("a", " 500000 ", AmountRule::Positive).unwrap(),
+            Dong(500_000)
+        );
+        assert_eq!(
+            parse_amount("a", "1500000.00", AmountRule::Positive).unwrap(),
+            Dong(1_500_000)
+        );
+        assert_eq!(
+            parse_amount("a", "0", AmountRule::NonNegative).unwrap(),
+            Dong(0)
+        );
+        assert_eq!(
+            parse_amount("a", "-10000", AmountRule::Any).unwrap(),
+            Dong(-10_000)
+        );
+    }
+
+    #[test]
+    fn refuses_what_a_person_might_mistype() {
+        use MoneyErrorKind::*;
+        assert_eq!(kind("", AmountRule::Positive), Empty);
+        assert_eq!(kind("   ", AmountRule::Positive), Empty);
+        assert_eq!(kind("1,5", AmountRule::Positive), Separators);
+        assert_eq!(kind("1.500.000", AmountRule::Positive), Separators);
+        assert_eq!(kind("1.500", AmountRule::Positive), Separators);
+        assert_eq!(kind("1.000", AmountRule::Positive), Separators);
+        assert_eq!(kind("1 500 000", AmountRule::Positive), Separators);
+        assert_eq!(kind("abc", AmountRule::Positive), Malformed);
+        assert_eq!(kind("12a", AmountRule::Positive), Malformed);
+        assert_eq!(kind("1e6", AmountRule::Positive), Malformed);
+        assert_eq!(kind(".", AmountRule::Positive), Malformed);
+        assert_eq!(kind("1.5", AmountRule::Positive), Fractional);
+        assert_eq!(kind("-5", AmountRule::Positive), Negative);
+        assert_eq!(kind("-5", AmountRule::NonNegative), Negative);
+        assert_eq!(kind("0", AmountRule::Positive), Zero);
+        assert_eq!(
+            kind("99999999999999999999999", AmountRule::Positive),
+            TooLarge
+        );
+    }
+
+    #[test]
+    fn messages_name_the_field() {
+        let e = parse_amount("principal", "1,5", AmountRule::Positive).unwrap_err();
+        assert!(
+            e.message_en().starts_with("principal:"),
+            "{}",
+            e.message_en()
+        );
+        assert!(e.message_vi().contains("1,5"));
+    }
+
+    #[test]
+    fn formats_vietnamese_style() {
+        assert_eq!(format_vnd(1_500_000), "1.500.000 ₫");
+        assert_eq!(format_vnd(500), "500 ₫");
+        assert_eq!(format_vnd(0), "0 ₫");
+        assert_eq!(format_vnd(-10_000), "-10.000 ₫");
+        assert_eq!(format_vnd(100_000), "100.000 ₫");
+    }
+
+    #[test]
+    fn json_is_a_string() {
+        assert_eq!(
+            serde_json::to_string(&Dong(1_500_000)).unwrap(),
+            "\"1500000\""
+        );
+        assert_eq!(
+            serde_json::from_str::<Dong>("\"1500000\"").unwrap(),
+            Dong(1_500_000)
+        );
+        assert!(serde_json::from_str::<Dong>("1.5").is_err());
+        assert!(serde_json::from_str::<Dong>("\"1.5\"").is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn round_trips(v in -MAX_AMOUNT..=MAX_AMOUNT) {
+            let text = Dong(v).to_string();
+            proptest::prop_assert_eq!(parse_amount("a", &text, AmountRule::Any).unwrap(), Dong(v));
+        }
+    }
+}

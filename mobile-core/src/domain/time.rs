@@ -1,0 +1,58 @@
+//! Dates and times as Vietnamese users read them: Asia/Ho_Chi_Minh (UTC+7,
+//! no daylight saving), `dd/mm/yyyy`, 24-hour clock.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+
+/// Asia/Ho_Chi_Minh.
+pub fn vn_offset() -> FixedOffset {
+    FixedOffset::east_opt(7 * 3600).expect("UTC+7 is a valid offset")
+}
+
+/// The calendar day in Vietnam at instant `at`.
+pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&vn_offset()).date_naive()
+}
+
+/// `dd/mm/yyyy`
+pub fn format_date(d: NaiveDate) -> String {
+    d.format("%d/%m/%Y").to_string()
+}
+
+/// `dd/mm/yyyy HH:MM` in Vietnam time.
+pub fn format_datetime(at: DateTime<Utc>) -> String {
+    at.with_timezone(&vn_offset())
+        .format("%d/%m/%Y %H:%M")
+        .to_string()
+}
+
+/// Parses a date written `dd/mm/yyyy` or `yyyy-mm-dd`.
+pub fn parse_date(input: &str) -> Option<NaiveDate> {
+    let t = input.trim();
+    NaiveDate::parse_from_str(t, "%d/%m/%Y")
+        .or_else(|_| NaiveDate::parse_from_str(t, "%Y-%m-%d"))
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn vietnamese_dates() {
+        let at = Utc.with_ymd_and_hms(2026, 1, 31, 18, 5, 0).unwrap();
+        assert_eq!(local_date(at), NaiveDate::from_ymd_opt(2026, 2, 1).unwrap());
+        assert_eq!(format_datetime(at), "01/02/2026 01:05");
+        assert_eq!(format_date(local_date(at)), "01/02/2026");
+        assert_eq!(
+            parse_date("01/02/2026"),
+            NaiveDate::from_ymd_opt(2026, 2, 1)
+        );
+        assert_eq!(
+            parse_date("2026-02-01"),
+            NaiveDate::from_ymd_opt(2026, 2, 1)
+        );
+        assert_eq!(parse_date("2026/02/01"), None);
+        assert_eq!(parse_date("31/02/2026"), None);
+    }
+}
