@@ -1,5 +1,6 @@
 //! Business rules shared by the phones and the server. Pure Rust: no I/O.
 
+pub mod gifts;
 pub mod ids;
 pub mod money;
 pub mod schedule;
