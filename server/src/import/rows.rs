@@ -1,0 +1,196 @@
+//! The master-data rows an import carries, already parsed and validated field
+//! by field. Both the CSV reader and the demo generator produce these, so the
+//! demo fund goes through exactly the path an admin's files do.
+//!
+//! References between rows are by external code (`branch_code`, ...). They are
+//! resolved by the store inside the import transaction, against this import
+//! and what the database already holds.
+
+use chrono::NaiveDate;
+use sotay_core::domain::gifts::{CampaignKind, Eligibility};
+use sotay_core::domain::schedule::{Frequency, InterestMethod};
+
+/// Where a row came from, for error messages: file name and 1-based line
+/// number (the header is line 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub file: String,
+    pub line: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    Officer,
+    Supervisor,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Officer => "officer",
+            Role::Supervisor => "supervisor",
+            Role::Admin => "admin",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "officer" => Some(Role::Officer),
+            "supervisor" => Some(Role::Supervisor),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BranchRow {
+    pub origin: Origin,
+    pub code: String,
+    pub name: String,
+    pub district: String,
+    pub industrial_zone: String,
+    pub address: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRow {
+    pub origin: Origin,
+    pub code: String,
+    pub username: String,
+    pub full_name: String,
+    pub role: Role,
+    /// Required for officers and supervisors; empty for admins.
+    pub branch_code: Option<String>,
+    /// Canonical national form (`0912345678`).
+    pub phone: Option<String>,
+    /// Initial password, used only when the user is created.
+    pub initial_password: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoardingHouseRow {
+    pub origin: Origin,
+    pub code: String,
+    pub name: String,
+    pub address: String,
+    pub ward: String,
+    pub district: String,
+    pub industrial_zone: String,
+    pub landlord_name: String,
+    pub landlord_phone: Option<String>,
+    /// GPS position, degrees (not money: floating point is fine here).
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkerRow {
+    pub origin: Origin,
+    pub code: String,
+    /// NFC, family name first.
+    pub full_name: String,
+    /// 12 digits.
+    pub cccd: String,
+    pub phone: Option<String>,
+    pub date_of_birth: Option<NaiveDate>,
+    /// "nam" / "nu" / empty
+    pub gender: Option<String>,
+    pub union_member: bool,
+    pub employer: String,
+    pub industrial_zone: String,
+    pub boarding_house_code: Option<String>,
+    pub room: String,
+    pub hardship: bool,
+    pub hardship_note: String,
+    pub officer_code: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoanProductRow {
+    pub origin: Origin,
+    pub code: String,
+    pub name: String,
+    /// Yearly rate in basis points (12% = 1200); 0 for interest-free.
+    pub annual_rate_bp: i64,
+    pub method: InterestMethod,
+    pub frequency: Frequency,
+    pub installments: u32,
+    pub min_principal: i64,
+    pub max_principal: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoanRow {
+    pub origin: Origin,
+    pub code: String,
+    pub worker_code: String,
+    pub product_code: String,
+    /// Whole đồng, > 0.
+    pub principal: i64,
+    pub disbursed_on: NaiveDate,
+    /// Whole đồng repaid before the loan was brought into Sổ Tay (opening
+    /// balance), applied interest first, oldest installment first.
+    pub paid_to_date: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CampaignRow {
+    pub origin: Origin,
+    pub code: String,
+    pub name: String,
+    pub kind: CampaignKind,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    /// Whole đồng per gift.
+    pub gift_value: i64,
+    pub target_count: i64,
+    pub eligibility: Eligibility,
+    pub description: String,
+}
+
+/// A quota of gifts for a branch (officer empty) or for one officer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllocationRow {
+    pub origin: Origin,
+    pub campaign_code: String,
+    pub branch_code: String,
+    pub officer_code: Option<String>,
+    pub quota: i64,
+}
+
+/// Everything one import brings, in dependency order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImportSet {
+    pub branches: Vec<BranchRow>,
+    pub users: Vec<UserRow>,
+    pub boarding_houses: Vec<BoardingHouseRow>,
+    pub workers: Vec<WorkerRow>,
+    pub loan_products: Vec<LoanProductRow>,
+    pub loans: Vec<LoanRow>,
+    pub campaigns: Vec<CampaignRow>,
+    pub allocations: Vec<AllocationRow>,
+}
+
+impl ImportSet {
+    pub fn row_count(&self) -> usize {
+        self.branches.len()
+            + self.users.len()
+            + self.boarding_houses.len()
+            + self.workers.len()
+            + self.loan_products.len()
+            + self.loans.len()
+            + self.campaigns.len()
+            + self.allocations.len()
+    }
+}
+
+/// One refused row: which file, line and column, and why, in Vietnamese and English.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct RowError {
+    pub file: String,
+    pub line: u64,
+    pub column: String,
+    pub message_vi: String,
+    pub message_en: String,
+}

@@ -1,0 +1,4 @@
+//! Sổ Tay central server.
+
+pub mod demo;
+pub mod import;
