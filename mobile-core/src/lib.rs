@@ -1,7 +1,146 @@
 //! Sổ Tay mobile core: the officer's offline field book.
 //!
-//! [`domain`] holds the business rules and is shared with the server.
+//! - [`domain`]: business rules shared with the server (money, schedules,
+//!   allocation, repayment and gift rules, Vietnamese text and ids).
+//! - [`wire`]: what the phone and the server exchange (JSON).
+//! - [`Store`]: the on-device SQLite field book, in pure Rust.
+//! - [`FieldBook`]: the object the Android and iOS apps (and the officer
+//!   CLI) use through uniffi; each method is one user action and delegates
+//!   to [`Store`].
 
 pub mod domain;
+pub mod wire;
+
+mod db;
+mod error;
+mod query;
+mod record;
+mod schema;
+mod search;
+mod types;
+
+use std::sync::Arc;
+
+use chrono::{NaiveDate, Utc};
+use uuid::Uuid;
+
+pub use db::Store;
+pub use error::{Error, FieldBookError};
+pub use query::MAX_SEARCH_RESULTS;
+pub use schema::VERSION as SCHEMA_VERSION;
+pub use types::*;
+pub use wire::{GeoPoint, RecordKind, UploadOutcome, UploadResult, VisitPurpose};
 
 uniffi::setup_scaffolding!();
+
+type Result<T> = std::result::Result<T, FieldBookError>;
+
+/// The officer's field book on this phone.
+#[derive(uniffi::Object)]
+pub struct FieldBook {
+    store: Store,
+}
+
+#[uniffi::export]
+impl FieldBook {
+    /// Opens (creating or upgrading) the field book at `path` for this device.
+    #[uniffi::constructor]
+    pub fn open(path: String, device: DeviceIdentity) -> Result<Arc<Self>> {
+        Ok(Arc::new(FieldBook {
+            store: Store::open(path, device)?,
+        }))
+    }
+
+    pub fn device(&self) -> Result<DeviceIdentity> {
+        Ok(self.store.device().clone())
+    }
+
+    /// The officer whose portfolio is loaded, if any.
+    pub fn officer(&self) -> Result<Option<Officer>> {
+        Ok(self.store.officer()?)
+    }
+
+    /// Replaces all master data with a portfolio snapshot ([`wire::PortfolioSnapshot`], JSON).
+    pub fn apply_portfolio_json(&self, json: String) -> Result<ApplySummary> {
+        Ok(self.store.apply_snapshot_json(&json)?)
+    }
+
+    /// Applies one change page ([`wire::ChangePage`], JSON).
+    pub fn apply_changes_json(&self, json: String) -> Result<ApplySummary> {
+        Ok(self.store.apply_changes_json(&json)?)
+    }
+
+    pub fn search(&self, query: String, limit: u32) -> Result<Vec<WorkerHit>> {
+        Ok(self.store.search(&query, limit)?)
+    }
+
+    /// Workers to see on `day`, by boarding house.
+    pub fn route(&self, day: NaiveDate) -> Result<Vec<RouteStop>> {
+        Ok(self.store.route(day)?)
+    }
+
+    /// Today's route (Vietnam time).
+    pub fn today_route(&self) -> Result<Vec<RouteStop>> {
+        Ok(self.store.route(domain::time::local_date(Utc::now()))?)
+    }
+
+    pub fn worker_detail(&self, worker_id: Uuid) -> Result<WorkerDetail> {
+        Ok(self.store.worker_detail(&worker_id)?)
+    }
+
+    pub fn campaigns(&self) -> Result<Vec<CampaignView>> {
+        Ok(self.store.campaigns()?)
+    }
+
+    pub fn record_visit(&self, input: VisitInput) -> Result<RecordedFact> {
+        Ok(self.store.record_visit(&input)?)
+    }
+
+    /// Records cash received and returns the receipt at once.
+    pub fn record_repayment(&self, input: RepaymentInput) -> Result<RepaymentReceipt> {
+        Ok(self.store.record_repayment(&input)?)
+    }
+
+    pub fn record_gift(&self, input: GiftInput) -> Result<RecordedFact> {
+        Ok(self.store.record_gift(&input)?)
+    }
+
+    /// Voids a record not yet synced.
+    pub fn void_record(&self, input: CorrectionInput) -> Result<RecordedFact> {
+        Ok(self.store.void_record(&input)?)
+    }
+
+    /// Asks the supervisor to reverse a synced record.
+    pub fn request_reversal(&self, input: CorrectionInput) -> Result<RecordedFact> {
+        Ok(self.store.request_reversal(&input)?)
+    }
+
+    pub fn receipt(&self, receipt_no: String) -> Result<RepaymentReceipt> {
+        Ok(self.store.receipt(&receipt_no)?)
+    }
+
+    pub fn outbox(&self, filter: OutboxFilter, limit: u32) -> Result<Vec<OutboxItem>> {
+        Ok(self.store.outbox(filter, limit)?)
+    }
+
+    /// The next records to upload, oldest first (see [`Store::next_pending_batch`]).
+    pub fn next_pending_batch(&self, limit: u32) -> Result<Vec<OutboxItem>> {
+        Ok(self.store.outbox(OutboxFilter::Pending, limit)?)
+    }
+
+    /// Records the server's per-record upload results.
+    pub fn mark_upload_results(&self, results: Vec<UploadResult>) -> Result<u32> {
+        Ok(self.store.mark_upload_results(&results)?)
+    }
+
+    pub fn daily_summary(&self, day: NaiveDate) -> Result<DailySummary> {
+        Ok(self.store.daily_summary(day)?)
+    }
+
+    /// Today's summary (Vietnam time).
+    pub fn today_summary(&self) -> Result<DailySummary> {
+        Ok(self
+            .store
+            .daily_summary(domain::time::local_date(Utc::now()))?)
+    }
+}

@@ -3,6 +3,7 @@
 pub mod gifts;
 pub mod ids;
 pub mod money;
+pub mod rules;
 pub mod schedule;
 pub mod text;
 pub mod time;

@@ -1,0 +1,636 @@
+//! The on-device store: one SQLite connection (WAL, one writer), master
+//! data from the server, and the facts recorded on this device.
+//!
+//! Functions that write take a `&Transaction`, functions that read take a
+//! `&Connection`. Recording lives in [`crate::record`], queries in
+//! [`crate::query`].
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard, RwLock};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use uuid::Uuid;
+
+use crate::domain::ids::{normalize_cccd, normalize_phone};
+use crate::domain::money::Dong;
+use crate::domain::rules::is_device_code;
+use crate::domain::schedule::{outstanding, InstallmentState};
+use crate::domain::text::{clean, fold};
+use crate::error::{Error, Result};
+use crate::schema;
+use crate::search::SearchIndex;
+use crate::types::{ApplySummary, DeviceIdentity, Officer};
+use crate::wire::{self, ChangePage, PortfolioSnapshot};
+
+pub struct Store {
+    conn: Mutex<Connection>,
+    pub(crate) device: DeviceIdentity,
+    pub(crate) index: RwLock<SearchIndex>,
+}
+
+impl Store {
+    /// Opens (creating or upgrading) the field book at `path` for `device`.
+    /// A database first opened by another device identity is refused.
+    pub fn open(path: impl AsRef<Path>, device: DeviceIdentity) -> Result<Store> {
+        if !is_device_code(&device.device_code) {
+            return Err(Error::invalid(
+                "device_code",
+                format!(
+                    "Mã thiết bị \"{}\" phải gồm 4 chữ in hoa hoặc chữ số, ví dụ A7K2",
+                    device.device_code
+                ),
+                format!(
+                    "device code \"{}\" must be 4 capital letters or digits, e.g. A7K2",
+                    device.device_code
+                ),
+            ));
+        }
+        let mut conn = Connection::open(path)?;
+        schema::configure(&conn)?;
+        schema::init(&mut conn)?;
+        {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            bind_device(&tx, &device)?;
+            tx.commit()?;
+        }
+        let index = SearchIndex::load(&conn)?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+            device,
+            index: RwLock::new(index),
+        })
+    }
+
+    pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while the lock was held cannot leave SQLite half-written:
+        // the open transaction was rolled back when it was dropped.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` in an immediate transaction.
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let v = f(&tx)?;
+        tx.commit()?;
+        Ok(v)
+    }
+
+    /// Runs `f` in an immediate transaction committed with
+    /// `synchronous = FULL`: when this returns Ok, the fact survives a
+    /// power cut.
+    pub(crate) fn write_durable<T>(&self, f: impl FnOnce(&Transaction) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn();
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        let result = (|| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let v = f(&tx)?;
+            tx.commit()?;
+            Ok(v)
+        })();
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        result
+    }
+
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        f(&self.conn())
+    }
+
+    pub fn device(&self) -> &DeviceIdentity {
+        &self.device
+    }
+
+    pub fn officer(&self) -> Result<Option<Officer>> {
+        self.read(officer)
+    }
+
+    /// Replaces all master data with a portfolio snapshot.
+    pub fn apply_snapshot(&self, snapshot: &PortfolioSnapshot) -> Result<ApplySummary> {
+        let summary = self.write(|tx| apply_snapshot(tx, snapshot))?;
+        self.reload_index()?;
+        Ok(summary)
+    }
+
+    /// Applies one change page on top of the master data.
+    pub fn apply_changes(&self, page: &ChangePage) -> Result<ApplySummary> {
+        let summary = self.write(|tx| apply_changes(tx, page))?;
+        self.reload_index()?;
+        Ok(summary)
+    }
+
+    pub fn apply_snapshot_json(&self, json: &str) -> Result<ApplySummary> {
+        let s: PortfolioSnapshot = serde_json::from_str(json).map_err(|source| Error::Json {
+            context: "portfolio",
+            source,
+        })?;
+        self.apply_snapshot(&s)
+    }
+
+    pub fn apply_changes_json(&self, json: &str) -> Result<ApplySummary> {
+        let p: ChangePage = serde_json::from_str(json).map_err(|source| Error::Json {
+            context: "changes",
+            source,
+        })?;
+        self.apply_changes(&p)
+    }
+
+    /// The cursor to download changes from, once a snapshot was applied.
+    pub fn sync_cursor(&self) -> Result<Option<String>> {
+        self.read(|c| meta(c, "cursor"))
+    }
+
+    fn reload_index(&self) -> Result<()> {
+        let fresh = self.read(SearchIndex::load)?;
+        *self.index.write().unwrap_or_else(|p| p.into_inner()) = fresh;
+        Ok(())
+    }
+}
+
+fn bind_device(tx: &Transaction, device: &DeviceIdentity) -> Result<()> {
+    let id = meta(tx, "device_id")?;
+    let code = meta(tx, "device_code")?;
+    match (id, code) {
+        (None, None) => {
+            set_meta(tx, "device_id", &device.device_id.to_string())?;
+            set_meta(tx, "device_code", &device.device_code)?;
+            Ok(())
+        }
+        (Some(id), Some(code))
+            if id == device.device_id.to_string() && code == device.device_code =>
+        {
+            Ok(())
+        }
+        (id, code) => Err(Error::conflict(
+            "device_mismatch",
+            format!(
+                "Sổ này thuộc thiết bị {} ({}), không mở bằng thiết bị {} ({})",
+                code.as_deref().unwrap_or("?"),
+                id.as_deref().unwrap_or("?"),
+                device.device_code,
+                device.device_id
+            ),
+            format!(
+                "this field book belongs to device {} ({}), not {} ({})",
+                code.as_deref().unwrap_or("?"),
+                id.as_deref().unwrap_or("?"),
+                device.device_code,
+                device.device_id
+            ),
+        )),
+    }
+}
+
+pub(crate) fn meta(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+        .optional()?)
+}
+
+pub(crate) fn set_meta(tx: &Transaction, key: &str, value: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+/// The next value of a per-device counter (1, 2, 3…).
+pub(crate) fn next_counter(tx: &Transaction, name: &str) -> Result<i64> {
+    Ok(tx.query_row(
+        "INSERT INTO counters (name, value) VALUES (?1, 1)
+         ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
+        [name],
+        |r| r.get(0),
+    )?)
+}
+
+pub(crate) fn officer(conn: &Connection) -> Result<Option<Officer>> {
+    conn.query_row(
+        "SELECT officer_id, code, full_name, branch_id, branch_name FROM officer WHERE id = 1",
+        [],
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        },
+    )
+    .optional()?
+    .map(|(id, code, full_name, branch, branch_name)| {
+        Ok(Officer {
+            officer_id: parse_uuid(&id)?,
+            code,
+            full_name,
+            branch_id: parse_uuid(&branch)?,
+            branch_name,
+        })
+    })
+    .transpose()
+}
+
+pub(crate) fn parse_uuid(s: &str) -> Result<Uuid> {
+    Uuid::parse_str(s).map_err(|_| Error::Corrupt(format!("bad id {s:?}")))
+}
+
+pub(crate) fn parse_day(s: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| Error::Corrupt(format!("bad date {s:?}")))
+}
+
+pub(crate) fn from_millis(ms: i64) -> Result<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms).ok_or_else(|| Error::Corrupt(format!("bad instant {ms}")))
+}
+
+pub(crate) fn day_str(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// The installments of a loan as the books stand.
+pub(crate) fn booked_states(conn: &Connection, loan_id: &str) -> Result<Vec<InstallmentState>> {
+    let mut st = conn.prepare_cached(
+        "SELECT number, due_on, principal_due, interest_due, principal_paid, interest_paid
+         FROM installments WHERE loan_id = ?1 ORDER BY number",
+    )?;
+    let rows = st.query_map([loan_id], |r| {
+        Ok((
+            r.get::<_, u32>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, i64>(3)?,
+            r.get::<_, i64>(4)?,
+            r.get::<_, i64>(5)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (number, due, principal_due, interest_due, principal_paid, interest_paid) = row?;
+        out.push(InstallmentState {
+            number,
+            due_on: parse_day(&due)?,
+            principal_due,
+            interest_due,
+            principal_paid,
+            interest_paid,
+        });
+    }
+    Ok(out)
+}
+
+// ---- master data -------------------------------------------------------
+
+fn opt_clean(v: &Option<String>) -> Option<String> {
+    v.as_deref().map(clean).filter(|s| !s.is_empty())
+}
+
+fn required(field: String, v: &str) -> Result<String> {
+    let c = clean(v);
+    if c.is_empty() {
+        return Err(Error::invalid(
+            &field,
+            format!("{field}: không được để trống"),
+            format!("{field}: must not be empty"),
+        ));
+    }
+    Ok(c)
+}
+
+fn upsert_officer(tx: &Transaction, o: &wire::OfficerIdentity) -> Result<u64> {
+    tx.execute(
+        "INSERT INTO officer (id, officer_id, code, full_name, branch_id, branch_name)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (id) DO UPDATE SET officer_id = excluded.officer_id, code = excluded.code,
+           full_name = excluded.full_name, branch_id = excluded.branch_id, branch_name = excluded.branch_name",
+        params![
+            o.officer_id.to_string(),
+            required("officer.code".into(), &o.code)?,
+            required("officer.full_name".into(), &o.full_name)?,
+            o.branch_id.to_string(),
+            clean(&o.branch_name)
+        ],
+    )?;
+    Ok(1)
+}
+
+fn upsert_houses(tx: &Transaction, houses: &[wire::BoardingHouse]) -> Result<u64> {
+    let mut st = tx.prepare_cached(
+        "INSERT OR REPLACE INTO boarding_houses (id, name, address, zone, route_order, landlord_name, landlord_phone)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for (i, h) in houses.iter().enumerate() {
+        let phone = match &h.landlord_phone {
+            Some(p) if !p.trim().is_empty() => {
+                Some(normalize_phone(p).map_err(|source| Error::Id {
+                    field: format!("boarding_houses[{i}].landlord_phone"),
+                    source,
+                })?)
+            }
+            _ => None,
+        };
+        st.execute(params![
+            h.id.to_string(),
+            required(format!("boarding_houses[{i}].name"), &h.name)?,
+            clean(&h.address),
+            opt_clean(&h.zone),
+            h.route_order,
+            opt_clean(&h.landlord_name),
+            phone
+        ])?;
+    }
+    Ok(houses.len() as u64)
+}
+
+fn upsert_workers(tx: &Transaction, workers: &[wire::Worker]) -> Result<u64> {
+    let mut st = tx.prepare_cached(
+        "INSERT OR REPLACE INTO workers (id, full_name, name_key, phone, cccd, boarding_house_id, room, factory, union_member, hardship)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    for (i, w) in workers.iter().enumerate() {
+        let name = required(format!("workers[{i}].full_name"), &w.full_name)?;
+        let phone = match &w.phone {
+            Some(p) if !p.trim().is_empty() => {
+                Some(normalize_phone(p).map_err(|source| Error::Id {
+                    field: format!("workers[{i}].phone"),
+                    source,
+                })?)
+            }
+            _ => None,
+        };
+        let cccd = match &w.cccd {
+            Some(c) if !c.trim().is_empty() => {
+                Some(normalize_cccd(c).map_err(|source| Error::Id {
+                    field: format!("workers[{i}].cccd"),
+                    source,
+                })?)
+            }
+            _ => None,
+        };
+        st.execute(params![
+            w.id.to_string(),
+            name,
+            fold(&name),
+            phone,
+            cccd,
+            w.boarding_house_id.map(|h| h.to_string()),
+            opt_clean(&w.room),
+            opt_clean(&w.factory),
+            w.union_member,
+            w.hardship
+        ])?;
+    }
+    Ok(workers.len() as u64)
+}
+
+/// Returns (loans, installments) written.
+fn upsert_loans(tx: &Transaction, loans: &[wire::Loan]) -> Result<(u64, u64)> {
+    let mut loan_st = tx.prepare_cached(
+        "INSERT OR REPLACE INTO loans (id, worker_id, contract_no, product_name, principal, annual_rate_bp, method, frequency, disbursed_on, status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    let mut del_st = tx.prepare_cached("DELETE FROM installments WHERE loan_id = ?1")?;
+    let mut inst_st = tx.prepare_cached(
+        "INSERT INTO installments (loan_id, number, due_on, principal_due, interest_due, principal_paid, interest_paid)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    let mut n_inst = 0;
+    for (i, l) in loans.iter().enumerate() {
+        let field = |f: &str| format!("loans[{i}].{f}");
+        if l.principal.get() <= 0 {
+            return Err(Error::invalid(
+                &field("principal"),
+                format!("{}: số tiền gốc phải lớn hơn 0", field("principal")),
+                format!("{}: must be greater than 0", field("principal")),
+            ));
+        }
+        let states: Vec<InstallmentState> = l
+            .installments
+            .iter()
+            .map(|x| InstallmentState {
+                number: x.number,
+                due_on: x.due_on,
+                principal_due: x.principal_due.get(),
+                interest_due: x.interest_due.get(),
+                principal_paid: x.principal_paid.get(),
+                interest_paid: x.interest_paid.get(),
+            })
+            .collect();
+        if let Some(bad) = states.iter().find(|s| {
+            s.principal_due < 0
+                || s.interest_due < 0
+                || s.principal_paid < 0
+                || s.interest_paid < 0
+                || s.principal_left() < 0
+                || s.interest_left() < 0
+        }) {
+            let f = field(&format!("installments[{}]", bad.number));
+            return Err(Error::invalid(
+                &f,
+                format!("{f}: số đã trả không được âm hay vượt số phải trả"),
+                format!("{f}: paid amounts must be between 0 and the amount due"),
+            ));
+        }
+        let total = outstanding(&states).total();
+        if total != l.balance.get() {
+            let f = field("balance");
+            return Err(Error::invalid(
+                &f,
+                format!("{f}: dư nợ {} không khớp lịch trả nợ ({total})", l.balance),
+                format!(
+                    "{f}: balance {} does not match the installments ({total})",
+                    l.balance
+                ),
+            ));
+        }
+        let id = l.id.to_string();
+        loan_st.execute(params![
+            id,
+            l.worker_id.to_string(),
+            required(field("contract_no"), &l.contract_no)?,
+            clean(&l.product_name),
+            l.principal.get(),
+            l.annual_rate_bp,
+            l.method.as_str(),
+            l.frequency.as_str(),
+            day_str(l.disbursed_on),
+            l.status.as_str()
+        ])?;
+        del_st.execute([&id])?;
+        for s in &states {
+            inst_st.execute(params![
+                id,
+                s.number,
+                day_str(s.due_on),
+                s.principal_due,
+                s.interest_due,
+                s.principal_paid,
+                s.interest_paid
+            ])?;
+        }
+        n_inst += states.len() as u64;
+    }
+    Ok((loans.len() as u64, n_inst))
+}
+
+/// Returns (campaigns, recipient rows) written.
+fn upsert_campaigns(tx: &Transaction, campaigns: &[wire::Campaign]) -> Result<(u64, u64)> {
+    let mut st = tx.prepare_cached(
+        "INSERT OR REPLACE INTO campaigns (id, name, kind, eligibility, gift_value, starts_on, ends_on, officer_allocation, officer_remaining)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    let mut del = tx.prepare_cached("DELETE FROM campaign_recipients WHERE campaign_id = ?1")?;
+    let mut rec = tx.prepare_cached(
+        "INSERT OR IGNORE INTO campaign_recipients (campaign_id, worker_id) VALUES (?1, ?2)",
+    )?;
+    let mut n = 0;
+    for (i, c) in campaigns.iter().enumerate() {
+        if c.ends_on < c.starts_on {
+            let f = format!("campaigns[{i}].ends_on");
+            return Err(Error::invalid(
+                &f,
+                format!("{f}: ngày kết thúc trước ngày bắt đầu"),
+                format!("{f}: ends before it starts"),
+            ));
+        }
+        let id = c.id.to_string();
+        st.execute(params![
+            id,
+            required(format!("campaigns[{i}].name"), &c.name)?,
+            c.kind.as_str(),
+            c.eligibility.as_str(),
+            c.gift_value.get(),
+            day_str(c.starts_on),
+            day_str(c.ends_on),
+            c.officer_allocation,
+            c.officer_remaining
+        ])?;
+        del.execute([&id])?;
+        for w in &c.recipients {
+            rec.execute(params![id, w.to_string()])?;
+        }
+        n += c.recipients.len() as u64;
+    }
+    Ok((campaigns.len() as u64, n))
+}
+
+/// Records the server's word on this device's records. Statuses of records
+/// this device does not hold are ignored (they belong to a reinstall).
+fn apply_statuses(tx: &Transaction, statuses: &[wire::RecordStatus]) -> Result<u64> {
+    let mut st = tx.prepare_cached(
+        "UPDATE record_states SET state = ?2, code = ?3, message_vi = ?4, message_en = ?5, updated_at = ?6
+         WHERE client_id = ?1",
+    )?;
+    let mut n = 0;
+    for s in statuses {
+        n += st.execute(params![
+            s.client_id.to_string(),
+            s.state.as_str(),
+            s.code,
+            s.message_vi,
+            s.message_en,
+            s.decided_at.timestamp_millis()
+        ])? as u64;
+    }
+    Ok(n)
+}
+
+pub(crate) fn apply_snapshot(tx: &Transaction, s: &PortfolioSnapshot) -> Result<ApplySummary> {
+    tx.execute_batch(
+        "DELETE FROM campaign_recipients; DELETE FROM campaigns; DELETE FROM installments;
+         DELETE FROM loans; DELETE FROM workers; DELETE FROM boarding_houses; DELETE FROM officer;",
+    )?;
+    let mut sum = ApplySummary {
+        rows: upsert_officer(tx, &s.officer)?,
+        ..Default::default()
+    };
+    fill(
+        tx,
+        &mut sum,
+        &s.boarding_houses,
+        &s.workers,
+        &s.loans,
+        &s.campaigns,
+        &s.record_statuses,
+    )?;
+    set_meta(tx, "cursor", &s.next)?;
+    set_meta(tx, "snapshot_at", &s.as_of.to_rfc3339())?;
+    sum.next_cursor = s.next.clone();
+    sum.has_more = false;
+    Ok(sum)
+}
+
+fn fill(
+    tx: &Transaction,
+    sum: &mut ApplySummary,
+    houses: &[wire::BoardingHouse],
+    workers: &[wire::Worker],
+    loans: &[wire::Loan],
+    campaigns: &[wire::Campaign],
+    statuses: &[wire::RecordStatus],
+) -> Result<()> {
+    sum.boarding_houses = upsert_houses(tx, houses)?;
+    sum.workers = upsert_workers(tx, workers)?;
+    let (l, i) = upsert_loans(tx, loans)?;
+    sum.loans = l;
+    sum.installments = i;
+    let (c, r) = upsert_campaigns(tx, campaigns)?;
+    sum.campaigns = c;
+    sum.record_statuses = apply_statuses(tx, statuses)?;
+    sum.rows += sum.boarding_houses + sum.workers + l + i + c + r + sum.record_statuses;
+    Ok(())
+}
+
+pub(crate) fn apply_changes(tx: &Transaction, p: &ChangePage) -> Result<ApplySummary> {
+    if meta(tx, "cursor")?.is_none() {
+        return Err(Error::conflict(
+            "no_snapshot",
+            "Chưa tải danh sách khách hàng: cần áp dụng bản chụp trước các thay đổi",
+            "no portfolio snapshot applied yet: apply a snapshot before change pages",
+        ));
+    }
+    let mut sum = ApplySummary::default();
+    if let Some(o) = &p.officer {
+        sum.rows += upsert_officer(tx, o)?;
+    }
+    fill(
+        tx,
+        &mut sum,
+        &p.boarding_houses,
+        &p.workers,
+        &p.loans,
+        &p.campaigns,
+        &p.record_statuses,
+    )?;
+    for w in &p.removed_workers {
+        let id = w.to_string();
+        tx.execute(
+            "DELETE FROM installments WHERE loan_id IN (SELECT id FROM loans WHERE worker_id = ?1)",
+            [&id],
+        )?;
+        tx.execute("DELETE FROM loans WHERE worker_id = ?1", [&id])?;
+        tx.execute(
+            "DELETE FROM campaign_recipients WHERE worker_id = ?1",
+            [&id],
+        )?;
+        sum.removed_workers += tx.execute("DELETE FROM workers WHERE id = ?1", [&id])? as u64;
+    }
+    for c in &p.removed_campaigns {
+        let id = c.to_string();
+        tx.execute(
+            "DELETE FROM campaign_recipients WHERE campaign_id = ?1",
+            [&id],
+        )?;
+        tx.execute("DELETE FROM campaigns WHERE id = ?1", [&id])?;
+    }
+    sum.rows += sum.removed_workers;
+    set_meta(tx, "cursor", &p.next)?;
+    sum.next_cursor = p.next.clone();
+    sum.has_more = p.has_more;
+    Ok(sum)
+}
+
+/// `Dong` from a stored i64.
+pub(crate) fn dong(v: i64) -> rust_decimal::Decimal {
+    Dong(v).to_decimal()
+}

@@ -1,0 +1,338 @@
+//! The rules a recorded fact must satisfy, checked by the phone before it is
+//! recorded and by the server when it is uploaded: one copy, used by both.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::gifts::{Eligibility, WorkerFacts};
+use super::money::format_vnd;
+use super::schedule::{allocate, apply_allocation, Allocation, AllocationError, InstallmentState};
+
+/// Where a loan stands in the fund's books.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoanStatus {
+    /// Disbursed and being repaid.
+    Active,
+    /// Fully repaid or settled: no repayment is accepted.
+    Closed,
+}
+
+impl LoanStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoanStatus::Active => "active",
+            LoanStatus::Closed => "closed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim() {
+            "active" => Some(LoanStatus::Active),
+            "closed" => Some(LoanStatus::Closed),
+            _ => None,
+        }
+    }
+}
+
+/// Why a fact is refused. [`RuleViolation::code`] is stable: the server
+/// sends it back in an upload result and the phone shows the message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuleViolation {
+    #[error("amount: must be greater than 0")]
+    AmountNotPositive,
+    #[error("amount: {amount} is above the outstanding balance {outstanding}")]
+    AboveOutstanding { amount: i64, outstanding: i64 },
+    #[error("loan_id: the loan is closed")]
+    LoanClosed,
+    #[error("loan_id: the loan is not in this officer's portfolio")]
+    LoanNotInPortfolio,
+    #[error("worker_id: the worker is not in this officer's portfolio")]
+    WorkerNotInPortfolio,
+    #[error("worker_id: the worker is not eligible for this campaign")]
+    NotEligible { rule: Eligibility },
+    #[error("worker_id: the worker has already received this campaign's gift")]
+    AlreadyReceived,
+    #[error("campaign_id: this officer's allocation for the campaign is used up")]
+    AllocationUsedUp,
+    #[error("campaign_id: the campaign is not running on {on}")]
+    CampaignNotRunning { on: NaiveDate },
+}
+
+impl RuleViolation {
+    /// A stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RuleViolation::AmountNotPositive => "amount_not_positive",
+            RuleViolation::AboveOutstanding { .. } => "amount_above_outstanding",
+            RuleViolation::LoanClosed => "loan_closed",
+            RuleViolation::LoanNotInPortfolio => "loan_not_in_portfolio",
+            RuleViolation::WorkerNotInPortfolio => "worker_not_in_portfolio",
+            RuleViolation::NotEligible { .. } => "not_eligible",
+            RuleViolation::AlreadyReceived => "already_received",
+            RuleViolation::AllocationUsedUp => "allocation_used_up",
+            RuleViolation::CampaignNotRunning { .. } => "campaign_not_running",
+        }
+    }
+
+    /// The input field the violation is about.
+    pub fn field(&self) -> &'static str {
+        match self {
+            RuleViolation::AmountNotPositive | RuleViolation::AboveOutstanding { .. } => "amount",
+            RuleViolation::LoanClosed | RuleViolation::LoanNotInPortfolio => "loan_id",
+            RuleViolation::WorkerNotInPortfolio
+            | RuleViolation::NotEligible { .. }
+            | RuleViolation::AlreadyReceived => "worker_id",
+            RuleViolation::AllocationUsedUp | RuleViolation::CampaignNotRunning { .. } => {
+                "campaign_id"
+            }
+        }
+    }
+
+    pub fn message_en(&self) -> String {
+        match self {
+            RuleViolation::AboveOutstanding {
+                amount,
+                outstanding,
+            } => format!(
+                "amount: {} is above the outstanding balance {}",
+                format_vnd(*amount),
+                format_vnd(*outstanding)
+            ),
+            other => other.to_string(),
+        }
+    }
+
+    pub fn message_vi(&self) -> String {
+        match self {
+            RuleViolation::AmountNotPositive => "Số tiền phải lớn hơn 0".to_string(),
+            RuleViolation::AboveOutstanding {
+                amount,
+                outstanding,
+            } => format!(
+                "Số tiền {} lớn hơn dư nợ còn lại {}",
+                format_vnd(*amount),
+                format_vnd(*outstanding)
+            ),
+            RuleViolation::LoanClosed => "Khoản vay đã tất toán, không thu thêm".to_string(),
+            RuleViolation::LoanNotInPortfolio => {
+                "Khoản vay không thuộc danh sách cán bộ quản lý".to_string()
+            }
+            RuleViolation::WorkerNotInPortfolio => {
+                "Người lao động không thuộc danh sách cán bộ quản lý".to_string()
+            }
+            RuleViolation::NotEligible { rule } => format!(
+                "Người lao động không thuộc đối tượng nhận quà của chương trình ({})",
+                rule.describe_vi()
+            ),
+            RuleViolation::AlreadyReceived => {
+                "Người lao động đã nhận quà của chương trình này".to_string()
+            }
+            RuleViolation::AllocationUsedUp => {
+                "Cán bộ đã trao hết số suất quà được phân bổ".to_string()
+            }
+            RuleViolation::CampaignNotRunning { on } => format!(
+                "Chương trình không diễn ra vào ngày {}",
+                super::time::format_date(*on)
+            ),
+        }
+    }
+}
+
+/// Installment states once earlier repayments not yet in the books (this
+/// device's unsynced ones on the phone, accepted but unapproved ones on the
+/// server) are applied in the order they were recorded.
+pub fn states_after(
+    states: &[InstallmentState],
+    earlier: &[i64],
+) -> Result<Vec<InstallmentState>, RuleViolation> {
+    let mut out = states.to_vec();
+    for amount in earlier {
+        let a = allocate(&out, *amount).map_err(violation)?;
+        apply_allocation(&mut out, &a, 1);
+    }
+    Ok(out)
+}
+
+fn violation(e: AllocationError) -> RuleViolation {
+    match e {
+        AllocationError::NotPositive => RuleViolation::AmountNotPositive,
+        AllocationError::AboveOutstanding {
+            amount,
+            outstanding,
+        } => RuleViolation::AboveOutstanding {
+            amount,
+            outstanding,
+        },
+    }
+}
+
+/// Checks a cash repayment of `amount` whole đồng against a loan whose
+/// installments are `states` (earlier unbooked repayments already applied,
+/// see [`states_after`]) and returns how it is allocated: interest then
+/// principal, oldest installment first.
+pub fn check_repayment(
+    status: LoanStatus,
+    states: &[InstallmentState],
+    amount: i64,
+) -> Result<Allocation, RuleViolation> {
+    if amount <= 0 {
+        return Err(RuleViolation::AmountNotPositive);
+    }
+    if status == LoanStatus::Closed {
+        return Err(RuleViolation::LoanClosed);
+    }
+    allocate(states, amount).map_err(violation)
+}
+
+/// What the gift rule looks at about a campaign.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CampaignFacts {
+    pub eligibility: Eligibility,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    /// Gifts this officer may still hand out, after every handout already counted.
+    pub remaining: i64,
+}
+
+/// Checks a gift handout: the campaign runs on `on`, the worker is eligible,
+/// has not received this campaign's gift (on any phone, as far as is known),
+/// and the officer's allocation is not used up.
+pub fn check_gift(
+    campaign: &CampaignFacts,
+    worker: &WorkerFacts,
+    already_received: bool,
+    on: NaiveDate,
+) -> Result<(), RuleViolation> {
+    if on < campaign.starts_on || on > campaign.ends_on {
+        return Err(RuleViolation::CampaignNotRunning { on });
+    }
+    if !campaign.eligibility.admits(worker) {
+        return Err(RuleViolation::NotEligible {
+            rule: campaign.eligibility,
+        });
+    }
+    if already_received {
+        return Err(RuleViolation::AlreadyReceived);
+    }
+    if campaign.remaining <= 0 {
+        return Err(RuleViolation::AllocationUsedUp);
+    }
+    Ok(())
+}
+
+/// A device code: 4 characters, capital letters and digits (`A7K2`).
+pub fn is_device_code(code: &str) -> bool {
+    code.len() == 4
+        && code
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
+/// A receipt number unique across every device without asking the server:
+/// the device code and that device's receipt sequence, `A7K2-000123`.
+pub fn receipt_number(device_code: &str, sequence: i64) -> String {
+    format!("{device_code}-{sequence:06}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::schedule::{build_schedule, Frequency, InterestMethod, LoanTerms};
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn loan() -> Vec<InstallmentState> {
+        InstallmentState::from_schedule(
+            &build_schedule(&LoanTerms {
+                principal: 1_200_000,
+                annual_rate_bp: 1200,
+                method: InterestMethod::Flat,
+                frequency: Frequency::Monthly,
+                installments: 12,
+                disbursed_on: d(2026, 1, 1),
+            })
+            .unwrap(),
+        )
+    }
+
+    #[test]
+    fn repayments_count_earlier_unbooked_ones() {
+        let st = loan();
+        // 1.200.000 principal + 144.000 interest
+        let total = 1_344_000;
+        assert_eq!(
+            check_repayment(LoanStatus::Active, &st, total + 1),
+            Err(RuleViolation::AboveOutstanding {
+                amount: total + 1,
+                outstanding: total
+            })
+        );
+        let after = states_after(&st, &[1_000_000]).unwrap();
+        let err = check_repayment(LoanStatus::Active, &after, 400_000).unwrap_err();
+        assert_eq!(err.code(), "amount_above_outstanding");
+        assert_eq!(err.field(), "amount");
+        assert!(
+            err.message_vi().contains("344.000 ₫"),
+            "{}",
+            err.message_vi()
+        );
+        let a = check_repayment(LoanStatus::Active, &after, 344_000).unwrap();
+        assert_eq!(a.remaining.total(), 0);
+        assert_eq!(
+            check_repayment(LoanStatus::Closed, &st, 1),
+            Err(RuleViolation::LoanClosed)
+        );
+        assert_eq!(
+            check_repayment(LoanStatus::Active, &st, 0),
+            Err(RuleViolation::AmountNotPositive)
+        );
+    }
+
+    #[test]
+    fn gifts_once_per_worker_within_allocation() {
+        let c = CampaignFacts {
+            eligibility: Eligibility::UnionMembers,
+            starts_on: d(2026, 1, 1),
+            ends_on: d(2026, 2, 1),
+            remaining: 1,
+        };
+        let member = WorkerFacts {
+            union_member: true,
+            ..Default::default()
+        };
+        let on = d(2026, 1, 15);
+        assert_eq!(check_gift(&c, &member, false, on), Ok(()));
+        assert_eq!(
+            check_gift(&c, &member, true, on),
+            Err(RuleViolation::AlreadyReceived)
+        );
+        assert_eq!(
+            check_gift(&c, &WorkerFacts::default(), false, on)
+                .unwrap_err()
+                .code(),
+            "not_eligible"
+        );
+        assert_eq!(
+            check_gift(&CampaignFacts { remaining: 0, ..c }, &member, false, on),
+            Err(RuleViolation::AllocationUsedUp)
+        );
+        assert_eq!(
+            check_gift(&c, &member, false, d(2026, 2, 2))
+                .unwrap_err()
+                .code(),
+            "campaign_not_running"
+        );
+    }
+
+    #[test]
+    fn receipt_numbers() {
+        assert_eq!(receipt_number("A7K2", 123), "A7K2-000123");
+        assert_eq!(receipt_number("A7K2", 1_234_567), "A7K2-1234567");
+        assert!(is_device_code("A7K2"));
+        for bad in ["a7k2", "A7K", "A7K2X", "A7-2", ""] {
+            assert!(!is_device_code(bad), "{bad}");
+        }
+    }
+}

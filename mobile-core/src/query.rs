@@ -1,0 +1,595 @@
+//! Reading the field book: search, today's route, a worker's page, the
+//! outbox and the officer's day. Also the two outbox calls the sync client
+//! makes: take the next pending batch, record the server's results.
+
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDate, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use uuid::Uuid;
+
+use crate::db::{day_str, dong, from_millis, parse_day, parse_uuid, Store};
+use crate::domain::gifts::{CampaignKind, Eligibility};
+use crate::domain::ids::format_phone;
+use crate::domain::money::format_vnd;
+use crate::domain::schedule::{due_by, outstanding, overdue};
+use crate::domain::time::format_date;
+use crate::error::{Error, Result};
+use crate::record::{campaign_remaining, effective_states, VOIDED};
+use crate::types::{
+    CampaignView, DailySummary, GiftView, InstallmentView, LoanView, OutboxFilter, OutboxItem,
+    RouteStop, RouteWorker, VisitView, WorkerDetail, WorkerHit,
+};
+use crate::wire::{GeoPoint, RecordKind, UploadOutcome, UploadRecord, UploadResult, VisitPurpose};
+
+/// (route order, house name, house id): how stops are ordered.
+type StopKey = (i64, String, String);
+
+/// At most this many search results.
+pub const MAX_SEARCH_RESULTS: u32 = 200;
+
+/// Outstanding on all the worker's loans, unbooked repayments deducted.
+fn worker_balance(conn: &Connection, worker_id: &str) -> Result<i64> {
+    let mut st = conn.prepare_cached("SELECT id FROM loans WHERE worker_id = ?1")?;
+    let loans = st
+        .query_map([worker_id], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut total = 0;
+    for l in loans {
+        total += outstanding(&effective_states(conn, &l)?.0).total();
+    }
+    Ok(total)
+}
+
+fn hit(conn: &Connection, id: &str) -> Result<Option<WorkerHit>> {
+    let row = conn
+        .prepare_cached(
+            "SELECT w.full_name, w.phone, w.cccd, h.name, w.room FROM workers w
+             LEFT JOIN boarding_houses h ON h.id = w.boarding_house_id WHERE w.id = ?1",
+        )?
+        .query_row([id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
+        })
+        .optional()?;
+    let Some((full_name, phone, cccd, house, room)) = row else {
+        return Ok(None);
+    };
+    Ok(Some(WorkerHit {
+        worker_id: parse_uuid(id)?,
+        full_name,
+        phone: phone.as_deref().map(format_phone),
+        cccd,
+        boarding_house: house,
+        room,
+        balance: dong(worker_balance(conn, id)?),
+    }))
+}
+
+fn item(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawItem> {
+    Ok(RawItem {
+        client_id: r.get(0)?,
+        device_seq: r.get(1)?,
+        kind: r.get(2)?,
+        recorded_at: r.get(3)?,
+        summary: r.get(4)?,
+        state: r.get(5)?,
+        code: r.get(6)?,
+        message: r.get(7)?,
+        message_en: r.get(8)?,
+        voided: r.get(9)?,
+        envelope: r.get(10)?,
+    })
+}
+
+struct RawItem {
+    client_id: String,
+    device_seq: i64,
+    kind: String,
+    recorded_at: i64,
+    summary: String,
+    state: String,
+    code: Option<String>,
+    message: Option<String>,
+    message_en: Option<String>,
+    voided: bool,
+    envelope: String,
+}
+
+impl RawItem {
+    fn into_item(self) -> Result<OutboxItem> {
+        Ok(OutboxItem {
+            client_id: parse_uuid(&self.client_id)?,
+            device_seq: self.device_seq,
+            kind: RecordKind::parse(&self.kind)
+                .ok_or_else(|| Error::Corrupt(format!("kind {:?}", self.kind)))?,
+            recorded_at: from_millis(self.recorded_at)?,
+            summary: self.summary,
+            state: self.state,
+            code: self.code,
+            message: self.message,
+            message_en: self.message_en,
+            voided: self.voided,
+            envelope_json: self.envelope,
+        })
+    }
+}
+
+fn outbox_items(conn: &Connection, where_sql: &str, limit: u32) -> Result<Vec<OutboxItem>> {
+    let mut st = conn.prepare(&format!(
+        "SELECT o.client_id, o.device_seq, o.kind, o.recorded_at, o.summary, s.state, s.code,
+                s.message_vi, s.message_en, o.client_id IN ({VOIDED}), o.envelope
+         FROM outbox o JOIN record_states s ON s.client_id = o.client_id
+         WHERE {where_sql} ORDER BY o.device_seq LIMIT ?1"
+    ))?;
+    let raw = st
+        .query_map([i64::from(limit)], item)?
+        .collect::<Result<Vec<_>, _>>()?;
+    raw.into_iter().map(RawItem::into_item).collect()
+}
+
+impl Store {
+    /// Workers whose name has every fragment of `query` (any order, any
+    /// accents or case), or whose phone or CCCD contains its digits.
+    pub fn search(&self, query: &str, limit: u32) -> Result<Vec<WorkerHit>> {
+        let limit = limit.clamp(1, MAX_SEARCH_RESULTS) as usize;
+        let ids = self
+            .index
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .find(query, limit);
+        self.read(|c| {
+            let mut out = Vec::with_capacity(ids.len());
+            for id in &ids {
+                if let Some(h) = hit(c, id)? {
+                    out.push(h);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Workers with installments due or overdue on `day`, grouped by
+    /// boarding house in route order, then by room and name.
+    pub fn route(&self, day: NaiveDate) -> Result<Vec<RouteStop>> {
+        self.read(|c| {
+            let d = day_str(day);
+            let mut st = c.prepare(
+                "SELECT DISTINCT l.id, w.id, w.full_name, w.room, w.phone, w.boarding_house_id,
+                        coalesce(h.name, ''), coalesce(h.address, ''), coalesce(h.route_order, 1000000000)
+                 FROM installments i JOIN loans l ON l.id = i.loan_id JOIN workers w ON w.id = l.worker_id
+                 LEFT JOIN boarding_houses h ON h.id = w.boarding_house_id
+                 WHERE i.due_on <= ?1 AND l.status = 'active'
+                   AND (i.principal_paid < i.principal_due OR i.interest_paid < i.interest_due)",
+            )?;
+            type Row = (String, String, String, Option<String>, Option<String>, Option<String>, String, String, i64);
+            let rows: Vec<Row> = st
+                .query_map([&d], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                        r.get(7)?,
+                        r.get(8)?,
+                    ))
+                })?
+                .collect::<Result<_, _>>()?;
+            // (route_order, house name, house id) → worker id → worker
+            let mut stops: BTreeMap<StopKey, (RouteStop, BTreeMap<String, RouteWorker>)> = BTreeMap::new();
+            for (loan, wid, name, room, phone, house_id, house, address, order) in rows {
+                let (states, _) = effective_states(c, &loan)?;
+                let key = (order, house.clone(), house_id.clone().unwrap_or_default());
+                let entry = stops.entry(key).or_insert_with(|| {
+                    (
+                        RouteStop {
+                            boarding_house_id: house_id.as_deref().and_then(|h| Uuid::parse_str(h).ok()),
+                            boarding_house: if house.is_empty() {
+                                "Chưa có nhà trọ".to_string()
+                            } else {
+                                house.clone()
+                            },
+                            address: address.clone(),
+                            workers: Vec::new(),
+                        },
+                        BTreeMap::new(),
+                    )
+                });
+                let wkey = format!(
+                    "{}\u{0}{}\u{0}{wid}",
+                    room.clone().unwrap_or_default(),
+                    crate::domain::text::fold(&name)
+                );
+                if !entry.1.contains_key(&wkey) {
+                    let (paid_today, visited_today) = today_activity(c, &wid, &d)?;
+                    entry.1.insert(
+                        wkey.clone(),
+                        RouteWorker {
+                            worker_id: parse_uuid(&wid)?,
+                            full_name: name.clone(),
+                            room: room.clone(),
+                            phone: phone.as_deref().map(format_phone),
+                            due: dong(0),
+                            overdue: dong(0),
+                            balance: dong(worker_balance(c, &wid)?),
+                            paid_today: dong(paid_today),
+                            visited_today,
+                        },
+                    );
+                }
+                let w = entry.1.get_mut(&wkey).expect("inserted above");
+                w.due += dong(due_by(&states, day).total());
+                w.overdue += dong(overdue(&states, day).total());
+            }
+            Ok(stops
+                .into_values()
+                .map(|(mut stop, workers)| {
+                    stop.workers = workers.into_values().collect();
+                    stop
+                })
+                .collect())
+        })
+    }
+
+    pub fn worker_detail(&self, worker_id: &Uuid) -> Result<WorkerDetail> {
+        let id = worker_id.to_string();
+        self.read(|c| {
+            let row = c
+                .query_row(
+                    "SELECT w.full_name, w.phone, w.cccd, h.name, h.address, w.room, w.factory, w.union_member, w.hardship
+                     FROM workers w LEFT JOIN boarding_houses h ON h.id = w.boarding_house_id WHERE w.id = ?1",
+                    [&id],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, Option<String>>(1)?,
+                            r.get::<_, Option<String>>(2)?,
+                            r.get::<_, Option<String>>(3)?,
+                            r.get::<_, Option<String>>(4)?,
+                            r.get::<_, Option<String>>(5)?,
+                            r.get::<_, Option<String>>(6)?,
+                            r.get::<_, bool>(7)?,
+                            r.get::<_, bool>(8)?,
+                        ))
+                    },
+                )
+                .optional()?
+                .ok_or_else(|| Error::not_found("worker", &id))?;
+            let today = crate::domain::time::local_date(Utc::now());
+            let mut loans = Vec::new();
+            let mut st = c.prepare(
+                "SELECT id, contract_no, product_name, principal, annual_rate_bp, status, disbursed_on
+                 FROM loans WHERE worker_id = ?1 ORDER BY disbursed_on, contract_no",
+            )?;
+            let rows = st
+                .query_map([&id], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, i64>(4)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, String>(6)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut balance = 0;
+            for (lid, contract_no, product_name, principal, rate, status, disbursed) in rows {
+                let (states, unsynced) = effective_states(c, &lid)?;
+                let left = outstanding(&states).total();
+                balance += left;
+                loans.push(LoanView {
+                    loan_id: parse_uuid(&lid)?,
+                    contract_no,
+                    product_name,
+                    principal: dong(principal),
+                    annual_rate_bp: rate,
+                    status,
+                    disbursed_on: parse_day(&disbursed)?,
+                    balance: dong(left),
+                    overdue: dong(overdue(&states, today).total()),
+                    unsynced_paid: dong(unsynced),
+                    schedule: states
+                        .iter()
+                        .map(|s| InstallmentView {
+                            number: s.number,
+                            due_on: s.due_on,
+                            principal_due: dong(s.principal_due),
+                            interest_due: dong(s.interest_due),
+                            principal_paid: dong(s.principal_paid),
+                            interest_paid: dong(s.interest_paid),
+                        })
+                        .collect(),
+                });
+            }
+            let mut st = c.prepare(
+                "SELECT v.client_id, v.purpose, v.outcome, v.notes, v.latitude, v.longitude, v.accuracy_m, v.recorded_at, s.state
+                 FROM visits v JOIN record_states s ON s.client_id = v.client_id
+                 WHERE v.worker_id = ?1 ORDER BY v.recorded_at DESC",
+            )?;
+            let raw = st
+                .query_map([&id], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, Option<f64>>(4)?,
+                        r.get::<_, Option<f64>>(5)?,
+                        r.get::<_, Option<f64>>(6)?,
+                        r.get::<_, i64>(7)?,
+                        r.get::<_, String>(8)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut visits = Vec::new();
+            for (cid, purpose, outcome, notes, lat, lon, acc, at, state) in raw {
+                visits.push(VisitView {
+                    client_id: parse_uuid(&cid)?,
+                    purpose: VisitPurpose::parse(&purpose)
+                        .ok_or_else(|| Error::Corrupt(format!("purpose {purpose:?}")))?,
+                    outcome,
+                    notes,
+                    location: lat.zip(lon).map(|(latitude, longitude)| GeoPoint {
+                        latitude,
+                        longitude,
+                        accuracy_m: acc,
+                    }),
+                    recorded_at: from_millis(at)?,
+                    state,
+                });
+            }
+            let mut st = c.prepare(&format!(
+                "SELECT g.campaign_id, coalesce(c.name, ''), g.client_id, g.recorded_at,
+                        CASE WHEN g.client_id IN ({VOIDED}) THEN 'voided' ELSE s.state END
+                 FROM gift_handouts g JOIN record_states s ON s.client_id = g.client_id
+                 LEFT JOIN campaigns c ON c.id = g.campaign_id WHERE g.worker_id = ?1
+                 UNION ALL
+                 SELECT r.campaign_id, c.name, NULL, NULL, 'server' FROM campaign_recipients r
+                 JOIN campaigns c ON c.id = r.campaign_id WHERE r.worker_id = ?1
+                 ORDER BY 2"
+            ))?;
+            let raw = st
+                .query_map([&id], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, Option<i64>>(3)?,
+                        r.get::<_, String>(4)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut gifts = Vec::new();
+            for (camp, name, cid, at, state) in raw {
+                gifts.push(GiftView {
+                    campaign_id: parse_uuid(&camp)?,
+                    campaign_name: name,
+                    client_id: cid.as_deref().map(parse_uuid).transpose()?,
+                    recorded_at: at.map(from_millis).transpose()?,
+                    state,
+                });
+            }
+            let (full_name, phone, cccd, house, address, room, factory, union_member, hardship) = row;
+            Ok(WorkerDetail {
+                worker_id: *worker_id,
+                full_name,
+                phone: phone.as_deref().map(format_phone),
+                cccd,
+                boarding_house: house,
+                address,
+                room,
+                factory,
+                union_member,
+                hardship,
+                balance: dong(balance),
+                loans,
+                visits,
+                gifts,
+            })
+        })
+    }
+
+    pub fn campaigns(&self) -> Result<Vec<CampaignView>> {
+        self.read(|c| {
+            let mut st = c.prepare(
+                "SELECT id, name, kind, eligibility, gift_value, starts_on, ends_on, officer_allocation
+                 FROM campaigns ORDER BY starts_on, name",
+            )?;
+            let rows = st
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, i64>(4)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, String>(6)?,
+                        r.get::<_, i64>(7)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.into_iter()
+                .map(|(id, name, kind, elig, value, starts, ends, alloc)| {
+                    Ok(CampaignView {
+                        campaign_id: parse_uuid(&id)?,
+                        remaining: campaign_remaining(c, &id)?,
+                        name,
+                        kind: CampaignKind::parse(&kind)
+                            .map(|k| k.as_str().to_string())
+                            .unwrap_or(kind),
+                        eligibility: Eligibility::parse(&elig)
+                            .map(|e| e.describe_vi().to_string())
+                            .unwrap_or(elig),
+                        gift_value: dong(value),
+                        starts_on: parse_day(&starts)?,
+                        ends_on: parse_day(&ends)?,
+                        allocation: alloc,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    pub fn outbox(&self, filter: OutboxFilter, limit: u32) -> Result<Vec<OutboxItem>> {
+        let where_sql = match filter {
+            OutboxFilter::All => "1",
+            OutboxFilter::Pending => "s.state = 'pending'",
+            OutboxFilter::Accepted => "s.state IN ('accepted', 'approved')",
+            OutboxFilter::Rejected => "s.state = 'rejected'",
+        };
+        self.read(|c| outbox_items(c, where_sql, limit))
+    }
+
+    /// The oldest records the server has not acknowledged, in device
+    /// sequence order, for the sync client to upload. They stay in the
+    /// outbox until [`Store::mark_upload_results`] records the answer.
+    pub fn next_pending_batch(&self, limit: u32) -> Result<Vec<UploadRecord>> {
+        self.read(|c| {
+            let mut st = c.prepare(
+                "SELECT o.envelope FROM outbox o JOIN record_states s ON s.client_id = o.client_id
+                 WHERE s.state = 'pending' ORDER BY o.device_seq LIMIT ?1",
+            )?;
+            let rows = st
+                .query_map([i64::from(limit)], |r| r.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.iter()
+                .map(|j| {
+                    serde_json::from_str(j).map_err(|source| Error::Json {
+                        context: "envelope",
+                        source,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Records the server's answer for uploaded records: accepted and
+    /// duplicate leave the outbox as accepted, rejected keeps the reason.
+    /// Results for unknown or already acknowledged records change nothing.
+    /// Returns how many records changed state.
+    pub fn mark_upload_results(&self, results: &[UploadResult]) -> Result<u32> {
+        self.write(|tx| {
+            let mut st = tx.prepare_cached(
+                "UPDATE record_states SET state = ?2, code = ?3, message_vi = ?4, message_en = ?5, updated_at = ?6
+                 WHERE client_id = ?1 AND state = 'pending'",
+            )?;
+            let now = Utc::now().timestamp_millis();
+            let mut n = 0;
+            for r in results {
+                let state = match r.outcome {
+                    UploadOutcome::Accepted | UploadOutcome::Duplicate => "accepted",
+                    UploadOutcome::Rejected => "rejected",
+                };
+                n += st.execute(params![
+                    r.client_id.to_string(),
+                    state,
+                    r.code,
+                    r.message_vi,
+                    r.message_en,
+                    now
+                ])? as u32;
+            }
+            Ok(n)
+        })
+    }
+
+    pub fn daily_summary(&self, day: NaiveDate) -> Result<DailySummary> {
+        let d = day_str(day);
+        self.read(|c| {
+            let (cash, repayments): (i64, u32) = c.query_row(
+                &format!(
+                    "SELECT coalesce(sum(r.amount), 0), count(*) FROM repayments r JOIN outbox o ON o.client_id = r.client_id
+                     WHERE o.local_day = ?1 AND r.client_id NOT IN ({VOIDED})"
+                ),
+                [&d],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let count = |kind: &str| -> Result<u32> {
+                Ok(c.query_row(
+                    &format!(
+                        "SELECT count(*) FROM outbox o WHERE o.local_day = ?1 AND o.kind = ?2
+                         AND o.client_id NOT IN ({VOIDED})"
+                    ),
+                    params![d, kind],
+                    |r| r.get(0),
+                )?)
+            };
+            let visits = count("visit")?;
+            let gifts = count("gift_handout")?;
+            let voids = count("void")?;
+            let reversal_requests = count("reversal_request")?;
+            let pending: u32 = c.query_row(
+                "SELECT count(*) FROM record_states WHERE state = 'pending'",
+                [],
+                |r| r.get(0),
+            )?;
+            let rejected = outbox_items(c, "s.state = 'rejected'", u32::MAX)?;
+            let mut text_vi = format!(
+                "Ngày {}: thu {} ({} phiếu) — tiền mặt phải nộp chi nhánh; {} lượt thăm hỏi, {} suất quà, {} bản ghi hủy, {} đề nghị đảo; {} bản ghi chờ gửi.",
+                format_date(day),
+                format_vnd(cash),
+                repayments,
+                visits,
+                gifts,
+                voids,
+                reversal_requests,
+                pending
+            );
+            if !rejected.is_empty() {
+                text_vi.push_str(&format!(" {} bản ghi bị từ chối:", rejected.len()));
+                for r in &rejected {
+                    text_vi.push_str(&format!(
+                        "\n- #{} {}: {}",
+                        r.device_seq,
+                        r.summary,
+                        r.message.as_deref().unwrap_or("không rõ lý do")
+                    ));
+                }
+            }
+            Ok(DailySummary {
+                day,
+                cash_collected: dong(cash),
+                repayments,
+                visits,
+                gifts,
+                voids,
+                reversal_requests,
+                pending,
+                rejected,
+                text_vi,
+            })
+        })
+    }
+}
+
+/// Cash collected from and visits to a worker on this device on a day.
+fn today_activity(conn: &Connection, worker_id: &str, day: &str) -> Result<(i64, bool)> {
+    let paid: i64 = conn.query_row(
+        &format!(
+            "SELECT coalesce(sum(r.amount), 0) FROM repayments r JOIN outbox o ON o.client_id = r.client_id
+             WHERE r.worker_id = ?1 AND o.local_day = ?2 AND r.client_id NOT IN ({VOIDED})"
+        ),
+        [worker_id, day],
+        |r| r.get(0),
+    )?;
+    let visited: bool = conn.query_row(
+        &format!(
+            "SELECT EXISTS (SELECT 1 FROM visits v JOIN outbox o ON o.client_id = v.client_id
+             WHERE v.worker_id = ?1 AND o.local_day = ?2 AND v.client_id NOT IN ({VOIDED}))"
+        ),
+        [worker_id, day],
+        |r| r.get(0),
+    )?;
+    Ok((paid, visited))
+}

@@ -1,0 +1,786 @@
+//! Recording facts offline. Each fact is checked against the shared rules
+//! ([`crate::domain::rules`]), gets a client UUID v7 and the next device
+//! sequence, and is written with its upload envelope in one durable
+//! transaction. A refusal writes nothing.
+
+use chrono::{DateTime, Duration, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::db::{
+    booked_states, day_str, dong, from_millis, next_counter, officer, parse_day, parse_uuid, Store,
+};
+use crate::domain::gifts::{Eligibility, WorkerFacts};
+use crate::domain::money::{decimal_to_dong, format_vnd, AmountRule, Dong};
+use crate::domain::rules::{
+    check_gift, check_repayment, receipt_number, states_after, CampaignFacts, LoanStatus,
+    RuleViolation,
+};
+use crate::domain::schedule::{Allocation, InstallmentState};
+use crate::domain::text::clean;
+use crate::domain::time::{format_datetime, local_date};
+use crate::error::{Error, Result};
+use crate::types::{
+    AllocationPart, CorrectionInput, GiftInput, RecordedFact, RepaymentInput, RepaymentReceipt,
+    VisitInput,
+};
+use crate::wire::{
+    GiftHandoutPayload, RecordBody, RecordKind, RepaymentPayload, ReversalRequestPayload,
+    UploadRecord, VisitPayload, VoidPayload,
+};
+
+/// A signature image larger than this is refused.
+pub const MAX_SIGNATURE_BYTES: usize = 2 * 1024 * 1024;
+
+/// Client ids of this device's records cancelled by a void the server has
+/// not rejected.
+pub(crate) const VOIDED: &str = "SELECT v.target_id FROM voids v JOIN record_states vs ON vs.client_id = v.client_id WHERE vs.state <> 'rejected'";
+
+fn check_time(at: DateTime<Utc>) -> Result<()> {
+    if at > Utc::now() + Duration::minutes(10) {
+        return Err(Error::invalid(
+            "recorded_at",
+            format!(
+                "Thời điểm ghi {} ở tương lai; hãy kiểm tra đồng hồ điện thoại",
+                format_datetime(at)
+            ),
+            format!(
+                "recorded_at {} is in the future; check the phone's clock",
+                format_datetime(at)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn required_text(field: &str, label_vi: &str, v: &str) -> Result<String> {
+    let c = clean(v);
+    if c.is_empty() {
+        return Err(Error::invalid(
+            field,
+            format!("{label_vi}: không được để trống"),
+            format!("{field}: must not be empty"),
+        ));
+    }
+    Ok(c)
+}
+
+pub(crate) struct WorkerRow {
+    pub name: String,
+    pub facts: WorkerFacts,
+}
+
+pub(crate) fn worker_row(conn: &Connection, id: &str) -> Result<Option<WorkerRow>> {
+    Ok(conn
+        .query_row(
+            "SELECT full_name, union_member, hardship, boarding_house_id IS NOT NULL FROM workers WHERE id = ?1",
+            [id],
+            |r| {
+                Ok(WorkerRow {
+                    name: r.get(0)?,
+                    facts: WorkerFacts {
+                        union_member: r.get(1)?,
+                        hardship: r.get(2)?,
+                        lives_in_boarding_house: r.get(3)?,
+                    },
+                })
+            },
+        )
+        .optional()?)
+}
+
+pub(crate) struct LoanRow {
+    pub worker_id: String,
+    pub contract_no: String,
+    pub status: LoanStatus,
+}
+
+pub(crate) fn loan_row(conn: &Connection, id: &str) -> Result<Option<LoanRow>> {
+    conn.query_row(
+        "SELECT worker_id, contract_no, status FROM loans WHERE id = ?1",
+        [id],
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        },
+    )
+    .optional()?
+    .map(|(worker_id, contract_no, status)| {
+        Ok(LoanRow {
+            worker_id,
+            contract_no,
+            status: LoanStatus::parse(&status)
+                .ok_or_else(|| Error::Corrupt(format!("loan status {status:?}")))?,
+        })
+    })
+    .transpose()
+}
+
+/// This device's repayments on a loan that the books do not hold yet
+/// (waiting for the server or for approval), not voided, in recording order.
+pub(crate) fn unbooked_repayments(conn: &Connection, loan_id: &str) -> Result<Vec<i64>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT r.amount FROM repayments r
+         JOIN record_states s ON s.client_id = r.client_id
+         JOIN outbox o ON o.client_id = r.client_id
+         WHERE r.loan_id = ?1 AND s.state IN ('pending', 'accepted')
+           AND r.client_id NOT IN ({VOIDED})
+         ORDER BY o.device_seq"
+    ))?;
+    let v = st
+        .query_map([loan_id], |r| r.get(0))?
+        .collect::<Result<Vec<i64>, _>>()?;
+    Ok(v)
+}
+
+/// A loan's installments with this device's unbooked repayments applied.
+/// When the books moved under them (a server-side correction), the
+/// repayments that no longer fit are left out rather than failing.
+pub(crate) fn effective_states(
+    conn: &Connection,
+    loan_id: &str,
+) -> Result<(Vec<InstallmentState>, i64)> {
+    let booked = booked_states(conn, loan_id)?;
+    let earlier = unbooked_repayments(conn, loan_id)?;
+    let mut states = booked;
+    let mut applied = 0;
+    for amount in earlier {
+        if let Ok(next) = states_after(&states, &[amount]) {
+            states = next;
+            applied += amount;
+        }
+    }
+    Ok((states, applied))
+}
+
+/// Writes the upload envelope and the pending state of a new fact.
+fn insert_outbox(
+    tx: &Transaction,
+    store: &Store,
+    client_id: Uuid,
+    device_seq: i64,
+    recorded_at: DateTime<Utc>,
+    body: RecordBody,
+    summary: &str,
+) -> Result<()> {
+    let kind = body.kind();
+    let envelope = UploadRecord {
+        client_id,
+        device_id: store.device.device_id,
+        device_seq,
+        recorded_at,
+        body,
+    };
+    let json = serde_json::to_string(&envelope).map_err(|source| Error::Json {
+        context: "envelope",
+        source,
+    })?;
+    tx.execute(
+        "INSERT INTO outbox (client_id, device_seq, kind, recorded_at, local_day, summary, envelope)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            client_id.to_string(),
+            device_seq,
+            kind.as_str(),
+            recorded_at.timestamp_millis(),
+            day_str(local_date(recorded_at)),
+            summary,
+            json
+        ],
+    )?;
+    tx.execute(
+        "INSERT INTO record_states (client_id, state, updated_at) VALUES (?1, 'pending', ?2)",
+        params![client_id.to_string(), Utc::now().timestamp_millis()],
+    )?;
+    Ok(())
+}
+
+fn receipt_texts(
+    receipt_no: &str,
+    worker: &str,
+    contract: &str,
+    amount: i64,
+    a: &Allocation,
+    at: DateTime<Utc>,
+    collector: Option<(String, String)>,
+) -> (String, String) {
+    let balance = a.remaining.total();
+    let when = format_datetime(at);
+    let (by_vi, by_en) = match collector {
+        Some((name, branch)) => (
+            format!(" Cán bộ thu: {name} ({branch})."),
+            format!(" Collected by {name} ({branch})."),
+        ),
+        None => (String::new(), String::new()),
+    };
+    let vi = format!(
+        "PHIẾU THU số {receipt_no}, {worker} đã nộp, Quỹ đã nhận {} trả nợ hợp đồng {contract} (lãi {}, gốc {}) ngày {when}, dư nợ còn lại {}.{by_vi}",
+        format_vnd(amount),
+        format_vnd(a.interest),
+        format_vnd(a.principal),
+        format_vnd(balance),
+    );
+    let en = format!(
+        "RECEIPT no. {receipt_no}: {worker} paid {} on loan {contract} (interest {}, principal {}) on {when}; balance left {}.{by_en}",
+        format_vnd(amount),
+        format_vnd(a.interest),
+        format_vnd(a.principal),
+        format_vnd(balance),
+    );
+    (vi, en)
+}
+
+impl Store {
+    pub fn record_visit(&self, input: &VisitInput) -> Result<RecordedFact> {
+        check_time(input.recorded_at)?;
+        let outcome = required_text("outcome", "Kết quả", &input.outcome)?;
+        let notes = clean(&input.notes);
+        if let Some(p) = &input.location {
+            let ok = p.latitude.is_finite()
+                && p.longitude.is_finite()
+                && (-90.0..=90.0).contains(&p.latitude)
+                && (-180.0..=180.0).contains(&p.longitude)
+                && p.accuracy_m.is_none_or(|a| a.is_finite() && a >= 0.0);
+            if !ok {
+                return Err(Error::invalid(
+                    "location",
+                    "Tọa độ GPS không hợp lệ",
+                    "location: latitude must be within ±90, longitude within ±180, accuracy ≥ 0",
+                ));
+            }
+        }
+        let worker_id = input.worker_id.to_string();
+        self.write_durable(|tx| {
+            let worker = worker_row(tx, &worker_id)?.ok_or(RuleViolation::WorkerNotInPortfolio)?;
+            let seq = next_counter(tx, "device_seq")?;
+            let client_id = Uuid::now_v7();
+            let summary = format!(
+                "Thăm hỏi ({}) — {}",
+                input.purpose.label_vi(),
+                worker.name
+            );
+            insert_outbox(
+                tx,
+                self,
+                client_id,
+                seq,
+                input.recorded_at,
+                RecordBody::Visit(VisitPayload {
+                    worker_id: input.worker_id,
+                    purpose: input.purpose,
+                    outcome: outcome.clone(),
+                    notes: notes.clone(),
+                    location: input.location,
+                }),
+                &summary,
+            )?;
+            tx.execute(
+                "INSERT INTO visits (client_id, worker_id, purpose, outcome, notes, latitude, longitude, accuracy_m, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    client_id.to_string(),
+                    worker_id,
+                    input.purpose.as_str(),
+                    outcome,
+                    notes,
+                    input.location.map(|p| p.latitude),
+                    input.location.map(|p| p.longitude),
+                    input.location.and_then(|p| p.accuracy_m),
+                    input.recorded_at.timestamp_millis()
+                ],
+            )?;
+            Ok(RecordedFact {
+                client_id,
+                device_seq: seq,
+                kind: RecordKind::Visit,
+                recorded_at: input.recorded_at,
+                summary,
+            })
+        })
+    }
+
+    pub fn record_repayment(&self, input: &RepaymentInput) -> Result<RepaymentReceipt> {
+        let amount = decimal_to_dong("amount", input.amount, AmountRule::Positive)?.get();
+        check_time(input.recorded_at)?;
+        let loan_id = input.loan_id.to_string();
+        let client_id = self.write_durable(|tx| {
+            let loan = loan_row(tx, &loan_id)?.ok_or(RuleViolation::LoanNotInPortfolio)?;
+            let worker = worker_row(tx, &loan.worker_id)?.ok_or(RuleViolation::WorkerNotInPortfolio)?;
+            let booked = booked_states(tx, &loan_id)?;
+            let earlier = unbooked_repayments(tx, &loan_id)?;
+            let after = states_after(&booked, &earlier)?;
+            let allocation = check_repayment(loan.status, &after, amount)?;
+
+            let seq = next_counter(tx, "device_seq")?;
+            let receipt_no = receipt_number(&self.device.device_code, next_counter(tx, "receipt_seq")?);
+            let client_id = Uuid::now_v7();
+            let collector = officer(tx)?.map(|o| (o.full_name, o.branch_name));
+            let (text_vi, text_en) = receipt_texts(
+                &receipt_no,
+                &worker.name,
+                &loan.contract_no,
+                amount,
+                &allocation,
+                input.recorded_at,
+                collector,
+            );
+            let lines: Vec<serde_json::Value> = allocation
+                .lines
+                .iter()
+                .map(|l| {
+                    let due = after
+                        .iter()
+                        .find(|s| s.number == l.installment)
+                        .map(|s| day_str(s.due_on))
+                        .unwrap_or_default();
+                    serde_json::json!({
+                        "installment": l.installment,
+                        "due_on": due,
+                        "interest": l.interest,
+                        "principal": l.principal,
+                    })
+                })
+                .collect();
+            let summary = format!(
+                "Thu nợ {} — {} — phiếu {receipt_no}",
+                format_vnd(amount),
+                worker.name
+            );
+            insert_outbox(
+                tx,
+                self,
+                client_id,
+                seq,
+                input.recorded_at,
+                RecordBody::Repayment(RepaymentPayload {
+                    loan_id: input.loan_id,
+                    worker_id: parse_uuid(&loan.worker_id)?,
+                    amount: Dong(amount),
+                    receipt_no: receipt_no.clone(),
+                }),
+                &summary,
+            )?;
+            tx.execute(
+                "INSERT INTO repayments (client_id, loan_id, worker_id, amount, receipt_no, interest, principal, balance_after, allocation, receipt_text, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![
+                    client_id.to_string(),
+                    loan_id,
+                    loan.worker_id,
+                    amount,
+                    receipt_no,
+                    allocation.interest,
+                    allocation.principal,
+                    allocation.remaining.total(),
+                    serde_json::Value::Array(lines).to_string(),
+                    format!("{text_vi}\n{text_en}"),
+                    input.recorded_at.timestamp_millis()
+                ],
+            )?;
+            Ok(client_id)
+        })?;
+        self.read(|c| receipt_by(c, "r.client_id", &client_id.to_string()))
+    }
+
+    pub fn record_gift(&self, input: &GiftInput) -> Result<RecordedFact> {
+        check_time(input.recorded_at)?;
+        let acknowledged = required_text(
+            "acknowledged_name",
+            "Họ tên người nhận xác nhận",
+            &input.acknowledged_name,
+        )?;
+        let signature = match &input.signature_image {
+            Some(img) if img.is_empty() || img.len() > MAX_SIGNATURE_BYTES => {
+                return Err(Error::invalid(
+                    "signature_image",
+                    "Ảnh chữ ký trống hoặc quá lớn (tối đa 2 MB)",
+                    "signature_image: empty or larger than 2 MiB",
+                ))
+            }
+            Some(img) => Some((hex::encode(Sha256::digest(img)), img)),
+            None => None,
+        };
+        let campaign_id = input.campaign_id.to_string();
+        let worker_id = input.worker_id.to_string();
+        let on = local_date(input.recorded_at);
+        self.write_durable(|tx| {
+            let (name, eligibility, starts, ends) = tx
+                .query_row(
+                    "SELECT name, eligibility, starts_on, ends_on FROM campaigns WHERE id = ?1",
+                    [&campaign_id],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, String>(3)?,
+                        ))
+                    },
+                )
+                .optional()?
+                .ok_or_else(|| Error::not_found("campaign", &campaign_id))?;
+            let worker = worker_row(tx, &worker_id)?.ok_or(RuleViolation::WorkerNotInPortfolio)?;
+            let campaign = CampaignFacts {
+                eligibility: Eligibility::parse(&eligibility)
+                    .ok_or_else(|| Error::Corrupt(format!("eligibility {eligibility:?}")))?,
+                starts_on: parse_day(&starts)?,
+                ends_on: parse_day(&ends)?,
+                remaining: campaign_remaining(tx, &campaign_id)?,
+            };
+            let received = already_received(tx, &campaign_id, &worker_id)?;
+            check_gift(&campaign, &worker.facts, received, on)?;
+
+            let seq = next_counter(tx, "device_seq")?;
+            let client_id = Uuid::now_v7();
+            let summary = format!("Trao quà {name} — {}", worker.name);
+            let sha = signature.as_ref().map(|(h, _)| h.clone());
+            insert_outbox(
+                tx,
+                self,
+                client_id,
+                seq,
+                input.recorded_at,
+                RecordBody::GiftHandout(GiftHandoutPayload {
+                    campaign_id: input.campaign_id,
+                    worker_id: input.worker_id,
+                    acknowledged_name: acknowledged.clone(),
+                    signature_sha256: sha.clone(),
+                }),
+                &summary,
+            )?;
+            tx.execute(
+                "INSERT INTO gift_handouts (client_id, campaign_id, worker_id, acknowledged_name, recorded_at, signature_sha256)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    client_id.to_string(),
+                    campaign_id,
+                    worker_id,
+                    acknowledged,
+                    input.recorded_at.timestamp_millis(),
+                    sha
+                ],
+            )?;
+            if let Some((hash, img)) = &signature {
+                tx.execute(
+                    "INSERT OR IGNORE INTO signatures (sha256, image) VALUES (?1, ?2)",
+                    params![hash, img],
+                )?;
+            }
+            Ok(RecordedFact {
+                client_id,
+                device_seq: seq,
+                kind: RecordKind::GiftHandout,
+                recorded_at: input.recorded_at,
+                summary,
+            })
+        })
+    }
+
+    /// Voids one of this device's records that the server has not
+    /// acknowledged yet. Nothing is deleted: a void record is added.
+    pub fn void_record(&self, input: &CorrectionInput) -> Result<RecordedFact> {
+        check_time(input.recorded_at)?;
+        let reason = required_text("reason", "Lý do hủy", &input.reason)?;
+        let target = input.target_id.to_string();
+        self.write_durable(|tx| {
+            let t = target_row(tx, &target)?;
+            if matches!(t.kind, RecordKind::Void | RecordKind::ReversalRequest) {
+                return Err(Error::invalid(
+                    "target_id",
+                    "Không thể hủy một bản ghi hủy hay đề nghị đảo",
+                    "target_id: a void or a reversal request cannot be voided",
+                ));
+            }
+            if t.voided {
+                return Err(Error::conflict(
+                    "already_voided",
+                    format!("Bản ghi #{} đã bị hủy", t.device_seq),
+                    format!("record #{} is already voided", t.device_seq),
+                ));
+            }
+            if t.state != "pending" {
+                return Err(Error::conflict(
+                    "already_synced",
+                    format!(
+                        "Bản ghi #{} đã gửi lên máy chủ ({}); hãy lập đề nghị đảo bút toán",
+                        t.device_seq, t.state
+                    ),
+                    format!(
+                        "record #{} has been synced ({}); request a reversal instead",
+                        t.device_seq, t.state
+                    ),
+                ));
+            }
+            let seq = next_counter(tx, "device_seq")?;
+            let client_id = Uuid::now_v7();
+            let summary = format!("Hủy bản ghi #{} ({}): {reason}", t.device_seq, t.summary);
+            insert_outbox(
+                tx,
+                self,
+                client_id,
+                seq,
+                input.recorded_at,
+                RecordBody::Void(VoidPayload {
+                    target_id: input.target_id,
+                    reason: reason.clone(),
+                }),
+                &summary,
+            )?;
+            tx.execute(
+                "INSERT INTO voids (client_id, target_id, reason, recorded_at) VALUES (?1, ?2, ?3, ?4)",
+                params![client_id.to_string(), target, reason, input.recorded_at.timestamp_millis()],
+            )?;
+            Ok(RecordedFact {
+                client_id,
+                device_seq: seq,
+                kind: RecordKind::Void,
+                recorded_at: input.recorded_at,
+                summary,
+            })
+        })
+    }
+
+    /// Asks the supervisor to reverse a repayment or gift handout the server
+    /// has accepted.
+    pub fn request_reversal(&self, input: &CorrectionInput) -> Result<RecordedFact> {
+        check_time(input.recorded_at)?;
+        let reason = required_text("reason", "Lý do đề nghị đảo", &input.reason)?;
+        let target = input.target_id.to_string();
+        self.write_durable(|tx| {
+            let t = target_row(tx, &target)?;
+            if !matches!(t.kind, RecordKind::Repayment | RecordKind::GiftHandout) {
+                return Err(Error::invalid(
+                    "target_id",
+                    "Chỉ đề nghị đảo được phiếu thu nợ hoặc trao quà",
+                    "target_id: only a repayment or a gift handout can be reversed",
+                ));
+            }
+            if !matches!(t.state.as_str(), "accepted" | "approved") {
+                let (vi, en) = if t.state == "pending" {
+                    (
+                        format!("Bản ghi #{} chưa gửi lên máy chủ; hãy hủy bản ghi thay vì đề nghị đảo", t.device_seq),
+                        format!("record #{} has not been synced; void it instead", t.device_seq),
+                    )
+                } else {
+                    (
+                        format!("Bản ghi #{} đang ở trạng thái {}, không đảo được", t.device_seq, t.state),
+                        format!("record #{} is {}, it cannot be reversed", t.device_seq, t.state),
+                    )
+                };
+                return Err(Error::conflict("not_synced", vi, en));
+            }
+            let open: i64 = tx.query_row(
+                "SELECT count(*) FROM reversal_requests r JOIN record_states s ON s.client_id = r.client_id
+                 WHERE r.target_id = ?1 AND s.state <> 'rejected'",
+                [&target],
+                |r| r.get(0),
+            )?;
+            if open > 0 {
+                return Err(Error::conflict(
+                    "reversal_already_requested",
+                    format!("Đã có đề nghị đảo bản ghi #{}", t.device_seq),
+                    format!("a reversal of record #{} is already requested", t.device_seq),
+                ));
+            }
+            let seq = next_counter(tx, "device_seq")?;
+            let client_id = Uuid::now_v7();
+            let summary = format!("Đề nghị đảo bản ghi #{} ({}): {reason}", t.device_seq, t.summary);
+            insert_outbox(
+                tx,
+                self,
+                client_id,
+                seq,
+                input.recorded_at,
+                RecordBody::ReversalRequest(ReversalRequestPayload {
+                    target_id: input.target_id,
+                    reason: reason.clone(),
+                }),
+                &summary,
+            )?;
+            tx.execute(
+                "INSERT INTO reversal_requests (client_id, target_id, reason, recorded_at) VALUES (?1, ?2, ?3, ?4)",
+                params![client_id.to_string(), target, reason, input.recorded_at.timestamp_millis()],
+            )?;
+            Ok(RecordedFact {
+                client_id,
+                device_seq: seq,
+                kind: RecordKind::ReversalRequest,
+                recorded_at: input.recorded_at,
+                summary,
+            })
+        })
+    }
+
+    /// A receipt recorded on this device, by its number (`A7K2-000123`).
+    pub fn receipt(&self, receipt_no: &str) -> Result<RepaymentReceipt> {
+        self.read(|c| receipt_by(c, "r.receipt_no", receipt_no.trim()))
+    }
+}
+
+struct TargetRow {
+    kind: RecordKind,
+    device_seq: i64,
+    summary: String,
+    state: String,
+    voided: bool,
+}
+
+fn target_row(conn: &Connection, id: &str) -> Result<TargetRow> {
+    conn.query_row(
+        &format!(
+            "SELECT o.kind, o.device_seq, o.summary, s.state, o.client_id IN ({VOIDED})
+             FROM outbox o JOIN record_states s ON s.client_id = o.client_id WHERE o.client_id = ?1"
+        ),
+        [id],
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, bool>(4)?,
+            ))
+        },
+    )
+    .optional()?
+    .map(
+        |(kind, device_seq, summary, state, voided)| -> Result<TargetRow> {
+            Ok(TargetRow {
+                kind: RecordKind::parse(&kind)
+                    .ok_or_else(|| Error::Corrupt(format!("kind {kind:?}")))?,
+                device_seq,
+                summary,
+                state,
+                voided,
+            })
+        },
+    )
+    .transpose()?
+    .ok_or_else(|| Error::not_found("record", id))
+}
+
+/// This device's live handouts (not voided, not refused, not reversed).
+const LIVE_HANDOUTS: &str = "SELECT g.campaign_id, g.worker_id FROM gift_handouts g
+    JOIN record_states s ON s.client_id = g.client_id
+    WHERE s.state IN ('pending', 'accepted', 'approved') AND g.client_id NOT IN (VOIDED_)";
+
+fn live_handouts() -> String {
+    LIVE_HANDOUTS.replace("VOIDED_", VOIDED)
+}
+
+/// Whether the worker has the campaign's gift, per server data or on this device.
+pub(crate) fn already_received(
+    conn: &Connection,
+    campaign_id: &str,
+    worker_id: &str,
+) -> Result<bool> {
+    Ok(conn.query_row(
+        &format!(
+            "SELECT EXISTS (SELECT 1 FROM campaign_recipients WHERE campaign_id = ?1 AND worker_id = ?2)
+                 OR EXISTS (SELECT 1 FROM ({}) h WHERE h.campaign_id = ?1 AND h.worker_id = ?2)",
+            live_handouts()
+        ),
+        params![campaign_id, worker_id],
+        |r| r.get(0),
+    )?)
+}
+
+/// The officer's remaining allocation: the server's figure less this
+/// device's live handouts the server does not count yet (their worker is
+/// not among the server's recipients).
+pub(crate) fn campaign_remaining(conn: &Connection, campaign_id: &str) -> Result<i64> {
+    Ok(conn.query_row(
+        &format!(
+            "SELECT c.officer_remaining - (SELECT count(*) FROM ({}) h WHERE h.campaign_id = c.id
+                 AND h.worker_id NOT IN (SELECT worker_id FROM campaign_recipients r WHERE r.campaign_id = c.id))
+             FROM campaigns c WHERE c.id = ?1",
+            live_handouts()
+        ),
+        [campaign_id],
+        |r| r.get(0),
+    )?)
+}
+
+pub(crate) fn receipt_by(conn: &Connection, column: &str, value: &str) -> Result<RepaymentReceipt> {
+    let row = conn
+        .query_row(
+            &format!(
+                "SELECT r.client_id, o.device_seq, r.receipt_no, r.loan_id, coalesce(l.contract_no, ''), r.worker_id,
+                        coalesce(w.full_name, ''), r.amount, r.interest, r.principal, r.allocation, r.balance_after,
+                        r.recorded_at, r.receipt_text, s.state, r.client_id IN ({VOIDED})
+                 FROM repayments r JOIN outbox o ON o.client_id = r.client_id
+                 JOIN record_states s ON s.client_id = r.client_id
+                 LEFT JOIN loans l ON l.id = r.loan_id LEFT JOIN workers w ON w.id = r.worker_id
+                 WHERE {column} = ?1"
+            ),
+            [value],
+            |r| {
+                Ok((
+                    (
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, String>(6)?,
+                    ),
+                    (
+                        r.get::<_, i64>(7)?,
+                        r.get::<_, i64>(8)?,
+                        r.get::<_, i64>(9)?,
+                        r.get::<_, String>(10)?,
+                        r.get::<_, i64>(11)?,
+                        r.get::<_, i64>(12)?,
+                        r.get::<_, String>(13)?,
+                        r.get::<_, String>(14)?,
+                        r.get::<_, bool>(15)?,
+                    ),
+                ))
+            },
+        )
+        .optional()?
+        .ok_or_else(|| Error::not_found("receipt", value))?;
+    let ((client_id, device_seq, receipt_no, loan_id, contract_no, worker_id, worker_name), rest) =
+        row;
+    let (amount, interest, principal, allocation, balance_after, at, text, state, voided) = rest;
+    let parts: Vec<serde_json::Value> =
+        serde_json::from_str(&allocation).map_err(|source| Error::Json {
+            context: "allocation",
+            source,
+        })?;
+    let mut lines = Vec::new();
+    for p in parts {
+        let int = |k: &str| p.get(k).and_then(serde_json::Value::as_i64);
+        lines.push(AllocationPart {
+            installment: int("installment").unwrap_or_default() as u32,
+            due_on: parse_day(p.get("due_on").and_then(|v| v.as_str()).unwrap_or_default())?,
+            interest: dong(int("interest").unwrap_or_default()),
+            principal: dong(int("principal").unwrap_or_default()),
+        });
+    }
+    let (text_vi, text_en) = text.split_once('\n').unwrap_or((text.as_str(), ""));
+    Ok(RepaymentReceipt {
+        client_id: parse_uuid(&client_id)?,
+        device_seq,
+        receipt_no,
+        loan_id: parse_uuid(&loan_id)?,
+        contract_no,
+        worker_id: parse_uuid(&worker_id)?,
+        worker_name,
+        amount: dong(amount),
+        interest: dong(interest),
+        principal: dong(principal),
+        lines,
+        balance_after: dong(balance_after),
+        recorded_at: from_millis(at)?,
+        text_vi: text_vi.to_string(),
+        text_en: text_en.to_string(),
+        state,
+        voided,
+    })
+}

@@ -1,0 +1,185 @@
+//! The on-device schema: created whole on a fresh install, upgraded step by
+//! step otherwise, tracked by `PRAGMA user_version`. A database written by a
+//! newer app is refused rather than guessed at.
+
+use rusqlite::Connection;
+
+use crate::error::{Error, Result};
+
+pub const VERSION: i64 = 2;
+
+const CREATE: &str = include_str!("schema/create.sql");
+const V1_TO_V2: &str = include_str!("schema/v1_to_v2.sql");
+
+/// Connection settings: WAL, foreign keys, a busy timeout. `synchronous`
+/// is NORMAL for master data; facts are committed with FULL (see
+/// [`crate::db::durable_commit`]).
+pub fn configure(conn: &Connection) -> Result<()> {
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(())
+}
+
+/// Brings the schema to [`VERSION`].
+pub fn init(conn: &mut Connection) -> Result<()> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > VERSION {
+        return Err(Error::SchemaTooNew {
+            found,
+            supported: VERSION,
+        });
+    }
+    if found == VERSION {
+        return Ok(());
+    }
+    let tx = conn.transaction()?;
+    if found == 0 {
+        tx.execute_batch(CREATE)?;
+    } else {
+        upgrade_from(&tx, found)?;
+    }
+    tx.pragma_update(None, "user_version", VERSION)?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn upgrade_from(conn: &Connection, from: i64) -> Result<()> {
+    if from < 2 {
+        conn.execute_batch(V1_TO_V2)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub const V1: &str = include_str!("schema/v1.sql");
+
+    /// Tables, columns, indexes and triggers of a database, comparable.
+    fn describe(conn: &Connection) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut st = conn
+            .prepare("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name")
+            .unwrap();
+        let rows: Vec<(String, String, String, Option<String>)> = st
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        for (kind, name, table, sql) in rows {
+            match kind.as_str() {
+                "table" => {
+                    let mut c = conn
+                        .prepare(&format!("PRAGMA table_xinfo({name})"))
+                        .unwrap();
+                    let cols: Vec<String> = c
+                        .query_map([], |r| {
+                            Ok(format!(
+                                "{}:{}:{}:{:?}:{}",
+                                r.get::<_, String>(1)?,
+                                r.get::<_, String>(2)?,
+                                r.get::<_, i64>(3)?,
+                                r.get::<_, Option<String>>(4)?,
+                                r.get::<_, i64>(5)?
+                            ))
+                        })
+                        .unwrap()
+                        .collect::<Result<_, _>>()
+                        .unwrap();
+                    out.push(format!("table {name} {}", cols.join(",")));
+                }
+                "index" => {
+                    let mut c = conn
+                        .prepare(&format!("PRAGMA index_xinfo({name})"))
+                        .unwrap();
+                    let cols: Vec<String> = c
+                        .query_map([], |r| Ok(format!("{:?}", r.get::<_, Option<String>>(2)?)))
+                        .unwrap()
+                        .collect::<Result<_, _>>()
+                        .unwrap();
+                    out.push(format!("index {name} on {table} {}", cols.join(",")));
+                }
+                _ => {
+                    let sql = sql.unwrap_or_default();
+                    out.push(format!(
+                        "{kind} {name} on {table} {}",
+                        sql.split_whitespace().collect::<Vec<_>>().join(" ")
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn upgrading_from_v1_equals_a_fresh_install() {
+        let mut fresh = Connection::open_in_memory().unwrap();
+        init(&mut fresh).unwrap();
+
+        let mut old = Connection::open_in_memory().unwrap();
+        old.execute_batch(V1).unwrap();
+        old.pragma_update(None, "user_version", 1).unwrap();
+        old.execute(
+            "INSERT INTO workers (id, full_name, name_key, union_member, hardship) VALUES ('w', 'Nguyễn Thị Lan', 'nguyen thi lan', 1, 0)",
+            [],
+        )
+        .unwrap();
+        init(&mut old).unwrap();
+
+        assert_eq!(describe(&old), describe(&fresh));
+        let v: i64 = old
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, VERSION);
+        let name: String = old
+            .query_row("SELECT full_name FROM workers WHERE id = 'w'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(name, "Nguyễn Thị Lan");
+    }
+
+    #[test]
+    fn refuses_a_newer_database() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.pragma_update(None, "user_version", VERSION + 1)
+            .unwrap();
+        assert!(matches!(
+            init(&mut conn),
+            Err(Error::SchemaTooNew { found, supported: VERSION }) if found == VERSION + 1
+        ));
+    }
+
+    #[test]
+    fn facts_are_append_only() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        init(&mut conn).unwrap();
+        conn.execute_batch(
+            "INSERT INTO outbox VALUES ('c', 1, 'void', 0, '2026-01-01', 'Hủy', '{}');
+             INSERT INTO voids VALUES ('c', 't', 'sai', 0);",
+        )
+        .unwrap();
+        for sql in [
+            "UPDATE outbox SET kind = 'visit'",
+            "DELETE FROM outbox",
+            "UPDATE voids SET reason = 'x'",
+            "DELETE FROM voids",
+        ] {
+            let e = conn.execute(sql, []).unwrap_err().to_string();
+            assert!(e.contains("append-only"), "{sql}: {e}");
+        }
+        for table in ["visits", "repayments", "gift_handouts", "reversal_requests"] {
+            let n: i64 = conn
+                .query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?1",
+                    [table],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(n, 2, "{table}");
+        }
+    }
+}

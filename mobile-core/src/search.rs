@@ -1,0 +1,71 @@
+//! Finding a worker fast, offline: an in-memory index over the folded name
+//! key (accent- and case-insensitive, `đ` = `d`), the canonical phone and
+//! the CCCD, rebuilt whenever master data changes.
+
+use rusqlite::Connection;
+
+use crate::domain::ids::phone_query;
+use crate::domain::text::{name_matches, query_terms};
+use crate::error::Result;
+
+struct Entry {
+    id: String,
+    name_key: String,
+    phone: Option<String>,
+    cccd: Option<String>,
+}
+
+#[derive(Default)]
+pub struct SearchIndex {
+    /// Ordered by name key, then id.
+    entries: Vec<Entry>,
+}
+
+impl SearchIndex {
+    pub fn load(conn: &Connection) -> Result<SearchIndex> {
+        let mut st =
+            conn.prepare("SELECT id, name_key, phone, cccd FROM workers ORDER BY name_key, id")?;
+        let entries = st
+            .query_map([], |r| {
+                Ok(Entry {
+                    id: r.get(0)?,
+                    name_key: r.get(1)?,
+                    phone: r.get(2)?,
+                    cccd: r.get(3)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(SearchIndex { entries })
+    }
+
+    /// Ids of the workers matching `query`, at most `limit`, by name.
+    ///
+    /// A query of digits (with the spaces, dots, dashes and `+84` people
+    /// type) matches phone numbers and CCCDs containing it; any other query
+    /// matches names where every term starts a word, in any order.
+    pub fn find(&self, query: &str, limit: usize) -> Vec<String> {
+        if let Some(digits) = phone_query(query) {
+            let raw: String = query.chars().filter(|c| c.is_ascii_digit()).collect();
+            return self
+                .entries
+                .iter()
+                .filter(|e| {
+                    e.phone.as_deref().is_some_and(|p| p.contains(&digits))
+                        || e.cccd.as_deref().is_some_and(|c| c.contains(&raw))
+                })
+                .take(limit)
+                .map(|e| e.id.clone())
+                .collect();
+        }
+        let terms = query_terms(query);
+        if terms.is_empty() {
+            return Vec::new();
+        }
+        self.entries
+            .iter()
+            .filter(|e| name_matches(&e.name_key, &terms))
+            .take(limit)
+            .map(|e| e.id.clone())
+            .collect()
+    }
+}

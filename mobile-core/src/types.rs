@@ -1,0 +1,370 @@
+//! The values the field book takes and returns, shared by the Rust API and
+//! the generated Kotlin/Swift/Python bindings.
+//!
+//! Money crosses as [`Decimal`] (a string of whole đồng), ids as [`Uuid`]
+//! (a string), instants as [`Timestamp`] (milliseconds since the Unix
+//! epoch, an i64) and calendar days as [`LocalDate`] (`yyyy-mm-dd`).
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use crate::error::FieldBookError;
+use crate::wire::{GeoPoint, RecordKind, VisitPurpose};
+
+fn lift_error(field: &str, vi: String, en: String) -> uniffi::deps::anyhow::Error {
+    FieldBookError::Validation {
+        field: field.to_string(),
+        code: "invalid".to_string(),
+        message: vi,
+        message_en: en,
+    }
+    .into()
+}
+
+uniffi::custom_type!(Decimal, String, {
+    remote,
+    lower: |d| d.normalize().to_string(),
+    try_lift: |s| {
+        Decimal::from_str_exact(s.trim()).map_err(|e| {
+            lift_error(
+                "amount",
+                format!("\"{s}\" không phải số tiền: {e}"),
+                format!("\"{s}\" is not an amount: {e}"),
+            )
+        })
+    },
+});
+
+uniffi::custom_type!(Uuid, String, {
+    remote,
+    lower: |u| u.to_string(),
+    try_lift: |s| {
+        Uuid::parse_str(s.trim()).map_err(|e| {
+            lift_error(
+                "id",
+                format!("\"{s}\" không phải mã định danh (UUID): {e}"),
+                format!("\"{s}\" is not a UUID: {e}"),
+            )
+        })
+    },
+});
+
+/// An instant, as milliseconds since the Unix epoch across the FFI.
+pub type Timestamp = DateTime<Utc>;
+
+/// A calendar day (Vietnam), as `yyyy-mm-dd` across the FFI.
+pub type LocalDate = NaiveDate;
+
+uniffi::custom_type!(Timestamp, i64, {
+    remote,
+    lower: |t| t.timestamp_millis(),
+    try_lift: |ms| {
+        Utc.timestamp_millis_opt(ms).single().ok_or_else(|| {
+            lift_error(
+                "recorded_at",
+                format!("{ms} không phải thời điểm hợp lệ (mili giây từ 1970)"),
+                format!("{ms} is not a valid instant (milliseconds since 1970)"),
+            )
+        })
+    },
+});
+
+uniffi::custom_type!(LocalDate, String, {
+    remote,
+    lower: |d| d.format("%Y-%m-%d").to_string(),
+    try_lift: |s| {
+        crate::domain::time::parse_date(&s).ok_or_else(|| {
+            lift_error(
+                "date",
+                format!("\"{s}\" không phải ngày (dd/mm/yyyy hoặc yyyy-mm-dd)"),
+                format!("\"{s}\" is not a date (dd/mm/yyyy or yyyy-mm-dd)"),
+            )
+        })
+    },
+});
+
+/// Who this phone is: the id the server registered and the 4-character
+/// code printed in its receipt numbers (`A7K2`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DeviceIdentity {
+    pub device_id: Uuid,
+    pub device_code: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Officer {
+    pub officer_id: Uuid,
+    pub code: String,
+    pub full_name: String,
+    pub branch_id: Uuid,
+    pub branch_name: String,
+}
+
+/// What applying a snapshot or a change page did.
+#[derive(Debug, Clone, PartialEq, Eq, Default, uniffi::Record)]
+pub struct ApplySummary {
+    pub boarding_houses: u64,
+    pub workers: u64,
+    pub loans: u64,
+    pub installments: u64,
+    pub campaigns: u64,
+    pub record_statuses: u64,
+    pub removed_workers: u64,
+    /// Every row written.
+    pub rows: u64,
+    /// Cursor to ask for the next changes with.
+    pub next_cursor: String,
+    pub has_more: bool,
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct WorkerHit {
+    pub worker_id: Uuid,
+    pub full_name: String,
+    /// `0912 345 678`
+    pub phone: Option<String>,
+    pub cccd: Option<String>,
+    pub boarding_house: Option<String>,
+    pub room: Option<String>,
+    /// Outstanding on all loans, this device's unsynced repayments deducted.
+    pub balance: Decimal,
+}
+
+/// A worker to see on today's route.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RouteWorker {
+    pub worker_id: Uuid,
+    pub full_name: String,
+    pub room: Option<String>,
+    pub phone: Option<String>,
+    /// Still to collect for installments due up to and including the day.
+    pub due: Decimal,
+    /// Part of `due` that fell due before the day.
+    pub overdue: Decimal,
+    pub balance: Decimal,
+    /// Collected on this device on that day.
+    pub paid_today: Decimal,
+    pub visited_today: bool,
+}
+
+/// The workers of one boarding house on a route, in route order.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RouteStop {
+    pub boarding_house_id: Option<Uuid>,
+    pub boarding_house: String,
+    pub address: String,
+    pub workers: Vec<RouteWorker>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct InstallmentView {
+    pub number: u32,
+    pub due_on: LocalDate,
+    pub principal_due: Decimal,
+    pub interest_due: Decimal,
+    /// Paid per the books plus this device's unsynced repayments.
+    pub principal_paid: Decimal,
+    pub interest_paid: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct LoanView {
+    pub loan_id: Uuid,
+    pub contract_no: String,
+    pub product_name: String,
+    pub principal: Decimal,
+    pub annual_rate_bp: i64,
+    /// `active` or `closed`
+    pub status: String,
+    pub disbursed_on: LocalDate,
+    pub balance: Decimal,
+    pub overdue: Decimal,
+    /// This device's repayments not yet in the books.
+    pub unsynced_paid: Decimal,
+    pub schedule: Vec<InstallmentView>,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct VisitView {
+    pub client_id: Uuid,
+    pub purpose: VisitPurpose,
+    pub outcome: String,
+    pub notes: String,
+    pub location: Option<GeoPoint>,
+    pub recorded_at: Timestamp,
+    pub state: String,
+}
+
+/// A campaign gift the worker received: on this device or per server data.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct GiftView {
+    pub campaign_id: Uuid,
+    pub campaign_name: String,
+    /// The handout recorded on this device, if it was.
+    pub client_id: Option<Uuid>,
+    pub recorded_at: Option<Timestamp>,
+    /// `pending`, `accepted`, `approved`, … or `server` when known only from server data.
+    pub state: String,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct WorkerDetail {
+    pub worker_id: Uuid,
+    pub full_name: String,
+    pub phone: Option<String>,
+    pub cccd: Option<String>,
+    pub boarding_house: Option<String>,
+    pub address: Option<String>,
+    pub room: Option<String>,
+    pub factory: Option<String>,
+    pub union_member: bool,
+    pub hardship: bool,
+    pub balance: Decimal,
+    pub loans: Vec<LoanView>,
+    pub visits: Vec<VisitView>,
+    pub gifts: Vec<GiftView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CampaignView {
+    pub campaign_id: Uuid,
+    pub name: String,
+    /// `gift` or `welfare`
+    pub kind: String,
+    /// Who may receive it, in Vietnamese.
+    pub eligibility: String,
+    pub gift_value: Decimal,
+    pub starts_on: LocalDate,
+    pub ends_on: LocalDate,
+    pub allocation: i64,
+    /// What this officer may still hand out, this device's handouts counted.
+    pub remaining: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct VisitInput {
+    pub worker_id: Uuid,
+    pub purpose: VisitPurpose,
+    pub outcome: String,
+    pub notes: String,
+    pub location: Option<GeoPoint>,
+    pub recorded_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RepaymentInput {
+    pub loan_id: Uuid,
+    /// Whole đồng, > 0.
+    pub amount: Decimal,
+    pub recorded_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct GiftInput {
+    pub campaign_id: Uuid,
+    pub worker_id: Uuid,
+    /// The recipient's name, typed by the recipient to acknowledge the gift.
+    pub acknowledged_name: String,
+    /// The recipient's signature image (PNG or JPEG bytes), if taken.
+    pub signature_image: Option<Vec<u8>>,
+    pub recorded_at: Timestamp,
+}
+
+/// Voids an unsynced record, or asks for a synced one to be reversed.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CorrectionInput {
+    pub target_id: Uuid,
+    pub reason: String,
+    pub recorded_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct AllocationPart {
+    pub installment: u32,
+    pub due_on: LocalDate,
+    pub interest: Decimal,
+    pub principal: Decimal,
+}
+
+/// A recorded cash repayment with its receipt.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RepaymentReceipt {
+    pub client_id: Uuid,
+    pub device_seq: i64,
+    /// `A7K2-000123`
+    pub receipt_no: String,
+    pub loan_id: Uuid,
+    pub contract_no: String,
+    pub worker_id: Uuid,
+    pub worker_name: String,
+    pub amount: Decimal,
+    pub interest: Decimal,
+    pub principal: Decimal,
+    pub lines: Vec<AllocationPart>,
+    /// Outstanding on the loan after this repayment.
+    pub balance_after: Decimal,
+    pub recorded_at: Timestamp,
+    /// Ready to print or send by SMS/Zalo.
+    pub text_vi: String,
+    pub text_en: String,
+    pub state: String,
+    pub voided: bool,
+}
+
+/// Any other recorded fact.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RecordedFact {
+    pub client_id: Uuid,
+    pub device_seq: i64,
+    pub kind: RecordKind,
+    pub recorded_at: Timestamp,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum OutboxFilter {
+    All,
+    /// Not yet acknowledged by the server.
+    Pending,
+    /// Accepted or approved by the server.
+    Accepted,
+    Rejected,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct OutboxItem {
+    pub client_id: Uuid,
+    pub device_seq: i64,
+    pub kind: RecordKind,
+    pub recorded_at: Timestamp,
+    pub summary: String,
+    /// `pending`, `accepted`, `approved`, `rejected` or `reversed`
+    pub state: String,
+    pub code: Option<String>,
+    pub message: Option<String>,
+    pub message_en: Option<String>,
+    /// Cancelled by a void recorded on this device.
+    pub voided: bool,
+    /// The upload envelope, JSON ([`crate::wire::UploadRecord`]).
+    pub envelope_json: String,
+}
+
+/// The officer's day: what to hand over at the branch.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct DailySummary {
+    pub day: LocalDate,
+    /// Cash collected that day on this device, voided repayments excluded.
+    pub cash_collected: Decimal,
+    pub repayments: u32,
+    pub visits: u32,
+    pub gifts: u32,
+    pub voids: u32,
+    pub reversal_requests: u32,
+    /// Records of any day still waiting for the server.
+    pub pending: u32,
+    /// Records of any day the server refused, with the reason.
+    pub rejected: Vec<OutboxItem>,
+    pub text_vi: String,
+}

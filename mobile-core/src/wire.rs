@@ -1,0 +1,449 @@
+//! What travels between a phone and the server, as JSON.
+//!
+//! Money is [`Dong`] (a string of whole đồng), dates are `yyyy-mm-dd`,
+//! instants are RFC 3339 UTC, ids are UUIDs. Download: one
+//! [`PortfolioSnapshot`] on first sync, then [`ChangePage`]s from its cursor.
+//! Upload: [`UploadBatch`] of [`UploadRecord`]s answered by one
+//! [`UploadResult`] per record.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::gifts::{CampaignKind, Eligibility};
+use crate::domain::money::Dong;
+use crate::domain::rules::LoanStatus;
+use crate::domain::schedule::{Frequency, InterestMethod};
+
+/// The officer the portfolio belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfficerIdentity {
+    pub officer_id: Uuid,
+    /// Staff code shown on receipts, e.g. `CB-0142`.
+    pub code: String,
+    pub full_name: String,
+    pub branch_id: Uuid,
+    pub branch_name: String,
+}
+
+/// A boarding house (khu nhà trọ) where assigned workers live.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardingHouse {
+    pub id: Uuid,
+    pub name: String,
+    pub address: String,
+    /// Industrial zone, e.g. `KCX Tân Thuận`.
+    #[serde(default)]
+    pub zone: Option<String>,
+    /// Position on the officer's usual route (smaller first).
+    #[serde(default)]
+    pub route_order: i64,
+    #[serde(default)]
+    pub landlord_name: Option<String>,
+    #[serde(default)]
+    pub landlord_phone: Option<String>,
+}
+
+/// A worker assigned to this officer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Worker {
+    pub id: Uuid,
+    pub full_name: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// 12-digit citizen identity number.
+    #[serde(default)]
+    pub cccd: Option<String>,
+    #[serde(default)]
+    pub boarding_house_id: Option<Uuid>,
+    #[serde(default)]
+    pub room: Option<String>,
+    #[serde(default)]
+    pub factory: Option<String>,
+    pub union_member: bool,
+    pub hardship: bool,
+}
+
+/// One installment of a loan as the books stand (approved repayments only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstallmentLine {
+    pub number: u32,
+    pub due_on: NaiveDate,
+    pub principal_due: Dong,
+    pub interest_due: Dong,
+    pub principal_paid: Dong,
+    pub interest_paid: Dong,
+}
+
+/// A loan of an assigned worker with its schedule and what is paid on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Loan {
+    pub id: Uuid,
+    pub worker_id: Uuid,
+    /// Contract number, e.g. `CEP-2026-000451`.
+    pub contract_no: String,
+    pub product_name: String,
+    pub principal: Dong,
+    pub annual_rate_bp: i64,
+    pub method: InterestMethod,
+    pub frequency: Frequency,
+    pub disbursed_on: NaiveDate,
+    pub status: LoanStatus,
+    pub installments: Vec<InstallmentLine>,
+    /// Outstanding balance (principal + interest left): must equal the sum
+    /// over `installments`; a snapshot where it does not is refused.
+    pub balance: Dong,
+}
+
+/// A gift or welfare campaign this officer hands out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Campaign {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: CampaignKind,
+    pub eligibility: Eligibility,
+    /// Value of one gift.
+    pub gift_value: Dong,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    /// Gifts allocated to this officer.
+    pub officer_allocation: i64,
+    /// Gifts this officer may still hand out, per server data (handouts the
+    /// server has accepted are already counted).
+    pub officer_remaining: i64,
+    /// Workers of this portfolio who have already received this campaign's
+    /// gift, per server data (from any officer's phone).
+    #[serde(default)]
+    pub recipients: Vec<Uuid>,
+}
+
+/// Where a record uploaded from this device stands on the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordState {
+    /// Stored by the server, waiting for the supervisor.
+    Accepted,
+    /// Approved by the supervisor: its effect is in the books.
+    Approved,
+    /// Refused (at upload or by the supervisor); see the reason.
+    Rejected,
+    /// Cancelled by an approved reversal request.
+    Reversed,
+}
+
+impl RecordState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordState::Accepted => "accepted",
+            RecordState::Approved => "approved",
+            RecordState::Rejected => "rejected",
+            RecordState::Reversed => "reversed",
+        }
+    }
+}
+
+/// The status of one of this device's records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordStatus {
+    pub client_id: Uuid,
+    pub state: RecordState,
+    /// Stable reason code when rejected.
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub message_vi: Option<String>,
+    #[serde(default)]
+    pub message_en: Option<String>,
+    pub decided_at: DateTime<Utc>,
+}
+
+/// Everything an officer needs offline, sent on first sync (or to reset).
+/// Applying it replaces all master data on the phone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortfolioSnapshot {
+    pub officer: OfficerIdentity,
+    pub as_of: DateTime<Utc>,
+    pub boarding_houses: Vec<BoardingHouse>,
+    pub workers: Vec<Worker>,
+    pub loans: Vec<Loan>,
+    pub campaigns: Vec<Campaign>,
+    #[serde(default)]
+    pub record_statuses: Vec<RecordStatus>,
+    /// Cursor to ask for the changes after this snapshot.
+    pub next: String,
+}
+
+/// Changes since a cursor. Rows are upserts (whole rows); removals are
+/// explicit. Pages are applied in order; ask again with `next` while
+/// `has_more`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangePage {
+    #[serde(default)]
+    pub officer: Option<OfficerIdentity>,
+    #[serde(default)]
+    pub boarding_houses: Vec<BoardingHouse>,
+    #[serde(default)]
+    pub workers: Vec<Worker>,
+    #[serde(default)]
+    pub loans: Vec<Loan>,
+    #[serde(default)]
+    pub campaigns: Vec<Campaign>,
+    #[serde(default)]
+    pub record_statuses: Vec<RecordStatus>,
+    /// Workers reassigned away from this officer: removed with their loans.
+    #[serde(default)]
+    pub removed_workers: Vec<Uuid>,
+    #[serde(default)]
+    pub removed_campaigns: Vec<Uuid>,
+    pub next: String,
+    pub has_more: bool,
+}
+
+/// Why a visit was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, uniffi::Enum)]
+#[serde(rename_all = "snake_case")]
+pub enum VisitPurpose {
+    LoanAppraisal,
+    RepaymentFollowUp,
+    HardshipVisit,
+    Condolence,
+    GiftDelivery,
+    Other,
+}
+
+impl VisitPurpose {
+    pub const ALL: [VisitPurpose; 6] = [
+        VisitPurpose::LoanAppraisal,
+        VisitPurpose::RepaymentFollowUp,
+        VisitPurpose::HardshipVisit,
+        VisitPurpose::Condolence,
+        VisitPurpose::GiftDelivery,
+        VisitPurpose::Other,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VisitPurpose::LoanAppraisal => "loan_appraisal",
+            VisitPurpose::RepaymentFollowUp => "repayment_follow_up",
+            VisitPurpose::HardshipVisit => "hardship_visit",
+            VisitPurpose::Condolence => "condolence",
+            VisitPurpose::GiftDelivery => "gift_delivery",
+            VisitPurpose::Other => "other",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s.trim())
+    }
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            VisitPurpose::LoanAppraisal => "Thẩm định khoản vay",
+            VisitPurpose::RepaymentFollowUp => "Đôn đốc trả nợ",
+            VisitPurpose::HardshipVisit => "Thăm hỏi hoàn cảnh khó khăn",
+            VisitPurpose::Condolence => "Thăm viếng, chia buồn",
+            VisitPurpose::GiftDelivery => "Trao quà",
+            VisitPurpose::Other => "Khác",
+        }
+    }
+}
+
+/// A GPS fix taken with a visit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, uniffi::Record)]
+pub struct GeoPoint {
+    pub latitude: f64,
+    pub longitude: f64,
+    /// Accuracy radius in metres, when the phone reports it.
+    pub accuracy_m: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VisitPayload {
+    pub worker_id: Uuid,
+    pub purpose: VisitPurpose,
+    pub outcome: String,
+    pub notes: String,
+    #[serde(default)]
+    pub location: Option<GeoPoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepaymentPayload {
+    pub loan_id: Uuid,
+    pub worker_id: Uuid,
+    pub amount: Dong,
+    pub receipt_no: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GiftHandoutPayload {
+    pub campaign_id: Uuid,
+    pub worker_id: Uuid,
+    /// The recipient's name as they typed it to acknowledge the gift.
+    pub acknowledged_name: String,
+    /// SHA-256 (hex) of the signature image, when one was taken.
+    #[serde(default)]
+    pub signature_sha256: Option<String>,
+}
+
+/// Cancels one of this device's records before it was synced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoidPayload {
+    pub target_id: Uuid,
+    pub reason: String,
+}
+
+/// Asks the supervisor to reverse a record the server has accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReversalRequestPayload {
+    pub target_id: Uuid,
+    pub reason: String,
+}
+
+/// The kind of a recorded fact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, uniffi::Enum)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    Visit,
+    Repayment,
+    GiftHandout,
+    Void,
+    ReversalRequest,
+}
+
+impl RecordKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Visit => "visit",
+            RecordKind::Repayment => "repayment",
+            RecordKind::GiftHandout => "gift_handout",
+            RecordKind::Void => "void",
+            RecordKind::ReversalRequest => "reversal_request",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            RecordKind::Visit,
+            RecordKind::Repayment,
+            RecordKind::GiftHandout,
+            RecordKind::Void,
+            RecordKind::ReversalRequest,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// The content of a fact, tagged by its kind: `"kind": "repayment",
+/// "payload": {...}` in the envelope.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "payload", rename_all = "snake_case")]
+pub enum RecordBody {
+    Visit(VisitPayload),
+    Repayment(RepaymentPayload),
+    GiftHandout(GiftHandoutPayload),
+    Void(VoidPayload),
+    ReversalRequest(ReversalRequestPayload),
+}
+
+impl RecordBody {
+    pub fn kind(&self) -> RecordKind {
+        match self {
+            RecordBody::Visit(_) => RecordKind::Visit,
+            RecordBody::Repayment(_) => RecordKind::Repayment,
+            RecordBody::GiftHandout(_) => RecordKind::GiftHandout,
+            RecordBody::Void(_) => RecordKind::Void,
+            RecordBody::ReversalRequest(_) => RecordKind::ReversalRequest,
+        }
+    }
+}
+
+/// One fact as uploaded. `client_id` (UUID v7) makes the upload idempotent:
+/// the same id with the same content is a duplicate, with other content a
+/// conflict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadRecord {
+    pub client_id: Uuid,
+    pub device_id: Uuid,
+    /// 1, 2, 3… per device, in recording order.
+    pub device_seq: i64,
+    pub recorded_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub body: RecordBody,
+}
+
+/// Records sent together, in device sequence order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadBatch {
+    pub device_id: Uuid,
+    pub records: Vec<UploadRecord>,
+}
+
+/// What the server did with one uploaded record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, uniffi::Enum)]
+#[serde(rename_all = "snake_case")]
+pub enum UploadOutcome {
+    /// Stored now.
+    Accepted,
+    /// Already stored with the same content (a retry).
+    Duplicate,
+    /// Refused; `code` and the messages say why.
+    Rejected,
+}
+
+/// The server's answer for one record of a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, uniffi::Record)]
+pub struct UploadResult {
+    pub client_id: Uuid,
+    pub outcome: UploadOutcome,
+    /// Stable reason code when rejected (e.g. `amount_above_outstanding`,
+    /// `already_received`, `conflict`).
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub message_vi: Option<String>,
+    #[serde(default)]
+    pub message_en: Option<String>,
+}
+
+/// The server's answer to an [`UploadBatch`]: one result per record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadResponse {
+    pub results: Vec<UploadResult>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_has_kind_and_payload_beside_the_header() {
+        let r = UploadRecord {
+            client_id: Uuid::now_v7(),
+            device_id: Uuid::now_v7(),
+            device_seq: 7,
+            recorded_at: "2026-11-22T03:00:00Z".parse().unwrap(),
+            body: RecordBody::Repayment(RepaymentPayload {
+                loan_id: Uuid::nil(),
+                worker_id: Uuid::nil(),
+                amount: Dong(500_000),
+                receipt_no: "A7K2-000001".into(),
+            }),
+        };
+        let v: serde_json::Value = serde_json::to_value(&r).unwrap();
+        assert_eq!(v["kind"], "repayment");
+        assert_eq!(v["payload"]["amount"], "500000");
+        assert_eq!(v["device_seq"], 7);
+        let back: UploadRecord = serde_json::from_value(v).unwrap();
+        assert_eq!(back, r);
+    }
+
+    #[test]
+    fn upload_results_read_from_json() {
+        let r: UploadResponse = serde_json::from_str(
+            r#"{"results":[{"client_id":"0193a3f0-0000-7000-8000-000000000001","outcome":"rejected","code":"loan_closed",
+                "message_vi":"Khoản vay đã tất toán","message_en":"loan closed"},
+                {"client_id":"0193a3f0-0000-7000-8000-000000000002","outcome":"duplicate"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(r.results[0].outcome, UploadOutcome::Rejected);
+        assert_eq!(r.results[1].code, None);
+    }
+}

@@ -1,0 +1,633 @@
+//! The officer's day through the exported `FieldBook` API.
+
+mod common;
+
+use common::*;
+use rust_decimal::Decimal;
+use sotay_core::wire::{ChangePage, RecordState, RecordStatus};
+use sotay_core::{
+    CorrectionInput, DeviceIdentity, FieldBook, FieldBookError, GeoPoint, GiftInput, OutboxFilter,
+    RecordKind, RepaymentInput, UploadOutcome, UploadResult, VisitInput, VisitPurpose,
+};
+use std::sync::Arc;
+
+fn open() -> (tempfile::TempDir, Arc<FieldBook>) {
+    let dir = tempfile::tempdir().unwrap();
+    let book =
+        FieldBook::open(dir.path().join("sotay.db").display().to_string(), device()).unwrap();
+    book.apply_portfolio_json(PORTFOLIO.to_string()).unwrap();
+    (dir, book)
+}
+
+fn dec(v: i64) -> Decimal {
+    Decimal::from(v)
+}
+
+fn pay(
+    book: &FieldBook,
+    loan: &str,
+    amount: i64,
+) -> Result<sotay_core::RepaymentReceipt, FieldBookError> {
+    book.record_repayment(RepaymentInput {
+        loan_id: id(loan),
+        amount: dec(amount),
+        recorded_at: at(9, 30),
+    })
+}
+
+fn gift(
+    book: &FieldBook,
+    campaign: &str,
+    worker: &str,
+) -> Result<sotay_core::RecordedFact, FieldBookError> {
+    book.record_gift(GiftInput {
+        campaign_id: id(campaign),
+        worker_id: id(worker),
+        acknowledged_name: "Nguyễn Thị Lan".to_string(),
+        signature_image: Some(vec![0x89, b'P', b'N', b'G', 1, 2, 3]),
+        recorded_at: at(10, 0),
+    })
+}
+
+fn names(hits: &[sotay_core::WorkerHit]) -> Vec<String> {
+    hits.iter().map(|h| h.full_name.clone()).collect()
+}
+
+#[test]
+fn field_book_is_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<FieldBook>();
+}
+
+#[test]
+fn applies_a_portfolio() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = FieldBook::open(dir.path().join("a.db").display().to_string(), device()).unwrap();
+    assert_eq!(book.officer().unwrap(), None);
+    let s = book.apply_portfolio_json(PORTFOLIO.to_string()).unwrap();
+    assert_eq!(
+        (s.workers, s.loans, s.campaigns, s.boarding_houses),
+        (4, 4, 2, 2)
+    );
+    assert_eq!(s.installments, 12 + 26 + 2 + 6);
+    assert_eq!(s.next_cursor, "c-000001");
+    assert_eq!(book.officer().unwrap().unwrap().full_name, "Trần Văn Minh");
+
+    let bad = PORTFOLIO.replace("\"balance\": \"1120000\"", "\"balance\": \"1120001\"");
+    match book.apply_portfolio_json(bad).unwrap_err() {
+        FieldBookError::Validation { field, .. } => assert_eq!(field, "loans[0].balance"),
+        e => panic!("{e:?}"),
+    }
+    let bad = PORTFOLIO.replace("0912 345 678", "12345");
+    match book.apply_portfolio_json(bad).unwrap_err() {
+        FieldBookError::Validation { field, .. } => assert_eq!(field, "workers[0].phone"),
+        e => panic!("{e:?}"),
+    }
+    // Refused snapshots change nothing.
+    assert_eq!(book.search("lan".into(), 10).unwrap().len(), 1);
+}
+
+#[test]
+fn searches_names_phones_and_cccd() {
+    let (_d, book) = open();
+    for q in [
+        "nguyen thi lan",
+        "NGUYỄN THỊ",
+        "lan thi",
+        "Lan",
+        "nguye\u{302}\u{303}n lan",
+        "ng t l",
+    ] {
+        assert_eq!(
+            names(&book.search(q.into(), 10).unwrap()),
+            ["Nguyễn Thị Lan"],
+            "{q}"
+        );
+    }
+    assert_eq!(
+        names(&book.search("NGUYỄN".into(), 10).unwrap()),
+        ["Nguyễn Thị Lan", "Nguyễn Văn Lâm"]
+    );
+    assert_eq!(
+        names(&book.search("Dang".into(), 10).unwrap()),
+        ["Đặng Văn Hùng"]
+    );
+    assert_eq!(
+        names(&book.search("đặng hùng".into(), 10).unwrap()),
+        ["Đặng Văn Hùng"]
+    );
+    for q in [
+        "0987 654 321",
+        "+84 987 654 321",
+        "84987654321",
+        "0987.654.321",
+        "654 321",
+    ] {
+        assert_eq!(
+            names(&book.search(q.into(), 10).unwrap()),
+            ["Đặng Văn Hùng"],
+            "{q}"
+        );
+    }
+    assert_eq!(
+        names(&book.search("079 190 012 345".into(), 10).unwrap()),
+        ["Nguyễn Thị Lan"]
+    );
+    assert!(book.search("".into(), 10).unwrap().is_empty());
+    assert!(book.search("lan hoa".into(), 10).unwrap().is_empty());
+    let lan = &book.search("lan".into(), 10).unwrap()[0];
+    assert_eq!(lan.phone.as_deref(), Some("0912 345 678"));
+    assert_eq!(lan.boarding_house.as_deref(), Some("Nhà trọ Cô Ba"));
+    assert_eq!(lan.balance, dec(1_120_000));
+}
+
+#[test]
+fn a_repayment_is_allocated_and_gets_a_receipt() {
+    let (_d, book) = open();
+    let r = pay(&book, LAN_LOAN, 500_000).unwrap();
+    assert_eq!(r.receipt_no, "A7K2-000001");
+    assert_eq!((r.interest, r.principal), (dec(60_000), dec(440_000)));
+    let lines: Vec<_> = r
+        .lines
+        .iter()
+        .map(|l| (l.installment, l.interest, l.principal))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            (3, dec(12_000), dec(100_000)),
+            (4, dec(12_000), dec(100_000)),
+            (5, dec(12_000), dec(100_000)),
+            (6, dec(12_000), dec(100_000)),
+            (7, dec(12_000), dec(40_000)),
+        ]
+    );
+    assert_eq!(r.lines[0].due_on, day(2026, 9, 1));
+    assert_eq!(r.balance_after, dec(620_000));
+    assert_eq!(
+        r.text_vi,
+        "PHIẾU THU số A7K2-000001, Nguyễn Thị Lan đã nộp, Quỹ đã nhận 500.000 ₫ trả nợ hợp đồng \
+         CEP-2026-000451 (lãi 60.000 ₫, gốc 440.000 ₫) ngày 20/11/2026 09:30, dư nợ còn lại 620.000 ₫. \
+         Cán bộ thu: Trần Văn Minh (Chi nhánh Quận 7)."
+    );
+    assert!(r
+        .text_en
+        .starts_with("RECEIPT no. A7K2-000001: Nguyễn Thị Lan paid 500.000 ₫"));
+    assert_eq!(r.state, "pending");
+    assert_eq!(book.receipt("A7K2-000001".into()).unwrap(), r);
+
+    // The next repayment counts this unsynced one.
+    let over = pay(&book, LAN_LOAN, 620_001).unwrap_err();
+    match &over {
+        FieldBookError::Validation {
+            field,
+            code,
+            message,
+            ..
+        } => {
+            assert_eq!(
+                (field.as_str(), code.as_str()),
+                ("amount", "amount_above_outstanding")
+            );
+            assert!(message.contains("620.000 ₫"), "{message}");
+        }
+        e => panic!("{e:?}"),
+    }
+    // A refusal changes nothing: no record, no receipt number used.
+    assert_eq!(book.outbox(OutboxFilter::All, 100).unwrap().len(), 1);
+    let r2 = pay(&book, LAN_LOAN, 620_000).unwrap();
+    assert_eq!((r2.receipt_no.as_str(), r2.device_seq), ("A7K2-000002", 2));
+    assert_eq!(r2.balance_after, dec(0));
+    assert!(matches!(
+        pay(&book, LAN_LOAN, 1),
+        Err(FieldBookError::Validation { ref code, .. }) if code == "amount_above_outstanding"
+    ));
+}
+
+#[test]
+fn repayments_refused_for_bad_amounts_closed_and_foreign_loans() {
+    let (_d, book) = open();
+    assert!(matches!(pay(&book, HOA_LOAN, 100_000),
+        Err(FieldBookError::Validation { ref code, ref field, .. }) if code == "loan_closed" && field == "loan_id"));
+    assert!(
+        matches!(pay(&book, "0193a000-0000-7000-8000-0000000000ff", 100_000),
+        Err(FieldBookError::NotFound { ref code, .. }) if code == "loan_not_in_portfolio")
+    );
+    for bad in [Decimal::new(15, 1), dec(0), dec(-5)] {
+        let e = book
+            .record_repayment(RepaymentInput {
+                loan_id: id(LAN_LOAN),
+                amount: bad,
+                recorded_at: at(9, 0),
+            })
+            .unwrap_err();
+        assert!(
+            matches!(e, FieldBookError::Validation { ref field, .. } if field == "amount"),
+            "{bad}: {e:?}"
+        );
+    }
+    let future = chrono::Utc::now() + chrono::Duration::days(1);
+    assert!(matches!(
+        book.record_repayment(RepaymentInput { loan_id: id(LAN_LOAN), amount: dec(1000), recorded_at: future }),
+        Err(FieldBookError::Validation { ref field, .. }) if field == "recorded_at"
+    ));
+    assert!(book.outbox(OutboxFilter::All, 100).unwrap().is_empty());
+}
+
+#[test]
+fn gifts_once_per_worker_within_the_allocation() {
+    let (_d, book) = open();
+    let g = gift(&book, TET, LAN).unwrap();
+    assert_eq!(g.kind, RecordKind::GiftHandout);
+    assert!(matches!(gift(&book, TET, LAN),
+        Err(FieldBookError::Conflict { ref code, .. }) if code == "already_received"));
+    // Hùng received it on another phone, per server data.
+    assert!(matches!(gift(&book, TET, HUNG),
+        Err(FieldBookError::Conflict { ref code, .. }) if code == "already_received"));
+    assert!(matches!(gift(&book, TET, HOA),
+        Err(FieldBookError::Validation { ref code, .. }) if code == "not_eligible"));
+    let tet = |b: &FieldBook| {
+        b.campaigns()
+            .unwrap()
+            .into_iter()
+            .find(|c| c.name == "Tết Sum vầy 2027")
+            .unwrap()
+    };
+    assert_eq!(tet(&book).remaining, 8);
+
+    // Mái ấm: one allocated; Lan qualifies (member in hardship).
+    gift(&book, MAI_AM, LAN).unwrap();
+    assert!(matches!(gift(&book, MAI_AM, LAM),
+        Err(FieldBookError::Validation { ref code, .. }) if code == "not_eligible"));
+    // A void gives the gift back.
+    book.void_record(CorrectionInput {
+        target_id: g.client_id,
+        reason: "Ghi nhầm người nhận".into(),
+        recorded_at: at(10, 5),
+    })
+    .unwrap();
+    assert_eq!(tet(&book).remaining, 9);
+    gift(&book, TET, LAN).unwrap();
+    assert_eq!(tet(&book).remaining, 8);
+
+    let detail = book.worker_detail(id(LAN)).unwrap();
+    let states: Vec<_> = detail.gifts.iter().map(|g| g.state.as_str()).collect();
+    assert_eq!(detail.gifts.len(), 3, "{states:?}");
+    assert!(states.contains(&"voided"));
+    let hung = book.worker_detail(id(HUNG)).unwrap();
+    assert_eq!(hung.gifts[0].state, "server");
+    assert!(matches!(
+        book.record_gift(GiftInput {
+            campaign_id: id(TET), worker_id: id(LAM), acknowledged_name: "  ".into(),
+            signature_image: None, recorded_at: at(10, 0)
+        }),
+        Err(FieldBookError::Validation { ref field, .. }) if field == "acknowledged_name"
+    ));
+}
+
+#[test]
+fn the_allocation_can_run_out() {
+    let (_d, book) = open();
+    let page = ChangePage {
+        officer: None,
+        boarding_houses: vec![],
+        workers: vec![],
+        loans: vec![],
+        campaigns: {
+            let snap: sotay_core::wire::PortfolioSnapshot =
+                serde_json::from_str(PORTFOLIO).unwrap();
+            let mut c = snap.campaigns[0].clone();
+            c.officer_remaining = 1;
+            vec![c]
+        },
+        record_statuses: vec![],
+        removed_workers: vec![],
+        removed_campaigns: vec![],
+        next: "c-000002".into(),
+        has_more: false,
+    };
+    book.apply_changes_json(serde_json::to_string(&page).unwrap())
+        .unwrap();
+    gift(&book, TET, LAN).unwrap();
+    assert!(matches!(gift(&book, TET, LAM),
+        Err(FieldBookError::Conflict { ref code, .. }) if code == "allocation_used_up"));
+}
+
+#[test]
+fn voids_and_reversals() {
+    let (_d, book) = open();
+    let r = pay(&book, LAN_LOAN, 500_000).unwrap();
+    let v = book
+        .record_visit(VisitInput {
+            worker_id: id(LAN),
+            purpose: VisitPurpose::RepaymentFollowUp,
+            outcome: "Đã thu 500.000 ₫".into(),
+            notes: "Hẹn trả tiếp ngày 20".into(),
+            location: Some(GeoPoint {
+                latitude: 10.7469,
+                longitude: 106.7260,
+                accuracy_m: Some(12.0),
+            }),
+            recorded_at: at(9, 35),
+        })
+        .unwrap();
+    let correction = |target, reason: &str| CorrectionInput {
+        target_id: target,
+        reason: reason.into(),
+        recorded_at: at(11, 0),
+    };
+    assert!(matches!(book.void_record(correction(r.client_id, " ")),
+        Err(FieldBookError::Validation { ref field, .. }) if field == "reason"));
+    let void = book
+        .void_record(correction(r.client_id, "Nhập sai số tiền"))
+        .unwrap();
+    assert_eq!(void.kind, RecordKind::Void);
+    assert!(
+        matches!(book.void_record(correction(r.client_id, "lần nữa")),
+        Err(FieldBookError::Conflict { ref code, .. }) if code == "already_voided")
+    );
+    assert!(matches!(
+        book.void_record(correction(void.client_id, "hủy cái hủy")),
+        Err(FieldBookError::Validation { .. })
+    ));
+    // The voided repayment no longer counts: the whole balance can be paid.
+    assert_eq!(book.worker_detail(id(LAN)).unwrap().balance, dec(1_120_000));
+    assert!(book.receipt(r.receipt_no.clone()).unwrap().voided);
+    let r2 = pay(&book, LAN_LOAN, 1_120_000).unwrap();
+
+    // The server accepts the repayment: it can no longer be voided, only reversed.
+    assert!(
+        matches!(book.request_reversal(correction(r2.client_id, "Thu nhầm")),
+        Err(FieldBookError::Conflict { ref code, .. }) if code == "not_synced")
+    );
+    let n = book
+        .mark_upload_results(vec![
+            UploadResult {
+                client_id: r2.client_id,
+                outcome: UploadOutcome::Accepted,
+                code: None,
+                message_vi: None,
+                message_en: None,
+            },
+            UploadResult {
+                client_id: v.client_id,
+                outcome: UploadOutcome::Rejected,
+                code: Some("worker_not_in_portfolio".into()),
+                message_vi: Some("Người lao động không thuộc danh sách".into()),
+                message_en: Some("not in portfolio".into()),
+            },
+        ])
+        .unwrap();
+    assert_eq!(n, 2);
+    assert!(
+        matches!(book.void_record(correction(r2.client_id, "Thu nhầm")),
+        Err(FieldBookError::Conflict { ref code, .. }) if code == "already_synced")
+    );
+    let rev = book
+        .request_reversal(correction(r2.client_id, "Thu nhầm khoản vay"))
+        .unwrap();
+    assert_eq!(rev.kind, RecordKind::ReversalRequest);
+    assert!(
+        matches!(book.request_reversal(correction(r2.client_id, "lại")),
+        Err(FieldBookError::Conflict { ref code, .. }) if code == "reversal_already_requested")
+    );
+
+    let accepted = book.outbox(OutboxFilter::Accepted, 100).unwrap();
+    assert_eq!(accepted.len(), 1);
+    let rejected = book.outbox(OutboxFilter::Rejected, 100).unwrap();
+    assert_eq!(
+        rejected[0].message.as_deref(),
+        Some("Người lao động không thuộc danh sách")
+    );
+    let pending = book.outbox(OutboxFilter::Pending, 100).unwrap();
+    let kinds: Vec<_> = pending.iter().map(|p| p.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            RecordKind::Repayment,
+            RecordKind::Void,
+            RecordKind::ReversalRequest
+        ]
+    );
+    assert!(pending[0].voided);
+    let env: serde_json::Value = serde_json::from_str(&pending[2].envelope_json).unwrap();
+    assert_eq!(env["kind"], "reversal_request");
+    assert_eq!(env["payload"]["target_id"], r2.client_id.to_string());
+    assert_eq!(env["device_id"], device().device_id.to_string());
+    assert_eq!(book.next_pending_batch(2).unwrap(), pending[..2].to_vec());
+    // Results for records already acknowledged change nothing.
+    assert_eq!(
+        book.mark_upload_results(vec![UploadResult {
+            client_id: r2.client_id,
+            outcome: UploadOutcome::Rejected,
+            code: None,
+            message_vi: None,
+            message_en: None
+        }])
+        .unwrap(),
+        0
+    );
+}
+
+#[test]
+fn server_statuses_and_changes() {
+    let (_d, book) = open();
+    let r = pay(&book, LAN_LOAN, 112_000).unwrap();
+    book.mark_upload_results(vec![UploadResult {
+        client_id: r.client_id,
+        outcome: UploadOutcome::Duplicate,
+        code: None,
+        message_vi: None,
+        message_en: None,
+    }])
+    .unwrap();
+    // Accepted but not approved: still deducted locally.
+    assert_eq!(book.worker_detail(id(LAN)).unwrap().balance, dec(1_008_000));
+    // Approved: the books now hold it (installment 3 paid) and it is not deducted twice.
+    let mut snap: sotay_core::wire::PortfolioSnapshot = serde_json::from_str(PORTFOLIO).unwrap();
+    let mut loan = snap.loans[0].clone();
+    loan.installments[2].principal_paid = loan.installments[2].principal_due;
+    loan.installments[2].interest_paid = loan.installments[2].interest_due;
+    loan.balance = sotay_core::domain::money::Dong(1_008_000);
+    let page = ChangePage {
+        officer: None,
+        boarding_houses: vec![],
+        workers: vec![],
+        loans: vec![loan],
+        campaigns: vec![],
+        record_statuses: vec![RecordStatus {
+            client_id: r.client_id,
+            state: RecordState::Approved,
+            code: None,
+            message_vi: None,
+            message_en: None,
+            decided_at: at(17, 0),
+        }],
+        removed_workers: vec![id(HOA)],
+        removed_campaigns: vec![],
+        next: "c-000002".into(),
+        has_more: true,
+    };
+    let s = book
+        .apply_changes_json(serde_json::to_string(&page).unwrap())
+        .unwrap();
+    assert_eq!(
+        (s.loans, s.record_statuses, s.removed_workers, s.has_more),
+        (1, 1, 1, true)
+    );
+    assert_eq!(book.worker_detail(id(LAN)).unwrap().balance, dec(1_008_000));
+    assert_eq!(book.receipt(r.receipt_no).unwrap().state, "approved");
+    assert!(book.search("hoa".into(), 10).unwrap().is_empty());
+    assert!(matches!(
+        book.worker_detail(id(HOA)),
+        Err(FieldBookError::NotFound { .. })
+    ));
+    snap.next = "x".into();
+}
+
+#[test]
+fn changes_need_a_snapshot_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = FieldBook::open(dir.path().join("c.db").display().to_string(), device()).unwrap();
+    let e = book
+        .apply_changes_json(r#"{"next":"c-2","has_more":false}"#.into())
+        .unwrap_err();
+    assert!(matches!(e, FieldBookError::Conflict { ref code, .. } if code == "no_snapshot"));
+    assert!(matches!(book.apply_portfolio_json("{".into()),
+        Err(FieldBookError::Validation { ref code, .. }) if code == "invalid_json"));
+}
+
+#[test]
+fn route_and_worker_detail() {
+    let (_d, book) = open();
+    pay(&book, LAN_LOAN, 112_000).unwrap();
+    let route = book.route(day(2026, 11, 20)).unwrap();
+    let houses: Vec<_> = route.iter().map(|s| s.boarding_house.as_str()).collect();
+    assert_eq!(houses, ["Nhà trọ Cô Ba", "Khu trọ Hòa Bình"]);
+    let first: Vec<_> = route[0]
+        .workers
+        .iter()
+        .map(|w| (w.full_name.as_str(), w.room.as_deref()))
+        .collect();
+    assert_eq!(
+        first,
+        [
+            ("Nguyễn Văn Lâm", Some("P.2")),
+            ("Nguyễn Thị Lan", Some("P.4"))
+        ]
+    );
+    let lan = &route[0].workers[1];
+    // Installments 3–5 (Sep–Nov) were due by 20/11; one was paid today.
+    assert_eq!(
+        (lan.due, lan.overdue, lan.paid_today),
+        (dec(224_000), dec(224_000), dec(112_000))
+    );
+    assert!(!lan.visited_today);
+    let hung = &route[1].workers[0];
+    // Weekly from 12/09, 5 paid: 10 due by 20/11 (the 10th on 14/11), 5 unpaid.
+    assert_eq!((hung.due, hung.overdue), (dec(500_000), dec(500_000)));
+    let lam = &route[0].workers[0];
+    assert_eq!((lam.due, lam.overdue), (dec(270_000), dec(270_000)));
+    // On 02/09 only Lan had something due, and today's cash covers it.
+    let early = book.route(day(2026, 9, 2)).unwrap();
+    assert_eq!(early.len(), 1);
+    assert_eq!(early[0].workers.len(), 1);
+    assert_eq!(
+        (
+            early[0].workers[0].full_name.as_str(),
+            early[0].workers[0].due
+        ),
+        ("Nguyễn Thị Lan", dec(0))
+    );
+
+    let d = book.worker_detail(id(LAN)).unwrap();
+    assert_eq!(d.loans.len(), 1);
+    assert_eq!(d.loans[0].unsynced_paid, dec(112_000));
+    assert_eq!(d.loans[0].schedule[2].interest_paid, dec(12_000));
+    assert_eq!(d.loans[0].schedule.len(), 12);
+    assert_eq!(d.phone.as_deref(), Some("0912 345 678"));
+}
+
+#[test]
+fn daily_summary_counts_what_to_hand_over() {
+    let (_d, book) = open();
+    pay(&book, LAN_LOAN, 112_000).unwrap();
+    let voided = pay(&book, LAN_LOAN, 50_000).unwrap();
+    book.void_record(CorrectionInput {
+        target_id: voided.client_id,
+        reason: "Nhập trùng".into(),
+        recorded_at: at(12, 0),
+    })
+    .unwrap();
+    book.record_visit(VisitInput {
+        worker_id: id(HUNG),
+        purpose: VisitPurpose::HardshipVisit,
+        outcome: "Đang nghỉ ốm".into(),
+        notes: String::new(),
+        location: None,
+        recorded_at: at(14, 0),
+    })
+    .unwrap();
+    gift(&book, TET, LAN).unwrap();
+    let s = book.daily_summary(day(2026, 11, 20)).unwrap();
+    assert_eq!(s.cash_collected, dec(112_000));
+    assert_eq!(
+        (s.repayments, s.visits, s.gifts, s.voids, s.pending),
+        (1, 1, 1, 1, 5)
+    );
+    assert!(s.text_vi.contains("thu 112.000 ₫"), "{}", s.text_vi);
+    let other = book.daily_summary(day(2026, 11, 21)).unwrap();
+    assert_eq!(other.cash_collected, dec(0));
+}
+
+#[test]
+fn survives_reopening_and_refuses_another_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sotay.db").display().to_string();
+    {
+        let book = FieldBook::open(path.clone(), device()).unwrap();
+        book.apply_portfolio_json(PORTFOLIO.to_string()).unwrap();
+        pay(&book, LAN_LOAN, 100_000).unwrap();
+    }
+    let other = DeviceIdentity {
+        device_code: "B8Z9".into(),
+        ..device()
+    };
+    assert!(matches!(FieldBook::open(path.clone(), other),
+        Err(FieldBookError::Conflict { ref code, .. }) if code == "device_mismatch"));
+    assert!(matches!(
+        FieldBook::open(path.clone(), DeviceIdentity { device_code: "a7k2".into(), ..device() }),
+        Err(FieldBookError::Validation { ref field, .. }) if field == "device_code"
+    ));
+    let book = FieldBook::open(path, device()).unwrap();
+    assert_eq!(book.search("lan".into(), 5).unwrap().len(), 1);
+    assert_eq!(
+        pay(&book, LAN_LOAN, 100_000).unwrap().receipt_no,
+        "A7K2-000002"
+    );
+    assert_eq!(book.outbox(OutboxFilter::Pending, 10).unwrap().len(), 2);
+}
+
+#[test]
+fn searches_a_large_portfolio() {
+    let dir = tempfile::tempdir().unwrap();
+    let book = FieldBook::open(dir.path().join("big.db").display().to_string(), device()).unwrap();
+    let snap = big_portfolio(3_000);
+    book.apply_portfolio_json(serde_json::to_string(&snap).unwrap())
+        .unwrap();
+    let hits = book.search("dang lan".into(), 200).unwrap();
+    assert!(!hits.is_empty());
+    assert!(hits.iter().all(|h| {
+        let k = sotay_core::domain::text::fold(&h.full_name);
+        k.starts_with("dang ") && k.ends_with(" lan")
+    }));
+    let expected = snap
+        .workers
+        .iter()
+        .filter(|w| {
+            sotay_core::domain::text::fold(&w.full_name).starts_with("dang")
+                && w.full_name.ends_with(" Lan")
+        })
+        .count();
+    assert_eq!(hits.len(), expected);
+}
