@@ -1,0 +1,1 @@
+//! Tests of the CSV reader and writer.
