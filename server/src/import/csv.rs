@@ -19,7 +19,7 @@ mod write;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::Read;
 use std::path::Path;
 
@@ -559,7 +559,7 @@ fn read_file(
     let mut rdr = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(reader);
+        .from_reader(LineCounter::new(reader));
     let mut record = ::csv::ByteRecord::new();
 
     // The header.
@@ -584,9 +584,10 @@ fn read_file(
             ));
             return;
         }
-        Ok(Some((_, fields))) => fields,
+        Ok(Some(h)) => h,
     };
-    let Some(index) = read_header(kind, file, &header, errors) else {
+    let (header_line, header) = header;
+    let Some(index) = read_header(kind, file, header_line, &header, errors) else {
         return;
     };
     let names: Vec<&str> = header.iter().map(String::as_str).collect();
@@ -655,10 +656,53 @@ fn read_file(
     on_row(rows);
 }
 
+/// Counts lines in the bytes read. The CSV reader skips blank lines without
+/// counting them, so its line numbers drift; this one counts every `\n`.
+struct LineCounter<R> {
+    inner: R,
+    /// Bytes read so far.
+    offset: u64,
+    /// Offsets of the newlines read but not yet passed by [`Self::line_at`].
+    newlines: VecDeque<u64>,
+    /// Newlines before the last position asked for.
+    passed: u64,
+}
+
+impl<R: Read> LineCounter<R> {
+    fn new(inner: R) -> Self {
+        LineCounter {
+            inner,
+            offset: 0,
+            newlines: VecDeque::new(),
+            passed: 0,
+        }
+    }
+
+    /// The 1-based line of byte `byte`; positions must not go backwards.
+    fn line_at(&mut self, byte: u64) -> u64 {
+        while self.newlines.front().is_some_and(|&n| n < byte) {
+            self.newlines.pop_front();
+            self.passed += 1;
+        }
+        self.passed + 1
+    }
+}
+
+impl<R: Read> Read for LineCounter<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for (i, _) in buf[..n].iter().enumerate().filter(|(_, &b)| b == b'\n') {
+            self.newlines.push_back(self.offset + i as u64);
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
 /// The next record as text, with the line it starts on; `None` at the end.
 /// A byte sequence that is not UTF-8 is reported with the line it is on.
 fn next_record<R: Read>(
-    rdr: &mut ::csv::Reader<R>,
+    rdr: &mut ::csv::Reader<LineCounter<R>>,
     record: &mut ::csv::ByteRecord,
     file: &str,
     names: &[&str],
@@ -667,7 +711,10 @@ fn next_record<R: Read>(
         Ok(false) => return Ok(None),
         Ok(true) => {}
         Err(e) => {
-            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            let line = match e.position() {
+                Some(p) => rdr.get_mut().line_at(p.byte()),
+                None => 0,
+            };
             return Err(error(
                 file,
                 line,
@@ -677,7 +724,14 @@ fn next_record<R: Read>(
             ));
         }
     }
-    let start = record.position().map(|p| p.line()).unwrap_or(1);
+    // The reader's record start can point at blank lines it skipped, so
+    // count back from the record's last byte instead.
+    let end = rdr.position().byte();
+    let inner: u64 = record
+        .iter()
+        .map(|f| f.iter().filter(|&&b| b == b'\n').count() as u64)
+        .sum();
+    let start = rdr.get_mut().line_at(end.saturating_sub(1)) - inner;
     let mut fields = Vec::with_capacity(record.len());
     let mut line = start;
     for (i, bytes) in record.iter().enumerate() {
@@ -719,6 +773,7 @@ fn next_record<R: Read>(
 fn read_header(
     kind: ImportKind,
     file: &str,
+    line: u64,
     header: &[String],
     errors: &mut Vec<RowError>,
 ) -> Option<HashMap<&'static str, usize>> {
@@ -730,7 +785,7 @@ fn read_header(
         if name.is_empty() {
             errors.push(error(
                 file,
-                1,
+                line,
                 "",
                 format!(
                     "Cột thứ {} ở dòng tiêu đề không có tên; hãy xoá cột trống. Các cột của {file}: {expected}",
@@ -746,7 +801,7 @@ fn read_header(
         match kind.columns().iter().find(|c| c.name == name) {
             None => errors.push(error(
                 file,
-                1,
+                line,
                 &name,
                 format!("Cột \"{name}\" không thuộc {file}; các cột hợp lệ: {expected}"),
                 format!(
@@ -757,7 +812,7 @@ fn read_header(
                 if index.insert(c.name, i).is_some() {
                     errors.push(error(
                         file,
-                        1,
+                        line,
                         c.name,
                         format!("Cột \"{}\" xuất hiện hai lần ở dòng tiêu đề", c.name),
                         format!("column \"{}\" appears twice in the header", c.name),
@@ -770,7 +825,7 @@ fn read_header(
         if c.required && !index.contains_key(c.name) {
             errors.push(error(
                 file,
-                1,
+                line,
                 c.name,
                 format!(
                     "Thiếu cột bắt buộc \"{}\" ({}) ở dòng tiêu đề; các cột của {file}: {expected}",
