@@ -234,7 +234,7 @@ fn loans_are_active_mostly_current_and_some_overdue() {
         }
     }
     let share = overdue_count * 100 / s.loans.len();
-    assert!((8..=18).contains(&share), "{share}% overdue");
+    assert!((10..=15).contains(&share), "{share}% overdue");
 }
 
 #[test]

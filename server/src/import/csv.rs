@@ -735,11 +735,6 @@ fn next_record<R: Read>(
     let mut fields = Vec::with_capacity(record.len());
     let mut line = start;
     for (i, bytes) in record.iter().enumerate() {
-        let bytes = if start == 1 && i == 0 {
-            bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
-        } else {
-            bytes
-        };
         match std::str::from_utf8(bytes) {
             Ok(s) => {
                 line += s.matches('\n').count() as u64;
@@ -781,7 +776,8 @@ fn read_header(
     let before = errors.len();
     let mut index = HashMap::new();
     for (i, raw) in header.iter().enumerate() {
-        let name = clean(raw).to_ascii_lowercase();
+        // A byte-order mark, when there is one, starts the first name.
+        let name = clean(raw.trim_start_matches('\u{FEFF}')).to_ascii_lowercase();
         if name.is_empty() {
             errors.push(error(
                 file,

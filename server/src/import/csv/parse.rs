@@ -1,5 +1,6 @@
 //! One parser per file kind: a data line → a typed row, or errors.
 
+use chrono::Datelike;
 use sotay_core::domain::gifts::{CampaignKind, Eligibility};
 use sotay_core::domain::money::AmountRule;
 use sotay_core::domain::schedule::{Frequency, InterestMethod};
@@ -297,8 +298,6 @@ fn worker(l: &mut Line<'_>, st: &mut FileState) -> Option<WorkerRow> {
         officer_code: officer_code?,
     })
 }
-
-use chrono::Datelike;
 
 /// `nam` / `nu` (from nam, nữ, nu, male, female, m, f, any case) or empty.
 fn gender(l: &mut Line<'_>) -> Option<Option<String>> {
