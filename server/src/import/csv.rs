@@ -1,1 +1,941 @@
 //! Reading and writing the import CSV files.
+//!
+//! One file per kind of master data (`branches.csv`, `workers.csv`, ...):
+//! UTF-8 (a byte-order mark is allowed), comma separated, a header row naming
+//! the columns in any order. Text is stored NFC whatever form it arrives in.
+//! Every problem is reported as a [`RowError`] naming the file, the 1-based
+//! line (the header is line 1) and the column, in Vietnamese and English; all
+//! problems of a file are collected (up to [`MAX_ERRORS`]) and a file with any
+//! problem adds nothing to the [`ImportSet`].
+//!
+//! Column rules are those of [`ImportKind::columns`]: a column marked
+//! required must be in the header; the others may be left out (their values
+//! are then empty).
+
+mod fields;
+mod parse;
+mod write;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{HashMap, VecDeque};
+use std::io::Read;
+use std::path::Path;
+
+use sotay_core::domain::text::clean;
+
+pub use parse::MIN_PASSWORD_CHARS;
+pub use write::{write_dir, write_file};
+
+use crate::import::rows::{ImportSet, RowError};
+use fields::{error, Line};
+
+/// At most this many errors are reported for one file; reading stops there.
+pub const MAX_ERRORS: usize = 200;
+
+/// How often (in data rows) the progress callback is called.
+const PROGRESS_EVERY: u64 = 1_000;
+
+/// The kinds of import file, each with its fixed file name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ImportKind {
+    Branches,
+    Users,
+    BoardingHouses,
+    Workers,
+    LoanProducts,
+    Loans,
+    Campaigns,
+    Allocations,
+}
+
+/// One column of an import file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    pub name: &'static str,
+    /// Must be present in the header.
+    pub required: bool,
+    /// What it holds, in Vietnamese and English, and an example value.
+    pub vi: &'static str,
+    pub en: &'static str,
+    pub example: &'static str,
+}
+
+const fn col(
+    name: &'static str,
+    required: bool,
+    vi: &'static str,
+    en: &'static str,
+    example: &'static str,
+) -> Column {
+    Column {
+        name,
+        required,
+        vi,
+        en,
+        example,
+    }
+}
+
+const BRANCH_COLUMNS: &[Column] = &[
+    col("code", true, "mã chi nhánh", "branch code", "CN-TD"),
+    col(
+        "name",
+        true,
+        "tên chi nhánh",
+        "branch name",
+        "Chi nhánh Thủ Đức",
+    ),
+    col("district", true, "quận/huyện", "district", "TP. Thủ Đức"),
+    col(
+        "industrial_zone",
+        true,
+        "khu công nghiệp/khu chế xuất",
+        "industrial zone",
+        "KCX Linh Trung",
+    ),
+    col(
+        "address",
+        true,
+        "địa chỉ",
+        "address",
+        "12 Kha Vạn Cân, P. Linh Trung",
+    ),
+];
+
+const USER_COLUMNS: &[Column] = &[
+    col("code", true, "mã người dùng", "user code", "CB-TD-01"),
+    col("username", true, "tên đăng nhập", "login name", "canbo.lan"),
+    col(
+        "full_name",
+        true,
+        "họ và tên",
+        "full name",
+        "Nguyễn Thị Lan",
+    ),
+    col("role", true, "vai trò", "role", "officer"),
+    col("branch_code", true, "mã chi nhánh", "branch code", "CN-TD"),
+    col(
+        "phone",
+        false,
+        "số điện thoại",
+        "phone number",
+        "0912 345 678",
+    ),
+    col(
+        "password",
+        false,
+        "mật khẩu ban đầu",
+        "initial password",
+        "doi-mat-khau-ngay",
+    ),
+];
+
+const BOARDING_HOUSE_COLUMNS: &[Column] = &[
+    col(
+        "code",
+        true,
+        "mã nhà trọ",
+        "boarding house code",
+        "NT-TD-001",
+    ),
+    col(
+        "name",
+        true,
+        "tên nhà trọ",
+        "boarding house name",
+        "Nhà trọ Cô Ba",
+    ),
+    col("address", true, "địa chỉ", "address", "45/3 Đường số 8"),
+    col("ward", true, "phường/xã", "ward", "P. Linh Trung"),
+    col("district", true, "quận/huyện", "district", "TP. Thủ Đức"),
+    col(
+        "industrial_zone",
+        true,
+        "khu công nghiệp/khu chế xuất",
+        "industrial zone",
+        "KCX Linh Trung",
+    ),
+    col(
+        "landlord_name",
+        false,
+        "tên chủ trọ",
+        "landlord name",
+        "Trần Thị Ba",
+    ),
+    col(
+        "landlord_phone",
+        false,
+        "số điện thoại chủ trọ",
+        "landlord phone",
+        "0903 123 456",
+    ),
+    col("latitude", false, "vĩ độ", "latitude", "10.8702"),
+    col("longitude", false, "kinh độ", "longitude", "106.7740"),
+];
+
+const WORKER_COLUMNS: &[Column] = &[
+    col(
+        "code",
+        true,
+        "mã người lao động",
+        "worker code",
+        "NLD-000123",
+    ),
+    col(
+        "full_name",
+        true,
+        "họ và tên",
+        "full name",
+        "Nguyễn Thị Lan",
+    ),
+    col("cccd", true, "số CCCD", "citizen ID number", "079190012345"),
+    col(
+        "phone",
+        false,
+        "số điện thoại",
+        "phone number",
+        "0912 345 678",
+    ),
+    col(
+        "date_of_birth",
+        false,
+        "ngày sinh",
+        "date of birth",
+        "15/08/1995",
+    ),
+    col("gender", false, "giới tính", "gender", "nữ"),
+    col(
+        "union_member",
+        true,
+        "đoàn viên công đoàn",
+        "union member",
+        "có",
+    ),
+    col(
+        "employer",
+        false,
+        "công ty",
+        "employer",
+        "Công ty TNHH Pouyuen Việt Nam",
+    ),
+    col(
+        "industrial_zone",
+        false,
+        "khu công nghiệp/khu chế xuất",
+        "industrial zone",
+        "KCN Tân Tạo",
+    ),
+    col(
+        "boarding_house_code",
+        false,
+        "mã nhà trọ",
+        "boarding house code",
+        "NT-TD-001",
+    ),
+    col("room", false, "phòng", "room", "P.12"),
+    col(
+        "hardship",
+        true,
+        "hoàn cảnh khó khăn",
+        "in hardship",
+        "không",
+    ),
+    col(
+        "hardship_note",
+        false,
+        "ghi chú hoàn cảnh",
+        "hardship note",
+        "Chồng bị tai nạn lao động",
+    ),
+    col(
+        "officer_code",
+        true,
+        "mã cán bộ phụ trách",
+        "officer code",
+        "CB-TD-01",
+    ),
+];
+
+const LOAN_PRODUCT_COLUMNS: &[Column] = &[
+    col(
+        "code",
+        true,
+        "mã sản phẩm vay",
+        "loan product code",
+        "VT-TUAN-12",
+    ),
+    col(
+        "name",
+        true,
+        "tên sản phẩm vay",
+        "loan product name",
+        "Vay tuần dư nợ giảm dần",
+    ),
+    col(
+        "annual_rate_percent",
+        true,
+        "lãi suất %/năm",
+        "yearly rate in percent",
+        "12",
+    ),
+    col(
+        "method",
+        true,
+        "cách tính lãi",
+        "interest method",
+        "declining",
+    ),
+    col(
+        "frequency",
+        true,
+        "kỳ trả",
+        "installment frequency",
+        "weekly",
+    ),
+    col(
+        "installments",
+        true,
+        "số kỳ trả",
+        "number of installments",
+        "26",
+    ),
+    col(
+        "min_principal",
+        true,
+        "mức vay tối thiểu (đồng)",
+        "minimum principal (đồng)",
+        "3000000",
+    ),
+    col(
+        "max_principal",
+        true,
+        "mức vay tối đa (đồng)",
+        "maximum principal (đồng)",
+        "30000000",
+    ),
+];
+
+const LOAN_COLUMNS: &[Column] = &[
+    col("code", true, "mã khoản vay", "loan code", "KV-000123"),
+    col(
+        "worker_code",
+        true,
+        "mã người lao động",
+        "worker code",
+        "NLD-000123",
+    ),
+    col(
+        "product_code",
+        true,
+        "mã sản phẩm vay",
+        "loan product code",
+        "VT-TUAN-12",
+    ),
+    col(
+        "principal",
+        true,
+        "số tiền vay (đồng)",
+        "principal (đồng)",
+        "10000000",
+    ),
+    col(
+        "disbursed_on",
+        true,
+        "ngày giải ngân",
+        "disbursement date",
+        "05/01/2026",
+    ),
+    col(
+        "paid_to_date",
+        false,
+        "số tiền đã trả (đồng)",
+        "amount repaid so far (đồng)",
+        "1500000",
+    ),
+];
+
+const CAMPAIGN_COLUMNS: &[Column] = &[
+    col("code", true, "mã chiến dịch", "campaign code", "TET-2027"),
+    col(
+        "name",
+        true,
+        "tên chiến dịch",
+        "campaign name",
+        "Tết Sum vầy 2027",
+    ),
+    col("kind", true, "loại", "kind", "gift"),
+    col(
+        "starts_on",
+        true,
+        "ngày bắt đầu",
+        "start date",
+        "01/12/2026",
+    ),
+    col("ends_on", true, "ngày kết thúc", "end date", "31/01/2027"),
+    col(
+        "gift_value",
+        true,
+        "giá trị mỗi suất (đồng)",
+        "value per gift (đồng)",
+        "500000",
+    ),
+    col(
+        "target_count",
+        true,
+        "chỉ tiêu số suất",
+        "target number of gifts",
+        "400",
+    ),
+    col(
+        "eligibility",
+        true,
+        "đối tượng",
+        "eligibility",
+        "union_members",
+    ),
+    col(
+        "description",
+        false,
+        "mô tả",
+        "description",
+        "Quà Tết cho đoàn viên",
+    ),
+];
+
+const ALLOCATION_COLUMNS: &[Column] = &[
+    col(
+        "campaign_code",
+        true,
+        "mã chiến dịch",
+        "campaign code",
+        "TET-2027",
+    ),
+    col("branch_code", true, "mã chi nhánh", "branch code", "CN-TD"),
+    col(
+        "officer_code",
+        false,
+        "mã cán bộ",
+        "officer code",
+        "CB-TD-01",
+    ),
+    col("quota", true, "số suất được giao", "quota of gifts", "60"),
+];
+
+impl ImportKind {
+    /// Every kind, in dependency order (a kind refers only to earlier ones).
+    pub const ALL: [ImportKind; 8] = [
+        ImportKind::Branches,
+        ImportKind::Users,
+        ImportKind::BoardingHouses,
+        ImportKind::Workers,
+        ImportKind::LoanProducts,
+        ImportKind::Loans,
+        ImportKind::Campaigns,
+        ImportKind::Allocations,
+    ];
+
+    /// The file name, e.g. `loan_products.csv`.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            ImportKind::Branches => "branches.csv",
+            ImportKind::Users => "users.csv",
+            ImportKind::BoardingHouses => "boarding_houses.csv",
+            ImportKind::Workers => "workers.csv",
+            ImportKind::LoanProducts => "loan_products.csv",
+            ImportKind::Loans => "loans.csv",
+            ImportKind::Campaigns => "campaigns.csv",
+            ImportKind::Allocations => "campaign_allocations.csv",
+        }
+    }
+
+    /// The URL path segment, e.g. `loan-products`.
+    pub fn slug(self) -> &'static str {
+        match self {
+            ImportKind::Branches => "branches",
+            ImportKind::Users => "users",
+            ImportKind::BoardingHouses => "boarding-houses",
+            ImportKind::Workers => "workers",
+            ImportKind::LoanProducts => "loan-products",
+            ImportKind::Loans => "loans",
+            ImportKind::Campaigns => "campaigns",
+            ImportKind::Allocations => "campaign-allocations",
+        }
+    }
+
+    /// Accepts the file name (`loan_products.csv`), its stem
+    /// (`loan_products`) or the path segment (`loan-products`), any case;
+    /// `allocations` for `campaign_allocations`.
+    pub fn from_name(name: &str) -> Option<ImportKind> {
+        let n = name.trim().to_ascii_lowercase().replace('-', "_");
+        let stem = n.strip_suffix(".csv").unwrap_or(&n);
+        if stem == "allocations" {
+            return Some(ImportKind::Allocations);
+        }
+        Self::ALL
+            .into_iter()
+            .find(|k| k.file_name().strip_suffix(".csv") == Some(stem))
+    }
+
+    /// The columns of the file, in the order written.
+    pub fn columns(self) -> &'static [Column] {
+        match self {
+            ImportKind::Branches => BRANCH_COLUMNS,
+            ImportKind::Users => USER_COLUMNS,
+            ImportKind::BoardingHouses => BOARDING_HOUSE_COLUMNS,
+            ImportKind::Workers => WORKER_COLUMNS,
+            ImportKind::LoanProducts => LOAN_PRODUCT_COLUMNS,
+            ImportKind::Loans => LOAN_COLUMNS,
+            ImportKind::Campaigns => CAMPAIGN_COLUMNS,
+            ImportKind::Allocations => ALLOCATION_COLUMNS,
+        }
+    }
+
+    /// The header line the file expects, e.g. `code,name,district,...`.
+    pub fn header(self) -> String {
+        self.columns()
+            .iter()
+            .map(|c| c.name)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// Parses one CSV file of `kind` and, when every line is valid, appends its
+/// rows to `set`. `file_name` is used in origins and errors. `on_row` is
+/// called every thousand data rows and at the end with the rows read so far.
+/// On error nothing is added and up to [`MAX_ERRORS`] errors are returned.
+pub fn parse_into(
+    set: &mut ImportSet,
+    kind: ImportKind,
+    file_name: &str,
+    reader: impl Read,
+    on_row: &mut dyn FnMut(u64),
+) -> Result<(), Vec<RowError>> {
+    let mut parsed = ImportSet::default();
+    let mut errors = Vec::new();
+    read_file(kind, file_name, reader, on_row, &mut parsed, &mut errors);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    append(set, parsed);
+    Ok(())
+}
+
+fn append(set: &mut ImportSet, mut more: ImportSet) {
+    set.branches.append(&mut more.branches);
+    set.users.append(&mut more.users);
+    set.boarding_houses.append(&mut more.boarding_houses);
+    set.workers.append(&mut more.workers);
+    set.loan_products.append(&mut more.loan_products);
+    set.loans.append(&mut more.loans);
+    set.campaigns.append(&mut more.campaigns);
+    set.allocations.append(&mut more.allocations);
+}
+
+fn expected_list(kind: ImportKind) -> String {
+    kind.columns()
+        .iter()
+        .map(|c| {
+            if c.required {
+                c.name.to_string()
+            } else {
+                format!("{} (không bắt buộc / optional)", c.name)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn read_file(
+    kind: ImportKind,
+    file: &str,
+    reader: impl Read,
+    on_row: &mut dyn FnMut(u64),
+    out: &mut ImportSet,
+    errors: &mut Vec<RowError>,
+) {
+    let mut rdr = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(LineCounter::new(reader));
+    let mut record = ::csv::ByteRecord::new();
+
+    // The header.
+    let header = match next_record(&mut rdr, &mut record, file, &[]) {
+        Err(e) => {
+            errors.push(e);
+            return;
+        }
+        Ok(None) => {
+            errors.push(error(
+                file,
+                1,
+                "",
+                format!(
+                    "Tệp {file} trống; dòng đầu tiên phải là tiêu đề các cột: {}",
+                    kind.header()
+                ),
+                format!(
+                    "{file} is empty; the first line must name the columns: {}",
+                    kind.header()
+                ),
+            ));
+            return;
+        }
+        Ok(Some(h)) => h,
+    };
+    let (header_line, header) = header;
+    let Some(index) = read_header(kind, file, header_line, &header, errors) else {
+        return;
+    };
+    let names: Vec<&str> = header.iter().map(String::as_str).collect();
+
+    let mut state = parse::FileState::default();
+    let mut rows: u64 = 0;
+    loop {
+        let (line, fields) = match next_record(&mut rdr, &mut record, file, &names) {
+            Err(e) => {
+                errors.push(e);
+                return;
+            }
+            Ok(None) => break,
+            Ok(Some(r)) => r,
+        };
+        if fields.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        rows += 1;
+        if rows % PROGRESS_EVERY == 0 {
+            on_row(rows);
+        }
+        if fields.len() != header.len() {
+            errors.push(error(
+                file,
+                line,
+                "",
+                format!(
+                    "Dòng {line} có {} trường nhưng dòng tiêu đề có {} cột; kiểm tra dấu phẩy thừa hoặc thiếu (giá trị có dấu phẩy phải đặt trong ngoặc kép \"...\")",
+                    fields.len(),
+                    header.len()
+                ),
+                format!(
+                    "line {line} has {} fields but the header has {} columns; check for a missing or extra comma (a value containing a comma must be quoted \"...\")",
+                    fields.len(),
+                    header.len()
+                ),
+            ));
+        } else {
+            let mut l = Line {
+                file,
+                line,
+                columns: kind.columns(),
+                index: &index,
+                fields: &fields,
+                errors,
+            };
+            parse::parse_line(kind, &mut l, &mut state, out);
+        }
+        if errors.len() > MAX_ERRORS {
+            errors.truncate(MAX_ERRORS - 1);
+            errors.push(error(
+                file,
+                line,
+                "",
+                format!(
+                    "Quá nhiều lỗi: đã dừng đọc {file} ở dòng {line}; hãy sửa các lỗi trên rồi nhập lại"
+                ),
+                format!(
+                    "too many errors: stopped reading {file} at line {line}; fix the errors above and import again"
+                ),
+            ));
+            return;
+        }
+    }
+    on_row(rows);
+}
+
+/// Counts lines in the bytes read. The CSV reader skips blank lines without
+/// counting them, so its line numbers drift; this one counts every `\n`.
+struct LineCounter<R> {
+    inner: R,
+    /// Bytes read so far.
+    offset: u64,
+    /// Offsets of the newlines read but not yet passed by [`Self::line_at`].
+    newlines: VecDeque<u64>,
+    /// Newlines before the last position asked for.
+    passed: u64,
+}
+
+impl<R: Read> LineCounter<R> {
+    fn new(inner: R) -> Self {
+        LineCounter {
+            inner,
+            offset: 0,
+            newlines: VecDeque::new(),
+            passed: 0,
+        }
+    }
+
+    /// The 1-based line of byte `byte`; positions must not go backwards.
+    fn line_at(&mut self, byte: u64) -> u64 {
+        while self.newlines.front().is_some_and(|&n| n < byte) {
+            self.newlines.pop_front();
+            self.passed += 1;
+        }
+        self.passed + 1
+    }
+}
+
+impl<R: Read> Read for LineCounter<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for (i, _) in buf[..n].iter().enumerate().filter(|(_, &b)| b == b'\n') {
+            self.newlines.push_back(self.offset + i as u64);
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+/// The next record as text, with the line it starts on; `None` at the end.
+/// A byte sequence that is not UTF-8 is reported with the line it is on.
+fn next_record<R: Read>(
+    rdr: &mut ::csv::Reader<LineCounter<R>>,
+    record: &mut ::csv::ByteRecord,
+    file: &str,
+    names: &[&str],
+) -> Result<Option<(u64, Vec<String>)>, RowError> {
+    match rdr.read_byte_record(record) {
+        Ok(false) => return Ok(None),
+        Ok(true) => {}
+        Err(e) => {
+            let line = match e.position() {
+                Some(p) => rdr.get_mut().line_at(p.byte()),
+                None => 0,
+            };
+            return Err(error(
+                file,
+                line,
+                "",
+                format!("Không đọc được {file}: {e}"),
+                format!("could not read {file}: {e}"),
+            ));
+        }
+    }
+    // The reader's record start can point at blank lines it skipped, so
+    // count back from the record's last byte instead.
+    let end = rdr.position().byte();
+    let inner: u64 = record
+        .iter()
+        .map(|f| f.iter().filter(|&&b| b == b'\n').count() as u64)
+        .sum();
+    let start = rdr.get_mut().line_at(end.saturating_sub(1)) - inner;
+    let mut fields = Vec::with_capacity(record.len());
+    let mut line = start;
+    for (i, bytes) in record.iter().enumerate() {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => {
+                line += s.matches('\n').count() as u64;
+                fields.push(s.to_string());
+            }
+            Err(e) => {
+                let bad_line = line
+                    + bytes[..e.valid_up_to()]
+                        .iter()
+                        .filter(|&&b| b == b'\n')
+                        .count() as u64;
+                let column = names.get(i).copied().unwrap_or("");
+                return Err(error(
+                    file,
+                    bad_line,
+                    column,
+                    format!(
+                        "Tệp {file} không phải UTF-8: dòng {bad_line} có ký tự không đọc được; hãy lưu lại tệp dạng \"CSV UTF-8\" rồi nhập lại"
+                    ),
+                    format!(
+                        "{file} is not UTF-8: line {bad_line} has bytes that are not valid UTF-8; save the file as \"CSV UTF-8\" and import again"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(Some((start, fields)))
+}
+
+/// Checks the header against the kind's columns; column name → position.
+fn read_header(
+    kind: ImportKind,
+    file: &str,
+    line: u64,
+    header: &[String],
+    errors: &mut Vec<RowError>,
+) -> Option<HashMap<&'static str, usize>> {
+    let expected = expected_list(kind);
+    let before = errors.len();
+    let mut index = HashMap::new();
+    for (i, raw) in header.iter().enumerate() {
+        // A byte-order mark, when there is one, starts the first name.
+        let name = clean(raw.trim_start_matches('\u{FEFF}')).to_ascii_lowercase();
+        if name.is_empty() {
+            errors.push(error(
+                file,
+                line,
+                "",
+                format!(
+                    "Cột thứ {} ở dòng tiêu đề không có tên; hãy xoá cột trống. Các cột của {file}: {expected}",
+                    i + 1
+                ),
+                format!(
+                    "column {} of the header has no name; remove the empty column. Columns of {file}: {expected}",
+                    i + 1
+                ),
+            ));
+            continue;
+        }
+        match kind.columns().iter().find(|c| c.name == name) {
+            None => errors.push(error(
+                file,
+                line,
+                &name,
+                format!("Cột \"{name}\" không thuộc {file}; các cột hợp lệ: {expected}"),
+                format!(
+                    "column \"{name}\" is not a column of {file}; expected columns: {expected}"
+                ),
+            )),
+            Some(c) => {
+                if index.insert(c.name, i).is_some() {
+                    errors.push(error(
+                        file,
+                        line,
+                        c.name,
+                        format!("Cột \"{}\" xuất hiện hai lần ở dòng tiêu đề", c.name),
+                        format!("column \"{}\" appears twice in the header", c.name),
+                    ));
+                }
+            }
+        }
+    }
+    for c in kind.columns() {
+        if c.required && !index.contains_key(c.name) {
+            errors.push(error(
+                file,
+                line,
+                c.name,
+                format!(
+                    "Thiếu cột bắt buộc \"{}\" ({}) ở dòng tiêu đề; các cột của {file}: {expected}",
+                    c.name, c.vi
+                ),
+                format!(
+                    "the required column \"{}\" ({}) is missing from the header; columns of {file}: {expected}",
+                    c.name, c.en
+                ),
+            ));
+        }
+    }
+    (errors.len() == before).then_some(index)
+}
+
+/// Reads every known import file present in `dir` (`branches.csv`, ...;
+/// also `loan-products.csv` style names), in dependency order. Fails when
+/// the directory holds none, when a `.csv` file has a name that is not an
+/// import file, or when two files are the same kind. `on_row` receives the
+/// kind being read and its rows so far. Errors of all files are returned
+/// together; on error no set is returned.
+pub fn read_dir(
+    dir: &Path,
+    on_row: &mut dyn FnMut(ImportKind, u64),
+) -> Result<ImportSet, Vec<RowError>> {
+    let dir_name = dir.display().to_string();
+    let io_error = |e: std::io::Error| {
+        vec![error(
+            &dir_name,
+            0,
+            "",
+            format!("Không đọc được thư mục {dir_name}: {e}"),
+            format!("could not read the directory {dir_name}: {e}"),
+        )]
+    };
+    let known = ImportKind::ALL
+        .iter()
+        .map(|k| k.file_name())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut found: Vec<(ImportKind, String)> = Vec::new();
+    let mut errors = Vec::new();
+    let mut entries = std::fs::read_dir(dir)
+        .map_err(io_error)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(io_error)?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.to_ascii_lowercase().ends_with(".csv") || !entry.path().is_file() {
+            continue;
+        }
+        match ImportKind::from_name(&name) {
+            None => errors.push(error(
+                &name,
+                0,
+                "",
+                format!("Tệp {name} không phải tệp nhập liệu; tên tệp hợp lệ: {known}"),
+                format!("{name} is not an import file; import files are named: {known}"),
+            )),
+            Some(kind) => {
+                if let Some((_, other)) = found.iter().find(|(k, _)| *k == kind) {
+                    errors.push(error(
+                        &name,
+                        0,
+                        "",
+                        format!(
+                            "Tệp {name} và {other} cùng là {}; hãy giữ một tệp",
+                            kind.file_name()
+                        ),
+                        format!(
+                            "{name} and {other} are both {}; keep only one",
+                            kind.file_name()
+                        ),
+                    ));
+                } else {
+                    found.push((kind, name));
+                }
+            }
+        }
+    }
+    if found.is_empty() && errors.is_empty() {
+        errors.push(error(
+            &dir_name,
+            0,
+            "",
+            format!("Thư mục {dir_name} không có tệp nhập liệu nào; tên tệp hợp lệ: {known}"),
+            format!("{dir_name} holds no import file; import files are named: {known}"),
+        ));
+    }
+    found.sort();
+    let mut set = ImportSet::default();
+    for (kind, name) in found {
+        let file = match std::fs::File::open(dir.join(&name)) {
+            Ok(f) => f,
+            Err(e) => {
+                errors.push(error(
+                    &name,
+                    0,
+                    "",
+                    format!("Không mở được tệp {name}: {e}"),
+                    format!("could not open {name}: {e}"),
+                ));
+                continue;
+            }
+        };
+        let reader = std::io::BufReader::new(file);
+        if let Err(mut e) = parse_into(&mut set, kind, &name, reader, &mut |n| on_row(kind, n)) {
+            errors.append(&mut e);
+        }
+    }
+    if errors.is_empty() {
+        Ok(set)
+    } else {
+        Err(errors)
+    }
+}

@@ -1,0 +1,479 @@
+//! One data line of a CSV file and the field parsers that read it. Every
+//! parser records a [`RowError`] naming the line and column when it refuses a
+//! value, and returns `None`; the caller builds the row only when all fields
+//! parsed, so one pass reports every problem of the line.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use sotay_core::domain::ids::{normalize_cccd, normalize_phone};
+use sotay_core::domain::money::{parse_amount, AmountRule};
+use sotay_core::domain::text::{clean, fold};
+use sotay_core::domain::time::parse_date;
+
+use super::Column;
+use crate::import::rows::{Origin, RowError};
+
+/// The longest code accepted (branch, worker, loan, ... codes).
+pub const MAX_CODE_CHARS: usize = 64;
+
+pub(super) fn error(file: &str, line: u64, column: &str, vi: String, en: String) -> RowError {
+    RowError {
+        file: file.to_string(),
+        line,
+        column: column.to_string(),
+        message_vi: vi,
+        message_en: en,
+    }
+}
+
+/// A data line being read.
+pub(super) struct Line<'a> {
+    pub file: &'a str,
+    pub line: u64,
+    pub columns: &'static [Column],
+    /// Column name → position in the record, for the columns the header has.
+    pub index: &'a HashMap<&'static str, usize>,
+    pub fields: &'a [String],
+    pub errors: &'a mut Vec<RowError>,
+}
+
+impl Line<'_> {
+    pub fn origin(&self) -> Origin {
+        Origin {
+            file: self.file.to_string(),
+            line: self.line,
+        }
+    }
+
+    pub fn err(&mut self, column: &str, vi: String, en: String) {
+        self.errors
+            .push(error(self.file, self.line, column, vi, en));
+    }
+
+    fn spec(&self, column: &str) -> &'static Column {
+        self.columns
+            .iter()
+            .find(|c| c.name == column)
+            .expect("field parsers are called with the file's own column names")
+    }
+
+    /// The raw value of a column; empty when the header does not have it.
+    pub fn raw(&self, column: &str) -> &str {
+        self.index
+            .get(column)
+            .and_then(|&i| self.fields.get(i))
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+
+    /// Text as stored: NFC, trimmed, inner white space collapsed. May be empty.
+    pub fn text(&self, column: &str) -> String {
+        clean(self.raw(column))
+    }
+
+    fn empty_error(&mut self, column: &str) {
+        let c = self.spec(column);
+        self.err(
+            column,
+            format!(
+                "Cột {column} ({}) đang để trống; cần nhập {}, ví dụ \"{}\"",
+                c.vi, c.vi, c.example
+            ),
+            format!(
+                "{column} ({}) is empty; a value is required, e.g. \"{}\"",
+                c.en, c.example
+            ),
+        );
+    }
+
+    /// Non-empty text.
+    pub fn required_text(&mut self, column: &str) -> Option<String> {
+        let t = self.text(column);
+        if t.is_empty() {
+            self.empty_error(column);
+            return None;
+        }
+        Some(t)
+    }
+
+    /// A code: trimmed, non-empty, no spaces, at most [`MAX_CODE_CHARS`].
+    pub fn code(&mut self, column: &str) -> Option<String> {
+        let t = self.text(column);
+        if t.is_empty() {
+            self.empty_error(column);
+            return None;
+        }
+        self.check_code(column, t)
+    }
+
+    /// An optional code (a reference that may be left empty).
+    pub fn opt_code(&mut self, column: &str) -> Option<Option<String>> {
+        let t = self.text(column);
+        if t.is_empty() {
+            return Some(None);
+        }
+        self.check_code(column, t).map(Some)
+    }
+
+    fn check_code(&mut self, column: &str, t: String) -> Option<String> {
+        if t.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            let example = self.spec(column).example;
+            self.err(
+                column,
+                format!(
+                    "Cột {column}: mã \"{t}\" có dấu cách; mã không được chứa khoảng trắng, ví dụ \"{example}\""
+                ),
+                format!(
+                    "{column}: code \"{t}\" contains a space; codes have no spaces, e.g. \"{example}\""
+                ),
+            );
+            return None;
+        }
+        if t.chars().count() > MAX_CODE_CHARS {
+            self.err(
+                column,
+                format!("Cột {column}: mã \"{t}\" dài quá {MAX_CODE_CHARS} ký tự"),
+                format!("{column}: code \"{t}\" is longer than {MAX_CODE_CHARS} characters"),
+            );
+            return None;
+        }
+        Some(t)
+    }
+
+    /// Whole đồng through the shared money rule, which names the column.
+    pub fn amount(&mut self, column: &str, rule: AmountRule) -> Option<i64> {
+        match parse_amount(column, self.raw(column), rule) {
+            Ok(d) => Some(d.get()),
+            Err(e) => {
+                self.err(column, format!("Cột {}", e.message_vi()), e.message_en());
+                None
+            }
+        }
+    }
+
+    /// An amount that may be left empty, meaning `default`.
+    pub fn opt_amount(&mut self, column: &str, rule: AmountRule, default: i64) -> Option<i64> {
+        if self.raw(column).trim().is_empty() {
+            return Some(default);
+        }
+        self.amount(column, rule)
+    }
+
+    pub fn date(&mut self, column: &str) -> Option<NaiveDate> {
+        let raw = self.raw(column).trim().to_string();
+        if raw.is_empty() {
+            self.empty_error(column);
+            return None;
+        }
+        self.parse_date(column, &raw)
+    }
+
+    pub fn opt_date(&mut self, column: &str) -> Option<Option<NaiveDate>> {
+        let raw = self.raw(column).trim().to_string();
+        if raw.is_empty() {
+            return Some(None);
+        }
+        self.parse_date(column, &raw).map(Some)
+    }
+
+    fn parse_date(&mut self, column: &str, raw: &str) -> Option<NaiveDate> {
+        match parse_date(raw) {
+            Some(d) => Some(d),
+            None => {
+                self.err(
+                    column,
+                    format!(
+                        "Cột {column}: \"{raw}\" không phải ngày hợp lệ; hãy viết dd/mm/yyyy (ví dụ 05/01/2026) hoặc yyyy-mm-dd"
+                    ),
+                    format!(
+                        "{column}: \"{raw}\" is not a valid date; write dd/mm/yyyy (e.g. 05/01/2026) or yyyy-mm-dd"
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// Yes/no: 1/0, true/false, yes/no, có/không, x/empty, any case, with or
+    /// without accents.
+    pub fn boolean(&mut self, column: &str) -> Option<bool> {
+        let raw = self.raw(column).trim().to_string();
+        match fold(&raw).as_str() {
+            "1" | "true" | "yes" | "y" | "co" | "x" => Some(true),
+            "0" | "false" | "no" | "n" | "khong" | "" => Some(false),
+            _ => {
+                self.err(
+                    column,
+                    format!(
+                        "Cột {column}: \"{raw}\" không phải có/không; hãy dùng 1/0, true/false, yes/no, có/không, hoặc x/để trống"
+                    ),
+                    format!(
+                        "{column}: \"{raw}\" is not yes/no; use 1/0, true/false, yes/no, có/không, or x/empty"
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// A whole count (installments, target, quota) within `min..=max`.
+    pub fn count(&mut self, column: &str, min: i64, max: i64) -> Option<i64> {
+        let raw = self.raw(column).trim().to_string();
+        if raw.is_empty() {
+            self.empty_error(column);
+            return None;
+        }
+        let value = if raw.len() <= 15 && raw.chars().all(|c| c.is_ascii_digit()) {
+            raw.parse::<i64>().ok()
+        } else {
+            None
+        };
+        match value {
+            Some(v) if (min..=max).contains(&v) => Some(v),
+            Some(_) => {
+                self.err(
+                    column,
+                    format!("Cột {column}: {raw} nằm ngoài khoảng cho phép {min}–{max}"),
+                    format!("{column}: {raw} is outside the allowed range {min}–{max}"),
+                );
+                None
+            }
+            None => {
+                self.err(
+                    column,
+                    format!(
+                        "Cột {column}: \"{raw}\" không phải số nguyên; hãy viết chữ số liền nhau, không dấu phân cách, ví dụ {}",
+                        self.spec(column).example
+                    ),
+                    format!(
+                        "{column}: \"{raw}\" is not a whole number; write plain digits without separators, e.g. {}",
+                        self.spec(column).example
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    pub fn cccd(&mut self, column: &str) -> Option<String> {
+        let raw = self.raw(column).trim().to_string();
+        if raw.is_empty() {
+            self.empty_error(column);
+            return None;
+        }
+        match normalize_cccd(&raw) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                self.err(
+                    column,
+                    format!("Cột {column}: {}", e.message_vi()),
+                    format!("{column}: {e}"),
+                );
+                None
+            }
+        }
+    }
+
+    pub fn opt_phone(&mut self, column: &str) -> Option<Option<String>> {
+        let raw = self.raw(column).trim().to_string();
+        if raw.is_empty() {
+            return Some(None);
+        }
+        match normalize_phone(&raw) {
+            Ok(p) => Some(Some(p)),
+            Err(e) => {
+                self.err(
+                    column,
+                    format!("Cột {column}: {}", e.message_vi()),
+                    format!("{column}: {e}"),
+                );
+                None
+            }
+        }
+    }
+
+    /// One of a closed list of words.
+    pub fn choice<T>(
+        &mut self,
+        column: &str,
+        parse: impl Fn(&str) -> Option<T>,
+        accepted: &[&str],
+    ) -> Option<T> {
+        let raw = self.raw(column).trim().to_string();
+        if let Some(v) = parse(&raw.to_ascii_lowercase()) {
+            return Some(v);
+        }
+        let list = accepted.join(", ");
+        if raw.is_empty() {
+            self.err(
+                column,
+                format!(
+                    "Cột {column} ({}) đang để trống; hãy chọn một trong: {list}",
+                    self.spec(column).vi
+                ),
+                format!(
+                    "{column} ({}) is empty; use one of: {list}",
+                    self.spec(column).en
+                ),
+            );
+        } else {
+            self.err(
+                column,
+                format!("Cột {column}: \"{raw}\" không hợp lệ; hãy chọn một trong: {list}"),
+                format!("{column}: \"{raw}\" is not accepted; use one of: {list}"),
+            );
+        }
+        None
+    }
+
+    /// A yearly percentage with at most two decimals (`12`, `7.8`, `0`),
+    /// returned in basis points, between 0 and 100 %.
+    pub fn rate_bp(&mut self, column: &str) -> Option<i64> {
+        let raw = self.raw(column).trim().to_string();
+        if raw.is_empty() {
+            self.empty_error(column);
+            return None;
+        }
+        match parse_percent_bp(&raw) {
+            Some(bp) if bp <= 10_000 => Some(bp),
+            Some(_) => {
+                self.err(
+                    column,
+                    format!("Cột {column}: lãi suất {raw}%/năm vượt quá 100%"),
+                    format!("{column}: a rate of {raw}% a year is above 100%"),
+                );
+                None
+            }
+            None => {
+                self.err(
+                    column,
+                    format!(
+                        "Cột {column}: \"{raw}\" không phải lãi suất %/năm; hãy viết số với dấu chấm thập phân, tối đa 2 chữ số lẻ, ví dụ 12 hoặc 7.8 (0 = không lãi)"
+                    ),
+                    format!(
+                        "{column}: \"{raw}\" is not a yearly percentage; write a number with a decimal point and at most 2 decimals, e.g. 12 or 7.8 (0 = interest-free)"
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// A GPS coordinate in degrees within `-limit..=limit`, or empty.
+    pub fn opt_degrees(&mut self, column: &str, limit: f64) -> Option<Option<f64>> {
+        let raw = self.raw(column).trim().to_string();
+        if raw.is_empty() {
+            return Some(None);
+        }
+        let plain = raw
+            .strip_prefix('-')
+            .unwrap_or(&raw)
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.');
+        let value = if plain {
+            raw.parse::<f64>().ok().filter(|v| v.is_finite())
+        } else {
+            None
+        };
+        match value {
+            Some(v) if v.abs() <= limit => Some(Some(v)),
+            Some(_) => {
+                self.err(
+                    column,
+                    format!(
+                        "Cột {column}: {raw} nằm ngoài khoảng -{limit}..{limit} độ; kiểm tra xem vĩ độ và kinh độ có bị đổi chỗ không (TP.HCM: vĩ độ ~10.8, kinh độ ~106.7)"
+                    ),
+                    format!(
+                        "{column}: {raw} is outside -{limit}..{limit} degrees; check whether latitude and longitude are swapped (Ho Chi Minh City: latitude ~10.8, longitude ~106.7)"
+                    ),
+                );
+                None
+            }
+            None => {
+                self.err(
+                    column,
+                    format!(
+                        "Cột {column}: \"{raw}\" không phải toạ độ; hãy viết số độ thập phân với dấu chấm, ví dụ {}",
+                        self.spec(column).example
+                    ),
+                    format!(
+                        "{column}: \"{raw}\" is not a coordinate; write decimal degrees with a point, e.g. {}",
+                        self.spec(column).example
+                    ),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// `"12"` → 1200, `"7.8"` → 780, `"0.25"` → 25, `"12%"` → 1200. `None` for
+/// anything else (comma, more than two decimals, signs, exponents).
+pub(super) fn parse_percent_bp(raw: &str) -> Option<i64> {
+    let t = raw.trim();
+    let t = t.strip_suffix('%').unwrap_or(t).trim_end();
+    let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    if whole.is_empty() || whole.len() > 6 || !digits(whole) || frac.len() > 2 || !digits(frac) {
+        return None;
+    }
+    if t.contains('.') && frac.is_empty() {
+        return None;
+    }
+    let whole: i64 = whole.parse().ok()?;
+    let frac: i64 = format!("{frac:0<2}").parse().ok()?;
+    Some(whole * 100 + frac)
+}
+
+/// Basis points → the percent text the CSV uses: 1200 → `12`, 780 → `7.8`.
+pub(super) fn format_percent(bp: i64) -> String {
+    let (whole, frac) = (bp / 100, bp % 100);
+    match frac {
+        0 => whole.to_string(),
+        f if f % 10 == 0 => format!("{whole}.{}", f / 10),
+        f => format!("{whole}.{f:02}"),
+    }
+}
+
+/// Remembers the line each key was first seen on, to report duplicates
+/// naming both lines.
+#[derive(Default)]
+pub(super) struct Seen(HashMap<String, u64>);
+
+impl Seen {
+    /// Records `key` for this line; on a repeat, reports it against `column`.
+    pub fn check(
+        &mut self,
+        l: &mut Line<'_>,
+        column: &str,
+        key: &str,
+        what_vi: &str,
+        what_en: &str,
+    ) {
+        match self.0.get(key) {
+            Some(&first) => l.err(
+                column,
+                format!(
+                    "{what_vi} \"{key}\" trùng với dòng {first}; mỗi {what_vi_lower} chỉ được xuất hiện một lần trong tệp",
+                    what_vi_lower = lower_first(what_vi)
+                ),
+                format!(
+                    "{what_en} \"{key}\" is also on line {first}; each {what_en_lower} may appear only once in the file",
+                    what_en_lower = what_en.to_lowercase()
+                ),
+            ),
+            None => {
+                self.0.insert(key.to_string(), l.line);
+            }
+        }
+    }
+}
+
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().chain(c).collect(),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,712 @@
+//! Tests of the CSV reader and writer.
+
+use chrono::NaiveDate;
+
+use super::fields::{format_percent, parse_percent_bp};
+use super::*;
+use crate::demo::demo_fund;
+use crate::import::rows::Role;
+
+fn parse(kind: ImportKind, text: &str) -> Result<ImportSet, Vec<RowError>> {
+    let mut set = ImportSet::default();
+    parse_into(
+        &mut set,
+        kind,
+        kind.file_name(),
+        text.as_bytes(),
+        &mut |_| {},
+    )?;
+    Ok(set)
+}
+
+fn errors(kind: ImportKind, text: &str) -> Vec<RowError> {
+    parse(kind, text).expect_err("the file should be refused")
+}
+
+/// The only error of a file, checked for line and column.
+fn only_error(kind: ImportKind, text: &str, line: u64, column: &str) -> RowError {
+    let errs = errors(kind, text);
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    let e = errs.into_iter().next().unwrap();
+    assert_eq!((e.line, e.column.as_str()), (line, column), "{e:#?}");
+    assert_eq!(e.file, kind.file_name());
+    assert!(!e.message_vi.is_empty() && !e.message_en.is_empty());
+    e
+}
+
+const LOANS_HEADER: &str = "code,worker_code,product_code,principal,disbursed_on,paid_to_date\n";
+const WORKERS_HEADER: &str = "code,full_name,cccd,phone,date_of_birth,gender,union_member,employer,industrial_zone,boarding_house_code,room,hardship,hardship_note,officer_code\n";
+
+fn worker_line(code: &str, name: &str, cccd: &str) -> String {
+    format!(
+        "{code},{name},{cccd},0912 345 678,15/08/1995,nữ,có,Công ty TNHH Pouyuen Việt Nam,KCN Tân Tạo,NT-BT-001,P.12,không,,CB-BT-01\n"
+    )
+}
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+#[test]
+fn demo_fund_round_trips_through_the_files() {
+    let set = demo_fund(d(2026, 11, 22));
+    let dir = tempfile::tempdir().unwrap();
+    write_dir(&set, dir.path()).unwrap();
+    let mut progress: Vec<(ImportKind, u64)> = Vec::new();
+    let back = read_dir(dir.path(), &mut |k, n| progress.push((k, n))).unwrap();
+    assert_eq!(back, set);
+    // Progress ends with the row count of each file, in dependency order.
+    let last: Vec<(ImportKind, u64)> = ImportKind::ALL
+        .iter()
+        .map(|k| {
+            *progress
+                .iter()
+                .rev()
+                .find(|(pk, _)| pk == k)
+                .expect("each file reports progress")
+        })
+        .collect();
+    assert_eq!(last[3], (ImportKind::Workers, set.workers.len() as u64));
+    assert_eq!(last[5], (ImportKind::Loans, set.loans.len() as u64));
+    let kinds: Vec<ImportKind> = progress.iter().map(|(k, _)| *k).collect();
+    assert!(kinds.windows(2).all(|w| w[0] <= w[1]));
+}
+
+#[test]
+fn written_files_use_the_documented_formats() {
+    let set = demo_fund(d(2026, 11, 22));
+    let text = |kind| {
+        let mut out = Vec::new();
+        write_file(&set, kind, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    let products = text(ImportKind::LoanProducts);
+    assert!(products.starts_with(
+        "code,name,annual_rate_percent,method,frequency,installments,min_principal,max_principal\n"
+    ));
+    assert!(
+        products.contains(",7.8,declining,biweekly,24,5000000,20000000\n"),
+        "{products}"
+    );
+    assert!(products.contains(",12,declining,weekly,26,3000000,30000000\n"));
+    let loans = text(ImportKind::Loans);
+    let first = loans.lines().nth(1).unwrap();
+    let l = &set.loans[0];
+    assert_eq!(
+        first,
+        format!(
+            "{},{},{},{},{},{}",
+            l.code,
+            l.worker_code,
+            l.product_code,
+            l.principal,
+            l.disbursed_on.format("%d/%m/%Y"),
+            l.paid_to_date
+        )
+    );
+    let campaigns = text(ImportKind::Campaigns);
+    assert!(
+        campaigns.contains(",500000,400,union_members,"),
+        "{campaigns}"
+    );
+}
+
+#[test]
+fn percent_text_round_trips() {
+    for bp in 0..=10_000 {
+        assert_eq!(parse_percent_bp(&format_percent(bp)), Some(bp), "{bp}");
+    }
+    assert_eq!(parse_percent_bp("7.8"), Some(780));
+    assert_eq!(parse_percent_bp("7.80"), Some(780));
+    assert_eq!(parse_percent_bp("0.25"), Some(25));
+    assert_eq!(parse_percent_bp("12%"), Some(1200));
+    for bad in ["", "7,8", "7.825", "-1", "1e2", "7.", ".5", "abc", "12 %x"] {
+        assert_eq!(parse_percent_bp(bad), None, "{bad}");
+    }
+}
+
+#[test]
+fn decomposed_text_is_stored_composed() {
+    let nfd_name = "Nguye\u{302}\u{303}n  Thi\u{323}   Lan";
+    let nfd_zone = "KCN Ta\u{302}n Ta\u{323}o";
+    let text = format!(
+        "{WORKERS_HEADER}NLD-1,{nfd_name},079190012345,,,nu\u{31B},co\u{301},,{nfd_zone},,,Kho\u{302}ng,,CB-1\n"
+    );
+    let set = parse(ImportKind::Workers, &text).unwrap();
+    let w = &set.workers[0];
+    assert_eq!(w.full_name, "Nguyễn Thị Lan");
+    assert_eq!(w.industrial_zone, "KCN Tân Tạo");
+    assert_eq!(w.gender.as_deref(), Some("nu"));
+    assert!(w.union_member);
+    assert!(!w.hardship);
+    assert_eq!((w.phone.clone(), w.date_of_birth), (None, None));
+    assert_eq!(w.origin.line, 2);
+}
+
+#[test]
+fn a_byte_order_mark_is_allowed() {
+    let text = "\u{FEFF}code,name,district,industrial_zone,address\r\nCN-TD,Chi nhánh Thủ Đức,TP. Thủ Đức,KCX Linh Trung,Số 10 Đường số 8\r\n";
+    let set = parse(ImportKind::Branches, text).unwrap();
+    assert_eq!(set.branches[0].code, "CN-TD");
+    assert_eq!(set.branches[0].address, "Số 10 Đường số 8");
+}
+
+#[test]
+fn columns_are_matched_by_name_in_any_order_and_optional_ones_may_be_left_out() {
+    let text = "Principal , CODE,disbursed_on,product_code,worker_code\n10000000,KV-1,2026-01-05,VT,NLD-1\n";
+    let set = parse(ImportKind::Loans, text).unwrap();
+    let l = &set.loans[0];
+    assert_eq!(
+        (
+            l.code.as_str(),
+            l.worker_code.as_str(),
+            l.product_code.as_str()
+        ),
+        ("KV-1", "NLD-1", "VT")
+    );
+    assert_eq!((l.principal, l.paid_to_date), (10_000_000, 0));
+    assert_eq!(l.disbursed_on, d(2026, 1, 5));
+}
+
+#[test]
+fn unknown_and_missing_columns_are_named_on_line_one() {
+    let e = only_error(
+        ImportKind::Branches,
+        "code,name,district,industrial_zone,address,ghi_chu\nCN,Chi nhánh,Q1,KCX,1 Lê Lợi,x\n",
+        1,
+        "ghi_chu",
+    );
+    assert!(e.message_vi.contains("\"ghi_chu\""), "{}", e.message_vi);
+    assert!(e
+        .message_vi
+        .contains("code, name, district, industrial_zone, address"));
+    assert!(e.message_en.contains("expected columns"));
+
+    let e = only_error(
+        ImportKind::Loans,
+        "code,worker_code,principal,disbursed_on\nKV-1,NLD-1,1000000,05/01/2026\n",
+        1,
+        "product_code",
+    );
+    assert!(
+        e.message_vi.contains("Thiếu cột bắt buộc \"product_code\""),
+        "{}",
+        e.message_vi
+    );
+    assert!(e.message_vi.contains("paid_to_date (không bắt buộc"));
+
+    let errs = errors(
+        ImportKind::Loans,
+        "code,code,worker_code,product_code,principal,disbursed_on\n",
+    );
+    assert_eq!(errs[0].column, "code");
+    assert!(errs[0].message_en.contains("twice"));
+
+    let e = only_error(ImportKind::Campaigns, "", 1, "");
+    assert!(e.message_vi.contains("trống"));
+}
+
+#[test]
+fn a_line_with_the_wrong_number_of_fields_is_refused() {
+    let text = format!(
+        "{LOANS_HEADER}KV-1,NLD-1,VT,1000000,05/01/2026,0\nKV-2,NLD-2,VT,1,500,000,05/01/2026,0\n"
+    );
+    let e = only_error(ImportKind::Loans, &text, 3, "");
+    assert!(e.message_vi.contains("8 trường"), "{}", e.message_vi);
+    assert!(e.message_vi.contains("6 cột"));
+}
+
+#[test]
+fn money_is_whole_dong_in_plain_digits() {
+    for (value, hint) in [
+        ("1,5", "dấu phân cách"),
+        ("1.500.000", "dấu phân cách"),
+        ("abc", "không phải số tiền"),
+        ("-5", "số âm"),
+        ("", "cần nhập số tiền"),
+        ("0", "lớn hơn 0"),
+        ("1500000.5", "phần lẻ"),
+    ] {
+        let quoted = format!("\"{value}\"");
+        let text = format!("{LOANS_HEADER}KV-1,NLD-1,VT,1000000,05/01/2026,0\nKV-2,NLD-2,VT,{quoted},05/01/2026,0\n");
+        let e = only_error(ImportKind::Loans, &text, 3, "principal");
+        assert!(e.message_vi.contains("principal"), "{}", e.message_vi);
+        assert!(e.message_vi.contains(value), "{}", e.message_vi);
+        assert!(e.message_vi.contains(hint), "{value}: {}", e.message_vi);
+        assert!(e.message_en.starts_with("principal:"), "{}", e.message_en);
+    }
+    // paid_to_date may be empty (0) but not negative.
+    let ok = format!("{LOANS_HEADER}KV-1,NLD-1,VT,1000000,05/01/2026,\n");
+    assert_eq!(
+        parse(ImportKind::Loans, &ok).unwrap().loans[0].paid_to_date,
+        0
+    );
+    let bad = format!("{LOANS_HEADER}KV-1,NLD-1,VT,1000000,05/01/2026,-5\n");
+    only_error(ImportKind::Loans, &bad, 2, "paid_to_date");
+}
+
+#[test]
+fn dates_are_day_month_year_or_iso() {
+    let ok = format!(
+        "{LOANS_HEADER}KV-1,NLD-1,VT,1000000,05/01/2026,0\nKV-2,NLD-1,VT,1000000,2026-01-06,0\n"
+    );
+    let set = parse(ImportKind::Loans, &ok).unwrap();
+    assert_eq!(set.loans[0].disbursed_on, d(2026, 1, 5));
+    assert_eq!(set.loans[1].disbursed_on, d(2026, 1, 6));
+    for bad in ["31/02/2026", "2026/01/05", "5 tháng 1", ""] {
+        let text = format!("{LOANS_HEADER}KV-1,NLD-1,VT,1000000,{bad},0\n");
+        let e = only_error(ImportKind::Loans, &text, 2, "disbursed_on");
+        assert!(e.message_vi.contains("disbursed_on"), "{}", e.message_vi);
+    }
+}
+
+#[test]
+fn yes_no_columns_accept_the_usual_spellings() {
+    let cases = [
+        ("1", true),
+        ("true", true),
+        ("Yes", true),
+        ("có", true),
+        ("CÓ", true),
+        ("co", true),
+        ("x", true),
+        ("X", true),
+        ("0", false),
+        ("FALSE", false),
+        ("no", false),
+        ("không", false),
+        ("Khong", false),
+        ("", false),
+    ];
+    let mut text = WORKERS_HEADER.to_string();
+    for (i, (v, _)) in cases.iter().enumerate() {
+        text.push_str(&format!(
+            "NLD-{i},Lê Văn A,0791900123{i:02},,,,{v},,,,,{v},,CB-1\n"
+        ));
+    }
+    let set = parse(ImportKind::Workers, &text).unwrap();
+    for (w, (v, expected)) in set.workers.iter().zip(cases) {
+        assert_eq!((w.union_member, w.hardship), (expected, expected), "{v}");
+    }
+    let bad = format!("{WORKERS_HEADER}NLD-1,Lê Văn A,079190012345,,,,maybe,,,,,0,,CB-1\n");
+    let e = only_error(ImportKind::Workers, &bad, 2, "union_member");
+    assert!(e.message_vi.contains("\"maybe\""));
+    assert!(e.message_vi.contains("có/không"));
+}
+
+#[test]
+fn codes_are_trimmed_and_refused_with_spaces_or_empty() {
+    let text = "code,name,district,industrial_zone,address\n  CN-TD  ,Chi nhánh,Q1,KCX,1 Lê Lợi\n";
+    assert_eq!(
+        parse(ImportKind::Branches, text).unwrap().branches[0].code,
+        "CN-TD"
+    );
+    let text = "code,name,district,industrial_zone,address\nCN TD,Chi nhánh,Q1,KCX,1 Lê Lợi\n";
+    let e = only_error(ImportKind::Branches, text, 2, "code");
+    assert!(e.message_vi.contains("\"CN TD\""));
+    let text = "code,name,district,industrial_zone,address\n ,Chi nhánh,Q1,KCX,1 Lê Lợi\n";
+    let e = only_error(ImportKind::Branches, text, 2, "code");
+    assert!(e.message_vi.contains("để trống"));
+    let text = format!("{LOANS_HEADER}KV-1,NLD 1,VT,1000000,05/01/2026,0\n");
+    only_error(ImportKind::Loans, &text, 2, "worker_code");
+}
+
+#[test]
+fn duplicates_name_both_lines() {
+    let text = "code,name,district,industrial_zone,address\nCN-1,A,Q1,KCX,1 Lê Lợi\nCN-2,B,Q1,KCX,2 Lê Lợi\nCN-1,C,Q1,KCX,3 Lê Lợi\n";
+    let e = only_error(ImportKind::Branches, text, 4, "code");
+    assert!(e.message_vi.contains("\"CN-1\""));
+    assert!(e.message_vi.contains("dòng 2"), "{}", e.message_vi);
+    assert!(e.message_en.contains("line 2"));
+
+    let text = format!(
+        "{WORKERS_HEADER}{}{}",
+        worker_line("NLD-1", "Nguyễn Thị Lan", "079 190 012 345"),
+        worker_line("NLD-2", "Nguyễn Thị Lan", "079190012345")
+    );
+    let e = only_error(ImportKind::Workers, &text, 3, "cccd");
+    assert!(e.message_vi.contains("079190012345") && e.message_vi.contains("dòng 2"));
+
+    let users = "code,username,full_name,role,branch_code\nU1,canbo.lan,Võ Thị Lan,officer,CN\nU2,CanBo.Lan,Lê Thị Lan,officer,CN\n";
+    only_error(ImportKind::Users, users, 3, "username");
+
+    let alloc = "campaign_code,branch_code,officer_code,quota\nTET,CN,,200\nTET,CN,CB-1,60\nTET,CN,CB-1,50\nTET,CN,,10\n";
+    let errs = errors(ImportKind::Allocations, alloc);
+    let at: Vec<(u64, &str)> = errs.iter().map(|e| (e.line, e.column.as_str())).collect();
+    assert_eq!(at, [(4, "officer_code"), (5, "branch_code")]);
+}
+
+#[test]
+fn phones_and_cccd_are_normalised_and_checked() {
+    let text =
+        format!("{WORKERS_HEADER}NLD-1,Lê Văn A,079.190.012.345,+84 912 345 678,,,1,,,,,0,,CB-1\n");
+    let w = &parse(ImportKind::Workers, &text).unwrap().workers[0];
+    assert_eq!(
+        (w.cccd.as_str(), w.phone.as_deref()),
+        ("079190012345", Some("0912345678"))
+    );
+
+    let text = format!(
+        "{WORKERS_HEADER}{}",
+        worker_line("NLD-1", "Lê Văn A", "07919001234")
+    );
+    let e = only_error(ImportKind::Workers, &text, 2, "cccd");
+    assert!(e.message_vi.contains("12 chữ số"));
+    let text = format!("{WORKERS_HEADER}NLD-1,Lê Văn A,079190012345,12345,,,1,,,,,0,,CB-1\n");
+    only_error(ImportKind::Workers, &text, 2, "phone");
+}
+
+#[test]
+fn every_problem_of_a_line_and_of_a_file_is_reported() {
+    let text = format!(
+        "{WORKERS_HEADER}{}NLD 2,,123,abc,31/02/1990,khác,maybe,,,,,0,,\n{}",
+        worker_line("NLD-1", "Lê Văn A", "079190012345"),
+        worker_line("NLD-3", "Lê Văn B", "079190012399")
+    );
+    let errs = errors(ImportKind::Workers, &text);
+    let cols: Vec<(u64, &str)> = errs.iter().map(|e| (e.line, e.column.as_str())).collect();
+    assert_eq!(
+        cols,
+        [
+            (3, "code"),
+            (3, "full_name"),
+            (3, "cccd"),
+            (3, "phone"),
+            (3, "date_of_birth"),
+            (3, "gender"),
+            (3, "union_member"),
+            (3, "officer_code"),
+        ]
+    );
+    // Nothing of a refused file reaches the set.
+    let mut set = ImportSet::default();
+    assert!(parse_into(
+        &mut set,
+        ImportKind::Workers,
+        "workers.csv",
+        text.as_bytes(),
+        &mut |_| {}
+    )
+    .is_err());
+    assert_eq!(set, ImportSet::default());
+}
+
+#[test]
+fn errors_stop_at_the_cap() {
+    let mut text = LOANS_HEADER.to_string();
+    for i in 0..500 {
+        text.push_str(&format!("KV-{i},NLD-1,VT,abc,05/01/2026,0\n"));
+    }
+    let errs = errors(ImportKind::Loans, &text);
+    assert_eq!(errs.len(), MAX_ERRORS);
+    assert_eq!(errs[MAX_ERRORS - 2].line, MAX_ERRORS as u64);
+    assert!(errs[MAX_ERRORS - 1].message_en.contains("too many errors"));
+}
+
+#[test]
+fn a_file_that_is_not_utf8_is_refused_at_the_line_where_it_breaks() {
+    let mut bytes = LOANS_HEADER.as_bytes().to_vec();
+    bytes.extend_from_slice(b"KV-1,NLD-1,VT,1000000,05/01/2026,0\n");
+    bytes.extend_from_slice(b"KV-2,Nguy\xE1n,VT,1000000,05/01/2026,0\n");
+    let mut set = ImportSet::default();
+    let errs = parse_into(
+        &mut set,
+        ImportKind::Loans,
+        "loans.csv",
+        &bytes[..],
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert_eq!(errs.len(), 1);
+    assert_eq!((errs[0].line, errs[0].column.as_str()), (3, "worker_code"));
+    assert!(errs[0].message_vi.contains("UTF-8"));
+
+    // Inside a quoted field that spans lines, the line of the bad byte.
+    let mut bytes = b"code,name,district,industrial_zone,address\n".to_vec();
+    bytes.extend_from_slice(b"CN,A,Q1,KCX,\"12 L\xEA L\xE1i\nP. B\xE9n Th\xE0nh\"\n");
+    let errs = parse_into(
+        &mut set,
+        ImportKind::Branches,
+        "b.csv",
+        &bytes[..],
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert_eq!(errs[0].line, 2);
+    let mut bytes = b"code,name,district,industrial_zone,address\n".to_vec();
+    bytes.extend_from_slice(b"CN,A,Q1,KCX,\"12 Le Loi\nP. B\xE9n Th\xE0nh\"\n");
+    let errs = parse_into(
+        &mut set,
+        ImportKind::Branches,
+        "b.csv",
+        &bytes[..],
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert_eq!(errs[0].line, 3);
+}
+
+#[test]
+fn line_numbers_follow_quoted_multi_line_values() {
+    let text = "code,name,district,industrial_zone,address\nCN-1,A,Q1,KCX,\"12 Lê Lợi\nP. Bến Thành\"\n\nCN-2,,Q1,KCX,3 Lê Lợi\n";
+    let e = only_error(ImportKind::Branches, text, 5, "name");
+    assert!(e.message_vi.contains("tên chi nhánh"));
+    let ok =
+        "code,name,district,industrial_zone,address\nCN-1,A,Q1,KCX,\"12 Lê Lợi\nP. Bến Thành\"\n";
+    assert_eq!(
+        parse(ImportKind::Branches, ok).unwrap().branches[0].address,
+        "12 Lê Lợi P. Bến Thành"
+    );
+}
+
+#[test]
+fn users_roles_branches_and_passwords() {
+    let h = "code,username,full_name,role,branch_code,phone,password\n";
+    let ok = format!("{h}AD,admin,Trương Minh Quân,admin,,,\nCB,CanBo.Lan,Võ Thị Lan,Officer,CN-TD,0912 345 678,  mat khau dai  \n");
+    let set = parse(ImportKind::Users, &ok).unwrap();
+    assert_eq!(set.users[0].role, Role::Admin);
+    assert_eq!(set.users[0].branch_code, None);
+    assert_eq!(set.users[1].username, "canbo.lan");
+    assert_eq!(set.users[1].phone.as_deref(), Some("0912345678"));
+    assert_eq!(
+        set.users[1].initial_password.as_deref(),
+        Some("  mat khau dai  ")
+    );
+
+    only_error(
+        ImportKind::Users,
+        &format!("{h}CB,canbo,Lan,boss,CN,,\n"),
+        2,
+        "role",
+    );
+    let e = only_error(
+        ImportKind::Users,
+        &format!("{h}CB,canbo,Lan,officer,,,\n"),
+        2,
+        "branch_code",
+    );
+    assert!(e.message_vi.contains("officer"));
+    only_error(
+        ImportKind::Users,
+        &format!("{h}AD,admin,Quân,admin,CN,,\n"),
+        2,
+        "branch_code",
+    );
+    let e = only_error(
+        ImportKind::Users,
+        &format!("{h}CB,canbo,Lan,officer,CN,,1234567\n"),
+        2,
+        "password",
+    );
+    assert!(e.message_vi.contains("8 ký tự"));
+    only_error(
+        ImportKind::Users,
+        &format!("{h}CB,cán bộ,Lan,officer,CN,,\n"),
+        2,
+        "username",
+    );
+}
+
+#[test]
+fn loan_products_rates_counts_and_limits() {
+    let h =
+        "code,name,annual_rate_percent,method,frequency,installments,min_principal,max_principal\n";
+    let ok = format!("{h}A,Vay tuần,7.8,declining,weekly,26,3000000,30000000\nB,Tương trợ,0,flat,biweekly,12,3000000,3000000\n");
+    let set = parse(ImportKind::LoanProducts, &ok).unwrap();
+    assert_eq!(set.loan_products[0].annual_rate_bp, 780);
+    assert_eq!(set.loan_products[1].annual_rate_bp, 0);
+    assert_eq!(set.loan_products[1].installments, 12);
+
+    for (line, column) in [
+        (
+            "A,V,7.825,flat,weekly,26,3000000,30000000",
+            "annual_rate_percent",
+        ),
+        (
+            "A,V,\"7,8\",flat,weekly,26,3000000,30000000",
+            "annual_rate_percent",
+        ),
+        (
+            "A,V,101,flat,weekly,26,3000000,30000000",
+            "annual_rate_percent",
+        ),
+        ("A,V,12,simple,weekly,26,3000000,30000000", "method"),
+        ("A,V,12,flat,daily,26,3000000,30000000", "frequency"),
+        ("A,V,12,flat,weekly,0,3000000,30000000", "installments"),
+        ("A,V,12,flat,weekly,2.5,3000000,30000000", "installments"),
+        ("A,V,12,flat,weekly,26,0,30000000", "min_principal"),
+        ("A,V,12,flat,weekly,26,30000000,3000000", "max_principal"),
+    ] {
+        only_error(ImportKind::LoanProducts, &format!("{h}{line}\n"), 2, column);
+    }
+}
+
+#[test]
+fn campaigns_and_allocations() {
+    let h = "code,name,kind,starts_on,ends_on,gift_value,target_count,eligibility,description\n";
+    let ok =
+        format!("{h}TET,Tết Sum vầy 2027,gift,01/12/2026,2027-02-05,500000,400,union_members,\n");
+    let c = &parse(ImportKind::Campaigns, &ok).unwrap().campaigns[0];
+    assert_eq!((c.starts_on, c.ends_on), (d(2026, 12, 1), d(2027, 2, 5)));
+    assert_eq!((c.gift_value, c.target_count), (500_000, 400));
+
+    let e = only_error(
+        ImportKind::Campaigns,
+        &format!("{h}TET,Tết,gift,01/12/2026,30/11/2026,500000,400,all,\n"),
+        2,
+        "ends_on",
+    );
+    assert!(e.message_vi.contains("30/11/2026") && e.message_vi.contains("01/12/2026"));
+    only_error(
+        ImportKind::Campaigns,
+        &format!("{h}TET,Tết,present,01/12/2026,31/12/2026,500000,400,all,\n"),
+        2,
+        "kind",
+    );
+    let e = only_error(
+        ImportKind::Campaigns,
+        &format!("{h}TET,Tết,gift,01/12/2026,31/12/2026,500000,400,everyone,\n"),
+        2,
+        "eligibility",
+    );
+    assert!(e.message_vi.contains("union_members_in_hardship"));
+    only_error(
+        ImportKind::Campaigns,
+        &format!("{h}TET,Tết,gift,01/12/2026,31/12/2026,500.000,400,all,\n"),
+        2,
+        "gift_value",
+    );
+
+    let a = "campaign_code,branch_code,quota\nTET,CN,200\n";
+    let set = parse(ImportKind::Allocations, a).unwrap();
+    assert_eq!(
+        (
+            set.allocations[0].officer_code.clone(),
+            set.allocations[0].quota
+        ),
+        (None, 200)
+    );
+    only_error(
+        ImportKind::Allocations,
+        "campaign_code,branch_code,quota\nTET,CN,-1\n",
+        2,
+        "quota",
+    );
+}
+
+#[test]
+fn boarding_house_positions() {
+    let h = "code,name,address,ward,district,industrial_zone,landlord_name,landlord_phone,latitude,longitude\n";
+    let ok = format!("{h}NT-1,Nhà trọ Cô Ba,45/3 Đường số 8,P. Linh Trung,TP. Thủ Đức,KCX Linh Trung,Trần Thị Ba,0903 123 456,10.8702,106.774\n");
+    let b = &parse(ImportKind::BoardingHouses, &ok)
+        .unwrap()
+        .boarding_houses[0];
+    assert_eq!((b.latitude, b.longitude), (Some(10.8702), Some(106.774)));
+    assert_eq!(b.landlord_phone.as_deref(), Some("0903123456"));
+    let no_gps = "code,name,address,ward,district,industrial_zone\nNT-1,Nhà trọ,1 A,P,Q,KCX\n";
+    let b = &parse(ImportKind::BoardingHouses, no_gps)
+        .unwrap()
+        .boarding_houses[0];
+    assert_eq!((b.latitude, b.landlord_phone.as_deref()), (None, None));
+
+    let e = only_error(
+        ImportKind::BoardingHouses,
+        &format!("{h}NT-1,N,A,W,D,Z,,,106.774,10.87\n"),
+        2,
+        "latitude",
+    );
+    assert!(e.message_vi.contains("đổi chỗ"));
+    only_error(
+        ImportKind::BoardingHouses,
+        &format!("{h}NT-1,N,A,W,D,Z,,,\"10,87\",106.77\n"),
+        2,
+        "latitude",
+    );
+    only_error(
+        ImportKind::BoardingHouses,
+        &format!("{h}NT-1,N,A,W,D,Z,,,NaN,106.77\n"),
+        2,
+        "latitude",
+    );
+    only_error(
+        ImportKind::BoardingHouses,
+        &format!("{h}NT-1,N,A,W,D,Z,,,10.87,\n"),
+        2,
+        "longitude",
+    );
+    only_error(
+        ImportKind::BoardingHouses,
+        &format!("{h}NT-1,N,A,,D,Z,,,,\n"),
+        2,
+        "ward",
+    );
+}
+
+#[test]
+fn kinds_are_found_by_file_name_or_path_segment() {
+    for k in ImportKind::ALL {
+        assert_eq!(ImportKind::from_name(k.file_name()), Some(k));
+        assert_eq!(ImportKind::from_name(k.slug()), Some(k));
+        assert_eq!(
+            ImportKind::from_name(k.file_name().trim_end_matches(".csv")),
+            Some(k)
+        );
+    }
+    assert_eq!(
+        ImportKind::from_name("Loan-Products.CSV"),
+        Some(ImportKind::LoanProducts)
+    );
+    assert_eq!(
+        ImportKind::from_name("allocations"),
+        Some(ImportKind::Allocations)
+    );
+    assert_eq!(ImportKind::from_name("worker.csv"), None);
+    let mut sorted = ImportKind::ALL;
+    sorted.sort();
+    assert_eq!(sorted, ImportKind::ALL);
+}
+
+#[test]
+fn a_directory_needs_known_import_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let errs = read_dir(dir.path(), &mut |_, _| {}).unwrap_err();
+    assert!(errs[0].message_vi.contains("branches.csv"));
+
+    std::fs::write(dir.path().join("notes.txt"), "not an import file").unwrap();
+    std::fs::write(
+        dir.path().join("loan-products.csv"),
+        "code,name,annual_rate_percent,method,frequency,installments,min_principal,max_principal\nA,V,12,flat,weekly,26,3000000,30000000\n",
+    )
+    .unwrap();
+    let set = read_dir(dir.path(), &mut |_, _| {}).unwrap();
+    assert_eq!(set.loan_products[0].origin.file, "loan-products.csv");
+
+    std::fs::write(dir.path().join("worker.csv"), WORKERS_HEADER).unwrap();
+    let errs = read_dir(dir.path(), &mut |_, _| {}).unwrap_err();
+    assert_eq!(errs.len(), 1);
+    assert_eq!(errs[0].file, "worker.csv");
+    assert!(errs[0].message_vi.contains("workers.csv"));
+}
+
+#[test]
+fn blank_lines_count_as_lines() {
+    let text = "\ncode,name,district,industrial_zone,address\r\n\r\nCN-1,A,Q1,KCX,1\n\n\nCN-2,B,Q1,KCX,\nCN-3,C,Q1,KCX,3";
+    let e = only_error(ImportKind::Branches, text, 7, "address");
+    assert!(e.message_vi.contains("địa chỉ"));
+    let set = parse(ImportKind::Branches, &text.replace("KCX,\n", "KCX,2\n")).unwrap();
+    let lines: Vec<u64> = set.branches.iter().map(|b| b.origin.line).collect();
+    assert_eq!(lines, [4, 7, 8]);
+    // A header after blank lines: its errors carry its own line.
+    let errs = errors(ImportKind::Branches, "\n\ncode,ten\n");
+    let at: Vec<(u64, &str)> = errs.iter().map(|e| (e.line, e.column.as_str())).collect();
+    assert_eq!(
+        at,
+        [
+            (3, "ten"),
+            (3, "name"),
+            (3, "district"),
+            (3, "industrial_zone"),
+            (3, "address")
+        ]
+    );
+}
