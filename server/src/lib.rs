@@ -1,4 +1,12 @@
-//! Sổ Tay central server.
+//! Sổ Tay central server: the API the phones sync with, the supervisors'
+//! and admins' tools, and the command line that runs it.
 
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod db;
 pub mod demo;
+pub mod error;
 pub mod import;
+pub mod importer;

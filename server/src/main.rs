@@ -1,1 +1,287 @@
-fn main() {}
+//! `sotay-server`: serve the API, import master data, manage the database.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use sotay_server::app::{self, AppState};
+use sotay_server::config::{DEFAULT_BIND, DEFAULT_DATABASE_URL};
+use sotay_server::db::{AuditEntry, Db};
+use sotay_server::import::csv::ImportKind;
+use sotay_server::importer::{self, ImportFile};
+use sotay_server::{auth, demo};
+
+#[derive(Parser)]
+#[command(name = "sotay-server", version, about = "Sổ Tay central server")]
+struct Cli {
+    /// `postgres://…` for PostgreSQL; otherwise a SQLite file (created on first use).
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    database_url: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server.
+    Serve {
+        #[arg(long, env = "SOTAY_BIND", default_value = DEFAULT_BIND)]
+        bind: SocketAddr,
+        /// Seed the demo fund (once) and print its logins.
+        #[arg(long)]
+        demo: bool,
+        /// JWT signing secret; generated and kept in the database when unset.
+        #[arg(long, env = "SOTAY_JWT_SECRET", hide_env_values = true)]
+        jwt_secret: Option<String>,
+    },
+    /// Import master data from CSV files or folders of them (branches.csv,
+    /// users.csv, boarding_houses.csv, workers.csv, loan_products.csv,
+    /// loans.csv, campaigns.csv, campaign_allocations.csv). All or nothing.
+    Import {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Write the demo fund as CSV files into a folder (sample import files).
+    DemoExport { dir: PathBuf },
+    /// Set a user's password; the new password is read from standard input.
+    SetPassword { username: String },
+    /// Apply database migrations and exit.
+    Migrate,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve {
+            bind,
+            demo,
+            jwt_secret,
+        } => serve(&cli.database_url, bind, demo, jwt_secret).await,
+        Command::Import { paths } => import(&cli.database_url, &paths).await,
+        Command::DemoExport { dir } => {
+            let set = demo::demo_fund(chrono::Local::now().date_naive());
+            sotay_server::import::csv::write_dir(&set, &dir)
+                .with_context(|| format!("writing the demo files into {}", dir.display()))?;
+            println!(
+                "Wrote {} demo rows as CSV files into {}",
+                set.row_count(),
+                dir.display()
+            );
+            Ok(())
+        }
+        Command::SetPassword { username } => set_password(&cli.database_url, &username).await,
+        Command::Migrate => {
+            let db = open(&cli.database_url).await?;
+            println!("Database is up to date ({}).", db.backend_name());
+            Ok(())
+        }
+    }
+}
+
+async fn open(url: &str) -> anyhow::Result<Db> {
+    let started = Instant::now();
+    let db = Db::connect(url)
+        .await
+        .with_context(|| format!("opening the database {}", redact(url)))?;
+    tracing::info!(
+        backend = db.backend_name(),
+        ms = started.elapsed().as_millis() as u64,
+        "database ready"
+    );
+    Ok(db)
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://…@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_string(),
+    }
+}
+
+async fn serve(
+    url: &str,
+    bind: SocketAddr,
+    with_demo: bool,
+    jwt_secret: Option<String>,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let db = open(url).await?;
+    if with_demo {
+        let seed_started = Instant::now();
+        let today = sotay_core::domain::time::local_date(chrono::Utc::now());
+        match importer::seed_demo(&db, today)
+            .await
+            .context("seeding the demo fund")?
+        {
+            Some(report) => {
+                let t = report.totals();
+                println!(
+                    "Seeded the demo fund: {} rows created in {} ms.",
+                    t.created,
+                    seed_started.elapsed().as_millis()
+                );
+            }
+            None => println!("The demo fund is already in this database."),
+        }
+        println!("\nDemo logins (password: {}):", demo::DEMO_PASSWORD);
+        for login in demo::demo_logins(&demo::demo_fund(today)) {
+            println!(
+                "  {:<18} {:<11} {:<22} {}",
+                login.username,
+                login.role.as_str(),
+                login.full_name,
+                login.branch.as_deref().unwrap_or("(toàn quỹ / whole fund)")
+            );
+        }
+        println!();
+    }
+    let state = AppState::new(db, jwt_secret.as_deref()).await?;
+    tracing::info!(ms = started.elapsed().as_millis() as u64, "started");
+    app::serve(state, bind).await.context("serving HTTP")?;
+    Ok(())
+}
+
+async fn import(url: &str, paths: &[PathBuf]) -> anyhow::Result<()> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            for kind in ImportKind::ALL {
+                let p = path.join(kind.file_name());
+                if p.exists() {
+                    files.push(read_file(kind, &p)?);
+                }
+            }
+        } else {
+            let stem = path
+                .file_name()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default();
+            let Some(kind) = ImportKind::from_name(stem) else {
+                bail!(
+                    "{}: cannot tell what this file holds from its name; name it one of: {}",
+                    path.display(),
+                    ImportKind::ALL
+                        .iter()
+                        .map(|k| k.file_name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            };
+            files.push(read_file(kind, path)?);
+        }
+    }
+    if files.is_empty() {
+        bail!("no import files found in {:?}", paths);
+    }
+    files.sort_by_key(|f| ImportKind::ALL.iter().position(|k| *k == f.kind));
+    let db = open(url).await?;
+    let total_bytes: u64 = files.iter().map(|f| f.bytes.len() as u64).sum();
+    let bar = indicatif::ProgressBar::new(total_bytes.max(1));
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos} rows read")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_length(0);
+    bar.set_message("Đọc tệp / reading");
+    let audit = AuditEntry {
+        actor_user_id: None,
+        actor_username: std::env::var("USER").unwrap_or_else(|_| "cli".into()),
+        action: "import",
+        object_type: "import",
+        object_id: files
+            .iter()
+            .map(|f| f.name.clone())
+            .collect::<Vec<_>>()
+            .join(","),
+        device_id: None,
+        ip: None,
+        detail: serde_json::Value::Null,
+    };
+    let started = Instant::now();
+    let result = importer::import_files(&db, &files, "cli", None, audit, &mut |rows| {
+        bar.set_position(rows)
+    })
+    .await;
+    bar.finish_and_clear();
+    match result {
+        Ok(report) => {
+            let t = report.totals();
+            println!(
+                "Đã nhập / imported in {} ms: {} created, {} updated, {} unchanged.",
+                started.elapsed().as_millis(),
+                t.created,
+                t.updated,
+                t.unchanged
+            );
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!("{}", e.message_vi);
+            eprintln!("{}", e.message_en);
+            for r in &e.errors {
+                eprintln!(
+                    "  {}:{} [{}] {} — {}",
+                    r.file, r.line, r.column, r.message_vi, r.message_en
+                );
+            }
+            if let Some(i) = &e.internal {
+                eprintln!("  ({i})");
+            }
+            std::process::exit(1);
+        }
+    }
+}
+
+fn read_file(kind: ImportKind, path: &std::path::Path) -> anyhow::Result<ImportFile> {
+    Ok(ImportFile {
+        kind,
+        name: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        bytes: std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
+    })
+}
+
+async fn set_password(url: &str, username: &str) -> anyhow::Result<()> {
+    let mut password = String::new();
+    std::io::stdin().read_to_string(&mut password)?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    if password.chars().count() < 8 {
+        bail!("the password must be at least 8 characters");
+    }
+    let db = open(url).await?;
+    let user = db
+        .user_auth_by_username(&username.to_lowercase())
+        .await?
+        .with_context(|| format!("no user named {username}"))?;
+    let hash =
+        auth::password::hash(password).map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?;
+    db.set_password(user.id, &hash).await?;
+    db.audit(AuditEntry {
+        actor_user_id: None,
+        actor_username: std::env::var("USER").unwrap_or_else(|_| "cli".into()),
+        action: "set_password",
+        object_type: "user",
+        object_id: user.id.to_string(),
+        device_id: None,
+        ip: None,
+        detail: serde_json::Value::Null,
+    })
+    .await?;
+    println!("Password set for {username}.");
+    Ok(())
+}

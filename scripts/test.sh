@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test: formatting and lints, the Rust tests of every crate on
+# SQLite and on a throwaway PostgreSQL cluster, and the mobile-core day test
+# through the generated Python bindings.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$(date +%s)
+
+pg_dir=$(mktemp -d /tmp/sotay-pg.XXXXXX)
+trap 'bash scripts/pg-cluster.sh stop "$pg_dir"' EXIT
+SOTAY_TEST_POSTGRES=$(bash scripts/pg-cluster.sh start "$pg_dir")
+export SOTAY_TEST_POSTGRES
+echo "== PostgreSQL test cluster: $SOTAY_TEST_POSTGRES"
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+echo "== cargo test (SQLite and PostgreSQL)"
+cargo test --workspace
+
+if [ -f mobile-core/scripts/test-bindings.sh ]; then
+    echo "== mobile-core through the generated Python bindings"
+    bash mobile-core/scripts/test-bindings.sh
+fi
+
+echo "== all tests passed in $(( $(date +%s) - started )) s"

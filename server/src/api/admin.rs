@@ -1,0 +1,114 @@
+//! Administration: devices, imports.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::ClientIp;
+use crate::app::AppState;
+use crate::auth::{self, AuthUser};
+use crate::db::{DeviceRow, ImportRecord, ImportReport};
+use crate::error::{ApiJson, AppError, Problem};
+use crate::import::csv::ImportKind;
+use crate::import::rows::Role;
+use crate::importer::{self, ImportFile};
+
+/// Devices: an admin sees all, a supervisor their branch's.
+#[utoipa::path(get, path = "/api/v1/devices", security(("bearer" = [])), responses((status = 200, body = [DeviceRow]), (status = 403, body = Problem)))]
+pub async fn devices(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<Vec<DeviceRow>>, AppError> {
+    user.require(&[Role::Admin, Role::Supervisor])?;
+    let branch = match user.role {
+        Role::Admin => None,
+        _ => Some(user.branch_id.unwrap_or(-1)),
+    };
+    Ok(Json(state.db.devices(branch).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RevokeRequest {
+    /// Why, for the audit log (lost phone, officer left, ...).
+    pub reason: String,
+}
+
+/// Revokes a device: its tokens stop working at once and it cannot sign in again.
+#[utoipa::path(post, path = "/api/v1/devices/{id}/revoke", request_body = RevokeRequest, security(("bearer" = [])), responses(
+    (status = 200, body = DeviceRow),
+    (status = 403, body = Problem),
+    (status = 404, body = Problem),
+    (status = 409, body = Problem),
+))]
+pub async fn revoke_device(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<RevokeRequest>,
+) -> Result<Json<DeviceRow>, AppError> {
+    Ok(Json(
+        auth::revoke_device(&state, &user, &id, &req.reason, ip).await?,
+    ))
+}
+
+/// Import history (admins).
+#[utoipa::path(get, path = "/api/v1/imports", security(("bearer" = [])), responses((status = 200, body = [ImportRecord]), (status = 403, body = Problem)))]
+pub async fn imports(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<Vec<ImportRecord>>, AppError> {
+    user.require(&[Role::Admin])?;
+    Ok(Json(state.db.imports(100).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ImportQuery {
+    /// The file's name, used in error messages (defaults to `<kind>.csv`).
+    pub file_name: Option<String>,
+}
+
+/// Imports one UTF-8 CSV file of master data (admins). `kind` is one of
+/// `branches`, `users`, `boarding-houses`, `workers`, `loan-products`,
+/// `loans`, `campaigns`, `campaign-allocations`. All or nothing: a file with
+/// a bad row is refused with every row error (file, line, column, reason)
+/// and changes nothing; importing the same file again changes nothing.
+#[utoipa::path(post, path = "/api/v1/imports/{kind}", params(ImportQuery), request_body(content = String, content_type = "text/csv"),
+    security(("bearer" = [])), responses(
+    (status = 200, body = ImportReport),
+    (status = 403, body = Problem),
+    (status = 404, description = "unknown kind", body = Problem),
+    (status = 422, description = "row errors; nothing imported", body = Problem),
+))]
+pub async fn import(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ClientIp(ip): ClientIp,
+    Path(kind): Path<String>,
+    Query(query): Query<ImportQuery>,
+    body: Bytes,
+) -> Result<Json<ImportReport>, AppError> {
+    user.require(&[Role::Admin])?;
+    let kind = ImportKind::from_name(&kind).ok_or_else(|| {
+        AppError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "unknown_import_kind",
+            format!("Không có loại dữ liệu nhập \"{kind}\""),
+            format!("there is no import kind \"{kind}\""),
+        )
+    })?;
+    let file = ImportFile {
+        kind,
+        name: query
+            .file_name
+            .unwrap_or_else(|| kind.file_name().to_string()),
+        bytes: body.to_vec(),
+    };
+    let audit = user.audit("import", "import", file.name.clone(), ip);
+    let report =
+        importer::import_files(&state.db, &[file], "api", Some(user.id), audit, &mut |_| {})
+            .await?;
+    Ok(Json(report))
+}

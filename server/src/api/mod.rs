@@ -1,0 +1,146 @@
+//! The HTTP API, `/api/v1`, and its OpenAPI document.
+
+mod admin;
+mod auth;
+mod master;
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Serialize;
+use utoipa::OpenApi;
+
+use crate::app::AppState;
+use crate::error::AppError;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/v1/openapi.json", get(openapi_json))
+        .route("/api/v1/auth/login", post(auth::login))
+        .route("/api/v1/auth/refresh", post(auth::refresh))
+        .route("/api/v1/me", get(auth::me))
+        .route("/api/v1/branches", get(master::branches))
+        .route("/api/v1/users", get(master::users))
+        .route("/api/v1/workers", get(master::workers))
+        .route("/api/v1/workers/{id}", get(master::worker))
+        .route("/api/v1/loans", get(master::loans))
+        .route("/api/v1/loans/{id}", get(master::loan))
+        .route("/api/v1/loan-products", get(master::products))
+        .route("/api/v1/campaigns", get(master::campaigns))
+        .route("/api/v1/devices", get(admin::devices))
+        .route("/api/v1/devices/{id}/revoke", post(admin::revoke_device))
+        .route("/api/v1/imports", get(admin::imports))
+        .route(
+            "/api/v1/imports/{kind}",
+            post(admin::import).layer(axum::extract::DefaultBodyLimit::max(
+                crate::app::IMPORT_BODY_LIMIT,
+            )),
+        )
+        .fallback(not_found)
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Sổ Tay API",
+        description = "Central API of Sổ Tay, the field book of trade-union microfinance and welfare funds. \
+            Money is whole đồng, sent as a JSON string of digits (\"1500000\"). Errors are RFC 9457 problem \
+            details with a stable `code`; messages are Vietnamese unless Accept-Language prefers English."
+    ),
+    paths(
+        healthz,
+        auth::login,
+        auth::refresh,
+        auth::me,
+        master::branches,
+        master::users,
+        master::workers,
+        master::worker,
+        master::loans,
+        master::loan,
+        master::products,
+        master::campaigns,
+        admin::devices,
+        admin::revoke_device,
+        admin::imports,
+        admin::import,
+    ),
+    modifiers(&BearerAuth),
+    tags((name = "sotay"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Health {
+    status: &'static str,
+    database: &'static str,
+}
+
+/// Liveness and database reachability.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health), (status = 503, body = crate::error::Problem)))]
+async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, AppError> {
+    state.db.ping().await.map_err(AppError::unavailable)?;
+    Ok(Json(Health {
+        status: "ok",
+        database: state.db.backend_name(),
+    }))
+}
+
+async fn not_found() -> AppError {
+    AppError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "no_such_endpoint",
+        "Không có địa chỉ API này",
+        "no such API endpoint",
+    )
+}
+
+/// The client's address, when the server knows it.
+pub struct ClientIp(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip().to_string()),
+        ))
+    }
+}
+
+/// Paging parameters shared by list endpoints.
+pub fn page(limit: Option<i64>, offset: Option<i64>) -> (i64, i64) {
+    (
+        limit.unwrap_or(50).clamp(1, 500),
+        offset.unwrap_or(0).max(0),
+    )
+}

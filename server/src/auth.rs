@@ -1,0 +1,651 @@
+//! Authentication: Argon2id passwords, short-lived JWT access tokens, rotating
+//! refresh tokens bound to a device, login throttling, device revocation.
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::app::AppState;
+use crate::db::{with_tx, AuditEntry, Db, DbError, DeviceRow, Scope, ThrottleRow, UserAuth};
+use crate::error::AppError;
+use crate::import::rows::Role;
+
+pub const ISSUER: &str = "sotay";
+pub const AUDIENCE: &str = "sotay-api";
+/// Access tokens live 15 minutes.
+pub const ACCESS_TTL_SECS: i64 = 15 * 60;
+/// Refresh tokens live 30 days (an officer may stay offline for days).
+pub const REFRESH_TTL_DAYS: i64 = 30;
+/// Failed logins allowed per username within [`THROTTLE_WINDOW_MINS`].
+pub const MAX_FAILURES: i64 = 5;
+pub const THROTTLE_WINDOW_MINS: i64 = 15;
+pub const LOCK_MINS: i64 = 15;
+
+pub mod password {
+    use argon2::password_hash::rand_core::OsRng;
+    use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+    use argon2::Argon2;
+
+    /// Argon2id with the crate's recommended parameters, PHC string format.
+    pub fn hash(password: &str) -> Result<String, argon2::password_hash::Error> {
+        let salt = SaltString::generate(&mut OsRng);
+        Ok(Argon2::default()
+            .hash_password(password.as_bytes(), &salt)?
+            .to_string())
+    }
+
+    pub fn verify(password: &str, phc: &str) -> bool {
+        PasswordHash::new(phc)
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    }
+
+    /// A hash to verify against when the user does not exist, so that a
+    /// wrong username costs as much time as a wrong password.
+    pub fn dummy() -> &'static str {
+        static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        DUMMY.get_or_init(|| hash("not a real password").expect("hashing a constant"))
+    }
+}
+
+/// What an access token says.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// User id.
+    pub sub: String,
+    pub role: String,
+    pub branch: Option<i64>,
+    /// Device id.
+    pub did: String,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// Signing keys; HS256 only.
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+impl JwtKeys {
+    pub fn new(secret: &[u8]) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.algorithms = vec![Algorithm::HS256];
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = 30;
+        JwtKeys {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+        }
+    }
+
+    pub fn issue(
+        &self,
+        user: &UserAuth,
+        device_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String, AppError> {
+        let claims = Claims {
+            sub: user.id.to_string(),
+            role: user.role.clone(),
+            branch: user.branch_id,
+            did: device_id.to_string(),
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            iat: now.timestamp(),
+            exp: now.timestamp() + ACCESS_TTL_SECS,
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(AppError::internal)
+    }
+
+    pub fn verify(&self, token: &str) -> Option<Claims> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .ok()
+            .map(|d| d.claims)
+    }
+}
+
+/// The signing secret: `SOTAY_JWT_SECRET` when set, otherwise one generated
+/// on first start and kept in the database, so every instance on the same
+/// database agrees.
+pub async fn load_secret(db: &Db, from_env: Option<&str>) -> Result<Vec<u8>, DbError> {
+    if let Some(s) = from_env.filter(|s| !s.is_empty()) {
+        return Ok(s.as_bytes().to_vec());
+    }
+    let fresh = random_token(48);
+    db.set_setting_once("jwt_secret", &fresh).await?;
+    let stored = db.setting("jwt_secret").await?.ok_or(DbError::NotFound)?;
+    Ok(stored.into_bytes())
+}
+
+fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill(&mut buf[..]);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}
+
+fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+/// A device's short code, printed in its receipt numbers.
+fn device_code() -> String {
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    let mut rng = rand::rng();
+    (0..5)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+/// The signed-in caller of a request.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: i64,
+    pub username: String,
+    pub role: Role,
+    pub branch_id: Option<i64>,
+    pub device_id: String,
+}
+
+impl AuthUser {
+    /// What this user may see.
+    pub fn scope(&self) -> Scope {
+        match (self.role, self.branch_id) {
+            (Role::Officer, _) => Scope::Officer(self.id),
+            (Role::Supervisor, Some(b)) => Scope::Branch(b),
+            (Role::Admin, _) => Scope::Fund,
+            // A supervisor without a branch sees nothing of any branch.
+            (Role::Supervisor, None) => Scope::Branch(-1),
+        }
+    }
+
+    /// Refuses roles not in `allowed`.
+    pub fn require(&self, allowed: &[Role]) -> Result<(), AppError> {
+        if allowed.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(AppError::forbidden_role())
+        }
+    }
+
+    pub fn audit(
+        &self,
+        action: &'static str,
+        object_type: &'static str,
+        object_id: String,
+        ip: Option<String>,
+    ) -> AuditEntry {
+        AuditEntry {
+            actor_user_id: Some(self.id),
+            actor_username: self.username.clone(),
+            action,
+            object_type,
+            object_id,
+            device_id: Some(self.device_id.clone()),
+            ip,
+            detail: serde_json::Value::Null,
+        }
+    }
+}
+
+fn unauthenticated() -> AppError {
+    AppError::unauthorized(
+        "unauthenticated",
+        "Cần đăng nhập (thiếu hoặc sai mã truy cập, hoặc đã hết hạn)",
+        "sign in first: the access token is missing, invalid or expired",
+    )
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(unauthenticated)?;
+        let claims = state.jwt.verify(token.trim()).ok_or_else(unauthenticated)?;
+        let user_id: i64 = claims.sub.parse().map_err(|_| unauthenticated())?;
+        // Revocation and deactivation take effect at once, not at expiry.
+        let device = state.db.device(&claims.did).await?;
+        if device
+            .as_ref()
+            .is_none_or(|d| d.revoked_at.is_some() || d.user_id != user_id)
+        {
+            return Err(device_revoked());
+        }
+        let user = state
+            .db
+            .user_auth_by_id(user_id)
+            .await?
+            .filter(|u| u.active)
+            .ok_or_else(unauthenticated)?;
+        let role = Role::parse(&user.role).ok_or_else(unauthenticated)?;
+        Ok(AuthUser {
+            id: user.id,
+            username: user.username,
+            role,
+            branch_id: user.branch_id,
+            device_id: claims.did,
+        })
+    }
+}
+
+fn device_revoked() -> AppError {
+    AppError::unauthorized(
+        "device_revoked",
+        "Thiết bị này đã bị thu hồi quyền truy cập; liên hệ giám sát chi nhánh",
+        "this device's access was revoked; contact your branch supervisor",
+    )
+}
+
+fn invalid_credentials() -> AppError {
+    AppError::unauthorized(
+        "invalid_credentials",
+        "Sai tên đăng nhập hoặc mật khẩu",
+        "wrong username or password",
+    )
+}
+
+/// A login request.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+    /// A stable id the app generates once per installation (8–64 characters:
+    /// letters, digits, `-`, `_`).
+    pub device_id: String,
+    /// A name a supervisor recognises, e.g. "Samsung A15 của Lan".
+    pub device_name: String,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+    pub device_id: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    /// Seconds.
+    pub expires_in: i64,
+    pub refresh_token: String,
+    /// Seconds.
+    pub refresh_expires_in: i64,
+    pub user: SessionUser,
+    pub device: SessionDevice,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SessionUser {
+    pub id: i64,
+    pub username: String,
+    pub full_name: String,
+    pub role: String,
+    pub branch_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SessionDevice {
+    pub id: String,
+    pub name: String,
+    /// Printed in this device's receipt numbers.
+    pub code: String,
+}
+
+fn check_device_fields(device_id: &str, device_name: Option<&str>) -> Result<(), AppError> {
+    let ok = (8..=64).contains(&device_id.len())
+        && device_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !ok {
+        return Err(AppError::invalid_field(
+            "device_id",
+            "device_id phải dài 8–64 ký tự, chỉ gồm chữ, số, '-' và '_'",
+            "device_id must be 8–64 characters of letters, digits, '-' and '_'",
+        ));
+    }
+    if let Some(name) = device_name {
+        if name.trim().is_empty() || name.chars().count() > 100 {
+            return Err(AppError::invalid_field(
+                "device_name",
+                "device_name không được để trống và tối đa 100 ký tự",
+                "device_name must be 1–100 characters",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Signs a user in on a device.
+pub async fn login(
+    state: &AppState,
+    req: LoginRequest,
+    ip: Option<String>,
+) -> Result<TokenResponse, AppError> {
+    let username = req.username.trim().to_lowercase();
+    if username.is_empty() {
+        return Err(AppError::invalid_field(
+            "username",
+            "Cần nhập tên đăng nhập",
+            "username is required",
+        ));
+    }
+    check_device_fields(&req.device_id, Some(&req.device_name))?;
+    let now = Utc::now();
+    let db = &state.db;
+
+    let throttle = with_tx!(db, q, tx => q::throttle_get(&mut tx, &username).await)?;
+    if let Some(until) = throttle
+        .as_ref()
+        .and_then(|t| t.locked_until)
+        .filter(|u| *u > now)
+    {
+        let secs = (until - now).num_seconds().max(1) as u64;
+        let mut e = AppError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            format!(
+                "Đăng nhập sai quá nhiều lần; thử lại sau {} phút",
+                secs.div_ceil(60)
+            ),
+            format!(
+                "too many failed sign-ins; try again in {} minute(s)",
+                secs.div_ceil(60)
+            ),
+        );
+        e.retry_after = Some(secs);
+        return Err(e);
+    }
+
+    let user = db.user_auth_by_username(&username).await?;
+    let password = req.password.clone();
+    let hash = user
+        .as_ref()
+        .and_then(|u| u.password_hash.clone())
+        .unwrap_or_else(|| password::dummy().to_string());
+    let verified = tokio::task::spawn_blocking(move || password::verify(&password, &hash))
+        .await
+        .map_err(AppError::internal)?;
+    let user = match user {
+        Some(u) if verified && u.active && u.password_hash.is_some() => u,
+        _ => {
+            record_failure(db, &username, throttle, now, ip).await?;
+            return Err(invalid_credentials());
+        }
+    };
+
+    let device_name = req.device_name.trim().to_string();
+    let device_id = req.device_id.clone();
+    let refresh = random_token(32);
+    let family = uuid::Uuid::now_v7().to_string();
+    let device: DeviceRow = with_tx!(db, q, tx => async {
+        q::throttle_clear(&mut tx, &username).await?;
+        let device = match q::device_get(&mut tx, &device_id).await? {
+            Some(d) if d.user_id != user.id => {
+                return Err(DbError::Conflict("device_other_user".into()));
+            }
+            Some(d) if d.revoked_at.is_some() => return Err(DbError::Conflict("device_revoked".into())),
+            Some(_) => {
+                q::device_touch(&mut tx, &device_id, Some(&device_name), now).await?;
+                q::device_get(&mut tx, &device_id).await?.ok_or(DbError::NotFound)?
+            }
+            None => {
+                let mut tries = 0;
+                while !q::device_insert(&mut tx, &device_id, user.id, &device_name, &device_code(), now).await? {
+                    tries += 1;
+                    if tries > 8 {
+                        return Err(DbError::Conflict("device_code_exhausted".into()));
+                    }
+                }
+                q::device_get(&mut tx, &device_id).await?.ok_or(DbError::NotFound)?
+            }
+        };
+        q::refresh_insert(&mut tx, &sha256_hex(&refresh), &family, &device_id, user.id, now,
+            now + Duration::days(REFRESH_TTL_DAYS)).await?;
+        q::audit_append(&mut tx, &AuditEntry {
+            actor_user_id: Some(user.id),
+            actor_username: user.username.clone(),
+            action: "login",
+            object_type: "device",
+            object_id: device_id.clone(),
+            device_id: Some(device_id.clone()),
+            ip: ip.clone(),
+            detail: serde_json::json!({ "device_name": device_name }),
+        }, now).await?;
+        Ok::<_, DbError>(device)
+    }.await)
+    .map_err(|e| match e {
+        DbError::Conflict(c) if c == "device_other_user" => AppError::conflict(
+            "device_registered_to_other_user",
+            "Thiết bị này đã được đăng ký cho người dùng khác; liên hệ quản trị viên",
+            "this device is registered to another user; contact your administrator",
+        ),
+        DbError::Conflict(c) if c == "device_revoked" => device_revoked(),
+        other => other.into(),
+    })?;
+
+    tokens(state, &user, &device, refresh, now)
+}
+
+fn tokens(
+    state: &AppState,
+    user: &UserAuth,
+    device: &DeviceRow,
+    refresh: String,
+    now: DateTime<Utc>,
+) -> Result<TokenResponse, AppError> {
+    Ok(TokenResponse {
+        access_token: state.jwt.issue(user, &device.id, now)?,
+        token_type: "Bearer",
+        expires_in: ACCESS_TTL_SECS,
+        refresh_token: refresh,
+        refresh_expires_in: REFRESH_TTL_DAYS * 86_400,
+        user: SessionUser {
+            id: user.id,
+            username: user.username.clone(),
+            full_name: user.full_name.clone(),
+            role: user.role.clone(),
+            branch_id: user.branch_id,
+        },
+        device: SessionDevice {
+            id: device.id.clone(),
+            name: device.name.clone(),
+            code: device.code.clone(),
+        },
+    })
+}
+
+async fn record_failure(
+    db: &Db,
+    username: &str,
+    previous: Option<ThrottleRow>,
+    now: DateTime<Utc>,
+    ip: Option<String>,
+) -> Result<(), AppError> {
+    let window = Duration::minutes(THROTTLE_WINDOW_MINS);
+    let mut row = match previous {
+        Some(t) if now - t.window_started_at < window => t,
+        _ => ThrottleRow {
+            failures: 0,
+            window_started_at: now,
+            locked_until: None,
+        },
+    };
+    row.failures += 1;
+    if row.failures >= MAX_FAILURES {
+        row.locked_until = Some(now + Duration::minutes(LOCK_MINS));
+    }
+    let entry = AuditEntry {
+        actor_user_id: None,
+        actor_username: username.to_string(),
+        action: "login_failed",
+        object_type: "user",
+        object_id: username.to_string(),
+        device_id: None,
+        ip,
+        detail: serde_json::json!({ "failures": row.failures, "locked": row.locked_until.is_some() }),
+    };
+    with_tx!(db, q, tx => async {
+        q::throttle_put(&mut tx, username, &row).await?;
+        q::audit_append(&mut tx, &entry, now).await
+    }.await)?;
+    Ok(())
+}
+
+fn invalid_refresh() -> AppError {
+    AppError::unauthorized(
+        "invalid_refresh_token",
+        "Phiên đăng nhập đã hết hạn hoặc không hợp lệ; hãy đăng nhập lại",
+        "the session expired or is invalid; sign in again",
+    )
+}
+
+/// Exchanges a refresh token for a new pair. A refresh token is used once:
+/// presenting a used one again revokes its whole chain (it was stolen, or
+/// the legitimate holder is replaying), and both holders must sign in again.
+pub async fn refresh(
+    state: &AppState,
+    req: RefreshRequest,
+    ip: Option<String>,
+) -> Result<TokenResponse, AppError> {
+    check_device_fields(&req.device_id, None)?;
+    let now = Utc::now();
+    let db = &state.db;
+    let presented = sha256_hex(req.refresh_token.trim());
+    let next = random_token(32);
+    enum Outcome {
+        Ok(UserAuth, DeviceRow),
+        Reused,
+        Invalid,
+        Revoked,
+    }
+    let outcome = with_tx!(db, q, tx => async {
+        let Some(row) = q::refresh_by_hash(&mut tx, &presented).await? else { return Ok(Outcome::Invalid) };
+        if row.device_id != req.device_id || row.revoked_at.is_some() || row.expires_at <= now {
+            return Ok(Outcome::Invalid);
+        }
+        if row.used_at.is_some() || !q::refresh_mark_used(&mut tx, row.id, now).await? {
+            q::refresh_revoke_family(&mut tx, &row.family_id, now).await?;
+            q::audit_append(&mut tx, &AuditEntry {
+                actor_user_id: Some(row.user_id),
+                actor_username: String::new(),
+                action: "refresh_reused",
+                object_type: "device",
+                object_id: row.device_id.clone(),
+                device_id: Some(row.device_id.clone()),
+                ip: ip.clone(),
+                detail: serde_json::json!({ "family": row.family_id }),
+            }, now).await?;
+            return Ok(Outcome::Reused);
+        }
+        let Some(device) = q::device_get(&mut tx, &row.device_id).await? else { return Ok(Outcome::Invalid) };
+        if device.revoked_at.is_some() {
+            return Ok(Outcome::Revoked);
+        }
+        let Some(user) = q::user_auth_by_id(&mut tx, row.user_id).await?.filter(|u| u.active) else {
+            return Ok(Outcome::Invalid);
+        };
+        q::refresh_insert(&mut tx, &sha256_hex(&next), &row.family_id, &row.device_id, row.user_id, now,
+            now + Duration::days(REFRESH_TTL_DAYS)).await?;
+        q::device_touch(&mut tx, &row.device_id, None, now).await?;
+        q::audit_append(&mut tx, &AuditEntry {
+            actor_user_id: Some(user.id),
+            actor_username: user.username.clone(),
+            action: "refresh",
+            object_type: "device",
+            object_id: row.device_id.clone(),
+            device_id: Some(row.device_id.clone()),
+            ip: ip.clone(),
+            detail: serde_json::Value::Null,
+        }, now).await?;
+        Ok::<_, DbError>(Outcome::Ok(user, device))
+    }.await)?;
+    match outcome {
+        Outcome::Ok(user, device) => tokens(state, &user, &device, next, now),
+        Outcome::Reused => Err(AppError::unauthorized(
+            "refresh_token_reused",
+            "Mã làm mới đã được dùng trước đó; để an toàn phiên này đã bị thu hồi, hãy đăng nhập lại",
+            "this refresh token was already used; the session was revoked for safety, sign in again",
+        )),
+        Outcome::Invalid => Err(invalid_refresh()),
+        Outcome::Revoked => Err(device_revoked()),
+    }
+}
+
+/// Revokes a device: an admin any, a supervisor their branch's.
+pub async fn revoke_device(
+    state: &AppState,
+    by: &AuthUser,
+    device_id: &str,
+    reason: &str,
+    ip: Option<String>,
+) -> Result<DeviceRow, AppError> {
+    by.require(&[Role::Admin, Role::Supervisor])?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(AppError::invalid_field(
+            "reason",
+            "Cần ghi lý do thu hồi thiết bị",
+            "a reason for revoking the device is required",
+        ));
+    }
+    let device = state
+        .db
+        .device(device_id)
+        .await?
+        .filter(|d| {
+            by.role == Role::Admin || (d.branch_id.is_some() && d.branch_id == by.branch_id)
+        })
+        .ok_or_else(|| AppError::not_found("thiết bị", "device"))?;
+    let now = Utc::now();
+    let mut entry = by.audit("device_revoke", "device", device.id.clone(), ip);
+    entry.detail = serde_json::json!({ "reason": reason, "device_user": device.username });
+    let db = &state.db;
+    let user_id = by.id;
+    let changed = with_tx!(db, q, tx => async {
+        let changed = q::device_revoke(&mut tx, device_id, user_id, reason, now).await?;
+        if changed {
+            q::audit_append(&mut tx, &entry, now).await?;
+        }
+        Ok::<_, DbError>(changed)
+    }.await)?;
+    if !changed {
+        return Err(AppError::conflict(
+            "already_revoked",
+            "Thiết bị này đã bị thu hồi trước đó",
+            "this device was already revoked",
+        ));
+    }
+    db.device(device_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("thiết bị", "device"))
+}
+
+pub type Keys = Arc<JwtKeys>;

@@ -1,0 +1,957 @@
+// Applying master data: one import, one transaction, all or nothing.
+// Included into each backend module next to `queries.rs`.
+//
+// Rows are keyed by their external code. A row equal to what is stored
+// changes nothing; a changed row updates the stored one (a worker moved to
+// another officer, a renamed branch); loans are facts once disbursed, so a
+// loan code that comes back with other terms is refused.
+
+use std::collections::HashMap;
+
+use crate::import::rows::{
+    AllocationRow, BoardingHouseRow, BranchRow, CampaignRow, ImportSet, LoanProductRow, LoanRow, Origin,
+    RowError, UserRow, WorkerRow,
+};
+use sotay_core::domain::schedule::{self as sched, InstallmentState, LoanTerms};
+use sotay_core::domain::text;
+
+/// More errors than this are not worth reading: fix these first.
+const MAX_ERRORS: usize = 200;
+
+fn row_error(origin: &Origin, column: &str, vi: String, en: String) -> RowError {
+    RowError {
+        file: origin.file.clone(),
+        line: origin.line,
+        column: column.to_string(),
+        message_vi: vi,
+        message_en: en,
+    }
+}
+
+fn missing(origin: &Origin, column: &str, what_vi: &str, what_en: &str, code: &str) -> RowError {
+    row_error(
+        origin,
+        column,
+        format!("Không tìm thấy {what_vi} có mã \"{code}\" (trong tệp nhập này và trong dữ liệu đã có)"),
+        format!("no {what_en} with code \"{code}\" in this import or in the database"),
+    )
+}
+
+fn count(counts: &mut ImportCounts, existed: bool, changed: bool) {
+    match (existed, changed) {
+        (false, _) => counts.created += 1,
+        (true, true) => counts.updated += 1,
+        (true, false) => counts.unchanged += 1,
+    }
+}
+
+/// Applies `set`. Returns what changed, or every row error found (the caller
+/// rolls the transaction back).
+pub async fn apply_import(c: &mut Conn, set: &ImportSet, now: DateTime<Utc>) -> DbResult<ImportReport> {
+    let mut report = ImportReport::default();
+    let mut errors = Vec::new();
+    let branches = import_branches(c, &set.branches, now, &mut report.branches).await?;
+    let users = import_users(c, &set.users, &branches, now, &mut report.users, &mut errors).await?;
+    let houses = import_boarding_houses(c, &set.boarding_houses, now, &mut report.boarding_houses).await?;
+    let workers = import_workers(c, &set.workers, &houses, &users, now, &mut report.workers, &mut errors).await?;
+    let products = import_products(c, &set.loan_products, now, &mut report.loan_products).await?;
+    import_loans(c, &set.loans, &workers, &products, now, &mut report.loans, &mut errors).await?;
+    let campaigns = import_campaigns(c, &set.campaigns, now, &mut report.campaigns).await?;
+    import_allocations(c, &set.allocations, &campaigns, &branches, &users, &mut report.allocations, &mut errors)
+        .await?;
+    if errors.is_empty() {
+        Ok(report)
+    } else {
+        errors.truncate(MAX_ERRORS);
+        Err(DbError::Rows(errors))
+    }
+}
+
+async fn import_branches(
+    c: &mut Conn,
+    rows: &[BranchRow],
+    now: DateTime<Utc>,
+    counts: &mut ImportCounts,
+) -> DbResult<HashMap<String, i64>> {
+    let stored: Vec<Branch> = sqlx::query_as("SELECT id, code, name, district, industrial_zone, address FROM branches")
+        .fetch_all(&mut *c)
+        .await?;
+    let mut by_code: HashMap<String, Branch> = stored.into_iter().map(|b| (b.code.clone(), b)).collect();
+    for r in rows {
+        let existing = by_code.get(&r.code);
+        let same = existing.is_some_and(|b| {
+            (&b.name, &b.district, &b.industrial_zone, &b.address)
+                == (&r.name, &r.district, &r.industrial_zone, &r.address)
+        });
+        count(counts, existing.is_some(), !same);
+        if same {
+            continue;
+        }
+        let id: i64 = match existing {
+            Some(b) => {
+                sqlx::query(
+                    "UPDATE branches SET name = $1, district = $2, industrial_zone = $3, address = $4, updated_at = $5
+                     WHERE id = $6",
+                )
+                .bind(&r.name)
+                .bind(&r.district)
+                .bind(&r.industrial_zone)
+                .bind(&r.address)
+                .bind(now)
+                .bind(b.id)
+                .execute(&mut *c)
+                .await?;
+                b.id
+            }
+            None => {
+                sqlx::query_scalar(
+                    "INSERT INTO branches (code, name, district, industrial_zone, address, created_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+                )
+                .bind(&r.code)
+                .bind(&r.name)
+                .bind(&r.district)
+                .bind(&r.industrial_zone)
+                .bind(&r.address)
+                .bind(now)
+                .fetch_one(&mut *c)
+                .await?
+            }
+        };
+        by_code.insert(
+            r.code.clone(),
+            Branch {
+                id,
+                code: r.code.clone(),
+                name: r.name.clone(),
+                district: r.district.clone(),
+                industrial_zone: r.industrial_zone.clone(),
+                address: r.address.clone(),
+            },
+        );
+    }
+    Ok(by_code.into_iter().map(|(k, b)| (k, b.id)).collect())
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+struct StoredUser {
+    id: i64,
+    code: String,
+    username: String,
+    full_name: String,
+    role: String,
+    branch_id: Option<i64>,
+    phone: Option<String>,
+}
+
+/// What other rows need to know of a user.
+#[derive(Debug, Clone, Copy)]
+pub struct UserRef {
+    pub id: i64,
+    pub is_officer: bool,
+    pub branch_id: Option<i64>,
+}
+
+async fn import_users(
+    c: &mut Conn,
+    rows: &[UserRow],
+    branches: &HashMap<String, i64>,
+    now: DateTime<Utc>,
+    counts: &mut ImportCounts,
+    errors: &mut Vec<RowError>,
+) -> DbResult<HashMap<String, UserRef>> {
+    let stored: Vec<StoredUser> =
+        sqlx::query_as("SELECT id, code, username, full_name, role, branch_id, phone FROM users")
+            .fetch_all(&mut *c)
+            .await?;
+    let mut username_owner: HashMap<String, String> =
+        stored.iter().map(|u| (u.username.clone(), u.code.clone())).collect();
+    let mut by_code: HashMap<String, StoredUser> = stored.into_iter().map(|u| (u.code.clone(), u)).collect();
+    for r in rows {
+        let branch_id = match &r.branch_code {
+            Some(code) if r.role.as_str() != "admin" => match branches.get(code) {
+                Some(id) => Some(*id),
+                None => {
+                    errors.push(missing(&r.origin, "branch_code", "chi nhánh", "branch", code));
+                    continue;
+                }
+            },
+            _ => None,
+        };
+        if let Some(owner) = username_owner.get(&r.username).filter(|owner| **owner != r.code) {
+            errors.push(row_error(
+                &r.origin,
+                "username",
+                format!("Tên đăng nhập \"{}\" đã thuộc về người dùng mã \"{owner}\"", r.username),
+                format!("username \"{}\" already belongs to user \"{owner}\"", r.username),
+            ));
+            continue;
+        }
+        let existing = by_code.get(&r.code).cloned();
+        let wanted = StoredUser {
+            id: existing.as_ref().map_or(0, |u| u.id),
+            code: r.code.clone(),
+            username: r.username.clone(),
+            full_name: r.full_name.clone(),
+            role: r.role.as_str().to_string(),
+            branch_id,
+            phone: r.phone.clone(),
+        };
+        let same = existing.as_ref() == Some(&wanted);
+        count(counts, existing.is_some(), !same);
+        if same {
+            continue;
+        }
+        let id: i64 = match &existing {
+            Some(u) => {
+                sqlx::query(
+                    "UPDATE users SET username = $1, full_name = $2, name_key = $3, role = $4, branch_id = $5,
+                         phone = $6, updated_at = $7 WHERE id = $8",
+                )
+                .bind(&wanted.username)
+                .bind(&wanted.full_name)
+                .bind(text::fold(&wanted.full_name))
+                .bind(&wanted.role)
+                .bind(wanted.branch_id)
+                .bind(&wanted.phone)
+                .bind(now)
+                .bind(u.id)
+                .execute(&mut *c)
+                .await?;
+                username_owner.remove(&u.username);
+                u.id
+            }
+            None => {
+                // The initial password is only used to create the user.
+                let hash = match &r.initial_password {
+                    Some(p) => Some(
+                        crate::auth::password::hash(p)
+                            .map_err(|e| DbError::Invalid(format!("password hashing failed: {e}")))?,
+                    ),
+                    None => None,
+                };
+                sqlx::query_scalar(
+                    "INSERT INTO users (code, username, full_name, name_key, role, branch_id, phone, password_hash,
+                         active, created_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+                )
+                .bind(&wanted.code)
+                .bind(&wanted.username)
+                .bind(&wanted.full_name)
+                .bind(text::fold(&wanted.full_name))
+                .bind(&wanted.role)
+                .bind(wanted.branch_id)
+                .bind(&wanted.phone)
+                .bind(hash)
+                .bind(true)
+                .bind(now)
+                .fetch_one(&mut *c)
+                .await?
+            }
+        };
+        username_owner.insert(wanted.username.clone(), wanted.code.clone());
+        by_code.insert(r.code.clone(), StoredUser { id, ..wanted });
+    }
+    Ok(by_code
+        .into_iter()
+        .map(|(code, u)| {
+            let r = UserRef {
+                id: u.id,
+                is_officer: u.role == "officer",
+                branch_id: u.branch_id,
+            };
+            (code, r)
+        })
+        .collect())
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+struct StoredHouse {
+    id: i64,
+    code: String,
+    name: String,
+    address: String,
+    ward: String,
+    district: String,
+    industrial_zone: String,
+    landlord_name: String,
+    landlord_phone: Option<String>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+}
+
+async fn import_boarding_houses(
+    c: &mut Conn,
+    rows: &[BoardingHouseRow],
+    now: DateTime<Utc>,
+    counts: &mut ImportCounts,
+) -> DbResult<HashMap<String, i64>> {
+    let all: Vec<StoredHouse> = sqlx::query_as(
+        "SELECT id, code, name, address, ward, district, industrial_zone, landlord_name, landlord_phone, latitude,
+             longitude FROM boarding_houses",
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    let mut ids: HashMap<String, i64> = all.iter().map(|h| (h.code.clone(), h.id)).collect();
+    let by_code: HashMap<String, StoredHouse> = all.into_iter().map(|h| (h.code.clone(), h)).collect();
+    for r in rows {
+        let existing = by_code.get(&r.code);
+        let wanted = StoredHouse {
+            id: existing.map_or(0, |h| h.id),
+            code: r.code.clone(),
+            name: r.name.clone(),
+            address: r.address.clone(),
+            ward: r.ward.clone(),
+            district: r.district.clone(),
+            industrial_zone: r.industrial_zone.clone(),
+            landlord_name: r.landlord_name.clone(),
+            landlord_phone: r.landlord_phone.clone(),
+            latitude: r.latitude,
+            longitude: r.longitude,
+        };
+        let same = existing == Some(&wanted);
+        count(counts, existing.is_some(), !same);
+        if same {
+            continue;
+        }
+        let id: i64 = match existing {
+            Some(h) => {
+                sqlx::query(
+                    "UPDATE boarding_houses SET name = $1, address = $2, ward = $3, district = $4, industrial_zone = $5,
+                         landlord_name = $6, landlord_phone = $7, latitude = $8, longitude = $9, updated_at = $10
+                     WHERE id = $11",
+                )
+                .bind(&wanted.name)
+                .bind(&wanted.address)
+                .bind(&wanted.ward)
+                .bind(&wanted.district)
+                .bind(&wanted.industrial_zone)
+                .bind(&wanted.landlord_name)
+                .bind(&wanted.landlord_phone)
+                .bind(wanted.latitude)
+                .bind(wanted.longitude)
+                .bind(now)
+                .bind(h.id)
+                .execute(&mut *c)
+                .await?;
+                h.id
+            }
+            None => {
+                sqlx::query_scalar(
+                    "INSERT INTO boarding_houses (code, name, address, ward, district, industrial_zone, landlord_name,
+                         landlord_phone, latitude, longitude, created_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+                )
+                .bind(&r.code)
+                .bind(&wanted.name)
+                .bind(&wanted.address)
+                .bind(&wanted.ward)
+                .bind(&wanted.district)
+                .bind(&wanted.industrial_zone)
+                .bind(&wanted.landlord_name)
+                .bind(&wanted.landlord_phone)
+                .bind(wanted.latitude)
+                .bind(wanted.longitude)
+                .bind(now)
+                .fetch_one(&mut *c)
+                .await?
+            }
+        };
+        ids.insert(r.code.clone(), id);
+    }
+    Ok(ids)
+}
+
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+struct StoredWorker {
+    id: i64,
+    code: String,
+    full_name: String,
+    cccd: String,
+    phone: Option<String>,
+    date_of_birth: Option<NaiveDate>,
+    gender: Option<String>,
+    union_member: bool,
+    employer: String,
+    industrial_zone: String,
+    boarding_house_id: Option<i64>,
+    room: String,
+    hardship: bool,
+    hardship_note: String,
+    officer_id: i64,
+    branch_id: i64,
+}
+
+async fn import_workers(
+    c: &mut Conn,
+    rows: &[WorkerRow],
+    houses: &HashMap<String, i64>,
+    users: &HashMap<String, UserRef>,
+    now: DateTime<Utc>,
+    counts: &mut ImportCounts,
+    errors: &mut Vec<RowError>,
+) -> DbResult<HashMap<String, i64>> {
+    let all: Vec<StoredWorker> = sqlx::query_as(
+        "SELECT id, code, full_name, cccd, phone, date_of_birth, gender, union_member, employer, industrial_zone,
+             boarding_house_id, room, hardship, hardship_note, officer_id, branch_id FROM workers",
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    let mut ids: HashMap<String, i64> = all.iter().map(|w| (w.code.clone(), w.id)).collect();
+    let mut cccd_owner: HashMap<String, String> = all.iter().map(|w| (w.cccd.clone(), w.code.clone())).collect();
+    let by_code: HashMap<String, StoredWorker> = all.into_iter().map(|w| (w.code.clone(), w)).collect();
+    for r in rows {
+        let officer = match users.get(&r.officer_code) {
+            Some(u) if u.is_officer => u,
+            Some(_) => {
+                errors.push(row_error(
+                    &r.origin,
+                    "officer_code",
+                    format!("Người dùng \"{}\" không phải cán bộ tín dụng (officer)", r.officer_code),
+                    format!("user \"{}\" is not an officer", r.officer_code),
+                ));
+                continue;
+            }
+            None => {
+                errors.push(missing(&r.origin, "officer_code", "cán bộ", "officer", &r.officer_code));
+                continue;
+            }
+        };
+        let Some(branch_id) = officer.branch_id else {
+            continue;
+        };
+        let boarding_house_id = match &r.boarding_house_code {
+            Some(code) => match houses.get(code) {
+                Some(id) => Some(*id),
+                None => {
+                    errors.push(missing(&r.origin, "boarding_house_code", "nhà trọ", "boarding house", code));
+                    continue;
+                }
+            },
+            None => None,
+        };
+        if let Some(owner) = cccd_owner.get(&r.cccd).filter(|o| **o != r.code) {
+            errors.push(row_error(
+                &r.origin,
+                "cccd",
+                format!("Số CCCD {} đã thuộc về người lao động mã \"{owner}\"", r.cccd),
+                format!("CCCD {} already belongs to worker \"{owner}\"", r.cccd),
+            ));
+            continue;
+        }
+        let existing = by_code.get(&r.code);
+        let wanted = StoredWorker {
+            id: existing.map_or(0, |w| w.id),
+            code: r.code.clone(),
+            full_name: r.full_name.clone(),
+            cccd: r.cccd.clone(),
+            phone: r.phone.clone(),
+            date_of_birth: r.date_of_birth,
+            gender: r.gender.clone(),
+            union_member: r.union_member,
+            employer: r.employer.clone(),
+            industrial_zone: r.industrial_zone.clone(),
+            boarding_house_id,
+            room: r.room.clone(),
+            hardship: r.hardship,
+            hardship_note: r.hardship_note.clone(),
+            officer_id: officer.id,
+            branch_id,
+        };
+        let same = existing == Some(&wanted);
+        count(counts, existing.is_some(), !same);
+        if same {
+            continue;
+        }
+        if let Some(old) = existing {
+            cccd_owner.remove(&old.cccd);
+            sqlx::query(
+                "UPDATE workers SET full_name = $1, name_key = $2, cccd = $3, phone = $4, date_of_birth = $5,
+                     gender = $6, union_member = $7, employer = $8, industrial_zone = $9, boarding_house_id = $10,
+                     room = $11, hardship = $12, hardship_note = $13, officer_id = $14, branch_id = $15,
+                     updated_at = $16
+                 WHERE id = $17",
+            )
+            .bind(&wanted.full_name)
+            .bind(text::fold(&wanted.full_name))
+            .bind(&wanted.cccd)
+            .bind(&wanted.phone)
+            .bind(wanted.date_of_birth)
+            .bind(&wanted.gender)
+            .bind(wanted.union_member)
+            .bind(&wanted.employer)
+            .bind(&wanted.industrial_zone)
+            .bind(wanted.boarding_house_id)
+            .bind(&wanted.room)
+            .bind(wanted.hardship)
+            .bind(&wanted.hardship_note)
+            .bind(wanted.officer_id)
+            .bind(wanted.branch_id)
+            .bind(now)
+            .bind(old.id)
+            .execute(&mut *c)
+            .await?;
+        } else {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO workers (code, full_name, name_key, cccd, phone, date_of_birth, gender, union_member,
+                     employer, industrial_zone, boarding_house_id, room, hardship, hardship_note, officer_id,
+                     branch_id, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)
+                 RETURNING id",
+            )
+            .bind(&wanted.code)
+            .bind(&wanted.full_name)
+            .bind(text::fold(&wanted.full_name))
+            .bind(&wanted.cccd)
+            .bind(&wanted.phone)
+            .bind(wanted.date_of_birth)
+            .bind(&wanted.gender)
+            .bind(wanted.union_member)
+            .bind(&wanted.employer)
+            .bind(&wanted.industrial_zone)
+            .bind(wanted.boarding_house_id)
+            .bind(&wanted.room)
+            .bind(wanted.hardship)
+            .bind(&wanted.hardship_note)
+            .bind(wanted.officer_id)
+            .bind(wanted.branch_id)
+            .bind(now)
+            .fetch_one(&mut *c)
+            .await?;
+            ids.insert(r.code.clone(), id);
+        }
+        cccd_owner.insert(r.cccd.clone(), r.code.clone());
+    }
+    Ok(ids)
+}
+
+async fn import_products(
+    c: &mut Conn,
+    rows: &[LoanProductRow],
+    now: DateTime<Utc>,
+    counts: &mut ImportCounts,
+) -> DbResult<HashMap<String, LoanProduct>> {
+    let all: Vec<LoanProduct> = sqlx::query_as(
+        "SELECT id, code, name, annual_rate_bp, method, frequency, installments, min_principal, max_principal
+         FROM loan_products",
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    let mut by_code: HashMap<String, LoanProduct> = all.into_iter().map(|p| (p.code.clone(), p)).collect();
+    for r in rows {
+        let existing = by_code.get(&r.code);
+        let wanted = LoanProduct {
+            id: existing.map_or(0, |p| p.id),
+            code: r.code.clone(),
+            name: r.name.clone(),
+            annual_rate_bp: r.annual_rate_bp,
+            method: r.method.as_str().to_string(),
+            frequency: r.frequency.as_str().to_string(),
+            installments: i64::from(r.installments),
+            min_principal: r.min_principal,
+            max_principal: r.max_principal,
+        };
+        let same = existing == Some(&wanted);
+        count(counts, existing.is_some(), !same);
+        if same {
+            continue;
+        }
+        // Loans copy their product's terms when disbursed: changing a product
+        // never changes a loan already given.
+        let id: i64 = match existing {
+            Some(p) => {
+                sqlx::query(
+                    "UPDATE loan_products SET name = $1, annual_rate_bp = $2, method = $3, frequency = $4,
+                         installments = $5, min_principal = $6, max_principal = $7, updated_at = $8 WHERE id = $9",
+                )
+                .bind(&wanted.name)
+                .bind(wanted.annual_rate_bp)
+                .bind(&wanted.method)
+                .bind(&wanted.frequency)
+                .bind(wanted.installments)
+                .bind(wanted.min_principal)
+                .bind(wanted.max_principal)
+                .bind(now)
+                .bind(p.id)
+                .execute(&mut *c)
+                .await?;
+                p.id
+            }
+            None => {
+                sqlx::query_scalar(
+                    "INSERT INTO loan_products (code, name, annual_rate_bp, method, frequency, installments,
+                         min_principal, max_principal, created_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
+                )
+                .bind(&wanted.code)
+                .bind(&wanted.name)
+                .bind(wanted.annual_rate_bp)
+                .bind(&wanted.method)
+                .bind(&wanted.frequency)
+                .bind(wanted.installments)
+                .bind(wanted.min_principal)
+                .bind(wanted.max_principal)
+                .bind(now)
+                .fetch_one(&mut *c)
+                .await?
+            }
+        };
+        by_code.insert(r.code.clone(), LoanProduct { id, ..wanted });
+    }
+    Ok(by_code)
+}
+
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+struct StoredLoan {
+    id: i64,
+    code: String,
+    worker_id: i64,
+    product_id: i64,
+    principal: i64,
+    disbursed_on: NaiveDate,
+    opening_paid: i64,
+}
+
+async fn import_loans(
+    c: &mut Conn,
+    rows: &[LoanRow],
+    workers: &HashMap<String, i64>,
+    products: &HashMap<String, LoanProduct>,
+    now: DateTime<Utc>,
+    counts: &mut ImportCounts,
+    errors: &mut Vec<RowError>,
+) -> DbResult<()> {
+    let all: Vec<StoredLoan> =
+        sqlx::query_as("SELECT id, code, worker_id, product_id, principal, disbursed_on, opening_paid FROM loans")
+            .fetch_all(&mut *c)
+            .await?;
+    let by_code: HashMap<String, StoredLoan> = all.into_iter().map(|l| (l.code.clone(), l)).collect();
+    let mut pending_installments: Vec<(i64, InstallmentState)> = Vec::new();
+    for r in rows {
+        let Some(&worker_id) = workers.get(&r.worker_code) else {
+            errors.push(missing(&r.origin, "worker_code", "người lao động", "worker", &r.worker_code));
+            continue;
+        };
+        let Some(product) = products.get(&r.product_code) else {
+            errors.push(missing(&r.origin, "product_code", "sản phẩm vay", "loan product", &r.product_code));
+            continue;
+        };
+        if let Some(old) = by_code.get(&r.code) {
+            let same = (old.worker_id, old.product_id, old.principal, old.disbursed_on, old.opening_paid)
+                == (worker_id, product.id, r.principal, r.disbursed_on, r.paid_to_date);
+            if same {
+                count(counts, true, false);
+            } else {
+                errors.push(row_error(
+                    &r.origin,
+                    "code",
+                    format!(
+                        "Khoản vay \"{}\" đã có với điều kiện khác; khoản vay đã giải ngân không sửa bằng tệp nhập",
+                        r.code
+                    ),
+                    format!(
+                        "loan \"{}\" already exists with other terms; a disbursed loan is not changed by an import",
+                        r.code
+                    ),
+                ));
+            }
+            continue;
+        }
+        if r.principal < product.min_principal || r.principal > product.max_principal {
+            errors.push(row_error(
+                &r.origin,
+                "principal",
+                format!(
+                    "Số tiền vay {} nằm ngoài hạn mức của sản phẩm \"{}\" ({} – {})",
+                    sotay_core::domain::money::format_vnd(r.principal),
+                    product.code,
+                    sotay_core::domain::money::format_vnd(product.min_principal),
+                    sotay_core::domain::money::format_vnd(product.max_principal)
+                ),
+                format!(
+                    "principal {} is outside product \"{}\" limits ({} – {})",
+                    r.principal, product.code, product.min_principal, product.max_principal
+                ),
+            ));
+            continue;
+        }
+        let terms = LoanTerms {
+            principal: r.principal,
+            annual_rate_bp: product.annual_rate_bp,
+            method: sched::InterestMethod::parse(&product.method).unwrap_or(sched::InterestMethod::Flat),
+            frequency: sched::Frequency::parse(&product.frequency).unwrap_or(sched::Frequency::Monthly),
+            installments: u32::try_from(product.installments).unwrap_or(0),
+            disbursed_on: r.disbursed_on,
+        };
+        let schedule = match sched::build_schedule(&terms) {
+            Ok(s) => s,
+            Err(e) => {
+                errors.push(row_error(
+                    &r.origin,
+                    "principal",
+                    format!("Không lập được lịch trả nợ: {e}"),
+                    format!("cannot build the repayment schedule: {e}"),
+                ));
+                continue;
+            }
+        };
+        let mut states = InstallmentState::from_schedule(&schedule);
+        if r.paid_to_date > 0 {
+            match sched::allocate(&states, r.paid_to_date) {
+                Ok(a) => sched::apply_allocation(&mut states, &a, 1),
+                Err(_) => {
+                    let total = sched::outstanding(&states).total();
+                    errors.push(row_error(
+                        &r.origin,
+                        "paid_to_date",
+                        format!(
+                            "Số đã trả {} lớn hơn tổng phải trả của khoản vay {}",
+                            sotay_core::domain::money::format_vnd(r.paid_to_date),
+                            sotay_core::domain::money::format_vnd(total)
+                        ),
+                        format!("paid_to_date {} is above the loan's total due {total}", r.paid_to_date),
+                    ));
+                    continue;
+                }
+            }
+        }
+        let status = if sched::outstanding(&states).total() == 0 { "closed" } else { "active" };
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO loans (code, worker_id, product_id, principal, annual_rate_bp, method, frequency, installments,
+                 disbursed_on, opening_paid, status, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
+        )
+        .bind(&r.code)
+        .bind(worker_id)
+        .bind(product.id)
+        .bind(r.principal)
+        .bind(product.annual_rate_bp)
+        .bind(&product.method)
+        .bind(&product.frequency)
+        .bind(product.installments)
+        .bind(r.disbursed_on)
+        .bind(r.paid_to_date)
+        .bind(status)
+        .bind(now)
+        .fetch_one(&mut *c)
+        .await?;
+        count(counts, false, true);
+        pending_installments.extend(states.into_iter().map(|s| (id, s)));
+        if pending_installments.len() >= 2_000 {
+            insert_installments(c, &pending_installments).await?;
+            pending_installments.clear();
+        }
+    }
+    insert_installments(c, &pending_installments).await
+}
+
+async fn insert_installments(c: &mut Conn, rows: &[(i64, InstallmentState)]) -> DbResult<()> {
+    for chunk in rows.chunks(500) {
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "INSERT INTO installments (loan_id, number, due_on, principal_due, interest_due, principal_paid, interest_paid) ",
+        );
+        qb.push_values(chunk, |mut b, (loan_id, s)| {
+            b.push_bind(*loan_id)
+                .push_bind(i64::from(s.number))
+                .push_bind(s.due_on)
+                .push_bind(s.principal_due)
+                .push_bind(s.interest_due)
+                .push_bind(s.principal_paid)
+                .push_bind(s.interest_paid);
+        });
+        qb.build().execute(&mut *c).await?;
+    }
+    Ok(())
+}
+
+async fn import_campaigns(
+    c: &mut Conn,
+    rows: &[CampaignRow],
+    now: DateTime<Utc>,
+    counts: &mut ImportCounts,
+) -> DbResult<HashMap<String, i64>> {
+    let all: Vec<Campaign> = sqlx::query_as(
+        "SELECT id, code, name, kind, starts_on, ends_on, gift_value, target_count, eligibility, description FROM campaigns",
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    let mut ids: HashMap<String, i64> = all.iter().map(|k| (k.code.clone(), k.id)).collect();
+    let by_code: HashMap<String, Campaign> = all.into_iter().map(|k| (k.code.clone(), k)).collect();
+    for r in rows {
+        let existing = by_code.get(&r.code);
+        let wanted = Campaign {
+            id: existing.map_or(0, |k| k.id),
+            code: r.code.clone(),
+            name: r.name.clone(),
+            kind: r.kind.as_str().to_string(),
+            starts_on: r.starts_on,
+            ends_on: r.ends_on,
+            gift_value: r.gift_value,
+            target_count: r.target_count,
+            eligibility: r.eligibility.as_str().to_string(),
+            description: r.description.clone(),
+        };
+        let same = existing == Some(&wanted);
+        count(counts, existing.is_some(), !same);
+        if same {
+            continue;
+        }
+        match existing {
+            Some(k) => {
+                sqlx::query(
+                    "UPDATE campaigns SET name = $1, kind = $2, starts_on = $3, ends_on = $4, gift_value = $5,
+                         target_count = $6, eligibility = $7, description = $8, updated_at = $9 WHERE id = $10",
+                )
+                .bind(&wanted.name)
+                .bind(&wanted.kind)
+                .bind(wanted.starts_on)
+                .bind(wanted.ends_on)
+                .bind(wanted.gift_value)
+                .bind(wanted.target_count)
+                .bind(&wanted.eligibility)
+                .bind(&wanted.description)
+                .bind(now)
+                .bind(k.id)
+                .execute(&mut *c)
+                .await?;
+            }
+            None => {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO campaigns (code, name, kind, starts_on, ends_on, gift_value, target_count, eligibility,
+                         description, created_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+                )
+                .bind(&wanted.code)
+                .bind(&wanted.name)
+                .bind(&wanted.kind)
+                .bind(wanted.starts_on)
+                .bind(wanted.ends_on)
+                .bind(wanted.gift_value)
+                .bind(wanted.target_count)
+                .bind(&wanted.eligibility)
+                .bind(&wanted.description)
+                .bind(now)
+                .fetch_one(&mut *c)
+                .await?;
+                ids.insert(r.code.clone(), id);
+            }
+        }
+    }
+    Ok(ids)
+}
+
+async fn import_allocations(
+    c: &mut Conn,
+    rows: &[AllocationRow],
+    campaigns: &HashMap<String, i64>,
+    branches: &HashMap<String, i64>,
+    users: &HashMap<String, UserRef>,
+    counts: &mut ImportCounts,
+    errors: &mut Vec<RowError>,
+) -> DbResult<()> {
+    let mut branch_quota: HashMap<(i64, i64), i64> = sqlx::query_as::<DB, (i64, i64, i64)>(
+        "SELECT campaign_id, branch_id, quota FROM campaign_branch_quotas",
+    )
+    .fetch_all(&mut *c)
+    .await?
+    .into_iter()
+    .map(|(k, b, q)| ((k, b), q))
+    .collect();
+    let mut officer_quota: HashMap<(i64, i64), (i64, i64)> = sqlx::query_as::<DB, (i64, i64, i64, i64)>(
+        "SELECT q.campaign_id, q.officer_id, u.branch_id, q.quota FROM campaign_officer_quotas q
+         JOIN users u ON u.id = q.officer_id",
+    )
+    .fetch_all(&mut *c)
+    .await?
+    .into_iter()
+    .map(|(k, o, b, q)| ((k, o), (b, q)))
+    .collect();
+    // (campaign, branch) → the first line of this import that touched it.
+    let mut touched: HashMap<(i64, i64), &Origin> = HashMap::new();
+    for r in rows {
+        let Some(&campaign_id) = campaigns.get(&r.campaign_code) else {
+            errors.push(missing(&r.origin, "campaign_code", "chương trình", "campaign", &r.campaign_code));
+            continue;
+        };
+        let Some(&branch_id) = branches.get(&r.branch_code) else {
+            errors.push(missing(&r.origin, "branch_code", "chi nhánh", "branch", &r.branch_code));
+            continue;
+        };
+        touched.entry((campaign_id, branch_id)).or_insert(&r.origin);
+        match &r.officer_code {
+            None => {
+                let old = branch_quota.insert((campaign_id, branch_id), r.quota);
+                count(counts, old.is_some(), old != Some(r.quota));
+                if old != Some(r.quota) {
+                    sqlx::query(
+                        "INSERT INTO campaign_branch_quotas (campaign_id, branch_id, quota) VALUES ($1, $2, $3)
+                         ON CONFLICT (campaign_id, branch_id) DO UPDATE SET quota = excluded.quota",
+                    )
+                    .bind(campaign_id)
+                    .bind(branch_id)
+                    .bind(r.quota)
+                    .execute(&mut *c)
+                    .await?;
+                }
+            }
+            Some(code) => {
+                let officer = match users.get(code) {
+                    Some(u) if u.is_officer && u.branch_id == Some(branch_id) => u,
+                    Some(_) => {
+                        errors.push(row_error(
+                            &r.origin,
+                            "officer_code",
+                            format!("\"{code}\" không phải cán bộ của chi nhánh \"{}\"", r.branch_code),
+                            format!("\"{code}\" is not an officer of branch \"{}\"", r.branch_code),
+                        ));
+                        continue;
+                    }
+                    None => {
+                        errors.push(missing(&r.origin, "officer_code", "cán bộ", "officer", code));
+                        continue;
+                    }
+                };
+                let old = officer_quota.insert((campaign_id, officer.id), (branch_id, r.quota));
+                let changed = old.map(|(_, q)| q) != Some(r.quota);
+                count(counts, old.is_some(), changed);
+                if changed {
+                    sqlx::query(
+                        "INSERT INTO campaign_officer_quotas (campaign_id, officer_id, quota) VALUES ($1, $2, $3)
+                         ON CONFLICT (campaign_id, officer_id) DO UPDATE SET quota = excluded.quota",
+                    )
+                    .bind(campaign_id)
+                    .bind(officer.id)
+                    .bind(r.quota)
+                    .execute(&mut *c)
+                    .await?;
+                }
+            }
+        }
+    }
+    // Officers' quotas within a branch never exceed the branch's.
+    for (&(campaign_id, branch_id), origin) in &touched {
+        let officers: i64 = officer_quota
+            .iter()
+            .filter(|((k, _), (b, _))| *k == campaign_id && *b == branch_id)
+            .map(|(_, (_, q))| q)
+            .sum();
+        let branch = branch_quota.get(&(campaign_id, branch_id));
+        match branch {
+            None if officers > 0 => errors.push(row_error(
+                origin,
+                "branch_code",
+                "Chi nhánh chưa có chỉ tiêu cho chương trình này: thêm một dòng không có officer_code trước".into(),
+                "the branch has no quota for this campaign: add a row without officer_code first".into(),
+            )),
+            Some(&q) if officers > q => errors.push(row_error(
+                origin,
+                "quota",
+                format!("Tổng chỉ tiêu của các cán bộ ({officers}) vượt chỉ tiêu của chi nhánh ({q})"),
+                format!("officers' quotas add up to {officers}, above the branch quota {q}"),
+            )),
+            _ => {}
+        }
+    }
+    Ok(())
+}

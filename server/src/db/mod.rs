@@ -1,0 +1,347 @@
+//! Storage. One behaviour on two databases: an embedded SQLite file (the
+//! default) and PostgreSQL (production, scale-out).
+//!
+//! The SQL lives once, in `queries.rs` and `import_apply.rs`, and is compiled
+//! twice — once against `sqlx::Sqlite`, once against `sqlx::Postgres` — so the
+//! two backends cannot drift. Each backend has its own migrations under
+//! `migrations/`. Writes on SQLite run in `BEGIN IMMEDIATE` transactions.
+
+pub mod models;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+pub use models::*;
+
+/// Compiles the shared SQL for one backend.
+macro_rules! backend {
+    ($module:ident, $db:ty, $is_sqlite:expr) => {
+        #[allow(dead_code)]
+        pub(crate) mod $module {
+            use super::models::*;
+            pub type DB = $db;
+            pub type Conn = <$db as sqlx::Database>::Connection;
+            pub const IS_SQLITE: bool = $is_sqlite;
+            include!("queries.rs");
+            include!("import_apply.rs");
+        }
+    };
+}
+backend!(sqlite_q, sqlx::Sqlite, true);
+backend!(pg_q, sqlx::Postgres, false);
+
+/// Runs `$body` (an expression of type `DbResult<T>`) with `$q` naming the
+/// backend's query module and `$conn` a pooled connection.
+macro_rules! with_conn {
+    ($db:expr, $q:ident, $conn:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite(pool) => {
+                #[allow(unused_imports)]
+                use $crate::db::sqlite_q as $q;
+                async {
+                    let mut $conn = pool.acquire().await.map_err($crate::db::DbError::from)?;
+                    $body
+                }
+                .await
+            }
+            $crate::db::Db::Postgres(pool) => {
+                #[allow(unused_imports)]
+                use $crate::db::pg_q as $q;
+                async {
+                    let mut $conn = pool.acquire().await.map_err($crate::db::DbError::from)?;
+                    $body
+                }
+                .await
+            }
+        }
+    };
+}
+
+/// Runs `$body` (an expression of type `DbResult<T>`) in a write transaction
+/// and commits it when the body succeeds, giving a `DbResult<T>`. On SQLite
+/// the transaction takes the write lock up front (`BEGIN IMMEDIATE`).
+macro_rules! with_tx {
+    ($db:expr, $q:ident, $tx:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite(pool) => {
+                #[allow(unused_imports)]
+                use $crate::db::sqlite_q as $q;
+                async {
+                    let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                    let out = $body?;
+                    $tx.commit().await?;
+                    Ok::<_, $crate::db::DbError>(out)
+                }
+                .await
+            }
+            $crate::db::Db::Postgres(pool) => {
+                #[allow(unused_imports)]
+                use $crate::db::pg_q as $q;
+                async {
+                    let mut $tx = pool.begin().await?;
+                    let out = $body?;
+                    $tx.commit().await?;
+                    Ok::<_, $crate::db::DbError>(out)
+                }
+                .await
+            }
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use {with_conn, with_tx};
+
+/// A connection pool on one of the two backends.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error(transparent)]
+    Sqlx(#[from] sqlx::Error),
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("the import was refused: {} row error(s)", .0.len())]
+    Rows(Vec<crate::import::rows::RowError>),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl DbError {
+    /// A failure that may go away when retried (busy database, pool timeout,
+    /// lost connection), as opposed to a bug or bad data.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            DbError::Sqlx(
+                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed,
+            ) => true,
+            DbError::Sqlx(sqlx::Error::Database(e)) => {
+                let code = e.code().unwrap_or_default();
+                // SQLite BUSY/LOCKED; PostgreSQL serialization failure, deadlock, shutdown.
+                matches!(
+                    code.as_ref(),
+                    "5" | "6" | "517" | "40001" | "40P01" | "57P01" | "57P03"
+                )
+            }
+            _ => false,
+        }
+    }
+}
+
+pub type DbResult<T> = Result<T, DbError>;
+
+impl Db {
+    /// Opens the database named by `url` and applies its migrations.
+    ///
+    /// `postgres://…` / `postgresql://…` selects PostgreSQL; anything else is
+    /// a SQLite file (`sqlite://path`, `sqlite:path` or a plain path), created
+    /// with its folder on first use.
+    pub async fn connect(url: &str) -> DbResult<Db> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+            Ok(Db::Postgres(pool))
+        } else {
+            let path = url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .unwrap_or(url);
+            if let Some(parent) = Path::new(path).parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| DbError::Sqlx(sqlx::Error::Io(e)))?;
+                }
+            }
+            let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await?;
+            sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
+            Ok(Db::Sqlite(pool))
+        }
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(p) => p.close().await,
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+
+    pub async fn ping(&self) -> DbResult<()> {
+        with_conn!(self, q, c => q::ping(&mut c).await)
+    }
+}
+
+/// The store's operations. Each is one line: the SQL lives in `queries.rs`.
+impl Db {
+    pub async fn setting(&self, key: &str) -> DbResult<Option<String>> {
+        with_conn!(self, q, c => q::setting_get(&mut c, key).await)
+    }
+
+    /// Sets `key` once; true when this call set it.
+    pub async fn set_setting_once(&self, key: &str, value: &str) -> DbResult<bool> {
+        with_tx!(self, q, tx => q::setting_put_if_absent(&mut tx, key, value).await)
+    }
+
+    pub async fn user_auth_by_username(&self, username: &str) -> DbResult<Option<UserAuth>> {
+        with_conn!(self, q, c => q::user_auth_by_username(&mut c, username).await)
+    }
+
+    pub async fn user_auth_by_id(&self, id: i64) -> DbResult<Option<UserAuth>> {
+        with_conn!(self, q, c => q::user_auth_by_id(&mut c, id).await)
+    }
+
+    pub async fn set_password(&self, user_id: i64, hash: &str) -> DbResult<()> {
+        with_tx!(self, q, tx => q::user_set_password(&mut tx, user_id, hash, Utc::now()).await)
+    }
+
+    pub async fn users(&self, branch_id: Option<i64>) -> DbResult<Vec<UserView>> {
+        with_conn!(self, q, c => q::users_list(&mut c, branch_id).await)
+    }
+
+    pub async fn branches(&self, only: Option<i64>) -> DbResult<Vec<Branch>> {
+        with_conn!(self, q, c => q::branches_list(&mut c, only).await)
+    }
+
+    pub async fn device(&self, id: &str) -> DbResult<Option<DeviceRow>> {
+        with_conn!(self, q, c => q::device_get(&mut c, id).await)
+    }
+
+    pub async fn devices(&self, branch_id: Option<i64>) -> DbResult<Vec<DeviceRow>> {
+        with_conn!(self, q, c => q::devices_list(&mut c, branch_id).await)
+    }
+
+    pub async fn worker(&self, scope: Scope, id: i64) -> DbResult<Option<WorkerView>> {
+        with_conn!(self, q, c => q::worker_get(&mut c, scope, id).await)
+    }
+
+    pub async fn find_workers(
+        &self,
+        scope: Scope,
+        name_terms: &[String],
+        digits: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> DbResult<Vec<WorkerView>> {
+        with_conn!(self, q, c => q::workers_find(&mut c, scope, name_terms, digits, limit, offset).await)
+    }
+
+    pub async fn count_workers(&self, scope: Scope) -> DbResult<i64> {
+        with_conn!(self, q, c => q::workers_count(&mut c, scope).await)
+    }
+
+    pub async fn loans(
+        &self,
+        scope: Scope,
+        worker_id: Option<i64>,
+        status: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> DbResult<Vec<LoanView>> {
+        with_conn!(self, q, c => q::loans_list(&mut c, scope, worker_id, status, limit, offset).await)
+    }
+
+    pub async fn loan(&self, scope: Scope, id: i64) -> DbResult<Option<LoanView>> {
+        with_conn!(self, q, c => q::loan_get(&mut c, scope, id).await)
+    }
+
+    pub async fn installments(&self, loan_id: i64) -> DbResult<Vec<InstallmentView>> {
+        with_conn!(self, q, c => q::installments_of(&mut c, loan_id).await)
+    }
+
+    pub async fn overdue_loans(&self, scope: Scope, today: chrono::NaiveDate) -> DbResult<i64> {
+        with_conn!(self, q, c => q::overdue_loan_count(&mut c, scope, today).await)
+    }
+
+    pub async fn products(&self) -> DbResult<Vec<LoanProduct>> {
+        with_conn!(self, q, c => q::products_list(&mut c).await)
+    }
+
+    pub async fn campaigns(&self) -> DbResult<Vec<Campaign>> {
+        with_conn!(self, q, c => q::campaigns_list(&mut c).await)
+    }
+
+    pub async fn quotas(&self) -> DbResult<Vec<Quota>> {
+        with_conn!(self, q, c => q::quotas_list(&mut c).await)
+    }
+
+    pub async fn imports(&self, limit: i64) -> DbResult<Vec<ImportRecord>> {
+        with_conn!(self, q, c => q::imports_list(&mut c, limit).await)
+    }
+
+    pub async fn count(&self, table: &'static str) -> DbResult<i64> {
+        with_conn!(self, q, c => q::table_count(&mut c, table).await)
+    }
+
+    pub async fn audit_count(&self, action: &str) -> DbResult<i64> {
+        with_conn!(self, q, c => q::audit_count(&mut c, action).await)
+    }
+
+    pub async fn audit(&self, entry: AuditEntry) -> DbResult<()> {
+        with_tx!(self, q, tx => q::audit_append(&mut tx, &entry, Utc::now()).await)
+    }
+
+    /// Applies an import in one transaction and records it (history and
+    /// audit log) in the same transaction: all or nothing.
+    pub async fn apply_import(
+        &self,
+        set: &crate::import::rows::ImportSet,
+        meta: &ImportMeta,
+        audit: AuditEntry,
+    ) -> DbResult<ImportReport> {
+        let now = Utc::now();
+        with_tx!(self, q, tx => async {
+            let report = q::apply_import(&mut tx, set, now).await?;
+            q::import_record(&mut tx, meta, &report, now).await?;
+            let mut audit = audit;
+            audit.detail = serde_json::json!({ "meta": meta.files, "report": report });
+            q::audit_append(&mut tx, &audit, now).await?;
+            Ok::<_, DbError>(report)
+        }.await)
+    }
+}
+
+/// What an import was: who ran it, from where, which files with which hash.
+#[derive(Debug, Clone)]
+pub struct ImportMeta {
+    pub user_id: Option<i64>,
+    /// `cli`, `api` or `demo`.
+    pub source: &'static str,
+    pub files: Vec<String>,
+    pub sha256: String,
+    pub rows: i64,
+}
+
+use chrono::Utc;

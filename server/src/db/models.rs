@@ -1,0 +1,278 @@
+//! Rows the store reads, shared by both backends.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// What a request may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// An officer: the workers and loans assigned to them.
+    Officer(i64),
+    /// A supervisor: their branch.
+    Branch(i64),
+    /// An admin: the whole fund.
+    Fund,
+}
+
+impl Scope {
+    /// (kind, id) as bound into scoped queries: 0 fund, 1 officer, 2 branch.
+    pub fn bind(self) -> (i64, i64) {
+        match self {
+            Scope::Fund => (0, 0),
+            Scope::Officer(id) => (1, id),
+            Scope::Branch(id) => (2, id),
+        }
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserAuth {
+    pub id: i64,
+    pub username: String,
+    pub full_name: String,
+    pub role: String,
+    pub branch_id: Option<i64>,
+    pub password_hash: Option<String>,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct DeviceRow {
+    pub id: String,
+    pub user_id: i64,
+    pub username: String,
+    pub user_full_name: String,
+    pub branch_id: Option<i64>,
+    pub name: String,
+    /// Short code printed in this device's receipt numbers.
+    pub code: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoke_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RefreshRow {
+    pub id: i64,
+    pub family_id: String,
+    pub device_id: String,
+    pub user_id: i64,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ThrottleRow {
+    pub failures: i64,
+    pub window_started_at: DateTime<Utc>,
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Branch {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub district: String,
+    pub industrial_zone: String,
+    pub address: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct UserView {
+    pub id: i64,
+    pub code: String,
+    pub username: String,
+    pub full_name: String,
+    pub role: String,
+    pub branch_id: Option<i64>,
+    pub phone: Option<String>,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct WorkerView {
+    pub id: i64,
+    pub code: String,
+    pub full_name: String,
+    pub cccd: String,
+    pub phone: Option<String>,
+    pub date_of_birth: Option<NaiveDate>,
+    pub gender: Option<String>,
+    pub union_member: bool,
+    pub employer: String,
+    pub industrial_zone: String,
+    pub boarding_house_id: Option<i64>,
+    pub boarding_house_name: Option<String>,
+    pub boarding_house_address: Option<String>,
+    pub room: String,
+    pub hardship: bool,
+    pub hardship_note: String,
+    pub officer_id: i64,
+    pub officer_name: String,
+    pub branch_id: i64,
+    #[serde(skip)]
+    pub name_key: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct LoanView {
+    pub id: i64,
+    pub code: String,
+    pub worker_id: i64,
+    pub worker_name: String,
+    pub product_code: String,
+    pub product_name: String,
+    /// Whole đồng.
+    #[schema(value_type = String)]
+    #[serde(serialize_with = "as_string")]
+    pub principal: i64,
+    /// Yearly interest in basis points (1% = 100).
+    pub annual_rate_bp: i64,
+    pub method: String,
+    pub frequency: String,
+    pub installments: i64,
+    pub disbursed_on: NaiveDate,
+    pub status: String,
+    pub officer_id: i64,
+    pub branch_id: i64,
+    #[schema(value_type = String)]
+    #[serde(serialize_with = "as_string")]
+    pub outstanding_principal: i64,
+    #[schema(value_type = String)]
+    #[serde(serialize_with = "as_string")]
+    pub outstanding_interest: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct InstallmentView {
+    pub number: i64,
+    pub due_on: NaiveDate,
+    #[schema(value_type = String)]
+    #[serde(serialize_with = "as_string")]
+    pub principal_due: i64,
+    #[schema(value_type = String)]
+    #[serde(serialize_with = "as_string")]
+    pub interest_due: i64,
+    #[schema(value_type = String)]
+    #[serde(serialize_with = "as_string")]
+    pub principal_paid: i64,
+    #[schema(value_type = String)]
+    #[serde(serialize_with = "as_string")]
+    pub interest_paid: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
+pub struct LoanProduct {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub annual_rate_bp: i64,
+    pub method: String,
+    pub frequency: String,
+    pub installments: i64,
+    #[schema(value_type = String)]
+    #[serde(serialize_with = "as_string")]
+    pub min_principal: i64,
+    #[schema(value_type = String)]
+    #[serde(serialize_with = "as_string")]
+    pub max_principal: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Campaign {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    #[schema(value_type = String)]
+    #[serde(serialize_with = "as_string")]
+    pub gift_value: i64,
+    pub target_count: i64,
+    pub eligibility: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct Quota {
+    pub campaign_id: i64,
+    pub branch_id: Option<i64>,
+    pub officer_id: Option<i64>,
+    pub quota: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct ImportRecord {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub user_id: Option<i64>,
+    pub source: String,
+    pub files: String,
+    pub rows: i64,
+    pub created: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+}
+
+/// One line of the audit log to append.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub actor_user_id: Option<i64>,
+    pub actor_username: String,
+    pub action: &'static str,
+    pub object_type: &'static str,
+    pub object_id: String,
+    pub device_id: Option<String>,
+    pub ip: Option<String>,
+    pub detail: serde_json::Value,
+}
+
+/// What an import did, per kind of row.
+#[derive(Debug, Clone, Default, Serialize, ToSchema, PartialEq, Eq)]
+pub struct ImportCounts {
+    pub created: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, ToSchema, PartialEq, Eq)]
+pub struct ImportReport {
+    pub branches: ImportCounts,
+    pub users: ImportCounts,
+    pub boarding_houses: ImportCounts,
+    pub workers: ImportCounts,
+    pub loan_products: ImportCounts,
+    pub loans: ImportCounts,
+    pub campaigns: ImportCounts,
+    pub allocations: ImportCounts,
+}
+
+impl ImportReport {
+    pub fn totals(&self) -> ImportCounts {
+        let all = [
+            &self.branches,
+            &self.users,
+            &self.boarding_houses,
+            &self.workers,
+            &self.loan_products,
+            &self.loans,
+            &self.campaigns,
+            &self.allocations,
+        ];
+        ImportCounts {
+            created: all.iter().map(|c| c.created).sum(),
+            updated: all.iter().map(|c| c.updated).sum(),
+            unchanged: all.iter().map(|c| c.unchanged).sum(),
+        }
+    }
+}
+
+/// Money leaves the API as a JSON string of whole đồng.
+pub fn as_string<S: serde::Serializer>(v: &i64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}

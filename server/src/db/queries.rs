@@ -1,0 +1,448 @@
+// The store's SQL, written once and compiled for each backend by the
+// `backend!` macro in `db/mod.rs` (`DB`, `Conn` and `IS_SQLITE` come from
+// there). Placeholders are `$N`, which both SQLite and PostgreSQL accept.
+// Integer sums are cast to BIGINT because PostgreSQL widens SUM(bigint).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use super::{DbError, DbResult};
+
+/// The part of a worker query that limits rows to what `scope` may see;
+/// binds `$1` (kind) and `$2` (id). `w` is the workers table.
+const WORKER_SCOPE: &str = "($1 = 0 OR ($1 = 1 AND w.officer_id = $2) OR ($1 = 2 AND w.branch_id = $2))";
+
+pub async fn ping(c: &mut Conn) -> DbResult<()> {
+    sqlx::query("SELECT 1").execute(&mut *c).await?;
+    Ok(())
+}
+
+pub async fn setting_get(c: &mut Conn, key: &str) -> DbResult<Option<String>> {
+    Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
+        .bind(key)
+        .fetch_optional(&mut *c)
+        .await?)
+}
+
+/// Stores `value` under `key` unless the key is already set; true when stored.
+pub async fn setting_put_if_absent(c: &mut Conn, key: &str, value: &str) -> DbResult<bool> {
+    let done = sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+        .bind(key)
+        .bind(value)
+        .execute(&mut *c)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+const USER_AUTH: &str = "SELECT id, username, full_name, role, branch_id, password_hash, active FROM users";
+
+pub async fn user_auth_by_username(c: &mut Conn, username: &str) -> DbResult<Option<UserAuth>> {
+    Ok(sqlx::query_as(&format!("{USER_AUTH} WHERE username = $1"))
+        .bind(username)
+        .fetch_optional(&mut *c)
+        .await?)
+}
+
+pub async fn user_auth_by_id(c: &mut Conn, id: i64) -> DbResult<Option<UserAuth>> {
+    Ok(sqlx::query_as(&format!("{USER_AUTH} WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?)
+}
+
+pub async fn user_set_password(c: &mut Conn, id: i64, hash: &str, now: DateTime<Utc>) -> DbResult<()> {
+    sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+        .bind(hash)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+pub async fn users_list(c: &mut Conn, branch_id: Option<i64>) -> DbResult<Vec<UserView>> {
+    Ok(sqlx::query_as(
+        "SELECT id, code, username, full_name, role, branch_id, phone, active FROM users
+         WHERE ($1 IS NULL OR branch_id = $1) ORDER BY role, name_key",
+    )
+    .bind(branch_id)
+    .fetch_all(&mut *c)
+    .await?)
+}
+
+pub async fn throttle_get(c: &mut Conn, username: &str) -> DbResult<Option<ThrottleRow>> {
+    Ok(sqlx::query_as("SELECT failures, window_started_at, locked_until FROM login_throttle WHERE username = $1")
+        .bind(username)
+        .fetch_optional(&mut *c)
+        .await?)
+}
+
+pub async fn throttle_put(c: &mut Conn, username: &str, row: &ThrottleRow) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO login_throttle (username, failures, window_started_at, locked_until) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (username) DO UPDATE SET failures = excluded.failures,
+             window_started_at = excluded.window_started_at, locked_until = excluded.locked_until",
+    )
+    .bind(username)
+    .bind(row.failures)
+    .bind(row.window_started_at)
+    .bind(row.locked_until)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+pub async fn throttle_clear(c: &mut Conn, username: &str) -> DbResult<()> {
+    sqlx::query("DELETE FROM login_throttle WHERE username = $1")
+        .bind(username)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+const DEVICE: &str = "SELECT d.id, d.user_id, u.username, u.full_name AS user_full_name, u.branch_id, d.name, d.code,
+        d.created_at, d.last_seen_at, d.revoked_at, d.revoke_reason
+    FROM devices d JOIN users u ON u.id = d.user_id";
+
+pub async fn device_get(c: &mut Conn, id: &str) -> DbResult<Option<DeviceRow>> {
+    Ok(sqlx::query_as(&format!("{DEVICE} WHERE d.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?)
+}
+
+/// Devices an admin (`branch_id` None) or a branch's supervisor may see.
+pub async fn devices_list(c: &mut Conn, branch_id: Option<i64>) -> DbResult<Vec<DeviceRow>> {
+    Ok(sqlx::query_as(&format!(
+        "{DEVICE} WHERE ($1 IS NULL OR u.branch_id = $1) ORDER BY d.last_seen_at DESC"
+    ))
+    .bind(branch_id)
+    .fetch_all(&mut *c)
+    .await?)
+}
+
+/// Registers a device on its first login; false when `code` is taken.
+pub async fn device_insert(
+    c: &mut Conn,
+    id: &str,
+    user_id: i64,
+    name: &str,
+    code: &str,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
+    let done = sqlx::query(
+        "INSERT INTO devices (id, user_id, name, code, created_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $5)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(id)
+    .bind(user_id)
+    .bind(name)
+    .bind(code)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn device_touch(c: &mut Conn, id: &str, name: Option<&str>, now: DateTime<Utc>) -> DbResult<()> {
+    sqlx::query("UPDATE devices SET last_seen_at = $1, name = COALESCE($2, name) WHERE id = $3")
+        .bind(now)
+        .bind(name)
+        .bind(id)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+/// Revokes a device and every refresh token it holds; false when it was
+/// already revoked.
+pub async fn device_revoke(c: &mut Conn, id: &str, by: i64, reason: &str, now: DateTime<Utc>) -> DbResult<bool> {
+    let done = sqlx::query(
+        "UPDATE devices SET revoked_at = $1, revoked_by = $2, revoke_reason = $3 WHERE id = $4 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(by)
+    .bind(reason)
+    .bind(id)
+    .execute(&mut *c)
+    .await?;
+    sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE device_id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *c)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn refresh_insert(
+    c: &mut Conn,
+    hash: &str,
+    family: &str,
+    device_id: &str,
+    user_id: i64,
+    issued: DateTime<Utc>,
+    expires: DateTime<Utc>,
+) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO refresh_tokens (token_hash, family_id, device_id, user_id, issued_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(hash)
+    .bind(family)
+    .bind(device_id)
+    .bind(user_id)
+    .bind(issued)
+    .bind(expires)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+pub async fn refresh_by_hash(c: &mut Conn, hash: &str) -> DbResult<Option<RefreshRow>> {
+    Ok(sqlx::query_as(
+        "SELECT id, family_id, device_id, user_id, expires_at, used_at, revoked_at FROM refresh_tokens WHERE token_hash = $1",
+    )
+    .bind(hash)
+    .fetch_optional(&mut *c)
+    .await?)
+}
+
+/// Marks a refresh token used; false when it already was (a replay).
+pub async fn refresh_mark_used(c: &mut Conn, id: i64, now: DateTime<Utc>) -> DbResult<bool> {
+    let done = sqlx::query("UPDATE refresh_tokens SET used_at = $1 WHERE id = $2 AND used_at IS NULL")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *c)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn refresh_revoke_family(c: &mut Conn, family: &str, now: DateTime<Utc>) -> DbResult<u64> {
+    let done = sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(family)
+        .execute(&mut *c)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn audit_append(c: &mut Conn, e: &AuditEntry, now: DateTime<Utc>) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor_user_id, actor_username, action, object_type, object_id, device_id, ip, detail)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(now)
+    .bind(e.actor_user_id)
+    .bind(&e.actor_username)
+    .bind(e.action)
+    .bind(e.object_type)
+    .bind(&e.object_id)
+    .bind(&e.device_id)
+    .bind(&e.ip)
+    .bind(e.detail.to_string())
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+pub async fn audit_count(c: &mut Conn, action: &str) -> DbResult<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = $1")
+        .bind(action)
+        .fetch_one(&mut *c)
+        .await?)
+}
+
+pub async fn branches_list(c: &mut Conn, only: Option<i64>) -> DbResult<Vec<Branch>> {
+    Ok(sqlx::query_as(
+        "SELECT id, code, name, district, industrial_zone, address FROM branches WHERE ($1 IS NULL OR id = $1) ORDER BY code",
+    )
+    .bind(only)
+    .fetch_all(&mut *c)
+    .await?)
+}
+
+const WORKER: &str = "SELECT w.id, w.code, w.full_name, w.cccd, w.phone, w.date_of_birth, w.gender, w.union_member,
+        w.employer, w.industrial_zone, w.boarding_house_id, b.name AS boarding_house_name,
+        b.address AS boarding_house_address, w.room, w.hardship, w.hardship_note, w.officer_id,
+        u.full_name AS officer_name, w.branch_id, w.name_key
+    FROM workers w JOIN users u ON u.id = w.officer_id LEFT JOIN boarding_houses b ON b.id = w.boarding_house_id";
+
+pub async fn worker_get(c: &mut Conn, scope: Scope, id: i64) -> DbResult<Option<WorkerView>> {
+    let (kind, sid) = scope.bind();
+    Ok(sqlx::query_as(&format!("{WORKER} WHERE {WORKER_SCOPE} AND w.id = $3"))
+        .bind(kind)
+        .bind(sid)
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?)
+}
+
+/// Workers in scope, ordered by name. `name_terms` are folded search terms,
+/// each of which must occur in the name (a coarse filter the caller refines
+/// with the shared matching rule); `digits` matches phone or CCCD fragments.
+pub async fn workers_find(
+    c: &mut Conn,
+    scope: Scope,
+    name_terms: &[String],
+    digits: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> DbResult<Vec<WorkerView>> {
+    let (kind, sid) = scope.bind();
+    let mut sql = format!("{WORKER} WHERE {WORKER_SCOPE}");
+    let mut args: Vec<String> = Vec::new();
+    for t in name_terms {
+        sql.push_str(&format!(" AND w.name_key LIKE ${}", 3 + args.len()));
+        args.push(format!("%{t}%"));
+    }
+    if let Some(d) = digits {
+        let n = 3 + args.len();
+        sql.push_str(&format!(" AND (w.phone LIKE ${n} OR w.cccd LIKE ${n})"));
+        args.push(format!("%{d}%"));
+    }
+    sql.push_str(&format!(" ORDER BY w.name_key, w.id LIMIT ${} OFFSET ${}", 3 + args.len(), 4 + args.len()));
+    let mut q = sqlx::query_as::<DB, WorkerView>(&sql).bind(kind).bind(sid);
+    for a in args {
+        q = q.bind(a);
+    }
+    Ok(q.bind(limit).bind(offset).fetch_all(&mut *c).await?)
+}
+
+pub async fn workers_count(c: &mut Conn, scope: Scope) -> DbResult<i64> {
+    let (kind, sid) = scope.bind();
+    Ok(sqlx::query_scalar(&format!("SELECT COUNT(*) FROM workers w WHERE {WORKER_SCOPE}"))
+        .bind(kind)
+        .bind(sid)
+        .fetch_one(&mut *c)
+        .await?)
+}
+
+const LOAN: &str = "SELECT l.id, l.code, l.worker_id, w.full_name AS worker_name, p.code AS product_code,
+        p.name AS product_name, l.principal, l.annual_rate_bp, l.method, l.frequency, l.installments,
+        l.disbursed_on, l.status, w.officer_id, w.branch_id,
+        CAST(COALESCE((SELECT SUM(i.principal_due - i.principal_paid) FROM installments i WHERE i.loan_id = l.id), 0) AS BIGINT)
+            AS outstanding_principal,
+        CAST(COALESCE((SELECT SUM(i.interest_due - i.interest_paid) FROM installments i WHERE i.loan_id = l.id), 0) AS BIGINT)
+            AS outstanding_interest
+    FROM loans l JOIN workers w ON w.id = l.worker_id JOIN loan_products p ON p.id = l.product_id";
+
+pub async fn loans_list(
+    c: &mut Conn,
+    scope: Scope,
+    worker_id: Option<i64>,
+    status: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> DbResult<Vec<LoanView>> {
+    let (kind, sid) = scope.bind();
+    Ok(sqlx::query_as(&format!(
+        "{LOAN} WHERE {WORKER_SCOPE} AND ($3 IS NULL OR l.worker_id = $3) AND ($4 IS NULL OR l.status = $4)
+         ORDER BY l.disbursed_on DESC, l.id LIMIT $5 OFFSET $6"
+    ))
+    .bind(kind)
+    .bind(sid)
+    .bind(worker_id)
+    .bind(status)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&mut *c)
+    .await?)
+}
+
+pub async fn loan_get(c: &mut Conn, scope: Scope, id: i64) -> DbResult<Option<LoanView>> {
+    let (kind, sid) = scope.bind();
+    Ok(sqlx::query_as(&format!("{LOAN} WHERE {WORKER_SCOPE} AND l.id = $3"))
+        .bind(kind)
+        .bind(sid)
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?)
+}
+
+pub async fn installments_of(c: &mut Conn, loan_id: i64) -> DbResult<Vec<InstallmentView>> {
+    Ok(sqlx::query_as(
+        "SELECT number, due_on, principal_due, interest_due, principal_paid, interest_paid
+         FROM installments WHERE loan_id = $1 ORDER BY number",
+    )
+    .bind(loan_id)
+    .fetch_all(&mut *c)
+    .await?)
+}
+
+/// Loans in scope with an installment due before `today` and still unpaid.
+pub async fn overdue_loan_count(c: &mut Conn, scope: Scope, today: NaiveDate) -> DbResult<i64> {
+    let (kind, sid) = scope.bind();
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT COUNT(DISTINCT l.id) FROM loans l JOIN workers w ON w.id = l.worker_id
+         JOIN installments i ON i.loan_id = l.id
+         WHERE {WORKER_SCOPE} AND l.status = 'active' AND i.due_on < $3
+           AND (i.principal_paid < i.principal_due OR i.interest_paid < i.interest_due)"
+    ))
+    .bind(kind)
+    .bind(sid)
+    .bind(today)
+    .fetch_one(&mut *c)
+    .await?)
+}
+
+pub async fn products_list(c: &mut Conn) -> DbResult<Vec<LoanProduct>> {
+    Ok(sqlx::query_as(
+        "SELECT id, code, name, annual_rate_bp, method, frequency, installments, min_principal, max_principal
+         FROM loan_products ORDER BY code",
+    )
+    .fetch_all(&mut *c)
+    .await?)
+}
+
+pub async fn campaigns_list(c: &mut Conn) -> DbResult<Vec<Campaign>> {
+    Ok(sqlx::query_as(
+        "SELECT id, code, name, kind, starts_on, ends_on, gift_value, target_count, eligibility, description
+         FROM campaigns ORDER BY starts_on DESC, code",
+    )
+    .fetch_all(&mut *c)
+    .await?)
+}
+
+pub async fn quotas_list(c: &mut Conn) -> DbResult<Vec<Quota>> {
+    Ok(sqlx::query_as(
+        "SELECT campaign_id, branch_id, CAST(NULL AS BIGINT) AS officer_id, quota FROM campaign_branch_quotas
+         UNION ALL
+         SELECT q.campaign_id, u.branch_id, q.officer_id, q.quota FROM campaign_officer_quotas q JOIN users u ON u.id = q.officer_id
+         ORDER BY 1, 2, 3",
+    )
+    .fetch_all(&mut *c)
+    .await?)
+}
+
+pub async fn imports_list(c: &mut Conn, limit: i64) -> DbResult<Vec<ImportRecord>> {
+    Ok(sqlx::query_as(
+        "SELECT id, at, user_id, source, files, rows, created, updated, unchanged FROM imports ORDER BY id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await?)
+}
+
+pub async fn table_count(c: &mut Conn, table: &'static str) -> DbResult<i64> {
+    Ok(sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+        .fetch_one(&mut *c)
+        .await?)
+}
+
+pub async fn import_record(c: &mut Conn, meta: &super::ImportMeta, report: &ImportReport, now: DateTime<Utc>) -> DbResult<()> {
+    let totals = report.totals();
+    sqlx::query(
+        "INSERT INTO imports (at, user_id, source, files, sha256, rows, created, updated, unchanged)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(now)
+    .bind(meta.user_id)
+    .bind(meta.source)
+    .bind(meta.files.join(", "))
+    .bind(&meta.sha256)
+    .bind(meta.rows)
+    .bind(totals.created)
+    .bind(totals.updated)
+    .bind(totals.unchanged)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,361 @@
+//! Errors as RFC 9457 problem details: a stable machine `code`, a message a
+//! person can act on (Vietnamese by default, English when the request prefers
+//! it), and never a server internal in a 5xx.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::DbError;
+use crate::import::rows::RowError;
+
+/// An error a handler returns.
+#[derive(Debug)]
+pub struct AppError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message_vi: String,
+    pub message_en: String,
+    pub errors: Vec<RowError>,
+    pub retry_after: Option<u64>,
+    /// Logged, never sent.
+    pub internal: Option<String>,
+}
+
+impl AppError {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        vi: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
+        AppError {
+            status,
+            code,
+            message_vi: vi.into(),
+            message_en: en.into(),
+            errors: Vec::new(),
+            retry_after: None,
+            internal: None,
+        }
+    }
+
+    pub fn bad_request(code: &'static str, vi: impl Into<String>, en: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, vi, en)
+    }
+
+    /// A field that fails validation: the message names it.
+    pub fn invalid_field(field: &str, vi: impl Into<String>, en: impl Into<String>) -> Self {
+        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", vi, en);
+        e.errors.push(RowError {
+            file: String::new(),
+            line: 0,
+            column: field.to_string(),
+            message_vi: e.message_vi.clone(),
+            message_en: e.message_en.clone(),
+        });
+        e
+    }
+
+    pub fn unauthorized(code: &'static str, vi: impl Into<String>, en: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code, vi, en)
+    }
+
+    pub fn forbidden_role() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Vai trò của bạn không được phép thực hiện thao tác này",
+            "your role is not allowed to do this",
+        )
+    }
+
+    pub fn not_found(what_vi: &str, what_en: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("Không tìm thấy {what_vi}, hoặc bạn không có quyền xem"),
+            format!("{what_en} not found, or not yours to see"),
+        )
+    }
+
+    pub fn conflict(code: &'static str, vi: impl Into<String>, en: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, code, vi, en)
+    }
+
+    pub fn import_rejected(errors: Vec<RowError>) -> Self {
+        let n = errors.len();
+        let mut e = Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "import_rejected",
+            format!("Tệp nhập bị từ chối: {n} dòng lỗi; không có dữ liệu nào được nhập"),
+            format!("the import was refused: {n} row error(s); nothing was imported"),
+        );
+        e.errors = errors;
+        e
+    }
+
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        let mut e = Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Lỗi máy chủ; thao tác không được thực hiện. Vui lòng thử lại hoặc báo quản trị viên",
+            "server error; nothing was done. Try again or tell your administrator",
+        );
+        e.internal = Some(detail.to_string());
+        e
+    }
+
+    pub fn unavailable(detail: impl std::fmt::Display) -> Self {
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Máy chủ đang bận; vui lòng thử lại sau ít phút",
+            "the server is busy; try again in a moment",
+        );
+        e.retry_after = Some(5);
+        e.internal = Some(detail.to_string());
+        e
+    }
+}
+
+impl From<DbError> for AppError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::NotFound => AppError::not_found("đối tượng", "object"),
+            DbError::Conflict(m) => AppError::conflict("conflict", m.clone(), m),
+            DbError::Rows(rows) => AppError::import_rejected(rows),
+            DbError::Invalid(m) => AppError::bad_request("invalid", m.clone(), m),
+            e if e.is_transient() => AppError::unavailable(e),
+            e => AppError::internal(e),
+        }
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(r: JsonRejection) -> Self {
+        match r {
+            JsonRejection::JsonDataError(e) => AppError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                format!("Nội dung yêu cầu không hợp lệ: {}", e.body_text()),
+                format!("invalid request body: {}", e.body_text()),
+            ),
+            JsonRejection::JsonSyntaxError(e) => AppError::bad_request(
+                "malformed_json",
+                format!("JSON không đúng cú pháp: {}", e.body_text()),
+                format!("malformed JSON: {}", e.body_text()),
+            ),
+            JsonRejection::MissingJsonContentType(_) => AppError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "json_expected",
+                "Cần gửi Content-Type: application/json",
+                "send Content-Type: application/json",
+            ),
+            JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                too_large()
+            }
+            other => AppError::bad_request("bad_request", other.body_text(), other.body_text()),
+        }
+    }
+}
+
+pub fn too_large() -> AppError {
+    AppError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        "Nội dung gửi lên quá lớn",
+        "the request body is too large",
+    )
+}
+
+/// JSON body extractor whose rejections are problem details.
+#[derive(Debug, Clone, Copy, Default, FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct ApiJson<T>(pub T);
+
+impl<T: Serialize> IntoResponse for ApiJson<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// The problem-details body.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable machine code, e.g. `invalid_credentials`.
+    pub code: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemItem>,
+}
+
+/// One field or row error inside a problem.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProblemItem {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub file: String,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub line: u64,
+    pub column: String,
+    pub message: String,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
+}
+
+/// Both languages travel with the response until [`localize`] picks one.
+#[derive(Clone)]
+struct Localized(std::sync::Arc<AppError>);
+
+impl AppError {
+    fn problem(&self, english: bool) -> Problem {
+        let status = self.status;
+        Problem {
+            kind: format!("/problems/{}", self.code.replace('_', "-")),
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
+            status: status.as_u16(),
+            detail: if english {
+                &self.message_en
+            } else {
+                &self.message_vi
+            }
+            .clone(),
+            code: self.code.to_string(),
+            errors: self
+                .errors
+                .iter()
+                .map(|r| ProblemItem {
+                    file: r.file.clone(),
+                    line: r.line,
+                    column: r.column.clone(),
+                    message: if english {
+                        &r.message_en
+                    } else {
+                        &r.message_vi
+                    }
+                    .clone(),
+                })
+                .collect(),
+        }
+    }
+
+    fn render(&self, english: bool) -> Response {
+        let mut resp = (self.status, axum::Json(self.problem(english))).into_response();
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        resp
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            tracing::error!(
+                code = self.code,
+                internal = self.internal.as_deref().unwrap_or(""),
+                "request failed"
+            );
+        }
+        let mut resp = self.render(false);
+        resp.extensions_mut()
+            .insert(Localized(std::sync::Arc::new(self)));
+        resp
+    }
+}
+
+/// True when the request's Accept-Language prefers English over Vietnamese.
+pub fn prefers_english(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let mut best: Option<(&str, f32)> = None;
+    for part in value.split(',') {
+        let mut pieces = part.trim().split(';');
+        let tag = pieces.next().unwrap_or("").trim();
+        let q = pieces
+            .find_map(|p| p.trim().strip_prefix("q="))
+            .and_then(|q| q.parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let lang = if tag.starts_with("en") {
+            "en"
+        } else if tag.starts_with("vi") {
+            "vi"
+        } else {
+            continue;
+        };
+        if best.is_none_or(|(_, bq)| q > bq) {
+            best = Some((lang, q));
+        }
+    }
+    matches!(best, Some(("en", _)))
+}
+
+/// Middleware: re-renders problem responses in English when asked, and turns
+/// axum's plain-text 413 into a problem.
+pub async fn localize(req: Request, next: Next) -> Response {
+    let english = prefers_english(req.headers());
+    let mut resp = next.run(req).await;
+    if let Some(Localized(err)) = resp.extensions_mut().remove::<Localized>() {
+        if english {
+            return err.render(true);
+        }
+        return resp;
+    }
+    if resp.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return too_large().render(english);
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_negotiation() {
+        let mut h = HeaderMap::new();
+        assert!(!prefers_english(&h));
+        h.insert(
+            header::ACCEPT_LANGUAGE,
+            HeaderValue::from_static("en-US,en;q=0.9"),
+        );
+        assert!(prefers_english(&h));
+        h.insert(
+            header::ACCEPT_LANGUAGE,
+            HeaderValue::from_static("vi-VN,vi;q=0.9,en;q=0.8"),
+        );
+        assert!(!prefers_english(&h));
+        h.insert(
+            header::ACCEPT_LANGUAGE,
+            HeaderValue::from_static("fr, en;q=0.5"),
+        );
+        assert!(prefers_english(&h));
+    }
+
+    #[test]
+    fn internals_never_leak() {
+        let e = AppError::internal("connection string postgres://secret@db");
+        let p = e.problem(true);
+        assert_eq!(p.status, 500);
+        assert!(!serde_json::to_string(&p).unwrap().contains("secret"));
+    }
+}

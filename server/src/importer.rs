@@ -1,0 +1,95 @@
+//! Running an import: parse the files, then apply them in one transaction.
+//! Used by the API, the CLI and the demo seed alike.
+
+use sha2::{Digest, Sha256};
+
+use crate::db::{AuditEntry, Db, DbError, ImportMeta, ImportReport};
+use crate::error::AppError;
+use crate::import::csv::{self, ImportKind};
+use crate::import::rows::{ImportSet, RowError};
+
+/// One CSV file to import.
+#[derive(Debug, Clone)]
+pub struct ImportFile {
+    pub kind: ImportKind,
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Parses every file (all errors of all files are reported together).
+pub fn parse_files(
+    files: &[ImportFile],
+    on_row: &mut dyn FnMut(u64),
+) -> Result<ImportSet, Vec<RowError>> {
+    let mut set = ImportSet::default();
+    let mut errors = Vec::new();
+    for f in files {
+        if let Err(mut e) = csv::parse_into(&mut set, f.kind, &f.name, f.bytes.as_slice(), on_row) {
+            errors.append(&mut e);
+        }
+    }
+    if errors.is_empty() {
+        Ok(set)
+    } else {
+        Err(errors)
+    }
+}
+
+fn sha256_of(files: &[ImportFile]) -> String {
+    let mut h = Sha256::new();
+    for f in files {
+        h.update(f.name.as_bytes());
+        h.update([0]);
+        h.update(&f.bytes);
+    }
+    hex::encode(h.finalize())
+}
+
+/// Parses and applies `files`; nothing is written unless every row is good.
+pub async fn import_files(
+    db: &Db,
+    files: &[ImportFile],
+    source: &'static str,
+    user_id: Option<i64>,
+    audit: AuditEntry,
+    on_row: &mut (dyn FnMut(u64) + Send),
+) -> Result<ImportReport, AppError> {
+    let set = parse_files(files, on_row).map_err(AppError::import_rejected)?;
+    let meta = ImportMeta {
+        user_id,
+        source,
+        files: files.iter().map(|f| f.name.clone()).collect(),
+        sha256: sha256_of(files),
+        rows: set.row_count() as i64,
+    };
+    Ok(db.apply_import(&set, &meta, audit).await?)
+}
+
+/// Seeds the demo fund once; returns the report when this call seeded it.
+pub async fn seed_demo(db: &Db, today: chrono::NaiveDate) -> Result<Option<ImportReport>, DbError> {
+    if db.setting("demo_seeded").await?.is_some() {
+        return Ok(None);
+    }
+    let set = crate::demo::demo_fund(today);
+    let meta = ImportMeta {
+        user_id: None,
+        source: "demo",
+        files: vec!["demo".into()],
+        sha256: String::new(),
+        rows: set.row_count() as i64,
+    };
+    let audit = AuditEntry {
+        actor_user_id: None,
+        actor_username: "system".into(),
+        action: "import",
+        object_type: "import",
+        object_id: "demo".into(),
+        device_id: None,
+        ip: None,
+        detail: serde_json::Value::Null,
+    };
+    let report = db.apply_import(&set, &meta, audit).await?;
+    db.set_setting_once("demo_seeded", &today.to_string())
+        .await?;
+    Ok(Some(report))
+}

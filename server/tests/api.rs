@@ -1,0 +1,518 @@
+//! The API, story by story, on SQLite and on PostgreSQL.
+
+mod common;
+
+use common::{device, Backend, TestApp, BACKENDS};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+const LAN: (&str, &str) = ("canbo.lan", "officer-pass-1");
+const HUNG: (&str, &str) = ("canbo.hung", "officer-pass-2");
+const MAI: (&str, &str) = ("canbo.mai", "officer-pass-3");
+const SUP_TD: (&str, &str) = ("giamsat.td", "super-pass-1");
+const SUP_BT: (&str, &str) = ("giamsat.bt", "super-pass-2");
+const ADMIN: (&str, &str) = ("admin", "admin-pass-1");
+
+async fn each_backend<F, Fut>(story: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for backend in BACKENDS {
+        story(TestApp::start(backend).await).await;
+    }
+}
+
+fn codes(items: &Value) -> Vec<String> {
+    let mut v: Vec<String> = items
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|w| w["code"].as_str().expect("code").to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn officer_sees_only_their_own_workers_and_loans() {
+    each_backend(|app| async move {
+        let lan = app.token(LAN.0, LAN.1, &device(1)).await;
+        let (s, page) = app.get("/api/v1/workers", &lan).await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        assert_eq!(
+            codes(&page["items"]),
+            ["W-001", "W-002"],
+            "{:?}",
+            app.backend
+        );
+        assert_eq!(page["total"], 2);
+
+        // Another officer's worker, in the same branch and in another: 404.
+        for code in ["W-003", "W-004"] {
+            let id = app.id_of("workers", code).await;
+            let (s, body) = app.get(&format!("/api/v1/workers/{id}"), &lan).await;
+            assert_eq!(s, StatusCode::NOT_FOUND, "{code}: {body}");
+            assert_eq!(body["code"], "not_found");
+        }
+        let own = app.id_of("workers", "W-001").await;
+        let (s, detail) = app.get(&format!("/api/v1/workers/{own}"), &lan).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(detail["worker"]["full_name"], "Nguyễn Thị Lan");
+        assert_eq!(detail["worker"]["phone"], "0987654321");
+        assert_eq!(codes(&detail["loans"]), ["L-001"]);
+
+        let (_, loans) = app.get("/api/v1/loans", &lan).await;
+        assert_eq!(codes(&loans), ["L-001", "L-002"]);
+        let other_loan = app.id_of("loans", "L-003").await;
+        let (s, _) = app.get(&format!("/api/v1/loans/{other_loan}"), &lan).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (_, loans) = app
+            .get(
+                &format!(
+                    "/api/v1/loans?worker_id={}",
+                    app.id_of("workers", "W-003").await
+                ),
+                &lan,
+            )
+            .await;
+        assert_eq!(codes(&loans), Vec::<String>::new());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn supervisor_sees_their_branch_and_admin_the_fund() {
+    each_backend(|app| async move {
+        let sup = app.token(SUP_TD.0, SUP_TD.1, &device(2)).await;
+        let (_, page) = app.get("/api/v1/workers", &sup).await;
+        assert_eq!(codes(&page["items"]), ["W-001", "W-002", "W-003"]);
+        let other = app.id_of("workers", "W-004").await;
+        let (s, _) = app.get(&format!("/api/v1/workers/{other}"), &sup).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (_, branches) = app.get("/api/v1/branches", &sup).await;
+        assert_eq!(codes(&branches), ["CN-TD"]);
+        let (_, users) = app.get("/api/v1/users", &sup).await;
+        assert_eq!(codes(&users), ["CB-TD-01", "CB-TD-02", "GS-TD"]);
+
+        let admin = app.token(ADMIN.0, ADMIN.1, &device(3)).await;
+        let (_, page) = app.get("/api/v1/workers", &admin).await;
+        assert_eq!(page["total"], 4);
+        let (_, branches) = app.get("/api/v1/branches", &admin).await;
+        assert_eq!(codes(&branches), ["CN-BT", "CN-TD"]);
+        let (_, loans) = app.get("/api/v1/loans", &admin).await;
+        assert_eq!(codes(&loans).len(), 4);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn every_endpoint_refuses_the_wrong_role() {
+    each_backend(|app| async move {
+        let officer = app.token(LAN.0, LAN.1, &device(1)).await;
+        let sup = app.token(SUP_TD.0, SUP_TD.1, &device(2)).await;
+        for path in ["/api/v1/users", "/api/v1/devices", "/api/v1/imports"] {
+            let (s, body) = app.get(path, &officer).await;
+            assert_eq!(s, StatusCode::FORBIDDEN, "{path}: {body}");
+            assert_eq!(body["code"], "forbidden");
+        }
+        let (s, _) = app.get("/api/v1/imports", &sup).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        for token in [&officer, &sup] {
+            let (s, _) = app
+                .post_csv(
+                    "/api/v1/imports/branches",
+                    token,
+                    "code,name,district,industrial_zone,address\n",
+                )
+                .await;
+            assert_eq!(s, StatusCode::FORBIDDEN);
+        }
+        let (s, _) = app
+            .post(
+                "/api/v1/devices/test-device-0002/revoke",
+                &officer,
+                &json!({"reason": "x"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        // No token at all.
+        for path in [
+            "/api/v1/workers",
+            "/api/v1/loans",
+            "/api/v1/me",
+            "/api/v1/campaigns",
+            "/api/v1/loan-products",
+        ] {
+            let resp = app.http.get(app.url(path)).send().await.unwrap();
+            assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{path}");
+        }
+        // A forged token.
+        let (s, body) = app
+            .get("/api/v1/workers", "eyJhbGciOiJIUzI1NiJ9.e30.x")
+            .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        assert_eq!(body["code"], "unauthenticated");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn campaigns_show_each_role_its_quotas() {
+    each_backend(|app| async move {
+        let lan = app.token(LAN.0, LAN.1, &device(1)).await;
+        let (s, list) = app.get("/api/v1/campaigns", &lan).await;
+        assert_eq!(s, StatusCode::OK);
+        let tet = &list[0];
+        assert_eq!(tet["code"], "TET-2027");
+        assert_eq!(tet["gift_value"], "500000");
+        let quotas: Vec<i64> = tet["quotas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q["quota"].as_i64().unwrap())
+            .collect();
+        assert_eq!(quotas.iter().sum::<i64>(), 90, "branch 60 + own 30: {tet}");
+        let mai = app.token(MAI.0, MAI.1, &device(4)).await;
+        let (_, list) = app.get("/api/v1/campaigns", &mai).await;
+        let quotas = list[0]["quotas"].as_array().unwrap();
+        assert_eq!(quotas.len(), 1);
+        assert_eq!(quotas[0]["quota"], 40);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn login_throttles_refresh_rotates_and_reuse_revokes_the_chain() {
+    each_backend(|app| async move {
+        let (s, body) = app.login_raw(HUNG.0, "wrong-password", &device(5)).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        assert_eq!(body["code"], "invalid_credentials");
+        assert_eq!(body["detail"], "Sai tên đăng nhập hoặc mật khẩu");
+        let (s, _) = app
+            .login_raw("no.such.user", "whatever-1", &device(5))
+            .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        for _ in 0..4 {
+            app.login_raw(HUNG.0, "wrong-password", &device(5)).await;
+        }
+        // Locked now, even with the right password.
+        let (s, body) = app.login_raw(HUNG.0, HUNG.1, &device(5)).await;
+        assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{body}");
+        assert_eq!(body["code"], "too_many_attempts");
+        // Other users are not affected.
+        let (s, first) = app.login_raw(LAN.0, LAN.1, &device(6)).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(first["expires_in"], 900);
+        assert_eq!(first["device"]["code"].as_str().unwrap().len(), 5);
+
+        let refresh = |token: Value, dev: String| {
+            let app = &app;
+            async move {
+                let resp = app
+                    .http
+                    .post(app.url("/api/v1/auth/refresh"))
+                    .json(&json!({ "refresh_token": token, "device_id": dev }))
+                    .send()
+                    .await
+                    .unwrap();
+                let s = resp.status();
+                (s, resp.json::<Value>().await.unwrap())
+            }
+        };
+        // Bound to the device.
+        let (s, _) = refresh(first["refresh_token"].clone(), device(7)).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        let (s, second) = refresh(first["refresh_token"].clone(), device(6)).await;
+        assert_eq!(s, StatusCode::OK, "{second}");
+        assert_ne!(second["refresh_token"], first["refresh_token"]);
+        let (s, me) = app
+            .get("/api/v1/me", second["access_token"].as_str().unwrap())
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(me["username"], "canbo.lan");
+        // The old token again: the whole chain is revoked, the new one too.
+        let (s, body) = refresh(first["refresh_token"].clone(), device(6)).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        assert_eq!(body["code"], "refresh_token_reused");
+        let (s, body) = refresh(second["refresh_token"].clone(), device(6)).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{body}");
+        assert!(app.db.audit_count("refresh_reused").await.unwrap() >= 1);
+        assert!(app.db.audit_count("login_failed").await.unwrap() >= 6);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn supervisor_revokes_a_device_of_their_branch() {
+    each_backend(|app| async move {
+        let lan = app.token(LAN.0, LAN.1, &device(10)).await;
+        let mai = app.token(MAI.0, MAI.1, &device(11)).await;
+        let sup = app.token(SUP_TD.0, SUP_TD.1, &device(12)).await;
+        let (_, devices) = app.get("/api/v1/devices", &sup).await;
+        let ids: Vec<&str> = devices
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["id"].as_str().unwrap())
+            .collect();
+        assert!(
+            ids.contains(&device(10).as_str()) && !ids.contains(&device(11).as_str()),
+            "{ids:?}"
+        );
+        // Another branch's device: not found.
+        let (s, _) = app
+            .post(
+                &format!("/api/v1/devices/{}/revoke", device(11)),
+                &sup,
+                &json!({"reason": "mất máy"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/devices/{}/revoke", device(10)),
+                &sup,
+                &json!({"reason": " "}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/devices/{}/revoke", device(10)),
+                &sup,
+                &json!({"reason": "Mất điện thoại"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert!(body["revoked_at"].is_string());
+        // The officer's token stops working at once; signing in again on it is refused.
+        let (s, body) = app.get("/api/v1/workers", &lan).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        assert_eq!(body["code"], "device_revoked");
+        let (s, body) = app.login_raw(LAN.0, LAN.1, &device(10)).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{body}");
+        let (s, _) = app
+            .post(
+                &format!("/api/v1/devices/{}/revoke", device(10)),
+                &sup,
+                &json!({"reason": "lần nữa"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        // Mai is untouched; a device cannot change hands silently.
+        let (s, _) = app.get("/api/v1/workers", &mai).await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, body) = app.login_raw(HUNG.0, HUNG.1, &device(11)).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{body}");
+        // The other supervisor cannot, an admin can.
+        let sup_bt = app.token(SUP_BT.0, SUP_BT.1, &device(13)).await;
+        let (s, _) = app
+            .post(
+                &format!("/api/v1/devices/{}/revoke", device(12)),
+                &sup_bt,
+                &json!({"reason": "x"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let admin = app.token(ADMIN.0, ADMIN.1, &device(14)).await;
+        let (s, _) = app
+            .post(
+                &format!("/api/v1/devices/{}/revoke", device(11)),
+                &admin,
+                &json!({"reason": "Nghỉ việc"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(app.db.audit_count("device_revoke").await.unwrap(), 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn search_is_accent_and_case_insensitive_and_knows_phones() {
+    each_backend(|app| async move {
+        let admin = app.token(ADMIN.0, ADMIN.1, &device(20)).await;
+        let find = |q: &'static str| {
+            let app = &app;
+            let admin = admin.clone();
+            async move {
+                let url = format!("/api/v1/workers?q={}", urlencode(q));
+                let (s, page) = app.get(&url, &admin).await;
+                assert_eq!(s, StatusCode::OK, "{q}: {page}");
+                codes(&page["items"])
+            }
+        };
+        assert_eq!(find("nguyen thi lan").await, ["W-001"]);
+        assert_eq!(find("NGUYỄN").await, ["W-001"]);
+        assert_eq!(find("lan thi").await, ["W-001"]);
+        assert_eq!(find("Dang").await, ["W-002"]);
+        assert_eq!(find("đặng thu").await, ["W-002"]);
+        assert_eq!(find("thi").await, ["W-001", "W-002", "W-004"]);
+        assert_eq!(find("+84 987 654 321").await, ["W-001"]);
+        assert_eq!(find("0978.111.222").await, ["W-002"]);
+        assert_eq!(find("079093000003").await, ["W-003"]);
+        assert_eq!(find("an").await, Vec::<String>::new());
+        // An officer's search stays in their portfolio.
+        let lan = app.token(LAN.0, LAN.1, &device(21)).await;
+        let (_, page) = app.get("/api/v1/workers?q=tam", &lan).await;
+        assert_eq!(page["total"], 0);
+    })
+    .await;
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_bad_row_refuses_the_whole_file_with_its_line() {
+    each_backend(|app| async move {
+        let admin = app.token(ADMIN.0, ADMIN.1, &device(30)).await;
+        let csv = "code,full_name,cccd,phone,date_of_birth,gender,union_member,employer,industrial_zone,boarding_house_code,room,hardship,hardship_note,officer_code\n\
+            W-101,Trần Thị Bích,079196000101,0901000101,02/02/1996,nu,1,Công ty A,KCX Linh Trung,NT-01,P.1,0,,CB-TD-01\n\
+            W-102,Huỳnh Văn Nam,079196000102,0901000102,03/03/1996,nam,1,Công ty A,KCX Linh Trung,NT-01,P.2,0,,CB-TD-01\n\
+            W-103,Hồ Thị Mận,07919600010,0901000103,04/04/1996,nu,0,Công ty A,KCX Linh Trung,NT-01,P.3,0,,CB-TD-01\n";
+        let (s, body) = app.post_csv("/api/v1/imports/workers?file_name=cong_nhan.csv", &admin, csv).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["code"], "import_rejected");
+        let err = &body["errors"][0];
+        assert_eq!(err["file"], "cong_nhan.csv");
+        assert_eq!(err["line"], 4, "{body}");
+        assert_eq!(err["column"], "cccd");
+        let (_, page) = app.get("/api/v1/workers", &admin).await;
+        assert_eq!(page["total"], 4, "nothing imported");
+
+        // A reference to nothing is refused too, naming the column.
+        let csv = "code,worker_code,product_code,principal,disbursed_on,paid_to_date\nL-900,W-404,SP-TUAN,5000000,01/10/2026,0\n";
+        let (s, body) = app.post_csv("/api/v1/imports/loans", &admin, csv).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["errors"][0]["column"], "worker_code");
+        assert_eq!(body["errors"][0]["line"], 2);
+
+        // Money written the Vietnamese way where digits are expected.
+        let csv = "code,worker_code,product_code,principal,disbursed_on,paid_to_date\nL-901,W-001,SP-TUAN,5.000.000,01/10/2026,0\n";
+        let resp = app
+            .http
+            .post(app.url("/api/v1/imports/loans"))
+            .bearer_auth(&admin)
+            .header("accept-language", "en")
+            .body(csv)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["errors"][0]["column"], "principal");
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains("principal"), "{body}");
+        assert!(body["detail"].as_str().unwrap().contains("nothing was imported"));
+
+        // A good file goes in, and again changes nothing.
+        let good = "code,full_name,cccd,phone,date_of_birth,gender,union_member,employer,industrial_zone,boarding_house_code,room,hardship,hardship_note,officer_code\n\
+            W-101,Trần Thị Bích,079196000101,0901000101,02/02/1996,nu,1,Công ty A,KCX Linh Trung,NT-01,P.1,0,,CB-TD-01\n";
+        let (s, report) = app.post_csv("/api/v1/imports/workers", &admin, good).await;
+        assert_eq!(s, StatusCode::OK, "{report}");
+        assert_eq!(report["workers"]["created"], 1);
+        let (_, report) = app.post_csv("/api/v1/imports/workers", &admin, good).await;
+        assert_eq!(report["workers"], json!({"created": 0, "updated": 0, "unchanged": 1}));
+        let (s, history) = app.get("/api/v1/imports", &admin).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(history.as_array().unwrap().len() >= 3);
+        let (s, _) = app.post_csv("/api/v1/imports/nonsense", &admin, good).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn errors_are_problem_details_in_the_callers_language() {
+    each_backend(|app| async move {
+        let resp = app
+            .http
+            .post(app.url("/api/v1/auth/login"))
+            .header("content-type", "application/json")
+            .body("{not json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(resp.headers()["content-type"], "application/problem+json");
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["code"], "malformed_json");
+        assert_eq!(body["status"], 400);
+
+        let resp = app
+            .http
+            .post(app.url("/api/v1/auth/login"))
+            .header("accept-language", "en-GB,en;q=0.9")
+            .json(&json!({"username": "canbo.lan", "password": "nope-nope", "device_id": "short", "device_name": "x"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["errors"][0]["column"], "device_id");
+        assert!(body["detail"].as_str().unwrap().starts_with("device_id must be"), "{body}");
+
+        let big = "x".repeat(3 * 1024 * 1024);
+        let resp = app
+            .http
+            .post(app.url("/api/v1/auth/login"))
+            .header("content-type", "application/json")
+            .body(big)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["code"], "payload_too_large");
+
+        let resp = app.http.get(app.url("/api/v1/nowhere")).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["code"], "no_such_endpoint");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn health_and_openapi() {
+    each_backend(|app| async move {
+        let resp = app.http.get(app.url("/healthz")).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let body: Value = resp.json().await.unwrap();
+        let expected = if app.backend == Backend::Sqlite {
+            "sqlite"
+        } else {
+            "postgres"
+        };
+        assert_eq!(body["database"], expected);
+        let resp = app
+            .http
+            .get(app.url("/api/v1/openapi.json"))
+            .send()
+            .await
+            .unwrap();
+        let doc: Value = resp.json().await.unwrap();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+        for path in [
+            "/api/v1/auth/login",
+            "/api/v1/auth/refresh",
+            "/api/v1/workers/{id}",
+            "/api/v1/imports/{kind}",
+            "/api/v1/devices/{id}/revoke",
+        ] {
+            assert!(
+                doc["paths"][path].is_object(),
+                "{path} missing from the OpenAPI document"
+            );
+        }
+        assert!(doc["components"]["schemas"]["TokenResponse"].is_object());
+    })
+    .await;
+}

@@ -1,0 +1,249 @@
+//! Test support: a fresh database on each backend, the app served on a free
+//! port, and an HTTP client that speaks to it.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sotay_server::app::{self, AppState};
+use sotay_server::db::{AuditEntry, Db};
+use sotay_server::importer::{self, ImportFile};
+use sqlx::Connection;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
+
+/// A database that lives as long as this value.
+pub struct TestDb {
+    pub db: Db,
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// The admin URL of the throwaway PostgreSQL cluster the test command starts.
+pub fn postgres_admin_url() -> String {
+    std::env::var("SOTAY_TEST_POSTGRES").unwrap_or_else(|_| {
+        panic!(
+            "SOTAY_TEST_POSTGRES is not set. Every storage and API test also runs on PostgreSQL: run the tests \
+             with `bash scripts/test.sh`, which starts a throwaway cluster, or point SOTAY_TEST_POSTGRES at one \
+             (postgres://user@host:port/postgres)."
+        )
+    })
+}
+
+pub async fn fresh_db(backend: Backend) -> TestDb {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}", dir.path().join("sotay.db").display());
+            let db = Db::connect(&url).await.expect("open SQLite");
+            TestDb {
+                db,
+                url,
+                _dir: Some(dir),
+            }
+        }
+        Backend::Postgres => {
+            let admin = postgres_admin_url();
+            let name = format!("sotay_test_{}", uuid::Uuid::now_v7().simple());
+            let mut conn = sqlx::PgConnection::connect(&admin)
+                .await
+                .expect("connect to the test cluster");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("create test database");
+            let url = match admin.rfind('/') {
+                Some(i) => format!("{}/{name}", &admin[..i]),
+                None => panic!("bad SOTAY_TEST_POSTGRES"),
+            };
+            let db = Db::connect(&url).await.expect("open PostgreSQL");
+            TestDb {
+                db,
+                url,
+                _dir: None,
+            }
+        }
+    }
+}
+
+pub fn fixture_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fund")
+}
+
+pub fn fixture_files() -> Vec<ImportFile> {
+    use sotay_server::import::csv::ImportKind;
+    ImportKind::ALL
+        .into_iter()
+        .map(|kind| ImportFile {
+            kind,
+            name: kind.file_name().to_string(),
+            bytes: std::fs::read(fixture_dir().join(kind.file_name())).expect("fixture file"),
+        })
+        .collect()
+}
+
+pub fn system_audit() -> AuditEntry {
+    AuditEntry {
+        actor_user_id: None,
+        actor_username: "test".into(),
+        action: "import",
+        object_type: "import",
+        object_id: "fixture".into(),
+        device_id: None,
+        ip: None,
+        detail: Value::Null,
+    }
+}
+
+/// Imports the fixture fund (2 branches, 6 users, 4 workers, 4 loans, 1 campaign).
+pub async fn import_fixture(db: &Db) -> sotay_server::db::ImportReport {
+    importer::import_files(
+        db,
+        &fixture_files(),
+        "cli",
+        None,
+        system_audit(),
+        &mut |_| {},
+    )
+    .await
+    .expect("fixture imports")
+}
+
+/// The app on a free port over a fresh database holding the fixture fund.
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub db: Db,
+    pub backend: Backend,
+    _test_db: TestDb,
+}
+
+impl TestApp {
+    pub async fn start(backend: Backend) -> TestApp {
+        let test_db = fresh_db(backend).await;
+        import_fixture(&test_db.db).await;
+        let state = AppState::new(test_db.db.clone(), Some("test-secret-for-the-api-tests"))
+            .await
+            .expect("state");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app::router(state).into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .expect("serve");
+        });
+        TestApp {
+            base: format!("http://{addr}"),
+            http: reqwest::Client::new(),
+            db: test_db.db.clone(),
+            backend,
+            _test_db: test_db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn login_raw(
+        &self,
+        username: &str,
+        password: &str,
+        device: &str,
+    ) -> (StatusCode, Value) {
+        let resp = self
+            .http
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({ "username": username, "password": password, "device_id": device, "device_name": format!("Máy của {username}") }))
+            .send()
+            .await
+            .expect("login request");
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Signs in and returns the access token.
+    pub async fn token(&self, username: &str, password: &str, device: &str) -> String {
+        let (status, body) = self.login_raw(username, password, device).await;
+        assert_eq!(status, StatusCode::OK, "login {username}: {body}");
+        body["access_token"]
+            .as_str()
+            .expect("access token")
+            .to_string()
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        let resp = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("GET");
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
+        let resp = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("POST");
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post_csv(&self, path: &str, token: &str, csv: &str) -> (StatusCode, Value) {
+        let resp = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .header("content-type", "text/csv")
+            .body(csv.to_string())
+            .send()
+            .await
+            .expect("POST csv");
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A worker's id by code, straight from the database.
+    pub async fn id_of(&self, table: &str, code: &str) -> i64 {
+        match &self.db {
+            Db::Sqlite(p) => sqlx::query_scalar(&format!("SELECT id FROM {table} WHERE code = $1"))
+                .bind(code)
+                .fetch_one(p)
+                .await
+                .expect("id"),
+            Db::Postgres(p) => {
+                sqlx::query_scalar(&format!("SELECT id FROM {table} WHERE code = $1"))
+                    .bind(code)
+                    .fetch_one(p)
+                    .await
+                    .expect("id")
+            }
+        }
+    }
+}
+
+/// Demo-style device ids.
+pub fn device(n: u32) -> String {
+    format!("test-device-{n:04}")
+}
