@@ -1,0 +1,240 @@
+"""An officer's day through the generated Python bindings of sotay-core.
+
+Run by mobile-core/scripts/test-bindings.sh, which generates the bindings
+into a temporary directory on PYTHONPATH and sets SOTAY_PORTFOLIO.
+"""
+
+import datetime
+import os
+import sys
+import tempfile
+import traceback
+
+import sotay_core as sc
+
+PORTFOLIO = os.environ.get(
+    "SOTAY_PORTFOLIO",
+    os.path.join(os.path.dirname(__file__), "..", "fixtures", "portfolio.json"),
+)
+
+LAN = "0193a000-0000-7000-8000-000000000001"
+HUNG = "0193a000-0000-7000-8000-000000000002"
+LAN_LOAN = "0193a000-0000-7000-8000-0000000000c1"
+TET = "0193a000-0000-7000-8000-0000000000d1"
+VN = datetime.timezone(datetime.timedelta(hours=7))
+
+
+def at(hour, minute):
+    """20/11/2026 hour:minute Vietnam time, in milliseconds since 1970."""
+    t = datetime.datetime(2026, 11, 20, hour, minute, tzinfo=VN)
+    return int(t.timestamp() * 1000)
+
+
+class Day:
+    """One field book shared by the steps, in order, like a real day."""
+
+    def __init__(self):
+        self.dir = tempfile.TemporaryDirectory()
+        device = sc.DeviceIdentity(
+            device_id="0193a000-0000-7000-8000-0000000000e1", device_code="A7K2"
+        )
+        self.book = sc.FieldBook.open(os.path.join(self.dir.name, "sotay.db"), device)
+        self.receipt = None
+        self.visit = None
+
+
+def names(hits):
+    return [h.full_name for h in hits]
+
+
+def test_apply_portfolio(day):
+    with open(PORTFOLIO, encoding="utf-8") as f:
+        summary = day.book.apply_portfolio_json(f.read())
+    assert summary.workers == 4, summary
+    assert summary.loans == 4, summary
+    assert summary.next_cursor == "c-000001", summary
+    assert day.book.officer().full_name == "Trần Văn Minh"
+
+
+def test_search_with_and_without_accents(day):
+    for q in ["nguyen thi lan", "lan thi", "Nguyễn Thị Lan", "NGUYEN THI LAN"]:
+        assert names(day.book.search(q, 10)) == ["Nguyễn Thị Lan"], q
+    assert names(day.book.search("NGUYỄN", 10)) == ["Nguyễn Thị Lan", "Nguyễn Văn Lâm"]
+    assert names(day.book.search("Dang", 10)) == ["Đặng Văn Hùng"]
+    assert names(day.book.search("+84 987 654 321", 10)) == ["Đặng Văn Hùng"]
+    assert names(day.book.search("0912.345.678", 10)) == ["Nguyễn Thị Lan"]
+    assert names(day.book.search("079190012345", 10)) == ["Nguyễn Thị Lan"]
+    assert day.book.search("lan hoa", 10) == []
+
+
+def test_record_visit(day):
+    fact = day.book.record_visit(
+        sc.VisitInput(
+            worker_id=LAN,
+            purpose=sc.VisitPurpose.REPAYMENT_FOLLOW_UP,
+            outcome="Hẹn trả nợ",
+            notes="Làm ca đêm, gặp lúc 9 giờ",
+            location=sc.GeoPoint(latitude=10.7469, longitude=106.726, accuracy_m=15.0),
+            recorded_at=at(9, 15),
+        )
+    )
+    assert fact.kind == sc.RecordKind.VISIT
+    assert fact.device_seq == 1
+    day.visit = fact
+
+
+def test_record_repayment(day):
+    r = day.book.record_repayment(
+        sc.RepaymentInput(loan_id=LAN_LOAN, amount="500000", recorded_at=at(9, 30))
+    )
+    assert r.receipt_no == "A7K2-000001", r.receipt_no
+    assert (r.interest, r.principal) == ("60000", "440000"), (r.interest, r.principal)
+    assert [(l.installment, l.interest, l.principal) for l in r.lines] == [
+        (3, "12000", "100000"),
+        (4, "12000", "100000"),
+        (5, "12000", "100000"),
+        (6, "12000", "100000"),
+        (7, "12000", "40000"),
+    ], r.lines
+    assert r.balance_after == "620000", r.balance_after
+    assert r.text_vi.startswith(
+        "PHIẾU THU số A7K2-000001, Nguyễn Thị Lan đã nộp, Quỹ đã nhận 500.000 ₫"
+    ), r.text_vi
+    assert "ngày 20/11/2026 09:30, dư nợ còn lại 620.000 ₫" in r.text_vi, r.text_vi
+    assert day.book.receipt("A7K2-000001").amount == "500000"
+    day.receipt = r
+
+
+def test_refused_over_payment(day):
+    try:
+        day.book.record_repayment(
+            sc.RepaymentInput(loan_id=LAN_LOAN, amount="620001", recorded_at=at(9, 40))
+        )
+    except sc.FieldBookError.Validation as e:
+        assert e.field == "amount", e
+        assert e.code == "amount_above_outstanding", e
+        assert "620.000 ₫" in e.message, e.message
+    else:
+        raise AssertionError("an over-payment was recorded")
+    try:
+        day.book.record_repayment(
+            sc.RepaymentInput(loan_id=LAN_LOAN, amount="1.500.000", recorded_at=at(9, 40))
+        )
+    except sc.FieldBookError.Validation as e:
+        assert e.field == "amount", e
+    else:
+        raise AssertionError("a malformed amount was accepted")
+
+
+def test_gift_and_refused_second_gift(day):
+    fact = day.book.record_gift(
+        sc.GiftInput(
+            campaign_id=TET,
+            worker_id=LAN,
+            acknowledged_name="Nguyễn Thị Lan",
+            signature_image=b"\x89PNG\r\n\x1a\nsignature",
+            recorded_at=at(10, 0),
+        )
+    )
+    assert fact.kind == sc.RecordKind.GIFT_HANDOUT
+    for worker in [LAN, HUNG]:  # Hùng received it on another phone
+        try:
+            day.book.record_gift(
+                sc.GiftInput(
+                    campaign_id=TET,
+                    worker_id=worker,
+                    acknowledged_name="x",
+                    signature_image=None,
+                    recorded_at=at(10, 5),
+                )
+            )
+        except sc.FieldBookError.Conflict as e:
+            assert e.code == "already_received", e
+        else:
+            raise AssertionError("a second gift was recorded")
+    tet = [c for c in day.book.campaigns() if c.name == "Tết Sum vầy 2027"][0]
+    assert tet.remaining == 8, tet
+
+
+def test_void(day):
+    fact = day.book.void_record(
+        sc.CorrectionInput(
+            target_id=day.receipt.client_id, reason="Nhập sai số tiền", recorded_at=at(11, 0)
+        )
+    )
+    assert fact.kind == sc.RecordKind.VOID
+    assert day.book.receipt("A7K2-000001").voided
+    detail = day.book.worker_detail(LAN)
+    assert detail.balance == "1120000", detail.balance
+    try:
+        day.book.void_record(
+            sc.CorrectionInput(target_id=day.receipt.client_id, reason="lần nữa", recorded_at=at(11, 1))
+        )
+    except sc.FieldBookError.Conflict as e:
+        assert e.code == "already_voided", e
+    else:
+        raise AssertionError("voided twice")
+
+
+def test_bad_uuid_is_a_validation_error(day):
+    try:
+        day.book.worker_detail("not-a-uuid")
+    except sc.FieldBookError.Validation as e:
+        assert e.field == "id", e
+    else:
+        raise AssertionError("a bad id was accepted")
+
+
+def test_outbox_and_summary(day):
+    items = day.book.outbox(sc.OutboxFilter.PENDING, 100)
+    kinds = [i.kind for i in items]
+    assert kinds == [
+        sc.RecordKind.VISIT,
+        sc.RecordKind.REPAYMENT,
+        sc.RecordKind.GIFT_HANDOUT,
+        sc.RecordKind.VOID,
+    ], kinds
+    assert [i.device_seq for i in items] == [1, 2, 3, 4]
+    assert items[1].voided
+    assert '"kind":"repayment"' in items[1].envelope_json
+    n = day.book.mark_upload_results(
+        [
+            sc.UploadResult(
+                client_id=items[0].client_id,
+                outcome=sc.UploadOutcome.ACCEPTED,
+                code=None,
+                message_vi=None,
+                message_en=None,
+            )
+        ]
+    )
+    assert n == 1
+    assert len(day.book.outbox(sc.OutboxFilter.ACCEPTED, 100)) == 1
+    assert len(day.book.next_pending_batch(10)) == 3
+    summary = day.book.daily_summary("2026-11-20")
+    assert summary.cash_collected == "0", summary.cash_collected
+    assert (summary.visits, summary.gifts, summary.voids) == (1, 1, 1), summary
+    route = day.book.route("20/11/2026")
+    assert [s.boarding_house for s in route] == ["Nhà trọ Cô Ba", "Khu trọ Hòa Bình"], route
+
+
+def main():
+    day = Day()
+    tests = [(n, f) for n, f in globals().items() if n.startswith("test_") and callable(f)]
+    passed = failed = 0
+    for name, test in tests:
+        try:
+            test(day)
+        except Exception:  # report every failure, then fail the run
+            failed += 1
+            print(f"FAILED {name}")
+            traceback.print_exc()
+        else:
+            passed += 1
+            print(f"ok     {name}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
