@@ -41,7 +41,7 @@ impl Store {
                     device.device_code
                 ),
                 format!(
-                    "device code \"{}\" must be 4 capital letters or digits, e.g. A7K2",
+                    "device_code: \"{}\" must be 4 capital letters or digits, e.g. A7K2",
                     device.device_code
                 ),
             ));

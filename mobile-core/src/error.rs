@@ -98,7 +98,8 @@ fn what_vi(what: &str) -> &str {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum FieldBookError {
     /// Bad input or a business rule said no: nothing was recorded.
-    #[error("{field}: {message_en}")]
+    /// `message_en` starts with the field name.
+    #[error("{message_en}")]
     Validation {
         field: String,
         code: String,
@@ -160,10 +161,10 @@ impl From<Error> for FieldBookError {
                 message_en: m.message_en(),
             },
             Error::Id { field, source } => FieldBookError::Validation {
-                field,
+                field: field.clone(),
                 code: s("invalid_id"),
-                message: source.message_vi(),
-                message_en: source.to_string(),
+                message: format!("{field}: {}", source.message_vi()),
+                message_en: format!("{field}: {source}"),
             },
             Error::Rule(r) => match r {
                 RuleViolation::AlreadyReceived | RuleViolation::AllocationUsedUp => {

@@ -30,7 +30,7 @@ uniffi::custom_type!(Decimal, String, {
             lift_error(
                 "amount",
                 format!("\"{s}\" không phải số tiền: {e}"),
-                format!("\"{s}\" is not an amount: {e}"),
+                format!("amount: \"{s}\" is not an amount: {e}"),
             )
         })
     },
@@ -44,7 +44,7 @@ uniffi::custom_type!(Uuid, String, {
             lift_error(
                 "id",
                 format!("\"{s}\" không phải mã định danh (UUID): {e}"),
-                format!("\"{s}\" is not a UUID: {e}"),
+                format!("id: \"{s}\" is not a UUID: {e}"),
             )
         })
     },
@@ -64,7 +64,7 @@ uniffi::custom_type!(Timestamp, i64, {
             lift_error(
                 "recorded_at",
                 format!("{ms} không phải thời điểm hợp lệ (mili giây từ 1970)"),
-                format!("{ms} is not a valid instant (milliseconds since 1970)"),
+                format!("recorded_at: {ms} is not a valid instant (milliseconds since 1970)"),
             )
         })
     },
@@ -78,7 +78,7 @@ uniffi::custom_type!(LocalDate, String, {
             lift_error(
                 "date",
                 format!("\"{s}\" không phải ngày (dd/mm/yyyy hoặc yyyy-mm-dd)"),
-                format!("\"{s}\" is not a date (dd/mm/yyyy or yyyy-mm-dd)"),
+                format!("date: \"{s}\" is not a date (dd/mm/yyyy or yyyy-mm-dd)"),
             )
         })
     },

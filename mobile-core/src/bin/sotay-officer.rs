@@ -1,0 +1,522 @@
+//! `sotay-officer`: the officer's field book on a terminal, over the same
+//! `FieldBook` API the phone apps use.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use sotay_core::domain::money::format_vnd;
+use sotay_core::domain::time::{format_date, format_datetime, local_date, parse_date, vn_offset};
+use sotay_core::{
+    CorrectionInput, DeviceIdentity, FieldBook, FieldBookError, GeoPoint, GiftInput, OutboxFilter,
+    OutboxItem, RecordedFact, RepaymentInput, RepaymentReceipt, VisitInput, VisitPurpose,
+};
+
+#[derive(Parser)]
+#[command(
+    name = "sotay-officer",
+    version,
+    about = "Sổ Tay: sổ tay cán bộ tín dụng, ghi chép ngoại tuyến (the officer's offline field book)",
+    after_help = "Signing in and syncing with the server (login, sync) come with the sync client; they are not part of this build."
+)]
+struct Cli {
+    /// The field book database file.
+    #[arg(long, env = "SOTAY_DB", default_value = "sotay.db")]
+    db: String,
+    /// This device's id, as registered with the server.
+    #[arg(long, env = "SOTAY_DEVICE_ID")]
+    device_id: String,
+    /// This device's 4-character code, printed in receipt numbers (e.g. A7K2).
+    #[arg(long, env = "SOTAY_DEVICE_CODE")]
+    device_code: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Load a portfolio snapshot (JSON) into the field book, replacing master data.
+    LoadPortfolio { file: String },
+    /// Apply a change page (JSON) on top of the loaded portfolio.
+    ApplyChanges { file: String },
+    /// Find workers by name fragments (any accents, any order), phone or CCCD.
+    Search {
+        query: String,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Workers with installments due or overdue, by boarding house.
+    Route {
+        /// dd/mm/yyyy or yyyy-mm-dd; today when left out.
+        #[arg(long)]
+        day: Option<String>,
+    },
+    /// A worker's loans, schedule, balances, visits and gifts.
+    Worker { worker_id: String },
+    /// Gift campaigns and this officer's remaining allocation.
+    Campaigns,
+    /// Record a visit.
+    Visit {
+        #[arg(long)]
+        worker: String,
+        #[arg(long, value_enum)]
+        purpose: Purpose,
+        #[arg(long)]
+        outcome: String,
+        #[arg(long, default_value = "")]
+        notes: String,
+        #[arg(long, requires = "lon", allow_hyphen_values = true)]
+        lat: Option<f64>,
+        #[arg(long, requires = "lat", allow_hyphen_values = true)]
+        lon: Option<f64>,
+        /// When: "dd/mm/yyyy HH:MM" (Vietnam time) or RFC 3339; now when left out.
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Record a cash repayment and print its receipt.
+    Repay {
+        #[arg(long)]
+        loan: String,
+        /// Whole đồng, plain digits (500000).
+        #[arg(long)]
+        amount: String,
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Record a gift handout.
+    Gift {
+        #[arg(long)]
+        campaign: String,
+        #[arg(long)]
+        worker: String,
+        /// The recipient's name as they typed it.
+        #[arg(long)]
+        name: String,
+        /// A signature image file.
+        #[arg(long)]
+        signature: Option<String>,
+        #[arg(long)]
+        at: Option<String>,
+    },
+    /// Void a record not yet synced.
+    Void {
+        record: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Ask the supervisor to reverse a synced record.
+    Reverse {
+        record: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Show a receipt by its number (e.g. A7K2-000123).
+    Receipt { receipt_no: String },
+    /// List the outbox.
+    Outbox {
+        #[arg(long, value_enum, default_value_t = State::All)]
+        state: State,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// The day's summary: cash to hand over, visits, gifts, rejected records.
+    Summary {
+        #[arg(long)]
+        day: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Purpose {
+    LoanAppraisal,
+    RepaymentFollowUp,
+    HardshipVisit,
+    Condolence,
+    GiftDelivery,
+    Other,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum State {
+    All,
+    Pending,
+    Accepted,
+    Rejected,
+}
+
+type Res<T> = Result<T, FieldBookError>;
+
+fn bad(field: &str, vi: String, en: String) -> FieldBookError {
+    FieldBookError::Validation {
+        field: field.to_string(),
+        code: "invalid".to_string(),
+        message: vi,
+        message_en: en,
+    }
+}
+
+fn uuid(field: &str, s: &str) -> Res<Uuid> {
+    Uuid::parse_str(s.trim()).map_err(|_| {
+        bad(
+            field,
+            format!("\"{s}\" không phải mã định danh (UUID)"),
+            format!("\"{s}\" is not a UUID"),
+        )
+    })
+}
+
+fn when(at: Option<&str>) -> Res<DateTime<Utc>> {
+    let Some(s) = at else {
+        return Ok(Utc::now());
+    };
+    if let Ok(t) = DateTime::parse_from_rfc3339(s.trim()) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    NaiveDateTime::parse_from_str(s.trim(), "%d/%m/%Y %H:%M")
+        .ok()
+        .and_then(|n| n.and_local_timezone(vn_offset()).single())
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| {
+            bad(
+                "at",
+                format!("\"{s}\" không phải thời điểm (dd/mm/yyyy HH:MM)"),
+                format!("\"{s}\" is not a time (dd/mm/yyyy HH:MM or RFC 3339)"),
+            )
+        })
+}
+
+fn day(s: Option<&str>) -> Res<chrono::NaiveDate> {
+    match s {
+        None => Ok(local_date(Utc::now())),
+        Some(s) => parse_date(s).ok_or_else(|| {
+            bad(
+                "day",
+                format!("\"{s}\" không phải ngày (dd/mm/yyyy)"),
+                format!("\"{s}\" is not a date (dd/mm/yyyy)"),
+            )
+        }),
+    }
+}
+
+fn money(d: Decimal) -> String {
+    use rust_decimal::prelude::ToPrimitive;
+    d.to_i64().map(format_vnd).unwrap_or_else(|| d.to_string())
+}
+
+fn read(path: &str) -> Res<String> {
+    std::fs::read_to_string(path).map_err(|e| {
+        bad(
+            "file",
+            format!("Không đọc được tệp {path}: {e}"),
+            format!("cannot read {path}: {e}"),
+        )
+    })
+}
+
+fn print_fact(f: &RecordedFact) {
+    println!(
+        "Đã ghi #{} ({}) lúc {}: {}\n  mã bản ghi {}",
+        f.device_seq,
+        f.kind.as_str(),
+        format_datetime(f.recorded_at),
+        f.summary,
+        f.client_id
+    );
+}
+
+fn print_receipt(r: &RepaymentReceipt) {
+    println!("{}", r.text_vi);
+    println!(
+        "  mã bản ghi {}  trạng thái {}{}",
+        r.client_id,
+        r.state,
+        if r.voided { " (ĐÃ HỦY)" } else { "" }
+    );
+    for l in &r.lines {
+        println!(
+            "  kỳ {:>3} ({}): lãi {:>12}  gốc {:>12}",
+            l.installment,
+            format_date(l.due_on),
+            money(l.interest),
+            money(l.principal)
+        );
+    }
+}
+
+fn print_item(i: &OutboxItem) {
+    println!(
+        "#{:<5} {:<16} {:<9}{} {}  {}",
+        i.device_seq,
+        i.kind.as_str(),
+        i.state,
+        if i.voided { " ĐÃ HỦY" } else { "" },
+        format_datetime(i.recorded_at),
+        i.summary
+    );
+    if let Some(m) = &i.message {
+        println!("       lý do: {m}");
+    }
+    println!("       {}", i.client_id);
+}
+
+fn run(cli: Cli) -> Res<()> {
+    let device = DeviceIdentity {
+        device_id: uuid("device_id", &cli.device_id)?,
+        device_code: cli.device_code.clone(),
+    };
+    let book: Arc<FieldBook> = FieldBook::open(cli.db.clone(), device)?;
+    match cli.command {
+        Command::LoadPortfolio { file } => {
+            let s = book.apply_portfolio_json(read(&file)?)?;
+            println!(
+                "Đã tải danh sách: {} nhà trọ, {} người lao động, {} khoản vay ({} kỳ trả), {} chương trình quà; {} dòng.",
+                s.boarding_houses, s.workers, s.loans, s.installments, s.campaigns, s.rows
+            );
+        }
+        Command::ApplyChanges { file } => {
+            let s = book.apply_changes_json(read(&file)?)?;
+            println!(
+                "Đã cập nhật {} dòng ({} người lao động bị chuyển đi); còn trang tiếp: {}",
+                s.rows,
+                s.removed_workers,
+                if s.has_more { "có" } else { "không" }
+            );
+        }
+        Command::Search { query, limit } => {
+            let hits = book.search(query, limit)?;
+            if hits.is_empty() {
+                println!("Không tìm thấy.");
+            }
+            for h in hits {
+                println!(
+                    "{}  {}  {}  {} {}  dư nợ {}\n  {}",
+                    h.full_name,
+                    h.phone.unwrap_or_default(),
+                    h.cccd.unwrap_or_default(),
+                    h.boarding_house.unwrap_or_default(),
+                    h.room.unwrap_or_default(),
+                    money(h.balance),
+                    h.worker_id
+                );
+            }
+        }
+        Command::Route { day: d } => {
+            let d = day(d.as_deref())?;
+            let route = book.route(d)?;
+            println!("Lộ trình ngày {}:", format_date(d));
+            for stop in route {
+                println!("\n{} — {}", stop.boarding_house, stop.address);
+                for w in stop.workers {
+                    println!(
+                        "  {:<24} {:<6} phải thu {:>12} (quá hạn {}){}{}  {}",
+                        w.full_name,
+                        w.room.unwrap_or_default(),
+                        money(w.due),
+                        money(w.overdue),
+                        if w.paid_today > Decimal::ZERO {
+                            format!(", đã thu {}", money(w.paid_today))
+                        } else {
+                            String::new()
+                        },
+                        if w.visited_today { ", đã thăm" } else { "" },
+                        w.worker_id
+                    );
+                }
+            }
+        }
+        Command::Worker { worker_id } => {
+            let w = book.worker_detail(uuid("worker_id", &worker_id)?)?;
+            println!(
+                "{}  {}  CCCD {}\n{} {} {}\nĐoàn viên: {}  Hoàn cảnh khó khăn: {}  Dư nợ: {}",
+                w.full_name,
+                w.phone.unwrap_or_default(),
+                w.cccd.unwrap_or_default(),
+                w.boarding_house.unwrap_or_default(),
+                w.room.unwrap_or_default(),
+                w.address.unwrap_or_default(),
+                if w.union_member { "có" } else { "không" },
+                if w.hardship { "có" } else { "không" },
+                money(w.balance)
+            );
+            for l in w.loans {
+                println!(
+                    "\nHợp đồng {} ({}), {}: gốc {}, dư nợ {}, quá hạn {}, chưa đồng bộ {}\n  {}",
+                    l.contract_no,
+                    l.product_name,
+                    l.status,
+                    money(l.principal),
+                    money(l.balance),
+                    money(l.overdue),
+                    money(l.unsynced_paid),
+                    l.loan_id
+                );
+                for s in l.schedule {
+                    println!(
+                        "  kỳ {:>3} {}  gốc {:>12}/{:>12}  lãi {:>10}/{:>10}",
+                        s.number,
+                        format_date(s.due_on),
+                        money(s.principal_paid),
+                        money(s.principal_due),
+                        money(s.interest_paid),
+                        money(s.interest_due)
+                    );
+                }
+            }
+            for v in w.visits {
+                println!(
+                    "Thăm {} ({}): {} {}",
+                    format_datetime(v.recorded_at),
+                    v.purpose.label_vi(),
+                    v.outcome,
+                    v.notes
+                );
+            }
+            for g in w.gifts {
+                println!("Quà: {} ({})", g.campaign_name, g.state);
+            }
+        }
+        Command::Campaigns => {
+            for c in book.campaigns()? {
+                println!(
+                    "{} ({}), {} một suất, {} – {}; đối tượng: {}; còn {}/{} suất\n  {}",
+                    c.name,
+                    c.kind,
+                    money(c.gift_value),
+                    format_date(c.starts_on),
+                    format_date(c.ends_on),
+                    c.eligibility,
+                    c.remaining,
+                    c.allocation,
+                    c.campaign_id
+                );
+            }
+        }
+        Command::Visit {
+            worker,
+            purpose,
+            outcome,
+            notes,
+            lat,
+            lon,
+            at,
+        } => {
+            let purpose = match purpose {
+                Purpose::LoanAppraisal => VisitPurpose::LoanAppraisal,
+                Purpose::RepaymentFollowUp => VisitPurpose::RepaymentFollowUp,
+                Purpose::HardshipVisit => VisitPurpose::HardshipVisit,
+                Purpose::Condolence => VisitPurpose::Condolence,
+                Purpose::GiftDelivery => VisitPurpose::GiftDelivery,
+                Purpose::Other => VisitPurpose::Other,
+            };
+            let f = book.record_visit(VisitInput {
+                worker_id: uuid("worker", &worker)?,
+                purpose,
+                outcome,
+                notes,
+                location: lat.zip(lon).map(|(latitude, longitude)| GeoPoint {
+                    latitude,
+                    longitude,
+                    accuracy_m: None,
+                }),
+                recorded_at: when(at.as_deref())?,
+            })?;
+            print_fact(&f);
+        }
+        Command::Repay { loan, amount, at } => {
+            let amount = sotay_core::domain::money::parse_amount(
+                "amount",
+                &amount,
+                sotay_core::domain::money::AmountRule::Positive,
+            )
+            .map_err(|e| bad("amount", e.message_vi(), e.message_en()))?;
+            let r = book.record_repayment(RepaymentInput {
+                loan_id: uuid("loan", &loan)?,
+                amount: amount.to_decimal(),
+                recorded_at: when(at.as_deref())?,
+            })?;
+            print_receipt(&r);
+        }
+        Command::Gift {
+            campaign,
+            worker,
+            name,
+            signature,
+            at,
+        } => {
+            let signature_image = match signature {
+                Some(path) => Some(std::fs::read(&path).map_err(|e| {
+                    bad(
+                        "signature",
+                        format!("Không đọc được ảnh chữ ký {path}: {e}"),
+                        format!("cannot read {path}: {e}"),
+                    )
+                })?),
+                None => None,
+            };
+            let f = book.record_gift(GiftInput {
+                campaign_id: uuid("campaign", &campaign)?,
+                worker_id: uuid("worker", &worker)?,
+                acknowledged_name: name,
+                signature_image,
+                recorded_at: when(at.as_deref())?,
+            })?;
+            print_fact(&f);
+        }
+        Command::Void { record, reason } => {
+            let f = book.void_record(CorrectionInput {
+                target_id: uuid("record", &record)?,
+                reason,
+                recorded_at: Utc::now(),
+            })?;
+            print_fact(&f);
+        }
+        Command::Reverse { record, reason } => {
+            let f = book.request_reversal(CorrectionInput {
+                target_id: uuid("record", &record)?,
+                reason,
+                recorded_at: Utc::now(),
+            })?;
+            print_fact(&f);
+        }
+        Command::Receipt { receipt_no } => print_receipt(&book.receipt(receipt_no)?),
+        Command::Outbox { state, limit } => {
+            let filter = match state {
+                State::All => OutboxFilter::All,
+                State::Pending => OutboxFilter::Pending,
+                State::Accepted => OutboxFilter::Accepted,
+                State::Rejected => OutboxFilter::Rejected,
+            };
+            let items = book.outbox(filter, limit)?;
+            if items.is_empty() {
+                println!("Hộp thư đi trống.");
+            }
+            for i in &items {
+                print_item(i);
+            }
+        }
+        Command::Summary { day: d } => {
+            let s = book.daily_summary(day(d.as_deref())?)?;
+            println!("{}", s.text_vi);
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Lỗi: {}\nError: {e}", e.message_vi());
+            match e {
+                FieldBookError::Validation { .. } | FieldBookError::Conflict { .. } => {
+                    ExitCode::from(2)
+                }
+                _ => ExitCode::FAILURE,
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! The `sotay-officer` binary over a real field book file.
+
+use std::process::{Command, Output};
+
+const PORTFOLIO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/portfolio.json");
+
+fn run(db: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sotay-officer"))
+        .env("SOTAY_DB", db)
+        .env("SOTAY_DEVICE_ID", "0193a000-0000-7000-8000-0000000000e1")
+        .env("SOTAY_DEVICE_CODE", "A7K2")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+#[test]
+fn an_officer_records_a_day_from_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("sotay.db").display().to_string();
+    let out = stdout(&run(&db, &["load-portfolio", PORTFOLIO]));
+    assert!(out.contains("4 người lao động"), "{out}");
+    let out = stdout(&run(&db, &["search", "nguyen lan"]));
+    assert!(
+        out.contains("Nguyễn Thị Lan") && !out.contains("Hùng"),
+        "{out}"
+    );
+
+    let loan = "0193a000-0000-7000-8000-0000000000c1";
+    let out = stdout(&run(
+        &db,
+        &[
+            "repay",
+            "--loan",
+            loan,
+            "--amount",
+            "500000",
+            "--at",
+            "20/11/2026 09:30",
+        ],
+    ));
+    assert!(
+        out.starts_with("PHIẾU THU số A7K2-000001, Nguyễn Thị Lan"),
+        "{out}"
+    );
+
+    let refused = run(
+        &db,
+        &[
+            "repay",
+            "--loan",
+            loan,
+            "--amount",
+            "900000",
+            "--at",
+            "20/11/2026 09:31",
+        ],
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("lớn hơn dư nợ còn lại 620.000 ₫"), "{err}");
+
+    let out = stdout(&run(&db, &["receipt", "A7K2-000001"]));
+    assert!(out.contains("dư nợ còn lại 620.000 ₫"), "{out}");
+    let out = stdout(&run(&db, &["outbox", "--state", "pending"]));
+    assert_eq!(out.matches("repayment").count(), 1, "{out}");
+    let out = stdout(&run(&db, &["summary", "--day", "20/11/2026"]));
+    assert!(out.contains("thu 500.000 ₫ (1 phiếu)"), "{out}");
+}
