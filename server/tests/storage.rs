@@ -1,0 +1,312 @@
+//! Storage behaviour, the same suite on SQLite and on PostgreSQL.
+
+mod common;
+
+use common::{fresh_db, import_fixture, system_audit, BACKENDS};
+use sotay_core::domain::schedule::{build_schedule, Frequency, InterestMethod, LoanTerms};
+use sotay_server::db::{Db, ImportCounts, Scope};
+use sotay_server::import::csv::ImportKind;
+use sotay_server::importer::{self, ImportFile};
+
+fn file(kind: ImportKind, text: &str) -> ImportFile {
+    ImportFile {
+        kind,
+        name: kind.file_name().to_string(),
+        bytes: text.as_bytes().to_vec(),
+    }
+}
+
+async fn import(
+    db: &Db,
+    files: &[ImportFile],
+) -> Result<sotay_server::db::ImportReport, sotay_server::error::AppError> {
+    importer::import_files(db, files, "cli", None, system_audit(), &mut |_| {}).await
+}
+
+async fn exec(db: &Db, sql: &str) -> Result<u64, sqlx::Error> {
+    match db {
+        Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|r| r.rows_affected()),
+        Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|r| r.rows_affected()),
+    }
+}
+
+async fn scalar(db: &Db, sql: &str) -> i64 {
+    match db {
+        Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+        Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+    }
+}
+
+fn counts(created: i64, updated: i64, unchanged: i64) -> ImportCounts {
+    ImportCounts {
+        created,
+        updated,
+        unchanged,
+    }
+}
+
+#[tokio::test]
+async fn import_creates_then_reimport_changes_nothing() {
+    for backend in BACKENDS {
+        let t = fresh_db(backend).await;
+        let first = import_fixture(&t.db).await;
+        assert_eq!(first.branches, counts(2, 0, 0));
+        assert_eq!(first.users, counts(6, 0, 0));
+        assert_eq!(first.workers, counts(4, 0, 0));
+        assert_eq!(first.loans, counts(4, 0, 0));
+        assert_eq!(first.allocations, counts(3, 0, 0));
+        let second = import_fixture(&t.db).await;
+        assert_eq!(
+            second.totals(),
+            counts(0, 0, first.totals().created),
+            "{backend:?}"
+        );
+        assert_eq!(t.db.count("imports").await.unwrap(), 2);
+        assert_eq!(t.db.audit_count("import").await.unwrap(), 2);
+    }
+}
+
+#[tokio::test]
+async fn schedules_are_stored_exactly_with_opening_payments_applied() {
+    for backend in BACKENDS {
+        let t = fresh_db(backend).await;
+        import_fixture(&t.db).await;
+        let loans = t.db.loans(Scope::Fund, None, None, 100, 0).await.unwrap();
+        let l1 = loans.iter().find(|l| l.code == "L-001").unwrap();
+        let expected = build_schedule(&LoanTerms {
+            principal: 10_000_000,
+            annual_rate_bp: 1200,
+            method: InterestMethod::Declining,
+            frequency: Frequency::Weekly,
+            installments: 26,
+            disbursed_on: chrono::NaiveDate::from_ymd_opt(2026, 9, 1).unwrap(),
+        })
+        .unwrap();
+        let stored = t.db.installments(l1.id).await.unwrap();
+        assert_eq!(stored.len(), 26);
+        for (s, e) in stored.iter().zip(&expected) {
+            assert_eq!(
+                (s.due_on, s.principal_due, s.interest_due),
+                (e.due_on, e.principal, e.interest)
+            );
+        }
+        // 1.000.000 paid before import: interest first, oldest installment first.
+        let total_interest: i64 = expected.iter().map(|i| i.interest).sum();
+        let paid_interest: i64 = stored.iter().map(|s| s.interest_paid).sum();
+        let paid_principal: i64 = stored.iter().map(|s| s.principal_paid).sum();
+        assert_eq!(paid_interest + paid_principal, 1_000_000);
+        assert_eq!(stored[0].interest_paid, stored[0].interest_due);
+        assert_eq!(stored[0].principal_paid, stored[0].principal_due);
+        assert_eq!(l1.outstanding_principal, 10_000_000 - paid_principal);
+        assert_eq!(l1.outstanding_interest, total_interest - paid_interest);
+        assert_eq!(l1.status, "active");
+        let sum_due = scalar(
+            &t.db,
+            "SELECT CAST(SUM(principal_due) AS BIGINT) FROM installments",
+        )
+        .await;
+        assert_eq!(
+            sum_due,
+            10_000_000 + 3_000_000 + 5_000_000 + 8_000_000,
+            "{backend:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn one_bad_row_imports_nothing() {
+    for backend in BACKENDS {
+        let t = fresh_db(backend).await;
+        import_fixture(&t.db).await;
+        let before = t.db.count("loans").await.unwrap();
+        // Line 2 is good, line 3 pays more than the loan will ever owe.
+        let loans = "code,worker_code,product_code,principal,disbursed_on,paid_to_date\n\
+                     L-010,W-001,SP-TT,1000000,01/10/2026,0\n\
+                     L-011,W-002,SP-TT,1000000,01/10/2026,2000000\n";
+        let err = import(&t.db, &[file(ImportKind::Loans, loans)])
+            .await
+            .unwrap_err();
+        assert_eq!(err.errors.len(), 1);
+        assert_eq!(
+            (err.errors[0].line, err.errors[0].column.as_str()),
+            (3, "paid_to_date")
+        );
+        assert_eq!(t.db.count("loans").await.unwrap(), before, "{backend:?}");
+        assert_eq!(
+            t.db.count("installments").await.unwrap(),
+            scalar(&t.db, "SELECT CAST(SUM(installments) AS BIGINT) FROM loans").await
+        );
+        // Outside the product's limits.
+        let loans = "code,worker_code,product_code,principal,disbursed_on\nL-012,W-001,SP-TT,20000000,01/10/2026\n";
+        let err = import(&t.db, &[file(ImportKind::Loans, loans)])
+            .await
+            .unwrap_err();
+        assert_eq!(err.errors[0].column, "principal");
+        // A disbursed loan is not edited by import.
+        let loans = "code,worker_code,product_code,principal,disbursed_on,paid_to_date\nL-001,W-001,SP-TUAN,12000000,01/09/2026,1000000\n";
+        let err = import(&t.db, &[file(ImportKind::Loans, loans)])
+            .await
+            .unwrap_err();
+        assert_eq!(err.errors[0].column, "code");
+        assert!(err.errors[0]
+            .message_en
+            .contains("not changed by an import"));
+        // Officers' quotas above the branch's.
+        let alloc = "campaign_code,branch_code,officer_code,quota\nTET-2027,CN-TD,CB-TD-02,31\n";
+        let err = import(&t.db, &[file(ImportKind::Allocations, alloc)])
+            .await
+            .unwrap_err();
+        assert_eq!(err.errors[0].column, "quota", "{:?}", err.errors);
+        // A CCCD that belongs to someone else.
+        let workers = "code,full_name,cccd,union_member,hardship,officer_code\nW-050,Ngô Văn Tư,079195000001,1,0,CB-TD-01\n";
+        let err = import(&t.db, &[file(ImportKind::Workers, workers)])
+            .await
+            .unwrap_err();
+        assert_eq!(err.errors[0].column, "cccd");
+        // A worker assigned to a supervisor.
+        let workers = "code,full_name,cccd,union_member,hardship,officer_code\nW-051,Ngô Văn Năm,079195000051,1,0,GS-TD\n";
+        let err = import(&t.db, &[file(ImportKind::Workers, workers)])
+            .await
+            .unwrap_err();
+        assert_eq!(err.errors[0].column, "officer_code");
+        assert_eq!(t.db.count("workers").await.unwrap(), 4);
+    }
+}
+
+#[tokio::test]
+async fn nfd_input_is_stored_nfc_and_found_without_accents() {
+    for backend in BACKENDS {
+        let t = fresh_db(backend).await;
+        import_fixture(&t.db).await;
+        // "Trần Thị Ánh" typed with combining marks (NFD).
+        let nfd = "Tra\u{0302}\u{0300}n Thi\u{0323} A\u{0301}nh";
+        let workers = format!("code,full_name,cccd,union_member,hardship,officer_code\nW-060,{nfd},079195000060,1,1,CB-TD-02\n");
+        import(&t.db, &[file(ImportKind::Workers, &workers)])
+            .await
+            .unwrap();
+        let hung = scalar(&t.db, "SELECT id FROM users WHERE code = 'CB-TD-02'").await;
+        let found =
+            t.db.find_workers(Scope::Officer(hung), &["anh".to_string()], None, 10, 0)
+                .await
+                .unwrap();
+        assert_eq!(found.len(), 1, "{backend:?}");
+        assert_eq!(found[0].full_name, "Trần Thị Ánh");
+        assert_eq!(found[0].full_name.chars().count(), 12, "stored NFC");
+    }
+}
+
+#[tokio::test]
+async fn reassigning_a_worker_moves_them_between_officers() {
+    for backend in BACKENDS {
+        let t = fresh_db(backend).await;
+        import_fixture(&t.db).await;
+        let lan = scalar(&t.db, "SELECT id FROM users WHERE code = 'CB-TD-01'").await;
+        let hung = scalar(&t.db, "SELECT id FROM users WHERE code = 'CB-TD-02'").await;
+        let mut text =
+            String::from_utf8(std::fs::read(common::fixture_dir().join("workers.csv")).unwrap())
+                .unwrap();
+        text = text.replace(
+            "Chồng bị tai nạn lao động,CB-TD-01",
+            "Chồng bị tai nạn lao động,CB-TD-02",
+        );
+        let report = import(&t.db, &[file(ImportKind::Workers, &text)])
+            .await
+            .unwrap();
+        assert_eq!(report.workers, counts(0, 1, 3), "{backend:?}");
+        assert_eq!(t.db.count_workers(Scope::Officer(lan)).await.unwrap(), 1);
+        assert_eq!(t.db.count_workers(Scope::Officer(hung)).await.unwrap(), 2);
+        // The loan follows the worker.
+        let loans =
+            t.db.loans(Scope::Officer(hung), None, None, 10, 0)
+                .await
+                .unwrap();
+        assert!(loans.iter().any(|l| l.code == "L-002"));
+    }
+}
+
+#[tokio::test]
+async fn the_audit_log_and_schema_refuse_what_must_not_happen() {
+    for backend in BACKENDS {
+        let t = fresh_db(backend).await;
+        import_fixture(&t.db).await;
+        assert!(
+            exec(&t.db, "UPDATE audit_log SET action = 'x'")
+                .await
+                .is_err(),
+            "{backend:?}"
+        );
+        assert!(
+            exec(&t.db, "DELETE FROM audit_log").await.is_err(),
+            "{backend:?}"
+        );
+        assert_eq!(t.db.audit_count("import").await.unwrap(), 1);
+        // Paid above due, negative money: the schema says no.
+        assert!(exec(
+            &t.db,
+            "UPDATE installments SET principal_paid = principal_due + 1"
+        )
+        .await
+        .is_err());
+        assert!(exec(&t.db, "UPDATE loans SET principal = -1")
+            .await
+            .is_err());
+        // Reopening runs no migration twice.
+        let again = Db::connect(&t.url).await.unwrap();
+        assert_eq!(again.count("workers").await.unwrap(), 4);
+    }
+}
+
+#[tokio::test]
+async fn the_demo_fund_imports_on_both_backends() {
+    for backend in BACKENDS {
+        let t = fresh_db(backend).await;
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        let started = std::time::Instant::now();
+        let report = importer::seed_demo(&t.db, today)
+            .await
+            .unwrap()
+            .expect("seeded");
+        let ms = started.elapsed().as_millis();
+        println!(
+            "{backend:?}: demo fund seeded in {ms} ms ({} rows)",
+            report.totals().created
+        );
+        assert_eq!(report.workers.created, 600);
+        assert_eq!(report.loans.created, 500);
+        assert_eq!(report.users.created, 9);
+        assert!(
+            importer::seed_demo(&t.db, today).await.unwrap().is_none(),
+            "seeded once"
+        );
+        let overdue = t.db.overdue_loans(Scope::Fund, today).await.unwrap();
+        assert!((40..=80).contains(&overdue), "{overdue} overdue loans");
+        // Every officer has a portfolio; reimporting the same fund changes nothing.
+        for officer in
+            t.db.users(None)
+                .await
+                .unwrap()
+                .iter()
+                .filter(|u| u.role == "officer")
+        {
+            assert!(
+                t.db.count_workers(Scope::Officer(officer.id))
+                    .await
+                    .unwrap()
+                    > 50
+            );
+        }
+        let set = sotay_server::demo::demo_fund(today);
+        let meta = sotay_server::db::ImportMeta {
+            user_id: None,
+            source: "demo",
+            files: vec![],
+            sha256: String::new(),
+            rows: 0,
+        };
+        let again =
+            t.db.apply_import(&set, &meta, system_audit())
+                .await
+                .unwrap();
+        assert_eq!(again.totals().created + again.totals().updated, 0);
+    }
+}
