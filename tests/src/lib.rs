@@ -1,1 +1,169 @@
-//! Harness for end-to-end tests: starts the real server binary and a throwaway PostgreSQL.
+//! Harness for end-to-end tests: runs the real `sotay-server` binary on a
+//! fresh SQLite file or a fresh database in the throwaway PostgreSQL cluster
+//! that `scripts/test.sh` starts.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use sqlx::Connection;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
+
+/// The server binary next to the test binary, built if it is missing.
+pub fn server_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target/<profile>");
+    let bin = dir.join(format!("sotay-server{}", std::env::consts::EXE_SUFFIX));
+    if !bin.exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-p", "sotay-server", "--bin", "sotay-server"])
+            .status()
+            .expect("cargo build");
+        assert!(status.success(), "building sotay-server failed");
+    }
+    bin
+}
+
+/// A database for one test: a SQLite file in a temporary folder, or a new
+/// database in the test cluster.
+pub struct TestDatabase {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub async fn fresh_database(backend: Backend) -> TestDatabase {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}", dir.path().join("sotay.db").display());
+            TestDatabase {
+                url,
+                _dir: Some(dir),
+            }
+        }
+        Backend::Postgres => {
+            let admin = std::env::var("SOTAY_TEST_POSTGRES").unwrap_or_else(|_| {
+                panic!(
+                    "SOTAY_TEST_POSTGRES is not set: the end-to-end tests also run on PostgreSQL. Run \
+                     `bash scripts/test.sh`, which starts a throwaway cluster."
+                )
+            });
+            let name = format!("sotay_e2e_{}", uuid::Uuid::now_v7().simple());
+            let mut conn = sqlx::PgConnection::connect(&admin)
+                .await
+                .expect("connect to the test cluster");
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .expect("create database");
+            let base = &admin[..admin.rfind('/').expect("URL with a database")];
+            TestDatabase {
+                url: format!("{base}/{name}"),
+                _dir: None,
+            }
+        }
+    }
+}
+
+/// A running server process; killed when dropped.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    /// What the server printed before it listened (demo logins, seed time).
+    pub banner: Vec<String>,
+    /// From spawning the process to its first answer on /healthz.
+    pub started_in: Duration,
+}
+
+impl Server {
+    /// Starts `sotay-server serve --bind 127.0.0.1:0 <extra>` on `database_url`.
+    pub async fn start(database_url: &str, extra: &[&str]) -> Server {
+        let started = Instant::now();
+        let mut child = Command::new(server_binary())
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .args(extra)
+            .env("DATABASE_URL", database_url)
+            .env("SOTAY_JWT_SECRET", "end-to-end-test-secret")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn sotay-server");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut banner = Vec::new();
+        let base = loop {
+            let line = rx
+                .recv_timeout(Duration::from_secs(120))
+                .unwrap_or_else(|_| panic!("the server did not start; it printed: {banner:#?}"));
+            if let Some(addr) = line.split("listening on ").nth(1) {
+                break addr.trim().to_string();
+            }
+            banner.push(line);
+        };
+        let http = reqwest::Client::new();
+        loop {
+            if http
+                .get(format!("{base}/healthz"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Server {
+            child,
+            base,
+            banner,
+            started_in: started.elapsed(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Kills the process at once (SIGKILL), as a crash would.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `sotay-server <args>` on `database_url` to completion.
+pub fn cli(database_url: &str, args: &[&str]) -> Output {
+    Command::new(server_binary())
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run sotay-server")
+}
