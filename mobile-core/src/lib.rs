@@ -41,6 +41,13 @@ pub struct FieldBook {
     store: Store,
 }
 
+impl FieldBook {
+    /// The store underneath, for Rust callers (the sync client).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}
+
 #[uniffi::export]
 impl FieldBook {
     /// Opens (creating or upgrading) the field book at `path` for this device.
