@@ -116,7 +116,7 @@ fn main() {
     //    RAM-backed directory where a sync costs nothing (the code's share).
     let at = Utc.with_ymd_and_hms(2026, 11, 20, 2, 0, 0).unwrap();
     let ceiling = fsync_rate(dir.path());
-    let (cash_rate, visit_rate) = record_rates(&open(&dir, "cash.db"), &json, at);
+    let (cash_rate, visit_rate) = record_rates(&open(&dir, "cash.db"), json, at);
     println!(
         "durable cash records: {cash_rate:.0} records/s (target >= 500/s); durable visits {visit_rate:.0} records/s; \
          this disk's write+fsync ceiling {ceiling:.0}/s; cash records at {:.0}% of the ceiling",
@@ -124,7 +124,7 @@ fn main() {
     );
     if std::path::Path::new("/dev/shm").is_dir() {
         let shm = tempfile::tempdir_in("/dev/shm").unwrap();
-        let (ram_cash, _) = record_rates(&open(&shm, "cash.db"), &json, at);
+        let (ram_cash, _) = record_rates(&open(&shm, "cash.db"), json, at);
         println!(
             "same cash records on /dev/shm (sync is free): {ram_cash:.0} records/s; disk/RAM = {:.2}",
             cash_rate / ram_cash
