@@ -631,3 +631,53 @@ fn searches_a_large_portfolio() {
         .count();
     assert_eq!(hits.len(), expected);
 }
+
+#[test]
+fn concurrent_collectors_never_overdraw_a_loan() {
+    let (dir, book) = open();
+    // 1.120.000 ₫ outstanding; 4 threads each try 5 × 100.000 ₫.
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let book = Arc::clone(&book);
+            std::thread::spawn(move || {
+                (0..5)
+                    .filter(|_| pay(&book, LAN_LOAN, 100_000).is_ok())
+                    .count()
+            })
+        })
+        .collect();
+    let ok: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    assert_eq!(ok, 11);
+    assert_eq!(book.worker_detail(id(LAN)).unwrap().balance, dec(20_000));
+    // Every recorded fact is committed when the call returns: another
+    // connection sees all of them, with receipt numbers 1..=11 and no gaps.
+    let conn = rusqlite::Connection::open(dir.path().join("sotay.db")).unwrap();
+    let receipts: Vec<String> = conn
+        .prepare("SELECT receipt_no FROM repayments ORDER BY receipt_no")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let expected: Vec<String> = (1..=11).map(|i| format!("A7K2-{i:06}")).collect();
+    assert_eq!(receipts, expected);
+    // The database itself refuses to change a fact.
+    let e = conn
+        .execute("UPDATE repayments SET amount = 1", [])
+        .unwrap_err();
+    assert!(e.to_string().contains("append-only"), "{e}");
+}
+
+#[test]
+fn refuses_a_database_from_a_newer_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.db");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", sotay_core::SCHEMA_VERSION + 1)
+        .unwrap();
+    drop(conn);
+    assert!(matches!(
+        FieldBook::open(path.display().to_string(), device()),
+        Err(FieldBookError::Storage { ref code, .. }) if code == "schema_too_new"
+    ));
+}
