@@ -541,7 +541,7 @@ pub async fn refresh(
     let presented = sha256_hex(req.refresh_token.trim());
     let next = random_token(32);
     enum Outcome {
-        Ok(UserAuth, DeviceRow),
+        Ok(Box<(UserAuth, DeviceRow)>),
         Reused,
         Invalid,
         Revoked,
@@ -585,10 +585,10 @@ pub async fn refresh(
             ip: ip.clone(),
             detail: serde_json::Value::Null,
         }, now).await?;
-        Ok::<_, DbError>(Outcome::Ok(user, device))
+        Ok::<_, DbError>(Outcome::Ok(Box::new((user, device))))
     }.await)?;
     match outcome {
-        Outcome::Ok(user, device) => tokens(state, &user, &device, next, now),
+        Outcome::Ok(found) => tokens(state, &found.0, &found.1, next, now),
         Outcome::Reused => Err(AppError::unauthorized(
             "refresh_token_reused",
             "Mã làm mới đã được dùng trước đó; để an toàn phiên này đã bị thu hồi, hãy đăng nhập lại",

@@ -13,9 +13,13 @@ use utoipa::ToSchema;
 use crate::db::DbError;
 use crate::import::rows::RowError;
 
-/// An error a handler returns.
+/// An error a handler returns (boxed: errors are the rare path).
 #[derive(Debug)]
-pub struct AppError {
+pub struct AppError(Box<ErrorDetail>);
+
+/// What an [`AppError`] says.
+#[derive(Debug)]
+pub struct ErrorDetail {
     pub status: StatusCode,
     pub code: &'static str,
     pub message_vi: String,
@@ -26,6 +30,19 @@ pub struct AppError {
     pub internal: Option<String>,
 }
 
+impl std::ops::Deref for AppError {
+    type Target = ErrorDetail;
+    fn deref(&self) -> &ErrorDetail {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for AppError {
+    fn deref_mut(&mut self) -> &mut ErrorDetail {
+        &mut self.0
+    }
+}
+
 impl AppError {
     pub fn new(
         status: StatusCode,
@@ -33,7 +50,7 @@ impl AppError {
         vi: impl Into<String>,
         en: impl Into<String>,
     ) -> Self {
-        AppError {
+        AppError(Box::new(ErrorDetail {
             status,
             code,
             message_vi: vi.into(),
@@ -41,7 +58,7 @@ impl AppError {
             errors: Vec::new(),
             retry_after: None,
             internal: None,
-        }
+        }))
     }
 
     pub fn bad_request(code: &'static str, vi: impl Into<String>, en: impl Into<String>) -> Self {
@@ -51,13 +68,14 @@ impl AppError {
     /// A field that fails validation: the message names it.
     pub fn invalid_field(field: &str, vi: impl Into<String>, en: impl Into<String>) -> Self {
         let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", vi, en);
-        e.errors.push(RowError {
+        let item = RowError {
             file: String::new(),
             line: 0,
             column: field.to_string(),
             message_vi: e.message_vi.clone(),
             message_en: e.message_en.clone(),
-        });
+        };
+        e.errors.push(item);
         e
     }
 
