@@ -681,3 +681,77 @@ fn refuses_a_database_from_a_newer_app() {
         Err(FieldBookError::Storage { ref code, .. }) if code == "schema_too_new"
     ));
 }
+
+#[derive(Debug, Clone)]
+enum Op {
+    Pay(i64),
+    Void(usize),
+}
+
+fn ops() -> impl proptest::strategy::Strategy<Value = Vec<Op>> {
+    use proptest::prelude::*;
+    proptest::collection::vec(
+        prop_oneof![
+            3 => (1i64..600_000).prop_map(Op::Pay),
+            1 => (0usize..20).prop_map(Op::Void),
+        ],
+        1..15,
+    )
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    /// Whatever an officer records and voids, the balance shown is the
+    /// books less the live repayments, never below zero, and a refused
+    /// repayment records nothing.
+    #[test]
+    fn balances_follow_live_repayments(ops in ops()) {
+        let book = FieldBook::open(":memory:".to_string(), device()).unwrap();
+        book.apply_portfolio_json(PORTFOLIO.to_string()).unwrap();
+        let mut live: Vec<(uuid::Uuid, i64)> = Vec::new();
+        let mut recorded = Vec::new();
+        for op in ops {
+            let before = book.outbox(OutboxFilter::All, 1000).unwrap().len();
+            match op {
+                Op::Pay(amount) => {
+                    let left = 1_120_000 - live.iter().map(|(_, a)| a).sum::<i64>();
+                    match pay(&book, LAN_LOAN, amount) {
+                        Ok(r) => {
+                            proptest::prop_assert!(amount <= left);
+                            proptest::prop_assert_eq!(r.balance_after, dec(left - amount));
+                            proptest::prop_assert_eq!(r.interest + r.principal, dec(amount));
+                            live.push((r.client_id, amount));
+                            recorded.push(r.client_id);
+                        }
+                        Err(FieldBookError::Validation { code, .. }) => {
+                            proptest::prop_assert!(amount > left);
+                            proptest::prop_assert_eq!(code, "amount_above_outstanding");
+                            proptest::prop_assert_eq!(book.outbox(OutboxFilter::All, 1000).unwrap().len(), before);
+                        }
+                        Err(e) => proptest::prop_assert!(false, "{e:?}"),
+                    }
+                }
+                Op::Void(i) if !recorded.is_empty() => {
+                    let target = recorded[i % recorded.len()];
+                    let result = book.void_record(CorrectionInput {
+                        target_id: target, reason: "Nhập sai".into(), recorded_at: at(12, 0),
+                    });
+                    match live.iter().position(|(c, _)| *c == target) {
+                        Some(p) => {
+                            proptest::prop_assert!(result.is_ok());
+                            live.remove(p);
+                        }
+                        None => {
+                            let conflict = matches!(result, Err(FieldBookError::Conflict { .. }));
+                            proptest::prop_assert!(conflict, "{:?}", result);
+                        }
+                    }
+                }
+                Op::Void(_) => {}
+            }
+            let balance = book.worker_detail(id(LAN)).unwrap().balance;
+            proptest::prop_assert_eq!(balance, dec(1_120_000 - live.iter().map(|(_, a)| a).sum::<i64>()));
+        }
+    }
+}
