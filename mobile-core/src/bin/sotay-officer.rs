@@ -150,6 +150,16 @@ enum State {
 
 type Res<T> = Result<T, FieldBookError>;
 
+/// `println!` that stops quietly when the reader went away (`| head`).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 fn bad(field: &str, vi: String, en: String) -> FieldBookError {
     FieldBookError::Validation {
         field: field.to_string(),
@@ -218,7 +228,7 @@ fn read(path: &str) -> Res<String> {
 }
 
 fn print_fact(f: &RecordedFact) {
-    println!(
+    out!(
         "Đã ghi #{} ({}) lúc {}: {}\n  mã bản ghi {}",
         f.device_seq,
         f.kind.as_str(),
@@ -229,15 +239,15 @@ fn print_fact(f: &RecordedFact) {
 }
 
 fn print_receipt(r: &RepaymentReceipt) {
-    println!("{}", r.text_vi);
-    println!(
+    out!("{}", r.text_vi);
+    out!(
         "  mã bản ghi {}  trạng thái {}{}",
         r.client_id,
         r.state,
         if r.voided { " (ĐÃ HỦY)" } else { "" }
     );
     for l in &r.lines {
-        println!(
+        out!(
             "  kỳ {:>3} ({}): lãi {:>12}  gốc {:>12}",
             l.installment,
             format_date(l.due_on),
@@ -248,7 +258,7 @@ fn print_receipt(r: &RepaymentReceipt) {
 }
 
 fn print_item(i: &OutboxItem) {
-    println!(
+    out!(
         "#{:<5} {:<16} {:<9}{} {}  {}",
         i.device_seq,
         i.kind.as_str(),
@@ -258,9 +268,9 @@ fn print_item(i: &OutboxItem) {
         i.summary
     );
     if let Some(m) = &i.message {
-        println!("       lý do: {m}");
+        out!("       lý do: {m}");
     }
-    println!("       {}", i.client_id);
+    out!("       {}", i.client_id);
 }
 
 fn run(cli: Cli) -> Res<()> {
@@ -272,14 +282,14 @@ fn run(cli: Cli) -> Res<()> {
     match cli.command {
         Command::LoadPortfolio { file } => {
             let s = book.apply_portfolio_json(read(&file)?)?;
-            println!(
+            out!(
                 "Đã tải danh sách: {} nhà trọ, {} người lao động, {} khoản vay ({} kỳ trả), {} chương trình quà; {} dòng.",
                 s.boarding_houses, s.workers, s.loans, s.installments, s.campaigns, s.rows
             );
         }
         Command::ApplyChanges { file } => {
             let s = book.apply_changes_json(read(&file)?)?;
-            println!(
+            out!(
                 "Đã cập nhật {} dòng ({} người lao động bị chuyển đi); còn trang tiếp: {}",
                 s.rows,
                 s.removed_workers,
@@ -289,10 +299,10 @@ fn run(cli: Cli) -> Res<()> {
         Command::Search { query, limit } => {
             let hits = book.search(query, limit)?;
             if hits.is_empty() {
-                println!("Không tìm thấy.");
+                out!("Không tìm thấy.");
             }
             for h in hits {
-                println!(
+                out!(
                     "{}  {}  {}  {} {}  dư nợ {}\n  {}",
                     h.full_name,
                     h.phone.unwrap_or_default(),
@@ -307,11 +317,11 @@ fn run(cli: Cli) -> Res<()> {
         Command::Route { day: d } => {
             let d = day(d.as_deref())?;
             let route = book.route(d)?;
-            println!("Lộ trình ngày {}:", format_date(d));
+            out!("Lộ trình ngày {}:", format_date(d));
             for stop in route {
-                println!("\n{} — {}", stop.boarding_house, stop.address);
+                out!("\n{} — {}", stop.boarding_house, stop.address);
                 for w in stop.workers {
-                    println!(
+                    out!(
                         "  {:<24} {:<6} phải thu {:>12} (quá hạn {}){}{}  {}",
                         w.full_name,
                         w.room.unwrap_or_default(),
@@ -330,7 +340,7 @@ fn run(cli: Cli) -> Res<()> {
         }
         Command::Worker { worker_id } => {
             let w = book.worker_detail(uuid("worker_id", &worker_id)?)?;
-            println!(
+            out!(
                 "{}  {}  CCCD {}\n{} {} {}\nĐoàn viên: {}  Hoàn cảnh khó khăn: {}  Dư nợ: {}",
                 w.full_name,
                 w.phone.unwrap_or_default(),
@@ -343,7 +353,7 @@ fn run(cli: Cli) -> Res<()> {
                 money(w.balance)
             );
             for l in w.loans {
-                println!(
+                out!(
                     "\nHợp đồng {} ({}), {}: gốc {}, dư nợ {}, quá hạn {}, chưa đồng bộ {}\n  {}",
                     l.contract_no,
                     l.product_name,
@@ -355,7 +365,7 @@ fn run(cli: Cli) -> Res<()> {
                     l.loan_id
                 );
                 for s in l.schedule {
-                    println!(
+                    out!(
                         "  kỳ {:>3} {}  gốc {:>12}/{:>12}  lãi {:>10}/{:>10}",
                         s.number,
                         format_date(s.due_on),
@@ -367,7 +377,7 @@ fn run(cli: Cli) -> Res<()> {
                 }
             }
             for v in w.visits {
-                println!(
+                out!(
                     "Thăm {} ({}): {} {}",
                     format_datetime(v.recorded_at),
                     v.purpose.label_vi(),
@@ -376,12 +386,12 @@ fn run(cli: Cli) -> Res<()> {
                 );
             }
             for g in w.gifts {
-                println!("Quà: {} ({})", g.campaign_name, g.state);
+                out!("Quà: {} ({})", g.campaign_name, g.state);
             }
         }
         Command::Campaigns => {
             for c in book.campaigns()? {
-                println!(
+                out!(
                     "{} ({}), {} một suất, {} – {}; đối tượng: {}; còn {}/{} suất\n  {}",
                     c.name,
                     c.kind,
@@ -492,7 +502,7 @@ fn run(cli: Cli) -> Res<()> {
             };
             let items = book.outbox(filter, limit)?;
             if items.is_empty() {
-                println!("Hộp thư đi trống.");
+                out!("Hộp thư đi trống.");
             }
             for i in &items {
                 print_item(i);
@@ -500,7 +510,7 @@ fn run(cli: Cli) -> Res<()> {
         }
         Command::Summary { day: d } => {
             let s = book.daily_summary(day(d.as_deref())?)?;
-            println!("{}", s.text_vi);
+            out!("{}", s.text_vi);
         }
     }
     Ok(())
