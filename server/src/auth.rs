@@ -147,13 +147,17 @@ fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
 
-/// A device's short code, printed in its receipt numbers.
+/// A new device's code, printed in its receipt numbers (`A7K2-000123`):
+/// four capital letters and digits, without the look-alikes 0/O and 1/I.
+/// Uniqueness is kept by the database; a taken code is drawn again.
 fn device_code() -> String {
     const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
     let mut rng = rand::rng();
-    (0..5)
+    let code: String = (0..4)
         .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
-        .collect()
+        .collect();
+    debug_assert!(sotay_core::domain::rules::is_device_code(&code));
+    code
 }
 
 /// The signed-in caller of a request.
