@@ -369,9 +369,11 @@ pub struct UploadRecord {
     pub body: RecordBody,
 }
 
-/// Records sent together, in device sequence order.
+/// Records sent together, in device sequence order. `batch_id` makes the
+/// batch idempotent as a whole: resending it returns the stored results.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UploadBatch {
+    pub batch_id: Uuid,
     pub device_id: Uuid,
     pub records: Vec<UploadRecord>,
 }
