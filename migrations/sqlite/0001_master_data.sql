@@ -9,6 +9,7 @@ CREATE TABLE settings (
 CREATE TABLE branches (
     id              INTEGER PRIMARY KEY,
     code            TEXT NOT NULL UNIQUE,
+    uid             BLOB NOT NULL UNIQUE,
     name            TEXT NOT NULL,
     district        TEXT NOT NULL,
     industrial_zone TEXT NOT NULL,
@@ -20,6 +21,7 @@ CREATE TABLE branches (
 CREATE TABLE users (
     id            INTEGER PRIMARY KEY,
     code          TEXT NOT NULL UNIQUE,
+    uid             BLOB NOT NULL UNIQUE,
     username      TEXT NOT NULL UNIQUE,
     full_name     TEXT NOT NULL,
     name_key      TEXT NOT NULL,
@@ -71,6 +73,7 @@ CREATE TABLE login_throttle (
 CREATE TABLE boarding_houses (
     id              INTEGER PRIMARY KEY,
     code            TEXT NOT NULL UNIQUE,
+    uid             BLOB NOT NULL UNIQUE,
     name            TEXT NOT NULL,
     address         TEXT NOT NULL,
     ward            TEXT NOT NULL,
@@ -87,6 +90,7 @@ CREATE TABLE boarding_houses (
 CREATE TABLE workers (
     id                INTEGER PRIMARY KEY,
     code              TEXT NOT NULL UNIQUE,
+    uid             BLOB NOT NULL UNIQUE,
     full_name         TEXT NOT NULL,
     name_key          TEXT NOT NULL,
     cccd              TEXT NOT NULL UNIQUE CHECK (length(cccd) = 12),
@@ -127,6 +131,7 @@ CREATE TABLE loan_products (
 CREATE TABLE loans (
     id             INTEGER PRIMARY KEY,
     code           TEXT NOT NULL UNIQUE,
+    uid             BLOB NOT NULL UNIQUE,
     worker_id      INTEGER NOT NULL REFERENCES workers (id),
     product_id     INTEGER NOT NULL REFERENCES loan_products (id),
     principal      INTEGER NOT NULL CHECK (principal > 0),
@@ -157,6 +162,7 @@ CREATE INDEX installments_due ON installments (due_on);
 CREATE TABLE campaigns (
     id           INTEGER PRIMARY KEY,
     code         TEXT NOT NULL UNIQUE,
+    uid             BLOB NOT NULL UNIQUE,
     name         TEXT NOT NULL,
     kind         TEXT NOT NULL CHECK (kind IN ('gift', 'welfare')),
     starts_on    TEXT NOT NULL,

@@ -105,8 +105,8 @@ async fn import_branches(
             }
             None => {
                 sqlx::query_scalar(
-                    "INSERT INTO branches (code, name, district, industrial_zone, address, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+                    "INSERT INTO branches (code, name, district, industrial_zone, address, created_at, updated_at, uid)
+                     VALUES ($1, $2, $3, $4, $5, $6, $6, $7) RETURNING id",
                 )
                 .bind(&r.code)
                 .bind(&r.name)
@@ -114,6 +114,7 @@ async fn import_branches(
                 .bind(&r.industrial_zone)
                 .bind(&r.address)
                 .bind(now)
+                .bind(super::stable_uid("branch", &r.code))
                 .fetch_one(&mut *c)
                 .await?
             }
@@ -232,8 +233,8 @@ async fn import_users(
                 };
                 sqlx::query_scalar(
                     "INSERT INTO users (code, username, full_name, name_key, role, branch_id, phone, password_hash,
-                         active, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+                         active, created_at, updated_at, uid)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id",
                 )
                 .bind(&wanted.code)
                 .bind(&wanted.username)
@@ -245,6 +246,7 @@ async fn import_users(
                 .bind(hash)
                 .bind(true)
                 .bind(now)
+                .bind(super::stable_uid("user", &wanted.code))
                 .fetch_one(&mut *c)
                 .await?
             }
@@ -339,8 +341,8 @@ async fn import_boarding_houses(
             None => {
                 sqlx::query_scalar(
                     "INSERT INTO boarding_houses (code, name, address, ward, district, industrial_zone, landlord_name,
-                         landlord_phone, latitude, longitude, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+                         landlord_phone, latitude, longitude, created_at, updated_at, uid)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12) RETURNING id",
                 )
                 .bind(&r.code)
                 .bind(&wanted.name)
@@ -353,6 +355,7 @@ async fn import_boarding_houses(
                 .bind(wanted.latitude)
                 .bind(wanted.longitude)
                 .bind(now)
+                .bind(super::stable_uid("boarding_house", &r.code))
                 .fetch_one(&mut *c)
                 .await?
             }
@@ -496,8 +499,8 @@ async fn import_workers(
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO workers (code, full_name, name_key, cccd, phone, date_of_birth, gender, union_member,
                      employer, industrial_zone, boarding_house_id, room, hardship, hardship_note, officer_id,
-                     branch_id, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17)
+                     branch_id, created_at, updated_at, uid)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18)
                  RETURNING id",
             )
             .bind(&wanted.code)
@@ -517,6 +520,7 @@ async fn import_workers(
             .bind(wanted.officer_id)
             .bind(wanted.branch_id)
             .bind(now)
+            .bind(super::stable_uid("worker", &wanted.code))
             .fetch_one(&mut *c)
             .await?;
             ids.insert(r.code.clone(), id);
@@ -719,8 +723,8 @@ async fn import_loans(
         let status = if sched::outstanding(&states).total() == 0 { "closed" } else { "active" };
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO loans (code, worker_id, product_id, principal, annual_rate_bp, method, frequency, installments,
-                 disbursed_on, opening_paid, status, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
+                 disbursed_on, opening_paid, status, created_at, updated_at, uid)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13) RETURNING id",
         )
         .bind(&r.code)
         .bind(worker_id)
@@ -734,7 +738,8 @@ async fn import_loans(
         .bind(r.paid_to_date)
         .bind(status)
         .bind(now)
-        .fetch_one(&mut *c)
+        .bind(super::stable_uid("loan", &r.code))
+                .fetch_one(&mut *c)
         .await?;
         count(counts, false, true);
         pending_installments.extend(states.into_iter().map(|s| (id, s)));
@@ -819,8 +824,8 @@ async fn import_campaigns(
             None => {
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO campaigns (code, name, kind, starts_on, ends_on, gift_value, target_count, eligibility,
-                         description, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+                         description, created_at, updated_at, uid)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id",
                 )
                 .bind(&wanted.code)
                 .bind(&wanted.name)
@@ -832,6 +837,7 @@ async fn import_campaigns(
                 .bind(&wanted.eligibility)
                 .bind(&wanted.description)
                 .bind(now)
+                .bind(super::stable_uid("campaign", &wanted.code))
                 .fetch_one(&mut *c)
                 .await?;
                 ids.insert(r.code.clone(), id);

@@ -345,3 +345,10 @@ pub struct ImportMeta {
 }
 
 use chrono::Utc;
+
+/// The id an entity has on the wire: a UUID derived from its kind and
+/// external code, the same in every database and across re-imports.
+pub fn stable_uid(kind: &str, code: &str) -> uuid::Uuid {
+    const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x5f7a_2c1e_8d4b_4e6a_9b3c_1d2e_3f4a_5b6c);
+    uuid::Uuid::new_v5(&NAMESPACE, format!("{kind}:{code}").as_bytes())
+}
