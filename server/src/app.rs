@@ -17,6 +17,8 @@ use crate::error::{localize, AppError};
 
 /// JSON bodies are small; imports have their own, larger limit.
 pub const JSON_BODY_LIMIT: usize = 2 * 1024 * 1024;
+/// An upload batch holds at most 1,000 records.
+pub const UPLOAD_BODY_LIMIT: usize = 8 * 1024 * 1024;
 pub const IMPORT_BODY_LIMIT: usize = 64 * 1024 * 1024;
 
 #[derive(Clone)]

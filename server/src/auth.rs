@@ -219,6 +219,51 @@ fn unauthenticated() -> AppError {
     )
 }
 
+/// Checks the bearer token, the device and the user. A revoked device is
+/// refused unless `allow_revoked` (an upload from it is quarantined, never
+/// dropped).
+async fn authenticate(
+    parts: &Parts,
+    state: &AppState,
+    allow_revoked: bool,
+) -> Result<(AuthUser, DeviceRow), AppError> {
+    let token = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(unauthenticated)?;
+    let claims = state.jwt.verify(token.trim()).ok_or_else(unauthenticated)?;
+    let user_id: i64 = claims.sub.parse().map_err(|_| unauthenticated())?;
+    // Revocation and deactivation take effect at once, not at expiry.
+    let device = state
+        .db
+        .device(&claims.did)
+        .await?
+        .filter(|d| d.user_id == user_id)
+        .ok_or_else(device_revoked)?;
+    if device.revoked_at.is_some() && !allow_revoked {
+        return Err(device_revoked());
+    }
+    let user = state
+        .db
+        .user_auth_by_id(user_id)
+        .await?
+        .filter(|u| u.active)
+        .ok_or_else(unauthenticated)?;
+    let role = Role::parse(&user.role).ok_or_else(unauthenticated)?;
+    Ok((
+        AuthUser {
+            id: user.id,
+            username: user.username,
+            role,
+            branch_id: user.branch_id,
+            device_id: claims.did,
+        },
+        device,
+    ))
+}
+
 impl FromRequestParts<AppState> for AuthUser {
     type Rejection = AppError;
 
@@ -226,35 +271,31 @@ impl FromRequestParts<AppState> for AuthUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(unauthenticated)?;
-        let claims = state.jwt.verify(token.trim()).ok_or_else(unauthenticated)?;
-        let user_id: i64 = claims.sub.parse().map_err(|_| unauthenticated())?;
-        // Revocation and deactivation take effect at once, not at expiry.
-        let device = state.db.device(&claims.did).await?;
-        if device
-            .as_ref()
-            .is_none_or(|d| d.revoked_at.is_some() || d.user_id != user_id)
-        {
-            return Err(device_revoked());
-        }
-        let user = state
-            .db
-            .user_auth_by_id(user_id)
-            .await?
-            .filter(|u| u.active)
-            .ok_or_else(unauthenticated)?;
-        let role = Role::parse(&user.role).ok_or_else(unauthenticated)?;
-        Ok(AuthUser {
-            id: user.id,
-            username: user.username,
-            role,
-            branch_id: user.branch_id,
-            device_id: claims.did,
+        Ok(authenticate(parts, state, false).await?.0)
+    }
+}
+
+/// The caller of an upload: like [`AuthUser`], but a revoked device still
+/// gets in, so that what it carries is kept in quarantine.
+#[derive(Debug, Clone)]
+pub struct UploadingUser {
+    pub user: AuthUser,
+    pub device_code: String,
+    pub revoked: bool,
+}
+
+impl FromRequestParts<AppState> for UploadingUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let (user, device) = authenticate(parts, state, true).await?;
+        Ok(UploadingUser {
+            user,
+            device_code: device.code,
+            revoked: device.revoked_at.is_some(),
         })
     }
 }

@@ -10,3 +10,4 @@ pub mod demo;
 pub mod error;
 pub mod import;
 pub mod importer;
+pub mod sync;

@@ -3,6 +3,7 @@
 mod admin;
 mod auth;
 mod master;
+mod sync;
 
 use std::net::SocketAddr;
 
@@ -33,6 +34,13 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/campaigns", get(master::campaigns))
         .route("/api/v1/devices", get(admin::devices))
         .route("/api/v1/devices/{id}/revoke", post(admin::revoke_device))
+        .route("/api/v1/sync/changes", get(sync::changes))
+        .route(
+            "/api/v1/sync/batches",
+            post(sync::upload).layer(axum::extract::DefaultBodyLimit::max(
+                crate::app::UPLOAD_BODY_LIMIT,
+            )),
+        )
         .route("/api/v1/imports", get(admin::imports))
         .route(
             "/api/v1/imports/{kind}",
@@ -68,6 +76,8 @@ pub fn routes() -> Router<AppState> {
         admin::revoke_device,
         admin::imports,
         admin::import,
+        sync::changes,
+        sync::upload,
     ),
     modifiers(&BearerAuth),
     tags((name = "sotay"))

@@ -37,6 +37,15 @@ fn missing(origin: &Origin, column: &str, what_vi: &str, what_en: &str, code: &s
     )
 }
 
+/// What an import changed in officers' portfolios, for their phones.
+#[derive(Default)]
+struct Changes {
+    /// (officer, entity, entity id)
+    feed: Vec<(i64, &'static str, i64)>,
+    /// Campaigns whose terms or quotas changed: every officer hears of them.
+    campaigns: std::collections::BTreeSet<i64>,
+}
+
 fn count(counts: &mut ImportCounts, existed: bool, changed: bool) {
     match (existed, changed) {
         (false, _) => counts.created += 1,
@@ -50,16 +59,39 @@ fn count(counts: &mut ImportCounts, existed: bool, changed: bool) {
 pub async fn apply_import(c: &mut Conn, set: &ImportSet, now: DateTime<Utc>) -> DbResult<ImportReport> {
     let mut report = ImportReport::default();
     let mut errors = Vec::new();
+    let mut changes = Changes::default();
     let branches = import_branches(c, &set.branches, now, &mut report.branches).await?;
     let users = import_users(c, &set.users, &branches, now, &mut report.users, &mut errors).await?;
-    let houses = import_boarding_houses(c, &set.boarding_houses, now, &mut report.boarding_houses).await?;
-    let workers = import_workers(c, &set.workers, &houses, &users, now, &mut report.workers, &mut errors).await?;
+    let houses =
+        import_boarding_houses(c, &set.boarding_houses, now, &mut report.boarding_houses, &mut changes).await?;
+    let workers =
+        import_workers(c, &set.workers, &houses, &users, now, &mut report.workers, &mut errors, &mut changes).await?;
     let products = import_products(c, &set.loan_products, now, &mut report.loan_products).await?;
-    import_loans(c, &set.loans, &workers, &products, now, &mut report.loans, &mut errors).await?;
-    let campaigns = import_campaigns(c, &set.campaigns, now, &mut report.campaigns).await?;
-    import_allocations(c, &set.allocations, &campaigns, &branches, &users, &mut report.allocations, &mut errors)
-        .await?;
+    import_loans(c, &set.loans, &workers, &products, now, &mut report.loans, &mut errors, &mut changes).await?;
+    let campaigns = import_campaigns(c, &set.campaigns, now, &mut report.campaigns, &mut changes).await?;
+    import_allocations(
+        c,
+        &set.allocations,
+        &campaigns,
+        &branches,
+        &users,
+        &mut report.allocations,
+        &mut errors,
+        &mut changes,
+    )
+    .await?;
     if errors.is_empty() {
+        if !changes.campaigns.is_empty() {
+            let officers: Vec<i64> = sqlx::query_scalar("SELECT id FROM users WHERE role = 'officer'")
+                .fetch_all(&mut *c)
+                .await?;
+            for campaign in &changes.campaigns {
+                for officer in &officers {
+                    changes.feed.push((*officer, "campaign", *campaign));
+                }
+            }
+        }
+        append_changes(c, &changes.feed).await?;
         Ok(report)
     } else {
         errors.truncate(MAX_ERRORS);
@@ -287,6 +319,7 @@ async fn import_boarding_houses(
     rows: &[BoardingHouseRow],
     now: DateTime<Utc>,
     counts: &mut ImportCounts,
+    changes: &mut Changes,
 ) -> DbResult<HashMap<String, i64>> {
     let all: Vec<StoredHouse> = sqlx::query_as(
         "SELECT id, code, name, address, ward, district, industrial_zone, landlord_name, landlord_phone, latitude,
@@ -336,6 +369,12 @@ async fn import_boarding_houses(
                 .bind(h.id)
                 .execute(&mut *c)
                 .await?;
+                let officers: Vec<i64> =
+                    sqlx::query_scalar("SELECT DISTINCT officer_id FROM workers WHERE boarding_house_id = $1")
+                        .bind(h.id)
+                        .fetch_all(&mut *c)
+                        .await?;
+                changes.feed.extend(officers.into_iter().map(|o| (o, "boarding_house", h.id)));
                 h.id
             }
             None => {
@@ -394,14 +433,15 @@ async fn import_workers(
     now: DateTime<Utc>,
     counts: &mut ImportCounts,
     errors: &mut Vec<RowError>,
-) -> DbResult<HashMap<String, i64>> {
+    changes: &mut Changes,
+) -> DbResult<HashMap<String, (i64, i64)>> {
     let all: Vec<StoredWorker> = sqlx::query_as(
         "SELECT id, code, full_name, cccd, phone, date_of_birth, gender, union_member, employer, industrial_zone,
              boarding_house_id, room, hardship, hardship_note, officer_id, branch_id FROM workers",
     )
     .fetch_all(&mut *c)
     .await?;
-    let mut ids: HashMap<String, i64> = all.iter().map(|w| (w.code.clone(), w.id)).collect();
+    let mut ids: HashMap<String, (i64, i64)> = all.iter().map(|w| (w.code.clone(), (w.id, w.officer_id))).collect();
     let mut cccd_owner: HashMap<String, String> = all.iter().map(|w| (w.cccd.clone(), w.code.clone())).collect();
     let by_code: HashMap<String, StoredWorker> = all.into_iter().map(|w| (w.code.clone(), w)).collect();
     for r in rows {
@@ -495,6 +535,12 @@ async fn import_workers(
             .bind(old.id)
             .execute(&mut *c)
             .await?;
+            changes.feed.push((wanted.officer_id, "worker", old.id));
+            if old.officer_id != wanted.officer_id {
+                // The old officer's phone drops the worker.
+                changes.feed.push((old.officer_id, "worker", old.id));
+            }
+            ids.insert(r.code.clone(), (old.id, wanted.officer_id));
         } else {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO workers (code, full_name, name_key, cccd, phone, date_of_birth, gender, union_member,
@@ -523,7 +569,8 @@ async fn import_workers(
             .bind(super::stable_uid("worker", &wanted.code))
             .fetch_one(&mut *c)
             .await?;
-            ids.insert(r.code.clone(), id);
+            changes.feed.push((wanted.officer_id, "worker", id));
+            ids.insert(r.code.clone(), (id, wanted.officer_id));
         }
         cccd_owner.insert(r.cccd.clone(), r.code.clone());
     }
@@ -620,11 +667,12 @@ struct StoredLoan {
 async fn import_loans(
     c: &mut Conn,
     rows: &[LoanRow],
-    workers: &HashMap<String, i64>,
+    workers: &HashMap<String, (i64, i64)>,
     products: &HashMap<String, LoanProduct>,
     now: DateTime<Utc>,
     counts: &mut ImportCounts,
     errors: &mut Vec<RowError>,
+    changes: &mut Changes,
 ) -> DbResult<()> {
     let all: Vec<StoredLoan> =
         sqlx::query_as("SELECT id, code, worker_id, product_id, principal, disbursed_on, opening_paid FROM loans")
@@ -633,7 +681,7 @@ async fn import_loans(
     let by_code: HashMap<String, StoredLoan> = all.into_iter().map(|l| (l.code.clone(), l)).collect();
     let mut pending_installments: Vec<(i64, InstallmentState)> = Vec::new();
     for r in rows {
-        let Some(&worker_id) = workers.get(&r.worker_code) else {
+        let Some(&(worker_id, officer_id)) = workers.get(&r.worker_code) else {
             errors.push(missing(&r.origin, "worker_code", "người lao động", "worker", &r.worker_code));
             continue;
         };
@@ -742,6 +790,7 @@ async fn import_loans(
                 .fetch_one(&mut *c)
         .await?;
         count(counts, false, true);
+        changes.feed.push((officer_id, "loan", id));
         pending_installments.extend(states.into_iter().map(|s| (id, s)));
         if pending_installments.len() >= 2_000 {
             insert_installments(c, &pending_installments).await?;
@@ -775,6 +824,7 @@ async fn import_campaigns(
     rows: &[CampaignRow],
     now: DateTime<Utc>,
     counts: &mut ImportCounts,
+    changes: &mut Changes,
 ) -> DbResult<HashMap<String, i64>> {
     let all: Vec<Campaign> = sqlx::query_as(
         "SELECT id, code, name, kind, starts_on, ends_on, gift_value, target_count, eligibility, description FROM campaigns",
@@ -820,6 +870,7 @@ async fn import_campaigns(
                 .bind(k.id)
                 .execute(&mut *c)
                 .await?;
+                changes.campaigns.insert(k.id);
             }
             None => {
                 let id: i64 = sqlx::query_scalar(
@@ -840,6 +891,7 @@ async fn import_campaigns(
                 .bind(super::stable_uid("campaign", &wanted.code))
                 .fetch_one(&mut *c)
                 .await?;
+                changes.campaigns.insert(id);
                 ids.insert(r.code.clone(), id);
             }
         }
@@ -855,6 +907,7 @@ async fn import_allocations(
     users: &HashMap<String, UserRef>,
     counts: &mut ImportCounts,
     errors: &mut Vec<RowError>,
+    changes: &mut Changes,
 ) -> DbResult<()> {
     let mut branch_quota: HashMap<(i64, i64), i64> = sqlx::query_as::<DB, (i64, i64, i64)>(
         "SELECT campaign_id, branch_id, quota FROM campaign_branch_quotas",
@@ -890,6 +943,7 @@ async fn import_allocations(
                 let old = branch_quota.insert((campaign_id, branch_id), r.quota);
                 count(counts, old.is_some(), old != Some(r.quota));
                 if old != Some(r.quota) {
+                    changes.campaigns.insert(campaign_id);
                     sqlx::query(
                         "INSERT INTO campaign_branch_quotas (campaign_id, branch_id, quota) VALUES ($1, $2, $3)
                          ON CONFLICT (campaign_id, branch_id) DO UPDATE SET quota = excluded.quota",
@@ -922,6 +976,7 @@ async fn import_allocations(
                 let changed = old.map(|(_, q)| q) != Some(r.quota);
                 count(counts, old.is_some(), changed);
                 if changed {
+                    changes.campaigns.insert(campaign_id);
                     sqlx::query(
                         "INSERT INTO campaign_officer_quotas (campaign_id, officer_id, quota) VALUES ($1, $2, $3)
                          ON CONFLICT (campaign_id, officer_id) DO UPDATE SET quota = excluded.quota",
@@ -958,6 +1013,30 @@ async fn import_allocations(
             )),
             _ => {}
         }
+    }
+    Ok(())
+}
+
+/// Appends to the change feed under the counter's lock: the lock is held to
+/// the end of the transaction, so sequence numbers become visible in order
+/// and a reader's cursor never skips a row (a bare BIGSERIAL could commit
+/// out of order on PostgreSQL).
+pub async fn append_changes(c: &mut Conn, feed: &[(i64, &'static str, i64)]) -> DbResult<()> {
+    if feed.is_empty() {
+        return Ok(());
+    }
+    let last: i64 = sqlx::query_scalar("UPDATE sync_counter SET value = value + $1 WHERE id = 1 RETURNING value")
+        .bind(feed.len() as i64)
+        .fetch_one(&mut *c)
+        .await?;
+    let first = last - feed.len() as i64 + 1;
+    for (chunk_no, chunk) in feed.chunks(1_000).enumerate() {
+        let base = first + (chunk_no * 1_000) as i64;
+        let mut qb = sqlx::QueryBuilder::<DB>::new("INSERT INTO sync_changes (seq, officer_id, entity, entity_id) ");
+        qb.push_values(chunk.iter().enumerate(), |mut b, (i, (officer, entity, id))| {
+            b.push_bind(base + i as i64).push_bind(*officer).push_bind(*entity).push_bind(*id);
+        });
+        qb.build().execute(&mut *c).await?;
     }
     Ok(())
 }

@@ -30,6 +30,8 @@ macro_rules! backend {
             pub const IS_SQLITE: bool = $is_sqlite;
             include!("queries.rs");
             include!("import_apply.rs");
+            include!("sync.rs");
+            include!("upload.rs");
         }
     };
 }
@@ -94,8 +96,42 @@ macro_rules! with_tx {
         }
     };
 }
+/// Runs `$body` (a `DbResult<T>`) in a read-only transaction: one consistent
+/// snapshot of the database (REPEATABLE READ on PostgreSQL; on SQLite a
+/// deferred transaction reads one WAL snapshot).
+macro_rules! with_read {
+    ($db:expr, $q:ident, $tx:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite(pool) => {
+                #[allow(unused_imports)]
+                use $crate::db::sqlite_q as $q;
+                async {
+                    let mut $tx = pool.begin().await?;
+                    let out = $body?;
+                    $tx.commit().await?;
+                    Ok::<_, $crate::db::DbError>(out)
+                }
+                .await
+            }
+            $crate::db::Db::Postgres(pool) => {
+                #[allow(unused_imports)]
+                use $crate::db::pg_q as $q;
+                async {
+                    let mut $tx = pool
+                        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                        .await?;
+                    let out = $body?;
+                    $tx.commit().await?;
+                    Ok::<_, $crate::db::DbError>(out)
+                }
+                .await
+            }
+        }
+    };
+}
+
 #[allow(unused_imports)]
-pub(crate) use {with_conn, with_tx};
+pub(crate) use {with_conn, with_read, with_tx};
 
 /// A connection pool on one of the two backends.
 #[derive(Clone, Debug)]
@@ -331,6 +367,82 @@ impl Db {
             Ok::<_, DbError>(report)
         }.await)
     }
+}
+
+impl Db {
+    /// Everything in an officer's portfolio, with the cursor of that moment.
+    pub async fn sync_snapshot(
+        &self,
+        officer_id: i64,
+        today: chrono::NaiveDate,
+    ) -> DbResult<sync_rows::Portfolio> {
+        with_read!(self, q, tx => async {
+            let next = q::sync_seq(&mut tx).await?;
+            let mut p = q::sync_read(&mut tx, officer_id, today, &sync_rows::Filter::default()).await?;
+            p.next = next;
+            Ok::<_, DbError>(p)
+        }.await)
+    }
+
+    /// What changed in an officer's portfolio after `since`: at most `limit`
+    /// changed entities, each in its current state (or removed).
+    pub async fn sync_page(
+        &self,
+        officer_id: i64,
+        today: chrono::NaiveDate,
+        since: i64,
+        limit: i64,
+    ) -> DbResult<sync_rows::Portfolio> {
+        with_read!(self, q, tx => async {
+            let mut changed = q::sync_changed(&mut tx, officer_id, since, limit + 1).await?;
+            let has_more = changed.len() as i64 > limit;
+            changed.truncate(limit as usize);
+            let mut filter = sync_rows::Filter {
+                workers: Some(Vec::new()),
+                loans: Some(Vec::new()),
+                houses: Some(Vec::new()),
+                campaigns: Some(Vec::new()),
+                records: Some(Vec::new()),
+            };
+            for (entity, id, _) in &changed {
+                let list = match entity.as_str() {
+                    "worker" => &mut filter.workers,
+                    "loan" => &mut filter.loans,
+                    "boarding_house" => &mut filter.houses,
+                    "campaign" => &mut filter.campaigns,
+                    _ => &mut filter.records,
+                };
+                list.get_or_insert_with(Vec::new).push(*id);
+            }
+            let mut p = q::sync_read(&mut tx, officer_id, today, &filter).await?;
+            p.next = changed.last().map_or(since, |c| c.2);
+            p.has_more = has_more;
+            Ok::<_, DbError>(p)
+        }.await)
+    }
+}
+
+impl Db {
+    /// Stores an uploaded batch in one transaction (see `upload.rs`).
+    pub async fn upload(
+        &self,
+        who: &Uploader,
+        batch: &sotay_core::wire::UploadBatch,
+        body_hash: &str,
+    ) -> DbResult<sotay_core::wire::UploadResponse> {
+        let now = Utc::now();
+        with_tx!(self, q, tx => q::apply_upload(&mut tx, who, batch, body_hash, now).await)
+    }
+}
+
+/// Who uploads a batch.
+#[derive(Debug, Clone)]
+pub struct Uploader {
+    pub officer_id: i64,
+    pub username: String,
+    pub device_id: String,
+    pub device_code: String,
+    pub device_revoked: bool,
 }
 
 /// What an import was: who ran it, from where, which files with which hash.

@@ -276,3 +276,129 @@ impl ImportReport {
 pub fn as_string<S: serde::Serializer>(v: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(v)
 }
+
+/// Rows the sync feed is built from.
+pub mod sync_rows {
+    use chrono::{DateTime, NaiveDate, Utc};
+    use uuid::Uuid;
+
+    #[derive(Debug, Clone, sqlx::FromRow)]
+    pub struct Officer {
+        pub uid: Uuid,
+        pub code: String,
+        pub full_name: String,
+        pub branch_uid: Uuid,
+        pub branch_name: String,
+    }
+
+    #[derive(Debug, Clone, sqlx::FromRow)]
+    pub struct Worker {
+        pub id: i64,
+        pub uid: Uuid,
+        pub full_name: String,
+        pub phone: Option<String>,
+        pub cccd: String,
+        pub boarding_house_id: Option<i64>,
+        pub house_uid: Option<Uuid>,
+        pub room: String,
+        pub employer: String,
+        pub union_member: bool,
+        pub hardship: bool,
+        pub officer_id: i64,
+    }
+
+    #[derive(Debug, Clone, sqlx::FromRow)]
+    pub struct House {
+        pub id: i64,
+        pub uid: Uuid,
+        pub name: String,
+        pub address: String,
+        pub industrial_zone: String,
+        pub landlord_name: String,
+        pub landlord_phone: Option<String>,
+    }
+
+    #[derive(Debug, Clone, sqlx::FromRow)]
+    pub struct Loan {
+        pub id: i64,
+        pub uid: Uuid,
+        pub worker_uid: Uuid,
+        pub code: String,
+        pub product_name: String,
+        pub principal: i64,
+        pub annual_rate_bp: i64,
+        pub method: String,
+        pub frequency: String,
+        pub disbursed_on: NaiveDate,
+        pub status: String,
+    }
+
+    #[derive(Debug, Clone, sqlx::FromRow)]
+    pub struct Installment {
+        pub loan_id: i64,
+        pub number: i64,
+        pub due_on: NaiveDate,
+        pub principal_due: i64,
+        pub interest_due: i64,
+        pub principal_paid: i64,
+        pub interest_paid: i64,
+    }
+
+    #[derive(Debug, Clone, sqlx::FromRow)]
+    pub struct Campaign {
+        pub id: i64,
+        pub uid: Uuid,
+        pub name: String,
+        pub kind: String,
+        pub eligibility: String,
+        pub gift_value: i64,
+        pub starts_on: NaiveDate,
+        pub ends_on: NaiveDate,
+        pub officer_quota: i64,
+        pub handed_out: i64,
+    }
+
+    #[derive(Debug, Clone, sqlx::FromRow)]
+    pub struct Recipient {
+        pub campaign_id: i64,
+        pub worker_uid: Uuid,
+    }
+
+    #[derive(Debug, Clone, sqlx::FromRow)]
+    pub struct RecordStatus {
+        pub client_id: Uuid,
+        pub status: String,
+        pub code: Option<String>,
+        pub message_vi: Option<String>,
+        pub message_en: Option<String>,
+        pub received_at: DateTime<Utc>,
+    }
+
+    /// Which rows to read; `None` reads every row of the officer's portfolio.
+    #[derive(Debug, Clone, Default)]
+    pub struct Filter {
+        pub workers: Option<Vec<i64>>,
+        pub loans: Option<Vec<i64>>,
+        pub houses: Option<Vec<i64>>,
+        pub campaigns: Option<Vec<i64>>,
+        pub records: Option<Vec<i64>>,
+    }
+
+    /// The rows of a snapshot or a change page.
+    #[derive(Debug, Clone, Default)]
+    pub struct Portfolio {
+        pub officer: Option<Officer>,
+        pub workers: Vec<Worker>,
+        /// Workers that changed but are no longer this officer's.
+        pub removed_workers: Vec<Uuid>,
+        pub houses: Vec<House>,
+        pub loans: Vec<Loan>,
+        pub installments: Vec<Installment>,
+        pub campaigns: Vec<Campaign>,
+        pub recipients: Vec<Recipient>,
+        pub records: Vec<RecordStatus>,
+        /// The cursor after these rows.
+        pub next: i64,
+        pub has_more: bool,
+    }
+}

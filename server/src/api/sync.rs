@@ -1,0 +1,128 @@
+//! Sync endpoints for officers' phones.
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use sotay_core::wire::{UploadBatch, UploadResponse};
+use utoipa::IntoParams;
+
+use crate::app::AppState;
+use crate::auth::{AuthUser, UploadingUser};
+use crate::db::{DbError, Uploader};
+use crate::error::{AppError, Problem};
+use crate::import::rows::Role;
+
+/// Records per upload.
+pub const MAX_BATCH: usize = 1_000;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ChangesQuery {
+    /// The `next` of the previous snapshot or page; without it, the whole portfolio.
+    pub since: Option<String>,
+    /// Changed entities per page (default 500, at most 2,000).
+    pub limit: Option<i64>,
+}
+
+/// The officer's portfolio (no `since`) or what changed in it after `since`.
+/// JSON of the shared wire types `PortfolioSnapshot` / `ChangePage`.
+#[utoipa::path(get, path = "/api/v1/sync/changes", params(ChangesQuery), security(("bearer" = [])), responses(
+    (status = 200, description = "PortfolioSnapshot without `since`, ChangePage with it", content_type = "application/json"),
+    (status = 403, body = Problem),
+    (status = 422, body = Problem),
+))]
+pub async fn changes(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(query): Query<ChangesQuery>,
+) -> Result<Response, AppError> {
+    user.require(&[Role::Officer])?;
+    let today = sotay_core::domain::time::local_date(chrono::Utc::now());
+    match query.since.as_deref() {
+        None | Some("") => {
+            let rows = state.db.sync_snapshot(user.id, today).await?;
+            Ok(Json(crate::sync::snapshot(rows)?).into_response())
+        }
+        Some(cursor) => {
+            let since: i64 = cursor.parse().ok().filter(|v| *v >= 0).ok_or_else(|| {
+                AppError::invalid_field(
+                    "since",
+                    format!("Con trỏ đồng bộ \"{cursor}\" không hợp lệ; hãy đồng bộ lại từ đầu"),
+                    format!("sync cursor \"{cursor}\" is not valid; sync again from the start"),
+                )
+            })?;
+            let limit = query.limit.unwrap_or(500).clamp(1, 2_000);
+            let rows = state.db.sync_page(user.id, today, since, limit).await?;
+            Ok(Json(crate::sync::page(rows)?).into_response())
+        }
+    }
+}
+
+/// Uploads a batch of records (at most 1,000), idempotent per record
+/// (`client_id`) and per batch (`batch_id`). One result per record, in order:
+/// accepted (waiting for review), duplicate, or rejected with a stable code
+/// and messages in Vietnamese and English. Records from a revoked device are
+/// kept in quarantine for a supervisor.
+#[utoipa::path(post, path = "/api/v1/sync/batches", request_body(content = String, content_type = "application/json", description = "UploadBatch"),
+    security(("bearer" = [])), responses(
+    (status = 200, description = "UploadResponse", content_type = "application/json"),
+    (status = 403, body = Problem),
+    (status = 409, description = "batch id reused for other content", body = Problem),
+    (status = 422, body = Problem),
+))]
+pub async fn upload(
+    State(state): State<AppState>,
+    user: UploadingUser,
+    body: Bytes,
+) -> Result<Json<UploadResponse>, AppError> {
+    user.user.require(&[Role::Officer])?;
+    let batch: UploadBatch = serde_json::from_slice(&body).map_err(|e| {
+        AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_batch",
+            format!("Lô tải lên không hợp lệ: {e}"),
+            format!("invalid upload batch: {e}"),
+        )
+    })?;
+    if batch.records.len() > MAX_BATCH {
+        return Err(AppError::invalid_field(
+            "records",
+            format!(
+                "Mỗi lô tối đa {MAX_BATCH} bản ghi; lô này có {}",
+                batch.records.len()
+            ),
+            format!(
+                "at most {MAX_BATCH} records per batch; this one has {}",
+                batch.records.len()
+            ),
+        ));
+    }
+    if batch.device_id.to_string() != user.user.device_id.to_lowercase() {
+        return Err(AppError::invalid_field(
+            "device_id",
+            "device_id của lô không phải thiết bị đã đăng nhập",
+            "the batch's device_id is not the signed-in device",
+        ));
+    }
+    // The batch's identity is its canonical content.
+    let canonical = serde_json::to_vec(&batch).map_err(AppError::internal)?;
+    let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&canonical));
+    let who = Uploader {
+        officer_id: user.user.id,
+        username: user.user.username.clone(),
+        device_id: user.user.device_id.clone(),
+        device_code: user.device_code.clone(),
+        device_revoked: user.revoked,
+    };
+    match state.db.upload(&who, &batch, &hash).await {
+        Ok(response) => Ok(Json(response)),
+        Err(DbError::Conflict(c)) if c == "batch_conflict" => Err(AppError::conflict(
+            "batch_conflict",
+            "Mã lô này đã được dùng cho một nội dung khác",
+            "this batch id was already used for other content",
+        )),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,193 @@
+// The sync feed's SQL. Included into each backend module (see `mod.rs`).
+
+use super::sync_rows as rows;
+
+/// `AND <column> IN (1, 2, 3)` for ids that come from this database (never
+/// from a request), or nothing when every row is wanted.
+fn id_filter(column: &str, ids: &Option<Vec<i64>>) -> String {
+    match ids {
+        None => String::new(),
+        Some(ids) if ids.is_empty() => " AND 1 = 0".to_string(),
+        Some(ids) => format!(
+            " AND {column} IN ({})",
+            ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
+pub async fn sync_officer(c: &mut Conn, officer_id: i64) -> DbResult<Option<rows::Officer>> {
+    Ok(sqlx::query_as(
+        "SELECT u.uid, u.code, u.full_name, b.uid AS branch_uid, b.name AS branch_name
+         FROM users u JOIN branches b ON b.id = u.branch_id WHERE u.id = $1",
+    )
+    .bind(officer_id)
+    .fetch_optional(&mut *c)
+    .await?)
+}
+
+pub async fn sync_seq(c: &mut Conn) -> DbResult<i64> {
+    Ok(sqlx::query_scalar("SELECT value FROM sync_counter WHERE id = 1")
+        .fetch_one(&mut *c)
+        .await?)
+}
+
+/// (entity, entity id, last seq) of what changed for `officer_id` after
+/// `since`, oldest last change first, at most `limit`.
+pub async fn sync_changed(c: &mut Conn, officer_id: i64, since: i64, limit: i64) -> DbResult<Vec<(String, i64, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT entity, entity_id, MAX(seq) AS last FROM sync_changes WHERE officer_id = $1 AND seq > $2
+         GROUP BY entity, entity_id ORDER BY last LIMIT $3",
+    )
+    .bind(officer_id)
+    .bind(since)
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await?)
+}
+
+const SYNC_WORKER: &str = "SELECT w.id, w.uid, w.full_name, w.phone, w.cccd, w.boarding_house_id, b.uid AS house_uid,
+        w.room, w.employer, w.union_member, w.hardship, w.officer_id
+    FROM workers w LEFT JOIN boarding_houses b ON b.id = w.boarding_house_id";
+
+/// Workers by id whoever they belong to now (a change page needs to know
+/// who left), or the officer's whole portfolio.
+pub async fn sync_workers(c: &mut Conn, officer_id: i64, ids: &Option<Vec<i64>>) -> DbResult<Vec<rows::Worker>> {
+    let sql = match ids {
+        None => format!("{SYNC_WORKER} WHERE w.officer_id = $1 ORDER BY w.id"),
+        Some(_) => format!("{SYNC_WORKER} WHERE $1 = $1{} ORDER BY w.id", id_filter("w.id", ids)),
+    };
+    Ok(sqlx::query_as(&sql).bind(officer_id).fetch_all(&mut *c).await?)
+}
+
+pub async fn sync_houses(c: &mut Conn, ids: &[i64]) -> DbResult<Vec<rows::House>> {
+    let sql = format!(
+        "SELECT id, uid, name, address, industrial_zone, landlord_name, landlord_phone FROM boarding_houses
+         WHERE 1 = 1{} ORDER BY id",
+        id_filter("id", &Some(ids.to_vec()))
+    );
+    Ok(sqlx::query_as(&sql).fetch_all(&mut *c).await?)
+}
+
+/// The officer's loans (of workers assigned to them now), all or by id.
+pub async fn sync_loans(c: &mut Conn, officer_id: i64, ids: &Option<Vec<i64>>) -> DbResult<Vec<rows::Loan>> {
+    let sql = format!(
+        "SELECT l.id, l.uid, w.uid AS worker_uid, l.code, p.name AS product_name, l.principal, l.annual_rate_bp,
+             l.method, l.frequency, l.disbursed_on, l.status
+         FROM loans l JOIN workers w ON w.id = l.worker_id JOIN loan_products p ON p.id = l.product_id
+         WHERE w.officer_id = $1{} ORDER BY l.id",
+        id_filter("l.id", ids)
+    );
+    Ok(sqlx::query_as(&sql).bind(officer_id).fetch_all(&mut *c).await?)
+}
+
+pub async fn sync_installments(c: &mut Conn, loan_ids: &[i64]) -> DbResult<Vec<rows::Installment>> {
+    let mut out = Vec::with_capacity(loan_ids.len() * 26);
+    for chunk in loan_ids.chunks(2_000) {
+        let sql = format!(
+            "SELECT loan_id, number, due_on, principal_due, interest_due, principal_paid, interest_paid
+             FROM installments WHERE 1 = 1{} ORDER BY loan_id, number",
+            id_filter("loan_id", &Some(chunk.to_vec()))
+        );
+        out.extend(sqlx::query_as::<DB, rows::Installment>(&sql).fetch_all(&mut *c).await?);
+    }
+    Ok(out)
+}
+
+/// Accepted gift handouts that no accepted void cancels.
+const LIVE_HANDOUT: &str = "r.kind = 'gift_handout' AND r.status = 'accepted' AND NOT EXISTS (
+        SELECT 1 FROM sync_records v WHERE v.kind = 'void' AND v.status = 'accepted'
+            AND v.target_client_id = r.client_id)";
+
+/// Campaigns running on or after `from`, with this officer's quota and
+/// the gifts the server has counted for them.
+pub async fn sync_campaigns(
+    c: &mut Conn,
+    officer_id: i64,
+    from: NaiveDate,
+    ids: &Option<Vec<i64>>,
+) -> DbResult<Vec<rows::Campaign>> {
+    let sql = format!(
+        "SELECT k.id, k.uid, k.name, k.kind, k.eligibility, k.gift_value, k.starts_on, k.ends_on,
+             COALESCE((SELECT q.quota FROM campaign_officer_quotas q WHERE q.campaign_id = k.id AND q.officer_id = $1), 0)
+                 AS officer_quota,
+             (SELECT COUNT(*) FROM sync_records r WHERE r.campaign_id = k.id AND r.officer_id = $1 AND {LIVE_HANDOUT})
+                 AS handed_out
+         FROM campaigns k WHERE k.ends_on >= $2{} ORDER BY k.id",
+        id_filter("k.id", ids)
+    );
+    Ok(sqlx::query_as(&sql).bind(officer_id).bind(from).fetch_all(&mut *c).await?)
+}
+
+/// Workers of this officer who already have a campaign's gift, from any phone.
+pub async fn sync_recipients(c: &mut Conn, officer_id: i64, campaign_ids: &[i64]) -> DbResult<Vec<rows::Recipient>> {
+    let sql = format!(
+        "SELECT DISTINCT r.campaign_id, w.uid AS worker_uid FROM sync_records r JOIN workers w ON w.id = r.worker_id
+         WHERE w.officer_id = $1 AND {LIVE_HANDOUT}{}",
+        id_filter("r.campaign_id", &Some(campaign_ids.to_vec()))
+    );
+    Ok(sqlx::query_as(&sql).bind(officer_id).fetch_all(&mut *c).await?)
+}
+
+pub async fn sync_record_statuses(
+    c: &mut Conn,
+    officer_id: i64,
+    ids: &Option<Vec<i64>>,
+) -> DbResult<Vec<rows::RecordStatus>> {
+    let sql = format!(
+        "SELECT client_id, status, code, message_vi, message_en, received_at FROM sync_records
+         WHERE officer_id = $1{} ORDER BY id",
+        id_filter("id", ids)
+    );
+    Ok(sqlx::query_as(&sql).bind(officer_id).fetch_all(&mut *c).await?)
+}
+
+/// Reads the rows of a snapshot (`filter` all `None`) or of a change page.
+pub async fn sync_read(
+    c: &mut Conn,
+    officer_id: i64,
+    today: NaiveDate,
+    filter: &rows::Filter,
+) -> DbResult<rows::Portfolio> {
+    let mut out = rows::Portfolio {
+        officer: sync_officer(c, officer_id).await?,
+        ..Default::default()
+    };
+    let mut loan_ids: Option<Vec<i64>> = filter.loans.clone();
+    let mut house_ids: Vec<i64> = filter.houses.clone().unwrap_or_default();
+    for w in sync_workers(c, officer_id, &filter.workers).await? {
+        if w.officer_id != officer_id {
+            out.removed_workers.push(w.uid);
+            continue;
+        }
+        if let (Some(ids), Some(_)) = (loan_ids.as_mut(), filter.workers.as_ref()) {
+            // A worker who arrived brings their loans.
+            let theirs: Vec<i64> =
+                sqlx::query_scalar("SELECT id FROM loans WHERE worker_id = $1").bind(w.id).fetch_all(&mut *c).await?;
+            ids.extend(theirs);
+        }
+        house_ids.extend(w.boarding_house_id);
+        out.workers.push(w);
+    }
+    if filter.workers.is_some() && loan_ids.is_none() {
+        loan_ids = Some(Vec::new());
+    }
+    if let Some(ids) = loan_ids.as_mut() {
+        ids.sort_unstable();
+        ids.dedup();
+    }
+    out.loans = sync_loans(c, officer_id, &loan_ids).await?;
+    let ids: Vec<i64> = out.loans.iter().map(|l| l.id).collect();
+    out.installments = sync_installments(c, &ids).await?;
+    if filter.houses.is_none() && filter.workers.is_none() {
+        house_ids = out.workers.iter().filter_map(|w| w.boarding_house_id).collect();
+    }
+    house_ids.sort_unstable();
+    house_ids.dedup();
+    out.houses = sync_houses(c, &house_ids).await?;
+    let from = today - chrono::Days::new(30);
+    out.campaigns = sync_campaigns(c, officer_id, from, &filter.campaigns).await?;
+    let ids: Vec<i64> = out.campaigns.iter().map(|k| k.id).collect();
+    out.recipients = sync_recipients(c, officer_id, &ids).await?;
+    out.records = sync_record_statuses(c, officer_id, &filter.records).await?;
+    Ok(out)
+}

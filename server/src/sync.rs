@@ -1,0 +1,201 @@
+//! Sync with the phones: the portfolio snapshot and change pages an
+//! officer's phone downloads, built from the store's rows as the shared wire
+//! types.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use sotay_core::domain::gifts::{CampaignKind, Eligibility};
+use sotay_core::domain::money::Dong;
+use sotay_core::domain::rules::LoanStatus;
+use sotay_core::domain::schedule::{Frequency, InterestMethod};
+use sotay_core::wire::{self, ChangePage, PortfolioSnapshot, RecordState};
+
+use crate::db::sync_rows::Portfolio;
+use crate::error::AppError;
+
+/// Parts shared by snapshots and pages.
+struct Parts {
+    officer: Option<wire::OfficerIdentity>,
+    houses: Vec<wire::BoardingHouse>,
+    workers: Vec<wire::Worker>,
+    loans: Vec<wire::Loan>,
+    campaigns: Vec<wire::Campaign>,
+    statuses: Vec<wire::RecordStatus>,
+}
+
+fn non_empty(s: String) -> Option<String> {
+    if s.is_empty() {
+        None
+    } else {
+        Some(s)
+    }
+}
+
+fn parts(p: Portfolio) -> Result<Parts, AppError> {
+    let mut lines: HashMap<i64, Vec<wire::InstallmentLine>> = HashMap::new();
+    for i in p.installments {
+        lines
+            .entry(i.loan_id)
+            .or_default()
+            .push(wire::InstallmentLine {
+                number: u32::try_from(i.number).map_err(AppError::internal)?,
+                due_on: i.due_on,
+                principal_due: Dong(i.principal_due),
+                interest_due: Dong(i.interest_due),
+                principal_paid: Dong(i.principal_paid),
+                interest_paid: Dong(i.interest_paid),
+            });
+    }
+    let mut recipients: HashMap<i64, Vec<uuid::Uuid>> = HashMap::new();
+    for r in p.recipients {
+        recipients
+            .entry(r.campaign_id)
+            .or_default()
+            .push(r.worker_uid);
+    }
+    let loans = p
+        .loans
+        .into_iter()
+        .map(|l| {
+            let installments = lines.remove(&l.id).unwrap_or_default();
+            let balance = installments
+                .iter()
+                .map(|i| {
+                    i.principal_due.0 - i.principal_paid.0 + i.interest_due.0 - i.interest_paid.0
+                })
+                .sum();
+            Ok(wire::Loan {
+                id: l.uid,
+                worker_id: l.worker_uid,
+                contract_no: l.code,
+                product_name: l.product_name,
+                principal: Dong(l.principal),
+                annual_rate_bp: l.annual_rate_bp,
+                method: InterestMethod::parse(&l.method)
+                    .ok_or_else(|| AppError::internal("loan method"))?,
+                frequency: Frequency::parse(&l.frequency)
+                    .ok_or_else(|| AppError::internal("loan frequency"))?,
+                disbursed_on: l.disbursed_on,
+                status: if l.status == "closed" {
+                    LoanStatus::Closed
+                } else {
+                    LoanStatus::Active
+                },
+                installments,
+                balance: Dong(balance),
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    let campaigns = p
+        .campaigns
+        .into_iter()
+        .map(|k| {
+            Ok(wire::Campaign {
+                id: k.uid,
+                name: k.name,
+                kind: CampaignKind::parse(&k.kind)
+                    .ok_or_else(|| AppError::internal("campaign kind"))?,
+                eligibility: Eligibility::parse(&k.eligibility)
+                    .ok_or_else(|| AppError::internal("eligibility"))?,
+                gift_value: Dong(k.gift_value),
+                starts_on: k.starts_on,
+                ends_on: k.ends_on,
+                officer_allocation: k.officer_quota,
+                officer_remaining: (k.officer_quota - k.handed_out).max(0),
+                recipients: recipients.remove(&k.id).unwrap_or_default(),
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    Ok(Parts {
+        officer: p.officer.map(|o| wire::OfficerIdentity {
+            officer_id: o.uid,
+            code: o.code,
+            full_name: o.full_name,
+            branch_id: o.branch_uid,
+            branch_name: o.branch_name,
+        }),
+        houses: p
+            .houses
+            .into_iter()
+            .map(|h| wire::BoardingHouse {
+                id: h.uid,
+                name: h.name,
+                address: h.address,
+                zone: non_empty(h.industrial_zone),
+                route_order: h.id,
+                landlord_name: non_empty(h.landlord_name),
+                landlord_phone: h.landlord_phone,
+            })
+            .collect(),
+        workers: p
+            .workers
+            .into_iter()
+            .map(|w| wire::Worker {
+                id: w.uid,
+                full_name: w.full_name,
+                phone: w.phone,
+                cccd: Some(w.cccd),
+                boarding_house_id: w.house_uid,
+                room: non_empty(w.room),
+                factory: non_empty(w.employer),
+                union_member: w.union_member,
+                hardship: w.hardship,
+            })
+            .collect(),
+        loans,
+        campaigns,
+        statuses: p
+            .records
+            .into_iter()
+            .map(|r| wire::RecordStatus {
+                client_id: r.client_id,
+                state: if r.status == "accepted" {
+                    RecordState::Accepted
+                } else {
+                    RecordState::Rejected
+                },
+                code: r.code,
+                message_vi: r.message_vi,
+                message_en: r.message_en,
+                decided_at: r.received_at,
+            })
+            .collect(),
+    })
+}
+
+pub fn snapshot(p: Portfolio) -> Result<PortfolioSnapshot, AppError> {
+    let next = p.next.to_string();
+    let parts = parts(p)?;
+    Ok(PortfolioSnapshot {
+        officer: parts
+            .officer
+            .ok_or_else(|| AppError::internal("officer without a branch"))?,
+        as_of: Utc::now(),
+        boarding_houses: parts.houses,
+        workers: parts.workers,
+        loans: parts.loans,
+        campaigns: parts.campaigns,
+        record_statuses: parts.statuses,
+        next,
+    })
+}
+
+pub fn page(p: Portfolio) -> Result<ChangePage, AppError> {
+    let next = p.next.to_string();
+    let has_more = p.has_more;
+    let removed = p.removed_workers.clone();
+    let parts = parts(p)?;
+    Ok(ChangePage {
+        officer: parts.officer,
+        boarding_houses: parts.houses,
+        workers: parts.workers,
+        loans: parts.loans,
+        campaigns: parts.campaigns,
+        record_statuses: parts.statuses,
+        removed_workers: removed,
+        removed_campaigns: Vec::new(),
+        next,
+        has_more,
+    })
+}

@@ -1,0 +1,474 @@
+//! Sync with the phones, on SQLite and on PostgreSQL: the snapshot, change
+//! pages, idempotent uploads re-checked with the shared rules.
+
+mod common;
+
+use chrono::Utc;
+use common::{TestApp, BACKENDS};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sotay_core::domain::money::Dong;
+use sotay_core::wire::{
+    ChangePage, GiftHandoutPayload, PortfolioSnapshot, RecordBody, RepaymentPayload, UploadBatch,
+    UploadOutcome, UploadRecord, UploadResponse, VisitPayload, VisitPurpose, VoidPayload,
+};
+use uuid::Uuid;
+
+struct Phone {
+    token: String,
+    device: Uuid,
+    code: String,
+    seq: i64,
+}
+
+async fn phone(app: &TestApp, username: &str, password: &str) -> Phone {
+    let device = Uuid::now_v7();
+    let (s, body) = app.login_raw(username, password, &device.to_string()).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    Phone {
+        token: body["access_token"].as_str().unwrap().to_string(),
+        device,
+        code: body["device"]["code"].as_str().unwrap().to_string(),
+        seq: 0,
+    }
+}
+
+impl Phone {
+    fn record(&mut self, body: RecordBody) -> UploadRecord {
+        self.seq += 1;
+        UploadRecord {
+            client_id: Uuid::now_v7(),
+            device_id: self.device,
+            device_seq: self.seq,
+            recorded_at: Utc::now(),
+            body,
+        }
+    }
+
+    fn receipt(&self, n: i64) -> String {
+        sotay_core::domain::rules::receipt_number(&self.code, n)
+    }
+}
+
+async fn snapshot(app: &TestApp, p: &Phone) -> PortfolioSnapshot {
+    let (s, body) = app.get("/api/v1/sync/changes", &p.token).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    serde_json::from_value(body).unwrap()
+}
+
+async fn changes(app: &TestApp, p: &Phone, since: &str) -> ChangePage {
+    let (s, body) = app
+        .get(
+            &format!("/api/v1/sync/changes?since={since}&limit=500"),
+            &p.token,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    serde_json::from_value(body).unwrap()
+}
+
+async fn upload(
+    app: &TestApp,
+    p: &Phone,
+    batch_id: Uuid,
+    records: Vec<UploadRecord>,
+) -> (StatusCode, Value) {
+    let batch = UploadBatch {
+        batch_id,
+        device_id: p.device,
+        records,
+    };
+    app.post(
+        "/api/v1/sync/batches",
+        &p.token,
+        &serde_json::to_value(&batch).unwrap(),
+    )
+    .await
+}
+
+fn outcomes(v: &Value) -> Vec<(UploadOutcome, Option<String>)> {
+    let r: UploadResponse = serde_json::from_value(v.clone()).unwrap();
+    r.results.into_iter().map(|r| (r.outcome, r.code)).collect()
+}
+
+#[tokio::test]
+async fn a_day_goes_up_once_and_comes_back_as_statuses() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let mut lan = phone(&app, "canbo.lan", "officer-pass-1").await;
+        let snap = snapshot(&app, &lan).await;
+        assert_eq!(snap.officer.full_name, "Nguyễn Thị Lan");
+        let mut names: Vec<&str> = snap.workers.iter().map(|w| w.full_name.as_str()).collect();
+        names.sort();
+        assert_eq!(names, ["Nguyễn Thị Lan", "Đặng Thị Thu"], "{backend:?}");
+        assert_eq!(snap.loans.len(), 2);
+        let l1 = snap
+            .loans
+            .iter()
+            .find(|l| l.contract_no == "L-001")
+            .unwrap();
+        assert_eq!(l1.installments.len(), 26);
+        assert_eq!(snap.boarding_houses.len(), 1);
+        let tet = &snap.campaigns[0];
+        assert_eq!((tet.officer_allocation, tet.officer_remaining), (30, 30));
+        let empty = changes(&app, &lan, &snap.next).await;
+        assert!(empty.workers.is_empty() && empty.record_statuses.is_empty() && !empty.has_more);
+        assert_eq!(empty.next, snap.next);
+
+        let lan_worker = snap
+            .workers
+            .iter()
+            .find(|w| w.full_name == "Nguyễn Thị Lan")
+            .unwrap()
+            .id;
+        let thu = snap
+            .workers
+            .iter()
+            .find(|w| w.full_name == "Đặng Thị Thu")
+            .unwrap()
+            .id;
+        let visit = lan.record(RecordBody::Visit(VisitPayload {
+            worker_id: lan_worker,
+            purpose: VisitPurpose::RepaymentFollowUp,
+            outcome: "Hẹn trả tuần sau".into(),
+            notes: String::new(),
+            location: None,
+        }));
+        let pay = lan.record(RecordBody::Repayment(RepaymentPayload {
+            loan_id: l1.id,
+            worker_id: lan_worker,
+            amount: Dong(500_000),
+            receipt_no: lan.receipt(1),
+        }));
+        let gift = lan.record(RecordBody::GiftHandout(GiftHandoutPayload {
+            campaign_id: tet.id,
+            worker_id: thu,
+            acknowledged_name: "Đặng Thị Thu".into(),
+            signature_sha256: None,
+        }));
+        let batch_id = Uuid::now_v7();
+        let records = vec![visit.clone(), pay.clone(), gift.clone()];
+        let (s, first) = upload(&app, &lan, batch_id, records.clone()).await;
+        assert_eq!(s, StatusCode::OK, "{first}");
+        assert!(
+            outcomes(&first)
+                .iter()
+                .all(|(o, _)| *o == UploadOutcome::Accepted),
+            "{first}"
+        );
+        // The same batch again: the stored answer, nothing stored twice.
+        let (s, again) = upload(&app, &lan, batch_id, records.clone()).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(again, first);
+        // The same records in a new batch: duplicates.
+        let (_, dup) = upload(&app, &lan, Uuid::now_v7(), records.clone()).await;
+        assert!(
+            outcomes(&dup)
+                .iter()
+                .all(|(o, _)| *o == UploadOutcome::Duplicate),
+            "{dup}"
+        );
+        // The batch id with other content: refused whole.
+        let (s, body) = upload(&app, &lan, batch_id, vec![visit.clone()]).await;
+        assert_eq!(s, StatusCode::CONFLICT);
+        assert_eq!(body["code"], "batch_conflict");
+        // The same record id with other content: a conflict.
+        let mut changed = pay.clone();
+        if let RecordBody::Repayment(p) = &mut changed.body {
+            p.amount = Dong(600_000);
+        }
+        let (_, body) = upload(&app, &lan, Uuid::now_v7(), vec![changed]).await;
+        assert_eq!(
+            outcomes(&body),
+            [(UploadOutcome::Rejected, Some("conflict".into()))]
+        );
+        assert_eq!(
+            app.db.count("sync_records").await.unwrap(),
+            3,
+            "{backend:?}"
+        );
+
+        // The statuses and the campaign's remaining allocation come back down.
+        let page = changes(&app, &lan, &snap.next).await;
+        assert_eq!(page.record_statuses.len(), 3);
+        let tet_now = &page.campaigns[0];
+        assert_eq!(tet_now.officer_remaining, 29);
+        assert_eq!(tet_now.recipients, [thu]);
+        let after = changes(&app, &lan, &page.next).await;
+        assert!(after.record_statuses.is_empty() && !after.has_more);
+    }
+}
+
+#[tokio::test]
+async fn the_server_rechecks_every_rule() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let mut lan = phone(&app, "canbo.lan", "officer-pass-1").await;
+        let mut lan2 = phone(&app, "canbo.lan", "officer-pass-1").await;
+        let snap = snapshot(&app, &lan).await;
+        let l2 = snap
+            .loans
+            .iter()
+            .find(|l| l.contract_no == "L-002")
+            .unwrap()
+            .clone();
+        let thu = l2.worker_id;
+        let tet = snap.campaigns[0].id;
+        // Two phones collect on the same loan offline; together they pay more than is owed.
+        let owed = l2.balance.0;
+        let a = lan.record(RecordBody::Repayment(RepaymentPayload {
+            loan_id: l2.id,
+            worker_id: thu,
+            amount: Dong(owed - 100_000),
+            receipt_no: lan.receipt(1),
+        }));
+        let b = lan2.record(RecordBody::Repayment(RepaymentPayload {
+            loan_id: l2.id,
+            worker_id: thu,
+            amount: Dong(200_000),
+            receipt_no: lan2.receipt(1),
+        }));
+        let (_, r) = upload(&app, &lan, Uuid::now_v7(), vec![a.clone()]).await;
+        assert_eq!(outcomes(&r)[0].0, UploadOutcome::Accepted);
+        let (_, r) = upload(&app, &lan2, Uuid::now_v7(), vec![b]).await;
+        assert_eq!(
+            outcomes(&r),
+            [(
+                UploadOutcome::Rejected,
+                Some("amount_above_outstanding".into())
+            )],
+            "{backend:?}"
+        );
+        // The same gift to the same worker from two phones: exactly one.
+        let g1 = lan.record(RecordBody::GiftHandout(GiftHandoutPayload {
+            campaign_id: tet,
+            worker_id: thu,
+            acknowledged_name: "Thu".into(),
+            signature_sha256: None,
+        }));
+        let g2 = lan2.record(RecordBody::GiftHandout(GiftHandoutPayload {
+            campaign_id: tet,
+            worker_id: thu,
+            acknowledged_name: "Thu".into(),
+            signature_sha256: None,
+        }));
+        let (_, r1) = upload(&app, &lan, Uuid::now_v7(), vec![g1.clone()]).await;
+        let (_, r2) = upload(&app, &lan2, Uuid::now_v7(), vec![g2.clone()]).await;
+        assert_eq!(outcomes(&r1)[0].0, UploadOutcome::Accepted);
+        let r2 = outcomes(&r2);
+        assert_eq!(
+            r2,
+            [(UploadOutcome::Rejected, Some("already_received".into()))]
+        );
+        // The phone sees why, in Vietnamese.
+        let page = changes(&app, &lan2, &snap.next).await;
+        let status = page
+            .record_statuses
+            .iter()
+            .find(|s| s.client_id == g2.client_id)
+            .unwrap();
+        assert!(
+            status.message_vi.as_deref().unwrap().contains("đã nhận"),
+            "{status:?}"
+        );
+        // Voiding the first gift frees the worker for it again.
+        let v = lan.record(RecordBody::Void(VoidPayload {
+            target_id: g1.client_id,
+            reason: "Nhập nhầm".into(),
+        }));
+        let (_, r) = upload(&app, &lan, Uuid::now_v7(), vec![v]).await;
+        assert_eq!(outcomes(&r)[0].0, UploadOutcome::Accepted);
+        let g3 = lan2.record(RecordBody::GiftHandout(GiftHandoutPayload {
+            campaign_id: tet,
+            worker_id: thu,
+            acknowledged_name: "Thu".into(),
+            signature_sha256: None,
+        }));
+        let (_, r) = upload(&app, &lan2, Uuid::now_v7(), vec![g3]).await;
+        assert_eq!(outcomes(&r)[0].0, UploadOutcome::Accepted, "{r}");
+        // Someone else's worker, a reused receipt, a future time, a foreign receipt number.
+        let w3 = app.id_of("workers", "W-003").await;
+        let w3_uid: Uuid = {
+            let hung = phone(&app, "canbo.hung", "officer-pass-2").await;
+            let s = snapshot(&app, &hung).await;
+            assert!(
+                s.workers.iter().all(|w| w.full_name == "Lê Văn Tâm"),
+                "{w3}"
+            );
+            s.workers[0].id
+        };
+        let not_mine = lan.record(RecordBody::Visit(VisitPayload {
+            worker_id: w3_uid,
+            purpose: VisitPurpose::HardshipVisit,
+            outcome: String::new(),
+            notes: String::new(),
+            location: None,
+        }));
+        let reused = lan.record(RecordBody::Repayment(RepaymentPayload {
+            loan_id: l2.id,
+            worker_id: thu,
+            amount: Dong(1_000),
+            receipt_no: lan.receipt(1),
+        }));
+        let mut future = lan.record(RecordBody::Visit(VisitPayload {
+            worker_id: thu,
+            purpose: VisitPurpose::Other,
+            outcome: String::new(),
+            notes: String::new(),
+            location: None,
+        }));
+        future.recorded_at = Utc::now() + chrono::Duration::hours(2);
+        let foreign = lan.record(RecordBody::Repayment(RepaymentPayload {
+            loan_id: l2.id,
+            worker_id: thu,
+            amount: Dong(1_000),
+            receipt_no: "ZZZZ-000001".into(),
+        }));
+        let (_, r) = upload(
+            &app,
+            &lan,
+            Uuid::now_v7(),
+            vec![not_mine, reused, future, foreign],
+        )
+        .await;
+        let codes: Vec<Option<String>> = outcomes(&r).into_iter().map(|(_, c)| c).collect();
+        assert_eq!(
+            codes,
+            [
+                Some("worker_not_in_portfolio".into()),
+                Some("receipt_duplicate".into()),
+                Some("recorded_in_future".into()),
+                Some("receipt_invalid".into())
+            ],
+            "{backend:?}"
+        );
+        // A batch naming another device, or too large, is refused whole.
+        let other = UploadBatch {
+            batch_id: Uuid::now_v7(),
+            device_id: lan2.device,
+            records: vec![],
+        };
+        let (s, _) = app
+            .post(
+                "/api/v1/sync/batches",
+                &lan.token,
+                &serde_json::to_value(&other).unwrap(),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        let many: Vec<UploadRecord> = (0..1001)
+            .map(|_| {
+                lan.record(RecordBody::Void(VoidPayload {
+                    target_id: Uuid::nil(),
+                    reason: "x".into(),
+                }))
+            })
+            .collect();
+        let (s, body) = upload(&app, &lan, Uuid::now_v7(), many).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        // Recorded facts cannot be edited in the database.
+        let sql = "UPDATE sync_records SET amount = 1";
+        let refused = match &app.db {
+            sotay_server::db::Db::Sqlite(p) => sqlx::query(sql).execute(p).await.is_err(),
+            sotay_server::db::Db::Postgres(p) => sqlx::query(sql).execute(p).await.is_err(),
+        };
+        assert!(refused);
+    }
+}
+
+#[tokio::test]
+async fn a_reassigned_worker_moves_between_phones() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let lan = phone(&app, "canbo.lan", "officer-pass-1").await;
+        let hung = phone(&app, "canbo.hung", "officer-pass-2").await;
+        let lan_snap = snapshot(&app, &lan).await;
+        let hung_snap = snapshot(&app, &hung).await;
+        let thu = lan_snap
+            .workers
+            .iter()
+            .find(|w| w.full_name == "Đặng Thị Thu")
+            .unwrap()
+            .id;
+        let admin = app.token("admin", "admin-pass-1", "test-device-0099").await;
+        let text = std::fs::read_to_string(common::fixture_dir().join("workers.csv")).unwrap();
+        let moved = text.replace(
+            "Chồng bị tai nạn lao động,CB-TD-01",
+            "Chồng bị tai nạn lao động,CB-TD-02",
+        );
+        let (s, body) = app
+            .post_csv("/api/v1/imports/workers", &admin, &moved)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let lan_page = changes(&app, &lan, &lan_snap.next).await;
+        assert_eq!(lan_page.removed_workers, [thu], "{backend:?}");
+        assert!(lan_page.workers.is_empty());
+        let hung_page = changes(&app, &hung, &hung_snap.next).await;
+        assert_eq!(
+            hung_page.workers.iter().map(|w| w.id).collect::<Vec<_>>(),
+            [thu]
+        );
+        assert_eq!(hung_page.loans.len(), 1, "the worker's loan comes along");
+        assert_eq!(hung_page.loans[0].contract_no, "L-002");
+        assert_eq!(hung_page.boarding_houses.len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn only_officers_sync_and_a_revoked_phone_is_quarantined() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", "test-device-0050")
+            .await;
+        let (s, _) = app.get("/api/v1/sync/changes", &sup).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, _) = app.post("/api/v1/sync/batches", &sup, &json!({})).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let mut lan = phone(&app, "canbo.lan", "officer-pass-1").await;
+        let snap = snapshot(&app, &lan).await;
+        let (s, body) = app.get("/api/v1/sync/changes?since=abc", &lan.token).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["errors"][0]["column"], "since");
+        let (s, _) = app
+            .post(
+                &format!("/api/v1/devices/{}/revoke", lan.device),
+                &sup,
+                &json!({"reason": "Mất máy"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let visit = lan.record(RecordBody::Visit(VisitPayload {
+            worker_id: snap.workers[0].id,
+            purpose: VisitPurpose::Other,
+            outcome: String::new(),
+            notes: String::new(),
+            location: None,
+        }));
+        let (s, r) = upload(&app, &lan, Uuid::now_v7(), vec![visit]).await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        assert_eq!(
+            outcomes(&r),
+            [(UploadOutcome::Rejected, Some("device_revoked".into()))],
+            "{backend:?}"
+        );
+        let kept = match &app.db {
+            sotay_server::db::Db::Sqlite(p) => sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM sync_records WHERE status = 'quarantined'",
+            )
+            .fetch_one(p)
+            .await
+            .unwrap(),
+            sotay_server::db::Db::Postgres(p) => sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM sync_records WHERE status = 'quarantined'",
+            )
+            .fetch_one(p)
+            .await
+            .unwrap(),
+        };
+        assert_eq!(kept, 1);
+        // Everything else is closed to it.
+        let (s, _) = app.get("/api/v1/sync/changes", &lan.token).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+}
