@@ -25,7 +25,9 @@ use crate::wire::{self, ChangePage, PortfolioSnapshot};
 
 pub struct Store {
     conn: Mutex<Connection>,
-    pub(crate) device: DeviceIdentity,
+    /// The code can change once: when the server assigns another one at
+    /// the first sign-in, before any receipt was issued.
+    pub(crate) device: RwLock<DeviceIdentity>,
     pub(crate) index: RwLock<SearchIndex>,
 }
 
@@ -49,15 +51,16 @@ impl Store {
         let mut conn = Connection::open(path)?;
         schema::configure(&conn)?;
         schema::init(&mut conn)?;
-        {
+        let device = {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            bind_device(&tx, &device)?;
+            let bound = bind_device(&tx, &device)?;
             tx.commit()?;
-        }
+            bound
+        };
         let index = SearchIndex::load(&conn)?;
         Ok(Store {
             conn: Mutex::new(conn),
-            device,
+            device: RwLock::new(device),
             index: RwLock::new(index),
         })
     }
@@ -97,8 +100,16 @@ impl Store {
         f(&self.conn())
     }
 
-    pub fn device(&self) -> &DeviceIdentity {
-        &self.device
+    /// This device's id and the code printed in its receipt numbers.
+    pub fn device(&self) -> DeviceIdentity {
+        self.device
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn device_id(&self) -> Uuid {
+        self.device().device_id
     }
 
     pub fn officer(&self) -> Result<Option<Officer>> {
@@ -147,19 +158,27 @@ impl Store {
     }
 }
 
-fn bind_device(tx: &Transaction, device: &DeviceIdentity) -> Result<()> {
+/// Binds the file to `device` on first open; afterwards the same device id
+/// must come back. Returns the identity to use: the code the server
+/// assigned at sign-in wins over the provisional one the app opens with.
+fn bind_device(tx: &Transaction, device: &DeviceIdentity) -> Result<DeviceIdentity> {
     let id = meta(tx, "device_id")?;
     let code = meta(tx, "device_code")?;
+    let from_server = meta(tx, "device_code_from_server")?.is_some();
     match (id, code) {
         (None, None) => {
             set_meta(tx, "device_id", &device.device_id.to_string())?;
             set_meta(tx, "device_code", &device.device_code)?;
-            Ok(())
+            Ok(device.clone())
         }
         (Some(id), Some(code))
-            if id == device.device_id.to_string() && code == device.device_code =>
+            if id == device.device_id.to_string()
+                && (code == device.device_code || from_server) =>
         {
-            Ok(())
+            Ok(DeviceIdentity {
+                device_id: device.device_id,
+                device_code: code,
+            })
         }
         (id, code) => Err(Error::conflict(
             "device_mismatch",

@@ -44,6 +44,23 @@ pub enum Error {
     Auth(String),
     #[error("network: {0}")]
     Network(String),
+    /// The server (or the way to it) said no, with its own code and message.
+    #[error("{code}: {message_en}")]
+    Remote {
+        class: RemoteClass,
+        code: String,
+        message_vi: String,
+        message_en: String,
+    },
+}
+
+/// Which public error a server answer becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoteClass {
+    Auth,
+    Conflict,
+    Network,
+    Validation,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -224,6 +241,34 @@ impl From<Error> for FieldBookError {
                 code: s("auth"),
                 message: format!("Chưa đăng nhập hoặc phiên đã hết hạn: {m}"),
                 message_en: format!("not signed in: {m}"),
+            },
+            Error::Remote {
+                class,
+                code,
+                message_vi,
+                message_en,
+            } => match class {
+                RemoteClass::Auth => FieldBookError::Auth {
+                    code,
+                    message: message_vi,
+                    message_en,
+                },
+                RemoteClass::Conflict => FieldBookError::Conflict {
+                    code,
+                    message: message_vi,
+                    message_en,
+                },
+                RemoteClass::Network => FieldBookError::Network {
+                    code,
+                    message: message_vi,
+                    message_en,
+                },
+                RemoteClass::Validation => FieldBookError::Validation {
+                    field: s("server"),
+                    code,
+                    message: message_vi,
+                    message_en,
+                },
             },
             Error::Network(m) => FieldBookError::Network {
                 code: s("network"),

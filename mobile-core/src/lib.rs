@@ -9,6 +9,7 @@
 //!   to [`Store`].
 
 pub mod domain;
+pub mod sync;
 pub mod wire;
 
 mod db;
@@ -19,7 +20,7 @@ mod schema;
 mod search;
 mod types;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, TryLockError};
 
 use chrono::{NaiveDate, Utc};
 use uuid::Uuid;
@@ -28,6 +29,7 @@ pub use db::Store;
 pub use error::{Error, FieldBookError};
 pub use query::MAX_SEARCH_RESULTS;
 pub use schema::VERSION as SCHEMA_VERSION;
+pub use sync::{SyncOptions, Transport};
 pub use types::*;
 pub use wire::{GeoPoint, RecordKind, UploadOutcome, UploadResult, VisitPurpose};
 
@@ -35,16 +37,70 @@ uniffi::setup_scaffolding!();
 
 type Result<T> = std::result::Result<T, FieldBookError>;
 
+/// Told how a sync is going: records sent of those to send, change rows
+/// received. Called on the syncing thread.
+#[uniffi::export(callback_interface)]
+pub trait SyncProgress: Send + Sync {
+    fn on_progress(&self, sent: u32, total_to_send: u32, received: u64);
+}
+
 /// The officer's field book on this phone.
 #[derive(uniffi::Object)]
 pub struct FieldBook {
     store: Store,
+    /// One sync at a time.
+    syncing: Mutex<()>,
 }
 
 impl FieldBook {
-    /// The store underneath, for Rust callers (the sync client).
+    /// The store underneath, for Rust callers.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// [`FieldBook::login`] over any transport (tests use the fake server).
+    pub fn login_with(
+        &self,
+        transport: &dyn Transport,
+        server_url: &str,
+        username: &str,
+        password: &str,
+        device_name: &str,
+    ) -> Result<SessionInfo> {
+        Ok(
+            sync::SyncClient::new(&self.store, transport, SyncOptions::default()).login(
+                server_url,
+                username,
+                password,
+                device_name,
+            )?,
+        )
+    }
+
+    /// [`FieldBook::sync`] over any transport, with chosen options.
+    pub fn sync_with(
+        &self,
+        transport: &dyn Transport,
+        options: SyncOptions,
+        progress: Option<&dyn SyncProgress>,
+    ) -> Result<SyncReport> {
+        let _one = match self.syncing.try_lock() {
+            Ok(g) => g,
+            Err(TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(TryLockError::WouldBlock) => {
+                return Err(FieldBookError::Conflict {
+                    code: "sync_running".into(),
+                    message: "Đang đồng bộ; hãy chờ lần đồng bộ này xong".into(),
+                    message_en: "a sync is already running".into(),
+                })
+            }
+        };
+        let report = |sent: u32, total: u32, received: u64| {
+            if let Some(p) = progress {
+                p.on_progress(sent, total, received)
+            }
+        };
+        Ok(sync::SyncClient::new(&self.store, transport, options).sync(&report)?)
     }
 }
 
@@ -55,11 +111,60 @@ impl FieldBook {
     pub fn open(path: String, device: DeviceIdentity) -> Result<Arc<Self>> {
         Ok(Arc::new(FieldBook {
             store: Store::open(path, device)?,
+            syncing: Mutex::new(()),
         }))
     }
 
+    /// Signs in to the server at `server_url` (`https://…`) as this device
+    /// and keeps the session in the field book. The device code the server
+    /// assigns becomes this book's receipt code if no receipt was issued
+    /// yet; otherwise a different code is refused (`Conflict`,
+    /// `device_code_mismatch`).
+    pub fn login(
+        &self,
+        server_url: String,
+        username: String,
+        password: String,
+        device_name: String,
+    ) -> Result<SessionInfo> {
+        self.login_with(
+            &sync::HttpTransport::default(),
+            &server_url,
+            &username,
+            &password,
+            &device_name,
+        )
+    }
+
+    /// The signed-in session, if any.
+    pub fn session(&self) -> Result<Option<SessionInfo>> {
+        Ok(self.store.session()?)
+    }
+
+    /// Forgets the tokens on this phone.
+    pub fn logout(&self) -> Result<()> {
+        Ok(self.store.sign_out()?)
+    }
+
+    /// Sends the outbox and receives the portfolio's changes (blocking:
+    /// call it off the main thread). Safe to interrupt at any point and to
+    /// call again.
+    pub fn sync(&self, progress: Option<Box<dyn SyncProgress>>) -> Result<SyncReport> {
+        self.sync_with(
+            &sync::HttpTransport::default(),
+            SyncOptions::default(),
+            progress.as_deref(),
+        )
+    }
+
+    /// Puts records set aside after repeated upload failures back in the
+    /// queue for the next sync. Returns how many.
+    pub fn retry_wedged(&self) -> Result<u32> {
+        Ok(self.store.retry_wedged()?)
+    }
+
     pub fn device(&self) -> Result<DeviceIdentity> {
-        Ok(self.store.device().clone())
+        Ok(self.store.device())
     }
 
     /// The officer whose portfolio is loaded, if any.

@@ -447,6 +447,7 @@ impl Store {
             OutboxFilter::Pending => "s.state = 'pending'",
             OutboxFilter::Accepted => "s.state IN ('accepted', 'approved')",
             OutboxFilter::Rejected => "s.state = 'rejected'",
+            OutboxFilter::Wedged => "s.state = 'wedged'",
         };
         self.read(|c| outbox_items(c, where_sql, limit))
     }
@@ -535,6 +536,7 @@ impl Store {
                 |r| r.get(0),
             )?;
             let rejected = outbox_items(c, "s.state = 'rejected'", u32::MAX)?;
+            let wedged = outbox_items(c, "s.state = 'wedged'", u32::MAX)?;
             let mut text_vi = format!(
                 "Ngày {}: thu {} ({} phiếu) — tiền mặt phải nộp chi nhánh; {} lượt thăm hỏi, {} suất quà, {} bản ghi hủy, {} đề nghị đảo; {} bản ghi chờ gửi.",
                 format_date(day),
@@ -557,6 +559,20 @@ impl Store {
                     ));
                 }
             }
+            if !wedged.is_empty() {
+                text_vi.push_str(&format!(
+                    " {} bản ghi gửi lỗi nhiều lần, đã tạm gác lại:",
+                    wedged.len()
+                ));
+                for r in &wedged {
+                    text_vi.push_str(&format!(
+                        "\n- #{} {}: {}",
+                        r.device_seq,
+                        r.summary,
+                        r.message.as_deref().unwrap_or("không rõ lý do")
+                    ));
+                }
+            }
             Ok(DailySummary {
                 day,
                 cash_collected: dong(cash),
@@ -567,6 +583,7 @@ impl Store {
                 reversal_requests,
                 pending,
                 rejected,
+                wedged,
                 text_vi,
             })
         })

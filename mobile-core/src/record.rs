@@ -127,7 +127,7 @@ pub(crate) fn unbooked_repayments(conn: &Connection, loan_id: &str) -> Result<Ve
         "SELECT r.amount FROM repayments r
          JOIN record_states s ON s.client_id = r.client_id
          JOIN outbox o ON o.client_id = r.client_id
-         WHERE r.loan_id = ?1 AND s.state IN ('pending', 'accepted')
+         WHERE r.loan_id = ?1 AND s.state IN ('pending', 'accepted', 'wedged')
            AND r.client_id NOT IN ({VOIDED})
          ORDER BY o.device_seq"
     ))?;
@@ -170,7 +170,7 @@ fn insert_outbox(
     let kind = body.kind();
     let envelope = UploadRecord {
         client_id,
-        device_id: store.device.device_id,
+        device_id: store.device_id(),
         device_seq,
         recorded_at,
         body,
@@ -316,7 +316,9 @@ impl Store {
             let allocation = check_repayment(loan.status, &after, amount)?;
 
             let seq = next_counter(tx, "device_seq")?;
-            let receipt_no = receipt_number(&self.device.device_code, next_counter(tx, "receipt_seq")?);
+            let code = crate::db::meta(tx, "device_code")?
+                .ok_or_else(|| Error::Corrupt("no device code".into()))?;
+            let receipt_no = receipt_number(&code, next_counter(tx, "receipt_seq")?);
             let client_id = Uuid::now_v7();
             let collector = officer(tx)?.map(|o| (o.full_name, o.branch_name));
             let (text_vi, text_en) = receipt_texts(
@@ -666,7 +668,7 @@ fn target_row(conn: &Connection, id: &str) -> Result<TargetRow> {
 /// This device's live handouts (not voided, not refused, not reversed).
 const LIVE_HANDOUTS: &str = "SELECT g.campaign_id, g.worker_id FROM gift_handouts g
     JOIN record_states s ON s.client_id = g.client_id
-    WHERE s.state IN ('pending', 'accepted', 'approved') AND g.client_id NOT IN (VOIDED_)";
+    WHERE s.state IN ('pending', 'accepted', 'approved', 'wedged') AND g.client_id NOT IN (VOIDED_)";
 
 fn live_handouts() -> String {
     LIVE_HANDOUTS.replace("VOIDED_", VOIDED)

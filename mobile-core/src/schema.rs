@@ -6,10 +6,11 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 
-pub const VERSION: i64 = 2;
+pub const VERSION: i64 = 3;
 
 const CREATE: &str = include_str!("schema/create.sql");
 const V1_TO_V2: &str = include_str!("schema/v1_to_v2.sql");
+const V2_TO_V3: &str = include_str!("schema/v2_to_v3.sql");
 
 /// Connection settings: WAL, foreign keys, a busy timeout. `synchronous`
 /// is NORMAL for master data; facts are committed with FULL (see
@@ -49,6 +50,9 @@ fn upgrade_from(conn: &Connection, from: i64) -> Result<()> {
     if from < 2 {
         conn.execute_batch(V1_TO_V2)?;
     }
+    if from < 3 {
+        conn.execute_batch(V2_TO_V3)?;
+    }
     Ok(())
 }
 
@@ -57,6 +61,7 @@ pub(crate) mod tests {
     use super::*;
 
     pub const V1: &str = include_str!("schema/v1.sql");
+    pub const V2: &str = include_str!("schema/v2.sql");
 
     /// Tables, columns, indexes and triggers of a database, comparable.
     fn describe(conn: &Connection) -> Vec<String> {
@@ -140,6 +145,37 @@ pub(crate) mod tests {
             })
             .unwrap();
         assert_eq!(name, "Nguyễn Thị Lan");
+    }
+
+    #[test]
+    fn upgrading_from_v2_equals_a_fresh_install_and_keeps_record_states() {
+        let mut fresh = Connection::open_in_memory().unwrap();
+        init(&mut fresh).unwrap();
+
+        let mut old = Connection::open_in_memory().unwrap();
+        old.execute_batch(V2).unwrap();
+        old.pragma_update(None, "user_version", 2).unwrap();
+        old.execute_batch(
+            "INSERT INTO outbox VALUES ('c', 1, 'visit', 0, '2026-01-01', 'Thăm', '{}');
+             INSERT INTO record_states VALUES ('c', 'rejected', 'already_received', 'Đã nhận quà', 'already received', 5);",
+        )
+        .unwrap();
+        init(&mut old).unwrap();
+
+        assert_eq!(describe(&old), describe(&fresh));
+        let row: (String, String, i64) = old
+            .query_row(
+                "SELECT state, message_vi, updated_at FROM record_states WHERE client_id = 'c'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(row, ("rejected".into(), "Đã nhận quà".into(), 5));
+        old.execute(
+            "UPDATE record_states SET state = 'wedged' WHERE client_id = 'c'",
+            [],
+        )
+        .unwrap();
     }
 
     #[test]

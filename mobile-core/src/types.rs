@@ -331,6 +331,8 @@ pub enum OutboxFilter {
     /// Accepted or approved by the server.
     Accepted,
     Rejected,
+    /// Kept failing to upload; set aside so the others go on (see the reason).
+    Wedged,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -340,7 +342,7 @@ pub struct OutboxItem {
     pub kind: RecordKind,
     pub recorded_at: Timestamp,
     pub summary: String,
-    /// `pending`, `accepted`, `approved`, `rejected` or `reversed`
+    /// `pending`, `accepted`, `approved`, `rejected`, `reversed` or `wedged`
     pub state: String,
     pub code: Option<String>,
     pub message: Option<String>,
@@ -366,5 +368,46 @@ pub struct DailySummary {
     pub pending: u32,
     /// Records of any day the server refused, with the reason.
     pub rejected: Vec<OutboxItem>,
+    /// Records of any day that kept failing to upload, with the reason.
+    pub wedged: Vec<OutboxItem>,
     pub text_vi: String,
+}
+
+/// The signed-in session on this phone (tokens stay inside the core).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SessionInfo {
+    pub server_url: String,
+    pub username: String,
+    pub user_id: Option<Uuid>,
+    pub full_name: String,
+    /// `officer`, `supervisor`, `admin`
+    pub role: String,
+    pub branch_id: Option<Uuid>,
+    pub device_id: Uuid,
+    pub device_name: String,
+    /// The code printed in this device's receipt numbers.
+    pub device_code: String,
+    /// False after sign-out or when the server ended the session.
+    pub signed_in: bool,
+    pub access_expires_at: Option<Timestamp>,
+    pub refresh_expires_at: Option<Timestamp>,
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, uniffi::Record)]
+pub struct SyncReport {
+    /// Records sent (a record resent after an interruption counts again).
+    pub sent: u32,
+    /// Stored by the server now.
+    pub accepted: u32,
+    /// Already stored by the server (a resend): as good as accepted.
+    pub duplicates: u32,
+    /// Refused by the server: see the outbox for the reasons.
+    pub rejected: u32,
+    /// Rows of master data and record statuses received.
+    pub received_changes: u64,
+    /// Records set aside because their upload kept failing.
+    pub wedged: u32,
+    /// The server's answer for each record sent, in sending order.
+    pub results: Vec<crate::wire::UploadResult>,
 }

@@ -411,6 +411,75 @@ pub struct UploadResponse {
     pub results: Vec<UploadResult>,
 }
 
+/// `POST /api/v1/auth/login`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+    pub device_id: Uuid,
+    pub device_name: String,
+}
+
+/// `POST /api/v1/auth/refresh`: the refresh token rotates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+    pub device_id: Uuid,
+}
+
+/// The signed-in user, as the server describes them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionUser {
+    pub id: Uuid,
+    pub username: String,
+    pub full_name: String,
+    pub role: String,
+    #[serde(default)]
+    pub branch_id: Option<Uuid>,
+}
+
+/// The device the tokens are bound to; `code` is the 4-character code
+/// printed in its receipt numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionDevice {
+    pub id: Uuid,
+    pub name: String,
+    pub code: String,
+}
+
+/// The answer to a login or a refresh. Lifetimes are in seconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    #[serde(default)]
+    pub token_type: Option<String>,
+    pub expires_in: i64,
+    pub refresh_token: String,
+    pub refresh_expires_in: i64,
+    #[serde(default)]
+    pub user: Option<SessionUser>,
+    #[serde(default)]
+    pub device: Option<SessionDevice>,
+}
+
+/// An error answer (RFC 9457 problem details); `code` is stable, `detail`
+/// is in the language asked for (`Accept-Language: vi`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Problem {
+    #[serde(default, rename = "type")]
+    pub type_: Option<String>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub status: Option<u16>,
+    #[serde(default)]
+    pub detail: Option<String>,
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub errors: Option<serde_json::Value>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,4 +1,4 @@
--- Sổ Tay field book: the current schema (version 2), for a fresh install.
+-- Sổ Tay field book: the current schema (version 3), for a fresh install.
 
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
@@ -164,13 +164,41 @@ CREATE TABLE signatures (
 -- Where each fact stands with the server (the only mutable record table).
 CREATE TABLE record_states (
     client_id  TEXT PRIMARY KEY REFERENCES outbox (client_id),
-    state      TEXT NOT NULL CHECK (state IN ('pending', 'accepted', 'approved', 'rejected', 'reversed')),
+    state      TEXT NOT NULL CHECK (state IN ('pending', 'accepted', 'approved', 'rejected', 'reversed', 'wedged')),
     code       TEXT,
     message_vi TEXT,
     message_en TEXT,
     updated_at INTEGER NOT NULL
 );
 CREATE INDEX record_states_state ON record_states (state);
+
+-- This installation's settings: the server and the signed-in session.
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Upload batches, written before they are sent: after an interruption the
+-- same batch (same id, same bytes) is sent again first.
+CREATE TABLE upload_batches (
+    seq        INTEGER PRIMARY KEY,
+    batch_id   TEXT NOT NULL UNIQUE,
+    body       TEXT NOT NULL,
+    records    INTEGER NOT NULL CHECK (records > 0),
+    state      TEXT NOT NULL CHECK (state IN ('open', 'done', 'split', 'wedged')),
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX upload_batches_state ON upload_batches (state, seq);
+
+CREATE TABLE upload_batch_records (
+    batch_seq INTEGER NOT NULL REFERENCES upload_batches (seq),
+    client_id TEXT NOT NULL REFERENCES outbox (client_id),
+    PRIMARY KEY (batch_seq, client_id)
+) WITHOUT ROWID;
+CREATE INDEX upload_batch_records_client ON upload_batch_records (client_id);
 
 CREATE TRIGGER outbox_append_only_u BEFORE UPDATE ON outbox BEGIN SELECT RAISE(ABORT, 'outbox is append-only'); END;
 CREATE TRIGGER outbox_append_only_d BEFORE DELETE ON outbox BEGIN SELECT RAISE(ABORT, 'outbox is append-only'); END;

@@ -1,0 +1,461 @@
+//! An in-memory server for tests and demos: the sync and auth endpoints
+//! with the server's contract (idempotent records by client id, replayed
+//! batches answered from storage, one gift per worker per campaign, rotating
+//! refresh tokens), and faults injected at chosen calls.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Mutex;
+
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::{Response, Transport, TransportError};
+use crate::wire::{
+    ChangePage, LoginRequest, PortfolioSnapshot, RecordBody, RefreshRequest, SessionDevice,
+    SessionUser, TokenResponse, UploadBatch, UploadOutcome, UploadResponse, UploadResult,
+};
+
+/// Where a faulty call goes wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The request never reaches the server.
+    NotSent,
+    /// The server handles the request, the answer is lost.
+    AnswerLost,
+    /// The server answers with this status (500, 503…) without handling it.
+    Status(u16),
+    /// The server answers 409 `batch_conflict` (the batch id is taken).
+    BatchConflict,
+}
+
+/// One call as the fake saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    pub method: &'static str,
+    pub path: String,
+    /// The upload batch id, for batch calls that parsed.
+    pub batch_id: Option<Uuid>,
+    pub fault: Option<Fault>,
+}
+
+#[derive(Default)]
+struct State {
+    username: String,
+    password: String,
+    device_code: String,
+    user_id: Uuid,
+    access: HashMap<String, Uuid>,
+    refresh: HashMap<String, (Uuid, bool)>,
+    revoked: HashSet<Uuid>,
+    tokens_issued: u64,
+    records: BTreeMap<Uuid, Value>,
+    accepted: HashMap<Uuid, u32>,
+    batches: HashMap<Uuid, (Value, Vec<u8>)>,
+    gifts: HashSet<(Uuid, Uuid)>,
+    refuse: HashSet<Uuid>,
+    snapshot: Option<PortfolioSnapshot>,
+    pages: Vec<ChangePage>,
+    faults: BTreeMap<u64, Fault>,
+    calls: Vec<Call>,
+    sent_in: HashMap<Uuid, HashSet<Uuid>>,
+}
+
+/// The fake server. Its address is [`FakeServer::URL`].
+pub struct FakeServer {
+    state: Mutex<State>,
+}
+
+fn problem(status: u16, code: &str, detail: &str) -> Response {
+    Response {
+        status,
+        body: json!({"type": "about:blank", "title": code, "status": status, "detail": detail, "code": code})
+            .to_string()
+            .into_bytes(),
+    }
+}
+
+fn ok(v: &impl serde::Serialize) -> Response {
+    Response {
+        status: 200,
+        body: serde_json::to_vec(v).expect("serialisable"),
+    }
+}
+
+impl FakeServer {
+    pub const URL: &'static str = "http://127.0.0.1:9";
+
+    /// A server with one officer account (`username`/`password`) whose
+    /// device gets `device_code`, serving `snapshot` then `pages` (their
+    /// cursors are set by the fake: `c0`, `c1`, …).
+    pub fn new(
+        username: &str,
+        password: &str,
+        device_code: &str,
+        snapshot: PortfolioSnapshot,
+        pages: Vec<ChangePage>,
+    ) -> Self {
+        FakeServer {
+            state: Mutex::new(State {
+                username: username.into(),
+                password: password.into(),
+                device_code: device_code.into(),
+                user_id: Uuid::now_v7(),
+                snapshot: Some(snapshot),
+                pages,
+                ..Default::default()
+            }),
+        }
+    }
+
+    fn st(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Call number `n` (0-based, counting every call) goes wrong.
+    pub fn fault_at(&self, n: u64, fault: Fault) {
+        self.st().faults.insert(n, fault);
+    }
+
+    /// The next call goes wrong.
+    pub fn fault_next(&self, fault: Fault) {
+        let mut st = self.st();
+        let n = st.calls.len() as u64;
+        st.faults.insert(n, fault);
+    }
+
+    /// Faults not reached yet are dropped.
+    pub fn clear_faults(&self) {
+        self.st().faults.clear();
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.st().calls.clone()
+    }
+
+    /// Every access token stops working (as when it expires).
+    pub fn expire_access_tokens(&self) {
+        self.st().access.clear();
+    }
+
+    /// The device's sessions end (refresh answers `device_revoked`).
+    pub fn revoke_device(&self, device_id: Uuid) {
+        let mut st = self.st();
+        st.revoked.insert(device_id);
+        st.access.retain(|_, d| *d != device_id);
+    }
+
+    /// Lets a session made elsewhere (another fake) in.
+    pub fn trust(&self, access: &str, refresh: &str, device_id: Uuid) {
+        let mut st = self.st();
+        st.access.insert(access.into(), device_id);
+        st.refresh.insert(refresh.into(), (device_id, false));
+    }
+
+    /// Another officer already handed out this gift.
+    pub fn gift_given(&self, campaign_id: Uuid, worker_id: Uuid) {
+        self.st().gifts.insert((campaign_id, worker_id));
+    }
+
+    /// Batches holding this record are refused with 422.
+    pub fn refuse_record(&self, client_id: Uuid) {
+        self.st().refuse.insert(client_id);
+    }
+
+    pub fn stop_refusing(&self) {
+        self.st().refuse.clear();
+    }
+
+    /// The batch ids each record was sent in (whether or not the call
+    /// went through).
+    pub fn sent_in(&self) -> HashMap<Uuid, HashSet<Uuid>> {
+        self.st().sent_in.clone()
+    }
+
+    /// Client ids of the stored records.
+    pub fn stored(&self) -> Vec<Uuid> {
+        self.st().records.keys().copied().collect()
+    }
+
+    /// How many times each record was accepted (stored anew): exactly-once
+    /// means 1 for each.
+    pub fn accept_counts(&self) -> HashMap<Uuid, u32> {
+        self.st().accepted.clone()
+    }
+
+    /// How many token pairs were issued (logins and refreshes).
+    pub fn tokens_issued(&self) -> u64 {
+        self.st().tokens_issued
+    }
+
+    fn issue(st: &mut State, device_id: Uuid, full: bool) -> TokenResponse {
+        st.tokens_issued += 1;
+        let n = st.tokens_issued;
+        let access = format!("access-{n}");
+        let refresh = format!("refresh-{n}");
+        st.access.insert(access.clone(), device_id);
+        st.refresh.insert(refresh.clone(), (device_id, false));
+        TokenResponse {
+            access_token: access,
+            token_type: Some("Bearer".into()),
+            expires_in: 900,
+            refresh_token: refresh,
+            refresh_expires_in: 30 * 86_400,
+            user: full.then(|| SessionUser {
+                id: st.user_id,
+                username: st.username.clone(),
+                full_name: "Trần Văn Bình".into(),
+                role: "officer".into(),
+                branch_id: Some(Uuid::nil()),
+            }),
+            device: full.then(|| SessionDevice {
+                id: device_id,
+                name: "Điện thoại".into(),
+                code: st.device_code.clone(),
+            }),
+        }
+    }
+
+    fn handle(
+        st: &mut State,
+        method: &str,
+        url: &str,
+        auth: Option<&str>,
+        body: &[u8],
+    ) -> Response {
+        let path_q = url.strip_prefix(Self::URL).unwrap_or(url);
+        let (path, query) = path_q.split_once('?').unwrap_or((path_q, ""));
+        match (method, path) {
+            ("POST", "/api/v1/auth/login") => {
+                let Ok(req) = serde_json::from_slice::<LoginRequest>(body) else {
+                    return problem(422, "invalid_body", "Dữ liệu đăng nhập không hợp lệ");
+                };
+                if req.username != st.username || req.password != st.password {
+                    return problem(
+                        401,
+                        "invalid_credentials",
+                        "Sai tên đăng nhập hoặc mật khẩu",
+                    );
+                }
+                ok(&Self::issue(st, req.device_id, true))
+            }
+            ("POST", "/api/v1/auth/refresh") => {
+                let Ok(req) = serde_json::from_slice::<RefreshRequest>(body) else {
+                    return problem(422, "invalid_body", "Dữ liệu không hợp lệ");
+                };
+                match st.refresh.get(&req.refresh_token).copied() {
+                    None => problem(
+                        401,
+                        "invalid_refresh_token",
+                        "Phiên đăng nhập không hợp lệ, hãy đăng nhập lại",
+                    ),
+                    Some((_, true)) => problem(
+                        401,
+                        "refresh_token_reused",
+                        "Mã làm mới đã được dùng; phiên bị thu hồi, hãy đăng nhập lại",
+                    ),
+                    Some((d, _)) if st.revoked.contains(&d) => problem(
+                        401,
+                        "device_revoked",
+                        "Thiết bị đã bị thu hồi quyền truy cập",
+                    ),
+                    Some((d, _)) if d != req.device_id => problem(
+                        401,
+                        "invalid_refresh_token",
+                        "Phiên đăng nhập không thuộc thiết bị này",
+                    ),
+                    Some((d, false)) => {
+                        st.refresh.insert(req.refresh_token, (d, true));
+                        ok(&Self::issue(st, d, false))
+                    }
+                }
+            }
+            (_, p) if p.starts_with("/api/v1/sync/") => {
+                let device = match auth
+                    .and_then(|a| a.strip_prefix("Bearer "))
+                    .and_then(|t| st.access.get(t))
+                {
+                    Some(d) => *d,
+                    None => return problem(401, "unauthenticated", "Phiên đăng nhập đã hết hạn"),
+                };
+                match (method, p) {
+                    ("POST", "/api/v1/sync/batches") => Self::batch(st, device, body),
+                    ("GET", "/api/v1/sync/changes") => Self::changes(st, query),
+                    _ => problem(404, "not_found", "Không có đường dẫn này"),
+                }
+            }
+            _ => problem(404, "not_found", "Không có đường dẫn này"),
+        }
+    }
+
+    fn batch(st: &mut State, device: Uuid, body: &[u8]) -> Response {
+        let Ok(batch) = serde_json::from_slice::<UploadBatch>(body) else {
+            return problem(422, "invalid_batch", "Lô dữ liệu không đúng định dạng");
+        };
+        if batch.device_id != device || batch.records.len() > 1000 {
+            return problem(422, "invalid_batch", "Lô dữ liệu không hợp lệ");
+        }
+        let content = serde_json::to_value(&batch.records).expect("serialisable");
+        if let Some((stored, answer)) = st.batches.get(&batch.batch_id) {
+            return if *stored == content {
+                Response {
+                    status: 200,
+                    body: answer.clone(),
+                }
+            } else {
+                problem(409, "batch_conflict", "Mã lô đã dùng cho nội dung khác")
+            };
+        }
+        if let Some(r) = batch
+            .records
+            .iter()
+            .find(|r| st.refuse.contains(&r.client_id))
+        {
+            return problem(
+                422,
+                "invalid_record",
+                &format!("Bản ghi {} không hợp lệ", r.client_id),
+            );
+        }
+        let mut results = Vec::new();
+        for r in &batch.records {
+            let v = serde_json::to_value(r).expect("serialisable");
+            let result = |outcome, code: Option<&str>, vi: Option<&str>| UploadResult {
+                client_id: r.client_id,
+                outcome,
+                code: code.map(str::to_string),
+                message_vi: vi.map(str::to_string),
+                message_en: code.map(|c| c.replace('_', " ")),
+            };
+            if let Some(old) = st.records.get(&r.client_id) {
+                results.push(if *old == v {
+                    result(UploadOutcome::Duplicate, None, None)
+                } else {
+                    result(
+                        UploadOutcome::Rejected,
+                        Some("conflict"),
+                        Some("Mã bản ghi đã dùng cho nội dung khác"),
+                    )
+                });
+                continue;
+            }
+            if let RecordBody::GiftHandout(g) = &r.body {
+                if !st.gifts.insert((g.campaign_id, g.worker_id)) {
+                    results.push(result(
+                        UploadOutcome::Rejected,
+                        Some("already_received"),
+                        Some("Người lao động đã nhận quà của chương trình này"),
+                    ));
+                    continue;
+                }
+            }
+            st.records.insert(r.client_id, v);
+            *st.accepted.entry(r.client_id).or_default() += 1;
+            results.push(result(UploadOutcome::Accepted, None, None));
+        }
+        let answer = serde_json::to_vec(&UploadResponse { results }).expect("serialisable");
+        st.batches.insert(batch.batch_id, (content, answer.clone()));
+        Response {
+            status: 200,
+            body: answer,
+        }
+    }
+
+    fn changes(st: &mut State, query: &str) -> Response {
+        let since = query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("since="))
+            .map(str::to_string);
+        match since {
+            None => {
+                let mut s = st.snapshot.clone().expect("a snapshot");
+                s.next = "c0".into();
+                ok(&s)
+            }
+            Some(c) => {
+                let Some(k) = c.strip_prefix('c').and_then(|k| k.parse::<usize>().ok()) else {
+                    return problem(400, "invalid_cursor", "Con trỏ đồng bộ không hợp lệ");
+                };
+                let mut page = st.pages.get(k).cloned().unwrap_or(ChangePage {
+                    officer: None,
+                    boarding_houses: vec![],
+                    workers: vec![],
+                    loans: vec![],
+                    campaigns: vec![],
+                    record_statuses: vec![],
+                    removed_workers: vec![],
+                    removed_campaigns: vec![],
+                    next: String::new(),
+                    has_more: false,
+                });
+                let next = (k + 1).min(st.pages.len());
+                page.next = format!("c{next}");
+                page.has_more = next < st.pages.len() && k < st.pages.len();
+                ok(&page)
+            }
+        }
+    }
+
+    fn call(
+        &self,
+        method: &'static str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<Response, TransportError> {
+        let mut st = self.st();
+        let n = st.calls.len() as u64;
+        let fault = st.faults.remove(&n);
+        let path = url.strip_prefix(Self::URL).unwrap_or(url).to_string();
+        let batch = serde_json::from_slice::<UploadBatch>(body).ok();
+        let batch_id = batch.as_ref().map(|b| b.batch_id);
+        if let Some(b) = &batch {
+            for r in &b.records {
+                st.sent_in
+                    .entry(r.client_id)
+                    .or_default()
+                    .insert(b.batch_id);
+            }
+        }
+        st.calls.push(Call {
+            method,
+            path,
+            batch_id,
+            fault,
+        });
+        let auth = headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+            .map(|(_, v)| v.to_string());
+        match fault {
+            Some(Fault::NotSent) => Err(TransportError::NotSent("fake: no network".into())),
+            Some(Fault::Status(s)) => {
+                Ok(problem(s, "unavailable", "Máy chủ tạm thời không phục vụ"))
+            }
+            Some(Fault::BatchConflict) => Ok(problem(
+                409,
+                "batch_conflict",
+                "Mã lô đã dùng cho nội dung khác",
+            )),
+            Some(Fault::AnswerLost) => {
+                Self::handle(&mut st, method, url, auth.as_deref(), body);
+                Err(TransportError::NoAnswer("fake: connection reset".into()))
+            }
+            None => Ok(Self::handle(&mut st, method, url, auth.as_deref(), body)),
+        }
+    }
+}
+
+impl Transport for FakeServer {
+    fn get(&self, url: &str, headers: &[(&str, &str)]) -> Result<Response, TransportError> {
+        self.call("GET", url, headers, &[])
+    }
+
+    fn post_json(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<Response, TransportError> {
+        self.call("POST", url, headers, body)
+    }
+}

@@ -1,0 +1,517 @@
+//! The sync client: sign in, push the outbox in batches, pull the
+//! portfolio and its changes.
+//!
+//! - [`Transport`] is how bytes reach the server: [`HttpTransport`] (rustls,
+//!   gzip) on phones and in the CLI, [`fake::FakeServer`] in tests.
+//! - Every batch is written down (id and exact bytes) before it is sent, so
+//!   after an interruption at any point the same batch is sent again first;
+//!   the server answers a replayed batch with the results it stored.
+//! - A batch the server refuses with a 4xx is split in halves until the bad
+//!   record is alone; a record that is still refused after
+//!   [`MAX_ATTEMPTS`] syncs (or whose batch conflicts) is `wedged` with the
+//!   reason and the others go on.
+//! - Change pages are applied with their cursor in one transaction.
+
+pub mod fake;
+mod http;
+pub(crate) mod outbox;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+
+pub use http::HttpTransport;
+
+use crate::db::Store;
+use crate::error::{Error, RemoteClass, Result};
+use crate::types::{SessionInfo, SyncReport};
+use crate::wire::{
+    ChangePage, LoginRequest, PortfolioSnapshot, Problem, RefreshRequest, TokenResponse,
+    UploadResponse,
+};
+use outbox::OpenBatch;
+
+/// Records per upload batch (the server takes up to 1,000).
+pub const BATCH_SIZE: usize = 500;
+/// Change rows asked for per page.
+pub const PAGE_SIZE: u32 = 500;
+/// Syncs in which a lone record may be refused before it is wedged.
+pub const MAX_ATTEMPTS: i64 = 5;
+/// Refused batches in a row after which this sync stops pushing.
+const MAX_FAILURES_IN_A_ROW: u32 = 16;
+
+/// An HTTP answer, whatever its status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+/// The request did not get an answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    /// Nothing reached the server (no network, DNS, refused connection).
+    #[error("not sent: {0}")]
+    NotSent(String),
+    /// The request may have reached the server, but no answer came back.
+    #[error("no answer: {0}")]
+    NoAnswer(String),
+}
+
+/// How requests reach the server. `headers` are sent as given; the
+/// transport adds nothing but what HTTP needs (and `Accept-Encoding`).
+pub trait Transport: Send + Sync {
+    fn get(&self, url: &str, headers: &[(&str, &str)]) -> Result<Response, TransportError>;
+    /// POSTs a JSON body.
+    fn post_json(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<Response, TransportError>;
+}
+
+/// Knobs of one sync; [`SyncOptions::default`] is what the apps use.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    pub batch_size: usize,
+    pub page_size: u32,
+    /// Extra tries after a network failure, a 5xx, 408 or 429.
+    pub retries: u32,
+    /// Wait before the first extra try; doubled each time.
+    pub backoff: Duration,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            batch_size: BATCH_SIZE,
+            page_size: PAGE_SIZE,
+            retries: 2,
+            backoff: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Progress of a sync: records sent of those to send, change rows received.
+pub type Progress<'a> = &'a dyn Fn(u32, u32, u64);
+
+/// Checks and normalises a server address: `https://…`, or `http://` to
+/// this machine only (tests, a server on the laptop).
+pub fn normalize_server_url(url: &str) -> Result<String> {
+    let u = url.trim().trim_end_matches('/');
+    let host = |rest: &str| {
+        rest.split(['/', '?'])
+            .next()
+            .unwrap_or("")
+            .rsplit_once(':')
+            .map_or(rest.split('/').next().unwrap_or(""), |(h, _)| h)
+            .to_string()
+    };
+    let ok = if let Some(rest) = u.strip_prefix("https://") {
+        !host(rest).is_empty()
+    } else if let Some(rest) = u.strip_prefix("http://") {
+        let h = host(rest);
+        h == "localhost" || h.starts_with("127.") || h == "[::1]"
+    } else {
+        false
+    };
+    if !ok {
+        return Err(Error::invalid(
+            "server_url",
+            format!("Địa chỉ máy chủ \"{url}\" phải bắt đầu bằng https:// (http:// chỉ dùng cho máy này)"),
+            format!("server_url: \"{url}\" must start with https:// (http:// only for localhost)"),
+        ));
+    }
+    Ok(u.to_string())
+}
+
+/// `%`-encodes a query value (the cursor is opaque).
+fn encode(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+fn parse<T: DeserializeOwned>(context: &'static str, body: &[u8]) -> Result<T> {
+    serde_json::from_slice(body).map_err(|source| Error::Json { context, source })
+}
+
+fn problem(r: &Response) -> Problem {
+    serde_json::from_slice(&r.body).unwrap_or(Problem {
+        type_: None,
+        title: None,
+        status: Some(r.status),
+        detail: None,
+        code: None,
+        errors: None,
+    })
+}
+
+/// The server's error as ours: its code, its (Vietnamese) detail.
+fn remote(class: RemoteClass, status: u16, p: &Problem) -> Error {
+    let code = p.code.clone().unwrap_or_else(|| format!("http_{status}"));
+    let vi = p
+        .detail
+        .clone()
+        .or_else(|| p.title.clone())
+        .unwrap_or_else(|| format!("Máy chủ trả lỗi {status}"));
+    let en = format!(
+        "server answered {status} {code}: {}",
+        p.title.as_deref().or(p.detail.as_deref()).unwrap_or("")
+    );
+    Error::Remote {
+        class,
+        code,
+        message_vi: vi,
+        message_en: en,
+    }
+}
+
+fn not_signed_in() -> Error {
+    Error::Remote {
+        class: RemoteClass::Auth,
+        code: "not_signed_in".into(),
+        message_vi: "Chưa đăng nhập: hãy đăng nhập để đồng bộ".into(),
+        message_en: "not signed in: sign in to sync".into(),
+    }
+}
+
+fn transient(status: u16) -> bool {
+    status >= 500 || status == 408 || status == 429
+}
+
+/// One sync (or sign-in) against one transport.
+pub struct SyncClient<'a> {
+    store: &'a Store,
+    transport: &'a dyn Transport,
+    opts: SyncOptions,
+}
+
+impl<'a> SyncClient<'a> {
+    pub fn new(store: &'a Store, transport: &'a dyn Transport, opts: SyncOptions) -> Self {
+        SyncClient {
+            store,
+            transport,
+            opts,
+        }
+    }
+
+    /// Signs in and keeps the tokens in the field book.
+    pub fn login(
+        &self,
+        server_url: &str,
+        username: &str,
+        password: &str,
+        device_name: &str,
+    ) -> Result<SessionInfo> {
+        let base = normalize_server_url(server_url)?;
+        if username.trim().is_empty() || password.is_empty() {
+            return Err(Error::invalid(
+                "username",
+                "Cần tên đăng nhập và mật khẩu",
+                "username and password are required",
+            ));
+        }
+        let body = serde_json::to_vec(&LoginRequest {
+            username: username.trim().to_string(),
+            password: password.to_string(),
+            device_id: self.store.device_id(),
+            device_name: device_name.trim().to_string(),
+        })
+        .map_err(|source| Error::Json {
+            context: "login",
+            source,
+        })?;
+        let r = self.send_once(&format!("{base}/api/v1/auth/login"), None, Some(&body))?;
+        if r.status != 200 {
+            let class = if r.status == 401 || r.status == 403 {
+                RemoteClass::Auth
+            } else if transient(r.status) {
+                RemoteClass::Network
+            } else {
+                RemoteClass::Validation
+            };
+            return Err(remote(class, r.status, &problem(&r)));
+        }
+        let t: TokenResponse = parse("login", &r.body)?;
+        self.store
+            .save_login(&base, username.trim(), device_name.trim(), &t)?;
+        self.store.session()?.ok_or_else(not_signed_in)
+    }
+
+    /// Pushes the outbox, then pulls the portfolio and its changes.
+    pub fn sync(&self, progress: Progress<'_>) -> Result<SyncReport> {
+        let tokens = self.store.tokens()?.ok_or_else(not_signed_in)?;
+        if tokens.refresh.is_none() && tokens.access.is_none() {
+            return Err(not_signed_in());
+        }
+        let base = tokens.server_url;
+        let mut report = SyncReport::default();
+        let total = self.store.to_send()?;
+        progress(0, total, 0);
+        self.push(&base, &mut report, total, progress)?;
+        self.pull(&base, &mut report, total, progress)?;
+        Ok(report)
+    }
+
+    fn push(
+        &self,
+        base: &str,
+        report: &mut SyncReport,
+        total: u32,
+        progress: Progress<'_>,
+    ) -> Result<()> {
+        let url = format!("{base}/api/v1/sync/batches");
+        let mut skip: HashSet<i64> = HashSet::new();
+        let mut failures = 0;
+        loop {
+            let batch = match self.store.next_open_batch(&skip)? {
+                Some(b) => b,
+                None => match self.store.create_batch(self.opts.batch_size)? {
+                    Some(b) => b,
+                    None => return Ok(()),
+                },
+            };
+            let r = self.call(base, &url, Some(batch.body.as_bytes()))?;
+            report.sent += batch.records;
+            if r.status == 200 {
+                let answer: UploadResponse = parse("upload response", &r.body)?;
+                let t = self.store.finish_batch(&batch, &answer.results)?;
+                report.accepted += t.accepted;
+                report.duplicates += t.duplicates;
+                report.rejected += t.rejected;
+                report.results.extend(answer.results);
+                failures = 0;
+            } else if matches!(r.status, 400 | 409 | 413 | 422) {
+                let p = problem(&r);
+                failures += 1;
+                self.refused(&batch, r.status, &p, report, &mut skip)?;
+                if failures >= MAX_FAILURES_IN_A_ROW {
+                    return Ok(());
+                }
+            } else {
+                // Not about the records (a wrong address, a server that does
+                // not know the route): nothing is counted against them.
+                report.sent -= batch.records;
+                return Err(remote(RemoteClass::Network, r.status, &problem(&r)));
+            }
+            progress(
+                (report.accepted + report.duplicates + report.rejected + report.wedged).min(total),
+                total,
+                report.received_changes,
+            );
+        }
+    }
+
+    /// A batch the server refused (4xx other than sign-in trouble).
+    fn refused(
+        &self,
+        b: &OpenBatch,
+        status: u16,
+        p: &Problem,
+        report: &mut SyncReport,
+        skip: &mut HashSet<i64>,
+    ) -> Result<()> {
+        let code = p.code.clone().unwrap_or_else(|| format!("http_{status}"));
+        let vi = p
+            .detail
+            .clone()
+            .or_else(|| p.title.clone())
+            .unwrap_or_else(|| format!("Máy chủ từ chối lô dữ liệu (lỗi {status})"));
+        let en = format!(
+            "server refused the batch: {status} {code} {}",
+            p.title.as_deref().unwrap_or("")
+        );
+        if status == 409 && code == "batch_conflict" {
+            // The same batch id with other content: it should never happen,
+            // so it is not retried.
+            report.wedged += self.store.wedge_batch(
+                b,
+                &code,
+                &format!(
+                    "Lô {} bị máy chủ coi là trùng mã với nội dung khác: {vi}",
+                    b.batch_id
+                ),
+                &en,
+            )?;
+        } else if b.records > 1 {
+            self.store.split_batch(b, &en)?;
+        } else {
+            let attempts = self.store.fail_batch(b, &en)?;
+            if attempts >= MAX_ATTEMPTS {
+                report.wedged += self.store.wedge_batch(
+                    b,
+                    &code,
+                    &format!("Máy chủ từ chối {attempts} lần: {vi}"),
+                    &format!("refused {attempts} times: {en}"),
+                )?;
+            } else {
+                skip.insert(b.seq);
+            }
+        }
+        Ok(())
+    }
+
+    fn pull(
+        &self,
+        base: &str,
+        report: &mut SyncReport,
+        total: u32,
+        progress: Progress<'_>,
+    ) -> Result<()> {
+        let sent =
+            (report.accepted + report.duplicates + report.rejected + report.wedged).min(total);
+        if self.store.sync_cursor()?.is_none() {
+            let r = self.call(base, &format!("{base}/api/v1/sync/changes"), None)?;
+            let snapshot: PortfolioSnapshot = self.ok_json("portfolio", r)?;
+            report.received_changes += self.store.apply_snapshot(&snapshot)?.rows;
+            progress(sent, total, report.received_changes);
+        }
+        loop {
+            let cursor = self
+                .store
+                .sync_cursor()?
+                .ok_or_else(|| Error::Corrupt("no cursor after the snapshot".into()))?;
+            let url = format!(
+                "{base}/api/v1/sync/changes?since={}&limit={}",
+                encode(&cursor),
+                self.opts.page_size
+            );
+            let page: ChangePage = self.ok_json("changes", self.call(base, &url, None)?)?;
+            let stuck = page.has_more && page.next == cursor;
+            report.received_changes += self.store.apply_changes(&page)?.rows;
+            progress(sent, total, report.received_changes);
+            if stuck {
+                return Err(Error::Network(format!(
+                    "the server's change cursor did not move past {cursor}"
+                )));
+            }
+            if !page.has_more {
+                return Ok(());
+            }
+        }
+    }
+
+    fn ok_json<T: DeserializeOwned>(&self, context: &'static str, r: Response) -> Result<T> {
+        if r.status != 200 {
+            return Err(remote(RemoteClass::Network, r.status, &problem(&r)));
+        }
+        parse(context, &r.body)
+    }
+
+    /// An authorised request: retried while transient, refreshed once on
+    /// an expired access token. Answers other than 401/403 are returned.
+    fn call(&self, base: &str, url: &str, body: Option<&[u8]>) -> Result<Response> {
+        let mut refreshed = false;
+        loop {
+            let tokens = self.store.tokens()?.ok_or_else(not_signed_in)?;
+            let r = match &tokens.access {
+                Some(access) => self.send(url, Some(access), body)?,
+                None => Response {
+                    status: 401,
+                    body: br#"{"code":"unauthenticated"}"#.to_vec(),
+                },
+            };
+            match r.status {
+                401 => {
+                    let p = problem(&r);
+                    if p.code.as_deref() == Some("unauthenticated") && !refreshed {
+                        self.refresh(base, tokens.refresh.as_deref())?;
+                        refreshed = true;
+                        continue;
+                    }
+                    return Err(remote(RemoteClass::Auth, r.status, &p));
+                }
+                403 => return Err(remote(RemoteClass::Auth, r.status, &problem(&r))),
+                _ => return Ok(r),
+            }
+        }
+    }
+
+    /// Trades the refresh token for new tokens, kept before they are used.
+    fn refresh(&self, base: &str, refresh: Option<&str>) -> Result<()> {
+        let refresh = refresh.ok_or_else(not_signed_in)?;
+        let body = serde_json::to_vec(&RefreshRequest {
+            refresh_token: refresh.to_string(),
+            device_id: self.store.device_id(),
+        })
+        .map_err(|source| Error::Json {
+            context: "refresh",
+            source,
+        })?;
+        // Sent once: a refresh that reached the server has rotated the token.
+        let r = self.send_once(&format!("{base}/api/v1/auth/refresh"), None, Some(&body))?;
+        if r.status == 200 {
+            let t: TokenResponse = parse("refresh", &r.body)?;
+            return self.store.save_tokens(&t);
+        }
+        let p = problem(&r);
+        if transient(r.status) {
+            return Err(remote(RemoteClass::Network, r.status, &p));
+        }
+        if matches!(
+            p.code.as_deref(),
+            Some("refresh_token_reused" | "invalid_refresh_token" | "device_revoked")
+        ) || r.status == 401
+        {
+            self.store.sign_out()?;
+        }
+        Err(remote(RemoteClass::Auth, r.status, &p))
+    }
+
+    /// Sends with retries on network failures and transient statuses.
+    fn send(&self, url: &str, access: Option<&str>, body: Option<&[u8]>) -> Result<Response> {
+        let mut wait = self.opts.backoff;
+        let mut tries = 0;
+        loop {
+            let last = tries >= self.opts.retries;
+            match self.send_once(url, access, body) {
+                Ok(r) if transient(r.status) && !last => {}
+                Ok(r) if transient(r.status) => {
+                    return Err(remote(RemoteClass::Network, r.status, &problem(&r)))
+                }
+                Ok(r) => return Ok(r),
+                Err(_) if !last => {}
+                Err(e) => return Err(e),
+            }
+            tries += 1;
+            if !wait.is_zero() {
+                std::thread::sleep(wait);
+            }
+            wait *= 2;
+        }
+    }
+
+    fn send_once(&self, url: &str, access: Option<&str>, body: Option<&[u8]>) -> Result<Response> {
+        let bearer = access.map(|a| format!("Bearer {a}"));
+        let mut headers: Vec<(&str, &str)> =
+            vec![("Accept", "application/json"), ("Accept-Language", "vi")];
+        if let Some(b) = &bearer {
+            headers.push(("Authorization", b));
+        }
+        let r = match body {
+            Some(b) => self.transport.post_json(url, &headers, b),
+            None => self.transport.get(url, &headers),
+        };
+        r.map_err(|e| Error::Remote {
+            class: RemoteClass::Network,
+            code: "network".into(),
+            message_vi: match &e {
+                TransportError::NotSent(m) => format!("Không kết nối được máy chủ: {m}"),
+                TransportError::NoAnswer(m) => {
+                    format!("Mất kết nối trước khi máy chủ trả lời: {m}")
+                }
+            },
+            message_en: e.to_string(),
+        })
+    }
+}

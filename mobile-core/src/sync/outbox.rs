@@ -1,0 +1,472 @@
+//! The sync client's state in the field book: the session (settings
+//! table) and upload batches, each written in one transaction before the
+//! network is touched.
+
+use std::collections::HashSet;
+
+use chrono::{Duration, Utc};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use uuid::Uuid;
+
+use crate::db::{from_millis, meta, parse_uuid, set_meta, Store};
+use crate::domain::rules::is_device_code;
+use crate::error::{Error, Result};
+use crate::types::SessionInfo;
+use crate::wire::{TokenResponse, UploadBatch, UploadOutcome, UploadRecord, UploadResult};
+
+/// A batch written down and not yet answered for good.
+#[derive(Debug, Clone)]
+pub(crate) struct OpenBatch {
+    pub seq: i64,
+    pub batch_id: Uuid,
+    /// The exact bytes to send (an [`UploadBatch`], JSON).
+    pub body: String,
+    pub records: u32,
+}
+
+/// How the server answered the records of one batch.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Tally {
+    pub accepted: u32,
+    pub duplicates: u32,
+    pub rejected: u32,
+}
+
+/// What the sync client needs to call the server.
+#[derive(Debug, Clone)]
+pub(crate) struct Tokens {
+    pub server_url: String,
+    pub access: Option<String>,
+    pub refresh: Option<String>,
+}
+
+fn setting(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
+fn set_setting(tx: &Transaction, key: &str, value: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+fn store_tokens(tx: &Transaction, t: &TokenResponse) -> Result<()> {
+    let now = Utc::now();
+    set_setting(tx, "access_token", &t.access_token)?;
+    set_setting(
+        tx,
+        "access_expires_at",
+        &(now + Duration::seconds(t.expires_in.max(0)))
+            .timestamp_millis()
+            .to_string(),
+    )?;
+    set_setting(tx, "refresh_token", &t.refresh_token)?;
+    set_setting(
+        tx,
+        "refresh_expires_at",
+        &(now + Duration::seconds(t.refresh_expires_in.max(0)))
+            .timestamp_millis()
+            .to_string(),
+    )?;
+    Ok(())
+}
+
+fn millis_setting(conn: &Connection, key: &str) -> Result<Option<chrono::DateTime<Utc>>> {
+    setting(conn, key)?
+        .map(|v| {
+            v.parse::<i64>()
+                .map_err(|_| Error::Corrupt(format!("setting {key} = {v:?}")))
+                .and_then(from_millis)
+        })
+        .transpose()
+}
+
+impl Store {
+    /// The signed-in session, if any (tokens are not shown).
+    pub fn session(&self) -> Result<Option<SessionInfo>> {
+        let device = self.device();
+        self.read(|c| {
+            let (Some(server_url), Some(username)) =
+                (setting(c, "server_url")?, setting(c, "username")?)
+            else {
+                return Ok(None);
+            };
+            Ok(Some(SessionInfo {
+                server_url,
+                username,
+                user_id: setting(c, "user_id")?
+                    .as_deref()
+                    .map(parse_uuid)
+                    .transpose()?,
+                full_name: setting(c, "full_name")?.unwrap_or_default(),
+                role: setting(c, "role")?.unwrap_or_default(),
+                branch_id: setting(c, "branch_id")?
+                    .as_deref()
+                    .map(parse_uuid)
+                    .transpose()?,
+                device_id: device.device_id,
+                device_name: setting(c, "device_name")?.unwrap_or_default(),
+                device_code: device.device_code.clone(),
+                signed_in: setting(c, "refresh_token")?.is_some(),
+                access_expires_at: millis_setting(c, "access_expires_at")?,
+                refresh_expires_at: millis_setting(c, "refresh_expires_at")?,
+            }))
+        })
+    }
+
+    pub(crate) fn tokens(&self) -> Result<Option<Tokens>> {
+        self.read(|c| {
+            let Some(server_url) = setting(c, "server_url")? else {
+                return Ok(None);
+            };
+            Ok(Some(Tokens {
+                server_url,
+                access: setting(c, "access_token")?,
+                refresh: setting(c, "refresh_token")?,
+            }))
+        })
+    }
+
+    /// Keeps a new session. The device code the server assigned becomes
+    /// this book's receipt code if no receipt was issued yet; otherwise a
+    /// different code is a conflict and nothing is kept.
+    pub(crate) fn save_login(
+        &self,
+        server_url: &str,
+        username: &str,
+        device_name: &str,
+        t: &TokenResponse,
+    ) -> Result<()> {
+        let me = self.device();
+        let assigned = match &t.device {
+            Some(d) if d.id != me.device_id => {
+                return Err(Error::conflict(
+                    "device_mismatch",
+                    format!(
+                        "Máy chủ cấp phiên cho thiết bị {}, không phải thiết bị này ({})",
+                        d.id, me.device_id
+                    ),
+                    format!(
+                        "the server bound the session to device {}, not this one ({})",
+                        d.id, me.device_id
+                    ),
+                ))
+            }
+            Some(d) if !is_device_code(&d.code) => {
+                return Err(Error::conflict(
+                    "bad_device_code",
+                    format!("Máy chủ trả mã thiết bị không hợp lệ \"{}\"", d.code),
+                    format!("the server sent an invalid device code \"{}\"", d.code),
+                ))
+            }
+            Some(d) => Some(d.code.clone()),
+            None => None,
+        };
+        let code = self.write_durable(|tx| {
+            let current = meta(tx, "device_code")?.unwrap_or_default();
+            let mut code = current.clone();
+            if let Some(assigned) = assigned {
+                if assigned != current {
+                    let receipts: i64 = tx
+                        .query_row(
+                            "SELECT value FROM counters WHERE name = 'receipt_seq'",
+                            [],
+                            |r| r.get(0),
+                        )
+                        .optional()?
+                        .unwrap_or(0);
+                    if receipts > 0 {
+                        return Err(Error::conflict(
+                            "device_code_mismatch",
+                            format!(
+                                "Máy chủ cấp mã thiết bị {assigned} nhưng sổ này đã in {receipts} phiếu thu với mã {current}; \
+                                 không đổi số phiếu thu. Hãy báo quản trị viên cấp lại mã {current} cho thiết bị này"
+                            ),
+                            format!(
+                                "the server assigned device code {assigned} but this book already issued {receipts} \
+                                 receipts with code {current}; receipt numbering is not changed. Ask an admin to give \
+                                 this device code {current}"
+                            ),
+                        ));
+                    }
+                    set_meta(tx, "device_code", &assigned)?;
+                    code = assigned;
+                }
+                set_meta(tx, "device_code_from_server", "1")?;
+            }
+            set_setting(tx, "server_url", server_url)?;
+            set_setting(tx, "username", username)?;
+            set_setting(tx, "device_name", device_name)?;
+            if let Some(u) = &t.user {
+                set_setting(tx, "user_id", &u.id.to_string())?;
+                set_setting(tx, "full_name", &u.full_name)?;
+                set_setting(tx, "role", &u.role)?;
+                match u.branch_id {
+                    Some(b) => set_setting(tx, "branch_id", &b.to_string())?,
+                    None => {
+                        tx.execute("DELETE FROM settings WHERE key = 'branch_id'", [])?;
+                    }
+                }
+            }
+            store_tokens(tx, t)?;
+            Ok(code)
+        })?;
+        self.device
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .device_code = code;
+        Ok(())
+    }
+
+    /// Keeps rotated tokens (durably, before they are used).
+    pub(crate) fn save_tokens(&self, t: &TokenResponse) -> Result<()> {
+        self.write_durable(|tx| store_tokens(tx, t))
+    }
+
+    /// Forgets the tokens (the server and user name stay for the next sign-in).
+    pub fn sign_out(&self) -> Result<()> {
+        self.write_durable(|tx| {
+            tx.execute(
+                "DELETE FROM settings WHERE key IN ('access_token', 'access_expires_at', 'refresh_token', 'refresh_expires_at')",
+                [],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Records waiting to be sent (pending, including those in open batches).
+    pub(crate) fn to_send(&self) -> Result<u32> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT count(*) FROM record_states WHERE state = 'pending'",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+    }
+
+    /// The oldest batch written down and not answered for good, skipping
+    /// `skip` (batches that already failed during this sync).
+    pub(crate) fn next_open_batch(&self, skip: &HashSet<i64>) -> Result<Option<OpenBatch>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT seq, batch_id, body, records FROM upload_batches WHERE state = 'open' ORDER BY seq",
+            )?;
+            let rows = st
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, u32>(3)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.into_iter()
+                .find(|(seq, ..)| !skip.contains(seq))
+                .map(|(seq, id, body, records)| {
+                    Ok(OpenBatch {
+                        seq,
+                        batch_id: parse_uuid(&id)?,
+                        body,
+                        records,
+                    })
+                })
+                .transpose()
+        })
+    }
+
+    /// Writes down the next batch: up to `limit` pending records that are
+    /// in no open batch, oldest first, with a new batch id (UUID v7).
+    pub(crate) fn create_batch(&self, limit: usize) -> Result<Option<OpenBatch>> {
+        let device_id = self.device_id();
+        self.write_durable(|tx| {
+            let mut st = tx.prepare_cached(
+                "SELECT o.client_id, o.envelope FROM outbox o JOIN record_states s ON s.client_id = o.client_id
+                 WHERE s.state = 'pending' AND o.client_id NOT IN (
+                     SELECT r.client_id FROM upload_batch_records r
+                     JOIN upload_batches b ON b.seq = r.batch_seq WHERE b.state = 'open')
+                 ORDER BY o.device_seq LIMIT ?1",
+            )?;
+            let rows = st
+                .query_map([limit as i64], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            if rows.is_empty() {
+                return Ok(None);
+            }
+            let records = rows
+                .iter()
+                .map(|(_, env)| {
+                    serde_json::from_str::<UploadRecord>(env).map_err(|source| Error::Json {
+                        context: "envelope",
+                        source,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let ids: Vec<String> = rows.into_iter().map(|(id, _)| id).collect();
+            insert_batch(tx, device_id, records, &ids).map(Some)
+        })
+    }
+
+    /// Records the server's answer to a batch and closes it, in one
+    /// transaction. Results for records outside the batch are ignored.
+    pub(crate) fn finish_batch(&self, b: &OpenBatch, results: &[UploadResult]) -> Result<Tally> {
+        self.write_durable(|tx| {
+            let members = batch_members(tx, b.seq)?;
+            let mut st = tx.prepare_cached(
+                "UPDATE record_states SET state = ?2, code = ?3, message_vi = ?4, message_en = ?5, updated_at = ?6
+                 WHERE client_id = ?1 AND state = 'pending'",
+            )?;
+            let now = Utc::now().timestamp_millis();
+            let mut tally = Tally::default();
+            for r in results {
+                let id = r.client_id.to_string();
+                if !members.contains(&id) {
+                    continue;
+                }
+                let state = match r.outcome {
+                    UploadOutcome::Accepted => {
+                        tally.accepted += 1;
+                        "accepted"
+                    }
+                    UploadOutcome::Duplicate => {
+                        tally.duplicates += 1;
+                        "accepted"
+                    }
+                    UploadOutcome::Rejected => {
+                        tally.rejected += 1;
+                        "rejected"
+                    }
+                };
+                st.execute(params![id, state, r.code, r.message_vi, r.message_en, now])?;
+            }
+            close_batch(tx, b.seq, "done", None)?;
+            Ok(tally)
+        })
+    }
+
+    /// Replaces a refused batch of several records by its two halves, so
+    /// that a bad record ends up alone and the others go through.
+    pub(crate) fn split_batch(&self, b: &OpenBatch, reason: &str) -> Result<()> {
+        let device_id = self.device_id();
+        let batch: UploadBatch = serde_json::from_str(&b.body).map_err(|source| Error::Json {
+            context: "upload batch",
+            source,
+        })?;
+        self.write_durable(|tx| {
+            close_batch(tx, b.seq, "split", Some(reason))?;
+            let mut records = batch.records.clone();
+            let second = records.split_off(records.len() / 2);
+            for half in [records, second] {
+                let ids: Vec<String> = half.iter().map(|r| r.client_id.to_string()).collect();
+                insert_batch(tx, device_id, half, &ids)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Counts a failed attempt at a batch; returns the attempts so far.
+    pub(crate) fn fail_batch(&self, b: &OpenBatch, reason: &str) -> Result<i64> {
+        self.write_durable(|tx| {
+            Ok(tx.query_row(
+                "UPDATE upload_batches SET attempts = attempts + 1, last_error = ?2, updated_at = ?3
+                 WHERE seq = ?1 RETURNING attempts",
+                params![b.seq, reason, Utc::now().timestamp_millis()],
+                |r| r.get(0),
+            )?)
+        })
+    }
+
+    /// Sets a batch aside: its pending records become `wedged` with the
+    /// reason, and later records go on. Returns how many were wedged.
+    pub(crate) fn wedge_batch(
+        &self,
+        b: &OpenBatch,
+        code: &str,
+        message_vi: &str,
+        message_en: &str,
+    ) -> Result<u32> {
+        self.write_durable(|tx| {
+            close_batch(tx, b.seq, "wedged", Some(message_en))?;
+            let n = tx.execute(
+                "UPDATE record_states SET state = 'wedged', code = ?2, message_vi = ?3, message_en = ?4, updated_at = ?5
+                 WHERE state = 'pending' AND client_id IN (SELECT client_id FROM upload_batch_records WHERE batch_seq = ?1)",
+                params![b.seq, code, message_vi, message_en, Utc::now().timestamp_millis()],
+            )?;
+            Ok(n as u32)
+        })
+    }
+
+    /// Puts wedged records back in the queue (in new batches) for the next
+    /// sync. Returns how many.
+    pub fn retry_wedged(&self) -> Result<u32> {
+        self.write_durable(|tx| {
+            Ok(tx.execute(
+                "UPDATE record_states SET state = 'pending', code = NULL, message_vi = NULL, message_en = NULL, updated_at = ?1
+                 WHERE state = 'wedged'",
+                [Utc::now().timestamp_millis()],
+            )? as u32)
+        })
+    }
+}
+
+fn insert_batch(
+    tx: &Transaction,
+    device_id: Uuid,
+    records: Vec<UploadRecord>,
+    ids: &[String],
+) -> Result<OpenBatch> {
+    let batch = UploadBatch {
+        batch_id: Uuid::now_v7(),
+        device_id,
+        records,
+    };
+    let body = serde_json::to_string(&batch).map_err(|source| Error::Json {
+        context: "upload batch",
+        source,
+    })?;
+    let now = Utc::now().timestamp_millis();
+    let seq: i64 = tx.query_row(
+        "INSERT INTO upload_batches (batch_id, body, records, state, created_at, updated_at)
+         VALUES (?1, ?2, ?3, 'open', ?4, ?4) RETURNING seq",
+        params![batch.batch_id.to_string(), body, ids.len() as i64, now],
+        |r| r.get(0),
+    )?;
+    let mut st = tx.prepare_cached(
+        "INSERT INTO upload_batch_records (batch_seq, client_id) VALUES (?1, ?2)",
+    )?;
+    for id in ids {
+        st.execute(params![seq, id])?;
+    }
+    Ok(OpenBatch {
+        seq,
+        batch_id: batch.batch_id,
+        body,
+        records: ids.len() as u32,
+    })
+}
+
+fn batch_members(conn: &Connection, seq: i64) -> Result<HashSet<String>> {
+    let mut st =
+        conn.prepare_cached("SELECT client_id FROM upload_batch_records WHERE batch_seq = ?1")?;
+    let v = st
+        .query_map([seq], |r| r.get::<_, String>(0))?
+        .collect::<Result<HashSet<_>, _>>()?;
+    Ok(v)
+}
+
+fn close_batch(tx: &Transaction, seq: i64, state: &str, reason: Option<&str>) -> Result<()> {
+    tx.execute(
+        "UPDATE upload_batches SET state = ?2, last_error = coalesce(?3, last_error), updated_at = ?4 WHERE seq = ?1",
+        params![seq, state, reason, Utc::now().timestamp_millis()],
+    )?;
+    Ok(())
+}

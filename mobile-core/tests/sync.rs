@@ -1,0 +1,624 @@
+//! The sync client against the in-memory server: a day synced, answers
+//! lost after the server stored a batch, random cuts, refusals, wedged
+//! records, token refresh, device codes.
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::*;
+use rust_decimal::Decimal;
+use sotay_core::sync::fake::{FakeServer, Fault};
+use sotay_core::sync::{normalize_server_url, SyncOptions};
+use sotay_core::wire::{ChangePage, PortfolioSnapshot};
+use sotay_core::{
+    DeviceIdentity, FieldBook, FieldBookError, GiftInput, OutboxFilter, RepaymentInput,
+    SyncProgress, VisitInput, VisitPurpose,
+};
+use uuid::Uuid;
+
+const USER: &str = "binh.tv";
+const HUNG_LOAN: &str = "0193a000-0000-7000-8000-0000000000c2";
+const PASSWORD: &str = "mat-khau-dai-1";
+
+fn snapshot() -> PortfolioSnapshot {
+    serde_json::from_str(PORTFOLIO).unwrap()
+}
+
+/// Change pages that move Hùng to room `P.1`, `P.2`, …
+fn pages(n: usize) -> Vec<ChangePage> {
+    let hung = snapshot()
+        .workers
+        .into_iter()
+        .find(|w| w.id == id(HUNG))
+        .unwrap();
+    (1..=n)
+        .map(|k| ChangePage {
+            officer: None,
+            boarding_houses: vec![],
+            workers: vec![sotay_core::wire::Worker {
+                room: Some(format!("P.{k}")),
+                ..hung.clone()
+            }],
+            loans: vec![],
+            campaigns: vec![],
+            record_statuses: vec![],
+            removed_workers: vec![],
+            removed_campaigns: vec![],
+            next: String::new(),
+            has_more: false,
+        })
+        .collect()
+}
+
+fn server(pages_n: usize) -> FakeServer {
+    FakeServer::new(USER, PASSWORD, "A7K2", snapshot(), pages(pages_n))
+}
+
+fn opts(batch_size: usize, retries: u32) -> SyncOptions {
+    SyncOptions {
+        batch_size,
+        page_size: 500,
+        retries,
+        backoff: Duration::ZERO,
+    }
+}
+
+fn open_at(path: &str) -> Arc<FieldBook> {
+    FieldBook::open(path.to_string(), device()).unwrap()
+}
+
+/// A signed-in book that has received the portfolio from `fake`.
+fn signed_in(fake: &FakeServer) -> (tempfile::TempDir, Arc<FieldBook>) {
+    let dir = tempfile::tempdir().unwrap();
+    let book = open_at(&dir.path().join("sotay.db").display().to_string());
+    let s = book
+        .login_with(fake, FakeServer::URL, USER, PASSWORD, "Điện thoại của Bình")
+        .unwrap();
+    assert_eq!(s.device_code, "A7K2");
+    let r = book.sync_with(fake, opts(500, 0), None).unwrap();
+    assert_eq!(r.sent, 0);
+    assert!(r.received_changes > 0);
+    (dir, book)
+}
+
+fn visit(book: &FieldBook, worker: &str, minute: u32) -> Uuid {
+    book.record_visit(VisitInput {
+        worker_id: id(worker),
+        purpose: VisitPurpose::RepaymentFollowUp,
+        outcome: "Hẹn trả tuần sau".into(),
+        notes: String::new(),
+        location: None,
+        recorded_at: at(8, minute),
+    })
+    .unwrap()
+    .client_id
+}
+
+fn pay(book: &FieldBook, loan: &str, amount: i64, minute: u32) -> Uuid {
+    book.record_repayment(RepaymentInput {
+        loan_id: id(loan),
+        amount: Decimal::from(amount),
+        recorded_at: at(9, minute),
+    })
+    .unwrap()
+    .client_id
+}
+
+fn gift(book: &FieldBook, campaign: &str, worker: &str) -> Uuid {
+    book.record_gift(GiftInput {
+        campaign_id: id(campaign),
+        worker_id: id(worker),
+        acknowledged_name: "Người nhận".into(),
+        signature_image: None,
+        recorded_at: at(10, 0),
+    })
+    .unwrap()
+    .client_id
+}
+
+/// An officer's day: visits, repayments, gifts. Returns the client ids.
+fn record_day(book: &FieldBook) -> Vec<Uuid> {
+    let mut ids = Vec::new();
+    for (i, w) in [LAN, HUNG, HOA, LAM].iter().enumerate() {
+        ids.push(visit(book, w, i as u32));
+    }
+    ids.push(pay(book, LAN_LOAN, 100_000, 1));
+    ids.push(pay(book, LAN_LOAN, 50_000, 2));
+    ids.push(pay(book, HUNG_LOAN, 200_000, 3));
+    ids.push(gift(book, TET, LAN));
+    ids.push(gift(book, TET, LAM));
+    ids.push(gift(book, MAI_AM, LAN));
+    ids
+}
+
+fn states(book: &FieldBook, filter: OutboxFilter) -> Vec<Uuid> {
+    book.outbox(filter, 10_000)
+        .unwrap()
+        .into_iter()
+        .map(|i| i.client_id)
+        .collect()
+}
+
+fn batch_calls(fake: &FakeServer) -> Vec<(Option<Uuid>, Option<Fault>)> {
+    fake.calls()
+        .into_iter()
+        .filter(|c| c.path == "/api/v1/sync/batches")
+        .map(|c| (c.batch_id, c.fault))
+        .collect()
+}
+
+struct Recorder(Mutex<Vec<(u32, u32, u64)>>);
+
+impl SyncProgress for Recorder {
+    fn on_progress(&self, sent: u32, total_to_send: u32, received: u64) {
+        self.0.lock().unwrap().push((sent, total_to_send, received));
+    }
+}
+
+#[test]
+fn a_day_is_synced_and_every_record_is_accepted() {
+    let fake = server(2);
+    let (_dir, book) = signed_in(&fake);
+    assert_eq!(
+        book.worker_detail(id(HUNG)).unwrap().room.as_deref(),
+        Some("P.2")
+    );
+    let ids = record_day(&book);
+    assert_eq!(states(&book, OutboxFilter::Pending), ids);
+
+    let progress = Recorder(Mutex::new(Vec::new()));
+    let report = book.sync_with(&fake, opts(4, 0), Some(&progress)).unwrap();
+    assert_eq!(report.sent, 10);
+    assert_eq!(report.accepted, 10);
+    assert_eq!(
+        (report.duplicates, report.rejected, report.wedged),
+        (0, 0, 0)
+    );
+    assert_eq!(report.results.len(), 10);
+    assert_eq!(states(&book, OutboxFilter::Accepted), ids);
+    assert!(states(&book, OutboxFilter::Pending).is_empty());
+    let stored: HashSet<Uuid> = fake.stored().into_iter().collect();
+    assert_eq!(stored, ids.iter().copied().collect());
+
+    // Three batches of at most four, in recording order, each sent once.
+    let batches = batch_calls(&fake);
+    assert_eq!(batches.len(), 3);
+    let distinct: HashSet<_> = batches.iter().map(|b| b.0).collect();
+    assert_eq!(distinct.len(), 3);
+    let seen = progress.0.lock().unwrap().clone();
+    assert_eq!(seen.first(), Some(&(0, 10, 0)));
+    assert_eq!(
+        seen.iter().map(|p| p.0).collect::<Vec<_>>()[..4],
+        [0, 4, 8, 10]
+    );
+    assert_eq!(seen.last().unwrap().0, 10);
+
+    // Nothing left: the next sync sends nothing and asks for changes only.
+    let again = book.sync_with(&fake, opts(4, 0), None).unwrap();
+    assert_eq!((again.sent, again.accepted), (0, 0));
+    assert_eq!(batch_calls(&fake).len(), 3);
+
+    let summary = book.daily_summary(day(2026, 11, 20)).unwrap();
+    assert_eq!(summary.pending, 0);
+    assert!(summary.rejected.is_empty() && summary.wedged.is_empty());
+}
+
+#[test]
+fn an_answer_lost_after_the_server_stored_the_batch_is_replayed_with_the_same_id() {
+    let fake = server(1);
+    let (dir, book) = signed_in(&fake);
+    let ids = record_day(&book);
+    fake.fault_next(Fault::AnswerLost);
+    let e = book.sync_with(&fake, opts(4, 0), None).unwrap_err();
+    assert!(matches!(e, FieldBookError::Network { .. }), "{e:?}");
+    // The server stored the first four; the phone does not know it yet.
+    assert_eq!(fake.stored().len(), 4);
+    assert_eq!(states(&book, OutboxFilter::Pending), ids);
+
+    // The app is killed and started again.
+    drop(book);
+    let book = open_at(&dir.path().join("sotay.db").display().to_string());
+    let report = book.sync_with(&fake, opts(4, 0), None).unwrap();
+    let batches = batch_calls(&fake);
+    assert_eq!(batches[0].1, Some(Fault::AnswerLost));
+    assert_eq!(
+        batches[1].0, batches[0].0,
+        "the same batch id is sent again first"
+    );
+    assert_eq!(batches.len(), 4);
+    assert_eq!(report.sent, 10);
+    assert_eq!(
+        report.accepted, 10,
+        "a replayed batch gets its stored results"
+    );
+    assert_eq!(states(&book, OutboxFilter::Accepted), ids);
+    for (client, n) in fake.accept_counts() {
+        assert_eq!(n, 1, "{client} stored {n} times");
+    }
+    assert_eq!(fake.stored().len(), 10);
+}
+
+#[test]
+fn transient_failures_are_retried_within_one_sync_with_the_same_batch() {
+    let fake = server(0);
+    let (_dir, book) = signed_in(&fake);
+    let ids = record_day(&book);
+    let next = fake.calls().len() as u64;
+    fake.fault_at(next, Fault::NotSent);
+    fake.fault_at(next + 1, Fault::Status(503));
+    fake.fault_at(next + 2, Fault::AnswerLost);
+    let report = book.sync_with(&fake, opts(500, 3), None).unwrap();
+    let batches = batch_calls(&fake);
+    assert_eq!(batches.len(), 4);
+    assert!(batches.iter().all(|b| b.0 == batches[0].0));
+    assert_eq!(report.accepted, 10);
+    assert_eq!(states(&book, OutboxFilter::Accepted), ids);
+
+    // Out of retries: a network error, nothing marked.
+    let more = visit(&book, LAN, 30);
+    let next = fake.calls().len() as u64;
+    fake.fault_at(next, Fault::Status(500));
+    fake.fault_at(next + 1, Fault::Status(503));
+    match book.sync_with(&fake, opts(500, 1), None).unwrap_err() {
+        FieldBookError::Network { code, .. } => assert_eq!(code, "unavailable"),
+        e => panic!("{e:?}"),
+    }
+    assert_eq!(states(&book, OutboxFilter::Pending), [more]);
+}
+
+#[test]
+fn a_gift_already_handed_out_elsewhere_is_rejected_with_its_reason() {
+    let fake = server(0);
+    let (_dir, book) = signed_in(&fake);
+    fake.gift_given(id(TET), id(LAM));
+    let ids = record_day(&book);
+    let report = book.sync_with(&fake, opts(500, 0), None).unwrap();
+    assert_eq!((report.accepted, report.rejected), (9, 1));
+
+    let rejected = book.outbox(OutboxFilter::Rejected, 10).unwrap();
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].client_id, ids[8]);
+    assert_eq!(rejected[0].code.as_deref(), Some("already_received"));
+    let reason = "Người lao động đã nhận quà của chương trình này";
+    assert_eq!(rejected[0].message.as_deref(), Some(reason));
+
+    let summary = book.daily_summary(day(2026, 11, 20)).unwrap();
+    assert_eq!(summary.rejected.len(), 1);
+    assert!(summary.text_vi.contains(reason), "{}", summary.text_vi);
+    assert!(summary.text_vi.contains("1 bản ghi bị từ chối"));
+}
+
+#[test]
+fn a_record_the_server_keeps_refusing_is_wedged_and_the_others_go_on() {
+    let fake = server(0);
+    let (_dir, book) = signed_in(&fake);
+    let ids = record_day(&book);
+    let bad = ids[5];
+    fake.refuse_record(bad);
+
+    // The batch is split until the bad record is alone; the others go.
+    let r = book.sync_with(&fake, opts(500, 0), None).unwrap();
+    assert_eq!(r.accepted, 9);
+    assert_eq!(r.wedged, 0);
+    assert_eq!(states(&book, OutboxFilter::Pending), [bad]);
+
+    // Records made later are not held up by it.
+    let later = visit(&book, HOA, 40);
+    let r = book.sync_with(&fake, opts(500, 0), None).unwrap();
+    assert_eq!(r.accepted, 1);
+    assert!(states(&book, OutboxFilter::Accepted).contains(&later));
+
+    // After five syncs in which it was refused, it is set aside.
+    for _ in 0..2 {
+        assert_eq!(book.sync_with(&fake, opts(500, 0), None).unwrap().wedged, 0);
+    }
+    assert_eq!(book.sync_with(&fake, opts(500, 0), None).unwrap().wedged, 1);
+    let wedged = book.outbox(OutboxFilter::Wedged, 10).unwrap();
+    assert_eq!(wedged.len(), 1);
+    assert_eq!(wedged[0].client_id, bad);
+    assert_eq!(wedged[0].state, "wedged");
+    assert_eq!(wedged[0].code.as_deref(), Some("invalid_record"));
+    assert!(wedged[0].message.as_deref().unwrap().contains("5 lần"));
+    let summary = book.daily_summary(day(2026, 11, 20)).unwrap();
+    assert_eq!(summary.wedged.len(), 1);
+    assert!(
+        summary.text_vi.contains("gửi lỗi nhiều lần"),
+        "{}",
+        summary.text_vi
+    );
+    // The wedged repayment still counts against the balance on the phone.
+    assert_eq!(summary.cash_collected, Decimal::from(350_000));
+
+    // It stays aside; once the server is fixed the officer retries it.
+    let r = book.sync_with(&fake, opts(500, 0), None).unwrap();
+    assert_eq!(r.sent, 0);
+    fake.stop_refusing();
+    assert_eq!(book.retry_wedged().unwrap(), 1);
+    let r = book.sync_with(&fake, opts(500, 0), None).unwrap();
+    assert_eq!(r.accepted, 1);
+    assert_eq!(states(&book, OutboxFilter::Accepted).len(), 11);
+    for (client, n) in fake.accept_counts() {
+        assert_eq!(n, 1, "{client}");
+    }
+}
+
+#[test]
+fn a_batch_conflict_wedges_the_batch_and_later_batches_go_on() {
+    let fake = server(0);
+    let (_dir, book) = signed_in(&fake);
+    let ids = record_day(&book);
+    fake.fault_next(Fault::BatchConflict);
+    let r = book.sync_with(&fake, opts(4, 0), None).unwrap();
+    assert_eq!((r.wedged, r.accepted), (4, 6));
+    assert_eq!(states(&book, OutboxFilter::Wedged), ids[..4]);
+    assert_eq!(states(&book, OutboxFilter::Accepted), ids[4..]);
+    let w = &book.outbox(OutboxFilter::Wedged, 10).unwrap()[0];
+    assert_eq!(w.code.as_deref(), Some("batch_conflict"));
+}
+
+#[test]
+fn an_expired_access_token_is_refreshed_once_and_the_new_refresh_token_kept() {
+    let fake = server(0);
+    let (dir, book) = signed_in(&fake);
+    record_day(&book);
+    fake.expire_access_tokens();
+    let r = book.sync_with(&fake, opts(500, 0), None).unwrap();
+    assert_eq!(r.accepted, 10);
+    let paths: Vec<String> = fake.calls().into_iter().map(|c| c.path).collect();
+    let n = paths.len();
+    assert_eq!(
+        paths[n - 4..n - 1],
+        [
+            "/api/v1/sync/batches",
+            "/api/v1/auth/refresh",
+            "/api/v1/sync/batches"
+        ]
+    );
+    // The rotated refresh token was kept: it works again after a restart,
+    // where the first one would now be refused as reused.
+    drop(book);
+    let book = open_at(&dir.path().join("sotay.db").display().to_string());
+    fake.expire_access_tokens();
+    visit(&book, LAN, 50);
+    assert_eq!(
+        book.sync_with(&fake, opts(500, 0), None).unwrap().accepted,
+        1
+    );
+    assert_eq!(fake.tokens_issued(), 3);
+    assert!(book.session().unwrap().unwrap().signed_in);
+}
+
+#[test]
+fn a_reused_refresh_token_or_a_revoked_device_ends_the_session_with_the_servers_message() {
+    let fake = server(0);
+    let (_dir, book) = signed_in(&fake);
+    visit(&book, LAN, 1);
+    // The refresh reaches the server but its answer is lost: the phone
+    // still holds the old refresh token, which the server has rotated.
+    fake.expire_access_tokens();
+    let n = fake.calls().len() as u64;
+    fake.fault_at(n + 1, Fault::AnswerLost);
+    assert!(matches!(
+        book.sync_with(&fake, opts(500, 0), None).unwrap_err(),
+        FieldBookError::Network { .. }
+    ));
+    match book.sync_with(&fake, opts(500, 0), None).unwrap_err() {
+        FieldBookError::Auth { code, message, .. } => {
+            assert_eq!(code, "refresh_token_reused");
+            assert_eq!(
+                message,
+                "Mã làm mới đã được dùng; phiên bị thu hồi, hãy đăng nhập lại"
+            );
+        }
+        e => panic!("{e:?}"),
+    }
+    assert!(!book.session().unwrap().unwrap().signed_in);
+    match book.sync_with(&fake, opts(500, 0), None).unwrap_err() {
+        FieldBookError::Auth { code, .. } => assert_eq!(code, "not_signed_in"),
+        e => panic!("{e:?}"),
+    }
+
+    // Signing in again works; then the device is revoked.
+    book.login_with(&fake, FakeServer::URL, USER, PASSWORD, "Điện thoại")
+        .unwrap();
+    assert_eq!(
+        book.sync_with(&fake, opts(500, 0), None).unwrap().accepted,
+        1
+    );
+    fake.revoke_device(device().device_id);
+    visit(&book, LAN, 2);
+    match book.sync_with(&fake, opts(500, 0), None).unwrap_err() {
+        FieldBookError::Auth { code, message, .. } => {
+            assert_eq!(code, "device_revoked");
+            assert_eq!(message, "Thiết bị đã bị thu hồi quyền truy cập");
+        }
+        e => panic!("{e:?}"),
+    }
+    assert_eq!(states(&book, OutboxFilter::Pending).len(), 1);
+}
+
+#[test]
+fn login_refuses_a_wrong_password_and_a_plain_http_server() {
+    let fake = server(0);
+    let dir = tempfile::tempdir().unwrap();
+    let book = open_at(&dir.path().join("a.db").display().to_string());
+    match book
+        .login_with(&fake, FakeServer::URL, USER, "sai", "Điện thoại")
+        .unwrap_err()
+    {
+        FieldBookError::Auth { code, message, .. } => {
+            assert_eq!(code, "invalid_credentials");
+            assert_eq!(message, "Sai tên đăng nhập hoặc mật khẩu");
+        }
+        e => panic!("{e:?}"),
+    }
+    assert_eq!(book.session().unwrap(), None);
+    assert!(matches!(
+        book.login_with(&fake, "http://sotay.example.vn", USER, PASSWORD, "x"),
+        Err(FieldBookError::Validation { ref field, .. }) if field == "server_url"
+    ));
+    assert_eq!(
+        normalize_server_url("https://sotay.example.vn/").unwrap(),
+        "https://sotay.example.vn"
+    );
+    assert!(normalize_server_url("http://localhost:8080").is_ok());
+    assert!(normalize_server_url("http://127.0.0.1:8080/").is_ok());
+    assert!(normalize_server_url("ftp://x").is_err());
+    assert!(matches!(
+        book.sync_with(&fake, opts(500, 0), None),
+        Err(FieldBookError::Auth { ref code, .. }) if code == "not_signed_in"
+    ));
+}
+
+#[test]
+fn login_adopts_the_servers_device_code_before_any_receipt_and_refuses_it_after() {
+    let fake = server(0);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.db").display().to_string();
+    let provisional = DeviceIdentity {
+        device_code: "ZZ99".into(),
+        ..device()
+    };
+    let book = FieldBook::open(path.clone(), provisional.clone()).unwrap();
+    book.apply_portfolio_json(PORTFOLIO.into()).unwrap();
+    visit(&book, LAN, 1);
+    let s = book
+        .login_with(&fake, FakeServer::URL, USER, PASSWORD, "Điện thoại")
+        .unwrap();
+    assert_eq!(s.device_code, "A7K2");
+    assert_eq!(s.full_name, "Trần Văn Bình");
+    assert_eq!(book.device().unwrap().device_code, "A7K2");
+    let r = book
+        .record_repayment(RepaymentInput {
+            loan_id: id(LAN_LOAN),
+            amount: Decimal::from(10_000),
+            recorded_at: at(9, 0),
+        })
+        .unwrap();
+    assert_eq!(r.receipt_no, "A7K2-000001");
+    // Opened again with the provisional code, the server's code stays.
+    drop(book);
+    let book = FieldBook::open(path, provisional.clone()).unwrap();
+    assert_eq!(book.device().unwrap().device_code, "A7K2");
+
+    // A book that already printed receipts with its own code refuses.
+    let other = FakeServer::new(USER, PASSWORD, "B8Z9", snapshot(), vec![]);
+    match book
+        .login_with(&other, FakeServer::URL, USER, PASSWORD, "Điện thoại")
+        .unwrap_err()
+    {
+        FieldBookError::Conflict { code, message, .. } => {
+            assert_eq!(code, "device_code_mismatch");
+            assert!(
+                message.contains("B8Z9") && message.contains("A7K2"),
+                "{message}"
+            );
+        }
+        e => panic!("{e:?}"),
+    }
+    assert_eq!(book.device().unwrap().device_code, "A7K2");
+}
+
+/// xorshift64*: a reproducible stream of numbers for the cut points.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n
+    }
+}
+
+#[test]
+fn two_hundred_random_cuts_end_with_every_record_stored_exactly_once() {
+    // A template book: signed in, portfolio received, a day recorded.
+    let template_fake = server(1);
+    let (dir, book) = signed_in(&template_fake);
+    let ids = record_day(&book);
+    for m in 0..4 {
+        visit(&book, LAM, 20 + m);
+    }
+    let rejected_gift = ids[8];
+    let template = dir.path().join("sotay.db");
+    drop(book);
+    let session = ("access-1", "refresh-1");
+
+    let mut rng = Rng(0x005E_ED0F_C0DE);
+    let mut cuts = 0;
+    for trial in 0..200 {
+        let tdir = tempfile::tempdir().unwrap();
+        let path = tdir.path().join("sotay.db");
+        std::fs::copy(&template, &path).unwrap();
+        let path = path.display().to_string();
+        let fake = server(3);
+        fake.trust(session.0, session.1, device().device_id);
+        fake.gift_given(id(TET), id(LAM));
+        let faults = 1 + rng.below(3);
+        for _ in 0..faults {
+            let fault = match rng.below(5) {
+                0 => Fault::NotSent,
+                1 | 2 => Fault::AnswerLost,
+                3 => Fault::Status(500),
+                _ => Fault::Status(503),
+            };
+            fake.fault_at(rng.below(10), fault);
+            cuts += 1;
+        }
+        let o = opts(1 + rng.below(6) as usize, rng.below(2) as u32);
+        let mut book = open_at(&path);
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match book.sync_with(&fake, o.clone(), None) {
+                Ok(_) => break,
+                Err(FieldBookError::Network { .. }) if attempts < 10 => {
+                    // The app dies after a failed sync and starts again.
+                    drop(book);
+                    book = open_at(&path);
+                }
+                Err(e) => panic!("trial {trial}: {e:?}"),
+            }
+        }
+        // Converged: nothing pending or wedged, every record stored once.
+        let accepted = states(&book, OutboxFilter::Accepted);
+        let rejected = states(&book, OutboxFilter::Rejected);
+        assert!(
+            states(&book, OutboxFilter::Pending).is_empty(),
+            "trial {trial}"
+        );
+        assert!(
+            states(&book, OutboxFilter::Wedged).is_empty(),
+            "trial {trial}"
+        );
+        assert_eq!(rejected, [rejected_gift], "trial {trial}");
+        assert_eq!(accepted.len(), 13, "trial {trial}");
+        let counts = fake.accept_counts();
+        assert_eq!(counts.len(), 13, "trial {trial}");
+        assert!(
+            counts.values().all(|&n| n == 1),
+            "trial {trial}: {counts:?}"
+        );
+        let stored: HashSet<Uuid> = fake.stored().into_iter().collect();
+        assert_eq!(stored, accepted.into_iter().collect(), "trial {trial}");
+        // Each record travelled in one batch only, however often it was
+        // resent: an interrupted batch is resent as it was.
+        for (client, batches) in fake.sent_in() {
+            assert_eq!(batches.len(), 1, "trial {trial}: {client} in {batches:?}");
+        }
+        assert_eq!(
+            book.worker_detail(id(HUNG)).unwrap().room.as_deref(),
+            Some("P.3"),
+            "trial {trial}"
+        );
+        // And idempotent: one more sync sends nothing.
+        fake.clear_faults();
+        let again = book.sync_with(&fake, o, None).unwrap();
+        assert_eq!(again.sent, 0, "trial {trial}");
+    }
+    assert!(cuts >= 200);
+}
