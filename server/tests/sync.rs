@@ -472,3 +472,64 @@ async fn only_officers_sync_and_a_revoked_phone_is_quarantined() {
         assert_eq!(s, StatusCode::UNAUTHORIZED);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_cursor_never_skips_a_change_under_concurrent_writers() {
+    for backend in BACKENDS {
+        let app = std::sync::Arc::new(TestApp::start(backend).await);
+        let reader = phone(&app, "canbo.lan", "officer-pass-1").await;
+        let snap = snapshot(&app, &reader).await;
+        let worker = snap.workers[0].id;
+        let mut writers = Vec::new();
+        for _ in 0..4 {
+            let app = app.clone();
+            let mut p = phone(&app, "canbo.lan", "officer-pass-1").await;
+            writers.push(tokio::spawn(async move {
+                let mut sent = Vec::new();
+                for _ in 0..15 {
+                    let records: Vec<UploadRecord> = (0..3)
+                        .map(|_| {
+                            p.record(RecordBody::Visit(VisitPayload {
+                                worker_id: worker,
+                                purpose: VisitPurpose::RepaymentFollowUp,
+                                outcome: String::new(),
+                                notes: String::new(),
+                                location: None,
+                            }))
+                        })
+                        .collect();
+                    sent.extend(records.iter().map(|r| r.client_id));
+                    let (s, body) = upload(&app, &p, Uuid::now_v7(), records).await;
+                    assert_eq!(s, StatusCode::OK, "{body}");
+                }
+                sent
+            }));
+        }
+        // Follow the feed while the writers write.
+        let mut cursor = snap.next.clone();
+        let mut seen = std::collections::HashSet::new();
+        let mut done = false;
+        let mut expected = std::collections::HashSet::new();
+        while !done {
+            done = writers.iter().all(|w| w.is_finished());
+            loop {
+                let page = changes(&app, &reader, &cursor).await;
+                seen.extend(page.record_statuses.iter().map(|s| s.client_id));
+                cursor = page.next;
+                if !page.has_more {
+                    break;
+                }
+            }
+        }
+        for w in writers {
+            expected.extend(w.await.unwrap());
+        }
+        assert_eq!(expected.len(), 4 * 15 * 3);
+        let missing: Vec<_> = expected.difference(&seen).collect();
+        assert!(
+            missing.is_empty(),
+            "{backend:?}: the feed skipped {} records",
+            missing.len()
+        );
+    }
+}
