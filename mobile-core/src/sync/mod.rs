@@ -13,7 +13,7 @@
 //! - Change pages are applied with their cursor in one transaction.
 
 pub mod fake;
-mod http;
+pub mod http;
 pub(crate) mod outbox;
 
 use std::collections::HashSet;
