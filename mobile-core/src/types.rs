@@ -378,11 +378,13 @@ pub struct DailySummary {
 pub struct SessionInfo {
     pub server_url: String,
     pub username: String,
-    pub user_id: Option<Uuid>,
+    /// The server's user id (as text).
+    pub user_id: Option<String>,
     pub full_name: String,
     /// `officer`, `supervisor`, `admin`
     pub role: String,
-    pub branch_id: Option<Uuid>,
+    /// The server's branch id (as text).
+    pub branch_id: Option<String>,
     pub device_id: Uuid,
     pub device_name: String,
     /// The code printed in this device's receipt numbers.

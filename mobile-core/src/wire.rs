@@ -427,22 +427,46 @@ pub struct RefreshRequest {
     pub device_id: Uuid,
 }
 
-/// The signed-in user, as the server describes them.
+/// An id the server may send as a number or a string, kept as text.
+fn id_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => Ok(s),
+        serde_json::Value::Number(n) => Ok(n.to_string()),
+        other => Err(serde::de::Error::custom(format!(
+            "expected an id, found {other}"
+        ))),
+    }
+}
+
+fn opt_id_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    match Option::<serde_json::Value>::deserialize(d)? {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(s)) => Ok(Some(s)),
+        Some(serde_json::Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(other) => Err(serde::de::Error::custom(format!(
+            "expected an id, found {other}"
+        ))),
+    }
+}
+
+/// The signed-in user, as the server describes them (ids as text: the
+/// server's are numbers).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionUser {
-    pub id: Uuid,
+    #[serde(deserialize_with = "id_text")]
+    pub id: String,
     pub username: String,
     pub full_name: String,
     pub role: String,
-    #[serde(default)]
-    pub branch_id: Option<Uuid>,
+    #[serde(default, deserialize_with = "opt_id_text")]
+    pub branch_id: Option<String>,
 }
 
-/// The device the tokens are bound to; `code` is the 4-character code
-/// printed in its receipt numbers.
+/// The device the tokens are bound to (`id` is the id the phone sent);
+/// `code` is the 4-character code printed in its receipt numbers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionDevice {
-    pub id: Uuid,
+    pub id: String,
     pub name: String,
     pub code: String,
 }
@@ -504,6 +528,29 @@ mod tests {
         assert_eq!(v["device_seq"], 7);
         let back: UploadRecord = serde_json::from_value(v).unwrap();
         assert_eq!(back, r);
+    }
+
+    #[test]
+    fn token_responses_take_numeric_or_text_ids() {
+        let t: TokenResponse = serde_json::from_str(
+            r#"{"access_token":"a","token_type":"Bearer","expires_in":900,"refresh_token":"r",
+                "refresh_expires_in":2592000,
+                "user":{"id":42,"username":"binh","full_name":"Trần Văn Bình","role":"officer","branch_id":7},
+                "device":{"id":"0193a000-0000-7000-8000-0000000000e1","name":"Điện thoại","code":"A7K2"}}"#,
+        )
+        .unwrap();
+        let u = t.user.unwrap();
+        assert_eq!((u.id.as_str(), u.branch_id.as_deref()), ("42", Some("7")));
+        let t: TokenResponse = serde_json::from_str(
+            r#"{"access_token":"a","expires_in":900,"refresh_token":"r","refresh_expires_in":60}"#,
+        )
+        .unwrap();
+        assert_eq!(t.user, None);
+        let u: SessionUser = serde_json::from_str(
+            r#"{"id":"u-1","username":"x","full_name":"X","role":"officer","branch_id":null}"#,
+        )
+        .unwrap();
+        assert_eq!((u.id.as_str(), u.branch_id), ("u-1", None));
     }
 
     #[test]

@@ -13,7 +13,8 @@ use sotay_core::domain::money::format_vnd;
 use sotay_core::domain::time::{format_date, format_datetime, local_date, parse_date, vn_offset};
 use sotay_core::{
     CorrectionInput, DeviceIdentity, FieldBook, FieldBookError, GeoPoint, GiftInput, OutboxFilter,
-    OutboxItem, RecordedFact, RepaymentInput, RepaymentReceipt, VisitInput, VisitPurpose,
+    OutboxItem, RecordedFact, RepaymentInput, RepaymentReceipt, SyncProgress, UploadOutcome,
+    VisitInput, VisitPurpose,
 };
 
 #[derive(Parser)]
@@ -21,7 +22,7 @@ use sotay_core::{
     name = "sotay-officer",
     version,
     about = "Sổ Tay: sổ tay cán bộ tín dụng, ghi chép ngoại tuyến (the officer's offline field book)",
-    after_help = "Signing in and syncing with the server (login, sync) come with the sync client; they are not part of this build."
+    after_help = "Đồng bộ / syncing: `login --server https://… --username U` (mật khẩu từ SOTAY_PASSWORD hoặc stdin / password from SOTAY_PASSWORD or stdin), then `sync`: sends the outbox and receives the portfolio and its changes."
 )]
 struct Cli {
     /// The field book database file.
@@ -128,6 +129,23 @@ enum Command {
         #[arg(long)]
         day: Option<String>,
     },
+    /// Sign in to the server as this device (password from SOTAY_PASSWORD or stdin).
+    Login {
+        /// https://… (http:// only for this machine)
+        #[arg(long, env = "SOTAY_SERVER")]
+        server: String,
+        #[arg(long)]
+        username: String,
+        /// How supervisors will recognise this device.
+        #[arg(long, default_value = "sotay-officer")]
+        device_name: String,
+    },
+    /// Send the outbox and receive the portfolio's changes.
+    Sync,
+    /// Put records set aside after repeated upload failures back in the queue.
+    RetryWedged,
+    /// Forget the session on this device.
+    Logout,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -146,6 +164,7 @@ enum State {
     Pending,
     Accepted,
     Rejected,
+    Wedged,
 }
 
 type Res<T> = Result<T, FieldBookError>;
@@ -499,6 +518,7 @@ fn run(cli: Cli) -> Res<()> {
                 State::Pending => OutboxFilter::Pending,
                 State::Accepted => OutboxFilter::Accepted,
                 State::Rejected => OutboxFilter::Rejected,
+                State::Wedged => OutboxFilter::Wedged,
             };
             let items = book.outbox(filter, limit)?;
             if items.is_empty() {
@@ -512,6 +532,100 @@ fn run(cli: Cli) -> Res<()> {
             let s = book.daily_summary(day(d.as_deref())?)?;
             out!("{}", s.text_vi);
         }
+        Command::Login {
+            server,
+            username,
+            device_name,
+        } => {
+            let s = book.login(server, username, password()?, device_name)?;
+            out!(
+                "Đã đăng nhập {} ({}, {}) tại {}; thiết bị {} mã {}.",
+                s.full_name,
+                s.username,
+                s.role,
+                s.server_url,
+                s.device_name,
+                s.device_code
+            );
+        }
+        Command::Sync => sync(&book)?,
+        Command::RetryWedged => {
+            let n = book.retry_wedged()?;
+            out!("Đã đưa {n} bản ghi tạm gác trở lại hàng chờ gửi.");
+        }
+        Command::Logout => {
+            book.logout()?;
+            out!("Đã đăng xuất trên thiết bị này.");
+        }
+    }
+    Ok(())
+}
+
+fn password() -> Res<String> {
+    if let Ok(p) = std::env::var("SOTAY_PASSWORD") {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).map_err(|e| {
+        bad(
+            "password",
+            format!("Không đọc được mật khẩu: {e}"),
+            format!("cannot read the password: {e}"),
+        )
+    })?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+struct StderrProgress;
+
+impl SyncProgress for StderrProgress {
+    fn on_progress(&self, sent: u32, total_to_send: u32, received: u64) {
+        eprint!("\rĐã gửi {sent}/{total_to_send} bản ghi, đã nhận {received} dòng thay đổi   ");
+    }
+}
+
+fn sync(book: &FieldBook) -> Res<()> {
+    let r = book.sync(Some(Box::new(StderrProgress)));
+    eprintln!();
+    let r = r?;
+    out!(
+        "Đồng bộ xong: gửi {} bản ghi — {} được nhận, {} đã có trên máy chủ, {} bị từ chối, {} tạm gác; nhận {} dòng thay đổi.",
+        r.sent,
+        r.accepted,
+        r.duplicates,
+        r.rejected,
+        r.wedged,
+        r.received_changes
+    );
+    let items: std::collections::HashMap<Uuid, OutboxItem> = book
+        .outbox(OutboxFilter::All, u32::MAX)?
+        .into_iter()
+        .map(|i| (i.client_id, i))
+        .collect();
+    for res in &r.results {
+        let Some(i) = items.get(&res.client_id) else {
+            continue;
+        };
+        match res.outcome {
+            UploadOutcome::Accepted | UploadOutcome::Duplicate => {
+                out!("  nhận     #{:<5} {}", i.device_seq, i.summary)
+            }
+            UploadOutcome::Rejected => out!(
+                "  TỪ CHỐI  #{:<5} {}\n           lý do: {} ({})",
+                i.device_seq,
+                i.summary,
+                res.message_vi.as_deref().unwrap_or("không rõ lý do"),
+                res.code.as_deref().unwrap_or("?")
+            ),
+        }
+    }
+    for i in book.outbox(OutboxFilter::Wedged, u32::MAX)? {
+        out!(
+            "  TẠM GÁC  #{:<5} {}\n           lý do: {}",
+            i.device_seq,
+            i.summary,
+            i.message.as_deref().unwrap_or("không rõ lý do")
+        );
     }
     Ok(())
 }
@@ -525,6 +639,8 @@ fn main() -> ExitCode {
                 FieldBookError::Validation { .. } | FieldBookError::Conflict { .. } => {
                     ExitCode::from(2)
                 }
+                FieldBookError::Auth { .. } => ExitCode::from(3),
+                FieldBookError::Network { .. } => ExitCode::from(4),
                 _ => ExitCode::FAILURE,
             }
         }

@@ -42,6 +42,17 @@ fn failed(e: ureq::Error) -> TransportError {
         ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => {
             TransportError::NotSent(e.to_string())
         }
+        ureq::Error::Io(ref io)
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionRefused
+                    | std::io::ErrorKind::AddrNotAvailable
+                    | std::io::ErrorKind::NetworkUnreachable
+                    | std::io::ErrorKind::HostUnreachable
+            ) =>
+        {
+            TransportError::NotSent(e.to_string())
+        }
         other => TransportError::NoAnswer(other.to_string()),
     }
 }

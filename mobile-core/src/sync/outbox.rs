@@ -100,16 +100,10 @@ impl Store {
             Ok(Some(SessionInfo {
                 server_url,
                 username,
-                user_id: setting(c, "user_id")?
-                    .as_deref()
-                    .map(parse_uuid)
-                    .transpose()?,
+                user_id: setting(c, "user_id")?,
                 full_name: setting(c, "full_name")?.unwrap_or_default(),
                 role: setting(c, "role")?.unwrap_or_default(),
-                branch_id: setting(c, "branch_id")?
-                    .as_deref()
-                    .map(parse_uuid)
-                    .transpose()?,
+                branch_id: setting(c, "branch_id")?,
                 device_id: device.device_id,
                 device_name: setting(c, "device_name")?.unwrap_or_default(),
                 device_code: device.device_code.clone(),
@@ -145,7 +139,7 @@ impl Store {
     ) -> Result<()> {
         let me = self.device();
         let assigned = match &t.device {
-            Some(d) if d.id != me.device_id => {
+            Some(d) if !d.id.trim().eq_ignore_ascii_case(&me.device_id.to_string()) => {
                 return Err(Error::conflict(
                     "device_mismatch",
                     format!(
@@ -204,11 +198,11 @@ impl Store {
             set_setting(tx, "username", username)?;
             set_setting(tx, "device_name", device_name)?;
             if let Some(u) = &t.user {
-                set_setting(tx, "user_id", &u.id.to_string())?;
+                set_setting(tx, "user_id", &u.id)?;
                 set_setting(tx, "full_name", &u.full_name)?;
                 set_setting(tx, "role", &u.role)?;
-                match u.branch_id {
-                    Some(b) => set_setting(tx, "branch_id", &b.to_string())?,
+                match &u.branch_id {
+                    Some(b) => set_setting(tx, "branch_id", b)?,
                     None => {
                         tx.execute("DELETE FROM settings WHERE key = 'branch_id'", [])?;
                     }
