@@ -90,9 +90,14 @@ pub struct Server {
 impl Server {
     /// Starts `sotay-server serve --bind 127.0.0.1:0 <extra>` on `database_url`.
     pub async fn start(database_url: &str, extra: &[&str]) -> Server {
+        Server::start_at(database_url, "127.0.0.1:0", extra).await
+    }
+
+    /// Starts the server on a chosen address (to restart it where phones expect it).
+    pub async fn start_at(database_url: &str, bind: &str, extra: &[&str]) -> Server {
         let started = Instant::now();
         let mut child = Command::new(server_binary())
-            .args(["serve", "--bind", "127.0.0.1:0"])
+            .args(["serve", "--bind", bind])
             .args(extra)
             .env("DATABASE_URL", database_url)
             .env("SOTAY_JWT_SECRET", "end-to-end-test-secret")
@@ -144,6 +149,11 @@ impl Server {
         format!("{}{}", self.base, path)
     }
 
+    /// `127.0.0.1:PORT`
+    pub fn addr(&self) -> String {
+        self.base.trim_start_matches("http://").to_string()
+    }
+
     /// Kills the process at once (SIGKILL), as a crash would.
     pub fn kill(mut self) {
         let _ = self.child.kill();
@@ -166,4 +176,70 @@ pub fn cli(database_url: &str, args: &[&str]) -> Output {
         .env("RUST_LOG", "warn")
         .output()
         .expect("run sotay-server")
+}
+
+/// One number from the server's database, read beside the running server.
+pub async fn scalar(database_url: &str, sql: &str) -> i64 {
+    if database_url.starts_with("postgres") {
+        let mut c = sqlx::PgConnection::connect(database_url)
+            .await
+            .expect("connect");
+        sqlx::query_scalar(sql)
+            .fetch_one(&mut c)
+            .await
+            .expect("query")
+    } else {
+        let mut c = sqlx::SqliteConnection::connect(database_url)
+            .await
+            .expect("connect");
+        sqlx::query_scalar(sql)
+            .fetch_one(&mut c)
+            .await
+            .expect("query")
+    }
+}
+
+/// An officer's phone: a field book in a temporary folder.
+pub struct Phone {
+    pub book: std::sync::Arc<sotay_core::FieldBook>,
+    pub device_id: uuid::Uuid,
+    _dir: tempfile::TempDir,
+}
+
+impl Phone {
+    pub fn new() -> Phone {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let device_id = uuid::Uuid::now_v7();
+        let book = sotay_core::FieldBook::open(
+            dir.path().join("fieldbook.db").display().to_string(),
+            sotay_core::DeviceIdentity {
+                device_id,
+                device_code: "NEW0".into(),
+            },
+        )
+        .expect("open field book");
+        Phone {
+            book,
+            device_id,
+            _dir: dir,
+        }
+    }
+
+    /// Signs in over real HTTP.
+    pub fn login(&self, server: &str, username: &str, password: &str) {
+        self.book
+            .login(
+                server.to_string(),
+                username.into(),
+                password.into(),
+                "E2E phone".into(),
+            )
+            .unwrap_or_else(|e| panic!("login {username}: {e:?}"));
+    }
+}
+
+impl Default for Phone {
+    fn default() -> Self {
+        Phone::new()
+    }
 }

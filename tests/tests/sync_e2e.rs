@@ -1,0 +1,374 @@
+//! Sync end to end: the real server binary (SQLite and PostgreSQL) and real
+//! mobile-core field books over HTTP, with cut connections and killed servers.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use chrono::Utc;
+use rust_decimal::Decimal;
+use sotay_core::sync::http::HttpTransport;
+use sotay_core::sync::{Response, TransportError};
+use sotay_core::{
+    GiftInput, OutboxFilter, RepaymentInput, SyncOptions, Transport, VisitInput, VisitPurpose,
+};
+use sotay_tests::{fresh_database, scalar, Phone, Server, BACKENDS};
+
+const PASSWORD: &str = "sotay-demo-2026";
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Runtime::new().expect("runtime")
+}
+
+/// Records a visit and a small repayment for the first workers with an open loan.
+fn record_day(phone: &Phone, visits: usize) -> usize {
+    let hits = phone.book.search("thi".into(), 200).expect("search");
+    let mut recorded = 0;
+    for hit in hits.iter().take(visits) {
+        phone
+            .book
+            .record_visit(VisitInput {
+                worker_id: hit.worker_id,
+                purpose: VisitPurpose::RepaymentFollowUp,
+                outcome: "Đã gặp".into(),
+                notes: String::new(),
+                location: None,
+                recorded_at: Utc::now(),
+            })
+            .expect("visit");
+        recorded += 1;
+        let detail = phone.book.worker_detail(hit.worker_id).expect("detail");
+        if let Some(loan) = detail
+            .loans
+            .iter()
+            .find(|l| l.balance > Decimal::from(100_000))
+        {
+            phone
+                .book
+                .record_repayment(RepaymentInput {
+                    loan_id: loan.loan_id,
+                    amount: Decimal::from(10_000),
+                    recorded_at: Utc::now(),
+                })
+                .expect("repayment");
+            recorded += 1;
+        }
+    }
+    recorded
+}
+
+fn outbox(phone: &Phone, filter: OutboxFilter) -> usize {
+    phone.book.outbox(filter, 100_000).expect("outbox").len()
+}
+
+#[test]
+fn two_officers_sync_a_day_and_agree_with_the_server() {
+    let rt = runtime();
+    for backend in BACKENDS {
+        let db = rt.block_on(fresh_database(backend));
+        let server = rt.block_on(Server::start(&db.url, &["--demo"]));
+        let mut totals = Vec::new();
+        for username in ["canbo.lan", "canbo.hung"] {
+            let phone = Phone::new();
+            phone.login(&server.base, username, PASSWORD);
+            let first = phone.book.sync(None).expect("first sync");
+            assert!(first.received_changes > 100, "{first:?}");
+            let n = record_day(&phone, 20);
+            let report = phone.book.sync(None).expect("sync");
+            assert_eq!(
+                report.accepted as usize, n,
+                "{backend:?} {username}: {report:?}"
+            );
+            assert_eq!(outbox(&phone, OutboxFilter::Accepted), n);
+            assert_eq!(outbox(&phone, OutboxFilter::Pending), 0);
+            let summary = phone.book.today_summary().unwrap();
+            assert_eq!(
+                summary.cash_collected,
+                Decimal::from(10_000 * summary.repayments as i64)
+            );
+            let device = phone.device_id;
+            let on_server = rt.block_on(scalar(
+                &db.url,
+                &format!(
+                    "SELECT COUNT(*) FROM sync_records r JOIN devices d ON d.id = r.device_id
+                     WHERE d.id = '{device}' AND r.status = 'accepted'"
+                ),
+            ));
+            assert_eq!(on_server as usize, n);
+            totals.push(n);
+        }
+        let all = rt.block_on(scalar(&db.url, "SELECT COUNT(*) FROM sync_records"));
+        assert_eq!(all as usize, totals.iter().sum::<usize>(), "{backend:?}");
+        println!("{backend:?}: two officers synced {totals:?} records");
+    }
+}
+
+/// Cuts requests at random points: before they leave, or after the server
+/// answered but before the answer arrives.
+struct CuttingTransport {
+    inner: HttpTransport,
+    state: Mutex<u64>,
+    cuts: AtomicU64,
+    /// One request in `every` is cut.
+    every: u64,
+}
+
+impl CuttingTransport {
+    fn new(seed: u64, every: u64) -> Self {
+        CuttingTransport {
+            inner: HttpTransport::new(std::time::Duration::from_secs(30)),
+            state: Mutex::new(seed),
+            cuts: AtomicU64::new(0),
+            every,
+        }
+    }
+
+    /// 0: pass, 1: cut before sending, 2: cut the answer.
+    fn draw(&self) -> u64 {
+        let mut s = self.state.lock().unwrap();
+        *s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let r = *s >> 33;
+        if r % self.every == 0 {
+            1 + (r / self.every) % 2
+        } else {
+            0
+        }
+    }
+
+    fn run(
+        &self,
+        send: impl FnOnce() -> Result<Response, TransportError>,
+    ) -> Result<Response, TransportError> {
+        match self.draw() {
+            1 => {
+                self.cuts.fetch_add(1, Ordering::SeqCst);
+                Err(TransportError::NotSent("cut before sending".into()))
+            }
+            2 => {
+                let _ = send();
+                self.cuts.fetch_add(1, Ordering::SeqCst);
+                Err(TransportError::NoAnswer(
+                    "cut after the server answered".into(),
+                ))
+            }
+            _ => send(),
+        }
+    }
+}
+
+impl Transport for CuttingTransport {
+    fn get(&self, url: &str, headers: &[(&str, &str)]) -> Result<Response, TransportError> {
+        self.run(|| self.inner.get(url, headers))
+    }
+    fn post_json(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<Response, TransportError> {
+        self.run(|| self.inner.post_json(url, headers, body))
+    }
+}
+
+fn quick() -> SyncOptions {
+    SyncOptions {
+        batch_size: 7,
+        page_size: 50,
+        retries: 0,
+        backoff: std::time::Duration::from_millis(1),
+    }
+}
+
+#[test]
+fn two_hundred_cut_connections_lose_and_double_nothing() {
+    let rt = runtime();
+    for backend in BACKENDS {
+        let db = rt.block_on(fresh_database(backend));
+        let server = rt.block_on(Server::start(&db.url, &["--demo"]));
+        let phones = [Phone::new(), Phone::new()];
+        let users = ["canbo.lan", "canbo.minh"];
+        let cutter = CuttingTransport::new(7 + backend as u64, 3);
+        let mut recorded = [0usize; 2];
+        for (phone, user) in phones.iter().zip(users) {
+            phone.login(&server.base, user, PASSWORD);
+        }
+        let mut rounds = 0;
+        while cutter.cuts.load(Ordering::SeqCst) < 200 {
+            rounds += 1;
+            assert!(rounds < 2_000, "too many rounds");
+            for (i, phone) in phones.iter().enumerate() {
+                if rounds % 5 == 1 && recorded[i] < 300 {
+                    if phone.book.officer().unwrap().is_some() {
+                        recorded[i] += record_day(phone, 3);
+                    }
+                }
+                let _ = phone.book.sync_with(&cutter, quick(), None);
+            }
+        }
+        // The network heals: everything converges.
+        for (i, phone) in phones.iter().enumerate() {
+            let report = phone.book.sync_with(
+                &HttpTransport::new(std::time::Duration::from_secs(30)),
+                quick(),
+                None,
+            );
+            let report = report.expect("clean sync");
+            assert_eq!(report.wedged, 0, "{report:?}");
+            assert_eq!(outbox(phone, OutboxFilter::Pending), 0, "{backend:?}");
+            assert_eq!(
+                outbox(phone, OutboxFilter::Accepted),
+                recorded[i],
+                "{backend:?}"
+            );
+            let device = phone.device_id;
+            let on_server = rt.block_on(scalar(
+                &db.url,
+                &format!("SELECT COUNT(*) FROM sync_records WHERE device_id = '{device}' AND status = 'accepted'"),
+            ));
+            assert_eq!(
+                on_server as usize, recorded[i],
+                "exactly once on the server"
+            );
+        }
+        let cuts = cutter.cuts.load(Ordering::SeqCst);
+        println!("{backend:?}: survived {cuts} cut connections in {rounds} rounds; records {recorded:?}, each stored exactly once");
+        assert!(recorded.iter().all(|n| *n > 0));
+    }
+}
+
+#[test]
+fn twenty_server_kills_lose_and_double_nothing() {
+    let rt = runtime();
+    for backend in BACKENDS {
+        let db = rt.block_on(fresh_database(backend));
+        let first = rt.block_on(Server::start(&db.url, &["--demo"]));
+        let addr = first.addr();
+        let base = first.base.clone();
+        let mut server = Some(first);
+        let phone = Phone::new();
+        phone.login(&base, "canbo.thao", PASSWORD);
+        phone.book.sync(None).expect("first sync");
+        let http = HttpTransport::new(std::time::Duration::from_secs(30));
+        let mut recorded = 0;
+        let mut kills = 0;
+        while kills < 20 {
+            recorded += record_day(&phone, 4);
+            // Kill the server while this phone uploads.
+            std::thread::scope(|s| {
+                let uploading = s.spawn(|| phone.book.sync_with(&http, quick(), None));
+                std::thread::sleep(std::time::Duration::from_millis(5 + (kills * 7) % 40));
+                server.take().expect("running").kill();
+                let _ = uploading.join();
+            });
+            server = Some(rt.block_on(Server::start_at(&db.url, &addr, &[])));
+            kills += 1;
+            // Whatever the phone holds as acknowledged is on the server.
+            let acknowledged = outbox(&phone, OutboxFilter::Accepted);
+            let device = phone.device_id;
+            let stored = rt.block_on(scalar(
+                &db.url,
+                &format!("SELECT COUNT(*) FROM sync_records WHERE device_id = '{device}' AND status = 'accepted'"),
+            ));
+            assert!(
+                stored as usize >= acknowledged,
+                "{backend:?}: acknowledged {acknowledged}, stored {stored}"
+            );
+        }
+        let report = phone
+            .book
+            .sync_with(&http, quick(), None)
+            .expect("final sync");
+        assert_eq!(report.wedged, 0);
+        assert_eq!(outbox(&phone, OutboxFilter::Pending), 0);
+        assert_eq!(outbox(&phone, OutboxFilter::Accepted), recorded);
+        let device = phone.device_id;
+        let stored = rt.block_on(scalar(
+            &db.url,
+            &format!("SELECT COUNT(*) FROM sync_records WHERE device_id = '{device}'"),
+        ));
+        assert_eq!(stored as usize, recorded, "{backend:?}: exactly once");
+        println!("{backend:?}: survived {kills} server kills (SIGKILL) during uploads; {recorded} records, each stored once");
+    }
+}
+
+#[test]
+fn the_same_gift_from_two_phones_is_given_once_and_the_other_officer_sees_why() {
+    let rt = runtime();
+    for backend in BACKENDS {
+        let db = rt.block_on(fresh_database(backend));
+        let server = rt.block_on(Server::start(&db.url, &["--demo"]));
+        let (a, b) = (Phone::new(), Phone::new());
+        for p in [&a, &b] {
+            p.login(&server.base, "canbo.hung", PASSWORD);
+            p.book.sync(None).expect("sync");
+        }
+        let campaign = a
+            .book
+            .campaigns()
+            .unwrap()
+            .into_iter()
+            .find(|k| k.kind == "gift")
+            .expect("a gift campaign");
+        // A union member both phones will visit.
+        let worker = a
+            .book
+            .search("thi".into(), 200)
+            .unwrap()
+            .into_iter()
+            .map(|h| a.book.worker_detail(h.worker_id).unwrap())
+            .find(|w| w.union_member)
+            .expect("a union member");
+        for p in [&a, &b] {
+            p.book
+                .record_gift(GiftInput {
+                    campaign_id: campaign.campaign_id,
+                    worker_id: worker.worker_id,
+                    acknowledged_name: worker.full_name.clone(),
+                    signature_image: None,
+                    recorded_at: Utc::now(),
+                })
+                .expect("offline, each phone allows it");
+        }
+        let ra = a.book.sync(None).unwrap();
+        let rb = b.book.sync(None).unwrap();
+        assert_eq!(
+            (ra.accepted, ra.rejected, rb.accepted, rb.rejected),
+            (1, 0, 0, 1),
+            "{backend:?}"
+        );
+        let rejected = b.book.outbox(OutboxFilter::Rejected, 10).unwrap();
+        assert_eq!(rejected.len(), 1);
+        assert_eq!(rejected[0].code.as_deref(), Some("already_received"));
+        assert!(
+            rejected[0]
+                .message
+                .as_deref()
+                .unwrap_or("")
+                .contains("đã nhận"),
+            "{:?}",
+            rejected[0]
+        );
+        let summary = b.book.today_summary().unwrap();
+        assert_eq!(
+            summary.rejected.len(),
+            1,
+            "the officer sees it in the day's summary"
+        );
+        // Phone A's view after the next sync agrees: the gift counted once.
+        let gifts = rt.block_on(scalar(
+            &db.url,
+            "SELECT COUNT(*) FROM sync_records WHERE kind = 'gift_handout' AND status = 'accepted'",
+        ));
+        assert_eq!(gifts, 1);
+        b.book.sync(None).unwrap();
+        let after = b
+            .book
+            .campaigns()
+            .unwrap()
+            .into_iter()
+            .find(|k| k.campaign_id == campaign.campaign_id)
+            .unwrap();
+        assert_eq!(after.remaining, campaign.remaining - 1, "{backend:?}");
+    }
+}
