@@ -5,9 +5,12 @@ into a temporary directory on PYTHONPATH and sets SOTAY_PORTFOLIO.
 """
 
 import datetime
+import http.server
+import json
 import os
 import sys
 import tempfile
+import threading
 import traceback
 
 import sotay_core as sc
@@ -216,6 +219,93 @@ def test_outbox_and_summary(day):
     assert (summary.visits, summary.gifts, summary.voids) == (1, 1, 1), summary
     route = day.book.route("20/11/2026")
     assert [s.boarding_house for s in route] == ["Nhà trọ Cô Ba", "Khu trọ Hòa Bình"], route
+
+
+class Server(http.server.BaseHTTPRequestHandler):
+    """A minimal sync server on 127.0.0.1: sign-in, batches, change pages."""
+
+    stored = {}
+    batches = []
+
+    def log_message(self, *args):
+        pass
+
+    def answer(self, status, body):
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if self.path == "/api/v1/auth/login":
+            if body["password"] != "mk-1":
+                return self.answer(401, {"type": "about:blank", "title": "Unauthorized", "status": 401,
+                                         "detail": "Sai tên đăng nhập hoặc mật khẩu",
+                                         "code": "invalid_credentials"})
+            return self.answer(200, {
+                "access_token": "a1", "token_type": "Bearer", "expires_in": 900,
+                "refresh_token": "r1", "refresh_expires_in": 86400,
+                "user": {"id": 42, "username": body["username"], "full_name": "Trần Văn Minh",
+                         "role": "officer", "branch_id": 3},
+                "device": {"id": body["device_id"], "name": body["device_name"], "code": "A7K2"},
+            })
+        assert self.headers["Authorization"] == "Bearer a1"
+        assert self.path == "/api/v1/sync/batches", self.path
+        Server.batches.append(body["batch_id"])
+        results = []
+        for r in body["records"]:
+            dup = r["client_id"] in Server.stored
+            Server.stored[r["client_id"]] = r
+            results.append({"client_id": r["client_id"], "outcome": "duplicate" if dup else "accepted"})
+        self.answer(200, {"results": results})
+
+    def do_GET(self):
+        assert self.headers["Authorization"] == "Bearer a1"
+        assert self.headers["Accept-Language"] == "vi"
+        assert self.path.startswith("/api/v1/sync/changes?since=c-000001&"), self.path
+        self.answer(200, {"next": "c-000002", "has_more": False})
+
+
+class Progress(sc.SyncProgress):
+    def __init__(self):
+        self.seen = []
+
+    def on_progress(self, sent, total_to_send, received):
+        self.seen.append((sent, total_to_send, received))
+
+
+def test_sign_in_and_sync(day):
+    try:
+        day.book.sync(None)
+    except sc.FieldBookError.Auth as e:
+        assert e.code == "not_signed_in", e
+    else:
+        raise AssertionError("sync without a session must fail")
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Server)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        try:
+            day.book.login(url, "minh.tv", "sai", "Điện thoại")
+        except sc.FieldBookError.Auth as e:
+            assert e.message == "Sai tên đăng nhập hoặc mật khẩu", e
+        else:
+            raise AssertionError("a wrong password must fail")
+        session = day.book.login(url, "minh.tv", "mk-1", "Điện thoại của Minh")
+        assert session.device_code == "A7K2" and session.user_id == "42", session
+        progress = Progress()
+        report = day.book.sync(progress)
+        assert (report.sent, report.accepted, report.rejected) == (3, 3, 0), report
+        assert len(Server.batches) == 1
+        assert progress.seen[0] == (0, 3, 0) and progress.seen[-1][0] == 3, progress.seen
+        assert day.book.outbox(sc.OutboxFilter.PENDING, 100) == []
+        assert len(day.book.outbox(sc.OutboxFilter.ACCEPTED, 100)) == 4
+        assert day.book.session().signed_in
+    finally:
+        server.shutdown()
 
 
 def main():
