@@ -372,3 +372,62 @@ fn the_same_gift_from_two_phones_is_given_once_and_the_other_officer_sees_why() 
         assert_eq!(after.remaining, campaign.remaining - 1, "{backend:?}");
     }
 }
+
+#[test]
+fn a_worker_moved_to_another_officer_leaves_one_phone_and_reaches_the_other() {
+    let rt = runtime();
+    for backend in BACKENDS {
+        let db = rt.block_on(fresh_database(backend));
+        let server = rt.block_on(Server::start(&db.url, &["--demo"]));
+        let (lan, hung) = (Phone::new(), Phone::new());
+        lan.login(&server.base, "canbo.lan", PASSWORD);
+        hung.login(&server.base, "canbo.hung", PASSWORD);
+        lan.book.sync(None).unwrap();
+        hung.book.sync(None).unwrap();
+        let hit = lan.book.search("thi".into(), 1).unwrap().remove(0);
+        let cccd = hit.cccd.clone().expect("cccd");
+        // Offline, Lan visits the worker; meanwhile the branch moves them to Hùng.
+        lan.book
+            .record_visit(VisitInput {
+                worker_id: hit.worker_id,
+                purpose: VisitPurpose::HardshipVisit,
+                outcome: "Đã thăm".into(),
+                notes: String::new(),
+                location: None,
+                recorded_at: Utc::now(),
+            })
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let out = sotay_tests::cli(&db.url, &["demo-export", dir.path().to_str().unwrap()]);
+        assert!(out.status.success());
+        let workers = std::fs::read_to_string(dir.path().join("workers.csv")).unwrap();
+        let mut lines = workers.lines();
+        let header = lines.next().unwrap();
+        let row = lines.find(|l| l.contains(&cccd)).expect("the worker's row");
+        let (rest, _) = row.rsplit_once(',').unwrap();
+        let moved = format!("{header}\n{rest},CB-TD-02\n");
+        let file = dir.path().join("move").join("workers.csv");
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(&file, moved).unwrap();
+        let out = sotay_tests::cli(&db.url, &["import", file.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+
+        let report = lan.book.sync(None).unwrap();
+        assert_eq!(report.rejected, 1, "{backend:?}: {report:?}");
+        let rejected = lan.book.outbox(OutboxFilter::Rejected, 10).unwrap();
+        assert_eq!(rejected[0].code.as_deref(), Some("worker_not_in_portfolio"));
+        assert!(
+            lan.book.search(cccd.clone(), 5).unwrap().is_empty(),
+            "gone from Lan's phone"
+        );
+        hung.book.sync(None).unwrap();
+        let found = hung.book.search(cccd.clone(), 5).unwrap();
+        assert_eq!(found.len(), 1, "on Hùng's phone");
+        let detail = hung.book.worker_detail(found[0].worker_id).unwrap();
+        assert_eq!(detail.full_name, hit.full_name);
+    }
+}
