@@ -533,3 +533,36 @@ async fn the_cursor_never_skips_a_change_under_concurrent_writers() {
         );
     }
 }
+
+#[tokio::test]
+async fn downloads_are_compressed_as_the_phone_asks() {
+    let app = TestApp::start(common::Backend::Sqlite).await;
+    let lan = phone(&app, "canbo.lan", "officer-pass-1").await;
+    let raw = reqwest::Client::builder()
+        .no_gzip()
+        .no_zstd()
+        .build()
+        .unwrap();
+    let plain = raw
+        .get(app.url("/api/v1/sync/changes"))
+        .bearer_auth(&lan.token)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap()
+        .len();
+    for encoding in ["gzip", "zstd"] {
+        let resp = raw
+            .get(app.url("/api/v1/sync/changes"))
+            .bearer_auth(&lan.token)
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.headers()["content-encoding"], encoding);
+        let size = resp.bytes().await.unwrap().len();
+        assert!(size < plain / 3, "{encoding}: {size} of {plain} bytes");
+    }
+}
