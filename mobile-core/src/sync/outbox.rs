@@ -457,9 +457,13 @@ fn batch_members(conn: &Connection, seq: i64) -> Result<HashSet<String>> {
     Ok(v)
 }
 
+/// Closes a batch. The bytes of an answered or split batch are dropped
+/// (they are never sent again); a wedged batch keeps them for diagnosis.
 fn close_batch(tx: &Transaction, seq: i64, state: &str, reason: Option<&str>) -> Result<()> {
     tx.execute(
-        "UPDATE upload_batches SET state = ?2, last_error = coalesce(?3, last_error), updated_at = ?4 WHERE seq = ?1",
+        "UPDATE upload_batches SET state = ?2, last_error = coalesce(?3, last_error), updated_at = ?4,
+           body = CASE WHEN ?2 = 'wedged' THEN body ELSE '' END
+         WHERE seq = ?1",
         params![seq, state, reason, Utc::now().timestamp_millis()],
     )?;
     Ok(())
