@@ -65,17 +65,16 @@ macro_rules! with_conn {
     };
 }
 
-/// Runs `$body` (an expression of type `DbResult<T>`) in a write transaction
-/// and commits it when the body succeeds, giving a `DbResult<T>`. On SQLite
-/// the transaction takes the write lock up front (`BEGIN IMMEDIATE`).
-macro_rules! with_tx {
-    ($db:expr, $q:ident, $tx:ident => $body:expr) => {
+/// Runs `$body` (a `DbResult<T>`) in a transaction opened with `$sqlite` /
+/// `$postgres` and commits it when the body succeeds.
+macro_rules! in_tx {
+    ($db:expr, $sqlite:expr, $postgres:expr, $q:ident, $tx:ident => $body:expr) => {
         match $db {
             $crate::db::Db::Sqlite(pool) => {
                 #[allow(unused_imports)]
                 use $crate::db::sqlite_q as $q;
                 async {
-                    let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                    let mut $tx = pool.begin_with($sqlite).await?;
                     let out = $body?;
                     $tx.commit().await?;
                     Ok::<_, $crate::db::DbError>(out)
@@ -86,40 +85,7 @@ macro_rules! with_tx {
                 #[allow(unused_imports)]
                 use $crate::db::pg_q as $q;
                 async {
-                    let mut $tx = pool.begin().await?;
-                    let out = $body?;
-                    $tx.commit().await?;
-                    Ok::<_, $crate::db::DbError>(out)
-                }
-                .await
-            }
-        }
-    };
-}
-/// Runs `$body` (a `DbResult<T>`) in a read-only transaction: one consistent
-/// snapshot of the database (REPEATABLE READ on PostgreSQL; on SQLite a
-/// deferred transaction reads one WAL snapshot).
-macro_rules! with_read {
-    ($db:expr, $q:ident, $tx:ident => $body:expr) => {
-        match $db {
-            $crate::db::Db::Sqlite(pool) => {
-                #[allow(unused_imports)]
-                use $crate::db::sqlite_q as $q;
-                async {
-                    let mut $tx = pool.begin().await?;
-                    let out = $body?;
-                    $tx.commit().await?;
-                    Ok::<_, $crate::db::DbError>(out)
-                }
-                .await
-            }
-            $crate::db::Db::Postgres(pool) => {
-                #[allow(unused_imports)]
-                use $crate::db::pg_q as $q;
-                async {
-                    let mut $tx = pool
-                        .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                        .await?;
+                    let mut $tx = pool.begin_with($postgres).await?;
                     let out = $body?;
                     $tx.commit().await?;
                     Ok::<_, $crate::db::DbError>(out)
@@ -130,8 +96,24 @@ macro_rules! with_read {
     };
 }
 
+/// A write transaction; on SQLite it takes the write lock up front
+/// (`BEGIN IMMEDIATE`), so it never fails half-way on a busy database.
+macro_rules! with_tx {
+    ($db:expr, $q:ident, $tx:ident => $body:expr) => {
+        $crate::db::in_tx!($db, "BEGIN IMMEDIATE", "BEGIN", $q, $tx => $body)
+    };
+}
+
+/// A read-only transaction: one consistent snapshot (REPEATABLE READ on
+/// PostgreSQL; on SQLite a deferred transaction reads one WAL snapshot).
+macro_rules! with_read {
+    ($db:expr, $q:ident, $tx:ident => $body:expr) => {
+        $crate::db::in_tx!($db, "BEGIN", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", $q, $tx => $body)
+    };
+}
+
 #[allow(unused_imports)]
-pub(crate) use {with_conn, with_read, with_tx};
+pub(crate) use {in_tx, with_conn, with_read, with_tx};
 
 /// A connection pool on one of the two backends.
 #[derive(Clone, Debug)]

@@ -10,67 +10,26 @@ use serde_json::{json, Value};
 use sotay_server::app::{self, AppState};
 use sotay_server::db::{AuditEntry, Db};
 use sotay_server::importer::{self, ImportFile};
-use sqlx::Connection;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-pub const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
+pub use sotay_tests::{Backend, BACKENDS};
 
 /// A database that lives as long as this value.
 pub struct TestDb {
     pub db: Db,
     pub url: String,
-    _dir: Option<tempfile::TempDir>,
+    _keep: sotay_tests::TestDatabase,
 }
 
-/// The admin URL of the throwaway PostgreSQL cluster the test command starts.
-pub fn postgres_admin_url() -> String {
-    std::env::var("SOTAY_TEST_POSTGRES").unwrap_or_else(|_| {
-        panic!(
-            "SOTAY_TEST_POSTGRES is not set. Every storage and API test also runs on PostgreSQL: run the tests \
-             with `bash scripts/test.sh`, which starts a throwaway cluster, or point SOTAY_TEST_POSTGRES at one \
-             (postgres://user@host:port/postgres)."
-        )
-    })
-}
-
+/// A fresh SQLite file, or a fresh database in the test PostgreSQL cluster.
 pub async fn fresh_db(backend: Backend) -> TestDb {
-    match backend {
-        Backend::Sqlite => {
-            let dir = tempfile::tempdir().expect("temp dir");
-            let url = format!("sqlite://{}", dir.path().join("sotay.db").display());
-            let db = Db::connect(&url).await.expect("open SQLite");
-            TestDb {
-                db,
-                url,
-                _dir: Some(dir),
-            }
-        }
-        Backend::Postgres => {
-            let admin = postgres_admin_url();
-            let name = format!("sotay_test_{}", uuid::Uuid::now_v7().simple());
-            let mut conn = sqlx::PgConnection::connect(&admin)
-                .await
-                .expect("connect to the test cluster");
-            sqlx::query(&format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .await
-                .expect("create test database");
-            let url = match admin.rfind('/') {
-                Some(i) => format!("{}/{name}", &admin[..i]),
-                None => panic!("bad SOTAY_TEST_POSTGRES"),
-            };
-            let db = Db::connect(&url).await.expect("open PostgreSQL");
-            TestDb {
-                db,
-                url,
-                _dir: None,
-            }
-        }
+    let keep = sotay_tests::fresh_database(backend).await;
+    let db = Db::connect(&keep.url)
+        .await
+        .expect("open the test database");
+    TestDb {
+        db,
+        url: keep.url.clone(),
+        _keep: keep,
     }
 }
 
