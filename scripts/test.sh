@@ -19,7 +19,10 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 echo "== cargo test (SQLite and PostgreSQL)"
-cargo test --workspace
+cargo test --workspace --exclude sotay-tests
+
+echo "== end-to-end: the real server binary and real field books (SQLite and PostgreSQL)"
+cargo test -p sotay-tests -- --nocapture --test-threads=1
 
 if [ -f mobile-core/scripts/test-bindings.sh ]; then
     echo "== mobile-core through the generated Python bindings"
