@@ -466,6 +466,9 @@ fn login_refuses_a_wrong_password_and_a_plain_http_server() {
     );
     assert!(normalize_server_url("http://localhost:8080").is_ok());
     assert!(normalize_server_url("http://127.0.0.1:8080/").is_ok());
+    assert!(normalize_server_url("http://[::1]/").is_ok());
+    assert!(normalize_server_url("http://localhost.example.vn").is_err());
+    assert!(normalize_server_url("https://").is_err());
     assert!(normalize_server_url("ftp://x").is_err());
     assert!(matches!(
         book.sync_with(&fake, opts(500, 0), None),
@@ -621,4 +624,67 @@ fn two_hundred_random_cuts_end_with_every_record_stored_exactly_once() {
         assert_eq!(again.sent, 0, "trial {trial}");
     }
     assert!(cuts >= 200);
+}
+
+/// Holds the first request until told to go on.
+struct Gate {
+    inner: FakeServer,
+    entered: std::sync::mpsc::SyncSender<()>,
+    go: Mutex<std::sync::mpsc::Receiver<()>>,
+    held: std::sync::atomic::AtomicBool,
+}
+
+impl sotay_core::Transport for Gate {
+    fn get(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<sotay_core::sync::Response, sotay_core::sync::TransportError> {
+        self.inner.get(url, headers)
+    }
+
+    fn post_json(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<sotay_core::sync::Response, sotay_core::sync::TransportError> {
+        if !self.held.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            self.entered.send(()).unwrap();
+            self.go.lock().unwrap().recv().unwrap();
+        }
+        self.inner.post_json(url, headers, body)
+    }
+}
+
+#[test]
+fn one_sync_at_a_time() {
+    let fake = server(0);
+    let (_dir, book) = signed_in(&fake);
+    record_day(&book);
+    let (entered_tx, entered_rx) = std::sync::mpsc::sync_channel(1);
+    let (go_tx, go_rx) = std::sync::mpsc::channel();
+    let gate = Gate {
+        inner: fake,
+        entered: entered_tx,
+        go: Mutex::new(go_rx),
+        held: Default::default(),
+    };
+    std::thread::scope(|s| {
+        let first = s.spawn(|| book.sync_with(&gate, opts(500, 0), None));
+        entered_rx.recv().unwrap();
+        match book.sync_with(&gate, opts(500, 0), None).unwrap_err() {
+            FieldBookError::Conflict { code, .. } => assert_eq!(code, "sync_running"),
+            e => panic!("{e:?}"),
+        }
+        // Recording goes on while a sync is under way; the new record is
+        // not in the batch in flight, it follows in the next one.
+        let late = visit(&book, HOA, 45);
+        go_tx.send(()).unwrap();
+        let report = first.join().unwrap().unwrap();
+        assert_eq!(report.accepted, 11);
+        assert_eq!(report.results.last().unwrap().client_id, late);
+    });
+    assert!(states(&book, OutboxFilter::Pending).is_empty());
+    assert_eq!(batch_calls(&gate.inner).len(), 2);
 }

@@ -102,12 +102,11 @@ pub type Progress<'a> = &'a dyn Fn(u32, u32, u64);
 pub fn normalize_server_url(url: &str) -> Result<String> {
     let u = url.trim().trim_end_matches('/');
     let host = |rest: &str| {
-        rest.split(['/', '?'])
-            .next()
-            .unwrap_or("")
-            .rsplit_once(':')
-            .map_or(rest.split('/').next().unwrap_or(""), |(h, _)| h)
-            .to_string()
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        match authority.strip_prefix('[') {
+            Some(v6) => format!("[{}]", v6.split(']').next().unwrap_or("")),
+            None => authority.split(':').next().unwrap_or("").to_string(),
+        }
     };
     let ok = if let Some(rest) = u.strip_prefix("https://") {
         !host(rest).is_empty()
