@@ -346,6 +346,20 @@ fn a_record_the_server_keeps_refusing_is_wedged_and_the_others_go_on() {
 }
 
 #[test]
+fn a_record_left_out_of_the_answer_is_wedged_not_resent_forever() {
+    let fake = server(0);
+    let (_dir, book) = signed_in(&fake);
+    let ids = record_day(&book);
+    fake.omit_result(ids[2]);
+    let r = book.sync_with(&fake, opts(500, 0), None).unwrap();
+    assert_eq!((r.accepted, r.wedged), (9, 1));
+    let w = book.outbox(OutboxFilter::Wedged, 10).unwrap();
+    assert_eq!(w[0].client_id, ids[2]);
+    assert_eq!(w[0].code.as_deref(), Some("no_result"));
+    assert_eq!(batch_calls(&fake).len(), 1);
+}
+
+#[test]
 fn a_batch_conflict_wedges_the_batch_and_later_batches_go_on() {
     let fake = server(0);
     let (_dir, book) = signed_in(&fake);

@@ -53,6 +53,7 @@ struct State {
     batches: HashMap<Uuid, (Value, Vec<u8>)>,
     gifts: HashSet<(Uuid, Uuid)>,
     refuse: HashSet<Uuid>,
+    omit: HashSet<Uuid>,
     snapshot: Option<PortfolioSnapshot>,
     pages: Vec<ChangePage>,
     faults: BTreeMap<u64, Fault>,
@@ -159,6 +160,11 @@ impl FakeServer {
     /// Batches holding this record are refused with 422.
     pub fn refuse_record(&self, client_id: Uuid) {
         self.st().refuse.insert(client_id);
+    }
+
+    /// Answers leave this record's result out (a server bug).
+    pub fn omit_result(&self, client_id: Uuid) {
+        self.st().omit.insert(client_id);
     }
 
     pub fn stop_refusing(&self) {
@@ -352,6 +358,7 @@ impl FakeServer {
             *st.accepted.entry(r.client_id).or_default() += 1;
             results.push(result(UploadOutcome::Accepted, None, None));
         }
+        results.retain(|r| !st.omit.contains(&r.client_id));
         let answer = serde_json::to_vec(&UploadResponse { results }).expect("serialisable");
         st.batches.insert(batch.batch_id, (content, answer.clone()));
         Response {

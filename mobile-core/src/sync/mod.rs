@@ -281,26 +281,26 @@ impl<'a> SyncClient<'a> {
                 },
             };
             let r = self.call(base, &url, Some(batch.body.as_bytes()))?;
-            report.sent += batch.records;
             if r.status == 200 {
                 let answer: UploadResponse = parse("upload response", &r.body)?;
                 let t = self.store.finish_batch(&batch, &answer.results)?;
+                report.sent += batch.records;
                 report.accepted += t.accepted;
                 report.duplicates += t.duplicates;
                 report.rejected += t.rejected;
+                report.wedged += t.unanswered;
                 report.results.extend(answer.results);
                 failures = 0;
             } else if matches!(r.status, 400 | 409 | 413 | 422) {
-                let p = problem(&r);
+                report.sent += batch.records;
                 failures += 1;
-                self.refused(&batch, r.status, &p, report, &mut skip)?;
+                self.refused(&batch, r.status, &problem(&r), report, &mut skip)?;
                 if failures >= MAX_FAILURES_IN_A_ROW {
                     return Ok(());
                 }
             } else {
                 // Not about the records (a wrong address, a server that does
                 // not know the route): nothing is counted against them.
-                report.sent -= batch.records;
                 return Err(remote(RemoteClass::Network, r.status, &problem(&r)));
             }
             progress(
@@ -427,6 +427,9 @@ impl<'a> SyncClient<'a> {
                         self.refresh(base, tokens.refresh.as_deref())?;
                         refreshed = true;
                         continue;
+                    }
+                    if p.code.as_deref() == Some("device_revoked") {
+                        self.store.sign_out()?;
                     }
                     return Err(remote(RemoteClass::Auth, r.status, &p));
                 }

@@ -30,6 +30,8 @@ pub(crate) struct Tally {
     pub accepted: u32,
     pub duplicates: u32,
     pub rejected: u32,
+    /// Records of the batch the answer left out (wedged).
+    pub unanswered: u32,
 }
 
 /// What the sync client needs to call the server.
@@ -341,6 +343,22 @@ impl Store {
                     }
                 };
                 st.execute(params![id, state, r.code, r.message_vi, r.message_en, now])?;
+            }
+            // The server owes one result per record; a record left out is
+            // set aside rather than resent in a loop.
+            let answered: HashSet<String> =
+                results.iter().map(|r| r.client_id.to_string()).collect();
+            let mut wedge = tx.prepare_cached(
+                "UPDATE record_states SET state = 'wedged', code = 'no_result', message_vi = ?2, message_en = ?3, updated_at = ?4
+                 WHERE client_id = ?1 AND state = 'pending'",
+            )?;
+            for id in members.difference(&answered) {
+                tally.unanswered += wedge.execute(params![
+                    id,
+                    format!("Máy chủ không trả kết quả cho bản ghi này (lô {})", b.batch_id),
+                    format!("the server's answer left this record out (batch {})", b.batch_id),
+                    now
+                ])? as u32;
             }
             close_batch(tx, b.seq, "done", None)?;
             Ok(tally)
