@@ -28,6 +28,9 @@ pub const REFRESH_TTL_DAYS: i64 = 30;
 pub const MAX_FAILURES: i64 = 5;
 pub const THROTTLE_WINDOW_MINS: i64 = 15;
 pub const LOCK_MINS: i64 = 15;
+/// A used refresh token presented again within this many seconds, while
+/// its successor is still unused, is a retry after a lost answer, not theft.
+pub const REFRESH_GRACE_SECS: i64 = 120;
 
 pub mod password {
     use argon2::password_hash::rand_core::OsRng;
@@ -574,7 +577,10 @@ fn invalid_refresh() -> AppError {
 
 /// Exchanges a refresh token for a new pair. A refresh token is used once:
 /// presenting a used one again revokes its whole chain (it was stolen, or
-/// the legitimate holder is replaying), and both holders must sign in again.
+/// the legitimate holder is replaying), and both holders must sign in again —
+/// except within [`REFRESH_GRACE_SECS`] of its use while its successor is
+/// still unused: then the answer was lost on the way, and the successor is
+/// replaced.
 pub async fn refresh(
     state: &AppState,
     req: RefreshRequest,
@@ -596,7 +602,15 @@ pub async fn refresh(
         if row.device_id != req.device_id || row.revoked_at.is_some() || row.expires_at <= now {
             return Ok(Outcome::Invalid);
         }
-        if row.used_at.is_some() || !q::refresh_mark_used(&mut tx, row.id, now).await? {
+        let already_used = row.used_at.is_some() || !q::refresh_mark_used(&mut tx, row.id, now).await?;
+        let answer_lost = already_used
+            && row.used_at.is_none_or(|u| now - u < Duration::seconds(REFRESH_GRACE_SECS))
+            && !q::refresh_successor_used(&mut tx, &row.family_id, row.id).await?;
+        if answer_lost {
+            // The phone never got the answer to its first use (no signal in
+            // the boarding house): its unused successor goes, a new one comes.
+            q::refresh_revoke_successors(&mut tx, &row.family_id, row.id, now).await?;
+        } else if already_used {
             q::refresh_revoke_family(&mut tx, &row.family_id, now).await?;
             q::audit_append(&mut tx, &AuditEntry {
                 actor_user_id: Some(row.user_id),

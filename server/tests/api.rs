@@ -233,7 +233,20 @@ async fn login_throttles_refresh_rotates_and_reuse_revokes_the_chain() {
             .await;
         assert_eq!(s, StatusCode::OK);
         assert_eq!(me["username"], "canbo.lan");
-        // The old token again: the whole chain is revoked, the new one too.
+        // The answer to a refresh got lost: the same token again, soon, is a retry.
+        let (s, retry) = refresh(first["refresh_token"].clone(), device(6)).await;
+        assert_eq!(s, StatusCode::OK, "{retry}");
+        let (s, _) = refresh(second["refresh_token"].clone(), device(6)).await;
+        assert_eq!(
+            s,
+            StatusCode::UNAUTHORIZED,
+            "the lost successor is replaced"
+        );
+        let (s, third) = refresh(retry["refresh_token"].clone(), device(6)).await;
+        assert_eq!(s, StatusCode::OK, "{third}");
+        // Once a successor was used, the old token again is theft: the whole
+        // chain is revoked, the newest token too.
+        let second = third;
         let (s, body) = refresh(first["refresh_token"].clone(), device(6)).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
         assert_eq!(body["code"], "refresh_token_reused");

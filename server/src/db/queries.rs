@@ -215,6 +215,32 @@ pub async fn refresh_mark_used(c: &mut Conn, id: i64, now: DateTime<Utc>) -> DbR
     Ok(done.rows_affected() == 1)
 }
 
+/// Whether a later token of the family has been used.
+pub async fn refresh_successor_used(c: &mut Conn, family: &str, id: i64) -> DbResult<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM refresh_tokens WHERE family_id = $1 AND id > $2 AND used_at IS NOT NULL",
+    )
+    .bind(family)
+    .bind(id)
+    .fetch_one(&mut *c)
+    .await?;
+    Ok(n > 0)
+}
+
+/// Revokes the unused later tokens of a family.
+pub async fn refresh_revoke_successors(c: &mut Conn, family: &str, id: i64, now: DateTime<Utc>) -> DbResult<()> {
+    sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = $1
+         WHERE family_id = $2 AND id > $3 AND used_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(family)
+    .bind(id)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
 pub async fn refresh_revoke_family(c: &mut Conn, family: &str, now: DateTime<Utc>) -> DbResult<u64> {
     let done = sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
         .bind(now)
