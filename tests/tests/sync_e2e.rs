@@ -198,10 +198,8 @@ fn two_hundred_cut_connections_lose_and_double_nothing() {
             rounds += 1;
             assert!(rounds < 2_000, "too many rounds");
             for (i, phone) in phones.iter().enumerate() {
-                if rounds % 5 == 1 && recorded[i] < 300 {
-                    if phone.book.officer().unwrap().is_some() {
-                        recorded[i] += record_day(phone, 3);
-                    }
+                if rounds % 5 == 1 && recorded[i] < 300 && phone.book.officer().unwrap().is_some() {
+                    recorded[i] += record_day(phone, 3);
                 }
                 let _ = phone.book.sync_with(&cutter, quick(), None);
             }

@@ -37,6 +37,13 @@ fn missing(origin: &Origin, column: &str, what_vi: &str, what_en: &str, code: &s
     )
 }
 
+/// Row errors found so far and what changed for the phones.
+#[derive(Default)]
+struct Found {
+    errors: Vec<RowError>,
+    changes: Changes,
+}
+
 /// What an import changed in officers' portfolios, for their phones.
 #[derive(Default)]
 struct Changes {
@@ -58,28 +65,18 @@ fn count(counts: &mut ImportCounts, existed: bool, changed: bool) {
 /// rolls the transaction back).
 pub async fn apply_import(c: &mut Conn, set: &ImportSet, now: DateTime<Utc>) -> DbResult<ImportReport> {
     let mut report = ImportReport::default();
-    let mut errors = Vec::new();
-    let mut changes = Changes::default();
+    let mut found = Found::default();
     let branches = import_branches(c, &set.branches, now, &mut report.branches).await?;
-    let users = import_users(c, &set.users, &branches, now, &mut report.users, &mut errors).await?;
+    let users = import_users(c, &set.users, &branches, now, &mut report.users, &mut found.errors).await?;
     let houses =
-        import_boarding_houses(c, &set.boarding_houses, now, &mut report.boarding_houses, &mut changes).await?;
-    let workers =
-        import_workers(c, &set.workers, &houses, &users, now, &mut report.workers, &mut errors, &mut changes).await?;
+        import_boarding_houses(c, &set.boarding_houses, now, &mut report.boarding_houses, &mut found.changes).await?;
+    let workers = import_workers(c, &set.workers, &houses, &users, now, &mut report.workers, &mut found).await?;
     let products = import_products(c, &set.loan_products, now, &mut report.loan_products).await?;
-    import_loans(c, &set.loans, &workers, &products, now, &mut report.loans, &mut errors, &mut changes).await?;
-    let campaigns = import_campaigns(c, &set.campaigns, now, &mut report.campaigns, &mut changes).await?;
-    import_allocations(
-        c,
-        &set.allocations,
-        &campaigns,
-        &branches,
-        &users,
-        &mut report.allocations,
-        &mut errors,
-        &mut changes,
-    )
-    .await?;
+    import_loans(c, &set.loans, &workers, &products, now, &mut report.loans, &mut found).await?;
+    let campaigns = import_campaigns(c, &set.campaigns, now, &mut report.campaigns, &mut found.changes).await?;
+    import_allocations(c, &set.allocations, &campaigns, &branches, &users, &mut report.allocations, &mut found)
+        .await?;
+    let Found { mut errors, mut changes } = found;
     if errors.is_empty() {
         if !changes.campaigns.is_empty() {
             let officers: Vec<i64> = sqlx::query_scalar("SELECT id FROM users WHERE role = 'officer'")
@@ -432,9 +429,9 @@ async fn import_workers(
     users: &HashMap<String, UserRef>,
     now: DateTime<Utc>,
     counts: &mut ImportCounts,
-    errors: &mut Vec<RowError>,
-    changes: &mut Changes,
+    found: &mut Found,
 ) -> DbResult<HashMap<String, (i64, i64)>> {
+    let Found { errors, changes } = found;
     let all: Vec<StoredWorker> = sqlx::query_as(
         "SELECT id, code, full_name, cccd, phone, date_of_birth, gender, union_member, employer, industrial_zone,
              boarding_house_id, room, hardship, hardship_note, officer_id, branch_id FROM workers",
@@ -671,9 +668,9 @@ async fn import_loans(
     products: &HashMap<String, LoanProduct>,
     now: DateTime<Utc>,
     counts: &mut ImportCounts,
-    errors: &mut Vec<RowError>,
-    changes: &mut Changes,
+    found: &mut Found,
 ) -> DbResult<()> {
+    let Found { errors, changes } = found;
     let all: Vec<StoredLoan> =
         sqlx::query_as("SELECT id, code, worker_id, product_id, principal, disbursed_on, opening_paid FROM loans")
             .fetch_all(&mut *c)
@@ -906,9 +903,9 @@ async fn import_allocations(
     branches: &HashMap<String, i64>,
     users: &HashMap<String, UserRef>,
     counts: &mut ImportCounts,
-    errors: &mut Vec<RowError>,
-    changes: &mut Changes,
+    found: &mut Found,
 ) -> DbResult<()> {
+    let Found { errors, changes } = found;
     let mut branch_quota: HashMap<(i64, i64), i64> = sqlx::query_as::<DB, (i64, i64, i64)>(
         "SELECT campaign_id, branch_id, quota FROM campaign_branch_quotas",
     )

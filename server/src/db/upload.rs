@@ -95,13 +95,13 @@ pub async fn apply_upload(
     let mut feed: Vec<(i64, &'static str, i64)> = Vec::new();
     for record in &batch.records {
         let hash = record_hash(record);
-        let existing: Option<(String, String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+        let existing: Option<StoredRecord> = sqlx::query_as(
             "SELECT body_hash, status, code, message_vi, message_en FROM sync_records WHERE client_id = $1",
         )
         .bind(record.client_id)
         .fetch_optional(&mut *c)
         .await?;
-        if let Some((stored_hash, status, code, vi, en)) = existing {
+        if let Some(StoredRecord { body_hash: stored_hash, status, code, message_vi: vi, message_en: en }) = existing {
             results.push(if stored_hash != hash {
                 UploadResult {
                     client_id: record.client_id,
@@ -176,6 +176,16 @@ pub async fn apply_upload(
         .await?;
     append_changes(c, &feed).await?;
     Ok(response)
+}
+
+/// What is stored of a record already uploaded.
+#[derive(sqlx::FromRow)]
+struct StoredRecord {
+    body_hash: String,
+    status: String,
+    code: Option<String>,
+    message_vi: Option<String>,
+    message_en: Option<String>,
 }
 
 /// A record's content hash: its canonical JSON, whatever order the phone
