@@ -58,7 +58,7 @@ CREATE TABLE sync_records (
 CREATE UNIQUE INDEX sync_records_receipt ON sync_records (receipt_no) WHERE receipt_no IS NOT NULL AND status = 'accepted';
 CREATE INDEX sync_records_loan ON sync_records (loan_id) WHERE loan_id IS NOT NULL;
 CREATE INDEX sync_records_gift ON sync_records (campaign_id, worker_id) WHERE campaign_id IS NOT NULL;
-CREATE INDEX sync_records_target ON sync_records (target_client_id) WHERE target_client_id IS NOT NULL;
+CREATE INDEX sync_records_target ON sync_records (target_client_id, kind, status);
 CREATE INDEX sync_records_officer ON sync_records (officer_id);
 
 CREATE TRIGGER sync_records_no_update BEFORE UPDATE ON sync_records

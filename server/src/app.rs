@@ -25,6 +25,9 @@ pub const IMPORT_BODY_LIMIT: usize = 64 * 1024 * 1024;
 pub struct AppState {
     pub db: Db,
     pub jwt: Arc<JwtKeys>,
+    /// Uploads are stored one at a time (see `db/upload.rs`); waiting ones
+    /// queue here rather than holding database connections that readers need.
+    pub uploads: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -33,6 +36,7 @@ impl AppState {
         Ok(AppState {
             db,
             jwt: Arc::new(JwtKeys::new(&secret)),
+            uploads: Arc::new(tokio::sync::Semaphore::new(2)),
         })
     }
 }

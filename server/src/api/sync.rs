@@ -116,6 +116,7 @@ pub async fn upload(
         device_code: user.device_code.clone(),
         device_revoked: user.revoked,
     };
+    let _turn = state.uploads.acquire().await.map_err(AppError::internal)?;
     match state.db.upload(&who, &batch, &hash).await {
         Ok(response) => Ok(Json(response)),
         Err(DbError::Conflict(c)) if c == "batch_conflict" => Err(AppError::conflict(

@@ -169,10 +169,13 @@ impl Db {
     /// with its folder on first use.
     pub async fn connect(url: &str) -> DbResult<Db> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            // The sync queries are short; JIT compiling them costs more than it saves.
+            let options =
+                sqlx::postgres::PgConnectOptions::from_str(url)?.options([("jit", "off")]);
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
-                .connect(url)
+                .connect_with(options)
                 .await?;
             sqlx::migrate!("../migrations/postgres").run(&pool).await?;
             Ok(Db::Postgres(pool))
