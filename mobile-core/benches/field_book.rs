@@ -57,7 +57,7 @@ fn record_rates(book: &FieldBook, portfolio: &str, at: chrono::DateTime<Utc>) ->
         })
         .unwrap();
     }
-    let cash = t.elapsed();
+    let repayments_took = t.elapsed();
     let t = Instant::now();
     for i in 0..n {
         book.record_visit(VisitInput {
@@ -70,10 +70,10 @@ fn record_rates(book: &FieldBook, portfolio: &str, at: chrono::DateTime<Utc>) ->
         })
         .unwrap();
     }
-    let visits = t.elapsed();
+    let visits_took = t.elapsed();
     (
-        n as f64 / cash.as_secs_f64(),
-        n as f64 / visits.as_secs_f64(),
+        n as f64 / repayments_took.as_secs_f64(),
+        n as f64 / visits_took.as_secs_f64(),
     )
 }
 
