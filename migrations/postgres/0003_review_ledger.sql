@@ -24,6 +24,7 @@ CREATE TABLE record_reviews (
     decided_at TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX record_reviews_batch ON record_reviews (batch_id);
+CREATE INDEX sync_records_batch ON sync_records (batch_id);
 
 -- Repayments taken at the branch counter: posted at once.
 CREATE TABLE counter_repayments (

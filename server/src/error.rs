@@ -148,6 +148,12 @@ impl From<DbError> for AppError {
             DbError::Conflict(m) => AppError::conflict("conflict", m.clone(), m),
             DbError::Rows(rows) => AppError::import_rejected(rows),
             DbError::Invalid(m) => AppError::bad_request("invalid", m.clone(), m),
+            DbError::Refused(r) => AppError::new(
+                StatusCode::from_u16(r.status).unwrap_or(StatusCode::CONFLICT),
+                r.code,
+                r.vi,
+                r.en,
+            ),
             e if e.is_transient() => AppError::unavailable(e),
             e => AppError::internal(e),
         }

@@ -10,4 +10,6 @@ pub mod demo;
 pub mod error;
 pub mod import;
 pub mod importer;
+pub mod ledger;
+pub mod review;
 pub mod sync;

@@ -145,23 +145,62 @@ fn parts(p: Portfolio) -> Result<Parts, AppError> {
             .collect(),
         loans,
         campaigns,
-        statuses: p
-            .records
-            .into_iter()
-            .map(|r| wire::RecordStatus {
-                client_id: r.client_id,
-                state: if r.status == "accepted" {
-                    RecordState::Accepted
-                } else {
-                    RecordState::Rejected
-                },
-                code: r.code,
-                message_vi: r.message_vi,
-                message_en: r.message_en,
-                decided_at: r.received_at,
-            })
-            .collect(),
+        statuses: p.records.into_iter().map(record_status).collect(),
     })
+}
+
+/// Where a record stands for the officer: waiting, approved, reversed, or
+/// rejected (at upload, excluded from an approval, or with its batch).
+fn record_status(r: crate::db::sync_rows::RecordStatus) -> wire::RecordStatus {
+    let base = wire::RecordStatus {
+        client_id: r.client_id,
+        state: RecordState::Accepted,
+        code: None,
+        message_vi: None,
+        message_en: None,
+        decided_at: r.received_at,
+    };
+    let reason = r.decision_reason.clone().unwrap_or_default();
+    let decided_at = r.decided_at.unwrap_or(r.received_at);
+    match (r.reversed_at, r.decision.as_deref(), r.status.as_str()) {
+        (Some(at), _, _) => wire::RecordStatus {
+            state: RecordState::Reversed,
+            code: Some("reversed".into()),
+            message_vi: Some("Bút toán của bản ghi đã được đảo".into()),
+            message_en: Some("the record's posting was reversed".into()),
+            decided_at: at,
+            ..base
+        },
+        (None, Some("approved"), _) => wire::RecordStatus {
+            state: RecordState::Approved,
+            decided_at,
+            ..base
+        },
+        (None, Some("excluded"), _) => wire::RecordStatus {
+            state: RecordState::Rejected,
+            code: Some("excluded_by_supervisor".into()),
+            message_vi: Some(format!("Giám sát loại khỏi lô khi duyệt: {reason}")),
+            message_en: Some(format!("excluded by the supervisor: {reason}")),
+            decided_at,
+            ..base
+        },
+        (None, Some(_), _) => wire::RecordStatus {
+            state: RecordState::Rejected,
+            code: Some("batch_rejected".into()),
+            message_vi: Some(format!("Giám sát từ chối cả lô: {reason}")),
+            message_en: Some(format!("the supervisor rejected the batch: {reason}")),
+            decided_at,
+            ..base
+        },
+        (None, None, "accepted") => base,
+        (None, None, _) => wire::RecordStatus {
+            state: RecordState::Rejected,
+            code: r.code,
+            message_vi: r.message_vi,
+            message_en: r.message_en,
+            ..base
+        },
+    }
 }
 
 pub fn snapshot(p: Portfolio) -> Result<PortfolioSnapshot, AppError> {

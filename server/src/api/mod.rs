@@ -3,6 +3,7 @@
 mod admin;
 mod auth;
 mod master;
+mod review;
 mod sync;
 
 use std::net::SocketAddr;
@@ -41,6 +42,29 @@ pub fn routes() -> Router<AppState> {
                 crate::app::UPLOAD_BODY_LIMIT,
             )),
         )
+        .route("/api/v1/batches", get(review::batches))
+        .route("/api/v1/batches/{id}", get(review::batch))
+        .route("/api/v1/batches/{id}/approve", post(review::approve))
+        .route("/api/v1/batches/{id}/reject", post(review::reject))
+        .route(
+            "/api/v1/loans/{id}/repayments",
+            post(review::counter_repayment),
+        )
+        .route(
+            "/api/v1/reversals",
+            get(review::reversals).post(review::request_reversal),
+        )
+        .route(
+            "/api/v1/reversals/{id}/approve",
+            post(review::approve_reversal),
+        )
+        .route(
+            "/api/v1/reversals/{id}/reject",
+            post(review::reject_reversal),
+        )
+        .route("/api/v1/ledger/balances", get(review::balances))
+        .route("/api/v1/ledger/entries", get(review::entries))
+        .route("/api/v1/audit", get(review::audit))
         .route("/api/v1/imports", get(admin::imports))
         .route(
             "/api/v1/imports/{kind}",
@@ -78,6 +102,18 @@ pub fn routes() -> Router<AppState> {
         admin::import,
         sync::changes,
         sync::upload,
+        review::batches,
+        review::batch,
+        review::approve,
+        review::reject,
+        review::counter_repayment,
+        review::request_reversal,
+        review::reversals,
+        review::approve_reversal,
+        review::reject_reversal,
+        review::balances,
+        review::entries,
+        review::audit,
     ),
     modifiers(&BearerAuth),
     tags((name = "sotay"))

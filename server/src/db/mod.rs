@@ -7,6 +7,7 @@
 //! `migrations/`. Writes on SQLite run in `BEGIN IMMEDIATE` transactions.
 
 pub mod models;
+pub mod review_types;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -18,6 +19,7 @@ use sqlx::sqlite::{
 };
 
 pub use models::*;
+pub use review_types::*;
 
 /// Compiles the shared SQL for one backend.
 macro_rules! backend {
@@ -32,6 +34,10 @@ macro_rules! backend {
             include!("import_apply.rs");
             include!("sync.rs");
             include!("upload.rs");
+            pub mod review {
+                use super::*;
+                include!("review.rs");
+            }
         }
     };
 }
@@ -136,6 +142,22 @@ pub enum DbError {
     Rows(Vec<crate::import::rows::RowError>),
     #[error("{0}")]
     Invalid(String),
+    /// A broken invariant (an unbalanced entry, say): nothing was written.
+    #[error("invariant broken: {0}")]
+    Invariant(String),
+    /// A request the rules refuse, with what to tell the person.
+    #[error("{}: {}", .0.code, .0.en)]
+    Refused(Box<Refusal>),
+}
+
+/// Why a request was refused: HTTP status, stable code, Vietnamese and
+/// English messages.
+#[derive(Debug)]
+pub struct Refusal {
+    pub status: u16,
+    pub code: &'static str,
+    pub vi: String,
+    pub en: String,
 }
 
 impl DbError {
@@ -448,4 +470,126 @@ use chrono::Utc;
 pub fn stable_uid(kind: &str, code: &str) -> uuid::Uuid {
     const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x5f7a_2c1e_8d4b_4e6a_9b3c_1d2e_3f4a_5b6c);
     uuid::Uuid::new_v5(&NAMESPACE, format!("{kind}:{code}").as_bytes())
+}
+
+/// Supervisor review, the ledger and the audit log (SQL in `review.rs`).
+impl Db {
+    pub async fn review_batches(
+        &self,
+        branch: Option<i64>,
+        status: Option<BatchStatus>,
+        limit: i64,
+        offset: i64,
+    ) -> DbResult<Vec<BatchSummary>> {
+        with_read!(self, q, tx => async {
+            let heads = q::review::review_batches(&mut tx, branch, status, limit, offset).await?;
+            let ids: Vec<uuid::Uuid> = heads.iter().map(|h| h.batch_id).collect();
+            let records = q::review::review_records(&mut tx, &ids).await?;
+            let ctx = q::review::review_anomaly_context(&mut tx, &records).await?;
+            Ok::<_, DbError>(crate::review::summaries(heads, &records, &ctx))
+        }.await)
+    }
+
+    pub async fn review_batch(&self, batch_id: uuid::Uuid) -> DbResult<Option<BatchDetail>> {
+        with_read!(self, q, tx => async {
+            let Some(head) = q::review::review_batch_head(&mut tx, batch_id).await? else {
+                return Ok(None);
+            };
+            let records = q::review::review_records(&mut tx, &[batch_id]).await?;
+            let ctx = q::review::review_anomaly_context(&mut tx, &records).await?;
+            Ok::<_, DbError>(Some(crate::review::detail(head, &records, &ctx)))
+        }.await)
+    }
+
+    pub async fn approve_batch(
+        &self,
+        who: &Reviewer,
+        batch_id: uuid::Uuid,
+        cash_received: i64,
+        excluded: &[(uuid::Uuid, String)],
+    ) -> DbResult<ApprovalOutcome> {
+        let now = now_micros();
+        with_tx!(self, q, tx => q::review::review_approve(&mut tx, who, batch_id, cash_received, excluded, now).await)
+    }
+
+    pub async fn reject_batch(
+        &self,
+        who: &Reviewer,
+        batch_id: uuid::Uuid,
+        reason: &str,
+    ) -> DbResult<()> {
+        let now = now_micros();
+        with_tx!(self, q, tx => q::review::review_reject(&mut tx, who, batch_id, reason, now).await)
+    }
+
+    pub async fn counter_repayment(
+        &self,
+        who: &Reviewer,
+        loan_id: i64,
+        client_id: uuid::Uuid,
+        amount: i64,
+        note: &str,
+    ) -> DbResult<CounterReceipt> {
+        let now = now_micros();
+        with_tx!(self, q, tx => q::review::counter_repayment(&mut tx, who, loan_id, client_id, amount, note, now).await)
+    }
+
+    pub async fn request_reversal(
+        &self,
+        who: &Reviewer,
+        entry_id: i64,
+        reason: &str,
+    ) -> DbResult<i64> {
+        let now = now_micros();
+        with_tx!(self, q, tx => q::review::branch_reversal_request(&mut tx, who, entry_id, reason, now).await)
+    }
+
+    pub async fn decide_reversal(
+        &self,
+        who: &Reviewer,
+        id: i64,
+        approve: bool,
+        reason: Option<&str>,
+    ) -> DbResult<Option<i64>> {
+        let now = now_micros();
+        with_tx!(self, q, tx => q::review::branch_reversal_decide(&mut tx, who, id, approve, reason, now).await)
+    }
+
+    pub async fn branch_reversals(
+        &self,
+        branch: Option<i64>,
+        pending_only: bool,
+    ) -> DbResult<Vec<BranchReversal>> {
+        with_conn!(self, q, c => q::review::branch_reversals(&mut c, branch, pending_only).await)
+    }
+
+    pub async fn ledger_balances(&self, branch: Option<i64>) -> DbResult<Vec<AccountBalance>> {
+        with_conn!(self, q, c => q::review::ledger_balances(&mut c, branch).await)
+    }
+
+    /// Entries whose debits and credits differ (none, unless something is broken).
+    pub async fn ledger_unbalanced(&self) -> DbResult<Vec<i64>> {
+        with_conn!(self, q, c => q::review::ledger_unbalanced(&mut c).await)
+    }
+
+    pub async fn ledger_entries(
+        &self,
+        branch: Option<i64>,
+        loan_id: Option<i64>,
+        limit: i64,
+        offset: i64,
+    ) -> DbResult<Vec<EntryView>> {
+        with_conn!(self, q, c => q::review::ledger_entries(&mut c, branch, loan_id, limit, offset).await)
+    }
+
+    pub async fn audit_log(&self, filter: &AuditFilter) -> DbResult<Vec<AuditRow>> {
+        with_conn!(self, q, c => q::review::audit_list(&mut c, filter).await)
+    }
+}
+
+/// Now, to the microsecond: what PostgreSQL stores, so an answer built from
+/// memory equals the same answer read back later.
+fn now_micros() -> chrono::DateTime<Utc> {
+    use chrono::SubsecRound;
+    Utc::now().trunc_subsecs(6)
 }

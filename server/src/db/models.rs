@@ -372,6 +372,12 @@ pub mod sync_rows {
         pub message_vi: Option<String>,
         pub message_en: Option<String>,
         pub received_at: DateTime<Utc>,
+        /// The supervisor's decision on it: approved, excluded or rejected.
+        pub decision: Option<String>,
+        pub decision_reason: Option<String>,
+        pub decided_at: Option<DateTime<Utc>>,
+        /// When an approved reversal took its posting back.
+        pub reversed_at: Option<DateTime<Utc>>,
     }
 
     /// Which rows to read; `None` reads every row of the officer's portfolio.

@@ -93,10 +93,14 @@ pub async fn sync_installments(c: &mut Conn, loan_ids: &[i64]) -> DbResult<Vec<r
     Ok(out)
 }
 
-/// Accepted gift handouts that no accepted void cancels.
-const LIVE_HANDOUT: &str = "r.kind = 'gift_handout' AND r.status = 'accepted' AND NOT EXISTS (
-        SELECT 1 FROM sync_records v WHERE v.kind = 'void' AND v.status = 'accepted'
-            AND v.target_client_id = r.client_id)";
+/// Gift handouts that count: accepted, not cancelled by a live void, not
+/// excluded or rejected by a supervisor, not reversed.
+const LIVE_HANDOUT: &str = "r.kind = 'gift_handout' AND r.status = 'accepted'
+    AND NOT EXISTS (SELECT 1 FROM record_reviews d WHERE d.record_id = r.id AND d.decision <> 'approved')
+    AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.kind = 'void' AND v.status = 'accepted'
+        AND v.target_client_id = r.client_id
+        AND NOT EXISTS (SELECT 1 FROM record_reviews dv WHERE dv.record_id = v.id AND dv.decision <> 'approved'))
+    AND NOT EXISTS (SELECT 1 FROM journal_entries e JOIN journal_entries x ON x.reverses = e.id WHERE e.record_id = r.id)";
 
 /// Campaigns running on or after `from`, with this officer's quota and
 /// the gifts the server has counted for them.
@@ -134,9 +138,13 @@ pub async fn sync_record_statuses(
     ids: &Option<Vec<i64>>,
 ) -> DbResult<Vec<rows::RecordStatus>> {
     let sql = format!(
-        "SELECT client_id, status, code, message_vi, message_en, received_at FROM sync_records
-         WHERE officer_id = $1{} ORDER BY id",
-        id_filter("id", ids)
+        "SELECT s.client_id, s.status, s.code, s.message_vi, s.message_en, s.received_at,
+             d.decision, d.reason AS decision_reason, d.decided_at,
+             (SELECT x.posted_at FROM journal_entries e JOIN journal_entries x ON x.reverses = e.id
+                 WHERE e.record_id = s.id) AS reversed_at
+         FROM sync_records s LEFT JOIN record_reviews d ON d.record_id = s.id
+         WHERE s.officer_id = $1{} ORDER BY s.id",
+        id_filter("s.id", ids)
     );
     Ok(sqlx::query_as(&sql).bind(officer_id).fetch_all(&mut *c).await?)
 }

@@ -215,7 +215,8 @@ async fn worker_by_uid(c: &mut Conn, uid: uuid::Uuid) -> DbResult<Option<WorkerF
 
 /// Live (accepted, not voided) records of a kind matching a condition.
 const LIVE: &str = "r.status = 'accepted' AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.kind = 'void'
-        AND v.status = 'accepted' AND v.target_client_id = r.client_id)";
+        AND v.status = 'accepted' AND v.target_client_id = r.client_id)
+        AND NOT EXISTS (SELECT 1 FROM record_reviews d WHERE d.record_id = r.id)";
 
 async fn judge(
     c: &mut Conn,

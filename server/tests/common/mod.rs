@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use sotay_server::app::{self, AppState};
 use sotay_server::db::{AuditEntry, Db};
 use sotay_server::importer::{self, ImportFile};
+pub mod phone;
 
 pub use sotay_tests::{Backend, BACKENDS};
 

@@ -1,0 +1,401 @@
+//! Supervisor review: the batch queue, approve (with the cash counted) or
+//! reject, repayments at the branch counter, reversals, the ledger and the
+//! audit log. Supervisors act on their branch, admins on the fund; officers
+//! may not. Objects of another branch answer 404.
+
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use sotay_core::domain::money::{parse_amount, AmountRule};
+use sotay_core::domain::time::{parse_date, vn_offset};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::{page, ClientIp};
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::db::{
+    AccountBalance, ApprovalOutcome, AuditFilter, AuditRow, BatchDetail, BatchStatus, BatchSummary,
+    BranchReversal, CounterReceipt, EntryView, Reviewer,
+};
+use crate::error::{ApiJson, AppError, Problem};
+use crate::import::rows::Role;
+
+fn reviewer(user: &AuthUser, ip: Option<String>) -> Result<Reviewer, AppError> {
+    user.require(&[Role::Supervisor, Role::Admin])?;
+    Ok(Reviewer {
+        user_id: user.id,
+        username: user.username.clone(),
+        is_admin: user.role == Role::Admin,
+        branch_id: user.branch_id,
+        device_id: Some(user.device_id.clone()),
+        ip,
+    })
+}
+
+/// The branch a reviewer's lists are limited to (none for an admin).
+fn branch_of(r: &Reviewer) -> Option<i64> {
+    (!r.is_admin).then(|| r.branch_id.unwrap_or(-1))
+}
+
+fn required(field: &str, value: &str) -> Result<String, AppError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(AppError::invalid_field(
+            field,
+            format!("Cần ghi {field}"),
+            format!("{field} is required"),
+        ));
+    }
+    Ok(v.to_string())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct BatchQuery {
+    /// `pending` (the queue), `approved` or `rejected`; all when absent.
+    pub status: Option<String>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// Batches of the branch with their summary: officer, device, when recorded
+/// and synced, counts by kind, cash collected and anomalies flagged.
+#[utoipa::path(get, path = "/api/v1/batches", params(BatchQuery), security(("bearer" = [])), responses(
+    (status = 200, body = [BatchSummary]), (status = 400, body = Problem), (status = 403, body = Problem)))]
+pub async fn batches(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(query): Query<BatchQuery>,
+) -> Result<Json<Vec<BatchSummary>>, AppError> {
+    let who = reviewer(&user, None)?;
+    let status = match query.status.as_deref() {
+        None | Some("") | Some("all") => None,
+        Some(s) => Some(BatchStatus::parse(s).ok_or_else(|| {
+            AppError::invalid_field(
+                "status",
+                format!("Trạng thái \"{s}\" không hợp lệ; dùng pending, approved hoặc rejected"),
+                format!("status \"{s}\" is not valid; use pending, approved or rejected"),
+            )
+        })?),
+    };
+    let (limit, offset) = page(query.limit, query.offset);
+    Ok(Json(
+        state
+            .db
+            .review_batches(branch_of(&who), status, limit, offset)
+            .await?,
+    ))
+}
+
+/// One batch with every record, its anomalies and, once decided, its fate.
+#[utoipa::path(get, path = "/api/v1/batches/{id}", security(("bearer" = [])), responses(
+    (status = 200, body = BatchDetail), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn batch(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<Uuid>,
+) -> Result<Json<BatchDetail>, AppError> {
+    let who = reviewer(&user, None)?;
+    let detail = state.db.review_batch(id).await?;
+    match detail {
+        Some(d) if who.covers(d.summary.branch_id) => Ok(Json(d)),
+        _ => Err(AppError::not_found("lô đồng bộ", "sync batch")),
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Exclusion {
+    pub record_id: Uuid,
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ApproveRequest {
+    /// The cash counted, whole đồng as digits (`"1490000"`).
+    pub cash_received: String,
+    /// Records not to post, each with a reason the officer will see.
+    #[serde(default)]
+    pub excluded: Vec<Exclusion>,
+}
+
+/// Approves a batch: its live records post to the ledger, the cash counted
+/// moves to the vault and any difference is booked to the officer. Happens
+/// once: a second decision gets 409.
+#[utoipa::path(post, path = "/api/v1/batches/{id}/approve", request_body = ApproveRequest, security(("bearer" = [])), responses(
+    (status = 200, body = ApprovalOutcome),
+    (status = 403, description = "wrong role, or the reviewer's own records", body = Problem),
+    (status = 404, body = Problem),
+    (status = 409, description = "already decided, or a record cannot post", body = Problem),
+    (status = 422, body = Problem)))]
+pub async fn approve(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<Uuid>,
+    ApiJson(req): ApiJson<ApproveRequest>,
+) -> Result<Json<ApprovalOutcome>, AppError> {
+    let who = reviewer(&user, ip)?;
+    let cash = parse_amount("cash_received", &req.cash_received, AmountRule::NonNegative)
+        .map_err(|e| AppError::invalid_field("cash_received", e.message_vi(), e.message_en()))?;
+    let excluded: Vec<(Uuid, String)> = req
+        .excluded
+        .into_iter()
+        .map(|e| (e.record_id, e.reason))
+        .collect();
+    Ok(Json(
+        state
+            .db
+            .approve_batch(&who, id, cash.get(), &excluded)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ReasonRequest {
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Done {
+    pub ok: bool,
+}
+
+/// Rejects a whole batch with a reason: nothing posts and the officer sees
+/// every record rejected with that reason.
+#[utoipa::path(post, path = "/api/v1/batches/{id}/reject", request_body = ReasonRequest, security(("bearer" = [])), responses(
+    (status = 200, body = Done), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn reject(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<Uuid>,
+    ApiJson(req): ApiJson<ReasonRequest>,
+) -> Result<Json<Done>, AppError> {
+    let who = reviewer(&user, ip)?;
+    let reason = required("reason", &req.reason)?;
+    state.db.reject_batch(&who, id, &reason).await?;
+    Ok(Json(Done { ok: true }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CounterRequest {
+    /// Chosen by the client once per repayment: a retry with the same id
+    /// returns the same receipt.
+    pub client_id: Uuid,
+    /// Whole đồng.
+    pub amount: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A repayment taken at the branch counter. Posts at once (cash to the
+/// vault) and reaches the officer's phone as a balance change.
+#[utoipa::path(post, path = "/api/v1/loans/{id}/repayments", request_body = CounterRequest, security(("bearer" = [])), responses(
+    (status = 200, body = CounterReceipt), (status = 403, body = Problem), (status = 404, body = Problem),
+    (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn counter_repayment(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ClientIp(ip): ClientIp,
+    Path(loan_id): Path<i64>,
+    ApiJson(req): ApiJson<CounterRequest>,
+) -> Result<Json<CounterReceipt>, AppError> {
+    let who = reviewer(&user, ip)?;
+    let amount = parse_amount("amount", &req.amount, AmountRule::Positive)
+        .map_err(|e| AppError::invalid_field("amount", e.message_vi(), e.message_en()))?;
+    Ok(Json(
+        state
+            .db
+            .counter_repayment(&who, loan_id, req.client_id, amount.get(), req.note.trim())
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ReversalRequest {
+    /// The journal entry to reverse.
+    pub entry_id: i64,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Created {
+    pub id: i64,
+}
+
+/// Asks for a reversal at the branch. Someone other than the asker approves it.
+#[utoipa::path(post, path = "/api/v1/reversals", request_body = ReversalRequest, security(("bearer" = [])), responses(
+    (status = 200, body = Created), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn request_reversal(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ClientIp(ip): ClientIp,
+    ApiJson(req): ApiJson<ReversalRequest>,
+) -> Result<Json<Created>, AppError> {
+    let who = reviewer(&user, ip)?;
+    let reason = required("reason", &req.reason)?;
+    let id = state
+        .db
+        .request_reversal(&who, req.entry_id, &reason)
+        .await?;
+    Ok(Json(Created { id }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ReversalQuery {
+    /// `pending` for those waiting for a decision.
+    pub status: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/reversals", params(ReversalQuery), security(("bearer" = [])), responses(
+    (status = 200, body = [BranchReversal]), (status = 403, body = Problem)))]
+pub async fn reversals(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(query): Query<ReversalQuery>,
+) -> Result<Json<Vec<BranchReversal>>, AppError> {
+    let who = reviewer(&user, None)?;
+    let pending = query.status.as_deref() == Some("pending");
+    Ok(Json(
+        state.db.branch_reversals(branch_of(&who), pending).await?,
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReversalDecision {
+    /// The reversing entry, when approved.
+    pub entry_id: Option<i64>,
+}
+
+/// Approves a branch reversal: posts the opposite entry and restores the loan.
+#[utoipa::path(post, path = "/api/v1/reversals/{id}/approve", security(("bearer" = [])), responses(
+    (status = 200, body = ReversalDecision), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn approve_reversal(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<i64>,
+) -> Result<Json<ReversalDecision>, AppError> {
+    let who = reviewer(&user, ip)?;
+    let entry_id = state.db.decide_reversal(&who, id, true, None).await?;
+    Ok(Json(ReversalDecision { entry_id }))
+}
+
+#[utoipa::path(post, path = "/api/v1/reversals/{id}/reject", request_body = ReasonRequest, security(("bearer" = [])), responses(
+    (status = 200, body = ReversalDecision), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn reject_reversal(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<i64>,
+    ApiJson(req): ApiJson<ReasonRequest>,
+) -> Result<Json<ReversalDecision>, AppError> {
+    let who = reviewer(&user, ip)?;
+    let reason = required("reason", &req.reason)?;
+    state
+        .db
+        .decide_reversal(&who, id, false, Some(&reason))
+        .await?;
+    Ok(Json(ReversalDecision { entry_id: None }))
+}
+
+/// Account balances of the branch (debits and credits by account and
+/// sub-ledger). Debits equal credits over any branch.
+#[utoipa::path(get, path = "/api/v1/ledger/balances", security(("bearer" = [])), responses(
+    (status = 200, body = [AccountBalance]), (status = 403, body = Problem)))]
+pub async fn balances(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<Vec<AccountBalance>>, AppError> {
+    let who = reviewer(&user, None)?;
+    Ok(Json(state.db.ledger_balances(branch_of(&who)).await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct EntryQuery {
+    pub loan_id: Option<i64>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// Journal entries, newest first, with their lines.
+#[utoipa::path(get, path = "/api/v1/ledger/entries", params(EntryQuery), security(("bearer" = [])), responses(
+    (status = 200, body = [EntryView]), (status = 403, body = Problem)))]
+pub async fn entries(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(query): Query<EntryQuery>,
+) -> Result<Json<Vec<EntryView>>, AppError> {
+    let who = reviewer(&user, None)?;
+    let (limit, offset) = page(query.limit, query.offset);
+    Ok(Json(
+        state
+            .db
+            .ledger_entries(branch_of(&who), query.loan_id, limit, offset)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AuditQuery {
+    /// Username of who acted.
+    pub actor: Option<String>,
+    /// e.g. `login`, `login_failed`, `refresh`, `device.revoke`, `import`,
+    /// `upload`, `batch.approve`, `batch.reject`, `ledger.post`,
+    /// `counter.repayment`, `reversal.request`, `reversal.approve`.
+    pub action: Option<String>,
+    pub object_type: Option<String>,
+    pub object_id: Option<String>,
+    pub device_id: Option<String>,
+    /// First day, `dd/mm/yyyy` or `yyyy-mm-dd` (Vietnam time).
+    pub from: Option<String>,
+    /// Last day, included.
+    pub to: Option<String>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+fn day(
+    field: &str,
+    value: &Option<String>,
+    next: bool,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, AppError> {
+    let Some(text) = value.as_deref().filter(|v| !v.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let d = parse_date(text).ok_or_else(|| {
+        AppError::invalid_field(
+            field,
+            format!("Ngày \"{text}\" không hợp lệ; viết dd/mm/yyyy"),
+            format!("date \"{text}\" is not valid; write dd/mm/yyyy"),
+        )
+    })?;
+    let d = if next { d + chrono::Days::new(1) } else { d };
+    Ok(d.and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(vn_offset()).single())
+        .map(|t| t.with_timezone(&chrono::Utc)))
+}
+
+/// The audit log (admins): who did what, when, from which device and address.
+#[utoipa::path(get, path = "/api/v1/audit", params(AuditQuery), security(("bearer" = [])), responses(
+    (status = 200, body = [AuditRow]), (status = 400, body = Problem), (status = 403, body = Problem)))]
+pub async fn audit(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(q): Query<AuditQuery>,
+) -> Result<Json<Vec<AuditRow>>, AppError> {
+    user.require(&[Role::Admin])?;
+    let (limit, offset) = page(q.limit, q.offset);
+    let filter = AuditFilter {
+        from: day("from", &q.from, false)?,
+        to: day("to", &q.to, true)?,
+        actor: q.actor,
+        action: q.action,
+        object_type: q.object_type,
+        object_id: q.object_id,
+        device_id: q.device_id,
+        limit,
+        offset,
+    };
+    Ok(Json(state.db.audit_log(&filter).await?))
+}

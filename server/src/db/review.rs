@@ -1,0 +1,1357 @@
+// Supervisor review, posting to the ledger, counter repayments, reversals and
+// the audit log's reads. Included into each backend module (see `mod.rs`).
+//
+// Every writer here first takes the `sync_counter` row (as uploads do), so
+// decisions, postings and uploads are serialised: a batch is decided once,
+// a record posts once, and upload checks see the books as they are.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sotay_core::domain::money::format_vnd;
+use sotay_core::domain::rules::{self, LoanStatus, RuleViolation};
+
+use crate::db::review_types as rv;
+use crate::db::Refusal;
+use crate::ledger::{self, Account, At, EntryKind, Lines};
+use sotay_core::domain::schedule::{apply_allocation, outstanding, InstallmentState};
+
+fn refused(status: u16, code: &'static str, vi: String, en: String) -> DbError {
+    DbError::Refused(Box::new(Refusal { status, code, vi, en }))
+}
+
+async fn take_write_lock(c: &mut Conn) -> DbResult<()> {
+    sqlx::query("UPDATE sync_counter SET value = value WHERE id = 1").execute(&mut *c).await?;
+    Ok(())
+}
+
+/// `($1, $2, ...)` placeholders for `n` values starting at `first`.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+const BATCH_HEAD: &str = "SELECT b.batch_id, b.officer_id, u.full_name AS officer_name, u.branch_id, br.name AS branch_name,
+        b.device_id, d.name AS device_name, d.code AS device_code, b.received_at,
+        r.decision, ru.full_name AS reviewer_name, r.reason, r.cash_expected, r.cash_received, r.decided_at
+    FROM sync_batches b JOIN users u ON u.id = b.officer_id LEFT JOIN branches br ON br.id = u.branch_id
+        JOIN devices d ON d.id = b.device_id
+        LEFT JOIN batch_reviews r ON r.batch_id = b.batch_id LEFT JOIN users ru ON ru.id = r.reviewer_id";
+
+const REVIEWABLE: &str =
+    "EXISTS (SELECT 1 FROM sync_records s WHERE s.batch_id = b.batch_id AND s.status IN ('accepted', 'quarantined'))";
+
+/// Batches with something to review, newest decisions first or, for the
+/// queue, oldest upload first.
+pub async fn review_batches(
+    c: &mut Conn,
+    branch: Option<i64>,
+    status: Option<rv::BatchStatus>,
+    limit: i64,
+    offset: i64,
+) -> DbResult<Vec<rv::BatchHeadRow>> {
+    let (filter, order) = match status {
+        None => ("", "b.received_at DESC"),
+        Some(rv::BatchStatus::Pending) => (" AND r.batch_id IS NULL", "b.received_at"),
+        Some(rv::BatchStatus::Approved) => (" AND r.decision = 'approved'", "r.decided_at DESC"),
+        Some(rv::BatchStatus::Rejected) => (" AND r.decision = 'rejected'", "r.decided_at DESC"),
+    };
+    let (kind, id) = match branch {
+        None => (0, 0),
+        Some(b) => (1, b),
+    };
+    let sql = format!(
+        "{BATCH_HEAD} WHERE {REVIEWABLE} AND ($1 = 0 OR u.branch_id = $2){filter} ORDER BY {order}, b.batch_id LIMIT $3 OFFSET $4"
+    );
+    Ok(sqlx::query_as(&sql).bind(kind).bind(id).bind(limit).bind(offset).fetch_all(&mut *c).await?)
+}
+
+pub async fn review_batch_head(c: &mut Conn, batch_id: uuid::Uuid) -> DbResult<Option<rv::BatchHeadRow>> {
+    let sql = format!("{BATCH_HEAD} WHERE b.batch_id = $1 AND {REVIEWABLE}");
+    Ok(sqlx::query_as(&sql).bind(batch_id).fetch_optional(&mut *c).await?)
+}
+
+/// The reviewable records (accepted or quarantined at upload) of batches.
+pub async fn review_records(c: &mut Conn, batch_ids: &[uuid::Uuid]) -> DbResult<Vec<rv::ReviewRecordRow>> {
+    let mut out = Vec::new();
+    for chunk in batch_ids.chunks(500) {
+        let sql = format!(
+            "SELECT s.id, s.client_id, s.batch_id, s.officer_id, s.kind, s.recorded_at, s.received_at, s.status, s.body,
+                 s.worker_id, w.full_name AS worker_name, s.loan_id, l.code AS loan_code, s.campaign_id,
+                 k.name AS campaign_name, s.target_client_id, s.amount, s.receipt_no,
+                 rr.decision, rr.reason AS decision_reason, e.id AS entry_id, x.id AS reversed_by,
+                 EXISTS (SELECT 1 FROM sync_records v WHERE v.kind = 'void' AND v.status = 'accepted'
+                     AND v.target_client_id = s.client_id
+                     AND NOT EXISTS (SELECT 1 FROM record_reviews dv WHERE dv.record_id = v.id AND dv.decision <> 'approved'))
+                     AS voided,
+                 CASE WHEN s.kind = 'gift_handout' THEN (SELECT COUNT(*) FROM sync_records g
+                     WHERE g.kind = 'gift_handout' AND g.status = 'accepted' AND g.campaign_id = s.campaign_id
+                         AND g.officer_id = s.officer_id AND g.id <= s.id) END AS gift_rank,
+                 CASE WHEN s.kind = 'gift_handout' THEN (SELECT MAX(q.quota) FROM campaign_officer_quotas q
+                     WHERE q.campaign_id = s.campaign_id AND q.officer_id = s.officer_id) END AS gift_quota
+             FROM sync_records s LEFT JOIN workers w ON w.id = s.worker_id LEFT JOIN loans l ON l.id = s.loan_id
+                 LEFT JOIN campaigns k ON k.id = s.campaign_id LEFT JOIN record_reviews rr ON rr.record_id = s.id
+                 LEFT JOIN journal_entries e ON e.record_id = s.id LEFT JOIN journal_entries x ON x.reverses = e.id
+             WHERE s.status IN ('accepted', 'quarantined') AND s.batch_id IN ({}) ORDER BY s.id",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query_as::<DB, rv::ReviewRecordRow>(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        out.extend(q.fetch_all(&mut *c).await?);
+    }
+    Ok(out)
+}
+
+pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow]) -> DbResult<rv::AnomalyContext> {
+    let mut ctx = rv::AnomalyContext::default();
+    let mut workers: Vec<i64> = records.iter().filter(|r| r.kind == "visit").filter_map(|r| r.worker_id).collect();
+    workers.sort_unstable();
+    workers.dedup();
+    let mut loans: Vec<i64> = records.iter().filter_map(|r| r.loan_id).collect();
+    loans.sort_unstable();
+    loans.dedup();
+    for chunk in workers.chunks(1_000) {
+        let sql = format!(
+            "SELECT w.id, h.latitude, h.longitude FROM workers w JOIN boarding_houses h ON h.id = w.boarding_house_id
+             WHERE h.latitude IS NOT NULL AND h.longitude IS NOT NULL AND w.id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query_as::<DB, (i64, f64, f64)>(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for (id, lat, lon) in q.fetch_all(&mut *c).await? {
+            ctx.houses.insert(id, (lat, lon));
+        }
+    }
+    for chunk in loans.chunks(1_000) {
+        let list = placeholders(1, chunk.len());
+        let sql = format!(
+            "SELECT loan_id, CAST(MAX(principal_due + interest_due) AS BIGINT) FROM installments
+             WHERE loan_id IN ({list}) GROUP BY loan_id"
+        );
+        let mut q = sqlx::query_as::<DB, (i64, i64)>(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        ctx.installment.extend(q.fetch_all(&mut *c).await?);
+        let sql = format!(
+            "SELECT loan_id, recorded_at FROM sync_records WHERE kind = 'repayment' AND status = 'accepted'
+             AND loan_id IN ({list})"
+        );
+        let mut q = sqlx::query_as::<DB, (i64, DateTime<Utc>)>(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for (loan, at) in q.fetch_all(&mut *c).await? {
+            *ctx.same_day.entry((loan, sotay_core::domain::time::local_date(at))).or_default() += 1;
+        }
+    }
+    Ok(ctx)
+}
+
+/// One loan's books while a posting is planned.
+struct LoanBook {
+    code: String,
+    closed: bool,
+    officer_id: i64,
+    states: Vec<InstallmentState>,
+    original: Vec<InstallmentState>,
+    original_closed: bool,
+}
+
+/// An entry planned in memory, written by [`Poster::write`].
+struct Planned {
+    id: i64,
+    kind: EntryKind,
+    branch_id: i64,
+    record_id: Option<i64>,
+    counter_id: Option<i64>,
+    batch_id: Option<uuid::Uuid>,
+    reverses: Option<i64>,
+    loan_id: Option<i64>,
+    officer_id: Option<i64>,
+    memo: String,
+    lines: Lines,
+}
+
+/// Plans postings against the books and writes them in bulk.
+struct Poster {
+    next_id: i64,
+    posted_by: i64,
+    loans: HashMap<i64, LoanBook>,
+    entries: Vec<Planned>,
+    /// Entries already reversed, in the database or in this plan.
+    reversed: HashSet<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct LoanHead {
+    id: i64,
+    code: String,
+    status: String,
+    officer_id: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct BookRow {
+    loan_id: i64,
+    number: i64,
+    due_on: NaiveDate,
+    principal_due: i64,
+    interest_due: i64,
+    principal_paid: i64,
+    interest_paid: i64,
+}
+
+impl Poster {
+    async fn new(c: &mut Conn, posted_by: i64) -> DbResult<Poster> {
+        let last: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM journal_entries").fetch_one(&mut *c).await?;
+        Ok(Poster {
+            next_id: last.unwrap_or(0) + 1,
+            posted_by,
+            loans: HashMap::new(),
+            entries: Vec::new(),
+            reversed: HashSet::new(),
+        })
+    }
+
+    /// Loads the books of loans not loaded yet.
+    async fn load_loans(&mut self, c: &mut Conn, ids: &[i64]) -> DbResult<()> {
+        let mut wanted: Vec<i64> = ids.iter().copied().filter(|id| !self.loans.contains_key(id)).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        for chunk in wanted.chunks(1_000) {
+            let list = placeholders(1, chunk.len());
+            let sql = format!(
+                "SELECT l.id, l.code, l.status, w.officer_id FROM loans l JOIN workers w ON w.id = l.worker_id
+                 WHERE l.id IN ({list})"
+            );
+            let mut q = sqlx::query_as::<DB, LoanHead>(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for h in q.fetch_all(&mut *c).await? {
+                self.loans.insert(
+                    h.id,
+                    LoanBook {
+                        code: h.code,
+                        closed: h.status == "closed",
+                        original_closed: h.status == "closed",
+                        officer_id: h.officer_id,
+                        states: Vec::new(),
+                        original: Vec::new(),
+                    },
+                );
+            }
+            let sql = format!(
+                "SELECT loan_id, number, due_on, principal_due, interest_due, principal_paid, interest_paid
+                 FROM installments WHERE loan_id IN ({list}) ORDER BY loan_id, number"
+            );
+            let mut q = sqlx::query_as::<DB, BookRow>(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for r in q.fetch_all(&mut *c).await? {
+                if let Some(book) = self.loans.get_mut(&r.loan_id) {
+                    let s = InstallmentState {
+                        number: r.number as u32,
+                        due_on: r.due_on,
+                        principal_due: r.principal_due,
+                        interest_due: r.interest_due,
+                        principal_paid: r.principal_paid,
+                        interest_paid: r.interest_paid,
+                    };
+                    book.original.push(s.clone());
+                    book.states.push(s);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn plan(&mut self, kind: EntryKind, branch_id: i64, memo: String, lines: Lines) -> &mut Planned {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.entries.push(Planned {
+            id,
+            kind,
+            branch_id,
+            record_id: None,
+            counter_id: None,
+            batch_id: None,
+            reverses: None,
+            loan_id: None,
+            officer_id: None,
+            memo,
+            lines,
+        });
+        self.entries.last_mut().expect("just pushed")
+    }
+
+    /// Applies a repayment to a loan's books: the allocation, or why it
+    /// cannot post (closed loan, above the outstanding balance).
+    fn repay(&mut self, loan_id: i64, amount: i64) -> Result<sotay_core::domain::schedule::Allocation, RuleViolation> {
+        let book = self.loans.get_mut(&loan_id).ok_or(RuleViolation::LoanNotInPortfolio)?;
+        let status = if book.closed { LoanStatus::Closed } else { LoanStatus::Active };
+        let allocation = rules::check_repayment(status, &book.states, amount)?;
+        apply_allocation(&mut book.states, &allocation, 1);
+        if outstanding(&book.states).total() == 0 {
+            book.closed = true;
+        }
+        Ok(allocation)
+    }
+
+    /// Plans the reversal of entry `target` (kind, branch, loan, lines).
+    fn reverse(
+        &mut self,
+        target: &TargetEntry,
+        memo: String,
+    ) -> Result<&mut Planned, (&'static str, String, String)> {
+        if self.reversed.contains(&target.id) || target.reversed {
+            return Err((
+                "already_reversed",
+                format!("Bút toán số {} đã được đảo rồi", target.id),
+                format!("entry {} was already reversed", target.id),
+            ));
+        }
+        let lines = match target.kind.as_str() {
+            "repayment" | "counter_repayment" => {
+                let loan_id = target.loan_id.ok_or(("reversal_target_invalid", String::new(), String::new()))?;
+                let amount: i64 = target
+                    .lines
+                    .iter()
+                    .filter(|l| matches!(l.account, Account::LoanPrincipal | Account::InterestIncome))
+                    .map(|l| l.credit - l.debit)
+                    .sum();
+                let book = self.loans.get_mut(&loan_id).ok_or((
+                    "reversal_target_invalid",
+                    "Không tìm thấy khoản vay của bút toán".to_string(),
+                    "the entry's loan was not found".to_string(),
+                ))?;
+                let unwound = ledger::unwind(&book.states, amount).ok_or((
+                    "reversal_exceeds_paid",
+                    format!("Không thể đảo {}: khoản vay {} chưa thu đủ số này", format_vnd(amount), book.code),
+                    format!("cannot reverse {}: loan {} has not been paid that much", format_vnd(amount), book.code),
+                ))?;
+                book.states = unwound.states;
+                book.closed = outstanding(&book.states).total() == 0;
+                let at = At { branch_id: target.branch_id, loan_id: Some(loan_id), ..At::default() };
+                let mut lines = Lines::default();
+                lines
+                    .debit(at, Account::LoanPrincipal, unwound.principal)
+                    .debit(at, Account::InterestIncome, unwound.interest)
+                    .credit(At { loan_id: None, ..at }, Account::Vault, amount);
+                lines
+            }
+            "gift" | "welfare" => ledger::opposite(&target.lines),
+            _ => {
+                return Err((
+                    "reversal_target_invalid",
+                    format!("Bút toán số {} không đảo được", target.id),
+                    format!("entry {} cannot be reversed", target.id),
+                ))
+            }
+        };
+        self.reversed.insert(target.id);
+        let branch_id = target.branch_id;
+        let planned = self.plan(EntryKind::Reversal, branch_id, memo, lines);
+        planned.reverses = Some(target.id);
+        planned.loan_id = target.loan_id;
+        planned.officer_id = target.officer_id;
+        Ok(planned)
+    }
+
+    /// Writes the planned entries, their lines, the installments and loan
+    /// statuses that changed. Returns (officer, loan) of changed loans.
+    async fn write(self, c: &mut Conn, now: DateTime<Utc>) -> DbResult<(Vec<(i64, i64)>, Vec<String>)> {
+        for e in &self.entries {
+            if e.lines.imbalance() != 0 || e.lines.0.is_empty() {
+                return Err(DbError::Invariant(format!("entry {} does not balance", e.id)));
+            }
+        }
+        for chunk in self.entries.chunks(1_000) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "INSERT INTO journal_entries (id, branch_id, kind, record_id, counter_id, batch_id, reverses, loan_id,
+                     officer_id, posted_by, posted_at, memo) ",
+            );
+            qb.push_values(chunk, |mut b, e| {
+                b.push_bind(e.id)
+                    .push_bind(e.branch_id)
+                    .push_bind(e.kind.as_str())
+                    .push_bind(e.record_id)
+                    .push_bind(e.counter_id)
+                    .push_bind(e.batch_id)
+                    .push_bind(e.reverses)
+                    .push_bind(e.loan_id)
+                    .push_bind(e.officer_id)
+                    .push_bind(self.posted_by)
+                    .push_bind(now)
+                    .push_bind(&e.memo);
+            });
+            qb.build().execute(&mut *c).await?;
+        }
+        let lines: Vec<(i64, &ledger::Line)> =
+            self.entries.iter().flat_map(|e| e.lines.0.iter().map(move |l| (e.id, l))).collect();
+        for chunk in lines.chunks(2_000) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "INSERT INTO journal_lines (entry_id, account, branch_id, officer_id, campaign_id, loan_id, debit, credit) ",
+            );
+            qb.push_values(chunk, |mut b, (entry, l)| {
+                b.push_bind(*entry)
+                    .push_bind(l.account.as_str())
+                    .push_bind(l.branch_id)
+                    .push_bind(l.officer_id)
+                    .push_bind(l.campaign_id)
+                    .push_bind(l.loan_id)
+                    .push_bind(l.debit)
+                    .push_bind(l.credit);
+            });
+            qb.build().execute(&mut *c).await?;
+        }
+        let mut changed_rows: Vec<(i64, i64, i64, i64)> = Vec::new();
+        let mut changed_loans = Vec::new();
+        let (mut close, mut reopen, mut closed_codes) = (Vec::new(), Vec::new(), Vec::new());
+        for (id, book) in &self.loans {
+            let mut changed = false;
+            for (now_s, was) in book.states.iter().zip(&book.original) {
+                if now_s != was {
+                    changed = true;
+                    changed_rows.push((*id, now_s.number as i64, now_s.principal_paid, now_s.interest_paid));
+                }
+            }
+            if book.closed != book.original_closed {
+                changed = true;
+                if book.closed {
+                    close.push(*id);
+                    closed_codes.push(book.code.clone());
+                } else {
+                    reopen.push(*id);
+                }
+            }
+            if changed {
+                changed_loans.push((book.officer_id, *id));
+            }
+        }
+        changed_rows.sort_unstable();
+        for chunk in changed_rows.chunks(1_000) {
+            let values = (0..chunk.len())
+                .map(|i| format!("(${}, ${}, ${}, ${})", 4 * i + 1, 4 * i + 2, 4 * i + 3, 4 * i + 4))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "UPDATE installments SET principal_paid = v.column3, interest_paid = v.column4
+                 FROM (VALUES {values}) AS v
+                 WHERE installments.loan_id = v.column1 AND installments.number = v.column2"
+            );
+            let mut q = sqlx::query::<DB>(&sql);
+            for (loan, number, pp, ip) in chunk {
+                q = q.bind(*loan).bind(*number).bind(*pp).bind(*ip);
+            }
+            q.execute(&mut *c).await?;
+        }
+        for (ids, status) in [(close, "closed"), (reopen, "active")] {
+            for chunk in ids.chunks(1_000) {
+                let sql = format!(
+                    "UPDATE loans SET status = $1, updated_at = $2 WHERE id IN ({})",
+                    placeholders(3, chunk.len())
+                );
+                let mut q = sqlx::query::<DB>(&sql).bind(status).bind(now);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.execute(&mut *c).await?;
+            }
+        }
+        changed_loans.sort_unstable();
+        closed_codes.sort();
+        Ok((changed_loans, closed_codes))
+    }
+}
+
+/// A posted entry that may be reversed.
+struct TargetEntry {
+    id: i64,
+    kind: String,
+    branch_id: i64,
+    loan_id: Option<i64>,
+    officer_id: Option<i64>,
+    reversed: bool,
+    lines: Vec<ledger::Line>,
+}
+
+#[derive(sqlx::FromRow)]
+struct EntryHead {
+    id: i64,
+    kind: String,
+    branch_id: i64,
+    loan_id: Option<i64>,
+    officer_id: Option<i64>,
+    record_id: Option<i64>,
+    reversed: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct LineRow {
+    entry_id: i64,
+    account: String,
+    branch_id: i64,
+    officer_id: Option<i64>,
+    campaign_id: Option<i64>,
+    loan_id: Option<i64>,
+    debit: i64,
+    credit: i64,
+}
+
+/// Posted entries by id, or by the record they posted, with their lines.
+async fn target_entries(c: &mut Conn, column: &str, keys: &[i64]) -> DbResult<Vec<(EntryHead, TargetEntry)>> {
+    let mut out = Vec::new();
+    for chunk in keys.chunks(1_000) {
+        let sql = format!(
+            "SELECT e.id, e.kind, e.branch_id, e.loan_id, e.officer_id, e.record_id,
+                 EXISTS (SELECT 1 FROM journal_entries x WHERE x.reverses = e.id) AS reversed
+             FROM journal_entries e WHERE e.{column} IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query_as::<DB, EntryHead>(&sql);
+        for k in chunk {
+            q = q.bind(*k);
+        }
+        let heads = q.fetch_all(&mut *c).await?;
+        if heads.is_empty() {
+            continue;
+        }
+        let sql = format!(
+            "SELECT entry_id, account, branch_id, officer_id, campaign_id, loan_id, debit, credit FROM journal_lines
+             WHERE entry_id IN ({}) ORDER BY id",
+            placeholders(1, heads.len())
+        );
+        let mut q = sqlx::query_as::<DB, LineRow>(&sql);
+        for h in &heads {
+            q = q.bind(h.id);
+        }
+        let mut lines: HashMap<i64, Vec<ledger::Line>> = HashMap::new();
+        for l in q.fetch_all(&mut *c).await? {
+            let account = Account::parse(&l.account).ok_or_else(|| DbError::Invalid(format!("account {}", l.account)))?;
+            lines.entry(l.entry_id).or_default().push(ledger::Line {
+                account,
+                branch_id: l.branch_id,
+                officer_id: l.officer_id,
+                campaign_id: l.campaign_id,
+                loan_id: l.loan_id,
+                debit: l.debit,
+                credit: l.credit,
+            });
+        }
+        for h in heads {
+            let t = TargetEntry {
+                id: h.id,
+                kind: h.kind.clone(),
+                branch_id: h.branch_id,
+                loan_id: h.loan_id,
+                officer_id: h.officer_id,
+                reversed: h.reversed,
+                lines: lines.remove(&h.id).unwrap_or_default(),
+            };
+            out.push((h, t));
+        }
+    }
+    Ok(out)
+}
+
+#[derive(sqlx::FromRow)]
+struct CampaignValue {
+    id: i64,
+    kind: String,
+    gift_value: i64,
+    name: String,
+}
+
+fn decided_refusal(head: &rv::BatchHeadRow) -> DbError {
+    let (vi, en) = if head.decision.as_deref() == Some("approved") { ("duyệt", "approved") } else { ("từ chối", "rejected") };
+    let who = head.reviewer_name.clone().unwrap_or_default();
+    let when = head.decided_at.map(sotay_core::domain::time::format_datetime).unwrap_or_default();
+    refused(
+        409,
+        "batch_already_decided",
+        format!("Lô này đã được {vi} bởi {who} lúc {when}; không thể quyết định lần nữa"),
+        format!("this batch was already {en} by {who} at {when}; it cannot be decided again"),
+    )
+}
+
+/// Checks scope and maker ≠ checker for a decision on `head`.
+fn may_decide(who: &rv::Reviewer, head: &rv::BatchHeadRow) -> DbResult<()> {
+    if !who.covers(head.branch_id) {
+        return Err(DbError::NotFound);
+    }
+    if head.officer_id == who.user_id {
+        return Err(refused(
+            403,
+            "maker_checker",
+            "Không ai được duyệt bản ghi của chính mình".into(),
+            "nobody may approve their own records".into(),
+        ));
+    }
+    if head.decision.is_some() {
+        return Err(decided_refusal(head));
+    }
+    Ok(())
+}
+
+const EXCLUDED_QUARANTINE_VI: &str = "Thiết bị đã bị thu hồi: bản ghi không được ghi sổ";
+const EXCLUDED_QUARANTINE_EN: &str = "the device was revoked: the record is not posted";
+
+/// Approves a batch: posts its live records, settles the cash counted and
+/// records every record's fate, in one transaction, once.
+pub async fn review_approve(
+    c: &mut Conn,
+    who: &rv::Reviewer,
+    batch_id: uuid::Uuid,
+    cash_received: i64,
+    excluded: &[(uuid::Uuid, String)],
+    now: DateTime<Utc>,
+) -> DbResult<rv::ApprovalOutcome> {
+    take_write_lock(c).await?;
+    let head = review_batch_head(c, batch_id).await?.ok_or(DbError::NotFound)?;
+    may_decide(who, &head)?;
+    let branch_id = head.branch_id.ok_or_else(|| DbError::Invalid("officer without a branch".into()))?;
+    let records = review_records(c, &[batch_id]).await?;
+    let mut exclusions: HashMap<uuid::Uuid, String> = HashMap::new();
+    for (id, reason) in excluded {
+        if !records.iter().any(|r| r.client_id == *id) {
+            return Err(refused(
+                422,
+                "excluded_not_in_batch",
+                format!("Bản ghi {id} không thuộc lô này"),
+                format!("record {id} is not part of this batch"),
+            ));
+        }
+        if reason.trim().is_empty() {
+            return Err(refused(
+                422,
+                "reason_required",
+                format!("Cần ghi lý do loại bản ghi {id}"),
+                format!("give a reason for excluding record {id}"),
+            ));
+        }
+        exclusions.insert(*id, reason.trim().to_string());
+    }
+
+    let mut poster = Poster::new(c, who.user_id).await?;
+    let loan_ids: Vec<i64> = records.iter().filter_map(|r| r.loan_id).collect();
+    poster.load_loans(c, &loan_ids).await?;
+    let mut campaign_ids: Vec<i64> = records.iter().filter_map(|r| r.campaign_id).collect();
+    campaign_ids.sort_unstable();
+    campaign_ids.dedup();
+    let mut campaigns: HashMap<i64, CampaignValue> = HashMap::new();
+    if !campaign_ids.is_empty() {
+        let sql = format!(
+            "SELECT id, kind, gift_value, name FROM campaigns WHERE id IN ({})",
+            placeholders(1, campaign_ids.len())
+        );
+        let mut q = sqlx::query_as::<DB, CampaignValue>(&sql);
+        for id in &campaign_ids {
+            q = q.bind(*id);
+        }
+        campaigns.extend(q.fetch_all(&mut *c).await?.into_iter().map(|k| (k.id, k)));
+    }
+    // The originals that reversal requests point at, posted before.
+    let wanted: Vec<uuid::Uuid> = records
+        .iter()
+        .filter(|r| r.kind == "reversal_request")
+        .filter_map(|r| r.target_client_id)
+        .collect();
+    let mut target_record: HashMap<uuid::Uuid, i64> = HashMap::new();
+    for chunk in wanted.chunks(1_000) {
+        let sql = format!("SELECT client_id, id FROM sync_records WHERE client_id IN ({})", placeholders(1, chunk.len()));
+        let mut q = sqlx::query_as::<DB, (uuid::Uuid, i64)>(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        target_record.extend(q.fetch_all(&mut *c).await?);
+    }
+    let ids: Vec<i64> = target_record.values().copied().collect();
+    let mut posted_targets: HashMap<i64, TargetEntry> = HashMap::new();
+    for (h, t) in target_entries(c, "record_id", &ids).await? {
+        if let Some(record) = h.record_id {
+            posted_targets.insert(record, t);
+        }
+    }
+    let target_loans: Vec<i64> = posted_targets.values().filter_map(|t| t.loan_id).collect();
+    poster.load_loans(c, &target_loans).await?;
+
+    let mut fates: Vec<(i64, &'static str, Option<String>)> = Vec::with_capacity(records.len());
+    let mut problems: Vec<(String, String)> = Vec::new();
+    let mut expected = 0i64;
+    let mut gift_campaigns: HashSet<i64> = HashSet::new();
+    for r in &records {
+        if let Some(reason) = exclusions.get(&r.client_id) {
+            fates.push((r.id, "excluded", Some(reason.clone())));
+            if let Some(k) = r.campaign_id {
+                gift_campaigns.insert(k);
+            }
+            continue;
+        }
+        if r.status == "quarantined" {
+            fates.push((r.id, "excluded", Some(format!("{EXCLUDED_QUARANTINE_VI} / {EXCLUDED_QUARANTINE_EN}"))));
+            continue;
+        }
+        if r.voided {
+            fates.push((r.id, "excluded", Some("Đã được cán bộ hủy / voided by the officer".into())));
+            continue;
+        }
+        let who_line = format!("{} ({})", r.client_id, r.receipt_no.clone().unwrap_or_else(|| r.kind.clone()));
+        match r.kind.as_str() {
+            "repayment" => {
+                let (Some(loan_id), Some(amount)) = (r.loan_id, r.amount) else {
+                    problems.push((format!("{who_line}: thiếu khoản vay"), format!("{who_line}: no loan")));
+                    continue;
+                };
+                match poster.repay(loan_id, amount) {
+                    Ok(allocation) => {
+                        expected += amount;
+                        let at = At { branch_id, loan_id: Some(loan_id), ..At::default() };
+                        let lines = ledger::repayment(at, head.officer_id, &allocation);
+                        let memo = format!(
+                            "Thu nợ {} khoản vay {}, phiếu {}",
+                            format_vnd(amount),
+                            r.loan_code.clone().unwrap_or_default(),
+                            r.receipt_no.clone().unwrap_or_default()
+                        );
+                        let e = poster.plan(EntryKind::Repayment, branch_id, memo, lines);
+                        e.record_id = Some(r.id);
+                        e.loan_id = Some(loan_id);
+                        e.officer_id = Some(head.officer_id);
+                        let posted = TargetEntry {
+                            id: e.id,
+                            kind: "repayment".into(),
+                            branch_id,
+                            loan_id: Some(loan_id),
+                            officer_id: Some(head.officer_id),
+                            reversed: false,
+                            lines: e.lines.0.clone(),
+                        };
+                        posted_targets.insert(r.id, posted);
+                        fates.push((r.id, "approved", None));
+                    }
+                    Err(v) => problems.push((format!("{who_line}: {}", v.message_vi()), format!("{who_line}: {}", v.message_en()))),
+                }
+            }
+            "gift_handout" => {
+                let Some(k) = r.campaign_id.and_then(|id| campaigns.get(&id)) else {
+                    problems.push((format!("{who_line}: không có chương trình"), format!("{who_line}: no campaign")));
+                    continue;
+                };
+                let welfare = k.kind == "welfare";
+                let at = At { branch_id, campaign_id: Some(k.id), ..At::default() };
+                let lines = ledger::gift(at, k.gift_value, welfare);
+                let kind = if welfare { EntryKind::Welfare } else { EntryKind::Gift };
+                if lines.0.is_empty() {
+                    // A gift of no recorded value posts nothing.
+                    fates.push((r.id, "approved", None));
+                    continue;
+                }
+                let memo = format!("Trao quà {} cho {}", k.name, r.worker_name.clone().unwrap_or_default());
+                let e = poster.plan(kind, branch_id, memo, lines);
+                e.record_id = Some(r.id);
+                e.officer_id = Some(head.officer_id);
+                let posted = TargetEntry {
+                    id: e.id,
+                    kind: kind.as_str().into(),
+                    branch_id,
+                    loan_id: None,
+                    officer_id: Some(head.officer_id),
+                    reversed: false,
+                    lines: e.lines.0.clone(),
+                };
+                posted_targets.insert(r.id, posted);
+                fates.push((r.id, "approved", None));
+            }
+            "reversal_request" => {
+                let target = r
+                    .target_client_id
+                    .and_then(|t| target_record.get(&t))
+                    .and_then(|id| posted_targets.get(id));
+                let Some(target) = target else {
+                    problems.push((
+                        format!("{who_line}: bản ghi gốc chưa được ghi sổ — hãy duyệt lô chứa bản ghi gốc trước, hoặc loại đề nghị này"),
+                        format!("{who_line}: the original record is not posted — approve its batch first, or exclude this request"),
+                    ));
+                    continue;
+                };
+                let target = TargetEntry { lines: target.lines.clone(), kind: target.kind.clone(), ..*target };
+                let reason = serde_json::from_str::<sotay_core::wire::UploadRecord>(&r.body)
+                    .ok()
+                    .and_then(|u| match u.body {
+                        sotay_core::wire::RecordBody::ReversalRequest(p) => Some(p.reason),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                match poster.reverse(&target, format!("Đảo bút toán số {} theo đề nghị của cán bộ: {reason}", target.id)) {
+                    Ok(e) => {
+                        e.record_id = Some(r.id);
+                        if target.kind == "gift" || target.kind == "welfare" {
+                            if let Some(k) = target.lines.iter().find_map(|l| l.campaign_id) {
+                                gift_campaigns.insert(k);
+                            }
+                        }
+                        fates.push((r.id, "approved", None));
+                    }
+                    Err((_, vi, en)) => problems.push((format!("{who_line}: {vi}"), format!("{who_line}: {en}"))),
+                }
+            }
+            _ => fates.push((r.id, "approved", None)),
+        }
+    }
+    if !problems.is_empty() {
+        let (vi, en): (Vec<String>, Vec<String>) = problems.into_iter().unzip();
+        return Err(refused(
+            409,
+            "posting_refused",
+            format!("Không ghi sổ được; hãy loại các bản ghi này rồi duyệt lại: {}", vi.join("; ")),
+            format!("cannot post; exclude these records and approve again: {}", en.join("; ")),
+        ));
+    }
+    let settlement = ledger::settlement(branch_id, head.officer_id, expected, cash_received);
+    if !settlement.0.is_empty() {
+        let memo = format!(
+            "Nộp tiền lô {batch_id}: phải nộp {}, thực nhận {}",
+            format_vnd(expected),
+            format_vnd(cash_received)
+        );
+        let e = poster.plan(EntryKind::Settlement, branch_id, memo, settlement);
+        e.batch_id = Some(batch_id);
+        e.officer_id = Some(head.officer_id);
+    }
+
+    sqlx::query(
+        "INSERT INTO batch_reviews (batch_id, decision, reviewer_id, reason, cash_expected, cash_received, decided_at)
+         VALUES ($1, 'approved', $2, NULL, $3, $4, $5)",
+    )
+    .bind(batch_id)
+    .bind(who.user_id)
+    .bind(expected)
+    .bind(cash_received)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    write_fates(c, batch_id, &fates, now).await?;
+    let entries_posted = poster.entries.len() as i64;
+    let first_entry = poster.entries.first().map(|e| e.id);
+    let (changed_loans, loans_closed) = poster.write(c, now).await?;
+
+    let mut feed: Vec<(i64, &'static str, i64)> = fates.iter().map(|(id, _, _)| (head.officer_id, "record", *id)).collect();
+    // A reversed record's own status changes too.
+    for r in &records {
+        if r.kind == "reversal_request" {
+            if let Some(id) = r.target_client_id.and_then(|t| target_record.get(&t)) {
+                feed.push((head.officer_id, "record", *id));
+            }
+        }
+    }
+    feed.extend(changed_loans.iter().map(|(officer, loan)| (*officer, "loan", *loan)));
+    feed.extend(gift_campaigns.iter().map(|k| (head.officer_id, "campaign", *k)));
+    append_changes(c, &feed).await?;
+
+    let approved = fates.iter().filter(|f| f.1 == "approved").count() as i64;
+    let outcome = rv::ApprovalOutcome {
+        batch_id,
+        approved,
+        excluded: fates.len() as i64 - approved,
+        entries_posted,
+        cash_expected: expected,
+        cash_received,
+        discrepancy: cash_received - expected,
+        loans_closed,
+    };
+    let detail = serde_json::json!({
+        "outcome": &outcome,
+        "first_entry": first_entry,
+        "excluded": excluded.iter().map(|(id, reason)| serde_json::json!({"record_id": id, "reason": reason})).collect::<Vec<_>>(),
+    });
+    audit_append(c, &who.audit("batch.approve", "sync_batch", batch_id.to_string(), detail), now).await?;
+    if entries_posted > 0 {
+        let detail = serde_json::json!({ "entries": entries_posted, "first_entry": first_entry });
+        audit_append(c, &who.audit("ledger.post", "sync_batch", batch_id.to_string(), detail), now).await?;
+    }
+    Ok(outcome)
+}
+
+async fn write_fates(
+    c: &mut Conn,
+    batch_id: uuid::Uuid,
+    fates: &[(i64, &'static str, Option<String>)],
+    now: DateTime<Utc>,
+) -> DbResult<()> {
+    for chunk in fates.chunks(1_000) {
+        let mut qb =
+            sqlx::QueryBuilder::<DB>::new("INSERT INTO record_reviews (record_id, batch_id, decision, reason, decided_at) ");
+        qb.push_values(chunk, |mut b, (id, decision, reason)| {
+            b.push_bind(*id).push_bind(batch_id).push_bind(*decision).push_bind(reason.clone()).push_bind(now);
+        });
+        qb.build().execute(&mut *c).await?;
+    }
+    Ok(())
+}
+
+/// Rejects a whole batch: nothing posts; every record goes back to the
+/// officer with the reason.
+pub async fn review_reject(
+    c: &mut Conn,
+    who: &rv::Reviewer,
+    batch_id: uuid::Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> DbResult<()> {
+    take_write_lock(c).await?;
+    let head = review_batch_head(c, batch_id).await?.ok_or(DbError::NotFound)?;
+    may_decide(who, &head)?;
+    let records = review_records(c, &[batch_id]).await?;
+    sqlx::query(
+        "INSERT INTO batch_reviews (batch_id, decision, reviewer_id, reason, cash_expected, cash_received, decided_at)
+         VALUES ($1, 'rejected', $2, $3, 0, 0, $4)",
+    )
+    .bind(batch_id)
+    .bind(who.user_id)
+    .bind(reason)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    let fates: Vec<(i64, &'static str, Option<String>)> =
+        records.iter().map(|r| (r.id, "rejected", Some(reason.to_string()))).collect();
+    write_fates(c, batch_id, &fates, now).await?;
+    let mut feed: Vec<(i64, &'static str, i64)> = records.iter().map(|r| (head.officer_id, "record", r.id)).collect();
+    let mut campaigns: Vec<i64> = records.iter().filter_map(|r| r.campaign_id).collect();
+    campaigns.sort_unstable();
+    campaigns.dedup();
+    feed.extend(campaigns.into_iter().map(|k| (head.officer_id, "campaign", k)));
+    append_changes(c, &feed).await?;
+    let detail = serde_json::json!({ "reason": reason, "records": records.len() });
+    audit_append(c, &who.audit("batch.reject", "sync_batch", batch_id.to_string(), detail), now).await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct CounterRow {
+    id: i64,
+    loan_id: i64,
+    amount: i64,
+    receipt_no: String,
+    recorded_at: DateTime<Utc>,
+}
+
+/// The loan's branch (its officer's), for scope and posting.
+async fn loan_branch(c: &mut Conn, loan_id: i64) -> DbResult<Option<(i64, String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT u.branch_id, l.code, br.code FROM loans l JOIN workers w ON w.id = l.worker_id
+             JOIN users u ON u.id = w.officer_id JOIN branches br ON br.id = u.branch_id WHERE l.id = $1",
+    )
+    .bind(loan_id)
+    .fetch_optional(&mut *c)
+    .await?)
+}
+
+/// A repayment at the branch counter: checked against the books and the
+/// officers' collections still waiting for review, posted at once.
+pub async fn counter_repayment(
+    c: &mut Conn,
+    who: &rv::Reviewer,
+    loan_id: i64,
+    client_id: uuid::Uuid,
+    amount: i64,
+    note: &str,
+    now: DateTime<Utc>,
+) -> DbResult<rv::CounterReceipt> {
+    take_write_lock(c).await?;
+    let (branch_id, loan_code, branch_code) = loan_branch(c, loan_id).await?.ok_or(DbError::NotFound)?;
+    if !who.covers(Some(branch_id)) {
+        return Err(DbError::NotFound);
+    }
+    let stored: Option<CounterRow> = sqlx::query_as(
+        "SELECT id, loan_id, amount, receipt_no, recorded_at FROM counter_repayments WHERE client_id = $1",
+    )
+    .bind(client_id)
+    .fetch_optional(&mut *c)
+    .await?;
+    if let Some(s) = stored {
+        if s.loan_id != loan_id || s.amount != amount {
+            return Err(refused(
+                409,
+                "counter_conflict",
+                "Mã giao dịch này đã được dùng cho một khoản thu khác".into(),
+                "this transaction id was already used for another repayment".into(),
+            ));
+        }
+        return counter_receipt(c, s, &loan_code).await;
+    }
+    let mut poster = Poster::new(c, who.user_id).await?;
+    poster.load_loans(c, &[loan_id]).await?;
+    // Officers' collections not reviewed yet come first: the counter may not
+    // take what a phone already collected.
+    let pending: Vec<i64> = sqlx::query_scalar(
+        "SELECT r.amount FROM sync_records r WHERE r.kind = 'repayment' AND r.loan_id = $1 AND r.status = 'accepted'
+             AND NOT EXISTS (SELECT 1 FROM record_reviews d WHERE d.record_id = r.id)
+             AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.kind = 'void' AND v.status = 'accepted'
+                 AND v.target_client_id = r.client_id
+                 AND NOT EXISTS (SELECT 1 FROM record_reviews dv WHERE dv.record_id = v.id AND dv.decision <> 'approved'))
+         ORDER BY r.id",
+    )
+    .bind(loan_id)
+    .fetch_all(&mut *c)
+    .await?;
+    {
+        let book = poster.loans.get(&loan_id).ok_or(DbError::NotFound)?;
+        let status = if book.closed { LoanStatus::Closed } else { LoanStatus::Active };
+        let check = rules::states_after(&book.states, &pending).and_then(|after| rules::check_repayment(status, &after, amount));
+        if let Err(v) = check {
+            let waiting: i64 = pending.iter().sum();
+            let (vi, en) = if waiting > 0 {
+                (
+                    format!(" (đang chờ duyệt {} do cán bộ đã thu)", format_vnd(waiting)),
+                    format!(" ({} collected by the officer is waiting for review)", format_vnd(waiting)),
+                )
+            } else {
+                (String::new(), String::new())
+            };
+            return Err(refused(422, v.code(), format!("{}{vi}", v.message_vi()), format!("{}{en}", v.message_en())));
+        }
+    }
+    let allocation = poster.repay(loan_id, amount).map_err(|v| refused(422, v.code(), v.message_vi(), v.message_en()))?;
+    let id: i64 = sqlx::query_scalar::<DB, Option<i64>>("SELECT MAX(id) FROM counter_repayments")
+        .fetch_one(&mut *c)
+        .await?
+        .unwrap_or(0)
+        + 1;
+    let receipt_no = format!("QUAY-{branch_code}-{id:06}");
+    sqlx::query(
+        "INSERT INTO counter_repayments (id, client_id, loan_id, branch_id, amount, receipt_no, note, recorded_by, recorded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(id)
+    .bind(client_id)
+    .bind(loan_id)
+    .bind(branch_id)
+    .bind(amount)
+    .bind(&receipt_no)
+    .bind(note)
+    .bind(who.user_id)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    let at = At { branch_id, loan_id: Some(loan_id), ..At::default() };
+    let memo = format!("Thu nợ tại quầy {} khoản vay {loan_code}, phiếu {receipt_no}", format_vnd(amount));
+    let e = poster.plan(EntryKind::CounterRepayment, branch_id, memo, ledger::counter_repayment(at, &allocation));
+    e.counter_id = Some(id);
+    e.loan_id = Some(loan_id);
+    let entry_id = e.id;
+    let (changed, _) = poster.write(c, now).await?;
+    let feed: Vec<(i64, &'static str, i64)> = changed.iter().map(|(o, l)| (*o, "loan", *l)).collect();
+    append_changes(c, &feed).await?;
+    let detail = serde_json::json!({ "loan": loan_code, "amount": amount, "receipt_no": receipt_no, "entry": entry_id });
+    audit_append(c, &who.audit("counter.repayment", "loan", loan_id.to_string(), detail), now).await?;
+    let _ = allocation;
+    counter_receipt(
+        c,
+        CounterRow { id, loan_id, amount, receipt_no, recorded_at: now },
+        &loan_code,
+    )
+    .await
+}
+
+async fn counter_receipt(c: &mut Conn, s: CounterRow, loan_code: &str) -> DbResult<rv::CounterReceipt> {
+    let (entry_id, principal, interest): (i64, i64, i64) = sqlx::query_as(
+        "SELECT e.id,
+             CAST(COALESCE(SUM(CASE WHEN l.account = 'loan_principal' THEN l.credit ELSE 0 END), 0) AS BIGINT),
+             CAST(COALESCE(SUM(CASE WHEN l.account = 'interest_income' THEN l.credit ELSE 0 END), 0) AS BIGINT)
+         FROM journal_entries e JOIN journal_lines l ON l.entry_id = e.id WHERE e.counter_id = $1 GROUP BY e.id",
+    )
+    .bind(s.id)
+    .fetch_one(&mut *c)
+    .await?;
+    let balance: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(principal_due - principal_paid + interest_due - interest_paid), 0) AS BIGINT)
+         FROM installments WHERE loan_id = $1",
+    )
+    .bind(s.loan_id)
+    .fetch_one(&mut *c)
+    .await?;
+    use sotay_core::domain::money::Dong;
+    Ok(rv::CounterReceipt {
+        id: s.id,
+        loan_id: s.loan_id,
+        loan_code: loan_code.to_string(),
+        receipt_no: s.receipt_no,
+        amount: Dong(s.amount),
+        interest: Dong(interest),
+        principal: Dong(principal),
+        balance_after: Dong(balance),
+        entry_id,
+        recorded_at: s.recorded_at,
+    })
+}
+
+/// A reversal entered at the branch: waits for a second person.
+pub async fn branch_reversal_request(
+    c: &mut Conn,
+    who: &rv::Reviewer,
+    entry_id: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> DbResult<i64> {
+    take_write_lock(c).await?;
+    let found = target_entries(c, "id", &[entry_id]).await?;
+    let Some((_, target)) = found.into_iter().next() else { return Err(DbError::NotFound) };
+    if !who.covers(Some(target.branch_id)) {
+        return Err(DbError::NotFound);
+    }
+    if !matches!(target.kind.as_str(), "repayment" | "counter_repayment" | "gift" | "welfare") || target.reversed {
+        return Err(refused(
+            409,
+            "reversal_target_invalid",
+            format!("Bút toán số {entry_id} không đảo được (đã đảo, hoặc không phải khoản thu hay quà)"),
+            format!("entry {entry_id} cannot be reversed (already reversed, or not a repayment or gift)"),
+        ));
+    }
+    let open: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM branch_reversals b WHERE b.entry_id = $1
+         AND NOT EXISTS (SELECT 1 FROM branch_reversal_decisions d WHERE d.reversal_id = b.id)",
+    )
+    .bind(entry_id)
+    .fetch_one(&mut *c)
+    .await?;
+    if open > 0 {
+        return Err(refused(
+            409,
+            "reversal_pending",
+            format!("Đã có đề nghị đảo bút toán số {entry_id} đang chờ duyệt"),
+            format!("a reversal of entry {entry_id} is already waiting for approval"),
+        ));
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO branch_reversals (entry_id, reason, requested_by, requested_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(entry_id)
+    .bind(reason)
+    .bind(who.user_id)
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await?;
+    let detail = serde_json::json!({ "entry": entry_id, "reason": reason });
+    audit_append(c, &who.audit("reversal.request", "branch_reversal", id.to_string(), detail), now).await?;
+    Ok(id)
+}
+
+#[derive(sqlx::FromRow)]
+struct BranchReversalHead {
+    entry_id: i64,
+    reason: String,
+    requested_by: i64,
+    decided: bool,
+}
+
+/// Approves (posting the reversal) or rejects a branch reversal. The person
+/// who asked cannot decide.
+pub async fn branch_reversal_decide(
+    c: &mut Conn,
+    who: &rv::Reviewer,
+    id: i64,
+    approve: bool,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> DbResult<Option<i64>> {
+    take_write_lock(c).await?;
+    let head: BranchReversalHead = sqlx::query_as(
+        "SELECT b.entry_id, b.reason, b.requested_by,
+             EXISTS (SELECT 1 FROM branch_reversal_decisions d WHERE d.reversal_id = b.id) AS decided
+         FROM branch_reversals b WHERE b.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *c)
+    .await?
+    .ok_or(DbError::NotFound)?;
+    let found = target_entries(c, "id", &[head.entry_id]).await?;
+    let Some((entry_head, target)) = found.into_iter().next() else { return Err(DbError::NotFound) };
+    if !who.covers(Some(target.branch_id)) {
+        return Err(DbError::NotFound);
+    }
+    if head.requested_by == who.user_id {
+        return Err(refused(
+            403,
+            "maker_checker",
+            "Người đề nghị đảo không được tự duyệt; cần một người khác".into(),
+            "whoever asked for the reversal cannot approve it; someone else must".into(),
+        ));
+    }
+    if head.decided {
+        return Err(refused(
+            409,
+            "reversal_already_decided",
+            "Đề nghị đảo này đã được quyết định".into(),
+            "this reversal was already decided".into(),
+        ));
+    }
+    let mut entry = None;
+    if approve {
+        let mut poster = Poster::new(c, who.user_id).await?;
+        if let Some(loan) = target.loan_id {
+            poster.load_loans(c, &[loan]).await?;
+        }
+        let memo = format!("Đảo bút toán số {} tại chi nhánh: {}", target.id, head.reason);
+        let planned = poster
+            .reverse(&target, memo)
+            .map_err(|(code, vi, en)| refused(409, code, vi, en))?;
+        entry = Some(planned.id);
+        let (changed, _) = poster.write(c, now).await?;
+        let mut feed: Vec<(i64, &'static str, i64)> = changed.iter().map(|(o, l)| (*o, "loan", *l)).collect();
+        if let (Some(record), Some(officer)) = (entry_head.record_id, target.officer_id) {
+            feed.push((officer, "record", record));
+            if let Some(k) = target.lines.iter().find_map(|l| l.campaign_id) {
+                feed.push((officer, "campaign", k));
+            }
+        }
+        append_changes(c, &feed).await?;
+    }
+    sqlx::query(
+        "INSERT INTO branch_reversal_decisions (reversal_id, decision, reviewer_id, reason, decided_at)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(if approve { "approved" } else { "rejected" })
+    .bind(who.user_id)
+    .bind(reason)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    let action = if approve { "reversal.approve" } else { "reversal.reject" };
+    let detail = serde_json::json!({ "entry": head.entry_id, "reversal_entry": entry, "reason": reason });
+    audit_append(c, &who.audit(action, "branch_reversal", id.to_string(), detail), now).await?;
+    Ok(entry)
+}
+
+pub async fn branch_reversals(c: &mut Conn, branch: Option<i64>, pending_only: bool) -> DbResult<Vec<rv::BranchReversal>> {
+    let (kind, id) = branch.map_or((0, 0), |b| (1, b));
+    let pending = if pending_only { " AND d.reversal_id IS NULL" } else { "" };
+    let sql = format!(
+        "SELECT b.id, b.entry_id, b.reason, ru.full_name AS requested_by, b.requested_at, d.decision,
+             du.full_name AS reviewer, d.decided_at, x.id AS reversal_entry_id
+         FROM branch_reversals b JOIN journal_entries e ON e.id = b.entry_id JOIN users ru ON ru.id = b.requested_by
+             LEFT JOIN branch_reversal_decisions d ON d.reversal_id = b.id LEFT JOIN users du ON du.id = d.reviewer_id
+             LEFT JOIN journal_entries x ON x.reverses = b.entry_id AND d.decision = 'approved'
+         WHERE ($1 = 0 OR e.branch_id = $2){pending} ORDER BY b.id DESC LIMIT 500"
+    );
+    Ok(sqlx::query_as(&sql).bind(kind).bind(id).fetch_all(&mut *c).await?)
+}
+
+/// Account balances by branch and sub-ledger.
+pub async fn ledger_balances(c: &mut Conn, branch: Option<i64>) -> DbResult<Vec<rv::AccountBalance>> {
+    let (kind, id) = branch.map_or((0, 0), |b| (1, b));
+    Ok(sqlx::query_as(
+        "SELECT account, branch_id, officer_id, campaign_id,
+             CAST(SUM(debit) AS BIGINT) AS debit, CAST(SUM(credit) AS BIGINT) AS credit
+         FROM journal_lines WHERE ($1 = 0 OR branch_id = $2)
+         GROUP BY account, branch_id, officer_id, campaign_id ORDER BY account, branch_id, officer_id, campaign_id",
+    )
+    .bind(kind)
+    .bind(id)
+    .fetch_all(&mut *c)
+    .await?)
+}
+
+/// Entries that do not balance (must be none).
+pub async fn ledger_unbalanced(c: &mut Conn) -> DbResult<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT e.id FROM journal_entries e LEFT JOIN journal_lines l ON l.entry_id = e.id GROUP BY e.id
+         HAVING COALESCE(SUM(l.debit), 0) <> COALESCE(SUM(l.credit), 0) OR COUNT(l.id) = 0 ORDER BY e.id",
+    )
+    .fetch_all(&mut *c)
+    .await?)
+}
+
+/// Journal entries of a branch (or the fund), newest first, optionally of one loan.
+pub async fn ledger_entries(
+    c: &mut Conn,
+    branch: Option<i64>,
+    loan_id: Option<i64>,
+    limit: i64,
+    offset: i64,
+) -> DbResult<Vec<rv::EntryView>> {
+    let (kind, id) = branch.map_or((0, 0), |b| (1, b));
+    let rows: Vec<rv::EntryRow> = sqlx::query_as(
+        "SELECT e.id, e.kind, e.branch_id, e.loan_id, e.officer_id, s.client_id AS record_client_id, e.reverses,
+             e.posted_at, e.memo
+         FROM journal_entries e LEFT JOIN sync_records s ON s.id = e.record_id
+         WHERE ($1 = 0 OR e.branch_id = $2) AND ($3 = 0 OR e.loan_id = $4)
+         ORDER BY e.id DESC LIMIT $5 OFFSET $6",
+    )
+    .bind(kind)
+    .bind(id)
+    .bind(i64::from(loan_id.is_some()))
+    .bind(loan_id.unwrap_or(0))
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&mut *c)
+    .await?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT entry_id, account, officer_id, campaign_id, loan_id, debit, credit FROM journal_lines
+         WHERE entry_id IN ({}) ORDER BY id",
+        placeholders(1, rows.len())
+    );
+    let mut q = sqlx::query_as::<DB, rv::LineView>(&sql);
+    for r in &rows {
+        q = q.bind(r.id);
+    }
+    let mut lines: HashMap<i64, Vec<rv::LineView>> = HashMap::new();
+    for l in q.fetch_all(&mut *c).await? {
+        lines.entry(l.entry_id).or_default().push(l);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| rv::EntryView {
+            lines: lines.remove(&r.id).unwrap_or_default(),
+            id: r.id,
+            kind: r.kind,
+            branch_id: r.branch_id,
+            loan_id: r.loan_id,
+            officer_id: r.officer_id,
+            record_id: r.record_client_id,
+            reverses: r.reverses,
+            posted_at: r.posted_at,
+            memo: r.memo,
+        })
+        .collect())
+}
+
+/// The audit log, newest first, filtered.
+pub async fn audit_list(c: &mut Conn, f: &rv::AuditFilter) -> DbResult<Vec<rv::AuditRow>> {
+    let mut qb = sqlx::QueryBuilder::<DB>::new(
+        "SELECT id, at, actor_user_id, actor_username, action, object_type, object_id, device_id, ip, detail
+         FROM audit_log WHERE 1 = 1",
+    );
+    if let Some(v) = &f.actor {
+        qb.push(" AND actor_username = ").push_bind(v.clone());
+    }
+    if let Some(v) = &f.action {
+        qb.push(" AND action = ").push_bind(v.clone());
+    }
+    if let Some(v) = &f.object_type {
+        qb.push(" AND object_type = ").push_bind(v.clone());
+    }
+    if let Some(v) = &f.object_id {
+        qb.push(" AND object_id = ").push_bind(v.clone());
+    }
+    if let Some(v) = &f.device_id {
+        qb.push(" AND device_id = ").push_bind(v.clone());
+    }
+    if let Some(v) = f.from {
+        qb.push(" AND at >= ").push_bind(v);
+    }
+    if let Some(v) = f.to {
+        qb.push(" AND at < ").push_bind(v);
+    }
+    qb.push(" ORDER BY id DESC LIMIT ").push_bind(f.limit).push(" OFFSET ").push_bind(f.offset);
+    Ok(qb.build_query_as().fetch_all(&mut *c).await?)
+}

@@ -1,0 +1,368 @@
+//! Rows and views of the supervisor's review, the ledger and the audit log.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use std::collections::HashMap;
+
+use super::models::as_string;
+
+/// Who decides: a supervisor (their branch) or an admin (the fund).
+#[derive(Debug, Clone)]
+pub struct Reviewer {
+    pub user_id: i64,
+    pub username: String,
+    pub is_admin: bool,
+    pub branch_id: Option<i64>,
+    pub device_id: Option<String>,
+    pub ip: Option<String>,
+}
+
+impl Reviewer {
+    /// May this reviewer act on `branch_id`?
+    pub fn covers(&self, branch_id: Option<i64>) -> bool {
+        self.is_admin || (branch_id.is_some() && branch_id == self.branch_id)
+    }
+
+    pub fn audit(
+        &self,
+        action: &'static str,
+        object_type: &'static str,
+        object_id: String,
+        detail: serde_json::Value,
+    ) -> super::AuditEntry {
+        super::AuditEntry {
+            actor_user_id: Some(self.user_id),
+            actor_username: self.username.clone(),
+            action,
+            object_type,
+            object_id,
+            device_id: self.device_id.clone(),
+            ip: self.ip.clone(),
+            detail,
+        }
+    }
+}
+
+/// The review state of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchStatus {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+impl BatchStatus {
+    pub fn parse(s: &str) -> Option<BatchStatus> {
+        match s {
+            "pending" => Some(BatchStatus::Pending),
+            "approved" => Some(BatchStatus::Approved),
+            "rejected" => Some(BatchStatus::Rejected),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct BatchHeadRow {
+    pub batch_id: Uuid,
+    pub officer_id: i64,
+    pub officer_name: String,
+    pub branch_id: Option<i64>,
+    pub branch_name: Option<String>,
+    pub device_id: String,
+    pub device_name: String,
+    pub device_code: String,
+    pub received_at: DateTime<Utc>,
+    pub decision: Option<String>,
+    pub reviewer_name: Option<String>,
+    pub reason: Option<String>,
+    pub cash_expected: Option<i64>,
+    pub cash_received: Option<i64>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReviewRecordRow {
+    pub id: i64,
+    pub client_id: Uuid,
+    pub batch_id: Uuid,
+    pub officer_id: i64,
+    pub kind: String,
+    pub recorded_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub status: String,
+    pub body: String,
+    pub worker_id: Option<i64>,
+    pub worker_name: Option<String>,
+    pub loan_id: Option<i64>,
+    pub loan_code: Option<String>,
+    pub campaign_id: Option<i64>,
+    pub campaign_name: Option<String>,
+    pub target_client_id: Option<Uuid>,
+    pub amount: Option<i64>,
+    pub receipt_no: Option<String>,
+    pub decision: Option<String>,
+    pub decision_reason: Option<String>,
+    pub entry_id: Option<i64>,
+    pub reversed_by: Option<i64>,
+    pub voided: bool,
+    /// Gifts of this campaign the officer had handed out up to this one.
+    pub gift_rank: Option<i64>,
+    pub gift_quota: Option<i64>,
+}
+
+/// Something a supervisor should look at before approving.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Anomaly {
+    /// `above_installment`, `late_sync`, `odd_hours`, `far_from_house`,
+    /// `several_repayments_one_day`, `allocation_nearly_used`,
+    /// `device_revoked`.
+    pub code: &'static str,
+    pub message_vi: String,
+    pub message_en: String,
+}
+
+/// Counts of a batch's records by kind.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct KindCounts {
+    pub visits: i64,
+    pub repayments: i64,
+    pub gift_handouts: i64,
+    pub voids: i64,
+    pub reversal_requests: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DecisionView {
+    pub decision: String,
+    pub reviewer: Option<String>,
+    pub reason: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub cash_expected: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub cash_received: Option<String>,
+    /// Cash received minus expected: negative is a shortage.
+    #[schema(value_type = Option<String>)]
+    pub discrepancy: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+/// A batch in the review queue.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BatchSummary {
+    pub batch_id: Uuid,
+    pub status: BatchStatus,
+    pub officer_id: i64,
+    pub officer_name: String,
+    pub branch_id: Option<i64>,
+    pub branch_name: Option<String>,
+    pub device_id: String,
+    pub device_name: String,
+    pub device_code: String,
+    pub first_recorded_at: Option<DateTime<Utc>>,
+    pub last_recorded_at: Option<DateTime<Utc>>,
+    pub synced_at: DateTime<Utc>,
+    /// Records waiting for (or given) a decision; rejected-at-upload ones
+    /// are not part of the review.
+    pub records: i64,
+    pub counts: KindCounts,
+    /// Cash the officer should hand over: live repayments of the batch.
+    #[schema(value_type = String)]
+    #[serde(serialize_with = "as_string")]
+    pub cash_collected: i64,
+    pub anomalies: i64,
+    pub decision: Option<DecisionView>,
+}
+
+/// One record of a batch, as the supervisor reviews it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReviewRecord {
+    pub record_id: Uuid,
+    pub kind: String,
+    pub recorded_at: DateTime<Utc>,
+    /// `accepted` (waiting) or `quarantined` (from a revoked device).
+    pub upload_status: String,
+    pub worker_name: Option<String>,
+    pub loan_code: Option<String>,
+    pub campaign_name: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub amount: Option<String>,
+    pub receipt_no: Option<String>,
+    pub target_record_id: Option<Uuid>,
+    /// Cancelled by the officer's void: will not post.
+    pub voided: bool,
+    pub anomalies: Vec<Anomaly>,
+    /// approved, excluded or rejected, once decided.
+    pub decision: Option<String>,
+    pub decision_reason: Option<String>,
+    /// The journal entry that posted it, and the one that reversed it.
+    pub entry_id: Option<i64>,
+    pub reversed_by_entry: Option<i64>,
+    /// What the phone recorded.
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BatchDetail {
+    #[serde(flatten)]
+    pub summary: BatchSummary,
+    pub records: Vec<ReviewRecord>,
+}
+
+/// What an approval did.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApprovalOutcome {
+    pub batch_id: Uuid,
+    pub approved: i64,
+    pub excluded: i64,
+    pub entries_posted: i64,
+    #[schema(value_type = String)]
+    #[serde(serialize_with = "as_string")]
+    pub cash_expected: i64,
+    #[schema(value_type = String)]
+    #[serde(serialize_with = "as_string")]
+    pub cash_received: i64,
+    /// Received minus expected: negative is a shortage on the officer.
+    #[schema(value_type = String)]
+    #[serde(serialize_with = "as_string")]
+    pub discrepancy: i64,
+    /// Loans paid off by this approval.
+    pub loans_closed: Vec<String>,
+}
+
+/// A repayment taken at the counter, with its receipt.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CounterReceipt {
+    pub id: i64,
+    pub loan_id: i64,
+    pub loan_code: String,
+    pub receipt_no: String,
+    #[schema(value_type = String)]
+    pub amount: sotay_core::domain::money::Dong,
+    #[schema(value_type = String)]
+    pub interest: sotay_core::domain::money::Dong,
+    #[schema(value_type = String)]
+    pub principal: sotay_core::domain::money::Dong,
+    /// Outstanding (principal + interest) after this repayment.
+    #[schema(value_type = String)]
+    pub balance_after: sotay_core::domain::money::Dong,
+    pub entry_id: i64,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// A reversal entered at the branch, waiting for a second person.
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct BranchReversal {
+    pub id: i64,
+    pub entry_id: i64,
+    pub reason: String,
+    pub requested_by: String,
+    pub requested_at: DateTime<Utc>,
+    pub decision: Option<String>,
+    pub reviewer: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub reversal_entry_id: Option<i64>,
+}
+
+/// One account's balance (debits minus credits) in a branch.
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct AccountBalance {
+    pub account: String,
+    pub branch_id: i64,
+    pub officer_id: Option<i64>,
+    pub campaign_id: Option<i64>,
+    #[schema(value_type = String)]
+    #[serde(serialize_with = "as_string")]
+    pub debit: i64,
+    #[schema(value_type = String)]
+    #[serde(serialize_with = "as_string")]
+    pub credit: i64,
+}
+
+/// A journal entry with its lines.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EntryView {
+    pub id: i64,
+    pub kind: String,
+    pub branch_id: i64,
+    pub loan_id: Option<i64>,
+    pub officer_id: Option<i64>,
+    pub record_id: Option<Uuid>,
+    pub reverses: Option<i64>,
+    pub posted_at: DateTime<Utc>,
+    pub memo: String,
+    pub lines: Vec<LineView>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct LineView {
+    pub entry_id: i64,
+    pub account: String,
+    pub officer_id: Option<i64>,
+    pub campaign_id: Option<i64>,
+    pub loan_id: Option<i64>,
+    #[schema(value_type = String)]
+    #[serde(serialize_with = "as_string")]
+    pub debit: i64,
+    #[schema(value_type = String)]
+    #[serde(serialize_with = "as_string")]
+    pub credit: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EntryRow {
+    pub id: i64,
+    pub kind: String,
+    pub branch_id: i64,
+    pub loan_id: Option<i64>,
+    pub officer_id: Option<i64>,
+    pub record_client_id: Option<Uuid>,
+    pub reverses: Option<i64>,
+    pub posted_at: DateTime<Utc>,
+    pub memo: String,
+}
+
+/// An audit log row.
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_user_id: Option<i64>,
+    pub actor_username: String,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub device_id: Option<String>,
+    pub ip: Option<String>,
+    pub detail: String,
+}
+
+/// Filters of the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub actor: Option<String>,
+    pub action: Option<String>,
+    pub object_type: Option<String>,
+    pub object_id: Option<String>,
+    pub device_id: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// What the anomaly checks need besides the records themselves.
+#[derive(Debug, Default)]
+pub struct AnomalyContext {
+    /// worker id → boarding house position.
+    pub houses: HashMap<i64, (f64, f64)>,
+    /// loan id → the largest single installment.
+    pub installment: HashMap<i64, i64>,
+    /// (loan id, local day) → accepted repayments that day.
+    pub same_day: HashMap<(i64, chrono::NaiveDate), i64>,
+}

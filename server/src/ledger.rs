@@ -1,0 +1,392 @@
+//! The fund's double-entry ledger: accounts, journal lines and the entries
+//! each posting makes. Pure: no database here. Every entry is checked to
+//! balance before it is written.
+
+use serde::Serialize;
+use sotay_core::domain::schedule::{allocate, Allocation, InstallmentState};
+use utoipa::ToSchema;
+
+/// The accounts of the chart. Each line also names the branch, and where it
+/// applies the officer, campaign or loan (sub-ledgers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Account {
+    /// Cash in the branch vault (asset).
+    Vault,
+    /// Cash an officer collected and has not handed over (asset, per officer).
+    CashInHand,
+    /// Loan principal owed by workers (asset, per loan).
+    LoanPrincipal,
+    /// Interest earned (income, per loan).
+    InterestIncome,
+    /// Gift packages held for a campaign (asset, per campaign).
+    GiftStock,
+    /// What a campaign has given out (expense, per campaign).
+    CampaignExpense,
+    /// Cash shortages (debit) and overages (credit) of an officer.
+    CashOverShort,
+}
+
+impl Account {
+    pub const ALL: [Account; 7] = [
+        Account::Vault,
+        Account::CashInHand,
+        Account::LoanPrincipal,
+        Account::InterestIncome,
+        Account::GiftStock,
+        Account::CampaignExpense,
+        Account::CashOverShort,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Account::Vault => "vault",
+            Account::CashInHand => "cash_in_hand",
+            Account::LoanPrincipal => "loan_principal",
+            Account::InterestIncome => "interest_income",
+            Account::GiftStock => "gift_stock",
+            Account::CampaignExpense => "campaign_expense",
+            Account::CashOverShort => "cash_over_short",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Account> {
+        Account::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    /// The account's name for people.
+    pub fn name_vi(self) -> &'static str {
+        match self {
+            Account::Vault => "Quỹ tiền mặt chi nhánh",
+            Account::CashInHand => "Tiền mặt cán bộ đang giữ",
+            Account::LoanPrincipal => "Nợ gốc cho vay",
+            Account::InterestIncome => "Thu lãi cho vay",
+            Account::GiftStock => "Quà tặng trong kho",
+            Account::CampaignExpense => "Chi chương trình",
+            Account::CashOverShort => "Thừa/thiếu quỹ của cán bộ",
+        }
+    }
+}
+
+/// What a journal entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    Repayment,
+    Gift,
+    Welfare,
+    Settlement,
+    CounterRepayment,
+    Reversal,
+}
+
+impl EntryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EntryKind::Repayment => "repayment",
+            EntryKind::Gift => "gift",
+            EntryKind::Welfare => "welfare",
+            EntryKind::Settlement => "settlement",
+            EntryKind::CounterRepayment => "counter_repayment",
+            EntryKind::Reversal => "reversal",
+        }
+    }
+}
+
+/// One side of a journal entry: exactly one of `debit` and `credit` is
+/// non-zero, both are whole đồng.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub account: Account,
+    pub branch_id: i64,
+    pub officer_id: Option<i64>,
+    pub campaign_id: Option<i64>,
+    pub loan_id: Option<i64>,
+    pub debit: i64,
+    pub credit: i64,
+}
+
+/// Where a line books: branch and sub-ledger.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct At {
+    pub branch_id: i64,
+    pub officer_id: Option<i64>,
+    pub campaign_id: Option<i64>,
+    pub loan_id: Option<i64>,
+}
+
+impl At {
+    fn line(self, account: Account, debit: i64, credit: i64) -> Line {
+        Line {
+            account,
+            branch_id: self.branch_id,
+            officer_id: self.officer_id,
+            campaign_id: self.campaign_id,
+            loan_id: self.loan_id,
+            debit,
+            credit,
+        }
+    }
+}
+
+/// Lines of an entry under construction. Zero amounts make no line; a
+/// negative debit is a credit and the other way round.
+#[derive(Debug, Default)]
+pub struct Lines(pub Vec<Line>);
+
+impl Lines {
+    pub fn debit(&mut self, at: At, account: Account, amount: i64) -> &mut Self {
+        match amount {
+            0 => {}
+            a if a > 0 => self.0.push(at.line(account, a, 0)),
+            a => self.0.push(at.line(account, 0, -a)),
+        }
+        self
+    }
+
+    pub fn credit(&mut self, at: At, account: Account, amount: i64) -> &mut Self {
+        self.debit(at, account, -amount)
+    }
+
+    /// Debits minus credits: zero for a balanced entry.
+    pub fn imbalance(&self) -> i64 {
+        self.0.iter().map(|l| l.debit - l.credit).sum()
+    }
+}
+
+/// A cash repayment collected by an officer: cash in hand up, interest
+/// earned, principal owed down.
+pub fn repayment(at: At, officer_id: i64, allocation: &Allocation) -> Lines {
+    let mut lines = Lines::default();
+    let amount = allocation.interest + allocation.principal;
+    lines
+        .debit(
+            At {
+                officer_id: Some(officer_id),
+                ..at
+            },
+            Account::CashInHand,
+            amount,
+        )
+        .credit(at, Account::LoanPrincipal, allocation.principal)
+        .credit(at, Account::InterestIncome, allocation.interest);
+    lines
+}
+
+/// A repayment taken at the branch counter: straight into the vault.
+pub fn counter_repayment(at: At, allocation: &Allocation) -> Lines {
+    let mut lines = Lines::default();
+    lines
+        .debit(
+            At {
+                loan_id: None,
+                ..at
+            },
+            Account::Vault,
+            allocation.interest + allocation.principal,
+        )
+        .credit(at, Account::LoanPrincipal, allocation.principal)
+        .credit(at, Account::InterestIncome, allocation.interest);
+    lines
+}
+
+/// A gift handed out (`welfare`: a grant paid from the branch's cash).
+pub fn gift(at: At, value: i64, welfare: bool) -> Lines {
+    let mut lines = Lines::default();
+    let source = if welfare {
+        Account::Vault
+    } else {
+        Account::GiftStock
+    };
+    let source_at = if welfare {
+        At {
+            campaign_id: None,
+            ..at
+        }
+    } else {
+        at
+    };
+    lines
+        .debit(at, Account::CampaignExpense, value)
+        .credit(source_at, source, value);
+    lines
+}
+
+/// The cash counted for a batch: what the officer held moves to the vault,
+/// the difference is the officer's shortage (debit) or overage (credit).
+pub fn settlement(branch_id: i64, officer_id: i64, expected: i64, received: i64) -> Lines {
+    let vault = At {
+        branch_id,
+        ..At::default()
+    };
+    let officer = At {
+        branch_id,
+        officer_id: Some(officer_id),
+        ..At::default()
+    };
+    let mut lines = Lines::default();
+    lines
+        .debit(vault, Account::Vault, received)
+        .credit(officer, Account::CashInHand, expected)
+        .debit(officer, Account::CashOverShort, expected - received);
+    lines
+}
+
+/// The exact opposite of `lines`.
+pub fn opposite(lines: &[Line]) -> Lines {
+    Lines(
+        lines
+            .iter()
+            .map(|l| Line {
+                debit: l.credit,
+                credit: l.debit,
+                ..l.clone()
+            })
+            .collect(),
+    )
+}
+
+/// Installment states with `total` paid from nothing: oldest installment
+/// first, interest before principal. Allocation is additive, so this is
+/// the state of any sequence of postings that add up to `total`.
+pub fn states_with_paid(states: &[InstallmentState], total: i64) -> Vec<InstallmentState> {
+    let mut fresh: Vec<InstallmentState> = states
+        .iter()
+        .map(|s| InstallmentState {
+            principal_paid: 0,
+            interest_paid: 0,
+            ..s.clone()
+        })
+        .collect();
+    if total > 0 {
+        if let Ok(a) = allocate(&fresh, total) {
+            sotay_core::domain::schedule::apply_allocation(&mut fresh, &a, 1);
+        }
+    }
+    fresh
+}
+
+/// Total paid (principal and interest) on a loan's installments.
+pub fn paid(states: &[InstallmentState]) -> i64 {
+    states
+        .iter()
+        .map(|s| s.principal_paid + s.interest_paid)
+        .sum()
+}
+
+/// What taking `amount` back out of a loan's payments does: the loan is
+/// restored to the state it would have without that amount, and the
+/// principal and interest given back are the exact difference.
+pub struct Unwind {
+    pub states: Vec<InstallmentState>,
+    pub principal: i64,
+    pub interest: i64,
+}
+
+pub fn unwind(states: &[InstallmentState], amount: i64) -> Option<Unwind> {
+    let before = paid(states);
+    if amount <= 0 || amount > before {
+        return None;
+    }
+    let after = states_with_paid(states, before - amount);
+    let principal = states.iter().map(|s| s.principal_paid).sum::<i64>()
+        - after.iter().map(|s| s.principal_paid).sum::<i64>();
+    let interest = amount - principal;
+    Some(Unwind {
+        states: after,
+        principal,
+        interest,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+    use proptest::prelude::*;
+
+    fn book(n: u32, principal: i64, interest: i64) -> Vec<InstallmentState> {
+        (1..=n)
+            .map(|i| InstallmentState {
+                number: i,
+                due_on: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()
+                    + chrono::Days::new(i as u64 * 7),
+                principal_due: principal,
+                interest_due: interest,
+                principal_paid: 0,
+                interest_paid: 0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn settlement_books_a_shortage_on_the_officer() {
+        let lines = settlement(1, 7, 1_500_000, 1_490_000);
+        assert_eq!(lines.imbalance(), 0);
+        let short = lines
+            .0
+            .iter()
+            .find(|l| l.account == Account::CashOverShort)
+            .unwrap();
+        assert_eq!(
+            (short.debit, short.credit, short.officer_id),
+            (10_000, 0, Some(7))
+        );
+        let over = settlement(1, 7, 100, 150);
+        assert_eq!(over.imbalance(), 0);
+        assert!(over
+            .0
+            .iter()
+            .any(|l| l.account == Account::CashOverShort && l.credit == 50));
+        assert!(settlement(1, 7, 0, 0).0.is_empty());
+    }
+
+    #[test]
+    fn unwinding_the_last_payment_gives_back_its_exact_split() {
+        let mut states = book(4, 900, 100);
+        for amount in [100, 950, 300] {
+            let a = allocate(&states, amount).unwrap();
+            sotay_core::domain::schedule::apply_allocation(&mut states, &a, 1);
+        }
+        let last = {
+            let before = states_with_paid(&states, 1_050);
+            allocate(&before, 300).unwrap()
+        };
+        let u = unwind(&states, 300).unwrap();
+        assert_eq!((u.principal, u.interest), (last.principal, last.interest));
+        assert_eq!(u.states, states_with_paid(&states, 1_050));
+    }
+
+    proptest! {
+        #[test]
+        fn postings_balance_and_unwinding_restores_the_books(
+            amounts in proptest::collection::vec(1i64..3_000, 1..8),
+            pick in 0usize..8,
+            received in 0i64..20_000,
+        ) {
+            let mut states = book(6, 900, 100);
+            let start = states.clone();
+            let mut posted = Vec::new();
+            for amount in amounts {
+                let Ok(a) = allocate(&states, amount) else { continue };
+                prop_assert_eq!(repayment(At { branch_id: 1, loan_id: Some(1), ..At::default() }, 3, &a).imbalance(), 0);
+                prop_assert_eq!(counter_repayment(At { branch_id: 1, loan_id: Some(1), ..At::default() }, &a).imbalance(), 0);
+                sotay_core::domain::schedule::apply_allocation(&mut states, &a, 1);
+                posted.push(amount);
+                // The books are always what the total alone gives.
+                prop_assert_eq!(&states, &states_with_paid(&start, paid(&states)));
+            }
+            if !posted.is_empty() {
+                let amount = posted[pick % posted.len()];
+                let total = paid(&states);
+                let u = unwind(&states, amount).unwrap();
+                prop_assert_eq!(u.principal + u.interest, amount);
+                prop_assert!(u.principal >= 0 && u.interest >= 0);
+                prop_assert_eq!(paid(&u.states), total - amount);
+                prop_assert_eq!(&u.states, &states_with_paid(&start, total - amount));
+            }
+            let expected: i64 = posted.iter().sum();
+            prop_assert_eq!(settlement(1, 3, expected, received).imbalance(), 0);
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! The supervisor's view of a batch: summaries, records and the anomalies
+//! flagged for attention. Pure: the rows come from `db::review`.
+
+use chrono::{Duration, Timelike};
+use sotay_core::domain::money::format_vnd;
+use sotay_core::domain::time::{local_date, vn_offset};
+use sotay_core::wire::{RecordBody, UploadRecord};
+
+use crate::db::{
+    Anomaly, AnomalyContext, BatchDetail, BatchHeadRow, BatchStatus, BatchSummary, DecisionView,
+    KindCounts, ReviewRecord, ReviewRecordRow,
+};
+
+/// A record synced this long after it was made is flagged.
+pub const LATE_SYNC_HOURS: i64 = 48;
+/// Field work happens between these local hours.
+pub const WORK_HOURS: (u32, u32) = (6, 21);
+/// A visit further than this from the worker's boarding house is flagged.
+pub const FAR_METRES: f64 = 500.0;
+
+/// Great-circle distance in metres.
+fn distance_m(a: (f64, f64), b: (f64, f64)) -> f64 {
+    const EARTH_M: f64 = 6_371_000.0;
+    let (la1, lo1) = (a.0.to_radians(), a.1.to_radians());
+    let (la2, lo2) = (b.0.to_radians(), b.1.to_radians());
+    let h = ((la2 - la1) / 2.0).sin().powi(2)
+        + la1.cos() * la2.cos() * ((lo2 - lo1) / 2.0).sin().powi(2);
+    2.0 * EARTH_M * h.sqrt().asin()
+}
+
+fn anomaly(code: &'static str, vi: String, en: String) -> Anomaly {
+    Anomaly {
+        code,
+        message_vi: vi,
+        message_en: en,
+    }
+}
+
+/// What deserves a second look in one record.
+pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
+    let mut out = Vec::new();
+    if r.status == "quarantined" {
+        out.push(anomaly(
+            "device_revoked",
+            "Gửi từ thiết bị đã bị thu hồi".into(),
+            "sent from a revoked device".into(),
+        ));
+    }
+    let delay = r.received_at - r.recorded_at;
+    if delay > Duration::hours(LATE_SYNC_HOURS) {
+        out.push(anomaly(
+            "late_sync",
+            format!("Ghi {} giờ trước khi đồng bộ", delay.num_hours()),
+            format!("recorded {} hours before it was synced", delay.num_hours()),
+        ));
+    }
+    let hour = r.recorded_at.with_timezone(&vn_offset()).hour();
+    if hour < WORK_HOURS.0 || hour >= WORK_HOURS.1 {
+        let at = r.recorded_at.with_timezone(&vn_offset()).format("%H:%M");
+        out.push(anomaly(
+            "odd_hours",
+            format!("Ghi lúc {at}, ngoài giờ làm việc"),
+            format!("recorded at {at}, outside working hours"),
+        ));
+    }
+    let body: Option<UploadRecord> = serde_json::from_str(&r.body).ok();
+    if let (Some(RecordBody::Visit(v)), Some(w)) = (body.as_ref().map(|b| &b.body), r.worker_id) {
+        if let (Some(p), Some(house)) = (v.location, ctx.houses.get(&w)) {
+            let d = distance_m((p.latitude, p.longitude), *house);
+            if d > FAR_METRES + p.accuracy_m.unwrap_or(0.0) {
+                let km = format!("{:.1}", d / 1000.0);
+                out.push(anomaly(
+                    "far_from_house",
+                    format!("Vị trí GPS cách nhà trọ {} km", km.replace('.', ",")),
+                    format!("the GPS position is {km} km from the boarding house"),
+                ));
+            }
+        }
+    }
+    if r.kind == "repayment" {
+        if let (Some(loan), Some(amount)) = (r.loan_id, r.amount) {
+            if let Some(&due) = ctx.installment.get(&loan) {
+                if amount > due {
+                    out.push(anomaly(
+                        "above_installment",
+                        format!(
+                            "Thu {}, cao hơn một kỳ trả ({})",
+                            format_vnd(amount),
+                            format_vnd(due)
+                        ),
+                        format!(
+                            "collected {}, more than one installment ({})",
+                            format_vnd(amount),
+                            format_vnd(due)
+                        ),
+                    ));
+                }
+            }
+            let n = ctx
+                .same_day
+                .get(&(loan, local_date(r.recorded_at)))
+                .copied()
+                .unwrap_or(0);
+            if n > 1 {
+                out.push(anomaly(
+                    "several_repayments_one_day",
+                    format!("{n} lần thu trên cùng khoản vay trong một ngày"),
+                    format!("{n} repayments on the same loan in one day"),
+                ));
+            }
+        }
+    }
+    if let (Some(rank), Some(quota)) = (r.gift_rank, r.gift_quota) {
+        let margin = (quota / 10).max(1);
+        if quota > 0 && rank > quota - margin {
+            out.push(anomaly(
+                "allocation_nearly_used",
+                format!("Suất quà thứ {rank} trên {quota} suất được phân bổ"),
+                format!("gift {rank} of an allocation of {quota}"),
+            ));
+        }
+    }
+    out
+}
+
+fn status_of(head: &BatchHeadRow) -> BatchStatus {
+    match head.decision.as_deref() {
+        Some("approved") => BatchStatus::Approved,
+        Some(_) => BatchStatus::Rejected,
+        None => BatchStatus::Pending,
+    }
+}
+
+fn summary(head: BatchHeadRow, records: &[&ReviewRecordRow], ctx: &AnomalyContext) -> BatchSummary {
+    let mut counts = KindCounts::default();
+    let mut cash = 0;
+    let mut flagged = 0;
+    for r in records {
+        match r.kind.as_str() {
+            "visit" => counts.visits += 1,
+            "repayment" => counts.repayments += 1,
+            "gift_handout" => counts.gift_handouts += 1,
+            "void" => counts.voids += 1,
+            _ => counts.reversal_requests += 1,
+        }
+        if r.kind == "repayment" && r.status == "accepted" && !r.voided {
+            cash += r.amount.unwrap_or(0);
+        }
+        flagged += anomalies(r, ctx).len() as i64;
+    }
+    let decision = head.decision.clone().map(|d| DecisionView {
+        decision: d.clone(),
+        reviewer: head.reviewer_name.clone(),
+        reason: head.reason.clone(),
+        cash_expected: (d == "approved").then(|| head.cash_expected.unwrap_or(0).to_string()),
+        cash_received: (d == "approved").then(|| head.cash_received.unwrap_or(0).to_string()),
+        discrepancy: (d == "approved").then(|| {
+            (head.cash_received.unwrap_or(0) - head.cash_expected.unwrap_or(0)).to_string()
+        }),
+        decided_at: head.decided_at,
+    });
+    BatchSummary {
+        status: status_of(&head),
+        batch_id: head.batch_id,
+        officer_id: head.officer_id,
+        officer_name: head.officer_name,
+        branch_id: head.branch_id,
+        branch_name: head.branch_name,
+        device_id: head.device_id,
+        device_name: head.device_name,
+        device_code: head.device_code,
+        first_recorded_at: records.iter().map(|r| r.recorded_at).min(),
+        last_recorded_at: records.iter().map(|r| r.recorded_at).max(),
+        synced_at: head.received_at,
+        records: records.len() as i64,
+        counts,
+        cash_collected: cash,
+        anomalies: flagged,
+        decision,
+    }
+}
+
+pub fn summaries(
+    heads: Vec<BatchHeadRow>,
+    records: &[ReviewRecordRow],
+    ctx: &AnomalyContext,
+) -> Vec<BatchSummary> {
+    heads
+        .into_iter()
+        .map(|h| {
+            let mine: Vec<&ReviewRecordRow> = records
+                .iter()
+                .filter(|r| r.batch_id == h.batch_id)
+                .collect();
+            summary(h, &mine, ctx)
+        })
+        .collect()
+}
+
+pub fn detail(
+    head: BatchHeadRow,
+    records: &[ReviewRecordRow],
+    ctx: &AnomalyContext,
+) -> BatchDetail {
+    let mine: Vec<&ReviewRecordRow> = records.iter().collect();
+    let summary = summary(head, &mine, ctx);
+    let records = records
+        .iter()
+        .map(|r| ReviewRecord {
+            record_id: r.client_id,
+            kind: r.kind.clone(),
+            recorded_at: r.recorded_at,
+            upload_status: r.status.clone(),
+            worker_name: r.worker_name.clone(),
+            loan_code: r.loan_code.clone(),
+            campaign_name: r.campaign_name.clone(),
+            amount: r.amount.map(|a| a.to_string()),
+            receipt_no: r.receipt_no.clone(),
+            target_record_id: r.target_client_id,
+            voided: r.voided,
+            anomalies: anomalies(r, ctx),
+            decision: r.decision.clone(),
+            decision_reason: r.decision_reason.clone(),
+            entry_id: r.entry_id,
+            reversed_by_entry: r.reversed_by,
+            payload: serde_json::from_str::<serde_json::Value>(&r.body)
+                .ok()
+                .and_then(|v| v.get("body").cloned())
+                .unwrap_or(serde_json::Value::Null),
+        })
+        .collect();
+    BatchDetail { summary, records }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distance_between_two_gates_of_linh_trung() {
+        let d = distance_m((10.8700, 106.7750), (10.8790, 106.7750));
+        assert!((d - 1_000.0).abs() < 10.0, "{d}");
+    }
+}

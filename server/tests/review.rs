@@ -1,0 +1,516 @@
+//! Supervisor review on SQLite and on PostgreSQL: the queue, approval with
+//! the cash counted, the ledger, reversals, counter repayments, rejection,
+//! maker ≠ checker and the audit log.
+
+mod common;
+
+use common::phone::Phone;
+use common::{TestApp, BACKENDS};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sotay_core::domain::money::Dong;
+use sotay_core::wire::{
+    GiftHandoutPayload, RecordBody, RecordState, RepaymentPayload, ReversalRequestPayload,
+    UploadOutcome, VisitPayload, VisitPurpose,
+};
+use uuid::Uuid;
+
+fn money(v: &Value) -> i64 {
+    v.as_str()
+        .unwrap_or_else(|| panic!("money as a string: {v}"))
+        .parse()
+        .unwrap()
+}
+
+/// (principal_paid, interest_paid) per installment and the balance of a loan.
+async fn book(app: &TestApp, token: &str, loan_id: i64) -> (Vec<(i64, i64)>, i64, String) {
+    let (s, body) = app.get(&format!("/api/v1/loans/{loan_id}"), token).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let lines = body["installments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| (money(&i["principal_paid"]), money(&i["interest_paid"])))
+        .collect();
+    let balance = body["installments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            money(&i["principal_due"]) + money(&i["interest_due"])
+                - money(&i["principal_paid"])
+                - money(&i["interest_paid"])
+        })
+        .sum();
+    (lines, balance, body["loan"]["status"].to_string())
+}
+
+/// Debits and credits over every account, and one account's net balance.
+async fn ledger(app: &TestApp, token: &str) -> Vec<Value> {
+    let (s, body) = app.get("/api/v1/ledger/balances", token).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let rows = body.as_array().unwrap().clone();
+    let debit: i64 = rows.iter().map(|r| money(&r["debit"])).sum();
+    let credit: i64 = rows.iter().map(|r| money(&r["credit"])).sum();
+    assert_eq!(debit, credit, "the ledger balances: {body}");
+    rows
+}
+
+fn net(rows: &[Value], account: &str) -> i64 {
+    rows.iter()
+        .filter(|r| r["account"] == account)
+        .map(|r| money(&r["debit"]) - money(&r["credit"]))
+        .sum()
+}
+
+#[tokio::test]
+async fn a_day_is_counted_approved_posted_and_reversed() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(1))
+            .await;
+        let other_sup = app
+            .token("giamsat.bt", "super-pass-2", &common::device(2))
+            .await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let mut lan = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
+        let snap = lan.snapshot(&app).await;
+        let l1 = snap
+            .loans
+            .iter()
+            .find(|l| l.contract_no == "L-001")
+            .unwrap()
+            .clone();
+        let l2 = snap
+            .loans
+            .iter()
+            .find(|l| l.contract_no == "L-002")
+            .unwrap()
+            .clone();
+        let l1_id = app.id_of("loans", "L-001").await;
+        let l2_id = app.id_of("loans", "L-002").await;
+        let thu = snap
+            .workers
+            .iter()
+            .find(|w| w.full_name == "Đặng Thị Thu")
+            .unwrap()
+            .id;
+        let tet = snap.campaigns[0].id;
+        let (l1_before, l1_balance_before, _) = book(&app, &sup, l1_id).await;
+        let (l2_before, l2_balance_before, _) = book(&app, &sup, l2_id).await;
+
+        let pay1 = lan.record(RecordBody::Repayment(RepaymentPayload {
+            loan_id: l1.id,
+            worker_id: l1.worker_id,
+            amount: Dong(500_000),
+            receipt_no: lan.receipt(1),
+        }));
+        let pay2 = lan.record(RecordBody::Repayment(RepaymentPayload {
+            loan_id: l2.id,
+            worker_id: l2.worker_id,
+            amount: Dong(250_000),
+            receipt_no: lan.receipt(2),
+        }));
+        let gift = lan.record(RecordBody::GiftHandout(GiftHandoutPayload {
+            campaign_id: tet,
+            worker_id: thu,
+            acknowledged_name: "Đặng Thị Thu".into(),
+            signature_sha256: None,
+        }));
+        let visit = lan.record(RecordBody::Visit(VisitPayload {
+            worker_id: thu,
+            purpose: VisitPurpose::GiftDelivery,
+            outcome: "Đã trao quà".into(),
+            notes: String::new(),
+            location: None,
+        }));
+        let (batch, outcomes) = lan
+            .upload(
+                &app,
+                vec![pay1.clone(), pay2.clone(), gift.clone(), visit.clone()],
+            )
+            .await;
+        assert!(
+            outcomes.iter().all(|o| o.0 == UploadOutcome::Accepted),
+            "{outcomes:?}"
+        );
+
+        // The queue: the batch with its counts and cash.
+        let (s, queue) = app.get("/api/v1/batches?status=pending", &sup).await;
+        assert_eq!(s, StatusCode::OK, "{queue}");
+        let item = queue
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["batch_id"] == batch.to_string())
+            .unwrap_or_else(|| panic!("batch in the queue: {queue}"))
+            .clone();
+        assert_eq!(money(&item["cash_collected"]), 750_000);
+        assert_eq!(item["counts"]["repayments"], 2);
+        assert_eq!(item["counts"]["gift_handouts"], 1);
+        assert_eq!(item["officer_name"], "Nguyễn Thị Lan");
+        assert_eq!(item["status"], "pending");
+        // Another branch's supervisor does not see it; an officer may not review.
+        let (_, theirs) = app.get("/api/v1/batches?status=pending", &other_sup).await;
+        assert!(theirs.as_array().unwrap().is_empty(), "{theirs}");
+        let (s, _) = app
+            .get(&format!("/api/v1/batches/{batch}"), &other_sup)
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, _) = app.get("/api/v1/batches", &lan.token).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let approve = json!({ "cash_received": "740000" });
+        let (s, _) = app
+            .post(
+                &format!("/api/v1/batches/{batch}/approve"),
+                &other_sup,
+                &approve,
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, detail) = app.get(&format!("/api/v1/batches/{batch}"), &sup).await;
+        assert_eq!(s, StatusCode::OK, "{detail}");
+        assert_eq!(detail["records"].as_array().unwrap().len(), 4);
+        let flagged: Vec<&str> = detail["records"][0]["anomalies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["code"].as_str().unwrap())
+            .collect();
+        assert!(flagged.contains(&"above_installment"), "{flagged:?}");
+
+        // Approve, counting 10.000 ₫ short.
+        let (s, outcome) = app
+            .post(&format!("/api/v1/batches/{batch}/approve"), &sup, &approve)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{outcome}");
+        assert_eq!(outcome["approved"], 4);
+        assert_eq!(money(&outcome["cash_expected"]), 750_000);
+        assert_eq!(money(&outcome["discrepancy"]), -10_000);
+        // Twice: refused, nothing posted again.
+        let (s, again) = app
+            .post(&format!("/api/v1/batches/{batch}/approve"), &sup, &approve)
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{again}");
+        assert_eq!(again["code"], "batch_already_decided");
+        let (s, again) = app
+            .post(
+                &format!("/api/v1/batches/{batch}/reject"),
+                &sup,
+                &json!({"reason": "x"}),
+            )
+            .await;
+        assert_eq!(
+            (s, again["code"].as_str()),
+            (StatusCode::CONFLICT, Some("batch_already_decided"))
+        );
+
+        // The books: balances dropped by exactly the allocated amounts.
+        let (_, l1_balance, _) = book(&app, &sup, l1_id).await;
+        let (_, l2_balance, _) = book(&app, &sup, l2_id).await;
+        assert_eq!(l1_balance, l1_balance_before - 500_000);
+        assert_eq!(l2_balance, l2_balance_before - 250_000);
+        let (s, entries) = app
+            .get(&format!("/api/v1/ledger/entries?loan_id={l1_id}"), &sup)
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let principal: i64 = entries[0]["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["account"] == "loan_principal")
+            .map(|l| money(&l["credit"]))
+            .sum();
+        assert!(
+            principal > 0 && principal < 500_000,
+            "interest first: {entries}"
+        );
+        let rows = ledger(&app, &sup).await;
+        assert_eq!(net(&rows, "loan_principal"), -(principal + 250_000));
+        assert_eq!(net(&rows, "cash_in_hand"), 0);
+        assert_eq!(net(&rows, "vault"), 740_000);
+        assert_eq!(
+            net(&rows, "cash_over_short"),
+            10_000,
+            "the shortage is on the officer"
+        );
+        assert_eq!(net(&rows, "campaign_expense"), 500_000);
+        assert!(app.db.ledger_unbalanced().await.unwrap().is_empty());
+
+        // The phone hears: every record approved.
+        let page = lan.changes(&app, &snap.next).await;
+        for r in [&pay1, &pay2, &gift, &visit] {
+            let st = page
+                .record_statuses
+                .iter()
+                .find(|s| s.client_id == r.client_id)
+                .unwrap();
+            assert_eq!(st.state, RecordState::Approved, "{backend:?}");
+        }
+        assert!(page.loans.iter().any(|l| l.id == l1.id));
+
+        // A reversal requested from the phone restores L-002 exactly.
+        let rev = lan.record(RecordBody::ReversalRequest(ReversalRequestPayload {
+            target_id: pay2.client_id,
+            reason: "Thu nhầm khoản vay".into(),
+        }));
+        let (rev_batch, outcomes) = lan.upload(&app, vec![rev.clone()]).await;
+        assert_eq!(outcomes[0].0, UploadOutcome::Accepted, "{outcomes:?}");
+        let (s, outcome) = app
+            .post(
+                &format!("/api/v1/batches/{rev_batch}/approve"),
+                &sup,
+                &json!({"cash_received": "0"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{outcome}");
+        let (l2_after, l2_balance_after, _) = book(&app, &sup, l2_id).await;
+        assert_eq!(l2_after, l2_before);
+        assert_eq!(l2_balance_after, l2_balance_before);
+        let page2 = lan.changes(&app, &page.next).await;
+        let st = page2
+            .record_statuses
+            .iter()
+            .find(|s| s.client_id == pay2.client_id)
+            .unwrap();
+        assert_eq!(st.state, RecordState::Reversed);
+        ledger(&app, &sup).await;
+
+        // A collection waiting for review, then the worker pays at the counter.
+        let pay3 = lan.record(RecordBody::Repayment(RepaymentPayload {
+            loan_id: l2.id,
+            worker_id: l2.worker_id,
+            amount: Dong(2_000_000),
+            receipt_no: lan.receipt(3),
+        }));
+        let (pending_batch, outcomes) = lan.upload(&app, vec![pay3.clone()]).await;
+        assert_eq!(outcomes[0].0, UploadOutcome::Accepted, "{outcomes:?}");
+        let counter = |amount: &str| json!({ "client_id": Uuid::now_v7(), "amount": amount, "note": "Trả tại quầy" });
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/loans/{l2_id}/repayments"),
+                &sup,
+                &counter("1500000"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["code"], "amount_above_outstanding");
+        let request = counter("1000000");
+        let (s, receipt) = app
+            .post(&format!("/api/v1/loans/{l2_id}/repayments"), &sup, &request)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{receipt}");
+        assert!(receipt["receipt_no"].as_str().unwrap().starts_with("QUAY-"));
+        // The same request again: the same receipt, posted once.
+        let (_, again) = app
+            .post(&format!("/api/v1/loans/{l2_id}/repayments"), &sup, &request)
+            .await;
+        assert_eq!(again, receipt);
+        let (_, balance, _) = book(&app, &sup, l2_id).await;
+        assert_eq!(balance, l2_balance_before - 1_000_000);
+        // The phone gets the new balance.
+        let page3 = lan.changes(&app, &page2.next).await;
+        assert!(page3.loans.iter().any(|l| l.id == l2.id), "{backend:?}");
+        // The stale collection can no longer post: the approval names it.
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{pending_batch}/approve"),
+                &sup,
+                &json!({"cash_received": "2000000"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(money(&body["cash_expected"]), 2_000_000);
+        let (_, balance, _) = book(&app, &sup, l2_id).await;
+        assert_eq!(balance, l2_balance_before - 3_000_000);
+        assert_eq!(balance, 0, "L-002 is paid off");
+
+        // A branch reversal of the counter repayment: not by whoever asked.
+        let entry = receipt["entry_id"].as_i64().unwrap();
+        let (s, created) = app
+            .post(
+                "/api/v1/reversals",
+                &sup,
+                &json!({"entry_id": entry, "reason": "Nhập sai số tiền"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{created}");
+        let id = created["id"].as_i64().unwrap();
+        let (s, body) = app
+            .post(&format!("/api/v1/reversals/{id}/approve"), &sup, &json!({}))
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("maker_checker"))
+        );
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/reversals/{id}/approve"),
+                &admin,
+                &json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (_, balance, status) = book(&app, &sup, l2_id).await;
+        assert_eq!(balance, 1_000_000);
+        assert!(status.contains("active"), "reopened: {status}");
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/reversals/{id}/approve"),
+                &admin,
+                &json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{body}");
+        ledger(&app, &sup).await;
+
+        // A rejected batch goes back to the phone with the reason.
+        let visit2 = lan.record(RecordBody::Visit(VisitPayload {
+            worker_id: thu,
+            purpose: VisitPurpose::HardshipVisit,
+            outcome: "Vắng nhà".into(),
+            notes: String::new(),
+            location: None,
+        }));
+        let (reject_batch, _) = lan.upload(&app, vec![visit2.clone()]).await;
+        let (s, _) = app
+            .post(
+                &format!("/api/v1/batches/{reject_batch}/reject"),
+                &sup,
+                &json!({"reason": "  "}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{reject_batch}/reject"),
+                &sup,
+                &json!({"reason": "Không có ảnh xác nhận"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let page4 = lan.changes(&app, &page3.next).await;
+        let st = page4
+            .record_statuses
+            .iter()
+            .find(|s| s.client_id == visit2.client_id)
+            .unwrap();
+        assert_eq!(st.state, RecordState::Rejected);
+        assert_eq!(st.code.as_deref(), Some("batch_rejected"));
+        assert!(st
+            .message_vi
+            .as_deref()
+            .unwrap()
+            .contains("Không có ảnh xác nhận"));
+
+        // The audit log: admins only, filtered.
+        let (s, _) = app.get("/api/v1/audit", &sup).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, rows) = app.get("/api/v1/audit?action=batch.approve", &admin).await;
+        assert_eq!(s, StatusCode::OK, "{rows}");
+        assert_eq!(rows.as_array().unwrap().len(), 3, "{rows}");
+        assert!(rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["actor_username"] == "giamsat.td" && r["ip"].is_string()));
+        let (_, rows) = app
+            .get("/api/v1/audit?action=reversal.approve&actor=admin", &admin)
+            .await;
+        assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
+        let (s, body) = app.get("/api/v1/audit?from=31/02/2026", &admin).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(app.db.ledger_unbalanced().await.unwrap().is_empty());
+        let _ = (l1_before, l2_after);
+    }
+}
+
+#[tokio::test]
+async fn exclusions_go_back_to_the_phone_and_nobody_approves_their_own() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(1))
+            .await;
+        let mut lan = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
+        let snap = lan.snapshot(&app).await;
+        let l1 = snap
+            .loans
+            .iter()
+            .find(|l| l.contract_no == "L-001")
+            .unwrap()
+            .clone();
+        let l1_id = app.id_of("loans", "L-001").await;
+        let (before, balance_before, _) = book(&app, &sup, l1_id).await;
+        let pay = lan.record(RecordBody::Repayment(RepaymentPayload {
+            loan_id: l1.id,
+            worker_id: l1.worker_id,
+            amount: Dong(300_000),
+            receipt_no: lan.receipt(1),
+        }));
+        let (batch, _) = lan.upload(&app, vec![pay.clone()]).await;
+        // An exclusion needs a reason and a record of this batch.
+        let bad =
+            json!({"cash_received": "0", "excluded": [{"record_id": pay.client_id, "reason": ""}]});
+        let (s, body) = app
+            .post(&format!("/api/v1/batches/{batch}/approve"), &sup, &bad)
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("reason_required"))
+        );
+        let stranger = json!({"cash_received": "0", "excluded": [{"record_id": Uuid::now_v7(), "reason": "x"}]});
+        let (s, _) = app
+            .post(&format!("/api/v1/batches/{batch}/approve"), &sup, &stranger)
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{batch}/approve"),
+                &sup,
+                &json!({"cash_received": "-1"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let good = json!({"cash_received": "0", "excluded": [{"record_id": pay.client_id, "reason": "Không có tiền nộp"}]});
+        let (s, body) = app
+            .post(&format!("/api/v1/batches/{batch}/approve"), &sup, &good)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(
+            (body["approved"].as_i64(), body["excluded"].as_i64()),
+            (Some(0), Some(1))
+        );
+        let (after, balance_after, _) = book(&app, &sup, l1_id).await;
+        assert_eq!(
+            (after, balance_after),
+            (before, balance_before),
+            "nothing posted"
+        );
+        let page = lan.changes(&app, &snap.next).await;
+        let st = page
+            .record_statuses
+            .iter()
+            .find(|s| s.client_id == pay.client_id)
+            .unwrap();
+        assert_eq!(st.state, RecordState::Rejected);
+        assert_eq!(st.code.as_deref(), Some("excluded_by_supervisor"));
+        assert!(st
+            .message_en
+            .as_deref()
+            .unwrap()
+            .contains("Không có tiền nộp"));
+
+        // The excluded amount no longer counts as pending: the same amount
+        // can be collected again.
+        let again = lan.record(RecordBody::Repayment(RepaymentPayload {
+            loan_id: l1.id,
+            worker_id: l1.worker_id,
+            amount: Dong(balance_before),
+            receipt_no: lan.receipt(2),
+        }));
+        let (_, outcomes) = lan.upload(&app, vec![again]).await;
+        assert_eq!(outcomes[0].0, UploadOutcome::Accepted, "{outcomes:?}");
+    }
+}
