@@ -214,9 +214,15 @@ async fn worker_by_uid(c: &mut Conn, uid: uuid::Uuid) -> DbResult<Option<WorkerF
 }
 
 /// Live (accepted, not voided) records of a kind matching a condition.
-const LIVE: &str = "r.status = 'accepted' AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.kind = 'void'
-        AND v.status = 'accepted' AND v.target_client_id = r.client_id)
-        AND NOT EXISTS (SELECT 1 FROM record_reviews d WHERE d.record_id = r.id)";
+const LIVE: &str = "r.status = 'accepted'
+        AND NOT EXISTS (SELECT 1 FROM record_reviews d WHERE d.record_id = r.id AND d.decision <> 'approved')
+        AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.kind = 'void' AND v.status = 'accepted'
+            AND v.target_client_id = r.client_id
+            AND NOT EXISTS (SELECT 1 FROM record_reviews dv WHERE dv.record_id = v.id AND dv.decision <> 'approved'))
+        AND NOT EXISTS (SELECT 1 FROM journal_entries e JOIN journal_entries x ON x.reverses = e.id WHERE e.record_id = r.id)";
+
+/// Live records not decided yet: collections not in the books.
+const PENDING: &str = "NOT EXISTS (SELECT 1 FROM record_reviews p WHERE p.record_id = r.id)";
 
 async fn judge(
     c: &mut Conn,
@@ -302,7 +308,8 @@ async fn judge(
                 .collect();
             // Collections already accepted from any phone, not yet in the books.
             let pending: Vec<i64> = sqlx::query_scalar(&format!(
-                "SELECT r.amount FROM sync_records r WHERE r.kind = 'repayment' AND r.loan_id = $1 AND {LIVE} ORDER BY r.id"
+                "SELECT r.amount FROM sync_records r WHERE r.kind = 'repayment' AND r.loan_id = $1 AND {LIVE} AND {PENDING}
+                 ORDER BY r.id"
             ))
             .bind(loan_id)
             .fetch_all(&mut *c)

@@ -12,6 +12,7 @@ use sotay_server::db::{AuditEntry, Db};
 use sotay_server::importer::{self, ImportFile};
 pub mod phone;
 
+#[allow(unused_imports)]
 pub use sotay_tests::{Backend, BACKENDS};
 
 /// A database that lives as long as this value.
