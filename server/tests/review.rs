@@ -416,6 +416,15 @@ async fn a_day_is_counted_approved_posted_and_reversed() {
             .iter()
             .all(|r| r["actor_username"] == "giamsat.td" && r["ip"].is_string()));
         let (_, rows) = app
+            .get("/api/v1/audit?action=upload&actor=canbo.lan", &admin)
+            .await;
+        assert_eq!(rows.as_array().unwrap().len(), 4, "{rows}");
+        assert!(rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["device_id"] == lan.device.to_string() && r["ip"].is_string()));
+        let (_, rows) = app
             .get("/api/v1/audit?action=reversal.approve&actor=admin", &admin)
             .await;
         assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");

@@ -247,6 +247,7 @@ impl Model {
             device_id: self.fx.device.to_string(),
             device_code: self.fx.device_code.clone(),
             device_revoked: false,
+            ip: None,
         }
     }
 

@@ -75,6 +75,7 @@ pub async fn changes(
 pub async fn upload(
     State(state): State<AppState>,
     user: UploadingUser,
+    super::ClientIp(ip): super::ClientIp,
     body: Bytes,
 ) -> Result<Json<UploadResponse>, AppError> {
     user.user.require(&[Role::Officer])?;
@@ -115,6 +116,7 @@ pub async fn upload(
         device_id: user.user.device_id.clone(),
         device_code: user.device_code.clone(),
         device_revoked: user.revoked,
+        ip,
     };
     let _turn = state.uploads.acquire().await.map_err(AppError::internal)?;
     match state.db.upload(&who, &batch, &hash).await {

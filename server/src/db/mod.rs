@@ -438,7 +438,29 @@ impl Db {
         body_hash: &str,
     ) -> DbResult<sotay_core::wire::UploadResponse> {
         let now = Utc::now();
-        with_tx!(self, q, tx => q::apply_upload(&mut tx, who, batch, body_hash, now).await)
+        with_tx!(self, q, tx => async {
+            let response = q::apply_upload(&mut tx, who, batch, body_hash, now).await?;
+            let count = |o: sotay_core::wire::UploadOutcome| response.results.iter().filter(|r| r.outcome == o).count();
+            use sotay_core::wire::UploadOutcome as O;
+            let audit = AuditEntry {
+                actor_user_id: Some(who.officer_id),
+                actor_username: who.username.clone(),
+                action: "upload",
+                object_type: "sync_batch",
+                object_id: batch.batch_id.to_string(),
+                device_id: Some(who.device_id.clone()),
+                ip: who.ip.clone(),
+                detail: serde_json::json!({
+                    "records": batch.records.len(),
+                    "accepted": count(O::Accepted),
+                    "duplicate": count(O::Duplicate),
+                    "rejected": count(O::Rejected),
+                    "device_revoked": who.device_revoked,
+                }),
+            };
+            q::audit_append(&mut tx, &audit, now).await?;
+            Ok::<_, DbError>(response)
+        }.await)
     }
 }
 
@@ -450,6 +472,8 @@ pub struct Uploader {
     pub device_id: String,
     pub device_code: String,
     pub device_revoked: bool,
+    /// The client's address, for the audit log.
+    pub ip: Option<String>,
 }
 
 /// What an import was: who ran it, from where, which files with which hash.
