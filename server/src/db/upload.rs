@@ -1,10 +1,164 @@
 // Storing an uploaded batch: one transaction, every record re-checked with
 // the same rules the phone applied. Included into each backend module.
+//
+// A batch costs a handful of statements whatever its size: the stored
+// records with the batch's client ids, then the workers, loans,
+// installments, pending repayments, receipt numbers, campaigns, quotas,
+// gift counts and void / reversal targets it names, one query each; the
+// rules run in memory, record after record, each seeing what the records
+// before it in the batch did; then one multi-row INSERT of the records and
+// one of their change-feed rows.
 
 use sotay_core::domain::gifts::{Eligibility, WorkerFacts};
 use sotay_core::domain::rules::{self, CampaignFacts, LoanStatus, RuleViolation};
 use super::Uploader;
 use sotay_core::wire::{RecordBody, UploadBatch, UploadOutcome, UploadRecord, UploadResponse, UploadResult};
+
+type UMap<K, V> = std::collections::HashMap<K, V>;
+type USet<T> = std::collections::HashSet<T>;
+
+/// `r` is LIVE: accepted, not excluded or rejected by the supervisor, and no
+/// live void targets it. A void is live when it is accepted and not
+/// excluded or rejected by the supervisor.
+macro_rules! live_sql {
+    () => {
+        "r.status = 'accepted'
+         AND NOT EXISTS (SELECT 1 FROM record_reviews rd WHERE rd.record_id = r.id AND rd.decision <> 'approved')
+         AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = r.client_id AND v.kind = 'void'
+             AND v.status = 'accepted'
+             AND NOT EXISTS (SELECT 1 FROM record_reviews vd WHERE vd.record_id = v.id AND vd.decision <> 'approved'))"
+    };
+}
+
+/// SQL: record `r` is LIVE.
+const LIVE: &str = concat!("(", live_sql!(), ")");
+
+/// SQL: record `r` is PENDING: LIVE and not yet decided by the supervisor.
+const PENDING: &str =
+    concat!("(", live_sql!(), " AND NOT EXISTS (SELECT 1 FROM record_reviews ud WHERE ud.record_id = r.id))");
+
+/// SQL: record `r` is REVERSED: its journal entry has a reversing entry.
+const REVERSED: &str = "(EXISTS (SELECT 1 FROM journal_entries je JOIN journal_entries jx ON jx.reverses = je.id
+        WHERE je.record_id = r.id))";
+
+/// Values in one IN list on SQLite, which allows 32,766 bound parameters a
+/// statement (PostgreSQL takes a whole list as one array parameter).
+const LIST_CHUNK: usize = 30_000;
+/// Records in one multi-row INSERT on SQLite (20 parameters each).
+const INSERT_CHUNK: usize = 1_500;
+
+/// How a backend takes a list of values in one statement: an IN list of
+/// parameters on SQLite, one array parameter on PostgreSQL (one statement
+/// text whatever the length, so it is prepared once).
+trait Lists: sqlx::Database {
+    fn chunk_len() -> usize;
+    fn uuids(qb: &mut sqlx::QueryBuilder<'_, Self>, column: &str, values: &[uuid::Uuid]);
+    fn ints(qb: &mut sqlx::QueryBuilder<'_, Self>, column: &str, values: &[i64]);
+    fn texts(qb: &mut sqlx::QueryBuilder<'_, Self>, column: &str, values: &[String]);
+    /// `INSERT INTO sync_records … RETURNING client_id, id` of `rows`.
+    fn insert_records(qb: &mut sqlx::QueryBuilder<'_, Self>, batch: &UploadBatch, who: &Uploader, now: DateTime<Utc>, rows: &[NewRecord]);
+}
+
+const INSERT_RECORDS: &str = "INSERT INTO sync_records (client_id, batch_id, device_id, officer_id, device_seq, kind,
+    recorded_at, received_at, body, body_hash, status, code, message_vi, message_en, worker_id, loan_id, campaign_id,
+    target_client_id, amount, receipt_no) ";
+
+macro_rules! in_list {
+    ($qb:expr, $column:expr, $values:expr) => {{
+        let mut sep = $qb.push($column).push(" IN (").separated(", ");
+        for v in $values {
+            sep.push_bind(v.clone());
+        }
+        sep.push_unseparated(")");
+    }};
+}
+
+impl Lists for sqlx::Sqlite {
+    fn chunk_len() -> usize {
+        LIST_CHUNK
+    }
+    fn uuids(qb: &mut sqlx::QueryBuilder<'_, Self>, column: &str, values: &[uuid::Uuid]) {
+        in_list!(qb, column, values)
+    }
+    fn ints(qb: &mut sqlx::QueryBuilder<'_, Self>, column: &str, values: &[i64]) {
+        in_list!(qb, column, values)
+    }
+    fn texts(qb: &mut sqlx::QueryBuilder<'_, Self>, column: &str, values: &[String]) {
+        in_list!(qb, column, values)
+    }
+    fn insert_records(qb: &mut sqlx::QueryBuilder<'_, Self>, batch: &UploadBatch, who: &Uploader, now: DateTime<Utc>, rows: &[NewRecord]) {
+        qb.push(INSERT_RECORDS);
+        qb.push_values(rows, |mut b, r| {
+            b.push_bind(r.client_id)
+                .push_bind(batch.batch_id)
+                .push_bind(who.device_id.clone())
+                .push_bind(who.officer_id)
+                .push_bind(r.device_seq)
+                .push_bind(r.kind)
+                .push_bind(r.recorded_at)
+                .push_bind(now)
+                .push_bind(r.body.clone())
+                .push_bind(r.hash.clone())
+                .push_bind(r.verdict.status)
+                .push_bind(r.verdict.code.clone())
+                .push_bind(r.verdict.message_vi.clone())
+                .push_bind(r.verdict.message_en.clone())
+                .push_bind(r.verdict.worker_id)
+                .push_bind(r.verdict.loan_id)
+                .push_bind(r.verdict.campaign_id)
+                .push_bind(r.verdict.target)
+                .push_bind(r.verdict.amount)
+                .push_bind(r.verdict.receipt_no.clone());
+        });
+        qb.push(" RETURNING client_id, id");
+    }
+}
+
+impl Lists for sqlx::Postgres {
+    fn chunk_len() -> usize {
+        usize::MAX
+    }
+    fn uuids(qb: &mut sqlx::QueryBuilder<'_, Self>, column: &str, values: &[uuid::Uuid]) {
+        qb.push(column).push(" = ANY(").push_bind(values.to_vec()).push(")");
+    }
+    fn ints(qb: &mut sqlx::QueryBuilder<'_, Self>, column: &str, values: &[i64]) {
+        qb.push(column).push(" = ANY(").push_bind(values.to_vec()).push(")");
+    }
+    fn texts(qb: &mut sqlx::QueryBuilder<'_, Self>, column: &str, values: &[String]) {
+        qb.push(column).push(" = ANY(").push_bind(values.to_vec()).push(")");
+    }
+    fn insert_records(qb: &mut sqlx::QueryBuilder<'_, Self>, batch: &UploadBatch, who: &Uploader, now: DateTime<Utc>, rows: &[NewRecord]) {
+        // One array a column: the statement is the same for every batch.
+        qb.push(INSERT_RECORDS);
+        qb.push("SELECT u.client_id, ").push_bind(batch.batch_id);
+        qb.push(", ").push_bind(who.device_id.clone());
+        qb.push(", ").push_bind(who.officer_id);
+        qb.push(", u.device_seq, u.kind, u.recorded_at, ").push_bind(now);
+        qb.push(", u.body, u.body_hash, u.status, u.code, u.message_vi, u.message_en, u.worker_id, u.loan_id,
+            u.campaign_id, u.target_client_id, u.amount, u.receipt_no FROM UNNEST(");
+        qb.push_bind(rows.iter().map(|r| r.client_id).collect::<Vec<_>>()).push("::uuid[], ");
+        qb.push_bind(rows.iter().map(|r| r.device_seq).collect::<Vec<_>>()).push("::int8[], ");
+        qb.push_bind(rows.iter().map(|r| r.kind).collect::<Vec<_>>()).push("::text[], ");
+        qb.push_bind(rows.iter().map(|r| r.recorded_at).collect::<Vec<_>>()).push("::timestamptz[], ");
+        qb.push_bind(rows.iter().map(|r| r.body.clone()).collect::<Vec<_>>()).push("::text[], ");
+        qb.push_bind(rows.iter().map(|r| r.hash.clone()).collect::<Vec<_>>()).push("::text[], ");
+        qb.push_bind(rows.iter().map(|r| r.verdict.status).collect::<Vec<_>>()).push("::text[], ");
+        qb.push_bind(rows.iter().map(|r| r.verdict.code.clone()).collect::<Vec<_>>()).push("::text[], ");
+        qb.push_bind(rows.iter().map(|r| r.verdict.message_vi.clone()).collect::<Vec<_>>()).push("::text[], ");
+        qb.push_bind(rows.iter().map(|r| r.verdict.message_en.clone()).collect::<Vec<_>>()).push("::text[], ");
+        qb.push_bind(rows.iter().map(|r| r.verdict.worker_id).collect::<Vec<_>>()).push("::int8[], ");
+        qb.push_bind(rows.iter().map(|r| r.verdict.loan_id).collect::<Vec<_>>()).push("::int8[], ");
+        qb.push_bind(rows.iter().map(|r| r.verdict.campaign_id).collect::<Vec<_>>()).push("::int8[], ");
+        qb.push_bind(rows.iter().map(|r| r.verdict.target).collect::<Vec<_>>()).push("::uuid[], ");
+        qb.push_bind(rows.iter().map(|r| r.verdict.amount).collect::<Vec<_>>()).push("::int8[], ");
+        qb.push_bind(rows.iter().map(|r| r.verdict.receipt_no.clone()).collect::<Vec<_>>()).push("::text[]");
+        qb.push(
+            ") AS u (client_id, device_seq, kind, recorded_at, body, body_hash, status, code, message_vi, message_en,
+                worker_id, loan_id, campaign_id, target_client_id, amount, receipt_no)
+             RETURNING client_id, id",
+        );
+    }
+}
 
 /// How a record was judged before it is stored.
 struct Verdict {
@@ -51,6 +205,17 @@ impl Verdict {
     }
 }
 
+/// A record about to be stored.
+struct NewRecord {
+    client_id: uuid::Uuid,
+    device_seq: i64,
+    kind: &'static str,
+    recorded_at: DateTime<Utc>,
+    body: String,
+    hash: String,
+    verdict: Verdict,
+}
+
 /// How far in the future a phone's clock may be.
 const FUTURE_TOLERANCE_MINUTES: i64 = 10;
 
@@ -78,31 +243,27 @@ pub async fn apply_upload(
         }
         return serde_json::from_str(&response).map_err(|e| DbError::Invalid(format!("stored response: {e}")));
     }
-    sqlx::query(
-        "INSERT INTO sync_batches (batch_id, device_id, officer_id, body_hash, records, response, received_at)
-         VALUES ($1, $2, $3, $4, $5, '', $6)",
-    )
-    .bind(batch.batch_id)
-    .bind(&who.device_id)
-    .bind(who.officer_id)
-    .bind(body_hash)
-    .bind(batch.records.len() as i64)
-    .bind(now)
-    .execute(&mut *c)
-    .await?;
+
+    // Each record's canonical JSON (what is stored) and its hash.
+    let canonical: Vec<(String, String)> = batch
+        .records
+        .iter()
+        .map(|r| {
+            let body = serde_json::to_string(r).unwrap_or_default();
+            let hash = body_digest(body.as_bytes());
+            (body, hash)
+        })
+        .collect();
+    let ids: Vec<uuid::Uuid> = batch.records.iter().map(|r| r.client_id).collect();
+    let mut seen = stored_records(c, &ids).await?;
+    let fresh: Vec<&UploadRecord> = batch.records.iter().filter(|r| !seen.contains_key(&r.client_id)).collect();
+    let mut facts = Facts::load(c, who, &fresh).await?;
 
     let mut results = Vec::with_capacity(batch.records.len());
-    let mut feed: Vec<(i64, &'static str, i64)> = Vec::new();
-    for record in &batch.records {
-        let hash = record_hash(record);
-        let existing: Option<StoredRecord> = sqlx::query_as(
-            "SELECT body_hash, status, code, message_vi, message_en FROM sync_records WHERE client_id = $1",
-        )
-        .bind(record.client_id)
-        .fetch_optional(&mut *c)
-        .await?;
-        if let Some(StoredRecord { body_hash: stored_hash, status, code, message_vi: vi, message_en: en }) = existing {
-            results.push(if stored_hash != hash {
+    let mut rows: Vec<NewRecord> = Vec::with_capacity(fresh.len());
+    for (record, (body, hash)) in batch.records.iter().zip(canonical) {
+        if let Some(s) = seen.get(&record.client_id) {
+            results.push(if s.body_hash != hash {
                 UploadResult {
                     client_id: record.client_id,
                     outcome: UploadOutcome::Rejected,
@@ -110,14 +271,20 @@ pub async fn apply_upload(
                     message_vi: Some("Mã bản ghi này đã được dùng cho một nội dung khác; bản ghi không được lưu".into()),
                     message_en: Some("this record id was already used for other content; the record was not stored".into()),
                 }
-            } else if status == "accepted" {
+            } else if s.status == "accepted" {
                 UploadResult { client_id: record.client_id, outcome: UploadOutcome::Duplicate, code: None, message_vi: None, message_en: None }
             } else {
-                UploadResult { client_id: record.client_id, outcome: UploadOutcome::Rejected, code, message_vi: vi, message_en: en }
+                UploadResult {
+                    client_id: record.client_id,
+                    outcome: UploadOutcome::Rejected,
+                    code: s.code.clone(),
+                    message_vi: s.message_vi.clone(),
+                    message_en: s.message_en.clone(),
+                }
             });
             continue;
         }
-        let mut verdict = judge(c, who, batch, record, now).await?;
+        let mut verdict = facts.judge(who, batch, record, now);
         if who.device_revoked {
             verdict = Verdict {
                 status: "quarantined",
@@ -127,53 +294,71 @@ pub async fn apply_upload(
                 ..verdict
             };
         }
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO sync_records (client_id, batch_id, device_id, officer_id, device_seq, kind, recorded_at,
-                 received_at, body, body_hash, status, code, message_vi, message_en, worker_id, loan_id, campaign_id,
-                 target_client_id, amount, receipt_no)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
-             RETURNING id",
-        )
-        .bind(record.client_id)
-        .bind(batch.batch_id)
-        .bind(&who.device_id)
-        .bind(who.officer_id)
-        .bind(record.device_seq)
-        .bind(record.body.kind().as_str())
-        .bind(record.recorded_at)
-        .bind(now)
-        .bind(serde_json::to_string(record).unwrap_or_default())
-        .bind(&hash)
-        .bind(verdict.status)
-        .bind(&verdict.code)
-        .bind(&verdict.message_vi)
-        .bind(&verdict.message_en)
-        .bind(verdict.worker_id)
-        .bind(verdict.loan_id)
-        .bind(verdict.campaign_id)
-        .bind(verdict.target)
-        .bind(verdict.amount)
-        .bind(&verdict.receipt_no)
-        .fetch_one(&mut *c)
-        .await?;
-        feed.push((who.officer_id, "record", id));
-        if let (Some(k), "accepted") = (verdict.campaign_id, verdict.status) {
-            feed.push((who.officer_id, "campaign", k));
+        if verdict.status == "accepted" {
+            facts.accept(who, record, &verdict);
         }
+        seen.insert(
+            record.client_id,
+            StoredRecord {
+                body_hash: hash.clone(),
+                status: verdict.status.to_string(),
+                code: verdict.code.clone(),
+                message_vi: verdict.message_vi.clone(),
+                message_en: verdict.message_en.clone(),
+            },
+        );
         results.push(UploadResult {
             client_id: record.client_id,
             outcome: if verdict.status == "accepted" { UploadOutcome::Accepted } else { UploadOutcome::Rejected },
-            code: verdict.code,
-            message_vi: verdict.message_vi,
-            message_en: verdict.message_en,
+            code: verdict.code.clone(),
+            message_vi: verdict.message_vi.clone(),
+            message_en: verdict.message_en.clone(),
+        });
+        rows.push(NewRecord {
+            client_id: record.client_id,
+            device_seq: record.device_seq,
+            kind: record.body.kind().as_str(),
+            recorded_at: record.recorded_at,
+            body,
+            hash,
+            verdict,
         });
     }
     let response = UploadResponse { results };
-    sqlx::query("UPDATE sync_batches SET response = $1 WHERE batch_id = $2")
-        .bind(serde_json::to_string(&response).map_err(|e| DbError::Invalid(e.to_string()))?)
-        .bind(batch.batch_id)
-        .execute(&mut *c)
-        .await?;
+
+    // The batch row first (the records refer to it), with its answer.
+    sqlx::query(
+        "INSERT INTO sync_batches (batch_id, device_id, officer_id, body_hash, records, response, received_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(batch.batch_id)
+    .bind(&who.device_id)
+    .bind(who.officer_id)
+    .bind(body_hash)
+    .bind(batch.records.len() as i64)
+    .bind(serde_json::to_string(&response).map_err(|e| DbError::Invalid(e.to_string()))?)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+
+    let mut stored_ids: UMap<uuid::Uuid, i64> = UMap::with_capacity(rows.len());
+    let chunk = if IS_SQLITE { INSERT_CHUNK } else { rows.len().max(1) };
+    for part in rows.chunks(chunk) {
+        let mut qb = sqlx::QueryBuilder::<DB>::new("");
+        <DB as Lists>::insert_records(&mut qb, batch, who, now, part);
+        let got: Vec<(uuid::Uuid, i64)> = qb.build_query_as().fetch_all(&mut *c).await?;
+        stored_ids.extend(got);
+    }
+    let mut feed: Vec<(i64, &'static str, i64)> = Vec::with_capacity(rows.len() + 8);
+    for row in &rows {
+        let id = *stored_ids
+            .get(&row.client_id)
+            .ok_or_else(|| DbError::Invalid("a stored record's id did not come back".into()))?;
+        feed.push((who.officer_id, "record", id));
+        if let (Some(k), "accepted") = (row.verdict.campaign_id, row.verdict.status) {
+            feed.push((who.officer_id, "campaign", k));
+        }
+    }
     append_changes(c, &feed).await?;
     Ok(response)
 }
@@ -188,15 +373,49 @@ struct StoredRecord {
     message_en: Option<String>,
 }
 
+/// The stored records among `ids`, by client id.
+async fn stored_records(c: &mut Conn, ids: &[uuid::Uuid]) -> DbResult<UMap<uuid::Uuid, StoredRecord>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        client_id: uuid::Uuid,
+        #[sqlx(flatten)]
+        stored: StoredRecord,
+    }
+    let mut out = UMap::with_capacity(ids.len());
+    for chunk in ids.chunks(<DB as Lists>::chunk_len()) {
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "SELECT client_id, body_hash, status, code, message_vi, message_en FROM sync_records WHERE ",
+        );
+        <DB as Lists>::uuids(&mut qb, "client_id", chunk);
+        for row in qb.build_query_as::<Row>().fetch_all(&mut *c).await? {
+            out.insert(row.client_id, row.stored);
+        }
+    }
+    Ok(out)
+}
+
 /// A record's content hash: its canonical JSON, whatever order the phone
 /// wrote the fields in.
 pub fn record_hash(record: &UploadRecord) -> String {
+    body_digest(&serde_json::to_vec(record).unwrap_or_default())
+}
+
+fn body_digest(canonical: &[u8]) -> String {
     use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(serde_json::to_vec(record).unwrap_or_default()))
+    hex::encode(sha2::Sha256::digest(canonical))
+}
+
+/// Sorted, without repeats.
+fn distinct<T: Ord + Clone>(values: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut v: Vec<T> = values.into_iter().collect();
+    v.sort_unstable();
+    v.dedup();
+    v
 }
 
 #[derive(sqlx::FromRow)]
 struct WorkerFactsRow {
+    uid: uuid::Uuid,
     id: i64,
     officer_id: i64,
     union_member: bool,
@@ -204,214 +423,494 @@ struct WorkerFactsRow {
     boarding_house_id: Option<i64>,
 }
 
-async fn worker_by_uid(c: &mut Conn, uid: uuid::Uuid) -> DbResult<Option<WorkerFactsRow>> {
-    Ok(sqlx::query_as(
-        "SELECT id, officer_id, union_member, hardship, boarding_house_id FROM workers WHERE uid = $1",
-    )
-    .bind(uid)
-    .fetch_optional(&mut *c)
-    .await?)
+#[derive(sqlx::FromRow)]
+struct LoanFactsRow {
+    uid: uuid::Uuid,
+    id: i64,
+    worker_id: i64,
+    officer_id: i64,
+    worker_uid: uuid::Uuid,
+    status: String,
 }
 
-/// Live (accepted, not voided) records of a kind matching a condition.
-const LIVE: &str = "r.status = 'accepted'
-        AND NOT EXISTS (SELECT 1 FROM record_reviews d WHERE d.record_id = r.id AND d.decision <> 'approved')
-        AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.kind = 'void' AND v.status = 'accepted'
-            AND v.target_client_id = r.client_id
-            AND NOT EXISTS (SELECT 1 FROM record_reviews dv WHERE dv.record_id = v.id AND dv.decision <> 'approved'))
-        AND NOT EXISTS (SELECT 1 FROM journal_entries e JOIN journal_entries x ON x.reverses = e.id WHERE e.record_id = r.id)";
-
-/// Live records not decided yet: collections not in the books.
-const PENDING: &str = "NOT EXISTS (SELECT 1 FROM record_reviews p WHERE p.record_id = r.id)";
-
-async fn judge(
-    c: &mut Conn,
-    who: &Uploader,
-    batch: &UploadBatch,
-    record: &UploadRecord,
-    now: DateTime<Utc>,
-) -> DbResult<Verdict> {
-    if record.device_id != batch.device_id {
-        return Ok(Verdict::rejected(
-            "device_mismatch",
-            "Bản ghi thuộc thiết bị khác với lô tải lên".into(),
-            "the record belongs to another device than its batch".into(),
-        ));
-    }
-    if record.recorded_at > now + chrono::Duration::minutes(FUTURE_TOLERANCE_MINUTES) {
-        return Ok(Verdict::rejected(
-            "recorded_in_future",
-            "Thời điểm ghi nằm trong tương lai; hãy kiểm tra đồng hồ của điện thoại".into(),
-            "the record's time is in the future; check the phone's clock".into(),
-        ));
-    }
-    let not_mine = || Verdict::violation(RuleViolation::WorkerNotInPortfolio);
-    match &record.body {
-        RecordBody::Visit(v) => {
-            let Some(w) = worker_by_uid(c, v.worker_id).await?.filter(|w| w.officer_id == who.officer_id) else {
-                return Ok(not_mine());
-            };
-            Ok(Verdict { worker_id: Some(w.id), ..Verdict::accepted() })
-        }
-        RecordBody::Repayment(p) => {
-            let loan: Option<(i64, i64, i64, uuid::Uuid, String)> = sqlx::query_as(
-                "SELECT l.id, w.id, w.officer_id, w.uid, l.status FROM loans l JOIN workers w ON w.id = l.worker_id
-                 WHERE l.uid = $1",
-            )
-            .bind(p.loan_id)
-            .fetch_optional(&mut *c)
-            .await?;
-            let Some((loan_id, worker_id, officer_id, worker_uid, status)) = loan else {
-                return Ok(Verdict::violation(RuleViolation::LoanNotInPortfolio));
-            };
-            if officer_id != who.officer_id || worker_uid != p.worker_id {
-                return Ok(Verdict::violation(RuleViolation::LoanNotInPortfolio));
-            }
-            let expected_prefix = format!("{}-", who.device_code);
-            if !p.receipt_no.starts_with(&expected_prefix) {
-                return Ok(Verdict::rejected(
-                    "receipt_invalid",
-                    format!("Số phiếu thu {} không thuộc thiết bị này ({})", p.receipt_no, who.device_code),
-                    format!("receipt number {} does not belong to this device ({})", p.receipt_no, who.device_code),
-                ));
-            }
-            let taken: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM sync_records WHERE receipt_no = $1 AND status = 'accepted'",
-            )
-            .bind(&p.receipt_no)
-            .fetch_one(&mut *c)
-            .await?;
-            if taken > 0 {
-                return Ok(Verdict::rejected(
-                    "receipt_duplicate",
-                    format!("Số phiếu thu {} đã được dùng", p.receipt_no),
-                    format!("receipt number {} was already used", p.receipt_no),
-                ));
-            }
-            let book: Vec<InstallmentView> = sqlx::query_as(
-                "SELECT number, due_on, principal_due, interest_due, principal_paid, interest_paid
-                 FROM installments WHERE loan_id = $1 ORDER BY number",
-            )
-            .bind(loan_id)
-            .fetch_all(&mut *c)
-            .await?;
-            let states: Vec<InstallmentState> = book
-                .iter()
-                .map(|i| InstallmentState {
-                    number: i.number as u32,
-                    due_on: i.due_on,
-                    principal_due: i.principal_due,
-                    interest_due: i.interest_due,
-                    principal_paid: i.principal_paid,
-                    interest_paid: i.interest_paid,
-                })
-                .collect();
-            // Collections already accepted from any phone, not yet in the books.
-            let pending: Vec<i64> = sqlx::query_scalar(&format!(
-                "SELECT r.amount FROM sync_records r WHERE r.kind = 'repayment' AND r.loan_id = $1 AND {LIVE} AND {PENDING}
-                 ORDER BY r.id"
-            ))
-            .bind(loan_id)
-            .fetch_all(&mut *c)
-            .await?;
-            let status = if status == "closed" { LoanStatus::Closed } else { LoanStatus::Active };
-            let amount = p.amount.get();
-            let checked = rules::states_after(&states, &pending)
-                .and_then(|after| rules::check_repayment(status, &after, amount));
-            match checked {
-                Ok(_) => Ok(Verdict {
-                    worker_id: Some(worker_id),
-                    loan_id: Some(loan_id),
-                    amount: Some(amount),
-                    receipt_no: Some(p.receipt_no.clone()),
-                    ..Verdict::accepted()
-                }),
-                Err(v) => Ok(Verdict { loan_id: Some(loan_id), worker_id: Some(worker_id), ..Verdict::violation(v) }),
-            }
-        }
-        RecordBody::GiftHandout(g) => {
-            let Some(w) = worker_by_uid(c, g.worker_id).await?.filter(|w| w.officer_id == who.officer_id) else {
-                return Ok(not_mine());
-            };
-            let campaign: Option<(i64, String, NaiveDate, NaiveDate)> =
-                sqlx::query_as("SELECT id, eligibility, starts_on, ends_on FROM campaigns WHERE uid = $1")
-                    .bind(g.campaign_id)
-                    .fetch_optional(&mut *c)
-                    .await?;
-            let Some((campaign_id, eligibility, starts_on, ends_on)) = campaign else {
-                return Ok(Verdict::rejected(
-                    "campaign_unknown",
-                    "Không có chương trình quà này".into(),
-                    "there is no such campaign".into(),
-                ));
-            };
-            let received: i64 = sqlx::query_scalar(&format!(
-                "SELECT COUNT(*) FROM sync_records r WHERE r.kind = 'gift_handout' AND r.campaign_id = $1
-                     AND r.worker_id = $2 AND {LIVE}"
-            ))
-            .bind(campaign_id)
-            .bind(w.id)
-            .fetch_one(&mut *c)
-            .await?;
-            let quota: i64 = sqlx::query_scalar(
-                "SELECT COALESCE(MAX(quota), 0) FROM campaign_officer_quotas WHERE campaign_id = $1 AND officer_id = $2",
-            )
-            .bind(campaign_id)
-            .bind(who.officer_id)
-            .fetch_one(&mut *c)
-            .await?;
-            let given: i64 = sqlx::query_scalar(&format!(
-                "SELECT COUNT(*) FROM sync_records r WHERE r.kind = 'gift_handout' AND r.campaign_id = $1
-                     AND r.officer_id = $2 AND {LIVE}"
-            ))
-            .bind(campaign_id)
-            .bind(who.officer_id)
-            .fetch_one(&mut *c)
-            .await?;
-            let facts = CampaignFacts {
-                eligibility: Eligibility::parse(&eligibility).unwrap_or(Eligibility::All),
-                starts_on,
-                ends_on,
-                remaining: quota - given,
-            };
-            let worker = WorkerFacts {
-                union_member: w.union_member,
-                hardship: w.hardship,
-                lives_in_boarding_house: w.boarding_house_id.is_some(),
-            };
-            let on = sotay_core::domain::time::local_date(record.recorded_at);
-            match rules::check_gift(&facts, &worker, received > 0, on) {
-                Ok(()) => Ok(Verdict { worker_id: Some(w.id), campaign_id: Some(campaign_id), ..Verdict::accepted() }),
-                Err(v) => Ok(Verdict { worker_id: Some(w.id), campaign_id: Some(campaign_id), ..Verdict::violation(v) }),
-            }
-        }
-        RecordBody::Void(v) => judge_target(c, who, v.target_id, true).await,
-        RecordBody::ReversalRequest(r) => judge_target(c, who, r.target_id, false).await,
-    }
+#[derive(sqlx::FromRow)]
+struct CampaignFactsRow {
+    uid: uuid::Uuid,
+    id: i64,
+    eligibility: String,
+    starts_on: NaiveDate,
+    ends_on: NaiveDate,
 }
 
-/// A void needs a live record of this officer; a reversal request an
-/// accepted one.
-async fn judge_target(c: &mut Conn, who: &Uploader, target: uuid::Uuid, void: bool) -> DbResult<Verdict> {
-    let found: Option<(i64, String)> =
-        sqlx::query_as("SELECT officer_id, status FROM sync_records WHERE client_id = $1")
-            .bind(target)
-            .fetch_optional(&mut *c)
-            .await?;
-    let ok = matches!(&found, Some((officer, status)) if *officer == who.officer_id && status == "accepted");
-    let voided: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM sync_records WHERE kind = 'void' AND status = 'accepted' AND target_client_id = $1",
-    )
-    .bind(target)
-    .fetch_one(&mut *c)
-    .await?;
-    if !ok || voided > 0 {
-        let (code, vi, en) = if void {
-            ("void_target_invalid", "Không thể hủy: bản ghi gốc không có, không phải của bạn, đã bị từ chối hoặc đã hủy", "cannot void: the record is unknown, not yours, rejected or already voided")
-        } else {
-            ("reversal_target_invalid", "Không thể đề nghị đảo: bản ghi gốc không có, không phải của bạn, đã bị từ chối hoặc đã hủy", "cannot request a reversal: the record is unknown, not yours, rejected or voided")
+/// A stored record that a void or a reversal request of the batch names.
+#[derive(sqlx::FromRow)]
+struct TargetFactsRow {
+    client_id: uuid::Uuid,
+    officer_id: i64,
+    kind: String,
+    target_client_id: Option<uuid::Uuid>,
+    loan_id: Option<i64>,
+    campaign_id: Option<i64>,
+    worker_id: Option<i64>,
+    live: bool,
+    pending: bool,
+    reversed: bool,
+}
+
+/// What the rules know of a record a void or a reversal request may name:
+/// a stored one, or one accepted earlier in this batch.
+struct Known {
+    officer_id: i64,
+    kind: &'static str,
+    target: Option<uuid::Uuid>,
+    loan_id: Option<i64>,
+    campaign_id: Option<i64>,
+    worker_id: Option<i64>,
+    live: bool,
+    pending: bool,
+    reversed: bool,
+}
+
+/// A loan's book as the repayment rule sees it.
+struct Book {
+    status: LoanStatus,
+    states: Vec<InstallmentState>,
+    /// PENDING repayments on the loan in the order they were stored.
+    pending: Vec<(uuid::Uuid, i64)>,
+    /// `states` with `pending` applied, once computed.
+    after: Option<Result<Vec<InstallmentState>, RuleViolation>>,
+}
+
+/// Everything the rules need about the batch's records, read with one query
+/// per kind of fact, then kept up to date as the batch's records are
+/// accepted one after the other.
+#[derive(Default)]
+struct Facts {
+    workers: UMap<uuid::Uuid, WorkerFactsRow>,
+    loans: UMap<uuid::Uuid, LoanFactsRow>,
+    books: UMap<i64, Book>,
+    /// Receipt numbers of accepted records.
+    receipts: USet<String>,
+    campaigns: UMap<uuid::Uuid, CampaignFactsRow>,
+    /// This officer's quota per campaign.
+    quotas: UMap<i64, i64>,
+    /// LIVE, not REVERSED handouts of this officer, per campaign.
+    given: UMap<i64, i64>,
+    /// LIVE, not REVERSED handouts per (campaign, worker).
+    received: UMap<(i64, i64), i64>,
+    /// Records that a void or a reversal request may name.
+    known: UMap<uuid::Uuid, Known>,
+    /// PENDING reversal requests per target.
+    reversals: UMap<uuid::Uuid, USet<uuid::Uuid>>,
+}
+
+impl Facts {
+    /// Reads what the rules need to judge `records` (those not stored yet).
+    async fn load(c: &mut Conn, who: &Uploader, records: &[&UploadRecord]) -> DbResult<Facts> {
+        let mut f = Facts::default();
+        let (mut worker_uids, mut loan_uids, mut receipts, mut campaign_uids, mut targets) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut gift_workers = Vec::new();
+        let mut reversal_targets = Vec::new();
+        for r in records {
+            match &r.body {
+                RecordBody::Visit(v) => worker_uids.push(v.worker_id),
+                RecordBody::Repayment(p) => {
+                    loan_uids.push(p.loan_id);
+                    receipts.push(p.receipt_no.clone());
+                }
+                RecordBody::GiftHandout(g) => {
+                    worker_uids.push(g.worker_id);
+                    gift_workers.push(g.worker_id);
+                    campaign_uids.push(g.campaign_id);
+                }
+                RecordBody::Void(v) => targets.push(v.target_id),
+                RecordBody::ReversalRequest(q) => {
+                    targets.push(q.target_id);
+                    reversal_targets.push(q.target_id);
+                }
+            }
+        }
+        let (worker_uids, loan_uids, receipts, campaign_uids, targets, reversal_targets) = (
+            distinct(worker_uids),
+            distinct(loan_uids),
+            distinct(receipts),
+            distinct(campaign_uids),
+            distinct(targets),
+            distinct(reversal_targets),
+        );
+        let n = <DB as Lists>::chunk_len();
+
+        for chunk in worker_uids.chunks(n) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "SELECT uid, id, officer_id, union_member, hardship, boarding_house_id FROM workers WHERE ",
+            );
+            <DB as Lists>::uuids(&mut qb, "uid", chunk);
+            for w in qb.build_query_as::<WorkerFactsRow>().fetch_all(&mut *c).await? {
+                f.workers.insert(w.uid, w);
+            }
+        }
+
+        for chunk in loan_uids.chunks(n) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "SELECT l.uid, l.id, w.id AS worker_id, w.officer_id, w.uid AS worker_uid, l.status
+                 FROM loans l JOIN workers w ON w.id = l.worker_id WHERE ",
+            );
+            <DB as Lists>::uuids(&mut qb, "l.uid", chunk);
+            for l in qb.build_query_as::<LoanFactsRow>().fetch_all(&mut *c).await? {
+                f.loans.insert(l.uid, l);
+            }
+        }
+        // Only this officer's loans can take a repayment from this phone.
+        let loan_ids = distinct(f.loans.values().filter(|l| l.officer_id == who.officer_id).map(|l| l.id));
+        for l in f.loans.values().filter(|l| l.officer_id == who.officer_id) {
+            let status = if l.status == "closed" { LoanStatus::Closed } else { LoanStatus::Active };
+            f.books.insert(l.id, Book { status, states: Vec::new(), pending: Vec::new(), after: None });
+        }
+        for chunk in loan_ids.chunks(n) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "SELECT loan_id, number, due_on, principal_due, interest_due, principal_paid, interest_paid
+                 FROM installments WHERE ",
+            );
+            <DB as Lists>::ints(&mut qb, "loan_id", chunk);
+            qb.push(" ORDER BY loan_id, number");
+            type Line = (i64, i64, NaiveDate, i64, i64, i64, i64);
+            for (loan, number, due_on, principal_due, interest_due, principal_paid, interest_paid) in
+                qb.build_query_as::<Line>().fetch_all(&mut *c).await?
+            {
+                if let Some(b) = f.books.get_mut(&loan) {
+                    b.states.push(InstallmentState {
+                        number: number as u32,
+                        due_on,
+                        principal_due,
+                        interest_due,
+                        principal_paid,
+                        interest_paid,
+                    });
+                }
+            }
+            // Collections already accepted from any phone, not yet decided
+            // (approved ones are in the installments already).
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "SELECT r.loan_id, r.client_id, r.amount FROM sync_records r WHERE r.kind = 'repayment' AND ",
+            );
+            <DB as Lists>::ints(&mut qb, "r.loan_id", chunk);
+            qb.push(" AND ").push(PENDING).push(" ORDER BY r.id");
+            for (loan, client_id, amount) in qb.build_query_as::<(i64, uuid::Uuid, i64)>().fetch_all(&mut *c).await? {
+                if let Some(b) = f.books.get_mut(&loan) {
+                    b.pending.push((client_id, amount));
+                }
+            }
+        }
+
+        for chunk in receipts.chunks(n) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "SELECT receipt_no FROM sync_records WHERE status = 'accepted' AND receipt_no IS NOT NULL AND ",
+            );
+            <DB as Lists>::texts(&mut qb, "receipt_no", chunk);
+            f.receipts.extend(qb.build_query_scalar::<String>().fetch_all(&mut *c).await?);
+        }
+
+        for chunk in campaign_uids.chunks(n) {
+            let mut qb =
+                sqlx::QueryBuilder::<DB>::new("SELECT uid, id, eligibility, starts_on, ends_on FROM campaigns WHERE ");
+            <DB as Lists>::uuids(&mut qb, "uid", chunk);
+            for k in qb.build_query_as::<CampaignFactsRow>().fetch_all(&mut *c).await? {
+                f.campaigns.insert(k.uid, k);
+            }
+        }
+        let campaign_ids = distinct(f.campaigns.values().map(|k| k.id));
+        // Gift counts look at the batch's campaigns and the batch's gift workers.
+        let gift_worker_ids = distinct(gift_workers.iter().filter_map(|u| f.workers.get(u)).map(|w| w.id));
+        for chunk in campaign_ids.chunks(n) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new("SELECT campaign_id, quota FROM campaign_officer_quotas WHERE officer_id = ");
+            qb.push_bind(who.officer_id).push(" AND ");
+            <DB as Lists>::ints(&mut qb, "campaign_id", chunk);
+            f.quotas.extend(qb.build_query_as::<(i64, i64)>().fetch_all(&mut *c).await?);
+
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "SELECT r.campaign_id, COUNT(*) FROM sync_records r WHERE r.kind = 'gift_handout' AND r.officer_id = ",
+            );
+            qb.push_bind(who.officer_id).push(" AND ");
+            <DB as Lists>::ints(&mut qb, "r.campaign_id", chunk);
+            qb.push(" AND ").push(LIVE).push(" AND NOT ").push(REVERSED).push(" GROUP BY r.campaign_id");
+            f.given.extend(qb.build_query_as::<(i64, i64)>().fetch_all(&mut *c).await?);
+
+            for workers in gift_worker_ids.chunks(n.saturating_sub(chunk.len()).max(1)) {
+                let mut qb = sqlx::QueryBuilder::<DB>::new(
+                    "SELECT r.campaign_id, r.worker_id, COUNT(*) FROM sync_records r WHERE r.kind = 'gift_handout' AND ",
+                );
+                <DB as Lists>::ints(&mut qb, "r.campaign_id", chunk);
+                qb.push(" AND ");
+                <DB as Lists>::ints(&mut qb, "r.worker_id", workers);
+                qb.push(" AND ").push(LIVE).push(" AND NOT ").push(REVERSED).push(" GROUP BY r.campaign_id, r.worker_id");
+                for (k, w, count) in qb.build_query_as::<(i64, i64, i64)>().fetch_all(&mut *c).await? {
+                    f.received.insert((k, w), count);
+                }
+            }
+        }
+
+        for chunk in targets.chunks(n) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "SELECT r.client_id, r.officer_id, r.kind, r.target_client_id, r.loan_id, r.campaign_id, r.worker_id, ",
+            );
+            qb.push(LIVE).push(" AS live, ").push(PENDING).push(" AS pending, ").push(REVERSED);
+            qb.push(" AS reversed FROM sync_records r WHERE ");
+            <DB as Lists>::uuids(&mut qb, "r.client_id", chunk);
+            for t in qb.build_query_as::<TargetFactsRow>().fetch_all(&mut *c).await? {
+                let kind = sotay_core::wire::RecordKind::parse(&t.kind).map_or("", |k| k.as_str());
+                f.known.insert(
+                    t.client_id,
+                    Known {
+                        officer_id: t.officer_id,
+                        kind,
+                        target: t.target_client_id,
+                        loan_id: t.loan_id,
+                        campaign_id: t.campaign_id,
+                        worker_id: t.worker_id,
+                        live: t.live,
+                        pending: t.pending,
+                        reversed: t.reversed,
+                    },
+                );
+            }
+        }
+        for chunk in reversal_targets.chunks(n) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "SELECT r.target_client_id, r.client_id FROM sync_records r WHERE r.kind = 'reversal_request' AND ",
+            );
+            <DB as Lists>::uuids(&mut qb, "r.target_client_id", chunk);
+            qb.push(" AND ").push(PENDING);
+            for (target, request) in qb.build_query_as::<(uuid::Uuid, uuid::Uuid)>().fetch_all(&mut *c).await? {
+                f.reversals.entry(target).or_default().insert(request);
+            }
+        }
+        Ok(f)
+    }
+
+    /// Judges one record against what is stored and what the batch's
+    /// earlier records did.
+    fn judge(&mut self, who: &Uploader, batch: &UploadBatch, record: &UploadRecord, now: DateTime<Utc>) -> Verdict {
+        if record.device_id != batch.device_id {
+            return Verdict::rejected(
+                "device_mismatch",
+                "Bản ghi thuộc thiết bị khác với lô tải lên".into(),
+                "the record belongs to another device than its batch".into(),
+            );
+        }
+        if record.recorded_at > now + chrono::Duration::minutes(FUTURE_TOLERANCE_MINUTES) {
+            return Verdict::rejected(
+                "recorded_in_future",
+                "Thời điểm ghi nằm trong tương lai; hãy kiểm tra đồng hồ của điện thoại".into(),
+                "the record's time is in the future; check the phone's clock".into(),
+            );
+        }
+        let not_mine = || Verdict::violation(RuleViolation::WorkerNotInPortfolio);
+        match &record.body {
+            RecordBody::Visit(v) => {
+                let Some(w) = self.workers.get(&v.worker_id).filter(|w| w.officer_id == who.officer_id) else {
+                    return not_mine();
+                };
+                Verdict { worker_id: Some(w.id), ..Verdict::accepted() }
+            }
+            RecordBody::Repayment(p) => {
+                let Some(loan) = self.loans.get(&p.loan_id) else {
+                    return Verdict::violation(RuleViolation::LoanNotInPortfolio);
+                };
+                if loan.officer_id != who.officer_id || loan.worker_uid != p.worker_id {
+                    return Verdict::violation(RuleViolation::LoanNotInPortfolio);
+                }
+                let expected_prefix = format!("{}-", who.device_code);
+                if !p.receipt_no.starts_with(&expected_prefix) {
+                    return Verdict::rejected(
+                        "receipt_invalid",
+                        format!("Số phiếu thu {} không thuộc thiết bị này ({})", p.receipt_no, who.device_code),
+                        format!("receipt number {} does not belong to this device ({})", p.receipt_no, who.device_code),
+                    );
+                }
+                if self.receipts.contains(&p.receipt_no) {
+                    return Verdict::rejected(
+                        "receipt_duplicate",
+                        format!("Số phiếu thu {} đã được dùng", p.receipt_no),
+                        format!("receipt number {} was already used", p.receipt_no),
+                    );
+                }
+                let (loan_id, worker_id) = (loan.id, loan.worker_id);
+                let Some(book) = self.books.get_mut(&loan_id) else {
+                    return Verdict::violation(RuleViolation::LoanNotInPortfolio);
+                };
+                let amount = p.amount.get();
+                let status = book.status;
+                let checked = match book.after() {
+                    Ok(after) => rules::check_repayment(status, after, amount),
+                    Err(v) => Err(v.clone()),
+                };
+                match checked {
+                    Ok(_) => Verdict {
+                        worker_id: Some(worker_id),
+                        loan_id: Some(loan_id),
+                        amount: Some(amount),
+                        receipt_no: Some(p.receipt_no.clone()),
+                        ..Verdict::accepted()
+                    },
+                    Err(v) => Verdict { loan_id: Some(loan_id), worker_id: Some(worker_id), ..Verdict::violation(v) },
+                }
+            }
+            RecordBody::GiftHandout(g) => {
+                let Some(w) = self.workers.get(&g.worker_id).filter(|w| w.officer_id == who.officer_id) else {
+                    return not_mine();
+                };
+                let Some(k) = self.campaigns.get(&g.campaign_id) else {
+                    return Verdict::rejected(
+                        "campaign_unknown",
+                        "Không có chương trình quà này".into(),
+                        "there is no such campaign".into(),
+                    );
+                };
+                let received = self.received.get(&(k.id, w.id)).copied().unwrap_or(0);
+                let quota = self.quotas.get(&k.id).copied().unwrap_or(0);
+                let given = self.given.get(&k.id).copied().unwrap_or(0);
+                let facts = CampaignFacts {
+                    eligibility: Eligibility::parse(&k.eligibility).unwrap_or(Eligibility::All),
+                    starts_on: k.starts_on,
+                    ends_on: k.ends_on,
+                    remaining: quota - given,
+                };
+                let worker = WorkerFacts {
+                    union_member: w.union_member,
+                    hardship: w.hardship,
+                    lives_in_boarding_house: w.boarding_house_id.is_some(),
+                };
+                let on = sotay_core::domain::time::local_date(record.recorded_at);
+                match rules::check_gift(&facts, &worker, received > 0, on) {
+                    Ok(()) => Verdict { worker_id: Some(w.id), campaign_id: Some(k.id), ..Verdict::accepted() },
+                    Err(v) => Verdict { worker_id: Some(w.id), campaign_id: Some(k.id), ..Verdict::violation(v) },
+                }
+            }
+            RecordBody::Void(v) => {
+                let target = self.known.get(&v.target_id).filter(|t| t.officer_id == who.officer_id);
+                match target {
+                    Some(t) if t.pending => Verdict { target: Some(v.target_id), ..Verdict::accepted() },
+                    Some(t) if t.live => Verdict::rejected(
+                        "void_after_approval",
+                        "Bản ghi đã được duyệt nên không hủy được; hãy đề nghị đảo bút toán".into(),
+                        "the record is already approved and cannot be voided; request a reversal instead".into(),
+                    ),
+                    _ => Verdict::rejected(
+                        "void_target_invalid",
+                        "Không thể hủy: bản ghi gốc không có, không phải của bạn, đã bị từ chối hoặc đã hủy".into(),
+                        "cannot void: the record is unknown, not yours, rejected or already voided".into(),
+                    ),
+                }
+            }
+            RecordBody::ReversalRequest(q) => {
+                let requested = self.reversals.get(&q.target_id).is_some_and(|s| !s.is_empty());
+                let ok = self.known.get(&q.target_id).is_some_and(|t| {
+                    t.officer_id == who.officer_id
+                        && t.live
+                        && !t.reversed
+                        && matches!(t.kind, "repayment" | "gift_handout")
+                        && !requested
+                });
+                if ok {
+                    Verdict { target: Some(q.target_id), ..Verdict::accepted() }
+                } else {
+                    Verdict::rejected(
+                        "reversal_target_invalid",
+                        "Không thể đề nghị đảo: bản ghi gốc không có, không phải của bạn, đã bị từ chối hoặc đã hủy".into(),
+                        "cannot request a reversal: the record is unknown, not yours, rejected or voided".into(),
+                    )
+                }
+            }
+        }
+    }
+
+    /// What an accepted record changes for the records after it.
+    fn accept(&mut self, who: &Uploader, record: &UploadRecord, verdict: &Verdict) {
+        let known = Known {
+            officer_id: who.officer_id,
+            kind: record.body.kind().as_str(),
+            target: verdict.target,
+            loan_id: verdict.loan_id,
+            campaign_id: verdict.campaign_id,
+            worker_id: verdict.worker_id,
+            live: true,
+            pending: true,
+            reversed: false,
         };
-        return Ok(Verdict::rejected(code, vi.into(), en.into()));
+        match &record.body {
+            RecordBody::Visit(_) => {}
+            RecordBody::Repayment(p) => {
+                self.receipts.insert(p.receipt_no.clone());
+                if let (Some(loan), Some(amount)) = (verdict.loan_id, verdict.amount) {
+                    if let Some(book) = self.books.get_mut(&loan) {
+                        book.pending.push((record.client_id, amount));
+                        if let Some(Ok(after)) = book.after.as_mut() {
+                            match sotay_core::domain::schedule::allocate(after, amount) {
+                                Ok(a) => sotay_core::domain::schedule::apply_allocation(after, &a, 1),
+                                Err(_) => book.after = None,
+                            }
+                        } else {
+                            book.after = None;
+                        }
+                    }
+                }
+            }
+            RecordBody::GiftHandout(_) => {
+                if let (Some(k), Some(w)) = (verdict.campaign_id, verdict.worker_id) {
+                    *self.given.entry(k).or_insert(0) += 1;
+                    *self.received.entry((k, w)).or_insert(0) += 1;
+                }
+            }
+            RecordBody::Void(v) => self.void(who, v.target_id),
+            RecordBody::ReversalRequest(q) => {
+                self.reversals.entry(q.target_id).or_default().insert(record.client_id);
+            }
+        }
+        self.known.insert(record.client_id, known);
     }
-    Ok(Verdict { target: Some(target), ..Verdict::accepted() })
+
+    /// A live void of `target` was accepted: the target is no longer LIVE.
+    fn void(&mut self, who: &Uploader, target: uuid::Uuid) {
+        let Some(t) = self.known.get_mut(&target) else { return };
+        let (was_live, was_pending) = (t.live, t.pending);
+        t.live = false;
+        t.pending = false;
+        match t.kind {
+            "repayment" if was_pending => {
+                if let Some(book) = t.loan_id.and_then(|l| self.books.get_mut(&l)) {
+                    book.pending.retain(|(id, _)| *id != target);
+                    book.after = None;
+                }
+            }
+            "gift_handout" if was_live && !t.reversed => {
+                if let (Some(k), Some(w)) = (t.campaign_id, t.worker_id) {
+                    // Counted when read (or when accepted) exactly when its keys are here.
+                    if t.officer_id == who.officer_id {
+                        if let Some(n) = self.given.get_mut(&k) {
+                            *n -= 1;
+                        }
+                    }
+                    if let Some(n) = self.received.get_mut(&(k, w)) {
+                        *n -= 1;
+                    }
+                }
+            }
+            "reversal_request" if was_pending => {
+                if let Some(set) = t.target.and_then(|x| self.reversals.get_mut(&x)) {
+                    set.remove(&target);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Book {
+    /// The installments with every PENDING repayment applied in order.
+    fn after(&mut self) -> &Result<Vec<InstallmentState>, RuleViolation> {
+        let amounts: Vec<i64> = if self.after.is_none() { self.pending.iter().map(|(_, a)| *a).collect() } else { Vec::new() };
+        let states = &self.states;
+        self.after.get_or_insert_with(|| rules::states_after(states, &amounts))
+    }
 }

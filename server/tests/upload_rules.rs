@@ -1,0 +1,574 @@
+//! Upload judging on SQLite and PostgreSQL: the rules applied across the
+//! records of one batch, and the rules that depend on the supervisor's
+//! decisions (record reviews and journal entries, written here straight
+//! into the database).
+
+mod common;
+
+use chrono::Utc;
+use common::{TestApp, BACKENDS};
+use reqwest::StatusCode;
+use sotay_core::domain::money::Dong;
+use sotay_core::wire::{
+    GiftHandoutPayload, PortfolioSnapshot, RecordBody, RepaymentPayload, ReversalRequestPayload,
+    UploadBatch, UploadOutcome, UploadRecord, UploadResponse, VisitPayload, VisitPurpose,
+    VoidPayload,
+};
+use sotay_server::db::Db;
+use uuid::Uuid;
+
+struct Phone {
+    token: String,
+    device: Uuid,
+    code: String,
+    seq: i64,
+    receipts: i64,
+}
+
+async fn phone(app: &TestApp, username: &str, password: &str) -> Phone {
+    let device = Uuid::now_v7();
+    let (s, body) = app.login_raw(username, password, &device.to_string()).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    Phone {
+        token: body["access_token"].as_str().unwrap().to_string(),
+        device,
+        code: body["device"]["code"].as_str().unwrap().to_string(),
+        seq: 0,
+        receipts: 0,
+    }
+}
+
+/// Lan's portfolio in the fixture fund.
+struct Lan {
+    phone: Phone,
+    /// Nguyễn Thị Lan (W-001) and her loan L-001.
+    w1: Uuid,
+    l1: Uuid,
+    /// Đặng Thị Thu (W-002) and her loan L-002.
+    w2: Uuid,
+    l2: Uuid,
+    l2_balance: i64,
+    tet: Uuid,
+}
+
+async fn lan(app: &TestApp) -> Lan {
+    let phone = phone(app, "canbo.lan", "officer-pass-1").await;
+    let (s, body) = app.get("/api/v1/sync/changes", &phone.token).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let snap: PortfolioSnapshot = serde_json::from_value(body).unwrap();
+    let loan = |no: &str| snap.loans.iter().find(|l| l.contract_no == no).unwrap();
+    let (l1, l2) = (loan("L-001"), loan("L-002"));
+    Lan {
+        w1: l1.worker_id,
+        l1: l1.id,
+        w2: l2.worker_id,
+        l2: l2.id,
+        l2_balance: l2.balance.0,
+        tet: snap.campaigns[0].id,
+        phone,
+    }
+}
+
+impl Phone {
+    fn record(&mut self, body: RecordBody) -> UploadRecord {
+        self.seq += 1;
+        UploadRecord {
+            client_id: Uuid::now_v7(),
+            device_id: self.device,
+            device_seq: self.seq,
+            recorded_at: Utc::now(),
+            body,
+        }
+    }
+
+    fn pay(&mut self, loan: Uuid, worker: Uuid, amount: i64) -> UploadRecord {
+        self.receipts += 1;
+        let receipt_no = sotay_core::domain::rules::receipt_number(&self.code, self.receipts);
+        self.record(RecordBody::Repayment(RepaymentPayload {
+            loan_id: loan,
+            worker_id: worker,
+            amount: Dong(amount),
+            receipt_no,
+        }))
+    }
+
+    fn gift(&mut self, campaign: Uuid, worker: Uuid) -> UploadRecord {
+        self.record(RecordBody::GiftHandout(GiftHandoutPayload {
+            campaign_id: campaign,
+            worker_id: worker,
+            acknowledged_name: "Đã nhận".into(),
+            signature_sha256: None,
+        }))
+    }
+
+    fn visit(&mut self, worker: Uuid) -> UploadRecord {
+        self.record(RecordBody::Visit(VisitPayload {
+            worker_id: worker,
+            purpose: VisitPurpose::RepaymentFollowUp,
+            outcome: "Đã gặp".into(),
+            notes: String::new(),
+            location: None,
+        }))
+    }
+
+    fn void(&mut self, target: &UploadRecord) -> UploadRecord {
+        self.record(RecordBody::Void(VoidPayload {
+            target_id: target.client_id,
+            reason: "Nhập nhầm".into(),
+        }))
+    }
+
+    fn reversal(&mut self, target: &UploadRecord) -> UploadRecord {
+        self.record(RecordBody::ReversalRequest(ReversalRequestPayload {
+            target_id: target.client_id,
+            reason: "Thu nhầm khoản vay".into(),
+        }))
+    }
+}
+
+type Outcome = (UploadOutcome, Option<String>);
+
+const OK: Outcome = (UploadOutcome::Accepted, None);
+const DUP: Outcome = (UploadOutcome::Duplicate, None);
+
+fn no(code: &str) -> Outcome {
+    (UploadOutcome::Rejected, Some(code.to_string()))
+}
+
+/// Uploads `records` as one new batch; the outcomes in order.
+async fn up(app: &TestApp, p: &Phone, records: &[&UploadRecord]) -> Vec<Outcome> {
+    let batch = UploadBatch {
+        batch_id: Uuid::now_v7(),
+        device_id: p.device,
+        records: records.iter().map(|r| (*r).clone()).collect(),
+    };
+    let (s, body) = app
+        .post(
+            "/api/v1/sync/batches",
+            &p.token,
+            &serde_json::to_value(&batch).unwrap(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let r: UploadResponse = serde_json::from_value(body).unwrap();
+    assert_eq!(
+        r.results.iter().map(|r| r.client_id).collect::<Vec<_>>(),
+        batch
+            .records
+            .iter()
+            .map(|r| r.client_id)
+            .collect::<Vec<_>>(),
+        "one result per record, in order"
+    );
+    r.results.into_iter().map(|r| (r.outcome, r.code)).collect()
+}
+
+/// Runs `$body` with `$p` the app's pool, whichever the backend.
+macro_rules! on_pool {
+    ($app:expr, $p:ident => $body:expr) => {
+        match &$app.db {
+            Db::Sqlite($p) => $body,
+            Db::Postgres($p) => $body,
+        }
+    };
+}
+
+/// A stored record's id and batch.
+async fn stored(app: &TestApp, record: &UploadRecord) -> (i64, Uuid) {
+    let sql = "SELECT id, batch_id FROM sync_records WHERE client_id = $1";
+    on_pool!(app, p => sqlx::query_as(sql).bind(record.client_id).fetch_one(p).await.expect("stored record"))
+}
+
+async fn user_id(app: &TestApp, username: &str) -> (i64, i64) {
+    let sql = "SELECT id, branch_id FROM users WHERE username = $1";
+    on_pool!(app, p => sqlx::query_as(sql).bind(username).fetch_one(p).await.expect("user"))
+}
+
+/// The supervisor's decision on one record (and on its batch, once).
+async fn decide(app: &TestApp, record: &UploadRecord, decision: &str) {
+    let (id, batch) = stored(app, record).await;
+    let (reviewer, _) = user_id(app, "giamsat.td").await;
+    let now = Utc::now();
+    let batch_sql = "INSERT INTO batch_reviews (batch_id, decision, reviewer_id, reason, cash_expected, cash_received, decided_at)
+        VALUES ($1, 'approved', $2, NULL, 0, 0, $3) ON CONFLICT (batch_id) DO NOTHING";
+    let record_sql =
+        "INSERT INTO record_reviews (record_id, batch_id, decision, reason, decided_at)
+        VALUES ($1, $2, $3, 'kiểm tra', $4)";
+    on_pool!(app, p => {
+        sqlx::query(batch_sql).bind(batch).bind(reviewer).bind(now).execute(p).await.expect("batch review");
+        sqlx::query(record_sql).bind(id).bind(batch).bind(decision).bind(now).execute(p).await.expect("record review");
+    });
+}
+
+/// Approves a record, posts it and posts the entry that reverses it.
+async fn approve_and_reverse(app: &TestApp, record: &UploadRecord, kind: &str) {
+    decide(app, record, "approved").await;
+    let (id, batch) = stored(app, record).await;
+    let (poster, branch) = user_id(app, "giamsat.td").await;
+    let now = Utc::now();
+    let post = "INSERT INTO journal_entries (branch_id, kind, record_id, batch_id, posted_by, posted_at, memo)
+        VALUES ($1, $2, $3, $4, $5, $6, 'ghi sổ') RETURNING id";
+    let reverse =
+        "INSERT INTO journal_entries (branch_id, kind, reverses, posted_by, posted_at, memo)
+        VALUES ($1, 'reversal', $2, $3, $4, 'đảo bút toán')";
+    on_pool!(app, p => {
+        let entry: i64 = sqlx::query_scalar(post)
+            .bind(branch).bind(kind).bind(id).bind(batch).bind(poster).bind(now)
+            .fetch_one(p).await.expect("entry");
+        sqlx::query(reverse).bind(branch).bind(entry).bind(poster).bind(now)
+            .execute(p).await.expect("reversal entry");
+    });
+}
+
+async fn set_quota(app: &TestApp, quota: i64) {
+    let sql = "UPDATE campaign_officer_quotas SET quota = $1
+        WHERE officer_id = (SELECT id FROM users WHERE username = 'canbo.lan')";
+    on_pool!(app, p => {
+        sqlx::query(sql).bind(quota).execute(p).await.expect("quota");
+    });
+}
+
+#[tokio::test]
+async fn records_of_one_batch_see_the_records_before_them() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let mut lan = lan(&app).await;
+        let (w1, w2, l1, l2, tet) = (lan.w1, lan.w2, lan.l1, lan.l2, lan.tet);
+        let p = &mut lan.phone;
+
+        // Two repayments on one loan that together pay more than is owed;
+        // two gifts to one worker; one receipt number twice.
+        let a = p.pay(l2, w2, lan.l2_balance - 100_000);
+        let b = p.pay(l2, w2, 200_000);
+        let c = p.pay(l2, w2, 100_000);
+        let g1 = p.gift(tet, w1);
+        let g2 = p.gift(tet, w1);
+        let d = p.pay(l1, w1, 50_000);
+        let mut same_receipt = p.pay(l1, w1, 60_000);
+        if let (RecordBody::Repayment(x), RecordBody::Repayment(y)) =
+            (&d.body, &mut same_receipt.body)
+        {
+            y.receipt_no = x.receipt_no.clone();
+        }
+        let got = up(&app, p, &[&a, &b, &c, &g1, &g2, &d, &same_receipt]).await;
+        assert_eq!(
+            got,
+            [
+                OK,
+                no("amount_above_outstanding"),
+                OK,
+                OK,
+                no("already_received"),
+                OK,
+                no("receipt_duplicate")
+            ],
+            "{backend:?}"
+        );
+        // The loan is now fully collected (pending review): nothing more fits.
+        let e = p.pay(l2, w2, 1);
+        assert_eq!(up(&app, p, &[&e]).await, [no("amount_above_outstanding")]);
+
+        // A void of a record earlier in the same batch frees what it took;
+        // a void of a record later in the batch finds nothing yet.
+        let v_a = p.void(&a);
+        let f = p.pay(l2, w2, 300_000);
+        let v_g1 = p.void(&g1);
+        let g3 = p.gift(tet, w1);
+        let h = p.visit(w2);
+        let v_h_early = p.void(&h);
+        let v_again = p.void(&a);
+        let batch = [&v_a, &f, &v_g1, &g3, &v_h_early, &h, &v_again];
+        assert_eq!(
+            up(&app, p, &batch).await,
+            [
+                OK,
+                OK,
+                OK,
+                OK,
+                no("void_target_invalid"),
+                OK,
+                no("void_target_invalid")
+            ],
+            "{backend:?}"
+        );
+        // A void in the same batch as its target, then a void of that void.
+        let i = p.pay(l1, w1, 10_000);
+        let v_i = p.void(&i);
+        let v_v_i = p.void(&v_i);
+        let rr_i = p.reversal(&i);
+        assert_eq!(
+            up(&app, p, &[&i, &v_i, &v_v_i, &rr_i]).await,
+            [OK, OK, OK, no("reversal_target_invalid")]
+        );
+
+        // The officer's allocation is used up as the batch goes.
+        set_quota(&app, 2).await; // g3 holds one of the two
+        let g4 = p.gift(tet, w2);
+        let g5 = p.gift(tet, w2);
+        let v_g3 = p.void(&g3);
+        let g6 = p.gift(tet, w1);
+        let g7 = p.gift(tet, w1);
+        assert_eq!(
+            up(&app, p, &[&g4, &g5, &v_g3, &g6, &g7]).await,
+            [OK, no("already_received"), OK, OK, no("already_received")],
+            "{backend:?}"
+        );
+        // Voiding g6 frees the worker but not the allocation: g4 holds the only one.
+        let k = p.visit(w1);
+        set_quota(&app, 1).await;
+        let v_g6 = p.void(&g6);
+        let g8 = p.gift(tet, w1);
+        assert_eq!(
+            up(&app, p, &[&k, &v_g6, &g8]).await,
+            [OK, OK, no("allocation_used_up")],
+            "{backend:?}"
+        );
+
+        // One record id twice in a batch: the second is a duplicate; with
+        // other content, a conflict.
+        let m = p.visit(w1);
+        let mut m_other = m.clone();
+        m_other.device_seq += 1000;
+        let n_rejected = p.pay(l2, w2, 5_000_000);
+        assert_eq!(
+            up(&app, p, &[&m, &m, &m_other, &n_rejected, &n_rejected]).await,
+            [
+                OK,
+                DUP,
+                no("conflict"),
+                no("amount_above_outstanding"),
+                no("amount_above_outstanding")
+            ]
+        );
+        // Each record is stored once.
+        let count = app.db.count("sync_records").await.unwrap();
+        assert_eq!(count, 7 + 1 + 7 + 4 + 5 + 3 + 2, "{backend:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_revoked_phone_changes_nothing_for_the_records_after() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let mut lan = lan(&app).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", "test-device-0050")
+            .await;
+        let mut other = phone(&app, "canbo.lan", "officer-pass-1").await;
+        let (s, _) = app
+            .post(
+                &format!("/api/v1/devices/{}/revoke", lan.phone.device),
+                &sup,
+                &serde_json::json!({"reason": "Mất máy"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let p = &mut lan.phone;
+        let g = p.gift(lan.tet, lan.w1);
+        let a = p.pay(lan.l2, lan.w2, lan.l2_balance);
+        assert_eq!(
+            up(&app, p, &[&g, &a]).await,
+            [no("device_revoked"), no("device_revoked")]
+        );
+        // Quarantined records hold nothing: the gift and the balance are free.
+        let g2 = other.gift(lan.tet, lan.w1);
+        let b = other.pay(lan.l2, lan.w2, lan.l2_balance);
+        assert_eq!(up(&app, &other, &[&g2, &b]).await, [OK, OK], "{backend:?}");
+    }
+}
+
+#[tokio::test]
+async fn supervisor_decisions_shape_what_an_upload_may_do() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let mut lan = lan(&app).await;
+        let (w1, w2, l1, l2, tet) = (lan.w1, lan.w2, lan.l1, lan.l2, lan.tet);
+        let mut hung = phone(&app, "canbo.hung", "officer-pass-2").await;
+        let p = &mut lan.phone;
+
+        // Repayments: only pending ones count against the balance.
+        let a = p.pay(l2, w2, lan.l2_balance - 100_000);
+        assert_eq!(up(&app, p, &[&a]).await, [OK]);
+        let b = p.pay(l2, w2, 200_000);
+        assert_eq!(up(&app, p, &[&b]).await, [no("amount_above_outstanding")]);
+        decide(&app, &a, "rejected").await;
+        let c = p.pay(l2, w2, 200_000);
+        assert_eq!(
+            up(&app, p, &[&c]).await,
+            [OK],
+            "{backend:?}: a rejected repayment is not pending"
+        );
+        // An approved repayment is in the installments, not pending (this
+        // test does not move it there, so the whole balance is free again).
+        decide(&app, &c, "approved").await;
+        let d = p.pay(l2, w2, lan.l2_balance);
+        assert_eq!(
+            up(&app, p, &[&d]).await,
+            [OK],
+            "{backend:?}: an approved repayment is not pending"
+        );
+        let e = p.pay(l1, w1, 10_000);
+        assert_eq!(up(&app, p, &[&e]).await, [OK]);
+        decide(&app, &e, "excluded").await;
+
+        // Voids: only of a pending record.
+        let v_c = p.void(&c);
+        let v_a = p.void(&a);
+        let v_e = p.void(&e);
+        let v_d = p.void(&d);
+        assert_eq!(
+            up(&app, p, &[&v_c, &v_a, &v_e, &v_d]).await,
+            [
+                no("void_after_approval"),
+                no("void_target_invalid"),
+                no("void_target_invalid"),
+                OK
+            ],
+            "{backend:?}"
+        );
+        // The approval message says what to do instead.
+        let v_c2 = p.void(&c);
+        let batch = UploadBatch {
+            batch_id: Uuid::now_v7(),
+            device_id: p.device,
+            records: vec![v_c2],
+        };
+        let (_, body) = app
+            .post(
+                "/api/v1/sync/batches",
+                &p.token,
+                &serde_json::to_value(&batch).unwrap(),
+            )
+            .await;
+        let r: UploadResponse = serde_json::from_value(body).unwrap();
+        assert_eq!(
+            r.results[0].message_vi.as_deref(),
+            Some("Bản ghi đã được duyệt nên không hủy được; hãy đề nghị đảo bút toán")
+        );
+        assert_eq!(
+            r.results[0].message_en.as_deref(),
+            Some("the record is already approved and cannot be voided; request a reversal instead")
+        );
+
+        // A void the supervisor rejected cancels nothing: the gift counts again.
+        let g1 = p.gift(tet, w1);
+        let v_g1 = p.void(&g1);
+        assert_eq!(up(&app, p, &[&g1, &v_g1]).await, [OK, OK]);
+        decide(&app, &v_g1, "rejected").await;
+        let g2 = p.gift(tet, w1);
+        assert_eq!(
+            up(&app, p, &[&g2]).await,
+            [no("already_received")],
+            "{backend:?}"
+        );
+        // An approved void still cancels.
+        let g3 = p.gift(tet, w2);
+        let v_g3 = p.void(&g3);
+        assert_eq!(up(&app, p, &[&g3, &v_g3]).await, [OK, OK]);
+        decide(&app, &v_g3, "approved").await;
+        let g4 = p.gift(tet, w2);
+        assert_eq!(up(&app, p, &[&g4]).await, [OK], "{backend:?}");
+
+        // A reversed gift is no longer received, and frees the allocation.
+        set_quota(&app, 2).await; // g1 and g4 hold both
+        approve_and_reverse(&app, &g1, "gift").await;
+        let rr_g1 = p.reversal(&g1);
+        let g5 = p.gift(tet, w1);
+        let g6 = p.gift(tet, w1);
+        assert_eq!(
+            up(&app, p, &[&rr_g1, &g5, &g6]).await,
+            [no("reversal_target_invalid"), OK, no("already_received")],
+            "{backend:?}"
+        );
+        let g7 = p.gift(tet, w2);
+        assert_eq!(up(&app, p, &[&g7]).await, [no("already_received")]);
+        set_quota(&app, 3).await;
+        decide(&app, &g4, "excluded").await;
+        let g8 = p.gift(tet, w2);
+        assert_eq!(
+            up(&app, p, &[&g8]).await,
+            [OK],
+            "{backend:?}: an excluded gift is not live"
+        );
+        let g9 = p.gift(tet, w2);
+        assert_eq!(up(&app, p, &[&g9]).await, [no("already_received")]);
+
+        // Reversal requests: of this officer's live repayment or handout, not
+        // reversed, once while a request waits.
+        let visit = p.visit(w1);
+        assert_eq!(up(&app, p, &[&visit]).await, [OK]);
+        let rr1 = p.reversal(&c); // approved repayment
+        let rr2 = p.reversal(&c); // the same target again in the batch
+        let rr_visit = p.reversal(&visit);
+        let rr_rejected = p.reversal(&a); // rejected by the supervisor
+        let rr_voided = p.reversal(&d); // voided
+        let rr_excluded = p.reversal(&e); // excluded
+        let rr_pending = p.reversal(&g5); // pending handout
+        assert_eq!(
+            up(
+                &app,
+                p,
+                &[
+                    &rr1,
+                    &rr2,
+                    &rr_visit,
+                    &rr_rejected,
+                    &rr_voided,
+                    &rr_excluded,
+                    &rr_pending
+                ]
+            )
+            .await,
+            [
+                OK,
+                no("reversal_target_invalid"),
+                no("reversal_target_invalid"),
+                no("reversal_target_invalid"),
+                no("reversal_target_invalid"),
+                no("reversal_target_invalid"),
+                OK
+            ],
+            "{backend:?}"
+        );
+        // Someone else's record.
+        let hung_w = {
+            let (_, body) = app.get("/api/v1/sync/changes", &hung.token).await;
+            let s: PortfolioSnapshot = serde_json::from_value(body).unwrap();
+            s.workers[0].id
+        };
+        let theirs = hung.visit(hung_w);
+        assert_eq!(up(&app, &hung, &[&theirs]).await, [OK]);
+        let rr_theirs = p.reversal(&theirs);
+        let v_theirs = p.void(&theirs);
+        assert_eq!(
+            up(&app, p, &[&rr_theirs, &v_theirs]).await,
+            [no("reversal_target_invalid"), no("void_target_invalid")]
+        );
+        // While rr1 waits, no second request; once it is rejected, or voided, a new one may go.
+        let rr3 = p.reversal(&c);
+        assert_eq!(up(&app, p, &[&rr3]).await, [no("reversal_target_invalid")]);
+        decide(&app, &rr1, "rejected").await;
+        let rr4 = p.reversal(&c);
+        let rr5 = p.reversal(&c);
+        assert_eq!(
+            up(&app, p, &[&rr4, &rr5]).await,
+            [OK, no("reversal_target_invalid")]
+        );
+        let v_rr4 = p.void(&rr4);
+        let rr6 = p.reversal(&c);
+        assert_eq!(up(&app, p, &[&v_rr4, &rr6]).await, [OK, OK], "{backend:?}");
+        // An approved request is decided, so it no longer blocks; a reversed
+        // record cannot be asked again.
+        decide(&app, &rr6, "approved").await;
+        let rr7 = p.reversal(&c);
+        assert_eq!(up(&app, p, &[&rr7]).await, [OK]);
+        approve_and_reverse(&app, &g5, "gift").await;
+        decide(&app, &rr_pending, "approved").await;
+        let rr8 = p.reversal(&g5);
+        assert_eq!(
+            up(&app, p, &[&rr8]).await,
+            [no("reversal_target_invalid")],
+            "{backend:?}"
+        );
+    }
+}
