@@ -15,7 +15,9 @@ use uuid::Uuid;
 use crate::domain::ids::{normalize_cccd, normalize_phone};
 use crate::domain::money::Dong;
 use crate::domain::rules::is_device_code;
-use crate::domain::schedule::{outstanding, InstallmentState};
+use crate::domain::schedule::{
+    installments_after, outstanding, InstallmentState, LoanTerms, RebuildError, ScheduleError,
+};
 use crate::domain::text::{clean, fold};
 use crate::error::{Error, Result};
 use crate::schema;
@@ -402,6 +404,79 @@ fn upsert_workers(tx: &Transaction, workers: &[wire::Worker]) -> Result<u64> {
     Ok(workers.len() as u64)
 }
 
+/// The installments of a loan sent by its terms and the amount paid.
+fn rebuilt_states(l: &wire::Loan, field: &dyn Fn(&str) -> String) -> Result<Vec<InstallmentState>> {
+    let terms = LoanTerms {
+        principal: l.principal.get(),
+        annual_rate_bp: l.annual_rate_bp,
+        method: l.method,
+        frequency: l.frequency,
+        installments: l.installment_count,
+        disbursed_on: l.disbursed_on,
+    };
+    installments_after(&terms, l.paid.get()).map_err(|e| {
+        let (f, vi) = match &e {
+            RebuildError::Schedule(ScheduleError::Principal) => {
+                (field("principal"), "số tiền gốc phải lớn hơn 0".to_string())
+            }
+            RebuildError::Schedule(ScheduleError::Rate) => (
+                field("annual_rate_bp"),
+                "lãi suất phải từ 0 đến 100% một năm".to_string(),
+            ),
+            RebuildError::Schedule(ScheduleError::Installments) => (
+                field("installment_count"),
+                "số kỳ trả nợ phải từ 1 đến 520".to_string(),
+            ),
+            RebuildError::Schedule(ScheduleError::Calendar) => (
+                field("disbursed_on"),
+                "lịch trả nợ vượt quá lịch".to_string(),
+            ),
+            RebuildError::NegativePaid => (field("paid"), "số đã trả không được âm".to_string()),
+            RebuildError::PaidAboveDue { paid, due } => (
+                field("paid"),
+                format!(
+                    "số đã trả {} lớn hơn tổng phải trả của khoản vay {}",
+                    Dong(*paid),
+                    Dong(*due)
+                ),
+            ),
+        };
+        Error::invalid(&f, format!("{f}: {vi}"), format!("{f}: {e}"))
+    })
+}
+
+/// The installments of a loan sent line by line.
+fn sent_states(l: &wire::Loan, field: &dyn Fn(&str) -> String) -> Result<Vec<InstallmentState>> {
+    let states: Vec<InstallmentState> = l
+        .installments
+        .iter()
+        .map(|x| InstallmentState {
+            number: x.number,
+            due_on: x.due_on,
+            principal_due: x.principal_due.get(),
+            interest_due: x.interest_due.get(),
+            principal_paid: x.principal_paid.get(),
+            interest_paid: x.interest_paid.get(),
+        })
+        .collect();
+    if let Some(bad) = states.iter().find(|s| {
+        s.principal_due < 0
+            || s.interest_due < 0
+            || s.principal_paid < 0
+            || s.interest_paid < 0
+            || s.principal_left() < 0
+            || s.interest_left() < 0
+    }) {
+        let f = field(&format!("installments[{}]", bad.number));
+        return Err(Error::invalid(
+            &f,
+            format!("{f}: số đã trả không được âm hay vượt số phải trả"),
+            format!("{f}: paid amounts must be between 0 and the amount due"),
+        ));
+    }
+    Ok(states)
+}
+
 /// Returns (loans, installments) written.
 fn upsert_loans(tx: &Transaction, loans: &[wire::Loan]) -> Result<(u64, u64)> {
     let mut loan_st = tx.prepare_cached(
@@ -423,42 +498,29 @@ fn upsert_loans(tx: &Transaction, loans: &[wire::Loan]) -> Result<(u64, u64)> {
                 format!("{}: must be greater than 0", field("principal")),
             ));
         }
-        let states: Vec<InstallmentState> = l
-            .installments
-            .iter()
-            .map(|x| InstallmentState {
-                number: x.number,
-                due_on: x.due_on,
-                principal_due: x.principal_due.get(),
-                interest_due: x.interest_due.get(),
-                principal_paid: x.principal_paid.get(),
-                interest_paid: x.interest_paid.get(),
-            })
-            .collect();
-        if let Some(bad) = states.iter().find(|s| {
-            s.principal_due < 0
-                || s.interest_due < 0
-                || s.principal_paid < 0
-                || s.interest_paid < 0
-                || s.principal_left() < 0
-                || s.interest_left() < 0
-        }) {
-            let f = field(&format!("installments[{}]", bad.number));
-            return Err(Error::invalid(
-                &f,
-                format!("{f}: số đã trả không được âm hay vượt số phải trả"),
-                format!("{f}: paid amounts must be between 0 and the amount due"),
-            ));
-        }
+        let states = if l.installments.is_empty() {
+            rebuilt_states(l, &field)?
+        } else {
+            sent_states(l, &field)?
+        };
         let total = outstanding(&states).total();
         if total != l.balance.get() {
             let f = field("balance");
+            let (vi, en) = if l.installments.is_empty() {
+                (
+                    "lịch trả nợ lập từ điều kiện vay và số đã trả",
+                    "the installments its terms and amount paid give",
+                )
+            } else {
+                ("lịch trả nợ gửi kèm", "the installments sent")
+            };
             return Err(Error::invalid(
                 &f,
-                format!("{f}: dư nợ {} không khớp lịch trả nợ ({total})", l.balance),
+                format!("{f}: dư nợ {} không khớp {vi} ({})", l.balance, Dong(total)),
                 format!(
-                    "{f}: balance {} does not match the installments ({total})",
-                    l.balance
+                    "{f}: balance {} does not match {en} ({})",
+                    l.balance,
+                    Dong(total)
                 ),
             ));
         }

@@ -64,7 +64,7 @@ pub struct Worker {
     pub hardship: bool,
 }
 
-/// One installment of a loan as the books stand (approved repayments only).
+/// One installment of a loan as the server's books hold it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InstallmentLine {
     pub number: u32,
@@ -75,7 +75,17 @@ pub struct InstallmentLine {
     pub interest_paid: Dong,
 }
 
-/// A loan of an assigned worker with its schedule and what is paid on it.
+/// A loan of an assigned worker: its terms and what is paid on it (approved
+/// repayments only).
+///
+/// The phone rebuilds the installments: the schedule of the terms
+/// ([`build_schedule`]) with `paid` applied oldest installment first,
+/// interest before principal ([`installments_after`]), as every repayment is
+/// applied. Only a loan whose books on the server are not that rebuild comes
+/// with its `installments`, which then stand as sent.
+///
+/// [`build_schedule`]: crate::domain::schedule::build_schedule
+/// [`installments_after`]: crate::domain::schedule::installments_after
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Loan {
     pub id: Uuid,
@@ -87,11 +97,19 @@ pub struct Loan {
     pub annual_rate_bp: i64,
     pub method: InterestMethod,
     pub frequency: Frequency,
+    /// Number of installments.
+    pub installment_count: u32,
     pub disbursed_on: NaiveDate,
     pub status: LoanStatus,
+    /// Paid so far, principal and interest together.
+    pub paid: Dong,
+    /// The installments as the server's books hold them, only for a loan
+    /// they differ from the rebuild of its terms and `paid` (none, as long
+    /// as every repayment and reversal keeps the books that rebuild).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub installments: Vec<InstallmentLine>,
-    /// Outstanding balance (principal + interest left): must equal the sum
-    /// over `installments`; a snapshot where it does not is refused.
+    /// Outstanding balance (principal + interest left): must equal what the
+    /// installments leave; a snapshot where it does not is refused.
     pub balance: Dong,
 }
 

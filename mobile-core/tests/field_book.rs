@@ -4,7 +4,10 @@ mod common;
 
 use common::*;
 use rust_decimal::Decimal;
-use sotay_core::wire::{ChangePage, RecordState, RecordStatus};
+use sotay_core::domain::money::Dong;
+use sotay_core::wire::{
+    ChangePage, InstallmentLine, Loan, PortfolioSnapshot, RecordState, RecordStatus,
+};
 use sotay_core::{
     CorrectionInput, DeviceIdentity, FieldBook, FieldBookError, GeoPoint, GiftInput, OutboxFilter,
     RecordKind, RepaymentInput, UploadOutcome, UploadResult, VisitInput, VisitPurpose,
@@ -85,6 +88,120 @@ fn applies_a_portfolio() {
     }
     // Refused snapshots change nothing.
     assert_eq!(book.search("lan".into(), 10).unwrap().len(), 1);
+}
+
+/// Lan's loan line by line as the server's books hold it: 12 monthly
+/// installments of 100.000 ₫ principal and 12.000 ₫ interest, `paid`
+/// applied oldest first, interest before principal.
+fn lan_lines(paid: i64) -> Vec<InstallmentLine> {
+    let mut left = paid;
+    (1..=12u32)
+        .map(|k| {
+            let interest = left.min(12_000);
+            left -= interest;
+            let principal = left.min(100_000);
+            left -= principal;
+            InstallmentLine {
+                number: k,
+                due_on: day(2026, 6, 1) + chrono::Months::new(k),
+                principal_due: Dong(100_000),
+                interest_due: Dong(12_000),
+                principal_paid: Dong(principal),
+                interest_paid: Dong(interest),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn a_loan_sent_by_its_terms_has_the_books_of_its_lines() {
+    let snap: PortfolioSnapshot = serde_json::from_str(PORTFOLIO).unwrap();
+    assert!(snap.loans.iter().all(|l| l.installments.is_empty()));
+    for paid in [
+        0,
+        1,
+        224_000,
+        224_000 + 12_000 + 38_000,
+        1_000_000,
+        1_344_000,
+    ] {
+        let mut by_terms = snap.clone();
+        by_terms.loans[0].paid = Dong(paid);
+        by_terms.loans[0].balance = Dong(1_344_000 - paid);
+        let mut by_lines = by_terms.clone();
+        by_lines.loans[0].installments = lan_lines(paid);
+        let detail = |s: &PortfolioSnapshot| {
+            let (_d, book) = open();
+            book.apply_portfolio_json(serde_json::to_string(s).unwrap())
+                .unwrap();
+            let d = book.worker_detail(id(LAN)).unwrap();
+            let route = book.route(day(2026, 11, 20)).unwrap();
+            (d, route)
+        };
+        assert_eq!(detail(&by_terms), detail(&by_lines), "paid {paid}");
+    }
+    let (_d, book) = open();
+    let s = book
+        .apply_portfolio_json(serde_json::to_string(&snap).unwrap())
+        .unwrap();
+    assert_eq!(s.installments, 12 + 26 + 2 + 6);
+    let d = book.worker_detail(id(LAN)).unwrap();
+    let lines: Vec<InstallmentLine> = d.loans[0]
+        .schedule
+        .iter()
+        .map(|i| InstallmentLine {
+            number: i.number,
+            due_on: i.due_on,
+            principal_due: Dong(i64::try_from(i.principal_due).unwrap()),
+            interest_due: Dong(i64::try_from(i.interest_due).unwrap()),
+            principal_paid: Dong(i64::try_from(i.principal_paid).unwrap()),
+            interest_paid: Dong(i64::try_from(i.interest_paid).unwrap()),
+        })
+        .collect();
+    assert_eq!(lines, lan_lines(224_000));
+}
+
+#[test]
+fn a_loan_its_terms_cannot_rebuild_is_refused() {
+    let (_d, book) = open();
+    let snap: PortfolioSnapshot = serde_json::from_str(PORTFOLIO).unwrap();
+    let refused = |edit: &dyn Fn(&mut Loan)| {
+        let mut s = snap.clone();
+        edit(&mut s.loans[0]);
+        match book
+            .apply_portfolio_json(serde_json::to_string(&s).unwrap())
+            .unwrap_err()
+        {
+            FieldBookError::Validation { field, .. } => field,
+            e => panic!("{e:?}"),
+        }
+    };
+    // The rebuilt books leave another balance than the server's.
+    assert_eq!(refused(&|l| l.paid = Dong(224_001)), "loans[0].balance");
+    assert_eq!(refused(&|l| l.annual_rate_bp = 1300), "loans[0].balance");
+    assert_eq!(refused(&|l| l.installment_count = 11), "loans[0].balance");
+    assert_eq!(
+        refused(&|l| l.installments = lan_lines(224_000 + 112_000)),
+        "loans[0].balance"
+    );
+    assert_eq!(
+        refused(&|l| {
+            l.paid = Dong(1_344_001);
+            l.balance = Dong(0);
+        }),
+        "loans[0].paid"
+    );
+    assert_eq!(refused(&|l| l.paid = Dong(-1)), "loans[0].paid");
+    assert_eq!(
+        refused(&|l| l.installment_count = 0),
+        "loans[0].installment_count"
+    );
+    assert_eq!(
+        refused(&|l| l.annual_rate_bp = 10_001),
+        "loans[0].annual_rate_bp"
+    );
+    // Refused snapshots change nothing.
+    assert_eq!(book.worker_detail(id(LAN)).unwrap().balance, dec(1_120_000));
 }
 
 #[test]
@@ -446,8 +563,7 @@ fn server_statuses_and_changes() {
     // Approved: the books now hold it (installment 3 paid) and it is not deducted twice.
     let mut snap: sotay_core::wire::PortfolioSnapshot = serde_json::from_str(PORTFOLIO).unwrap();
     let mut loan = snap.loans[0].clone();
-    loan.installments[2].principal_paid = loan.installments[2].principal_due;
-    loan.installments[2].interest_paid = loan.installments[2].interest_due;
+    loan.paid = sotay_core::domain::money::Dong(loan.paid.get() + 112_000);
     loan.balance = sotay_core::domain::money::Dong(1_008_000);
     let page = ChangePage {
         officer: None,

@@ -8,10 +8,12 @@ use chrono::Utc;
 use sotay_core::domain::gifts::{CampaignKind, Eligibility};
 use sotay_core::domain::money::Dong;
 use sotay_core::domain::rules::LoanStatus;
-use sotay_core::domain::schedule::{Frequency, InterestMethod};
+use sotay_core::domain::schedule::{
+    installments_after, outstanding, Frequency, InstallmentState, InterestMethod, LoanTerms,
+};
 use sotay_core::wire::{self, ChangePage, PortfolioSnapshot, RecordState};
 
-use crate::db::sync_rows::Portfolio;
+use crate::db::sync_rows::{self as rows, Portfolio};
 use crate::error::AppError;
 
 /// Parts shared by snapshots and pages.
@@ -33,19 +35,16 @@ fn non_empty(s: String) -> Option<String> {
 }
 
 fn parts(p: Portfolio) -> Result<Parts, AppError> {
-    let mut lines: HashMap<i64, Vec<wire::InstallmentLine>> = HashMap::new();
+    let mut books: HashMap<i64, Vec<InstallmentState>> = HashMap::new();
     for i in p.installments {
-        lines
-            .entry(i.loan_id)
-            .or_default()
-            .push(wire::InstallmentLine {
-                number: u32::try_from(i.number).map_err(AppError::internal)?,
-                due_on: i.due_on,
-                principal_due: Dong(i.principal_due),
-                interest_due: Dong(i.interest_due),
-                principal_paid: Dong(i.principal_paid),
-                interest_paid: Dong(i.interest_paid),
-            });
+        books.entry(i.loan_id).or_default().push(InstallmentState {
+            number: u32::try_from(i.number).map_err(AppError::internal)?,
+            due_on: i.due_on,
+            principal_due: i.principal_due,
+            interest_due: i.interest_due,
+            principal_paid: i.principal_paid,
+            interest_paid: i.interest_paid,
+        });
     }
     let mut recipients: HashMap<i64, Vec<uuid::Uuid>> = HashMap::new();
     for r in p.recipients {
@@ -58,33 +57,8 @@ fn parts(p: Portfolio) -> Result<Parts, AppError> {
         .loans
         .into_iter()
         .map(|l| {
-            let installments = lines.remove(&l.id).unwrap_or_default();
-            let balance = installments
-                .iter()
-                .map(|i| {
-                    i.principal_due.0 - i.principal_paid.0 + i.interest_due.0 - i.interest_paid.0
-                })
-                .sum();
-            Ok(wire::Loan {
-                id: l.uid,
-                worker_id: l.worker_uid,
-                contract_no: l.code,
-                product_name: l.product_name,
-                principal: Dong(l.principal),
-                annual_rate_bp: l.annual_rate_bp,
-                method: InterestMethod::parse(&l.method)
-                    .ok_or_else(|| AppError::internal("loan method"))?,
-                frequency: Frequency::parse(&l.frequency)
-                    .ok_or_else(|| AppError::internal("loan frequency"))?,
-                disbursed_on: l.disbursed_on,
-                status: if l.status == "closed" {
-                    LoanStatus::Closed
-                } else {
-                    LoanStatus::Active
-                },
-                installments,
-                balance: Dong(balance),
-            })
+            let book = books.remove(&l.id).unwrap_or_default();
+            loan(l, book)
         })
         .collect::<Result<Vec<_>, AppError>>()?;
     let campaigns = p
@@ -201,6 +175,68 @@ fn record_status(r: crate::db::sync_rows::RecordStatus) -> wire::RecordStatus {
             ..base
         },
     }
+}
+
+/// A loan as its terms and what is paid on it, from which the phone rebuilds
+/// its installments. They equal the stored ones as long as every repayment
+/// and reversal is applied oldest installment first, interest before
+/// principal (see [`installments_after`]); a loan whose stored installments
+/// differ anyway is sent with them, line by line, so that no phone holds
+/// other books than the server.
+fn loan(l: rows::Loan, book: Vec<InstallmentState>) -> Result<wire::Loan, AppError> {
+    let terms = LoanTerms {
+        principal: l.principal,
+        annual_rate_bp: l.annual_rate_bp,
+        method: InterestMethod::parse(&l.method)
+            .ok_or_else(|| AppError::internal("loan method"))?,
+        frequency: Frequency::parse(&l.frequency)
+            .ok_or_else(|| AppError::internal("loan frequency"))?,
+        installments: u32::try_from(l.installments).map_err(AppError::internal)?,
+        disbursed_on: l.disbursed_on,
+    };
+    let paid: i64 = book
+        .iter()
+        .map(|s| s.principal_paid + s.interest_paid)
+        .sum();
+    let balance = outstanding(&book).total();
+    let installments = if installments_after(&terms, paid).as_ref() == Ok(&book) {
+        Vec::new()
+    } else {
+        tracing::warn!(
+            loan = %l.code,
+            "the loan's installments are not what its terms and total paid rebuild; sent line by line"
+        );
+        book.iter()
+            .map(|s| wire::InstallmentLine {
+                number: s.number,
+                due_on: s.due_on,
+                principal_due: Dong(s.principal_due),
+                interest_due: Dong(s.interest_due),
+                principal_paid: Dong(s.principal_paid),
+                interest_paid: Dong(s.interest_paid),
+            })
+            .collect()
+    };
+    Ok(wire::Loan {
+        id: l.uid,
+        worker_id: l.worker_uid,
+        contract_no: l.code,
+        product_name: l.product_name,
+        principal: Dong(terms.principal),
+        annual_rate_bp: terms.annual_rate_bp,
+        method: terms.method,
+        frequency: terms.frequency,
+        installment_count: terms.installments,
+        disbursed_on: terms.disbursed_on,
+        status: if l.status == "closed" {
+            LoanStatus::Closed
+        } else {
+            LoanStatus::Active
+        },
+        paid: Dong(paid),
+        installments,
+        balance: Dong(balance),
+    })
 }
 
 pub fn snapshot(p: Portfolio) -> Result<PortfolioSnapshot, AppError> {

@@ -8,6 +8,7 @@ use common::{TestApp, BACKENDS};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sotay_core::domain::money::Dong;
+use sotay_core::domain::schedule::{installments_after, outstanding, InstallmentState, LoanTerms};
 use sotay_core::wire::{
     ChangePage, GiftHandoutPayload, PortfolioSnapshot, RecordBody, RepaymentPayload, UploadBatch,
     UploadOutcome, UploadRecord, UploadResponse, VisitPayload, VisitPurpose, VoidPayload,
@@ -107,7 +108,7 @@ async fn a_day_goes_up_once_and_comes_back_as_statuses() {
             .iter()
             .find(|l| l.contract_no == "L-001")
             .unwrap();
-        assert_eq!(l1.installments.len(), 26);
+        assert_eq!((l1.installment_count, l1.installments.len()), (26, 0));
         assert_eq!(snap.boarding_houses.len(), 1);
         let tet = &snap.campaigns[0];
         assert_eq!((tet.officer_allocation, tet.officer_remaining), (30, 30));
@@ -563,6 +564,120 @@ async fn downloads_are_compressed_as_the_phone_asks() {
             .unwrap();
         assert_eq!(resp.headers()["content-encoding"], encoding);
         let size = resp.bytes().await.unwrap().len();
-        assert!(size < plain / 3, "{encoding}: {size} of {plain} bytes");
+        // A 2 KB snapshot (two loans as terms): about half.
+        assert!(size * 3 < plain * 2, "{encoding}: {size} of {plain} bytes");
+    }
+}
+
+async fn execute(app: &TestApp, sql: &str) {
+    match &app.db {
+        sotay_server::db::Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(drop),
+        sotay_server::db::Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(drop),
+    }
+    .unwrap();
+}
+
+/// Loans travel as their terms and total paid, which rebuild the server's
+/// installments exactly; a loan whose installments they do not rebuild
+/// travels line by line.
+#[tokio::test]
+async fn loans_travel_as_terms_and_paid() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let lan = phone(&app, "canbo.lan", "officer-pass-1").await;
+        let id = app.id_of("loans", "L-001").await;
+        let stored = || async {
+            app.db
+                .installments(id)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|i| InstallmentState {
+                    number: u32::try_from(i.number).unwrap(),
+                    due_on: i.due_on,
+                    principal_due: i.principal_due,
+                    interest_due: i.interest_due,
+                    principal_paid: i.principal_paid,
+                    interest_paid: i.interest_paid,
+                })
+                .collect::<Vec<_>>()
+        };
+        let terms = |l: &sotay_core::wire::Loan| LoanTerms {
+            principal: l.principal.get(),
+            annual_rate_bp: l.annual_rate_bp,
+            method: l.method,
+            frequency: l.frequency,
+            installments: l.installment_count,
+            disbursed_on: l.disbursed_on,
+        };
+        let snap = snapshot(&app, &lan).await;
+        for l in &snap.loans {
+            assert!(l.installments.is_empty(), "{backend:?} {}", l.contract_no);
+            let rebuilt = installments_after(&terms(l), l.paid.get()).unwrap();
+            assert_eq!(outstanding(&rebuilt).total(), l.balance.get());
+        }
+        let l1 = snap
+            .loans
+            .iter()
+            .find(|l| l.contract_no == "L-001")
+            .unwrap();
+        assert_eq!((l1.paid, l1.installment_count), (Dong(1_000_000), 26));
+        assert_eq!(
+            installments_after(&terms(l1), l1.paid.get()).unwrap(),
+            stored().await,
+            "{backend:?}"
+        );
+
+        // The last installment paid instead of the first: not what an
+        // oldest-first allocation leaves.
+        execute(
+            &app,
+            &format!(
+                "UPDATE installments SET principal_paid = 0, interest_paid = 0 WHERE loan_id = {id} AND number = 1"
+            ),
+        )
+        .await;
+        execute(
+            &app,
+            &format!(
+                "UPDATE installments SET principal_paid = principal_due, interest_paid = interest_due
+                 WHERE loan_id = {id} AND number = 26"
+            ),
+        )
+        .await;
+        let books = stored().await;
+        let snap = snapshot(&app, &lan).await;
+        let l1 = snap
+            .loans
+            .iter()
+            .find(|l| l.contract_no == "L-001")
+            .unwrap();
+        let lines: Vec<InstallmentState> = l1
+            .installments
+            .iter()
+            .map(|i| InstallmentState {
+                number: i.number,
+                due_on: i.due_on,
+                principal_due: i.principal_due.get(),
+                interest_due: i.interest_due.get(),
+                principal_paid: i.principal_paid.get(),
+                interest_paid: i.interest_paid.get(),
+            })
+            .collect();
+        assert_eq!(lines, books, "{backend:?}");
+        assert_eq!(l1.balance.get(), outstanding(&books).total());
+        assert_eq!(
+            l1.paid.get(),
+            books
+                .iter()
+                .map(|i| i.principal_paid + i.interest_paid)
+                .sum::<i64>()
+        );
+        let l2 = snap
+            .loans
+            .iter()
+            .find(|l| l.contract_no == "L-002")
+            .unwrap();
+        assert!(l2.installments.is_empty());
     }
 }

@@ -8,11 +8,9 @@ use sotay_core::domain::gifts::{CampaignKind, Eligibility};
 use sotay_core::domain::money::Dong;
 use sotay_core::domain::rules::LoanStatus;
 use sotay_core::domain::schedule::{
-    build_schedule, outstanding, Frequency, InstallmentState, InterestMethod, LoanTerms,
+    build_schedule, installments_after, outstanding, Frequency, InterestMethod, LoanTerms,
 };
-use sotay_core::wire::{
-    BoardingHouse, Campaign, InstallmentLine, Loan, OfficerIdentity, PortfolioSnapshot, Worker,
-};
+use sotay_core::wire::{BoardingHouse, Campaign, Loan, OfficerIdentity, PortfolioSnapshot, Worker};
 use sotay_core::{DeviceIdentity, Timestamp};
 use uuid::Uuid;
 
@@ -108,12 +106,14 @@ pub fn big_portfolio(workers: usize) -> PortfolioSnapshot {
             installments: n,
             disbursed_on: day(2026, 6, 1) + chrono::Days::new((i % 60) as u64),
         };
+        // Paid up to date on the first `i % 5` installments.
         let schedule = build_schedule(&terms).unwrap();
-        let mut states = InstallmentState::from_schedule(&schedule);
-        for s in states.iter_mut().take(i % 5) {
-            s.principal_paid = s.principal_due;
-            s.interest_paid = s.interest_due;
-        }
+        let paid: i64 = schedule
+            .iter()
+            .take(i % 5)
+            .map(|s| s.principal + s.interest)
+            .sum();
+        let states = installments_after(&terms, paid).unwrap();
         let balance = outstanding(&states).total();
         loans.push(Loan {
             id: Uuid::from_u128(0xC000_0000 + i as u128),
@@ -124,19 +124,11 @@ pub fn big_portfolio(workers: usize) -> PortfolioSnapshot {
             annual_rate_bp: terms.annual_rate_bp,
             method: terms.method,
             frequency: terms.frequency,
+            installment_count: terms.installments,
             disbursed_on: terms.disbursed_on,
             status: LoanStatus::Active,
-            installments: states
-                .iter()
-                .map(|s| InstallmentLine {
-                    number: s.number,
-                    due_on: s.due_on,
-                    principal_due: Dong(s.principal_due),
-                    interest_due: Dong(s.interest_due),
-                    principal_paid: Dong(s.principal_paid),
-                    interest_paid: Dong(s.interest_paid),
-                })
-                .collect(),
+            paid: Dong(paid),
+            installments: Vec::new(),
             balance: Dong(balance),
         });
     }

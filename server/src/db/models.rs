@@ -329,6 +329,8 @@ pub mod sync_rows {
         pub annual_rate_bp: i64,
         pub method: String,
         pub frequency: String,
+        /// Number of installments.
+        pub installments: i64,
         pub disbursed_on: NaiveDate,
         pub status: String,
     }

@@ -72,7 +72,7 @@ pub async fn sync_houses(c: &mut Conn, ids: &[i64]) -> DbResult<Vec<rows::House>
 pub async fn sync_loans(c: &mut Conn, officer_id: i64, ids: &Option<Vec<i64>>) -> DbResult<Vec<rows::Loan>> {
     let sql = format!(
         "SELECT l.id, l.uid, w.uid AS worker_uid, l.code, p.name AS product_name, l.principal, l.annual_rate_bp,
-             l.method, l.frequency, l.disbursed_on, l.status
+             l.method, l.frequency, l.installments, l.disbursed_on, l.status
          FROM loans l JOIN workers w ON w.id = l.worker_id JOIN loan_products p ON p.id = l.product_id
          WHERE w.officer_id = $1{} ORDER BY l.id",
         id_filter("l.id", ids)
