@@ -2,7 +2,7 @@
 
 mod admin;
 mod auth;
-mod master;
+pub(crate) mod master;
 mod sync;
 
 use std::net::SocketAddr;
