@@ -32,6 +32,7 @@ macro_rules! backend {
             include!("import_apply.rs");
             include!("sync.rs");
             include!("upload.rs");
+            include!("console.rs");
         }
     };
 }
@@ -434,7 +435,7 @@ pub struct Uploader {
 #[derive(Debug, Clone)]
 pub struct ImportMeta {
     pub user_id: Option<i64>,
-    /// `cli`, `api` or `demo`.
+    /// `cli`, `api`, `console` or `demo`.
     pub source: &'static str,
     pub files: Vec<String>,
     pub sha256: String,
