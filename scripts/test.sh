@@ -6,6 +6,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
 
+# The console's browser tests drive headless Chromium through chromedriver
+# (Debian packages); installed here when missing.
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+    echo "== installing Chromium and chromedriver for the console's browser tests"
+    if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver
+fi
+
 pg_dir=$(mktemp -d /tmp/sotay-pg.XXXXXX)
 trap 'bash scripts/pg-cluster.sh stop "$pg_dir"' EXIT
 SOTAY_TEST_POSTGRES=$(bash scripts/pg-cluster.sh start "$pg_dir")

@@ -43,6 +43,7 @@ impl AppState {
 
 pub fn router(state: AppState) -> Router {
     crate::api::routes()
+        .merge(crate::console::routes())
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .layer(axum::middleware::from_fn(localize))
         .layer(CompressionLayer::new())

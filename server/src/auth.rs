@@ -140,13 +140,13 @@ pub async fn load_secret(db: &Db, from_env: Option<&str>) -> Result<Vec<u8>, DbE
     Ok(stored.into_bytes())
 }
 
-fn random_token(bytes: usize) -> String {
+pub(crate) fn random_token(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::rng().fill(&mut buf[..]);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
 }
 
-fn sha256_hex(s: &str) -> String {
+pub(crate) fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
 
@@ -391,13 +391,9 @@ fn check_device_fields(device_id: &str, device_name: Option<&str>) -> Result<(),
     Ok(())
 }
 
-/// Signs a user in on a device.
-pub async fn login(
-    state: &AppState,
-    req: LoginRequest,
-    ip: Option<String>,
-) -> Result<TokenResponse, AppError> {
-    let username = req.username.trim().to_lowercase();
+/// A username as stored: trimmed and lower-case; an empty one is refused.
+pub fn normalize_username(raw: &str) -> Result<String, AppError> {
+    let username = raw.trim().to_lowercase();
     if username.is_empty() {
         return Err(AppError::invalid_field(
             "username",
@@ -405,11 +401,22 @@ pub async fn login(
             "username is required",
         ));
     }
-    check_device_fields(&req.device_id, Some(&req.device_name))?;
-    let now = Utc::now();
-    let db = &state.db;
+    Ok(username)
+}
 
-    let throttle = with_tx!(db, q, tx => q::throttle_get(&mut tx, &username).await)?;
+/// Checks a username and password (Argon2id), with the login throttling:
+/// a locked username is refused without checking, a wrong password counts
+/// as a failure (written to the audit log) and locks the username after
+/// [`MAX_FAILURES`]. Used by the phones' login and the web console alike.
+/// The caller clears the throttle when it signs the user in.
+pub async fn check_credentials(
+    db: &Db,
+    username: &str,
+    password: &str,
+    now: DateTime<Utc>,
+    ip: Option<String>,
+) -> Result<UserAuth, AppError> {
+    let throttle = with_tx!(db, q, tx => q::throttle_get(&mut tx, username).await)?;
     if let Some(until) = throttle
         .as_ref()
         .and_then(|t| t.locked_until)
@@ -432,8 +439,8 @@ pub async fn login(
         return Err(e);
     }
 
-    let user = db.user_auth_by_username(&username).await?;
-    let password = req.password.clone();
+    let user = db.user_auth_by_username(username).await?;
+    let password = password.to_string();
     let hash = user
         .as_ref()
         .and_then(|u| u.password_hash.clone())
@@ -441,13 +448,26 @@ pub async fn login(
     let verified = tokio::task::spawn_blocking(move || password::verify(&password, &hash))
         .await
         .map_err(AppError::internal)?;
-    let user = match user {
-        Some(u) if verified && u.active && u.password_hash.is_some() => u,
+    match user {
+        Some(u) if verified && u.active && u.password_hash.is_some() => Ok(u),
         _ => {
-            record_failure(db, &username, throttle, now, ip).await?;
-            return Err(invalid_credentials());
+            record_failure(db, username, throttle, now, ip).await?;
+            Err(invalid_credentials())
         }
-    };
+    }
+}
+
+/// Signs a user in on a device.
+pub async fn login(
+    state: &AppState,
+    req: LoginRequest,
+    ip: Option<String>,
+) -> Result<TokenResponse, AppError> {
+    let username = normalize_username(&req.username)?;
+    check_device_fields(&req.device_id, Some(&req.device_name))?;
+    let now = Utc::now();
+    let db = &state.db;
+    let user = check_credentials(db, &username, &req.password, now, ip.clone()).await?;
 
     let device_name = req.device_name.trim().to_string();
     let device_id = req.device_id.clone();

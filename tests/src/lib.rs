@@ -95,6 +95,16 @@ impl Server {
 
     /// Starts the server on a chosen address (to restart it where phones expect it).
     pub async fn start_at(database_url: &str, bind: &str, extra: &[&str]) -> Server {
+        Server::start_with_env(database_url, bind, extra, &[]).await
+    }
+
+    /// Starts the server with extra environment variables (settings).
+    pub async fn start_with_env(
+        database_url: &str,
+        bind: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Server {
         let started = Instant::now();
         let mut child = Command::new(server_binary())
             .args(["serve", "--bind", bind])
@@ -102,6 +112,7 @@ impl Server {
             .env("DATABASE_URL", database_url)
             .env("SOTAY_JWT_SECRET", "end-to-end-test-secret")
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

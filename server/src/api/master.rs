@@ -12,7 +12,8 @@ use super::page;
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::{
-    Branch, Campaign, InstallmentView, LoanProduct, LoanView, Quota, UserView, WorkerView,
+    Branch, Campaign, Db, InstallmentView, LoanProduct, LoanView, Quota, Scope, UserView,
+    WorkerView,
 };
 use crate::error::{AppError, Problem};
 use crate::import::rows::Role;
@@ -71,28 +72,38 @@ pub async fn workers(
     Query(query): Query<WorkerQuery>,
 ) -> Result<Json<WorkerPage>, AppError> {
     let (limit, offset) = page(query.limit, query.offset);
-    let scope = user.scope();
-    let q = query.q.as_deref().map(str::trim).unwrap_or("");
+    let q = query.q.as_deref().unwrap_or("");
+    Ok(Json(
+        search_workers(&state.db, user.scope(), q, limit, offset).await?,
+    ))
+}
+
+/// Workers in `scope` matching `q` (see [`WorkerQuery::q`]; all when empty),
+/// one page of them and how many match. Used by the API and the console.
+pub async fn search_workers(
+    db: &Db,
+    scope: Scope,
+    q: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<WorkerPage, AppError> {
+    let q = q.trim();
     if q.is_empty() {
-        let items = state
-            .db
-            .find_workers(scope, &[], None, limit, offset)
-            .await?;
-        let total = state.db.count_workers(scope).await?;
-        return Ok(Json(WorkerPage { items, total }));
+        let items = db.find_workers(scope, &[], None, limit, offset).await?;
+        let total = db.count_workers(scope).await?;
+        return Ok(WorkerPage { items, total });
     }
     let (terms, digits) = match ids::phone_query(q) {
         Some(d) => (Vec::new(), Some(d)),
         None => (text::query_terms(q), None),
     };
     if terms.is_empty() && digits.is_none() {
-        return Ok(Json(WorkerPage {
+        return Ok(WorkerPage {
             items: Vec::new(),
             total: 0,
-        }));
+        });
     }
-    let coarse = state
-        .db
+    let coarse = db
         .find_workers(scope, &terms, digits.as_deref(), SEARCH_SCAN, 0)
         .await?;
     let matched: Vec<WorkerView> = coarse
@@ -105,7 +116,7 @@ pub async fn workers(
         .skip(offset as usize)
         .take(limit as usize)
         .collect();
-    Ok(Json(WorkerPage { items, total }))
+    Ok(WorkerPage { items, total })
 }
 
 #[derive(Debug, Serialize, ToSchema)]

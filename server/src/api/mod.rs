@@ -2,7 +2,7 @@
 
 mod admin;
 mod auth;
-mod master;
+pub(crate) mod master;
 mod review;
 mod sync;
 

@@ -38,6 +38,7 @@ macro_rules! backend {
                 use super::*;
                 include!("review.rs");
             }
+            include!("console.rs");
         }
     };
 }
@@ -480,7 +481,7 @@ pub struct Uploader {
 #[derive(Debug, Clone)]
 pub struct ImportMeta {
     pub user_id: Option<i64>,
-    /// `cli`, `api` or `demo`.
+    /// `cli`, `api`, `console` or `demo`.
     pub source: &'static str,
     pub files: Vec<String>,
     pub sha256: String,

@@ -1,0 +1,815 @@
+//! Administration: devices (revocation with the API's rules: an admin any
+//! device, a supervisor their branch's), imports (admins) and the audit log
+//! (admins).
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use maud::{html, Markup};
+use serde::Deserialize;
+use sotay_core::domain::time;
+
+use super::i18n::Lang;
+use super::session::Signed;
+use super::store::{AuditFilter, AuditRow};
+use super::view::{self, csrf_field, cut, datetime, table_wrap, Nav, Ui};
+use crate::api::ClientIp;
+use crate::app::AppState;
+use crate::auth;
+use crate::db::{DeviceRow, ImportReport};
+use crate::error::AppError;
+use crate::import::csv::ImportKind;
+use crate::import::rows::{Role, RowError};
+use crate::importer::{self, ImportFile};
+
+// ---------------------------------------------------------------- devices
+
+/// The devices this person may see and revoke.
+fn device_scope(s: &Signed) -> Option<i64> {
+    match s.user.role {
+        Role::Admin => None,
+        _ => Some(s.user.branch_id.unwrap_or(-1)),
+    }
+}
+
+fn visible(s: &Signed, d: &DeviceRow) -> bool {
+    s.user.role == Role::Admin || (d.branch_id.is_some() && d.branch_id == s.user.branch_id)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DevicesQuery {
+    /// The device just revoked, to confirm it.
+    revoked: String,
+}
+
+/// `GET /devices`
+pub async fn devices(
+    State(state): State<AppState>,
+    signed: Signed,
+    Query(q): Query<DevicesQuery>,
+) -> Response {
+    let lang = signed.lang;
+    let ui = signed.ui();
+    let list = match state.db.devices(device_scope(&signed)).await {
+        Ok(l) => l,
+        Err(e) => return ui.app_error(e.into()),
+    };
+    let admin = signed.user.role == Role::Admin;
+    let branches = if admin {
+        match state.db.branches(None).await {
+            Ok(b) => b,
+            Err(e) => return ui.app_error(e.into()),
+        }
+    } else {
+        Vec::new()
+    };
+    let branch_name = |id: Option<i64>| {
+        branches
+            .iter()
+            .find(|b| Some(b.id) == id)
+            .map_or("—", |b| b.name.as_str())
+    };
+    let just_revoked = list
+        .iter()
+        .find(|d| d.id == q.revoked && d.revoked_at.is_some());
+    let body = html! {
+        h1 { (lang.t("Thiết bị", "Devices")) }
+        p.lead { (if signed.user.role == Role::Admin {
+            lang.t("Điện thoại đã đăng nhập Sổ Tay, của mọi chi nhánh.", "Phones signed in to Sổ Tay, in every branch.")
+        } else {
+            lang.t("Điện thoại của cán bộ chi nhánh bạn đã đăng nhập Sổ Tay.", "Phones of your branch's staff signed in to Sổ Tay.")
+        }) }
+        @if let Some(d) = just_revoked {
+            p.notice.success role="status" #flash {
+                (lang.pick(
+                    format!("Đã thu hồi thiết bị “{}” ({}) của {}. Máy này không đồng bộ và không đăng nhập được nữa.", d.name, d.code, d.user_full_name),
+                    format!("Device “{}” ({}) of {} was revoked. It can no longer sync or sign in.", d.name, d.code, d.user_full_name),
+                ))
+            }
+        }
+        @if list.is_empty() {
+            (view::empty(lang.t(
+                "Chưa có điện thoại nào đăng nhập. Thiết bị xuất hiện ở đây sau lần đăng nhập đầu tiên của cán bộ.",
+                "No phone has signed in yet. A device appears here after an officer's first sign-in."
+            )))
+        } @else {
+            (table_wrap(html! {
+                table.list #devices {
+                    thead { tr {
+                        th { (lang.t("Thiết bị", "Device")) }
+                        th { (lang.t("Mã", "Code")) }
+                        th { (lang.t("Người dùng", "User")) }
+                        @if admin { th { (lang.t("Chi nhánh", "Branch")) } }
+                        th { (lang.t("Đăng ký lúc", "Registered")) }
+                        th { (lang.t("Lần cuối kết nối", "Last seen")) }
+                        th { (lang.t("Tình trạng", "Status")) }
+                        th { span.visually-hidden { (lang.t("Thao tác", "Actions")) } }
+                    } }
+                    tbody {
+                        @for d in &list {
+                            tr data-device=(d.id) {
+                                td { (d.name) }
+                                td.mono { (d.code) }
+                                td { (d.user_full_name) br; small.mono { (d.username) } }
+                                @if admin { td { (branch_name(d.branch_id)) } }
+                                td.nowrap { (datetime(d.created_at)) }
+                                td.nowrap { (datetime(d.last_seen_at)) }
+                                td {
+                                    @if let Some(at) = d.revoked_at {
+                                        span.badge.danger { (lang.t("Đã thu hồi", "Revoked")) }
+                                        br; small { (datetime(at)) @if let Some(r) = &d.revoke_reason { " — " (r) } }
+                                    } @else {
+                                        span.badge.ok { (lang.t("Đang hoạt động", "Active")) }
+                                    }
+                                }
+                                td {
+                                    @if d.revoked_at.is_none() {
+                                        a.button.danger href=(format!("/devices/{}/revoke", d.id)) { (lang.t("Thu hồi…", "Revoke…")) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }))
+        }
+    };
+    ui.page(lang.t("Thiết bị", "Devices"), Nav::Devices, body)
+        .into_response()
+}
+
+fn revoke_view(ui: &Ui, d: &DeviceRow, error: Option<&str>, reason: &str, csrf: &str) -> Markup {
+    let lang = ui.lang;
+    let body = html! {
+        p.crumbs { a href="/devices" { "← " (lang.t("Thiết bị", "Devices")) } }
+        h1 { (lang.t("Thu hồi thiết bị", "Revoke a device")) }
+        @if let Some(m) = error { p.notice.error role="alert" #revoke-error { (m) } }
+        section.card {
+            dl {
+                dt { (lang.t("Thiết bị", "Device")) } dd { (d.name) " (" span.mono { (d.code) } ")" }
+                dt { (lang.t("Người dùng", "User")) } dd { (d.user_full_name) " · " span.mono { (d.username) } }
+                dt { (lang.t("Lần cuối kết nối", "Last seen")) } dd { (datetime(d.last_seen_at)) }
+            }
+        }
+        @if d.revoked_at.is_some() {
+            p.notice.info { (lang.t("Thiết bị này đã bị thu hồi trước đó.", "This device was already revoked.")) }
+        } @else {
+            p.notice.warn { (lang.t(
+                "Sau khi thu hồi, máy này không đồng bộ được nữa và không đăng nhập lại được. Những gì máy còn gửi lên được giữ riêng để giám sát xem xét, không bị xoá. Không hoàn tác được.",
+                "Once revoked, this phone can no longer sync or sign in again. Anything it still sends is kept apart for a supervisor to review, never dropped. This cannot be undone."
+            )) }
+            form.stack method="post" action=(format!("/devices/{}/revoke", d.id)) id="revoke-form" {
+                (csrf_field(csrf))
+                label for="reason" { (lang.t("Lý do (ghi vào nhật ký)", "Reason (written to the audit log)")) }
+                textarea #reason name="reason" rows="3" maxlength="500" required
+                    placeholder=(lang.t("Ví dụ: mất điện thoại; cán bộ nghỉ việc", "E.g. phone lost; officer left")) { (reason) }
+                div.actions {
+                    button.danger type="submit" data-busy=(lang.t("Đang thu hồi…", "Revoking…")) {
+                        (lang.t("Thu hồi thiết bị", "Revoke the device"))
+                    }
+                    a.button href="/devices" { (lang.t("Huỷ", "Cancel")) }
+                }
+            }
+        }
+    };
+    ui.page(
+        lang.t("Thu hồi thiết bị", "Revoke a device"),
+        Nav::Devices,
+        body,
+    )
+}
+
+async fn find_device(state: &AppState, s: &Signed, id: &str) -> Result<DeviceRow, AppError> {
+    state
+        .db
+        .device(id)
+        .await?
+        .filter(|d| visible(s, d))
+        .ok_or_else(|| AppError::not_found("thiết bị", "device"))
+}
+
+/// `GET /devices/{id}/revoke`: what will happen, the reason, the button.
+pub async fn revoke_page(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> Response {
+    let ui = signed.ui();
+    match find_device(&state, &signed, &id).await {
+        Ok(d) => revoke_view(&ui, &d, None, "", &signed.csrf).into_response(),
+        Err(e) => ui.app_error(e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RevokeForm {
+    csrf: String,
+    reason: String,
+}
+
+/// `POST /devices/{id}/revoke`
+pub async fn revoke(
+    State(state): State<AppState>,
+    signed: Signed,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Form(form): Form<RevokeForm>,
+) -> Response {
+    if let Some(refused) = signed.forgery(&form.csrf) {
+        return refused;
+    }
+    let ui = signed.ui();
+    match auth::revoke_device(&state, &signed.user, &id, &form.reason, ip).await {
+        Ok(d) => Redirect::to(&view::link("/devices", &[("revoked", d.id)])).into_response(),
+        Err(e) if e.status == StatusCode::NOT_FOUND || e.status.is_server_error() => {
+            ui.app_error(e)
+        }
+        Err(e) => match find_device(&state, &signed, &id).await {
+            Ok(d) => (
+                e.status,
+                revoke_view(&ui, &d, Some(ui.message(&e)), &form.reason, &signed.csrf),
+            )
+                .into_response(),
+            Err(e) => ui.app_error(e),
+        },
+    }
+}
+
+// ---------------------------------------------------------------- imports
+
+fn kind_label(lang: Lang, k: ImportKind) -> &'static str {
+    match k {
+        ImportKind::Branches => lang.t("Chi nhánh", "Branches"),
+        ImportKind::Users => lang.t(
+            "Người dùng (cán bộ, giám sát, quản trị)",
+            "Users (officers, supervisors, admins)",
+        ),
+        ImportKind::BoardingHouses => lang.t("Nhà trọ", "Boarding houses"),
+        ImportKind::Workers => lang.t("Người lao động", "Workers"),
+        ImportKind::LoanProducts => lang.t("Sản phẩm vay", "Loan products"),
+        ImportKind::Loans => lang.t("Khoản vay", "Loans"),
+        ImportKind::Campaigns => lang.t("Chương trình quà, trợ cấp", "Gift and welfare campaigns"),
+        ImportKind::Allocations => lang.t("Phân bổ suất quà", "Campaign allocations"),
+    }
+}
+
+fn source_label(lang: Lang, s: &str) -> &str {
+    match s {
+        "console" => lang.t("Bảng điều khiển", "Console"),
+        "api" => "API",
+        "cli" => lang.t("Dòng lệnh", "Command line"),
+        "demo" => lang.t("Dữ liệu mẫu", "Demo data"),
+        other => other,
+    }
+}
+
+/// What the last upload did, shown above the form.
+enum Outcome {
+    Done {
+        file: String,
+        report: ImportReport,
+    },
+    Refused {
+        message: String,
+        rows: Vec<RowError>,
+    },
+}
+
+/// `GET /imports`
+pub async fn imports(State(state): State<AppState>, signed: Signed) -> Response {
+    if let Some(r) = signed.not_admin() {
+        return r;
+    }
+    imports_page(&state, &signed, None, None, StatusCode::OK).await
+}
+
+async fn imports_page(
+    state: &AppState,
+    s: &Signed,
+    outcome: Option<Outcome>,
+    chosen: Option<ImportKind>,
+    status: StatusCode,
+) -> Response {
+    let lang = s.lang;
+    let ui = s.ui();
+    let history = match state.db.imports(100).await {
+        Ok(h) => h,
+        Err(e) => return ui.app_error(e.into()),
+    };
+    let users = match state.db.users(None).await {
+        Ok(u) => u,
+        Err(e) => return ui.app_error(e.into()),
+    };
+    let who = |id: Option<i64>| -> String {
+        match id.and_then(|id| users.iter().find(|u| u.id == id)) {
+            Some(u) => u.full_name.clone(),
+            None => "—".into(),
+        }
+    };
+    let body = html! {
+        h1 { (lang.t("Nhập dữ liệu", "Imports")) }
+        @match &outcome {
+            Some(Outcome::Done { file, report }) => {
+                @let t = report.totals();
+                p.notice.success role="status" #import-result {
+                    (lang.pick(
+                        format!("Đã nhập {file}: {} mới, {} cập nhật, {} không đổi.", t.created, t.updated, t.unchanged),
+                        format!("Imported {file}: {} new, {} updated, {} unchanged.", t.created, t.updated, t.unchanged),
+                    ))
+                }
+            }
+            Some(Outcome::Refused { message, rows }) => {
+                div.notice.error role="alert" #import-result {
+                    p { (message) }
+                    @if !rows.is_empty() {
+                        p { (lang.t("Sửa các dòng dưới đây trong tệp rồi tải lên lại:", "Fix these lines in the file and upload it again:")) }
+                    }
+                }
+                @if !rows.is_empty() {
+                    (table_wrap(html! {
+                        table.list.errors #import-errors {
+                            thead { tr {
+                                th { (lang.t("Tệp", "File")) }
+                                th.num { (lang.t("Dòng", "Line")) }
+                                th { (lang.t("Cột", "Column")) }
+                                th { (lang.t("Lỗi", "Problem")) }
+                            } }
+                            tbody {
+                                @for r in rows {
+                                    tr {
+                                        td.mono { (r.file) }
+                                        td.num { @if r.line > 0 { (r.line) } }
+                                        td.mono { (r.column) }
+                                        td { (lang.t(&r.message_vi, &r.message_en)) }
+                                    }
+                                }
+                            }
+                        }
+                    }))
+                }
+            }
+            None => {}
+        }
+        section.card {
+            h2 { (lang.t("Tải lên một tệp CSV", "Upload a CSV file")) }
+            p.hint { (lang.t(
+                "Tệp CSV mã UTF-8, dòng đầu là tên cột. Nhập là tất cả hoặc không: chỉ cần một dòng lỗi thì không có dữ liệu nào được nhập, và mọi lỗi được liệt kê theo dòng và cột. Nhập lại cùng một tệp không thay đổi gì.",
+                "A UTF-8 CSV file with a header row. All or nothing: one bad line and nothing is imported, with every problem listed by line and column. Importing the same file again changes nothing."
+            )) }
+            form.stack method="post" action="/imports" enctype="multipart/form-data" id="import-form" {
+                (csrf_field(&s.csrf))
+                label for="kind" { (lang.t("Loại dữ liệu", "Kind of data")) }
+                select #kind name="kind" required {
+                    option value="" { (lang.t("— chọn —", "— choose —")) }
+                    @for k in ImportKind::ALL {
+                        option value=(k.slug()) selected[chosen == Some(k)] { (kind_label(lang, k)) " (" (k.file_name()) ")" }
+                    }
+                }
+                label for="file" { (lang.t("Tệp CSV", "CSV file")) }
+                input #file type="file" name="file" accept=".csv,text/csv" required;
+                div.actions {
+                    button.primary type="submit" data-busy=(lang.t("Đang nhập…", "Importing…")) { (lang.t("Nhập dữ liệu", "Import")) }
+                }
+            }
+            details {
+                summary { (lang.t("Các cột của từng loại tệp", "The columns of each kind of file")) }
+                @for k in ImportKind::ALL {
+                    h3 { (kind_label(lang, k)) " — " span.mono { (k.file_name()) } }
+                    (table_wrap(html! {
+                        table.list.compact {
+                            thead { tr {
+                                th { (lang.t("Cột", "Column")) }
+                                th { (lang.t("Bắt buộc", "Required")) }
+                                th { (lang.t("Nội dung", "Holds")) }
+                                th { (lang.t("Ví dụ", "Example")) }
+                            } }
+                            tbody {
+                                @for c in k.columns() {
+                                    tr {
+                                        td.mono { (c.name) }
+                                        td { (view::yes_no(lang, c.required)) }
+                                        td { (lang.t(c.vi, c.en)) }
+                                        td.mono { (c.example) }
+                                    }
+                                }
+                            }
+                        }
+                    }))
+                }
+            }
+        }
+        h2 { (lang.t("Lịch sử nhập", "Import history")) }
+        @if history.is_empty() {
+            (view::empty(lang.t("Chưa có lần nhập nào.", "Nothing has been imported yet.")))
+        } @else {
+            (table_wrap(html! {
+                table.list #import-history {
+                    thead { tr {
+                        th { (lang.t("Thời điểm", "When")) }
+                        th { (lang.t("Người nhập", "By")) }
+                        th { (lang.t("Nguồn", "Source")) }
+                        th { (lang.t("Tệp", "Files")) }
+                        th.num { (lang.t("Số dòng", "Rows")) }
+                        th.num { (lang.t("Mới", "New")) }
+                        th.num { (lang.t("Cập nhật", "Updated")) }
+                        th.num { (lang.t("Không đổi", "Unchanged")) }
+                    } }
+                    tbody {
+                        @for h in &history {
+                            tr {
+                                td.nowrap { (datetime(h.at)) }
+                                td { (who(h.user_id)) }
+                                td { (source_label(lang, &h.source)) }
+                                td.mono { (cut(&h.files, 80)) }
+                                td.num { (view::count(h.rows)) }
+                                td.num { (view::count(h.created)) }
+                                td.num { (view::count(h.updated)) }
+                                td.num { (view::count(h.unchanged)) }
+                            }
+                        }
+                    }
+                }
+            }))
+        }
+    };
+    (
+        status,
+        ui.page(lang.t("Nhập dữ liệu", "Imports"), Nav::Imports, body),
+    )
+        .into_response()
+}
+
+/// The uploaded file's own name, without any folder, for error messages.
+fn file_name(raw: Option<&str>, kind: Option<ImportKind>) -> String {
+    let base = raw
+        .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n).trim())
+        .filter(|n| !n.is_empty())
+        .map(|n| n.chars().take(100).collect::<String>());
+    base.or_else(|| kind.map(|k| k.file_name().to_string()))
+        .unwrap_or_else(|| "upload.csv".into())
+}
+
+/// `POST /imports` (multipart: `csrf`, `kind`, `file`)
+pub async fn import(
+    State(state): State<AppState>,
+    signed: Signed,
+    ClientIp(ip): ClientIp,
+    mut form: Multipart,
+) -> Response {
+    if let Some(r) = signed.not_admin() {
+        return r;
+    }
+    let lang = signed.lang;
+    let ui = signed.ui();
+    let mut csrf = String::new();
+    let mut kind_name = String::new();
+    let mut upload: Option<(Option<String>, Vec<u8>)> = None;
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                let msg = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    lang.t(
+                        "Tệp quá lớn (tối đa 64 MiB). Hãy chia thành nhiều tệp nhỏ hơn.",
+                        "The file is too large (64 MiB at most). Split it into smaller files.",
+                    )
+                } else {
+                    lang.t(
+                        "Không đọc được nội dung tải lên; hãy thử lại.",
+                        "The upload could not be read; try again.",
+                    )
+                };
+                return ui.error(e.status(), lang.t("Không nhập được", "Import failed"), msg);
+            }
+        };
+        match field.name().unwrap_or("") {
+            "csrf" => csrf = field.text().await.unwrap_or_default(),
+            "kind" => kind_name = field.text().await.unwrap_or_default(),
+            "file" => {
+                let name = field.file_name().map(str::to_string);
+                match field.bytes().await {
+                    Ok(b) => upload = Some((name, b.to_vec())),
+                    Err(e) => {
+                        return ui.error(
+                            e.status(),
+                            lang.t("Không nhập được", "Import failed"),
+                            lang.t(
+                                "Tệp quá lớn hoặc tải lên bị gián đoạn; hãy thử lại.",
+                                "The file is too large or the upload was cut off; try again.",
+                            ),
+                        )
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(refused) = signed.forgery(&csrf) {
+        return refused;
+    }
+    let kind = ImportKind::from_name(&kind_name);
+    let refused = |message: &str| Outcome::Refused {
+        message: message.to_string(),
+        rows: Vec::new(),
+    };
+    let Some(kind) = kind else {
+        let o = refused(lang.t(
+            "Hãy chọn loại dữ liệu của tệp (chi nhánh, người lao động, khoản vay, …).",
+            "Choose the kind of data in the file (branches, workers, loans, …).",
+        ));
+        return imports_page(
+            &state,
+            &signed,
+            Some(o),
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let Some((raw_name, bytes)) = upload.filter(|(_, b)| !b.is_empty()) else {
+        let o = refused(lang.t(
+            "Hãy chọn một tệp CSV (tệp vừa chọn trống hoặc chưa chọn tệp).",
+            "Choose a CSV file (the file is empty or none was chosen).",
+        ));
+        return imports_page(
+            &state,
+            &signed,
+            Some(o),
+            Some(kind),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let file = ImportFile {
+        kind,
+        name: file_name(raw_name.as_deref(), Some(kind)),
+        bytes,
+    };
+    let audit = signed.user.audit("import", "import", file.name.clone(), ip);
+    let name = file.name.clone();
+    match importer::import_files(
+        &state.db,
+        &[file],
+        "console",
+        Some(signed.user.id),
+        audit,
+        &mut |_| {},
+    )
+    .await
+    {
+        Ok(report) => {
+            let o = Outcome::Done { file: name, report };
+            imports_page(&state, &signed, Some(o), Some(kind), StatusCode::OK).await
+        }
+        Err(e) if e.status.is_server_error() => ui.app_error(e),
+        Err(e) => {
+            let status = e.status;
+            let o = Outcome::Refused {
+                message: ui.message(&e).to_string(),
+                rows: e.errors.clone(),
+            };
+            imports_page(&state, &signed, Some(o), Some(kind), status).await
+        }
+    }
+}
+
+// ---------------------------------------------------------------- audit log
+
+/// Audit lines per page.
+const AUDIT_PAGE: i64 = 50;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AuditQuery {
+    actor: String,
+    action: String,
+    from: String,
+    to: String,
+    page: String,
+}
+
+fn action_label(lang: Lang, a: &str) -> &str {
+    match a {
+        "login" => lang.t("Đăng nhập trên điện thoại", "Phone sign-in"),
+        "login_failed" => lang.t("Đăng nhập sai", "Failed sign-in"),
+        "refresh" => lang.t("Gia hạn phiên điện thoại", "Phone session renewed"),
+        "refresh_reused" => lang.t("Mã làm mới bị dùng lại", "Refresh token reused"),
+        "device_revoke" => lang.t("Thu hồi thiết bị", "Device revoked"),
+        "import" => lang.t("Nhập dữ liệu", "Import"),
+        "set_password" => lang.t("Đặt mật khẩu", "Password set"),
+        "console_login" => lang.t("Đăng nhập bảng điều khiển", "Console sign-in"),
+        "console_logout" => lang.t("Đăng xuất bảng điều khiển", "Console sign-out"),
+        "console_login_refused" => lang.t(
+            "Từ chối vào bảng điều khiển (vai trò)",
+            "Console refused (role)",
+        ),
+        other => other,
+    }
+}
+
+/// Start of a day in Vietnam, as an instant.
+fn day_start(d: NaiveDate) -> DateTime<Utc> {
+    let local = d.and_hms_opt(0, 0, 0).expect("midnight exists");
+    (local - Duration::hours(7)).and_utc()
+}
+
+/// `GET /audit?actor=&action=&from=&to=&page=`
+pub async fn audit(
+    State(state): State<AppState>,
+    signed: Signed,
+    Query(q): Query<AuditQuery>,
+) -> Response {
+    if let Some(r) = signed.not_admin() {
+        return r;
+    }
+    let lang = signed.lang;
+    let ui = signed.ui();
+    let mut problems: Vec<String> = Vec::new();
+    let mut parse_day = |label_vi: &str, label_en: &str, v: &str| -> Option<NaiveDate> {
+        let v = v.trim();
+        if v.is_empty() {
+            return None;
+        }
+        let d = time::parse_date(v);
+        if d.is_none() {
+            problems.push(lang.pick(
+                format!("{label_vi} “{v}” không phải là ngày hợp lệ; hãy viết dd/mm/yyyy."),
+                format!("{label_en} “{v}” is not a valid date; write dd/mm/yyyy."),
+            ));
+        }
+        d
+    };
+    let from = parse_day("Từ ngày", "From", &q.from);
+    let to = parse_day("Đến ngày", "To", &q.to);
+    if let (Some(f), Some(t)) = (from, to) {
+        if t < f {
+            problems.push(
+                lang.t(
+                    "Ngày kết thúc đứng trước ngày bắt đầu; hãy đổi lại.",
+                    "The end date is before the start date; swap them.",
+                )
+                .into(),
+            );
+        }
+    }
+    let page = q.page.parse::<i64>().unwrap_or(1).max(1);
+    let filter = AuditFilter {
+        actor: Some(q.actor.trim().to_string()).filter(|s| !s.is_empty()),
+        action: Some(q.action.trim().to_string()).filter(|s| !s.is_empty()),
+        from: from.map(day_start),
+        until: to.map(|t| day_start(t + Duration::days(1))),
+    };
+    let actions = match state.db.audit_actions().await {
+        Ok(a) => a,
+        Err(e) => return ui.app_error(e.into()),
+    };
+    let mut rows: Vec<AuditRow> = if problems.is_empty() {
+        match state
+            .db
+            .audit_page(&filter, AUDIT_PAGE + 1, (page - 1) * AUDIT_PAGE)
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => return ui.app_error(e.into()),
+        }
+    } else {
+        Vec::new()
+    };
+    let has_next = rows.len() as i64 > AUDIT_PAGE;
+    rows.truncate(AUDIT_PAGE as usize);
+    // Dates are written back as people read them, whatever was typed.
+    let iso = |d: Option<NaiveDate>, raw: &str| {
+        d.map(view::date).unwrap_or_else(|| raw.trim().to_string())
+    };
+    let keep = |p: i64| {
+        view::link(
+            "/audit",
+            &[
+                ("actor", q.actor.trim().to_string()),
+                ("action", q.action.trim().to_string()),
+                ("from", iso(from, &q.from)),
+                ("to", iso(to, &q.to)),
+                ("page", if p > 1 { p.to_string() } else { String::new() }),
+            ],
+        )
+    };
+    let filtered = filter.actor.is_some()
+        || filter.action.is_some()
+        || filter.from.is_some()
+        || filter.until.is_some();
+    let body = html! {
+        h1 { (lang.t("Nhật ký hệ thống", "Audit log")) }
+        p.lead { (lang.t(
+            "Mọi lần đăng nhập, thu hồi thiết bị và nhập dữ liệu; không sửa, không xoá được. Giờ Việt Nam.",
+            "Every sign-in, device revocation and import; nothing in it can be changed or deleted. Vietnam time."
+        )) }
+        form.filters method="get" action="/audit" id="audit-filter" {
+            div {
+                label for="actor" { (lang.t("Người thực hiện", "Actor")) }
+                input #actor type="search" name="actor" value=(q.actor.trim()) placeholder=(lang.t("tên đăng nhập", "username"));
+            }
+            div {
+                label for="action" { (lang.t("Hành động", "Action")) }
+                select #action name="action" {
+                    option value="" { (lang.t("Tất cả", "All")) }
+                    @for a in &actions {
+                        option value=(a) selected[q.action.trim() == a] { (action_label(lang, a)) }
+                    }
+                }
+            }
+            div {
+                label for="from" { (lang.t("Từ ngày", "From")) }
+                input #from type="text" name="from" value=(iso(from, &q.from)) placeholder="dd/mm/yyyy"
+                    inputmode="numeric" autocomplete="off" size="10";
+            }
+            div {
+                label for="to" { (lang.t("Đến ngày", "To")) }
+                input #to type="text" name="to" value=(iso(to, &q.to)) placeholder="dd/mm/yyyy"
+                    inputmode="numeric" autocomplete="off" size="10";
+            }
+            div.actions {
+                button.primary type="submit" { (lang.t("Lọc", "Filter")) }
+                @if filtered { a.button href="/audit" { (lang.t("Bỏ lọc", "Clear")) } }
+            }
+        }
+        @for p in &problems { p.notice.error role="alert" { (p) } }
+        @if rows.is_empty() && problems.is_empty() {
+            (view::empty(if filtered {
+                lang.t("Không có mục nào khớp bộ lọc. Thử bỏ bớt điều kiện hoặc mở rộng khoảng ngày.",
+                       "Nothing matches the filter. Remove a condition or widen the dates.")
+            } else if page > 1 {
+                lang.t("Trang này không còn mục nào.", "No more entries on this page.")
+            } else {
+                lang.t("Nhật ký chưa có mục nào.", "The audit log is empty.")
+            }))
+        } @else if !rows.is_empty() {
+            (table_wrap(html! {
+                table.list #audit {
+                    thead { tr {
+                        th { (lang.t("Thời điểm", "When")) }
+                        th { (lang.t("Người thực hiện", "Actor")) }
+                        th { (lang.t("Hành động", "Action")) }
+                        th { (lang.t("Đối tượng", "Object")) }
+                        th { (lang.t("Thiết bị", "Device")) }
+                        th { (lang.t("Địa chỉ IP", "IP address")) }
+                        th { (lang.t("Chi tiết", "Details")) }
+                    } }
+                    tbody {
+                        @for r in &rows {
+                            tr data-action=(r.action) {
+                                td.nowrap { (datetime(r.at)) }
+                                td.mono { (if r.actor_username.is_empty() { "—" } else { &r.actor_username }) }
+                                td { (action_label(lang, &r.action)) }
+                                td { span.muted { (r.object_type) } " " span.mono { (cut(&r.object_id, 40)) } }
+                                td.mono { (r.device_id.as_deref().map(|d| cut(d, 24)).unwrap_or_default()) }
+                                td.mono { (r.ip.as_deref().unwrap_or("")) }
+                                td.detail { @if r.detail != "null" { code title=(cut(&r.detail, 2000)) { (cut(&r.detail, 120)) } } }
+                            }
+                        }
+                    }
+                }
+            }))
+            nav.pager aria-label=(lang.t("Trang", "Pages")) {
+                @if page > 1 { a href=(keep(page - 1)) rel="prev" { "← " (lang.t("Mới hơn", "Newer")) } }
+                span { (lang.pick(format!("Trang {page}"), format!("Page {page}"))) }
+                @if has_next { a href=(keep(page + 1)) rel="next" { (lang.t("Cũ hơn", "Older")) " →" } }
+            }
+        }
+    };
+    let status = if problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    (
+        status,
+        ui.page(lang.t("Nhật ký", "Audit log"), Nav::Audit, body),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_start_at_midnight_in_vietnam() {
+        let d = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        assert_eq!(day_start(d).to_rfc3339(), "2026-02-28T17:00:00+00:00");
+    }
+
+    #[test]
+    fn uploaded_names_lose_their_folders() {
+        assert_eq!(
+            file_name(Some("C:\\Users\\a\\workers.csv"), None),
+            "workers.csv"
+        );
+        assert_eq!(file_name(Some("/tmp/x/loans.csv"), None), "loans.csv");
+        assert_eq!(file_name(None, Some(ImportKind::Workers)), "workers.csv");
+    }
+}

@@ -1,0 +1,110 @@
+//! The web console of supervisors and admins, served at `/`: server-rendered
+//! HTML (maud), one stylesheet, one small script, in Vietnamese or English.
+//!
+//! It reads and acts through the same code as the API: the same scopes (a
+//! supervisor sees their branch, an admin the fund, and anything else
+//! answers 404), the same password check and throttling, the same device
+//! revocation and import. Sessions live in `console_sessions`; every form
+//! carries the session's anti-forgery token (see `session.rs`).
+
+mod admin;
+mod home;
+mod i18n;
+mod login;
+mod people;
+mod session;
+mod static_files;
+pub mod store;
+mod view;
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{header, HeaderValue};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+
+use crate::app::{AppState, IMPORT_BODY_LIMIT};
+pub use i18n::Lang;
+pub use session::{ConsoleConfig, SECURE_COOKIES_ENV};
+
+/// The console's pages, with its settings from the environment.
+pub fn routes() -> Router<AppState> {
+    routes_with(ConsoleConfig::from_env())
+}
+
+pub fn routes_with(config: ConsoleConfig) -> Router<AppState> {
+    if !config.secure_cookies {
+        tracing::warn!(
+            "{SECURE_COOKIES_ENV}=false: console cookies are sent over plain HTTP; for trials only"
+        );
+    }
+    Router::new()
+        .route("/", get(home::page))
+        .route("/login", get(login::page).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/workers", get(people::workers))
+        .route("/workers/{id}", get(people::worker))
+        .route("/loans/{id}", get(people::loan))
+        .route("/devices", get(admin::devices))
+        .route(
+            "/devices/{id}/revoke",
+            get(admin::revoke_page).post(admin::revoke),
+        )
+        .route(
+            "/imports",
+            get(admin::imports)
+                .post(admin::import)
+                .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+        )
+        .route("/audit", get(admin::audit))
+        .route("/static/console.css", get(static_files::css))
+        .route("/static/console.js", get(static_files::js))
+        .layer(middleware::from_fn(page_headers))
+        .layer(Extension(Arc::new(config)))
+}
+
+/// What the browser may do with console pages: scripts and styles from this
+/// server only, no framing, no caching of personal data; and `?lang=` is
+/// remembered in a cookie.
+async fn page_headers(req: Request, next: Next) -> Response {
+    let chosen = i18n::query_lang(req.uri().query());
+    let secure = req
+        .extensions()
+        .get::<Arc<ConsoleConfig>>()
+        .is_none_or(|c| c.secure_cookies);
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    let fixed = [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        ),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "same-origin"),
+    ];
+    for (name, value) in fixed {
+        h.insert(name, HeaderValue::from_static(value));
+    }
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if let Some(lang) = chosen {
+        let mut c = format!(
+            "{}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly",
+            i18n::LANG_COOKIE,
+            lang.code()
+        );
+        if secure {
+            c.push_str("; Secure");
+        }
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            h.append(header::SET_COOKIE, v);
+        }
+    }
+    resp
+}

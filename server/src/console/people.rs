@@ -1,0 +1,486 @@
+//! Workers and loans: the accent-insensitive search, a worker's page with
+//! their loans, a loan's schedule. Scoped like the API: a supervisor sees
+//! their branch, an admin the fund; anything else is "not found".
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use chrono::{NaiveDate, Utc};
+use maud::{html, Markup};
+use serde::Deserialize;
+use sotay_core::domain::time::local_date;
+
+use super::i18n::Lang;
+use super::session::Signed;
+use super::view::{self, date, phone, table_wrap, vnd, Nav};
+use crate::api::master::search_workers;
+use crate::app::AppState;
+use crate::db::InstallmentView;
+use crate::error::AppError;
+use crate::import::rows::Role;
+
+/// Workers per page of results.
+const PAGE: i64 = 50;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct WorkersQuery {
+    q: String,
+    page: String,
+}
+
+/// The search box (also on the home page).
+pub fn search_form(lang: Lang, q: &str) -> Markup {
+    html! {
+        form.search method="get" action="/workers" role="search" {
+            label.visually-hidden for="q" { (lang.t("Tìm người lao động", "Find a worker")) }
+            input #q type="search" name="q" value=(q) autocomplete="off"
+                placeholder=(lang.t("Họ tên, số điện thoại hoặc CCCD — ví dụ: nguyen thi lan",
+                                    "Name, phone or CCCD — e.g. nguyen thi lan"));
+            button.primary type="submit" { (lang.t("Tìm", "Search")) }
+        }
+        p.hint { (lang.t(
+            "Gõ có dấu hay không dấu đều được (Đặng = dang); số điện thoại viết kiểu nào cũng được (0912 345 678, +84 912 345 678).",
+            "With or without Vietnamese accents (Đặng = dang); phone numbers in any format (0912 345 678, +84 912 345 678)."
+        )) }
+    }
+}
+
+/// `GET /workers?q=&page=`
+pub async fn workers(
+    State(state): State<AppState>,
+    signed: Signed,
+    Query(query): Query<WorkersQuery>,
+) -> Response {
+    let lang = signed.lang;
+    let ui = signed.ui();
+    let q = query.q.trim();
+    let page = query.page.parse::<i64>().unwrap_or(1).max(1);
+    let found =
+        match search_workers(&state.db, signed.user.scope(), q, PAGE, (page - 1) * PAGE).await {
+            Ok(f) => f,
+            Err(e) => return ui.app_error(e),
+        };
+    let scope_name = if signed.user.role == Role::Admin {
+        lang.t("toàn quỹ", "the whole fund")
+    } else {
+        lang.t("chi nhánh của bạn", "your branch")
+    };
+    let pages = (found.total + PAGE - 1) / PAGE;
+    let body = html! {
+        h1 { (lang.t("Người lao động", "Workers")) }
+        (search_form(lang, q))
+        @if found.items.is_empty() {
+            @if q.is_empty() {
+                (view::empty(&lang.pick(
+                    format!("Chưa có người lao động nào trong {scope_name}. Quản trị viên nhập danh sách ở mục Nhập dữ liệu."),
+                    format!("There are no workers in {scope_name} yet. An administrator imports them under Imports."),
+                )))
+            } @else if found.total > 0 {
+                (view::empty(lang.t("Trang này không còn kết quả.", "No more results on this page.")))
+            } @else {
+                (view::empty(&lang.pick(
+                    format!("Không tìm thấy người lao động nào khớp với “{q}” trong {scope_name}. \
+                             Thử gõ ít chữ hơn (chỉ tên, ví dụ “lan”), hoặc tìm theo số điện thoại hay CCCD."),
+                    format!("No worker in {scope_name} matches “{q}”. Try fewer words (just the given name, \
+                             e.g. “lan”), or search by phone number or CCCD."),
+                )))
+            }
+        } @else {
+            p.count #result-count {
+                @if q.is_empty() {
+                    (lang.pick(
+                        format!("{} người lao động trong {scope_name}", view::count(found.total)),
+                        format!("{} workers in {scope_name}", view::count(found.total)),
+                    ))
+                } @else {
+                    (lang.pick(
+                        format!("Tìm thấy {} người lao động khớp với “{q}”", view::count(found.total)),
+                        format!("{} workers match “{q}”", view::count(found.total)),
+                    ))
+                }
+            }
+            (table_wrap(html! {
+                table.list #workers {
+                    thead { tr {
+                        th { (lang.t("Họ và tên", "Full name")) }
+                        th { (lang.t("Mã", "Code")) }
+                        th { "CCCD" }
+                        th { (lang.t("Điện thoại", "Phone")) }
+                        th { (lang.t("Nhà trọ · phòng", "Boarding house · room")) }
+                        th { (lang.t("Cán bộ phụ trách", "Officer")) }
+                    } }
+                    tbody {
+                        @for w in &found.items {
+                            tr {
+                                td { a href=(format!("/workers/{}", w.id)) { (w.full_name) }
+                                    @if w.hardship { " " span.badge.warn title=(w.hardship_note) { (lang.t("Khó khăn", "Hardship")) } } }
+                                td.mono { (w.code) }
+                                td.mono { (w.cccd) }
+                                td.nowrap { (phone(w.phone.as_deref())) }
+                                td { (w.boarding_house_name.as_deref().unwrap_or("—")) @if !w.room.is_empty() { " · " (w.room) } }
+                                td { (w.officer_name) }
+                            }
+                        }
+                    }
+                }
+            }))
+            @if pages > 1 {
+                nav.pager aria-label=(lang.t("Trang", "Pages")) {
+                    @if page > 1 {
+                        a href=(view::link("/workers", &[("q", q.to_string()), ("page", (page - 1).to_string())])) rel="prev" {
+                            "← " (lang.t("Trang trước", "Previous"))
+                        }
+                    }
+                    span { (lang.pick(format!("Trang {page}/{pages}"), format!("Page {page} of {pages}"))) }
+                    @if page < pages {
+                        a href=(view::link("/workers", &[("q", q.to_string()), ("page", (page + 1).to_string())])) rel="next" {
+                            (lang.t("Trang sau", "Next")) " →"
+                        }
+                    }
+                }
+            }
+        }
+    };
+    ui.page(lang.t("Người lao động", "Workers"), Nav::Workers, body)
+        .into_response()
+}
+
+fn gender(lang: Lang, g: Option<&str>) -> &str {
+    match g {
+        Some("nu") => lang.t("Nữ", "Female"),
+        Some("nam") => lang.t("Nam", "Male"),
+        Some(other) => other,
+        None => "—",
+    }
+}
+
+/// `GET /workers/{id}`
+pub async fn worker(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> Response {
+    match render_worker(&state, &signed, &id).await {
+        Ok(r) => r,
+        Err(e) => signed.ui().app_error(e),
+    }
+}
+
+fn worker_not_found() -> AppError {
+    AppError::not_found("người lao động", "worker")
+}
+
+async fn render_worker(state: &AppState, s: &Signed, id: &str) -> Result<Response, AppError> {
+    let lang = s.lang;
+    let scope = s.user.scope();
+    let id: i64 = id.parse().map_err(|_| worker_not_found())?;
+    let w = state
+        .db
+        .worker(scope, id)
+        .await?
+        .ok_or_else(worker_not_found)?;
+    let loans = state.db.loans(scope, Some(w.id), None, 500, 0).await?;
+    let arrears = state
+        .db
+        .worker_arrears(w.id, local_date(Utc::now()))
+        .await?;
+    let dash = |s: &str| {
+        if s.is_empty() {
+            "—".to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    let body = html! {
+        p.crumbs { a href="/workers" { "← " (lang.t("Người lao động", "Workers")) } }
+        h1 { (w.full_name) " " small.mono { (w.code) } }
+        div.cards {
+            section.card {
+                h2 { (lang.t("Thông tin", "Details")) }
+                dl #worker-details {
+                    dt { "CCCD" } dd.mono { (w.cccd) }
+                    dt { (lang.t("Điện thoại", "Phone")) } dd { (dash(&phone(w.phone.as_deref()))) }
+                    dt { (lang.t("Ngày sinh", "Date of birth")) } dd { (w.date_of_birth.map(date).unwrap_or_else(|| "—".into())) }
+                    dt { (lang.t("Giới tính", "Gender")) } dd { (gender(lang, w.gender.as_deref())) }
+                    dt { (lang.t("Đoàn viên công đoàn", "Union member")) } dd { (view::yes_no(lang, w.union_member)) }
+                    dt { (lang.t("Nơi làm việc", "Employer")) } dd { (dash(&w.employer)) }
+                    dt { (lang.t("Khu công nghiệp", "Industrial zone")) } dd { (dash(&w.industrial_zone)) }
+                }
+            }
+            section.card {
+                h2 { (lang.t("Nơi ở và phụ trách", "Home and officer")) }
+                dl {
+                    dt { (lang.t("Nhà trọ", "Boarding house")) }
+                    dd { (w.boarding_house_name.as_deref().unwrap_or("—"))
+                         @if let Some(a) = &w.boarding_house_address { br; small { (a) } } }
+                    dt { (lang.t("Phòng", "Room")) } dd { (dash(&w.room)) }
+                    dt { (lang.t("Hoàn cảnh khó khăn", "Hardship")) }
+                    dd { @if w.hardship { span.badge.warn { (lang.t("Có", "Yes")) } " " (w.hardship_note) } @else { (lang.t("Không", "No")) } }
+                    dt { (lang.t("Cán bộ phụ trách", "Officer")) } dd { (w.officer_name) }
+                }
+            }
+        }
+        h2 { (lang.t("Khoản vay", "Loans")) }
+        @if loans.is_empty() {
+            (view::empty(lang.t("Người lao động này chưa có khoản vay nào.", "This worker has no loans.")))
+        } @else {
+            (table_wrap(html! {
+                table.list #loans {
+                    thead { tr {
+                        th { (lang.t("Mã khoản vay", "Loan")) }
+                        th { (lang.t("Sản phẩm", "Product")) }
+                        th.num { (lang.t("Số tiền vay", "Principal")) }
+                        th { (lang.t("Giải ngân", "Disbursed")) }
+                        th.num { (lang.t("Dư nợ gốc", "Principal outstanding")) }
+                        th.num { (lang.t("Lãi còn phải trả", "Interest outstanding")) }
+                        th { (lang.t("Tình trạng", "Status")) }
+                    } }
+                    tbody {
+                        @for l in &loans {
+                            @let late = arrears.iter().find(|a| a.loan_id == l.id);
+                            tr.overdue[late.is_some()] {
+                                td { a.mono href=(format!("/loans/{}", l.id)) { (l.code) } }
+                                td { (l.product_name) }
+                                td.num { (vnd(l.principal)) }
+                                td.nowrap { (date(l.disbursed_on)) }
+                                td.num { (vnd(l.outstanding_principal)) }
+                                td.num { (vnd(l.outstanding_interest)) }
+                                td {
+                                    (view::loan_status(lang, &l.status))
+                                    @if let Some(a) = late {
+                                        " " span.badge.danger { (lang.pick(
+                                            format!("Quá hạn {} kỳ · {}", a.installments, vnd(a.amount)),
+                                            format!("{} overdue · {}", a.installments, vnd(a.amount)),
+                                        )) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }))
+        }
+    };
+    Ok(s.ui()
+        .page(&w.full_name, Nav::Workers, body)
+        .into_response())
+}
+
+/// `GET /loans/{id}`
+pub async fn loan(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> Response {
+    match render_loan(&state, &signed, &id).await {
+        Ok(r) => r,
+        Err(e) => signed.ui().app_error(e),
+    }
+}
+
+fn loan_not_found() -> AppError {
+    AppError::not_found("khoản vay", "loan")
+}
+
+/// Where an installment stands on `today`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstallmentState {
+    Paid,
+    Overdue { days: i64 },
+    DueToday,
+    Partly,
+    Upcoming,
+}
+
+pub fn installment_state(i: &InstallmentView, today: NaiveDate) -> InstallmentState {
+    let due = i.principal_due + i.interest_due;
+    let paid = i.principal_paid + i.interest_paid;
+    if paid >= due {
+        InstallmentState::Paid
+    } else if i.due_on < today {
+        InstallmentState::Overdue {
+            days: (today - i.due_on).num_days(),
+        }
+    } else if i.due_on == today {
+        InstallmentState::DueToday
+    } else if paid > 0 {
+        InstallmentState::Partly
+    } else {
+        InstallmentState::Upcoming
+    }
+}
+
+fn state_badge(lang: Lang, st: InstallmentState) -> Markup {
+    match st {
+        InstallmentState::Paid => html! { span.badge.ok { (lang.t("Đã trả đủ", "Paid")) } },
+        InstallmentState::Overdue { days } => html! { span.badge.danger { (lang.pick(
+        format!("Quá hạn {days} ngày"), format!("Overdue {days} days"))) } },
+        InstallmentState::DueToday => {
+            html! { span.badge.warn { (lang.t("Đến hạn hôm nay", "Due today")) } }
+        }
+        InstallmentState::Partly => {
+            html! { span.badge { (lang.t("Đã trả một phần", "Partly paid")) } }
+        }
+        InstallmentState::Upcoming => {
+            html! { span.badge.muted { (lang.t("Chưa đến hạn", "Not yet due")) } }
+        }
+    }
+}
+
+async fn render_loan(state: &AppState, s: &Signed, id: &str) -> Result<Response, AppError> {
+    let lang = s.lang;
+    let id: i64 = id.parse().map_err(|_| loan_not_found())?;
+    let l = state
+        .db
+        .loan(s.user.scope(), id)
+        .await?
+        .ok_or_else(loan_not_found)?;
+    let schedule = state.db.installments(l.id).await?;
+    let today = local_date(Utc::now());
+    let states: Vec<InstallmentState> = schedule
+        .iter()
+        .map(|i| installment_state(i, today))
+        .collect();
+    let overdue: Vec<&InstallmentView> = schedule
+        .iter()
+        .zip(&states)
+        .filter(|(_, st)| matches!(st, InstallmentState::Overdue { .. }))
+        .map(|(i, _)| i)
+        .collect();
+    let overdue_amount: i64 = overdue
+        .iter()
+        .map(|i| i.principal_due - i.principal_paid + i.interest_due - i.interest_paid)
+        .sum();
+    let sum = |f: fn(&InstallmentView) -> i64| schedule.iter().map(f).sum::<i64>();
+    let (p_due, i_due) = (sum(|i| i.principal_due), sum(|i| i.interest_due));
+    let paid = sum(|i| i.principal_paid + i.interest_paid);
+    let outstanding = l.outstanding_principal + l.outstanding_interest;
+    let title = lang.pick(format!("Khoản vay {}", l.code), format!("Loan {}", l.code));
+    let body = html! {
+        p.crumbs { a href=(format!("/workers/{}", l.worker_id)) { "← " (l.worker_name) } }
+        h1 { (title) " " (view::loan_status(lang, &l.status))
+            @if !overdue.is_empty() { " " span.badge.danger #overdue-badge { (lang.t("Có kỳ quá hạn", "Overdue")) } } }
+        @if !overdue.is_empty() {
+            p.notice.error {
+                (lang.pick(
+                    format!("{} kỳ quá hạn, còn nợ {} của các kỳ này.", overdue.len(), vnd(overdue_amount)),
+                    format!("{} installments overdue, {} still unpaid on them.", overdue.len(), vnd(overdue_amount)),
+                ))
+            }
+        }
+        div.cards {
+            section.card {
+                h2 { (lang.t("Khoản vay", "Loan")) }
+                dl {
+                    dt { (lang.t("Người vay", "Borrower")) } dd { a href=(format!("/workers/{}", l.worker_id)) { (l.worker_name) } }
+                    dt { (lang.t("Sản phẩm", "Product")) } dd { (l.product_name) }
+                    dt { (lang.t("Số tiền vay", "Principal")) } dd { (vnd(l.principal)) }
+                    dt { (lang.t("Lãi suất", "Interest rate")) } dd { (view::rate(lang, l.annual_rate_bp)) (lang.t("/năm", " a year")) }
+                    dt { (lang.t("Cách tính lãi", "Interest method")) } dd { (view::method(lang, &l.method)) }
+                    dt { (lang.t("Kỳ trả", "Installments")) } dd { (l.installments) " · " (view::frequency(lang, &l.frequency)) }
+                    dt { (lang.t("Ngày giải ngân", "Disbursed on")) } dd { (date(l.disbursed_on)) }
+                }
+            }
+            section.card #balance {
+                h2 { (lang.t("Dư nợ", "Outstanding")) }
+                dl {
+                    dt { (lang.t("Gốc còn lại", "Principal")) } dd.num { (vnd(l.outstanding_principal)) }
+                    dt { (lang.t("Lãi còn phải trả", "Interest")) } dd.num { (vnd(l.outstanding_interest)) }
+                    dt { strong { (lang.t("Tổng còn phải trả", "Total outstanding")) } } dd.num #outstanding { strong { (vnd(outstanding)) } }
+                    dt { (lang.t("Đã trả", "Paid so far")) } dd.num { (vnd(paid)) }
+                }
+            }
+        }
+        h2 { (lang.t("Lịch trả nợ", "Repayment schedule")) }
+        @if schedule.is_empty() {
+            (view::empty(lang.t("Khoản vay này chưa có lịch trả nợ.", "This loan has no schedule.")))
+        } @else {
+            (table_wrap(html! {
+                table.list.schedule #schedule {
+                    thead { tr {
+                        th.num { (lang.t("Kỳ", "No.")) }
+                        th { (lang.t("Ngày đến hạn", "Due on")) }
+                        th.num { (lang.t("Gốc", "Principal")) }
+                        th.num { (lang.t("Lãi", "Interest")) }
+                        th.num { (lang.t("Phải trả", "Due")) }
+                        th.num { (lang.t("Đã trả", "Paid")) }
+                        th.num { (lang.t("Còn lại", "Remaining")) }
+                        th { (lang.t("Tình trạng", "Status")) }
+                    } }
+                    tbody {
+                        @for (i, st) in schedule.iter().zip(&states) {
+                            @let due = i.principal_due + i.interest_due;
+                            @let got = i.principal_paid + i.interest_paid;
+                            tr.overdue[matches!(st, InstallmentState::Overdue { .. })] {
+                                td.num { (i.number) }
+                                td.nowrap { (date(i.due_on)) }
+                                td.num { (vnd(i.principal_due)) }
+                                td.num { (vnd(i.interest_due)) }
+                                td.num { (vnd(due)) }
+                                td.num { (vnd(got)) }
+                                td.num { (vnd(due - got)) }
+                                td { (state_badge(lang, *st)) }
+                            }
+                        }
+                    }
+                    tfoot { tr {
+                        th colspan="2" { (lang.t("Cộng", "Total")) }
+                        td.num { (vnd(p_due)) }
+                        td.num { (vnd(i_due)) }
+                        td.num { (vnd(p_due + i_due)) }
+                        td.num { (vnd(paid)) }
+                        td.num { (vnd(p_due + i_due - paid)) }
+                        td {}
+                    } }
+                }
+            }))
+            p.hint { (lang.t(
+                "Số đã trả gồm các khoản thu đã được duyệt và số đã trả trước khi dùng Sổ Tay. Khoản thu cán bộ vừa gửi lên chỉ được tính sau khi giám sát duyệt.",
+                "Paid amounts are approved collections and what was repaid before Sổ Tay. A collection an officer has just sent counts once a supervisor approves it."
+            )) }
+        }
+    };
+    Ok(s.ui().page(&title, Nav::Workers, body).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inst(due_on: NaiveDate, due: i64, paid: i64) -> InstallmentView {
+        InstallmentView {
+            number: 1,
+            due_on,
+            principal_due: due,
+            interest_due: 0,
+            principal_paid: paid,
+            interest_paid: 0,
+        }
+    }
+
+    #[test]
+    fn installment_states() {
+        let d = |day| NaiveDate::from_ymd_opt(2026, 3, day).unwrap();
+        let today = d(10);
+        assert_eq!(
+            installment_state(&inst(d(1), 100, 100), today),
+            InstallmentState::Paid
+        );
+        assert_eq!(
+            installment_state(&inst(d(1), 100, 40), today),
+            InstallmentState::Overdue { days: 9 }
+        );
+        assert_eq!(
+            installment_state(&inst(d(10), 100, 0), today),
+            InstallmentState::DueToday
+        );
+        assert_eq!(
+            installment_state(&inst(d(20), 100, 40), today),
+            InstallmentState::Partly
+        );
+        assert_eq!(
+            installment_state(&inst(d(20), 100, 0), today),
+            InstallmentState::Upcoming
+        );
+    }
+}

@@ -1,0 +1,375 @@
+//! Console sessions: a random token in an `HttpOnly; SameSite=Strict;
+//! Path=/` cookie (plus `Secure`, see [`ConsoleConfig`]), its SHA-256 in
+//! `console_sessions`, an idle timeout and a maximum lifetime, and an
+//! anti-forgery (CSRF) token per session that every form posts back.
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Duration, Utc};
+
+use super::i18n::Lang;
+use super::view::{self, Ui, Who};
+use crate::app::AppState;
+use crate::auth::{sha256_hex, AuthUser};
+use crate::import::rows::Role;
+
+/// A session ends after this many minutes without a request...
+pub const IDLE_MINS: i64 = 60;
+/// ...and at the latest this many hours after signing in (a working day).
+pub const MAX_HOURS: i64 = 12;
+/// `last_seen_at` is written at most this often.
+const TOUCH_SECS: i64 = 60;
+
+/// The setting that decides whether console cookies carry `Secure`.
+pub const SECURE_COOKIES_ENV: &str = "SOTAY_CONSOLE_SECURE_COOKIES";
+
+/// How the console sets its cookies.
+#[derive(Debug, Clone)]
+pub struct ConsoleConfig {
+    /// `Secure` cookies with the `__Host-` prefix (the default): the browser
+    /// sends them only over HTTPS — and to `http://localhost` /
+    /// `http://127.0.0.1`, which browsers treat as secure. Turn it off
+    /// (`SOTAY_CONSOLE_SECURE_COOKIES=false`) only to try the console over
+    /// plain HTTP on another address, e.g. a tablet on the office network
+    /// during development; a deployment serves the console over HTTPS
+    /// (directly or behind a TLS proxy) and keeps the default.
+    pub secure_cookies: bool,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        ConsoleConfig {
+            secure_cookies: true,
+        }
+    }
+}
+
+impl ConsoleConfig {
+    /// From `SOTAY_CONSOLE_SECURE_COOKIES`: `false`, `0`, `no` or `off`
+    /// turn `Secure` off; anything else (or nothing) keeps it.
+    pub fn from_env() -> Self {
+        Self::from_value(std::env::var(SECURE_COOKIES_ENV).ok().as_deref())
+    }
+
+    pub fn from_value(value: Option<&str>) -> Self {
+        let off = value.is_some_and(|v| {
+            matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "false" | "0" | "no" | "off"
+            )
+        });
+        ConsoleConfig {
+            secure_cookies: !off,
+        }
+    }
+
+    /// The session cookie's name (`__Host-` needs `Secure`).
+    pub fn session_cookie(&self) -> &'static str {
+        if self.secure_cookies {
+            "__Host-sotay_session"
+        } else {
+            "sotay_session"
+        }
+    }
+
+    /// The cookie that carries the sign-in form's anti-forgery token.
+    pub fn login_cookie(&self) -> &'static str {
+        if self.secure_cookies {
+            "__Host-sotay_login"
+        } else {
+            "sotay_login"
+        }
+    }
+
+    /// A `Set-Cookie` value; `max_age` `None` lasts until the browser closes.
+    pub fn set_cookie(&self, name: &str, value: &str, max_age: Option<i64>) -> String {
+        let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict");
+        if let Some(secs) = max_age {
+            c.push_str(&format!("; Max-Age={secs}"));
+        }
+        if self.secure_cookies {
+            c.push_str("; Secure");
+        }
+        c
+    }
+
+    /// A `Set-Cookie` value that removes the cookie.
+    pub fn clear_cookie(&self, name: &str) -> String {
+        self.set_cookie(name, "", Some(0))
+    }
+}
+
+/// The value of cookie `name` in the request, if sent.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.trim())
+}
+
+/// What the audit log names as the "device" of a console session.
+pub fn device_label(session_id: i64) -> String {
+    format!("console-{session_id}")
+}
+
+/// Compares two tokens in time independent of where they differ.
+pub fn same_token(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && !a.is_empty()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// A path to come back to after signing in: only a path on this site.
+pub fn safe_next(next: &str) -> Option<&str> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.starts_with("/login")
+        && !next.starts_with("/logout");
+    ok.then_some(next)
+}
+
+/// The path and query of a request.
+pub fn here(parts: &Parts) -> String {
+    parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/".into())
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Lang::of(parts))
+    }
+}
+
+/// The console's settings, from the router.
+pub fn config(parts: &Parts) -> Arc<ConsoleConfig> {
+    parts
+        .extensions
+        .get::<Arc<ConsoleConfig>>()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// A supervisor or admin signed in to the console.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    /// The same caller the API knows, for scopes, roles and audit entries.
+    pub user: AuthUser,
+    pub full_name: String,
+    pub session_id: i64,
+    pub csrf: String,
+    pub lang: Lang,
+    pub signed_in_at: DateTime<Utc>,
+    /// When the session ends if nothing more happens.
+    pub ends_at: DateTime<Utc>,
+    pub here: String,
+}
+
+impl Signed {
+    /// The shell of this person's pages.
+    pub fn ui(&self) -> Ui {
+        Ui {
+            lang: self.lang,
+            here: self.here.clone(),
+            who: Some(Who {
+                full_name: self.full_name.clone(),
+                username: self.user.username.clone(),
+                role: self.user.role,
+                csrf: self.csrf.clone(),
+            }),
+        }
+    }
+
+    /// The refusal of a form whose anti-forgery token is not this
+    /// session's; `None` when the token is right.
+    pub fn forgery(&self, token: &str) -> Option<Response> {
+        (!same_token(token.trim(), &self.csrf)).then(|| forgery_refused(&self.ui()))
+    }
+
+    /// The refusal for anyone but an admin; `None` for an admin.
+    pub fn not_admin(&self) -> Option<Response> {
+        (self.user.role != Role::Admin).then(|| {
+            let ui = self.ui();
+            ui.error(
+                StatusCode::FORBIDDEN,
+                ui.t("Không có quyền", "Not allowed"),
+                ui.t(
+                    "Trang này chỉ dành cho quản trị viên của quỹ.",
+                    "This page is for the fund's administrators only.",
+                ),
+            )
+        })
+    }
+}
+
+/// The page shown for a form posted without this session's token.
+fn forgery_refused(ui: &Ui) -> Response {
+    ui.error(
+        StatusCode::FORBIDDEN,
+        ui.t("Biểu mẫu không hợp lệ", "Form refused"),
+        ui.t(
+            "Biểu mẫu thiếu mã chống giả mạo hoặc đã hết hạn, nên không được thực hiện. \
+             Hãy mở lại trang và gửi lại.",
+            "The form lacks its anti-forgery token or has expired, so nothing was done. \
+             Open the page again and resend it.",
+        ),
+    )
+}
+
+/// What a request's session cookie leads to.
+pub enum Lookup {
+    Signed(Box<Signed>),
+    /// No cookie, or one the server does not know.
+    Missing,
+    /// Timed out, signed out elsewhere, or the user was deactivated.
+    Ended,
+    /// The database failed; the page that says so.
+    Failed(Response),
+}
+
+/// Finds the request's session; ends it when it has timed out.
+pub async fn load(parts: &Parts, state: &AppState) -> Lookup {
+    let lang = Lang::of(parts);
+    let cfg = config(parts);
+    let failed = |e: crate::db::DbError| {
+        let ui = Ui {
+            lang,
+            here: here(parts),
+            who: None,
+        };
+        Lookup::Failed(ui.app_error(e.into()))
+    };
+    let Some(token) = cookie(&parts.headers, cfg.session_cookie()).filter(|t| !t.is_empty()) else {
+        return Lookup::Missing;
+    };
+    let row = match state.db.console_session(&sha256_hex(token)).await {
+        Ok(Some(row)) => row,
+        Ok(None) => return Lookup::Missing,
+        Err(e) => return failed(e),
+    };
+    let now = Utc::now();
+    let idle_end = row.last_seen_at + Duration::minutes(IDLE_MINS);
+    let role = Role::parse(&row.role).filter(|r| *r != Role::Officer);
+    if row.ended_at.is_some() {
+        return Lookup::Ended;
+    }
+    if now >= row.expires_at || now >= idle_end || !row.active || role.is_none() {
+        if let Err(e) = state.db.console_session_end(row.id, None, now).await {
+            return failed(e);
+        }
+        return Lookup::Ended;
+    }
+    if now - row.last_seen_at > Duration::seconds(TOUCH_SECS) {
+        if let Err(e) = state.db.console_session_touch(row.id, now).await {
+            return failed(e);
+        }
+    }
+    Lookup::Signed(Box::new(Signed {
+        user: AuthUser {
+            id: row.user_id,
+            username: row.username,
+            role: role.unwrap_or(Role::Supervisor),
+            branch_id: row.branch_id,
+            device_id: device_label(row.id),
+        },
+        full_name: row.full_name,
+        session_id: row.id,
+        csrf: row.csrf_token,
+        lang,
+        signed_in_at: row.created_at,
+        ends_at: row.expires_at.min(now + Duration::minutes(IDLE_MINS)),
+        here: here(parts),
+    }))
+}
+
+impl FromRequestParts<AppState> for Signed {
+    type Rejection = Response;
+
+    /// Without a session, a page sends the browser to the sign-in form
+    /// (and back here afterwards).
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let ended = match load(parts, state).await {
+            Lookup::Signed(s) => return Ok(*s),
+            Lookup::Failed(resp) => return Err(resp),
+            Lookup::Missing => false,
+            Lookup::Ended => true,
+        };
+        let here = here(parts);
+        let mut pairs = Vec::new();
+        if parts.method == axum::http::Method::GET {
+            if let Some(next) = safe_next(&here).filter(|n| *n != "/") {
+                pairs.push(("next", next.to_string()));
+            }
+        }
+        if ended {
+            pairs.push(("ended", "1".to_string()));
+        }
+        Err(Redirect::to(&view::link("/login", &pairs)).into_response())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_secure_unless_turned_off() {
+        let on = ConsoleConfig::from_value(None);
+        assert!(on.secure_cookies);
+        assert_eq!(
+            on.set_cookie(on.session_cookie(), "abc", None),
+            "__Host-sotay_session=abc; Path=/; HttpOnly; SameSite=Strict; Secure"
+        );
+        assert!(ConsoleConfig::from_value(Some("yes")).secure_cookies);
+        assert!(ConsoleConfig::from_value(Some("nonsense")).secure_cookies);
+        let off = ConsoleConfig::from_value(Some(" False "));
+        assert!(!off.secure_cookies);
+        assert_eq!(
+            off.clear_cookie(off.session_cookie()),
+            "sotay_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
+        );
+    }
+
+    #[test]
+    fn reading_cookies_and_tokens() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            "sotay_lang=en; __Host-sotay_session=tok".parse().unwrap(),
+        );
+        assert_eq!(cookie(&h, "__Host-sotay_session"), Some("tok"));
+        assert_eq!(cookie(&h, "sotay_session"), None);
+        assert!(same_token("abc", "abc"));
+        assert!(!same_token("abc", "abd"));
+        assert!(!same_token("", ""));
+        assert!(!same_token("abc", "abcd"));
+    }
+
+    #[test]
+    fn only_local_paths_come_back() {
+        assert_eq!(safe_next("/workers?q=lan"), Some("/workers?q=lan"));
+        assert_eq!(safe_next("//evil.example/"), None);
+        assert_eq!(safe_next("https://evil.example/"), None);
+        assert_eq!(safe_next("/\\evil"), None);
+        assert_eq!(safe_next("/logout"), None);
+    }
+}

@@ -1,0 +1,915 @@
+//! The web console in real headless Chromium (driven through chromedriver),
+//! against the real server binary on SQLite and on PostgreSQL: sign-in
+//! errors, an officer turned away, a supervisor's search, worker and loan
+//! pages and another branch's worker refused, an admin's import with a bad
+//! line, a device revoked, a form without its anti-forgery token refused,
+//! the audit log, English, sign-out.
+//!
+//! `SOTAY_SCREENSHOTS=1` saves PNGs of the main pages to `docs/screenshots/`.
+//! Chromium and chromedriver are looked for in `/usr/bin` (or
+//! `SOTAY_CHROMIUM` / `SOTAY_CHROMEDRIVER`); `scripts/test.sh` installs them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sotay_tests::{fresh_database, scalar, Backend, Server, BACKENDS};
+
+const PASSWORD: &str = "sotay-demo-2026";
+
+fn tool(env: &str, default: &str) -> PathBuf {
+    let path = PathBuf::from(std::env::var(env).unwrap_or_else(|_| default.to_string()));
+    assert!(
+        path.exists(),
+        "{} is missing: `bash scripts/test.sh` installs Chromium and its driver \
+         (apt-get install -y chromium chromium-driver), or set {env}",
+        path.display()
+    );
+    path
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// A headless Chromium with its own empty profile, behind chromedriver.
+struct Browser {
+    client: Client,
+    driver: Child,
+    base: String,
+    /// Screenshots go here when asked for.
+    shots: Option<PathBuf>,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    async fn start(base: &str, shots: Option<PathBuf>) -> Browser {
+        let chromium = tool("SOTAY_CHROMIUM", "/usr/bin/chromium");
+        let chromedriver = tool("SOTAY_CHROMEDRIVER", "/usr/bin/chromedriver");
+        let port = free_port();
+        let driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let url = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !http
+            .get(format!("{url}/status"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let profile = tempfile::tempdir().expect("profile dir");
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": chromium,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+                    "--force-device-scale-factor=1", "--hide-scrollbars",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+            }),
+        );
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&url)
+            .await
+            .expect("a Chromium session through chromedriver");
+        client
+            .set_window_size(1280, 900)
+            .await
+            .expect("window size");
+        Browser {
+            client,
+            driver,
+            base: base.to_string(),
+            shots,
+            _profile: profile,
+        }
+    }
+
+    async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+
+    async fn go(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap_or_else(|e| panic!("open {path}: {e}"));
+    }
+
+    async fn path(&self) -> String {
+        let url = self.client.current_url().await.expect("current URL");
+        match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        }
+    }
+
+    /// Waits for an element (pages load after clicks and submits).
+    async fn wait(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no `{css}` on the page: {e}"))
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.wait(css).await.text().await.expect("element text")
+    }
+
+    async fn body(&self) -> String {
+        self.text("body").await
+    }
+
+    async fn exists(&self, css: &str) -> bool {
+        !self
+            .client
+            .find_all(Locator::Css(css))
+            .await
+            .expect("find")
+            .is_empty()
+    }
+
+    async fn fill(&self, css: &str, value: &str) {
+        let e = self.wait(css).await;
+        e.clear().await.expect("clear");
+        e.send_keys(value).await.expect("type");
+    }
+
+    async fn click(&self, css: &str) {
+        self.wait(css).await.click().await.expect("click");
+    }
+
+    /// Submits the form around `css` and waits for the next page.
+    async fn submit(&self, css: &str, then: &str) {
+        let old = self.wait("html").await;
+        self.click(css).await;
+        // The old page goes stale once the next one has loaded.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while old.tag_name().await.is_ok() {
+            if Instant::now() > deadline {
+                let source = self.client.source().await.unwrap_or_default();
+                panic!(
+                    "`{css}` did not load a page; still on {}: {source}",
+                    self.path().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        self.wait(then).await;
+    }
+
+    async fn sign_in(&self, username: &str, password: &str, then: &str) {
+        self.go("/login").await;
+        self.fill("#username", username).await;
+        self.fill("#password", password).await;
+        self.submit("form button[type=submit]", then).await;
+    }
+
+    async fn sign_out(&self) {
+        self.submit("form.logout button", "#username").await;
+    }
+
+    /// Saves a PNG of the window to `docs/screenshots/<name>.png` when asked.
+    async fn shot(&self, name: &str) {
+        let Some(dir) = &self.shots else { return };
+        let png = self.client.screenshot().await.expect("screenshot");
+        std::fs::create_dir_all(dir).expect("screenshot folder");
+        std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
+    }
+
+    /// A screenshot of the whole page, not just the window.
+    async fn shot_full(&self, name: &str, width: u32) {
+        if self.shots.is_none() {
+            return;
+        }
+        let height = self
+            .client
+            .execute("return document.documentElement.scrollHeight;", vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_u64())
+            .unwrap_or(900)
+            .clamp(600, 2400) as u32;
+        self.client.set_window_size(width, height + 120).await.ok();
+        self.shot(name).await;
+        self.client.set_window_size(1280, 900).await.ok();
+    }
+}
+
+/// The value of cookie `name` set by a response, and its attributes.
+fn set_cookie(resp: &reqwest::Response, name: &str) -> Option<String> {
+    resp.headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_string)
+}
+
+fn cookie_value(set_cookie: &str) -> String {
+    set_cookie
+        .split(';')
+        .next()
+        .and_then(|kv| kv.split_once('='))
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_default()
+}
+
+/// Signs in over plain HTTP (no browser) and returns the session cookie.
+async fn http_sign_in(http: &reqwest::Client, server: &Server, username: &str) -> String {
+    let page = http.get(server.url("/login")).send().await.unwrap();
+    let login = set_cookie(&page, "__Host-sotay_login").expect("sign-in form cookie");
+    let token = cookie_value(&login);
+    let resp = http
+        .post(server.url("/login"))
+        .header(COOKIE, format!("__Host-sotay_login={token}"))
+        .form(&[
+            ("username", username),
+            ("password", PASSWORD),
+            ("csrf", &token),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let session = set_cookie(&resp, "__Host-sotay_session").expect("session cookie");
+    format!("__Host-sotay_session={}", cookie_value(&session))
+}
+
+/// Signs a phone in through the API (which registers the device).
+async fn api_token(
+    http: &reqwest::Client,
+    server: &Server,
+    username: &str,
+    device: &str,
+    device_name: &str,
+) -> Value {
+    let resp = http
+        .post(server.url("/api/v1/auth/login"))
+        .json(
+            &json!({"username": username, "password": PASSWORD, "device_id": device,
+                      "device_name": device_name}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    resp.json().await.unwrap()
+}
+
+async fn api_get(http: &reqwest::Client, server: &Server, path: &str, token: &str) -> Value {
+    http.get(server.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+fn screenshots(backend: Backend) -> Option<PathBuf> {
+    (backend == Backend::Sqlite && std::env::var("SOTAY_SCREENSHOTS").is_ok_and(|v| v == "1"))
+        .then(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots"))
+}
+
+/// Today in Vietnam, `yyyy-mm-dd`, as the databases store dates.
+fn today() -> String {
+    sotay_core::domain::time::local_date(chrono::Utc::now())
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+#[tokio::test]
+async fn console_in_a_real_browser() {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for backend in BACKENDS {
+        let started = Instant::now();
+        let db = fresh_database(backend).await;
+        let server = Server::start(&db.url, &["--demo"]).await;
+        let b = Browser::start(&server.base, screenshots(backend)).await;
+        println!(
+            "{backend:?}: server with demo fund and Chromium up in {} ms",
+            started.elapsed().as_millis()
+        );
+
+        // --- Signing in: a wrong password, an officer turned away.
+        b.go("/").await;
+        b.wait("#username").await;
+        assert!(b.path().await.starts_with("/login"), "{}", b.path().await);
+        b.shot("login").await;
+        b.sign_in("admin", "not-the-password", "#login-error").await;
+        assert!(
+            b.text("#login-error")
+                .await
+                .contains("Sai tên đăng nhập hoặc mật khẩu"),
+            "{}",
+            b.body().await
+        );
+        assert_eq!(
+            scalar(
+                &db.url,
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'login_failed'"
+            )
+            .await,
+            1
+        );
+        b.sign_in("canbo.lan", PASSWORD, "#login-error").await;
+        let refused = b.text("#login-error").await;
+        assert!(
+            refused.contains("cán bộ tín dụng") && refused.contains("giám sát chi nhánh"),
+            "{refused}"
+        );
+        assert!(b.path().await.starts_with("/login"));
+
+        // --- The supervisor of Thủ Đức: home, search, a worker, a loan.
+        b.sign_in("giamsat.thuduc", PASSWORD, "#branch").await;
+        let home = b.body().await;
+        assert!(home.contains("Lê Thị Hồng Nhung"), "{home}");
+        assert!(home.contains("Giám sát chi nhánh"), "{home}");
+        assert!(b.text("#branch").await.contains("KCX Linh Trung"));
+        b.shot("home-supervisor").await;
+
+        // The same search as the API answers, for the same supervisor.
+        let api = api_token(
+            &http,
+            &server,
+            "giamsat.thuduc",
+            "console-e2e-sup-01",
+            "iPhone 12 của Nhung",
+        )
+        .await;
+        let api_token_sup = api["access_token"].as_str().unwrap().to_string();
+        let by_api = api_get(
+            &http,
+            &server,
+            "/api/v1/workers?q=nguyen&limit=500",
+            &api_token_sup,
+        )
+        .await;
+        let total = by_api["total"].as_i64().unwrap();
+        assert!(total > 0, "{by_api}");
+        b.fill("#q", "nguyen").await;
+        b.submit("form.search button", "#workers").await;
+        assert!(
+            b.text("#result-count")
+                .await
+                .contains(&format!("Tìm thấy {total} người lao động")),
+            "{}",
+            b.text("#result-count").await
+        );
+        let rows = b
+            .client
+            .find_all(Locator::Css("#workers tbody tr"))
+            .await
+            .unwrap();
+        assert_eq!(rows.len() as i64, total.min(50));
+        b.shot("workers-search").await;
+
+        // Accents, letter case and đ do not matter.
+        let count_of = |q: &str| format!("/workers?q={}", urlencode(q));
+        b.go(&count_of("Đặng")).await;
+        let with_accents = b.text("#result-count").await;
+        b.go(&count_of("dang")).await;
+        let without = b.text("#result-count").await;
+        assert_eq!(
+            with_accents.split_whitespace().nth(2),
+            without.split_whitespace().nth(2),
+            "{with_accents} / {without}"
+        );
+        b.go(&count_of("NGUYEN THI")).await;
+        assert!(b.exists("#workers").await);
+
+        // A phone number in another format, and a CCCD, find the worker.
+        let items = by_api["items"].as_array().unwrap();
+        let with_phone = items.iter().find(|w| w["phone"].is_string()).unwrap();
+        let phone = with_phone["phone"].as_str().unwrap();
+        let international = format!("+84 {} {} {}", &phone[1..4], &phone[4..7], &phone[7..]);
+        b.go(&count_of(&international)).await;
+        assert!(
+            b.text("#workers")
+                .await
+                .contains(with_phone["full_name"].as_str().unwrap()),
+            "{international}"
+        );
+        b.go(&count_of(with_phone["cccd"].as_str().unwrap())).await;
+        assert!(b
+            .text("#workers")
+            .await
+            .contains(with_phone["full_name"].as_str().unwrap()));
+
+        // A worker of the branch with an overdue loan: the worker, then the loan.
+        let overdue_loan = scalar(
+            &db.url,
+            &format!(
+                "SELECT MIN(l.id) FROM loans l JOIN workers w ON w.id = l.worker_id \
+                 JOIN branches b ON b.id = w.branch_id JOIN installments i ON i.loan_id = l.id \
+                 WHERE b.code = 'CN-TD' AND l.status = 'active' AND i.due_on < '{}' \
+                 AND (i.principal_paid < i.principal_due OR i.interest_paid < i.interest_due)",
+                today()
+            ),
+        )
+        .await;
+        let worker_id = scalar(
+            &db.url,
+            &format!("SELECT worker_id FROM loans WHERE id = {overdue_loan}"),
+        )
+        .await;
+        b.go("/workers?q=nguyen").await;
+        b.submit("#workers tbody tr:first-child a", "#worker-details")
+            .await;
+        b.shot("worker").await;
+        b.go(&format!("/workers/{worker_id}")).await;
+        b.wait("#worker-details").await;
+        assert!(b.exists("#loans tr.overdue").await, "{}", b.body().await);
+        b.submit("#loans tr.overdue a", "#schedule").await;
+        assert_eq!(b.path().await, format!("/loans/{overdue_loan}"));
+        assert!(b.exists("#overdue-badge").await);
+        assert!(b.exists("#schedule tr.overdue").await);
+        let outstanding = b.text("#outstanding").await;
+        assert!(
+            outstanding.ends_with(" ₫") && outstanding.contains('.'),
+            "{outstanding}"
+        );
+        assert!(b.text("#schedule").await.contains("Quá hạn"));
+        b.shot_full("loan", 1280).await;
+
+        // Another branch's worker and loan do not exist for this supervisor.
+        let other_worker = scalar(
+            &db.url,
+            "SELECT MIN(w.id) FROM workers w JOIN branches b ON b.id = w.branch_id WHERE b.code = 'CN-BT'",
+        )
+        .await;
+        let other_loan = scalar(
+            &db.url,
+            "SELECT MIN(l.id) FROM loans l JOIN workers w ON w.id = l.worker_id \
+             JOIN branches b ON b.id = w.branch_id WHERE b.code = 'CN-BT'",
+        )
+        .await;
+        b.go(&format!("/workers/{other_worker}")).await;
+        assert!(
+            b.text("main")
+                .await
+                .contains("Không tìm thấy người lao động"),
+            "{}",
+            b.body().await
+        );
+        let status = http
+            .get(server.url(&format!("/workers/{other_worker}")))
+            .header(COOKIE, http_sign_in(&http, &server, "giamsat.thuduc").await)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        b.go(&format!("/loans/{other_loan}")).await;
+        assert!(b.text("main").await.contains("Không tìm thấy khoản vay"));
+        // Admin pages are not for supervisors.
+        b.go("/imports").await;
+        assert!(b.text("main").await.contains("chỉ dành cho quản trị viên"));
+
+        // The supervisor revokes a phone of their branch but cannot see the other branch's.
+        api_token(
+            &http,
+            &server,
+            "canbo.lan",
+            "console-e2e-lan-01",
+            "Samsung A15 của Lan",
+        )
+        .await;
+        let minh = api_token(
+            &http,
+            &server,
+            "canbo.minh",
+            "console-e2e-minh-01",
+            "Oppo A58 của Minh",
+        )
+        .await;
+        let minh_token = minh["access_token"].as_str().unwrap().to_string();
+        b.go("/devices").await;
+        let devices = b.text("#devices").await;
+        assert!(devices.contains("Võ Thị Lan"), "{devices}");
+        assert!(!devices.contains("Trần Quốc Minh"), "{devices}");
+        b.go("/devices/console-e2e-minh-01/revoke").await;
+        assert!(b.text("main").await.contains("Không tìm thấy thiết bị"));
+        b.sign_out().await;
+        assert!(b.body().await.contains("Bạn đã đăng xuất"));
+        b.go("/workers").await;
+        b.wait("#username").await;
+        assert!(
+            b.path().await.starts_with("/login?next=%2Fworkers"),
+            "{}",
+            b.path().await
+        );
+
+        // --- The admin: home, an import with a bad line, then a good one.
+        b.sign_in("admin", PASSWORD, "#branch").await;
+        assert!(b.text("#branch").await.contains("Toàn quỹ"));
+        assert!(b.text("#me").await.contains("Quản trị viên"));
+        b.shot("home-admin").await;
+
+        let files = tempfile::tempdir().unwrap();
+        let bad = files.path().join("workers.csv");
+        std::fs::write(
+            &bad,
+            "code,full_name,cccd,phone,union_member,hardship,officer_code\n\
+             W-9001,Phan Thị Ngọc,079199009001,0901009001,1,0,CB-TD-01\n\
+             W-9002,Phan Văn Sang,07919900900X,0901009002,1,0,CB-TD-01\n",
+        )
+        .unwrap();
+        b.go("/imports").await;
+        b.wait("#kind")
+            .await
+            .select_by_value("workers")
+            .await
+            .unwrap();
+        b.wait("#file")
+            .await
+            .send_keys(&bad.display().to_string())
+            .await
+            .unwrap();
+        b.submit("#import-form button[type=submit]", "#import-errors")
+            .await;
+        let errors = b.text("#import-errors").await;
+        assert!(errors.contains("workers.csv"), "{errors}");
+        assert!(
+            errors
+                .lines()
+                .any(|l| l.contains(" 3 ") && l.contains("cccd")),
+            "line 3, column cccd: {errors}"
+        );
+        assert!(b
+            .text("#import-result")
+            .await
+            .contains("không có dữ liệu nào được nhập"));
+        b.shot_full("import-errors", 1280).await;
+        assert_eq!(
+            scalar(
+                &db.url,
+                "SELECT COUNT(*) FROM workers WHERE code = 'W-9001'"
+            )
+            .await,
+            0
+        );
+        let good = files.path().join("branches.csv");
+        std::fs::write(
+            &good,
+            "code,name,district,industrial_zone,address\n\
+             CN-Q12,Chi nhánh Quận 12,Quận 12,KCN Tân Thới Hiệp,1 Đường HT17\n",
+        )
+        .unwrap();
+        b.wait("#kind")
+            .await
+            .select_by_value("branches")
+            .await
+            .unwrap();
+        b.wait("#file")
+            .await
+            .send_keys(&good.display().to_string())
+            .await
+            .unwrap();
+        b.submit("#import-form button[type=submit]", "#import-result")
+            .await;
+        assert!(
+            b.text("#import-result")
+                .await
+                .contains("Đã nhập branches.csv: 1 mới"),
+            "{}",
+            b.text("#import-result").await
+        );
+        assert!(b.text("#import-history").await.contains("Bảng điều khiển"));
+
+        // A form sent without its anti-forgery token changes nothing.
+        b.go("/devices/console-e2e-minh-01/revoke").await;
+        b.fill("#reason", "thử không có mã").await;
+        b.client
+            .execute(
+                "document.querySelector('#revoke-form input[name=csrf]').remove();",
+                vec![],
+            )
+            .await
+            .unwrap();
+        b.submit("#revoke-form button[type=submit]", "main").await;
+        assert!(
+            b.text("main").await.contains("mã chống giả mạo"),
+            "{}",
+            b.body().await
+        );
+        let revoked = "SELECT COUNT(*) FROM devices WHERE id = 'console-e2e-minh-01' AND revoked_at IS NOT NULL";
+        assert_eq!(scalar(&db.url, revoked).await, 0);
+        let status: u64 = b
+            .client
+            .execute_async(
+                "const done = arguments[0]; fetch('/logout', {method: 'POST', \
+                 headers: {'content-type': 'application/x-www-form-urlencoded'}, body: ''}) \
+                 .then(r => done(r.status));",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap();
+        assert_eq!(status, 403, "a sign-out without its token is refused");
+        b.go("/").await;
+        assert!(b.exists("#me").await, "still signed in");
+
+        // The admin revokes a device, with a reason.
+        b.go("/devices").await;
+        b.submit(
+            "tr[data-device='console-e2e-minh-01'] a.button",
+            "#revoke-form",
+        )
+        .await;
+        // Blank is refused by the browser; spaces by the server.
+        b.fill("#reason", "   ").await;
+        b.submit("#revoke-form button[type=submit]", "#revoke-error")
+            .await;
+        assert!(b.text("#revoke-error").await.contains("Cần ghi lý do"));
+        b.fill("#reason", "Mất điện thoại").await;
+        b.shot("device-revoke").await;
+        b.submit("#revoke-form button[type=submit]", "#flash").await;
+        assert!(b.text("#flash").await.contains("Đã thu hồi thiết bị"));
+        b.shot("devices").await;
+        assert_eq!(scalar(&db.url, revoked).await, 1);
+        let me = http
+            .get(server.url("/api/v1/me"))
+            .bearer_auth(&minh_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            me.status(),
+            StatusCode::UNAUTHORIZED,
+            "the revoked phone is out at once"
+        );
+
+        // The audit log, filtered, shows the sign-ins and the revocation.
+        b.go("/audit?action=device_revoke").await;
+        let audit = b.text("#audit").await;
+        assert!(
+            audit.contains("console-e2e-minh-01") && audit.contains("admin"),
+            "{audit}"
+        );
+        assert_eq!(
+            b.client
+                .find_all(Locator::Css("#audit tbody tr"))
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        b.go("/audit").await;
+        b.wait("#action")
+            .await
+            .select_by_value("console_login")
+            .await
+            .unwrap();
+        b.fill("#actor", "giamsat").await;
+        b.submit("#audit-filter button[type=submit]", "#audit")
+            .await;
+        let rows = b.text("#audit").await;
+        assert!(
+            rows.contains("giamsat.thuduc") && !rows.contains("admin"),
+            "{rows}"
+        );
+        let day = |offset: i64| {
+            (sotay_core::domain::time::local_date(chrono::Utc::now())
+                + chrono::Duration::days(offset))
+            .format("%d/%m/%Y")
+            .to_string()
+        };
+        b.go(&format!("/audit?from={}&to={}", day(0), day(0))).await;
+        assert!(b.exists("#audit tbody tr").await);
+        assert_eq!(
+            b.wait("#from").await.prop("value").await.unwrap().unwrap(),
+            day(0)
+        );
+        b.go(&format!("/audit?from={}", day(1))).await;
+        assert!(b
+            .text("main")
+            .await
+            .contains("Không có mục nào khớp bộ lọc"));
+        b.go("/audit?from=31/02/2026").await;
+        assert!(b.text("main").await.contains("không phải là ngày hợp lệ"));
+        b.go("/audit").await;
+        b.wait("#audit").await;
+        b.shot("audit").await;
+
+        // English, remembered from page to page, and back.
+        b.click("a[hreflang=en]").await;
+        b.wait("html[lang=en]").await;
+        assert!(b.text("header").await.contains("Sign out"));
+        b.go("/workers?q=nguyen").await;
+        assert!(b.text("#result-count").await.contains("workers match"));
+        b.go("/").await;
+        assert!(b.text("#me").await.contains("Administrator"));
+        b.shot("home-admin-en").await;
+        b.go(&format!("/workers/{other_worker}")).await;
+        assert!(b.text("#worker-details").await.contains("Date of birth"));
+
+        // A tablet in portrait.
+        b.client.set_window_size(820, 1180).await.unwrap();
+        b.go(&format!("/loans/{overdue_loan}?lang=vi")).await;
+        b.wait("html[lang=vi]").await;
+        b.shot("loan-tablet").await;
+        b.client.set_window_size(1280, 900).await.unwrap();
+
+        b.sign_out().await;
+        assert_eq!(
+            scalar(
+                &db.url,
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'console_logout'"
+            )
+            .await,
+            2
+        );
+        assert!(
+            scalar(
+                &db.url,
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'console_login'"
+            )
+            .await
+                >= 3
+        );
+        b.close().await;
+        println!(
+            "{backend:?}: console stories in Chromium passed in {} ms",
+            started.elapsed().as_millis()
+        );
+    }
+}
+
+/// Cookies and headers as a deployment needs them, without a browser.
+#[tokio::test]
+async fn console_cookies_forms_and_headers() {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let db = fresh_database(Backend::Sqlite).await;
+    let server = Server::start(&db.url, &["--demo"]).await;
+
+    let page = http.get(server.url("/login")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let headers = page.headers().clone();
+    let login = set_cookie(&page, "__Host-sotay_login").unwrap();
+    for attr in ["HttpOnly", "SameSite=Strict", "Path=/", "Secure"] {
+        assert!(login.contains(attr), "{login}");
+    }
+    assert!(headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+    assert_eq!(headers["cache-control"], "no-store");
+
+    // Signing in sets a Secure, HttpOnly, SameSite=Strict session cookie.
+    let token = cookie_value(&login);
+    let resp = http
+        .post(server.url("/login"))
+        .header(COOKIE, format!("__Host-sotay_login={token}"))
+        .form(&[
+            ("username", "admin"),
+            ("password", PASSWORD),
+            ("csrf", &token),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(resp.headers()[LOCATION], "/");
+    let session = set_cookie(&resp, "__Host-sotay_session").unwrap();
+    for attr in ["HttpOnly", "SameSite=Strict", "Path=/", "Secure"] {
+        assert!(session.contains(attr), "{session}");
+    }
+    let cookie = format!("__Host-sotay_session={}", cookie_value(&session));
+
+    // The sign-in form without its cookie, or with another token, is refused.
+    let resp = http
+        .post(server.url("/login"))
+        .form(&[
+            ("username", "admin"),
+            ("password", PASSWORD),
+            ("csrf", &token),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert!(resp.text().await.unwrap().contains("cookie"));
+    let resp = http
+        .post(server.url("/login"))
+        .header(COOKIE, format!("__Host-sotay_login={token}"))
+        .form(&[
+            ("username", "admin"),
+            ("password", PASSWORD),
+            ("csrf", "forged"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+
+    // Every POST of a session needs the session's token.
+    for (path, form) in [
+        ("/logout", vec![]),
+        ("/devices/nothing-here-01/revoke", vec![("reason", "x")]),
+    ] {
+        let resp = http
+            .post(server.url(path))
+            .header(COOKIE, &cookie)
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    let import = reqwest::multipart::Form::new()
+        .text("kind", "branches")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"code,name\n".to_vec()).file_name("branches.csv"),
+        );
+    let resp = http
+        .post(server.url("/imports"))
+        .header(COOKIE, &cookie)
+        .multipart(import)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let home = http
+        .get(server.url("/"))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(home.status(), StatusCode::OK, "the session survived");
+
+    // Without a session, pages send the browser to sign in.
+    let resp = http.get(server.url("/audit?page=2")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(resp.headers()[LOCATION], "/login?next=%2Faudit%3Fpage%3D2");
+    // The API keeps answering problem details.
+    let resp = http
+        .get(server.url("/api/v1/nothing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    drop(server);
+
+    // Plain-HTTP trials: no Secure, no __Host- prefix.
+    let db = fresh_database(Backend::Sqlite).await;
+    let server = Server::start_with_env(
+        &db.url,
+        "127.0.0.1:0",
+        &[],
+        &[("SOTAY_CONSOLE_SECURE_COOKIES", "false")],
+    )
+    .await;
+    let page = http.get(server.url("/login?lang=en")).send().await.unwrap();
+    let login = set_cookie(&page, "sotay_login").expect("plain cookie name");
+    assert!(!login.contains("Secure"), "{login}");
+    assert!(set_cookie(&page, "sotay_lang")
+        .unwrap()
+        .starts_with("sotay_lang=en"));
+    assert!(page.text().await.unwrap().contains("Sign in"));
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
