@@ -12,5 +12,6 @@ pub mod error;
 pub mod import;
 pub mod importer;
 pub mod ledger;
+pub mod reports;
 pub mod review;
 pub mod sync;

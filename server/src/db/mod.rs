@@ -1,7 +1,8 @@
 //! Storage. One behaviour on two databases: an embedded SQLite file (the
 //! default) and PostgreSQL (production, scale-out).
 //!
-//! The SQL lives once, in `queries.rs` and `import_apply.rs`, and is compiled
+//! The SQL lives once, in `queries.rs`, `import_apply.rs`, `review.rs`,
+//! `reports.rs` and the others included below, and is compiled
 //! twice — once against `sqlx::Sqlite`, once against `sqlx::Postgres` — so the
 //! two backends cannot drift. Each backend has its own migrations under
 //! `migrations/`. Writes on SQLite run in `BEGIN IMMEDIATE` transactions.
@@ -37,6 +38,10 @@ macro_rules! backend {
             pub mod review {
                 use super::*;
                 include!("review.rs");
+            }
+            pub mod reports {
+                use super::*;
+                include!("reports.rs");
             }
             include!("console.rs");
         }
@@ -617,4 +622,97 @@ impl Db {
 fn now_micros() -> chrono::DateTime<Utc> {
     use chrono::SubsecRound;
     Utc::now().trunc_subsecs(6)
+}
+
+/// The reports' reads (SQL in `reports.rs`, shaping in `crate::reports`),
+/// each in one consistent snapshot.
+impl Db {
+    pub async fn report_daily(
+        &self,
+        w: &crate::reports::Where,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> DbResult<(
+        crate::reports::rows::Names,
+        Vec<crate::reports::rows::DailyPostedRow>,
+        Vec<crate::reports::rows::DailyDueRow>,
+    )> {
+        with_read!(self, q, tx => async {
+            let names = q::reports::names(&mut tx).await?;
+            let posted = q::reports::daily_posted(&mut tx, w, from, to).await?;
+            let due = q::reports::daily_due(&mut tx, w, from, to).await?;
+            Ok::<_, DbError>((names, posted, due))
+        }.await)
+    }
+
+    pub async fn report_par(
+        &self,
+        w: &crate::reports::Where,
+        as_of: chrono::NaiveDate,
+    ) -> DbResult<(
+        crate::reports::rows::Names,
+        Vec<crate::reports::rows::PortfolioRow>,
+        Vec<crate::reports::rows::OverdueLoanRow>,
+    )> {
+        with_read!(self, q, tx => async {
+            let names = q::reports::names(&mut tx).await?;
+            let portfolio = q::reports::portfolio(&mut tx, w).await?;
+            let overdue = q::reports::overdue_loans(&mut tx, w, as_of).await?;
+            Ok::<_, DbError>((names, portfolio, overdue))
+        }.await)
+    }
+
+    pub async fn report_campaigns(
+        &self,
+        w: &crate::reports::Where,
+        campaign: Option<i64>,
+        from: Option<chrono::DateTime<Utc>>,
+        to: Option<chrono::DateTime<Utc>>,
+    ) -> DbResult<crate::reports::CampaignData> {
+        with_read!(self, q, tx => async {
+            let names = q::reports::names(&mut tx).await?;
+            let campaigns = q::reports::campaigns(&mut tx, campaign).await?;
+            let gifts = q::reports::gifts(&mut tx, w, campaign, from, to).await?;
+            let (branch_quotas, officer_quotas) = q::reports::quotas(&mut tx).await?;
+            Ok::<_, DbError>(crate::reports::CampaignData { names, campaigns, gifts, branch_quotas, officer_quotas })
+        }.await)
+    }
+
+    pub async fn report_visits(
+        &self,
+        w: &crate::reports::Where,
+        from: chrono::DateTime<Utc>,
+        to: chrono::DateTime<Utc>,
+    ) -> DbResult<(
+        crate::reports::rows::Names,
+        Vec<crate::reports::rows::VisitRow>,
+        Vec<crate::reports::rows::HardshipRow>,
+    )> {
+        with_read!(self, q, tx => async {
+            let names = q::reports::names(&mut tx).await?;
+            let visits = q::reports::visits(&mut tx, w, from, to).await?;
+            let hardship = q::reports::hardship_workers(&mut tx, w).await?;
+            Ok::<_, DbError>((names, visits, hardship))
+        }.await)
+    }
+
+    pub async fn report_statement(
+        &self,
+        w: &crate::reports::Where,
+        worker_id: i64,
+    ) -> DbResult<Option<crate::reports::StatementData>> {
+        with_read!(self, q, tx => async {
+            let Some(worker) = q::reports::statement_worker(&mut tx, w, worker_id).await? else {
+                return Ok(None);
+            };
+            Ok::<_, DbError>(Some(crate::reports::StatementData {
+                names: q::reports::names(&mut tx).await?,
+                worker,
+                loans: q::reports::statement_loans(&mut tx, worker_id).await?,
+                installments: q::reports::statement_installments(&mut tx, worker_id).await?,
+                payments: q::reports::statement_payments(&mut tx, worker_id).await?,
+                gifts: q::reports::statement_gifts(&mut tx, worker_id).await?,
+            }))
+        }.await)
+    }
 }

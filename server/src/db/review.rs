@@ -410,6 +410,17 @@ impl Poster {
             });
             qb.build().execute(&mut *c).await?;
         }
+        // The day's report summary, in this transaction: what each entry adds
+        // for its branch and officer (0: the counter).
+        let mut daily: std::collections::BTreeMap<(i64, i64), crate::reports::rows::DailyDelta> = Default::default();
+        for e in &self.entries {
+            let d = crate::reports::rows::DailyDelta::of_entry(e.kind, &e.lines.0);
+            if !d.is_zero() {
+                daily.entry((e.branch_id, e.officer_id.unwrap_or(0))).or_default().add(&d);
+            }
+        }
+        let daily: Vec<_> = daily.into_iter().collect();
+        super::reports::daily_add(c, sotay_core::domain::time::local_date(now), &daily).await?;
         let mut changed_rows: Vec<(i64, i64, i64, i64)> = Vec::new();
         let mut changed_loans = Vec::new();
         let (mut close, mut reopen, mut closed_codes) = (Vec::new(), Vec::new(), Vec::new());

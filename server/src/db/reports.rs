@@ -1,0 +1,282 @@
+// The reports' SQL (see `crate::reports`). Included into each backend
+// module (see `mod.rs`); rows are the pure types of `crate::reports::rows`.
+//
+// Every query takes a resolved `Where` (the caller's scope already applied
+// to the filter) and appends its conditions as bound parameters.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::reports::rows as rr;
+use crate::reports::Where;
+
+fn scoped(qb: &mut sqlx::QueryBuilder<'_, DB>, w: &Where, branch_col: &str, officer_col: &str) {
+    if let Some(b) = w.branch {
+        qb.push(format!(" AND {branch_col} = ")).push_bind(b);
+    }
+    if let Some(o) = w.officer {
+        qb.push(format!(" AND {officer_col} = ")).push_bind(o);
+    }
+}
+
+/// Adds one posting's totals to the day's summary rows, in the posting's
+/// transaction.
+pub async fn daily_add(c: &mut Conn, day: NaiveDate, rows: &[((i64, i64), rr::DailyDelta)]) -> DbResult<()> {
+    for chunk in rows.chunks(500) {
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "INSERT INTO report_daily (day, branch_id, officer_id, principal_net, interest_net, reversed,
+                 cash_expected, cash_received, shortage, counter_cash, repayments, reversals, batches) ",
+        );
+        qb.push_values(chunk, |mut b, ((branch, officer), d)| {
+            b.push_bind(day)
+                .push_bind(*branch)
+                .push_bind(*officer)
+                .push_bind(d.principal_net)
+                .push_bind(d.interest_net)
+                .push_bind(d.reversed)
+                .push_bind(d.cash_expected)
+                .push_bind(d.cash_received)
+                .push_bind(d.shortage)
+                .push_bind(d.counter_cash)
+                .push_bind(d.repayments)
+                .push_bind(d.reversals)
+                .push_bind(d.batches);
+        });
+        qb.push(
+            " ON CONFLICT (day, branch_id, officer_id) DO UPDATE SET
+                principal_net = report_daily.principal_net + excluded.principal_net,
+                interest_net = report_daily.interest_net + excluded.interest_net,
+                reversed = report_daily.reversed + excluded.reversed,
+                cash_expected = report_daily.cash_expected + excluded.cash_expected,
+                cash_received = report_daily.cash_received + excluded.cash_received,
+                shortage = report_daily.shortage + excluded.shortage,
+                counter_cash = report_daily.counter_cash + excluded.counter_cash,
+                repayments = report_daily.repayments + excluded.repayments,
+                reversals = report_daily.reversals + excluded.reversals,
+                batches = report_daily.batches + excluded.batches",
+        );
+        qb.build().execute(&mut *c).await?;
+    }
+    Ok(())
+}
+
+/// Branch names and officers (id, name, branch) to label rows.
+pub async fn names(c: &mut Conn) -> DbResult<rr::Names> {
+    let branches: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT id, code, name FROM branches ORDER BY id").fetch_all(&mut *c).await?;
+    let users: Vec<(i64, String, String, Option<i64>)> =
+        sqlx::query_as("SELECT id, code, full_name, branch_id FROM users ORDER BY id").fetch_all(&mut *c).await?;
+    Ok(rr::Names::new(branches, users))
+}
+
+pub async fn daily_posted(c: &mut Conn, w: &Where, from: NaiveDate, to: NaiveDate) -> DbResult<Vec<rr::DailyPostedRow>> {
+    let mut qb = sqlx::QueryBuilder::<DB>::new(
+        "SELECT day, branch_id, officer_id, principal_net, interest_net, reversed, cash_expected, cash_received,
+                shortage, counter_cash, repayments, reversals, batches
+         FROM report_daily WHERE day >= ",
+    );
+    qb.push_bind(from).push(" AND day <= ").push_bind(to);
+    scoped(&mut qb, w, "branch_id", "officer_id");
+    qb.push(" ORDER BY day, branch_id, officer_id");
+    Ok(qb.build_query_as().fetch_all(&mut *c).await?)
+}
+
+/// What the schedules say is due each day, by the loans' current officer.
+pub async fn daily_due(c: &mut Conn, w: &Where, from: NaiveDate, to: NaiveDate) -> DbResult<Vec<rr::DailyDueRow>> {
+    let mut qb = sqlx::QueryBuilder::<DB>::new(
+        "SELECT i.due_on AS day, w.branch_id, w.officer_id,
+                CAST(SUM(i.principal_due + i.interest_due) AS BIGINT) AS due, COUNT(*) AS installments
+         FROM installments i JOIN loans l ON l.id = i.loan_id JOIN workers w ON w.id = l.worker_id
+         WHERE i.due_on >= ",
+    );
+    qb.push_bind(from).push(" AND i.due_on <= ").push_bind(to);
+    scoped(&mut qb, w, "w.branch_id", "w.officer_id");
+    qb.push(" GROUP BY i.due_on, w.branch_id, w.officer_id");
+    Ok(qb.build_query_as().fetch_all(&mut *c).await?)
+}
+
+/// Active loans and their outstanding principal by branch and officer.
+pub async fn portfolio(c: &mut Conn, w: &Where) -> DbResult<Vec<rr::PortfolioRow>> {
+    let mut qb = sqlx::QueryBuilder::<DB>::new(
+        "SELECT w.branch_id, w.officer_id, COUNT(*) AS loans,
+                CAST(SUM(l.principal_outstanding) AS BIGINT) AS principal_outstanding
+         FROM loans l JOIN workers w ON w.id = l.worker_id WHERE l.status = 'active'",
+    );
+    scoped(&mut qb, w, "w.branch_id", "w.officer_id");
+    qb.push(" GROUP BY w.branch_id, w.officer_id");
+    Ok(qb.build_query_as().fetch_all(&mut *c).await?)
+}
+
+/// Active loans with an installment unpaid and due before `as_of`.
+pub async fn overdue_loans(c: &mut Conn, w: &Where, as_of: NaiveDate) -> DbResult<Vec<rr::OverdueLoanRow>> {
+    let mut qb = sqlx::QueryBuilder::<DB>::new(
+        "SELECT l.id AS loan_id, w.branch_id, w.officer_id, l.principal_outstanding, MIN(i.due_on) AS oldest_due,
+                CAST(SUM(i.principal_due - i.principal_paid) AS BIGINT) AS overdue_principal,
+                CAST(SUM(i.interest_due - i.interest_paid) AS BIGINT) AS overdue_interest,
+                COUNT(*) AS installments
+         FROM installments i JOIN loans l ON l.id = i.loan_id JOIN workers w ON w.id = l.worker_id
+         WHERE (i.principal_paid < i.principal_due OR i.interest_paid < i.interest_due) AND i.due_on < ",
+    );
+    qb.push_bind(as_of).push(" AND l.status = 'active'");
+    scoped(&mut qb, w, "w.branch_id", "w.officer_id");
+    qb.push(" GROUP BY l.id, w.branch_id, w.officer_id, l.principal_outstanding");
+    Ok(qb.build_query_as().fetch_all(&mut *c).await?)
+}
+
+pub async fn campaigns(c: &mut Conn, only: Option<i64>) -> DbResult<Vec<rr::CampaignRow>> {
+    let mut qb = sqlx::QueryBuilder::<DB>::new(
+        "SELECT id, code, name, kind, starts_on, ends_on, gift_value, target_count FROM campaigns WHERE 1 = 1",
+    );
+    if let Some(k) = only {
+        qb.push(" AND id = ").push_bind(k);
+    }
+    qb.push(" ORDER BY starts_on, id");
+    Ok(qb.build_query_as().fetch_all(&mut *c).await?)
+}
+
+pub async fn quotas(c: &mut Conn) -> DbResult<(Vec<(i64, i64, i64)>, Vec<(i64, i64, i64)>)> {
+    let branch = sqlx::query_as("SELECT campaign_id, branch_id, quota FROM campaign_branch_quotas")
+        .fetch_all(&mut *c)
+        .await?;
+    let officer = sqlx::query_as("SELECT campaign_id, officer_id, quota FROM campaign_officer_quotas")
+        .fetch_all(&mut *c)
+        .await?;
+    Ok((branch, officer))
+}
+
+const GIFT_REVERSED: &str = "EXISTS (SELECT 1 FROM journal_entries je JOIN journal_entries rj ON rj.reverses = je.id
+     WHERE je.record_id = g.id)";
+const RECORD_VOIDED: &str = "EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = g.client_id
+     AND v.kind = 'void' AND v.status = 'accepted')";
+
+/// Gifts by campaign, branch and officer: approved (and not reversed) and
+/// still waiting for review (and not voided), recorded within the range.
+pub async fn gifts(
+    c: &mut Conn,
+    w: &Where,
+    campaign: Option<i64>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+) -> DbResult<Vec<rr::GiftCountRow>> {
+    let mut qb = sqlx::QueryBuilder::<DB>::new(format!(
+        "SELECT g.campaign_id, u.branch_id, g.officer_id,
+                CAST(SUM(CASE WHEN rv.decision = 'approved' AND NOT {GIFT_REVERSED} THEN 1 ELSE 0 END) AS BIGINT) AS approved,
+                CAST(SUM(CASE WHEN rv.record_id IS NULL AND NOT {RECORD_VOIDED} THEN 1 ELSE 0 END) AS BIGINT) AS pending
+         FROM sync_records g JOIN users u ON u.id = g.officer_id LEFT JOIN record_reviews rv ON rv.record_id = g.id
+         WHERE g.kind = 'gift_handout' AND g.status = 'accepted'"
+    ));
+    if let Some(k) = campaign {
+        qb.push(" AND g.campaign_id = ").push_bind(k);
+    }
+    if let Some(t) = from {
+        qb.push(" AND g.recorded_at >= ").push_bind(t);
+    }
+    if let Some(t) = to {
+        qb.push(" AND g.recorded_at < ").push_bind(t);
+    }
+    scoped(&mut qb, w, "u.branch_id", "g.officer_id");
+    qb.push(" GROUP BY g.campaign_id, u.branch_id, g.officer_id");
+    Ok(qb.build_query_as().fetch_all(&mut *c).await?)
+}
+
+/// Visits recorded within the range (not voided, not rejected), with their
+/// bodies (the purpose is read from the record).
+pub async fn visits(c: &mut Conn, w: &Where, from: DateTime<Utc>, to: DateTime<Utc>) -> DbResult<Vec<rr::VisitRow>> {
+    let mut qb = sqlx::QueryBuilder::<DB>::new(format!(
+        "SELECT u.branch_id, g.officer_id, g.body FROM sync_records g JOIN users u ON u.id = g.officer_id
+         LEFT JOIN record_reviews rv ON rv.record_id = g.id
+         WHERE g.kind = 'visit' AND g.status = 'accepted' AND (rv.decision IS NULL OR rv.decision = 'approved')
+           AND NOT {RECORD_VOIDED} AND g.recorded_at >= "
+    ));
+    qb.push_bind(from).push(" AND g.recorded_at < ").push_bind(to);
+    scoped(&mut qb, w, "u.branch_id", "g.officer_id");
+    Ok(qb.build_query_as().fetch_all(&mut *c).await?)
+}
+
+/// Workers in hardship with the time of their last visit (if any).
+pub async fn hardship_workers(c: &mut Conn, w: &Where) -> DbResult<Vec<rr::HardshipRow>> {
+    let hardship = if IS_SQLITE { "w.hardship = 1" } else { "w.hardship" };
+    let mut qb = sqlx::QueryBuilder::<DB>::new(format!(
+        "SELECT w.id AS worker_id, w.code, w.full_name, w.branch_id, w.officer_id, w.hardship_note,
+                COALESCE(bh.name, '') AS boarding_house, w.room,
+                (SELECT MAX(s.recorded_at) FROM sync_records s
+                  WHERE s.worker_id = w.id AND s.kind = 'visit' AND s.status = 'accepted') AS last_visit
+         FROM workers w LEFT JOIN boarding_houses bh ON bh.id = w.boarding_house_id WHERE {hardship}"
+    ));
+    scoped(&mut qb, w, "w.branch_id", "w.officer_id");
+    qb.push(" ORDER BY w.branch_id, w.officer_id, w.full_name");
+    Ok(qb.build_query_as().fetch_all(&mut *c).await?)
+}
+
+pub async fn statement_worker(c: &mut Conn, w: &Where, worker_id: i64) -> DbResult<Option<rr::StatementWorker>> {
+    let mut qb = sqlx::QueryBuilder::<DB>::new(
+        "SELECT w.id, w.code, w.full_name, w.cccd, w.phone, w.branch_id, w.officer_id, w.employer,
+                COALESCE(bh.name, '') AS boarding_house, w.room
+         FROM workers w LEFT JOIN boarding_houses bh ON bh.id = w.boarding_house_id WHERE w.id = ",
+    );
+    qb.push_bind(worker_id);
+    scoped(&mut qb, w, "w.branch_id", "w.officer_id");
+    Ok(qb.build_query_as().fetch_optional(&mut *c).await?)
+}
+
+pub async fn statement_loans(c: &mut Conn, worker_id: i64) -> DbResult<Vec<rr::StatementLoan>> {
+    Ok(sqlx::query_as(
+        "SELECT l.id, l.code, p.name AS product, l.principal, l.annual_rate_bp, l.disbursed_on, l.status,
+                l.principal_outstanding
+         FROM loans l JOIN loan_products p ON p.id = l.product_id WHERE l.worker_id = $1 ORDER BY l.disbursed_on, l.id",
+    )
+    .bind(worker_id)
+    .fetch_all(&mut *c)
+    .await?)
+}
+
+pub async fn statement_installments(c: &mut Conn, worker_id: i64) -> DbResult<Vec<rr::StatementInstallment>> {
+    Ok(sqlx::query_as(
+        "SELECT i.loan_id, i.number, i.due_on, i.principal_due, i.interest_due, i.principal_paid, i.interest_paid
+         FROM installments i JOIN loans l ON l.id = i.loan_id WHERE l.worker_id = $1 ORDER BY i.loan_id, i.number",
+    )
+    .bind(worker_id)
+    .fetch_all(&mut *c)
+    .await?)
+}
+
+/// Every posted repayment, counter repayment and reversal of the worker's
+/// loans, with its receipt number.
+pub async fn statement_payments(c: &mut Conn, worker_id: i64) -> DbResult<Vec<rr::StatementPayment>> {
+    Ok(sqlx::query_as(
+        "SELECT e.id AS entry_id, e.loan_id, e.kind, e.posted_at, e.reverses,
+                COALESCE(s.receipt_no, cr.receipt_no, os.receipt_no, ocr.receipt_no) AS receipt_no,
+                CAST(COALESCE(SUM(CASE WHEN jl.account = 'loan_principal' THEN jl.credit - jl.debit ELSE 0 END), 0) AS BIGINT) AS principal,
+                CAST(COALESCE(SUM(CASE WHEN jl.account = 'interest_income' THEN jl.credit - jl.debit ELSE 0 END), 0) AS BIGINT) AS interest,
+                COALESCE(u.full_name, '') AS officer_name
+         FROM journal_entries e JOIN loans l ON l.id = e.loan_id
+              JOIN journal_lines jl ON jl.entry_id = e.id
+              LEFT JOIN sync_records s ON s.id = e.record_id AND e.kind = 'repayment'
+              LEFT JOIN counter_repayments cr ON cr.id = e.counter_id
+              LEFT JOIN journal_entries o ON o.id = e.reverses
+              LEFT JOIN sync_records os ON os.id = o.record_id
+              LEFT JOIN counter_repayments ocr ON ocr.id = o.counter_id
+              LEFT JOIN users u ON u.id = e.officer_id
+         WHERE l.worker_id = $1 AND e.kind IN ('repayment', 'counter_repayment', 'reversal')
+         GROUP BY e.id, e.loan_id, e.kind, e.posted_at, e.reverses, s.receipt_no, cr.receipt_no, os.receipt_no,
+                  ocr.receipt_no, u.full_name
+         ORDER BY e.posted_at, e.id",
+    )
+    .bind(worker_id)
+    .fetch_all(&mut *c)
+    .await?)
+}
+
+/// Gifts the worker received (approved or waiting for review).
+pub async fn statement_gifts(c: &mut Conn, worker_id: i64) -> DbResult<Vec<rr::StatementGift>> {
+    let sql = format!(
+        "SELECT k.code AS campaign_code, k.name AS campaign_name, k.gift_value, g.recorded_at,
+                COALESCE(u.full_name, '') AS officer_name,
+                CASE WHEN {GIFT_REVERSED} THEN 'reversed' WHEN {RECORD_VOIDED} THEN 'voided'
+                     ELSE COALESCE(rv.decision, 'pending') END AS state
+         FROM sync_records g JOIN campaigns k ON k.id = g.campaign_id JOIN users u ON u.id = g.officer_id
+              LEFT JOIN record_reviews rv ON rv.record_id = g.id
+         WHERE g.worker_id = $1 AND g.kind = 'gift_handout' AND g.status = 'accepted'
+         ORDER BY g.recorded_at"
+    );
+    Ok(sqlx::query_as(&sql).bind(worker_id).fetch_all(&mut *c).await?)
+}

@@ -1,0 +1,1089 @@
+//! Reports: daily collections, portfolio at risk, campaign progress, visits
+//! (and workers in hardship not visited), a worker's statement.
+//!
+//! Each report is one function over the database, the caller's [`Scope`]
+//! and a [`Filter`], returning a [`Report`]: sheets of typed cells with
+//! Vietnamese and English headers and a totals row. The same `Report` is
+//! served as JSON, [`to_csv`] and [`to_xlsx`]:
+//!
+//! ```ignore
+//! let report = reports::daily_collections(&db, user.scope(), &filter).await?;
+//! let bytes = reports::to_xlsx(&report, Lang::Vi)?;   // or to_csv(&report, Lang::En)
+//! ```
+//!
+//! Or by name, as the API does: [`build`]`(&db, "portfolio-at-risk", scope, &filter)`.
+//!
+//! Scope: an admin ([`Scope::Fund`]) sees the fund, a supervisor
+//! ([`Scope::Branch`]) their branch — asking for another branch is
+//! [`DbError::NotFound`] (404), another branch's officer or worker gives
+//! nothing / not found; an officer ([`Scope::Officer`]) only their own
+//! (the API refuses officers with 403, as for review).
+//!
+//! Days are Asia/Ho_Chi_Minh days. Money is whole đồng (`i64`); ratios are
+//! basis points from integer math ([`basis_points`]), never floats.
+//!
+//! - **daily-collections** (`from`..`to`, default today): per day, branch and
+//!   officer what the schedules had due, what posted to principal and
+//!   interest (net of reversals), the cash the officer had to hand over, the
+//!   cash counted and the difference (negative: short). A day's collections
+//!   are what posted that day; the branch counter is its own row. Read from
+//!   `report_daily`, kept by the posting code in the posting transaction.
+//! - **portfolio-at-risk** (as of `to`, default today): PAR1 and PAR30 by
+//!   branch and officer — outstanding principal of active loans with an
+//!   installment unpaid more than 0 / 30 days after its due date, over all
+//!   outstanding principal — overdue amounts and counts, and ageing buckets
+//!   1–30, 31–60, 61–90, >90 days (by each loan's oldest unpaid installment).
+//!   The books are as they are now.
+//! - **campaign-progress** (`campaign_id`; gifts recorded in `from`..`to`,
+//!   default all): gifts handed out (approved, not reversed) and waiting for
+//!   review against the target and each branch's and officer's allocation,
+//!   with their value.
+//! - **visits** (`from`..`to`, default the last 30 days; `days`, default 30):
+//!   visits per officer and purpose, and the workers in hardship not visited
+//!   in the last `days` days before the end of `to`.
+//! - **worker-statement** (`worker_id`; payments and gifts in `from`..`to`,
+//!   default all): the worker's loans, schedules, every posted repayment,
+//!   counter repayment and reversal with its receipt number, gifts received.
+
+mod export;
+pub mod rows;
+mod table;
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use sotay_core::domain::time::{format_date, local_date, vn_offset};
+
+pub use export::{to_csv, to_xlsx};
+pub use table::{basis_points, col, percent, Cell, Column, Kind, Lang, Report, Sheet, Text};
+
+use crate::db::{Db, DbError, DbResult, Scope};
+use rows::Names;
+
+/// The report names the API serves.
+pub const NAMES: [&str; 5] = [
+    "daily-collections",
+    "portfolio-at-risk",
+    "campaign-progress",
+    "visits",
+    "worker-statement",
+];
+
+/// What a report is asked for. Days are Asia/Ho_Chi_Minh days.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub branch_id: Option<i64>,
+    pub officer_id: Option<i64>,
+    pub campaign_id: Option<i64>,
+    pub worker_id: Option<i64>,
+    /// Hardship workers not visited in this many days (visits report).
+    pub days: Option<i64>,
+}
+
+/// The caller's scope applied to a filter: the rows a query may return.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Where {
+    pub branch: Option<i64>,
+    pub officer: Option<i64>,
+}
+
+impl Where {
+    /// A supervisor asking for another branch, or an officer for another
+    /// officer, is not found.
+    pub fn resolve(scope: Scope, f: &Filter) -> DbResult<Where> {
+        match scope {
+            Scope::Fund => Ok(Where {
+                branch: f.branch_id,
+                officer: f.officer_id,
+            }),
+            Scope::Branch(b) => match f.branch_id {
+                Some(x) if x != b => Err(DbError::NotFound),
+                _ => Ok(Where {
+                    branch: Some(b),
+                    officer: f.officer_id,
+                }),
+            },
+            Scope::Officer(o) => match f.officer_id {
+                Some(x) if x != o => Err(DbError::NotFound),
+                _ => Ok(Where {
+                    branch: f.branch_id,
+                    officer: Some(o),
+                }),
+            },
+        }
+    }
+}
+
+/// Today in Asia/Ho_Chi_Minh.
+pub fn today() -> NaiveDate {
+    local_date(Utc::now())
+}
+
+/// The first moment (UTC) of a Vietnamese day.
+pub fn day_start(d: NaiveDate) -> DateTime<Utc> {
+    d.and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_local_timezone(vn_offset())
+        .single()
+        .expect("a fixed offset")
+        .with_timezone(&Utc)
+}
+
+fn range_text(from: Option<NaiveDate>, to: Option<NaiveDate>) -> String {
+    match (from, to) {
+        (Some(a), Some(b)) if a == b => format_date(a),
+        (Some(a), Some(b)) => format!("{} – {}", format_date(a), format_date(b)),
+        (Some(a), None) => format!("{} –", format_date(a)),
+        (None, Some(b)) => format!("– {}", format_date(b)),
+        (None, None) => String::new(),
+    }
+}
+
+fn subtitle(names: &Names, w: &Where, range: String) -> Text {
+    let mut vi = vec![range.clone()];
+    let mut en = vec![range];
+    match w.branch {
+        Some(b) => {
+            vi.push(names.branch(b));
+            en.push(names.branch(b));
+        }
+        None => {
+            vi.push("Toàn quỹ".into());
+            en.push("Whole fund".into());
+        }
+    }
+    if let Some(o) = w.officer {
+        vi.push(names.officer(o));
+        en.push(names.officer(o));
+    }
+    let clean = |v: Vec<String>| {
+        v.into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    Text::new(clean(vi), clean(en))
+}
+
+/// Builds the report called `name` (one of [`NAMES`]); `None` for an unknown name.
+pub async fn build(db: &Db, name: &str, scope: Scope, f: &Filter) -> Option<DbResult<Report>> {
+    Some(match name {
+        "daily-collections" => daily_collections(db, scope, f).await,
+        "portfolio-at-risk" => portfolio_at_risk(db, scope, f).await,
+        "campaign-progress" => campaign_progress(db, scope, f).await,
+        "visits" => visits(db, scope, f).await,
+        "worker-statement" => worker_statement(db, scope, f).await,
+        _ => return None,
+    })
+}
+
+fn collection_columns(by_officer: bool) -> Vec<Column> {
+    let mut c = vec![
+        col("day", "Ngày", "Day", Kind::Date),
+        col("branch", "Chi nhánh", "Branch", Kind::Text),
+    ];
+    if by_officer {
+        c.push(col("officer_code", "Mã cán bộ", "Officer code", Kind::Text));
+        c.push(col("officer", "Cán bộ", "Officer", Kind::Text));
+    }
+    c.extend([
+        col("due", "Phải thu theo lịch", "Due", Kind::Money),
+        col(
+            "installments_due",
+            "Số kỳ đến hạn",
+            "Installments due",
+            Kind::Count,
+        ),
+        col(
+            "principal",
+            "Thu gốc (sau đảo)",
+            "Principal (net of reversals)",
+            Kind::Money,
+        ),
+        col(
+            "interest",
+            "Thu lãi (sau đảo)",
+            "Interest (net of reversals)",
+            Kind::Money,
+        ),
+        col(
+            "reversed",
+            "Trong đó đã đảo",
+            "Of which reversed",
+            Kind::Money,
+        ),
+        col(
+            "collected",
+            "Đã thu (đã duyệt)",
+            "Collected (posted)",
+            Kind::Money,
+        ),
+        col("repayments", "Số phiếu thu", "Repayments", Kind::Count),
+        col("counter", "Thu tại quầy", "At the counter", Kind::Money),
+        col(
+            "cash_expected",
+            "Phải nộp",
+            "Cash to hand over",
+            Kind::Money,
+        ),
+        col("cash_received", "Thực nhận", "Cash received", Kind::Money),
+        col(
+            "over_short",
+            "Thừa (+) / thiếu (−)",
+            "Over (+) / short (−)",
+            Kind::Money,
+        ),
+        col("batches", "Số lô duyệt", "Batches approved", Kind::Count),
+    ]);
+    c
+}
+
+#[derive(Default, Clone, Copy)]
+struct Day {
+    due: i64,
+    installments: i64,
+    posted: rows::DailyDelta,
+}
+
+impl Day {
+    fn cells(&self) -> Vec<Cell> {
+        let p = &self.posted;
+        vec![
+            Cell::Money(self.due),
+            Cell::Count(self.installments),
+            Cell::Money(p.principal_net),
+            Cell::Money(p.interest_net),
+            Cell::Money(p.reversed),
+            Cell::Money(p.principal_net + p.interest_net),
+            Cell::Count(p.repayments),
+            Cell::Money(p.counter_cash),
+            Cell::Money(p.cash_expected),
+            Cell::Money(p.cash_received),
+            Cell::Money(-p.shortage),
+            Cell::Count(p.batches),
+        ]
+    }
+}
+
+/// Daily collections per officer and per branch.
+pub async fn daily_collections(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
+    let w = Where::resolve(scope, f)?;
+    let to = f.to.unwrap_or_else(today);
+    let from = f.from.unwrap_or(to);
+    if from > to {
+        return Err(DbError::Invalid("from > to".into()));
+    }
+    let (names, posted, due) = db.report_daily(&w, from, to).await?;
+    let mut by_officer: BTreeMap<(NaiveDate, i64, i64), Day> = BTreeMap::new();
+    for r in posted {
+        let d = by_officer
+            .entry((r.day, r.branch_id, r.officer_id))
+            .or_default();
+        d.posted.add(&rows::DailyDelta {
+            principal_net: r.principal_net,
+            interest_net: r.interest_net,
+            reversed: r.reversed,
+            cash_expected: r.cash_expected,
+            cash_received: r.cash_received,
+            shortage: r.shortage,
+            counter_cash: r.counter_cash,
+            repayments: r.repayments,
+            reversals: r.reversals,
+            batches: r.batches,
+        });
+    }
+    for r in due {
+        let d = by_officer
+            .entry((r.day, r.branch_id, r.officer_id))
+            .or_default();
+        d.due += r.due;
+        d.installments += r.installments;
+    }
+    let mut by_branch: BTreeMap<(NaiveDate, i64), Day> = BTreeMap::new();
+    let mut officers = Sheet::new(
+        "by_officer",
+        Text::new("Theo cán bộ", "By officer"),
+        collection_columns(true),
+    );
+    for ((day, branch, officer), d) in &by_officer {
+        let b = by_branch.entry((*day, *branch)).or_default();
+        b.due += d.due;
+        b.installments += d.installments;
+        b.posted.add(&d.posted);
+        let mut row = vec![
+            Cell::Date(*day),
+            Cell::text(names.branch(*branch)),
+            Cell::text(names.officer_code(*officer)),
+            Cell::text(names.officer(*officer)),
+        ];
+        row.extend(d.cells());
+        officers.rows.push(row);
+    }
+    officers.sum_totals();
+    let mut branches = Sheet::new(
+        "by_branch",
+        Text::new("Theo chi nhánh", "By branch"),
+        collection_columns(false),
+    );
+    for ((day, branch), d) in &by_branch {
+        let mut row = vec![Cell::Date(*day), Cell::text(names.branch(*branch))];
+        row.extend(d.cells());
+        branches.rows.push(row);
+    }
+    branches.sum_totals();
+    Ok(Report {
+        name: "daily-collections",
+        title: Text::new("Thu nợ theo ngày", "Daily collections"),
+        subtitle: subtitle(&names, &w, range_text(Some(from), Some(to))),
+        from: Some(from),
+        to: Some(to),
+        sheets: vec![officers, branches],
+    })
+}
+
+/// Ageing buckets of days overdue: 1–30, 31–60, 61–90, >90.
+pub const BUCKETS: [(&str, &str, i64, i64); 4] = [
+    ("1–30 ngày", "1–30 days", 1, 30),
+    ("31–60 ngày", "31–60 days", 31, 60),
+    ("61–90 ngày", "61–90 days", 61, 90),
+    ("Trên 90 ngày", "Over 90 days", 91, i64::MAX),
+];
+
+#[derive(Default, Clone, Copy)]
+struct Par {
+    loans: i64,
+    outstanding: i64,
+    loans_1: i64,
+    at_risk_1: i64,
+    loans_30: i64,
+    at_risk_30: i64,
+    overdue_principal: i64,
+    overdue_interest: i64,
+    overdue_installments: i64,
+}
+
+impl Par {
+    fn add(&mut self, o: &Par) {
+        self.loans += o.loans;
+        self.outstanding += o.outstanding;
+        self.loans_1 += o.loans_1;
+        self.at_risk_1 += o.at_risk_1;
+        self.loans_30 += o.loans_30;
+        self.at_risk_30 += o.at_risk_30;
+        self.overdue_principal += o.overdue_principal;
+        self.overdue_interest += o.overdue_interest;
+        self.overdue_installments += o.overdue_installments;
+    }
+
+    fn cells(&self) -> Vec<Cell> {
+        vec![
+            Cell::Count(self.loans),
+            Cell::Money(self.outstanding),
+            Cell::Count(self.loans_1),
+            Cell::Money(self.at_risk_1),
+            Cell::BasisPoints(basis_points(self.at_risk_1, self.outstanding)),
+            Cell::Count(self.loans_30),
+            Cell::Money(self.at_risk_30),
+            Cell::BasisPoints(basis_points(self.at_risk_30, self.outstanding)),
+            Cell::Money(self.overdue_principal),
+            Cell::Money(self.overdue_interest),
+            Cell::Count(self.overdue_installments),
+        ]
+    }
+}
+
+fn par_columns(by_officer: bool) -> Vec<Column> {
+    let mut c = vec![col("branch", "Chi nhánh", "Branch", Kind::Text)];
+    if by_officer {
+        c.push(col("officer_code", "Mã cán bộ", "Officer code", Kind::Text));
+        c.push(col("officer", "Cán bộ", "Officer", Kind::Text));
+    }
+    c.extend([
+        col("loans", "Số khoản vay", "Active loans", Kind::Count),
+        col(
+            "outstanding",
+            "Dư nợ gốc",
+            "Outstanding principal",
+            Kind::Money,
+        ),
+        col(
+            "loans_par1",
+            "Khoản vay quá hạn",
+            "Loans overdue",
+            Kind::Count,
+        ),
+        col(
+            "at_risk_par1",
+            "Dư nợ gốc quá hạn",
+            "Principal at risk (>0 days)",
+            Kind::Money,
+        ),
+        col("par1_bp", "PAR1", "PAR1", Kind::BasisPoints),
+        col(
+            "loans_par30",
+            "Khoản vay quá hạn >30 ngày",
+            "Loans overdue >30 days",
+            Kind::Count,
+        ),
+        col(
+            "at_risk_par30",
+            "Dư nợ gốc quá hạn >30 ngày",
+            "Principal at risk (>30 days)",
+            Kind::Money,
+        ),
+        col("par30_bp", "PAR30", "PAR30", Kind::BasisPoints),
+        col(
+            "overdue_principal",
+            "Gốc quá hạn",
+            "Principal overdue",
+            Kind::Money,
+        ),
+        col(
+            "overdue_interest",
+            "Lãi quá hạn",
+            "Interest overdue",
+            Kind::Money,
+        ),
+        col(
+            "overdue_installments",
+            "Số kỳ quá hạn",
+            "Installments overdue",
+            Kind::Count,
+        ),
+    ]);
+    c
+}
+
+fn par_totals(sheet: &mut Sheet, total: &Par, lead: usize) {
+    let mut t = vec![Cell::text("Tổng cộng")];
+    t.extend((1..lead).map(|_| Cell::Empty));
+    t.extend(total.cells());
+    sheet.totals = Some(t);
+}
+
+/// Portfolio at risk (PAR1, PAR30) by branch and officer, with ageing.
+pub async fn portfolio_at_risk(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
+    let w = Where::resolve(scope, f)?;
+    let as_of = f.to.unwrap_or_else(today);
+    let (names, portfolio, overdue) = db.report_par(&w, as_of).await?;
+    let mut officers: BTreeMap<(i64, i64), Par> = BTreeMap::new();
+    for p in portfolio {
+        let e = officers.entry((p.branch_id, p.officer_id)).or_default();
+        e.loans += p.loans;
+        e.outstanding += p.principal_outstanding;
+    }
+    let mut ageing: BTreeMap<(i64, usize), (i64, i64, i64)> = BTreeMap::new();
+    for l in overdue {
+        let days = (as_of - l.oldest_due).num_days();
+        let e = officers.entry((l.branch_id, l.officer_id)).or_default();
+        e.loans_1 += 1;
+        e.at_risk_1 += l.principal_outstanding;
+        if days > 30 {
+            e.loans_30 += 1;
+            e.at_risk_30 += l.principal_outstanding;
+        }
+        e.overdue_principal += l.overdue_principal;
+        e.overdue_interest += l.overdue_interest;
+        e.overdue_installments += l.installments;
+        let bucket = BUCKETS
+            .iter()
+            .position(|b| days >= b.2 && days <= b.3)
+            .unwrap_or(0);
+        let a = ageing.entry((l.branch_id, bucket)).or_default();
+        a.0 += 1;
+        a.1 += l.principal_outstanding;
+        a.2 += l.overdue_principal + l.overdue_interest;
+    }
+    let mut branches: BTreeMap<i64, Par> = BTreeMap::new();
+    let mut total = Par::default();
+    let mut by_officer = Sheet::new(
+        "by_officer",
+        Text::new("Theo cán bộ", "By officer"),
+        par_columns(true),
+    );
+    for ((b, o), p) in &officers {
+        branches.entry(*b).or_default().add(p);
+        total.add(p);
+        let mut row = vec![
+            Cell::text(names.branch(*b)),
+            Cell::text(names.officer_code(*o)),
+            Cell::text(names.officer(*o)),
+        ];
+        row.extend(p.cells());
+        by_officer.rows.push(row);
+    }
+    par_totals(&mut by_officer, &total, 3);
+    let mut by_branch = Sheet::new(
+        "by_branch",
+        Text::new("Theo chi nhánh", "By branch"),
+        par_columns(false),
+    );
+    for (b, p) in &branches {
+        let mut row = vec![Cell::text(names.branch(*b))];
+        row.extend(p.cells());
+        by_branch.rows.push(row);
+    }
+    par_totals(&mut by_branch, &total, 1);
+    let mut age = Sheet::new(
+        "ageing",
+        Text::new("Tuổi nợ quá hạn", "Ageing"),
+        vec![
+            col("branch", "Chi nhánh", "Branch", Kind::Text),
+            col("bucket", "Số ngày quá hạn", "Days overdue", Kind::Text),
+            col("loans", "Số khoản vay", "Loans", Kind::Count),
+            col(
+                "outstanding",
+                "Dư nợ gốc",
+                "Outstanding principal",
+                Kind::Money,
+            ),
+            col("overdue", "Số tiền quá hạn", "Amount overdue", Kind::Money),
+        ],
+    );
+    for ((b, i), (n, out, due)) in &ageing {
+        age.rows.push(vec![
+            Cell::text(names.branch(*b)),
+            Cell::text(BUCKETS[*i].0),
+            Cell::Count(*n),
+            Cell::Money(*out),
+            Cell::Money(*due),
+        ]);
+    }
+    age.sum_totals();
+    Ok(Report {
+        name: "portfolio-at-risk",
+        title: Text::new(
+            "Danh mục cho vay có rủi ro (PAR)",
+            "Portfolio at risk (PAR)",
+        ),
+        subtitle: subtitle(&names, &w, format!("{} {}", "→", format_date(as_of))),
+        from: None,
+        to: Some(as_of),
+        sheets: vec![by_branch, by_officer, age],
+    })
+}
+
+/// Campaign progress against targets and allocations.
+pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
+    let w = Where::resolve(scope, f)?;
+    let from = f.from.map(day_start);
+    let to = f.to.map(|d| day_start(d + Duration::days(1)));
+    let data = db.report_campaigns(&w, f.campaign_id, from, to).await?;
+    let names = &data.names;
+    if f.campaign_id.is_some() && data.campaigns.is_empty() {
+        return Err(DbError::NotFound);
+    }
+    let in_scope_branch = |b: i64| w.branch.is_none_or(|x| x == b);
+    let officer_branch = |o: i64| names.users.get(&o).and_then(|u| u.2).unwrap_or(-1);
+    let in_scope_officer =
+        |o: i64| w.officer.is_none_or(|x| x == o) && in_scope_branch(officer_branch(o));
+    // (approved, pending) by campaign, branch and officer
+    let mut by_branch: BTreeMap<(i64, i64), (i64, i64)> = BTreeMap::new();
+    let mut by_officer: BTreeMap<(i64, i64), (i64, i64)> = BTreeMap::new();
+    let mut by_campaign: HashMap<i64, (i64, i64)> = HashMap::new();
+    for g in &data.gifts {
+        for (map_key, map) in [
+            ((g.campaign_id, g.branch_id), &mut by_branch),
+            ((g.campaign_id, g.officer_id), &mut by_officer),
+        ] {
+            let e = map.entry(map_key).or_default();
+            e.0 += g.approved;
+            e.1 += g.pending;
+        }
+        let e = by_campaign.entry(g.campaign_id).or_default();
+        e.0 += g.approved;
+        e.1 += g.pending;
+    }
+    let branch_quota: HashMap<(i64, i64), i64> = data
+        .branch_quotas
+        .iter()
+        .map(|(k, b, q)| ((*k, *b), *q))
+        .collect();
+    let officer_quota: HashMap<(i64, i64), i64> = data
+        .officer_quotas
+        .iter()
+        .map(|(k, o, q)| ((*k, *o), *q))
+        .collect();
+    if w.officer.is_none() {
+        for (k, b, _) in &data.branch_quotas {
+            if in_scope_branch(*b) {
+                by_branch.entry((*k, *b)).or_default();
+            }
+        }
+    }
+    for (k, o, _) in &data.officer_quotas {
+        if in_scope_officer(*o) {
+            by_officer.entry((*k, *o)).or_default();
+        }
+    }
+    let campaign: HashMap<i64, &rows::CampaignRow> =
+        data.campaigns.iter().map(|k| (k.id, k)).collect();
+    let mut overview = Sheet::new(
+        "campaigns",
+        Text::new("Chương trình", "Campaigns"),
+        vec![
+            col("code", "Mã chương trình", "Code", Kind::Text),
+            col("campaign", "Chương trình", "Campaign", Kind::Text),
+            col("starts_on", "Từ ngày", "From", Kind::Date),
+            col("ends_on", "Đến ngày", "To", Kind::Date),
+            col("gift_value", "Giá trị suất quà", "Gift value", Kind::Money),
+            col("target", "Chỉ tiêu", "Target", Kind::Count),
+            col(
+                "handed_out",
+                "Đã trao (đã duyệt)",
+                "Handed out (approved)",
+                Kind::Count,
+            ),
+            col("pending", "Chờ duyệt", "Waiting for review", Kind::Count),
+            col("progress_bp", "Tỷ lệ đạt", "Progress", Kind::BasisPoints),
+            col(
+                "value",
+                "Tổng giá trị đã trao",
+                "Value handed out",
+                Kind::Money,
+            ),
+        ],
+    );
+    for k in &data.campaigns {
+        let (approved, pending) = by_campaign.get(&k.id).copied().unwrap_or_default();
+        overview.rows.push(vec![
+            Cell::text(&k.code),
+            Cell::text(&k.name),
+            Cell::Date(k.starts_on),
+            Cell::Date(k.ends_on),
+            Cell::Money(k.gift_value),
+            Cell::Count(k.target_count),
+            Cell::Count(approved),
+            Cell::Count(pending),
+            Cell::BasisPoints(basis_points(approved, k.target_count)),
+            Cell::Money(approved * k.gift_value),
+        ]);
+    }
+    overview.sum_totals();
+    if let Some(t) = overview.totals.as_mut() {
+        t[4] = Cell::Empty;
+    }
+    let alloc_columns = |officer: bool| {
+        let mut c = vec![
+            col("campaign", "Chương trình", "Campaign", Kind::Text),
+            col("branch", "Chi nhánh", "Branch", Kind::Text),
+        ];
+        if officer {
+            c.push(col("officer_code", "Mã cán bộ", "Officer code", Kind::Text));
+            c.push(col("officer", "Cán bộ", "Officer", Kind::Text));
+        }
+        c.extend([
+            col("allocation", "Phân bổ", "Allocation", Kind::Count),
+            col(
+                "handed_out",
+                "Đã trao (đã duyệt)",
+                "Handed out (approved)",
+                Kind::Count,
+            ),
+            col("pending", "Chờ duyệt", "Waiting for review", Kind::Count),
+            col("remaining", "Còn lại", "Remaining", Kind::Count),
+            col("progress_bp", "Tỷ lệ đạt", "Progress", Kind::BasisPoints),
+            col("value", "Giá trị đã trao", "Value handed out", Kind::Money),
+        ]);
+        c
+    };
+    let tail = |quota: Option<i64>, approved: i64, pending: i64, value: i64| {
+        vec![
+            quota.map_or(Cell::Empty, Cell::Count),
+            Cell::Count(approved),
+            Cell::Count(pending),
+            quota.map_or(Cell::Empty, |q| Cell::Count(q - approved - pending)),
+            quota.map_or(Cell::Empty, |q| {
+                Cell::BasisPoints(basis_points(approved, q))
+            }),
+            Cell::Money(approved * value),
+        ]
+    };
+    let mut branches = Sheet::new(
+        "by_branch",
+        Text::new("Theo chi nhánh", "By branch"),
+        alloc_columns(false),
+    );
+    for ((k, b), (approved, pending)) in &by_branch {
+        let Some(c) = campaign.get(k) else { continue };
+        let mut row = vec![Cell::text(&c.name), Cell::text(names.branch(*b))];
+        row.extend(tail(
+            branch_quota.get(&(*k, *b)).copied(),
+            *approved,
+            *pending,
+            c.gift_value,
+        ));
+        branches.rows.push(row);
+    }
+    branches.sum_totals();
+    let mut officers = Sheet::new(
+        "by_officer",
+        Text::new("Theo cán bộ", "By officer"),
+        alloc_columns(true),
+    );
+    for ((k, o), (approved, pending)) in &by_officer {
+        let Some(c) = campaign.get(k) else { continue };
+        let mut row = vec![
+            Cell::text(&c.name),
+            Cell::text(names.branch(officer_branch(*o))),
+            Cell::text(names.officer_code(*o)),
+            Cell::text(names.officer(*o)),
+        ];
+        row.extend(tail(
+            officer_quota.get(&(*k, *o)).copied(),
+            *approved,
+            *pending,
+            c.gift_value,
+        ));
+        officers.rows.push(row);
+    }
+    officers.sum_totals();
+    Ok(Report {
+        name: "campaign-progress",
+        title: Text::new("Tiến độ chương trình quà tặng", "Campaign progress"),
+        subtitle: subtitle(names, &w, range_text(f.from, f.to)),
+        from: f.from,
+        to: f.to,
+        sheets: vec![overview, branches, officers],
+    })
+}
+
+const PURPOSES: [(&str, &str, &str); 6] = [
+    ("loan_appraisal", "Thẩm định cho vay", "Loan appraisal"),
+    (
+        "repayment_follow_up",
+        "Đôn đốc trả nợ",
+        "Repayment follow-up",
+    ),
+    (
+        "hardship_visit",
+        "Thăm hoàn cảnh khó khăn",
+        "Hardship visit",
+    ),
+    ("condolence", "Thăm hỏi ốm đau, hoạn nạn", "Condolence"),
+    ("gift_delivery", "Trao quà", "Gift delivery"),
+    ("other", "Khác", "Other"),
+];
+
+/// Visits per officer and purpose; workers in hardship not visited lately.
+pub async fn visits(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
+    let w = Where::resolve(scope, f)?;
+    let to = f.to.unwrap_or_else(today);
+    let from = f.from.unwrap_or(to - Duration::days(29));
+    if from > to {
+        return Err(DbError::Invalid("from > to".into()));
+    }
+    let days = f.days.unwrap_or(30).clamp(1, 3650);
+    let end = day_start(to + Duration::days(1)).min(Utc::now());
+    let (names, visits, hardship) = db
+        .report_visits(&w, day_start(from), day_start(to + Duration::days(1)))
+        .await?;
+    let mut counts: BTreeMap<(i64, i64), [i64; 6]> = BTreeMap::new();
+    for v in visits {
+        let purpose = serde_json::from_str::<sotay_core::wire::UploadRecord>(&v.body)
+            .ok()
+            .and_then(|r| match r.body {
+                sotay_core::wire::RecordBody::Visit(p) => serde_json::to_value(p.purpose).ok(),
+                _ => None,
+            })
+            .and_then(|p| p.as_str().map(str::to_string))
+            .unwrap_or_else(|| "other".into());
+        let i = PURPOSES.iter().position(|p| p.0 == purpose).unwrap_or(5);
+        counts.entry((v.branch_id, v.officer_id)).or_default()[i] += 1;
+    }
+    let mut columns = vec![
+        col("branch", "Chi nhánh", "Branch", Kind::Text),
+        col("officer_code", "Mã cán bộ", "Officer code", Kind::Text),
+        col("officer", "Cán bộ", "Officer", Kind::Text),
+    ];
+    columns.extend(PURPOSES.iter().map(|p| col(p.0, p.1, p.2, Kind::Count)));
+    columns.push(col("total", "Tổng số lần thăm", "Visits", Kind::Count));
+    let mut per = Sheet::new(
+        "by_officer",
+        Text::new("Thăm hỏi theo cán bộ", "Visits by officer"),
+        columns,
+    );
+    for ((b, o), n) in &counts {
+        let mut row = vec![
+            Cell::text(names.branch(*b)),
+            Cell::text(names.officer_code(*o)),
+            Cell::text(names.officer(*o)),
+        ];
+        row.extend(n.iter().map(|v| Cell::Count(*v)));
+        row.push(Cell::Count(n.iter().sum()));
+        per.rows.push(row);
+    }
+    per.sum_totals();
+    let since = end - Duration::days(days);
+    let mut unvisited = Sheet::new(
+        "hardship_not_visited",
+        Text::new(
+            format!("Khó khăn, chưa thăm {days} ngày"),
+            format!("Hardship, not visited {days} days"),
+        ),
+        vec![
+            col(
+                "worker_code",
+                "Mã người lao động",
+                "Worker code",
+                Kind::Text,
+            ),
+            col("worker", "Họ và tên", "Name", Kind::Text),
+            col("branch", "Chi nhánh", "Branch", Kind::Text),
+            col("officer", "Cán bộ", "Officer", Kind::Text),
+            col("boarding_house", "Nhà trọ", "Boarding house", Kind::Text),
+            col("room", "Phòng", "Room", Kind::Text),
+            col("hardship", "Hoàn cảnh", "Hardship", Kind::Text),
+            col(
+                "last_visit",
+                "Lần thăm gần nhất",
+                "Last visit",
+                Kind::DateTime,
+            ),
+            col("days_since", "Số ngày chưa thăm", "Days since", Kind::Count),
+            col("workers", "Số người", "Workers", Kind::Count),
+        ],
+    );
+    for h in hardship {
+        if h.last_visit.is_some_and(|t| t >= since) {
+            continue;
+        }
+        unvisited.rows.push(vec![
+            Cell::text(&h.code),
+            Cell::text(&h.full_name),
+            Cell::text(names.branch(h.branch_id)),
+            Cell::text(names.officer(h.officer_id)),
+            Cell::text(&h.boarding_house),
+            Cell::text(&h.room),
+            Cell::text(&h.hardship_note),
+            h.last_visit.map_or(Cell::Empty, Cell::DateTime),
+            h.last_visit
+                .map_or(Cell::Empty, |t| Cell::Count((end - t).num_days())),
+            Cell::Count(1),
+        ]);
+    }
+    unvisited.sum_totals();
+    if let Some(t) = unvisited.totals.as_mut() {
+        t[8] = Cell::Empty;
+    }
+    Ok(Report {
+        name: "visits",
+        title: Text::new("Thăm hỏi", "Visits"),
+        subtitle: subtitle(&names, &w, range_text(Some(from), Some(to))),
+        from: Some(from),
+        to: Some(to),
+        sheets: vec![per, unvisited],
+    })
+}
+
+/// A worker's statement: loans, schedules, payments with receipts, gifts.
+pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
+    let w = Where::resolve(scope, f)?;
+    let worker_id = f
+        .worker_id
+        .ok_or_else(|| DbError::Invalid("worker_id".into()))?;
+    let Some(s) = db.report_statement(&w, worker_id).await? else {
+        return Err(DbError::NotFound);
+    };
+    let in_range = |t: DateTime<Utc>| {
+        let d = local_date(t);
+        f.from.is_none_or(|a| d >= a) && f.to.is_none_or(|b| d <= b)
+    };
+    let code: HashMap<i64, String> = s.loans.iter().map(|l| (l.id, l.code.clone())).collect();
+    let loan_code = |id: i64| code.get(&id).cloned().unwrap_or_default();
+    let mut loans = Sheet::new(
+        "loans",
+        Text::new("Khoản vay", "Loans"),
+        vec![
+            col("loan", "Khoản vay", "Loan", Kind::Text),
+            col("product", "Sản phẩm", "Product", Kind::Text),
+            col("disbursed_on", "Ngày giải ngân", "Disbursed", Kind::Date),
+            col("principal", "Số tiền vay", "Principal", Kind::Money),
+            col("rate", "Lãi suất (%/năm)", "Rate (%/year)", Kind::Text),
+            col("status", "Trạng thái", "Status", Kind::Text),
+            col(
+                "outstanding",
+                "Dư nợ gốc",
+                "Outstanding principal",
+                Kind::Money,
+            ),
+        ],
+    );
+    for l in &s.loans {
+        loans.rows.push(vec![
+            Cell::text(&l.code),
+            Cell::text(&l.product),
+            Cell::Date(l.disbursed_on),
+            Cell::Money(l.principal),
+            Cell::text(percent(l.annual_rate_bp, Lang::Vi)),
+            Cell::text(if l.status == "active" {
+                "Đang vay"
+            } else {
+                "Đã tất toán"
+            }),
+            Cell::Money(l.principal_outstanding),
+        ]);
+    }
+    loans.sum_totals();
+    let mut schedule = Sheet::new(
+        "schedule",
+        Text::new("Lịch trả nợ", "Schedule"),
+        vec![
+            col("loan", "Khoản vay", "Loan", Kind::Text),
+            col("number", "Kỳ", "Installment", Kind::Count),
+            col("due_on", "Ngày đến hạn", "Due on", Kind::Date),
+            col(
+                "principal_due",
+                "Gốc phải trả",
+                "Principal due",
+                Kind::Money,
+            ),
+            col("interest_due", "Lãi phải trả", "Interest due", Kind::Money),
+            col(
+                "principal_paid",
+                "Gốc đã trả",
+                "Principal paid",
+                Kind::Money,
+            ),
+            col("interest_paid", "Lãi đã trả", "Interest paid", Kind::Money),
+            col("left", "Còn phải trả", "Left to pay", Kind::Money),
+        ],
+    );
+    for i in &s.installments {
+        schedule.rows.push(vec![
+            Cell::text(loan_code(i.loan_id)),
+            Cell::Count(i.number),
+            Cell::Date(i.due_on),
+            Cell::Money(i.principal_due),
+            Cell::Money(i.interest_due),
+            Cell::Money(i.principal_paid),
+            Cell::Money(i.interest_paid),
+            Cell::Money(i.principal_due + i.interest_due - i.principal_paid - i.interest_paid),
+        ]);
+    }
+    schedule.sum_totals();
+    if let Some(t) = schedule.totals.as_mut() {
+        t[1] = Cell::Empty;
+    }
+    let mut payments = Sheet::new(
+        "payments",
+        Text::new("Thanh toán", "Payments"),
+        vec![
+            col("posted_at", "Ngày ghi sổ", "Posted", Kind::DateTime),
+            col("loan", "Khoản vay", "Loan", Kind::Text),
+            col("kind", "Loại", "Kind", Kind::Text),
+            col("receipt_no", "Số phiếu thu", "Receipt", Kind::Text),
+            col("principal", "Gốc", "Principal", Kind::Money),
+            col("interest", "Lãi", "Interest", Kind::Money),
+            col("amount", "Số tiền", "Amount", Kind::Money),
+            col("officer", "Cán bộ thu", "Officer", Kind::Text),
+            col("entry_id", "Bút toán", "Entry", Kind::Text),
+        ],
+    );
+    for p in s.payments.iter().filter(|p| in_range(p.posted_at)) {
+        let kind = match p.kind.as_str() {
+            "repayment" => "Thu nợ",
+            "counter_repayment" => "Thu tại quầy",
+            _ => "Đảo bút toán",
+        };
+        payments.rows.push(vec![
+            Cell::DateTime(p.posted_at),
+            Cell::text(loan_code(p.loan_id)),
+            Cell::text(match p.reverses {
+                Some(e) => format!("{kind} số {e}"),
+                None => kind.to_string(),
+            }),
+            Cell::text(p.receipt_no.clone().unwrap_or_default()),
+            Cell::Money(p.principal),
+            Cell::Money(p.interest),
+            Cell::Money(p.principal + p.interest),
+            Cell::text(if p.kind == "counter_repayment" {
+                "Quầy giao dịch".to_string()
+            } else {
+                p.officer_name.clone()
+            }),
+            Cell::text(p.entry_id.to_string()),
+        ]);
+    }
+    payments.sum_totals();
+    let mut gifts = Sheet::new(
+        "gifts",
+        Text::new("Quà đã nhận", "Gifts received"),
+        vec![
+            col("recorded_at", "Thời gian", "When", Kind::DateTime),
+            col(
+                "campaign_code",
+                "Mã chương trình",
+                "Campaign code",
+                Kind::Text,
+            ),
+            col("campaign", "Chương trình", "Campaign", Kind::Text),
+            col("value", "Giá trị", "Value", Kind::Money),
+            col("officer", "Cán bộ trao", "Officer", Kind::Text),
+            col("state", "Trạng thái", "State", Kind::Text),
+        ],
+    );
+    for g in s.gifts.iter().filter(|g| in_range(g.recorded_at)) {
+        let state = match g.state.as_str() {
+            "approved" => "Đã duyệt",
+            "pending" => "Chờ duyệt",
+            "reversed" => "Đã đảo",
+            "voided" => "Đã hủy",
+            "excluded" => "Bị loại",
+            _ => "Bị từ chối",
+        };
+        let counts = g.state == "approved";
+        gifts.rows.push(vec![
+            Cell::DateTime(g.recorded_at),
+            Cell::text(&g.campaign_code),
+            Cell::text(&g.campaign_name),
+            Cell::Money(if counts { g.gift_value } else { 0 }),
+            Cell::text(&g.officer_name),
+            Cell::text(state),
+        ]);
+    }
+    gifts.sum_totals();
+    let who = &s.worker;
+    let mut sub = vec![
+        format!("{} ({})", who.full_name, who.code),
+        format!("CCCD {}", who.cccd),
+    ];
+    sub.push(s.names.branch(who.branch_id));
+    sub.push(format!("Cán bộ: {}", s.names.officer(who.officer_id)));
+    let range = range_text(f.from, f.to);
+    if !range.is_empty() {
+        sub.push(range);
+    }
+    Ok(Report {
+        name: "worker-statement",
+        title: Text::new("Sao kê người lao động", "Worker statement"),
+        subtitle: Text::new(
+            sub.join(", "),
+            sub.join(", ").replace("Cán bộ:", "Officer:"),
+        ),
+        from: f.from,
+        to: f.to,
+        sheets: vec![loans, schedule, payments, gifts],
+    })
+}
+
+/// Everything a statement reads.
+pub struct StatementData {
+    pub names: Names,
+    pub worker: rows::StatementWorker,
+    pub loans: Vec<rows::StatementLoan>,
+    pub installments: Vec<rows::StatementInstallment>,
+    pub payments: Vec<rows::StatementPayment>,
+    pub gifts: Vec<rows::StatementGift>,
+}
+
+/// Everything campaign progress reads.
+pub struct CampaignData {
+    pub names: Names,
+    pub campaigns: Vec<rows::CampaignRow>,
+    pub gifts: Vec<rows::GiftCountRow>,
+    pub branch_quotas: Vec<(i64, i64, i64)>,
+    pub officer_quotas: Vec<(i64, i64, i64)>,
+}

@@ -1,0 +1,343 @@
+//! Rows as the reports' SQL returns them (`server/src/db/reports.rs`), and
+//! the per-posting summary delta the posting code writes.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::ledger::{Account, EntryKind, Line};
+
+/// What one journal entry adds to its day's summary row.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DailyDelta {
+    pub principal_net: i64,
+    pub interest_net: i64,
+    pub reversed: i64,
+    pub cash_expected: i64,
+    pub cash_received: i64,
+    pub shortage: i64,
+    pub counter_cash: i64,
+    pub repayments: i64,
+    pub reversals: i64,
+    pub batches: i64,
+}
+
+impl DailyDelta {
+    /// The summary of one entry of `kind` with `lines`: collections are
+    /// credits minus debits to principal and interest; settlements give the
+    /// cash expected (credit to cash in hand), counted (debit to the vault)
+    /// and the shortage (debit minus credit to over/short).
+    pub fn of_entry(kind: EntryKind, lines: &[Line]) -> DailyDelta {
+        let mut d = DailyDelta::default();
+        for l in lines {
+            match l.account {
+                Account::LoanPrincipal => d.principal_net += l.credit - l.debit,
+                Account::InterestIncome => d.interest_net += l.credit - l.debit,
+                _ => {}
+            }
+            if matches!(l.account, Account::LoanPrincipal | Account::InterestIncome)
+                && kind == EntryKind::Reversal
+            {
+                d.reversed += l.debit;
+            }
+            match (kind, l.account) {
+                (EntryKind::Settlement, Account::CashInHand) => {
+                    d.cash_expected += l.credit - l.debit
+                }
+                (EntryKind::Settlement, Account::Vault) => d.cash_received += l.debit - l.credit,
+                (EntryKind::Settlement, Account::CashOverShort) => d.shortage += l.debit - l.credit,
+                (EntryKind::CounterRepayment, Account::Vault) => {
+                    d.counter_cash += l.debit - l.credit
+                }
+                _ => {}
+            }
+        }
+        match kind {
+            EntryKind::Repayment | EntryKind::CounterRepayment => d.repayments = 1,
+            EntryKind::Reversal if d.reversed != 0 => d.reversals = 1,
+            EntryKind::Settlement => d.batches = 1,
+            _ => {}
+        }
+        d
+    }
+
+    pub fn add(&mut self, o: &DailyDelta) {
+        self.principal_net += o.principal_net;
+        self.interest_net += o.interest_net;
+        self.reversed += o.reversed;
+        self.cash_expected += o.cash_expected;
+        self.cash_received += o.cash_received;
+        self.shortage += o.shortage;
+        self.counter_cash += o.counter_cash;
+        self.repayments += o.repayments;
+        self.reversals += o.reversals;
+        self.batches += o.batches;
+    }
+
+    pub fn is_zero(&self) -> bool {
+        *self == DailyDelta::default()
+    }
+}
+
+/// Branch and officer names to label rows.
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    pub branches: HashMap<i64, (String, String)>,
+    pub users: HashMap<i64, (String, String, Option<i64>)>,
+}
+
+impl Names {
+    pub fn new(
+        branches: Vec<(i64, String, String)>,
+        users: Vec<(i64, String, String, Option<i64>)>,
+    ) -> Names {
+        Names {
+            branches: branches
+                .into_iter()
+                .map(|(id, code, name)| (id, (code, name)))
+                .collect(),
+            users: users
+                .into_iter()
+                .map(|(id, code, name, b)| (id, (code, name, b)))
+                .collect(),
+        }
+    }
+
+    pub fn branch(&self, id: i64) -> String {
+        self.branches
+            .get(&id)
+            .map(|b| b.1.clone())
+            .unwrap_or_else(|| format!("#{id}"))
+    }
+
+    /// An officer's name; officer 0 is the branch counter.
+    pub fn officer(&self, id: i64) -> String {
+        if id == 0 {
+            return "Quầy giao dịch".to_string();
+        }
+        self.users
+            .get(&id)
+            .map(|u| u.1.clone())
+            .unwrap_or_else(|| format!("#{id}"))
+    }
+
+    pub fn officer_code(&self, id: i64) -> String {
+        if id == 0 {
+            return "QUAY".to_string();
+        }
+        self.users.get(&id).map(|u| u.0.clone()).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DailyPostedRow {
+    pub day: NaiveDate,
+    pub branch_id: i64,
+    pub officer_id: i64,
+    pub principal_net: i64,
+    pub interest_net: i64,
+    pub reversed: i64,
+    pub cash_expected: i64,
+    pub cash_received: i64,
+    pub shortage: i64,
+    pub counter_cash: i64,
+    pub repayments: i64,
+    pub reversals: i64,
+    pub batches: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DailyDueRow {
+    pub day: NaiveDate,
+    pub branch_id: i64,
+    pub officer_id: i64,
+    pub due: i64,
+    pub installments: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PortfolioRow {
+    pub branch_id: i64,
+    pub officer_id: i64,
+    pub loans: i64,
+    pub principal_outstanding: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OverdueLoanRow {
+    pub loan_id: i64,
+    pub branch_id: i64,
+    pub officer_id: i64,
+    pub principal_outstanding: i64,
+    pub oldest_due: NaiveDate,
+    pub overdue_principal: i64,
+    pub overdue_interest: i64,
+    pub installments: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CampaignRow {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub gift_value: i64,
+    pub target_count: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct GiftCountRow {
+    pub campaign_id: i64,
+    pub branch_id: i64,
+    pub officer_id: i64,
+    pub approved: i64,
+    pub pending: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct VisitRow {
+    pub branch_id: i64,
+    pub officer_id: i64,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct HardshipRow {
+    pub worker_id: i64,
+    pub code: String,
+    pub full_name: String,
+    pub branch_id: i64,
+    pub officer_id: i64,
+    pub hardship_note: String,
+    pub boarding_house: String,
+    pub room: String,
+    pub last_visit: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StatementWorker {
+    pub id: i64,
+    pub code: String,
+    pub full_name: String,
+    pub cccd: String,
+    pub phone: Option<String>,
+    pub branch_id: i64,
+    pub officer_id: i64,
+    pub employer: String,
+    pub boarding_house: String,
+    pub room: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StatementLoan {
+    pub id: i64,
+    pub code: String,
+    pub product: String,
+    pub principal: i64,
+    pub annual_rate_bp: i64,
+    pub disbursed_on: NaiveDate,
+    pub status: String,
+    pub principal_outstanding: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StatementInstallment {
+    pub loan_id: i64,
+    pub number: i64,
+    pub due_on: NaiveDate,
+    pub principal_due: i64,
+    pub interest_due: i64,
+    pub principal_paid: i64,
+    pub interest_paid: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StatementPayment {
+    pub entry_id: i64,
+    pub loan_id: i64,
+    pub kind: String,
+    pub posted_at: DateTime<Utc>,
+    pub reverses: Option<i64>,
+    pub receipt_no: Option<String>,
+    pub principal: i64,
+    pub interest: i64,
+    pub officer_name: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StatementGift {
+    pub campaign_code: String,
+    pub campaign_name: String,
+    pub gift_value: i64,
+    pub recorded_at: DateTime<Utc>,
+    pub officer_name: String,
+    pub state: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::{self, At};
+    use sotay_core::domain::schedule::Allocation;
+
+    #[test]
+    fn a_posting_adds_to_its_day() {
+        let at = At {
+            branch_id: 1,
+            loan_id: Some(9),
+            ..At::default()
+        };
+        let allocation = Allocation {
+            lines: Vec::new(),
+            interest: 40_000,
+            principal: 460_000,
+            remaining: Default::default(),
+        };
+        let repay = DailyDelta::of_entry(
+            EntryKind::Repayment,
+            &ledger::repayment(at, 5, &allocation).0,
+        );
+        assert_eq!(
+            (repay.principal_net, repay.interest_net, repay.repayments),
+            (460_000, 40_000, 1)
+        );
+        let short = DailyDelta::of_entry(
+            EntryKind::Settlement,
+            &ledger::settlement(1, 5, 500_000, 490_000).0,
+        );
+        assert_eq!(
+            (
+                short.cash_expected,
+                short.cash_received,
+                short.shortage,
+                short.batches
+            ),
+            (500_000, 490_000, 10_000, 1)
+        );
+        let over = DailyDelta::of_entry(
+            EntryKind::Settlement,
+            &ledger::settlement(1, 5, 500_000, 505_000).0,
+        );
+        assert_eq!(over.shortage, -5_000);
+        let reversal = DailyDelta::of_entry(
+            EntryKind::Reversal,
+            &ledger::opposite(&ledger::repayment(at, 5, &allocation).0).0,
+        );
+        assert_eq!(
+            (
+                reversal.principal_net,
+                reversal.interest_net,
+                reversal.reversed,
+                reversal.reversals
+            ),
+            (-460_000, -40_000, 500_000, 1)
+        );
+        let counter = DailyDelta::of_entry(
+            EntryKind::CounterRepayment,
+            &ledger::counter_repayment(at, &allocation).0,
+        );
+        assert_eq!((counter.counter_cash, counter.repayments), (500_000, 1));
+    }
+}

@@ -1,0 +1,280 @@
+//! The shape every report has: sheets of typed cells with Vietnamese and
+//! English headers and a totals row. JSON, CSV and XLSX are made from it.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+use sotay_core::domain::time::{format_date, format_datetime};
+
+/// The language of headers and labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Vi,
+    En,
+}
+
+impl Lang {
+    pub fn pick(self, vi: &'static str, en: &'static str) -> &'static str {
+        match self {
+            Lang::Vi => vi,
+            Lang::En => en,
+        }
+    }
+}
+
+/// Vietnamese and English forms of a label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Text {
+    pub vi: String,
+    pub en: String,
+}
+
+impl Text {
+    pub fn new(vi: impl Into<String>, en: impl Into<String>) -> Text {
+        Text {
+            vi: vi.into(),
+            en: en.into(),
+        }
+    }
+
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Vi => &self.vi,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+/// What a column holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Text,
+    /// Whole đồng (JSON: a string of digits; XLSX: a number formatted `#,##0`).
+    Money,
+    /// A count (JSON and XLSX: a number).
+    Count,
+    /// A day (JSON: `yyyy-mm-dd`; CSV: `dd/mm/yyyy`; XLSX: a date cell `dd/mm/yyyy`).
+    Date,
+    /// A moment (JSON: RFC 3339; CSV and XLSX: `dd/mm/yyyy HH:MM` in Asia/Ho_Chi_Minh).
+    DateTime,
+    /// A ratio in basis points, exact integer math (JSON: the integer;
+    /// CSV: a percent with two decimals; XLSX: a number formatted `0.00%`).
+    BasisPoints,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Column {
+    pub key: &'static str,
+    pub vi: &'static str,
+    pub en: &'static str,
+    pub kind: Kind,
+}
+
+pub const fn col(key: &'static str, vi: &'static str, en: &'static str, kind: Kind) -> Column {
+    Column { key, vi, en, kind }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cell {
+    Empty,
+    Text(String),
+    Money(i64),
+    Count(i64),
+    Date(NaiveDate),
+    DateTime(DateTime<Utc>),
+    BasisPoints(i64),
+}
+
+impl Cell {
+    pub fn text(s: impl Into<String>) -> Cell {
+        Cell::Text(s.into())
+    }
+
+    /// The cell as CSV text.
+    pub fn csv(&self, lang: Lang) -> String {
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Text(s) => s.clone(),
+            Cell::Money(v) | Cell::Count(v) => v.to_string(),
+            Cell::Date(d) => format_date(*d),
+            Cell::DateTime(t) => format_datetime(*t),
+            Cell::BasisPoints(bp) => percent(*bp, lang),
+        }
+    }
+
+    fn json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match self {
+            Cell::Empty => Value::Null,
+            Cell::Text(s) => Value::String(s.clone()),
+            Cell::Money(v) => Value::String(v.to_string()),
+            Cell::Count(v) | Cell::BasisPoints(v) => Value::from(*v),
+            Cell::Date(d) => Value::String(d.format("%Y-%m-%d").to_string()),
+            Cell::DateTime(t) => Value::String(t.to_rfc3339()),
+        }
+    }
+}
+
+/// `1234` basis points as `12,34%` (Vietnamese) or `12.34%`.
+pub fn percent(bp: i64, lang: Lang) -> String {
+    let sign = if bp < 0 { "-" } else { "" };
+    let a = bp.unsigned_abs();
+    let sep = lang.pick(",", ".");
+    format!("{sign}{}{sep}{:02}%", a / 100, a % 100)
+}
+
+/// `numerator / denominator` in basis points, rounded half up; 0 when the
+/// denominator is 0.
+pub fn basis_points(numerator: i64, denominator: i64) -> i64 {
+    if denominator == 0 {
+        return 0;
+    }
+    let n = i128::from(numerator) * 10_000 * 2 + i128::from(denominator);
+    let d = i128::from(denominator) * 2;
+    i64::try_from(n.div_euclid(d)).unwrap_or(i64::MAX)
+}
+
+/// One table of a report.
+#[derive(Debug, Clone)]
+pub struct Sheet {
+    pub key: &'static str,
+    pub title: Text,
+    pub columns: Vec<Column>,
+    pub rows: Vec<Vec<Cell>>,
+    /// The totals row (its first cell a label), when the table has one.
+    pub totals: Option<Vec<Cell>>,
+}
+
+impl Sheet {
+    pub fn new(key: &'static str, title: Text, columns: Vec<Column>) -> Sheet {
+        Sheet {
+            key,
+            title,
+            columns,
+            rows: Vec::new(),
+            totals: None,
+        }
+    }
+
+    /// Sums the money and count columns into the totals row, labelled in
+    /// the first column.
+    pub fn sum_totals(&mut self) {
+        let mut totals: Vec<Cell> = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| match c.kind {
+                Kind::Money => Cell::Money(self.rows.iter().map(|r| r[i].amount()).sum()),
+                Kind::Count => Cell::Count(self.rows.iter().map(|r| r[i].amount()).sum()),
+                _ => Cell::Empty,
+            })
+            .collect();
+        totals[0] = Cell::text("Tổng cộng");
+        self.totals = Some(totals);
+    }
+
+    /// The value of column `key` in `row`.
+    pub fn value(&self, row: &[Cell], key: &str) -> Option<Cell> {
+        self.columns
+            .iter()
+            .position(|c| c.key == key)
+            .map(|i| row[i].clone())
+    }
+}
+
+impl Cell {
+    fn amount(&self) -> i64 {
+        match self {
+            Cell::Money(v) | Cell::Count(v) => *v,
+            _ => 0,
+        }
+    }
+}
+
+/// A report: what it is, the filter it was made with, its sheets.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// The report's name in the API (`daily-collections`, ...).
+    pub name: &'static str,
+    pub title: Text,
+    /// The filter, in words (`01/12/2026 – 07/12/2026, Chi nhánh Thủ Đức`).
+    pub subtitle: Text,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub sheets: Vec<Sheet>,
+}
+
+impl Report {
+    pub fn sheet(&self, key: &str) -> Option<&Sheet> {
+        self.sheets.iter().find(|s| s.key == key)
+    }
+
+    /// A download's file name: `thu-no-theo-ngay_01-12-2026_07-12-2026.xlsx`.
+    pub fn file_name(&self, ext: &str) -> String {
+        let mut name = self.name.to_string();
+        for d in [self.from, self.to].into_iter().flatten() {
+            name.push('_');
+            name.push_str(&d.format("%d-%m-%Y").to_string());
+        }
+        format!("{name}.{ext}")
+    }
+}
+
+struct Row<'a>(&'a [Column], &'a [Cell]);
+
+impl Serialize for Row<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(self.0.len()))?;
+        for (c, v) in self.0.iter().zip(self.1) {
+            m.serialize_entry(c.key, &v.json())?;
+        }
+        m.end()
+    }
+}
+
+impl Serialize for Sheet {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(5))?;
+        m.serialize_entry("key", self.key)?;
+        m.serialize_entry("title", &self.title)?;
+        m.serialize_entry("columns", &self.columns)?;
+        let rows: Vec<Row<'_>> = self.rows.iter().map(|r| Row(&self.columns, r)).collect();
+        m.serialize_entry("rows", &rows)?;
+        m.serialize_entry(
+            "totals",
+            &self.totals.as_ref().map(|t| Row(&self.columns, t)),
+        )?;
+        m.end()
+    }
+}
+
+impl Serialize for Report {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(6))?;
+        m.serialize_entry("name", self.name)?;
+        m.serialize_entry("title", &self.title)?;
+        m.serialize_entry("subtitle", &self.subtitle)?;
+        m.serialize_entry("from", &self.from)?;
+        m.serialize_entry("to", &self.to)?;
+        m.serialize_entry("sheets", &self.sheets)?;
+        m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ratios_are_exact_basis_points() {
+        assert_eq!(basis_points(1, 3), 3333);
+        assert_eq!(basis_points(2, 3), 6667);
+        assert_eq!(basis_points(1, 20_000), 1); // 0.5 bp rounds up
+        assert_eq!(basis_points(0, 0), 0);
+        assert_eq!(basis_points(i64::MAX, i64::MAX), 10_000);
+        assert_eq!(percent(1234, Lang::Vi), "12,34%");
+        assert_eq!(percent(5, Lang::En), "0.05%");
+    }
+}
