@@ -3,6 +3,7 @@
 mod admin;
 mod auth;
 pub(crate) mod master;
+mod reports;
 mod review;
 mod sync;
 
@@ -65,6 +66,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/ledger/balances", get(review::balances))
         .route("/api/v1/ledger/entries", get(review::entries))
         .route("/api/v1/audit", get(review::audit))
+        .route("/api/v1/reports/{name}", get(reports::report))
         .route("/api/v1/imports", get(admin::imports))
         .route(
             "/api/v1/imports/{kind}",
@@ -114,6 +116,7 @@ pub fn routes() -> Router<AppState> {
         review::balances,
         review::entries,
         review::audit,
+        reports::report,
     ),
     modifiers(&BearerAuth),
     tags((name = "sotay"))

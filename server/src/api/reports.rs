@@ -1,0 +1,158 @@
+//! Reports: `GET /api/v1/reports/{name}` as JSON, or with `?format=csv` /
+//! `?format=xlsx` as a download (Content-Disposition names the file).
+//! Headers are Vietnamese; `?lang=en` or an Accept-Language that prefers
+//! English switches them to English. Supervisors see their branch (another
+//! branch answers 404), admins the fund; officers get 403, as for review.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use sotay_core::domain::time::parse_date;
+use utoipa::IntoParams;
+
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::error::{prefers_english, AppError, Problem};
+use crate::import::rows::Role;
+use crate::reports::{self, Filter, Lang};
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ReportQuery {
+    /// First day, `dd/mm/yyyy` (Asia/Ho_Chi_Minh).
+    pub from: Option<String>,
+    /// Last day, `dd/mm/yyyy`; for portfolio-at-risk the day it is measured on.
+    pub to: Option<String>,
+    pub branch_id: Option<i64>,
+    pub officer_id: Option<i64>,
+    /// campaign-progress: one campaign.
+    pub campaign_id: Option<i64>,
+    /// worker-statement: the worker (required).
+    pub worker_id: Option<i64>,
+    /// visits: workers in hardship not visited in this many days (default 30).
+    pub days: Option<i64>,
+    /// `json` (default), `csv` or `xlsx`.
+    pub format: Option<String>,
+    /// `vi` (default) or `en`: the language of headers.
+    pub lang: Option<String>,
+}
+
+fn date(field: &str, value: &Option<String>) -> Result<Option<chrono::NaiveDate>, AppError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => parse_date(v).map(Some).ok_or_else(|| {
+            AppError::invalid_field(
+                field,
+                format!("Ngày \"{v}\" không hợp lệ; ghi theo dạng dd/mm/yyyy"),
+                format!("date \"{v}\" is not valid; write it as dd/mm/yyyy"),
+            )
+        }),
+    }
+}
+
+fn filter(q: &ReportQuery, name: &str) -> Result<Filter, AppError> {
+    let f = Filter {
+        from: date("from", &q.from)?,
+        to: date("to", &q.to)?,
+        branch_id: q.branch_id,
+        officer_id: q.officer_id,
+        campaign_id: q.campaign_id,
+        worker_id: q.worker_id,
+        days: q.days,
+    };
+    if let (Some(a), Some(b)) = (f.from, f.to) {
+        if a > b {
+            return Err(AppError::invalid_field(
+                "from",
+                "Ngày bắt đầu (from) sau ngày kết thúc (to)",
+                "from is after to",
+            ));
+        }
+        if name == "daily-collections" && (b - a).num_days() > 366 {
+            return Err(AppError::invalid_field(
+                "to",
+                "Báo cáo thu nợ theo ngày tối đa 367 ngày",
+                "daily collections cover at most 367 days",
+            ));
+        }
+    }
+    if name == "worker-statement" && f.worker_id.is_none() {
+        return Err(AppError::invalid_field(
+            "worker_id",
+            "Cần ghi worker_id (người lao động)",
+            "worker_id is required",
+        ));
+    }
+    if f.days.is_some_and(|d| !(1..=3650).contains(&d)) {
+        return Err(AppError::invalid_field(
+            "days",
+            "days phải từ 1 đến 3650",
+            "days must be between 1 and 3650",
+        ));
+    }
+    Ok(f)
+}
+
+/// A report as JSON (sheets of rows keyed by column; money as strings of
+/// whole đồng, ratios in basis points), CSV (UTF-8 with BOM) or XLSX.
+/// Names: `daily-collections`, `portfolio-at-risk`, `campaign-progress`,
+/// `visits`, `worker-statement`.
+#[utoipa::path(get, path = "/api/v1/reports/{name}", params(("name" = String, Path, description = "daily-collections, portfolio-at-risk, campaign-progress, visits or worker-statement"), ReportQuery),
+    security(("bearer" = [])), responses(
+    (status = 200, description = "the report: JSON, or a CSV / XLSX download", content_type = "application/json"),
+    (status = 403, body = Problem), (status = 404, description = "no such report, or a branch / worker / campaign outside the caller's scope", body = Problem),
+    (status = 422, body = Problem)))]
+pub async fn report(
+    State(state): State<AppState>,
+    user: AuthUser,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Query(q): Query<ReportQuery>,
+) -> Result<Response, AppError> {
+    user.require(&[Role::Supervisor, Role::Admin])?;
+    if !reports::NAMES.contains(&name.as_str()) {
+        return Err(AppError::not_found("báo cáo", "report"));
+    }
+    let f = filter(&q, &name)?;
+    let lang = match q.lang.as_deref() {
+        Some("en") => Lang::En,
+        Some("vi") => Lang::Vi,
+        _ if prefers_english(&headers) => Lang::En,
+        _ => Lang::Vi,
+    };
+    let report = reports::build(&state.db, &name, user.scope(), &f)
+        .await
+        .ok_or_else(|| AppError::not_found("báo cáo", "report"))??;
+    let download = |bytes: Vec<u8>, mime: &'static str, ext: &str| {
+        let disposition = format!("attachment; filename=\"{}\"", report.file_name(ext));
+        let mut resp = bytes.into_response();
+        let h = resp.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+        if let Ok(v) = HeaderValue::from_str(&disposition) {
+            h.insert(header::CONTENT_DISPOSITION, v);
+        }
+        resp
+    };
+    match q.format.as_deref().unwrap_or("json") {
+        "json" => Ok(Json(&report).into_response()),
+        "csv" => Ok(download(
+            reports::to_csv(&report, lang),
+            "text/csv; charset=utf-8",
+            "csv",
+        )),
+        "xlsx" => {
+            let bytes = reports::to_xlsx(&report, lang).map_err(AppError::internal)?;
+            Ok(download(
+                bytes,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "xlsx",
+            ))
+        }
+        other => Err(AppError::invalid_field(
+            "format",
+            format!("Định dạng \"{other}\" không hợp lệ; dùng json, csv hoặc xlsx"),
+            format!("format \"{other}\" is not valid; use json, csv or xlsx"),
+        )),
+    }
+}
