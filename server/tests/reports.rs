@@ -1,0 +1,658 @@
+//! Reports on SQLite and on PostgreSQL: after a day of two officers is
+//! uploaded and approved (one short, one over), a counter repayment and a
+//! reversal, the reports agree with the ledger, PAR with the installments,
+//! campaign progress with the gifts posted; scoping by branch and role; the
+//! XLSX and CSV downloads.
+
+mod common;
+
+use std::io::Cursor;
+
+use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
+use chrono::{Duration, NaiveDate};
+use common::phone::Phone;
+use common::{TestApp, BACKENDS};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sotay_core::domain::money::Dong;
+use sotay_core::wire::{
+    GiftHandoutPayload, RecordBody, RepaymentPayload, ReversalRequestPayload, UploadOutcome,
+    VisitPayload, VisitPurpose,
+};
+use sotay_server::db::Db;
+use uuid::Uuid;
+
+fn money(v: &Value) -> i64 {
+    v.as_str()
+        .unwrap_or_else(|| panic!("money as a string: {v}"))
+        .parse()
+        .unwrap()
+}
+
+/// One integer from the database (`$1`, when given, bound to a day).
+async fn scalar(db: &Db, sql: &str, day: Option<NaiveDate>) -> i64 {
+    match db {
+        Db::Sqlite(p) => {
+            let q = sqlx::query_scalar::<_, i64>(sql);
+            let q = match day {
+                Some(d) => q.bind(d),
+                None => q,
+            };
+            q.fetch_one(p).await.expect(sql)
+        }
+        Db::Postgres(p) => {
+            let q = sqlx::query_scalar::<_, i64>(sql);
+            let q = match day {
+                Some(d) => q.bind(d),
+                None => q,
+            };
+            q.fetch_one(p).await.expect(sql)
+        }
+    }
+}
+
+/// Σ(credit − debit) to principal and interest over entries of `officer`
+/// (`None`: entries without an officer, the counter's).
+async fn ledger_collected(db: &Db, officer: Option<i64>) -> i64 {
+    let who = officer.map_or("e.officer_id IS NULL".to_string(), |o| {
+        format!("e.officer_id = {o}")
+    });
+    scalar(
+        db,
+        &format!(
+            "SELECT CAST(COALESCE(SUM(l.credit - l.debit), 0) AS BIGINT) FROM journal_lines l
+             JOIN journal_entries e ON e.id = l.entry_id
+             WHERE l.account IN ('loan_principal', 'interest_income') AND {who}"
+        ),
+        None,
+    )
+    .await
+}
+
+/// Σ(debit − credit) to `account` over settlements of `officer`.
+async fn ledger_settled(db: &Db, officer: i64, account: &str) -> i64 {
+    scalar(
+        db,
+        &format!(
+            "SELECT CAST(COALESCE(SUM(l.debit - l.credit), 0) AS BIGINT) FROM journal_lines l
+             JOIN journal_entries e ON e.id = l.entry_id
+             WHERE e.kind = 'settlement' AND e.officer_id = {officer} AND l.account = '{account}'"
+        ),
+        None,
+    )
+    .await
+}
+
+fn rows<'a>(report: &'a Value, sheet: &str) -> &'a Vec<Value> {
+    report["sheets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["key"] == sheet)
+        .unwrap_or_else(|| panic!("sheet {sheet}: {report}"))["rows"]
+        .as_array()
+        .unwrap()
+}
+
+fn totals<'a>(report: &'a Value, sheet: &str) -> &'a Value {
+    &report["sheets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["key"] == sheet)
+        .unwrap()["totals"]
+}
+
+fn row_of<'a>(rows: &'a [Value], key: &str, value: &str) -> Option<&'a Value> {
+    rows.iter().find(|r| r[key] == value)
+}
+
+fn bp(n: i64, d: i64) -> i64 {
+    if d == 0 {
+        return 0;
+    }
+    ((i128::from(n) * 20_000 + i128::from(d)) / (i128::from(d) * 2)) as i64
+}
+
+async fn download(app: &TestApp, path: &str, token: &str) -> (StatusCode, String, String, Vec<u8>) {
+    let resp = app
+        .http
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let header = |n: &str| {
+        resp.headers()
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (ct, cd) = (header("content-type"), header("content-disposition"));
+    let status = resp.status();
+    (status, ct, cd, resp.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn reports_agree_with_the_ledger_and_respect_scope() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(1))
+            .await;
+        let other_sup = app
+            .token("giamsat.bt", "super-pass-2", &common::device(2))
+            .await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let mut lan = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
+        let mut hung = Phone::sign_in(&app, "canbo.hung", "officer-pass-2").await;
+        let lan_id = app.id_of("users", "CB-TD-01").await;
+        let hung_id = app.id_of("users", "CB-TD-02").await;
+        let td = app.id_of("branches", "CN-TD").await;
+        let bt = app.id_of("branches", "CN-BT").await;
+        let thu_id = app.id_of("workers", "W-002").await;
+        let snap = lan.snapshot(&app).await;
+        let loan = |code: &str| {
+            snap.loans
+                .iter()
+                .find(|l| l.contract_no == code)
+                .unwrap()
+                .clone()
+        };
+        let (l1, l2) = (loan("L-001"), loan("L-002"));
+        let thu = snap
+            .workers
+            .iter()
+            .find(|w| w.full_name == "Đặng Thị Thu")
+            .unwrap()
+            .id;
+        let tet = snap.campaigns[0].id;
+
+        // Lan's day: two repayments, a gift, a hardship visit; 10.000 ₫ short.
+        let pay1 = lan.record(RecordBody::Repayment(RepaymentPayload {
+            loan_id: l1.id,
+            worker_id: l1.worker_id,
+            amount: Dong(500_000),
+            receipt_no: lan.receipt(1),
+        }));
+        let pay2 = lan.record(RecordBody::Repayment(RepaymentPayload {
+            loan_id: l2.id,
+            worker_id: l2.worker_id,
+            amount: Dong(250_000),
+            receipt_no: lan.receipt(2),
+        }));
+        let gift = lan.record(RecordBody::GiftHandout(GiftHandoutPayload {
+            campaign_id: tet,
+            worker_id: thu,
+            acknowledged_name: "Đặng Thị Thu".into(),
+            signature_sha256: None,
+        }));
+        let visit = lan.record(RecordBody::Visit(VisitPayload {
+            worker_id: thu,
+            purpose: VisitPurpose::HardshipVisit,
+            outcome: "Đã thăm".into(),
+            notes: String::new(),
+            location: None,
+        }));
+        let (batch, outcomes) = lan
+            .upload(&app, vec![pay1.clone(), pay2.clone(), gift, visit])
+            .await;
+        assert!(
+            outcomes.iter().all(|o| o.0 == UploadOutcome::Accepted),
+            "{outcomes:?}"
+        );
+        let (s, out) = app
+            .post(
+                &format!("/api/v1/batches/{batch}/approve"),
+                &sup,
+                &json!({"cash_received": "740000"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{out}");
+
+        // Hùng's day: one repayment, 10.000 ₫ over.
+        let hsnap = hung.snapshot(&app).await;
+        let l3 = hsnap
+            .loans
+            .iter()
+            .find(|l| l.contract_no == "L-003")
+            .unwrap()
+            .clone();
+        let pay3 = hung.record(RecordBody::Repayment(RepaymentPayload {
+            loan_id: l3.id,
+            worker_id: l3.worker_id,
+            amount: Dong(300_000),
+            receipt_no: hung.receipt(1),
+        }));
+        let (hbatch, outcomes) = hung.upload(&app, vec![pay3]).await;
+        assert_eq!(outcomes[0].0, UploadOutcome::Accepted, "{outcomes:?}");
+        let (s, out) = app
+            .post(
+                &format!("/api/v1/batches/{hbatch}/approve"),
+                &sup,
+                &json!({"cash_received": "310000"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{out}");
+
+        // At the counter, then Lan's reversal of the L-002 collection.
+        let l1_id = app.id_of("loans", "L-001").await;
+        let (s, receipt) = app
+            .post(
+                &format!("/api/v1/loans/{l1_id}/repayments"),
+                &sup,
+                &json!({"client_id": Uuid::now_v7(), "amount": "200000", "note": "Trả tại quầy"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{receipt}");
+        let rev = lan.record(RecordBody::ReversalRequest(ReversalRequestPayload {
+            target_id: pay2.client_id,
+            reason: "Thu nhầm khoản vay".into(),
+        }));
+        let (rbatch, outcomes) = lan.upload(&app, vec![rev]).await;
+        assert_eq!(outcomes[0].0, UploadOutcome::Accepted, "{outcomes:?}");
+        let (s, out) = app
+            .post(
+                &format!("/api/v1/batches/{rbatch}/approve"),
+                &sup,
+                &json!({"cash_received": "0"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{out}");
+
+        // Daily collections agree with the journal lines.
+        let today = sotay_server::reports::today();
+        let range = format!(
+            "from={}&to={}",
+            (today - Duration::days(1)).format("%d/%m/%Y"),
+            (today + Duration::days(1)).format("%d/%m/%Y")
+        );
+        let (s, daily) = app
+            .get(
+                &format!("/api/v1/reports/daily-collections?{range}"),
+                &admin,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{daily}");
+        let officers = rows(&daily, "by_officer");
+        let sum = |code: &str, key: &str| -> i64 {
+            officers
+                .iter()
+                .filter(|r| r["officer_code"] == code)
+                .map(|r| money(&r[key]))
+                .sum()
+        };
+        assert_eq!(
+            sum("CB-TD-01", "collected"),
+            ledger_collected(&app.db, Some(lan_id)).await
+        );
+        assert_eq!(sum("CB-TD-01", "collected"), 500_000, "{daily}");
+        assert_eq!(sum("CB-TD-01", "reversed"), 250_000);
+        assert_eq!(
+            sum("CB-TD-02", "collected"),
+            ledger_collected(&app.db, Some(hung_id)).await
+        );
+        assert_eq!(sum("CB-TD-02", "collected"), 300_000);
+        assert_eq!(
+            sum("QUAY", "collected"),
+            ledger_collected(&app.db, None).await
+        );
+        assert_eq!(sum("QUAY", "counter"), 200_000);
+        for (code, id, received, over) in [
+            ("CB-TD-01", lan_id, 740_000, -10_000),
+            ("CB-TD-02", hung_id, 310_000, 10_000),
+        ] {
+            assert_eq!(
+                sum(code, "cash_received"),
+                ledger_settled(&app.db, id, "vault").await
+            );
+            assert_eq!(sum(code, "cash_received"), received);
+            assert_eq!(
+                sum(code, "over_short"),
+                -ledger_settled(&app.db, id, "cash_over_short").await
+            );
+            assert_eq!(sum(code, "over_short"), over);
+            assert_eq!(
+                sum(code, "cash_expected"),
+                -ledger_settled(&app.db, id, "cash_in_hand").await
+            );
+        }
+        let t = totals(&daily, "by_officer");
+        assert_eq!(t["day"], "Tổng cộng");
+        assert_eq!(money(&t["collected"]), 1_000_000);
+        let due_in_range = scalar(
+            &app.db,
+            &format!(
+                "SELECT CAST(COALESCE(SUM(principal_due + interest_due), 0) AS BIGINT) FROM installments
+                 WHERE due_on >= $1 AND due_on <= '{}'",
+                (today + Duration::days(1)).format("%Y-%m-%d")
+            ),
+            Some(today - Duration::days(1)),
+        )
+        .await;
+        assert_eq!(money(&t["due"]), due_in_range);
+        let branches = rows(&daily, "by_branch");
+        let td_collected: i64 = branches
+            .iter()
+            .filter(|r| r["branch"] == "Chi nhánh Thủ Đức")
+            .map(|r| money(&r["collected"]))
+            .sum();
+        assert_eq!(td_collected, 1_000_000);
+        // The summary table equals the ledger over everything posted.
+        let summary = scalar(&app.db, "SELECT CAST(COALESCE(SUM(principal_net + interest_net), 0) AS BIGINT) FROM report_daily", None).await;
+        let all = scalar(&app.db, "SELECT CAST(COALESCE(SUM(credit - debit), 0) AS BIGINT) FROM journal_lines WHERE account IN ('loan_principal', 'interest_income')", None).await;
+        assert_eq!(summary, all);
+        let vault = scalar(&app.db, "SELECT CAST(COALESCE(SUM(cash_received + counter_cash - reversed), 0) AS BIGINT) FROM report_daily", None).await;
+        let vault_ledger = scalar(&app.db, "SELECT CAST(COALESCE(SUM(debit - credit), 0) AS BIGINT) FROM journal_lines WHERE account = 'vault'", None).await;
+        assert_eq!(vault, vault_ledger, "vault: counted + counter − reversed");
+
+        // Scope: another branch's supervisor sees nothing of Thủ Đức, and
+        // asking for it is not found; officers may not read reports.
+        let (s, theirs) = app
+            .get(
+                &format!("/api/v1/reports/daily-collections?{range}"),
+                &other_sup,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            rows(&theirs, "by_officer")
+                .iter()
+                .all(|r| r["branch"] != "Chi nhánh Thủ Đức"),
+            "{theirs}"
+        );
+        assert_eq!(money(&totals(&theirs, "by_officer")["collected"]), 0);
+        for name in [
+            "daily-collections",
+            "portfolio-at-risk",
+            "campaign-progress",
+            "visits",
+        ] {
+            let (s, _) = app
+                .get(
+                    &format!("/api/v1/reports/{name}?branch_id={td}"),
+                    &other_sup,
+                )
+                .await;
+            assert_eq!(s, StatusCode::NOT_FOUND, "{name}");
+            let (s, _) = app
+                .get(&format!("/api/v1/reports/{name}"), &lan.token)
+                .await;
+            assert_eq!(s, StatusCode::FORBIDDEN, "{name}");
+        }
+        let (s, _) = app
+            .get(
+                &format!("/api/v1/reports/worker-statement?worker_id={thu_id}"),
+                &other_sup,
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, _) = app.get("/api/v1/reports/nonsense", &admin).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, body) = app
+            .get("/api/v1/reports/daily-collections?from=31/02/2026", &admin)
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
+        // Every loan's outstanding principal equals its installments.
+        let drift = scalar(
+            &app.db,
+            "SELECT COUNT(*) FROM loans l WHERE l.principal_outstanding <>
+               (SELECT COALESCE(SUM(i.principal_due - i.principal_paid), 0) FROM installments i WHERE i.loan_id = l.id)",
+            None,
+        )
+        .await;
+        assert_eq!(drift, 0);
+
+        // PAR against the installments themselves.
+        let (s, par) = app.get("/api/v1/reports/portfolio-at-risk", &admin).await;
+        assert_eq!(s, StatusCode::OK, "{par}");
+        let outstanding = scalar(
+            &app.db,
+            "SELECT CAST(COALESCE(SUM(i.principal_due - i.principal_paid), 0) AS BIGINT) FROM installments i
+             JOIN loans l ON l.id = i.loan_id WHERE l.status = 'active'",
+            None,
+        )
+        .await;
+        let at_risk = |days: i64| {
+            format!(
+                "SELECT CAST(COALESCE(SUM(i.principal_due - i.principal_paid), 0) AS BIGINT) FROM installments i
+                 JOIN loans l ON l.id = i.loan_id WHERE l.status = 'active' AND i.loan_id IN
+                   (SELECT o.loan_id FROM installments o WHERE o.due_on < $1
+                     AND (o.principal_paid < o.principal_due OR o.interest_paid < o.interest_due)
+                     AND o.loan_id IN (SELECT id FROM loans WHERE status = 'active') GROUP BY o.loan_id
+                     HAVING MIN(o.due_on) < $1 {})",
+                if days > 0 { format!("AND MIN(o.due_on) < '{}'", (today - Duration::days(days)).format("%Y-%m-%d")) } else { String::new() }
+            )
+        };
+        let risk1 = scalar(&app.db, &at_risk(0), Some(today)).await;
+        let risk30 = scalar(&app.db, &at_risk(30), Some(today)).await;
+        let t = totals(&par, "by_branch");
+        assert_eq!(money(&t["outstanding"]), outstanding, "{par}");
+        assert_eq!(money(&t["at_risk_par1"]), risk1);
+        assert_eq!(money(&t["at_risk_par30"]), risk30);
+        assert!(risk1 > 0, "the fixture has overdue loans");
+        assert_eq!(t["par1_bp"], bp(risk1, outstanding));
+        assert_eq!(t["par30_bp"], bp(risk30, outstanding));
+        let aged: i64 = rows(&par, "ageing")
+            .iter()
+            .map(|r| r["loans"].as_i64().unwrap())
+            .sum();
+        assert_eq!(aged, t["loans_par1"].as_i64().unwrap());
+        let (_, theirs) = app
+            .get("/api/v1/reports/portfolio-at-risk", &other_sup)
+            .await;
+        assert!(
+            rows(&theirs, "by_officer")
+                .iter()
+                .all(|r| r["branch"] == "Chi nhánh Bình Tân"),
+            "{theirs}"
+        );
+
+        // Campaign progress against the gifts posted.
+        let (s, camp) = app.get("/api/v1/reports/campaign-progress", &sup).await;
+        assert_eq!(s, StatusCode::OK, "{camp}");
+        let posted = scalar(
+            &app.db,
+            "SELECT COUNT(*) FROM journal_entries e WHERE e.kind = 'gift'
+               AND NOT EXISTS (SELECT 1 FROM journal_entries r WHERE r.reverses = e.id)",
+            None,
+        )
+        .await;
+        let expense = scalar(&app.db, "SELECT CAST(COALESCE(SUM(debit - credit), 0) AS BIGINT) FROM journal_lines WHERE account = 'campaign_expense'", None).await;
+        let k = row_of(rows(&camp, "campaigns"), "code", "TET-2027").unwrap();
+        assert_eq!(k["handed_out"].as_i64().unwrap(), posted);
+        assert_eq!(posted, 1);
+        assert_eq!(money(&k["value"]), expense);
+        assert_eq!(k["target"], 100);
+        assert_eq!(k["progress_bp"], 100);
+        let b = row_of(rows(&camp, "by_branch"), "branch", "Chi nhánh Thủ Đức").unwrap();
+        assert_eq!(
+            (
+                b["allocation"].as_i64(),
+                b["handed_out"].as_i64(),
+                b["remaining"].as_i64()
+            ),
+            (Some(60), Some(1), Some(59))
+        );
+        let o = row_of(rows(&camp, "by_officer"), "officer_code", "CB-TD-01").unwrap();
+        assert_eq!(
+            (o["allocation"].as_i64(), o["handed_out"].as_i64()),
+            (Some(30), Some(1))
+        );
+        assert!(row_of(rows(&camp, "by_branch"), "branch", "Chi nhánh Bình Tân").is_none());
+        let (_, theirs) = app
+            .get("/api/v1/reports/campaign-progress", &other_sup)
+            .await;
+        let b = row_of(rows(&theirs, "by_branch"), "branch", "Chi nhánh Bình Tân").unwrap();
+        assert_eq!(
+            (b["allocation"].as_i64(), b["handed_out"].as_i64()),
+            (Some(40), Some(0))
+        );
+        assert!(row_of(rows(&theirs, "by_branch"), "branch", "Chi nhánh Thủ Đức").is_none());
+
+        // Visits per officer and purpose; Thu was visited, so is not listed.
+        let (s, vis) = app.get("/api/v1/reports/visits?days=7", &sup).await;
+        assert_eq!(s, StatusCode::OK, "{vis}");
+        let v = row_of(rows(&vis, "by_officer"), "officer_code", "CB-TD-01").unwrap();
+        assert_eq!(
+            (v["hardship_visit"].as_i64(), v["total"].as_i64()),
+            (Some(1), Some(1))
+        );
+        assert!(
+            row_of(rows(&vis, "hardship_not_visited"), "worker_code", "W-002").is_none(),
+            "{vis}"
+        );
+
+        // A worker's statement: every repayment with its receipt, the reversal, the gift.
+        let (s, st) = app
+            .get(
+                &format!("/api/v1/reports/worker-statement?worker_id={thu_id}"),
+                &sup,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{st}");
+        let pays = rows(&st, "payments");
+        assert_eq!(pays.len(), 2, "{st}");
+        assert!(
+            pays.iter().all(|p| p["receipt_no"] == lan.receipt(2)),
+            "{st}"
+        );
+        assert_eq!(money(&totals(&st, "payments")["amount"]), 0);
+        let gifts = rows(&st, "gifts");
+        assert_eq!((gifts.len(), money(&gifts[0]["value"])), (1, 500_000));
+        let w1 = app.id_of("workers", "W-001").await;
+        let (_, st1) = app
+            .get(
+                &format!("/api/v1/reports/worker-statement?worker_id={w1}"),
+                &admin,
+            )
+            .await;
+        let receipts: Vec<&str> = rows(&st1, "payments")
+            .iter()
+            .map(|p| p["receipt_no"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            receipts,
+            vec![
+                lan.receipt(1).as_str(),
+                receipt["receipt_no"].as_str().unwrap()
+            ]
+        );
+
+        // XLSX: number cells, date cells, headers, totals.
+        let (s, ct, cd, bytes) = download(
+            &app,
+            &format!("/api/v1/reports/daily-collections?{range}&format=xlsx"),
+            &admin,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(
+            ct.starts_with("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            "{ct}"
+        );
+        assert!(
+            cd.starts_with("attachment; filename=\"daily-collections_") && cd.ends_with(".xlsx\""),
+            "{cd}"
+        );
+        let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).expect("an XLSX");
+        assert_eq!(
+            book.sheet_names(),
+            vec!["Theo cán bộ".to_string(), "Theo chi nhánh".to_string()]
+        );
+        let range_cells = book.worksheet_range("Theo cán bộ").unwrap();
+        let header: Vec<String> = range_cells
+            .rows()
+            .next()
+            .unwrap()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        assert_eq!(&header[..4], ["Ngày", "Chi nhánh", "Mã cán bộ", "Cán bộ"]);
+        let collected_col = header
+            .iter()
+            .position(|h| h == "Đã thu (đã duyệt)")
+            .unwrap();
+        let all_rows: Vec<&[Data]> = range_cells.rows().collect();
+        assert_eq!(all_rows.len(), officers.len() + 2);
+        let first = all_rows[1];
+        match &first[0] {
+            Data::DateTime(d) => assert!(d.is_datetime(), "{d:?}"),
+            other => panic!("a date cell: {other:?}"),
+        }
+        assert!(
+            matches!(first[collected_col], Data::Float(_)),
+            "{:?}",
+            first[collected_col]
+        );
+        let last = all_rows.last().unwrap();
+        assert_eq!(last[0], Data::String("Tổng cộng".into()));
+        assert_eq!(last[collected_col], Data::Float(1_000_000.0));
+        let (_, _, _, bytes) = download(
+            &app,
+            "/api/v1/reports/portfolio-at-risk?format=xlsx&lang=en",
+            &admin,
+        )
+        .await;
+        let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).unwrap();
+        let r = book.worksheet_range("By branch").unwrap();
+        let header: Vec<String> = r
+            .rows()
+            .next()
+            .unwrap()
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+        assert_eq!(header[0], "Branch");
+        let last = r.rows().next_back().unwrap();
+        assert_eq!(last[0], Data::String("Total".into()));
+        let out_col = header
+            .iter()
+            .position(|h| h == "Outstanding principal")
+            .unwrap();
+        assert_eq!(last[out_col], Data::Float(outstanding as f64));
+
+        // CSV: BOM, Vietnamese headers, totals; English with Accept-Language.
+        let (s, ct, cd, bytes) =
+            download(&app, "/api/v1/reports/campaign-progress?format=csv", &sup).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(ct.starts_with("text/csv"), "{ct}");
+        assert!(cd.contains("campaign-progress.csv"), "{cd}");
+        assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
+        let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "Chương trình");
+        assert!(
+            lines[1].starts_with(
+                "Mã chương trình,Chương trình,Từ ngày,Đến ngày,Giá trị suất quà,Chỉ tiêu"
+            ),
+            "{text}"
+        );
+        assert!(
+            lines.iter().any(|l| l.starts_with(
+                "TET-2027,Tết Sum vầy 2027,01/11/2026,31/12/2030,500000,100,1,0,\"1,00%\",500000"
+            )),
+            "{text}"
+        );
+        assert!(lines.iter().any(|l| l.starts_with("Tổng cộng,")), "{text}");
+        let resp = app
+            .http
+            .get(app.url(&format!(
+                "/api/v1/reports/daily-collections?{range}&format=csv"
+            )))
+            .bearer_auth(&admin)
+            .header("accept-language", "en-GB,en;q=0.9")
+            .send()
+            .await
+            .unwrap();
+        let text = resp.text().await.unwrap();
+        assert!(
+            text.contains("Day,Branch,Officer code,Officer,Due"),
+            "{text}"
+        );
+        assert!(text.lines().any(|l| l.starts_with("Total,")), "{text}");
+        let _ = bt;
+    }
+}
