@@ -3,7 +3,7 @@
 mod admin;
 mod auth;
 pub(crate) mod master;
-mod review;
+pub(crate) mod review;
 mod sync;
 
 use std::net::SocketAddr;
