@@ -135,6 +135,7 @@ fn summary(head: BatchHeadRow, records: &[&ReviewRecordRow], ctx: &AnomalyContex
     let mut counts = KindCounts::default();
     let mut cash = 0;
     let mut flagged = 0;
+    let mut codes: Vec<&'static str> = Vec::new();
     for r in records {
         match r.kind.as_str() {
             "visit" => counts.visits += 1,
@@ -146,7 +147,12 @@ fn summary(head: BatchHeadRow, records: &[&ReviewRecordRow], ctx: &AnomalyContex
         if r.kind == "repayment" && r.status == "accepted" && !r.voided {
             cash += r.amount.unwrap_or(0);
         }
-        flagged += anomalies(r, ctx).len() as i64;
+        for a in anomalies(r, ctx) {
+            flagged += 1;
+            if !codes.contains(&a.code) {
+                codes.push(a.code);
+            }
+        }
     }
     let decision = head.decision.clone().map(|d| DecisionView {
         decision: d.clone(),
@@ -176,6 +182,7 @@ fn summary(head: BatchHeadRow, records: &[&ReviewRecordRow], ctx: &AnomalyContex
         counts,
         cash_collected: cash,
         anomalies: flagged,
+        anomaly_codes: codes.into_iter().map(str::to_string).collect(),
         decision,
     }
 }
@@ -211,7 +218,9 @@ pub fn detail(
             kind: r.kind.clone(),
             recorded_at: r.recorded_at,
             upload_status: r.status.clone(),
+            worker_id: r.worker_id,
             worker_name: r.worker_name.clone(),
+            loan_id: r.loan_id,
             loan_code: r.loan_code.clone(),
             campaign_name: r.campaign_name.clone(),
             amount: r.amount.map(|a| a.to_string()),

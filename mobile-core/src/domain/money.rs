@@ -75,6 +75,10 @@ pub enum MoneyErrorKind {
     Negative,
     Zero,
     TooLarge,
+    /// Typed by a person: a comma, which reads as a decimal comma (`1,5`).
+    Comma,
+    /// Typed by a person: digits grouped other than in threes (`1.5`, `15.00.000`).
+    Grouping,
 }
 
 /// A refused amount, naming the field it came from.
@@ -108,6 +112,12 @@ impl MoneyError {
             }
             MoneyErrorKind::Zero => format!("{f}: the amount must be greater than 0"),
             MoneyErrorKind::TooLarge => format!("{f}: \"{i}\" is too large"),
+            MoneyErrorKind::Comma => format!(
+                "{f}: \"{i}\" has a comma; đồng has no fraction, write whole đồng such as 1.500.000 or 1500000"
+            ),
+            MoneyErrorKind::Grouping => format!(
+                "{f}: \"{i}\" is not grouped in threes; write 1.500.000, 1 500 000 or 1500000"
+            ),
         }
     }
 
@@ -132,6 +142,12 @@ impl MoneyError {
             }
             MoneyErrorKind::Zero => format!("{f}: số tiền phải lớn hơn 0"),
             MoneyErrorKind::TooLarge => format!("{f}: \"{i}\" quá lớn"),
+            MoneyErrorKind::Comma => format!(
+                "{f}: \"{i}\" có dấu phẩy; tiền đồng không có phần lẻ, hãy viết số đồng nguyên như 1.500.000 hoặc 1500000"
+            ),
+            MoneyErrorKind::Grouping => format!(
+                "{f}: \"{i}\" không nhóm đúng ba chữ số; hãy viết 1.500.000, 1 500 000 hoặc 1500000"
+            ),
         }
     }
 }
@@ -193,6 +209,60 @@ pub fn parse_amount(field: &str, input: &str, rule: AmountRule) -> Result<Dong, 
         }
         _ => Ok(Dong(whole)),
     }
+}
+
+/// Parses an amount a person typed into a form, as Vietnamese write it:
+/// plain digits (`1500000`) or digits grouped in threes with dots or spaces
+/// (`1.500.000`, `1 500 000`), optionally followed by `₫`, `đ` or `VND`.
+///
+/// Refuses, naming `field`: a comma (`1,5` reads as a decimal), groups not
+/// of three (`1.5`, `15.00.000`), letters, and amounts outside `rule`. The
+/// digits then go through [`parse_amount`], so both edges agree on range.
+pub fn parse_typed_amount(field: &str, input: &str, rule: AmountRule) -> Result<Dong, MoneyError> {
+    let err = |kind| MoneyError {
+        field: field.to_string(),
+        input: input.to_string(),
+        kind,
+    };
+    let mut text = input.trim();
+    for unit in ["₫", "đ", "Đ", "VNĐ", "VND", "vnđ", "vnd"] {
+        if let Some(rest) = text.strip_suffix(unit) {
+            text = rest.trim_end();
+            break;
+        }
+    }
+    if text.is_empty() {
+        return Err(err(MoneyErrorKind::Empty));
+    }
+    let (sign, body) = match text.strip_prefix('-') {
+        Some(rest) => ("-", rest.trim_start()),
+        None => ("", text.strip_prefix('+').unwrap_or(text).trim_start()),
+    };
+    if body.contains(',') {
+        return Err(err(MoneyErrorKind::Comma));
+    }
+    let is_space = |c: char| c == ' ' || c == '\u{a0}' || c == '\u{202f}';
+    if !body
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '.' || is_space(c))
+        || !body.chars().any(|c| c.is_ascii_digit())
+    {
+        return Err(err(MoneyErrorKind::Malformed));
+    }
+    let groups: Vec<&str> = body.split(|c: char| c == '.' || is_space(c)).collect();
+    if groups.len() > 1 {
+        let one_kind = !(body.contains('.') && body.chars().any(is_space));
+        let threes = groups[1..].iter().all(|g| g.len() == 3);
+        let head = groups[0].len();
+        if !one_kind || !threes || head == 0 || head > 3 {
+            return Err(err(MoneyErrorKind::Grouping));
+        }
+    }
+    let digits: String = groups.concat();
+    parse_amount(field, &format!("{sign}{digits}"), rule).map_err(|e| MoneyError {
+        input: input.to_string(),
+        ..e
+    })
 }
 
 /// Converts a `Decimal` that crossed an edge (FFI, JSON) into whole đồng.
@@ -285,6 +355,54 @@ mod tests {
     }
 
     #[test]
+    fn accepts_what_people_type() {
+        let typed = |s: &str| parse_typed_amount("cash", s, AmountRule::NonNegative);
+        for s in [
+            "1500000",
+            "1.500.000",
+            "1 500 000",
+            " 1.500.000 ₫",
+            "1.500.000đ",
+            "1500000 VND",
+            "1\u{a0}500\u{a0}000",
+        ] {
+            assert_eq!(typed(s).unwrap(), Dong(1_500_000), "{s}");
+        }
+        assert_eq!(typed("0").unwrap(), Dong(0));
+        assert_eq!(typed("500").unwrap(), Dong(500));
+        assert_eq!(typed("12.000").unwrap(), Dong(12_000));
+    }
+
+    #[test]
+    fn refuses_what_people_should_not_type() {
+        use MoneyErrorKind::*;
+        let kind = |s: &str| {
+            parse_typed_amount("cash", s, AmountRule::NonNegative)
+                .unwrap_err()
+                .kind
+        };
+        assert_eq!(kind("1,5"), Comma);
+        assert_eq!(kind("1.500,00"), Comma);
+        assert_eq!(kind("1.5"), Grouping);
+        assert_eq!(kind("15.00.000"), Grouping);
+        assert_eq!(kind("1.500 000"), Grouping);
+        assert_eq!(kind("1500.000.0"), Grouping);
+        assert_eq!(kind(".500"), Grouping);
+        assert_eq!(kind("abc"), Malformed);
+        assert_eq!(kind("1tr5"), Malformed);
+        assert_eq!(kind(""), Empty);
+        assert_eq!(kind("₫"), Empty);
+        assert_eq!(kind("-5.000"), Negative);
+        let e = parse_typed_amount("Tiền mặt", "1,5", AmountRule::NonNegative).unwrap_err();
+        assert!(
+            e.message_vi().starts_with("Tiền mặt: \"1,5\""),
+            "{}",
+            e.message_vi()
+        );
+        assert!(e.message_en().contains("1.500.000"), "{}", e.message_en());
+    }
+
+    #[test]
     fn messages_name_the_field() {
         let e = parse_amount("principal", "1,5", AmountRule::Positive).unwrap_err();
         assert!(
@@ -323,6 +441,14 @@ mod tests {
         fn round_trips(v in -MAX_AMOUNT..=MAX_AMOUNT) {
             let text = Dong(v).to_string();
             proptest::prop_assert_eq!(parse_amount("a", &text, AmountRule::Any).unwrap(), Dong(v));
+        }
+
+        #[test]
+        fn what_is_shown_can_be_typed_back(v in -MAX_AMOUNT..=MAX_AMOUNT) {
+            let shown = format_vnd(v);
+            proptest::prop_assert_eq!(parse_typed_amount("a", &shown, AmountRule::Any).unwrap(), Dong(v));
+            let spaced = group_thousands(v).replace('.', " ");
+            proptest::prop_assert_eq!(parse_typed_amount("a", &spaced, AmountRule::Any).unwrap(), Dong(v));
         }
     }
 }

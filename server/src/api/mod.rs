@@ -3,8 +3,8 @@
 mod admin;
 mod auth;
 pub(crate) mod master;
-mod reports;
-mod review;
+pub(crate) mod reports;
+pub(crate) mod review;
 mod sync;
 
 use std::net::SocketAddr;

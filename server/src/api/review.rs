@@ -21,7 +21,7 @@ use crate::db::{
 use crate::error::{ApiJson, AppError, Problem};
 use crate::import::rows::Role;
 
-fn reviewer(user: &AuthUser, ip: Option<String>) -> Result<Reviewer, AppError> {
+pub(crate) fn reviewer(user: &AuthUser, ip: Option<String>) -> Result<Reviewer, AppError> {
     user.require(&[Role::Supervisor, Role::Admin])?;
     Ok(Reviewer {
         user_id: user.id,
@@ -34,7 +34,7 @@ fn reviewer(user: &AuthUser, ip: Option<String>) -> Result<Reviewer, AppError> {
 }
 
 /// The branch a reviewer's lists are limited to (none for an admin).
-fn branch_of(r: &Reviewer) -> Option<i64> {
+pub(crate) fn branch_of(r: &Reviewer) -> Option<i64> {
     (!r.is_admin).then(|| r.branch_id.unwrap_or(-1))
 }
 

@@ -3,11 +3,12 @@
 //!
 //! It reads and acts through the same code as the API: the same scopes (a
 //! supervisor sees their branch, an admin the fund, and anything else
-//! answers 404), the same password check and throttling, the same device
-//! revocation and import. Sessions live in `console_sessions`; every form
+//! answers 404), the same password check and throttling, the same batch
+//! review and decisions, the same device revocation and import. Sessions live in `console_sessions`; every form
 //! carries the session's anti-forgery token (see `session.rs`).
 
 mod admin;
+mod batches;
 mod home;
 mod i18n;
 mod login;
@@ -48,6 +49,11 @@ pub fn routes_with(config: ConsoleConfig) -> Router<AppState> {
         .route("/workers", get(people::workers))
         .route("/workers/{id}", get(people::worker))
         .route("/loans/{id}", get(people::loan))
+        .route("/batches", get(batches::list))
+        .route("/batches/{id}", get(batches::batch))
+        .route("/batches/{id}/confirm", post(batches::confirm))
+        .route("/batches/{id}/approve", post(batches::approve))
+        .route("/batches/{id}/reject", post(batches::reject))
         .route("/devices", get(admin::devices))
         .route(
             "/devices/{id}/revoke",

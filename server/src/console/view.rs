@@ -36,6 +36,7 @@ pub struct Ui {
 pub enum Nav {
     Home,
     Workers,
+    Batches,
     Devices,
     Imports,
     Audit,
@@ -50,8 +51,8 @@ struct NavItem {
     admin_only: bool,
 }
 
-/// The navigation, in order. The supervisor's batch review and the reports
-/// take their places between the look-ups and the administration.
+/// The navigation, in order. The reports take their place after the batch
+/// review, before the administration.
 const NAV: &[NavItem] = &[
     NavItem {
         nav: Nav::Home,
@@ -67,7 +68,14 @@ const NAV: &[NavItem] = &[
         en: "Workers",
         admin_only: false,
     },
-    // Batch review (supervisors) and reports go here.
+    NavItem {
+        nav: Nav::Batches,
+        href: "/batches",
+        vi: "Lô chờ duyệt",
+        en: "Batch review",
+        admin_only: false,
+    },
+    // Reports go here.
     NavItem {
         nav: Nav::Devices,
         href: "/devices",

@@ -175,6 +175,8 @@ pub struct BatchSummary {
     #[serde(serialize_with = "as_string")]
     pub cash_collected: i64,
     pub anomalies: i64,
+    /// The kinds of anomaly flagged (`above_installment`, ...), each once.
+    pub anomaly_codes: Vec<String>,
     pub decision: Option<DecisionView>,
 }
 
@@ -186,7 +188,9 @@ pub struct ReviewRecord {
     pub recorded_at: DateTime<Utc>,
     /// `accepted` (waiting) or `quarantined` (from a revoked device).
     pub upload_status: String,
+    pub worker_id: Option<i64>,
     pub worker_name: Option<String>,
+    pub loan_id: Option<i64>,
     pub loan_code: Option<String>,
     pub campaign_name: Option<String>,
     #[schema(value_type = Option<String>)]

@@ -1,0 +1,1213 @@
+//! Supervisor review in the console: the queue of uploaded batches, a batch
+//! with every record and its anomalies, the approval (cash counted, records
+//! excluded with a reason, a confirmation with the expected cash, the cash
+//! counted and the difference) and the rejection with a reason.
+//!
+//! It reads and decides through the same code as the API
+//! (`Db::review_batches`, `Db::review_batch`, `Db::approve_batch`,
+//! `Db::reject_batch`): a supervisor acts on their branch, an admin on the
+//! fund, nobody on their own records, a batch once. Another branch's batch
+//! is "not found".
+
+use std::collections::{HashMap, HashSet};
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use maud::{html, Markup};
+use serde::Deserialize;
+use sotay_core::domain::money::{parse_typed_amount, AmountRule};
+use sotay_core::domain::time::local_date;
+use uuid::Uuid;
+
+use super::i18n::Lang;
+use super::session::Signed;
+use super::view::{self, csrf_field, datetime, table_wrap, vnd, Nav, Ui};
+use crate::api::review::{branch_of, reviewer};
+use crate::api::ClientIp;
+use crate::app::AppState;
+use crate::db::{BatchDetail, BatchStatus, BatchSummary, KindCounts, ReviewRecord, Reviewer};
+use crate::error::AppError;
+use crate::import::rows::Role;
+
+/// Batches per page of the list.
+const PAGE: i64 = 50;
+/// The longest reason kept (what the officer reads on the phone).
+const REASON_MAX: usize = 500;
+
+fn batch_not_found() -> AppError {
+    AppError::not_found("lô đồng bộ", "sync batch")
+}
+
+// ---------------------------------------------------------------- labels
+
+fn kind_label(lang: Lang, kind: &str) -> &str {
+    match kind {
+        "visit" => lang.t("Thăm hỏi", "Visit"),
+        "repayment" => lang.t("Thu nợ", "Repayment"),
+        "gift_handout" => lang.t("Trao quà", "Gift"),
+        "void" => lang.t("Huỷ bản ghi", "Void"),
+        "reversal_request" => lang.t("Đề nghị đảo bút toán", "Reversal request"),
+        other => other,
+    }
+}
+
+/// A short name for an anomaly, for the list of batches.
+fn anomaly_label(lang: Lang, code: &str) -> &str {
+    match code {
+        "above_installment" => lang.t("Thu hơn một kỳ", "Above one installment"),
+        "late_sync" => lang.t("Đồng bộ muộn", "Synced late"),
+        "odd_hours" => lang.t("Ngoài giờ làm việc", "Outside working hours"),
+        "far_from_house" => lang.t("Xa nhà trọ", "Far from the boarding house"),
+        "several_repayments_one_day" => lang.t(
+            "Nhiều lần thu một khoản vay trong ngày",
+            "Several repayments on a loan in a day",
+        ),
+        "allocation_nearly_used" => lang.t("Sắp hết suất quà", "Gift allocation nearly used"),
+        "device_revoked" => lang.t("Thiết bị đã thu hồi", "Revoked device"),
+        other => other,
+    }
+}
+
+fn status_badge(lang: Lang, st: BatchStatus) -> Markup {
+    match st {
+        BatchStatus::Pending => html! { span.badge.warn { (lang.t("Chờ duyệt", "Pending")) } },
+        BatchStatus::Approved => html! { span.badge.ok { (lang.t("Đã duyệt", "Approved")) } },
+        BatchStatus::Rejected => {
+            html! { span.badge.danger { (lang.t("Đã từ chối", "Rejected")) } }
+        }
+    }
+}
+
+/// `2 thu nợ · 1 trao quà`
+fn counts_text(lang: Lang, c: &KindCounts) -> String {
+    let parts = [
+        (c.repayments, lang.t("thu nợ", "repayments")),
+        (c.gift_handouts, lang.t("trao quà", "gifts")),
+        (c.visits, lang.t("thăm hỏi", "visits")),
+        (c.voids, lang.t("huỷ", "voids")),
+        (
+            c.reversal_requests,
+            lang.t("đề nghị đảo", "reversal requests"),
+        ),
+    ];
+    let text: Vec<String> = parts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{} {what}", view::count(*n)))
+        .collect();
+    if text.is_empty() {
+        "—".into()
+    } else {
+        text.join(" · ")
+    }
+}
+
+/// Received minus expected, as words: a shortage, an overage or a match.
+fn difference(lang: Lang, diff: i64) -> Markup {
+    if diff < 0 {
+        html! { span.diff.short { (lang.pick(format!("Thiếu {}", vnd(-diff)), format!("Short by {}", vnd(-diff)))) } }
+    } else if diff > 0 {
+        html! { span.diff.over { (lang.pick(format!("Thừa {}", vnd(diff)), format!("Over by {}", vnd(diff)))) } }
+    } else {
+        html! { span.diff.even { (lang.t("Khớp, không chênh lệch", "Matches, no difference")) } }
+    }
+}
+
+fn amount_of(r: &ReviewRecord) -> Option<i64> {
+    r.amount.as_deref().and_then(|a| a.parse().ok())
+}
+
+/// Will this record hand cash to the vault when the batch is approved
+/// without excluding it? (The same records `Db::approve_batch` counts.)
+fn brings_cash(r: &ReviewRecord) -> bool {
+    r.kind == "repayment" && r.upload_status == "accepted" && !r.voided
+}
+
+/// The cash the officer should hand over when `excluded` are left out.
+fn expected_cash(d: &BatchDetail, excluded: &HashSet<Uuid>) -> i64 {
+    d.records
+        .iter()
+        .filter(|r| brings_cash(r) && !excluded.contains(&r.record_id))
+        .filter_map(amount_of)
+        .sum()
+}
+
+/// How a person names a record: receipt, worker, loan or campaign.
+fn record_name(lang: Lang, r: &ReviewRecord) -> String {
+    let mut parts = vec![kind_label(lang, &r.kind).to_string()];
+    if let Some(receipt) = &r.receipt_no {
+        parts.push(lang.pick(format!("phiếu {receipt}"), format!("receipt {receipt}")));
+    }
+    if let Some(w) = &r.worker_name {
+        parts.push(w.clone());
+    }
+    if let Some(l) = &r.loan_code {
+        parts.push(lang.pick(format!("khoản vay {l}"), format!("loan {l}")));
+    }
+    if let Some(k) = &r.campaign_name {
+        parts.push(k.clone());
+    }
+    if let Some(a) = amount_of(r) {
+        parts.push(vnd(a));
+    }
+    parts.join(" · ")
+}
+
+// ---------------------------------------------------------------- the list
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ListQuery {
+    status: String,
+    page: String,
+}
+
+/// `GET /batches?status=pending|approved|rejected|all&page=`
+pub async fn list(
+    State(state): State<AppState>,
+    signed: Signed,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let ui = signed.ui();
+    let who = match reviewer(&signed.user, None) {
+        Ok(w) => w,
+        Err(e) => return ui.app_error(e),
+    };
+    let lang = signed.lang;
+    let chosen = match q.status.trim() {
+        "" | "pending" => Some(BatchStatus::Pending),
+        "all" => None,
+        s => BatchStatus::parse(s).or(Some(BatchStatus::Pending)),
+    };
+    let page = q.page.parse::<i64>().unwrap_or(1).max(1);
+    let mut rows = match state
+        .db
+        .review_batches(branch_of(&who), chosen, PAGE + 1, (page - 1) * PAGE)
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return ui.app_error(e.into()),
+    };
+    let has_next = rows.len() as i64 > PAGE;
+    rows.truncate(PAGE as usize);
+    let admin = signed.user.role == Role::Admin;
+    let code = |s: Option<BatchStatus>| match s {
+        Some(BatchStatus::Pending) => "pending",
+        Some(BatchStatus::Approved) => "approved",
+        Some(BatchStatus::Rejected) => "rejected",
+        None => "all",
+    };
+    let tabs = [
+        (Some(BatchStatus::Pending), lang.t("Chờ duyệt", "Pending")),
+        (Some(BatchStatus::Approved), lang.t("Đã duyệt", "Approved")),
+        (
+            Some(BatchStatus::Rejected),
+            lang.t("Đã từ chối", "Rejected"),
+        ),
+        (None, lang.t("Tất cả", "All")),
+    ];
+    let scope_name = if admin {
+        lang.t("toàn quỹ", "the whole fund")
+    } else {
+        lang.t("chi nhánh của bạn", "your branch")
+    };
+    let title = lang.t("Lô chờ duyệt", "Batch review");
+    let pager = |p: i64| {
+        view::link(
+            "/batches",
+            &[
+                ("status", code(chosen).to_string()),
+                ("page", if p > 1 { p.to_string() } else { String::new() }),
+            ],
+        )
+    };
+    let body = html! {
+        h1 { (title) }
+        p.lead { (lang.pick(
+            format!("Lô đồng bộ của cán bộ trong {scope_name}. Đếm tiền mặt cán bộ nộp, xem các điểm bất thường, rồi duyệt hoặc từ chối; bản ghi chỉ vào sổ sau khi được duyệt."),
+            format!("Sync batches of the officers in {scope_name}. Count the cash the officer hands over, look at the anomalies, then approve or reject; records reach the books only once approved."),
+        )) }
+        nav.tabs #status-tabs aria-label=(lang.t("Lọc theo trạng thái", "Filter by status")) {
+            @for (st, label) in tabs {
+                a href=(view::link("/batches", &[("status", code(st).to_string())]))
+                    aria-current=[(st == chosen).then_some("page")] { (label) }
+            }
+        }
+        @if rows.is_empty() {
+            (view::empty(&match (chosen, page > 1) {
+                (_, true) => lang.t("Trang này không còn lô nào.", "No more batches on this page.").to_string(),
+                (Some(BatchStatus::Pending), _) => lang.pick(
+                    format!("Không có lô nào chờ duyệt trong {scope_name}. Lô mới xuất hiện ở đây khi điện thoại của cán bộ đồng bộ."),
+                    format!("No batch is waiting for review in {scope_name}. A new one appears here when an officer's phone syncs."),
+                ),
+                (Some(BatchStatus::Approved), _) => lang.pick(
+                    format!("Chưa có lô nào được duyệt trong {scope_name}."),
+                    format!("No batch has been approved in {scope_name} yet."),
+                ),
+                (Some(BatchStatus::Rejected), _) => lang.pick(
+                    format!("Chưa có lô nào bị từ chối trong {scope_name}."),
+                    format!("No batch has been rejected in {scope_name}."),
+                ),
+                (None, _) => lang.pick(
+                    format!("Chưa có lô đồng bộ nào trong {scope_name}."),
+                    format!("There are no sync batches in {scope_name} yet."),
+                ),
+            }))
+        } @else {
+            (table_wrap(html! {
+                table.list #batches {
+                    thead { tr {
+                        th { (lang.t("Cán bộ", "Officer")) }
+                        @if admin { th { (lang.t("Chi nhánh", "Branch")) } }
+                        th { (lang.t("Thiết bị", "Device")) }
+                        th { (lang.t("Ghi từ — đến", "Recorded")) }
+                        th { (lang.t("Đồng bộ lúc", "Synced")) }
+                        th { (lang.t("Bản ghi", "Records")) }
+                        th.num { (lang.t("Tiền mặt phải nộp", "Cash to hand over")) }
+                        th { (lang.t("Bất thường", "Anomalies")) }
+                        th { (lang.t("Trạng thái", "Status")) }
+                    } }
+                    tbody {
+                        @for b in &rows {
+                            tr data-batch=(b.batch_id) {
+                                td { a href=(format!("/batches/{}", b.batch_id)) { (b.officer_name) } }
+                                @if admin { td { (b.branch_name.as_deref().unwrap_or("—")) } }
+                                td { (b.device_name) br; small.mono { (b.device_code) } }
+                                td.nowrap { (recorded_span(b)) }
+                                td.nowrap { (datetime(b.synced_at)) }
+                                td { (counts_text(lang, &b.counts)) }
+                                td.num { (vnd(b.cash_collected)) }
+                                td {
+                                    @if b.anomalies == 0 {
+                                        span.muted { (lang.t("Không có", "None")) }
+                                    } @else {
+                                        span.badge.warn { (b.anomalies) }
+                                        @for c in &b.anomaly_codes { " " small.flag { (anomaly_label(lang, c)) } }
+                                    }
+                                }
+                                td { (status_badge(lang, b.status)) }
+                            }
+                        }
+                    }
+                }
+            }))
+            @if page > 1 || has_next {
+                nav.pager aria-label=(lang.t("Trang", "Pages")) {
+                    @if page > 1 { a href=(pager(page - 1)) rel="prev" { "← " (lang.t("Trang trước", "Previous")) } }
+                    span { (lang.pick(format!("Trang {page}"), format!("Page {page}"))) }
+                    @if has_next { a href=(pager(page + 1)) rel="next" { (lang.t("Trang sau", "Next")) " →" } }
+                }
+            }
+        }
+    };
+    ui.page(title, Nav::Batches, body).into_response()
+}
+
+/// `dd/mm/yyyy HH:MM — HH:MM` (or two full times across days).
+fn recorded_span(b: &BatchSummary) -> String {
+    match (b.first_recorded_at, b.last_recorded_at) {
+        (Some(a), Some(z)) if a == z => datetime(a),
+        (Some(a), Some(z)) if local_date(a) == local_date(z) => {
+            format!("{} — {}", datetime(a), view::clock(z))
+        }
+        (Some(a), Some(z)) => format!("{} — {}", datetime(a), datetime(z)),
+        _ => "—".into(),
+    }
+}
+
+// ---------------------------------------------------------------- one batch
+
+/// What a person filled in on the batch page, kept when it is shown again.
+#[derive(Debug, Default, Clone)]
+struct Draft {
+    cash: String,
+    excluded: Vec<Uuid>,
+    reasons: HashMap<Uuid, String>,
+    reject_reason: String,
+}
+
+impl Draft {
+    /// From a posted form: `cash`, `exclude` (a record id, once per record
+    /// ticked), `reason-<record id>`, `reject_reason`. Returns the token too.
+    fn from_pairs(pairs: &[(String, String)]) -> (String, String, Draft) {
+        let mut csrf = String::new();
+        let mut action = String::new();
+        let mut d = Draft::default();
+        for (k, v) in pairs {
+            match k.as_str() {
+                "csrf" => csrf = v.clone(),
+                "action" => action = v.clone(),
+                "cash" => d.cash = v.clone(),
+                "reject_reason" => d.reject_reason = v.clone(),
+                "exclude" => {
+                    if let Ok(id) = Uuid::parse_str(v.trim()) {
+                        if !d.excluded.contains(&id) {
+                            d.excluded.push(id);
+                        }
+                    }
+                }
+                other => {
+                    if let Some(id) = other
+                        .strip_prefix("reason-")
+                        .and_then(|id| Uuid::parse_str(id).ok())
+                    {
+                        d.reasons.insert(id, v.clone());
+                    }
+                }
+            }
+        }
+        (csrf, action, d)
+    }
+
+    fn reason(&self, id: &Uuid) -> &str {
+        self.reasons.get(id).map_or("", |r| r.as_str())
+    }
+}
+
+/// An approval checked and ready to post.
+struct Checked {
+    cash: i64,
+    excluded: Vec<(Uuid, String)>,
+}
+
+/// What went wrong with a form, shown where it happened.
+#[derive(Debug, Default)]
+struct Problems {
+    cash: Option<String>,
+    /// Records ticked without a reason.
+    reasons: Vec<Uuid>,
+    /// A refusal of the whole decision (already decided, own records, ...).
+    decide: Option<String>,
+    /// Records that can no longer post, named by the refusal.
+    blocked: Vec<Uuid>,
+    reject: Option<String>,
+}
+
+/// The form's checks, before anything is sent to the books.
+fn check(lang: Lang, d: &BatchDetail, draft: &Draft) -> Result<Checked, Problems> {
+    let mut p = Problems::default();
+    let label = lang.t("Tiền mặt đã đếm", "Cash counted");
+    let cash = match parse_typed_amount(label, &draft.cash, AmountRule::NonNegative) {
+        Ok(c) => Some(c.get()),
+        Err(e) => {
+            p.cash = Some(lang.pick(e.message_vi(), e.message_en()));
+            None
+        }
+    };
+    let mut excluded = Vec::new();
+    for id in &draft.excluded {
+        if !d.records.iter().any(|r| r.record_id == *id) {
+            p.decide = Some(
+                lang.t(
+                    "Một bản ghi được đánh dấu loại không thuộc lô này. Hãy mở lại trang lô và làm lại.",
+                    "A record marked for exclusion is not part of this batch. Open the batch again and redo it.",
+                )
+                .into(),
+            );
+            continue;
+        }
+        let reason: String = draft.reason(id).trim().chars().take(REASON_MAX).collect();
+        if reason.is_empty() {
+            p.reasons.push(*id);
+        } else {
+            excluded.push((*id, reason));
+        }
+    }
+    match cash {
+        Some(cash) if p.reasons.is_empty() && p.decide.is_none() => Ok(Checked { cash, excluded }),
+        _ => Err(p),
+    }
+}
+
+struct BatchView<'a> {
+    ui: &'a Ui,
+    csrf: &'a str,
+    me: i64,
+    d: &'a BatchDetail,
+    draft: &'a Draft,
+    problems: &'a Problems,
+    /// Just decided: `approved` or `rejected`.
+    done: &'a str,
+}
+
+fn fate(lang: Lang, r: &ReviewRecord) -> Markup {
+    let entry = |id: i64| lang.pick(format!("bút toán số {id}"), format!("entry {id}"));
+    html! {
+        @match r.decision.as_deref() {
+            Some("approved") => {
+                span.badge.ok { (lang.t("Đã ghi sổ", "Posted")) }
+                @if let Some(e) = r.entry_id { " " small { (entry(e)) } }
+                @if let Some(x) = r.reversed_by_entry {
+                    br; span.badge.muted { (lang.pick(format!("đã đảo bằng bút toán số {x}"), format!("reversed by entry {x}"))) }
+                }
+            }
+            Some("excluded") => {
+                span.badge.danger { (lang.t("Bị loại", "Excluded")) }
+                @if let Some(why) = &r.decision_reason { br; small { (why) } }
+            }
+            Some("rejected") => {
+                span.badge.danger { (lang.t("Bị từ chối", "Rejected")) }
+                @if let Some(why) = &r.decision_reason { br; small { (why) } }
+            }
+            Some(other) => { span.badge { (other) } }
+            None => {
+                @if r.upload_status == "quarantined" {
+                    span.badge.danger { (lang.t("Sẽ không ghi sổ", "Will not post")) }
+                    br; small { (lang.t("thiết bị đã bị thu hồi", "the device was revoked")) }
+                } @else if r.voided {
+                    span.badge.muted { (lang.t("Sẽ không ghi sổ", "Will not post")) }
+                    br; small { (lang.t("cán bộ đã huỷ bản ghi này", "the officer voided it")) }
+                } @else {
+                    span.badge.warn { (lang.t("Chờ duyệt", "Pending")) }
+                }
+            }
+        }
+    }
+}
+
+fn what(lang: Lang, r: &ReviewRecord) -> Markup {
+    html! {
+        @if let (Some(id), Some(code)) = (r.loan_id, &r.loan_code) {
+            a.mono href=(format!("/loans/{id}")) { (code) }
+        } @else if let Some(k) = &r.campaign_name {
+            (k)
+        } @else if r.kind == "visit" {
+            @if let Some(p) = r.payload.get("purpose").and_then(|p| p.as_str()) {
+                small { (visit_purpose(lang, p)) }
+            }
+        } @else if r.target_record_id.is_some() {
+            small { (lang.t("bản ghi trước đó", "an earlier record")) }
+        } @else { "—" }
+    }
+}
+
+fn visit_purpose(lang: Lang, p: &str) -> String {
+    use sotay_core::wire::VisitPurpose as V;
+    let Some(v) = V::parse(p) else {
+        return p.to_string();
+    };
+    let en = match v {
+        V::LoanAppraisal => "Loan appraisal",
+        V::RepaymentFollowUp => "Repayment follow-up",
+        V::HardshipVisit => "Hardship visit",
+        V::Condolence => "Condolence visit",
+        V::GiftDelivery => "Gift delivery",
+        V::Other => "Other",
+    };
+    lang.t(v.label_vi(), en).to_string()
+}
+
+fn render_batch(v: BatchView<'_>) -> Markup {
+    let ui = v.ui;
+    let lang = ui.lang;
+    let d = v.d;
+    let s = &d.summary;
+    let pending = s.status == BatchStatus::Pending;
+    let own = s.officer_id == v.me;
+    let deciding = pending && !own;
+    let ticked: HashSet<Uuid> = v.draft.excluded.iter().copied().collect();
+    let approved_loans: Vec<(i64, &str, &str)> = {
+        let mut seen = HashSet::new();
+        d.records
+            .iter()
+            .filter(|r| r.kind == "repayment" && r.decision.as_deref() == Some("approved"))
+            .filter_map(|r| {
+                let id = r.loan_id?;
+                seen.insert(id).then(|| {
+                    (
+                        id,
+                        r.loan_code.as_deref().unwrap_or(""),
+                        r.worker_name.as_deref().unwrap_or(""),
+                    )
+                })
+            })
+            .collect()
+    };
+    let title = lang.pick(
+        format!("Lô của {}", s.officer_name),
+        format!("Batch of {}", s.officer_name),
+    );
+    html! {
+        p.crumbs { a href="/batches" { "← " (lang.t("Lô chờ duyệt", "Batch review")) } }
+        h1 { (title) " " (status_badge(lang, s.status)) }
+        @if let Some(m) = &v.problems.decide {
+            div.notice.error role="alert" #decide-error {
+                p { (m) }
+                @if !v.problems.blocked.is_empty() {
+                    p { (lang.t("Các bản ghi này không ghi sổ được nữa:", "These records can no longer post:")) }
+                    ul {
+                        @for id in &v.problems.blocked {
+                            @if let Some(r) = d.records.iter().find(|r| r.record_id == *id) {
+                                li { strong { (record_name(lang, r)) } }
+                            }
+                        }
+                    }
+                    p { (lang.t(
+                        "Đánh dấu “Loại” ở các bản ghi này (có ghi lý do), kiểm lại tiền mặt rồi duyệt lại.",
+                        "Tick “Exclude” on these records (with a reason), check the cash again and approve again.",
+                    )) }
+                }
+            }
+        }
+        @if v.done == "approved" && s.status == BatchStatus::Approved {
+            (approval_result(lang, d, &approved_loans))
+        }
+        @if v.done == "rejected" && s.status == BatchStatus::Rejected {
+            p.notice.success role="status" #reject-result { (lang.t(
+                "Đã từ chối cả lô. Không bản ghi nào được ghi sổ; cán bộ sẽ thấy lý do trên điện thoại ở lần đồng bộ tới.",
+                "The whole batch was rejected. Nothing was posted; the officer sees the reason on the phone at the next sync.",
+            )) }
+        }
+        div.cards {
+            section.card #batch-summary {
+                h2 { (lang.t("Lô đồng bộ", "Sync batch")) }
+                dl {
+                    dt { (lang.t("Cán bộ", "Officer")) } dd { (s.officer_name) }
+                    dt { (lang.t("Chi nhánh", "Branch")) } dd { (s.branch_name.as_deref().unwrap_or("—")) }
+                    dt { (lang.t("Thiết bị", "Device")) } dd { (s.device_name) " (" span.mono { (s.device_code) } ")" }
+                    dt { (lang.t("Ghi từ — đến", "Recorded")) } dd { (recorded_span(s)) }
+                    dt { (lang.t("Đồng bộ lúc", "Synced")) } dd { (datetime(s.synced_at)) }
+                    dt { (lang.t("Bản ghi", "Records")) } dd { (counts_text(lang, &s.counts)) }
+                    dt { (lang.t("Bất thường", "Anomalies")) }
+                    dd #batch-anomalies {
+                        @if s.anomalies == 0 { (lang.t("Không có", "None")) } @else {
+                            span.badge.warn { (s.anomalies) }
+                            @for c in &s.anomaly_codes { " " small.flag { (anomaly_label(lang, c)) } }
+                        }
+                    }
+                }
+            }
+            section.card #cash-card {
+                h2 { (lang.t("Tiền mặt", "Cash")) }
+                dl {
+                    @match &s.decision {
+                        None => {
+                            dt { (lang.t("Phải nộp", "To hand over")) } dd.num #expected { strong { (vnd(s.cash_collected)) } }
+                        }
+                        Some(dec) if dec.decision == "approved" => {}
+                        Some(_) => {
+                            dt { (lang.t("Tiền thu trong lô", "Collected in the batch")) } dd.num { (vnd(s.cash_collected)) }
+                            dd.hint { (lang.t("Lô bị từ chối: không có tiền nào được ghi sổ.", "Rejected: no cash was posted.")) }
+                        }
+                    }
+                    @if let Some(dec) = &s.decision {
+                        @if dec.decision == "approved" {
+                            @let parse = |v: &Option<String>| v.as_deref().and_then(|x| x.parse::<i64>().ok()).unwrap_or(0);
+                            dt { (lang.t("Phải nộp", "To hand over")) } dd.num #expected { strong { (vnd(parse(&dec.cash_expected))) } }
+                            dt { (lang.t("Thực nhận", "Counted")) } dd.num { (vnd(parse(&dec.cash_received))) }
+                            dt { (lang.t("Chênh lệch", "Difference")) } dd #discrepancy { (difference(lang, parse(&dec.discrepancy))) }
+                        }
+                        dt { (if dec.decision == "approved" { lang.t("Duyệt bởi", "Approved by") } else { lang.t("Từ chối bởi", "Rejected by") }) }
+                        dd { (dec.reviewer.as_deref().unwrap_or("—"))
+                             @if let Some(at) = dec.decided_at { " · " (datetime(at)) } }
+                        @if let Some(why) = &dec.reason { dt { (lang.t("Lý do", "Reason")) } dd #decision-reason { (why) } }
+                    }
+                }
+            }
+        }
+        h2 { (lang.t("Bản ghi trong lô", "Records in the batch")) }
+        @if deciding {
+            p.hint { (lang.t(
+                "Bản ghi nào không được ghi sổ (ví dụ: sai số tiền, người nhận không đúng), đánh dấu “Loại” và ghi lý do — cán bộ sẽ thấy lý do này.",
+                "For a record that must not post (a wrong amount, the wrong recipient), tick “Exclude” and give a reason — the officer will see it.",
+            )) }
+        }
+        (table_wrap(html! {
+            table.list #records {
+                thead { tr {
+                    th.num { "#" }
+                    th { (lang.t("Loại · thời điểm", "Kind · when")) }
+                    th { (lang.t("Người lao động", "Worker")) }
+                    th { (lang.t("Khoản vay / quà", "Loan / gift")) }
+                    th.num { (lang.t("Số tiền · số phiếu", "Amount · receipt")) }
+                    th { (lang.t("Bất thường", "Anomalies")) }
+                    th { (lang.t("Tình trạng", "Status")) }
+                    @if deciding { th { (lang.t("Loại khỏi lô", "Exclude")) } }
+                } }
+                tbody {
+                    @for (i, r) in d.records.iter().enumerate() {
+                        @let blocked = v.problems.blocked.contains(&r.record_id);
+                        @let missing_reason = v.problems.reasons.contains(&r.record_id);
+                        tr data-record=(r.record_id) data-kind=(r.kind)
+                            class=[(blocked || missing_reason).then_some("blocked")] {
+                            td.num { (i + 1) }
+                            td { (kind_label(lang, &r.kind)) br; small.nowrap { (datetime(r.recorded_at)) } }
+                            td {
+                                @if let (Some(id), Some(name)) = (r.worker_id, &r.worker_name) {
+                                    a href=(format!("/workers/{id}")) { (name) }
+                                } @else { "—" }
+                            }
+                            td { (what(lang, r)) }
+                            td.num {
+                                @if let Some(a) = amount_of(r) { (vnd(a)) }
+                                @if let Some(receipt) = &r.receipt_no { br; small.mono { (receipt) } }
+                            }
+                            td.anomalies {
+                                @if r.anomalies.is_empty() { span.muted { "—" } } @else {
+                                    ul.plain { @for a in &r.anomalies { li { span.badge.warn { "!" } " " (lang.t(&a.message_vi, &a.message_en)) } } }
+                                }
+                            }
+                            td {
+                                (fate(lang, r))
+                                @if blocked { br; span.badge.danger { (lang.t("Không ghi sổ được", "Cannot post")) } }
+                            }
+                            @if deciding {
+                                td.exclude {
+                                    @let field = format!("reason-{}", r.record_id);
+                                    @let box_id = format!("exclude-{}", r.record_id);
+                                    label.check for=(box_id) {
+                                        input type="checkbox" id=(box_id) name="exclude" value=(r.record_id) form="approve-form"
+                                            checked[ticked.contains(&r.record_id)];
+                                        " " (lang.t("Loại", "Exclude"))
+                                    }
+                                    label.visually-hidden for=(field) { (lang.t("Lý do loại", "Reason for excluding")) }
+                                    input type="text" id=(field) name=(field) form="approve-form" maxlength="500"
+                                        value=(v.draft.reason(&r.record_id))
+                                        placeholder=(lang.t("Lý do loại", "Reason"))
+                                        aria-invalid=[missing_reason.then_some("true")];
+                                    @if missing_reason {
+                                        small.field-error { (lang.t("Cần ghi lý do loại bản ghi này", "Give a reason for excluding this record")) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }))
+        @if pending && own {
+            p.notice.warn { (lang.t(
+                "Đây là các bản ghi của chính bạn: người khác phải duyệt lô này.",
+                "These are your own records: someone else must review this batch.",
+            )) }
+        }
+        @if deciding {
+            div.cards {
+                section.card #approve {
+                    h2 { (lang.t("Duyệt lô", "Approve the batch")) }
+                    form.stack method="post" action=(format!("/batches/{}/confirm", s.batch_id)) id="approve-form" novalidate {
+                        (csrf_field(v.csrf))
+                        label for="cash" { (lang.t("Tiền mặt đã đếm (đồng)", "Cash counted (đồng)")) }
+                        input #cash type="text" name="cash" inputmode="numeric" autocomplete="off"
+                            value=(v.draft.cash) placeholder=(lang.t("ví dụ 1.500.000", "e.g. 1.500.000"))
+                            aria-invalid=[v.problems.cash.is_some().then_some("true")] aria-describedby="cash-hint";
+                        @if let Some(m) = &v.problems.cash { p.field-error role="alert" #cash-error { (m) } }
+                        p.hint #cash-hint { (lang.pick(
+                            format!("Cán bộ phải nộp {} (các khoản thu trong lô). Gõ 1.500.000, 1 500 000 hay 1500000 đều được.", vnd(s.cash_collected)),
+                            format!("The officer should hand over {} (the batch's collections). 1.500.000, 1 500 000 or 1500000 are all fine.", vnd(s.cash_collected)),
+                        )) }
+                        @if !v.problems.reasons.is_empty() {
+                            p.field-error role="alert" #exclude-error { (lang.pick(
+                                format!("Cần ghi lý do cho {} bản ghi được đánh dấu loại (tô đỏ trong bảng).", v.problems.reasons.len()),
+                                format!("Give a reason for the {} records ticked for exclusion (marked in the table).", v.problems.reasons.len()),
+                            )) }
+                        }
+                        div.actions {
+                            button.primary type="submit" data-busy=(lang.t("Đang kiểm tra…", "Checking…")) {
+                                (lang.t("Kiểm tra và xác nhận…", "Check and confirm…"))
+                            }
+                        }
+                    }
+                }
+                section.card #reject {
+                    h2 { (lang.t("Từ chối cả lô", "Reject the whole batch")) }
+                    p.hint { (lang.t(
+                        "Không bản ghi nào được ghi sổ; cán bộ thấy mọi bản ghi bị từ chối kèm lý do.",
+                        "Nothing posts; the officer sees every record rejected with the reason.",
+                    )) }
+                    form.stack method="post" action=(format!("/batches/{}/reject", s.batch_id)) id="reject-form" {
+                        (csrf_field(v.csrf))
+                        label for="reject_reason" { (lang.t("Lý do từ chối (bắt buộc)", "Reason (required)")) }
+                        textarea #reject_reason name="reject_reason" rows="3" maxlength="500" required
+                            aria-invalid=[v.problems.reject.is_some().then_some("true")]
+                            placeholder=(lang.t("Ví dụ: tiền mặt không khớp, cần cán bộ đối chiếu lại", "E.g. the cash does not match; the officer must check again")) {
+                            (v.draft.reject_reason)
+                        }
+                        @if let Some(m) = &v.problems.reject { p.field-error role="alert" #reject-error { (m) } }
+                        div.actions {
+                            button.danger type="submit" data-busy=(lang.t("Đang từ chối…", "Rejecting…")) {
+                                (lang.t("Từ chối lô", "Reject the batch"))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn approval_result(lang: Lang, d: &BatchDetail, loans: &[(i64, &str, &str)]) -> Markup {
+    let s = &d.summary;
+    let Some(dec) = &s.decision else {
+        return html! {};
+    };
+    let parse = |v: &Option<String>| {
+        v.as_deref()
+            .and_then(|x| x.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
+    let (expected, received, diff) = (
+        parse(&dec.cash_expected),
+        parse(&dec.cash_received),
+        parse(&dec.discrepancy),
+    );
+    let posted = d
+        .records
+        .iter()
+        .filter(|r| r.decision.as_deref() == Some("approved"))
+        .count();
+    let excluded = d
+        .records
+        .iter()
+        .filter(|r| r.decision.as_deref() == Some("excluded"))
+        .count();
+    // The settlement of the cash is one more entry whenever cash moved.
+    let entries = d.records.iter().filter(|r| r.entry_id.is_some()).count()
+        + usize::from(expected != 0 || received != 0);
+    html! {
+        div.notice.success role="status" #approval-result {
+            p { strong { (lang.t("Đã duyệt lô và ghi sổ.", "The batch is approved and posted.")) } }
+            p { (lang.pick(
+                format!("{posted} bản ghi được duyệt, {excluded} bị loại; {entries} bút toán đã ghi sổ."),
+                format!("{posted} records approved, {excluded} excluded; {entries} journal entries posted."),
+            )) }
+            p { (lang.pick(
+                format!("Phải nộp {}, thực nhận {}: ", vnd(expected), vnd(received)),
+                format!("Expected {}, counted {}: ", vnd(expected), vnd(received)),
+            )) strong { (difference(lang, diff)) }
+                @if diff != 0 { " " (lang.t("(ghi vào tài khoản thừa/thiếu quỹ của cán bộ)", "(booked to the officer's cash over/short account)")) } }
+            @if !loans.is_empty() {
+                p { (lang.t("Khoản vay đã cập nhật dư nợ:", "Loans whose balance changed:")) }
+                ul #affected-loans {
+                    @for (id, code, worker) in loans {
+                        li { a.mono href=(format!("/loans/{id}")) { (code) } " · " (worker) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The batch, if this reviewer may see it: another branch's is "not found".
+async fn load(state: &AppState, who: &Reviewer, id: &str) -> Result<BatchDetail, AppError> {
+    let id = Uuid::parse_str(id.trim()).map_err(|_| batch_not_found())?;
+    match state.db.review_batch(id).await? {
+        Some(d) if who.covers(d.summary.branch_id) => Ok(d),
+        _ => Err(batch_not_found()),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct BatchQuery {
+    /// Just decided: `approved` or `rejected`.
+    done: String,
+}
+
+/// Draws the batch page with what was filled in and what went wrong.
+async fn batch_response(
+    state: &AppState,
+    s: &Signed,
+    id: &str,
+    status: StatusCode,
+    draft: &Draft,
+    problems: &Problems,
+    done: &str,
+) -> Response {
+    let ui = s.ui();
+    let result = async {
+        let who = reviewer(&s.user, None)?;
+        load(state, &who, id).await
+    }
+    .await;
+    match result {
+        Ok(d) => {
+            let title = s.lang.pick(
+                format!("Lô của {}", d.summary.officer_name),
+                format!("Batch of {}", d.summary.officer_name),
+            );
+            let body = render_batch(BatchView {
+                ui: &ui,
+                csrf: &s.csrf,
+                me: s.user.id,
+                d: &d,
+                draft,
+                problems,
+                done,
+            });
+            (status, ui.page(&title, Nav::Batches, body)).into_response()
+        }
+        Err(e) => ui.app_error(e),
+    }
+}
+
+/// `GET /batches/{id}`
+pub async fn batch(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Query(q): Query<BatchQuery>,
+) -> Response {
+    batch_response(
+        &state,
+        &signed,
+        &id,
+        StatusCode::OK,
+        &Draft::default(),
+        &Problems::default(),
+        &q.done,
+    )
+    .await
+}
+
+/// `POST /batches/{id}/confirm`: checks the form and shows what the
+/// approval will do before anything is posted.
+pub async fn confirm(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let (csrf, _, draft) = Draft::from_pairs(&pairs);
+    if let Some(refused) = signed.forgery(&csrf) {
+        return refused;
+    }
+    let ui = signed.ui();
+    let lang = signed.lang;
+    let who = match reviewer(&signed.user, None) {
+        Ok(w) => w,
+        Err(e) => return ui.app_error(e),
+    };
+    let d = match load(&state, &who, &id).await {
+        Ok(d) => d,
+        Err(e) => return ui.app_error(e),
+    };
+    if let Some(problems) = undecidable(lang, &d, signed.user.id) {
+        return batch_response(
+            &state,
+            &signed,
+            &id,
+            StatusCode::CONFLICT,
+            &draft,
+            &problems,
+            "",
+        )
+        .await;
+    }
+    let checked = match check(lang, &d, &draft) {
+        Ok(c) => c,
+        Err(problems) => {
+            return batch_response(
+                &state,
+                &signed,
+                &id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &draft,
+                &problems,
+                "",
+            )
+            .await
+        }
+    };
+    confirm_page(&ui, &signed.csrf, &d, &checked).into_response()
+}
+
+/// A batch nobody may decide now: decided already, or the reviewer's own.
+fn undecidable(lang: Lang, d: &BatchDetail, me: i64) -> Option<Problems> {
+    let s = &d.summary;
+    let message = if let Some(dec) = &s.decision {
+        let by = dec.reviewer.clone().unwrap_or_default();
+        let at = dec.decided_at.map(datetime).unwrap_or_default();
+        if dec.decision == "approved" {
+            lang.pick(
+                format!("Lô này đã được {by} duyệt lúc {at}; không duyệt hay từ chối lần nữa được. Kết quả ở dưới."),
+                format!("This batch was already approved by {by} at {at}; it cannot be decided again. The result is below."),
+            )
+        } else {
+            lang.pick(
+                format!(
+                    "Lô này đã bị {by} từ chối lúc {at}; không duyệt hay từ chối lần nữa được."
+                ),
+                format!(
+                    "This batch was already rejected by {by} at {at}; it cannot be decided again."
+                ),
+            )
+        }
+    } else if s.officer_id == me {
+        lang.t(
+            "Không ai được duyệt bản ghi của chính mình; người khác phải duyệt lô này.",
+            "Nobody may review their own records; someone else must decide this batch.",
+        )
+        .to_string()
+    } else {
+        return None;
+    };
+    Some(Problems {
+        decide: Some(message),
+        ..Problems::default()
+    })
+}
+
+fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked) -> Markup {
+    let lang = ui.lang;
+    let s = &d.summary;
+    let excluded: HashSet<Uuid> = c.excluded.iter().map(|(id, _)| *id).collect();
+    let expected = expected_cash(d, &excluded);
+    let diff = c.cash - expected;
+    let posting = d
+        .records
+        .iter()
+        .filter(|r| r.upload_status == "accepted" && !r.voided && !excluded.contains(&r.record_id))
+        .count();
+    let title = lang.t("Xác nhận duyệt lô", "Confirm the approval");
+    let body = html! {
+        p.crumbs { a href=(format!("/batches/{}", s.batch_id)) { "← " (lang.pick(format!("Lô của {}", s.officer_name), format!("Batch of {}", s.officer_name))) } }
+        h1 { (title) }
+        p.lead { (lang.t(
+            "Kiểm tra lại trước khi ghi sổ. Sau khi duyệt, không sửa được: sai sót chỉ điều chỉnh bằng bút toán đảo.",
+            "Check before posting. An approval cannot be edited afterwards: a mistake is corrected only by a reversal.",
+        )) }
+        section.card #confirmation {
+            dl {
+                dt { (lang.t("Cán bộ", "Officer")) } dd { (s.officer_name) " · " (s.device_name) }
+                dt { (lang.t("Ghi sổ", "Posting")) } dd { (lang.pick(
+                    format!("{posting} bản ghi; loại {}", c.excluded.len()),
+                    format!("{posting} records; {} excluded", c.excluded.len()),
+                )) }
+                dt { (lang.t("Phải nộp", "Expected cash")) } dd.num #confirm-expected { (vnd(expected)) }
+                dt { (lang.t("Tiền mặt đã đếm", "Cash counted")) } dd.num #confirm-counted { (vnd(c.cash)) }
+                dt { strong { (lang.t("Chênh lệch", "Difference")) } } dd #confirm-difference { strong { (difference(lang, diff)) } }
+            }
+            @if diff != 0 {
+                p.notice.warn #difference-note { (lang.pick(
+                    format!("Khoản {} {} được ghi vào tài khoản thừa/thiếu quỹ của cán bộ {}.",
+                        if diff < 0 { "thiếu" } else { "thừa" }, vnd(diff.abs()), s.officer_name),
+                    format!("The {} of {} is booked to {}'s cash over/short account.",
+                        if diff < 0 { "shortage" } else { "overage" }, vnd(diff.abs()), s.officer_name),
+                )) }
+            }
+        }
+        @if !c.excluded.is_empty() {
+            h2 { (lang.t("Bản ghi bị loại", "Records excluded")) }
+            ul #confirm-excluded {
+                @for (id, reason) in &c.excluded {
+                    @if let Some(r) = d.records.iter().find(|r| r.record_id == *id) {
+                        li { (record_name(lang, r)) " — " em { (reason) } }
+                    }
+                }
+            }
+        }
+        form method="post" action=(format!("/batches/{}/approve", s.batch_id)) id="confirm-form" {
+            (csrf_field(csrf))
+            input type="hidden" name="cash" value=(c.cash);
+            @for (id, reason) in &c.excluded {
+                input type="hidden" name="exclude" value=(id);
+                input type="hidden" name=(format!("reason-{id}")) value=(reason);
+            }
+            div.actions {
+                button.primary type="submit" name="action" value="post" data-busy=(lang.t("Đang ghi sổ…", "Posting…")) {
+                    (lang.t("Duyệt và ghi sổ", "Approve and post"))
+                }
+                button type="submit" name="action" value="edit" formnovalidate {
+                    (lang.t("Quay lại sửa", "Go back and change"))
+                }
+            }
+        }
+    };
+    ui.page(title, Nav::Batches, body)
+}
+
+/// The records a "cannot post" refusal names (by their id in its message).
+fn named_in(d: &BatchDetail, message: &str) -> Vec<Uuid> {
+    d.records
+        .iter()
+        .filter(|r| message.contains(&r.record_id.to_string()))
+        .map(|r| r.record_id)
+        .collect()
+}
+
+/// `POST /batches/{id}/approve`: posts the batch through `Db::approve_batch`.
+pub async fn approve(
+    State(state): State<AppState>,
+    signed: Signed,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let (csrf, action, draft) = Draft::from_pairs(&pairs);
+    if let Some(refused) = signed.forgery(&csrf) {
+        return refused;
+    }
+    let ui = signed.ui();
+    let lang = signed.lang;
+    let who = match reviewer(&signed.user, ip) {
+        Ok(w) => w,
+        Err(e) => return ui.app_error(e),
+    };
+    let d = match load(&state, &who, &id).await {
+        Ok(d) => d,
+        Err(e) => return ui.app_error(e),
+    };
+    if action == "edit" {
+        let none = Problems::default();
+        return batch_response(&state, &signed, &id, StatusCode::OK, &draft, &none, "").await;
+    }
+    let checked = match check(lang, &d, &draft) {
+        Ok(c) => c,
+        Err(p) => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return batch_response(&state, &signed, &id, status, &draft, &p, "").await;
+        }
+    };
+    let batch_id = d.summary.batch_id;
+    match state
+        .db
+        .approve_batch(&who, batch_id, checked.cash, &checked.excluded)
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/batches/{batch_id}?done=approved")).into_response(),
+        Err(e) => {
+            let e = AppError::from(e);
+            decision_refused(&state, &signed, &id, &draft, &d, e, false).await
+        }
+    }
+}
+
+/// A refused decision shown on the batch page, in words a person can act on.
+async fn decision_refused(
+    state: &AppState,
+    s: &Signed,
+    id: &str,
+    draft: &Draft,
+    d: &BatchDetail,
+    e: AppError,
+    rejecting: bool,
+) -> Response {
+    let ui = s.ui();
+    if e.status == StatusCode::NOT_FOUND || e.status.is_server_error() {
+        return ui.app_error(e);
+    }
+    let mut problems = Problems::default();
+    let message = ui.message(&e).to_string();
+    match e.code {
+        "batch_already_decided" | "maker_checker" => {
+            // Say it with the decision as it now stands.
+            let now = match state.db.review_batch(d.summary.batch_id).await {
+                Ok(Some(fresh)) => fresh,
+                _ => d.clone(),
+            };
+            problems = undecidable(s.lang, &now, s.user.id).unwrap_or(Problems {
+                decide: Some(message),
+                ..Problems::default()
+            });
+        }
+        "posting_refused" => {
+            problems.blocked = named_in(d, &e.message_en);
+            problems.decide = Some(message);
+        }
+        _ if rejecting => problems.reject = Some(message),
+        _ => problems.decide = Some(message),
+    }
+    batch_response(state, s, id, e.status, draft, &problems, "").await
+}
+
+/// `POST /batches/{id}/reject`: rejects the whole batch with a reason.
+pub async fn reject(
+    State(state): State<AppState>,
+    signed: Signed,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let (csrf, _, draft) = Draft::from_pairs(&pairs);
+    if let Some(refused) = signed.forgery(&csrf) {
+        return refused;
+    }
+    let ui = signed.ui();
+    let lang = signed.lang;
+    let who = match reviewer(&signed.user, ip) {
+        Ok(w) => w,
+        Err(e) => return ui.app_error(e),
+    };
+    let d = match load(&state, &who, &id).await {
+        Ok(d) => d,
+        Err(e) => return ui.app_error(e),
+    };
+    let reason: String = draft
+        .reject_reason
+        .trim()
+        .chars()
+        .take(REASON_MAX)
+        .collect();
+    if reason.is_empty() {
+        let problems = Problems {
+            reject: Some(
+                lang.t(
+                    "Cần ghi lý do từ chối: cán bộ sẽ đọc lý do này trên điện thoại để biết phải làm gì.",
+                    "Give a reason for the rejection: the officer reads it on the phone to know what to do.",
+                )
+                .into(),
+            ),
+            ..Problems::default()
+        };
+        return batch_response(
+            &state,
+            &signed,
+            &id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &draft,
+            &problems,
+            "",
+        )
+        .await;
+    }
+    let batch_id = d.summary.batch_id;
+    match state.db.reject_batch(&who, batch_id, &reason).await {
+        Ok(()) => Redirect::to(&format!("/batches/{batch_id}?done=rejected")).into_response(),
+        Err(e) => {
+            let e = AppError::from(e);
+            decision_refused(&state, &signed, &id, &draft, &d, e, true).await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_form_with_ticked_records_and_reasons() {
+        let a = Uuid::now_v7();
+        let b = Uuid::now_v7();
+        let pairs: Vec<(String, String)> = [
+            ("csrf", "tok".to_string()),
+            ("cash", "1.500.000".to_string()),
+            ("exclude", a.to_string()),
+            ("exclude", a.to_string()),
+            ("exclude", "not-a-uuid".to_string()),
+            (&format!("reason-{a}"), "sai số tiền".to_string()),
+            (&format!("reason-{b}"), "không đánh dấu".to_string()),
+            ("action", "post".to_string()),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+        let (csrf, action, d) = Draft::from_pairs(&pairs);
+        assert_eq!((csrf.as_str(), action.as_str()), ("tok", "post"));
+        assert_eq!(d.cash, "1.500.000");
+        assert_eq!(d.excluded, vec![a]);
+        assert_eq!(d.reason(&a), "sai số tiền");
+        assert_eq!(d.reason(&Uuid::nil()), "");
+    }
+
+    #[test]
+    fn differences_in_words() {
+        let text = |lang, d| difference(lang, d).into_string();
+        assert!(text(Lang::Vi, -20_000).contains("Thiếu 20.000 ₫"));
+        assert!(text(Lang::En, -20_000).contains("Short by 20.000 ₫"));
+        assert!(text(Lang::Vi, 5_000).contains("Thừa 5.000 ₫"));
+        assert!(text(Lang::Vi, 0).contains("Khớp"));
+    }
+}
