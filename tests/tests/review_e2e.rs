@@ -1,0 +1,519 @@
+//! Supervisor review end to end: the real server binary (SQLite and
+//! PostgreSQL), a real mobile-core field book for the officer and the
+//! supervisor's HTTP API. An officer's day is synced, counted 10.000 ₫ short
+//! and approved; the loans move by exactly the shared allocation, the ledger
+//! balances, the phone hears "approved", a second approval is refused, and a
+//! reversal from the phone and one at the branch each restore a loan exactly.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use reqwest::StatusCode;
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+use sotay_core::domain::schedule::{allocate, apply_allocation, InstallmentState};
+use sotay_core::{
+    CorrectionInput, GiftInput, OutboxFilter, OutboxItem, RepaymentInput, VisitInput, VisitPurpose,
+};
+use sotay_tests::{fresh_database, Phone, Server, BACKENDS};
+
+const PASSWORD: &str = "sotay-demo-2026";
+const SHORT: i64 = 10_000;
+
+fn money(v: &Value) -> i64 {
+    v.as_str()
+        .unwrap_or_else(|| panic!("money as a string: {v}"))
+        .parse()
+        .unwrap_or_else(|e| panic!("money {v}: {e}"))
+}
+
+fn dong(d: Decimal) -> i64 {
+    d.to_i64().expect("whole đồng")
+}
+
+/// The supervisor's (or admin's) side: bearer-token HTTP calls.
+struct Api {
+    rt: tokio::runtime::Runtime,
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Api {
+    fn login(&self, username: &str, device: &str) -> String {
+        let (s, body) = self.call(
+            reqwest::Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": username, "password": PASSWORD, "device_id": device, "device_name": "Máy chi nhánh"})),
+        );
+        assert_eq!(s, StatusCode::OK, "login {username}: {body}");
+        body["access_token"].as_str().expect("token").to_string()
+    }
+
+    fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        self.rt.block_on(async {
+            let mut req = self.http.request(method, format!("{}{path}", self.base));
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            if let Some(b) = body {
+                req = req.json(&b);
+            }
+            let resp = req.send().await.expect("HTTP request");
+            let status = resp.status();
+            (status, resp.json().await.unwrap_or(Value::Null))
+        })
+    }
+
+    fn get(&self, path: &str, token: &str) -> Value {
+        let (s, body) = self.call(reqwest::Method::GET, path, Some(token), None);
+        assert_eq!(s, StatusCode::OK, "GET {path}: {body}");
+        body
+    }
+
+    fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call(reqwest::Method::POST, path, Some(token), Some(body))
+    }
+
+    /// A loan's installments as the server's books hold them, and its
+    /// outstanding (principal, interest).
+    fn installments(&self, token: &str, loan_id: i64) -> (Vec<InstallmentState>, (i64, i64)) {
+        let body = self.get(&format!("/api/v1/loans/{loan_id}"), token);
+        let states = body["installments"]
+            .as_array()
+            .expect("installments")
+            .iter()
+            .map(|i| InstallmentState {
+                number: i["number"].as_u64().expect("number") as u32,
+                due_on: i["due_on"]
+                    .as_str()
+                    .and_then(|d| d.parse().ok())
+                    .expect("due_on"),
+                principal_due: money(&i["principal_due"]),
+                interest_due: money(&i["interest_due"]),
+                principal_paid: money(&i["principal_paid"]),
+                interest_paid: money(&i["interest_paid"]),
+            })
+            .collect();
+        let loan = &body["loan"];
+        (
+            states,
+            (
+                money(&loan["outstanding_principal"]),
+                money(&loan["outstanding_interest"]),
+            ),
+        )
+    }
+
+    /// Net (debit − credit) per (account, officer) over the branch, after
+    /// checking that debits equal credits.
+    fn ledger(&self, token: &str) -> HashMap<(String, Option<i64>), i64> {
+        let rows = self.get("/api/v1/ledger/balances", token);
+        let rows = rows.as_array().expect("balances");
+        let debit: i64 = rows.iter().map(|r| money(&r["debit"])).sum();
+        let credit: i64 = rows.iter().map(|r| money(&r["credit"])).sum();
+        assert_eq!(debit, credit, "debits = credits: {rows:?}");
+        let mut net = HashMap::new();
+        for r in rows {
+            let key = (
+                r["account"].as_str().expect("account").to_string(),
+                r["officer_id"].as_i64(),
+            );
+            *net.entry(key).or_default() += money(&r["debit"]) - money(&r["credit"]);
+        }
+        net
+    }
+}
+
+fn account(net: &HashMap<(String, Option<i64>), i64>, name: &str) -> i64 {
+    net.iter()
+        .filter(|((a, _), _)| a == name)
+        .map(|(_, v)| *v)
+        .sum()
+}
+
+fn delta(
+    after: &HashMap<(String, Option<i64>), i64>,
+    before: &HashMap<(String, Option<i64>), i64>,
+    name: &str,
+) -> i64 {
+    account(after, name) - account(before, name)
+}
+
+fn states_of(phone: &Phone) -> HashMap<uuid::Uuid, OutboxItem> {
+    phone
+        .book
+        .outbox(OutboxFilter::All, 10_000)
+        .expect("outbox")
+        .into_iter()
+        .map(|i| (i.client_id, i))
+        .collect()
+}
+
+/// A repayment recorded on the phone, with the loan's books before it.
+struct Paid {
+    client_id: uuid::Uuid,
+    loan_id: i64,
+    amount: i64,
+    before: Vec<InstallmentState>,
+    outstanding_before: (i64, i64),
+}
+
+#[test]
+fn a_synced_day_is_approved_posted_heard_by_the_phone_and_reversed_exactly() {
+    let api_rt = tokio::runtime::Runtime::new().expect("runtime");
+    for backend in BACKENDS {
+        let db = api_rt.block_on(fresh_database(backend));
+        let server = api_rt.block_on(Server::start(&db.url, &["--demo"]));
+        let api = Api {
+            rt: tokio::runtime::Runtime::new().expect("runtime"),
+            http: reqwest::Client::new(),
+            base: server.base.clone(),
+        };
+        let sup = api.login("giamsat.thuduc", "e2e-branch-pc-01");
+        let admin = api.login("admin", "e2e-admin-pc-01");
+
+        // The officer's phone: signed in and synced.
+        let phone = Phone::new();
+        phone.login(&server.base, "canbo.lan", PASSWORD);
+        phone.book.sync(None).expect("first sync");
+        let officer_id: i64 = phone
+            .book
+            .session()
+            .unwrap()
+            .and_then(|s| s.user_id)
+            .and_then(|id| id.parse().ok())
+            .expect("the officer's server id");
+        let mut loan_ids: HashMap<String, i64> = HashMap::new();
+        loop {
+            let page = api.get(
+                &format!(
+                    "/api/v1/loans?status=active&limit=500&offset={}",
+                    loan_ids.len()
+                ),
+                &sup,
+            );
+            let page = page.as_array().expect("loans");
+            if page.is_empty() {
+                break;
+            }
+            for l in page {
+                loan_ids.insert(
+                    l["code"].as_str().unwrap().to_string(),
+                    l["id"].as_i64().unwrap(),
+                );
+            }
+        }
+        let ledger_before = api.ledger(&sup);
+
+        // The day: three repayments, a gift and a visit.
+        let mut paid: Vec<Paid> = Vec::new();
+        let mut gift = None;
+        let mut visit = None;
+        let campaign = phone
+            .book
+            .campaigns()
+            .unwrap()
+            .into_iter()
+            .find(|k| k.kind == "gift")
+            .expect("a gift campaign");
+        for hit in phone.book.search("thi".into(), 200).expect("search") {
+            let detail = phone.book.worker_detail(hit.worker_id).expect("detail");
+            if paid.len() < 3 {
+                if let Some(loan) = detail
+                    .loans
+                    .iter()
+                    .find(|l| l.status == "active" && l.balance > Decimal::from(1_000_000))
+                {
+                    let loan_id = loan_ids[&loan.contract_no];
+                    let (before, outstanding_before) = api.installments(&sup, loan_id);
+                    // More than one installment for the first: interest and
+                    // principal of several installments move.
+                    let amount = [420_000, 150_000, 87_000][paid.len()];
+                    let receipt = phone
+                        .book
+                        .record_repayment(RepaymentInput {
+                            loan_id: loan.loan_id,
+                            amount: Decimal::from(amount),
+                            recorded_at: Utc::now(),
+                        })
+                        .expect("repayment");
+                    // The phone's receipt is the shared allocation over the
+                    // server's books.
+                    let shared = allocate(&before, amount).expect("allocation");
+                    assert_eq!(
+                        (dong(receipt.interest), dong(receipt.principal)),
+                        (shared.interest, shared.principal),
+                        "{backend:?}: the receipt is the shared allocation"
+                    );
+                    paid.push(Paid {
+                        client_id: receipt.client_id,
+                        loan_id,
+                        amount,
+                        before,
+                        outstanding_before,
+                    });
+                    continue;
+                }
+            }
+            if gift.is_none() && detail.union_member && detail.gifts.is_empty() {
+                let fact = phone
+                    .book
+                    .record_gift(GiftInput {
+                        campaign_id: campaign.campaign_id,
+                        worker_id: detail.worker_id,
+                        acknowledged_name: detail.full_name.clone(),
+                        signature_image: None,
+                        recorded_at: Utc::now(),
+                    })
+                    .expect("gift");
+                gift = Some(fact.client_id);
+                continue;
+            }
+            if visit.is_none() {
+                let fact = phone
+                    .book
+                    .record_visit(VisitInput {
+                        worker_id: detail.worker_id,
+                        purpose: VisitPurpose::HardshipVisit,
+                        outcome: "Đã thăm hỏi".into(),
+                        notes: String::new(),
+                        location: None,
+                        recorded_at: Utc::now(),
+                    })
+                    .expect("visit");
+                visit = Some(fact.client_id);
+            }
+            if paid.len() == 3 && gift.is_some() && visit.is_some() {
+                break;
+            }
+        }
+        let (gift, visit) = (gift.expect("a gift"), visit.expect("a visit"));
+        assert_eq!(paid.len(), 3);
+        let cash: i64 = paid.iter().map(|p| p.amount).sum();
+        let report = phone.book.sync(None).expect("sync");
+        assert_eq!((report.accepted, report.rejected), (5, 0), "{report:?}");
+        assert_eq!(
+            dong(phone.book.today_summary().unwrap().cash_collected),
+            cash
+        );
+
+        // The supervisor's queue: one batch of Lan's, with its cash.
+        let queue = api.get("/api/v1/batches?status=pending", &sup);
+        let mine: Vec<&Value> = queue
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|b| b["officer_id"].as_i64() == Some(officer_id))
+            .collect();
+        assert_eq!(mine.len(), 1, "{queue}");
+        let item = mine[0];
+        assert_eq!(money(&item["cash_collected"]), cash);
+        assert_eq!(item["counts"]["repayments"], 3, "{item}");
+        assert_eq!(item["counts"]["gift_handouts"], 1, "{item}");
+        assert_eq!(item["counts"]["visits"], 1, "{item}");
+        let batch = item["batch_id"].as_str().unwrap().to_string();
+
+        // Approved, counted 10.000 ₫ short.
+        let approve = json!({ "cash_received": (cash - SHORT).to_string() });
+        let (s, outcome) = api.post(
+            &format!("/api/v1/batches/{batch}/approve"),
+            &sup,
+            approve.clone(),
+        );
+        assert_eq!(s, StatusCode::OK, "{outcome}");
+        assert_eq!(outcome["approved"], 5, "{outcome}");
+        assert_eq!(money(&outcome["cash_expected"]), cash);
+        assert_eq!(money(&outcome["discrepancy"]), -SHORT);
+
+        // Each loan moved by exactly the shared allocation.
+        let (mut principal, mut interest) = (0, 0);
+        for p in &paid {
+            let shared = allocate(&p.before, p.amount).unwrap();
+            let mut expected = p.before.clone();
+            apply_allocation(&mut expected, &shared, 1);
+            let (now, outstanding) = api.installments(&sup, p.loan_id);
+            assert_eq!(now, expected, "{backend:?}: installments after approval");
+            assert_eq!(
+                outstanding,
+                (
+                    p.outstanding_before.0 - shared.principal,
+                    p.outstanding_before.1 - shared.interest
+                ),
+                "{backend:?}: balance dropped by the allocated principal and interest"
+            );
+            principal += shared.principal;
+            interest += shared.interest;
+        }
+        assert!(principal > 0, "{principal} {interest}");
+
+        // The ledger balances: the vault got what was counted, the shortage
+        // is on Lan's over/short account.
+        let ledger = api.ledger(&sup);
+        assert_eq!(delta(&ledger, &ledger_before, "vault"), cash - SHORT);
+        assert_eq!(delta(&ledger, &ledger_before, "cash_in_hand"), 0);
+        assert_eq!(delta(&ledger, &ledger_before, "loan_principal"), -principal);
+        assert_eq!(delta(&ledger, &ledger_before, "interest_income"), -interest);
+        let key = ("cash_over_short".to_string(), Some(officer_id));
+        assert_eq!(
+            ledger.get(&key).copied().unwrap_or(0) - ledger_before.get(&key).copied().unwrap_or(0),
+            SHORT,
+            "the shortage is on the officer's over/short account"
+        );
+        let gift_value = dong(campaign.gift_value);
+        assert_eq!(
+            delta(&ledger, &ledger_before, "campaign_expense"),
+            gift_value
+        );
+
+        // A second approval is refused and posts nothing.
+        let (s, again) = api.post(&format!("/api/v1/batches/{batch}/approve"), &sup, approve);
+        assert_eq!(s, StatusCode::CONFLICT, "{again}");
+        assert_eq!(again["code"], "batch_already_decided");
+        assert_eq!(api.ledger(&sup), ledger);
+
+        // The phone hears it on its next sync.
+        phone.book.sync(None).expect("sync after approval");
+        let states = states_of(&phone);
+        for id in paid.iter().map(|p| p.client_id).chain([gift, visit]) {
+            assert_eq!(
+                states[&id].state, "approved",
+                "{backend:?}: {:?}",
+                states[&id]
+            );
+        }
+        let summary = phone.book.today_summary().unwrap();
+        assert_eq!(
+            (summary.pending, summary.rejected.len()),
+            (0, 0),
+            "{summary:?}"
+        );
+        assert_eq!(
+            phone
+                .book
+                .outbox(OutboxFilter::Accepted, 100)
+                .unwrap()
+                .len(),
+            5
+        );
+
+        // 1. The officer asks, from the phone, to reverse the first repayment;
+        // the supervisor approves the batch it comes in.
+        let first = &paid[0];
+        let request = phone
+            .book
+            .request_reversal(CorrectionInput {
+                target_id: first.client_id,
+                reason: "Thu nhầm khoản vay".into(),
+                recorded_at: Utc::now(),
+            })
+            .expect("reversal request");
+        let report = phone.book.sync(None).expect("sync the request");
+        assert_eq!(report.accepted, 1, "{report:?}");
+        let queue = api.get("/api/v1/batches?status=pending", &sup);
+        let rev_batch = queue
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["officer_id"].as_i64() == Some(officer_id))
+            .map(|b| b["batch_id"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("the request's batch in the queue: {queue}"));
+        let (s, outcome) = api.post(
+            &format!("/api/v1/batches/{rev_batch}/approve"),
+            &sup,
+            json!({"cash_received": "0"}),
+        );
+        assert_eq!(s, StatusCode::OK, "{outcome}");
+        let (now, outstanding) = api.installments(&sup, first.loan_id);
+        assert_eq!(
+            now, first.before,
+            "{backend:?}: the loan is as before the repayment"
+        );
+        assert_eq!(outstanding, first.outstanding_before);
+        phone.book.sync(None).expect("sync after the reversal");
+        let states = states_of(&phone);
+        assert_eq!(states[&first.client_id].state, "reversed");
+        assert_eq!(states[&request.client_id].state, "approved");
+
+        // 2. A supervisor asks at the branch to reverse the second repayment;
+        // not they but the admin approves it.
+        let second = &paid[1];
+        let entries = api.get(
+            &format!("/api/v1/ledger/entries?loan_id={}", second.loan_id),
+            &sup,
+        );
+        let entry = entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["record_id"] == second.client_id.to_string())
+            .and_then(|e| e["id"].as_i64())
+            .unwrap_or_else(|| panic!("the repayment's entry: {entries}"));
+        let (s, created) = api.post(
+            "/api/v1/reversals",
+            &sup,
+            json!({"entry_id": entry, "reason": "Nhập sai số tiền"}),
+        );
+        assert_eq!(s, StatusCode::OK, "{created}");
+        let id = created["id"].as_i64().unwrap();
+        let (s, body) = api.post(&format!("/api/v1/reversals/{id}/approve"), &sup, json!({}));
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("maker_checker"))
+        );
+        let (s, body) = api.post(
+            &format!("/api/v1/reversals/{id}/approve"),
+            &admin,
+            json!({}),
+        );
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (now, outstanding) = api.installments(&sup, second.loan_id);
+        assert_eq!(
+            now, second.before,
+            "{backend:?}: the loan is as before the repayment"
+        );
+        assert_eq!(outstanding, second.outstanding_before);
+        // The third loan keeps its repayment.
+        let third = &paid[2];
+        let mut expected = third.before.clone();
+        apply_allocation(
+            &mut expected,
+            &allocate(&third.before, third.amount).unwrap(),
+            1,
+        );
+        assert_eq!(api.installments(&sup, third.loan_id).0, expected);
+
+        // The books still balance; the reversed amounts left the vault.
+        let ledger = api.ledger(&sup);
+        assert_eq!(
+            delta(&ledger, &ledger_before, "vault"),
+            cash - SHORT - first.amount - second.amount
+        );
+        let third_shared = allocate(&third.before, third.amount).unwrap();
+        assert_eq!(
+            delta(&ledger, &ledger_before, "loan_principal"),
+            -third_shared.principal
+        );
+        phone
+            .book
+            .sync(None)
+            .expect("sync after the branch reversal");
+        assert_eq!(states_of(&phone)[&second.client_id].state, "reversed");
+
+        println!(
+            "{backend:?}: batch of 3 repayments ({cash} ₫), 1 gift, 1 visit approved {SHORT} ₫ short; \
+             loans moved by the shared allocation (principal {principal}, interest {interest}); \
+             ledger balanced, vault +{}, officer over/short {SHORT}; phone shows approved; \
+             second approval 409 batch_already_decided; phone reversal and branch reversal \
+             restored their loans' installments exactly",
+            cash - SHORT
+        );
+    }
+}
