@@ -51,7 +51,8 @@ fn date(field: &str, value: &Option<String>) -> Result<Option<chrono::NaiveDate>
     }
 }
 
-fn filter(q: &ReportQuery, name: &str) -> Result<Filter, AppError> {
+/// The filter a query asks for, checked: dates, ranges, required fields.
+pub(crate) fn report_filter(q: &ReportQuery, name: &str) -> Result<Filter, AppError> {
     let f = Filter {
         from: date("from", &q.from)?,
         to: date("to", &q.to)?,
@@ -114,7 +115,7 @@ pub async fn report(
     if !reports::NAMES.contains(&name.as_str()) {
         return Err(AppError::not_found("báo cáo", "report"));
     }
-    let f = filter(&q, &name)?;
+    let f = report_filter(&q, &name)?;
     let lang = match q.lang.as_deref() {
         Some("en") => Lang::En,
         Some("vi") => Lang::Vi,

@@ -13,6 +13,7 @@ mod home;
 mod i18n;
 mod login;
 mod people;
+mod reports;
 mod session;
 mod static_files;
 pub mod store;
@@ -54,6 +55,8 @@ pub fn routes_with(config: ConsoleConfig) -> Router<AppState> {
         .route("/batches/{id}/confirm", post(batches::confirm))
         .route("/batches/{id}/approve", post(batches::approve))
         .route("/batches/{id}/reject", post(batches::reject))
+        .route("/reports", get(reports::index))
+        .route("/reports/{name}", get(reports::report))
         .route("/devices", get(admin::devices))
         .route(
             "/devices/{id}/revoke",

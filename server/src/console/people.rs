@@ -194,6 +194,11 @@ async fn render_worker(state: &AppState, s: &Signed, id: &str) -> Result<Respons
     let body = html! {
         p.crumbs { a href="/workers" { "← " (lang.t("Người lao động", "Workers")) } }
         h1 { (w.full_name) " " small.mono { (w.code) } }
+        p.actions {
+            a.button #worker-statement href=(format!("/reports/worker-statement?worker_id={}", w.id)) {
+                (lang.t("Sao kê (khoản vay, phiếu thu, quà)", "Statement (loans, receipts, gifts)"))
+            }
+        }
         div.cards {
             section.card {
                 h2 { (lang.t("Thông tin", "Details")) }

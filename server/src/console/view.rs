@@ -37,6 +37,7 @@ pub enum Nav {
     Home,
     Workers,
     Batches,
+    Reports,
     Devices,
     Imports,
     Audit,
@@ -75,7 +76,13 @@ const NAV: &[NavItem] = &[
         en: "Batch review",
         admin_only: false,
     },
-    // Reports go here.
+    NavItem {
+        nav: Nav::Reports,
+        href: "/reports",
+        vi: "Báo cáo",
+        en: "Reports",
+        admin_only: false,
+    },
     NavItem {
         nav: Nav::Devices,
         href: "/devices",

@@ -1,0 +1,341 @@
+//! Reports in the console: the same reports as the API (`crate::reports`),
+//! drawn as tables with their totals, and their CSV and XLSX downloads.
+//! Scoped like the API: a supervisor sees their branch, an admin the fund.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use maud::{html, Markup};
+
+use super::i18n::Lang;
+use super::session::Signed;
+use super::view::{self, table_wrap, Nav};
+use crate::api::reports::{report_filter, ReportQuery};
+use crate::app::AppState;
+use crate::error::AppError;
+use crate::import::rows::Role;
+use crate::reports::{self, Cell, Kind, Report};
+
+/// A report's name in the URL, its title and what it tells.
+struct Entry {
+    name: &'static str,
+    vi: &'static str,
+    en: &'static str,
+    about_vi: &'static str,
+    about_en: &'static str,
+}
+
+const ENTRIES: &[Entry] = &[
+    Entry {
+        name: "daily-collections",
+        vi: "Thu nợ theo ngày",
+        en: "Daily collections",
+        about_vi: "Phải thu, đã thu, tiền mặt thực nhận và thừa/thiếu, theo cán bộ và chi nhánh.",
+        about_en: "Due, collected, cash received and over/short, per officer and branch.",
+    },
+    Entry {
+        name: "portfolio-at-risk",
+        vi: "Nợ có rủi ro (PAR)",
+        en: "Portfolio at risk (PAR)",
+        about_vi: "PAR1, PAR30, nợ quá hạn và phân nhóm tuổi nợ theo chi nhánh và cán bộ.",
+        about_en: "PAR1, PAR30, overdue amounts and ageing by branch and officer.",
+    },
+    Entry {
+        name: "campaign-progress",
+        vi: "Tiến độ chương trình quà",
+        en: "Campaign progress",
+        about_vi: "Số suất quà đã trao so với chỉ tiêu và phân bổ của chi nhánh, cán bộ.",
+        about_en: "Gifts handed out against the target and each branch's and officer's allocation.",
+    },
+    Entry {
+        name: "visits",
+        vi: "Thăm hỏi",
+        en: "Visits",
+        about_vi: "Số lần thăm theo cán bộ và mục đích; người khó khăn chưa được thăm.",
+        about_en: "Visits per officer and purpose; workers in hardship not visited.",
+    },
+    Entry {
+        name: "worker-statement",
+        vi: "Sao kê người lao động",
+        en: "Worker statement",
+        about_vi: "Khoản vay, lịch trả, mọi lần trả với số phiếu thu, quà đã nhận.",
+        about_en: "Loans, schedule, every repayment with its receipt number, gifts received.",
+    },
+];
+
+fn entry(name: &str) -> Option<&'static Entry> {
+    ENTRIES.iter().find(|e| e.name == name)
+}
+
+fn report_lang(lang: Lang) -> reports::Lang {
+    match lang {
+        Lang::Vi => reports::Lang::Vi,
+        Lang::En => reports::Lang::En,
+    }
+}
+
+/// `GET /reports`
+pub async fn index(signed: Signed) -> Response {
+    let lang = signed.lang;
+    let ui = signed.ui();
+    let body = html! {
+        h1 { (lang.t("Báo cáo", "Reports")) }
+        p.lead { (lang.t(
+            "Mỗi báo cáo xem được trên trang và tải về dạng Excel (XLSX) hoặc CSV. Số liệu lấy từ sổ cái sau khi giám sát duyệt.",
+            "Every report can be read here and downloaded as Excel (XLSX) or CSV. Figures come from the ledger, after supervisors approve."
+        )) }
+        ul.plain #reports {
+            @for e in ENTRIES {
+                li {
+                    @if e.name == "worker-statement" {
+                        strong { (lang.t(e.vi, e.en)) }
+                        " — " (lang.t(e.about_vi, e.about_en)) " "
+                        span.muted { (lang.t("Mở từ trang của một người lao động.", "Open it from a worker's page.")) }
+                    } @else {
+                        a href=(format!("/reports/{}", e.name)) { strong { (lang.t(e.vi, e.en)) } }
+                        " — " (lang.t(e.about_vi, e.about_en))
+                    }
+                }
+            }
+        }
+    };
+    ui.page(lang.t("Báo cáo", "Reports"), Nav::Reports, body)
+        .into_response()
+}
+
+/// `GET /reports/{name}?from=&to=&branch_id=&campaign_id=&worker_id=&days=&format=`
+pub async fn report(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(name): Path<String>,
+    Query(q): Query<ReportQuery>,
+) -> Response {
+    let ui = signed.ui();
+    let Some(e) = entry(&name) else {
+        return ui.app_error(AppError::not_found("báo cáo", "report"));
+    };
+    let filter = match report_filter(&q, e.name) {
+        Ok(f) => f,
+        Err(err) => return render(&state, &signed, e, &q, Err(err)).await,
+    };
+    let built = reports::build(&state.db, e.name, signed.user.scope(), &filter)
+        .await
+        .unwrap_or_else(|| Err(crate::db::DbError::NotFound))
+        .map_err(AppError::from);
+    let report = match built {
+        Ok(r) => r,
+        // Out of scope (another branch, worker or campaign): not found, as everywhere.
+        Err(err) if err.status == axum::http::StatusCode::NOT_FOUND => return ui.app_error(err),
+        Err(err) => return render(&state, &signed, e, &q, Err(err)).await,
+    };
+    let rl = report_lang(signed.lang);
+    match q.format.as_deref().unwrap_or("") {
+        "" | "html" => render(&state, &signed, e, &q, Ok(report)).await,
+        "csv" => download(
+            reports::to_csv(&report, rl),
+            "text/csv; charset=utf-8",
+            report.file_name("csv"),
+        ),
+        "xlsx" => match reports::to_xlsx(&report, rl) {
+            Ok(bytes) => download(
+                bytes,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                report.file_name("xlsx"),
+            ),
+            Err(err) => ui.app_error(AppError::internal(err)),
+        },
+        other => {
+            render(
+                &state,
+                &signed,
+                e,
+                &q,
+                Err(AppError::invalid_field(
+                    "format",
+                    format!("Định dạng \"{other}\" không hợp lệ; chọn XLSX hoặc CSV"),
+                    format!("format \"{other}\" is not valid; choose XLSX or CSV"),
+                )),
+            )
+            .await
+        }
+    }
+}
+
+fn download(bytes: Vec<u8>, mime: &'static str, file: String) -> Response {
+    let mut resp = bytes.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{file}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    resp
+}
+
+/// The filter form, then the report's tables or what went wrong.
+async fn render(
+    state: &AppState,
+    s: &Signed,
+    e: &Entry,
+    q: &ReportQuery,
+    report: Result<Report, AppError>,
+) -> Response {
+    let ui = s.ui();
+    let lang = s.lang;
+    let admin = s.user.role == Role::Admin;
+    let branches = if admin {
+        state.db.branches(None).await.unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let campaigns = if e.name == "campaign-progress" {
+        state.db.campaigns().await.unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let text = |v: &Option<String>| v.as_deref().unwrap_or("").trim().to_string();
+    let int = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    // The query of this page, for the downloads.
+    let pairs = |format: &str| {
+        vec![
+            ("from", text(&q.from)),
+            ("to", text(&q.to)),
+            ("branch_id", int(q.branch_id)),
+            ("officer_id", int(q.officer_id)),
+            ("campaign_id", int(q.campaign_id)),
+            ("worker_id", int(q.worker_id)),
+            ("days", int(q.days)),
+            ("format", format.to_string()),
+        ]
+    };
+    let path = format!("/reports/{}", e.name);
+    let title = lang.t(e.vi, e.en);
+    let body = html! {
+        p.crumbs { a href="/reports" { (lang.t("Báo cáo", "Reports")) } " › " (title) }
+        h1 { (title) }
+        p.lead { (lang.t(e.about_vi, e.about_en)) }
+        form.filters method="get" action=(path) id="report-filter" {
+            @if let Some(w) = q.worker_id { input type="hidden" name="worker_id" value=(w); }
+            @if e.name == "campaign-progress" {
+                div {
+                    label for="campaign_id" { (lang.t("Chương trình", "Campaign")) }
+                    select #campaign_id name="campaign_id" {
+                        option value="" { (lang.t("Tất cả", "All")) }
+                        @for c in &campaigns {
+                            option value=(c.id) selected[q.campaign_id == Some(c.id)] { (c.name) }
+                        }
+                    }
+                }
+            }
+            @if e.name != "portfolio-at-risk" {
+                div {
+                    label for="from" { (lang.t("Từ ngày", "From")) }
+                    input #from type="text" name="from" value=(text(&q.from)) placeholder="dd/mm/yyyy"
+                        inputmode="numeric" autocomplete="off" size="10";
+                }
+            }
+            div {
+                label for="to" { (if e.name == "portfolio-at-risk" { lang.t("Tính đến ngày", "As of") } else { lang.t("Đến ngày", "To") }) }
+                input #to type="text" name="to" value=(text(&q.to)) placeholder="dd/mm/yyyy"
+                    inputmode="numeric" autocomplete="off" size="10";
+            }
+            @if e.name == "visits" {
+                div {
+                    label for="days" { (lang.t("Chưa thăm quá (ngày)", "Not visited for (days)")) }
+                    input #days type="text" name="days" value=(int(q.days)) placeholder="30"
+                        inputmode="numeric" autocomplete="off" size="4";
+                }
+            }
+            @if admin {
+                div {
+                    label for="branch_id" { (lang.t("Chi nhánh", "Branch")) }
+                    select #branch_id name="branch_id" {
+                        option value="" { (lang.t("Toàn quỹ", "Whole fund")) }
+                        @for b in &branches {
+                            option value=(b.id) selected[q.branch_id == Some(b.id)] { (b.name) }
+                        }
+                    }
+                }
+            }
+            div.actions {
+                button.primary type="submit" { (lang.t("Xem", "Show")) }
+            }
+        }
+        @match &report {
+            Err(err) => { p.notice.error role="alert" { (ui.message(err)) } }
+            Ok(r) => {
+                p.actions #downloads {
+                    a.button #download-xlsx href=(view::link(&path, &pairs("xlsx"))) download {
+                        (lang.t("Tải Excel (XLSX)", "Download Excel (XLSX)"))
+                    }
+                    " "
+                    a.button #download-csv href=(view::link(&path, &pairs("csv"))) download {
+                        (lang.t("Tải CSV", "Download CSV"))
+                    }
+                }
+                @if !r.subtitle.get(report_lang(lang)).is_empty() {
+                    p.muted #report-subtitle { (r.subtitle.get(report_lang(lang))) }
+                }
+                @for sheet in &r.sheets {
+                    (sheet_table(lang, sheet))
+                }
+            }
+        }
+    };
+    let status = match &report {
+        Err(err) => err.status,
+        Ok(_) => axum::http::StatusCode::OK,
+    };
+    (status, ui.page(title, Nav::Reports, body)).into_response()
+}
+
+fn sheet_table(lang: Lang, sheet: &reports::Sheet) -> Markup {
+    let rl = report_lang(lang);
+    html! {
+        section.report-sheet id=(format!("sheet-{}", sheet.key)) {
+            h2 { (sheet.title.get(rl)) }
+            @if sheet.rows.is_empty() {
+                (view::empty(lang.t("Không có số liệu trong khoảng này.", "Nothing in this range.")))
+            } @else {
+                (table_wrap(html! {
+                    table.list {
+                        thead { tr {
+                            @for c in &sheet.columns {
+                                th.num[numeric(c.kind)] { (rl.pick(c.vi, c.en)) }
+                            }
+                        } }
+                        tbody {
+                            @for row in &sheet.rows {
+                                tr { @for (c, cell) in sheet.columns.iter().zip(row) {
+                                    td.num[numeric(c.kind)] { (cell_text(lang, cell)) }
+                                } }
+                            }
+                        }
+                        @if let Some(t) = &sheet.totals {
+                            tfoot { tr {
+                                @for (c, cell) in sheet.columns.iter().zip(t) {
+                                    th.num[numeric(c.kind)] { (cell_text(lang, cell)) }
+                                }
+                            } }
+                        }
+                    }
+                }))
+            }
+        }
+    }
+}
+
+fn numeric(kind: Kind) -> bool {
+    matches!(kind, Kind::Money | Kind::Count | Kind::BasisPoints)
+}
+
+fn cell_text(lang: Lang, cell: &Cell) -> String {
+    match cell {
+        Cell::Empty => String::new(),
+        Cell::Text(s) => s.clone(),
+        Cell::Money(v) => view::vnd(*v),
+        Cell::Count(v) => view::count(*v),
+        Cell::Date(d) => view::date(*d),
+        Cell::DateTime(t) => view::datetime(*t),
+        Cell::BasisPoints(bp) => reports::percent(*bp, report_lang(lang)),
+    }
+}
