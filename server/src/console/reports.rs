@@ -312,8 +312,8 @@ fn sheet_table(lang: Lang, sheet: &reports::Sheet) -> Markup {
                         }
                         @if let Some(t) = &sheet.totals {
                             tfoot { tr {
-                                @for (c, cell) in sheet.columns.iter().zip(t) {
-                                    th.num[numeric(c.kind)] { (cell_text(lang, cell)) }
+                                @for (c, cell) in sheet.columns.iter().zip(reports::totals_row(t, rl)) {
+                                    th.num[numeric(c.kind)] { (cell_text(lang, &cell)) }
                                 }
                             } }
                         }

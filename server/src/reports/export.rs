@@ -37,7 +37,8 @@ pub fn to_csv(report: &Report, lang: Lang) -> Vec<u8> {
     out
 }
 
-fn totals_row(t: &[Cell], lang: Lang) -> Vec<Cell> {
+/// A totals row with its label in `lang`.
+pub fn totals_row(t: &[Cell], lang: Lang) -> Vec<Cell> {
     let mut t = t.to_vec();
     if let Some(Cell::Text(label)) = t.first_mut() {
         if label == "Tổng cộng" {

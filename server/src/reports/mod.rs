@@ -54,7 +54,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sotay_core::domain::time::{format_date, local_date, vn_offset};
 
-pub use export::{to_csv, to_xlsx};
+pub use export::{to_csv, to_xlsx, totals_row};
 pub use table::{basis_points, col, percent, Cell, Column, Kind, Lang, Report, Sheet, Text};
 
 use crate::db::{Db, DbError, DbResult, Scope};
