@@ -972,9 +972,9 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked) -> Markup {
         section.card #confirmation {
             dl {
                 dt { (lang.t("Cán bộ", "Officer")) } dd { (s.officer_name) " · " (s.device_name) }
-                dt { (lang.t("Ghi sổ", "Posting")) } dd { (lang.pick(
-                    format!("{posting} bản ghi; loại {}", c.excluded.len()),
-                    format!("{posting} records; {} excluded", c.excluded.len()),
+                dt { (lang.t("Bản ghi", "Records")) } dd #confirm-records { (lang.pick(
+                    format!("{posting} được duyệt, {} bị loại", c.excluded.len()),
+                    format!("{posting} approved, {} excluded", c.excluded.len()),
                 )) }
                 dt { (lang.t("Phải nộp", "Expected cash")) } dd.num #confirm-expected { (vnd(expected)) }
                 dt { (lang.t("Tiền mặt đã đếm", "Cash counted")) } dd.num #confirm-counted { (vnd(c.cash)) }
