@@ -935,6 +935,19 @@ async fn batch_review_in_a_real_browser() {
             "Người nhận chưa ký biên bản",
         )
         .await;
+        // A reason written on a record not ticked is asked about, not ignored.
+        b.fill(
+            "#records tbody tr[data-kind=repayment] input[type=text]",
+            "nhầm",
+        )
+        .await;
+        b.submit("#approve-form button[type=submit]", "#unticked-error")
+            .await;
+        b.fill(
+            "#records tbody tr[data-kind=repayment] input[type=text]",
+            "",
+        )
+        .await;
 
         // Counted less than expected: the confirmation shows the shortage.
         let entries = "SELECT COUNT(*) FROM journal_entries";
