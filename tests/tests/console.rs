@@ -3,7 +3,10 @@
 //! errors, an officer turned away, a supervisor's search, worker and loan
 //! pages and another branch's worker refused, an admin's import with a bad
 //! line, a device revoked, a form without its anti-forgery token refused,
-//! the audit log, English, sign-out.
+//! the audit log, English, sign-out; and the supervisor's batch review: an
+//! officer's phone uploads repayments and a gift, the supervisor approves
+//! the batch with a shortage and sees the loan's balance move, a second
+//! approval and a rejection without a reason are refused.
 //!
 //! `SOTAY_SCREENSHOTS=1` saves PNGs of the main pages to `docs/screenshots/`.
 //! Chromium and chromedriver are looked for in `/usr/bin` (or
@@ -767,6 +770,372 @@ async fn console_in_a_real_browser() {
     }
 }
 
+/// What an officer's phone uploads for review: two repayments on one loan
+/// (the first above one installment) and a gift. Returns the loan's code,
+/// the cash collected and the receipt numbers.
+fn phone_day(server: &str) -> (sotay_tests::Phone, String, i64, Vec<String>) {
+    use rust_decimal::prelude::ToPrimitive;
+    use rust_decimal::Decimal;
+    use sotay_core::{GiftInput, RepaymentInput};
+
+    let phone = sotay_tests::Phone::new();
+    phone.login(server, "canbo.lan", PASSWORD);
+    phone.book.sync(None).expect("first sync");
+    let dong = |d: Decimal| d.to_i64().expect("whole đồng");
+    let hits = phone.book.search("thi".into(), 200).expect("search");
+    let mut chosen = None;
+    for hit in &hits {
+        let detail = phone.book.worker_detail(hit.worker_id).expect("detail");
+        for loan in detail.loans.iter().filter(|l| l.status == "active") {
+            let installment = loan
+                .schedule
+                .iter()
+                .map(|i| dong(i.principal_due + i.interest_due))
+                .max()
+                .unwrap_or(0);
+            if installment > 0 && dong(loan.balance) > installment + 200_000 {
+                chosen = Some((loan.loan_id, loan.contract_no.clone(), installment));
+                break;
+            }
+        }
+        if chosen.is_some() {
+            break;
+        }
+    }
+    let (loan_id, loan_code, installment) = chosen.expect("a loan with room for two repayments");
+    let mut receipts = Vec::new();
+    let mut cash = 0;
+    for amount in [installment + 50_000, 30_000] {
+        let r = phone
+            .book
+            .record_repayment(RepaymentInput {
+                loan_id,
+                amount: Decimal::from(amount),
+                recorded_at: chrono::Utc::now(),
+            })
+            .expect("repayment");
+        receipts.push(r.receipt_no);
+        cash += amount;
+    }
+    let campaign = phone
+        .book
+        .campaigns()
+        .unwrap()
+        .into_iter()
+        .find(|k| k.kind == "gift" && k.remaining > 0)
+        .expect("a gift campaign");
+    let given = hits.iter().any(|h| {
+        let w = phone.book.worker_detail(h.worker_id).unwrap();
+        phone
+            .book
+            .record_gift(GiftInput {
+                campaign_id: campaign.campaign_id,
+                worker_id: w.worker_id,
+                acknowledged_name: w.full_name.clone(),
+                signature_image: None,
+                recorded_at: chrono::Utc::now(),
+            })
+            .is_ok()
+    });
+    assert!(given, "a worker eligible for the gift");
+    let report = phone.book.sync(None).expect("sync");
+    assert_eq!((report.accepted, report.rejected), (3, 0), "{report:?}");
+    (phone, loan_code, cash, receipts)
+}
+
+#[tokio::test]
+async fn batch_review_in_a_real_browser() {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for backend in BACKENDS {
+        let started = Instant::now();
+        let db = fresh_database(backend).await;
+        let server = Server::start(&db.url, &["--demo"]).await;
+        let base = server.base.clone();
+        let (phone, loan_code, cash, receipts) =
+            tokio::task::spawn_blocking(move || phone_day(&base))
+                .await
+                .unwrap();
+        let b = Browser::start(&server.base, screenshots(backend)).await;
+        let vnd = sotay_core::domain::money::format_vnd;
+        let loan_id = scalar(
+            &db.url,
+            &format!("SELECT id FROM loans WHERE code = '{loan_code}'"),
+        )
+        .await;
+
+        // The supervisor of the officer's branch: the loan before, then the queue.
+        b.sign_in("giamsat.thuduc", PASSWORD, "#branch").await;
+        b.go(&format!("/loans/{loan_id}")).await;
+        let before = b.text("#outstanding").await;
+        b.go("/").await;
+        b.submit("nav.main a[href='/batches']", "#batches").await;
+        let list = b.text("#batches").await;
+        assert!(list.contains("Võ Thị Lan"), "{list}");
+        assert!(list.contains(&vnd(cash)), "{list}");
+        assert!(list.contains("2 thu nợ · 1 trao quà"), "{list}");
+        assert!(list.contains("Thu hơn một kỳ"), "{list}");
+        assert_eq!(
+            b.client
+                .find_all(Locator::Css("#batches tbody tr"))
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        b.shot("batches").await;
+
+        // The batch: every record, its total and its anomalies.
+        b.submit("#batches tbody tr a", "#records").await;
+        let batch_path = b.path().await;
+        assert_eq!(b.text("#expected").await, vnd(cash));
+        let records = b.text("#records").await;
+        for receipt in &receipts {
+            assert!(records.contains(receipt.as_str()), "{records}");
+        }
+        assert!(records.contains("cao hơn một kỳ trả"), "{records}");
+        assert!(
+            records.contains("2 lần thu trên cùng khoản vay"),
+            "{records}"
+        );
+        assert!(b.text("#batch-anomalies").await.contains("Thu hơn một kỳ"));
+        b.shot_full("batch", 1280).await;
+
+        // Cash typed the wrong way is refused with what to type instead.
+        b.fill("#cash", "1,5").await;
+        b.submit("#approve-form button[type=submit]", "#cash-error")
+            .await;
+        assert!(
+            b.text("#cash-error").await.contains("dấu phẩy"),
+            "{}",
+            b.text("#cash-error").await
+        );
+        b.fill("#cash", "abc").await;
+        b.submit("#approve-form button[type=submit]", "#cash-error")
+            .await;
+        assert!(b.text("#cash-error").await.contains("không phải số tiền"));
+        // A record ticked without a reason is refused too.
+        b.click("#records tbody tr[data-kind=gift_handout] input[type=checkbox]")
+            .await;
+        let counted = cash - 20_000;
+        let typed = sotay_core::domain::money::group_thousands(counted);
+        b.fill("#cash", &typed).await;
+        b.submit("#approve-form button[type=submit]", "#exclude-error")
+            .await;
+        assert!(b.exists("#records tr.blocked").await);
+        assert_eq!(
+            b.wait("#cash").await.prop("value").await.unwrap().unwrap(),
+            typed,
+            "what was typed is kept"
+        );
+        b.fill(
+            "#records tbody tr[data-kind=gift_handout] input[type=text]",
+            "Người nhận chưa ký biên bản",
+        )
+        .await;
+        // A reason written on a record not ticked is asked about, not ignored.
+        b.fill(
+            "#records tbody tr[data-kind=repayment] input[type=text]",
+            "nhầm",
+        )
+        .await;
+        b.submit("#approve-form button[type=submit]", "#unticked-error")
+            .await;
+        b.fill(
+            "#records tbody tr[data-kind=repayment] input[type=text]",
+            "",
+        )
+        .await;
+
+        // Counted less than expected: the confirmation shows the shortage.
+        let entries = "SELECT COUNT(*) FROM journal_entries";
+        let entries_before = scalar(&db.url, entries).await;
+        b.submit("#approve-form button[type=submit]", "#confirmation")
+            .await;
+        assert_eq!(b.text("#confirm-expected").await, vnd(cash));
+        assert_eq!(b.text("#confirm-counted").await, vnd(counted));
+        assert!(b
+            .text("#confirm-difference")
+            .await
+            .contains("Thiếu 20.000 ₫"));
+        assert_eq!(b.text("#confirm-records").await, "2 được duyệt, 1 bị loại");
+        assert!(b
+            .text("#confirm-excluded")
+            .await
+            .contains("Người nhận chưa ký biên bản"));
+        b.shot("batch-confirm").await;
+        let resend: String = b
+            .client
+            .execute(
+                "return new URLSearchParams(new FormData(document.getElementById('confirm-form'))).toString() + '&action=post';",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string();
+        b.submit("#confirm-form button[value=post]", "#approval-result")
+            .await;
+        let result = b.text("#approval-result").await;
+        assert!(result.contains("Thiếu 20.000 ₫"), "{result}");
+        assert!(result.contains(&loan_code), "{result}");
+        assert!(b.text("#discrepancy").await.contains("Thiếu 20.000 ₫"));
+        assert!(
+            result.contains("2 bản ghi được duyệt, 1 bị loại; 3 bút toán"),
+            "{result}"
+        );
+        let records = b.text("#records").await;
+        assert!(
+            records.contains("Đã ghi sổ") && records.contains("Bị loại"),
+            "{records}"
+        );
+        b.shot_full("batch-approved", 1280).await;
+        let posted = scalar(&db.url, entries).await;
+        assert_eq!(
+            posted - entries_before,
+            3,
+            "two repayments and the settlement; the gift was excluded"
+        );
+
+        // The loan's balance moved by what was collected.
+        b.submit("#affected-loans a", "#outstanding").await;
+        let after = b.text("#outstanding").await;
+        let amount = |s: &str| -> i64 {
+            s.chars()
+                .filter(char::is_ascii_digit)
+                .collect::<String>()
+                .parse()
+                .unwrap()
+        };
+        assert_eq!(amount(&before) - amount(&after), cash, "{before} → {after}");
+
+        // The same approval sent again is refused, and nothing posts twice.
+        b.go(&batch_path).await;
+        b.wait("#records").await;
+        assert!(
+            !b.exists("#approve-form").await,
+            "no form on a decided batch"
+        );
+        let script = format!(
+            "const f = document.createElement('form'); f.method = 'post'; \
+             f.action = '{batch_path}/approve'; \
+             for (const [k, v] of new URLSearchParams('{resend}')) {{ \
+               const i = document.createElement('input'); i.type = 'hidden'; i.name = k; i.value = v; f.appendChild(i); }} \
+             document.body.appendChild(f); f.submit();"
+        );
+        let old = b.wait("html").await;
+        b.client.execute(&script, vec![]).await.unwrap();
+        while old.tag_name().await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        let refused = b.text("#decide-error").await;
+        assert!(
+            refused.contains("đã được Lê Thị Hồng Nhung duyệt"),
+            "{refused}"
+        );
+        assert_eq!(scalar(&db.url, entries).await, posted);
+
+        // A second batch: a rejection needs a reason.
+        let base = server.base.clone();
+        tokio::task::spawn_blocking(move || {
+            let hit = phone.book.search("thi".into(), 1).unwrap().remove(0);
+            phone
+                .book
+                .record_visit(sotay_core::VisitInput {
+                    worker_id: hit.worker_id,
+                    purpose: sotay_core::VisitPurpose::HardshipVisit,
+                    outcome: "Đã gặp".into(),
+                    notes: String::new(),
+                    location: None,
+                    recorded_at: chrono::Utc::now(),
+                })
+                .unwrap();
+            let report = phone.book.sync(None).unwrap();
+            assert_eq!(report.accepted, 1, "{base}: {report:?}");
+        })
+        .await
+        .unwrap();
+        b.go("/batches").await;
+        b.submit("#batches tbody tr a", "#reject-form").await;
+        b.fill("#reject_reason", "   ").await;
+        b.submit("#reject-form button[type=submit]", "#reject-error")
+            .await;
+        assert!(b
+            .text("#reject-error")
+            .await
+            .contains("Cần ghi lý do từ chối"));
+        assert_eq!(
+            scalar(&db.url, "SELECT COUNT(*) FROM batch_reviews").await,
+            1
+        );
+        b.fill("#reject_reason", "Thiếu ảnh chụp biên bản thăm hỏi")
+            .await;
+        b.submit("#reject-form button[type=submit]", "#reject-result")
+            .await;
+        assert!(b
+            .text("#decision-reason")
+            .await
+            .contains("Thiếu ảnh chụp biên bản"));
+        b.go("/batches").await;
+        assert!(b.text("main").await.contains("Không có lô nào chờ duyệt"));
+        b.go("/batches?status=rejected").await;
+        assert_eq!(
+            b.client
+                .find_all(Locator::Css("#batches tbody tr"))
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        b.go("/batches?status=approved&lang=en").await;
+        assert!(b.text("#batches").await.contains("Approved"));
+        b.go("/?lang=vi").await;
+
+        // Another branch's supervisor does not see the batch at all.
+        let other = http_sign_in(&http, &server, "giamsat.binhtan").await;
+        let resp = http
+            .get(server.url(&batch_path))
+            .header(COOKIE, &other)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+        let list = http
+            .get(server.url("/batches?status=all"))
+            .header(COOKIE, &other)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!list.contains("Võ Thị Lan"), "{list}");
+        // An admin sees every branch's batches.
+        let admin = http_sign_in(&http, &server, "admin").await;
+        let list = http
+            .get(server.url("/batches?status=all"))
+            .header(COOKIE, &admin)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            list.contains("Võ Thị Lan") && list.contains("Chi nhánh Thủ Đức"),
+            "{list}"
+        );
+        b.close().await;
+        println!(
+            "{backend:?}: batch review in Chromium passed in {} ms",
+            started.elapsed().as_millis()
+        );
+    }
+}
+
 /// Cookies and headers as a deployment needs them, without a browser.
 #[tokio::test]
 async fn console_cookies_forms_and_headers() {
@@ -841,6 +1210,14 @@ async fn console_cookies_forms_and_headers() {
     for (path, form) in [
         ("/logout", vec![]),
         ("/devices/nothing-here-01/revoke", vec![("reason", "x")]),
+        (
+            "/batches/0190a5f0-0000-7000-8000-000000000000/approve",
+            vec![("cash", "1000"), ("action", "post")],
+        ),
+        (
+            "/batches/0190a5f0-0000-7000-8000-000000000000/reject",
+            vec![("reject_reason", "x")],
+        ),
     ] {
         let resp = http
             .post(server.url(path))

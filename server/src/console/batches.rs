@@ -378,6 +378,8 @@ struct Problems {
     cash: Option<String>,
     /// Records ticked without a reason.
     reasons: Vec<Uuid>,
+    /// Records with a reason written but not ticked.
+    unticked: Vec<Uuid>,
     /// A refusal of the whole decision (already decided, own records, ...).
     decide: Option<String>,
     /// Records that can no longer post, named by the refusal.
@@ -386,7 +388,7 @@ struct Problems {
 }
 
 /// The form's checks, before anything is sent to the books.
-fn check(lang: Lang, d: &BatchDetail, draft: &Draft) -> Result<Checked, Problems> {
+fn check(lang: Lang, d: &BatchDetail, draft: &Draft) -> Result<Checked, Box<Problems>> {
     let mut p = Problems::default();
     let label = lang.t("Tiền mặt đã đếm", "Cash counted");
     let cash = match parse_typed_amount(label, &draft.cash, AmountRule::NonNegative) {
@@ -415,9 +417,17 @@ fn check(lang: Lang, d: &BatchDetail, draft: &Draft) -> Result<Checked, Problems
             excluded.push((*id, reason));
         }
     }
+    // A reason without the tick is most likely a forgotten tick: ask.
+    for r in &d.records {
+        if !draft.reason(&r.record_id).trim().is_empty() && !draft.excluded.contains(&r.record_id) {
+            p.unticked.push(r.record_id);
+        }
+    }
     match cash {
-        Some(cash) if p.reasons.is_empty() && p.decide.is_none() => Ok(Checked { cash, excluded }),
-        _ => Err(p),
+        Some(cash) if p.reasons.is_empty() && p.unticked.is_empty() && p.decide.is_none() => {
+            Ok(Checked { cash, excluded })
+        }
+        _ => Err(Box::new(p)),
     }
 }
 
@@ -630,8 +640,9 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                     @for (i, r) in d.records.iter().enumerate() {
                         @let blocked = v.problems.blocked.contains(&r.record_id);
                         @let missing_reason = v.problems.reasons.contains(&r.record_id);
+                        @let unticked = v.problems.unticked.contains(&r.record_id);
                         tr data-record=(r.record_id) data-kind=(r.kind)
-                            class=[(blocked || missing_reason).then_some("blocked")] {
+                            class=[(blocked || missing_reason || unticked).then_some("blocked")] {
                             td.num { (i + 1) }
                             td { (kind_label(lang, &r.kind)) br; small.nowrap { (datetime(r.recorded_at)) } }
                             td {
@@ -670,6 +681,9 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                                     @if missing_reason {
                                         small.field-error { (lang.t("Cần ghi lý do loại bản ghi này", "Give a reason for excluding this record")) }
                                     }
+                                    @if unticked {
+                                        small.field-error { (lang.t("Có lý do nhưng chưa đánh dấu “Loại”", "A reason, but “Exclude” is not ticked")) }
+                                    }
                                 }
                             }
                         }
@@ -702,6 +716,12 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                             p.field-error role="alert" #exclude-error { (lang.pick(
                                 format!("Cần ghi lý do cho {} bản ghi được đánh dấu loại (tô đỏ trong bảng).", v.problems.reasons.len()),
                                 format!("Give a reason for the {} records ticked for exclusion (marked in the table).", v.problems.reasons.len()),
+                            )) }
+                        }
+                        @if !v.problems.unticked.is_empty() {
+                            p.field-error role="alert" #unticked-error { (lang.pick(
+                                format!("{} bản ghi có ghi lý do loại nhưng chưa được đánh dấu “Loại” (tô đỏ trong bảng): đánh dấu để loại, hoặc xoá lý do để ghi sổ.", v.problems.unticked.len()),
+                                format!("{} records have a reason for exclusion but “Exclude” is not ticked (marked in the table): tick it to exclude, or clear the reason to post.", v.problems.unticked.len()),
                             )) }
                         }
                         div.actions {
@@ -972,9 +992,9 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked) -> Markup {
         section.card #confirmation {
             dl {
                 dt { (lang.t("Cán bộ", "Officer")) } dd { (s.officer_name) " · " (s.device_name) }
-                dt { (lang.t("Ghi sổ", "Posting")) } dd { (lang.pick(
-                    format!("{posting} bản ghi; loại {}", c.excluded.len()),
-                    format!("{posting} records; {} excluded", c.excluded.len()),
+                dt { (lang.t("Bản ghi", "Records")) } dd #confirm-records { (lang.pick(
+                    format!("{posting} được duyệt, {} bị loại", c.excluded.len()),
+                    format!("{posting} approved, {} excluded", c.excluded.len()),
                 )) }
                 dt { (lang.t("Phải nộp", "Expected cash")) } dd.num #confirm-expected { (vnd(expected)) }
                 dt { (lang.t("Tiền mặt đã đếm", "Cash counted")) } dd.num #confirm-counted { (vnd(c.cash)) }
