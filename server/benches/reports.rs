@@ -440,46 +440,54 @@ async fn generate(db: &Db, scale: &Scale) {
     match db {
         Db::Sqlite(pool) => {
             let mut c = pool.acquire().await.expect("connection");
-            for pragma in ["PRAGMA foreign_keys = OFF", "PRAGMA synchronous = OFF"] {
+            for pragma in [
+                "PRAGMA foreign_keys = OFF",
+                "PRAGMA synchronous = OFF",
+                "PRAGMA cache_size = -1000000",
+                "PRAGMA temp_store = MEMORY",
+            ] {
                 sqlx::query(pragma).execute(&mut *c).await.expect(pragma);
             }
-            // Bulk load without the per-row outstanding-principal triggers;
-            // the "outstanding principal" step sets it, then they come back.
+            // Bulk load without the per-row outstanding-principal triggers
+            // (the "outstanding principal" step sets it, then they come
+            // back) and with the big tables' secondary indexes built after.
             let triggers: Vec<(String, String)> = sqlx::query_as(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'installments_outstanding_%'",
             )
             .fetch_all(&mut *c)
             .await
             .expect("triggers");
+            let indexes: Vec<(String, String)> = sqlx::query_as(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+                   AND tbl_name IN ('installments', 'journal_entries', 'journal_lines')",
+            )
+            .fetch_all(&mut *c)
+            .await
+            .expect("indexes");
             for (name, _) in &triggers {
-                sqlx::query(&format!("DROP TRIGGER {name}"))
-                    .execute(&mut *c)
-                    .await
-                    .expect("drop trigger");
+                exec(&mut *c, &format!("DROP TRIGGER {name}")).await;
+            }
+            for (name, _) in &indexes {
+                exec(&mut *c, &format!("DROP INDEX {name}")).await;
             }
             for (label, sql) in &steps {
                 let t = Instant::now();
-                sqlx::query(sql)
-                    .execute(&mut *c)
-                    .await
-                    .unwrap_or_else(|e| panic!("{label}: {e}\n{sql}"));
+                exec(&mut *c, sql).await;
                 println!("  sqlite: {label:<24} {:>7.1} s", t.elapsed().as_secs_f64());
             }
-            for (_, sql) in &triggers {
-                sqlx::query(sql)
-                    .execute(&mut *c)
-                    .await
-                    .expect("recreate trigger");
-            }
             let t = Instant::now();
-            sqlx::query("ANALYZE")
-                .execute(&mut *c)
-                .await
-                .expect("analyze");
-            sqlx::query("PRAGMA foreign_keys = ON")
-                .execute(&mut *c)
-                .await
-                .expect("fk");
+            for (_, sql) in indexes.iter().chain(&triggers) {
+                exec(&mut *c, sql).await;
+            }
+            println!(
+                "  sqlite: {:<24} {:>7.1} s",
+                "indexes",
+                t.elapsed().as_secs_f64()
+            );
+            let t = Instant::now();
+            exec(&mut *c, "ANALYZE").await;
+            exec(&mut *c, "PRAGMA foreign_keys = ON").await;
+            exec(&mut *c, "PRAGMA cache_size = -2000").await;
             println!(
                 "  sqlite: {:<24} {:>7.1} s",
                 "ANALYZE",
@@ -489,39 +497,61 @@ async fn generate(db: &Db, scale: &Scale) {
         Db::Postgres(pool) => {
             let mut c = pool.acquire().await.expect("connection");
             // Bulk load without triggers (foreign keys and the outstanding-
-            // principal trigger); the "outstanding principal" step sets it.
+            // principal trigger; the "outstanding principal" step sets it)
+            // and with the big tables' secondary indexes built after.
             for set in [
                 "SET session_replication_role = replica",
                 "SET synchronous_commit = off",
+                "SET maintenance_work_mem = '512MB'",
             ] {
-                sqlx::query(set).execute(&mut *c).await.expect(set);
+                exec(&mut *c, set).await;
+            }
+            let indexes: Vec<(String, String)> = sqlx::query_as(
+                "SELECT indexname::text, indexdef FROM pg_indexes
+                 WHERE tablename IN ('installments', 'journal_entries', 'journal_lines')
+                   AND indexname NOT IN (SELECT conname FROM pg_constraint)",
+            )
+            .fetch_all(&mut *c)
+            .await
+            .expect("indexes");
+            for (name, _) in &indexes {
+                exec(&mut *c, &format!("DROP INDEX {name}")).await;
             }
             for (label, sql) in &steps {
                 let t = Instant::now();
-                sqlx::query(sql)
-                    .execute(&mut *c)
-                    .await
-                    .unwrap_or_else(|e| panic!("{label}: {e}\n{sql}"));
+                exec(&mut *c, sql).await;
                 println!(
                     "  postgres: {label:<24} {:>7.1} s",
                     t.elapsed().as_secs_f64()
                 );
             }
-            sqlx::query("SET session_replication_role = origin")
-                .execute(&mut *c)
-                .await
-                .expect("origin");
             let t = Instant::now();
-            sqlx::query("VACUUM ANALYZE")
-                .execute(&mut *c)
-                .await
-                .expect("vacuum analyze");
+            for (_, sql) in &indexes {
+                exec(&mut *c, sql).await;
+            }
+            println!(
+                "  postgres: {:<24} {:>7.1} s",
+                "indexes",
+                t.elapsed().as_secs_f64()
+            );
+            exec(&mut *c, "SET session_replication_role = origin").await;
+            let t = Instant::now();
+            exec(&mut *c, "VACUUM ANALYZE").await;
             println!(
                 "  postgres: {:<24} {:>7.1} s",
                 "VACUUM ANALYZE",
                 t.elapsed().as_secs_f64()
             );
         }
+    }
+}
+
+async fn exec<'c, C>(c: &'c mut C, sql: &'c str)
+where
+    &'c mut C: sqlx::Executor<'c>,
+{
+    if let Err(e) = sqlx::raw_sql(sql).execute(c).await {
+        panic!("{e}\n{sql}");
     }
 }
 

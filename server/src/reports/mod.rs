@@ -558,7 +558,7 @@ pub async fn portfolio_at_risk(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
             "Danh mục cho vay có rủi ro (PAR)",
             "Portfolio at risk (PAR)",
         ),
-        subtitle: subtitle(&names, &w, format!("{} {}", "→", format_date(as_of))),
+        subtitle: subtitle(&names, &w, format_date(as_of)),
         from: None,
         to: Some(as_of),
         sheets: vec![by_branch, by_officer, age],
