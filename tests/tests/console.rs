@@ -49,6 +49,8 @@ struct Browser {
     base: String,
     /// Screenshots go here when asked for.
     shots: Option<PathBuf>,
+    /// Where the browser saves downloads.
+    downloads: tempfile::TempDir,
     _profile: tempfile::TempDir,
 }
 
@@ -76,6 +78,7 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let profile = tempfile::tempdir().expect("profile dir");
+        let downloads = tempfile::tempdir().expect("downloads dir");
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),
@@ -88,6 +91,11 @@ impl Browser {
                     "--force-device-scale-factor=1", "--hide-scrollbars",
                     format!("--user-data-dir={}", profile.path().display()),
                 ],
+                "prefs": {
+                    "download.default_directory": downloads.path(),
+                    "download.prompt_for_download": false,
+                    "download.directory_upgrade": true,
+                },
             }),
         );
         let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
@@ -104,7 +112,36 @@ impl Browser {
             driver,
             base: base.to_string(),
             shots,
+            downloads,
             _profile: profile,
+        }
+    }
+
+    /// Clicks a download link and returns the file the browser saved.
+    async fn download(&self, css: &str) -> (String, Vec<u8>) {
+        self.click(css).await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let done: Vec<PathBuf> = std::fs::read_dir(self.downloads.path())
+                .expect("downloads dir")
+                .map(|e| e.expect("entry").path())
+                .filter(|p| {
+                    p.extension()
+                        .is_some_and(|x| x != "crdownload" && x != "tmp")
+                })
+                .collect();
+            if let [file] = done.as_slice() {
+                let name = file.file_name().unwrap().to_string_lossy().into_owned();
+                let bytes = std::fs::read(file).expect("downloaded file");
+                std::fs::remove_file(file).expect("remove the download");
+                return (name, bytes);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the browser saved no download for {css} in {}",
+                self.downloads.path().display()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
@@ -1012,6 +1049,26 @@ async fn batch_review_in_a_real_browser() {
         };
         assert_eq!(amount(&before) - amount(&after), cash, "{before} → {after}");
 
+        // Today's collections: on the page, then downloaded as XLSX and read back.
+        b.go("/").await;
+        b.submit("nav.main a[href='/reports']", "#reports").await;
+        b.submit(
+            "#reports a[href='/reports/daily-collections']",
+            "#sheet-by_officer",
+        )
+        .await;
+        let officers = b.text("#sheet-by_officer").await;
+        assert!(officers.contains("Võ Thị Lan"), "{officers}");
+        assert!(officers.contains(&vnd(cash)), "{officers}");
+        assert!(officers.contains("-20.000 ₫"), "{officers}");
+        b.shot_full("report-daily", 1280).await;
+        let (file, bytes) = b.download("#download-xlsx").await;
+        assert!(
+            file.starts_with("daily-collections") && file.ends_with(".xlsx"),
+            "{file}"
+        );
+        check_collections_xlsx(&bytes, cash, -20_000);
+
         // The same approval sent again is refused, and nothing posts twice.
         b.go(&batch_path).await;
         b.wait("#records").await;
@@ -1134,6 +1191,51 @@ async fn batch_review_in_a_real_browser() {
             started.elapsed().as_millis()
         );
     }
+}
+
+/// The daily collections workbook: the officers' sheet has Vietnamese
+/// headers, number cells for money and a totals row with what was collected
+/// and the shortage.
+fn check_collections_xlsx(bytes: &[u8], collected: i64, over_short: i64) {
+    use calamine::{open_workbook_from_rs, Data, DataType, Reader, Xlsx};
+    let mut book: Xlsx<_> =
+        open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).expect("an XLSX workbook");
+    let names = book.sheet_names();
+    let sheet = names
+        .iter()
+        .find(|n| n.contains("cán bộ"))
+        .unwrap_or_else(|| panic!("a sheet per officer in {names:?}"))
+        .clone();
+    let range = book.worksheet_range(&sheet).expect("the officers' sheet");
+    let rows: Vec<&[Data]> = range.rows().collect();
+    let header: Vec<String> = rows[0].iter().map(|c| c.to_string()).collect();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("column {name} in {header:?}"))
+    };
+    let (c_collected, c_over_short) = (col("Đã thu (đã duyệt)"), col("Thừa (+) / thiếu (−)"));
+    let lan = rows
+        .iter()
+        .find(|r| r.iter().any(|c| c.to_string() == "Võ Thị Lan"))
+        .expect("the officer's row");
+    assert!(
+        matches!(lan[c_collected], Data::Float(_) | Data::Int(_)),
+        "money is a number cell: {:?}",
+        lan[c_collected]
+    );
+    assert_eq!(lan[c_collected].as_i64(), Some(collected));
+    assert_eq!(lan[c_over_short].as_i64(), Some(over_short));
+    assert!(
+        matches!(lan[0], Data::DateTime(_)),
+        "the day is a date cell: {:?}",
+        lan[0]
+    );
+    let totals = rows.last().expect("a totals row");
+    assert_eq!(totals[0].to_string(), "Tổng cộng");
+    assert_eq!(totals[c_collected].as_i64(), Some(collected));
+    assert_eq!(totals[c_over_short].as_i64(), Some(over_short));
 }
 
 /// Cookies and headers as a deployment needs them, without a browser.
