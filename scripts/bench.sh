@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The server's sync benchmark on SQLite and on a throwaway PostgreSQL cluster,
-# measured side by side in one run (see docs/BENCHMARKS.md, "Server").
+# The server's benchmarks on SQLite and on a throwaway PostgreSQL cluster,
+# each backend side by side in one run (see docs/BENCHMARKS.md, "Server" and
+# "Supervisor approval").
 #   bash scripts/bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,3 +12,4 @@ SOTAY_BENCH_POSTGRES=$(bash scripts/pg-cluster.sh start "$dir")
 export SOTAY_BENCH_POSTGRES
 
 cargo bench -p sotay-server --bench sync
+cargo bench -p sotay-server --bench approve
