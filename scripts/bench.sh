@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
 # The server's benchmarks on SQLite and on a throwaway PostgreSQL cluster,
-# measured side by side in one run (see docs/BENCHMARKS.md, "Server" and
-# "Reports").
-#   bash scripts/bench.sh            # both
-#   bash scripts/bench.sh sync       # one of them: sync or reports
+# each backend side by side in one run (see docs/BENCHMARKS.md, "Server",
+# "Supervisor approval" and "Reports").
+#   bash scripts/bench.sh            # all three
+#   bash scripts/bench.sh sync       # one of them: sync, approve or reports
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+which=${1:-all}
+case "$which" in
+all | sync | approve | reports) ;;
+*) echo "usage: $0 [all|sync|approve|reports]" >&2; exit 2 ;;
+esac
 
 dir=$(mktemp -d /tmp/sotay-bench-pg.XXXXXX)
 trap 'bash scripts/pg-cluster.sh stop "$dir"' EXIT
 SOTAY_BENCH_POSTGRES=$(bash scripts/pg-cluster.sh start "$dir")
 export SOTAY_BENCH_POSTGRES
 
-which=${1:-all}
-if [ "$which" = all ] || [ "$which" = sync ]; then
-    cargo bench -p sotay-server --bench sync
-fi
-# Reports over 10 million repayments: generating the data takes minutes and
-# several GB of disk (it is never part of the test command).
-if [ "$which" = all ] || [ "$which" = reports ]; then
-    cargo bench -p sotay-server --bench reports
-fi
+for bench in sync approve reports; do
+    if [ "$which" = all ] || [ "$which" = "$bench" ]; then
+        # Reports over 10 million repayments: generating the data takes
+        # minutes and several GB of disk (never part of the test command).
+        cargo bench -p sotay-server --bench "$bench"
+    fi
+done

@@ -13,9 +13,12 @@
 //! cluster started with `scripts/pg-cluster.sh`. Scale: `SOTAY_BENCH_REPAYMENTS`
 //! (default 10,000,000) and `SOTAY_BENCH_LOANS` (default 300,000).
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
+use common::{Backend, PgCluster, Store};
 use sotay_server::db::{Db, Scope};
 use sotay_server::reports::{self, Filter};
 use sqlx::Connection;
@@ -40,12 +43,6 @@ fn main() {
         .build()
         .expect("runtime");
     rt.block_on(run());
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Backend {
-    Sqlite,
-    Postgres,
 }
 
 struct Scale {
@@ -555,106 +552,3 @@ where
     }
 }
 
-// ---------------------------------------------------------------------------
-// Databases
-
-struct PgCluster {
-    admin: String,
-    script: String,
-    owned: Option<tempfile::TempDir>,
-}
-
-impl PgCluster {
-    fn get() -> PgCluster {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/pg-cluster.sh").to_string();
-        if let Ok(admin) = std::env::var("SOTAY_BENCH_POSTGRES") {
-            return PgCluster {
-                admin,
-                script,
-                owned: None,
-            };
-        }
-        let dir = tempfile::tempdir().expect("temp dir for the PostgreSQL cluster");
-        let out = std::process::Command::new("bash")
-            .arg(&script)
-            .arg("start")
-            .arg(dir.path())
-            .output()
-            .expect("run scripts/pg-cluster.sh");
-        if !out.status.success() {
-            eprintln!("{}", String::from_utf8_lossy(&out.stderr));
-            panic!("could not start a PostgreSQL cluster; set SOTAY_BENCH_POSTGRES or run scripts/bench.sh");
-        }
-        let admin = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        println!("started a throwaway PostgreSQL cluster (scripts/pg-cluster.sh)");
-        PgCluster {
-            admin,
-            script,
-            owned: Some(dir),
-        }
-    }
-}
-
-impl Drop for PgCluster {
-    fn drop(&mut self) {
-        if let Some(dir) = self.owned.take() {
-            let _ = std::process::Command::new("bash")
-                .arg(&self.script)
-                .arg("stop")
-                .arg(dir.path())
-                .status();
-        }
-    }
-}
-
-struct Store {
-    db: Db,
-    pg_name: Option<String>,
-    _dir: Option<tempfile::TempDir>,
-}
-
-impl Store {
-    async fn open(backend: Backend, cluster: &PgCluster) -> Store {
-        match backend {
-            Backend::Sqlite => {
-                // On the machine's disk (the cargo target directory), not in RAM.
-                let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp dir");
-                let url = format!("sqlite://{}", dir.path().join("sotay.db").display());
-                Store {
-                    db: Db::connect(&url).await.expect("open SQLite"),
-                    pg_name: None,
-                    _dir: Some(dir),
-                }
-            }
-            Backend::Postgres => {
-                let name = format!("sotay_bench_reports_{}", uuid::Uuid::now_v7().simple());
-                let mut conn = sqlx::PgConnection::connect(&cluster.admin)
-                    .await
-                    .expect("connect to the PostgreSQL cluster");
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(&mut conn)
-                    .await
-                    .expect("create the bench database");
-                let base = &cluster.admin[..cluster.admin.rfind('/').expect("admin URL")];
-                Store {
-                    db: Db::connect(&format!("{base}/{name}"))
-                        .await
-                        .expect("open PostgreSQL"),
-                    pg_name: Some(name),
-                    _dir: None,
-                }
-            }
-        }
-    }
-
-    async fn close(self, cluster: &PgCluster) {
-        self.db.close().await;
-        if let Some(name) = self.pg_name {
-            if let Ok(mut conn) = sqlx::PgConnection::connect(&cluster.admin).await {
-                let _ = sqlx::query(&format!("DROP DATABASE {name}"))
-                    .execute(&mut conn)
-                    .await;
-            }
-        }
-    }
-}

@@ -14,30 +14,27 @@
 //! sets it); without it the bench starts and stops one itself with
 //! `scripts/pg-cluster.sh`.
 
+mod common;
+
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Days, Months, NaiveDate, Utc};
-use serde_json::{json, Value};
+use chrono::{DateTime, NaiveDate, Utc};
+use common::{
+    accepted, batch_body, get_json, get_raw, login, login_all, post_batch, seed, serve, Backend,
+    Fund, PgCluster, Phone, Rng, Round, Store, OUTCOMES,
+};
 use sha2::Digest;
 use sotay_core::domain::money::Dong;
 use sotay_core::domain::rules::receipt_number;
-use sotay_core::domain::schedule::{build_schedule, Frequency, Installment, LoanTerms};
 use sotay_core::wire::{
-    ChangePage, GeoPoint, PortfolioSnapshot, RecordBody, RepaymentPayload, UploadBatch,
-    UploadOutcome, UploadRecord, UploadResponse, VisitPayload, VisitPurpose,
+    ChangePage, GeoPoint, PortfolioSnapshot, RecordBody, RepaymentPayload, UploadRecord,
+    VisitPayload, VisitPurpose,
 };
-use sotay_server::app::{self, AppState};
-use sotay_server::db::{stable_uid, AuditEntry, Db, ImportMeta};
-use sotay_server::import::rows::{
-    AllocationRow, BoardingHouseRow, ImportSet, LoanRow, Origin, Role, UserRow, WorkerRow,
-};
-use sqlx::Connection;
+use sotay_server::db::Db;
 use uuid::Uuid;
 
-const PASSWORD: &str = "bench-pass-2026";
 /// Officers with a small round each (the ingest and concurrency parts).
 const OFFICERS: usize = 200;
 const WORKERS_PER_OFFICER: usize = 15;
@@ -66,7 +63,7 @@ fn main() {
 async fn run() {
     let started = Instant::now();
     let today = sotay_core::domain::time::local_date(Utc::now());
-    let fund = Fund::generate(today);
+    let fund = SyncFund::generate(today);
     println!(
         "fund: {} officers x {WORKERS_PER_OFFICER} workers + 1 officer x {BIG_WORKERS} workers; {} workers, {} loans, {} boarding houses",
         OFFICERS,
@@ -86,554 +83,38 @@ async fn run() {
     drop(cluster);
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    fn name(self) -> &'static str {
-        match self {
-            Backend::Sqlite => "SQLite",
-            Backend::Postgres => "PostgreSQL",
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Databases
-
-/// The PostgreSQL cluster: from `SOTAY_BENCH_POSTGRES`, or one this bench
-/// started with `scripts/pg-cluster.sh` and stops when dropped.
-struct PgCluster {
-    admin: String,
-    script: String,
-    owned: Option<tempfile::TempDir>,
-}
-
-impl PgCluster {
-    fn get() -> PgCluster {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/pg-cluster.sh").to_string();
-        if let Ok(admin) = std::env::var("SOTAY_BENCH_POSTGRES") {
-            return PgCluster {
-                admin,
-                script,
-                owned: None,
-            };
-        }
-        let dir = tempfile::tempdir().expect("temp dir for the PostgreSQL cluster");
-        let out = std::process::Command::new("bash")
-            .arg(&script)
-            .arg("start")
-            .arg(dir.path())
-            .output()
-            .expect("run scripts/pg-cluster.sh");
-        if !out.status.success() {
-            eprintln!("{}", String::from_utf8_lossy(&out.stderr));
-            panic!("could not start a PostgreSQL cluster; set SOTAY_BENCH_POSTGRES or run scripts/bench.sh");
-        }
-        let admin = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        println!("started a throwaway PostgreSQL cluster (scripts/pg-cluster.sh)");
-        PgCluster {
-            admin,
-            script,
-            owned: Some(dir),
-        }
-    }
-}
-
-impl Drop for PgCluster {
-    fn drop(&mut self) {
-        if let Some(dir) = self.owned.take() {
-            let _ = std::process::Command::new("bash")
-                .arg(&self.script)
-                .arg("stop")
-                .arg(dir.path())
-                .status();
-        }
-    }
-}
-
-struct Store {
-    db: Db,
-    pg_name: Option<String>,
-    _dir: Option<tempfile::TempDir>,
-}
-
-impl Store {
-    async fn open(backend: Backend, cluster: &PgCluster) -> Store {
-        match backend {
-            Backend::Sqlite => {
-                // On the machine's disk (the cargo target directory), not in RAM.
-                let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("temp dir");
-                let url = format!("sqlite://{}", dir.path().join("sotay.db").display());
-                Store {
-                    db: Db::connect(&url).await.expect("open SQLite"),
-                    pg_name: None,
-                    _dir: Some(dir),
-                }
-            }
-            Backend::Postgres => {
-                let name = format!("sotay_bench_{}", Uuid::now_v7().simple());
-                let mut conn = sqlx::PgConnection::connect(&cluster.admin)
-                    .await
-                    .expect("connect to the PostgreSQL cluster");
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(&mut conn)
-                    .await
-                    .expect("create the bench database");
-                let base = &cluster.admin[..cluster.admin.rfind('/').expect("admin URL")];
-                Store {
-                    db: Db::connect(&format!("{base}/{name}"))
-                        .await
-                        .expect("open PostgreSQL"),
-                    pg_name: Some(name),
-                    _dir: None,
-                }
-            }
-        }
-    }
-
-    async fn close(self, cluster: &PgCluster) {
-        self.db.close().await;
-        if let Some(name) = self.pg_name {
-            if let Ok(mut conn) = sqlx::PgConnection::connect(&cluster.admin).await {
-                let _ = sqlx::query(&format!("DROP DATABASE {name}"))
-                    .execute(&mut conn)
-                    .await;
-            }
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------
-// The fund: generated rows, imported through the same path as an admin's files
-
-/// SplitMix64, as in the demo fund: stable and tiny.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next()) * u128::from(n)) >> 64) as u64
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-}
-
-/// An officer's round as the bench uploads against it.
-struct Round {
-    username: String,
-    /// (worker uid, loan uid) of each borrower.
-    borrowers: Vec<(Uuid, Uuid)>,
-}
-
-struct Fund {
-    set: ImportSet,
+/// 200 officers with a small round each and one with 2,000 workers.
+struct SyncFund {
+    set: sotay_server::import::rows::ImportSet,
     officers: Vec<Round>,
     big: Round,
 }
 
-/// Name parts, employers, notes and houses come from the demo fund, so the
-/// text has the demo's realistic variety (and compresses like real data).
-struct Pools {
-    female: (Vec<String>, Vec<String>, Vec<String>),
-    male: (Vec<String>, Vec<String>, Vec<String>),
-    provinces: Vec<String>,
-    employers: Vec<Vec<String>>,
-    notes: Vec<String>,
-}
-
-impl Fund {
-    fn generate(today: NaiveDate) -> Fund {
-        let demo = sotay_server::demo::demo_fund(today);
-        let zones: Vec<String> = demo
-            .branches
-            .iter()
-            .map(|b| b.industrial_zone.clone())
-            .collect();
-        let mut pools = Pools {
-            female: Default::default(),
-            male: Default::default(),
-            provinces: Vec::new(),
-            employers: vec![Vec::new(); zones.len()],
-            notes: Vec::new(),
-        };
-        for w in &demo.workers {
-            let parts: Vec<&str> = w.full_name.split_whitespace().collect();
-            let pool = if w.gender.as_deref() == Some("nu") {
-                &mut pools.female
-            } else {
-                &mut pools.male
-            };
-            pool.0.push(parts[0].to_string());
-            pool.1.push(parts[1..parts.len() - 1].join(" "));
-            pool.2.push(parts[parts.len() - 1].to_string());
-            pools.provinces.push(w.cccd[..3].to_string());
-            if let Some(z) = zones.iter().position(|z| *z == w.industrial_zone) {
-                pools.employers[z].push(w.employer.clone());
-            }
-            if !w.hardship_note.is_empty() {
-                pools.notes.push(w.hardship_note.clone());
-            }
-        }
-
-        let mut rng = Rng(0x5b7c_2026_0406);
-        let mut set = ImportSet {
-            branches: demo.branches.clone(),
-            loan_products: demo.loan_products.clone(),
-            campaigns: demo.campaigns.clone(),
-            allocations: demo
-                .allocations
-                .iter()
-                .filter(|a| a.officer_code.is_none())
-                .cloned()
-                .collect::<Vec<AllocationRow>>(),
-            ..ImportSet::default()
-        };
-        let mut gen = Gen {
-            rng: &mut rng,
-            pools: &pools,
-            demo: &demo,
-            today,
-            cccds: Default::default(),
-            phones: Default::default(),
-        };
+impl SyncFund {
+    fn generate(today: NaiveDate) -> SyncFund {
         let mut officers = Vec::new();
-        for i in 0..OFFICERS {
-            let branch = i % demo.branches.len();
-            officers.push(gen.officer(
-                &mut set,
-                &format!("CB-{:04}", i + 1),
-                &format!("canbo.b{:04}", i + 1),
-                branch,
-                1,
-                WORKERS_PER_OFFICER,
-            ));
-        }
-        let big = gen.officer(&mut set, "CB-LON", "canbo.lon", 0, 100, BIG_WORKERS);
-        Fund { set, officers, big }
-    }
-}
-
-struct Gen<'a> {
-    rng: &'a mut Rng,
-    pools: &'a Pools,
-    demo: &'a ImportSet,
-    today: NaiveDate,
-    cccds: std::collections::HashSet<String>,
-    phones: std::collections::HashSet<String>,
-}
-
-fn origin(file: &str, index: usize) -> Origin {
-    Origin {
-        file: file.into(),
-        line: index as u64 + 2,
-    }
-}
-
-impl Gen<'_> {
-    fn phone(&mut self) -> String {
-        const PREFIXES: [&str; 8] = ["090", "091", "093", "097", "098", "086", "070", "035"];
-        loop {
-            let p = format!(
-                "{}{:07}",
-                self.rng.pick(&PREFIXES),
-                self.rng.below(10_000_000)
-            );
-            if self.phones.insert(p.clone()) {
-                return p;
+        let mut big = None;
+        let Fund { set } = Fund::generate(today, 0x5b7c_2026_0406, |gen, set| {
+            let branches = gen.demo.branches.len();
+            for i in 0..OFFICERS {
+                officers.push(gen.officer(
+                    set,
+                    &format!("CB-{:04}", i + 1),
+                    &format!("canbo.b{:04}", i + 1),
+                    i % branches,
+                    1,
+                    WORKERS_PER_OFFICER,
+                ));
             }
-        }
-    }
-
-    /// One officer with `houses` boarding houses and `workers` borrowers.
-    fn officer(
-        &mut self,
-        set: &mut ImportSet,
-        code: &str,
-        username: &str,
-        branch: usize,
-        houses: usize,
-        workers: usize,
-    ) -> Round {
-        let b = &self.demo.branches[branch];
-        let female = self.rng.chance(60);
-        set.users.push(UserRow {
-            origin: origin("users.csv", set.users.len()),
-            code: code.into(),
-            username: username.into(),
-            full_name: self.name(female),
-            role: Role::Officer,
-            branch_code: Some(b.code.clone()),
-            phone: None,
-            initial_password: Some(PASSWORD.into()),
+            big = Some(gen.officer(set, "CB-LON", "canbo.lon", 0, 100, BIG_WORKERS));
         });
-        // The demo's houses of this branch's zone, as templates.
-        let templates: Vec<&BoardingHouseRow> = self
-            .demo
-            .boarding_houses
-            .iter()
-            .filter(|h| h.industrial_zone == b.industrial_zone)
-            .collect();
-        let mut house_codes = Vec::new();
-        for _ in 0..houses {
-            let t = *self.rng.pick(&templates);
-            let n = set.boarding_houses.len() + 1;
-            let landlord_phone = Some(self.phone());
-            set.boarding_houses.push(BoardingHouseRow {
-                origin: origin("boarding_houses.csv", n - 1),
-                code: format!("NT-B-{n:04}"),
-                name: t.name.clone(),
-                address: format!("{}/{} {}", 2 + n % 180, 1 + n % 40, t.address),
-                landlord_phone,
-                ..t.clone()
-            });
-            house_codes.push(format!("NT-B-{n:04}"));
-        }
-        let mut borrowers = Vec::new();
-        for _ in 0..workers {
-            let n = set.workers.len() + 1;
-            let worker_code = format!("NLD-B{n:06}");
-            let female = self.rng.chance(68);
-            let born = 2005 - self.rng.below(31).min(self.rng.below(31)) as i32;
-            let cccd = loop {
-                let c = format!(
-                    "{}{}{:02}{:06}",
-                    self.rng.pick(&self.pools.provinces),
-                    u8::from(female) + if born >= 2000 { 2 } else { 0 },
-                    born % 100,
-                    self.rng.below(1_000_000)
-                );
-                if self.cccds.insert(c.clone()) {
-                    break c;
-                }
-            };
-            let hardship = self.rng.chance(15);
-            let house = self.rng.pick(&house_codes).clone();
-            let phone = self.rng.chance(97).then(|| self.phone());
-            set.workers.push(WorkerRow {
-                origin: origin("workers.csv", n - 1),
-                code: worker_code.clone(),
-                full_name: self.name(female),
-                cccd,
-                phone,
-                date_of_birth: NaiveDate::from_ymd_opt(born, 1, 1)
-                    .and_then(|d| d.checked_add_days(Days::new(self.rng.below(365)))),
-                gender: Some(if female { "nu" } else { "nam" }.into()),
-                union_member: self.rng.chance(70),
-                employer: self.rng.pick(&self.pools.employers[branch]).clone(),
-                industrial_zone: b.industrial_zone.clone(),
-                boarding_house_code: Some(house),
-                room: format!("P.{}", 1 + self.rng.below(24)),
-                hardship,
-                hardship_note: if hardship {
-                    self.rng.pick(&self.pools.notes).clone()
-                } else {
-                    String::new()
-                },
-                officer_code: code.into(),
-            });
-            let loan_code = format!("KV-B{n:06}");
-            set.loans
-                .push(self.loan(&loan_code, &worker_code, set.loans.len()));
-            borrowers.push((
-                stable_uid("worker", &worker_code),
-                stable_uid("loan", &loan_code),
-            ));
-        }
-        Round {
-            username: username.into(),
-            borrowers,
-        }
-    }
-
-    fn name(&mut self, female: bool) -> String {
-        let (family, middle, given) = if female {
-            &self.pools.female
-        } else {
-            &self.pools.male
-        };
-        format!(
-            "{} {} {}",
-            self.rng.pick(family),
-            self.rng.pick(middle),
-            self.rng.pick(given)
-        )
-    }
-
-    /// A running loan in its first half, paid up to date (one in eight a
-    /// little behind), so every benchmark repayment fits its balance.
-    fn loan(&mut self, code: &str, worker_code: &str, index: usize) -> LoanRow {
-        let p = &self.demo.loan_products[match self.rng.below(100) {
-            0..=44 => 0,
-            45..=69 => 1,
-            70..=89 => 2,
-            _ => 3,
-        }];
-        let steps = ((p.max_principal - p.min_principal) / 500_000) as u64 + 1;
-        let principal =
-            p.min_principal + 500_000 * self.rng.below(steps).min(self.rng.below(steps)) as i64;
-        let elapsed = self.rng.below(u64::from(p.installments / 2)) as u32;
-        let back = match p.frequency {
-            Frequency::Weekly => self.today - Days::new(7 * u64::from(elapsed)),
-            Frequency::Biweekly => self.today - Days::new(14 * u64::from(elapsed)),
-            Frequency::Monthly => self.today - Months::new(elapsed),
-        };
-        let disbursed_on = back - Days::new(self.rng.below(7));
-        let schedule = build_schedule(&LoanTerms {
-            principal,
-            annual_rate_bp: p.annual_rate_bp,
-            method: p.method,
-            frequency: p.frequency,
-            installments: p.installments,
-            disbursed_on,
-        })
-        .expect("a valid schedule");
-        let amount = |i: &Installment| i.principal + i.interest;
-        let due: Vec<i64> = schedule
-            .iter()
-            .filter(|i| i.due_on < self.today)
-            .map(amount)
-            .collect();
-        let mut paid: i64 = due.iter().sum();
-        if !due.is_empty() && self.rng.chance(12) {
-            paid -= due[due.len() - 1];
-        }
-        LoanRow {
-            origin: origin("loans.csv", index),
-            code: code.into(),
-            worker_code: worker_code.into(),
-            product_code: p.code.clone(),
-            principal,
-            disbursed_on,
-            paid_to_date: paid,
+        SyncFund {
+            set,
+            officers,
+            big: big.expect("the big officer"),
         }
     }
 }
-
-async fn seed(db: &Db, set: &ImportSet) {
-    let meta = ImportMeta {
-        user_id: None,
-        source: "cli",
-        files: vec!["bench".into()],
-        sha256: String::new(),
-        rows: set.row_count() as i64,
-    };
-    let audit = AuditEntry {
-        actor_user_id: None,
-        actor_username: "bench".into(),
-        action: "import",
-        object_type: "import",
-        object_id: "bench".into(),
-        device_id: None,
-        ip: None,
-        detail: Value::Null,
-    };
-    db.apply_import(set, &meta, audit)
-        .await
-        .expect("the bench fund imports");
-}
-
-// ---------------------------------------------------------------------------
-// Phones
-
-struct Server {
-    base: String,
-    http: reqwest::Client,
-}
-
-async fn serve(db: &Db) -> Server {
-    let state = AppState::new(db.clone(), Some("bench-secret-for-the-sync-benchmark"))
-        .await
-        .expect("state");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app::router(state).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .expect("serve");
-    });
-    Server {
-        base: format!("http://{addr}"),
-        http: reqwest::Client::builder()
-            .timeout(Duration::from_secs(120))
-            .build()
-            .expect("client"),
-    }
-}
-
-struct Phone {
-    token: String,
-    device: Uuid,
-    code: String,
-    seq: i64,
-    receipts: i64,
-}
-
-async fn login(server: &Server, username: &str) -> Phone {
-    let device = Uuid::now_v7();
-    let resp = server
-        .http
-        .post(format!("{}/api/v1/auth/login", server.base))
-        .json(&json!({
-            "username": username,
-            "password": PASSWORD,
-            "device_id": device.to_string(),
-            "device_name": format!("Điện thoại của {username}"),
-        }))
-        .send()
-        .await
-        .expect("login");
-    assert!(resp.status().is_success(), "login {username}");
-    let body: Value = resp.json().await.expect("login body");
-    Phone {
-        token: body["access_token"].as_str().expect("token").to_string(),
-        device,
-        code: body["device"]["code"]
-            .as_str()
-            .expect("device code")
-            .to_string(),
-        seq: 0,
-        receipts: 0,
-    }
-}
-
-async fn login_all(server: &Arc<Server>, usernames: Vec<String>) -> Vec<Phone> {
-    let mut tasks = tokio::task::JoinSet::new();
-    for (i, u) in usernames.into_iter().enumerate() {
-        let server = server.clone();
-        tasks.spawn(async move { (i, login(&server, &u).await) });
-    }
-    let mut phones: Vec<(usize, Phone)> = tasks.join_all().await;
-    phones.sort_by_key(|(i, _)| *i);
-    phones.into_iter().map(|(_, p)| p).collect()
-}
-
-const OUTCOMES: [&str; 6] = [
-    "Đã gặp, hẹn trả vào thứ Bảy",
-    "Vắng nhà, gửi lời nhắn cho chủ trọ",
-    "Đã nhắc lịch trả kỳ tới",
-    "Gia đình khó khăn, đề nghị giãn nợ",
-    "Đã tư vấn sản phẩm vay mới",
-    "Đi ca đêm, hẹn gặp lại",
-];
 
 /// A day's records of one phone: repayments and visits on its officer's round.
 fn records(rng: &mut Rng, phone: &mut Phone, round: &Round, n: usize) -> Vec<UploadRecord> {
@@ -679,41 +160,6 @@ fn records(rng: &mut Rng, phone: &mut Phone, round: &Round, n: usize) -> Vec<Upl
         .collect()
 }
 
-fn batch_body(phone: &Phone, records: Vec<UploadRecord>) -> Vec<u8> {
-    serde_json::to_vec(&UploadBatch {
-        batch_id: Uuid::now_v7(),
-        device_id: phone.device,
-        records,
-    })
-    .expect("batch JSON")
-}
-
-async fn post_batch(server: &Server, phone: &Phone, body: Vec<u8>) -> Result<Vec<u8>, String> {
-    let resp = server
-        .http
-        .post(format!("{}/api/v1/sync/batches", server.base))
-        .bearer_auth(&phone.token)
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    let status = resp.status();
-    let bytes = resp.bytes().await.map_err(|e| e.to_string())?;
-    if !status.is_success() {
-        return Err(format!("{status}: {}", String::from_utf8_lossy(&bytes)));
-    }
-    Ok(bytes.to_vec())
-}
-
-fn accepted(response: &[u8]) -> usize {
-    let r: UploadResponse = serde_json::from_slice(response).expect("UploadResponse");
-    r.results
-        .iter()
-        .filter(|r| r.outcome == UploadOutcome::Accepted)
-        .count()
-}
-
 // ---------------------------------------------------------------------------
 // The three measurements
 
@@ -728,7 +174,7 @@ struct Figures {
     zstd: usize,
 }
 
-async fn bench_backend(backend: Backend, db: &Db, fund: &Fund) -> Figures {
+async fn bench_backend(backend: Backend, db: &Db, fund: &SyncFund) -> Figures {
     let name = backend.name();
     println!();
     println!("== {name}");
@@ -929,26 +375,6 @@ async fn bench_backend(backend: Backend, db: &Db, fund: &Fund) -> Figures {
         gzip: sizes[1],
         zstd: sizes[2],
     }
-}
-
-async fn get_raw(server: &Server, phone: &Phone, path: &str) -> Result<Vec<u8>, String> {
-    let resp = server
-        .http
-        .get(format!("{}{path}", server.base))
-        .bearer_auth(&phone.token)
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    let status = resp.status();
-    let bytes = resp.bytes().await.map_err(|e| e.to_string())?;
-    if !status.is_success() {
-        return Err(format!("{status}: {}", String::from_utf8_lossy(&bytes)));
-    }
-    Ok(bytes.to_vec())
-}
-
-async fn get_json<T: serde::de::DeserializeOwned>(server: &Server, phone: &Phone, path: &str) -> T {
-    serde_json::from_slice(&get_raw(server, phone, path).await.expect("GET")).expect("JSON")
 }
 
 fn size<T: serde::Serialize>(value: &T) -> usize {

@@ -13,6 +13,7 @@
 //! `SOTAY_CHROMIUM` / `SOTAY_CHROMEDRIVER`); `scripts/test.sh` installs them.
 
 use std::path::{Path, PathBuf};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -54,12 +55,25 @@ struct Browser {
     _profile: tempfile::TempDir,
 }
 
+/// Stops chromedriver and its Chromium, also when a test fails half-way.
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
 impl Browser {
     async fn start(base: &str, shots: Option<PathBuf>) -> Browser {
         let chromium = tool("SOTAY_CHROMIUM", "/usr/bin/chromium");
         let chromedriver = tool("SOTAY_CHROMEDRIVER", "/usr/bin/chromedriver");
         let port = free_port();
+        // Its own process group, so that chromedriver and every Chromium
+        // process it starts are stopped together (see `Drop`).
         let driver = Command::new(&chromedriver)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -145,10 +159,9 @@ impl Browser {
         }
     }
 
-    async fn close(mut self) {
+    async fn close(self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        // chromedriver (and the Chromium it started) stop when `self` drops.
     }
 
     async fn go(&self, path: &str) {
@@ -1218,7 +1231,7 @@ fn check_collections_xlsx(bytes: &[u8], collected: i64, over_short: i64) {
     let (c_collected, c_over_short) = (col("Đã thu (đã duyệt)"), col("Thừa (+) / thiếu (−)"));
     let lan = rows
         .iter()
-        .find(|r| r.iter().any(|c| c.to_string() == "Võ Thị Lan"))
+        .find(|r| r.iter().any(|c| c.get_string() == Some("Võ Thị Lan")))
         .expect("the officer's row");
     assert!(
         matches!(lan[c_collected], Data::Float(_) | Data::Int(_)),
@@ -1233,7 +1246,7 @@ fn check_collections_xlsx(bytes: &[u8], collected: i64, over_short: i64) {
         lan[0]
     );
     let totals = rows.last().expect("a totals row");
-    assert_eq!(totals[0].to_string(), "Tổng cộng");
+    assert_eq!(totals[0].get_string(), Some("Tổng cộng"));
     assert_eq!(totals[c_collected].as_i64(), Some(collected));
     assert_eq!(totals[c_over_short].as_i64(), Some(over_short));
 }

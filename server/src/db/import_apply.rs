@@ -1027,13 +1027,12 @@ pub async fn append_changes(c: &mut Conn, feed: &[(i64, &'static str, i64)]) -> 
         .fetch_one(&mut *c)
         .await?;
     let first = last - feed.len() as i64 + 1;
-    for (chunk_no, chunk) in feed.chunks(1_000).enumerate() {
-        let base = first + (chunk_no * 1_000) as i64;
-        let mut qb = sqlx::QueryBuilder::<DB>::new("INSERT INTO sync_changes (seq, officer_id, entity, entity_id) ");
-        qb.push_values(chunk.iter().enumerate(), |mut b, (i, (officer, entity, id))| {
-            b.push_bind(base + i as i64).push_bind(*officer).push_bind(*entity).push_bind(*id);
-        });
-        qb.build().execute(&mut *c).await?;
-    }
+    let columns = [
+        Column::Int((first..=last).collect()),
+        Column::Int(feed.iter().map(|f| f.0).collect()),
+        Column::Text(feed.iter().map(|f| f.1.to_string()).collect()),
+        Column::Int(feed.iter().map(|f| f.2).collect()),
+    ];
+    insert_all(c, "INSERT INTO sync_changes (seq, officer_id, entity, entity_id) ", &columns).await?;
     Ok(())
 }

@@ -83,13 +83,11 @@ pub async fn review_records(c: &mut Conn, batch_ids: &[uuid::Uuid]) -> DbResult<
                      AND v.target_client_id = s.client_id
                      AND NOT EXISTS (SELECT 1 FROM record_reviews dv WHERE dv.record_id = v.id AND dv.decision <> 'approved'))
                      AS voided,
-                 CASE WHEN s.kind = 'gift_handout' THEN (SELECT COUNT(*) FROM sync_records g
-                     WHERE g.kind = 'gift_handout' AND g.status = 'accepted' AND g.campaign_id = s.campaign_id
-                         AND g.officer_id = s.officer_id AND g.id <= s.id) END AS gift_rank,
-                 CASE WHEN s.kind = 'gift_handout' THEN (SELECT MAX(q.quota) FROM campaign_officer_quotas q
-                     WHERE q.campaign_id = s.campaign_id AND q.officer_id = s.officer_id) END AS gift_quota
+                 CAST(NULL AS BIGINT) AS gift_rank, q.quota AS gift_quota
              FROM sync_records s LEFT JOIN workers w ON w.id = s.worker_id LEFT JOIN loans l ON l.id = s.loan_id
                  LEFT JOIN campaigns k ON k.id = s.campaign_id LEFT JOIN record_reviews rr ON rr.record_id = s.id
+                 LEFT JOIN campaign_officer_quotas q ON s.kind = 'gift_handout' AND q.campaign_id = s.campaign_id
+                     AND q.officer_id = s.officer_id
                  LEFT JOIN journal_entries e ON e.record_id = s.id LEFT JOIN journal_entries x ON x.reverses = e.id
              WHERE s.status IN ('accepted', 'quarantined') AND s.batch_id IN ({}) ORDER BY s.id",
             placeholders(1, chunk.len())
@@ -100,7 +98,46 @@ pub async fn review_records(c: &mut Conn, batch_ids: &[uuid::Uuid]) -> DbResult<
         }
         out.extend(q.fetch_all(&mut *c).await?);
     }
+    gift_ranks(c, &mut out).await?;
     Ok(out)
+}
+
+/// Sets each gift's rank: how many accepted gifts of its campaign its
+/// officer had recorded up to and including it (one query for all of them).
+async fn gift_ranks(c: &mut Conn, records: &mut [rv::ReviewRecordRow]) -> DbResult<()> {
+    let gifts = || records.iter().filter(|r| r.kind == "gift_handout");
+    let Some(last) = gifts().map(|r| r.id).max() else { return Ok(()) };
+    let mut campaigns: Vec<i64> = gifts().filter_map(|r| r.campaign_id).collect();
+    campaigns.sort_unstable();
+    campaigns.dedup();
+    let mut officers: Vec<i64> = gifts().map(|r| r.officer_id).collect();
+    officers.sort_unstable();
+    officers.dedup();
+    // Accepted gift ids of each (campaign, officer), ascending.
+    let mut ids: HashMap<(i64, i64), Vec<i64>> = HashMap::new();
+    for ks in campaigns.chunks(<DB as Lists>::chunk_len() / 2) {
+        for os in officers.chunks(<DB as Lists>::chunk_len() / 2) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "SELECT campaign_id, officer_id, id FROM sync_records
+                 WHERE kind = 'gift_handout' AND status = 'accepted' AND ",
+            );
+            <DB as Lists>::ints(&mut qb, "campaign_id", ks);
+            qb.push(" AND ");
+            <DB as Lists>::ints(&mut qb, "officer_id", os);
+            qb.push(" AND id <= ").push_bind(last).push(" ORDER BY id");
+            for (k, o, id) in qb.build_query_as::<(i64, i64, i64)>().fetch_all(&mut *c).await? {
+                ids.entry((k, o)).or_default().push(id);
+            }
+        }
+    }
+    for r in records.iter_mut().filter(|r| r.kind == "gift_handout") {
+        let rank = r
+            .campaign_id
+            .and_then(|k| ids.get(&(k, r.officer_id)))
+            .map_or(0, |v| v.partition_point(|id| *id <= r.id));
+        r.gift_rank = Some(rank as i64);
+    }
+    Ok(())
 }
 
 pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow]) -> DbResult<rv::AnomalyContext> {
@@ -371,45 +408,46 @@ impl Poster {
                 return Err(DbError::Invariant(format!("entry {} does not balance", e.id)));
             }
         }
-        for chunk in self.entries.chunks(1_000) {
-            let mut qb = sqlx::QueryBuilder::<DB>::new(
-                "INSERT INTO journal_entries (id, branch_id, kind, record_id, counter_id, batch_id, reverses, loan_id,
-                     officer_id, posted_by, posted_at, memo) ",
-            );
-            qb.push_values(chunk, |mut b, e| {
-                b.push_bind(e.id)
-                    .push_bind(e.branch_id)
-                    .push_bind(e.kind.as_str())
-                    .push_bind(e.record_id)
-                    .push_bind(e.counter_id)
-                    .push_bind(e.batch_id)
-                    .push_bind(e.reverses)
-                    .push_bind(e.loan_id)
-                    .push_bind(e.officer_id)
-                    .push_bind(self.posted_by)
-                    .push_bind(now)
-                    .push_bind(&e.memo);
-            });
-            qb.build().execute(&mut *c).await?;
-        }
-        let lines: Vec<(i64, &ledger::Line)> =
-            self.entries.iter().flat_map(|e| e.lines.0.iter().map(move |l| (e.id, l))).collect();
-        for chunk in lines.chunks(2_000) {
-            let mut qb = sqlx::QueryBuilder::<DB>::new(
-                "INSERT INTO journal_lines (entry_id, account, branch_id, officer_id, campaign_id, loan_id, debit, credit) ",
-            );
-            qb.push_values(chunk, |mut b, (entry, l)| {
-                b.push_bind(*entry)
-                    .push_bind(l.account.as_str())
-                    .push_bind(l.branch_id)
-                    .push_bind(l.officer_id)
-                    .push_bind(l.campaign_id)
-                    .push_bind(l.loan_id)
-                    .push_bind(l.debit)
-                    .push_bind(l.credit);
-            });
-            qb.build().execute(&mut *c).await?;
-        }
+        let es = &self.entries;
+        let n = es.len();
+        let entries = [
+            Column::Int(es.iter().map(|e| e.id).collect()),
+            Column::Int(es.iter().map(|e| e.branch_id).collect()),
+            Column::Text(es.iter().map(|e| e.kind.as_str().to_string()).collect()),
+            Column::OptInt(es.iter().map(|e| e.record_id).collect()),
+            Column::OptInt(es.iter().map(|e| e.counter_id).collect()),
+            Column::OptUuid(es.iter().map(|e| e.batch_id).collect()),
+            Column::OptInt(es.iter().map(|e| e.reverses).collect()),
+            Column::OptInt(es.iter().map(|e| e.loan_id).collect()),
+            Column::OptInt(es.iter().map(|e| e.officer_id).collect()),
+            Column::Int(vec![self.posted_by; n]),
+            Column::Time(vec![now; n]),
+            Column::Text(es.iter().map(|e| e.memo.clone()).collect()),
+        ];
+        insert_all(
+            c,
+            "INSERT INTO journal_entries (id, branch_id, kind, record_id, counter_id, batch_id, reverses, loan_id,
+                 officer_id, posted_by, posted_at, memo) ",
+            &entries,
+        )
+        .await?;
+        let lines: Vec<(i64, &ledger::Line)> = es.iter().flat_map(|e| e.lines.0.iter().map(move |l| (e.id, l))).collect();
+        let columns = [
+            Column::Int(lines.iter().map(|(e, _)| *e).collect()),
+            Column::Text(lines.iter().map(|(_, l)| l.account.as_str().to_string()).collect()),
+            Column::Int(lines.iter().map(|(_, l)| l.branch_id).collect()),
+            Column::OptInt(lines.iter().map(|(_, l)| l.officer_id).collect()),
+            Column::OptInt(lines.iter().map(|(_, l)| l.campaign_id).collect()),
+            Column::OptInt(lines.iter().map(|(_, l)| l.loan_id).collect()),
+            Column::Int(lines.iter().map(|(_, l)| l.debit).collect()),
+            Column::Int(lines.iter().map(|(_, l)| l.credit).collect()),
+        ];
+        insert_all(
+            c,
+            "INSERT INTO journal_lines (entry_id, account, branch_id, officer_id, campaign_id, loan_id, debit, credit) ",
+            &columns,
+        )
+        .await?;
         // The day's report summary, in this transaction: what each entry adds
         // for its branch and officer (0: the counter).
         let mut daily: std::collections::BTreeMap<(i64, i64), crate::reports::rows::DailyDelta> = Default::default();
@@ -446,6 +484,25 @@ impl Poster {
             }
         }
         changed_rows.sort_unstable();
+        if !IS_SQLITE && !changed_rows.is_empty() {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "UPDATE installments SET principal_paid = v.column3, interest_paid = v.column4 FROM ",
+            );
+            let columns = [
+                Column::Int(changed_rows.iter().map(|r| r.0).collect()),
+                Column::Int(changed_rows.iter().map(|r| r.1).collect()),
+                Column::Int(changed_rows.iter().map(|r| r.2).collect()),
+                Column::Int(changed_rows.iter().map(|r| r.3).collect()),
+            ];
+            qb.push("(");
+            <DB as Lists>::rows(&mut qb, &columns, 0..changed_rows.len());
+            qb.push(
+                ") AS v (column1, column2, column3, column4)
+                 WHERE installments.loan_id = v.column1 AND installments.number = v.column2",
+            );
+            qb.build().execute(&mut *c).await?;
+            changed_rows.clear();
+        }
         for chunk in changed_rows.chunks(1_000) {
             let values = (0..chunk.len())
                 .map(|i| format!("(${}, ${}, ${}, ${})", 4 * i + 1, 4 * i + 2, 4 * i + 3, 4 * i + 4))
@@ -895,14 +952,15 @@ async fn write_fates(
     fates: &[(i64, &'static str, Option<String>)],
     now: DateTime<Utc>,
 ) -> DbResult<()> {
-    for chunk in fates.chunks(1_000) {
-        let mut qb =
-            sqlx::QueryBuilder::<DB>::new("INSERT INTO record_reviews (record_id, batch_id, decision, reason, decided_at) ");
-        qb.push_values(chunk, |mut b, (id, decision, reason)| {
-            b.push_bind(*id).push_bind(batch_id).push_bind(*decision).push_bind(reason.clone()).push_bind(now);
-        });
-        qb.build().execute(&mut *c).await?;
-    }
+    let n = fates.len();
+    let columns = [
+        Column::Int(fates.iter().map(|f| f.0).collect()),
+        Column::Uuid(vec![batch_id; n]),
+        Column::Text(fates.iter().map(|f| f.1.to_string()).collect()),
+        Column::OptText(fates.iter().map(|f| f.2.clone()).collect()),
+        Column::Time(vec![now; n]),
+    ];
+    insert_all(c, "INSERT INTO record_reviews (record_id, batch_id, decision, reason, decided_at) ", &columns).await?;
     Ok(())
 }
 

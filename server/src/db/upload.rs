@@ -44,8 +44,6 @@ const REVERSED: &str = "(EXISTS (SELECT 1 FROM journal_entries je JOIN journal_e
 /// Values in one IN list on SQLite, which allows 32,766 bound parameters a
 /// statement (PostgreSQL takes a whole list as one array parameter).
 const LIST_CHUNK: usize = 30_000;
-/// Records in one multi-row INSERT on SQLite (20 parameters each).
-const INSERT_CHUNK: usize = 1_500;
 
 /// How a backend takes a list of values in one statement: an IN list of
 /// parameters on SQLite, one array parameter on PostgreSQL (one statement
@@ -55,8 +53,73 @@ trait Lists: sqlx::Database {
     fn uuids(qb: &mut sqlx::QueryBuilder<'_, Self>, column: &str, values: &[uuid::Uuid]);
     fn ints(qb: &mut sqlx::QueryBuilder<'_, Self>, column: &str, values: &[i64]);
     fn texts(qb: &mut sqlx::QueryBuilder<'_, Self>, column: &str, values: &[String]);
-    /// `INSERT INTO sync_records … RETURNING client_id, id` of `rows`.
-    fn insert_records(qb: &mut sqlx::QueryBuilder<'_, Self>, batch: &UploadBatch, who: &Uploader, now: DateTime<Utc>, rows: &[NewRecord]);
+    /// Rows `rows` of `columns` as the source of an `INSERT INTO t (…)`.
+    fn rows(qb: &mut sqlx::QueryBuilder<'_, Self>, columns: &[Column], rows: std::ops::Range<usize>);
+    /// Rows written by one statement: all of them on PostgreSQL, as many as
+    /// fit the parameter limit on SQLite.
+    fn rows_per_insert(columns: usize) -> usize;
+}
+
+/// The values of one column of the rows an INSERT writes.
+enum Column {
+    Int(Vec<i64>),
+    OptInt(Vec<Option<i64>>),
+    Text(Vec<String>),
+    OptText(Vec<Option<String>>),
+    Uuid(Vec<uuid::Uuid>),
+    OptUuid(Vec<Option<uuid::Uuid>>),
+    Time(Vec<DateTime<Utc>>),
+}
+
+impl Column {
+    fn len(&self) -> usize {
+        match self {
+            Column::Int(v) => v.len(),
+            Column::OptInt(v) => v.len(),
+            Column::Text(v) => v.len(),
+            Column::OptText(v) => v.len(),
+            Column::Uuid(v) => v.len(),
+            Column::OptUuid(v) => v.len(),
+            Column::Time(v) => v.len(),
+        }
+    }
+}
+
+/// `{head}` (an `INSERT INTO t (columns…) `) of every row of `columns`,
+/// then `{tail}` (e.g. a `RETURNING`): one statement on PostgreSQL, chunks
+/// of the same few sizes on SQLite so their prepared statements are reused.
+/// Returns the rows `tail` returns.
+async fn insert_rows<O>(c: &mut Conn, head: &str, columns: &[Column], tail: &str) -> DbResult<Vec<O>>
+where
+    O: for<'r> sqlx::FromRow<'r, <DB as sqlx::Database>::Row> + Send + Unpin,
+{
+    let n = columns.first().map_or(0, Column::len);
+    if columns.iter().any(|c| c.len() != n) {
+        return Err(DbError::Invariant("columns of an insert differ in length".into()));
+    }
+    let most = <DB as Lists>::rows_per_insert(columns.len()).max(1);
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < n {
+        let left = n - at;
+        // Powers of two on SQLite: a handful of statement texts whatever the count.
+        let take = if IS_SQLITE { 1usize << left.min(most).ilog2() } else { left.min(most) };
+        let mut qb = sqlx::QueryBuilder::<DB>::new(head);
+        <DB as Lists>::rows(&mut qb, columns, at..at + take);
+        qb.push(tail);
+        if tail.is_empty() {
+            qb.build().execute(&mut *c).await?;
+        } else {
+            out.extend(qb.build_query_as::<O>().fetch_all(&mut *c).await?);
+        }
+        at += take;
+    }
+    Ok(out)
+}
+
+/// [`insert_rows`] without a `RETURNING`.
+async fn insert_all(c: &mut Conn, head: &str, columns: &[Column]) -> DbResult<()> {
+    insert_rows::<(i64,)>(c, head, columns, "").await.map(|_| ())
 }
 
 const INSERT_RECORDS: &str = "INSERT INTO sync_records (client_id, batch_id, device_id, officer_id, device_seq, kind,
@@ -73,6 +136,9 @@ macro_rules! in_list {
     }};
 }
 
+/// Parameters SQLite allows in one statement.
+const SQLITE_MAX_PARAMS: usize = 32_766;
+
 impl Lists for sqlx::Sqlite {
     fn chunk_len() -> usize {
         LIST_CHUNK
@@ -86,31 +152,23 @@ impl Lists for sqlx::Sqlite {
     fn texts(qb: &mut sqlx::QueryBuilder<'_, Self>, column: &str, values: &[String]) {
         in_list!(qb, column, values)
     }
-    fn insert_records(qb: &mut sqlx::QueryBuilder<'_, Self>, batch: &UploadBatch, who: &Uploader, now: DateTime<Utc>, rows: &[NewRecord]) {
-        qb.push(INSERT_RECORDS);
-        qb.push_values(rows, |mut b, r| {
-            b.push_bind(r.client_id)
-                .push_bind(batch.batch_id)
-                .push_bind(who.device_id.clone())
-                .push_bind(who.officer_id)
-                .push_bind(r.device_seq)
-                .push_bind(r.kind)
-                .push_bind(r.recorded_at)
-                .push_bind(now)
-                .push_bind(r.body.clone())
-                .push_bind(r.hash.clone())
-                .push_bind(r.verdict.status)
-                .push_bind(r.verdict.code.clone())
-                .push_bind(r.verdict.message_vi.clone())
-                .push_bind(r.verdict.message_en.clone())
-                .push_bind(r.verdict.worker_id)
-                .push_bind(r.verdict.loan_id)
-                .push_bind(r.verdict.campaign_id)
-                .push_bind(r.verdict.target)
-                .push_bind(r.verdict.amount)
-                .push_bind(r.verdict.receipt_no.clone());
+    fn rows(qb: &mut sqlx::QueryBuilder<'_, Self>, columns: &[Column], rows: std::ops::Range<usize>) {
+        qb.push_values(rows, |mut b, i| {
+            for col in columns {
+                match col {
+                    Column::Int(v) => b.push_bind(v[i]),
+                    Column::OptInt(v) => b.push_bind(v[i]),
+                    Column::Text(v) => b.push_bind(v[i].clone()),
+                    Column::OptText(v) => b.push_bind(v[i].clone()),
+                    Column::Uuid(v) => b.push_bind(v[i]),
+                    Column::OptUuid(v) => b.push_bind(v[i]),
+                    Column::Time(v) => b.push_bind(v[i]),
+                };
+            }
         });
-        qb.push(" RETURNING client_id, id");
+    }
+    fn rows_per_insert(columns: usize) -> usize {
+        SQLITE_MAX_PARAMS / columns.max(1)
     }
 }
 
@@ -127,37 +185,56 @@ impl Lists for sqlx::Postgres {
     fn texts(qb: &mut sqlx::QueryBuilder<'_, Self>, column: &str, values: &[String]) {
         qb.push(column).push(" = ANY(").push_bind(values.to_vec()).push(")");
     }
-    fn insert_records(qb: &mut sqlx::QueryBuilder<'_, Self>, batch: &UploadBatch, who: &Uploader, now: DateTime<Utc>, rows: &[NewRecord]) {
-        // One array a column: the statement is the same for every batch.
-        qb.push(INSERT_RECORDS);
-        qb.push("SELECT u.client_id, ").push_bind(batch.batch_id);
-        qb.push(", ").push_bind(who.device_id.clone());
-        qb.push(", ").push_bind(who.officer_id);
-        qb.push(", u.device_seq, u.kind, u.recorded_at, ").push_bind(now);
-        qb.push(", u.body, u.body_hash, u.status, u.code, u.message_vi, u.message_en, u.worker_id, u.loan_id,
-            u.campaign_id, u.target_client_id, u.amount, u.receipt_no FROM UNNEST(");
-        qb.push_bind(rows.iter().map(|r| r.client_id).collect::<Vec<_>>()).push("::uuid[], ");
-        qb.push_bind(rows.iter().map(|r| r.device_seq).collect::<Vec<_>>()).push("::int8[], ");
-        qb.push_bind(rows.iter().map(|r| r.kind).collect::<Vec<_>>()).push("::text[], ");
-        qb.push_bind(rows.iter().map(|r| r.recorded_at).collect::<Vec<_>>()).push("::timestamptz[], ");
-        qb.push_bind(rows.iter().map(|r| r.body.clone()).collect::<Vec<_>>()).push("::text[], ");
-        qb.push_bind(rows.iter().map(|r| r.hash.clone()).collect::<Vec<_>>()).push("::text[], ");
-        qb.push_bind(rows.iter().map(|r| r.verdict.status).collect::<Vec<_>>()).push("::text[], ");
-        qb.push_bind(rows.iter().map(|r| r.verdict.code.clone()).collect::<Vec<_>>()).push("::text[], ");
-        qb.push_bind(rows.iter().map(|r| r.verdict.message_vi.clone()).collect::<Vec<_>>()).push("::text[], ");
-        qb.push_bind(rows.iter().map(|r| r.verdict.message_en.clone()).collect::<Vec<_>>()).push("::text[], ");
-        qb.push_bind(rows.iter().map(|r| r.verdict.worker_id).collect::<Vec<_>>()).push("::int8[], ");
-        qb.push_bind(rows.iter().map(|r| r.verdict.loan_id).collect::<Vec<_>>()).push("::int8[], ");
-        qb.push_bind(rows.iter().map(|r| r.verdict.campaign_id).collect::<Vec<_>>()).push("::int8[], ");
-        qb.push_bind(rows.iter().map(|r| r.verdict.target).collect::<Vec<_>>()).push("::uuid[], ");
-        qb.push_bind(rows.iter().map(|r| r.verdict.amount).collect::<Vec<_>>()).push("::int8[], ");
-        qb.push_bind(rows.iter().map(|r| r.verdict.receipt_no.clone()).collect::<Vec<_>>()).push("::text[]");
-        qb.push(
-            ") AS u (client_id, device_seq, kind, recorded_at, body, body_hash, status, code, message_vi, message_en,
-                worker_id, loan_id, campaign_id, target_client_id, amount, receipt_no)
-             RETURNING client_id, id",
-        );
+    fn rows(qb: &mut sqlx::QueryBuilder<'_, Self>, columns: &[Column], rows: std::ops::Range<usize>) {
+        // One array a column: the statement is the same whatever the count.
+        qb.push("SELECT * FROM UNNEST(");
+        for (n, col) in columns.iter().enumerate() {
+            if n > 0 {
+                qb.push(", ");
+            }
+            let r = rows.clone();
+            match col {
+                Column::Int(v) => qb.push_bind(v[r].to_vec()).push("::int8[]"),
+                Column::OptInt(v) => qb.push_bind(v[r].to_vec()).push("::int8[]"),
+                Column::Text(v) => qb.push_bind(v[r].to_vec()).push("::text[]"),
+                Column::OptText(v) => qb.push_bind(v[r].to_vec()).push("::text[]"),
+                Column::Uuid(v) => qb.push_bind(v[r].to_vec()).push("::uuid[]"),
+                Column::OptUuid(v) => qb.push_bind(v[r].to_vec()).push("::uuid[]"),
+                Column::Time(v) => qb.push_bind(v[r].to_vec()).push("::timestamptz[]"),
+            };
+        }
+        qb.push(")");
     }
+    fn rows_per_insert(_columns: usize) -> usize {
+        usize::MAX
+    }
+}
+
+/// The columns of `INSERT_RECORDS` for `rows`.
+fn record_columns(batch: &UploadBatch, who: &Uploader, now: DateTime<Utc>, rows: &[NewRecord]) -> Vec<Column> {
+    let n = rows.len();
+    vec![
+        Column::Uuid(rows.iter().map(|r| r.client_id).collect()),
+        Column::Uuid(vec![batch.batch_id; n]),
+        Column::Text(vec![who.device_id.clone(); n]),
+        Column::Int(vec![who.officer_id; n]),
+        Column::Int(rows.iter().map(|r| r.device_seq).collect()),
+        Column::Text(rows.iter().map(|r| r.kind.to_string()).collect()),
+        Column::Time(rows.iter().map(|r| r.recorded_at).collect()),
+        Column::Time(vec![now; n]),
+        Column::Text(rows.iter().map(|r| r.body.clone()).collect()),
+        Column::Text(rows.iter().map(|r| r.hash.clone()).collect()),
+        Column::Text(rows.iter().map(|r| r.verdict.status.to_string()).collect()),
+        Column::OptText(rows.iter().map(|r| r.verdict.code.clone()).collect()),
+        Column::OptText(rows.iter().map(|r| r.verdict.message_vi.clone()).collect()),
+        Column::OptText(rows.iter().map(|r| r.verdict.message_en.clone()).collect()),
+        Column::OptInt(rows.iter().map(|r| r.verdict.worker_id).collect()),
+        Column::OptInt(rows.iter().map(|r| r.verdict.loan_id).collect()),
+        Column::OptInt(rows.iter().map(|r| r.verdict.campaign_id).collect()),
+        Column::OptUuid(rows.iter().map(|r| r.verdict.target).collect()),
+        Column::OptInt(rows.iter().map(|r| r.verdict.amount).collect()),
+        Column::OptText(rows.iter().map(|r| r.verdict.receipt_no.clone()).collect()),
+    ]
 }
 
 /// How a record was judged before it is stored.
@@ -341,14 +418,9 @@ pub async fn apply_upload(
     .execute(&mut *c)
     .await?;
 
-    let mut stored_ids: UMap<uuid::Uuid, i64> = UMap::with_capacity(rows.len());
-    let chunk = if IS_SQLITE { INSERT_CHUNK } else { rows.len().max(1) };
-    for part in rows.chunks(chunk) {
-        let mut qb = sqlx::QueryBuilder::<DB>::new("");
-        <DB as Lists>::insert_records(&mut qb, batch, who, now, part);
-        let got: Vec<(uuid::Uuid, i64)> = qb.build_query_as().fetch_all(&mut *c).await?;
-        stored_ids.extend(got);
-    }
+    let columns = record_columns(batch, who, now, &rows);
+    let stored_ids: UMap<uuid::Uuid, i64> =
+        insert_rows::<(uuid::Uuid, i64)>(c, INSERT_RECORDS, &columns, " RETURNING client_id, id").await?.into_iter().collect();
     let mut feed: Vec<(i64, &'static str, i64)> = Vec::with_capacity(rows.len() + 8);
     for row in &rows {
         let id = *stored_ids
