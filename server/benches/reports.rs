@@ -21,7 +21,6 @@ use chrono::NaiveDate;
 use common::{Backend, PgCluster, Store};
 use sotay_server::db::{Db, Scope};
 use sotay_server::reports::{self, Filter};
-use sqlx::Connection;
 
 const BRANCHES: i64 = 35;
 const OFFICERS: i64 = 1_000;
@@ -551,4 +550,3 @@ where
         panic!("{e}\n{sql}");
     }
 }
-

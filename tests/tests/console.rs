@@ -12,8 +12,8 @@
 //! Chromium and chromedriver are looked for in `/usr/bin` (or
 //! `SOTAY_CHROMIUM` / `SOTAY_CHROMEDRIVER`); `scripts/test.sh` installs them.
 
-use std::path::{Path, PathBuf};
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
