@@ -259,17 +259,12 @@ impl Poster {
         let mut wanted: Vec<i64> = ids.iter().copied().filter(|id| !self.loans.contains_key(id)).collect();
         wanted.sort_unstable();
         wanted.dedup();
-        for chunk in wanted.chunks(1_000) {
-            let list = placeholders(1, chunk.len());
-            let sql = format!(
-                "SELECT l.id, l.code, l.status, w.officer_id FROM loans l JOIN workers w ON w.id = l.worker_id
-                 WHERE l.id IN ({list})"
+        for chunk in wanted.chunks(<DB as Lists>::chunk_len()) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "SELECT l.id, l.code, l.status, w.officer_id FROM loans l JOIN workers w ON w.id = l.worker_id WHERE ",
             );
-            let mut q = sqlx::query_as::<DB, LoanHead>(&sql);
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            for h in q.fetch_all(&mut *c).await? {
+            <DB as Lists>::ints(&mut qb, "l.id", chunk);
+            for h in qb.build_query_as::<LoanHead>().fetch_all(&mut *c).await? {
                 self.loans.insert(
                     h.id,
                     LoanBook {
@@ -282,14 +277,13 @@ impl Poster {
                     },
                 );
             }
-            let sql = format!(
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
                 "SELECT loan_id, number, due_on, principal_due, interest_due, principal_paid, interest_paid
-                 FROM installments WHERE loan_id IN ({list}) ORDER BY loan_id, number"
+                 FROM installments WHERE ",
             );
-            let mut q = sqlx::query_as::<DB, BookRow>(&sql);
-            for id in chunk {
-                q = q.bind(*id);
-            }
+            <DB as Lists>::ints(&mut qb, "loan_id", chunk);
+            qb.push(" ORDER BY loan_id, number");
+            let q = qb.build_query_as::<BookRow>();
             for r in q.fetch_all(&mut *c).await? {
                 if let Some(book) = self.loans.get_mut(&r.loan_id) {
                     let s = InstallmentState {
