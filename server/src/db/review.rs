@@ -79,10 +79,7 @@ pub async fn review_records(c: &mut Conn, batch_ids: &[uuid::Uuid]) -> DbResult<
                  s.worker_id, w.full_name AS worker_name, s.loan_id, l.code AS loan_code, s.campaign_id,
                  k.name AS campaign_name, s.target_client_id, s.amount, s.receipt_no,
                  rr.decision, rr.reason AS decision_reason, e.id AS entry_id, x.id AS reversed_by,
-                 EXISTS (SELECT 1 FROM sync_records v WHERE v.kind = 'void' AND v.status = 'accepted'
-                     AND v.target_client_id = s.client_id
-                     AND NOT EXISTS (SELECT 1 FROM record_reviews dv WHERE dv.record_id = v.id AND dv.decision <> 'approved'))
-                     AS voided,
+                 FALSE AS voided,
                  CAST(NULL AS BIGINT) AS gift_rank, q.quota AS gift_quota
              FROM sync_records s LEFT JOIN workers w ON w.id = s.worker_id LEFT JOIN loans l ON l.id = s.loan_id
                  LEFT JOIN campaigns k ON k.id = s.campaign_id LEFT JOIN record_reviews rr ON rr.record_id = s.id
@@ -98,8 +95,29 @@ pub async fn review_records(c: &mut Conn, batch_ids: &[uuid::Uuid]) -> DbResult<
         }
         out.extend(q.fetch_all(&mut *c).await?);
     }
+    voided(c, &mut out).await?;
     gift_ranks(c, &mut out).await?;
     Ok(out)
+}
+
+/// Marks the records a live void targets: an accepted void not excluded or
+/// rejected by the supervisor. One lookup by target for all of them.
+async fn voided(c: &mut Conn, records: &mut [rv::ReviewRecordRow]) -> DbResult<()> {
+    let ids: Vec<uuid::Uuid> = records.iter().map(|r| r.client_id).collect();
+    let mut hit: HashSet<uuid::Uuid> = HashSet::new();
+    for chunk in ids.chunks(<DB as Lists>::chunk_len()) {
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "SELECT v.target_client_id FROM sync_records v WHERE v.kind = 'void' AND v.status = 'accepted'
+                 AND NOT EXISTS (SELECT 1 FROM record_reviews dv WHERE dv.record_id = v.id AND dv.decision <> 'approved')
+                 AND ",
+        );
+        <DB as Lists>::uuids(&mut qb, "v.target_client_id", chunk);
+        hit.extend(qb.build_query_scalar::<uuid::Uuid>().fetch_all(&mut *c).await?);
+    }
+    for r in records.iter_mut() {
+        r.voided = hit.contains(&r.client_id);
+    }
+    Ok(())
 }
 
 /// Sets each gift's rank: how many accepted gifts of its campaign its
