@@ -79,10 +79,7 @@ pub async fn review_records(c: &mut Conn, batch_ids: &[uuid::Uuid]) -> DbResult<
                  s.worker_id, w.full_name AS worker_name, s.loan_id, l.code AS loan_code, s.campaign_id,
                  k.name AS campaign_name, s.target_client_id, s.amount, s.receipt_no,
                  rr.decision, rr.reason AS decision_reason, e.id AS entry_id, x.id AS reversed_by,
-                 EXISTS (SELECT 1 FROM sync_records v WHERE v.kind = 'void' AND v.status = 'accepted'
-                     AND v.target_client_id = s.client_id
-                     AND NOT EXISTS (SELECT 1 FROM record_reviews dv WHERE dv.record_id = v.id AND dv.decision <> 'approved'))
-                     AS voided,
+                 FALSE AS voided,
                  CAST(NULL AS BIGINT) AS gift_rank, q.quota AS gift_quota
              FROM sync_records s LEFT JOIN workers w ON w.id = s.worker_id LEFT JOIN loans l ON l.id = s.loan_id
                  LEFT JOIN campaigns k ON k.id = s.campaign_id LEFT JOIN record_reviews rr ON rr.record_id = s.id
@@ -98,8 +95,29 @@ pub async fn review_records(c: &mut Conn, batch_ids: &[uuid::Uuid]) -> DbResult<
         }
         out.extend(q.fetch_all(&mut *c).await?);
     }
+    voided(c, &mut out).await?;
     gift_ranks(c, &mut out).await?;
     Ok(out)
+}
+
+/// Marks the records a live void targets: an accepted void not excluded or
+/// rejected by the supervisor. One lookup by target for all of them.
+async fn voided(c: &mut Conn, records: &mut [rv::ReviewRecordRow]) -> DbResult<()> {
+    let ids: Vec<uuid::Uuid> = records.iter().map(|r| r.client_id).collect();
+    let mut hit: HashSet<uuid::Uuid> = HashSet::new();
+    for chunk in ids.chunks(<DB as Lists>::chunk_len()) {
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "SELECT v.target_client_id FROM sync_records v WHERE v.kind = 'void' AND v.status = 'accepted'
+                 AND NOT EXISTS (SELECT 1 FROM record_reviews dv WHERE dv.record_id = v.id AND dv.decision <> 'approved')
+                 AND ",
+        );
+        <DB as Lists>::uuids(&mut qb, "v.target_client_id", chunk);
+        hit.extend(qb.build_query_scalar::<uuid::Uuid>().fetch_all(&mut *c).await?);
+    }
+    for r in records.iter_mut() {
+        r.voided = hit.contains(&r.client_id);
+    }
+    Ok(())
 }
 
 /// Sets each gift's rank: how many accepted gifts of its campaign its
@@ -259,17 +277,12 @@ impl Poster {
         let mut wanted: Vec<i64> = ids.iter().copied().filter(|id| !self.loans.contains_key(id)).collect();
         wanted.sort_unstable();
         wanted.dedup();
-        for chunk in wanted.chunks(1_000) {
-            let list = placeholders(1, chunk.len());
-            let sql = format!(
-                "SELECT l.id, l.code, l.status, w.officer_id FROM loans l JOIN workers w ON w.id = l.worker_id
-                 WHERE l.id IN ({list})"
+        for chunk in wanted.chunks(<DB as Lists>::chunk_len()) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "SELECT l.id, l.code, l.status, w.officer_id FROM loans l JOIN workers w ON w.id = l.worker_id WHERE ",
             );
-            let mut q = sqlx::query_as::<DB, LoanHead>(&sql);
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            for h in q.fetch_all(&mut *c).await? {
+            <DB as Lists>::ints(&mut qb, "l.id", chunk);
+            for h in qb.build_query_as::<LoanHead>().fetch_all(&mut *c).await? {
                 self.loans.insert(
                     h.id,
                     LoanBook {
@@ -282,14 +295,13 @@ impl Poster {
                     },
                 );
             }
-            let sql = format!(
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
                 "SELECT loan_id, number, due_on, principal_due, interest_due, principal_paid, interest_paid
-                 FROM installments WHERE loan_id IN ({list}) ORDER BY loan_id, number"
+                 FROM installments WHERE ",
             );
-            let mut q = sqlx::query_as::<DB, BookRow>(&sql);
-            for id in chunk {
-                q = q.bind(*id);
-            }
+            <DB as Lists>::ints(&mut qb, "loan_id", chunk);
+            qb.push(" ORDER BY loan_id, number");
+            let q = qb.build_query_as::<BookRow>();
             for r in q.fetch_all(&mut *c).await? {
                 if let Some(book) = self.loans.get_mut(&r.loan_id) {
                     let s = InstallmentState {
