@@ -14,7 +14,7 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{NaiveDate, Utc};
 use common::{
@@ -325,7 +325,8 @@ async fn pending(server: &Server, token: &str, batch: Uuid) -> i64 {
     money(&item["cash_collected"])
 }
 
-async fn approve(server: &Server, token: &str, batch: Uuid, cash: i64) -> (f64, Value) {
+/// Approves `batch` counting `cash` đồng: how long the request took and the answer.
+async fn approve(server: &Server, token: &str, batch: Uuid, cash: i64) -> (Duration, Value) {
     let t = Instant::now();
     let resp = server
         .http
@@ -337,9 +338,9 @@ async fn approve(server: &Server, token: &str, batch: Uuid, cash: i64) -> (f64, 
         .expect("approve");
     let status = resp.status();
     let body: Value = resp.json().await.expect("approval JSON");
-    let ms = t.elapsed().as_secs_f64() * 1e3;
+    let took = t.elapsed();
     assert!(status.is_success(), "approve {batch}: {status} {body}");
-    (ms, body)
+    (took, body)
 }
 
 async fn upload(server: &Server, phone: &Phone, records: Vec<UploadRecord>) -> Uuid {
@@ -387,7 +388,8 @@ async fn bench_backend(backend: Backend, db: &Db, fund: &ApproveFund) -> Vec<f64
         let batch = upload(&server, phone, records).await;
         let sup = &supervisors[i % branches];
         let cash = pending(&server, sup, batch).await;
-        let (ms, _) = approve(&server, sup, batch, cash).await;
+        let (took, _) = approve(&server, sup, batch, cash).await;
+        let ms = took.as_secs_f64() * 1e3;
         history_ms.push(ms);
     }
     println!(
@@ -405,7 +407,8 @@ async fn bench_backend(backend: Backend, db: &Db, fund: &ApproveFund) -> Vec<f64
         let sup = &supervisors[i % branches];
         let cash = pending(&server, sup, batch).await;
         let counted = cash - 10_000 * (i as i64 % 3);
-        let (ms, outcome) = approve(&server, sup, batch, counted).await;
+        let (took, outcome) = approve(&server, sup, batch, counted).await;
+        let ms = took.as_secs_f64() * 1e3;
         assert_eq!(outcome["approved"], BATCH, "{outcome}");
         assert_eq!(money(&outcome["cash_expected"]), cash);
         let label = if i == 0 { "warm-up" } else { "measured" };
