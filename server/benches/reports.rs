@@ -386,6 +386,30 @@ async fn generate(db: &Db, scale: &Scale) {
                  (SELECT COALESCE(SUM(i.principal_due - i.principal_paid), 0) FROM installments i WHERE i.loan_id = loans.id)"
                 .to_string(),
         ),
+        // The report summaries the triggers keep, as the migration
+        // (0008_report_summaries.sql) back-fills them.
+        (
+            "oldest unpaid due",
+            "UPDATE loans SET oldest_unpaid_due = (SELECT MIN(i.due_on) FROM installments i WHERE i.loan_id = loans.id
+                 AND (i.principal_paid < i.principal_due OR i.interest_paid < i.interest_due))"
+                .to_string(),
+        ),
+        (
+            "due summary",
+            "INSERT INTO report_due (day, branch_id, officer_id, due, installments)
+             SELECT i.due_on, w.branch_id, w.officer_id, SUM(i.principal_due + i.interest_due), COUNT(*)
+             FROM installments i JOIN loans l ON l.id = i.loan_id JOIN workers w ON w.id = l.worker_id
+             GROUP BY i.due_on, w.branch_id, w.officer_id"
+                .to_string(),
+        ),
+        (
+            "portfolio summary",
+            "INSERT INTO report_portfolio (branch_id, officer_id, loans, principal_outstanding)
+             SELECT w.branch_id, w.officer_id, COUNT(*), SUM(l.principal_outstanding)
+             FROM loans l JOIN workers w ON w.id = l.worker_id WHERE l.status = 'active'
+             GROUP BY w.branch_id, w.officer_id"
+                .to_string(),
+        ),
     ];
     // Repayment i: loan, day (0..730 days ago), principal and interest.
     let r_loan = format!("(1 + (i * 7919) % {loans})");
@@ -444,18 +468,20 @@ async fn generate(db: &Db, scale: &Scale) {
             ] {
                 sqlx::query(pragma).execute(&mut *c).await.expect(pragma);
             }
-            // Bulk load without the per-row outstanding-principal triggers
-            // (the "outstanding principal" step sets it, then they come
-            // back) and with the big tables' secondary indexes built after.
+            // Bulk load without the per-row triggers that keep the
+            // outstanding principal and the report summaries (the steps
+            // above set them, then they come back) and with the big tables'
+            // secondary indexes built after.
             let triggers: Vec<(String, String)> = sqlx::query_as(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'installments_outstanding_%'",
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'
+                   AND tbl_name IN ('installments', 'loans', 'workers')",
             )
             .fetch_all(&mut *c)
             .await
             .expect("triggers");
             let indexes: Vec<(String, String)> = sqlx::query_as(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
-                   AND tbl_name IN ('installments', 'journal_entries', 'journal_lines')",
+                   AND tbl_name IN ('installments', 'loans', 'journal_entries', 'journal_lines')",
             )
             .fetch_all(&mut *c)
             .await
@@ -492,9 +518,10 @@ async fn generate(db: &Db, scale: &Scale) {
         }
         Db::Postgres(pool) => {
             let mut c = pool.acquire().await.expect("connection");
-            // Bulk load without triggers (foreign keys and the outstanding-
-            // principal trigger; the "outstanding principal" step sets it)
-            // and with the big tables' secondary indexes built after.
+            // Bulk load without triggers (foreign keys, the outstanding-
+            // principal and report-summary triggers; the steps above set
+            // what they keep) and with the big tables' secondary indexes
+            // built after.
             for set in [
                 "SET session_replication_role = replica",
                 "SET synchronous_commit = off",
@@ -504,7 +531,7 @@ async fn generate(db: &Db, scale: &Scale) {
             }
             let indexes: Vec<(String, String)> = sqlx::query_as(
                 "SELECT indexname::text, indexdef FROM pg_indexes
-                 WHERE tablename IN ('installments', 'journal_entries', 'journal_lines')
+                 WHERE tablename IN ('installments', 'loans', 'journal_entries', 'journal_lines')
                    AND indexname NOT IN (SELECT conname FROM pg_constraint)",
             )
             .fetch_all(&mut *c)
