@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts or stops a throwaway PostgreSQL cluster for the tests.
 #   scripts/pg-cluster.sh start DIR   → prints the admin URL on stdout
-#   scripts/pg-cluster.sh stop DIR
+#   scripts/pg-cluster.sh stop DIR    → stops it and removes DIR
+#   scripts/pg-cluster.sh halt DIR    → stops it and keeps DIR (a later start reuses it)
 # PostgreSQL refuses to run as root; as root the cluster runs as `postgres`.
 set -euo pipefail
 
@@ -18,7 +19,7 @@ as_pg() {
 }
 
 cmd=${1:-}; dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop DIR" >&2; exit 2; }
+[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop|halt DIR" >&2; exit 2; }
 
 initdb=$(find_bin initdb || true)
 pg_ctl=$(find_bin pg_ctl || true)
@@ -36,8 +37,10 @@ start)
         chown postgres "$dir"
     fi
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    as_pg "$initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
-        || { cat "$dir/initdb.log" >&2; exit 1; }
+    if [ ! -d "$dir/data" ]; then
+        as_pg "$initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
+            || { cat "$dir/initdb.log" >&2; exit 1; }
+    fi
     as_pg "$pg_ctl" -D "$dir/data" -w -l "$dir/log" \
         -o "-k $dir -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300 -c shared_buffers=128MB" \
         start >/dev/null || { cat "$dir/log" >&2; exit 1; }
@@ -47,6 +50,9 @@ stop)
     [ -d "$dir/data" ] && as_pg "$pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
     rm -rf "$dir"
     ;;
+halt)
+    [ -d "$dir/data" ] && as_pg "$pg_ctl" -D "$dir/data" -m fast stop >/dev/null 2>&1 || true
+    ;;
 *)
-    echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
+    echo "usage: $0 start|stop|halt DIR" >&2; exit 2 ;;
 esac

@@ -12,6 +12,16 @@
 //! PostgreSQL: the admin URL in `SOTAY_BENCH_POSTGRES`, or a throwaway
 //! cluster started with `scripts/pg-cluster.sh`. Scale: `SOTAY_BENCH_REPAYMENTS`
 //! (default 10,000,000) and `SOTAY_BENCH_LOANS` (default 300,000).
+//!
+//! Generating the data takes minutes. With `SOTAY_BENCH_DATA=DIR` the
+//! generated databases are kept — SQLite as `DIR/reports.sqlite`, PostgreSQL
+//! as the database `sotay_bench_reports` of the cluster (`scripts/bench.sh`
+//! keeps that cluster in `DIR/pg`) — and a later run at the same scale
+//! measures them again instead of generating anew, with the bench's "today"
+//! of the day they were made. Opening them runs the server's migrations as
+//! any upgrade does, so the reports always run on the current schema; a
+//! database whose applied migrations no longer match the code's is refused
+//! by the migrator (delete `DIR` to start again).
 
 mod common;
 
@@ -63,22 +73,32 @@ async fn run() {
         scale.loans, scale.repayments
     );
     let cluster = PgCluster::get();
+    let kept = std::env::var_os("SOTAY_BENCH_DATA").map(std::path::PathBuf::from);
     let mut results: Vec<(Backend, Vec<(String, f64)>)> = Vec::new();
     for backend in [Backend::Sqlite, Backend::Postgres] {
-        let store = Store::open(backend, &cluster).await;
-        let started = Instant::now();
-        generate(&store.db, &scale).await;
-        println!(
-            "{backend:?}: generated the fund and {} repayments in {:.1} s",
-            scale.repayments,
-            started.elapsed().as_secs_f64()
-        );
-        let timings = measure(&store.db, &scale).await;
+        let (timings, scale_used) = match &kept {
+            None => {
+                let store = Store::open(backend, &cluster).await;
+                generate_timed(backend, &store.db, &scale).await;
+                let t = measure(&store.db, &scale).await;
+                store.close(&cluster).await;
+                (t, scale.today)
+            }
+            Some(dir) => {
+                let (db, today) = open_kept(backend, &cluster, dir, &scale).await;
+                let used = Scale { today, ..scale };
+                let t = measure(&db, &used).await;
+                db.close().await;
+                (t, today)
+            }
+        };
+        if scale_used != scale.today {
+            println!("{backend:?}: kept data generated with today = {scale_used}");
+        }
         for (name, ms) in &timings {
             println!("{backend:?}: {name:<44} {ms:>9.1} ms");
         }
         results.push((backend, timings));
-        store.close(&cluster).await;
     }
     println!();
     println!("| report | SQLite (ms) | PostgreSQL (ms) | PostgreSQL / SQLite |");
@@ -94,6 +114,99 @@ async fn run() {
         "target < {TARGET_MS} ms each: {}",
         if all_ok { "met" } else { "NOT met" }
     );
+}
+
+async fn generate_timed(backend: Backend, db: &Db, scale: &Scale) {
+    let started = Instant::now();
+    generate(db, scale).await;
+    println!(
+        "{backend:?}: generated the fund and {} repayments in {:.1} s",
+        scale.repayments,
+        started.elapsed().as_secs_f64()
+    );
+}
+
+const KEPT_PG: &str = "sotay_bench_reports";
+
+/// Opens the kept database of `backend` under `dir` (see the header),
+/// generating it first unless it holds a finished generation at this scale;
+/// returns it with the "today" it was generated for.
+async fn open_kept(
+    backend: Backend,
+    cluster: &PgCluster,
+    dir: &std::path::Path,
+    scale: &Scale,
+) -> (Db, NaiveDate) {
+    let base = &cluster.admin[..cluster.admin.rfind('/').expect("admin URL")];
+    let url = match backend {
+        Backend::Sqlite => format!("sqlite://{}", dir.join("reports.sqlite").display()),
+        Backend::Postgres => format!("{base}/{KEPT_PG}"),
+    };
+    let admin = || async {
+        use sqlx::Connection;
+        sqlx::PgConnection::connect(&cluster.admin)
+            .await
+            .expect("connect to the PostgreSQL cluster")
+    };
+    if backend == Backend::Postgres {
+        let mut c = admin().await;
+        let found: Option<(i32,)> = sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1")
+            .bind(KEPT_PG)
+            .fetch_optional(&mut c)
+            .await
+            .expect("list databases");
+        if found.is_none() {
+            exec(&mut c, &format!("CREATE DATABASE {KEPT_PG}")).await;
+        }
+    }
+    let db = Db::connect(&url).await.expect("open the kept database");
+    let marker = format!(
+        "SELECT today FROM bench_reports_data WHERE loans = {} AND repayments = {}",
+        scale.loans, scale.repayments
+    );
+    let found: Option<(NaiveDate,)> = match &db {
+        Db::Sqlite(p) => sqlx::query_as(&marker)
+            .fetch_optional(p)
+            .await
+            .ok()
+            .flatten(),
+        Db::Postgres(p) => sqlx::query_as(&marker)
+            .fetch_optional(p)
+            .await
+            .ok()
+            .flatten(),
+    };
+    if let Some((today,)) = found {
+        println!("{backend:?}: measuring the kept data in {url}");
+        return (db, today);
+    }
+    // Not there, or from another scale or an unfinished run: start afresh.
+    db.close().await;
+    match backend {
+        Backend::Sqlite => {
+            std::fs::create_dir_all(dir).expect("the SOTAY_BENCH_DATA directory");
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(dir.join(format!("reports.sqlite{suffix}")));
+            }
+        }
+        Backend::Postgres => {
+            let mut c = admin().await;
+            exec(&mut c, &format!("DROP DATABASE {KEPT_PG} WITH (FORCE)")).await;
+            exec(&mut c, &format!("CREATE DATABASE {KEPT_PG}")).await;
+        }
+    }
+    let db = Db::connect(&url).await.expect("open the kept database");
+    generate_timed(backend, &db, scale).await;
+    let mark = format!(
+        "CREATE TABLE bench_reports_data (loans BIGINT NOT NULL, repayments BIGINT NOT NULL, today DATE NOT NULL);
+         INSERT INTO bench_reports_data VALUES ({}, {}, '{}')",
+        scale.loans, scale.repayments, scale.today
+    );
+    match &db {
+        Db::Sqlite(p) => exec(&mut *p.acquire().await.expect("connection"), &mark).await,
+        Db::Postgres(p) => exec(&mut *p.acquire().await.expect("connection"), &mark).await,
+    }
+    (db, scale.today)
 }
 
 async fn time<F, Fut>(mut f: F) -> f64
@@ -386,6 +499,30 @@ async fn generate(db: &Db, scale: &Scale) {
                  (SELECT COALESCE(SUM(i.principal_due - i.principal_paid), 0) FROM installments i WHERE i.loan_id = loans.id)"
                 .to_string(),
         ),
+        // The report summaries the triggers keep, as the migration
+        // (0008_report_summaries.sql) back-fills them.
+        (
+            "oldest unpaid due",
+            "UPDATE loans SET oldest_unpaid_due = (SELECT MIN(i.due_on) FROM installments i WHERE i.loan_id = loans.id
+                 AND (i.principal_paid < i.principal_due OR i.interest_paid < i.interest_due))"
+                .to_string(),
+        ),
+        (
+            "due summary",
+            "INSERT INTO report_due (day, branch_id, officer_id, due, installments)
+             SELECT i.due_on, w.branch_id, w.officer_id, SUM(i.principal_due + i.interest_due), COUNT(*)
+             FROM installments i JOIN loans l ON l.id = i.loan_id JOIN workers w ON w.id = l.worker_id
+             GROUP BY i.due_on, w.branch_id, w.officer_id"
+                .to_string(),
+        ),
+        (
+            "portfolio summary",
+            "INSERT INTO report_portfolio (branch_id, officer_id, loans, principal_outstanding)
+             SELECT w.branch_id, w.officer_id, COUNT(*), SUM(l.principal_outstanding)
+             FROM loans l JOIN workers w ON w.id = l.worker_id WHERE l.status = 'active'
+             GROUP BY w.branch_id, w.officer_id"
+                .to_string(),
+        ),
     ];
     // Repayment i: loan, day (0..730 days ago), principal and interest.
     let r_loan = format!("(1 + (i * 7919) % {loans})");
@@ -444,18 +581,20 @@ async fn generate(db: &Db, scale: &Scale) {
             ] {
                 sqlx::query(pragma).execute(&mut *c).await.expect(pragma);
             }
-            // Bulk load without the per-row outstanding-principal triggers
-            // (the "outstanding principal" step sets it, then they come
-            // back) and with the big tables' secondary indexes built after.
+            // Bulk load without the per-row triggers that keep the
+            // outstanding principal and the report summaries (the steps
+            // above set them, then they come back) and with the big tables'
+            // secondary indexes built after.
             let triggers: Vec<(String, String)> = sqlx::query_as(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'installments_outstanding_%'",
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'
+                   AND tbl_name IN ('installments', 'loans', 'workers')",
             )
             .fetch_all(&mut *c)
             .await
             .expect("triggers");
             let indexes: Vec<(String, String)> = sqlx::query_as(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
-                   AND tbl_name IN ('installments', 'journal_entries', 'journal_lines')",
+                   AND tbl_name IN ('installments', 'loans', 'journal_entries', 'journal_lines')",
             )
             .fetch_all(&mut *c)
             .await
@@ -492,9 +631,10 @@ async fn generate(db: &Db, scale: &Scale) {
         }
         Db::Postgres(pool) => {
             let mut c = pool.acquire().await.expect("connection");
-            // Bulk load without triggers (foreign keys and the outstanding-
-            // principal trigger; the "outstanding principal" step sets it)
-            // and with the big tables' secondary indexes built after.
+            // Bulk load without triggers (foreign keys, the outstanding-
+            // principal and report-summary triggers; the steps above set
+            // what they keep) and with the big tables' secondary indexes
+            // built after.
             for set in [
                 "SET session_replication_role = replica",
                 "SET synchronous_commit = off",
@@ -504,7 +644,7 @@ async fn generate(db: &Db, scale: &Scale) {
             }
             let indexes: Vec<(String, String)> = sqlx::query_as(
                 "SELECT indexname::text, indexdef FROM pg_indexes
-                 WHERE tablename IN ('installments', 'journal_entries', 'journal_lines')
+                 WHERE tablename IN ('installments', 'loans', 'journal_entries', 'journal_lines')
                    AND indexname NOT IN (SELECT conname FROM pg_constraint)",
             )
             .fetch_all(&mut *c)

@@ -2,7 +2,11 @@
 //! uploaded and approved (one short, one over), a counter repayment and a
 //! reversal, the reports agree with the ledger, PAR with the installments,
 //! campaign progress with the gifts posted; scoping by branch and role; the
-//! XLSX and CSV downloads.
+//! XLSX and CSV downloads. The report summaries the triggers keep (dues by
+//! day and officer, the portfolio by officer, each loan's oldest unpaid due
+//! date) equal a recomputation from the installments after every kind of
+//! change: imports, approvals, reversals, counter repayments, a worker
+//! given to another officer and to another branch.
 
 mod common;
 
@@ -112,6 +116,50 @@ fn bp(n: i64, d: i64) -> i64 {
         return 0;
     }
     ((i128::from(n) * 20_000 + i128::from(d)) / (i128::from(d) * 2)) as i64
+}
+
+/// The report summaries checked against a recomputation from the
+/// installments, loans and workers: each check's name and how many rows
+/// differ (none when they agree).
+async fn summary_drift(db: &Db) -> Vec<(&'static str, i64)> {
+    let dues = "SELECT i.due_on, w.branch_id, w.officer_id, CAST(SUM(i.principal_due + i.interest_due) AS BIGINT),
+                       COUNT(*)
+                FROM installments i JOIN loans l ON l.id = i.loan_id JOIN workers w ON w.id = l.worker_id
+                GROUP BY i.due_on, w.branch_id, w.officer_id";
+    let kept_dues = "SELECT day, branch_id, officer_id, due, installments FROM report_due WHERE installments <> 0";
+    let portfolio =
+        "SELECT w.branch_id, w.officer_id, COUNT(*), CAST(SUM(l.principal_outstanding) AS BIGINT)
+                     FROM loans l JOIN workers w ON w.id = l.worker_id WHERE l.status = 'active'
+                     GROUP BY w.branch_id, w.officer_id";
+    let kept_portfolio =
+        "SELECT branch_id, officer_id, loans, principal_outstanding FROM report_portfolio WHERE loans <> 0";
+    let checks = [
+        ("dues missing from report_due", format!("SELECT COUNT(*) FROM ({dues} EXCEPT {kept_dues}) AS x")),
+        ("report_due rows not in the schedules", format!("SELECT COUNT(*) FROM ({kept_dues} EXCEPT {dues}) AS x")),
+        ("emptied report_due rows with an amount", "SELECT COUNT(*) FROM report_due WHERE installments = 0 AND due <> 0".into()),
+        ("officers missing from report_portfolio", format!("SELECT COUNT(*) FROM ({portfolio} EXCEPT {kept_portfolio}) AS x")),
+        ("report_portfolio rows not in the loans", format!("SELECT COUNT(*) FROM ({kept_portfolio} EXCEPT {portfolio}) AS x")),
+        ("emptied report_portfolio rows with an amount", "SELECT COUNT(*) FROM report_portfolio WHERE loans = 0 AND principal_outstanding <> 0".into()),
+        (
+            "loans whose oldest unpaid due date is wrong",
+            "SELECT COUNT(*) FROM loans l WHERE NOT (
+               (l.oldest_unpaid_due IS NULL AND u.oldest IS NULL) OR l.oldest_unpaid_due = u.oldest)"
+                .replace(
+                    "FROM loans l WHERE",
+                    "FROM loans l LEFT JOIN (SELECT loan_id, MIN(due_on) AS oldest FROM installments
+                       WHERE principal_paid < principal_due OR interest_paid < interest_due GROUP BY loan_id) AS u
+                       ON u.loan_id = l.id WHERE",
+                ),
+        ),
+    ];
+    let mut out = Vec::new();
+    for (name, sql) in checks {
+        let n = scalar(db, &sql, None).await;
+        if n != 0 {
+            out.push((name, n));
+        }
+    }
+    out
 }
 
 async fn download(app: &TestApp, path: &str, token: &str) -> (StatusCode, String, String, Vec<u8>) {
@@ -654,5 +702,153 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
         );
         assert!(text.lines().any(|l| l.starts_with("Total,")), "{text}");
         let _ = bt;
+    }
+}
+
+#[tokio::test]
+async fn summaries_follow_every_change() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let drift = |when: &'static str| {
+            let db = app.db.clone();
+            async move {
+                assert_eq!(
+                    summary_drift(&db).await,
+                    Vec::<(&str, i64)>::new(),
+                    "{backend:?}, {when}"
+                );
+            }
+        };
+        drift("after the import").await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(1))
+            .await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let mut lan = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
+        let snap = lan.snapshot(&app).await;
+        let loan = |code: &str| {
+            snap.loans
+                .iter()
+                .find(|l| l.contract_no == code)
+                .unwrap()
+                .clone()
+        };
+        let (l1, l2) = (loan("L-001"), loan("L-002"));
+
+        // Approved repayments: one pays off several installments, one part of one.
+        let pay1 = lan.record(RecordBody::Repayment(RepaymentPayload {
+            loan_id: l1.id,
+            worker_id: l1.worker_id,
+            amount: Dong(2_000_000),
+            receipt_no: lan.receipt(1),
+        }));
+        let pay2 = lan.record(RecordBody::Repayment(RepaymentPayload {
+            loan_id: l2.id,
+            worker_id: l2.worker_id,
+            amount: Dong(100_000),
+            receipt_no: lan.receipt(2),
+        }));
+        let (batch, outcomes) = lan.upload(&app, vec![pay1.clone(), pay2]).await;
+        assert!(
+            outcomes.iter().all(|o| o.0 == UploadOutcome::Accepted),
+            "{outcomes:?}"
+        );
+        let (s, out) = app
+            .post(
+                &format!("/api/v1/batches/{batch}/approve"),
+                &sup,
+                &json!({"cash_received": "2100000"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{out}");
+        drift("after an approval").await;
+
+        // At the counter.
+        let l1_id = app.id_of("loans", "L-001").await;
+        let (s, receipt) = app
+            .post(
+                &format!("/api/v1/loans/{l1_id}/repayments"),
+                &sup,
+                &json!({"client_id": Uuid::now_v7(), "amount": "450000", "note": "Trả tại quầy"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{receipt}");
+        drift("after a counter repayment").await;
+
+        // The big repayment reversed: its installments are unpaid again.
+        let rev = lan.record(RecordBody::ReversalRequest(ReversalRequestPayload {
+            target_id: pay1.client_id,
+            reason: "Thu nhầm số tiền".into(),
+        }));
+        let (rbatch, outcomes) = lan.upload(&app, vec![rev]).await;
+        assert_eq!(outcomes[0].0, UploadOutcome::Accepted, "{outcomes:?}");
+        let (s, out) = app
+            .post(
+                &format!("/api/v1/batches/{rbatch}/approve"),
+                &sup,
+                &json!({"cash_received": "0"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{out}");
+        drift("after a reversal").await;
+
+        // Thu goes to Hùng (same branch), Lan (the worker) to Mai in Bình Tân;
+        // their loans' dues and portfolio go with them.
+        let header = "code,full_name,cccd,phone,date_of_birth,gender,union_member,employer,industrial_zone,boarding_house_code,room,hardship,hardship_note,officer_code";
+        let csv = format!(
+            "{header}\n\
+             W-001,Nguyễn Thị Lan,079195000001,0987 654 321,15/03/1995,nu,1,Công ty TNHH Pouyuen Việt Nam,KCX Linh Trung,NT-01,P.12,0,,CB-BT-01\n\
+             W-002,Đặng Thị Thu,079198000002,+84 978 111 222,01/01/1998,nu,1,Công ty TNHH Pouyuen Việt Nam,KCX Linh Trung,NT-01,P.3,1,Chồng bị tai nạn lao động,CB-TD-02\n"
+        );
+        let (s, report) = app.post_csv("/api/v1/imports/workers", &admin, &csv).await;
+        assert_eq!(s, StatusCode::OK, "{report}");
+        assert_eq!(report["workers"]["updated"], 2, "{report}");
+        drift("after workers changed officer").await;
+
+        // A new loan for Tâm adds its schedule.
+        let (s, report) = app
+            .post_csv(
+                "/api/v1/imports/loans",
+                &admin,
+                "code,worker_code,product_code,principal,disbursed_on,paid_to_date\nL-005,W-003,SP-TT,2000000,01/11/2026,0\n",
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{report}");
+        drift("after a loan was imported").await;
+
+        // The reports follow: Hùng now has Thu's dues, Mai has Lan's loan.
+        let hung_id = app.id_of("users", "CB-TD-02").await;
+        let (s, daily) = app
+            .get(
+                "/api/v1/reports/daily-collections?from=01/07/2026&to=30/06/2027",
+                &admin,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{daily}");
+        let hung_due: i64 = rows(&daily, "by_officer")
+            .iter()
+            .filter(|r| r["officer_code"] == "CB-TD-02")
+            .map(|r| money(&r["due"]))
+            .sum();
+        let hung_schedules = scalar(
+            &app.db,
+            &format!(
+                "SELECT CAST(SUM(i.principal_due + i.interest_due) AS BIGINT) FROM installments i
+                 JOIN loans l ON l.id = i.loan_id JOIN workers w ON w.id = l.worker_id
+                 WHERE w.officer_id = {hung_id} AND i.due_on >= '2026-07-01' AND i.due_on <= '2027-06-30'"
+            ),
+            None,
+        )
+        .await;
+        assert_eq!(hung_due, hung_schedules, "{daily}");
+        let (s, par) = app.get("/api/v1/reports/portfolio-at-risk", &admin).await;
+        assert_eq!(s, StatusCode::OK, "{par}");
+        let mai = row_of(rows(&par, "by_officer"), "officer_code", "CB-BT-01").unwrap();
+        assert_eq!(mai["loans"], 2, "{par}");
+        let lan_row = row_of(rows(&par, "by_officer"), "officer_code", "CB-TD-01");
+        assert!(
+            lan_row.is_none(),
+            "Lan (the officer) has no loans left: {par}"
+        );
     }
 }

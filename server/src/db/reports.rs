@@ -80,43 +80,45 @@ pub async fn daily_posted(c: &mut Conn, w: &Where, from: NaiveDate, to: NaiveDat
     Ok(qb.build_query_as().fetch_all(&mut *c).await?)
 }
 
-/// What the schedules say is due each day, by the loans' current officer.
+/// What the schedules say is due each day, by the loans' current officer:
+/// the `report_due` summary, kept by triggers with the installments (and
+/// moved when a worker or loan changes hands). Rows emptied by a move are
+/// skipped.
 pub async fn daily_due(c: &mut Conn, w: &Where, from: NaiveDate, to: NaiveDate) -> DbResult<Vec<rr::DailyDueRow>> {
     let mut qb = sqlx::QueryBuilder::<DB>::new(
-        "SELECT i.due_on AS day, w.branch_id, w.officer_id,
-                CAST(SUM(i.principal_due + i.interest_due) AS BIGINT) AS due, COUNT(*) AS installments
-         FROM installments i JOIN loans l ON l.id = i.loan_id JOIN workers w ON w.id = l.worker_id
-         WHERE i.due_on >= ",
+        "SELECT day, branch_id, officer_id, due, installments FROM report_due WHERE day >= ",
     );
-    qb.push_bind(from).push(" AND i.due_on <= ").push_bind(to);
-    scoped(&mut qb, w, "w.branch_id", "w.officer_id");
-    qb.push(" GROUP BY i.due_on, w.branch_id, w.officer_id");
+    qb.push_bind(from).push(" AND day <= ").push_bind(to);
+    scoped(&mut qb, w, "branch_id", "officer_id");
+    qb.push(" AND installments <> 0");
     Ok(qb.build_query_as().fetch_all(&mut *c).await?)
 }
 
-/// Active loans and their outstanding principal by branch and officer.
+/// Active loans and their outstanding principal by branch and officer: the
+/// `report_portfolio` summary, kept by triggers with the loans.
 pub async fn portfolio(c: &mut Conn, w: &Where) -> DbResult<Vec<rr::PortfolioRow>> {
     let mut qb = sqlx::QueryBuilder::<DB>::new(
-        "SELECT w.branch_id, w.officer_id, COUNT(*) AS loans,
-                CAST(SUM(l.principal_outstanding) AS BIGINT) AS principal_outstanding
-         FROM loans l JOIN workers w ON w.id = l.worker_id WHERE l.status = 'active'",
+        "SELECT branch_id, officer_id, loans, principal_outstanding FROM report_portfolio WHERE loans <> 0",
     );
-    scoped(&mut qb, w, "w.branch_id", "w.officer_id");
-    qb.push(" GROUP BY w.branch_id, w.officer_id");
+    scoped(&mut qb, w, "branch_id", "officer_id");
     Ok(qb.build_query_as().fetch_all(&mut *c).await?)
 }
 
-/// Active loans with an installment unpaid and due before `as_of`.
+/// Active loans with an installment unpaid and due before `as_of`: the loans
+/// whose oldest unpaid due date (kept by triggers) is before it, then their
+/// unpaid installments due before it.
 pub async fn overdue_loans(c: &mut Conn, w: &Where, as_of: NaiveDate) -> DbResult<Vec<rr::OverdueLoanRow>> {
     let mut qb = sqlx::QueryBuilder::<DB>::new(
         "SELECT l.id AS loan_id, w.branch_id, w.officer_id, l.principal_outstanding, MIN(i.due_on) AS oldest_due,
                 CAST(SUM(i.principal_due - i.principal_paid) AS BIGINT) AS overdue_principal,
                 CAST(SUM(i.interest_due - i.interest_paid) AS BIGINT) AS overdue_interest,
                 COUNT(*) AS installments
-         FROM installments i JOIN loans l ON l.id = i.loan_id JOIN workers w ON w.id = l.worker_id
-         WHERE (i.principal_paid < i.principal_due OR i.interest_paid < i.interest_due) AND i.due_on < ",
+         FROM loans l JOIN workers w ON w.id = l.worker_id JOIN installments i ON i.loan_id = l.id
+         WHERE l.status = 'active' AND l.oldest_unpaid_due < ",
     );
-    qb.push_bind(as_of).push(" AND l.status = 'active'");
+    qb.push_bind(as_of)
+        .push(" AND (i.principal_paid < i.principal_due OR i.interest_paid < i.interest_due) AND i.due_on < ")
+        .push_bind(as_of);
     scoped(&mut qb, w, "w.branch_id", "w.officer_id");
     qb.push(" GROUP BY l.id, w.branch_id, w.officer_id, l.principal_outstanding");
     Ok(qb.build_query_as().fetch_all(&mut *c).await?)

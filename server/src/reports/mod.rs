@@ -27,13 +27,18 @@
 //!   interest (net of reversals), the cash the officer had to hand over, the
 //!   cash counted and the difference (negative: short). A day's collections
 //!   are what posted that day; the branch counter is its own row. Read from
-//!   `report_daily`, kept by the posting code in the posting transaction.
+//!   `report_daily`, kept by the posting code in the posting transaction,
+//!   and `report_due` (dues by day and the loans' current officer), kept by
+//!   triggers with the installments and workers.
 //! - **portfolio-at-risk** (as of `to`, default today): PAR1 and PAR30 by
 //!   branch and officer — outstanding principal of active loans with an
 //!   installment unpaid more than 0 / 30 days after its due date, over all
 //!   outstanding principal — overdue amounts and counts, and ageing buckets
 //!   1–30, 31–60, 61–90, >90 days (by each loan's oldest unpaid installment).
-//!   The books are as they are now.
+//!   The books are as they are now. Read from `report_portfolio` (kept by
+//!   triggers with the loans) and, for the loans whose oldest unpaid due
+//!   date (`loans.oldest_unpaid_due`, kept likewise) is before `to`, their
+//!   unpaid installments.
 //! - **campaign-progress** (`campaign_id`; gifts recorded in `from`..`to`,
 //!   default all): gifts handed out (approved, not reversed) and waiting for
 //!   review against the target and each branch's and officer's allocation,
