@@ -5,7 +5,8 @@
 -- 1,000 record fates: some 11,000 such lookups, most of the approval's time.
 -- Here the same references are checked once per statement, by one join over
 -- the statement's new rows (a transition table), and the triggers that keep
--- loans.principal_outstanding run once per statement in the same way.
+-- loans.principal_outstanding and the report summaries up to date run once
+-- per statement in the same way instead of once per installment and loan.
 --
 -- What a foreign key also does, refuse to delete a referenced row, stays
 -- true: every referenced table is append-only (sync_records, batch_reviews,
@@ -124,43 +125,121 @@ CREATE TRIGGER users_never_deleted BEFORE DELETE ON users FOR EACH ROW EXECUTE F
 CREATE TRIGGER loans_never_deleted BEFORE DELETE ON loans FOR EACH ROW EXECUTE FUNCTION refuse_delete();
 CREATE TRIGGER campaigns_never_deleted BEFORE DELETE ON campaigns FOR EACH ROW EXECUTE FUNCTION refuse_delete();
 
--- loans.principal_outstanding, kept per statement: one UPDATE of the loans a
--- statement touched instead of one per installment row.
+-- loans.principal_outstanding (0006) and the report summaries (0008), kept
+-- per statement: one pass over the rows a statement touched (its transition
+-- tables), one UPDATE of the loans they belong to, one upsert per summary.
 DROP TRIGGER installments_outstanding ON installments;
 DROP FUNCTION installments_outstanding();
+DROP TRIGGER installments_summaries ON installments;
+DROP FUNCTION installments_summaries();
+DROP TRIGGER loans_summaries ON loans;
+DROP FUNCTION loans_summaries();
 
-CREATE FUNCTION installments_outstanding_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Installment rows `added` and `removed` by one statement (an UPDATE gives
+-- both, its old rows as removed): the dues per day and officer of the loan's
+-- worker, and each touched loan's outstanding principal and oldest unpaid
+-- due date.
+CREATE FUNCTION installments_apply(added installments[], removed installments[]) RETURNS void
+LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE loans l SET principal_outstanding = l.principal_outstanding + d.delta
-    FROM (SELECT loan_id, SUM(principal_due - principal_paid) AS delta FROM new_rows GROUP BY loan_id) d
-    WHERE l.id = d.loan_id AND d.delta <> 0;
+    INSERT INTO report_due (day, branch_id, officer_id, due, installments)
+    SELECT c.due_on, w.branch_id, w.officer_id, SUM(c.due), SUM(c.n)
+    FROM (SELECT loan_id, due_on, principal_due + interest_due AS due, 1 AS n FROM unnest(added)
+          UNION ALL
+          SELECT loan_id, due_on, -(principal_due + interest_due), -1 FROM unnest(removed)) c
+         JOIN loans l ON l.id = c.loan_id JOIN workers w ON w.id = l.worker_id
+    GROUP BY c.due_on, w.branch_id, w.officer_id
+    HAVING SUM(c.due) <> 0 OR SUM(c.n) <> 0
+    ON CONFLICT (day, branch_id, officer_id) DO UPDATE
+        SET due = report_due.due + excluded.due, installments = report_due.installments + excluded.installments;
+
+    UPDATE loans l SET
+        principal_outstanding = l.principal_outstanding + d.delta,
+        oldest_unpaid_due = CASE WHEN d.recheck THEN
+            (SELECT MIN(i.due_on) FROM installments i WHERE i.loan_id = l.id
+               AND (i.principal_paid < i.principal_due OR i.interest_paid < i.interest_due))
+            ELSE l.oldest_unpaid_due END
+    FROM (SELECT COALESCE(n.loan_id, o.loan_id) AS loan_id,
+                 SUM(COALESCE(n.principal_due - n.principal_paid, 0) - COALESCE(o.principal_due - o.principal_paid, 0)) AS delta,
+                 bool_or(n.loan_id IS NULL OR o.loan_id IS NULL OR n.due_on <> o.due_on
+                         OR (n.principal_paid < n.principal_due OR n.interest_paid < n.interest_due)
+                            <> (o.principal_paid < o.principal_due OR o.interest_paid < o.interest_due)) AS recheck
+          FROM unnest(added) n FULL JOIN unnest(removed) o ON o.loan_id = n.loan_id AND o.number = n.number
+          GROUP BY COALESCE(n.loan_id, o.loan_id)) d
+    WHERE l.id = d.loan_id AND (d.delta <> 0 OR d.recheck);
+END;
+$$;
+
+CREATE FUNCTION installments_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM installments_apply(ARRAY(SELECT n::installments FROM new_rows n), '{}');
     RETURN NULL;
 END;
 $$;
-CREATE FUNCTION installments_outstanding_update() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION installments_updated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE loans l SET principal_outstanding = l.principal_outstanding + d.delta
-    FROM (SELECT loan_id, SUM(delta) AS delta FROM (
-              SELECT loan_id, principal_due - principal_paid AS delta FROM new_rows
-              UNION ALL
-              SELECT loan_id, principal_paid - principal_due FROM old_rows) c
-          GROUP BY loan_id) d
-    WHERE l.id = d.loan_id AND d.delta <> 0;
+    PERFORM installments_apply(ARRAY(SELECT n::installments FROM new_rows n), ARRAY(SELECT o::installments FROM old_rows o));
     RETURN NULL;
 END;
 $$;
-CREATE FUNCTION installments_outstanding_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION installments_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE loans l SET principal_outstanding = l.principal_outstanding - d.delta
-    FROM (SELECT loan_id, SUM(principal_due - principal_paid) AS delta FROM old_rows GROUP BY loan_id) d
-    WHERE l.id = d.loan_id AND d.delta <> 0;
+    PERFORM installments_apply('{}', ARRAY(SELECT o::installments FROM old_rows o));
     RETURN NULL;
 END;
 $$;
-CREATE TRIGGER installments_outstanding_insert AFTER INSERT ON installments
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION installments_outstanding_insert();
-CREATE TRIGGER installments_outstanding_update AFTER UPDATE ON installments
-    REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION installments_outstanding_update();
-CREATE TRIGGER installments_outstanding_delete AFTER DELETE ON installments
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION installments_outstanding_delete();
+CREATE TRIGGER installments_inserted AFTER INSERT ON installments
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION installments_inserted();
+CREATE TRIGGER installments_updated AFTER UPDATE ON installments
+    REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION installments_updated();
+CREATE TRIGGER installments_deleted AFTER DELETE ON installments
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION installments_deleted();
+
+-- Loan rows added and removed by one statement: the portfolio (active loans
+-- and their outstanding principal) per officer of the loan's worker; a loan
+-- given to another worker takes its dues along. Loans are never deleted.
+CREATE FUNCTION loans_apply(added loans[], removed loans[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO report_portfolio (branch_id, officer_id, loans, principal_outstanding)
+    SELECT w.branch_id, w.officer_id, SUM(c.n), SUM(c.outstanding)
+    FROM (SELECT worker_id, 1 AS n, principal_outstanding AS outstanding FROM unnest(added) WHERE status = 'active'
+          UNION ALL
+          SELECT worker_id, -1, -principal_outstanding FROM unnest(removed) WHERE status = 'active') c
+         JOIN workers w ON w.id = c.worker_id
+    GROUP BY w.branch_id, w.officer_id
+    HAVING SUM(c.n) <> 0 OR SUM(c.outstanding) <> 0
+    ON CONFLICT (branch_id, officer_id) DO UPDATE
+        SET loans = report_portfolio.loans + excluded.loans,
+            principal_outstanding = report_portfolio.principal_outstanding + excluded.principal_outstanding;
+
+    INSERT INTO report_due (day, branch_id, officer_id, due, installments)
+    SELECT i.due_on, w.branch_id, w.officer_id, SUM(m.sign * (i.principal_due + i.interest_due)), SUM(m.sign)
+    FROM (SELECT n.id AS loan_id, n.worker_id, 1 AS sign FROM unnest(added) n JOIN unnest(removed) o ON o.id = n.id
+          WHERE o.worker_id <> n.worker_id
+          UNION ALL
+          SELECT o.id, o.worker_id, -1 FROM unnest(added) n JOIN unnest(removed) o ON o.id = n.id
+          WHERE o.worker_id <> n.worker_id) m
+         JOIN installments i ON i.loan_id = m.loan_id JOIN workers w ON w.id = m.worker_id
+    GROUP BY i.due_on, w.branch_id, w.officer_id
+    HAVING SUM(m.sign * (i.principal_due + i.interest_due)) <> 0 OR SUM(m.sign) <> 0
+    ON CONFLICT (day, branch_id, officer_id) DO UPDATE
+        SET due = report_due.due + excluded.due, installments = report_due.installments + excluded.installments;
+END;
+$$;
+
+CREATE FUNCTION loans_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM loans_apply(ARRAY(SELECT n::loans FROM new_rows n), '{}');
+    RETURN NULL;
+END;
+$$;
+CREATE FUNCTION loans_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM loans_apply(ARRAY(SELECT n::loans FROM new_rows n), ARRAY(SELECT o::loans FROM old_rows o));
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER loans_inserted AFTER INSERT ON loans
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION loans_inserted();
+CREATE TRIGGER loans_updated AFTER UPDATE ON loans
+    REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION loans_updated();
