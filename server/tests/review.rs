@@ -523,3 +523,187 @@ async fn exclusions_go_back_to_the_phone_and_nobody_approves_their_own() {
         assert_eq!(outcomes[0].0, UploadOutcome::Accepted, "{outcomes:?}");
     }
 }
+
+#[tokio::test]
+async fn gifts_post_only_from_stock_and_the_vault_never_goes_negative() {
+    for backend in BACKENDS {
+        let app = TestApp::start_with(backend, false).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(1))
+            .await;
+        let other_sup = app
+            .token("giamsat.bt", "super-pass-2", &common::device(2))
+            .await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let mut lan = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
+        let snap = lan.snapshot(&app).await;
+        let l1 = snap
+            .loans
+            .iter()
+            .find(|l| l.contract_no == "L-001")
+            .unwrap()
+            .clone();
+        let thu = snap
+            .workers
+            .iter()
+            .find(|w| w.full_name == "Đặng Thị Thu")
+            .unwrap()
+            .id;
+        let tet = snap.campaigns[0].id;
+        let tet_id = app.id_of("campaigns", "TET-2027").await;
+        let td = app.id_of("branches", "CN-TD").await;
+        let bt = app.id_of("branches", "CN-BT").await;
+
+        let pay = lan.record(RecordBody::Repayment(RepaymentPayload {
+            loan_id: l1.id,
+            worker_id: l1.worker_id,
+            amount: Dong(300_000),
+            receipt_no: lan.receipt(1),
+        }));
+        let gift = lan.record(RecordBody::GiftHandout(GiftHandoutPayload {
+            campaign_id: tet,
+            worker_id: thu,
+            acknowledged_name: "Đặng Thị Thu".into(),
+            signature_sha256: None,
+        }));
+        let (batch, outcomes) = lan.upload(&app, vec![pay.clone(), gift.clone()]).await;
+        assert!(
+            outcomes.iter().all(|o| o.0 == UploadOutcome::Accepted),
+            "{outcomes:?}"
+        );
+
+        // Nothing in stock: the gift cannot post and is named.
+        let approve = json!({ "cash_received": "0" });
+        let path = format!("/api/v1/batches/{batch}/approve");
+        let (s, body) = app.post(&path, &sup, &approve).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{body}");
+        assert_eq!(body["code"], "posting_refused", "{body}");
+        let detail = body["detail"].as_str().unwrap();
+        assert!(detail.contains(&gift.client_id.to_string()), "{body}");
+        assert!(detail.contains("kho quà"), "{body}");
+        assert!(!detail.contains(&pay.client_id.to_string()), "{body}");
+
+        // Only an admin receives stock, with a clear error for each bad field.
+        let receive = |client: Uuid, packages: i64| {
+            json!({
+                "client_id": client,
+                "branch_id": td,
+                "packages": packages,
+                "received_on": "20/11/2026",
+                "source": "LĐLĐ thành phố, phiếu xuất kho 12",
+            })
+        };
+        let receipts = format!("/api/v1/campaigns/{tet_id}/receipts");
+        for token in [&sup, &lan.token] {
+            let (s, body) = app
+                .post(&receipts, token, &receive(Uuid::now_v7(), 1))
+                .await;
+            assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+        }
+        let (s, body) = app
+            .post(&receipts, &admin, &receive(Uuid::now_v7(), 0))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["errors"][0]["column"], "packages", "{body}");
+        let mut bad_date = receive(Uuid::now_v7(), 1);
+        bad_date["received_on"] = json!("31/02/2026");
+        let (s, body) = app.post(&receipts, &admin, &bad_date).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["errors"][0]["column"], "received_on", "{body}");
+        let mut no_branch = receive(Uuid::now_v7(), 1);
+        no_branch["branch_id"] = json!(9_999);
+        let (s, body) = app.post(&receipts, &admin, &no_branch).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let (s, _) = app
+            .post(
+                "/api/v1/campaigns/9999/receipts",
+                &admin,
+                &receive(Uuid::now_v7(), 1),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+
+        // One package at the branch; a retry gives the same receipt.
+        let client = Uuid::now_v7();
+        let (s, receipt) = app.post(&receipts, &admin, &receive(client, 1)).await;
+        assert_eq!(s, StatusCode::OK, "{receipt}");
+        assert_eq!(money(&receipt["amount"]), 500_000);
+        assert_eq!(money(&receipt["unit_value"]), 500_000);
+        assert_eq!(receipt["received_on"], "2026-11-20");
+        let (s, again) = app.post(&receipts, &admin, &receive(client, 1)).await;
+        assert_eq!(s, StatusCode::OK, "{again}");
+        assert_eq!(again["id"], receipt["id"]);
+        assert_eq!(again["entry_id"], receipt["entry_id"]);
+        let (s, body) = app.post(&receipts, &admin, &receive(client, 2)).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{body}");
+        assert_eq!(body["code"], "receipt_conflict");
+        let mut elsewhere = receive(Uuid::now_v7(), 3);
+        elsewhere["branch_id"] = json!(bt);
+        let (s, _) = app.post(&receipts, &admin, &elsewhere).await;
+        assert_eq!(s, StatusCode::OK);
+        // Each supervisor sees their branch's receipts, the admin all.
+        let (_, mine) = app.get(&receipts, &sup).await;
+        assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
+        let (_, theirs) = app.get(&receipts, &other_sup).await;
+        assert_eq!(theirs.as_array().unwrap().len(), 1, "{theirs}");
+        let (_, all) = app.get(&receipts, &admin).await;
+        assert_eq!(all.as_array().unwrap().len(), 2, "{all}");
+        let (_, audit) = app
+            .get("/api/v1/audit?action=campaign.receive", &admin)
+            .await;
+        assert_eq!(audit.as_array().unwrap().len(), 2, "{audit}");
+        let rows = ledger(&app, &admin).await;
+        assert_eq!(net(&rows, "gift_stock"), 2_000_000);
+        assert_eq!(net(&rows, "campaign_funding"), -2_000_000);
+        let funding = rows
+            .iter()
+            .find(|r| r["account"] == "campaign_funding")
+            .unwrap();
+        assert_eq!(funding["name_vi"], "Nguồn kinh phí chương trình");
+
+        // Now it posts, taking the branch's one package; nothing counted.
+        let (s, outcome) = app.post(&path, &sup, &approve).await;
+        assert_eq!(s, StatusCode::OK, "{outcome}");
+        let rows = ledger(&app, &sup).await;
+        assert_eq!(net(&rows, "gift_stock"), 0, "{rows:?}");
+        assert_eq!(net(&rows, "vault"), 0);
+        assert_eq!(net(&rows, "cash_over_short"), 300_000);
+
+        // Giving the repayment back would take cash the vault does not hold.
+        let (_, entries) = app.get("/api/v1/ledger/entries", &sup).await;
+        let entry = entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["record_id"] == pay.client_id.to_string())
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let (s, asked) = app
+            .post(
+                "/api/v1/reversals",
+                &sup,
+                &json!({"entry_id": entry, "reason": "Ghi nhầm khoản vay"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{asked}");
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/reversals/{}/approve", asked["id"]),
+                &admin,
+                &json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{body}");
+        assert_eq!(body["code"], "balance_negative", "{body}");
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("Quỹ tiền mặt chi nhánh"),
+            "{body}"
+        );
+        let rows = ledger(&app, &admin).await;
+        assert_eq!(net(&rows, "vault"), 0, "nothing was posted");
+    }
+}

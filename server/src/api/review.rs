@@ -16,7 +16,7 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::{
     AccountBalance, ApprovalOutcome, AuditFilter, AuditRow, BatchDetail, BatchStatus, BatchSummary,
-    BranchReversal, CounterReceipt, EntryView, Reviewer,
+    BranchReversal, CampaignReceipt, CounterReceipt, EntryView, Reviewer,
 };
 use crate::error::{ApiJson, AppError, Problem};
 use crate::import::rows::Role;
@@ -398,4 +398,92 @@ pub async fn audit(
         offset,
     };
     Ok(Json(state.db.audit_log(&filter).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CampaignReceiptRequest {
+    /// Chosen by the client once per receipt: a retry with the same id
+    /// returns the same receipt.
+    pub client_id: Uuid,
+    /// The branch that received the packages (or the programme's cash).
+    pub branch_id: i64,
+    /// Gift packages (suất quà), or grants for a welfare programme; valued
+    /// at the campaign's gift value.
+    pub packages: i64,
+    /// `dd/mm/yyyy` or `yyyy-mm-dd`.
+    pub received_on: String,
+    /// Where they came from: the federation, a donor, a delivery note.
+    pub source: String,
+}
+
+/// Receives gift packages into a branch's stock for a campaign (admins), or
+/// for a welfare programme its grant cash into the branch vault. Posts at
+/// once: debit gift stock (or vault), credit the campaign's funding. Gifts
+/// post only from stock: without this, approving a gift is refused.
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/receipts", request_body = CampaignReceiptRequest, security(("bearer" = [])), responses(
+    (status = 200, body = CampaignReceipt), (status = 403, body = Problem), (status = 404, body = Problem),
+    (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn receive_for_campaign(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ClientIp(ip): ClientIp,
+    Path(campaign_id): Path<i64>,
+    ApiJson(req): ApiJson<CampaignReceiptRequest>,
+) -> Result<Json<CampaignReceipt>, AppError> {
+    user.require(&[Role::Admin])?;
+    let who = reviewer(&user, ip)?;
+    if req.packages <= 0 || req.packages > 10_000_000 {
+        return Err(AppError::invalid_field(
+            "packages",
+            format!(
+                "Số suất phải từ 1 đến 10.000.000 (nhận được {})",
+                req.packages
+            ),
+            format!(
+                "packages must be between 1 and 10,000,000 (got {})",
+                req.packages
+            ),
+        ));
+    }
+    let text = req.received_on.trim();
+    let received_on = parse_date(text).ok_or_else(|| {
+        AppError::invalid_field(
+            "received_on",
+            format!("Ngày nhận \"{text}\" không hợp lệ; viết dd/mm/yyyy"),
+            format!("received_on \"{text}\" is not a valid date; write dd/mm/yyyy"),
+        )
+    })?;
+    let source = required("source", &req.source)?;
+    Ok(Json(
+        state
+            .db
+            .campaign_receive(
+                &who,
+                campaign_id,
+                req.branch_id,
+                req.client_id,
+                req.packages,
+                received_on,
+                &source,
+            )
+            .await?,
+    ))
+}
+
+/// What branches received for a campaign, newest first: a supervisor sees
+/// their branch's, an admin every branch's.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/receipts", security(("bearer" = [])), responses(
+    (status = 200, body = [CampaignReceipt]), (status = 403, body = Problem)))]
+pub async fn campaign_receipts(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(campaign_id): Path<i64>,
+) -> Result<Json<Vec<CampaignReceipt>>, AppError> {
+    let who = reviewer(&user, None)?;
+    Ok(Json(
+        state
+            .db
+            .campaign_receipts(Some(campaign_id), branch_of(&who))
+            .await?,
+    ))
 }
