@@ -707,3 +707,165 @@ async fn gifts_post_only_from_stock_and_the_vault_never_goes_negative() {
         assert_eq!(net(&rows, "vault"), 0, "nothing was posted");
     }
 }
+
+#[tokio::test]
+async fn a_cashier_takes_repayments_at_the_counter_and_nothing_else() {
+    const USERS: &str = "code,username,full_name,role,branch_code,phone,password\n";
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(1)).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(2))
+            .await;
+        // A cashier belongs to a branch: the import says which line is wrong.
+        let (s, body) = app
+            .post_csv(
+                "/api/v1/imports/users",
+                &admin,
+                &format!("{USERS}TQ-XX,thuquy.xx,Ngô Văn Quỹ,cashier,,,cashier-pass-9\n"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["errors"][0]["line"], 2, "{body}");
+        assert_eq!(body["errors"][0]["column"], "branch_code", "{body}");
+        let (s, body) = app
+            .post_csv(
+                "/api/v1/imports/users",
+                &admin,
+                &format!("{USERS}TQ-TD,thuquy.td,Ngô Thị Quỹ,Cashier,CN-TD,,cashier-pass-1\n"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let cashier = app
+            .token("thuquy.td", "cashier-pass-1", &common::device(3))
+            .await;
+        let (_, me) = app.get("/api/v1/me", &cashier).await;
+        assert_eq!(me["role"], "cashier", "{me}");
+
+        // The loan lookup the counter needs, for the branch only.
+        let l1 = app.id_of("loans", "L-001").await;
+        let l4 = app.id_of("loans", "L-004").await;
+        let (s, loan) = app.get(&format!("/api/v1/loans/{l1}"), &cashier).await;
+        assert_eq!(s, StatusCode::OK, "{loan}");
+        let (s, _) = app.get(&format!("/api/v1/loans/{l4}"), &cashier).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (_, before, _) = book(&app, &cashier, l1).await;
+
+        // A repayment at the counter posts at once; another branch's loan is not theirs.
+        let pay = |amount: &str| json!({"client_id": Uuid::now_v7(), "amount": amount, "note": "Nộp tại quầy"});
+        let (s, receipt) = app
+            .post(
+                &format!("/api/v1/loans/{l1}/repayments"),
+                &cashier,
+                &pay("200000"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{receipt}");
+        assert!(receipt["receipt_no"]
+            .as_str()
+            .unwrap()
+            .starts_with("QUAY-CN-TD-"));
+        let (_, after, _) = book(&app, &cashier, l1).await;
+        assert_eq!(after, before - 200_000);
+        let (s, _) = app
+            .post(
+                &format!("/api/v1/loans/{l4}/repayments"),
+                &cashier,
+                &pay("200000"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (_, audit) = app
+            .get(
+                "/api/v1/audit?action=counter.repayment&actor=thuquy.td",
+                &admin,
+            )
+            .await;
+        assert_eq!(audit.as_array().unwrap().len(), 1, "{audit}");
+
+        // Nothing of review, reversals, imports or devices.
+        let mut lan = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
+        let snap = lan.snapshot(&app).await;
+        let l2 = snap
+            .loans
+            .iter()
+            .find(|l| l.contract_no == "L-002")
+            .unwrap()
+            .clone();
+        let r = lan.record(RecordBody::Repayment(RepaymentPayload {
+            loan_id: l2.id,
+            worker_id: l2.worker_id,
+            amount: Dong(100_000),
+            receipt_no: lan.receipt(1),
+        }));
+        let (batch, _) = lan.upload(&app, vec![r]).await;
+        let entry = receipt["entry_id"].as_i64().unwrap();
+        let (s, asked) = app
+            .post(
+                "/api/v1/reversals",
+                &sup,
+                &json!({"entry_id": entry, "reason": "Ghi nhầm"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{asked}");
+        let gets = [
+            "/api/v1/batches?status=pending".to_string(),
+            format!("/api/v1/batches/{batch}"),
+            "/api/v1/reversals".to_string(),
+            "/api/v1/ledger/balances".to_string(),
+            "/api/v1/ledger/entries".to_string(),
+            "/api/v1/audit".to_string(),
+            "/api/v1/users".to_string(),
+            "/api/v1/devices".to_string(),
+            "/api/v1/imports".to_string(),
+            "/api/v1/reports/daily-collections".to_string(),
+        ];
+        for path in &gets {
+            let (s, body) = app.get(path, &cashier).await;
+            assert_eq!(s, StatusCode::FORBIDDEN, "{path}: {body}");
+            assert_eq!(body["code"], "forbidden", "{path}: {body}");
+        }
+        let tet = app.id_of("campaigns", "TET-2027").await;
+        let posts = [
+            (
+                format!("/api/v1/batches/{batch}/approve"),
+                json!({"cash_received": "100000"}),
+            ),
+            (
+                format!("/api/v1/batches/{batch}/reject"),
+                json!({"reason": "Thiếu"}),
+            ),
+            (
+                "/api/v1/reversals".to_string(),
+                json!({"entry_id": entry, "reason": "Ghi nhầm"}),
+            ),
+            (
+                format!("/api/v1/reversals/{}/approve", asked["id"]),
+                json!({}),
+            ),
+            (
+                format!("/api/v1/reversals/{}/reject", asked["id"]),
+                json!({"reason": "Không"}),
+            ),
+            (
+                "/api/v1/devices/test-device-0002/revoke".to_string(),
+                json!({"reason": "Mất máy"}),
+            ),
+            (
+                format!("/api/v1/campaigns/{tet}/receipts"),
+                json!({"client_id": Uuid::now_v7(), "branch_id": 1, "packages": 1, "received_on": "20/11/2026", "source": "x"}),
+            ),
+        ];
+        for (path, body) in &posts {
+            let (s, answer) = app.post(path, &cashier, body).await;
+            assert_eq!(s, StatusCode::FORBIDDEN, "{path}: {answer}");
+        }
+        let (s, _) = app.post_csv("/api/v1/imports/users", &cashier, USERS).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        // The batch and the reversal still wait for a supervisor.
+        let (_, queue) = app.get("/api/v1/batches?status=pending", &sup).await;
+        assert_eq!(queue.as_array().unwrap().len(), 1, "{queue}");
+        let (_, waiting) = app.get("/api/v1/reversals?status=pending", &sup).await;
+        assert_eq!(waiting.as_array().unwrap().len(), 1, "{waiting}");
+    }
+}

@@ -33,6 +33,20 @@ pub(crate) fn reviewer(user: &AuthUser, ip: Option<String>) -> Result<Reviewer, 
     })
 }
 
+/// Who takes a repayment at the counter: a supervisor or cashier (their
+/// branch) or an admin (the fund). A cashier does nothing else of review.
+pub(crate) fn counter_clerk(user: &AuthUser, ip: Option<String>) -> Result<Reviewer, AppError> {
+    user.require(&[Role::Supervisor, Role::Cashier, Role::Admin])?;
+    Ok(Reviewer {
+        user_id: user.id,
+        username: user.username.clone(),
+        is_admin: user.role == Role::Admin,
+        branch_id: user.branch_id,
+        device_id: Some(user.device_id.clone()),
+        ip,
+    })
+}
+
 /// The branch a reviewer's lists are limited to (none for an admin).
 pub(crate) fn branch_of(r: &Reviewer) -> Option<i64> {
     (!r.is_admin).then(|| r.branch_id.unwrap_or(-1))
@@ -188,8 +202,9 @@ pub struct CounterRequest {
     pub note: String,
 }
 
-/// A repayment taken at the branch counter. Posts at once (cash to the
-/// vault) and reaches the officer's phone as a balance change.
+/// A repayment taken at the branch counter by a supervisor, a cashier (their
+/// branch's loans) or an admin. Posts at once (cash to the vault) and
+/// reaches the officer's phone as a balance change.
 #[utoipa::path(post, path = "/api/v1/loans/{id}/repayments", request_body = CounterRequest, security(("bearer" = [])), responses(
     (status = 200, body = CounterReceipt), (status = 403, body = Problem), (status = 404, body = Problem),
     (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -200,7 +215,7 @@ pub async fn counter_repayment(
     Path(loan_id): Path<i64>,
     ApiJson(req): ApiJson<CounterRequest>,
 ) -> Result<Json<CounterReceipt>, AppError> {
-    let who = reviewer(&user, ip)?;
+    let who = counter_clerk(&user, ip)?;
     let amount = parse_amount("amount", &req.amount, AmountRule::Positive)
         .map_err(|e| AppError::invalid_field("amount", e.message_vi(), e.message_en()))?;
     Ok(Json(

@@ -216,6 +216,7 @@ pub fn role_label(lang: Lang, role: Role) -> &'static str {
     match role {
         Role::Admin => lang.t("Quản trị viên", "Administrator"),
         Role::Supervisor => lang.t("Giám sát chi nhánh", "Branch supervisor"),
+        Role::Cashier => lang.t("Thủ quỹ chi nhánh", "Branch cashier"),
         Role::Officer => lang.t("Cán bộ tín dụng", "Field officer"),
     }
 }
