@@ -582,6 +582,7 @@ async fn gifts_post_only_from_stock_and_the_vault_never_goes_negative() {
         assert!(detail.contains(&gift.client_id.to_string()), "{body}");
         assert!(detail.contains("kho quà"), "{body}");
         assert!(!detail.contains(&pay.client_id.to_string()), "{body}");
+        assert_eq!(body["records"], json!([gift.client_id]), "{body}");
 
         // Only an admin receives stock, with a clear error for each bad field.
         let receive = |client: Uuid, packages: i64| {

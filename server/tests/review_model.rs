@@ -434,6 +434,7 @@ impl Model {
                 .await;
             match refused {
                 Err(sotay_server::db::DbError::Refused(ref r)) if r.code == "posting_refused" => {
+                    assert_eq!(r.records, beyond, "the gifts beyond the stock: {}", r.en);
                     for id in &beyond {
                         assert!(r.en.contains(&id.to_string()), "{id} named in {}", r.en);
                     }

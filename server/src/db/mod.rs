@@ -164,6 +164,9 @@ pub struct Refusal {
     pub code: &'static str,
     pub vi: String,
     pub en: String,
+    /// The records the refusal is about (those that cannot post), for a
+    /// client to point at without reading the message.
+    pub records: Vec<uuid::Uuid>,
 }
 
 impl DbError {

@@ -17,7 +17,7 @@ use crate::ledger::{self, Account, At, EntryKind, Lines};
 use sotay_core::domain::schedule::{apply_allocation, outstanding, InstallmentState};
 
 fn refused(status: u16, code: &'static str, vi: String, en: String) -> DbError {
-    DbError::Refused(Box::new(Refusal { status, code, vi, en }))
+    DbError::Refused(Box::new(Refusal { status, code, vi, en, records: Vec::new() }))
 }
 
 async fn take_write_lock(c: &mut Conn) -> DbResult<()> {
@@ -896,7 +896,8 @@ pub async fn review_approve(
     poster.load_loans(c, &target_loans).await?;
 
     let mut fates: Vec<(i64, &'static str, Option<String>)> = Vec::with_capacity(records.len());
-    let mut problems: Vec<(String, String)> = Vec::new();
+    // Records that cannot post: id, Vietnamese and English reason.
+    let mut problems: Vec<(uuid::Uuid, String, String)> = Vec::new();
     let mut expected = 0i64;
     let mut gift_campaigns: HashSet<i64> = HashSet::new();
     for r in &records {
@@ -919,7 +920,7 @@ pub async fn review_approve(
         match r.kind.as_str() {
             "repayment" => {
                 let (Some(loan_id), Some(amount)) = (r.loan_id, r.amount) else {
-                    problems.push((format!("{who_line}: thiếu khoản vay"), format!("{who_line}: no loan")));
+                    problems.push((r.client_id, format!("{who_line}: thiếu khoản vay"), format!("{who_line}: no loan")));
                     continue;
                 };
                 match poster.repay(loan_id, amount) {
@@ -949,12 +950,12 @@ pub async fn review_approve(
                         posted_targets.insert(r.id, posted);
                         fates.push((r.id, "approved", None));
                     }
-                    Err(v) => problems.push((format!("{who_line}: {}", v.message_vi()), format!("{who_line}: {}", v.message_en()))),
+                    Err(v) => problems.push((r.client_id, format!("{who_line}: {}", v.message_vi()), format!("{who_line}: {}", v.message_en()))),
                 }
             }
             "gift_handout" => {
                 let Some(k) = r.campaign_id.and_then(|id| campaigns.get(&id)) else {
-                    problems.push((format!("{who_line}: không có chương trình"), format!("{who_line}: no campaign")));
+                    problems.push((r.client_id, format!("{who_line}: không có chương trình"), format!("{who_line}: no campaign")));
                     continue;
                 };
                 let welfare = k.kind == "welfare";
@@ -971,6 +972,7 @@ pub async fn review_approve(
                 if let Some((_, held)) = poster.shortfall(&lines, cash_received) {
                     problems.push(if welfare {
                         (
+                            r.client_id,
                             format!(
                                 "{who_line}: quỹ tiền mặt chi nhánh không đủ chi {} của {} (còn {}); hãy nhận tiền chương trình vào quỹ trước",
                                 format_vnd(k.gift_value),
@@ -987,6 +989,7 @@ pub async fn review_approve(
                     } else {
                         let left = held.max(0) / k.gift_value;
                         (
+                            r.client_id,
                             format!(
                                 "{who_line}: kho quà {} của chi nhánh đã hết (còn {left} suất); hãy nhập kho thêm quà trước",
                                 k.name
@@ -1021,7 +1024,7 @@ pub async fn review_approve(
                     .and_then(|t| target_record.get(&t))
                     .and_then(|id| posted_targets.get(id));
                 let Some(target) = target else {
-                    problems.push((
+                    problems.push((r.client_id, 
                         format!("{who_line}: bản ghi gốc chưa được ghi sổ — hãy duyệt lô chứa bản ghi gốc trước, hoặc loại đề nghị này"),
                         format!("{who_line}: the original record is not posted — approve its batch first, or exclude this request"),
                     ));
@@ -1036,7 +1039,7 @@ pub async fn review_approve(
                     })
                     .unwrap_or_default();
                 if let Some((account, held)) = poster.reversal_shortfall(&target, cash_received) {
-                    problems.push((
+                    problems.push((r.client_id, 
                         format!(
                             "{who_line}: đảo bút toán số {} sẽ làm tài khoản \"{}\" âm (còn {})",
                             target.id,
@@ -1062,20 +1065,23 @@ pub async fn review_approve(
                         }
                         fates.push((r.id, "approved", None));
                     }
-                    Err((_, vi, en)) => problems.push((format!("{who_line}: {vi}"), format!("{who_line}: {en}"))),
+                    Err((_, vi, en)) => problems.push((r.client_id, format!("{who_line}: {vi}"), format!("{who_line}: {en}"))),
                 }
             }
             _ => fates.push((r.id, "approved", None)),
         }
     }
     if !problems.is_empty() {
-        let (vi, en): (Vec<String>, Vec<String>) = problems.into_iter().unzip();
-        return Err(refused(
-            409,
-            "posting_refused",
-            format!("Không ghi sổ được; hãy loại các bản ghi này rồi duyệt lại: {}", vi.join("; ")),
-            format!("cannot post; exclude these records and approve again: {}", en.join("; ")),
-        ));
+        let records = problems.iter().map(|p| p.0).collect();
+        let vi: Vec<String> = problems.iter().map(|p| p.1.clone()).collect();
+        let en: Vec<String> = problems.iter().map(|p| p.2.clone()).collect();
+        return Err(DbError::Refused(Box::new(Refusal {
+            status: 409,
+            code: "posting_refused",
+            vi: format!("Không ghi sổ được; hãy loại các bản ghi này rồi duyệt lại: {}", vi.join("; ")),
+            en: format!("cannot post; exclude these records and approve again: {}", en.join("; ")),
+            records,
+        })));
     }
     let settlement = ledger::settlement(branch_id, head.officer_id, expected, cash_received);
     if !settlement.0.is_empty() {
