@@ -40,6 +40,7 @@ pub enum Nav {
     Reports,
     Devices,
     Imports,
+    Stock,
     Audit,
     None,
 }
@@ -95,6 +96,13 @@ const NAV: &[NavItem] = &[
         href: "/imports",
         vi: "Nhập dữ liệu",
         en: "Imports",
+        admin_only: true,
+    },
+    NavItem {
+        nav: Nav::Stock,
+        href: "/stock",
+        vi: "Kho quà",
+        en: "Gift stock",
         admin_only: true,
     },
     NavItem {
