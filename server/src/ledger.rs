@@ -395,6 +395,44 @@ mod tests {
     }
 
     #[test]
+    fn a_receipt_fills_the_stock_a_gift_empties() {
+        let at = At {
+            branch_id: 1,
+            campaign_id: Some(4),
+            ..At::default()
+        };
+        let receipt = campaign_receipt(at, 1_500_000, false);
+        assert_eq!(receipt.imbalance(), 0);
+        let stock = |lines: &Lines| -> i64 {
+            lines
+                .0
+                .iter()
+                .filter(|l| l.account == Account::GiftStock && l.campaign_id == Some(4))
+                .map(|l| l.debit - l.credit)
+                .sum()
+        };
+        assert_eq!(stock(&receipt), 1_500_000);
+        assert_eq!(stock(&gift(at, 500_000, false)), -500_000);
+        // A welfare programme's cash goes to the branch vault, not to a campaign's.
+        let grant = campaign_receipt(at, 50_000_000, true);
+        assert_eq!(grant.imbalance(), 0);
+        let vault = grant
+            .0
+            .iter()
+            .find(|l| l.account == Account::Vault)
+            .unwrap();
+        assert_eq!((vault.debit, vault.campaign_id), (50_000_000, None));
+        assert!(grant
+            .0
+            .iter()
+            .any(|l| l.account == Account::CampaignFunding && l.credit == 50_000_000));
+        assert!(Account::GiftStock.never_negative() && !Account::CampaignFunding.never_negative());
+        for a in Account::ALL {
+            assert_eq!(Account::parse(a.as_str()), Some(a));
+        }
+    }
+
+    #[test]
     fn unwinding_the_last_payment_gives_back_its_exact_split() {
         let mut states = book(4, 900, 100);
         for amount in [100, 950, 300] {

@@ -870,3 +870,99 @@ async fn a_cashier_takes_repayments_at_the_counter_and_nothing_else() {
         assert_eq!(waiting.as_array().unwrap().len(), 1, "{waiting}");
     }
 }
+
+#[tokio::test]
+async fn a_welfare_grant_posts_only_from_cash_in_the_vault() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(1)).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(2))
+            .await;
+        let (s, body) = app
+            .post_csv(
+                "/api/v1/imports/campaigns",
+                &admin,
+                "code,name,kind,starts_on,ends_on,gift_value,target_count,eligibility,description\n\
+                 MAC-2027,Mái ấm Công đoàn 2027,welfare,01/11/2026,31/12/2030,50000000,4,union_members_in_hardship,Hỗ trợ sửa nhà\n",
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (s, body) = app
+            .post_csv(
+                "/api/v1/imports/campaign-allocations",
+                &admin,
+                "campaign_code,branch_code,officer_code,quota\n\
+                 TET-2027,CN-TD,,60\nTET-2027,CN-TD,CB-TD-01,30\nTET-2027,CN-BT,,40\n\
+                 MAC-2027,CN-TD,,2\nMAC-2027,CN-TD,CB-TD-01,1\n",
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let mut lan = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
+        let snap = lan.snapshot(&app).await;
+        let mac = snap
+            .campaigns
+            .iter()
+            .find(|k| k.name == "Mái ấm Công đoàn 2027")
+            .unwrap()
+            .id;
+        let thu = snap
+            .workers
+            .iter()
+            .find(|w| w.full_name == "Đặng Thị Thu")
+            .unwrap()
+            .id;
+        let grant = lan.record(RecordBody::GiftHandout(GiftHandoutPayload {
+            campaign_id: mac,
+            worker_id: thu,
+            acknowledged_name: "Đặng Thị Thu".into(),
+            signature_sha256: None,
+        }));
+        let (batch, outcomes) = lan.upload(&app, vec![grant.clone()]).await;
+        assert_eq!(outcomes[0].0, UploadOutcome::Accepted, "{outcomes:?}");
+        let path = format!("/api/v1/batches/{batch}/approve");
+        let approve = json!({ "cash_received": "0" });
+
+        // The vault is empty: the grant cannot be paid, and is named.
+        let (s, body) = app.post(&path, &sup, &approve).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{body}");
+        assert_eq!(body["code"], "posting_refused", "{body}");
+        assert_eq!(body["records"], json!([grant.client_id]), "{body}");
+        assert!(
+            body["detail"].as_str().unwrap().contains("quỹ tiền mặt"),
+            "{body}"
+        );
+
+        // The programme's cash for one grant reaches the branch vault.
+        let mac_id = app.id_of("campaigns", "MAC-2027").await;
+        let td = app.id_of("branches", "CN-TD").await;
+        let (s, receipt) = app
+            .post(
+                &format!("/api/v1/campaigns/{mac_id}/receipts"),
+                &admin,
+                &json!({
+                    "client_id": Uuid::now_v7(),
+                    "branch_id": td,
+                    "packages": 1,
+                    "received_on": "2026-11-25",
+                    "source": "Quỹ xã hội LĐLĐ, ủy nhiệm chi 7",
+                }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{receipt}");
+        assert_eq!(money(&receipt["amount"]), 50_000_000);
+        let rows = ledger(&app, &sup).await;
+        assert_eq!(net(&rows, "vault"), 50_000_000);
+        assert_eq!(
+            net(&rows, "gift_stock"),
+            30_000_000,
+            "60 Tết gifts less nothing given"
+        );
+
+        let (s, body) = app.post(&path, &sup, &approve).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let rows = ledger(&app, &sup).await;
+        assert_eq!(net(&rows, "vault"), 0);
+        assert_eq!(net(&rows, "campaign_expense"), 50_000_000);
+    }
+}
