@@ -232,6 +232,9 @@ struct Planned {
     lines: Lines,
 }
 
+/// The never-negative accounts a plan checks as it goes.
+const GUARD_LOADED: [Account; 2] = [Account::Vault, Account::GiftStock];
+
 /// A sub-ledger of an account that may never go below zero.
 type GuardKey = (Account, i64, Option<i64>, Option<i64>);
 
@@ -239,15 +242,27 @@ fn guard_key(l: &ledger::Line) -> Option<GuardKey> {
     l.account.never_negative().then_some((l.account, l.branch_id, l.officer_id, l.campaign_id))
 }
 
-/// Balances (debits minus credits) of the never-negative accounts of some
+/// Balances (debits minus credits) of some never-negative accounts of some
 /// branches, by sub-ledger.
-async fn guarded_balances(c: &mut Conn, branches: &[i64]) -> DbResult<HashMap<GuardKey, i64>> {
+async fn guarded_balances(
+    c: &mut Conn,
+    accounts: &[Account],
+    branches: &[i64],
+) -> DbResult<HashMap<GuardKey, i64>> {
     let mut out = HashMap::new();
+    if accounts.is_empty() {
+        return Ok(out);
+    }
     for chunk in branches.chunks(<DB as Lists>::chunk_len()) {
         let mut qb = sqlx::QueryBuilder::<DB>::new(
             "SELECT account, branch_id, officer_id, campaign_id, CAST(SUM(debit) - SUM(credit) AS BIGINT)
-             FROM journal_lines WHERE account IN ('vault', 'cash_in_hand', 'gift_stock') AND ",
+             FROM journal_lines WHERE account IN (",
         );
+        let mut list = qb.separated(", ");
+        for a in accounts {
+            list.push_bind(a.as_str());
+        }
+        qb.push(") AND ");
         <DB as Lists>::ints(&mut qb, "branch_id", chunk);
         qb.push(" GROUP BY account, branch_id, officer_id, campaign_id");
         let rows = qb.build_query_as::<(String, i64, Option<i64>, Option<i64>, i64)>().fetch_all(&mut *c).await?;
@@ -323,10 +338,13 @@ impl Poster {
         })
     }
 
-    /// Loads the never-negative balances of a branch (before planning).
+    /// Loads a branch's vault and gift stock balances (before planning):
+    /// what gifts, grants and reversals draw on. Officers' cash in hand is
+    /// drawn only by the settlement of what the same batch collected, and
+    /// [`Poster::write`] checks every balance once more.
     async fn load_guard(&mut self, c: &mut Conn, branch_id: i64) -> DbResult<()> {
         if self.guard_branches.insert(branch_id) {
-            self.guard.extend(guarded_balances(c, &[branch_id]).await?);
+            self.guard.extend(guarded_balances(c, &GUARD_LOADED, &[branch_id]).await?);
         }
         Ok(())
     }
@@ -366,8 +384,10 @@ impl Poster {
                 *delta.entry(k).or_default() += l.debit - l.credit;
             }
         }
-        let mut delta: Vec<(GuardKey, i64)> =
-            delta.into_iter().filter(|(k, _)| self.guard_branches.contains(&k.1)).collect();
+        let mut delta: Vec<(GuardKey, i64)> = delta
+            .into_iter()
+            .filter(|(k, _)| self.guard_branches.contains(&k.1) && GUARD_LOADED.contains(&k.0))
+            .collect();
         delta.sort_by_key(|(k, _)| (k.0.as_str(), k.1, k.2, k.3));
         delta.into_iter().find_map(|(k, d)| {
             let extra = if k.0 == Account::Vault { extra_vault } else { 0 };
@@ -542,7 +562,10 @@ impl Poster {
             let mut branches: Vec<i64> = delta.keys().map(|k| k.1).collect();
             branches.sort_unstable();
             branches.dedup();
-            let now_balances = guarded_balances(c, &branches).await?;
+            let mut accounts: Vec<Account> = delta.keys().map(|k| k.0).collect();
+            accounts.sort_by_key(|a| a.as_str());
+            accounts.dedup();
+            let now_balances = guarded_balances(c, &accounts, &branches).await?;
             let mut keys: Vec<&GuardKey> = delta.keys().collect();
             keys.sort_by_key(|k| (k.0.as_str(), k.1, k.2, k.3));
             for k in keys {
