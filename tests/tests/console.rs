@@ -139,9 +139,14 @@ impl Browser {
             let done: Vec<PathBuf> = std::fs::read_dir(self.downloads.path())
                 .expect("downloads dir")
                 .map(|e| e.expect("entry").path())
+                // Chromium writes to `x.crdownload` or a hidden
+                // `.org.chromium.Chromium.XXXXXX` before renaming.
                 .filter(|p| {
                     p.extension()
                         .is_some_and(|x| x != "crdownload" && x != "tmp")
+                        && !p
+                            .file_name()
+                            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
                 })
                 .collect();
             if let [file] = done.as_slice() {
