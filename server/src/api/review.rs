@@ -357,7 +357,8 @@ pub struct AuditQuery {
     pub actor: Option<String>,
     /// e.g. `login`, `login_failed`, `refresh`, `device.revoke`, `import`,
     /// `upload`, `batch.approve`, `batch.reject`, `ledger.post`,
-    /// `counter.repayment`, `reversal.request`, `reversal.approve`.
+    /// `counter.repayment`, `reversal.request`, `reversal.approve`,
+    /// `campaign.receive`.
     pub action: Option<String>,
     pub object_type: Option<String>,
     pub object_id: Option<String>,
