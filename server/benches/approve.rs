@@ -362,6 +362,21 @@ async fn bench_backend(backend: Backend, db: &Db, fund: &ApproveFund) -> Vec<f64
     println!("== {name}");
     let t = Instant::now();
     seed(db, &fund.set).await;
+    // The branches' gift stock: what the campaign allocates them.
+    let admin = fund
+        .set
+        .users
+        .iter()
+        .find(|u| u.role == Role::Admin)
+        .expect("an administrator");
+    sotay_server::importer::receive_allocations(
+        db,
+        &admin.username,
+        sotay_core::domain::time::local_date(Utc::now()),
+        "bench",
+    )
+    .await
+    .expect("stock received");
     println!(
         "{name} setup: fund imported in {:.1} s",
         t.elapsed().as_secs_f64()

@@ -178,10 +178,10 @@ impl AuthUser {
     pub fn scope(&self) -> Scope {
         match (self.role, self.branch_id) {
             (Role::Officer, _) => Scope::Officer(self.id),
-            (Role::Supervisor, Some(b)) => Scope::Branch(b),
+            (Role::Supervisor | Role::Cashier, Some(b)) => Scope::Branch(b),
             (Role::Admin, _) => Scope::Fund,
-            // A supervisor without a branch sees nothing of any branch.
-            (Role::Supervisor, None) => Scope::Branch(-1),
+            // A supervisor or cashier without a branch sees nothing of any branch.
+            (Role::Supervisor | Role::Cashier, None) => Scope::Branch(-1),
         }
     }
 

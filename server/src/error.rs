@@ -25,6 +25,8 @@ pub struct ErrorDetail {
     pub message_vi: String,
     pub message_en: String,
     pub errors: Vec<RowError>,
+    /// Records the error is about (an approval's records that cannot post).
+    pub records: Vec<uuid::Uuid>,
     pub retry_after: Option<u64>,
     /// Logged, never sent.
     pub internal: Option<String>,
@@ -56,6 +58,7 @@ impl AppError {
             message_vi: vi.into(),
             message_en: en.into(),
             errors: Vec::new(),
+            records: Vec::new(),
             retry_after: None,
             internal: None,
         }))
@@ -148,12 +151,16 @@ impl From<DbError> for AppError {
             DbError::Conflict(m) => AppError::conflict("conflict", m.clone(), m),
             DbError::Rows(rows) => AppError::import_rejected(rows),
             DbError::Invalid(m) => AppError::bad_request("invalid", m.clone(), m),
-            DbError::Refused(r) => AppError::new(
-                StatusCode::from_u16(r.status).unwrap_or(StatusCode::CONFLICT),
-                r.code,
-                r.vi,
-                r.en,
-            ),
+            DbError::Refused(r) => {
+                let mut e = AppError::new(
+                    StatusCode::from_u16(r.status).unwrap_or(StatusCode::CONFLICT),
+                    r.code,
+                    r.vi,
+                    r.en,
+                );
+                e.records = r.records;
+                e
+            }
             e if e.is_transient() => AppError::unavailable(e),
             e => AppError::internal(e),
         }
@@ -220,6 +227,10 @@ pub struct Problem {
     pub code: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<ProblemItem>,
+    /// The records the problem is about, e.g. those that cannot post when
+    /// an approval is refused (`posting_refused`): exclude them and approve again.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub records: Vec<uuid::Uuid>,
 }
 
 /// One field or row error inside a problem.
@@ -270,6 +281,7 @@ impl AppError {
                     .clone(),
                 })
                 .collect(),
+            records: self.records.clone(),
         }
     }
 

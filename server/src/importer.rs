@@ -89,7 +89,62 @@ pub async fn seed_demo(db: &Db, today: chrono::NaiveDate) -> Result<Option<Impor
         detail: serde_json::Value::Null,
     };
     let report = db.apply_import(&set, &meta, audit).await?;
+    // The branches hold what their campaigns allocate them: packages in
+    // stock, grant cash in the vault.
+    let admin = set
+        .users
+        .iter()
+        .find(|u| u.role == crate::import::rows::Role::Admin)
+        .ok_or_else(|| DbError::Invalid("the demo fund has no administrator".into()))?;
+    receive_allocations(db, &admin.username, today, "LĐLĐ thành phố (dữ liệu mẫu)").await?;
     db.set_setting_once("demo_seeded", &today.to_string())
         .await?;
     Ok(Some(report))
+}
+
+/// Receives, for every campaign's allocation to a branch, that many gift
+/// packages (or grants) into the branch, recorded by the administrator
+/// `admin`: a new fund's stock to hand out. Returns the receipts made.
+pub async fn receive_allocations(
+    db: &Db,
+    admin: &str,
+    received_on: chrono::NaiveDate,
+    source: &str,
+) -> Result<usize, DbError> {
+    let user = db
+        .user_auth_by_username(admin)
+        .await?
+        .filter(|u| u.role == "admin")
+        .ok_or_else(|| DbError::Invalid(format!("{admin} is not an administrator")))?;
+    let who = crate::db::Reviewer {
+        user_id: user.id,
+        username: user.username,
+        is_admin: true,
+        branch_id: None,
+        device_id: None,
+        ip: None,
+    };
+    let mut made = 0;
+    for q in db.quotas().await? {
+        let (Some(branch), None) = (q.branch_id, q.officer_id) else {
+            continue;
+        };
+        if q.quota <= 0 {
+            continue;
+        }
+        let client_id =
+            crate::db::stable_uid("campaign_receipt", &format!("{}:{branch}", q.campaign_id));
+        db.campaign_receive(
+            &who,
+            q.campaign_id,
+            branch,
+            client_id,
+            q.quota,
+            received_on,
+            source,
+        )
+        .await?;
+        made += 1;
+    }
+    Ok(made)
 }

@@ -25,10 +25,13 @@ pub enum Account {
     CampaignExpense,
     /// Cash shortages (debit) and overages (credit) of an officer.
     CashOverShort,
+    /// What the union and donors gave a campaign: its gift packages and
+    /// grant cash as received (credit, per campaign).
+    CampaignFunding,
 }
 
 impl Account {
-    pub const ALL: [Account; 7] = [
+    pub const ALL: [Account; 8] = [
         Account::Vault,
         Account::CashInHand,
         Account::LoanPrincipal,
@@ -36,6 +39,7 @@ impl Account {
         Account::GiftStock,
         Account::CampaignExpense,
         Account::CashOverShort,
+        Account::CampaignFunding,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +51,7 @@ impl Account {
             Account::GiftStock => "gift_stock",
             Account::CampaignExpense => "campaign_expense",
             Account::CashOverShort => "cash_over_short",
+            Account::CampaignFunding => "campaign_funding",
         }
     }
 
@@ -64,7 +69,31 @@ impl Account {
             Account::GiftStock => "Quà tặng trong kho",
             Account::CampaignExpense => "Chi chương trình",
             Account::CashOverShort => "Thừa/thiếu quỹ của cán bộ",
+            Account::CampaignFunding => "Nguồn kinh phí chương trình",
         }
+    }
+
+    /// The account's name in English.
+    pub fn name_en(self) -> &'static str {
+        match self {
+            Account::Vault => "Branch vault",
+            Account::CashInHand => "Cash held by officers",
+            Account::LoanPrincipal => "Loan principal",
+            Account::InterestIncome => "Interest income",
+            Account::GiftStock => "Gift packages in stock",
+            Account::CampaignExpense => "Campaign spending",
+            Account::CashOverShort => "Officers' cash short/over",
+            Account::CampaignFunding => "Campaign funding",
+        }
+    }
+
+    /// Accounts that hold something real (cash, packages) and so can never
+    /// be drawn below zero.
+    pub fn never_negative(self) -> bool {
+        matches!(
+            self,
+            Account::Vault | Account::CashInHand | Account::GiftStock
+        )
     }
 }
 
@@ -78,6 +107,7 @@ pub enum EntryKind {
     Settlement,
     CounterRepayment,
     Reversal,
+    CampaignReceipt,
 }
 
 impl EntryKind {
@@ -89,6 +119,7 @@ impl EntryKind {
             EntryKind::Settlement => "settlement",
             EntryKind::CounterRepayment => "counter_repayment",
             EntryKind::Reversal => "reversal",
+            EntryKind::CampaignReceipt => "campaign_receipt",
         }
     }
 }
@@ -209,6 +240,28 @@ pub fn gift(at: At, value: i64, welfare: bool) -> Lines {
     lines
         .debit(at, Account::CampaignExpense, value)
         .credit(source_at, source, value);
+    lines
+}
+
+/// What a campaign receives at a branch: gift packages into stock or, for
+/// a welfare programme, its grant cash into the vault; both from the
+/// campaign's funding.
+pub fn campaign_receipt(at: At, value: i64, welfare: bool) -> Lines {
+    let mut lines = Lines::default();
+    let (account, into) = if welfare {
+        (
+            Account::Vault,
+            At {
+                campaign_id: None,
+                ..at
+            },
+        )
+    } else {
+        (Account::GiftStock, at)
+    };
+    lines
+        .debit(into, account, value)
+        .credit(at, Account::CampaignFunding, value);
     lines
 }
 
@@ -339,6 +392,44 @@ mod tests {
             .iter()
             .any(|l| l.account == Account::CashOverShort && l.credit == 50));
         assert!(settlement(1, 7, 0, 0).0.is_empty());
+    }
+
+    #[test]
+    fn a_receipt_fills_the_stock_a_gift_empties() {
+        let at = At {
+            branch_id: 1,
+            campaign_id: Some(4),
+            ..At::default()
+        };
+        let receipt = campaign_receipt(at, 1_500_000, false);
+        assert_eq!(receipt.imbalance(), 0);
+        let stock = |lines: &Lines| -> i64 {
+            lines
+                .0
+                .iter()
+                .filter(|l| l.account == Account::GiftStock && l.campaign_id == Some(4))
+                .map(|l| l.debit - l.credit)
+                .sum()
+        };
+        assert_eq!(stock(&receipt), 1_500_000);
+        assert_eq!(stock(&gift(at, 500_000, false)), -500_000);
+        // A welfare programme's cash goes to the branch vault, not to a campaign's.
+        let grant = campaign_receipt(at, 50_000_000, true);
+        assert_eq!(grant.imbalance(), 0);
+        let vault = grant
+            .0
+            .iter()
+            .find(|l| l.account == Account::Vault)
+            .unwrap();
+        assert_eq!((vault.debit, vault.campaign_id), (50_000_000, None));
+        assert!(grant
+            .0
+            .iter()
+            .any(|l| l.account == Account::CampaignFunding && l.credit == 50_000_000));
+        assert!(Account::GiftStock.never_negative() && !Account::CampaignFunding.never_negative());
+        for a in Account::ALL {
+            assert_eq!(Account::parse(a.as_str()), Some(a));
+        }
     }
 
     #[test]

@@ -523,3 +523,446 @@ async fn exclusions_go_back_to_the_phone_and_nobody_approves_their_own() {
         assert_eq!(outcomes[0].0, UploadOutcome::Accepted, "{outcomes:?}");
     }
 }
+
+#[tokio::test]
+async fn gifts_post_only_from_stock_and_the_vault_never_goes_negative() {
+    for backend in BACKENDS {
+        let app = TestApp::start_with(backend, false).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(1))
+            .await;
+        let other_sup = app
+            .token("giamsat.bt", "super-pass-2", &common::device(2))
+            .await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let mut lan = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
+        let snap = lan.snapshot(&app).await;
+        let l1 = snap
+            .loans
+            .iter()
+            .find(|l| l.contract_no == "L-001")
+            .unwrap()
+            .clone();
+        let thu = snap
+            .workers
+            .iter()
+            .find(|w| w.full_name == "Đặng Thị Thu")
+            .unwrap()
+            .id;
+        let tet = snap.campaigns[0].id;
+        let tet_id = app.id_of("campaigns", "TET-2027").await;
+        let td = app.id_of("branches", "CN-TD").await;
+        let bt = app.id_of("branches", "CN-BT").await;
+
+        let pay = lan.record(RecordBody::Repayment(RepaymentPayload {
+            loan_id: l1.id,
+            worker_id: l1.worker_id,
+            amount: Dong(300_000),
+            receipt_no: lan.receipt(1),
+        }));
+        let gift = lan.record(RecordBody::GiftHandout(GiftHandoutPayload {
+            campaign_id: tet,
+            worker_id: thu,
+            acknowledged_name: "Đặng Thị Thu".into(),
+            signature_sha256: None,
+        }));
+        let (batch, outcomes) = lan.upload(&app, vec![pay.clone(), gift.clone()]).await;
+        assert!(
+            outcomes.iter().all(|o| o.0 == UploadOutcome::Accepted),
+            "{outcomes:?}"
+        );
+
+        // Nothing in stock: the gift cannot post and is named.
+        let approve = json!({ "cash_received": "0" });
+        let path = format!("/api/v1/batches/{batch}/approve");
+        let (s, body) = app.post(&path, &sup, &approve).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{body}");
+        assert_eq!(body["code"], "posting_refused", "{body}");
+        let detail = body["detail"].as_str().unwrap();
+        assert!(detail.contains(&gift.client_id.to_string()), "{body}");
+        assert!(detail.contains("kho quà"), "{body}");
+        assert!(!detail.contains(&pay.client_id.to_string()), "{body}");
+        assert_eq!(body["records"], json!([gift.client_id]), "{body}");
+
+        // Only an admin receives stock, with a clear error for each bad field.
+        let receive = |client: Uuid, packages: i64| {
+            json!({
+                "client_id": client,
+                "branch_id": td,
+                "packages": packages,
+                "received_on": "20/11/2026",
+                "source": "LĐLĐ thành phố, phiếu xuất kho 12",
+            })
+        };
+        let receipts = format!("/api/v1/campaigns/{tet_id}/receipts");
+        for token in [&sup, &lan.token] {
+            let (s, body) = app
+                .post(&receipts, token, &receive(Uuid::now_v7(), 1))
+                .await;
+            assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+        }
+        let (s, body) = app
+            .post(&receipts, &admin, &receive(Uuid::now_v7(), 0))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["errors"][0]["column"], "packages", "{body}");
+        let mut bad_date = receive(Uuid::now_v7(), 1);
+        bad_date["received_on"] = json!("31/02/2026");
+        let (s, body) = app.post(&receipts, &admin, &bad_date).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["errors"][0]["column"], "received_on", "{body}");
+        let mut no_branch = receive(Uuid::now_v7(), 1);
+        no_branch["branch_id"] = json!(9_999);
+        let (s, body) = app.post(&receipts, &admin, &no_branch).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let (s, _) = app
+            .post(
+                "/api/v1/campaigns/9999/receipts",
+                &admin,
+                &receive(Uuid::now_v7(), 1),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+
+        // One package at the branch; a retry gives the same receipt.
+        let client = Uuid::now_v7();
+        let (s, receipt) = app.post(&receipts, &admin, &receive(client, 1)).await;
+        assert_eq!(s, StatusCode::OK, "{receipt}");
+        assert_eq!(money(&receipt["amount"]), 500_000);
+        assert_eq!(money(&receipt["unit_value"]), 500_000);
+        assert_eq!(receipt["received_on"], "2026-11-20");
+        let (s, again) = app.post(&receipts, &admin, &receive(client, 1)).await;
+        assert_eq!(s, StatusCode::OK, "{again}");
+        assert_eq!(again["id"], receipt["id"]);
+        assert_eq!(again["entry_id"], receipt["entry_id"]);
+        let (s, body) = app.post(&receipts, &admin, &receive(client, 2)).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{body}");
+        assert_eq!(body["code"], "receipt_conflict");
+        let mut elsewhere = receive(Uuid::now_v7(), 3);
+        elsewhere["branch_id"] = json!(bt);
+        let (s, _) = app.post(&receipts, &admin, &elsewhere).await;
+        assert_eq!(s, StatusCode::OK);
+        // Each supervisor sees their branch's receipts, the admin all.
+        let (_, mine) = app.get(&receipts, &sup).await;
+        assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
+        let (_, theirs) = app.get(&receipts, &other_sup).await;
+        assert_eq!(theirs.as_array().unwrap().len(), 1, "{theirs}");
+        let (_, all) = app.get(&receipts, &admin).await;
+        assert_eq!(all.as_array().unwrap().len(), 2, "{all}");
+        let (_, audit) = app
+            .get("/api/v1/audit?action=campaign.receive", &admin)
+            .await;
+        assert_eq!(audit.as_array().unwrap().len(), 2, "{audit}");
+        let rows = ledger(&app, &admin).await;
+        assert_eq!(net(&rows, "gift_stock"), 2_000_000);
+        assert_eq!(net(&rows, "campaign_funding"), -2_000_000);
+        let funding = rows
+            .iter()
+            .find(|r| r["account"] == "campaign_funding")
+            .unwrap();
+        assert_eq!(funding["name_vi"], "Nguồn kinh phí chương trình");
+
+        // Now it posts, taking the branch's one package; nothing counted.
+        let (s, outcome) = app.post(&path, &sup, &approve).await;
+        assert_eq!(s, StatusCode::OK, "{outcome}");
+        let rows = ledger(&app, &sup).await;
+        assert_eq!(net(&rows, "gift_stock"), 0, "{rows:?}");
+        assert_eq!(net(&rows, "vault"), 0);
+        assert_eq!(net(&rows, "cash_over_short"), 300_000);
+
+        // Giving the repayment back would take cash the vault does not hold.
+        let (_, entries) = app.get("/api/v1/ledger/entries", &sup).await;
+        let entry = entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["record_id"] == pay.client_id.to_string())
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
+        let (s, asked) = app
+            .post(
+                "/api/v1/reversals",
+                &sup,
+                &json!({"entry_id": entry, "reason": "Ghi nhầm khoản vay"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{asked}");
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/reversals/{}/approve", asked["id"]),
+                &admin,
+                &json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{body}");
+        assert_eq!(body["code"], "balance_negative", "{body}");
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("Quỹ tiền mặt chi nhánh"),
+            "{body}"
+        );
+        let rows = ledger(&app, &admin).await;
+        assert_eq!(net(&rows, "vault"), 0, "nothing was posted");
+    }
+}
+
+#[tokio::test]
+async fn a_cashier_takes_repayments_at_the_counter_and_nothing_else() {
+    const USERS: &str = "code,username,full_name,role,branch_code,phone,password\n";
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(1)).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(2))
+            .await;
+        // A cashier belongs to a branch: the import says which line is wrong.
+        let (s, body) = app
+            .post_csv(
+                "/api/v1/imports/users",
+                &admin,
+                &format!("{USERS}TQ-XX,thuquy.xx,Ngô Văn Quỹ,cashier,,,cashier-pass-9\n"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["errors"][0]["line"], 2, "{body}");
+        assert_eq!(body["errors"][0]["column"], "branch_code", "{body}");
+        let (s, body) = app
+            .post_csv(
+                "/api/v1/imports/users",
+                &admin,
+                &format!("{USERS}TQ-TD,thuquy.td,Ngô Thị Quỹ,Cashier,CN-TD,,cashier-pass-1\n"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let cashier = app
+            .token("thuquy.td", "cashier-pass-1", &common::device(3))
+            .await;
+        let (_, me) = app.get("/api/v1/me", &cashier).await;
+        assert_eq!(me["role"], "cashier", "{me}");
+
+        // The loan lookup the counter needs, for the branch only.
+        let l1 = app.id_of("loans", "L-001").await;
+        let l4 = app.id_of("loans", "L-004").await;
+        let (s, loan) = app.get(&format!("/api/v1/loans/{l1}"), &cashier).await;
+        assert_eq!(s, StatusCode::OK, "{loan}");
+        let (s, _) = app.get(&format!("/api/v1/loans/{l4}"), &cashier).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (_, before, _) = book(&app, &cashier, l1).await;
+
+        // A repayment at the counter posts at once; another branch's loan is not theirs.
+        let pay = |amount: &str| json!({"client_id": Uuid::now_v7(), "amount": amount, "note": "Nộp tại quầy"});
+        let (s, receipt) = app
+            .post(
+                &format!("/api/v1/loans/{l1}/repayments"),
+                &cashier,
+                &pay("200000"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{receipt}");
+        assert!(receipt["receipt_no"]
+            .as_str()
+            .unwrap()
+            .starts_with("QUAY-CN-TD-"));
+        let (_, after, _) = book(&app, &cashier, l1).await;
+        assert_eq!(after, before - 200_000);
+        let (s, _) = app
+            .post(
+                &format!("/api/v1/loans/{l4}/repayments"),
+                &cashier,
+                &pay("200000"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (_, audit) = app
+            .get(
+                "/api/v1/audit?action=counter.repayment&actor=thuquy.td",
+                &admin,
+            )
+            .await;
+        assert_eq!(audit.as_array().unwrap().len(), 1, "{audit}");
+
+        // Nothing of review, reversals, imports or devices.
+        let mut lan = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
+        let snap = lan.snapshot(&app).await;
+        let l2 = snap
+            .loans
+            .iter()
+            .find(|l| l.contract_no == "L-002")
+            .unwrap()
+            .clone();
+        let r = lan.record(RecordBody::Repayment(RepaymentPayload {
+            loan_id: l2.id,
+            worker_id: l2.worker_id,
+            amount: Dong(100_000),
+            receipt_no: lan.receipt(1),
+        }));
+        let (batch, _) = lan.upload(&app, vec![r]).await;
+        let entry = receipt["entry_id"].as_i64().unwrap();
+        let (s, asked) = app
+            .post(
+                "/api/v1/reversals",
+                &sup,
+                &json!({"entry_id": entry, "reason": "Ghi nhầm"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{asked}");
+        let gets = [
+            "/api/v1/batches?status=pending".to_string(),
+            format!("/api/v1/batches/{batch}"),
+            "/api/v1/reversals".to_string(),
+            "/api/v1/ledger/balances".to_string(),
+            "/api/v1/ledger/entries".to_string(),
+            "/api/v1/audit".to_string(),
+            "/api/v1/users".to_string(),
+            "/api/v1/devices".to_string(),
+            "/api/v1/imports".to_string(),
+            "/api/v1/reports/daily-collections".to_string(),
+        ];
+        for path in &gets {
+            let (s, body) = app.get(path, &cashier).await;
+            assert_eq!(s, StatusCode::FORBIDDEN, "{path}: {body}");
+            assert_eq!(body["code"], "forbidden", "{path}: {body}");
+        }
+        let tet = app.id_of("campaigns", "TET-2027").await;
+        let posts = [
+            (
+                format!("/api/v1/batches/{batch}/approve"),
+                json!({"cash_received": "100000"}),
+            ),
+            (
+                format!("/api/v1/batches/{batch}/reject"),
+                json!({"reason": "Thiếu"}),
+            ),
+            (
+                "/api/v1/reversals".to_string(),
+                json!({"entry_id": entry, "reason": "Ghi nhầm"}),
+            ),
+            (
+                format!("/api/v1/reversals/{}/approve", asked["id"]),
+                json!({}),
+            ),
+            (
+                format!("/api/v1/reversals/{}/reject", asked["id"]),
+                json!({"reason": "Không"}),
+            ),
+            (
+                "/api/v1/devices/test-device-0002/revoke".to_string(),
+                json!({"reason": "Mất máy"}),
+            ),
+            (
+                format!("/api/v1/campaigns/{tet}/receipts"),
+                json!({"client_id": Uuid::now_v7(), "branch_id": 1, "packages": 1, "received_on": "20/11/2026", "source": "x"}),
+            ),
+        ];
+        for (path, body) in &posts {
+            let (s, answer) = app.post(path, &cashier, body).await;
+            assert_eq!(s, StatusCode::FORBIDDEN, "{path}: {answer}");
+        }
+        let (s, _) = app.post_csv("/api/v1/imports/users", &cashier, USERS).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        // The batch and the reversal still wait for a supervisor.
+        let (_, queue) = app.get("/api/v1/batches?status=pending", &sup).await;
+        assert_eq!(queue.as_array().unwrap().len(), 1, "{queue}");
+        let (_, waiting) = app.get("/api/v1/reversals?status=pending", &sup).await;
+        assert_eq!(waiting.as_array().unwrap().len(), 1, "{waiting}");
+    }
+}
+
+#[tokio::test]
+async fn a_welfare_grant_posts_only_from_cash_in_the_vault() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(1)).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(2))
+            .await;
+        let (s, body) = app
+            .post_csv(
+                "/api/v1/imports/campaigns",
+                &admin,
+                "code,name,kind,starts_on,ends_on,gift_value,target_count,eligibility,description\n\
+                 MAC-2027,Mái ấm Công đoàn 2027,welfare,01/11/2026,31/12/2030,50000000,4,union_members_in_hardship,Hỗ trợ sửa nhà\n",
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (s, body) = app
+            .post_csv(
+                "/api/v1/imports/campaign-allocations",
+                &admin,
+                "campaign_code,branch_code,officer_code,quota\n\
+                 TET-2027,CN-TD,,60\nTET-2027,CN-TD,CB-TD-01,30\nTET-2027,CN-BT,,40\n\
+                 MAC-2027,CN-TD,,2\nMAC-2027,CN-TD,CB-TD-01,1\n",
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let mut lan = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
+        let snap = lan.snapshot(&app).await;
+        let mac = snap
+            .campaigns
+            .iter()
+            .find(|k| k.name == "Mái ấm Công đoàn 2027")
+            .unwrap()
+            .id;
+        let thu = snap
+            .workers
+            .iter()
+            .find(|w| w.full_name == "Đặng Thị Thu")
+            .unwrap()
+            .id;
+        let grant = lan.record(RecordBody::GiftHandout(GiftHandoutPayload {
+            campaign_id: mac,
+            worker_id: thu,
+            acknowledged_name: "Đặng Thị Thu".into(),
+            signature_sha256: None,
+        }));
+        let (batch, outcomes) = lan.upload(&app, vec![grant.clone()]).await;
+        assert_eq!(outcomes[0].0, UploadOutcome::Accepted, "{outcomes:?}");
+        let path = format!("/api/v1/batches/{batch}/approve");
+        let approve = json!({ "cash_received": "0" });
+
+        // The vault is empty: the grant cannot be paid, and is named.
+        let (s, body) = app.post(&path, &sup, &approve).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{body}");
+        assert_eq!(body["code"], "posting_refused", "{body}");
+        assert_eq!(body["records"], json!([grant.client_id]), "{body}");
+        assert!(
+            body["detail"].as_str().unwrap().contains("quỹ tiền mặt"),
+            "{body}"
+        );
+
+        // The programme's cash for one grant reaches the branch vault.
+        let mac_id = app.id_of("campaigns", "MAC-2027").await;
+        let td = app.id_of("branches", "CN-TD").await;
+        let (s, receipt) = app
+            .post(
+                &format!("/api/v1/campaigns/{mac_id}/receipts"),
+                &admin,
+                &json!({
+                    "client_id": Uuid::now_v7(),
+                    "branch_id": td,
+                    "packages": 1,
+                    "received_on": "2026-11-25",
+                    "source": "Quỹ xã hội LĐLĐ, ủy nhiệm chi 7",
+                }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{receipt}");
+        assert_eq!(money(&receipt["amount"]), 50_000_000);
+        let rows = ledger(&app, &sup).await;
+        assert_eq!(net(&rows, "vault"), 50_000_000);
+        assert_eq!(
+            net(&rows, "gift_stock"),
+            30_000_000,
+            "60 Tết gifts less nothing given"
+        );
+
+        let (s, body) = app.post(&path, &sup, &approve).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let rows = ledger(&app, &sup).await;
+        assert_eq!(net(&rows, "vault"), 0);
+        assert_eq!(net(&rows, "campaign_expense"), 50_000_000);
+    }
+}

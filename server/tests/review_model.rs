@@ -5,6 +5,11 @@
 //! and the whole ledger balance, each loan's balance matches the model and
 //! its installments are paid oldest first, and the vault and the officer's
 //! shortage account hold exactly the cash counted and the discrepancies.
+//! Gift packages are received into the branch's stock now and then; a gift
+//! posts only from stock (an approval naming gifts beyond it is refused and
+//! then made without them), a reversal that would take more cash out of the
+//! vault than it holds is refused, and no vault, cash-in-hand or stock
+//! balance is ever below zero.
 //!
 //! Thousands of sequences on SQLite, and fewer on PostgreSQL (each needs
 //! its own database); `SOTAY_MODEL_CASES` overrides the SQLite count.
@@ -53,6 +58,9 @@ enum Op {
     Reverse {
         pick: usize,
     },
+    Stock {
+        packages: i64,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -69,6 +77,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<usize>().prop_map(|pick| Op::Reject { pick }),
         1 => (0usize..2, 1i64..=40).prop_map(|(loan, k)| Op::Counter { loan, amount: k * 50_000 }),
         1 => any::<usize>().prop_map(|pick| Op::Reverse { pick }),
+        1 => (1i64..=2).prop_map(|packages| Op::Stock { packages }),
     ]
 }
 
@@ -83,6 +92,8 @@ struct Fixture {
     loans: [(i64, Uuid, Uuid); 2],
     workers: [Uuid; 2],
     campaign: Uuid,
+    campaign_id: i64,
+    branch_id: i64,
     gift_value: i64,
 }
 
@@ -129,6 +140,9 @@ struct Model {
     gifts_net: i64,
     entries: i64,
     records: i64,
+    /// Gift packages in the branch's stock, and all it ever received.
+    stock: i64,
+    received: i64,
 }
 
 async fn scalar_uuid(db: &Db, sql: &str) -> Uuid {
@@ -194,6 +208,15 @@ async fn prepare(db: &Db) -> Fixture {
             scalar_uuid(db, "SELECT uid FROM workers WHERE code = 'W-002'").await,
         ],
         campaign: scalar_uuid(db, "SELECT uid FROM campaigns WHERE code = 'TET-2027'").await,
+        campaign_id: db
+            .campaigns()
+            .await
+            .unwrap()
+            .iter()
+            .find(|k| k.code == "TET-2027")
+            .unwrap()
+            .id,
+        branch_id: sup.branch_id.unwrap(),
         gift_value: 500_000,
     }
 }
@@ -237,6 +260,8 @@ impl Model {
             gifts_net: 0,
             entries: 0,
             records: 0,
+            stock: 0,
+            received: 0,
         }
     }
 
@@ -390,10 +415,47 @@ impl Model {
             }
         }
         let cash = (expected + cash_delta).max(0);
+        // Gifts beyond the stock cannot post: the approval names them, and
+        // the supervisor approves again without them.
+        let mut left = self.stock;
+        let mut beyond = Vec::new();
+        for (id, kind) in &records {
+            if matches!(kind, Kind::Gift { .. }) && !excluded.iter().any(|e| e.0 == *id) {
+                if left > 0 {
+                    left -= 1;
+                } else {
+                    beyond.push(*id);
+                }
+            }
+        }
+        if !beyond.is_empty() {
+            let refused = db
+                .approve_batch(&self.fx.supervisor, self.batches[i].id, cash, &excluded)
+                .await;
+            match refused {
+                Err(sotay_server::db::DbError::Refused(ref r)) if r.code == "posting_refused" => {
+                    assert_eq!(r.records, beyond, "the gifts beyond the stock: {}", r.en);
+                    for id in &beyond {
+                        assert!(r.en.contains(&id.to_string()), "{id} named in {}", r.en);
+                    }
+                }
+                other => panic!("gifts beyond the stock must be refused: {other:?}"),
+            }
+            excluded.extend(
+                beyond
+                    .iter()
+                    .map(|id| (*id, "Hết quà trong kho".to_string())),
+            );
+            posted = records
+                .iter()
+                .filter(|(id, _)| !excluded.iter().any(|e| e.0 == *id))
+                .map(|(_, k)| *k)
+                .collect();
+        }
         let outcome = db
             .approve_batch(&self.fx.supervisor, self.batches[i].id, cash, &excluded)
             .await
-            .expect("an accepted batch always posts");
+            .expect("an accepted batch posts once what cannot post is excluded");
         assert_eq!(outcome.cash_expected, expected);
         assert_eq!(outcome.cash_received - outcome.discrepancy, expected);
         // Twice: refused.
@@ -421,6 +483,7 @@ impl Model {
                         self.gifted[worker] = false;
                     } else {
                         self.gifts_net += self.fx.gift_value;
+                        self.stock -= 1;
                     }
                 }
             }
@@ -499,10 +562,23 @@ impl Model {
             .decide_reversal(&self.fx.supervisor, id, true, None)
             .await
             .is_err());
-        let reversal = db
-            .decide_reversal(&self.fx.admin, id, true, None)
-            .await
-            .unwrap();
+        let decided = db.decide_reversal(&self.fx.admin, id, true, None).await;
+        // Giving a repayment back takes its cash out of the vault: not
+        // more than the vault holds.
+        if let Kind::Repay { amount, .. } = self.posted[i].kind {
+            if amount > self.vault {
+                assert!(
+                    matches!(decided, Err(sotay_server::db::DbError::Refused(ref r)) if r.code == "balance_negative"),
+                    "reversing {amount} with {} in the vault: {decided:?}",
+                    self.vault
+                );
+                db.decide_reversal(&self.fx.admin, id, false, Some("Quỹ không đủ tiền"))
+                    .await
+                    .unwrap();
+                return;
+            }
+        }
+        let reversal = decided.unwrap();
         self.entries += 1;
         assert_eq!(reversal, Some(self.entries));
         self.posted[i].reversed = true;
@@ -515,8 +591,29 @@ impl Model {
             Kind::Gift { worker } => {
                 self.gifted[worker] = false;
                 self.gifts_net -= self.fx.gift_value;
+                self.stock += 1;
             }
         }
+    }
+
+    async fn receive(&mut self, db: &Db, packages: i64) {
+        let receipt = db
+            .campaign_receive(
+                &self.fx.admin,
+                self.fx.campaign_id,
+                self.fx.branch_id,
+                Uuid::now_v7(),
+                packages,
+                chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+                "LĐLĐ",
+            )
+            .await
+            .unwrap();
+        assert_eq!(receipt.amount, packages * self.fx.gift_value);
+        self.entries += 1;
+        assert_eq!(receipt.entry_id, Some(self.entries));
+        self.stock += packages;
+        self.received += packages;
     }
 
     async fn check(&self, db: &Db) {
@@ -552,6 +649,21 @@ impl Model {
         );
         assert_eq!(net("campaign_expense"), self.gifts_net, "gifts");
         assert_eq!(
+            net("gift_stock"),
+            self.stock * self.fx.gift_value,
+            "packages in stock"
+        );
+        assert_eq!(
+            net("campaign_funding"),
+            -self.received * self.fx.gift_value,
+            "packages received"
+        );
+        for r in &rows {
+            if ["vault", "cash_in_hand", "gift_stock"].contains(&r.account.as_str()) {
+                assert!(r.debit >= r.credit, "{} never below zero: {r:?}", r.account);
+            }
+        }
+        assert_eq!(
             db.count("journal_entries").await.unwrap(),
             self.entries,
             "entries posted once"
@@ -586,6 +698,7 @@ impl Model {
             Op::Reject { pick } => self.reject(db, pick).await,
             Op::Counter { loan, amount } => self.counter(db, loan, amount).await,
             Op::Reverse { pick } => self.reverse(db, pick).await,
+            Op::Stock { packages } => self.receive(db, packages).await,
         }
         self.check(db).await;
     }

@@ -310,3 +310,120 @@ async fn the_demo_fund_imports_on_both_backends() {
         assert_eq!(again.totals().created + again.totals().updated, 0);
     }
 }
+
+/// A SQLite database with a day's books under the schema before the
+/// campaign receipts: upgraded, it keeps every row and every reference, and
+/// its schema is a fresh install's.
+#[tokio::test]
+async fn upgrading_a_sqlite_database_keeps_its_books() {
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+    use std::str::FromStr;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))
+        .unwrap()
+        .create_if_missing(true)
+        .foreign_keys(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    // The migrations before 0007, as an older server had them.
+    let older = dir.path().join("migrations");
+    std::fs::create_dir(&older).unwrap();
+    let all = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/sqlite");
+    for f in std::fs::read_dir(all).unwrap() {
+        let f = f.unwrap().path();
+        let name = f.file_name().unwrap().to_str().unwrap().to_string();
+        if name.as_str() < "0007" {
+            std::fs::copy(&f, older.join(name)).unwrap();
+        }
+    }
+    let before = sqlx::migrate::Migrator::new(older).await.unwrap();
+    before.run(&pool).await.unwrap();
+    let old = Db::Sqlite(pool);
+    import_fixture(&old).await;
+    for sql in [
+        "INSERT INTO devices (id, user_id, name, code, created_at, last_seen_at)
+         SELECT 'dev-1', id, 'phone', 'OLD1', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z' FROM users WHERE username = 'canbo.lan'",
+        "INSERT INTO journal_entries (id, branch_id, kind, officer_id, posted_by, posted_at, memo)
+         SELECT 1, branch_id, 'settlement', id, id, '2026-11-01T00:00:00Z', 'nộp tiền' FROM users WHERE username = 'canbo.lan'",
+        "INSERT INTO journal_lines (entry_id, account, branch_id, officer_id, debit, credit)
+         SELECT 1, 'vault', branch_id, NULL, 5000, 0 FROM users WHERE username = 'canbo.lan'",
+        "INSERT INTO journal_lines (entry_id, account, branch_id, officer_id, debit, credit)
+         SELECT 1, 'cash_over_short', branch_id, id, 0, 5000 FROM users WHERE username = 'canbo.lan'",
+        "INSERT INTO journal_entries (id, branch_id, kind, reverses, posted_by, posted_at, memo)
+         SELECT 2, branch_id, 'reversal', 1, id, '2026-11-02T00:00:00Z', 'đảo' FROM users WHERE username = 'giamsat.td'",
+        "INSERT INTO journal_lines (entry_id, account, branch_id, officer_id, debit, credit)
+         SELECT 2, 'vault', branch_id, NULL, 0, 5000 FROM users WHERE username = 'canbo.lan'",
+        "INSERT INTO journal_lines (entry_id, account, branch_id, officer_id, debit, credit)
+         SELECT 2, 'cash_over_short', branch_id, id, 5000, 0 FROM users WHERE username = 'canbo.lan'",
+        "INSERT INTO branch_reversals (entry_id, reason, requested_by, requested_at)
+         SELECT 1, 'sai', id, '2026-11-02T00:00:00Z' FROM users WHERE username = 'giamsat.td'",
+    ] {
+        exec(&old, sql).await.expect(sql);
+    }
+    let tables = [
+        "users",
+        "devices",
+        "journal_entries",
+        "journal_lines",
+        "branch_reversals",
+        "workers",
+    ];
+    let mut rows = Vec::new();
+    for t in tables {
+        rows.push(scalar(&old, &format!("SELECT COUNT(*) FROM {t}")).await);
+    }
+    old.close().await;
+
+    let db = Db::connect(path.to_str().unwrap()).await.expect("upgrade");
+    for (t, n) in tables.iter().zip(&rows) {
+        assert_eq!(
+            scalar(&db, &format!("SELECT COUNT(*) FROM {t}")).await,
+            *n,
+            "{t}"
+        );
+    }
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(*) FROM pragma_foreign_key_check").await,
+        0
+    );
+    // The wider checks hold, and the narrower ones still refuse.
+    exec(
+        &db,
+        "INSERT INTO users (code, uid, username, full_name, name_key, role, branch_id, created_at, updated_at)
+         SELECT 'TQ-01', x'01', 'thuquy', 'Thủ quỹ', 'thu quy', 'cashier', branch_id, 'x', 'x' FROM users WHERE username = 'canbo.lan'",
+    )
+    .await
+    .unwrap();
+    assert!(exec(
+        &db,
+        "UPDATE users SET role = 'teller' WHERE username = 'thuquy'"
+    )
+    .await
+    .is_err());
+    assert!(
+        exec(&db, "DELETE FROM journal_lines").await.is_err(),
+        "still append-only"
+    );
+    assert!(
+        exec(&db, "DELETE FROM users WHERE username = 'canbo.lan'")
+            .await
+            .is_err(),
+        "still referenced"
+    );
+
+    let fresh = fresh_db(common::Backend::Sqlite).await;
+    let schema = |db: Db| async move {
+        let Db::Sqlite(p) = db else { unreachable!() };
+        sqlx::query_as::<_, (String, String, Option<String>)>(
+            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+        )
+        .fetch_all(&p)
+        .await
+        .unwrap()
+    };
+    assert_eq!(schema(db.clone()).await, schema(fresh.db.clone()).await);
+}

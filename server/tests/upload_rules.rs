@@ -206,11 +206,12 @@ async fn approve_and_reverse(app: &TestApp, record: &UploadRecord, kind: &str) {
     let (id, batch) = stored(app, record).await;
     let (poster, branch) = user_id(app, "giamsat.td").await;
     let now = Utc::now();
-    let post = "INSERT INTO journal_entries (branch_id, kind, record_id, batch_id, posted_by, posted_at, memo)
-        VALUES ($1, $2, $3, $4, $5, $6, 'ghi sổ') RETURNING id";
+    // Entry ids are assigned as the posting code does: the next after the last.
+    let post = "INSERT INTO journal_entries (id, branch_id, kind, record_id, batch_id, posted_by, posted_at, memo)
+        VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM journal_entries), $1, $2, $3, $4, $5, $6, 'ghi sổ') RETURNING id";
     let reverse =
-        "INSERT INTO journal_entries (branch_id, kind, reverses, posted_by, posted_at, memo)
-        VALUES ($1, 'reversal', $2, $3, $4, 'đảo bút toán')";
+        "INSERT INTO journal_entries (id, branch_id, kind, reverses, posted_by, posted_at, memo)
+        VALUES ((SELECT COALESCE(MAX(id), 0) + 1 FROM journal_entries), $1, 'reversal', $2, $3, $4, 'đảo bút toán')";
     on_pool!(app, p => {
         let entry: i64 = sqlx::query_scalar(post)
             .bind(branch).bind(kind).bind(id).bind(batch).bind(poster).bind(now)

@@ -139,9 +139,14 @@ impl Browser {
             let done: Vec<PathBuf> = std::fs::read_dir(self.downloads.path())
                 .expect("downloads dir")
                 .map(|e| e.expect("entry").path())
+                // Chromium writes to `x.crdownload` or a hidden
+                // `.org.chromium.Chromium.XXXXXX` before renaming.
                 .filter(|p| {
                     p.extension()
                         .is_some_and(|x| x != "crdownload" && x != "tmp")
+                        && !p
+                            .file_name()
+                            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
                 })
                 .collect();
             if let [file] = done.as_slice() {
@@ -775,6 +780,31 @@ async fn console_in_a_real_browser() {
         b.go("/audit").await;
         b.wait("#audit").await;
         b.shot("audit").await;
+
+        // Gift stock: the demo branches hold their allocations; a receipt
+        // is checked before it posts, then adds to the stock.
+        b.go("/stock").await;
+        let stock = b.text("#stock").await;
+        assert!(
+            stock.contains("Tết Sum vầy") && stock.contains("200"),
+            "{stock}"
+        );
+        b.fill("#packages", "0").await;
+        b.fill("#source", "Nhà tài trợ Pouyuen").await;
+        b.submit("#receive-form button[type=submit]", "#receive-error")
+            .await;
+        assert!(b.text("#receive-error").await.contains("Số suất"));
+        b.fill("#packages", "5").await;
+        b.submit("#receive-form button[type=submit]", "#flash")
+            .await;
+        assert!(
+            b.text("#flash").await.contains("5 suất"),
+            "{}",
+            b.text("#flash").await
+        );
+        assert!(b.text("#receipts").await.contains("Nhà tài trợ Pouyuen"));
+        assert!(b.text("#stock").await.contains("205"));
+        b.shot("gift-stock").await;
 
         // English, remembered from page to page, and back.
         b.click("a[hreflang=en]").await;

@@ -231,7 +231,7 @@ pub async fn campaigns(
     let quotas = state.db.quotas().await?;
     let visible = |q: &Quota| match user.role {
         Role::Admin => true,
-        Role::Supervisor => q.branch_id.is_some() && q.branch_id == user.branch_id,
+        Role::Supervisor | Role::Cashier => q.branch_id.is_some() && q.branch_id == user.branch_id,
         Role::Officer => {
             q.officer_id == Some(user.id)
                 || (q.officer_id.is_none() && q.branch_id == user.branch_id)

@@ -63,6 +63,10 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/reversals/{id}/reject",
             post(review::reject_reversal),
         )
+        .route(
+            "/api/v1/campaigns/{id}/receipts",
+            get(review::campaign_receipts).post(review::receive_for_campaign),
+        )
         .route("/api/v1/ledger/balances", get(review::balances))
         .route("/api/v1/ledger/entries", get(review::entries))
         .route("/api/v1/audit", get(review::audit))
@@ -113,6 +117,8 @@ pub fn routes() -> Router<AppState> {
         review::reversals,
         review::approve_reversal,
         review::reject_reversal,
+        review::receive_for_campaign,
+        review::campaign_receipts,
         review::balances,
         review::entries,
         review::audit,

@@ -16,13 +16,27 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::{
     AccountBalance, ApprovalOutcome, AuditFilter, AuditRow, BatchDetail, BatchStatus, BatchSummary,
-    BranchReversal, CounterReceipt, EntryView, Reviewer,
+    BranchReversal, CampaignReceipt, CounterReceipt, EntryView, Reviewer,
 };
 use crate::error::{ApiJson, AppError, Problem};
 use crate::import::rows::Role;
 
 pub(crate) fn reviewer(user: &AuthUser, ip: Option<String>) -> Result<Reviewer, AppError> {
     user.require(&[Role::Supervisor, Role::Admin])?;
+    Ok(Reviewer {
+        user_id: user.id,
+        username: user.username.clone(),
+        is_admin: user.role == Role::Admin,
+        branch_id: user.branch_id,
+        device_id: Some(user.device_id.clone()),
+        ip,
+    })
+}
+
+/// Who takes a repayment at the counter: a supervisor or cashier (their
+/// branch) or an admin (the fund). A cashier does nothing else of review.
+pub(crate) fn counter_clerk(user: &AuthUser, ip: Option<String>) -> Result<Reviewer, AppError> {
+    user.require(&[Role::Supervisor, Role::Cashier, Role::Admin])?;
     Ok(Reviewer {
         user_id: user.id,
         username: user.username.clone(),
@@ -188,8 +202,9 @@ pub struct CounterRequest {
     pub note: String,
 }
 
-/// A repayment taken at the branch counter. Posts at once (cash to the
-/// vault) and reaches the officer's phone as a balance change.
+/// A repayment taken at the branch counter by a supervisor, a cashier (their
+/// branch's loans) or an admin. Posts at once (cash to the vault) and
+/// reaches the officer's phone as a balance change.
 #[utoipa::path(post, path = "/api/v1/loans/{id}/repayments", request_body = CounterRequest, security(("bearer" = [])), responses(
     (status = 200, body = CounterReceipt), (status = 403, body = Problem), (status = 404, body = Problem),
     (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -200,7 +215,7 @@ pub async fn counter_repayment(
     Path(loan_id): Path<i64>,
     ApiJson(req): ApiJson<CounterRequest>,
 ) -> Result<Json<CounterReceipt>, AppError> {
-    let who = reviewer(&user, ip)?;
+    let who = counter_clerk(&user, ip)?;
     let amount = parse_amount("amount", &req.amount, AmountRule::Positive)
         .map_err(|e| AppError::invalid_field("amount", e.message_vi(), e.message_en()))?;
     Ok(Json(
@@ -342,7 +357,8 @@ pub struct AuditQuery {
     pub actor: Option<String>,
     /// e.g. `login`, `login_failed`, `refresh`, `device.revoke`, `import`,
     /// `upload`, `batch.approve`, `batch.reject`, `ledger.post`,
-    /// `counter.repayment`, `reversal.request`, `reversal.approve`.
+    /// `counter.repayment`, `reversal.request`, `reversal.approve`,
+    /// `campaign.receive`.
     pub action: Option<String>,
     pub object_type: Option<String>,
     pub object_id: Option<String>,
@@ -398,4 +414,92 @@ pub async fn audit(
         offset,
     };
     Ok(Json(state.db.audit_log(&filter).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CampaignReceiptRequest {
+    /// Chosen by the client once per receipt: a retry with the same id
+    /// returns the same receipt.
+    pub client_id: Uuid,
+    /// The branch that received the packages (or the programme's cash).
+    pub branch_id: i64,
+    /// Gift packages (suất quà), or grants for a welfare programme; valued
+    /// at the campaign's gift value.
+    pub packages: i64,
+    /// `dd/mm/yyyy` or `yyyy-mm-dd`.
+    pub received_on: String,
+    /// Where they came from: the federation, a donor, a delivery note.
+    pub source: String,
+}
+
+/// Receives gift packages into a branch's stock for a campaign (admins), or
+/// for a welfare programme its grant cash into the branch vault. Posts at
+/// once: debit gift stock (or vault), credit the campaign's funding. Gifts
+/// post only from stock: without this, approving a gift is refused.
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/receipts", request_body = CampaignReceiptRequest, security(("bearer" = [])), responses(
+    (status = 200, body = CampaignReceipt), (status = 403, body = Problem), (status = 404, body = Problem),
+    (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn receive_for_campaign(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ClientIp(ip): ClientIp,
+    Path(campaign_id): Path<i64>,
+    ApiJson(req): ApiJson<CampaignReceiptRequest>,
+) -> Result<Json<CampaignReceipt>, AppError> {
+    user.require(&[Role::Admin])?;
+    let who = reviewer(&user, ip)?;
+    if req.packages <= 0 || req.packages > 10_000_000 {
+        return Err(AppError::invalid_field(
+            "packages",
+            format!(
+                "Số suất phải từ 1 đến 10.000.000 (nhận được {})",
+                req.packages
+            ),
+            format!(
+                "packages must be between 1 and 10,000,000 (got {})",
+                req.packages
+            ),
+        ));
+    }
+    let text = req.received_on.trim();
+    let received_on = parse_date(text).ok_or_else(|| {
+        AppError::invalid_field(
+            "received_on",
+            format!("Ngày nhận \"{text}\" không hợp lệ; viết dd/mm/yyyy"),
+            format!("received_on \"{text}\" is not a valid date; write dd/mm/yyyy"),
+        )
+    })?;
+    let source = required("source", &req.source)?;
+    Ok(Json(
+        state
+            .db
+            .campaign_receive(
+                &who,
+                campaign_id,
+                req.branch_id,
+                req.client_id,
+                req.packages,
+                received_on,
+                &source,
+            )
+            .await?,
+    ))
+}
+
+/// What branches received for a campaign, newest first: a supervisor sees
+/// their branch's, an admin every branch's.
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/receipts", security(("bearer" = [])), responses(
+    (status = 200, body = [CampaignReceipt]), (status = 403, body = Problem)))]
+pub async fn campaign_receipts(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(campaign_id): Path<i64>,
+) -> Result<Json<Vec<CampaignReceipt>>, AppError> {
+    let who = reviewer(&user, None)?;
+    Ok(Json(
+        state
+            .db
+            .campaign_receipts(Some(campaign_id), branch_of(&who))
+            .await?,
+    ))
 }

@@ -245,8 +245,8 @@ fn kind_label(lang: Lang, k: ImportKind) -> &'static str {
     match k {
         ImportKind::Branches => lang.t("Chi nhánh", "Branches"),
         ImportKind::Users => lang.t(
-            "Người dùng (cán bộ, giám sát, quản trị)",
-            "Users (officers, supervisors, admins)",
+            "Người dùng (cán bộ, giám sát, thủ quỹ, quản trị)",
+            "Users (officers, supervisors, cashiers, admins)",
         ),
         ImportKind::BoardingHouses => lang.t("Nhà trọ", "Boarding houses"),
         ImportKind::Workers => lang.t("Người lao động", "Workers"),

@@ -1039,11 +1039,11 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked) -> Markup {
     ui.page(title, Nav::Batches, body)
 }
 
-/// The records a "cannot post" refusal names (by their id in its message).
-fn named_in(d: &BatchDetail, message: &str) -> Vec<Uuid> {
+/// The records of this batch a "cannot post" refusal is about.
+fn named_in(d: &BatchDetail, records: &[Uuid]) -> Vec<Uuid> {
     d.records
         .iter()
-        .filter(|r| message.contains(&r.record_id.to_string()))
+        .filter(|r| records.contains(&r.record_id))
         .map(|r| r.record_id)
         .collect()
 }
@@ -1124,7 +1124,7 @@ async fn decision_refused(
             });
         }
         "posting_refused" => {
-            problems.blocked = named_in(d, &e.message_en);
+            problems.blocked = named_in(d, &e.records);
             problems.decide = Some(message);
         }
         _ if rejecting => problems.reject = Some(message),

@@ -250,17 +250,22 @@ pub async fn submit(
         if let Err(e) = state.db.audit(entry).await {
             return ui.app_error(e.into());
         }
-        return form_view(
-            &token,
-            StatusCode::FORBIDDEN,
+        let message = if role == Some(Role::Cashier) {
+            lang.t(
+                "Tài khoản thủ quỹ chưa dùng được bảng điều khiển web: bảng điều khiển chỉ dành cho \
+                 giám sát chi nhánh và quản trị viên. Khoản thu tại quầy được ghi qua API.",
+                "Cashier accounts cannot use the web console yet: it is for branch supervisors and \
+                 administrators only. Repayments at the counter are recorded through the API.",
+            )
+        } else {
             lang.t(
                 "Tài khoản cán bộ tín dụng không dùng được bảng điều khiển web: bảng điều khiển chỉ \
                  dành cho giám sát chi nhánh và quản trị viên. Hãy dùng ứng dụng Sổ Tay trên điện thoại.",
                 "Field officer accounts cannot use the web console: it is for branch supervisors and \
                  administrators only. Use the Sổ Tay app on your phone.",
             )
-            .into(),
-        );
+        };
+        return form_view(&token, StatusCode::FORBIDDEN, message.into());
     }
 
     let session_token = random_token(32);

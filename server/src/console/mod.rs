@@ -16,6 +16,7 @@ mod people;
 mod reports;
 mod session;
 mod static_files;
+mod stock;
 pub mod store;
 mod view;
 
@@ -68,6 +69,7 @@ pub fn routes_with(config: ConsoleConfig) -> Router<AppState> {
                 .post(admin::import)
                 .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
         )
+        .route("/stock", get(stock::page).post(stock::receive))
         .route("/audit", get(admin::audit))
         .route("/static/console.css", get(static_files::css))
         .route("/static/console.js", get(static_files::js))

@@ -265,7 +265,7 @@ pub async fn load(parts: &Parts, state: &AppState) -> Lookup {
     };
     let now = Utc::now();
     let idle_end = row.last_seen_at + Duration::minutes(IDLE_MINS);
-    let role = Role::parse(&row.role).filter(|r| *r != Role::Officer);
+    let role = Role::parse(&row.role).filter(|r| matches!(r, Role::Admin | Role::Supervisor));
     if row.ended_at.is_some() {
         return Lookup::Ended;
     }

@@ -40,6 +40,7 @@ pub enum Nav {
     Reports,
     Devices,
     Imports,
+    Stock,
     Audit,
     None,
 }
@@ -95,6 +96,13 @@ const NAV: &[NavItem] = &[
         href: "/imports",
         vi: "Nhập dữ liệu",
         en: "Imports",
+        admin_only: true,
+    },
+    NavItem {
+        nav: Nav::Stock,
+        href: "/stock",
+        vi: "Kho quà",
+        en: "Gift stock",
         admin_only: true,
     },
     NavItem {
@@ -216,6 +224,7 @@ pub fn role_label(lang: Lang, role: Role) -> &'static str {
     match role {
         Role::Admin => lang.t("Quản trị viên", "Administrator"),
         Role::Supervisor => lang.t("Giám sát chi nhánh", "Branch supervisor"),
+        Role::Cashier => lang.t("Thủ quỹ chi nhánh", "Branch cashier"),
         Role::Officer => lang.t("Cán bộ tín dụng", "Field officer"),
     }
 }

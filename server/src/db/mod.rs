@@ -164,6 +164,9 @@ pub struct Refusal {
     pub code: &'static str,
     pub vi: String,
     pub en: String,
+    /// The records the refusal is about (those that cannot post), for a
+    /// client to point at without reading the message.
+    pub records: Vec<uuid::Uuid>,
 }
 
 impl DbError {
@@ -562,6 +565,29 @@ impl Db {
     ) -> DbResult<CounterReceipt> {
         let now = now_micros();
         with_tx!(self, q, tx => q::review::counter_repayment(&mut tx, who, loan_id, client_id, amount, note, now).await)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn campaign_receive(
+        &self,
+        who: &Reviewer,
+        campaign_id: i64,
+        branch_id: i64,
+        client_id: uuid::Uuid,
+        packages: i64,
+        received_on: chrono::NaiveDate,
+        source: &str,
+    ) -> DbResult<CampaignReceipt> {
+        let now = now_micros();
+        with_tx!(self, q, tx => q::review::campaign_receive(&mut tx, who, campaign_id, branch_id, client_id, packages, received_on, source, now).await)
+    }
+
+    pub async fn campaign_receipts(
+        &self,
+        campaign_id: Option<i64>,
+        branch: Option<i64>,
+    ) -> DbResult<Vec<CampaignReceipt>> {
+        with_conn!(self, q, c => q::review::campaign_receipts(&mut c, campaign_id, branch).await)
     }
 
     pub async fn request_reversal(

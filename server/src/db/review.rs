@@ -17,7 +17,7 @@ use crate::ledger::{self, Account, At, EntryKind, Lines};
 use sotay_core::domain::schedule::{apply_allocation, outstanding, InstallmentState};
 
 fn refused(status: u16, code: &'static str, vi: String, en: String) -> DbError {
-    DbError::Refused(Box::new(Refusal { status, code, vi, en }))
+    DbError::Refused(Box::new(Refusal { status, code, vi, en, records: Vec::new() }))
 }
 
 async fn take_write_lock(c: &mut Conn) -> DbResult<()> {
@@ -223,12 +223,72 @@ struct Planned {
     branch_id: i64,
     record_id: Option<i64>,
     counter_id: Option<i64>,
+    receipt_id: Option<i64>,
     batch_id: Option<uuid::Uuid>,
     reverses: Option<i64>,
     loan_id: Option<i64>,
     officer_id: Option<i64>,
     memo: String,
     lines: Lines,
+}
+
+/// The never-negative accounts a plan checks as it goes.
+const GUARD_LOADED: [Account; 2] = [Account::Vault, Account::GiftStock];
+
+/// A sub-ledger of an account that may never go below zero.
+type GuardKey = (Account, i64, Option<i64>, Option<i64>);
+
+fn guard_key(l: &ledger::Line) -> Option<GuardKey> {
+    l.account.never_negative().then_some((l.account, l.branch_id, l.officer_id, l.campaign_id))
+}
+
+/// Balances (debits minus credits) of some never-negative accounts of some
+/// branches, by sub-ledger.
+async fn guarded_balances(
+    c: &mut Conn,
+    accounts: &[Account],
+    branches: &[i64],
+) -> DbResult<HashMap<GuardKey, i64>> {
+    let mut out = HashMap::new();
+    if accounts.is_empty() {
+        return Ok(out);
+    }
+    for chunk in branches.chunks(<DB as Lists>::chunk_len()) {
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "SELECT account, branch_id, officer_id, campaign_id, CAST(SUM(debit) - SUM(credit) AS BIGINT)
+             FROM journal_lines WHERE account IN (",
+        );
+        let mut list = qb.separated(", ");
+        for a in accounts {
+            list.push_bind(a.as_str());
+        }
+        qb.push(") AND ");
+        <DB as Lists>::ints(&mut qb, "branch_id", chunk);
+        qb.push(" GROUP BY account, branch_id, officer_id, campaign_id");
+        let rows = qb.build_query_as::<(String, i64, Option<i64>, Option<i64>, i64)>().fetch_all(&mut *c).await?;
+        for (account, branch, officer, campaign, balance) in rows {
+            let account = Account::parse(&account).ok_or_else(|| DbError::Invalid(format!("account {account}")))?;
+            out.insert((account, branch, officer, campaign), balance);
+        }
+    }
+    Ok(out)
+}
+
+fn overdrawn_refusal(account: Account, balance: i64) -> DbError {
+    refused(
+        409,
+        "balance_negative",
+        format!(
+            "Không ghi sổ được: tài khoản \"{}\" sẽ âm ({}); không có gì được ghi",
+            account.name_vi(),
+            format_vnd(balance)
+        ),
+        format!(
+            "cannot post: the account \"{}\" would go negative ({}); nothing was posted",
+            account.name_en(),
+            format_vnd(balance)
+        ),
+    )
 }
 
 /// Plans postings against the books and writes them in bulk.
@@ -239,6 +299,10 @@ struct Poster {
     entries: Vec<Planned>,
     /// Entries already reversed, in the database or in this plan.
     reversed: HashSet<i64>,
+    /// Never-negative balances of the branches loaded with
+    /// [`Poster::load_guard`], as they stand with the plan so far.
+    guard: HashMap<GuardKey, i64>,
+    guard_branches: HashSet<i64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -269,6 +333,66 @@ impl Poster {
             loans: HashMap::new(),
             entries: Vec::new(),
             reversed: HashSet::new(),
+            guard: HashMap::new(),
+            guard_branches: HashSet::new(),
+        })
+    }
+
+    /// Loads a branch's vault and gift stock balances (before planning):
+    /// what gifts, grants and reversals draw on. Officers' cash in hand is
+    /// drawn only by the settlement of what the same batch collected, and
+    /// [`Poster::write`] checks every balance once more.
+    async fn load_guard(&mut self, c: &mut Conn, branch_id: i64) -> DbResult<()> {
+        if self.guard_branches.insert(branch_id) {
+            self.guard.extend(guarded_balances(c, &GUARD_LOADED, &[branch_id]).await?);
+        }
+        Ok(())
+    }
+
+    /// [`Poster::shortfall`] of reversing `target`.
+    fn reversal_shortfall(&self, target: &TargetEntry, extra_vault: i64) -> Option<(Account, i64)> {
+        let lines = match target.kind.as_str() {
+            "repayment" | "counter_repayment" => {
+                let amount: i64 = target
+                    .lines
+                    .iter()
+                    .filter(|l| matches!(l.account, Account::LoanPrincipal | Account::InterestIncome))
+                    .map(|l| l.credit - l.debit)
+                    .sum();
+                let mut lines = Lines::default();
+                lines.credit(At { branch_id: target.branch_id, ..At::default() }, Account::Vault, amount);
+                lines
+            }
+            "gift" | "welfare" => ledger::opposite(&target.lines),
+            _ => return None,
+        };
+        self.shortfall(&lines, extra_vault)
+    }
+
+    /// A never-negative balance with the plan so far.
+    fn guarded(&self, key: GuardKey) -> i64 {
+        self.guard.get(&key).copied().unwrap_or(0)
+    }
+
+    /// The first never-negative sub-ledger `lines` would draw below zero
+    /// (with `extra` more cash in the branch vault by the end of the plan),
+    /// and what it holds now.
+    fn shortfall(&self, lines: &Lines, extra_vault: i64) -> Option<(Account, i64)> {
+        let mut delta: HashMap<GuardKey, i64> = HashMap::new();
+        for l in &lines.0 {
+            if let Some(k) = guard_key(l) {
+                *delta.entry(k).or_default() += l.debit - l.credit;
+            }
+        }
+        let mut delta: Vec<(GuardKey, i64)> = delta
+            .into_iter()
+            .filter(|(k, _)| self.guard_branches.contains(&k.1) && GUARD_LOADED.contains(&k.0))
+            .collect();
+        delta.sort_by_key(|(k, _)| (k.0.as_str(), k.1, k.2, k.3));
+        delta.into_iter().find_map(|(k, d)| {
+            let extra = if k.0 == Account::Vault { extra_vault } else { 0 };
+            let now = self.guarded(k);
+            (d < 0 && now + extra + d < 0).then_some((k.0, now + extra))
         })
     }
 
@@ -323,12 +447,18 @@ impl Poster {
     fn plan(&mut self, kind: EntryKind, branch_id: i64, memo: String, lines: Lines) -> &mut Planned {
         let id = self.next_id;
         self.next_id += 1;
+        for l in &lines.0 {
+            if let Some(k) = guard_key(l) {
+                *self.guard.entry(k).or_default() += l.debit - l.credit;
+            }
+        }
         self.entries.push(Planned {
             id,
             kind,
             branch_id,
             record_id: None,
             counter_id: None,
+            receipt_id: None,
             batch_id: None,
             reverses: None,
             loan_id: None,
@@ -420,6 +550,31 @@ impl Poster {
                 return Err(DbError::Invariant(format!("entry {} does not balance", e.id)));
             }
         }
+        // No never-negative balance ends below zero, whatever the plan checked.
+        let mut delta: HashMap<GuardKey, i64> = HashMap::new();
+        for l in self.entries.iter().flat_map(|e| e.lines.0.iter()) {
+            if let Some(k) = guard_key(l) {
+                *delta.entry(k).or_default() += l.debit - l.credit;
+            }
+        }
+        delta.retain(|_, d| *d < 0);
+        if !delta.is_empty() {
+            let mut branches: Vec<i64> = delta.keys().map(|k| k.1).collect();
+            branches.sort_unstable();
+            branches.dedup();
+            let mut accounts: Vec<Account> = delta.keys().map(|k| k.0).collect();
+            accounts.sort_by_key(|a| a.as_str());
+            accounts.dedup();
+            let now_balances = guarded_balances(c, &accounts, &branches).await?;
+            let mut keys: Vec<&GuardKey> = delta.keys().collect();
+            keys.sort_by_key(|k| (k.0.as_str(), k.1, k.2, k.3));
+            for k in keys {
+                let after = now_balances.get(k).copied().unwrap_or(0) + delta[k];
+                if after < 0 {
+                    return Err(overdrawn_refusal(k.0, after));
+                }
+            }
+        }
         let es = &self.entries;
         let n = es.len();
         let entries = [
@@ -428,6 +583,7 @@ impl Poster {
             Column::Text(es.iter().map(|e| e.kind.as_str().to_string()).collect()),
             Column::OptInt(es.iter().map(|e| e.record_id).collect()),
             Column::OptInt(es.iter().map(|e| e.counter_id).collect()),
+            Column::OptInt(es.iter().map(|e| e.receipt_id).collect()),
             Column::OptUuid(es.iter().map(|e| e.batch_id).collect()),
             Column::OptInt(es.iter().map(|e| e.reverses).collect()),
             Column::OptInt(es.iter().map(|e| e.loan_id).collect()),
@@ -438,7 +594,7 @@ impl Poster {
         ];
         insert_all(
             c,
-            "INSERT INTO journal_entries (id, branch_id, kind, record_id, counter_id, batch_id, reverses, loan_id,
+            "INSERT INTO journal_entries (id, branch_id, kind, record_id, counter_id, receipt_id, batch_id, reverses, loan_id,
                  officer_id, posted_by, posted_at, memo) ",
             &entries,
         )
@@ -719,6 +875,7 @@ pub async fn review_approve(
     }
 
     let mut poster = Poster::new(c, who.user_id).await?;
+    poster.load_guard(c, branch_id).await?;
     let loan_ids: Vec<i64> = records.iter().filter_map(|r| r.loan_id).collect();
     poster.load_loans(c, &loan_ids).await?;
     let mut campaign_ids: Vec<i64> = records.iter().filter_map(|r| r.campaign_id).collect();
@@ -762,7 +919,8 @@ pub async fn review_approve(
     poster.load_loans(c, &target_loans).await?;
 
     let mut fates: Vec<(i64, &'static str, Option<String>)> = Vec::with_capacity(records.len());
-    let mut problems: Vec<(String, String)> = Vec::new();
+    // Records that cannot post: id, Vietnamese and English reason.
+    let mut problems: Vec<(uuid::Uuid, String, String)> = Vec::new();
     let mut expected = 0i64;
     let mut gift_campaigns: HashSet<i64> = HashSet::new();
     for r in &records {
@@ -785,7 +943,7 @@ pub async fn review_approve(
         match r.kind.as_str() {
             "repayment" => {
                 let (Some(loan_id), Some(amount)) = (r.loan_id, r.amount) else {
-                    problems.push((format!("{who_line}: thiếu khoản vay"), format!("{who_line}: no loan")));
+                    problems.push((r.client_id, format!("{who_line}: thiếu khoản vay"), format!("{who_line}: no loan")));
                     continue;
                 };
                 match poster.repay(loan_id, amount) {
@@ -815,12 +973,12 @@ pub async fn review_approve(
                         posted_targets.insert(r.id, posted);
                         fates.push((r.id, "approved", None));
                     }
-                    Err(v) => problems.push((format!("{who_line}: {}", v.message_vi()), format!("{who_line}: {}", v.message_en()))),
+                    Err(v) => problems.push((r.client_id, format!("{who_line}: {}", v.message_vi()), format!("{who_line}: {}", v.message_en()))),
                 }
             }
             "gift_handout" => {
                 let Some(k) = r.campaign_id.and_then(|id| campaigns.get(&id)) else {
-                    problems.push((format!("{who_line}: không có chương trình"), format!("{who_line}: no campaign")));
+                    problems.push((r.client_id, format!("{who_line}: không có chương trình"), format!("{who_line}: no campaign")));
                     continue;
                 };
                 let welfare = k.kind == "welfare";
@@ -830,6 +988,41 @@ pub async fn review_approve(
                 if lines.0.is_empty() {
                     // A gift of no recorded value posts nothing.
                     fates.push((r.id, "approved", None));
+                    continue;
+                }
+                // Handed out only from what the branch holds: packages in
+                // stock, or for a grant the vault with this batch's cash.
+                if let Some((_, held)) = poster.shortfall(&lines, cash_received) {
+                    problems.push(if welfare {
+                        (
+                            r.client_id,
+                            format!(
+                                "{who_line}: quỹ tiền mặt chi nhánh không đủ chi {} của {} (còn {}); hãy nhận tiền chương trình vào quỹ trước",
+                                format_vnd(k.gift_value),
+                                k.name,
+                                format_vnd(held)
+                            ),
+                            format!(
+                                "{who_line}: the branch vault cannot pay {} for {} ({} in it); receive the programme's cash first",
+                                format_vnd(k.gift_value),
+                                k.name,
+                                format_vnd(held)
+                            ),
+                        )
+                    } else {
+                        let left = held.max(0) / k.gift_value;
+                        (
+                            r.client_id,
+                            format!(
+                                "{who_line}: kho quà {} của chi nhánh đã hết (còn {left} suất); hãy nhập kho thêm quà trước",
+                                k.name
+                            ),
+                            format!(
+                                "{who_line}: the branch's stock of {} gifts has run out ({left} left); receive more packages first",
+                                k.name
+                            ),
+                        )
+                    });
                     continue;
                 }
                 let memo = format!("Trao quà {} cho {}", k.name, r.worker_name.clone().unwrap_or_default());
@@ -854,7 +1047,7 @@ pub async fn review_approve(
                     .and_then(|t| target_record.get(&t))
                     .and_then(|id| posted_targets.get(id));
                 let Some(target) = target else {
-                    problems.push((
+                    problems.push((r.client_id, 
                         format!("{who_line}: bản ghi gốc chưa được ghi sổ — hãy duyệt lô chứa bản ghi gốc trước, hoặc loại đề nghị này"),
                         format!("{who_line}: the original record is not posted — approve its batch first, or exclude this request"),
                     ));
@@ -868,6 +1061,23 @@ pub async fn review_approve(
                         _ => None,
                     })
                     .unwrap_or_default();
+                if let Some((account, held)) = poster.reversal_shortfall(&target, cash_received) {
+                    problems.push((r.client_id, 
+                        format!(
+                            "{who_line}: đảo bút toán số {} sẽ làm tài khoản \"{}\" âm (còn {})",
+                            target.id,
+                            account.name_vi(),
+                            format_vnd(held)
+                        ),
+                        format!(
+                            "{who_line}: reversing entry {} would take \"{}\" below zero ({} in it)",
+                            target.id,
+                            account.name_en(),
+                            format_vnd(held)
+                        ),
+                    ));
+                    continue;
+                }
                 match poster.reverse(&target, format!("Đảo bút toán số {} theo đề nghị của cán bộ: {reason}", target.id)) {
                     Ok(e) => {
                         e.record_id = Some(r.id);
@@ -878,20 +1088,23 @@ pub async fn review_approve(
                         }
                         fates.push((r.id, "approved", None));
                     }
-                    Err((_, vi, en)) => problems.push((format!("{who_line}: {vi}"), format!("{who_line}: {en}"))),
+                    Err((_, vi, en)) => problems.push((r.client_id, format!("{who_line}: {vi}"), format!("{who_line}: {en}"))),
                 }
             }
             _ => fates.push((r.id, "approved", None)),
         }
     }
     if !problems.is_empty() {
-        let (vi, en): (Vec<String>, Vec<String>) = problems.into_iter().unzip();
-        return Err(refused(
-            409,
-            "posting_refused",
-            format!("Không ghi sổ được; hãy loại các bản ghi này rồi duyệt lại: {}", vi.join("; ")),
-            format!("cannot post; exclude these records and approve again: {}", en.join("; ")),
-        ));
+        let records = problems.iter().map(|p| p.0).collect();
+        let vi: Vec<String> = problems.iter().map(|p| p.1.clone()).collect();
+        let en: Vec<String> = problems.iter().map(|p| p.2.clone()).collect();
+        return Err(DbError::Refused(Box::new(Refusal {
+            status: 409,
+            code: "posting_refused",
+            vi: format!("Không ghi sổ được; hãy loại các bản ghi này rồi duyệt lại: {}", vi.join("; ")),
+            en: format!("cannot post; exclude these records and approve again: {}", en.join("; ")),
+            records,
+        })));
     }
     let settlement = ledger::settlement(branch_id, head.officer_id, expected, cash_received);
     if !settlement.0.is_empty() {
@@ -1172,6 +1385,155 @@ async fn counter_receipt(c: &mut Conn, s: CounterRow, loan_code: &str) -> DbResu
     })
 }
 
+const RECEIPT_VIEW: &str = "SELECT r.id, r.client_id, r.campaign_id, k.name AS campaign_name, r.branch_id,
+        b.name AS branch_name, r.packages, r.unit_value, r.amount, r.received_on, r.source,
+        u.full_name AS recorded_by, r.recorded_at, e.id AS entry_id
+    FROM campaign_receipts r JOIN campaigns k ON k.id = r.campaign_id JOIN branches b ON b.id = r.branch_id
+        JOIN users u ON u.id = r.recorded_by LEFT JOIN journal_entries e ON e.receipt_id = r.id";
+
+/// What a branch received for a campaign (admins): gift packages into its
+/// stock, or a welfare programme's grant cash into its vault, valued at the
+/// campaign's gift value and posted at once from the campaign's funding.
+/// A retry with the same `client_id` returns the same receipt.
+#[allow(clippy::too_many_arguments)]
+pub async fn campaign_receive(
+    c: &mut Conn,
+    who: &rv::Reviewer,
+    campaign_id: i64,
+    branch_id: i64,
+    client_id: uuid::Uuid,
+    packages: i64,
+    received_on: NaiveDate,
+    source: &str,
+    now: DateTime<Utc>,
+) -> DbResult<rv::CampaignReceipt> {
+    take_write_lock(c).await?;
+    if !who.is_admin {
+        return Err(refused(
+            403,
+            "forbidden",
+            "Chỉ quản trị viên được nhập kho cho chương trình".into(),
+            "only an administrator may receive stock for a campaign".into(),
+        ));
+    }
+    let campaign: CampaignValue = sqlx::query_as("SELECT id, kind, gift_value, name FROM campaigns WHERE id = $1")
+        .bind(campaign_id)
+        .fetch_optional(&mut *c)
+        .await?
+        .ok_or(DbError::NotFound)?;
+    let branch: Option<String> = sqlx::query_scalar("SELECT name FROM branches WHERE id = $1")
+        .bind(branch_id)
+        .fetch_optional(&mut *c)
+        .await?;
+    let Some(branch_name) = branch else {
+        return Err(refused(
+            422,
+            "unknown_branch",
+            format!("Không có chi nhánh số {branch_id}"),
+            format!("there is no branch {branch_id}"),
+        ));
+    };
+    let stored: Option<(i64, i64, i64, i64)> =
+        sqlx::query_as("SELECT id, campaign_id, branch_id, packages FROM campaign_receipts WHERE client_id = $1")
+            .bind(client_id)
+            .fetch_optional(&mut *c)
+            .await?;
+    if let Some((id, k, b, n)) = stored {
+        if (k, b, n) != (campaign_id, branch_id, packages) {
+            return Err(refused(
+                409,
+                "receipt_conflict",
+                "Mã giao dịch này đã được dùng cho một lần nhập kho khác".into(),
+                "this transaction id was already used for another receipt".into(),
+            ));
+        }
+        return campaign_receipt_view(c, id).await;
+    }
+    let welfare = campaign.kind == "welfare";
+    if campaign.gift_value <= 0 {
+        return Err(refused(
+            422,
+            "campaign_without_value",
+            format!("Chương trình {} không ghi giá trị mỗi suất: không có gì để ghi sổ", campaign.name),
+            format!("campaign {} has no value per gift: there is nothing to post", campaign.name),
+        ));
+    }
+    let amount = packages.checked_mul(campaign.gift_value).filter(|a| *a <= 1_000_000_000_000_000).ok_or_else(|| {
+        refused(
+            422,
+            "invalid_field",
+            format!("Số suất {packages} quá lớn"),
+            format!("{packages} packages is too many"),
+        )
+    })?;
+    let id: i64 = sqlx::query_scalar::<DB, Option<i64>>("SELECT MAX(id) FROM campaign_receipts")
+        .fetch_one(&mut *c)
+        .await?
+        .unwrap_or(0)
+        + 1;
+    sqlx::query(
+        "INSERT INTO campaign_receipts (id, client_id, campaign_id, branch_id, packages, unit_value, amount, received_on,
+             source, recorded_by, recorded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(id)
+    .bind(client_id)
+    .bind(campaign_id)
+    .bind(branch_id)
+    .bind(packages)
+    .bind(campaign.gift_value)
+    .bind(amount)
+    .bind(received_on)
+    .bind(source)
+    .bind(who.user_id)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    let mut poster = Poster::new(c, who.user_id).await?;
+    let at = At { branch_id, campaign_id: Some(campaign_id), ..At::default() };
+    let (what_vi, what_en) = if welfare { ("khoản hỗ trợ", "grant(s)") } else { ("suất quà", "gift package(s)") };
+    let memo = format!(
+        "Nhận {packages} {what_vi} chương trình {} tại {branch_name} ({}), nguồn: {source}",
+        campaign.name,
+        format_vnd(amount)
+    );
+    let e = poster.plan(EntryKind::CampaignReceipt, branch_id, memo, ledger::campaign_receipt(at, amount, welfare));
+    e.receipt_id = Some(id);
+    let entry_id = e.id;
+    poster.write(c, now).await?;
+    let detail = serde_json::json!({
+        "receipt": id,
+        "branch": branch_id,
+        "packages": packages,
+        "what": what_en,
+        "amount": amount,
+        "received_on": received_on.to_string(),
+        "source": source,
+        "entry": entry_id,
+    });
+    audit_append(c, &who.audit("campaign.receive", "campaign", campaign_id.to_string(), detail), now).await?;
+    campaign_receipt_view(c, id).await
+}
+
+async fn campaign_receipt_view(c: &mut Conn, id: i64) -> DbResult<rv::CampaignReceipt> {
+    let sql = format!("{RECEIPT_VIEW} WHERE r.id = $1");
+    Ok(sqlx::query_as(&sql).bind(id).fetch_one(&mut *c).await?)
+}
+
+/// Receipts of a campaign (or all), of a branch (or the fund), newest first.
+pub async fn campaign_receipts(
+    c: &mut Conn,
+    campaign_id: Option<i64>,
+    branch: Option<i64>,
+) -> DbResult<Vec<rv::CampaignReceipt>> {
+    let (ck, cid) = campaign_id.map_or((0, 0), |k| (1, k));
+    let (bk, bid) = branch.map_or((0, 0), |b| (1, b));
+    let sql = format!(
+        "{RECEIPT_VIEW} WHERE ($1 = 0 OR r.campaign_id = $2) AND ($3 = 0 OR r.branch_id = $4) ORDER BY r.id DESC LIMIT 500"
+    );
+    Ok(sqlx::query_as(&sql).bind(ck).bind(cid).bind(bk).bind(bid).fetch_all(&mut *c).await?)
+}
+
 /// A reversal entered at the branch: waits for a second person.
 pub async fn branch_reversal_request(
     c: &mut Conn,
@@ -1327,7 +1689,7 @@ pub async fn branch_reversals(c: &mut Conn, branch: Option<i64>, pending_only: b
 /// Account balances by branch and sub-ledger.
 pub async fn ledger_balances(c: &mut Conn, branch: Option<i64>) -> DbResult<Vec<rv::AccountBalance>> {
     let (kind, id) = branch.map_or((0, 0), |b| (1, b));
-    Ok(sqlx::query_as(
+    let mut rows: Vec<rv::AccountBalance> = sqlx::query_as(
         "SELECT account, branch_id, officer_id, campaign_id,
              CAST(SUM(debit) AS BIGINT) AS debit, CAST(SUM(credit) AS BIGINT) AS credit
          FROM journal_lines WHERE ($1 = 0 OR branch_id = $2)
@@ -1336,7 +1698,14 @@ pub async fn ledger_balances(c: &mut Conn, branch: Option<i64>) -> DbResult<Vec<
     .bind(kind)
     .bind(id)
     .fetch_all(&mut *c)
-    .await?)
+    .await?;
+    for r in &mut rows {
+        if let Some(a) = Account::parse(&r.account) {
+            r.name_vi = a.name_vi().to_string();
+            r.name_en = a.name_en().to_string();
+        }
+    }
+    Ok(rows)
 }
 
 /// Entries that do not balance (must be none).

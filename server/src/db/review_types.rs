@@ -259,6 +259,45 @@ pub struct CounterReceipt {
     pub recorded_at: DateTime<Utc>,
 }
 
+/// Gift packages (or a welfare programme's grant cash) a branch received
+/// for a campaign, as posted to the ledger.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct CampaignReceipt {
+    pub id: i64,
+    pub client_id: Uuid,
+    pub campaign_id: i64,
+    pub campaign_name: String,
+    pub branch_id: i64,
+    pub branch_name: String,
+    /// Gift packages (suất quà), or grants for a welfare programme.
+    pub packages: i64,
+    #[schema(value_type = String)]
+    #[serde(with = "dong_string")]
+    pub unit_value: i64,
+    /// `packages` × `unit_value`, whole đồng.
+    #[schema(value_type = String)]
+    #[serde(with = "dong_string")]
+    pub amount: i64,
+    pub received_on: chrono::NaiveDate,
+    /// Where the packages or the cash came from (the federation, a donor).
+    pub source: String,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+    #[sqlx(default)]
+    pub entry_id: Option<i64>,
+}
+
+/// Whole đồng as a decimal string both ways (JSON never carries a number).
+mod dong_string {
+    pub fn serialize<S: serde::Serializer>(v: &i64, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(v)
+    }
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        let text = <String as serde::Deserialize>::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// A reversal entered at the branch, waiting for a second person.
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct BranchReversal {
@@ -277,6 +316,11 @@ pub struct BranchReversal {
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
 pub struct AccountBalance {
     pub account: String,
+    /// The account's name for people, in Vietnamese and in English.
+    #[sqlx(skip)]
+    pub name_vi: String,
+    #[sqlx(skip)]
+    pub name_en: String,
     pub branch_id: i64,
     pub officer_id: Option<i64>,
     pub campaign_id: Option<i64>,

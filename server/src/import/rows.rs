@@ -22,6 +22,8 @@ pub struct Origin {
 pub enum Role {
     Officer,
     Supervisor,
+    /// Takes repayments at the branch counter (thủ quỹ / giao dịch viên).
+    Cashier,
     Admin,
 }
 
@@ -30,6 +32,7 @@ impl Role {
         match self {
             Role::Officer => "officer",
             Role::Supervisor => "supervisor",
+            Role::Cashier => "cashier",
             Role::Admin => "admin",
         }
     }
@@ -37,6 +40,7 @@ impl Role {
         match s.trim().to_ascii_lowercase().as_str() {
             "officer" => Some(Role::Officer),
             "supervisor" => Some(Role::Supervisor),
+            "cashier" => Some(Role::Cashier),
             "admin" => Some(Role::Admin),
             _ => None,
         }

@@ -78,6 +78,15 @@ pub async fn import_fixture(db: &Db) -> sotay_server::db::ImportReport {
     .expect("fixture imports")
 }
 
+/// Gives each fixture branch the gift packages its allocation names
+/// (60 Tết gifts at CN-TD, 40 at CN-BT), received by the admin.
+pub async fn receive_stock(db: &Db) {
+    let today = sotay_core::domain::time::local_date(chrono::Utc::now());
+    importer::receive_allocations(db, "admin", today, "Quà LĐLĐ (dữ liệu thử)")
+        .await
+        .expect("stock received");
+}
+
 /// The app on a free port over a fresh database holding the fixture fund.
 pub struct TestApp {
     pub base: String,
@@ -89,8 +98,16 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn start(backend: Backend) -> TestApp {
+        TestApp::start_with(backend, true).await
+    }
+
+    /// The fixture fund, with or without its gift stock received.
+    pub async fn start_with(backend: Backend, stock: bool) -> TestApp {
         let test_db = fresh_db(backend).await;
         import_fixture(&test_db.db).await;
+        if stock {
+            receive_stock(&test_db.db).await;
+        }
         let state = AppState::new(test_db.db.clone(), Some("test-secret-for-the-api-tests"))
             .await
             .expect("state");

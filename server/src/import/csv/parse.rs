@@ -104,13 +104,17 @@ fn user(l: &mut Line<'_>, st: &mut FileState) -> Option<UserRow> {
     let code = unique_code(l, st, "Mã người dùng", "User code");
     let username = username(l, st);
     let full_name = l.required_text("full_name");
-    let role = l.choice("role", Role::parse, &["officer", "supervisor", "admin"]);
+    let role = l.choice(
+        "role",
+        Role::parse,
+        &["officer", "supervisor", "cashier", "admin"],
+    );
     let branch_code = l.opt_code("branch_code");
     let phone = l.opt_phone("phone");
     let password = password(l);
     let (role, branch_code) = (role?, branch_code?);
     match (role, &branch_code) {
-        (Role::Officer | Role::Supervisor, None) => {
+        (Role::Officer | Role::Supervisor | Role::Cashier, None) => {
             l.err(
                 "branch_code",
                 format!(
