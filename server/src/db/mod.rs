@@ -189,6 +189,41 @@ impl DbError {
 
 pub type DbResult<T> = Result<T, DbError>;
 
+/// Applies the SQLite migrations on a connection of its own with foreign
+/// keys off, as SQLite's documented way of rebuilding a table requires (a
+/// table that other tables refer to cannot be dropped and created again
+/// otherwise, and the pragma cannot change inside the migration's
+/// transaction). When a migration was applied, `PRAGMA foreign_key_check`
+/// must then find no row that breaks a key, or the database is not used.
+async fn migrate_sqlite(options: SqliteConnectOptions) -> DbResult<()> {
+    use sqlx::{ConnectOptions, Connection};
+    let mut conn = options.foreign_keys(false).connect().await?;
+    async fn applied(c: &mut sqlx::SqliteConnection) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+            .fetch_one(c)
+            .await
+    }
+    // No bookkeeping table yet on a new database.
+    let before = applied(&mut conn).await.unwrap_or(0);
+    sqlx::migrate!("../migrations/sqlite")
+        .run(&mut conn)
+        .await?;
+    if applied(&mut conn).await? != before {
+        let broken: Vec<(String, Option<i64>, String)> =
+            sqlx::query_as("SELECT \"table\", rowid, parent FROM pragma_foreign_key_check")
+                .fetch_all(&mut conn)
+                .await?;
+        if let Some((table, rowid, parent)) = broken.first() {
+            return Err(DbError::Invariant(format!(
+                "after the migrations, {} row(s) break a foreign key (the first: {table} row {rowid:?}, refers to {parent})",
+                broken.len()
+            )));
+        }
+    }
+    conn.close().await?;
+    Ok(())
+}
+
 impl Db {
     /// Opens the database named by `url` and applies its migrations.
     ///
@@ -224,12 +259,12 @@ impl Db {
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true);
+            migrate_sqlite(options.clone()).await?;
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await?;
-            sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
             Ok(Db::Sqlite(pool))
         }
     }
