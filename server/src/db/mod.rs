@@ -479,30 +479,47 @@ impl Db {
         body_hash: &str,
     ) -> DbResult<sotay_core::wire::UploadResponse> {
         let now = Utc::now();
+        with_tx!(self, q, tx => q::store_batch(&mut tx, who, batch, body_hash, now).await)
+    }
+
+    /// Stores several uploaded batches in one write transaction, each inside
+    /// its own savepoint: a batch that fails is rolled back alone and gets
+    /// its error, the others are stored, and one commit makes them all
+    /// durable. Each batch is judged exactly as [`Db::upload`] would judge it
+    /// after the batches before it in `jobs`. `Err` when the transaction as
+    /// a whole failed (nothing of it was stored).
+    pub async fn upload_group(
+        &self,
+        jobs: &[UploadJob<'_>],
+    ) -> DbResult<Vec<DbResult<sotay_core::wire::UploadResponse>>> {
+        use sqlx::Connection;
         with_tx!(self, q, tx => async {
-            let response = q::apply_upload(&mut tx, who, batch, body_hash, now).await?;
-            let count = |o: sotay_core::wire::UploadOutcome| response.results.iter().filter(|r| r.outcome == o).count();
-            use sotay_core::wire::UploadOutcome as O;
-            let audit = AuditEntry {
-                actor_user_id: Some(who.officer_id),
-                actor_username: who.username.clone(),
-                action: "upload",
-                object_type: "sync_batch",
-                object_id: batch.batch_id.to_string(),
-                device_id: Some(who.device_id.clone()),
-                ip: who.ip.clone(),
-                detail: serde_json::json!({
-                    "records": batch.records.len(),
-                    "accepted": count(O::Accepted),
-                    "duplicate": count(O::Duplicate),
-                    "rejected": count(O::Rejected),
-                    "device_revoked": who.device_revoked,
-                }),
-            };
-            q::audit_append(&mut tx, &audit, now).await?;
-            Ok::<_, DbError>(response)
+            let mut out = Vec::with_capacity(jobs.len());
+            for job in jobs {
+                let now = Utc::now();
+                let mut sp = tx.begin().await?;
+                match q::store_batch(&mut sp, job.who, job.batch, job.body_hash, now).await {
+                    Ok(response) => {
+                        sp.commit().await?;
+                        out.push(Ok(response));
+                    }
+                    Err(e) => {
+                        sp.rollback().await?;
+                        out.push(Err(e));
+                    }
+                }
+            }
+            Ok::<_, DbError>(out)
         }.await)
     }
+}
+
+/// One batch of an [`Db::upload_group`].
+#[derive(Debug, Clone, Copy)]
+pub struct UploadJob<'a> {
+    pub who: &'a Uploader,
+    pub batch: &'a sotay_core::wire::UploadBatch,
+    pub body_hash: &'a str,
 }
 
 /// Who uploads a batch.

@@ -296,6 +296,36 @@ struct NewRecord {
 /// How far in the future a phone's clock may be.
 const FUTURE_TOLERANCE_MINUTES: i64 = 10;
 
+/// [`apply_upload`] and the upload's line in the audit log.
+pub async fn store_batch(
+    c: &mut Conn,
+    who: &Uploader,
+    batch: &UploadBatch,
+    body_hash: &str,
+    now: DateTime<Utc>,
+) -> DbResult<UploadResponse> {
+    let response = apply_upload(c, who, batch, body_hash, now).await?;
+    let count = |o: UploadOutcome| response.results.iter().filter(|r| r.outcome == o).count();
+    let audit = super::AuditEntry {
+        actor_user_id: Some(who.officer_id),
+        actor_username: who.username.clone(),
+        action: "upload",
+        object_type: "sync_batch",
+        object_id: batch.batch_id.to_string(),
+        device_id: Some(who.device_id.clone()),
+        ip: who.ip.clone(),
+        detail: serde_json::json!({
+            "records": batch.records.len(),
+            "accepted": count(UploadOutcome::Accepted),
+            "duplicate": count(UploadOutcome::Duplicate),
+            "rejected": count(UploadOutcome::Rejected),
+            "device_revoked": who.device_revoked,
+        }),
+    };
+    audit_append(c, &audit, now).await?;
+    Ok(response)
+}
+
 /// Stores a batch, or returns the stored answer when the same batch comes
 /// again. `Conflict("batch_conflict")` when the batch id was used for other
 /// content.
