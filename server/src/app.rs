@@ -25,18 +25,19 @@ pub const IMPORT_BODY_LIMIT: usize = 64 * 1024 * 1024;
 pub struct AppState {
     pub db: Db,
     pub jwt: Arc<JwtKeys>,
-    /// Uploads are stored one at a time (see `db/upload.rs`); waiting ones
-    /// queue here rather than holding database connections that readers need.
-    pub uploads: Arc<tokio::sync::Semaphore>,
+    /// Uploads are stored by one writer, the ones that arrive meanwhile
+    /// together in one transaction (see `uploads.rs`); waiting ones queue
+    /// there rather than holding database connections that readers need.
+    pub uploads: crate::uploads::UploadQueue,
 }
 
 impl AppState {
     pub async fn new(db: Db, jwt_secret: Option<&str>) -> Result<Self, crate::db::DbError> {
         let secret = crate::auth::load_secret(&db, jwt_secret).await?;
         Ok(AppState {
+            uploads: crate::uploads::UploadQueue::start(db.clone()),
             db,
             jwt: Arc::new(JwtKeys::new(&secret)),
-            uploads: Arc::new(tokio::sync::Semaphore::new(2)),
         })
     }
 }

@@ -15,3 +15,4 @@ pub mod ledger;
 pub mod reports;
 pub mod review;
 pub mod sync;
+pub mod uploads;

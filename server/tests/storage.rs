@@ -427,3 +427,135 @@ async fn upgrading_a_sqlite_database_keeps_its_books() {
     };
     assert_eq!(schema(db.clone()).await, schema(fresh.db.clone()).await);
 }
+
+/// Upgrading a SQLite database that holds uploads rebuilds `sync_records`
+/// with the one batch key (migration 0009): the records, the records that
+/// other tables refer to, the indexes and the append-only triggers stay.
+#[tokio::test]
+async fn the_sqlite_sync_keys_rebuild_keeps_records_and_triggers() {
+    use sotay_core::wire::{RecordBody, UploadBatch, UploadRecord, VisitPayload, VisitPurpose};
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+    use std::str::FromStr;
+
+    let keep = sotay_tests::fresh_database(sotay_tests::Backend::Sqlite).await;
+    // The schema before 0009, opened as the server opened it then.
+    let options = SqliteConnectOptions::from_str(&keep.url)
+        .unwrap()
+        .create_if_missing(true)
+        .foreign_keys(true);
+    let pool = SqlitePool::connect_with(options).await.unwrap();
+    let mut before = sqlx::migrate!("../migrations/sqlite");
+    before.migrations = before
+        .migrations
+        .iter()
+        .filter(|m| m.version < 9)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    before.run(&pool).await.unwrap();
+    let old = Db::Sqlite(pool.clone());
+    import_fixture(&old).await;
+    let officer: i64 = scalar(&old, "SELECT id FROM users WHERE username = 'canbo.lan'").await;
+    let device = uuid::Uuid::now_v7();
+    exec(
+        &old,
+        &format!(
+            "INSERT INTO devices (id, user_id, name, code, created_at, last_seen_at)
+             VALUES ('{device}', {officer}, 'model', 'MDL1', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z')"
+        ),
+    )
+    .await
+    .unwrap();
+    let worker: uuid::Uuid = sqlx::query_scalar("SELECT uid FROM workers WHERE code = 'W-001'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let records: Vec<UploadRecord> = (1..=3)
+        .map(|seq| UploadRecord {
+            client_id: uuid::Uuid::now_v7(),
+            device_id: device,
+            device_seq: seq,
+            recorded_at: chrono::Utc::now(),
+            body: RecordBody::Visit(VisitPayload {
+                worker_id: worker,
+                purpose: VisitPurpose::RepaymentFollowUp,
+                outcome: "Đã gặp".into(),
+                notes: String::new(),
+                location: None,
+            }),
+        })
+        .collect();
+    let batch = UploadBatch {
+        batch_id: uuid::Uuid::now_v7(),
+        device_id: device,
+        records,
+    };
+    let who = sotay_server::db::Uploader {
+        officer_id: officer,
+        username: "canbo.lan".into(),
+        device_id: device.to_string(),
+        device_code: "MDL1".into(),
+        device_revoked: false,
+        ip: None,
+    };
+    let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+        serde_json::to_vec(&batch).unwrap(),
+    ));
+    let first = old.upload(&who, &batch, &hash).await.unwrap();
+    // A table that refers to a record (the supervisor's review of it).
+    exec(
+        &old,
+        &format!(
+            "INSERT INTO batch_reviews (batch_id, decision, reviewer_id, reason, cash_expected, cash_received, decided_at)
+             SELECT batch_id, 'approved', {officer}, NULL, 0, 0, '2026-11-02T00:00:00Z' FROM sync_batches;
+             INSERT INTO record_reviews (record_id, batch_id, decision, reason, decided_at)
+             SELECT id, batch_id, 'approved', NULL, '2026-11-02T00:00:00Z' FROM sync_records"
+        ),
+    )
+    .await
+    .unwrap();
+    pool.close().await;
+
+    let db = Db::connect(&keep.url).await.expect("the upgrade");
+    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM sync_records").await, 3);
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM record_reviews r JOIN sync_records s ON s.id = r.record_id"
+        )
+        .await,
+        3
+    );
+    // One key to the batch instead of three.
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(*) FROM pragma_foreign_key_list('sync_records') WHERE \"table\" = 'sync_batches'").await,
+        3,
+        "the batch key's three columns"
+    );
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(*) FROM pragma_foreign_key_list('sync_records') WHERE \"table\" IN ('devices', 'users')").await,
+        0
+    );
+    assert_eq!(
+        scalar(&db, "SELECT COUNT(*) FROM sqlite_master WHERE tbl_name = 'sync_records' AND type = 'index' AND name LIKE 'sync_records_%'").await,
+        9
+    );
+    // Facts stay append-only.
+    assert!(exec(&db, "UPDATE sync_records SET amount = 1")
+        .await
+        .is_err());
+    assert!(exec(&db, "DELETE FROM sync_records").await.is_err());
+    // A record whose officer is not its batch's is refused by the key.
+    assert!(exec(
+        &db,
+        "INSERT INTO sync_records (client_id, batch_id, device_id, officer_id, device_seq, kind, recorded_at,
+                 received_at, body, body_hash, status)
+             SELECT X'00', batch_id, device_id, (SELECT id FROM users WHERE username = 'giamsat.td'), 9, 'visit',
+                 received_at, received_at, '{}', '', 'accepted'
+             FROM sync_batches"
+    )
+    .await
+    .is_err());
+    // The stored answer still comes back for the same batch.
+    assert_eq!(db.upload(&who, &batch, &hash).await.unwrap(), first);
+}

@@ -221,6 +221,10 @@ async fn approve_and_reverse(app: &TestApp, record: &UploadRecord, kind: &str) {
     });
 }
 
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    on_pool!(app, p => sqlx::query_scalar(sql).fetch_one(p).await.expect("count"))
+}
+
 async fn set_quota(app: &TestApp, quota: i64) {
     let sql = "UPDATE campaign_officer_quotas SET quota = $1
         WHERE officer_id = (SELECT id FROM users WHERE username = 'canbo.lan')";
@@ -569,6 +573,161 @@ async fn supervisor_decisions_shape_what_an_upload_may_do() {
         assert_eq!(
             up(&app, p, &[&rr8]).await,
             [no("reversal_target_invalid")],
+            "{backend:?}"
+        );
+    }
+}
+
+/// Batches stored together (one transaction, a savepoint each, as the upload
+/// queue stores the ones that arrive at once) are judged exactly as one
+/// after the other: later batches see what earlier ones stored, a replay
+/// gets the stored answer, a reused batch id or a batch that fails gets its
+/// own error and leaves nothing behind, and the others are stored.
+#[tokio::test]
+async fn batches_stored_together_are_judged_one_after_the_other() {
+    use sotay_server::db::{UploadJob, Uploader};
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let mut lan = lan(&app).await;
+        let (w1, l1, tet) = (lan.w1, lan.l1, lan.tet);
+        let (officer, _) = user_id(&app, "canbo.lan").await;
+        let p = &mut lan.phone;
+        let who = Uploader {
+            officer_id: officer,
+            username: "canbo.lan".into(),
+            device_id: p.device.to_string(),
+            device_code: p.code.clone(),
+            device_revoked: false,
+            ip: None,
+        };
+        let unknown_device = Uploader {
+            device_id: Uuid::now_v7().to_string(),
+            ..who.clone()
+        };
+        let device = p.device;
+        let batch = |records: Vec<UploadRecord>| UploadBatch {
+            batch_id: Uuid::now_v7(),
+            device_id: device,
+            records,
+        };
+        let hash = |b: &UploadBatch| {
+            use sha2::Digest;
+            hex::encode(sha2::Sha256::digest(serde_json::to_vec(b).unwrap()))
+        };
+
+        let pay = p.pay(l1, w1, 50_000);
+        let gift = p.gift(tet, w1);
+        let first = batch(vec![pay.clone(), gift.clone()]);
+        let mut reused_id = batch(vec![p.visit(w1)]);
+        reused_id.batch_id = first.batch_id;
+        let broken = batch(vec![p.visit(w1)]);
+        let mut changed = pay.clone();
+        if let RecordBody::Repayment(r) = &mut changed.body {
+            r.amount = Dong(60_000);
+        }
+        let mut same_receipt = p.pay(l1, w1, 10_000);
+        if let (RecordBody::Repayment(x), RecordBody::Repayment(y)) =
+            (&pay.body, &mut same_receipt.body)
+        {
+            y.receipt_no = x.receipt_no.clone();
+        }
+        let second_gift = p.gift(tet, w1);
+        let later = batch(vec![pay.clone(), changed, same_receipt, second_gift]);
+        let hashes: Vec<String> = [&first, &first, &reused_id, &broken, &later]
+            .iter()
+            .map(|b| hash(b))
+            .collect();
+        let jobs = [
+            UploadJob {
+                who: &who,
+                batch: &first,
+                body_hash: &hashes[0],
+            },
+            UploadJob {
+                who: &who,
+                batch: &first,
+                body_hash: &hashes[1],
+            },
+            UploadJob {
+                who: &who,
+                batch: &reused_id,
+                body_hash: &hashes[2],
+            },
+            UploadJob {
+                who: &unknown_device,
+                batch: &broken,
+                body_hash: &hashes[3],
+            },
+            UploadJob {
+                who: &who,
+                batch: &later,
+                body_hash: &hashes[4],
+            },
+        ];
+        let results = app
+            .db
+            .upload_group(&jobs)
+            .await
+            .expect("the group's transaction");
+        let outcomes = |i: usize| -> Vec<Outcome> {
+            let r = results[i]
+                .as_ref()
+                .unwrap_or_else(|e| panic!("batch {i}: {e}"));
+            r.results
+                .iter()
+                .map(|r| (r.outcome, r.code.clone()))
+                .collect()
+        };
+        assert_eq!(outcomes(0), [OK, OK], "{backend:?}");
+        assert_eq!(
+            outcomes(1),
+            [OK, OK],
+            "a replay gets the stored answer ({backend:?})"
+        );
+        assert!(
+            matches!(&results[2], Err(sotay_server::db::DbError::Conflict(c)) if c == "batch_conflict"),
+            "{backend:?}: {:?}",
+            results[2]
+        );
+        assert!(
+            results[3].is_err(),
+            "a batch of an unknown device is refused by the keys ({backend:?})"
+        );
+        assert_eq!(
+            outcomes(4),
+            [
+                DUP,
+                no("conflict"),
+                no("receipt_duplicate"),
+                no("already_received")
+            ],
+            "{backend:?}"
+        );
+
+        // Stored: the first and the last batch, with their audit lines;
+        // nothing of the two that failed.
+        let batches = count(&app, "SELECT COUNT(*) FROM sync_batches").await;
+        assert_eq!(batches, 2, "{backend:?}");
+        let records = count(&app, "SELECT COUNT(*) FROM sync_records").await;
+        assert_eq!(records, 2 + 2, "{backend:?}");
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'upload'"
+            )
+            .await,
+            3,
+            "the replay is audited too, the failed batches are not ({backend:?})"
+        );
+        // The same batch again, alone, still gets the stored answer.
+        let again = app
+            .db
+            .upload(&who, &first, &hashes[0])
+            .await
+            .expect("replay");
+        assert_eq!(
+            again,
+            results[0].as_ref().cloned().expect("first"),
             "{backend:?}"
         );
     }

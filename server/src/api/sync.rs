@@ -118,8 +118,7 @@ pub async fn upload(
         device_revoked: user.revoked,
         ip,
     };
-    let _turn = state.uploads.acquire().await.map_err(AppError::internal)?;
-    match state.db.upload(&who, &batch, &hash).await {
+    match state.uploads.upload(who, batch, hash).await {
         Ok(response) => Ok(Json(response)),
         Err(DbError::Conflict(c)) if c == "batch_conflict" => Err(AppError::conflict(
             "batch_conflict",

@@ -192,6 +192,41 @@ impl DbError {
 
 pub type DbResult<T> = Result<T, DbError>;
 
+/// Applies the SQLite migrations on a connection of its own with foreign
+/// keys off, as SQLite's documented way of rebuilding a table requires (a
+/// table that other tables refer to cannot be dropped and created again
+/// otherwise, and the pragma cannot change inside the migration's
+/// transaction). When a migration was applied, `PRAGMA foreign_key_check`
+/// must then find no row that breaks a key, or the database is not used.
+async fn migrate_sqlite(options: SqliteConnectOptions) -> DbResult<()> {
+    use sqlx::{ConnectOptions, Connection};
+    let mut conn = options.foreign_keys(false).connect().await?;
+    async fn applied(c: &mut sqlx::SqliteConnection) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+            .fetch_one(c)
+            .await
+    }
+    // No bookkeeping table yet on a new database.
+    let before = applied(&mut conn).await.unwrap_or(0);
+    sqlx::migrate!("../migrations/sqlite")
+        .run(&mut conn)
+        .await?;
+    if applied(&mut conn).await? != before {
+        let broken: Vec<(String, Option<i64>, String)> =
+            sqlx::query_as("SELECT \"table\", rowid, parent FROM pragma_foreign_key_check")
+                .fetch_all(&mut conn)
+                .await?;
+        if let Some((table, rowid, parent)) = broken.first() {
+            return Err(DbError::Invariant(format!(
+                "after the migrations, {} row(s) break a foreign key (the first: {table} row {rowid:?}, refers to {parent})",
+                broken.len()
+            )));
+        }
+    }
+    conn.close().await?;
+    Ok(())
+}
+
 impl Db {
     /// Opens the database named by `url` and applies its migrations.
     ///
@@ -227,12 +262,12 @@ impl Db {
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true);
+            migrate_sqlite(options.clone()).await?;
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await?;
-            sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
             Ok(Db::Sqlite(pool))
         }
     }
@@ -447,30 +482,47 @@ impl Db {
         body_hash: &str,
     ) -> DbResult<sotay_core::wire::UploadResponse> {
         let now = Utc::now();
+        with_tx!(self, q, tx => q::store_batch(&mut tx, who, batch, body_hash, now).await)
+    }
+
+    /// Stores several uploaded batches in one write transaction, each inside
+    /// its own savepoint: a batch that fails is rolled back alone and gets
+    /// its error, the others are stored, and one commit makes them all
+    /// durable. Each batch is judged exactly as [`Db::upload`] would judge it
+    /// after the batches before it in `jobs`. `Err` when the transaction as
+    /// a whole failed (nothing of it was stored).
+    pub async fn upload_group(
+        &self,
+        jobs: &[UploadJob<'_>],
+    ) -> DbResult<Vec<DbResult<sotay_core::wire::UploadResponse>>> {
+        use sqlx::Connection;
         with_tx!(self, q, tx => async {
-            let response = q::apply_upload(&mut tx, who, batch, body_hash, now).await?;
-            let count = |o: sotay_core::wire::UploadOutcome| response.results.iter().filter(|r| r.outcome == o).count();
-            use sotay_core::wire::UploadOutcome as O;
-            let audit = AuditEntry {
-                actor_user_id: Some(who.officer_id),
-                actor_username: who.username.clone(),
-                action: "upload",
-                object_type: "sync_batch",
-                object_id: batch.batch_id.to_string(),
-                device_id: Some(who.device_id.clone()),
-                ip: who.ip.clone(),
-                detail: serde_json::json!({
-                    "records": batch.records.len(),
-                    "accepted": count(O::Accepted),
-                    "duplicate": count(O::Duplicate),
-                    "rejected": count(O::Rejected),
-                    "device_revoked": who.device_revoked,
-                }),
-            };
-            q::audit_append(&mut tx, &audit, now).await?;
-            Ok::<_, DbError>(response)
+            let mut out = Vec::with_capacity(jobs.len());
+            for job in jobs {
+                let now = Utc::now();
+                let mut sp = tx.begin().await?;
+                match q::store_batch(&mut sp, job.who, job.batch, job.body_hash, now).await {
+                    Ok(response) => {
+                        sp.commit().await?;
+                        out.push(Ok(response));
+                    }
+                    Err(e) => {
+                        sp.rollback().await?;
+                        out.push(Err(e));
+                    }
+                }
+            }
+            Ok::<_, DbError>(out)
         }.await)
     }
+}
+
+/// One batch of an [`Db::upload_group`].
+#[derive(Debug, Clone, Copy)]
+pub struct UploadJob<'a> {
+    pub who: &'a Uploader,
+    pub batch: &'a sotay_core::wire::UploadBatch,
+    pub body_hash: &'a str,
 }
 
 /// Who uploads a batch.

@@ -296,6 +296,36 @@ struct NewRecord {
 /// How far in the future a phone's clock may be.
 const FUTURE_TOLERANCE_MINUTES: i64 = 10;
 
+/// [`apply_upload`] and the upload's line in the audit log.
+pub async fn store_batch(
+    c: &mut Conn,
+    who: &Uploader,
+    batch: &UploadBatch,
+    body_hash: &str,
+    now: DateTime<Utc>,
+) -> DbResult<UploadResponse> {
+    let response = apply_upload(c, who, batch, body_hash, now).await?;
+    let count = |o: UploadOutcome| response.results.iter().filter(|r| r.outcome == o).count();
+    let audit = super::AuditEntry {
+        actor_user_id: Some(who.officer_id),
+        actor_username: who.username.clone(),
+        action: "upload",
+        object_type: "sync_batch",
+        object_id: batch.batch_id.to_string(),
+        device_id: Some(who.device_id.clone()),
+        ip: who.ip.clone(),
+        detail: serde_json::json!({
+            "records": batch.records.len(),
+            "accepted": count(UploadOutcome::Accepted),
+            "duplicate": count(UploadOutcome::Duplicate),
+            "rejected": count(UploadOutcome::Rejected),
+            "device_revoked": who.device_revoked,
+        }),
+    };
+    audit_append(c, &audit, now).await?;
+    Ok(response)
+}
+
 /// Stores a batch, or returns the stored answer when the same batch comes
 /// again. `Conflict("batch_conflict")` when the batch id was used for other
 /// content.
@@ -464,6 +494,23 @@ async fn stored_records(c: &mut Conn, ids: &[uuid::Uuid]) -> DbResult<UMap<uuid:
         }
     }
     Ok(out)
+}
+
+/// The records among `ids` that a live void targets: an accepted void not
+/// excluded or rejected by the supervisor (the void part of LIVE). Nothing
+/// is read when `ids` is empty.
+async fn live_voids(c: &mut Conn, ids: &[uuid::Uuid]) -> DbResult<USet<uuid::Uuid>> {
+    let mut hit = USet::new();
+    for chunk in ids.chunks(<DB as Lists>::chunk_len()) {
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "SELECT v.target_client_id FROM sync_records v WHERE v.kind = 'void' AND v.status = 'accepted'
+                 AND NOT EXISTS (SELECT 1 FROM record_reviews vd WHERE vd.record_id = v.id AND vd.decision <> 'approved')
+                 AND ",
+        );
+        <DB as Lists>::uuids(&mut qb, "v.target_client_id", chunk);
+        hit.extend(qb.build_query_scalar::<uuid::Uuid>().fetch_all(&mut *c).await?);
+    }
+    Ok(hit)
 }
 
 /// A record's content hash: its canonical JSON, whatever order the phone
@@ -662,13 +709,21 @@ impl Facts {
                 }
             }
             // Collections already accepted from any phone, not yet decided
-            // (approved ones are in the installments already).
+            // (approved ones are in the installments already), less the
+            // ones a live void took back: PENDING, with the voids found by
+            // one lookup by target instead of a subquery per collection.
             let mut qb = sqlx::QueryBuilder::<DB>::new(
-                "SELECT r.loan_id, r.client_id, r.amount FROM sync_records r WHERE r.kind = 'repayment' AND ",
+                "SELECT r.loan_id, r.client_id, r.amount FROM sync_records r
+                 WHERE r.kind = 'repayment' AND r.status = 'accepted' AND ",
             );
             <DB as Lists>::ints(&mut qb, "r.loan_id", chunk);
-            qb.push(" AND ").push(PENDING).push(" ORDER BY r.id");
-            for (loan, client_id, amount) in qb.build_query_as::<(i64, uuid::Uuid, i64)>().fetch_all(&mut *c).await? {
+            qb.push(" AND NOT EXISTS (SELECT 1 FROM record_reviews ud WHERE ud.record_id = r.id) ORDER BY r.id");
+            let undecided = qb.build_query_as::<(i64, uuid::Uuid, i64)>().fetch_all(&mut *c).await?;
+            let voided = live_voids(c, &undecided.iter().map(|(_, id, _)| *id).collect::<Vec<_>>()).await?;
+            for (loan, client_id, amount) in undecided {
+                if voided.contains(&client_id) {
+                    continue;
+                }
                 if let Some(b) = f.books.get_mut(&loan) {
                     b.pending.push((client_id, amount));
                 }

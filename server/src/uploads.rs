@@ -1,0 +1,115 @@
+//! The upload queue: batches that arrive while another is being stored wait
+//! here and are then stored together, one write transaction and one commit
+//! for the lot (group commit).
+//!
+//! Uploads are serialised anyway (each takes the change counter first, see
+//! `db/upload.rs`), so storing them one transaction each pays a commit — an
+//! fsync on SQLite — and a lock hand-over per batch. Grouped, each batch still
+//! runs in its own savepoint after the ones before it, with the same checks
+//! and the same answer as alone: a batch is stored whole or not at all, a
+//! replay gets the stored answer, a batch that fails gets its own error. No
+//! answer is sent before the commit. When the group's transaction fails as a
+//! whole, each of its batches is tried again alone.
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::db::{Db, DbError, DbResult, UploadJob, Uploader};
+use sotay_core::wire::{UploadBatch, UploadResponse};
+
+/// Batches waiting to be stored, at most (senders wait beyond that).
+const QUEUE: usize = 1_024;
+/// Records stored by one transaction, at most (a batch is never split; the
+/// first batch of a group is taken whatever its size).
+const GROUP_RECORDS: usize = 5_000;
+
+struct Job {
+    who: Uploader,
+    batch: UploadBatch,
+    body_hash: String,
+    reply: oneshot::Sender<DbResult<UploadResponse>>,
+}
+
+/// The handle the handlers send batches to; one writer task behind it.
+#[derive(Clone)]
+pub struct UploadQueue {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl UploadQueue {
+    /// Starts the writer task (it ends when the last handle is dropped).
+    pub fn start(db: Db) -> UploadQueue {
+        let (jobs, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(writer(db, rx));
+        UploadQueue { jobs }
+    }
+
+    /// Stores `batch` (see [`Db::upload`]) once its group is committed.
+    pub async fn upload(
+        &self,
+        who: Uploader,
+        batch: UploadBatch,
+        body_hash: String,
+    ) -> DbResult<UploadResponse> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            who,
+            batch,
+            body_hash,
+            reply,
+        };
+        self.jobs
+            .send(job)
+            .await
+            .map_err(|_| DbError::Invalid("the upload queue is closed".into()))?;
+        answer
+            .await
+            .map_err(|_| DbError::Invalid("the upload was dropped by the writer".into()))?
+    }
+}
+
+async fn writer(db: Db, mut rx: mpsc::Receiver<Job>) {
+    while let Some(first) = rx.recv().await {
+        let mut records = first.batch.records.len();
+        let mut group = vec![first];
+        while records < GROUP_RECORDS {
+            match rx.try_recv() {
+                Ok(job) => {
+                    records += job.batch.records.len();
+                    group.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        // Its own task: a panic while storing drops this group's replies
+        // (their requests fail) and leaves the writer running.
+        let _ = tokio::spawn(store(db.clone(), group)).await;
+    }
+}
+
+async fn store(db: Db, group: Vec<Job>) {
+    if group.len() > 1 {
+        let jobs: Vec<UploadJob<'_>> = group
+            .iter()
+            .map(|j| UploadJob {
+                who: &j.who,
+                batch: &j.batch,
+                body_hash: &j.body_hash,
+            })
+            .collect();
+        match db.upload_group(&jobs).await {
+            Ok(results) => {
+                for (job, result) in group.into_iter().zip(results) {
+                    let _ = job.reply.send(result);
+                }
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, batches = group.len(), "a grouped upload failed; its batches are stored one by one");
+            }
+        }
+    }
+    for job in group {
+        let result = db.upload(&job.who, &job.batch, &job.body_hash).await;
+        let _ = job.reply.send(result);
+    }
+}
