@@ -237,6 +237,7 @@ async fn a_day_is_counted_approved_posted_and_reversed() {
         );
         assert_eq!(net(&rows, "campaign_expense"), 500_000);
         assert!(app.db.ledger_unbalanced().await.unwrap().is_empty());
+        assert!(app.db.ledger_balance_drift().await.unwrap().is_empty());
 
         // The phone hears: every record approved.
         let page = lan.changes(&app, &snap.next).await;

@@ -621,6 +621,11 @@ impl Model {
             db.ledger_unbalanced().await.unwrap().is_empty(),
             "every entry balances"
         );
+        assert_eq!(
+            db.ledger_balance_drift().await.unwrap(),
+            vec![],
+            "the kept balances are the sums of the journal lines"
+        );
         let rows = db.ledger_balances(None).await.unwrap();
         let net = |account: &str| -> i64 {
             rows.iter()

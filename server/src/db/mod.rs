@@ -680,6 +680,12 @@ impl Db {
         with_conn!(self, q, c => q::review::ledger_unbalanced(&mut c).await)
     }
 
+    /// Sub-ledgers (account, branch) whose kept balance disagrees with their
+    /// journal lines; empty when the books agree.
+    pub async fn ledger_balance_drift(&self) -> DbResult<Vec<(String, i64)>> {
+        with_conn!(self, q, c => q::review::ledger_balance_drift(&mut c).await)
+    }
+
     pub async fn ledger_entries(
         &self,
         branch: Option<i64>,

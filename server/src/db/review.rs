@@ -255,8 +255,8 @@ async fn guarded_balances(
     }
     for chunk in branches.chunks(<DB as Lists>::chunk_len()) {
         let mut qb = sqlx::QueryBuilder::<DB>::new(
-            "SELECT account, branch_id, officer_id, campaign_id, CAST(SUM(debit) - SUM(credit) AS BIGINT)
-             FROM journal_lines WHERE account IN (",
+            "SELECT account, branch_id, NULLIF(officer_id, 0), NULLIF(campaign_id, 0), debit - credit
+             FROM account_balances WHERE account IN (",
         );
         let mut list = qb.separated(", ");
         for a in accounts {
@@ -264,7 +264,6 @@ async fn guarded_balances(
         }
         qb.push(") AND ");
         <DB as Lists>::ints(&mut qb, "branch_id", chunk);
-        qb.push(" GROUP BY account, branch_id, officer_id, campaign_id");
         let rows = qb.build_query_as::<(String, i64, Option<i64>, Option<i64>, i64)>().fetch_all(&mut *c).await?;
         for (account, branch, officer, campaign, balance) in rows {
             let account = Account::parse(&account).ok_or_else(|| DbError::Invalid(format!("account {account}")))?;
@@ -1690,10 +1689,10 @@ pub async fn branch_reversals(c: &mut Conn, branch: Option<i64>, pending_only: b
 pub async fn ledger_balances(c: &mut Conn, branch: Option<i64>) -> DbResult<Vec<rv::AccountBalance>> {
     let (kind, id) = branch.map_or((0, 0), |b| (1, b));
     let mut rows: Vec<rv::AccountBalance> = sqlx::query_as(
-        "SELECT account, branch_id, officer_id, campaign_id,
-             CAST(SUM(debit) AS BIGINT) AS debit, CAST(SUM(credit) AS BIGINT) AS credit
-         FROM journal_lines WHERE ($1 = 0 OR branch_id = $2)
-         GROUP BY account, branch_id, officer_id, campaign_id ORDER BY account, branch_id, officer_id, campaign_id",
+        "SELECT account, branch_id, NULLIF(officer_id, 0) AS officer_id, NULLIF(campaign_id, 0) AS campaign_id,
+             debit, credit
+         FROM account_balances WHERE ($1 = 0 OR branch_id = $2)
+         ORDER BY account, branch_id, officer_id, campaign_id",
     )
     .bind(kind)
     .bind(id)
@@ -1713,6 +1712,24 @@ pub async fn ledger_unbalanced(c: &mut Conn) -> DbResult<Vec<i64>> {
     Ok(sqlx::query_scalar(
         "SELECT e.id FROM journal_entries e LEFT JOIN journal_lines l ON l.entry_id = e.id GROUP BY e.id
          HAVING COALESCE(SUM(l.debit), 0) <> COALESCE(SUM(l.credit), 0) OR COUNT(l.id) = 0 ORDER BY e.id",
+    )
+    .fetch_all(&mut *c)
+    .await?)
+}
+
+/// Sub-ledgers whose kept balance (`account_balances`) differs from the sum
+/// of their journal lines, as (account, branch): empty when the books agree.
+pub async fn ledger_balance_drift(c: &mut Conn) -> DbResult<Vec<(String, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT COALESCE(b.account, l.account) AS account, COALESCE(b.branch_id, l.branch_id) AS branch_id
+         FROM account_balances b FULL JOIN
+              (SELECT account, branch_id, COALESCE(officer_id, 0) AS officer_id, COALESCE(campaign_id, 0) AS campaign_id,
+                      CAST(SUM(debit) AS BIGINT) AS debit, CAST(SUM(credit) AS BIGINT) AS credit
+               FROM journal_lines GROUP BY account, branch_id, COALESCE(officer_id, 0), COALESCE(campaign_id, 0)) l
+           ON l.account = b.account AND l.branch_id = b.branch_id AND l.officer_id = b.officer_id
+              AND l.campaign_id = b.campaign_id
+         WHERE b.account IS NULL OR l.account IS NULL OR b.debit <> l.debit OR b.credit <> l.credit
+         ORDER BY 1, 2",
     )
     .fetch_all(&mut *c)
     .await?)
