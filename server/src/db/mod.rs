@@ -736,12 +736,12 @@ impl Db {
     ) -> DbResult<(
         crate::reports::rows::Names,
         Vec<crate::reports::rows::PortfolioRow>,
-        Vec<crate::reports::rows::OverdueLoanRow>,
+        Vec<crate::reports::rows::OverdueRow>,
     )> {
         with_read!(self, q, tx => async {
             let names = q::reports::names(&mut tx).await?;
             let portfolio = q::reports::portfolio(&mut tx, w).await?;
-            let overdue = q::reports::overdue_loans(&mut tx, w, as_of).await?;
+            let overdue = q::reports::overdue(&mut tx, w, as_of).await?;
             Ok::<_, DbError>((names, portfolio, overdue))
         }.await)
     }

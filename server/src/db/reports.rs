@@ -104,23 +104,45 @@ pub async fn portfolio(c: &mut Conn, w: &Where) -> DbResult<Vec<rr::PortfolioRow
     Ok(qb.build_query_as().fetch_all(&mut *c).await?)
 }
 
-/// Active loans with an installment unpaid and due before `as_of`: the loans
-/// whose oldest unpaid due date (kept by triggers) is before it, then their
-/// unpaid installments due before it.
-pub async fn overdue_loans(c: &mut Conn, w: &Where, as_of: NaiveDate) -> DbResult<Vec<rr::OverdueLoanRow>> {
+/// Active loans with an installment unpaid and due before `as_of`, by
+/// branch, officer and ageing bucket. The loans are those whose oldest
+/// unpaid due date (kept by triggers) is before `as_of`, read in the order
+/// of `loans_active_oldest_unpaid` (and grouped per loan in that order, so
+/// without a sort), each with its unpaid installments due before `as_of`.
+/// SQLite is told the index: without range statistics it would rather scan
+/// every loan.
+pub async fn overdue(c: &mut Conn, w: &Where, as_of: NaiveDate) -> DbResult<Vec<rr::OverdueRow>> {
+    let indexed = if IS_SQLITE { " INDEXED BY loans_active_oldest_unpaid" } else { "" };
     let mut qb = sqlx::QueryBuilder::<DB>::new(
-        "SELECT l.id AS loan_id, w.branch_id, w.officer_id, l.principal_outstanding, MIN(i.due_on) AS oldest_due,
-                CAST(SUM(i.principal_due - i.principal_paid) AS BIGINT) AS overdue_principal,
-                CAST(SUM(i.interest_due - i.interest_paid) AS BIGINT) AS overdue_interest,
-                COUNT(*) AS installments
-         FROM loans l JOIN workers w ON w.id = l.worker_id JOIN installments i ON i.loan_id = l.id
-         WHERE l.status = 'active' AND l.oldest_unpaid_due < ",
+        "SELECT branch_id, officer_id, bucket, COUNT(*) AS loans,
+                CAST(SUM(principal_outstanding) AS BIGINT) AS principal_outstanding,
+                CAST(SUM(overdue_principal) AS BIGINT) AS overdue_principal,
+                CAST(SUM(overdue_interest) AS BIGINT) AS overdue_interest,
+                CAST(SUM(installments) AS BIGINT) AS installments
+         FROM (SELECT w.branch_id, w.officer_id, l.principal_outstanding, CAST(CASE",
     );
+    // Bucket i holds the loans overdue at most BUCKETS[i].3 days.
+    for (i, b) in crate::reports::BUCKETS.iter().enumerate().take(crate::reports::BUCKETS.len() - 1) {
+        qb.push(" WHEN l.oldest_unpaid_due >= ")
+            .push_bind(as_of - chrono::Duration::days(b.3))
+            .push(format!(" THEN {i}"));
+    }
+    qb.push(format!(
+        " ELSE {} END AS BIGINT) AS bucket,
+                 SUM(i.principal_due - i.principal_paid) AS overdue_principal,
+                 SUM(i.interest_due - i.interest_paid) AS overdue_interest, COUNT(*) AS installments
+          FROM loans l{indexed} JOIN workers w ON w.id = l.worker_id JOIN installments i ON i.loan_id = l.id
+          WHERE l.status = 'active' AND l.oldest_unpaid_due < ",
+        crate::reports::BUCKETS.len() - 1
+    ));
     qb.push_bind(as_of)
         .push(" AND (i.principal_paid < i.principal_due OR i.interest_paid < i.interest_due) AND i.due_on < ")
         .push_bind(as_of);
     scoped(&mut qb, w, "w.branch_id", "w.officer_id");
-    qb.push(" GROUP BY l.id, w.branch_id, w.officer_id, l.principal_outstanding");
+    qb.push(
+        " GROUP BY l.oldest_unpaid_due, l.worker_id, l.principal_outstanding, l.id, w.branch_id, w.officer_id) AS o
+         GROUP BY branch_id, officer_id, bucket",
+    );
     Ok(qb.build_query_as().fetch_all(&mut *c).await?)
 }
 

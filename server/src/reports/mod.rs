@@ -481,23 +481,22 @@ pub async fn portfolio_at_risk(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
     }
     let mut ageing: BTreeMap<(i64, usize), (i64, i64, i64)> = BTreeMap::new();
     for l in overdue {
-        let days = (as_of - l.oldest_due).num_days();
+        // The buckets after the first are the loans overdue more than 30 days.
+        let bucket = usize::try_from(l.bucket)
+            .unwrap_or(0)
+            .min(BUCKETS.len() - 1);
         let e = officers.entry((l.branch_id, l.officer_id)).or_default();
-        e.loans_1 += 1;
+        e.loans_1 += l.loans;
         e.at_risk_1 += l.principal_outstanding;
-        if days > 30 {
-            e.loans_30 += 1;
+        if bucket > 0 {
+            e.loans_30 += l.loans;
             e.at_risk_30 += l.principal_outstanding;
         }
         e.overdue_principal += l.overdue_principal;
         e.overdue_interest += l.overdue_interest;
         e.overdue_installments += l.installments;
-        let bucket = BUCKETS
-            .iter()
-            .position(|b| days >= b.2 && days <= b.3)
-            .unwrap_or(0);
         let a = ageing.entry((l.branch_id, bucket)).or_default();
-        a.0 += 1;
+        a.0 += l.loans;
         a.1 += l.principal_outstanding;
         a.2 += l.overdue_principal + l.overdue_interest;
     }

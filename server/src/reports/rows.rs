@@ -163,13 +163,15 @@ pub struct PortfolioRow {
     pub principal_outstanding: i64,
 }
 
+/// The overdue loans of one officer in one ageing bucket (an index into
+/// [`crate::reports::BUCKETS`], by each loan's oldest unpaid installment).
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct OverdueLoanRow {
-    pub loan_id: i64,
+pub struct OverdueRow {
     pub branch_id: i64,
     pub officer_id: i64,
+    pub bucket: i64,
+    pub loans: i64,
     pub principal_outstanding: i64,
-    pub oldest_due: NaiveDate,
     pub overdue_principal: i64,
     pub overdue_interest: i64,
     pub installments: i64,
