@@ -499,6 +499,14 @@ async fn generate(db: &Db, scale: &Scale) {
                  (SELECT COALESCE(SUM(i.principal_due - i.principal_paid), 0) FROM installments i WHERE i.loan_id = loans.id)"
                 .to_string(),
         ),
+        // Each loan's worker's branch and officer, as the migration
+        // (0012_loan_officer.sql) back-fills them.
+        (
+            "loan officers",
+            "UPDATE loans SET worker_branch_id = w.branch_id, worker_officer_id = w.officer_id
+             FROM workers w WHERE w.id = loans.worker_id"
+                .to_string(),
+        ),
         // The report summaries the triggers keep, as the migration
         // (0008_report_summaries.sql) back-fills them.
         (
@@ -557,6 +565,15 @@ async fn generate(db: &Db, scale: &Scale) {
             r = "(20000 + (e % 5) * 1000)",
         ),
     ));
+    // The balances the journal lines' trigger keeps, as the migration
+    // (0011_account_balances.sql) back-fills them.
+    steps.push((
+        "account balances",
+        "INSERT INTO account_balances (account, branch_id, officer_id, campaign_id, debit, credit)
+         SELECT account, branch_id, COALESCE(officer_id, 0), COALESCE(campaign_id, 0), SUM(debit), SUM(credit)
+         FROM journal_lines GROUP BY account, branch_id, COALESCE(officer_id, 0), COALESCE(campaign_id, 0)"
+            .to_string(),
+    ));
     steps.push((
         "day summary",
         format!(
@@ -582,12 +599,12 @@ async fn generate(db: &Db, scale: &Scale) {
                 sqlx::query(pragma).execute(&mut *c).await.expect(pragma);
             }
             // Bulk load without the per-row triggers that keep the
-            // outstanding principal and the report summaries (the steps
-            // above set them, then they come back) and with the big tables'
-            // secondary indexes built after.
+            // outstanding principal, the report summaries and the account
+            // balances (the steps above set them, then they come back) and
+            // with the big tables' secondary indexes built after.
             let triggers: Vec<(String, String)> = sqlx::query_as(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'
-                   AND tbl_name IN ('installments', 'loans', 'workers')",
+                   AND tbl_name IN ('installments', 'loans', 'workers', 'journal_lines')",
             )
             .fetch_all(&mut *c)
             .await
@@ -632,8 +649,8 @@ async fn generate(db: &Db, scale: &Scale) {
         Db::Postgres(pool) => {
             let mut c = pool.acquire().await.expect("connection");
             // Bulk load without triggers (foreign keys, the outstanding-
-            // principal and report-summary triggers; the steps above set
-            // what they keep) and with the big tables' secondary indexes
+            // principal, report-summary and account-balance triggers; the
+            // steps above set what they keep) and with the big tables' secondary indexes
             // built after.
             for set in [
                 "SET session_replication_role = replica",

@@ -141,6 +141,12 @@ async fn summary_drift(db: &Db) -> Vec<(&'static str, i64)> {
         ("report_portfolio rows not in the loans", format!("SELECT COUNT(*) FROM ({kept_portfolio} EXCEPT {portfolio}) AS x")),
         ("emptied report_portfolio rows with an amount", "SELECT COUNT(*) FROM report_portfolio WHERE loans = 0 AND principal_outstanding <> 0".into()),
         (
+            "loans whose worker's branch or officer is out of date",
+            "SELECT COUNT(*) FROM loans l JOIN workers w ON w.id = l.worker_id
+             WHERE l.worker_branch_id <> w.branch_id OR l.worker_officer_id <> w.officer_id"
+                .into(),
+        ),
+        (
             "loans whose oldest unpaid due date is wrong",
             "SELECT COUNT(*) FROM loans l WHERE NOT (
                (l.oldest_unpaid_due IS NULL AND u.oldest IS NULL) OR l.oldest_unpaid_due = u.oldest)"

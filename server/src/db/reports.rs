@@ -119,7 +119,8 @@ pub async fn overdue(c: &mut Conn, w: &Where, as_of: NaiveDate) -> DbResult<Vec<
                 CAST(SUM(overdue_principal) AS BIGINT) AS overdue_principal,
                 CAST(SUM(overdue_interest) AS BIGINT) AS overdue_interest,
                 CAST(SUM(installments) AS BIGINT) AS installments
-         FROM (SELECT w.branch_id, w.officer_id, l.principal_outstanding, CAST(CASE",
+         FROM (SELECT l.worker_branch_id AS branch_id, l.worker_officer_id AS officer_id, l.principal_outstanding,
+                      CAST(CASE",
     );
     // Bucket i holds the loans overdue at most BUCKETS[i].3 days.
     for (i, b) in crate::reports::BUCKETS.iter().enumerate().take(crate::reports::BUCKETS.len() - 1) {
@@ -131,16 +132,16 @@ pub async fn overdue(c: &mut Conn, w: &Where, as_of: NaiveDate) -> DbResult<Vec<
         " ELSE {} END AS BIGINT) AS bucket,
                  SUM(i.principal_due - i.principal_paid) AS overdue_principal,
                  SUM(i.interest_due - i.interest_paid) AS overdue_interest, COUNT(*) AS installments
-          FROM loans l{indexed} JOIN workers w ON w.id = l.worker_id JOIN installments i ON i.loan_id = l.id
+          FROM loans l{indexed} JOIN installments i ON i.loan_id = l.id
           WHERE l.status = 'active' AND l.oldest_unpaid_due < ",
         crate::reports::BUCKETS.len() - 1
     ));
     qb.push_bind(as_of)
         .push(" AND (i.principal_paid < i.principal_due OR i.interest_paid < i.interest_due) AND i.due_on < ")
         .push_bind(as_of);
-    scoped(&mut qb, w, "w.branch_id", "w.officer_id");
+    scoped(&mut qb, w, "l.worker_branch_id", "l.worker_officer_id");
     qb.push(
-        " GROUP BY l.oldest_unpaid_due, l.worker_id, l.principal_outstanding, l.id, w.branch_id, w.officer_id) AS o
+        " GROUP BY l.oldest_unpaid_due, l.worker_branch_id, l.worker_officer_id, l.principal_outstanding, l.id) AS o
          GROUP BY branch_id, officer_id, bucket",
     );
     Ok(qb.build_query_as().fetch_all(&mut *c).await?)
