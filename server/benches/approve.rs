@@ -92,6 +92,17 @@ impl ApproveFund {
                     BIG_WORKERS,
                 ));
             }
+            // The fund's administrator, who receives the gift stock.
+            set.users.push(UserRow {
+                origin: common::origin("users.csv", set.users.len()),
+                code: "QT-B-1".into(),
+                username: "quantri.b1".into(),
+                full_name: "Quản trị quỹ".into(),
+                role: Role::Admin,
+                branch_code: None,
+                phone: None,
+                initial_password: Some(PASSWORD.into()),
+            });
             // A supervisor per branch.
             for (i, b) in gen.demo.branches.iter().enumerate() {
                 set.users.push(UserRow {
