@@ -129,6 +129,20 @@ fn write_sheet(ws: &mut Worksheet, sheet: &Sheet, lang: Lang) -> Result<(), Xlsx
     Ok(())
 }
 
+/// A spreadsheet number is an IEEE double: whole đồng and counts are exact
+/// in it up to 2^53 (9.007.199.254.740.992 ₫). A figure beyond that is
+/// refused rather than written rounded.
+fn spreadsheet_number(v: i64) -> Result<f64, XlsxError> {
+    const EXACT: u64 = 1 << 53;
+    if v.unsigned_abs() <= EXACT {
+        Ok(v as f64)
+    } else {
+        Err(XlsxError::ParameterError(format!(
+            "{v} is beyond the numbers a spreadsheet holds exactly (2^53)"
+        )))
+    }
+}
+
 fn write_row(ws: &mut Worksheet, r: u32, row: &[Cell], f: &Formats) -> Result<(), XlsxError> {
     for (c, cell) in row.iter().enumerate() {
         let c = c as u16;
@@ -137,12 +151,11 @@ fn write_row(ws: &mut Worksheet, r: u32, row: &[Cell], f: &Formats) -> Result<()
             Cell::Text(s) => {
                 ws.write_string_with_format(r, c, s, &f.text)?;
             }
-            // Whole đồng is exact in a spreadsheet number (up to 2^53).
             Cell::Money(v) => {
-                ws.write_number_with_format(r, c, *v as f64, &f.money)?;
+                ws.write_number_with_format(r, c, spreadsheet_number(*v)?, &f.money)?;
             }
             Cell::Count(v) => {
-                ws.write_number_with_format(r, c, *v as f64, &f.count)?;
+                ws.write_number_with_format(r, c, spreadsheet_number(*v)?, &f.count)?;
             }
             Cell::BasisPoints(bp) => {
                 ws.write_number_with_format(r, c, *bp as f64 / 10_000.0, &f.ratio)?;
@@ -160,4 +173,17 @@ fn write_row(ws: &mut Worksheet, r: u32, row: &[Cell], f: &Formats) -> Result<()
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod exact_numbers {
+    use super::spreadsheet_number;
+
+    #[test]
+    fn whole_dong_up_to_2_pow_53_are_exact_and_beyond_refused() {
+        assert_eq!(spreadsheet_number(1_500_000).unwrap(), 1_500_000.0);
+        assert_eq!(spreadsheet_number(-(1 << 53)).unwrap() as i64, -(1 << 53));
+        assert!(spreadsheet_number((1 << 53) + 1).is_err());
+        assert!(spreadsheet_number(i64::MIN).is_err());
+    }
 }
