@@ -35,7 +35,9 @@ impl AppState {
     pub async fn new(db: Db, jwt_secret: Option<&str>) -> Result<Self, crate::db::DbError> {
         let secret = crate::auth::load_secret(&db, jwt_secret).await?;
         Ok(AppState {
-            uploads: crate::uploads::UploadQueue::start(db.clone()),
+            uploads: crate::uploads::UploadQueue::start(db.clone()).map_err(|e| {
+                crate::db::DbError::Invalid(format!("the upload writer could not start: {e}"))
+            })?,
             db,
             jwt: Arc::new(JwtKeys::new(&secret)),
         })

@@ -13,8 +13,8 @@
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::db::{Db, DbError, DbResult, UploadJob, Uploader};
-use sotay_core::wire::{UploadBatch, UploadResponse};
+use crate::db::{CanonicalBatch, Db, DbError, DbResult, UploadJob, Uploader};
+use sotay_core::wire::UploadResponse;
 
 /// Batches waiting to be stored, at most (senders wait beyond that).
 const QUEUE: usize = 1_024;
@@ -24,8 +24,7 @@ const GROUP_RECORDS: usize = 5_000;
 
 struct Job {
     who: Uploader,
-    batch: UploadBatch,
-    body_hash: String,
+    batch: CanonicalBatch,
     reply: oneshot::Sender<DbResult<UploadResponse>>,
 }
 
@@ -36,27 +35,32 @@ pub struct UploadQueue {
 }
 
 impl UploadQueue {
-    /// Starts the writer task (it ends when the last handle is dropped).
-    pub fn start(db: Db) -> UploadQueue {
+    /// Starts the writer (it ends when the last handle is dropped).
+    ///
+    /// The writer runs on a thread of its own with its own connection: every
+    /// upload waits for it, so it must not wait in the request handlers'
+    /// queue each time one of its statements returns.
+    pub fn start(db: Db) -> std::io::Result<UploadQueue> {
         let (jobs, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(writer(db, rx));
-        UploadQueue { jobs }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let own = db.single_connection();
+        std::thread::Builder::new()
+            .name("sotay-upload-writer".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    writer(own.clone(), rx).await;
+                    own.close().await;
+                })
+            })?;
+        Ok(UploadQueue { jobs })
     }
 
     /// Stores `batch` (see [`Db::upload`]) once its group is committed.
-    pub async fn upload(
-        &self,
-        who: Uploader,
-        batch: UploadBatch,
-        body_hash: String,
-    ) -> DbResult<UploadResponse> {
+    pub async fn upload(&self, who: Uploader, batch: CanonicalBatch) -> DbResult<UploadResponse> {
         let (reply, answer) = oneshot::channel();
-        let job = Job {
-            who,
-            batch,
-            body_hash,
-            reply,
-        };
+        let job = Job { who, batch, reply };
         self.jobs
             .send(job)
             .await
@@ -69,12 +73,12 @@ impl UploadQueue {
 
 async fn writer(db: Db, mut rx: mpsc::Receiver<Job>) {
     while let Some(first) = rx.recv().await {
-        let mut records = first.batch.records.len();
+        let mut records = first.batch.batch.records.len();
         let mut group = vec![first];
         while records < GROUP_RECORDS {
             match rx.try_recv() {
                 Ok(job) => {
-                    records += job.batch.records.len();
+                    records += job.batch.batch.records.len();
                     group.push(job);
                 }
                 Err(_) => break,
@@ -93,7 +97,6 @@ async fn store(db: Db, group: Vec<Job>) {
             .map(|j| UploadJob {
                 who: &j.who,
                 batch: &j.batch,
-                body_hash: &j.body_hash,
             })
             .collect();
         match db.upload_group(&jobs).await {
@@ -109,7 +112,7 @@ async fn store(db: Db, group: Vec<Job>) {
         }
     }
     for job in group {
-        let result = db.upload(&job.who, &job.batch, &job.body_hash).await;
+        let result = db.upload(&job.who, &job.batch).await;
         let _ = job.reply.send(result);
     }
 }

@@ -28,7 +28,7 @@ use sotay_core::wire::{
     GiftHandoutPayload, RecordBody, RepaymentPayload, UploadBatch, UploadOutcome, UploadRecord,
     UploadResponse,
 };
-use sotay_server::db::{Db, Reviewer, Scope, Uploader};
+use sotay_server::db::{CanonicalBatch, Db, Reviewer, Scope, Uploader};
 use sotay_server::ledger;
 use uuid::Uuid;
 
@@ -318,10 +318,13 @@ impl Model {
             device_id: self.fx.device,
             records: std::mem::take(&mut self.outbox),
         };
-        let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
-            serde_json::to_vec(&batch).unwrap(),
-        ));
-        let response = db.upload(&self.uploader(), &batch, &hash).await.unwrap();
+        let response = db
+            .upload(
+                &self.uploader(),
+                &CanonicalBatch::new(batch.clone()).unwrap(),
+            )
+            .await
+            .unwrap();
         let mut accepted = Vec::new();
         for (r, result) in batch.records.iter().zip(&response.results) {
             let kind = self.kinds[&r.client_id];
@@ -360,11 +363,11 @@ impl Model {
         let Some(last) = self.batches.last() else {
             return;
         };
-        let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
-            serde_json::to_vec(&last.body).unwrap(),
-        ));
         let again = db
-            .upload(&self.uploader(), &last.body, &hash)
+            .upload(
+                &self.uploader(),
+                &CanonicalBatch::new(last.body.clone()).unwrap(),
+            )
             .await
             .unwrap();
         assert_eq!(
@@ -376,10 +379,13 @@ impl Model {
             batch_id: Uuid::now_v7(),
             ..last.body.clone()
         };
-        let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
-            serde_json::to_vec(&fresh).unwrap(),
-        ));
-        let dup = db.upload(&self.uploader(), &fresh, &hash).await.unwrap();
+        let dup = db
+            .upload(
+                &self.uploader(),
+                &CanonicalBatch::new(fresh.clone()).unwrap(),
+            )
+            .await
+            .unwrap();
         for (d, first) in dup.results.iter().zip(&last.response.results) {
             match first.outcome {
                 UploadOutcome::Accepted => assert_eq!(d.outcome, UploadOutcome::Duplicate),

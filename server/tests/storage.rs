@@ -4,7 +4,7 @@ mod common;
 
 use common::{fresh_db, import_fixture, system_audit, BACKENDS};
 use sotay_core::domain::schedule::{build_schedule, Frequency, InterestMethod, LoanTerms};
-use sotay_server::db::{Db, ImportCounts, Scope};
+use sotay_server::db::{CanonicalBatch, Db, ImportCounts, Scope};
 use sotay_server::import::csv::ImportKind;
 use sotay_server::importer::{self, ImportFile};
 
@@ -498,10 +498,8 @@ async fn the_sqlite_sync_keys_rebuild_keeps_records_and_triggers() {
         device_revoked: false,
         ip: None,
     };
-    let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
-        serde_json::to_vec(&batch).unwrap(),
-    ));
-    let first = old.upload(&who, &batch, &hash).await.unwrap();
+    let batch = CanonicalBatch::new(batch).unwrap();
+    let first = old.upload(&who, &batch).await.unwrap();
     // A table that refers to a record (the supervisor's review of it).
     exec(
         &old,
@@ -557,5 +555,177 @@ async fn the_sqlite_sync_keys_rebuild_keeps_records_and_triggers() {
     .await
     .is_err());
     // The stored answer still comes back for the same batch.
-    assert_eq!(db.upload(&who, &batch, &hash).await.unwrap(), first);
+    assert_eq!(db.upload(&who, &batch).await.unwrap(), first);
+}
+
+/// A stored record's batch, worker, loan and campaign must exist (checked
+/// per row by foreign keys on SQLite, per statement on PostgreSQL, with the
+/// same SQLSTATE), a stored batch is a fact, and nothing a record refers to
+/// can be deleted.
+#[tokio::test]
+async fn stored_records_refer_to_what_exists() {
+    use sotay_core::wire::{RecordBody, UploadBatch, UploadRecord, VisitPayload, VisitPurpose};
+    for backend in BACKENDS {
+        let t = fresh_db(backend).await;
+        import_fixture(&t.db).await;
+        let officer = scalar(&t.db, "SELECT id FROM users WHERE username = 'canbo.lan'").await;
+        let device = uuid::Uuid::now_v7();
+        let now = if matches!(t.db, Db::Sqlite(_)) {
+            "'2026-11-01T00:00:00Z'"
+        } else {
+            "now()"
+        };
+        exec(
+            &t.db,
+            &format!(
+                "INSERT INTO devices (id, user_id, name, code, created_at, last_seen_at)
+                 VALUES ('{device}', {officer}, 'model', 'MDL1', {now}, {now})"
+            ),
+        )
+        .await
+        .unwrap();
+        let worker: uuid::Uuid = match &t.db {
+            Db::Sqlite(p) => {
+                sqlx::query_scalar("SELECT uid FROM workers WHERE code = 'W-001'")
+                    .fetch_one(p)
+                    .await
+            }
+            Db::Postgres(p) => {
+                sqlx::query_scalar("SELECT uid FROM workers WHERE code = 'W-001'")
+                    .fetch_one(p)
+                    .await
+            }
+        }
+        .unwrap();
+        let batch = UploadBatch {
+            batch_id: uuid::Uuid::now_v7(),
+            device_id: device,
+            records: vec![UploadRecord {
+                client_id: uuid::Uuid::now_v7(),
+                device_id: device,
+                device_seq: 1,
+                recorded_at: chrono::Utc::now(),
+                body: RecordBody::Visit(VisitPayload {
+                    worker_id: worker,
+                    purpose: VisitPurpose::RepaymentFollowUp,
+                    outcome: "Đã gặp".into(),
+                    notes: String::new(),
+                    location: None,
+                }),
+            }],
+        };
+        let who = sotay_server::db::Uploader {
+            officer_id: officer,
+            username: "canbo.lan".into(),
+            device_id: device.to_string(),
+            device_code: "MDL1".into(),
+            device_revoked: false,
+            ip: None,
+        };
+        t.db.upload(&who, &CanonicalBatch::new(batch).unwrap())
+            .await
+            .unwrap();
+
+        // A copy of the stored record with a new client id and one column
+        // changed; `extra` adds a second, valid row to the same statement.
+        let new_id = if matches!(t.db, Db::Sqlite(_)) {
+            "randomblob(16)"
+        } else {
+            "gen_random_uuid()"
+        };
+        let copy = |column: &str, value: &str, extra: bool| {
+            let row = |column: &str, value: &str| {
+                let cols = [
+                    "batch_id",
+                    "device_id",
+                    "officer_id",
+                    "worker_id",
+                    "loan_id",
+                    "campaign_id",
+                ];
+                let picked: Vec<String> = cols
+                    .iter()
+                    .map(|c| {
+                        if *c == column {
+                            format!("{value} AS {c}")
+                        } else {
+                            c.to_string()
+                        }
+                    })
+                    .collect();
+                format!(
+                    "SELECT {new_id}, {}, 9, kind, recorded_at, received_at, body, body_hash, status FROM sync_records",
+                    picked.join(", ")
+                )
+            };
+            let mut sql = format!(
+                "INSERT INTO sync_records (client_id, batch_id, device_id, officer_id, worker_id, loan_id, campaign_id,
+                     device_seq, kind, recorded_at, received_at, body, body_hash, status) {}",
+                row(column, value)
+            );
+            if extra {
+                sql.push_str(" UNION ALL ");
+                sql.push_str(&row("", ""));
+            }
+            sql
+        };
+        let refused = |e: Result<u64, sqlx::Error>, what: &str| {
+            let e = e.expect_err(what);
+            let code = e
+                .as_database_error()
+                .and_then(|d| d.code())
+                .map(|c| c.to_string());
+            let expected = if backend == common::Backend::Sqlite {
+                "787"
+            } else {
+                "23503"
+            };
+            assert_eq!(code.as_deref(), Some(expected), "{what} ({backend:?}): {e}");
+        };
+        let stranger = scalar(&t.db, "SELECT id FROM users WHERE username = 'giamsat.td'").await;
+        for (column, value) in [
+            ("worker_id", "987654".to_string()),
+            ("loan_id", "987654".to_string()),
+            ("campaign_id", "987654".to_string()),
+            ("officer_id", stranger.to_string()),
+            ("device_id", "'another-device'".to_string()),
+        ] {
+            refused(exec(&t.db, &copy(column, &value, false)).await, column);
+            refused(
+                exec(&t.db, &copy(column, &value, true)).await,
+                &format!("{column}, with a valid row"),
+            );
+        }
+        assert_eq!(
+            scalar(&t.db, "SELECT COUNT(*) FROM sync_records").await,
+            1,
+            "{backend:?}"
+        );
+        // The copy itself, valid, is stored.
+        assert_eq!(
+            exec(&t.db, &copy("", "", false)).await.unwrap(),
+            1,
+            "{backend:?}"
+        );
+
+        assert!(
+            exec(&t.db, "UPDATE sync_batches SET records = 2")
+                .await
+                .is_err(),
+            "{backend:?}"
+        );
+        assert!(
+            exec(&t.db, "DELETE FROM sync_batches").await.is_err(),
+            "{backend:?}"
+        );
+        assert!(
+            exec(
+                &t.db,
+                "DELETE FROM workers WHERE id IN (SELECT worker_id FROM sync_records)"
+            )
+            .await
+            .is_err(),
+            "{backend:?}"
+        );
+    }
 }

@@ -585,7 +585,7 @@ async fn supervisor_decisions_shape_what_an_upload_may_do() {
 /// own error and leaves nothing behind, and the others are stored.
 #[tokio::test]
 async fn batches_stored_together_are_judged_one_after_the_other() {
-    use sotay_server::db::{UploadJob, Uploader};
+    use sotay_server::db::{CanonicalBatch, UploadJob, Uploader};
     for backend in BACKENDS {
         let app = TestApp::start(backend).await;
         let mut lan = lan(&app).await;
@@ -610,11 +610,6 @@ async fn batches_stored_together_are_judged_one_after_the_other() {
             device_id: device,
             records,
         };
-        let hash = |b: &UploadBatch| {
-            use sha2::Digest;
-            hex::encode(sha2::Sha256::digest(serde_json::to_vec(b).unwrap()))
-        };
-
         let pay = p.pay(l1, w1, 50_000);
         let gift = p.gift(tet, w1);
         let first = batch(vec![pay.clone(), gift.clone()]);
@@ -633,35 +628,30 @@ async fn batches_stored_together_are_judged_one_after_the_other() {
         }
         let second_gift = p.gift(tet, w1);
         let later = batch(vec![pay.clone(), changed, same_receipt, second_gift]);
-        let hashes: Vec<String> = [&first, &first, &reused_id, &broken, &later]
-            .iter()
-            .map(|b| hash(b))
+        let canonical: Vec<CanonicalBatch> = [&first, &first, &reused_id, &broken, &later]
+            .into_iter()
+            .map(|b| CanonicalBatch::new(b.clone()).unwrap())
             .collect();
         let jobs = [
             UploadJob {
                 who: &who,
-                batch: &first,
-                body_hash: &hashes[0],
+                batch: &canonical[0],
             },
             UploadJob {
                 who: &who,
-                batch: &first,
-                body_hash: &hashes[1],
+                batch: &canonical[1],
             },
             UploadJob {
                 who: &who,
-                batch: &reused_id,
-                body_hash: &hashes[2],
+                batch: &canonical[2],
             },
             UploadJob {
                 who: &unknown_device,
-                batch: &broken,
-                body_hash: &hashes[3],
+                batch: &canonical[3],
             },
             UploadJob {
                 who: &who,
-                batch: &later,
-                body_hash: &hashes[4],
+                batch: &canonical[4],
             },
         ];
         let results = app
@@ -720,11 +710,7 @@ async fn batches_stored_together_are_judged_one_after_the_other() {
             "the replay is audited too, the failed batches are not ({backend:?})"
         );
         // The same batch again, alone, still gets the stored answer.
-        let again = app
-            .db
-            .upload(&who, &first, &hashes[0])
-            .await
-            .expect("replay");
+        let again = app.db.upload(&who, &canonical[0]).await.expect("replay");
         assert_eq!(
             again,
             results[0].as_ref().cloned().expect("first"),

@@ -11,7 +11,7 @@ use utoipa::IntoParams;
 
 use crate::app::AppState;
 use crate::auth::{AuthUser, UploadingUser};
-use crate::db::{DbError, Uploader};
+use crate::db::{CanonicalBatch, DbError, Uploader};
 use crate::error::{AppError, Problem};
 use crate::import::rows::Role;
 
@@ -108,8 +108,7 @@ pub async fn upload(
         ));
     }
     // The batch's identity is its canonical content.
-    let canonical = serde_json::to_vec(&batch).map_err(AppError::internal)?;
-    let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&canonical));
+    let canonical = CanonicalBatch::new(batch).map_err(AppError::internal)?;
     let who = Uploader {
         officer_id: user.user.id,
         username: user.user.username.clone(),
@@ -118,7 +117,7 @@ pub async fn upload(
         device_revoked: user.revoked,
         ip,
     };
-    match state.uploads.upload(who, batch, hash).await {
+    match state.uploads.upload(who, canonical).await {
         Ok(response) => Ok(Json(response)),
         Err(DbError::Conflict(c)) if c == "batch_conflict" => Err(AppError::conflict(
             "batch_conflict",

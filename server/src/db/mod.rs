@@ -272,6 +272,26 @@ impl Db {
         }
     }
 
+    /// A pool of one connection to the same database with the same options,
+    /// opened lazily on the runtime that first uses it (the upload writer's
+    /// own thread, so its I/O is not queued behind the request handlers).
+    pub fn single_connection(&self) -> Db {
+        match self {
+            Db::Sqlite(p) => Db::Sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_lazy_with((*p.connect_options()).clone()),
+            ),
+            Db::Postgres(p) => Db::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(1)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_lazy_with((*p.connect_options()).clone()),
+            ),
+        }
+    }
+
     pub fn backend_name(&self) -> &'static str {
         match self {
             Db::Sqlite(_) => "sqlite",
@@ -478,11 +498,10 @@ impl Db {
     pub async fn upload(
         &self,
         who: &Uploader,
-        batch: &sotay_core::wire::UploadBatch,
-        body_hash: &str,
+        batch: &CanonicalBatch,
     ) -> DbResult<sotay_core::wire::UploadResponse> {
         let now = Utc::now();
-        with_tx!(self, q, tx => q::store_batch(&mut tx, who, batch, body_hash, now).await)
+        with_tx!(self, q, tx => q::store_batch(&mut tx, who, batch, now).await)
     }
 
     /// Stores several uploaded batches in one write transaction, each inside
@@ -501,7 +520,7 @@ impl Db {
             for job in jobs {
                 let now = Utc::now();
                 let mut sp = tx.begin().await?;
-                match q::store_batch(&mut sp, job.who, job.batch, job.body_hash, now).await {
+                match q::store_batch(&mut sp, job.who, job.batch, now).await {
                     Ok(response) => {
                         sp.commit().await?;
                         out.push(Ok(response));
@@ -521,8 +540,55 @@ impl Db {
 #[derive(Debug, Clone, Copy)]
 pub struct UploadJob<'a> {
     pub who: &'a Uploader,
-    pub batch: &'a sotay_core::wire::UploadBatch,
-    pub body_hash: &'a str,
+    pub batch: &'a CanonicalBatch,
+}
+
+/// An uploaded batch with its canonical form: each record's canonical JSON
+/// (what is stored) and content hash, and the batch's hash, the SHA-256 of
+/// the batch's canonical JSON, which makes the batch id idempotent. Built
+/// once, by the request handler, outside the serialised writer.
+#[derive(Debug, Clone)]
+pub struct CanonicalBatch {
+    pub batch: sotay_core::wire::UploadBatch,
+    /// Hex SHA-256 of `serde_json::to_vec(&batch)`.
+    pub hash: String,
+    /// Per record, in order: its canonical JSON and that JSON's hex SHA-256.
+    pub records: Vec<(String, String)>,
+}
+
+impl CanonicalBatch {
+    pub fn new(batch: sotay_core::wire::UploadBatch) -> Result<CanonicalBatch, serde_json::Error> {
+        use sha2::{Digest, Sha256};
+        let records = batch
+            .records
+            .iter()
+            .map(|r| {
+                let body = serde_json::to_string(r)?;
+                let hash = hex::encode(Sha256::digest(body.as_bytes()));
+                Ok((body, hash))
+            })
+            .collect::<Result<Vec<_>, serde_json::Error>>()?;
+        // The bytes `serde_json::to_vec(&batch)` writes, from the records'
+        // JSON already made (the unit test holds the two equal).
+        let mut h = Sha256::new();
+        h.update(b"{\"batch_id\":");
+        h.update(serde_json::to_vec(&batch.batch_id)?);
+        h.update(b",\"device_id\":");
+        h.update(serde_json::to_vec(&batch.device_id)?);
+        h.update(b",\"records\":[");
+        for (i, (body, _)) in records.iter().enumerate() {
+            if i > 0 {
+                h.update(b",");
+            }
+            h.update(body.as_bytes());
+        }
+        h.update(b"]}");
+        Ok(CanonicalBatch {
+            batch,
+            hash: hex::encode(h.finalize()),
+            records,
+        })
+    }
 }
 
 /// Who uploads a batch.
@@ -798,5 +864,92 @@ impl Db {
                 gifts: q::reports::statement_gifts(&mut tx, worker_id).await?,
             }))
         }.await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CanonicalBatch;
+    use sotay_core::domain::money::Dong;
+    use sotay_core::wire::{
+        GeoPoint, GiftHandoutPayload, RecordBody, RepaymentPayload, UploadBatch, UploadRecord,
+        VisitPayload, VisitPurpose, VoidPayload,
+    };
+    use uuid::Uuid;
+
+    fn digest(bytes: &[u8]) -> String {
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes))
+    }
+
+    /// The batch hash made from the records' JSON is the hash of the whole
+    /// batch's JSON, as it was when the handler serialised the batch again
+    /// (stored batches keep matching their replays).
+    #[test]
+    fn canonical_hash_is_the_whole_batch_json() {
+        let device = Uuid::now_v7();
+        let worker = Uuid::now_v7();
+        let record = |seq: i64, body: RecordBody| UploadRecord {
+            client_id: Uuid::now_v7(),
+            device_id: device,
+            device_seq: seq,
+            recorded_at: chrono::Utc::now(),
+            body,
+        };
+        let records = [
+            record(
+                1,
+                RecordBody::Visit(VisitPayload {
+                    worker_id: worker,
+                    purpose: VisitPurpose::HardshipVisit,
+                    outcome: "Gặp \"chị Hoa\"\n".into(),
+                    notes: "Chủ trọ xác nhận — phòng 12\\B".into(),
+                    location: Some(GeoPoint {
+                        latitude: 10.85,
+                        longitude: 106.75,
+                        accuracy_m: None,
+                    }),
+                }),
+            ),
+            record(
+                2,
+                RecordBody::Repayment(RepaymentPayload {
+                    loan_id: Uuid::now_v7(),
+                    worker_id: worker,
+                    amount: Dong(1_500_000),
+                    receipt_no: "CB01-000002".into(),
+                }),
+            ),
+            record(
+                3,
+                RecordBody::GiftHandout(GiftHandoutPayload {
+                    campaign_id: Uuid::now_v7(),
+                    worker_id: worker,
+                    acknowledged_name: "Nguyễn Thị Hoa".into(),
+                    signature_sha256: None,
+                }),
+            ),
+            record(
+                4,
+                RecordBody::Void(VoidPayload {
+                    target_id: Uuid::now_v7(),
+                    reason: "ghi nhầm".into(),
+                }),
+            ),
+        ];
+        for n in [0, 1, 4] {
+            let batch = UploadBatch {
+                batch_id: Uuid::now_v7(),
+                device_id: device,
+                records: records[..n].to_vec(),
+            };
+            let whole = digest(&serde_json::to_vec(&batch).unwrap());
+            let canonical = CanonicalBatch::new(batch.clone()).unwrap();
+            assert_eq!(canonical.hash, whole, "{n} records");
+            assert_eq!(canonical.records.len(), n);
+            for (r, (body, hash)) in batch.records.iter().zip(&canonical.records) {
+                assert_eq!(body, &serde_json::to_string(r).unwrap());
+                assert_eq!(hash, &digest(body.as_bytes()));
+            }
+        }
     }
 }

@@ -11,7 +11,7 @@
 
 use sotay_core::domain::gifts::{Eligibility, WorkerFacts};
 use sotay_core::domain::rules::{self, CampaignFacts, LoanStatus, RuleViolation};
-use super::Uploader;
+use super::{CanonicalBatch, Uploader};
 use sotay_core::wire::{RecordBody, UploadBatch, UploadOutcome, UploadRecord, UploadResponse, UploadResult};
 
 type UMap<K, V> = std::collections::HashMap<K, V>;
@@ -300,11 +300,11 @@ const FUTURE_TOLERANCE_MINUTES: i64 = 10;
 pub async fn store_batch(
     c: &mut Conn,
     who: &Uploader,
-    batch: &UploadBatch,
-    body_hash: &str,
+    canonical: &CanonicalBatch,
     now: DateTime<Utc>,
 ) -> DbResult<UploadResponse> {
-    let response = apply_upload(c, who, batch, body_hash, now).await?;
+    let batch = &canonical.batch;
+    let response = apply_upload(c, who, canonical, now).await?;
     let count = |o: UploadOutcome| response.results.iter().filter(|r| r.outcome == o).count();
     let audit = super::AuditEntry {
         actor_user_id: Some(who.officer_id),
@@ -332,10 +332,10 @@ pub async fn store_batch(
 pub async fn apply_upload(
     c: &mut Conn,
     who: &Uploader,
-    batch: &UploadBatch,
-    body_hash: &str,
+    canonical: &CanonicalBatch,
     now: DateTime<Utc>,
 ) -> DbResult<UploadResponse> {
+    let (batch, body_hash) = (&canonical.batch, canonical.hash.as_str());
     // Uploads are serialized: gift uniqueness, allocations and pending
     // balances are checked against everything stored before.
     sqlx::query("UPDATE sync_counter SET value = value WHERE id = 1").execute(&mut *c).await?;
@@ -351,16 +351,6 @@ pub async fn apply_upload(
         return serde_json::from_str(&response).map_err(|e| DbError::Invalid(format!("stored response: {e}")));
     }
 
-    // Each record's canonical JSON (what is stored) and its hash.
-    let canonical: Vec<(String, String)> = batch
-        .records
-        .iter()
-        .map(|r| {
-            let body = serde_json::to_string(r).unwrap_or_default();
-            let hash = body_digest(body.as_bytes());
-            (body, hash)
-        })
-        .collect();
     let ids: Vec<uuid::Uuid> = batch.records.iter().map(|r| r.client_id).collect();
     let mut seen = stored_records(c, &ids).await?;
     let fresh: Vec<&UploadRecord> = batch.records.iter().filter(|r| !seen.contains_key(&r.client_id)).collect();
@@ -368,7 +358,8 @@ pub async fn apply_upload(
 
     let mut results = Vec::with_capacity(batch.records.len());
     let mut rows: Vec<NewRecord> = Vec::with_capacity(fresh.len());
-    for (record, (body, hash)) in batch.records.iter().zip(canonical) {
+    // Each record's canonical JSON (what is stored) and its hash.
+    for (record, (body, hash)) in batch.records.iter().zip(canonical.records.iter().cloned()) {
         if let Some(s) = seen.get(&record.client_id) {
             results.push(if s.body_hash != hash {
                 UploadResult {
@@ -511,17 +502,6 @@ async fn live_voids(c: &mut Conn, ids: &[uuid::Uuid]) -> DbResult<USet<uuid::Uui
         hit.extend(qb.build_query_scalar::<uuid::Uuid>().fetch_all(&mut *c).await?);
     }
     Ok(hit)
-}
-
-/// A record's content hash: its canonical JSON, whatever order the phone
-/// wrote the fields in.
-pub fn record_hash(record: &UploadRecord) -> String {
-    body_digest(&serde_json::to_vec(record).unwrap_or_default())
-}
-
-fn body_digest(canonical: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(canonical))
 }
 
 /// Sorted, without repeats.
