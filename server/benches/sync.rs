@@ -263,17 +263,7 @@ async fn bench_backend(backend: Backend, db: &Db, fund: &SyncFund) -> Figures {
 
     // 2. 200 officers at once: one upload and one change page each.
     let t = Instant::now();
-    let phones = login_all(
-        &server,
-        fund.officers.iter().map(|r| r.username.clone()).collect(),
-    )
-    .await;
-    let mut cursors = Vec::new();
-    for p in &phones {
-        let snap: PortfolioSnapshot = get_json(&server, p, "/api/v1/sync/changes").await;
-        assert_eq!(snap.workers.len(), WORKERS_PER_OFFICER);
-        cursors.push(snap.next);
-    }
+    let (phones, cursors) = signed_in(&server, &fund.officers).await;
     println!(
         "{name} setup: {OFFICERS} logins and snapshots in {:.1} s",
         t.elapsed().as_secs_f64()
@@ -294,16 +284,7 @@ async fn bench_backend(backend: Backend, db: &Db, fund: &SyncFund) -> Figures {
     // The same again with the officers' syncs spread evenly over a few
     // seconds instead of released together (for comparison; the target is
     // on the one above).
-    let phones = login_all(
-        &server,
-        fund.officers.iter().map(|r| r.username.clone()).collect(),
-    )
-    .await;
-    let mut cursors = Vec::new();
-    for p in &phones {
-        let snap: PortfolioSnapshot = get_json(&server, p, "/api/v1/sync/changes").await;
-        cursors.push(snap.next);
-    }
+    let (phones, cursors) = signed_in(&server, &fund.officers).await;
     let spread = officers_sync(&server, phones, cursors, &fund.officers, &mut rng, SPREAD).await;
     println!(
         "{name} {OFFICERS} officers syncing within {} s, one every {} ms ({OFFICER_RECORDS} records up + one change page down each): {}",
@@ -380,6 +361,22 @@ async fn bench_backend(backend: Backend, db: &Db, fund: &SyncFund) -> Figures {
         gzip: sizes[1],
         zstd: sizes[2],
     }
+}
+
+/// Each officer's phone signed in, with the cursor after its first download.
+async fn signed_in(server: &Arc<common::Server>, officers: &[Round]) -> (Vec<Phone>, Vec<String>) {
+    let phones = login_all(
+        server,
+        officers.iter().map(|r| r.username.clone()).collect(),
+    )
+    .await;
+    let mut cursors = Vec::new();
+    for p in &phones {
+        let snap: PortfolioSnapshot = get_json(server, p, "/api/v1/sync/changes").await;
+        assert_eq!(snap.workers.len(), WORKERS_PER_OFFICER);
+        cursors.push(snap.next);
+    }
+    (phones, cursors)
 }
 
 /// What [`officers_sync`] measured.
