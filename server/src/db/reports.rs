@@ -194,6 +194,7 @@ pub async fn gifts(
     }
     if let Some(t) = from {
         qb.push(" AND g.recorded_at >= ").push_bind(t);
+        qb.push(" AND g.received_at >= ").push_bind(arrived_from(t));
     }
     if let Some(t) = to {
         qb.push(" AND g.recorded_at < ").push_bind(t);
@@ -201,6 +202,14 @@ pub async fn gifts(
     scoped(&mut qb, w, "u.branch_id", "g.officer_id");
     qb.push(" GROUP BY g.campaign_id, u.branch_id, g.officer_id");
     Ok(qb.build_query_as().fetch_all(&mut *c).await?)
+}
+
+/// The earliest arrival of an accepted record recorded at `recorded` or
+/// later: the upload refuses records recorded more than the phone's clock
+/// tolerance after they arrive. Bounds the reports' scans of the
+/// `(kind, received_at)` index (migration 0014).
+fn arrived_from(recorded: DateTime<Utc>) -> DateTime<Utc> {
+    recorded - chrono::Duration::minutes(FUTURE_TOLERANCE_MINUTES)
 }
 
 /// Visits recorded within the range (not voided, not rejected), with their
@@ -213,6 +222,7 @@ pub async fn visits(c: &mut Conn, w: &Where, from: DateTime<Utc>, to: DateTime<U
            AND NOT {RECORD_VOIDED} AND g.recorded_at >= "
     ));
     qb.push_bind(from).push(" AND g.recorded_at < ").push_bind(to);
+    qb.push(" AND g.received_at >= ").push_bind(arrived_from(from));
     scoped(&mut qb, w, "u.branch_id", "g.officer_id");
     Ok(qb.build_query_as().fetch_all(&mut *c).await?)
 }
