@@ -4,12 +4,14 @@
 //!
 //! Uploads are serialised anyway (each takes the change counter first, see
 //! `db/upload.rs`), so storing them one transaction each pays a commit — an
-//! fsync on SQLite — and a lock hand-over per batch. Grouped, each batch still
-//! runs in its own savepoint after the ones before it, with the same checks
-//! and the same answer as alone: a batch is stored whole or not at all, a
-//! replay gets the stored answer, a batch that fails gets its own error. No
-//! answer is sent before the commit. When the group's transaction fails as a
-//! whole, each of its batches is tried again alone.
+//! fsync on SQLite — a lock hand-over and a dozen statements per batch.
+//! Grouped, the batches are judged one after the other with the same checks
+//! and the same answer as alone, from facts read once for the lot, and
+//! written by one multi-row INSERT per table: a batch is stored whole or not
+//! at all, a replay gets the stored answer, a batch that fails gets its own
+//! error (see [`Db::upload_group`]). No answer is sent before the commit.
+//! When the group's transaction fails as a whole, each of its batches is
+//! tried again alone.
 
 use tokio::sync::{mpsc, oneshot};
 

@@ -718,3 +718,133 @@ async fn batches_stored_together_are_judged_one_after_the_other() {
         );
     }
 }
+
+/// Batches of several officers stored together in one statement per table
+/// (the upload queue's group) are judged as if each came alone, one after
+/// the other: each officer's own quota, loans and workers, a replay in the
+/// same group answered like the first, a reused batch id refused, a void
+/// that frees a gift for a batch after it.
+#[tokio::test]
+async fn officers_stored_together_are_judged_as_if_alone() {
+    use sotay_server::db::{CanonicalBatch, UploadJob, Uploader};
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let mut lan = lan(&app).await;
+        let (w1, w2, l1, tet) = (lan.w1, lan.w2, lan.l1, lan.tet);
+        let mut hung = phone(&app, "canbo.hung", "officer-pass-2").await;
+        let (_, body) = app.get("/api/v1/sync/changes", &hung.token).await;
+        let snap: PortfolioSnapshot = serde_json::from_value(body).unwrap();
+        let (w3, l3) = (snap.workers[0].id, snap.loans[0].id);
+        // One gift each: Lan's quota is hers, Hùng's is his.
+        set_quota(&app, 1).await;
+        let (lan_id, _) = user_id(&app, "canbo.lan").await;
+        let (hung_id, _) = user_id(&app, "canbo.hung").await;
+        let quota = "INSERT INTO campaign_officer_quotas (campaign_id, officer_id, quota)
+            SELECT campaign_id, $1, 1 FROM campaign_officer_quotas WHERE officer_id = $2";
+        let member = "UPDATE workers SET union_member = $1 WHERE uid = $2";
+        on_pool!(app, p => {
+            sqlx::query(quota).bind(hung_id).bind(lan_id).execute(p).await.expect("quota");
+            sqlx::query(member).bind(true).bind(w3).execute(p).await.expect("member");
+        });
+        let uploader = |id: i64, username: &str, p: &Phone| Uploader {
+            officer_id: id,
+            username: username.into(),
+            device_id: p.device.to_string(),
+            device_code: p.code.clone(),
+            device_revoked: false,
+            ip: None,
+        };
+        let (lan_who, hung_who) = (
+            uploader(lan_id, "canbo.lan", &lan.phone),
+            uploader(hung_id, "canbo.hung", &hung),
+        );
+        let (lan_device, hung_device) = (lan.phone.device, hung.device);
+        let batch = |device: Uuid, records: Vec<UploadRecord>| UploadBatch {
+            batch_id: Uuid::now_v7(),
+            device_id: device,
+            records,
+        };
+        let p = &mut lan.phone;
+        let lans_first = batch(lan_device, vec![p.gift(tet, w1), p.pay(l1, w1, 10_000)]);
+        let hung_gift = hung.gift(tet, w3);
+        let hungs = batch(
+            hung_device,
+            vec![hung_gift.clone(), hung.pay(l3, w3, 10_000), hung.visit(w1)],
+        );
+        let lans_second = batch(lan_device, vec![p.gift(tet, w2)]);
+        let mut reused = batch(lan_device, vec![p.visit(w2)]);
+        reused.batch_id = lans_first.batch_id;
+        let hungs_void = batch(hung_device, vec![hung.void(&hung_gift), hung.gift(tet, w3)]);
+        let canonical: Vec<CanonicalBatch> = [
+            &lans_first,
+            &hungs,
+            &lans_second,
+            &lans_first,
+            &reused,
+            &hungs_void,
+        ]
+        .into_iter()
+        .map(|b| CanonicalBatch::new(b.clone()).unwrap())
+        .collect();
+        let who = [&lan_who, &hung_who, &lan_who, &lan_who, &lan_who, &hung_who];
+        let jobs: Vec<UploadJob<'_>> = who
+            .into_iter()
+            .zip(&canonical)
+            .map(|(who, batch)| UploadJob { who, batch })
+            .collect();
+        let results = app.db.upload_group(&jobs).await.expect("the group");
+        let outcomes = |i: usize| -> Vec<Outcome> {
+            let r = results[i]
+                .as_ref()
+                .unwrap_or_else(|e| panic!("batch {i}: {e}"));
+            r.results
+                .iter()
+                .map(|r| (r.outcome, r.code.clone()))
+                .collect()
+        };
+        assert_eq!(outcomes(0), [OK, OK], "{backend:?}");
+        assert_eq!(
+            outcomes(1),
+            [OK, OK, no("worker_not_in_portfolio")],
+            "{backend:?}: Hùng's quota is his own"
+        );
+        assert_eq!(outcomes(2), [no("allocation_used_up")], "{backend:?}");
+        assert_eq!(outcomes(3), outcomes(0), "{backend:?}: the replay");
+        assert!(
+            matches!(&results[4], Err(sotay_server::db::DbError::Conflict(c)) if c == "batch_conflict"),
+            "{backend:?}: {:?}",
+            results[4]
+        );
+        assert_eq!(
+            outcomes(5),
+            [OK, OK],
+            "{backend:?}: the void gives the gift back to the worker and the quota"
+        );
+        // Stored once each, in one statement per table at one moment.
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM sync_batches").await, 4);
+        assert_eq!(count(&app, "SELECT COUNT(*) FROM sync_records").await, 8);
+        assert_eq!(
+            count(&app, "SELECT COUNT(DISTINCT received_at) FROM sync_batches").await,
+            1,
+            "{backend:?}: the group was stored as one"
+        );
+        assert_eq!(
+            count(
+                &app,
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'upload'"
+            )
+            .await,
+            5,
+            "{backend:?}: each answered batch is audited, the refused one is not"
+        );
+        // Alone again, each gets the same answer.
+        for (i, job) in jobs.iter().enumerate().filter(|(i, _)| *i != 4) {
+            let again = app.db.upload(job.who, job.batch).await.expect("replay");
+            assert_eq!(
+                Some(&again),
+                results[i].as_ref().ok(),
+                "{backend:?}: batch {i}"
+            );
+        }
+    }
+}

@@ -500,30 +500,42 @@ impl Db {
         who: &Uploader,
         batch: &CanonicalBatch,
     ) -> DbResult<sotay_core::wire::UploadResponse> {
+        let job = [UploadJob { who, batch }];
         let now = Utc::now();
-        with_tx!(self, q, tx => q::store_batch(&mut tx, who, batch, now).await)
+        let mut out = with_tx!(self, q, tx => q::store_batches(&mut tx, &job, now).await)?;
+        out.pop()
+            .ok_or_else(|| DbError::Invariant("a stored batch had no answer".into()))?
     }
 
-    /// Stores several uploaded batches in one write transaction, each inside
-    /// its own savepoint: a batch that fails is rolled back alone and gets
-    /// its error, the others are stored, and one commit makes them all
-    /// durable. Each batch is judged exactly as [`Db::upload`] would judge it
-    /// after the batches before it in `jobs`. `Err` when the transaction as
+    /// Stores several uploaded batches in one write transaction and one
+    /// commit, each judged exactly as [`Db::upload`] would judge it after
+    /// the batches before it in `jobs`. When a statement of the lot fails
+    /// (say, a batch names a device that does not exist), the transaction
+    /// is rolled back and the batches are stored again in one transaction
+    /// with a savepoint each: a batch that fails is rolled back alone and
+    /// gets its error, the others are stored. `Err` when the transaction as
     /// a whole failed (nothing of it was stored).
     pub async fn upload_group(
         &self,
         jobs: &[UploadJob<'_>],
     ) -> DbResult<Vec<DbResult<sotay_core::wire::UploadResponse>>> {
         use sqlx::Connection;
+        let now = Utc::now();
+        match with_tx!(self, q, tx => q::store_batches(&mut tx, jobs, now).await) {
+            Ok(out) => return Ok(out),
+            Err(e) => {
+                tracing::info!(error = %e, batches = jobs.len(), "a group of uploads is stored again batch by batch")
+            }
+        }
         with_tx!(self, q, tx => async {
             let mut out = Vec::with_capacity(jobs.len());
             for job in jobs {
                 let now = Utc::now();
                 let mut sp = tx.begin().await?;
-                match q::store_batch(&mut sp, job.who, job.batch, now).await {
-                    Ok(response) => {
+                match q::store_batches(&mut sp, std::slice::from_ref(job), now).await {
+                    Ok(mut answer) => {
                         sp.commit().await?;
-                        out.push(Ok(response));
+                        out.push(answer.pop().ok_or_else(|| DbError::Invariant("a stored batch had no answer".into()))?);
                     }
                     Err(e) => {
                         sp.rollback().await?;

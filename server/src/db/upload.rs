@@ -1,17 +1,18 @@
-// Storing an uploaded batch: one transaction, every record re-checked with
+// Storing uploaded batches: one transaction, every record re-checked with
 // the same rules the phone applied. Included into each backend module.
 //
-// A batch costs a handful of statements whatever its size: the stored
-// records with the batch's client ids, then the workers, loans,
-// installments, pending repayments, receipt numbers, campaigns, quotas,
-// gift counts and void / reversal targets it names, one query each; the
-// rules run in memory, record after record, each seeing what the records
-// before it in the batch did; then one multi-row INSERT of the records and
-// one of their change-feed rows.
+// Batches stored together (one, or the group the upload queue took at once)
+// cost a handful of statements whatever their size: the stored batches and
+// records with their ids, then the workers, loans, installments, pending
+// repayments, receipt numbers, campaigns, quotas, gift counts and void /
+// reversal targets they name, one query each; the rules run in memory,
+// batch after batch and record after record, each seeing what the records
+// before it did; then one multi-row INSERT each of the batches, records,
+// change-feed rows and audit lines.
 
 use sotay_core::domain::gifts::{Eligibility, WorkerFacts};
 use sotay_core::domain::rules::{self, CampaignFacts, LoanStatus, RuleViolation};
-use super::{CanonicalBatch, Uploader};
+use super::Uploader;
 use sotay_core::wire::{RecordBody, UploadBatch, UploadOutcome, UploadRecord, UploadResponse, UploadResult};
 
 type UMap<K, V> = std::collections::HashMap<K, V>;
@@ -211,13 +212,13 @@ impl Lists for sqlx::Postgres {
 }
 
 /// The columns of `INSERT_RECORDS` for `rows`.
-fn record_columns(batch: &UploadBatch, who: &Uploader, now: DateTime<Utc>, rows: &[NewRecord]) -> Vec<Column> {
+fn record_columns(now: DateTime<Utc>, rows: &[NewRecord]) -> Vec<Column> {
     let n = rows.len();
     vec![
         Column::Uuid(rows.iter().map(|r| r.client_id).collect()),
-        Column::Uuid(vec![batch.batch_id; n]),
-        Column::Text(vec![who.device_id.clone(); n]),
-        Column::Int(vec![who.officer_id; n]),
+        Column::Uuid(rows.iter().map(|r| r.batch_id).collect()),
+        Column::Text(rows.iter().map(|r| r.who.device_id.clone()).collect()),
+        Column::Int(rows.iter().map(|r| r.who.officer_id).collect()),
         Column::Int(rows.iter().map(|r| r.device_seq).collect()),
         Column::Text(rows.iter().map(|r| r.kind.to_string()).collect()),
         Column::Time(rows.iter().map(|r| r.recorded_at).collect()),
@@ -283,7 +284,9 @@ impl Verdict {
 }
 
 /// A record about to be stored.
-struct NewRecord {
+struct NewRecord<'a> {
+    who: &'a Uploader,
+    batch_id: uuid::Uuid,
     client_id: uuid::Uuid,
     device_seq: i64,
     kind: &'static str,
@@ -296,17 +299,187 @@ struct NewRecord {
 /// How far in the future a phone's clock may be.
 const FUTURE_TOLERANCE_MINUTES: i64 = 10;
 
-/// [`apply_upload`] and the upload's line in the audit log.
-pub async fn store_batch(
+/// Stores uploaded batches, judged one after the other in the order given
+/// (each sees what the ones before it stored), with one statement per kind
+/// of fact read and one multi-row INSERT per table written for the lot.
+/// Per batch: its answer, the stored answer when the same batch came
+/// before (alone or earlier in `jobs`), or `Conflict("batch_conflict")`
+/// when its batch id was used for other content. Each answered batch has
+/// its line in the audit log. `Err` when a statement failed: then nothing
+/// of it may be kept (the caller rolls the transaction back).
+pub async fn store_batches(
     c: &mut Conn,
-    who: &Uploader,
-    canonical: &CanonicalBatch,
+    jobs: &[super::UploadJob<'_>],
     now: DateTime<Utc>,
-) -> DbResult<UploadResponse> {
-    let batch = &canonical.batch;
-    let response = apply_upload(c, who, canonical, now).await?;
+) -> DbResult<Vec<DbResult<UploadResponse>>> {
+    // Uploads are serialized: gift uniqueness, allocations and pending
+    // balances are checked against everything stored before.
+    sqlx::query("UPDATE sync_counter SET value = value WHERE id = 1").execute(&mut *c).await?;
+
+    // Batches stored before, with their answers.
+    let batch_ids = distinct(jobs.iter().map(|j| j.batch.batch.batch_id));
+    let mut answered: UMap<uuid::Uuid, (String, UploadResponse)> = UMap::new();
+    for chunk in batch_ids.chunks(<DB as Lists>::chunk_len()) {
+        let mut qb = sqlx::QueryBuilder::<DB>::new("SELECT batch_id, body_hash, response FROM sync_batches WHERE ");
+        <DB as Lists>::uuids(&mut qb, "batch_id", chunk);
+        for (id, hash, response) in qb.build_query_as::<(uuid::Uuid, String, String)>().fetch_all(&mut *c).await? {
+            let response =
+                serde_json::from_str(&response).map_err(|e| DbError::Invalid(format!("stored response: {e}")))?;
+            answered.insert(id, (hash, response));
+        }
+    }
+
+    // The records of the new batches: the ones stored before, then what the
+    // rules need to judge the others.
+    let new_jobs = || jobs.iter().filter(|j| !answered.contains_key(&j.batch.batch.batch_id));
+    let ids = distinct(new_jobs().flat_map(|j| j.batch.batch.records.iter().map(|r| r.client_id)));
+    let mut seen = stored_records(c, &ids).await?;
+    let fresh: Vec<&UploadRecord> = new_jobs()
+        .flat_map(|j| j.batch.batch.records.iter())
+        .filter(|r| !seen.contains_key(&r.client_id))
+        .collect();
+    let officers = distinct(new_jobs().map(|j| j.who.officer_id));
+    let mut facts = Facts::load(c, &officers, &fresh).await?;
+
+    let mut out = Vec::with_capacity(jobs.len());
+    let mut rows: Vec<NewRecord> = Vec::with_capacity(fresh.len());
+    let mut new_batches: Vec<(&super::UploadJob<'_>, String)> = Vec::new();
+    let mut audit: Vec<super::AuditEntry> = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let (who, batch) = (job.who, &job.batch.batch);
+        if let Some((hash, response)) = answered.get(&batch.batch_id) {
+            if *hash != job.batch.hash {
+                out.push(Err(DbError::Conflict("batch_conflict".into())));
+            } else {
+                audit.push(upload_audit(job, response));
+                out.push(Ok(response.clone()));
+            }
+            continue;
+        }
+        let mut results = Vec::with_capacity(batch.records.len());
+        // Each record's canonical JSON (what is stored) and its hash.
+        for (record, (body, hash)) in batch.records.iter().zip(job.batch.records.iter().cloned()) {
+            if let Some(s) = seen.get(&record.client_id) {
+                results.push(stored_result(record.client_id, s, &hash));
+                continue;
+            }
+            let mut verdict = facts.judge(who, batch, record, now);
+            if who.device_revoked {
+                verdict = Verdict {
+                    status: "quarantined",
+                    code: Some("device_revoked".into()),
+                    message_vi: Some("Thiết bị đã bị thu hồi: bản ghi được giữ lại để giám sát xem xét".into()),
+                    message_en: Some("the device was revoked: the record is kept for a supervisor to review".into()),
+                    ..verdict
+                };
+            }
+            if verdict.status == "accepted" {
+                facts.accept(who, record, &verdict);
+            }
+            seen.insert(
+                record.client_id,
+                StoredRecord {
+                    body_hash: hash.clone(),
+                    status: verdict.status.to_string(),
+                    code: verdict.code.clone(),
+                    message_vi: verdict.message_vi.clone(),
+                    message_en: verdict.message_en.clone(),
+                },
+            );
+            results.push(UploadResult {
+                client_id: record.client_id,
+                outcome: if verdict.status == "accepted" { UploadOutcome::Accepted } else { UploadOutcome::Rejected },
+                code: verdict.code.clone(),
+                message_vi: verdict.message_vi.clone(),
+                message_en: verdict.message_en.clone(),
+            });
+            rows.push(NewRecord {
+                who,
+                batch_id: batch.batch_id,
+                client_id: record.client_id,
+                device_seq: record.device_seq,
+                kind: record.body.kind().as_str(),
+                recorded_at: record.recorded_at,
+                body,
+                hash,
+                verdict,
+            });
+        }
+        let response = UploadResponse { results };
+        let json = serde_json::to_string(&response).map_err(|e| DbError::Invalid(e.to_string()))?;
+        new_batches.push((job, json));
+        audit.push(upload_audit(job, &response));
+        answered.insert(batch.batch_id, (job.batch.hash.clone(), response.clone()));
+        out.push(Ok(response));
+    }
+
+    // The batch rows first (the records refer to them), with their answers.
+    let batch_columns = [
+        Column::Uuid(new_batches.iter().map(|(j, _)| j.batch.batch.batch_id).collect()),
+        Column::Text(new_batches.iter().map(|(j, _)| j.who.device_id.clone()).collect()),
+        Column::Int(new_batches.iter().map(|(j, _)| j.who.officer_id).collect()),
+        Column::Text(new_batches.iter().map(|(j, _)| j.batch.hash.clone()).collect()),
+        Column::Int(new_batches.iter().map(|(j, _)| j.batch.batch.records.len() as i64).collect()),
+        Column::Text(new_batches.iter().map(|(_, json)| json.clone()).collect()),
+        Column::Time(vec![now; new_batches.len()]),
+    ];
+    insert_all(
+        c,
+        "INSERT INTO sync_batches (batch_id, device_id, officer_id, body_hash, records, response, received_at) ",
+        &batch_columns,
+    )
+    .await?;
+
+    let stored_ids: UMap<uuid::Uuid, i64> =
+        insert_rows::<(uuid::Uuid, i64)>(c, INSERT_RECORDS, &record_columns(now, &rows), " RETURNING client_id, id")
+            .await?
+            .into_iter()
+            .collect();
+    let mut feed: Vec<(i64, &'static str, i64)> = Vec::with_capacity(rows.len() + 8);
+    for row in &rows {
+        let id = *stored_ids
+            .get(&row.client_id)
+            .ok_or_else(|| DbError::Invalid("a stored record's id did not come back".into()))?;
+        feed.push((row.who.officer_id, "record", id));
+        if let (Some(k), "accepted") = (row.verdict.campaign_id, row.verdict.status) {
+            feed.push((row.who.officer_id, "campaign", k));
+        }
+    }
+    append_changes(c, &feed).await?;
+    audit_append_all(c, &audit, now).await?;
+    Ok(out)
+}
+
+/// The answer to a record stored before (by an earlier batch, or earlier in
+/// this one): a duplicate when it is the same record and was accepted, its
+/// stored rejection otherwise, a conflict when the id came with other content.
+fn stored_result(client_id: uuid::Uuid, s: &StoredRecord, hash: &str) -> UploadResult {
+    if s.body_hash != hash {
+        UploadResult {
+            client_id,
+            outcome: UploadOutcome::Rejected,
+            code: Some("conflict".into()),
+            message_vi: Some("Mã bản ghi này đã được dùng cho một nội dung khác; bản ghi không được lưu".into()),
+            message_en: Some("this record id was already used for other content; the record was not stored".into()),
+        }
+    } else if s.status == "accepted" {
+        UploadResult { client_id, outcome: UploadOutcome::Duplicate, code: None, message_vi: None, message_en: None }
+    } else {
+        UploadResult {
+            client_id,
+            outcome: UploadOutcome::Rejected,
+            code: s.code.clone(),
+            message_vi: s.message_vi.clone(),
+            message_en: s.message_en.clone(),
+        }
+    }
+}
+
+/// An answered upload's line in the audit log.
+fn upload_audit(job: &super::UploadJob<'_>, response: &UploadResponse) -> super::AuditEntry {
+    let (who, batch) = (job.who, &job.batch.batch);
     let count = |o: UploadOutcome| response.results.iter().filter(|r| r.outcome == o).count();
-    let audit = super::AuditEntry {
+    super::AuditEntry {
         actor_user_id: Some(who.officer_id),
         actor_username: who.username.clone(),
         action: "upload",
@@ -321,139 +494,28 @@ pub async fn store_batch(
             "rejected": count(UploadOutcome::Rejected),
             "device_revoked": who.device_revoked,
         }),
-    };
-    audit_append(c, &audit, now).await?;
-    Ok(response)
+    }
 }
 
-/// Stores a batch, or returns the stored answer when the same batch comes
-/// again. `Conflict("batch_conflict")` when the batch id was used for other
-/// content.
-pub async fn apply_upload(
-    c: &mut Conn,
-    who: &Uploader,
-    canonical: &CanonicalBatch,
-    now: DateTime<Utc>,
-) -> DbResult<UploadResponse> {
-    let (batch, body_hash) = (&canonical.batch, canonical.hash.as_str());
-    // Uploads are serialized: gift uniqueness, allocations and pending
-    // balances are checked against everything stored before.
-    sqlx::query("UPDATE sync_counter SET value = value WHERE id = 1").execute(&mut *c).await?;
-    let stored: Option<(String, String)> =
-        sqlx::query_as("SELECT body_hash, response FROM sync_batches WHERE batch_id = $1")
-            .bind(batch.batch_id)
-            .fetch_optional(&mut *c)
-            .await?;
-    if let Some((hash, response)) = stored {
-        if hash != body_hash {
-            return Err(DbError::Conflict("batch_conflict".into()));
-        }
-        return serde_json::from_str(&response).map_err(|e| DbError::Invalid(format!("stored response: {e}")));
-    }
-
-    let ids: Vec<uuid::Uuid> = batch.records.iter().map(|r| r.client_id).collect();
-    let mut seen = stored_records(c, &ids).await?;
-    let fresh: Vec<&UploadRecord> = batch.records.iter().filter(|r| !seen.contains_key(&r.client_id)).collect();
-    let mut facts = Facts::load(c, who, &fresh).await?;
-
-    let mut results = Vec::with_capacity(batch.records.len());
-    let mut rows: Vec<NewRecord> = Vec::with_capacity(fresh.len());
-    // Each record's canonical JSON (what is stored) and its hash.
-    for (record, (body, hash)) in batch.records.iter().zip(canonical.records.iter().cloned()) {
-        if let Some(s) = seen.get(&record.client_id) {
-            results.push(if s.body_hash != hash {
-                UploadResult {
-                    client_id: record.client_id,
-                    outcome: UploadOutcome::Rejected,
-                    code: Some("conflict".into()),
-                    message_vi: Some("Mã bản ghi này đã được dùng cho một nội dung khác; bản ghi không được lưu".into()),
-                    message_en: Some("this record id was already used for other content; the record was not stored".into()),
-                }
-            } else if s.status == "accepted" {
-                UploadResult { client_id: record.client_id, outcome: UploadOutcome::Duplicate, code: None, message_vi: None, message_en: None }
-            } else {
-                UploadResult {
-                    client_id: record.client_id,
-                    outcome: UploadOutcome::Rejected,
-                    code: s.code.clone(),
-                    message_vi: s.message_vi.clone(),
-                    message_en: s.message_en.clone(),
-                }
-            });
-            continue;
-        }
-        let mut verdict = facts.judge(who, batch, record, now);
-        if who.device_revoked {
-            verdict = Verdict {
-                status: "quarantined",
-                code: Some("device_revoked".into()),
-                message_vi: Some("Thiết bị đã bị thu hồi: bản ghi được giữ lại để giám sát xem xét".into()),
-                message_en: Some("the device was revoked: the record is kept for a supervisor to review".into()),
-                ..verdict
-            };
-        }
-        if verdict.status == "accepted" {
-            facts.accept(who, record, &verdict);
-        }
-        seen.insert(
-            record.client_id,
-            StoredRecord {
-                body_hash: hash.clone(),
-                status: verdict.status.to_string(),
-                code: verdict.code.clone(),
-                message_vi: verdict.message_vi.clone(),
-                message_en: verdict.message_en.clone(),
-            },
-        );
-        results.push(UploadResult {
-            client_id: record.client_id,
-            outcome: if verdict.status == "accepted" { UploadOutcome::Accepted } else { UploadOutcome::Rejected },
-            code: verdict.code.clone(),
-            message_vi: verdict.message_vi.clone(),
-            message_en: verdict.message_en.clone(),
-        });
-        rows.push(NewRecord {
-            client_id: record.client_id,
-            device_seq: record.device_seq,
-            kind: record.body.kind().as_str(),
-            recorded_at: record.recorded_at,
-            body,
-            hash,
-            verdict,
-        });
-    }
-    let response = UploadResponse { results };
-
-    // The batch row first (the records refer to it), with its answer.
-    sqlx::query(
-        "INSERT INTO sync_batches (batch_id, device_id, officer_id, body_hash, records, response, received_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+/// Lines of the audit log, one multi-row INSERT.
+async fn audit_append_all(c: &mut Conn, entries: &[super::AuditEntry], now: DateTime<Utc>) -> DbResult<()> {
+    let columns = [
+        Column::Time(vec![now; entries.len()]),
+        Column::OptInt(entries.iter().map(|e| e.actor_user_id).collect()),
+        Column::Text(entries.iter().map(|e| e.actor_username.clone()).collect()),
+        Column::Text(entries.iter().map(|e| e.action.to_string()).collect()),
+        Column::Text(entries.iter().map(|e| e.object_type.to_string()).collect()),
+        Column::Text(entries.iter().map(|e| e.object_id.clone()).collect()),
+        Column::OptText(entries.iter().map(|e| e.device_id.clone()).collect()),
+        Column::OptText(entries.iter().map(|e| e.ip.clone()).collect()),
+        Column::Text(entries.iter().map(|e| e.detail.to_string()).collect()),
+    ];
+    insert_all(
+        c,
+        "INSERT INTO audit_log (at, actor_user_id, actor_username, action, object_type, object_id, device_id, ip, detail) ",
+        &columns,
     )
-    .bind(batch.batch_id)
-    .bind(&who.device_id)
-    .bind(who.officer_id)
-    .bind(body_hash)
-    .bind(batch.records.len() as i64)
-    .bind(serde_json::to_string(&response).map_err(|e| DbError::Invalid(e.to_string()))?)
-    .bind(now)
-    .execute(&mut *c)
-    .await?;
-
-    let columns = record_columns(batch, who, now, &rows);
-    let stored_ids: UMap<uuid::Uuid, i64> =
-        insert_rows::<(uuid::Uuid, i64)>(c, INSERT_RECORDS, &columns, " RETURNING client_id, id").await?.into_iter().collect();
-    let mut feed: Vec<(i64, &'static str, i64)> = Vec::with_capacity(rows.len() + 8);
-    for row in &rows {
-        let id = *stored_ids
-            .get(&row.client_id)
-            .ok_or_else(|| DbError::Invalid("a stored record's id did not come back".into()))?;
-        feed.push((who.officer_id, "record", id));
-        if let (Some(k), "accepted") = (row.verdict.campaign_id, row.verdict.status) {
-            feed.push((who.officer_id, "campaign", k));
-        }
-    }
-    append_changes(c, &feed).await?;
-    Ok(response)
+    .await
 }
 
 /// What is stored of a record already uploaded.
@@ -591,10 +653,11 @@ struct Facts {
     /// Receipt numbers of accepted records.
     receipts: USet<String>,
     campaigns: UMap<uuid::Uuid, CampaignFactsRow>,
-    /// This officer's quota per campaign.
-    quotas: UMap<i64, i64>,
-    /// LIVE, not REVERSED handouts of this officer, per campaign.
-    given: UMap<i64, i64>,
+    /// Each uploading officer's quota per campaign, by (officer, campaign).
+    quotas: UMap<(i64, i64), i64>,
+    /// LIVE, not REVERSED handouts of each uploading officer per campaign,
+    /// by (officer, campaign).
+    given: UMap<(i64, i64), i64>,
     /// LIVE, not REVERSED handouts per (campaign, worker).
     received: UMap<(i64, i64), i64>,
     /// Records that a void or a reversal request may name.
@@ -604,8 +667,9 @@ struct Facts {
 }
 
 impl Facts {
-    /// Reads what the rules need to judge `records` (those not stored yet).
-    async fn load(c: &mut Conn, who: &Uploader, records: &[&UploadRecord]) -> DbResult<Facts> {
+    /// Reads what the rules need to judge `records` (those not stored yet)
+    /// uploaded by `officers` (sorted, without repeats).
+    async fn load(c: &mut Conn, officers: &[i64], records: &[&UploadRecord]) -> DbResult<Facts> {
         let mut f = Facts::default();
         let (mut worker_uids, mut loan_uids, mut receipts, mut campaign_uids, mut targets) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -660,9 +724,10 @@ impl Facts {
                 f.loans.insert(l.uid, l);
             }
         }
-        // Only this officer's loans can take a repayment from this phone.
-        let loan_ids = distinct(f.loans.values().filter(|l| l.officer_id == who.officer_id).map(|l| l.id));
-        for l in f.loans.values().filter(|l| l.officer_id == who.officer_id) {
+        // Only an officer's own loans can take a repayment from their phone.
+        let uploading = |officer: i64| officers.binary_search(&officer).is_ok();
+        let loan_ids = distinct(f.loans.values().filter(|l| uploading(l.officer_id)).map(|l| l.id));
+        for l in f.loans.values().filter(|l| uploading(l.officer_id)) {
             let status = if l.status == "closed" { LoanStatus::Closed } else { LoanStatus::Active };
             f.books.insert(l.id, Book { status, states: Vec::new(), pending: Vec::new(), after: None });
         }
@@ -730,18 +795,29 @@ impl Facts {
         // Gift counts look at the batch's campaigns and the batch's gift workers.
         let gift_worker_ids = distinct(gift_workers.iter().filter_map(|u| f.workers.get(u)).map(|w| w.id));
         for chunk in campaign_ids.chunks(n) {
-            let mut qb = sqlx::QueryBuilder::<DB>::new("SELECT campaign_id, quota FROM campaign_officer_quotas WHERE officer_id = ");
-            qb.push_bind(who.officer_id).push(" AND ");
-            <DB as Lists>::ints(&mut qb, "campaign_id", chunk);
-            f.quotas.extend(qb.build_query_as::<(i64, i64)>().fetch_all(&mut *c).await?);
+            for by in officers.chunks(n.saturating_sub(chunk.len()).max(1)) {
+                let mut qb = sqlx::QueryBuilder::<DB>::new(
+                    "SELECT officer_id, campaign_id, quota FROM campaign_officer_quotas WHERE ",
+                );
+                <DB as Lists>::ints(&mut qb, "officer_id", by);
+                qb.push(" AND ");
+                <DB as Lists>::ints(&mut qb, "campaign_id", chunk);
+                for (officer, k, quota) in qb.build_query_as::<(i64, i64, i64)>().fetch_all(&mut *c).await? {
+                    f.quotas.insert((officer, k), quota);
+                }
 
-            let mut qb = sqlx::QueryBuilder::<DB>::new(
-                "SELECT r.campaign_id, COUNT(*) FROM sync_records r WHERE r.kind = 'gift_handout' AND r.officer_id = ",
-            );
-            qb.push_bind(who.officer_id).push(" AND ");
-            <DB as Lists>::ints(&mut qb, "r.campaign_id", chunk);
-            qb.push(" AND ").push(LIVE).push(" AND NOT ").push(REVERSED).push(" GROUP BY r.campaign_id");
-            f.given.extend(qb.build_query_as::<(i64, i64)>().fetch_all(&mut *c).await?);
+                let mut qb = sqlx::QueryBuilder::<DB>::new(
+                    "SELECT r.officer_id, r.campaign_id, COUNT(*) FROM sync_records r WHERE r.kind = 'gift_handout' AND ",
+                );
+                <DB as Lists>::ints(&mut qb, "r.officer_id", by);
+                qb.push(" AND ");
+                <DB as Lists>::ints(&mut qb, "r.campaign_id", chunk);
+                qb.push(" AND ").push(LIVE).push(" AND NOT ").push(REVERSED);
+                qb.push(" GROUP BY r.officer_id, r.campaign_id");
+                for (officer, k, count) in qb.build_query_as::<(i64, i64, i64)>().fetch_all(&mut *c).await? {
+                    f.given.insert((officer, k), count);
+                }
+            }
 
             for workers in gift_worker_ids.chunks(n.saturating_sub(chunk.len()).max(1)) {
                 let mut qb = sqlx::QueryBuilder::<DB>::new(
@@ -875,8 +951,8 @@ impl Facts {
                     );
                 };
                 let received = self.received.get(&(k.id, w.id)).copied().unwrap_or(0);
-                let quota = self.quotas.get(&k.id).copied().unwrap_or(0);
-                let given = self.given.get(&k.id).copied().unwrap_or(0);
+                let quota = self.quotas.get(&(who.officer_id, k.id)).copied().unwrap_or(0);
+                let given = self.given.get(&(who.officer_id, k.id)).copied().unwrap_or(0);
                 let facts = CampaignFacts {
                     eligibility: Eligibility::parse(&k.eligibility).unwrap_or(Eligibility::All),
                     starts_on: k.starts_on,
@@ -965,11 +1041,11 @@ impl Facts {
             }
             RecordBody::GiftHandout(_) => {
                 if let (Some(k), Some(w)) = (verdict.campaign_id, verdict.worker_id) {
-                    *self.given.entry(k).or_insert(0) += 1;
+                    *self.given.entry((who.officer_id, k)).or_insert(0) += 1;
                     *self.received.entry((k, w)).or_insert(0) += 1;
                 }
             }
-            RecordBody::Void(v) => self.void(who, v.target_id),
+            RecordBody::Void(v) => self.void(v.target_id),
             RecordBody::ReversalRequest(q) => {
                 self.reversals.entry(q.target_id).or_default().insert(record.client_id);
             }
@@ -978,7 +1054,7 @@ impl Facts {
     }
 
     /// A live void of `target` was accepted: the target is no longer LIVE.
-    fn void(&mut self, who: &Uploader, target: uuid::Uuid) {
+    fn void(&mut self, target: uuid::Uuid) {
         let Some(t) = self.known.get_mut(&target) else { return };
         let (was_live, was_pending) = (t.live, t.pending);
         t.live = false;
@@ -993,10 +1069,8 @@ impl Facts {
             "gift_handout" if was_live && !t.reversed => {
                 if let (Some(k), Some(w)) = (t.campaign_id, t.worker_id) {
                     // Counted when read (or when accepted) exactly when its keys are here.
-                    if t.officer_id == who.officer_id {
-                        if let Some(n) = self.given.get_mut(&k) {
-                            *n -= 1;
-                        }
+                    if let Some(n) = self.given.get_mut(&(t.officer_id, k)) {
+                        *n -= 1;
                     }
                     if let Some(n) = self.received.get_mut(&(k, w)) {
                         *n -= 1;
