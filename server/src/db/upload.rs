@@ -42,6 +42,18 @@ const PENDING: &str =
 const REVERSED: &str = "(EXISTS (SELECT 1 FROM journal_entries je JOIN journal_entries jx ON jx.reverses = je.id
         WHERE je.record_id = r.id))";
 
+/// Each loan's installments, one row a loan: `loan_id` and a JSON array of
+/// `[number, due_on, principal_due, interest_due, principal_paid,
+/// interest_paid]` (a group of uploads reads the schedules of a thousand
+/// loans; row by row, that is tens of thousands of rows to hand over).
+const SCHEDULES: &str = if IS_SQLITE {
+    "SELECT loan_id, json_group_array(json_array(number, due_on, principal_due, interest_due, principal_paid,
+         interest_paid)) FROM installments WHERE "
+} else {
+    "SELECT loan_id, json_agg(json_build_array(number, due_on, principal_due, interest_due, principal_paid,
+         interest_paid))::text FROM installments WHERE "
+};
+
 /// Values in one IN list on SQLite, which allows 32,766 bound parameters a
 /// statement (PostgreSQL takes a whole list as one array parameter).
 const LIST_CHUNK: usize = 30_000;
@@ -732,25 +744,26 @@ impl Facts {
             f.books.insert(l.id, Book { status, states: Vec::new(), pending: Vec::new(), after: None });
         }
         for chunk in loan_ids.chunks(n) {
-            let mut qb = sqlx::QueryBuilder::<DB>::new(
-                "SELECT loan_id, number, due_on, principal_due, interest_due, principal_paid, interest_paid
-                 FROM installments WHERE ",
-            );
+            let mut qb = sqlx::QueryBuilder::<DB>::new(SCHEDULES);
             <DB as Lists>::ints(&mut qb, "loan_id", chunk);
-            qb.push(" ORDER BY loan_id, number");
-            type Line = (i64, i64, NaiveDate, i64, i64, i64, i64);
-            for (loan, number, due_on, principal_due, interest_due, principal_paid, interest_paid) in
-                qb.build_query_as::<Line>().fetch_all(&mut *c).await?
-            {
+            qb.push(" GROUP BY loan_id");
+            type Line = (u32, NaiveDate, i64, i64, i64, i64);
+            for (loan, lines) in qb.build_query_as::<(i64, String)>().fetch_all(&mut *c).await? {
+                let mut lines: Vec<Line> = serde_json::from_str(&lines)
+                    .map_err(|e| DbError::Invalid(format!("the installments of loan {loan}: {e}")))?;
+                lines.sort_unstable_by_key(|l| l.0);
                 if let Some(b) = f.books.get_mut(&loan) {
-                    b.states.push(InstallmentState {
-                        number: number as u32,
-                        due_on,
-                        principal_due,
-                        interest_due,
-                        principal_paid,
-                        interest_paid,
-                    });
+                    b.states = lines
+                        .into_iter()
+                        .map(|(number, due_on, principal_due, interest_due, principal_paid, interest_paid)| InstallmentState {
+                            number,
+                            due_on,
+                            principal_due,
+                            interest_due,
+                            principal_paid,
+                            interest_paid,
+                        })
+                        .collect();
                 }
             }
             // Collections already accepted from any phone, not yet decided
