@@ -415,11 +415,11 @@ pub struct UploadResult {
     pub outcome: UploadOutcome,
     /// Stable reason code when rejected (e.g. `amount_above_outstanding`,
     /// `already_received`, `conflict`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_vi: Option<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_en: Option<String>,
 }
 
