@@ -135,6 +135,20 @@ fn no(code: &str) -> Outcome {
     (UploadOutcome::Rejected, Some(code.to_string()))
 }
 
+/// The outcomes of batch `i` of a group stored by `Db::upload_group`.
+fn outcomes_of(
+    results: &[Result<UploadResponse, sotay_server::db::DbError>],
+    i: usize,
+) -> Vec<Outcome> {
+    let r = results[i]
+        .as_ref()
+        .unwrap_or_else(|e| panic!("batch {i}: {e}"));
+    r.results
+        .iter()
+        .map(|r| (r.outcome, r.code.clone()))
+        .collect()
+}
+
 /// Uploads `records` as one new batch; the outcomes in order.
 async fn up(app: &TestApp, p: &Phone, records: &[&UploadRecord]) -> Vec<Outcome> {
     let batch = UploadBatch {
@@ -659,15 +673,7 @@ async fn batches_stored_together_are_judged_one_after_the_other() {
             .upload_group(&jobs)
             .await
             .expect("the group's transaction");
-        let outcomes = |i: usize| -> Vec<Outcome> {
-            let r = results[i]
-                .as_ref()
-                .unwrap_or_else(|e| panic!("batch {i}: {e}"));
-            r.results
-                .iter()
-                .map(|r| (r.outcome, r.code.clone()))
-                .collect()
-        };
+        let outcomes = |i: usize| outcomes_of(&results, i);
         assert_eq!(outcomes(0), [OK, OK], "{backend:?}");
         assert_eq!(
             outcomes(1),
@@ -793,15 +799,7 @@ async fn officers_stored_together_are_judged_as_if_alone() {
             .map(|(who, batch)| UploadJob { who, batch })
             .collect();
         let results = app.db.upload_group(&jobs).await.expect("the group");
-        let outcomes = |i: usize| -> Vec<Outcome> {
-            let r = results[i]
-                .as_ref()
-                .unwrap_or_else(|e| panic!("batch {i}: {e}"));
-            r.results
-                .iter()
-                .map(|r| (r.outcome, r.code.clone()))
-                .collect()
-        };
+        let outcomes = |i: usize| outcomes_of(&results, i);
         assert_eq!(outcomes(0), [OK, OK], "{backend:?}");
         assert_eq!(
             outcomes(1),

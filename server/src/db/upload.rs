@@ -805,7 +805,7 @@ impl Facts {
             }
         }
         let campaign_ids = distinct(f.campaigns.values().map(|k| k.id));
-        // Gift counts look at the batch's campaigns and the batch's gift workers.
+        // Gift counts look at the group's campaigns and the group's gift workers.
         let gift_worker_ids = distinct(gift_workers.iter().filter_map(|u| f.workers.get(u)).map(|w| w.id));
         for chunk in campaign_ids.chunks(n) {
             for by in officers.chunks(n.saturating_sub(chunk.len()).max(1)) {
