@@ -251,22 +251,7 @@ pub async fn refresh_revoke_family(c: &mut Conn, family: &str, now: DateTime<Utc
 }
 
 pub async fn audit_append(c: &mut Conn, e: &AuditEntry, now: DateTime<Utc>) -> DbResult<()> {
-    sqlx::query(
-        "INSERT INTO audit_log (at, actor_user_id, actor_username, action, object_type, object_id, device_id, ip, detail)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(now)
-    .bind(e.actor_user_id)
-    .bind(&e.actor_username)
-    .bind(e.action)
-    .bind(e.object_type)
-    .bind(&e.object_id)
-    .bind(&e.device_id)
-    .bind(&e.ip)
-    .bind(e.detail.to_string())
-    .execute(&mut *c)
-    .await?;
-    Ok(())
+    audit_append_all(c, std::slice::from_ref(e), now).await
 }
 
 pub async fn audit_count(c: &mut Conn, action: &str) -> DbResult<i64> {

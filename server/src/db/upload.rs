@@ -510,7 +510,7 @@ fn upload_audit(job: &super::UploadJob<'_>, response: &UploadResponse) -> super:
 }
 
 /// Lines of the audit log, one multi-row INSERT.
-async fn audit_append_all(c: &mut Conn, entries: &[super::AuditEntry], now: DateTime<Utc>) -> DbResult<()> {
+pub async fn audit_append_all(c: &mut Conn, entries: &[super::AuditEntry], now: DateTime<Utc>) -> DbResult<()> {
     let columns = [
         Column::Time(vec![now; entries.len()]),
         Column::OptInt(entries.iter().map(|e| e.actor_user_id).collect()),
