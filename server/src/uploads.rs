@@ -13,6 +13,10 @@
 //! When the group's transaction fails as a whole, each of its batches is
 //! tried again alone.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use tokio::sync::{mpsc, oneshot};
 
 use crate::db::{CanonicalBatch, Db, DbError, DbResult, UploadJob, Uploader};
@@ -22,7 +26,7 @@ use sotay_core::wire::UploadResponse;
 const QUEUE: usize = 1_024;
 /// Records stored by one transaction, at most (a batch is never split; the
 /// first batch of a group is taken whatever its size).
-const GROUP_RECORDS: usize = 5_000;
+pub const GROUP_RECORDS: usize = 5_000;
 
 struct Job {
     who: Uploader,
@@ -47,12 +51,18 @@ impl UploadQueue {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        let own = db.single_connection();
+        let own = db.upload_writer();
+        let checkpoints = Checkpoints {
+            db,
+            runtime: tokio::runtime::Handle::current(),
+            running: Arc::new(AtomicBool::new(false)),
+            last: None,
+        };
         std::thread::Builder::new()
             .name("sotay-upload-writer".into())
             .spawn(move || {
                 runtime.block_on(async move {
-                    writer(own.clone(), rx).await;
+                    writer(own.clone(), rx, checkpoints).await;
                     own.close().await;
                 })
             })?;
@@ -73,7 +83,39 @@ impl UploadQueue {
     }
 }
 
-async fn writer(db: Db, mut rx: mpsc::Receiver<Job>) {
+/// The WAL's checkpoints, off the writer's path (see [`Db::upload_writer`]):
+/// after a commit, one on the request handlers' runtime and pool when none
+/// is running and the last one started at least [`CHECKPOINT_EVERY`] ago.
+struct Checkpoints {
+    db: Db,
+    runtime: tokio::runtime::Handle,
+    running: Arc<AtomicBool>,
+    last: Option<Instant>,
+}
+
+/// The WAL holds at most about this much of the writer's work between two
+/// checkpoints.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+
+impl Checkpoints {
+    fn after_commit(&mut self) {
+        if self.last.is_some_and(|t| t.elapsed() < CHECKPOINT_EVERY)
+            || self.running.swap(true, Ordering::AcqRel)
+        {
+            return;
+        }
+        self.last = Some(Instant::now());
+        let (db, running) = (self.db.clone(), self.running.clone());
+        self.runtime.spawn(async move {
+            if let Err(e) = db.checkpoint().await {
+                tracing::warn!(error = %e, "the WAL checkpoint failed; the next commit tries again");
+            }
+            running.store(false, Ordering::Release);
+        });
+    }
+}
+
+async fn writer(db: Db, mut rx: mpsc::Receiver<Job>, mut checkpoints: Checkpoints) {
     while let Some(first) = rx.recv().await {
         let mut records = first.batch.batch.records.len();
         let mut group = vec![first];
@@ -89,6 +131,7 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<Job>) {
         // Its own task: a panic while storing drops this group's replies
         // (their requests fail) and leaves the writer running.
         let _ = tokio::spawn(store(db.clone(), group)).await;
+        checkpoints.after_commit();
     }
 }
 
