@@ -1030,7 +1030,7 @@ pub async fn append_changes(c: &mut Conn, feed: &[(i64, &'static str, i64)]) -> 
     let columns = [
         Column::Int((first..=last).collect()),
         Column::Int(feed.iter().map(|f| f.0).collect()),
-        Column::Text(feed.iter().map(|f| f.1.to_string()).collect()),
+        Column::Str(feed.iter().map(|f| f.1).collect()),
         Column::Int(feed.iter().map(|f| f.2).collect()),
     ];
     insert_all(c, "INSERT INTO sync_changes (seq, officer_id, entity, entity_id) ", &columns).await?;

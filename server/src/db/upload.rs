@@ -55,8 +55,9 @@ const SCHEDULES: &str = if IS_SQLITE {
 };
 
 /// Values in one IN list on SQLite, which allows 32,766 bound parameters a
-/// statement (PostgreSQL takes a whole list as one array parameter).
-const LIST_CHUNK: usize = 30_000;
+/// statement (PostgreSQL takes a whole list as one array parameter); a
+/// power of two, as the lists are padded to one.
+const LIST_CHUNK: usize = 16_384;
 
 /// How a backend takes a list of values in one statement: an IN list of
 /// parameters on SQLite, one array parameter on PostgreSQL (one statement
@@ -67,29 +68,32 @@ trait Lists: sqlx::Database {
     fn ints(qb: &mut sqlx::QueryBuilder<'_, Self>, column: &str, values: &[i64]);
     fn texts(qb: &mut sqlx::QueryBuilder<'_, Self>, column: &str, values: &[String]);
     /// Rows `rows` of `columns` as the source of an `INSERT INTO t (…)`.
-    fn rows(qb: &mut sqlx::QueryBuilder<'_, Self>, columns: &[Column], rows: std::ops::Range<usize>);
+    fn rows<'a>(qb: &mut sqlx::QueryBuilder<'a, Self>, columns: &'a [Column<'a>], rows: std::ops::Range<usize>);
     /// Rows written by one statement: all of them on PostgreSQL, as many as
     /// fit the parameter limit on SQLite.
     fn rows_per_insert(columns: usize) -> usize;
 }
 
 /// The values of one column of the rows an INSERT writes.
-enum Column {
+enum Column<'a> {
     Int(Vec<i64>),
     OptInt(Vec<Option<i64>>),
     Text(Vec<String>),
+    /// Text bound from where it is, not copied.
+    Str(Vec<&'a str>),
     OptText(Vec<Option<String>>),
     Uuid(Vec<uuid::Uuid>),
     OptUuid(Vec<Option<uuid::Uuid>>),
     Time(Vec<DateTime<Utc>>),
 }
 
-impl Column {
+impl Column<'_> {
     fn len(&self) -> usize {
         match self {
             Column::Int(v) => v.len(),
             Column::OptInt(v) => v.len(),
             Column::Text(v) => v.len(),
+            Column::Str(v) => v.len(),
             Column::OptText(v) => v.len(),
             Column::Uuid(v) => v.len(),
             Column::OptUuid(v) => v.len(),
@@ -102,7 +106,7 @@ impl Column {
 /// then `{tail}` (e.g. a `RETURNING`): one statement on PostgreSQL, chunks
 /// of the same few sizes on SQLite so their prepared statements are reused.
 /// Returns the rows `tail` returns.
-async fn insert_rows<O>(c: &mut Conn, head: &str, columns: &[Column], tail: &str) -> DbResult<Vec<O>>
+async fn insert_rows<O>(c: &mut Conn, head: &str, columns: &[Column<'_>], tail: &str) -> DbResult<Vec<O>>
 where
     O: for<'r> sqlx::FromRow<'r, <DB as sqlx::Database>::Row> + Send + Unpin,
 {
@@ -131,19 +135,33 @@ where
 }
 
 /// [`insert_rows`] without a `RETURNING`.
-async fn insert_all(c: &mut Conn, head: &str, columns: &[Column]) -> DbResult<()> {
+async fn insert_all(c: &mut Conn, head: &str, columns: &[Column<'_>]) -> DbResult<()> {
     insert_rows::<(i64,)>(c, head, columns, "").await.map(|_| ())
 }
 
 const INSERT_RECORDS: &str = "INSERT INTO sync_records (client_id, batch_id, device_id, officer_id, device_seq, kind,
     recorded_at, received_at, body, body_hash, status, code, message_vi, message_en, worker_id, loan_id, campaign_id,
     target_client_id, amount, receipt_no) ";
+/// [`INSERT_RECORDS`] with the ids given (SQLite).
+const INSERT_RECORDS_WITH_IDS: &str = "INSERT INTO sync_records (id, client_id, batch_id, device_id, officer_id,
+    device_seq, kind, recorded_at, received_at, body, body_hash, status, code, message_vi, message_en, worker_id,
+    loan_id, campaign_id, target_client_id, amount, receipt_no) ";
 
+/// `column IN (…)` with `values`, the last one repeated up to a power of two
+/// (an IN list means the same with a value repeated): a statement text for
+/// a handful of lengths, prepared once each, instead of one to prepare for
+/// every length a group's lists come in.
 macro_rules! in_list {
     ($qb:expr, $column:expr, $values:expr) => {{
+        let values = $values;
         let mut sep = $qb.push($column).push(" IN (").separated(", ");
-        for v in $values {
+        for v in values {
             sep.push_bind(v.clone());
+        }
+        if let Some(last) = values.last() {
+            for _ in values.len()..values.len().next_power_of_two() {
+                sep.push_bind(last.clone());
+            }
         }
         sep.push_unseparated(")");
     }};
@@ -165,14 +183,16 @@ impl Lists for sqlx::Sqlite {
     fn texts(qb: &mut sqlx::QueryBuilder<'_, Self>, column: &str, values: &[String]) {
         in_list!(qb, column, values)
     }
-    fn rows(qb: &mut sqlx::QueryBuilder<'_, Self>, columns: &[Column], rows: std::ops::Range<usize>) {
+    fn rows<'a>(qb: &mut sqlx::QueryBuilder<'a, Self>, columns: &'a [Column<'a>], rows: std::ops::Range<usize>) {
+        // Text is bound by reference: SQLite copies it once, when bound.
         qb.push_values(rows, |mut b, i| {
             for col in columns {
                 match col {
                     Column::Int(v) => b.push_bind(v[i]),
                     Column::OptInt(v) => b.push_bind(v[i]),
-                    Column::Text(v) => b.push_bind(v[i].clone()),
-                    Column::OptText(v) => b.push_bind(v[i].clone()),
+                    Column::Text(v) => b.push_bind(v[i].as_str()),
+                    Column::Str(v) => b.push_bind(v[i]),
+                    Column::OptText(v) => b.push_bind(v[i].as_deref()),
                     Column::Uuid(v) => b.push_bind(v[i]),
                     Column::OptUuid(v) => b.push_bind(v[i]),
                     Column::Time(v) => b.push_bind(v[i]),
@@ -198,7 +218,7 @@ impl Lists for sqlx::Postgres {
     fn texts(qb: &mut sqlx::QueryBuilder<'_, Self>, column: &str, values: &[String]) {
         qb.push(column).push(" = ANY(").push_bind(values.to_vec()).push(")");
     }
-    fn rows(qb: &mut sqlx::QueryBuilder<'_, Self>, columns: &[Column], rows: std::ops::Range<usize>) {
+    fn rows<'a>(qb: &mut sqlx::QueryBuilder<'a, Self>, columns: &'a [Column<'a>], rows: std::ops::Range<usize>) {
         // One array a column: the statement is the same whatever the count.
         qb.push("SELECT * FROM UNNEST(");
         for (n, col) in columns.iter().enumerate() {
@@ -209,8 +229,9 @@ impl Lists for sqlx::Postgres {
             match col {
                 Column::Int(v) => qb.push_bind(v[r].to_vec()).push("::int8[]"),
                 Column::OptInt(v) => qb.push_bind(v[r].to_vec()).push("::int8[]"),
-                Column::Text(v) => qb.push_bind(v[r].to_vec()).push("::text[]"),
-                Column::OptText(v) => qb.push_bind(v[r].to_vec()).push("::text[]"),
+                Column::Text(v) => qb.push_bind(&v[r]).push("::text[]"),
+                Column::Str(v) => qb.push_bind(&v[r]).push("::text[]"),
+                Column::OptText(v) => qb.push_bind(&v[r]).push("::text[]"),
                 Column::Uuid(v) => qb.push_bind(v[r].to_vec()).push("::uuid[]"),
                 Column::OptUuid(v) => qb.push_bind(v[r].to_vec()).push("::uuid[]"),
                 Column::Time(v) => qb.push_bind(v[r].to_vec()).push("::timestamptz[]"),
@@ -224,20 +245,24 @@ impl Lists for sqlx::Postgres {
 }
 
 /// The columns of `INSERT_RECORDS` for `rows`.
-fn record_columns(now: DateTime<Utc>, rows: &[NewRecord]) -> Vec<Column> {
+/// The bodies, hashes and receipt numbers are taken out of `rows`.
+fn record_columns<'a>(now: DateTime<Utc>, rows: &mut [NewRecord<'a>]) -> Vec<Column<'a>> {
     let n = rows.len();
+    let bodies = rows.iter_mut().map(|r| std::mem::take(&mut r.body)).collect();
+    let hashes = rows.iter_mut().map(|r| std::mem::take(&mut r.hash)).collect();
+    let receipts = rows.iter_mut().map(|r| r.verdict.receipt_no.take()).collect();
     vec![
         Column::Uuid(rows.iter().map(|r| r.client_id).collect()),
         Column::Uuid(rows.iter().map(|r| r.batch_id).collect()),
-        Column::Text(rows.iter().map(|r| r.who.device_id.clone()).collect()),
+        Column::Str(rows.iter().map(|r| r.who.device_id.as_str()).collect()),
         Column::Int(rows.iter().map(|r| r.who.officer_id).collect()),
         Column::Int(rows.iter().map(|r| r.device_seq).collect()),
-        Column::Text(rows.iter().map(|r| r.kind.to_string()).collect()),
+        Column::Str(rows.iter().map(|r| r.kind).collect()),
         Column::Time(rows.iter().map(|r| r.recorded_at).collect()),
         Column::Time(vec![now; n]),
-        Column::Text(rows.iter().map(|r| r.body.clone()).collect()),
-        Column::Text(rows.iter().map(|r| r.hash.clone()).collect()),
-        Column::Text(rows.iter().map(|r| r.verdict.status.to_string()).collect()),
+        Column::Text(bodies),
+        Column::Text(hashes),
+        Column::Str(rows.iter().map(|r| r.verdict.status).collect()),
         Column::OptText(rows.iter().map(|r| r.verdict.code.clone()).collect()),
         Column::OptText(rows.iter().map(|r| r.verdict.message_vi.clone()).collect()),
         Column::OptText(rows.iter().map(|r| r.verdict.message_en.clone()).collect()),
@@ -246,7 +271,7 @@ fn record_columns(now: DateTime<Utc>, rows: &[NewRecord]) -> Vec<Column> {
         Column::OptInt(rows.iter().map(|r| r.verdict.campaign_id).collect()),
         Column::OptUuid(rows.iter().map(|r| r.verdict.target).collect()),
         Column::OptInt(rows.iter().map(|r| r.verdict.amount).collect()),
-        Column::OptText(rows.iter().map(|r| r.verdict.receipt_no.clone()).collect()),
+        Column::OptText(receipts),
     ]
 }
 
@@ -428,11 +453,11 @@ pub async fn store_batches(
     // The batch rows first (the records refer to them), with their answers.
     let batch_columns = [
         Column::Uuid(new_batches.iter().map(|(j, _)| j.batch.batch.batch_id).collect()),
-        Column::Text(new_batches.iter().map(|(j, _)| j.who.device_id.clone()).collect()),
+        Column::Str(new_batches.iter().map(|(j, _)| j.who.device_id.as_str()).collect()),
         Column::Int(new_batches.iter().map(|(j, _)| j.who.officer_id).collect()),
-        Column::Text(new_batches.iter().map(|(j, _)| j.batch.hash.clone()).collect()),
+        Column::Str(new_batches.iter().map(|(j, _)| j.batch.hash.as_str()).collect()),
         Column::Int(new_batches.iter().map(|(j, _)| j.batch.batch.records.len() as i64).collect()),
-        Column::Text(new_batches.iter().map(|(_, json)| json.clone()).collect()),
+        Column::Str(new_batches.iter().map(|(_, json)| json.as_str()).collect()),
         Column::Time(vec![now; new_batches.len()]),
     ];
     insert_all(
@@ -442,11 +467,22 @@ pub async fn store_batches(
     )
     .await?;
 
-    let stored_ids: UMap<uuid::Uuid, i64> =
-        insert_rows::<(uuid::Uuid, i64)>(c, INSERT_RECORDS, &record_columns(now, &rows), " RETURNING client_id, id")
+    let stored_ids: UMap<uuid::Uuid, i64> = if IS_SQLITE {
+        // The ids after the last one: this transaction is the database's
+        // only writer from its first statement on. Given rather than
+        // returned, which SQLite's driver would hand over row by row.
+        let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM sync_records").fetch_one(&mut *c).await?;
+        let ids: Vec<i64> = (last + 1..).take(rows.len()).collect();
+        let mut columns = record_columns(now, &mut rows);
+        columns.insert(0, Column::Int(ids.clone()));
+        insert_all(c, INSERT_RECORDS_WITH_IDS, &columns).await?;
+        rows.iter().map(|r| r.client_id).zip(ids).collect()
+    } else {
+        insert_rows::<(uuid::Uuid, i64)>(c, INSERT_RECORDS, &record_columns(now, &mut rows), " RETURNING client_id, id")
             .await?
             .into_iter()
-            .collect();
+            .collect()
+    };
     let mut feed: Vec<(i64, &'static str, i64)> = Vec::with_capacity(rows.len() + 8);
     for row in &rows {
         let id = *stored_ids
