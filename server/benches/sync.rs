@@ -3,12 +3,15 @@
 //! 1. ingest: 500-record upload batches through the whole HTTP path (a real
 //!    axum server on 127.0.0.1:0, reqwest, JSON, bearer tokens), records/s,
 //!    next to the raw multi-row INSERT rate of the same rows into the same
-//!    table (`sync_records`, transactions of 500) measured right after, in
+//!    table (`sync_records`, transactions of 500, on a connection set up
+//!    like the upload writer's) measured right after, in
 //!    three rounds on a growing table (each round printed, the median is the
 //!    figure);
 //! 2. 200 officers syncing at once, each one upload of 60 records and one
 //!    change page, latency per officer sync (p50 / p99); then the same with
-//!    the 200 syncs spread evenly over 10 s, for comparison;
+//!    the 200 syncs spread evenly over 10 s, for comparison; then as many
+//!    records' raw INSERTs alone, in transactions of the upload writer's
+//!    group (the floor under the first);
 //! 3. the size of an officer's first download (2,000 workers with loans),
 //!    uncompressed, gzip and zstd.
 //!
@@ -176,6 +179,7 @@ struct Figures {
     raw_rate: f64,
     p50_ms: f64,
     p99_ms: f64,
+    floor_ms: f64,
     spread_p50_ms: f64,
     spread_p99_ms: f64,
     identity: usize,
@@ -215,6 +219,8 @@ async fn bench_backend(backend: Backend, db: &Db, fund: &SyncFund) -> Figures {
             .expect("warm-up"),
     );
     let n = INGEST_BATCHES * BATCH;
+    // The raw inserts on a connection set up like the upload writer's.
+    let raw_db = db.upload_writer();
     let (mut http_rates, mut raw_rates) = (Vec::new(), Vec::new());
     for round in 0..INGEST_ROUNDS {
         let at = 1 + round * INGEST_BATCHES;
@@ -235,8 +241,8 @@ async fn bench_backend(backend: Backend, db: &Db, fund: &SyncFund) -> Figures {
         let http_time = t.elapsed();
         let ok: usize = responses.iter().map(|r| accepted(r)).sum();
         assert_eq!(ok, n, "every ingest record is valid and must be accepted");
-        let rows = raw_rows(db, phones, &sent).await;
-        let raw_time = raw_insert(db, &rows).await;
+        let rows = raw_rows(db, phones, &sent, "R").await;
+        let raw_time = raw_insert(&raw_db, &rows, BATCH).await;
         let (http_rate, raw_rate) = (
             n as f64 / http_time.as_secs_f64(),
             n as f64 / raw_time.as_secs_f64(),
@@ -284,7 +290,14 @@ async fn bench_backend(backend: Backend, db: &Db, fund: &SyncFund) -> Figures {
     // The same again with the officers' syncs spread evenly over a few
     // seconds instead of released together (for comparison; the target is
     // on the one above).
-    let (phones, cursors) = signed_in(&server, &fund.officers).await;
+    let (mut phones, cursors) = signed_in(&server, &fund.officers).await;
+    // Rows of as many records for the floor below, from these phones.
+    let sent: Vec<Vec<UploadRecord>> = phones
+        .iter_mut()
+        .zip(&fund.officers)
+        .map(|(phone, round)| records(&mut rng, phone, round, OFFICER_RECORDS))
+        .collect();
+    let floor_rows = raw_rows(db, &phones, &sent, "F").await;
     let spread = officers_sync(&server, phones, cursors, &fund.officers, &mut rng, SPREAD).await;
     println!(
         "{name} {OFFICERS} officers syncing within {} s, one every {} ms ({OFFICER_RECORDS} records up + one change page down each): {}",
@@ -293,6 +306,16 @@ async fn bench_backend(backend: Backend, db: &Db, fund: &SyncFund) -> Figures {
         spread.line()
     );
     let (p50, p99) = (at_once.p50, at_once.p99);
+    // The floor under the 200 officers at once: their records' INSERTs
+    // alone, no HTTP, no rules, in transactions of the writer's group size.
+    let floor = raw_insert(&raw_db, &floor_rows, sotay_server::uploads::GROUP_RECORDS).await;
+    println!(
+        "{name} the same {} records as raw multi-row INSERTs into sync_records alone, transactions of {} (the upload writer's group): {:.0} ms",
+        floor_rows.len(),
+        sotay_server::uploads::GROUP_RECORDS,
+        floor.as_secs_f64() * 1e3
+    );
+    let floor_ms = floor.as_secs_f64() * 1e3;
 
     // 3. The big officer's first download.
     let big = login(&server, &fund.big.username).await;
@@ -355,6 +378,7 @@ async fn bench_backend(backend: Backend, db: &Db, fund: &SyncFund) -> Figures {
         raw_rate,
         p50_ms: p50,
         p99_ms: p99,
+        floor_ms,
         spread_p50_ms: spread.p50,
         spread_p99_ms: spread.p99,
         identity: sizes[0],
@@ -531,9 +555,9 @@ macro_rules! ids_of {
     };
 }
 
-/// The ingest's records again as new records (new ids and receipt numbers)
-/// of the same phones, with the columns the upload fills in.
-async fn raw_rows(db: &Db, phones: &[Phone], sent: &[Vec<UploadRecord>]) -> Vec<RawRow> {
+/// Records as new records (new ids, receipt numbers tagged `tag`) of the
+/// same phones, one batch a phone, with the columns the upload fills in.
+async fn raw_rows(db: &Db, phones: &[Phone], sent: &[Vec<UploadRecord>], tag: &str) -> Vec<RawRow> {
     let workers = ids_of!(db, "SELECT uid, id FROM workers");
     let loans = ids_of!(db, "SELECT uid, id FROM loans");
     const DEVICES: &str = "SELECT id, user_id FROM devices";
@@ -561,7 +585,7 @@ async fn raw_rows(db: &Db, phones: &[Phone], sent: &[Vec<UploadRecord>]) -> Vec<
             r.client_id = Uuid::now_v7();
             let (kind, worker, loan, amount, receipt) = match &mut r.body {
                 RecordBody::Repayment(p) => {
-                    p.receipt_no = format!("{}-R{k:05}", phone.code);
+                    p.receipt_no = format!("{}-{tag}{k:05}", phone.code);
                     (
                         "repayment",
                         p.worker_id,
@@ -595,31 +619,39 @@ async fn raw_rows(db: &Db, phones: &[Phone], sent: &[Vec<UploadRecord>]) -> Vec<
 }
 
 macro_rules! insert_chunks {
-    ($db:ty, $begin:expr, $rows:expr) => {{
+    ($db:ty, $begin:expr, $rows:expr, $per_transaction:expr) => {{
         let now = Utc::now();
         let start = Instant::now();
-        for chunk in $rows.chunks(BATCH) {
+        for chunk in transactions($rows, $per_transaction) {
             let mut tx = $begin.await.expect("begin");
-            let first = &chunk[0];
-            sqlx::query(
-                "INSERT INTO sync_batches (batch_id, device_id, officer_id, body_hash, records, response, received_at)
-                 VALUES ($1, $2, $3, $4, $5, '', $6)",
-            )
-            .bind(first.batch_id)
-            .bind(&first.device_id)
-            .bind(first.officer_id)
-            .bind(&first.body_hash)
-            .bind(chunk.len() as i64)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .expect("batch row");
+            let mut batches: Vec<&RawRow> = Vec::new();
+            for r in chunk {
+                if batches.last().is_none_or(|b| b.batch_id != r.batch_id) {
+                    batches.push(r);
+                }
+            }
+            let mut qb = sqlx::QueryBuilder::<$db>::new(
+                "INSERT INTO sync_batches (batch_id, device_id, officer_id, body_hash, records, response, received_at) ",
+            );
+            qb.push_values(&batches, |mut b, r| {
+                b.push_bind(r.batch_id)
+                    .push_bind(r.device_id.as_str())
+                    .push_bind(r.officer_id)
+                    .push_bind(r.body_hash.as_str())
+                    .push_bind(chunk.iter().filter(|x| x.batch_id == r.batch_id).count() as i64)
+                    .push_bind("")
+                    .push_bind(now);
+            });
+            qb.build().execute(&mut *tx).await.expect("batch rows");
+            // At most 1,000 rows a statement (SQLite takes 32,766
+            // parameters a statement, PostgreSQL 65,535).
+            for rows in chunk.chunks(1_000) {
             let mut qb = sqlx::QueryBuilder::<$db>::new(
                 "INSERT INTO sync_records (client_id, batch_id, device_id, officer_id, device_seq, kind, recorded_at,
                      received_at, body, body_hash, status, code, message_vi, message_en, worker_id, loan_id,
                      campaign_id, target_client_id, amount, receipt_no) ",
             );
-            qb.push_values(chunk, |mut b, r| {
+            qb.push_values(rows, |mut b, r| {
                 b.push_bind(r.client_id)
                     .push_bind(r.batch_id)
                     .push_bind(r.device_id.as_str())
@@ -642,18 +674,47 @@ macro_rules! insert_chunks {
                     .push_bind(r.receipt_no.as_deref());
             });
             qb.build().execute(&mut *tx).await.expect("multi-row insert");
+            }
             tx.commit().await.expect("commit");
         }
         start.elapsed()
     }};
 }
 
-/// Plain multi-row INSERTs, one transaction per 500 rows (with its batch row),
-/// the way the server opens its write transactions.
-async fn raw_insert(db: &Db, rows: &[RawRow]) -> Duration {
+/// `rows` cut into transactions of whole batches, at most `most` rows each
+/// (the first batch whatever its size), as the upload writer groups them.
+fn transactions(rows: &[RawRow], most: usize) -> Vec<&[RawRow]> {
+    let mut out = Vec::new();
+    let (mut start, mut at) = (0, 0);
+    while at < rows.len() {
+        let batch = rows[at..]
+            .iter()
+            .take_while(|r| r.batch_id == rows[at].batch_id)
+            .count();
+        if at > start && at + batch - start > most {
+            out.push(&rows[start..at]);
+            start = at;
+        }
+        at += batch;
+    }
+    if start < rows.len() {
+        out.push(&rows[start..]);
+    }
+    out
+}
+
+/// Plain multi-row INSERTs in transactions of whole batches, at most
+/// `per_transaction` rows each (with their batch rows), the way the server
+/// opens its write transactions.
+async fn raw_insert(db: &Db, rows: &[RawRow], per_transaction: usize) -> Duration {
     match db {
-        Db::Sqlite(p) => insert_chunks!(sqlx::Sqlite, p.begin_with("BEGIN IMMEDIATE"), rows),
-        Db::Postgres(p) => insert_chunks!(sqlx::Postgres, p.begin(), rows),
+        Db::Sqlite(p) => insert_chunks!(
+            sqlx::Sqlite,
+            p.begin_with("BEGIN IMMEDIATE"),
+            rows,
+            per_transaction
+        ),
+        Db::Postgres(p) => insert_chunks!(sqlx::Postgres, p.begin(), rows, per_transaction),
     }
 }
 
@@ -732,6 +793,11 @@ fn summary(results: &[Figures]) {
         "200 officers at once, sync p99 ms",
         &|f| format!("{:.0} ({})", f.p99_ms, mark(f.p99_ms < TARGET_P99_MS)),
         "< 250",
+    );
+    row(
+        "the same records' raw INSERTs alone, ms",
+        &|f| format!("{:.0}", f.floor_ms),
+        "-",
     );
     row(
         "200 officers within 10 s, sync p50 ms",
