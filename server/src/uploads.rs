@@ -93,8 +93,8 @@ struct Checkpoints {
     last: Option<Instant>,
 }
 
-/// The WAL holds at most about this much of the writer's work between two
-/// checkpoints.
+/// Checkpoints start at most this often. What the last commits wrote stays
+/// in the WAL (durable there) until a later commit starts one.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 impl Checkpoints {
