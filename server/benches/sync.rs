@@ -4,9 +4,12 @@
 //!    axum server on 127.0.0.1:0, reqwest, JSON, bearer tokens), records/s,
 //!    next to the raw multi-row INSERT rate of the same rows into the same
 //!    table (`sync_records`, transactions of 500, on a connection set up
-//!    like the upload writer's) measured right after, in
-//!    three rounds on a growing table (each round printed, the median is the
-//!    figure);
+//!    like the upload writer's) measured right after, in three rounds on a
+//!    growing table; each round sends 24 batches one after the other, then
+//!    24 more from 4 phones uploading at the same time (the server's ingest
+//!    rate under load, the target's figure), each followed by its raw
+//!    inserts; every round is printed, the round with the median HTTP/raw
+//!    is the figure;
 //! 2. 200 officers syncing at once, each one upload of 60 records and one
 //!    change page, latency per officer sync (p50 / p99); then the same with
 //!    the 200 syncs spread evenly over 10 s, for comparison; then as many
@@ -51,6 +54,8 @@ const BATCH: usize = 500;
 /// more warms up), and rounds (the median is the figure).
 const INGEST_BATCHES: usize = 24;
 const INGEST_ROUNDS: usize = 3;
+/// Phones uploading at the same time in the second half of each round.
+const INGEST_PHONES: usize = 4;
 const OFFICER_RECORDS: usize = 60;
 /// The second run of the 200 officers' syncs spreads them over this long.
 const SPREAD: Duration = Duration::from_secs(10);
@@ -175,8 +180,10 @@ fn records(rng: &mut Rng, phone: &mut Phone, round: &Round, n: usize) -> Vec<Upl
 
 struct Figures {
     backend: Backend,
-    ingest_rate: f64,
-    raw_rate: f64,
+    /// INGEST_PHONES phones uploading at the same time (the target's figure).
+    ingest: Rates,
+    /// One batch after the other.
+    ingest_alone: Rates,
     p50_ms: f64,
     p99_ms: f64,
     floor_ms: f64,
@@ -185,6 +192,64 @@ struct Figures {
     identity: usize,
     gzip: usize,
     zstd: usize,
+}
+
+/// An ingest measurement: over HTTP and raw, records/s.
+struct Rates {
+    http: f64,
+    raw: f64,
+}
+
+impl Rates {
+    fn ratio(&self) -> f64 {
+        self.http / self.raw
+    }
+
+    /// The round with the median HTTP/raw.
+    fn median(rounds: &mut [Rates]) -> Rates {
+        rounds.sort_by(|a, b| a.ratio().total_cmp(&b.ratio()));
+        let m = &rounds[rounds.len() / 2];
+        Rates {
+            http: m.http,
+            raw: m.raw,
+        }
+    }
+}
+
+/// Sends `bodies` (one batch a phone, in order) over `lanes` connections at
+/// once, each lane one batch after the other; the time until the last
+/// answer and the records accepted.
+async fn ingest(
+    server: &Arc<common::Server>,
+    phones: &[Phone],
+    bodies: Vec<Vec<u8>>,
+    lanes: usize,
+) -> (Duration, usize) {
+    let mut work: Vec<Vec<(String, Uuid, Vec<u8>)>> = vec![Vec::new(); lanes];
+    for (i, (phone, body)) in phones.iter().zip(bodies).enumerate() {
+        work[i % lanes].push((phone.token.clone(), phone.device, body));
+    }
+    let t = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for lane in work {
+        let server = server.clone();
+        tasks.spawn(async move {
+            let mut ok = 0;
+            for (token, device, body) in lane {
+                let phone = Phone {
+                    token,
+                    device,
+                    code: String::new(),
+                    seq: 0,
+                    receipts: 0,
+                };
+                ok += accepted(&post_batch(&server, &phone, body).await.expect("upload"));
+            }
+            ok
+        });
+    }
+    let ok = tasks.join_all().await.into_iter().sum();
+    (t.elapsed(), ok)
 }
 
 async fn bench_backend(backend: Backend, db: &Db, fund: &SyncFund) -> Figures {
@@ -201,9 +266,11 @@ async fn bench_backend(backend: Backend, db: &Db, fund: &SyncFund) -> Figures {
     let mut rng = Rng(0x0005_1c00_2026);
 
     // 1. Ingest through HTTP, then raw inserts of equivalent rows, side by
-    //    side in each round; each round's batches come from phones of their
-    //    own (a loan's balance holds one round of repayments).
-    let ingest_officers: Vec<&Round> = fund.officers[..=INGEST_BATCHES * INGEST_ROUNDS]
+    //    side in each round: once with the batches sent one after the
+    //    other, once with INGEST_PHONES phones uploading at the same time.
+    //    Each batch comes from a phone of its own (a loan's balance holds
+    //    one round of repayments).
+    let ingest_officers: Vec<&Round> = fund.officers[..=2 * INGEST_BATCHES * INGEST_ROUNDS]
         .iter()
         .collect();
     let mut phones = login_all(
@@ -221,47 +288,60 @@ async fn bench_backend(backend: Backend, db: &Db, fund: &SyncFund) -> Figures {
     let n = INGEST_BATCHES * BATCH;
     // The raw inserts on a connection set up like the upload writer's.
     let raw_db = db.upload_writer();
-    let (mut http_rates, mut raw_rates) = (Vec::new(), Vec::new());
+    let (mut alone, mut together) = (Vec::new(), Vec::new());
     for round in 0..INGEST_ROUNDS {
-        let at = 1 + round * INGEST_BATCHES;
-        let phones = &mut phones[at..at + INGEST_BATCHES];
-        let officers = &ingest_officers[at..at + INGEST_BATCHES];
-        let mut sent: Vec<Vec<UploadRecord>> = Vec::new();
-        let mut bodies = Vec::new();
-        for (phone, officer) in phones.iter_mut().zip(officers) {
-            let recs = records(&mut rng, phone, officer, BATCH);
-            bodies.push(batch_body(phone, recs.clone()));
-            sent.push(recs);
+        for (half, lanes) in [(0, 1), (1, INGEST_PHONES)] {
+            let at = 1 + (2 * round + half) * INGEST_BATCHES;
+            let phones = &mut phones[at..at + INGEST_BATCHES];
+            let officers = &ingest_officers[at..at + INGEST_BATCHES];
+            let mut sent: Vec<Vec<UploadRecord>> = Vec::new();
+            let mut bodies = Vec::new();
+            for (phone, officer) in phones.iter_mut().zip(officers) {
+                let recs = records(&mut rng, phone, officer, BATCH);
+                bodies.push(batch_body(phone, recs.clone()));
+                sent.push(recs);
+            }
+            let (http_time, ok) = ingest(&server, phones, bodies, lanes).await;
+            assert_eq!(ok, n, "every ingest record is valid and must be accepted");
+            let rows = raw_rows(db, phones, &sent, if half == 0 { "R" } else { "C" }).await;
+            let raw_time = raw_insert(&raw_db, &rows, BATCH).await;
+            let rates = Rates {
+                http: n as f64 / http_time.as_secs_f64(),
+                raw: n as f64 / raw_time.as_secs_f64(),
+            };
+            let how = if lanes == 1 {
+                "one after the other".to_string()
+            } else {
+                format!("{lanes} phones at once")
+            };
+            println!(
+                "{name} ingest round {}, {how}: over HTTP {INGEST_BATCHES} batches x {BATCH} records ({REPAYMENT_PERCENT}% repayments, the rest visits), all accepted, {:.0} ms = {:.0} records/s; raw multi-row INSERT of the same rows into sync_records, transactions of {BATCH}: {:.0} ms = {:.0} records/s; HTTP/raw = {:.3}",
+                round + 1,
+                http_time.as_secs_f64() * 1e3,
+                rates.http,
+                raw_time.as_secs_f64() * 1e3,
+                rates.raw,
+                rates.ratio()
+            );
+            if lanes == 1 {
+                alone.push(rates)
+            } else {
+                together.push(rates)
+            }
         }
-        let t = Instant::now();
-        let mut responses = Vec::new();
-        for (phone, body) in phones.iter().zip(bodies) {
-            responses.push(post_batch(&server, phone, body).await.expect("upload"));
-        }
-        let http_time = t.elapsed();
-        let ok: usize = responses.iter().map(|r| accepted(r)).sum();
-        assert_eq!(ok, n, "every ingest record is valid and must be accepted");
-        let rows = raw_rows(db, phones, &sent, "R").await;
-        let raw_time = raw_insert(&raw_db, &rows, BATCH).await;
-        let (http_rate, raw_rate) = (
-            n as f64 / http_time.as_secs_f64(),
-            n as f64 / raw_time.as_secs_f64(),
-        );
-        println!(
-            "{name} ingest round {}: over HTTP {INGEST_BATCHES} batches x {BATCH} records ({REPAYMENT_PERCENT}% repayments, the rest visits), one after the other, all accepted, {:.0} ms = {http_rate:.0} records/s; raw multi-row INSERT of the same rows into sync_records, transactions of {BATCH}: {:.0} ms = {raw_rate:.0} records/s; HTTP/raw = {:.3}",
-            round + 1,
-            http_time.as_secs_f64() * 1e3,
-            raw_time.as_secs_f64() * 1e3,
-            http_rate / raw_rate
-        );
-        http_rates.push(http_rate);
-        raw_rates.push(raw_rate);
     }
-    let (ingest_rate, raw_rate) = (median(&mut http_rates), median(&mut raw_rates));
-    println!(
-        "{name} ingest, median of {INGEST_ROUNDS} rounds: over HTTP {ingest_rate:.0} records/s, raw {raw_rate:.0} records/s, HTTP/raw = {:.3}",
-        ingest_rate / raw_rate
-    );
+    let (alone, together) = (Rates::median(&mut alone), Rates::median(&mut together));
+    for (how, r) in [
+        ("one after the other".to_string(), &alone),
+        (format!("{INGEST_PHONES} phones at once"), &together),
+    ] {
+        println!(
+            "{name} ingest {how}, median of {INGEST_ROUNDS} rounds: over HTTP {:.0} records/s, raw {:.0} records/s, HTTP/raw = {:.3}",
+            r.http,
+            r.raw,
+            r.ratio()
+        );
+    }
     let probe = point_query_us(db).await;
     println!(
         "{name} one point SELECT on sync_records by client_id (the upload's first per-record statement): {probe:.1} us"
@@ -374,8 +454,8 @@ async fn bench_backend(backend: Backend, db: &Db, fund: &SyncFund) -> Figures {
 
     Figures {
         backend,
-        ingest_rate,
-        raw_rate,
+        ingest: together,
+        ingest_alone: alone,
         p50_ms: p50,
         p99_ms: p99,
         floor_ms,
@@ -512,11 +592,6 @@ async fn officers_sync(
         statuses,
         wall,
     }
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
 }
 
 fn size<T: serde::Serialize>(value: &T) -> usize {
@@ -761,28 +836,43 @@ fn summary(results: &[Figures]) {
         println!("{label} | {} | {target}", cells.join(" | "));
     };
     row(
-        "ingest over HTTP, records/s (median of the rounds)",
+        &format!("ingest over HTTP, {INGEST_PHONES} phones at once, records/s (the round with the median HTTP/raw)"),
         &|f| {
             format!(
                 "{:.0} ({})",
-                f.ingest_rate,
-                mark(f.ingest_rate >= TARGET_INGEST)
+                f.ingest.http,
+                mark(f.ingest.http >= TARGET_INGEST)
             )
         },
         ">= 20,000",
     );
     row(
-        "raw multi-row INSERT, records/s",
-        &|f| format!("{:.0}", f.raw_rate),
+        "raw multi-row INSERT of the same rows, records/s",
+        &|f| format!("{:.0}", f.ingest.raw),
         "-",
     );
     row(
         "HTTP/raw",
         &|f| {
-            let r = f.ingest_rate / f.raw_rate;
+            let r = f.ingest.ratio();
             format!("{r:.3} ({})", mark(r >= TARGET_RATIO))
         },
         ">= 0.5",
+    );
+    row(
+        "ingest over HTTP, one batch after the other, records/s",
+        &|f| format!("{:.0}", f.ingest_alone.http),
+        "-",
+    );
+    row(
+        "raw multi-row INSERT of those rows, records/s",
+        &|f| format!("{:.0}", f.ingest_alone.raw),
+        "-",
+    );
+    row(
+        "HTTP/raw, one batch after the other",
+        &|f| format!("{:.3}", f.ingest_alone.ratio()),
+        "-",
     );
     row(
         "200 officers at once, sync p50 ms",
