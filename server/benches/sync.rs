@@ -225,9 +225,9 @@ async fn ingest(
     bodies: Vec<Vec<u8>>,
     lanes: usize,
 ) -> (Duration, usize) {
-    let mut work: Vec<Vec<(String, Uuid, Vec<u8>)>> = vec![Vec::new(); lanes];
+    let mut work: Vec<Vec<(Phone, Vec<u8>)>> = vec![Vec::new(); lanes];
     for (i, (phone, body)) in phones.iter().zip(bodies).enumerate() {
-        work[i % lanes].push((phone.token.clone(), phone.device, body));
+        work[i % lanes].push((phone.clone(), body));
     }
     let t = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
@@ -235,14 +235,7 @@ async fn ingest(
         let server = server.clone();
         tasks.spawn(async move {
             let mut ok = 0;
-            for (token, device, body) in lane {
-                let phone = Phone {
-                    token,
-                    device,
-                    code: String::new(),
-                    seq: 0,
-                    receipts: 0,
-                };
+            for (phone, body) in lane {
                 ok += accepted(&post_batch(&server, &phone, body).await.expect("upload"));
             }
             ok

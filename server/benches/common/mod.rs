@@ -515,6 +515,7 @@ pub async fn serve(db: &Db) -> Server {
     }
 }
 
+#[derive(Clone)]
 pub struct Phone {
     pub token: String,
     pub device: Uuid,
