@@ -592,6 +592,102 @@ async fn supervisor_decisions_shape_what_an_upload_may_do() {
     }
 }
 
+/// A loan's collections pending review count against what it owes until
+/// the supervisor decides them or a live void takes them back, whichever
+/// batch the void came in; a void the supervisor rejected takes nothing back.
+#[tokio::test]
+async fn pending_collections_count_until_decided_or_voided() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let mut lan = lan(&app).await;
+        let (w1, w2, l1, l2, balance) = (lan.w1, lan.w2, lan.l1, lan.l2, lan.l2_balance);
+        let p = &mut lan.phone;
+
+        let a = p.pay(l2, w2, balance - 100_000);
+        assert_eq!(up(&app, p, &[&a]).await, [OK]);
+        let b = p.pay(l2, w2, 100_001);
+        assert_eq!(up(&app, p, &[&b]).await, [no("amount_above_outstanding")]);
+        // A void in a later batch frees the whole amount.
+        let v_a = p.void(&a);
+        assert_eq!(up(&app, p, &[&v_a]).await, [OK]);
+        let c = p.pay(l2, w2, balance);
+        assert_eq!(
+            up(&app, p, &[&c]).await,
+            [OK],
+            "{backend:?}: a voided collection is not pending"
+        );
+        // A void the supervisor rejected: the collection counts again.
+        let v_c = p.void(&c);
+        assert_eq!(up(&app, p, &[&v_c]).await, [OK]);
+        decide(&app, &v_c, "rejected").await;
+        let d = p.pay(l2, w2, 1);
+        assert_eq!(
+            up(&app, p, &[&d]).await,
+            [no("amount_above_outstanding")],
+            "{backend:?}: a collection whose void was rejected is pending"
+        );
+        // Two collections in one batch, the first voided in the next batch
+        // with a third collection after the void.
+        let e = p.pay(l1, w1, 10_000);
+        let f = p.pay(l1, w1, 20_000);
+        assert_eq!(up(&app, p, &[&e, &f]).await, [OK, OK]);
+        let l1_owed: i64 = on_pool!(app, pool => sqlx::query_scalar(
+            "SELECT CAST(SUM(principal_due + interest_due - principal_paid - interest_paid) AS BIGINT)
+             FROM installments WHERE loan_id = (SELECT id FROM loans WHERE uid = $1)",
+        )
+        .bind(l1)
+        .fetch_one(pool)
+        .await
+        .expect("owed"));
+        let v_e = p.void(&e);
+        let g = p.pay(l1, w1, l1_owed - 20_000);
+        let h = p.pay(l1, w1, 1);
+        assert_eq!(
+            up(&app, p, &[&v_e, &g, &h]).await,
+            [OK, OK, no("amount_above_outstanding")],
+            "{backend:?}"
+        );
+
+        // The loan's installments paid off under its pending collections
+        // (as a correction of the loan's books would): nothing is left to
+        // collect, and the officer is told so.
+        on_pool!(app, pool => {
+            sqlx::query(
+            "UPDATE installments SET principal_paid = principal_due, interest_paid = interest_due
+             WHERE loan_id = (SELECT id FROM loans WHERE uid = $1)",
+        )
+        .bind(l1)
+        .execute(pool)
+        .await
+        .expect("pay off");
+        });
+        let k = p.pay(l1, w1, 50_000);
+        let batch = UploadBatch {
+            batch_id: Uuid::now_v7(),
+            device_id: p.device,
+            records: vec![k],
+        };
+        let (s, body) = app
+            .post(
+                "/api/v1/sync/batches",
+                &p.token,
+                &serde_json::to_value(&batch).unwrap(),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let r: UploadResponse = serde_json::from_value(body).unwrap();
+        assert_eq!(
+            r.results[0].code.as_deref(),
+            Some("amount_above_outstanding")
+        );
+        assert_eq!(
+            r.results[0].message_vi.as_deref(),
+            Some("Số tiền 50.000 ₫ lớn hơn dư nợ còn lại 0 ₫"),
+            "{backend:?}"
+        );
+    }
+}
+
 /// Batches stored together (one transaction, a savepoint each, as the upload
 /// queue stores the ones that arrive at once) are judged exactly as one
 /// after the other: later batches see what earlier ones stored, a replay

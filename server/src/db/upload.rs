@@ -597,23 +597,6 @@ async fn stored_records(c: &mut Conn, ids: &[uuid::Uuid]) -> DbResult<UMap<uuid:
     Ok(out)
 }
 
-/// The records among `ids` that a live void targets: an accepted void not
-/// excluded or rejected by the supervisor (the void part of LIVE). Nothing
-/// is read when `ids` is empty.
-async fn live_voids(c: &mut Conn, ids: &[uuid::Uuid]) -> DbResult<USet<uuid::Uuid>> {
-    let mut hit = USet::new();
-    for chunk in ids.chunks(<DB as Lists>::chunk_len()) {
-        let mut qb = sqlx::QueryBuilder::<DB>::new(
-            "SELECT v.target_client_id FROM sync_records v WHERE v.kind = 'void' AND v.status = 'accepted'
-                 AND NOT EXISTS (SELECT 1 FROM record_reviews vd WHERE vd.record_id = v.id AND vd.decision <> 'approved')
-                 AND ",
-        );
-        <DB as Lists>::uuids(&mut qb, "v.target_client_id", chunk);
-        hit.extend(qb.build_query_scalar::<uuid::Uuid>().fetch_all(&mut *c).await?);
-    }
-    Ok(hit)
-}
-
 /// Sorted, without repeats.
 fn distinct<T: Ord + Clone>(values: impl IntoIterator<Item = T>) -> Vec<T> {
     let mut v: Vec<T> = values.into_iter().collect();
@@ -661,6 +644,7 @@ struct TargetFactsRow {
     loan_id: Option<i64>,
     campaign_id: Option<i64>,
     worker_id: Option<i64>,
+    amount: Option<i64>,
     live: bool,
     pending: bool,
     reversed: bool,
@@ -675,6 +659,7 @@ struct Known {
     loan_id: Option<i64>,
     campaign_id: Option<i64>,
     worker_id: Option<i64>,
+    amount: Option<i64>,
     live: bool,
     pending: bool,
     reversed: bool,
@@ -684,8 +669,10 @@ struct Known {
 struct Book {
     status: LoanStatus,
     states: Vec<InstallmentState>,
-    /// PENDING repayments on the loan in the order they were stored.
-    pending: Vec<(uuid::Uuid, i64)>,
+    /// The sum of the PENDING repayments on the loan (allocation is
+    /// additive: their sum allocated at once leaves the installments as
+    /// each of them allocated in turn would).
+    pending: i64,
     /// `states` with `pending` applied, once computed.
     after: Option<Result<Vec<InstallmentState>, RuleViolation>>,
 }
@@ -777,7 +764,7 @@ impl Facts {
         let loan_ids = distinct(f.loans.values().filter(|l| uploading(l.officer_id)).map(|l| l.id));
         for l in f.loans.values().filter(|l| uploading(l.officer_id)) {
             let status = if l.status == "closed" { LoanStatus::Closed } else { LoanStatus::Active };
-            f.books.insert(l.id, Book { status, states: Vec::new(), pending: Vec::new(), after: None });
+            f.books.insert(l.id, Book { status, states: Vec::new(), pending: 0, after: None });
         }
         for chunk in loan_ids.chunks(n) {
             let mut qb = sqlx::QueryBuilder::<DB>::new(SCHEDULES);
@@ -804,22 +791,23 @@ impl Facts {
             }
             // Collections already accepted from any phone, not yet decided
             // (approved ones are in the installments already), less the
-            // ones a live void took back: PENDING, with the voids found by
-            // one lookup by target instead of a subquery per collection.
+            // ones a live void took back: PENDING, summed per loan in the
+            // database (sync_records_loan covers the scan).
             let mut qb = sqlx::QueryBuilder::<DB>::new(
-                "SELECT r.loan_id, r.client_id, r.amount FROM sync_records r
+                "SELECT r.loan_id, CAST(SUM(r.amount) AS BIGINT) FROM sync_records r
                  WHERE r.kind = 'repayment' AND r.status = 'accepted' AND ",
             );
             <DB as Lists>::ints(&mut qb, "r.loan_id", chunk);
-            qb.push(" AND NOT EXISTS (SELECT 1 FROM record_reviews ud WHERE ud.record_id = r.id) ORDER BY r.id");
-            let undecided = qb.build_query_as::<(i64, uuid::Uuid, i64)>().fetch_all(&mut *c).await?;
-            let voided = live_voids(c, &undecided.iter().map(|(_, id, _)| *id).collect::<Vec<_>>()).await?;
-            for (loan, client_id, amount) in undecided {
-                if voided.contains(&client_id) {
-                    continue;
-                }
+            qb.push(
+                " AND NOT EXISTS (SELECT 1 FROM record_reviews ud WHERE ud.record_id = r.id)
+                  AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = r.client_id
+                      AND v.kind = 'void' AND v.status = 'accepted'
+                      AND NOT EXISTS (SELECT 1 FROM record_reviews vd WHERE vd.record_id = v.id AND vd.decision <> 'approved'))
+                 GROUP BY r.loan_id",
+            );
+            for (loan, sum) in qb.build_query_as::<(i64, i64)>().fetch_all(&mut *c).await? {
                 if let Some(b) = f.books.get_mut(&loan) {
-                    b.pending.push((client_id, amount));
+                    b.pending = sum;
                 }
             }
         }
@@ -884,7 +872,7 @@ impl Facts {
 
         for chunk in targets.chunks(n) {
             let mut qb = sqlx::QueryBuilder::<DB>::new(
-                "SELECT r.client_id, r.officer_id, r.kind, r.target_client_id, r.loan_id, r.campaign_id, r.worker_id, ",
+                "SELECT r.client_id, r.officer_id, r.kind, r.target_client_id, r.loan_id, r.campaign_id, r.worker_id, r.amount, ",
             );
             qb.push(LIVE).push(" AS live, ").push(PENDING).push(" AS pending, ").push(REVERSED);
             qb.push(" AS reversed FROM sync_records r WHERE ");
@@ -900,6 +888,7 @@ impl Facts {
                         loan_id: t.loan_id,
                         campaign_id: t.campaign_id,
                         worker_id: t.worker_id,
+                        amount: t.amount,
                         live: t.live,
                         pending: t.pending,
                         reversed: t.reversed,
@@ -975,7 +964,10 @@ impl Facts {
                 let status = book.status;
                 let checked = match book.after() {
                     Ok(after) => rules::check_repayment(status, after, amount),
-                    Err(v) => Err(v.clone()),
+                    // The pending collections already take all the loan
+                    // owes (a repayment at the branch came in between):
+                    // nothing is left to collect.
+                    Err(_) => rules::check_repayment(status, &[], amount),
                 };
                 match checked {
                     Ok(_) => Verdict {
@@ -1066,6 +1058,7 @@ impl Facts {
             loan_id: verdict.loan_id,
             campaign_id: verdict.campaign_id,
             worker_id: verdict.worker_id,
+            amount: verdict.amount,
             live: true,
             pending: true,
             reversed: false,
@@ -1076,7 +1069,7 @@ impl Facts {
                 self.receipts.insert(p.receipt_no.clone());
                 if let (Some(loan), Some(amount)) = (verdict.loan_id, verdict.amount) {
                     if let Some(book) = self.books.get_mut(&loan) {
-                        book.pending.push((record.client_id, amount));
+                        book.pending += amount;
                         if let Some(Ok(after)) = book.after.as_mut() {
                             match sotay_core::domain::schedule::allocate(after, amount) {
                                 Ok(a) => sotay_core::domain::schedule::apply_allocation(after, &a, 1),
@@ -1110,8 +1103,8 @@ impl Facts {
         t.pending = false;
         match t.kind {
             "repayment" if was_pending => {
-                if let Some(book) = t.loan_id.and_then(|l| self.books.get_mut(&l)) {
-                    book.pending.retain(|(id, _)| *id != target);
+                if let (Some(book), Some(amount)) = (t.loan_id.and_then(|l| self.books.get_mut(&l)), t.amount) {
+                    book.pending -= amount;
                     book.after = None;
                 }
             }
@@ -1137,10 +1130,15 @@ impl Facts {
 }
 
 impl Book {
-    /// The installments with every PENDING repayment applied in order.
+    /// The installments with the PENDING repayments applied.
     fn after(&mut self) -> &Result<Vec<InstallmentState>, RuleViolation> {
-        let amounts: Vec<i64> = if self.after.is_none() { self.pending.iter().map(|(_, a)| *a).collect() } else { Vec::new() };
-        let states = &self.states;
-        self.after.get_or_insert_with(|| rules::states_after(states, &amounts))
+        let (states, pending) = (&self.states, self.pending);
+        self.after.get_or_insert_with(|| {
+            if pending > 0 {
+                rules::states_after(states, &[pending])
+            } else {
+                Ok(states.clone())
+            }
+        })
     }
 }
