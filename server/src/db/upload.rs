@@ -42,18 +42,6 @@ const PENDING: &str =
 const REVERSED: &str = "(EXISTS (SELECT 1 FROM journal_entries je JOIN journal_entries jx ON jx.reverses = je.id
         WHERE je.record_id = r.id))";
 
-/// Each loan's installments, one row a loan: `loan_id` and a JSON array of
-/// `[number, due_on, principal_due, interest_due, principal_paid,
-/// interest_paid]` (a group of uploads reads the schedules of a thousand
-/// loans; row by row, that is tens of thousands of rows to hand over).
-const SCHEDULES: &str = if IS_SQLITE {
-    "SELECT loan_id, json_group_array(json_array(number, due_on, principal_due, interest_due, principal_paid,
-         interest_paid)) FROM installments WHERE "
-} else {
-    "SELECT loan_id, json_agg(json_build_array(number, due_on, principal_due, interest_due, principal_paid,
-         interest_paid))::text FROM installments WHERE "
-};
-
 /// Values in one IN list on SQLite, which allows 32,766 bound parameters a
 /// statement (PostgreSQL takes a whole list as one array parameter); a
 /// power of two, as the lists are padded to one.
@@ -72,6 +60,13 @@ trait Lists: sqlx::Database {
     /// Rows written by one statement: all of them on PostgreSQL, as many as
     /// fit the parameter limit on SQLite.
     fn rows_per_insert(columns: usize) -> usize;
+    /// The installments of each of `loans` that has any, one row a loan
+    /// read (a group of uploads reads the schedules of a thousand loans;
+    /// row by row, that is tens of thousands of rows to hand over).
+    fn schedules<'c>(
+        c: &'c mut Self::Connection,
+        loans: &'c [i64],
+    ) -> impl std::future::Future<Output = DbResult<Vec<(i64, Vec<InstallmentState>)>>> + Send + 'c;
 }
 
 /// The values of one column of the rows an INSERT writes.
@@ -203,6 +198,40 @@ impl Lists for sqlx::Sqlite {
     fn rows_per_insert(columns: usize) -> usize {
         SQLITE_MAX_PARAMS / columns.max(1)
     }
+    fn schedules<'c>(
+        c: &'c mut Self::Connection,
+        loans: &'c [i64],
+    ) -> impl std::future::Future<Output = DbResult<Vec<(i64, Vec<InstallmentState>)>>> + Send + 'c {
+        async move {
+            // A JSON array of [number, due_on, principal_due, interest_due,
+            // principal_paid, interest_paid] a loan.
+            let mut qb = sqlx::QueryBuilder::<Self>::new(
+                "SELECT loan_id, json_group_array(json_array(number, due_on, principal_due, interest_due,
+                     principal_paid, interest_paid)) FROM installments WHERE ",
+            );
+            Self::ints(&mut qb, "loan_id", loans);
+            qb.push(" GROUP BY loan_id");
+            type Line = (u32, NaiveDate, i64, i64, i64, i64);
+            let mut out = Vec::new();
+            for (loan, lines) in qb.build_query_as::<(i64, String)>().fetch_all(&mut *c).await? {
+                let lines: Vec<Line> = serde_json::from_str(&lines)
+                    .map_err(|e| DbError::Invalid(format!("the installments of loan {loan}: {e}")))?;
+                let states = lines
+                    .into_iter()
+                    .map(|(number, due_on, principal_due, interest_due, principal_paid, interest_paid)| InstallmentState {
+                        number,
+                        due_on,
+                        principal_due,
+                        interest_due,
+                        principal_paid,
+                        interest_paid,
+                    })
+                    .collect();
+                out.push((loan, states));
+            }
+            Ok(out)
+        }
+    }
 }
 
 impl Lists for sqlx::Postgres {
@@ -241,6 +270,47 @@ impl Lists for sqlx::Postgres {
     }
     fn rows_per_insert(_columns: usize) -> usize {
         usize::MAX
+    }
+    fn schedules<'c>(
+        c: &'c mut Self::Connection,
+        loans: &'c [i64],
+    ) -> impl std::future::Future<Output = DbResult<Vec<(i64, Vec<InstallmentState>)>>> + Send + 'c {
+        async move {
+            // One array a column, in the same order (each row goes to every
+            // aggregate of its group at once): binary, no text to parse.
+            type Row = (i64, Vec<i64>, Vec<NaiveDate>, Vec<i64>, Vec<i64>, Vec<i64>, Vec<i64>);
+            let rows: Vec<Row> = sqlx::query_as(
+                "SELECT loan_id, array_agg(number), array_agg(due_on), array_agg(principal_due),
+                     array_agg(interest_due), array_agg(principal_paid), array_agg(interest_paid)
+                 FROM installments WHERE loan_id = ANY($1) GROUP BY loan_id",
+            )
+            .bind(loans)
+            .fetch_all(&mut *c)
+            .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for (loan, numbers, due, principal_due, interest_due, principal_paid, interest_paid) in rows {
+                let n = numbers.len();
+                if [due.len(), principal_due.len(), interest_due.len(), principal_paid.len(), interest_paid.len()] != [n; 5] {
+                    return Err(DbError::Invalid(format!("the installments of loan {loan} came back misaligned")));
+                }
+                let states = (0..n)
+                    .map(|i| {
+                        let number = u32::try_from(numbers[i])
+                            .map_err(|_| DbError::Invalid(format!("loan {loan} has installment number {}", numbers[i])))?;
+                        Ok(InstallmentState {
+                            number,
+                            due_on: due[i],
+                            principal_due: principal_due[i],
+                            interest_due: interest_due[i],
+                            principal_paid: principal_paid[i],
+                            interest_paid: interest_paid[i],
+                        })
+                    })
+                    .collect::<DbResult<Vec<_>>>()?;
+                out.push((loan, states));
+            }
+            Ok(out)
+        }
     }
 }
 
@@ -767,26 +837,10 @@ impl Facts {
             f.books.insert(l.id, Book { status, states: Vec::new(), pending: 0, after: None });
         }
         for chunk in loan_ids.chunks(n) {
-            let mut qb = sqlx::QueryBuilder::<DB>::new(SCHEDULES);
-            <DB as Lists>::ints(&mut qb, "loan_id", chunk);
-            qb.push(" GROUP BY loan_id");
-            type Line = (u32, NaiveDate, i64, i64, i64, i64);
-            for (loan, lines) in qb.build_query_as::<(i64, String)>().fetch_all(&mut *c).await? {
-                let mut lines: Vec<Line> = serde_json::from_str(&lines)
-                    .map_err(|e| DbError::Invalid(format!("the installments of loan {loan}: {e}")))?;
-                lines.sort_unstable_by_key(|l| l.0);
+            for (loan, mut states) in <DB as Lists>::schedules(&mut *c, chunk).await? {
+                states.sort_unstable_by_key(|s| s.number);
                 if let Some(b) = f.books.get_mut(&loan) {
-                    b.states = lines
-                        .into_iter()
-                        .map(|(number, due_on, principal_due, interest_due, principal_paid, interest_paid)| InstallmentState {
-                            number,
-                            due_on,
-                            principal_due,
-                            interest_due,
-                            principal_paid,
-                            interest_paid,
-                        })
-                        .collect();
+                    b.states = states;
                 }
             }
             // Collections already accepted from any phone, not yet decided
