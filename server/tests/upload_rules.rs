@@ -11,8 +11,8 @@ use reqwest::StatusCode;
 use sotay_core::domain::money::Dong;
 use sotay_core::wire::{
     GiftHandoutPayload, PortfolioSnapshot, RecordBody, RepaymentPayload, ReversalRequestPayload,
-    UploadBatch, UploadOutcome, UploadRecord, UploadResponse, VisitPayload, VisitPurpose,
-    VoidPayload,
+    UploadBatch, UploadOutcome, UploadRecord, UploadResponse, UploadResult, VisitPayload,
+    VisitPurpose, VoidPayload,
 };
 use sotay_server::db::Db;
 use uuid::Uuid;
@@ -151,6 +151,15 @@ fn outcomes_of(
 
 /// Uploads `records` as one new batch; the outcomes in order.
 async fn up(app: &TestApp, p: &Phone, records: &[&UploadRecord]) -> Vec<Outcome> {
+    results(app, p, records)
+        .await
+        .into_iter()
+        .map(|r| (r.outcome, r.code))
+        .collect()
+}
+
+/// Uploads `records` as one batch: the result of each, in order.
+async fn results(app: &TestApp, p: &Phone, records: &[&UploadRecord]) -> Vec<UploadResult> {
     let batch = UploadBatch {
         batch_id: Uuid::now_v7(),
         device_id: p.device,
@@ -174,7 +183,7 @@ async fn up(app: &TestApp, p: &Phone, records: &[&UploadRecord]) -> Vec<Outcome>
             .collect::<Vec<_>>(),
         "one result per record, in order"
     );
-    r.results.into_iter().map(|r| (r.outcome, r.code)).collect()
+    r.results
 }
 
 /// Runs `$body` with `$p` the app's pool, whichever the backend.
@@ -447,25 +456,13 @@ async fn supervisor_decisions_shape_what_an_upload_may_do() {
         );
         // The approval message says what to do instead.
         let v_c2 = p.void(&c);
-        let batch = UploadBatch {
-            batch_id: Uuid::now_v7(),
-            device_id: p.device,
-            records: vec![v_c2],
-        };
-        let (_, body) = app
-            .post(
-                "/api/v1/sync/batches",
-                &p.token,
-                &serde_json::to_value(&batch).unwrap(),
-            )
-            .await;
-        let r: UploadResponse = serde_json::from_value(body).unwrap();
+        let r = &results(&app, p, &[&v_c2]).await[0];
         assert_eq!(
-            r.results[0].message_vi.as_deref(),
+            r.message_vi.as_deref(),
             Some("Bản ghi đã được duyệt nên không hủy được; hãy đề nghị đảo bút toán")
         );
         assert_eq!(
-            r.results[0].message_en.as_deref(),
+            r.message_en.as_deref(),
             Some("the record is already approved and cannot be voided; request a reversal instead")
         );
 
@@ -662,26 +659,10 @@ async fn pending_collections_count_until_decided_or_voided() {
         .expect("pay off");
         });
         let k = p.pay(l1, w1, 50_000);
-        let batch = UploadBatch {
-            batch_id: Uuid::now_v7(),
-            device_id: p.device,
-            records: vec![k],
-        };
-        let (s, body) = app
-            .post(
-                "/api/v1/sync/batches",
-                &p.token,
-                &serde_json::to_value(&batch).unwrap(),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{body}");
-        let r: UploadResponse = serde_json::from_value(body).unwrap();
+        let r = &results(&app, p, &[&k]).await[0];
+        assert_eq!(r.code.as_deref(), Some("amount_above_outstanding"));
         assert_eq!(
-            r.results[0].code.as_deref(),
-            Some("amount_above_outstanding")
-        );
-        assert_eq!(
-            r.results[0].message_vi.as_deref(),
+            r.message_vi.as_deref(),
             Some("Số tiền 50.000 ₫ lớn hơn dư nợ còn lại 0 ₫"),
             "{backend:?}"
         );

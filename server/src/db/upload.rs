@@ -198,39 +198,34 @@ impl Lists for sqlx::Sqlite {
     fn rows_per_insert(columns: usize) -> usize {
         SQLITE_MAX_PARAMS / columns.max(1)
     }
-    fn schedules<'c>(
-        c: &'c mut Self::Connection,
-        loans: &'c [i64],
-    ) -> impl std::future::Future<Output = DbResult<Vec<(i64, Vec<InstallmentState>)>>> + Send + 'c {
-        async move {
-            // A JSON array of [number, due_on, principal_due, interest_due,
-            // principal_paid, interest_paid] a loan.
-            let mut qb = sqlx::QueryBuilder::<Self>::new(
-                "SELECT loan_id, json_group_array(json_array(number, due_on, principal_due, interest_due,
-                     principal_paid, interest_paid)) FROM installments WHERE ",
-            );
-            Self::ints(&mut qb, "loan_id", loans);
-            qb.push(" GROUP BY loan_id");
-            type Line = (u32, NaiveDate, i64, i64, i64, i64);
-            let mut out = Vec::new();
-            for (loan, lines) in qb.build_query_as::<(i64, String)>().fetch_all(&mut *c).await? {
-                let lines: Vec<Line> = serde_json::from_str(&lines)
-                    .map_err(|e| DbError::Invalid(format!("the installments of loan {loan}: {e}")))?;
-                let states = lines
-                    .into_iter()
-                    .map(|(number, due_on, principal_due, interest_due, principal_paid, interest_paid)| InstallmentState {
-                        number,
-                        due_on,
-                        principal_due,
-                        interest_due,
-                        principal_paid,
-                        interest_paid,
-                    })
-                    .collect();
-                out.push((loan, states));
-            }
-            Ok(out)
+    async fn schedules<'c>(c: &'c mut Self::Connection, loans: &'c [i64]) -> DbResult<Vec<(i64, Vec<InstallmentState>)>> {
+        // A JSON array of [number, due_on, principal_due, interest_due,
+        // principal_paid, interest_paid] a loan.
+        let mut qb = sqlx::QueryBuilder::<Self>::new(
+            "SELECT loan_id, json_group_array(json_array(number, due_on, principal_due, interest_due,
+                 principal_paid, interest_paid)) FROM installments WHERE ",
+        );
+        Self::ints(&mut qb, "loan_id", loans);
+        qb.push(" GROUP BY loan_id");
+        type Line = (u32, NaiveDate, i64, i64, i64, i64);
+        let mut out = Vec::new();
+        for (loan, lines) in qb.build_query_as::<(i64, String)>().fetch_all(&mut *c).await? {
+            let lines: Vec<Line> = serde_json::from_str(&lines)
+                .map_err(|e| DbError::Invalid(format!("the installments of loan {loan}: {e}")))?;
+            let states = lines
+                .into_iter()
+                .map(|(number, due_on, principal_due, interest_due, principal_paid, interest_paid)| InstallmentState {
+                    number,
+                    due_on,
+                    principal_due,
+                    interest_due,
+                    principal_paid,
+                    interest_paid,
+                })
+                .collect();
+            out.push((loan, states));
         }
+        Ok(out)
     }
 }
 
@@ -271,46 +266,41 @@ impl Lists for sqlx::Postgres {
     fn rows_per_insert(_columns: usize) -> usize {
         usize::MAX
     }
-    fn schedules<'c>(
-        c: &'c mut Self::Connection,
-        loans: &'c [i64],
-    ) -> impl std::future::Future<Output = DbResult<Vec<(i64, Vec<InstallmentState>)>>> + Send + 'c {
-        async move {
-            // One array a column, in the same order (each row goes to every
-            // aggregate of its group at once): binary, no text to parse.
-            type Row = (i64, Vec<i64>, Vec<NaiveDate>, Vec<i64>, Vec<i64>, Vec<i64>, Vec<i64>);
-            let rows: Vec<Row> = sqlx::query_as(
-                "SELECT loan_id, array_agg(number), array_agg(due_on), array_agg(principal_due),
-                     array_agg(interest_due), array_agg(principal_paid), array_agg(interest_paid)
-                 FROM installments WHERE loan_id = ANY($1) GROUP BY loan_id",
-            )
-            .bind(loans)
-            .fetch_all(&mut *c)
-            .await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for (loan, numbers, due, principal_due, interest_due, principal_paid, interest_paid) in rows {
-                let n = numbers.len();
-                if [due.len(), principal_due.len(), interest_due.len(), principal_paid.len(), interest_paid.len()] != [n; 5] {
-                    return Err(DbError::Invalid(format!("the installments of loan {loan} came back misaligned")));
-                }
-                let states = (0..n)
-                    .map(|i| {
-                        let number = u32::try_from(numbers[i])
-                            .map_err(|_| DbError::Invalid(format!("loan {loan} has installment number {}", numbers[i])))?;
-                        Ok(InstallmentState {
-                            number,
-                            due_on: due[i],
-                            principal_due: principal_due[i],
-                            interest_due: interest_due[i],
-                            principal_paid: principal_paid[i],
-                            interest_paid: interest_paid[i],
-                        })
-                    })
-                    .collect::<DbResult<Vec<_>>>()?;
-                out.push((loan, states));
+    async fn schedules<'c>(c: &'c mut Self::Connection, loans: &'c [i64]) -> DbResult<Vec<(i64, Vec<InstallmentState>)>> {
+        // One array a column, in the same order (each row goes to every
+        // aggregate of its group at once): binary, no text to parse.
+        type Row = (i64, Vec<i64>, Vec<NaiveDate>, Vec<i64>, Vec<i64>, Vec<i64>, Vec<i64>);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT loan_id, array_agg(number), array_agg(due_on), array_agg(principal_due),
+                 array_agg(interest_due), array_agg(principal_paid), array_agg(interest_paid)
+             FROM installments WHERE loan_id = ANY($1) GROUP BY loan_id",
+        )
+        .bind(loans)
+        .fetch_all(&mut *c)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (loan, numbers, due, principal_due, interest_due, principal_paid, interest_paid) in rows {
+            let n = numbers.len();
+            if [due.len(), principal_due.len(), interest_due.len(), principal_paid.len(), interest_paid.len()] != [n; 5] {
+                return Err(DbError::Invalid(format!("the installments of loan {loan} came back misaligned")));
             }
-            Ok(out)
+            let states = (0..n)
+                .map(|i| {
+                    let number = u32::try_from(numbers[i])
+                        .map_err(|_| DbError::Invalid(format!("loan {loan} has installment number {}", numbers[i])))?;
+                    Ok(InstallmentState {
+                        number,
+                        due_on: due[i],
+                        principal_due: principal_due[i],
+                        interest_due: interest_due[i],
+                        principal_paid: principal_paid[i],
+                        interest_paid: interest_paid[i],
+                    })
+                })
+                .collect::<DbResult<Vec<_>>>()?;
+            out.push((loan, states));
         }
+        Ok(out)
     }
 }
 
