@@ -838,17 +838,10 @@ impl Facts {
             // ones a live void took back: PENDING, summed per loan in the
             // database (sync_records_loan covers the scan).
             let mut qb = sqlx::QueryBuilder::<DB>::new(
-                "SELECT r.loan_id, CAST(SUM(r.amount) AS BIGINT) FROM sync_records r
-                 WHERE r.kind = 'repayment' AND r.status = 'accepted' AND ",
+                "SELECT r.loan_id, CAST(SUM(r.amount) AS BIGINT) FROM sync_records r WHERE r.kind = 'repayment' AND ",
             );
             <DB as Lists>::ints(&mut qb, "r.loan_id", chunk);
-            qb.push(
-                " AND NOT EXISTS (SELECT 1 FROM record_reviews ud WHERE ud.record_id = r.id)
-                  AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = r.client_id
-                      AND v.kind = 'void' AND v.status = 'accepted'
-                      AND NOT EXISTS (SELECT 1 FROM record_reviews vd WHERE vd.record_id = v.id AND vd.decision <> 'approved'))
-                 GROUP BY r.loan_id",
-            );
+            qb.push(" AND ").push(PENDING).push(" GROUP BY r.loan_id");
             for (loan, sum) in qb.build_query_as::<(i64, i64)>().fetch_all(&mut *c).await? {
                 if let Some(b) = f.books.get_mut(&loan) {
                     b.pending = sum;
