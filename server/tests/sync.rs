@@ -200,6 +200,84 @@ async fn a_day_goes_up_once_and_comes_back_as_statuses() {
     }
 }
 
+/// An uploaded batch is one change: a page of `limit=1` brings all of its
+/// records' statuses, accepted and rejected, to the officer's other phone.
+#[tokio::test]
+async fn an_uploaded_batch_comes_down_whole_as_one_change() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let mut lan = phone(&app, "canbo.lan", "officer-pass-1").await;
+        let other = phone(&app, "canbo.lan", "officer-pass-1").await;
+        let snap = snapshot(&app, &other).await;
+        let worker = snap.workers[0].id;
+        let visit = |p: &mut Phone, worker_id: Uuid| {
+            p.record(RecordBody::Visit(VisitPayload {
+                worker_id,
+                purpose: VisitPurpose::Other,
+                outcome: "Đã gặp".into(),
+                notes: String::new(),
+                location: None,
+            }))
+        };
+        let first: Vec<UploadRecord> = vec![
+            visit(&mut lan, worker),
+            visit(&mut lan, Uuid::now_v7()),
+            visit(&mut lan, worker),
+        ];
+        let second: Vec<UploadRecord> = vec![visit(&mut lan, worker), visit(&mut lan, worker)];
+        for records in [&first, &second] {
+            let (s, body) = upload(&app, &lan, Uuid::now_v7(), records.clone()).await;
+            assert_eq!(s, StatusCode::OK, "{body}");
+        }
+        let page = |since: String| {
+            let (app, other) = (&app, &other);
+            async move {
+                let (s, body) = app
+                    .get(
+                        &format!("/api/v1/sync/changes?since={since}&limit=1"),
+                        &other.token,
+                    )
+                    .await;
+                assert_eq!(s, StatusCode::OK, "{body}");
+                serde_json::from_value::<ChangePage>(body).unwrap()
+            }
+        };
+        let ids = |p: &ChangePage| {
+            p.record_statuses
+                .iter()
+                .map(|r| r.client_id)
+                .collect::<Vec<_>>()
+        };
+        let one = page(snap.next.clone()).await;
+        assert_eq!(
+            ids(&one),
+            first.iter().map(|r| r.client_id).collect::<Vec<_>>(),
+            "{backend:?}"
+        );
+        assert!(one.has_more);
+        let codes: Vec<Option<&str>> = one
+            .record_statuses
+            .iter()
+            .map(|r| r.code.as_deref())
+            .collect();
+        assert_eq!(
+            codes,
+            [None, Some("worker_not_in_portfolio"), None],
+            "{backend:?}"
+        );
+        let two = page(one.next.clone()).await;
+        assert_eq!(
+            ids(&two),
+            second.iter().map(|r| r.client_id).collect::<Vec<_>>(),
+            "{backend:?}"
+        );
+        assert!(!two.has_more);
+        let three = page(two.next.clone()).await;
+        assert!(three.record_statuses.is_empty() && !three.has_more);
+        assert_eq!(three.next, two.next);
+    }
+}
+
 #[tokio::test]
 async fn the_server_rechecks_every_rule() {
     for backend in BACKENDS {

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::gifts::{Eligibility, WorkerFacts};
 use super::money::format_vnd;
-use super::schedule::{allocate, apply_allocation, Allocation, AllocationError, InstallmentState};
+use super::schedule::{
+    allocate, apply_allocation, outstanding, Allocation, AllocationError, InstallmentState,
+};
 
 /// Where a loan stands in the fund's books.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -175,13 +177,29 @@ pub fn check_repayment(
     states: &[InstallmentState],
     amount: i64,
 ) -> Result<Allocation, RuleViolation> {
+    check_collection(status, outstanding(states).total(), amount)?;
+    allocate(states, amount).map_err(violation)
+}
+
+/// What [`check_repayment`] decides, when only the acceptance is wanted: a
+/// cash repayment of `amount` whole đồng against a loan that still owes
+/// `owed` after the earlier repayments not yet in the books. Whether a
+/// repayment is accepted depends on the loan's schedule only through what
+/// it owes; the server judges uploads with this, from one sum per loan.
+pub fn check_collection(status: LoanStatus, owed: i64, amount: i64) -> Result<(), RuleViolation> {
     if amount <= 0 {
         return Err(RuleViolation::AmountNotPositive);
     }
     if status == LoanStatus::Closed {
         return Err(RuleViolation::LoanClosed);
     }
-    allocate(states, amount).map_err(violation)
+    if amount > owed {
+        return Err(RuleViolation::AboveOutstanding {
+            amount,
+            outstanding: owed.max(0),
+        });
+    }
+    Ok(())
 }
 
 /// What the gift rule looks at about a campaign.
@@ -288,6 +306,38 @@ mod tests {
             check_repayment(LoanStatus::Active, &st, 0),
             Err(RuleViolation::AmountNotPositive)
         );
+    }
+
+    proptest::proptest! {
+        /// The server judges an upload from the loan's owed sum less the
+        /// pending collections' sum; the phone from the schedule with each
+        /// earlier collection applied in turn. They must agree on every
+        /// repayment, including when the earlier ones already take it all.
+        #[test]
+        fn owed_sum_decides_as_the_schedule_does(
+            earlier in proptest::collection::vec(1i64..600_000, 0..6),
+            amount in -10i64..1_500_000,
+            closed in proptest::bool::ANY,
+        ) {
+            let status = if closed { LoanStatus::Closed } else { LoanStatus::Active };
+            let st = loan();
+            let by_schedule = states_after(&st, &earlier)
+                .map_err(|_| ())
+                .map(|after| check_repayment(status, &after, amount).map(|_| ()));
+            let owed = outstanding(&st).total() - earlier.iter().sum::<i64>();
+            let by_sum = check_collection(status, owed, amount);
+            match by_schedule {
+                Ok(decided) => proptest::prop_assert_eq!(decided, by_sum.clone()),
+                // Nothing left to collect: the sum says so with 0 ₫ owed.
+                Err(()) => proptest::prop_assert!(by_sum.is_err() && owed < 0),
+            }
+            if owed < 0 && amount > 0 && !closed {
+                proptest::prop_assert_eq!(
+                    by_sum,
+                    Err(RuleViolation::AboveOutstanding { amount, outstanding: 0 })
+                );
+            }
+        }
     }
 
     #[test]

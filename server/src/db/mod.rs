@@ -506,6 +506,7 @@ impl Db {
                 houses: Some(Vec::new()),
                 campaigns: Some(Vec::new()),
                 records: Some(Vec::new()),
+                batches: Some(Vec::new()),
             };
             for (entity, id, _) in &changed {
                 let list = match entity.as_str() {
@@ -513,6 +514,7 @@ impl Db {
                     "loan" => &mut filter.loans,
                     "boarding_house" => &mut filter.houses,
                     "campaign" => &mut filter.campaigns,
+                    "batch" => &mut filter.batches,
                     _ => &mut filter.records,
                 };
                 list.get_or_insert_with(Vec::new).push(*id);

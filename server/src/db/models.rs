@@ -390,6 +390,8 @@ pub mod sync_rows {
         pub houses: Option<Vec<i64>>,
         pub campaigns: Option<Vec<i64>>,
         pub records: Option<Vec<i64>>,
+        /// Batches by their first record's id: all of their records.
+        pub batches: Option<Vec<i64>>,
     }
 
     /// The rows of a snapshot or a change page.

@@ -132,19 +132,38 @@ pub async fn sync_recipients(c: &mut Conn, officer_id: i64, campaign_ids: &[i64]
     Ok(sqlx::query_as(&sql).bind(officer_id).fetch_all(&mut *c).await?)
 }
 
+/// The officer's records: all of them when `ids` and `batches` are both
+/// `None`, else those with one of `ids` and those of the batches whose
+/// first records are `batches`.
 pub async fn sync_record_statuses(
     c: &mut Conn,
     officer_id: i64,
     ids: &Option<Vec<i64>>,
+    batches: &Option<Vec<i64>>,
 ) -> DbResult<Vec<rows::RecordStatus>> {
+    let list = |ids: &[i64]| ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let mut scope = Vec::new();
+    if let Some(ids) = ids.as_deref().filter(|v| !v.is_empty()) {
+        scope.push(format!("s.id IN ({})", list(ids)));
+    }
+    if let Some(heads) = batches.as_deref().filter(|v| !v.is_empty()) {
+        scope.push(format!(
+            "s.batch_id IN (SELECT h.batch_id FROM sync_records h WHERE h.id IN ({}))",
+            list(heads)
+        ));
+    }
+    let filter = match (ids, batches) {
+        (None, None) => String::new(),
+        _ if scope.is_empty() => " AND 1 = 0".to_string(),
+        _ => format!(" AND ({})", scope.join(" OR ")),
+    };
     let sql = format!(
         "SELECT s.client_id, s.status, s.code, s.message_vi, s.message_en, s.received_at,
              d.decision, d.reason AS decision_reason, d.decided_at,
              (SELECT x.posted_at FROM journal_entries e JOIN journal_entries x ON x.reverses = e.id
                  WHERE e.record_id = s.id) AS reversed_at
          FROM sync_records s LEFT JOIN record_reviews d ON d.record_id = s.id
-         WHERE s.officer_id = $1{} ORDER BY s.id",
-        id_filter("s.id", ids)
+         WHERE s.officer_id = $1{filter} ORDER BY s.id"
     );
     Ok(sqlx::query_as(&sql).bind(officer_id).fetch_all(&mut *c).await?)
 }
@@ -196,6 +215,6 @@ pub async fn sync_read(
     out.campaigns = sync_campaigns(c, officer_id, from, &filter.campaigns).await?;
     let ids: Vec<i64> = out.campaigns.iter().map(|k| k.id).collect();
     out.recipients = sync_recipients(c, officer_id, &ids).await?;
-    out.records = sync_record_statuses(c, officer_id, &filter.records).await?;
+    out.records = sync_record_statuses(c, officer_id, &filter.records, &filter.batches).await?;
     Ok(out)
 }

@@ -3,8 +3,8 @@
 //
 // Batches stored together (one, or the group the upload queue took at once)
 // cost a handful of statements whatever their size: the stored batches and
-// records with their ids, then the workers, loans, installments, pending
-// repayments, receipt numbers, campaigns, quotas, gift counts and void /
+// records with their ids, then the workers, loans, what each loan owes, its
+// pending repayments, receipt numbers, campaigns, quotas, gift counts and void /
 // reversal targets they name, one query each; the rules run in memory,
 // batch after batch and record after record, each seeing what the records
 // before it did; then one multi-row INSERT each of the batches, records,
@@ -60,13 +60,6 @@ trait Lists: sqlx::Database {
     /// Rows written by one statement: all of them on PostgreSQL, as many as
     /// fit the parameter limit on SQLite.
     fn rows_per_insert(columns: usize) -> usize;
-    /// The installments of each of `loans` that has any, one row a loan
-    /// read (a group of uploads reads the schedules of a thousand loans;
-    /// row by row, that is tens of thousands of rows to hand over).
-    fn schedules<'c>(
-        c: &'c mut Self::Connection,
-        loans: &'c [i64],
-    ) -> impl std::future::Future<Output = DbResult<Vec<(i64, Vec<InstallmentState>)>>> + Send + 'c;
 }
 
 /// The values of one column of the rows an INSERT writes.
@@ -198,35 +191,6 @@ impl Lists for sqlx::Sqlite {
     fn rows_per_insert(columns: usize) -> usize {
         SQLITE_MAX_PARAMS / columns.max(1)
     }
-    async fn schedules<'c>(c: &'c mut Self::Connection, loans: &'c [i64]) -> DbResult<Vec<(i64, Vec<InstallmentState>)>> {
-        // A JSON array of [number, due_on, principal_due, interest_due,
-        // principal_paid, interest_paid] a loan.
-        let mut qb = sqlx::QueryBuilder::<Self>::new(
-            "SELECT loan_id, json_group_array(json_array(number, due_on, principal_due, interest_due,
-                 principal_paid, interest_paid)) FROM installments WHERE ",
-        );
-        Self::ints(&mut qb, "loan_id", loans);
-        qb.push(" GROUP BY loan_id");
-        type Line = (u32, NaiveDate, i64, i64, i64, i64);
-        let mut out = Vec::new();
-        for (loan, lines) in qb.build_query_as::<(i64, String)>().fetch_all(&mut *c).await? {
-            let lines: Vec<Line> = serde_json::from_str(&lines)
-                .map_err(|e| DbError::Invalid(format!("the installments of loan {loan}: {e}")))?;
-            let states = lines
-                .into_iter()
-                .map(|(number, due_on, principal_due, interest_due, principal_paid, interest_paid)| InstallmentState {
-                    number,
-                    due_on,
-                    principal_due,
-                    interest_due,
-                    principal_paid,
-                    interest_paid,
-                })
-                .collect();
-            out.push((loan, states));
-        }
-        Ok(out)
-    }
 }
 
 impl Lists for sqlx::Postgres {
@@ -265,42 +229,6 @@ impl Lists for sqlx::Postgres {
     }
     fn rows_per_insert(_columns: usize) -> usize {
         usize::MAX
-    }
-    async fn schedules<'c>(c: &'c mut Self::Connection, loans: &'c [i64]) -> DbResult<Vec<(i64, Vec<InstallmentState>)>> {
-        // One array a column, in the same order (each row goes to every
-        // aggregate of its group at once): binary, no text to parse.
-        type Row = (i64, Vec<i64>, Vec<NaiveDate>, Vec<i64>, Vec<i64>, Vec<i64>, Vec<i64>);
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT loan_id, array_agg(number), array_agg(due_on), array_agg(principal_due),
-                 array_agg(interest_due), array_agg(principal_paid), array_agg(interest_paid)
-             FROM installments WHERE loan_id = ANY($1) GROUP BY loan_id",
-        )
-        .bind(loans)
-        .fetch_all(&mut *c)
-        .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for (loan, numbers, due, principal_due, interest_due, principal_paid, interest_paid) in rows {
-            let n = numbers.len();
-            if [due.len(), principal_due.len(), interest_due.len(), principal_paid.len(), interest_paid.len()] != [n; 5] {
-                return Err(DbError::Invalid(format!("the installments of loan {loan} came back misaligned")));
-            }
-            let states = (0..n)
-                .map(|i| {
-                    let number = u32::try_from(numbers[i])
-                        .map_err(|_| DbError::Invalid(format!("loan {loan} has installment number {}", numbers[i])))?;
-                    Ok(InstallmentState {
-                        number,
-                        due_on: due[i],
-                        principal_due: principal_due[i],
-                        interest_due: interest_due[i],
-                        principal_paid: principal_paid[i],
-                        interest_paid: interest_paid[i],
-                    })
-                })
-                .collect::<DbResult<Vec<_>>>()?;
-            out.push((loan, states));
-        }
-        Ok(out)
     }
 }
 
@@ -543,16 +471,26 @@ pub async fn store_batches(
             .into_iter()
             .collect()
     };
-    let mut feed: Vec<(i64, &'static str, i64)> = Vec::with_capacity(rows.len() + 8);
+    // The officer's phones learn the records' statuses from one change a
+    // batch, named by its first record (a page reads all of the batch's
+    // records), not one a record; and of one change a campaign they gave
+    // gifts from, not one a gift.
+    let mut first: UMap<uuid::Uuid, (i64, i64)> = UMap::with_capacity(new_batches.len());
+    let mut campaigns: USet<(i64, i64)> = USet::new();
     for row in &rows {
         let id = *stored_ids
             .get(&row.client_id)
             .ok_or_else(|| DbError::Invalid("a stored record's id did not come back".into()))?;
-        feed.push((row.who.officer_id, "record", id));
+        let head = first.entry(row.batch_id).or_insert((row.who.officer_id, id));
+        head.1 = head.1.min(id);
         if let (Some(k), "accepted") = (row.verdict.campaign_id, row.verdict.status) {
-            feed.push((row.who.officer_id, "campaign", k));
+            campaigns.insert((row.who.officer_id, k));
         }
     }
+    let mut feed: Vec<(i64, &'static str, i64)> =
+        first.into_values().map(|(officer, id)| (officer, "batch", id)).collect();
+    feed.extend(distinct(campaigns).into_iter().map(|(officer, k)| (officer, "campaign", k)));
+    feed.sort_unstable_by_key(|&(officer, entity, id)| (entity, officer, id));
     append_changes(c, &feed).await?;
     audit_append_all(c, &audit, now).await?;
     Ok(out)
@@ -728,13 +666,10 @@ struct Known {
 /// A loan's book as the repayment rule sees it.
 struct Book {
     status: LoanStatus,
-    states: Vec<InstallmentState>,
-    /// The sum of the PENDING repayments on the loan (allocation is
-    /// additive: their sum allocated at once leaves the installments as
-    /// each of them allocated in turn would).
+    /// What its installments still owe (principal and interest).
+    owed: i64,
+    /// The sum of the PENDING repayments on the loan.
     pending: i64,
-    /// `states` with `pending` applied, once computed.
-    after: Option<Result<Vec<InstallmentState>, RuleViolation>>,
 }
 
 /// Everything the rules need about the batch's records, read with one query
@@ -824,13 +759,21 @@ impl Facts {
         let loan_ids = distinct(f.loans.values().filter(|l| uploading(l.officer_id)).map(|l| l.id));
         for l in f.loans.values().filter(|l| uploading(l.officer_id)) {
             let status = if l.status == "closed" { LoanStatus::Closed } else { LoanStatus::Active };
-            f.books.insert(l.id, Book { status, states: Vec::new(), pending: 0, after: None });
+            f.books.insert(l.id, Book { status, owed: 0, pending: 0 });
         }
         for chunk in loan_ids.chunks(n) {
-            for (loan, mut states) in <DB as Lists>::schedules(&mut *c, chunk).await? {
-                states.sort_unstable_by_key(|s| s.number);
+            // Whether a repayment is accepted depends on the schedule only
+            // through what it still owes (`rules::check_collection`): one
+            // sum a loan, not its installments.
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "SELECT loan_id, CAST(SUM(principal_due - principal_paid + interest_due - interest_paid) AS BIGINT)
+                 FROM installments WHERE ",
+            );
+            <DB as Lists>::ints(&mut qb, "loan_id", chunk);
+            qb.push(" GROUP BY loan_id");
+            for (loan, owed) in qb.build_query_as::<(i64, i64)>().fetch_all(&mut *c).await? {
                 if let Some(b) = f.books.get_mut(&loan) {
-                    b.states = states;
+                    b.owed = owed;
                 }
             }
             // Collections already accepted from any phone, not yet decided
@@ -998,15 +941,10 @@ impl Facts {
                     return Verdict::violation(RuleViolation::LoanNotInPortfolio);
                 };
                 let amount = p.amount.get();
-                let status = book.status;
-                let checked = match book.after() {
-                    Ok(after) => rules::check_repayment(status, after, amount),
-                    // The pending collections already take all the loan
-                    // owes (a repayment at the branch came in between):
-                    // nothing is left to collect.
-                    Err(_) => rules::check_repayment(status, &[], amount),
-                };
-                match checked {
+                // Below 0 when the pending collections already take more
+                // than the loan owes (a repayment at the branch came in
+                // between): nothing is left to collect.
+                match rules::check_collection(book.status, book.owed - book.pending, amount) {
                     Ok(_) => Verdict {
                         worker_id: Some(worker_id),
                         loan_id: Some(loan_id),
@@ -1107,14 +1045,6 @@ impl Facts {
                 if let (Some(loan), Some(amount)) = (verdict.loan_id, verdict.amount) {
                     if let Some(book) = self.books.get_mut(&loan) {
                         book.pending += amount;
-                        if let Some(Ok(after)) = book.after.as_mut() {
-                            match sotay_core::domain::schedule::allocate(after, amount) {
-                                Ok(a) => sotay_core::domain::schedule::apply_allocation(after, &a, 1),
-                                Err(_) => book.after = None,
-                            }
-                        } else {
-                            book.after = None;
-                        }
                     }
                 }
             }
@@ -1142,7 +1072,6 @@ impl Facts {
             "repayment" if was_pending => {
                 if let (Some(book), Some(amount)) = (t.loan_id.and_then(|l| self.books.get_mut(&l)), t.amount) {
                     book.pending -= amount;
-                    book.after = None;
                 }
             }
             "gift_handout" if was_live && !t.reversed => {
@@ -1163,19 +1092,5 @@ impl Facts {
             }
             _ => {}
         }
-    }
-}
-
-impl Book {
-    /// The installments with the PENDING repayments applied.
-    fn after(&mut self) -> &Result<Vec<InstallmentState>, RuleViolation> {
-        let (states, pending) = (&self.states, self.pending);
-        self.after.get_or_insert_with(|| {
-            if pending > 0 {
-                rules::states_after(states, &[pending])
-            } else {
-                Ok(states.clone())
-            }
-        })
     }
 }
