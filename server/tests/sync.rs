@@ -58,9 +58,13 @@ async fn snapshot(app: &TestApp, p: &Phone) -> PortfolioSnapshot {
 }
 
 async fn changes(app: &TestApp, p: &Phone, since: &str) -> ChangePage {
+    changes_up_to(app, p, since, 500).await
+}
+
+async fn changes_up_to(app: &TestApp, p: &Phone, since: &str, limit: usize) -> ChangePage {
     let (s, body) = app
         .get(
-            &format!("/api/v1/sync/changes?since={since}&limit=500"),
+            &format!("/api/v1/sync/changes?since={since}&limit={limit}"),
             &p.token,
         )
         .await;
@@ -229,26 +233,13 @@ async fn an_uploaded_batch_comes_down_whole_as_one_change() {
             let (s, body) = upload(&app, &lan, Uuid::now_v7(), records.clone()).await;
             assert_eq!(s, StatusCode::OK, "{body}");
         }
-        let page = |since: String| {
-            let (app, other) = (&app, &other);
-            async move {
-                let (s, body) = app
-                    .get(
-                        &format!("/api/v1/sync/changes?since={since}&limit=1"),
-                        &other.token,
-                    )
-                    .await;
-                assert_eq!(s, StatusCode::OK, "{body}");
-                serde_json::from_value::<ChangePage>(body).unwrap()
-            }
-        };
         let ids = |p: &ChangePage| {
             p.record_statuses
                 .iter()
                 .map(|r| r.client_id)
                 .collect::<Vec<_>>()
         };
-        let one = page(snap.next.clone()).await;
+        let one = changes_up_to(&app, &other, &snap.next, 1).await;
         assert_eq!(
             ids(&one),
             first.iter().map(|r| r.client_id).collect::<Vec<_>>(),
@@ -265,14 +256,14 @@ async fn an_uploaded_batch_comes_down_whole_as_one_change() {
             [None, Some("worker_not_in_portfolio"), None],
             "{backend:?}"
         );
-        let two = page(one.next.clone()).await;
+        let two = changes_up_to(&app, &other, &one.next, 1).await;
         assert_eq!(
             ids(&two),
             second.iter().map(|r| r.client_id).collect::<Vec<_>>(),
             "{backend:?}"
         );
         assert!(!two.has_more);
-        let three = page(two.next.clone()).await;
+        let three = changes_up_to(&app, &other, &two.next, 1).await;
         assert!(three.record_statuses.is_empty() && !three.has_more);
         assert_eq!(three.next, two.next);
     }
