@@ -8,11 +8,13 @@ fn id_filter(column: &str, ids: &Option<Vec<i64>>) -> String {
     match ids {
         None => String::new(),
         Some(ids) if ids.is_empty() => " AND 1 = 0".to_string(),
-        Some(ids) => format!(
-            " AND {column} IN ({})",
-            ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
-        ),
+        Some(ids) => format!(" AND {column} IN ({})", id_list(ids)),
     }
+}
+
+/// `1, 2, 3`: ids that come from this database, for an IN list.
+fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
 }
 
 pub async fn sync_officer(c: &mut Conn, officer_id: i64) -> DbResult<Option<rows::Officer>> {
@@ -141,15 +143,14 @@ pub async fn sync_record_statuses(
     ids: &Option<Vec<i64>>,
     batches: &Option<Vec<i64>>,
 ) -> DbResult<Vec<rows::RecordStatus>> {
-    let list = |ids: &[i64]| ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
     let mut scope = Vec::new();
     if let Some(ids) = ids.as_deref().filter(|v| !v.is_empty()) {
-        scope.push(format!("s.id IN ({})", list(ids)));
+        scope.push(format!("s.id IN ({})", id_list(ids)));
     }
     if let Some(heads) = batches.as_deref().filter(|v| !v.is_empty()) {
         scope.push(format!(
             "s.batch_id IN (SELECT h.batch_id FROM sync_records h WHERE h.id IN ({}))",
-            list(heads)
+            id_list(heads)
         ));
     }
     let filter = match (ids, batches) {
