@@ -18,6 +18,9 @@
 //! 3. the size of an officer's first download (2,000 workers with loans),
 //!    uncompressed, gzip and zstd.
 //!
+//! With `SOTAY_BENCH_LOG=sotay_server::uploads=debug` the server's log goes
+//! to stderr with that filter: where each upload group's time went.
+//!
 //! `cargo bench -p sotay-server --bench sync`. PostgreSQL: the admin URL in
 //! `SOTAY_BENCH_POSTGRES` (`scripts/bench.sh` starts a throwaway cluster and
 //! sets it); without it the bench starts and stops one itself with
@@ -68,6 +71,13 @@ const TARGET_P99_MS: f64 = 250.0;
 const TARGET_DOWNLOAD_BYTES: usize = 300_000;
 
 fn main() {
+    if let Ok(filter) = std::env::var("SOTAY_BENCH_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -12,6 +12,10 @@
 //! error (see [`Db::upload_group`]). No answer is sent before the commit.
 //! When the group's transaction fails as a whole, each of its batches is
 //! tried again alone.
+//!
+//! `RUST_LOG=sotay_server::uploads=debug` logs each group: its batches and
+//! records, the time reading replays and facts, judging and writing took,
+//! and the time to its answers, commit included.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -130,7 +134,9 @@ async fn writer(db: Db, mut rx: mpsc::Receiver<Job>, mut checkpoints: Checkpoint
         }
         // Its own task: a panic while storing drops this group's replies
         // (their requests fail) and leaves the writer running.
+        let (batches, started) = (group.len(), Instant::now());
         let _ = tokio::spawn(store(db.clone(), group)).await;
+        tracing::debug!(batches, records, took = ?started.elapsed(), "upload group stored and answered");
         checkpoints.after_commit();
     }
 }

@@ -340,6 +340,8 @@ pub async fn store_batches(
     // Uploads are serialized: gift uniqueness, allocations and pending
     // balances are checked against everything stored before.
     sqlx::query("UPDATE sync_counter SET value = value WHERE id = 1").execute(&mut *c).await?;
+    // Where a group's time goes, in the debug log (see `uploads.rs`).
+    let started = std::time::Instant::now();
 
     // Batches stored before, with their answers.
     let batch_ids = distinct(jobs.iter().map(|j| j.batch.batch.batch_id));
@@ -359,12 +361,14 @@ pub async fn store_batches(
     let new_jobs = || jobs.iter().filter(|j| !answered.contains_key(&j.batch.batch.batch_id));
     let ids = distinct(new_jobs().flat_map(|j| j.batch.batch.records.iter().map(|r| r.client_id)));
     let mut seen = stored_records(c, &ids).await?;
+    let replays = started.elapsed();
     let fresh: Vec<&UploadRecord> = new_jobs()
         .flat_map(|j| j.batch.batch.records.iter())
         .filter(|r| !seen.contains_key(&r.client_id))
         .collect();
     let officers = distinct(new_jobs().map(|j| j.who.officer_id));
     let mut facts = Facts::load(c, &officers, &fresh).await?;
+    let read = started.elapsed();
 
     let mut out = Vec::with_capacity(jobs.len());
     let mut rows: Vec<NewRecord> = Vec::with_capacity(fresh.len());
@@ -438,6 +442,8 @@ pub async fn store_batches(
         out.push(Ok(response));
     }
 
+    let judged = started.elapsed();
+
     // The batch rows first (the records refer to them), with their answers.
     let batch_columns = [
         Column::Uuid(new_batches.iter().map(|(j, _)| j.batch.batch.batch_id).collect()),
@@ -493,6 +499,16 @@ pub async fn store_batches(
     feed.sort_unstable_by_key(|&(officer, entity, id)| (entity, officer, id));
     append_changes(c, &feed).await?;
     audit_append_all(c, &audit, now).await?;
+    tracing::debug!(
+        target: "sotay_server::uploads",
+        batches = jobs.len(),
+        records = rows.len(),
+        replays = ?replays,
+        facts = ?(read - replays),
+        judge = ?(judged - read),
+        write = ?(started.elapsed() - judged),
+        "upload group judged and written, not yet committed"
+    );
     Ok(out)
 }
 
