@@ -1282,14 +1282,9 @@ pub async fn counter_repayment(
     poster.load_loans(c, &[loan_id]).await?;
     // Officers' collections not reviewed yet come first: the counter may not
     // take what a phone already collected.
-    let pending: Vec<i64> = sqlx::query_scalar(
-        "SELECT r.amount FROM sync_records r WHERE r.kind = 'repayment' AND r.loan_id = $1 AND r.status = 'accepted'
-             AND NOT EXISTS (SELECT 1 FROM record_reviews d WHERE d.record_id = r.id)
-             AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.kind = 'void' AND v.status = 'accepted'
-                 AND v.target_client_id = r.client_id
-                 AND NOT EXISTS (SELECT 1 FROM record_reviews dv WHERE dv.record_id = v.id AND dv.decision <> 'approved'))
-         ORDER BY r.id",
-    )
+    let pending: Vec<i64> = sqlx::query_scalar(&format!(
+        "SELECT r.amount FROM sync_records r WHERE r.kind = 'repayment' AND r.loan_id = $1 AND {PENDING} ORDER BY r.id"
+    ))
     .bind(loan_id)
     .fetch_all(&mut *c)
     .await?;

@@ -95,15 +95,6 @@ pub async fn sync_installments(c: &mut Conn, loan_ids: &[i64]) -> DbResult<Vec<r
     Ok(out)
 }
 
-/// Gift handouts that count: accepted, not cancelled by a live void, not
-/// excluded or rejected by a supervisor, not reversed.
-const LIVE_HANDOUT: &str = "r.kind = 'gift_handout' AND r.status = 'accepted'
-    AND NOT EXISTS (SELECT 1 FROM record_reviews d WHERE d.record_id = r.id AND d.decision <> 'approved')
-    AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.kind = 'void' AND v.status = 'accepted'
-        AND v.target_client_id = r.client_id
-        AND NOT EXISTS (SELECT 1 FROM record_reviews dv WHERE dv.record_id = v.id AND dv.decision <> 'approved'))
-    AND NOT EXISTS (SELECT 1 FROM journal_entries e JOIN journal_entries x ON x.reverses = e.id WHERE e.record_id = r.id)";
-
 /// Campaigns running on or after `from`, with this officer's quota and
 /// the gifts the server has counted for them.
 pub async fn sync_campaigns(
