@@ -632,6 +632,11 @@ impl Model {
             vec![],
             "the kept balances are the sums of the journal lines"
         );
+        assert_eq!(
+            db.undecided_drift().await.unwrap(),
+            Vec::<i64>::new(),
+            "the undecided repayments are the accepted ones without a review"
+        );
         let rows = db.ledger_balances(None).await.unwrap();
         let net = |account: &str| -> i64 {
             rows.iter()

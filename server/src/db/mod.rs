@@ -306,7 +306,15 @@ impl Db {
                 PgPoolOptions::new()
                     .max_connections(1)
                     .acquire_timeout(Duration::from_secs(10))
-                    .connect_lazy_with((*p.connect_options()).clone()),
+                    // Each statement planned for the tables as they are
+                    // now: a plan cached while `undecided_repayments` was
+                    // all but empty (every collection decided) would go on
+                    // scanning the whole of it for each loan once it fills.
+                    .connect_lazy_with(
+                        (*p.connect_options())
+                            .clone()
+                            .options([("plan_cache_mode", "force_custom_plan")]),
+                    ),
             ),
         }
     }
@@ -796,6 +804,12 @@ impl Db {
     /// journal lines; empty when the books agree.
     pub async fn ledger_balance_drift(&self) -> DbResult<Vec<(String, i64)>> {
         with_conn!(self, q, c => q::review::ledger_balance_drift(&mut c).await)
+    }
+
+    /// Records on which the undecided repayments kept by triggers disagree
+    /// with sync_records and record_reviews; empty when they agree.
+    pub async fn undecided_drift(&self) -> DbResult<Vec<i64>> {
+        with_conn!(self, q, c => q::review::undecided_drift(&mut c).await)
     }
 
     pub async fn ledger_entries(

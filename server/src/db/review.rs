@@ -1283,7 +1283,7 @@ pub async fn counter_repayment(
     // Officers' collections not reviewed yet come first: the counter may not
     // take what a phone already collected.
     let pending: Vec<i64> = sqlx::query_scalar(&format!(
-        "SELECT r.amount FROM sync_records r WHERE r.kind = 'repayment' AND r.loan_id = $1 AND {PENDING} ORDER BY r.id"
+        "SELECT r.amount {PENDING_REPAYMENTS} AND r.loan_id = $1 ORDER BY r.record_id"
     ))
     .bind(loan_id)
     .fetch_all(&mut *c)
@@ -1725,6 +1725,22 @@ pub async fn ledger_balance_drift(c: &mut Conn) -> DbResult<Vec<(String, i64)>> 
               AND l.campaign_id = b.campaign_id
          WHERE b.account IS NULL OR l.account IS NULL OR b.debit <> l.debit OR b.credit <> l.credit
          ORDER BY 1, 2",
+    )
+    .fetch_all(&mut *c)
+    .await?)
+}
+
+/// Records on which `undecided_repayments` disagrees with its definition
+/// (accepted repayments without a review); empty unless something is broken.
+pub async fn undecided_drift(c: &mut Conn) -> DbResult<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT COALESCE(u.record_id, d.id) FROM undecided_repayments u FULL JOIN
+              (SELECT r.id, r.loan_id, r.client_id, r.amount FROM sync_records r
+               WHERE r.kind = 'repayment' AND r.status = 'accepted'
+                 AND NOT EXISTS (SELECT 1 FROM record_reviews rd WHERE rd.record_id = r.id)) d
+           ON d.id = u.record_id AND d.loan_id = u.loan_id AND d.client_id = u.client_id AND d.amount = u.amount
+         WHERE u.record_id IS NULL OR d.id IS NULL
+         ORDER BY 1",
     )
     .fetch_all(&mut *c)
     .await?)

@@ -64,6 +64,13 @@ const PENDING: &str = concat!(
     ")"
 );
 
+/// SQL: the `FROM` and `WHERE` of the PENDING repayments `r` (columns
+/// `loan_id`, `record_id`, `client_id`, `amount`): the accepted ones no
+/// supervisor has decided on (`undecided_repayments`, kept by triggers) that
+/// no live void took back. A loan's are read by one range of its key, not
+/// through its whole history.
+const PENDING_REPAYMENTS: &str = concat!("FROM undecided_repayments r WHERE ", no_live_void_sql!());
+
 /// SQL: record `r` is REVERSED.
 const REVERSED: &str = reversed_sql!();
 
@@ -822,13 +829,12 @@ impl Facts {
             }
             // Collections already accepted from any phone, not yet decided
             // (approved ones are in the installments already), less the
-            // ones a live void took back: PENDING, summed per loan in the
-            // database (sync_records_loan covers the scan).
-            let mut qb = sqlx::QueryBuilder::<DB>::new(
-                "SELECT r.loan_id, CAST(SUM(r.amount) AS BIGINT) FROM sync_records r WHERE r.kind = 'repayment' AND ",
-            );
+            // ones a live void took back: PENDING, summed per loan from the
+            // undecided ones alone.
+            let mut qb = sqlx::QueryBuilder::<DB>::new("SELECT r.loan_id, CAST(SUM(r.amount) AS BIGINT) ");
+            qb.push(PENDING_REPAYMENTS).push(" AND ");
             <DB as Lists>::ints(&mut qb, "r.loan_id", chunk);
-            qb.push(" AND ").push(PENDING).push(" GROUP BY r.loan_id");
+            qb.push(" GROUP BY r.loan_id");
             for (loan, sum) in qb.build_query_as::<(i64, i64)>().fetch_all(&mut *c).await? {
                 if let Some(b) = f.books.get_mut(&loan) {
                     b.pending = sum;
