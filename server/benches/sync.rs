@@ -11,7 +11,9 @@
 //!    inserts; every round is printed, the round with the median HTTP/raw
 //!    is the figure;
 //! 2. 200 officers syncing at once, each one upload of 60 records and one
-//!    change page, latency per officer sync (p50 / p99); then the same with
+//!    change page, on loans with a year of collections a supervisor has
+//!    decided (50 a loan, stored and approved just before), latency per
+//!    officer sync (p50 / p99); then the same with
 //!    the 200 syncs spread evenly over 10 s, for comparison; then as many
 //!    records' raw INSERTs alone, in transactions of the upload writer's
 //!    group (the floor under the first);
