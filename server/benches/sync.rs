@@ -525,28 +525,24 @@ async fn decided_history(db: &Db, raw_db: &Db, phones: &mut [Phone], officers: &
     const RECORDS: &str = "INSERT INTO record_reviews (record_id, batch_id, decision, reason, decided_at)
         SELECT r.id, r.batch_id, 'approved', NULL, $1 FROM sync_records r
         WHERE r.status = 'accepted' AND NOT EXISTS (SELECT 1 FROM record_reviews d WHERE d.record_id = r.id)";
+    // Both statements in one transaction, `now` bound to each.
+    macro_rules! decide {
+        ($begin:expr) => {{
+            let mut tx = $begin.await.expect("begin");
+            for sql in [BATCHES, RECORDS] {
+                sqlx::query(sql)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .expect("decisions");
+            }
+            tx.commit().await.expect("commit");
+        }};
+    }
     match db {
-        Db::Sqlite(p) => {
-            let mut tx = p.begin_with("BEGIN IMMEDIATE").await.expect("begin");
-            for sql in [BATCHES, RECORDS] {
-                sqlx::query(sql)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await
-                    .expect("decisions");
-            }
-            tx.commit().await.expect("commit");
-        }
+        Db::Sqlite(p) => decide!(p.begin_with("BEGIN IMMEDIATE")),
         Db::Postgres(p) => {
-            let mut tx = p.begin().await.expect("begin");
-            for sql in [BATCHES, RECORDS] {
-                sqlx::query(sql)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await
-                    .expect("decisions");
-            }
-            tx.commit().await.expect("commit");
+            decide!(p.begin());
             // What autovacuum does soon after a load this size.
             sqlx::query("VACUUM ANALYZE")
                 .execute(p)
