@@ -729,3 +729,31 @@ async fn stored_records_refer_to_what_exists() {
         );
     }
 }
+
+/// The bundled SQLite is built with the workspace's `LIBSQLITE3_FLAGS`
+/// (`.cargo/config.toml`): each connection keeps its own page cache and no
+/// allocation takes the memory-statistics mutex, so the upload writer and
+/// the readers on their own threads do not queue for each other.
+#[tokio::test]
+async fn the_bundled_sqlite_gives_each_connection_its_own_cache() {
+    let fresh = fresh_db(common::Backend::Sqlite).await;
+    let Db::Sqlite(p) = &fresh.db else { unreachable!() };
+    let options: Vec<String> = sqlx::query_scalar("SELECT compile_options FROM pragma_compile_options")
+        .fetch_all(p)
+        .await
+        .unwrap();
+    assert!(
+        options.iter().any(|o| o == "THREADSAFE=1"),
+        "SQLite must stay thread-safe: {options:?}"
+    );
+    assert!(
+        !options.iter().any(|o| o == "ENABLE_MEMORY_MANAGEMENT"),
+        "SQLite was built with one page cache shared by every connection \
+         (is LIBSQLITE3_FLAGS from .cargo/config.toml overridden?): {options:?}"
+    );
+    assert!(
+        options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+        "SQLite was built counting every allocation under a global mutex \
+         (is LIBSQLITE3_FLAGS from .cargo/config.toml overridden?): {options:?}"
+    );
+}
