@@ -446,6 +446,64 @@ async fn the_server_rechecks_every_rule() {
     }
 }
 
+/// A phone's first download carries the statuses of every record its
+/// officer uploaded from any phone, accepted and rejected, and none of
+/// another officer's (found through the officer's batches).
+#[tokio::test]
+async fn a_first_download_brings_the_officers_own_record_statuses() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let mut lan = phone(&app, "canbo.lan", "officer-pass-1").await;
+        let mut hung = phone(&app, "canbo.hung", "officer-pass-2").await;
+        let lan_worker = snapshot(&app, &lan).await.workers[0].id;
+        let hung_worker = snapshot(&app, &hung).await.workers[0].id;
+        let visit = |p: &mut Phone, worker_id: Uuid| {
+            p.record(RecordBody::Visit(VisitPayload {
+                worker_id,
+                purpose: VisitPurpose::Other,
+                outcome: "Đã gặp".into(),
+                notes: String::new(),
+                location: None,
+            }))
+        };
+        let mut lans = Vec::new();
+        for records in [
+            vec![visit(&mut lan, lan_worker), visit(&mut lan, hung_worker)],
+            vec![visit(&mut lan, lan_worker)],
+        ] {
+            lans.extend(records.iter().map(|r| r.client_id));
+            let (s, body) = upload(&app, &lan, Uuid::now_v7(), records).await;
+            assert_eq!(s, StatusCode::OK, "{body}");
+        }
+        let hungs = vec![visit(&mut hung, hung_worker)];
+        let (s, body) = upload(&app, &hung, Uuid::now_v7(), hungs.clone()).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+
+        let statuses = |snap: PortfolioSnapshot| {
+            snap.record_statuses
+                .into_iter()
+                .map(|r| (r.client_id, r.code))
+                .collect::<Vec<_>>()
+        };
+        let new_lan = phone(&app, "canbo.lan", "officer-pass-1").await;
+        assert_eq!(
+            statuses(snapshot(&app, &new_lan).await),
+            vec![
+                (lans[0], None),
+                (lans[1], Some("worker_not_in_portfolio".to_string())),
+                (lans[2], None),
+            ],
+            "{backend:?}"
+        );
+        let new_hung = phone(&app, "canbo.hung", "officer-pass-2").await;
+        assert_eq!(
+            statuses(snapshot(&app, &new_hung).await),
+            vec![(hungs[0].client_id, None)],
+            "{backend:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_reassigned_worker_moves_between_phones() {
     for backend in BACKENDS {

@@ -12,6 +12,13 @@ fn id_filter(column: &str, ids: &Option<Vec<i64>>) -> String {
     }
 }
 
+/// An empty list was asked for: the answer is empty without asking the
+/// database (a change page names only what changed; most of its readers
+/// have nothing to read).
+fn nothing_asked(ids: &Option<Vec<i64>>) -> bool {
+    ids.as_ref().is_some_and(Vec::is_empty)
+}
+
 /// `1, 2, 3`: ids that come from this database, for an IN list.
 fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
@@ -54,6 +61,9 @@ const SYNC_WORKER: &str = "SELECT w.id, w.uid, w.full_name, w.phone, w.cccd, w.b
 /// Workers by id whoever they belong to now (a change page needs to know
 /// who left), or the officer's whole portfolio.
 pub async fn sync_workers(c: &mut Conn, officer_id: i64, ids: &Option<Vec<i64>>) -> DbResult<Vec<rows::Worker>> {
+    if nothing_asked(ids) {
+        return Ok(Vec::new());
+    }
     let sql = match ids {
         None => format!("{SYNC_WORKER} WHERE w.officer_id = $1 ORDER BY w.id"),
         Some(_) => format!("{SYNC_WORKER} WHERE $1 = $1{} ORDER BY w.id", id_filter("w.id", ids)),
@@ -62,6 +72,9 @@ pub async fn sync_workers(c: &mut Conn, officer_id: i64, ids: &Option<Vec<i64>>)
 }
 
 pub async fn sync_houses(c: &mut Conn, ids: &[i64]) -> DbResult<Vec<rows::House>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     let sql = format!(
         "SELECT id, uid, name, address, industrial_zone, landlord_name, landlord_phone FROM boarding_houses
          WHERE 1 = 1{} ORDER BY id",
@@ -72,6 +85,9 @@ pub async fn sync_houses(c: &mut Conn, ids: &[i64]) -> DbResult<Vec<rows::House>
 
 /// The officer's loans (of workers assigned to them now), all or by id.
 pub async fn sync_loans(c: &mut Conn, officer_id: i64, ids: &Option<Vec<i64>>) -> DbResult<Vec<rows::Loan>> {
+    if nothing_asked(ids) {
+        return Ok(Vec::new());
+    }
     let sql = format!(
         "SELECT l.id, l.uid, w.uid AS worker_uid, l.code, p.name AS product_name, l.principal, l.annual_rate_bp,
              l.method, l.frequency, l.installments, l.disbursed_on, l.status
@@ -103,6 +119,9 @@ pub async fn sync_campaigns(
     from: NaiveDate,
     ids: &Option<Vec<i64>>,
 ) -> DbResult<Vec<rows::Campaign>> {
+    if nothing_asked(ids) {
+        return Ok(Vec::new());
+    }
     let sql = format!(
         "SELECT k.id, k.uid, k.name, k.kind, k.eligibility, k.gift_value, k.starts_on, k.ends_on,
              COALESCE((SELECT q.quota FROM campaign_officer_quotas q WHERE q.campaign_id = k.id AND q.officer_id = $1), 0)
@@ -117,6 +136,9 @@ pub async fn sync_campaigns(
 
 /// Workers of this officer who already have a campaign's gift, from any phone.
 pub async fn sync_recipients(c: &mut Conn, officer_id: i64, campaign_ids: &[i64]) -> DbResult<Vec<rows::Recipient>> {
+    if campaign_ids.is_empty() {
+        return Ok(Vec::new());
+    }
     let sql = format!(
         "SELECT DISTINCT r.campaign_id, w.uid AS worker_uid FROM sync_records r JOIN workers w ON w.id = r.worker_id
          WHERE w.officer_id = $1 AND {LIVE_HANDOUT}{}",
@@ -145,8 +167,10 @@ pub async fn sync_record_statuses(
         ));
     }
     let filter = match (ids, batches) {
-        (None, None) => String::new(),
-        _ if scope.is_empty() => " AND 1 = 0".to_string(),
+        // All of them: the officer's batches' records (their batch key
+        // carries the officer; records are not indexed by officer).
+        (None, None) => " AND s.batch_id IN (SELECT b.batch_id FROM sync_batches b WHERE b.officer_id = $1)".to_string(),
+        _ if scope.is_empty() => return Ok(Vec::new()),
         _ => format!(" AND ({})", scope.join(" OR ")),
     };
     let sql = format!(
