@@ -239,21 +239,14 @@ async fn authenticate(
     let claims = state.jwt.verify(token.trim()).ok_or_else(unauthenticated)?;
     let user_id: i64 = claims.sub.parse().map_err(|_| unauthenticated())?;
     // Revocation and deactivation take effect at once, not at expiry.
-    let device = state
-        .db
-        .device(&claims.did)
-        .await?
+    let (device, user) = state.db.device_and_user(&claims.did, user_id).await?;
+    let device = device
         .filter(|d| d.user_id == user_id)
         .ok_or_else(device_revoked)?;
     if device.revoked_at.is_some() && !allow_revoked {
         return Err(device_revoked());
     }
-    let user = state
-        .db
-        .user_auth_by_id(user_id)
-        .await?
-        .filter(|u| u.active)
-        .ok_or_else(unauthenticated)?;
+    let user = user.filter(|u| u.active).ok_or_else(unauthenticated)?;
     let role = Role::parse(&user.role).ok_or_else(unauthenticated)?;
     Ok((
         AuthUser {

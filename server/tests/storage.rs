@@ -737,11 +737,14 @@ async fn stored_records_refer_to_what_exists() {
 #[tokio::test]
 async fn the_bundled_sqlite_gives_each_connection_its_own_cache() {
     let fresh = fresh_db(common::Backend::Sqlite).await;
-    let Db::Sqlite(p) = &fresh.db else { unreachable!() };
-    let options: Vec<String> = sqlx::query_scalar("SELECT compile_options FROM pragma_compile_options")
-        .fetch_all(p)
-        .await
-        .unwrap();
+    let Db::Sqlite(p) = &fresh.db else {
+        unreachable!()
+    };
+    let options: Vec<String> =
+        sqlx::query_scalar("SELECT compile_options FROM pragma_compile_options")
+            .fetch_all(p)
+            .await
+            .unwrap();
     assert!(
         options.iter().any(|o| o == "THREADSAFE=1"),
         "SQLite must stay thread-safe: {options:?}"

@@ -263,9 +263,12 @@ impl Db {
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true);
             migrate_sqlite(options.clone()).await?;
+            // A connection to a file in this process does not go stale:
+            // no ping (a round trip to its worker thread) on every acquire.
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(Duration::from_secs(10))
+                .test_before_acquire(false)
                 .connect_with(options)
                 .await?;
             Ok(Db::Sqlite(pool))
@@ -293,6 +296,7 @@ impl Db {
                 SqlitePoolOptions::new()
                     .max_connections(1)
                     .acquire_timeout(Duration::from_secs(10))
+                    .test_before_acquire(false)
                     .connect_lazy_with(
                         (*p.connect_options())
                             .clone()
@@ -384,6 +388,20 @@ impl Db {
 
     pub async fn device(&self, id: &str) -> DbResult<Option<DeviceRow>> {
         with_conn!(self, q, c => q::device_get(&mut c, id).await)
+    }
+
+    /// A request's device and user, read on one connection (every
+    /// authenticated request asks for both).
+    pub async fn device_and_user(
+        &self,
+        device_id: &str,
+        user_id: i64,
+    ) -> DbResult<(Option<DeviceRow>, Option<UserAuth>)> {
+        with_conn!(self, q, c => async {
+            let device = q::device_get(&mut c, device_id).await?;
+            let user = q::user_auth_by_id(&mut c, user_id).await?;
+            Ok::<_, DbError>((device, user))
+        }.await)
     }
 
     pub async fn devices(&self, branch_id: Option<i64>) -> DbResult<Vec<DeviceRow>> {
