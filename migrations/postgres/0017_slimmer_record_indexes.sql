@@ -6,9 +6,9 @@
 --
 -- * sync_records_officer: an officer's records are those of the officer's
 --   batches (a record's batch key carries its officer, see 0009 and 0013),
---   found through sync_batches_officer, an index sixty times smaller that
---   takes one entry a batch instead of one a record. Gift counts per
---   officer keep sync_records_officer_gift.
+--   found through sync_batches_officer, which takes one entry a batch (an
+--   officer's day, 30 to 100 records) instead of one a record. Gift counts
+--   per officer keep sync_records_officer_gift.
 -- * sync_records_loan carried each repayment's amount and client id for
 --   the upload's pending sums, which read undecided_repayments since 0016:
 --   back to the loan, the kind and the status.

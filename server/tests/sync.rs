@@ -46,6 +46,17 @@ impl Phone {
         }
     }
 
+    /// A visit to `worker_id` (an ordinary one, nothing to check but the worker).
+    fn visit(&mut self, worker_id: Uuid) -> UploadRecord {
+        self.record(RecordBody::Visit(VisitPayload {
+            worker_id,
+            purpose: VisitPurpose::Other,
+            outcome: "Đã gặp".into(),
+            notes: String::new(),
+            location: None,
+        }))
+    }
+
     fn receipt(&self, n: i64) -> String {
         sotay_core::domain::rules::receipt_number(&self.code, n)
     }
@@ -214,21 +225,12 @@ async fn an_uploaded_batch_comes_down_whole_as_one_change() {
         let other = phone(&app, "canbo.lan", "officer-pass-1").await;
         let snap = snapshot(&app, &other).await;
         let worker = snap.workers[0].id;
-        let visit = |p: &mut Phone, worker_id: Uuid| {
-            p.record(RecordBody::Visit(VisitPayload {
-                worker_id,
-                purpose: VisitPurpose::Other,
-                outcome: "Đã gặp".into(),
-                notes: String::new(),
-                location: None,
-            }))
-        };
         let first: Vec<UploadRecord> = vec![
-            visit(&mut lan, worker),
-            visit(&mut lan, Uuid::now_v7()),
-            visit(&mut lan, worker),
+            lan.visit(worker),
+            lan.visit(Uuid::now_v7()),
+            lan.visit(worker),
         ];
-        let second: Vec<UploadRecord> = vec![visit(&mut lan, worker), visit(&mut lan, worker)];
+        let second: Vec<UploadRecord> = vec![lan.visit(worker), lan.visit(worker)];
         for records in [&first, &second] {
             let (s, body) = upload(&app, &lan, Uuid::now_v7(), records.clone()).await;
             assert_eq!(s, StatusCode::OK, "{body}");
@@ -457,25 +459,16 @@ async fn a_first_download_brings_the_officers_own_record_statuses() {
         let mut hung = phone(&app, "canbo.hung", "officer-pass-2").await;
         let lan_worker = snapshot(&app, &lan).await.workers[0].id;
         let hung_worker = snapshot(&app, &hung).await.workers[0].id;
-        let visit = |p: &mut Phone, worker_id: Uuid| {
-            p.record(RecordBody::Visit(VisitPayload {
-                worker_id,
-                purpose: VisitPurpose::Other,
-                outcome: "Đã gặp".into(),
-                notes: String::new(),
-                location: None,
-            }))
-        };
         let mut lans = Vec::new();
         for records in [
-            vec![visit(&mut lan, lan_worker), visit(&mut lan, hung_worker)],
-            vec![visit(&mut lan, lan_worker)],
+            vec![lan.visit(lan_worker), lan.visit(hung_worker)],
+            vec![lan.visit(lan_worker)],
         ] {
             lans.extend(records.iter().map(|r| r.client_id));
             let (s, body) = upload(&app, &lan, Uuid::now_v7(), records).await;
             assert_eq!(s, StatusCode::OK, "{body}");
         }
-        let hungs = vec![visit(&mut hung, hung_worker)];
+        let hungs = vec![hung.visit(hung_worker)];
         let (s, body) = upload(&app, &hung, Uuid::now_v7(), hungs.clone()).await;
         assert_eq!(s, StatusCode::OK, "{body}");
 
