@@ -21,7 +21,9 @@
 //!    uncompressed, gzip and zstd.
 //!
 //! With `SOTAY_BENCH_LOG=sotay_server::uploads=debug` the server's log goes
-//! to stderr with that filter: where each upload group's time went.
+//! to stderr with that filter: where each upload group's time went (with
+//! `=trace`, when each batch was queued; `sqlx::query=debug` adds every
+//! statement's time), and the instant the 200 officers were released.
 //!
 //! `cargo bench -p sotay-server --bench sync`. PostgreSQL: the admin URL in
 //! `SOTAY_BENCH_POSTGRES` (`scripts/bench.sh` starts a throwaway cluster and
@@ -623,7 +625,13 @@ async fn officers_sync(
         let at = start + spread.mul_f64(i as f64 / count as f64);
         tasks.spawn(async move {
             if spread.is_zero() {
-                barrier.wait().await;
+                if barrier.wait().await.is_leader() && std::env::var_os("SOTAY_BENCH_LOG").is_some()
+                {
+                    eprintln!(
+                        "{} the {count} officers' syncs released",
+                        Utc::now().format("%H:%M:%S%.6f")
+                    );
+                }
             } else {
                 tokio::time::sleep_until(at).await;
             }

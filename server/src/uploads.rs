@@ -15,7 +15,8 @@
 //!
 //! `RUST_LOG=sotay_server::uploads=debug` logs each group: its batches and
 //! records, the time reading replays and facts, judging and writing took,
-//! and the time to its answers, commit included.
+//! and the time to its answers, commit included; `=trace` also logs each
+//! batch as a handler queues it (when the writer could first have it).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -76,6 +77,7 @@ impl UploadQueue {
     /// Stores `batch` (see [`Db::upload`]) once its group is committed.
     pub async fn upload(&self, who: Uploader, batch: CanonicalBatch) -> DbResult<UploadResponse> {
         let (reply, answer) = oneshot::channel();
+        tracing::trace!(records = batch.batch.records.len(), "upload batch queued");
         let job = Job { who, batch, reply };
         self.jobs
             .send(job)

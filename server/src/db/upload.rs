@@ -815,10 +815,13 @@ impl Facts {
         for chunk in loan_ids.chunks(n) {
             // Whether a repayment is accepted depends on the schedule only
             // through what it still owes (`rules::check_collection`): one
-            // sum a loan, not its installments.
+            // sum a loan, not its installments. Paid installments add
+            // nothing: the unpaid ones are read from the covering partial
+            // index `installments_unpaid_loan` alone (0008), not every
+            // installment's row (a loan with none unpaid owes 0).
             let mut qb = sqlx::QueryBuilder::<DB>::new(
                 "SELECT loan_id, CAST(SUM(principal_due - principal_paid + interest_due - interest_paid) AS BIGINT)
-                 FROM installments WHERE ",
+                 FROM installments WHERE (principal_paid < principal_due OR interest_paid < interest_due) AND ",
             );
             <DB as Lists>::ints(&mut qb, "loan_id", chunk);
             qb.push(" GROUP BY loan_id");
