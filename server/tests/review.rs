@@ -276,6 +276,15 @@ async fn a_day_is_counted_approved_posted_and_reversed() {
             .find(|s| s.client_id == pay2.client_id)
             .unwrap();
         assert_eq!(st.state, RecordState::Reversed);
+        // The same page brings the decided record and the new batch's.
+        assert!(
+            page2
+                .record_statuses
+                .iter()
+                .any(|s| s.client_id == rev.client_id && s.state == RecordState::Approved),
+            "{backend:?}: {:?}",
+            page2.record_statuses
+        );
         ledger(&app, &sup).await;
 
         // A collection waiting for review, then the worker pays at the counter.

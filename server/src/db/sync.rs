@@ -2,14 +2,53 @@
 
 use super::sync_rows as rows;
 
-/// `AND <column> IN (1, 2, 3)` for ids that come from this database (never
-/// from a request), or nothing when every row is wanted.
-fn id_filter(column: &str, ids: &Option<Vec<i64>>) -> String {
-    match ids {
-        None => String::new(),
-        Some(ids) if ids.is_empty() => " AND 1 = 0".to_string(),
-        Some(ids) => format!(" AND {column} IN ({})", id_list(ids)),
+/// How a backend takes a list of ids as one bound parameter, so that a
+/// query's text, and with it its prepared statement, is the same whatever
+/// the ids: an array on PostgreSQL, a JSON array read by `json_each` on
+/// SQLite. (Ids written into the text made each change page prepare new
+/// statements and push the request handlers' ones out of the connection's
+/// cache.)
+trait IdParam: sqlx::Database {
+    type Ids: for<'q> sqlx::Encode<'q, Self> + sqlx::Type<Self> + Send;
+    fn ids(ids: &[i64]) -> Self::Ids;
+    /// SQL: `column` is one of the ids in parameter `$n`.
+    fn one_of(column: &str, n: usize) -> String;
+    /// SQL: the ids in parameter `$n` as the rows of a subquery.
+    fn rows_of(n: usize) -> String;
+}
+
+impl IdParam for sqlx::Sqlite {
+    type Ids = String;
+    fn ids(ids: &[i64]) -> String {
+        format!("[{}]", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","))
     }
+    fn one_of(column: &str, n: usize) -> String {
+        format!("{column} IN ({})", Self::rows_of(n))
+    }
+    fn rows_of(n: usize) -> String {
+        format!("SELECT value FROM json_each(${n})")
+    }
+}
+
+impl IdParam for sqlx::Postgres {
+    type Ids = Vec<i64>;
+    fn ids(ids: &[i64]) -> Vec<i64> {
+        ids.to_vec()
+    }
+    fn one_of(column: &str, n: usize) -> String {
+        format!("{column} = ANY(${n})")
+    }
+    fn rows_of(n: usize) -> String {
+        format!("SELECT unnest(${n}::BIGINT[])")
+    }
+}
+
+fn id_param(ids: &[i64]) -> <DB as IdParam>::Ids {
+    <DB as IdParam>::ids(ids)
+}
+
+fn one_of(column: &str, n: usize) -> String {
+    <DB as IdParam>::one_of(column, n)
 }
 
 /// An empty list was asked for: the answer is empty without asking the
@@ -17,11 +56,6 @@ fn id_filter(column: &str, ids: &Option<Vec<i64>>) -> String {
 /// have nothing to read).
 fn nothing_asked(ids: &Option<Vec<i64>>) -> bool {
     ids.as_ref().is_some_and(Vec::is_empty)
-}
-
-/// `1, 2, 3`: ids that come from this database, for an IN list.
-fn id_list(ids: &[i64]) -> String {
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
 }
 
 pub async fn sync_officer(c: &mut Conn, officer_id: i64) -> DbResult<Option<rows::Officer>> {
@@ -64,11 +98,20 @@ pub async fn sync_workers(c: &mut Conn, officer_id: i64, ids: &Option<Vec<i64>>)
     if nothing_asked(ids) {
         return Ok(Vec::new());
     }
-    let sql = match ids {
-        None => format!("{SYNC_WORKER} WHERE w.officer_id = $1 ORDER BY w.id"),
-        Some(_) => format!("{SYNC_WORKER} WHERE $1 = $1{} ORDER BY w.id", id_filter("w.id", ids)),
-    };
-    Ok(sqlx::query_as(&sql).bind(officer_id).fetch_all(&mut *c).await?)
+    Ok(match ids {
+        None => {
+            sqlx::query_as(&format!("{SYNC_WORKER} WHERE w.officer_id = $1 ORDER BY w.id"))
+                .bind(officer_id)
+                .fetch_all(&mut *c)
+                .await?
+        }
+        Some(list) => {
+            sqlx::query_as(&format!("{SYNC_WORKER} WHERE {} ORDER BY w.id", one_of("w.id", 1)))
+                .bind(id_param(list))
+                .fetch_all(&mut *c)
+                .await?
+        }
+    })
 }
 
 pub async fn sync_houses(c: &mut Conn, ids: &[i64]) -> DbResult<Vec<rows::House>> {
@@ -77,10 +120,10 @@ pub async fn sync_houses(c: &mut Conn, ids: &[i64]) -> DbResult<Vec<rows::House>
     }
     let sql = format!(
         "SELECT id, uid, name, address, industrial_zone, landlord_name, landlord_phone FROM boarding_houses
-         WHERE 1 = 1{} ORDER BY id",
-        id_filter("id", &Some(ids.to_vec()))
+         WHERE {} ORDER BY id",
+        one_of("id", 1)
     );
-    Ok(sqlx::query_as(&sql).fetch_all(&mut *c).await?)
+    Ok(sqlx::query_as(&sql).bind(id_param(ids)).fetch_all(&mut *c).await?)
 }
 
 /// The officer's loans (of workers assigned to them now), all or by id.
@@ -93,22 +136,27 @@ pub async fn sync_loans(c: &mut Conn, officer_id: i64, ids: &Option<Vec<i64>>) -
              l.method, l.frequency, l.installments, l.disbursed_on, l.status
          FROM loans l JOIN workers w ON w.id = l.worker_id JOIN loan_products p ON p.id = l.product_id
          WHERE w.officer_id = $1{} ORDER BY l.id",
-        id_filter("l.id", ids)
+        ids.as_ref().map_or(String::new(), |_| format!(" AND {}", one_of("l.id", 2)))
     );
-    Ok(sqlx::query_as(&sql).bind(officer_id).fetch_all(&mut *c).await?)
+    let query = sqlx::query_as(&sql).bind(officer_id);
+    Ok(match ids {
+        Some(list) => query.bind(id_param(list)),
+        None => query,
+    }
+    .fetch_all(&mut *c)
+    .await?)
 }
 
 pub async fn sync_installments(c: &mut Conn, loan_ids: &[i64]) -> DbResult<Vec<rows::Installment>> {
-    let mut out = Vec::with_capacity(loan_ids.len() * 26);
-    for chunk in loan_ids.chunks(2_000) {
-        let sql = format!(
-            "SELECT loan_id, number, due_on, principal_due, interest_due, principal_paid, interest_paid
-             FROM installments WHERE 1 = 1{} ORDER BY loan_id, number",
-            id_filter("loan_id", &Some(chunk.to_vec()))
-        );
-        out.extend(sqlx::query_as::<DB, rows::Installment>(&sql).fetch_all(&mut *c).await?);
+    if loan_ids.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    let sql = format!(
+        "SELECT loan_id, number, due_on, principal_due, interest_due, principal_paid, interest_paid
+         FROM installments WHERE {} ORDER BY loan_id, number",
+        one_of("loan_id", 1)
+    );
+    Ok(sqlx::query_as(&sql).bind(id_param(loan_ids)).fetch_all(&mut *c).await?)
 }
 
 /// Campaigns running on or after `from`, with this officer's quota and
@@ -129,9 +177,15 @@ pub async fn sync_campaigns(
              (SELECT COUNT(*) FROM sync_records r WHERE r.campaign_id = k.id AND r.officer_id = $1 AND {LIVE_HANDOUT})
                  AS handed_out
          FROM campaigns k WHERE k.ends_on >= $2{} ORDER BY k.id",
-        id_filter("k.id", ids)
+        ids.as_ref().map_or(String::new(), |_| format!(" AND {}", one_of("k.id", 3)))
     );
-    Ok(sqlx::query_as(&sql).bind(officer_id).bind(from).fetch_all(&mut *c).await?)
+    let query = sqlx::query_as(&sql).bind(officer_id).bind(from);
+    Ok(match ids {
+        Some(list) => query.bind(id_param(list)),
+        None => query,
+    }
+    .fetch_all(&mut *c)
+    .await?)
 }
 
 /// Workers of this officer who already have a campaign's gift, from any phone.
@@ -141,10 +195,10 @@ pub async fn sync_recipients(c: &mut Conn, officer_id: i64, campaign_ids: &[i64]
     }
     let sql = format!(
         "SELECT DISTINCT r.campaign_id, w.uid AS worker_uid FROM sync_records r JOIN workers w ON w.id = r.worker_id
-         WHERE w.officer_id = $1 AND {LIVE_HANDOUT}{}",
-        id_filter("r.campaign_id", &Some(campaign_ids.to_vec()))
+         WHERE w.officer_id = $1 AND {LIVE_HANDOUT} AND {}",
+        one_of("r.campaign_id", 2)
     );
-    Ok(sqlx::query_as(&sql).bind(officer_id).fetch_all(&mut *c).await?)
+    Ok(sqlx::query_as(&sql).bind(officer_id).bind(id_param(campaign_ids)).fetch_all(&mut *c).await?)
 }
 
 /// The officer's records: all of them when `ids` and `batches` are both
@@ -156,32 +210,39 @@ pub async fn sync_record_statuses(
     ids: &Option<Vec<i64>>,
     batches: &Option<Vec<i64>>,
 ) -> DbResult<Vec<rows::RecordStatus>> {
-    let mut scope = Vec::new();
-    if let Some(ids) = ids.as_deref().filter(|v| !v.is_empty()) {
-        scope.push(format!("s.id IN ({})", id_list(ids)));
-    }
-    if let Some(heads) = batches.as_deref().filter(|v| !v.is_empty()) {
-        scope.push(format!(
-            "s.batch_id IN (SELECT h.batch_id FROM sync_records h WHERE h.id IN ({}))",
-            id_list(heads)
-        ));
-    }
-    let filter = match (ids, batches) {
-        // All of them: the officer's batches' records (their batch key
-        // carries the officer; records are not indexed by officer).
-        (None, None) => " AND s.batch_id IN (SELECT b.batch_id FROM sync_batches b WHERE b.officer_id = $1)".to_string(),
-        _ if scope.is_empty() => return Ok(Vec::new()),
-        _ => format!(" AND ({})", scope.join(" OR ")),
-    };
-    let sql = format!(
-        "SELECT s.client_id, s.status, s.code, s.message_vi, s.message_en, s.received_at,
+    const STATUS: &str = "SELECT s.client_id, s.status, s.code, s.message_vi, s.message_en, s.received_at,
              d.decision, d.reason AS decision_reason, d.decided_at,
              (SELECT x.posted_at FROM journal_entries e JOIN journal_entries x ON x.reverses = e.id
                  WHERE e.record_id = s.id) AS reversed_at
          FROM sync_records s LEFT JOIN record_reviews d ON d.record_id = s.id
-         WHERE s.officer_id = $1{filter} ORDER BY s.id"
+         WHERE s.officer_id = $1";
+    if ids.is_none() && batches.is_none() {
+        // All of them: the officer's batches' records (their batch key
+        // carries the officer; records are not indexed by officer).
+        let sql = format!(
+            "{STATUS} AND s.batch_id IN (SELECT b.batch_id FROM sync_batches b WHERE b.officer_id = $1) ORDER BY s.id"
+        );
+        return Ok(sqlx::query_as(&sql).bind(officer_id).fetch_all(&mut *c).await?);
+    }
+    let (ids, heads) = (ids.as_deref().unwrap_or_default(), batches.as_deref().unwrap_or_default());
+    if ids.is_empty() && heads.is_empty() {
+        return Ok(Vec::new());
+    }
+    // One set of record ids, read by the primary key: `s.id IN (…) OR
+    // s.batch_id IN (…)` would have PostgreSQL read the whole table.
+    let sql = format!(
+        "{STATUS} AND s.id IN ({} UNION ALL
+             SELECT r.id FROM sync_records h JOIN sync_records r ON r.batch_id = h.batch_id WHERE {})
+         ORDER BY s.id",
+        <DB as IdParam>::rows_of(2),
+        one_of("h.id", 3)
     );
-    Ok(sqlx::query_as(&sql).bind(officer_id).fetch_all(&mut *c).await?)
+    Ok(sqlx::query_as(&sql)
+        .bind(officer_id)
+        .bind(id_param(ids))
+        .bind(id_param(heads))
+        .fetch_all(&mut *c)
+        .await?)
 }
 
 /// Reads the rows of a snapshot (`filter` all `None`) or of a change page.
