@@ -7,7 +7,9 @@ use super::sync_rows as rows;
 /// the ids: an array on PostgreSQL, a JSON array read by `json_each` on
 /// SQLite. (Ids written into the text made each change page prepare new
 /// statements and push the request handlers' ones out of the connection's
-/// cache.)
+/// cache.) The upload's facts use `Lists` (upload.rs) instead: lists of up
+/// to 16,384 values on the writer's one connection, as IN lists of bound
+/// parameters padded to a power of two.
 trait IdParam: sqlx::Database {
     type Ids: for<'q> sqlx::Encode<'q, Self> + sqlx::Type<Self> + Send;
     fn ids(ids: &[i64]) -> Self::Ids;
