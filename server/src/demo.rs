@@ -88,6 +88,8 @@ struct Zone {
     /// (code, username, full name, phone) of the officers.
     officers: [(&'static str, &'static str, &'static str, &'static str); 3],
     supervisor: (&'static str, &'static str, &'static str, &'static str),
+    /// (code, username, full name, phone) of the cashier.
+    cashier: (&'static str, &'static str, &'static str, &'static str),
 }
 
 const ZONES: [Zone; 2] = [
@@ -130,6 +132,7 @@ const ZONES: [Zone; 2] = [
             ("CB-TD-03", "canbo.thao", "Huỳnh Thị Thảo", "0976543210"),
         ],
         supervisor: ("GS-TD", "giamsat.thuduc", "Lê Thị Hồng Nhung", "0918222333"),
+        cashier: ("TQ-TD", "thuquy.thuduc", "Ngô Thị Thu Hà", "0917333444"),
     },
     Zone {
         branch_code: "CN-BT",
@@ -170,6 +173,7 @@ const ZONES: [Zone; 2] = [
             ("CB-BT-03", "canbo.tuan", "Bùi Anh Tuấn", "0367123456"),
         ],
         supervisor: ("GS-BT", "giamsat.binhtan", "Phạm Văn Tài", "0908777666"),
+        cashier: ("TQ-BT", "thuquy.binhtan", "Vũ Minh Châu", "0907555444"),
     },
 ];
 
@@ -182,7 +186,7 @@ fn origin(kind: ImportKind, index: usize) -> Origin {
     }
 }
 
-/// Generates the demo fund as of `today`: 2 branches, 9 users, 60 boarding
+/// Generates the demo fund as of `today`: 2 branches, 11 users, 60 boarding
 /// houses, 600 workers, 4 loan products, 500 active loans (about one in
 /// eight overdue on `today`) and 2 running campaigns.
 pub fn demo_fund(today: NaiveDate) -> ImportSet {
@@ -236,6 +240,15 @@ fn branches_and_users(set: &mut ImportSet) {
             username,
             name,
             Role::Supervisor,
+            Some(z.branch_code),
+            phone,
+        );
+        let (code, username, name, phone) = z.cashier;
+        user(
+            code,
+            username,
+            name,
+            Role::Cashier,
             Some(z.branch_code),
             phone,
         );

@@ -6,7 +6,10 @@
 //! the audit log, English, sign-out; and the supervisor's batch review: an
 //! officer's phone uploads repayments and a gift, the supervisor approves
 //! the batch with a shortage and sees the loan's balance move, a second
-//! approval and a rejection without a reason are refused.
+//! approval and a rejection without a reason are refused; a cashier takes a
+//! repayment at the counter from the loan's page. Over plain HTTP:
+//! a branch cashier signs in, is kept to the workers and loans, and takes a
+//! repayment at the counter (sent twice, posted once; refusals named).
 //!
 //! `SOTAY_SCREENSHOTS=1` saves PNGs of the main pages to `docs/screenshots/`.
 //! Chromium and chromedriver are looked for in `/usr/bin` (or
@@ -824,15 +827,37 @@ async fn console_in_a_real_browser() {
         b.wait("html[lang=vi]").await;
         b.shot("loan-tablet").await;
         b.client.set_window_size(1280, 900).await.unwrap();
-
         b.sign_out().await;
+
+        // --- The cashier of Thủ Đức takes a repayment at the counter.
+        b.sign_in("thuquy.thuduc", PASSWORD, "#counter-recent")
+            .await;
+        assert!(b.text("#me").await.contains("Thủ quỹ chi nhánh"));
+        assert!(!b.exists("nav.main a[href='/batches']").await);
+        b.go(&format!("/loans/{overdue_loan}")).await;
+        b.wait("#counter-form").await;
+        b.fill("#amount", "150.000").await;
+        b.fill("#note", "Chị gái trả thay").await;
+        b.submit("#counter-form button", "#receipt").await;
+        let receipt = b.text("#receipt").await;
+        assert!(
+            receipt.contains("150.000 ₫") && receipt.contains("QUAY-CN-TD-"),
+            "{receipt}"
+        );
+        assert!(b
+            .text("#counter-repayments")
+            .await
+            .contains("Chị gái trả thay"));
+        b.shot_full("loan-counter", 1280).await;
+        b.sign_out().await;
+
         assert_eq!(
             scalar(
                 &db.url,
                 "SELECT COUNT(*) FROM audit_log WHERE action = 'console_logout'"
             )
             .await,
-            2
+            3
         );
         assert!(
             scalar(
@@ -840,7 +865,7 @@ async fn console_in_a_real_browser() {
                 "SELECT COUNT(*) FROM audit_log WHERE action = 'console_login'"
             )
             .await
-                >= 3
+                >= 4
         );
         b.close().await;
         println!(
@@ -1425,6 +1450,169 @@ async fn console_cookies_forms_and_headers() {
         .unwrap()
         .starts_with("sotay_lang=en"));
     assert!(page.text().await.unwrap().contains("Sign in"));
+}
+
+/// The value of the form field `name` in a page (hidden inputs included).
+fn field(html: &str, name: &str) -> String {
+    let at = html
+        .find(&format!("name=\"{name}\""))
+        .unwrap_or_else(|| panic!("no field {name} in the page"));
+    let rest = &html[at..];
+    let value = &rest[rest.find("value=\"").expect("a value") + 7..];
+    value[..value.find('"').unwrap()].to_string()
+}
+
+#[tokio::test]
+async fn cashier_takes_repayments_at_the_counter() {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for backend in BACKENDS {
+        let db = fresh_database(backend).await;
+        let server = Server::start(&db.url, &["--demo"]).await;
+        let get = |path: String, cookie: String| {
+            let req = http.get(server.url(&path)).header(COOKIE, cookie);
+            async move {
+                let resp = req.send().await.unwrap();
+                let status = resp.status();
+                let location = resp
+                    .headers()
+                    .get(LOCATION)
+                    .map(|v| v.to_str().unwrap().to_string());
+                (status, location, resp.text().await.unwrap())
+            }
+        };
+        let loan_of = |branch: &str| {
+            format!(
+                "SELECT MIN(l.id) FROM loans l JOIN workers w ON w.id = l.worker_id \
+                 JOIN users u ON u.id = w.officer_id JOIN branches b ON b.id = u.branch_id \
+                 WHERE b.code = '{branch}' AND l.status = 'active'"
+            )
+        };
+        let loan = scalar(&db.url, &loan_of("CN-TD")).await;
+        let elsewhere = scalar(&db.url, &loan_of("CN-BT")).await;
+        let owed = scalar(
+            &db.url,
+            &format!(
+                "SELECT CAST(SUM(principal_due - principal_paid + interest_due - interest_paid) AS BIGINT) \
+                 FROM installments WHERE loan_id = {loan}"
+            ),
+        )
+        .await;
+
+        // The cashier of Thủ Đức signs in: home, workers and loans; the
+        // supervisor's and the admin's pages are refused.
+        let cashier = http_sign_in(&http, &server, "thuquy.thuduc").await;
+        let (status, _, home) = get("/".into(), cashier.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{backend:?}");
+        assert!(home.contains("Thủ quỹ chi nhánh"), "{home}");
+        assert!(home.contains("Chưa có khoản thu nào tại quầy"), "{home}");
+        assert!(
+            !home.contains("href=\"/batches\""),
+            "no batch review in a cashier's menu"
+        );
+        for path in [
+            "/batches", "/reports", "/devices", "/stock", "/audit", "/imports",
+        ] {
+            let (status, _, page) = get(path.into(), cashier.clone()).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{backend:?} {path}");
+            assert!(page.contains("Không có quyền"), "{path}: {page}");
+        }
+        let (status, _, page) = get("/workers?q=nguyen".into(), cashier.clone()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains("/workers/"),
+            "the search finds the branch's workers"
+        );
+
+        // The loan's page carries the counter form.
+        let (status, _, page) = get(format!("/loans/{loan}"), cashier.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(page.contains("Thu nợ tại quầy"), "{page}");
+        let (csrf, client_id) = (field(&page, "csrf"), field(&page, "client_id"));
+        let post = |loan: i64, form: Vec<(&'static str, String)>, cookie: String| {
+            let req = http
+                .post(server.url(&format!("/loans/{loan}/repayments")))
+                .header(COOKIE, cookie)
+                .form(&form);
+            async move {
+                let resp = req.send().await.unwrap();
+                let status = resp.status();
+                let location = resp
+                    .headers()
+                    .get(LOCATION)
+                    .map(|v| v.to_str().unwrap().to_string());
+                (status, location, resp.text().await.unwrap())
+            }
+        };
+        let form = |amount: &str, client: &str| {
+            vec![
+                ("csrf", csrf.clone()),
+                ("client_id", client.to_string()),
+                ("amount", amount.to_string()),
+                ("note", "Trả tại quầy".to_string()),
+            ]
+        };
+
+        // Taken: the browser goes to the loan's page with the receipt; the
+        // same form sent again (a double click) takes nothing more.
+        let (status, to, _) = post(loan, form("200.000", &client_id), cashier.clone()).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{backend:?}");
+        let to = to.expect("a redirect");
+        assert!(to.starts_with(&format!("/loans/{loan}?receipt=")), "{to}");
+        let (status, again, _) = post(loan, form("200.000", &client_id), cashier.clone()).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(again.as_deref(), Some(to.as_str()), "the same receipt");
+        let (_, _, page) = get(to.clone(), cashier.clone()).await;
+        assert!(
+            page.contains("Đã ghi khoản thu 200.000 ₫") && page.contains("QUAY-CN-TD-000001"),
+            "{page}"
+        );
+        assert!(page.contains(&format!(
+            "Tổng còn phải trả: {}",
+            sotay_core::domain::money::format_vnd(owed - 200_000)
+        )));
+        let count = |sql: &'static str| scalar(&db.url, sql);
+        assert_eq!(count("SELECT COUNT(*) FROM counter_repayments").await, 1);
+        assert_eq!(
+            count("SELECT COUNT(*) FROM journal_entries WHERE kind = 'counter_repayment'").await,
+            1
+        );
+
+        // Refused, with the reason, and nothing taken: more than is owed, a
+        // decimal comma, another branch's loan, a form without its token.
+        let fresh = || uuid::Uuid::now_v7().to_string();
+        let (status, _, page) =
+            post(loan, form(&format!("{}", owed), &fresh()), cashier.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+        assert!(page.contains("id=\"counter-error\""), "{page}");
+        let (status, _, page) = post(loan, form("1,5", &fresh()), cashier.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+        assert!(page.contains("Số tiền thu"), "the field is named: {page}");
+        assert!(
+            page.contains("value=\"1,5\""),
+            "what was typed stays: {page}"
+        );
+        let (status, _, _) = post(elsewhere, form("100.000", &fresh()), cashier.clone()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let mut forged = form("100.000", &fresh());
+        forged[0].1 = "forged".into();
+        let (status, _, _) = post(loan, forged, cashier.clone()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(count("SELECT COUNT(*) FROM counter_repayments").await, 1);
+
+        // The branch's supervisor sees it on the home page and the loan's.
+        let supervisor = http_sign_in(&http, &server, "giamsat.thuduc").await;
+        let (_, _, home) = get("/".into(), supervisor.clone()).await;
+        assert!(home.contains("QUAY-CN-TD-000001"), "{home}");
+        let (_, _, page) = get(format!("/loans/{loan}"), supervisor.clone()).await;
+        assert!(
+            page.contains("id=\"counter-repayments\"") && page.contains("Ngô Thị Thu Hà"),
+            "{page}"
+        );
+        println!("{backend:?}: a cashier took a repayment at the counter, posted once");
+    }
 }
 
 fn urlencode(s: &str) -> String {

@@ -1,4 +1,5 @@
-//! Home: who is signed in, their branch, a few figures of what they see.
+//! Home: who is signed in, their branch, a few figures of what they see,
+//! and the latest repayments taken at the counter.
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -6,13 +7,16 @@ use chrono::Utc;
 use maud::html;
 use sotay_core::domain::time::local_date;
 
-use super::session::Signed;
-use super::view::{self, clock, datetime, role_label, Nav};
+use super::session::{Signed, Staff};
+use super::view::{self, clock, datetime, role_label, table_wrap, vnd, Nav};
 use crate::app::AppState;
 use crate::error::AppError;
 use crate::import::rows::Role;
 
-pub async fn page(State(state): State<AppState>, signed: Signed) -> Response {
+/// Counter repayments the home page lists, at most.
+const RECENT_COUNTER: i64 = 20;
+
+pub async fn page(State(state): State<AppState>, Staff(signed): Staff) -> Response {
     match render(&state, &signed).await {
         Ok(r) => r,
         Err(e) => signed.ui().app_error(e),
@@ -25,23 +29,19 @@ async fn render(state: &AppState, s: &Signed) -> Result<Response, AppError> {
     let db = &state.db;
     let scope = s.user.scope();
     let admin = s.user.role == Role::Admin;
-    let branches = db
-        .branches(if admin {
-            None
-        } else {
-            Some(s.user.branch_id.unwrap_or(-1))
-        })
-        .await?;
+    let cashier = s.user.role == Role::Cashier;
+    let branch = (!admin).then(|| s.user.branch_id.unwrap_or(-1));
+    let branches = db.branches(branch).await?;
     let workers = db.count_workers(scope).await?;
     let overdue = db.overdue_loans(scope, local_date(Utc::now())).await?;
-    let devices = db
-        .devices(if admin {
-            None
-        } else {
-            Some(s.user.branch_id.unwrap_or(-1))
-        })
-        .await?;
-    let active_devices = devices.iter().filter(|d| d.revoked_at.is_none()).count();
+    // A cashier does not manage devices.
+    let active_devices = if cashier {
+        None
+    } else {
+        let devices = db.devices(branch).await?;
+        Some(devices.iter().filter(|d| d.revoked_at.is_none()).count())
+    };
+    let counter = db.counter_lines(branch, None, RECENT_COUNTER).await?;
 
     let body = html! {
         h1 { (lang.t("Xin chào, ", "Hello, ")) (s.full_name) }
@@ -92,14 +92,54 @@ async fn render(state: &AppState, s: &Signed) -> Result<Response, AppError> {
                 span.number { (view::count(overdue)) }
                 span.label { (lang.t("khoản vay có kỳ quá hạn", "loans with overdue installments")) }
             }
-            a.figure href="/devices" {
-                span.number { (view::count(active_devices as i64)) }
-                span.label { (lang.t("thiết bị đang hoạt động", "active devices")) }
+            @if let Some(n) = active_devices {
+                a.figure href="/devices" {
+                    span.number { (view::count(n as i64)) }
+                    span.label { (lang.t("thiết bị đang hoạt động", "active devices")) }
+                }
             }
         }
         section.card {
             h2 { (lang.t("Tìm người lao động", "Find a worker")) }
+            @if cashier {
+                p { (lang.t(
+                    "Để thu nợ tại quầy: tìm người lao động, mở khoản vay của họ và ghi khoản thu ở đó.",
+                    "To take a repayment at the counter: find the worker, open their loan and take it there."
+                )) }
+            }
             (super::people::search_form(lang, ""))
+        }
+        section.card #counter-recent {
+            h2 { (lang.t("Thu nợ tại quầy gần đây", "Latest repayments at the counter")) }
+            @if counter.is_empty() {
+                (view::empty(lang.t("Chưa có khoản thu nào tại quầy.", "No repayment taken at the counter yet.")))
+            } @else {
+                (table_wrap(html! {
+                    table.list {
+                        thead { tr {
+                            th { (lang.t("Phiếu thu", "Receipt")) }
+                            th { (lang.t("Thời điểm", "Taken at")) }
+                            th { (lang.t("Người vay", "Borrower")) }
+                            th { (lang.t("Khoản vay", "Loan")) }
+                            th.num { (lang.t("Số tiền", "Amount")) }
+                            th { (lang.t("Người thu", "Taken by")) }
+                        } }
+                        tbody {
+                            @for k in &counter {
+                                tr {
+                                    td.nowrap { (k.receipt_no)
+                                        @if k.reversed { " " span.badge.muted { (lang.t("Đã đảo bút toán", "Reversed")) } } }
+                                    td.nowrap { (datetime(k.recorded_at)) }
+                                    td { (k.worker_name) }
+                                    td.nowrap { a href=(format!("/loans/{}", k.loan_id)) { (k.loan_code) } }
+                                    td.num.nowrap { (vnd(k.amount)) }
+                                    td { (k.recorded_by) }
+                                }
+                            }
+                        }
+                    }
+                }))
+            }
         }
     };
     Ok(ui

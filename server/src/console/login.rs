@@ -17,7 +17,8 @@ use serde::Deserialize;
 
 use super::i18n::Lang;
 use super::session::{
-    self, config, cookie, device_label, safe_next, same_token, Signed, IDLE_MINS, MAX_HOURS,
+    self, config, cookie, device_label, safe_next, same_token, Staff, CONSOLE_ROLES, IDLE_MINS,
+    MAX_HOURS,
 };
 use super::store::NewSession;
 use super::view::{csrf_field, Nav, Ui};
@@ -236,7 +237,7 @@ pub async fn submit(
     };
 
     let role = Role::parse(&user.role);
-    if !matches!(role, Some(Role::Admin | Role::Supervisor)) {
+    if !role.is_some_and(|r| CONSOLE_ROLES.contains(&r)) {
         let entry = AuditEntry {
             actor_user_id: Some(user.id),
             actor_username: user.username.clone(),
@@ -250,21 +251,12 @@ pub async fn submit(
         if let Err(e) = state.db.audit(entry).await {
             return ui.app_error(e.into());
         }
-        let message = if role == Some(Role::Cashier) {
-            lang.t(
-                "Tài khoản thủ quỹ chưa dùng được bảng điều khiển web: bảng điều khiển chỉ dành cho \
-                 giám sát chi nhánh và quản trị viên. Khoản thu tại quầy được ghi qua API.",
-                "Cashier accounts cannot use the web console yet: it is for branch supervisors and \
-                 administrators only. Repayments at the counter are recorded through the API.",
-            )
-        } else {
-            lang.t(
-                "Tài khoản cán bộ tín dụng không dùng được bảng điều khiển web: bảng điều khiển chỉ \
-                 dành cho giám sát chi nhánh và quản trị viên. Hãy dùng ứng dụng Sổ Tay trên điện thoại.",
-                "Field officer accounts cannot use the web console: it is for branch supervisors and \
-                 administrators only. Use the Sổ Tay app on your phone.",
-            )
-        };
+        let message = lang.t(
+            "Tài khoản cán bộ tín dụng không dùng được bảng điều khiển web: bảng điều khiển chỉ \
+             dành cho giám sát chi nhánh, thủ quỹ và quản trị viên. Hãy dùng ứng dụng Sổ Tay trên điện thoại.",
+            "Field officer accounts cannot use the web console: it is for branch supervisors, \
+             cashiers and administrators. Use the Sổ Tay app on your phone.",
+        );
         return form_view(&token, StatusCode::FORBIDDEN, message.into());
     }
 
@@ -310,7 +302,7 @@ pub struct LogoutForm {
 /// `POST /logout`: ends the session here and now.
 pub async fn logout(
     State(state): State<AppState>,
-    signed: Signed,
+    Staff(signed): Staff,
     parts: Parts,
     ClientIp(ip): ClientIp,
     Form(form): Form<LogoutForm>,

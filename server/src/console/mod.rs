@@ -51,6 +51,7 @@ pub fn routes_with(config: ConsoleConfig) -> Router<AppState> {
         .route("/workers", get(people::workers))
         .route("/workers/{id}", get(people::worker))
         .route("/loans/{id}", get(people::loan))
+        .route("/loans/{id}/repayments", post(people::take_repayment))
         .route("/batches", get(batches::list))
         .route("/batches/{id}", get(batches::batch))
         .route("/batches/{id}/confirm", post(batches::confirm))

@@ -1,18 +1,27 @@
 //! Workers and loans: the accent-insensitive search, a worker's page with
-//! their loans, a loan's schedule. Scoped like the API: a supervisor sees
-//! their branch, an admin the fund; anything else is "not found".
+//! their loans, a loan's schedule and its repayments at the counter (the
+//! form a cashier or supervisor takes them with, through
+//! `Db::counter_repayment` as the API does). Scoped like the API: a
+//! supervisor or cashier sees their branch, an admin the fund; anything
+//! else is "not found".
 
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
 use chrono::{NaiveDate, Utc};
 use maud::{html, Markup};
 use serde::Deserialize;
+use sotay_core::domain::money::{parse_typed_amount, AmountRule};
 use sotay_core::domain::time::local_date;
+use uuid::Uuid;
 
 use super::i18n::Lang;
-use super::session::Signed;
-use super::view::{self, date, phone, table_wrap, vnd, Nav};
+use super::session::{Signed, Staff};
+use super::view::{self, csrf_field, date, datetime, phone, table_wrap, vnd, Nav};
 use crate::api::master::search_workers;
+use crate::api::review::counter_clerk;
+use crate::api::ClientIp;
 use crate::app::AppState;
 use crate::db::InstallmentView;
 use crate::error::AppError;
@@ -48,7 +57,7 @@ pub fn search_form(lang: Lang, q: &str) -> Markup {
 /// `GET /workers?q=&page=`
 pub async fn workers(
     State(state): State<AppState>,
-    signed: Signed,
+    Staff(signed): Staff,
     Query(query): Query<WorkersQuery>,
 ) -> Response {
     let lang = signed.lang;
@@ -157,7 +166,7 @@ fn gender(lang: Lang, g: Option<&str>) -> &str {
 /// `GET /workers/{id}`
 pub async fn worker(
     State(state): State<AppState>,
-    signed: Signed,
+    Staff(signed): Staff,
     Path(id): Path<String>,
 ) -> Response {
     match render_worker(&state, &signed, &id).await {
@@ -194,9 +203,12 @@ async fn render_worker(state: &AppState, s: &Signed, id: &str) -> Result<Respons
     let body = html! {
         p.crumbs { a href="/workers" { "← " (lang.t("Người lao động", "Workers")) } }
         h1 { (w.full_name) " " small.mono { (w.code) } }
-        p.actions {
-            a.button #worker-statement href=(format!("/reports/worker-statement?worker_id={}", w.id)) {
-                (lang.t("Sao kê (khoản vay, phiếu thu, quà)", "Statement (loans, receipts, gifts)"))
+        // The reports are a supervisor's.
+        @if s.user.role != Role::Cashier {
+            p.actions {
+                a.button #worker-statement href=(format!("/reports/worker-statement?worker_id={}", w.id)) {
+                    (lang.t("Sao kê (khoản vay, phiếu thu, quà)", "Statement (loans, receipts, gifts)"))
+                }
             }
         }
         div.cards {
@@ -271,15 +283,119 @@ async fn render_worker(state: &AppState, s: &Signed, id: &str) -> Result<Respons
         .into_response())
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LoanQuery {
+    /// The counter repayment just taken, to confirm it.
+    receipt: String,
+}
+
+/// The counter form as posted.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default)]
+pub struct CounterForm {
+    csrf: String,
+    /// Chosen when the form is drawn: sending the same form twice (a double
+    /// click, a reload) takes the repayment once and shows the same receipt.
+    client_id: String,
+    amount: String,
+    note: String,
+}
+
+/// The loan page's counter form: what was typed and why it was refused, or
+/// the receipt just taken.
+#[derive(Debug, Default)]
+struct Counter {
+    form: CounterForm,
+    error: Option<String>,
+    taken: Option<i64>,
+}
+
 /// `GET /loans/{id}`
 pub async fn loan(
     State(state): State<AppState>,
-    signed: Signed,
+    Staff(signed): Staff,
     Path(id): Path<String>,
+    Query(q): Query<LoanQuery>,
 ) -> Response {
-    match render_loan(&state, &signed, &id).await {
+    let counter = Counter {
+        taken: q.receipt.parse().ok(),
+        ..Counter::default()
+    };
+    match render_loan(&state, &signed, &id, counter, StatusCode::OK).await {
         Ok(r) => r,
         Err(e) => signed.ui().app_error(e),
+    }
+}
+
+/// A note on a counter receipt, at most this many characters.
+const NOTE_CHARS: usize = 200;
+
+/// `POST /loans/{id}/repayments`: a repayment at the counter, posted at
+/// once; then the loan page with its receipt.
+pub async fn take_repayment(
+    State(state): State<AppState>,
+    Staff(signed): Staff,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Form(form): Form<CounterForm>,
+) -> Response {
+    if let Some(r) = signed.forgery(&form.csrf) {
+        return r;
+    }
+    let lang = signed.lang;
+    let who = match counter_clerk(&signed.user, ip) {
+        Ok(w) => w,
+        Err(e) => return signed.ui().app_error(e),
+    };
+    let Ok(loan_id) = id.parse::<i64>() else {
+        return signed.ui().app_error(loan_not_found());
+    };
+    let again = |error: String, status: StatusCode, form: CounterForm| {
+        let (state, signed, id) = (&state, &signed, &id);
+        async move {
+            let counter = Counter {
+                form,
+                error: Some(error),
+                taken: None,
+            };
+            match render_loan(state, signed, id, counter, status).await {
+                Ok(r) => r,
+                Err(e) => signed.ui().app_error(e),
+            }
+        }
+    };
+    let label = lang.t("Số tiền thu", "Amount received");
+    let amount = match parse_typed_amount(label, &form.amount, AmountRule::Positive) {
+        Ok(a) => a.get(),
+        Err(e) => {
+            let m = lang.pick(e.message_vi(), e.message_en());
+            return again(m, StatusCode::UNPROCESSABLE_ENTITY, form).await;
+        }
+    };
+    let note: String = form.note.trim().chars().take(NOTE_CHARS).collect();
+    let client = Uuid::parse_str(form.client_id.trim()).unwrap_or_else(|_| Uuid::now_v7());
+    match state
+        .db
+        .counter_repayment(&who, loan_id, client, amount, &note)
+        .await
+    {
+        Ok(r) => Redirect::to(&format!(
+            "{}#receipt",
+            view::link(
+                &format!("/loans/{loan_id}"),
+                &[("receipt", r.id.to_string())]
+            )
+        ))
+        .into_response(),
+        Err(e) => {
+            let e = AppError::from(e);
+            if e.status.is_server_error() || e.status == StatusCode::NOT_FOUND {
+                return signed.ui().app_error(e);
+            }
+            let m = signed.ui().message(&e).to_string();
+            again(m, e.status, form).await
+        }
     }
 }
 
@@ -332,7 +448,13 @@ fn state_badge(lang: Lang, st: InstallmentState) -> Markup {
     }
 }
 
-async fn render_loan(state: &AppState, s: &Signed, id: &str) -> Result<Response, AppError> {
+async fn render_loan(
+    state: &AppState,
+    s: &Signed,
+    id: &str,
+    counter: Counter,
+    status: StatusCode,
+) -> Result<Response, AppError> {
     let lang = s.lang;
     let id: i64 = id.parse().map_err(|_| loan_not_found())?;
     let l = state
@@ -341,6 +463,15 @@ async fn render_loan(state: &AppState, s: &Signed, id: &str) -> Result<Response,
         .await?
         .ok_or_else(loan_not_found)?;
     let schedule = state.db.installments(l.id).await?;
+    let taken_here = state.db.counter_lines(None, Some(l.id), 100).await?;
+    let just = counter
+        .taken
+        .and_then(|id| taken_here.iter().find(|k| k.id == id));
+    let client_id = if counter.form.client_id.trim().is_empty() {
+        Uuid::now_v7().to_string()
+    } else {
+        counter.form.client_id.clone()
+    };
     let today = local_date(Utc::now());
     let states: Vec<InstallmentState> = schedule
         .iter()
@@ -396,6 +527,72 @@ async fn render_loan(state: &AppState, s: &Signed, id: &str) -> Result<Response,
                 }
             }
         }
+        section.card #counter {
+            h2 { (lang.t("Thu nợ tại quầy", "Repayment at the counter")) }
+            @if let Some(k) = just {
+                p.notice.success role="status" #receipt {
+                    (lang.pick(
+                        format!("Đã ghi khoản thu {} của {}, phiếu thu {}. Tổng còn phải trả: {}.", vnd(k.amount), k.worker_name, k.receipt_no, vnd(outstanding)),
+                        format!("Took {} from {}, receipt {}. Total outstanding now: {}.", vnd(k.amount), k.worker_name, k.receipt_no, vnd(outstanding)),
+                    ))
+                }
+            }
+            @if l.status == "active" {
+                @if let Some(m) = &counter.error {
+                    p.notice.error role="alert" #counter-error { (m) }
+                }
+                form.stack method="post" action=(format!("/loans/{}/repayments", l.id)) id="counter-form" {
+                    (csrf_field(&s.csrf))
+                    input type="hidden" name="client_id" value=(client_id);
+                    label for="amount" { (lang.t("Số tiền thu (đồng)", "Amount received (đồng)")) }
+                    input #amount type="text" name="amount" inputmode="numeric" autocomplete="off" required
+                        value=(counter.form.amount) placeholder=(lang.t("ví dụ 1.500.000", "e.g. 1.500.000"))
+                        aria-invalid=[counter.error.is_some().then_some("true")];
+                    label for="note" { (lang.t("Ghi chú (không bắt buộc)", "Note (optional)")) }
+                    input #note type="text" name="note" maxlength=(NOTE_CHARS) value=(counter.form.note)
+                        placeholder=(lang.t("Ví dụ: người nhà trả thay", "E.g. paid by a relative"));
+                    div.actions {
+                        button.primary type="submit" data-busy=(lang.t("Đang ghi…", "Posting…")) {
+                            (lang.t("Ghi khoản thu", "Take the repayment"))
+                        }
+                    }
+                }
+                p.hint { (lang.t(
+                    "Khoản thu tại quầy được ghi sổ ngay: tiền vào quỹ tiền mặt chi nhánh, trừ vào lãi rồi gốc của các kỳ cũ nhất. Không thu quá số còn phải trả, kể cả các khoản cán bộ đã thu đang chờ duyệt.",
+                    "A repayment at the counter posts at once: cash into the branch vault, against the oldest installments' interest, then principal. It may not exceed what is still owed, counting what officers collected that waits for review."
+                )) }
+            } @else {
+                p #counter-closed { (lang.t(
+                    "Khoản vay đã tất toán, nên không thu nợ tại quầy.",
+                    "This loan is closed, so no repayment is taken at the counter."
+                )) }
+            }
+            @if !taken_here.is_empty() {
+                (table_wrap(html! {
+                    table.list #counter-repayments {
+                        thead { tr {
+                            th { (lang.t("Phiếu thu", "Receipt")) }
+                            th { (lang.t("Thời điểm", "Taken at")) }
+                            th.num { (lang.t("Số tiền", "Amount")) }
+                            th { (lang.t("Ghi chú", "Note")) }
+                            th { (lang.t("Người thu", "Taken by")) }
+                        } }
+                        tbody {
+                            @for k in &taken_here {
+                                tr {
+                                    td.nowrap { (k.receipt_no)
+                                        @if k.reversed { " " span.badge.muted { (lang.t("Đã đảo bút toán", "Reversed")) } } }
+                                    td.nowrap { (datetime(k.recorded_at)) }
+                                    td.num.nowrap { (vnd(k.amount)) }
+                                    td { (k.note) }
+                                    td { (k.recorded_by) }
+                                }
+                            }
+                        }
+                    }
+                }))
+            }
+        }
         h2 { (lang.t("Lịch trả nợ", "Repayment schedule")) }
         @if schedule.is_empty() {
             (view::empty(lang.t("Khoản vay này chưa có lịch trả nợ.", "This loan has no schedule.")))
@@ -445,7 +642,7 @@ async fn render_loan(state: &AppState, s: &Signed, id: &str) -> Result<Response,
             )) }
         }
     };
-    Ok(s.ui().page(&title, Nav::Workers, body).into_response())
+    Ok((status, s.ui().page(&title, Nav::Workers, body)).into_response())
 }
 
 #[cfg(test)]

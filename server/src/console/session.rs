@@ -166,7 +166,13 @@ pub fn config(parts: &Parts) -> Arc<ConsoleConfig> {
         .unwrap_or_default()
 }
 
-/// A supervisor or admin signed in to the console.
+/// Who may sign in to the console: branch supervisors and cashiers, and the
+/// fund's administrators. Officers use the phone app.
+pub const CONSOLE_ROLES: [Role; 3] = [Role::Admin, Role::Supervisor, Role::Cashier];
+
+/// A supervisor or admin signed in to the console: the extractor of every
+/// page but the few a cashier uses too (see [`Staff`]), which answers a
+/// cashier's session with a refusal.
 #[derive(Debug, Clone)]
 pub struct Signed {
     /// The same caller the API knows, for scopes, roles and audit entries.
@@ -265,7 +271,7 @@ pub async fn load(parts: &Parts, state: &AppState) -> Lookup {
     };
     let now = Utc::now();
     let idle_end = row.last_seen_at + Duration::minutes(IDLE_MINS);
-    let role = Role::parse(&row.role).filter(|r| matches!(r, Role::Admin | Role::Supervisor));
+    let role = Role::parse(&row.role).filter(|r| CONSOLE_ROLES.contains(r));
     if row.ended_at.is_some() {
         return Lookup::Ended;
     }
@@ -298,7 +304,13 @@ pub async fn load(parts: &Parts, state: &AppState) -> Lookup {
     }))
 }
 
-impl FromRequestParts<AppState> for Signed {
+/// Anyone signed in to the console, a branch cashier included: the pages a
+/// cashier uses (home, the workers and their loans, repayments at the
+/// counter). Each of them still reads through the caller's scope.
+#[derive(Debug, Clone)]
+pub struct Staff(pub Signed);
+
+impl FromRequestParts<AppState> for Staff {
     type Rejection = Response;
 
     /// Without a session, a page sends the browser to the sign-in form
@@ -308,7 +320,7 @@ impl FromRequestParts<AppState> for Signed {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let ended = match load(parts, state).await {
-            Lookup::Signed(s) => return Ok(*s),
+            Lookup::Signed(s) => return Ok(Staff(*s)),
             Lookup::Failed(resp) => return Err(resp),
             Lookup::Missing => false,
             Lookup::Ended => true,
@@ -324,6 +336,33 @@ impl FromRequestParts<AppState> for Signed {
             pairs.push(("ended", "1".to_string()));
         }
         Err(Redirect::to(&view::link("/login", &pairs)).into_response())
+    }
+}
+
+impl FromRequestParts<AppState> for Signed {
+    type Rejection = Response;
+
+    /// As [`Staff`], and a cashier is refused: the batch review, the
+    /// reports and the administration are not theirs.
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Staff(s) = Staff::from_request_parts(parts, state).await?;
+        if s.user.role == Role::Cashier {
+            let ui = s.ui();
+            return Err(ui.error(
+                StatusCode::FORBIDDEN,
+                ui.t("Không có quyền", "Not allowed"),
+                ui.t(
+                    "Trang này dành cho giám sát chi nhánh và quản trị viên. Thủ quỹ tìm người lao \
+                     động và thu nợ tại quầy từ trang khoản vay.",
+                    "This page is for branch supervisors and administrators. A cashier finds the \
+                     worker and takes repayments at the counter from the loan's page.",
+                ),
+            ));
+        }
+        Ok(s)
     }
 }
 

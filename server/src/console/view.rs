@@ -51,6 +51,18 @@ struct NavItem {
     vi: &'static str,
     en: &'static str,
     admin_only: bool,
+    /// Shown to a branch cashier too.
+    cashier: bool,
+}
+
+impl NavItem {
+    fn shown_to(&self, role: Role) -> bool {
+        match role {
+            Role::Admin => true,
+            Role::Cashier => self.cashier,
+            _ => !self.admin_only,
+        }
+    }
 }
 
 /// The navigation, in order. The reports take their place after the batch
@@ -62,6 +74,7 @@ const NAV: &[NavItem] = &[
         vi: "Trang chủ",
         en: "Home",
         admin_only: false,
+        cashier: true,
     },
     NavItem {
         nav: Nav::Workers,
@@ -69,6 +82,7 @@ const NAV: &[NavItem] = &[
         vi: "Người lao động",
         en: "Workers",
         admin_only: false,
+        cashier: true,
     },
     NavItem {
         nav: Nav::Batches,
@@ -76,6 +90,7 @@ const NAV: &[NavItem] = &[
         vi: "Lô chờ duyệt",
         en: "Batch review",
         admin_only: false,
+        cashier: false,
     },
     NavItem {
         nav: Nav::Reports,
@@ -83,6 +98,7 @@ const NAV: &[NavItem] = &[
         vi: "Báo cáo",
         en: "Reports",
         admin_only: false,
+        cashier: false,
     },
     NavItem {
         nav: Nav::Devices,
@@ -90,6 +106,7 @@ const NAV: &[NavItem] = &[
         vi: "Thiết bị",
         en: "Devices",
         admin_only: false,
+        cashier: false,
     },
     NavItem {
         nav: Nav::Imports,
@@ -97,6 +114,7 @@ const NAV: &[NavItem] = &[
         vi: "Nhập dữ liệu",
         en: "Imports",
         admin_only: true,
+        cashier: false,
     },
     NavItem {
         nav: Nav::Stock,
@@ -104,6 +122,7 @@ const NAV: &[NavItem] = &[
         vi: "Kho quà",
         en: "Gift stock",
         admin_only: true,
+        cashier: false,
     },
     NavItem {
         nav: Nav::Audit,
@@ -111,6 +130,7 @@ const NAV: &[NavItem] = &[
         vi: "Nhật ký",
         en: "Audit log",
         admin_only: true,
+        cashier: false,
     },
 ];
 
@@ -149,7 +169,7 @@ impl Ui {
                         a.brand href="/" { "Sổ Tay" }
                         @if let Some(who) = &self.who {
                             nav.main aria-label=(self.t("Điều hướng", "Navigation")) {
-                                @for item in NAV.iter().filter(|i| !i.admin_only || who.role == Role::Admin) {
+                                @for item in NAV.iter().filter(|i| i.shown_to(who.role)) {
                                     a href=(item.href) aria-current=[(item.nav == nav).then_some("page")] {
                                         (lang.t(item.vi, item.en))
                                     }

@@ -772,6 +772,17 @@ impl Db {
         with_tx!(self, q, tx => q::review::campaign_receive(&mut tx, who, campaign_id, branch_id, client_id, packages, received_on, source, now).await)
     }
 
+    /// Repayments taken at the counter, newest first, at most `limit`: of
+    /// one branch (`None`: every branch), of one loan (`None`: every loan).
+    pub async fn counter_lines(
+        &self,
+        branch: Option<i64>,
+        loan_id: Option<i64>,
+        limit: i64,
+    ) -> DbResult<Vec<CounterLine>> {
+        with_conn!(self, q, c => q::review::counter_lines(&mut c, branch, loan_id, limit).await)
+    }
+
     pub async fn campaign_receipts(
         &self,
         campaign_id: Option<i64>,

@@ -1528,6 +1528,35 @@ pub async fn campaign_receipts(
     Ok(sqlx::query_as(&sql).bind(ck).bind(cid).bind(bk).bind(bid).fetch_all(&mut *c).await?)
 }
 
+/// Repayments taken at the counter, newest first, at most `limit`: of one
+/// branch (`None`: every branch), of one loan (`None`: every loan).
+pub async fn counter_lines(
+    c: &mut Conn,
+    branch: Option<i64>,
+    loan_id: Option<i64>,
+    limit: i64,
+) -> DbResult<Vec<rv::CounterLine>> {
+    let (bk, bid) = branch.map_or((0, 0), |b| (1, b));
+    let (lk, lid) = loan_id.map_or((0, 0), |l| (1, l));
+    Ok(sqlx::query_as(
+        "SELECT k.id, k.loan_id, l.code AS loan_code, w.full_name AS worker_name, k.amount, k.receipt_no, k.note,
+             u.full_name AS recorded_by, k.recorded_at,
+             EXISTS (SELECT 1 FROM journal_entries e JOIN journal_entries r ON r.reverses = e.id
+                     WHERE e.counter_id = k.id) AS reversed
+         FROM counter_repayments k JOIN loans l ON l.id = k.loan_id JOIN workers w ON w.id = l.worker_id
+             JOIN users u ON u.id = k.recorded_by
+         WHERE ($1 = 0 OR k.branch_id = $2) AND ($3 = 0 OR k.loan_id = $4)
+         ORDER BY k.id DESC LIMIT $5",
+    )
+    .bind(bk)
+    .bind(bid)
+    .bind(lk)
+    .bind(lid)
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await?)
+}
+
 /// A reversal entered at the branch: waits for a second person.
 pub async fn branch_reversal_request(
     c: &mut Conn,

@@ -259,6 +259,22 @@ pub struct CounterReceipt {
     pub recorded_at: DateTime<Utc>,
 }
 
+/// A repayment taken at the counter, as a list shows it: the loan and its
+/// borrower, who took it, and whether its entry was reversed since.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CounterLine {
+    pub id: i64,
+    pub loan_id: i64,
+    pub loan_code: String,
+    pub worker_name: String,
+    pub amount: i64,
+    pub receipt_no: String,
+    pub note: String,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+    pub reversed: bool,
+}
+
 /// Gift packages (or a welfare programme's grant cash) a branch received
 /// for a campaign, as posted to the ledger.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]

@@ -241,10 +241,18 @@ fn loans_are_active_mostly_current_and_some_overdue() {
 fn logins_name_the_branch() {
     let s = demo_fund(today());
     let logins = demo_logins(&s);
-    assert_eq!(logins.len(), 9);
+    assert_eq!(logins.len(), 11);
     let lan = logins.iter().find(|l| l.username == "canbo.lan").unwrap();
     assert_eq!(lan.branch.as_deref(), Some("Chi nhánh Thủ Đức"));
     let admin = logins.iter().find(|l| l.username == "admin").unwrap();
     assert_eq!((admin.role, admin.branch.as_deref()), (Role::Admin, None));
     assert!(logins.iter().any(|l| l.username == "giamsat.thuduc"));
+    let cashier = logins
+        .iter()
+        .find(|l| l.username == "thuquy.thuduc")
+        .unwrap();
+    assert_eq!(
+        (cashier.role, cashier.branch.as_deref()),
+        (Role::Cashier, Some("Chi nhánh Thủ Đức"))
+    );
 }
