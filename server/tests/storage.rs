@@ -273,7 +273,7 @@ async fn the_demo_fund_imports_on_both_backends() {
         );
         assert_eq!(report.workers.created, 600);
         assert_eq!(report.loans.created, 500);
-        assert_eq!(report.users.created, 9);
+        assert_eq!(report.users.created, 11);
         assert!(
             importer::seed_demo(&t.db, today).await.unwrap().is_none(),
             "seeded once"
