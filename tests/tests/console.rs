@@ -7,9 +7,12 @@
 //! officer's phone uploads repayments and a gift, the supervisor approves
 //! the batch with a shortage and sees the loan's balance move, a second
 //! approval and a rejection without a reason are refused; a cashier takes a
-//! repayment at the counter from the loan's page. Over plain HTTP:
+//! repayment at the counter from the loan's page and the supervisor asks to
+//! reverse it. Over plain HTTP:
 //! a branch cashier signs in, is kept to the workers and loans, and takes a
-//! repayment at the counter (sent twice, posted once; refusals named).
+//! repayment at the counter (sent twice, posted once; refusals named); the
+//! supervisor asks to reverse it, may not approve their own request, and an
+//! admin's approval gives the loan its balance back.
 //!
 //! `SOTAY_SCREENSHOTS=1` saves PNGs of the main pages to `docs/screenshots/`.
 //! Chromium and chromedriver are looked for in `/usr/bin` (or
@@ -851,13 +854,25 @@ async fn console_in_a_real_browser() {
         b.shot_full("loan-counter", 1280).await;
         b.sign_out().await;
 
+        // --- The supervisor asks to reverse it, from the loan's journal.
+        b.sign_in("giamsat.thuduc", PASSWORD, "#branch").await;
+        b.go(&format!("/loans/{overdue_loan}")).await;
+        b.submit("#entries a[href^='/reversals/new']", "#request-form")
+            .await;
+        b.fill("#reason", "Thu nhầm khoản vay").await;
+        b.submit("#request-form button", "#pending").await;
+        assert!(b.text("#flash").await.contains("chờ một người khác duyệt"));
+        assert!(b.text("#pending").await.contains("Thu nhầm khoản vay"));
+        b.shot("reversals").await;
+        b.sign_out().await;
+
         assert_eq!(
             scalar(
                 &db.url,
                 "SELECT COUNT(*) FROM audit_log WHERE action = 'console_logout'"
             )
             .await,
-            3
+            4
         );
         assert!(
             scalar(
@@ -865,7 +880,7 @@ async fn console_in_a_real_browser() {
                 "SELECT COUNT(*) FROM audit_log WHERE action = 'console_login'"
             )
             .await
-                >= 4
+                >= 5
         );
         b.close().await;
         println!(
@@ -1462,6 +1477,51 @@ fn field(html: &str, name: &str) -> String {
     value[..value.find('"').unwrap()].to_string()
 }
 
+/// A console page: its status, where it redirects, its HTML.
+async fn page(
+    http: &reqwest::Client,
+    server: &Server,
+    path: String,
+    cookie: String,
+) -> (StatusCode, Option<String>, String) {
+    answer(
+        http.get(server.url(&path))
+            .header(COOKIE, cookie)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+/// A console form posted: its status, where it redirects, its HTML.
+async fn send_form(
+    http: &reqwest::Client,
+    server: &Server,
+    path: String,
+    form: Vec<(&'static str, String)>,
+    cookie: String,
+) -> (StatusCode, Option<String>, String) {
+    answer(
+        http.post(server.url(&path))
+            .header(COOKIE, cookie)
+            .form(&form)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+async fn answer(resp: reqwest::Response) -> (StatusCode, Option<String>, String) {
+    let status = resp.status();
+    let location = resp
+        .headers()
+        .get(LOCATION)
+        .map(|v| v.to_str().unwrap().to_string());
+    (status, location, resp.text().await.unwrap())
+}
+
 #[tokio::test]
 async fn cashier_takes_repayments_at_the_counter() {
     let http = reqwest::Client::builder()
@@ -1471,18 +1531,7 @@ async fn cashier_takes_repayments_at_the_counter() {
     for backend in BACKENDS {
         let db = fresh_database(backend).await;
         let server = Server::start(&db.url, &["--demo"]).await;
-        let get = |path: String, cookie: String| {
-            let req = http.get(server.url(&path)).header(COOKIE, cookie);
-            async move {
-                let resp = req.send().await.unwrap();
-                let status = resp.status();
-                let location = resp
-                    .headers()
-                    .get(LOCATION)
-                    .map(|v| v.to_str().unwrap().to_string());
-                (status, location, resp.text().await.unwrap())
-            }
-        };
+        let get = |path: String, cookie: String| page(&http, &server, path, cookie);
         let loan_of = |branch: &str| {
             format!(
                 "SELECT MIN(l.id) FROM loans l JOIN workers w ON w.id = l.worker_id \
@@ -1532,19 +1581,13 @@ async fn cashier_takes_repayments_at_the_counter() {
         assert!(page.contains("Thu nợ tại quầy"), "{page}");
         let (csrf, client_id) = (field(&page, "csrf"), field(&page, "client_id"));
         let post = |loan: i64, form: Vec<(&'static str, String)>, cookie: String| {
-            let req = http
-                .post(server.url(&format!("/loans/{loan}/repayments")))
-                .header(COOKIE, cookie)
-                .form(&form);
-            async move {
-                let resp = req.send().await.unwrap();
-                let status = resp.status();
-                let location = resp
-                    .headers()
-                    .get(LOCATION)
-                    .map(|v| v.to_str().unwrap().to_string());
-                (status, location, resp.text().await.unwrap())
-            }
+            send_form(
+                &http,
+                &server,
+                format!("/loans/{loan}/repayments"),
+                form,
+                cookie,
+            )
         };
         let form = |amount: &str, client: &str| {
             vec![
@@ -1612,6 +1655,181 @@ async fn cashier_takes_repayments_at_the_counter() {
             "{page}"
         );
         println!("{backend:?}: a cashier took a repayment at the counter, posted once");
+    }
+}
+
+#[tokio::test]
+async fn a_counter_repayment_is_reversed_by_a_second_person() {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for backend in BACKENDS {
+        let db = fresh_database(backend).await;
+        let server = Server::start(&db.url, &["--demo"]).await;
+        let get = |path: String, cookie: String| page(&http, &server, path, cookie);
+        let post = |path: String, form: Vec<(&'static str, String)>, cookie: String| {
+            send_form(&http, &server, path, form, cookie)
+        };
+        let loan = scalar(
+            &db.url,
+            "SELECT MIN(l.id) FROM loans l JOIN workers w ON w.id = l.worker_id \
+             JOIN branches b ON b.id = w.branch_id WHERE b.code = 'CN-TD' AND l.status = 'active'",
+        )
+        .await;
+        let owed_sql = format!(
+            "SELECT CAST(SUM(principal_due - principal_paid + interest_due - interest_paid) AS BIGINT) \
+             FROM installments WHERE loan_id = {loan}"
+        );
+        let owed = scalar(&db.url, &owed_sql).await;
+
+        // The cashier takes 300.000 at the counter.
+        let cashier = http_sign_in(&http, &server, "thuquy.thuduc").await;
+        let (_, _, html) = get(format!("/loans/{loan}"), cashier.clone()).await;
+        assert!(
+            !html.contains("id=\"entries\""),
+            "a cashier does not see the journal"
+        );
+        let form = vec![
+            ("csrf", field(&html, "csrf")),
+            ("client_id", field(&html, "client_id")),
+            ("amount", "300.000".to_string()),
+            ("note", String::new()),
+        ];
+        let (status, _, _) = post(format!("/loans/{loan}/repayments"), form, cashier.clone()).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{backend:?}");
+        assert_eq!(scalar(&db.url, &owed_sql).await, owed - 300_000);
+        let entry = scalar(
+            &db.url,
+            "SELECT id FROM journal_entries WHERE kind = 'counter_repayment'",
+        )
+        .await;
+        let (status, _, _) = get("/reversals".into(), cashier.clone()).await;
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "reversals are not a cashier's"
+        );
+
+        // The supervisor asks for its reversal from the loan's page, with a reason.
+        let supervisor = http_sign_in(&http, &server, "giamsat.thuduc").await;
+        let (_, _, html) = get(format!("/loans/{loan}"), supervisor.clone()).await;
+        assert!(
+            html.contains(&format!("/reversals/new?entry={entry}")),
+            "the entry offers its reversal: {html}"
+        );
+        let (status, _, html) =
+            get(format!("/reversals/new?entry={entry}"), supervisor.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        assert!(
+            html.contains("id=\"request-form\"") && html.contains("300.000 ₫"),
+            "{html}"
+        );
+        let csrf = field(&html, "csrf");
+        let ask = |reason: &str| {
+            vec![
+                ("csrf", csrf.clone()),
+                ("entry_id", entry.to_string()),
+                ("reason", reason.to_string()),
+            ]
+        };
+        let (status, _, html) = post("/reversals".into(), ask("  "), supervisor.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(html.contains("Cần ghi lý do"), "{html}");
+        let (status, to, _) = post(
+            "/reversals".into(),
+            ask("Ghi nhầm khoản vay"),
+            supervisor.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let to = to.unwrap();
+        assert!(to.starts_with("/reversals?requested="), "{to}");
+        let request: i64 = to.rsplit('=').next().unwrap().parse().unwrap();
+        let (_, _, html) = get(to, supervisor.clone()).await;
+        assert!(html.contains("chờ một người khác duyệt"), "{html}");
+        assert!(html.contains("Bạn đã đề nghị"), "{html}");
+        // Asking twice, or approving one's own request, is refused.
+        let (status, _, html) = post("/reversals".into(), ask("Lần nữa"), supervisor.clone()).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{html}");
+        assert!(html.contains("đang chờ duyệt"), "{html}");
+        let own = vec![("csrf", csrf.clone()), ("reason", String::new())];
+        let (status, _, html) = post(
+            format!("/reversals/{request}/approve"),
+            own,
+            supervisor.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{html}");
+        assert!(html.contains("không được tự duyệt"), "{html}");
+        assert_eq!(scalar(&db.url, &owed_sql).await, owed - 300_000);
+        // Another branch does not see the entry.
+        let other = http_sign_in(&http, &server, "giamsat.binhtan").await;
+        let (status, _, _) = get(format!("/reversals/new?entry={entry}"), other.clone()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+
+        // The admin approves: the opposite entry posts, the loan owes again.
+        let admin = http_sign_in(&http, &server, "admin").await;
+        let (_, _, html) = get("/reversals".into(), admin.clone()).await;
+        assert!(
+            html.contains(&format!("/reversals/{request}/approve")),
+            "{html}"
+        );
+        let admin_csrf = field(&html, "csrf");
+        let (status, _, html) = post(
+            format!("/reversals/{request}/reject"),
+            vec![("csrf", admin_csrf.clone()), ("reason", String::new())],
+            admin.clone(),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a refusal needs its reason"
+        );
+        assert!(html.contains("Cần ghi lý do từ chối"), "{html}");
+        let (status, to, _) = post(
+            format!("/reversals/{request}/approve"),
+            vec![("csrf", admin_csrf.clone()), ("reason", String::new())],
+            admin.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, _, html) = get(to.unwrap(), admin.clone()).await;
+        assert!(
+            html.contains(&format!("Đã duyệt: bút toán số {entry} được đảo")),
+            "{html}"
+        );
+        assert_eq!(
+            scalar(&db.url, &owed_sql).await,
+            owed,
+            "the balance is back"
+        );
+        assert_eq!(
+            scalar(
+                &db.url,
+                "SELECT COUNT(*) FROM journal_entries WHERE kind = 'reversal'"
+            )
+            .await,
+            1
+        );
+        let (status, _, _) = post(
+            format!("/reversals/{request}/approve"),
+            vec![("csrf", admin_csrf), ("reason", String::new())],
+            admin.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CONFLICT, "decided once");
+
+        // The loan's page and the home page show it reversed; it cannot be
+        // asked for again.
+        let (_, _, html) = get(format!("/loans/{loan}"), supervisor.clone()).await;
+        assert!(html.contains("Đã đảo"), "{html}");
+        let (_, _, html) = get("/".into(), supervisor.clone()).await;
+        assert!(html.contains("Đã đảo bút toán"), "{html}");
+        let (status, _, html) = post("/reversals".into(), ask("Lần nữa"), supervisor.clone()).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{html}");
+        println!("{backend:?}: a counter repayment reversed by a second person");
     }
 }
 

@@ -1,10 +1,13 @@
-//! The web console of supervisors and admins, served at `/`: server-rendered
-//! HTML (maud), one stylesheet, one small script, in Vietnamese or English.
+//! The web console of supervisors, cashiers and admins, served at `/`:
+//! server-rendered HTML (maud), one stylesheet, one small script, in
+//! Vietnamese or English.
 //!
 //! It reads and acts through the same code as the API: the same scopes (a
-//! supervisor sees their branch, an admin the fund, and anything else
-//! answers 404), the same password check and throttling, the same batch
-//! review and decisions, the same device revocation and import. Sessions live in `console_sessions`; every form
+//! supervisor or cashier sees their branch, an admin the fund, and anything
+//! else answers 404), the same password check and throttling, the same batch
+//! review and decisions, counter repayments and reversals, the same device
+//! revocation and import. A cashier's session opens only the pages taking
+//! [`session::Staff`]; every other page refuses it. Sessions live in `console_sessions`; every form
 //! carries the session's anti-forgery token (see `session.rs`).
 
 mod admin;
@@ -14,6 +17,7 @@ mod i18n;
 mod login;
 mod people;
 mod reports;
+mod reversals;
 mod session;
 mod static_files;
 mod stock;
@@ -57,6 +61,10 @@ pub fn routes_with(config: ConsoleConfig) -> Router<AppState> {
         .route("/batches/{id}/confirm", post(batches::confirm))
         .route("/batches/{id}/approve", post(batches::approve))
         .route("/batches/{id}/reject", post(batches::reject))
+        .route("/reversals", get(reversals::list).post(reversals::request))
+        .route("/reversals/new", get(reversals::new))
+        .route("/reversals/{id}/approve", post(reversals::approve))
+        .route("/reversals/{id}/reject", post(reversals::reject))
         .route("/reports", get(reports::index))
         .route("/reports/{name}", get(reports::report))
         .route("/devices", get(admin::devices))

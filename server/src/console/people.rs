@@ -17,10 +17,11 @@ use sotay_core::domain::time::local_date;
 use uuid::Uuid;
 
 use super::i18n::Lang;
+use super::reversals;
 use super::session::{Signed, Staff};
 use super::view::{self, csrf_field, date, datetime, phone, table_wrap, vnd, Nav};
 use crate::api::master::search_workers;
-use crate::api::review::counter_clerk;
+use crate::api::review::{branch_of, counter_clerk, reviewer};
 use crate::api::ClientIp;
 use crate::app::AppState;
 use crate::db::InstallmentView;
@@ -328,6 +329,9 @@ pub async fn loan(
     }
 }
 
+/// Journal entries a loan's page lists, at most.
+const ENTRIES_SHOWN: i64 = 200;
+
 /// A note on a counter receipt, at most this many characters.
 const NOTE_CHARS: usize = 200;
 
@@ -464,6 +468,25 @@ async fn render_loan(
         .ok_or_else(loan_not_found)?;
     let schedule = state.db.installments(l.id).await?;
     let taken_here = state.db.counter_lines(None, Some(l.id), 100).await?;
+    // The loan's journal and its reversals: a supervisor's or an admin's.
+    let books = if s.user.role == Role::Cashier {
+        None
+    } else {
+        let who = reviewer(&s.user, None)?;
+        let entries = state
+            .db
+            .ledger_entries(branch_of(&who), Some(l.id), ENTRIES_SHOWN, 0)
+            .await?;
+        let asked: Vec<i64> = state
+            .db
+            .branch_reversals(branch_of(&who), true)
+            .await?
+            .into_iter()
+            .filter(|r| r.loan_id == Some(l.id))
+            .map(|r| r.entry_id)
+            .collect();
+        Some((entries, asked))
+    };
     let just = counter
         .taken
         .and_then(|id| taken_here.iter().find(|k| k.id == id));
@@ -591,6 +614,49 @@ async fn render_loan(
                         }
                     }
                 }))
+            }
+        }
+        @if let Some((entries, asked)) = &books {
+            section.card #books {
+                h2 { (lang.t("Bút toán đã ghi sổ", "Posted entries")) }
+                @if entries.is_empty() {
+                    (view::empty(lang.t("Chưa có bút toán nào cho khoản vay này.", "Nothing is posted on this loan yet.")))
+                } @else {
+                    (table_wrap(html! {
+                        table.list #entries {
+                            thead { tr {
+                                th.num { (lang.t("Số", "No.")) }
+                                th { (lang.t("Ghi sổ lúc", "Posted at")) }
+                                th { (lang.t("Loại", "Kind")) }
+                                th.num { (lang.t("Số tiền", "Amount")) }
+                                th { (lang.t("Diễn giải", "Memo")) }
+                                th {}
+                            } }
+                            tbody {
+                                @for e in entries {
+                                    tr id=(format!("entry-{}", e.id)) {
+                                        td.num { (e.id) }
+                                        td.nowrap { (datetime(e.posted_at)) }
+                                        td { (reversals::entry_kind(lang, &e.kind)) }
+                                        td.num.nowrap { (vnd(reversals::entry_amount(e))) }
+                                        td { (e.memo) }
+                                        td.nowrap {
+                                            @if entries.iter().any(|x| x.reverses == Some(e.id)) {
+                                                span.badge.muted { (lang.t("Đã đảo", "Reversed")) }
+                                            } @else if asked.contains(&e.id) {
+                                                a.badge.warn href="/reversals" { (lang.t("Chờ duyệt đảo", "Reversal waiting")) }
+                                            } @else if reversals::reversible(&e.kind) {
+                                                a href=(view::link("/reversals/new", &[("entry", e.id.to_string())])) {
+                                                    (lang.t("Đề nghị đảo", "Ask to reverse"))
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }))
+                }
             }
         }
         h2 { (lang.t("Lịch trả nợ", "Repayment schedule")) }

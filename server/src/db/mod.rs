@@ -848,7 +848,13 @@ impl Db {
         limit: i64,
         offset: i64,
     ) -> DbResult<Vec<EntryView>> {
-        with_conn!(self, q, c => q::review::ledger_entries(&mut c, branch, loan_id, limit, offset).await)
+        with_conn!(self, q, c => q::review::ledger_entries(&mut c, branch, loan_id, None, limit, offset).await)
+    }
+
+    /// One journal entry with its lines, if it is in `branch` (`None`: any).
+    pub async fn ledger_entry(&self, branch: Option<i64>, id: i64) -> DbResult<Option<EntryView>> {
+        let found = with_conn!(self, q, c => q::review::ledger_entries(&mut c, branch, None, Some(id), 1, 0).await)?;
+        Ok(found.into_iter().next())
     }
 
     pub async fn audit_log(&self, filter: &AuditFilter) -> DbResult<Vec<AuditRow>> {

@@ -1699,7 +1699,9 @@ pub async fn branch_reversals(c: &mut Conn, branch: Option<i64>, pending_only: b
     let (kind, id) = branch.map_or((0, 0), |b| (1, b));
     let pending = if pending_only { " AND d.reversal_id IS NULL" } else { "" };
     let sql = format!(
-        "SELECT b.id, b.entry_id, b.reason, ru.full_name AS requested_by, b.requested_at, d.decision,
+        "SELECT b.id, b.entry_id, e.kind AS entry_kind, e.memo, e.loan_id,
+             CAST((SELECT COALESCE(SUM(l.debit), 0) FROM journal_lines l WHERE l.entry_id = e.id) AS BIGINT) AS amount,
+             b.reason, ru.full_name AS requested_by, b.requested_by AS requested_by_id, b.requested_at, d.decision,
              du.full_name AS reviewer, d.decided_at, x.id AS reversal_entry_id
          FROM branch_reversals b JOIN journal_entries e ON e.id = b.entry_id JOIN users ru ON ru.id = b.requested_by
              LEFT JOIN branch_reversal_decisions d ON d.reversal_id = b.id LEFT JOIN users du ON du.id = d.reviewer_id
@@ -1780,6 +1782,7 @@ pub async fn ledger_entries(
     c: &mut Conn,
     branch: Option<i64>,
     loan_id: Option<i64>,
+    entry_id: Option<i64>,
     limit: i64,
     offset: i64,
 ) -> DbResult<Vec<rv::EntryView>> {
@@ -1788,7 +1791,7 @@ pub async fn ledger_entries(
         "SELECT e.id, e.kind, e.branch_id, e.loan_id, e.officer_id, s.client_id AS record_client_id, e.reverses,
              e.posted_at, e.memo
          FROM journal_entries e LEFT JOIN sync_records s ON s.id = e.record_id
-         WHERE ($1 = 0 OR e.branch_id = $2) AND ($3 = 0 OR e.loan_id = $4)
+         WHERE ($1 = 0 OR e.branch_id = $2) AND ($3 = 0 OR e.loan_id = $4) AND ($7 = 0 OR e.id = $8)
          ORDER BY e.id DESC LIMIT $5 OFFSET $6",
     )
     .bind(kind)
@@ -1797,6 +1800,8 @@ pub async fn ledger_entries(
     .bind(loan_id.unwrap_or(0))
     .bind(limit)
     .bind(offset)
+    .bind(i64::from(entry_id.is_some()))
+    .bind(entry_id.unwrap_or(0))
     .fetch_all(&mut *c)
     .await?;
     if rows.is_empty() {

@@ -319,8 +319,22 @@ mod dong_string {
 pub struct BranchReversal {
     pub id: i64,
     pub entry_id: i64,
+    /// The kind of the entry to reverse (`repayment`, `counter_repayment`,
+    /// `gift`, `welfare`).
+    pub entry_kind: String,
+    /// The entry's memo.
+    pub memo: String,
+    /// The entry's total (its debits), whole đồng.
+    #[schema(value_type = String)]
+    #[serde(serialize_with = "as_string")]
+    pub amount: i64,
+    /// The loan the entry is on, if any.
+    pub loan_id: Option<i64>,
     pub reason: String,
     pub requested_by: String,
+    /// Who asked (they may not approve it).
+    #[serde(skip)]
+    pub requested_by_id: i64,
     pub requested_at: DateTime<Utc>,
     pub decision: Option<String>,
     pub reviewer: Option<String>,

@@ -1,0 +1,448 @@
+//! Reversals at the branch (supervisors and admins): asking to reverse a
+//! posted repayment or gift, with a reason, and deciding on another
+//! person's request — through `Db::request_reversal` and
+//! `Db::decide_reversal`, as the API. Whoever asked may not approve; an
+//! approval posts the opposite entry and gives the loan back its balance.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::i18n::Lang;
+use super::session::Signed;
+use super::view::{self, csrf_field, datetime, table_wrap, vnd, Nav};
+use crate::api::review::{branch_of, reviewer};
+use crate::api::ClientIp;
+use crate::app::AppState;
+use crate::db::{BranchReversal, EntryView};
+use crate::error::AppError;
+
+/// A reason, at most this many characters.
+const REASON_CHARS: usize = 500;
+/// Decided requests the page lists, at most.
+const DECIDED_SHOWN: usize = 50;
+
+/// What a journal entry is, for people.
+pub fn entry_kind(lang: Lang, kind: &str) -> String {
+    match kind {
+        "repayment" => lang.t("Thu nợ (cán bộ thu)", "Repayment (officer)"),
+        "counter_repayment" => lang.t("Thu nợ tại quầy", "Repayment at the counter"),
+        "gift" => lang.t("Tặng quà", "Gift"),
+        "welfare" => lang.t("Hỗ trợ", "Welfare grant"),
+        "settlement" => lang.t("Nộp tiền cán bộ thu", "Officer's cash handed over"),
+        "reversal" => lang.t("Đảo bút toán", "Reversal"),
+        "campaign_receipt" => lang.t("Nhập kho quà", "Gift stock received"),
+        other => other,
+    }
+    .to_string()
+}
+
+/// The kinds of entries a branch may reverse.
+pub fn reversible(kind: &str) -> bool {
+    matches!(kind, "repayment" | "counter_repayment" | "gift" | "welfare")
+}
+
+/// An entry's total: its debits.
+pub fn entry_amount(e: &EntryView) -> i64 {
+    e.lines.iter().map(|l| l.debit).sum()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ListQuery {
+    /// The request just made, or the one just decided, to confirm it.
+    requested: String,
+    decided: String,
+}
+
+/// `GET /reversals`
+pub async fn list(
+    State(state): State<AppState>,
+    signed: Signed,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let flash = Flash {
+        requested: q.requested.parse().ok(),
+        decided: q.decided.parse().ok(),
+        error: None,
+    };
+    render_list(&state, &signed, flash, StatusCode::OK).await
+}
+
+#[derive(Debug, Default)]
+struct Flash {
+    requested: Option<i64>,
+    decided: Option<i64>,
+    error: Option<String>,
+}
+
+async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusCode) -> Response {
+    let ui = s.ui();
+    let lang = s.lang;
+    let who = match reviewer(&s.user, None) {
+        Ok(w) => w,
+        Err(e) => return ui.app_error(e),
+    };
+    let all = match state.db.branch_reversals(branch_of(&who), false).await {
+        Ok(r) => r,
+        Err(e) => return ui.app_error(e.into()),
+    };
+    let (pending, decided): (Vec<&BranchReversal>, Vec<&BranchReversal>) =
+        all.iter().partition(|r| r.decision.is_none());
+    let notice = |id: Option<i64>| id.and_then(|id| all.iter().find(|r| r.id == id));
+    let body = html! {
+        h1 { (lang.t("Đảo bút toán", "Reversals")) }
+        p.lead { (lang.t(
+            "Một khoản thu hay khoản quà đã ghi sổ không bị sửa hay xoá: muốn bỏ nó, ghi một đề nghị đảo kèm lý do; một người khác (giám sát hoặc quản trị viên) duyệt thì bút toán ngược được ghi và dư nợ của khoản vay được trả lại.",
+            "A posted repayment or gift is never edited or deleted: to take it back, ask for a reversal with a reason; once someone else (a supervisor or an administrator) approves, the opposite entry posts and the loan gets its balance back.",
+        )) }
+        @if let Some(m) = &flash.error {
+            p.notice.error role="alert" #reversal-error { (m) }
+        }
+        @if let Some(r) = notice(flash.requested) {
+            p.notice.success role="status" #flash {
+                (lang.pick(
+                    format!("Đã ghi đề nghị đảo bút toán số {}; chờ một người khác duyệt.", r.entry_id),
+                    format!("Asked to reverse entry {}; it waits for someone else's approval.", r.entry_id),
+                ))
+            }
+        }
+        @if let Some(r) = notice(flash.decided) {
+            p.notice.success role="status" #flash {
+                @match r.reversal_entry_id {
+                    Some(x) => (lang.pick(
+                        format!("Đã duyệt: bút toán số {} được đảo bằng bút toán số {x}.", r.entry_id),
+                        format!("Approved: entry {} is reversed by entry {x}.", r.entry_id),
+                    )),
+                    None => (lang.pick(
+                        format!("Đã từ chối đề nghị đảo bút toán số {}.", r.entry_id),
+                        format!("Refused the reversal of entry {}.", r.entry_id),
+                    )),
+                }
+            }
+        }
+        h2 { (lang.t("Chờ duyệt", "Waiting for approval")) }
+        @if pending.is_empty() {
+            (view::empty(lang.t("Không có đề nghị đảo nào đang chờ.", "No reversal is waiting.")))
+        } @else {
+            (table_wrap(html! {
+                table.list #pending {
+                    thead { tr {
+                        th { (lang.t("Bút toán", "Entry")) }
+                        th.num { (lang.t("Số tiền", "Amount")) }
+                        th { (lang.t("Người đề nghị", "Asked by")) }
+                        th { (lang.t("Lý do", "Reason")) }
+                        th { (lang.t("Quyết định", "Decision")) }
+                    } }
+                    tbody {
+                        @for r in &pending {
+                            tr id=(format!("reversal-{}", r.id)) {
+                                td { (entry_cell(lang, r)) }
+                                td.num.nowrap { (vnd(r.amount)) }
+                                td { (r.requested_by) br; small { (datetime(r.requested_at)) } }
+                                td { (r.reason) }
+                                td {
+                                    @if r.requested_by_id == s.user.id {
+                                        small.muted { (lang.t(
+                                            "Bạn đã đề nghị; cần một người khác duyệt.",
+                                            "You asked; someone else must decide."
+                                        )) }
+                                    } @else {
+                                        form.inline method="post" action=(format!("/reversals/{}/approve", r.id)) {
+                                            (csrf_field(&s.csrf))
+                                            button.primary type="submit" data-busy=(lang.t("Đang ghi…", "Posting…")) {
+                                                (lang.t("Duyệt và ghi bút toán đảo", "Approve and post the reversal"))
+                                            }
+                                        }
+                                        form.inline method="post" action=(format!("/reversals/{}/reject", r.id)) {
+                                            (csrf_field(&s.csrf))
+                                            label.visually-hidden for=(format!("reject-{}", r.id)) { (lang.t("Lý do từ chối", "Why refuse")) }
+                                            input id=(format!("reject-{}", r.id)) name="reason" maxlength=(REASON_CHARS) required
+                                                placeholder=(lang.t("Lý do từ chối", "Why refuse"));
+                                            button type="submit" { (lang.t("Từ chối", "Refuse")) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }))
+        }
+        @if !decided.is_empty() {
+            h2 { (lang.t("Đã quyết định", "Decided")) }
+            (table_wrap(html! {
+                table.list #decided {
+                    thead { tr {
+                        th { (lang.t("Bút toán", "Entry")) }
+                        th.num { (lang.t("Số tiền", "Amount")) }
+                        th { (lang.t("Người đề nghị", "Asked by")) }
+                        th { (lang.t("Lý do", "Reason")) }
+                        th { (lang.t("Quyết định", "Decision")) }
+                    } }
+                    tbody {
+                        @for r in decided.iter().take(DECIDED_SHOWN) {
+                            tr {
+                                td { (entry_cell(lang, r)) }
+                                td.num.nowrap { (vnd(r.amount)) }
+                                td { (r.requested_by) br; small { (datetime(r.requested_at)) } }
+                                td { (r.reason) }
+                                td {
+                                    @if r.decision.as_deref() == Some("approved") {
+                                        span.badge.ok { (lang.t("Đã duyệt", "Approved")) }
+                                        @if let Some(x) = r.reversal_entry_id {
+                                            " " small { (lang.pick(format!("bút toán đảo số {x}"), format!("reversing entry {x}"))) }
+                                        }
+                                    } @else {
+                                        span.badge.danger { (lang.t("Từ chối", "Refused")) }
+                                    }
+                                    br;
+                                    small {
+                                        (r.reviewer.as_deref().unwrap_or("—"))
+                                        @if let Some(at) = r.decided_at { " · " (datetime(at)) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }))
+        }
+    };
+    (
+        status,
+        ui.page(lang.t("Đảo bút toán", "Reversals"), Nav::Reversals, body),
+    )
+        .into_response()
+}
+
+fn entry_cell(lang: Lang, r: &BranchReversal) -> Markup {
+    html! {
+        strong { "#" (r.entry_id) } " " (entry_kind(lang, &r.entry_kind))
+        @if let Some(loan) = r.loan_id {
+            " · " a href=(format!("/loans/{loan}")) { (lang.t("khoản vay", "loan")) }
+        }
+        br;
+        small { (r.memo) }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NewQuery {
+    entry: String,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default)]
+pub struct RequestForm {
+    csrf: String,
+    entry_id: String,
+    reason: String,
+}
+
+/// `GET /reversals/new?entry=`: the request form for one entry.
+pub async fn new(
+    State(state): State<AppState>,
+    signed: Signed,
+    Query(q): Query<NewQuery>,
+) -> Response {
+    let form = RequestForm {
+        entry_id: q.entry,
+        ..RequestForm::default()
+    };
+    render_new(&state, &signed, &form, None, StatusCode::OK).await
+}
+
+async fn render_new(
+    state: &AppState,
+    s: &Signed,
+    form: &RequestForm,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let ui = s.ui();
+    let lang = s.lang;
+    let not_found = || ui.app_error(AppError::not_found("bút toán", "entry"));
+    let Ok(id) = form.entry_id.trim().parse::<i64>() else {
+        return not_found();
+    };
+    let who = match reviewer(&s.user, None) {
+        Ok(w) => w,
+        Err(e) => return ui.app_error(e),
+    };
+    let entry = match state.db.ledger_entry(branch_of(&who), id).await {
+        Ok(Some(e)) => e,
+        Ok(None) => return not_found(),
+        Err(e) => return ui.app_error(e.into()),
+    };
+    let title = lang.pick(
+        format!("Đề nghị đảo bút toán số {id}"),
+        format!("Ask to reverse entry {id}"),
+    );
+    let body = html! {
+        @if let Some(loan) = entry.loan_id {
+            p.crumbs { a href=(format!("/loans/{loan}")) { "← " (lang.t("Khoản vay", "Loan")) } }
+        }
+        h1 { (title) }
+        section.card #entry {
+            dl {
+                dt { (lang.t("Loại", "Kind")) } dd { (entry_kind(lang, &entry.kind)) }
+                dt { (lang.t("Ghi sổ lúc", "Posted at")) } dd { (datetime(entry.posted_at)) }
+                dt { (lang.t("Số tiền", "Amount")) } dd { (vnd(entry_amount(&entry))) }
+                dt { (lang.t("Diễn giải", "Memo")) } dd { (entry.memo) }
+            }
+        }
+        @if let Some(m) = &error {
+            p.notice.error role="alert" #request-error { (m) }
+        }
+        @if reversible(&entry.kind) {
+            form.stack method="post" action="/reversals" id="request-form" {
+                (csrf_field(&s.csrf))
+                input type="hidden" name="entry_id" value=(id);
+                label for="reason" { (lang.t("Lý do đảo (ghi vào sổ)", "Why reverse it (written to the books)")) }
+                input #reason name="reason" maxlength=(REASON_CHARS) required value=(form.reason)
+                    placeholder=(lang.t("Ví dụ: ghi nhầm khoản vay, tiền chưa nhận", "E.g. the wrong loan, the cash was never received"));
+                div.actions {
+                    button.primary type="submit" data-busy=(lang.t("Đang ghi…", "Posting…")) {
+                        (lang.t("Gửi đề nghị đảo", "Ask for the reversal"))
+                    }
+                }
+            }
+            p.hint { (lang.t(
+                "Bút toán đảo chỉ được ghi khi một người khác duyệt đề nghị này ở trang Đảo bút toán.",
+                "The reversal posts only once someone else approves this request on the Reversals page."
+            )) }
+        } @else {
+            p.notice.error #not-reversible { (lang.t(
+                "Chỉ đảo được khoản thu nợ, khoản quà hay khoản hỗ trợ.",
+                "Only a repayment, a gift or a welfare grant can be reversed."
+            )) }
+        }
+    };
+    (status, ui.page(&title, Nav::Reversals, body)).into_response()
+}
+
+/// `POST /reversals`: asks to reverse an entry.
+pub async fn request(
+    State(state): State<AppState>,
+    signed: Signed,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<RequestForm>,
+) -> Response {
+    if let Some(r) = signed.forgery(&form.csrf) {
+        return r;
+    }
+    let ui = signed.ui();
+    let who = match reviewer(&signed.user, ip) {
+        Ok(w) => w,
+        Err(e) => return ui.app_error(e),
+    };
+    let Ok(entry_id) = form.entry_id.trim().parse::<i64>() else {
+        return ui.app_error(AppError::not_found("bút toán", "entry"));
+    };
+    let reason: String = form.reason.trim().chars().take(REASON_CHARS).collect();
+    if reason.is_empty() {
+        let m = ui.t(
+            "Cần ghi lý do đảo bút toán.",
+            "Write why the entry is to be reversed.",
+        );
+        return render_new(
+            &state,
+            &signed,
+            &form,
+            Some(m.into()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    match state.db.request_reversal(&who, entry_id, &reason).await {
+        Ok(id) => Redirect::to(&view::link("/reversals", &[("requested", id.to_string())]))
+            .into_response(),
+        Err(e) => {
+            let e = AppError::from(e);
+            if e.status.is_server_error() || e.status == StatusCode::NOT_FOUND {
+                return ui.app_error(e);
+            }
+            let m = ui.message(&e).to_string();
+            render_new(&state, &signed, &form, Some(m), e.status).await
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DecideForm {
+    csrf: String,
+    reason: String,
+}
+
+/// `POST /reversals/{id}/approve`
+pub async fn approve(
+    State(state): State<AppState>,
+    signed: Signed,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<i64>,
+    Form(form): Form<DecideForm>,
+) -> Response {
+    decide(state, signed, ip, id, form, true).await
+}
+
+/// `POST /reversals/{id}/reject`
+pub async fn reject(
+    State(state): State<AppState>,
+    signed: Signed,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<i64>,
+    Form(form): Form<DecideForm>,
+) -> Response {
+    decide(state, signed, ip, id, form, false).await
+}
+
+async fn decide(
+    state: AppState,
+    signed: Signed,
+    ip: Option<String>,
+    id: i64,
+    form: DecideForm,
+    approve: bool,
+) -> Response {
+    if let Some(r) = signed.forgery(&form.csrf) {
+        return r;
+    }
+    let ui = signed.ui();
+    let who = match reviewer(&signed.user, ip) {
+        Ok(w) => w,
+        Err(e) => return ui.app_error(e),
+    };
+    let reason: String = form.reason.trim().chars().take(REASON_CHARS).collect();
+    let refused = |m: String| Flash {
+        error: Some(m),
+        ..Flash::default()
+    };
+    if !approve && reason.is_empty() {
+        let m = ui.t(
+            "Cần ghi lý do từ chối đề nghị đảo.",
+            "Write why the reversal is refused.",
+        );
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return render_list(&state, &signed, refused(m.into()), status).await;
+    }
+    let reason = (!approve).then_some(reason.as_str());
+    match state.db.decide_reversal(&who, id, approve, reason).await {
+        Ok(_) => {
+            Redirect::to(&view::link("/reversals", &[("decided", id.to_string())])).into_response()
+        }
+        Err(e) => {
+            let e = AppError::from(e);
+            if e.status.is_server_error() || e.status == StatusCode::NOT_FOUND {
+                return ui.app_error(e);
+            }
+            let flash = refused(ui.message(&e).to_string());
+            render_list(&state, &signed, flash, e.status).await
+        }
+    }
+}
