@@ -7,7 +7,7 @@
 //! else answers 404), the same password check and throttling, the same batch
 //! review and decisions, counter repayments and reversals, the same device
 //! revocation and import. A cashier's session opens only the pages taking
-//! [`session::Staff`]; every other page refuses it. Sessions live in `console_sessions`; every form
+//! `session::Staff`; every other page refuses it. Sessions live in `console_sessions`; every form
 //! carries the session's anti-forgery token (see `session.rs`).
 
 mod admin;
