@@ -11,8 +11,9 @@
 //! reverse it. Over plain HTTP:
 //! a branch cashier signs in, is kept to the workers and loans, and takes a
 //! repayment at the counter (sent twice, posted once; refusals named); the
-//! supervisor asks to reverse it, may not approve their own request, and an
-//! admin's approval gives the loan its balance back.
+//! supervisor sees it in the branch's ledger and asks to reverse it, may not
+//! approve their own request, and an admin's approval gives the loan its
+//! balance back.
 //!
 //! `SOTAY_SCREENSHOTS=1` saves PNGs of the main pages to `docs/screenshots/`.
 //! Chromium and chromedriver are looked for in `/usr/bin` (or
@@ -864,6 +865,9 @@ async fn console_in_a_real_browser() {
         assert!(b.text("#flash").await.contains("chờ một người khác duyệt"));
         assert!(b.text("#pending").await.contains("Thu nhầm khoản vay"));
         b.shot("reversals").await;
+        b.go("/ledger").await;
+        assert!(b.text("#balanced").await.contains("Nợ = Có"));
+        b.shot("ledger").await;
         b.sign_out().await;
 
         assert_eq!(
@@ -1704,15 +1708,32 @@ async fn a_counter_repayment_is_reversed_by_a_second_person() {
             "SELECT id FROM journal_entries WHERE kind = 'counter_repayment'",
         )
         .await;
-        let (status, _, _) = get("/reversals".into(), cashier.clone()).await;
-        assert_eq!(
-            status,
-            StatusCode::FORBIDDEN,
-            "reversals are not a cashier's"
+        for path in ["/reversals", "/ledger"] {
+            let (status, _, _) = get(path.into(), cashier.clone()).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{path} is not a cashier's");
+        }
+        // The branch's ledger: the cash is in the vault, debits equal credits.
+        let vault_sql =
+            "SELECT CAST(COALESCE(SUM(l.debit - l.credit), 0) AS BIGINT) FROM journal_lines l \
+             JOIN journal_entries e ON e.id = l.entry_id JOIN branches b ON b.id = e.branch_id \
+             WHERE l.account = 'vault' AND b.code = 'CN-TD'";
+        let vault = scalar(&db.url, vault_sql).await;
+        assert!(vault >= 300_000, "{vault}");
+        let supervisor = http_sign_in(&http, &server, "giamsat.thuduc").await;
+        let (status, _, html) = get("/ledger".into(), supervisor.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        let row = &html[html.find("id=\"account-vault\"").expect("the vault's row")..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        assert!(
+            row.contains(&format!(
+                "Nợ {}",
+                sotay_core::domain::money::format_vnd(vault)
+            )),
+            "{row}"
         );
+        assert!(html.contains("Nợ = Có"), "{html}");
 
         // The supervisor asks for its reversal from the loan's page, with a reason.
-        let supervisor = http_sign_in(&http, &server, "giamsat.thuduc").await;
         let (_, _, html) = get(format!("/loans/{loan}"), supervisor.clone()).await;
         assert!(
             html.contains(&format!("/reversals/new?entry={entry}")),
@@ -1804,6 +1825,12 @@ async fn a_counter_repayment_is_reversed_by_a_second_person() {
             scalar(&db.url, &owed_sql).await,
             owed,
             "the balance is back"
+        );
+        assert_eq!(scalar(&db.url, vault_sql).await, vault - 300_000);
+        let (_, _, html) = get("/ledger".into(), admin.clone()).await;
+        assert!(
+            html.contains("Toàn quỹ") && html.contains("Nợ = Có"),
+            "{html}"
         );
         assert_eq!(
             scalar(

@@ -14,6 +14,7 @@ mod admin;
 mod batches;
 mod home;
 mod i18n;
+mod ledger;
 mod login;
 mod people;
 mod reports;
@@ -65,6 +66,7 @@ pub fn routes_with(config: ConsoleConfig) -> Router<AppState> {
         .route("/reversals/new", get(reversals::new))
         .route("/reversals/{id}/approve", post(reversals::approve))
         .route("/reversals/{id}/reject", post(reversals::reject))
+        .route("/ledger", get(ledger::page))
         .route("/reports", get(reports::index))
         .route("/reports/{name}", get(reports::report))
         .route("/devices", get(admin::devices))
