@@ -650,8 +650,8 @@ async fn gifts_post_only_from_stock_and_the_vault_never_goes_negative() {
         assert_eq!(body["code"], "receipt_conflict");
         let mut elsewhere = receive(Uuid::now_v7(), 3);
         elsewhere["branch_id"] = json!(bt);
-        let (s, _) = app.post(&receipts, &admin, &elsewhere).await;
-        assert_eq!(s, StatusCode::OK);
+        let (s, bt_receipt) = app.post(&receipts, &admin, &elsewhere).await;
+        assert_eq!(s, StatusCode::OK, "{bt_receipt}");
         // Each supervisor sees their branch's receipts, the admin all.
         let (_, mine) = app.get(&receipts, &sup).await;
         assert_eq!(mine.as_array().unwrap().len(), 1, "{mine}");
@@ -716,6 +716,62 @@ async fn gifts_post_only_from_stock_and_the_vault_never_goes_negative() {
         );
         let rows = ledger(&app, &admin).await;
         assert_eq!(net(&rows, "vault"), 0, "nothing was posted");
+
+        // A stock receipt entered by mistake is reversed like any entry,
+        // by a second person, but not once its packages were handed out.
+        let reverse = |entry: &Value| json!({"entry_id": entry, "reason": "Nhập kho nhầm"});
+        let (s, asked) = app
+            .post("/api/v1/reversals", &admin, &reverse(&receipt["entry_id"]))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{asked}");
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/reversals/{}/approve", asked["id"]),
+                &sup,
+                &json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{body}");
+        assert_eq!(body["code"], "balance_negative", "{body}");
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("Quà tặng trong kho"),
+            "{body}"
+        );
+        let (s, asked) = app
+            .post(
+                "/api/v1/reversals",
+                &admin,
+                &reverse(&bt_receipt["entry_id"]),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{asked}");
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/reversals/{}/approve", asked["id"]),
+                &other_sup,
+                &json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert!(body["entry_id"].as_i64().is_some(), "{body}");
+        let rows = ledger(&app, &admin).await;
+        assert_eq!(net(&rows, "gift_stock"), 0, "{rows:?}");
+        assert_eq!(net(&rows, "campaign_funding"), -500_000, "{rows:?}");
+        let (_, all) = app.get(&receipts, &admin).await;
+        let reversed: Vec<(Value, Value)> = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["id"].clone(), r["reversed"].clone()))
+            .collect();
+        assert!(
+            reversed.contains(&(bt_receipt["id"].clone(), json!(true)))
+                && reversed.contains(&(receipt["id"].clone(), json!(false))),
+            "{all}"
+        );
     }
 }
 

@@ -1,5 +1,5 @@
 //! Reversals at the branch (supervisors and admins): asking to reverse a
-//! posted repayment or gift, with a reason, and deciding on another
+//! posted repayment, gift or stock receipt, with a reason, and deciding on another
 //! person's request — through `Db::request_reversal` and
 //! `Db::decide_reversal`, as the API. Whoever asked may not approve; an
 //! approval posts the opposite entry and gives the loan back its balance.
@@ -42,7 +42,10 @@ pub fn entry_kind(lang: Lang, kind: &str) -> String {
 
 /// The kinds of entries a branch may reverse.
 pub fn reversible(kind: &str) -> bool {
-    matches!(kind, "repayment" | "counter_repayment" | "gift" | "welfare")
+    matches!(
+        kind,
+        "repayment" | "counter_repayment" | "gift" | "welfare" | "campaign_receipt"
+    )
 }
 
 /// An entry's total: its debits.
@@ -318,8 +321,8 @@ async fn render_new(
             )) }
         } @else {
             p.notice.error #not-reversible { (lang.t(
-                "Chỉ đảo được khoản thu nợ, khoản quà hay khoản hỗ trợ.",
-                "Only a repayment, a gift or a welfare grant can be reversed."
+                "Chỉ đảo được khoản thu nợ, khoản quà, khoản hỗ trợ hay phiếu nhập kho quà.",
+                "Only a repayment, a gift, a welfare grant or a stock receipt can be reversed."
             )) }
         }
     };

@@ -1,6 +1,8 @@
 //! Gift stock (admins): what each branch received for each campaign and has
 //! left to hand out, and the form that receives gift packages (or a welfare
 //! programme's grant cash) into a branch, through `Db::campaign_receive`.
+//! A receipt entered by mistake is reversed like any entry (`/reversals`);
+//! a reversed one no longer counts.
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -91,7 +93,7 @@ async fn render(
         let value = k.map_or(0, |k| k.gift_value);
         let got: i64 = receipts
             .iter()
-            .filter(|r| r.campaign_id == campaign && r.branch_id == branch)
+            .filter(|r| r.campaign_id == campaign && r.branch_id == branch && !r.reversed)
             .map(|r| r.packages)
             .sum();
         let given: i64 = balances
@@ -204,6 +206,7 @@ async fn render(
                         th.num { (lang.t("Giá trị", "Value")) }
                         th { (lang.t("Nguồn", "Source")) }
                         th { (lang.t("Người ghi", "Recorded by")) }
+                        th {}
                     } }
                     tbody {
                         @for r in &receipts {
@@ -215,6 +218,15 @@ async fn render(
                                 td.num.nowrap { (vnd(r.amount)) }
                                 td { (r.source) }
                                 td { (r.recorded_by) br; small { (datetime(r.recorded_at)) } }
+                                td.nowrap {
+                                    @if r.reversed {
+                                        span.badge.muted { (lang.t("Đã đảo", "Reversed")) }
+                                    } @else if let Some(entry) = r.entry_id {
+                                        a href=(view::link("/reversals/new", &[("entry", entry.to_string())])) {
+                                            (lang.t("Đề nghị đảo", "Ask to reverse"))
+                                        }
+                                    }
+                                }
                             }
                         }
                     }

@@ -362,7 +362,7 @@ impl Poster {
                 lines.credit(At { branch_id: target.branch_id, ..At::default() }, Account::Vault, amount);
                 lines
             }
-            "gift" | "welfare" => ledger::opposite(&target.lines),
+            "gift" | "welfare" | "campaign_receipt" => ledger::opposite(&target.lines),
             _ => return None,
         };
         self.shortfall(&lines, extra_vault)
@@ -523,7 +523,10 @@ impl Poster {
                     .credit(At { loan_id: None, ..at }, Account::Vault, amount);
                 lines
             }
-            "gift" | "welfare" => ledger::opposite(&target.lines),
+            // A stock receipt entered by mistake: its packages (or cash)
+            // leave again, as long as none was handed out meanwhile (the
+            // never-negative guard on the stock and the vault says so).
+            "gift" | "welfare" | "campaign_receipt" => ledger::opposite(&target.lines),
             _ => {
                 return Err((
                     "reversal_target_invalid",
@@ -1381,7 +1384,8 @@ async fn counter_receipt(c: &mut Conn, s: CounterRow, loan_code: &str) -> DbResu
 
 const RECEIPT_VIEW: &str = "SELECT r.id, r.client_id, r.campaign_id, k.name AS campaign_name, r.branch_id,
         b.name AS branch_name, r.packages, r.unit_value, r.amount, r.received_on, r.source,
-        u.full_name AS recorded_by, r.recorded_at, e.id AS entry_id
+        u.full_name AS recorded_by, r.recorded_at, e.id AS entry_id,
+        EXISTS (SELECT 1 FROM journal_entries x WHERE x.reverses = e.id) AS reversed
     FROM campaign_receipts r JOIN campaigns k ON k.id = r.campaign_id JOIN branches b ON b.id = r.branch_id
         JOIN users u ON u.id = r.recorded_by LEFT JOIN journal_entries e ON e.receipt_id = r.id";
 
@@ -1571,12 +1575,18 @@ pub async fn branch_reversal_request(
     if !who.covers(Some(target.branch_id)) {
         return Err(DbError::NotFound);
     }
-    if !matches!(target.kind.as_str(), "repayment" | "counter_repayment" | "gift" | "welfare") || target.reversed {
+    if !matches!(target.kind.as_str(), "repayment" | "counter_repayment" | "gift" | "welfare" | "campaign_receipt")
+        || target.reversed
+    {
         return Err(refused(
             409,
             "reversal_target_invalid",
-            format!("Bút toán số {entry_id} không đảo được (đã đảo, hoặc không phải khoản thu hay quà)"),
-            format!("entry {entry_id} cannot be reversed (already reversed, or not a repayment or gift)"),
+            format!(
+                "Bút toán số {entry_id} không đảo được (đã đảo, hoặc không phải khoản thu, quà hay phiếu nhập kho quà)"
+            ),
+            format!(
+                "entry {entry_id} cannot be reversed (already reversed, or not a repayment, a gift or a stock receipt)"
+            ),
         ));
     }
     let open: i64 = sqlx::query_scalar(

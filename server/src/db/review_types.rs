@@ -301,6 +301,10 @@ pub struct CampaignReceipt {
     pub recorded_at: DateTime<Utc>,
     #[sqlx(default)]
     pub entry_id: Option<i64>,
+    /// Its entry was reversed (entered by mistake): it no longer counts.
+    #[sqlx(default)]
+    #[serde(default)]
+    pub reversed: bool,
 }
 
 /// Whole đồng as a decimal string both ways (JSON never carries a number).
