@@ -304,6 +304,14 @@ fn cookie_value(set_cookie: &str) -> String {
         .unwrap_or_default()
 }
 
+/// An HTTP client that reports redirects instead of following them.
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
 /// Signs in over plain HTTP (no browser) and returns the session cookie.
 async fn http_sign_in(http: &reqwest::Client, server: &Server, username: &str) -> String {
     let page = http.get(server.url("/login")).send().await.unwrap();
@@ -372,10 +380,7 @@ fn today() -> String {
 
 #[tokio::test]
 async fn console_in_a_real_browser() {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = no_redirects();
     for backend in BACKENDS {
         let started = Instant::now();
         let db = fresh_database(backend).await;
@@ -969,10 +974,7 @@ fn phone_day(server: &str) -> (sotay_tests::Phone, String, i64, Vec<String>) {
 
 #[tokio::test]
 async fn batch_review_in_a_real_browser() {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = no_redirects();
     for backend in BACKENDS {
         let started = Instant::now();
         let db = fresh_database(backend).await;
@@ -1328,10 +1330,7 @@ fn check_collections_xlsx(bytes: &[u8], collected: i64, over_short: i64) {
 /// Cookies and headers as a deployment needs them, without a browser.
 #[tokio::test]
 async fn console_cookies_forms_and_headers() {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = no_redirects();
     let db = fresh_database(Backend::Sqlite).await;
     let server = Server::start(&db.url, &["--demo"]).await;
 
@@ -1528,10 +1527,7 @@ async fn answer(resp: reqwest::Response) -> (StatusCode, Option<String>, String)
 
 #[tokio::test]
 async fn cashier_takes_repayments_at_the_counter() {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = no_redirects();
     for backend in BACKENDS {
         let db = fresh_database(backend).await;
         let server = Server::start(&db.url, &["--demo"]).await;
@@ -1664,10 +1660,7 @@ async fn cashier_takes_repayments_at_the_counter() {
 
 #[tokio::test]
 async fn a_counter_repayment_is_reversed_by_a_second_person() {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let http = no_redirects();
     for backend in BACKENDS {
         let db = fresh_database(backend).await;
         let server = Server::start(&db.url, &["--demo"]).await;
