@@ -1,6 +1,6 @@
 //! Signing in and out. The password goes through the same Argon2id check
 //! and throttling as the phones' login ([`crate::auth::check_credentials`]);
-//! only supervisors and admins get a console session.
+//! only supervisors, cashiers and admins get a console session.
 //!
 //! The sign-in form has no session yet, so its anti-forgery token is a
 //! random value in a short-lived `HttpOnly; SameSite=Strict` cookie that the
@@ -63,8 +63,8 @@ fn render(v: LoginView<'_>) -> maud::Markup {
         section.login {
             h1 { (ui.t("Đăng nhập", "Sign in")) }
             p.lead { (ui.t(
-                "Bảng điều khiển dành cho giám sát chi nhánh và quản trị viên của quỹ.",
-                "The console of the fund's branch supervisors and administrators."
+                "Bảng điều khiển dành cho giám sát chi nhánh, thủ quỹ và quản trị viên của quỹ.",
+                "The console of the fund's branch supervisors, cashiers and administrators."
             )) }
             @match &v.notice {
                 Some(Notice::Error(m)) => p.notice.error role="alert" id="login-error" { (m) },
