@@ -1536,7 +1536,8 @@ async fn cashier_takes_repayments_at_the_counter() {
             format!(
                 "SELECT MIN(l.id) FROM loans l JOIN workers w ON w.id = l.worker_id \
                  JOIN users u ON u.id = w.officer_id JOIN branches b ON b.id = u.branch_id \
-                 WHERE b.code = '{branch}' AND l.status = 'active'"
+                 WHERE b.code = '{branch}' AND l.status = 'active' \
+                 AND NOT EXISTS (SELECT 1 FROM undecided_repayments u WHERE u.loan_id = l.id)"
             )
         };
         let loan = scalar(&db.url, &loan_of("CN-TD")).await;
@@ -1644,6 +1645,22 @@ async fn cashier_takes_repayments_at_the_counter() {
         let (status, _, _) = post(loan, forged, cashier.clone()).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert_eq!(count("SELECT COUNT(*) FROM counter_repayments").await, 1);
+
+        // What is left, paid at the counter, closes the loan; the form goes
+        // and a repayment sent after is refused with its reason.
+        let left = owed - 200_000;
+        let (status, _, _) = post(loan, form(&left.to_string(), &fresh()), cashier.clone()).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{backend:?}");
+        let (_, _, page) = get(format!("/loans/{loan}"), cashier.clone()).await;
+        assert!(
+            page.contains("id=\"counter-closed\"") && page.contains("Đã tất toán"),
+            "{page}"
+        );
+        assert!(!page.contains("id=\"counter-form\""), "{page}");
+        let (status, _, page) = post(loan, form("100.000", &fresh()), cashier.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+        assert!(page.contains("id=\"counter-error\""), "{page}");
+        assert_eq!(count("SELECT COUNT(*) FROM counter_repayments").await, 2);
 
         // The branch's supervisor sees it on the home page and the loan's.
         let supervisor = http_sign_in(&http, &server, "giamsat.thuduc").await;

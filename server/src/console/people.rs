@@ -560,10 +560,10 @@ async fn render_loan(
                     ))
                 }
             }
+            @if let Some(m) = &counter.error {
+                p.notice.error role="alert" #counter-error { (m) }
+            }
             @if l.status == "active" {
-                @if let Some(m) = &counter.error {
-                    p.notice.error role="alert" #counter-error { (m) }
-                }
                 form.stack method="post" action=(format!("/loans/{}/repayments", l.id)) id="counter-form" {
                     (csrf_field(&s.csrf))
                     input type="hidden" name="client_id" value=(client_id);
