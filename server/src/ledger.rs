@@ -122,6 +122,22 @@ impl EntryKind {
             EntryKind::CampaignReceipt => "campaign_receipt",
         }
     }
+
+    /// Entries of the kind stored as `kind` may be reversed at the branch
+    /// (asked for with a reason, approved by someone else): repayments from
+    /// a phone or the counter, gifts, welfare grants and stock receipts.
+    /// Settlements follow their batch; a reversal is not reversed again.
+    pub fn reversible_at_branch(kind: &str) -> bool {
+        [
+            EntryKind::Repayment,
+            EntryKind::CounterRepayment,
+            EntryKind::Gift,
+            EntryKind::Welfare,
+            EntryKind::CampaignReceipt,
+        ]
+        .iter()
+        .any(|k| k.as_str() == kind)
+    }
 }
 
 /// One side of a journal entry: exactly one of `debit` and `credit` is
@@ -357,6 +373,22 @@ mod tests {
     use super::*;
     use chrono::NaiveDate;
     use proptest::prelude::*;
+
+    #[test]
+    fn what_a_branch_may_reverse() {
+        for kind in [
+            "repayment",
+            "counter_repayment",
+            "gift",
+            "welfare",
+            "campaign_receipt",
+        ] {
+            assert!(EntryKind::reversible_at_branch(kind), "{kind}");
+        }
+        for kind in ["settlement", "reversal", "disbursement", ""] {
+            assert!(!EntryKind::reversible_at_branch(kind), "{kind}");
+        }
+    }
 
     fn book(n: u32, principal: i64, interest: i64) -> Vec<InstallmentState> {
         (1..=n)

@@ -27,6 +27,7 @@ use crate::app::AppState;
 use crate::db::InstallmentView;
 use crate::error::AppError;
 use crate::import::rows::Role;
+use crate::ledger::EntryKind;
 
 /// Workers per page of results.
 const PAGE: i64 = 50;
@@ -645,7 +646,7 @@ async fn render_loan(
                                                 span.badge.muted { (lang.t("Đã đảo", "Reversed")) }
                                             } @else if asked.contains(&e.id) {
                                                 a.badge.warn href="/reversals" { (lang.t("Chờ duyệt đảo", "Reversal waiting")) }
-                                            } @else if reversals::reversible(&e.kind) {
+                                            } @else if EntryKind::reversible_at_branch(&e.kind) {
                                                 a href=(view::link("/reversals/new", &[("entry", e.id.to_string())])) {
                                                     (lang.t("Đề nghị đảo", "Ask to reverse"))
                                                 }

@@ -19,6 +19,7 @@ use crate::api::ClientIp;
 use crate::app::AppState;
 use crate::db::{BranchReversal, EntryView};
 use crate::error::AppError;
+use crate::ledger::EntryKind;
 
 /// A reason, at most this many characters.
 const REASON_CHARS: usize = 500;
@@ -38,14 +39,6 @@ pub fn entry_kind(lang: Lang, kind: &str) -> String {
         other => other,
     }
     .to_string()
-}
-
-/// The kinds of entries a branch may reverse.
-pub fn reversible(kind: &str) -> bool {
-    matches!(
-        kind,
-        "repayment" | "counter_repayment" | "gift" | "welfare" | "campaign_receipt"
-    )
 }
 
 /// An entry's total: its debits.
@@ -302,7 +295,7 @@ async fn render_new(
         @if let Some(m) = &error {
             p.notice.error role="alert" #request-error { (m) }
         }
-        @if reversible(&entry.kind) {
+        @if EntryKind::reversible_at_branch(&entry.kind) {
             form.stack method="post" action="/reversals" id="request-form" {
                 (csrf_field(&s.csrf))
                 input type="hidden" name="entry_id" value=(id);

@@ -1575,9 +1575,7 @@ pub async fn branch_reversal_request(
     if !who.covers(Some(target.branch_id)) {
         return Err(DbError::NotFound);
     }
-    if !matches!(target.kind.as_str(), "repayment" | "counter_repayment" | "gift" | "welfare" | "campaign_receipt")
-        || target.reversed
-    {
+    if !EntryKind::reversible_at_branch(&target.kind) || target.reversed {
         return Err(refused(
             409,
             "reversal_target_invalid",
