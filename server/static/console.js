@@ -1,5 +1,6 @@
 // Sổ Tay console: the pages work without this script; it only keeps a
-// slow form (an import, a revocation) from being sent twice.
+// slow form (an import, a revocation) from being sent twice, and gives a
+// receipt its print button.
 "use strict";
 document.addEventListener("submit", function (event) {
   var form = event.target;
@@ -19,4 +20,10 @@ window.addEventListener("pageshow", function () {
   document.querySelectorAll("form[data-sent]").forEach(function (f) {
     delete f.dataset.sent;
   });
+});
+// A button that prints the page (a receipt).
+document.addEventListener("click", function (event) {
+  if (event.target.closest("[data-print]")) {
+    window.print();
+  }
 });

@@ -858,6 +858,12 @@ async fn console_in_a_real_browser() {
             .await
             .contains("Chị gái trả thay"));
         b.shot_full("loan-counter", 1280).await;
+        b.submit("#print-receipt", "#slip").await;
+        assert!(b
+            .text("#slip-words")
+            .await
+            .contains("Một trăm năm mươi nghìn đồng"));
+        b.shot("counter-receipt").await;
         b.sign_out().await;
 
         // --- The supervisor asks to reverse it, from the loan's journal.
@@ -1617,6 +1623,40 @@ async fn cashier_takes_repayments_at_the_counter() {
             "Tổng còn phải trả: {}",
             sotay_core::domain::money::format_vnd(owed - 200_000)
         )));
+        // Its receipt, to print: the amount in figures and in words, the
+        // split between principal and interest; not another branch's.
+        let receipt_id = to
+            .split("receipt=")
+            .nth(1)
+            .unwrap()
+            .split('#')
+            .next()
+            .unwrap();
+        assert!(
+            page.contains(&format!("href=\"/counter/{receipt_id}\"")),
+            "{page}"
+        );
+        let (status, _, slip) = get(format!("/counter/{receipt_id}"), cashier.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{slip}");
+        for text in [
+            "PHIẾU THU",
+            "QUAY-CN-TD-000001",
+            "200.000 ₫",
+            "Hai trăm nghìn đồng",
+            "Ngô Thị Thu Hà",
+        ] {
+            assert!(slip.contains(text), "{text}: {slip}");
+        }
+        let split = scalar(
+            &db.url,
+            "SELECT CAST(SUM(l.credit) AS BIGINT) FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id \
+             WHERE e.kind = 'counter_repayment' AND l.account IN ('loan_principal', 'interest_income')",
+        )
+        .await;
+        assert_eq!(split, 200_000);
+        let other = http_sign_in(&http, &server, "giamsat.binhtan").await;
+        let (status, _, _) = get(format!("/counter/{receipt_id}"), other).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
         let count = |sql: &'static str| scalar(&db.url, sql);
         assert_eq!(count("SELECT COUNT(*) FROM counter_repayments").await, 1);
         assert_eq!(

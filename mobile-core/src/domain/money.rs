@@ -291,6 +291,72 @@ pub fn group_thousands(amount: i64) -> String {
     out
 }
 
+/// An amount in words, as a Vietnamese receipt writes it under the figures
+/// ("Số tiền bằng chữ"): `1500000` → `Một triệu năm trăm nghìn đồng`.
+///
+/// Groups of three digits read with `trăm`, `mươi` (`mười` for ten to
+/// nineteen), `linh` for a zero tens digit, `mốt` and `lăm` for a units
+/// digit of one and five after a tens digit; a group after the first reads
+/// its zero hundreds (`không trăm`); groups of zeros are left out; scales
+/// `nghìn`, `triệu`, `tỷ`, then `nghìn tỷ`, `triệu tỷ`, `tỷ tỷ`.
+pub fn vnd_in_words(amount: i64) -> String {
+    const DIGITS: [&str; 10] = [
+        "không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín",
+    ];
+    const SCALES: [&str; 7] = ["", "nghìn", "triệu", "tỷ", "nghìn tỷ", "triệu tỷ", "tỷ tỷ"];
+    fn group(n: u64, first: bool, out: &mut Vec<&'static str>) {
+        let (h, t, u) = (
+            (n / 100) as usize,
+            (n / 10 % 10) as usize,
+            (n % 10) as usize,
+        );
+        if h > 0 || !first {
+            out.extend([DIGITS[h], "trăm"]);
+        }
+        match t {
+            0 if u > 0 && (h > 0 || !first) => out.push("linh"),
+            0 => {}
+            1 => out.push("mười"),
+            _ => out.extend([DIGITS[t], "mươi"]),
+        }
+        match u {
+            0 => {}
+            1 if t >= 2 => out.push("mốt"),
+            5 if t >= 1 => out.push("lăm"),
+            _ => out.push(DIGITS[u]),
+        }
+    }
+    let mut n = amount.unsigned_abs();
+    let mut groups = Vec::new();
+    while n > 0 {
+        groups.push(n % 1000);
+        n /= 1000;
+    }
+    let mut words: Vec<&'static str> = Vec::new();
+    if amount < 0 {
+        words.push("âm");
+    }
+    if groups.is_empty() {
+        words.push("không");
+    }
+    for (i, &g) in groups.iter().enumerate().rev() {
+        if g == 0 {
+            continue;
+        }
+        group(g, i + 1 == groups.len(), &mut words);
+        if !SCALES[i].is_empty() {
+            words.push(SCALES[i]);
+        }
+    }
+    words.push("đồng");
+    let text = words.join(" ");
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 impl FromStr for Dong {
     type Err = MoneyError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -420,6 +486,41 @@ mod tests {
         assert_eq!(format_vnd(0), "0 ₫");
         assert_eq!(format_vnd(-10_000), "-10.000 ₫");
         assert_eq!(format_vnd(100_000), "100.000 ₫");
+    }
+
+    #[test]
+    fn amounts_in_words() {
+        for (amount, words) in [
+            (0, "Không đồng"),
+            (5, "Năm đồng"),
+            (10, "Mười đồng"),
+            (11, "Mười một đồng"),
+            (15, "Mười lăm đồng"),
+            (20, "Hai mươi đồng"),
+            (21, "Hai mươi mốt đồng"),
+            (25, "Hai mươi lăm đồng"),
+            (105, "Một trăm linh năm đồng"),
+            (110, "Một trăm mười đồng"),
+            (1_005, "Một nghìn không trăm linh năm đồng"),
+            (1_050, "Một nghìn không trăm năm mươi đồng"),
+            (150_000, "Một trăm năm mươi nghìn đồng"),
+            (1_000_000, "Một triệu đồng"),
+            (1_500_000, "Một triệu năm trăm nghìn đồng"),
+            (1_000_500, "Một triệu năm trăm đồng"),
+            (1_000_050, "Một triệu không trăm năm mươi đồng"),
+        ] {
+            assert_eq!(vnd_in_words(amount), words, "{amount}");
+        }
+        assert_eq!(
+            vnd_in_words(2_270_492),
+            "Hai triệu hai trăm bảy mươi nghìn bốn trăm chín mươi hai đồng"
+        );
+        assert_eq!(
+            vnd_in_words(12_500_000_000),
+            "Mười hai tỷ năm trăm triệu đồng"
+        );
+        assert_eq!(vnd_in_words(-300_000), "Âm ba trăm nghìn đồng");
+        assert!(vnd_in_words(i64::MIN).starts_with("Âm chín tỷ tỷ"));
     }
 
     #[test]

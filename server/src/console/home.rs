@@ -127,7 +127,7 @@ async fn render(state: &AppState, s: &Signed) -> Result<Response, AppError> {
                         tbody {
                             @for k in &counter {
                                 tr {
-                                    td.nowrap { (k.receipt_no)
+                                    td.nowrap { a href=(format!("/counter/{}", k.id)) { (k.receipt_no) }
                                         @if k.reversed { " " span.badge.muted { (lang.t("Đã đảo bút toán", "Reversed")) } } }
                                     td.nowrap { (datetime(k.recorded_at)) }
                                     td { (k.worker_name) }

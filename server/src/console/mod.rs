@@ -57,6 +57,7 @@ pub fn routes_with(config: ConsoleConfig) -> Router<AppState> {
         .route("/workers/{id}", get(people::worker))
         .route("/loans/{id}", get(people::loan))
         .route("/loans/{id}/repayments", post(people::take_repayment))
+        .route("/counter/{id}", get(people::counter_receipt))
         .route("/batches", get(batches::list))
         .route("/batches/{id}", get(batches::batch))
         .route("/batches/{id}/confirm", post(batches::confirm))

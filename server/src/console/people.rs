@@ -12,7 +12,7 @@ use axum::Form;
 use chrono::{NaiveDate, Utc};
 use maud::{html, Markup};
 use serde::Deserialize;
-use sotay_core::domain::money::{parse_typed_amount, AmountRule};
+use sotay_core::domain::money::{parse_typed_amount, vnd_in_words, AmountRule};
 use sotay_core::domain::time::local_date;
 use uuid::Uuid;
 
@@ -404,6 +404,71 @@ pub async fn take_repayment(
     }
 }
 
+/// `GET /counter/{id}`: a counter repayment's receipt (phiếu thu), to print
+/// and hand to whoever paid.
+pub async fn counter_receipt(
+    State(state): State<AppState>,
+    Staff(signed): Staff,
+    Path(id): Path<String>,
+) -> Response {
+    let ui = signed.ui();
+    let lang = signed.lang;
+    let not_found = || AppError::not_found("phiếu thu", "receipt");
+    let who = match counter_clerk(&signed.user, None) {
+        Ok(w) => w,
+        Err(e) => return ui.app_error(e),
+    };
+    let slip = match id.parse::<i64>() {
+        Ok(id) => state.db.counter_slip(branch_of(&who), id).await,
+        Err(_) => return ui.app_error(not_found()),
+    };
+    let k = match slip {
+        Ok(Some(k)) => k,
+        Ok(None) => return ui.app_error(not_found()),
+        Err(e) => return ui.app_error(e.into()),
+    };
+    let title = lang.pick(
+        format!("Phiếu thu {}", k.receipt_no),
+        format!("Receipt {}", k.receipt_no),
+    );
+    let reason = if k.note.is_empty() {
+        format!("Trả nợ khoản vay {}", k.loan_code)
+    } else {
+        format!("Trả nợ khoản vay {} — {}", k.loan_code, k.note)
+    };
+    let body = html! {
+        p.crumbs.no-print { a href=(format!("/loans/{}", k.loan_id)) { "← " (lang.t("Khoản vay", "Loan")) " " (k.loan_code) } }
+        @if k.reversed {
+            p.notice.error role="alert" #slip-reversed { (lang.t(
+                "Khoản thu này đã được đảo bút toán: phiếu không còn giá trị.",
+                "This repayment was reversed: the receipt is void."
+            )) }
+        }
+        // A receipt is a Vietnamese document: it reads in Vietnamese
+        // whatever the console's language.
+        section.card.slip #slip lang="vi" {
+            p.slip-head { strong { (k.branch_name) } br; (k.branch_address) }
+            h1 { "PHIẾU THU" }
+            p.slip-no { "Số: " strong #slip-no { (k.receipt_no) } " · Ngày " (datetime(k.recorded_at)) }
+            dl {
+                dt { "Họ tên người nộp tiền" } dd #slip-payer { (k.worker_name) " (" (k.worker_code) ")" }
+                dt { "Lý do nộp" } dd { (reason) }
+                dt { "Số tiền" } dd #slip-amount { strong { (vnd(k.amount)) } }
+                dt { "Bằng chữ" } dd #slip-words { em { (vnd_in_words(k.amount)) } }
+                dt { "Trong đó" } dd { "tiền gốc " (vnd(k.principal)) ", tiền lãi " (vnd(k.interest)) }
+            }
+            div.signatures {
+                div { strong { "Người nộp tiền" } br; small { "(ký, ghi rõ họ tên)" } }
+                div { strong { "Người thu tiền" } br; small { "(ký, ghi rõ họ tên)" } br; br; br; (k.recorded_by) }
+            }
+        }
+        p.actions.no-print {
+            button.primary type="button" data-print { (lang.t("In phiếu thu", "Print the receipt")) }
+        }
+    };
+    (StatusCode::OK, ui.page(&title, Nav::Workers, body)).into_response()
+}
+
 fn loan_not_found() -> AppError {
     AppError::not_found("khoản vay", "loan")
 }
@@ -559,6 +624,8 @@ async fn render_loan(
                         format!("Đã ghi khoản thu {} của {}, phiếu thu {}. Tổng còn phải trả: {}.", vnd(k.amount), k.worker_name, k.receipt_no, vnd(outstanding)),
                         format!("Took {} from {}, receipt {}. Total outstanding now: {}.", vnd(k.amount), k.worker_name, k.receipt_no, vnd(outstanding)),
                     ))
+                    " "
+                    a #print-receipt href=(format!("/counter/{}", k.id)) { (lang.t("In phiếu thu", "Print the receipt")) }
                 }
             }
             @if let Some(m) = &counter.error {
@@ -604,7 +671,7 @@ async fn render_loan(
                         tbody {
                             @for k in &taken_here {
                                 tr {
-                                    td.nowrap { (k.receipt_no)
+                                    td.nowrap { a href=(format!("/counter/{}", k.id)) { (k.receipt_no) }
                                         @if k.reversed { " " span.badge.muted { (lang.t("Đã đảo bút toán", "Reversed")) } } }
                                     td.nowrap { (datetime(k.recorded_at)) }
                                     td.num.nowrap { (vnd(k.amount)) }

@@ -783,6 +783,16 @@ impl Db {
         with_conn!(self, q, c => q::review::counter_lines(&mut c, branch, loan_id, limit).await)
     }
 
+    /// One counter repayment as its printed receipt shows it, if it is
+    /// `branch`'s (`None`: any branch).
+    pub async fn counter_slip(
+        &self,
+        branch: Option<i64>,
+        id: i64,
+    ) -> DbResult<Option<CounterSlip>> {
+        with_conn!(self, q, c => q::review::counter_slip(&mut c, branch, id).await)
+    }
+
     pub async fn campaign_receipts(
         &self,
         campaign_id: Option<i64>,

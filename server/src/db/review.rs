@@ -1561,6 +1561,31 @@ pub async fn counter_lines(
     .await?)
 }
 
+/// One counter repayment as its receipt prints it, if it is `branch`'s
+/// (`None`: any branch).
+pub async fn counter_slip(c: &mut Conn, branch: Option<i64>, id: i64) -> DbResult<Option<rv::CounterSlip>> {
+    let (bk, bid) = branch.map_or((0, 0), |b| (1, b));
+    Ok(sqlx::query_as(
+        "SELECT k.id, k.receipt_no, k.amount, k.note, k.recorded_at, k.loan_id, l.code AS loan_code,
+             w.full_name AS worker_name, w.code AS worker_code, br.name AS branch_name,
+             br.address AS branch_address, u.full_name AS recorded_by,
+             CAST(COALESCE((SELECT SUM(jl.credit - jl.debit) FROM journal_lines jl JOIN journal_entries e ON e.id = jl.entry_id
+                            WHERE e.counter_id = k.id AND jl.account = 'loan_principal'), 0) AS BIGINT) AS principal,
+             CAST(COALESCE((SELECT SUM(jl.credit - jl.debit) FROM journal_lines jl JOIN journal_entries e ON e.id = jl.entry_id
+                            WHERE e.counter_id = k.id AND jl.account = 'interest_income'), 0) AS BIGINT) AS interest,
+             EXISTS (SELECT 1 FROM journal_entries e JOIN journal_entries r ON r.reverses = e.id
+                     WHERE e.counter_id = k.id) AS reversed
+         FROM counter_repayments k JOIN loans l ON l.id = k.loan_id JOIN workers w ON w.id = l.worker_id
+             JOIN branches br ON br.id = k.branch_id JOIN users u ON u.id = k.recorded_by
+         WHERE k.id = $1 AND ($2 = 0 OR k.branch_id = $3)",
+    )
+    .bind(id)
+    .bind(bk)
+    .bind(bid)
+    .fetch_optional(&mut *c)
+    .await?)
+}
+
 /// A reversal entered at the branch: waits for a second person.
 pub async fn branch_reversal_request(
     c: &mut Conn,

@@ -275,6 +275,27 @@ pub struct CounterLine {
     pub reversed: bool,
 }
 
+/// A counter repayment as its printed receipt (phiếu thu) shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CounterSlip {
+    pub id: i64,
+    pub receipt_no: String,
+    pub amount: i64,
+    pub note: String,
+    pub recorded_at: DateTime<Utc>,
+    pub loan_id: i64,
+    pub loan_code: String,
+    pub worker_name: String,
+    pub worker_code: String,
+    pub branch_name: String,
+    pub branch_address: String,
+    pub recorded_by: String,
+    /// What it paid of the loan's principal and interest (its entry's lines).
+    pub principal: i64,
+    pub interest: i64,
+    pub reversed: bool,
+}
+
 /// Gift packages (or a welfare programme's grant cash) a branch received
 /// for a campaign, as posted to the ledger.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
