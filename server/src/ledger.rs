@@ -28,10 +28,13 @@ pub enum Account {
     /// What the union and donors gave a campaign: its gift packages and
     /// grant cash as received (credit, per campaign).
     CampaignFunding,
+    /// The fund's money lent out: what the loans brought into the books
+    /// owed in principal when they came (credit, per branch).
+    LoanCapital,
 }
 
 impl Account {
-    pub const ALL: [Account; 8] = [
+    pub const ALL: [Account; 9] = [
         Account::Vault,
         Account::CashInHand,
         Account::LoanPrincipal,
@@ -40,6 +43,7 @@ impl Account {
         Account::CampaignExpense,
         Account::CashOverShort,
         Account::CampaignFunding,
+        Account::LoanCapital,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +56,7 @@ impl Account {
             Account::CampaignExpense => "campaign_expense",
             Account::CashOverShort => "cash_over_short",
             Account::CampaignFunding => "campaign_funding",
+            Account::LoanCapital => "loan_capital",
         }
     }
 
@@ -70,6 +75,7 @@ impl Account {
             Account::CampaignExpense => "Chi chương trình",
             Account::CashOverShort => "Thừa/thiếu quỹ của cán bộ",
             Account::CampaignFunding => "Nguồn kinh phí chương trình",
+            Account::LoanCapital => "Nguồn vốn cho vay",
         }
     }
 
@@ -84,6 +90,7 @@ impl Account {
             Account::CampaignExpense => "Campaign spending",
             Account::CashOverShort => "Officers' cash short/over",
             Account::CampaignFunding => "Campaign funding",
+            Account::LoanCapital => "Lending capital",
         }
     }
 
@@ -108,6 +115,9 @@ pub enum EntryKind {
     CounterRepayment,
     Reversal,
     CampaignReceipt,
+    /// A loan brought into the books by an import: the principal it still
+    /// owed then.
+    LoanOpening,
 }
 
 impl EntryKind {
@@ -120,6 +130,7 @@ impl EntryKind {
             EntryKind::CounterRepayment => "counter_repayment",
             EntryKind::Reversal => "reversal",
             EntryKind::CampaignReceipt => "campaign_receipt",
+            EntryKind::LoanOpening => "loan_opening",
         }
     }
 
@@ -281,6 +292,25 @@ pub fn campaign_receipt(at: At, value: i64, welfare: bool) -> Lines {
     lines
 }
 
+/// A loan brought into the books (`at` names its branch and the loan): the
+/// principal it still owes is owed to the fund's lending capital. Repayments
+/// then credit the loan's principal, so its balance is always what the
+/// installments say is still owed.
+pub fn loan_opening(at: At, principal_owed: i64) -> Lines {
+    let mut lines = Lines::default();
+    lines
+        .debit(at, Account::LoanPrincipal, principal_owed)
+        .credit(
+            At {
+                loan_id: None,
+                ..at
+            },
+            Account::LoanCapital,
+            principal_owed,
+        );
+    lines
+}
+
 /// The cash counted for a batch: what the officer held moves to the vault,
 /// the difference is the officer's shortage (debit) or overage (credit).
 pub fn settlement(branch_id: i64, officer_id: i64, expected: i64, received: i64) -> Lines {
@@ -385,7 +415,7 @@ mod tests {
         ] {
             assert!(EntryKind::reversible_at_branch(kind), "{kind}");
         }
-        for kind in ["settlement", "reversal", "disbursement", ""] {
+        for kind in ["settlement", "reversal", "loan_opening", ""] {
             assert!(!EntryKind::reversible_at_branch(kind), "{kind}");
         }
     }

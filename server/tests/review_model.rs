@@ -258,7 +258,8 @@ impl Model {
             over_short: 0,
             repaid: 0,
             gifts_net: 0,
-            entries: 0,
+            // The imported loans' opening entries.
+            entries: db.count("journal_entries").await.unwrap(),
             records: 0,
             stock: 0,
             received: 0,
@@ -659,9 +660,14 @@ impl Model {
             "no cash left in the officer's hands after a count"
         );
         assert_eq!(
-            net("loan_principal") + net("interest_income"),
+            net("loan_principal") + net("loan_capital") + net("interest_income"),
             -self.repaid,
             "repaid"
+        );
+        assert_eq!(
+            db.loan_principal_drift().await.unwrap(),
+            vec![],
+            "each loan's principal in the ledger is what its installments still owe"
         );
         assert_eq!(net("campaign_expense"), self.gifts_net, "gifts");
         assert_eq!(

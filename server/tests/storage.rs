@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{fresh_db, import_fixture, system_audit, BACKENDS};
+use common::{fresh_db, import_fixture, import_fixture_without_loans, system_audit, BACKENDS};
 use sotay_core::domain::schedule::{build_schedule, Frequency, InterestMethod, LoanTerms};
 use sotay_server::db::{CanonicalBatch, Db, ImportCounts, Scope};
 use sotay_server::import::csv::ImportKind;
@@ -343,7 +343,7 @@ async fn upgrading_a_sqlite_database_keeps_its_books() {
     let before = sqlx::migrate::Migrator::new(older).await.unwrap();
     before.run(&pool).await.unwrap();
     let old = Db::Sqlite(pool);
-    import_fixture(&old).await;
+    import_fixture_without_loans(&old).await;
     for sql in [
         "INSERT INTO devices (id, user_id, name, code, created_at, last_seen_at)
          SELECT 'dev-1', id, 'phone', 'OLD1', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z' FROM users WHERE username = 'canbo.lan'",
@@ -428,6 +428,149 @@ async fn upgrading_a_sqlite_database_keeps_its_books() {
     assert_eq!(schema(db.clone()).await, schema(fresh.db.clone()).await);
 }
 
+/// Loans in the books before their opening entries existed (0018): the
+/// upgrade posts each one's opening, the principal it owed when imported
+/// (what it owes now plus the principal posted since), and nothing for a
+/// loan that owed none; the ledger then agrees with the installments.
+#[tokio::test]
+async fn upgrading_posts_the_opening_of_the_loans_already_in_the_books() {
+    for backend in BACKENDS {
+        let keep = sotay_tests::fresh_database(backend).await;
+        let old = match backend {
+            common::Backend::Sqlite => {
+                use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+                use std::str::FromStr;
+                let options = SqliteConnectOptions::from_str(&keep.url)
+                    .unwrap()
+                    .create_if_missing(true)
+                    .foreign_keys(true);
+                let pool = SqlitePool::connect_with(options).await.unwrap();
+                let mut before = sqlx::migrate!("../migrations/sqlite");
+                before.migrations = before
+                    .migrations
+                    .iter()
+                    .filter(|m| m.version < 18)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .into();
+                before.run(&pool).await.unwrap();
+                Db::Sqlite(pool)
+            }
+            common::Backend::Postgres => {
+                let pool = sqlx::PgPool::connect(&keep.url).await.unwrap();
+                let mut before = sqlx::migrate!("../migrations/postgres");
+                before.migrations = before
+                    .migrations
+                    .iter()
+                    .filter(|m| m.version < 18)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .into();
+                before.run(&pool).await.unwrap();
+                Db::Postgres(pool)
+            }
+        };
+        import_fixture_without_loans(&old).await;
+        // Two loans as an older import stored them: L-OLD owed 500.000 ₫ of
+        // principal then (500.000 of 1.000.000 paid before the import);
+        // L-PAID owed nothing. Then 200.000 ₫ of L-OLD's principal was
+        // repaid at the counter and posted.
+        for sql in [
+            "INSERT INTO loans (id, code, uid, worker_id, product_id, principal, annual_rate_bp, method, frequency,
+                 installments, disbursed_on, opening_paid, status, created_at, updated_at)
+             SELECT 901, 'L-OLD', '00000000-0000-0000-0000-000000000901', w.id, p.id, 1000000, 1200, 'flat', 'monthly',
+                 2, '2026-09-01', 510000, 'active', '2026-10-01T08:00:00Z', '2026-10-01T08:00:00Z'
+             FROM workers w, loan_products p WHERE w.code = 'W-001' AND p.code = 'SP-TUAN'",
+            "INSERT INTO loans (id, code, uid, worker_id, product_id, principal, annual_rate_bp, method, frequency,
+                 installments, disbursed_on, opening_paid, status, created_at, updated_at)
+             SELECT 902, 'L-PAID', '00000000-0000-0000-0000-000000000902', w.id, p.id, 600000, 0, 'flat', 'monthly',
+                 1, '2026-08-01', 600000, 'closed', '2026-10-01T08:00:00Z', '2026-10-01T08:00:00Z'
+             FROM workers w, loan_products p WHERE w.code = 'W-002' AND p.code = 'SP-TT'",
+            "INSERT INTO installments (loan_id, number, due_on, principal_due, interest_due, principal_paid, interest_paid)
+             VALUES (901, 1, '2026-10-01', 500000, 10000, 500000, 10000),
+                    (901, 2, '2026-11-01', 500000, 10000, 200000, 10000),
+                    (902, 1, '2026-09-01', 600000, 0, 600000, 0)",
+            "INSERT INTO journal_entries (id, branch_id, kind, loan_id, posted_by, posted_at, memo)
+             SELECT 1, w.branch_id, 'counter_repayment', 901, u.id, '2026-11-01T09:00:00Z', 'thu tại quầy'
+             FROM workers w, users u WHERE w.code = 'W-001' AND u.username = 'admin'",
+            "INSERT INTO journal_lines (entry_id, account, branch_id, loan_id, debit, credit)
+             SELECT 1, 'vault', w.branch_id, NULL, 210000, 0 FROM workers w WHERE w.code = 'W-001'",
+            "INSERT INTO journal_lines (entry_id, account, branch_id, loan_id, debit, credit)
+             SELECT 1, 'loan_principal', w.branch_id, 901, 0, 200000 FROM workers w WHERE w.code = 'W-001'",
+            "INSERT INTO journal_lines (entry_id, account, branch_id, loan_id, debit, credit)
+             SELECT 1, 'interest_income', w.branch_id, 901, 0, 10000 FROM workers w WHERE w.code = 'W-001'",
+        ] {
+            exec(&old, sql).await.expect(sql);
+        }
+        match &old {
+            Db::Sqlite(p) => p.close().await,
+            Db::Postgres(p) => p.close().await,
+        }
+
+        let db = Db::connect(&keep.url).await.expect("upgrade");
+        let entries = db.ledger_entries(None, Some(901), 10, 0).await.unwrap();
+        let opening: Vec<_> = entries
+            .iter()
+            .filter(|e| e.kind == "loan_opening")
+            .collect();
+        assert_eq!(opening.len(), 1, "{backend:?}: {entries:?}");
+        let lines: Vec<(&str, Option<i64>, i64, i64)> = opening[0]
+            .lines
+            .iter()
+            .map(|l| (l.account.as_str(), l.loan_id, l.debit, l.credit))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                ("loan_principal", Some(901), 500_000, 0),
+                ("loan_capital", None, 0, 500_000)
+            ],
+            "{backend:?}"
+        );
+        assert_eq!(
+            scalar(&db, "SELECT COUNT(*) FROM journal_entries WHERE kind = 'loan_opening' AND loan_id = 902").await,
+            0,
+            "{backend:?}: a loan that owed nothing posts nothing"
+        );
+        assert_eq!(
+            scalar(&db, "SELECT COUNT(*) FROM journal_entries WHERE kind = 'loan_opening' AND posted_by IS NULL").await,
+            1,
+            "{backend:?}: posted by the upgrade"
+        );
+        assert_eq!(
+            db.loan_principal_drift().await.unwrap(),
+            vec![],
+            "{backend:?}"
+        );
+        assert_eq!(
+            db.ledger_balance_drift().await.unwrap(),
+            vec![],
+            "{backend:?}"
+        );
+        assert_eq!(
+            db.ledger_unbalanced().await.unwrap(),
+            Vec::<i64>::new(),
+            "{backend:?}"
+        );
+        // The loans imported from now on post their own openings.
+        import_fixture(&db).await;
+        assert_eq!(
+            scalar(
+                &db,
+                "SELECT COUNT(*) FROM journal_entries WHERE kind = 'loan_opening'"
+            )
+            .await,
+            5,
+            "{backend:?}"
+        );
+        assert_eq!(
+            db.loan_principal_drift().await.unwrap(),
+            vec![],
+            "{backend:?}"
+        );
+    }
+}
+
 /// Upgrading a SQLite database that holds uploads rebuilds `sync_records`
 /// with the one batch key (migration 0009): the records, the records that
 /// other tables refer to, the indexes and the append-only triggers stay.
@@ -454,7 +597,7 @@ async fn the_sqlite_sync_keys_rebuild_keeps_records_and_triggers() {
         .into();
     before.run(&pool).await.unwrap();
     let old = Db::Sqlite(pool.clone());
-    import_fixture(&old).await;
+    import_fixture_without_loans(&old).await;
     let officer: i64 = scalar(&old, "SELECT id FROM users WHERE username = 'canbo.lan'").await;
     let device = uuid::Uuid::now_v7();
     exec(

@@ -71,6 +71,18 @@ async fn render(state: &AppState, s: &Signed, q: &LedgerQuery) -> Result<Respons
             .unwrap_or(usize::MAX);
         accounts.entry(at).or_default().push(r);
     }
+    // The whole fund's loan principal in the ledger against what the
+    // loans' installments still owe. (A branch's share may differ: a loan
+    // whose worker moved keeps its opening at the branch it came in.)
+    let outstanding = match branch {
+        None => Some(state.db.principal_outstanding().await?),
+        Some(_) => None,
+    };
+    let ledger_principal: i64 = rows
+        .iter()
+        .filter(|r| r.account == Account::LoanPrincipal.as_str())
+        .map(|r| r.debit - r.credit)
+        .sum();
     let (debits, credits) = rows
         .iter()
         .fold((0, 0), |(d, c), r| (d + r.debit, c + r.credit));
@@ -109,8 +121,8 @@ async fn render(state: &AppState, s: &Signed, q: &LedgerQuery) -> Result<Respons
     let body = html! {
         h1 { (title) }
         p.lead { (lang.t(
-            "Số dư từng tài khoản từ các bút toán đã ghi sổ (khoản thu đã duyệt, thu tại quầy, quà, nộp tiền, đảo bút toán). Tổng Nợ luôn bằng tổng Có.",
-            "Each account's balance from the posted entries (approved collections, counter repayments, gifts, cash handed over, reversals). Debits always equal credits.",
+            "Số dư từng tài khoản từ các bút toán đã ghi sổ (dư nợ gốc các khoản vay khi nhập, khoản thu đã duyệt, thu tại quầy, quà, nộp tiền, đảo bút toán). Tổng Nợ luôn bằng tổng Có.",
+            "Each account's balance from the posted entries (loans' principal owed when imported, approved collections, counter repayments, gifts, cash handed over, reversals). Debits always equal credits.",
         )) }
         @if who.is_admin {
             form.filters method="get" action="/ledger" {
@@ -171,6 +183,17 @@ async fn render(state: &AppState, s: &Signed, q: &LedgerQuery) -> Result<Respons
                     } }
                 }
             }))
+            @if let Some(owed) = outstanding {
+                p #principal-check {
+                    (lang.t("Dư nợ gốc theo lịch trả nợ của các khoản vay: ", "Principal the loans' schedules still owe: "))
+                    strong.nowrap { (vnd(owed)) } " "
+                    @if owed == ledger_principal {
+                        span.badge.ok { (lang.t("khớp sổ cái", "agrees with the ledger")) }
+                    } @else {
+                        span.badge.danger { (lang.t("LỆCH với sổ cái — báo quản trị viên", "OFF the ledger — tell the administrator")) }
+                    }
+                }
+            }
         }
     };
     Ok(s.ui().page(title, Nav::Ledger, body).into_response())

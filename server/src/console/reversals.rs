@@ -36,6 +36,10 @@ pub fn entry_kind(lang: Lang, kind: &str) -> String {
         "settlement" => lang.t("Nộp tiền cán bộ thu", "Officer's cash handed over"),
         "reversal" => lang.t("Đảo bút toán", "Reversal"),
         "campaign_receipt" => lang.t("Nhập kho quà", "Gift stock received"),
+        "loan_opening" => lang.t(
+            "Dư nợ gốc khi nhập khoản vay",
+            "Principal owed when imported",
+        ),
         other => other,
     }
     .to_string()

@@ -132,6 +132,11 @@ impl Db {
         with_conn!(self, q, c => q::audit_actions(&mut c).await)
     }
 
+    /// The principal the fund's loans still owe, by their installments.
+    pub async fn principal_outstanding(&self) -> DbResult<i64> {
+        with_conn!(self, q, c => q::principal_outstanding(&mut c).await)
+    }
+
     /// Overdue figures of a worker's loans (the caller checked the worker
     /// is in scope).
     pub async fn worker_arrears(

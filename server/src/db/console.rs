@@ -103,3 +103,10 @@ pub async fn worker_arrears(c: &mut Conn, worker_id: i64, today: NaiveDate) -> D
     .fetch_all(&mut *c)
     .await?)
 }
+
+/// The principal every loan of the fund still owes, by its installments.
+pub async fn principal_outstanding(c: &mut Conn) -> DbResult<i64> {
+    Ok(sqlx::query_scalar("SELECT CAST(COALESCE(SUM(principal_outstanding), 0) AS BIGINT) FROM loans")
+        .fetch_one(&mut *c)
+        .await?)
+}

@@ -63,7 +63,14 @@ fn count(counts: &mut ImportCounts, existed: bool, changed: bool) {
 
 /// Applies `set`. Returns what changed, or every row error found (the caller
 /// rolls the transaction back).
-pub async fn apply_import(c: &mut Conn, set: &ImportSet, now: DateTime<Utc>) -> DbResult<ImportReport> {
+/// `user` is who imports (none from the command line): it posts the new
+/// loans' opening entries.
+pub async fn apply_import(
+    c: &mut Conn,
+    set: &ImportSet,
+    user: Option<i64>,
+    now: DateTime<Utc>,
+) -> DbResult<ImportReport> {
     let mut report = ImportReport::default();
     let mut found = Found::default();
     let branches = import_branches(c, &set.branches, now, &mut report.branches).await?;
@@ -72,7 +79,7 @@ pub async fn apply_import(c: &mut Conn, set: &ImportSet, now: DateTime<Utc>) -> 
         import_boarding_houses(c, &set.boarding_houses, now, &mut report.boarding_houses, &mut found.changes).await?;
     let workers = import_workers(c, &set.workers, &houses, &users, now, &mut report.workers, &mut found).await?;
     let products = import_products(c, &set.loan_products, now, &mut report.loan_products).await?;
-    import_loans(c, &set.loans, &workers, &products, now, &mut report.loans, &mut found).await?;
+    let openings = import_loans(c, &set.loans, &workers, &products, now, &mut report.loans, &mut found).await?;
     let campaigns = import_campaigns(c, &set.campaigns, now, &mut report.campaigns, &mut found.changes).await?;
     import_allocations(c, &set.allocations, &campaigns, &branches, &users, &mut report.allocations, &mut found)
         .await?;
@@ -89,6 +96,7 @@ pub async fn apply_import(c: &mut Conn, set: &ImportSet, now: DateTime<Utc>) -> 
             }
         }
         append_changes(c, &changes.feed).await?;
+        post_loan_openings(c, &openings, user, now).await?;
         Ok(report)
     } else {
         errors.truncate(MAX_ERRORS);
@@ -669,8 +677,9 @@ async fn import_loans(
     now: DateTime<Utc>,
     counts: &mut ImportCounts,
     found: &mut Found,
-) -> DbResult<()> {
+) -> DbResult<Vec<LoanOpening>> {
     let Found { errors, changes } = found;
+    let mut openings = Vec::new();
     let all: Vec<StoredLoan> =
         sqlx::query_as("SELECT id, code, worker_id, product_id, principal, disbursed_on, opening_paid FROM loans")
             .fetch_all(&mut *c)
@@ -788,13 +797,95 @@ async fn import_loans(
         .await?;
         count(counts, false, true);
         changes.feed.push((officer_id, "loan", id));
+        openings.push(LoanOpening {
+            loan_id: id,
+            code: r.code.clone(),
+            principal_owed: states.iter().map(|s| s.principal_due - s.principal_paid).sum(),
+        });
         pending_installments.extend(states.into_iter().map(|s| (id, s)));
         if pending_installments.len() >= 2_000 {
             insert_installments(c, &pending_installments).await?;
             pending_installments.clear();
         }
     }
-    insert_installments(c, &pending_installments).await
+    insert_installments(c, &pending_installments).await?;
+    Ok(openings)
+}
+
+/// A loan an import created, for its opening entry.
+struct LoanOpening {
+    loan_id: i64,
+    code: String,
+    principal_owed: i64,
+}
+
+/// Brings the new loans into the books: one `loan_opening` entry each (see
+/// [`ledger::loan_opening`]) at its worker's branch. A loan that owes no
+/// principal posts nothing.
+async fn post_loan_openings(
+    c: &mut Conn,
+    openings: &[LoanOpening],
+    user: Option<i64>,
+    now: DateTime<Utc>,
+) -> DbResult<()> {
+    use crate::ledger::{self, At, EntryKind};
+    let openings: Vec<&LoanOpening> = openings.iter().filter(|o| o.principal_owed > 0).collect();
+    let Some(first) = openings.iter().map(|o| o.loan_id).min() else {
+        return Ok(());
+    };
+    let branches: HashMap<i64, i64> =
+        sqlx::query_as::<_, (i64, i64)>("SELECT l.id, w.branch_id FROM loans l JOIN workers w ON w.id = l.worker_id WHERE l.id >= $1")
+            .bind(first)
+            .fetch_all(&mut *c)
+            .await?
+            .into_iter()
+            .collect();
+    // Entry ids are given here, the next after the highest, as the posting
+    // code does (this transaction holds the database's write lock).
+    let last: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM journal_entries").fetch_one(&mut *c).await?;
+    let mut entries = Vec::with_capacity(openings.len());
+    for (n, o) in openings.iter().enumerate() {
+        let branch_id = *branches
+            .get(&o.loan_id)
+            .ok_or_else(|| DbError::Invalid(format!("loan {} has no worker's branch", o.code)))?;
+        let lines = ledger::loan_opening(At { branch_id, loan_id: Some(o.loan_id), ..At::default() }, o.principal_owed);
+        debug_assert_eq!(lines.imbalance(), 0);
+        entries.push((last.unwrap_or(0) + 1 + n as i64, branch_id, *o, lines));
+    }
+    for chunk in entries.chunks(2_000) {
+        let n = chunk.len();
+        insert_all(
+            c,
+            "INSERT INTO journal_entries (id, branch_id, kind, loan_id, posted_by, posted_at, memo) ",
+            &[
+                Column::Int(chunk.iter().map(|e| e.0).collect()),
+                Column::Int(chunk.iter().map(|e| e.1).collect()),
+                Column::Str(vec![EntryKind::LoanOpening.as_str(); n]),
+                Column::OptInt(chunk.iter().map(|e| Some(e.2.loan_id)).collect()),
+                Column::OptInt(vec![user; n]),
+                Column::Time(vec![now; n]),
+                Column::Text(chunk.iter().map(|e| format!("Dư nợ gốc khoản vay {} khi nhập dữ liệu", e.2.code)).collect()),
+            ],
+        )
+        .await?;
+        let lines: Vec<(i64, &ledger::Line)> = chunk.iter().flat_map(|e| e.3 .0.iter().map(move |l| (e.0, l))).collect();
+        insert_all(
+            c,
+            "INSERT INTO journal_lines (entry_id, account, branch_id, officer_id, campaign_id, loan_id, debit, credit) ",
+            &[
+                Column::Int(lines.iter().map(|(e, _)| *e).collect()),
+                Column::Str(lines.iter().map(|(_, l)| l.account.as_str()).collect()),
+                Column::Int(lines.iter().map(|(_, l)| l.branch_id).collect()),
+                Column::OptInt(lines.iter().map(|(_, l)| l.officer_id).collect()),
+                Column::OptInt(lines.iter().map(|(_, l)| l.campaign_id).collect()),
+                Column::OptInt(lines.iter().map(|(_, l)| l.loan_id).collect()),
+                Column::Int(lines.iter().map(|(_, l)| l.debit).collect()),
+                Column::Int(lines.iter().map(|(_, l)| l.credit).collect()),
+            ],
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 async fn insert_installments(c: &mut Conn, rows: &[(i64, InstallmentState)]) -> DbResult<()> {

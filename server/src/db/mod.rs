@@ -488,7 +488,7 @@ impl Db {
     ) -> DbResult<ImportReport> {
         let now = Utc::now();
         with_tx!(self, q, tx => async {
-            let report = q::apply_import(&mut tx, set, now).await?;
+            let report = q::apply_import(&mut tx, set, meta.user_id, now).await?;
             q::import_record(&mut tx, meta, &report, now).await?;
             let mut audit = audit;
             audit.detail = serde_json::json!({ "meta": meta.files, "report": report });
@@ -843,6 +843,12 @@ impl Db {
     /// journal lines; empty when the books agree.
     pub async fn ledger_balance_drift(&self) -> DbResult<Vec<(String, i64)>> {
         with_conn!(self, q, c => q::review::ledger_balance_drift(&mut c).await)
+    }
+
+    /// Loans whose ledger principal differs from their installments (see
+    /// `review::loan_principal_drift`): empty when the books agree.
+    pub async fn loan_principal_drift(&self) -> DbResult<Vec<(i64, i64, i64)>> {
+        with_conn!(self, q, c => q::review::loan_principal_drift(&mut c).await)
     }
 
     /// Records on which the undecided repayments kept by triggers disagree

@@ -1794,6 +1794,25 @@ pub async fn ledger_balance_drift(c: &mut Conn) -> DbResult<Vec<(String, i64)>> 
     .await?)
 }
 
+/// Loans whose principal in the ledger (debits less credits of
+/// `loan_principal`) is not what their installments still owe, as
+/// (loan, ledger, installments): empty when the books agree.
+pub async fn loan_principal_drift(c: &mut Conn) -> DbResult<Vec<(i64, i64, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT l.id,
+             CAST(COALESCE(b.owed, 0) AS BIGINT), CAST(COALESCE(i.owed, 0) AS BIGINT)
+         FROM loans l
+         LEFT JOIN (SELECT loan_id, SUM(debit - credit) AS owed FROM journal_lines
+                    WHERE account = 'loan_principal' GROUP BY loan_id) b ON b.loan_id = l.id
+         LEFT JOIN (SELECT loan_id, SUM(principal_due - principal_paid) AS owed FROM installments
+                    GROUP BY loan_id) i ON i.loan_id = l.id
+         WHERE COALESCE(b.owed, 0) <> COALESCE(i.owed, 0)
+         ORDER BY l.id",
+    )
+    .fetch_all(&mut *c)
+    .await?)
+}
+
 /// Records on which `undecided_repayments` disagrees with its definition
 /// (accepted repayments without a review); empty unless something is broken.
 pub async fn undecided_drift(c: &mut Conn) -> DbResult<Vec<i64>> {
