@@ -1882,6 +1882,27 @@ async fn a_counter_repayment_is_reversed_by_a_second_person() {
             html.contains("Toàn quỹ") && html.contains("Nợ = Có"),
             "{html}"
         );
+        // The fund's loan principal is what the loans' schedules still owe,
+        // lent from the lending capital.
+        let owed_by_loans = scalar(
+            &db.url,
+            "SELECT CAST(SUM(principal_due - principal_paid) AS BIGINT) FROM installments",
+        )
+        .await;
+        assert!(owed_by_loans > 0);
+        let row = &html[html
+            .find("id=\"account-loan_principal\"")
+            .expect("the principal's row")..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        let owed_text = sotay_core::domain::money::format_vnd(owed_by_loans);
+        assert!(row.contains(&format!("Nợ {owed_text}")), "{row}");
+        assert!(html.contains("id=\"account-loan_capital\""), "{html}");
+        let check = &html[html.find("id=\"principal-check\"").expect("the check")..];
+        let check = &check[..check.find("</p>").unwrap()];
+        assert!(
+            check.contains(&owed_text) && check.contains("khớp sổ cái"),
+            "{check}"
+        );
         assert_eq!(
             scalar(
                 &db.url,
