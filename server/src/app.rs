@@ -29,6 +29,9 @@ pub struct AppState {
     /// together in one transaction (see `uploads.rs`); waiting ones queue
     /// there rather than holding database connections that readers need.
     pub uploads: crate::uploads::UploadQueue,
+    /// Proxies believed when they name the client (`X-Forwarded-For`);
+    /// none unless configured.
+    pub trusted_proxies: Arc<crate::client_addr::TrustedProxies>,
 }
 
 impl AppState {
@@ -40,6 +43,7 @@ impl AppState {
             })?,
             db,
             jwt: Arc::new(JwtKeys::new(&secret)),
+            trusted_proxies: Arc::default(),
         })
     }
 }

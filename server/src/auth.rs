@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
-use crate::db::{with_tx, AuditEntry, Db, DbError, DeviceRow, Scope, ThrottleRow, UserAuth};
+use crate::db::{
+    with_tx, AuditEntry, Db, DbError, DeviceRow, Scope, ThrottleRow, Throttled, UserAuth,
+};
 use crate::error::AppError;
 use crate::import::rows::Role;
 
@@ -28,6 +30,11 @@ pub const REFRESH_TTL_DAYS: i64 = 30;
 pub const MAX_FAILURES: i64 = 5;
 pub const THROTTLE_WINDOW_MINS: i64 = 15;
 pub const LOCK_MINS: i64 = 15;
+/// Failed logins allowed from one client address (an IPv6 /64) within
+/// [`THROTTLE_WINDOW_MINS`], whatever the usernames: more than a
+/// username's, since a branch office or a mobile carrier puts many people
+/// behind one address.
+pub const MAX_ADDRESS_FAILURES: i64 = 30;
 /// A used refresh token presented again within this many seconds, while
 /// its successor is still unused, is a retry after a lost answer, not theft.
 pub const REFRESH_GRACE_SECS: i64 = 120;
@@ -398,10 +405,12 @@ pub fn normalize_username(raw: &str) -> Result<String, AppError> {
 }
 
 /// Checks a username and password (Argon2id), with the login throttling:
-/// a locked username is refused without checking, a wrong password counts
-/// as a failure (written to the audit log) and locks the username after
-/// [`MAX_FAILURES`]. Used by the phones' login and the web console alike.
-/// The caller clears the throttle when it signs the user in.
+/// a locked username, or a locked client address, is refused without
+/// checking; a wrong password counts as a failure of both (written to the
+/// audit log) and locks the username after [`MAX_FAILURES`], the address
+/// after [`MAX_ADDRESS_FAILURES`]. Used by the phones' login and the web
+/// console alike. The caller clears the username's throttle when it signs
+/// the user in; an address's failures only age out.
 pub async fn check_credentials(
     db: &Db,
     username: &str,
@@ -409,13 +418,38 @@ pub async fn check_credentials(
     now: DateTime<Utc>,
     ip: Option<String>,
 ) -> Result<UserAuth, AppError> {
-    let throttle = with_tx!(db, q, tx => q::throttle_get(&mut tx, username).await)?;
-    if let Some(until) = throttle
-        .as_ref()
-        .and_then(|t| t.locked_until)
-        .filter(|u| *u > now)
-    {
-        let secs = (until - now).num_seconds().max(1) as u64;
+    let address = ip.as_deref().and_then(crate::client_addr::throttle_key);
+    let (throttle, address_throttle) = with_tx!(db, q, tx => async {
+        let by_name = q::throttle_get(&mut tx, Throttled::Username(username)).await?;
+        let by_address = match address.as_deref() {
+            Some(a) => q::throttle_get(&mut tx, Throttled::Address(a)).await?,
+            None => None,
+        };
+        Ok::<_, DbError>((by_name, by_address))
+    }.await)?;
+    let locked = |t: &Option<ThrottleRow>| {
+        t.as_ref()
+            .and_then(|t| t.locked_until)
+            .filter(|u| *u > now)
+            .map(|until| (until - now).num_seconds().max(1) as u64)
+    };
+    if let Some(secs) = locked(&address_throttle) {
+        let mut e = AppError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts_from_address",
+            format!(
+                "Có quá nhiều lần đăng nhập sai từ địa chỉ mạng này; thử lại sau {} phút",
+                secs.div_ceil(60)
+            ),
+            format!(
+                "too many failed sign-ins from this network address; try again in {} minute(s)",
+                secs.div_ceil(60)
+            ),
+        );
+        e.retry_after = Some(secs);
+        return Err(e);
+    }
+    if let Some(secs) = locked(&throttle) {
         let mut e = AppError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_attempts",
@@ -444,7 +478,12 @@ pub async fn check_credentials(
     match user {
         Some(u) if verified && u.active && u.password_hash.is_some() => Ok(u),
         _ => {
-            record_failure(db, username, throttle, now, ip).await?;
+            let failure = Failure {
+                username,
+                by_name: throttle,
+                address: address.as_deref().map(|a| (a, address_throttle)),
+            };
+            record_failure(db, failure, now, ip).await?;
             Err(invalid_credentials())
         }
     }
@@ -543,13 +582,17 @@ fn tokens(
     })
 }
 
-async fn record_failure(
-    db: &Db,
-    username: &str,
-    previous: Option<ThrottleRow>,
-    now: DateTime<Utc>,
-    ip: Option<String>,
-) -> Result<(), AppError> {
+/// A failed sign-in: the username tried and the client's address (its
+/// throttle key), each with its throttle as it stood.
+struct Failure<'a> {
+    username: &'a str,
+    by_name: Option<ThrottleRow>,
+    address: Option<(&'a str, Option<ThrottleRow>)>,
+}
+
+/// `previous` with one more failure: a new window once the last one is
+/// over, locked at `max` failures.
+fn one_more_failure(previous: Option<ThrottleRow>, max: i64, now: DateTime<Utc>) -> ThrottleRow {
     let window = Duration::minutes(THROTTLE_WINDOW_MINS);
     let mut row = match previous {
         Some(t) if now - t.window_started_at < window => t,
@@ -560,21 +603,43 @@ async fn record_failure(
         },
     };
     row.failures += 1;
-    if row.failures >= MAX_FAILURES {
+    if row.failures >= max {
         row.locked_until = Some(now + Duration::minutes(LOCK_MINS));
+    }
+    row
+}
+
+async fn record_failure(
+    db: &Db,
+    f: Failure<'_>,
+    now: DateTime<Utc>,
+    ip: Option<String>,
+) -> Result<(), AppError> {
+    let row = one_more_failure(f.by_name, MAX_FAILURES, now);
+    let address = f
+        .address
+        .map(|(key, previous)| (key, one_more_failure(previous, MAX_ADDRESS_FAILURES, now)));
+    let mut detail =
+        serde_json::json!({ "failures": row.failures, "locked": row.locked_until.is_some() });
+    if let Some((_, a)) = &address {
+        detail["address_failures"] = a.failures.into();
+        detail["address_locked"] = a.locked_until.is_some().into();
     }
     let entry = AuditEntry {
         actor_user_id: None,
-        actor_username: username.to_string(),
+        actor_username: f.username.to_string(),
         action: "login_failed",
         object_type: "user",
-        object_id: username.to_string(),
+        object_id: f.username.to_string(),
         device_id: None,
         ip,
-        detail: serde_json::json!({ "failures": row.failures, "locked": row.locked_until.is_some() }),
+        detail,
     };
     with_tx!(db, q, tx => async {
-        q::throttle_put(&mut tx, username, &row).await?;
+        q::throttle_put(&mut tx, Throttled::Username(f.username), &row).await?;
+        if let Some((key, a)) = &address {
+            q::throttle_put(&mut tx, Throttled::Address(key), a).await?;
+        }
         q::audit_append(&mut tx, &entry, now).await
     }.await)?;
     Ok(())

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod client_addr;
 pub mod config;
 pub mod console;
 pub mod db;

@@ -8,6 +8,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use sotay_server::app::{self, AppState};
+use sotay_server::client_addr::TrustedProxies;
 use sotay_server::config::{DEFAULT_BIND, DEFAULT_DATABASE_URL};
 use sotay_server::db::{AuditEntry, Db};
 use sotay_server::import::csv::ImportKind;
@@ -36,6 +37,11 @@ enum Command {
         /// JWT signing secret; generated and kept in the database when unset.
         #[arg(long, env = "SOTAY_JWT_SECRET", hide_env_values = true)]
         jwt_secret: Option<String>,
+        /// Proxies (addresses or networks, comma-separated, e.g.
+        /// `127.0.0.1,10.0.0.0/8`) whose `X-Forwarded-For` names the client;
+        /// set it to the TLS proxy's address when the server runs behind one.
+        #[arg(long, env = "SOTAY_TRUSTED_PROXIES", default_value = "")]
+        trusted_proxies: TrustedProxies,
     },
     /// Import master data from CSV files or folders of them (branches.csv,
     /// users.csv, boarding_houses.csv, workers.csv, loan_products.csv,
@@ -67,7 +73,8 @@ async fn main() -> anyhow::Result<()> {
             bind,
             demo,
             jwt_secret,
-        } => serve(&cli.database_url, bind, demo, jwt_secret).await,
+            trusted_proxies,
+        } => serve(&cli.database_url, bind, demo, jwt_secret, trusted_proxies).await,
         Command::Import { paths } => import(&cli.database_url, &paths).await,
         Command::DemoExport { dir } => {
             let set = demo::demo_fund(chrono::Local::now().date_naive());
@@ -115,6 +122,7 @@ async fn serve(
     bind: SocketAddr,
     with_demo: bool,
     jwt_secret: Option<String>,
+    trusted_proxies: TrustedProxies,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
     let db = open(url).await?;
@@ -147,7 +155,11 @@ async fn serve(
         }
         println!();
     }
-    let state = AppState::new(db, jwt_secret.as_deref()).await?;
+    let mut state = AppState::new(db, jwt_secret.as_deref()).await?;
+    if !trusted_proxies.is_empty() {
+        tracing::info!(proxies = ?trusted_proxies, "X-Forwarded-For believed from these proxies");
+    }
+    state.trusted_proxies = std::sync::Arc::new(trusted_proxies);
     tracing::info!(ms = started.elapsed().as_millis() as u64, "started");
     app::serve(state, bind).await.context("serving HTTP")?;
     Ok(())

@@ -5,6 +5,7 @@ mod common;
 use common::{device, Backend, TestApp, BACKENDS};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use sotay_server::db::Db;
 
 const LAN: (&str, &str) = ("canbo.lan", "officer-pass-1");
 const HUNG: (&str, &str) = ("canbo.hung", "officer-pass-2");
@@ -180,6 +181,88 @@ async fn campaigns_show_each_role_its_quotas() {
         assert_eq!(quotas[0]["quota"], 40);
     })
     .await;
+}
+
+/// One address trying many usernames is stopped after
+/// `MAX_ADDRESS_FAILURES`, whatever the usernames; behind a trusted proxy
+/// the address is the client's that the proxy names, a forged hop does not
+/// escape the count, and other clients behind the same proxy are not
+/// affected. Without a trusted proxy the header is not believed.
+#[tokio::test]
+async fn sign_ins_are_throttled_per_client_address() {
+    use sotay_server::auth::{MAX_ADDRESS_FAILURES, MAX_FAILURES};
+    let per_name = MAX_FAILURES - 1;
+    for backend in BACKENDS {
+        let app = TestApp::start_behind(backend, "127.0.0.1, ::1").await;
+        let attacker = Some("203.0.113.7");
+        for i in 0..MAX_ADDRESS_FAILURES {
+            // Never enough failures on one username to lock it.
+            let name = format!("khong.co.{}", i / per_name);
+            let (s, body, _) = app
+                .login_via(&name, "doan-bua", &device(40), attacker)
+                .await;
+            assert_eq!(s, StatusCode::UNAUTHORIZED, "attempt {i}: {body}");
+        }
+        // The address is locked: the right password is refused unchecked.
+        let (s, body, retry) = app.login_via(HUNG.0, HUNG.1, &device(41), attacker).await;
+        assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{backend:?}: {body}");
+        assert_eq!(body["code"], "too_many_attempts_from_address");
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("từ địa chỉ mạng này"),
+            "{body}"
+        );
+        let retry: u64 = retry.expect("Retry-After").parse().unwrap();
+        assert!((1..=15 * 60).contains(&retry), "{retry}");
+        // A hop the attacker writes in front does not make another client.
+        let (s, _, _) = app
+            .login_via(
+                HUNG.0,
+                HUNG.1,
+                &device(41),
+                Some("198.51.100.20, 203.0.113.7"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+        // Another client behind the same proxy signs in.
+        let (s, body, _) = app
+            .login_via(HUNG.0, HUNG.1, &device(42), Some("198.51.100.20"))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{backend:?}: {body}");
+        // The audit log names the client, not the proxy.
+        let ips: Vec<Option<String>> = match &app.db {
+            Db::Sqlite(p) => sqlx::query_scalar(
+                "SELECT DISTINCT ip FROM audit_log WHERE action = 'login_failed'",
+            )
+            .fetch_all(p)
+            .await
+            .unwrap(),
+            Db::Postgres(p) => sqlx::query_scalar(
+                "SELECT DISTINCT ip FROM audit_log WHERE action = 'login_failed'",
+            )
+            .fetch_all(p)
+            .await
+            .unwrap(),
+        };
+        assert_eq!(ips, vec![Some("203.0.113.7".to_string())]);
+
+        // No proxy trusted: the header is the client's own words, ignored;
+        // every attempt counts against the peer.
+        let app = TestApp::start(backend).await;
+        for i in 0..MAX_ADDRESS_FAILURES {
+            let name = format!("khong.co.{}", i / per_name);
+            let forged = format!("198.51.100.{i}");
+            app.login_via(&name, "doan-bua", &device(43), Some(&forged))
+                .await;
+        }
+        let (s, body, _) = app
+            .login_via(LAN.0, LAN.1, &device(44), Some("198.51.100.200"))
+            .await;
+        assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{backend:?}: {body}");
+        assert_eq!(body["code"], "too_many_attempts_from_address");
+    }
 }
 
 #[tokio::test]

@@ -176,18 +176,32 @@ async fn not_found() -> AppError {
     )
 }
 
-/// The client's address, when the server knows it.
+/// The client's address, when the server knows it: the peer's, or the one a
+/// trusted proxy names (see [`crate::client_addr`]).
 pub struct ClientIp(pub Option<String>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(ClientIp(
             parts
                 .extensions
                 .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip().to_string()),
+                .map(|ConnectInfo(addr)| {
+                    let forwarded = parts
+                        .headers
+                        .get_all("x-forwarded-for")
+                        .iter()
+                        .filter_map(|v| v.to_str().ok());
+                    state
+                        .trusted_proxies
+                        .client(addr.ip(), forwarded)
+                        .to_string()
+                }),
         ))
     }
 }

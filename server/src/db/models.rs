@@ -64,6 +64,24 @@ pub struct RefreshRow {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// What failed sign-ins are counted against.
+#[derive(Debug, Clone, Copy)]
+pub enum Throttled<'a> {
+    Username(&'a str),
+    /// A client address (see [`crate::client_addr::throttle_key`]).
+    Address(&'a str),
+}
+
+impl<'a> Throttled<'a> {
+    /// Its table, key column and key.
+    pub(crate) fn parts(self) -> (&'static str, &'static str, &'a str) {
+        match self {
+            Throttled::Username(u) => ("login_throttle", "username", u),
+            Throttled::Address(a) => ("login_throttle_addresses", "address", a),
+        }
+    }
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ThrottleRow {
     pub failures: i64,

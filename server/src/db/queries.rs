@@ -68,20 +68,24 @@ pub async fn users_list(c: &mut Conn, branch_id: Option<i64>) -> DbResult<Vec<Us
     .await?)
 }
 
-pub async fn throttle_get(c: &mut Conn, username: &str) -> DbResult<Option<ThrottleRow>> {
-    Ok(sqlx::query_as("SELECT failures, window_started_at, locked_until FROM login_throttle WHERE username = $1")
-        .bind(username)
-        .fetch_optional(&mut *c)
-        .await?)
+pub async fn throttle_get(c: &mut Conn, key: Throttled<'_>) -> DbResult<Option<ThrottleRow>> {
+    let (table, column, value) = key.parts();
+    Ok(
+        sqlx::query_as(&format!("SELECT failures, window_started_at, locked_until FROM {table} WHERE {column} = $1"))
+            .bind(value)
+            .fetch_optional(&mut *c)
+            .await?,
+    )
 }
 
-pub async fn throttle_put(c: &mut Conn, username: &str, row: &ThrottleRow) -> DbResult<()> {
-    sqlx::query(
-        "INSERT INTO login_throttle (username, failures, window_started_at, locked_until) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (username) DO UPDATE SET failures = excluded.failures,
-             window_started_at = excluded.window_started_at, locked_until = excluded.locked_until",
-    )
-    .bind(username)
+pub async fn throttle_put(c: &mut Conn, key: Throttled<'_>, row: &ThrottleRow) -> DbResult<()> {
+    let (table, column, value) = key.parts();
+    sqlx::query(&format!(
+        "INSERT INTO {table} ({column}, failures, window_started_at, locked_until) VALUES ($1, $2, $3, $4)
+         ON CONFLICT ({column}) DO UPDATE SET failures = excluded.failures,
+             window_started_at = excluded.window_started_at, locked_until = excluded.locked_until"
+    ))
+    .bind(value)
     .bind(row.failures)
     .bind(row.window_started_at)
     .bind(row.locked_until)

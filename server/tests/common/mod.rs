@@ -111,14 +111,26 @@ impl TestApp {
 
     /// The fixture fund, with or without its gift stock received.
     pub async fn start_with(backend: Backend, stock: bool) -> TestApp {
+        TestApp::start_configured(backend, stock, "").await
+    }
+
+    /// The fixture fund served as if behind the proxies `trusted_proxies`
+    /// (`SOTAY_TRUSTED_PROXIES`): the tests' requests come from 127.0.0.1.
+    pub async fn start_behind(backend: Backend, trusted_proxies: &str) -> TestApp {
+        TestApp::start_configured(backend, true, trusted_proxies).await
+    }
+
+    async fn start_configured(backend: Backend, stock: bool, trusted_proxies: &str) -> TestApp {
         let test_db = fresh_db(backend).await;
         import_fixture(&test_db.db).await;
         if stock {
             receive_stock(&test_db.db).await;
         }
-        let state = AppState::new(test_db.db.clone(), Some("test-secret-for-the-api-tests"))
+        let mut state = AppState::new(test_db.db.clone(), Some("test-secret-for-the-api-tests"))
             .await
             .expect("state");
+        state.trusted_proxies =
+            std::sync::Arc::new(trusted_proxies.parse().expect("trusted proxies"));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -150,15 +162,38 @@ impl TestApp {
         password: &str,
         device: &str,
     ) -> (StatusCode, Value) {
-        let resp = self
+        let (status, body, _) = self.login_via(username, password, device, None).await;
+        (status, body)
+    }
+
+    /// A login carrying `X-Forwarded-For: forwarded_for` when given; also
+    /// the `Retry-After` header of the answer.
+    pub async fn login_via(
+        &self,
+        username: &str,
+        password: &str,
+        device: &str,
+        forwarded_for: Option<&str>,
+    ) -> (StatusCode, Value, Option<String>) {
+        let mut req = self
             .http
             .post(self.url("/api/v1/auth/login"))
-            .json(&json!({ "username": username, "password": password, "device_id": device, "device_name": format!("Máy của {username}") }))
-            .send()
-            .await
-            .expect("login request");
+            .json(&json!({ "username": username, "password": password, "device_id": device, "device_name": format!("Máy của {username}") }));
+        if let Some(f) = forwarded_for {
+            req = req.header("x-forwarded-for", f);
+        }
+        let resp = req.send().await.expect("login request");
         let status = resp.status();
-        (status, resp.json().await.unwrap_or(Value::Null))
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        (
+            status,
+            resp.json().await.unwrap_or(Value::Null),
+            retry_after,
+        )
     }
 
     /// Signs in and returns the access token.
