@@ -13,6 +13,7 @@ pub mod error;
 pub mod import;
 pub mod importer;
 pub mod ledger;
+pub mod ops;
 pub mod reports;
 pub mod review;
 pub mod sync;

@@ -13,7 +13,7 @@ use sotay_server::config::{DEFAULT_BIND, DEFAULT_DATABASE_URL};
 use sotay_server::db::{AuditEntry, Db};
 use sotay_server::import::csv::ImportKind;
 use sotay_server::importer::{self, ImportFile};
-use sotay_server::{auth, demo};
+use sotay_server::{auth, demo, ops};
 
 #[derive(Parser)]
 #[command(name = "sotay-server", version, about = "Sổ Tay central server")]
@@ -56,6 +56,14 @@ enum Command {
     SetPassword { username: String },
     /// Apply database migrations and exit.
     Migrate,
+    /// Copy the SQLite database into a new file while the server may be
+    /// running (a consistent snapshot, checked before it takes its name).
+    /// PostgreSQL: use pg_dump.
+    Backup { file: PathBuf },
+    /// Check the database and the books: storage, references, every entry
+    /// balanced, kept balances, each loan's principal, pending collections.
+    /// Exits with 1 when anything disagrees.
+    Check,
 }
 
 #[tokio::main]
@@ -93,7 +101,81 @@ async fn main() -> anyhow::Result<()> {
             println!("Database is up to date ({}).", db.backend_name());
             Ok(())
         }
+        Command::Backup { file } => backup(&cli.database_url, &file).await,
+        Command::Check => check(&cli.database_url).await,
     }
+}
+
+/// Opens an existing database: a SQLite file that is not there is named,
+/// not created.
+async fn open_existing(url: &str) -> anyhow::Result<Db> {
+    if let Some(path) = Db::sqlite_path(url) {
+        if !std::path::Path::new(path).exists() {
+            bail!(
+                "Không có tệp cơ sở dữ liệu {path} (DATABASE_URL)\nno database file at {path} (DATABASE_URL)"
+            );
+        }
+    }
+    open(url).await
+}
+
+async fn backup(url: &str, file: &std::path::Path) -> anyhow::Result<()> {
+    let db = open_existing(url).await?;
+    match ops::backup(&db, file).await {
+        Ok(b) => {
+            println!(
+                "Đã sao lưu / backed up {} into {} ({} bytes, {} ms); checked: intact.",
+                redact(url),
+                b.path.display(),
+                b.bytes,
+                b.millis
+            );
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!("{}", e.message());
+            std::process::exit(1);
+        }
+    }
+}
+
+async fn check(url: &str) -> anyhow::Result<()> {
+    let db = open_existing(url).await?;
+    let started = Instant::now();
+    let findings = ops::check(&db).await.context("checking the database")?;
+    println!(
+        "Kiểm tra / checking {} ({})",
+        redact(url),
+        db.backend_name()
+    );
+    for f in &findings {
+        if f.holds() {
+            println!("  ok    {} — {}", f.vi, f.en);
+        } else {
+            println!("  LỖI   {} — {}: {} (FAILED)", f.vi, f.en, f.total);
+            for p in &f.problems {
+                println!("          {p}");
+            }
+            if f.total > f.problems.len() {
+                println!("          … {} more", f.total - f.problems.len());
+            }
+        }
+    }
+    let failed = findings.iter().filter(|f| !f.holds()).count();
+    println!(
+        "{} / {} checks hold ({} ms).",
+        findings.len() - failed,
+        findings.len(),
+        started.elapsed().as_millis()
+    );
+    if failed > 0 {
+        eprintln!(
+            "Sổ sách không khớp ở {failed} mục (liệt kê ở trên): giữ nguyên cơ sở dữ liệu và các bản sao lưu, báo đội kỹ thuật.\n\
+             the books disagree in {failed} check(s) (listed above): keep the database and its backups as they are and tell the engineers."
+        );
+        std::process::exit(1);
+    }
+    Ok(())
 }
 
 async fn open(url: &str) -> anyhow::Result<Db> {

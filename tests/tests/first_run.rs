@@ -1,10 +1,11 @@
 //! A newcomer's first run, through the real binary, on SQLite and PostgreSQL:
 //! the demo fund, an officer's scoped view, a CSV import refused for one bad
-//! row, and a restart that keeps everything.
+//! row, the books checked and backed up while the server runs, and a
+//! restart that keeps everything.
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use sotay_tests::{cli, fresh_database, Server, BACKENDS};
+use sotay_tests::{cli, fresh_database, scalar, Backend, Server, BACKENDS};
 
 const PASSWORD: &str = "sotay-demo-2026";
 
@@ -122,6 +123,51 @@ async fn demo_fund_scoped_officer_refused_import_and_restart() {
         let (_, found) = get(&http, &server, "/api/v1/workers?q=phan%20ngoc", &officer).await;
         assert_eq!(found["total"], 1, "{found}");
 
+        // The books check out; on SQLite a copy taken while the server
+        // runs is a database of its own, and a backup never overwrites.
+        let out = cli(&db.url, &["check"]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{stdout}");
+        assert!(
+            stdout.contains("checks hold") && !stdout.contains("LỖI"),
+            "{stdout}"
+        );
+        let backups = tempfile::tempdir().unwrap();
+        let copy = backups.path().join("sotay-backup.db");
+        let out = cli(&db.url, &["backup", copy.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        match backend {
+            Backend::Sqlite => {
+                assert!(out.status.success(), "{stderr}");
+                let copy_url = format!("sqlite://{}", copy.display());
+                assert_eq!(scalar(&copy_url, "SELECT COUNT(*) FROM workers").await, 601);
+                let out = cli(&copy_url, &["check"]);
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stdout)
+                );
+                let out = cli(&db.url, &["backup", copy.to_str().unwrap()]);
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                assert!(!out.status.success());
+                assert!(stderr.contains("already exists"), "{stderr}");
+                // A kept balance altered behind the ledger's back is found.
+                tamper(&copy_url).await;
+                let out = cli(&copy_url, &["check"]);
+                let stdout = String::from_utf8_lossy(&out.stdout);
+                assert_eq!(out.status.code(), Some(1), "{stdout}");
+                assert!(
+                    stdout.contains("LỖI") && stdout.contains("kept account balances"),
+                    "{stdout}"
+                );
+            }
+            Backend::Postgres => {
+                assert!(!out.status.success());
+                assert!(stderr.contains("pg_dump"), "{stderr}");
+                assert!(!copy.exists());
+            }
+        }
+
         // A restart keeps everything and does not seed twice.
         server.kill();
         let server = Server::start(&db.url, &["--demo"]).await;
@@ -140,5 +186,36 @@ async fn demo_fund_scoped_officer_refused_import_and_restart() {
         let admin = login(&http, &server, "admin", "e2e-admin-01").await;
         let (_, all) = get(&http, &server, "/api/v1/workers", &admin).await;
         assert_eq!(all["total"], 601);
+        if backend == Backend::Postgres {
+            tamper(&db.url).await;
+            let out = cli(&db.url, &["check"]);
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            assert_eq!(out.status.code(), Some(1), "{stdout}");
+            assert!(stdout.contains("kept account balances"), "{stdout}");
+        }
     }
+}
+
+/// Adds one đồng to one kept account balance, as no posting would.
+async fn tamper(database_url: &str) {
+    use sqlx::Connection;
+    let sql = "UPDATE account_balances SET debit = debit + 1
+               WHERE account = 'vault' AND officer_id = 0 AND campaign_id = 0
+                 AND branch_id = (SELECT MIN(branch_id) FROM account_balances WHERE account = 'vault')";
+    let changed = if database_url.starts_with("postgres") {
+        let mut c = sqlx::PgConnection::connect(database_url).await.unwrap();
+        sqlx::query(sql)
+            .execute(&mut c)
+            .await
+            .unwrap()
+            .rows_affected()
+    } else {
+        let mut c = sqlx::SqliteConnection::connect(database_url).await.unwrap();
+        sqlx::query(sql)
+            .execute(&mut c)
+            .await
+            .unwrap()
+            .rows_affected()
+    };
+    assert_eq!(changed, 1);
 }

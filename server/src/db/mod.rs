@@ -233,8 +233,20 @@ impl Db {
     /// `postgres://…` / `postgresql://…` selects PostgreSQL; anything else is
     /// a SQLite file (`sqlite://path`, `sqlite:path` or a plain path), created
     /// with its folder on first use.
-    pub async fn connect(url: &str) -> DbResult<Db> {
+    /// The SQLite file `url` names; `None` for PostgreSQL.
+    pub fn sqlite_path(url: &str) -> Option<&str> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return None;
+        }
+        Some(
+            url.strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .unwrap_or(url),
+        )
+    }
+
+    pub async fn connect(url: &str) -> DbResult<Db> {
+        if Db::sqlite_path(url).is_none() {
             // The sync queries are short; JIT compiling them costs more than it saves.
             let options =
                 sqlx::postgres::PgConnectOptions::from_str(url)?.options([("jit", "off")]);
@@ -246,10 +258,7 @@ impl Db {
             sqlx::migrate!("../migrations/postgres").run(&pool).await?;
             Ok(Db::Postgres(pool))
         } else {
-            let path = url
-                .strip_prefix("sqlite://")
-                .or_else(|| url.strip_prefix("sqlite:"))
-                .unwrap_or(url);
+            let path = Db::sqlite_path(url).unwrap_or(url);
             if let Some(parent) = Path::new(path).parent() {
                 if !parent.as_os_str().is_empty() {
                     std::fs::create_dir_all(parent)

@@ -1,0 +1,218 @@
+//! Running the server for years: copies of the embedded database taken
+//! while it serves (`sotay-server backup`), and the checks that the stored
+//! books agree with themselves (`sotay-server check`).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::db::{Db, DbError};
+
+/// One check of [`check`]: what it verifies, in Vietnamese and English,
+/// and what it found wrong (empty: it holds).
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub vi: &'static str,
+    pub en: &'static str,
+    /// What disagrees, at most [`SHOWN`] items, and how many in all.
+    pub problems: Vec<String>,
+    pub total: usize,
+}
+
+impl Finding {
+    pub fn holds(&self) -> bool {
+        self.total == 0
+    }
+}
+
+/// Problems listed per check, at most.
+pub const SHOWN: usize = 10;
+
+fn finding<T: std::fmt::Debug>(vi: &'static str, en: &'static str, found: Vec<T>) -> Finding {
+    Finding {
+        vi,
+        en,
+        total: found.len(),
+        problems: found.iter().take(SHOWN).map(|f| format!("{f:?}")).collect(),
+    }
+}
+
+/// Everything the database can say about its own consistency: SQLite's
+/// storage and references (PostgreSQL checks those itself), every journal
+/// entry balanced, the kept account balances equal to the journal lines,
+/// each loan's principal in the ledger equal to what its installments
+/// still owe, and the undecided repayments equal to their definition.
+pub async fn check(db: &Db) -> Result<Vec<Finding>, DbError> {
+    let mut out = Vec::new();
+    if let Db::Sqlite(pool) = db {
+        let integrity: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_all(pool)
+            .await?;
+        let integrity: Vec<String> = integrity.into_iter().filter(|l| l != "ok").collect();
+        out.push(finding(
+            "Tệp cơ sở dữ liệu nguyên vẹn (PRAGMA integrity_check)",
+            "the database file is intact (PRAGMA integrity_check)",
+            integrity,
+        ));
+        let orphans: Vec<(String, Option<i64>, String)> =
+            sqlx::query_as("SELECT \"table\", rowid, parent FROM pragma_foreign_key_check")
+                .fetch_all(pool)
+                .await?;
+        out.push(finding(
+            "Mọi tham chiếu trỏ tới dòng có thật (PRAGMA foreign_key_check)",
+            "every reference points to a row that exists (PRAGMA foreign_key_check)",
+            orphans,
+        ));
+    }
+    out.push(finding(
+        "Mỗi bút toán cân Nợ/Có",
+        "every journal entry balances",
+        db.ledger_unbalanced().await?,
+    ));
+    out.push(finding(
+        "Số dư tài khoản lưu sẵn bằng tổng các dòng bút toán",
+        "the kept account balances equal their journal lines",
+        db.ledger_balance_drift().await?,
+    ));
+    out.push(finding(
+        "Dư nợ gốc của mỗi khoản vay trên sổ cái bằng lịch trả nợ (khoản vay, sổ cái, lịch)",
+        "each loan's principal in the ledger equals its installments (loan, ledger, installments)",
+        db.loan_principal_drift().await?,
+    ));
+    out.push(finding(
+        "Các khoản thu chờ duyệt khớp với bản ghi và quyết định duyệt",
+        "the undecided repayments agree with the records and the reviews",
+        db.undecided_drift().await?,
+    ));
+    Ok(out)
+}
+
+/// What [`backup`] wrote.
+#[derive(Debug, Clone)]
+pub struct Backup {
+    pub path: PathBuf,
+    pub bytes: u64,
+    pub millis: u128,
+}
+
+/// Why a backup was not made, in Vietnamese and English.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error("{en}")]
+    Refused { vi: String, en: String },
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl BackupError {
+    fn refused(vi: String, en: String) -> Self {
+        BackupError::Refused { vi, en }
+    }
+
+    /// The reason in Vietnamese, then in English.
+    pub fn message(&self) -> String {
+        match self {
+            BackupError::Refused { vi, en } => format!("{vi}\n{en}"),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Copies the SQLite database into a new file `to` while the server may be
+/// serving: one consistent snapshot (`VACUUM INTO`, a read transaction, so
+/// uploads go on meanwhile), written beside `to` first and checked
+/// (`PRAGMA integrity_check`) before it takes its name. An existing file
+/// is never overwritten. PostgreSQL is backed up with its own tools.
+pub async fn backup(db: &Db, to: &Path) -> Result<Backup, BackupError> {
+    let Db::Sqlite(pool) = db else {
+        return Err(BackupError::refused(
+            "Lệnh backup sao chép cơ sở dữ liệu SQLite nhúng; với PostgreSQL hãy dùng pg_dump \
+             (ví dụ: pg_dump --format=custom --file=sotay.dump \"$DATABASE_URL\") và pg_restore"
+                .into(),
+            "backup copies the embedded SQLite database; for PostgreSQL use pg_dump \
+             (e.g. pg_dump --format=custom --file=sotay.dump \"$DATABASE_URL\") and pg_restore"
+                .into(),
+        ));
+    };
+    if to.exists() {
+        return Err(BackupError::refused(
+            format!(
+                "Đã có tệp {}; hãy chọn tên khác (bản sao lưu không ghi đè)",
+                to.display()
+            ),
+            format!(
+                "{} already exists; choose another name (a backup never overwrites)",
+                to.display()
+            ),
+        ));
+    }
+    let started = Instant::now();
+    let mut partial = to.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    if partial.exists() {
+        // Left by a backup that did not finish: never a backup itself.
+        std::fs::remove_file(&partial)?;
+    }
+    let target = partial
+        .to_str()
+        .ok_or_else(|| {
+            BackupError::refused(
+                format!("Tên tệp {} không phải UTF-8", to.display()),
+                format!("the file name {} is not UTF-8", to.display()),
+            )
+        })?
+        .to_string();
+    sqlx::query("VACUUM INTO ?")
+        .bind(&target)
+        .execute(pool)
+        .await
+        .map_err(DbError::from)?;
+    let verdict = verify_copy(&partial).await;
+    match verdict {
+        Ok(()) => {}
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(e);
+        }
+    }
+    std::fs::File::open(&partial)?.sync_all()?;
+    std::fs::rename(&partial, to)?;
+    if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
+        // The new name is durable only once the folder is.
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(Backup {
+        path: to.to_path_buf(),
+        bytes: std::fs::metadata(to)?.len(),
+        millis: started.elapsed().as_millis(),
+    })
+}
+
+/// Opens the copy read-only and asks SQLite whether it is intact.
+async fn verify_copy(path: &Path) -> Result<(), BackupError> {
+    use sqlx::sqlite::SqliteConnectOptions;
+    use sqlx::{ConnectOptions, Connection};
+    let mut c = SqliteConnectOptions::new()
+        .filename(path)
+        .read_only(true)
+        .connect()
+        .await
+        .map_err(DbError::from)?;
+    let lines: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_all(&mut c)
+        .await
+        .map_err(DbError::from)?;
+    c.close().await.map_err(DbError::from)?;
+    if lines != ["ok"] {
+        return Err(BackupError::refused(
+            format!("Bản sao không nguyên vẹn, đã bỏ: {}", lines.join("; ")),
+            format!(
+                "the copy is not intact and was discarded: {}",
+                lines.join("; ")
+            ),
+        ));
+    }
+    Ok(())
+}
