@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and lints, the Rust tests of every crate on
-# SQLite and on a throwaway PostgreSQL cluster, and the mobile-core day test
-# through the generated Python bindings.
+# SQLite and on a throwaway PostgreSQL cluster, among them the end-to-end
+# tests of the real server binary and the mobile-core day test through the
+# generated Python bindings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
@@ -27,15 +28,13 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
-echo "== cargo test (SQLite and PostgreSQL)"
-cargo test --workspace --exclude sotay-tests
-
-echo "== end-to-end: the real server binary and real field books (SQLite and PostgreSQL)"
-cargo test -p sotay-tests -- --nocapture --test-threads=1
-
-if [ -f mobile-core/scripts/test-bindings.sh ]; then
-    echo "== mobile-core through the generated Python bindings"
-    bash mobile-core/scripts/test-bindings.sh
-fi
+# One cargo invocation for every crate: the packages share one build (each
+# selection of packages would build its dependencies with other features).
+# The end-to-end tests take turns among themselves (one server, browser or
+# cluster load at a time); --show-output prints what passing tests report
+# (the cuts and kills survived, the figures).
+echo "== cargo test: unit and integration tests, the real server binary and real field books,"
+echo "   the Python bindings (SQLite and PostgreSQL)"
+cargo test --workspace -- --show-output
 
 echo "== all tests passed in $(( $(date +%s) - started )) s"

@@ -18,6 +18,32 @@ pub enum Backend {
 
 pub const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
 
+/// End-to-end tests start servers, browsers and databases and count what
+/// they survive: they run one at a time, however many threads the test
+/// harness has (the whole workspace is tested in one `cargo test`). Hold
+/// the guard for the whole test.
+pub fn one_at_a_time() -> OneAtATime {
+    let mut busy = GATE.0.lock().unwrap_or_else(|e| e.into_inner());
+    while *busy {
+        busy = GATE.1.wait(busy).unwrap_or_else(|e| e.into_inner());
+    }
+    *busy = true;
+    OneAtATime(())
+}
+
+static GATE: (std::sync::Mutex<bool>, std::sync::Condvar) =
+    (std::sync::Mutex::new(false), std::sync::Condvar::new());
+
+/// The turn of one end-to-end test; the next starts when it is dropped.
+pub struct OneAtATime(());
+
+impl Drop for OneAtATime {
+    fn drop(&mut self) {
+        *GATE.0.lock().unwrap_or_else(|e| e.into_inner()) = false;
+        GATE.1.notify_one();
+    }
+}
+
 /// The server binary next to the test binary, built if it is missing.
 pub fn server_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");

@@ -380,6 +380,7 @@ fn today() -> String {
 
 #[tokio::test]
 async fn console_in_a_real_browser() {
+    let _turn = sotay_tests::one_at_a_time();
     let http = no_redirects();
     for backend in BACKENDS {
         let started = Instant::now();
@@ -980,6 +981,7 @@ fn phone_day(server: &str) -> (sotay_tests::Phone, String, i64, Vec<String>) {
 
 #[tokio::test]
 async fn batch_review_in_a_real_browser() {
+    let _turn = sotay_tests::one_at_a_time();
     let http = no_redirects();
     for backend in BACKENDS {
         let started = Instant::now();
@@ -1336,6 +1338,7 @@ fn check_collections_xlsx(bytes: &[u8], collected: i64, over_short: i64) {
 /// Cookies and headers as a deployment needs them, without a browser.
 #[tokio::test]
 async fn console_cookies_forms_and_headers() {
+    let _turn = sotay_tests::one_at_a_time();
     let http = no_redirects();
     let db = fresh_database(Backend::Sqlite).await;
     let server = Server::start(&db.url, &["--demo"]).await;
@@ -1533,6 +1536,7 @@ async fn answer(resp: reqwest::Response) -> (StatusCode, Option<String>, String)
 
 #[tokio::test]
 async fn cashier_takes_repayments_at_the_counter() {
+    let _turn = sotay_tests::one_at_a_time();
     let http = no_redirects();
     for backend in BACKENDS {
         let db = fresh_database(backend).await;
@@ -1717,6 +1721,7 @@ async fn cashier_takes_repayments_at_the_counter() {
 
 #[tokio::test]
 async fn a_counter_repayment_is_reversed_by_a_second_person() {
+    let _turn = sotay_tests::one_at_a_time();
     let http = no_redirects();
     for backend in BACKENDS {
         let db = fresh_database(backend).await;

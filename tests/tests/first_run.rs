@@ -39,6 +39,7 @@ async fn get(
 
 #[tokio::test]
 async fn demo_fund_scoped_officer_refused_import_and_restart() {
+    let _turn = sotay_tests::one_at_a_time();
     let http = reqwest::Client::new();
     for backend in BACKENDS {
         let db = fresh_database(backend).await;

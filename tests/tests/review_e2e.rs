@@ -168,6 +168,7 @@ struct Paid {
 
 #[test]
 fn a_synced_day_is_approved_posted_heard_by_the_phone_and_reversed_exactly() {
+    let _turn = sotay_tests::one_at_a_time();
     let api_rt = tokio::runtime::Runtime::new().expect("runtime");
     for backend in BACKENDS {
         let db = api_rt.block_on(fresh_database(backend));

@@ -62,6 +62,7 @@ fn outbox(phone: &Phone, filter: OutboxFilter) -> usize {
 
 #[test]
 fn two_officers_sync_a_day_and_agree_with_the_server() {
+    let _turn = sotay_tests::one_at_a_time();
     let rt = runtime();
     for backend in BACKENDS {
         let db = rt.block_on(fresh_database(backend));
@@ -182,6 +183,7 @@ fn quick() -> SyncOptions {
 
 #[test]
 fn two_hundred_cut_connections_lose_and_double_nothing() {
+    let _turn = sotay_tests::one_at_a_time();
     let rt = runtime();
     for backend in BACKENDS {
         let db = rt.block_on(fresh_database(backend));
@@ -237,6 +239,7 @@ fn two_hundred_cut_connections_lose_and_double_nothing() {
 
 #[test]
 fn twenty_server_kills_lose_and_double_nothing() {
+    let _turn = sotay_tests::one_at_a_time();
     let rt = runtime();
     for backend in BACKENDS {
         let db = rt.block_on(fresh_database(backend));
@@ -292,6 +295,7 @@ fn twenty_server_kills_lose_and_double_nothing() {
 
 #[test]
 fn the_same_gift_from_two_phones_is_given_once_and_the_other_officer_sees_why() {
+    let _turn = sotay_tests::one_at_a_time();
     let rt = runtime();
     for backend in BACKENDS {
         let db = rt.block_on(fresh_database(backend));
@@ -373,6 +377,7 @@ fn the_same_gift_from_two_phones_is_given_once_and_the_other_officer_sees_why() 
 
 #[test]
 fn a_worker_moved_to_another_officer_leaves_one_phone_and_reaches_the_other() {
+    let _turn = sotay_tests::one_at_a_time();
     let rt = runtime();
     for backend in BACKENDS {
         let db = rt.block_on(fresh_database(backend));
