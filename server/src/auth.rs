@@ -433,37 +433,33 @@ pub async fn check_credentials(
             .filter(|u| *u > now)
             .map(|until| (until - now).num_seconds().max(1) as u64)
     };
-    if let Some(secs) = locked(&address_throttle) {
+    // A 429 with the minutes to wait, in words and in `Retry-After`.
+    let refused = |code: &'static str, vi: &str, en: &str, secs: u64| {
+        let minutes = secs.div_ceil(60);
         let mut e = AppError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts_from_address",
-            format!(
-                "Có quá nhiều lần đăng nhập sai từ địa chỉ mạng này; thử lại sau {} phút",
-                secs.div_ceil(60)
-            ),
-            format!(
-                "too many failed sign-ins from this network address; try again in {} minute(s)",
-                secs.div_ceil(60)
-            ),
+            code,
+            format!("{vi}; thử lại sau {minutes} phút"),
+            format!("{en}; try again in {minutes} minute(s)"),
         );
         e.retry_after = Some(secs);
-        return Err(e);
+        e
+    };
+    if let Some(secs) = locked(&address_throttle) {
+        return Err(refused(
+            "too_many_attempts_from_address",
+            "Có quá nhiều lần đăng nhập sai từ địa chỉ mạng này",
+            "too many failed sign-ins from this network address",
+            secs,
+        ));
     }
     if let Some(secs) = locked(&throttle) {
-        let mut e = AppError::new(
-            StatusCode::TOO_MANY_REQUESTS,
+        return Err(refused(
             "too_many_attempts",
-            format!(
-                "Đăng nhập sai quá nhiều lần; thử lại sau {} phút",
-                secs.div_ceil(60)
-            ),
-            format!(
-                "too many failed sign-ins; try again in {} minute(s)",
-                secs.div_ceil(60)
-            ),
-        );
-        e.retry_after = Some(secs);
-        return Err(e);
+            "Đăng nhập sai quá nhiều lần",
+            "too many failed sign-ins",
+            secs,
+        ));
     }
 
     let user = db.user_auth_by_username(username).await?;

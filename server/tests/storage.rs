@@ -428,6 +428,45 @@ async fn upgrading_a_sqlite_database_keeps_its_books() {
     assert_eq!(schema(db.clone()).await, schema(fresh.db.clone()).await);
 }
 
+/// A database at the schema before migration `version`, opened as the
+/// server opened it then.
+async fn schema_before(url: &str, backend: common::Backend, version: i64) -> Db {
+    fn older(mut all: sqlx::migrate::Migrator, version: i64) -> sqlx::migrate::Migrator {
+        all.migrations = all
+            .migrations
+            .iter()
+            .filter(|m| m.version < version)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        all
+    }
+    match backend {
+        common::Backend::Sqlite => {
+            use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
+            use std::str::FromStr;
+            let options = SqliteConnectOptions::from_str(url)
+                .unwrap()
+                .create_if_missing(true)
+                .foreign_keys(true);
+            let pool = SqlitePool::connect_with(options).await.unwrap();
+            older(sqlx::migrate!("../migrations/sqlite"), version)
+                .run(&pool)
+                .await
+                .unwrap();
+            Db::Sqlite(pool)
+        }
+        common::Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            older(sqlx::migrate!("../migrations/postgres"), version)
+                .run(&pool)
+                .await
+                .unwrap();
+            Db::Postgres(pool)
+        }
+    }
+}
+
 /// Loans in the books before their opening entries existed (0018): the
 /// upgrade posts each one's opening, the principal it owed when imported
 /// (what it owes now plus the principal posted since), and nothing for a
@@ -436,40 +475,7 @@ async fn upgrading_a_sqlite_database_keeps_its_books() {
 async fn upgrading_posts_the_opening_of_the_loans_already_in_the_books() {
     for backend in BACKENDS {
         let keep = sotay_tests::fresh_database(backend).await;
-        let old = match backend {
-            common::Backend::Sqlite => {
-                use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
-                use std::str::FromStr;
-                let options = SqliteConnectOptions::from_str(&keep.url)
-                    .unwrap()
-                    .create_if_missing(true)
-                    .foreign_keys(true);
-                let pool = SqlitePool::connect_with(options).await.unwrap();
-                let mut before = sqlx::migrate!("../migrations/sqlite");
-                before.migrations = before
-                    .migrations
-                    .iter()
-                    .filter(|m| m.version < 18)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .into();
-                before.run(&pool).await.unwrap();
-                Db::Sqlite(pool)
-            }
-            common::Backend::Postgres => {
-                let pool = sqlx::PgPool::connect(&keep.url).await.unwrap();
-                let mut before = sqlx::migrate!("../migrations/postgres");
-                before.migrations = before
-                    .migrations
-                    .iter()
-                    .filter(|m| m.version < 18)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .into();
-                before.run(&pool).await.unwrap();
-                Db::Postgres(pool)
-            }
-        };
+        let old = schema_before(&keep.url, backend, 18).await;
         import_fixture_without_loans(&old).await;
         // Two loans as an older import stored them: L-OLD owed 500.000 ₫ of
         // principal then (500.000 of 1.000.000 paid before the import);
@@ -577,26 +583,12 @@ async fn upgrading_posts_the_opening_of_the_loans_already_in_the_books() {
 #[tokio::test]
 async fn the_sqlite_sync_keys_rebuild_keeps_records_and_triggers() {
     use sotay_core::wire::{RecordBody, UploadBatch, UploadRecord, VisitPayload, VisitPurpose};
-    use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
-    use std::str::FromStr;
 
     let keep = sotay_tests::fresh_database(sotay_tests::Backend::Sqlite).await;
-    // The schema before 0009, opened as the server opened it then.
-    let options = SqliteConnectOptions::from_str(&keep.url)
-        .unwrap()
-        .create_if_missing(true)
-        .foreign_keys(true);
-    let pool = SqlitePool::connect_with(options).await.unwrap();
-    let mut before = sqlx::migrate!("../migrations/sqlite");
-    before.migrations = before
-        .migrations
-        .iter()
-        .filter(|m| m.version < 9)
-        .cloned()
-        .collect::<Vec<_>>()
-        .into();
-    before.run(&pool).await.unwrap();
-    let old = Db::Sqlite(pool.clone());
+    let old = schema_before(&keep.url, common::Backend::Sqlite, 9).await;
+    let Db::Sqlite(pool) = old.clone() else {
+        unreachable!()
+    };
     import_fixture_without_loans(&old).await;
     let officer: i64 = scalar(&old, "SELECT id FROM users WHERE username = 'canbo.lan'").await;
     let device = uuid::Uuid::now_v7();

@@ -869,21 +869,7 @@ async fn post_loan_openings(
         )
         .await?;
         let lines: Vec<(i64, &ledger::Line)> = chunk.iter().flat_map(|e| e.3 .0.iter().map(move |l| (e.0, l))).collect();
-        insert_all(
-            c,
-            "INSERT INTO journal_lines (entry_id, account, branch_id, officer_id, campaign_id, loan_id, debit, credit) ",
-            &[
-                Column::Int(lines.iter().map(|(e, _)| *e).collect()),
-                Column::Str(lines.iter().map(|(_, l)| l.account.as_str()).collect()),
-                Column::Int(lines.iter().map(|(_, l)| l.branch_id).collect()),
-                Column::OptInt(lines.iter().map(|(_, l)| l.officer_id).collect()),
-                Column::OptInt(lines.iter().map(|(_, l)| l.campaign_id).collect()),
-                Column::OptInt(lines.iter().map(|(_, l)| l.loan_id).collect()),
-                Column::Int(lines.iter().map(|(_, l)| l.debit).collect()),
-                Column::Int(lines.iter().map(|(_, l)| l.credit).collect()),
-            ],
-        )
-        .await?;
+        review::insert_journal_lines(c, &lines).await?;
     }
     Ok(())
 }

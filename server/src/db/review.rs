@@ -290,6 +290,26 @@ fn overdrawn_refusal(account: Account, balance: i64) -> DbError {
     )
 }
 
+/// Writes journal lines, each with its entry's id, in bulk.
+pub(super) async fn insert_journal_lines(c: &mut Conn, lines: &[(i64, &ledger::Line)]) -> DbResult<()> {
+    let columns = [
+        Column::Int(lines.iter().map(|(e, _)| *e).collect()),
+        Column::Str(lines.iter().map(|(_, l)| l.account.as_str()).collect()),
+        Column::Int(lines.iter().map(|(_, l)| l.branch_id).collect()),
+        Column::OptInt(lines.iter().map(|(_, l)| l.officer_id).collect()),
+        Column::OptInt(lines.iter().map(|(_, l)| l.campaign_id).collect()),
+        Column::OptInt(lines.iter().map(|(_, l)| l.loan_id).collect()),
+        Column::Int(lines.iter().map(|(_, l)| l.debit).collect()),
+        Column::Int(lines.iter().map(|(_, l)| l.credit).collect()),
+    ];
+    insert_all(
+        c,
+        "INSERT INTO journal_lines (entry_id, account, branch_id, officer_id, campaign_id, loan_id, debit, credit) ",
+        &columns,
+    )
+    .await
+}
+
 /// Plans postings against the books and writes them in bulk.
 struct Poster {
     next_id: i64,
@@ -602,22 +622,7 @@ impl Poster {
         )
         .await?;
         let lines: Vec<(i64, &ledger::Line)> = es.iter().flat_map(|e| e.lines.0.iter().map(move |l| (e.id, l))).collect();
-        let columns = [
-            Column::Int(lines.iter().map(|(e, _)| *e).collect()),
-            Column::Text(lines.iter().map(|(_, l)| l.account.as_str().to_string()).collect()),
-            Column::Int(lines.iter().map(|(_, l)| l.branch_id).collect()),
-            Column::OptInt(lines.iter().map(|(_, l)| l.officer_id).collect()),
-            Column::OptInt(lines.iter().map(|(_, l)| l.campaign_id).collect()),
-            Column::OptInt(lines.iter().map(|(_, l)| l.loan_id).collect()),
-            Column::Int(lines.iter().map(|(_, l)| l.debit).collect()),
-            Column::Int(lines.iter().map(|(_, l)| l.credit).collect()),
-        ];
-        insert_all(
-            c,
-            "INSERT INTO journal_lines (entry_id, account, branch_id, officer_id, campaign_id, loan_id, debit, credit) ",
-            &columns,
-        )
-        .await?;
+        insert_journal_lines(c, &lines).await?;
         // The day's report summary, in this transaction: what each entry adds
         // for its branch and officer (0: the counter).
         let mut daily: std::collections::BTreeMap<(i64, i64), crate::reports::rows::DailyDelta> = Default::default();
