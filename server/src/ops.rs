@@ -122,8 +122,9 @@ impl BackupError {
 /// Copies the SQLite database into a new file `to` while the server may be
 /// serving: one consistent snapshot (`VACUUM INTO`, a read transaction, so
 /// uploads go on meanwhile), written beside `to` first and checked
-/// (`PRAGMA integrity_check`) before it takes its name. An existing file
-/// is never overwritten. PostgreSQL is backed up with its own tools.
+/// (`PRAGMA integrity_check`) before it takes its name, readable by its
+/// owner only. An existing file is never overwritten. PostgreSQL is backed
+/// up with its own tools.
 pub async fn backup(db: &Db, to: &Path) -> Result<Backup, BackupError> {
     let Db::Sqlite(pool) = db else {
         return Err(BackupError::refused(
@@ -176,6 +177,13 @@ pub async fn backup(db: &Db, to: &Path) -> Result<Backup, BackupError> {
             let _ = std::fs::remove_file(&partial);
             return Err(e);
         }
+    }
+    // The copy holds the workers' ID numbers and the password hashes: only
+    // its owner reads it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o600))?;
     }
     std::fs::File::open(&partial)?.sync_all()?;
     std::fs::rename(&partial, to)?;

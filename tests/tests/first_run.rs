@@ -140,6 +140,12 @@ async fn demo_fund_scoped_officer_refused_import_and_restart() {
         match backend {
             Backend::Sqlite => {
                 assert!(out.status.success(), "{stderr}");
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    let mode = std::fs::metadata(&copy).unwrap().permissions().mode();
+                    assert_eq!(mode & 0o777, 0o600, "only its owner reads the copy");
+                }
                 let copy_url = format!("sqlite://{}", copy.display());
                 assert_eq!(scalar(&copy_url, "SELECT COUNT(*) FROM workers").await, 601);
                 let out = cli(&copy_url, &["check"]);
