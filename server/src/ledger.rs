@@ -118,6 +118,10 @@ pub enum EntryKind {
     /// A loan brought into the books by an import: the principal it still
     /// owed then.
     LoanOpening,
+    /// Lending capital the fund sends a branch, into its vault.
+    CapitalReceipt,
+    /// A new loan paid out in cash from the branch's vault.
+    Disbursement,
 }
 
 impl EntryKind {
@@ -131,13 +135,16 @@ impl EntryKind {
             EntryKind::Reversal => "reversal",
             EntryKind::CampaignReceipt => "campaign_receipt",
             EntryKind::LoanOpening => "loan_opening",
+            EntryKind::CapitalReceipt => "capital_receipt",
+            EntryKind::Disbursement => "disbursement",
         }
     }
 
     /// Entries of the kind stored as `kind` may be reversed at the branch
     /// (asked for with a reason, approved by someone else): repayments from
-    /// a phone or the counter, gifts, welfare grants and stock receipts.
-    /// Settlements follow their batch; a reversal is not reversed again.
+    /// a phone or the counter, gifts, welfare grants, stock receipts and
+    /// lending capital received. Settlements follow their batch; a reversal
+    /// is not reversed again; a loan paid out is repaid, not reversed.
     pub fn reversible_at_branch(kind: &str) -> bool {
         [
             EntryKind::Repayment,
@@ -145,6 +152,7 @@ impl EntryKind {
             EntryKind::Gift,
             EntryKind::Welfare,
             EntryKind::CampaignReceipt,
+            EntryKind::CapitalReceipt,
         ]
         .iter()
         .any(|k| k.as_str() == kind)
@@ -311,6 +319,32 @@ pub fn loan_opening(at: At, principal_owed: i64) -> Lines {
     lines
 }
 
+/// Lending capital the fund sends a branch (`at` names it): cash into the
+/// vault, owed to the fund's lending capital.
+pub fn capital_receipt(at: At, amount: i64) -> Lines {
+    let mut lines = Lines::default();
+    lines
+        .debit(at, Account::Vault, amount)
+        .credit(at, Account::LoanCapital, amount);
+    lines
+}
+
+/// A new loan paid out in cash (`at` names its branch and the loan): the
+/// worker owes its principal, the vault gives the cash. Interest is earned
+/// as it is repaid, as for every loan.
+pub fn disbursement(at: At, principal: i64) -> Lines {
+    let mut lines = Lines::default();
+    lines.debit(at, Account::LoanPrincipal, principal).credit(
+        At {
+            loan_id: None,
+            ..at
+        },
+        Account::Vault,
+        principal,
+    );
+    lines
+}
+
 /// The cash counted for a batch: what the officer held moves to the vault,
 /// the difference is the officer's shortage (debit) or overage (credit).
 pub fn settlement(branch_id: i64, officer_id: i64, expected: i64, received: i64) -> Lines {
@@ -412,12 +446,52 @@ mod tests {
             "gift",
             "welfare",
             "campaign_receipt",
+            "capital_receipt",
         ] {
             assert!(EntryKind::reversible_at_branch(kind), "{kind}");
         }
-        for kind in ["settlement", "reversal", "loan_opening", ""] {
+        for kind in ["settlement", "reversal", "loan_opening", "disbursement", ""] {
             assert!(!EntryKind::reversible_at_branch(kind), "{kind}");
         }
+    }
+
+    #[test]
+    fn capital_fills_the_vault_a_disbursement_empties() {
+        let branch = At {
+            branch_id: 2,
+            ..At::default()
+        };
+        let vault = |lines: &Lines| -> i64 {
+            lines
+                .0
+                .iter()
+                .filter(|l| l.account == Account::Vault && l.branch_id == 2 && l.loan_id.is_none())
+                .map(|l| l.debit - l.credit)
+                .sum()
+        };
+        let capital = capital_receipt(branch, 200_000_000);
+        assert_eq!(capital.imbalance(), 0);
+        assert_eq!(vault(&capital), 200_000_000);
+        assert!(capital
+            .0
+            .iter()
+            .any(|l| l.account == Account::LoanCapital && l.credit == 200_000_000));
+        let loan = At {
+            loan_id: Some(9),
+            ..branch
+        };
+        let paid_out = disbursement(loan, 10_000_000);
+        assert_eq!(paid_out.imbalance(), 0);
+        assert_eq!(vault(&paid_out), -10_000_000);
+        let principal = paid_out
+            .0
+            .iter()
+            .find(|l| l.account == Account::LoanPrincipal)
+            .unwrap();
+        assert_eq!(
+            (principal.debit, principal.loan_id, principal.branch_id),
+            (10_000_000, Some(9), 2)
+        );
     }
 
     fn book(n: u32, principal: i64, interest: i64) -> Vec<InstallmentState> {

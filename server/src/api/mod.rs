@@ -2,6 +2,7 @@
 
 mod admin;
 mod auth;
+mod disburse;
 pub(crate) mod master;
 pub(crate) mod reports;
 pub(crate) mod review;
@@ -67,6 +68,22 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/campaigns/{id}/receipts",
             get(review::campaign_receipts).post(review::receive_for_campaign),
         )
+        .route(
+            "/api/v1/capital-receipts",
+            get(disburse::capital_receipts).post(disburse::receive_capital),
+        )
+        .route(
+            "/api/v1/disbursements",
+            get(disburse::disbursements).post(disburse::request_disbursement),
+        )
+        .route(
+            "/api/v1/disbursements/{id}/approve",
+            post(disburse::approve_disbursement),
+        )
+        .route(
+            "/api/v1/disbursements/{id}/reject",
+            post(disburse::reject_disbursement),
+        )
         .route("/api/v1/ledger/balances", get(review::balances))
         .route("/api/v1/ledger/entries", get(review::entries))
         .route("/api/v1/audit", get(review::audit))
@@ -119,6 +136,12 @@ pub fn routes() -> Router<AppState> {
         review::reject_reversal,
         review::receive_for_campaign,
         review::campaign_receipts,
+        disburse::receive_capital,
+        disburse::capital_receipts,
+        disburse::request_disbursement,
+        disburse::disbursements,
+        disburse::approve_disbursement,
+        disburse::reject_disbursement,
         review::balances,
         review::entries,
         review::audit,

@@ -52,7 +52,7 @@ pub(crate) fn branch_of(r: &Reviewer) -> Option<i64> {
     (!r.is_admin).then(|| r.branch_id.unwrap_or(-1))
 }
 
-fn required(field: &str, value: &str) -> Result<String, AppError> {
+pub(crate) fn required(field: &str, value: &str) -> Result<String, AppError> {
     let v = value.trim();
     if v.is_empty() {
         return Err(AppError::invalid_field(

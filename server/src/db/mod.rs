@@ -38,6 +38,7 @@ macro_rules! backend {
             pub mod review {
                 use super::*;
                 include!("review.rs");
+                include!("disburse.rs");
             }
             pub mod reports {
                 use super::*;
@@ -808,6 +809,62 @@ impl Db {
         branch: Option<i64>,
     ) -> DbResult<Vec<CampaignReceipt>> {
         with_conn!(self, q, c => q::review::campaign_receipts(&mut c, campaign_id, branch).await)
+    }
+
+    /// Lending capital sent to a branch's vault (admins), posted at once.
+    pub async fn capital_receive(
+        &self,
+        who: &Reviewer,
+        branch_id: i64,
+        client_id: uuid::Uuid,
+        amount: i64,
+        received_on: chrono::NaiveDate,
+        source: &str,
+    ) -> DbResult<CapitalReceipt> {
+        let now = now_micros();
+        with_tx!(self, q, tx => q::review::capital_receive(&mut tx, who, branch_id, client_id, amount, received_on, source, now).await)
+    }
+
+    pub async fn capital_receipts(&self, branch: Option<i64>) -> DbResult<Vec<CapitalReceipt>> {
+        with_conn!(self, q, c => q::review::capital_receipts(&mut c, branch).await)
+    }
+
+    /// Asks for a new loan for a worker, paid out once someone else approves.
+    pub async fn request_disbursement(
+        &self,
+        who: &Reviewer,
+        worker_id: i64,
+        client_id: uuid::Uuid,
+        product_id: i64,
+        principal: i64,
+        note: &str,
+    ) -> DbResult<Disbursement> {
+        let now = now_micros();
+        with_tx!(self, q, tx => q::review::disbursement_request(&mut tx, who, worker_id, client_id, product_id, principal, note, now).await)
+    }
+
+    /// Approves (creating the loan, paying its cash out of the vault) or
+    /// rejects a disbursement.
+    pub async fn decide_disbursement(
+        &self,
+        who: &Reviewer,
+        id: i64,
+        approve: bool,
+        reason: Option<&str>,
+    ) -> DbResult<Disbursement> {
+        let now = now_micros();
+        with_tx!(self, q, tx => q::review::disbursement_decide(&mut tx, who, id, approve, reason, now).await)
+    }
+
+    /// Disbursements of a branch (`None`: the fund), of a worker (`None`:
+    /// all), newest first.
+    pub async fn disbursements(
+        &self,
+        branch: Option<i64>,
+        worker_id: Option<i64>,
+        pending_only: bool,
+    ) -> DbResult<Vec<Disbursement>> {
+        with_conn!(self, q, c => q::review::disbursements(&mut c, branch, worker_id, pending_only).await)
     }
 
     pub async fn request_reversal(

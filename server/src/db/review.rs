@@ -382,7 +382,7 @@ impl Poster {
                 lines.credit(At { branch_id: target.branch_id, ..At::default() }, Account::Vault, amount);
                 lines
             }
-            "gift" | "welfare" | "campaign_receipt" => ledger::opposite(&target.lines),
+            "gift" | "welfare" | "campaign_receipt" | "capital_receipt" => ledger::opposite(&target.lines),
             _ => return None,
         };
         self.shortfall(&lines, extra_vault)
@@ -546,7 +546,7 @@ impl Poster {
             // A stock receipt entered by mistake: its packages (or cash)
             // leave again, as long as none was handed out meanwhile (the
             // never-negative guard on the stock and the vault says so).
-            "gift" | "welfare" | "campaign_receipt" => ledger::opposite(&target.lines),
+            "gift" | "welfare" | "campaign_receipt" | "capital_receipt" => ledger::opposite(&target.lines),
             _ => {
                 return Err((
                     "reversal_target_invalid",
@@ -1610,10 +1610,10 @@ pub async fn branch_reversal_request(
             409,
             "reversal_target_invalid",
             format!(
-                "Bút toán số {entry_id} không đảo được (đã đảo, hoặc không phải khoản thu, quà hay phiếu nhập kho quà)"
+                "Bút toán số {entry_id} không đảo được (đã đảo, hoặc không phải khoản thu, quà, phiếu nhập kho quà hay vốn nhận về)"
             ),
             format!(
-                "entry {entry_id} cannot be reversed (already reversed, or not a repayment, a gift or a stock receipt)"
+                "entry {entry_id} cannot be reversed (already reversed, or not a repayment, a gift, a stock receipt or capital received)"
             ),
         ));
     }

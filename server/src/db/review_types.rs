@@ -328,6 +328,67 @@ pub struct CampaignReceipt {
     pub reversed: bool,
 }
 
+/// Lending capital a branch received from the fund, into its vault, as
+/// posted to the ledger.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct CapitalReceipt {
+    pub id: i64,
+    pub client_id: Uuid,
+    pub branch_id: i64,
+    pub branch_name: String,
+    /// Whole đồng.
+    #[schema(value_type = String)]
+    #[serde(with = "dong_string")]
+    pub amount: i64,
+    pub received_on: chrono::NaiveDate,
+    /// Where the cash came from (the fund's head office, a transfer).
+    pub source: String,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+    pub entry_id: i64,
+    /// Its entry was reversed (entered by mistake): it no longer counts.
+    #[sqlx(default)]
+    #[serde(default)]
+    pub reversed: bool,
+}
+
+/// A new loan asked for at the branch, to be paid out in cash from the
+/// vault once someone other than the asker approves it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct Disbursement {
+    pub id: i64,
+    pub client_id: Uuid,
+    pub branch_id: i64,
+    pub worker_id: i64,
+    pub worker_code: String,
+    pub worker_name: String,
+    pub product_id: i64,
+    pub product_code: String,
+    pub product_name: String,
+    /// Whole đồng.
+    #[schema(value_type = String)]
+    #[serde(with = "dong_string")]
+    pub principal: i64,
+    pub note: String,
+    pub requested_by: String,
+    /// Who asked (they may not approve it).
+    #[serde(skip)]
+    #[sqlx(default)]
+    pub requested_by_id: i64,
+    pub requested_at: DateTime<Utc>,
+    /// `approved` or `rejected`; none while it waits.
+    pub decision: Option<String>,
+    pub reviewer: Option<String>,
+    /// Why it was rejected.
+    pub reason: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    /// The loan paid out, once approved.
+    pub loan_id: Option<i64>,
+    pub loan_code: Option<String>,
+    /// Its ledger entry (debit the loan's principal, credit the vault).
+    pub entry_id: Option<i64>,
+}
+
 /// Whole đồng as a decimal string both ways (JSON never carries a number).
 mod dong_string {
     pub fn serialize<S: serde::Serializer>(v: &i64, s: S) -> Result<S::Ok, S::Error> {

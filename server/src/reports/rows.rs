@@ -29,9 +29,12 @@ impl DailyDelta {
     /// and the shortage (debit minus credit to over/short).
     pub fn of_entry(kind: EntryKind, lines: &[Line]) -> DailyDelta {
         let mut d = DailyDelta::default();
+        // What was collected (or reversed) on loans; a loan paid out or
+        // brought in lends, it collects nothing.
+        let collects = !matches!(kind, EntryKind::Disbursement | EntryKind::LoanOpening);
         for l in lines {
             match l.account {
-                Account::LoanPrincipal => d.principal_net += l.credit - l.debit,
+                Account::LoanPrincipal if collects => d.principal_net += l.credit - l.debit,
                 Account::InterestIncome => d.interest_net += l.credit - l.debit,
                 _ => {}
             }

@@ -1,0 +1,200 @@
+//! Loans paid out at the branch: lending capital received into a branch's
+//! vault (admins) and disbursements, asked for by a supervisor or an admin
+//! and approved by someone else, when the loan is created and its cash
+//! leaves the vault.
+
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use serde::Deserialize;
+use sotay_core::domain::money::{parse_amount, AmountRule};
+use sotay_core::domain::time::parse_date;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::review::{branch_of, required, reviewer, ReasonRequest};
+use super::ClientIp;
+use crate::app::AppState;
+use crate::auth::AuthUser;
+use crate::db::{CapitalReceipt, Disbursement};
+use crate::error::{ApiJson, AppError, Problem};
+use crate::import::rows::Role;
+
+fn amount(field: &str, text: &str) -> Result<i64, AppError> {
+    parse_amount(field, text, AmountRule::Positive)
+        .map(|a| a.get())
+        .map_err(|e| AppError::invalid_field(field, e.message_vi(), e.message_en()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CapitalRequest {
+    /// Chosen by the client once per receipt: a retry with the same id
+    /// returns the same receipt.
+    pub client_id: Uuid,
+    pub branch_id: i64,
+    /// Whole đồng.
+    pub amount: String,
+    /// `dd/mm/yyyy` or `yyyy-mm-dd`.
+    pub received_on: String,
+    /// Where the cash came from: the fund's head office, a transfer slip.
+    pub source: String,
+}
+
+/// Records lending capital the fund sent a branch (admins). Posts at once:
+/// debit the branch vault, credit the fund's lending capital. Loans are paid
+/// out of the vault.
+#[utoipa::path(post, path = "/api/v1/capital-receipts", request_body = CapitalRequest, security(("bearer" = [])), responses(
+    (status = 200, body = CapitalReceipt), (status = 403, body = Problem), (status = 409, body = Problem),
+    (status = 422, body = Problem)))]
+pub async fn receive_capital(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ClientIp(ip): ClientIp,
+    ApiJson(req): ApiJson<CapitalRequest>,
+) -> Result<Json<CapitalReceipt>, AppError> {
+    user.require(&[Role::Admin])?;
+    let who = reviewer(&user, ip)?;
+    let amount = amount("amount", &req.amount)?;
+    let text = req.received_on.trim();
+    let received_on = parse_date(text).ok_or_else(|| {
+        AppError::invalid_field(
+            "received_on",
+            format!("Ngày nhận \"{text}\" không hợp lệ; viết dd/mm/yyyy"),
+            format!("received_on \"{text}\" is not a valid date; write dd/mm/yyyy"),
+        )
+    })?;
+    let source = required("source", &req.source)?;
+    Ok(Json(
+        state
+            .db
+            .capital_receive(
+                &who,
+                req.branch_id,
+                req.client_id,
+                amount,
+                received_on,
+                &source,
+            )
+            .await?,
+    ))
+}
+
+/// Lending capital received, newest first: a supervisor sees their branch's,
+/// an admin every branch's.
+#[utoipa::path(get, path = "/api/v1/capital-receipts", security(("bearer" = [])), responses(
+    (status = 200, body = [CapitalReceipt]), (status = 403, body = Problem)))]
+pub async fn capital_receipts(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<Vec<CapitalReceipt>>, AppError> {
+    let who = reviewer(&user, None)?;
+    Ok(Json(state.db.capital_receipts(branch_of(&who)).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DisbursementRequest {
+    /// Chosen by the client once per request: a retry with the same id
+    /// returns the same request.
+    pub client_id: Uuid,
+    pub worker_id: i64,
+    /// The loan product: its rate, method, frequency and number of
+    /// installments make the schedule; the principal must be within its
+    /// limits.
+    pub product_id: i64,
+    /// Whole đồng.
+    pub principal: String,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Asks for a new loan for a worker of the branch (a supervisor, or an
+/// admin). Nothing is paid until someone else approves it.
+#[utoipa::path(post, path = "/api/v1/disbursements", request_body = DisbursementRequest, security(("bearer" = [])), responses(
+    (status = 200, body = Disbursement), (status = 403, body = Problem), (status = 404, body = Problem),
+    (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn request_disbursement(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ClientIp(ip): ClientIp,
+    ApiJson(req): ApiJson<DisbursementRequest>,
+) -> Result<Json<Disbursement>, AppError> {
+    let who = reviewer(&user, ip)?;
+    let principal = amount("principal", &req.principal)?;
+    Ok(Json(
+        state
+            .db
+            .request_disbursement(
+                &who,
+                req.worker_id,
+                req.client_id,
+                req.product_id,
+                principal,
+                req.note.trim(),
+            )
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct DisbursementQuery {
+    /// `pending` for those waiting for a decision.
+    pub status: Option<String>,
+    /// One worker's only.
+    pub worker_id: Option<i64>,
+}
+
+/// Disbursements of the branch (an admin: the fund), newest first.
+#[utoipa::path(get, path = "/api/v1/disbursements", params(DisbursementQuery), security(("bearer" = [])), responses(
+    (status = 200, body = [Disbursement]), (status = 403, body = Problem)))]
+pub async fn disbursements(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Query(query): Query<DisbursementQuery>,
+) -> Result<Json<Vec<Disbursement>>, AppError> {
+    let who = reviewer(&user, None)?;
+    let pending = query.status.as_deref() == Some("pending");
+    Ok(Json(
+        state
+            .db
+            .disbursements(branch_of(&who), query.worker_id, pending)
+            .await?,
+    ))
+}
+
+/// Approves a disbursement: the loan is created with its schedule from
+/// today, its cash leaves the branch vault (which must hold it) and the
+/// worker's officer receives the loan at the next sync.
+#[utoipa::path(post, path = "/api/v1/disbursements/{id}/approve", security(("bearer" = [])), responses(
+    (status = 200, body = Disbursement), (status = 403, body = Problem), (status = 404, body = Problem),
+    (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn approve_disbursement(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<i64>,
+) -> Result<Json<Disbursement>, AppError> {
+    let who = reviewer(&user, ip)?;
+    Ok(Json(
+        state.db.decide_disbursement(&who, id, true, None).await?,
+    ))
+}
+
+/// Rejects a disbursement with a reason; nothing is paid.
+#[utoipa::path(post, path = "/api/v1/disbursements/{id}/reject", request_body = ReasonRequest, security(("bearer" = [])), responses(
+    (status = 200, body = Disbursement), (status = 403, body = Problem), (status = 404, body = Problem),
+    (status = 409, body = Problem)))]
+pub async fn reject_disbursement(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<i64>,
+    ApiJson(req): ApiJson<ReasonRequest>,
+) -> Result<Json<Disbursement>, AppError> {
+    let who = reviewer(&user, ip)?;
+    let reason = required("reason", &req.reason)?;
+    Ok(Json(
+        state
+            .db
+            .decide_disbursement(&who, id, false, Some(&reason))
+            .await?,
+    ))
+}

@@ -1,0 +1,450 @@
+// Loans paid out at the branch: lending capital received into a vault, and
+// disbursements asked for by one person and decided by another. Included
+// into each backend's review module after `review.rs` (see `mod.rs`).
+
+const CAPITAL_VIEW: &str = "SELECT r.id, r.client_id, r.branch_id, b.name AS branch_name, r.amount, r.received_on,
+        r.source, u.full_name AS recorded_by, r.recorded_at, r.entry_id,
+        EXISTS (SELECT 1 FROM journal_entries x WHERE x.reverses = r.entry_id) AS reversed
+    FROM capital_receipts r JOIN branches b ON b.id = r.branch_id JOIN users u ON u.id = r.recorded_by";
+
+/// Lending capital the fund sends a branch (admins): cash into its vault,
+/// posted at once against the fund's lending capital. A retry with the same
+/// `client_id` returns the same receipt.
+#[allow(clippy::too_many_arguments)]
+pub async fn capital_receive(
+    c: &mut Conn,
+    who: &rv::Reviewer,
+    branch_id: i64,
+    client_id: uuid::Uuid,
+    amount: i64,
+    received_on: NaiveDate,
+    source: &str,
+    now: DateTime<Utc>,
+) -> DbResult<rv::CapitalReceipt> {
+    take_write_lock(c).await?;
+    if !who.is_admin {
+        return Err(refused(
+            403,
+            "forbidden",
+            "Chỉ quản trị viên được ghi nhận vốn cho vay chuyển về chi nhánh".into(),
+            "only an administrator may record lending capital sent to a branch".into(),
+        ));
+    }
+    let branch: Option<String> = sqlx::query_scalar("SELECT name FROM branches WHERE id = $1")
+        .bind(branch_id)
+        .fetch_optional(&mut *c)
+        .await?;
+    if branch.is_none() {
+        return Err(refused(
+            422,
+            "unknown_branch",
+            format!("Không có chi nhánh số {branch_id}"),
+            format!("there is no branch {branch_id}"),
+        ));
+    }
+    let stored: Option<(i64, i64, i64)> =
+        sqlx::query_as("SELECT id, branch_id, amount FROM capital_receipts WHERE client_id = $1")
+            .bind(client_id)
+            .fetch_optional(&mut *c)
+            .await?;
+    if let Some((id, b, a)) = stored {
+        if (b, a) != (branch_id, amount) {
+            return Err(refused(
+                409,
+                "receipt_conflict",
+                "Mã giao dịch này đã được dùng cho một lần nhận vốn khác".into(),
+                "this transaction id was already used for another capital receipt".into(),
+            ));
+        }
+        return capital_receipt_view(c, id).await;
+    }
+    let mut poster = Poster::new(c, who.user_id).await?;
+    let at = At { branch_id, ..At::default() };
+    let memo = format!("Nhận vốn cho vay {} từ {source}", format_vnd(amount));
+    let entry_id = poster.plan(EntryKind::CapitalReceipt, branch_id, memo, ledger::capital_receipt(at, amount)).id;
+    poster.write(c, now).await?;
+    let id: i64 = sqlx::query_scalar::<DB, Option<i64>>("SELECT MAX(id) FROM capital_receipts")
+        .fetch_one(&mut *c)
+        .await?
+        .unwrap_or(0)
+        + 1;
+    sqlx::query(
+        "INSERT INTO capital_receipts (id, client_id, branch_id, amount, received_on, source, entry_id, recorded_by,
+             recorded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(id)
+    .bind(client_id)
+    .bind(branch_id)
+    .bind(amount)
+    .bind(received_on)
+    .bind(source)
+    .bind(entry_id)
+    .bind(who.user_id)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    let detail = serde_json::json!({ "branch": branch_id, "amount": amount, "source": source, "entry": entry_id });
+    audit_append(c, &who.audit("capital.receive", "capital_receipt", id.to_string(), detail), now).await?;
+    capital_receipt_view(c, id).await
+}
+
+async fn capital_receipt_view(c: &mut Conn, id: i64) -> DbResult<rv::CapitalReceipt> {
+    let sql = format!("{CAPITAL_VIEW} WHERE r.id = $1");
+    Ok(sqlx::query_as(&sql).bind(id).fetch_one(&mut *c).await?)
+}
+
+/// Lending capital received, of a branch (or the fund), newest first.
+pub async fn capital_receipts(c: &mut Conn, branch: Option<i64>) -> DbResult<Vec<rv::CapitalReceipt>> {
+    let (kind, id) = branch.map_or((0, 0), |b| (1, b));
+    let sql = format!("{CAPITAL_VIEW} WHERE ($1 = 0 OR r.branch_id = $2) ORDER BY r.id DESC LIMIT 500");
+    Ok(sqlx::query_as(&sql).bind(kind).bind(id).fetch_all(&mut *c).await?)
+}
+
+const DISBURSEMENT_VIEW: &str = "SELECT d.id, d.client_id, d.branch_id, d.worker_id, w.code AS worker_code,
+        w.full_name AS worker_name, d.product_id, p.code AS product_code, p.name AS product_name, d.principal, d.note,
+        ru.full_name AS requested_by, d.requested_by AS requested_by_id, d.requested_at, x.decision,
+        xu.full_name AS reviewer, x.reason, x.decided_at, x.loan_id, l.code AS loan_code, x.entry_id
+    FROM disbursements d JOIN workers w ON w.id = d.worker_id JOIN loan_products p ON p.id = d.product_id
+        JOIN users ru ON ru.id = d.requested_by LEFT JOIN disbursement_decisions x ON x.disbursement_id = d.id
+        LEFT JOIN users xu ON xu.id = x.reviewer_id LEFT JOIN loans l ON l.id = x.loan_id";
+
+async fn disbursement_view(c: &mut Conn, id: i64) -> DbResult<rv::Disbursement> {
+    let sql = format!("{DISBURSEMENT_VIEW} WHERE d.id = $1");
+    Ok(sqlx::query_as(&sql).bind(id).fetch_one(&mut *c).await?)
+}
+
+/// Disbursements of a branch (or the fund), of one worker (or all), newest
+/// first; only those waiting for a decision if `pending_only`.
+pub async fn disbursements(
+    c: &mut Conn,
+    branch: Option<i64>,
+    worker_id: Option<i64>,
+    pending_only: bool,
+) -> DbResult<Vec<rv::Disbursement>> {
+    let (bk, bid) = branch.map_or((0, 0), |b| (1, b));
+    let (wk, wid) = worker_id.map_or((0, 0), |w| (1, w));
+    let pending = if pending_only { " AND x.disbursement_id IS NULL" } else { "" };
+    let sql = format!(
+        "{DISBURSEMENT_VIEW} WHERE ($1 = 0 OR d.branch_id = $2) AND ($3 = 0 OR d.worker_id = $4){pending}
+         ORDER BY d.id DESC LIMIT 500"
+    );
+    Ok(sqlx::query_as(&sql).bind(bk).bind(bid).bind(wk).bind(wid).fetch_all(&mut *c).await?)
+}
+
+#[derive(sqlx::FromRow)]
+struct ProductTerms {
+    code: String,
+    name: String,
+    annual_rate_bp: i64,
+    method: String,
+    frequency: String,
+    installments: i64,
+    min_principal: i64,
+    max_principal: i64,
+}
+
+async fn product_terms(c: &mut Conn, product_id: i64) -> DbResult<ProductTerms> {
+    let found: Option<ProductTerms> = sqlx::query_as(
+        "SELECT code, name, annual_rate_bp, method, frequency, installments, min_principal, max_principal
+         FROM loan_products WHERE id = $1",
+    )
+    .bind(product_id)
+    .fetch_optional(&mut *c)
+    .await?;
+    found.ok_or_else(|| {
+        refused(
+            422,
+            "unknown_product",
+            format!("Không có sản phẩm vay số {product_id}"),
+            format!("there is no loan product {product_id}"),
+        )
+    })
+}
+
+/// The schedule of `principal` lent on `product` on `disbursed_on`, or why
+/// it cannot be lent (outside the product's limits).
+fn disbursement_schedule(
+    product: &ProductTerms,
+    principal: i64,
+    disbursed_on: NaiveDate,
+) -> DbResult<Vec<sotay_core::domain::schedule::Installment>> {
+    use sotay_core::domain::schedule as sched;
+    if principal < product.min_principal || principal > product.max_principal {
+        return Err(refused(
+            422,
+            "principal_out_of_range",
+            format!(
+                "Số tiền vay {} nằm ngoài hạn mức của sản phẩm {} ({} – {})",
+                format_vnd(principal),
+                product.name,
+                format_vnd(product.min_principal),
+                format_vnd(product.max_principal)
+            ),
+            format!(
+                "a loan of {} is outside the limits of product {} ({} – {})",
+                format_vnd(principal),
+                product.code,
+                format_vnd(product.min_principal),
+                format_vnd(product.max_principal)
+            ),
+        ));
+    }
+    let terms = sched::LoanTerms {
+        principal,
+        annual_rate_bp: product.annual_rate_bp,
+        method: sched::InterestMethod::parse(&product.method)
+            .ok_or_else(|| DbError::Invalid(format!("product {} has method {}", product.code, product.method)))?,
+        frequency: sched::Frequency::parse(&product.frequency)
+            .ok_or_else(|| DbError::Invalid(format!("product {} has frequency {}", product.code, product.frequency)))?,
+        installments: u32::try_from(product.installments).unwrap_or(0),
+        disbursed_on,
+    };
+    sched::build_schedule(&terms).map_err(|e| {
+        refused(
+            422,
+            "schedule_invalid",
+            format!("Không lập được lịch trả nợ cho sản phẩm {}: {e}", product.name),
+            format!("cannot build the repayment schedule of product {}: {e}", product.code),
+        )
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct WorkerAt {
+    branch_id: i64,
+    officer_id: i64,
+    full_name: String,
+}
+
+/// Asks for a new loan for a worker of the asker's branch (a supervisor or
+/// an admin), from a loan product: checked against the product's limits
+/// now, paid out when someone else approves it. A retry with the same
+/// `client_id` returns the same request.
+#[allow(clippy::too_many_arguments)]
+pub async fn disbursement_request(
+    c: &mut Conn,
+    who: &rv::Reviewer,
+    worker_id: i64,
+    client_id: uuid::Uuid,
+    product_id: i64,
+    principal: i64,
+    note: &str,
+    now: DateTime<Utc>,
+) -> DbResult<rv::Disbursement> {
+    take_write_lock(c).await?;
+    let worker: WorkerAt = sqlx::query_as("SELECT branch_id, officer_id, full_name FROM workers WHERE id = $1")
+        .bind(worker_id)
+        .fetch_optional(&mut *c)
+        .await?
+        .ok_or(DbError::NotFound)?;
+    if !who.covers(Some(worker.branch_id)) {
+        return Err(DbError::NotFound);
+    }
+    let stored: Option<(i64, i64, i64, i64)> =
+        sqlx::query_as("SELECT id, worker_id, product_id, principal FROM disbursements WHERE client_id = $1")
+            .bind(client_id)
+            .fetch_optional(&mut *c)
+            .await?;
+    if let Some((id, w, p, a)) = stored {
+        if (w, p, a) != (worker_id, product_id, principal) {
+            return Err(refused(
+                409,
+                "disbursement_conflict",
+                "Mã giao dịch này đã được dùng cho một đề nghị giải ngân khác".into(),
+                "this transaction id was already used for another disbursement".into(),
+            ));
+        }
+        return disbursement_view(c, id).await;
+    }
+    let product = product_terms(c, product_id).await?;
+    disbursement_schedule(&product, principal, sotay_core::domain::time::local_date(now))?;
+    let waiting: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM disbursements d WHERE d.worker_id = $1
+         AND NOT EXISTS (SELECT 1 FROM disbursement_decisions x WHERE x.disbursement_id = d.id)",
+    )
+    .bind(worker_id)
+    .fetch_one(&mut *c)
+    .await?;
+    if waiting > 0 {
+        return Err(refused(
+            409,
+            "disbursement_pending",
+            format!("{} đã có một đề nghị giải ngân đang chờ duyệt", worker.full_name),
+            format!("{} already has a disbursement waiting for approval", worker.full_name),
+        ));
+    }
+    let id: i64 = sqlx::query_scalar::<DB, Option<i64>>("SELECT MAX(id) FROM disbursements")
+        .fetch_one(&mut *c)
+        .await?
+        .unwrap_or(0)
+        + 1;
+    sqlx::query(
+        "INSERT INTO disbursements (id, client_id, branch_id, worker_id, product_id, principal, note, requested_by,
+             requested_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(id)
+    .bind(client_id)
+    .bind(worker.branch_id)
+    .bind(worker_id)
+    .bind(product_id)
+    .bind(principal)
+    .bind(note)
+    .bind(who.user_id)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    let detail = serde_json::json!({ "worker": worker_id, "product": product.code, "principal": principal });
+    audit_append(c, &who.audit("disbursement.request", "disbursement", id.to_string(), detail), now).await?;
+    disbursement_view(c, id).await
+}
+
+/// Approves a disbursement (the loan and its schedule are created, the cash
+/// leaves the vault) or rejects it with a reason. The person who asked
+/// cannot decide; the vault must hold the principal.
+pub async fn disbursement_decide(
+    c: &mut Conn,
+    who: &rv::Reviewer,
+    id: i64,
+    approve: bool,
+    reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> DbResult<rv::Disbursement> {
+    take_write_lock(c).await?;
+    let sql = format!("{DISBURSEMENT_VIEW} WHERE d.id = $1");
+    let head: rv::Disbursement =
+        sqlx::query_as(&sql).bind(id).fetch_optional(&mut *c).await?.ok_or(DbError::NotFound)?;
+    if !who.covers(Some(head.branch_id)) {
+        return Err(DbError::NotFound);
+    }
+    if head.requested_by_id == who.user_id {
+        return Err(refused(
+            403,
+            "maker_checker",
+            "Người đề nghị giải ngân không được tự duyệt; cần một người khác".into(),
+            "whoever asked for the disbursement cannot decide it; someone else must".into(),
+        ));
+    }
+    if head.decision.is_some() {
+        return Err(refused(
+            409,
+            "disbursement_already_decided",
+            "Đề nghị giải ngân này đã được quyết định".into(),
+            "this disbursement was already decided".into(),
+        ));
+    }
+    let (mut loan_id, mut entry_id) = (None, None);
+    if approve {
+        let (loan, entry) = pay_out(c, who, &head, now).await?;
+        (loan_id, entry_id) = (Some(loan), Some(entry));
+    }
+    sqlx::query(
+        "INSERT INTO disbursement_decisions (disbursement_id, decision, reviewer_id, reason, loan_id, entry_id, decided_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id)
+    .bind(if approve { "approved" } else { "rejected" })
+    .bind(who.user_id)
+    .bind(reason)
+    .bind(loan_id)
+    .bind(entry_id)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    let action = if approve { "disbursement.approve" } else { "disbursement.reject" };
+    let detail = serde_json::json!({ "loan": loan_id, "entry": entry_id, "reason": reason });
+    audit_append(c, &who.audit(action, "disbursement", id.to_string(), detail), now).await?;
+    disbursement_view(c, id).await
+}
+
+/// Creates the approved loan with its schedule from today and posts its
+/// cash out of the vault. Returns (loan, entry).
+async fn pay_out(c: &mut Conn, who: &rv::Reviewer, d: &rv::Disbursement, now: DateTime<Utc>) -> DbResult<(i64, i64)> {
+    let worker: WorkerAt = sqlx::query_as("SELECT branch_id, officer_id, full_name FROM workers WHERE id = $1")
+        .bind(d.worker_id)
+        .fetch_one(&mut *c)
+        .await?;
+    if worker.branch_id != d.branch_id {
+        return Err(refused(
+            409,
+            "worker_moved",
+            format!(
+                "{} đã chuyển sang chi nhánh khác từ khi đề nghị; hãy từ chối và đề nghị lại ở chi nhánh mới",
+                worker.full_name
+            ),
+            format!(
+                "{} moved to another branch since the request; reject it and ask again at the new branch",
+                worker.full_name
+            ),
+        ));
+    }
+    let product = product_terms(c, d.product_id).await?;
+    let disbursed_on = sotay_core::domain::time::local_date(now);
+    let schedule = disbursement_schedule(&product, d.principal, disbursed_on)?;
+    let mut poster = Poster::new(c, who.user_id).await?;
+    poster.load_guard(c, d.branch_id).await?;
+    let vault = poster.guarded((Account::Vault, d.branch_id, None, None));
+    if vault < d.principal {
+        return Err(refused(
+            409,
+            "vault_short",
+            format!(
+                "Quỹ tiền mặt chi nhánh còn {}, không đủ giải ngân {}; nhận vốn cho vay hoặc tiền cán bộ nộp trước, rồi duyệt lại",
+                format_vnd(vault),
+                format_vnd(d.principal)
+            ),
+            format!(
+                "the branch vault holds {}, not enough to pay out {}; receive lending capital or officers' cash first, then approve again",
+                format_vnd(vault),
+                format_vnd(d.principal)
+            ),
+        ));
+    }
+    let branch_code: String = sqlx::query_scalar("SELECT code FROM branches WHERE id = $1")
+        .bind(d.branch_id)
+        .fetch_one(&mut *c)
+        .await?;
+    let code = format!("GN-{branch_code}-{:06}", d.id);
+    let taken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM loans WHERE code = $1")
+        .bind(&code)
+        .fetch_one(&mut *c)
+        .await?;
+    if taken > 0 {
+        return Err(refused(
+            409,
+            "loan_code_taken",
+            format!("Mã khoản vay {code} đã có trong dữ liệu nhập; hãy đổi mã khoản vay đã nhập đó"),
+            format!("loan code {code} is already used by an imported loan; rename that loan"),
+        ));
+    }
+    let loan_id: i64 = sqlx::query_scalar(
+        "INSERT INTO loans (code, worker_id, product_id, principal, annual_rate_bp, method, frequency, installments,
+             disbursed_on, opening_paid, status, created_at, updated_at, uid)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, 'active', $10, $10, $11) RETURNING id",
+    )
+    .bind(&code)
+    .bind(d.worker_id)
+    .bind(d.product_id)
+    .bind(d.principal)
+    .bind(product.annual_rate_bp)
+    .bind(&product.method)
+    .bind(&product.frequency)
+    .bind(product.installments)
+    .bind(disbursed_on)
+    .bind(now)
+    .bind(crate::db::stable_uid("loan", &code))
+    .fetch_one(&mut *c)
+    .await?;
+    let states: Vec<(i64, InstallmentState)> =
+        InstallmentState::from_schedule(&schedule).into_iter().map(|s| (loan_id, s)).collect();
+    super::insert_installments(c, &states).await?;
+    let at = At { branch_id: d.branch_id, loan_id: Some(loan_id), ..At::default() };
+    let memo = format!("Giải ngân {} khoản vay {code} cho {}", format_vnd(d.principal), worker.full_name);
+    let planned = poster.plan(EntryKind::Disbursement, d.branch_id, memo, ledger::disbursement(at, d.principal));
+    planned.loan_id = Some(loan_id);
+    let entry_id = planned.id;
+    poster.write(c, now).await?;
+    append_changes(c, &[(worker.officer_id, "loan", loan_id)]).await?;
+    Ok((loan_id, entry_id))
+}

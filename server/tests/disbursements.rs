@@ -1,0 +1,342 @@
+//! Loans paid out at the branch, on SQLite and on PostgreSQL: lending
+//! capital into a branch's vault, a disbursement asked for by one person and
+//! approved by another, the vault that must hold the cash, the new loan on
+//! the officer's phone and in the books.
+
+mod common;
+
+use common::phone::Phone;
+use common::{TestApp, BACKENDS};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sotay_core::domain::rules::LoanStatus;
+use uuid::Uuid;
+
+fn money(v: &Value) -> i64 {
+    v.as_str()
+        .unwrap_or_else(|| panic!("money as a string: {v}"))
+        .parse()
+        .unwrap()
+}
+
+/// The net balance (debits − credits) of `account` at `branch`, checking on
+/// the way that the whole ledger balances.
+async fn net(app: &TestApp, token: &str, account: &str, branch: i64) -> i64 {
+    let (s, body) = app.get("/api/v1/ledger/balances", token).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let rows = body.as_array().unwrap();
+    let debit: i64 = rows.iter().map(|r| money(&r["debit"])).sum();
+    let credit: i64 = rows.iter().map(|r| money(&r["credit"])).sum();
+    assert_eq!(debit, credit, "the ledger balances: {body}");
+    rows.iter()
+        .filter(|r| r["account"] == account && r["branch_id"] == branch)
+        .map(|r| money(&r["debit"]) - money(&r["credit"]))
+        .sum()
+}
+
+async fn books_agree(app: &TestApp) {
+    assert!(app.db.ledger_unbalanced().await.unwrap().is_empty());
+    assert!(app.db.ledger_balance_drift().await.unwrap().is_empty());
+    assert_eq!(app.db.loan_principal_drift().await.unwrap(), vec![]);
+}
+
+#[tokio::test]
+async fn a_loan_is_paid_out_of_the_vault_once_someone_else_approves_it() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(1))
+            .await;
+        let other_branch = app
+            .token("giamsat.bt", "super-pass-2", &common::device(2))
+            .await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let lan = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
+        let snap = lan.snapshot(&app).await;
+        let td = app.id_of("branches", "CN-TD").await;
+        let lan_worker = app.id_of("workers", "W-001").await;
+        let thu = app.id_of("workers", "W-002").await;
+        let product = app.id_of("loan_products", "SP-TT").await;
+        let vault_before = net(&app, &sup, "vault", td).await;
+        assert_eq!(
+            vault_before, 0,
+            "{backend:?}: a fresh fund's vault is empty"
+        );
+        // The imported loans' openings: what the fund lent before.
+        let capital_before = net(&app, &sup, "loan_capital", td).await;
+
+        // Asked for by the branch's supervisor, within the product's limits.
+        let ask = |principal: &str, client: Uuid, worker: i64| {
+            json!({"client_id": client, "worker_id": worker, "product_id": product,
+                   "principal": principal, "note": "Sửa phòng trọ"})
+        };
+        let client = Uuid::now_v7();
+        let (s, body) = app
+            .post(
+                "/api/v1/disbursements",
+                &sup,
+                &ask("12000000", client, lan_worker),
+            )
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("principal_out_of_range")
+            ),
+            "{body}"
+        );
+        assert!(
+            body["detail"].as_str().unwrap().contains("12.000.000 ₫"),
+            "{body}"
+        );
+        let (s, asked) = app
+            .post(
+                "/api/v1/disbursements",
+                &sup,
+                &ask("6000000", client, lan_worker),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{asked}");
+        let id = asked["id"].as_i64().unwrap();
+        assert_eq!(asked["decision"], Value::Null);
+        assert_eq!(asked["worker_code"], "W-001");
+        assert_eq!(money(&asked["principal"]), 6_000_000);
+        // A retry is the same request; the same id for other terms is not.
+        let (s, again) = app
+            .post(
+                "/api/v1/disbursements",
+                &sup,
+                &ask("6000000", client, lan_worker),
+            )
+            .await;
+        assert_eq!((s, again["id"].as_i64()), (StatusCode::OK, Some(id)));
+        let (s, body) = app
+            .post(
+                "/api/v1/disbursements",
+                &sup,
+                &ask("7000000", client, lan_worker),
+            )
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("disbursement_conflict"))
+        );
+        let (s, body) = app
+            .post(
+                "/api/v1/disbursements",
+                &sup,
+                &ask("5000000", Uuid::now_v7(), lan_worker),
+            )
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("disbursement_pending"))
+        );
+        // Another branch neither asks for nor decides this branch's loans;
+        // an officer does neither.
+        let (s, _) = app
+            .post(
+                "/api/v1/disbursements",
+                &other_branch,
+                &ask("5000000", Uuid::now_v7(), thu),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let approve = format!("/api/v1/disbursements/{id}/approve");
+        let (s, _) = app.post(&approve, &other_branch, &json!({})).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, _) = app.post(&approve, &lan.token, &json!({})).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        // Not by whoever asked.
+        let (s, body) = app.post(&approve, &sup, &json!({})).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("maker_checker"))
+        );
+
+        // The vault must hold the cash: refused, and nothing changes.
+        let (s, body) = app.post(&approve, &admin, &json!({})).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("vault_short")),
+            "{body}"
+        );
+        assert!(
+            body["detail"].as_str().unwrap().contains("6.000.000 ₫"),
+            "{body}"
+        );
+        let (s, list) = app.get("/api/v1/disbursements?status=pending", &sup).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+
+        // Lending capital into the vault: admins only.
+        let capital = |amount: &str, client: Uuid| {
+            json!({"client_id": client, "branch_id": td, "amount": amount,
+                   "received_on": "05/12/2026", "source": "Quỹ CEP chuyển vốn, UNC số 118"})
+        };
+        let (s, _) = app
+            .post(
+                "/api/v1/capital-receipts",
+                &sup,
+                &capital("5000000", Uuid::now_v7()),
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let first_capital = Uuid::now_v7();
+        let (s, receipt) = app
+            .post(
+                "/api/v1/capital-receipts",
+                &admin,
+                &capital("5000000", first_capital),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{receipt}");
+        let capital_entry = receipt["entry_id"].as_i64().unwrap();
+        let (s, same) = app
+            .post(
+                "/api/v1/capital-receipts",
+                &admin,
+                &capital("5000000", first_capital),
+            )
+            .await;
+        assert_eq!(
+            (s, same["id"].clone()),
+            (StatusCode::OK, receipt["id"].clone())
+        );
+        assert_eq!(net(&app, &sup, "vault", td).await, 5_000_000);
+        let (s, body) = app.post(&approve, &admin, &json!({})).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("vault_short"))
+        );
+        let (s, _) = app
+            .post(
+                "/api/v1/capital-receipts",
+                &admin,
+                &capital("20000000", Uuid::now_v7()),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, paid) = app.post(&approve, &admin, &json!({})).await;
+        assert_eq!(s, StatusCode::OK, "{paid}");
+        assert_eq!(paid["decision"], "approved");
+        let loan_id = paid["loan_id"].as_i64().unwrap();
+        assert_eq!(paid["loan_code"], "GN-CN-TD-000001");
+        let (s, body) = app.post(&approve, &admin, &json!({})).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("disbursement_already_decided"))
+        );
+
+        // The loan: the product's schedule from today, in the books.
+        let (s, loan) = app.get(&format!("/api/v1/loans/{loan_id}"), &sup).await;
+        assert_eq!(s, StatusCode::OK, "{loan}");
+        let installments = loan["installments"].as_array().unwrap();
+        assert_eq!(installments.len(), 12, "SP-TT: 12 biweekly installments");
+        let principal: i64 = installments
+            .iter()
+            .map(|i| money(&i["principal_due"]))
+            .sum();
+        assert_eq!(principal, 6_000_000);
+        assert_eq!(net(&app, &sup, "vault", td).await, 25_000_000 - 6_000_000);
+        assert_eq!(
+            net(&app, &sup, "loan_capital", td).await,
+            capital_before - 25_000_000
+        );
+        books_agree(&app).await;
+
+        // The worker's officer receives it at the next sync.
+        let page = lan.changes(&app, &snap.next).await;
+        let on_phone = page
+            .loans
+            .iter()
+            .find(|l| l.contract_no == "GN-CN-TD-000001")
+            .unwrap_or_else(|| panic!("{backend:?}: the new loan reaches the phone"));
+        assert_eq!(on_phone.principal.0, 6_000_000);
+        assert_eq!(on_phone.balance.0, 6_000_000);
+        assert_eq!(on_phone.status, LoanStatus::Active);
+
+        // It is repaid like any loan.
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/loans/{loan_id}/repayments"),
+                &sup,
+                &json!({"client_id": Uuid::now_v7(), "amount": "500000"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(money(&body["balance_after"]), 5_500_000);
+        assert_eq!(net(&app, &sup, "vault", td).await, 19_500_000);
+        books_agree(&app).await;
+
+        // Rejected with a reason: nothing is paid.
+        let (s, asked) = app
+            .post(
+                "/api/v1/disbursements",
+                &admin,
+                &ask("3000000", Uuid::now_v7(), thu),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{asked}");
+        let reject = format!("/api/v1/disbursements/{}/reject", asked["id"]);
+        let (s, _) = app.post(&reject, &sup, &json!({"reason": " "})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        let (s, rejected) = app
+            .post(
+                &reject,
+                &sup,
+                &json!({"reason": "Chưa đủ hồ sơ bảo lãnh của công đoàn cơ sở"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{rejected}");
+        assert_eq!(rejected["decision"], "rejected");
+        assert_eq!(rejected["loan_id"], Value::Null);
+        assert_eq!(net(&app, &sup, "vault", td).await, 19_500_000);
+        let (_, list) = app.get("/api/v1/disbursements", &sup).await;
+        assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+        let (_, list) = app.get("/api/v1/disbursements", &other_branch).await;
+        assert_eq!(list.as_array().unwrap().len(), 0, "{list}");
+
+        // Capital entered by mistake is reversed at the branch, by two people.
+        let (s, created) = app
+            .post(
+                "/api/v1/reversals",
+                &sup,
+                &json!({"entry_id": capital_entry, "reason": "Ghi trùng lần chuyển vốn"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{created}");
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/reversals/{}/approve", created["id"]),
+                &admin,
+                &json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(net(&app, &sup, "vault", td).await, 14_500_000);
+        books_agree(&app).await;
+
+        // Who did what is in the audit log.
+        let (s, audit) = app.get("/api/v1/audit?limit=200", &admin).await;
+        assert_eq!(s, StatusCode::OK);
+        let actions: Vec<&str> = audit
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| r["action"].as_str())
+            .collect();
+        for action in [
+            "capital.receive",
+            "disbursement.request",
+            "disbursement.approve",
+            "disbursement.reject",
+        ] {
+            assert!(
+                actions.contains(&action),
+                "{backend:?}: {action} in {actions:?}"
+            );
+        }
+    }
+}
