@@ -112,7 +112,13 @@ async fn every_endpoint_refuses_the_wrong_role() {
     each_backend(|app| async move {
         let officer = app.token(LAN.0, LAN.1, &device(1)).await;
         let sup = app.token(SUP_TD.0, SUP_TD.1, &device(2)).await;
-        for path in ["/api/v1/users", "/api/v1/devices", "/api/v1/imports"] {
+        for path in [
+            "/api/v1/users",
+            "/api/v1/devices",
+            "/api/v1/imports",
+            "/api/v1/disbursements",
+            "/api/v1/capital-receipts",
+        ] {
             let (s, body) = app.get(path, &officer).await;
             assert_eq!(s, StatusCode::FORBIDDEN, "{path}: {body}");
             assert_eq!(body["code"], "forbidden");

@@ -1944,3 +1944,159 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn a_new_loan_is_asked_for_and_paid_out_from_the_console() {
+    let _turn = sotay_tests::one_at_a_time();
+    let http = no_redirects();
+    for backend in BACKENDS {
+        let db = fresh_database(backend).await;
+        let server = Server::start(&db.url, &["--demo"]).await;
+        let get = |path: String, cookie: String| page(&http, &server, path, cookie);
+        let post = |path: String, form: Vec<(&'static str, String)>, cookie: String| {
+            send_form(&http, &server, path, form, cookie)
+        };
+        let worker = scalar(
+            &db.url,
+            "SELECT MIN(w.id) FROM workers w JOIN branches b ON b.id = w.branch_id WHERE b.code = 'CN-TD'",
+        )
+        .await;
+        let product = scalar(&db.url, "SELECT MIN(id) FROM loan_products").await;
+        let min = scalar(
+            &db.url,
+            &format!("SELECT min_principal FROM loan_products WHERE id = {product}"),
+        )
+        .await;
+        let vault_sql =
+            "SELECT CAST(COALESCE(SUM(l.debit - l.credit), 0) AS BIGINT) FROM journal_lines l \
+             JOIN branches b ON b.id = l.branch_id WHERE l.account = 'vault' AND b.code = 'CN-TD'";
+        let td = scalar(&db.url, "SELECT id FROM branches WHERE code = 'CN-TD'").await;
+
+        // The supervisor asks from the worker's page.
+        let supervisor = http_sign_in(&http, &server, "giamsat.thuduc").await;
+        let (_, _, html) = get(format!("/workers/{worker}"), supervisor.clone()).await;
+        let new = format!("/disbursements/new?worker={worker}");
+        assert!(html.contains(&new), "the worker's page offers it: {html}");
+        let (status, _, html) = get(new, supervisor.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        assert!(html.contains("id=\"request-form\""), "{html}");
+        let ask = |principal: String| {
+            vec![
+                ("csrf", field(&html, "csrf")),
+                ("client_id", field(&html, "client_id")),
+                ("worker_id", worker.to_string()),
+                ("product_id", product.to_string()),
+                ("principal", principal),
+                ("note", "Chữa bệnh cho con".to_string()),
+            ]
+        };
+        let (status, _, page_html) = post(
+            "/disbursements".into(),
+            ask("mười triệu".into()),
+            supervisor.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page_html.contains("id=\"request-error\""), "{page_html}");
+        let principal = sotay_core::domain::money::format_vnd(min);
+        let typed = principal.trim_end_matches(" ₫").to_string();
+        let (status, to, _) = post(
+            "/disbursements".into(),
+            ask(typed.clone()),
+            supervisor.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{backend:?}");
+        let to = to.unwrap();
+        assert!(to.starts_with("/disbursements?requested="), "{to}");
+        // Sent twice (a double click): asked once.
+        let (status, _, _) = post("/disbursements".into(), ask(typed), supervisor.clone()).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            scalar(&db.url, "SELECT COUNT(*) FROM disbursements").await,
+            1
+        );
+        let request = scalar(&db.url, "SELECT id FROM disbursements").await;
+        let (_, _, html) = get(to, supervisor.clone()).await;
+        assert!(html.contains("chờ một người khác duyệt"), "{html}");
+        assert!(html.contains("Bạn đã đề nghị"), "{html}");
+        let sup_csrf = field(&html, "csrf");
+        let (status, _, html) = post(
+            format!("/disbursements/{request}/approve"),
+            vec![("csrf", sup_csrf.clone()), ("reason", String::new())],
+            supervisor.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{html}");
+        // Capital is the admins' to record.
+        let capital = |csrf: String, amount: i64| {
+            vec![
+                ("csrf", csrf),
+                ("client_id", uuid_like(amount)),
+                ("branch_id", td.to_string()),
+                ("amount", amount.to_string()),
+                ("received_on", today()),
+                ("source", "Quỹ chuyển vốn, UNC số 118".to_string()),
+            ]
+        };
+        let (status, _, _) = post(
+            "/capital".into(),
+            capital(sup_csrf, min),
+            supervisor.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+
+        // The admin receives the capital and approves: the loan is made and
+        // its cash leaves the vault.
+        let admin = http_sign_in(&http, &server, "admin").await;
+        let (_, _, html) = get("/disbursements".into(), admin.clone()).await;
+        assert!(
+            html.contains(&format!("/disbursements/{request}/approve")),
+            "{html}"
+        );
+        let admin_csrf = field(&html, "csrf");
+        let (status, to, _) = post(
+            "/capital".into(),
+            capital(admin_csrf.clone(), min),
+            admin.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, _, html) = get(to.unwrap(), admin.clone()).await;
+        assert!(html.contains("Đã ghi nhận"), "{html}");
+        let vault = scalar(&db.url, vault_sql).await;
+        assert!(vault >= min, "{vault}");
+        let (status, to, _) = post(
+            format!("/disbursements/{request}/approve"),
+            vec![("csrf", admin_csrf.clone()), ("reason", String::new())],
+            admin.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, _, html) = get(to.unwrap(), admin.clone()).await;
+        assert!(html.contains("Đã duyệt: chi"), "{html}");
+        let loan = scalar(&db.url, "SELECT loan_id FROM disbursement_decisions").await;
+        assert!(html.contains(&format!("/loans/{loan}")), "{html}");
+        assert_eq!(scalar(&db.url, vault_sql).await, vault - min);
+        let owed = scalar(
+            &db.url,
+            &format!("SELECT CAST(SUM(principal_due) AS BIGINT) FROM installments WHERE loan_id = {loan}"),
+        )
+        .await;
+        assert_eq!(owed, min);
+        let (_, _, html) = get(format!("/loans/{loan}"), supervisor.clone()).await;
+        assert!(
+            html.contains("Giải ngân khoản vay"),
+            "the entry on the loan's page: {html}"
+        );
+        let (_, _, html) = get("/ledger".into(), admin.clone()).await;
+        assert!(html.contains("khớp sổ cái"), "{html}");
+        println!("{backend:?}: a loan of {principal} asked for, approved and paid out");
+    }
+}
+
+/// A client id for a form, fixed by `n` (the form is posted once).
+fn uuid_like(n: i64) -> String {
+    format!("00000000-0000-7000-8000-{:012x}", n)
+}

@@ -12,6 +12,7 @@
 
 mod admin;
 mod batches;
+mod disbursements;
 mod home;
 mod i18n;
 mod ledger;
@@ -67,6 +68,14 @@ pub fn routes_with(config: ConsoleConfig) -> Router<AppState> {
         .route("/reversals/new", get(reversals::new))
         .route("/reversals/{id}/approve", post(reversals::approve))
         .route("/reversals/{id}/reject", post(reversals::reject))
+        .route(
+            "/disbursements",
+            get(disbursements::list).post(disbursements::request),
+        )
+        .route("/disbursements/new", get(disbursements::new))
+        .route("/disbursements/{id}/approve", post(disbursements::approve))
+        .route("/disbursements/{id}/reject", post(disbursements::reject))
+        .route("/capital", post(disbursements::receive_capital))
         .route("/ledger", get(ledger::page))
         .route("/reports", get(reports::index))
         .route("/reports/{name}", get(reports::report))

@@ -211,6 +211,8 @@ async fn render_worker(state: &AppState, s: &Signed, id: &str) -> Result<Respons
                 a.button #worker-statement href=(format!("/reports/worker-statement?worker_id={}", w.id)) {
                     (lang.t("Sao kê (khoản vay, phiếu thu, quà)", "Statement (loans, receipts, gifts)"))
                 }
+                " "
+                (super::disbursements::worker_action(lang, w.id))
             }
         }
         div.cards {

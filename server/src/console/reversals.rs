@@ -40,6 +40,8 @@ pub fn entry_kind(lang: Lang, kind: &str) -> String {
             "Dư nợ gốc khi nhập khoản vay",
             "Principal owed when imported",
         ),
+        "capital_receipt" => lang.t("Nhận vốn cho vay", "Lending capital received"),
+        "disbursement" => lang.t("Giải ngân khoản vay", "Loan paid out"),
         other => other,
     }
     .to_string()
@@ -318,8 +320,8 @@ async fn render_new(
             )) }
         } @else {
             p.notice.error #not-reversible { (lang.t(
-                "Chỉ đảo được khoản thu nợ, khoản quà, khoản hỗ trợ hay phiếu nhập kho quà.",
-                "Only a repayment, a gift, a welfare grant or a stock receipt can be reversed."
+                "Chỉ đảo được khoản thu nợ, khoản quà, khoản hỗ trợ, phiếu nhập kho quà hay vốn cho vay nhận về.",
+                "Only a repayment, a gift, a welfare grant, a stock receipt or lending capital received can be reversed."
             )) }
         }
     };

@@ -1,0 +1,705 @@
+//! Loans paid out at the branch (supervisors and admins): asking for a new
+//! loan for a worker from a loan product, deciding another person's request
+//! (an approval creates the loan and pays its cash out of the branch vault),
+//! and, for admins, lending capital received into a branch's vault — through
+//! the same `Db` calls as the API.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use chrono::Utc;
+use maud::{html, Markup};
+use serde::Deserialize;
+use sotay_core::domain::money::{parse_typed_amount, AmountRule};
+use sotay_core::domain::time::{self, local_date};
+use uuid::Uuid;
+
+use super::i18n::Lang;
+use super::session::Signed;
+use super::view::{self, csrf_field, date, datetime, table_wrap, vnd, Nav};
+use crate::api::review::{branch_of, reviewer};
+use crate::api::ClientIp;
+use crate::app::AppState;
+use crate::db::{Disbursement, Reviewer};
+use crate::error::AppError;
+
+/// A note or a reason, at most this many characters.
+const TEXT_CHARS: usize = 500;
+/// Decided requests the page lists, at most.
+const DECIDED_SHOWN: usize = 50;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ListQuery {
+    /// The request just made, or the one just decided, to confirm it.
+    requested: String,
+    decided: String,
+    capital: String,
+}
+
+/// What the page confirms or why something was refused.
+#[derive(Debug, Default)]
+struct Flash {
+    requested: Option<i64>,
+    decided: Option<i64>,
+    capital: Option<i64>,
+    error: Option<String>,
+    capital_form: CapitalForm,
+}
+
+/// `GET /disbursements`
+pub async fn list(
+    State(state): State<AppState>,
+    signed: Signed,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let flash = Flash {
+        requested: q.requested.parse().ok(),
+        decided: q.decided.parse().ok(),
+        capital: q.capital.parse().ok(),
+        ..Flash::default()
+    };
+    render_list(&state, &signed, flash, StatusCode::OK).await
+}
+
+/// The cash in each branch vault the reviewer covers, by branch id.
+async fn vaults(state: &AppState, who: &Reviewer) -> Result<BTreeMap<i64, i64>, AppError> {
+    let mut out = BTreeMap::new();
+    for b in state.db.ledger_balances(branch_of(who)).await? {
+        if b.account == "vault" {
+            *out.entry(b.branch_id).or_default() += b.debit - b.credit;
+        }
+    }
+    Ok(out)
+}
+
+async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusCode) -> Response {
+    let ui = s.ui();
+    let lang = s.lang;
+    let who = match reviewer(&s.user, None) {
+        Ok(w) => w,
+        Err(e) => return ui.app_error(e),
+    };
+    let loaded = async {
+        let all = state.db.disbursements(branch_of(&who), None, false).await?;
+        let vaults = vaults(state, &who).await?;
+        let branches = state.db.branches(branch_of(&who)).await?;
+        let capital = state.db.capital_receipts(branch_of(&who)).await?;
+        Ok::<_, AppError>((all, vaults, branches, capital))
+    };
+    let (all, vaults, branches, capital) = match loaded.await {
+        Ok(x) => x,
+        Err(e) => return ui.app_error(e),
+    };
+    let (pending, decided): (Vec<&Disbursement>, Vec<&Disbursement>) =
+        all.iter().partition(|d| d.decision.is_none());
+    let find = |id: Option<i64>| id.and_then(|id| all.iter().find(|d| d.id == id));
+    let branch_name = |id: i64| {
+        branches
+            .iter()
+            .find(|b| b.id == id)
+            .map_or_else(|| format!("#{id}"), |b| b.name.clone())
+    };
+    let client_id = if flash.capital_form.client_id.trim().is_empty() {
+        Uuid::now_v7().to_string()
+    } else {
+        flash.capital_form.client_id.clone()
+    };
+    let cf = &flash.capital_form;
+    let received_on = if cf.received_on.is_empty() {
+        date(local_date(Utc::now()))
+    } else {
+        cf.received_on.clone()
+    };
+    let body = html! {
+        h1 { (lang.t("Giải ngân", "Disbursements")) }
+        p.lead { (lang.t(
+            "Khoản vay mới được đề nghị từ trang của người lao động và chỉ giải ngân khi một người khác (giám sát hoặc quản trị viên) duyệt: lúc đó khoản vay và lịch trả nợ được lập từ hôm nay, tiền mặt rời quỹ chi nhánh và cán bộ phụ trách nhận khoản vay ở lần đồng bộ sau.",
+            "A new loan is asked for from the worker's page and paid out only once someone else (a supervisor or an administrator) approves it: the loan and its schedule are then made from today, the cash leaves the branch vault and the worker's officer receives the loan at their next sync.",
+        )) }
+        @if let Some(m) = &flash.error {
+            p.notice.error role="alert" #disbursement-error { (m) }
+        }
+        @if let Some(d) = find(flash.requested) {
+            p.notice.success role="status" #flash { (lang.pick(
+                format!("Đã ghi đề nghị giải ngân {} cho {}; chờ một người khác duyệt.", vnd(d.principal), d.worker_name),
+                format!("Asked to pay {} out to {}; it waits for someone else's approval.", vnd(d.principal), d.worker_name),
+            )) }
+        }
+        @if let Some(d) = find(flash.decided) {
+            p.notice.success role="status" #flash {
+                @match (&d.loan_code, d.loan_id) {
+                    (Some(code), Some(loan)) => {
+                        (lang.pick(
+                            format!("Đã duyệt: chi {} cho {}, khoản vay ", vnd(d.principal), d.worker_name),
+                            format!("Approved: pay {} to {}, loan ", vnd(d.principal), d.worker_name),
+                        ))
+                        a.mono href=(format!("/loans/{loan}")) { (code) } "."
+                    }
+                    _ => (lang.pick(
+                        format!("Đã từ chối đề nghị giải ngân cho {}.", d.worker_name),
+                        format!("Refused the disbursement to {}.", d.worker_name),
+                    )),
+                }
+            }
+        }
+        section.card #vaults {
+            h2 { (lang.t("Quỹ tiền mặt chi nhánh", "Branch vault")) }
+            dl {
+                @for b in &branches {
+                    dt { (b.name) } dd.num { (vnd(vaults.get(&b.id).copied().unwrap_or(0))) }
+                }
+            }
+        }
+        h2 { (lang.t("Chờ duyệt", "Waiting for approval")) }
+        @if pending.is_empty() {
+            (view::empty(lang.t(
+                "Không có đề nghị giải ngân nào đang chờ. Đề nghị mới được ghi từ trang của người lao động.",
+                "No disbursement is waiting. A new one is asked for from the worker's page.",
+            )))
+        } @else {
+            (table_wrap(html! {
+                table.list #pending {
+                    thead { tr {
+                        th { (lang.t("Người vay", "Borrower")) }
+                        th { (lang.t("Sản phẩm", "Product")) }
+                        th.num { (lang.t("Số tiền vay", "Principal")) }
+                        th { (lang.t("Người đề nghị", "Asked by")) }
+                        th { (lang.t("Quyết định", "Decision")) }
+                    } }
+                    tbody {
+                        @for d in &pending {
+                            tr id=(format!("disbursement-{}", d.id)) {
+                                td { (borrower(d)) }
+                                td { (d.product_name) }
+                                td.num.nowrap { (vnd(d.principal)) }
+                                td { (d.requested_by) br; small { (datetime(d.requested_at)) }
+                                     @if !d.note.is_empty() { br; small { (d.note) } } }
+                                td {
+                                    @if d.requested_by_id == s.user.id {
+                                        small.muted { (lang.t("Bạn đã đề nghị; cần một người khác duyệt.", "You asked; someone else must decide.")) }
+                                    } @else {
+                                        form.inline method="post" action=(format!("/disbursements/{}/approve", d.id)) {
+                                            (csrf_field(&s.csrf))
+                                            button.primary type="submit" data-busy=(lang.t("Đang ghi…", "Posting…")) {
+                                                (lang.pick(format!("Duyệt và chi {}", vnd(d.principal)), format!("Approve and pay {}", vnd(d.principal))))
+                                            }
+                                        }
+                                        form.inline method="post" action=(format!("/disbursements/{}/reject", d.id)) {
+                                            (csrf_field(&s.csrf))
+                                            label.visually-hidden for=(format!("reject-{}", d.id)) { (lang.t("Lý do từ chối", "Why refuse")) }
+                                            input id=(format!("reject-{}", d.id)) name="reason" maxlength=(TEXT_CHARS) required
+                                                placeholder=(lang.t("Lý do từ chối", "Why refuse"));
+                                            button type="submit" { (lang.t("Từ chối", "Refuse")) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }))
+        }
+        @if !decided.is_empty() {
+            h2 { (lang.t("Đã quyết định", "Decided")) }
+            (table_wrap(html! {
+                table.list #decided {
+                    thead { tr {
+                        th { (lang.t("Người vay", "Borrower")) }
+                        th.num { (lang.t("Số tiền vay", "Principal")) }
+                        th { (lang.t("Người đề nghị", "Asked by")) }
+                        th { (lang.t("Quyết định", "Decision")) }
+                    } }
+                    tbody {
+                        @for d in decided.iter().take(DECIDED_SHOWN) {
+                            tr {
+                                td { (borrower(d)) }
+                                td.num.nowrap { (vnd(d.principal)) }
+                                td { (d.requested_by) br; small { (datetime(d.requested_at)) } }
+                                td {
+                                    @match (&d.loan_code, d.loan_id) {
+                                        (Some(code), Some(loan)) => {
+                                            span.badge.ok { (lang.t("Đã giải ngân", "Paid out")) } " "
+                                            a.mono href=(format!("/loans/{loan}")) { (code) }
+                                        }
+                                        _ => {
+                                            span.badge.danger { (lang.t("Từ chối", "Refused")) }
+                                            @if let Some(r) = &d.reason { " " small { (r) } }
+                                        }
+                                    }
+                                    br;
+                                    small { (d.reviewer.as_deref().unwrap_or("—"))
+                                        @if let Some(at) = d.decided_at { " · " (datetime(at)) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }))
+        }
+        h2 #capital-title { (lang.t("Vốn cho vay nhận về chi nhánh", "Lending capital received")) }
+        @if let Some(id) = flash.capital {
+            @if let Some(r) = capital.iter().find(|r| r.id == id) {
+                p.notice.success role="status" #capital-flash { (lang.pick(
+                    format!("Đã ghi nhận {} vào quỹ tiền mặt {}.", vnd(r.amount), r.branch_name),
+                    format!("Received {} into the vault of {}.", vnd(r.amount), r.branch_name),
+                )) }
+            }
+        }
+        @if who.is_admin {
+            form.stack method="post" action="/capital" id="capital-form" {
+                (csrf_field(&s.csrf))
+                input type="hidden" name="client_id" value=(client_id);
+                label for="branch_id" { (lang.t("Chi nhánh nhận", "Receiving branch")) }
+                select #branch_id name="branch_id" required {
+                    @for b in &branches {
+                        option value=(b.id) selected[cf.branch_id == b.id.to_string()] { (b.name) }
+                    }
+                }
+                label for="capital-amount" { (lang.t("Số tiền (đồng)", "Amount (đồng)")) }
+                input #capital-amount name="amount" inputmode="numeric" autocomplete="off" required value=(cf.amount)
+                    placeholder=(lang.t("ví dụ 200.000.000", "e.g. 200.000.000"));
+                label for="received_on" { (lang.t("Ngày nhận (dd/mm/yyyy)", "Received on (dd/mm/yyyy)")) }
+                input #received_on name="received_on" required value=(received_on);
+                label for="source" { (lang.t("Nguồn (ghi vào sổ)", "Source (written to the books)")) }
+                input #source name="source" maxlength="200" required value=(cf.source)
+                    placeholder=(lang.t("Ví dụ: Quỹ chuyển vốn, uỷ nhiệm chi số 118", "E.g. the fund's transfer, payment order 118"));
+                div.actions {
+                    button type="submit" data-busy=(lang.t("Đang ghi…", "Posting…")) { (lang.t("Ghi nhận vốn vào quỹ", "Receive into the vault")) }
+                }
+            }
+        } @else {
+            p.hint { (lang.t(
+                "Vốn cho vay do quản trị viên của quỹ ghi nhận khi chuyển về chi nhánh.",
+                "Lending capital is recorded by the fund's administrators when they send it to the branch.",
+            )) }
+        }
+        @if !capital.is_empty() {
+            (table_wrap(html! {
+                table.list #capital {
+                    thead { tr {
+                        th { (lang.t("Ngày nhận", "Received on")) }
+                        th { (lang.t("Chi nhánh", "Branch")) }
+                        th.num { (lang.t("Số tiền", "Amount")) }
+                        th { (lang.t("Nguồn", "Source")) }
+                        th { (lang.t("Người ghi", "Recorded by")) }
+                        th {}
+                    } }
+                    tbody {
+                        @for r in &capital {
+                            tr {
+                                td.nowrap { (date(r.received_on)) }
+                                td { (branch_name(r.branch_id)) }
+                                td.num.nowrap { (vnd(r.amount)) }
+                                td { (r.source) }
+                                td { (r.recorded_by) br; small { (datetime(r.recorded_at)) } }
+                                td.nowrap {
+                                    @if r.reversed {
+                                        span.badge.muted { (lang.t("Đã đảo", "Reversed")) }
+                                    } @else {
+                                        a href=(view::link("/reversals/new", &[("entry", r.entry_id.to_string())])) {
+                                            (lang.t("Đề nghị đảo", "Ask to reverse"))
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }))
+        }
+    };
+    (
+        status,
+        ui.page(
+            lang.t("Giải ngân", "Disbursements"),
+            Nav::Disbursements,
+            body,
+        ),
+    )
+        .into_response()
+}
+
+fn borrower(d: &Disbursement) -> Markup {
+    html! {
+        a href=(format!("/workers/{}", d.worker_id)) { (d.worker_name) } " " small.mono { (d.worker_code) }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct NewQuery {
+    worker: String,
+}
+
+/// The request form as posted.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default)]
+pub struct RequestForm {
+    csrf: String,
+    /// Chosen when the form is drawn: sending it twice asks once.
+    client_id: String,
+    worker_id: String,
+    product_id: String,
+    principal: String,
+    note: String,
+}
+
+/// `GET /disbursements/new?worker=`: the request form for one worker.
+pub async fn new(
+    State(state): State<AppState>,
+    signed: Signed,
+    Query(q): Query<NewQuery>,
+) -> Response {
+    let form = RequestForm {
+        worker_id: q.worker,
+        ..RequestForm::default()
+    };
+    render_new(&state, &signed, &form, None, StatusCode::OK).await
+}
+
+async fn render_new(
+    state: &AppState,
+    s: &Signed,
+    form: &RequestForm,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let ui = s.ui();
+    let lang = s.lang;
+    let not_found = || ui.app_error(AppError::not_found("người lao động", "worker"));
+    let Ok(worker_id) = form.worker_id.trim().parse::<i64>() else {
+        return not_found();
+    };
+    let who = match reviewer(&s.user, None) {
+        Ok(w) => w,
+        Err(e) => return ui.app_error(e),
+    };
+    let loaded = async {
+        let worker = state.db.worker(s.user.scope(), worker_id).await?;
+        let products = state.db.products().await?;
+        let earlier = state
+            .db
+            .disbursements(branch_of(&who), Some(worker_id), false)
+            .await?;
+        let vaults = vaults(state, &who).await?;
+        Ok::<_, AppError>((worker, products, earlier, vaults))
+    };
+    let (worker, products, earlier, vaults) = match loaded.await {
+        Ok((Some(w), p, e, v)) => (w, p, e, v),
+        Ok(_) => return not_found(),
+        Err(e) => return ui.app_error(e),
+    };
+    let client_id = if form.client_id.trim().is_empty() {
+        Uuid::now_v7().to_string()
+    } else {
+        form.client_id.clone()
+    };
+    let title = lang.pick(
+        format!("Giải ngân khoản vay mới cho {}", worker.full_name),
+        format!("Pay out a new loan to {}", worker.full_name),
+    );
+    let vault = vaults.get(&worker.branch_id).copied().unwrap_or(0);
+    let body = html! {
+        p.crumbs { a href=(format!("/workers/{}", worker.id)) { "← " (worker.full_name) } }
+        h1 { (title) }
+        p #vault { (lang.pick(
+            format!("Quỹ tiền mặt chi nhánh hiện có {}.", vnd(vault)),
+            format!("The branch vault holds {} now.", vnd(vault)),
+        )) }
+        @if let Some(m) = &error {
+            p.notice.error role="alert" #request-error { (m) }
+        }
+        form.stack method="post" action="/disbursements" id="request-form" {
+            (csrf_field(&s.csrf))
+            input type="hidden" name="client_id" value=(client_id);
+            input type="hidden" name="worker_id" value=(worker.id);
+            label for="product_id" { (lang.t("Sản phẩm vay", "Loan product")) }
+            select #product_id name="product_id" required {
+                @for p in &products {
+                    option value=(p.id) selected[form.product_id == p.id.to_string()] {
+                        (p.name) " — " (view::rate(lang, p.annual_rate_bp)) (lang.t("/năm", " a year")) ", "
+                        (p.installments) " " (lang.t("kỳ", "installments")) " " (view::frequency(lang, &p.frequency)) ", "
+                        (vnd(p.min_principal)) " – " (vnd(p.max_principal))
+                    }
+                }
+            }
+            label for="principal" { (lang.t("Số tiền vay (đồng)", "Principal (đồng)")) }
+            input #principal name="principal" inputmode="numeric" autocomplete="off" required value=(form.principal)
+                placeholder=(lang.t("ví dụ 10.000.000", "e.g. 10.000.000"))
+                aria-invalid=[error.is_some().then_some("true")];
+            label for="note" { (lang.t("Mục đích, ghi chú (không bắt buộc)", "Purpose, note (optional)")) }
+            input #note name="note" maxlength=(TEXT_CHARS) value=(form.note)
+                placeholder=(lang.t("Ví dụ: chữa bệnh cho con, sửa phòng trọ", "E.g. a child's treatment, repairing the room"));
+            div.actions {
+                button.primary type="submit" data-busy=(lang.t("Đang ghi…", "Posting…")) {
+                    (lang.t("Gửi đề nghị giải ngân", "Ask for the disbursement"))
+                }
+            }
+        }
+        p.hint { (lang.t(
+            "Chưa có tiền nào được chi: khoản vay chỉ được lập và giải ngân khi một người khác duyệt ở trang Giải ngân, nếu quỹ tiền mặt chi nhánh đủ tiền.",
+            "No cash moves yet: the loan is made and paid out only once someone else approves it on the Disbursements page, if the branch vault holds the cash.",
+        )) }
+        @if !earlier.is_empty() {
+            h2 { (lang.t("Các đề nghị trước", "Earlier requests")) }
+            ul #earlier {
+                @for d in &earlier {
+                    li {
+                        (vnd(d.principal)) " · " (d.product_name) " · " (datetime(d.requested_at)) " · "
+                        @match (d.decision.as_deref(), &d.loan_code) {
+                            (None, _) => span.badge.warn { (lang.t("Chờ duyệt", "Waiting")) },
+                            (Some("approved"), Some(code)) => span.badge.ok { (lang.t("Đã giải ngân ", "Paid out ")) (code) },
+                            _ => span.badge.danger { (lang.t("Từ chối", "Refused")) },
+                        }
+                    }
+                }
+            }
+        }
+    };
+    (status, ui.page(&title, Nav::Disbursements, body)).into_response()
+}
+
+/// `POST /disbursements`: asks for a new loan.
+pub async fn request(
+    State(state): State<AppState>,
+    signed: Signed,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<RequestForm>,
+) -> Response {
+    if let Some(r) = signed.forgery(&form.csrf) {
+        return r;
+    }
+    let ui = signed.ui();
+    let lang = signed.lang;
+    let who = match reviewer(&signed.user, ip) {
+        Ok(w) => w,
+        Err(e) => return ui.app_error(e),
+    };
+    let Ok(worker_id) = form.worker_id.trim().parse::<i64>() else {
+        return ui.app_error(AppError::not_found("người lao động", "worker"));
+    };
+    let again = |m: String, status: StatusCode| {
+        let (state, signed, form) = (&state, &signed, &form);
+        async move { render_new(state, signed, form, Some(m), status).await }
+    };
+    let Ok(product_id) = form.product_id.trim().parse::<i64>() else {
+        let m = lang.t("Hãy chọn sản phẩm vay.", "Choose a loan product.");
+        return again(m.into(), StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+    let label = lang.t("Số tiền vay", "Principal");
+    let principal = match parse_typed_amount(label, &form.principal, AmountRule::Positive) {
+        Ok(a) => a.get(),
+        Err(e) => {
+            let m = lang.pick(e.message_vi(), e.message_en());
+            return again(m, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
+    let note: String = form.note.trim().chars().take(TEXT_CHARS).collect();
+    let client = Uuid::parse_str(form.client_id.trim()).unwrap_or_else(|_| Uuid::now_v7());
+    match state
+        .db
+        .request_disbursement(&who, worker_id, client, product_id, principal, &note)
+        .await
+    {
+        Ok(d) => Redirect::to(&view::link(
+            "/disbursements",
+            &[("requested", d.id.to_string())],
+        ))
+        .into_response(),
+        Err(e) => {
+            let e = AppError::from(e);
+            if e.status.is_server_error() || e.status == StatusCode::NOT_FOUND {
+                return ui.app_error(e);
+            }
+            let m = ui.message(&e).to_string();
+            again(m, e.status).await
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DecideForm {
+    csrf: String,
+    reason: String,
+}
+
+/// `POST /disbursements/{id}/approve`
+pub async fn approve(
+    State(state): State<AppState>,
+    signed: Signed,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<i64>,
+    Form(form): Form<DecideForm>,
+) -> Response {
+    decide(state, signed, ip, id, form, true).await
+}
+
+/// `POST /disbursements/{id}/reject`
+pub async fn reject(
+    State(state): State<AppState>,
+    signed: Signed,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<i64>,
+    Form(form): Form<DecideForm>,
+) -> Response {
+    decide(state, signed, ip, id, form, false).await
+}
+
+async fn decide(
+    state: AppState,
+    signed: Signed,
+    ip: Option<String>,
+    id: i64,
+    form: DecideForm,
+    approve: bool,
+) -> Response {
+    if let Some(r) = signed.forgery(&form.csrf) {
+        return r;
+    }
+    let ui = signed.ui();
+    let who = match reviewer(&signed.user, ip) {
+        Ok(w) => w,
+        Err(e) => return ui.app_error(e),
+    };
+    let refused = |m: String| Flash {
+        error: Some(m),
+        ..Flash::default()
+    };
+    let reason: String = form.reason.trim().chars().take(TEXT_CHARS).collect();
+    if !approve && reason.is_empty() {
+        let m = ui.t(
+            "Cần ghi lý do từ chối đề nghị giải ngân.",
+            "Write why the disbursement is refused.",
+        );
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return render_list(&state, &signed, refused(m.into()), status).await;
+    }
+    let reason = (!approve).then_some(reason.as_str());
+    match state
+        .db
+        .decide_disbursement(&who, id, approve, reason)
+        .await
+    {
+        Ok(_) => Redirect::to(&view::link(
+            "/disbursements",
+            &[("decided", id.to_string())],
+        ))
+        .into_response(),
+        Err(e) => {
+            let e = AppError::from(e);
+            if e.status.is_server_error() || e.status == StatusCode::NOT_FOUND {
+                return ui.app_error(e);
+            }
+            let flash = refused(ui.message(&e).to_string());
+            render_list(&state, &signed, flash, e.status).await
+        }
+    }
+}
+
+/// The capital form as posted.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default)]
+pub struct CapitalForm {
+    csrf: String,
+    client_id: String,
+    branch_id: String,
+    amount: String,
+    received_on: String,
+    source: String,
+}
+
+/// `POST /capital`: lending capital received into a branch vault (admins).
+pub async fn receive_capital(
+    State(state): State<AppState>,
+    signed: Signed,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<CapitalForm>,
+) -> Response {
+    if let Some(r) = signed.forgery(&form.csrf) {
+        return r;
+    }
+    if let Some(r) = signed.not_admin() {
+        return r;
+    }
+    let ui = signed.ui();
+    let lang = signed.lang;
+    let who = match reviewer(&signed.user, ip) {
+        Ok(w) => w,
+        Err(e) => return ui.app_error(e),
+    };
+    let parsed = (|| {
+        let branch: i64 = form.branch_id.trim().parse().map_err(|_| {
+            lang.t("Hãy chọn chi nhánh nhận.", "Choose the receiving branch.")
+                .to_string()
+        })?;
+        let label = lang.t("Số tiền", "Amount");
+        let amount = parse_typed_amount(label, &form.amount, AmountRule::Positive)
+            .map_err(|e| lang.pick(e.message_vi(), e.message_en()))?
+            .get();
+        let on = time::parse_date(form.received_on.trim()).ok_or_else(|| {
+            lang.t(
+                "Ngày nhận không hợp lệ; viết dd/mm/yyyy.",
+                "The date is not valid; write dd/mm/yyyy.",
+            )
+            .to_string()
+        })?;
+        let source: String = form.source.trim().chars().take(200).collect();
+        if source.is_empty() {
+            return Err(lang
+                .t(
+                    "Cần ghi nguồn: vốn đến từ đâu.",
+                    "Write the source: where the capital came from.",
+                )
+                .to_string());
+        }
+        let client = Uuid::parse_str(form.client_id.trim()).unwrap_or_else(|_| Uuid::now_v7());
+        Ok::<_, String>((branch, amount, on, source, client))
+    })();
+    let again = |m: String, status: StatusCode| {
+        let flash = Flash {
+            error: Some(m),
+            capital_form: form.clone(),
+            ..Flash::default()
+        };
+        let (state, signed) = (&state, &signed);
+        async move { render_list(state, signed, flash, status).await }
+    };
+    let (branch, amount, on, source, client) = match parsed {
+        Ok(p) => p,
+        Err(m) => return again(m, StatusCode::UNPROCESSABLE_ENTITY).await,
+    };
+    match state
+        .db
+        .capital_receive(&who, branch, client, amount, on, &source)
+        .await
+    {
+        Ok(r) => Redirect::to(&format!(
+            "{}#capital-title",
+            view::link("/disbursements", &[("capital", r.id.to_string())])
+        ))
+        .into_response(),
+        Err(e) => {
+            let e = AppError::from(e);
+            if e.status.is_server_error() {
+                return ui.app_error(e);
+            }
+            let m = ui.message(&e).to_string();
+            again(m, e.status).await
+        }
+    }
+}
+
+/// The worker page's way in: a link to the request form, for those who may
+/// ask (supervisors and admins).
+pub fn worker_action(lang: Lang, worker_id: i64) -> Markup {
+    html! {
+        a.button #new-disbursement href=(view::link("/disbursements/new", &[("worker", worker_id.to_string())])) {
+            (lang.t("Giải ngân khoản vay mới", "Pay out a new loan"))
+        }
+    }
+}
