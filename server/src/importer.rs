@@ -97,9 +97,43 @@ pub async fn seed_demo(db: &Db, today: chrono::NaiveDate) -> Result<Option<Impor
         .find(|u| u.role == crate::import::rows::Role::Admin)
         .ok_or_else(|| DbError::Invalid("the demo fund has no administrator".into()))?;
     receive_allocations(db, &admin.username, today, "LĐLĐ thành phố (dữ liệu mẫu)").await?;
+    // And lending capital in each vault, to pay new loans out of.
+    let who = admin_reviewer(db, &admin.username).await?;
+    for b in db.branches(None).await? {
+        let client_id = crate::db::stable_uid("capital_receipt", &b.code);
+        db.capital_receive(
+            &who,
+            b.id,
+            client_id,
+            DEMO_CAPITAL,
+            today,
+            "Quỹ chuyển vốn cho vay (dữ liệu mẫu)",
+        )
+        .await?;
+    }
     db.set_setting_once("demo_seeded", &today.to_string())
         .await?;
     Ok(Some(report))
+}
+
+/// Lending capital the demo fund sends each branch's vault.
+const DEMO_CAPITAL: i64 = 500_000_000;
+
+/// The administrator `admin` acting from the command line.
+async fn admin_reviewer(db: &Db, admin: &str) -> Result<crate::db::Reviewer, DbError> {
+    let user = db
+        .user_auth_by_username(admin)
+        .await?
+        .filter(|u| u.role == "admin")
+        .ok_or_else(|| DbError::Invalid(format!("{admin} is not an administrator")))?;
+    Ok(crate::db::Reviewer {
+        user_id: user.id,
+        username: user.username,
+        is_admin: true,
+        branch_id: None,
+        device_id: None,
+        ip: None,
+    })
 }
 
 /// Receives, for every campaign's allocation to a branch, that many gift
@@ -111,19 +145,7 @@ pub async fn receive_allocations(
     received_on: chrono::NaiveDate,
     source: &str,
 ) -> Result<usize, DbError> {
-    let user = db
-        .user_auth_by_username(admin)
-        .await?
-        .filter(|u| u.role == "admin")
-        .ok_or_else(|| DbError::Invalid(format!("{admin} is not an administrator")))?;
-    let who = crate::db::Reviewer {
-        user_id: user.id,
-        username: user.username,
-        is_admin: true,
-        branch_id: None,
-        device_id: None,
-        ip: None,
-    };
+    let who = admin_reviewer(db, admin).await?;
     let mut made = 0;
     for q in db.quotas().await? {
         let (Some(branch), None) = (q.branch_id, q.officer_id) else {
