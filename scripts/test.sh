@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # Runs every test: formatting and lints, the Rust tests of every crate on
 # SQLite and on a throwaway PostgreSQL cluster, among them the end-to-end
-# tests of the real server binary and the mobile-core day test through the
-# generated Python bindings.
+# tests of the real server binary, the mobile-core day test through the
+# generated Python bindings, and the field book encrypted with SQLCipher.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
 
-# The console's browser tests drive headless Chromium through chromedriver
-# (Debian packages); installed here when missing.
-if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
-    echo "== installing Chromium and chromedriver for the console's browser tests"
+# Debian packages the tests need, installed here when missing: the
+# console's browser tests drive headless Chromium through chromedriver; the
+# encrypted field book (SQLCipher) links the system's OpenSSL.
+missing=()
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then missing+=(chromium chromium-driver); fi
+if [ ! -f /usr/include/openssl/evp.h ]; then missing+=(libssl-dev); fi
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "== installing ${missing[*]}"
     if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
 fi
 
 pg_dir=$(mktemp -d /tmp/sotay-pg.XXXXXX)
@@ -36,5 +40,10 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== cargo test: unit and integration tests, the real server binary and real field books,"
 echo "   the Python bindings (SQLite and PostgreSQL)"
 cargo test --workspace -- --show-output
+
+# The phones' field book encrypted at rest: sotay-core built with SQLCipher
+# (a SQLite library of its own, so a build of its own).
+echo "== cargo test: the field book encrypted with SQLCipher"
+cargo test -p sotay-core --features sqlcipher --test encrypted -- --show-output
 
 echo "== all tests passed in $(( $(date +%s) - started )) s"

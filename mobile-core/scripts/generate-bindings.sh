@@ -6,7 +6,9 @@
 #
 # OUT_DIR defaults to bindings-out/ at the workspace root; each language
 # goes to OUT_DIR/<language>. Respects CARGO_TARGET_DIR (default: target/
-# at the workspace root). PROFILE=release builds the release library.
+# at the workspace root). PROFILE=release builds the release library;
+# FEATURES=sqlcipher (iOS, macOS, Linux) or FEATURES=sqlcipher-vendored-openssl
+# (Android) builds it with the field book encrypted at rest.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -16,10 +18,12 @@ case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$ROOT/$TARGET_DIR" ;; esac
 PROFILE="${PROFILE:-debug}"
 OUT="${1:-$ROOT/bindings-out}"
 
+features=()
+[ -n "${FEATURES:-}" ] && features=(--features "$FEATURES")
 if [ "$PROFILE" = release ]; then
-    cargo build -p sotay-core --lib --release
+    cargo build -p sotay-core --lib --release "${features[@]}"
 else
-    cargo build -p sotay-core --lib
+    cargo build -p sotay-core --lib "${features[@]}"
 fi
 cargo build -p uniffi-bindgen
 

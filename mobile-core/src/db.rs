@@ -37,6 +37,22 @@ impl Store {
     /// Opens (creating or upgrading) the field book at `path` for `device`.
     /// A database first opened by another device identity is refused.
     pub fn open(path: impl AsRef<Path>, device: DeviceIdentity) -> Result<Store> {
+        Store::open_with(path.as_ref(), device, None)
+    }
+
+    /// Opens the field book at `path` encrypted with SQLCipher under `key`
+    /// (64 hex digits: a raw 256-bit key, as a phone keeps in its keystore;
+    /// anything else: a passphrase). A book written before without a key is
+    /// encrypted on the way in; a wrong key is refused and changes nothing.
+    pub fn open_encrypted(
+        path: impl AsRef<Path>,
+        device: DeviceIdentity,
+        key: &str,
+    ) -> Result<Store> {
+        Store::open_with(path.as_ref(), device, Some(key))
+    }
+
+    fn open_with(path: &Path, device: DeviceIdentity, key: Option<&str>) -> Result<Store> {
         if !is_device_code(&device.device_code) {
             return Err(Error::invalid(
                 "device_code",
@@ -50,7 +66,10 @@ impl Store {
                 ),
             ));
         }
-        let mut conn = Connection::open(path)?;
+        let mut conn = match key {
+            None => Connection::open(path)?,
+            Some(key) => crate::cipher::open(path, key)?,
+        };
         schema::configure(&conn)?;
         schema::init(&mut conn)?;
         let device = {

@@ -29,6 +29,14 @@ pub enum Error {
         message_vi: String,
         message_en: String,
     },
+    /// The book's encryption key: missing, wrong, or not supported by
+    /// this build.
+    #[error("{message_en}")]
+    Key {
+        code: &'static str,
+        message_vi: String,
+        message_en: String,
+    },
     #[error("the database is at schema version {found}; this app knows up to {supported}")]
     SchemaTooNew { found: i64, supported: i64 },
     #[error("database: {0}")]
@@ -231,6 +239,15 @@ impl From<Error> for FieldBookError {
                 code: s("invalid_json"),
                 message: format!("{context}: dữ liệu không đúng định dạng ({source})"),
                 message_en: format!("{context}: {source}"),
+            },
+            Error::Key {
+                code,
+                message_vi,
+                message_en,
+            } => FieldBookError::Storage {
+                code: s(code),
+                message: message_vi,
+                message_en,
             },
             other @ (Error::Sqlite(_) | Error::Corrupt(_)) => FieldBookError::Storage {
                 code: s("storage"),

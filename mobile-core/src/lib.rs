@@ -12,6 +12,7 @@ pub mod domain;
 pub mod sync;
 pub mod wire;
 
+mod cipher;
 mod db;
 mod error;
 mod query;
@@ -111,6 +112,20 @@ impl FieldBook {
     pub fn open(path: String, device: DeviceIdentity) -> Result<Arc<Self>> {
         Ok(Arc::new(FieldBook {
             store: Store::open(path, device)?,
+            syncing: Mutex::new(()),
+        }))
+    }
+
+    /// Opens (creating or upgrading) the field book at `path` encrypted at
+    /// rest under `key`: 64 hex digits (a random 256-bit key the app keeps
+    /// in the Android Keystore or the iOS Keychain) or a passphrase. A book
+    /// written before without a key is encrypted on the way in. A wrong key
+    /// is refused (`Storage`, `wrong_key`) and changes nothing; a build
+    /// without SQLCipher refuses every key (`encryption_unavailable`).
+    #[uniffi::constructor]
+    pub fn open_encrypted(path: String, device: DeviceIdentity, key: String) -> Result<Arc<Self>> {
+        Ok(Arc::new(FieldBook {
+            store: Store::open_encrypted(path, device, &key)?,
             syncing: Mutex::new(()),
         }))
     }

@@ -871,3 +871,21 @@ proptest::proptest! {
         }
     }
 }
+
+/// A build without SQLCipher never writes the book in the clear when the
+/// app asked for a key.
+#[cfg(not(feature = "sqlcipher"))]
+#[test]
+fn a_key_is_refused_by_a_build_without_encryption() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sotay.db");
+    let Err(e) = FieldBook::open_encrypted(path.display().to_string(), device(), "0".repeat(64))
+    else {
+        panic!("opened without encryption");
+    };
+    assert!(
+        matches!(&e, FieldBookError::Storage { code, .. } if code == "encryption_unavailable"),
+        "{e:?}"
+    );
+    assert!(!path.exists(), "nothing was written");
+}

@@ -34,6 +34,10 @@ struct Cli {
     /// This device's 4-character code, printed in receipt numbers (e.g. A7K2).
     #[arg(long, env = "SOTAY_DEVICE_CODE")]
     device_code: String,
+    /// The field book's encryption key (64 hex digits or a passphrase), from
+    /// the environment only; needs a build with the `sqlcipher` feature.
+    #[arg(skip = std::env::var("SOTAY_DB_KEY").ok())]
+    key: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -297,7 +301,10 @@ fn run(cli: Cli) -> Res<()> {
         device_id: uuid("device_id", &cli.device_id)?,
         device_code: cli.device_code.clone(),
     };
-    let book: Arc<FieldBook> = FieldBook::open(cli.db.clone(), device)?;
+    let book: Arc<FieldBook> = match cli.key.clone() {
+        Some(key) => FieldBook::open_encrypted(cli.db.clone(), device, key)?,
+        None => FieldBook::open(cli.db.clone(), device)?,
+    };
     match cli.command {
         Command::LoadPortfolio { file } => {
             let s = book.apply_portfolio_json(read(&file)?)?;
