@@ -2,17 +2,20 @@
 # Runs every test: formatting and lints, the Rust tests of every crate on
 # SQLite and on a throwaway PostgreSQL cluster, among them the end-to-end
 # tests of the real server binary, the mobile-core day test through the
-# generated Python bindings, and the field book encrypted with SQLCipher.
+# generated Python and Kotlin bindings, and the field book encrypted with
+# SQLCipher.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
 
 # Debian packages the tests need, installed here when missing: the
 # console's browser tests drive headless Chromium through chromedriver; the
-# encrypted field book (SQLCipher) links the system's OpenSSL.
+# encrypted field book (SQLCipher) links the system's OpenSSL; the Kotlin
+# bindings run on the JVM through JNA.
 missing=()
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then missing+=(chromium chromium-driver); fi
 if [ ! -f /usr/include/openssl/evp.h ]; then missing+=(libssl-dev); fi
+if [ ! -f /usr/share/java/jna.jar ]; then missing+=(libjna-java); fi
 if [ ${#missing[@]} -gt 0 ]; then
     echo "== installing ${missing[*]}"
     if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
@@ -38,7 +41,7 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 # cluster load at a time); --show-output prints what passing tests report
 # (the cuts and kills survived, the figures).
 echo "== cargo test: unit and integration tests, the real server binary and real field books,"
-echo "   the Python bindings (SQLite and PostgreSQL)"
+echo "   the Python and Kotlin bindings (SQLite and PostgreSQL)"
 cargo test --workspace -- --show-output
 
 # The phones' field book encrypted at rest: sotay-core built with SQLCipher

@@ -119,7 +119,7 @@ fn what_vi(what: &str) -> &str {
 }
 
 /// What a caller of the core (the app, the CLI) sees. Messages are
-/// Vietnamese in `message`, English in `message_en`; `code` is stable.
+/// Vietnamese in `message_vi`, English in `message_en`; `code` is stable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum FieldBookError {
     /// Bad input or a business rule said no: nothing was recorded.
@@ -128,39 +128,39 @@ pub enum FieldBookError {
     Validation {
         field: String,
         code: String,
-        message: String,
+        message_vi: String,
         message_en: String,
     },
     #[error("{message_en}")]
     NotFound {
         code: String,
-        message: String,
+        message_vi: String,
         message_en: String,
     },
     /// The request contradicts what is already recorded.
     #[error("{message_en}")]
     Conflict {
         code: String,
-        message: String,
+        message_vi: String,
         message_en: String,
     },
     /// The on-device database failed or is unusable.
     #[error("{message_en}")]
     Storage {
         code: String,
-        message: String,
+        message_vi: String,
         message_en: String,
     },
     #[error("{message_en}")]
     Auth {
         code: String,
-        message: String,
+        message_vi: String,
         message_en: String,
     },
     #[error("{message_en}")]
     Network {
         code: String,
-        message: String,
+        message_vi: String,
         message_en: String,
     },
 }
@@ -176,46 +176,46 @@ impl From<Error> for FieldBookError {
             } => FieldBookError::Validation {
                 field,
                 code: s("invalid"),
-                message: message_vi,
+                message_vi,
                 message_en,
             },
             Error::Money(m) => FieldBookError::Validation {
                 field: m.field.clone(),
                 code: s("invalid_amount"),
-                message: m.message_vi(),
+                message_vi: m.message_vi(),
                 message_en: m.message_en(),
             },
             Error::Id { field, source } => FieldBookError::Validation {
                 field: field.clone(),
                 code: s("invalid_id"),
-                message: format!("{field}: {}", source.message_vi()),
+                message_vi: format!("{field}: {}", source.message_vi()),
                 message_en: format!("{field}: {source}"),
             },
             Error::Rule(r) => match r {
                 RuleViolation::AlreadyReceived | RuleViolation::AllocationUsedUp => {
                     FieldBookError::Conflict {
                         code: s(r.code()),
-                        message: r.message_vi(),
+                        message_vi: r.message_vi(),
                         message_en: r.message_en(),
                     }
                 }
                 RuleViolation::LoanNotInPortfolio | RuleViolation::WorkerNotInPortfolio => {
                     FieldBookError::NotFound {
                         code: s(r.code()),
-                        message: r.message_vi(),
+                        message_vi: r.message_vi(),
                         message_en: r.message_en(),
                     }
                 }
                 _ => FieldBookError::Validation {
                     field: s(r.field()),
                     code: s(r.code()),
-                    message: r.message_vi(),
+                    message_vi: r.message_vi(),
                     message_en: r.message_en(),
                 },
             },
             Error::NotFound { what, id } => FieldBookError::NotFound {
                 code: format!("{what}_not_found"),
-                message: format!("{} {id}: không tìm thấy", what_vi(what)),
+                message_vi: format!("{} {id}: không tìm thấy", what_vi(what)),
                 message_en: format!("{what} {id} not found"),
             },
             Error::Conflict {
@@ -224,12 +224,12 @@ impl From<Error> for FieldBookError {
                 message_en,
             } => FieldBookError::Conflict {
                 code: s(code),
-                message: message_vi,
+                message_vi,
                 message_en,
             },
             Error::SchemaTooNew { found, supported } => FieldBookError::Storage {
                 code: s("schema_too_new"),
-                message: format!(
+                message_vi: format!(
                     "Dữ liệu trên máy thuộc phiên bản mới hơn ({found} > {supported}); hãy cập nhật ứng dụng"
                 ),
                 message_en: e_to_string(found, supported),
@@ -237,7 +237,7 @@ impl From<Error> for FieldBookError {
             Error::Json { context, source } => FieldBookError::Validation {
                 field: s(context),
                 code: s("invalid_json"),
-                message: format!("{context}: dữ liệu không đúng định dạng ({source})"),
+                message_vi: format!("{context}: dữ liệu không đúng định dạng ({source})"),
                 message_en: format!("{context}: {source}"),
             },
             Error::Key {
@@ -246,17 +246,17 @@ impl From<Error> for FieldBookError {
                 message_en,
             } => FieldBookError::Storage {
                 code: s(code),
-                message: message_vi,
+                message_vi,
                 message_en,
             },
             other @ (Error::Sqlite(_) | Error::Corrupt(_)) => FieldBookError::Storage {
                 code: s("storage"),
-                message: format!("Lỗi lưu trữ trên máy: {other}"),
+                message_vi: format!("Lỗi lưu trữ trên máy: {other}"),
                 message_en: other.to_string(),
             },
             Error::Auth(m) => FieldBookError::Auth {
                 code: s("auth"),
-                message: format!("Chưa đăng nhập hoặc phiên đã hết hạn: {m}"),
+                message_vi: format!("Chưa đăng nhập hoặc phiên đã hết hạn: {m}"),
                 message_en: format!("not signed in: {m}"),
             },
             Error::Remote {
@@ -267,29 +267,29 @@ impl From<Error> for FieldBookError {
             } => match class {
                 RemoteClass::Auth => FieldBookError::Auth {
                     code,
-                    message: message_vi,
+                    message_vi,
                     message_en,
                 },
                 RemoteClass::Conflict => FieldBookError::Conflict {
                     code,
-                    message: message_vi,
+                    message_vi,
                     message_en,
                 },
                 RemoteClass::Network => FieldBookError::Network {
                     code,
-                    message: message_vi,
+                    message_vi,
                     message_en,
                 },
                 RemoteClass::Validation => FieldBookError::Validation {
                     field: s("server"),
                     code,
-                    message: message_vi,
+                    message_vi,
                     message_en,
                 },
             },
             Error::Network(m) => FieldBookError::Network {
                 code: s("network"),
-                message: format!("Không kết nối được máy chủ: {m}"),
+                message_vi: format!("Không kết nối được máy chủ: {m}"),
                 message_en: format!("network: {m}"),
             },
         }
@@ -315,12 +315,12 @@ impl FieldBookError {
     /// The Vietnamese message.
     pub fn message_vi(&self) -> &str {
         match self {
-            FieldBookError::Validation { message, .. }
-            | FieldBookError::NotFound { message, .. }
-            | FieldBookError::Conflict { message, .. }
-            | FieldBookError::Storage { message, .. }
-            | FieldBookError::Auth { message, .. }
-            | FieldBookError::Network { message, .. } => message,
+            FieldBookError::Validation { message_vi, .. }
+            | FieldBookError::NotFound { message_vi, .. }
+            | FieldBookError::Conflict { message_vi, .. }
+            | FieldBookError::Storage { message_vi, .. }
+            | FieldBookError::Auth { message_vi, .. }
+            | FieldBookError::Network { message_vi, .. } => message_vi,
         }
     }
 }

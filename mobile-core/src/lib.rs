@@ -91,7 +91,7 @@ impl FieldBook {
             Err(TryLockError::WouldBlock) => {
                 return Err(FieldBookError::Conflict {
                     code: "sync_running".into(),
-                    message: "Đang đồng bộ; hãy chờ lần đồng bộ này xong".into(),
+                    message_vi: "Đang đồng bộ; hãy chờ lần đồng bộ này xong".into(),
                     message_en: "a sync is already running".into(),
                 })
             }

@@ -16,7 +16,7 @@ fn lift_error(field: &str, vi: String, en: String) -> uniffi::deps::anyhow::Erro
     FieldBookError::Validation {
         field: field.to_string(),
         code: "invalid".to_string(),
-        message: vi,
+        message_vi: vi,
         message_en: en,
     }
     .into()

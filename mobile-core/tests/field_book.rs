@@ -299,7 +299,7 @@ fn a_repayment_is_allocated_and_gets_a_receipt() {
         FieldBookError::Validation {
             field,
             code,
-            message,
+            message_vi: message,
             ..
         } => {
             assert_eq!(

@@ -420,7 +420,11 @@ fn a_reused_refresh_token_or_a_revoked_device_ends_the_session_with_the_servers_
         FieldBookError::Network { .. }
     ));
     match book.sync_with(&fake, opts(500, 0), None).unwrap_err() {
-        FieldBookError::Auth { code, message, .. } => {
+        FieldBookError::Auth {
+            code,
+            message_vi: message,
+            ..
+        } => {
             assert_eq!(code, "refresh_token_reused");
             assert_eq!(
                 message,
@@ -445,7 +449,11 @@ fn a_reused_refresh_token_or_a_revoked_device_ends_the_session_with_the_servers_
     fake.revoke_device(device().device_id);
     visit(&book, LAN, 2);
     match book.sync_with(&fake, opts(500, 0), None).unwrap_err() {
-        FieldBookError::Auth { code, message, .. } => {
+        FieldBookError::Auth {
+            code,
+            message_vi: message,
+            ..
+        } => {
             assert_eq!(code, "device_revoked");
             assert_eq!(message, "Thiết bị đã bị thu hồi quyền truy cập");
         }
@@ -463,7 +471,11 @@ fn login_refuses_a_wrong_password_and_a_plain_http_server() {
         .login_with(&fake, FakeServer::URL, USER, "sai", "Điện thoại")
         .unwrap_err()
     {
-        FieldBookError::Auth { code, message, .. } => {
+        FieldBookError::Auth {
+            code,
+            message_vi: message,
+            ..
+        } => {
             assert_eq!(code, "invalid_credentials");
             assert_eq!(message, "Sai tên đăng nhập hoặc mật khẩu");
         }
@@ -527,7 +539,11 @@ fn login_adopts_the_servers_device_code_before_any_receipt_and_refuses_it_after(
         .login_with(&other, FakeServer::URL, USER, PASSWORD, "Điện thoại")
         .unwrap_err()
     {
-        FieldBookError::Conflict { code, message, .. } => {
+        FieldBookError::Conflict {
+            code,
+            message_vi: message,
+            ..
+        } => {
             assert_eq!(code, "device_code_mismatch");
             assert!(
                 message.contains("B8Z9") && message.contains("A7K2"),

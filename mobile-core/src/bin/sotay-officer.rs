@@ -187,7 +187,7 @@ fn bad(field: &str, vi: String, en: String) -> FieldBookError {
     FieldBookError::Validation {
         field: field.to_string(),
         code: "invalid".to_string(),
-        message: vi,
+        message_vi: vi,
         message_en: en,
     }
 }

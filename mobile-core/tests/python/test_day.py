@@ -116,7 +116,7 @@ def test_refused_over_payment(day):
     except sc.FieldBookError.Validation as e:
         assert e.field == "amount", e
         assert e.code == "amount_above_outstanding", e
-        assert "620.000 ₫" in e.message, e.message
+        assert "620.000 ₫" in e.message_vi, e.message_vi
     else:
         raise AssertionError("an over-payment was recorded")
     try:
@@ -291,7 +291,7 @@ def test_sign_in_and_sync(day):
         try:
             day.book.login(url, "minh.tv", "sai", "Điện thoại")
         except sc.FieldBookError.Auth as e:
-            assert e.message == "Sai tên đăng nhập hoặc mật khẩu", e
+            assert e.message_vi == "Sai tên đăng nhập hoặc mật khẩu", e
         else:
             raise AssertionError("a wrong password must fail")
         session = day.book.login(url, "minh.tv", "mk-1", "Điện thoại của Minh")
