@@ -140,6 +140,27 @@ impl EntryKind {
         }
     }
 
+    /// What an entry of the kind stored as `kind` is, for people
+    /// (Vietnamese, English); an unknown kind is named as stored.
+    pub fn name(kind: &str) -> (&str, &str) {
+        match kind {
+            "repayment" => ("Thu nợ (cán bộ thu)", "Repayment (officer)"),
+            "counter_repayment" => ("Thu nợ tại quầy", "Repayment at the counter"),
+            "gift" => ("Tặng quà", "Gift"),
+            "welfare" => ("Hỗ trợ", "Welfare grant"),
+            "settlement" => ("Nộp tiền cán bộ thu", "Officer's cash handed over"),
+            "reversal" => ("Đảo bút toán", "Reversal"),
+            "campaign_receipt" => ("Nhập kho quà", "Gift stock received"),
+            "loan_opening" => (
+                "Dư nợ gốc khi nhập khoản vay",
+                "Principal owed when imported",
+            ),
+            "capital_receipt" => ("Nhận vốn cho vay", "Lending capital received"),
+            "disbursement" => ("Giải ngân khoản vay", "Loan paid out"),
+            other => (other, other),
+        }
+    }
+
     /// Entries of the kind stored as `kind` may be reversed at the branch
     /// (asked for with a reason, approved by someone else): repayments from
     /// a phone or the counter, gifts, welfare grants, stock receipts and

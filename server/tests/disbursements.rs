@@ -318,6 +318,65 @@ async fn a_loan_is_paid_out_of_the_vault_once_someone_else_approves_it() {
         assert_eq!(net(&app, &sup, "vault", td).await, 14_500_000);
         books_agree(&app).await;
 
+        // The branch's cash book: every movement of the vault today, from
+        // an empty vault to what it holds now.
+        let (s, book) = app.get("/api/v1/reports/vault-cash-book", &sup).await;
+        assert_eq!(s, StatusCode::OK, "{book}");
+        let by_branch = &book["sheets"][0];
+        assert_eq!(by_branch["key"], "by_branch");
+        let rows = by_branch["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 1, "a supervisor's branch only: {book}");
+        let row = &rows[0];
+        assert_eq!(
+            (
+                money(&row["opening"]),
+                money(&row["cash_in"]),
+                money(&row["cash_out"]),
+                money(&row["closing"])
+            ),
+            (0, 25_500_000, 11_000_000, 14_500_000),
+            "{row}"
+        );
+        let moves = book["sheets"][1]["rows"].as_array().unwrap();
+        let kinds: Vec<&str> = moves.iter().map(|m| m["kind"].as_str().unwrap()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "Nhận vốn cho vay",
+                "Nhận vốn cho vay",
+                "Giải ngân khoản vay",
+                "Thu nợ tại quầy",
+                "Đảo bút toán"
+            ]
+        );
+        assert_eq!(money(&moves[4]["balance"]), 14_500_000);
+        assert_eq!(net(&app, &sup, "vault", td).await, 14_500_000);
+        let (s, _) = app
+            .get(
+                &format!("/api/v1/reports/vault-cash-book?branch_id={td}"),
+                &other_branch,
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "another branch's cash book");
+        // Yesterday the vault was still empty.
+        let yesterday = sotay_core::domain::time::format_date(
+            sotay_core::domain::time::local_date(chrono::Utc::now()) - chrono::Duration::days(1),
+        );
+        let (s, before) = app
+            .get(
+                &format!("/api/v1/reports/vault-cash-book?from={yesterday}&to={yesterday}"),
+                &sup,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{before}");
+        let row = &before["sheets"][0]["rows"][0];
+        assert_eq!(
+            (money(&row["opening"]), money(&row["closing"])),
+            (0, 0),
+            "{row}"
+        );
+        assert_eq!(before["sheets"][1]["rows"].as_array().unwrap().len(), 0);
+
         // Who did what is in the audit log.
         let (s, audit) = app.get("/api/v1/audit?limit=200", &admin).await;
         assert_eq!(s, StatusCode::OK);

@@ -2092,6 +2092,20 @@ async fn a_new_loan_is_asked_for_and_paid_out_from_the_console() {
         );
         let (_, _, html) = get("/ledger".into(), admin.clone()).await;
         assert!(html.contains("khớp sổ cái"), "{html}");
+        // The branch's cash book shows the capital in and the loan out, and
+        // ends on what the vault holds.
+        let (_, _, html) = get("/reports".into(), supervisor.clone()).await;
+        assert!(html.contains("/reports/vault-cash-book"), "{html}");
+        let (status, _, html) = get("/reports/vault-cash-book".into(), supervisor.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        assert!(
+            html.contains("Nhận vốn cho vay") && html.contains("Giải ngân khoản vay"),
+            "{html}"
+        );
+        assert!(
+            html.contains(&sotay_core::domain::money::format_vnd(vault - min)),
+            "the closing balance: {html}"
+        );
         println!("{backend:?}: a loan of {principal} asked for, approved and paid out");
     }
 }

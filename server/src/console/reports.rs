@@ -55,6 +55,13 @@ const ENTRIES: &[Entry] = &[
         about_en: "Visits per officer and purpose; workers in hardship not visited.",
     },
     Entry {
+        name: "vault-cash-book",
+        vi: "Sổ quỹ tiền mặt",
+        en: "Vault cash book",
+        about_vi: "Tồn quỹ đầu kỳ, từng khoản thu chi của quỹ tiền mặt chi nhánh với bút toán và người ghi sổ, tồn quỹ cuối kỳ để đối chiếu khi kiểm quỹ.",
+        about_en: "Opening balance, every cash movement of the branch vault with its entry and who posted it, and the closing balance to check the count against.",
+    },
+    Entry {
         name: "worker-statement",
         vi: "Sao kê người lao động",
         en: "Worker statement",

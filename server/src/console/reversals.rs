@@ -28,23 +28,8 @@ const DECIDED_SHOWN: usize = 50;
 
 /// What a journal entry is, for people.
 pub fn entry_kind(lang: Lang, kind: &str) -> String {
-    match kind {
-        "repayment" => lang.t("Thu nợ (cán bộ thu)", "Repayment (officer)"),
-        "counter_repayment" => lang.t("Thu nợ tại quầy", "Repayment at the counter"),
-        "gift" => lang.t("Tặng quà", "Gift"),
-        "welfare" => lang.t("Hỗ trợ", "Welfare grant"),
-        "settlement" => lang.t("Nộp tiền cán bộ thu", "Officer's cash handed over"),
-        "reversal" => lang.t("Đảo bút toán", "Reversal"),
-        "campaign_receipt" => lang.t("Nhập kho quà", "Gift stock received"),
-        "loan_opening" => lang.t(
-            "Dư nợ gốc khi nhập khoản vay",
-            "Principal owed when imported",
-        ),
-        "capital_receipt" => lang.t("Nhận vốn cho vay", "Lending capital received"),
-        "disbursement" => lang.t("Giải ngân khoản vay", "Loan paid out"),
-        other => other,
-    }
-    .to_string()
+    let (vi, en) = EntryKind::name(kind);
+    lang.t(vi, en).to_string()
 }
 
 /// An entry's total: its debits.

@@ -1023,6 +1023,24 @@ impl Db {
         }.await)
     }
 
+    /// The vaults' balances now and their movements from `from` on.
+    pub async fn report_vault(
+        &self,
+        w: &crate::reports::Where,
+        from: chrono::DateTime<Utc>,
+    ) -> DbResult<(
+        crate::reports::rows::Names,
+        Vec<(i64, i64)>,
+        Vec<crate::reports::rows::VaultMove>,
+    )> {
+        with_read!(self, q, tx => async {
+            let names = q::reports::names(&mut tx).await?;
+            let now = q::reports::vault_now(&mut tx, w).await?;
+            let moves = q::reports::vault_moves(&mut tx, w, from).await?;
+            Ok::<_, DbError>((names, now, moves))
+        }.await)
+    }
+
     pub async fn report_statement(
         &self,
         w: &crate::reports::Where,

@@ -80,6 +80,36 @@ pub async fn daily_posted(c: &mut Conn, w: &Where, from: NaiveDate, to: NaiveDat
     Ok(qb.build_query_as().fetch_all(&mut *c).await?)
 }
 
+/// Each branch vault's balance now (debits − credits), from the kept
+/// balances.
+pub async fn vault_now(c: &mut Conn, w: &Where) -> DbResult<Vec<(i64, i64)>> {
+    let mut qb = sqlx::QueryBuilder::<DB>::new(
+        "SELECT branch_id, CAST(SUM(debit - credit) AS BIGINT) FROM account_balances WHERE account = 'vault'",
+    );
+    if let Some(b) = w.branch {
+        qb.push(" AND branch_id = ").push_bind(b);
+    }
+    qb.push(" GROUP BY branch_id");
+    Ok(qb.build_query_as().fetch_all(&mut *c).await?)
+}
+
+/// The vault's movements posted from `from` on (UTC), by branch and time:
+/// those of the report's days, and those after it, which take the balance
+/// now back to the first day's opening.
+pub async fn vault_moves(c: &mut Conn, w: &Where, from: DateTime<Utc>) -> DbResult<Vec<rr::VaultMove>> {
+    let mut qb = sqlx::QueryBuilder::<DB>::new(
+        "SELECT l.branch_id, e.id AS entry_id, e.kind, e.memo, e.posted_at, u.full_name AS posted_by, l.debit, l.credit
+         FROM journal_entries e JOIN journal_lines l ON l.entry_id = e.id LEFT JOIN users u ON u.id = e.posted_by
+         WHERE l.account = 'vault' AND e.posted_at >= ",
+    );
+    qb.push_bind(from);
+    if let Some(b) = w.branch {
+        qb.push(" AND l.branch_id = ").push_bind(b);
+    }
+    qb.push(" ORDER BY l.branch_id, e.posted_at, e.id, l.id");
+    Ok(qb.build_query_as().fetch_all(&mut *c).await?)
+}
+
 /// What the schedules say is due each day, by the loans' current officer:
 /// the `report_due` summary, kept by triggers with the installments (and
 /// moved when a worker or loan changes hands). Rows emptied by a move are

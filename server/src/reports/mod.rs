@@ -66,12 +66,13 @@ use crate::db::{Db, DbError, DbResult, Scope};
 use rows::Names;
 
 /// The report names the API serves.
-pub const NAMES: [&str; 5] = [
+pub const NAMES: [&str; 6] = [
     "daily-collections",
     "portfolio-at-risk",
     "campaign-progress",
     "visits",
     "worker-statement",
+    "vault-cash-book",
 ];
 
 /// What a report is asked for. Days are Asia/Ho_Chi_Minh days.
@@ -180,6 +181,7 @@ pub async fn build(db: &Db, name: &str, scope: Scope, f: &Filter) -> Option<DbRe
         "campaign-progress" => campaign_progress(db, scope, f).await,
         "visits" => visits(db, scope, f).await,
         "worker-statement" => worker_statement(db, scope, f).await,
+        "vault-cash-book" => vault_cash_book(db, scope, f).await,
         _ => return None,
     })
 }
@@ -1070,6 +1072,111 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
         from: f.from,
         to: f.to,
         sheets: vec![loans, schedule, payments, gifts],
+    })
+}
+
+/// The branch vault's cash book (sổ quỹ tiền mặt) for days `from`..`to`
+/// (default today): each branch's opening balance, every movement in and
+/// out with its entry, who posted it and the balance after it, and the
+/// closing balance, which is what the vault should hold when counted.
+pub async fn vault_cash_book(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
+    let w = Where::resolve(scope, f)?;
+    let w = Where { officer: None, ..w };
+    let to = f.to.unwrap_or_else(today);
+    let from = f.from.unwrap_or(to);
+    if from > to {
+        return Err(DbError::Invalid("from > to".into()));
+    }
+    let (start, end) = (day_start(from), day_start(to + Duration::days(1)));
+    let (names, now, moves) = db.report_vault(&w, start).await?;
+    // Every branch in scope, even one whose vault never moved.
+    let mut branches: BTreeMap<i64, (i64, Vec<&rows::VaultMove>)> = names
+        .branches
+        .keys()
+        .filter(|b| w.branch.is_none_or(|x| x == **b))
+        .map(|b| (*b, (0, Vec::new())))
+        .collect();
+    for (b, balance) in now {
+        branches.entry(b).or_default().0 = balance;
+    }
+    for m in &moves {
+        let (balance, days) = branches.entry(m.branch_id).or_default();
+        // The balance now, taken back over every movement since the first
+        // day began, is the first day's opening.
+        *balance -= m.debit - m.credit;
+        if m.posted_at < end {
+            days.push(m);
+        }
+    }
+    let mut book = Sheet::new(
+        "moves",
+        Text::new("Sổ quỹ", "Cash book"),
+        vec![
+            col("posted_at", "Thời điểm", "Posted", Kind::DateTime),
+            col("branch", "Chi nhánh", "Branch", Kind::Text),
+            col("entry_id", "Bút toán", "Entry", Kind::Text),
+            col("kind", "Loại", "Kind", Kind::Text),
+            col("memo", "Diễn giải", "Memo", Kind::Text),
+            col("posted_by", "Người ghi sổ", "Posted by", Kind::Text),
+            col("cash_in", "Thu", "In", Kind::Money),
+            col("cash_out", "Chi", "Out", Kind::Money),
+            col("balance", "Tồn quỹ", "Balance", Kind::Money),
+        ],
+    );
+    let mut summary = Sheet::new(
+        "by_branch",
+        Text::new("Theo chi nhánh", "By branch"),
+        vec![
+            col("branch", "Chi nhánh", "Branch", Kind::Text),
+            col("opening", "Tồn đầu kỳ", "Opening balance", Kind::Money),
+            col("cash_in", "Thu", "In", Kind::Money),
+            col("cash_out", "Chi", "Out", Kind::Money),
+            col("closing", "Tồn cuối kỳ", "Closing balance", Kind::Money),
+            col("moves", "Số bút toán", "Movements", Kind::Count),
+        ],
+    );
+    for (branch, (opening, days)) in &branches {
+        let name = names.branch(*branch);
+        let mut balance = *opening;
+        let (mut cash_in, mut cash_out) = (0, 0);
+        for m in days {
+            balance += m.debit - m.credit;
+            cash_in += m.debit;
+            cash_out += m.credit;
+            book.rows.push(vec![
+                Cell::DateTime(m.posted_at),
+                Cell::text(&name),
+                Cell::text(m.entry_id.to_string()),
+                Cell::text(crate::ledger::EntryKind::name(&m.kind).0),
+                Cell::text(&m.memo),
+                Cell::text(m.posted_by.clone().unwrap_or_default()),
+                Cell::Money(m.debit),
+                Cell::Money(m.credit),
+                Cell::Money(balance),
+            ]);
+        }
+        summary.rows.push(vec![
+            Cell::text(&name),
+            Cell::Money(*opening),
+            Cell::Money(cash_in),
+            Cell::Money(cash_out),
+            Cell::Money(balance),
+            Cell::Count(days.len() as i64),
+        ]);
+    }
+    book.sum_totals();
+    if let Some(t) = book.totals.as_mut() {
+        // A running balance does not add up.
+        t[8] = Cell::Empty;
+    }
+    summary.sum_totals();
+    Ok(Report {
+        name: "vault-cash-book",
+        title: Text::new("Sổ quỹ tiền mặt", "Vault cash book"),
+        subtitle: subtitle(&names, &w, range_text(Some(from), Some(to))),
+        from: Some(from),
+        to: Some(to),
+        sheets: vec![summary, book],
     })
 }
 

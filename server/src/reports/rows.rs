@@ -149,6 +149,19 @@ pub struct DailyPostedRow {
     pub batches: i64,
 }
 
+/// One movement of a branch vault's cash: a journal line on `vault`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct VaultMove {
+    pub branch_id: i64,
+    pub entry_id: i64,
+    pub kind: String,
+    pub memo: String,
+    pub posted_at: DateTime<Utc>,
+    pub posted_by: Option<String>,
+    pub debit: i64,
+    pub credit: i64,
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DailyDueRow {
     pub day: NaiveDate,
