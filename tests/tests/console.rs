@@ -8,7 +8,8 @@
 //! the batch with a shortage and sees the loan's balance move, a second
 //! approval and a rejection without a reason are refused; a cashier takes a
 //! repayment at the counter from the loan's page and the supervisor asks to
-//! reverse it. Over plain HTTP:
+//! reverse it, then asks for a new loan and reads the vault's cash book.
+//! Over plain HTTP:
 //! a branch cashier signs in, is kept to the workers and loans, and takes a
 //! repayment at the counter (sent twice, posted once; refusals named); the
 //! supervisor sees it in the branch's ledger and asks to reverse it, may not
@@ -880,6 +881,21 @@ async fn console_in_a_real_browser() {
         b.go("/ledger").await;
         assert!(b.text("#balanced").await.contains("Nợ = Có"));
         b.shot("ledger").await;
+
+        // A new loan asked for from the worker's page; the branch's cash book.
+        b.go(&format!("/workers/{worker_id}")).await;
+        b.submit("#new-disbursement", "#request-form").await;
+        assert!(b.text("#vault").await.contains(" ₫"));
+        b.fill("#principal", "5.000.000").await;
+        b.fill("#note", "Sửa phòng trọ").await;
+        b.submit("#request-form button", "#pending").await;
+        assert!(b.text("#flash").await.contains("5.000.000 ₫"));
+        assert!(b.text("#pending").await.contains("Bạn đã đề nghị"));
+        b.shot("disbursements").await;
+        b.go("/reports/vault-cash-book").await;
+        b.wait("#downloads").await;
+        assert!(b.body().await.contains("Tồn cuối kỳ"));
+        b.shot("report-vault").await;
         b.sign_out().await;
 
         assert_eq!(
