@@ -17,6 +17,7 @@ use sotay_core::domain::money::{parse_typed_amount, AmountRule};
 use sotay_core::domain::time::{self, local_date};
 use uuid::Uuid;
 
+use super::decision::{self, Checked, DecideForm, Outcome, REASON_CHARS};
 use super::i18n::Lang;
 use super::session::Signed;
 use super::view::{self, csrf_field, date, datetime, table_wrap, vnd, Nav};
@@ -26,8 +27,8 @@ use crate::app::AppState;
 use crate::db::{Disbursement, Reviewer};
 use crate::error::AppError;
 
-/// A note or a reason, at most this many characters.
-const TEXT_CHARS: usize = 500;
+/// A note, at most as long as a reason.
+const TEXT_CHARS: usize = REASON_CHARS;
 /// Decided requests the page lists, at most.
 const DECIDED_SHOWN: usize = 50;
 
@@ -521,13 +522,6 @@ pub async fn request(
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct DecideForm {
-    csrf: String,
-    reason: String,
-}
-
 /// `POST /disbursements/{id}/approve`
 pub async fn approve(
     State(state): State<AppState>,
@@ -558,46 +552,29 @@ async fn decide(
     form: DecideForm,
     approve: bool,
 ) -> Response {
-    if let Some(r) = signed.forgery(&form.csrf) {
-        return r;
-    }
-    let ui = signed.ui();
-    let who = match reviewer(&signed.user, ip) {
-        Ok(w) => w,
-        Err(e) => return ui.app_error(e),
-    };
     let refused = |m: String| Flash {
         error: Some(m),
         ..Flash::default()
     };
-    let reason: String = form.reason.trim().chars().take(TEXT_CHARS).collect();
-    if !approve && reason.is_empty() {
-        let m = ui.t(
-            "Cần ghi lý do từ chối đề nghị giải ngân.",
-            "Write why the disbursement is refused.",
-        );
-        let status = StatusCode::UNPROCESSABLE_ENTITY;
-        return render_list(&state, &signed, refused(m.into()), status).await;
-    }
-    let reason = (!approve).then_some(reason.as_str());
-    match state
-        .db
-        .decide_disbursement(&who, id, approve, reason)
-        .await
-    {
-        Ok(_) => Redirect::to(&view::link(
-            "/disbursements",
-            &[("decided", id.to_string())],
-        ))
-        .into_response(),
-        Err(e) => {
-            let e = AppError::from(e);
-            if e.status.is_server_error() || e.status == StatusCode::NOT_FOUND {
-                return ui.app_error(e);
-            }
-            let flash = refused(ui.message(&e).to_string());
-            render_list(&state, &signed, flash, e.status).await
+    let missing = (
+        "Cần ghi lý do từ chối đề nghị giải ngân.",
+        "Write why the disbursement is refused.",
+    );
+    let (who, reason) = match decision::check(&signed, ip, &form, approve, missing) {
+        Checked::Go(who, reason) => (who, reason),
+        Checked::Answered(r) => return r,
+        Checked::NoReason(m) => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return render_list(&state, &signed, refused(m), status).await;
         }
+    };
+    let answer = state
+        .db
+        .decide_disbursement(&who, id, approve, reason.as_deref())
+        .await;
+    match decision::outcome(&signed.ui(), answer, "/disbursements", id) {
+        Outcome::Answered(r) => r,
+        Outcome::Refused(m, status) => render_list(&state, &signed, refused(m), status).await,
     }
 }
 

@@ -12,6 +12,7 @@
 
 mod admin;
 mod batches;
+mod decision;
 mod disbursements;
 mod home;
 mod i18n;

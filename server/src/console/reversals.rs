@@ -11,6 +11,7 @@ use axum::Form;
 use maud::{html, Markup};
 use serde::Deserialize;
 
+use super::decision::{self, Checked, DecideForm, Outcome, REASON_CHARS};
 use super::i18n::Lang;
 use super::session::Signed;
 use super::view::{self, csrf_field, datetime, table_wrap, vnd, Nav};
@@ -21,8 +22,6 @@ use crate::db::{BranchReversal, EntryView};
 use crate::error::AppError;
 use crate::ledger::EntryKind;
 
-/// A reason, at most this many characters.
-const REASON_CHARS: usize = 500;
 /// Decided requests the page lists, at most.
 const DECIDED_SHOWN: usize = 50;
 
@@ -360,13 +359,6 @@ pub async fn request(
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct DecideForm {
-    csrf: String,
-    reason: String,
-}
-
 /// `POST /reversals/{id}/approve`
 pub async fn approve(
     State(state): State<AppState>,
@@ -397,39 +389,28 @@ async fn decide(
     form: DecideForm,
     approve: bool,
 ) -> Response {
-    if let Some(r) = signed.forgery(&form.csrf) {
-        return r;
-    }
-    let ui = signed.ui();
-    let who = match reviewer(&signed.user, ip) {
-        Ok(w) => w,
-        Err(e) => return ui.app_error(e),
-    };
-    let reason: String = form.reason.trim().chars().take(REASON_CHARS).collect();
     let refused = |m: String| Flash {
         error: Some(m),
         ..Flash::default()
     };
-    if !approve && reason.is_empty() {
-        let m = ui.t(
-            "Cần ghi lý do từ chối đề nghị đảo.",
-            "Write why the reversal is refused.",
-        );
-        let status = StatusCode::UNPROCESSABLE_ENTITY;
-        return render_list(&state, &signed, refused(m.into()), status).await;
-    }
-    let reason = (!approve).then_some(reason.as_str());
-    match state.db.decide_reversal(&who, id, approve, reason).await {
-        Ok(_) => {
-            Redirect::to(&view::link("/reversals", &[("decided", id.to_string())])).into_response()
+    let missing = (
+        "Cần ghi lý do từ chối đề nghị đảo.",
+        "Write why the reversal is refused.",
+    );
+    let (who, reason) = match decision::check(&signed, ip, &form, approve, missing) {
+        Checked::Go(who, reason) => (who, reason),
+        Checked::Answered(r) => return r,
+        Checked::NoReason(m) => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return render_list(&state, &signed, refused(m), status).await;
         }
-        Err(e) => {
-            let e = AppError::from(e);
-            if e.status.is_server_error() || e.status == StatusCode::NOT_FOUND {
-                return ui.app_error(e);
-            }
-            let flash = refused(ui.message(&e).to_string());
-            render_list(&state, &signed, flash, e.status).await
-        }
+    };
+    let answer = state
+        .db
+        .decide_reversal(&who, id, approve, reason.as_deref())
+        .await;
+    match decision::outcome(&signed.ui(), answer, "/reversals", id) {
+        Outcome::Answered(r) => r,
+        Outcome::Refused(m, status) => render_list(&state, &signed, refused(m), status).await,
     }
 }
