@@ -888,7 +888,10 @@ async fn console_in_a_real_browser() {
         assert!(b.text("#vault").await.contains(" ₫"));
         b.fill("#principal", "5.000.000").await;
         b.fill("#note", "Sửa phòng trọ").await;
-        b.submit("#request-form button", "#pending").await;
+        b.submit("#preview-button", "#schedule").await;
+        assert!(b.text("#schedule").await.contains("5.000.000 ₫"));
+        b.shot_full("disbursement-schedule", 1280).await;
+        b.submit("#request-form button.primary", "#pending").await;
         assert!(b.text("#flash").await.contains("5.000.000 ₫"));
         assert!(b.text("#pending").await.contains("Bạn đã đề nghị"));
         b.shot("disbursements").await;
@@ -2016,6 +2019,28 @@ async fn a_new_loan_is_asked_for_and_paid_out_from_the_console() {
         assert!(page_html.contains("id=\"request-error\""), "{page_html}");
         let principal = sotay_core::domain::money::format_vnd(min);
         let typed = principal.trim_end_matches(" ₫").to_string();
+        // The schedule first: shown, nothing asked yet.
+        let mut preview = ask(typed.clone());
+        preview.push(("action", "preview".to_string()));
+        let (status, _, shown) = post("/disbursements".into(), preview, supervisor.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{shown}");
+        let installments = scalar(
+            &db.url,
+            &format!("SELECT installments FROM loan_products WHERE id = {product}"),
+        )
+        .await;
+        let table = &shown[shown.find("id=\"schedule\"").expect("the schedule")..];
+        let table = &table[..table.find("</tbody>").unwrap()];
+        assert_eq!(
+            table.matches("<tr>").count() as i64,
+            installments + 1,
+            "{table}"
+        );
+        assert!(shown.contains(&principal), "the principal's total: {shown}");
+        assert_eq!(
+            scalar(&db.url, "SELECT COUNT(*) FROM disbursements").await,
+            0
+        );
         let (status, to, _) = post(
             "/disbursements".into(),
             ask(typed.clone()),

@@ -14,6 +14,7 @@ use chrono::Utc;
 use maud::{html, Markup};
 use serde::Deserialize;
 use sotay_core::domain::money::{parse_typed_amount, AmountRule};
+use sotay_core::domain::schedule::Installment;
 use sotay_core::domain::time::{self, local_date};
 use uuid::Uuid;
 
@@ -347,6 +348,8 @@ pub struct RequestForm {
     product_id: String,
     principal: String,
     note: String,
+    /// `preview`: show the schedule, ask nothing yet.
+    action: String,
 }
 
 /// `GET /disbursements/new?worker=`: the request form for one worker.
@@ -359,7 +362,7 @@ pub async fn new(
         worker_id: q.worker,
         ..RequestForm::default()
     };
-    render_new(&state, &signed, &form, None, StatusCode::OK).await
+    render_new(&state, &signed, &form, None, None, StatusCode::OK).await
 }
 
 async fn render_new(
@@ -367,6 +370,7 @@ async fn render_new(
     s: &Signed,
     form: &RequestForm,
     error: Option<String>,
+    preview: Option<&[Installment]>,
     status: StatusCode,
 ) -> Response {
     let ui = s.ui();
@@ -436,10 +440,17 @@ async fn render_new(
             input #note name="note" maxlength=(TEXT_CHARS) value=(form.note)
                 placeholder=(lang.t("Ví dụ: chữa bệnh cho con, sửa phòng trọ", "E.g. a child's treatment, repairing the room"));
             div.actions {
-                button.primary type="submit" data-busy=(lang.t("Đang ghi…", "Posting…")) {
+                button type="submit" name="action" value="preview" #preview-button {
+                    (lang.t("Xem lịch trả nợ", "Show the schedule"))
+                }
+                " "
+                button.primary type="submit" name="action" value="ask" data-busy=(lang.t("Đang ghi…", "Posting…")) {
                     (lang.t("Gửi đề nghị giải ngân", "Ask for the disbursement"))
                 }
             }
+        }
+        @if let Some(rows) = preview {
+            (schedule_preview(lang, rows))
         }
         p.hint { (lang.t(
             "Chưa có tiền nào được chi: khoản vay chỉ được lập và giải ngân khi một người khác duyệt ở trang Giải ngân, nếu quỹ tiền mặt chi nhánh đủ tiền.",
@@ -464,7 +475,45 @@ async fn render_new(
     (status, ui.page(&title, Nav::Disbursements, body)).into_response()
 }
 
-/// `POST /disbursements`: asks for a new loan.
+/// The schedule a request would make, paid out today.
+fn schedule_preview(lang: Lang, rows: &[Installment]) -> Markup {
+    let principal: i64 = rows.iter().map(|i| i.principal).sum();
+    let interest: i64 = rows.iter().map(|i| i.interest).sum();
+    html! {
+        h2 #schedule-title { (lang.t("Lịch trả nợ dự kiến (nếu giải ngân hôm nay)", "Schedule if paid out today")) }
+        (table_wrap(html! {
+            table.list #schedule {
+                thead { tr {
+                    th.num { (lang.t("Kỳ", "No.")) }
+                    th { (lang.t("Ngày đến hạn", "Due on")) }
+                    th.num { (lang.t("Gốc", "Principal")) }
+                    th.num { (lang.t("Lãi", "Interest")) }
+                    th.num { (lang.t("Phải trả", "To pay")) }
+                } }
+                tbody {
+                    @for i in rows {
+                        tr {
+                            td.num { (i.number) }
+                            td.nowrap { (date(i.due_on)) }
+                            td.num.nowrap { (vnd(i.principal)) }
+                            td.num.nowrap { (vnd(i.interest)) }
+                            td.num.nowrap { (vnd(i.principal + i.interest)) }
+                        }
+                    }
+                }
+                tfoot { tr {
+                    th {} th { (lang.t("Tổng cộng", "Total")) }
+                    th.num.nowrap { (vnd(principal)) }
+                    th.num.nowrap { (vnd(interest)) }
+                    th.num.nowrap { (vnd(principal + interest)) }
+                } }
+            }
+        }))
+    }
+}
+
+/// `POST /disbursements`: asks for a new loan (or, with `action=preview`,
+/// shows the schedule it would have).
 pub async fn request(
     State(state): State<AppState>,
     signed: Signed,
@@ -485,7 +534,7 @@ pub async fn request(
     };
     let again = |m: String, status: StatusCode| {
         let (state, signed, form) = (&state, &signed, &form);
-        async move { render_new(state, signed, form, Some(m), status).await }
+        async move { render_new(state, signed, form, Some(m), None, status).await }
     };
     let Ok(product_id) = form.product_id.trim().parse::<i64>() else {
         let m = lang.t("Hãy chọn sản phẩm vay.", "Choose a loan product.");
@@ -499,6 +548,19 @@ pub async fn request(
             return again(m, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
+    if form.action == "preview" {
+        return match state.db.disbursement_preview(product_id, principal).await {
+            Ok(rows) => render_new(&state, &signed, &form, None, Some(&rows), StatusCode::OK).await,
+            Err(e) => {
+                let e = AppError::from(e);
+                if e.status.is_server_error() {
+                    return ui.app_error(e);
+                }
+                let m = ui.message(&e).to_string();
+                again(m, e.status).await
+            }
+        };
+    }
     let note: String = form.note.trim().chars().take(TEXT_CHARS).collect();
     let client = Uuid::parse_str(form.client_id.trim()).unwrap_or_else(|_| Uuid::now_v7());
     match state

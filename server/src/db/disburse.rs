@@ -448,3 +448,15 @@ async fn pay_out(c: &mut Conn, who: &rv::Reviewer, d: &rv::Disbursement, now: Da
     append_changes(c, &[(worker.officer_id, "loan", loan_id)]).await?;
     Ok((loan_id, entry_id))
 }
+
+/// The schedule a loan of `principal` on `product_id` would have if paid
+/// out today, or why it cannot be lent (the request's own checks).
+pub async fn disbursement_preview(
+    c: &mut Conn,
+    product_id: i64,
+    principal: i64,
+    now: DateTime<Utc>,
+) -> DbResult<Vec<sotay_core::domain::schedule::Installment>> {
+    let product = product_terms(c, product_id).await?;
+    disbursement_schedule(&product, principal, sotay_core::domain::time::local_date(now))
+}

@@ -843,6 +843,17 @@ impl Db {
         with_tx!(self, q, tx => q::review::disbursement_request(&mut tx, who, worker_id, client_id, product_id, principal, note, now).await)
     }
 
+    /// The schedule a loan would have if paid out today, checked as a
+    /// request is.
+    pub async fn disbursement_preview(
+        &self,
+        product_id: i64,
+        principal: i64,
+    ) -> DbResult<Vec<sotay_core::domain::schedule::Installment>> {
+        let now = now_micros();
+        with_conn!(self, q, c => q::review::disbursement_preview(&mut c, product_id, principal, now).await)
+    }
+
     /// Approves (creating the loan, paying its cash out of the vault) or
     /// rejects a disbursement.
     pub async fn decide_disbursement(
