@@ -16,6 +16,7 @@ missing=()
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then missing+=(chromium chromium-driver); fi
 if [ ! -f /usr/include/openssl/evp.h ]; then missing+=(libssl-dev); fi
 if [ ! -f /usr/share/java/jna.jar ]; then missing+=(libjna-java); fi
+if ! command -v java >/dev/null 2>&1; then missing+=(default-jre-headless); fi
 if [ ${#missing[@]} -gt 0 ]; then
     echo "== installing ${missing[*]}"
     if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
@@ -35,6 +36,13 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
+# The phones' field book encrypted at rest: sotay-core built with SQLCipher
+# (a SQLite library of its own, so a build of its own). First: its cdylib
+# has the same file name as the plain one, which the bindings tests load, so
+# the plain build below is the one left in place.
+echo "== cargo test: the field book encrypted with SQLCipher"
+cargo test -p sotay-core --features sqlcipher --test encrypted -- --show-output
+
 # One cargo invocation for every crate: the packages share one build (each
 # selection of packages would build its dependencies with other features).
 # The end-to-end tests take turns among themselves (one server, browser or
@@ -43,10 +51,5 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== cargo test: unit and integration tests, the real server binary and real field books,"
 echo "   the Python and Kotlin bindings (SQLite and PostgreSQL)"
 cargo test --workspace -- --show-output
-
-# The phones' field book encrypted at rest: sotay-core built with SQLCipher
-# (a SQLite library of its own, so a build of its own).
-echo "== cargo test: the field book encrypted with SQLCipher"
-cargo test -p sotay-core --features sqlcipher --test encrypted -- --show-output
 
 echo "== all tests passed in $(( $(date +%s) - started )) s"

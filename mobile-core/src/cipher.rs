@@ -27,6 +27,7 @@ mod with_cipher {
     use std::fs;
     use std::io::Read;
     use std::path::{Path, PathBuf};
+    use std::sync::Mutex;
 
     use rusqlite::{params, Connection, DatabaseName, ErrorCode};
 
@@ -47,7 +48,14 @@ mod with_cipher {
             });
         }
         if is_plaintext(path)? {
-            encrypt_in_place(path, key)?;
+            // One encryption at a time in this process (an app may open the
+            // book twice, say for a background sync); the second finds the
+            // book encrypted already.
+            static ENCRYPTING: Mutex<()> = Mutex::new(());
+            let _one = ENCRYPTING.lock().unwrap_or_else(|p| p.into_inner());
+            if is_plaintext(path)? {
+                encrypt_in_place(path, key)?;
+            }
         }
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "key", literal(key))?;

@@ -2057,6 +2057,25 @@ async fn a_new_loan_is_asked_for_and_paid_out_from_the_console() {
             scalar(&db.url, "SELECT COUNT(*) FROM disbursements").await,
             1
         );
+        // Back to the form, another amount, the same id: refused, and the
+        // form comes back with an id of its own for the next try.
+        let mut other = ask((min + 500_000).to_string());
+        let (status, _, again) =
+            post("/disbursements".into(), other.clone(), supervisor.clone()).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{again}");
+        let fresh = field(&again, "client_id");
+        assert_ne!(fresh, other[1].1, "a new id for the next try");
+        other[1].1 = fresh;
+        let (status, _, again) = post("/disbursements".into(), other, supervisor.clone()).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{again}");
+        assert!(
+            again.contains("đang chờ duyệt"),
+            "now refused as a second request: {again}"
+        );
+        assert_eq!(
+            scalar(&db.url, "SELECT COUNT(*) FROM disbursements").await,
+            1
+        );
         let request = scalar(&db.url, "SELECT id FROM disbursements").await;
         let (_, _, html) = get(to, supervisor.clone()).await;
         assert!(html.contains("chờ một người khác duyệt"), "{html}");

@@ -19,6 +19,19 @@ use crate::db::{CapitalReceipt, Disbursement};
 use crate::error::{ApiJson, AppError, Problem};
 use crate::import::rows::Role;
 
+/// `text` trimmed, refused above `max` characters.
+fn at_most(field: &str, text: &str, max: usize) -> Result<String, AppError> {
+    let t = text.trim();
+    if t.chars().count() > max {
+        return Err(AppError::invalid_field(
+            field,
+            format!("{field} dài quá {max} ký tự"),
+            format!("{field} is longer than {max} characters"),
+        ));
+    }
+    Ok(t.to_string())
+}
+
 fn amount(field: &str, text: &str) -> Result<i64, AppError> {
     parse_amount(field, text, AmountRule::Positive)
         .map(|a| a.get())
@@ -62,7 +75,7 @@ pub async fn receive_capital(
             format!("received_on \"{text}\" is not a valid date; write dd/mm/yyyy"),
         )
     })?;
-    let source = required("source", &req.source)?;
+    let source = at_most("source", &required("source", &req.source)?, 200)?;
     Ok(Json(
         state
             .db
@@ -119,6 +132,7 @@ pub async fn request_disbursement(
 ) -> Result<Json<Disbursement>, AppError> {
     let who = reviewer(&user, ip)?;
     let principal = amount("principal", &req.principal)?;
+    let note = at_most("note", &req.note, 500)?;
     Ok(Json(
         state
             .db
@@ -128,7 +142,7 @@ pub async fn request_disbursement(
                 req.client_id,
                 req.product_id,
                 principal,
-                req.note.trim(),
+                &note,
             )
             .await?,
     ))

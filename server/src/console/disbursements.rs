@@ -579,6 +579,15 @@ pub async fn request(
                 return ui.app_error(e);
             }
             let m = ui.message(&e).to_string();
+            if e.code == "disbursement_conflict" {
+                // The form came back with another's id (Back after sending
+                // it): the next try is a request of its own.
+                let form = RequestForm {
+                    client_id: String::new(),
+                    ..form.clone()
+                };
+                return render_new(&state, &signed, &form, Some(m), None, e.status).await;
+            }
             again(m, e.status).await
         }
     }
@@ -728,6 +737,20 @@ pub async fn receive_capital(
                 return ui.app_error(e);
             }
             let m = ui.message(&e).to_string();
+            if e.code == "receipt_conflict" {
+                // Another receipt's id (Back after sending the form): the
+                // next try is a receipt of its own.
+                let form = CapitalForm {
+                    client_id: String::new(),
+                    ..form.clone()
+                };
+                let flash = Flash {
+                    error: Some(m),
+                    capital_form: form,
+                    ..Flash::default()
+                };
+                return render_list(&state, &signed, flash, e.status).await;
+            }
             again(m, e.status).await
         }
     }

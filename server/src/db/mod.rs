@@ -1034,11 +1034,13 @@ impl Db {
         }.await)
     }
 
-    /// The vaults' balances now and their movements from `from` on.
+    /// The vaults at the end of `from`..`to` (their balance now, less what
+    /// they took in since `to`) and their movements within it.
     pub async fn report_vault(
         &self,
         w: &crate::reports::Where,
         from: chrono::DateTime<Utc>,
+        to: chrono::DateTime<Utc>,
     ) -> DbResult<(
         crate::reports::rows::Names,
         Vec<(i64, i64)>,
@@ -1046,9 +1048,13 @@ impl Db {
     )> {
         with_read!(self, q, tx => async {
             let names = q::reports::names(&mut tx).await?;
-            let now = q::reports::vault_now(&mut tx, w).await?;
-            let moves = q::reports::vault_moves(&mut tx, w, from).await?;
-            Ok::<_, DbError>((names, now, moves))
+            let mut closing: std::collections::BTreeMap<i64, i64> =
+                q::reports::vault_now(&mut tx, w).await?.into_iter().collect();
+            for (b, since) in q::reports::vault_since(&mut tx, w, to).await? {
+                *closing.entry(b).or_default() -= since;
+            }
+            let moves = q::reports::vault_moves(&mut tx, w, from, to).await?;
+            Ok::<_, DbError>((names, closing.into_iter().collect(), moves))
         }.await)
     }
 

@@ -93,20 +93,34 @@ pub async fn vault_now(c: &mut Conn, w: &Where) -> DbResult<Vec<(i64, i64)>> {
     Ok(qb.build_query_as().fetch_all(&mut *c).await?)
 }
 
-/// The vault's movements posted from `from` on (UTC), by branch and time:
-/// those of the report's days, and those after it, which take the balance
-/// now back to the first day's opening.
-pub async fn vault_moves(c: &mut Conn, w: &Where, from: DateTime<Utc>) -> DbResult<Vec<rr::VaultMove>> {
+/// The vault's movements posted in `from`..`to` (UTC), by branch and time.
+pub async fn vault_moves(c: &mut Conn, w: &Where, from: DateTime<Utc>, to: DateTime<Utc>) -> DbResult<Vec<rr::VaultMove>> {
     let mut qb = sqlx::QueryBuilder::<DB>::new(
         "SELECT l.branch_id, e.id AS entry_id, e.kind, e.memo, e.posted_at, u.full_name AS posted_by, l.debit, l.credit
          FROM journal_entries e JOIN journal_lines l ON l.entry_id = e.id LEFT JOIN users u ON u.id = e.posted_by
          WHERE l.account = 'vault' AND e.posted_at >= ",
     );
-    qb.push_bind(from);
+    qb.push_bind(from).push(" AND e.posted_at < ").push_bind(to);
     if let Some(b) = w.branch {
         qb.push(" AND l.branch_id = ").push_bind(b);
     }
     qb.push(" ORDER BY l.branch_id, e.posted_at, e.id, l.id");
+    Ok(qb.build_query_as().fetch_all(&mut *c).await?)
+}
+
+/// What each vault took in net (debits − credits) from `since` (UTC) on:
+/// the balance now taken back over it is the balance at `since`.
+pub async fn vault_since(c: &mut Conn, w: &Where, since: DateTime<Utc>) -> DbResult<Vec<(i64, i64)>> {
+    let mut qb = sqlx::QueryBuilder::<DB>::new(
+        "SELECT l.branch_id, CAST(SUM(l.debit - l.credit) AS BIGINT)
+         FROM journal_entries e JOIN journal_lines l ON l.entry_id = e.id
+         WHERE l.account = 'vault' AND e.posted_at >= ",
+    );
+    qb.push_bind(since);
+    if let Some(b) = w.branch {
+        qb.push(" AND l.branch_id = ").push_bind(b);
+    }
+    qb.push(" GROUP BY l.branch_id");
     Ok(qb.build_query_as().fetch_all(&mut *c).await?)
 }
 

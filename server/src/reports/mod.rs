@@ -1084,11 +1084,13 @@ pub async fn vault_cash_book(db: &Db, scope: Scope, f: &Filter) -> DbResult<Repo
     let w = Where { officer: None, ..w };
     let to = f.to.unwrap_or_else(today);
     let from = f.from.unwrap_or(to);
-    if from > to {
-        return Err(DbError::Invalid("from > to".into()));
+    if from > to || (to - from).num_days() > 366 {
+        return Err(DbError::Invalid(
+            "the vault cash book covers 1 to 367 days, from before to".into(),
+        ));
     }
     let (start, end) = (day_start(from), day_start(to + Duration::days(1)));
-    let (names, now, moves) = db.report_vault(&w, start).await?;
+    let (names, closing, moves) = db.report_vault(&w, start, end).await?;
     // Every branch in scope, even one whose vault never moved.
     let mut branches: BTreeMap<i64, (i64, Vec<&rows::VaultMove>)> = names
         .branches
@@ -1096,17 +1098,15 @@ pub async fn vault_cash_book(db: &Db, scope: Scope, f: &Filter) -> DbResult<Repo
         .filter(|b| w.branch.is_none_or(|x| x == **b))
         .map(|b| (*b, (0, Vec::new())))
         .collect();
-    for (b, balance) in now {
+    for (b, balance) in closing {
         branches.entry(b).or_default().0 = balance;
     }
     for m in &moves {
         let (balance, days) = branches.entry(m.branch_id).or_default();
-        // The balance now, taken back over every movement since the first
-        // day began, is the first day's opening.
+        // The last day's closing, taken back over the days' movements, is
+        // the first day's opening.
         *balance -= m.debit - m.credit;
-        if m.posted_at < end {
-            days.push(m);
-        }
+        days.push(m);
     }
     let mut book = Sheet::new(
         "moves",
