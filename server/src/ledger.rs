@@ -140,6 +140,15 @@ impl EntryKind {
         }
     }
 
+    /// Entries of the kind stored as `kind` record what an administrator
+    /// received for a branch (gift stock, lending capital): reversing one
+    /// needs an administrator, as the asker or the approver.
+    pub fn admin_to_reverse(kind: &str) -> bool {
+        [EntryKind::CampaignReceipt, EntryKind::CapitalReceipt]
+            .iter()
+            .any(|k| k.as_str() == kind)
+    }
+
     /// What an entry of the kind stored as `kind` is, for people
     /// (Vietnamese, English); an unknown kind is named as stored.
     pub fn name(kind: &str) -> (&str, &str) {
@@ -473,6 +482,12 @@ mod tests {
         }
         for kind in ["settlement", "reversal", "loan_opening", "disbursement", ""] {
             assert!(!EntryKind::reversible_at_branch(kind), "{kind}");
+        }
+        for kind in ["campaign_receipt", "capital_receipt"] {
+            assert!(EntryKind::admin_to_reverse(kind), "{kind}");
+        }
+        for kind in ["repayment", "counter_repayment", "gift", "welfare"] {
+            assert!(!EntryKind::admin_to_reverse(kind), "{kind}");
         }
     }
 

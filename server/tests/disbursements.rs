@@ -307,6 +307,32 @@ async fn a_loan_is_paid_out_of_the_vault_once_someone_else_approves_it() {
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{created}");
+        // Capital is the admins' to record, and to take back: a second
+        // supervisor of the branch may not approve it.
+        let (s, body) = app
+            .post_csv(
+                "/api/v1/imports/users",
+                &admin,
+                "code,username,full_name,role,branch_code,phone,password\n\
+                 GS-TD-2,giamsat.td2,Ngô Văn Phó,supervisor,CN-TD,,super-pass-3\n",
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let deputy = app
+            .token("giamsat.td2", "super-pass-3", &common::device(4))
+            .await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/reversals/{}/approve", created["id"]),
+                &deputy,
+                &json!({}),
+            )
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("admin_required")),
+            "{body}"
+        );
         let (s, body) = app
             .post(
                 &format!("/api/v1/reversals/{}/approve", created["id"]),

@@ -1687,6 +1687,20 @@ pub async fn branch_reversal_decide(
             "whoever asked for the reversal cannot approve it; someone else must".into(),
         ));
     }
+    if approve && !who.is_admin && EntryKind::admin_to_reverse(&target.kind) {
+        let asker: String = sqlx::query_scalar("SELECT role FROM users WHERE id = $1")
+            .bind(head.requested_by)
+            .fetch_one(&mut *c)
+            .await?;
+        if asker != "admin" {
+            return Err(refused(
+                403,
+                "admin_required",
+                "Đảo phiếu nhập kho quà hay vốn cho vay cần một quản trị viên đề nghị hoặc duyệt".into(),
+                "reversing a gift stock or lending capital receipt needs an administrator to ask for it or approve it".into(),
+            ));
+        }
+    }
     if head.decided {
         return Err(refused(
             409,
