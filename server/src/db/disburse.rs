@@ -170,25 +170,10 @@ fn disbursement_schedule(
     disbursed_on: NaiveDate,
 ) -> DbResult<Vec<sotay_core::domain::schedule::Installment>> {
     use sotay_core::domain::schedule as sched;
-    if principal < product.min_principal || principal > product.max_principal {
-        return Err(refused(
-            422,
-            "principal_out_of_range",
-            format!(
-                "Số tiền vay {} nằm ngoài hạn mức của sản phẩm {} ({} – {})",
-                format_vnd(principal),
-                product.name,
-                format_vnd(product.min_principal),
-                format_vnd(product.max_principal)
-            ),
-            format!(
-                "a loan of {} is outside the limits of product {} ({} – {})",
-                format_vnd(principal),
-                product.code,
-                format_vnd(product.min_principal),
-                format_vnd(product.max_principal)
-            ),
-        ));
+    if let Some((vi, en)) =
+        super::outside_limits(&product.code, principal, product.min_principal, product.max_principal)
+    {
+        return Err(refused(422, "principal_out_of_range", vi, en));
     }
     let terms = sched::LoanTerms {
         principal,

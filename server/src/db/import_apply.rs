@@ -716,22 +716,8 @@ async fn import_loans(
             }
             continue;
         }
-        if r.principal < product.min_principal || r.principal > product.max_principal {
-            errors.push(row_error(
-                &r.origin,
-                "principal",
-                format!(
-                    "Số tiền vay {} nằm ngoài hạn mức của sản phẩm \"{}\" ({} – {})",
-                    sotay_core::domain::money::format_vnd(r.principal),
-                    product.code,
-                    sotay_core::domain::money::format_vnd(product.min_principal),
-                    sotay_core::domain::money::format_vnd(product.max_principal)
-                ),
-                format!(
-                    "principal {} is outside product \"{}\" limits ({} – {})",
-                    r.principal, product.code, product.min_principal, product.max_principal
-                ),
-            ));
+        if let Some((vi, en)) = outside_limits(&product.code, r.principal, product.min_principal, product.max_principal) {
+            errors.push(row_error(&r.origin, "principal", vi, en));
             continue;
         }
         let terms = LoanTerms {
@@ -810,6 +796,28 @@ async fn import_loans(
     }
     insert_installments(c, &pending_installments).await?;
     Ok(openings)
+}
+
+/// Why `principal` cannot be lent on product `code` (Vietnamese, English),
+/// if it is outside the product's limits: for loans imported and paid out.
+fn outside_limits(code: &str, principal: i64, min: i64, max: i64) -> Option<(String, String)> {
+    use sotay_core::domain::money::format_vnd;
+    (principal < min || principal > max).then(|| {
+        (
+            format!(
+                "Số tiền vay {} nằm ngoài hạn mức của sản phẩm \"{code}\" ({} – {})",
+                format_vnd(principal),
+                format_vnd(min),
+                format_vnd(max)
+            ),
+            format!(
+                "principal {} is outside product \"{code}\" limits ({} – {})",
+                format_vnd(principal),
+                format_vnd(min),
+                format_vnd(max)
+            ),
+        )
+    })
 }
 
 /// A loan an import created, for its opening entry.
