@@ -172,8 +172,9 @@ impl FieldBook {
         )
     }
 
-    /// Puts records set aside after repeated upload failures back in the
-    /// queue for the next sync. Returns how many.
+    /// Puts records set aside after repeated upload failures, and signature
+    /// images the server refused, back in the queue for the next sync.
+    /// Returns how many.
     pub fn retry_wedged(&self) -> Result<u32> {
         Ok(self.store.retry_wedged()?)
     }

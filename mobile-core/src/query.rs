@@ -573,6 +573,22 @@ impl Store {
                     ));
                 }
             }
+            let signatures_waiting = crate::sync::signatures::signatures_waiting(c)?;
+            let refused = crate::sync::signatures::signatures_refused(c)?;
+            if signatures_waiting > 0 {
+                text_vi.push_str(&format!(
+                    " {signatures_waiting} ảnh chữ ký nhận quà chưa gửi lên máy chủ."
+                ));
+            }
+            if !refused.is_empty() {
+                text_vi.push_str(&format!(
+                    " {} ảnh chữ ký bị máy chủ từ chối:",
+                    refused.len()
+                ));
+                for (seq, summary, why) in &refused {
+                    text_vi.push_str(&format!("\n- #{seq} {summary}: {why}"));
+                }
+            }
             Ok(DailySummary {
                 day,
                 cash_collected: dong(cash),
@@ -584,6 +600,8 @@ impl Store {
                 pending,
                 rejected,
                 wedged,
+                signatures_waiting,
+                signatures_refused: refused.len() as u32,
                 text_vi,
             })
         })

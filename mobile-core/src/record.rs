@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::db::{
     booked_states, day_str, dong, from_millis, next_counter, officer, parse_day, parse_uuid, Store,
 };
-use crate::domain::gifts::{Eligibility, WorkerFacts};
+use crate::domain::gifts::{signature_media_type, Eligibility, WorkerFacts};
 use crate::domain::money::{decimal_to_dong, format_vnd, AmountRule, Dong};
 use crate::domain::rules::{
     check_gift, check_repayment, receipt_number, states_after, CampaignFacts, LoanStatus,
@@ -30,8 +30,7 @@ use crate::wire::{
     UploadRecord, VisitPayload, VoidPayload,
 };
 
-/// A signature image larger than this is refused.
-pub const MAX_SIGNATURE_BYTES: usize = 2 * 1024 * 1024;
+pub use crate::domain::gifts::MAX_SIGNATURE_BYTES;
 
 /// Client ids of this device's records cancelled by a void the server has
 /// not rejected.
@@ -401,6 +400,13 @@ impl Store {
                     "signature_image",
                     "Ảnh chữ ký trống hoặc quá lớn (tối đa 2 MB)",
                     "signature_image: empty or larger than 2 MiB",
+                ))
+            }
+            Some(img) if signature_media_type(img).is_none() => {
+                return Err(Error::invalid(
+                    "signature_image",
+                    "Ảnh chữ ký phải là ảnh PNG, JPEG hoặc WebP",
+                    "signature_image: must be a PNG, JPEG or WebP image",
                 ))
             }
             Some(img) => Some((hex::encode(Sha256::digest(img)), img)),

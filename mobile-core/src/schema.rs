@@ -6,11 +6,12 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 
-pub const VERSION: i64 = 3;
+pub const VERSION: i64 = 4;
 
 const CREATE: &str = include_str!("schema/create.sql");
 const V1_TO_V2: &str = include_str!("schema/v1_to_v2.sql");
 const V2_TO_V3: &str = include_str!("schema/v2_to_v3.sql");
+const V3_TO_V4: &str = include_str!("schema/v3_to_v4.sql");
 
 /// Connection settings: WAL, foreign keys, a busy timeout. `synchronous`
 /// is NORMAL for master data; facts are committed with FULL (see
@@ -53,6 +54,9 @@ fn upgrade_from(conn: &Connection, from: i64) -> Result<()> {
     if from < 3 {
         conn.execute_batch(V2_TO_V3)?;
     }
+    if from < 4 {
+        conn.execute_batch(V3_TO_V4)?;
+    }
     Ok(())
 }
 
@@ -62,6 +66,7 @@ pub(crate) mod tests {
 
     pub const V1: &str = include_str!("schema/v1.sql");
     pub const V2: &str = include_str!("schema/v2.sql");
+    pub const V3: &str = include_str!("schema/v3.sql");
 
     /// Tables, columns, indexes and triggers of a database, comparable.
     fn describe(conn: &Connection) -> Vec<String> {
@@ -176,6 +181,34 @@ pub(crate) mod tests {
             [],
         )
         .unwrap();
+    }
+
+    #[test]
+    fn upgrading_from_v3_equals_a_fresh_install_and_keeps_signatures_to_send() {
+        let mut fresh = Connection::open_in_memory().unwrap();
+        init(&mut fresh).unwrap();
+
+        let mut old = Connection::open_in_memory().unwrap();
+        old.execute_batch(V3).unwrap();
+        old.pragma_update(None, "user_version", 3).unwrap();
+        old.execute_batch(
+            "INSERT INTO outbox VALUES ('g', 1, 'gift_handout', 0, '2026-01-01', 'Trao quà', '{}');
+             INSERT INTO gift_handouts VALUES ('g', 'k', 'w', 'Lan', 0, 'ab');
+             INSERT INTO signatures VALUES ('ab', x'89504e47');",
+        )
+        .unwrap();
+        init(&mut old).unwrap();
+
+        assert_eq!(describe(&old), describe(&fresh));
+        let waiting: i64 = old
+            .query_row(
+                "SELECT COUNT(*) FROM gift_handouts g JOIN signatures s ON s.sha256 = g.signature_sha256
+                 WHERE NOT EXISTS (SELECT 1 FROM signature_uploads u WHERE u.client_id = g.client_id)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(waiting, 1);
     }
 
     #[test]

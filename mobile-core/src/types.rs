@@ -370,6 +370,11 @@ pub struct DailySummary {
     pub rejected: Vec<OutboxItem>,
     /// Records of any day that kept failing to upload, with the reason.
     pub wedged: Vec<OutboxItem>,
+    /// Gift signature images of any day not on the server yet.
+    pub signatures_waiting: u32,
+    /// Gift signature images the server refused (the reasons are in
+    /// `text_vi`).
+    pub signatures_refused: u32,
     pub text_vi: String,
 }
 
@@ -412,4 +417,12 @@ pub struct SyncReport {
     pub wedged: u32,
     /// The server's answer for each record sent, in sending order.
     pub results: Vec<crate::wire::UploadResult>,
+    /// Gift signature images the server now holds.
+    pub signatures_sent: u32,
+    /// Signature images the server refused (kept on the phone, with the
+    /// reason in the outbox).
+    pub signatures_refused: u32,
+    /// Signature images still to send after this sync (their gift is not
+    /// on the server yet, or the connection failed).
+    pub signatures_waiting: u32,
 }

@@ -47,7 +47,7 @@ fn gift(
         campaign_id: id(campaign),
         worker_id: id(worker),
         acknowledged_name: "Nguyễn Thị Lan".to_string(),
-        signature_image: Some(vec![0x89, b'P', b'N', b'G', 1, 2, 3]),
+        signature_image: Some(b"\x89PNG\r\n\x1a\n\x01\x02\x03".to_vec()),
         recorded_at: at(10, 0),
     })
 }

@@ -291,6 +291,111 @@ fn a_gift_already_handed_out_elsewhere_is_rejected_with_its_reason() {
     assert!(summary.text_vi.contains("1 bản ghi bị từ chối"));
 }
 
+fn signed_gift(book: &FieldBook, campaign: &str, worker: &str, image: &[u8]) -> Uuid {
+    book.record_gift(GiftInput {
+        campaign_id: id(campaign),
+        worker_id: id(worker),
+        acknowledged_name: "Người nhận".into(),
+        signature_image: Some(image.to_vec()),
+        recorded_at: at(10, 0),
+    })
+    .unwrap()
+    .client_id
+}
+
+#[test]
+fn signature_images_follow_their_gifts_once_the_server_has_the_records() {
+    let fake = server(0);
+    let (_dir, book) = signed_in(&fake);
+    fake.gift_given(id(TET), id(LAM));
+    let lan_image = b"\x89PNG\r\n\x1a\nchu ky cua Lan".to_vec();
+    let lam_image = b"\xff\xd8\xff\xe0chu ky cua Lam".to_vec();
+    let lan = signed_gift(&book, TET, LAN, &lan_image);
+    let lam = signed_gift(&book, TET, LAM, &lam_image);
+    let unsigned = gift(&book, MAI_AM, LAN);
+    let summary = book.daily_summary(day(2026, 11, 20)).unwrap();
+    assert_eq!(summary.signatures_waiting, 2);
+    assert!(
+        summary.text_vi.contains("2 ảnh chữ ký nhận quà chưa gửi"),
+        "{}",
+        summary.text_vi
+    );
+
+    // The first image's answer is lost after the server stored it: the
+    // sync fails, nothing is marked sent, the next sync sends it again.
+    let before = fake.calls().len() as u64;
+    fake.fault_at(before + 1, Fault::AnswerLost);
+    assert!(book.sync_with(&fake, opts(500, 0), None).is_err());
+    assert_eq!(fake.signatures().len(), 1);
+    assert_eq!(book.store().signatures_waiting().unwrap(), 2);
+
+    let report = book.sync_with(&fake, opts(500, 0), None).unwrap();
+    assert_eq!(report.sent, 0, "the records went in the first sync");
+    assert_eq!(
+        (
+            report.signatures_sent,
+            report.signatures_refused,
+            report.signatures_waiting
+        ),
+        (2, 0, 0)
+    );
+    let held = fake.signatures();
+    assert_eq!(held.len(), 2);
+    assert_eq!(held[&lan], lan_image);
+    // The gift the server refused still brings its evidence.
+    assert_eq!(held[&lam], lam_image);
+    assert!(!held.contains_key(&unsigned));
+    assert_eq!(states(&book, OutboxFilter::Rejected), vec![lam]);
+
+    // Nothing is sent twice.
+    let puts = |f: &FakeServer| f.calls().iter().filter(|c| c.method == "PUT").count();
+    let n = puts(&fake);
+    let again = book.sync_with(&fake, opts(500, 0), None).unwrap();
+    assert_eq!((again.signatures_sent, again.signatures_waiting), (0, 0));
+    assert_eq!(puts(&fake), n);
+    let summary = book.daily_summary(day(2026, 11, 20)).unwrap();
+    assert_eq!(
+        (summary.signatures_waiting, summary.signatures_refused),
+        (0, 0)
+    );
+}
+
+#[test]
+fn a_signature_is_sent_only_after_its_record_reaches_the_server() {
+    let fake = server(0);
+    let (_dir, book) = signed_in(&fake);
+    let image = b"\x89PNG\r\n\x1a\nchu ky".to_vec();
+    let lan = signed_gift(&book, TET, LAN, &image);
+    // The server refuses the record's batch until told otherwise.
+    fake.refuse_record(lan);
+    let report = book.sync_with(&fake, opts(500, 0), None).unwrap();
+    assert_eq!((report.signatures_sent, report.signatures_waiting), (0, 1));
+    assert!(fake.calls().iter().all(|c| c.method != "PUT"));
+    fake.stop_refusing();
+    let report = book.sync_with(&fake, opts(500, 0), None).unwrap();
+    assert_eq!((report.accepted, report.signatures_sent), (1, 1));
+    assert_eq!(fake.signatures()[&lan], image);
+}
+
+#[test]
+fn a_signature_that_is_not_an_image_is_refused_on_the_phone() {
+    let fake = server(0);
+    let (_dir, book) = signed_in(&fake);
+    let err = book
+        .record_gift(GiftInput {
+            campaign_id: id(TET),
+            worker_id: id(LAN),
+            acknowledged_name: "Người nhận".into(),
+            signature_image: Some(b"<svg onload=alert(1)>".to_vec()),
+            recorded_at: at(10, 0),
+        })
+        .unwrap_err();
+    assert!(
+        matches!(&err, FieldBookError::Validation { field, .. } if field == "signature_image"),
+        "{err:?}"
+    );
+}
+
 #[test]
 fn a_record_the_server_keeps_refusing_is_wedged_and_the_others_go_on() {
     let fake = server(0);
@@ -684,6 +789,16 @@ impl sotay_core::Transport for Gate {
             self.go.lock().unwrap().recv().unwrap();
         }
         self.inner.post_json(url, headers, body)
+    }
+
+    fn put(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<sotay_core::sync::Response, sotay_core::sync::TransportError> {
+        self.inner.put(url, headers, content_type, body)
     }
 }
 

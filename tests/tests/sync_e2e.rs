@@ -170,6 +170,15 @@ impl Transport for CuttingTransport {
     ) -> Result<Response, TransportError> {
         self.run(|| self.inner.post_json(url, headers, body))
     }
+    fn put(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<Response, TransportError> {
+        self.run(|| self.inner.put(url, headers, content_type, body))
+    }
 }
 
 fn quick() -> SyncOptions {

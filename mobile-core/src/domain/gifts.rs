@@ -96,9 +96,48 @@ impl CampaignKind {
     }
 }
 
+/// A signature image larger than this is refused, on the phone and by the
+/// server.
+pub const MAX_SIGNATURE_BYTES: usize = 2 * 1024 * 1024;
+
+/// The media type of a signature image, read from its first bytes: PNG,
+/// JPEG or WebP. Anything else is not taken as a signature (the server
+/// shows the image to supervisors in a browser).
+pub fn signature_media_type(image: &[u8]) -> Option<&'static str> {
+    if image.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if image.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if image.len() >= 12 && image.starts_with(b"RIFF") && &image[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signature_images_are_png_jpeg_or_webp() {
+        assert_eq!(
+            signature_media_type(b"\x89PNG\r\n\x1a\n\0\0"),
+            Some("image/png")
+        );
+        assert_eq!(
+            signature_media_type(&[0xFF, 0xD8, 0xFF, 0xE0]),
+            Some("image/jpeg")
+        );
+        assert_eq!(
+            signature_media_type(b"RIFF\x10\0\0\0WEBPVP8 "),
+            Some("image/webp")
+        );
+        assert_eq!(signature_media_type(b"RIFF\x10\0\0\0WAVE"), None);
+        assert_eq!(signature_media_type(b"\x89PNG"), None);
+        assert_eq!(signature_media_type(b"<svg onload=alert(1)>"), None);
+        assert_eq!(signature_media_type(b""), None);
+    }
 
     #[test]
     fn rules_admit_the_right_workers() {

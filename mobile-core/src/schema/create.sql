@@ -1,4 +1,4 @@
--- Sổ Tay field book: the current schema (version 3), for a fresh install.
+-- Sổ Tay field book: the current schema (version 4), for a fresh install.
 
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
@@ -160,6 +160,17 @@ CREATE TABLE signatures (
     sha256 TEXT PRIMARY KEY,
     image  BLOB NOT NULL
 ) WITHOUT ROWID;
+
+-- Signature images sent to the server (or refused by it for good), one row
+-- per gift; a gift with a signature and no row still has its image to send.
+CREATE TABLE signature_uploads (
+    client_id  TEXT PRIMARY KEY REFERENCES gift_handouts (client_id),
+    state      TEXT NOT NULL CHECK (state IN ('sent', 'refused')),
+    code       TEXT,
+    message_vi TEXT,
+    message_en TEXT,
+    updated_at INTEGER NOT NULL
+);
 
 -- Where each fact stands with the server (the only mutable record table).
 CREATE TABLE record_states (

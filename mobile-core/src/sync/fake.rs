@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::{Response, Transport, TransportError};
@@ -54,6 +55,9 @@ struct State {
     gifts: HashSet<(Uuid, Uuid)>,
     refuse: HashSet<Uuid>,
     omit: HashSet<Uuid>,
+    /// Every record the fake answered for (accepted or rejected).
+    answered: HashMap<Uuid, RecordBody>,
+    signatures: HashMap<Uuid, Vec<u8>>,
     snapshot: Option<PortfolioSnapshot>,
     pages: Vec<ChangePage>,
     faults: BTreeMap<u64, Fault>,
@@ -188,6 +192,11 @@ impl FakeServer {
         self.st().accepted.clone()
     }
 
+    /// The signature images received, by the gift record they belong to.
+    pub fn signatures(&self) -> HashMap<Uuid, Vec<u8>> {
+        self.st().signatures.clone()
+    }
+
     /// How many token pairs were issued (logins and refreshes).
     pub fn tokens_issued(&self) -> u64 {
         self.st().tokens_issued
@@ -286,6 +295,7 @@ impl FakeServer {
                 match (method, p) {
                     ("POST", "/api/v1/sync/batches") => Self::batch(st, device, body),
                     ("GET", "/api/v1/sync/changes") => Self::changes(st, query),
+                    ("PUT", p) if p.ends_with("/signature") => Self::signature(st, p, body),
                     _ => problem(404, "not_found", "Không có đường dẫn này"),
                 }
             }
@@ -325,6 +335,9 @@ impl FakeServer {
         let mut results = Vec::new();
         for r in &batch.records {
             let v = serde_json::to_value(r).expect("serialisable");
+            st.answered
+                .entry(r.client_id)
+                .or_insert_with(|| r.body.clone());
             let result = |outcome, code: Option<&str>, vi: Option<&str>| UploadResult {
                 client_id: r.client_id,
                 outcome,
@@ -364,6 +377,41 @@ impl FakeServer {
         Response {
             status: 200,
             body: answer,
+        }
+    }
+
+    /// `PUT /api/v1/sync/records/{id}/signature`: the image whose SHA-256
+    /// the gift record names.
+    fn signature(st: &mut State, path: &str, image: &[u8]) -> Response {
+        let id = path
+            .strip_prefix("/api/v1/sync/records/")
+            .and_then(|p| p.strip_suffix("/signature"))
+            .and_then(|id| Uuid::parse_str(id).ok());
+        let Some(body) = id.and_then(|id| st.answered.get(&id)) else {
+            return problem(404, "record_not_found", "Máy chủ chưa có bản ghi này");
+        };
+        let RecordBody::GiftHandout(g) = body else {
+            return problem(422, "no_signature_expected", "Bản ghi này không có chữ ký");
+        };
+        let Some(expected) = g.signature_sha256.clone() else {
+            return problem(422, "no_signature_expected", "Bản ghi này không có chữ ký");
+        };
+        if hex::encode(Sha256::digest(image)) != expected {
+            return problem(
+                422,
+                "signature_mismatch",
+                "Ảnh chữ ký không khớp với bản ghi",
+            );
+        }
+        let fresh = st
+            .signatures
+            .insert(id.expect("looked up"), image.to_vec())
+            .is_none();
+        Response {
+            status: if fresh { 201 } else { 200 },
+            body: json!({"sha256": expected, "bytes": image.len(), "duplicate": !fresh})
+                .to_string()
+                .into_bytes(),
         }
     }
 
@@ -464,5 +512,15 @@ impl Transport for FakeServer {
         body: &[u8],
     ) -> Result<Response, TransportError> {
         self.call("POST", url, headers, body)
+    }
+
+    fn put(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        _content_type: &str,
+        body: &[u8],
+    ) -> Result<Response, TransportError> {
+        self.call("PUT", url, headers, body)
     }
 }

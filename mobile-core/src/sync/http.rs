@@ -92,4 +92,18 @@ impl Transport for HttpTransport {
         }
         answer(req.send(body).map_err(failed)?)
     }
+
+    fn put(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<Response, TransportError> {
+        let mut req = self.agent.put(url).header("Content-Type", content_type);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        answer(req.send(body).map_err(failed)?)
+    }
 }

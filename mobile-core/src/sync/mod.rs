@@ -15,6 +15,7 @@
 pub mod fake;
 pub mod http;
 pub(crate) mod outbox;
+pub(crate) mod signatures;
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -24,6 +25,7 @@ use serde::de::DeserializeOwned;
 pub use http::HttpTransport;
 
 use crate::db::Store;
+use crate::domain::gifts::signature_media_type;
 use crate::error::{Error, RemoteClass, Result};
 use crate::types::{SessionInfo, SyncReport};
 use crate::wire::{
@@ -68,6 +70,14 @@ pub trait Transport: Send + Sync {
         &self,
         url: &str,
         headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<Response, TransportError>;
+    /// PUTs a body of the given media type (a signature image).
+    fn put(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        content_type: &str,
         body: &[u8],
     ) -> Result<Response, TransportError>;
 }
@@ -188,6 +198,16 @@ fn transient(status: u16) -> bool {
     status >= 500 || status == 408 || status == 429
 }
 
+/// What a request carries.
+#[derive(Clone, Copy)]
+enum Req<'a> {
+    Get,
+    /// A JSON body, POSTed.
+    Json(&'a [u8]),
+    /// A body of this media type, PUT.
+    Put(&'a str, &'a [u8]),
+}
+
 /// One sync (or sign-in) against one transport.
 pub struct SyncClient<'a> {
     store: &'a Store,
@@ -230,7 +250,7 @@ impl<'a> SyncClient<'a> {
             context: "login",
             source,
         })?;
-        let r = self.send_once(&format!("{base}/api/v1/auth/login"), None, Some(&body))?;
+        let r = self.send_once(&format!("{base}/api/v1/auth/login"), None, Req::Json(&body))?;
         if r.status != 200 {
             let class = if r.status == 401 || r.status == 403 {
                 RemoteClass::Auth
@@ -258,7 +278,9 @@ impl<'a> SyncClient<'a> {
         let total = self.store.to_send()?;
         progress(0, total, 0);
         self.push(&base, &mut report, total, progress)?;
+        self.push_signatures(&base, &mut report)?;
         self.pull(&base, &mut report, total, progress)?;
+        report.signatures_waiting = self.store.signatures_waiting()?;
         Ok(report)
     }
 
@@ -280,7 +302,7 @@ impl<'a> SyncClient<'a> {
                     None => return Ok(()),
                 },
             };
-            let r = self.call(base, &url, Some(batch.body.as_bytes()))?;
+            let r = self.call(base, &url, Req::Json(batch.body.as_bytes()))?;
             if r.status == 200 {
                 let answer: UploadResponse = parse("upload response", &r.body)?;
                 let t = self.store.finish_batch(&batch, &answer.results)?;
@@ -309,6 +331,58 @@ impl<'a> SyncClient<'a> {
                 report.received_changes,
             );
         }
+    }
+
+    /// Sends the signature image of each gift the server has the record
+    /// of. An image the server refuses for good (it does not match its
+    /// record) stays on the phone, marked with the reason; one whose record
+    /// the server does not have yet waits for the next sync.
+    fn push_signatures(&self, base: &str, report: &mut SyncReport) -> Result<()> {
+        for s in self.store.signatures_to_send()? {
+            let image = self.store.signature_image(&s.sha256)?;
+            let Some(media_type) = signature_media_type(&image) else {
+                self.store.signature_refused(
+                    s.client_id,
+                    "signature_not_image",
+                    "Ảnh chữ ký không phải ảnh PNG, JPEG hay WebP",
+                    "the signature is not a PNG, JPEG or WebP image",
+                )?;
+                report.signatures_refused += 1;
+                continue;
+            };
+            let url = format!("{base}/api/v1/sync/records/{}/signature", s.client_id);
+            let r = self.call(base, &url, Req::Put(media_type, &image))?;
+            match r.status {
+                200 | 201 => {
+                    self.store.signature_sent(s.client_id)?;
+                    report.signatures_sent += 1;
+                }
+                404 => {}
+                400 | 409 | 413 | 415 | 422 => {
+                    let p = problem(&r);
+                    let code = p
+                        .code
+                        .clone()
+                        .unwrap_or_else(|| format!("http_{}", r.status));
+                    let vi = p
+                        .detail
+                        .clone()
+                        .or_else(|| p.title.clone())
+                        .unwrap_or_else(|| {
+                            format!("Máy chủ từ chối ảnh chữ ký (lỗi {})", r.status)
+                        });
+                    let en = format!(
+                        "server refused the signature: {} {code} {}",
+                        r.status,
+                        p.title.as_deref().unwrap_or("")
+                    );
+                    self.store.signature_refused(s.client_id, &code, &vi, &en)?;
+                    report.signatures_refused += 1;
+                }
+                status => return Err(remote(RemoteClass::Network, status, &problem(&r))),
+            }
+        }
+        Ok(())
     }
 
     /// A batch the server refused (4xx other than sign-in trouble).
@@ -370,7 +444,7 @@ impl<'a> SyncClient<'a> {
         let sent =
             (report.accepted + report.duplicates + report.rejected + report.wedged).min(total);
         if self.store.sync_cursor()?.is_none() {
-            let r = self.call(base, &format!("{base}/api/v1/sync/changes"), None)?;
+            let r = self.call(base, &format!("{base}/api/v1/sync/changes"), Req::Get)?;
             let snapshot: PortfolioSnapshot = self.ok_json("portfolio", r)?;
             report.received_changes += self.store.apply_snapshot(&snapshot)?.rows;
             progress(sent, total, report.received_changes);
@@ -385,7 +459,7 @@ impl<'a> SyncClient<'a> {
                 encode(&cursor),
                 self.opts.page_size
             );
-            let page: ChangePage = self.ok_json("changes", self.call(base, &url, None)?)?;
+            let page: ChangePage = self.ok_json("changes", self.call(base, &url, Req::Get)?)?;
             let stuck = page.has_more && page.next == cursor;
             report.received_changes += self.store.apply_changes(&page)?.rows;
             progress(sent, total, report.received_changes);
@@ -409,7 +483,7 @@ impl<'a> SyncClient<'a> {
 
     /// An authorised request: retried while transient, refreshed once on
     /// an expired access token. Answers other than 401/403 are returned.
-    fn call(&self, base: &str, url: &str, body: Option<&[u8]>) -> Result<Response> {
+    fn call(&self, base: &str, url: &str, body: Req<'_>) -> Result<Response> {
         let mut refreshed = false;
         loop {
             let tokens = self.store.tokens()?.ok_or_else(not_signed_in)?;
@@ -451,7 +525,11 @@ impl<'a> SyncClient<'a> {
             source,
         })?;
         // Sent once: a refresh that reached the server has rotated the token.
-        let r = self.send_once(&format!("{base}/api/v1/auth/refresh"), None, Some(&body))?;
+        let r = self.send_once(
+            &format!("{base}/api/v1/auth/refresh"),
+            None,
+            Req::Json(&body),
+        )?;
         if r.status == 200 {
             let t: TokenResponse = parse("refresh", &r.body)?;
             return self.store.save_tokens(&t);
@@ -471,7 +549,7 @@ impl<'a> SyncClient<'a> {
     }
 
     /// Sends with retries on network failures and transient statuses.
-    fn send(&self, url: &str, access: Option<&str>, body: Option<&[u8]>) -> Result<Response> {
+    fn send(&self, url: &str, access: Option<&str>, body: Req<'_>) -> Result<Response> {
         let mut wait = self.opts.backoff;
         let mut tries = 0;
         loop {
@@ -493,7 +571,7 @@ impl<'a> SyncClient<'a> {
         }
     }
 
-    fn send_once(&self, url: &str, access: Option<&str>, body: Option<&[u8]>) -> Result<Response> {
+    fn send_once(&self, url: &str, access: Option<&str>, body: Req<'_>) -> Result<Response> {
         let bearer = access.map(|a| format!("Bearer {a}"));
         let mut headers: Vec<(&str, &str)> =
             vec![("Accept", "application/json"), ("Accept-Language", "vi")];
@@ -501,8 +579,9 @@ impl<'a> SyncClient<'a> {
             headers.push(("Authorization", b));
         }
         let r = match body {
-            Some(b) => self.transport.post_json(url, &headers, b),
-            None => self.transport.get(url, &headers),
+            Req::Get => self.transport.get(url, &headers),
+            Req::Json(b) => self.transport.post_json(url, &headers, b),
+            Req::Put(media_type, b) => self.transport.put(url, &headers, media_type, b),
         };
         r.map_err(|e| Error::Remote {
             class: RemoteClass::Network,

@@ -417,15 +417,18 @@ impl Store {
         })
     }
 
-    /// Puts wedged records back in the queue (in new batches) for the next
-    /// sync. Returns how many.
+    /// Puts wedged records back in the queue (in new batches), and refused
+    /// signature images, for the next sync. Returns how many.
     pub fn retry_wedged(&self) -> Result<u32> {
         self.write_durable(|tx| {
-            Ok(tx.execute(
+            let records = tx.execute(
                 "UPDATE record_states SET state = 'pending', code = NULL, message_vi = NULL, message_en = NULL, updated_at = ?1
                  WHERE state = 'wedged'",
                 [Utc::now().timestamp_millis()],
-            )? as u32)
+            )?;
+            let signatures =
+                tx.execute("DELETE FROM signature_uploads WHERE state = 'refused'", [])?;
+            Ok((records + signatures) as u32)
         })
     }
 }

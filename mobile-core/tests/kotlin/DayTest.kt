@@ -114,7 +114,7 @@ fun giftAndRefusedSecondGift(day: Day) {
             campaignId = TET,
             workerId = LAN,
             acknowledgedName = "Nguyễn Thị Lan",
-            signatureImage = byteArrayOf(0x89.toByte(), 'P'.code.toByte(), 'N'.code.toByte(), 'G'.code.toByte()),
+            signatureImage = byteArrayOf(0x89.toByte(), 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3),
             recordedAt = at(10, 0),
         )
     )
