@@ -234,8 +234,15 @@ pub fn detail(
             reversed_by_entry: r.reversed_by,
             payload: serde_json::from_str::<serde_json::Value>(&r.body)
                 .ok()
-                .and_then(|v| v.get("body").cloned())
+                .and_then(|v| v.get("payload").cloned())
                 .unwrap_or(serde_json::Value::Null),
+            signature: r.signature_sha256.as_ref().map(|_| {
+                if r.signature_received {
+                    "received"
+                } else {
+                    "waiting"
+                }
+            }),
         })
         .collect();
     BatchDetail { summary, records }

@@ -801,3 +801,207 @@ async fn loans_travel_as_terms_and_paid() {
         assert!(l2.installments.is_empty());
     }
 }
+
+async fn put_signature(
+    app: &TestApp,
+    token: &str,
+    record: Uuid,
+    image: &[u8],
+) -> (StatusCode, Value) {
+    let resp = app
+        .http
+        .put(app.url(&format!("/api/v1/sync/records/{record}/signature")))
+        .bearer_auth(token)
+        .header("Content-Type", "image/png")
+        .body(image.to_vec())
+        .send()
+        .await
+        .expect("PUT");
+    let status = resp.status();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+async fn get_signature(app: &TestApp, path: &str, token: &str) -> (StatusCode, Vec<u8>, String) {
+    let resp = app
+        .http
+        .get(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("GET");
+    let status = resp.status();
+    let kind = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (status, resp.bytes().await.unwrap().to_vec(), kind)
+}
+
+#[tokio::test]
+async fn a_gifts_signature_image_follows_its_record_and_only_its_branch_sees_it() {
+    use sha2::Digest;
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let mut lan = phone(&app, "canbo.lan", "officer-pass-1").await;
+        let hung = phone(&app, "canbo.hung", "officer-pass-2").await;
+        let snap = snapshot(&app, &lan).await;
+        let thu = snap
+            .workers
+            .iter()
+            .find(|w| w.full_name == "Đặng Thị Thu")
+            .unwrap()
+            .id;
+        let image = b"\x89PNG\r\n\x1a\nthe recipient's signature".to_vec();
+        let sha = hex::encode(sha2::Sha256::digest(&image));
+        let gift = lan.record(RecordBody::GiftHandout(GiftHandoutPayload {
+            campaign_id: snap.campaigns[0].id,
+            worker_id: thu,
+            acknowledged_name: "Đặng Thị Thu".into(),
+            signature_sha256: Some(sha.clone()),
+        }));
+        let visit = lan.visit(thu);
+
+        // Before its record: the server does not know the record.
+        let (s, body) = put_signature(&app, &lan.token, gift.client_id, &image).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::NOT_FOUND, Some("record_not_found")),
+            "{body}"
+        );
+        let (s, body) = upload(
+            &app,
+            &lan,
+            Uuid::now_v7(),
+            vec![gift.clone(), visit.clone()],
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(1))
+            .await;
+        let batch = body_of_batch(&app, &sup, gift.client_id).await;
+        assert_eq!(
+            record_field(&batch, gift.client_id, "signature"),
+            json!("waiting")
+        );
+        assert_eq!(
+            record_field(&batch, visit.client_id, "signature"),
+            Value::Null
+        );
+        // What the phone recorded, as recorded.
+        let payload = record_field(&batch, gift.client_id, "payload");
+        assert_eq!(payload["acknowledged_name"], "Đặng Thị Thu", "{payload}");
+        assert_eq!(payload["signature_sha256"], json!(sha));
+        let read = format!("/api/v1/records/{}/signature", gift.client_id);
+        let (s, _, _) = get_signature(&app, &read, &sup).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+
+        // Not the image the record names; not an image; too large; another
+        // officer's record; a record without a signature.
+        let mut other = image.clone();
+        other.push(b'!');
+        let (s, body) = put_signature(&app, &lan.token, gift.client_id, &other).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("signature_mismatch")),
+            "{body}"
+        );
+        let (s, body) = put_signature(&app, &hung.token, gift.client_id, &image).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::NOT_FOUND, Some("record_not_found")),
+            "{body}"
+        );
+        let (s, body) = put_signature(&app, &lan.token, visit.client_id, &image).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("no_signature_expected")
+            ),
+            "{body}"
+        );
+        let huge = vec![0u8; sotay_core::domain::gifts::MAX_SIGNATURE_BYTES + 1];
+        let (s, _) = put_signature(&app, &lan.token, gift.client_id, &huge).await;
+        assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+        let sup_put = put_signature(&app, &sup, gift.client_id, &image).await;
+        assert_eq!(sup_put.0, StatusCode::FORBIDDEN);
+
+        // The image: stored once, then answered as already held.
+        let (s, body) = put_signature(&app, &lan.token, gift.client_id, &image).await;
+        assert_eq!(s, StatusCode::CREATED, "{body}");
+        assert_eq!(body["sha256"], json!(sha));
+        assert_eq!(
+            (body["bytes"].as_i64(), body["duplicate"].as_bool()),
+            (Some(image.len() as i64), Some(false))
+        );
+        assert_eq!(body["media_type"], "image/png");
+        let (s, body) = put_signature(&app, &lan.token, gift.client_id, &image).await;
+        assert_eq!(
+            (s, body["duplicate"].as_bool()),
+            (StatusCode::OK, Some(true)),
+            "{body}"
+        );
+        assert_eq!(app.db.audit_count("signature.receive").await.unwrap(), 1);
+
+        // Seen by the officer, the branch's supervisor and an admin; not by
+        // another branch's supervisor nor another officer.
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        for token in [&lan.token, &sup, &admin] {
+            let (s, bytes, kind) = get_signature(&app, &read, token).await;
+            assert_eq!((s, kind.as_str()), (StatusCode::OK, "image/png"));
+            assert_eq!(bytes, image);
+        }
+        let bt = app
+            .token("giamsat.bt", "super-pass-2", &common::device(2))
+            .await;
+        for token in [&bt, &hung.token] {
+            let (s, _, _) = get_signature(&app, &read, token).await;
+            assert_eq!(s, StatusCode::NOT_FOUND, "{backend:?}");
+        }
+        let batch = body_of_batch(&app, &sup, gift.client_id).await;
+        assert_eq!(
+            record_field(&batch, gift.client_id, "signature"),
+            json!("received")
+        );
+        let (s, _, _) = get_signature(
+            &app,
+            &format!("/api/v1/records/{}/signature", visit.client_id),
+            &sup,
+        )
+        .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+    }
+}
+
+/// The review of the batch holding `record`, as `token` sees it.
+async fn body_of_batch(app: &TestApp, token: &str, record: Uuid) -> Value {
+    let (s, list) = app.get("/api/v1/batches?status=pending", token).await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    for b in list.as_array().into_iter().flatten() {
+        let id = b["batch_id"].as_str().unwrap();
+        let (s, detail) = app.get(&format!("/api/v1/batches/{id}"), token).await;
+        assert_eq!(s, StatusCode::OK, "{detail}");
+        if detail["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["record_id"] == json!(record))
+        {
+            return detail;
+        }
+    }
+    panic!("no batch holds {record}: {list}");
+}
+
+fn record_field(batch: &Value, record: Uuid, field: &str) -> Value {
+    batch["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["record_id"] == json!(record))
+        .unwrap()[field]
+        .clone()
+}

@@ -987,14 +987,18 @@ fn phone_day(server: &str) -> (sotay_tests::Phone, String, i64, Vec<String>) {
                 campaign_id: campaign.campaign_id,
                 worker_id: w.worker_id,
                 acknowledged_name: w.full_name.clone(),
-                signature_image: None,
+                signature_image: Some(include_bytes!("../fixtures/chu-ky.png").to_vec()),
                 recorded_at: chrono::Utc::now(),
             })
             .is_ok()
     });
     assert!(given, "a worker eligible for the gift");
     let report = phone.book.sync(None).expect("sync");
-    assert_eq!((report.accepted, report.rejected), (3, 0), "{report:?}");
+    assert_eq!(
+        (report.accepted, report.rejected, report.signatures_sent),
+        (3, 0, 1),
+        "{report:?}"
+    );
     (phone, loan_code, cash, receipts)
 }
 
@@ -1054,6 +1058,41 @@ async fn batch_review_in_a_real_browser() {
             "{records}"
         );
         assert!(b.text("#batch-anomalies").await.contains("Thu hơn một kỳ"));
+        // The gift's signature, sent by the phone after its record.
+        assert!(records.contains("Người nhận xác nhận"), "{records}");
+        let width = b
+            .client
+            .execute(
+                "const img = document.querySelector('#records a.signature img');
+                 img.scrollIntoView();
+                 return new Promise(done => {
+                     const check = () => img.complete && img.naturalWidth > 0 ? done(img.naturalWidth) : setTimeout(check, 50);
+                     check();
+                 });",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(width.as_i64(), Some(180), "the signature image is shown");
+        let signature = b
+            .client
+            .execute(
+                "return document.querySelector('#records a.signature').getAttribute('href');",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string();
+        let theirs = http_sign_in(&http, &server, "giamsat.binhtan").await;
+        let (status, _, _) = page(&http, &server, signature.clone(), theirs).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "another branch's signature");
+        let (status, to, _) = page(&http, &server, signature, String::new()).await;
+        assert_eq!(
+            (status, to.as_deref().map(|t| t.starts_with("/login"))),
+            (StatusCode::SEE_OTHER, Some(true))
+        );
         b.shot_full("batch", 1280).await;
 
         // Cash typed the wrong way is refused with what to type instead.

@@ -330,13 +330,16 @@ fn the_same_gift_from_two_phones_is_given_once_and_the_other_officer_sees_why() 
             .map(|h| a.book.worker_detail(h.worker_id).unwrap())
             .find(|w| w.union_member)
             .expect("a union member");
-        for p in [&a, &b] {
+        for (n, p) in [&a, &b].into_iter().enumerate() {
+            // Each phone takes the recipient's signature.
+            let mut image = b"\x89PNG\r\n\x1a\n".to_vec();
+            image.extend(format!("signature taken on phone {n}").bytes());
             p.book
                 .record_gift(GiftInput {
                     campaign_id: campaign.campaign_id,
                     worker_id: worker.worker_id,
                     acknowledged_name: worker.full_name.clone(),
-                    signature_image: None,
+                    signature_image: Some(image),
                     recorded_at: Utc::now(),
                 })
                 .expect("offline, each phone allows it");
@@ -348,6 +351,22 @@ fn the_same_gift_from_two_phones_is_given_once_and_the_other_officer_sees_why() 
             (1, 0, 0, 1),
             "{backend:?}"
         );
+        // Both signatures reach the server, the refused gift's as evidence.
+        assert_eq!(
+            (
+                ra.signatures_sent,
+                rb.signatures_sent,
+                ra.signatures_waiting,
+                rb.signatures_waiting
+            ),
+            (1, 1, 0, 0),
+            "{backend:?}"
+        );
+        let held = rt.block_on(scalar(
+            &db.url,
+            "SELECT COUNT(*) FROM signatures s JOIN sync_records r ON r.id = s.record_id WHERE r.kind = 'gift_handout'",
+        ));
+        assert_eq!(held, 2, "{backend:?}");
         let rejected = b.book.outbox(OutboxFilter::Rejected, 10).unwrap();
         assert_eq!(rejected.len(), 1);
         assert_eq!(rejected[0].code.as_deref(), Some("already_received"));

@@ -6,13 +6,14 @@ mod disburse;
 pub(crate) mod master;
 pub(crate) mod reports;
 pub(crate) mod review;
+pub(crate) mod signatures;
 mod sync;
 
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Serialize;
 use utoipa::OpenApi;
@@ -44,6 +45,12 @@ pub fn routes() -> Router<AppState> {
                 crate::app::UPLOAD_BODY_LIMIT,
             )),
         )
+        .route(
+            "/api/v1/sync/records/{id}/signature",
+            put(signatures::receive)
+                .layer(axum::extract::DefaultBodyLimit::max(signatures::BODY_LIMIT)),
+        )
+        .route("/api/v1/records/{id}/signature", get(signatures::image))
         .route("/api/v1/batches", get(review::batches))
         .route("/api/v1/batches/{id}", get(review::batch))
         .route("/api/v1/batches/{id}/approve", post(review::approve))
@@ -125,6 +132,8 @@ pub fn routes() -> Router<AppState> {
         admin::import,
         sync::changes,
         sync::upload,
+        signatures::receive,
+        signatures::image,
         review::batches,
         review::batch,
         review::approve,

@@ -483,6 +483,23 @@ fn what(lang: Lang, r: &ReviewRecord) -> Markup {
             a.mono href=(format!("/loans/{id}")) { (code) }
         } @else if let Some(k) = &r.campaign_name {
             (k)
+            @if let Some(name) = r.payload.get("acknowledged_name").and_then(|n| n.as_str()) {
+                br; small { (lang.t("Người nhận xác nhận: ", "Acknowledged by: ")) (name) }
+            }
+            @match r.signature {
+                Some("received") => {
+                    @let src = format!("/records/{}/signature", r.record_id);
+                    br;
+                    a.signature href=(src) target="_blank" rel="noopener" {
+                        img src=(src) loading="lazy" height="48"
+                            alt=(lang.t("Chữ ký người nhận", "The recipient's signature"));
+                    }
+                }
+                Some(_) => {
+                    br; small.muted.signature-waiting { (lang.t("Chưa nhận ảnh chữ ký (đến ở lần đồng bộ sau)", "Signature image not received yet (comes with a later sync)")) }
+                }
+                None => {}
+            }
         } @else if r.kind == "visit" {
             @if let Some(p) = r.payload.get("purpose").and_then(|p| p.as_str()) {
                 small { (visit_purpose(lang, p)) }
@@ -859,6 +876,23 @@ async fn batch_response(
             });
             (status, ui.page(&title, Nav::Batches, body)).into_response()
         }
+        Err(e) => ui.app_error(e),
+    }
+}
+
+/// `GET /records/{id}/signature`: a gift's signature image, for the
+/// branch's supervisors and admins.
+pub async fn signature(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> Response {
+    let ui = signed.ui();
+    let Ok(id) = Uuid::parse_str(id.trim()) else {
+        return ui.app_error(AppError::not_found("bản ghi", "record"));
+    };
+    match crate::api::signatures::signature_image(&state, &signed.user, id).await {
+        Ok(image) => image,
         Err(e) => ui.app_error(e),
     }
 }

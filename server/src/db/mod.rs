@@ -39,6 +39,7 @@ macro_rules! backend {
                 use super::*;
                 include!("review.rs");
                 include!("disburse.rs");
+                include!("signatures.rs");
             }
             pub mod reports {
                 use super::*;
@@ -823,6 +824,29 @@ impl Db {
     ) -> DbResult<CapitalReceipt> {
         let now = now_micros();
         with_tx!(self, q, tx => q::review::capital_receive(&mut tx, who, branch_id, client_id, amount, received_on, source, now).await)
+    }
+
+    /// Stores the signature image of one of the uploader's gift records
+    /// (the image whose SHA-256 the record names), once per image.
+    pub async fn receive_signature(
+        &self,
+        who: &Uploader,
+        client_id: uuid::Uuid,
+        image: &[u8],
+    ) -> DbResult<SignatureReceipt> {
+        use sha2::Digest;
+        let sha256 = hex::encode(sha2::Sha256::digest(image));
+        let media_type = sotay_core::domain::gifts::signature_media_type(image);
+        let now = now_micros();
+        with_tx!(self, q, tx => q::review::signature_receive(&mut tx, who, client_id, image, &sha256, media_type, now).await)
+    }
+
+    /// A record's signature and whose record it is, if the record exists.
+    pub async fn record_signature(
+        &self,
+        client_id: uuid::Uuid,
+    ) -> DbResult<Option<RecordSignature>> {
+        with_conn!(self, q, c => q::review::record_signature(&mut c, client_id).await)
     }
 
     pub async fn capital_receipts(&self, branch: Option<i64>) -> DbResult<Vec<CapitalReceipt>> {

@@ -80,7 +80,8 @@ pub async fn review_records(c: &mut Conn, batch_ids: &[uuid::Uuid]) -> DbResult<
                  k.name AS campaign_name, s.target_client_id, s.amount, s.receipt_no,
                  rr.decision, rr.reason AS decision_reason, e.id AS entry_id, x.id AS reversed_by,
                  FALSE AS voided,
-                 CAST(NULL AS BIGINT) AS gift_rank, q.quota AS gift_quota
+                 CAST(NULL AS BIGINT) AS gift_rank, q.quota AS gift_quota,
+                 CAST(NULL AS TEXT) AS signature_sha256, FALSE AS signature_received
              FROM sync_records s LEFT JOIN workers w ON w.id = s.worker_id LEFT JOIN loans l ON l.id = s.loan_id
                  LEFT JOIN campaigns k ON k.id = s.campaign_id LEFT JOIN record_reviews rr ON rr.record_id = s.id
                  LEFT JOIN campaign_officer_quotas q ON s.kind = 'gift_handout' AND q.campaign_id = s.campaign_id
@@ -97,6 +98,7 @@ pub async fn review_records(c: &mut Conn, batch_ids: &[uuid::Uuid]) -> DbResult<
     }
     voided(c, &mut out).await?;
     gift_ranks(c, &mut out).await?;
+    signatures_of(c, &mut out).await?;
     Ok(out)
 }
 

@@ -113,6 +113,10 @@ pub struct ReviewRecordRow {
     /// Gifts of this campaign the officer had handed out up to this one.
     pub gift_rank: Option<i64>,
     pub gift_quota: Option<i64>,
+    /// The SHA-256 of the gift's signature image, when the record names one.
+    pub signature_sha256: Option<String>,
+    /// The server holds that image.
+    pub signature_received: bool,
 }
 
 /// Something a supervisor should look at before approving.
@@ -209,6 +213,33 @@ pub struct ReviewRecord {
     /// What the phone recorded.
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
+    /// A gift's signature image: `received` once the phone has sent it
+    /// (`GET /api/v1/records/{record_id}/signature`), `waiting` before;
+    /// absent when the record has none.
+    pub signature: Option<&'static str>,
+}
+
+/// A signature image stored for a gift record.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SignatureReceipt {
+    pub record_id: Uuid,
+    pub sha256: String,
+    pub bytes: i64,
+    pub media_type: String,
+    /// The server already held this image.
+    pub duplicate: bool,
+}
+
+/// A record's signature, with whose record it is (for the caller to check
+/// who may see it).
+#[derive(Debug, Clone)]
+pub struct RecordSignature {
+    pub officer_id: i64,
+    pub branch_id: Option<i64>,
+    /// The image's SHA-256 the record names; `None`: the record has none.
+    pub sha256: Option<String>,
+    /// The image and its media type, once received.
+    pub image: Option<(Vec<u8>, String)>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
