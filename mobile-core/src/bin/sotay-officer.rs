@@ -634,6 +634,14 @@ fn sync(book: &FieldBook) -> Res<()> {
             i.message.as_deref().unwrap_or("không rõ lý do")
         );
     }
+    if r.signatures_sent + r.signatures_refused + r.signatures_waiting > 0 {
+        out!(
+            "Ảnh chữ ký nhận quà: gửi {}, bị từ chối {}, còn chờ gửi {} (xem `summary`).",
+            r.signatures_sent,
+            r.signatures_refused,
+            r.signatures_waiting
+        );
+    }
     Ok(())
 }
 

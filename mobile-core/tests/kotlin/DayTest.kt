@@ -114,7 +114,7 @@ fun giftAndRefusedSecondGift(day: Day) {
             campaignId = TET,
             workerId = LAN,
             acknowledgedName = "Nguyễn Thị Lan",
-            signatureImage = byteArrayOf(0x89.toByte(), 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3),
+            signatureImage = SIGNATURE,
             recordedAt = at(10, 0),
         )
     )
@@ -179,6 +179,7 @@ fun aKeyIsRefusedWithoutEncryption(day: Day) {
 class Server {
     val stored = mutableSetOf<String>()
     val batches = mutableListOf<String>()
+    val signatures = mutableMapOf<String, ByteArray>()
     private val http: HttpServer = HttpServer.create(InetSocketAddress("127.0.0.1", 0), 0)
 
     init {
@@ -201,7 +202,8 @@ class Server {
         Regex("\"$name\"\\s*:\\s*\"([^\"]*)\"").find(json)?.groupValues?.get(1) ?: error("no $name in $json")
 
     private fun handle(ex: HttpExchange) {
-        val body = ex.requestBody.readBytes().decodeToString()
+        val raw = ex.requestBody.readBytes()
+        val body = raw.decodeToString()
         val path = ex.requestURI.toString()
         if (path == "/api/v1/auth/login") {
             if (field(body, "password") != "mk-1") {
@@ -214,6 +216,14 @@ class Server {
                 "device":{"id":"${field(body, "device_id")}","name":"${field(body, "device_name")}","code":"A7K2"}}""")
         }
         check(ex.requestHeaders.getFirst("Authorization") == "Bearer a1") { "no token" }
+        if (ex.requestMethod == "PUT") {
+            check(path.startsWith("/api/v1/sync/records/") && path.endsWith("/signature")) { path }
+            check(ex.requestHeaders.getFirst("Content-Type") == "image/png") { "content type" }
+            val id = path.removePrefix("/api/v1/sync/records/").removeSuffix("/signature")
+            check(id in stored) { "a signature before its record" }
+            signatures[id] = raw
+            return answer(ex, 201, """{"record_id":"$id","bytes":${raw.size},"media_type":"image/png","duplicate":false}""")
+        }
         if (ex.requestMethod == "POST") {
             check(path == "/api/v1/sync/batches") { path }
             batches.add(field(body, "batch_id"))
@@ -228,6 +238,8 @@ class Server {
         answer(ex, 200, """{"next":"c-000002","has_more":false}""")
     }
 }
+
+val SIGNATURE = byteArrayOf(0x89.toByte(), 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3)
 
 class Progress : SyncProgress {
     val seen = mutableListOf<Triple<UInt, UInt, ULong>>()
@@ -249,6 +261,9 @@ fun signInAndSync(day: Day) {
         val report = day.book.sync(progress)
         check(report.sent == 4u && report.accepted == 4u && report.rejected == 0u) { "$report" }
         check(server.batches.size == 1) { "${server.batches}" }
+        // The gift's signature image follows its record.
+        check(report.signaturesSent == 1u && report.signaturesWaiting == 0u) { "$report" }
+        check(server.signatures.values.single().contentEquals(SIGNATURE)) { "${server.signatures}" }
         check(progress.seen.first() == Triple(0u, 4u, 0uL) && progress.seen.last().first == 4u) { "${progress.seen}" }
         check(day.book.outbox(OutboxFilter.PENDING, 100u).isEmpty()) { "still pending" }
         check(day.book.outbox(OutboxFilter.ACCEPTED, 100u).size == 4) { "accepted" }

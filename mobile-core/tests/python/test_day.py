@@ -5,6 +5,7 @@ into a temporary directory on PYTHONPATH and sets SOTAY_PORTFOLIO.
 """
 
 import datetime
+import hashlib
 import http.server
 import json
 import os
@@ -226,6 +227,7 @@ class Server(http.server.BaseHTTPRequestHandler):
 
     stored = {}
     batches = []
+    signatures = {}
 
     def log_message(self, *args):
         pass
@@ -261,6 +263,20 @@ class Server(http.server.BaseHTTPRequestHandler):
             Server.stored[r["client_id"]] = r
             results.append({"client_id": r["client_id"], "outcome": "duplicate" if dup else "accepted"})
         self.answer(200, {"results": results})
+
+    def do_PUT(self):
+        assert self.headers["Authorization"] == "Bearer a1"
+        assert self.headers["Content-Type"] == "image/png", self.headers["Content-Type"]
+        image = self.rfile.read(int(self.headers["Content-Length"]))
+        prefix, suffix = "/api/v1/sync/records/", "/signature"
+        assert self.path.startswith(prefix) and self.path.endswith(suffix), self.path
+        client_id = self.path[len(prefix):-len(suffix)]
+        record = Server.stored[client_id]  # the record came first
+        sha = hashlib.sha256(image).hexdigest()
+        assert record["payload"]["signature_sha256"] == sha, record
+        Server.signatures[client_id] = image
+        self.answer(201, {"record_id": client_id, "sha256": sha, "bytes": len(image),
+                          "media_type": "image/png", "duplicate": False})
 
     def do_GET(self):
         assert self.headers["Authorization"] == "Bearer a1"
@@ -300,6 +316,9 @@ def test_sign_in_and_sync(day):
         report = day.book.sync(progress)
         assert (report.sent, report.accepted, report.rejected) == (3, 3, 0), report
         assert len(Server.batches) == 1
+        # The gift's signature image follows its record.
+        assert (report.signatures_sent, report.signatures_waiting) == (1, 0), report
+        assert list(Server.signatures.values()) == [b"\x89PNG\r\n\x1a\nsignature"]
         assert progress.seen[0] == (0, 3, 0) and progress.seen[-1][0] == 3, progress.seen
         assert day.book.outbox(sc.OutboxFilter.PENDING, 100) == []
         assert len(day.book.outbox(sc.OutboxFilter.ACCEPTED, 100)) == 4
