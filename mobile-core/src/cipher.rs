@@ -19,8 +19,17 @@ pub fn open(_path: &std::path::Path, _key: &str) -> crate::error::Result<rusqlit
     Err(unavailable())
 }
 
+#[cfg(not(feature = "sqlcipher"))]
+pub fn change_key(
+    _conn: &mut rusqlite::Connection,
+    _path: &std::path::Path,
+    _new_key: &str,
+) -> crate::error::Result<()> {
+    Err(unavailable())
+}
+
 #[cfg(feature = "sqlcipher")]
-pub use with_cipher::open;
+pub use with_cipher::{change_key, open};
 
 #[cfg(feature = "sqlcipher")]
 mod with_cipher {
@@ -32,6 +41,14 @@ mod with_cipher {
     use rusqlite::{params, Connection, DatabaseName, ErrorCode};
 
     use super::unavailable;
+
+    fn key_missing() -> Error {
+        Error::Key {
+            code: "key_missing",
+            message_vi: "Thiếu khoá mã hoá của sổ tay".into(),
+            message_en: "the field book's encryption key is empty".into(),
+        }
+    }
     use crate::error::{Error, Result};
 
     /// What every unencrypted SQLite file starts with.
@@ -41,11 +58,7 @@ mod with_cipher {
     /// one. The key is checked before anything else is read or written.
     pub fn open(path: &Path, key: &str) -> Result<Connection> {
         if key.trim().is_empty() {
-            return Err(Error::Key {
-                code: "key_missing",
-                message_vi: "Thiếu khoá mã hoá của sổ tay".into(),
-                message_en: "the field book's encryption key is empty".into(),
-            });
+            return Err(key_missing());
         }
         if is_plaintext(path)? {
             // One encryption at a time in this process (an app may open the
@@ -109,7 +122,53 @@ mod with_cipher {
     /// synced, then renamed over it. Until the rename the old file is
     /// untouched, so a crash or a full disk loses nothing.
     fn encrypt_in_place(path: &Path, key: &str) -> Result<()> {
-        let copy = sibling(path, ".encrypting");
+        let plain = Connection::open(path)?;
+        let copy = export(&plain, path, key, ".encrypting")?;
+        plain.close().map_err(|(_, e)| e)?;
+        swap(&copy, path)
+    }
+
+    /// Puts the open book `conn` (the file at `path`) under `new_key`,
+    /// whatever key it had (none, for a book written without one): a full
+    /// copy under the new key, synced, renamed over the book, and `conn`
+    /// replaced by a connection to it. Refused (`book_in_use`), with nothing
+    /// changed, while another connection has the book open: it would go on
+    /// writing to the old file.
+    pub fn change_key(conn: &mut Connection, path: &Path, new_key: &str) -> Result<()> {
+        if new_key.trim().is_empty() {
+            return Err(key_missing());
+        }
+        let version: Option<String> = conn
+            .query_row("PRAGMA cipher_version", [], |r| r.get(0))
+            .ok();
+        if version.is_none() {
+            return Err(unavailable());
+        }
+        let copy = match export(conn, path, new_key, ".rekeying") {
+            Ok(copy) => copy,
+            Err(e) => {
+                // Back to how it was opened.
+                let _ = conn.pragma_update(None, "journal_mode", "WAL");
+                return Err(e);
+            }
+        };
+        if let Err(e) = swap(&copy, path) {
+            let _ = fs::remove_file(&copy);
+            let _ = conn.pragma_update(None, "journal_mode", "WAL");
+            return Err(e);
+        }
+        // The old connection still reads the replaced file until it goes.
+        let old = std::mem::replace(conn, open(path, new_key)?);
+        let _ = old.close();
+        Ok(())
+    }
+
+    /// A full copy of `conn`'s book under `key`, beside `path`, synced.
+    /// Takes the book out of WAL mode first: everything is then in the main
+    /// file, and no other connection has it open (SQLite refuses to leave
+    /// WAL mode otherwise).
+    fn export(conn: &Connection, path: &Path, key: &str, suffix: &str) -> Result<PathBuf> {
+        let copy = sibling(path, suffix);
         let io = |what: &str, e: std::io::Error| {
             Error::Corrupt(format!("{what} {}: {e}", copy.display()))
         };
@@ -118,32 +177,56 @@ mod with_cipher {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(io("cannot remove", e)),
         }
-        {
-            let plain = Connection::open(path)?;
-            // Out of WAL mode: everything is in the main file and no log is
-            // left beside it to be read with the encrypted one.
-            plain.pragma_update(None, "journal_mode", "DELETE")?;
-            let version: i64 = plain.pragma_query_value(None, "user_version", |r| r.get(0))?;
-            let target = copy
-                .to_str()
-                .ok_or_else(|| Error::Corrupt(format!("path {} is not UTF-8", copy.display())))?;
-            plain.execute(
-                "ATTACH DATABASE ?1 AS encrypted KEY ?2",
+        let mode: std::result::Result<String, _> =
+            conn.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0));
+        match mode {
+            Ok(m) if m.eq_ignore_ascii_case("delete") => {}
+            Ok(_) | Err(rusqlite::Error::SqliteFailure(_, _)) => return Err(in_use()),
+            Err(e) => return Err(e.into()),
+        }
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let target = copy
+            .to_str()
+            .ok_or_else(|| Error::Corrupt(format!("path {} is not UTF-8", copy.display())))?;
+        let exported = (|| -> Result<()> {
+            conn.execute(
+                "ATTACH DATABASE ?1 AS rekeyed KEY ?2",
                 params![target, literal(key)],
             )?;
-            plain.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()))?;
-            plain.pragma_update(
-                Some(DatabaseName::Attached("encrypted")),
+            conn.query_row("SELECT sqlcipher_export('rekeyed')", [], |_| Ok(()))?;
+            conn.pragma_update(
+                Some(DatabaseName::Attached("rekeyed")),
                 "user_version",
                 version,
             )?;
-            plain.execute("DETACH DATABASE encrypted", [])?;
-            plain.close().map_err(|(_, e)| e)?;
+            conn.execute("DETACH DATABASE rekeyed", [])?;
+            Ok(())
+        })();
+        if let Err(e) = exported {
+            let _ = conn.execute("DETACH DATABASE rekeyed", []);
+            let _ = fs::remove_file(&copy);
+            return Err(e);
         }
         fs::File::open(&copy)
             .and_then(|f| f.sync_all())
             .map_err(|e| io("cannot sync", e))?;
-        fs::rename(&copy, path).map_err(|e| io("cannot rename", e))?;
+        Ok(copy)
+    }
+
+    fn in_use() -> Error {
+        Error::Key {
+            code: "book_in_use",
+            message_vi: "Sổ tay đang được mở ở nơi khác trong ứng dụng; hãy đóng nơi đó rồi đổi khoá. Chưa có gì thay đổi".into(),
+            message_en: "the field book is open elsewhere in the app; close it there, then change the key. Nothing was changed".into(),
+        }
+    }
+
+    /// Renames the synced `copy` over `path` and syncs the folder.
+    fn swap(copy: &Path, path: &Path) -> Result<()> {
+        let io = |what: &str, e: std::io::Error| {
+            Error::Corrupt(format!("{what} {}: {e}", copy.display()))
+        };
+        fs::rename(copy, path).map_err(|e| io("cannot rename", e))?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::File::open(dir)
                 .and_then(|d| d.sync_all())

@@ -44,6 +44,20 @@ impl Store {
     /// (64 hex digits: a raw 256-bit key, as a phone keeps in its keystore;
     /// anything else: a passphrase). A book written before without a key is
     /// encrypted on the way in; a wrong key is refused and changes nothing.
+    /// Puts the book under `new_key` (see [`crate::cipher`]): also a book
+    /// opened without a key, which is then encrypted. After it, only
+    /// `new_key` opens the book.
+    pub fn change_key(&self, new_key: &str) -> Result<()> {
+        let mut conn = self.conn();
+        let path = conn
+            .path()
+            .filter(|p| !p.is_empty())
+            .map(std::path::PathBuf::from)
+            .ok_or_else(|| Error::Corrupt("the field book is not a file".into()))?;
+        crate::cipher::change_key(&mut conn, &path, new_key)?;
+        schema::configure(&conn)
+    }
+
     pub fn open_encrypted(
         path: impl AsRef<Path>,
         device: DeviceIdentity,

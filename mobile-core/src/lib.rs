@@ -59,6 +59,19 @@ impl FieldBook {
         &self.store
     }
 
+    /// The sync lock, or `Conflict` `sync_running` with these messages.
+    fn exclusive(&self, vi: &str, en: &str) -> Result<std::sync::MutexGuard<'_, ()>> {
+        match self.syncing.try_lock() {
+            Ok(g) => Ok(g),
+            Err(TryLockError::Poisoned(p)) => Ok(p.into_inner()),
+            Err(TryLockError::WouldBlock) => Err(FieldBookError::Conflict {
+                code: "sync_running".into(),
+                message_vi: vi.into(),
+                message_en: en.into(),
+            }),
+        }
+    }
+
     /// [`FieldBook::login`] over any transport (tests use the fake server).
     pub fn login_with(
         &self,
@@ -85,17 +98,10 @@ impl FieldBook {
         options: SyncOptions,
         progress: Option<&dyn SyncProgress>,
     ) -> Result<SyncReport> {
-        let _one = match self.syncing.try_lock() {
-            Ok(g) => g,
-            Err(TryLockError::Poisoned(p)) => p.into_inner(),
-            Err(TryLockError::WouldBlock) => {
-                return Err(FieldBookError::Conflict {
-                    code: "sync_running".into(),
-                    message_vi: "Đang đồng bộ; hãy chờ lần đồng bộ này xong".into(),
-                    message_en: "a sync is already running".into(),
-                })
-            }
-        };
+        let _one = self.exclusive(
+            "Đang đồng bộ; hãy chờ lần đồng bộ này xong",
+            "a sync is already running",
+        )?;
         let report = |sent: u32, total: u32, received: u64| {
             if let Some(p) = progress {
                 p.on_progress(sent, total, received)
@@ -128,6 +134,22 @@ impl FieldBook {
             store: Store::open_encrypted(path, device, &key)?,
             syncing: Mutex::new(()),
         }))
+    }
+
+    /// Puts the field book under a new encryption key (64 hex digits or a
+    /// passphrase, as for `open_encrypted`); a book opened without a key is
+    /// encrypted. The book is copied whole under the new key and the copy
+    /// replaces it, so a failure part-way changes nothing; afterwards only
+    /// the new key opens it. Refused while a sync runs (`Conflict`,
+    /// `sync_running`) or while the book is open elsewhere in the app
+    /// (`Storage`, `book_in_use`); a build without SQLCipher refuses it
+    /// (`encryption_unavailable`).
+    pub fn change_key(&self, new_key: String) -> Result<()> {
+        let _one = self.exclusive(
+            "Đang đồng bộ; hãy đổi khoá khi đồng bộ xong",
+            "a sync is running; change the key when it is done",
+        )?;
+        Ok(self.store.change_key(&new_key)?)
     }
 
     /// Signs in to the server at `server_url` (`https://…`) as this device

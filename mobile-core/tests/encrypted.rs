@@ -149,3 +149,71 @@ fn a_book_written_without_a_key_is_encrypted_with_everything_in_it() {
     let book = FieldBook::open_encrypted(path, device(), passphrase.into()).unwrap();
     assert_eq!(book.outbox(OutboxFilter::Pending, 10).unwrap().len(), 2);
 }
+
+/// What a failed call was refused with: the error's code.
+fn code_of(result: Result<(), FieldBookError>) -> String {
+    match result {
+        Err(FieldBookError::Storage { code, .. } | FieldBookError::Conflict { code, .. }) => code,
+        Err(other) => panic!("a storage error or a conflict, not {other:?}"),
+        Ok(()) => panic!("done"),
+    }
+}
+
+#[test]
+fn the_key_is_changed_in_place_and_only_the_new_key_opens_the_book() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sotay.db").display().to_string();
+    let new_key = "c3ab8ff13720e8ad9047dd39466b3c8974e592c2fa383d4a3960714caef0c4f2";
+    {
+        let book = FieldBook::open_encrypted(path.clone(), device(), KEY.into()).unwrap();
+        book.apply_portfolio_json(PORTFOLIO.to_string()).unwrap();
+        pay(&book, 500_000);
+
+        // Not while the book is open elsewhere: that connection would go on
+        // writing to the replaced file.
+        let other = FieldBook::open_encrypted(path.clone(), device(), KEY.into()).unwrap();
+        assert_eq!(code_of(book.change_key(new_key.into())), "book_in_use");
+        assert_eq!(pay(&other, 1_000), "A7K2-000002", "both still work");
+        drop(other);
+        assert_eq!(code_of(book.change_key(" ".into())), "key_missing");
+
+        book.change_key(new_key.into()).unwrap();
+        // The same book goes on, under the new key.
+        assert_eq!(pay(&book, 100_000), "A7K2-000003");
+        assert_eq!(book.outbox(OutboxFilter::Pending, 10).unwrap().len(), 3);
+    }
+    let bytes = files(dir.path());
+    assert!(!contains(&bytes, "SQLite format 3") && !contains(&bytes, "A7K2-000003"));
+    assert!(
+        !dir.path().join("sotay.db.rekeying").exists(),
+        "no copy is left behind"
+    );
+    assert_eq!(
+        refused(FieldBook::open_encrypted(
+            path.clone(),
+            device(),
+            KEY.into()
+        )),
+        "wrong_key",
+        "the old key no longer opens it"
+    );
+    let book = FieldBook::open_encrypted(path.clone(), device(), new_key.into()).unwrap();
+    assert_eq!(book.outbox(OutboxFilter::Pending, 10).unwrap().len(), 3);
+    assert_eq!(book.search("lan".into(), 5).unwrap().len(), 1);
+    drop(book);
+
+    // A book written without a key gets one the same way.
+    let plain_path = dir.path().join("plain.db").display().to_string();
+    let book = FieldBook::open(plain_path.clone(), device()).unwrap();
+    book.apply_portfolio_json(PORTFOLIO.to_string()).unwrap();
+    pay(&book, 200_000);
+    book.change_key(KEY.into()).unwrap();
+    pay(&book, 10_000);
+    drop(book);
+    assert!(!contains(
+        &std::fs::read(&plain_path).unwrap(),
+        "SQLite format 3"
+    ));
+    let book = FieldBook::open_encrypted(plain_path, device(), KEY.into()).unwrap();
+    assert_eq!(book.outbox(OutboxFilter::Pending, 10).unwrap().len(), 2);
+}

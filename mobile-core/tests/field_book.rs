@@ -888,4 +888,12 @@ fn a_key_is_refused_by_a_build_without_encryption() {
         "{e:?}"
     );
     assert!(!path.exists(), "nothing was written");
+    // Nor is an open book given a key it cannot have.
+    let book = FieldBook::open(path.display().to_string(), device()).unwrap();
+    let e = book.change_key("0".repeat(64)).unwrap_err();
+    assert!(
+        matches!(&e, FieldBookError::Storage { code, .. } if code == "encryption_unavailable"),
+        "{e:?}"
+    );
+    book.apply_portfolio_json(PORTFOLIO.to_string()).unwrap();
 }
