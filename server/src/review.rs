@@ -204,6 +204,17 @@ pub fn summaries(
         .collect()
 }
 
+/// The gift handout an uploaded record's JSON holds, if it is one.
+pub fn gift_payload(body: &str) -> Option<sotay_core::wire::GiftHandoutPayload> {
+    match serde_json::from_str::<sotay_core::wire::UploadRecord>(body)
+        .ok()?
+        .body
+    {
+        sotay_core::wire::RecordBody::GiftHandout(g) => Some(g),
+        _ => None,
+    }
+}
+
 pub fn detail(
     head: BatchHeadRow,
     records: &[ReviewRecordRow],

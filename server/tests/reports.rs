@@ -578,6 +578,12 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
         assert_eq!(money(&totals(&st, "payments")["amount"]), 0);
         let gifts = rows(&st, "gifts");
         assert_eq!((gifts.len(), money(&gifts[0]["value"])), (1, 500_000));
+        // Who acknowledged it; the phone took no signature image.
+        assert_eq!(
+            (&gifts[0]["acknowledged_by"], &gifts[0]["signature"]),
+            (&json!("Đặng Thị Thu"), &json!("Không có")),
+            "{st}"
+        );
         let w1 = app.id_of("workers", "W-001").await;
         let (_, st1) = app
             .get(

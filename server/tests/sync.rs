@@ -894,6 +894,10 @@ async fn a_gifts_signature_image_follows_its_record_and_only_its_branch_sees_it(
         let payload = record_field(&batch, gift.client_id, "payload");
         assert_eq!(payload["acknowledged_name"], "Đặng Thị Thu", "{payload}");
         assert_eq!(payload["signature_sha256"], json!(sha));
+        let thu_id = app.id_of("workers", "W-002").await;
+        let statement = format!("/api/v1/reports/worker-statement?worker_id={thu_id}");
+        let (_, st) = app.get(&statement, &sup).await;
+        assert_eq!(gifts_of(&st)[0]["signature"], "Chưa gửi lên", "{st}");
         let read = format!("/api/v1/records/{}/signature", gift.client_id);
         let (s, _, _) = get_signature(&app, &read, &sup).await;
         assert_eq!(s, StatusCode::NOT_FOUND);
@@ -966,6 +970,9 @@ async fn a_gifts_signature_image_follows_its_record_and_only_its_branch_sees_it(
             record_field(&batch, gift.client_id, "signature"),
             json!("received")
         );
+        let (_, st) = app.get(&statement, &sup).await;
+        assert_eq!(gifts_of(&st)[0]["signature"], "Đã nhận", "{st}");
+        assert_eq!(gifts_of(&st)[0]["acknowledged_by"], "Đặng Thị Thu");
         let (s, _, _) = get_signature(
             &app,
             &format!("/api/v1/records/{}/signature", visit.client_id),
@@ -1003,5 +1010,18 @@ fn record_field(batch: &Value, record: Uuid, field: &str) -> Value {
         .iter()
         .find(|r| r["record_id"] == json!(record))
         .unwrap()[field]
+        .clone()
+}
+
+/// The rows of a worker statement's gifts sheet.
+fn gifts_of(statement: &Value) -> Vec<Value> {
+    statement["sheets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["key"] == "gifts")
+        .unwrap_or_else(|| panic!("no gifts sheet: {statement}"))["rows"]
+        .as_array()
+        .unwrap()
         .clone()
 }

@@ -351,11 +351,28 @@ pub async fn statement_gifts(c: &mut Conn, worker_id: i64) -> DbResult<Vec<rr::S
         "SELECT k.code AS campaign_code, k.name AS campaign_name, k.gift_value, g.recorded_at,
                 COALESCE(u.full_name, '') AS officer_name,
                 CASE WHEN {GIFT_REVERSED} THEN 'reversed' WHEN {RECORD_VOIDED} THEN 'voided'
-                     ELSE COALESCE(rv.decision, 'pending') END AS state
+                     ELSE COALESCE(rv.decision, 'pending') END AS state,
+                g.body, CASE WHEN s.sha256 IS NULL THEN '' ELSE 'received' END AS signature
          FROM sync_records g JOIN campaigns k ON k.id = g.campaign_id JOIN users u ON u.id = g.officer_id
               LEFT JOIN record_reviews rv ON rv.record_id = g.id
+              LEFT JOIN signatures s ON s.record_id = g.id
          WHERE g.worker_id = $1 AND g.kind = 'gift_handout' AND g.status = 'accepted'
          ORDER BY g.recorded_at"
     );
-    Ok(sqlx::query_as(&sql).bind(worker_id).fetch_all(&mut *c).await?)
+    let mut gifts: Vec<rr::StatementGift> = sqlx::query_as(&sql).bind(worker_id).fetch_all(&mut *c).await?;
+    // An image first sent for another record is this one's too when the
+    // record names it.
+    for g in gifts.iter_mut().filter(|g| g.signature.is_empty()) {
+        g.signature = match super::review::expected_signature("gift_handout", &g.body) {
+            None => "none".into(),
+            Some(sha) => {
+                let held: Option<i64> = sqlx::query_scalar("SELECT bytes FROM signatures WHERE sha256 = $1")
+                    .bind(&sha)
+                    .fetch_optional(&mut *c)
+                    .await?;
+                if held.is_some() { "received" } else { "waiting" }.into()
+            }
+        };
+    }
+    Ok(gifts)
 }

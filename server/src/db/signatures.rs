@@ -6,11 +6,7 @@ pub fn expected_signature(kind: &str, body: &str) -> Option<String> {
     if kind != "gift_handout" {
         return None;
     }
-    let record: sotay_core::wire::UploadRecord = serde_json::from_str(body).ok()?;
-    match record.body {
-        sotay_core::wire::RecordBody::GiftHandout(g) => g.signature_sha256,
-        _ => None,
-    }
+    crate::review::gift_payload(body)?.signature_sha256
 }
 
 #[derive(sqlx::FromRow)]

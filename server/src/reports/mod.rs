@@ -48,7 +48,8 @@
 //!   in the last `days` days before the end of `to`.
 //! - **worker-statement** (`worker_id`; payments and gifts in `from`..`to`,
 //!   default all): the worker's loans, schedules, every posted repayment,
-//!   counter repayment and reversal with its receipt number, gifts received.
+//!   counter repayment and reversal with its receipt number, gifts received
+//!   (who acknowledged each, and whether its signature image came in).
 
 mod export;
 pub mod rows;
@@ -1029,6 +1030,13 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
             col("value", "Giá trị", "Value", Kind::Money),
             col("officer", "Cán bộ trao", "Officer", Kind::Text),
             col("state", "Trạng thái", "State", Kind::Text),
+            col(
+                "acknowledged_by",
+                "Người nhận xác nhận",
+                "Acknowledged by",
+                Kind::Text,
+            ),
+            col("signature", "Ảnh chữ ký", "Signature image", Kind::Text),
         ],
     );
     for g in s.gifts.iter().filter(|g| in_range(g.recorded_at)) {
@@ -1048,6 +1056,16 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
             Cell::Money(if counts { g.gift_value } else { 0 }),
             Cell::text(&g.officer_name),
             Cell::text(state),
+            Cell::text(
+                crate::review::gift_payload(&g.body)
+                    .map(|h| h.acknowledged_name)
+                    .unwrap_or_default(),
+            ),
+            Cell::text(match g.signature.as_str() {
+                "received" => "Đã nhận",
+                "waiting" => "Chưa gửi lên",
+                _ => "Không có",
+            }),
         ]);
     }
     gifts.sum_totals();

@@ -292,6 +292,13 @@ pub struct StatementGift {
     pub recorded_at: DateTime<Utc>,
     pub officer_name: String,
     pub state: String,
+    /// The handout's record as uploaded (JSON), read for what the recipient
+    /// acknowledged.
+    pub body: String,
+    /// `received`, `waiting` (the record names an image the phone has not
+    /// sent yet) or `none`.
+    #[sqlx(default)]
+    pub signature: String,
 }
 
 #[cfg(test)]
