@@ -511,6 +511,49 @@ fn an_expired_access_token_is_refreshed_once_and_the_new_refresh_token_kept() {
 }
 
 #[test]
+fn an_access_token_about_to_expire_is_renewed_before_it_is_refused() {
+    let fake = server(0);
+    // Signed in with an access token that runs out within the margin.
+    fake.set_access_lifetime(10);
+    let dir = tempfile::tempdir().unwrap();
+    let book = open_at(&dir.path().join("sotay.db").display().to_string());
+    book.login_with(&fake, FakeServer::URL, USER, PASSWORD, "Điện thoại")
+        .unwrap();
+    fake.set_access_lifetime(900);
+    let paths = |from: usize| -> Vec<String> {
+        fake.calls()[from..]
+            .iter()
+            .map(|c| c.path.clone())
+            .collect()
+    };
+    let before = fake.calls().len();
+    book.sync_with(&fake, opts(500, 0), None).unwrap();
+    let calls = paths(before);
+    assert_eq!(
+        calls[..2],
+        ["/api/v1/auth/refresh", "/api/v1/sync/changes"],
+        "{calls:?}"
+    );
+    assert_eq!(
+        calls
+            .iter()
+            .filter(|p| p.as_str() == "/api/v1/auth/refresh")
+            .count(),
+        1,
+        "renewed once, then the new token serves: {calls:?}"
+    );
+    // The renewed token lasts: the next sync goes straight to work.
+    record_day(&book);
+    let before = fake.calls().len();
+    assert_eq!(
+        book.sync_with(&fake, opts(500, 0), None).unwrap().accepted,
+        10
+    );
+    assert!(paths(before).iter().all(|p| p != "/api/v1/auth/refresh"));
+    assert_eq!(fake.tokens_issued(), 2);
+}
+
+#[test]
 fn a_reused_refresh_token_or_a_revoked_device_ends_the_session_with_the_servers_message() {
     let fake = server(0);
     let (_dir, book) = signed_in(&fake);

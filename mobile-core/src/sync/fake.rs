@@ -49,6 +49,7 @@ struct State {
     refresh: HashMap<String, (Uuid, bool)>,
     revoked: HashSet<Uuid>,
     tokens_issued: u64,
+    access_lifetime: i64,
     records: BTreeMap<Uuid, Value>,
     accepted: HashMap<Uuid, u32>,
     batches: HashMap<Uuid, (Value, Vec<u8>)>,
@@ -105,6 +106,7 @@ impl FakeServer {
                 password: password.into(),
                 device_code: device_code.into(),
                 user_id: 42,
+                access_lifetime: 900,
                 snapshot: Some(snapshot),
                 pages,
                 ..Default::default()
@@ -138,6 +140,11 @@ impl FakeServer {
     }
 
     /// Every access token stops working (as when it expires).
+    /// Seconds the access tokens issued from now on are valid (900 at first).
+    pub fn set_access_lifetime(&self, seconds: i64) {
+        self.st().access_lifetime = seconds;
+    }
+
     pub fn expire_access_tokens(&self) {
         self.st().access.clear();
     }
@@ -212,7 +219,7 @@ impl FakeServer {
         TokenResponse {
             access_token: access,
             token_type: Some("Bearer".into()),
-            expires_in: 900,
+            expires_in: st.access_lifetime,
             refresh_token: refresh,
             refresh_expires_in: 30 * 86_400,
             user: full.then(|| SessionUser {

@@ -40,6 +40,8 @@ pub const BATCH_SIZE: usize = 500;
 pub const PAGE_SIZE: u32 = 500;
 /// Syncs in which a lone record may be refused before it is wedged.
 pub const MAX_ATTEMPTS: i64 = 5;
+/// An access token expiring within this is renewed before a request.
+const ACCESS_MARGIN: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
 /// Refused batches in a row after which this sync stops pushing.
 const MAX_FAILURES_IN_A_ROW: u32 = 16;
 
@@ -487,6 +489,16 @@ impl<'a> SyncClient<'a> {
         let mut refreshed = false;
         loop {
             let tokens = self.store.tokens()?.ok_or_else(not_signed_in)?;
+            // An access token about to expire is renewed first, rather than
+            // sent to be refused.
+            let expiring = tokens
+                .access_expires_at
+                .is_some_and(|at| at <= chrono::Utc::now() + ACCESS_MARGIN);
+            if expiring && tokens.refresh.is_some() && !refreshed {
+                self.refresh(base, tokens.refresh.as_deref())?;
+                refreshed = true;
+                continue;
+            }
             let r = match &tokens.access {
                 Some(access) => self.send(url, Some(access), body)?,
                 None => Response {

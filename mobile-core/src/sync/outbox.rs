@@ -39,6 +39,8 @@ pub(crate) struct Tally {
 pub(crate) struct Tokens {
     pub server_url: String,
     pub access: Option<String>,
+    /// When the access token expires, by this phone's clock.
+    pub access_expires_at: Option<chrono::DateTime<Utc>>,
     pub refresh: Option<String>,
 }
 
@@ -124,6 +126,7 @@ impl Store {
             Ok(Some(Tokens {
                 server_url,
                 access: setting(c, "access_token")?,
+                access_expires_at: millis_setting(c, "access_expires_at")?,
                 refresh: setting(c, "refresh_token")?,
             }))
         })
