@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::ClientIp;
 use crate::app::AppState;
 use crate::auth::{AuthUser, UploadingUser};
-use crate::db::{RecordSignature, Scope, SignatureReceipt, Uploader};
+use crate::db::{RecordSignature, Scope, SignatureReceipt};
 use crate::error::{AppError, Problem};
 use crate::import::rows::Role;
 
@@ -40,15 +40,10 @@ pub async fn receive(
     body: Bytes,
 ) -> Result<Response, AppError> {
     user.user.require(&[Role::Officer])?;
-    let who = Uploader {
-        officer_id: user.user.id,
-        username: user.user.username.clone(),
-        device_id: user.user.device_id.clone(),
-        device_code: user.device_code.clone(),
-        device_revoked: user.revoked,
-        ip,
-    };
-    let receipt = state.db.receive_signature(&who, id, &body).await?;
+    let receipt = state
+        .db
+        .receive_signature(&super::sync::uploader(&user, ip), id, &body)
+        .await?;
     let status = if receipt.duplicate {
         StatusCode::OK
     } else {

@@ -15,6 +15,18 @@ use crate::db::{CanonicalBatch, DbError, Uploader};
 use crate::error::{AppError, Problem};
 use crate::import::rows::Role;
 
+/// Who is uploading, for the storage and the audit log.
+pub(super) fn uploader(user: &UploadingUser, ip: Option<String>) -> Uploader {
+    Uploader {
+        officer_id: user.user.id,
+        username: user.user.username.clone(),
+        device_id: user.user.device_id.clone(),
+        device_code: user.device_code.clone(),
+        device_revoked: user.revoked,
+        ip,
+    }
+}
+
 /// Records per upload.
 pub const MAX_BATCH: usize = 1_000;
 
@@ -109,15 +121,7 @@ pub async fn upload(
     }
     // The batch's identity is its canonical content.
     let canonical = CanonicalBatch::new(batch).map_err(AppError::internal)?;
-    let who = Uploader {
-        officer_id: user.user.id,
-        username: user.user.username.clone(),
-        device_id: user.user.device_id.clone(),
-        device_code: user.device_code.clone(),
-        device_revoked: user.revoked,
-        ip,
-    };
-    match state.uploads.upload(who, canonical).await {
+    match state.uploads.upload(uploader(&user, ip), canonical).await {
         Ok(response) => Ok(Json(response)),
         Err(DbError::Conflict(c)) if c == "batch_conflict" => Err(AppError::conflict(
             "batch_conflict",
