@@ -4,7 +4,20 @@
 //! Android, where no system OpenSSL is offered); a build without it refuses
 //! a key rather than writing the book in the clear.
 
+use std::sync::{Mutex, MutexGuard};
+
 use crate::error::Error;
+
+/// Opening a field book and changing its key happen one at a time in this
+/// process (an app may open the book twice, say for a background sync): a
+/// book is never opened while its file is being replaced, and the second
+/// of two opens finds the first one's encryption done.
+static BOOK_FILES: Mutex<()> = Mutex::new(());
+
+/// Held by whoever opens a field book or changes its key.
+pub(crate) fn exclusive() -> MutexGuard<'static, ()> {
+    BOOK_FILES.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 fn unavailable() -> Error {
     Error::Key {
@@ -36,7 +49,6 @@ mod with_cipher {
     use std::fs;
     use std::io::Read;
     use std::path::{Path, PathBuf};
-    use std::sync::Mutex;
 
     use rusqlite::{params, Connection, DatabaseName, ErrorCode};
 
@@ -55,20 +67,14 @@ mod with_cipher {
     const PLAIN_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
     /// Opens `path` under `key`, encrypting a book written before without
-    /// one. The key is checked before anything else is read or written.
+    /// one. The key is checked before anything else is read or written. The
+    /// caller holds [`super::exclusive`].
     pub fn open(path: &Path, key: &str) -> Result<Connection> {
         if key.trim().is_empty() {
             return Err(key_missing());
         }
         if is_plaintext(path)? {
-            // One encryption at a time in this process (an app may open the
-            // book twice, say for a background sync); the second finds the
-            // book encrypted already.
-            static ENCRYPTING: Mutex<()> = Mutex::new(());
-            let _one = ENCRYPTING.lock().unwrap_or_else(|p| p.into_inner());
-            if is_plaintext(path)? {
-                encrypt_in_place(path, key)?;
-            }
+            encrypt_in_place(path, key)?;
         }
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "key", literal(key))?;
@@ -133,7 +139,8 @@ mod with_cipher {
     /// copy under the new key, synced, renamed over the book, and `conn`
     /// replaced by a connection to it. Refused (`book_in_use`), with nothing
     /// changed, while another connection has the book open: it would go on
-    /// writing to the old file.
+    /// writing to the old file. The caller holds [`super::exclusive`], so
+    /// no connection opens meanwhile.
     pub fn change_key(conn: &mut Connection, path: &Path, new_key: &str) -> Result<()> {
         if new_key.trim().is_empty() {
             return Err(key_missing());
@@ -157,10 +164,28 @@ mod with_cipher {
             let _ = conn.pragma_update(None, "journal_mode", "WAL");
             return Err(e);
         }
-        // The old connection still reads the replaced file until it goes.
-        let old = std::mem::replace(conn, open(path, new_key)?);
-        let _ = old.close();
-        Ok(())
+        // From here the book is under the new key: the old connection,
+        // which still reads the replaced file, never writes again.
+        match open(path, new_key) {
+            Ok(new) => {
+                let old = std::mem::replace(conn, new);
+                let _ = old.close();
+                Ok(())
+            }
+            Err(e) => {
+                let old = std::mem::replace(conn, Connection::open_in_memory()?);
+                let _ = old.close();
+                Err(Error::Key {
+                    code: "reopen_failed",
+                    message_vi: format!(
+                        "Đã đổi khoá nhưng chưa mở lại được sổ tay ({e}); hãy mở lại ứng dụng với khoá mới"
+                    ),
+                    message_en: format!(
+                        "the key was changed but the book could not be opened again ({e}); open it again with the new key"
+                    ),
+                })
+            }
+        }
     }
 
     /// A full copy of `conn`'s book under `key`, beside `path`, synced.
@@ -207,9 +232,10 @@ mod with_cipher {
             let _ = fs::remove_file(&copy);
             return Err(e);
         }
-        fs::File::open(&copy)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| io("cannot sync", e))?;
+        if let Err(e) = fs::File::open(&copy).and_then(|f| f.sync_all()) {
+            let _ = fs::remove_file(&copy);
+            return Err(io("cannot sync", e));
+        }
         Ok(copy)
     }
 
@@ -221,16 +247,14 @@ mod with_cipher {
         }
     }
 
-    /// Renames the synced `copy` over `path` and syncs the folder.
+    /// Renames the synced `copy` over `path`, then syncs the folder so the
+    /// rename survives a power cut. Once renamed the book is the copy, so a
+    /// folder that cannot be synced is not reported as a failure.
     fn swap(copy: &Path, path: &Path) -> Result<()> {
-        let io = |what: &str, e: std::io::Error| {
-            Error::Corrupt(format!("{what} {}: {e}", copy.display()))
-        };
-        fs::rename(copy, path).map_err(|e| io("cannot rename", e))?;
+        fs::rename(copy, path)
+            .map_err(|e| Error::Corrupt(format!("cannot rename {}: {e}", copy.display())))?;
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            fs::File::open(dir)
-                .and_then(|d| d.sync_all())
-                .map_err(|e| io("cannot sync the folder of", e))?;
+            let _ = fs::File::open(dir).and_then(|d| d.sync_all());
         }
         Ok(())
     }

@@ -40,14 +40,11 @@ impl Store {
         Store::open_with(path.as_ref(), device, None)
     }
 
-    /// Opens the field book at `path` encrypted with SQLCipher under `key`
-    /// (64 hex digits: a raw 256-bit key, as a phone keeps in its keystore;
-    /// anything else: a passphrase). A book written before without a key is
-    /// encrypted on the way in; a wrong key is refused and changes nothing.
     /// Puts the book under `new_key` (see [`crate::cipher`]): also a book
     /// opened without a key, which is then encrypted. After it, only
     /// `new_key` opens the book.
     pub fn change_key(&self, new_key: &str) -> Result<()> {
+        let _files = crate::cipher::exclusive();
         let mut conn = self.conn();
         let path = conn
             .path()
@@ -58,6 +55,10 @@ impl Store {
         schema::configure(&conn)
     }
 
+    /// Opens the field book at `path` encrypted with SQLCipher under `key`
+    /// (64 hex digits: a raw 256-bit key, as a phone keeps in its keystore;
+    /// anything else: a passphrase). A book written before without a key is
+    /// encrypted on the way in; a wrong key is refused and changes nothing.
     pub fn open_encrypted(
         path: impl AsRef<Path>,
         device: DeviceIdentity,
@@ -80,11 +81,14 @@ impl Store {
                 ),
             ));
         }
+        let files = crate::cipher::exclusive();
         let mut conn = match key {
             None => Connection::open(path)?,
             Some(key) => crate::cipher::open(path, key)?,
         };
+        // In WAL mode from here: a key change elsewhere sees this connection.
         schema::configure(&conn)?;
+        drop(files);
         schema::init(&mut conn)?;
         let device = {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;

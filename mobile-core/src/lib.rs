@@ -139,8 +139,11 @@ impl FieldBook {
     /// Puts the field book under a new encryption key (64 hex digits or a
     /// passphrase, as for `open_encrypted`); a book opened without a key is
     /// encrypted. The book is copied whole under the new key and the copy
-    /// replaces it, so a failure part-way changes nothing; afterwards only
-    /// the new key opens it. Refused while a sync runs (`Conflict`,
+    /// replaces it: a failure before that changes nothing; once it is done
+    /// only the new key opens the book (`Storage`, `reopen_failed`, if it
+    /// could not be opened again at once). Keep the new key as pending
+    /// before the call and as the key after it, so that a crash in between
+    /// can try both. Refused while a sync runs (`Conflict`,
     /// `sync_running`) or while the book is open elsewhere in the app
     /// (`Storage`, `book_in_use`); a build without SQLCipher refuses it
     /// (`encryption_unavailable`).

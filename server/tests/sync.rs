@@ -844,7 +844,7 @@ async fn a_gifts_signature_image_follows_its_record_and_only_its_branch_sees_it(
     for backend in BACKENDS {
         let app = TestApp::start(backend).await;
         let mut lan = phone(&app, "canbo.lan", "officer-pass-1").await;
-        let hung = phone(&app, "canbo.hung", "officer-pass-2").await;
+        let mut hung = phone(&app, "canbo.hung", "officer-pass-2").await;
         let snap = snapshot(&app, &lan).await;
         let thu = snap
             .workers
@@ -970,6 +970,28 @@ async fn a_gifts_signature_image_follows_its_record_and_only_its_branch_sees_it(
             record_field(&batch, gift.client_id, "signature"),
             json!("received")
         );
+        // Another officer's record naming the same hash does not show Lan's
+        // image: each officer's images are their own.
+        let hung_snap = snapshot(&app, &hung).await;
+        let copy = hung.record(RecordBody::GiftHandout(GiftHandoutPayload {
+            campaign_id: hung_snap.campaigns[0].id,
+            worker_id: hung_snap.workers[0].id,
+            acknowledged_name: "Ai đó".into(),
+            signature_sha256: Some(sha.clone()),
+        }));
+        let (s, body) = upload(&app, &hung, Uuid::now_v7(), vec![copy.clone()]).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let theirs = format!("/api/v1/records/{}/signature", copy.client_id);
+        let (s, _, _) = get_signature(&app, &theirs, &hung.token).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{backend:?}");
+        let (s, body) = put_signature(&app, &hung.token, copy.client_id, &image).await;
+        assert_eq!(
+            (s, body["duplicate"].as_bool()),
+            (StatusCode::CREATED, Some(false)),
+            "{body}"
+        );
+        let (s, bytes, _) = get_signature(&app, &theirs, &hung.token).await;
+        assert_eq!((s, bytes), (StatusCode::OK, image.clone()));
         let (_, st) = app.get(&statement, &sup).await;
         assert_eq!(gifts_of(&st)[0]["signature"], "Đã nhận", "{st}");
         assert_eq!(gifts_of(&st)[0]["acknowledged_by"], "Đặng Thị Thu");

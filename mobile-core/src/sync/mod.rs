@@ -337,8 +337,11 @@ impl<'a> SyncClient<'a> {
 
     /// Sends the signature image of each gift the server has the record
     /// of. An image the server refuses for good (it does not match its
-    /// record) stays on the phone, marked with the reason; one whose record
-    /// the server does not have yet waits for the next sync.
+    /// record) stays on the phone, marked with the reason. A network
+    /// failure, a 404 (the server does not have the record, or is older
+    /// than image uploads) or an unexpected answer ends the images for this
+    /// sync, and the pull goes on: one image that cannot get through never
+    /// keeps the phone from receiving its changes.
     fn push_signatures(&self, base: &str, report: &mut SyncReport) -> Result<()> {
         for s in self.store.signatures_to_send()? {
             let image = self.store.signature_image(&s.sha256)?;
@@ -353,13 +356,19 @@ impl<'a> SyncClient<'a> {
                 continue;
             };
             let url = format!("{base}/api/v1/sync/records/{}/signature", s.client_id);
-            let r = self.call(base, &url, Req::Put(media_type, &image))?;
+            let r = match self.call(base, &url, Req::Put(media_type, &image)) {
+                Ok(r) => r,
+                Err(Error::Remote {
+                    class: RemoteClass::Network,
+                    ..
+                }) => return Ok(()),
+                Err(e) => return Err(e),
+            };
             match r.status {
                 200 | 201 => {
                     self.store.signature_sent(s.client_id)?;
                     report.signatures_sent += 1;
                 }
-                404 => {}
                 400 | 409 | 413 | 415 | 422 => {
                     let p = problem(&r);
                     let code = p
@@ -381,7 +390,7 @@ impl<'a> SyncClient<'a> {
                     self.store.signature_refused(s.client_id, &code, &vi, &en)?;
                     report.signatures_refused += 1;
                 }
-                status => return Err(remote(RemoteClass::Network, status, &problem(&r))),
+                _ => return Ok(()),
             }
         }
         Ok(())

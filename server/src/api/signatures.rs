@@ -89,14 +89,14 @@ pub(crate) async fn signature_image(
         Some(s) if may_see(user, &s) => s,
         _ => return Err(AppError::not_found("bản ghi", "record")),
     };
-    let Some(sha256) = sig.sha256 else {
+    if sig.sha256.is_none() {
         return Err(AppError::new(
             StatusCode::NOT_FOUND,
             "no_signature",
             "Bản ghi này không có ảnh chữ ký",
             "this record has no signature image",
         ));
-    };
+    }
     let Some((image, media_type)) = sig.image else {
         return Err(AppError::new(
             StatusCode::NOT_FOUND,
@@ -115,12 +115,8 @@ pub(crate) async fn signature_image(
     for (name, value) in [
         (header::CONTENT_TYPE, media_type),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
-        // The image under a hash never changes.
-        (
-            header::CACHE_CONTROL,
-            "private, max-age=31536000, immutable".into(),
-        ),
-        (header::ETAG, format!("\"{sha256}\"")),
+        // Personal data, often on a shared branch PC: not kept.
+        (header::CACHE_CONTROL, "no-store".into()),
         (
             header::CONTENT_DISPOSITION,
             format!("inline; filename=\"chu-ky-{id}.{ext}\""),

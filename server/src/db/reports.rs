@@ -352,7 +352,7 @@ pub async fn statement_gifts(c: &mut Conn, worker_id: i64) -> DbResult<Vec<rr::S
                 COALESCE(u.full_name, '') AS officer_name,
                 CASE WHEN {GIFT_REVERSED} THEN 'reversed' WHEN {RECORD_VOIDED} THEN 'voided'
                      ELSE COALESCE(rv.decision, 'pending') END AS state,
-                g.body, CASE WHEN s.sha256 IS NULL THEN '' ELSE 'received' END AS signature
+                g.body, g.officer_id, CASE WHEN s.sha256 IS NULL THEN '' ELSE 'received' END AS signature
          FROM sync_records g JOIN campaigns k ON k.id = g.campaign_id JOIN users u ON u.id = g.officer_id
               LEFT JOIN record_reviews rv ON rv.record_id = g.id
               LEFT JOIN signatures s ON s.record_id = g.id
@@ -366,10 +366,12 @@ pub async fn statement_gifts(c: &mut Conn, worker_id: i64) -> DbResult<Vec<rr::S
         g.signature = match super::review::expected_signature("gift_handout", &g.body) {
             None => "none".into(),
             Some(sha) => {
-                let held: Option<i64> = sqlx::query_scalar("SELECT bytes FROM signatures WHERE sha256 = $1")
-                    .bind(&sha)
-                    .fetch_optional(&mut *c)
-                    .await?;
+                let held: Option<i32> =
+                    sqlx::query_scalar("SELECT 1 FROM signatures WHERE sha256 = $1 AND uploaded_by = $2")
+                        .bind(&sha)
+                        .bind(g.officer_id)
+                        .fetch_optional(&mut *c)
+                        .await?;
                 if held.is_some() { "received" } else { "waiting" }.into()
             }
         };

@@ -29,8 +29,8 @@ async fn signed_record(c: &mut Conn, client_id: uuid::Uuid) -> DbResult<Option<S
 }
 
 /// Stores the signature image of one of the uploader's gift records, once
-/// per image: `sha256` and `media_type` are the image's, worked out by the
-/// caller. A record of another officer is not found.
+/// per image and officer: `sha256` and `media_type` are the image's, worked
+/// out by the caller. A record of another officer is not found.
 pub async fn signature_receive(
     c: &mut Conn,
     who: &crate::db::Uploader,
@@ -74,7 +74,7 @@ pub async fn signature_receive(
     })?;
     let inserted = sqlx::query(
         "INSERT INTO signatures (sha256, image, bytes, media_type, record_id, uploaded_by, device_id, received_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (sha256) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (sha256, uploaded_by) DO NOTHING",
     )
     .bind(sha256)
     .bind(image)
@@ -99,7 +99,11 @@ pub async fn signature_receive(
                 object_id: client_id.to_string(),
                 device_id: Some(who.device_id.clone()),
                 ip: who.ip.clone(),
-                detail: serde_json::json!({"sha256": sha256, "bytes": image.len(), "media_type": media_type}),
+                detail: serde_json::json!({
+                    "sha256": sha256, "bytes": image.len(), "media_type": media_type,
+                    // Kept like the records a revoked device brings (quarantined).
+                    "device_revoked": who.device_revoked,
+                }),
             },
             now,
         )
@@ -123,10 +127,15 @@ pub async fn record_signature(c: &mut Conn, client_id: uuid::Uuid) -> DbResult<O
     };
     let sha256 = expected_signature(&rec.kind, &rec.body);
     let image = match &sha256 {
-        Some(h) => sqlx::query_as::<DB, (Vec<u8>, String)>("SELECT image, media_type FROM signatures WHERE sha256 = $1")
+        Some(h) => {
+            sqlx::query_as::<DB, (Vec<u8>, String)>(
+                "SELECT image, media_type FROM signatures WHERE sha256 = $1 AND uploaded_by = $2",
+            )
             .bind(h)
+            .bind(rec.officer_id)
             .fetch_optional(&mut *c)
-            .await?,
+            .await?
+        }
         None => None,
     };
     Ok(Some(rv::RecordSignature {
@@ -145,14 +154,16 @@ async fn signatures_of(c: &mut Conn, records: &mut [rv::ReviewRecordRow]) -> DbR
         r.signature_sha256 = expected_signature(&r.kind, &r.body);
         hashes.extend(r.signature_sha256.clone());
     }
-    let mut held: HashSet<String> = HashSet::new();
+    // An image counts for a record when the record's own officer sent it.
+    let mut held: HashSet<(String, i64)> = HashSet::new();
     for chunk in hashes.chunks(<DB as Lists>::chunk_len()) {
-        let mut qb = sqlx::QueryBuilder::<DB>::new("SELECT sha256 FROM signatures WHERE ");
+        let mut qb = sqlx::QueryBuilder::<DB>::new("SELECT sha256, uploaded_by FROM signatures WHERE ");
         <DB as Lists>::texts(&mut qb, "sha256", chunk);
-        held.extend(qb.build_query_scalar::<String>().fetch_all(&mut *c).await?);
+        held.extend(qb.build_query_as::<(String, i64)>().fetch_all(&mut *c).await?);
     }
     for r in records.iter_mut() {
-        r.signature_received = r.signature_sha256.as_ref().is_some_and(|h| held.contains(h));
+        r.signature_received =
+            r.signature_sha256.as_ref().is_some_and(|h| held.contains(&(h.clone(), r.officer_id)));
     }
     Ok(())
 }

@@ -295,6 +295,7 @@ pub struct StatementGift {
     /// The handout's record as uploaded (JSON), read for what the recipient
     /// acknowledged.
     pub body: String,
+    pub officer_id: i64,
     /// `received`, `waiting` (the record names an image the phone has not
     /// sent yet) or `none`.
     #[sqlx(default)]
