@@ -862,6 +862,21 @@ async fn a_gifts_signature_image_follows_its_record_and_only_its_branch_sees_it(
         }));
         let visit = lan.visit(thu);
 
+        // A record naming no real hash is refused.
+        let bad = lan.record(RecordBody::GiftHandout(GiftHandoutPayload {
+            campaign_id: snap.campaigns[0].id,
+            worker_id: thu,
+            acknowledged_name: "Đặng Thị Thu".into(),
+            signature_sha256: Some("chu-ky".into()),
+        }));
+        let (_, body) = upload(&app, &lan, Uuid::now_v7(), vec![bad]).await;
+        assert_eq!(
+            outcomes(&body),
+            [(
+                UploadOutcome::Rejected,
+                Some("invalid_signature_hash".into())
+            )]
+        );
         // Before its record: the server does not know the record.
         let (s, body) = put_signature(&app, &lan.token, gift.client_id, &image).await;
         assert_eq!(

@@ -100,6 +100,13 @@ impl CampaignKind {
 /// server.
 pub const MAX_SIGNATURE_BYTES: usize = 2 * 1024 * 1024;
 
+/// A signature's SHA-256 as a gift record names it: 64 lowercase hex digits.
+pub fn is_sha256_hex(h: &str) -> bool {
+    h.len() == 64
+        && h.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
 /// The media type of a signature image, read from its first bytes: PNG,
 /// JPEG or WebP. Anything else is not taken as a signature (the server
 /// shows the image to supervisors in a browser).
@@ -137,6 +144,9 @@ mod tests {
         assert_eq!(signature_media_type(b"\x89PNG"), None);
         assert_eq!(signature_media_type(b"<svg onload=alert(1)>"), None);
         assert_eq!(signature_media_type(b""), None);
+        assert!(is_sha256_hex(&"ab".repeat(32)));
+        assert!(!is_sha256_hex(&"AB".repeat(32)));
+        assert!(!is_sha256_hex("abc"));
     }
 
     #[test]

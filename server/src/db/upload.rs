@@ -1009,6 +1009,13 @@ impl Facts {
                 }
             }
             RecordBody::GiftHandout(g) => {
+                if g.signature_sha256.as_deref().is_some_and(|h| !sotay_core::domain::gifts::is_sha256_hex(h)) {
+                    return Verdict::rejected(
+                        "invalid_signature_hash",
+                        "Mã SHA-256 của ảnh chữ ký không hợp lệ (cần 64 chữ số hex thường)".into(),
+                        "signature_sha256: must be 64 lowercase hex digits".into(),
+                    );
+                }
                 let Some(w) = self.workers.get(&g.worker_id).filter(|w| w.officer_id == who.officer_id) else {
                     return not_mine();
                 };
