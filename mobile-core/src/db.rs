@@ -733,6 +733,11 @@ pub(crate) fn apply_changes(tx: &Transaction, p: &ChangePage) -> Result<ApplySum
         )?;
         sum.removed_workers += tx.execute("DELETE FROM workers WHERE id = ?1", [&id])? as u64;
     }
+    for l in &p.removed_loans {
+        let id = l.to_string();
+        tx.execute("DELETE FROM installments WHERE loan_id = ?1", [&id])?;
+        sum.rows += tx.execute("DELETE FROM loans WHERE id = ?1", [&id])? as u64;
+    }
     for c in &p.removed_campaigns {
         let id = c.to_string();
         tx.execute(

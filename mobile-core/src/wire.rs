@@ -211,6 +211,10 @@ pub struct ChangePage {
     /// Workers reassigned away from this officer: removed with their loans.
     #[serde(default)]
     pub removed_workers: Vec<Uuid>,
+    /// Loans paid out in error and taken back at the branch: removed, with
+    /// their schedules.
+    #[serde(default)]
+    pub removed_loans: Vec<Uuid>,
     #[serde(default)]
     pub removed_campaigns: Vec<Uuid>,
     pub next: String,

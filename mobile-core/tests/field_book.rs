@@ -419,6 +419,7 @@ fn the_allocation_can_run_out() {
         },
         record_statuses: vec![],
         removed_workers: vec![],
+        removed_loans: vec![],
         removed_campaigns: vec![],
         next: "c-000002".into(),
         has_more: false,
@@ -580,10 +581,13 @@ fn server_statuses_and_changes() {
             decided_at: at(17, 0),
         }],
         removed_workers: vec![id(HOA)],
+        // Hùng's loan was paid out in error and taken back at the branch.
+        removed_loans: vec![id("0193a000-0000-7000-8000-0000000000c2")],
         removed_campaigns: vec![],
         next: "c-000002".into(),
         has_more: true,
     };
+    assert_eq!(book.worker_detail(id(HUNG)).unwrap().loans.len(), 1);
     let s = book
         .apply_changes_json(serde_json::to_string(&page).unwrap())
         .unwrap();
@@ -594,6 +598,9 @@ fn server_statuses_and_changes() {
     assert_eq!(book.worker_detail(id(LAN)).unwrap().balance, dec(1_008_000));
     assert_eq!(book.receipt(r.receipt_no).unwrap().state, "approved");
     assert!(book.search("hoa".into(), 10).unwrap().is_empty());
+    let hung = book.worker_detail(id(HUNG)).unwrap();
+    assert!(hung.loans.is_empty(), "{hung:?}");
+    assert_eq!(hung.balance, dec(0));
     assert!(matches!(
         book.worker_detail(id(HOA)),
         Err(FieldBookError::NotFound { .. })

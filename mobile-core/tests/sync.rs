@@ -46,6 +46,7 @@ fn pages(n: usize) -> Vec<ChangePage> {
             campaigns: vec![],
             record_statuses: vec![],
             removed_workers: vec![],
+            removed_loans: vec![],
             removed_campaigns: vec![],
             next: String::new(),
             has_more: false,

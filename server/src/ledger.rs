@@ -172,9 +172,10 @@ impl EntryKind {
 
     /// Entries of the kind stored as `kind` may be reversed at the branch
     /// (asked for with a reason, approved by someone else): repayments from
-    /// a phone or the counter, gifts, welfare grants, stock receipts and
-    /// lending capital received. Settlements follow their batch; a reversal
-    /// is not reversed again; a loan paid out is repaid, not reversed.
+    /// a phone or the counter, gifts, welfare grants, stock receipts,
+    /// lending capital received, and a loan paid out while nothing was
+    /// collected on it (the loan is then cancelled). Settlements follow
+    /// their batch; a reversal is not reversed again.
     pub fn reversible_at_branch(kind: &str) -> bool {
         [
             EntryKind::Repayment,
@@ -183,6 +184,7 @@ impl EntryKind {
             EntryKind::Welfare,
             EntryKind::CampaignReceipt,
             EntryKind::CapitalReceipt,
+            EntryKind::Disbursement,
         ]
         .iter()
         .any(|k| k.as_str() == kind)
@@ -477,10 +479,11 @@ mod tests {
             "welfare",
             "campaign_receipt",
             "capital_receipt",
+            "disbursement",
         ] {
             assert!(EntryKind::reversible_at_branch(kind), "{kind}");
         }
-        for kind in ["settlement", "reversal", "loan_opening", "disbursement", ""] {
+        for kind in ["settlement", "reversal", "loan_opening", ""] {
             assert!(!EntryKind::reversible_at_branch(kind), "{kind}");
         }
         for kind in ["campaign_receipt", "capital_receipt"] {

@@ -260,6 +260,7 @@ pub fn page(p: Portfolio) -> Result<ChangePage, AppError> {
     let next = p.next.to_string();
     let has_more = p.has_more;
     let removed = p.removed_workers.clone();
+    let removed_loans = p.removed_loans.clone();
     let parts = parts(p)?;
     Ok(ChangePage {
         officer: parts.officer,
@@ -269,6 +270,7 @@ pub fn page(p: Portfolio) -> Result<ChangePage, AppError> {
         campaigns: parts.campaigns,
         record_statuses: parts.statuses,
         removed_workers: removed,
+        removed_loans,
         removed_campaigns: Vec::new(),
         next,
         has_more,

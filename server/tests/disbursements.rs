@@ -425,3 +425,148 @@ async fn a_loan_is_paid_out_of_the_vault_once_someone_else_approves_it() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_loan_paid_out_in_error_is_taken_back_while_nothing_was_collected() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(1))
+            .await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let lan = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
+        let snap = lan.snapshot(&app).await;
+        let td = app.id_of("branches", "CN-TD").await;
+        let thu = app.id_of("workers", "W-002").await;
+        let lan_worker = app.id_of("workers", "W-001").await;
+        let product = app.id_of("loan_products", "SP-TT").await;
+        let (s, body) = app
+            .post(
+                "/api/v1/capital-receipts",
+                &admin,
+                &json!({"client_id": Uuid::now_v7(), "branch_id": td, "amount": "20000000",
+                        "received_on": "05/12/2026", "source": "Quỹ TW chuyển"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let pay_out = |worker: i64, principal: &'static str| {
+            let (app, sup, admin) = (&app, sup.clone(), admin.clone());
+            async move {
+                let (s, asked) = app
+                    .post(
+                        "/api/v1/disbursements",
+                        &sup,
+                        &json!({"client_id": Uuid::now_v7(), "worker_id": worker, "product_id": product,
+                                "principal": principal, "note": ""}),
+                    )
+                    .await;
+                assert_eq!(s, StatusCode::OK, "{asked}");
+                let (s, paid) = app
+                    .post(
+                        &format!("/api/v1/disbursements/{}/approve", asked["id"]),
+                        &admin,
+                        &json!({}),
+                    )
+                    .await;
+                assert_eq!(s, StatusCode::OK, "{paid}");
+                paid
+            }
+        };
+        // Paid out to the wrong worker; the cash comes back the same day.
+        let paid = pay_out(thu, "3000000").await;
+        let loan_id = paid["loan_id"].as_i64().unwrap();
+        let entry = paid["entry_id"].as_i64().unwrap();
+        assert_eq!(net(&app, &sup, "vault", td).await, 17_000_000);
+        let reason = "Giải ngân nhầm người lao động; đã thu lại tiền mặt";
+        let (s, asked) = app
+            .post(
+                "/api/v1/reversals",
+                &sup,
+                &json!({"entry_id": entry, "reason": reason}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{asked}");
+        let approve = format!("/api/v1/reversals/{}/approve", asked["id"]);
+        let (s, body) = app.post(&approve, &sup, &json!({})).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("maker_checker"))
+        );
+        let (s, body) = app.post(&approve, &admin, &json!({})).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+
+        // The cash is back, the loan owes nothing and has no schedule.
+        assert_eq!(net(&app, &sup, "vault", td).await, 20_000_000);
+        let (s, loan) = app.get(&format!("/api/v1/loans/{loan_id}"), &sup).await;
+        assert_eq!(s, StatusCode::OK, "{loan}");
+        assert_eq!(loan["loan"]["status"], "cancelled", "{loan}");
+        assert_eq!(money(&loan["loan"]["outstanding_principal"]), 0);
+        assert_eq!(loan["installments"].as_array().unwrap().len(), 0, "{loan}");
+        books_agree(&app).await;
+        let (_, list) = app.get("/api/v1/disbursements", &sup).await;
+        assert_eq!(list[0]["taken_back_by"], body["entry_id"], "{list} {body}");
+        assert!(body["entry_id"].is_i64(), "{body}");
+        // Taking a loan back collects nothing.
+        let (s, daily) = app.get("/api/v1/reports/daily-collections", &sup).await;
+        assert_eq!(s, StatusCode::OK, "{daily}");
+        let totals = daily["sheets"][0]["totals"].clone();
+        assert_eq!(money(&totals["collected"]), 0, "{daily}");
+        // Once is all.
+        let (s, body) = app
+            .post(
+                "/api/v1/reversals",
+                &sup,
+                &json!({"entry_id": entry, "reason": reason}),
+            )
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("reversal_target_invalid")),
+            "{body}"
+        );
+
+        // The officer's phone never keeps it.
+        let page = lan.changes(&app, &snap.next).await;
+        assert!(
+            page.loans
+                .iter()
+                .all(|l| l.contract_no != paid["loan_code"]),
+            "{backend:?}: {page:?}"
+        );
+        assert!(page
+            .removed_loans
+            .iter()
+            .any(|id| page.loans.iter().all(|l| l.id != *id)));
+        assert_eq!(page.removed_loans.len(), 1, "{page:?}");
+        let again = lan.snapshot(&app).await;
+        assert!(again.loans.iter().all(|l| l.id != page.removed_loans[0]));
+
+        // A loan with money collected on it is repaid, not taken back.
+        let kept = pay_out(lan_worker, "2000000").await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/loans/{}/repayments", kept["loan_id"]),
+                &sup,
+                &json!({"client_id": Uuid::now_v7(), "amount": "100000"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (s, body) = app
+            .post(
+                "/api/v1/reversals",
+                &sup,
+                &json!({"entry_id": kept["entry_id"], "reason": "Nhầm"}),
+            )
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("loan_has_collections")),
+            "{body}"
+        );
+        assert!(
+            body["detail"].as_str().unwrap().contains("100.000 ₫"),
+            "{body}"
+        );
+        books_agree(&app).await;
+    }
+}

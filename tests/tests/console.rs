@@ -2205,7 +2205,57 @@ async fn a_new_loan_is_asked_for_and_paid_out_from_the_console() {
             html.contains(&sotay_core::domain::money::format_vnd(vault - min)),
             "the closing balance: {html}"
         );
-        println!("{backend:?}: a loan of {principal} asked for, approved and paid out");
+
+        // Paid out in error: the supervisor asks, from the loan's page, to
+        // take it back; the admin approves; the cash is back in the vault
+        // and the loan is cancelled.
+        let entry = scalar(
+            &db.url,
+            "SELECT id FROM journal_entries WHERE kind = 'disbursement'",
+        )
+        .await;
+        let (_, _, html) = get(format!("/loans/{loan}"), supervisor.clone()).await;
+        assert!(
+            html.contains(&format!("/reversals/new?entry={entry}")),
+            "{html}"
+        );
+        let (_, _, html) = get(format!("/reversals/new?entry={entry}"), supervisor.clone()).await;
+        assert!(html.contains("id=\"take-back\""), "{html}");
+        let (status, to, html) = post(
+            "/reversals".into(),
+            vec![
+                ("csrf", field(&html, "csrf")),
+                ("entry_id", entry.to_string()),
+                ("reason", "Giải ngân nhầm, đã nhận lại tiền mặt".to_string()),
+            ],
+            supervisor.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+        let request: i64 = to.unwrap().rsplit('=').next().unwrap().parse().unwrap();
+        let (status, _, html) = post(
+            format!("/reversals/{request}/approve"),
+            vec![("csrf", admin_csrf.clone()), ("reason", String::new())],
+            admin.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+        assert_eq!(scalar(&db.url, vault_sql).await, vault, "the cash is back");
+        assert_eq!(
+            scalar(
+                &db.url,
+                &format!("SELECT COUNT(*) FROM installments WHERE loan_id = {loan}")
+            )
+            .await,
+            0
+        );
+        let (_, _, html) = get(format!("/loans/{loan}"), supervisor.clone()).await;
+        assert!(html.contains("Đã huỷ giải ngân"), "{html}");
+        let (_, _, html) = get("/disbursements".into(), supervisor.clone()).await;
+        assert!(html.contains("Đã huỷ giải ngân"), "{html}");
+        let (_, _, html) = get("/ledger".into(), admin.clone()).await;
+        assert!(html.contains("khớp sổ cái"), "{html}");
+        println!("{backend:?}: a loan of {principal} asked for, approved, paid out and taken back");
     }
 }
 

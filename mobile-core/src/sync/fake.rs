@@ -445,6 +445,7 @@ impl FakeServer {
                     campaigns: vec![],
                     record_statuses: vec![],
                     removed_workers: vec![],
+                    removed_loans: vec![],
                     removed_campaigns: vec![],
                     next: String::new(),
                     has_more: false,

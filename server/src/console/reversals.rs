@@ -302,10 +302,16 @@ async fn render_new(
                 "Bút toán đảo chỉ được ghi khi một người khác duyệt đề nghị này ở trang Đảo bút toán.",
                 "The reversal posts only once someone else approves this request on the Reversals page."
             )) }
+            @if entry.kind == EntryKind::Disbursement.as_str() {
+                p.notice.warn #take-back { (lang.t(
+                    "Huỷ giải ngân: chỉ khi chưa thu được đồng nào trên khoản vay. Tiền mặt phải trở lại quỹ chi nhánh; khi được duyệt, khoản vay bị huỷ, lịch trả nợ bị xoá và điện thoại của cán bộ bỏ khoản vay này.",
+                    "Taking the loan back: only while nothing was collected on it. The cash must be back in the branch vault; once approved the loan is cancelled, its schedule goes and the officer's phone drops it.",
+                )) }
+            }
         } @else {
             p.notice.error #not-reversible { (lang.t(
-                "Chỉ đảo được khoản thu nợ, khoản quà, khoản hỗ trợ, phiếu nhập kho quà hay vốn cho vay nhận về.",
-                "Only a repayment, a gift, a welfare grant, a stock receipt or lending capital received can be reversed."
+                "Chỉ đảo được khoản thu nợ, khoản quà, khoản hỗ trợ, phiếu nhập kho quà, vốn cho vay nhận về hay khoản giải ngân chưa thu tiền.",
+                "Only a repayment, a gift, a welfare grant, a stock receipt, lending capital received or a loan paid out with nothing collected can be reversed."
             )) }
         }
     };

@@ -104,10 +104,12 @@ pub async fn capital_receipts(c: &mut Conn, branch: Option<i64>) -> DbResult<Vec
 const DISBURSEMENT_VIEW: &str = "SELECT d.id, d.client_id, d.branch_id, d.worker_id, w.code AS worker_code,
         w.full_name AS worker_name, d.product_id, p.code AS product_code, p.name AS product_name, d.principal, d.note,
         ru.full_name AS requested_by, d.requested_by AS requested_by_id, d.requested_at, x.decision,
-        xu.full_name AS reviewer, x.reason, x.decided_at, x.loan_id, l.code AS loan_code, x.entry_id
+        xu.full_name AS reviewer, x.reason, x.decided_at, x.loan_id, l.code AS loan_code, x.entry_id,
+        lc.entry_id AS taken_back_by
     FROM disbursements d JOIN workers w ON w.id = d.worker_id JOIN loan_products p ON p.id = d.product_id
         JOIN users ru ON ru.id = d.requested_by LEFT JOIN disbursement_decisions x ON x.disbursement_id = d.id
-        LEFT JOIN users xu ON xu.id = x.reviewer_id LEFT JOIN loans l ON l.id = x.loan_id";
+        LEFT JOIN users xu ON xu.id = x.reviewer_id LEFT JOIN loans l ON l.id = x.loan_id
+        LEFT JOIN loan_cancellations lc ON lc.loan_id = x.loan_id";
 
 async fn disbursement_view(c: &mut Conn, id: i64) -> DbResult<rv::Disbursement> {
     let sql = format!("{DISBURSEMENT_VIEW} WHERE d.id = $1");

@@ -154,6 +154,7 @@ pub struct LoanView {
     pub frequency: String,
     pub installments: i64,
     pub disbursed_on: NaiveDate,
+    /// `active`, `closed`, or `cancelled`: paid out in error and taken back.
     pub status: String,
     pub officer_id: i64,
     pub branch_id: i64,
@@ -351,6 +352,8 @@ pub mod sync_rows {
         pub installments: i64,
         pub disbursed_on: NaiveDate,
         pub status: String,
+        /// Paid out in error and taken back: the phone drops it.
+        pub cancelled: bool,
     }
 
     #[derive(Debug, Clone, sqlx::FromRow)]
@@ -419,6 +422,8 @@ pub mod sync_rows {
         pub workers: Vec<Worker>,
         /// Workers that changed but are no longer this officer's.
         pub removed_workers: Vec<Uuid>,
+        /// Loans that changed by being taken back (cancelled).
+        pub removed_loans: Vec<Uuid>,
         pub houses: Vec<House>,
         pub loans: Vec<Loan>,
         pub installments: Vec<Installment>,

@@ -332,7 +332,10 @@ pub async fn workers_count(c: &mut Conn, scope: Scope) -> DbResult<i64> {
 
 const LOAN: &str = "SELECT l.id, l.code, l.worker_id, w.full_name AS worker_name, p.code AS product_code,
         p.name AS product_name, l.principal, l.annual_rate_bp, l.method, l.frequency, l.installments,
-        l.disbursed_on, l.status, w.officer_id, w.branch_id,
+        l.disbursed_on,
+        CASE WHEN EXISTS (SELECT 1 FROM loan_cancellations x WHERE x.loan_id = l.id) THEN 'cancelled' ELSE l.status END
+            AS status,
+        w.officer_id, w.branch_id,
         CAST(COALESCE((SELECT SUM(i.principal_due - i.principal_paid) FROM installments i WHERE i.loan_id = l.id), 0) AS BIGINT)
             AS outstanding_principal,
         CAST(COALESCE((SELECT SUM(i.interest_due - i.interest_paid) FROM installments i WHERE i.loan_id = l.id), 0) AS BIGINT)

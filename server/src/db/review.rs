@@ -232,6 +232,9 @@ struct Planned {
     officer_id: Option<i64>,
     memo: String,
     lines: Lines,
+    /// Takes a loan paid out back: it collects nothing (the day's report
+    /// leaves it out).
+    takes_back_loan: bool,
 }
 
 /// The never-negative accounts a plan checks as it goes.
@@ -486,6 +489,7 @@ impl Poster {
             officer_id: None,
             memo,
             lines,
+            takes_back_loan: false,
         });
         self.entries.last_mut().expect("just pushed")
     }
@@ -549,6 +553,19 @@ impl Poster {
             // leave again, as long as none was handed out meanwhile (the
             // never-negative guard on the stock and the vault says so).
             "gift" | "welfare" | "campaign_receipt" | "capital_receipt" => ledger::opposite(&target.lines),
+            // A loan paid out in error, its cash back in the vault: the
+            // loan closes (the caller checked that nothing was collected on
+            // it and cancels its schedule).
+            "disbursement" => {
+                let loan_id = target.loan_id.ok_or(("reversal_target_invalid", String::new(), String::new()))?;
+                let book = self.loans.get_mut(&loan_id).ok_or((
+                    "reversal_target_invalid",
+                    "Không tìm thấy khoản vay của bút toán".to_string(),
+                    "the entry's loan was not found".to_string(),
+                ))?;
+                book.closed = true;
+                ledger::opposite(&target.lines)
+            }
             _ => {
                 return Err((
                     "reversal_target_invalid",
@@ -560,6 +577,7 @@ impl Poster {
         self.reversed.insert(target.id);
         let branch_id = target.branch_id;
         let planned = self.plan(EntryKind::Reversal, branch_id, memo, lines);
+        planned.takes_back_loan = target.kind == EntryKind::Disbursement.as_str();
         planned.reverses = Some(target.id);
         planned.loan_id = target.loan_id;
         planned.officer_id = target.officer_id;
@@ -628,7 +646,7 @@ impl Poster {
         // The day's report summary, in this transaction: what each entry adds
         // for its branch and officer (0: the counter).
         let mut daily: std::collections::BTreeMap<(i64, i64), crate::reports::rows::DailyDelta> = Default::default();
-        for e in &self.entries {
+        for e in self.entries.iter().filter(|e| !e.takes_back_loan) {
             let d = crate::reports::rows::DailyDelta::of_entry(e.kind, &e.lines.0);
             if !d.is_zero() {
                 daily.entry((e.branch_id, e.officer_id.unwrap_or(0))).or_default().add(&d);
@@ -1612,12 +1630,15 @@ pub async fn branch_reversal_request(
             409,
             "reversal_target_invalid",
             format!(
-                "Bút toán số {entry_id} không đảo được (đã đảo, hoặc không phải khoản thu, quà, phiếu nhập kho quà hay vốn nhận về)"
+                "Bút toán số {entry_id} không đảo được (đã đảo, hoặc không phải khoản thu, quà, phiếu nhập kho quà, vốn nhận về hay giải ngân)"
             ),
             format!(
-                "entry {entry_id} cannot be reversed (already reversed, or not a repayment, a gift, a stock receipt or capital received)"
+                "entry {entry_id} cannot be reversed (already reversed, or not a repayment, a gift, a stock receipt, capital received or a loan paid out)"
             ),
         ));
+    }
+    if let (true, Some(loan)) = (target.kind == EntryKind::Disbursement.as_str(), target.loan_id) {
+        nothing_collected(c, loan).await?;
     }
     let open: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM branch_reversals b WHERE b.entry_id = $1
@@ -1712,7 +1733,11 @@ pub async fn branch_reversal_decide(
         ));
     }
     let mut entry = None;
+    let takes_back = target.loan_id.filter(|_| target.kind == EntryKind::Disbursement.as_str());
     if approve {
+        if let Some(loan) = takes_back {
+            nothing_collected(c, loan).await?;
+        }
         let mut poster = Poster::new(c, who.user_id).await?;
         if let Some(loan) = target.loan_id {
             poster.load_loans(c, &[loan]).await?;
@@ -1722,7 +1747,11 @@ pub async fn branch_reversal_decide(
             .reverse(&target, memo)
             .map_err(|(code, vi, en)| refused(409, code, vi, en))?;
         entry = Some(planned.id);
+        let reversal_entry = planned.id;
         let (changed, _) = poster.write(c, now).await?;
+        if let Some(loan) = takes_back {
+            cancel_loan(c, loan, id, reversal_entry, now).await?;
+        }
         let mut feed: Vec<(i64, &'static str, i64)> = changed.iter().map(|(o, l)| (*o, "loan", *l)).collect();
         if let (Some(record), Some(officer)) = (entry_head.record_id, target.officer_id) {
             feed.push((officer, "record", record));
@@ -1747,6 +1776,50 @@ pub async fn branch_reversal_decide(
     let detail = serde_json::json!({ "entry": head.entry_id, "reversal_entry": entry, "reason": reason });
     audit_append(c, &who.audit(action, "branch_reversal", id.to_string(), detail), now).await?;
     Ok(entry)
+}
+
+/// A loan paid out can be taken back only while nothing was collected on
+/// it: no installment paid, no collection waiting for review.
+async fn nothing_collected(c: &mut Conn, loan_id: i64) -> DbResult<()> {
+    let (code, paid, waiting): (String, i64, i64) = sqlx::query_as(
+        "SELECT l.code,
+             CAST((SELECT COALESCE(SUM(i.principal_paid + i.interest_paid), 0) FROM installments i
+                   WHERE i.loan_id = l.id) AS BIGINT),
+             (SELECT COUNT(*) FROM undecided_repayments u WHERE u.loan_id = l.id)
+         FROM loans l WHERE l.id = $1",
+    )
+    .bind(loan_id)
+    .fetch_one(&mut *c)
+    .await?;
+    if paid > 0 || waiting > 0 {
+        return Err(refused(
+            409,
+            "loan_has_collections",
+            format!(
+                "Khoản vay {code} đã có tiền thu ({} đã ghi sổ, {waiting} khoản chờ duyệt); hãy đảo hoặc loại các khoản thu đó trước rồi mới huỷ giải ngân",
+                format_vnd(paid)
+            ),
+            format!(
+                "loan {code} has collections ({} posted, {waiting} waiting for review); reverse or exclude them before taking the loan back",
+                format_vnd(paid)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The loan of a disbursement taken back: no schedule any more (nothing
+/// falls due, nothing is owed), recorded as cancelled by the reversal.
+async fn cancel_loan(c: &mut Conn, loan_id: i64, reversal_id: i64, entry_id: i64, now: DateTime<Utc>) -> DbResult<()> {
+    sqlx::query("DELETE FROM installments WHERE loan_id = $1").bind(loan_id).execute(&mut *c).await?;
+    sqlx::query("INSERT INTO loan_cancellations (loan_id, reversal_id, entry_id, cancelled_at) VALUES ($1, $2, $3, $4)")
+        .bind(loan_id)
+        .bind(reversal_id)
+        .bind(entry_id)
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
 }
 
 pub async fn branch_reversals(c: &mut Conn, branch: Option<i64>, pending_only: bool) -> DbResult<Vec<rv::BranchReversal>> {

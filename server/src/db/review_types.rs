@@ -418,6 +418,9 @@ pub struct Disbursement {
     pub loan_code: Option<String>,
     /// Its ledger entry (debit the loan's principal, credit the vault).
     pub entry_id: Option<i64>,
+    /// The reversal entry that took the loan back (paid out in error, the
+    /// cash returned before anything was collected).
+    pub taken_back_by: Option<i64>,
 }
 
 /// Whole đồng as a decimal string both ways (JSON never carries a number).

@@ -135,7 +135,8 @@ pub async fn sync_loans(c: &mut Conn, officer_id: i64, ids: &Option<Vec<i64>>) -
     }
     let sql = format!(
         "SELECT l.id, l.uid, w.uid AS worker_uid, l.code, p.name AS product_name, l.principal, l.annual_rate_bp,
-             l.method, l.frequency, l.installments, l.disbursed_on, l.status
+             l.method, l.frequency, l.installments, l.disbursed_on, l.status,
+             EXISTS (SELECT 1 FROM loan_cancellations x WHERE x.loan_id = l.id) AS cancelled
          FROM loans l JOIN workers w ON w.id = l.worker_id JOIN loan_products p ON p.id = l.product_id
          WHERE w.officer_id = $1{} ORDER BY l.id",
         ids.as_ref().map_or(String::new(), |_| format!(" AND {}", one_of("l.id", 2)))
@@ -281,7 +282,11 @@ pub async fn sync_read(
         ids.sort_unstable();
         ids.dedup();
     }
-    out.loans = sync_loans(c, officer_id, &loan_ids).await?;
+    // A loan taken back leaves the phone (a snapshot simply has not got it).
+    let (cancelled, loans): (Vec<rows::Loan>, Vec<rows::Loan>) =
+        sync_loans(c, officer_id, &loan_ids).await?.into_iter().partition(|l| l.cancelled);
+    out.removed_loans = cancelled.into_iter().map(|l| l.uid).collect();
+    out.loans = loans;
     let ids: Vec<i64> = out.loans.iter().map(|l| l.id).collect();
     out.installments = sync_installments(c, &ids).await?;
     if filter.houses.is_none() && filter.workers.is_none() {
