@@ -434,7 +434,7 @@ async fn a_loan_paid_out_in_error_is_taken_back_while_nothing_was_collected() {
             .token("giamsat.td", "super-pass-1", &common::device(1))
             .await;
         let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
-        let lan = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
+        let mut lan = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
         let snap = lan.snapshot(&app).await;
         let td = app.id_of("branches", "CN-TD").await;
         let thu = app.id_of("workers", "W-002").await;
@@ -506,6 +506,42 @@ async fn a_loan_paid_out_in_error_is_taken_back_while_nothing_was_collected() {
         let (_, list) = app.get("/api/v1/disbursements", &sup).await;
         assert_eq!(list[0]["taken_back_by"], body["entry_id"], "{list} {body}");
         assert!(body["entry_id"].is_i64(), "{body}");
+        assert_eq!(app.db.audit_count("loan.cancel").await.unwrap(), 1);
+        let (s, cancelled) = app.get("/api/v1/loans?status=cancelled", &sup).await;
+        assert_eq!(s, StatusCode::OK, "{cancelled}");
+        let ids: Vec<i64> = cancelled
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(ids, [loan_id]);
+        // The worker's statement shows neither the loan nor a payment.
+        let (s, st) = app
+            .get(
+                &format!("/api/v1/reports/worker-statement?worker_id={thu}"),
+                &sup,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{st}");
+        let sheet = |key: &str| {
+            st["sheets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["key"] == key)
+                .unwrap()["rows"]
+                .clone()
+        };
+        assert!(
+            sheet("loans")
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|l| l["loan"] != paid["loan_code"]),
+            "{st}"
+        );
+        assert_eq!(sheet("payments").as_array().unwrap().len(), 0, "{st}");
         // Taking a loan back collects nothing.
         let (s, daily) = app.get("/api/v1/reports/daily-collections", &sup).await;
         assert_eq!(s, StatusCode::OK, "{daily}");
@@ -540,6 +576,31 @@ async fn a_loan_paid_out_in_error_is_taken_back_while_nothing_was_collected() {
         assert_eq!(page.removed_loans.len(), 1, "{page:?}");
         let again = lan.snapshot(&app).await;
         assert!(again.loans.iter().all(|l| l.id != page.removed_loans[0]));
+        // Money an officer took on it offline, before the phone knew, is
+        // refused with what to do.
+        let thu_uid = snap
+            .workers
+            .iter()
+            .find(|w| w.full_name == "Đặng Thị Thu")
+            .unwrap()
+            .id;
+        let receipt = lan.receipt(1);
+        let late = lan.record(sotay_core::wire::RecordBody::Repayment(
+            sotay_core::wire::RepaymentPayload {
+                loan_id: page.removed_loans[0],
+                worker_id: thu_uid,
+                amount: sotay_core::domain::money::Dong(250_000),
+                receipt_no: receipt,
+            },
+        ));
+        let (_, outcomes) = lan.upload(&app, vec![late]).await;
+        assert_eq!(
+            outcomes,
+            [(
+                sotay_core::wire::UploadOutcome::Rejected,
+                Some("loan_cancelled".into())
+            )]
+        );
 
         // A loan with money collected on it is repaid, not taken back.
         let kept = pay_out(lan_worker, "2000000").await;

@@ -145,7 +145,7 @@ pub async fn worker(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct LoanQuery {
     pub worker_id: Option<i64>,
-    /// `active` or `closed`
+    /// `active`, `closed` or `cancelled` (paid out in error and taken back)
     pub status: Option<String>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
@@ -159,11 +159,11 @@ pub async fn loans(
     Query(query): Query<LoanQuery>,
 ) -> Result<Json<Vec<LoanView>>, AppError> {
     if let Some(s) = query.status.as_deref() {
-        if s != "active" && s != "closed" {
+        if !["active", "closed", "cancelled"].contains(&s) {
             return Err(AppError::invalid_field(
                 "status",
-                format!("status \"{s}\" không hợp lệ; dùng active hoặc closed"),
-                format!("status \"{s}\" is not valid; use active or closed"),
+                format!("status \"{s}\" không hợp lệ; dùng active, closed hoặc cancelled"),
+                format!("status \"{s}\" is not valid; use active, closed or cancelled"),
             ));
         }
     }

@@ -654,6 +654,11 @@ async fn render_loan(
                     "Khoản thu tại quầy được ghi sổ ngay: tiền vào quỹ tiền mặt chi nhánh, trừ vào lãi rồi gốc của các kỳ cũ nhất. Không thu quá số còn phải trả, kể cả các khoản cán bộ đã thu đang chờ duyệt.",
                     "A repayment at the counter posts at once: cash into the branch vault, against the oldest installments' interest, then principal. It may not exceed what is still owed, counting what officers collected that waits for review."
                 )) }
+            } @else if l.status == "cancelled" {
+                p #counter-closed { (lang.t(
+                    "Khoản vay đã bị huỷ giải ngân (giải ngân nhầm, tiền đã về quỹ): không thu tiền trên khoản vay này.",
+                    "This loan was taken back (paid out in error, the cash returned to the vault): nothing is collected on it."
+                )) }
             } @else {
                 p #counter-closed { (lang.t(
                     "Khoản vay đã tất toán, nên không thu nợ tại quầy.",

@@ -330,17 +330,22 @@ pub async fn workers_count(c: &mut Conn, scope: Scope) -> DbResult<i64> {
         .await?)
 }
 
-const LOAN: &str = "SELECT l.id, l.code, l.worker_id, w.full_name AS worker_name, p.code AS product_code,
+/// A loan's status as people see it: `active`, `closed`, or `cancelled`
+/// (paid out in error and taken back; stored as closed).
+macro_rules! loan_status {
+    () => {
+        "CASE WHEN EXISTS (SELECT 1 FROM loan_cancellations x WHERE x.loan_id = l.id) THEN 'cancelled' ELSE l.status END"
+    };
+}
+
+const LOAN: &str = concat!("SELECT l.id, l.code, l.worker_id, w.full_name AS worker_name, p.code AS product_code,
         p.name AS product_name, l.principal, l.annual_rate_bp, l.method, l.frequency, l.installments,
-        l.disbursed_on,
-        CASE WHEN EXISTS (SELECT 1 FROM loan_cancellations x WHERE x.loan_id = l.id) THEN 'cancelled' ELSE l.status END
-            AS status,
-        w.officer_id, w.branch_id,
+        l.disbursed_on, ", loan_status!(), " AS status, w.officer_id, w.branch_id,
         CAST(COALESCE((SELECT SUM(i.principal_due - i.principal_paid) FROM installments i WHERE i.loan_id = l.id), 0) AS BIGINT)
             AS outstanding_principal,
         CAST(COALESCE((SELECT SUM(i.interest_due - i.interest_paid) FROM installments i WHERE i.loan_id = l.id), 0) AS BIGINT)
             AS outstanding_interest
-    FROM loans l JOIN workers w ON w.id = l.worker_id JOIN loan_products p ON p.id = l.product_id";
+    FROM loans l JOIN workers w ON w.id = l.worker_id JOIN loan_products p ON p.id = l.product_id");
 
 pub async fn loans_list(
     c: &mut Conn,
@@ -352,8 +357,9 @@ pub async fn loans_list(
 ) -> DbResult<Vec<LoanView>> {
     let (kind, sid) = scope.bind();
     Ok(sqlx::query_as(&format!(
-        "{LOAN} WHERE {WORKER_SCOPE} AND ($3 IS NULL OR l.worker_id = $3) AND ($4 IS NULL OR l.status = $4)
-         ORDER BY l.disbursed_on DESC, l.id LIMIT $5 OFFSET $6"
+        "{LOAN} WHERE {WORKER_SCOPE} AND ($3 IS NULL OR l.worker_id = $3) AND ($4 IS NULL OR {} = $4)
+         ORDER BY l.disbursed_on DESC, l.id LIMIT $5 OFFSET $6",
+        loan_status!()
     ))
     .bind(kind)
     .bind(sid)

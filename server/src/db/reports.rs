@@ -301,7 +301,11 @@ pub async fn statement_loans(c: &mut Conn, worker_id: i64) -> DbResult<Vec<rr::S
     Ok(sqlx::query_as(
         "SELECT l.id, l.code, p.name AS product, l.principal, l.annual_rate_bp, l.disbursed_on, l.status,
                 l.principal_outstanding
-         FROM loans l JOIN loan_products p ON p.id = l.product_id WHERE l.worker_id = $1 ORDER BY l.disbursed_on, l.id",
+         FROM loans l JOIN loan_products p ON p.id = l.product_id
+         WHERE l.worker_id = $1
+           -- A loan paid out in error and taken back was never the worker's.
+           AND NOT EXISTS (SELECT 1 FROM loan_cancellations x WHERE x.loan_id = l.id)
+         ORDER BY l.disbursed_on, l.id",
     )
     .bind(worker_id)
     .fetch_all(&mut *c)
@@ -336,6 +340,8 @@ pub async fn statement_payments(c: &mut Conn, worker_id: i64) -> DbResult<Vec<rr
               LEFT JOIN counter_repayments ocr ON ocr.id = o.counter_id
               LEFT JOIN users u ON u.id = e.officer_id
          WHERE l.worker_id = $1 AND e.kind IN ('repayment', 'counter_repayment', 'reversal')
+           -- A loan taken back was never the worker's to pay: its reversal is no payment.
+           AND NOT EXISTS (SELECT 1 FROM loan_cancellations x WHERE x.entry_id = e.id)
          GROUP BY e.id, e.loan_id, e.kind, e.posted_at, e.reverses, s.receipt_no, cr.receipt_no, os.receipt_no,
                   ocr.receipt_no, u.full_name
          ORDER BY e.posted_at, e.id",

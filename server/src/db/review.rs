@@ -1751,6 +1751,10 @@ pub async fn branch_reversal_decide(
         let (changed, _) = poster.write(c, now).await?;
         if let Some(loan) = takes_back {
             cancel_loan(c, loan, id, reversal_entry, now).await?;
+            let detail = serde_json::json!({
+                "reversal": id, "entry": reversal_entry, "disbursement_entry": head.entry_id, "reason": head.reason,
+            });
+            audit_append(c, &who.audit("loan.cancel", "loan", loan.to_string(), detail), now).await?;
         }
         let mut feed: Vec<(i64, &'static str, i64)> = changed.iter().map(|(o, l)| (*o, "loan", *l)).collect();
         if let (Some(record), Some(officer)) = (entry_head.record_id, target.officer_id) {

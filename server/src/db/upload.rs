@@ -717,6 +717,8 @@ struct Known {
 /// A loan's book as the repayment rule sees it.
 struct Book {
     status: LoanStatus,
+    /// Paid out in error and taken back at the branch.
+    cancelled: bool,
     /// What its installments still owe (principal and interest).
     owed: i64,
     /// The sum of the PENDING repayments on the loan.
@@ -797,7 +799,9 @@ impl Facts {
 
         for chunk in loan_uids.chunks(n) {
             let mut qb = sqlx::QueryBuilder::<DB>::new(
-                "SELECT l.uid, l.id, w.id AS worker_id, w.officer_id, w.uid AS worker_uid, l.status
+                "SELECT l.uid, l.id, w.id AS worker_id, w.officer_id, w.uid AS worker_uid,
+                     CASE WHEN EXISTS (SELECT 1 FROM loan_cancellations x WHERE x.loan_id = l.id) THEN 'cancelled'
+                          ELSE l.status END AS status
                  FROM loans l JOIN workers w ON w.id = l.worker_id WHERE ",
             );
             <DB as Lists>::uuids(&mut qb, "l.uid", chunk);
@@ -809,8 +813,8 @@ impl Facts {
         let uploading = |officer: i64| officers.binary_search(&officer).is_ok();
         let loan_ids = distinct(f.loans.values().filter(|l| uploading(l.officer_id)).map(|l| l.id));
         for l in f.loans.values().filter(|l| uploading(l.officer_id)) {
-            let status = if l.status == "closed" { LoanStatus::Closed } else { LoanStatus::Active };
-            f.books.insert(l.id, Book { status, owed: 0, pending: 0 });
+            let status = if l.status == "active" { LoanStatus::Active } else { LoanStatus::Closed };
+            f.books.insert(l.id, Book { status, cancelled: l.status == "cancelled", owed: 0, pending: 0 });
         }
         for chunk in loan_ids.chunks(n) {
             // Whether a repayment is accepted depends on the schedule only
@@ -994,6 +998,17 @@ impl Facts {
                     return Verdict::violation(RuleViolation::LoanNotInPortfolio);
                 };
                 let amount = p.amount.get();
+                if book.cancelled {
+                    return Verdict {
+                        loan_id: Some(loan_id),
+                        worker_id: Some(worker_id),
+                        ..Verdict::rejected(
+                            "loan_cancelled",
+                            "Khoản vay này đã bị huỷ giải ngân tại chi nhánh (giải ngân nhầm): không thu tiền trên khoản vay này; hãy trả lại tiền cho người lao động và báo giám sát chi nhánh".into(),
+                            "this loan was taken back at the branch (paid out in error): nothing is collected on it; give the money back to the worker and tell the branch supervisor".into(),
+                        )
+                    };
+                }
                 // Below 0 when the pending collections already take more
                 // than the loan owes (a repayment at the branch came in
                 // between): nothing is left to collect.
