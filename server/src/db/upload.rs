@@ -799,10 +799,11 @@ impl Facts {
 
         for chunk in loan_uids.chunks(n) {
             let mut qb = sqlx::QueryBuilder::<DB>::new(
-                "SELECT l.uid, l.id, w.id AS worker_id, w.officer_id, w.uid AS worker_uid,
-                     CASE WHEN EXISTS (SELECT 1 FROM loan_cancellations x WHERE x.loan_id = l.id) THEN 'cancelled'
-                          ELSE l.status END AS status
-                 FROM loans l JOIN workers w ON w.id = l.worker_id WHERE ",
+                concat!(
+                    "SELECT l.uid, l.id, w.id AS worker_id, w.officer_id, w.uid AS worker_uid, ",
+                    loan_status!(),
+                    " AS status FROM loans l JOIN workers w ON w.id = l.worker_id WHERE "
+                ),
             );
             <DB as Lists>::uuids(&mut qb, "l.uid", chunk);
             for l in qb.build_query_as::<LoanFactsRow>().fetch_all(&mut *c).await? {
