@@ -3,7 +3,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::db::{AuditEntry, Db, DbError, ImportMeta, ImportReport};
+use crate::db::{AuditEntry, Db, DbError, ImportMeta, ImportReport, PayMethod};
 use crate::error::AppError;
 use crate::import::csv::{self, ImportKind};
 use crate::import::rows::{ImportSet, RowError};
@@ -97,27 +97,35 @@ pub async fn seed_demo(db: &Db, today: chrono::NaiveDate) -> Result<Option<Impor
         .find(|u| u.role == crate::import::rows::Role::Admin)
         .ok_or_else(|| DbError::Invalid("the demo fund has no administrator".into()))?;
     receive_allocations(db, &admin.username, today, "LĐLĐ thành phố (dữ liệu mẫu)").await?;
-    // And lending capital in each vault, to pay new loans out of.
+    // And lending capital in each vault and bank account, to pay new loans
+    // out of.
     let who = admin_reviewer(db, &admin.username).await?;
     for b in db.branches(None).await? {
-        let client_id = crate::db::stable_uid("capital_receipt", &b.code);
-        db.capital_receive(
-            &who,
-            b.id,
-            client_id,
-            DEMO_CAPITAL,
-            today,
-            "Quỹ chuyển vốn cho vay (dữ liệu mẫu)",
-        )
-        .await?;
+        for (kind, amount, method) in [
+            ("capital_receipt", DEMO_CAPITAL, PayMethod::Cash),
+            ("capital_transfer", DEMO_BANK_CAPITAL, PayMethod::Transfer),
+        ] {
+            db.capital_receive(
+                &who,
+                b.id,
+                crate::db::stable_uid(kind, &b.code),
+                amount,
+                today,
+                "Quỹ chuyển vốn cho vay (dữ liệu mẫu)",
+                method,
+            )
+            .await?;
+        }
     }
     db.set_setting_once("demo_seeded", &today.to_string())
         .await?;
     Ok(Some(report))
 }
 
-/// Lending capital the demo fund sends each branch's vault.
+/// Lending capital the demo fund sends each branch's vault in cash.
 const DEMO_CAPITAL: i64 = 500_000_000;
+/// And each branch's bank account by transfer.
+const DEMO_BANK_CAPITAL: i64 = 1_000_000_000;
 
 /// The administrator `admin` acting from the command line.
 async fn admin_reviewer(db: &Db, admin: &str) -> Result<crate::db::Reviewer, DbError> {

@@ -31,10 +31,13 @@ pub enum Account {
     /// The fund's money lent out: what the loans brought into the books
     /// owed in principal when they came (credit, per branch).
     LoanCapital,
+    /// Money in the branch's bank account (asset): lending capital sent by
+    /// transfer, loans paid out by transfer.
+    Bank,
 }
 
 impl Account {
-    pub const ALL: [Account; 9] = [
+    pub const ALL: [Account; 10] = [
         Account::Vault,
         Account::CashInHand,
         Account::LoanPrincipal,
@@ -44,6 +47,7 @@ impl Account {
         Account::CashOverShort,
         Account::CampaignFunding,
         Account::LoanCapital,
+        Account::Bank,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +61,7 @@ impl Account {
             Account::CashOverShort => "cash_over_short",
             Account::CampaignFunding => "campaign_funding",
             Account::LoanCapital => "loan_capital",
+            Account::Bank => "bank",
         }
     }
 
@@ -76,6 +81,7 @@ impl Account {
             Account::CashOverShort => "Thừa/thiếu quỹ của cán bộ",
             Account::CampaignFunding => "Nguồn kinh phí chương trình",
             Account::LoanCapital => "Nguồn vốn cho vay",
+            Account::Bank => "Tiền gửi ngân hàng chi nhánh",
         }
     }
 
@@ -91,6 +97,7 @@ impl Account {
             Account::CashOverShort => "Officers' cash short/over",
             Account::CampaignFunding => "Campaign funding",
             Account::LoanCapital => "Lending capital",
+            Account::Bank => "Branch bank account",
         }
     }
 
@@ -99,7 +106,7 @@ impl Account {
     pub fn never_negative(self) -> bool {
         matches!(
             self,
-            Account::Vault | Account::CashInHand | Account::GiftStock
+            Account::Vault | Account::CashInHand | Account::GiftStock | Account::Bank
         )
     }
 }
@@ -352,26 +359,28 @@ pub fn loan_opening(at: At, principal_owed: i64) -> Lines {
 }
 
 /// Lending capital the fund sends a branch (`at` names it): cash into the
-/// vault, owed to the fund's lending capital.
-pub fn capital_receipt(at: At, amount: i64) -> Lines {
+/// vault or a transfer into its bank account (`into`), owed to the fund's
+/// lending capital.
+pub fn capital_receipt(at: At, amount: i64, into: Account) -> Lines {
     let mut lines = Lines::default();
     lines
-        .debit(at, Account::Vault, amount)
+        .debit(at, into, amount)
         .credit(at, Account::LoanCapital, amount);
     lines
 }
 
-/// A new loan paid out in cash (`at` names its branch and the loan): the
-/// worker owes its principal, the vault gives the cash. Interest is earned
-/// as it is repaid, as for every loan.
-pub fn disbursement(at: At, principal: i64) -> Lines {
+/// A new loan paid out (`at` names its branch and the loan): the worker
+/// owes its principal, the vault gives the cash or the bank account the
+/// transfer (`from`). Interest is earned as it is repaid, as for every
+/// loan.
+pub fn disbursement(at: At, principal: i64, from: Account) -> Lines {
     let mut lines = Lines::default();
     lines.debit(at, Account::LoanPrincipal, principal).credit(
         At {
             loan_id: None,
             ..at
         },
-        Account::Vault,
+        from,
         principal,
     );
     lines
@@ -500,15 +509,16 @@ mod tests {
             branch_id: 2,
             ..At::default()
         };
-        let vault = |lines: &Lines| -> i64 {
+        let held = |lines: &Lines, account: Account| -> i64 {
             lines
                 .0
                 .iter()
-                .filter(|l| l.account == Account::Vault && l.branch_id == 2 && l.loan_id.is_none())
+                .filter(|l| l.account == account && l.branch_id == 2 && l.loan_id.is_none())
                 .map(|l| l.debit - l.credit)
                 .sum()
         };
-        let capital = capital_receipt(branch, 200_000_000);
+        let vault = |lines: &Lines| held(lines, Account::Vault);
+        let capital = capital_receipt(branch, 200_000_000, Account::Vault);
         assert_eq!(capital.imbalance(), 0);
         assert_eq!(vault(&capital), 200_000_000);
         assert!(capital
@@ -519,7 +529,7 @@ mod tests {
             loan_id: Some(9),
             ..branch
         };
-        let paid_out = disbursement(loan, 10_000_000);
+        let paid_out = disbursement(loan, 10_000_000, Account::Vault);
         assert_eq!(paid_out.imbalance(), 0);
         assert_eq!(vault(&paid_out), -10_000_000);
         let principal = paid_out
@@ -531,6 +541,17 @@ mod tests {
             (principal.debit, principal.loan_id, principal.branch_id),
             (10_000_000, Some(9), 2)
         );
+        // By transfer: the bank account, never the vault.
+        let wired = capital_receipt(branch, 50_000_000, Account::Bank);
+        assert_eq!(wired.imbalance(), 0);
+        assert_eq!(
+            (held(&wired, Account::Bank), vault(&wired)),
+            (50_000_000, 0)
+        );
+        let sent = disbursement(loan, 10_000_000, Account::Bank);
+        assert_eq!(sent.imbalance(), 0);
+        assert_eq!((held(&sent, Account::Bank), vault(&sent)), (-10_000_000, 0));
+        assert!(Account::Bank.never_negative());
     }
 
     fn book(n: u32, principal: i64, interest: i64) -> Vec<InstallmentState> {

@@ -631,3 +631,216 @@ async fn a_loan_paid_out_in_error_is_taken_back_while_nothing_was_collected() {
         books_agree(&app).await;
     }
 }
+
+#[tokio::test]
+async fn a_loan_is_paid_out_by_transfer_from_the_branch_bank_account() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(1))
+            .await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let td = app.id_of("branches", "CN-TD").await;
+        let thu = app.id_of("workers", "W-002").await;
+        let lan_worker = app.id_of("workers", "W-001").await;
+        let product = app.id_of("loan_products", "SP-TT").await;
+        let ask = |worker: i64, method: &str, account: Option<&str>| {
+            json!({"client_id": Uuid::now_v7(), "worker_id": worker, "product_id": product,
+                   "principal": "6000000", "note": "", "method": method, "bank_account": account})
+        };
+
+        // A transfer names the worker's account, with its number; cash none.
+        for (method, account, why) in [
+            ("transfer", None, "Chuyển khoản cần tài khoản"),
+            ("transfer", Some("Vietcombank"), "không có số tài khoản"),
+            (
+                "cash",
+                Some("Vietcombank 0071000123456"),
+                "không cần tài khoản",
+            ),
+        ] {
+            let (s, body) = app
+                .post("/api/v1/disbursements", &sup, &ask(thu, method, account))
+                .await;
+            assert_eq!(
+                (s, body["code"].as_str()),
+                (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_field")),
+                "{backend:?} {method} {account:?}: {body}"
+            );
+            assert_eq!(body["errors"][0]["column"], "bank_account", "{body}");
+            assert!(body["detail"].as_str().unwrap().contains(why), "{body}");
+        }
+        let (s, body) = app
+            .post(
+                "/api/v1/disbursements",
+                &sup,
+                &json!({"client_id": Uuid::now_v7(), "worker_id": thu, "product_id": product,
+                        "principal": "6000000", "method": "cheque"}),
+            )
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_body")),
+            "{body}"
+        );
+        let (s, asked) = app
+            .post(
+                "/api/v1/disbursements",
+                &sup,
+                &ask(thu, "transfer", Some(" Vietcombank 0071000123456 ")),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{asked}");
+        assert_eq!(asked["method"], "transfer");
+        assert_eq!(asked["bank_account"], "Vietcombank 0071000123456");
+        let approve = format!("/api/v1/disbursements/{}/approve", asked["id"]);
+
+        // Cash in the vault does not pay a transfer.
+        let capital = |amount: &str, method: &str| {
+            json!({"client_id": Uuid::now_v7(), "branch_id": td, "amount": amount,
+                   "received_on": "05/12/2026", "source": "Quỹ CEP, UNC số 120", "method": method})
+        };
+        let (s, cash) = app
+            .post(
+                "/api/v1/capital-receipts",
+                &admin,
+                &capital("50000000", "cash"),
+            )
+            .await;
+        assert_eq!((s, cash["method"].as_str()), (StatusCode::OK, Some("cash")));
+        // Approved once made, with the bank's reference of it.
+        let (s, body) = app.post(&approve, &admin, &json!({})).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("transfer_ref_required")
+            ),
+            "{body}"
+        );
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("Vietcombank 0071000123456"),
+            "{body}"
+        );
+        let with_ref = json!({"transfer_ref": "FT26339000123"});
+        let (s, body) = app.post(&approve, &admin, &with_ref).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("bank_short")),
+            "{body}"
+        );
+        assert!(body["detail"].as_str().unwrap().contains("0 ₫"), "{body}");
+
+        // Capital by transfer fills the bank account, not the vault.
+        let (s, wired) = app
+            .post(
+                "/api/v1/capital-receipts",
+                &admin,
+                &capital("20000000", "transfer"),
+            )
+            .await;
+        assert_eq!(
+            (s, wired["method"].as_str()),
+            (StatusCode::OK, Some("transfer")),
+            "{wired}"
+        );
+        assert_eq!(net(&app, &sup, "bank", td).await, 20_000_000);
+        assert_eq!(net(&app, &sup, "vault", td).await, 50_000_000);
+        let (s, paid) = app.post(&approve, &admin, &with_ref).await;
+        assert_eq!(s, StatusCode::OK, "{paid}");
+        assert_eq!(paid["decision"], "approved");
+        assert_eq!(paid["transfer_ref"], "FT26339000123");
+        assert_eq!(net(&app, &sup, "bank", td).await, 14_000_000);
+        assert_eq!(net(&app, &sup, "vault", td).await, 50_000_000);
+        let (s, loan) = app
+            .get(&format!("/api/v1/loans/{}", paid["loan_id"]), &sup)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{loan}");
+        assert_eq!(money(&loan["loan"]["outstanding_principal"]), 6_000_000);
+        books_agree(&app).await;
+
+        // A cash one takes no reference; with none (and no body) it pays
+        // out of the vault.
+        let (s, cash_ask) = app
+            .post(
+                "/api/v1/disbursements",
+                &sup,
+                &ask(lan_worker, "cash", None),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{cash_ask}");
+        assert_eq!(cash_ask["method"], "cash");
+        let approve_cash = format!("/api/v1/disbursements/{}/approve", cash_ask["id"]);
+        let (s, body) = app.post(&approve_cash, &admin, &with_ref).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("transfer_ref_unexpected")
+            ),
+            "{body}"
+        );
+        let resp = app
+            .http
+            .post(app.url(&approve_cash))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        assert_eq!(net(&app, &sup, "vault", td).await, 44_000_000);
+        assert_eq!(net(&app, &sup, "bank", td).await, 14_000_000);
+
+        // Taken back, the transfer's money returns to the bank account.
+        let (s, asked_back) = app
+            .post(
+                "/api/v1/reversals",
+                &sup,
+                &json!({"entry_id": paid["entry_id"], "reason": "Chuyển nhầm người; ngân hàng đã hoàn tiền"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{asked_back}");
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/reversals/{}/approve", asked_back["id"]),
+                &admin,
+                &json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(net(&app, &sup, "bank", td).await, 20_000_000);
+        assert_eq!(net(&app, &sup, "vault", td).await, 44_000_000);
+        // Capital wired in and spent cannot be reversed below zero.
+        let (s, asked_back) = app
+            .post(
+                "/api/v1/reversals",
+                &sup,
+                &json!({"entry_id": wired["entry_id"], "reason": "Ghi nhầm số tiền"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{asked_back}");
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/reversals/{}/approve", asked_back["id"]),
+                &admin,
+                &json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(net(&app, &sup, "bank", td).await, 0);
+        let (_, list) = app.get("/api/v1/disbursements", &sup).await;
+        let transfer = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["id"] == asked["id"])
+            .unwrap();
+        assert_eq!(transfer["transfer_ref"], "FT26339000123", "{list}");
+        assert!(transfer["taken_back_by"].is_i64(), "{list}");
+        assert_eq!(app.db.audit_count("disbursement.approve").await.unwrap(), 2);
+        books_agree(&app).await;
+    }
+}

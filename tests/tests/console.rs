@@ -2090,7 +2090,12 @@ async fn a_new_loan_is_asked_for_and_paid_out_from_the_console() {
         let to = to.unwrap();
         assert!(to.starts_with("/disbursements?requested="), "{to}");
         // Sent twice (a double click): asked once.
-        let (status, _, _) = post("/disbursements".into(), ask(typed), supervisor.clone()).await;
+        let (status, _, _) = post(
+            "/disbursements".into(),
+            ask(typed.clone()),
+            supervisor.clone(),
+        )
+        .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         assert_eq!(
             scalar(&db.url, "SELECT COUNT(*) FROM disbursements").await,
@@ -2255,7 +2260,101 @@ async fn a_new_loan_is_asked_for_and_paid_out_from_the_console() {
         assert!(html.contains("Đã huỷ giải ngân"), "{html}");
         let (_, _, html) = get("/ledger".into(), admin.clone()).await;
         assert!(html.contains("khớp sổ cái"), "{html}");
-        println!("{backend:?}: a loan of {principal} asked for, approved, paid out and taken back");
+
+        // A loan paid by transfer from the branch's bank account: the
+        // worker's account is asked for, the approval writes the bank's
+        // reference, the vault does not move.
+        let bank_sql = vault_sql.replace("'vault'", "'bank'");
+        let (_, _, html) = get(
+            format!("/disbursements/new?worker={worker}"),
+            supervisor.clone(),
+        )
+        .await;
+        assert!(
+            html.contains("name=\"method\" value=\"transfer\""),
+            "{html}"
+        );
+        let by_transfer = |account: &str| {
+            let mut form = ask(typed.clone());
+            form.retain(|(k, _)| *k != "client_id");
+            form.push(("client_id", field(&html, "client_id")));
+            form.push(("method", "transfer".to_string()));
+            form.push(("bank_account", account.to_string()));
+            form
+        };
+        let (status, _, page_html) =
+            post("/disbursements".into(), by_transfer(""), supervisor.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page_html}");
+        assert!(
+            page_html.contains("Chuyển khoản cần tài khoản"),
+            "{page_html}"
+        );
+        assert!(
+            page_html.contains("value=\"transfer\" checked"),
+            "the choice is kept: {page_html}"
+        );
+        let (status, _, page_html) = post(
+            "/disbursements".into(),
+            by_transfer("Agribank 1600 205 123456"),
+            supervisor.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{page_html}");
+        let wired = scalar(&db.url, "SELECT MAX(id) FROM disbursements").await;
+        let (status, to, _) = post(
+            "/capital".into(),
+            {
+                let mut form = capital(admin_csrf.clone(), 7 * min);
+                form.push(("method", "transfer".to_string()));
+                form
+            },
+            admin.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, _, html) = get(to.unwrap(), admin.clone()).await;
+        assert!(html.contains("vào tài khoản ngân hàng"), "{html}");
+        let (vault, bank) = (
+            scalar(&db.url, vault_sql).await,
+            scalar(&db.url, &bank_sql).await,
+        );
+        assert!(bank >= 7 * min, "{bank}");
+        assert!(
+            html.contains(&format!("id=\"transfer-ref-{wired}\"")),
+            "{html}"
+        );
+        assert!(html.contains("Agribank 1600 205 123456"), "{html}");
+        let approve = |reference: &str| {
+            vec![
+                ("csrf", admin_csrf.clone()),
+                ("reason", String::new()),
+                ("transfer_ref", reference.to_string()),
+            ]
+        };
+        let (status, _, html) = post(
+            format!("/disbursements/{wired}/approve"),
+            approve(" "),
+            admin.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+        assert!(html.contains("mã giao dịch"), "{html}");
+        let (status, to, _) = post(
+            format!("/disbursements/{wired}/approve"),
+            approve("FT26339555001"),
+            admin.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, _, html) = get(to.unwrap(), admin.clone()).await;
+        assert!(html.contains("Đã duyệt: chi"), "{html}");
+        assert!(html.contains("FT26339555001"), "{html}");
+        assert_eq!(scalar(&db.url, vault_sql).await, vault, "no cash moved");
+        assert_eq!(scalar(&db.url, &bank_sql).await, bank - min);
+        let (_, _, html) = get("/ledger".into(), admin.clone()).await;
+        assert!(html.contains("khớp sổ cái"), "{html}");
+        assert!(html.contains("Tiền gửi ngân hàng chi nhánh"), "{html}");
+        println!("{backend:?}: a loan of {principal} asked for, approved, paid out and taken back; another paid by transfer");
     }
 }
 

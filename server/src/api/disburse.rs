@@ -1,8 +1,10 @@
 //! Loans paid out at the branch: lending capital received into a branch's
-//! vault (admins) and disbursements, asked for by a supervisor or an admin
-//! and approved by someone else, when the loan is created and its cash
-//! leaves the vault.
+//! vault or bank account (admins) and disbursements, asked for by a
+//! supervisor or an admin and approved by someone else, when the loan is
+//! created and its money leaves the vault (cash) or the bank account (a
+//! transfer to the worker's account).
 
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use serde::Deserialize;
@@ -15,7 +17,7 @@ use super::review::{branch_of, required, reviewer, ReasonRequest};
 use super::ClientIp;
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::{CapitalReceipt, Disbursement};
+use crate::db::{CapitalReceipt, Disbursement, PayMethod};
 use crate::error::{ApiJson, AppError, Problem};
 use crate::import::rows::Role;
 
@@ -48,13 +50,17 @@ pub struct CapitalRequest {
     pub amount: String,
     /// `dd/mm/yyyy` or `yyyy-mm-dd`.
     pub received_on: String,
-    /// Where the cash came from: the fund's head office, a transfer slip.
+    /// Where the money came from: the fund's head office, a transfer slip.
     pub source: String,
+    /// `cash` (the default) into the branch vault, or `transfer` into the
+    /// branch's bank account.
+    #[serde(default)]
+    pub method: PayMethod,
 }
 
 /// Records lending capital the fund sent a branch (admins). Posts at once:
-/// debit the branch vault, credit the fund's lending capital. Loans are paid
-/// out of the vault.
+/// debit the branch vault (cash) or bank account (a transfer), credit the
+/// fund's lending capital. Loans are paid out of them.
 #[utoipa::path(post, path = "/api/v1/capital-receipts", request_body = CapitalRequest, security(("bearer" = [])), responses(
     (status = 200, body = CapitalReceipt), (status = 403, body = Problem), (status = 409, body = Problem),
     (status = 422, body = Problem)))]
@@ -86,6 +92,7 @@ pub async fn receive_capital(
                 amount,
                 received_on,
                 &source,
+                req.method,
             )
             .await?,
     ))
@@ -117,6 +124,61 @@ pub struct DisbursementRequest {
     pub principal: String,
     #[serde(default)]
     pub note: String,
+    /// `cash` (the default) from the branch vault, or `transfer` from the
+    /// branch's bank account to the worker's.
+    #[serde(default)]
+    pub method: PayMethod,
+    /// For a transfer: the worker's bank and account number, e.g.
+    /// `Vietcombank 0071000123456`.
+    #[serde(default)]
+    pub bank_account: Option<String>,
+}
+
+/// The worker's bank account a transfer goes to: given for a transfer
+/// only, with the account number's digits in it.
+pub fn bank_account(method: PayMethod, given: Option<&str>) -> Result<Option<String>, AppError> {
+    let given = given.map(str::trim).filter(|t| !t.is_empty());
+    match (method, given) {
+        (PayMethod::Cash, None) => Ok(None),
+        (PayMethod::Cash, Some(_)) => Err(AppError::invalid_field(
+            "bank_account",
+            "Giải ngân tiền mặt không cần tài khoản ngân hàng; chọn chuyển khoản hoặc bỏ trống",
+            "a cash disbursement takes no bank account; choose transfer or leave it empty",
+        )),
+        (PayMethod::Transfer, None) => Err(AppError::invalid_field(
+            "bank_account",
+            "Chuyển khoản cần tài khoản của người vay: tên ngân hàng và số tài khoản",
+            "a transfer needs the borrower's account: the bank's name and the account number",
+        )),
+        (PayMethod::Transfer, Some(t)) => {
+            let digits = t.chars().filter(char::is_ascii_digit).count();
+            if !(6..=20).contains(&digits) {
+                return Err(AppError::invalid_field(
+                    "bank_account",
+                    format!("\"{t}\" không có số tài khoản (6–20 chữ số); ghi tên ngân hàng và số tài khoản"),
+                    format!("\"{t}\" has no account number (6–20 digits); write the bank's name and the account number"),
+                ));
+            }
+            Ok(Some(at_most("bank_account", t, 100)?))
+        }
+    }
+}
+
+/// What an approval carries: for a transfer, the bank's reference of it.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct ApproveRequest {
+    /// The bank's transaction reference of the transfer to the worker
+    /// (required to approve a transfer, refused for cash).
+    #[serde(default)]
+    pub transfer_ref: Option<String>,
+}
+
+/// The transfer reference of an approval: none for cash; checked length.
+pub fn transfer_ref(given: Option<&str>) -> Result<Option<String>, AppError> {
+    match given.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => Ok(Some(at_most("transfer_ref", t, 100)?)),
+    }
 }
 
 /// Asks for a new loan for a worker of the branch (a supervisor, or an
@@ -133,6 +195,7 @@ pub async fn request_disbursement(
     let who = reviewer(&user, ip)?;
     let principal = amount("principal", &req.principal)?;
     let note = at_most("note", &req.note, 500)?;
+    let account = bank_account(req.method, req.bank_account.as_deref())?;
     Ok(Json(
         state
             .db
@@ -143,6 +206,8 @@ pub async fn request_disbursement(
                 req.product_id,
                 principal,
                 &note,
+                req.method,
+                account.as_deref(),
             )
             .await?,
     ))
@@ -175,9 +240,11 @@ pub async fn disbursements(
 }
 
 /// Approves a disbursement: the loan is created with its schedule from
-/// today, its cash leaves the branch vault (which must hold it) and the
-/// worker's officer receives the loan at the next sync.
-#[utoipa::path(post, path = "/api/v1/disbursements/{id}/approve", security(("bearer" = [])), responses(
+/// today, its cash leaves the branch vault (a transfer: the bank account),
+/// which must hold it, and the worker's officer receives the loan at the
+/// next sync. A transfer is approved once made, with the bank's reference
+/// of it in the body; a cash one takes no body.
+#[utoipa::path(post, path = "/api/v1/disbursements/{id}/approve", request_body(content = Option<ApproveRequest>), security(("bearer" = [])), responses(
     (status = 200, body = Disbursement), (status = 403, body = Problem), (status = 404, body = Problem),
     (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn approve_disbursement(
@@ -185,10 +252,20 @@ pub async fn approve_disbursement(
     user: AuthUser,
     ClientIp(ip): ClientIp,
     Path(id): Path<i64>,
+    body: Bytes,
 ) -> Result<Json<Disbursement>, AppError> {
     let who = reviewer(&user, ip)?;
+    let req = if body.iter().all(u8::is_ascii_whitespace) {
+        ApproveRequest::default()
+    } else {
+        Json::<ApproveRequest>::from_bytes(&body)?.0
+    };
+    let reference = transfer_ref(req.transfer_ref.as_deref())?;
     Ok(Json(
-        state.db.decide_disbursement(&who, id, true, None).await?,
+        state
+            .db
+            .decide_disbursement(&who, id, true, None, reference.as_deref())
+            .await?,
     ))
 }
 
@@ -208,7 +285,7 @@ pub async fn reject_disbursement(
     Ok(Json(
         state
             .db
-            .decide_disbursement(&who, id, false, Some(&reason))
+            .decide_disbursement(&who, id, false, Some(&reason), None)
             .await?,
     ))
 }

@@ -2,7 +2,7 @@
 
 mod admin;
 mod auth;
-mod disburse;
+pub mod disburse;
 pub(crate) mod master;
 pub(crate) mod reports;
 pub(crate) mod review;

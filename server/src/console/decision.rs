@@ -22,6 +22,8 @@ pub const REASON_CHARS: usize = 500;
 pub struct DecideForm {
     csrf: String,
     reason: String,
+    /// Approving a disbursement paid by transfer: the bank's reference.
+    pub transfer_ref: String,
 }
 
 /// A decision form checked.

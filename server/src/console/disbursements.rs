@@ -1,8 +1,9 @@
 //! Loans paid out at the branch (supervisors and admins): asking for a new
-//! loan for a worker from a loan product, deciding another person's request
-//! (an approval creates the loan and pays its cash out of the branch vault),
-//! and, for admins, lending capital received into a branch's vault — through
-//! the same `Db` calls as the API.
+//! loan for a worker from a loan product, in cash or by bank transfer,
+//! deciding another person's request (an approval creates the loan and pays
+//! it out of the branch vault or bank account), and, for admins, lending
+//! capital received into a branch's vault or bank account — through the same
+//! `Db` calls as the API.
 
 use std::collections::BTreeMap;
 
@@ -22,10 +23,11 @@ use super::decision::{self, Checked, DecideForm, Outcome, REASON_CHARS};
 use super::i18n::Lang;
 use super::session::Signed;
 use super::view::{self, csrf_field, date, datetime, table_wrap, vnd, Nav};
+use crate::api::disburse::{bank_account, transfer_ref};
 use crate::api::review::{branch_of, reviewer};
 use crate::api::ClientIp;
 use crate::app::AppState;
-use crate::db::{Disbursement, Reviewer};
+use crate::db::{Disbursement, PayMethod, Reviewer};
 use crate::error::AppError;
 
 /// A note, at most as long as a reason.
@@ -67,15 +69,51 @@ pub async fn list(
     render_list(&state, &signed, flash, StatusCode::OK).await
 }
 
-/// The cash in each branch vault the reviewer covers, by branch id.
-async fn vaults(state: &AppState, who: &Reviewer) -> Result<BTreeMap<i64, i64>, AppError> {
-    let mut out = BTreeMap::new();
+/// What a branch holds to pay loans out of.
+#[derive(Debug, Default, Clone, Copy)]
+struct Holdings {
+    /// Cash in the vault.
+    vault: i64,
+    /// Money in the bank account.
+    bank: i64,
+}
+
+impl Holdings {
+    fn of(self, method: PayMethod) -> i64 {
+        match method {
+            PayMethod::Cash => self.vault,
+            PayMethod::Transfer => self.bank,
+        }
+    }
+}
+
+/// What each branch the reviewer covers holds, by branch id.
+async fn holdings(state: &AppState, who: &Reviewer) -> Result<BTreeMap<i64, Holdings>, AppError> {
+    let mut out: BTreeMap<i64, Holdings> = BTreeMap::new();
     for b in state.db.ledger_balances(branch_of(who)).await? {
-        if b.account == "vault" {
-            *out.entry(b.branch_id).or_default() += b.debit - b.credit;
+        let h = out.entry(b.branch_id).or_default();
+        match b.account.as_str() {
+            "vault" => h.vault += b.debit - b.credit,
+            "bank" => h.bank += b.debit - b.credit,
+            _ => {}
         }
     }
     Ok(out)
+}
+
+/// How a disbursement is paid, for people: cash, or a transfer to the
+/// worker's account (with the bank's reference once made).
+fn paid_how(lang: Lang, d: &Disbursement) -> Markup {
+    html! {
+        @if let Some(account) = &d.bank_account {
+            span.badge.muted { (lang.t("Chuyển khoản", "Transfer")) } " " small.mono { (account) }
+            @if let Some(r) = &d.transfer_ref {
+                br; small { (lang.t("Mã giao dịch ", "Reference ")) span.mono { (r) } }
+            }
+        } @else {
+            span.badge.muted { (lang.t("Tiền mặt", "Cash")) }
+        }
+    }
 }
 
 async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusCode) -> Response {
@@ -87,12 +125,12 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
     };
     let loaded = async {
         let all = state.db.disbursements(branch_of(&who), None, false).await?;
-        let vaults = vaults(state, &who).await?;
+        let held = holdings(state, &who).await?;
         let branches = state.db.branches(branch_of(&who)).await?;
         let capital = state.db.capital_receipts(branch_of(&who)).await?;
-        Ok::<_, AppError>((all, vaults, branches, capital))
+        Ok::<_, AppError>((all, held, branches, capital))
     };
-    let (all, vaults, branches, capital) = match loaded.await {
+    let (all, held, branches, capital) = match loaded.await {
         Ok(x) => x,
         Err(e) => return ui.app_error(e),
     };
@@ -119,8 +157,8 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
     let body = html! {
         h1 { (lang.t("Giải ngân", "Disbursements")) }
         p.lead { (lang.t(
-            "Khoản vay mới được đề nghị từ trang của người lao động và chỉ giải ngân khi một người khác (giám sát hoặc quản trị viên) duyệt: lúc đó khoản vay và lịch trả nợ được lập từ hôm nay, tiền mặt rời quỹ chi nhánh và cán bộ phụ trách nhận khoản vay ở lần đồng bộ sau.",
-            "A new loan is asked for from the worker's page and paid out only once someone else (a supervisor or an administrator) approves it: the loan and its schedule are then made from today, the cash leaves the branch vault and the worker's officer receives the loan at their next sync.",
+            "Khoản vay mới được đề nghị từ trang của người lao động và chỉ giải ngân khi một người khác (giám sát hoặc quản trị viên) duyệt: lúc đó khoản vay và lịch trả nợ được lập từ hôm nay, tiền rời quỹ tiền mặt (hoặc tài khoản ngân hàng, nếu chuyển khoản) của chi nhánh và cán bộ phụ trách nhận khoản vay ở lần đồng bộ sau.",
+            "A new loan is asked for from the worker's page and paid out only once someone else (a supervisor or an administrator) approves it: the loan and its schedule are then made from today, the money leaves the branch vault (or its bank account, for a transfer) and the worker's officer receives the loan at their next sync.",
         )) }
         @if let Some(m) = &flash.error {
             p.notice.error role="alert" #disbursement-error { (m) }
@@ -149,12 +187,26 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
             }
         }
         section.card #vaults {
-            h2 { (lang.t("Quỹ tiền mặt chi nhánh", "Branch vault")) }
-            dl {
-                @for b in &branches {
-                    dt { (b.name) } dd.num { (vnd(vaults.get(&b.id).copied().unwrap_or(0))) }
+            h2 { (lang.t("Tiền chi nhánh có để giải ngân", "What the branches hold to pay out")) }
+            (table_wrap(html! {
+                table.list {
+                    thead { tr {
+                        th { (lang.t("Chi nhánh", "Branch")) }
+                        th.num { (lang.t("Quỹ tiền mặt", "Vault (cash)")) }
+                        th.num { (lang.t("Tài khoản ngân hàng", "Bank account")) }
+                    } }
+                    tbody {
+                        @for b in &branches {
+                            @let h = held.get(&b.id).copied().unwrap_or_default();
+                            tr id=(format!("holdings-{}", b.id)) {
+                                td { (b.name) }
+                                td.num.nowrap.vault { (vnd(h.vault)) }
+                                td.num.nowrap.bank { (vnd(h.bank)) }
+                            }
+                        }
+                    }
                 }
-            }
+            }))
         }
         h2 { (lang.t("Chờ duyệt", "Waiting for approval")) }
         @if pending.is_empty() {
@@ -177,7 +229,23 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
                             tr id=(format!("disbursement-{}", d.id)) {
                                 td { (borrower(d)) }
                                 td { (d.product_name) }
-                                td.num.nowrap { (vnd(d.principal)) }
+                                td.num.nowrap {
+                                    (vnd(d.principal)) br; (paid_how(lang, d))
+                                    @let method = PayMethod::parse(&d.method).unwrap_or_default();
+                                    @let have = held.get(&d.branch_id).copied().unwrap_or_default().of(method);
+                                    @if have < d.principal {
+                                        br; small.short { (match method {
+                                            PayMethod::Cash => lang.pick(
+                                                format!("Quỹ tiền mặt chỉ còn {}", vnd(have)),
+                                                format!("The vault holds only {}", vnd(have)),
+                                            ),
+                                            PayMethod::Transfer => lang.pick(
+                                                format!("Tài khoản ngân hàng chỉ còn {}", vnd(have)),
+                                                format!("The bank account holds only {}", vnd(have)),
+                                            ),
+                                        }) }
+                                    }
+                                }
                                 td { (d.requested_by) br; small { (datetime(d.requested_at)) }
                                      @if !d.note.is_empty() { br; small { (d.note) } } }
                                 td {
@@ -186,8 +254,22 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
                                     } @else {
                                         form.inline method="post" action=(format!("/disbursements/{}/approve", d.id)) {
                                             (csrf_field(&s.csrf))
-                                            button.primary type="submit" data-busy=(lang.t("Đang ghi…", "Posting…")) {
-                                                (lang.pick(format!("Duyệt và chi {}", vnd(d.principal)), format!("Approve and pay {}", vnd(d.principal))))
+                                            @if let Some(account) = &d.bank_account {
+                                                label for=(format!("transfer-ref-{}", d.id)) { (lang.pick(
+                                                    format!("Chuyển {} tới {}, rồi ghi mã giao dịch:", vnd(d.principal), account),
+                                                    format!("Transfer {} to {}, then write its reference:", vnd(d.principal), account),
+                                                )) }
+                                                " "
+                                                input id=(format!("transfer-ref-{}", d.id)) name="transfer_ref" maxlength="100" required
+                                                    autocomplete="off" placeholder=(lang.t("Mã giao dịch ngân hàng", "Bank reference"));
+                                                " "
+                                                button.primary type="submit" data-busy=(lang.t("Đang ghi…", "Posting…")) {
+                                                    (lang.t("Duyệt: đã chuyển khoản", "Approve: transferred"))
+                                                }
+                                            } @else {
+                                                button.primary type="submit" data-busy=(lang.t("Đang ghi…", "Posting…")) {
+                                                    (lang.pick(format!("Duyệt và chi {}", vnd(d.principal)), format!("Approve and pay {}", vnd(d.principal))))
+                                                }
                                             }
                                         }
                                         form.inline method="post" action=(format!("/disbursements/{}/reject", d.id)) {
@@ -219,7 +301,7 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
                         @for d in decided.iter().take(DECIDED_SHOWN) {
                             tr {
                                 td { (borrower(d)) }
-                                td.num.nowrap { (vnd(d.principal)) }
+                                td.num.nowrap { (vnd(d.principal)) br; (paid_how(lang, d)) }
                                 td { (d.requested_by) br; small { (datetime(d.requested_at)) } }
                                 td {
                                     @match (&d.loan_code, d.loan_id) {
@@ -249,10 +331,17 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
         h2 #capital-title { (lang.t("Vốn cho vay nhận về chi nhánh", "Lending capital received")) }
         @if let Some(id) = flash.capital {
             @if let Some(r) = capital.iter().find(|r| r.id == id) {
-                p.notice.success role="status" #capital-flash { (lang.pick(
-                    format!("Đã ghi nhận {} vào quỹ tiền mặt {}.", vnd(r.amount), r.branch_name),
-                    format!("Received {} into the vault of {}.", vnd(r.amount), r.branch_name),
-                )) }
+                p.notice.success role="status" #capital-flash { (if r.method == PayMethod::Transfer.as_str() {
+                    lang.pick(
+                        format!("Đã ghi nhận {} vào tài khoản ngân hàng {}.", vnd(r.amount), r.branch_name),
+                        format!("Received {} into the bank account of {}.", vnd(r.amount), r.branch_name),
+                    )
+                } else {
+                    lang.pick(
+                        format!("Đã ghi nhận {} vào quỹ tiền mặt {}.", vnd(r.amount), r.branch_name),
+                        format!("Received {} into the vault of {}.", vnd(r.amount), r.branch_name),
+                    )
+                }) }
             }
         }
         @if who.is_admin {
@@ -265,6 +354,11 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
                         option value=(b.id) selected[cf.branch_id == b.id.to_string()] { (b.name) }
                     }
                 }
+                label for="capital-method" { (lang.t("Nhận vào", "Received into")) }
+                select #capital-method name="method" {
+                    option value="cash" selected[cf.method != "transfer"] { (lang.t("Quỹ tiền mặt (tiền mặt)", "The vault (cash)")) }
+                    option value="transfer" selected[cf.method == "transfer"] { (lang.t("Tài khoản ngân hàng (chuyển khoản)", "The bank account (transfer)")) }
+                }
                 label for="capital-amount" { (lang.t("Số tiền (đồng)", "Amount (đồng)")) }
                 input #capital-amount name="amount" inputmode="numeric" autocomplete="off" required value=(cf.amount)
                     placeholder=(lang.t("ví dụ 200.000.000", "e.g. 200.000.000"));
@@ -274,7 +368,7 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
                 input #source name="source" maxlength="200" required value=(cf.source)
                     placeholder=(lang.t("Ví dụ: Quỹ chuyển vốn, uỷ nhiệm chi số 118", "E.g. the fund's transfer, payment order 118"));
                 div.actions {
-                    button type="submit" data-busy=(lang.t("Đang ghi…", "Posting…")) { (lang.t("Ghi nhận vốn vào quỹ", "Receive into the vault")) }
+                    button type="submit" data-busy=(lang.t("Đang ghi…", "Posting…")) { (lang.t("Ghi nhận vốn", "Receive the capital")) }
                 }
             }
         } @else {
@@ -290,6 +384,7 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
                         th { (lang.t("Ngày nhận", "Received on")) }
                         th { (lang.t("Chi nhánh", "Branch")) }
                         th.num { (lang.t("Số tiền", "Amount")) }
+                        th { (lang.t("Vào", "Into")) }
                         th { (lang.t("Nguồn", "Source")) }
                         th { (lang.t("Người ghi", "Recorded by")) }
                         th {}
@@ -300,6 +395,11 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
                                 td.nowrap { (date(r.received_on)) }
                                 td { (branch_name(r.branch_id)) }
                                 td.num.nowrap { (vnd(r.amount)) }
+                                td { @if r.method == PayMethod::Transfer.as_str() {
+                                    (lang.t("Tài khoản ngân hàng", "Bank account"))
+                                } @else {
+                                    (lang.t("Quỹ tiền mặt", "Vault"))
+                                } }
                                 td { (r.source) }
                                 td { (r.recorded_by) br; small { (datetime(r.recorded_at)) } }
                                 td.nowrap {
@@ -352,6 +452,10 @@ pub struct RequestForm {
     product_id: String,
     principal: String,
     note: String,
+    /// `cash` or `transfer`.
+    method: String,
+    /// For a transfer: the worker's bank and account number.
+    bank_account: String,
     /// `preview`: show the schedule, ask nothing yet.
     action: String,
 }
@@ -394,10 +498,10 @@ async fn render_new(
             .db
             .disbursements(branch_of(&who), Some(worker_id), false)
             .await?;
-        let vaults = vaults(state, &who).await?;
-        Ok::<_, AppError>((worker, products, earlier, vaults))
+        let held = holdings(state, &who).await?;
+        Ok::<_, AppError>((worker, products, earlier, held))
     };
-    let (worker, products, earlier, vaults) = match loaded.await {
+    let (worker, products, earlier, held) = match loaded.await {
         Ok((Some(w), p, e, v)) => (w, p, e, v),
         Ok(_) => return not_found(),
         Err(e) => return ui.app_error(e),
@@ -411,13 +515,14 @@ async fn render_new(
         format!("Giải ngân khoản vay mới cho {}", worker.full_name),
         format!("Pay out a new loan to {}", worker.full_name),
     );
-    let vault = vaults.get(&worker.branch_id).copied().unwrap_or(0);
+    let h = held.get(&worker.branch_id).copied().unwrap_or_default();
+    let transfer = form.method == PayMethod::Transfer.as_str();
     let body = html! {
         p.crumbs { a href=(format!("/workers/{}", worker.id)) { "← " (worker.full_name) } }
         h1 { (title) }
         p #vault { (lang.pick(
-            format!("Quỹ tiền mặt chi nhánh hiện có {}.", vnd(vault)),
-            format!("The branch vault holds {} now.", vnd(vault)),
+            format!("Quỹ tiền mặt chi nhánh hiện có {}; tài khoản ngân hàng chi nhánh có {}.", vnd(h.vault), vnd(h.bank)),
+            format!("The branch vault holds {} now; the branch's bank account {}.", vnd(h.vault), vnd(h.bank)),
         )) }
         @if let Some(m) = &error {
             p.notice.error role="alert" #request-error { (m) }
@@ -440,6 +545,23 @@ async fn render_new(
             input #principal name="principal" inputmode="numeric" autocomplete="off" required value=(form.principal)
                 placeholder=(lang.t("ví dụ 10.000.000", "e.g. 10.000.000"))
                 aria-invalid=[error.is_some().then_some("true")];
+            fieldset #method {
+                legend { (lang.t("Giải ngân bằng", "Paid out by")) }
+                label.check.choice {
+                    input type="radio" name="method" value="cash" checked[!transfer];
+                    " " (lang.t("Tiền mặt từ quỹ chi nhánh", "Cash from the branch vault"))
+                }
+                label.check.choice {
+                    input type="radio" name="method" value="transfer" checked[transfer];
+                    " " (lang.t("Chuyển khoản từ tài khoản ngân hàng chi nhánh", "Transfer from the branch's bank account"))
+                }
+            }
+            label for="bank_account" { (lang.t(
+                "Tài khoản nhận của người vay (chỉ khi chuyển khoản): ngân hàng và số tài khoản",
+                "The borrower's account (transfers only): bank and account number",
+            )) }
+            input #bank_account name="bank_account" maxlength="100" autocomplete="off" value=(form.bank_account)
+                placeholder=(lang.t("Ví dụ: Vietcombank 0071000123456", "E.g. Vietcombank 0071000123456"));
             label for="note" { (lang.t("Mục đích, ghi chú (không bắt buộc)", "Purpose, note (optional)")) }
             input #note name="note" maxlength=(TEXT_CHARS) value=(form.note)
                 placeholder=(lang.t("Ví dụ: chữa bệnh cho con, sửa phòng trọ", "E.g. a child's treatment, repairing the room"));
@@ -457,8 +579,8 @@ async fn render_new(
             (schedule_preview(lang, rows))
         }
         p.hint { (lang.t(
-            "Chưa có tiền nào được chi: khoản vay chỉ được lập và giải ngân khi một người khác duyệt ở trang Giải ngân, nếu quỹ tiền mặt chi nhánh đủ tiền.",
-            "No cash moves yet: the loan is made and paid out only once someone else approves it on the Disbursements page, if the branch vault holds the cash.",
+            "Chưa có tiền nào được chi: khoản vay chỉ được lập và giải ngân khi một người khác duyệt ở trang Giải ngân, nếu quỹ tiền mặt (tài khoản ngân hàng, khi chuyển khoản) của chi nhánh đủ tiền. Người duyệt khoản chuyển khoản ghi mã giao dịch của ngân hàng.",
+            "No money moves yet: the loan is made and paid out only once someone else approves it on the Disbursements page, if the branch vault (the bank account, for a transfer) holds the money. Whoever approves a transfer writes the bank's reference of it.",
         )) }
         @if !earlier.is_empty() {
             h2 { (lang.t("Các đề nghị trước", "Earlier requests")) }
@@ -567,10 +689,24 @@ pub async fn request(
         };
     }
     let note: String = form.note.trim().chars().take(TEXT_CHARS).collect();
+    let method = PayMethod::parse(form.method.trim()).unwrap_or_default();
+    let account = match bank_account(method, Some(&form.bank_account)) {
+        Ok(a) => a,
+        Err(e) => return again(ui.message(&e).to_string(), e.status).await,
+    };
     let client = Uuid::parse_str(form.client_id.trim()).unwrap_or_else(|_| Uuid::now_v7());
     match state
         .db
-        .request_disbursement(&who, worker_id, client, product_id, principal, &note)
+        .request_disbursement(
+            &who,
+            worker_id,
+            client,
+            product_id,
+            principal,
+            &note,
+            method,
+            account.as_deref(),
+        )
         .await
     {
         Ok(d) => Redirect::to(&view::link(
@@ -644,9 +780,16 @@ async fn decide(
             return render_list(&state, &signed, refused(m), status).await;
         }
     };
+    let reference = match transfer_ref(approve.then_some(form.transfer_ref.as_str())) {
+        Ok(r) => r,
+        Err(e) => {
+            let m = signed.ui().message(&e).to_string();
+            return render_list(&state, &signed, refused(m), e.status).await;
+        }
+    };
     let answer = state
         .db
-        .decide_disbursement(&who, id, approve, reason.as_deref())
+        .decide_disbursement(&who, id, approve, reason.as_deref(), reference.as_deref())
         .await;
     match decision::outcome(&signed.ui(), answer, "/disbursements", id) {
         Outcome::Answered(r) => r,
@@ -664,6 +807,8 @@ pub struct CapitalForm {
     amount: String,
     received_on: String,
     source: String,
+    /// `cash` (into the vault) or `transfer` (into the bank account).
+    method: String,
 }
 
 /// `POST /capital`: lending capital received into a branch vault (admins).
@@ -711,7 +856,8 @@ pub async fn receive_capital(
                 .to_string());
         }
         let client = Uuid::parse_str(form.client_id.trim()).unwrap_or_else(|_| Uuid::now_v7());
-        Ok::<_, String>((branch, amount, on, source, client))
+        let method = PayMethod::parse(form.method.trim()).unwrap_or_default();
+        Ok::<_, String>((branch, amount, on, source, client, method))
     })();
     let again = |m: String, status: StatusCode| {
         let flash = Flash {
@@ -722,13 +868,13 @@ pub async fn receive_capital(
         let (state, signed) = (&state, &signed);
         async move { render_list(state, signed, flash, status).await }
     };
-    let (branch, amount, on, source, client) = match parsed {
+    let (branch, amount, on, source, client, method) = match parsed {
         Ok(p) => p,
         Err(m) => return again(m, StatusCode::UNPROCESSABLE_ENTITY).await,
     };
     match state
         .db
-        .capital_receive(&who, branch, client, amount, on, &source)
+        .capital_receive(&who, branch, client, amount, on, &source, method)
         .await
     {
         Ok(r) => Redirect::to(&format!(

@@ -304,8 +304,8 @@ async fn render_new(
             )) }
             @if entry.kind == EntryKind::Disbursement.as_str() {
                 p.notice.warn #take-back { (lang.t(
-                    "Huỷ giải ngân: chỉ khi chưa thu được đồng nào trên khoản vay. Tiền mặt phải trở lại quỹ chi nhánh; khi được duyệt, khoản vay bị huỷ, lịch trả nợ bị xoá và điện thoại của cán bộ bỏ khoản vay này.",
-                    "Taking the loan back: only while nothing was collected on it. The cash must be back in the branch vault; once approved the loan is cancelled, its schedule goes and the officer's phone drops it.",
+                    "Huỷ giải ngân: chỉ khi chưa thu được đồng nào trên khoản vay. Tiền phải trở lại nơi đã chi (tiền mặt về quỹ chi nhánh, khoản chuyển khoản về tài khoản ngân hàng chi nhánh); khi được duyệt, khoản vay bị huỷ, lịch trả nợ bị xoá và điện thoại của cán bộ bỏ khoản vay này.",
+                    "Taking the loan back: only while nothing was collected on it. The money must be back where it was paid from (cash in the branch vault, a transfer in the branch's bank account); once approved the loan is cancelled, its schedule goes and the officer's phone drops it.",
                 )) }
             }
         } @else {

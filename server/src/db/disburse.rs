@@ -3,13 +3,14 @@
 // into each backend's review module after `review.rs` (see `mod.rs`).
 
 const CAPITAL_VIEW: &str = "SELECT r.id, r.client_id, r.branch_id, b.name AS branch_name, r.amount, r.received_on,
-        r.source, u.full_name AS recorded_by, r.recorded_at, r.entry_id,
+        r.source, r.method, u.full_name AS recorded_by, r.recorded_at, r.entry_id,
         EXISTS (SELECT 1 FROM journal_entries x WHERE x.reverses = r.entry_id) AS reversed
     FROM capital_receipts r JOIN branches b ON b.id = r.branch_id JOIN users u ON u.id = r.recorded_by";
 
-/// Lending capital the fund sends a branch (admins): cash into its vault,
-/// posted at once against the fund's lending capital. A retry with the same
-/// `client_id` returns the same receipt.
+/// Lending capital the fund sends a branch (admins): cash into its vault or
+/// a transfer into its bank account, posted at once against the fund's
+/// lending capital. A retry with the same `client_id` returns the same
+/// receipt.
 #[allow(clippy::too_many_arguments)]
 pub async fn capital_receive(
     c: &mut Conn,
@@ -19,6 +20,7 @@ pub async fn capital_receive(
     amount: i64,
     received_on: NaiveDate,
     source: &str,
+    method: rv::PayMethod,
     now: DateTime<Utc>,
 ) -> DbResult<rv::CapitalReceipt> {
     take_write_lock(c).await?;
@@ -42,13 +44,13 @@ pub async fn capital_receive(
             format!("there is no branch {branch_id}"),
         ));
     }
-    let stored: Option<(i64, i64, i64)> =
-        sqlx::query_as("SELECT id, branch_id, amount FROM capital_receipts WHERE client_id = $1")
+    let stored: Option<(i64, i64, i64, String)> =
+        sqlx::query_as("SELECT id, branch_id, amount, method FROM capital_receipts WHERE client_id = $1")
             .bind(client_id)
             .fetch_optional(&mut *c)
             .await?;
-    if let Some((id, b, a)) = stored {
-        if (b, a) != (branch_id, amount) {
+    if let Some((id, b, a, m)) = stored {
+        if (b, a, m.as_str()) != (branch_id, amount, method.as_str()) {
             return Err(refused(
                 409,
                 "receipt_conflict",
@@ -60,8 +62,14 @@ pub async fn capital_receive(
     }
     let mut poster = Poster::new(c, who.user_id).await?;
     let at = At { branch_id, ..At::default() };
-    let memo = format!("Nhận vốn cho vay {} từ {source}", format_vnd(amount));
-    let entry_id = poster.plan(EntryKind::CapitalReceipt, branch_id, memo, ledger::capital_receipt(at, amount)).id;
+    let memo = match method {
+        rv::PayMethod::Cash => format!("Nhận vốn cho vay {} từ {source}", format_vnd(amount)),
+        rv::PayMethod::Transfer => {
+            format!("Nhận vốn cho vay {} vào tài khoản ngân hàng từ {source}", format_vnd(amount))
+        }
+    };
+    let lines = ledger::capital_receipt(at, amount, method.account());
+    let entry_id = poster.plan(EntryKind::CapitalReceipt, branch_id, memo, lines).id;
     poster.write(c, now).await?;
     let id: i64 = sqlx::query_scalar::<DB, Option<i64>>("SELECT MAX(id) FROM capital_receipts")
         .fetch_one(&mut *c)
@@ -70,8 +78,8 @@ pub async fn capital_receive(
         + 1;
     sqlx::query(
         "INSERT INTO capital_receipts (id, client_id, branch_id, amount, received_on, source, entry_id, recorded_by,
-             recorded_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             recorded_at, method)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(id)
     .bind(client_id)
@@ -82,9 +90,12 @@ pub async fn capital_receive(
     .bind(entry_id)
     .bind(who.user_id)
     .bind(now)
+    .bind(method.as_str())
     .execute(&mut *c)
     .await?;
-    let detail = serde_json::json!({ "branch": branch_id, "amount": amount, "source": source, "entry": entry_id });
+    let detail = serde_json::json!({
+        "branch": branch_id, "amount": amount, "source": source, "entry": entry_id, "method": method.as_str(),
+    });
     audit_append(c, &who.audit("capital.receive", "capital_receipt", id.to_string(), detail), now).await?;
     capital_receipt_view(c, id).await
 }
@@ -103,9 +114,9 @@ pub async fn capital_receipts(c: &mut Conn, branch: Option<i64>) -> DbResult<Vec
 
 const DISBURSEMENT_VIEW: &str = "SELECT d.id, d.client_id, d.branch_id, d.worker_id, w.code AS worker_code,
         w.full_name AS worker_name, d.product_id, p.code AS product_code, p.name AS product_name, d.principal, d.note,
-        ru.full_name AS requested_by, d.requested_by AS requested_by_id, d.requested_at, x.decision,
+        d.method, d.bank_account, ru.full_name AS requested_by, d.requested_by AS requested_by_id, d.requested_at, x.decision,
         xu.full_name AS reviewer, x.reason, x.decided_at, x.loan_id, l.code AS loan_code, x.entry_id,
-        lc.entry_id AS taken_back_by
+        x.transfer_ref, lc.entry_id AS taken_back_by
     FROM disbursements d JOIN workers w ON w.id = d.worker_id JOIN loan_products p ON p.id = d.product_id
         JOIN users ru ON ru.id = d.requested_by LEFT JOIN disbursement_decisions x ON x.disbursement_id = d.id
         LEFT JOIN users xu ON xu.id = x.reviewer_id LEFT JOIN loans l ON l.id = x.loan_id
@@ -205,9 +216,10 @@ struct WorkerAt {
 }
 
 /// Asks for a new loan for a worker of the asker's branch (a supervisor or
-/// an admin), from a loan product: checked against the product's limits
-/// now, paid out when someone else approves it. A retry with the same
-/// `client_id` returns the same request.
+/// an admin), from a loan product, paid out in cash or by transfer to
+/// `bank_account` (the worker's; given exactly for a transfer): checked
+/// against the product's limits now, paid out when someone else approves
+/// it. A retry with the same `client_id` returns the same request.
 #[allow(clippy::too_many_arguments)]
 pub async fn disbursement_request(
     c: &mut Conn,
@@ -217,9 +229,14 @@ pub async fn disbursement_request(
     product_id: i64,
     principal: i64,
     note: &str,
+    method: rv::PayMethod,
+    bank_account: Option<&str>,
     now: DateTime<Utc>,
 ) -> DbResult<rv::Disbursement> {
     take_write_lock(c).await?;
+    if (method == rv::PayMethod::Transfer) != bank_account.is_some() {
+        return Err(DbError::Invalid("a transfer names the worker's bank account, cash does not".into()));
+    }
     let worker: WorkerAt = sqlx::query_as("SELECT branch_id, officer_id, full_name FROM workers WHERE id = $1")
         .bind(worker_id)
         .fetch_optional(&mut *c)
@@ -228,13 +245,16 @@ pub async fn disbursement_request(
     if !who.covers(Some(worker.branch_id)) {
         return Err(DbError::NotFound);
     }
-    let stored: Option<(i64, i64, i64, i64)> =
-        sqlx::query_as("SELECT id, worker_id, product_id, principal FROM disbursements WHERE client_id = $1")
-            .bind(client_id)
-            .fetch_optional(&mut *c)
-            .await?;
-    if let Some((id, w, p, a)) = stored {
-        if (w, p, a) != (worker_id, product_id, principal) {
+    let stored: Option<(i64, i64, i64, i64, String, Option<String>)> = sqlx::query_as(
+        "SELECT id, worker_id, product_id, principal, method, bank_account FROM disbursements WHERE client_id = $1",
+    )
+    .bind(client_id)
+    .fetch_optional(&mut *c)
+    .await?;
+    if let Some((id, w, p, a, m, account)) = stored {
+        if (w, p, a, m.as_str(), account.as_deref())
+            != (worker_id, product_id, principal, method.as_str(), bank_account)
+        {
             return Err(refused(
                 409,
                 "disbursement_conflict",
@@ -268,8 +288,8 @@ pub async fn disbursement_request(
         + 1;
     sqlx::query(
         "INSERT INTO disbursements (id, client_id, branch_id, worker_id, product_id, principal, note, requested_by,
-             requested_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             requested_at, method, bank_account)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(id)
     .bind(client_id)
@@ -280,22 +300,30 @@ pub async fn disbursement_request(
     .bind(note)
     .bind(who.user_id)
     .bind(now)
+    .bind(method.as_str())
+    .bind(bank_account)
     .execute(&mut *c)
     .await?;
-    let detail = serde_json::json!({ "worker": worker_id, "product": product.code, "principal": principal });
+    let detail = serde_json::json!({
+        "worker": worker_id, "product": product.code, "principal": principal, "method": method.as_str(),
+        "bank_account": bank_account,
+    });
     audit_append(c, &who.audit("disbursement.request", "disbursement", id.to_string(), detail), now).await?;
     disbursement_view(c, id).await
 }
 
 /// Approves a disbursement (the loan and its schedule are created, the cash
-/// leaves the vault) or rejects it with a reason. The person who asked
-/// cannot decide; the vault must hold the principal.
+/// leaves the vault or the transfer the bank account) or rejects it with a
+/// reason. The person who asked cannot decide; the vault (the bank account)
+/// must hold the principal; a transfer is approved with the bank's
+/// reference of it (`transfer_ref`).
 pub async fn disbursement_decide(
     c: &mut Conn,
     who: &rv::Reviewer,
     id: i64,
     approve: bool,
     reason: Option<&str>,
+    transfer_ref: Option<&str>,
     now: DateTime<Utc>,
 ) -> DbResult<rv::Disbursement> {
     take_write_lock(c).await?;
@@ -321,14 +349,43 @@ pub async fn disbursement_decide(
             "this disbursement was already decided".into(),
         ));
     }
+    let transfer = head.method == rv::PayMethod::Transfer.as_str();
+    let transfer_ref = if approve && transfer {
+        Some(transfer_ref.ok_or_else(|| {
+            refused(
+                422,
+                "transfer_ref_required",
+                format!(
+                    "Giải ngân này bằng chuyển khoản: hãy chuyển {} từ tài khoản ngân hàng chi nhánh tới tài khoản {}, rồi ghi mã giao dịch của ngân hàng khi duyệt",
+                    format_vnd(head.principal),
+                    head.bank_account.as_deref().unwrap_or("")
+                ),
+                format!(
+                    "this disbursement is a transfer: send {} from the branch's bank account to account {}, then give the bank's transaction reference when approving",
+                    format_vnd(head.principal),
+                    head.bank_account.as_deref().unwrap_or("")
+                ),
+            )
+        })?)
+    } else if approve && transfer_ref.is_some() {
+        return Err(refused(
+            422,
+            "transfer_ref_unexpected",
+            "Giải ngân này bằng tiền mặt, không có mã giao dịch ngân hàng".into(),
+            "this disbursement is paid in cash; it takes no bank transaction reference".into(),
+        ));
+    } else {
+        None
+    };
     let (mut loan_id, mut entry_id) = (None, None);
     if approve {
-        let (loan, entry) = pay_out(c, who, &head, now).await?;
+        let (loan, entry) = pay_out(c, who, &head, transfer_ref, now).await?;
         (loan_id, entry_id) = (Some(loan), Some(entry));
     }
     sqlx::query(
-        "INSERT INTO disbursement_decisions (disbursement_id, decision, reviewer_id, reason, loan_id, entry_id, decided_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO disbursement_decisions (disbursement_id, decision, reviewer_id, reason, loan_id, entry_id, decided_at,
+             transfer_ref)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(id)
     .bind(if approve { "approved" } else { "rejected" })
@@ -337,17 +394,25 @@ pub async fn disbursement_decide(
     .bind(loan_id)
     .bind(entry_id)
     .bind(now)
+    .bind(transfer_ref)
     .execute(&mut *c)
     .await?;
     let action = if approve { "disbursement.approve" } else { "disbursement.reject" };
-    let detail = serde_json::json!({ "loan": loan_id, "entry": entry_id, "reason": reason });
+    let detail = serde_json::json!({ "loan": loan_id, "entry": entry_id, "reason": reason, "transfer_ref": transfer_ref });
     audit_append(c, &who.audit(action, "disbursement", id.to_string(), detail), now).await?;
     disbursement_view(c, id).await
 }
 
 /// Creates the approved loan with its schedule from today and posts its
-/// cash out of the vault. Returns (loan, entry).
-async fn pay_out(c: &mut Conn, who: &rv::Reviewer, d: &rv::Disbursement, now: DateTime<Utc>) -> DbResult<(i64, i64)> {
+/// money out of the vault (cash) or the bank account (a transfer, with the
+/// bank's reference). Returns (loan, entry).
+async fn pay_out(
+    c: &mut Conn,
+    who: &rv::Reviewer,
+    d: &rv::Disbursement,
+    transfer_ref: Option<&str>,
+    now: DateTime<Utc>,
+) -> DbResult<(i64, i64)> {
     let worker: WorkerAt = sqlx::query_as("SELECT branch_id, officer_id, full_name FROM workers WHERE id = $1")
         .bind(d.worker_id)
         .fetch_one(&mut *c)
@@ -371,7 +436,26 @@ async fn pay_out(c: &mut Conn, who: &rv::Reviewer, d: &rv::Disbursement, now: Da
     let schedule = disbursement_schedule(&product, d.principal, disbursed_on)?;
     let mut poster = Poster::new(c, who.user_id).await?;
     poster.load_guard(c, d.branch_id).await?;
-    let vault = poster.guarded((Account::Vault, d.branch_id, None, None));
+    let method = rv::PayMethod::parse(&d.method)
+        .ok_or_else(|| DbError::Invalid(format!("disbursement {} has method {}", d.id, d.method)))?;
+    let held = poster.guarded((method.account(), d.branch_id, None, None));
+    if method == rv::PayMethod::Transfer && held < d.principal {
+        return Err(refused(
+            409,
+            "bank_short",
+            format!(
+                "Tài khoản ngân hàng chi nhánh còn {}, không đủ chuyển {}; ghi nhận vốn cho vay chuyển về tài khoản trước, rồi duyệt lại",
+                format_vnd(held),
+                format_vnd(d.principal)
+            ),
+            format!(
+                "the branch's bank account holds {}, not enough to transfer {}; receive lending capital into the account first, then approve again",
+                format_vnd(held),
+                format_vnd(d.principal)
+            ),
+        ));
+    }
+    let vault = held;
     if vault < d.principal {
         return Err(refused(
             409,
@@ -427,8 +511,16 @@ async fn pay_out(c: &mut Conn, who: &rv::Reviewer, d: &rv::Disbursement, now: Da
         InstallmentState::from_schedule(&schedule).into_iter().map(|s| (loan_id, s)).collect();
     super::insert_installments(c, &states).await?;
     let at = At { branch_id: d.branch_id, loan_id: Some(loan_id), ..At::default() };
-    let memo = format!("Giải ngân {} khoản vay {code} cho {}", format_vnd(d.principal), worker.full_name);
-    let planned = poster.plan(EntryKind::Disbursement, d.branch_id, memo, ledger::disbursement(at, d.principal));
+    let memo = match transfer_ref {
+        None => format!("Giải ngân {} khoản vay {code} cho {}", format_vnd(d.principal), worker.full_name),
+        Some(r) => format!(
+            "Giải ngân {} khoản vay {code} cho {} bằng chuyển khoản, mã giao dịch {r}",
+            format_vnd(d.principal),
+            worker.full_name
+        ),
+    };
+    let lines = ledger::disbursement(at, d.principal, method.account());
+    let planned = poster.plan(EntryKind::Disbursement, d.branch_id, memo, lines);
     planned.loan_id = Some(loan_id);
     let entry_id = planned.id;
     poster.write(c, now).await?;

@@ -813,6 +813,7 @@ impl Db {
     }
 
     /// Lending capital sent to a branch's vault (admins), posted at once.
+    #[allow(clippy::too_many_arguments)]
     pub async fn capital_receive(
         &self,
         who: &Reviewer,
@@ -821,9 +822,10 @@ impl Db {
         amount: i64,
         received_on: chrono::NaiveDate,
         source: &str,
+        method: PayMethod,
     ) -> DbResult<CapitalReceipt> {
         let now = now_micros();
-        with_tx!(self, q, tx => q::review::capital_receive(&mut tx, who, branch_id, client_id, amount, received_on, source, now).await)
+        with_tx!(self, q, tx => q::review::capital_receive(&mut tx, who, branch_id, client_id, amount, received_on, source, method, now).await)
     }
 
     /// Stores the signature image of one of the uploader's gift records
@@ -854,6 +856,7 @@ impl Db {
     }
 
     /// Asks for a new loan for a worker, paid out once someone else approves.
+    #[allow(clippy::too_many_arguments)]
     pub async fn request_disbursement(
         &self,
         who: &Reviewer,
@@ -862,9 +865,11 @@ impl Db {
         product_id: i64,
         principal: i64,
         note: &str,
+        method: PayMethod,
+        bank_account: Option<&str>,
     ) -> DbResult<Disbursement> {
         let now = now_micros();
-        with_tx!(self, q, tx => q::review::disbursement_request(&mut tx, who, worker_id, client_id, product_id, principal, note, now).await)
+        with_tx!(self, q, tx => q::review::disbursement_request(&mut tx, who, worker_id, client_id, product_id, principal, note, method, bank_account, now).await)
     }
 
     /// The schedule a loan would have if paid out today, checked as a
@@ -886,9 +891,10 @@ impl Db {
         id: i64,
         approve: bool,
         reason: Option<&str>,
+        transfer_ref: Option<&str>,
     ) -> DbResult<Disbursement> {
         let now = now_micros();
-        with_tx!(self, q, tx => q::review::disbursement_decide(&mut tx, who, id, approve, reason, now).await)
+        with_tx!(self, q, tx => q::review::disbursement_decide(&mut tx, who, id, approve, reason, transfer_ref, now).await)
     }
 
     /// Disbursements of a branch (`None`: the fund), of a worker (`None`:

@@ -238,7 +238,7 @@ struct Planned {
 }
 
 /// The never-negative accounts a plan checks as it goes.
-const GUARD_LOADED: [Account; 2] = [Account::Vault, Account::GiftStock];
+const GUARD_LOADED: [Account; 3] = [Account::Vault, Account::GiftStock, Account::Bank];
 
 /// A sub-ledger of an account that may never go below zero.
 type GuardKey = (Account, i64, Option<i64>, Option<i64>);

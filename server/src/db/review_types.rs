@@ -359,8 +359,41 @@ pub struct CampaignReceipt {
     pub reversed: bool,
 }
 
-/// Lending capital a branch received from the fund, into its vault, as
-/// posted to the ledger.
+/// How money moves at a branch: cash through its vault, or a bank transfer
+/// through its bank account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PayMethod {
+    #[default]
+    Cash,
+    Transfer,
+}
+
+impl PayMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PayMethod::Cash => "cash",
+            PayMethod::Transfer => "transfer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<PayMethod> {
+        [PayMethod::Cash, PayMethod::Transfer]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+    }
+
+    /// The branch's account the money goes through.
+    pub fn account(self) -> crate::ledger::Account {
+        match self {
+            PayMethod::Cash => crate::ledger::Account::Vault,
+            PayMethod::Transfer => crate::ledger::Account::Bank,
+        }
+    }
+}
+
+/// Lending capital a branch received from the fund, into its vault or its
+/// bank account, as posted to the ledger.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
 pub struct CapitalReceipt {
     pub id: i64,
@@ -372,8 +405,10 @@ pub struct CapitalReceipt {
     #[serde(with = "dong_string")]
     pub amount: i64,
     pub received_on: chrono::NaiveDate,
-    /// Where the cash came from (the fund's head office, a transfer).
+    /// Where the money came from (the fund's head office, a transfer slip).
     pub source: String,
+    /// `cash` (into the vault) or `transfer` (into the bank account).
+    pub method: String,
     pub recorded_by: String,
     pub recorded_at: DateTime<Utc>,
     pub entry_id: i64,
@@ -383,8 +418,9 @@ pub struct CapitalReceipt {
     pub reversed: bool,
 }
 
-/// A new loan asked for at the branch, to be paid out in cash from the
-/// vault once someone other than the asker approves it.
+/// A new loan asked for at the branch, to be paid out once someone other
+/// than the asker approves it: in cash from the vault, or by transfer from
+/// the branch's bank account to the worker's.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
 pub struct Disbursement {
     pub id: i64,
@@ -401,6 +437,10 @@ pub struct Disbursement {
     #[serde(with = "dong_string")]
     pub principal: i64,
     pub note: String,
+    /// `cash` (from the vault) or `transfer` (from the bank account).
+    pub method: String,
+    /// The worker's bank and account number, for a transfer.
+    pub bank_account: Option<String>,
     pub requested_by: String,
     /// Who asked (they may not approve it).
     #[serde(skip)]
@@ -416,8 +456,11 @@ pub struct Disbursement {
     /// The loan paid out, once approved.
     pub loan_id: Option<i64>,
     pub loan_code: Option<String>,
-    /// Its ledger entry (debit the loan's principal, credit the vault).
+    /// Its ledger entry (debit the loan's principal, credit the vault or
+    /// the bank account).
     pub entry_id: Option<i64>,
+    /// The bank's reference of the transfer, written at approval.
+    pub transfer_ref: Option<String>,
     /// The reversal entry that took the loan back (paid out in error, the
     /// cash returned before anything was collected).
     pub taken_back_by: Option<i64>,
