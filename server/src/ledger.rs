@@ -39,6 +39,7 @@ pub enum Account {
 impl Account {
     pub const ALL: [Account; 10] = [
         Account::Vault,
+        Account::Bank,
         Account::CashInHand,
         Account::LoanPrincipal,
         Account::InterestIncome,
@@ -47,7 +48,6 @@ impl Account {
         Account::CashOverShort,
         Account::CampaignFunding,
         Account::LoanCapital,
-        Account::Bank,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -125,10 +125,14 @@ pub enum EntryKind {
     /// A loan brought into the books by an import: the principal it still
     /// owed then.
     LoanOpening,
-    /// Lending capital the fund sends a branch, into its vault.
+    /// Lending capital the fund sends a branch, into its vault or its bank
+    /// account.
     CapitalReceipt,
-    /// A new loan paid out in cash from the branch's vault.
+    /// A new loan paid out in cash from the branch's vault, or by transfer
+    /// from its bank account.
     Disbursement,
+    /// Cash paid into the branch's bank account, or drawn from it.
+    BankMove,
 }
 
 impl EntryKind {
@@ -144,6 +148,7 @@ impl EntryKind {
             EntryKind::LoanOpening => "loan_opening",
             EntryKind::CapitalReceipt => "capital_receipt",
             EntryKind::Disbursement => "disbursement",
+            EntryKind::BankMove => "bank_move",
         }
     }
 
@@ -173,6 +178,7 @@ impl EntryKind {
             ),
             "capital_receipt" => ("Nhận vốn cho vay", "Lending capital received"),
             "disbursement" => ("Giải ngân khoản vay", "Loan paid out"),
+            "bank_move" => ("Nộp/rút tiền ngân hàng", "Bank deposit or withdrawal"),
             other => (other, other),
         }
     }
@@ -180,9 +186,10 @@ impl EntryKind {
     /// Entries of the kind stored as `kind` may be reversed at the branch
     /// (asked for with a reason, approved by someone else): repayments from
     /// a phone or the counter, gifts, welfare grants, stock receipts,
-    /// lending capital received, and a loan paid out while nothing was
-    /// collected on it (the loan is then cancelled). Settlements follow
-    /// their batch; a reversal is not reversed again.
+    /// lending capital received, a loan paid out while nothing was
+    /// collected on it (the loan is then cancelled), and cash paid into or
+    /// drawn from the bank. Settlements follow their batch; a reversal is
+    /// not reversed again.
     pub fn reversible_at_branch(kind: &str) -> bool {
         [
             EntryKind::Repayment,
@@ -192,6 +199,7 @@ impl EntryKind {
             EntryKind::CampaignReceipt,
             EntryKind::CapitalReceipt,
             EntryKind::Disbursement,
+            EntryKind::BankMove,
         ]
         .iter()
         .any(|k| k.as_str() == kind)
@@ -386,6 +394,19 @@ pub fn disbursement(at: At, principal: i64, from: Account) -> Lines {
     lines
 }
 
+/// Cash the branch (`at`) paid into its bank account (`deposit`), or drew
+/// from it: between its vault and its bank account.
+pub fn bank_move(at: At, amount: i64, deposit: bool) -> Lines {
+    let (into, from) = if deposit {
+        (Account::Bank, Account::Vault)
+    } else {
+        (Account::Vault, Account::Bank)
+    };
+    let mut lines = Lines::default();
+    lines.debit(at, into, amount).credit(at, from, amount);
+    lines
+}
+
 /// The cash counted for a batch: what the officer held moves to the vault,
 /// the difference is the officer's shortage (debit) or overage (credit).
 pub fn settlement(branch_id: i64, officer_id: i64, expected: i64, received: i64) -> Lines {
@@ -552,6 +573,17 @@ mod tests {
         assert_eq!(sent.imbalance(), 0);
         assert_eq!((held(&sent, Account::Bank), vault(&sent)), (-10_000_000, 0));
         assert!(Account::Bank.never_negative());
+        let paid_in = bank_move(branch, 3_000_000, true);
+        assert_eq!(paid_in.imbalance(), 0);
+        assert_eq!(
+            (held(&paid_in, Account::Bank), vault(&paid_in)),
+            (3_000_000, -3_000_000)
+        );
+        let drawn = bank_move(branch, 1_000_000, false);
+        assert_eq!(
+            (held(&drawn, Account::Bank), vault(&drawn)),
+            (-1_000_000, 1_000_000)
+        );
     }
 
     fn book(n: u32, principal: i64, interest: i64) -> Vec<InstallmentState> {

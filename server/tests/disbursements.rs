@@ -708,31 +708,21 @@ async fn a_loan_is_paid_out_by_transfer_from_the_branch_bank_account() {
             )
             .await;
         assert_eq!((s, cash["method"].as_str()), (StatusCode::OK, Some("cash")));
-        // Approved once made, with the bank's reference of it.
-        let (s, body) = app.post(&approve, &admin, &json!({})).await;
-        assert_eq!(
-            (s, body["code"].as_str()),
-            (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some("transfer_ref_required")
-            ),
-            "{body}"
-        );
-        assert!(
-            body["detail"]
-                .as_str()
-                .unwrap()
-                .contains("Vietcombank 0071000123456"),
-            "{body}"
-        );
+        // What would refuse the payment is said before the approver is
+        // asked to send the money.
         let with_ref = json!({"transfer_ref": "FT26339000123"});
-        let (s, body) = app.post(&approve, &admin, &with_ref).await;
-        assert_eq!(
-            (s, body["code"].as_str()),
-            (StatusCode::CONFLICT, Some("bank_short")),
-            "{body}"
-        );
-        assert!(body["detail"].as_str().unwrap().contains("0 ₫"), "{body}");
+        for body in [json!({}), with_ref.clone()] {
+            let (s, refusal) = app.post(&approve, &admin, &body).await;
+            assert_eq!(
+                (s, refusal["code"].as_str()),
+                (StatusCode::CONFLICT, Some("bank_short")),
+                "{refusal}"
+            );
+            assert!(
+                refusal["detail"].as_str().unwrap().contains("còn 0 ₫"),
+                "{refusal}"
+            );
+        }
 
         // Capital by transfer fills the bank account, not the vault.
         let (s, wired) = app
@@ -749,6 +739,22 @@ async fn a_loan_is_paid_out_by_transfer_from_the_branch_bank_account() {
         );
         assert_eq!(net(&app, &sup, "bank", td).await, 20_000_000);
         assert_eq!(net(&app, &sup, "vault", td).await, 50_000_000);
+        // Approved once made, with the bank's reference of it (an empty
+        // body or a null one is no reference).
+        for body in [json!({}), Value::Null, json!({"transfer_ref": "  "})] {
+            let (s, refusal) = app.post(&approve, &admin, &body).await;
+            assert_eq!(
+                (s, refusal["code"].as_str()),
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some("transfer_ref_required")
+                ),
+                "{body}: {refusal}"
+            );
+            let detail = refusal["detail"].as_str().unwrap();
+            assert!(detail.contains("Vietcombank 0071000123456"), "{refusal}");
+            assert!(detail.contains("20.000.000 ₫"), "{refusal}");
+        }
         let (s, paid) = app.post(&approve, &admin, &with_ref).await;
         assert_eq!(s, StatusCode::OK, "{paid}");
         assert_eq!(paid["decision"], "approved");
@@ -761,6 +767,45 @@ async fn a_loan_is_paid_out_by_transfer_from_the_branch_bank_account() {
         assert_eq!(s, StatusCode::OK, "{loan}");
         assert_eq!(money(&loan["loan"]["outstanding_principal"]), 6_000_000);
         books_agree(&app).await;
+
+        // One transfer pays one loan: its reference is not taken twice.
+        let (s, second) = app
+            .post(
+                "/api/v1/disbursements",
+                &sup,
+                &ask(thu, "transfer", Some("Vietcombank 0071000123456")),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{second}");
+        let approve_second = format!("/api/v1/disbursements/{}/approve", second["id"]);
+        let (s, body) = app.post(&approve_second, &admin, &with_ref).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("transfer_ref_used")),
+            "{body}"
+        );
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/disbursements/{}/reject", second["id"]),
+                &admin,
+                &json!({"reason": "Đã có khoản vay"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        // A retry with the request's id and another method is refused.
+        let (s, body) = app
+            .post(
+                "/api/v1/disbursements",
+                &sup,
+                &json!({"client_id": second["client_id"], "worker_id": thu, "product_id": product,
+                        "principal": "6000000", "method": "cash"}),
+            )
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("disbursement_conflict")),
+            "{body}"
+        );
 
         // A cash one takes no reference; with none (and no body) it pays
         // out of the vault.
@@ -794,6 +839,45 @@ async fn a_loan_is_paid_out_by_transfer_from_the_branch_bank_account() {
         assert_eq!(net(&app, &sup, "vault", td).await, 44_000_000);
         assert_eq!(net(&app, &sup, "bank", td).await, 14_000_000);
 
+        // Capital wired in and partly lent out cannot be reversed: the bank
+        // account would go below zero.
+        let (s, asked_back) = app
+            .post(
+                "/api/v1/reversals",
+                &sup,
+                &json!({"entry_id": wired["entry_id"], "reason": "Ghi nhầm số tiền"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{asked_back}");
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/reversals/{}/approve", asked_back["id"]),
+                &admin,
+                &json!({}),
+            )
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("balance_negative")),
+            "{body}"
+        );
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("Tiền gửi ngân hàng chi nhánh"),
+            "{body}"
+        );
+        assert_eq!(net(&app, &sup, "bank", td).await, 14_000_000);
+        let (s, _) = app
+            .post(
+                &format!("/api/v1/reversals/{}/reject", asked_back["id"]),
+                &admin,
+                &json!({"reason": "Không đảo được lúc này"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+
         // Taken back, the transfer's money returns to the bank account.
         let (s, asked_back) = app
             .post(
@@ -813,7 +897,7 @@ async fn a_loan_is_paid_out_by_transfer_from_the_branch_bank_account() {
         assert_eq!(s, StatusCode::OK, "{body}");
         assert_eq!(net(&app, &sup, "bank", td).await, 20_000_000);
         assert_eq!(net(&app, &sup, "vault", td).await, 44_000_000);
-        // Capital wired in and spent cannot be reversed below zero.
+        // With the money back, the capital can be reversed to nothing.
         let (s, asked_back) = app
             .post(
                 "/api/v1/reversals",
@@ -841,6 +925,186 @@ async fn a_loan_is_paid_out_by_transfer_from_the_branch_bank_account() {
         assert_eq!(transfer["transfer_ref"], "FT26339000123", "{list}");
         assert!(transfer["taken_back_by"].is_i64(), "{list}");
         assert_eq!(app.db.audit_count("disbursement.approve").await.unwrap(), 2);
+        books_agree(&app).await;
+    }
+}
+
+#[tokio::test]
+async fn cash_is_paid_into_the_bank_and_drawn_from_it() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(1))
+            .await;
+        let other_branch = app
+            .token("giamsat.bt", "super-pass-2", &common::device(2))
+            .await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let lan = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
+        let td = app.id_of("branches", "CN-TD").await;
+        let (s, body) = app
+            .post(
+                "/api/v1/capital-receipts",
+                &admin,
+                &json!({"client_id": Uuid::now_v7(), "branch_id": td, "amount": "30000000",
+                        "received_on": "05/12/2026", "source": "Quỹ TW chuyển"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let mv = |client: Uuid, direction: &str, amount: &str| {
+            json!({"client_id": client, "branch_id": td, "direction": direction,
+                   "amount": amount, "reference": "GNT-0042"})
+        };
+
+        // Not the officers'; not another branch's.
+        let (s, _) = app
+            .post(
+                "/api/v1/bank-moves",
+                &lan.token,
+                &mv(Uuid::now_v7(), "deposit", "1000000"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, body) = app
+            .post(
+                "/api/v1/bank-moves",
+                &other_branch,
+                &mv(Uuid::now_v7(), "deposit", "1000000"),
+            )
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_branch")),
+            "{body}"
+        );
+        // Nothing to draw yet; more than the vault holds is not paid in.
+        let (s, body) = app
+            .post(
+                "/api/v1/bank-moves",
+                &sup,
+                &mv(Uuid::now_v7(), "withdrawal", "1000000"),
+            )
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("bank_short")),
+            "{body}"
+        );
+        let (s, body) = app
+            .post(
+                "/api/v1/bank-moves",
+                &sup,
+                &mv(Uuid::now_v7(), "deposit", "31000000"),
+            )
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("vault_short")),
+            "{body}"
+        );
+        assert!(
+            body["detail"].as_str().unwrap().contains("30.000.000 ₫"),
+            "{body}"
+        );
+        let (s, body) = app
+            .post(
+                "/api/v1/bank-moves",
+                &sup,
+                &json!({"client_id": Uuid::now_v7(), "branch_id": td, "direction": "deposit",
+                        "amount": "1000000", "reference": " "}),
+            )
+            .await;
+        assert_eq!(
+            (s, body["errors"][0]["column"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("reference")),
+            "{body}"
+        );
+
+        // Paid in: the vault gives, the bank account takes; a retry is the
+        // same move, the same id for another amount is not.
+        let client = Uuid::now_v7();
+        let (s, paid_in) = app
+            .post(
+                "/api/v1/bank-moves",
+                &sup,
+                &mv(client, "deposit", "25000000"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{paid_in}");
+        assert_eq!(paid_in["direction"], "deposit");
+        let (s, again) = app
+            .post(
+                "/api/v1/bank-moves",
+                &sup,
+                &mv(client, "deposit", "25000000"),
+            )
+            .await;
+        assert_eq!((s, &again["id"]), (StatusCode::OK, &paid_in["id"]));
+        let (s, body) = app
+            .post(
+                "/api/v1/bank-moves",
+                &sup,
+                &mv(client, "deposit", "20000000"),
+            )
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("bank_move_conflict")),
+            "{body}"
+        );
+        assert_eq!(net(&app, &sup, "vault", td).await, 5_000_000);
+        assert_eq!(net(&app, &sup, "bank", td).await, 25_000_000);
+        // Drawn back in part, by an admin.
+        let (s, drawn) = app
+            .post(
+                "/api/v1/bank-moves",
+                &admin,
+                &mv(Uuid::now_v7(), "withdrawal", "4000000"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{drawn}");
+        assert_eq!(net(&app, &sup, "vault", td).await, 9_000_000);
+        assert_eq!(net(&app, &sup, "bank", td).await, 21_000_000);
+        assert_eq!(app.db.audit_count("bank.deposit").await.unwrap(), 1);
+        assert_eq!(app.db.audit_count("bank.withdraw").await.unwrap(), 1);
+        let (s, list) = app.get("/api/v1/bank-moves", &sup).await;
+        assert_eq!(s, StatusCode::OK, "{list}");
+        assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+        let (_, list) = app.get("/api/v1/bank-moves", &other_branch).await;
+        assert_eq!(list.as_array().unwrap().len(), 0, "{list}");
+
+        // Entered by mistake, each is reversed by a second person.
+        for (entry, vault, bank) in [
+            (&drawn["entry_id"], 5_000_000, 25_000_000),
+            (&paid_in["entry_id"], 30_000_000, 0),
+        ] {
+            let (s, asked) = app
+                .post(
+                    "/api/v1/reversals",
+                    &sup,
+                    &json!({"entry_id": entry, "reason": "Ghi nhầm chứng từ"}),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{asked}");
+            let (s, body) = app
+                .post(
+                    &format!("/api/v1/reversals/{}/approve", asked["id"]),
+                    &admin,
+                    &json!({}),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{body}");
+            assert_eq!(net(&app, &sup, "vault", td).await, vault);
+            assert_eq!(net(&app, &sup, "bank", td).await, bank);
+        }
+        let (_, list) = app.get("/api/v1/bank-moves", &sup).await;
+        assert!(
+            list.as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["id"] == paid_in["id"] && m["reversed"] == true),
+            "{list}"
+        );
         books_agree(&app).await;
     }
 }

@@ -2347,10 +2347,35 @@ async fn a_new_loan_is_asked_for_and_paid_out_from_the_console() {
         .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         let (_, _, html) = get(to.unwrap(), admin.clone()).await;
-        assert!(html.contains("Đã duyệt: chi"), "{html}");
+        assert!(html.contains("Đã duyệt: đã chuyển"), "{html}");
         assert!(html.contains("FT26339555001"), "{html}");
         assert_eq!(scalar(&db.url, vault_sql).await, vault, "no cash moved");
         assert_eq!(scalar(&db.url, &bank_sql).await, bank - min);
+        // The supervisor pays cash into the bank: too much is refused with
+        // what was typed kept, the rest posts at once.
+        let (_, _, html) = get("/disbursements".into(), supervisor.clone()).await;
+        assert!(html.contains("id=\"move-form\""), "{html}");
+        let deposit = |amount: i64| {
+            vec![
+                ("csrf", field(&html, "csrf")),
+                ("client_id", field(&html, "client_id")),
+                ("branch_id", td.to_string()),
+                ("direction", "deposit".to_string()),
+                ("amount", amount.to_string()),
+                ("reference", "GNT-2026-0042".to_string()),
+            ]
+        };
+        let (status, _, page_html) =
+            post("/bank-moves".into(), deposit(vault + 1), supervisor.clone()).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{page_html}");
+        assert!(page_html.contains("id=\"move-error\""), "{page_html}");
+        assert!(page_html.contains("GNT-2026-0042"), "{page_html}");
+        let (status, to, _) = post("/bank-moves".into(), deposit(min), supervisor.clone()).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, _, html) = get(to.unwrap(), supervisor.clone()).await;
+        assert!(html.contains("id=\"move-flash\""), "{html}");
+        assert_eq!(scalar(&db.url, vault_sql).await, vault - min);
+        assert_eq!(scalar(&db.url, &bank_sql).await, bank);
         let (_, _, html) = get("/ledger".into(), admin.clone()).await;
         assert!(html.contains("khớp sổ cái"), "{html}");
         assert!(html.contains("Tiền gửi ngân hàng chi nhánh"), "{html}");

@@ -17,7 +17,7 @@ use super::review::{branch_of, required, reviewer, ReasonRequest};
 use super::ClientIp;
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::{CapitalReceipt, Disbursement, PayMethod};
+use crate::db::{BankDirection, BankMove, CapitalReceipt, Disbursement, PayMethod};
 use crate::error::{ApiJson, AppError, Problem};
 use crate::import::rows::Role;
 
@@ -108,6 +108,63 @@ pub async fn capital_receipts(
 ) -> Result<Json<Vec<CapitalReceipt>>, AppError> {
     let who = reviewer(&user, None)?;
     Ok(Json(state.db.capital_receipts(branch_of(&who)).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BankMoveRequest {
+    /// Chosen by the client once per move: a retry with the same id
+    /// returns the same move.
+    pub client_id: Uuid,
+    pub branch_id: i64,
+    /// `deposit` (cash from the vault into the bank account) or
+    /// `withdrawal` (cash from the bank account into the vault).
+    pub direction: BankDirection,
+    /// Whole đồng.
+    pub amount: String,
+    /// The bank slip's reference (giấy nộp tiền, séc rút tiền).
+    pub reference: String,
+}
+
+/// Records cash the branch paid into its bank account or drew from it (a
+/// supervisor of the branch, or an admin), posted at once between the
+/// vault and the bank account; the one it leaves must hold the amount.
+#[utoipa::path(post, path = "/api/v1/bank-moves", request_body = BankMoveRequest, security(("bearer" = [])), responses(
+    (status = 200, body = BankMove), (status = 403, body = Problem), (status = 409, body = Problem),
+    (status = 422, body = Problem)))]
+pub async fn move_cash(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ClientIp(ip): ClientIp,
+    ApiJson(req): ApiJson<BankMoveRequest>,
+) -> Result<Json<BankMove>, AppError> {
+    let who = reviewer(&user, ip)?;
+    let amount = amount("amount", &req.amount)?;
+    let reference = at_most("reference", &required("reference", &req.reference)?, 100)?;
+    Ok(Json(
+        state
+            .db
+            .bank_move(
+                &who,
+                req.branch_id,
+                req.client_id,
+                req.direction,
+                amount,
+                &reference,
+            )
+            .await?,
+    ))
+}
+
+/// Deposits and withdrawals, newest first: a supervisor sees their
+/// branch's, an admin every branch's.
+#[utoipa::path(get, path = "/api/v1/bank-moves", security(("bearer" = [])), responses(
+    (status = 200, body = [BankMove]), (status = 403, body = Problem)))]
+pub async fn bank_moves(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<Vec<BankMove>>, AppError> {
+    let who = reviewer(&user, None)?;
+    Ok(Json(state.db.bank_moves(branch_of(&who)).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -258,7 +315,9 @@ pub async fn approve_disbursement(
     let req = if body.iter().all(u8::is_ascii_whitespace) {
         ApproveRequest::default()
     } else {
-        Json::<ApproveRequest>::from_bytes(&body)?.0
+        Json::<Option<ApproveRequest>>::from_bytes(&body)?
+            .0
+            .unwrap_or_default()
     };
     let reference = transfer_ref(req.transfer_ref.as_deref())?;
     Ok(Json(

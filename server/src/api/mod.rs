@@ -80,6 +80,10 @@ pub fn routes() -> Router<AppState> {
             get(disburse::capital_receipts).post(disburse::receive_capital),
         )
         .route(
+            "/api/v1/bank-moves",
+            get(disburse::bank_moves).post(disburse::move_cash),
+        )
+        .route(
             "/api/v1/disbursements",
             get(disburse::disbursements).post(disburse::request_disbursement),
         )
@@ -147,6 +151,8 @@ pub fn routes() -> Router<AppState> {
         review::campaign_receipts,
         disburse::receive_capital,
         disburse::capital_receipts,
+        disburse::move_cash,
+        disburse::bank_moves,
         disburse::request_disbursement,
         disburse::disbursements,
         disburse::approve_disbursement,

@@ -27,7 +27,7 @@ use crate::api::disburse::{bank_account, transfer_ref};
 use crate::api::review::{branch_of, reviewer};
 use crate::api::ClientIp;
 use crate::app::AppState;
-use crate::db::{Disbursement, PayMethod, Reviewer};
+use crate::db::{BankDirection, Disbursement, PayMethod, Reviewer};
 use crate::error::AppError;
 
 /// A note, at most as long as a reason.
@@ -42,6 +42,7 @@ pub struct ListQuery {
     requested: String,
     decided: String,
     capital: String,
+    moved: String,
 }
 
 /// What the page confirms or why something was refused.
@@ -50,8 +51,13 @@ struct Flash {
     requested: Option<i64>,
     decided: Option<i64>,
     capital: Option<i64>,
+    moved: Option<i64>,
     error: Option<String>,
     capital_form: CapitalForm,
+    move_error: Option<String>,
+    move_form: MoveForm,
+    /// A refused approval's transfer reference as typed, by request.
+    transfer_ref: Option<(i64, String)>,
 }
 
 /// `GET /disbursements`
@@ -64,6 +70,7 @@ pub async fn list(
         requested: q.requested.parse().ok(),
         decided: q.decided.parse().ok(),
         capital: q.capital.parse().ok(),
+        moved: q.moved.parse().ok(),
         ..Flash::default()
     };
     render_list(&state, &signed, flash, StatusCode::OK).await
@@ -128,9 +135,10 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
         let held = holdings(state, &who).await?;
         let branches = state.db.branches(branch_of(&who)).await?;
         let capital = state.db.capital_receipts(branch_of(&who)).await?;
-        Ok::<_, AppError>((all, held, branches, capital))
+        let moves = state.db.bank_moves(branch_of(&who)).await?;
+        Ok::<_, AppError>((all, held, branches, capital, moves))
     };
-    let (all, held, branches, capital) = match loaded.await {
+    let (all, held, branches, capital, moves) = match loaded.await {
         Ok(x) => x,
         Err(e) => return ui.app_error(e),
     };
@@ -149,6 +157,12 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
         flash.capital_form.client_id.clone()
     };
     let cf = &flash.capital_form;
+    let mf = &flash.move_form;
+    let move_client_id = if mf.client_id.trim().is_empty() {
+        Uuid::now_v7().to_string()
+    } else {
+        mf.client_id.clone()
+    };
     let received_on = if cf.received_on.is_empty() {
         date(local_date(Utc::now()))
     } else {
@@ -173,10 +187,17 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
             p.notice.success role="status" #flash {
                 @match (&d.loan_code, d.loan_id) {
                     (Some(code), Some(loan)) => {
-                        (lang.pick(
-                            format!("Đã duyệt: chi {} cho {}, khoản vay ", vnd(d.principal), d.worker_name),
-                            format!("Approved: pay {} to {}, loan ", vnd(d.principal), d.worker_name),
-                        ))
+                        @if let (Some(account), Some(r)) = (&d.bank_account, &d.transfer_ref) {
+                            (lang.pick(
+                                format!("Đã duyệt: đã chuyển {} tới tài khoản {} của {} (mã giao dịch {r}), khoản vay ", vnd(d.principal), account, d.worker_name),
+                                format!("Approved: {} transferred to {}'s account {} (reference {r}), loan ", vnd(d.principal), d.worker_name, account),
+                            ))
+                        } @else {
+                            (lang.pick(
+                                format!("Đã duyệt: chi {} tiền mặt cho {}, khoản vay ", vnd(d.principal), d.worker_name),
+                                format!("Approved: pay {} in cash to {}, loan ", vnd(d.principal), d.worker_name),
+                            ))
+                        }
                         a.mono href=(format!("/loans/{loan}")) { (code) } "."
                     }
                     _ => (lang.pick(
@@ -261,7 +282,8 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
                                                 )) }
                                                 " "
                                                 input id=(format!("transfer-ref-{}", d.id)) name="transfer_ref" maxlength="100" required
-                                                    autocomplete="off" placeholder=(lang.t("Mã giao dịch ngân hàng", "Bank reference"));
+                                                    autocomplete="off" placeholder=(lang.t("Mã giao dịch ngân hàng", "Bank reference"))
+                                                    value=(flash.transfer_ref.as_ref().filter(|(id, _)| *id == d.id).map_or("", |(_, r)| r.as_str()));
                                                 " "
                                                 button.primary type="submit" data-busy=(lang.t("Đang ghi…", "Posting…")) {
                                                     (lang.t("Duyệt: đã chuyển khoản", "Approve: transferred"))
@@ -321,6 +343,94 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
                                     br;
                                     small { (d.reviewer.as_deref().unwrap_or("—"))
                                         @if let Some(at) = d.decided_at { " · " (datetime(at)) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }))
+        }
+        h2 #moves-title { (lang.t("Nộp hoặc rút tiền mặt ở ngân hàng", "Cash paid into or drawn from the bank")) }
+        @if let Some(m) = &flash.move_error {
+            p.notice.error role="alert" #move-error { (m) }
+        }
+        @if let Some(m) = flash.moved.and_then(|id| moves.iter().find(|m| m.id == id)) {
+            p.notice.success role="status" #move-flash { (if m.direction == BankDirection::Deposit.as_str() {
+                lang.pick(
+                    format!("Đã ghi: nộp {} từ quỹ tiền mặt vào tài khoản ngân hàng {}.", vnd(m.amount), m.branch_name),
+                    format!("Posted: {} paid from the vault into the bank account of {}.", vnd(m.amount), m.branch_name),
+                )
+            } else {
+                lang.pick(
+                    format!("Đã ghi: rút {} từ tài khoản ngân hàng về quỹ tiền mặt {}.", vnd(m.amount), m.branch_name),
+                    format!("Posted: {} drawn from the bank account into the vault of {}.", vnd(m.amount), m.branch_name),
+                )
+            }) }
+        }
+        form.stack method="post" action="/bank-moves" id="move-form" {
+            (csrf_field(&s.csrf))
+            input type="hidden" name="client_id" value=(move_client_id);
+            @if branches.len() == 1 {
+                input type="hidden" name="branch_id" value=(branches[0].id);
+            } @else {
+                label for="move-branch" { (lang.t("Chi nhánh", "Branch")) }
+                select #move-branch name="branch_id" required {
+                    @for b in &branches {
+                        option value=(b.id) selected[mf.branch_id == b.id.to_string()] { (b.name) }
+                    }
+                }
+            }
+            label for="move-direction" { (lang.t("Việc", "What")) }
+            select #move-direction name="direction" {
+                option value="deposit" selected[mf.direction != "withdrawal"] {
+                    (lang.t("Nộp tiền mặt từ quỹ vào tài khoản ngân hàng", "Pay cash from the vault into the bank account"))
+                }
+                option value="withdrawal" selected[mf.direction == "withdrawal"] {
+                    (lang.t("Rút tiền mặt từ tài khoản ngân hàng về quỹ", "Draw cash from the bank account into the vault"))
+                }
+            }
+            label for="move-amount" { (lang.t("Số tiền (đồng)", "Amount (đồng)")) }
+            input #move-amount name="amount" inputmode="numeric" autocomplete="off" required value=(mf.amount)
+                placeholder=(lang.t("ví dụ 50.000.000", "e.g. 50.000.000"));
+            label for="move-reference" { (lang.t("Số chứng từ ngân hàng (giấy nộp tiền, séc)", "The bank slip's number (paying-in slip, cheque)")) }
+            input #move-reference name="reference" maxlength="100" required autocomplete="off" value=(mf.reference);
+            div.actions {
+                button type="submit" data-busy=(lang.t("Đang ghi…", "Posting…")) { (lang.t("Ghi sổ", "Post")) }
+            }
+        }
+        @if !moves.is_empty() {
+            (table_wrap(html! {
+                table.list #moves {
+                    thead { tr {
+                        th { (lang.t("Lúc", "When")) }
+                        th { (lang.t("Chi nhánh", "Branch")) }
+                        th { (lang.t("Việc", "What")) }
+                        th.num { (lang.t("Số tiền", "Amount")) }
+                        th { (lang.t("Chứng từ", "Slip")) }
+                        th { (lang.t("Người ghi", "Recorded by")) }
+                        th {}
+                    } }
+                    tbody {
+                        @for m in moves.iter().take(DECIDED_SHOWN) {
+                            tr {
+                                td.nowrap { (datetime(m.recorded_at)) }
+                                td { (m.branch_name) }
+                                td { @if m.direction == BankDirection::Deposit.as_str() {
+                                    (lang.t("Nộp vào ngân hàng", "Paid into the bank"))
+                                } @else {
+                                    (lang.t("Rút về quỹ", "Drawn into the vault"))
+                                } }
+                                td.num.nowrap { (vnd(m.amount)) }
+                                td.mono { (m.reference) }
+                                td { (m.recorded_by) }
+                                td.nowrap {
+                                    @if m.reversed {
+                                        span.badge.muted { (lang.t("Đã đảo", "Reversed")) }
+                                    } @else {
+                                        a href=(view::link("/reversals/new", &[("entry", m.entry_id.to_string())])) {
+                                            (lang.t("Đề nghị đảo", "Ask to reverse"))
+                                        }
+                                    }
                                 }
                             }
                         }
@@ -764,8 +874,10 @@ async fn decide(
     form: DecideForm,
     approve: bool,
 ) -> Response {
+    let typed = form.transfer_ref.trim().to_string();
     let refused = |m: String| Flash {
         error: Some(m),
+        transfer_ref: (approve && !typed.is_empty()).then(|| (id, typed.clone())),
         ..Flash::default()
     };
     let missing = (
@@ -903,6 +1015,105 @@ pub async fn receive_capital(
                 return render_list(&state, &signed, flash, e.status).await;
             }
             again(m, e.status).await
+        }
+    }
+}
+
+/// The deposit / withdrawal form as posted.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default)]
+pub struct MoveForm {
+    csrf: String,
+    client_id: String,
+    branch_id: String,
+    /// `deposit` or `withdrawal`.
+    direction: String,
+    amount: String,
+    reference: String,
+}
+
+/// `POST /bank-moves`: cash paid into the branch's bank account or drawn
+/// from it (supervisors of the branch, admins), posted at once.
+pub async fn move_cash(
+    State(state): State<AppState>,
+    signed: Signed,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<MoveForm>,
+) -> Response {
+    if let Some(r) = signed.forgery(&form.csrf) {
+        return r;
+    }
+    let ui = signed.ui();
+    let lang = signed.lang;
+    let who = match reviewer(&signed.user, ip) {
+        Ok(w) => w,
+        Err(e) => return ui.app_error(e),
+    };
+    let parsed = (|| {
+        let branch: i64 = form.branch_id.trim().parse().map_err(|_| {
+            lang.t("Hãy chọn chi nhánh.", "Choose the branch.")
+                .to_string()
+        })?;
+        let direction = match form.direction.trim() {
+            "withdrawal" => BankDirection::Withdrawal,
+            _ => BankDirection::Deposit,
+        };
+        let label = lang.t("Số tiền", "Amount");
+        let amount = parse_typed_amount(label, &form.amount, AmountRule::Positive)
+            .map_err(|e| lang.pick(e.message_vi(), e.message_en()))?
+            .get();
+        let reference: String = form.reference.trim().chars().take(100).collect();
+        if reference.is_empty() {
+            return Err(lang
+                .t(
+                    "Cần ghi số chứng từ của ngân hàng.",
+                    "Write the bank slip's number.",
+                )
+                .to_string());
+        }
+        let client = Uuid::parse_str(form.client_id.trim()).unwrap_or_else(|_| Uuid::now_v7());
+        Ok::<_, String>((branch, direction, amount, reference, client))
+    })();
+    let again = |m: String, status: StatusCode, form: MoveForm| {
+        let flash = Flash {
+            move_error: Some(m),
+            move_form: form,
+            ..Flash::default()
+        };
+        let (state, signed) = (&state, &signed);
+        async move { render_list(state, signed, flash, status).await }
+    };
+    let (branch, direction, amount, reference, client) = match parsed {
+        Ok(p) => p,
+        Err(m) => return again(m, StatusCode::UNPROCESSABLE_ENTITY, form.clone()).await,
+    };
+    match state
+        .db
+        .bank_move(&who, branch, client, direction, amount, &reference)
+        .await
+    {
+        Ok(m) => Redirect::to(&format!(
+            "{}#moves-title",
+            view::link("/disbursements", &[("moved", m.id.to_string())])
+        ))
+        .into_response(),
+        Err(e) => {
+            let e = AppError::from(e);
+            if e.status.is_server_error() {
+                return ui.app_error(e);
+            }
+            let m = ui.message(&e).to_string();
+            // Another move's id (Back after sending the form): the next
+            // try is a move of its own.
+            let form = if e.code == "bank_move_conflict" {
+                MoveForm {
+                    client_id: String::new(),
+                    ..form.clone()
+                }
+            } else {
+                form.clone()
+            };
+            again(m, e.status, form).await
         }
     }
 }

@@ -78,6 +78,7 @@ pub fn routes_with(config: ConsoleConfig) -> Router<AppState> {
         .route("/disbursements/{id}/approve", post(disbursements::approve))
         .route("/disbursements/{id}/reject", post(disbursements::reject))
         .route("/capital", post(disbursements::receive_capital))
+        .route("/bank-moves", post(disbursements::move_cash))
         .route("/ledger", get(ledger::page))
         .route("/reports", get(reports::index))
         .route("/reports/{name}", get(reports::report))

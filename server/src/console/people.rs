@@ -656,8 +656,8 @@ async fn render_loan(
                 )) }
             } @else if l.status == "cancelled" {
                 p #counter-closed { (lang.t(
-                    "Khoản vay đã bị huỷ giải ngân (giải ngân nhầm, tiền đã về quỹ): không thu tiền trên khoản vay này.",
-                    "This loan was taken back (paid out in error, the cash returned to the vault): nothing is collected on it."
+                    "Khoản vay đã bị huỷ giải ngân (giải ngân nhầm, tiền đã trả lại chi nhánh): không thu tiền trên khoản vay này.",
+                    "This loan was taken back (paid out in error, the money returned to the branch): nothing is collected on it."
                 )) }
             } @else {
                 p #counter-closed { (lang.t(

@@ -310,8 +310,8 @@ async fn render_new(
             }
         } @else {
             p.notice.error #not-reversible { (lang.t(
-                "Chỉ đảo được khoản thu nợ, khoản quà, khoản hỗ trợ, phiếu nhập kho quà, vốn cho vay nhận về hay khoản giải ngân chưa thu tiền.",
-                "Only a repayment, a gift, a welfare grant, a stock receipt, lending capital received or a loan paid out with nothing collected can be reversed."
+                "Chỉ đảo được khoản thu nợ, khoản quà, khoản hỗ trợ, phiếu nhập kho quà, vốn cho vay nhận về, khoản giải ngân chưa thu tiền hay lần nộp/rút tiền ngân hàng.",
+                "Only a repayment, a gift, a welfare grant, a stock receipt, lending capital received, a loan paid out with nothing collected or a bank deposit or withdrawal can be reversed."
             )) }
         }
     };

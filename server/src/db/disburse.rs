@@ -112,6 +112,120 @@ pub async fn capital_receipts(c: &mut Conn, branch: Option<i64>) -> DbResult<Vec
     Ok(sqlx::query_as(&sql).bind(kind).bind(id).fetch_all(&mut *c).await?)
 }
 
+const BANK_MOVE_VIEW: &str = "SELECT m.id, m.client_id, m.branch_id, b.name AS branch_name, m.direction, m.amount,
+        m.reference, u.full_name AS recorded_by, m.recorded_at, m.entry_id,
+        EXISTS (SELECT 1 FROM journal_entries x WHERE x.reverses = m.entry_id) AS reversed
+    FROM bank_moves m JOIN branches b ON b.id = m.branch_id JOIN users u ON u.id = m.recorded_by";
+
+/// Cash a branch pays into its bank account from the vault (`deposit`) or
+/// draws from it into the vault, with the bank slip's reference: posted at
+/// once by a supervisor of the branch or an admin; the account it leaves
+/// must hold it. A retry with the same `client_id` returns the same move.
+#[allow(clippy::too_many_arguments)]
+pub async fn bank_move(
+    c: &mut Conn,
+    who: &rv::Reviewer,
+    branch_id: i64,
+    client_id: uuid::Uuid,
+    direction: rv::BankDirection,
+    amount: i64,
+    reference: &str,
+    now: DateTime<Utc>,
+) -> DbResult<rv::BankMove> {
+    take_write_lock(c).await?;
+    let branch: Option<String> = sqlx::query_scalar("SELECT name FROM branches WHERE id = $1")
+        .bind(branch_id)
+        .fetch_optional(&mut *c)
+        .await?;
+    if branch.is_none() || !who.covers(Some(branch_id)) {
+        return Err(refused(
+            422,
+            "unknown_branch",
+            format!("Không có chi nhánh số {branch_id} trong phạm vi của bạn"),
+            format!("there is no branch {branch_id} within your reach"),
+        ));
+    }
+    let stored: Option<(i64, i64, String, i64)> =
+        sqlx::query_as("SELECT id, branch_id, direction, amount FROM bank_moves WHERE client_id = $1")
+            .bind(client_id)
+            .fetch_optional(&mut *c)
+            .await?;
+    if let Some((id, b, d, a)) = stored {
+        if (b, d.as_str(), a) != (branch_id, direction.as_str(), amount) {
+            return Err(refused(
+                409,
+                "bank_move_conflict",
+                "Mã giao dịch này đã được dùng cho một lần nộp/rút tiền khác".into(),
+                "this transaction id was already used for another deposit or withdrawal".into(),
+            ));
+        }
+        return bank_move_view(c, id).await;
+    }
+    let deposit = direction == rv::BankDirection::Deposit;
+    let mut poster = Poster::new(c, who.user_id).await?;
+    poster.load_guard(c, branch_id).await?;
+    let from = if deposit { Account::Vault } else { Account::Bank };
+    let held = poster.guarded((from, branch_id, None, None));
+    if held < amount {
+        let (code, vi, en) = if deposit {
+            ("vault_short", "Quỹ tiền mặt chi nhánh", "the branch vault")
+        } else {
+            ("bank_short", "Tài khoản ngân hàng chi nhánh", "the branch's bank account")
+        };
+        return Err(refused(
+            409,
+            code,
+            format!("{vi} còn {}, không đủ {}", format_vnd(held), format_vnd(amount)),
+            format!("{en} holds {}, not {}", format_vnd(held), format_vnd(amount)),
+        ));
+    }
+    let at = At { branch_id, ..At::default() };
+    let memo = if deposit {
+        format!("Nộp {} tiền mặt vào tài khoản ngân hàng, chứng từ {reference}", format_vnd(amount))
+    } else {
+        format!("Rút {} tiền mặt từ tài khoản ngân hàng, chứng từ {reference}", format_vnd(amount))
+    };
+    let entry_id = poster.plan(EntryKind::BankMove, branch_id, memo, ledger::bank_move(at, amount, deposit)).id;
+    poster.write(c, now).await?;
+    let id: i64 = sqlx::query_scalar::<DB, Option<i64>>("SELECT MAX(id) FROM bank_moves")
+        .fetch_one(&mut *c)
+        .await?
+        .unwrap_or(0)
+        + 1;
+    sqlx::query(
+        "INSERT INTO bank_moves (id, client_id, branch_id, direction, amount, reference, entry_id, recorded_by,
+             recorded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(id)
+    .bind(client_id)
+    .bind(branch_id)
+    .bind(direction.as_str())
+    .bind(amount)
+    .bind(reference)
+    .bind(entry_id)
+    .bind(who.user_id)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    let action = if deposit { "bank.deposit" } else { "bank.withdraw" };
+    let detail = serde_json::json!({ "branch": branch_id, "amount": amount, "reference": reference, "entry": entry_id });
+    audit_append(c, &who.audit(action, "bank_move", id.to_string(), detail), now).await?;
+    bank_move_view(c, id).await
+}
+
+async fn bank_move_view(c: &mut Conn, id: i64) -> DbResult<rv::BankMove> {
+    let sql = format!("{BANK_MOVE_VIEW} WHERE m.id = $1");
+    Ok(sqlx::query_as(&sql).bind(id).fetch_one(&mut *c).await?)
+}
+
+/// Deposits and withdrawals of a branch (or the fund), newest first.
+pub async fn bank_moves(c: &mut Conn, branch: Option<i64>) -> DbResult<Vec<rv::BankMove>> {
+    let (kind, id) = branch.map_or((0, 0), |b| (1, b));
+    let sql = format!("{BANK_MOVE_VIEW} WHERE ($1 = 0 OR m.branch_id = $2) ORDER BY m.id DESC LIMIT 500");
+    Ok(sqlx::query_as(&sql).bind(kind).bind(id).fetch_all(&mut *c).await?)
+}
+
 const DISBURSEMENT_VIEW: &str = "SELECT d.id, d.client_id, d.branch_id, d.worker_id, w.code AS worker_code,
         w.full_name AS worker_name, d.product_id, p.code AS product_code, p.name AS product_name, d.principal, d.note,
         d.method, d.bank_account, ru.full_name AS requested_by, d.requested_by AS requested_by_id, d.requested_at, x.decision,
@@ -349,37 +463,58 @@ pub async fn disbursement_decide(
             "this disbursement was already decided".into(),
         ));
     }
-    let transfer = head.method == rv::PayMethod::Transfer.as_str();
-    let transfer_ref = if approve && transfer {
-        Some(transfer_ref.ok_or_else(|| {
-            refused(
-                422,
-                "transfer_ref_required",
-                format!(
-                    "Giải ngân này bằng chuyển khoản: hãy chuyển {} từ tài khoản ngân hàng chi nhánh tới tài khoản {}, rồi ghi mã giao dịch của ngân hàng khi duyệt",
-                    format_vnd(head.principal),
-                    head.bank_account.as_deref().unwrap_or("")
-                ),
-                format!(
-                    "this disbursement is a transfer: send {} from the branch's bank account to account {}, then give the bank's transaction reference when approving",
-                    format_vnd(head.principal),
-                    head.bank_account.as_deref().unwrap_or("")
-                ),
-            )
-        })?)
-    } else if approve && transfer_ref.is_some() {
-        return Err(refused(
-            422,
-            "transfer_ref_unexpected",
-            "Giải ngân này bằng tiền mặt, không có mã giao dịch ngân hàng".into(),
-            "this disbursement is paid in cash; it takes no bank transaction reference".into(),
-        ));
-    } else {
-        None
-    };
-    let (mut loan_id, mut entry_id) = (None, None);
+    let (mut loan_id, mut entry_id, mut reference) = (None, None, None);
     if approve {
-        let (loan, entry) = pay_out(c, who, &head, transfer_ref, now).await?;
+        // Everything that could refuse the payment is checked before a
+        // transfer's reference is asked for: the approver sends the money
+        // only once nothing else stands in the way.
+        let ready = payable(c, who, &head, now).await?;
+        reference = match (ready.method, transfer_ref) {
+            (rv::PayMethod::Transfer, None) => {
+                return Err(refused(
+                    422,
+                    "transfer_ref_required",
+                    format!(
+                        "Giải ngân này bằng chuyển khoản: hãy chuyển {} từ tài khoản ngân hàng chi nhánh (đang có {}) tới tài khoản {}, rồi ghi mã giao dịch của ngân hàng khi duyệt",
+                        format_vnd(head.principal),
+                        format_vnd(ready.held),
+                        head.bank_account.as_deref().unwrap_or("")
+                    ),
+                    format!(
+                        "this disbursement is a transfer: send {} from the branch's bank account (holding {}) to account {}, then give the bank's transaction reference when approving",
+                        format_vnd(head.principal),
+                        format_vnd(ready.held),
+                        head.bank_account.as_deref().unwrap_or("")
+                    ),
+                ))
+            }
+            (rv::PayMethod::Cash, Some(_)) => {
+                return Err(refused(
+                    422,
+                    "transfer_ref_unexpected",
+                    "Giải ngân này bằng tiền mặt, không có mã giao dịch ngân hàng".into(),
+                    "this disbursement is paid in cash; it takes no bank transaction reference".into(),
+                ))
+            }
+            (_, given) => given,
+        };
+        if let Some(r) = reference {
+            let used: Option<i64> = sqlx::query_scalar(
+                "SELECT disbursement_id FROM disbursement_decisions WHERE transfer_ref = $1",
+            )
+            .bind(r)
+            .fetch_optional(&mut *c)
+            .await?;
+            if let Some(other) = used {
+                return Err(refused(
+                    409,
+                    "transfer_ref_used",
+                    format!("Mã giao dịch {r} đã được ghi cho đề nghị giải ngân số {other}; kiểm tra lại mã của lần chuyển này"),
+                    format!("transaction reference {r} was already given for disbursement {other}; check this transfer's reference"),
+                ));
+            }
+        }
+        let (loan, entry) = pay_out(c, ready, &head, reference, now).await?;
         (loan_id, entry_id) = (Some(loan), Some(entry));
     }
     sqlx::query(
@@ -394,25 +529,31 @@ pub async fn disbursement_decide(
     .bind(loan_id)
     .bind(entry_id)
     .bind(now)
-    .bind(transfer_ref)
+    .bind(reference)
     .execute(&mut *c)
     .await?;
     let action = if approve { "disbursement.approve" } else { "disbursement.reject" };
-    let detail = serde_json::json!({ "loan": loan_id, "entry": entry_id, "reason": reason, "transfer_ref": transfer_ref });
+    let detail = serde_json::json!({ "loan": loan_id, "entry": entry_id, "reason": reason, "transfer_ref": reference });
     audit_append(c, &who.audit(action, "disbursement", id.to_string(), detail), now).await?;
     disbursement_view(c, id).await
 }
 
-/// Creates the approved loan with its schedule from today and posts its
-/// money out of the vault (cash) or the bank account (a transfer, with the
-/// bank's reference). Returns (loan, entry).
-async fn pay_out(
-    c: &mut Conn,
-    who: &rv::Reviewer,
-    d: &rv::Disbursement,
-    transfer_ref: Option<&str>,
-    now: DateTime<Utc>,
-) -> DbResult<(i64, i64)> {
+/// A disbursement checked as payable now: its worker still at its branch,
+/// its schedule from today, the money in the vault (cash) or the bank
+/// account (a transfer), its loan code free.
+struct Payable {
+    poster: Poster,
+    worker: WorkerAt,
+    product: ProductTerms,
+    schedule: Vec<sotay_core::domain::schedule::Installment>,
+    disbursed_on: NaiveDate,
+    method: rv::PayMethod,
+    /// What the account it is paid from holds.
+    held: i64,
+    code: String,
+}
+
+async fn payable(c: &mut Conn, who: &rv::Reviewer, d: &rv::Disbursement, now: DateTime<Utc>) -> DbResult<Payable> {
     let worker: WorkerAt = sqlx::query_as("SELECT branch_id, officer_id, full_name FROM workers WHERE id = $1")
         .bind(d.worker_id)
         .fetch_one(&mut *c)
@@ -439,38 +580,37 @@ async fn pay_out(
     let method = rv::PayMethod::parse(&d.method)
         .ok_or_else(|| DbError::Invalid(format!("disbursement {} has method {}", d.id, d.method)))?;
     let held = poster.guarded((method.account(), d.branch_id, None, None));
-    if method == rv::PayMethod::Transfer && held < d.principal {
-        return Err(refused(
-            409,
-            "bank_short",
-            format!(
-                "Tài khoản ngân hàng chi nhánh còn {}, không đủ chuyển {}; ghi nhận vốn cho vay chuyển về tài khoản trước, rồi duyệt lại",
-                format_vnd(held),
-                format_vnd(d.principal)
+    if held < d.principal {
+        return Err(match method {
+            rv::PayMethod::Transfer => refused(
+                409,
+                "bank_short",
+                format!(
+                    "Tài khoản ngân hàng chi nhánh còn {}, không đủ chuyển {}; ghi nhận vốn cho vay chuyển về tài khoản hoặc nộp tiền mặt vào ngân hàng trước, rồi duyệt lại",
+                    format_vnd(held),
+                    format_vnd(d.principal)
+                ),
+                format!(
+                    "the branch's bank account holds {}, not enough to transfer {}; receive lending capital into the account or pay cash into the bank first, then approve again",
+                    format_vnd(held),
+                    format_vnd(d.principal)
+                ),
             ),
-            format!(
-                "the branch's bank account holds {}, not enough to transfer {}; receive lending capital into the account first, then approve again",
-                format_vnd(held),
-                format_vnd(d.principal)
+            rv::PayMethod::Cash => refused(
+                409,
+                "vault_short",
+                format!(
+                    "Quỹ tiền mặt chi nhánh còn {}, không đủ giải ngân {}; nhận vốn cho vay hoặc tiền cán bộ nộp trước, rồi duyệt lại",
+                    format_vnd(held),
+                    format_vnd(d.principal)
+                ),
+                format!(
+                    "the branch vault holds {}, not enough to pay out {}; receive lending capital or officers' cash first, then approve again",
+                    format_vnd(held),
+                    format_vnd(d.principal)
+                ),
             ),
-        ));
-    }
-    let vault = held;
-    if vault < d.principal {
-        return Err(refused(
-            409,
-            "vault_short",
-            format!(
-                "Quỹ tiền mặt chi nhánh còn {}, không đủ giải ngân {}; nhận vốn cho vay hoặc tiền cán bộ nộp trước, rồi duyệt lại",
-                format_vnd(vault),
-                format_vnd(d.principal)
-            ),
-            format!(
-                "the branch vault holds {}, not enough to pay out {}; receive lending capital or officers' cash first, then approve again",
-                format_vnd(vault),
-                format_vnd(d.principal)
-            ),
-        ));
+        });
     }
     let branch_code: String = sqlx::query_scalar("SELECT code FROM branches WHERE id = $1")
         .bind(d.branch_id)
@@ -489,6 +629,20 @@ async fn pay_out(
             format!("loan code {code} is already used by an imported loan; rename that loan"),
         ));
     }
+    Ok(Payable { poster, worker, product, schedule, disbursed_on, method, held, code })
+}
+
+/// Creates the approved loan with its schedule from today and posts its
+/// money out of the vault (cash) or the bank account (a transfer, with the
+/// bank's reference). Returns (loan, entry).
+async fn pay_out(
+    c: &mut Conn,
+    ready: Payable,
+    d: &rv::Disbursement,
+    transfer_ref: Option<&str>,
+    now: DateTime<Utc>,
+) -> DbResult<(i64, i64)> {
+    let Payable { mut poster, worker, product, schedule, disbursed_on, method, code, .. } = ready;
     let loan_id: i64 = sqlx::query_scalar(
         "INSERT INTO loans (code, worker_id, product_id, principal, annual_rate_bp, method, frequency, installments,
              disbursed_on, opening_paid, status, created_at, updated_at, uid)

@@ -812,7 +812,8 @@ impl Db {
         with_conn!(self, q, c => q::review::campaign_receipts(&mut c, campaign_id, branch).await)
     }
 
-    /// Lending capital sent to a branch's vault (admins), posted at once.
+    /// Lending capital sent to a branch's vault or bank account (admins),
+    /// posted at once.
     #[allow(clippy::too_many_arguments)]
     pub async fn capital_receive(
         &self,
@@ -855,6 +856,27 @@ impl Db {
         with_conn!(self, q, c => q::review::capital_receipts(&mut c, branch).await)
     }
 
+    /// Cash paid into a branch's bank account or drawn from it, posted at
+    /// once.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn bank_move(
+        &self,
+        who: &Reviewer,
+        branch_id: i64,
+        client_id: uuid::Uuid,
+        direction: BankDirection,
+        amount: i64,
+        reference: &str,
+    ) -> DbResult<BankMove> {
+        let now = now_micros();
+        with_tx!(self, q, tx => q::review::bank_move(&mut tx, who, branch_id, client_id, direction, amount, reference, now).await)
+    }
+
+    /// Deposits and withdrawals of a branch (`None`: the fund), newest first.
+    pub async fn bank_moves(&self, branch: Option<i64>) -> DbResult<Vec<BankMove>> {
+        with_conn!(self, q, c => q::review::bank_moves(&mut c, branch).await)
+    }
+
     /// Asks for a new loan for a worker, paid out once someone else approves.
     #[allow(clippy::too_many_arguments)]
     pub async fn request_disbursement(
@@ -883,7 +905,8 @@ impl Db {
         with_conn!(self, q, c => q::review::disbursement_preview(&mut c, product_id, principal, now).await)
     }
 
-    /// Approves (creating the loan, paying its cash out of the vault) or
+    /// Approves (creating the loan, paying it out of the vault or, by
+    /// transfer, the bank account) or
     /// rejects a disbursement.
     pub async fn decide_disbursement(
         &self,

@@ -362,8 +362,8 @@ impl Poster {
         })
     }
 
-    /// Loads a branch's vault and gift stock balances (before planning):
-    /// what gifts, grants and reversals draw on. Officers' cash in hand is
+    /// Loads a branch's vault, gift stock and bank balances (before
+    /// planning): what gifts, grants, loans paid out and reversals draw on. Officers' cash in hand is
     /// drawn only by the settlement of what the same batch collected, and
     /// [`Poster::write`] checks every balance once more.
     async fn load_guard(&mut self, c: &mut Conn, branch_id: i64) -> DbResult<()> {
@@ -387,7 +387,9 @@ impl Poster {
                 lines.credit(At { branch_id: target.branch_id, ..At::default() }, Account::Vault, amount);
                 lines
             }
-            "gift" | "welfare" | "campaign_receipt" | "capital_receipt" => ledger::opposite(&target.lines),
+            "gift" | "welfare" | "campaign_receipt" | "capital_receipt" | "bank_move" => {
+                ledger::opposite(&target.lines)
+            }
             _ => return None,
         };
         self.shortfall(&lines, extra_vault)
@@ -552,7 +554,9 @@ impl Poster {
             // A stock receipt entered by mistake: its packages (or cash)
             // leave again, as long as none was handed out meanwhile (the
             // never-negative guard on the stock and the vault says so).
-            "gift" | "welfare" | "campaign_receipt" | "capital_receipt" => ledger::opposite(&target.lines),
+            "gift" | "welfare" | "campaign_receipt" | "capital_receipt" | "bank_move" => {
+                ledger::opposite(&target.lines)
+            }
             // A loan paid out in error, its cash back in the vault: the
             // loan closes (the caller checked that nothing was collected on
             // it and cancels its schedule).
@@ -1630,10 +1634,10 @@ pub async fn branch_reversal_request(
             409,
             "reversal_target_invalid",
             format!(
-                "Bút toán số {entry_id} không đảo được (đã đảo, hoặc không phải khoản thu, quà, phiếu nhập kho quà, vốn nhận về hay giải ngân)"
+                "Bút toán số {entry_id} không đảo được (đã đảo, hoặc không phải khoản thu, quà, phiếu nhập kho quà, vốn nhận về, giải ngân hay nộp/rút tiền ngân hàng)"
             ),
             format!(
-                "entry {entry_id} cannot be reversed (already reversed, or not a repayment, a gift, a stock receipt, capital received or a loan paid out)"
+                "entry {entry_id} cannot be reversed (already reversed, or not a repayment, a gift, a stock receipt, capital received, a loan paid out or a bank deposit or withdrawal)"
             ),
         ));
     }

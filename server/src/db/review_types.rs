@@ -392,6 +392,50 @@ impl PayMethod {
     }
 }
 
+/// Which way cash goes between a branch's vault and its bank account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BankDirection {
+    /// Cash from the vault paid into the bank account.
+    Deposit,
+    /// Cash drawn from the bank account into the vault.
+    Withdrawal,
+}
+
+impl BankDirection {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BankDirection::Deposit => "deposit",
+            BankDirection::Withdrawal => "withdrawal",
+        }
+    }
+}
+
+/// Cash a branch paid into its bank account or drew from it, as posted.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
+pub struct BankMove {
+    pub id: i64,
+    pub client_id: Uuid,
+    pub branch_id: i64,
+    pub branch_name: String,
+    /// `deposit` or `withdrawal`.
+    #[schema(value_type = BankDirection)]
+    pub direction: String,
+    /// Whole đồng.
+    #[schema(value_type = String)]
+    #[serde(with = "dong_string")]
+    pub amount: i64,
+    /// The bank slip's reference.
+    pub reference: String,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+    pub entry_id: i64,
+    /// Its entry was reversed (entered by mistake): it no longer counts.
+    #[sqlx(default)]
+    #[serde(default)]
+    pub reversed: bool,
+}
+
 /// Lending capital a branch received from the fund, into its vault or its
 /// bank account, as posted to the ledger.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
@@ -408,6 +452,7 @@ pub struct CapitalReceipt {
     /// Where the money came from (the fund's head office, a transfer slip).
     pub source: String,
     /// `cash` (into the vault) or `transfer` (into the bank account).
+    #[schema(value_type = PayMethod)]
     pub method: String,
     pub recorded_by: String,
     pub recorded_at: DateTime<Utc>,
@@ -438,6 +483,7 @@ pub struct Disbursement {
     pub principal: i64,
     pub note: String,
     /// `cash` (from the vault) or `transfer` (from the bank account).
+    #[schema(value_type = PayMethod)]
     pub method: String,
     /// The worker's bank and account number, for a transfer.
     pub bank_account: Option<String>,
