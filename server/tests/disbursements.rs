@@ -1097,6 +1097,45 @@ async fn cash_is_paid_into_the_bank_and_drawn_from_it() {
             assert_eq!(net(&app, &sup, "vault", td).await, vault);
             assert_eq!(net(&app, &sup, "bank", td).await, bank);
         }
+        // The bank book shows every movement of the account today.
+        let (s, book) = app.get("/api/v1/reports/bank-book", &sup).await;
+        assert_eq!(s, StatusCode::OK, "{book}");
+        assert_eq!(
+            (book["name"].as_str(), book["title"]["vi"].as_str()),
+            (Some("bank-book"), Some("Sổ tiền gửi ngân hàng")),
+            "{book}"
+        );
+        let row = &book["sheets"][0]["rows"][0];
+        assert_eq!(
+            (
+                money(&row["opening"]),
+                money(&row["cash_in"]),
+                money(&row["cash_out"]),
+                money(&row["closing"]),
+                row["moves"].as_i64()
+            ),
+            (0, 29_000_000, 29_000_000, 0, Some(4)),
+            "{book}"
+        );
+        let moves = book["sheets"][1]["rows"].as_array().unwrap();
+        let kinds: Vec<&str> = moves.iter().map(|m| m["kind"].as_str().unwrap()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "Nộp/rút tiền ngân hàng",
+                "Nộp/rút tiền ngân hàng",
+                "Đảo bút toán",
+                "Đảo bút toán"
+            ]
+        );
+        assert_eq!(money(&moves[0]["balance"]), 25_000_000);
+        let (s, _) = app
+            .get(
+                &format!("/api/v1/reports/bank-book?branch_id={td}"),
+                &other_branch,
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "another branch's bank book");
         let (_, list) = app.get("/api/v1/bank-moves", &sup).await;
         assert!(
             list.as_array()

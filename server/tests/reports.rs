@@ -424,6 +424,8 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
             "portfolio-at-risk",
             "campaign-progress",
             "visits",
+            "vault-cash-book",
+            "bank-book",
         ] {
             let (s, _) = app
                 .get(

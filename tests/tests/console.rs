@@ -2376,6 +2376,17 @@ async fn a_new_loan_is_asked_for_and_paid_out_from_the_console() {
         assert!(html.contains("id=\"move-flash\""), "{html}");
         assert_eq!(scalar(&db.url, vault_sql).await, vault - min);
         assert_eq!(scalar(&db.url, &bank_sql).await, bank);
+        // The bank book shows the transfer out and the cash paid in.
+        let (_, _, html) = get("/reports".into(), supervisor.clone()).await;
+        assert!(html.contains("/reports/bank-book"), "{html}");
+        let (status, _, html) = get("/reports/bank-book".into(), supervisor.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        assert!(html.contains("Sổ tiền gửi ngân hàng"), "{html}");
+        assert!(
+            html.contains("FT26339555001"),
+            "the transfer's memo: {html}"
+        );
+        assert!(html.contains("GNT-2026-0042"), "the deposit's memo: {html}");
         let (_, _, html) = get("/ledger".into(), admin.clone()).await;
         assert!(html.contains("khớp sổ cái"), "{html}");
         assert!(html.contains("Tiền gửi ngân hàng chi nhánh"), "{html}");

@@ -84,6 +84,13 @@ pub(crate) fn report_filter(q: &ReportQuery, name: &str) -> Result<Filter, AppEr
                 "the vault cash book covers at most 367 days",
             ));
         }
+        if name == "bank-book" && (b - a).num_days() > 366 {
+            return Err(AppError::invalid_field(
+                "to",
+                "Sổ tiền gửi ngân hàng tối đa 367 ngày",
+                "the bank book covers at most 367 days",
+            ));
+        }
     }
     if name == "worker-statement" && f.worker_id.is_none() {
         return Err(AppError::invalid_field(
@@ -105,8 +112,8 @@ pub(crate) fn report_filter(q: &ReportQuery, name: &str) -> Result<Filter, AppEr
 /// A report as JSON (sheets of rows keyed by column; money as strings of
 /// whole đồng, ratios in basis points), CSV (UTF-8 with BOM) or XLSX.
 /// Names: `daily-collections`, `portfolio-at-risk`, `campaign-progress`,
-/// `visits`, `worker-statement`, `vault-cash-book`.
-#[utoipa::path(get, path = "/api/v1/reports/{name}", params(("name" = String, Path, description = "daily-collections, portfolio-at-risk, campaign-progress, visits, worker-statement or vault-cash-book"), ReportQuery),
+/// `visits`, `worker-statement`, `vault-cash-book`, `bank-book`.
+#[utoipa::path(get, path = "/api/v1/reports/{name}", params(("name" = String, Path, description = "daily-collections, portfolio-at-risk, campaign-progress, visits, worker-statement, vault-cash-book or bank-book"), ReportQuery),
     security(("bearer" = [])), responses(
     (status = 200, description = "the report: JSON, or a CSV / XLSX download", content_type = "application/json"),
     (status = 403, body = Problem), (status = 404, description = "no such report, or a branch / worker / campaign outside the caller's scope", body = Problem),

@@ -62,6 +62,13 @@ const ENTRIES: &[Entry] = &[
         about_en: "Opening balance, every cash movement of the branch vault with its entry and who posted it, and the closing balance to check the count against.",
     },
     Entry {
+        name: "bank-book",
+        vi: "Sổ tiền gửi ngân hàng",
+        en: "Bank book",
+        about_vi: "Số dư đầu kỳ, từng khoản gửi vào, rút ra của tài khoản ngân hàng chi nhánh (vốn chuyển về, giải ngân chuyển khoản, nộp/rút tiền mặt) với bút toán và người ghi sổ, số dư cuối kỳ để đối chiếu sao kê ngân hàng.",
+        about_en: "Opening balance, every movement of the branch's bank account (capital by transfer, loans paid by transfer, cash paid in or drawn) with its entry and who posted it, and the closing balance to check the bank's statement against.",
+    },
+    Entry {
         name: "worker-statement",
         vi: "Sao kê người lao động",
         en: "Worker statement",

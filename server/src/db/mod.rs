@@ -1089,24 +1089,29 @@ impl Db {
 
     /// The vaults at the end of `from`..`to` (their balance now, less what
     /// they took in since `to`) and their movements within it.
-    pub async fn report_vault(
+    /// A book of one account of the branches (`vault` or `bank`): the
+    /// names, each branch's balance at `to`, and the movements in
+    /// `from`..`to`.
+    pub async fn report_book(
         &self,
         w: &crate::reports::Where,
+        account: crate::ledger::Account,
         from: chrono::DateTime<Utc>,
         to: chrono::DateTime<Utc>,
     ) -> DbResult<(
         crate::reports::rows::Names,
         Vec<(i64, i64)>,
-        Vec<crate::reports::rows::VaultMove>,
+        Vec<crate::reports::rows::BookMove>,
     )> {
+        let account = account.as_str();
         with_read!(self, q, tx => async {
             let names = q::reports::names(&mut tx).await?;
             let mut closing: std::collections::BTreeMap<i64, i64> =
-                q::reports::vault_now(&mut tx, w).await?.into_iter().collect();
-            for (b, since) in q::reports::vault_since(&mut tx, w, to).await? {
+                q::reports::book_now(&mut tx, w, account).await?.into_iter().collect();
+            for (b, since) in q::reports::book_since(&mut tx, w, account, to).await? {
                 *closing.entry(b).or_default() -= since;
             }
-            let moves = q::reports::vault_moves(&mut tx, w, from, to).await?;
+            let moves = q::reports::book_moves(&mut tx, w, account, from, to).await?;
             Ok::<_, DbError>((names, closing.into_iter().collect(), moves))
         }.await)
     }

@@ -80,12 +80,13 @@ pub async fn daily_posted(c: &mut Conn, w: &Where, from: NaiveDate, to: NaiveDat
     Ok(qb.build_query_as().fetch_all(&mut *c).await?)
 }
 
-/// Each branch vault's balance now (debits − credits), from the kept
-/// balances.
-pub async fn vault_now(c: &mut Conn, w: &Where) -> DbResult<Vec<(i64, i64)>> {
+/// Each branch's balance of `account` (its vault or bank account) now
+/// (debits − credits), from the kept balances.
+pub async fn book_now(c: &mut Conn, w: &Where, account: &str) -> DbResult<Vec<(i64, i64)>> {
     let mut qb = sqlx::QueryBuilder::<DB>::new(
-        "SELECT branch_id, CAST(SUM(debit - credit) AS BIGINT) FROM account_balances WHERE account = 'vault'",
+        "SELECT branch_id, CAST(SUM(debit - credit) AS BIGINT) FROM account_balances WHERE account = ",
     );
+    qb.push_bind(account.to_string());
     if let Some(b) = w.branch {
         qb.push(" AND branch_id = ").push_bind(b);
     }
@@ -93,13 +94,21 @@ pub async fn vault_now(c: &mut Conn, w: &Where) -> DbResult<Vec<(i64, i64)>> {
     Ok(qb.build_query_as().fetch_all(&mut *c).await?)
 }
 
-/// The vault's movements posted in `from`..`to` (UTC), by branch and time.
-pub async fn vault_moves(c: &mut Conn, w: &Where, from: DateTime<Utc>, to: DateTime<Utc>) -> DbResult<Vec<rr::VaultMove>> {
+/// The movements of `account` posted in `from`..`to` (UTC), by branch and
+/// time.
+pub async fn book_moves(
+    c: &mut Conn,
+    w: &Where,
+    account: &str,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> DbResult<Vec<rr::BookMove>> {
     let mut qb = sqlx::QueryBuilder::<DB>::new(
         "SELECT l.branch_id, e.id AS entry_id, e.kind, e.memo, e.posted_at, u.full_name AS posted_by, l.debit, l.credit
          FROM journal_entries e JOIN journal_lines l ON l.entry_id = e.id LEFT JOIN users u ON u.id = e.posted_by
-         WHERE l.account = 'vault' AND e.posted_at >= ",
+         WHERE l.account = ",
     );
+    qb.push_bind(account.to_string()).push(" AND e.posted_at >= ");
     qb.push_bind(from).push(" AND e.posted_at < ").push_bind(to);
     if let Some(b) = w.branch {
         qb.push(" AND l.branch_id = ").push_bind(b);
@@ -108,14 +117,16 @@ pub async fn vault_moves(c: &mut Conn, w: &Where, from: DateTime<Utc>, to: DateT
     Ok(qb.build_query_as().fetch_all(&mut *c).await?)
 }
 
-/// What each vault took in net (debits − credits) from `since` (UTC) on:
-/// the balance now taken back over it is the balance at `since`.
-pub async fn vault_since(c: &mut Conn, w: &Where, since: DateTime<Utc>) -> DbResult<Vec<(i64, i64)>> {
+/// What each branch's `account` took in net (debits − credits) from
+/// `since` (UTC) on: the balance now taken back over it is the balance at
+/// `since`.
+pub async fn book_since(c: &mut Conn, w: &Where, account: &str, since: DateTime<Utc>) -> DbResult<Vec<(i64, i64)>> {
     let mut qb = sqlx::QueryBuilder::<DB>::new(
         "SELECT l.branch_id, CAST(SUM(l.debit - l.credit) AS BIGINT)
          FROM journal_entries e JOIN journal_lines l ON l.entry_id = e.id
-         WHERE l.account = 'vault' AND e.posted_at >= ",
+         WHERE l.account = ",
     );
+    qb.push_bind(account.to_string()).push(" AND e.posted_at >= ");
     qb.push_bind(since);
     if let Some(b) = w.branch {
         qb.push(" AND l.branch_id = ").push_bind(b);

@@ -67,13 +67,14 @@ use crate::db::{Db, DbError, DbResult, Scope};
 use rows::Names;
 
 /// The report names the API serves.
-pub const NAMES: [&str; 6] = [
+pub const NAMES: [&str; 7] = [
     "daily-collections",
     "portfolio-at-risk",
     "campaign-progress",
     "visits",
     "worker-statement",
     "vault-cash-book",
+    "bank-book",
 ];
 
 /// What a report is asked for. Days are Asia/Ho_Chi_Minh days.
@@ -182,7 +183,8 @@ pub async fn build(db: &Db, name: &str, scope: Scope, f: &Filter) -> Option<DbRe
         "campaign-progress" => campaign_progress(db, scope, f).await,
         "visits" => visits(db, scope, f).await,
         "worker-statement" => worker_statement(db, scope, f).await,
-        "vault-cash-book" => vault_cash_book(db, scope, f).await,
+        "vault-cash-book" => account_book(db, scope, f, Book::Vault).await,
+        "bank-book" => account_book(db, scope, f, Book::Bank).await,
         _ => return None,
     })
 }
@@ -1093,24 +1095,85 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
     })
 }
 
-/// The branch vault's cash book (sổ quỹ tiền mặt) for days `from`..`to`
-/// (default today): each branch's opening balance, every movement in and
-/// out with its entry, who posted it and the balance after it, and the
-/// closing balance, which is what the vault should hold when counted.
-pub async fn vault_cash_book(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
+/// The books kept of a branch's money, one account each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Book {
+    /// Sổ quỹ tiền mặt: the vault's cash, checked against the count.
+    Vault,
+    /// Sổ tiền gửi ngân hàng: the bank account, checked against the bank's
+    /// statement.
+    Bank,
+}
+
+impl Book {
+    fn account(self) -> crate::ledger::Account {
+        match self {
+            Book::Vault => crate::ledger::Account::Vault,
+            Book::Bank => crate::ledger::Account::Bank,
+        }
+    }
+
+    /// What the report, its sheet and its columns are called.
+    fn words(self) -> BookWords {
+        match self {
+            Book::Vault => BookWords {
+                name: "vault-cash-book",
+                title: ("Sổ quỹ tiền mặt", "Vault cash book"),
+                sheet: ("Sổ quỹ", "Cash book"),
+                balance: ("Tồn quỹ", "Balance"),
+                money_in: ("Thu", "In"),
+                money_out: ("Chi", "Out"),
+                opening: ("Tồn đầu kỳ", "Opening balance"),
+                closing: ("Tồn cuối kỳ", "Closing balance"),
+            },
+            Book::Bank => BookWords {
+                name: "bank-book",
+                title: ("Sổ tiền gửi ngân hàng", "Bank book"),
+                sheet: ("Sổ tiền gửi", "Bank book"),
+                balance: ("Số dư", "Balance"),
+                money_in: ("Gửi vào", "In"),
+                money_out: ("Rút ra", "Out"),
+                opening: ("Số dư đầu kỳ", "Opening balance"),
+                closing: ("Số dư cuối kỳ", "Closing balance"),
+            },
+        }
+    }
+}
+
+/// A book's names: the report's, then (Vietnamese, English) pairs.
+struct BookWords {
+    name: &'static str,
+    title: (&'static str, &'static str),
+    sheet: (&'static str, &'static str),
+    balance: (&'static str, &'static str),
+    money_in: (&'static str, &'static str),
+    money_out: (&'static str, &'static str),
+    opening: (&'static str, &'static str),
+    closing: (&'static str, &'static str),
+}
+
+/// A branch's book of one account for days `from`..`to` (default today):
+/// the vault's cash book (sổ quỹ tiền mặt), whose closing balance is what
+/// the vault should hold when counted, or the bank book (sổ tiền gửi ngân
+/// hàng), whose closing balance is what the bank's statement should show.
+/// Each branch's opening balance, every movement in and out with its
+/// entry, who posted it and the balance after it, and the closing balance.
+pub async fn account_book(db: &Db, scope: Scope, f: &Filter, book: Book) -> DbResult<Report> {
+    let words = book.words();
     let w = Where::resolve(scope, f)?;
     let w = Where { officer: None, ..w };
     let to = f.to.unwrap_or_else(today);
     let from = f.from.unwrap_or(to);
     if from > to || (to - from).num_days() > 366 {
-        return Err(DbError::Invalid(
-            "the vault cash book covers 1 to 367 days, from before to".into(),
-        ));
+        return Err(DbError::Invalid(format!(
+            "the {} covers 1 to 367 days, from before to",
+            words.title.1.to_lowercase()
+        )));
     }
     let (start, end) = (day_start(from), day_start(to + Duration::days(1)));
-    let (names, closing, moves) = db.report_vault(&w, start, end).await?;
-    // Every branch in scope, even one whose vault never moved.
-    let mut branches: BTreeMap<i64, (i64, Vec<&rows::VaultMove>)> = names
+    let (names, closing, moves) = db.report_book(&w, book.account(), start, end).await?;
+    // Every branch in scope, even one whose account never moved.
+    let mut branches: BTreeMap<i64, (i64, Vec<&rows::BookMove>)> = names
         .branches
         .keys()
         .filter(|b| w.branch.is_none_or(|x| x == **b))
@@ -1126,9 +1189,10 @@ pub async fn vault_cash_book(db: &Db, scope: Scope, f: &Filter) -> DbResult<Repo
         *balance -= m.debit - m.credit;
         days.push(m);
     }
-    let mut book = Sheet::new(
+    let (money_in, money_out) = (words.money_in, words.money_out);
+    let mut sheet = Sheet::new(
         "moves",
-        Text::new("Sổ quỹ", "Cash book"),
+        Text::new(words.sheet.0, words.sheet.1),
         vec![
             col("posted_at", "Thời điểm", "Posted", Kind::DateTime),
             col("branch", "Chi nhánh", "Branch", Kind::Text),
@@ -1136,9 +1200,9 @@ pub async fn vault_cash_book(db: &Db, scope: Scope, f: &Filter) -> DbResult<Repo
             col("kind", "Loại", "Kind", Kind::Text),
             col("memo", "Diễn giải", "Memo", Kind::Text),
             col("posted_by", "Người ghi sổ", "Posted by", Kind::Text),
-            col("cash_in", "Thu", "In", Kind::Money),
-            col("cash_out", "Chi", "Out", Kind::Money),
-            col("balance", "Tồn quỹ", "Balance", Kind::Money),
+            col("cash_in", money_in.0, money_in.1, Kind::Money),
+            col("cash_out", money_out.0, money_out.1, Kind::Money),
+            col("balance", words.balance.0, words.balance.1, Kind::Money),
         ],
     );
     let mut summary = Sheet::new(
@@ -1146,10 +1210,10 @@ pub async fn vault_cash_book(db: &Db, scope: Scope, f: &Filter) -> DbResult<Repo
         Text::new("Theo chi nhánh", "By branch"),
         vec![
             col("branch", "Chi nhánh", "Branch", Kind::Text),
-            col("opening", "Tồn đầu kỳ", "Opening balance", Kind::Money),
-            col("cash_in", "Thu", "In", Kind::Money),
-            col("cash_out", "Chi", "Out", Kind::Money),
-            col("closing", "Tồn cuối kỳ", "Closing balance", Kind::Money),
+            col("opening", words.opening.0, words.opening.1, Kind::Money),
+            col("cash_in", money_in.0, money_in.1, Kind::Money),
+            col("cash_out", money_out.0, money_out.1, Kind::Money),
+            col("closing", words.closing.0, words.closing.1, Kind::Money),
             col("moves", "Số bút toán", "Movements", Kind::Count),
         ],
     );
@@ -1161,7 +1225,7 @@ pub async fn vault_cash_book(db: &Db, scope: Scope, f: &Filter) -> DbResult<Repo
             balance += m.debit - m.credit;
             cash_in += m.debit;
             cash_out += m.credit;
-            book.rows.push(vec![
+            sheet.rows.push(vec![
                 Cell::DateTime(m.posted_at),
                 Cell::text(&name),
                 Cell::text(m.entry_id.to_string()),
@@ -1182,19 +1246,19 @@ pub async fn vault_cash_book(db: &Db, scope: Scope, f: &Filter) -> DbResult<Repo
             Cell::Count(days.len() as i64),
         ]);
     }
-    book.sum_totals();
-    if let Some(t) = book.totals.as_mut() {
+    sheet.sum_totals();
+    if let Some(t) = sheet.totals.as_mut() {
         // A running balance does not add up.
         t[8] = Cell::Empty;
     }
     summary.sum_totals();
     Ok(Report {
-        name: "vault-cash-book",
-        title: Text::new("Sổ quỹ tiền mặt", "Vault cash book"),
+        name: words.name,
+        title: Text::new(words.title.0, words.title.1),
         subtitle: subtitle(&names, &w, range_text(Some(from), Some(to))),
         from: Some(from),
         to: Some(to),
-        sheets: vec![summary, book],
+        sheets: vec![summary, sheet],
     })
 }
 

@@ -149,9 +149,10 @@ pub struct DailyPostedRow {
     pub batches: i64,
 }
 
-/// One movement of a branch vault's cash: a journal line on `vault`.
+/// One movement of a branch's vault or bank account: a journal line on
+/// `vault` or `bank`.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct VaultMove {
+pub struct BookMove {
     pub branch_id: i64,
     pub entry_id: i64,
     pub kind: String,
