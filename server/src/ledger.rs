@@ -510,6 +510,7 @@ mod tests {
             "campaign_receipt",
             "capital_receipt",
             "disbursement",
+            "bank_move",
         ] {
             assert!(EntryKind::reversible_at_branch(kind), "{kind}");
         }

@@ -1052,6 +1052,31 @@ async fn cash_is_paid_into_the_bank_and_drawn_from_it() {
             (StatusCode::CONFLICT, Some("bank_move_conflict")),
             "{body}"
         );
+        let mut other_slip = mv(client, "deposit", "25000000");
+        other_slip["reference"] = json!("GNT-0043");
+        let (s, body) = app.post("/api/v1/bank-moves", &sup, &other_slip).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("bank_move_conflict")),
+            "{body}"
+        );
+        // The same slip from a new form (a reload, a colleague) posts once.
+        let (s, body) = app
+            .post(
+                "/api/v1/bank-moves",
+                &sup,
+                &mv(Uuid::now_v7(), "deposit", "1000000"),
+            )
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("bank_slip_used")),
+            "{body}"
+        );
+        assert!(
+            body["detail"].as_str().unwrap().contains("GNT-0042"),
+            "{body}"
+        );
         assert_eq!(net(&app, &sup, "vault", td).await, 5_000_000);
         assert_eq!(net(&app, &sup, "bank", td).await, 25_000_000);
         // Drawn back in part, by an admin.
@@ -1136,6 +1161,23 @@ async fn cash_is_paid_into_the_bank_and_drawn_from_it() {
             )
             .await;
         assert_eq!(s, StatusCode::NOT_FOUND, "another branch's bank book");
+        let (s, body) = app
+            .get("/api/v1/reports/bank-book?from=01/01/2020", &sup)
+            .await;
+        assert_eq!(
+            (s, body["errors"][0]["column"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("to")),
+            "{body}"
+        );
+        // Once its move is reversed, a slip may be posted again.
+        let (s, body) = app
+            .post(
+                "/api/v1/bank-moves",
+                &sup,
+                &mv(Uuid::now_v7(), "deposit", "1000000"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
         let (_, list) = app.get("/api/v1/bank-moves", &sup).await;
         assert!(
             list.as_array()

@@ -77,18 +77,28 @@ pub(crate) fn report_filter(q: &ReportQuery, name: &str) -> Result<Filter, AppEr
                 "daily collections cover at most 367 days",
             ));
         }
-        if name == "vault-cash-book" && (b - a).num_days() > 366 {
+    }
+    // The books run to today unless told otherwise.
+    let book = match name {
+        "vault-cash-book" => Some(("Sổ quỹ tiền mặt", "the vault cash book")),
+        "bank-book" => Some(("Sổ tiền gửi ngân hàng", "the bank book")),
+        _ => None,
+    };
+    if let Some((vi, en)) = book {
+        let to = f.to.unwrap_or_else(crate::reports::today);
+        let from = f.from.unwrap_or(to);
+        if from > to {
             return Err(AppError::invalid_field(
-                "to",
-                "Sổ quỹ tiền mặt tối đa 367 ngày",
-                "the vault cash book covers at most 367 days",
+                "from",
+                format!("Ngày bắt đầu (from) sau ngày kết thúc (to, mặc định hôm nay) của {vi}"),
+                format!("from is after to (today unless given) for {en}"),
             ));
         }
-        if name == "bank-book" && (b - a).num_days() > 366 {
+        if (to - from).num_days() > 366 {
             return Err(AppError::invalid_field(
                 "to",
-                "Sổ tiền gửi ngân hàng tối đa 367 ngày",
-                "the bank book covers at most 367 days",
+                format!("{vi} tối đa 367 ngày"),
+                format!("{en} covers at most 367 days"),
             ));
         }
     }

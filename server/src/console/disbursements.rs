@@ -171,8 +171,8 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
     let body = html! {
         h1 { (lang.t("Giải ngân", "Disbursements")) }
         p.lead { (lang.t(
-            "Khoản vay mới được đề nghị từ trang của người lao động và chỉ giải ngân khi một người khác (giám sát hoặc quản trị viên) duyệt: lúc đó khoản vay và lịch trả nợ được lập từ hôm nay, tiền rời quỹ tiền mặt (hoặc tài khoản ngân hàng, nếu chuyển khoản) của chi nhánh và cán bộ phụ trách nhận khoản vay ở lần đồng bộ sau.",
-            "A new loan is asked for from the worker's page and paid out only once someone else (a supervisor or an administrator) approves it: the loan and its schedule are then made from today, the money leaves the branch vault (or its bank account, for a transfer) and the worker's officer receives the loan at their next sync.",
+            "Khoản vay mới được đề nghị từ trang của người lao động và chỉ giải ngân khi một người khác (giám sát hoặc quản trị viên) duyệt: lúc đó khoản vay và lịch trả nợ được lập từ hôm nay, tiền rời quỹ tiền mặt (hoặc tài khoản ngân hàng, nếu chuyển khoản) của chi nhánh và cán bộ phụ trách nhận khoản vay ở lần đồng bộ sau. Tiền mặt nộp vào hay rút từ ngân hàng được ghi ở cuối trang.",
+            "A new loan is asked for from the worker's page and paid out only once someone else (a supervisor or an administrator) approves it: the loan and its schedule are then made from today, the money leaves the branch vault (or its bank account, for a transfer) and the worker's officer receives the loan at their next sync. Cash paid into or drawn from the bank is recorded further down.",
         )) }
         @if let Some(m) = &flash.error {
             p.notice.error role="alert" #disbursement-error { (m) }
@@ -367,7 +367,7 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
                 )
             }) }
         }
-        form.stack method="post" action="/bank-moves" id="move-form" {
+        form.stack method="post" action="/bank-moves#move-form" id="move-form" {
             (csrf_field(&s.csrf))
             input type="hidden" name="client_id" value=(move_client_id);
             @if branches.len() == 1 {
@@ -380,7 +380,7 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
                     }
                 }
             }
-            label for="move-direction" { (lang.t("Việc", "What")) }
+            label for="move-direction" { (lang.t("Loại giao dịch", "Transaction")) }
             select #move-direction name="direction" {
                 option value="deposit" selected[mf.direction != "withdrawal"] {
                     (lang.t("Nộp tiền mặt từ quỹ vào tài khoản ngân hàng", "Pay cash from the vault into the bank account"))
@@ -404,7 +404,7 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
                     thead { tr {
                         th { (lang.t("Lúc", "When")) }
                         th { (lang.t("Chi nhánh", "Branch")) }
-                        th { (lang.t("Việc", "What")) }
+                        th { (lang.t("Loại giao dịch", "Transaction")) }
                         th.num { (lang.t("Số tiền", "Amount")) }
                         th { (lang.t("Chứng từ", "Slip")) }
                         th { (lang.t("Người ghi", "Recorded by")) }
@@ -1055,8 +1055,16 @@ pub async fn move_cash(
                 .to_string()
         })?;
         let direction = match form.direction.trim() {
+            "deposit" => BankDirection::Deposit,
             "withdrawal" => BankDirection::Withdrawal,
-            _ => BankDirection::Deposit,
+            _ => {
+                return Err(lang
+                    .t(
+                        "Hãy chọn nộp hay rút tiền.",
+                        "Choose a deposit or a withdrawal.",
+                    )
+                    .to_string())
+            }
         };
         let label = lang.t("Số tiền", "Amount");
         let amount = parse_typed_amount(label, &form.amount, AmountRule::Positive)

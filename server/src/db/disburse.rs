@@ -145,21 +145,40 @@ pub async fn bank_move(
             format!("there is no branch {branch_id} within your reach"),
         ));
     }
-    let stored: Option<(i64, i64, String, i64)> =
-        sqlx::query_as("SELECT id, branch_id, direction, amount FROM bank_moves WHERE client_id = $1")
+    let stored: Option<(i64, i64, String, i64, String)> =
+        sqlx::query_as("SELECT id, branch_id, direction, amount, reference FROM bank_moves WHERE client_id = $1")
             .bind(client_id)
             .fetch_optional(&mut *c)
             .await?;
-    if let Some((id, b, d, a)) = stored {
-        if (b, d.as_str(), a) != (branch_id, direction.as_str(), amount) {
+    if let Some((id, b, d, a, r)) = stored {
+        if (b, d.as_str(), a, r.as_str()) != (branch_id, direction.as_str(), amount, reference) {
             return Err(refused(
                 409,
                 "bank_move_conflict",
-                "Mã giao dịch này đã được dùng cho một lần nộp/rút tiền khác".into(),
-                "this transaction id was already used for another deposit or withdrawal".into(),
+                "Yêu cầu này (client_id) đã được gửi cho một lần nộp/rút tiền khác; xem danh sách rồi ghi lại".into(),
+                "this request (client_id) was already sent for another deposit or withdrawal; check the list, then post again".into(),
             ));
         }
         return bank_move_view(c, id).await;
+    }
+    // One slip posts once: the same slip again (a reload, a second tab,
+    // a colleague) is refused while its move stands.
+    let posted: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT m.id, m.amount FROM bank_moves m WHERE m.branch_id = $1 AND m.direction = $2 AND m.reference = $3
+           AND NOT EXISTS (SELECT 1 FROM journal_entries x WHERE x.reverses = m.entry_id)",
+    )
+    .bind(branch_id)
+    .bind(direction.as_str())
+    .bind(reference)
+    .fetch_optional(&mut *c)
+    .await?;
+    if let Some((id, a)) = posted {
+        return Err(refused(
+            409,
+            "bank_slip_used",
+            format!("Chứng từ {reference} đã được ghi sổ (lần số {id}, {}); không ghi lại lần nữa", format_vnd(a)),
+            format!("slip {reference} was already posted (move {id}, {}); it is not posted again", format_vnd(a)),
+        ));
     }
     let deposit = direction == rv::BankDirection::Deposit;
     let mut poster = Poster::new(c, who.user_id).await?;

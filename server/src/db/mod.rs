@@ -1087,11 +1087,9 @@ impl Db {
         }.await)
     }
 
-    /// The vaults at the end of `from`..`to` (their balance now, less what
-    /// they took in since `to`) and their movements within it.
     /// A book of one account of the branches (`vault` or `bank`): the
-    /// names, each branch's balance at `to`, and the movements in
-    /// `from`..`to`.
+    /// names, each branch's balance at the end of `from`..`to` (its balance
+    /// now, less what it took in since `to`), and its movements within it.
     pub async fn report_book(
         &self,
         w: &crate::reports::Where,
