@@ -40,6 +40,25 @@ async fn books_agree(app: &TestApp) {
     assert_eq!(app.db.loan_principal_drift().await.unwrap(), vec![]);
 }
 
+/// POSTs `body` to `path` and checks it is refused with `status` and
+/// `code`; returns the problem.
+async fn refused(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    body: &Value,
+    status: StatusCode,
+    code: &str,
+) -> Value {
+    let (s, problem) = app.post(path, token, body).await;
+    assert_eq!(
+        (s, problem["code"].as_str()),
+        (status, Some(code)),
+        "{path}: {problem}"
+    );
+    problem
+}
+
 #[tokio::test]
 async fn a_loan_is_paid_out_of_the_vault_once_someone_else_approves_it() {
     for backend in BACKENDS {
@@ -659,30 +678,28 @@ async fn a_loan_is_paid_out_by_transfer_from_the_branch_bank_account() {
                 "không cần tài khoản",
             ),
         ] {
-            let (s, body) = app
-                .post("/api/v1/disbursements", &sup, &ask(thu, method, account))
-                .await;
-            assert_eq!(
-                (s, body["code"].as_str()),
-                (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_field")),
-                "{backend:?} {method} {account:?}: {body}"
-            );
+            let body = refused(
+                &app,
+                "/api/v1/disbursements",
+                &sup,
+                &ask(thu, method, account),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+            )
+            .await;
             assert_eq!(body["errors"][0]["column"], "bank_account", "{body}");
             assert!(body["detail"].as_str().unwrap().contains(why), "{body}");
         }
-        let (s, body) = app
-            .post(
-                "/api/v1/disbursements",
-                &sup,
-                &json!({"client_id": Uuid::now_v7(), "worker_id": thu, "product_id": product,
+        refused(
+            &app,
+            "/api/v1/disbursements",
+            &sup,
+            &json!({"client_id": Uuid::now_v7(), "worker_id": thu, "product_id": product,
                         "principal": "6000000", "method": "cheque"}),
-            )
-            .await;
-        assert_eq!(
-            (s, body["code"].as_str()),
-            (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_body")),
-            "{body}"
-        );
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+        )
+        .await;
         let (s, asked) = app
             .post(
                 "/api/v1/disbursements",
@@ -712,12 +729,15 @@ async fn a_loan_is_paid_out_by_transfer_from_the_branch_bank_account() {
         // asked to send the money.
         let with_ref = json!({"transfer_ref": "FT26339000123"});
         for body in [json!({}), with_ref.clone()] {
-            let (s, refusal) = app.post(&approve, &admin, &body).await;
-            assert_eq!(
-                (s, refusal["code"].as_str()),
-                (StatusCode::CONFLICT, Some("bank_short")),
-                "{refusal}"
-            );
+            let refusal = refused(
+                &app,
+                &approve,
+                &admin,
+                &body,
+                StatusCode::CONFLICT,
+                "bank_short",
+            )
+            .await;
             assert!(
                 refusal["detail"].as_str().unwrap().contains("còn 0 ₫"),
                 "{refusal}"
@@ -742,15 +762,15 @@ async fn a_loan_is_paid_out_by_transfer_from_the_branch_bank_account() {
         // Approved once made, with the bank's reference of it (an empty
         // body or a null one is no reference).
         for body in [json!({}), Value::Null, json!({"transfer_ref": "  "})] {
-            let (s, refusal) = app.post(&approve, &admin, &body).await;
-            assert_eq!(
-                (s, refusal["code"].as_str()),
-                (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    Some("transfer_ref_required")
-                ),
-                "{body}: {refusal}"
-            );
+            let refusal = refused(
+                &app,
+                &approve,
+                &admin,
+                &body,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "transfer_ref_required",
+            )
+            .await;
             let detail = refusal["detail"].as_str().unwrap();
             assert!(detail.contains("Vietcombank 0071000123456"), "{refusal}");
             assert!(detail.contains("20.000.000 ₫"), "{refusal}");
@@ -778,12 +798,15 @@ async fn a_loan_is_paid_out_by_transfer_from_the_branch_bank_account() {
             .await;
         assert_eq!(s, StatusCode::OK, "{second}");
         let approve_second = format!("/api/v1/disbursements/{}/approve", second["id"]);
-        let (s, body) = app.post(&approve_second, &admin, &with_ref).await;
-        assert_eq!(
-            (s, body["code"].as_str()),
-            (StatusCode::CONFLICT, Some("transfer_ref_used")),
-            "{body}"
-        );
+        refused(
+            &app,
+            &approve_second,
+            &admin,
+            &with_ref,
+            StatusCode::CONFLICT,
+            "transfer_ref_used",
+        )
+        .await;
         let (s, body) = app
             .post(
                 &format!("/api/v1/disbursements/{}/reject", second["id"]),
@@ -793,19 +816,16 @@ async fn a_loan_is_paid_out_by_transfer_from_the_branch_bank_account() {
             .await;
         assert_eq!(s, StatusCode::OK, "{body}");
         // A retry with the request's id and another method is refused.
-        let (s, body) = app
-            .post(
-                "/api/v1/disbursements",
-                &sup,
-                &json!({"client_id": second["client_id"], "worker_id": thu, "product_id": product,
+        refused(
+            &app,
+            "/api/v1/disbursements",
+            &sup,
+            &json!({"client_id": second["client_id"], "worker_id": thu, "product_id": product,
                         "principal": "6000000", "method": "cash"}),
-            )
-            .await;
-        assert_eq!(
-            (s, body["code"].as_str()),
-            (StatusCode::CONFLICT, Some("disbursement_conflict")),
-            "{body}"
-        );
+            StatusCode::CONFLICT,
+            "disbursement_conflict",
+        )
+        .await;
 
         // A cash one takes no reference; with none (and no body) it pays
         // out of the vault.
@@ -819,15 +839,15 @@ async fn a_loan_is_paid_out_by_transfer_from_the_branch_bank_account() {
         assert_eq!(s, StatusCode::OK, "{cash_ask}");
         assert_eq!(cash_ask["method"], "cash");
         let approve_cash = format!("/api/v1/disbursements/{}/approve", cash_ask["id"]);
-        let (s, body) = app.post(&approve_cash, &admin, &with_ref).await;
-        assert_eq!(
-            (s, body["code"].as_str()),
-            (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some("transfer_ref_unexpected")
-            ),
-            "{body}"
-        );
+        refused(
+            &app,
+            &approve_cash,
+            &admin,
+            &with_ref,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "transfer_ref_unexpected",
+        )
+        .await;
         let resp = app
             .http
             .post(app.url(&approve_cash))
@@ -849,18 +869,15 @@ async fn a_loan_is_paid_out_by_transfer_from_the_branch_bank_account() {
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{asked_back}");
-        let (s, body) = app
-            .post(
-                &format!("/api/v1/reversals/{}/approve", asked_back["id"]),
-                &admin,
-                &json!({}),
-            )
-            .await;
-        assert_eq!(
-            (s, body["code"].as_str()),
-            (StatusCode::CONFLICT, Some("balance_negative")),
-            "{body}"
-        );
+        let body = refused(
+            &app,
+            &format!("/api/v1/reversals/{}/approve", asked_back["id"]),
+            &admin,
+            &json!({}),
+            StatusCode::CONFLICT,
+            "balance_negative",
+        )
+        .await;
         assert!(
             body["detail"]
                 .as_str()
@@ -965,43 +982,34 @@ async fn cash_is_paid_into_the_bank_and_drawn_from_it() {
             )
             .await;
         assert_eq!(s, StatusCode::FORBIDDEN);
-        let (s, body) = app
-            .post(
-                "/api/v1/bank-moves",
-                &other_branch,
-                &mv(Uuid::now_v7(), "deposit", "1000000"),
-            )
-            .await;
-        assert_eq!(
-            (s, body["code"].as_str()),
-            (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_branch")),
-            "{body}"
-        );
+        refused(
+            &app,
+            "/api/v1/bank-moves",
+            &other_branch,
+            &mv(Uuid::now_v7(), "deposit", "1000000"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_branch",
+        )
+        .await;
         // Nothing to draw yet; more than the vault holds is not paid in.
-        let (s, body) = app
-            .post(
-                "/api/v1/bank-moves",
-                &sup,
-                &mv(Uuid::now_v7(), "withdrawal", "1000000"),
-            )
-            .await;
-        assert_eq!(
-            (s, body["code"].as_str()),
-            (StatusCode::CONFLICT, Some("bank_short")),
-            "{body}"
-        );
-        let (s, body) = app
-            .post(
-                "/api/v1/bank-moves",
-                &sup,
-                &mv(Uuid::now_v7(), "deposit", "31000000"),
-            )
-            .await;
-        assert_eq!(
-            (s, body["code"].as_str()),
-            (StatusCode::CONFLICT, Some("vault_short")),
-            "{body}"
-        );
+        refused(
+            &app,
+            "/api/v1/bank-moves",
+            &sup,
+            &mv(Uuid::now_v7(), "withdrawal", "1000000"),
+            StatusCode::CONFLICT,
+            "bank_short",
+        )
+        .await;
+        let body = refused(
+            &app,
+            "/api/v1/bank-moves",
+            &sup,
+            &mv(Uuid::now_v7(), "deposit", "31000000"),
+            StatusCode::CONFLICT,
+            "vault_short",
+        )
+        .await;
         assert!(
             body["detail"].as_str().unwrap().contains("30.000.000 ₫"),
             "{body}"
@@ -1040,39 +1048,36 @@ async fn cash_is_paid_into_the_bank_and_drawn_from_it() {
             )
             .await;
         assert_eq!((s, &again["id"]), (StatusCode::OK, &paid_in["id"]));
-        let (s, body) = app
-            .post(
-                "/api/v1/bank-moves",
-                &sup,
-                &mv(client, "deposit", "20000000"),
-            )
-            .await;
-        assert_eq!(
-            (s, body["code"].as_str()),
-            (StatusCode::CONFLICT, Some("bank_move_conflict")),
-            "{body}"
-        );
+        refused(
+            &app,
+            "/api/v1/bank-moves",
+            &sup,
+            &mv(client, "deposit", "20000000"),
+            StatusCode::CONFLICT,
+            "bank_move_conflict",
+        )
+        .await;
         let mut other_slip = mv(client, "deposit", "25000000");
         other_slip["reference"] = json!("GNT-0043");
-        let (s, body) = app.post("/api/v1/bank-moves", &sup, &other_slip).await;
-        assert_eq!(
-            (s, body["code"].as_str()),
-            (StatusCode::CONFLICT, Some("bank_move_conflict")),
-            "{body}"
-        );
+        refused(
+            &app,
+            "/api/v1/bank-moves",
+            &sup,
+            &other_slip,
+            StatusCode::CONFLICT,
+            "bank_move_conflict",
+        )
+        .await;
         // The same slip from a new form (a reload, a colleague) posts once.
-        let (s, body) = app
-            .post(
-                "/api/v1/bank-moves",
-                &sup,
-                &mv(Uuid::now_v7(), "deposit", "1000000"),
-            )
-            .await;
-        assert_eq!(
-            (s, body["code"].as_str()),
-            (StatusCode::CONFLICT, Some("bank_slip_used")),
-            "{body}"
-        );
+        let body = refused(
+            &app,
+            "/api/v1/bank-moves",
+            &sup,
+            &mv(Uuid::now_v7(), "deposit", "1000000"),
+            StatusCode::CONFLICT,
+            "bank_slip_used",
+        )
+        .await;
         assert!(
             body["detail"].as_str().unwrap().contains("GNT-0042"),
             "{body}"
