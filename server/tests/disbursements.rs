@@ -1084,11 +1084,23 @@ async fn cash_is_paid_into_the_bank_and_drawn_from_it() {
         );
         assert_eq!(net(&app, &sup, "vault", td).await, 5_000_000);
         assert_eq!(net(&app, &sup, "bank", td).await, 25_000_000);
-        // Drawn back in part, by an admin.
+        // Drawn back in part, by the branch's cashier (thủ quỹ).
+        let (s, body) = app
+            .post_csv(
+                "/api/v1/imports/users",
+                &admin,
+                "code,username,full_name,role,branch_code,phone,password\n\
+                 TQ-TD,thuquy.td,Ngô Thị Quỹ,cashier,CN-TD,,cashier-pass-1\n",
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let cashier = app
+            .token("thuquy.td", "cashier-pass-1", &common::device(4))
+            .await;
         let (s, drawn) = app
             .post(
                 "/api/v1/bank-moves",
-                &admin,
+                &cashier,
                 &mv(Uuid::now_v7(), "withdrawal", "4000000"),
             )
             .await;
@@ -1099,6 +1111,8 @@ async fn cash_is_paid_into_the_bank_and_drawn_from_it() {
         assert_eq!(app.db.audit_count("bank.withdraw").await.unwrap(), 1);
         let (s, list) = app.get("/api/v1/bank-moves", &sup).await;
         assert_eq!(s, StatusCode::OK, "{list}");
+        assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+        let (_, list) = app.get("/api/v1/bank-moves", &cashier).await;
         assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
         let (_, list) = app.get("/api/v1/bank-moves", &other_branch).await;
         assert_eq!(list.as_array().unwrap().len(), 0, "{list}");

@@ -895,6 +895,9 @@ async fn console_in_a_real_browser() {
         assert!(b.text("#flash").await.contains("5.000.000 ₫"));
         assert!(b.text("#pending").await.contains("Bạn đã đề nghị"));
         b.shot("disbursements").await;
+        b.go("/bank-moves").await;
+        b.wait("#move-form").await;
+        b.shot("bank").await;
         b.go("/reports/vault-cash-book").await;
         b.wait("#downloads").await;
         assert!(b.body().await.contains("Tồn cuối kỳ"));
@@ -1773,7 +1776,34 @@ async fn cashier_takes_repayments_at_the_counter() {
             page.contains("id=\"counter-repayments\"") && page.contains("Ngô Thị Thu Hà"),
             "{page}"
         );
-        println!("{backend:?}: a cashier took a repayment at the counter, posted once");
+        // The cashier (thủ quỹ) pays the day's cash into the bank; asking to
+        // reverse it is the supervisor's.
+        let (status, _, html) = get("/bank-moves".into(), cashier.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        assert!(
+            html.contains("href=\"/bank-moves\""),
+            "in the cashier's menu: {html}"
+        );
+        let (status, to, page) = send_form(
+            &http,
+            &server,
+            "/bank-moves".into(),
+            vec![
+                ("csrf", field(&html, "csrf")),
+                ("client_id", field(&html, "client_id")),
+                ("branch_id", field(&html, "branch_id")),
+                ("direction", "deposit".to_string()),
+                ("amount", "200.000".to_string()),
+                ("reference", "GNT-TQ-0001".to_string()),
+            ],
+            cashier.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+        let (_, _, html) = get(to.unwrap(), cashier.clone()).await;
+        assert!(html.contains("GNT-TQ-0001"), "{html}");
+        assert!(!html.contains("Đề nghị đảo"), "{html}");
+        println!("{backend:?}: a cashier took a repayment at the counter, posted once, and paid cash into the bank");
     }
 }
 
@@ -2351,9 +2381,13 @@ async fn a_new_loan_is_asked_for_and_paid_out_from_the_console() {
         assert!(html.contains("FT26339555001"), "{html}");
         assert_eq!(scalar(&db.url, vault_sql).await, vault, "no cash moved");
         assert_eq!(scalar(&db.url, &bank_sql).await, bank - min);
-        // The supervisor pays cash into the bank: too much is refused with
-        // what was typed kept, the rest posts at once.
+        // The supervisor pays cash into the bank from the Bank page (linked
+        // from the disbursements): too much is refused with what was typed
+        // kept, the rest posts at once.
         let (_, _, html) = get("/disbursements".into(), supervisor.clone()).await;
+        assert!(html.contains("href=\"/bank-moves\""), "{html}");
+        let (status, _, html) = get("/bank-moves".into(), supervisor.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
         assert!(html.contains("id=\"move-form\""), "{html}");
         let deposit = |amount: i64| {
             vec![
@@ -2372,8 +2406,11 @@ async fn a_new_loan_is_asked_for_and_paid_out_from_the_console() {
         assert!(page_html.contains("GNT-2026-0042"), "{page_html}");
         let (status, to, _) = post("/bank-moves".into(), deposit(min), supervisor.clone()).await;
         assert_eq!(status, StatusCode::SEE_OTHER);
-        let (_, _, html) = get(to.unwrap(), supervisor.clone()).await;
+        let to = to.unwrap();
+        assert!(to.starts_with("/bank-moves?moved="), "{to}");
+        let (_, _, html) = get(to, supervisor.clone()).await;
         assert!(html.contains("id=\"move-flash\""), "{html}");
+        assert!(html.contains("Đề nghị đảo"), "{html}");
         assert_eq!(scalar(&db.url, vault_sql).await, vault - min);
         assert_eq!(scalar(&db.url, &bank_sql).await, bank);
         // The bank book shows the transfer out and the cash paid in.

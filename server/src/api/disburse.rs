@@ -13,7 +13,7 @@ use sotay_core::domain::time::parse_date;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::review::{branch_of, required, reviewer, ReasonRequest};
+use super::review::{branch_of, counter_clerk, required, reviewer, ReasonRequest};
 use super::ClientIp;
 use crate::app::AppState;
 use crate::auth::AuthUser;
@@ -126,7 +126,7 @@ pub struct BankMoveRequest {
 }
 
 /// Records cash the branch paid into its bank account or drew from it (a
-/// supervisor of the branch, or an admin), posted at once between the
+/// supervisor or the cashier of the branch, or an admin), posted at once between the
 /// vault and the bank account; the one it leaves must hold the amount.
 #[utoipa::path(post, path = "/api/v1/bank-moves", request_body = BankMoveRequest, security(("bearer" = [])), responses(
     (status = 200, body = BankMove), (status = 403, body = Problem), (status = 409, body = Problem),
@@ -137,7 +137,7 @@ pub async fn move_cash(
     ClientIp(ip): ClientIp,
     ApiJson(req): ApiJson<BankMoveRequest>,
 ) -> Result<Json<BankMove>, AppError> {
-    let who = reviewer(&user, ip)?;
+    let who = counter_clerk(&user, ip)?;
     let amount = amount("amount", &req.amount)?;
     let reference = at_most("reference", &required("reference", &req.reference)?, 100)?;
     Ok(Json(
@@ -155,15 +155,15 @@ pub async fn move_cash(
     ))
 }
 
-/// Deposits and withdrawals, newest first: a supervisor sees their
-/// branch's, an admin every branch's.
+/// Deposits and withdrawals, newest first: a supervisor or cashier sees
+/// their branch's, an admin every branch's.
 #[utoipa::path(get, path = "/api/v1/bank-moves", security(("bearer" = [])), responses(
     (status = 200, body = [BankMove]), (status = 403, body = Problem)))]
 pub async fn bank_moves(
     State(state): State<AppState>,
     user: AuthUser,
 ) -> Result<Json<Vec<BankMove>>, AppError> {
-    let who = reviewer(&user, None)?;
+    let who = counter_clerk(&user, None)?;
     Ok(Json(state.db.bank_moves(branch_of(&who)).await?))
 }
 

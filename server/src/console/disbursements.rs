@@ -5,8 +5,6 @@
 //! capital received into a branch's vault or bank account — through the same
 //! `Db` calls as the API.
 
-use std::collections::BTreeMap;
-
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -19,6 +17,7 @@ use sotay_core::domain::schedule::Installment;
 use sotay_core::domain::time::{self, local_date};
 use uuid::Uuid;
 
+use super::bank::holdings;
 use super::decision::{self, Checked, DecideForm, Outcome, REASON_CHARS};
 use super::i18n::Lang;
 use super::session::Signed;
@@ -27,7 +26,7 @@ use crate::api::disburse::{bank_account, transfer_ref};
 use crate::api::review::{branch_of, reviewer};
 use crate::api::ClientIp;
 use crate::app::AppState;
-use crate::db::{BankDirection, Disbursement, PayMethod, Reviewer};
+use crate::db::{Disbursement, PayMethod};
 use crate::error::AppError;
 
 /// A note, at most as long as a reason.
@@ -42,7 +41,6 @@ pub struct ListQuery {
     requested: String,
     decided: String,
     capital: String,
-    moved: String,
 }
 
 /// What the page confirms or why something was refused.
@@ -51,11 +49,8 @@ struct Flash {
     requested: Option<i64>,
     decided: Option<i64>,
     capital: Option<i64>,
-    moved: Option<i64>,
     error: Option<String>,
     capital_form: CapitalForm,
-    move_error: Option<String>,
-    move_form: MoveForm,
     /// A refused approval's transfer reference as typed, by request.
     transfer_ref: Option<(i64, String)>,
 }
@@ -70,42 +65,9 @@ pub async fn list(
         requested: q.requested.parse().ok(),
         decided: q.decided.parse().ok(),
         capital: q.capital.parse().ok(),
-        moved: q.moved.parse().ok(),
         ..Flash::default()
     };
     render_list(&state, &signed, flash, StatusCode::OK).await
-}
-
-/// What a branch holds to pay loans out of.
-#[derive(Debug, Default, Clone, Copy)]
-struct Holdings {
-    /// Cash in the vault.
-    vault: i64,
-    /// Money in the bank account.
-    bank: i64,
-}
-
-impl Holdings {
-    fn of(self, method: PayMethod) -> i64 {
-        match method {
-            PayMethod::Cash => self.vault,
-            PayMethod::Transfer => self.bank,
-        }
-    }
-}
-
-/// What each branch the reviewer covers holds, by branch id.
-async fn holdings(state: &AppState, who: &Reviewer) -> Result<BTreeMap<i64, Holdings>, AppError> {
-    let mut out: BTreeMap<i64, Holdings> = BTreeMap::new();
-    for b in state.db.ledger_balances(branch_of(who)).await? {
-        let h = out.entry(b.branch_id).or_default();
-        match b.account.as_str() {
-            "vault" => h.vault += b.debit - b.credit,
-            "bank" => h.bank += b.debit - b.credit,
-            _ => {}
-        }
-    }
-    Ok(out)
 }
 
 /// How a disbursement is paid, for people: cash, or a transfer to the
@@ -132,13 +94,12 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
     };
     let loaded = async {
         let all = state.db.disbursements(branch_of(&who), None, false).await?;
-        let held = holdings(state, &who).await?;
+        let held = holdings(state, branch_of(&who)).await?;
         let branches = state.db.branches(branch_of(&who)).await?;
         let capital = state.db.capital_receipts(branch_of(&who)).await?;
-        let moves = state.db.bank_moves(branch_of(&who)).await?;
-        Ok::<_, AppError>((all, held, branches, capital, moves))
+        Ok::<_, AppError>((all, held, branches, capital))
     };
-    let (all, held, branches, capital, moves) = match loaded.await {
+    let (all, held, branches, capital) = match loaded.await {
         Ok(x) => x,
         Err(e) => return ui.app_error(e),
     };
@@ -157,12 +118,7 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
         flash.capital_form.client_id.clone()
     };
     let cf = &flash.capital_form;
-    let mf = &flash.move_form;
-    let move_client_id = if mf.client_id.trim().is_empty() {
-        Uuid::now_v7().to_string()
-    } else {
-        mf.client_id.clone()
-    };
+
     let received_on = if cf.received_on.is_empty() {
         date(local_date(Utc::now()))
     } else {
@@ -171,8 +127,8 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
     let body = html! {
         h1 { (lang.t("Giải ngân", "Disbursements")) }
         p.lead { (lang.t(
-            "Khoản vay mới được đề nghị từ trang của người lao động và chỉ giải ngân khi một người khác (giám sát hoặc quản trị viên) duyệt: lúc đó khoản vay và lịch trả nợ được lập từ hôm nay, tiền rời quỹ tiền mặt (hoặc tài khoản ngân hàng, nếu chuyển khoản) của chi nhánh và cán bộ phụ trách nhận khoản vay ở lần đồng bộ sau. Tiền mặt nộp vào hay rút từ ngân hàng được ghi ở cuối trang.",
-            "A new loan is asked for from the worker's page and paid out only once someone else (a supervisor or an administrator) approves it: the loan and its schedule are then made from today, the money leaves the branch vault (or its bank account, for a transfer) and the worker's officer receives the loan at their next sync. Cash paid into or drawn from the bank is recorded further down.",
+            "Khoản vay mới được đề nghị từ trang của người lao động và chỉ giải ngân khi một người khác (giám sát hoặc quản trị viên) duyệt: lúc đó khoản vay và lịch trả nợ được lập từ hôm nay, tiền rời quỹ tiền mặt (hoặc tài khoản ngân hàng, nếu chuyển khoản) của chi nhánh và cán bộ phụ trách nhận khoản vay ở lần đồng bộ sau. Tiền mặt nộp vào hay rút từ ngân hàng được ghi ở trang Ngân hàng.",
+            "A new loan is asked for from the worker's page and paid out only once someone else (a supervisor or an administrator) approves it: the loan and its schedule are then made from today, the money leaves the branch vault (or its bank account, for a transfer) and the worker's officer receives the loan at their next sync. Cash paid into or drawn from the bank is recorded on the Bank page.",
         )) }
         @if let Some(m) = &flash.error {
             p.notice.error role="alert" #disbursement-error { (m) }
@@ -228,6 +184,7 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
                     }
                 }
             }))
+            p { a href="/bank-moves" #bank-link { (lang.t("Nộp hoặc rút tiền mặt ở ngân hàng →", "Pay cash into or draw it from the bank →")) } }
         }
         h2 { (lang.t("Chờ duyệt", "Waiting for approval")) }
         @if pending.is_empty() {
@@ -343,94 +300,6 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
                                     br;
                                     small { (d.reviewer.as_deref().unwrap_or("—"))
                                         @if let Some(at) = d.decided_at { " · " (datetime(at)) } }
-                                }
-                            }
-                        }
-                    }
-                }
-            }))
-        }
-        h2 #moves-title { (lang.t("Nộp hoặc rút tiền mặt ở ngân hàng", "Cash paid into or drawn from the bank")) }
-        @if let Some(m) = &flash.move_error {
-            p.notice.error role="alert" #move-error { (m) }
-        }
-        @if let Some(m) = flash.moved.and_then(|id| moves.iter().find(|m| m.id == id)) {
-            p.notice.success role="status" #move-flash { (if m.direction == BankDirection::Deposit.as_str() {
-                lang.pick(
-                    format!("Đã ghi: nộp {} từ quỹ tiền mặt vào tài khoản ngân hàng {}.", vnd(m.amount), m.branch_name),
-                    format!("Posted: {} paid from the vault into the bank account of {}.", vnd(m.amount), m.branch_name),
-                )
-            } else {
-                lang.pick(
-                    format!("Đã ghi: rút {} từ tài khoản ngân hàng về quỹ tiền mặt {}.", vnd(m.amount), m.branch_name),
-                    format!("Posted: {} drawn from the bank account into the vault of {}.", vnd(m.amount), m.branch_name),
-                )
-            }) }
-        }
-        form.stack method="post" action="/bank-moves#move-form" id="move-form" {
-            (csrf_field(&s.csrf))
-            input type="hidden" name="client_id" value=(move_client_id);
-            @if branches.len() == 1 {
-                input type="hidden" name="branch_id" value=(branches[0].id);
-            } @else {
-                label for="move-branch" { (lang.t("Chi nhánh", "Branch")) }
-                select #move-branch name="branch_id" required {
-                    @for b in &branches {
-                        option value=(b.id) selected[mf.branch_id == b.id.to_string()] { (b.name) }
-                    }
-                }
-            }
-            label for="move-direction" { (lang.t("Loại giao dịch", "Transaction")) }
-            select #move-direction name="direction" {
-                option value="deposit" selected[mf.direction != "withdrawal"] {
-                    (lang.t("Nộp tiền mặt từ quỹ vào tài khoản ngân hàng", "Pay cash from the vault into the bank account"))
-                }
-                option value="withdrawal" selected[mf.direction == "withdrawal"] {
-                    (lang.t("Rút tiền mặt từ tài khoản ngân hàng về quỹ", "Draw cash from the bank account into the vault"))
-                }
-            }
-            label for="move-amount" { (lang.t("Số tiền (đồng)", "Amount (đồng)")) }
-            input #move-amount name="amount" inputmode="numeric" autocomplete="off" required value=(mf.amount)
-                placeholder=(lang.t("ví dụ 50.000.000", "e.g. 50.000.000"));
-            label for="move-reference" { (lang.t("Số chứng từ ngân hàng (giấy nộp tiền, séc)", "The bank slip's number (paying-in slip, cheque)")) }
-            input #move-reference name="reference" maxlength="100" required autocomplete="off" value=(mf.reference);
-            div.actions {
-                button type="submit" data-busy=(lang.t("Đang ghi…", "Posting…")) { (lang.t("Ghi sổ", "Post")) }
-            }
-        }
-        @if !moves.is_empty() {
-            (table_wrap(html! {
-                table.list #moves {
-                    thead { tr {
-                        th { (lang.t("Lúc", "When")) }
-                        th { (lang.t("Chi nhánh", "Branch")) }
-                        th { (lang.t("Loại giao dịch", "Transaction")) }
-                        th.num { (lang.t("Số tiền", "Amount")) }
-                        th { (lang.t("Chứng từ", "Slip")) }
-                        th { (lang.t("Người ghi", "Recorded by")) }
-                        th {}
-                    } }
-                    tbody {
-                        @for m in moves.iter().take(DECIDED_SHOWN) {
-                            tr {
-                                td.nowrap { (datetime(m.recorded_at)) }
-                                td { (m.branch_name) }
-                                td { @if m.direction == BankDirection::Deposit.as_str() {
-                                    (lang.t("Nộp vào ngân hàng", "Paid into the bank"))
-                                } @else {
-                                    (lang.t("Rút về quỹ", "Drawn into the vault"))
-                                } }
-                                td.num.nowrap { (vnd(m.amount)) }
-                                td.mono { (m.reference) }
-                                td { (m.recorded_by) }
-                                td.nowrap {
-                                    @if m.reversed {
-                                        span.badge.muted { (lang.t("Đã đảo", "Reversed")) }
-                                    } @else {
-                                        a href=(view::link("/reversals/new", &[("entry", m.entry_id.to_string())])) {
-                                            (lang.t("Đề nghị đảo", "Ask to reverse"))
-                                        }
-                                    }
                                 }
                             }
                         }
@@ -608,7 +477,7 @@ async fn render_new(
             .db
             .disbursements(branch_of(&who), Some(worker_id), false)
             .await?;
-        let held = holdings(state, &who).await?;
+        let held = holdings(state, branch_of(&who)).await?;
         Ok::<_, AppError>((worker, products, earlier, held))
     };
     let (worker, products, earlier, held) = match loaded.await {
@@ -1015,113 +884,6 @@ pub async fn receive_capital(
                 return render_list(&state, &signed, flash, e.status).await;
             }
             again(m, e.status).await
-        }
-    }
-}
-
-/// The deposit / withdrawal form as posted.
-#[derive(Debug, Default, Deserialize, Clone)]
-#[serde(default)]
-pub struct MoveForm {
-    csrf: String,
-    client_id: String,
-    branch_id: String,
-    /// `deposit` or `withdrawal`.
-    direction: String,
-    amount: String,
-    reference: String,
-}
-
-/// `POST /bank-moves`: cash paid into the branch's bank account or drawn
-/// from it (supervisors of the branch, admins), posted at once.
-pub async fn move_cash(
-    State(state): State<AppState>,
-    signed: Signed,
-    ClientIp(ip): ClientIp,
-    Form(form): Form<MoveForm>,
-) -> Response {
-    if let Some(r) = signed.forgery(&form.csrf) {
-        return r;
-    }
-    let ui = signed.ui();
-    let lang = signed.lang;
-    let who = match reviewer(&signed.user, ip) {
-        Ok(w) => w,
-        Err(e) => return ui.app_error(e),
-    };
-    let parsed = (|| {
-        let branch: i64 = form.branch_id.trim().parse().map_err(|_| {
-            lang.t("Hãy chọn chi nhánh.", "Choose the branch.")
-                .to_string()
-        })?;
-        let direction = match form.direction.trim() {
-            "deposit" => BankDirection::Deposit,
-            "withdrawal" => BankDirection::Withdrawal,
-            _ => {
-                return Err(lang
-                    .t(
-                        "Hãy chọn nộp hay rút tiền.",
-                        "Choose a deposit or a withdrawal.",
-                    )
-                    .to_string())
-            }
-        };
-        let label = lang.t("Số tiền", "Amount");
-        let amount = parse_typed_amount(label, &form.amount, AmountRule::Positive)
-            .map_err(|e| lang.pick(e.message_vi(), e.message_en()))?
-            .get();
-        let reference: String = form.reference.trim().chars().take(100).collect();
-        if reference.is_empty() {
-            return Err(lang
-                .t(
-                    "Cần ghi số chứng từ của ngân hàng.",
-                    "Write the bank slip's number.",
-                )
-                .to_string());
-        }
-        let client = Uuid::parse_str(form.client_id.trim()).unwrap_or_else(|_| Uuid::now_v7());
-        Ok::<_, String>((branch, direction, amount, reference, client))
-    })();
-    let again = |m: String, status: StatusCode, form: MoveForm| {
-        let flash = Flash {
-            move_error: Some(m),
-            move_form: form,
-            ..Flash::default()
-        };
-        let (state, signed) = (&state, &signed);
-        async move { render_list(state, signed, flash, status).await }
-    };
-    let (branch, direction, amount, reference, client) = match parsed {
-        Ok(p) => p,
-        Err(m) => return again(m, StatusCode::UNPROCESSABLE_ENTITY, form.clone()).await,
-    };
-    match state
-        .db
-        .bank_move(&who, branch, client, direction, amount, &reference)
-        .await
-    {
-        Ok(m) => Redirect::to(&format!(
-            "{}#moves-title",
-            view::link("/disbursements", &[("moved", m.id.to_string())])
-        ))
-        .into_response(),
-        Err(e) => {
-            let e = AppError::from(e);
-            if e.status.is_server_error() {
-                return ui.app_error(e);
-            }
-            let m = ui.message(&e).to_string();
-            // Another move's id (Back after sending the form): the next
-            // try is a move of its own.
-            let form = if e.code == "bank_move_conflict" {
-                MoveForm {
-                    client_id: String::new(),
-                    ..form.clone()
-                }
-            } else {
-                form.clone()
-            };
-            again(m, e.status, form).await
         }
     }
 }

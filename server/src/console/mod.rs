@@ -11,6 +11,7 @@
 //! carries the session's anti-forgery token (see `session.rs`).
 
 mod admin;
+mod bank;
 mod batches;
 mod decision;
 mod disbursements;
@@ -78,7 +79,7 @@ pub fn routes_with(config: ConsoleConfig) -> Router<AppState> {
         .route("/disbursements/{id}/approve", post(disbursements::approve))
         .route("/disbursements/{id}/reject", post(disbursements::reject))
         .route("/capital", post(disbursements::receive_capital))
-        .route("/bank-moves", post(disbursements::move_cash))
+        .route("/bank-moves", get(bank::page).post(bank::move_cash))
         .route("/ledger", get(ledger::page))
         .route("/reports", get(reports::index))
         .route("/reports/{name}", get(reports::report))

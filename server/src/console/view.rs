@@ -39,6 +39,7 @@ pub enum Nav {
     Batches,
     Reversals,
     Disbursements,
+    Bank,
     Ledger,
     Reports,
     Devices,
@@ -110,6 +111,14 @@ const NAV: &[NavItem] = &[
         en: "Disbursements",
         admin_only: false,
         cashier: false,
+    },
+    NavItem {
+        nav: Nav::Bank,
+        href: "/bank-moves",
+        vi: "Ngân hàng",
+        en: "Bank",
+        admin_only: false,
+        cashier: true,
     },
     NavItem {
         nav: Nav::Ledger,

@@ -1,0 +1,352 @@
+//! Cash between a branch's vault and its bank account ("Ngân hàng"): what
+//! each branch holds, the form that records cash paid into the bank or
+//! drawn from it with the slip's number, and the moves recorded. For the
+//! branch's supervisors and cashier (thủ quỹ) and for admins, through the
+//! same `Db` calls as the API.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use maud::html;
+use serde::Deserialize;
+use sotay_core::domain::money::{parse_typed_amount, AmountRule};
+use uuid::Uuid;
+
+use super::session::Staff;
+use super::view::{self, csrf_field, datetime, table_wrap, vnd, Nav};
+use crate::api::review::{branch_of, counter_clerk};
+use crate::api::ClientIp;
+use crate::app::AppState;
+use crate::db::{BankDirection, PayMethod};
+use crate::error::AppError;
+use crate::import::rows::Role;
+
+/// Moves the page lists, at most.
+const SHOWN: usize = 50;
+
+/// What a branch holds: cash in its vault, money in its bank account.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Holdings {
+    /// Cash in the vault.
+    pub vault: i64,
+    /// Money in the bank account.
+    pub bank: i64,
+}
+
+impl Holdings {
+    /// What the account a payment by `method` leaves holds.
+    pub fn of(self, method: PayMethod) -> i64 {
+        match method {
+            PayMethod::Cash => self.vault,
+            PayMethod::Transfer => self.bank,
+        }
+    }
+}
+
+/// What each branch in `branch` (`None`: every branch) holds, by branch id.
+pub async fn holdings(
+    state: &AppState,
+    branch: Option<i64>,
+) -> Result<BTreeMap<i64, Holdings>, AppError> {
+    let mut out: BTreeMap<i64, Holdings> = BTreeMap::new();
+    for b in state.db.ledger_balances(branch).await? {
+        let h = out.entry(b.branch_id).or_default();
+        match b.account.as_str() {
+            "vault" => h.vault += b.debit - b.credit,
+            "bank" => h.bank += b.debit - b.credit,
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PageQuery {
+    /// The move just posted, to confirm it.
+    moved: String,
+}
+
+/// What the page confirms or why the form was refused.
+#[derive(Debug, Default)]
+struct Flash {
+    moved: Option<i64>,
+    error: Option<String>,
+    form: MoveForm,
+}
+
+/// `GET /bank-moves`
+pub async fn page(
+    State(state): State<AppState>,
+    Staff(signed): Staff,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let flash = Flash {
+        moved: q.moved.parse().ok(),
+        ..Flash::default()
+    };
+    render(&state, &signed, flash, StatusCode::OK).await
+}
+
+async fn render(
+    state: &AppState,
+    s: &super::session::Signed,
+    flash: Flash,
+    status: StatusCode,
+) -> Response {
+    let ui = s.ui();
+    let lang = s.lang;
+    let who = match counter_clerk(&s.user, None) {
+        Ok(w) => w,
+        Err(e) => return ui.app_error(e),
+    };
+    // A cashier records; asking for a reversal is a supervisor's.
+    let may_reverse = s.user.role != Role::Cashier;
+    let loaded = async {
+        let held = holdings(state, branch_of(&who)).await?;
+        let branches = state.db.branches(branch_of(&who)).await?;
+        let moves = state.db.bank_moves(branch_of(&who)).await?;
+        Ok::<_, AppError>((held, branches, moves))
+    };
+    let (held, branches, moves) = match loaded.await {
+        Ok(x) => x,
+        Err(e) => return ui.app_error(e),
+    };
+    let mf = &flash.form;
+    let move_client_id = if mf.client_id.trim().is_empty() {
+        Uuid::now_v7().to_string()
+    } else {
+        mf.client_id.clone()
+    };
+    let body = html! {
+        h1 { (lang.t("Ngân hàng", "Bank")) }
+        p.lead { (lang.t(
+            "Tiền mặt chi nhánh nộp vào tài khoản ngân hàng hoặc rút về quỹ, ghi sổ ngay với số chứng từ của ngân hàng. Khoản ghi nhầm được đảo khi một người khác duyệt. Sổ tiền gửi ngân hàng ở trang Báo cáo.",
+            "Cash the branch pays into its bank account or draws into the vault, posted at once with the bank slip's number. One entered by mistake is reversed once someone else approves it. The bank book is on the Reports page.",
+        )) }
+        section.card #holdings {
+            (table_wrap(html! {
+                table.list {
+                    thead { tr {
+                        th { (lang.t("Chi nhánh", "Branch")) }
+                        th.num { (lang.t("Quỹ tiền mặt", "Vault (cash)")) }
+                        th.num { (lang.t("Tài khoản ngân hàng", "Bank account")) }
+                    } }
+                    tbody {
+                        @for b in &branches {
+                            @let h = held.get(&b.id).copied().unwrap_or_default();
+                            tr id=(format!("holdings-{}", b.id)) {
+                                td { (b.name) }
+                                td.num.nowrap.vault { (vnd(h.vault)) }
+                                td.num.nowrap.bank { (vnd(h.bank)) }
+                            }
+                        }
+                    }
+                }
+            }))
+        }
+        h2 #moves-title { (lang.t("Nộp hoặc rút tiền mặt", "Pay in or draw cash")) }
+        @if let Some(m) = &flash.error {
+            p.notice.error role="alert" #move-error { (m) }
+        }
+        @if let Some(m) = flash.moved.and_then(|id| moves.iter().find(|m| m.id == id)) {
+            p.notice.success role="status" #move-flash { (if m.direction == BankDirection::Deposit.as_str() {
+                lang.pick(
+                    format!("Đã ghi: nộp {} từ quỹ tiền mặt vào tài khoản ngân hàng {}.", vnd(m.amount), m.branch_name),
+                    format!("Posted: {} paid from the vault into the bank account of {}.", vnd(m.amount), m.branch_name),
+                )
+            } else {
+                lang.pick(
+                    format!("Đã ghi: rút {} từ tài khoản ngân hàng về quỹ tiền mặt {}.", vnd(m.amount), m.branch_name),
+                    format!("Posted: {} drawn from the bank account into the vault of {}.", vnd(m.amount), m.branch_name),
+                )
+            }) }
+        }
+        form.stack method="post" action="/bank-moves#move-form" id="move-form" {
+            (csrf_field(&s.csrf))
+            input type="hidden" name="client_id" value=(move_client_id);
+            @if branches.len() == 1 {
+                input type="hidden" name="branch_id" value=(branches[0].id);
+            } @else {
+                label for="move-branch" { (lang.t("Chi nhánh", "Branch")) }
+                select #move-branch name="branch_id" required {
+                    @for b in &branches {
+                        option value=(b.id) selected[mf.branch_id == b.id.to_string()] { (b.name) }
+                    }
+                }
+            }
+            label for="move-direction" { (lang.t("Loại giao dịch", "Transaction")) }
+            select #move-direction name="direction" {
+                option value="deposit" selected[mf.direction != "withdrawal"] {
+                    (lang.t("Nộp tiền mặt từ quỹ vào tài khoản ngân hàng", "Pay cash from the vault into the bank account"))
+                }
+                option value="withdrawal" selected[mf.direction == "withdrawal"] {
+                    (lang.t("Rút tiền mặt từ tài khoản ngân hàng về quỹ", "Draw cash from the bank account into the vault"))
+                }
+            }
+            label for="move-amount" { (lang.t("Số tiền (đồng)", "Amount (đồng)")) }
+            input #move-amount name="amount" inputmode="numeric" autocomplete="off" required value=(mf.amount)
+                placeholder=(lang.t("ví dụ 50.000.000", "e.g. 50.000.000"));
+            label for="move-reference" { (lang.t("Số chứng từ ngân hàng (giấy nộp tiền, séc)", "The bank slip's number (paying-in slip, cheque)")) }
+            input #move-reference name="reference" maxlength="100" required autocomplete="off" value=(mf.reference);
+            div.actions {
+                button type="submit" data-busy=(lang.t("Đang ghi…", "Posting…")) { (lang.t("Ghi sổ", "Post")) }
+            }
+        }
+        @if !moves.is_empty() {
+            (table_wrap(html! {
+                table.list #moves {
+                    thead { tr {
+                        th { (lang.t("Lúc", "When")) }
+                        th { (lang.t("Chi nhánh", "Branch")) }
+                        th { (lang.t("Loại giao dịch", "Transaction")) }
+                        th.num { (lang.t("Số tiền", "Amount")) }
+                        th { (lang.t("Chứng từ", "Slip")) }
+                        th { (lang.t("Người ghi", "Recorded by")) }
+                        th {}
+                    } }
+                    tbody {
+                        @for m in moves.iter().take(SHOWN) {
+                            tr {
+                                td.nowrap { (datetime(m.recorded_at)) }
+                                td { (m.branch_name) }
+                                td { @if m.direction == BankDirection::Deposit.as_str() {
+                                    (lang.t("Nộp vào ngân hàng", "Paid into the bank"))
+                                } @else {
+                                    (lang.t("Rút về quỹ", "Drawn into the vault"))
+                                } }
+                                td.num.nowrap { (vnd(m.amount)) }
+                                td.mono { (m.reference) }
+                                td { (m.recorded_by) }
+                                td.nowrap {
+                                    @if m.reversed {
+                                        span.badge.muted { (lang.t("Đã đảo", "Reversed")) }
+                                    } @else if may_reverse {
+                                        a href=(view::link("/reversals/new", &[("entry", m.entry_id.to_string())])) {
+                                            (lang.t("Đề nghị đảo", "Ask to reverse"))
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }))
+        }
+    };
+    (
+        status,
+        ui.page(lang.t("Ngân hàng", "Bank"), Nav::Bank, body),
+    )
+        .into_response()
+}
+
+/// The deposit / withdrawal form as posted.
+#[derive(Debug, Default, Deserialize, Clone)]
+#[serde(default)]
+pub struct MoveForm {
+    csrf: String,
+    client_id: String,
+    branch_id: String,
+    /// `deposit` or `withdrawal`.
+    direction: String,
+    amount: String,
+    reference: String,
+}
+
+/// `POST /bank-moves`: cash paid into the branch's bank account or drawn
+/// from it (the branch's supervisors and cashier, admins), posted at once.
+pub async fn move_cash(
+    State(state): State<AppState>,
+    Staff(signed): Staff,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<MoveForm>,
+) -> Response {
+    if let Some(r) = signed.forgery(&form.csrf) {
+        return r;
+    }
+    let ui = signed.ui();
+    let lang = signed.lang;
+    let who = match counter_clerk(&signed.user, ip) {
+        Ok(w) => w,
+        Err(e) => return ui.app_error(e),
+    };
+    let parsed = (|| {
+        let branch: i64 = form.branch_id.trim().parse().map_err(|_| {
+            lang.t("Hãy chọn chi nhánh.", "Choose the branch.")
+                .to_string()
+        })?;
+        let direction = match form.direction.trim() {
+            "deposit" => BankDirection::Deposit,
+            "withdrawal" => BankDirection::Withdrawal,
+            _ => {
+                return Err(lang
+                    .t(
+                        "Hãy chọn nộp hay rút tiền.",
+                        "Choose a deposit or a withdrawal.",
+                    )
+                    .to_string())
+            }
+        };
+        let label = lang.t("Số tiền", "Amount");
+        let amount = parse_typed_amount(label, &form.amount, AmountRule::Positive)
+            .map_err(|e| lang.pick(e.message_vi(), e.message_en()))?
+            .get();
+        let reference: String = form.reference.trim().chars().take(100).collect();
+        if reference.is_empty() {
+            return Err(lang
+                .t(
+                    "Cần ghi số chứng từ của ngân hàng.",
+                    "Write the bank slip's number.",
+                )
+                .to_string());
+        }
+        let client = Uuid::parse_str(form.client_id.trim()).unwrap_or_else(|_| Uuid::now_v7());
+        Ok::<_, String>((branch, direction, amount, reference, client))
+    })();
+    let again = |m: String, status: StatusCode, form: MoveForm| {
+        let flash = Flash {
+            error: Some(m),
+            form,
+            ..Flash::default()
+        };
+        let (state, signed) = (&state, &signed);
+        async move { render(state, signed, flash, status).await }
+    };
+    let (branch, direction, amount, reference, client) = match parsed {
+        Ok(p) => p,
+        Err(m) => return again(m, StatusCode::UNPROCESSABLE_ENTITY, form.clone()).await,
+    };
+    match state
+        .db
+        .bank_move(&who, branch, client, direction, amount, &reference)
+        .await
+    {
+        Ok(m) => Redirect::to(&format!(
+            "{}#moves-title",
+            view::link("/bank-moves", &[("moved", m.id.to_string())])
+        ))
+        .into_response(),
+        Err(e) => {
+            let e = AppError::from(e);
+            if e.status.is_server_error() {
+                return ui.app_error(e);
+            }
+            let m = ui.message(&e).to_string();
+            // Another move's id (Back after sending the form): the next
+            // try is a move of its own.
+            let form = if e.code == "bank_move_conflict" {
+                MoveForm {
+                    client_id: String::new(),
+                    ..form.clone()
+                }
+            } else {
+                form.clone()
+            };
+            again(m, e.status, form).await
+        }
+    }
+}
