@@ -10,17 +10,18 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use maud::html;
+use maud::{html, Markup};
 use serde::Deserialize;
 use sotay_core::domain::money::{parse_typed_amount, AmountRule};
 use uuid::Uuid;
 
+use super::i18n::Lang;
 use super::session::Staff;
 use super::view::{self, csrf_field, datetime, table_wrap, vnd, Nav};
 use crate::api::review::{branch_of, counter_clerk};
 use crate::api::ClientIp;
 use crate::app::AppState;
-use crate::db::{BankDirection, PayMethod};
+use crate::db::{BankDirection, Branch, PayMethod};
 use crate::error::AppError;
 use crate::import::rows::Role;
 
@@ -61,6 +62,31 @@ pub async fn holdings(
         }
     }
     Ok(out)
+}
+
+/// Each branch's vault and bank account, a row each.
+pub fn holdings_table(lang: Lang, branches: &[Branch], held: &BTreeMap<i64, Holdings>) -> Markup {
+    html! {
+    (table_wrap(html! {
+        table.list {
+            thead { tr {
+                th { (lang.t("Chi nhánh", "Branch")) }
+                th.num { (lang.t("Quỹ tiền mặt", "Vault (cash)")) }
+                th.num { (lang.t("Tài khoản ngân hàng", "Bank account")) }
+            } }
+            tbody {
+                @for b in branches {
+                    @let h = held.get(&b.id).copied().unwrap_or_default();
+                    tr id=(format!("holdings-{}", b.id)) {
+                        td { (b.name) }
+                        td.num.nowrap.vault { (vnd(h.vault)) }
+                        td.num.nowrap.bank { (vnd(h.bank)) }
+                    }
+                }
+            }
+        }
+    }))
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -128,25 +154,7 @@ async fn render(
             "Cash the branch pays into its bank account or draws into the vault, posted at once with the bank slip's number. One entered by mistake is reversed once someone else approves it. The bank book is on the Reports page.",
         )) }
         section.card #holdings {
-            (table_wrap(html! {
-                table.list {
-                    thead { tr {
-                        th { (lang.t("Chi nhánh", "Branch")) }
-                        th.num { (lang.t("Quỹ tiền mặt", "Vault (cash)")) }
-                        th.num { (lang.t("Tài khoản ngân hàng", "Bank account")) }
-                    } }
-                    tbody {
-                        @for b in &branches {
-                            @let h = held.get(&b.id).copied().unwrap_or_default();
-                            tr id=(format!("holdings-{}", b.id)) {
-                                td { (b.name) }
-                                td.num.nowrap.vault { (vnd(h.vault)) }
-                                td.num.nowrap.bank { (vnd(h.bank)) }
-                            }
-                        }
-                    }
-                }
-            }))
+            (holdings_table(lang, &branches, &held))
         }
         h2 #moves-title { (lang.t("Nộp hoặc rút tiền mặt", "Pay in or draw cash")) }
         @if let Some(m) = &flash.error {

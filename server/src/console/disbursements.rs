@@ -17,7 +17,7 @@ use sotay_core::domain::schedule::Installment;
 use sotay_core::domain::time::{self, local_date};
 use uuid::Uuid;
 
-use super::bank::holdings;
+use super::bank::{holdings, holdings_table};
 use super::decision::{self, Checked, DecideForm, Outcome, REASON_CHARS};
 use super::i18n::Lang;
 use super::session::Signed;
@@ -165,25 +165,7 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
         }
         section.card #vaults {
             h2 { (lang.t("Tiền chi nhánh có để giải ngân", "What the branches hold to pay out")) }
-            (table_wrap(html! {
-                table.list {
-                    thead { tr {
-                        th { (lang.t("Chi nhánh", "Branch")) }
-                        th.num { (lang.t("Quỹ tiền mặt", "Vault (cash)")) }
-                        th.num { (lang.t("Tài khoản ngân hàng", "Bank account")) }
-                    } }
-                    tbody {
-                        @for b in &branches {
-                            @let h = held.get(&b.id).copied().unwrap_or_default();
-                            tr id=(format!("holdings-{}", b.id)) {
-                                td { (b.name) }
-                                td.num.nowrap.vault { (vnd(h.vault)) }
-                                td.num.nowrap.bank { (vnd(h.bank)) }
-                            }
-                        }
-                    }
-                }
-            }))
+            (holdings_table(lang, &branches, &held))
             p { a href="/bank-moves" #bank-link { (lang.t("Nộp hoặc rút tiền mặt ở ngân hàng →", "Pay cash into or draw it from the bank →")) } }
         }
         h2 { (lang.t("Chờ duyệt", "Waiting for approval")) }
