@@ -286,8 +286,9 @@ pub fn repayment(at: At, officer_id: i64, allocation: &Allocation) -> Lines {
     lines
 }
 
-/// A repayment taken at the branch counter: straight into the vault.
-pub fn counter_repayment(at: At, allocation: &Allocation) -> Lines {
+/// A repayment taken at the branch: straight into `into`, the vault (cash at
+/// the counter) or the bank account (a transfer to the branch).
+pub fn counter_repayment(at: At, allocation: &Allocation, into: Account) -> Lines {
     let mut lines = Lines::default();
     lines
         .debit(
@@ -295,7 +296,7 @@ pub fn counter_repayment(at: At, allocation: &Allocation) -> Lines {
                 loan_id: None,
                 ..at
             },
-            Account::Vault,
+            into,
             allocation.interest + allocation.principal,
         )
         .credit(at, Account::LoanPrincipal, allocation.principal)
@@ -690,7 +691,9 @@ mod tests {
             for amount in amounts {
                 let Ok(a) = allocate(&states, amount) else { continue };
                 prop_assert_eq!(repayment(At { branch_id: 1, loan_id: Some(1), ..At::default() }, 3, &a).imbalance(), 0);
-                prop_assert_eq!(counter_repayment(At { branch_id: 1, loan_id: Some(1), ..At::default() }, &a).imbalance(), 0);
+                for into in [Account::Vault, Account::Bank] {
+                    prop_assert_eq!(counter_repayment(At { branch_id: 1, loan_id: Some(1), ..At::default() }, &a, into).imbalance(), 0);
+                }
                 sotay_core::domain::schedule::apply_allocation(&mut states, &a, 1);
                 posted.push(amount);
                 // The books are always what the total alone gives.

@@ -59,6 +59,26 @@ async fn refused(
     problem
 }
 
+/// Has `entry` reversed: asked for by `asker`, approved by `approver`.
+async fn reverse(app: &TestApp, asker: &str, approver: &str, entry: &Value) {
+    let (s, asked) = app
+        .post(
+            "/api/v1/reversals",
+            asker,
+            &json!({"entry_id": entry, "reason": "Ghi nhầm chứng từ"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{asked}");
+    let (s, body) = app
+        .post(
+            &format!("/api/v1/reversals/{}/approve", asked["id"]),
+            approver,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+}
+
 #[tokio::test]
 async fn a_loan_is_paid_out_of_the_vault_once_someone_else_approves_it() {
     for backend in BACKENDS {
@@ -1122,22 +1142,7 @@ async fn cash_is_paid_into_the_bank_and_drawn_from_it() {
             (&drawn["entry_id"], 5_000_000, 25_000_000),
             (&paid_in["entry_id"], 30_000_000, 0),
         ] {
-            let (s, asked) = app
-                .post(
-                    "/api/v1/reversals",
-                    &sup,
-                    &json!({"entry_id": entry, "reason": "Ghi nhầm chứng từ"}),
-                )
-                .await;
-            assert_eq!(s, StatusCode::OK, "{asked}");
-            let (s, body) = app
-                .post(
-                    &format!("/api/v1/reversals/{}/approve", asked["id"]),
-                    &admin,
-                    &json!({}),
-                )
-                .await;
-            assert_eq!(s, StatusCode::OK, "{body}");
+            reverse(&app, &sup, &admin, entry).await;
             assert_eq!(net(&app, &sup, "vault", td).await, vault);
             assert_eq!(net(&app, &sup, "bank", td).await, bank);
         }
@@ -1205,6 +1210,193 @@ async fn cash_is_paid_into_the_bank_and_drawn_from_it() {
                 .any(|m| m["id"] == paid_in["id"] && m["reversed"] == true),
             "{list}"
         );
+        books_agree(&app).await;
+    }
+}
+
+#[tokio::test]
+async fn a_worker_pays_by_transfer_into_the_branch_bank_account() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(1))
+            .await;
+        let other_branch = app
+            .token("giamsat.bt", "super-pass-2", &common::device(2))
+            .await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let td = app.id_of("branches", "CN-TD").await;
+        let wrong_loan = app.id_of("loans", "L-002").await;
+        let right_loan = app.id_of("loans", "L-001").await;
+        let at = |loan: i64| format!("/api/v1/loans/{loan}/repayments");
+        let pay = |client: Uuid, method: &str, reference: Option<&str>| {
+            json!({"client_id": client, "amount": "200000", "method": method,
+                   "transfer_ref": reference, "note": "Chuyển khoản qua VietQR"})
+        };
+        let (vault, bank) = (
+            net(&app, &sup, "vault", td).await,
+            net(&app, &sup, "bank", td).await,
+        );
+
+        // A transfer names the bank's reference; cash none.
+        for (method, reference, code) in [
+            ("transfer", None, "transfer_ref_required"),
+            ("transfer", Some("  "), "transfer_ref_required"),
+            ("cash", Some("FT26339000001"), "transfer_ref_unexpected"),
+        ] {
+            refused(
+                &app,
+                &at(wrong_loan),
+                &sup,
+                &pay(Uuid::now_v7(), method, reference),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+            )
+            .await;
+        }
+        let (s, _) = app
+            .post(
+                &at(wrong_loan),
+                &other_branch,
+                &pay(Uuid::now_v7(), "transfer", Some("FT26339000001")),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "another branch's loan");
+
+        // Into the bank account; the vault is untouched.
+        let client = Uuid::now_v7();
+        let first = pay(client, "transfer", Some(" FT26339000001 "));
+        let (s, took) = app.post(&at(wrong_loan), &sup, &first).await;
+        assert_eq!(s, StatusCode::OK, "{took}");
+        assert_eq!(
+            (took["method"].as_str(), took["transfer_ref"].as_str()),
+            (Some("transfer"), Some("FT26339000001")),
+            "{took}"
+        );
+        assert_eq!(net(&app, &sup, "bank", td).await, bank + 200_000);
+        assert_eq!(net(&app, &sup, "vault", td).await, vault);
+        // A retry is the same receipt; the same id with another reference
+        // or as cash is not.
+        let (s, again) = app.post(&at(wrong_loan), &sup, &first).await;
+        assert_eq!((s, &again["id"]), (StatusCode::OK, &took["id"]));
+        for other in [
+            pay(client, "transfer", Some("FT26339000002")),
+            pay(client, "cash", None),
+        ] {
+            refused(
+                &app,
+                &at(wrong_loan),
+                &sup,
+                &other,
+                StatusCode::CONFLICT,
+                "counter_conflict",
+            )
+            .await;
+        }
+        // One transfer is one repayment, on whichever loan it is typed.
+        let body = refused(
+            &app,
+            &at(right_loan),
+            &sup,
+            &pay(Uuid::now_v7(), "transfer", Some("FT26339000001")),
+            StatusCode::CONFLICT,
+            "transfer_ref_used",
+        )
+        .await;
+        let receipt = took["receipt_no"].as_str().unwrap();
+        assert!(body["detail"].as_str().unwrap().contains(receipt), "{body}");
+        assert_eq!(
+            app.db.audit_count("counter.repayment").await.unwrap(),
+            1,
+            "taken once"
+        );
+
+        // The day's collections count it apart from the counter's cash; the
+        // bank book lists it; the worker's statement says how it was paid.
+        let (s, daily) = app.get("/api/v1/reports/daily-collections", &sup).await;
+        assert_eq!(s, StatusCode::OK, "{daily}");
+        let totals = &daily["sheets"][0]["totals"];
+        assert_eq!(
+            (
+                money(&totals["counter"]),
+                money(&totals["counter_transfer"]),
+                money(&totals["collected"])
+            ),
+            (0, 200_000, 200_000),
+            "{daily}"
+        );
+        let (s, book) = app.get("/api/v1/reports/bank-book", &sup).await;
+        assert_eq!(s, StatusCode::OK, "{book}");
+        let moves = book["sheets"][1]["rows"].as_array().unwrap();
+        assert_eq!(moves.len(), 1, "{book}");
+        assert!(
+            moves[0]["memo"]
+                .as_str()
+                .unwrap()
+                .contains("mã giao dịch FT26339000001"),
+            "{book}"
+        );
+        let worker = app.id_of("workers", "W-002").await;
+        let (s, st) = app
+            .get(
+                &format!("/api/v1/reports/worker-statement?worker_id={worker}"),
+                &sup,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{st}");
+        let payments = st["sheets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["key"] == "payments")
+            .unwrap()["rows"]
+            .clone();
+        assert_eq!(payments[0]["kind"], "Thu chuyển khoản", "{st}");
+
+        // Typed on the wrong loan: once reversed (the money leaves the bank
+        // account's book again), the same transfer goes on the right loan.
+        reverse(&app, &sup, &admin, &took["entry_id"]).await;
+        assert_eq!(net(&app, &sup, "bank", td).await, bank);
+        let (s, right) = app
+            .post(
+                &at(right_loan),
+                &sup,
+                &pay(Uuid::now_v7(), "transfer", Some("FT26339000001")),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{right}");
+        assert_eq!(net(&app, &sup, "bank", td).await, bank + 200_000);
+
+        // A reference a repayment stands on pays no loan out.
+        let (s, _) = app
+            .post(
+                "/api/v1/capital-receipts",
+                &admin,
+                &json!({"client_id": Uuid::now_v7(), "branch_id": td, "amount": "20000000",
+                        "received_on": "05/12/2026", "source": "Quỹ CEP", "method": "transfer"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let product = app.id_of("loan_products", "SP-TT").await;
+        let (s, asked) = app
+            .post(
+                "/api/v1/disbursements",
+                &sup,
+                &json!({"client_id": Uuid::now_v7(), "worker_id": worker, "product_id": product,
+                        "principal": "6000000", "method": "transfer",
+                        "bank_account": "Vietcombank 0071000123456"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{asked}");
+        refused(
+            &app,
+            &format!("/api/v1/disbursements/{}/approve", asked["id"]),
+            &admin,
+            &json!({"transfer_ref": "FT26339000001"}),
+            StatusCode::CONFLICT,
+            "transfer_ref_used",
+        )
+        .await;
         books_agree(&app).await;
     }
 }

@@ -28,7 +28,7 @@ use sotay_core::wire::{
     GiftHandoutPayload, RecordBody, RepaymentPayload, UploadBatch, UploadOutcome, UploadRecord,
     UploadResponse,
 };
-use sotay_server::db::{CanonicalBatch, Db, Reviewer, Scope, Uploader};
+use sotay_server::db::{CanonicalBatch, CounterPayment, Db, PayMethod, Reviewer, Scope, Uploader};
 use sotay_server::ledger;
 use uuid::Uuid;
 
@@ -54,6 +54,8 @@ enum Op {
     Counter {
         loan: usize,
         amount: i64,
+        /// Paid into the branch's bank account instead of the vault.
+        transfer: bool,
     },
     Reverse {
         pick: usize,
@@ -75,7 +77,7 @@ fn op() -> impl Strategy<Value = Op> {
             cash_delta: d * 10_000
         }),
         1 => any::<usize>().prop_map(|pick| Op::Reject { pick }),
-        1 => (0usize..2, 1i64..=40).prop_map(|(loan, k)| Op::Counter { loan, amount: k * 50_000 }),
+        1 => (0usize..2, 1i64..=40, any::<bool>()).prop_map(|(loan, k, transfer)| Op::Counter { loan, amount: k * 50_000, transfer }),
         1 => any::<usize>().prop_map(|pick| Op::Reverse { pick }),
         1 => (1i64..=2).prop_map(|packages| Op::Stock { packages }),
     ]
@@ -118,6 +120,8 @@ struct Posted {
     entry: i64,
     kind: Kind,
     reversed: bool,
+    /// The money went into the branch's bank account, not the vault.
+    bank: bool,
 }
 
 struct Model {
@@ -135,6 +139,7 @@ struct Model {
     /// Whether a worker holds a live gift (pending or posted).
     gifted: [bool; 2],
     vault: i64,
+    bank: i64,
     over_short: i64,
     repaid: i64,
     gifts_net: i64,
@@ -255,6 +260,7 @@ impl Model {
             pending: [0; 2],
             gifted: [false; 2],
             vault: 0,
+            bank: 0,
             over_short: 0,
             repaid: 0,
             gifts_net: 0,
@@ -500,6 +506,7 @@ impl Model {
                 entry: first_entry + n as i64,
                 kind: *kind,
                 reversed: false,
+                bank: false,
             });
         }
         self.entries += posted.len() as i64 + i64::from(expected > 0 || cash > 0);
@@ -525,16 +532,21 @@ impl Model {
         }
     }
 
-    async fn counter(&mut self, db: &Db, loan: usize, amount: i64) {
+    async fn counter(&mut self, db: &Db, loan: usize, amount: i64, transfer: bool) {
         let fits = amount <= self.balance[loan] - self.pending[loan];
+        let pay = CounterPayment {
+            client_id: Uuid::now_v7(),
+            amount,
+            note: String::new(),
+            method: if transfer {
+                PayMethod::Transfer
+            } else {
+                PayMethod::Cash
+            },
+            transfer_ref: transfer.then(|| format!("FT{}", self.entries + 1)),
+        };
         let r = db
-            .counter_repayment(
-                &self.fx.supervisor,
-                self.fx.loans[loan].0,
-                Uuid::now_v7(),
-                amount,
-                "",
-            )
+            .counter_repayment(&self.fx.supervisor, self.fx.loans[loan].0, &pay)
             .await;
         assert_eq!(r.is_ok(), fits, "counter {amount} on {loan}: {r:?}");
         if let Ok(receipt) = r {
@@ -542,11 +554,16 @@ impl Model {
             assert_eq!(receipt.entry_id, self.entries);
             self.balance[loan] -= amount;
             self.repaid += amount;
-            self.vault += amount;
+            if transfer {
+                self.bank += amount;
+            } else {
+                self.vault += amount;
+            }
             self.posted.push(Posted {
                 entry: receipt.entry_id,
                 kind: Kind::Repay { loan, amount },
                 reversed: false,
+                bank: transfer,
             });
         }
     }
@@ -570,14 +587,18 @@ impl Model {
             .await
             .is_err());
         let decided = db.decide_reversal(&self.fx.admin, id, true, None).await;
-        // Giving a repayment back takes its cash out of the vault: not
-        // more than the vault holds.
+        // Giving a repayment back takes its money out of the vault (or the
+        // bank account it went into): not more than that holds.
+        let holds = if self.posted[i].bank {
+            self.bank
+        } else {
+            self.vault
+        };
         if let Kind::Repay { amount, .. } = self.posted[i].kind {
-            if amount > self.vault {
+            if amount > holds {
                 assert!(
                     matches!(decided, Err(sotay_server::db::DbError::Refused(ref r)) if r.code == "balance_negative"),
-                    "reversing {amount} with {} in the vault: {decided:?}",
-                    self.vault
+                    "reversing {amount} with {holds} where it went: {decided:?}",
                 );
                 db.decide_reversal(&self.fx.admin, id, false, Some("Quỹ không đủ tiền"))
                     .await
@@ -593,7 +614,11 @@ impl Model {
             Kind::Repay { loan, amount } => {
                 self.balance[loan] += amount;
                 self.repaid -= amount;
-                self.vault -= amount;
+                if self.posted[i].bank {
+                    self.bank -= amount;
+                } else {
+                    self.vault -= amount;
+                }
             }
             Kind::Gift { worker } => {
                 self.gifted[worker] = false;
@@ -649,6 +674,7 @@ impl Model {
         let credit: i64 = rows.iter().map(|r| r.credit).sum();
         assert_eq!(debit, credit, "the ledger balances");
         assert_eq!(net("vault"), self.vault, "vault");
+        assert_eq!(net("bank"), self.bank, "bank account");
         assert_eq!(
             net("cash_over_short"),
             self.over_short,
@@ -681,7 +707,7 @@ impl Model {
             "packages received"
         );
         for r in &rows {
-            if ["vault", "cash_in_hand", "gift_stock"].contains(&r.account.as_str()) {
+            if ["vault", "bank", "cash_in_hand", "gift_stock"].contains(&r.account.as_str()) {
                 assert!(r.debit >= r.credit, "{} never below zero: {r:?}", r.account);
             }
         }
@@ -718,7 +744,11 @@ impl Model {
                 cash_delta,
             } => self.approve(db, pick, exclude, cash_delta).await,
             Op::Reject { pick } => self.reject(db, pick).await,
-            Op::Counter { loan, amount } => self.counter(db, loan, amount).await,
+            Op::Counter {
+                loan,
+                amount,
+                transfer,
+            } => self.counter(db, loan, amount, transfer).await,
             Op::Reverse { pick } => self.reverse(db, pick).await,
             Op::Stock { packages } => self.receive(db, packages).await,
         }

@@ -1751,9 +1751,50 @@ async fn cashier_takes_repayments_at_the_counter() {
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert_eq!(count("SELECT COUNT(*) FROM counter_repayments").await, 1);
 
+        // Paid by transfer into the branch's account: the bank's reference
+        // is asked for (what was chosen stays), then the receipt says how it
+        // was paid and the money is in the bank account, not the vault.
+        let transfer = |reference: &str, client: &str| {
+            let mut f = form("100.000", client);
+            f.push(("method", "transfer".to_string()));
+            f.push(("transfer_ref", reference.to_string()));
+            f
+        };
+        let bank_sql = "SELECT CAST(COALESCE(SUM(debit - credit), 0) AS BIGINT) FROM account_balances WHERE account = 'bank'";
+        let bank = scalar(&db.url, bank_sql).await;
+        let (status, _, page) = post(loan, transfer("", &fresh()), cashier.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+        assert!(
+            page.contains("mã giao dịch của ngân hàng")
+                && page.contains("value=\"transfer\" checked"),
+            "{page}"
+        );
+        let (status, to, page) =
+            post(loan, transfer("FT26339000777", &fresh()), cashier.clone()).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+        let (_, _, page) = get(to.unwrap(), cashier.clone()).await;
+        assert!(
+            page.contains("Chuyển khoản") && page.contains("FT26339000777"),
+            "{page}"
+        );
+        let id = scalar(
+            &db.url,
+            "SELECT id FROM counter_repayments WHERE transfer_ref = 'FT26339000777'",
+        )
+        .await;
+        let (_, _, slip) = get(format!("/counter/{id}"), cashier.clone()).await;
+        for text in [
+            "BIÊN NHẬN TRẢ NỢ",
+            "mã giao dịch FT26339000777",
+            "100.000 ₫",
+        ] {
+            assert!(slip.contains(text), "{text}: {slip}");
+        }
+        assert_eq!(scalar(&db.url, bank_sql).await, bank + 100_000);
+
         // What is left, paid at the counter, closes the loan; the form goes
         // and a repayment sent after is refused with its reason.
-        let left = owed - 200_000;
+        let left = owed - 300_000;
         let (status, _, _) = post(loan, form(&left.to_string(), &fresh()), cashier.clone()).await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{backend:?}");
         let (_, _, page) = get(format!("/loans/{loan}"), cashier.clone()).await;
@@ -1765,7 +1806,7 @@ async fn cashier_takes_repayments_at_the_counter() {
         let (status, _, page) = post(loan, form("100.000", &fresh()), cashier.clone()).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
         assert!(page.contains("id=\"counter-error\""), "{page}");
-        assert_eq!(count("SELECT COUNT(*) FROM counter_repayments").await, 2);
+        assert_eq!(count("SELECT COUNT(*) FROM counter_repayments").await, 3);
 
         // The branch's supervisor sees it on the home page and the loan's.
         let supervisor = http_sign_in(&http, &server, "giamsat.thuduc").await;

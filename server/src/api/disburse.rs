@@ -22,7 +22,7 @@ use crate::error::{ApiJson, AppError, Problem};
 use crate::import::rows::Role;
 
 /// `text` trimmed, refused above `max` characters.
-fn at_most(field: &str, text: &str, max: usize) -> Result<String, AppError> {
+pub(crate) fn at_most(field: &str, text: &str, max: usize) -> Result<String, AppError> {
     let t = text.trim();
     if t.chars().count() > max {
         return Err(AppError::invalid_field(

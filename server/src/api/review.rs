@@ -11,12 +11,14 @@ use sotay_core::domain::time::{parse_date, vn_offset};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::disburse::{at_most, transfer_ref};
 use super::{page, ClientIp};
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::{
     AccountBalance, ApprovalOutcome, AuditFilter, AuditRow, BatchDetail, BatchStatus, BatchSummary,
-    BranchReversal, CampaignReceipt, CounterReceipt, EntryView, Reviewer,
+    BranchReversal, CampaignReceipt, CounterPayment, CounterReceipt, EntryView, PayMethod,
+    Reviewer,
 };
 use crate::error::{ApiJson, AppError, Problem};
 use crate::import::rows::Role;
@@ -191,6 +193,9 @@ pub async fn reject(
     Ok(Json(Done { ok: true }))
 }
 
+/// A note on a repayment at the counter, at most this many characters.
+pub const NOTE_CHARS: usize = 200;
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CounterRequest {
     /// Chosen by the client once per repayment: a retry with the same id
@@ -200,11 +205,20 @@ pub struct CounterRequest {
     pub amount: String,
     #[serde(default)]
     pub note: String,
+    /// `cash` (the default) handed over at the counter, into the vault; or
+    /// `transfer`: the worker paid into the branch's bank account.
+    #[serde(default)]
+    pub method: PayMethod,
+    /// For a transfer: the bank's reference of it, from the credit notice
+    /// or the statement (required for a transfer, refused for cash).
+    #[serde(default)]
+    pub transfer_ref: Option<String>,
 }
 
-/// A repayment taken at the branch counter by a supervisor, a cashier (their
-/// branch's loans) or an admin. Posts at once (cash to the vault) and
-/// reaches the officer's phone as a balance change.
+/// A repayment taken at the branch by a supervisor, a cashier (their
+/// branch's loans) or an admin: cash at the counter into the vault, or a
+/// transfer the worker made into the branch's bank account. Posts at once
+/// and reaches the officer's phone as a balance change.
 #[utoipa::path(post, path = "/api/v1/loans/{id}/repayments", request_body = CounterRequest, security(("bearer" = [])), responses(
     (status = 200, body = CounterReceipt), (status = 403, body = Problem), (status = 404, body = Problem),
     (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -218,12 +232,14 @@ pub async fn counter_repayment(
     let who = counter_clerk(&user, ip)?;
     let amount = parse_amount("amount", &req.amount, AmountRule::Positive)
         .map_err(|e| AppError::invalid_field("amount", e.message_vi(), e.message_en()))?;
-    Ok(Json(
-        state
-            .db
-            .counter_repayment(&who, loan_id, req.client_id, amount.get(), req.note.trim())
-            .await?,
-    ))
+    let pay = CounterPayment {
+        client_id: req.client_id,
+        amount: amount.get(),
+        note: at_most("note", req.note.trim(), NOTE_CHARS)?,
+        method: req.method,
+        transfer_ref: transfer_ref(req.transfer_ref.as_deref())?,
+    };
+    Ok(Json(state.db.counter_repayment(&who, loan_id, &pay).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -20,11 +20,12 @@ use super::i18n::Lang;
 use super::reversals;
 use super::session::{Signed, Staff};
 use super::view::{self, csrf_field, date, datetime, phone, table_wrap, vnd, Nav};
+use crate::api::disburse::transfer_ref;
 use crate::api::master::search_workers;
-use crate::api::review::{branch_of, counter_clerk, reviewer};
+use crate::api::review::{branch_of, counter_clerk, reviewer, NOTE_CHARS};
 use crate::api::ClientIp;
 use crate::app::AppState;
-use crate::db::InstallmentView;
+use crate::db::{CounterPayment, InstallmentView, PayMethod};
 use crate::error::AppError;
 use crate::import::rows::Role;
 use crate::ledger::EntryKind;
@@ -304,6 +305,9 @@ pub struct CounterForm {
     client_id: String,
     amount: String,
     note: String,
+    /// `cash` (the default) or `transfer`.
+    method: String,
+    transfer_ref: String,
 }
 
 /// The loan page's counter form: what was typed and why it was refused, or
@@ -334,9 +338,6 @@ pub async fn loan(
 
 /// Journal entries a loan's page lists, at most.
 const ENTRIES_SHOWN: i64 = 200;
-
-/// A note on a counter receipt, at most this many characters.
-const NOTE_CHARS: usize = 200;
 
 /// `POST /loans/{id}/repayments`: a repayment at the counter, posted at
 /// once; then the loan page with its receipt.
@@ -380,13 +381,22 @@ pub async fn take_repayment(
             return again(m, StatusCode::UNPROCESSABLE_ENTITY, form).await;
         }
     };
-    let note: String = form.note.trim().chars().take(NOTE_CHARS).collect();
-    let client = Uuid::parse_str(form.client_id.trim()).unwrap_or_else(|_| Uuid::now_v7());
-    match state
-        .db
-        .counter_repayment(&who, loan_id, client, amount, &note)
-        .await
-    {
+    let method = PayMethod::parse(form.method.trim()).unwrap_or_default();
+    let reference = match transfer_ref(Some(&form.transfer_ref)) {
+        Ok(r) => r,
+        Err(e) => {
+            let m = signed.ui().message(&e).to_string();
+            return again(m, e.status, form).await;
+        }
+    };
+    let pay = CounterPayment {
+        client_id: Uuid::parse_str(form.client_id.trim()).unwrap_or_else(|_| Uuid::now_v7()),
+        amount,
+        note: form.note.trim().chars().take(NOTE_CHARS).collect(),
+        method,
+        transfer_ref: reference,
+    };
+    match state.db.counter_repayment(&who, loan_id, &pay).await {
         Ok(r) => Redirect::to(&format!(
             "{}#receipt",
             view::link(
@@ -450,7 +460,9 @@ pub async fn counter_receipt(
         // whatever the console's language.
         section.card.slip #slip lang="vi" {
             p.slip-head { strong { (k.branch_name) } br; (k.branch_address) }
-            h1 { "PHIẾU THU" }
+            // A phiếu thu is a cash document; money that came by transfer
+            // is acknowledged by a receipt of repayment.
+            h1 { @if k.method == PayMethod::Transfer.as_str() { "BIÊN NHẬN TRẢ NỢ" } @else { "PHIẾU THU" } }
             p.slip-no { "Số: " strong #slip-no { (k.receipt_no) } " · Ngày " (datetime(k.recorded_at)) }
             dl {
                 dt { "Họ tên người nộp tiền" } dd #slip-payer { (k.worker_name) " (" (k.worker_code) ")" }
@@ -458,6 +470,10 @@ pub async fn counter_receipt(
                 dt { "Số tiền" } dd #slip-amount { strong { (vnd(k.amount)) } }
                 dt { "Bằng chữ" } dd #slip-words { em { (vnd_in_words(k.amount)) } }
                 dt { "Trong đó" } dd { "tiền gốc " (vnd(k.principal)) ", tiền lãi " (vnd(k.interest)) }
+                dt { "Hình thức" } dd #slip-method { @match k.transfer_ref.as_deref().filter(|_| k.method == PayMethod::Transfer.as_str()) {
+                    Some(r) => { "Chuyển khoản vào tài khoản chi nhánh, mã giao dịch " (r) }
+                    None => { "Tiền mặt" }
+                } }
             }
             div.signatures {
                 div { strong { "Người nộp tiền" } br; small { "(ký, ghi rõ họ tên)" } }
@@ -469,6 +485,14 @@ pub async fn counter_receipt(
         }
     };
     (StatusCode::OK, ui.page(&title, Nav::Workers, body)).into_response()
+}
+
+/// How a counter repayment was paid: cash, or a transfer with its reference.
+fn paid_by(lang: Lang, method: &str, reference: Option<&str>) -> Markup {
+    match reference.filter(|_| method == PayMethod::Transfer.as_str()) {
+        Some(r) => html! { (lang.t("Chuyển khoản", "Transfer")) " " small.mono { (r) } },
+        None => html! { (lang.t("Tiền mặt", "Cash")) },
+    }
 }
 
 fn loan_not_found() -> AppError {
@@ -558,6 +582,7 @@ async fn render_loan(
     let just = counter
         .taken
         .and_then(|id| taken_here.iter().find(|k| k.id == id));
+    let transfer = counter.form.method == PayMethod::Transfer.as_str();
     let client_id = if counter.form.client_id.trim().is_empty() {
         Uuid::now_v7().to_string()
     } else {
@@ -641,6 +666,23 @@ async fn render_loan(
                     input #amount type="text" name="amount" inputmode="numeric" autocomplete="off" required
                         value=(counter.form.amount) placeholder=(lang.t("ví dụ 1.500.000", "e.g. 1.500.000"))
                         aria-invalid=[counter.error.is_some().then_some("true")];
+                    fieldset #counter-method {
+                        legend { (lang.t("Hình thức", "Paid by")) }
+                        label.check.choice {
+                            input type="radio" name="method" value="cash" checked[!transfer];
+                            " " (lang.t("Tiền mặt nộp tại quầy", "Cash at the counter"))
+                        }
+                        label.check.choice {
+                            input type="radio" name="method" value="transfer" checked[transfer];
+                            " " (lang.t("Chuyển khoản vào tài khoản ngân hàng chi nhánh", "Transfer into the branch's bank account"))
+                        }
+                    }
+                    label for="transfer_ref" { (lang.t(
+                        "Mã giao dịch ngân hàng (chỉ khi chuyển khoản, trên giấy báo có hoặc sao kê)",
+                        "The bank's transaction reference (transfers only, from the credit notice or the statement)",
+                    )) }
+                    input #transfer_ref type="text" name="transfer_ref" maxlength="100" autocomplete="off"
+                        value=(counter.form.transfer_ref) placeholder=(lang.t("Ví dụ: FT26339123456", "E.g. FT26339123456"));
                     label for="note" { (lang.t("Ghi chú (không bắt buộc)", "Note (optional)")) }
                     input #note type="text" name="note" maxlength=(NOTE_CHARS) value=(counter.form.note)
                         placeholder=(lang.t("Ví dụ: người nhà trả thay", "E.g. paid by a relative"));
@@ -651,8 +693,8 @@ async fn render_loan(
                     }
                 }
                 p.hint { (lang.t(
-                    "Khoản thu tại quầy được ghi sổ ngay: tiền vào quỹ tiền mặt chi nhánh, trừ vào lãi rồi gốc của các kỳ cũ nhất. Không thu quá số còn phải trả, kể cả các khoản cán bộ đã thu đang chờ duyệt.",
-                    "A repayment at the counter posts at once: cash into the branch vault, against the oldest installments' interest, then principal. It may not exceed what is still owed, counting what officers collected that waits for review."
+                    "Khoản thu tại quầy được ghi sổ ngay: tiền mặt vào quỹ chi nhánh, tiền chuyển khoản vào tài khoản ngân hàng chi nhánh; trừ vào lãi rồi gốc của các kỳ cũ nhất. Không thu quá số còn phải trả, kể cả các khoản cán bộ đã thu đang chờ duyệt. Mỗi mã giao dịch chỉ ghi cho một khoản thu.",
+                    "A repayment at the counter posts at once: cash into the branch vault, a transfer into the branch's bank account; against the oldest installments' interest, then principal. It may not exceed what is still owed, counting what officers collected that waits for review. Each transaction reference is recorded for one repayment only."
                 )) }
             } @else if l.status == "cancelled" {
                 p #counter-closed { (lang.t(
@@ -672,6 +714,7 @@ async fn render_loan(
                             th { (lang.t("Phiếu thu", "Receipt")) }
                             th { (lang.t("Thời điểm", "Taken at")) }
                             th.num { (lang.t("Số tiền", "Amount")) }
+                            th { (lang.t("Hình thức", "Paid by")) }
                             th { (lang.t("Ghi chú", "Note")) }
                             th { (lang.t("Người thu", "Taken by")) }
                         } }
@@ -682,6 +725,7 @@ async fn render_loan(
                                         @if k.reversed { " " span.badge.muted { (lang.t("Đã đảo bút toán", "Reversed")) } } }
                                     td.nowrap { (datetime(k.recorded_at)) }
                                     td.num.nowrap { (vnd(k.amount)) }
+                                    td { (paid_by(lang, &k.method, k.transfer_ref.as_deref())) }
                                     td { (k.note) }
                                     td { (k.recorded_by) }
                                 }

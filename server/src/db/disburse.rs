@@ -518,20 +518,7 @@ pub async fn disbursement_decide(
             (_, given) => given,
         };
         if let Some(r) = reference {
-            let used: Option<i64> = sqlx::query_scalar(
-                "SELECT disbursement_id FROM disbursement_decisions WHERE transfer_ref = $1",
-            )
-            .bind(r)
-            .fetch_optional(&mut *c)
-            .await?;
-            if let Some(other) = used {
-                return Err(refused(
-                    409,
-                    "transfer_ref_used",
-                    format!("Mã giao dịch {r} đã được ghi cho đề nghị giải ngân số {other}; kiểm tra lại mã của lần chuyển này"),
-                    format!("transaction reference {r} was already given for disbursement {other}; check this transfer's reference"),
-                ));
-            }
+            transfer_ref_free(c, r).await?;
         }
         let (loan, entry) = pay_out(c, ready, &head, reference, now).await?;
         (loan_id, entry_id) = (Some(loan), Some(entry));

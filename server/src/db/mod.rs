@@ -760,12 +760,10 @@ impl Db {
         &self,
         who: &Reviewer,
         loan_id: i64,
-        client_id: uuid::Uuid,
-        amount: i64,
-        note: &str,
+        pay: &CounterPayment,
     ) -> DbResult<CounterReceipt> {
         let now = now_micros();
-        with_tx!(self, q, tx => q::review::counter_repayment(&mut tx, who, loan_id, client_id, amount, note, now).await)
+        with_tx!(self, q, tx => q::review::counter_repayment(&mut tx, who, loan_id, pay, now).await)
     }
 
     #[allow(clippy::too_many_arguments)]

@@ -24,7 +24,7 @@ pub async fn daily_add(c: &mut Conn, day: NaiveDate, rows: &[((i64, i64), rr::Da
     for chunk in rows.chunks(500) {
         let mut qb = sqlx::QueryBuilder::<DB>::new(
             "INSERT INTO report_daily (day, branch_id, officer_id, principal_net, interest_net, reversed,
-                 cash_expected, cash_received, shortage, counter_cash, repayments, reversals, batches) ",
+                 cash_expected, cash_received, shortage, counter_cash, counter_transfer, repayments, reversals, batches) ",
         );
         qb.push_values(chunk, |mut b, ((branch, officer), d)| {
             b.push_bind(day)
@@ -37,6 +37,7 @@ pub async fn daily_add(c: &mut Conn, day: NaiveDate, rows: &[((i64, i64), rr::Da
                 .push_bind(d.cash_received)
                 .push_bind(d.shortage)
                 .push_bind(d.counter_cash)
+                .push_bind(d.counter_transfer)
                 .push_bind(d.repayments)
                 .push_bind(d.reversals)
                 .push_bind(d.batches);
@@ -50,6 +51,7 @@ pub async fn daily_add(c: &mut Conn, day: NaiveDate, rows: &[((i64, i64), rr::Da
                 cash_received = report_daily.cash_received + excluded.cash_received,
                 shortage = report_daily.shortage + excluded.shortage,
                 counter_cash = report_daily.counter_cash + excluded.counter_cash,
+                counter_transfer = report_daily.counter_transfer + excluded.counter_transfer,
                 repayments = report_daily.repayments + excluded.repayments,
                 reversals = report_daily.reversals + excluded.reversals,
                 batches = report_daily.batches + excluded.batches",
@@ -71,7 +73,7 @@ pub async fn names(c: &mut Conn) -> DbResult<rr::Names> {
 pub async fn daily_posted(c: &mut Conn, w: &Where, from: NaiveDate, to: NaiveDate) -> DbResult<Vec<rr::DailyPostedRow>> {
     let mut qb = sqlx::QueryBuilder::<DB>::new(
         "SELECT day, branch_id, officer_id, principal_net, interest_net, reversed, cash_expected, cash_received,
-                shortage, counter_cash, repayments, reversals, batches
+                shortage, counter_cash, counter_transfer, repayments, reversals, batches
          FROM report_daily WHERE day >= ",
     );
     qb.push_bind(from).push(" AND day <= ").push_bind(to);
@@ -341,7 +343,7 @@ pub async fn statement_payments(c: &mut Conn, worker_id: i64) -> DbResult<Vec<rr
                 COALESCE(s.receipt_no, cr.receipt_no, os.receipt_no, ocr.receipt_no) AS receipt_no,
                 CAST(COALESCE(SUM(CASE WHEN jl.account = 'loan_principal' THEN jl.credit - jl.debit ELSE 0 END), 0) AS BIGINT) AS principal,
                 CAST(COALESCE(SUM(CASE WHEN jl.account = 'interest_income' THEN jl.credit - jl.debit ELSE 0 END), 0) AS BIGINT) AS interest,
-                COALESCE(u.full_name, '') AS officer_name
+                COALESCE(u.full_name, '') AS officer_name, cr.method AS counter_method
          FROM journal_entries e JOIN loans l ON l.id = e.loan_id
               JOIN journal_lines jl ON jl.entry_id = e.id
               LEFT JOIN sync_records s ON s.id = e.record_id AND e.kind = 'repayment'
@@ -354,7 +356,7 @@ pub async fn statement_payments(c: &mut Conn, worker_id: i64) -> DbResult<Vec<rr
            -- A loan taken back was never the worker's to pay: its reversal is no payment.
            AND NOT EXISTS (SELECT 1 FROM loan_cancellations x WHERE x.entry_id = e.id)
          GROUP BY e.id, e.loan_id, e.kind, e.posted_at, e.reverses, s.receipt_no, cr.receipt_no, os.receipt_no,
-                  ocr.receipt_no, u.full_name
+                  ocr.receipt_no, u.full_name, cr.method
          ORDER BY e.posted_at, e.id",
     )
     .bind(worker_id)

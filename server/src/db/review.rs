@@ -384,7 +384,7 @@ impl Poster {
                     .map(|l| l.credit - l.debit)
                     .sum();
                 let mut lines = Lines::default();
-                lines.credit(At { branch_id: target.branch_id, ..At::default() }, Account::Vault, amount);
+                lines.credit(At { branch_id: target.branch_id, ..At::default() }, repaid_into(target), amount);
                 lines
             }
             "gift" | "welfare" | "campaign_receipt" | "capital_receipt" | "bank_move" => {
@@ -548,7 +548,7 @@ impl Poster {
                 lines
                     .debit(at, Account::LoanPrincipal, unwound.principal)
                     .debit(at, Account::InterestIncome, unwound.interest)
-                    .credit(At { loan_id: None, ..at }, Account::Vault, amount);
+                    .credit(At { loan_id: None, ..at }, repaid_into(target), amount);
                 lines
             }
             // A stock receipt entered by mistake: its packages (or cash)
@@ -1264,6 +1264,60 @@ struct CounterRow {
     amount: i64,
     receipt_no: String,
     recorded_at: DateTime<Utc>,
+    method: String,
+    transfer_ref: Option<String>,
+}
+
+/// Where the money of repayment entry `target` is now, and where its
+/// reversal gives it back from: the branch's bank account for a transfer
+/// taken at the branch; otherwise the vault (cash at the counter, or an
+/// officer's collection once handed over).
+fn repaid_into(target: &TargetEntry) -> Account {
+    if target.lines.iter().any(|l| l.account == Account::Bank && l.debit > 0) {
+        Account::Bank
+    } else {
+        Account::Vault
+    }
+}
+
+/// Refuses a bank transaction reference something already stands on: a
+/// loan paid out by that transfer, or a repayment at the branch received by
+/// it whose entry was not reversed (409 `transfer_ref_used`, naming it).
+pub(crate) async fn transfer_ref_free(c: &mut Conn, r: &str) -> DbResult<()> {
+    let paid_out: Option<i64> =
+        sqlx::query_scalar("SELECT disbursement_id FROM disbursement_decisions WHERE transfer_ref = $1")
+            .bind(r)
+            .fetch_optional(&mut *c)
+            .await?;
+    if let Some(other) = paid_out {
+        return Err(refused(
+            409,
+            "transfer_ref_used",
+            format!("Mã giao dịch {r} đã được ghi cho đề nghị giải ngân số {other}; kiểm tra lại mã của lần chuyển này"),
+            format!("transaction reference {r} was already given for disbursement {other}; check this transfer's reference"),
+        ));
+    }
+    let repaid: Option<String> = sqlx::query_scalar(
+        "SELECT k.receipt_no FROM counter_repayments k JOIN journal_entries e ON e.counter_id = k.id
+         WHERE k.transfer_ref = $1 AND NOT EXISTS (SELECT 1 FROM journal_entries x WHERE x.reverses = e.id)
+         ORDER BY k.id LIMIT 1",
+    )
+    .bind(r)
+    .fetch_optional(&mut *c)
+    .await?;
+    if let Some(receipt) = repaid {
+        return Err(refused(
+            409,
+            "transfer_ref_used",
+            format!(
+                "Mã giao dịch {r} đã được ghi cho khoản thu phiếu {receipt}; nếu đã ghi nhầm khoản vay, đề nghị đảo phiếu đó trước rồi ghi lại"
+            ),
+            format!(
+                "transaction reference {r} was already recorded for repayment {receipt}; if it went on the wrong loan, have that one reversed first, then record it again"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The loan's branch (its officer's), for scope and posting.
@@ -1283,24 +1337,44 @@ pub async fn counter_repayment(
     c: &mut Conn,
     who: &rv::Reviewer,
     loan_id: i64,
-    client_id: uuid::Uuid,
-    amount: i64,
-    note: &str,
+    pay: &rv::CounterPayment,
     now: DateTime<Utc>,
 ) -> DbResult<rv::CounterReceipt> {
+    let rv::CounterPayment { client_id, amount, ref note, method, ref transfer_ref } = *pay;
+    let transfer_ref = transfer_ref.as_deref();
+    match (method, transfer_ref) {
+        (rv::PayMethod::Transfer, None) => {
+            return Err(refused(
+                422,
+                "transfer_ref_required",
+                "Khoản thu chuyển khoản cần mã giao dịch của ngân hàng (trên giấy báo có hoặc sao kê)".into(),
+                "a repayment by transfer needs the bank's transaction reference (on the credit notice or the statement)".into(),
+            ))
+        }
+        (rv::PayMethod::Cash, Some(_)) => {
+            return Err(refused(
+                422,
+                "transfer_ref_unexpected",
+                "Khoản thu tiền mặt không có mã giao dịch ngân hàng; chọn chuyển khoản hoặc bỏ trống mã".into(),
+                "a cash repayment takes no bank transaction reference; choose transfer or leave it empty".into(),
+            ))
+        }
+        _ => {}
+    }
     take_write_lock(c).await?;
     let (branch_id, loan_code, branch_code) = loan_branch(c, loan_id).await?.ok_or(DbError::NotFound)?;
     if !who.covers(Some(branch_id)) {
         return Err(DbError::NotFound);
     }
     let stored: Option<CounterRow> = sqlx::query_as(
-        "SELECT id, loan_id, amount, receipt_no, recorded_at FROM counter_repayments WHERE client_id = $1",
+        "SELECT id, loan_id, amount, receipt_no, recorded_at, method, transfer_ref FROM counter_repayments WHERE client_id = $1",
     )
     .bind(client_id)
     .fetch_optional(&mut *c)
     .await?;
     if let Some(s) = stored {
-        if s.loan_id != loan_id || s.amount != amount {
+        if s.loan_id != loan_id || s.amount != amount || s.method != method.as_str() || s.transfer_ref.as_deref() != transfer_ref
+        {
             return Err(refused(
                 409,
                 "counter_conflict",
@@ -1309,6 +1383,9 @@ pub async fn counter_repayment(
             ));
         }
         return counter_receipt(c, s, &loan_code).await;
+    }
+    if let Some(r) = transfer_ref {
+        transfer_ref_free(c, r).await?;
     }
     let mut poster = Poster::new(c, who.user_id).await?;
     poster.load_loans(c, &[loan_id]).await?;
@@ -1345,8 +1422,9 @@ pub async fn counter_repayment(
         + 1;
     let receipt_no = format!("QUAY-{branch_code}-{id:06}");
     sqlx::query(
-        "INSERT INTO counter_repayments (id, client_id, loan_id, branch_id, amount, receipt_no, note, recorded_by, recorded_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO counter_repayments (id, client_id, loan_id, branch_id, amount, receipt_no, note, recorded_by, recorded_at,
+             method, transfer_ref)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(id)
     .bind(client_id)
@@ -1357,23 +1435,41 @@ pub async fn counter_repayment(
     .bind(note)
     .bind(who.user_id)
     .bind(now)
+    .bind(method.as_str())
+    .bind(transfer_ref)
     .execute(&mut *c)
     .await?;
     let at = At { branch_id, loan_id: Some(loan_id), ..At::default() };
-    let memo = format!("Thu nợ tại quầy {} khoản vay {loan_code}, phiếu {receipt_no}", format_vnd(amount));
-    let e = poster.plan(EntryKind::CounterRepayment, branch_id, memo, ledger::counter_repayment(at, &allocation));
+    let memo = match transfer_ref {
+        None => format!("Thu nợ tại quầy {} khoản vay {loan_code}, phiếu {receipt_no}", format_vnd(amount)),
+        Some(r) => format!(
+            "Thu nợ chuyển khoản {} khoản vay {loan_code}, mã giao dịch {r}, phiếu {receipt_no}",
+            format_vnd(amount)
+        ),
+    };
+    let lines = ledger::counter_repayment(at, &allocation, method.account());
+    let e = poster.plan(EntryKind::CounterRepayment, branch_id, memo, lines);
     e.counter_id = Some(id);
     e.loan_id = Some(loan_id);
     let entry_id = e.id;
     let (changed, _) = poster.write(c, now).await?;
     let feed: Vec<(i64, &'static str, i64)> = changed.iter().map(|(o, l)| (*o, "loan", *l)).collect();
     append_changes(c, &feed).await?;
-    let detail = serde_json::json!({ "loan": loan_code, "amount": amount, "receipt_no": receipt_no, "entry": entry_id });
+    let detail = serde_json::json!({ "loan": loan_code, "amount": amount, "receipt_no": receipt_no, "entry": entry_id,
+        "method": method.as_str(), "transfer_ref": transfer_ref });
     audit_append(c, &who.audit("counter.repayment", "loan", loan_id.to_string(), detail), now).await?;
     let _ = allocation;
     counter_receipt(
         c,
-        CounterRow { id, loan_id, amount, receipt_no, recorded_at: now },
+        CounterRow {
+            id,
+            loan_id,
+            amount,
+            receipt_no,
+            recorded_at: now,
+            method: method.as_str().to_string(),
+            transfer_ref: transfer_ref.map(str::to_string),
+        },
         &loan_code,
     )
     .await
@@ -1408,6 +1504,8 @@ async fn counter_receipt(c: &mut Conn, s: CounterRow, loan_code: &str) -> DbResu
         balance_after: Dong(balance),
         entry_id,
         recorded_at: s.recorded_at,
+        method: rv::PayMethod::parse(&s.method).unwrap_or_default(),
+        transfer_ref: s.transfer_ref,
     })
 }
 
@@ -1573,7 +1671,7 @@ pub async fn counter_lines(
     let (lk, lid) = loan_id.map_or((0, 0), |l| (1, l));
     Ok(sqlx::query_as(
         "SELECT k.id, k.loan_id, l.code AS loan_code, w.full_name AS worker_name, k.amount, k.receipt_no, k.note,
-             u.full_name AS recorded_by, k.recorded_at,
+             u.full_name AS recorded_by, k.recorded_at, k.method, k.transfer_ref,
              EXISTS (SELECT 1 FROM journal_entries e JOIN journal_entries r ON r.reverses = e.id
                      WHERE e.counter_id = k.id) AS reversed
          FROM counter_repayments k JOIN loans l ON l.id = k.loan_id JOIN workers w ON w.id = l.worker_id
@@ -1597,7 +1695,7 @@ pub async fn counter_slip(c: &mut Conn, branch: Option<i64>, id: i64) -> DbResul
     Ok(sqlx::query_as(
         "SELECT k.id, k.receipt_no, k.amount, k.note, k.recorded_at, k.loan_id, l.code AS loan_code,
              w.full_name AS worker_name, w.code AS worker_code, br.name AS branch_name,
-             br.address AS branch_address, u.full_name AS recorded_by,
+             br.address AS branch_address, u.full_name AS recorded_by, k.method, k.transfer_ref,
              CAST(COALESCE((SELECT SUM(jl.credit - jl.debit) FROM journal_lines jl JOIN journal_entries e ON e.id = jl.entry_id
                             WHERE e.counter_id = k.id AND jl.account = 'loan_principal'), 0) AS BIGINT) AS principal,
              CAST(COALESCE((SELECT SUM(jl.credit - jl.debit) FROM journal_lines jl JOIN journal_entries e ON e.id = jl.entry_id

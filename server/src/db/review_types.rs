@@ -270,6 +270,21 @@ pub struct ApprovalOutcome {
     pub loans_closed: Vec<String>,
 }
 
+/// A repayment to take at the branch: cash at the counter, or a transfer
+/// the worker made to the branch's bank account.
+#[derive(Debug, Clone)]
+pub struct CounterPayment {
+    /// Chosen by the client once per repayment: a retry with the same id
+    /// returns the same receipt.
+    pub client_id: Uuid,
+    /// Whole đồng, above zero.
+    pub amount: i64,
+    pub note: String,
+    pub method: PayMethod,
+    /// The bank's reference of the transfer: for a transfer only.
+    pub transfer_ref: Option<String>,
+}
+
 /// A repayment taken at the counter, with its receipt.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct CounterReceipt {
@@ -288,6 +303,10 @@ pub struct CounterReceipt {
     pub balance_after: sotay_core::domain::money::Dong,
     pub entry_id: i64,
     pub recorded_at: DateTime<Utc>,
+    /// `cash` into the vault, or `transfer` into the branch's bank account.
+    pub method: PayMethod,
+    /// The bank's reference of a transfer.
+    pub transfer_ref: Option<String>,
 }
 
 /// A repayment taken at the counter, as a list shows it: the loan and its
@@ -304,6 +323,9 @@ pub struct CounterLine {
     pub recorded_by: String,
     pub recorded_at: DateTime<Utc>,
     pub reversed: bool,
+    /// `cash` or `transfer`.
+    pub method: String,
+    pub transfer_ref: Option<String>,
 }
 
 /// A counter repayment as its printed receipt (phiếu thu) shows it.
@@ -325,6 +347,9 @@ pub struct CounterSlip {
     pub principal: i64,
     pub interest: i64,
     pub reversed: bool,
+    /// `cash` or `transfer`.
+    pub method: String,
+    pub transfer_ref: Option<String>,
 }
 
 /// Gift packages (or a welfare programme's grant cash) a branch received

@@ -231,7 +231,18 @@ fn collection_columns(by_officer: bool) -> Vec<Column> {
             Kind::Money,
         ),
         col("repayments", "Số phiếu thu", "Repayments", Kind::Count),
-        col("counter", "Thu tại quầy", "At the counter", Kind::Money),
+        col(
+            "counter",
+            "Tiền mặt thu tại quầy",
+            "Cash at the counter",
+            Kind::Money,
+        ),
+        col(
+            "counter_transfer",
+            "Chuyển khoản vào tài khoản chi nhánh",
+            "Transfers to the branch account",
+            Kind::Money,
+        ),
         col(
             "cash_expected",
             "Phải nộp",
@@ -269,6 +280,7 @@ impl Day {
             Cell::Money(p.principal_net + p.interest_net),
             Cell::Count(p.repayments),
             Cell::Money(p.counter_cash),
+            Cell::Money(p.counter_transfer),
             Cell::Money(p.cash_expected),
             Cell::Money(p.cash_received),
             Cell::Money(-p.shortage),
@@ -299,6 +311,7 @@ pub async fn daily_collections(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
             cash_received: r.cash_received,
             shortage: r.shortage,
             counter_cash: r.counter_cash,
+            counter_transfer: r.counter_transfer,
             repayments: r.repayments,
             reversals: r.reversals,
             batches: r.batches,
@@ -992,9 +1005,10 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
         ],
     );
     for p in s.payments.iter().filter(|p| in_range(p.posted_at)) {
-        let kind = match p.kind.as_str() {
-            "repayment" => "Thu nợ",
-            "counter_repayment" => "Thu tại quầy",
+        let kind = match (p.kind.as_str(), p.counter_method.as_deref()) {
+            ("repayment", _) => "Thu nợ",
+            ("counter_repayment", Some("transfer")) => "Thu chuyển khoản",
+            ("counter_repayment", _) => "Thu tại quầy",
             _ => "Đảo bút toán",
         };
         payments.rows.push(vec![

@@ -17,6 +17,7 @@ pub struct DailyDelta {
     pub cash_received: i64,
     pub shortage: i64,
     pub counter_cash: i64,
+    pub counter_transfer: i64,
     pub repayments: i64,
     pub reversals: i64,
     pub batches: i64,
@@ -52,6 +53,9 @@ impl DailyDelta {
                 (EntryKind::CounterRepayment, Account::Vault) => {
                     d.counter_cash += l.debit - l.credit
                 }
+                (EntryKind::CounterRepayment, Account::Bank) => {
+                    d.counter_transfer += l.debit - l.credit
+                }
                 _ => {}
             }
         }
@@ -72,6 +76,7 @@ impl DailyDelta {
         self.cash_received += o.cash_received;
         self.shortage += o.shortage;
         self.counter_cash += o.counter_cash;
+        self.counter_transfer += o.counter_transfer;
         self.repayments += o.repayments;
         self.reversals += o.reversals;
         self.batches += o.batches;
@@ -144,6 +149,7 @@ pub struct DailyPostedRow {
     pub cash_received: i64,
     pub shortage: i64,
     pub counter_cash: i64,
+    pub counter_transfer: i64,
     pub repayments: i64,
     pub reversals: i64,
     pub batches: i64,
@@ -283,6 +289,8 @@ pub struct StatementPayment {
     pub principal: i64,
     pub interest: i64,
     pub officer_name: String,
+    /// For a repayment at the branch: `cash` or `transfer`.
+    pub counter_method: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -363,8 +371,29 @@ mod tests {
         );
         let counter = DailyDelta::of_entry(
             EntryKind::CounterRepayment,
-            &ledger::counter_repayment(at, &allocation).0,
+            &ledger::counter_repayment(at, &allocation, Account::Vault).0,
         );
-        assert_eq!((counter.counter_cash, counter.repayments), (500_000, 1));
+        assert_eq!(
+            (
+                counter.counter_cash,
+                counter.counter_transfer,
+                counter.principal_net + counter.interest_net,
+                counter.repayments
+            ),
+            (500_000, 0, 500_000, 1)
+        );
+        let transfer = DailyDelta::of_entry(
+            EntryKind::CounterRepayment,
+            &ledger::counter_repayment(at, &allocation, Account::Bank).0,
+        );
+        assert_eq!(
+            (
+                transfer.counter_cash,
+                transfer.counter_transfer,
+                transfer.principal_net + transfer.interest_net,
+                transfer.repayments
+            ),
+            (0, 500_000, 500_000, 1)
+        );
     }
 }
