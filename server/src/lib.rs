@@ -16,5 +16,6 @@ pub mod ledger;
 pub mod ops;
 pub mod reports;
 pub mod review;
+pub mod statement;
 pub mod sync;
 pub mod uploads;

@@ -1400,3 +1400,192 @@ async fn a_worker_pays_by_transfer_into_the_branch_bank_account() {
         books_agree(&app).await;
     }
 }
+
+#[tokio::test]
+async fn a_bank_statement_is_reconciled_with_the_bank_book() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(1))
+            .await;
+        let other_branch = app
+            .token("giamsat.bt", "super-pass-2", &common::device(2))
+            .await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let lan = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
+        let td = app.id_of("branches", "CN-TD").await;
+        let (l1, l2) = (
+            app.id_of("loans", "L-001").await,
+            app.id_of("loans", "L-002").await,
+        );
+        let repay = |loan: i64, amount: &str, reference: &str| {
+            let (app, sup) = (&app, &sup);
+            let body = json!({"client_id": Uuid::now_v7(), "amount": amount, "method": "transfer",
+                              "transfer_ref": reference});
+            async move {
+                let (s, took) = app
+                    .post(&format!("/api/v1/loans/{loan}/repayments"), sup, &body)
+                    .await;
+                assert_eq!(s, StatusCode::OK, "{took}");
+                took
+            }
+        };
+        // The branch's bank account over one day: lending capital by
+        // transfer (no reference kept), two workers' transfers, one of them
+        // first typed on the wrong loan and reversed.
+        let (s, _) = app
+            .post(
+                "/api/v1/capital-receipts",
+                &admin,
+                &json!({"client_id": Uuid::now_v7(), "branch_id": td, "amount": "30000000",
+                        "received_on": "05/12/2026", "source": "Quỹ CEP, UNC 120", "method": "transfer"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        repay(l2, "200000", "FT26339000001").await;
+        let wrong = repay(l1, "300000", "FT26339000002").await;
+        reverse(&app, &sup, &admin, &wrong["entry_id"]).await;
+        let right = repay(l2, "300000", "FT26339000002").await;
+
+        // The bank's export: a preamble, bilingual headers, its own order.
+        let today = sotay_core::domain::time::local_date(chrono::Utc::now())
+            .format("%d/%m/%Y")
+            .to_string();
+        let csv = format!(
+            "NGÂN HÀNG TMCP NGOẠI THƯƠNG VIỆT NAM;;;;;\n\
+             Sao kê tài khoản 0071000999888 - Quỹ CEP chi nhánh Thủ Đức;;;;;\n\
+             Ngày GD/TNX Date;Số tham chiếu/Ref;Nội dung/Description;Ghi nợ/Debit;Ghi có/Credit;Số dư/Balance\n\
+             {today};UNC120;QUY CEP CHUYEN VON CHO VAY;;30.000.000;30.000.000\n\
+             {today};FT26339000001;NGUYEN THI THU HA TRA NO;;200.000;30.200.000\n\
+             {today};FT26339000002;CK tra no;;300.000;30.500.000\n\
+             {today};FT26339000003;TRAN VAN BINH TRA NO L-001;;150.000;30.650.000\n\
+             {today};;Phi quan ly tai khoan;11.000;;30.639.000\n\
+             Tổng cộng;;;11.000;30.650.000;\n"
+        );
+        let path = |q: &str| format!("/api/v1/bank-statements?file_name=sao-ke-12.csv{q}");
+        // Not the officers'; not another branch's account; an admin names
+        // the branch.
+        let (s, _) = app.post_csv(&path(""), &lan.token, &csv).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, body) = app
+            .post_csv(&path(&format!("&branch_id={td}")), &other_branch, &csv)
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_branch")),
+            "{body}"
+        );
+        let (s, body) = app.post_csv(&path(""), &admin, &csv).await;
+        assert_eq!(
+            (s, body["errors"][0]["column"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("branch_id")),
+            "{body}"
+        );
+        // A file that is no statement says where, and keeps nothing.
+        let (s, body) = app
+            .post_csv(
+                &path(""),
+                &sup,
+                "Ngày,Nội dung,Ghi có\n01/12/2026,x,\"1.500.000,50\"\n",
+            )
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("statement_unreadable")
+            ),
+            "{body}"
+        );
+        assert_eq!(
+            (
+                body["errors"][0]["line"].as_u64(),
+                body["errors"][0]["column"].as_str()
+            ),
+            (Some(2), Some("ghi có")),
+            "{body}"
+        );
+
+        let (s, kept) = app.post_csv(&path(""), &sup, &csv).await;
+        assert_eq!(s, StatusCode::OK, "{kept}");
+        assert_eq!(kept["duplicate"], false);
+        let rec = &kept["reconciliation"];
+        let statuses: Vec<&str> = rec["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            statuses,
+            [
+                "amount_and_day",
+                "reference",
+                "reference",
+                "not_in_book",
+                "not_in_book"
+            ],
+            "{rec}"
+        );
+        assert_eq!(rec["lines"][2]["entry_id"], right["entry_id"], "{rec}");
+        assert_eq!(rec["lines"][0]["line_no"], 4, "{rec}");
+        // The wrong loan's repayment and its reversal moved nothing.
+        let cancelled: Vec<&Value> = rec["cancelled"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["entry_id"])
+            .collect();
+        assert_eq!(cancelled.len(), 2, "{rec}");
+        assert!(cancelled.contains(&&wrong["entry_id"]), "{rec}");
+        assert_eq!(
+            rec["not_on_statement"].as_array().unwrap().len(),
+            0,
+            "{rec}"
+        );
+        assert_eq!(
+            (
+                money(&rec["statement_opening"]),
+                money(&rec["statement_closing"]),
+                money(&rec["book_opening"]),
+                money(&rec["book_closing"]),
+                rec["balances_agree"].as_bool()
+            ),
+            (0, 30_639_000, 0, 30_500_000, Some(false)),
+            "{rec}"
+        );
+        // The same file again is the same statement.
+        let (s, again) = app.post_csv(&path(""), &sup, &csv).await;
+        assert_eq!(
+            (s, &again["id"], &again["duplicate"]),
+            (StatusCode::OK, &kept["id"], &json!(true))
+        );
+        assert_eq!(app.db.audit_count("bank.statement").await.unwrap(), 1);
+
+        // The transfer nobody recorded is taken; read again, it matches.
+        repay(l1, "150000", "FT26339000003").await;
+        let one = format!("/api/v1/bank-statements/{}", kept["id"]);
+        let (s, rec) = app.get(&one, &sup).await;
+        assert_eq!(s, StatusCode::OK, "{rec}");
+        assert_eq!(rec["lines"][3]["status"], "reference", "{rec}");
+        assert_eq!(
+            (rec["not_in_book"].as_u64(), money(&rec["book_closing"])),
+            (Some(1), 30_650_000),
+            "only the bank's fee is left: {rec}"
+        );
+        let (s, list) = app.get("/api/v1/bank-statements", &sup).await;
+        assert_eq!(s, StatusCode::OK, "{list}");
+        assert_eq!(
+            (list[0]["lines"].as_i64(), money(&list[0]["money_in"])),
+            (Some(5), 30_650_000),
+            "{list}"
+        );
+        let (s, _) = app.get(&one, &other_branch).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "another branch's statement");
+        let (_, list) = app.get("/api/v1/bank-statements", &other_branch).await;
+        assert_eq!(list.as_array().unwrap().len(), 0, "{list}");
+        let (s, _) = app.get(&one, &lan.token).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        books_agree(&app).await;
+    }
+}

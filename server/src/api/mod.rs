@@ -7,6 +7,7 @@ pub(crate) mod master;
 pub(crate) mod reports;
 pub(crate) mod review;
 pub(crate) mod signatures;
+pub(crate) mod statements;
 mod sync;
 
 use std::net::SocketAddr;
@@ -84,6 +85,13 @@ pub fn routes() -> Router<AppState> {
             get(disburse::bank_moves).post(disburse::move_cash),
         )
         .route(
+            "/api/v1/bank-statements",
+            get(statements::list)
+                .post(statements::import)
+                .layer(axum::extract::DefaultBodyLimit::max(statements::BODY_LIMIT)),
+        )
+        .route("/api/v1/bank-statements/{id}", get(statements::show))
+        .route(
             "/api/v1/disbursements",
             get(disburse::disbursements).post(disburse::request_disbursement),
         )
@@ -153,6 +161,9 @@ pub fn routes() -> Router<AppState> {
         disburse::capital_receipts,
         disburse::move_cash,
         disburse::bank_moves,
+        statements::import,
+        statements::list,
+        statements::show,
         disburse::request_disbursement,
         disburse::disbursements,
         disburse::approve_disbursement,

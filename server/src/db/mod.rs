@@ -40,6 +40,7 @@ macro_rules! backend {
                 include!("review.rs");
                 include!("disburse.rs");
                 include!("signatures.rs");
+                include!("statements.rs");
             }
             pub mod reports {
                 use super::*;
@@ -873,6 +874,48 @@ impl Db {
     /// Deposits and withdrawals of a branch (`None`: the fund), newest first.
     pub async fn bank_moves(&self, branch: Option<i64>) -> DbResult<Vec<BankMove>> {
         with_conn!(self, q, c => q::review::bank_moves(&mut c, branch).await)
+    }
+
+    /// Keeps a bank statement of `branch_id`'s account read from a file
+    /// (see [`crate::statement`]): its id, and whether the same file was
+    /// kept before.
+    pub async fn statement_keep(
+        &self,
+        who: &Reviewer,
+        branch_id: i64,
+        file_name: &str,
+        sha256: &str,
+        lines: &[crate::statement::StatementLine],
+    ) -> DbResult<(i64, bool)> {
+        let now = now_micros();
+        with_tx!(self, q, tx => q::review::statement_keep(&mut tx, who, branch_id, file_name, sha256, lines, now).await)
+    }
+
+    /// The bank statements kept, newest first: of one branch (`None`: all).
+    pub async fn statements(&self, branch: Option<i64>) -> DbResult<Vec<StatementSummary>> {
+        with_conn!(self, q, c => q::review::statements(&mut c, branch).await)
+    }
+
+    /// One kept statement, its lines, the bank account's book over its days
+    /// and the balances before and after them, in one read transaction.
+    pub async fn statement_with_book(
+        &self,
+        branch: Option<i64>,
+        id: i64,
+    ) -> DbResult<Option<StatementBook>> {
+        with_read!(self, q, tx => async {
+            let Some((head, lines)) = q::review::statement(&mut tx, branch, id).await? else {
+                return Ok(None);
+            };
+            let (from, to) = (
+                crate::reports::day_start(head.first_day),
+                crate::reports::day_start(head.last_day + chrono::Duration::days(1)),
+            );
+            let book = q::review::bank_book_items(&mut tx, head.branch_id, from, to).await?;
+            let opening = q::review::bank_balance_before(&mut tx, head.branch_id, from).await?;
+            let closing = q::review::bank_balance_before(&mut tx, head.branch_id, to).await?;
+            Ok::<_, DbError>(Some(StatementBook { head, lines, book, opening, closing }))
+        }.await)
     }
 
     /// Asks for a new loan for a worker, paid out once someone else approves.

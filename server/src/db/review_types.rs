@@ -1,6 +1,6 @@
 //! Rows and views of the supervisor's review, the ledger and the audit log.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -434,6 +434,39 @@ impl BankDirection {
             BankDirection::Withdrawal => "withdrawal",
         }
     }
+}
+
+/// A bank statement kept, as lists show it.
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct StatementSummary {
+    pub id: i64,
+    pub branch_id: i64,
+    pub branch_name: String,
+    pub file_name: String,
+    /// The first and last day its lines were booked on.
+    pub first_day: NaiveDate,
+    pub last_day: NaiveDate,
+    pub uploaded_by: String,
+    pub uploaded_at: DateTime<Utc>,
+    pub lines: i64,
+    /// Whole đồng.
+    #[schema(value_type = String)]
+    #[serde(with = "dong_string")]
+    pub money_in: i64,
+    #[schema(value_type = String)]
+    #[serde(with = "dong_string")]
+    pub money_out: i64,
+}
+
+/// A kept statement with the bank account's book over its days.
+#[derive(Debug, Clone)]
+pub struct StatementBook {
+    pub head: StatementSummary,
+    pub lines: Vec<crate::statement::StatementLine>,
+    pub book: Vec<crate::statement::BookItem>,
+    /// The book's balance before the first day and after the last.
+    pub opening: i64,
+    pub closing: i64,
 }
 
 /// Cash a branch paid into its bank account or drew from it, as posted.

@@ -1,0 +1,1107 @@
+//! Bank statements (sao kê) of a branch's bank account: read from the CSV or
+//! XLSX file the bank's internet banking exports, then reconciled with the
+//! account's book, line by line.
+//!
+//! Banks name their columns differently and often in both languages
+//! (`Ngày GD / Transaction Date`); a column is recognised when its header,
+//! or one of its parts between `/` or line breaks, is one of the names
+//! below once folded (lower case, no accents). Rows before the header (the
+//! account's name, the period) and rows without a date after it (opening
+//! balance, totals) are skipped; every dated row must be one movement, in
+//! or out, in whole đồng.
+
+use std::io::Cursor;
+
+use calamine::{Data, Reader, Xlsx};
+use chrono::NaiveDate;
+use serde::Serialize;
+use sotay_core::domain::money::Dong;
+use sotay_core::domain::text::fold;
+use utoipa::ToSchema;
+
+use crate::db::{StatementBook, StatementSummary};
+
+/// One movement of the account as the statement gives it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StatementLine {
+    /// The row in the file (1-based, as a spreadsheet numbers it).
+    pub line_no: i64,
+    pub booked_on: NaiveDate,
+    pub reference: String,
+    pub description: String,
+    pub money_in: i64,
+    pub money_out: i64,
+    /// The account's balance after this line, when the file gives it.
+    pub balance: Option<i64>,
+}
+
+/// Why a file could not be read, at which row and column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineError {
+    pub line_no: i64,
+    pub column: String,
+    pub vi: String,
+    pub en: String,
+}
+
+/// At most this many errors are reported for one file.
+pub const MAX_ERRORS: usize = 50;
+/// Rows searched for the header, at most.
+const HEADER_ROWS: usize = 30;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Date,
+    Reference,
+    Description,
+    MoneyIn,
+    MoneyOut,
+    Amount,
+    Balance,
+}
+
+const NAMES: &[(Field, &[&str])] = &[
+    (
+        Field::Date,
+        &[
+            "ngay",
+            "ngay giao dich",
+            "ngay gd",
+            "ngay hach toan",
+            "ngay hieu luc",
+            "ngay ghi so",
+            "ngay thuc hien",
+            "thoi gian",
+            "thoi gian giao dich",
+            "date",
+            "transaction date",
+            "txn date",
+            "tnx date",
+            "posting date",
+            "value date",
+            "effective date",
+            "booking date",
+        ],
+    ),
+    (
+        Field::Reference,
+        &[
+            "so tham chieu",
+            "ma tham chieu",
+            "ma giao dich",
+            "ma gd",
+            "so giao dich",
+            "so but toan",
+            "so ct",
+            "so chung tu",
+            "reference",
+            "reference no",
+            "ref",
+            "ref no",
+            "transaction no",
+            "transaction id",
+            "txn id",
+            "doc no",
+        ],
+    ),
+    (
+        Field::Description,
+        &[
+            "noi dung",
+            "noi dung giao dich",
+            "dien giai",
+            "mo ta",
+            "chi tiet",
+            "description",
+            "details",
+            "transaction details",
+            "remark",
+            "remarks",
+            "narrative",
+        ],
+    ),
+    (
+        Field::MoneyIn,
+        &[
+            "ghi co",
+            "so tien ghi co",
+            "phat sinh co",
+            "co",
+            "tien vao",
+            "so tien vao",
+            "credit",
+            "credit amount",
+            "money in",
+            "deposit",
+            "deposits",
+            "cr",
+        ],
+    ),
+    (
+        Field::MoneyOut,
+        &[
+            "ghi no",
+            "so tien ghi no",
+            "phat sinh no",
+            "no",
+            "tien ra",
+            "so tien ra",
+            "debit",
+            "debit amount",
+            "money out",
+            "withdrawal",
+            "withdrawals",
+            "dr",
+        ],
+    ),
+    (
+        Field::Amount,
+        &[
+            "so tien",
+            "so tien giao dich",
+            "amount",
+            "transaction amount",
+        ],
+    ),
+    (
+        Field::Balance,
+        &[
+            "so du",
+            "so du cuoi",
+            "so du sau giao dich",
+            "balance",
+            "running balance",
+            "closing balance",
+        ],
+    ),
+];
+
+impl Field {
+    fn of(header: &str) -> Option<Field> {
+        header
+            .split(['/', '\n', '\r', '|', '(', ')'])
+            .map(fold)
+            .filter(|p| !p.is_empty())
+            .find_map(|part| {
+                NAMES
+                    .iter()
+                    .find(|(_, names)| names.contains(&part.as_str()))
+                    .map(|(f, _)| *f)
+            })
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Field::Date => "ngày giao dịch",
+            Field::Reference => "số tham chiếu",
+            Field::Description => "nội dung",
+            Field::MoneyIn => "ghi có",
+            Field::MoneyOut => "ghi nợ",
+            Field::Amount => "số tiền",
+            Field::Balance => "số dư",
+        }
+    }
+}
+
+/// A cell as read: text, or a number or date from a spreadsheet.
+#[derive(Debug, Clone, PartialEq)]
+enum Cell {
+    Text(String),
+    Number(f64),
+    Day(NaiveDate),
+    Empty,
+}
+
+impl Cell {
+    fn is_empty(&self) -> bool {
+        match self {
+            Cell::Text(t) => t.trim().is_empty(),
+            Cell::Empty => true,
+            _ => false,
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            Cell::Text(t) => sotay_core::domain::text::clean(t),
+            // A reference an export wrote as a number (`123456`).
+            Cell::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => format!("{}", *n as i64),
+            Cell::Number(n) => n.to_string(),
+            Cell::Day(d) => d.format("%d/%m/%Y").to_string(),
+            Cell::Empty => String::new(),
+        }
+    }
+}
+
+/// Reads a statement file: XLSX when it is one (a ZIP archive), else CSV
+/// (UTF-8, with or without a byte order mark; comma, semicolon or tab).
+pub fn read(bytes: &[u8]) -> Result<Vec<StatementLine>, Vec<LineError>> {
+    if bytes.starts_with(b"PK\x03\x04") {
+        read_xlsx(bytes)
+    } else {
+        read_csv(bytes)
+    }
+}
+
+fn file_error(vi: impl Into<String>, en: impl Into<String>) -> Vec<LineError> {
+    vec![LineError {
+        line_no: 0,
+        column: String::new(),
+        vi: vi.into(),
+        en: en.into(),
+    }]
+}
+
+fn read_csv(bytes: &[u8]) -> Result<Vec<StatementLine>, Vec<LineError>> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Err(file_error(
+            "Tệp không phải CSV mã UTF-8 hay XLSX; khi lưu từ Excel hãy chọn \"CSV UTF-8\" hoặc giữ nguyên tệp .xlsx",
+            "the file is neither UTF-8 CSV nor XLSX; when saving from Excel choose \"CSV UTF-8\", or keep the .xlsx file",
+        ));
+    };
+    // The delimiter the first lines use most.
+    let head: String = text
+        .lines()
+        .take(HEADER_ROWS)
+        .collect::<Vec<_>>()
+        .join("\n");
+    let delimiter = [b',', b';', b'\t']
+        .into_iter()
+        .max_by_key(|d| head.bytes().filter(|b| b == d).count())
+        .unwrap_or(b',');
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    for (i, record) in rdr.records().enumerate() {
+        let record = record.map_err(|e| {
+            file_error(
+                format!("Không đọc được dòng {} của tệp CSV: {e}", i + 1),
+                format!("line {} of the CSV file cannot be read: {e}", i + 1),
+            )
+        })?;
+        let line_no = record.position().map_or(i as u64 + 1, |p| p.line()) as i64;
+        rows.push((
+            line_no,
+            record
+                .iter()
+                .map(|f| Cell::Text(f.to_string()))
+                .collect::<Vec<_>>(),
+        ));
+    }
+    lines_of(rows)
+}
+
+fn read_xlsx(bytes: &[u8]) -> Result<Vec<StatementLine>, Vec<LineError>> {
+    let unreadable = |e: &dyn std::fmt::Display| {
+        file_error(
+            format!("Không đọc được tệp XLSX: {e}"),
+            format!("the XLSX file cannot be read: {e}"),
+        )
+    };
+    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
+    let range = match book.worksheet_range_at(0) {
+        Some(Ok(r)) => r,
+        Some(Err(e)) => return Err(unreadable(&e)),
+        None => {
+            return Err(file_error(
+                "Tệp XLSX không có trang tính nào",
+                "the XLSX file has no worksheet",
+            ))
+        }
+    };
+    let first_row = range.start().map_or(0, |(r, _)| r) as i64;
+    let rows = range
+        .rows()
+        .enumerate()
+        .map(|(i, row)| {
+            let cells = row
+                .iter()
+                .map(|c| match c {
+                    Data::String(s) | Data::DateTimeIso(s) => Cell::Text(s.clone()),
+                    Data::Int(n) => Cell::Number(*n as f64),
+                    Data::Float(f) => Cell::Number(*f),
+                    Data::DateTime(d) => {
+                        let (y, m, day, ..) = d.to_ymd_hms_milli();
+                        NaiveDate::from_ymd_opt(y.into(), m.into(), day.into())
+                            .map_or(Cell::Empty, Cell::Day)
+                    }
+                    Data::Bool(b) => Cell::Text(b.to_string()),
+                    _ => Cell::Empty,
+                })
+                .collect();
+            (first_row + i as i64 + 1, cells)
+        })
+        .collect();
+    lines_of(rows)
+}
+
+/// The header, then the movements.
+fn lines_of(rows: Vec<(i64, Vec<Cell>)>) -> Result<Vec<StatementLine>, Vec<LineError>> {
+    let mut header = None;
+    for (at, (_, cells)) in rows.iter().enumerate().take(HEADER_ROWS) {
+        let fields: Vec<Option<Field>> = cells.iter().map(|c| Field::of(&c.text())).collect();
+        let has = |f: Field| fields.contains(&Some(f));
+        if has(Field::Date) && (has(Field::MoneyIn) || has(Field::MoneyOut) || has(Field::Amount)) {
+            header = Some((at, fields));
+            break;
+        }
+    }
+    let Some((at, fields)) = header else {
+        return Err(file_error(
+            "Không tìm thấy dòng tiêu đề của sao kê: cần cột ngày giao dịch và cột ghi có / ghi nợ (hoặc số tiền), ví dụ \"Ngày giao dịch\", \"Số tham chiếu\", \"Nội dung\", \"Ghi nợ\", \"Ghi có\", \"Số dư\"",
+            "the statement's header row was not found: it needs a transaction date column and credit / debit (or amount) columns, e.g. \"Transaction date\", \"Reference\", \"Description\", \"Debit\", \"Credit\", \"Balance\"",
+        ));
+    };
+    let column = |f: Field| fields.iter().position(|x| *x == Some(f));
+    let date = column(Field::Date).unwrap_or_default();
+    let (reference, description) = (column(Field::Reference), column(Field::Description));
+    let (money_in, money_out, amount) = (
+        column(Field::MoneyIn),
+        column(Field::MoneyOut),
+        column(Field::Amount),
+    );
+    let balance = column(Field::Balance);
+    let mut lines = Vec::new();
+    let mut errors = Vec::new();
+    for (line_no, cells) in &rows[at + 1..] {
+        let line_no = *line_no;
+        let cell = |i: Option<usize>| i.and_then(|i| cells.get(i)).unwrap_or(&Cell::Empty);
+        let day_cell = cell(Some(date));
+        if day_cell.is_empty() {
+            continue;
+        }
+        let mut fail = |f: Field, vi: String, en: String| {
+            errors.push(LineError {
+                line_no,
+                column: f.label().to_string(),
+                vi: format!("Dòng {line_no}, cột {}: {vi}", f.label()),
+                en: format!("line {line_no}, column {}: {en}", f.label()),
+            });
+        };
+        let booked_on = match day(day_cell) {
+            Some(d) => d,
+            // A totals row ("Tổng cộng", "Cộng phát sinh") under the lines.
+            None if !day_cell.text().chars().any(|c| c.is_ascii_digit()) => continue,
+            None => {
+                fail(
+                    Field::Date,
+                    format!("\"{}\" không phải ngày (dd/mm/yyyy)", day_cell.text()),
+                    format!("\"{}\" is not a date (dd/mm/yyyy)", day_cell.text()),
+                );
+                continue;
+            }
+        };
+        let mut money = |f: Field, i: Option<usize>| -> Option<i64> {
+            let c = cell(i);
+            if c.is_empty() {
+                return Some(0);
+            }
+            match whole_dong(c) {
+                Ok(v) => Some(v),
+                Err((vi, en)) => {
+                    fail(f, vi, en);
+                    None
+                }
+            }
+        };
+        let (Some(a_in), Some(a_out), Some(signed), Some(after)) = (
+            money(Field::MoneyIn, money_in),
+            money(Field::MoneyOut, money_out),
+            money(Field::Amount, amount),
+            money(Field::Balance, balance),
+        ) else {
+            continue;
+        };
+        let (a_in, a_out) = if money_in.is_none() && money_out.is_none() {
+            (signed.max(0), (-signed).max(0))
+        } else {
+            (a_in.abs(), a_out.abs())
+        };
+        if (a_in == 0) == (a_out == 0) {
+            errors.push(LineError {
+                line_no,
+                column: Field::MoneyIn.label().to_string(),
+                vi: format!("Dòng {line_no}: mỗi dòng có đúng một số tiền, ghi có hoặc ghi nợ"),
+                en: format!("line {line_no}: each line has exactly one amount, in or out"),
+            });
+            continue;
+        }
+        lines.push(StatementLine {
+            line_no,
+            booked_on,
+            reference: cell(reference).text(),
+            description: cell(description).text(),
+            money_in: a_in,
+            money_out: a_out,
+            balance: (!cell(balance).is_empty()).then_some(after),
+        });
+        if errors.len() >= MAX_ERRORS {
+            break;
+        }
+    }
+    if !errors.is_empty() {
+        errors.truncate(MAX_ERRORS);
+        return Err(errors);
+    }
+    if lines.is_empty() {
+        return Err(file_error(
+            "Sao kê không có giao dịch nào dưới dòng tiêu đề",
+            "the statement has no transaction under its header row",
+        ));
+    }
+    Ok(lines)
+}
+
+/// A day as banks write it: `dd/mm/yyyy` (also with `-` or `.`, with a
+/// time after it), `yyyy-mm-dd`, or a spreadsheet date.
+fn day(cell: &Cell) -> Option<NaiveDate> {
+    match cell {
+        Cell::Day(d) => Some(*d),
+        Cell::Text(t) => {
+            let t = t.trim();
+            let first = t.split([' ', 'T']).next().unwrap_or(t);
+            ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%Y/%m/%d"]
+                .iter()
+                .find_map(|f| NaiveDate::parse_from_str(first, f).ok())
+        }
+        _ => None,
+    }
+}
+
+type Refusal = (String, String);
+
+/// An amount in whole đồng as a statement writes it: `1.500.000`,
+/// `1,500,000`, `1,500,000.00`, `1500000 VND`, `-1.500.000`, `(1.500.000)`,
+/// or a spreadsheet number. Never a float beyond reading the cell: a value
+/// with a fraction of a đồng is refused.
+fn whole_dong(cell: &Cell) -> Result<i64, Refusal> {
+    let lossy = |shown: &str| {
+        (
+            format!("\"{shown}\" có phần lẻ đồng; đồng Việt Nam không có đơn vị nhỏ hơn"),
+            format!("\"{shown}\" has a fraction of a đồng; the đồng has no smaller unit"),
+        )
+    };
+    match cell {
+        Cell::Number(n) if n.fract() != 0.0 || n.abs() >= 1e15 => Err(lossy(&n.to_string())),
+        Cell::Number(n) => Ok(*n as i64),
+        Cell::Text(t) => match dong_text(t) {
+            Some(Typed::Whole(v)) => Ok(v),
+            Some(Typed::Fraction) => Err(lossy(t.trim())),
+            None => Err((
+                format!("\"{}\" không phải số tiền (ví dụ 1.500.000)", t.trim()),
+                format!("\"{}\" is not an amount (e.g. 1,500,000)", t.trim()),
+            )),
+        },
+        Cell::Day(d) => Err((
+            format!("\"{}\" là ngày, không phải số tiền", d.format("%d/%m/%Y")),
+            format!("\"{}\" is a date, not an amount", d.format("%d/%m/%Y")),
+        )),
+        Cell::Empty => Ok(0),
+    }
+}
+
+/// What the text of an amount holds.
+enum Typed {
+    Whole(i64),
+    /// A fraction of a đồng other than zeros (`100,50`).
+    Fraction,
+}
+
+/// The text form of [`whole_dong`]: `None` when it is no amount.
+fn dong_text(text: &str) -> Option<Typed> {
+    let mut t: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    for unit in ["₫", "VNĐ", "VND", "vnđ", "vnd", "đ", "Đ"] {
+        if let Some(rest) = t.strip_suffix(unit) {
+            t = rest.to_string();
+            break;
+        }
+    }
+    let (negative, body) =
+        if let Some(inner) = t.strip_prefix('(').and_then(|r| r.strip_suffix(')')) {
+            (true, inner)
+        } else if let Some(rest) = t.strip_prefix('-') {
+            (true, rest)
+        } else {
+            (false, t.strip_prefix('+').unwrap_or(&t))
+        };
+    if !body.starts_with(|c: char| c.is_ascii_digit())
+        || !body
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+    {
+        return None;
+    }
+    // The decimal separator, if any: the last of `.` / `,` when both
+    // appear, or the only one when it appears once and is not followed by
+    // exactly three digits.
+    let decimal = match (body.rfind('.'), body.rfind(',')) {
+        (Some(d), Some(c)) => Some(d.max(c)),
+        (Some(p), None) | (None, Some(p)) => {
+            let sep = body.as_bytes()[p];
+            let once = body.bytes().filter(|b| *b == sep).count() == 1;
+            (once && body.len() - p - 1 != 3).then_some(p)
+        }
+        (None, None) => None,
+    };
+    let (whole, fraction) = match decimal {
+        Some(p) => (&body[..p], &body[p + 1..]),
+        None => (body, ""),
+    };
+    if !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // Grouping: one separator, every group after the first of three digits.
+    let groups: Vec<&str> = whole.split(['.', ',']).collect();
+    let one_separator = !(whole.contains('.') && whole.contains(','));
+    if groups.len() > 1
+        && (!one_separator
+            || groups[0].is_empty()
+            || groups[0].len() > 3
+            || groups[1..].iter().any(|g| g.len() != 3))
+    {
+        return None;
+    }
+    let value: i64 = groups.concat().parse().ok()?;
+    if fraction.bytes().any(|b| b != b'0') {
+        return Some(Typed::Fraction);
+    }
+    Some(Typed::Whole(if negative { -value } else { value }))
+}
+
+// ---------------------------------------------------------------------------
+// Reconciliation
+
+/// A movement of the bank account's book (a journal line on `bank`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookItem {
+    pub entry_id: i64,
+    pub kind: String,
+    /// The day it posted, Vietnam time.
+    pub posted_on: NaiveDate,
+    pub memo: String,
+    pub money_in: i64,
+    pub money_out: i64,
+    /// The bank's reference the entry was recorded with, if any.
+    pub reference: Option<String>,
+    /// The entry this one reverses, and the one that reversed it.
+    pub reverses: Option<i64>,
+    pub reversed_by: Option<i64>,
+}
+
+/// How a statement line was found in the book.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// The bank's reference recorded with the entry is on the line.
+    Reference(usize),
+    /// No reference: the same amount, the same way, within
+    /// [`DAYS_APART`] days; worth a look.
+    AmountAndDay(usize),
+}
+
+/// How far apart (in days) a line and an entry of the same amount may be
+/// when no reference ties them: a transfer made in the evening is often
+/// booked by the bank the next working day.
+pub const DAYS_APART: i64 = 3;
+
+/// Each statement line's match (by index into the book), the book's items
+/// not on the statement, and those left out because they and their
+/// reversal cancel out within the period.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reconciliation {
+    pub lines: Vec<Option<Found>>,
+    pub not_on_statement: Vec<usize>,
+    pub cancelled: Vec<usize>,
+}
+
+fn same_way(line: &StatementLine, item: &BookItem) -> bool {
+    line.money_in == item.money_in && line.money_out == item.money_out
+}
+
+fn carries(line: &StatementLine, reference: &str) -> bool {
+    let r = reference.trim().to_lowercase();
+    if r.is_empty() {
+        return false;
+    }
+    line.reference.trim().to_lowercase() == r
+        || (r.chars().count() >= 6
+            && (line.reference.to_lowercase().contains(&r)
+                || line.description.to_lowercase().contains(&r)))
+}
+
+/// Matches each line to at most one book item and each item to at most one
+/// line: first by the reference recorded with the entry, then by amount and
+/// day, the nearest day first.
+pub fn reconcile(lines: &[StatementLine], book: &[BookItem]) -> Reconciliation {
+    let mut taken = vec![false; book.len()];
+    let mut found: Vec<Option<Found>> = vec![None; lines.len()];
+    let apart = |l: &StatementLine, b: &BookItem| (l.booked_on - b.posted_on).num_days().abs();
+    for (li, line) in lines.iter().enumerate() {
+        let best = book
+            .iter()
+            .enumerate()
+            .filter(|(bi, b)| {
+                !taken[*bi]
+                    && same_way(line, b)
+                    && b.reference.as_deref().is_some_and(|r| carries(line, r))
+            })
+            .min_by_key(|(bi, b)| (b.reversed_by.is_some(), apart(line, b), *bi));
+        if let Some((bi, _)) = best {
+            taken[bi] = true;
+            found[li] = Some(Found::Reference(bi));
+        }
+    }
+    for (li, line) in lines.iter().enumerate() {
+        if found[li].is_some() {
+            continue;
+        }
+        let best = book
+            .iter()
+            .enumerate()
+            .filter(|(bi, b)| !taken[*bi] && same_way(line, b) && apart(line, b) <= DAYS_APART)
+            .min_by_key(|(bi, b)| (b.reversed_by.is_some(), apart(line, b), *bi));
+        if let Some((bi, _)) = best {
+            taken[bi] = true;
+            found[li] = Some(Found::AmountAndDay(bi));
+        }
+    }
+    // An entry and its reversal, both in the period and neither on the
+    // statement, moved no money: one was entered by mistake.
+    let by_id: std::collections::HashMap<i64, usize> = book
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (b.entry_id, i))
+        .collect();
+    let mut rec = Reconciliation {
+        lines: found,
+        ..Reconciliation::default()
+    };
+    for (bi, b) in book.iter().enumerate() {
+        if taken[bi] {
+            continue;
+        }
+        let partner = b
+            .reversed_by
+            .or(b.reverses)
+            .and_then(|id| by_id.get(&id).copied());
+        if partner.is_some_and(|p| !taken[p]) {
+            rec.cancelled.push(bi);
+        } else {
+            rec.not_on_statement.push(bi);
+        }
+    }
+    rec
+}
+
+/// The balance before the first line and after the last, from the balance
+/// column (when the file has one), whichever order the bank lists them in.
+pub fn statement_balances(lines: &[StatementLine]) -> (Option<i64>, Option<i64>) {
+    let (Some(first), Some(last)) = (lines.first(), lines.last()) else {
+        return (None, None);
+    };
+    let (oldest, newest) = if first.booked_on > last.booked_on {
+        (last, first)
+    } else {
+        (first, last)
+    };
+    (
+        oldest
+            .balance
+            .map(|b| b - oldest.money_in + oldest.money_out),
+        newest.balance,
+    )
+}
+
+// ---------------------------------------------------------------------------
+// What a statement's page shows
+
+/// How a statement line stands against the book.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LineStatus {
+    /// The entry recorded with the bank's reference on this line.
+    Reference,
+    /// An entry of the same amount, the same way, within a few days, with
+    /// no reference to tie them: check it.
+    AmountAndDay,
+    /// No entry: money moved that the books do not have (a worker's
+    /// transfer nobody recorded, a bank fee), or the bank's mistake.
+    NotInBook,
+}
+
+/// A statement line and what it matched.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReconciledLine {
+    pub line_no: i64,
+    pub booked_on: NaiveDate,
+    pub reference: String,
+    pub description: String,
+    #[schema(value_type = String)]
+    pub money_in: Dong,
+    #[schema(value_type = String)]
+    pub money_out: Dong,
+    #[schema(value_type = Option<String>)]
+    pub balance: Option<Dong>,
+    pub status: LineStatus,
+    /// The matched entry.
+    pub entry_id: Option<i64>,
+    pub entry_memo: Option<String>,
+}
+
+/// A movement of the bank account's book.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct BookEntry {
+    pub entry_id: i64,
+    pub kind: String,
+    pub posted_on: NaiveDate,
+    pub memo: String,
+    #[schema(value_type = String)]
+    pub money_in: Dong,
+    #[schema(value_type = String)]
+    pub money_out: Dong,
+    pub reference: Option<String>,
+}
+
+impl From<&BookItem> for BookEntry {
+    fn from(b: &BookItem) -> BookEntry {
+        BookEntry {
+            entry_id: b.entry_id,
+            kind: b.kind.clone(),
+            posted_on: b.posted_on,
+            memo: b.memo.clone(),
+            money_in: Dong(b.money_in),
+            money_out: Dong(b.money_out),
+            reference: b.reference.clone(),
+        }
+    }
+}
+
+/// A kept statement reconciled with the bank account's book over its days,
+/// as of now.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct StatementView {
+    pub statement: StatementSummary,
+    /// The balance before the first day and after the last, from the
+    /// statement's balance column (absent when it has none).
+    #[schema(value_type = Option<String>)]
+    pub statement_opening: Option<Dong>,
+    #[schema(value_type = Option<String>)]
+    pub statement_closing: Option<Dong>,
+    /// The same from the book.
+    #[schema(value_type = String)]
+    pub book_opening: Dong,
+    #[schema(value_type = String)]
+    pub book_closing: Dong,
+    /// The closing balances agree (absent when the statement gives none).
+    pub balances_agree: Option<bool>,
+    pub lines: Vec<ReconciledLine>,
+    /// Entries of the book over the statement's days that no line matched.
+    pub not_on_statement: Vec<BookEntry>,
+    /// Entries and their reversals in the same days, neither on the
+    /// statement: nothing moved (one was entered by mistake).
+    pub cancelled: Vec<BookEntry>,
+    pub matched: usize,
+    pub matched_by_amount: usize,
+    pub not_in_book: usize,
+}
+
+impl StatementView {
+    /// Everything agrees: every line matched by reference or amount, every
+    /// entry on the statement, the balances equal (when given).
+    pub fn agrees(&self) -> bool {
+        self.not_in_book == 0
+            && self.not_on_statement.is_empty()
+            && self.balances_agree != Some(false)
+    }
+}
+
+/// Reconciles a kept statement with its book.
+pub fn view(sb: StatementBook) -> StatementView {
+    let rec = reconcile(&sb.lines, &sb.book);
+    let (opening, closing) = statement_balances(&sb.lines);
+    let count = |f: fn(&Found) -> bool| rec.lines.iter().flatten().filter(|x| f(x)).count();
+    let lines = sb
+        .lines
+        .iter()
+        .zip(&rec.lines)
+        .map(|(l, found)| {
+            let (status, entry) = match found {
+                Some(Found::Reference(i)) => (LineStatus::Reference, Some(&sb.book[*i])),
+                Some(Found::AmountAndDay(i)) => (LineStatus::AmountAndDay, Some(&sb.book[*i])),
+                None => (LineStatus::NotInBook, None),
+            };
+            ReconciledLine {
+                line_no: l.line_no,
+                booked_on: l.booked_on,
+                reference: l.reference.clone(),
+                description: l.description.clone(),
+                money_in: Dong(l.money_in),
+                money_out: Dong(l.money_out),
+                balance: l.balance.map(Dong),
+                status,
+                entry_id: entry.map(|e| e.entry_id),
+                entry_memo: entry.map(|e| e.memo.clone()),
+            }
+        })
+        .collect();
+    StatementView {
+        statement_opening: opening.map(Dong),
+        statement_closing: closing.map(Dong),
+        book_opening: Dong(sb.opening),
+        book_closing: Dong(sb.closing),
+        balances_agree: closing.map(|c| c == sb.closing),
+        matched: count(|f| matches!(f, Found::Reference(_))),
+        matched_by_amount: count(|f| matches!(f, Found::AmountAndDay(_))),
+        not_in_book: rec.lines.iter().filter(|f| f.is_none()).count(),
+        lines,
+        not_on_statement: rec
+            .not_on_statement
+            .iter()
+            .map(|i| BookEntry::from(&sb.book[*i]))
+            .collect(),
+        cancelled: rec
+            .cancelled
+            .iter()
+            .map(|i| BookEntry::from(&sb.book[*i]))
+            .collect(),
+        statement: sb.head,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 12, day).unwrap()
+    }
+
+    #[test]
+    fn amounts_as_banks_write_them() {
+        let ok =
+            |t: &str, v: i64| assert_eq!(whole_dong(&Cell::Text(t.into())), Ok(v), "{t} is {v}");
+        ok("1.500.000", 1_500_000);
+        ok("1,500,000", 1_500_000);
+        ok("1,500,000.00", 1_500_000);
+        ok("1.500.000,00", 1_500_000);
+        ok("1500000", 1_500_000);
+        ok("1500000.00", 1_500_000);
+        ok("1.500", 1_500);
+        ok("200 000 VND", 200_000);
+        ok("200.000 ₫", 200_000);
+        ok("-1.500.000", -1_500_000);
+        ok("(1.500.000)", -1_500_000);
+        ok("+50,000", 50_000);
+        assert_eq!(whole_dong(&Cell::Number(2_000_000.0)), Ok(2_000_000));
+        for bad in [
+            "1.5",
+            "1,500,000.50",
+            "12.34.56",
+            "abc",
+            "1..000",
+            ",500",
+            "1,50,000",
+        ] {
+            assert!(whole_dong(&Cell::Text(bad.into())).is_err(), "{bad}");
+        }
+        assert!(whole_dong(&Cell::Number(10.5)).is_err());
+    }
+
+    #[test]
+    fn headers_in_either_language() {
+        assert_eq!(Field::of("Ngày GD / Transaction Date"), Some(Field::Date));
+        assert_eq!(Field::of("NGÀY GIAO DỊCH"), Some(Field::Date));
+        assert_eq!(Field::of("Số tiền ghi có\nCredit"), Some(Field::MoneyIn));
+        assert_eq!(Field::of("Ghi nợ"), Some(Field::MoneyOut));
+        assert_eq!(Field::of("Số dư"), Some(Field::Balance));
+        assert_eq!(Field::of("Mã giao dịch"), Some(Field::Reference));
+        assert_eq!(Field::of("Nội dung"), Some(Field::Description));
+        assert_eq!(Field::of("Chi nhánh"), None);
+    }
+
+    #[test]
+    fn a_csv_export_with_a_preamble_and_totals() {
+        let csv = "\u{feff}SAO KÊ TÀI KHOẢN;;;;;\n\
+                   Số tài khoản: 0071000999888;;;;;\n\
+                   Ngày GD/TNX Date;Số tham chiếu;Nội dung;Ghi nợ;Ghi có;Số dư\n\
+                   01/12/2026;FT26335000001;NGUYEN THI THU HA tra no L-002;;200.000;20.200.000\n\
+                   02/12/2026 14:05;FT26336000009;Chi giai ngan GN-CN-TD-000001;6.000.000;;14.200.000\n\
+                   Tổng cộng;;;6.000.000;200.000;\n";
+        let lines = read(csv.as_bytes()).unwrap();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(
+            lines[0],
+            StatementLine {
+                line_no: 4,
+                booked_on: d(1),
+                reference: "FT26335000001".into(),
+                description: "NGUYEN THI THU HA tra no L-002".into(),
+                money_in: 200_000,
+                money_out: 0,
+                balance: Some(20_200_000),
+            }
+        );
+        assert_eq!((lines[1].booked_on, lines[1].money_out), (d(2), 6_000_000));
+        assert_eq!(
+            statement_balances(&lines),
+            (Some(20_000_000), Some(14_200_000))
+        );
+    }
+
+    #[test]
+    fn a_signed_amount_column_and_newest_first() {
+        let csv = "Date,Reference,Amount,Balance\n\
+                   2026-12-03,B,\"-1,000,000\",\"9,000,000\"\n\
+                   2026-12-01,A,\"10,000,000\",\"10,000,000\"\n";
+        let lines = read(csv.as_bytes()).unwrap();
+        assert_eq!((lines[0].money_in, lines[0].money_out), (0, 1_000_000));
+        assert_eq!((lines[1].money_in, lines[1].money_out), (10_000_000, 0));
+        assert_eq!(statement_balances(&lines), (Some(0), Some(9_000_000)));
+    }
+
+    #[test]
+    fn errors_name_the_line_and_column() {
+        let csv = "Ngày,Nội dung,Ghi có,Ghi nợ\n\
+                   31/11/2026,x,100,\n\
+                   01/12/2026,y,100.5,\n\
+                   02/12/2026,z,100,100\n";
+        let errors = read(csv.as_bytes()).unwrap_err();
+        let at: Vec<(i64, &str)> = errors
+            .iter()
+            .map(|e| (e.line_no, e.column.as_str()))
+            .collect();
+        assert_eq!(at, [(2, "ngày giao dịch"), (3, "ghi có"), (4, "ghi có")]);
+        assert!(errors[1].vi.contains("lẻ đồng"), "{:?}", errors[1]);
+        let none = read(b"a,b\n1,2\n").unwrap_err();
+        assert!(none[0].vi.contains("tiêu đề"), "{none:?}");
+    }
+
+    #[test]
+    fn an_xlsx_export_is_read_as_a_csv_one() {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        let date = rust_xlsxwriter::Format::new().set_num_format("dd/mm/yyyy");
+        for (c, h) in [
+            "Ngày giao dịch",
+            "Số tham chiếu",
+            "Diễn giải",
+            "Ghi nợ",
+            "Ghi có",
+            "Số dư",
+        ]
+        .iter()
+        .enumerate()
+        {
+            ws.write_string(2, c as u16, *h).unwrap();
+        }
+        ws.write_string(0, 0, "Sao kê tài khoản 0071000999888")
+            .unwrap();
+        let day = rust_xlsxwriter::ExcelDateTime::from_ymd(2026, 12, 1).unwrap();
+        ws.write_datetime_with_format(3, 0, &day, &date).unwrap();
+        ws.write_number(3, 1, 26335000001.0).unwrap();
+        ws.write_string(3, 2, "Nop tien mat").unwrap();
+        ws.write_number(3, 4, 25_000_000.0).unwrap();
+        ws.write_number(3, 5, 25_000_000.0).unwrap();
+        let bytes = wb.save_to_buffer().unwrap();
+        let lines = read(&bytes).unwrap();
+        assert_eq!(
+            lines,
+            [StatementLine {
+                line_no: 4,
+                booked_on: d(1),
+                reference: "26335000001".into(),
+                description: "Nop tien mat".into(),
+                money_in: 25_000_000,
+                money_out: 0,
+                balance: Some(25_000_000),
+            }]
+        );
+    }
+
+    fn item(id: i64, day: u32, money_in: i64, money_out: i64, reference: Option<&str>) -> BookItem {
+        BookItem {
+            entry_id: id,
+            kind: "counter_repayment".into(),
+            posted_on: d(day),
+            memo: String::new(),
+            money_in,
+            money_out,
+            reference: reference.map(str::to_string),
+            reverses: None,
+            reversed_by: None,
+        }
+    }
+
+    fn line(
+        no: i64,
+        day: u32,
+        money_in: i64,
+        money_out: i64,
+        reference: &str,
+        description: &str,
+    ) -> StatementLine {
+        StatementLine {
+            line_no: no,
+            booked_on: d(day),
+            reference: reference.into(),
+            description: description.into(),
+            money_in,
+            money_out,
+            balance: None,
+        }
+    }
+
+    #[test]
+    fn references_first_then_amount_and_day() {
+        let book = vec![
+            item(1, 1, 200_000, 0, Some("FT1111111")),
+            item(2, 1, 200_000, 0, Some("FT2222222")),
+            item(3, 2, 0, 6_000_000, None),
+            item(4, 4, 500_000, 0, None),
+        ];
+        let lines = vec![
+            // The second transfer, found by the reference in the text.
+            line(1, 1, 200_000, 0, "", "CK FT2222222 tra no"),
+            line(2, 2, 200_000, 0, "FT1111111", ""),
+            line(3, 3, 0, 6_000_000, "X", ""),
+            // Not in the book at all.
+            line(4, 3, 300_000, 0, "FT9", ""),
+            // The same amount a week later is not a match.
+            line(5, 12, 500_000, 0, "", ""),
+        ];
+        let r = reconcile(&lines, &book);
+        assert_eq!(
+            r.lines,
+            [
+                Some(Found::Reference(1)),
+                Some(Found::Reference(0)),
+                Some(Found::AmountAndDay(2)),
+                None,
+                None
+            ]
+        );
+        assert_eq!(r.not_on_statement, [3]);
+        assert!(r.cancelled.is_empty());
+    }
+
+    #[test]
+    fn an_entry_reversed_in_the_period_needs_no_line() {
+        // Typed on the wrong loan, reversed, typed on the right one: the
+        // bank has one transfer.
+        let mut wrong = item(1, 1, 200_000, 0, Some("FT1111111"));
+        wrong.reversed_by = Some(2);
+        let mut back = item(2, 1, 0, 200_000, None);
+        back.reverses = Some(1);
+        let right = item(3, 1, 200_000, 0, Some("FT1111111"));
+        let r = reconcile(
+            &[line(1, 1, 200_000, 0, "FT1111111", "")],
+            &[wrong, back, right],
+        );
+        assert_eq!(r.lines, [Some(Found::Reference(2))]);
+        assert_eq!(r.cancelled, [0, 1]);
+        assert!(r.not_on_statement.is_empty());
+    }
+}
