@@ -898,6 +898,33 @@ async fn console_in_a_real_browser() {
         b.go("/bank-moves").await;
         b.wait("#move-form").await;
         b.shot("bank").await;
+        // The day's bank statement, as the bank exports it, reconciled.
+        let today = sotay_core::domain::time::local_date(chrono::Utc::now()).format("%d/%m/%Y");
+        let statement = std::env::temp_dir().join(format!("sao-ke-{}.csv", std::process::id()));
+        std::fs::write(
+            &statement,
+            format!(
+                "Sao kê tài khoản 0071000999888;;;;;\n\
+                 Ngày GD/TNX Date;Số tham chiếu/Ref;Nội dung/Description;Ghi nợ/Debit;Ghi có/Credit;Số dư/Balance\n\
+                 {today};UNC-0120;QUY CEP CHUYEN VON CHO VAY;;1.000.000.000;1.000.000.000\n\
+                 {today};FT26339100200;NGUYEN THI HOA CHUYEN TRA NO;;500.000;1.000.500.000\n\
+                 {today};;PHI QUAN LY TAI KHOAN;11.000;;1.000.489.000\n"
+            ),
+        )
+        .expect("statement file");
+        b.wait("#statement-file")
+            .await
+            .send_keys(statement.to_str().unwrap())
+            .await
+            .expect("choose the file");
+        b.submit("#statement-form button", "#statement-lines").await;
+        assert!(b
+            .text("#statement-lines")
+            .await
+            .contains("Chưa có trong sổ"));
+        assert_eq!(b.text("#count-not-in-book").await, "2");
+        b.shot_full("bank-statement", 1280).await;
+        std::fs::remove_file(&statement).ok();
         b.go("/reports/vault-cash-book").await;
         b.wait("#downloads").await;
         assert!(b.body().await.contains("Tồn cuối kỳ"));
@@ -2465,6 +2492,67 @@ async fn a_new_loan_is_asked_for_and_paid_out_from_the_console() {
             "the transfer's memo: {html}"
         );
         assert!(html.contains("GNT-2026-0042"), "the deposit's memo: {html}");
+        // The bank's statement of the day, uploaded on the Bank page, is
+        // reconciled with the bank book: the transfer by its reference, the
+        // cash paid in by amount and day, a transfer nobody recorded.
+        let (_, _, html) = get("/bank-moves".into(), supervisor.clone()).await;
+        assert!(html.contains("id=\"statement-form\""), "{html}");
+        let today = sotay_core::domain::time::local_date(chrono::Utc::now()).format("%d/%m/%Y");
+        let statement = format!(
+            "Ngày giao dịch,Số tham chiếu,Nội dung,Ghi nợ,Ghi có\n\
+             {today},FT26339555001,GIAI NGAN,\"{min}\",\n\
+             {today},GNT-88,NOP TIEN MAT,,\"{min}\"\n\
+             {today},FT26339555999,LE VAN AN CHUYEN TRA NO,,\"150000\"\n"
+        );
+        let upload = |name: &'static str, bytes: Vec<u8>| {
+            let form = reqwest::multipart::Form::new()
+                .text("csrf", field(&html, "csrf"))
+                .text("branch_id", td.to_string())
+                .part(
+                    "file",
+                    reqwest::multipart::Part::bytes(bytes).file_name(name),
+                );
+            let (http, server, cookie) = (&http, &server, supervisor.clone());
+            async move {
+                answer(
+                    http.post(server.url("/bank-statements"))
+                        .header(COOKIE, cookie)
+                        .multipart(form)
+                        .send()
+                        .await
+                        .unwrap(),
+                )
+                .await
+            }
+        };
+        let (status, _, page_html) =
+            upload("sai.csv", b"Ngay,Ghi co\n99/12/2026,100\n".to_vec()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page_html}");
+        assert!(
+            page_html.contains("id=\"statement-error\"") && page_html.contains("Dòng 2"),
+            "{page_html}"
+        );
+        let (status, to, _) = upload("sao-ke-vcb.csv", statement.clone().into_bytes()).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let to = to.unwrap();
+        assert!(to.starts_with("/bank-statements/"), "{to}");
+        let (status, _, html) = get(to.clone(), supervisor.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        for text in [
+            "sao-ke-vcb.csv",
+            "Khớp mã giao dịch",
+            "Khớp số tiền, ngày",
+            "Chưa có trong sổ",
+            "FT26339555999",
+            "sao kê không có cột số dư",
+        ] {
+            assert!(html.contains(text), "{text}: {html}");
+        }
+        let (status, again, _) = upload("sao-ke-vcb.csv", statement.into_bytes()).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(again.unwrap(), format!("{to}?again=1"));
+        let (_, _, html) = get("/bank-moves".into(), supervisor.clone()).await;
+        assert!(html.contains(&format!("href=\"{to}\"")), "listed: {html}");
         let (_, _, html) = get("/ledger".into(), admin.clone()).await;
         assert!(html.contains("khớp sổ cái"), "{html}");
         assert!(html.contains("Tiền gửi ngân hàng chi nhánh"), "{html}");

@@ -102,6 +102,22 @@ struct Flash {
     moved: Option<i64>,
     error: Option<String>,
     form: MoveForm,
+    /// A statement upload refused.
+    statement: Option<super::statements::Refused>,
+}
+
+/// The Bank page with a statement upload's refusal.
+pub(super) async fn render_refused(
+    state: &AppState,
+    s: &super::session::Signed,
+    refused: super::statements::Refused,
+    status: StatusCode,
+) -> Response {
+    let flash = Flash {
+        statement: Some(refused),
+        ..Flash::default()
+    };
+    render(state, s, flash, status).await
 }
 
 /// `GET /bank-moves`
@@ -135,9 +151,15 @@ async fn render(
         let held = holdings(state, branch_of(&who)).await?;
         let branches = state.db.branches(branch_of(&who)).await?;
         let moves = state.db.bank_moves(branch_of(&who)).await?;
-        Ok::<_, AppError>((held, branches, moves))
+        // Statements are reconciled by the supervisors (kế toán) and admins.
+        let statements = if may_reverse {
+            Some(state.db.statements(branch_of(&who)).await?)
+        } else {
+            None
+        };
+        Ok::<_, AppError>((held, branches, moves, statements))
     };
-    let (held, branches, moves) = match loaded.await {
+    let (held, branches, moves, statements) = match loaded.await {
         Ok(x) => x,
         Err(e) => return ui.app_error(e),
     };
@@ -243,6 +265,9 @@ async fn render(
                     }
                 }
             }))
+        }
+        @if let Some(kept) = &statements {
+            (super::statements::card(lang, &s.csrf, &branches, kept, flash.statement.as_ref()))
         }
     };
     (

@@ -23,6 +23,7 @@ mod people;
 mod reports;
 mod reversals;
 mod session;
+mod statements;
 mod static_files;
 mod stock;
 pub mod store;
@@ -80,6 +81,12 @@ pub fn routes_with(config: ConsoleConfig) -> Router<AppState> {
         .route("/disbursements/{id}/reject", post(disbursements::reject))
         .route("/capital", post(disbursements::receive_capital))
         .route("/bank-moves", get(bank::page).post(bank::move_cash))
+        .route(
+            "/bank-statements",
+            post(statements::upload)
+                .layer(DefaultBodyLimit::max(crate::api::statements::BODY_LIMIT)),
+        )
+        .route("/bank-statements/{id}", get(statements::show))
         .route("/ledger", get(ledger::page))
         .route("/reports", get(reports::index))
         .route("/reports/{name}", get(reports::report))
