@@ -610,6 +610,8 @@ async fn health_and_openapi() {
             "/api/v1/workers/{id}",
             "/api/v1/imports/{kind}",
             "/api/v1/devices/{id}/revoke",
+            "/api/v1/bank-statements",
+            "/api/v1/bank-statements/{id}",
         ] {
             assert!(
                 doc["paths"][path].is_object(),
@@ -617,6 +619,12 @@ async fn health_and_openapi() {
             );
         }
         assert!(doc["components"]["schemas"]["TokenResponse"].is_object());
+        for schema in ["StatementView", "ReconciledLine", "CounterRequest"] {
+            assert!(
+                doc["components"]["schemas"][schema].is_object(),
+                "{schema} missing from the OpenAPI document"
+            );
+        }
     })
     .await;
 }

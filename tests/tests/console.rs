@@ -1852,6 +1852,10 @@ async fn cashier_takes_repayments_at_the_counter() {
             html.contains("href=\"/bank-moves\""),
             "in the cashier's menu: {html}"
         );
+        // Reconciling the bank's statement is the supervisors' (kế toán).
+        assert!(!html.contains("id=\"statement-form\""), "{html}");
+        let (status, _, _) = get("/bank-statements/1".into(), cashier.clone()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
         let (status, to, page) = send_form(
             &http,
             &server,
