@@ -252,9 +252,25 @@ fn file_error(vi: impl Into<String>, en: impl Into<String>) -> Vec<LineError> {
     }]
 }
 
+/// The text of a CSV file: UTF-8 (with or without a byte order mark), or
+/// UTF-16 with its mark (Excel's "Unicode Text").
+fn text_of(bytes: &[u8]) -> Option<String> {
+    let utf16 = |rest: &[u8], word: fn([u8; 2]) -> u16| {
+        let units: Vec<u16> = rest.chunks_exact(2).map(|c| word([c[0], c[1]])).collect();
+        String::from_utf16(&units).ok()
+    };
+    if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
+        utf16(rest, u16::from_le_bytes)
+    } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
+        utf16(rest, u16::from_be_bytes)
+    } else {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        String::from_utf8(bytes.to_vec()).ok()
+    }
+}
+
 fn read_csv(bytes: &[u8]) -> Result<Vec<StatementLine>, Vec<LineError>> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let Ok(text) = std::str::from_utf8(bytes) else {
+    let Some(text) = text_of(bytes) else {
         return Err(file_error(
             "Tệp không phải CSV mã UTF-8 hay XLSX; khi lưu từ Excel hãy chọn \"CSV UTF-8\" hoặc giữ nguyên tệp .xlsx",
             "the file is neither UTF-8 CSV nor XLSX; when saving from Excel choose \"CSV UTF-8\", or keep the .xlsx file",
@@ -952,6 +968,18 @@ mod tests {
     }
 
     #[test]
+    fn excel_unicode_text_is_read() {
+        let text = "Ngày giao dịch\tSố tham chiếu\tGhi có\n03/12/2026\tFT1\t1.500.000\n";
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        let lines = read(&bytes).unwrap();
+        assert_eq!((lines[0].booked_on, lines[0].money_in), (d(3), 1_500_000));
+        assert!(read(&[0xC3, 0x28, b'\n']).unwrap_err()[0]
+            .vi
+            .contains("UTF-8"));
+    }
+
+    #[test]
     fn a_signed_amount_column_and_newest_first() {
         let csv = "Date,Reference,Amount,Balance\n\
                    2026-12-03,B,\"-1,000,000\",\"9,000,000\"\n\
@@ -1085,6 +1113,75 @@ mod tests {
         );
         assert_eq!(r.not_on_statement, [3]);
         assert!(r.cancelled.is_empty());
+    }
+
+    proptest::proptest! {
+        /// Whatever the lines and the book: every item of the book is
+        /// matched once, or left out once; a match is the same amount the
+        /// same way (by a reference the line carries, or within a few
+        /// days); a line left unmatched had no item left it could take;
+        /// an item set aside as cancelled has its partner set aside too.
+        #[test]
+        fn matching_is_one_to_one_and_leaves_nothing_it_could_match(
+            lines in proptest::collection::vec((1u32..12, 0usize..3, proptest::bool::ANY, 0usize..4), 0..14),
+            items in proptest::collection::vec((1u32..12, 0usize..3, proptest::bool::ANY, 0usize..4, proptest::bool::ANY), 0..14),
+        ) {
+            const AMOUNTS: [i64; 3] = [100_000, 200_000, 300_000];
+            const REFS: [&str; 4] = ["", "FT1000001", "FT1000002", "FT1000003"];
+            let way = |a: usize, out: bool| if out { (0, AMOUNTS[a]) } else { (AMOUNTS[a], 0) };
+            let lines: Vec<StatementLine> = lines
+                .iter()
+                .enumerate()
+                .map(|(n, &(day, a, out, r))| {
+                    let (i, o) = way(a, out);
+                    line(n as i64 + 2, day, i, o, REFS[r], "")
+                })
+                .collect();
+            let mut book = Vec::new();
+            for &(day, a, out, r, reversed) in &items {
+                let (i, o) = way(a, out);
+                let id = book.len() as i64 + 1;
+                book.push(item(id, day, i, o, (r > 0).then_some(REFS[r])));
+                if reversed {
+                    book[id as usize - 1].reversed_by = Some(id + 1);
+                    let mut back = item(id + 1, day, o, i, None);
+                    back.reverses = Some(id);
+                    book.push(back);
+                }
+            }
+            let r = reconcile(&lines, &book);
+            let mut seen = vec![0; book.len()];
+            for (l, found) in lines.iter().zip(&r.lines) {
+                match *found {
+                    Some(Found::Reference(i)) => {
+                        seen[i] += 1;
+                        proptest::prop_assert!(same_way(l, &book[i]));
+                        proptest::prop_assert!(carries(l, book[i].reference.as_deref().unwrap()));
+                    }
+                    Some(Found::AmountAndDay(i)) => {
+                        seen[i] += 1;
+                        proptest::prop_assert!(same_way(l, &book[i]));
+                        proptest::prop_assert!((l.booked_on - book[i].posted_on).num_days().abs() <= DAYS_APART);
+                    }
+                    None => {
+                        for &i in r.not_on_statement.iter().chain(&r.cancelled) {
+                            proptest::prop_assert!(
+                                !same_way(l, &book[i]) || (l.booked_on - book[i].posted_on).num_days().abs() > DAYS_APART,
+                                "line {:?} left while {:?} was free", l, book[i]
+                            );
+                        }
+                    }
+                }
+            }
+            for &i in r.not_on_statement.iter().chain(&r.cancelled) {
+                seen[i] += 1;
+            }
+            proptest::prop_assert!(seen.iter().all(|&n| n == 1), "{:?}", seen);
+            for &i in &r.cancelled {
+                let partner = book[i].reversed_by.or(book[i].reverses).unwrap();
+                proptest::prop_assert!(r.cancelled.iter().any(|&j| book[j].entry_id == partner));
+            }
+        }
     }
 
     #[test]
