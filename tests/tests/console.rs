@@ -2502,11 +2502,18 @@ async fn a_new_loan_is_asked_for_and_paid_out_from_the_console() {
         let (_, _, html) = get("/bank-moves".into(), supervisor.clone()).await;
         assert!(html.contains("id=\"statement-form\""), "{html}");
         let today = sotay_core::domain::time::local_date(chrono::Utc::now()).format("%d/%m/%Y");
+        let wired = scalar(
+            &db.url,
+            "SELECT MAX(d.id) FROM disbursements d JOIN disbursement_decisions x ON x.disbursement_id = d.id \
+             WHERE d.method = 'transfer' AND x.decision = 'approved'",
+        )
+        .await;
+        let code = format!("GN-CN-TD-{wired:06}");
         let statement = format!(
             "Ngày giao dịch,Số tham chiếu,Nội dung,Ghi nợ,Ghi có\n\
              {today},FT26339555001,GIAI NGAN,\"{min}\",\n\
              {today},GNT-88,NOP TIEN MAT,,\"{min}\"\n\
-             {today},FT26339555999,LE VAN AN CHUYEN TRA NO,,\"150000\"\n"
+             {today},FT26339555999,LE VAN AN CHUYEN TRA NO {code},,\"150000\"\n"
         );
         let upload = |name: &'static str, bytes: Vec<u8>| {
             let form = reqwest::multipart::Form::new()
@@ -2555,6 +2562,58 @@ async fn a_new_loan_is_asked_for_and_paid_out_from_the_console() {
         let (status, again, _) = upload("sao-ke-vcb.csv", statement.into_bytes()).await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         assert_eq!(again.unwrap(), format!("{to}?again=1"));
+        // The transfer nobody recorded: the loan its text names is offered,
+        // or one typed; the loan's counter form comes filled in from it.
+        let prefill = "?method=transfer&amount=150000&transfer_ref=FT26339555999#counter";
+        assert!(
+            html.contains(&format!("Ghi khoản thu vào khoản vay {code}"))
+                && html.contains(&prefill.replace('&', "&amp;")),
+            "{html}"
+        );
+        let (status, back, _) = get(
+            format!("{to}/loan?line=4&code=KHONG-CO-1"),
+            supervisor.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, _, html) = get(back.unwrap(), supervisor.clone()).await;
+        assert!(
+            html.contains("id=\"statement-missing\"") && html.contains("KHONG-CO-1"),
+            "{html}"
+        );
+        let (status, form_at, _) =
+            get(format!("{to}/loan?line=4&code={code}"), supervisor.clone()).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let form_at = form_at.unwrap();
+        assert!(form_at.ends_with(prefill), "{form_at}");
+        let (_, _, html) = get(form_at.clone(), supervisor.clone()).await;
+        for filled in [
+            "value=\"150000\"",
+            "value=\"FT26339555999\"",
+            "value=\"transfer\" checked",
+        ] {
+            assert!(html.contains(filled), "{filled}: {html}");
+        }
+        let loan_path = form_at.split('?').next().unwrap().to_string();
+        let (status, _, page_html) = post(
+            format!("{loan_path}/repayments"),
+            vec![
+                ("csrf", field(&html, "csrf")),
+                ("client_id", field(&html, "client_id")),
+                ("amount", field(&html, "amount")),
+                ("method", "transfer".to_string()),
+                ("transfer_ref", field(&html, "transfer_ref")),
+                ("note", String::new()),
+            ],
+            supervisor.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{page_html}");
+        let (_, _, html) = get(to.clone(), supervisor.clone()).await;
+        assert!(
+            html.contains("id=\"count-not-in-book\">0<"),
+            "all matched now: {html}"
+        );
         let (_, _, html) = get("/bank-moves".into(), supervisor.clone()).await;
         assert!(html.contains(&format!("href=\"{to}\"")), "listed: {html}");
         let (_, _, html) = get("/ledger".into(), admin.clone()).await;

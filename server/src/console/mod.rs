@@ -87,6 +87,7 @@ pub fn routes_with(config: ConsoleConfig) -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(crate::api::statements::BODY_LIMIT)),
         )
         .route("/bank-statements/{id}", get(statements::show))
+        .route("/bank-statements/{id}/loan", get(statements::record))
         .route("/ledger", get(ledger::page))
         .route("/reports", get(reports::index))
         .route("/reports/{name}", get(reports::report))

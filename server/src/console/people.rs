@@ -293,6 +293,11 @@ async fn render_worker(state: &AppState, s: &Signed, id: &str) -> Result<Respons
 pub struct LoanQuery {
     /// The counter repayment just taken, to confirm it.
     receipt: String,
+    /// The counter form filled in beforehand (from a bank statement's line
+    /// not in the books): `cash` or `transfer`, the amount, the reference.
+    method: String,
+    amount: String,
+    transfer_ref: String,
 }
 
 /// The counter form as posted.
@@ -328,7 +333,13 @@ pub async fn loan(
 ) -> Response {
     let counter = Counter {
         taken: q.receipt.parse().ok(),
-        ..Counter::default()
+        form: CounterForm {
+            method: q.method,
+            amount: q.amount,
+            transfer_ref: q.transfer_ref,
+            ..CounterForm::default()
+        },
+        error: None,
     };
     match render_loan(&state, &signed, &id, counter, StatusCode::OK).await {
         Ok(r) => r,

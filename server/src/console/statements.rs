@@ -3,6 +3,8 @@
 //! (`/bank-statements/{id}`). For the branch's supervisors (kế toán) and
 //! admins, through the same calls as the API.
 
+use std::collections::HashMap;
+
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -19,7 +21,7 @@ use crate::app::AppState;
 use crate::db::{Branch, StatementSummary};
 use crate::error::AppError;
 use crate::ledger::EntryKind;
-use crate::statement::{BookEntry, LineStatus, StatementView};
+use crate::statement::{BookEntry, LineStatus, ReconciledLine, StatementView};
 
 /// Why an upload was refused: the message and each line's reason.
 #[derive(Debug, Default)]
@@ -200,6 +202,127 @@ pub async fn upload(
 pub struct ShowQuery {
     /// The same file was uploaded again.
     again: String,
+    /// A loan code typed for a line that was not found.
+    missing: String,
+}
+
+/// A loan a line not in the books may be a repayment of: its id, code and
+/// borrower.
+type Candidate = (i64, String, String);
+
+/// Words of a line that may be a loan's code: with a digit, 3 to 40
+/// characters of letters, digits and `-` `_` `/` `.`, at most six.
+fn code_words(line: &ReconciledLine) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let text = format!("{} {}", line.description, line.reference);
+    for w in text.split(|c: char| !(c.is_ascii_alphanumeric() || "-_/.".contains(c))) {
+        let w = w.trim_matches(['.', '-', '/', '_']);
+        if (3..=40).contains(&w.len())
+            && w.chars().any(|c| c.is_ascii_digit())
+            && !out.iter().any(|o| o == w)
+        {
+            out.push(w.to_string());
+        }
+        if out.len() == 6 {
+            break;
+        }
+    }
+    out
+}
+
+/// The loan page with its counter form filled in from `line`.
+fn record_link(loan_id: i64, line: &ReconciledLine) -> String {
+    format!(
+        "{}#counter",
+        view::link(
+            &format!("/loans/{loan_id}"),
+            &[
+                ("method", "transfer".to_string()),
+                ("amount", line.money_in.0.to_string()),
+                ("transfer_ref", line.reference.clone()),
+            ]
+        )
+    )
+}
+
+/// Loans named in the lines not in the books, by line.
+async fn candidates(
+    state: &AppState,
+    s: &Signed,
+    v: &StatementView,
+) -> Result<HashMap<i64, Candidate>, AppError> {
+    let mut out = HashMap::new();
+    let open = v
+        .lines
+        .iter()
+        .filter(|l| l.status == LineStatus::NotInBook && l.money_in.0 > 0)
+        .take(50);
+    for l in open {
+        for w in code_words(l) {
+            let upper = w.to_uppercase();
+            let found = match state.db.loan_by_code(s.user.scope(), &w).await? {
+                Some(loan) => Some(loan),
+                None if upper != w => state.db.loan_by_code(s.user.scope(), &upper).await?,
+                None => None,
+            };
+            if let Some(loan) = found.filter(|loan| loan.status == "active") {
+                out.insert(l.line_no, (loan.id, loan.code, loan.worker_name));
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RecordQuery {
+    line: String,
+    code: String,
+}
+
+/// `GET /bank-statements/{id}/loan?line=&code=`: the loan whose code was
+/// typed for a line not in the books, its counter form filled in from the
+/// line; back to the statement when there is no such loan.
+pub async fn record(
+    State(state): State<AppState>,
+    Staff(signed): Staff,
+    Path(id): Path<String>,
+    Query(q): Query<RecordQuery>,
+) -> Response {
+    let ui = signed.ui();
+    let who = match reviewer(&signed.user, None) {
+        Ok(w) => w,
+        Err(e) => return ui.app_error(e),
+    };
+    let (Ok(id), Ok(line_no)) = (id.parse::<i64>(), q.line.parse::<i64>()) else {
+        return ui.app_error(AppError::not_found("sao kê", "statement"));
+    };
+    let book = match state.db.statement_with_book(branch_of(&who), id).await {
+        Ok(Some(b)) => b,
+        Ok(None) => return ui.app_error(AppError::not_found("sao kê", "statement")),
+        Err(e) => return ui.app_error(e.into()),
+    };
+    let v = crate::statement::view(book);
+    let Some(line) = v.lines.iter().find(|l| l.line_no == line_no) else {
+        return ui.app_error(AppError::not_found("dòng sao kê", "statement line"));
+    };
+    let code = q.code.trim();
+    let loan = match state.db.loan_by_code(signed.user.scope(), code).await {
+        Ok(l) => l,
+        Err(e) => return ui.app_error(e.into()),
+    };
+    match loan {
+        Some(loan) if !code.is_empty() => Redirect::to(&record_link(loan.id, line)).into_response(),
+        _ => Redirect::to(&format!(
+            "{}#line-{line_no}",
+            view::link(
+                &format!("/bank-statements/{id}"),
+                &[("missing", code.to_string())]
+            )
+        ))
+        .into_response(),
+    }
 }
 
 /// `GET /bank-statements/{id}`
@@ -221,7 +344,11 @@ pub async fn show(
     match state.db.statement_with_book(branch_of(&who), id).await {
         Ok(Some(book)) => {
             let v = crate::statement::view(book);
-            let body = page(&signed, &v, q.again == "1");
+            let loans = match candidates(&state, &signed, &v).await {
+                Ok(c) => c,
+                Err(e) => return ui.app_error(e),
+            };
+            let body = page(&signed, id, &v, &loans, &q);
             let title = signed.lang.pick(
                 format!("Đối chiếu sao kê {}", v.statement.file_name),
                 format!("Statement {} reconciled", v.statement.file_name),
@@ -277,8 +404,15 @@ fn entries_table(lang: Lang, id: &str, entries: &[BookEntry]) -> Markup {
     })
 }
 
-fn page(s: &Signed, v: &StatementView, again: bool) -> Markup {
+fn page(
+    s: &Signed,
+    id: i64,
+    v: &StatementView,
+    loans: &HashMap<i64, Candidate>,
+    q: &ShowQuery,
+) -> Markup {
     let lang = s.lang;
+    let again = q.again == "1";
     let k = &v.statement;
     let difference = v.statement_closing.map(|c| c.0 - v.book_closing.0);
     html! {
@@ -293,6 +427,12 @@ fn page(s: &Signed, v: &StatementView, again: bool) -> Markup {
             p.notice role="status" #statement-again { (lang.t(
                 "Tệp này đã được tải lên trước đây; đây là sao kê đã lưu, đối chiếu lại với sổ hiện nay.",
                 "This file was uploaded before: here is the statement kept, reconciled again with the books as they are now.",
+            )) }
+        }
+        @if !q.missing.trim().is_empty() {
+            p.notice.error role="alert" #statement-missing { (lang.pick(
+                format!("Không tìm thấy khoản vay mã \"{}\" trong phạm vi của bạn; kiểm tra lại mã trên hợp đồng.", q.missing.trim()),
+                format!("There is no loan \"{}\" within your reach; check the code on the contract.", q.missing.trim()),
             )) }
         }
         @if v.agrees() {
@@ -349,8 +489,22 @@ fn page(s: &Signed, v: &StatementView, again: bool) -> Markup {
                             td.num.nowrap { @if l.money_out.0 > 0 { (vnd(l.money_out.0)) } }
                             td {
                                 (status_badge(lang, l.status))
-                                @if let (Some(id), Some(memo)) = (l.entry_id, &l.entry_memo) {
-                                    br; small { (lang.t("Bút toán", "Entry")) " " (id) ": " (memo) }
+                                @if let (Some(entry), Some(memo)) = (l.entry_id, &l.entry_memo) {
+                                    br; small { (lang.t("Bút toán", "Entry")) " " (entry) ": " (memo) }
+                                }
+                                @if l.status == LineStatus::NotInBook && l.money_in.0 > 0 {
+                                    @if let Some((loan_id, code, worker)) = loans.get(&l.line_no) {
+                                        br; a.record-line href=(record_link(*loan_id, l)) {
+                                            (lang.pick(format!("Ghi khoản thu vào khoản vay {code} ({worker})"), format!("Record it on loan {code} ({worker})")))
+                                        }
+                                    }
+                                    form.inline method="get" action=(format!("/bank-statements/{id}/loan")) {
+                                        input type="hidden" name="line" value=(l.line_no);
+                                        input type="text" name="code" required size="12" aria-label=(lang.t("Mã khoản vay", "Loan code"))
+                                            placeholder=(lang.t("Mã khoản vay", "Loan code"));
+                                        " "
+                                        button type="submit" { (lang.t("Ghi khoản thu", "Record the repayment")) }
+                                    }
                                 }
                             }
                         }

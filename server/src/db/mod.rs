@@ -454,6 +454,11 @@ impl Db {
         with_conn!(self, q, c => q::loan_get(&mut c, scope, id).await)
     }
 
+    /// The loan with this code (as written, case and all), if in scope.
+    pub async fn loan_by_code(&self, scope: Scope, code: &str) -> DbResult<Option<LoanView>> {
+        with_conn!(self, q, c => q::loan_by_code(&mut c, scope, code).await)
+    }
+
     pub async fn installments(&self, loan_id: i64) -> DbResult<Vec<InstallmentView>> {
         with_conn!(self, q, c => q::installments_of(&mut c, loan_id).await)
     }

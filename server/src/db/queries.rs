@@ -381,6 +381,16 @@ pub async fn loan_get(c: &mut Conn, scope: Scope, id: i64) -> DbResult<Option<Lo
         .await?)
 }
 
+pub async fn loan_by_code(c: &mut Conn, scope: Scope, code: &str) -> DbResult<Option<LoanView>> {
+    let (kind, sid) = scope.bind();
+    Ok(sqlx::query_as(&format!("{LOAN} WHERE {WORKER_SCOPE} AND l.code = $3"))
+        .bind(kind)
+        .bind(sid)
+        .bind(code)
+        .fetch_optional(&mut *c)
+        .await?)
+}
+
 pub async fn installments_of(c: &mut Conn, loan_id: i64) -> DbResult<Vec<InstallmentView>> {
     Ok(sqlx::query_as(
         "SELECT number, due_on, principal_due, interest_due, principal_paid, interest_paid
