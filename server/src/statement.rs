@@ -12,7 +12,7 @@
 
 use std::io::Cursor;
 
-use calamine::{Data, Reader, Xlsx};
+use calamine::{Data, Reader, Xls, Xlsx};
 use chrono::NaiveDate;
 use serde::Serialize;
 use sotay_core::domain::money::Dong;
@@ -176,18 +176,39 @@ const NAMES: &[(Field, &[&str])] = &[
     ),
 ];
 
+/// Names of a row-number column (`STT / No.`): never read as money, even
+/// though `No.` folds like `Nợ`.
+const ROW_NUMBERS: &[&str] = &["stt", "so tt", "so thu tu", "tt", "seq", "no"];
+
 impl Field {
     fn of(header: &str) -> Option<Field> {
-        header
+        let parts: Vec<(String, String)> = header
             .split(['/', '\n', '\r', '|', '(', ')'])
-            .map(fold)
-            .filter(|p| !p.is_empty())
-            .find_map(|part| {
-                NAMES
-                    .iter()
-                    .find(|(_, names)| names.contains(&part.as_str()))
-                    .map(|(f, _)| *f)
+            .map(|raw| {
+                let raw = sotay_core::domain::text::clean(raw).to_lowercase();
+                let folded = fold(&raw);
+                (raw, folded)
             })
+            .filter(|(_, folded)| !folded.is_empty())
+            .collect();
+        // `Nợ` and `Có` alone count only written with their accents.
+        let accented = |raw: &str, folded: &str| match folded {
+            "no" => raw.contains('ợ'),
+            "co" => raw.contains('ó'),
+            _ => true,
+        };
+        if parts
+            .iter()
+            .any(|(raw, folded)| ROW_NUMBERS.contains(&folded.as_str()) && !accented(raw, folded))
+        {
+            return None;
+        }
+        parts.iter().find_map(|(raw, folded)| {
+            NAMES
+                .iter()
+                .find(|(_, names)| names.contains(&folded.as_str()) && accented(raw, folded))
+                .map(|(f, _)| *f)
+        })
     }
 
     fn label(self) -> &'static str {
@@ -215,7 +236,8 @@ enum Cell {
 impl Cell {
     fn is_empty(&self) -> bool {
         match self {
-            Cell::Text(t) => t.trim().is_empty(),
+            // Some exports put a dash in the column a line does not use.
+            Cell::Text(t) => matches!(t.trim(), "" | "-" | "–" | "—"),
             Cell::Empty => true,
             _ => false,
         }
@@ -237,7 +259,16 @@ impl Cell {
 /// (UTF-8, with or without a byte order mark; comma, semicolon or tab).
 pub fn read(bytes: &[u8]) -> Result<Vec<StatementLine>, Vec<LineError>> {
     if bytes.starts_with(b"PK\x03\x04") {
-        read_xlsx(bytes)
+        read_sheet(Xlsx::new(Cursor::new(bytes)))
+    } else if bytes.starts_with(b"\xD0\xCF\x11\xE0") {
+        // Excel 97–2003 (.xls).
+        read_sheet(Xls::new(Cursor::new(bytes)))
+    } else if text_of(bytes).is_some_and(|t| t.trim_start().starts_with('<')) {
+        // A web page saved with an .xls name, as some banks export.
+        Err(file_error(
+            "Tệp này là trang web (HTML) mang tên .xls, không phải bảng tính; hãy mở bằng Excel rồi lưu thành .xlsx hoặc CSV UTF-8",
+            "this file is a web page (HTML) named .xls, not a spreadsheet; open it in Excel and save it as .xlsx or UTF-8 CSV",
+        ))
     } else {
         read_csv(bytes)
     }
@@ -256,6 +287,9 @@ fn file_error(vi: impl Into<String>, en: impl Into<String>) -> Vec<LineError> {
 /// UTF-16 with its mark (Excel's "Unicode Text").
 fn text_of(bytes: &[u8]) -> Option<String> {
     let utf16 = |rest: &[u8], word: fn([u8; 2]) -> u16| {
+        if rest.len() % 2 != 0 {
+            return None;
+        }
         let units: Vec<u16> = rest.chunks_exact(2).map(|c| word([c[0], c[1]])).collect();
         String::from_utf16(&units).ok()
     };
@@ -276,16 +310,20 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<StatementLine>, Vec<LineError>> {
             "the file is neither UTF-8 CSV nor XLSX; when saving from Excel choose \"CSV UTF-8\", or keep the .xlsx file",
         ));
     };
-    // The delimiter the first lines use most.
-    let head: String = text
-        .lines()
-        .take(HEADER_ROWS)
-        .collect::<Vec<_>>()
-        .join("\n");
-    let delimiter = [b',', b';', b'\t']
-        .into_iter()
-        .max_by_key(|d| head.bytes().filter(|b| b == d).count())
-        .unwrap_or(b',');
+    // The delimiter under which a header row is found (a semicolon file
+    // may hold more commas, in its amounts, than semicolons).
+    let mut first = None;
+    for delimiter in [b',', b';', b'\t'] {
+        let rows = csv_rows(&text, delimiter)?;
+        if header_of(&rows).is_some() {
+            return lines_of(rows);
+        }
+        first.get_or_insert(rows);
+    }
+    lines_of(first.unwrap_or_default())
+}
+
+fn csv_rows(text: &str, delimiter: u8) -> Result<Vec<(i64, Vec<Cell>)>, Vec<LineError>> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -308,24 +346,29 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<StatementLine>, Vec<LineError>> {
                 .collect::<Vec<_>>(),
         ));
     }
-    lines_of(rows)
+    Ok(rows)
 }
 
-fn read_xlsx(bytes: &[u8]) -> Result<Vec<StatementLine>, Vec<LineError>> {
+/// The first worksheet of an XLSX or XLS workbook.
+fn read_sheet<'a, R>(book: Result<R, R::Error>) -> Result<Vec<StatementLine>, Vec<LineError>>
+where
+    R: Reader<Cursor<&'a [u8]>>,
+    R::Error: std::fmt::Display,
+{
     let unreadable = |e: &dyn std::fmt::Display| {
         file_error(
-            format!("Không đọc được tệp XLSX: {e}"),
-            format!("the XLSX file cannot be read: {e}"),
+            format!("Không đọc được bảng tính: {e}"),
+            format!("the spreadsheet cannot be read: {e}"),
         )
     };
-    let mut book: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
+    let mut book = book.map_err(|e| unreadable(&e))?;
     let range = match book.worksheet_range_at(0) {
         Some(Ok(r)) => r,
         Some(Err(e)) => return Err(unreadable(&e)),
         None => {
             return Err(file_error(
-                "Tệp XLSX không có trang tính nào",
-                "the XLSX file has no worksheet",
+                "Bảng tính không có trang tính nào",
+                "the spreadsheet has no worksheet",
             ))
         }
     };
@@ -355,23 +398,63 @@ fn read_xlsx(bytes: &[u8]) -> Result<Vec<StatementLine>, Vec<LineError>> {
     lines_of(rows)
 }
 
+type Header = (usize, Vec<Option<Field>>);
+
+/// The header row (its index and each column's field): the first of the
+/// first rows with a date column and an amount column.
+fn header_of(rows: &[(i64, Vec<Cell>)]) -> Option<Header> {
+    rows.iter()
+        .take(HEADER_ROWS)
+        .enumerate()
+        .find_map(|(at, (_, cells))| {
+            let fields: Vec<Option<Field>> = cells.iter().map(|c| Field::of(&c.text())).collect();
+            let has = |f: Field| fields.contains(&Some(f));
+            (has(Field::Date)
+                && (has(Field::MoneyIn) || has(Field::MoneyOut) || has(Field::Amount)))
+            .then_some((at, fields))
+        })
+}
+
 /// The header, then the movements.
 fn lines_of(rows: Vec<(i64, Vec<Cell>)>) -> Result<Vec<StatementLine>, Vec<LineError>> {
-    let mut header = None;
-    for (at, (_, cells)) in rows.iter().enumerate().take(HEADER_ROWS) {
-        let fields: Vec<Option<Field>> = cells.iter().map(|c| Field::of(&c.text())).collect();
-        let has = |f: Field| fields.contains(&Some(f));
-        if has(Field::Date) && (has(Field::MoneyIn) || has(Field::MoneyOut) || has(Field::Amount)) {
-            header = Some((at, fields));
-            break;
-        }
-    }
-    let Some((at, fields)) = header else {
+    let Some((at, fields)) = header_of(&rows) else {
         return Err(file_error(
             "Không tìm thấy dòng tiêu đề của sao kê: cần cột ngày giao dịch và cột ghi có / ghi nợ (hoặc số tiền), ví dụ \"Ngày giao dịch\", \"Số tham chiếu\", \"Nội dung\", \"Ghi nợ\", \"Ghi có\", \"Số dư\"",
             "the statement's header row was not found: it needs a transaction date column and credit / debit (or amount) columns, e.g. \"Transaction date\", \"Reference\", \"Description\", \"Debit\", \"Credit\", \"Balance\"",
         ));
     };
+    // Two columns taken for the same amount would be read as one: refused,
+    // naming them (a date or text column the first of its kind is taken).
+    let header_line = rows[at].0;
+    for f in [
+        Field::MoneyIn,
+        Field::MoneyOut,
+        Field::Amount,
+        Field::Balance,
+    ] {
+        let named: Vec<String> = fields
+            .iter()
+            .zip(&rows[at].1)
+            .filter(|(x, _)| **x == Some(f))
+            .map(|(_, c)| format!("\"{}\"", c.text()))
+            .collect();
+        if named.len() > 1 {
+            return Err(vec![LineError {
+                line_no: header_line,
+                column: f.label().to_string(),
+                vi: format!(
+                    "Dòng tiêu đề {header_line}: các cột {} đều giống cột {}; hãy xoá hoặc đổi tên cột thừa",
+                    named.join(", "),
+                    f.label()
+                ),
+                en: format!(
+                    "header line {header_line}: columns {} all look like the {} column; delete or rename the extra one",
+                    named.join(", "),
+                    f.label()
+                ),
+            }]);
+        }
+    }
     let column = |f: Field| fields.iter().position(|x| *x == Some(f));
     let date = column(Field::Date).unwrap_or_default();
     let (reference, description) = (column(Field::Reference), column(Field::Description));
@@ -381,13 +464,20 @@ fn lines_of(rows: Vec<(i64, Vec<Cell>)>) -> Result<Vec<StatementLine>, Vec<LineE
         column(Field::Amount),
     );
     let balance = column(Field::Balance);
+    let signed_only = money_in.is_none() && money_out.is_none();
     let mut lines = Vec::new();
     let mut errors = Vec::new();
     for (line_no, cells) in &rows[at + 1..] {
         let line_no = *line_no;
         let cell = |i: Option<usize>| i.and_then(|i| cells.get(i)).unwrap_or(&Cell::Empty);
         let day_cell = cell(Some(date));
-        if day_cell.is_empty() {
+        // Undated rows (totals, an opening balance) and dated rows without
+        // an amount (an opening or closing balance) move nothing.
+        if day_cell.is_empty()
+            || [money_in, money_out, amount]
+                .iter()
+                .all(|i| cell(*i).is_empty())
+        {
             continue;
         }
         let mut fail = |f: Field, vi: String, en: String| {
@@ -405,8 +495,14 @@ fn lines_of(rows: Vec<(i64, Vec<Cell>)>) -> Result<Vec<StatementLine>, Vec<LineE
             None => {
                 fail(
                     Field::Date,
-                    format!("\"{}\" không phải ngày (dd/mm/yyyy)", day_cell.text()),
-                    format!("\"{}\" is not a date (dd/mm/yyyy)", day_cell.text()),
+                    format!(
+                        "\"{}\" không phải ngày (dd/mm/yyyy, năm đủ 4 chữ số)",
+                        day_cell.text()
+                    ),
+                    format!(
+                        "\"{}\" is not a date (dd/mm/yyyy, a four-digit year)",
+                        day_cell.text()
+                    ),
                 );
                 continue;
             }
@@ -432,7 +528,7 @@ fn lines_of(rows: Vec<(i64, Vec<Cell>)>) -> Result<Vec<StatementLine>, Vec<LineE
         ) else {
             continue;
         };
-        let (a_in, a_out) = if money_in.is_none() && money_out.is_none() {
+        let (a_in, a_out) = if signed_only {
             (signed.max(0), (-signed).max(0))
         } else {
             (a_in.abs(), a_out.abs())
@@ -469,23 +565,114 @@ fn lines_of(rows: Vec<(i64, Vec<Cell>)>) -> Result<Vec<StatementLine>, Vec<LineE
             "the statement has no transaction under its header row",
         ));
     }
+    // A signed amount column with no sign at all cannot tell money out
+    // from money in, unless the balances say which is which.
+    if signed_only && balance.is_none() && lines.iter().all(|l| l.money_out == 0) && lines.len() > 1
+    {
+        return Err(file_error(
+            "Cột số tiền không có số âm nào, nên không phân biệt được tiền vào và tiền ra; hãy xuất sao kê có cột Ghi nợ và Ghi có, hoặc có cột Số dư",
+            "the amount column has no negative value, so money in cannot be told from money out; export the statement with debit and credit columns, or with a balance column",
+        ));
+    }
+    if let Some(e) = chain_break(&lines) {
+        return Err(vec![e]);
+    }
     Ok(lines)
+}
+
+/// Whether the lines run newest first: from the balances when every line
+/// has one (each follows from the one before it, in one order or the
+/// other), else from the first and last days.
+fn newest_first(lines: &[StatementLine]) -> bool {
+    let (Some(first), Some(last)) = (lines.first(), lines.last()) else {
+        return false;
+    };
+    if lines.len() > 1 && lines.iter().all(|l| l.balance.is_some()) {
+        if chain(lines.iter()).is_none() {
+            return false;
+        }
+        if chain(lines.iter().rev()).is_none() {
+            return true;
+        }
+    }
+    first.booked_on > last.booked_on
+}
+
+/// The first line whose balance is not the one before it plus what it
+/// moved, taking the lines in this order (`None`: every balance follows).
+fn chain<'a>(
+    mut lines: impl Iterator<Item = &'a StatementLine>,
+) -> Option<(&'a StatementLine, i64)> {
+    let mut before = lines.next()?.balance?;
+    for l in lines {
+        let expected = before + l.money_in - l.money_out;
+        let balance = l.balance?;
+        if balance != expected {
+            return Some((l, expected));
+        }
+        before = balance;
+    }
+    None
+}
+
+/// When every line has a balance and they follow in neither order: the
+/// line where they stop following, in the order the days suggest.
+fn chain_break(lines: &[StatementLine]) -> Option<LineError> {
+    if lines.len() < 2 || lines.iter().any(|l| l.balance.is_none()) {
+        return None;
+    }
+    if chain(lines.iter()).is_none() || chain(lines.iter().rev()).is_none() {
+        return None;
+    }
+    let broken = if newest_first(lines) {
+        chain(lines.iter().rev())
+    } else {
+        chain(lines.iter())
+    };
+    let (l, expected) = broken?;
+    let shown = |v: i64| sotay_core::domain::money::format_vnd(v);
+    Some(LineError {
+        line_no: l.line_no,
+        column: Field::Balance.label().to_string(),
+        vi: format!(
+            "Dòng {}: số dư {} không khớp với số dư dòng trước cộng tiền vào trừ tiền ra ({}); tệp có thể thiếu dòng, đã bị sửa, hoặc cột tiền bị đọc nhầm — hãy tải lại sao kê từ ngân hàng",
+            l.line_no,
+            shown(l.balance.unwrap_or_default()),
+            shown(expected)
+        ),
+        en: format!(
+            "line {}: balance {} is not the previous balance plus money in less money out ({}); the file may miss lines, have been edited, or have its amount columns misread — export the statement from the bank again",
+            l.line_no,
+            shown(l.balance.unwrap_or_default()),
+            shown(expected)
+        ),
+    })
 }
 
 /// A day as banks write it: `dd/mm/yyyy` (also with `-` or `.`, with a
 /// time after it), `yyyy-mm-dd`, or a spreadsheet date.
+/// Only years from 2000 to next year are a statement's: `01/12/26` is
+/// refused rather than read as the year 26.
 fn day(cell: &Cell) -> Option<NaiveDate> {
-    match cell {
+    use chrono::Datelike;
+    let d = match cell {
         Cell::Day(d) => Some(*d),
         Cell::Text(t) => {
             let t = t.trim();
             let first = t.split([' ', 'T']).next().unwrap_or(t);
-            ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%Y/%m/%d"]
+            NaiveDate::parse_from_str(t, "%d %b %Y").ok().or_else(|| {
+                [
+                    "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%Y/%m/%d", "%d-%b-%Y",
+                ]
                 .iter()
                 .find_map(|f| NaiveDate::parse_from_str(first, f).ok())
+            })
         }
         _ => None,
-    }
+    }?;
+    (2000..=chrono::Utc::now().year() + 1)
+        .contains(&d.year())
+        .then_some(d)
 }
 
 type Refusal = (String, String);
@@ -637,37 +824,71 @@ fn same_way(line: &StatementLine, item: &BookItem) -> bool {
     line.money_in == item.money_in && line.money_out == item.money_out
 }
 
+/// A reference as compared: capitals, no spaces (`ft 2633 9000001` is
+/// `FT26339000001`, as the counter stores it).
+fn squash(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+/// The line's reference is `reference`.
+fn names(line: &StatementLine, reference: &str) -> bool {
+    let r = squash(reference);
+    !r.is_empty() && squash(&line.reference) == r
+}
+
+/// The line's reference is `reference`, or holds it, or its text does (for
+/// references of 6 characters or more).
 fn carries(line: &StatementLine, reference: &str) -> bool {
-    let r = reference.trim().to_lowercase();
-    if r.is_empty() {
-        return false;
-    }
-    line.reference.trim().to_lowercase() == r
+    let r = squash(reference);
+    names(line, reference)
         || (r.chars().count() >= 6
-            && (line.reference.to_lowercase().contains(&r)
-                || line.description.to_lowercase().contains(&r)))
+            && (squash(&line.reference).contains(&r) || squash(&line.description).contains(&r)))
 }
 
 /// Matches each line to at most one book item and each item to at most one
-/// line: first by the reference recorded with the entry, then by amount and
-/// day, the nearest day first.
-pub fn reconcile(lines: &[StatementLine], book: &[BookItem]) -> Reconciliation {
+/// line: first by the reference recorded with the entry, written as the
+/// line's reference, then found in its text; then by amount and day, the
+/// nearest day first. An entry reversed, or reversing, comes last among
+/// equals. Items of the book outside `period` (the statement's first and
+/// last day) may be matched (an entry recorded after the statement came, a
+/// transfer the bank booked a day later); left unmatched, they are another
+/// statement's.
+pub fn reconcile(
+    lines: &[StatementLine],
+    book: &[BookItem],
+    period: (NaiveDate, NaiveDate),
+) -> Reconciliation {
     let mut taken = vec![false; book.len()];
     let mut found: Vec<Option<Found>> = vec![None; lines.len()];
     let apart = |l: &StatementLine, b: &BookItem| (l.booked_on - b.posted_on).num_days().abs();
-    for (li, line) in lines.iter().enumerate() {
-        let best = book
-            .iter()
-            .enumerate()
-            .filter(|(bi, b)| {
-                !taken[*bi]
-                    && same_way(line, b)
-                    && b.reference.as_deref().is_some_and(|r| carries(line, r))
-            })
-            .min_by_key(|(bi, b)| (b.reversed_by.is_some(), apart(line, b), *bi));
-        if let Some((bi, _)) = best {
-            taken[bi] = true;
-            found[li] = Some(Found::Reference(bi));
+    let paired = |b: &BookItem| b.reversed_by.is_some() || b.reverses.is_some();
+    for by_text in [false, true] {
+        for (li, line) in lines.iter().enumerate() {
+            if found[li].is_some() {
+                continue;
+            }
+            let best = book
+                .iter()
+                .enumerate()
+                .filter(|(bi, b)| {
+                    !taken[*bi]
+                        && same_way(line, b)
+                        && b.reference.as_deref().is_some_and(|r| {
+                            if by_text {
+                                carries(line, r)
+                            } else {
+                                names(line, r)
+                            }
+                        })
+                })
+                .min_by_key(|(bi, b)| (paired(b), apart(line, b), *bi));
+            if let Some((bi, _)) = best {
+                taken[bi] = true;
+                found[li] = Some(Found::Reference(bi));
+            }
         }
     }
     for (li, line) in lines.iter().enumerate() {
@@ -678,7 +899,7 @@ pub fn reconcile(lines: &[StatementLine], book: &[BookItem]) -> Reconciliation {
             .iter()
             .enumerate()
             .filter(|(bi, b)| !taken[*bi] && same_way(line, b) && apart(line, b) <= DAYS_APART)
-            .min_by_key(|(bi, b)| (b.reversed_by.is_some(), apart(line, b), *bi));
+            .min_by_key(|(bi, b)| (paired(b), apart(line, b), *bi));
         if let Some((bi, _)) = best {
             taken[bi] = true;
             found[li] = Some(Found::AmountAndDay(bi));
@@ -686,6 +907,7 @@ pub fn reconcile(lines: &[StatementLine], book: &[BookItem]) -> Reconciliation {
     }
     // An entry and its reversal, both in the period and neither on the
     // statement, moved no money: one was entered by mistake.
+    let in_period = |b: &BookItem| (period.0..=period.1).contains(&b.posted_on);
     let by_id: std::collections::HashMap<i64, usize> = book
         .iter()
         .enumerate()
@@ -696,14 +918,14 @@ pub fn reconcile(lines: &[StatementLine], book: &[BookItem]) -> Reconciliation {
         ..Reconciliation::default()
     };
     for (bi, b) in book.iter().enumerate() {
-        if taken[bi] {
+        if taken[bi] || !in_period(b) {
             continue;
         }
         let partner = b
             .reversed_by
             .or(b.reverses)
             .and_then(|id| by_id.get(&id).copied());
-        if partner.is_some_and(|p| !taken[p]) {
+        if partner.is_some_and(|p| !taken[p] && in_period(&book[p])) {
             rec.cancelled.push(bi);
         } else {
             rec.not_on_statement.push(bi);
@@ -718,7 +940,7 @@ pub fn statement_balances(lines: &[StatementLine]) -> (Option<i64>, Option<i64>)
     let (Some(first), Some(last)) = (lines.first(), lines.last()) else {
         return (None, None);
     };
-    let (oldest, newest) = if first.booked_on > last.booked_on {
+    let (oldest, newest) = if newest_first(lines) {
         (last, first)
     } else {
         (first, last)
@@ -811,7 +1033,13 @@ pub struct StatementView {
     pub book_opening: Dong,
     #[schema(value_type = String)]
     pub book_closing: Dong,
-    /// The closing balances agree (absent when the statement gives none).
+    /// Net of the matched entries recorded after the statement's last day
+    /// (a transfer found on the statement and recorded then): on the
+    /// statement's closing balance, not on the book's at that day.
+    #[schema(value_type = String)]
+    pub recorded_after: Dong,
+    /// The statement's closing balance is the book's plus what was recorded
+    /// after (absent when the statement gives no balance).
     pub balances_agree: Option<bool>,
     pub lines: Vec<ReconciledLine>,
     /// Entries of the book over the statement's days that no line matched.
@@ -836,7 +1064,20 @@ impl StatementView {
 
 /// Reconciles a kept statement with its book.
 pub fn view(sb: StatementBook) -> StatementView {
-    let rec = reconcile(&sb.lines, &sb.book);
+    let period = (sb.head.first_day, sb.head.last_day);
+    let rec = reconcile(&sb.lines, &sb.book, period);
+    // Matched entries recorded after the last day: on the statement's
+    // closing balance, not yet on the book's at that day.
+    let recorded_after: i64 = rec
+        .lines
+        .iter()
+        .flatten()
+        .map(|f| match f {
+            Found::Reference(i) | Found::AmountAndDay(i) => &sb.book[*i],
+        })
+        .filter(|b| b.posted_on > period.1)
+        .map(|b| b.money_in - b.money_out)
+        .sum();
     let (opening, closing) = statement_balances(&sb.lines);
     let count = |f: fn(&Found) -> bool| rec.lines.iter().flatten().filter(|x| f(x)).count();
     let lines = sb
@@ -868,7 +1109,8 @@ pub fn view(sb: StatementBook) -> StatementView {
         statement_closing: closing.map(Dong),
         book_opening: Dong(sb.opening),
         book_closing: Dong(sb.closing),
-        balances_agree: closing.map(|c| c == sb.closing),
+        balances_agree: closing.map(|c| c == sb.closing + recorded_after),
+        recorded_after: Dong(recorded_after),
         matched: count(|f| matches!(f, Found::Reference(_))),
         matched_by_amount: count(|f| matches!(f, Found::AmountAndDay(_))),
         not_in_book: rec.lines.iter().filter(|f| f.is_none()).count(),
@@ -1049,6 +1291,96 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_row_number_column_is_never_money() {
+        assert_eq!(Field::of("STT/No."), None);
+        assert_eq!(Field::of("No."), None);
+        assert_eq!(Field::of("Nợ"), Some(Field::MoneyOut));
+        assert_eq!(Field::of("Có"), Some(Field::MoneyIn));
+        assert_eq!(Field::of("Co"), None);
+        let csv =
+            "STT/No.,Ngày/Date,Nợ/Debit,Có/Credit\n1,01/12/2026,,500000\n2,02/12/2026,300000,\n";
+        let lines = read(csv.as_bytes()).unwrap();
+        assert_eq!(
+            lines
+                .iter()
+                .map(|l| (l.money_in, l.money_out))
+                .collect::<Vec<_>>(),
+            [(500_000, 0), (0, 300_000)]
+        );
+        let twice = read(b"Ngay,Ghi co,So tien ghi co\n01/12/2026,1,1\n").unwrap_err();
+        assert!(twice[0].vi.contains("đều giống cột ghi có"), "{twice:?}");
+    }
+
+    #[test]
+    fn what_banks_put_around_the_lines() {
+        // A dated opening balance, dashes in unused columns, a semicolon
+        // file whose amounts hold commas, a one-day statement newest first.
+        let csv = "Ngày;Số tham chiếu;Ghi nợ;Ghi có;Số dư\n\
+                   01/12/2026;;;;1,000,000\n\
+                   01/12/2026;B;200,000;-;1,300,000\n\
+                   01/12/2026;A;-;500,000;1,500,000\n";
+        let lines = read(csv.as_bytes()).unwrap();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(
+            (lines[0].reference.as_str(), lines[0].money_out),
+            ("B", 200_000)
+        );
+        assert!(newest_first(&lines));
+        assert_eq!(
+            statement_balances(&lines),
+            (Some(1_000_000), Some(1_300_000))
+        );
+        // Balances that do not follow: refused where they stop.
+        let broken =
+            "Ngày,Ghi nợ,Ghi có,Số dư\n01/12/2026,,500000,1500000\n02/12/2026,,100000,1700000\n";
+        let e = read(broken.as_bytes()).unwrap_err();
+        assert_eq!((e[0].line_no, e[0].column.as_str()), (3, "số dư"), "{e:?}");
+        // A signed amount column without one minus sign.
+        let unsigned = "Date,Amount\n01/12/2026,100000\n02/12/2026,200000\n";
+        assert!(read(unsigned.as_bytes()).unwrap_err()[0]
+            .vi
+            .contains("số âm"));
+        // Two-digit years are not guessed; month names are read.
+        let e = read(b"Ngay,Ghi co\n01/12/26,100\n").unwrap_err();
+        assert!(e[0].vi.contains("4 chữ số"), "{e:?}");
+        let named = read(b"Date,Credit\n01-Dec-2026,100\n\"02 Dec 2026\",5\n").unwrap();
+        assert_eq!((named[0].booked_on, named[1].booked_on), (d(1), d(2)));
+        // A web page named .xls says so.
+        let e = read(b"<html><table><tr><td>Ngay</td></tr></table></html>").unwrap_err();
+        assert!(e[0].vi.contains("HTML"), "{e:?}");
+        // UTF-16 cut in the middle of a character is no text.
+        assert!(read(&[0xFF, 0xFE, b'N', 0, b'g']).is_err());
+    }
+
+    #[test]
+    fn late_entries_and_other_periods() {
+        // Recorded after the statement's last day: still matched. Another
+        // period's unmatched entries are not this statement's.
+        let mut late = item(1, 20, 200_000, 0, Some("FT7777777"));
+        late.posted_on = d(20);
+        let before = item(2, 1, 0, 90_000, None);
+        let book = vec![late, before];
+        let r = reconcile(
+            &[line(5, 10, 200_000, 0, "FT7777777", "")],
+            &book,
+            (d(5), d(10)),
+        );
+        assert_eq!(r.lines, [Some(Found::Reference(0))]);
+        assert!(
+            r.not_on_statement.is_empty() && r.cancelled.is_empty(),
+            "{r:?}"
+        );
+        // An exact reference is taken before one merely in a line's text.
+        let book = vec![item(1, 5, 100_000, 0, Some("FT1234567"))];
+        let lines = [
+            line(2, 5, 100_000, 0, "X", "chuyen tien FT1234567 lan 2"),
+            line(3, 5, 100_000, 0, "FT1234567", ""),
+        ];
+        let r = reconcile(&lines, &book, (d(5), d(5)));
+        assert_eq!(r.lines, [None, Some(Found::Reference(0))]);
+    }
+
     fn item(id: i64, day: u32, money_in: i64, money_out: i64, reference: Option<&str>) -> BookItem {
         BookItem {
             entry_id: id,
@@ -1100,7 +1432,7 @@ mod tests {
             // The same amount a week later is not a match.
             line(5, 12, 500_000, 0, "", ""),
         ];
-        let r = reconcile(&lines, &book);
+        let r = reconcile(&lines, &book, (d(1), d(12)));
         assert_eq!(
             r.lines,
             [
@@ -1149,7 +1481,7 @@ mod tests {
                     book.push(back);
                 }
             }
-            let r = reconcile(&lines, &book);
+            let r = reconcile(&lines, &book, (d(2), d(10)));
             let mut seen = vec![0; book.len()];
             for (l, found) in lines.iter().zip(&r.lines) {
                 match *found {
@@ -1176,7 +1508,23 @@ mod tests {
             for &i in r.not_on_statement.iter().chain(&r.cancelled) {
                 seen[i] += 1;
             }
-            proptest::prop_assert!(seen.iter().all(|&n| n == 1), "{:?}", seen);
+            // Left out only when it is another period's.
+            for (i, n) in seen.iter().enumerate() {
+                let within = (d(2)..=d(10)).contains(&book[i].posted_on);
+                proptest::prop_assert!(*n == 1 || (*n == 0 && !within), "{:?} {:?}", seen, book[i]);
+            }
+            // A line left unmatched had no free item at all it could take.
+            for (l, found) in lines.iter().zip(&r.lines) {
+                if found.is_none() {
+                    for (i, b) in book.iter().enumerate() {
+                        let free = !r.lines.iter().flatten().any(|f| matches!(*f, Found::Reference(j) | Found::AmountAndDay(j) if j == i));
+                        proptest::prop_assert!(
+                            !free || !same_way(l, b) || (l.booked_on - b.posted_on).num_days().abs() > DAYS_APART,
+                            "line {:?} left while {:?} was free", l, b
+                        );
+                    }
+                }
+            }
             for &i in &r.cancelled {
                 let partner = book[i].reversed_by.or(book[i].reverses).unwrap();
                 proptest::prop_assert!(r.cancelled.iter().any(|&j| book[j].entry_id == partner));
@@ -1196,6 +1544,7 @@ mod tests {
         let r = reconcile(
             &[line(1, 1, 200_000, 0, "FT1111111", "")],
             &[wrong, back, right],
+            (d(1), d(1)),
         );
         assert_eq!(r.lines, [Some(Found::Reference(2))]);
         assert_eq!(r.cancelled, [0, 1]);

@@ -1586,6 +1586,47 @@ async fn a_bank_statement_is_reconciled_with_the_bank_book() {
         assert_eq!(list.as_array().unwrap().len(), 0, "{list}");
         let (s, _) = app.get(&one, &lan.token).await;
         assert_eq!(s, StatusCode::FORBIDDEN);
+
+        // Yesterday's statement, its transfer recorded only today: matched,
+        // and the closing balance agrees once what was recorded after is
+        // counted. Today's other entries are another statement's.
+        let yesterday = (sotay_core::domain::time::local_date(chrono::Utc::now())
+            - chrono::Duration::days(1))
+        .format("%d/%m/%Y");
+        let (s, kept) = app
+            .post_csv(
+                "/api/v1/bank-statements",
+                &sup,
+                &format!(
+                    "Ngày,Số tham chiếu,Ghi có,Số dư\n{yesterday},ft 2633 9000001,200.000,200.000\n"
+                ),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{kept}");
+        let rec = &kept["reconciliation"];
+        assert_eq!(
+            (
+                rec["lines"][0]["status"].as_str(),
+                money(&rec["book_closing"]),
+                money(&rec["recorded_after"]),
+                rec["balances_agree"].as_bool(),
+                rec["not_on_statement"].as_array().map(Vec::len)
+            ),
+            (Some("reference"), 0, 200_000, Some(true), Some(0)),
+            "{rec}"
+        );
+        // A reference typed in small letters or with spaces is the same
+        // transfer.
+        refused(
+            &app,
+            &format!("/api/v1/loans/{l1}/repayments"),
+            &sup,
+            &json!({"client_id": Uuid::now_v7(), "amount": "200000", "method": "transfer",
+                    "transfer_ref": "ft 26339000001"}),
+            StatusCode::CONFLICT,
+            "transfer_ref_used",
+        )
+        .await;
         books_agree(&app).await;
     }
 }

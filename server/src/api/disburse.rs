@@ -230,12 +230,20 @@ pub struct ApproveRequest {
     pub transfer_ref: Option<String>,
 }
 
-/// The transfer reference of an approval: none for cash; checked length.
+/// A bank transaction reference as given: none when empty; in capitals
+/// without spaces (`ft 2633 9000001` is `FT26339000001`), so that one
+/// transfer typed twice is recognised; checked length.
 pub fn transfer_ref(given: Option<&str>) -> Result<Option<String>, AppError> {
-    match given.map(str::trim).filter(|t| !t.is_empty()) {
-        None => Ok(None),
-        Some(t) => Ok(Some(at_most("transfer_ref", t, 100)?)),
+    let normal: String = given
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_uppercase)
+        .collect();
+    if normal.is_empty() {
+        return Ok(None);
     }
+    Ok(Some(at_most("transfer_ref", &normal, 100)?))
 }
 
 /// Asks for a new loan for a worker of the branch (a supervisor, or an

@@ -414,7 +414,9 @@ fn page(
     let lang = s.lang;
     let again = q.again == "1";
     let k = &v.statement;
-    let difference = v.statement_closing.map(|c| c.0 - v.book_closing.0);
+    let difference = v
+        .statement_closing
+        .map(|c| c.0 - v.book_closing.0 - v.recorded_after.0);
     html! {
         p.crumbs { a href="/bank-moves#statements-title" { "← " (lang.t("Ngân hàng", "Bank")) } }
         h1 { (lang.pick(format!("Đối chiếu sao kê {}", k.file_name), format!("Statement {} reconciled", k.file_name))) }
@@ -458,9 +460,13 @@ fn page(
                     dt { (lang.t("Đầu kỳ theo sổ", "Opening, books")) } dd.num { (vnd(v.book_opening.0)) }
                     dt { (lang.t("Cuối kỳ theo sao kê", "Closing, statement")) } dd.num #closing-statement { (v.statement_closing.map_or("—".to_string(), |b| vnd(b.0))) }
                     dt { (lang.t("Cuối kỳ theo sổ", "Closing, books")) } dd.num #closing-book { (vnd(v.book_closing.0)) }
+                    @if v.recorded_after.0 != 0 {
+                        dt { (lang.t("Ghi sổ sau ngày cuối kỳ (đã khớp)", "Recorded after the last day (matched)")) }
+                        dd.num #recorded-after { (vnd(v.recorded_after.0)) }
+                    }
                     @match difference {
                         Some(0) => { dt { (lang.t("Chênh lệch", "Difference")) } dd.num { span.badge.ok { (lang.t("Khớp", "Equal")) } } }
-                        Some(d) => { dt { (lang.t("Chênh lệch (sao kê − sổ)", "Difference (statement − books)")) } dd.num #balance-difference { span.badge.danger { (vnd(d)) } } }
+                        Some(d) => { dt { (lang.t("Chênh lệch (sao kê − sổ − ghi sau)", "Difference (statement − books − recorded after)")) } dd.num #balance-difference { span.badge.danger { (vnd(d)) } } }
                         None => { dt { (lang.t("Chênh lệch", "Difference")) } dd { (lang.t("sao kê không có cột số dư", "the statement has no balance column")) } }
                     }
                 }

@@ -518,7 +518,7 @@ pub async fn disbursement_decide(
             (_, given) => given,
         };
         if let Some(r) = reference {
-            transfer_ref_free(c, r).await?;
+            transfer_ref_free(c, head.branch_id, r).await?;
         }
         let (loan, entry) = pay_out(c, ready, &head, reference, now).await?;
         (loan_id, entry_id) = (Some(loan), Some(entry));

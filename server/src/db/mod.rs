@@ -916,7 +916,11 @@ impl Db {
                 crate::reports::day_start(head.first_day),
                 crate::reports::day_start(head.last_day + chrono::Duration::days(1)),
             );
-            let book = q::review::bank_book_items(&mut tx, head.branch_id, from, to).await?;
+            // A few days before the first (booked later by the bank), and
+            // everything since (recorded once the statement came).
+            let window = crate::reports::day_start(head.first_day - chrono::Duration::days(crate::statement::DAYS_APART));
+            let until = Utc::now() + chrono::Duration::days(1);
+            let book = q::review::bank_book_items(&mut tx, head.branch_id, window, until).await?;
             let opening = q::review::bank_balance_before(&mut tx, head.branch_id, from).await?;
             let closing = q::review::bank_balance_before(&mut tx, head.branch_id, to).await?;
             Ok::<_, DbError>(Some(StatementBook { head, lines, book, opening, closing }))

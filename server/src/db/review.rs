@@ -1281,9 +1281,10 @@ fn repaid_into(target: &TargetEntry) -> Account {
 }
 
 /// Refuses a bank transaction reference something already stands on: a
-/// loan paid out by that transfer, or a repayment at the branch received by
-/// it whose entry was not reversed (409 `transfer_ref_used`, naming it).
-pub(crate) async fn transfer_ref_free(c: &mut Conn, r: &str) -> DbResult<()> {
+/// loan paid out by that transfer (any branch: one reference pays one
+/// loan), or a repayment received by it at `branch_id` whose entry was not
+/// reversed (409 `transfer_ref_used`, naming it).
+pub(crate) async fn transfer_ref_free(c: &mut Conn, branch_id: i64, r: &str) -> DbResult<()> {
     let paid_out: Option<i64> =
         sqlx::query_scalar("SELECT disbursement_id FROM disbursement_decisions WHERE transfer_ref = $1")
             .bind(r)
@@ -1299,10 +1300,12 @@ pub(crate) async fn transfer_ref_free(c: &mut Conn, r: &str) -> DbResult<()> {
     }
     let repaid: Option<String> = sqlx::query_scalar(
         "SELECT k.receipt_no FROM counter_repayments k JOIN journal_entries e ON e.counter_id = k.id
-         WHERE k.transfer_ref = $1 AND NOT EXISTS (SELECT 1 FROM journal_entries x WHERE x.reverses = e.id)
+         WHERE k.transfer_ref = $1 AND k.branch_id = $2
+           AND NOT EXISTS (SELECT 1 FROM journal_entries x WHERE x.reverses = e.id)
          ORDER BY k.id LIMIT 1",
     )
     .bind(r)
+    .bind(branch_id)
     .fetch_optional(&mut *c)
     .await?;
     if let Some(receipt) = repaid {
@@ -1385,7 +1388,7 @@ pub async fn counter_repayment(
         return counter_receipt(c, s, &loan_code).await;
     }
     if let Some(r) = transfer_ref {
-        transfer_ref_free(c, r).await?;
+        transfer_ref_free(c, branch_id, r).await?;
     }
     let mut poster = Poster::new(c, who.user_id).await?;
     poster.load_loans(c, &[loan_id]).await?;
