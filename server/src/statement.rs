@@ -865,7 +865,14 @@ pub fn reconcile(
     let mut found: Vec<Option<Found>> = vec![None; lines.len()];
     let apart = |l: &StatementLine, b: &BookItem| (l.booked_on - b.posted_on).num_days().abs();
     let paired = |b: &BookItem| b.reversed_by.is_some() || b.reverses.is_some();
-    for by_text in [false, true] {
+    let by_reference = |l: &StatementLine, b: &BookItem, in_text: bool| {
+        b.reference
+            .as_deref()
+            .is_some_and(|r| if in_text { carries(l, r) } else { names(l, r) })
+    };
+    // The passes in order: the reference as the line's, in its text, then
+    // the amount and day alone.
+    for pass in 0..3 {
         for (li, line) in lines.iter().enumerate() {
             if found[li].is_some() {
                 continue;
@@ -876,33 +883,21 @@ pub fn reconcile(
                 .filter(|(bi, b)| {
                     !taken[*bi]
                         && same_way(line, b)
-                        && b.reference.as_deref().is_some_and(|r| {
-                            if by_text {
-                                carries(line, r)
-                            } else {
-                                names(line, r)
-                            }
-                        })
+                        && match pass {
+                            0 => by_reference(line, b, false),
+                            1 => by_reference(line, b, true),
+                            _ => apart(line, b) <= DAYS_APART,
+                        }
                 })
                 .min_by_key(|(bi, b)| (paired(b), apart(line, b), *bi));
             if let Some((bi, _)) = best {
                 taken[bi] = true;
-                found[li] = Some(Found::Reference(bi));
+                found[li] = Some(if pass < 2 {
+                    Found::Reference(bi)
+                } else {
+                    Found::AmountAndDay(bi)
+                });
             }
-        }
-    }
-    for (li, line) in lines.iter().enumerate() {
-        if found[li].is_some() {
-            continue;
-        }
-        let best = book
-            .iter()
-            .enumerate()
-            .filter(|(bi, b)| !taken[*bi] && same_way(line, b) && apart(line, b) <= DAYS_APART)
-            .min_by_key(|(bi, b)| (paired(b), apart(line, b), *bi));
-        if let Some((bi, _)) = best {
-            taken[bi] = true;
-            found[li] = Some(Found::AmountAndDay(bi));
         }
     }
     // An entry and its reversal, both in the period and neither on the

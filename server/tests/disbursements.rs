@@ -59,22 +59,34 @@ async fn refused(
     problem
 }
 
+/// Who acts in these tests: Thủ Đức's supervisor, Bình Tân's, an admin and
+/// Thủ Đức's officer Lan on her phone.
+struct Cast {
+    sup: String,
+    other_branch: String,
+    admin: String,
+    lan: Phone,
+}
+
+impl Cast {
+    async fn of(app: &TestApp) -> Cast {
+        Cast {
+            sup: app
+                .token("giamsat.td", "super-pass-1", &common::device(1))
+                .await,
+            other_branch: app
+                .token("giamsat.bt", "super-pass-2", &common::device(2))
+                .await,
+            admin: app.token("admin", "admin-pass-1", &common::device(3)).await,
+            lan: Phone::sign_in(app, "canbo.lan", "officer-pass-1").await,
+        }
+    }
+}
+
 /// Has `entry` reversed: asked for by `asker`, approved by `approver`.
 async fn reverse(app: &TestApp, asker: &str, approver: &str, entry: &Value) {
-    let (s, asked) = app
-        .post(
-            "/api/v1/reversals",
-            asker,
-            &json!({"entry_id": entry, "reason": "Ghi nhầm chứng từ"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{asked}");
     let (s, body) = app
-        .post(
-            &format!("/api/v1/reversals/{}/approve", asked["id"]),
-            approver,
-            &json!({}),
-        )
+        .reversal(asker, approver, entry, "Ghi nhầm chứng từ")
         .await;
     assert_eq!(s, StatusCode::OK, "{body}");
 }
@@ -83,14 +95,12 @@ async fn reverse(app: &TestApp, asker: &str, approver: &str, entry: &Value) {
 async fn a_loan_is_paid_out_of_the_vault_once_someone_else_approves_it() {
     for backend in BACKENDS {
         let app = TestApp::start(backend).await;
-        let sup = app
-            .token("giamsat.td", "super-pass-1", &common::device(1))
-            .await;
-        let other_branch = app
-            .token("giamsat.bt", "super-pass-2", &common::device(2))
-            .await;
-        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
-        let lan = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
+        let Cast {
+            sup,
+            other_branch,
+            admin,
+            lan,
+        } = Cast::of(&app).await;
         let snap = lan.snapshot(&app).await;
         let td = app.id_of("branches", "CN-TD").await;
         let lan_worker = app.id_of("workers", "W-001").await;
@@ -970,14 +980,12 @@ async fn a_loan_is_paid_out_by_transfer_from_the_branch_bank_account() {
 async fn cash_is_paid_into_the_bank_and_drawn_from_it() {
     for backend in BACKENDS {
         let app = TestApp::start(backend).await;
-        let sup = app
-            .token("giamsat.td", "super-pass-1", &common::device(1))
-            .await;
-        let other_branch = app
-            .token("giamsat.bt", "super-pass-2", &common::device(2))
-            .await;
-        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
-        let lan = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
+        let Cast {
+            sup,
+            other_branch,
+            admin,
+            lan,
+        } = Cast::of(&app).await;
         let td = app.id_of("branches", "CN-TD").await;
         let (s, body) = app
             .post(
@@ -1218,13 +1226,12 @@ async fn cash_is_paid_into_the_bank_and_drawn_from_it() {
 async fn a_worker_pays_by_transfer_into_the_branch_bank_account() {
     for backend in BACKENDS {
         let app = TestApp::start(backend).await;
-        let sup = app
-            .token("giamsat.td", "super-pass-1", &common::device(1))
-            .await;
-        let other_branch = app
-            .token("giamsat.bt", "super-pass-2", &common::device(2))
-            .await;
-        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let Cast {
+            sup,
+            other_branch,
+            admin,
+            ..
+        } = Cast::of(&app).await;
         let td = app.id_of("branches", "CN-TD").await;
         let wrong_loan = app.id_of("loans", "L-002").await;
         let right_loan = app.id_of("loans", "L-001").await;
@@ -1405,14 +1412,12 @@ async fn a_worker_pays_by_transfer_into_the_branch_bank_account() {
 async fn a_bank_statement_is_reconciled_with_the_bank_book() {
     for backend in BACKENDS {
         let app = TestApp::start(backend).await;
-        let sup = app
-            .token("giamsat.td", "super-pass-1", &common::device(1))
-            .await;
-        let other_branch = app
-            .token("giamsat.bt", "super-pass-2", &common::device(2))
-            .await;
-        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
-        let lan = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
+        let Cast {
+            sup,
+            other_branch,
+            admin,
+            lan,
+        } = Cast::of(&app).await;
         let td = app.id_of("branches", "CN-TD").await;
         let (l1, l2) = (
             app.id_of("loans", "L-001").await,

@@ -543,21 +543,7 @@ async fn exclusions_go_back_to_the_phone_and_nobody_approves_their_own() {
 /// `asker` asks for the reversal of `entry` and `approver` approves it: the
 /// approval is refused with `balance_negative`, naming `account`.
 async fn reversal_refused(app: &TestApp, asker: &str, approver: &str, entry: Value, account: &str) {
-    let (s, asked) = app
-        .post(
-            "/api/v1/reversals",
-            asker,
-            &json!({"entry_id": entry, "reason": "Ghi nhầm"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{asked}");
-    let (s, body) = app
-        .post(
-            &format!("/api/v1/reversals/{}/approve", asked["id"]),
-            approver,
-            &json!({}),
-        )
-        .await;
+    let (s, body) = app.reversal(asker, approver, &entry, "Ghi nhầm").await;
     assert_eq!(s, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["code"], "balance_negative", "{body}");
     let detail = body["detail"].as_str().unwrap();

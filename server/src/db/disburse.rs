@@ -32,18 +32,7 @@ pub async fn capital_receive(
             "only an administrator may record lending capital sent to a branch".into(),
         ));
     }
-    let branch: Option<String> = sqlx::query_scalar("SELECT name FROM branches WHERE id = $1")
-        .bind(branch_id)
-        .fetch_optional(&mut *c)
-        .await?;
-    if branch.is_none() {
-        return Err(refused(
-            422,
-            "unknown_branch",
-            format!("Không có chi nhánh số {branch_id}"),
-            format!("there is no branch {branch_id}"),
-        ));
-    }
+    branch_in_reach(c, who, branch_id).await?;
     let stored: Option<(i64, i64, i64, String)> =
         sqlx::query_as("SELECT id, branch_id, amount, method FROM capital_receipts WHERE client_id = $1")
             .bind(client_id)
@@ -117,6 +106,24 @@ const BANK_MOVE_VIEW: &str = "SELECT m.id, m.client_id, m.branch_id, b.name AS b
         EXISTS (SELECT 1 FROM journal_entries x WHERE x.reverses = m.entry_id) AS reversed
     FROM bank_moves m JOIN branches b ON b.id = m.branch_id JOIN users u ON u.id = m.recorded_by";
 
+/// Refuses (422 `unknown_branch`) a branch that does not exist or is not
+/// within `who`'s reach.
+async fn branch_in_reach(c: &mut Conn, who: &rv::Reviewer, branch_id: i64) -> DbResult<()> {
+    let branch: Option<String> = sqlx::query_scalar("SELECT name FROM branches WHERE id = $1")
+        .bind(branch_id)
+        .fetch_optional(&mut *c)
+        .await?;
+    if branch.is_none() || !who.covers(Some(branch_id)) {
+        return Err(refused(
+            422,
+            "unknown_branch",
+            format!("Không có chi nhánh số {branch_id} trong phạm vi của bạn"),
+            format!("there is no branch {branch_id} within your reach"),
+        ));
+    }
+    Ok(())
+}
+
 /// Cash a branch pays into its bank account from the vault (`deposit`) or
 /// draws from it into the vault, with the bank slip's reference: posted at
 /// once by a supervisor of the branch or an admin; the account it leaves
@@ -133,18 +140,7 @@ pub async fn bank_move(
     now: DateTime<Utc>,
 ) -> DbResult<rv::BankMove> {
     take_write_lock(c).await?;
-    let branch: Option<String> = sqlx::query_scalar("SELECT name FROM branches WHERE id = $1")
-        .bind(branch_id)
-        .fetch_optional(&mut *c)
-        .await?;
-    if branch.is_none() || !who.covers(Some(branch_id)) {
-        return Err(refused(
-            422,
-            "unknown_branch",
-            format!("Không có chi nhánh số {branch_id} trong phạm vi của bạn"),
-            format!("there is no branch {branch_id} within your reach"),
-        ));
-    }
+    branch_in_reach(c, who, branch_id).await?;
     let stored: Option<(i64, i64, String, i64, String)> =
         sqlx::query_as("SELECT id, branch_id, direction, amount, reference FROM bank_moves WHERE client_id = $1")
             .bind(client_id)

@@ -15,18 +15,7 @@ pub async fn statement_keep(
     now: DateTime<Utc>,
 ) -> DbResult<(i64, bool)> {
     take_write_lock(c).await?;
-    let branch: Option<String> = sqlx::query_scalar("SELECT name FROM branches WHERE id = $1")
-        .bind(branch_id)
-        .fetch_optional(&mut *c)
-        .await?;
-    if branch.is_none() || !who.covers(Some(branch_id)) {
-        return Err(refused(
-            422,
-            "unknown_branch",
-            format!("Không có chi nhánh số {branch_id} trong phạm vi của bạn"),
-            format!("there is no branch {branch_id} within your reach"),
-        ));
-    }
+    branch_in_reach(c, who, branch_id).await?;
     let kept: Option<i64> = sqlx::query_scalar("SELECT id FROM bank_statements WHERE branch_id = $1 AND sha256 = $2")
         .bind(branch_id)
         .bind(sha256)

@@ -369,31 +369,21 @@ mod tests {
             ),
             (-460_000, -40_000, 500_000, 1)
         );
-        let counter = DailyDelta::of_entry(
-            EntryKind::CounterRepayment,
-            &ledger::counter_repayment(at, &allocation, Account::Vault).0,
-        );
-        assert_eq!(
-            (
-                counter.counter_cash,
-                counter.counter_transfer,
-                counter.principal_net + counter.interest_net,
-                counter.repayments
-            ),
-            (500_000, 0, 500_000, 1)
-        );
-        let transfer = DailyDelta::of_entry(
-            EntryKind::CounterRepayment,
-            &ledger::counter_repayment(at, &allocation, Account::Bank).0,
-        );
-        assert_eq!(
-            (
-                transfer.counter_cash,
-                transfer.counter_transfer,
-                transfer.principal_net + transfer.interest_net,
-                transfer.repayments
-            ),
-            (0, 500_000, 500_000, 1)
-        );
+        // Cash at the counter, then a transfer into the bank account.
+        for (into, cash, transfer) in [(Account::Vault, 500_000, 0), (Account::Bank, 0, 500_000)] {
+            let d = DailyDelta::of_entry(
+                EntryKind::CounterRepayment,
+                &ledger::counter_repayment(at, &allocation, into).0,
+            );
+            assert_eq!(
+                (
+                    d.counter_cash,
+                    d.counter_transfer,
+                    d.principal_net + d.interest_net,
+                    d.repayments
+                ),
+                (cash, transfer, 500_000, 1)
+            );
+        }
     }
 }

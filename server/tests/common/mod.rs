@@ -262,6 +262,31 @@ impl TestApp {
             }
         }
     }
+
+    /// `asker` asks for the reversal of `entry` (with `reason`) and
+    /// `approver` approves it: the approval's status and body.
+    pub async fn reversal(
+        &self,
+        asker: &str,
+        approver: &str,
+        entry: &Value,
+        reason: &str,
+    ) -> (StatusCode, Value) {
+        let (s, asked) = self
+            .post(
+                "/api/v1/reversals",
+                asker,
+                &json!({"entry_id": entry, "reason": reason}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{asked}");
+        self.post(
+            &format!("/api/v1/reversals/{}/approve", asked["id"]),
+            approver,
+            &json!({}),
+        )
+        .await
+    }
 }
 
 /// Demo-style device ids.
