@@ -191,24 +191,24 @@ impl Field {
             })
             .filter(|(_, folded)| !folded.is_empty())
             .collect();
-        // `Nợ` and `Có` alone count only written with their accents.
+        // `Nợ` and `Có` alone count only written with their accents; other
+        // row-number names (`STT`, `No.`) say nothing of the column.
         let accented = |raw: &str, folded: &str| match folded {
             "no" => raw.contains('ợ'),
             "co" => raw.contains('ó'),
-            _ => true,
+            _ => !ROW_NUMBERS.contains(&folded),
         };
-        if parts
+        // A row-number half says nothing of the column (`Số CT/No.` is
+        // still a reference); a row-number column has nothing else.
+        parts
             .iter()
-            .any(|(raw, folded)| ROW_NUMBERS.contains(&folded.as_str()) && !accented(raw, folded))
-        {
-            return None;
-        }
-        parts.iter().find_map(|(raw, folded)| {
-            NAMES
-                .iter()
-                .find(|(_, names)| names.contains(&folded.as_str()) && accented(raw, folded))
-                .map(|(f, _)| *f)
-        })
+            .filter(|(raw, folded)| accented(raw, folded))
+            .find_map(|(_, folded)| {
+                NAMES
+                    .iter()
+                    .find(|(_, names)| names.contains(&folded.as_str()))
+                    .map(|(f, _)| *f)
+            })
     }
 
     fn label(self) -> &'static str {
@@ -533,7 +533,11 @@ fn lines_of(rows: Vec<(i64, Vec<Cell>)>) -> Result<Vec<StatementLine>, Vec<LineE
         } else {
             (a_in.abs(), a_out.abs())
         };
-        if (a_in == 0) == (a_out == 0) {
+        // An opening or closing balance written with zero amounts.
+        if a_in == 0 && a_out == 0 {
+            continue;
+        }
+        if a_in != 0 && a_out != 0 {
             errors.push(LineError {
                 line_no,
                 column: Field::MoneyIn.label().to_string(),
@@ -567,7 +571,9 @@ fn lines_of(rows: Vec<(i64, Vec<Cell>)>) -> Result<Vec<StatementLine>, Vec<LineE
     }
     // A signed amount column with no sign at all cannot tell money out
     // from money in, unless the balances say which is which.
-    if signed_only && balance.is_none() && lines.iter().all(|l| l.money_out == 0) && lines.len() > 1
+    if signed_only
+        && lines.iter().any(|l| l.balance.is_none())
+        && lines.iter().all(|l| l.money_out == 0)
     {
         return Err(file_error(
             "Cột số tiền không có số âm nào, nên không phân biệt được tiền vào và tiền ra; hãy xuất sao kê có cột Ghi nợ và Ghi có, hoặc có cột Số dư",
@@ -580,71 +586,78 @@ fn lines_of(rows: Vec<(i64, Vec<Cell>)>) -> Result<Vec<StatementLine>, Vec<LineE
     Ok(lines)
 }
 
-/// Whether the lines run newest first: from the balances when every line
-/// has one (each follows from the one before it, in one order or the
-/// other), else from the first and last days.
+/// The order the balances say the lines run in, when every line has one:
+/// `Some(true)` newest first, `Some(false)` oldest first, `None` when they
+/// say nothing (a line without a balance, both orders add up, or neither).
+/// The balances are checked from end to end (the first balance plus the
+/// movements after it gives the last), not line by line, so that lines of
+/// one day may come in any order.
+fn order_by_balances(lines: &[StatementLine]) -> Option<bool> {
+    let (oldest_first, newest_first) = adds_up(lines)?;
+    match (oldest_first, newest_first) {
+        (true, false) => Some(false),
+        (false, true) => Some(true),
+        _ => None,
+    }
+}
+
+/// Whether the balances add up taking the lines oldest first, and newest
+/// first (`None`: fewer than two lines, or one without a balance).
+fn adds_up(lines: &[StatementLine]) -> Option<(bool, bool)> {
+    let (first, last) = (lines.first()?, lines.last()?);
+    if lines.len() < 2 {
+        return None;
+    }
+    let (b0, bn) = (first.balance?, last.balance?);
+    if lines.iter().any(|l| l.balance.is_none()) {
+        return None;
+    }
+    let net = |l: &StatementLine| l.money_in - l.money_out;
+    let total: i64 = lines.iter().map(net).sum();
+    Some((b0 + total - net(first) == bn, bn + total - net(last) == b0))
+}
+
+/// Whether the lines run newest first: as the balances say, else from the
+/// first and last days.
 fn newest_first(lines: &[StatementLine]) -> bool {
     let (Some(first), Some(last)) = (lines.first(), lines.last()) else {
         return false;
     };
-    if lines.len() > 1 && lines.iter().all(|l| l.balance.is_some()) {
-        if chain(lines.iter()).is_none() {
-            return false;
-        }
-        if chain(lines.iter().rev()).is_none() {
-            return true;
-        }
-    }
-    first.booked_on > last.booked_on
+    order_by_balances(lines).unwrap_or(first.booked_on > last.booked_on)
 }
 
-/// The first line whose balance is not the one before it plus what it
-/// moved, taking the lines in this order (`None`: every balance follows).
-fn chain<'a>(
-    mut lines: impl Iterator<Item = &'a StatementLine>,
-) -> Option<(&'a StatementLine, i64)> {
-    let mut before = lines.next()?.balance?;
-    for l in lines {
-        let expected = before + l.money_in - l.money_out;
-        let balance = l.balance?;
-        if balance != expected {
-            return Some((l, expected));
-        }
-        before = balance;
-    }
-    None
-}
-
-/// When every line has a balance and they follow in neither order: the
-/// line where they stop following, in the order the days suggest.
+/// When every line has a balance and they add up in neither order: the
+/// file was misread (an amount column not recognised, a fee in a column of
+/// its own) or lines are missing.
 fn chain_break(lines: &[StatementLine]) -> Option<LineError> {
-    if lines.len() < 2 || lines.iter().any(|l| l.balance.is_none()) {
+    if adds_up(lines)? != (false, false) {
         return None;
     }
-    if chain(lines.iter()).is_none() || chain(lines.iter().rev()).is_none() {
-        return None;
-    }
-    let broken = if newest_first(lines) {
-        chain(lines.iter().rev())
+    let net = |l: &StatementLine| l.money_in - l.money_out;
+    let total: i64 = lines.iter().map(net).sum();
+    let (first, last) = (&lines[0], &lines[lines.len() - 1]);
+    let (oldest, newest) = if first.booked_on > last.booked_on {
+        (last, first)
     } else {
-        chain(lines.iter())
+        (first, last)
     };
-    let (l, expected) = broken?;
-    let shown = |v: i64| sotay_core::domain::money::format_vnd(v);
+    let opening = oldest.balance.unwrap_or_default() - net(oldest);
+    let closing = newest.balance.unwrap_or_default();
+    let shown = sotay_core::domain::money::format_vnd;
     Some(LineError {
-        line_no: l.line_no,
+        line_no: newest.line_no,
         column: Field::Balance.label().to_string(),
         vi: format!(
-            "Dòng {}: số dư {} không khớp với số dư dòng trước cộng tiền vào trừ tiền ra ({}); tệp có thể thiếu dòng, đã bị sửa, hoặc cột tiền bị đọc nhầm — hãy tải lại sao kê từ ngân hàng",
-            l.line_no,
-            shown(l.balance.unwrap_or_default()),
-            shown(expected)
+            "Số dư không khớp: số dư đầu {} cộng các giao dịch đọc được là {}, nhưng sao kê ghi số dư cuối {}; có thể tệp thiếu dòng, đã bị sửa, hoặc có cột tiền (phí, thuế) không đọc được — hãy tải lại sao kê từ ngân hàng",
+            shown(opening),
+            shown(opening + total),
+            shown(closing)
         ),
         en: format!(
-            "line {}: balance {} is not the previous balance plus money in less money out ({}); the file may miss lines, have been edited, or have its amount columns misread — export the statement from the bank again",
-            l.line_no,
-            shown(l.balance.unwrap_or_default()),
-            shown(expected)
+            "the balances do not add up: the opening {} plus the transactions read is {}, but the statement closes at {}; the file may miss lines, have been edited, or have an amount column (fees, tax) that was not read — export the statement from the bank again",
+            shown(opening),
+            shown(opening + total),
+            shown(closing)
         ),
     })
 }
@@ -660,13 +673,17 @@ fn day(cell: &Cell) -> Option<NaiveDate> {
         Cell::Text(t) => {
             let t = t.trim();
             let first = t.split([' ', 'T']).next().unwrap_or(t);
-            NaiveDate::parse_from_str(t, "%d %b %Y").ok().or_else(|| {
-                [
-                    "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%Y/%m/%d", "%d-%b-%Y",
-                ]
-                .iter()
-                .find_map(|f| NaiveDate::parse_from_str(first, f).ok())
-            })
+            // `01 Dec 2026`, with a time after it or not.
+            let named: Vec<&str> = t.split_whitespace().take(3).collect();
+            NaiveDate::parse_from_str(&named.join(" "), "%d %b %Y")
+                .ok()
+                .or_else(|| {
+                    [
+                        "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%Y/%m/%d", "%d-%b-%Y",
+                    ]
+                    .iter()
+                    .find_map(|f| NaiveDate::parse_from_str(first, f).ok())
+                })
         }
         _ => None,
     }?;
@@ -865,6 +882,14 @@ pub fn reconcile(
     let mut found: Vec<Option<Found>> = vec![None; lines.len()];
     let apart = |l: &StatementLine, b: &BookItem| (l.booked_on - b.posted_on).num_days().abs();
     let paired = |b: &BookItem| b.reversed_by.is_some() || b.reverses.is_some();
+    let in_period = |b: &BookItem| (period.0..=period.1).contains(&b.posted_on);
+    // An entry recorded with the bank's own reference of a transfer is
+    // another transfer than a line with another reference.
+    let other_transfer = |l: &StatementLine, b: &BookItem| {
+        matches!(b.kind.as_str(), "counter_repayment" | "disbursement")
+            && !squash(&l.reference).is_empty()
+            && b.reference.as_deref().is_some_and(|r| !carries(l, r))
+    };
     let by_reference = |l: &StatementLine, b: &BookItem, in_text: bool| {
         b.reference
             .as_deref()
@@ -886,10 +911,16 @@ pub fn reconcile(
                         && match pass {
                             0 => by_reference(line, b, false),
                             1 => by_reference(line, b, true),
-                            _ => apart(line, b) <= DAYS_APART,
+                            // Outside the period only a reference ties an
+                            // entry to a line.
+                            _ => {
+                                in_period(b)
+                                    && apart(line, b) <= DAYS_APART
+                                    && !other_transfer(line, b)
+                            }
                         }
                 })
-                .min_by_key(|(bi, b)| (paired(b), apart(line, b), *bi));
+                .min_by_key(|(bi, b)| (paired(b), !in_period(b), apart(line, b), *bi));
             if let Some((bi, _)) = best {
                 taken[bi] = true;
                 found[li] = Some(if pass < 2 {
@@ -902,7 +933,6 @@ pub fn reconcile(
     }
     // An entry and its reversal, both in the period and neither on the
     // statement, moved no money: one was entered by mistake.
-    let in_period = |b: &BookItem| (period.0..=period.1).contains(&b.posted_on);
     let by_id: std::collections::HashMap<i64, usize> = book
         .iter()
         .enumerate()
@@ -1293,6 +1323,8 @@ mod tests {
         assert_eq!(Field::of("Nợ"), Some(Field::MoneyOut));
         assert_eq!(Field::of("Có"), Some(Field::MoneyIn));
         assert_eq!(Field::of("Co"), None);
+        assert_eq!(Field::of("Số CT/No."), Some(Field::Reference));
+        assert_eq!(Field::of("STT"), None);
         let csv =
             "STT/No.,Ngày/Date,Nợ/Debit,Có/Credit\n1,01/12/2026,,500000\n2,02/12/2026,300000,\n";
         let lines = read(csv.as_bytes()).unwrap();
@@ -1339,8 +1371,26 @@ mod tests {
         // Two-digit years are not guessed; month names are read.
         let e = read(b"Ngay,Ghi co\n01/12/26,100\n").unwrap_err();
         assert!(e[0].vi.contains("4 chữ số"), "{e:?}");
-        let named = read(b"Date,Credit\n01-Dec-2026,100\n\"02 Dec 2026\",5\n").unwrap();
+        let named = read(b"Date,Credit\n01-Dec-2026,100\n\"02 Dec 2026 10:30\",5\n").unwrap();
         assert_eq!((named[0].booked_on, named[1].booked_on), (d(1), d(2)));
+        // Zero amounts move nothing; a balance column with a gap does not
+        // make unsigned amounts readable; a two-line +X / −X statement
+        // takes its order from the days; one day's lines in any order.
+        let zero =
+            read(b"Ngay,Ghi no,Ghi co,So du\n01/12/2026,0,0,700\n01/12/2026,,100,800\n").unwrap();
+        assert_eq!(zero.len(), 1);
+        let gap = "Date,Amount,Balance\n01/12/2026,100,100\n02/12/2026,50,\n";
+        assert!(read(gap.as_bytes()).unwrap_err()[0].vi.contains("số âm"));
+        let back = "Ngày,Ghi nợ,Ghi có,Số dư\n02/12/2026,100,,900\n01/12/2026,,100,1000\n";
+        let back = read(back.as_bytes()).unwrap();
+        assert!(newest_first(&back));
+        assert_eq!(statement_balances(&back), (Some(900), Some(900)));
+        let shuffled = "Ngày,Ghi nợ,Ghi có,Số dư\n\
+                        01/12/2026,,100,1100\n01/12/2026,,300,1300\n01/12/2026,,200,1600\n02/12/2026,600,,1000\n";
+        assert_eq!(
+            statement_balances(&read(shuffled.as_bytes()).unwrap()),
+            (Some(1000), Some(1000))
+        );
         // A web page named .xls says so.
         let e = read(b"<html><table><tr><td>Ngay</td></tr></table></html>").unwrap_err();
         assert!(e[0].vi.contains("HTML"), "{e:?}");
@@ -1490,31 +1540,39 @@ mod tests {
                         proptest::prop_assert!(same_way(l, &book[i]));
                         proptest::prop_assert!((l.booked_on - book[i].posted_on).num_days().abs() <= DAYS_APART);
                     }
-                    None => {
-                        for &i in r.not_on_statement.iter().chain(&r.cancelled) {
-                            proptest::prop_assert!(
-                                !same_way(l, &book[i]) || (l.booked_on - book[i].posted_on).num_days().abs() > DAYS_APART,
-                                "line {:?} left while {:?} was free", l, book[i]
-                            );
-                        }
-                    }
+                    None => {}
                 }
             }
             for &i in r.not_on_statement.iter().chain(&r.cancelled) {
                 seen[i] += 1;
             }
-            // Left out only when it is another period's.
+            // Every item of the period once; another period's only when
+            // matched, and then by its reference.
             for (i, n) in seen.iter().enumerate() {
                 let within = (d(2)..=d(10)).contains(&book[i].posted_on);
-                proptest::prop_assert!(*n == 1 || (*n == 0 && !within), "{:?} {:?}", seen, book[i]);
+                let matched = r.lines.iter().flatten().find(|f| matches!(**f, Found::Reference(j) | Found::AmountAndDay(j) if j == i));
+                if within {
+                    proptest::prop_assert_eq!(*n, 1, "{:?}", book[i]);
+                } else {
+                    proptest::prop_assert_eq!(*n, usize::from(matched.is_some()), "{:?}", book[i]);
+                    proptest::prop_assert!(!matches!(matched, Some(Found::AmountAndDay(_))), "{:?}", book[i]);
+                }
             }
-            // A line left unmatched had no free item at all it could take.
+            // A line left unmatched had no free item it could take: one
+            // carrying its reference, or one of the period within a few
+            // days that is not another transfer (a transfer's reference the
+            // line, which has one, does not carry).
             for (l, found) in lines.iter().zip(&r.lines) {
                 if found.is_none() {
                     for (i, b) in book.iter().enumerate() {
                         let free = !r.lines.iter().flatten().any(|f| matches!(*f, Found::Reference(j) | Found::AmountAndDay(j) if j == i));
+                        let reference = b.reference.as_deref().is_some_and(|x| carries(l, x));
+                        let another = b.reference.is_some() && !l.reference.is_empty() && !reference;
+                        let near = (d(2)..=d(10)).contains(&b.posted_on)
+                            && (l.booked_on - b.posted_on).num_days().abs() <= DAYS_APART
+                            && !another;
                         proptest::prop_assert!(
-                            !free || !same_way(l, b) || (l.booked_on - b.posted_on).num_days().abs() > DAYS_APART,
+                            !free || !same_way(l, b) || !(reference || near),
                             "line {:?} left while {:?} was free", l, b
                         );
                     }

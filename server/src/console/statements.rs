@@ -18,7 +18,7 @@ use crate::api::review::{branch_of, reviewer};
 use crate::api::statements::{keep, BODY_LIMIT};
 use crate::api::ClientIp;
 use crate::app::AppState;
-use crate::db::{Branch, StatementSummary};
+use crate::db::{Branch, LoanView, Scope, StatementSummary};
 use crate::error::AppError;
 use crate::ledger::EntryKind;
 use crate::statement::{BookEntry, LineStatus, ReconciledLine, StatementView};
@@ -215,8 +215,8 @@ type Candidate = (i64, String, String);
 fn code_words(line: &ReconciledLine) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let text = format!("{} {}", line.description, line.reference);
-    for w in text.split(|c: char| !(c.is_ascii_alphanumeric() || "-_/.".contains(c))) {
-        let w = w.trim_matches(['.', '-', '/', '_']);
+    for w in text.split(|c: char| !(c.is_ascii_alphanumeric() || "-_/".contains(c))) {
+        let w = w.trim_matches(['-', '/', '_']);
         if (3..=40).contains(&w.len())
             && w.chars().any(|c| c.is_ascii_digit())
             && !out.iter().any(|o| o == w)
@@ -245,28 +245,49 @@ fn record_link(loan_id: i64, line: &ReconciledLine) -> String {
     )
 }
 
-/// Loans named in the lines not in the books, by line.
+/// A loan of the statement's branch by its code, as typed or in capitals.
+async fn branch_loan(
+    state: &AppState,
+    branch_id: i64,
+    code: &str,
+) -> Result<Option<LoanView>, AppError> {
+    let scope = Scope::Branch(branch_id);
+    let upper = code.to_uppercase();
+    Ok(match state.db.loan_by_code(scope, code).await? {
+        Some(loan) => Some(loan),
+        None if upper != code => state.db.loan_by_code(scope, &upper).await?,
+        None => None,
+    })
+}
+
+/// Lines the books lack that brought money in: a worker's transfer,
+/// perhaps, to record on a loan.
+fn to_record(l: &ReconciledLine) -> bool {
+    l.status == LineStatus::NotInBook && l.money_in.0 > 0
+}
+
+/// Active loans of the statement's branch named in the lines to record,
+/// by line (each word looked up once, at most 100 words).
 async fn candidates(
     state: &AppState,
-    s: &Signed,
     v: &StatementView,
 ) -> Result<HashMap<i64, Candidate>, AppError> {
+    let mut known: HashMap<String, Option<Candidate>> = HashMap::new();
     let mut out = HashMap::new();
-    let open = v
-        .lines
-        .iter()
-        .filter(|l| l.status == LineStatus::NotInBook && l.money_in.0 > 0)
-        .take(50);
-    for l in open {
+    for l in v.lines.iter().filter(|l| to_record(l)) {
         for w in code_words(l) {
-            let upper = w.to_uppercase();
-            let found = match state.db.loan_by_code(s.user.scope(), &w).await? {
-                Some(loan) => Some(loan),
-                None if upper != w => state.db.loan_by_code(s.user.scope(), &upper).await?,
-                None => None,
-            };
-            if let Some(loan) = found.filter(|loan| loan.status == "active") {
-                out.insert(l.line_no, (loan.id, loan.code, loan.worker_name));
+            if !known.contains_key(&w) {
+                if known.len() >= 100 {
+                    break;
+                }
+                let loan = branch_loan(state, v.statement.branch_id, &w)
+                    .await?
+                    .filter(|loan| loan.status == "active")
+                    .map(|loan| (loan.id, loan.code, loan.worker_name));
+                known.insert(w.clone(), loan);
+            }
+            if let Some(Some(c)) = known.get(&w) {
+                out.insert(l.line_no, c.clone());
                 break;
             }
         }
@@ -304,22 +325,26 @@ pub async fn record(
         Err(e) => return ui.app_error(e.into()),
     };
     let v = crate::statement::view(book);
-    let Some(line) = v.lines.iter().find(|l| l.line_no == line_no) else {
-        return ui.app_error(AppError::not_found("dòng sao kê", "statement line"));
+    let Some(line) = v
+        .lines
+        .iter()
+        .find(|l| l.line_no == line_no && to_record(l))
+    else {
+        return ui.app_error(AppError::not_found(
+            "dòng sao kê cần ghi sổ",
+            "statement line to record",
+        ));
     };
-    let code = q.code.trim();
-    let loan = match state.db.loan_by_code(signed.user.scope(), code).await {
+    let code: String = q.code.trim().chars().take(60).collect();
+    let loan = match branch_loan(&state, v.statement.branch_id, &code).await {
         Ok(l) => l,
-        Err(e) => return ui.app_error(e.into()),
+        Err(e) => return ui.app_error(e),
     };
     match loan {
         Some(loan) if !code.is_empty() => Redirect::to(&record_link(loan.id, line)).into_response(),
         _ => Redirect::to(&format!(
             "{}#line-{line_no}",
-            view::link(
-                &format!("/bank-statements/{id}"),
-                &[("missing", code.to_string())]
-            )
+            view::link(&format!("/bank-statements/{id}"), &[("missing", code)])
         ))
         .into_response(),
     }
@@ -344,7 +369,7 @@ pub async fn show(
     match state.db.statement_with_book(branch_of(&who), id).await {
         Ok(Some(book)) => {
             let v = crate::statement::view(book);
-            let loans = match candidates(&state, &signed, &v).await {
+            let loans = match candidates(&state, &v).await {
                 Ok(c) => c,
                 Err(e) => return ui.app_error(e),
             };
@@ -431,10 +456,11 @@ fn page(
                 "This file was uploaded before: here is the statement kept, reconciled again with the books as they are now.",
             )) }
         }
-        @if !q.missing.trim().is_empty() {
+        @let missing: String = q.missing.trim().chars().take(60).collect();
+        @if !missing.is_empty() {
             p.notice.error role="alert" #statement-missing { (lang.pick(
-                format!("Không tìm thấy khoản vay mã \"{}\" trong phạm vi của bạn; kiểm tra lại mã trên hợp đồng.", q.missing.trim()),
-                format!("There is no loan \"{}\" within your reach; check the code on the contract.", q.missing.trim()),
+                format!("{} không có khoản vay mã \"{missing}\"; kiểm tra lại mã trên hợp đồng.", k.branch_name),
+                format!("{} has no loan \"{missing}\"; check the code on the contract.", k.branch_name),
             )) }
         }
         @if v.agrees() {
@@ -498,7 +524,7 @@ fn page(
                                 @if let (Some(entry), Some(memo)) = (l.entry_id, &l.entry_memo) {
                                     br; small { (lang.t("Bút toán", "Entry")) " " (entry) ": " (memo) }
                                 }
-                                @if l.status == LineStatus::NotInBook && l.money_in.0 > 0 {
+                                @if to_record(l) {
                                     @if let Some((loan_id, code, worker)) = loans.get(&l.line_no) {
                                         br; a.record-line href=(record_link(*loan_id, l)) {
                                             (lang.pick(format!("Ghi khoản thu vào khoản vay {code} ({worker})"), format!("Record it on loan {code} ({worker})")))

@@ -1285,8 +1285,10 @@ fn repaid_into(target: &TargetEntry) -> Account {
 /// loan), or a repayment received by it at `branch_id` whose entry was not
 /// reversed (409 `transfer_ref_used`, naming it).
 pub(crate) async fn transfer_ref_free(c: &mut Conn, branch_id: i64, r: &str) -> DbResult<()> {
+    // Payouts approved before references were kept in capitals without
+    // spaces are compared the same way.
     let paid_out: Option<i64> =
-        sqlx::query_scalar("SELECT disbursement_id FROM disbursement_decisions WHERE transfer_ref = $1")
+        sqlx::query_scalar("SELECT disbursement_id FROM disbursement_decisions WHERE UPPER(REPLACE(transfer_ref, ' ', '')) = $1")
             .bind(r)
             .fetch_optional(&mut *c)
             .await?;
