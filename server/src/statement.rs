@@ -1042,8 +1042,7 @@ impl From<&BookItem> for BookEntry {
     }
 }
 
-/// A kept statement reconciled with the bank account's book over its days,
-/// as of now.
+/// A kept statement reconciled with the bank account's book as it is now.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct StatementView {
     pub statement: StatementSummary,

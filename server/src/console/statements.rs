@@ -492,7 +492,14 @@ fn page(
                     }
                     @match difference {
                         Some(0) => { dt { (lang.t("Chênh lệch", "Difference")) } dd.num { span.badge.ok { (lang.t("Khớp", "Equal")) } } }
-                        Some(d) => { dt { (lang.t("Chênh lệch (sao kê − sổ − ghi sau)", "Difference (statement − books − recorded after)")) } dd.num #balance-difference { span.badge.danger { (vnd(d)) } } }
+                        Some(d) => {
+                            dt { @if v.recorded_after.0 == 0 {
+                                (lang.t("Chênh lệch (sao kê − sổ)", "Difference (statement − books)"))
+                            } @else {
+                                (lang.t("Chênh lệch (sao kê − sổ − ghi sau)", "Difference (statement − books − recorded after)"))
+                            } }
+                            dd.num #balance-difference { span.badge.danger { (vnd(d)) } }
+                        }
                         None => { dt { (lang.t("Chênh lệch", "Difference")) } dd { (lang.t("sao kê không có cột số dư", "the statement has no balance column")) } }
                     }
                 }

@@ -901,8 +901,9 @@ impl Db {
         with_conn!(self, q, c => q::review::statements(&mut c, branch).await)
     }
 
-    /// One kept statement, its lines, the bank account's book over its days
-    /// and the balances before and after them, in one read transaction.
+    /// One kept statement, its lines, the bank account's book from a few
+    /// days before its first day until now, and the book's balances before
+    /// its first day and after its last, in one read transaction.
     pub async fn statement_with_book(
         &self,
         branch: Option<i64>,

@@ -458,7 +458,8 @@ pub struct StatementSummary {
     pub money_out: i64,
 }
 
-/// A kept statement with the bank account's book over its days.
+/// A kept statement with the bank account's book from a few days before its
+/// first day until now.
 #[derive(Debug, Clone)]
 pub struct StatementBook {
     pub head: StatementSummary,
