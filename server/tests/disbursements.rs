@@ -926,39 +926,14 @@ async fn a_loan_is_paid_out_by_transfer_from_the_branch_bank_account() {
         assert_eq!(s, StatusCode::OK);
 
         // Taken back, the transfer's money returns to the bank account.
-        let (s, asked_back) = app
-            .post(
-                "/api/v1/reversals",
-                &sup,
-                &json!({"entry_id": paid["entry_id"], "reason": "Chuyển nhầm người; ngân hàng đã hoàn tiền"}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{asked_back}");
-        let (s, body) = app
-            .post(
-                &format!("/api/v1/reversals/{}/approve", asked_back["id"]),
-                &admin,
-                &json!({}),
-            )
-            .await;
+        let reason = "Chuyển nhầm người; ngân hàng đã hoàn tiền";
+        let (s, body) = app.reversal(&sup, &admin, &paid["entry_id"], reason).await;
         assert_eq!(s, StatusCode::OK, "{body}");
         assert_eq!(net(&app, &sup, "bank", td).await, 20_000_000);
         assert_eq!(net(&app, &sup, "vault", td).await, 44_000_000);
         // With the money back, the capital can be reversed to nothing.
-        let (s, asked_back) = app
-            .post(
-                "/api/v1/reversals",
-                &sup,
-                &json!({"entry_id": wired["entry_id"], "reason": "Ghi nhầm số tiền"}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{asked_back}");
         let (s, body) = app
-            .post(
-                &format!("/api/v1/reversals/{}/approve", asked_back["id"]),
-                &admin,
-                &json!({}),
-            )
+            .reversal(&sup, &admin, &wired["entry_id"], "Ghi nhầm số tiền")
             .await;
         assert_eq!(s, StatusCode::OK, "{body}");
         assert_eq!(net(&app, &sup, "bank", td).await, 0);
