@@ -34,10 +34,15 @@ pub enum Account {
     /// Money in the branch's bank account (asset): lending capital sent by
     /// transfer, loans paid out by transfer.
     Bank,
+    /// What the bank charged the branch's account: service, SMS and account
+    /// fees (expense, per branch).
+    BankCharges,
+    /// Interest the bank paid on the branch's account (income, per branch).
+    BankInterest,
 }
 
 impl Account {
-    pub const ALL: [Account; 10] = [
+    pub const ALL: [Account; 12] = [
         Account::Vault,
         Account::Bank,
         Account::CashInHand,
@@ -48,6 +53,8 @@ impl Account {
         Account::CashOverShort,
         Account::CampaignFunding,
         Account::LoanCapital,
+        Account::BankCharges,
+        Account::BankInterest,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -62,6 +69,8 @@ impl Account {
             Account::CampaignFunding => "campaign_funding",
             Account::LoanCapital => "loan_capital",
             Account::Bank => "bank",
+            Account::BankCharges => "bank_charges",
+            Account::BankInterest => "bank_interest",
         }
     }
 
@@ -82,6 +91,8 @@ impl Account {
             Account::CampaignFunding => "Nguồn kinh phí chương trình",
             Account::LoanCapital => "Nguồn vốn cho vay",
             Account::Bank => "Tiền gửi ngân hàng chi nhánh",
+            Account::BankCharges => "Phí dịch vụ ngân hàng",
+            Account::BankInterest => "Lãi tiền gửi ngân hàng",
         }
     }
 
@@ -98,6 +109,8 @@ impl Account {
             Account::CampaignFunding => "Campaign funding",
             Account::LoanCapital => "Lending capital",
             Account::Bank => "Branch bank account",
+            Account::BankCharges => "Bank charges",
+            Account::BankInterest => "Interest on the bank account",
         }
     }
 
@@ -131,7 +144,8 @@ pub enum EntryKind {
     /// A new loan paid out in cash from the branch's vault, or by transfer
     /// from its bank account.
     Disbursement,
-    /// Cash paid into the branch's bank account, or drawn from it.
+    /// Cash paid into the branch's bank account, or drawn from it; a
+    /// charge the bank took from it, or interest it paid in.
     BankMove,
 }
 
@@ -178,7 +192,7 @@ impl EntryKind {
             ),
             "capital_receipt" => ("Nhận vốn cho vay", "Lending capital received"),
             "disbursement" => ("Giải ngân khoản vay", "Loan paid out"),
-            "bank_move" => ("Nộp/rút tiền ngân hàng", "Bank deposit or withdrawal"),
+            "bank_move" => ("Giao dịch tài khoản ngân hàng", "Bank account movement"),
             other => (other, other),
         }
     }
@@ -395,14 +409,11 @@ pub fn disbursement(at: At, principal: i64, from: Account) -> Lines {
     lines
 }
 
-/// Cash the branch (`at`) paid into its bank account (`deposit`), or drew
-/// from it: between its vault and its bank account.
-pub fn bank_move(at: At, amount: i64, deposit: bool) -> Lines {
-    let (into, from) = if deposit {
-        (Account::Bank, Account::Vault)
-    } else {
-        (Account::Vault, Account::Bank)
-    };
+/// A movement of the branch's (`at`) bank account: `amount` from the
+/// account `from` into `into` (cash paid in: from the vault into the bank;
+/// a charge: from the bank to the bank charges; interest: from the bank's
+/// interest into the bank).
+pub fn bank_move(at: At, amount: i64, (into, from): (Account, Account)) -> Lines {
     let mut lines = Lines::default();
     lines.debit(at, into, amount).credit(at, from, amount);
     lines
@@ -575,17 +586,38 @@ mod tests {
         assert_eq!(sent.imbalance(), 0);
         assert_eq!((held(&sent, Account::Bank), vault(&sent)), (-10_000_000, 0));
         assert!(Account::Bank.never_negative());
-        let paid_in = bank_move(branch, 3_000_000, true);
+        let paid_in = bank_move(branch, 3_000_000, (Account::Bank, Account::Vault));
         assert_eq!(paid_in.imbalance(), 0);
         assert_eq!(
             (held(&paid_in, Account::Bank), vault(&paid_in)),
             (3_000_000, -3_000_000)
         );
-        let drawn = bank_move(branch, 1_000_000, false);
+        let drawn = bank_move(branch, 1_000_000, (Account::Vault, Account::Bank));
         assert_eq!(
             (held(&drawn, Account::Bank), vault(&drawn)),
             (-1_000_000, 1_000_000)
         );
+        // The bank's fee is spent from the account, its interest earned
+        // into it; the vault is not touched.
+        let fee = bank_move(branch, 22_000, (Account::BankCharges, Account::Bank));
+        assert_eq!(fee.imbalance(), 0);
+        assert_eq!(
+            (
+                held(&fee, Account::Bank),
+                held(&fee, Account::BankCharges),
+                vault(&fee)
+            ),
+            (-22_000, 22_000, 0)
+        );
+        let interest = bank_move(branch, 15_300, (Account::Bank, Account::BankInterest));
+        assert_eq!(
+            (
+                held(&interest, Account::Bank),
+                held(&interest, Account::BankInterest)
+            ),
+            (15_300, -15_300)
+        );
+        assert!(!Account::BankCharges.never_negative() && !Account::BankInterest.never_negative());
     }
 
     fn book(n: u32, principal: i64, interest: i64) -> Vec<InstallmentState> {

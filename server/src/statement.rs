@@ -802,6 +802,12 @@ pub struct BookItem {
     pub kind: String,
     /// The day it posted, Vietnam time.
     pub posted_on: NaiveDate,
+    /// The day the bank booked it: the statement line's it was posted from
+    /// (a charge posted days later), else the day it posted. Lines are
+    /// matched, and periods told apart, by this day.
+    pub booked_on: NaiveDate,
+    /// Posted from this statement's line with this number.
+    pub from_line: Option<i64>,
     pub memo: String,
     pub money_in: i64,
     pub money_out: i64,
@@ -815,11 +821,22 @@ pub struct BookItem {
 /// How a statement line was found in the book.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Found {
+    /// Posted from this very line (the bank's charge, say).
+    Line(usize),
     /// The bank's reference recorded with the entry is on the line.
     Reference(usize),
     /// No reference: the same amount, the same way, within
     /// [`DAYS_APART`] days; worth a look.
     AmountAndDay(usize),
+}
+
+impl Found {
+    /// The book item's index.
+    pub fn index(self) -> usize {
+        match self {
+            Found::Line(i) | Found::Reference(i) | Found::AmountAndDay(i) => i,
+        }
+    }
 }
 
 /// How far apart (in days) a line and an entry of the same amount may be
@@ -880,9 +897,9 @@ pub fn reconcile(
 ) -> Reconciliation {
     let mut taken = vec![false; book.len()];
     let mut found: Vec<Option<Found>> = vec![None; lines.len()];
-    let apart = |l: &StatementLine, b: &BookItem| (l.booked_on - b.posted_on).num_days().abs();
+    let apart = |l: &StatementLine, b: &BookItem| (l.booked_on - b.booked_on).num_days().abs();
     let paired = |b: &BookItem| b.reversed_by.is_some() || b.reverses.is_some();
-    let in_period = |b: &BookItem| (period.0..=period.1).contains(&b.posted_on);
+    let in_period = |b: &BookItem| (period.0..=period.1).contains(&b.booked_on);
     // An entry recorded with the bank's own reference of a transfer is
     // another transfer than a line with another reference.
     let other_transfer = |l: &StatementLine, b: &BookItem| {
@@ -895,9 +912,9 @@ pub fn reconcile(
             .as_deref()
             .is_some_and(|r| if in_text { carries(l, r) } else { names(l, r) })
     };
-    // The passes in order: the reference as the line's, in its text, then
-    // the amount and day alone.
-    for pass in 0..3 {
+    // The passes in order: posted from the line itself, the reference as
+    // the line's, in its text, then the amount and day alone.
+    for pass in 0..4 {
         for (li, line) in lines.iter().enumerate() {
             if found[li].is_some() {
                 continue;
@@ -909,8 +926,9 @@ pub fn reconcile(
                     !taken[*bi]
                         && same_way(line, b)
                         && match pass {
-                            0 => by_reference(line, b, false),
-                            1 => by_reference(line, b, true),
+                            0 => b.from_line == Some(line.line_no) && !paired(b),
+                            1 => by_reference(line, b, false),
+                            2 => by_reference(line, b, true),
                             // Outside the period only a reference ties an
                             // entry to a line.
                             _ => {
@@ -923,10 +941,10 @@ pub fn reconcile(
                 .min_by_key(|(bi, b)| (paired(b), !in_period(b), apart(line, b), *bi));
             if let Some((bi, _)) = best {
                 taken[bi] = true;
-                found[li] = Some(if pass < 2 {
-                    Found::Reference(bi)
-                } else {
-                    Found::AmountAndDay(bi)
+                found[li] = Some(match pass {
+                    0 => Found::Line(bi),
+                    1 | 2 => Found::Reference(bi),
+                    _ => Found::AmountAndDay(bi),
                 });
             }
         }
@@ -985,6 +1003,8 @@ pub fn statement_balances(lines: &[StatementLine]) -> (Option<i64>, Option<i64>)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LineStatus {
+    /// The entry posted from this line.
+    Posted,
     /// The entry recorded with the bank's reference on this line.
     Reference,
     /// An entry of the same amount, the same way, within a few days, with
@@ -1096,9 +1116,7 @@ pub fn view(sb: StatementBook) -> StatementView {
         .lines
         .iter()
         .flatten()
-        .map(|f| match f {
-            Found::Reference(i) | Found::AmountAndDay(i) => &sb.book[*i],
-        })
+        .map(|f| &sb.book[f.index()])
         .filter(|b| b.posted_on > period.1)
         .map(|b| b.money_in - b.money_out)
         .sum();
@@ -1110,6 +1128,7 @@ pub fn view(sb: StatementBook) -> StatementView {
         .zip(&rec.lines)
         .map(|(l, found)| {
             let (status, entry) = match found {
+                Some(Found::Line(i)) => (LineStatus::Posted, Some(&sb.book[*i])),
                 Some(Found::Reference(i)) => (LineStatus::Reference, Some(&sb.book[*i])),
                 Some(Found::AmountAndDay(i)) => (LineStatus::AmountAndDay, Some(&sb.book[*i])),
                 None => (LineStatus::NotInBook, None),
@@ -1135,7 +1154,7 @@ pub fn view(sb: StatementBook) -> StatementView {
         book_closing: Dong(sb.closing),
         balances_agree: closing.map(|c| c == sb.closing + recorded_after),
         recorded_after: Dong(recorded_after),
-        matched: count(|f| matches!(f, Found::Reference(_))),
+        matched: count(|f| matches!(f, Found::Line(_) | Found::Reference(_))),
         matched_by_amount: count(|f| matches!(f, Found::AmountAndDay(_))),
         not_in_book: rec.lines.iter().filter(|f| f.is_none()).count(),
         lines,
@@ -1430,6 +1449,8 @@ mod tests {
             entry_id: id,
             kind: "counter_repayment".into(),
             posted_on: d(day),
+            booked_on: d(day),
+            from_line: None,
             memo: String::new(),
             money_in,
             money_out,
@@ -1500,7 +1521,7 @@ mod tests {
         #[test]
         fn matching_is_one_to_one_and_leaves_nothing_it_could_match(
             lines in proptest::collection::vec((1u32..12, 0usize..3, proptest::bool::ANY, 0usize..4), 0..14),
-            items in proptest::collection::vec((1u32..12, 0usize..3, proptest::bool::ANY, 0usize..4, proptest::bool::ANY), 0..14),
+            items in proptest::collection::vec((1u32..12, 0usize..3, proptest::bool::ANY, 0usize..4, proptest::bool::ANY, 0u32..3), 0..14),
         ) {
             const AMOUNTS: [i64; 3] = [100_000, 200_000, 300_000];
             const REFS: [&str; 4] = ["", "FT1000001", "FT1000002", "FT1000003"];
@@ -1514,13 +1535,18 @@ mod tests {
                 })
                 .collect();
             let mut book = Vec::new();
-            for &(day, a, out, r, reversed) in &items {
+            for &(day, a, out, r, reversed, later) in &items {
                 let (i, o) = way(a, out);
                 let id = book.len() as i64 + 1;
-                book.push(item(id, day, i, o, (r > 0).then_some(REFS[r])));
+                // Some posted days after the bank booked them (from a
+                // statement line): matched by the bank's day.
+                let mut it = item(id, day, i, o, (r > 0).then_some(REFS[r]));
+                it.posted_on = d(day + 4 * later);
+                book.push(it);
                 if reversed {
                     book[id as usize - 1].reversed_by = Some(id + 1);
                     let mut back = item(id + 1, day, o, i, None);
+                    back.posted_on = d(day + 5 * later);
                     back.reverses = Some(id);
                     book.push(back);
                 }
@@ -1537,8 +1563,9 @@ mod tests {
                     Some(Found::AmountAndDay(i)) => {
                         seen[i] += 1;
                         proptest::prop_assert!(same_way(l, &book[i]));
-                        proptest::prop_assert!((l.booked_on - book[i].posted_on).num_days().abs() <= DAYS_APART);
+                        proptest::prop_assert!((l.booked_on - book[i].booked_on).num_days().abs() <= DAYS_APART);
                     }
+                    Some(Found::Line(_)) => proptest::prop_assert!(false, "nothing was posted from a line"),
                     None => {}
                 }
             }
@@ -1548,7 +1575,7 @@ mod tests {
             // Every item of the period once; another period's only when
             // matched, and then by its reference.
             for (i, n) in seen.iter().enumerate() {
-                let within = (d(2)..=d(10)).contains(&book[i].posted_on);
+                let within = (d(2)..=d(10)).contains(&book[i].booked_on);
                 let matched = r.lines.iter().flatten().find(|f| matches!(**f, Found::Reference(j) | Found::AmountAndDay(j) if j == i));
                 if within {
                     proptest::prop_assert_eq!(*n, 1, "{:?}", book[i]);
@@ -1567,8 +1594,8 @@ mod tests {
                         let free = !r.lines.iter().flatten().any(|f| matches!(*f, Found::Reference(j) | Found::AmountAndDay(j) if j == i));
                         let reference = b.reference.as_deref().is_some_and(|x| carries(l, x));
                         let another = b.reference.is_some() && !l.reference.is_empty() && !reference;
-                        let near = (d(2)..=d(10)).contains(&b.posted_on)
-                            && (l.booked_on - b.posted_on).num_days().abs() <= DAYS_APART
+                        let near = (d(2)..=d(10)).contains(&b.booked_on)
+                            && (l.booked_on - b.booked_on).num_days().abs() <= DAYS_APART
                             && !another;
                         proptest::prop_assert!(
                             !free || !same_way(l, b) || !(reference || near),
@@ -1601,5 +1628,39 @@ mod tests {
         assert_eq!(r.lines, [Some(Found::Reference(2))]);
         assert_eq!(r.cancelled, [0, 1]);
         assert!(r.not_on_statement.is_empty());
+    }
+
+    #[test]
+    fn a_charge_posted_later_belongs_to_the_day_the_bank_took_it() {
+        // The bank's fee of 30/11, posted from November's statement on
+        // 5/12 with no reference.
+        let mut fee = item(1, 30, 0, 22_000, None);
+        fee.kind = "bank_move".into();
+        fee.booked_on = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        fee.posted_on = d(5);
+        let nov = |day: u32| NaiveDate::from_ymd_opt(2026, 11, day).unwrap();
+        let mut fee_line = line(9, 1, 0, 22_000, "", "Phi quan ly tai khoan");
+        fee_line.booked_on = nov(30);
+        let r = reconcile(
+            &[fee_line.clone()],
+            std::slice::from_ref(&fee),
+            (nov(1), nov(30)),
+        );
+        assert_eq!(r.lines, [Some(Found::AmountAndDay(0))]);
+        // Posted from that line, it is that line's, before another of the
+        // same amount and day.
+        fee.from_line = Some(9);
+        let mut first = fee_line.clone();
+        first.line_no = 8;
+        let r = reconcile(
+            &[first, fee_line],
+            std::slice::from_ref(&fee),
+            (nov(1), nov(30)),
+        );
+        assert_eq!(r.lines, [None, Some(Found::Line(0))]);
+        // December's statement neither has it nor misses it.
+        let r = reconcile(&[line(2, 3, 500_000, 0, "FT1", "")], &[fee], (d(1), d(31)));
+        assert_eq!(r.lines, [None]);
+        assert!(r.not_on_statement.is_empty() && r.cancelled.is_empty());
     }
 }

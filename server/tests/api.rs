@@ -612,6 +612,7 @@ async fn health_and_openapi() {
             "/api/v1/devices/{id}/revoke",
             "/api/v1/bank-statements",
             "/api/v1/bank-statements/{id}",
+            "/api/v1/bank-statements/{id}/lines/{line_no}",
         ] {
             assert!(
                 doc["paths"][path].is_object(),
@@ -619,7 +620,18 @@ async fn health_and_openapi() {
             );
         }
         assert!(doc["components"]["schemas"]["TokenResponse"].is_object());
-        for schema in ["StatementView", "ReconciledLine", "CounterRequest"] {
+        assert_eq!(
+            doc["components"]["schemas"]["BankDirection"]["enum"],
+            serde_json::json!(["deposit", "withdrawal", "charge", "interest"]),
+            "{}",
+            doc["components"]["schemas"]["BankDirection"]
+        );
+        for schema in [
+            "StatementView",
+            "ReconciledLine",
+            "CounterRequest",
+            "LinePostRequest",
+        ] {
             assert!(
                 doc["components"]["schemas"][schema].is_object(),
                 "{schema} missing from the OpenAPI document"

@@ -1154,8 +1154,8 @@ async fn cash_is_paid_into_the_bank_and_drawn_from_it() {
         assert_eq!(
             kinds,
             [
-                "Nộp/rút tiền ngân hàng",
-                "Nộp/rút tiền ngân hàng",
+                "Giao dịch tài khoản ngân hàng",
+                "Giao dịch tài khoản ngân hàng",
                 "Đảo bút toán",
                 "Đảo bút toán"
             ]
@@ -1607,6 +1607,268 @@ async fn a_bank_statement_is_reconciled_with_the_bank_book() {
             "transfer_ref_used",
         )
         .await;
+        books_agree(&app).await;
+    }
+}
+
+#[tokio::test]
+async fn the_banks_charges_and_interest_are_posted_from_its_statement() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let Cast {
+            sup,
+            other_branch,
+            admin,
+            lan,
+        } = Cast::of(&app).await;
+        let td = app.id_of("branches", "CN-TD").await;
+        let capital = |amount: &str, method: &str| {
+            let (app, admin) = (&app, &admin);
+            let body = json!({"client_id": Uuid::now_v7(), "branch_id": td, "amount": amount,
+                              "received_on": "05/12/2026", "source": "Quỹ CEP", "method": method});
+            async move {
+                let (s, body) = app.post("/api/v1/capital-receipts", admin, &body).await;
+                assert_eq!(s, StatusCode::OK, "{body}");
+            }
+        };
+        capital("30000000", "transfer").await;
+        let today = sotay_core::domain::time::local_date(chrono::Utc::now());
+        let day = today.format("%d/%m/%Y").to_string();
+        // The capital, two fees of the same amount on the same day with no
+        // reference, the interest, and cash paid in that nobody recorded.
+        let csv = format!(
+            "Ngày,Số tham chiếu,Nội dung,Ghi nợ,Ghi có,Số dư\n\
+             {day},UNC120,QUY CEP CHUYEN VON,,30.000.000,30.000.000\n\
+             {day},,Phi quan ly tai khoan,11.000,,29.989.000\n\
+             {day},,Phi SMS Banking,11.000,,29.978.000\n\
+             {day},LAI0012,Tra lai tien gui,,2.345,29.980.345\n\
+             {day},NT778899,Nop tien mat,,2.000.000,31.980.345\n"
+        );
+        let (s, kept) = app.post_csv("/api/v1/bank-statements", &sup, &csv).await;
+        assert_eq!(s, StatusCode::OK, "{kept}");
+        assert_eq!(kept["reconciliation"]["not_in_book"], 4, "{kept}");
+        let id = kept["id"].as_i64().unwrap();
+        let line = |n: i64| format!("/api/v1/bank-statements/{id}/lines/{n}");
+        let ask = |direction: &str| json!({"client_id": Uuid::now_v7(), "direction": direction});
+
+        // Who may, and what each line may be.
+        let (s, _) = app.post(&line(3), &lan.token, &ask("charge")).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "not the officers'");
+        let (s, _) = app.post(&line(3), &other_branch, &ask("charge")).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "not another branch's");
+        refused(
+            &app,
+            &line(99),
+            &sup,
+            &ask("charge"),
+            StatusCode::NOT_FOUND,
+            "statement_line_not_found",
+        )
+        .await;
+        let p = refused(
+            &app,
+            &line(3),
+            &sup,
+            &ask("interest"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "statement_line_way",
+        )
+        .await;
+        assert!(p["detail"].as_str().unwrap().contains("tiền ra"), "{p}");
+        refused(
+            &app,
+            &line(2),
+            &sup,
+            &ask("deposit"),
+            StatusCode::CONFLICT,
+            "statement_line_in_book",
+        )
+        .await;
+        refused(
+            &app,
+            "/api/v1/bank-moves",
+            &sup,
+            &json!({"client_id": Uuid::now_v7(), "branch_id": td, "direction": "charge", "amount": "11000",
+                    "reference": "X"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bank_charge_from_statement",
+        )
+        .await;
+
+        // The first fee: the line's amount, day and (no) reference; a retry
+        // is the same move, the same id for another line a conflict, the
+        // line again a refusal.
+        let first = ask("charge");
+        let (s, fee) = app.post(&line(3), &sup, &first).await;
+        assert_eq!(s, StatusCode::OK, "{fee}");
+        assert_eq!(
+            (
+                fee["direction"].as_str(),
+                money(&fee["amount"]),
+                fee["reference"].as_str(),
+                fee["booked_on"].as_str(),
+                fee["statement_id"].as_i64(),
+                fee["line_no"].as_i64()
+            ),
+            (
+                Some("charge"),
+                11_000,
+                Some(""),
+                Some(today.to_string().as_str()),
+                Some(id),
+                Some(3)
+            ),
+            "{fee}"
+        );
+        let (s, again) = app.post(&line(3), &sup, &first).await;
+        assert_eq!((s, &again["id"]), (StatusCode::OK, &fee["id"]), "{again}");
+        refused(
+            &app,
+            &line(4),
+            &sup,
+            &first,
+            StatusCode::CONFLICT,
+            "bank_move_conflict",
+        )
+        .await;
+        refused(
+            &app,
+            &line(3),
+            &sup,
+            &ask("charge"),
+            StatusCode::CONFLICT,
+            "statement_line_in_book",
+        )
+        .await;
+
+        // The second fee posted as a withdrawal by mistake, reversed, then
+        // posted as what it is.
+        let (s, wrong) = app.post(&line(4), &sup, &ask("withdrawal")).await;
+        assert_eq!(s, StatusCode::OK, "{wrong}");
+        assert_eq!(net(&app, &sup, "vault", td).await, 11_000);
+        reverse(&app, &sup, &admin, &wrong["entry_id"]).await;
+        let (s, fee2) = app.post(&line(4), &sup, &ask("charge")).await;
+        assert_eq!(s, StatusCode::OK, "{fee2}");
+        let (s, interest) = app.post(&line(5), &sup, &ask("interest")).await;
+        assert_eq!(s, StatusCode::OK, "{interest}");
+        assert_eq!(interest["reference"], "LAI0012", "{interest}");
+        // Cash paid in leaves the vault, which must hold it.
+        refused(
+            &app,
+            &line(6),
+            &sup,
+            &ask("deposit"),
+            StatusCode::CONFLICT,
+            "vault_short",
+        )
+        .await;
+        capital("5000000", "cash").await;
+        let (s, paid_in) = app.post(&line(6), &admin, &ask("deposit")).await;
+        assert_eq!(s, StatusCode::OK, "{paid_in}");
+
+        // Everything agrees now, each line with the entry posted from it.
+        let (s, rec) = app
+            .get(&format!("/api/v1/bank-statements/{id}"), &sup)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{rec}");
+        let statuses: Vec<&str> = rec["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            statuses,
+            ["amount_and_day", "posted", "posted", "posted", "posted"],
+            "{rec}"
+        );
+        assert_eq!(rec["lines"][2]["entry_id"], fee2["entry_id"], "{rec}");
+        assert_eq!(
+            (
+                rec["not_in_book"].as_u64(),
+                rec["not_on_statement"].as_array().map(Vec::len),
+                rec["cancelled"].as_array().map(Vec::len),
+                money(&rec["book_closing"]),
+                rec["balances_agree"].as_bool()
+            ),
+            (Some(0), Some(0), Some(2), 31_980_345, Some(true)),
+            "the withdrawal posted by mistake and its reversal cancel out: {rec}"
+        );
+        assert_eq!(
+            (
+                net(&app, &sup, "bank", td).await,
+                net(&app, &sup, "bank_charges", td).await,
+                net(&app, &sup, "bank_interest", td).await,
+                net(&app, &sup, "vault", td).await
+            ),
+            (31_980_345, 22_000, -2_345, 3_000_000)
+        );
+        let (s, moves) = app.get("/api/v1/bank-moves", &sup).await;
+        assert_eq!(s, StatusCode::OK, "{moves}");
+        let kinds: Vec<&str> = moves
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["direction"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            ["deposit", "interest", "charge", "withdrawal", "charge"],
+            "{moves}"
+        );
+        for (action, n) in [
+            ("bank.charge", 2),
+            ("bank.interest", 1),
+            ("bank.withdraw", 1),
+            ("bank.deposit", 1),
+        ] {
+            assert_eq!(app.db.audit_count(action).await.unwrap(), n, "{action}");
+        }
+
+        // Yesterday's fee, posted today: yesterday's statement has it (and
+        // counts it as recorded after its last day); today's neither has
+        // it nor misses it.
+        let yesterday = (today - chrono::Duration::days(1)).format("%d/%m/%Y");
+        let (s, kept) = app
+            .post_csv(
+                "/api/v1/bank-statements",
+                &sup,
+                &format!("Ngày,Nội dung,Ghi nợ\n{yesterday},Phi chuyen tien,5.500\n"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{kept}");
+        let late = kept["id"].as_i64().unwrap();
+        let (s, fee3) = app
+            .post(
+                &format!("/api/v1/bank-statements/{late}/lines/2"),
+                &sup,
+                &ask("charge"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{fee3}");
+        let (_, rec) = app
+            .get(&format!("/api/v1/bank-statements/{late}"), &sup)
+            .await;
+        assert_eq!(
+            (
+                rec["lines"][0]["status"].as_str(),
+                money(&rec["recorded_after"]),
+                rec["not_on_statement"].as_array().map(Vec::len)
+            ),
+            (Some("posted"), -5_500, Some(0)),
+            "{rec}"
+        );
+        let (_, rec) = app
+            .get(&format!("/api/v1/bank-statements/{id}"), &sup)
+            .await;
+        assert_eq!(
+            (
+                rec["not_in_book"].as_u64(),
+                rec["not_on_statement"].as_array().map(Vec::len)
+            ),
+            (Some(0), Some(0)),
+            "{rec}"
+        );
         books_agree(&app).await;
     }
 }

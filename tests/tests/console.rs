@@ -2513,7 +2513,8 @@ async fn a_new_loan_is_asked_for_and_paid_out_from_the_console() {
             "Ngày giao dịch,Số tham chiếu,Nội dung,Ghi nợ,Ghi có\n\
              {today},FT26339555001,GIAI NGAN,\"{min}\",\n\
              {today},GNT-88,NOP TIEN MAT,,\"{min}\"\n\
-             {today},FT26339555999,LE VAN AN CHUYEN TRA NO {code},,\"150000\"\n"
+             {today},FT26339555999,LE VAN AN CHUYEN TRA NO {code},,\"150000\"\n\
+             {today},,PHI SMS BANKING,\"11000\",\n"
         );
         let upload = |name: &'static str, bytes: Vec<u8>| {
             let form = reqwest::multipart::Form::new()
@@ -2609,7 +2610,38 @@ async fn a_new_loan_is_asked_for_and_paid_out_from_the_console() {
         )
         .await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{page_html}");
+        // The bank's fee is posted from its line: not as interest (it is
+        // money out), as a charge.
         let (_, _, html) = get(to.clone(), supervisor.clone()).await;
+        assert!(
+            html.contains("id=\"count-not-in-book\">1<") && html.contains("Ghi sổ là:"),
+            "only the fee is left: {html}"
+        );
+        let fee_line = format!("{to}/lines/5");
+        assert!(html.contains(&format!("action=\"{fee_line}\"")), "{html}");
+        let post_fee = |direction: &'static str| {
+            let form = vec![
+                ("csrf", field(&html, "csrf")),
+                ("client_id", uuid_like(9000 + direction.len() as i64)),
+                ("direction", direction.to_string()),
+            ];
+            post(fee_line.clone(), form, supervisor.clone())
+        };
+        let (status, _, page_html) = post_fee("interest").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page_html}");
+        assert!(
+            page_html.contains("id=\"line-error\"") && page_html.contains("Dòng 5"),
+            "{page_html}"
+        );
+        let (status, posted, page_html) = post_fee("charge").await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{page_html}");
+        let (_, _, html) = get(posted.unwrap(), supervisor.clone()).await;
+        assert!(
+            html.contains("id=\"line-posted\"")
+                && html.contains("Ghi sổ từ dòng này")
+                && html.contains("Phí ngân hàng 11.000"),
+            "{html}"
+        );
         assert!(
             html.contains("id=\"count-not-in-book\">0<"),
             "all matched now: {html}"
@@ -2619,6 +2651,7 @@ async fn a_new_loan_is_asked_for_and_paid_out_from_the_console() {
         let (_, _, html) = get("/ledger".into(), admin.clone()).await;
         assert!(html.contains("khớp sổ cái"), "{html}");
         assert!(html.contains("Tiền gửi ngân hàng chi nhánh"), "{html}");
+        assert!(html.contains("Phí dịch vụ ngân hàng"), "{html}");
         println!("{backend:?}: a loan of {principal} asked for, approved, paid out and taken back; another paid by transfer");
     }
 }

@@ -6,6 +6,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use sotay_core::domain::money::{parse_amount, AmountRule};
@@ -17,7 +18,7 @@ use super::review::{branch_of, counter_clerk, required, reviewer, ReasonRequest}
 use super::ClientIp;
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::{BankDirection, BankMove, CapitalReceipt, Disbursement, PayMethod};
+use crate::db::{BankDirection, BankMove, CapitalReceipt, Disbursement, NewBankMove, PayMethod};
 use crate::error::{ApiJson, AppError, Problem};
 use crate::import::rows::Role;
 
@@ -117,7 +118,9 @@ pub struct BankMoveRequest {
     pub client_id: Uuid,
     pub branch_id: i64,
     /// `deposit` (cash from the vault into the bank account) or
-    /// `withdrawal` (cash from the bank account into the vault).
+    /// `withdrawal` (cash from the bank account into the vault). The bank's
+    /// charges and interest are posted from its statement
+    /// (`POST /api/v1/bank-statements/{id}/lines/{line_no}`).
     pub direction: BankDirection,
     /// Whole đồng.
     pub amount: String,
@@ -138,24 +141,29 @@ pub async fn move_cash(
     ApiJson(req): ApiJson<BankMoveRequest>,
 ) -> Result<Json<BankMove>, AppError> {
     let who = counter_clerk(&user, ip)?;
+    if !req.direction.is_cash() {
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bank_charge_from_statement",
+            "Phí và lãi ngân hàng được ghi từ dòng của sao kê ngân hàng".to_string(),
+            "bank charges and interest are posted from the bank statement's line".to_string(),
+        ));
+    }
     let amount = amount("amount", &req.amount)?;
     let reference = at_most("reference", &required("reference", &req.reference)?, 100)?;
-    Ok(Json(
-        state
-            .db
-            .bank_move(
-                &who,
-                req.branch_id,
-                req.client_id,
-                req.direction,
-                amount,
-                &reference,
-            )
-            .await?,
-    ))
+    let m = NewBankMove {
+        branch_id: req.branch_id,
+        client_id: req.client_id,
+        direction: req.direction,
+        amount,
+        reference: &reference,
+        from_line: None,
+    };
+    Ok(Json(state.db.bank_move(&who, &m).await?))
 }
 
-/// Deposits and withdrawals, newest first: a supervisor or cashier sees
+/// Bank moves (cash paid in or drawn, the bank's charges and interest),
+/// newest first: a supervisor or cashier sees
 /// their branch's, an admin every branch's.
 #[utoipa::path(get, path = "/api/v1/bank-moves", security(("bearer" = [])), responses(
     (status = 200, body = [BankMove]), (status = 403, body = Problem)))]

@@ -92,6 +92,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/bank-statements/{id}", get(statements::show))
         .route(
+            "/api/v1/bank-statements/{id}/lines/{line_no}",
+            post(statements::post_line),
+        )
+        .route(
             "/api/v1/disbursements",
             get(disburse::disbursements).post(disburse::request_disbursement),
         )
@@ -164,6 +168,7 @@ pub fn routes() -> Router<AppState> {
         statements::import,
         statements::list,
         statements::show,
+        statements::post_line,
         disburse::request_disbursement,
         disburse::disbursements,
         disburse::approve_disbursement,

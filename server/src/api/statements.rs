@@ -9,14 +9,15 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
 
 use super::disburse::at_most;
 use super::review::{branch_of, reviewer};
 use super::ClientIp;
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::{Reviewer, StatementSummary};
-use crate::error::{AppError, Problem};
+use crate::db::{BankDirection, BankMove, Reviewer, StatementSummary};
+use crate::error::{ApiJson, AppError, Problem};
 use crate::import::rows::RowError;
 use crate::statement::{self, LineError, StatementView};
 
@@ -171,4 +172,48 @@ pub async fn show(
         .await?
         .ok_or_else(not_found)?;
     Ok(Json(statement::view(book)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LinePostRequest {
+    /// Chosen by the client once per posting: a retry with the same id
+    /// returns the same move.
+    pub client_id: Uuid,
+    /// What the line is: `charge` (a fee the bank took) or `withdrawal`
+    /// (cash drawn) for money out; `interest` (paid by the bank) or
+    /// `deposit` (cash paid in) for money in.
+    pub direction: BankDirection,
+}
+
+/// Posts a statement line that matches nothing in the books (a supervisor
+/// of the branch, or an admin): the bank's charge or interest, or cash paid
+/// in or drawn that nobody recorded. Its amount, reference and day are the
+/// line's; the entry posts now, and the reconciliation matches it to the
+/// line by the day the bank booked it. 422 `statement_line_way` when the
+/// kind is the other way than the line; 409 `statement_line_in_book` when
+/// the line already matches an entry, `statement_line_posted` when it was
+/// posted and stands, `vault_short` / `bank_short` when the account it
+/// leaves does not hold the amount.
+#[utoipa::path(post, path = "/api/v1/bank-statements/{id}/lines/{line_no}", request_body = LinePostRequest,
+    security(("bearer" = [])), responses(
+    (status = 200, body = BankMove), (status = 403, body = Problem), (status = 404, body = Problem),
+    (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn post_line(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ClientIp(ip): ClientIp,
+    Path((id, line_no)): Path<(i64, i64)>,
+    ApiJson(req): ApiJson<LinePostRequest>,
+) -> Result<Json<BankMove>, AppError> {
+    let who = reviewer(&user, ip)?;
+    Ok(Json(
+        state
+            .db
+            .statement_line_post(&who, id, line_no, req.client_id, req.direction)
+            .await
+            .map_err(|e| match e {
+                crate::db::DbError::NotFound => not_found(),
+                e => e.into(),
+            })?,
+    ))
 }

@@ -21,7 +21,7 @@ use super::view::{self, csrf_field, datetime, table_wrap, vnd, Nav};
 use crate::api::review::{branch_of, counter_clerk};
 use crate::api::ClientIp;
 use crate::app::AppState;
-use crate::db::{BankDirection, Branch, PayMethod};
+use crate::db::{BankDirection, Branch, NewBankMove, PayMethod};
 use crate::error::AppError;
 use crate::import::rows::Role;
 
@@ -183,16 +183,15 @@ async fn render(
             p.notice.error role="alert" #move-error { (m) }
         }
         @if let Some(m) = flash.moved.and_then(|id| moves.iter().find(|m| m.id == id)) {
-            p.notice.success role="status" #move-flash { (if m.direction == BankDirection::Deposit.as_str() {
-                lang.pick(
+            p.notice.success role="status" #move-flash { (match BankDirection::parse(&m.direction) {
+                Some(BankDirection::Deposit) => lang.pick(
                     format!("Đã ghi: nộp {} từ quỹ tiền mặt vào tài khoản ngân hàng {}.", vnd(m.amount), m.branch_name),
                     format!("Posted: {} paid from the vault into the bank account of {}.", vnd(m.amount), m.branch_name),
-                )
-            } else {
-                lang.pick(
+                ),
+                _ => lang.pick(
                     format!("Đã ghi: rút {} từ tài khoản ngân hàng về quỹ tiền mặt {}.", vnd(m.amount), m.branch_name),
                     format!("Posted: {} drawn from the bank account into the vault of {}.", vnd(m.amount), m.branch_name),
-                )
+                ),
             }) }
         }
         form.stack method="post" action="/bank-moves#move-form" id="move-form" {
@@ -243,13 +242,16 @@ async fn render(
                             tr {
                                 td.nowrap { (datetime(m.recorded_at)) }
                                 td { (m.branch_name) }
-                                td { @if m.direction == BankDirection::Deposit.as_str() {
-                                    (lang.t("Nộp vào ngân hàng", "Paid into the bank"))
-                                } @else {
-                                    (lang.t("Rút về quỹ", "Drawn into the vault"))
-                                } }
+                                td {
+                                    (direction_name(lang, &m.direction))
+                                    @if let (Some(statement), Some(line)) = (m.statement_id, m.line_no) {
+                                        br; small { a href=(format!("/bank-statements/{statement}#line-{line}")) {
+                                            (lang.pick(format!("sao kê số {statement}, dòng {line}"), format!("statement {statement}, line {line}")))
+                                        } }
+                                    }
+                                }
                                 td.num.nowrap { (vnd(m.amount)) }
-                                td.mono { (m.reference) }
+                                td.mono { @if m.reference.is_empty() { "—" } @else { (m.reference) } }
                                 td { (m.recorded_by) }
                                 td.nowrap {
                                     @if m.reversed {
@@ -275,6 +277,17 @@ async fn render(
         ui.page(lang.t("Ngân hàng", "Bank"), Nav::Bank, body),
     )
         .into_response()
+}
+
+/// A bank move's kind for people, as stored.
+pub fn direction_name(lang: Lang, stored: &str) -> &str {
+    match BankDirection::parse(stored) {
+        Some(d) => {
+            let (vi, en) = d.name();
+            lang.t(vi, en)
+        }
+        None => stored,
+    }
 }
 
 /// The deposit / withdrawal form as posted.
@@ -353,11 +366,15 @@ pub async fn move_cash(
         Ok(p) => p,
         Err(m) => return again(m, StatusCode::UNPROCESSABLE_ENTITY, form.clone()).await,
     };
-    match state
-        .db
-        .bank_move(&who, branch, client, direction, amount, &reference)
-        .await
-    {
+    let m = NewBankMove {
+        branch_id: branch,
+        client_id: client,
+        direction,
+        amount,
+        reference: &reference,
+        from_line: None,
+    };
+    match state.db.bank_move(&who, &m).await {
         Ok(m) => Redirect::to(&format!(
             "{}#moves-title",
             view::link("/bank-moves", &[("moved", m.id.to_string())])

@@ -88,6 +88,10 @@ pub fn routes_with(config: ConsoleConfig) -> Router<AppState> {
         )
         .route("/bank-statements/{id}", get(statements::show))
         .route("/bank-statements/{id}/loan", get(statements::record))
+        .route(
+            "/bank-statements/{id}/lines/{line}",
+            post(statements::post_line),
+        )
         .route("/ledger", get(ledger::page))
         .route("/reports", get(reports::index))
         .route("/reports/{name}", get(reports::report))

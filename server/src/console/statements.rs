@@ -8,8 +8,10 @@ use std::collections::HashMap;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
 use maud::{html, Markup};
 use serde::Deserialize;
+use uuid::Uuid;
 
 use super::i18n::Lang;
 use super::session::{Signed, Staff};
@@ -18,7 +20,7 @@ use crate::api::review::{branch_of, reviewer};
 use crate::api::statements::{keep, BODY_LIMIT};
 use crate::api::ClientIp;
 use crate::app::AppState;
-use crate::db::{Branch, LoanView, Scope, StatementSummary};
+use crate::db::{BankDirection, Branch, LoanView, Scope, StatementSummary};
 use crate::error::AppError;
 use crate::ledger::EntryKind;
 use crate::statement::{BookEntry, LineStatus, ReconciledLine, StatementView};
@@ -204,6 +206,8 @@ pub struct ShowQuery {
     again: String,
     /// A loan code typed for a line that was not found.
     missing: String,
+    /// The line just posted as a charge, interest or cash move.
+    posted: String,
 }
 
 /// A loan a line not in the books may be a repayment of: its id, code and
@@ -357,36 +361,135 @@ pub async fn show(
     Path(id): Path<String>,
     Query(q): Query<ShowQuery>,
 ) -> Response {
+    let Ok(id) = id.parse::<i64>() else {
+        return signed
+            .ui()
+            .app_error(AppError::not_found("sao kê", "statement"));
+    };
+    render(&state, &signed, id, &q, None).await
+}
+
+/// A line's refusal to show above the statement: its number and why.
+struct LineRefused {
+    line_no: i64,
+    message: String,
+    status: StatusCode,
+}
+
+async fn render(
+    state: &AppState,
+    signed: &Signed,
+    id: i64,
+    q: &ShowQuery,
+    refused: Option<LineRefused>,
+) -> Response {
     let ui = signed.ui();
-    let not_found = || AppError::not_found("sao kê", "statement");
     let who = match reviewer(&signed.user, None) {
         Ok(w) => w,
         Err(e) => return ui.app_error(e),
     };
-    let Ok(id) = id.parse::<i64>() else {
-        return ui.app_error(not_found());
-    };
     match state.db.statement_with_book(branch_of(&who), id).await {
         Ok(Some(book)) => {
             let v = crate::statement::view(book);
-            let loans = match candidates(&state, &v).await {
+            let loans = match candidates(state, &v).await {
                 Ok(c) => c,
                 Err(e) => return ui.app_error(e),
             };
-            let body = page(&signed, id, &v, &loans, &q);
+            let status = refused.as_ref().map_or(StatusCode::OK, |r| r.status);
+            let body = page(signed, id, &v, &loans, q, refused.as_ref());
             let title = signed.lang.pick(
                 format!("Đối chiếu sao kê {}", v.statement.file_name),
                 format!("Statement {} reconciled", v.statement.file_name),
             );
-            (StatusCode::OK, ui.page(&title, Nav::Bank, body)).into_response()
+            (status, ui.page(&title, Nav::Bank, body)).into_response()
         }
-        Ok(None) => ui.app_error(not_found()),
+        Ok(None) => ui.app_error(AppError::not_found("sao kê", "statement")),
         Err(e) => ui.app_error(e.into()),
+    }
+}
+
+/// The form to post a line the books lack, as one of the kinds its way
+/// allows.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PostForm {
+    csrf: String,
+    client_id: String,
+    /// `charge`, `interest`, `deposit` or `withdrawal`.
+    direction: String,
+}
+
+/// `POST /bank-statements/{id}/lines/{line_no}`: a line the books lack
+/// posted as the bank's charge or interest, or as cash paid in or drawn
+/// (the branch's supervisors, admins).
+pub async fn post_line(
+    State(state): State<AppState>,
+    Staff(signed): Staff,
+    ClientIp(ip): ClientIp,
+    Path((id, line)): Path<(String, String)>,
+    Form(form): Form<PostForm>,
+) -> Response {
+    if let Some(r) = signed.forgery(&form.csrf) {
+        return r;
+    }
+    let ui = signed.ui();
+    let who = match reviewer(&signed.user, ip) {
+        Ok(w) => w,
+        Err(e) => return ui.app_error(e),
+    };
+    let (Ok(id), Ok(line_no)) = (id.parse::<i64>(), line.parse::<i64>()) else {
+        return ui.app_error(AppError::not_found("sao kê", "statement"));
+    };
+    let Some(direction) = BankDirection::parse(form.direction.trim()) else {
+        return ui.app_error(AppError::invalid_field(
+            "direction",
+            "Chọn phí, lãi, nộp hay rút tiền",
+            "choose a charge, interest, a deposit or a withdrawal",
+        ));
+    };
+    let client = Uuid::parse_str(form.client_id.trim()).unwrap_or_else(|_| Uuid::now_v7());
+    match state
+        .db
+        .statement_line_post(&who, id, line_no, client, direction)
+        .await
+    {
+        Ok(_) => Redirect::to(&format!(
+            "{}#line-{line_no}",
+            view::link(
+                &format!("/bank-statements/{id}"),
+                &[("posted", line_no.to_string())]
+            )
+        ))
+        .into_response(),
+        Err(e) => {
+            let e = AppError::from(e);
+            if e.status.is_server_error() || e.status == StatusCode::NOT_FOUND {
+                return ui.app_error(e);
+            }
+            let refused = LineRefused {
+                line_no,
+                message: ui.message(&e).to_string(),
+                status: e.status,
+            };
+            render(&state, &signed, id, &ShowQuery::default(), Some(refused)).await
+        }
+    }
+}
+
+/// The kinds a line the books lack may be posted as, by its way.
+fn post_kinds(l: &ReconciledLine) -> [BankDirection; 2] {
+    if l.money_in.0 > 0 {
+        [BankDirection::Interest, BankDirection::Deposit]
+    } else {
+        [BankDirection::Charge, BankDirection::Withdrawal]
     }
 }
 
 fn status_badge(lang: Lang, status: LineStatus) -> Markup {
     match status {
+        LineStatus::Posted => {
+            html! { span.badge.ok { (lang.t("Ghi sổ từ dòng này", "Posted from this line")) } }
+        }
         LineStatus::Reference => {
             html! { span.badge.ok { (lang.t("Khớp mã giao dịch", "Matched by reference")) } }
         }
@@ -435,6 +538,7 @@ fn page(
     v: &StatementView,
     loans: &HashMap<i64, Candidate>,
     q: &ShowQuery,
+    refused: Option<&LineRefused>,
 ) -> Markup {
     let lang = s.lang;
     let again = q.again == "1";
@@ -462,6 +566,21 @@ fn page(
                 format!("{} không có khoản vay mã \"{missing}\"; kiểm tra lại mã trên hợp đồng.", k.branch_name),
                 format!("{} has no loan \"{missing}\"; check the code on the contract.", k.branch_name),
             )) }
+        }
+        @if let Some(r) = refused {
+            p.notice.error role="alert" #line-error {
+                (lang.pick(format!("Dòng {}: ", r.line_no), format!("Line {}: ", r.line_no))) (r.message)
+            }
+        }
+        @if let Some(l) = q.posted.parse::<i64>().ok().and_then(|n| v.lines.iter().find(|l| l.line_no == n)) {
+            p.notice.success role="status" #line-posted {
+                (lang.pick(format!("Đã ghi sổ dòng {}", l.line_no), format!("Line {} posted", l.line_no)))
+                @if let (Some(entry), Some(memo)) = (l.entry_id, &l.entry_memo) {
+                    (lang.pick(format!(": bút toán số {entry}, {memo}."), format!(": entry {entry}, {memo}.")))
+                } @else {
+                    "."
+                }
+            }
         }
         @if v.agrees() {
             p.notice.success role="status" #statement-agrees { (lang.t(
@@ -545,6 +664,17 @@ fn page(
                                         button type="submit" { (lang.t("Ghi khoản thu", "Record the repayment")) }
                                     }
                                 }
+                                @if l.status == LineStatus::NotInBook {
+                                    form.inline.post-line method="post" action=(format!("/bank-statements/{id}/lines/{}", l.line_no)) {
+                                        (csrf_field(&s.csrf))
+                                        input type="hidden" name="client_id" value=(Uuid::now_v7());
+                                        (lang.t("Ghi sổ là:", "Post as:")) " "
+                                        @for d in post_kinds(l) {
+                                            @let (vi, en) = d.name();
+                                            button type="submit" name="direction" value=(d.as_str()) { (lang.t(vi, en)) } " "
+                                        }
+                                    }
+                                }
                             }
                         }
                     }
@@ -553,8 +683,8 @@ fn page(
         }))
         @if v.not_in_book > 0 {
             p.hint { (lang.t(
-                "Giao dịch chưa có trong sổ: nếu là tiền người vay chuyển khoản trả nợ, ghi khoản thu chuyển khoản ở trang khoản vay với đúng mã giao dịch; nếu là nộp/rút tiền mặt, ghi ở trên trang Ngân hàng; phí hay lãi ngân hàng chưa được ghi sổ trong Sổ Tay. Mở lại trang này để đối chiếu lại.",
-                "Lines not in the books: a borrower's transfer is recorded on the loan's page as a repayment by transfer with its reference; cash paid in or drawn is recorded on the Bank page; bank fees and interest are not posted by Sổ Tay. Open this page again to reconcile again.",
+                "Giao dịch chưa có trong sổ: nếu là tiền người vay chuyển khoản trả nợ, ghi khoản thu chuyển khoản ở trang khoản vay với đúng mã giao dịch; phí hay lãi ngân hàng, hoặc tiền mặt nộp/rút mà chưa ai ghi, ghi sổ ngay từ dòng của sao kê (số tiền, mã giao dịch và ngày theo sao kê). Ghi nhầm thì đề nghị đảo ở trang Ngân hàng.",
+                "Lines not in the books: a borrower's transfer is recorded on the loan's page as a repayment by transfer with its reference; the bank's charges or interest, or cash paid in or drawn that nobody recorded, are posted right from the statement's line (its amount, reference and day). One posted by mistake is reversed from the Bank page.",
             )) }
         }
         @if !v.not_on_statement.is_empty() {

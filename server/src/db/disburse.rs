@@ -102,7 +102,7 @@ pub async fn capital_receipts(c: &mut Conn, branch: Option<i64>) -> DbResult<Vec
 }
 
 const BANK_MOVE_VIEW: &str = "SELECT m.id, m.client_id, m.branch_id, b.name AS branch_name, m.direction, m.amount,
-        m.reference, u.full_name AS recorded_by, m.recorded_at, m.entry_id,
+        m.reference, u.full_name AS recorded_by, m.recorded_at, m.entry_id, m.booked_on, m.statement_id, m.line_no,
         EXISTS (SELECT 1 FROM journal_entries x WHERE x.reverses = m.entry_id) AS reversed
     FROM bank_moves m JOIN branches b ON b.id = m.branch_id JOIN users u ON u.id = m.recorded_by";
 
@@ -124,51 +124,59 @@ async fn branch_in_reach(c: &mut Conn, who: &rv::Reviewer, branch_id: i64) -> Db
     Ok(())
 }
 
-/// Cash a branch pays into its bank account from the vault (`deposit`) or
-/// draws from it into the vault, with the bank slip's reference: posted at
-/// once by a supervisor of the branch or an admin; the account it leaves
-/// must hold it. A retry with the same `client_id` returns the same move.
-#[allow(clippy::too_many_arguments)]
+/// A movement of a branch's bank account posted at once by a supervisor
+/// of the branch or an admin: cash paid into it from the vault
+/// (`deposit`) or drawn from it into the vault, with the bank slip's
+/// reference; or, from a statement line, a charge the bank took or the
+/// interest it paid. The account it leaves must hold the amount. A retry
+/// with the same `client_id` returns the same move.
 pub async fn bank_move(
     c: &mut Conn,
     who: &rv::Reviewer,
-    branch_id: i64,
-    client_id: uuid::Uuid,
-    direction: rv::BankDirection,
-    amount: i64,
-    reference: &str,
+    m: &rv::NewBankMove<'_>,
     now: DateTime<Utc>,
 ) -> DbResult<rv::BankMove> {
     take_write_lock(c).await?;
-    branch_in_reach(c, who, branch_id).await?;
-    let stored: Option<(i64, i64, String, i64, String)> =
-        sqlx::query_as("SELECT id, branch_id, direction, amount, reference FROM bank_moves WHERE client_id = $1")
-            .bind(client_id)
-            .fetch_optional(&mut *c)
-            .await?;
-    if let Some((id, b, d, a, r)) = stored {
-        if (b, d.as_str(), a, r.as_str()) != (branch_id, direction.as_str(), amount, reference) {
+    branch_in_reach(c, who, m.branch_id).await?;
+    let line = m.from_line.map(|l| (l.statement_id, l.line_no));
+    type Stored = (i64, i64, String, i64, String, Option<i64>, Option<i64>);
+    let stored: Option<Stored> = sqlx::query_as(
+        "SELECT id, branch_id, direction, amount, reference, statement_id, line_no FROM bank_moves
+         WHERE client_id = $1",
+    )
+    .bind(m.client_id)
+    .fetch_optional(&mut *c)
+    .await?;
+    if let Some((id, b, d, a, r, s, l)) = stored {
+        let asked = (m.branch_id, m.direction.as_str(), m.amount, m.reference, line);
+        if (b, d.as_str(), a, r.as_str(), s.zip(l)) != asked {
             return Err(refused(
                 409,
                 "bank_move_conflict",
-                "Yêu cầu này (client_id) đã được gửi cho một lần nộp/rút tiền khác; xem danh sách rồi ghi lại".into(),
-                "this request (client_id) was already sent for another deposit or withdrawal; check the list, then post again".into(),
+                "Yêu cầu này (client_id) đã được gửi cho một giao dịch ngân hàng khác; xem danh sách rồi ghi lại".into(),
+                "this request (client_id) was already sent for another bank movement; check the list, then post again".into(),
             ));
         }
         return bank_move_view(c, id).await;
     }
-    // One slip posts once: the same slip again (a reload, a second tab,
-    // a colleague) is refused while its move stands.
-    let posted: Option<(i64, i64)> = sqlx::query_as(
-        "SELECT m.id, m.amount FROM bank_moves m WHERE m.branch_id = $1 AND m.direction = $2 AND m.reference = $3
-           AND NOT EXISTS (SELECT 1 FROM journal_entries x WHERE x.reverses = m.entry_id)",
-    )
-    .bind(branch_id)
-    .bind(direction.as_str())
-    .bind(reference)
-    .fetch_optional(&mut *c)
-    .await?;
+    // One slip or statement line posts once: the same again (a reload, a
+    // second tab, a colleague) is refused while its move stands.
+    let standing = "NOT EXISTS (SELECT 1 FROM journal_entries x WHERE x.reverses = m.entry_id)";
+    let posted: Option<(i64, i64)> = if m.reference.is_empty() {
+        None
+    } else {
+        sqlx::query_as(&format!(
+            "SELECT m.id, m.amount FROM bank_moves m WHERE m.branch_id = $1 AND m.direction = $2 AND m.reference = $3
+               AND {standing}"
+        ))
+        .bind(m.branch_id)
+        .bind(m.direction.as_str())
+        .bind(m.reference)
+        .fetch_optional(&mut *c)
+        .await?
+    };
     if let Some((id, a)) = posted {
+        let reference = m.reference;
         return Err(refused(
             409,
             "bank_slip_used",
@@ -176,31 +184,58 @@ pub async fn bank_move(
             format!("slip {reference} was already posted (move {id}, {}); it is not posted again", format_vnd(a)),
         ));
     }
-    let deposit = direction == rv::BankDirection::Deposit;
-    let mut poster = Poster::new(c, who.user_id).await?;
-    poster.load_guard(c, branch_id).await?;
-    let from = if deposit { Account::Vault } else { Account::Bank };
-    let held = poster.guarded((from, branch_id, None, None));
-    if held < amount {
-        let (code, vi, en) = if deposit {
-            ("vault_short", "Quỹ tiền mặt chi nhánh", "the branch vault")
-        } else {
-            ("bank_short", "Tài khoản ngân hàng chi nhánh", "the branch's bank account")
-        };
-        return Err(refused(
-            409,
-            code,
-            format!("{vi} còn {}, không đủ {}", format_vnd(held), format_vnd(amount)),
-            format!("{en} holds {}, not {}", format_vnd(held), format_vnd(amount)),
-        ));
+    if let Some((statement_id, line_no)) = line {
+        let posted: Option<i64> = sqlx::query_scalar(&format!(
+            "SELECT m.id FROM bank_moves m WHERE m.statement_id = $1 AND m.line_no = $2 AND {standing}"
+        ))
+        .bind(statement_id)
+        .bind(line_no)
+        .fetch_optional(&mut *c)
+        .await?;
+        if let Some(id) = posted {
+            return Err(refused(
+                409,
+                "statement_line_posted",
+                format!("Dòng {line_no} của sao kê đã được ghi sổ (lần số {id}); không ghi lại lần nữa"),
+                format!("line {line_no} of the statement was already posted (move {id}); it is not posted again"),
+            ));
+        }
     }
-    let at = At { branch_id, ..At::default() };
-    let memo = if deposit {
-        format!("Nộp {} tiền mặt vào tài khoản ngân hàng, chứng từ {reference}", format_vnd(amount))
-    } else {
-        format!("Rút {} tiền mặt từ tài khoản ngân hàng, chứng từ {reference}", format_vnd(amount))
+    let (into, from) = m.direction.accounts();
+    let mut poster = Poster::new(c, who.user_id).await?;
+    poster.load_guard(c, m.branch_id).await?;
+    if from.never_negative() {
+        let held = poster.guarded((from, m.branch_id, None, None));
+        if held < m.amount {
+            let (code, vi, en) = if from == Account::Vault {
+                ("vault_short", "Quỹ tiền mặt chi nhánh", "the branch vault")
+            } else {
+                ("bank_short", "Tài khoản ngân hàng chi nhánh", "the branch's bank account")
+            };
+            return Err(refused(
+                409,
+                code,
+                format!("{vi} còn {}, không đủ {}", format_vnd(held), format_vnd(m.amount)),
+                format!("{en} holds {}, not {}", format_vnd(held), format_vnd(m.amount)),
+            ));
+        }
+    }
+    let at = At { branch_id: m.branch_id, ..At::default() };
+    let amount = format_vnd(m.amount);
+    let what = match m.direction {
+        rv::BankDirection::Deposit => format!("Nộp {amount} tiền mặt vào tài khoản ngân hàng"),
+        rv::BankDirection::Withdrawal => format!("Rút {amount} tiền mặt từ tài khoản ngân hàng"),
+        rv::BankDirection::Charge => format!("Phí ngân hàng {amount}"),
+        rv::BankDirection::Interest => format!("Lãi tiền gửi ngân hàng {amount}"),
     };
-    let entry_id = poster.plan(EntryKind::BankMove, branch_id, memo, ledger::bank_move(at, amount, deposit)).id;
+    let mut memo = what;
+    if !m.reference.is_empty() {
+        memo.push_str(&format!(", chứng từ {}", m.reference));
+    }
+    if let Some(l) = m.from_line {
+        memo.push_str(&format!(", sao kê số {} dòng {} ngày {}", l.statement_id, l.line_no, l.booked_on.format("%d/%m/%Y")));
+    }
+    let entry_id = poster.plan(EntryKind::BankMove, m.branch_id, memo, ledger::bank_move(at, m.amount, (into, from))).id;
     poster.write(c, now).await?;
     let id: i64 = sqlx::query_scalar::<DB, Option<i64>>("SELECT MAX(id) FROM bank_moves")
         .fetch_one(&mut *c)
@@ -209,22 +244,37 @@ pub async fn bank_move(
         + 1;
     sqlx::query(
         "INSERT INTO bank_moves (id, client_id, branch_id, direction, amount, reference, entry_id, recorded_by,
-             recorded_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             recorded_at, booked_on, statement_id, line_no)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(id)
-    .bind(client_id)
-    .bind(branch_id)
-    .bind(direction.as_str())
-    .bind(amount)
-    .bind(reference)
+    .bind(m.client_id)
+    .bind(m.branch_id)
+    .bind(m.direction.as_str())
+    .bind(m.amount)
+    .bind(m.reference)
     .bind(entry_id)
     .bind(who.user_id)
     .bind(now)
+    .bind(m.from_line.map(|l| l.booked_on))
+    .bind(m.from_line.map(|l| l.statement_id))
+    .bind(m.from_line.map(|l| l.line_no))
     .execute(&mut *c)
     .await?;
-    let action = if deposit { "bank.deposit" } else { "bank.withdraw" };
-    let detail = serde_json::json!({ "branch": branch_id, "amount": amount, "reference": reference, "entry": entry_id });
+    let action = match m.direction {
+        rv::BankDirection::Deposit => "bank.deposit",
+        rv::BankDirection::Withdrawal => "bank.withdraw",
+        rv::BankDirection::Charge => "bank.charge",
+        rv::BankDirection::Interest => "bank.interest",
+    };
+    let mut detail = serde_json::json!({
+        "branch": m.branch_id, "amount": m.amount, "reference": m.reference, "entry": entry_id,
+    });
+    if let Some(l) = m.from_line {
+        detail["statement"] = l.statement_id.into();
+        detail["line"] = l.line_no.into();
+        detail["booked_on"] = l.booked_on.to_string().into();
+    }
     audit_append(c, &who.audit(action, "bank_move", id.to_string(), detail), now).await?;
     bank_move_view(c, id).await
 }
@@ -234,7 +284,7 @@ async fn bank_move_view(c: &mut Conn, id: i64) -> DbResult<rv::BankMove> {
     Ok(sqlx::query_as(&sql).bind(id).fetch_one(&mut *c).await?)
 }
 
-/// Deposits and withdrawals of a branch (or the fund), newest first.
+/// The bank moves of a branch (or the fund), newest first.
 pub async fn bank_moves(c: &mut Conn, branch: Option<i64>) -> DbResult<Vec<rv::BankMove>> {
     let (kind, id) = branch.map_or((0, 0), |b| (1, b));
     let sql = format!("{BANK_MOVE_VIEW} WHERE ($1 = 0 OR m.branch_id = $2) ORDER BY m.id DESC LIMIT 500");

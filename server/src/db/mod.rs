@@ -860,23 +860,14 @@ impl Db {
         with_conn!(self, q, c => q::review::capital_receipts(&mut c, branch).await)
     }
 
-    /// Cash paid into a branch's bank account or drawn from it, posted at
-    /// once.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn bank_move(
-        &self,
-        who: &Reviewer,
-        branch_id: i64,
-        client_id: uuid::Uuid,
-        direction: BankDirection,
-        amount: i64,
-        reference: &str,
-    ) -> DbResult<BankMove> {
+    /// A movement of a branch's bank account, posted at once: cash paid in
+    /// or drawn, or a charge or interest from a statement line.
+    pub async fn bank_move(&self, who: &Reviewer, m: &NewBankMove<'_>) -> DbResult<BankMove> {
         let now = now_micros();
-        with_tx!(self, q, tx => q::review::bank_move(&mut tx, who, branch_id, client_id, direction, amount, reference, now).await)
+        with_tx!(self, q, tx => q::review::bank_move(&mut tx, who, m, now).await)
     }
 
-    /// Deposits and withdrawals of a branch (`None`: the fund), newest first.
+    /// The bank moves of a branch (`None`: the fund), newest first.
     pub async fn bank_moves(&self, branch: Option<i64>) -> DbResult<Vec<BankMove>> {
         with_conn!(self, q, c => q::review::bank_moves(&mut c, branch).await)
     }
@@ -913,19 +904,22 @@ impl Db {
             let Some((head, lines)) = q::review::statement(&mut tx, branch, id).await? else {
                 return Ok(None);
             };
-            let (from, to) = (
-                crate::reports::day_start(head.first_day),
-                crate::reports::day_start(head.last_day + chrono::Duration::days(1)),
-            );
-            // A few days before the first (booked later by the bank), and
-            // everything since (recorded once the statement came).
-            let window = crate::reports::day_start(head.first_day - chrono::Duration::days(crate::statement::DAYS_APART));
-            let until = Utc::now() + chrono::Duration::days(1);
-            let book = q::review::bank_book_items(&mut tx, head.branch_id, window, until).await?;
-            let opening = q::review::bank_balance_before(&mut tx, head.branch_id, from).await?;
-            let closing = q::review::bank_balance_before(&mut tx, head.branch_id, to).await?;
-            Ok::<_, DbError>(Some(StatementBook { head, lines, book, opening, closing }))
+            Ok::<_, DbError>(Some(q::review::statement_book(&mut tx, head, lines).await?))
         }.await)
+    }
+
+    /// Posts a statement line the books lack as a charge, interest, or
+    /// cash paid in or drawn (see `statement_line_post`).
+    pub async fn statement_line_post(
+        &self,
+        who: &Reviewer,
+        statement_id: i64,
+        line_no: i64,
+        client_id: uuid::Uuid,
+        direction: BankDirection,
+    ) -> DbResult<BankMove> {
+        let now = now_micros();
+        with_tx!(self, q, tx => q::review::statement_line_post(&mut tx, who, statement_id, line_no, client_id, direction, now).await)
     }
 
     /// Asks for a new loan for a worker, paid out once someone else approves.

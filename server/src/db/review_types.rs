@@ -417,7 +417,8 @@ impl PayMethod {
     }
 }
 
-/// Which way cash goes between a branch's vault and its bank account.
+/// What moved money in or out of a branch's bank account, besides
+/// repayments and loans.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BankDirection {
@@ -425,15 +426,87 @@ pub enum BankDirection {
     Deposit,
     /// Cash drawn from the bank account into the vault.
     Withdrawal,
+    /// A fee the bank took from the account (posted from its statement).
+    Charge,
+    /// Interest the bank paid into the account (posted from its statement).
+    Interest,
 }
 
 impl BankDirection {
+    pub const ALL: [BankDirection; 4] = [
+        BankDirection::Deposit,
+        BankDirection::Withdrawal,
+        BankDirection::Charge,
+        BankDirection::Interest,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             BankDirection::Deposit => "deposit",
             BankDirection::Withdrawal => "withdrawal",
+            BankDirection::Charge => "charge",
+            BankDirection::Interest => "interest",
         }
     }
+
+    pub fn parse(s: &str) -> Option<BankDirection> {
+        BankDirection::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+
+    /// Money comes into the bank account.
+    pub fn money_in(self) -> bool {
+        matches!(self, BankDirection::Deposit | BankDirection::Interest)
+    }
+
+    /// Cash moves between the vault and the bank (a deposit or a
+    /// withdrawal), not between the bank and the books' income or expense.
+    pub fn is_cash(self) -> bool {
+        matches!(self, BankDirection::Deposit | BankDirection::Withdrawal)
+    }
+
+    /// The account debited and the one credited.
+    pub fn accounts(self) -> (crate::ledger::Account, crate::ledger::Account) {
+        use crate::ledger::Account;
+        match self {
+            BankDirection::Deposit => (Account::Bank, Account::Vault),
+            BankDirection::Withdrawal => (Account::Vault, Account::Bank),
+            BankDirection::Charge => (Account::BankCharges, Account::Bank),
+            BankDirection::Interest => (Account::Bank, Account::BankInterest),
+        }
+    }
+
+    /// What it is, for people (Vietnamese, English).
+    pub fn name(self) -> (&'static str, &'static str) {
+        match self {
+            BankDirection::Deposit => ("Nộp tiền mặt vào ngân hàng", "Cash paid into the bank"),
+            BankDirection::Withdrawal => ("Rút tiền mặt về quỹ", "Cash drawn into the vault"),
+            BankDirection::Charge => ("Phí ngân hàng", "Bank charge"),
+            BankDirection::Interest => ("Lãi tiền gửi", "Interest on the account"),
+        }
+    }
+}
+
+/// A statement line a bank move is posted from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FromLine {
+    pub statement_id: i64,
+    pub line_no: i64,
+    /// The day the bank booked it.
+    pub booked_on: NaiveDate,
+}
+
+/// A bank move to post.
+#[derive(Debug, Clone, Copy)]
+pub struct NewBankMove<'a> {
+    pub branch_id: i64,
+    /// Chosen by the client once per move: a retry returns the same move.
+    pub client_id: Uuid,
+    pub direction: BankDirection,
+    pub amount: i64,
+    /// The bank slip's or the statement line's reference ('' when the
+    /// line has none).
+    pub reference: &'a str,
+    pub from_line: Option<FromLine>,
 }
 
 /// A bank statement kept, as lists show it.
@@ -470,25 +543,32 @@ pub struct StatementBook {
     pub closing: i64,
 }
 
-/// Cash a branch paid into its bank account or drew from it, as posted.
+/// Cash a branch paid into its bank account or drew from it, or a charge
+/// or interest of the bank, as posted.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
 pub struct BankMove {
     pub id: i64,
     pub client_id: Uuid,
     pub branch_id: i64,
     pub branch_name: String,
-    /// `deposit` or `withdrawal`.
+    /// `deposit`, `withdrawal`, `charge` or `interest`.
     #[schema(value_type = BankDirection)]
     pub direction: String,
     /// Whole đồng.
     #[schema(value_type = String)]
     #[serde(with = "dong_string")]
     pub amount: i64,
-    /// The bank slip's reference.
+    /// The bank slip's reference, or the statement line's ('' when it has
+    /// none).
     pub reference: String,
     pub recorded_by: String,
     pub recorded_at: DateTime<Utc>,
     pub entry_id: i64,
+    /// The day the bank booked it, when posted from a statement line.
+    pub booked_on: Option<NaiveDate>,
+    /// The statement and line it was posted from.
+    pub statement_id: Option<i64>,
+    pub line_no: Option<i64>,
     /// Its entry was reversed (entered by mistake): it no longer counts.
     #[sqlx(default)]
     #[serde(default)]

@@ -117,9 +117,13 @@ pub async fn statement(
 
 /// The movements of `branch_id`'s bank account posted in [`from`, `to`),
 /// with the bank's reference each was recorded with (a transfer taken at
-/// the branch, a loan paid out by transfer, a slip paid in or drawn).
+/// the branch, a loan paid out by transfer, a slip paid in or drawn, a
+/// statement line's charge or interest) and the day the bank booked it
+/// when known (a move posted from a statement line, and its reversal),
+/// and the line of `statement_id` it was posted from.
 pub async fn bank_book_items(
     c: &mut Conn,
+    statement_id: i64,
     branch_id: i64,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
@@ -135,36 +139,46 @@ pub async fn bank_book_items(
         reverses: Option<i64>,
         reversed_by: Option<i64>,
         reference: Option<String>,
+        booked_on: Option<NaiveDate>,
+        from_line: Option<i64>,
     }
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT e.id AS entry_id, e.kind, e.posted_at, e.memo, l.debit, l.credit, e.reverses,
              (SELECT x.id FROM journal_entries x WHERE x.reverses = e.id) AS reversed_by,
-             COALESCE(cr.transfer_ref, dd.transfer_ref, bm.reference) AS reference
+             COALESCE(cr.transfer_ref, dd.transfer_ref, NULLIF(bm.reference, '')) AS reference,
+             COALESCE(bm.booked_on, rbm.booked_on) AS booked_on,
+             CASE WHEN bm.statement_id = $4 THEN bm.line_no END AS from_line
          FROM journal_entries e JOIN journal_lines l ON l.entry_id = e.id
              LEFT JOIN counter_repayments cr ON cr.id = e.counter_id
              LEFT JOIN disbursement_decisions dd ON dd.entry_id = e.id
              LEFT JOIN bank_moves bm ON bm.entry_id = e.id
+             LEFT JOIN bank_moves rbm ON rbm.entry_id = e.reverses
          WHERE l.account = 'bank' AND l.branch_id = $1 AND e.posted_at >= $2 AND e.posted_at < $3
          ORDER BY e.posted_at, e.id, l.id",
     )
     .bind(branch_id)
     .bind(from)
     .bind(to)
+    .bind(statement_id)
     .fetch_all(&mut *c)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| crate::statement::BookItem {
+        .map(|r| {
+            let posted_on = sotay_core::domain::time::local_date(r.posted_at);
+            crate::statement::BookItem {
             entry_id: r.entry_id,
             kind: r.kind,
-            posted_on: sotay_core::domain::time::local_date(r.posted_at),
+            booked_on: r.booked_on.unwrap_or(posted_on),
+            from_line: r.from_line,
+            posted_on,
             memo: r.memo,
             money_in: r.debit,
             money_out: r.credit,
             reference: r.reference,
             reverses: r.reverses,
             reversed_by: r.reversed_by,
-        })
+        }})
         .collect())
 }
 
@@ -180,4 +194,103 @@ pub async fn bank_balance_before(c: &mut Conn, branch_id: i64, before: DateTime<
     .bind(before)
     .fetch_one(&mut *c)
     .await?)
+}
+
+/// A kept statement with the bank account's book from a few days before
+/// its first day until now, and the book's balances before its first day
+/// and after its last.
+pub async fn statement_book(
+    c: &mut Conn,
+    head: rv::StatementSummary,
+    lines: Vec<crate::statement::StatementLine>,
+) -> DbResult<rv::StatementBook> {
+    let (from, to) = (
+        crate::reports::day_start(head.first_day),
+        crate::reports::day_start(head.last_day + chrono::Duration::days(1)),
+    );
+    // A few days before the first (booked later by the bank), and
+    // everything since (recorded once the statement came).
+    let window = crate::reports::day_start(head.first_day - chrono::Duration::days(crate::statement::DAYS_APART));
+    let until = Utc::now() + chrono::Duration::days(1);
+    let book = bank_book_items(c, head.id, head.branch_id, window, until).await?;
+    let opening = bank_balance_before(c, head.branch_id, from).await?;
+    let closing = bank_balance_before(c, head.branch_id, to).await?;
+    Ok(rv::StatementBook { head, lines, book, opening, closing })
+}
+
+/// Posts a line of a kept statement that the books lack as what it is: a
+/// charge the bank took or interest it paid, or cash paid in or drawn that
+/// nobody recorded; with the line's amount, reference and day. The line
+/// must bring money in for a deposit or interest, take it out for a
+/// withdrawal or a charge, and match nothing in the books now. A retry
+/// with the same `client_id` returns the same move.
+pub async fn statement_line_post(
+    c: &mut Conn,
+    who: &rv::Reviewer,
+    statement_id: i64,
+    line_no: i64,
+    client_id: uuid::Uuid,
+    direction: rv::BankDirection,
+    now: DateTime<Utc>,
+) -> DbResult<rv::BankMove> {
+    take_write_lock(c).await?;
+    let Some((head, lines)) = statement(c, None, statement_id).await? else {
+        return Err(DbError::NotFound);
+    };
+    if !who.covers(Some(head.branch_id)) {
+        return Err(DbError::NotFound);
+    }
+    let Some(line) = lines.iter().find(|l| l.line_no == line_no).cloned() else {
+        return Err(refused(
+            404,
+            "statement_line_not_found",
+            format!("Sao kê số {statement_id} không có dòng {line_no}"),
+            format!("statement {statement_id} has no line {line_no}"),
+        ));
+    };
+    let reference: String = line.reference.trim().chars().take(100).collect();
+    let m = rv::NewBankMove {
+        branch_id: head.branch_id,
+        client_id,
+        direction,
+        amount: line.money_in.max(line.money_out),
+        reference: &reference,
+        from_line: Some(rv::FromLine { statement_id, line_no, booked_on: line.booked_on }),
+    };
+    let replay: Option<i64> = sqlx::query_scalar("SELECT id FROM bank_moves WHERE client_id = $1")
+        .bind(client_id)
+        .fetch_optional(&mut *c)
+        .await?;
+    if replay.is_none() {
+        if direction.money_in() != (line.money_in > 0) {
+            let (vi, en) = direction.name();
+            let (way_vi, way_en) = if line.money_in > 0 { ("tiền vào", "money in") } else { ("tiền ra", "money out") };
+            return Err(refused(
+                422,
+                "statement_line_way",
+                format!("Dòng {line_no} là {way_vi}; không ghi được là \"{vi}\""),
+                format!("line {line_no} is {way_en}; it cannot be posted as \"{en}\""),
+            ));
+        }
+        // Matched to an entry that stands (not one reversed, or reversing:
+        // a posting of the wrong kind, reversed, leaves the line to post
+        // again).
+        let period = (head.first_day, head.last_day);
+        let sb = statement_book(c, head, lines).await?;
+        let rec = crate::statement::reconcile(&sb.lines, &sb.book, period);
+        let standing = sb.lines.iter().zip(&rec.lines).find_map(|(l, found)| {
+            let i = found.filter(|_| l.line_no == line_no)?.index();
+            let b = &sb.book[i];
+            (b.reversed_by.is_none() && b.reverses.is_none()).then_some(b.entry_id)
+        });
+        if let Some(entry) = standing {
+            return Err(refused(
+                409,
+                "statement_line_in_book",
+                format!("Dòng {line_no} của sao kê đã khớp với bút toán số {entry}; không ghi thêm"),
+                format!("line {line_no} of the statement already matches entry {entry}; nothing more is posted"),
+            ));
+        }
+    }
+    bank_move(c, who, &m, now).await
 }
