@@ -1091,6 +1091,7 @@ pub struct StatementView {
     /// Entries and their reversals in the same days, neither on the
     /// statement: nothing moved (one was entered by mistake).
     pub cancelled: Vec<BookEntry>,
+    /// Lines matched by the bank's reference or posted from the line.
     pub matched: usize,
     pub matched_by_amount: usize,
     pub not_in_book: usize,

@@ -923,6 +923,15 @@ async fn console_in_a_real_browser() {
             .await
             .contains("Chưa có trong sổ"));
         assert_eq!(b.text("#count-not-in-book").await, "2");
+        // The bank's fee, posted from its line.
+        b.submit("#line-5 button[value=charge]", "#line-posted")
+            .await;
+        assert!(b
+            .text("#line-posted")
+            .await
+            .contains("Phí ngân hàng 11.000 ₫"));
+        assert!(b.text("#line-5").await.contains("Ghi sổ từ dòng này"));
+        assert_eq!(b.text("#count-not-in-book").await, "1");
         b.shot_full("bank-statement", 1280).await;
         std::fs::remove_file(&statement).ok();
         b.go("/reports/vault-cash-book").await;

@@ -592,7 +592,7 @@ fn page(
             section.card #statement-summary {
                 h2 { (lang.t("Kết quả", "Result")) }
                 dl {
-                    dt { (lang.t("Khớp mã giao dịch", "Matched by reference")) } dd.num #count-reference { (v.matched) }
+                    dt { (lang.t("Khớp mã giao dịch hoặc ghi từ dòng", "Matched by reference or posted from the line")) } dd.num #count-reference { (v.matched) }
                     dt { (lang.t("Khớp số tiền và ngày (cần kiểm tra)", "Same amount and day (check)")) } dd.num #count-amount { (v.matched_by_amount) }
                     dt { (lang.t("Chưa có trong sổ", "Not in the books")) } dd.num #count-not-in-book { (v.not_in_book) }
                     dt { (lang.t("Có trong sổ, không có trên sao kê", "In the books, not on the statement")) } dd.num #count-not-on-statement { (v.not_on_statement.len()) }
