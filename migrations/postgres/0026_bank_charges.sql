@@ -24,7 +24,13 @@ ALTER TABLE bank_moves DROP CONSTRAINT bank_moves_direction_check;
 ALTER TABLE bank_moves ADD CONSTRAINT bank_moves_direction_check
     CHECK (direction IN ('deposit', 'withdrawal', 'charge', 'interest'));
 ALTER TABLE bank_moves ADD COLUMN booked_on DATE;
-ALTER TABLE bank_moves ADD COLUMN statement_id BIGINT REFERENCES bank_statements (id);
+ALTER TABLE bank_moves ADD COLUMN statement_id BIGINT;
 ALTER TABLE bank_moves ADD COLUMN line_no BIGINT;
 ALTER TABLE bank_moves ADD CONSTRAINT bank_moves_line_check CHECK ((statement_id IS NULL) = (line_no IS NULL));
+ALTER TABLE bank_moves ADD CONSTRAINT bank_moves_booked_on_check CHECK ((statement_id IS NULL) = (booked_on IS NULL));
+-- The bank's charges and interest come from its statement.
+ALTER TABLE bank_moves ADD CONSTRAINT bank_moves_statement_check
+    CHECK (direction IN ('deposit', 'withdrawal') OR statement_id IS NOT NULL);
+ALTER TABLE bank_moves ADD CONSTRAINT bank_moves_statement_line_fkey
+    FOREIGN KEY (statement_id, line_no) REFERENCES bank_statement_lines (statement_id, line_no);
 CREATE INDEX bank_moves_line ON bank_moves (statement_id, line_no) WHERE statement_id IS NOT NULL;

@@ -69,9 +69,13 @@ CREATE TABLE bank_moves (
     recorded_by  INTEGER NOT NULL REFERENCES users (id),
     recorded_at  TEXT NOT NULL,
     booked_on    TEXT,
-    statement_id INTEGER REFERENCES bank_statements (id),
+    statement_id INTEGER,
     line_no      INTEGER,
-    CHECK ((statement_id IS NULL) = (line_no IS NULL))
+    CHECK ((statement_id IS NULL) = (line_no IS NULL)),
+    CHECK ((statement_id IS NULL) = (booked_on IS NULL)),
+    -- The bank's charges and interest come from its statement.
+    CHECK (direction IN ('deposit', 'withdrawal') OR statement_id IS NOT NULL),
+    FOREIGN KEY (statement_id, line_no) REFERENCES bank_statement_lines (statement_id, line_no)
 );
 INSERT INTO bank_moves (id, client_id, branch_id, direction, amount, reference, entry_id, recorded_by, recorded_at)
     SELECT id, client_id, branch_id, direction, amount, reference, entry_id, recorded_by, recorded_at

@@ -806,6 +806,10 @@ pub struct BookItem {
     /// (a charge posted days later), else the day it posted. Lines are
     /// matched, and periods told apart, by this day.
     pub booked_on: NaiveDate,
+    /// Posted from a statement's line (any statement's): its day is the
+    /// bank's, and its reference alone does not tie it to a line of
+    /// another day (banks reuse references for monthly fees).
+    pub from_statement: bool,
     /// Posted from this statement's line with this number.
     pub from_line: Option<i64>,
     pub memo: String,
@@ -911,6 +915,7 @@ pub fn reconcile(
         b.reference
             .as_deref()
             .is_some_and(|r| if in_text { carries(l, r) } else { names(l, r) })
+            && (!b.from_statement || apart(l, b) <= DAYS_APART)
     };
     // The passes in order: posted from the line itself, the reference as
     // the line's, in its text, then the amount and day alone.
@@ -1072,14 +1077,17 @@ pub struct StatementView {
     pub statement_opening: Option<Dong>,
     #[schema(value_type = Option<String>)]
     pub statement_closing: Option<Dong>,
-    /// The same from the book.
+    /// The same from the book, each movement on the day the bank booked
+    /// it when known (one posted from a statement line, and its reversal),
+    /// else on the day it was recorded.
     #[schema(value_type = String)]
     pub book_opening: Dong,
     #[schema(value_type = String)]
     pub book_closing: Dong,
     /// Net of the matched entries recorded after the statement's last day
-    /// (a transfer found on the statement and recorded then): on the
-    /// statement's closing balance, not on the book's at that day.
+    /// with no day of the bank's (a transfer found on the statement and
+    /// recorded at the counter then): on the statement's closing balance,
+    /// not on the book's.
     #[schema(value_type = String)]
     pub recorded_after: Dong,
     /// The statement's closing balance is the book's plus what was recorded
@@ -1107,18 +1115,36 @@ impl StatementView {
     }
 }
 
+/// The book's balance at the start of `day` by the bank's days: the
+/// balance posted before it (`posted_before`) and the items posted since
+/// that the bank booked before it (a charge of last month posted today, or
+/// its reversal). No item is booked after the day it posted.
+fn by_bank_day(posted_before: i64, book: &[BookItem], day: NaiveDate) -> i64 {
+    posted_before
+        + book
+            .iter()
+            .filter(|b| b.posted_on >= day && b.booked_on < day)
+            .map(|b| b.money_in - b.money_out)
+            .sum::<i64>()
+}
+
 /// Reconciles a kept statement with its book.
 pub fn view(sb: StatementBook) -> StatementView {
     let period = (sb.head.first_day, sb.head.last_day);
     let rec = reconcile(&sb.lines, &sb.book, period);
-    // Matched entries recorded after the last day: on the statement's
-    // closing balance, not yet on the book's at that day.
+    // The book's balances by the day the bank booked each movement, as the
+    // statement's are.
+    let book_opening = by_bank_day(sb.opening, &sb.book, period.0);
+    let book_closing = by_bank_day(sb.closing, &sb.book, period.1 + chrono::Duration::days(1));
+    // Matched entries the bank booked in the period that the branch
+    // recorded only after it (a transfer recorded later, its day
+    // unknown): on the statement's closing balance, not yet on the book's.
     let recorded_after: i64 = rec
         .lines
         .iter()
         .flatten()
         .map(|f| &sb.book[f.index()])
-        .filter(|b| b.posted_on > period.1)
+        .filter(|b| b.booked_on > period.1)
         .map(|b| b.money_in - b.money_out)
         .sum();
     let (opening, closing) = statement_balances(&sb.lines);
@@ -1151,9 +1177,9 @@ pub fn view(sb: StatementBook) -> StatementView {
     StatementView {
         statement_opening: opening.map(Dong),
         statement_closing: closing.map(Dong),
-        book_opening: Dong(sb.opening),
-        book_closing: Dong(sb.closing),
-        balances_agree: closing.map(|c| c == sb.closing + recorded_after),
+        book_opening: Dong(book_opening),
+        book_closing: Dong(book_closing),
+        balances_agree: closing.map(|c| c == book_closing + recorded_after),
         recorded_after: Dong(recorded_after),
         matched: count(|f| matches!(f, Found::Line(_) | Found::Reference(_))),
         matched_by_amount: count(|f| matches!(f, Found::AmountAndDay(_))),
@@ -1451,6 +1477,7 @@ mod tests {
             kind: "counter_repayment".into(),
             posted_on: d(day),
             booked_on: d(day),
+            from_statement: false,
             from_line: None,
             memo: String::new(),
             money_in,
@@ -1522,7 +1549,7 @@ mod tests {
         #[test]
         fn matching_is_one_to_one_and_leaves_nothing_it_could_match(
             lines in proptest::collection::vec((1u32..12, 0usize..3, proptest::bool::ANY, 0usize..4), 0..14),
-            items in proptest::collection::vec((1u32..12, 0usize..3, proptest::bool::ANY, 0usize..4, proptest::bool::ANY, 0u32..3), 0..14),
+            items in proptest::collection::vec((1u32..12, 0usize..3, proptest::bool::ANY, 0usize..4, proptest::bool::ANY, proptest::option::of(0i64..16)), 0..14),
         ) {
             const AMOUNTS: [i64; 3] = [100_000, 200_000, 300_000];
             const REFS: [&str; 4] = ["", "FT1000001", "FT1000002", "FT1000003"];
@@ -1536,18 +1563,22 @@ mod tests {
                 })
                 .collect();
             let mut book = Vec::new();
-            for &(day, a, out, r, reversed, later) in &items {
+            for &(day, a, out, r, reversed, from) in &items {
                 let (i, o) = way(a, out);
                 let id = book.len() as i64 + 1;
-                // Some posted days after the bank booked them (from a
-                // statement line): matched by the bank's day.
+                // Some posted from a line (of this statement or another),
+                // days after the bank booked them.
                 let mut it = item(id, day, i, o, (r > 0).then_some(REFS[r]));
-                it.posted_on = d(day + 4 * later);
+                if let Some(n) = from {
+                    it.from_statement = true;
+                    it.from_line = (n < 14).then_some(n + 2);
+                    it.posted_on = d(day + 4);
+                }
                 book.push(it);
                 if reversed {
                     book[id as usize - 1].reversed_by = Some(id + 1);
                     let mut back = item(id + 1, day, o, i, None);
-                    back.posted_on = d(day + 5 * later);
+                    back.posted_on = d(day + 5);
                     back.reverses = Some(id);
                     book.push(back);
                 }
@@ -1556,17 +1587,25 @@ mod tests {
             let mut seen = vec![0; book.len()];
             for (l, found) in lines.iter().zip(&r.lines) {
                 match *found {
+                    Some(Found::Line(i)) => {
+                        seen[i] += 1;
+                        let b = &book[i];
+                        proptest::prop_assert!(same_way(l, b));
+                        proptest::prop_assert_eq!(b.from_line, Some(l.line_no));
+                        proptest::prop_assert!(b.reverses.is_none() && b.reversed_by.is_none());
+                    }
                     Some(Found::Reference(i)) => {
                         seen[i] += 1;
-                        proptest::prop_assert!(same_way(l, &book[i]));
-                        proptest::prop_assert!(carries(l, book[i].reference.as_deref().unwrap()));
+                        let b = &book[i];
+                        proptest::prop_assert!(same_way(l, b));
+                        proptest::prop_assert!(carries(l, b.reference.as_deref().unwrap()));
+                        proptest::prop_assert!(!b.from_statement || (l.booked_on - b.booked_on).num_days().abs() <= DAYS_APART);
                     }
                     Some(Found::AmountAndDay(i)) => {
                         seen[i] += 1;
                         proptest::prop_assert!(same_way(l, &book[i]));
                         proptest::prop_assert!((l.booked_on - book[i].booked_on).num_days().abs() <= DAYS_APART);
                     }
-                    Some(Found::Line(_)) => proptest::prop_assert!(false, "nothing was posted from a line"),
                     None => {}
                 }
             }
@@ -1574,10 +1613,10 @@ mod tests {
                 seen[i] += 1;
             }
             // Every item of the period once; another period's only when
-            // matched, and then by its reference.
+            // matched, and then by its reference or as posted from the line.
             for (i, n) in seen.iter().enumerate() {
                 let within = (d(2)..=d(10)).contains(&book[i].booked_on);
-                let matched = r.lines.iter().flatten().find(|f| matches!(**f, Found::Reference(j) | Found::AmountAndDay(j) if j == i));
+                let matched = r.lines.iter().flatten().find(|f| f.index() == i);
                 if within {
                     proptest::prop_assert_eq!(*n, 1, "{:?}", book[i]);
                 } else {
@@ -1592,14 +1631,15 @@ mod tests {
             for (l, found) in lines.iter().zip(&r.lines) {
                 if found.is_none() {
                     for (i, b) in book.iter().enumerate() {
-                        let free = !r.lines.iter().flatten().any(|f| matches!(*f, Found::Reference(j) | Found::AmountAndDay(j) if j == i));
-                        let reference = b.reference.as_deref().is_some_and(|x| carries(l, x));
-                        let another = b.reference.is_some() && !l.reference.is_empty() && !reference;
-                        let near = (d(2)..=d(10)).contains(&b.booked_on)
-                            && (l.booked_on - b.booked_on).num_days().abs() <= DAYS_APART
-                            && !another;
+                        let free = !r.lines.iter().flatten().any(|f| f.index() == i);
+                        let days = (l.booked_on - b.booked_on).num_days().abs() <= DAYS_APART;
+                        let carried = b.reference.as_deref().is_some_and(|x| carries(l, x));
+                        let reference = carried && (!b.from_statement || days);
+                        let another = b.reference.is_some() && !l.reference.is_empty() && !carried;
+                        let near = (d(2)..=d(10)).contains(&b.booked_on) && days && !another;
+                        let own = b.from_line == Some(l.line_no) && b.reverses.is_none() && b.reversed_by.is_none();
                         proptest::prop_assert!(
-                            !free || !same_way(l, b) || !(reference || near),
+                            !free || !same_way(l, b) || !(reference || near || own),
                             "line {:?} left while {:?} was free", l, b
                         );
                     }
@@ -1663,5 +1703,114 @@ mod tests {
         let r = reconcile(&[line(2, 3, 500_000, 0, "FT1", "")], &[fee], (d(1), d(31)));
         assert_eq!(r.lines, [None]);
         assert!(r.not_on_statement.is_empty() && r.cancelled.is_empty());
+    }
+
+    /// A statement of `first`..`last` with `lines` and the book's balances
+    /// posted before its first day and after its last.
+    fn kept(
+        first: NaiveDate,
+        last: NaiveDate,
+        lines: Vec<StatementLine>,
+        book: Vec<BookItem>,
+        (opening, closing): (i64, i64),
+    ) -> crate::db::StatementBook {
+        crate::db::StatementBook {
+            head: crate::db::StatementSummary {
+                id: 1,
+                branch_id: 1,
+                branch_name: "Thủ Đức".into(),
+                file_name: "sao-ke.csv".into(),
+                first_day: first,
+                last_day: last,
+                uploaded_by: "Lê Thị Hồng Nhung".into(),
+                uploaded_at: chrono::Utc::now(),
+                lines: lines.len() as i64,
+                money_in: lines.iter().map(|l| l.money_in).sum(),
+                money_out: lines.iter().map(|l| l.money_out).sum(),
+            },
+            lines,
+            book,
+            opening,
+            closing,
+        }
+    }
+
+    #[test]
+    fn balances_count_each_movement_on_the_day_the_bank_booked_it() {
+        let nov = |day: u32| NaiveDate::from_ymd_opt(2026, 11, day).unwrap();
+        // November's SMS fee of 28/11, posted on 29/11 as a withdrawal by
+        // mistake, reversed on 3/12 and posted again as a charge.
+        let mut fee_line = line(2, 1, 0, 11_000, "", "Phi SMS Banking");
+        fee_line.booked_on = nov(28);
+        fee_line.balance = Some(989_000);
+        let from_line = |id: i64, money_in: i64, money_out: i64, posted: NaiveDate| {
+            let mut b = item(id, 1, money_in, money_out, None);
+            b.kind = "bank_move".into();
+            (b.booked_on, b.posted_on, b.from_statement) = (nov(28), posted, true);
+            b
+        };
+        let mut wrong = from_line(1, 0, 11_000, nov(29));
+        wrong.from_line = Some(2);
+        wrong.reversed_by = Some(2);
+        let mut back = from_line(2, 11_000, 0, d(3));
+        back.reverses = Some(1);
+        let mut fee = from_line(3, 0, 11_000, d(3));
+        fee.from_line = Some(2);
+        let book = vec![wrong, back, fee];
+        // Posted before 1/11: 1.000.000; before 1/12: less the withdrawal.
+        let v = view(kept(
+            nov(1),
+            nov(30),
+            vec![fee_line],
+            book.clone(),
+            (1_000_000, 989_000),
+        ));
+        assert_eq!(v.lines[0].status, LineStatus::Posted);
+        assert_eq!(v.lines[0].entry_id, Some(3));
+        assert_eq!(v.cancelled.len(), 2);
+        assert_eq!(
+            (v.statement_opening, v.statement_closing),
+            (Some(Dong(1_000_000)), Some(Dong(989_000)))
+        );
+        assert_eq!(
+            (
+                v.book_opening,
+                v.book_closing,
+                v.recorded_after,
+                v.balances_agree
+            ),
+            (Dong(1_000_000), Dong(989_000), Dong(0), Some(true))
+        );
+        assert!(v.agrees());
+        // December's statement: the reversal and the charge posted in its
+        // days are November's; a transfer recorded at the counter is its.
+        let mut transfer = item(4, 15, 500_000, 0, Some("FT5"));
+        transfer.kind = "counter_repayment".into();
+        let mut book = book;
+        book.push(transfer);
+        let mut line_in = line(2, 15, 500_000, 0, "FT5", "");
+        line_in.balance = Some(1_489_000);
+        let v = view(kept(d(1), d(31), vec![line_in], book, (989_000, 1_489_000)));
+        assert_eq!(
+            (v.book_opening, v.book_closing, v.balances_agree),
+            (Dong(989_000), Dong(1_489_000), Some(true))
+        );
+        assert!(v.not_on_statement.is_empty() && v.cancelled.is_empty());
+        assert!(v.agrees());
+    }
+
+    #[test]
+    fn a_reference_banks_reuse_does_not_tie_a_posted_fee_to_another_month() {
+        // The monthly fee always carries the same reference.
+        let mut november = item(1, 1, 0, 11_000, Some("PHITHANG"));
+        november.kind = "bank_move".into();
+        november.booked_on = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        november.from_statement = true;
+        let r = reconcile(
+            &[line(2, 31, 0, 11_000, "PHITHANG", "")],
+            &[november],
+            (d(1), d(31)),
+        );
+        assert_eq!(r.lines, [None]);
     }
 }

@@ -1654,6 +1654,24 @@ async fn the_banks_charges_and_interest_are_posted_from_its_statement() {
         // Who may, and what each line may be.
         let (s, _) = app.post(&line(3), &lan.token, &ask("charge")).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "not the officers'");
+        let (s, body) = app
+            .post_csv(
+                "/api/v1/imports/users",
+                &admin,
+                "code,username,full_name,role,branch_code,phone,password\n\
+                 TQ-TD,thuquy.td,Ngô Thị Quỹ,cashier,CN-TD,,cashier-pass-1\n",
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let cashier = app
+            .token("thuquy.td", "cashier-pass-1", &common::device(4))
+            .await;
+        let (s, _) = app.post(&line(3), &cashier, &ask("charge")).await;
+        assert_eq!(
+            s,
+            StatusCode::FORBIDDEN,
+            "not the cashier's: the supervisors reconcile"
+        );
         let (s, _) = app.post(&line(3), &other_branch, &ask("charge")).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "not another branch's");
         refused(
@@ -1825,15 +1843,15 @@ async fn the_banks_charges_and_interest_are_posted_from_its_statement() {
             assert_eq!(app.db.audit_count(action).await.unwrap(), n, "{action}");
         }
 
-        // Yesterday's fee, posted today: yesterday's statement has it (and
-        // counts it as recorded after its last day); today's neither has
-        // it nor misses it.
+        // Yesterday's fee, posted today, is yesterday's: on that day's
+        // balance and line; today's statement neither has it nor misses it,
+        // and counts it in its opening balance.
         let yesterday = (today - chrono::Duration::days(1)).format("%d/%m/%Y");
         let (s, kept) = app
             .post_csv(
                 "/api/v1/bank-statements",
                 &sup,
-                &format!("Ngày,Nội dung,Ghi nợ\n{yesterday},Phi chuyen tien,5.500\n"),
+                &format!("Ngày,Nội dung,Ghi nợ,Số dư\n{yesterday},Phi chuyen tien,5.500,-5.500\n"),
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{kept}");
@@ -1852,10 +1870,13 @@ async fn the_banks_charges_and_interest_are_posted_from_its_statement() {
         assert_eq!(
             (
                 rec["lines"][0]["status"].as_str(),
+                money(&rec["book_opening"]),
+                money(&rec["book_closing"]),
                 money(&rec["recorded_after"]),
+                rec["balances_agree"].as_bool(),
                 rec["not_on_statement"].as_array().map(Vec::len)
             ),
-            (Some("posted"), -5_500, Some(0)),
+            (Some("posted"), 0, -5_500, 0, Some(true), Some(0)),
             "{rec}"
         );
         let (_, rec) = app
@@ -1864,10 +1885,41 @@ async fn the_banks_charges_and_interest_are_posted_from_its_statement() {
         assert_eq!(
             (
                 rec["not_in_book"].as_u64(),
-                rec["not_on_statement"].as_array().map(Vec::len)
+                rec["not_on_statement"].as_array().map(Vec::len),
+                money(&rec["book_opening"]),
+                money(&rec["book_closing"])
             ),
-            (Some(0), Some(0)),
+            (Some(0), Some(0), -5_500, 31_974_845),
             "{rec}"
+        );
+        // A line's reference is not a slip's: a fee and its VAT under one
+        // transaction number are two lines, each posted.
+        let (s, kept) = app
+            .post_csv(
+                "/api/v1/bank-statements",
+                &sup,
+                &format!(
+                    "Ngày,Số tham chiếu,Nội dung,Ghi nợ\n\
+                     {day},FT26340111,Phi chuyen tien,10.000\n\
+                     {day},FT26340111,VAT phi chuyen tien,1.000\n"
+                ),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{kept}");
+        let vat = kept["id"].as_i64().unwrap();
+        for n in [2, 3] {
+            let (s, body) = app
+                .post(
+                    &format!("/api/v1/bank-statements/{vat}/lines/{n}"),
+                    &sup,
+                    &ask("charge"),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "line {n}: {body}");
+        }
+        assert_eq!(
+            net(&app, &sup, "bank_charges", td).await,
+            22_000 + 5_500 + 11_000
         );
         books_agree(&app).await;
     }

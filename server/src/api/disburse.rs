@@ -6,7 +6,6 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use sotay_core::domain::money::{parse_amount, AmountRule};
@@ -141,14 +140,6 @@ pub async fn move_cash(
     ApiJson(req): ApiJson<BankMoveRequest>,
 ) -> Result<Json<BankMove>, AppError> {
     let who = counter_clerk(&user, ip)?;
-    if !req.direction.is_cash() {
-        return Err(AppError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "bank_charge_from_statement",
-            "Phí và lãi ngân hàng được ghi từ dòng của sao kê ngân hàng".to_string(),
-            "bank charges and interest are posted from the bank statement's line".to_string(),
-        ));
-    }
     let amount = amount("amount", &req.amount)?;
     let reference = at_most("reference", &required("reference", &req.reference)?, 100)?;
     let m = NewBankMove {

@@ -188,9 +188,13 @@ async fn render(
                     format!("Đã ghi: nộp {} từ quỹ tiền mặt vào tài khoản ngân hàng {}.", vnd(m.amount), m.branch_name),
                     format!("Posted: {} paid from the vault into the bank account of {}.", vnd(m.amount), m.branch_name),
                 ),
-                _ => lang.pick(
+                Some(BankDirection::Withdrawal) => lang.pick(
                     format!("Đã ghi: rút {} từ tài khoản ngân hàng về quỹ tiền mặt {}.", vnd(m.amount), m.branch_name),
                     format!("Posted: {} drawn from the bank account into the vault of {}.", vnd(m.amount), m.branch_name),
+                ),
+                _ => lang.pick(
+                    format!("Đã ghi: {} {}, {}.", direction_name(lang, &m.direction), vnd(m.amount), m.branch_name),
+                    format!("Posted: {} {}, {}.", direction_name(lang, &m.direction), vnd(m.amount), m.branch_name),
                 ),
             }) }
         }

@@ -271,32 +271,43 @@ fn to_record(l: &ReconciledLine) -> bool {
 }
 
 /// Active loans of the statement's branch named in the lines to record,
-/// by line (each word looked up once, at most 100 words).
+/// by line: the first word of a line that is a loan's code as written, or
+/// in capitals (at most 100 words, looked up in one read).
 async fn candidates(
     state: &AppState,
     v: &StatementView,
 ) -> Result<HashMap<i64, Candidate>, AppError> {
-    let mut known: HashMap<String, Option<Candidate>> = HashMap::new();
-    let mut out = HashMap::new();
-    for l in v.lines.iter().filter(|l| to_record(l)) {
-        for w in code_words(l) {
-            if !known.contains_key(&w) {
-                if known.len() >= 100 {
-                    break;
-                }
-                let loan = branch_loan(state, v.statement.branch_id, &w)
-                    .await?
-                    .filter(|loan| loan.status == "active")
-                    .map(|loan| (loan.id, loan.code, loan.worker_name));
-                known.insert(w.clone(), loan);
-            }
-            if let Some(Some(c)) = known.get(&w) {
-                out.insert(l.line_no, c.clone());
-                break;
+    let mut words: Vec<String> = Vec::new();
+    let lines: Vec<(i64, Vec<String>)> = v
+        .lines
+        .iter()
+        .filter(|l| to_record(l))
+        .map(|l| (l.line_no, code_words(l)))
+        .collect();
+    for w in lines.iter().flat_map(|(_, ws)| ws) {
+        for code in [w.clone(), w.to_uppercase()] {
+            if !words.contains(&code) && words.len() < 200 {
+                words.push(code);
             }
         }
     }
-    Ok(out)
+    let scope = Scope::Branch(v.statement.branch_id);
+    let loans: HashMap<String, Candidate> = state
+        .db
+        .loans_by_codes(scope, &words)
+        .await?
+        .into_iter()
+        .filter(|loan| loan.status == "active")
+        .map(|loan| (loan.code.clone(), (loan.id, loan.code, loan.worker_name)))
+        .collect();
+    Ok(lines
+        .into_iter()
+        .filter_map(|(line_no, ws)| {
+            ws.iter()
+                .find_map(|w| loans.get(w).or_else(|| loans.get(&w.to_uppercase())))
+                .map(|c| (line_no, c.clone()))
+        })
+        .collect())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -441,11 +452,18 @@ pub async fn post_line(
         return ui.app_error(AppError::not_found("sao kê", "statement"));
     };
     let Some(direction) = BankDirection::parse(form.direction.trim()) else {
-        return ui.app_error(AppError::invalid_field(
-            "direction",
-            "Chọn phí, lãi, nộp hay rút tiền",
-            "choose a charge, interest, a deposit or a withdrawal",
-        ));
+        let refused = LineRefused {
+            line_no,
+            message: signed
+                .lang
+                .t(
+                    "Chọn ghi sổ là phí, lãi, nộp hay rút tiền.",
+                    "Choose a charge, interest, a deposit or a withdrawal.",
+                )
+                .to_string(),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        return render(&state, &signed, id, &ShowQuery::default(), Some(refused)).await;
     };
     let client = Uuid::parse_str(form.client_id.trim()).unwrap_or_else(|_| Uuid::now_v7());
     match state
@@ -569,7 +587,11 @@ fn page(
         }
         @if let Some(r) = refused {
             p.notice.error role="alert" #line-error {
-                (lang.pick(format!("Dòng {}: ", r.line_no), format!("Line {}: ", r.line_no))) (r.message)
+                // The line's number, unless the message starts with it.
+                @if !r.message.to_lowercase().starts_with(&lang.pick(format!("dòng {}", r.line_no), format!("line {}", r.line_no))) {
+                    (lang.pick(format!("Dòng {}: ", r.line_no), format!("Line {}: ", r.line_no)))
+                }
+                (r.message)
             }
         }
         @if let Some(l) = q.posted.parse::<i64>().ok().and_then(|n| v.lines.iter().find(|l| l.line_no == n)) {

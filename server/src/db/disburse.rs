@@ -138,6 +138,14 @@ pub async fn bank_move(
 ) -> DbResult<rv::BankMove> {
     take_write_lock(c).await?;
     branch_in_reach(c, who, m.branch_id).await?;
+    if !m.direction.is_cash() && m.from_line.is_none() {
+        return Err(refused(
+            422,
+            "bank_charge_from_statement",
+            "Phí và lãi ngân hàng được ghi từ dòng của sao kê ngân hàng (trang Ngân hàng → Sao kê ngân hàng)".into(),
+            "bank charges and interest are posted from the bank statement's line (Bank page → Bank statements)".into(),
+        ));
+    }
     let line = m.from_line.map(|l| (l.statement_id, l.line_no));
     type Stored = (i64, i64, String, i64, String, Option<i64>, Option<i64>);
     let stored: Option<Stored> = sqlx::query_as(
@@ -160,9 +168,11 @@ pub async fn bank_move(
         return bank_move_view(c, id).await;
     }
     // One slip or statement line posts once: the same again (a reload, a
-    // second tab, a colleague) is refused while its move stands.
+    // second tab, a colleague) is refused while its move stands. A line is
+    // known by its statement and number, not its reference: banks give a
+    // fee and its VAT, or each month's fee, the same one.
     let standing = "NOT EXISTS (SELECT 1 FROM journal_entries x WHERE x.reverses = m.entry_id)";
-    let posted: Option<(i64, i64)> = if m.reference.is_empty() {
+    let posted: Option<(i64, i64)> = if m.reference.is_empty() || line.is_some() {
         None
     } else {
         sqlx::query_as(&format!(
@@ -180,7 +190,7 @@ pub async fn bank_move(
         return Err(refused(
             409,
             "bank_slip_used",
-            format!("Chứng từ {reference} đã được ghi sổ (lần số {id}, {}); không ghi lại lần nữa", format_vnd(a)),
+            format!("Chứng từ {reference} đã được ghi sổ (giao dịch ngân hàng số {id}, {}); không ghi lại lần nữa", format_vnd(a)),
             format!("slip {reference} was already posted (move {id}, {}); it is not posted again", format_vnd(a)),
         ));
     }
@@ -196,7 +206,7 @@ pub async fn bank_move(
             return Err(refused(
                 409,
                 "statement_line_posted",
-                format!("Dòng {line_no} của sao kê đã được ghi sổ (lần số {id}); không ghi lại lần nữa"),
+                format!("Dòng {line_no} của sao kê đã được ghi sổ (giao dịch ngân hàng số {id}); không ghi lại lần nữa"),
                 format!("line {line_no} of the statement was already posted (move {id}); it is not posted again"),
             ));
         }

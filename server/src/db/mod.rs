@@ -459,6 +459,12 @@ impl Db {
         with_conn!(self, q, c => q::loan_by_code(&mut c, scope, code).await)
     }
 
+    /// The loans in scope whose code is one of `codes` (at most 500), in
+    /// one read.
+    pub async fn loans_by_codes(&self, scope: Scope, codes: &[String]) -> DbResult<Vec<LoanView>> {
+        with_conn!(self, q, c => q::loans_by_codes(&mut c, scope, codes).await)
+    }
+
     pub async fn installments(&self, loan_id: i64) -> DbResult<Vec<InstallmentView>> {
         with_conn!(self, q, c => q::installments_of(&mut c, loan_id).await)
     }

@@ -391,6 +391,22 @@ pub async fn loan_by_code(c: &mut Conn, scope: Scope, code: &str) -> DbResult<Op
         .await?)
 }
 
+/// The loans in scope whose code is one of `codes` (at most 500).
+pub async fn loans_by_codes(c: &mut Conn, scope: Scope, codes: &[String]) -> DbResult<Vec<LoanView>> {
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let codes = &codes[..codes.len().min(500)];
+    let (kind, sid) = scope.bind();
+    let list = (3..3 + codes.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+    let sql = format!("{LOAN} WHERE {WORKER_SCOPE} AND l.code IN ({list})");
+    let mut q = sqlx::query_as(&sql).bind(kind).bind(sid);
+    for code in codes {
+        q = q.bind(code);
+    }
+    Ok(q.fetch_all(&mut *c).await?)
+}
+
 pub async fn installments_of(c: &mut Conn, loan_id: i64) -> DbResult<Vec<InstallmentView>> {
     Ok(sqlx::query_as(
         "SELECT number, due_on, principal_due, interest_due, principal_paid, interest_paid

@@ -140,6 +140,7 @@ pub async fn bank_book_items(
         reversed_by: Option<i64>,
         reference: Option<String>,
         booked_on: Option<NaiveDate>,
+        from_statement: bool,
         from_line: Option<i64>,
     }
     let rows: Vec<Row> = sqlx::query_as(
@@ -147,6 +148,7 @@ pub async fn bank_book_items(
              (SELECT x.id FROM journal_entries x WHERE x.reverses = e.id) AS reversed_by,
              COALESCE(cr.transfer_ref, dd.transfer_ref, NULLIF(bm.reference, '')) AS reference,
              COALESCE(bm.booked_on, rbm.booked_on) AS booked_on,
+             (bm.statement_id IS NOT NULL OR rbm.statement_id IS NOT NULL) AS from_statement,
              CASE WHEN bm.statement_id = $4 THEN bm.line_no END AS from_line
          FROM journal_entries e JOIN journal_lines l ON l.entry_id = e.id
              LEFT JOIN counter_repayments cr ON cr.id = e.counter_id
@@ -170,6 +172,7 @@ pub async fn bank_book_items(
             entry_id: r.entry_id,
             kind: r.kind,
             booked_on: r.booked_on.unwrap_or(posted_on),
+            from_statement: r.from_statement,
             from_line: r.from_line,
             posted_on,
             memo: r.memo,
@@ -264,12 +267,16 @@ pub async fn statement_line_post(
     if replay.is_none() {
         if direction.money_in() != (line.money_in > 0) {
             let (vi, en) = direction.name();
-            let (way_vi, way_en) = if line.money_in > 0 { ("tiền vào", "money in") } else { ("tiền ra", "money out") };
+            let (way_vi, way_en, kinds_vi, kinds_en) = if line.money_in > 0 {
+                ("tiền vào", "money in", "Lãi tiền gửi hoặc Nộp tiền mặt vào ngân hàng", "interest or cash paid in")
+            } else {
+                ("tiền ra", "money out", "Phí ngân hàng hoặc Rút tiền mặt về quỹ", "a charge or cash drawn")
+            };
             return Err(refused(
                 422,
                 "statement_line_way",
-                format!("Dòng {line_no} là {way_vi}; không ghi được là \"{vi}\""),
-                format!("line {line_no} is {way_en}; it cannot be posted as \"{en}\""),
+                format!("Dòng {line_no} là {way_vi}, không ghi được là \"{vi}\"; chọn {kinds_vi}"),
+                format!("line {line_no} is {way_en} and cannot be posted as \"{en}\"; choose {kinds_en}"),
             ));
         }
         // Matched to an entry that stands (not one reversed, or reversing:
@@ -287,8 +294,12 @@ pub async fn statement_line_post(
             return Err(refused(
                 409,
                 "statement_line_in_book",
-                format!("Dòng {line_no} của sao kê đã khớp với bút toán số {entry}; không ghi thêm"),
-                format!("line {line_no} of the statement already matches entry {entry}; nothing more is posted"),
+                format!(
+                    "Dòng {line_no} của sao kê đã khớp với bút toán số {entry}, nên không ghi thêm; nếu bút toán đó sai, đề nghị đảo nó ở trang Ngân hàng rồi ghi lại dòng này"
+                ),
+                format!(
+                    "line {line_no} of the statement already matches entry {entry}, so nothing more is posted; if that entry is wrong, ask to reverse it on the Bank page, then post this line again"
+                ),
             ));
         }
     }
