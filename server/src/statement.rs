@@ -902,6 +902,15 @@ pub fn reconcile(
     let mut taken = vec![false; book.len()];
     let mut found: Vec<Option<Found>> = vec![None; lines.len()];
     let apart = |l: &StatementLine, b: &BookItem| (l.booked_on - b.booked_on).num_days().abs();
+    // Near enough to be the same movement: the same day when the bank's day
+    // is known (posted from a statement line), else within a few days.
+    let near = |l: &StatementLine, b: &BookItem| {
+        if b.from_statement {
+            l.booked_on == b.booked_on
+        } else {
+            apart(l, b) <= DAYS_APART
+        }
+    };
     let paired = |b: &BookItem| b.reversed_by.is_some() || b.reverses.is_some();
     let in_period = |b: &BookItem| (period.0..=period.1).contains(&b.booked_on);
     // An entry recorded with the bank's own reference of a transfer is
@@ -915,7 +924,7 @@ pub fn reconcile(
         b.reference
             .as_deref()
             .is_some_and(|r| if in_text { carries(l, r) } else { names(l, r) })
-            && (!b.from_statement || apart(l, b) <= DAYS_APART)
+            && (!b.from_statement || near(l, b))
     };
     // The passes in order: posted from the line itself, the reference as
     // the line's, in its text, then the amount and day alone.
@@ -936,11 +945,7 @@ pub fn reconcile(
                             2 => by_reference(line, b, true),
                             // Outside the period only a reference ties an
                             // entry to a line.
-                            _ => {
-                                in_period(b)
-                                    && apart(line, b) <= DAYS_APART
-                                    && !other_transfer(line, b)
-                            }
+                            _ => in_period(b) && near(line, b) && !other_transfer(line, b),
                         }
                 })
                 .min_by_key(|(bi, b)| (paired(b), !in_period(b), apart(line, b), *bi));
@@ -1144,7 +1149,7 @@ pub fn view(sb: StatementBook) -> StatementView {
         .iter()
         .flatten()
         .map(|f| &sb.book[f.index()])
-        .filter(|b| b.booked_on > period.1)
+        .filter(|b| b.booked_on > period.1 && !b.from_statement)
         .map(|b| b.money_in - b.money_out)
         .sum();
     let (opening, closing) = statement_balances(&sb.lines);
@@ -1599,12 +1604,14 @@ mod tests {
                         let b = &book[i];
                         proptest::prop_assert!(same_way(l, b));
                         proptest::prop_assert!(carries(l, b.reference.as_deref().unwrap()));
-                        proptest::prop_assert!(!b.from_statement || (l.booked_on - b.booked_on).num_days().abs() <= DAYS_APART);
+                        proptest::prop_assert!(!b.from_statement || l.booked_on == b.booked_on);
                     }
                     Some(Found::AmountAndDay(i)) => {
                         seen[i] += 1;
-                        proptest::prop_assert!(same_way(l, &book[i]));
-                        proptest::prop_assert!((l.booked_on - book[i].booked_on).num_days().abs() <= DAYS_APART);
+                        let b = &book[i];
+                        proptest::prop_assert!(same_way(l, b));
+                        proptest::prop_assert!((l.booked_on - b.booked_on).num_days().abs() <= DAYS_APART);
+                        proptest::prop_assert!(!b.from_statement || l.booked_on == b.booked_on);
                     }
                     None => {}
                 }
@@ -1632,7 +1639,11 @@ mod tests {
                 if found.is_none() {
                     for (i, b) in book.iter().enumerate() {
                         let free = !r.lines.iter().flatten().any(|f| f.index() == i);
-                        let days = (l.booked_on - b.booked_on).num_days().abs() <= DAYS_APART;
+                        let days = if b.from_statement {
+                            l.booked_on == b.booked_on
+                        } else {
+                            (l.booked_on - b.booked_on).num_days().abs() <= DAYS_APART
+                        };
                         let carried = b.reference.as_deref().is_some_and(|x| carries(l, x));
                         let reference = carried && (!b.from_statement || days);
                         let another = b.reference.is_some() && !l.reference.is_empty() && !carried;
@@ -1808,6 +1819,13 @@ mod tests {
         november.from_statement = true;
         let r = reconcile(
             &[line(2, 31, 0, 11_000, "PHITHANG", "")],
+            std::slice::from_ref(&november),
+            (d(1), d(31)),
+        );
+        assert_eq!(r.lines, [None]);
+        // Not even two days apart: its day is the bank's own.
+        let r = reconcile(
+            &[line(2, 2, 0, 11_000, "PHITHANG", "")],
             &[november],
             (d(1), d(31)),
         );

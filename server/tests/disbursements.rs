@@ -1781,6 +1781,27 @@ async fn the_banks_charges_and_interest_are_posted_from_its_statement() {
         )
         .await;
         capital("5000000", "cash").await;
+        // The slip was typed by hand with another amount: the line is not
+        // that deposit, and is not posted over it until it is reversed.
+        let (s, typed) = app
+            .post(
+                "/api/v1/bank-moves",
+                &sup,
+                &json!({"client_id": Uuid::now_v7(), "branch_id": td, "direction": "deposit",
+                        "amount": "200000", "reference": "NT778899"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{typed}");
+        refused(
+            &app,
+            &line(6),
+            &sup,
+            &ask("deposit"),
+            StatusCode::CONFLICT,
+            "bank_slip_used",
+        )
+        .await;
+        reverse(&app, &sup, &admin, &typed["entry_id"]).await;
         let (s, paid_in) = app.post(&line(6), &admin, &ask("deposit")).await;
         assert_eq!(s, StatusCode::OK, "{paid_in}");
 
@@ -1809,8 +1830,8 @@ async fn the_banks_charges_and_interest_are_posted_from_its_statement() {
                 money(&rec["book_closing"]),
                 rec["balances_agree"].as_bool()
             ),
-            (Some(0), Some(0), Some(2), 31_980_345, Some(true)),
-            "the withdrawal posted by mistake and its reversal cancel out: {rec}"
+            (Some(0), Some(0), Some(4), 31_980_345, Some(true)),
+            "the withdrawal posted by mistake, the slip typed with another amount and their reversals cancel out: {rec}"
         );
         assert_eq!(
             (
@@ -1831,14 +1852,21 @@ async fn the_banks_charges_and_interest_are_posted_from_its_statement() {
             .collect();
         assert_eq!(
             kinds,
-            ["deposit", "interest", "charge", "withdrawal", "charge"],
+            [
+                "deposit",
+                "deposit",
+                "interest",
+                "charge",
+                "withdrawal",
+                "charge"
+            ],
             "{moves}"
         );
         for (action, n) in [
             ("bank.charge", 2),
             ("bank.interest", 1),
             ("bank.withdraw", 1),
-            ("bank.deposit", 1),
+            ("bank.deposit", 2),
         ] {
             assert_eq!(app.db.audit_count(action).await.unwrap(), n, "{action}");
         }
@@ -1847,6 +1875,7 @@ async fn the_banks_charges_and_interest_are_posted_from_its_statement() {
         // balance and line; today's statement neither has it nor misses it,
         // and counts it in its opening balance.
         let yesterday = (today - chrono::Duration::days(1)).format("%d/%m/%Y");
+        let tomorrow = (today + chrono::Duration::days(1)).format("%d/%m/%Y");
         let (s, kept) = app
             .post_csv(
                 "/api/v1/bank-statements",
@@ -1901,7 +1930,8 @@ async fn the_banks_charges_and_interest_are_posted_from_its_statement() {
                 &format!(
                     "Ngày,Số tham chiếu,Nội dung,Ghi nợ\n\
                      {day},FT26340111,Phi chuyen tien,10.000\n\
-                     {day},FT26340111,VAT phi chuyen tien,1.000\n"
+                     {day},FT26340111,VAT phi chuyen tien,1.000\n\
+                     {tomorrow},FT26341222,Phi chuyen tien,10.000\n"
                 ),
             )
             .await;
@@ -1917,6 +1947,16 @@ async fn the_banks_charges_and_interest_are_posted_from_its_statement() {
                 .await;
             assert_eq!(s, StatusCode::OK, "line {n}: {body}");
         }
+        // A line dated after today is the file's mistake.
+        refused(
+            &app,
+            &format!("/api/v1/bank-statements/{vat}/lines/4"),
+            &sup,
+            &ask("charge"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "statement_line_future",
+        )
+        .await;
         assert_eq!(
             net(&app, &sup, "bank_charges", td).await,
             22_000 + 5_500 + 11_000

@@ -168,16 +168,19 @@ pub async fn bank_move(
         return bank_move_view(c, id).await;
     }
     // One slip or statement line posts once: the same again (a reload, a
-    // second tab, a colleague) is refused while its move stands. A line is
-    // known by its statement and number, not its reference: banks give a
-    // fee and its VAT, or each month's fee, the same one.
+    // second tab, a colleague) is refused while its move stands. A charge
+    // or interest is known by its statement line, not its reference (banks
+    // give a fee and its VAT, or each month's fee, the same one); cash paid
+    // in or drawn from a line is also checked against the slips recorded
+    // by hand (one typed with another amount is reversed first).
     let standing = "NOT EXISTS (SELECT 1 FROM journal_entries x WHERE x.reverses = m.entry_id)";
-    let posted: Option<(i64, i64)> = if m.reference.is_empty() || line.is_some() {
+    let by_slip = if line.is_some() { " AND m.statement_id IS NULL" } else { "" };
+    let posted: Option<(i64, i64)> = if m.reference.is_empty() || !m.direction.is_cash() {
         None
     } else {
         sqlx::query_as(&format!(
             "SELECT m.id, m.amount FROM bank_moves m WHERE m.branch_id = $1 AND m.direction = $2 AND m.reference = $3
-               AND {standing}"
+               AND {standing}{by_slip}"
         ))
         .bind(m.branch_id)
         .bind(m.direction.as_str())
@@ -190,8 +193,8 @@ pub async fn bank_move(
         return Err(refused(
             409,
             "bank_slip_used",
-            format!("Chứng từ {reference} đã được ghi sổ (giao dịch ngân hàng số {id}, {}); không ghi lại lần nữa", format_vnd(a)),
-            format!("slip {reference} was already posted (move {id}, {}); it is not posted again", format_vnd(a)),
+            format!("Chứng từ {reference} đã được ghi sổ (giao dịch ngân hàng số {id}, {}); không ghi lại lần nữa; nếu đã ghi sai, đề nghị đảo giao dịch đó trước", format_vnd(a)),
+            format!("slip {reference} was already posted (move {id}, {}); it is not posted again; if it was posted wrong, ask to reverse that move first", format_vnd(a)),
         ));
     }
     if let Some((statement_id, line_no)) = line {

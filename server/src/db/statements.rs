@@ -260,6 +260,21 @@ pub async fn statement_line_post(
         reference: &reference,
         from_line: Some(rv::FromLine { statement_id, line_no, booked_on: line.booked_on }),
     };
+    let today = sotay_core::domain::time::local_date(now);
+    if line.booked_on > today {
+        return Err(refused(
+            422,
+            "statement_line_future",
+            format!(
+                "Dòng {line_no} ghi ngày {}, sau hôm nay; kiểm tra lại tệp sao kê",
+                line.booked_on.format("%d/%m/%Y")
+            ),
+            format!(
+                "line {line_no} is dated {}, after today; check the statement file",
+                line.booked_on.format("%d/%m/%Y")
+            ),
+        ));
+    }
     let replay: Option<i64> = sqlx::query_scalar("SELECT id FROM bank_moves WHERE client_id = $1")
         .bind(client_id)
         .fetch_optional(&mut *c)
@@ -295,10 +310,10 @@ pub async fn statement_line_post(
                 409,
                 "statement_line_in_book",
                 format!(
-                    "Dòng {line_no} của sao kê đã khớp với bút toán số {entry}, nên không ghi thêm; nếu bút toán đó sai, đề nghị đảo nó ở trang Ngân hàng rồi ghi lại dòng này"
+                    "Dòng {line_no} của sao kê đã khớp với bút toán số {entry}, nên không ghi thêm; nếu bút toán đó sai, đề nghị đảo nó (trang Đảo bút toán) rồi ghi lại dòng này"
                 ),
                 format!(
-                    "line {line_no} of the statement already matches entry {entry}, so nothing more is posted; if that entry is wrong, ask to reverse it on the Bank page, then post this line again"
+                    "line {line_no} of the statement already matches entry {entry}, so nothing more is posted; if that entry is wrong, ask to reverse it (Reversals page), then post this line again"
                 ),
             ));
         }
