@@ -84,6 +84,21 @@ impl Cast {
 }
 
 /// Has `entry` reversed: asked for by `asker`, approved by `approver`.
+/// Thủ Đức's cashier (thủ quỹ), imported by the admin: a token.
+async fn cashier(app: &TestApp, admin: &str) -> String {
+    let (s, body) = app
+        .post_csv(
+            "/api/v1/imports/users",
+            admin,
+            "code,username,full_name,role,branch_code,phone,password\n\
+             TQ-TD,thuquy.td,Ngô Thị Quỹ,cashier,CN-TD,,cashier-pass-1\n",
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    app.token("thuquy.td", "cashier-pass-1", &common::device(4))
+        .await
+}
+
 async fn reverse(app: &TestApp, asker: &str, approver: &str, entry: &Value) {
     let (s, body) = app
         .reversal(asker, approver, entry, "Ghi nhầm chứng từ")
@@ -1088,18 +1103,7 @@ async fn cash_is_paid_into_the_bank_and_drawn_from_it() {
         assert_eq!(net(&app, &sup, "vault", td).await, 5_000_000);
         assert_eq!(net(&app, &sup, "bank", td).await, 25_000_000);
         // Drawn back in part, by the branch's cashier (thủ quỹ).
-        let (s, body) = app
-            .post_csv(
-                "/api/v1/imports/users",
-                &admin,
-                "code,username,full_name,role,branch_code,phone,password\n\
-                 TQ-TD,thuquy.td,Ngô Thị Quỹ,cashier,CN-TD,,cashier-pass-1\n",
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{body}");
-        let cashier = app
-            .token("thuquy.td", "cashier-pass-1", &common::device(4))
-            .await;
+        let cashier = cashier(&app, &admin).await;
         let (s, drawn) = app
             .post(
                 "/api/v1/bank-moves",
@@ -1654,18 +1658,7 @@ async fn the_banks_charges_and_interest_are_posted_from_its_statement() {
         // Who may, and what each line may be.
         let (s, _) = app.post(&line(3), &lan.token, &ask("charge")).await;
         assert_eq!(s, StatusCode::FORBIDDEN, "not the officers'");
-        let (s, body) = app
-            .post_csv(
-                "/api/v1/imports/users",
-                &admin,
-                "code,username,full_name,role,branch_code,phone,password\n\
-                 TQ-TD,thuquy.td,Ngô Thị Quỹ,cashier,CN-TD,,cashier-pass-1\n",
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{body}");
-        let cashier = app
-            .token("thuquy.td", "cashier-pass-1", &common::device(4))
-            .await;
+        let cashier = cashier(&app, &admin).await;
         let (s, _) = app.post(&line(3), &cashier, &ask("charge")).await;
         assert_eq!(
             s,
