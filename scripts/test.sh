@@ -7,6 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$(date +%s)
+# A stage's name and the seconds since the start.
+stage() { echo "== $1 ($(( $(date +%s) - started )) s)"; }
 
 # Debian packages the tests need, installed here when missing: the
 # console's browser tests drive headless Chromium through chromedriver; the
@@ -30,17 +32,17 @@ SOTAY_TEST_POSTGRES=$(bash scripts/pg-cluster.sh start "$pg_dir")
 export SOTAY_TEST_POSTGRES
 echo "== PostgreSQL test cluster: $SOTAY_TEST_POSTGRES"
 
-echo "== cargo fmt --check"
+stage "cargo fmt --check"
 cargo fmt --all -- --check
 
-echo "== cargo clippy"
+stage "cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 # The phones' field book encrypted at rest: sotay-core built with SQLCipher
 # (a SQLite library of its own, so a build of its own). First: its cdylib
 # has the same file name as the plain one, which the bindings tests load, so
 # the plain build below is the one left in place.
-echo "== cargo test: the field book encrypted with SQLCipher"
+stage "cargo test: the field book encrypted with SQLCipher"
 cargo test -p sotay-core --features sqlcipher --test encrypted -- --show-output
 
 # One cargo invocation for every crate: the packages share one build (each
@@ -48,7 +50,7 @@ cargo test -p sotay-core --features sqlcipher --test encrypted -- --show-output
 # The end-to-end tests take turns among themselves (one server, browser or
 # cluster load at a time); --show-output prints what passing tests report
 # (the cuts and kills survived, the figures).
-echo "== cargo test: unit and integration tests, the real server binary and real field books,"
+stage "cargo test: unit and integration tests, the real server binary and real field books,"
 echo "   the Python and Kotlin bindings (SQLite and PostgreSQL)"
 cargo test --workspace -- --show-output
 
