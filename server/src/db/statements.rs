@@ -169,19 +169,20 @@ pub async fn bank_book_items(
         .map(|r| {
             let posted_on = sotay_core::domain::time::local_date(r.posted_at);
             crate::statement::BookItem {
-            entry_id: r.entry_id,
-            kind: r.kind,
-            booked_on: r.booked_on.unwrap_or(posted_on),
-            from_statement: r.from_statement,
-            from_line: r.from_line,
-            posted_on,
-            memo: r.memo,
-            money_in: r.debit,
-            money_out: r.credit,
-            reference: r.reference,
-            reverses: r.reverses,
-            reversed_by: r.reversed_by,
-        }})
+                entry_id: r.entry_id,
+                kind: r.kind,
+                booked_on: r.booked_on.unwrap_or(posted_on),
+                from_statement: r.from_statement,
+                from_line: r.from_line,
+                posted_on,
+                memo: r.memo,
+                money_in: r.debit,
+                money_out: r.credit,
+                reference: r.reference,
+                reverses: r.reverses,
+                reversed_by: r.reversed_by,
+            }
+        })
         .collect())
 }
 
