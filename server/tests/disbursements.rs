@@ -84,6 +84,16 @@ impl Cast {
 }
 
 /// Has `entry` reversed: asked for by `asker`, approved by `approver`.
+/// How each line of a reconciled statement stands, in the file's order.
+fn line_statuses(rec: &Value) -> Vec<&str> {
+    rec["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["status"].as_str().unwrap())
+        .collect()
+}
+
 /// Thủ Đức's cashier (thủ quỹ), imported by the admin: a token.
 async fn cashier(app: &TestApp, admin: &str) -> String {
     let (s, body) = app
@@ -1494,12 +1504,7 @@ async fn a_bank_statement_is_reconciled_with_the_bank_book() {
         assert_eq!(s, StatusCode::OK, "{kept}");
         assert_eq!(kept["duplicate"], false);
         let rec = &kept["reconciliation"];
-        let statuses: Vec<&str> = rec["lines"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| l["status"].as_str().unwrap())
-            .collect();
+        let statuses = line_statuses(rec);
         assert_eq!(
             statuses,
             [
@@ -1803,12 +1808,7 @@ async fn the_banks_charges_and_interest_are_posted_from_its_statement() {
             .get(&format!("/api/v1/bank-statements/{id}"), &sup)
             .await;
         assert_eq!(s, StatusCode::OK, "{rec}");
-        let statuses: Vec<&str> = rec["lines"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| l["status"].as_str().unwrap())
-            .collect();
+        let statuses = line_statuses(&rec);
         assert_eq!(
             statuses,
             ["amount_and_day", "posted", "posted", "posted", "posted"],
