@@ -39,11 +39,13 @@ stage "cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 # The phones' field book encrypted at rest: sotay-core built with SQLCipher
-# (a SQLite library of its own, so a build of its own). First: its cdylib
-# has the same file name as the plain one, which the bindings tests load, so
-# the plain build below is the one left in place.
+# (a SQLite library of its own, so a build of its own). Selecting the whole
+# workspace gives every other dependency the features the build below gives
+# it, so only SQLite, rusqlite and sotay-core are built twice. First: its
+# cdylib has the same file name as the plain one, which the bindings tests
+# load, so the plain build below is the one left in place.
 stage "cargo test: the field book encrypted with SQLCipher"
-cargo test -p sotay-core --features sqlcipher --test encrypted -- --show-output
+cargo test --workspace --features sotay-core/sqlcipher --test encrypted -- --show-output
 
 # One cargo invocation for every crate: the packages share one build (each
 # selection of packages would build its dependencies with other features).
