@@ -208,6 +208,7 @@ async fn serve(
 ) -> anyhow::Result<()> {
     let started = Instant::now();
     let db = open(url).await?;
+    db.open_sync_epoch().await.context("opening a sync epoch")?;
     if with_demo {
         let seed_started = Instant::now();
         let today = sotay_core::domain::time::local_date(chrono::Utc::now());
@@ -281,6 +282,7 @@ async fn import(url: &str, paths: &[PathBuf]) -> anyhow::Result<()> {
     }
     files.sort_by_key(|f| ImportKind::ALL.iter().position(|k| *k == f.kind));
     let db = open(url).await?;
+    db.open_sync_epoch().await.context("opening a sync epoch")?;
     let total_bytes: u64 = files.iter().map(|f| f.bytes.len() as u64).sum();
     let bar = indicatif::ProgressBar::new(total_bytes.max(1));
     bar.set_style(

@@ -240,7 +240,7 @@ fn loan(l: rows::Loan, book: Vec<InstallmentState>) -> Result<wire::Loan, AppErr
 }
 
 pub fn snapshot(p: Portfolio) -> Result<PortfolioSnapshot, AppError> {
-    let next = p.next.to_string();
+    let next = format!("{}.{}", p.epoch, p.next);
     let parts = parts(p)?;
     Ok(PortfolioSnapshot {
         officer: parts
@@ -257,7 +257,7 @@ pub fn snapshot(p: Portfolio) -> Result<PortfolioSnapshot, AppError> {
 }
 
 pub fn page(p: Portfolio) -> Result<ChangePage, AppError> {
-    let next = p.next.to_string();
+    let next = format!("{}.{}", p.epoch, p.next);
     let has_more = p.has_more;
     let removed = p.removed_workers.clone();
     let removed_loans = p.removed_loans.clone();

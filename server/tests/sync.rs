@@ -548,9 +548,30 @@ async fn only_officers_sync_and_a_revoked_phone_is_quarantined() {
         assert_eq!(s, StatusCode::FORBIDDEN);
         let mut lan = phone(&app, "canbo.lan", "officer-pass-1").await;
         let snap = snapshot(&app, &lan).await;
-        let (s, body) = app.get("/api/v1/sync/changes?since=abc", &lan.token).await;
-        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(body["errors"][0]["column"], "since");
+        // A cursor this server never gave: garbled, or beyond its last
+        // change (a phone that synced with the server before it was
+        // restored from a backup). The phone is told to start again.
+        let (epoch, next) = snap.next.split_once('.').expect("<epoch>.<seq>");
+        let next: i64 = next.parse().unwrap();
+        let ahead = format!("{epoch}.{}", next + 1);
+        let unknown = format!("0123456789abcdef.{next}");
+        for since in ["abc", "-1", &ahead, &unknown, &(next + 1).to_string()] {
+            let (s, body) = app
+                .get(&format!("/api/v1/sync/changes?since={since}"), &lan.token)
+                .await;
+            assert_eq!(s, StatusCode::GONE, "{since}: {body}");
+            assert_eq!(body["code"], "sync_cursor_reset", "{since}");
+        }
+        // The cursor itself holds after the server starts again (a new
+        // epoch, beginning after it), and so does a bare sequence from a
+        // phone that synced before cursors named their epoch.
+        app.db.open_sync_epoch().await.unwrap();
+        for since in [snap.next.clone(), next.to_string()] {
+            let (s, body) = app
+                .get(&format!("/api/v1/sync/changes?since={since}"), &lan.token)
+                .await;
+            assert_eq!(s, StatusCode::OK, "{body}");
+        }
         let (s, _) = app
             .post(
                 &format!("/api/v1/devices/{}/revoke", lan.device),

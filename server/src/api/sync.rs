@@ -43,7 +43,7 @@ pub struct ChangesQuery {
 #[utoipa::path(get, path = "/api/v1/sync/changes", params(ChangesQuery), security(("bearer" = [])), responses(
     (status = 200, description = "PortfolioSnapshot without `since`, ChangePage with it", content_type = "application/json"),
     (status = 403, body = Problem),
-    (status = 422, body = Problem),
+    (status = 410, description = "`sync_cursor_reset`: a cursor this server never gave; download the portfolio again (no `since`) and send again the records it had acknowledged", body = Problem),
 ))]
 pub async fn changes(
     State(state): State<AppState>,
@@ -58,18 +58,45 @@ pub async fn changes(
             Ok(Json(crate::sync::snapshot(rows)?).into_response())
         }
         Some(cursor) => {
-            let since: i64 = cursor.parse().ok().filter(|v| *v >= 0).ok_or_else(|| {
-                AppError::invalid_field(
-                    "since",
-                    format!("Con trỏ đồng bộ \"{cursor}\" không hợp lệ; hãy đồng bộ lại từ đầu"),
-                    format!("sync cursor \"{cursor}\" is not valid; sync again from the start"),
-                )
-            })?;
+            // "<epoch>.<seq>"; a bare sequence from before epochs.
+            let (epoch, seq) = match cursor.split_once('.') {
+                Some((epoch, seq)) => (Some(epoch), seq),
+                None => (None, cursor),
+            };
+            let since: i64 = seq
+                .parse()
+                .ok()
+                .filter(|v| *v >= 0)
+                .ok_or_else(|| cursor_reset(cursor))?;
             let limit = query.limit.unwrap_or(500).clamp(1, 2_000);
-            let rows = state.db.sync_page(user.id, today, since, limit).await?;
+            let rows = state
+                .db
+                .sync_page(user.id, today, epoch, since, limit)
+                .await?
+                .ok_or_else(|| cursor_reset(cursor))?;
             Ok(Json(crate::sync::page(rows)?).into_response())
         }
     }
+}
+
+/// 410 `sync_cursor_reset`: a cursor this server never gave (garbled, or
+/// beyond its last change: the database was restored from a backup, or the
+/// phone was pointed at another server). The phone starts again from the
+/// whole portfolio and sends again what the server had acknowledged.
+fn cursor_reset(cursor: &str) -> AppError {
+    AppError::new(
+        StatusCode::GONE,
+        "sync_cursor_reset",
+        format!(
+            "Máy chủ không nhận ra mốc đồng bộ \"{cursor}\" (dữ liệu máy chủ có thể vừa được \
+             khôi phục từ bản sao lưu): thiết bị cần tải lại toàn bộ danh sách và gửi lại các bản ghi"
+        ),
+        format!(
+            "the server does not know sync cursor \"{cursor}\" (its data may have just been \
+             restored from a backup): the device must download the whole portfolio again and \
+             send its records again"
+        ),
+    )
 }
 
 /// Uploads a batch of records (at most 1,000), idempotent per record

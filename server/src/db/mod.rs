@@ -530,22 +530,47 @@ impl Db {
     ) -> DbResult<sync_rows::Portfolio> {
         with_read!(self, q, tx => async {
             let next = q::sync_seq(&mut tx).await?;
+            let epoch = q::sync_epoch(&mut tx).await?;
             let mut p = q::sync_read(&mut tx, officer_id, today, &sync_rows::Filter::default()).await?;
             p.next = next;
+            p.epoch = epoch;
             Ok::<_, DbError>(p)
         }.await)
     }
 
-    /// What changed in an officer's portfolio after `since`: at most `limit`
-    /// changed entities, each in its current state (or removed).
+    /// Opens a sync epoch (migration 0027). Called when the server starts
+    /// and before an import from the command line writes, so that after a
+    /// restore from backup the cursors given after the backup are refused.
+    pub async fn open_sync_epoch(&self) -> DbResult<()> {
+        let tag = uuid::Uuid::new_v4().simple().to_string()[..16].to_string();
+        let now = Utc::now();
+        with_tx!(self, q, tx => q::open_sync_epoch(&mut tx, &tag, now).await)
+    }
+
+    /// What changed in an officer's portfolio after `since` (a sequence
+    /// given in sync epoch `epoch`; none for cursors from before epochs):
+    /// at most `limit` changed entities, each in its current state (or
+    /// removed). `None` when the cursor does not hold: beyond every change
+    /// this database has made, or given after the backup it was restored
+    /// from (or by another server).
     pub async fn sync_page(
         &self,
         officer_id: i64,
         today: chrono::NaiveDate,
+        epoch: Option<&str>,
         since: i64,
         limit: i64,
-    ) -> DbResult<sync_rows::Portfolio> {
+    ) -> DbResult<Option<sync_rows::Portfolio>> {
         with_read!(self, q, tx => async {
+            if since > q::sync_seq(&mut tx).await? {
+                return Ok::<_, DbError>(None);
+            }
+            if let Some(tag) = epoch {
+                if !q::sync_cursor_holds(&mut tx, tag, since).await? {
+                    return Ok(None);
+                }
+            }
+            let latest = q::sync_epoch(&mut tx).await?;
             let mut changed = q::sync_changed(&mut tx, officer_id, since, limit + 1).await?;
             let has_more = changed.len() as i64 > limit;
             changed.truncate(limit as usize);
@@ -570,8 +595,9 @@ impl Db {
             }
             let mut p = q::sync_read(&mut tx, officer_id, today, &filter).await?;
             p.next = changed.last().map_or(since, |c| c.2);
+            p.epoch = latest;
             p.has_more = has_more;
-            Ok::<_, DbError>(p)
+            Ok::<_, DbError>(Some(p))
         }.await)
     }
 }

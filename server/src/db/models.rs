@@ -430,7 +430,9 @@ pub mod sync_rows {
         pub campaigns: Vec<Campaign>,
         pub recipients: Vec<Recipient>,
         pub records: Vec<RecordStatus>,
-        /// The cursor after these rows.
+        /// The cursor after these rows: the latest sync epoch's tag and a
+        /// change sequence.
+        pub epoch: String,
         pub next: i64,
         pub has_more: bool,
     }

@@ -76,6 +76,42 @@ pub async fn sync_seq(c: &mut Conn) -> DbResult<i64> {
         .await?)
 }
 
+/// Opens a sync epoch (migration 0027): its first sequence is the one after
+/// the last change committed, the counter's row locked so that no writer
+/// commits a change in between.
+pub async fn open_sync_epoch(c: &mut Conn, tag: &str, now: DateTime<Utc>) -> DbResult<()> {
+    sqlx::query("UPDATE sync_counter SET value = value WHERE id = 1").execute(&mut *c).await?;
+    sqlx::query(
+        "INSERT INTO sync_epochs (tag, first_seq, opened_at) SELECT $1, value + 1, $2 FROM sync_counter WHERE id = 1",
+    )
+    .bind(tag)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// The tag of the latest sync epoch, which new cursors name.
+pub async fn sync_epoch(c: &mut Conn) -> DbResult<String> {
+    Ok(sqlx::query_scalar("SELECT tag FROM sync_epochs ORDER BY id DESC LIMIT 1")
+        .fetch_one(&mut *c)
+        .await?)
+}
+
+/// Whether a cursor given in epoch `tag` at sequence `seq` still holds:
+/// the epoch is known and no later one begins at or before `seq`.
+pub async fn sync_cursor_holds(c: &mut Conn, tag: &str, seq: i64) -> DbResult<bool> {
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sync_epochs e WHERE e.tag = $1
+         AND NOT EXISTS (SELECT 1 FROM sync_epochs l WHERE l.id > e.id AND l.first_seq <= $2)",
+    )
+    .bind(tag)
+    .bind(seq)
+    .fetch_one(&mut *c)
+    .await?;
+    Ok(n > 0)
+}
+
 /// (entity, entity id, last seq) of what changed for `officer_id` after
 /// `since`, oldest last change first, at most `limit`.
 pub async fn sync_changed(c: &mut Conn, officer_id: i64, since: i64, limit: i64) -> DbResult<Vec<(String, i64, i64)>> {
