@@ -425,4 +425,12 @@ pub struct SyncReport {
     /// Signature images still to send after this sync (their gift is not
     /// on the server yet, or the connection failed).
     pub signatures_waiting: u32,
+    /// The server did not know this phone's download cursor (its data was
+    /// restored from a backup, say): the whole portfolio was downloaded
+    /// again.
+    pub portfolio_reloaded: bool,
+    /// Records the server had acknowledged, sent again after it refused
+    /// the cursor (counted in `sent` too; a duplicate where it still had
+    /// them).
+    pub sent_again: u32,
 }

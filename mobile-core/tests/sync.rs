@@ -208,6 +208,65 @@ fn a_day_is_synced_and_every_record_is_accepted() {
 }
 
 #[test]
+fn a_server_restored_from_a_backup_is_sent_again_what_it_lost() {
+    let fake = server(1);
+    let (_dir, book) = signed_in(&fake);
+    let ids = record_day(&book);
+    let first = book.sync_with(&fake, opts(4, 0), None).unwrap();
+    assert_eq!((first.accepted, first.portfolio_reloaded), (10, false));
+
+    // The server goes back to a backup taken before the last three records
+    // (the gifts) reached it; the phone records one more visit.
+    fake.restore_from_backup(&ids[7..]);
+    let later = visit(&book, LAN, 30);
+    let calls_before = fake.calls().len();
+    let progress = Recorder(Mutex::new(Vec::new()));
+    let r = book.sync_with(&fake, opts(4, 0), Some(&progress)).unwrap();
+    assert!(r.portfolio_reloaded);
+    // The visit went first; the server then refused the cursor, and all
+    // eleven acknowledged records were sent again: the three it had lost
+    // are stored again, the others are duplicates.
+    assert_eq!(r.sent_again, 11);
+    assert_eq!(r.sent, 12);
+    assert_eq!(
+        (r.accepted, r.duplicates, r.rejected, r.wedged),
+        (4, 8, 0, 0)
+    );
+    let stored: HashSet<Uuid> = fake.stored().into_iter().collect();
+    let mut all: HashSet<Uuid> = ids.iter().copied().collect();
+    all.insert(later);
+    assert_eq!(stored, all);
+    let counts = fake.accept_counts();
+    for (k, id) in ids.iter().enumerate() {
+        assert_eq!(counts[id], if k >= 7 { 2 } else { 1 }, "record {k}");
+    }
+    assert_eq!(counts[&later], 1);
+    let mut accepted = ids.clone();
+    accepted.push(later);
+    assert_eq!(states(&book, OutboxFilter::Accepted), accepted);
+    // Downloads: the refused page, the whole portfolio again, then its page
+    // (Hùng in P.1).
+    let downloads: Vec<String> = fake.calls()[calls_before..]
+        .iter()
+        .filter(|c| c.path.starts_with("/api/v1/sync/changes"))
+        .map(|c| c.path.clone())
+        .collect();
+    assert_eq!(downloads.len(), 3, "{downloads:?}");
+    assert!(downloads[0].starts_with("/api/v1/sync/changes?since=c1"));
+    assert_eq!(downloads[1], "/api/v1/sync/changes");
+    assert!(downloads[2].starts_with("/api/v1/sync/changes?since=c0"));
+    assert_eq!(
+        book.worker_detail(id(HUNG)).unwrap().room.as_deref(),
+        Some("P.1")
+    );
+    assert_eq!(progress.0.lock().unwrap().last().unwrap().1, 12);
+
+    // The new cursor is good: the next sync sends nothing and reloads nothing.
+    let again = book.sync_with(&fake, opts(4, 0), None).unwrap();
+    assert_eq!((again.sent, again.portfolio_reloaded), (0, false));
+}
+
+#[test]
 fn an_answer_lost_after_the_server_stored_the_batch_is_replayed_with_the_same_id() {
     let fake = server(1);
     let (dir, book) = signed_in(&fake);

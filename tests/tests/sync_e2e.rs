@@ -302,6 +302,118 @@ fn twenty_server_kills_lose_and_double_nothing() {
     }
 }
 
+/// A copy of the server's database: on SQLite by the server's own `backup`
+/// command while it serves, on PostgreSQL as a template database (the
+/// server stopped).
+enum Backup {
+    Sqlite(tempfile::TempDir),
+    Postgres(String),
+}
+
+async fn admin_exec(sql: &str) {
+    use sqlx::Connection;
+    let admin = std::env::var("SOTAY_TEST_POSTGRES").expect("the test cluster");
+    let mut c = sqlx::PgConnection::connect(&admin).await.expect("connect");
+    sqlx::query(sql).execute(&mut c).await.expect(sql);
+}
+
+fn pg_name(url: &str) -> &str {
+    &url[url.rfind('/').expect("a database name") + 1..]
+}
+
+#[test]
+fn a_server_restored_from_a_backup_gets_back_what_the_phone_sent_after_it() {
+    let _turn = sotay_tests::one_at_a_time();
+    let rt = runtime();
+    for backend in BACKENDS {
+        let db = rt.block_on(fresh_database(backend));
+        let server = rt.block_on(Server::start(&db.url, &["--demo"]));
+        let addr = server.addr();
+        let phone = Phone::new();
+        phone.login(&server.base, "canbo.thao", PASSWORD);
+        phone.book.sync(None).expect("first sync");
+        let mut recorded = record_day(&phone, 2);
+        phone.book.sync(None).expect("sync before the backup");
+
+        let backup = match backend {
+            sotay_tests::Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let file = dir.path().join("sotay-backup.db");
+                let out = sotay_tests::cli(&db.url, &["backup", file.to_str().unwrap()]);
+                assert!(out.status.success(), "{out:?}");
+                server.kill();
+                Backup::Sqlite(dir)
+            }
+            sotay_tests::Backend::Postgres => {
+                server.kill();
+                let copy = format!("{}_backup", pg_name(&db.url));
+                rt.block_on(admin_exec(&format!(
+                    "CREATE DATABASE {copy} TEMPLATE {}",
+                    pg_name(&db.url)
+                )));
+                Backup::Postgres(copy)
+            }
+        };
+        let server = rt.block_on(Server::start_at(&db.url, &addr, &[]));
+        let after_backup = record_day(&phone, 3);
+        recorded += after_backup;
+        let r = phone.book.sync(None).expect("sync after the backup");
+        assert_eq!(r.accepted as usize, after_backup);
+
+        // The server's disk fails; it is restored from the backup.
+        server.kill();
+        match &backup {
+            Backup::Sqlite(dir) => {
+                let live = db.url.strip_prefix("sqlite://").unwrap();
+                for ext in ["-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{live}{ext}"));
+                }
+                std::fs::copy(dir.path().join("sotay-backup.db"), live).expect("restore");
+            }
+            Backup::Postgres(copy) => {
+                let name = pg_name(&db.url);
+                rt.block_on(admin_exec(&format!("DROP DATABASE {name} WITH (FORCE)")));
+                rt.block_on(admin_exec(&format!(
+                    "CREATE DATABASE {name} TEMPLATE {copy}"
+                )));
+            }
+        }
+        let _server = rt.block_on(Server::start_at(&db.url, &addr, &[]));
+        let device = phone.device_id;
+        let count = |sql: &str| rt.block_on(scalar(&db.url, sql));
+        let lost = (recorded
+            - count(&format!(
+                "SELECT COUNT(*) FROM sync_records WHERE device_id = '{device}'"
+            )) as usize) as u32;
+        assert_eq!(
+            lost as usize, after_backup,
+            "{backend:?}: the restore lost them"
+        );
+
+        // The phone's next sync finds its cursor unknown, sends again what
+        // the server had acknowledged and downloads the portfolio again.
+        recorded += record_day(&phone, 1);
+        let r = phone.book.sync(None).expect("sync after the restore");
+        assert!(r.portfolio_reloaded, "{backend:?}");
+        assert_eq!(r.rejected + r.wedged, 0, "{backend:?}: {:?}", r.results);
+        assert_eq!(outbox(&phone, OutboxFilter::Accepted), recorded);
+        let stored = count(&format!(
+            "SELECT COUNT(*) FROM sync_records WHERE device_id = '{device}'"
+        ));
+        assert_eq!(stored as usize, recorded, "{backend:?}: each record once");
+        let again = phone.book.sync(None).expect("the sync after");
+        assert_eq!((again.sent, again.portfolio_reloaded), (0, false));
+        if let Backup::Postgres(copy) = &backup {
+            rt.block_on(admin_exec(&format!("DROP DATABASE {copy}")));
+        }
+        println!(
+            "{backend:?}: restored from a backup, {lost} records the server had lost sent again \
+             ({} resent in all), {recorded} records each stored once",
+            r.sent_again
+        );
+    }
+}
+
 #[test]
 fn the_same_gift_from_two_phones_is_given_once_and_the_other_officer_sees_why() {
     let _turn = sotay_tests::one_at_a_time();

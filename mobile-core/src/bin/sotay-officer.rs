@@ -634,6 +634,13 @@ fn sync(book: &FieldBook) -> Res<()> {
             i.message.as_deref().unwrap_or("không rõ lý do")
         );
     }
+    if r.portfolio_reloaded {
+        out!(
+            "Máy chủ không nhận ra mốc đồng bộ của máy này (dữ liệu máy chủ vừa được khôi phục?): \
+             đã tải lại toàn bộ danh sách và gửi lại {} bản ghi máy chủ đã nhận trước đó.",
+            r.sent_again
+        );
+    }
     if r.signatures_sent + r.signatures_refused + r.signatures_waiting > 0 {
         out!(
             "Ảnh chữ ký nhận quà: gửi {}, bị từ chối {}, còn chờ gửi {} (xem `summary`).",

@@ -64,6 +64,9 @@ struct State {
     faults: BTreeMap<u64, Fault>,
     calls: Vec<Call>,
     sent_in: HashMap<Uuid, HashSet<Uuid>>,
+    /// Restored from a backup: cursors given before are refused until the
+    /// portfolio is downloaded again.
+    restored: bool,
 }
 
 /// The fake server. Its address is [`FakeServer::URL`].
@@ -186,6 +189,22 @@ impl FakeServer {
     /// went through).
     pub fn sent_in(&self) -> HashMap<Uuid, HashSet<Uuid>> {
         self.st().sent_in.clone()
+    }
+
+    /// The server is restored from a backup taken before `lost` reached
+    /// it: those records are gone, and every download cursor it gave is
+    /// refused (410 `sync_cursor_reset`) until the portfolio is
+    /// downloaded again.
+    pub fn restore_from_backup(&self, lost: &[Uuid]) {
+        let mut st = self.st();
+        for id in lost {
+            st.records.remove(id);
+            if let Some(RecordBody::GiftHandout(g)) = st.answered.remove(id) {
+                st.gifts.remove(&(g.campaign_id, g.worker_id));
+            }
+        }
+        st.batches.clear();
+        st.restored = true;
     }
 
     /// Client ids of the stored records.
@@ -428,7 +447,13 @@ impl FakeServer {
             .find_map(|kv| kv.strip_prefix("since="))
             .map(str::to_string);
         match since {
+            Some(_) if st.restored => problem(
+                410,
+                "sync_cursor_reset",
+                "Máy chủ không nhận ra mốc đồng bộ",
+            ),
             None => {
+                st.restored = false;
                 let mut s = st.snapshot.clone().expect("a snapshot");
                 s.next = "c0".into();
                 ok(&s)

@@ -138,6 +138,17 @@ pub fn normalize_server_url(url: &str) -> Result<String> {
     Ok(u.to_string())
 }
 
+/// The server's answer (410) to a download cursor it does not know.
+const CURSOR_RESET: &str = "sync_cursor_reset";
+
+/// How a pull ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Pulled {
+    CaughtUp,
+    /// The server refused the cursor: start again from the portfolio.
+    CursorReset,
+}
+
 /// `%`-encodes a query value (the cursor is opaque).
 fn encode(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
@@ -281,7 +292,24 @@ impl<'a> SyncClient<'a> {
         progress(0, total, 0);
         self.push(&base, &mut report, total, progress)?;
         self.push_signatures(&base, &mut report)?;
-        self.pull(&base, &mut report, total, progress)?;
+        if self.pull(&base, &mut report, total, progress)? == Pulled::CursorReset {
+            // The server does not know the cursor it gave this phone: its
+            // database was restored from a backup (or the phone was pointed
+            // at another server). What it acknowledged after that backup is
+            // gone from it, so every record it acknowledged and has not
+            // decided is sent again (a duplicate where it still has it),
+            // then the whole portfolio is downloaded again.
+            report.sent_again = self.store.restart_sync()?;
+            report.portfolio_reloaded = true;
+            let total = total + report.sent_again;
+            self.push(&base, &mut report, total, progress)?;
+            self.push_signatures(&base, &mut report)?;
+            if self.pull(&base, &mut report, total, progress)? == Pulled::CursorReset {
+                return Err(Error::Network(
+                    "the server refused the cursor of the portfolio it had just sent".into(),
+                ));
+            }
+        }
         report.signatures_waiting = self.store.signatures_waiting()?;
         Ok(report)
     }
@@ -451,7 +479,7 @@ impl<'a> SyncClient<'a> {
         report: &mut SyncReport,
         total: u32,
         progress: Progress<'_>,
-    ) -> Result<()> {
+    ) -> Result<Pulled> {
         let sent =
             (report.accepted + report.duplicates + report.rejected + report.wedged).min(total);
         if self.store.sync_cursor()?.is_none() {
@@ -470,7 +498,11 @@ impl<'a> SyncClient<'a> {
                 encode(&cursor),
                 self.opts.page_size
             );
-            let page: ChangePage = self.ok_json("changes", self.call(base, &url, Req::Get)?)?;
+            let r = self.call(base, &url, Req::Get)?;
+            if r.status == 410 && problem(&r).code.as_deref() == Some(CURSOR_RESET) {
+                return Ok(Pulled::CursorReset);
+            }
+            let page: ChangePage = self.ok_json("changes", r)?;
             let stuck = page.has_more && page.next == cursor;
             report.received_changes += self.store.apply_changes(&page)?.rows;
             progress(sent, total, report.received_changes);
@@ -480,7 +512,7 @@ impl<'a> SyncClient<'a> {
                 )));
             }
             if !page.has_more {
-                return Ok(());
+                return Ok(Pulled::CaughtUp);
             }
         }
     }

@@ -420,6 +420,22 @@ impl Store {
         })
     }
 
+    /// After the server refused this phone's download cursor: the cursor
+    /// is dropped (the next pull downloads the whole portfolio) and the
+    /// records the server acknowledged but has not decided go back in the
+    /// queue, in one transaction. Returns how many records.
+    pub(crate) fn restart_sync(&self) -> Result<u32> {
+        self.write_durable(|tx| {
+            tx.execute("DELETE FROM meta WHERE key = 'cursor'", [])?;
+            let records = tx.execute(
+                "UPDATE record_states SET state = 'pending', code = NULL, message_vi = NULL, message_en = NULL, updated_at = ?1
+                 WHERE state = 'accepted'",
+                [Utc::now().timestamp_millis()],
+            )?;
+            Ok(records as u32)
+        })
+    }
+
     /// Puts wedged records back in the queue (in new batches), and refused
     /// signature images, for the next sync. Returns how many.
     pub fn retry_wedged(&self) -> Result<u32> {
