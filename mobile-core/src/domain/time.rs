@@ -1,7 +1,7 @@
 //! Dates and times as Vietnamese users read them: Asia/Ho_Chi_Minh (UTC+7,
 //! no daylight saving), `dd/mm/yyyy`, 24-hour clock.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
 
 /// Asia/Ho_Chi_Minh.
 pub fn vn_offset() -> FixedOffset {
@@ -25,12 +25,14 @@ pub fn format_datetime(at: DateTime<Utc>) -> String {
         .to_string()
 }
 
-/// Parses a date written `dd/mm/yyyy` or `yyyy-mm-dd`.
+/// Parses a date written `dd/mm/yyyy` or `yyyy-mm-dd`, the year in full
+/// (1900–2199): `01/12/26` is refused, not read as the year 26.
 pub fn parse_date(input: &str) -> Option<NaiveDate> {
     let t = input.trim();
     NaiveDate::parse_from_str(t, "%d/%m/%Y")
         .or_else(|_| NaiveDate::parse_from_str(t, "%Y-%m-%d"))
         .ok()
+        .filter(|d| (1900..=2199).contains(&d.year()))
 }
 
 #[cfg(test)]
@@ -54,5 +56,13 @@ mod tests {
         );
         assert_eq!(parse_date("2026/02/01"), None);
         assert_eq!(parse_date("31/02/2026"), None);
+        // A year written short is not a year of the first century.
+        for short in ["01/12/26", "01/12/026", "01/12/0026", "26-12-01", "0026-12-01"] {
+            assert_eq!(parse_date(short), None, "{short}");
+        }
+        assert_eq!(
+            parse_date("01/01/1900"),
+            NaiveDate::from_ymd_opt(1900, 1, 1)
+        );
     }
 }

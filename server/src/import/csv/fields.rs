@@ -184,10 +184,10 @@ impl Line<'_> {
                 self.err(
                     column,
                     format!(
-                        "Cột {column}: \"{raw}\" không phải ngày hợp lệ; hãy viết dd/mm/yyyy (ví dụ 05/01/2026) hoặc yyyy-mm-dd"
+                        "Cột {column}: \"{raw}\" không phải ngày hợp lệ; hãy viết dd/mm/yyyy với năm đủ 4 chữ số (ví dụ 05/01/2026) hoặc yyyy-mm-dd"
                     ),
                     format!(
-                        "{column}: \"{raw}\" is not a valid date; write dd/mm/yyyy (e.g. 05/01/2026) or yyyy-mm-dd"
+                        "{column}: \"{raw}\" is not a valid date; write dd/mm/yyyy with the year in full (e.g. 05/01/2026) or yyyy-mm-dd"
                     ),
                 );
                 None

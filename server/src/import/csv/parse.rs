@@ -366,6 +366,24 @@ fn loan(l: &mut Line<'_>, st: &mut FileState) -> Option<LoanRow> {
     let product_code = l.code("product_code");
     let principal = l.amount("principal", AmountRule::Positive);
     let disbursed_on = l.date("disbursed_on");
+    if let Some(d) = disbursed_on {
+        let today = sotay_core::domain::time::local_date(chrono::Utc::now());
+        if d > today {
+            l.err(
+                "disbursed_on",
+                format!(
+                    "Cột disbursed_on: ngày giải ngân {} sau hôm nay ({}); khoản vay nhập từ tệp là khoản đã giải ngân",
+                    format_date(d),
+                    format_date(today)
+                ),
+                format!(
+                    "disbursed_on: {} is after today ({}); loans imported from a file were paid out already",
+                    format_date(d),
+                    format_date(today)
+                ),
+            );
+        }
+    }
     let paid_to_date = l.opt_amount("paid_to_date", AmountRule::NonNegative, 0);
     Some(LoanRow {
         origin: l.origin(),

@@ -253,11 +253,26 @@ fn dates_are_day_month_year_or_iso() {
     let set = parse(ImportKind::Loans, &ok).unwrap();
     assert_eq!(set.loans[0].disbursed_on, d(2026, 1, 5));
     assert_eq!(set.loans[1].disbursed_on, d(2026, 1, 6));
-    for bad in ["31/02/2026", "2026/01/05", "5 tháng 1", ""] {
+    for bad in ["31/02/2026", "2026/01/05", "5 tháng 1", "", "01/12/26", "0026-12-01"] {
         let text = format!("{LOANS_HEADER}KV-1,NLD-1,VT,1000000,{bad},0\n");
         let e = only_error(ImportKind::Loans, &text, 2, "disbursed_on");
         assert!(e.message_vi.contains("disbursed_on"), "{}", e.message_vi);
     }
+    // A short year is named as the fault.
+    let text = format!("{LOANS_HEADER}KV-1,NLD-1,VT,1000000,01/12/26,0\n");
+    let e = only_error(ImportKind::Loans, &text, 2, "disbursed_on");
+    assert!(e.message_vi.contains("năm đủ 4 chữ số"), "{}", e.message_vi);
+    // A loan imported is one paid out already: not after today.
+    let today = sotay_core::domain::time::local_date(chrono::Utc::now());
+    let tomorrow = sotay_core::domain::time::format_date(today.succ_opt().unwrap());
+    let text = format!("{LOANS_HEADER}KV-1,NLD-1,VT,1000000,{tomorrow},0\n");
+    let e = only_error(ImportKind::Loans, &text, 2, "disbursed_on");
+    assert!(e.message_vi.contains("sau hôm nay"), "{}", e.message_vi);
+    let text = format!(
+        "{LOANS_HEADER}KV-1,NLD-1,VT,1000000,{},0\n",
+        sotay_core::domain::time::format_date(today)
+    );
+    assert_eq!(parse(ImportKind::Loans, &text).unwrap().loans.len(), 1);
 }
 
 #[test]
