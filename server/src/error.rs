@@ -2,8 +2,8 @@
 //! person can act on (Vietnamese by default, English when the request prefers
 //! it), and never a server internal in a 5xx.
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -195,6 +195,34 @@ impl From<JsonRejection> for AppError {
     }
 }
 
+impl From<QueryRejection> for AppError {
+    fn from(r: QueryRejection) -> Self {
+        invalid_query(&r)
+    }
+}
+
+/// A query string that does not read (`?days=30 ngày`): 422, naming the
+/// parameter.
+pub fn invalid_query(r: &QueryRejection) -> AppError {
+    let text = r.body_text();
+    let detail = text
+        .strip_prefix("Failed to deserialize query string: ")
+        .unwrap_or(&text);
+    match detail.split_once(": ") {
+        Some((field, why)) if !field.is_empty() && !field.contains(' ') => AppError::invalid_field(
+            field,
+            format!("Tham số \"{field}\" trên địa chỉ không hợp lệ ({why})"),
+            format!("query parameter \"{field}\" is not valid ({why})"),
+        ),
+        _ => AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_query",
+            format!("Địa chỉ có tham số không hợp lệ ({detail})"),
+            format!("the address has a parameter that is not valid ({detail})"),
+        ),
+    }
+}
+
 pub fn too_large() -> AppError {
     AppError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
@@ -208,6 +236,11 @@ pub fn too_large() -> AppError {
 #[derive(Debug, Clone, Copy, Default, FromRequest)]
 #[from_request(via(axum::Json), rejection(AppError))]
 pub struct ApiJson<T>(pub T);
+
+/// Query string extractor whose rejections are problem details.
+#[derive(Debug, Clone, Copy, Default, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct ApiQuery<T>(pub T);
 
 impl<T: Serialize> IntoResponse for ApiJson<T> {
     fn into_response(self) -> Response {

@@ -550,6 +550,22 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
         );
         assert!(row_of(rows(&theirs, "by_branch"), "branch", "Chi nhánh Thủ Đức").is_none());
 
+        // A parameter that does not read is named, as problem details.
+        for (path, param) in [
+            ("/api/v1/reports/visits?days=30%20ng%C3%A0y", "days"),
+            (
+                "/api/v1/reports/worker-statement?worker_id=abc",
+                "worker_id",
+            ),
+        ] {
+            let (s, e) = app.get(path, &sup).await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {e}");
+            assert_eq!(e["code"], "invalid_field", "{e}");
+            assert_eq!(e["errors"][0]["column"], param, "{e}");
+            let detail = e["detail"].as_str().unwrap();
+            assert!(detail.contains(&format!("Tham số \"{param}\"")), "{detail}");
+        }
+
         // Visits per officer and purpose; Thu was visited, so is not listed.
         let (s, vis) = app.get("/api/v1/reports/visits?days=7", &sup).await;
         assert_eq!(s, StatusCode::OK, "{vis}");

@@ -2313,6 +2313,29 @@ async fn a_new_loan_is_asked_for_and_paid_out_from_the_console() {
         assert!(html.contains("/reports/vault-cash-book"), "{html}");
         let (status, _, html) = get("/reports/vault-cash-book".into(), supervisor.clone()).await;
         assert_eq!(status, StatusCode::OK, "{html}");
+        // A parameter typed by hand that does not read is a page naming it,
+        // in the reader's language, not a plain-text 400.
+        let (status, _, bad) = get(
+            "/reports/visits?days=30%20ng%C3%A0y".into(),
+            supervisor.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        let text = bad.replace("&quot;", "\"");
+        assert!(
+            bad.contains("<html") && text.contains("Tham số \"days\""),
+            "{bad}"
+        );
+        let (_, _, bad) = get(
+            "/reports/visits?days=abc&lang=en".into(),
+            supervisor.clone(),
+        )
+        .await;
+        assert!(
+            bad.replace("&quot;", "\"")
+                .contains("query parameter \"days\""),
+            "{bad}"
+        );
         assert!(
             html.contains("Nhận vốn cho vay") && html.contains("Giải ngân khoản vay"),
             "{html}"

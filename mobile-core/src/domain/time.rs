@@ -57,7 +57,13 @@ mod tests {
         assert_eq!(parse_date("2026/02/01"), None);
         assert_eq!(parse_date("31/02/2026"), None);
         // A year written short is not a year of the first century.
-        for short in ["01/12/26", "01/12/026", "01/12/0026", "26-12-01", "0026-12-01"] {
+        for short in [
+            "01/12/26",
+            "01/12/026",
+            "01/12/0026",
+            "26-12-01",
+            "0026-12-01",
+        ] {
             assert_eq!(parse_date(short), None, "{short}");
         }
         assert_eq!(

@@ -1,7 +1,7 @@
 //! Administration: devices, imports.
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -10,6 +10,7 @@ use super::ClientIp;
 use crate::app::AppState;
 use crate::auth::{self, AuthUser};
 use crate::db::{DeviceRow, ImportRecord, ImportReport};
+use crate::error::ApiQuery;
 use crate::error::{ApiJson, AppError, Problem};
 use crate::import::csv::ImportKind;
 use crate::import::rows::Role;
@@ -87,7 +88,7 @@ pub async fn import(
     user: AuthUser,
     ClientIp(ip): ClientIp,
     Path(kind): Path<String>,
-    Query(query): Query<ImportQuery>,
+    ApiQuery(query): ApiQuery<ImportQuery>,
     body: Bytes,
 ) -> Result<Json<ImportReport>, AppError> {
     user.require(&[Role::Admin])?;

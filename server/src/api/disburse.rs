@@ -5,7 +5,7 @@
 //! transfer to the worker's account).
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use serde::Deserialize;
 use sotay_core::domain::money::{parse_amount, AmountRule};
@@ -18,6 +18,7 @@ use super::ClientIp;
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::{BankDirection, BankMove, CapitalReceipt, Disbursement, NewBankMove, PayMethod};
+use crate::error::ApiQuery;
 use crate::error::{ApiJson, AppError, Problem};
 use crate::import::rows::Role;
 
@@ -291,7 +292,7 @@ pub struct DisbursementQuery {
 pub async fn disbursements(
     State(state): State<AppState>,
     user: AuthUser,
-    Query(query): Query<DisbursementQuery>,
+    ApiQuery(query): ApiQuery<DisbursementQuery>,
 ) -> Result<Json<Vec<Disbursement>>, AppError> {
     let who = reviewer(&user, None)?;
     let pending = query.status.as_deref() == Some("pending");

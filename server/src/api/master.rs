@@ -2,7 +2,7 @@
 //! to them, a supervisor their branch, an admin the fund. Objects outside the
 //! caller's scope answer 404, as if they did not exist.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use sotay_core::domain::{ids, text};
@@ -15,6 +15,7 @@ use crate::db::{
     Branch, Campaign, Db, InstallmentView, LoanProduct, LoanView, Quota, Scope, UserView,
     WorkerView,
 };
+use crate::error::ApiQuery;
 use crate::error::{AppError, Problem};
 use crate::import::rows::Role;
 
@@ -69,7 +70,7 @@ const SEARCH_SCAN: i64 = 5_000;
 pub async fn workers(
     State(state): State<AppState>,
     user: AuthUser,
-    Query(query): Query<WorkerQuery>,
+    ApiQuery(query): ApiQuery<WorkerQuery>,
 ) -> Result<Json<WorkerPage>, AppError> {
     let (limit, offset) = page(query.limit, query.offset);
     let q = query.q.as_deref().unwrap_or("");
@@ -156,7 +157,7 @@ pub struct LoanQuery {
 pub async fn loans(
     State(state): State<AppState>,
     user: AuthUser,
-    Query(query): Query<LoanQuery>,
+    ApiQuery(query): ApiQuery<LoanQuery>,
 ) -> Result<Json<Vec<LoanView>>, AppError> {
     if let Some(s) = query.status.as_deref() {
         if !["active", "closed", "cancelled"].contains(&s) {

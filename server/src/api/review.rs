@@ -3,7 +3,7 @@
 //! audit log. Supervisors act on their branch, admins on the fund; officers
 //! may not. Objects of another branch answer 404.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use sotay_core::domain::money::{parse_amount, AmountRule};
@@ -20,6 +20,7 @@ use crate::db::{
     BranchReversal, CampaignReceipt, CounterPayment, CounterReceipt, EntryView, PayMethod,
     Reviewer,
 };
+use crate::error::ApiQuery;
 use crate::error::{ApiJson, AppError, Problem};
 use crate::import::rows::Role;
 
@@ -81,7 +82,7 @@ pub struct BatchQuery {
 pub async fn batches(
     State(state): State<AppState>,
     user: AuthUser,
-    Query(query): Query<BatchQuery>,
+    ApiQuery(query): ApiQuery<BatchQuery>,
 ) -> Result<Json<Vec<BatchSummary>>, AppError> {
     let who = reviewer(&user, None)?;
     let status = match query.status.as_deref() {
@@ -283,7 +284,7 @@ pub struct ReversalQuery {
 pub async fn reversals(
     State(state): State<AppState>,
     user: AuthUser,
-    Query(query): Query<ReversalQuery>,
+    ApiQuery(query): ApiQuery<ReversalQuery>,
 ) -> Result<Json<Vec<BranchReversal>>, AppError> {
     let who = reviewer(&user, None)?;
     let pending = query.status.as_deref() == Some("pending");
@@ -355,7 +356,7 @@ pub struct EntryQuery {
 pub async fn entries(
     State(state): State<AppState>,
     user: AuthUser,
-    Query(query): Query<EntryQuery>,
+    ApiQuery(query): ApiQuery<EntryQuery>,
 ) -> Result<Json<Vec<EntryView>>, AppError> {
     let who = reviewer(&user, None)?;
     let (limit, offset) = page(query.limit, query.offset);
@@ -414,7 +415,7 @@ fn day(
 pub async fn audit(
     State(state): State<AppState>,
     user: AuthUser,
-    Query(q): Query<AuditQuery>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<Vec<AuditRow>>, AppError> {
     user.require(&[Role::Admin])?;
     let (limit, offset) = page(q.limit, q.offset);

@@ -3,7 +3,7 @@
 //! each time it is read (see [`crate::statement`]).
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -17,6 +17,7 @@ use super::ClientIp;
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::{BankDirection, BankMove, Reviewer, StatementSummary};
+use crate::error::ApiQuery;
 use crate::error::{ApiJson, AppError, Problem};
 use crate::import::rows::RowError;
 use crate::statement::{self, LineError, StatementView};
@@ -133,7 +134,7 @@ pub async fn import(
     State(state): State<AppState>,
     user: AuthUser,
     ClientIp(ip): ClientIp,
-    Query(q): Query<StatementQuery>,
+    ApiQuery(q): ApiQuery<StatementQuery>,
     body: Bytes,
 ) -> Result<Json<StatementKept>, AppError> {
     let who = reviewer(&user, ip)?;

@@ -1,7 +1,7 @@
 //! Sync endpoints for officers' phones.
 
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,6 +12,7 @@ use utoipa::IntoParams;
 use crate::app::AppState;
 use crate::auth::{AuthUser, UploadingUser};
 use crate::db::{CanonicalBatch, DbError, Uploader};
+use crate::error::ApiQuery;
 use crate::error::{AppError, Problem};
 use crate::import::rows::Role;
 
@@ -48,7 +49,7 @@ pub struct ChangesQuery {
 pub async fn changes(
     State(state): State<AppState>,
     user: AuthUser,
-    Query(query): Query<ChangesQuery>,
+    ApiQuery(query): ApiQuery<ChangesQuery>,
 ) -> Result<Response, AppError> {
     user.require(&[Role::Officer])?;
     let today = sotay_core::domain::time::local_date(chrono::Utc::now());

@@ -2,7 +2,7 @@
 //! device, a supervisor their branch's), imports (admins) and the audit log
 //! (admins).
 
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -14,6 +14,7 @@ use sotay_core::domain::time;
 use super::i18n::Lang;
 use super::session::Signed;
 use super::store::{AuditFilter, AuditRow};
+use super::view::UrlQuery;
 use super::view::{self, csrf_field, cut, datetime, table_wrap, Nav, Ui};
 use crate::api::ClientIp;
 use crate::app::AppState;
@@ -49,7 +50,7 @@ pub struct DevicesQuery {
 pub async fn devices(
     State(state): State<AppState>,
     signed: Signed,
-    Query(q): Query<DevicesQuery>,
+    UrlQuery(q): UrlQuery<DevicesQuery>,
 ) -> Response {
     let lang = signed.lang;
     let ui = signed.ui();
@@ -622,7 +623,7 @@ fn day_start(d: NaiveDate) -> DateTime<Utc> {
 pub async fn audit(
     State(state): State<AppState>,
     signed: Signed,
-    Query(q): Query<AuditQuery>,
+    UrlQuery(q): UrlQuery<AuditQuery>,
 ) -> Response {
     if let Some(r) = signed.not_admin() {
         return r;

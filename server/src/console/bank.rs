@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use super::i18n::Lang;
 use super::session::Staff;
+use super::view::UrlQuery;
 use super::view::{self, csrf_field, datetime, table_wrap, vnd, Nav};
 use crate::api::review::{branch_of, counter_clerk};
 use crate::api::ClientIp;
@@ -124,7 +125,7 @@ pub(super) async fn render_refused(
 pub async fn page(
     State(state): State<AppState>,
     Staff(signed): Staff,
-    Query(q): Query<PageQuery>,
+    UrlQuery(q): UrlQuery<PageQuery>,
 ) -> Response {
     let flash = Flash {
         moved: q.moved.parse().ok(),

@@ -11,7 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 use super::i18n::Lang;
 use super::session::Signed;
+use super::view::UrlQuery;
 use super::view::{self, csrf_field, datetime, table_wrap, vnd, Nav, Ui};
 use crate::api::review::{branch_of, reviewer};
 use crate::api::ClientIp;
@@ -168,7 +169,7 @@ pub struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     signed: Signed,
-    Query(q): Query<ListQuery>,
+    UrlQuery(q): UrlQuery<ListQuery>,
 ) -> Response {
     let ui = signed.ui();
     let who = match reviewer(&signed.user, None) {
@@ -902,7 +903,7 @@ pub async fn batch(
     State(state): State<AppState>,
     signed: Signed,
     Path(id): Path<String>,
-    Query(q): Query<BatchQuery>,
+    UrlQuery(q): UrlQuery<BatchQuery>,
 ) -> Response {
     batch_response(
         &state,

@@ -5,7 +5,7 @@
 //! capital received into a branch's vault or bank account — through the same
 //! `Db` calls as the API.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -21,6 +21,7 @@ use super::bank::{holdings, holdings_table};
 use super::decision::{self, Checked, DecideForm, Outcome, REASON_CHARS};
 use super::i18n::Lang;
 use super::session::Signed;
+use super::view::UrlQuery;
 use super::view::{self, csrf_field, date, datetime, table_wrap, vnd, Nav};
 use crate::api::disburse::{bank_account, transfer_ref};
 use crate::api::review::{branch_of, reviewer};
@@ -59,7 +60,7 @@ struct Flash {
 pub async fn list(
     State(state): State<AppState>,
     signed: Signed,
-    Query(q): Query<ListQuery>,
+    UrlQuery(q): UrlQuery<ListQuery>,
 ) -> Response {
     let flash = Flash {
         requested: q.requested.parse().ok(),
@@ -425,7 +426,7 @@ pub struct RequestForm {
 pub async fn new(
     State(state): State<AppState>,
     signed: Signed,
-    Query(q): Query<NewQuery>,
+    UrlQuery(q): UrlQuery<NewQuery>,
 ) -> Response {
     let form = RequestForm {
         worker_id: q.worker,

@@ -5,13 +5,14 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use maud::html;
 use serde::Deserialize;
 
 use super::i18n::Lang;
 use super::session::Signed;
+use super::view::UrlQuery;
 use super::view::{self, table_wrap, vnd, Nav};
 use crate::api::review::{branch_of, reviewer};
 use crate::app::AppState;
@@ -30,7 +31,7 @@ pub struct LedgerQuery {
 pub async fn page(
     State(state): State<AppState>,
     signed: Signed,
-    Query(q): Query<LedgerQuery>,
+    UrlQuery(q): UrlQuery<LedgerQuery>,
 ) -> Response {
     match render(&state, &signed, &q).await {
         Ok(r) => r,

@@ -6,7 +6,7 @@
 //! random value in a short-lived `HttpOnly; SameSite=Strict` cookie that the
 //! form must post back (another site can neither read nor set it).
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -21,6 +21,7 @@ use super::session::{
     MAX_HOURS,
 };
 use super::store::NewSession;
+use super::view::UrlQuery;
 use super::view::{csrf_field, Nav, Ui};
 use crate::api::ClientIp;
 use crate::app::AppState;
@@ -110,7 +111,7 @@ fn plain_ui(lang: Lang, here: &str) -> Ui {
 pub async fn page(
     State(state): State<AppState>,
     parts: Parts,
-    Query(q): Query<LoginQuery>,
+    UrlQuery(q): UrlQuery<LoginQuery>,
 ) -> Response {
     let next = safe_next(&q.next).unwrap_or("/").to_string();
     match session::load(&parts, &state).await {

@@ -5,7 +5,7 @@
 //! supervisor or cashier sees their branch, an admin the fund; anything
 //! else is "not found".
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -19,6 +19,7 @@ use uuid::Uuid;
 use super::i18n::Lang;
 use super::reversals;
 use super::session::{Signed, Staff};
+use super::view::UrlQuery;
 use super::view::{self, csrf_field, date, datetime, phone, table_wrap, vnd, Nav};
 use crate::api::disburse::transfer_ref;
 use crate::api::master::search_workers;
@@ -61,7 +62,7 @@ pub fn search_form(lang: Lang, q: &str) -> Markup {
 pub async fn workers(
     State(state): State<AppState>,
     Staff(signed): Staff,
-    Query(query): Query<WorkersQuery>,
+    UrlQuery(query): UrlQuery<WorkersQuery>,
 ) -> Response {
     let lang = signed.lang;
     let ui = signed.ui();
@@ -329,7 +330,7 @@ pub async fn loan(
     State(state): State<AppState>,
     Staff(signed): Staff,
     Path(id): Path<String>,
-    Query(q): Query<LoanQuery>,
+    UrlQuery(q): UrlQuery<LoanQuery>,
 ) -> Response {
     let counter = Counter {
         taken: q.receipt.parse().ok(),

@@ -4,7 +4,7 @@
 //! `Db::decide_reversal`, as the API. Whoever asked may not approve; an
 //! approval posts the opposite entry and gives the loan back its balance.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -14,6 +14,7 @@ use serde::Deserialize;
 use super::decision::{self, Checked, DecideForm, Outcome, REASON_CHARS};
 use super::i18n::Lang;
 use super::session::Signed;
+use super::view::UrlQuery;
 use super::view::{self, csrf_field, datetime, table_wrap, vnd, Nav};
 use crate::api::review::{branch_of, reviewer};
 use crate::api::ClientIp;
@@ -48,7 +49,7 @@ pub struct ListQuery {
 pub async fn list(
     State(state): State<AppState>,
     signed: Signed,
-    Query(q): Query<ListQuery>,
+    UrlQuery(q): UrlQuery<ListQuery>,
 ) -> Response {
     let flash = Flash {
         requested: q.requested.parse().ok(),
@@ -234,7 +235,7 @@ pub struct RequestForm {
 pub async fn new(
     State(state): State<AppState>,
     signed: Signed,
-    Query(q): Query<NewQuery>,
+    UrlQuery(q): UrlQuery<NewQuery>,
 ) -> Response {
     let form = RequestForm {
         entry_id: q.entry,

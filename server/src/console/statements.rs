@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::i18n::Lang;
 use super::session::{Signed, Staff};
+use super::view::UrlQuery;
 use super::view::{self, csrf_field, date, datetime, table_wrap, vnd, Nav};
 use crate::api::review::{branch_of, reviewer};
 use crate::api::statements::{keep, BODY_LIMIT};
@@ -324,7 +325,7 @@ pub async fn record(
     State(state): State<AppState>,
     Staff(signed): Staff,
     Path(id): Path<String>,
-    Query(q): Query<RecordQuery>,
+    UrlQuery(q): UrlQuery<RecordQuery>,
 ) -> Response {
     let ui = signed.ui();
     let who = match reviewer(&signed.user, None) {
@@ -370,7 +371,7 @@ pub async fn show(
     State(state): State<AppState>,
     Staff(signed): Staff,
     Path(id): Path<String>,
-    Query(q): Query<ShowQuery>,
+    UrlQuery(q): UrlQuery<ShowQuery>,
 ) -> Response {
     let Ok(id) = id.parse::<i64>() else {
         return signed

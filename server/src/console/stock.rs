@@ -4,7 +4,7 @@
 //! A receipt entered by mistake is reversed like any entry (`/reversals`);
 //! a reversed one no longer counts.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -14,6 +14,7 @@ use sotay_core::domain::time;
 use uuid::Uuid;
 
 use super::session::Signed;
+use super::view::UrlQuery;
 use super::view::{self, count, csrf_field, date, datetime, table_wrap, vnd, Nav};
 use crate::api::ClientIp;
 use crate::app::AppState;
@@ -43,7 +44,7 @@ pub struct ReceiveForm {
 pub async fn page(
     State(state): State<AppState>,
     signed: Signed,
-    Query(q): Query<StockQuery>,
+    UrlQuery(q): UrlQuery<StockQuery>,
 ) -> Response {
     if let Some(r) = signed.not_admin() {
         return r;

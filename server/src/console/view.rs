@@ -276,6 +276,36 @@ impl Ui {
     }
 }
 
+/// A query string extractor whose refusal is a page in the reader's
+/// language that names the parameter (not axum's plain-text 400).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UrlQuery<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for UrlQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Response> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(UrlQuery(v)),
+            Err(r) => {
+                let ui = Ui {
+                    lang: Lang::of(parts),
+                    here: parts.uri.path().to_string(),
+                    who: None,
+                };
+                Err(ui.app_error(crate::error::invalid_query(&r)))
+            }
+        }
+    }
+}
+
 pub fn role_label(lang: Lang, role: Role) -> &'static str {
     match role {
         Role::Admin => lang.t("Quản trị viên", "Administrator"),

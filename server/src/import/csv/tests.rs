@@ -253,7 +253,14 @@ fn dates_are_day_month_year_or_iso() {
     let set = parse(ImportKind::Loans, &ok).unwrap();
     assert_eq!(set.loans[0].disbursed_on, d(2026, 1, 5));
     assert_eq!(set.loans[1].disbursed_on, d(2026, 1, 6));
-    for bad in ["31/02/2026", "2026/01/05", "5 tháng 1", "", "01/12/26", "0026-12-01"] {
+    for bad in [
+        "31/02/2026",
+        "2026/01/05",
+        "5 tháng 1",
+        "",
+        "01/12/26",
+        "0026-12-01",
+    ] {
         let text = format!("{LOANS_HEADER}KV-1,NLD-1,VT,1000000,{bad},0\n");
         let e = only_error(ImportKind::Loans, &text, 2, "disbursed_on");
         assert!(e.message_vi.contains("disbursed_on"), "{}", e.message_vi);
