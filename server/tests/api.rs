@@ -457,10 +457,20 @@ async fn search_is_accent_and_case_insensitive_and_knows_phones() {
         assert_eq!(find("0978.111.222").await, ["W-002"]);
         assert_eq!(find("079093000003").await, ["W-003"]);
         assert_eq!(find("an").await, Vec::<String>::new());
+        // A worker's code, or a loan's (the borrower), as written or not.
+        assert_eq!(find("W-002").await, ["W-002"]);
+        assert_eq!(find("w-002").await, ["W-002"]);
+        assert_eq!(find("L-003").await, ["W-003"]);
+        assert_eq!(find("l-001").await, ["W-001"]);
+        assert_eq!(find("W-999").await, Vec::<String>::new());
         // An officer's search stays in their portfolio.
         let lan = app.token(LAN.0, LAN.1, &device(21)).await;
         let (_, page) = app.get("/api/v1/workers?q=tam", &lan).await;
         assert_eq!(page["total"], 0);
+        let (_, page) = app.get("/api/v1/workers?q=W-003", &lan).await;
+        assert_eq!(page["total"], 0, "{page}");
+        let (_, page) = app.get("/api/v1/workers?q=L-003", &lan).await;
+        assert_eq!(page["total"], 0, "{page}");
     })
     .await;
 }

@@ -49,7 +49,8 @@ pub async fn users(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct WorkerQuery {
     /// Name fragments in any order, with or without accents (`nguyen thi lan`,
-    /// `Lan`, `ĐẶNG`), a phone number in any common format, or CCCD digits.
+    /// `Lan`, `ĐẶNG`), a phone number in any common format, CCCD digits, or
+    /// a worker's code or one of their loans' codes (`NLD-00008`, `kv-000008`).
     pub q: Option<String>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
@@ -93,6 +94,18 @@ pub async fn search_workers(
         let items = db.find_workers(scope, &[], None, limit, offset).await?;
         let total = db.count_workers(scope).await?;
         return Ok(WorkerPage { items, total });
+    }
+    // A code (letters and digits, no space): the worker, or the borrower of
+    // the loan, with that code, when there is one.
+    let code_like = !q.contains(char::is_whitespace)
+        && q.chars().any(|c| c.is_ascii_digit())
+        && q.chars().any(|c| c.is_alphabetic());
+    if code_like {
+        let items = db.workers_by_code(scope, q).await?;
+        if !items.is_empty() {
+            let total = items.len() as i64;
+            return Ok(WorkerPage { items, total });
+        }
     }
     let (terms, digits) = match ids::phone_query(q) {
         Some(d) => (Vec::new(), Some(d)),

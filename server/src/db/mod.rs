@@ -435,6 +435,11 @@ impl Db {
         with_conn!(self, q, c => q::workers_find(&mut c, scope, name_terms, digits, limit, offset).await)
     }
 
+    /// Workers in scope with the code `code`, or with a loan of that code.
+    pub async fn workers_by_code(&self, scope: Scope, code: &str) -> DbResult<Vec<WorkerView>> {
+        with_conn!(self, q, c => q::workers_by_code(&mut c, scope, code).await)
+    }
+
     pub async fn count_workers(&self, scope: Scope) -> DbResult<i64> {
         with_conn!(self, q, c => q::workers_count(&mut c, scope).await)
     }

@@ -321,6 +321,24 @@ pub async fn workers_find(
     Ok(q.bind(limit).bind(offset).fetch_all(&mut *c).await?)
 }
 
+/// Workers in scope whose code, or one of whose loans' code, is `code`
+/// (as typed or in capitals).
+pub async fn workers_by_code(c: &mut Conn, scope: Scope, code: &str) -> DbResult<Vec<WorkerView>> {
+    let (kind, sid) = scope.bind();
+    let sql = format!(
+        "{WORKER} WHERE {WORKER_SCOPE} AND (w.code IN ($3, $4)
+            OR w.id IN (SELECT l.worker_id FROM loans l WHERE l.code IN ($3, $4)))
+         ORDER BY w.name_key, w.id"
+    );
+    Ok(sqlx::query_as::<DB, WorkerView>(&sql)
+        .bind(kind)
+        .bind(sid)
+        .bind(code)
+        .bind(code.to_uppercase())
+        .fetch_all(&mut *c)
+        .await?)
+}
+
 pub async fn workers_count(c: &mut Conn, scope: Scope) -> DbResult<i64> {
     let (kind, sid) = scope.bind();
     Ok(sqlx::query_scalar(&format!("SELECT COUNT(*) FROM workers w WHERE {WORKER_SCOPE}"))
