@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
 use crate::db::{
-    with_tx, AuditEntry, Db, DbError, DeviceRow, Scope, ThrottleRow, Throttled, UserAuth,
+    with_tx, AuditEntry, Db, DbError, DeviceRow, Scope, ThrottleRow, Throttled, UserAuth, UserView,
 };
 use crate::error::AppError;
 use crate::import::rows::Role;
@@ -473,6 +473,13 @@ pub async fn check_credentials(
         .map_err(AppError::internal)?;
     match user {
         Some(u) if verified && u.active && u.password_hash.is_some() => Ok(u),
+        // Told only to whoever knows the password.
+        Some(u) if verified && !u.active && u.password_hash.is_some() => Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "account_inactive",
+            "Tài khoản này đã bị khóa; liên hệ quản trị viên của quỹ",
+            "this account is deactivated; contact the fund's administrator",
+        )),
         _ => {
             let failure = Failure {
                 username,
@@ -779,6 +786,135 @@ pub async fn revoke_device(
     db.device(device_id)
         .await?
         .ok_or_else(|| AppError::not_found("thiết bị", "device"))
+}
+
+/// What an administrator does to an account.
+#[derive(Debug, Clone, Copy)]
+pub enum AccountChange<'a> {
+    /// Someone who left or must not work any more: the account cannot sign
+    /// in, its tokens and console sessions stop working at once, and each of
+    /// its devices is revoked with the reason (what a revoked phone still
+    /// uploads is quarantined for a supervisor, never dropped).
+    Deactivate { reason: &'a str },
+    /// Back at work: signs in again (on a device not revoked, or a new one).
+    Activate,
+    /// A new password for someone who forgot theirs; a lock after failed
+    /// sign-ins is lifted.
+    SetPassword { password: &'a str },
+}
+
+/// Applies `change` to account `user_id` (administrators only), audited.
+pub async fn change_account(
+    state: &AppState,
+    by: &AuthUser,
+    user_id: i64,
+    change: AccountChange<'_>,
+    ip: Option<String>,
+) -> Result<UserView, AppError> {
+    by.require(&[Role::Admin])?;
+    let db = &state.db;
+    let target = db
+        .user(user_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("người dùng", "user"))?;
+    let now = Utc::now();
+    let (action, detail) = match change {
+        AccountChange::Deactivate { reason } => {
+            if user_id == by.id {
+                return Err(AppError::conflict(
+                    "cannot_deactivate_self",
+                    "Không thể tự khóa tài khoản của chính mình; nhờ một quản trị viên khác",
+                    "you cannot deactivate your own account; ask another administrator",
+                ));
+            }
+            if reason.trim().is_empty() {
+                return Err(AppError::invalid_field(
+                    "reason",
+                    "Cần ghi lý do khóa tài khoản (nghỉ việc, chuyển công tác, ...)",
+                    "a reason for deactivating the account is required (left, moved, ...)",
+                ));
+            }
+            (
+                "user_deactivate",
+                serde_json::json!({ "reason": reason.trim() }),
+            )
+        }
+        AccountChange::Activate => ("user_activate", serde_json::Value::Null),
+        AccountChange::SetPassword { password } => {
+            let n = password.chars().count();
+            if n < crate::import::csv::MIN_PASSWORD_CHARS {
+                return Err(AppError::invalid_field(
+                    "password",
+                    format!(
+                        "Mật khẩu mới phải có ít nhất {} ký tự (đang có {n})",
+                        crate::import::csv::MIN_PASSWORD_CHARS
+                    ),
+                    format!(
+                        "the new password needs at least {} characters (this one has {n})",
+                        crate::import::csv::MIN_PASSWORD_CHARS
+                    ),
+                ));
+            }
+            ("user_set_password", serde_json::Value::Null)
+        }
+    };
+    let hash = match change {
+        AccountChange::SetPassword { password } => {
+            let password = password.to_string();
+            Some(
+                tokio::task::spawn_blocking(move || password::hash(&password))
+                    .await
+                    .map_err(AppError::internal)?
+                    .map_err(AppError::internal)?,
+            )
+        }
+        _ => None,
+    };
+    let mut entry = by.audit(action, "user", user_id.to_string(), ip);
+    entry.detail = detail;
+    let by_id = by.id;
+    let username = target.username.clone();
+    let changed = with_tx!(db, q, tx => async {
+        let changed = match change {
+            AccountChange::Deactivate { reason } => {
+                let changed = q::user_set_active(&mut tx, user_id, false, now).await?;
+                if changed {
+                    let why = format!("Tài khoản bị khóa: {}", reason.trim());
+                    for device in q::devices_in_use(&mut tx, user_id).await? {
+                        q::device_revoke(&mut tx, &device, by_id, &why, now).await?;
+                    }
+                }
+                changed
+            }
+            AccountChange::Activate => q::user_set_active(&mut tx, user_id, true, now).await?,
+            AccountChange::SetPassword { .. } => {
+                q::user_set_password(&mut tx, user_id, hash.as_deref().unwrap_or_default(), now).await?;
+                q::throttle_clear(&mut tx, &username).await?;
+                true
+            }
+        };
+        if changed {
+            q::audit_append(&mut tx, &entry, now).await?;
+        }
+        Ok::<_, DbError>(changed)
+    }.await)?;
+    if !changed {
+        return Err(match change {
+            AccountChange::Deactivate { .. } => AppError::conflict(
+                "already_inactive",
+                "Tài khoản này đã bị khóa trước đó",
+                "this account was already deactivated",
+            ),
+            _ => AppError::conflict(
+                "already_active",
+                "Tài khoản này đang hoạt động",
+                "this account is already active",
+            ),
+        });
+    }
+    db.user(user_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("người dùng", "user"))
 }
 
 pub type Keys = Arc<JwtKeys>;

@@ -434,6 +434,134 @@ async fn supervisor_revokes_a_device_of_their_branch() {
 }
 
 #[tokio::test]
+async fn an_admin_deactivates_an_account_and_sets_a_new_password() {
+    each_backend(|app| async move {
+        let admin = app.token(ADMIN.0, ADMIN.1, &device(40)).await;
+        let sup = app.token(SUP_TD.0, SUP_TD.1, &device(41)).await;
+        let lan = app.token(LAN.0, LAN.1, &device(42)).await;
+        let id_of = |name: &'static str| {
+            let app = &app;
+            let admin = admin.clone();
+            async move {
+                let (_, users) = app.get("/api/v1/users", &admin).await;
+                users
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|u| u["username"] == name)
+                    .unwrap()["id"]
+                    .as_i64()
+                    .unwrap()
+            }
+        };
+        let lan_id = id_of(LAN.0).await;
+        let admin_id = id_of(ADMIN.0).await;
+        let path = format!("/api/v1/users/{lan_id}/deactivate");
+        // Administrators only, a reason, not oneself.
+        let (s, _) = app.post(&path, &sup, &json!({"reason": "Nghỉ việc"})).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, body) = app.post(&path, &admin, &json!({"reason": " "})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/users/{admin_id}/deactivate"),
+                &admin,
+                &json!({"reason": "x"}),
+            )
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("cannot_deactivate_self"))
+        );
+        let (s, body) = app
+            .post(
+                "/api/v1/users/999999/deactivate",
+                &admin,
+                &json!({"reason": "x"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{body}");
+
+        let (s, body) = app
+            .post(&path, &admin, &json!({"reason": "Nghỉ việc"}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(body["active"], false);
+        // Her token stops at once, her phone is revoked with the reason, and
+        // signing in again tells her why (once the password is right).
+        let (s, _) = app.get("/api/v1/workers", &lan).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        let (_, devices) = app.get("/api/v1/devices", &admin).await;
+        let phone = devices
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["id"] == device(42))
+            .unwrap()
+            .clone();
+        assert!(phone["revoked_at"].is_string(), "{phone}");
+        assert_eq!(
+            phone["revoke_reason"], "Tài khoản bị khóa: Nghỉ việc",
+            "{phone}"
+        );
+        let (s, body) = app.login_raw(LAN.0, LAN.1, &device(43)).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("account_inactive")),
+            "{body}"
+        );
+        let (s, body) = app.login_raw(LAN.0, "wrong-password", &device(43)).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("invalid_credentials")),
+            "{body}"
+        );
+        let (s, body) = app.post(&path, &admin, &json!({"reason": "lần nữa"})).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("already_inactive"))
+        );
+
+        // Back at work, with a new password: the old one no longer works.
+        let password = format!("/api/v1/users/{lan_id}/password");
+        let (s, body) = app
+            .post(&password, &sup, &json!({"password": "mat-khau-moi-2026"}))
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+        let (s, body) = app
+            .post(&password, &admin, &json!({"password": "ngan"}))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["errors"][0]["column"], "password");
+        let (s, body) = app
+            .post(&password, &admin, &json!({"password": "mat-khau-moi-2026"}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let activate = format!("/api/v1/users/{lan_id}/activate");
+        let (s, body) = app.post(&activate, &admin, &json!({})).await;
+        assert_eq!(
+            (s, body["active"].as_bool()),
+            (StatusCode::OK, Some(true)),
+            "{body}"
+        );
+        let (s, body) = app.post(&activate, &admin, &json!({})).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("already_active"))
+        );
+        let (s, _) = app.login_raw(LAN.0, LAN.1, &device(44)).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        let lan = app.token(LAN.0, "mat-khau-moi-2026", &device(44)).await;
+        let (s, _) = app.get("/api/v1/workers", &lan).await;
+        assert_eq!(s, StatusCode::OK);
+        for action in ["user_deactivate", "user_activate", "user_set_password"] {
+            assert_eq!(app.db.audit_count(action).await.unwrap(), 1, "{action}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn search_is_accent_and_case_insensitive_and_knows_phones() {
     each_backend(|app| async move {
         let admin = app.token(ADMIN.0, ADMIN.1, &device(20)).await;

@@ -1632,6 +1632,115 @@ async fn answer(resp: reqwest::Response) -> (StatusCode, Option<String>, String)
 }
 
 #[tokio::test]
+async fn an_admin_deactivates_an_officer_who_left_and_sets_a_forgotten_password() {
+    let _turn = sotay_tests::one_at_a_time();
+    let http = no_redirects();
+    for backend in BACKENDS {
+        let db = fresh_database(backend).await;
+        let server = Server::start(&db.url, &["--demo"]).await;
+        let get = |path: String, cookie: String| page(&http, &server, path, cookie);
+        let post = |path: String, form: Vec<(&'static str, String)>, cookie: String| {
+            send_form(&http, &server, path, form, cookie)
+        };
+        let api_login = |password: &'static str| {
+            http.post(server.url("/api/v1/auth/login"))
+                .json(&json!({"username": "canbo.lan", "password": password,
+                              "device_id": uuid::Uuid::now_v7().to_string(), "device_name": "Điện thoại"}))
+                .send()
+        };
+        let phone = uuid::Uuid::now_v7().to_string();
+        api_token(&http, &server, "canbo.lan", &phone, "Điện thoại của Lan").await;
+        let lan = scalar(&db.url, "SELECT id FROM users WHERE username = 'canbo.lan'").await;
+
+        // Administrators only.
+        let supervisor = http_sign_in(&http, &server, "giamsat.thuduc").await;
+        let (status, _, html) = get("/users".into(), supervisor.clone()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{html}");
+        assert!(
+            !html.contains("href=\"/users\""),
+            "not in a supervisor's menu"
+        );
+        let admin = http_sign_in(&http, &server, "admin").await;
+        let (status, _, html) = get("/users".into(), admin.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        assert!(html.contains("data-user=\"canbo.lan\""), "{html}");
+        let csrf = field(&html, "csrf");
+
+        // Lan left: her account is deactivated, her phone revoked.
+        let (status, to, html) = post(
+            format!("/users/{lan}/deactivate"),
+            vec![("csrf", csrf.clone()), ("reason", "Nghỉ việc".into())],
+            admin.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+        let (_, _, html) = get(to.unwrap(), admin.clone()).await;
+        assert!(html.contains("Đã khóa tài khoản của"), "{html}");
+        let revoked = scalar(
+            &db.url,
+            &format!(
+                "SELECT COUNT(*) FROM devices WHERE id = '{phone}' AND revoked_at IS NOT NULL"
+            ),
+        )
+        .await;
+        assert_eq!(revoked, 1);
+        let resp = api_login("sotay-demo-2026").await.unwrap();
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+        // A forged form changes nothing; a short password is refused on the
+        // page, next to her row.
+        let (status, _, _) = post(
+            format!("/users/{lan}/activate"),
+            vec![("csrf", "forged".into())],
+            admin.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _, html) = post(
+            format!("/users/{lan}/password"),
+            vec![("csrf", csrf.clone()), ("password", "ngan".into())],
+            admin.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+        assert!(
+            html.contains("id=\"user-error\"") && html.contains("ít nhất 8 ký tự"),
+            "{html}"
+        );
+
+        // She comes back and forgot her password.
+        for (path, form) in [
+            (
+                "password",
+                vec![
+                    ("csrf", csrf.clone()),
+                    ("password", "mat-khau-moi-2026".to_string()),
+                ],
+            ),
+            ("activate", vec![("csrf", csrf.clone())]),
+        ] {
+            let (status, to, html) =
+                post(format!("/users/{lan}/{path}"), form, admin.clone()).await;
+            assert_eq!(status, StatusCode::SEE_OTHER, "{path}: {html}");
+            assert!(to.unwrap().contains("done="), "{path}");
+        }
+        assert_eq!(
+            api_login("sotay-demo-2026").await.unwrap().status(),
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            api_login("mat-khau-moi-2026").await.unwrap().status(),
+            StatusCode::OK
+        );
+        let audited = scalar(
+            &db.url,
+            "SELECT COUNT(*) FROM audit_log WHERE action IN ('user_deactivate', 'user_set_password', 'user_activate')",
+        )
+        .await;
+        assert_eq!(audited, 3, "{backend:?}");
+    }
+}
+
+#[tokio::test]
 async fn cashier_takes_repayments_at_the_counter() {
     let _turn = sotay_tests::one_at_a_time();
     let http = no_redirects();

@@ -1,4 +1,4 @@
-//! Administration: devices, imports.
+//! Administration: devices, accounts, imports.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::ClientIp;
 use crate::app::AppState;
 use crate::auth::{self, AuthUser};
-use crate::db::{DeviceRow, ImportRecord, ImportReport};
+use crate::db::{DeviceRow, ImportRecord, ImportReport, UserView};
 use crate::error::ApiQuery;
 use crate::error::{ApiJson, AppError, Problem};
 use crate::import::csv::ImportKind;
@@ -52,6 +52,86 @@ pub async fn revoke_device(
 ) -> Result<Json<DeviceRow>, AppError> {
     Ok(Json(
         auth::revoke_device(&state, &user, &id, &req.reason, ip).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DeactivateRequest {
+    /// Why, for the audit log and the devices revoked (left, moved, ...).
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordRequest {
+    /// The new password (at least 8 characters), to give the person
+    /// privately.
+    pub password: String,
+}
+
+/// Deactivates an account (admins): it cannot sign in, its tokens and
+/// console sessions stop working at once, and each of its devices is
+/// revoked with the reason. Not one's own account.
+#[utoipa::path(post, path = "/api/v1/users/{id}/deactivate", request_body = DeactivateRequest, security(("bearer" = [])), responses(
+    (status = 200, body = UserView),
+    (status = 403, body = Problem),
+    (status = 404, body = Problem),
+    (status = 409, description = "`already_inactive`, `cannot_deactivate_self`", body = Problem),
+    (status = 422, body = Problem),
+))]
+pub async fn deactivate_user(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<i64>,
+    ApiJson(req): ApiJson<DeactivateRequest>,
+) -> Result<Json<UserView>, AppError> {
+    let change = auth::AccountChange::Deactivate {
+        reason: &req.reason,
+    };
+    Ok(Json(
+        auth::change_account(&state, &user, id, change, ip).await?,
+    ))
+}
+
+/// Activates a deactivated account again (admins).
+#[utoipa::path(post, path = "/api/v1/users/{id}/activate", security(("bearer" = [])), responses(
+    (status = 200, body = UserView),
+    (status = 403, body = Problem),
+    (status = 404, body = Problem),
+    (status = 409, description = "`already_active`", body = Problem),
+))]
+pub async fn activate_user(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<i64>,
+) -> Result<Json<UserView>, AppError> {
+    let change = auth::AccountChange::Activate;
+    Ok(Json(
+        auth::change_account(&state, &user, id, change, ip).await?,
+    ))
+}
+
+/// Sets a new password for an account (admins), for someone who forgot
+/// theirs; a lock after failed sign-ins is lifted.
+#[utoipa::path(post, path = "/api/v1/users/{id}/password", request_body = PasswordRequest, security(("bearer" = [])), responses(
+    (status = 200, body = UserView),
+    (status = 403, body = Problem),
+    (status = 404, body = Problem),
+    (status = 422, body = Problem),
+))]
+pub async fn set_user_password(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<i64>,
+    ApiJson(req): ApiJson<PasswordRequest>,
+) -> Result<Json<UserView>, AppError> {
+    let change = auth::AccountChange::SetPassword {
+        password: &req.password,
+    };
+    Ok(Json(
+        auth::change_account(&state, &user, id, change, ip).await?,
     ))
 }
 

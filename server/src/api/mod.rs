@@ -39,6 +39,15 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/campaigns", get(master::campaigns))
         .route("/api/v1/devices", get(admin::devices))
         .route("/api/v1/devices/{id}/revoke", post(admin::revoke_device))
+        .route(
+            "/api/v1/users/{id}/deactivate",
+            post(admin::deactivate_user),
+        )
+        .route("/api/v1/users/{id}/activate", post(admin::activate_user))
+        .route(
+            "/api/v1/users/{id}/password",
+            post(admin::set_user_password),
+        )
         .route("/api/v1/sync/changes", get(sync::changes))
         .route(
             "/api/v1/sync/batches",
@@ -144,6 +153,9 @@ pub fn routes() -> Router<AppState> {
         master::campaigns,
         admin::devices,
         admin::revoke_device,
+        admin::deactivate_user,
+        admin::activate_user,
+        admin::set_user_password,
         admin::imports,
         admin::import,
         sync::changes,

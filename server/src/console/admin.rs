@@ -1,6 +1,6 @@
 //! Administration: devices (revocation with the API's rules: an admin any
-//! device, a supervisor their branch's), imports (admins) and the audit log
-//! (admins).
+//! device, a supervisor their branch's), accounts (admins: deactivate,
+//! activate, a new password), imports (admins) and the audit log (admins).
 
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
@@ -237,6 +237,209 @@ pub async fn revoke(
                 .into_response(),
             Err(e) => ui.app_error(e),
         },
+    }
+}
+
+// ---------------------------------------------------------------- accounts
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct UsersQuery {
+    /// The account just changed and how (`deactivated`, `activated`,
+    /// `password`), to confirm it.
+    user: String,
+    done: String,
+}
+
+fn role_name(lang: Lang, role: &str) -> &'static str {
+    match Role::parse(role) {
+        Some(r) => view::role_label(lang, r),
+        None => "—",
+    }
+}
+
+/// `GET /users` (admins): every account, with what an administrator can do
+/// to it.
+pub async fn users(
+    State(state): State<AppState>,
+    signed: Signed,
+    UrlQuery(q): UrlQuery<UsersQuery>,
+) -> Response {
+    if let Some(r) = signed.not_admin() {
+        return r;
+    }
+    users_page(&state, &signed, &q, None, StatusCode::OK).await
+}
+
+async fn users_page(
+    state: &AppState,
+    s: &Signed,
+    q: &UsersQuery,
+    error: Option<(i64, String)>,
+    status: StatusCode,
+) -> Response {
+    let lang = s.lang;
+    let ui = s.ui();
+    let (list, branches) = match (state.db.users(None).await, state.db.branches(None).await) {
+        (Ok(l), Ok(b)) => (l, b),
+        (Err(e), _) | (_, Err(e)) => return ui.app_error(e.into()),
+    };
+    let branch_name = |id: Option<i64>| {
+        branches
+            .iter()
+            .find(|b| Some(b.id) == id)
+            .map_or("—", |b| b.name.as_str())
+    };
+    let changed = list.iter().find(|u| u.id.to_string() == q.user);
+    let body = html! {
+        h1 { (lang.t("Người dùng", "Users")) }
+        p.lead { (lang.t(
+            "Tài khoản của cán bộ, giám sát, thủ quỹ và quản trị. Khi một người nghỉ việc, khóa tài khoản: họ không đăng nhập được nữa và điện thoại của họ bị thu hồi (những gì máy còn gửi lên được giữ riêng để giám sát xem xét). Người quên mật khẩu được đặt mật khẩu mới ở đây.",
+            "Accounts of officers, supervisors, cashiers and administrators. When someone leaves, deactivate the account: they can no longer sign in and their phones are revoked (anything a phone still sends is kept apart for a supervisor). Someone who forgot their password gets a new one here."
+        )) }
+        @if let Some(u) = changed {
+            p.notice.success role="status" #flash {
+                @match q.done.as_str() {
+                    "deactivated" => (lang.pick(
+                        format!("Đã khóa tài khoản của {} ({}); các thiết bị của họ đã bị thu hồi.", u.full_name, u.username),
+                        format!("{} ({}) is deactivated; their devices were revoked.", u.full_name, u.username),
+                    )),
+                    "activated" => (lang.pick(
+                        format!("Đã mở khóa tài khoản của {} ({}).", u.full_name, u.username),
+                        format!("{} ({}) is active again.", u.full_name, u.username),
+                    )),
+                    _ => (lang.pick(
+                        format!("Đã đặt mật khẩu mới cho {} ({}). Hãy trao mật khẩu trực tiếp cho họ.", u.full_name, u.username),
+                        format!("A new password is set for {} ({}). Give it to them in person.", u.full_name, u.username),
+                    )),
+                }
+            }
+        }
+        (table_wrap(html! {
+            table.list #users {
+                thead { tr {
+                    th { (lang.t("Người dùng", "User")) }
+                    th { (lang.t("Vai trò", "Role")) }
+                    th { (lang.t("Chi nhánh", "Branch")) }
+                    th { (lang.t("Tình trạng", "Status")) }
+                    th { (lang.t("Thao tác", "Actions")) }
+                } }
+                tbody {
+                    @for u in &list {
+                        tr data-user=(u.username) {
+                            td { (u.full_name) br; small.mono { (u.username) " · " (u.code) } }
+                            td { (role_name(lang, &u.role)) }
+                            td { (branch_name(u.branch_id)) }
+                            td {
+                                @if u.active {
+                                    span.badge.ok { (lang.t("Đang hoạt động", "Active")) }
+                                } @else {
+                                    span.badge.danger { (lang.t("Đã khóa", "Deactivated")) }
+                                }
+                            }
+                            td {
+                                @if let Some((id, m)) = &error {
+                                    @if *id == u.id { p.notice.error role="alert" #user-error { (m) } }
+                                }
+                                @if u.id != s.user.id {
+                                    @if u.active {
+                                        form.inline method="post" action=(format!("/users/{}/deactivate", u.id)) {
+                                            (csrf_field(&s.csrf))
+                                            input type="text" name="reason" required maxlength="500"
+                                                aria-label=(lang.t("Lý do khóa", "Reason"))
+                                                placeholder=(lang.t("Lý do: nghỉ việc, …", "Reason: left, …"));
+                                            button.danger type="submit" { (lang.t("Khóa tài khoản", "Deactivate")) }
+                                        }
+                                    } @else {
+                                        form.inline method="post" action=(format!("/users/{}/activate", u.id)) {
+                                            (csrf_field(&s.csrf))
+                                            button type="submit" { (lang.t("Mở khóa", "Activate")) }
+                                        }
+                                    }
+                                }
+                                form.inline method="post" action=(format!("/users/{}/password", u.id)) {
+                                    (csrf_field(&s.csrf))
+                                    input type="password" name="password" required minlength="8" autocomplete="new-password"
+                                        aria-label=(lang.t("Mật khẩu mới", "New password"))
+                                        placeholder=(lang.t("Mật khẩu mới (≥ 8 ký tự)", "New password (≥ 8 characters)"));
+                                    button type="submit" { (lang.t("Đặt mật khẩu", "Set password")) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }))
+    };
+    (
+        status,
+        ui.page(lang.t("Người dùng", "Users"), Nav::Users, body),
+    )
+        .into_response()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AccountForm {
+    csrf: String,
+    reason: String,
+    password: String,
+}
+
+/// `POST /users/{id}/deactivate`, `/activate`, `/password` (admins).
+pub async fn change_user(
+    State(state): State<AppState>,
+    signed: Signed,
+    ClientIp(ip): ClientIp,
+    Path((id, action)): Path<(i64, String)>,
+    Form(form): Form<AccountForm>,
+) -> Response {
+    if let Some(refused) = signed.forgery(&form.csrf) {
+        return refused;
+    }
+    if let Some(r) = signed.not_admin() {
+        return r;
+    }
+    let (change, done) = match action.as_str() {
+        "deactivate" => (
+            auth::AccountChange::Deactivate {
+                reason: &form.reason,
+            },
+            "deactivated",
+        ),
+        "activate" => (auth::AccountChange::Activate, "activated"),
+        "password" => (
+            auth::AccountChange::SetPassword {
+                password: &form.password,
+            },
+            "password",
+        ),
+        _ => {
+            return signed
+                .ui()
+                .app_error(AppError::not_found("thao tác", "action"))
+        }
+    };
+    match auth::change_account(&state, &signed.user, id, change, ip).await {
+        Ok(u) => Redirect::to(&view::link(
+            "/users",
+            &[("user", u.id.to_string()), ("done", done.to_string())],
+        ))
+        .into_response(),
+        Err(e) if e.status == StatusCode::NOT_FOUND || e.status.is_server_error() => {
+            signed.ui().app_error(e)
+        }
+        Err(e) => {
+            let message = signed.ui().message(&e).to_string();
+            users_page(
+                &state,
+                &signed,
+                &UsersQuery::default(),
+                Some((id, message)),
+                e.status,
+            )
+            .await
+        }
     }
 }
 

@@ -100,6 +100,8 @@ pub fn routes_with(config: ConsoleConfig) -> Router<AppState> {
             "/devices/{id}/revoke",
             get(admin::revoke_page).post(admin::revoke),
         )
+        .route("/users", get(admin::users))
+        .route("/users/{id}/{action}", post(admin::change_user))
         .route(
             "/imports",
             get(admin::imports)

@@ -43,6 +43,7 @@ pub enum Nav {
     Ledger,
     Reports,
     Devices,
+    Users,
     Imports,
     Stock,
     Audit,
@@ -142,6 +143,14 @@ const NAV: &[NavItem] = &[
         vi: "Thiết bị",
         en: "Devices",
         admin_only: false,
+        cashier: false,
+    },
+    NavItem {
+        nav: Nav::Users,
+        href: "/users",
+        vi: "Người dùng",
+        en: "Users",
+        admin_only: true,
         cashier: false,
     },
     NavItem {

@@ -390,6 +390,10 @@ impl Db {
         with_tx!(self, q, tx => q::user_set_password(&mut tx, user_id, hash, Utc::now()).await)
     }
 
+    pub async fn user(&self, id: i64) -> DbResult<Option<UserView>> {
+        with_conn!(self, q, c => q::user_get(&mut c, id).await)
+    }
+
     pub async fn users(&self, branch_id: Option<i64>) -> DbResult<Vec<UserView>> {
         with_conn!(self, q, c => q::users_list(&mut c, branch_id).await)
     }

@@ -58,6 +58,32 @@ pub async fn user_set_password(c: &mut Conn, id: i64, hash: &str, now: DateTime<
     Ok(())
 }
 
+/// Turns an account on or off; `false` when it already was.
+pub async fn user_set_active(c: &mut Conn, id: i64, active: bool, now: DateTime<Utc>) -> DbResult<bool> {
+    let done = sqlx::query("UPDATE users SET active = $1, updated_at = $2 WHERE id = $3 AND active <> $1")
+        .bind(active)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *c)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The ids of a user's devices that are not revoked.
+pub async fn devices_in_use(c: &mut Conn, user_id: i64) -> DbResult<Vec<String>> {
+    Ok(sqlx::query_scalar("SELECT id FROM devices WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id")
+        .bind(user_id)
+        .fetch_all(&mut *c)
+        .await?)
+}
+
+pub async fn user_get(c: &mut Conn, id: i64) -> DbResult<Option<UserView>> {
+    Ok(sqlx::query_as("SELECT id, code, username, full_name, role, branch_id, phone, active FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?)
+}
+
 pub async fn users_list(c: &mut Conn, branch_id: Option<i64>) -> DbResult<Vec<UserView>> {
     Ok(sqlx::query_as(
         "SELECT id, code, username, full_name, role, branch_id, phone, active FROM users
