@@ -548,6 +548,21 @@ fn expected_list(kind: ImportKind) -> String {
         .join(", ")
 }
 
+/// The column separator of a file from its first line: a comma, or a
+/// semicolon or tab when those are more common in it.
+fn delimiter_of(head: &[u8]) -> u8 {
+    let first = head.split(|b| *b == b'\n').next().unwrap_or_default();
+    let count = |d: u8| first.iter().filter(|b| **b == d).count();
+    let (commas, semicolons, tabs) = (count(b','), count(b';'), count(b'\t'));
+    if semicolons > commas && semicolons >= tabs {
+        b';'
+    } else if tabs > commas && tabs > semicolons {
+        b'\t'
+    } else {
+        b','
+    }
+}
+
 fn read_file(
     kind: ImportKind,
     file: &str,
@@ -556,9 +571,17 @@ fn read_file(
     out: &mut ImportSet,
     errors: &mut Vec<RowError>,
 ) {
+    // Spreadsheets saved as CSV with Vietnamese regional settings separate
+    // columns with semicolons: the header line tells which.
+    let mut reader = std::io::BufReader::with_capacity(64 * 1024, reader);
+    let delimiter = match std::io::BufRead::fill_buf(&mut reader) {
+        Ok(head) => delimiter_of(head),
+        Err(_) => b',',
+    };
     let mut rdr = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        .delimiter(delimiter)
         .from_reader(LineCounter::new(reader));
     let mut record = ::csv::ByteRecord::new();
 

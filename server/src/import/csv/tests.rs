@@ -246,6 +246,38 @@ fn money_is_whole_dong_in_plain_digits() {
 }
 
 #[test]
+fn semicolon_or_tab_separated_files_read_like_comma_separated_ones() {
+    let commas = format!("{LOANS_HEADER}KV-1,NLD-1,VT,1000000,05/01/2026,\"1000\"\n");
+    let expected = parse(ImportKind::Loans, &commas).unwrap().loans;
+    for d in [";", "\t"] {
+        let text = commas.replace(',', d);
+        let loans = parse(ImportKind::Loans, &text).unwrap().loans;
+        assert_eq!(
+            (
+                loans[0].code.as_str(),
+                loans[0].principal,
+                loans[0].paid_to_date
+            ),
+            (
+                expected[0].code.as_str(),
+                expected[0].principal,
+                expected[0].paid_to_date
+            ),
+            "{d:?}"
+        );
+    }
+    // A comma inside a quoted name does not make the file comma-separated.
+    let text = format!(
+        "{}NLD-1;\"Nguyễn, Thị Lan\";079190012345;;;;1;;;;;0;;CB-1\n",
+        WORKERS_HEADER.replace(',', ";")
+    );
+    assert_eq!(
+        parse(ImportKind::Workers, &text).unwrap().workers[0].full_name,
+        "Nguyễn, Thị Lan"
+    );
+}
+
+#[test]
 fn dates_are_day_month_year_or_iso() {
     let ok = format!(
         "{LOANS_HEADER}KV-1,NLD-1,VT,1000000,05/01/2026,0\nKV-2,NLD-1,VT,1000000,2026-01-06,0\n"
