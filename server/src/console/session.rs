@@ -140,12 +140,25 @@ pub fn safe_next(next: &str) -> Option<&str> {
     ok.then_some(next)
 }
 
-/// The path and query of a request.
+/// The page a request is about, as a path and query to link back to: the
+/// request's own for a GET; for a form sent (a POST, which has no page of
+/// its own to come back to), the page the form was on (`Referer`), else
+/// the home page.
 pub fn here(parts: &Parts) -> String {
+    if parts.method == axum::http::Method::GET || parts.method == axum::http::Method::HEAD {
+        return parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into());
+    }
     parts
-        .uri
-        .path_and_query()
-        .map(|p| p.as_str().to_string())
+        .headers
+        .get(axum::http::header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.parse::<axum::http::Uri>().ok())
+        .and_then(|u| u.path_and_query().map(|p| p.as_str().to_string()))
+        .filter(|p| safe_next(p).is_some())
         .unwrap_or_else(|| "/".into())
 }
 
@@ -410,5 +423,29 @@ mod tests {
         assert_eq!(safe_next("https://evil.example/"), None);
         assert_eq!(safe_next("/\\evil"), None);
         assert_eq!(safe_next("/logout"), None);
+    }
+
+    #[test]
+    fn a_form_sent_links_back_to_the_page_it_was_on() {
+        let parts = |method: &str, uri: &str, referer: Option<&str>| {
+            let mut b = axum::http::Request::builder().method(method).uri(uri);
+            if let Some(r) = referer {
+                b = b.header(header::REFERER, r);
+            }
+            b.body(()).unwrap().into_parts().0
+        };
+        assert_eq!(
+            here(&parts("GET", "/batches/7?x=1", None)),
+            "/batches/7?x=1"
+        );
+        let sent = |referer| here(&parts("POST", "/batches/7/confirm", referer));
+        assert_eq!(
+            sent(Some("https://sotay.example/batches/7?lang=vi")),
+            "/batches/7?lang=vi"
+        );
+        assert_eq!(sent(Some("/batches/7")), "/batches/7");
+        assert_eq!(sent(Some("https://sotay.example/logout")), "/");
+        assert_eq!(sent(Some("not a uri")), "/");
+        assert_eq!(sent(None), "/");
     }
 }
