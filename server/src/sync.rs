@@ -140,8 +140,14 @@ fn record_status(r: crate::db::sync_rows::RecordStatus) -> wire::RecordStatus {
         (Some(at), _, _) => wire::RecordStatus {
             state: RecordState::Reversed,
             code: Some("reversed".into()),
-            message_vi: Some("Bút toán của bản ghi đã được đảo".into()),
-            message_en: Some("the record's posting was reversed".into()),
+            message_vi: Some(match &r.reversal_reason {
+                Some(why) => format!("Bút toán của bản ghi đã được đảo tại chi nhánh: {why}"),
+                None => "Bút toán của bản ghi đã được đảo".into(),
+            }),
+            message_en: Some(match &r.reversal_reason {
+                Some(why) => format!("the record's posting was reversed at the branch: {why}"),
+                None => "the record's posting was reversed".into(),
+            }),
             decided_at: at,
             ..base
         },

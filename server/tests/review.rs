@@ -292,6 +292,48 @@ async fn a_day_is_counted_approved_posted_and_reversed() {
             page2.record_statuses
         );
         ledger(&app, &sup).await;
+        // The phone asked for that reversal and knows why.
+        assert_eq!(
+            st.message_vi.as_deref(),
+            Some("Bút toán của bản ghi đã được đảo")
+        );
+
+        // The gift, reversed at the branch by two people: the phone hears why.
+        let (_, entries) = app.get("/api/v1/ledger/entries", &sup).await;
+        let entry = entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["record_id"] == gift.client_id.to_string())
+            .unwrap()["id"]
+            .clone();
+        let (s, asked) = app
+            .post(
+                "/api/v1/reversals",
+                &sup,
+                &json!({"entry_id": entry, "reason": "Trao nhầm người"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{asked}");
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/reversals/{}/approve", asked["id"]),
+                &admin,
+                &json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let reversed = lan.changes(&app, &page2.next).await;
+        let st = reversed
+            .record_statuses
+            .iter()
+            .find(|s| s.client_id == gift.client_id)
+            .unwrap();
+        assert_eq!(st.state, RecordState::Reversed, "{backend:?}");
+        assert_eq!(
+            st.message_vi.as_deref(),
+            Some("Bút toán của bản ghi đã được đảo tại chi nhánh: Trao nhầm người"),
+        );
 
         // A collection waiting for review, then the worker pays at the counter.
         let pay3 = lan.record(RecordBody::Repayment(RepaymentPayload {
@@ -443,7 +485,8 @@ async fn a_day_is_counted_approved_posted_and_reversed() {
         let (_, rows) = app
             .get("/api/v1/audit?action=reversal.approve&actor=admin", &admin)
             .await;
-        assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
+        // The two reversals entered at the branch in this day.
+        assert_eq!(rows.as_array().unwrap().len(), 2, "{rows}");
         let (s, body) = app.get("/api/v1/audit?from=31/02/2026", &admin).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert!(app.db.ledger_unbalanced().await.unwrap().is_empty());

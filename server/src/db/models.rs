@@ -401,6 +401,8 @@ pub mod sync_rows {
         pub decided_at: Option<DateTime<Utc>>,
         /// When an approved reversal took its posting back.
         pub reversed_at: Option<DateTime<Utc>>,
+        /// Why, when the reversal was entered at the branch.
+        pub reversal_reason: Option<String>,
     }
 
     /// Which rows to read; `None` reads every row of the officer's portfolio.

@@ -252,7 +252,10 @@ pub async fn sync_record_statuses(
     const STATUS: &str = "SELECT s.client_id, s.status, s.code, s.message_vi, s.message_en, s.received_at,
              d.decision, d.reason AS decision_reason, d.decided_at,
              (SELECT x.posted_at FROM journal_entries e JOIN journal_entries x ON x.reverses = e.id
-                 WHERE e.record_id = s.id) AS reversed_at
+                 WHERE e.record_id = s.id) AS reversed_at,
+             (SELECT r.reason FROM journal_entries e JOIN branch_reversals r ON r.entry_id = e.id
+                 JOIN branch_reversal_decisions rd ON rd.reversal_id = r.id AND rd.decision = 'approved'
+                 WHERE e.record_id = s.id) AS reversal_reason
          FROM sync_records s LEFT JOIN record_reviews d ON d.record_id = s.id
          WHERE s.officer_id = $1";
     if ids.is_none() && batches.is_none() {
