@@ -422,6 +422,7 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
         for name in [
             "daily-collections",
             "portfolio-at-risk",
+            "overdue-loans",
             "campaign-progress",
             "visits",
             "vault-cash-book",
@@ -503,6 +504,56 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
             .await;
         assert!(
             rows(&theirs, "by_officer")
+                .iter()
+                .all(|r| r["branch"] == "Chi nhánh Bình Tân"),
+            "{theirs}"
+        );
+
+        // The loans to chase: the PAR1 loans one by one, the longest
+        // overdue first, each with what is overdue on it.
+        let (s, chase) = app.get("/api/v1/reports/overdue-loans", &admin).await;
+        assert_eq!(s, StatusCode::OK, "{chase}");
+        let loans = rows(&chase, "loans");
+        assert_eq!(
+            loans.len() as i64,
+            t["loans_par1"].as_i64().unwrap(),
+            "{chase}"
+        );
+        let days: Vec<i64> = loans
+            .iter()
+            .map(|r| r["days_overdue"].as_i64().unwrap())
+            .collect();
+        assert!(
+            days.windows(2).all(|w| w[0] >= w[1]) && days.iter().all(|d| *d > 0),
+            "{days:?}"
+        );
+        let overdue_sum = scalar(
+            &app.db,
+            "SELECT CAST(COALESCE(SUM(i.principal_due - i.principal_paid + i.interest_due - i.interest_paid), 0) AS BIGINT)
+             FROM installments i JOIN loans l ON l.id = i.loan_id
+             WHERE l.status = 'active' AND i.due_on < $1",
+            Some(today),
+        )
+        .await;
+        let ct = totals(&chase, "loans");
+        assert_eq!(money(&ct["overdue"]), overdue_sum, "{chase}");
+        assert_eq!(money(&ct["outstanding"]), risk1, "{chase}");
+        assert!(ct["days_overdue"].is_null(), "days do not add up: {ct}");
+        for r in loans {
+            let (oldest, code) = (
+                r["oldest_unpaid_due"].as_str().unwrap(),
+                r["loan"].as_str().unwrap(),
+            );
+            let first = NaiveDate::parse_from_str(oldest, "%Y-%m-%d").unwrap();
+            assert_eq!(
+                r["days_overdue"].as_i64().unwrap(),
+                (today - first).num_days(),
+                "{code}"
+            );
+        }
+        let (_, theirs) = app.get("/api/v1/reports/overdue-loans", &other_sup).await;
+        assert!(
+            rows(&theirs, "loans")
                 .iter()
                 .all(|r| r["branch"] == "Chi nhánh Bình Tân"),
             "{theirs}"

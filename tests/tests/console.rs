@@ -2422,6 +2422,21 @@ async fn a_new_loan_is_asked_for_and_paid_out_from_the_console() {
         assert!(html.contains("/reports/vault-cash-book"), "{html}");
         let (status, _, html) = get("/reports/vault-cash-book".into(), supervisor.clone()).await;
         assert_eq!(status, StatusCode::OK, "{html}");
+        // The home page's overdue figure opens the loans to chase.
+        let (_, _, home) = get("/".into(), supervisor.clone()).await;
+        assert!(home.contains("href=\"/reports/overdue-loans\""), "{home}");
+        let (status, _, chase) = get("/reports/overdue-loans".into(), supervisor.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{chase}");
+        assert!(
+            chase.contains("Kỳ chưa trả sớm nhất") && chase.contains("Số ngày quá hạn"),
+            "{chase}"
+        );
+        let (status, _, _) = get(
+            "/reports/overdue-loans?format=xlsx".into(),
+            supervisor.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
         // A parameter typed by hand that does not read is a page naming it,
         // in the reader's language, not a plain-text 400.
         let (status, _, bad) = get(

@@ -23,7 +23,7 @@ use crate::reports::{self, Filter, Lang};
 pub struct ReportQuery {
     /// First day, `dd/mm/yyyy` (Asia/Ho_Chi_Minh).
     pub from: Option<String>,
-    /// Last day, `dd/mm/yyyy`; for portfolio-at-risk the day it is measured on.
+    /// Last day, `dd/mm/yyyy`; for portfolio-at-risk and overdue-loans the day they are measured on.
     pub to: Option<String>,
     pub branch_id: Option<i64>,
     pub officer_id: Option<i64>,
@@ -122,9 +122,9 @@ pub(crate) fn report_filter(q: &ReportQuery, name: &str) -> Result<Filter, AppEr
 
 /// A report as JSON (sheets of rows keyed by column; money as strings of
 /// whole đồng, ratios in basis points), CSV (UTF-8 with BOM) or XLSX.
-/// Names: `daily-collections`, `portfolio-at-risk`, `campaign-progress`,
+/// Names: `daily-collections`, `portfolio-at-risk`, `overdue-loans`, `campaign-progress`,
 /// `visits`, `worker-statement`, `vault-cash-book`, `bank-book`.
-#[utoipa::path(get, path = "/api/v1/reports/{name}", params(("name" = String, Path, description = "daily-collections, portfolio-at-risk, campaign-progress, visits, worker-statement, vault-cash-book or bank-book"), ReportQuery),
+#[utoipa::path(get, path = "/api/v1/reports/{name}", params(("name" = String, Path, description = "daily-collections, portfolio-at-risk, overdue-loans, campaign-progress, visits, worker-statement, vault-cash-book or bank-book"), ReportQuery),
     security(("bearer" = [])), responses(
     (status = 200, description = "the report: JSON, or a CSV / XLSX download", content_type = "application/json"),
     (status = 403, body = Problem), (status = 404, description = "no such report, or a branch / worker / campaign outside the caller's scope", body = Problem),

@@ -88,9 +88,16 @@ async fn render(state: &AppState, s: &Signed) -> Result<Response, AppError> {
                 span.number { (view::count(workers)) }
                 span.label { (lang.t("người lao động", "workers")) }
             }
-            div.figure.warn[overdue > 0] {
-                span.number { (view::count(overdue)) }
-                span.label { (lang.t("khoản vay có kỳ quá hạn", "loans with overdue installments")) }
+            @if cashier {
+                div.figure.warn[overdue > 0] {
+                    span.number { (view::count(overdue)) }
+                    span.label { (lang.t("khoản vay có kỳ quá hạn", "loans with overdue installments")) }
+                }
+            } @else {
+                a.figure.warn[overdue > 0] href="/reports/overdue-loans" #overdue-loans {
+                    span.number { (view::count(overdue)) }
+                    span.label { (lang.t("khoản vay có kỳ quá hạn", "loans with overdue installments")) }
+                }
             }
             @if let Some(n) = active_devices {
                 a.figure href="/devices" {

@@ -42,6 +42,13 @@ const ENTRIES: &[Entry] = &[
         about_en: "PAR1, PAR30, overdue amounts and ageing by branch and officer.",
     },
     Entry {
+        name: "overdue-loans",
+        vi: "Khoản vay quá hạn",
+        en: "Overdue loans",
+        about_vi: "Danh sách người vay cần đôn đốc: mỗi khoản vay có kỳ quá hạn với điện thoại, nhà trọ, số ngày và số tiền quá hạn, quá hạn lâu nhất trước.",
+        about_en: "The borrowers to chase: each loan with an overdue installment, with the phone, boarding house, days and amount overdue, the longest overdue first.",
+    },
+    Entry {
         name: "campaign-progress",
         vi: "Tiến độ chương trình quà",
         en: "Campaign progress",
@@ -241,7 +248,7 @@ async fn render(
                     }
                 }
             }
-            @if e.name != "portfolio-at-risk" {
+            @if !matches!(e.name, "portfolio-at-risk" | "overdue-loans") {
                 div {
                     label for="from" { (lang.t("Từ ngày", "From")) }
                     input #from type="text" name="from" value=(text(&q.from)) placeholder="dd/mm/yyyy"
@@ -249,7 +256,7 @@ async fn render(
                 }
             }
             div {
-                label for="to" { (if e.name == "portfolio-at-risk" { lang.t("Tính đến ngày", "As of") } else { lang.t("Đến ngày", "To") }) }
+                label for="to" { (if matches!(e.name, "portfolio-at-risk" | "overdue-loans") { lang.t("Tính đến ngày", "As of") } else { lang.t("Đến ngày", "To") }) }
                 input #to type="text" name="to" value=(text(&q.to)) placeholder="dd/mm/yyyy"
                     inputmode="numeric" autocomplete="off" size="10";
             }

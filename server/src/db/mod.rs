@@ -1139,6 +1139,21 @@ impl Db {
         }.await)
     }
 
+    pub async fn report_overdue_loans(
+        &self,
+        w: &crate::reports::Where,
+        as_of: chrono::NaiveDate,
+    ) -> DbResult<(
+        crate::reports::rows::Names,
+        Vec<crate::reports::rows::OverdueLoanRow>,
+    )> {
+        with_read!(self, q, tx => async {
+            let names = q::reports::names(&mut tx).await?;
+            let loans = q::reports::overdue_loans(&mut tx, w, as_of).await?;
+            Ok::<_, DbError>((names, loans))
+        }.await)
+    }
+
     pub async fn report_campaigns(
         &self,
         w: &crate::reports::Where,

@@ -204,6 +204,31 @@ pub async fn overdue(c: &mut Conn, w: &Where, as_of: NaiveDate) -> DbResult<Vec<
     Ok(qb.build_query_as().fetch_all(&mut *c).await?)
 }
 
+/// The active loans with an installment unpaid and due before `as_of`, one
+/// row each with its borrower, the longest overdue first (the loans read as
+/// in [`overdue`]).
+pub async fn overdue_loans(c: &mut Conn, w: &Where, as_of: NaiveDate) -> DbResult<Vec<rr::OverdueLoanRow>> {
+    let indexed = if IS_SQLITE { " INDEXED BY loans_active_oldest_unpaid" } else { "" };
+    let mut qb = sqlx::QueryBuilder::<DB>::new(format!(
+        "SELECT l.id AS loan_id, l.code AS loan_code, l.worker_branch_id AS branch_id,
+                l.worker_officer_id AS officer_id, w.id AS worker_id, w.code AS worker_code,
+                w.full_name AS worker_name, w.phone, b.name AS house, w.room, l.oldest_unpaid_due,
+                l.principal_outstanding,
+                CAST(SUM(i.principal_due - i.principal_paid) AS BIGINT) AS overdue_principal,
+                CAST(SUM(i.interest_due - i.interest_paid) AS BIGINT) AS overdue_interest,
+                COUNT(*) AS installments
+         FROM loans l{indexed} JOIN installments i ON i.loan_id = l.id JOIN workers w ON w.id = l.worker_id
+             LEFT JOIN boarding_houses b ON b.id = w.boarding_house_id
+         WHERE l.status = 'active' AND l.oldest_unpaid_due < "
+    ));
+    qb.push_bind(as_of)
+        .push(" AND (i.principal_paid < i.principal_due OR i.interest_paid < i.interest_due) AND i.due_on < ")
+        .push_bind(as_of);
+    scoped(&mut qb, w, "l.worker_branch_id", "l.worker_officer_id");
+    qb.push(" GROUP BY l.id, w.id, b.id ORDER BY l.oldest_unpaid_due, l.id");
+    Ok(qb.build_query_as().fetch_all(&mut *c).await?)
+}
+
 pub async fn campaigns(c: &mut Conn, only: Option<i64>) -> DbResult<Vec<rr::CampaignRow>> {
     let mut qb = sqlx::QueryBuilder::<DB>::new(
         "SELECT id, code, name, kind, starts_on, ends_on, gift_value, target_count FROM campaigns WHERE 1 = 1",

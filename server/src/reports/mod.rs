@@ -39,6 +39,11 @@
 //!   triggers with the loans) and, for the loans whose oldest unpaid due
 //!   date (`loans.oldest_unpaid_due`, kept likewise) is before `to`, their
 //!   unpaid installments.
+//! - **overdue-loans** (as of `to`, default today): the loans to chase, one
+//!   row each — the borrower's code, name, phone and boarding house, the
+//!   officer, the oldest unpaid due date and the days since, the overdue
+//!   installments and amount, the outstanding principal — the longest
+//!   overdue first. Read like the PAR's overdue loans.
 //! - **campaign-progress** (`campaign_id`; gifts recorded in `from`..`to`,
 //!   default all): gifts handed out (approved, not reversed) and waiting for
 //!   review against the target and each branch's and officer's allocation,
@@ -67,9 +72,10 @@ use crate::db::{Db, DbError, DbResult, Scope};
 use rows::Names;
 
 /// The report names the API serves.
-pub const NAMES: [&str; 7] = [
+pub const NAMES: [&str; 8] = [
     "daily-collections",
     "portfolio-at-risk",
+    "overdue-loans",
     "campaign-progress",
     "visits",
     "worker-statement",
@@ -180,6 +186,7 @@ pub async fn build(db: &Db, name: &str, scope: Scope, f: &Filter) -> Option<DbRe
     Some(match name {
         "daily-collections" => daily_collections(db, scope, f).await,
         "portfolio-at-risk" => portfolio_at_risk(db, scope, f).await,
+        "overdue-loans" => overdue_loans(db, scope, f).await,
         "campaign-progress" => campaign_progress(db, scope, f).await,
         "visits" => visits(db, scope, f).await,
         "worker-statement" => worker_statement(db, scope, f).await,
@@ -584,6 +591,93 @@ pub async fn portfolio_at_risk(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
         from: None,
         to: Some(as_of),
         sheets: vec![by_branch, by_officer, age],
+    })
+}
+
+/// The loans to chase: every active loan with an installment unpaid past
+/// its due date (as of `to`, default today), with its borrower's phone and
+/// boarding house, the longest overdue first.
+pub async fn overdue_loans(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
+    let w = Where::resolve(scope, f)?;
+    let as_of = f.to.unwrap_or_else(today);
+    let (names, loans) = db.report_overdue_loans(&w, as_of).await?;
+    let mut sheet = Sheet::new(
+        "loans",
+        Text::new("Khoản vay quá hạn", "Overdue loans"),
+        vec![
+            col("branch", "Chi nhánh", "Branch", Kind::Text),
+            col("officer", "Cán bộ", "Officer", Kind::Text),
+            col("worker_code", "Mã người vay", "Borrower code", Kind::Text),
+            col("worker", "Người vay", "Borrower", Kind::Text),
+            col("phone", "Điện thoại", "Phone", Kind::Text),
+            col(
+                "lives_at",
+                "Nhà trọ, phòng",
+                "Boarding house, room",
+                Kind::Text,
+            ),
+            col("loan", "Khoản vay", "Loan", Kind::Text),
+            col(
+                "oldest_unpaid_due",
+                "Kỳ chưa trả sớm nhất",
+                "Oldest unpaid due date",
+                Kind::Date,
+            ),
+            col(
+                "days_overdue",
+                "Số ngày quá hạn",
+                "Days overdue",
+                Kind::Count,
+            ),
+            col(
+                "installments",
+                "Số kỳ quá hạn",
+                "Installments overdue",
+                Kind::Count,
+            ),
+            col("overdue", "Số tiền quá hạn", "Amount overdue", Kind::Money),
+            col(
+                "outstanding",
+                "Dư nợ gốc",
+                "Outstanding principal",
+                Kind::Money,
+            ),
+        ],
+    );
+    for l in &loans {
+        let lives_at = match (&l.house, &l.room) {
+            (Some(h), Some(r)) => format!("{h}, {r}"),
+            (Some(h), None) => h.clone(),
+            (None, Some(r)) => r.clone(),
+            (None, None) => String::new(),
+        };
+        sheet.rows.push(vec![
+            Cell::text(names.branch(l.branch_id)),
+            Cell::text(names.officer(l.officer_id)),
+            Cell::text(&l.worker_code),
+            Cell::text(&l.worker_name),
+            l.phone.as_deref().map_or(Cell::Empty, Cell::text),
+            Cell::text(lives_at),
+            Cell::text(&l.loan_code),
+            Cell::Date(l.oldest_unpaid_due),
+            Cell::Count((as_of - l.oldest_unpaid_due).num_days()),
+            Cell::Count(l.installments),
+            Cell::Money(l.overdue_principal + l.overdue_interest),
+            Cell::Money(l.principal_outstanding),
+        ]);
+    }
+    sheet.sum_totals();
+    // Days overdue do not add up.
+    if let Some(t) = sheet.totals.as_mut() {
+        t[8] = Cell::Empty;
+    }
+    Ok(Report {
+        name: "overdue-loans",
+        title: Text::new("Khoản vay quá hạn", "Overdue loans"),
+        subtitle: subtitle(&names, &w, format_date(as_of)),
+        from: None,
+        to: Some(as_of),
+        sheets: vec![sheet],
     })
 }
 

@@ -200,6 +200,27 @@ pub struct OverdueRow {
     pub installments: i64,
 }
 
+/// One active loan with installments unpaid past their due date, and
+/// where to find its borrower.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OverdueLoanRow {
+    pub loan_id: i64,
+    pub loan_code: String,
+    pub branch_id: i64,
+    pub officer_id: i64,
+    pub worker_id: i64,
+    pub worker_code: String,
+    pub worker_name: String,
+    pub phone: Option<String>,
+    pub house: Option<String>,
+    pub room: Option<String>,
+    pub oldest_unpaid_due: NaiveDate,
+    pub principal_outstanding: i64,
+    pub overdue_principal: i64,
+    pub overdue_interest: i64,
+    pub installments: i64,
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CampaignRow {
     pub id: i64,
