@@ -310,8 +310,13 @@ async fn render(
     (status, ui.page(title, Nav::Reports, body)).into_response()
 }
 
+/// Rows a sheet shows on the page; the downloads have them all (a fund's
+/// overdue loans are tens of thousands).
+const PAGE_ROWS: usize = 1_000;
+
 fn sheet_table(lang: Lang, sheet: &reports::Sheet) -> Markup {
     let rl = report_lang(lang);
+    let hidden = sheet.rows.len().saturating_sub(PAGE_ROWS);
     html! {
         section.report-sheet id=(format!("sheet-{}", sheet.key)) {
             h2 { (sheet.title.get(rl)) }
@@ -326,11 +331,19 @@ fn sheet_table(lang: Lang, sheet: &reports::Sheet) -> Markup {
                             }
                         } }
                         tbody {
-                            @for row in &sheet.rows {
+                            @for row in sheet.rows.iter().take(PAGE_ROWS) {
                                 tr { @for (c, cell) in sheet.columns.iter().zip(row) {
                                     td.num[numeric(c.kind)] { (cell_text(lang, cell)) }
                                 } }
                             }
+                        }
+                        @if hidden > 0 {
+                            tbody.more { tr { td colspan=(sheet.columns.len()) {
+                                (lang.pick(
+                                    format!("… và {} dòng nữa: tải tệp Excel (XLSX) hoặc CSV để xem đủ. Dòng tổng cộng tính mọi dòng.", view::count(hidden as i64)),
+                                    format!("… and {} more rows: download the Excel (XLSX) or CSV file for all of them. The totals count every row.", view::count(hidden as i64)),
+                                ))
+                            } } }
                         }
                         @if let Some(t) = &sheet.totals {
                             tfoot { tr {
@@ -359,5 +372,49 @@ fn cell_text(lang: Lang, cell: &Cell) -> String {
         Cell::Date(d) => view::date(*d),
         Cell::DateTime(t) => view::datetime(*t),
         Cell::BasisPoints(bp) => reports::percent(*bp, report_lang(lang)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reports::{col, Sheet, Text};
+
+    #[test]
+    fn a_long_sheet_shows_its_first_rows_and_says_how_many_more() {
+        let mut sheet = Sheet::new(
+            "loans",
+            Text::new("Khoản vay", "Loans"),
+            vec![
+                col("loan", "Khoản vay", "Loan", Kind::Text),
+                col("overdue", "Quá hạn", "Overdue", Kind::Money),
+            ],
+        );
+        for i in 0..PAGE_ROWS as i64 + 5 {
+            sheet
+                .rows
+                .push(vec![Cell::text(format!("KV-{i}")), Cell::Money(i)]);
+        }
+        sheet.sum_totals();
+        let html = sheet_table(Lang::Vi, &sheet).into_string();
+        assert_eq!(
+            html.matches("<tr>").count(),
+            1 + PAGE_ROWS + 1 + 1,
+            "head, rows, note, totals"
+        );
+        assert!(
+            html.contains("… và 5 dòng nữa"),
+            "{}",
+            &html[html.len() - 600..]
+        );
+        let all: i64 = (0..PAGE_ROWS as i64 + 5).sum();
+        assert!(html.contains(&view::vnd(all)), "the totals count every row");
+        let short = Sheet {
+            rows: sheet.rows[..3].to_vec(),
+            ..sheet
+        };
+        assert!(!sheet_table(Lang::En, &short)
+            .into_string()
+            .contains("more rows"));
     }
 }
