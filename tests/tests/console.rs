@@ -2309,6 +2309,49 @@ async fn a_new_loan_is_asked_for_and_paid_out_from_the_console() {
         assert_eq!(status, StatusCode::SEE_OTHER, "{backend:?}");
         let to = to.unwrap();
         assert!(to.starts_with("/disbursements?requested="), "{to}");
+        // The approver sees whether the borrower is late on a loan already.
+        let late_sql = |who: String| {
+            format!(
+                "SELECT COUNT(DISTINCT l.id) FROM loans l JOIN installments i ON i.loan_id = l.id \
+                 WHERE l.worker_id = {who} AND l.status = 'active' AND i.due_on < '{}' \
+                 AND (i.principal_paid < i.principal_due OR i.interest_paid < i.interest_due)",
+                chrono::Utc::now()
+                    .with_timezone(&chrono::FixedOffset::east_opt(7 * 3600).unwrap())
+                    .date_naive()
+                    .format("%Y-%m-%d")
+            )
+        };
+        let (_, _, listed) = get("/disbursements".into(), supervisor.clone()).await;
+        let row = &listed[listed.find("id=\"pending\"").expect("the waiting list")..];
+        assert_eq!(
+            row.contains("badge danger late"),
+            scalar(&db.url, &late_sql(worker.to_string())).await > 0,
+            "{row}"
+        );
+        // A borrower late on a loan: the request form says so first.
+        let late_worker = scalar(
+            &db.url,
+            &format!(
+                "SELECT MIN(w.id) FROM workers w JOIN branches b ON b.id = w.branch_id \
+                 WHERE b.code = 'CN-TD' AND ({}) > 0",
+                late_sql("w.id".into())
+            ),
+        )
+        .await;
+        let (status, _, form) = get(
+            format!("/disbursements/new?worker={late_worker}"),
+            supervisor.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{form}");
+        let notice = &form[form
+            .find("id=\"standing-loans\"")
+            .expect("the standing loans")..];
+        let notice = &notice[..notice.find("</div>").unwrap()];
+        assert!(
+            notice.contains("đang quá hạn") && notice.contains("Quá hạn"),
+            "{notice}"
+        );
         // Sent twice (a double click): asked once.
         let (status, _, _) = post(
             "/disbursements".into(),

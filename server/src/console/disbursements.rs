@@ -106,6 +106,21 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
     };
     let (pending, decided): (Vec<&Disbursement>, Vec<&Disbursement>) =
         all.iter().partition(|d| d.decision.is_none());
+    // What each waiting borrower is late on already, for the approver.
+    let today = local_date(Utc::now());
+    let mut late: std::collections::HashMap<i64, (usize, i64)> = std::collections::HashMap::new();
+    for d in &pending {
+        if late.contains_key(&d.worker_id) {
+            continue;
+        }
+        match state.db.worker_arrears(d.worker_id, today).await {
+            Ok(a) if !a.is_empty() => {
+                late.insert(d.worker_id, (a.len(), a.iter().map(|x| x.amount).sum()));
+            }
+            Ok(_) => {}
+            Err(e) => return ui.app_error(e.into()),
+        }
+    }
     let find = |id: Option<i64>| id.and_then(|id| all.iter().find(|d| d.id == id));
     let branch_name = |id: i64| {
         branches
@@ -188,7 +203,15 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
                     tbody {
                         @for d in &pending {
                             tr id=(format!("disbursement-{}", d.id)) {
-                                td { (borrower(d)) }
+                                td {
+                                    (borrower(d))
+                                    @if let Some((loans, amount)) = late.get(&d.worker_id) {
+                                        br; span.badge.danger.late { (lang.pick(
+                                            format!("Đang quá hạn {loans} khoản · {}", vnd(*amount)),
+                                            format!("Overdue on {loans} loan(s) · {}", vnd(*amount)),
+                                        )) }
+                                    }
+                                }
                                 td { (d.product_name) }
                                 td.num.nowrap {
                                     (vnd(d.principal)) br; (paid_how(lang, d))
@@ -461,10 +484,21 @@ async fn render_new(
             .disbursements(branch_of(&who), Some(worker_id), false)
             .await?;
         let held = holdings(state, branch_of(&who)).await?;
-        Ok::<_, AppError>((worker, products, earlier, held))
+        let standing = state
+            .db
+            .loans(s.user.scope(), Some(worker_id), Some("active"), 100, 0)
+            .await?;
+        let arrears = state
+            .db
+            .worker_arrears(
+                worker_id,
+                sotay_core::domain::time::local_date(chrono::Utc::now()),
+            )
+            .await?;
+        Ok::<_, AppError>((worker, products, earlier, held, (standing, arrears)))
     };
-    let (worker, products, earlier, held) = match loaded.await {
-        Ok((Some(w), p, e, v)) => (w, p, e, v),
+    let (worker, products, earlier, held, (standing, arrears)) = match loaded.await {
+        Ok((Some(w), p, e, v, l)) => (w, p, e, v, l),
         Ok(_) => return not_found(),
         Err(e) => return ui.app_error(e),
     };
@@ -486,6 +520,36 @@ async fn render_new(
             format!("Quỹ tiền mặt chi nhánh hiện có {}; tài khoản ngân hàng chi nhánh có {}.", vnd(h.vault), vnd(h.bank)),
             format!("The branch vault holds {} now; the branch's bank account {}.", vnd(h.vault), vnd(h.bank)),
         )) }
+        @if !standing.is_empty() {
+            @let owed: i64 = standing.iter().map(|l| l.outstanding_principal).sum();
+            @let late: i64 = arrears.iter().map(|a| a.amount).sum();
+            div.notice #standing-loans .warn[arrears.is_empty()] .error[!arrears.is_empty()] role=[(!arrears.is_empty()).then_some("alert")] {
+                p { (lang.pick(
+                    format!("{} đang có {} khoản vay chưa tất toán, dư nợ gốc {}.", worker.full_name, standing.len(), vnd(owed)),
+                    format!("{} has {} loan(s) not paid off, {} of principal outstanding.", worker.full_name, standing.len(), vnd(owed)),
+                )) }
+                @if !arrears.is_empty() {
+                    p { strong { (lang.pick(
+                        format!("Có {} khoản đang quá hạn, {} chưa trả của các kỳ quá hạn: xem xét kỹ trước khi cho vay thêm.", arrears.len(), vnd(late)),
+                        format!("{} of them overdue, {} unpaid on the overdue installments: look closely before lending more.", arrears.len(), vnd(late)),
+                    )) } }
+                }
+                ul.plain {
+                    @for l in &standing {
+                        li {
+                            a.mono href=(format!("/loans/{}", l.id)) { (l.code) } " · " (l.product_name) " · "
+                            (lang.t("dư nợ gốc", "principal outstanding")) " " (vnd(l.outstanding_principal))
+                            @if let Some(a) = arrears.iter().find(|a| a.loan_id == l.id) {
+                                " " span.badge.danger { (lang.pick(
+                                    format!("Quá hạn {} kỳ · {}", a.installments, vnd(a.amount)),
+                                    format!("{} overdue · {}", a.installments, vnd(a.amount)),
+                                )) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
         @if let Some(m) = &error {
             p.notice.error role="alert" #request-error { (m) }
         }
