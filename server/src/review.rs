@@ -8,7 +8,7 @@ use sotay_core::wire::{RecordBody, UploadRecord};
 
 use crate::db::{
     Anomaly, AnomalyContext, BatchDetail, BatchHeadRow, BatchStatus, BatchSummary, DecisionView,
-    KindCounts, ReviewRecord, ReviewRecordRow,
+    KindCounts, RefusedRecord, RefusedRow, ReviewRecord, ReviewRecordRow,
 };
 
 /// A record synced this long after it was made is flagged.
@@ -218,8 +218,19 @@ pub fn gift_payload(body: &str) -> Option<sotay_core::wire::GiftHandoutPayload> 
 pub fn detail(
     head: BatchHeadRow,
     records: &[ReviewRecordRow],
+    refused: &[RefusedRow],
     ctx: &AnomalyContext,
 ) -> BatchDetail {
+    let refused_at_upload: Vec<RefusedRecord> = refused.iter().map(refused_record).collect();
+    let refused_cash = refused
+        .iter()
+        .filter_map(
+            |r| match serde_json::from_str::<UploadRecord>(&r.body).ok()?.body {
+                RecordBody::Repayment(p) => Some(p.amount.0),
+                _ => None,
+            },
+        )
+        .sum();
     let mine: Vec<&ReviewRecordRow> = records.iter().collect();
     let summary = summary(head, &mine, ctx);
     let records = records
@@ -256,7 +267,29 @@ pub fn detail(
             }),
         })
         .collect();
-    BatchDetail { summary, records }
+    BatchDetail {
+        summary,
+        records,
+        refused_at_upload,
+        refused_cash,
+    }
+}
+
+fn refused_record(r: &RefusedRow) -> RefusedRecord {
+    let repayment = match serde_json::from_str::<UploadRecord>(&r.body).map(|u| u.body) {
+        Ok(RecordBody::Repayment(p)) => Some(p),
+        _ => None,
+    };
+    RefusedRecord {
+        record_id: r.client_id,
+        kind: r.kind.clone(),
+        recorded_at: r.recorded_at,
+        amount: repayment.as_ref().map(|p| p.amount.0.to_string()),
+        receipt_no: repayment.map(|p| p.receipt_no),
+        code: r.code.clone().unwrap_or_default(),
+        message_vi: r.message_vi.clone().unwrap_or_default(),
+        message_en: r.message_en.clone().unwrap_or_default(),
+    }
 }
 
 #[cfg(test)]

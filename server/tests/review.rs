@@ -517,7 +517,28 @@ async fn exclusions_go_back_to_the_phone_and_nobody_approves_their_own() {
             amount: Dong(300_000),
             receipt_no: lan.receipt(1),
         }));
-        let (batch, _) = lan.upload(&app, vec![pay.clone()]).await;
+        // With it, a repayment above what the loan owes: refused at upload.
+        let over = lan.record(RecordBody::Repayment(RepaymentPayload {
+            loan_id: l1.id,
+            worker_id: l1.worker_id,
+            amount: Dong(balance_before + 1),
+            receipt_no: lan.receipt(9),
+        }));
+        let (batch, outcomes) = lan.upload(&app, vec![pay.clone(), over.clone()]).await;
+        assert_eq!(outcomes[1].0, UploadOutcome::Rejected, "{outcomes:?}");
+        // The supervisor sees it beside the records to review, with the cash
+        // the officer took for it and still holds.
+        let (s, detail) = app.get(&format!("/api/v1/batches/{batch}"), &sup).await;
+        assert_eq!(s, StatusCode::OK, "{detail}");
+        assert_eq!(detail["records"].as_array().unwrap().len(), 1, "{detail}");
+        let refused = detail["refused_at_upload"].as_array().unwrap();
+        assert_eq!(refused.len(), 1, "{detail}");
+        assert_eq!(refused[0]["record_id"], over.client_id.to_string());
+        assert_eq!(refused[0]["code"], outcomes[1].1.clone().unwrap());
+        assert_eq!(refused[0]["amount"], (balance_before + 1).to_string());
+        assert!(!refused[0]["message_vi"].as_str().unwrap().is_empty());
+        assert_eq!(money(&detail["refused_cash"]), balance_before + 1);
+        assert_eq!(money(&detail["cash_collected"]), 300_000, "{detail}");
         // An exclusion needs a reason and a record of this batch.
         let bad =
             json!({"cash_received": "0", "excluded": [{"record_id": pay.client_id, "reason": ""}]});

@@ -709,6 +709,38 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                 }
             }
         }))
+        @if !d.refused_at_upload.is_empty() {
+            section #refused {
+                h2 { (lang.t("Bản ghi bị từ chối khi tải lên", "Records refused at upload")) }
+                @if d.refused_cash > 0 {
+                    p.notice.warn #refused-cash { (lang.pick(
+                        format!("Cán bộ đã thu {} trong các khoản thu dưới đây nhưng máy chủ đã từ chối chúng: số tiền này không nằm trong số phải nộp của lô và không được ghi sổ. Hỏi cán bộ về số tiền này: trả lại người lao động, hoặc thu tại quầy vào đúng khoản vay với số phiếu thu đã đưa.", vnd(d.refused_cash)),
+                        format!("The officer took {} in the repayments below, which the server refused: it is not in what this batch expects to be handed over and is not posted. Ask the officer about it: give it back to the worker, or take it at the counter against the right loan, with the receipt number given.", vnd(d.refused_cash)),
+                    )) }
+                }
+                (table_wrap(html! {
+                    table.list {
+                        thead { tr {
+                            th { (lang.t("Loại · thời điểm", "Kind · when")) }
+                            th.num { (lang.t("Số tiền · số phiếu", "Amount · receipt")) }
+                            th { (lang.t("Lý do từ chối", "Why it was refused")) }
+                        } }
+                        tbody {
+                            @for r in &d.refused_at_upload {
+                                tr data-refused=(r.record_id) {
+                                    td { (kind_label(lang, &r.kind)) br; small.nowrap { (datetime(r.recorded_at)) } }
+                                    td.num {
+                                        @if let Some(a) = r.amount.as_deref().and_then(|a| a.parse::<i64>().ok()) { (vnd(a)) }
+                                        @if let Some(receipt) = &r.receipt_no { br; small.mono { (receipt) } }
+                                    }
+                                    td { (lang.t(&r.message_vi, &r.message_en)) br; small.mono { (r.code) } }
+                                }
+                            }
+                        }
+                    }
+                }))
+            }
+        }
         @if pending && own {
             p.notice.warn { (lang.t(
                 "Đây là các bản ghi của chính bạn: người khác phải duyệt lô này.",

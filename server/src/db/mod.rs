@@ -777,8 +777,9 @@ impl Db {
                 return Ok(None);
             };
             let records = q::review::review_records(&mut tx, &[batch_id]).await?;
+            let refused = q::review::review_refused(&mut tx, batch_id).await?;
             let ctx = q::review::review_anomaly_context(&mut tx, &records).await?;
-            Ok::<_, DbError>(Some(crate::review::detail(head, &records, &ctx)))
+            Ok::<_, DbError>(Some(crate::review::detail(head, &records, &refused, &ctx)))
         }.await)
     }
 

@@ -70,6 +70,17 @@ pub async fn review_batch_head(c: &mut Conn, batch_id: uuid::Uuid) -> DbResult<O
     Ok(sqlx::query_as(&sql).bind(batch_id).fetch_optional(&mut *c).await?)
 }
 
+/// The records of a batch the server refused at upload.
+pub async fn review_refused(c: &mut Conn, batch_id: uuid::Uuid) -> DbResult<Vec<rv::RefusedRow>> {
+    Ok(sqlx::query_as(
+        "SELECT client_id, kind, recorded_at, body, code, message_vi, message_en FROM sync_records
+         WHERE batch_id = $1 AND status = 'rejected' ORDER BY id",
+    )
+    .bind(batch_id)
+    .fetch_all(&mut *c)
+    .await?)
+}
+
 /// The reviewable records (accepted or quarantined at upload) of batches.
 pub async fn review_records(c: &mut Conn, batch_ids: &[uuid::Uuid]) -> DbResult<Vec<rv::ReviewRecordRow>> {
     let mut out = Vec::new();

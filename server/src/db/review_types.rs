@@ -247,6 +247,40 @@ pub struct BatchDetail {
     #[serde(flatten)]
     pub summary: BatchSummary,
     pub records: Vec<ReviewRecord>,
+    /// Records of the batch the server refused at upload: never reviewed,
+    /// never posted. The phone showed the officer why.
+    pub refused_at_upload: Vec<RefusedRecord>,
+    /// What the refused repayments took in cash: the officer still holds it,
+    /// outside what the batch expects to be handed over.
+    #[schema(value_type = String)]
+    #[serde(serialize_with = "as_string")]
+    pub refused_cash: i64,
+}
+
+/// A record the server refused at upload, with why.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RefusedRecord {
+    pub record_id: Uuid,
+    pub kind: String,
+    pub recorded_at: DateTime<Utc>,
+    /// A repayment's amount (whole đồng, as a string) and receipt number,
+    /// as the phone recorded them.
+    pub amount: Option<String>,
+    pub receipt_no: Option<String>,
+    pub code: String,
+    pub message_vi: String,
+    pub message_en: String,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RefusedRow {
+    pub client_id: Uuid,
+    pub kind: String,
+    pub recorded_at: DateTime<Utc>,
+    pub body: String,
+    pub code: Option<String>,
+    pub message_vi: Option<String>,
+    pub message_en: Option<String>,
 }
 
 /// What an approval did.
