@@ -812,6 +812,32 @@ fn action_label(lang: Lang, a: &str) -> &str {
             "Từ chối vào bảng điều khiển (vai trò)",
             "Console refused (role)",
         ),
+        "user_deactivate" => lang.t("Khóa tài khoản", "Account deactivated"),
+        "user_activate" => lang.t("Mở khóa tài khoản", "Account activated"),
+        "user_set_password" => lang.t("Đặt mật khẩu mới", "New password set"),
+        "upload" => lang.t("Tải lên lô đồng bộ", "Sync batch uploaded"),
+        "signature.receive" => lang.t("Nhận ảnh chữ ký", "Signature image received"),
+        "batch.approve" => lang.t("Duyệt lô", "Batch approved"),
+        "batch.reject" => lang.t("Từ chối lô", "Batch rejected"),
+        "ledger.post" => lang.t("Ghi sổ cái", "Posted to the ledger"),
+        "counter.repayment" => lang.t("Thu nợ tại quầy", "Counter repayment"),
+        "reversal.request" => lang.t("Đề nghị đảo bút toán", "Reversal asked for"),
+        "reversal.approve" => lang.t("Duyệt đảo bút toán", "Reversal approved"),
+        "reversal.reject" => lang.t("Từ chối đảo bút toán", "Reversal refused"),
+        "disbursement.request" => lang.t("Đề nghị giải ngân", "Disbursement asked for"),
+        "disbursement.approve" => lang.t("Duyệt giải ngân", "Disbursement approved"),
+        "disbursement.reject" => lang.t("Từ chối giải ngân", "Disbursement refused"),
+        "loan.cancel" => lang.t("Huỷ giải ngân", "Loan taken back"),
+        "capital.receive" => lang.t("Nhận vốn cho vay", "Lending capital received"),
+        "campaign.receive" => lang.t(
+            "Nhận quà, tiền chương trình",
+            "Campaign packages or cash received",
+        ),
+        "bank.deposit" => lang.t("Nộp tiền mặt vào ngân hàng", "Cash paid into the bank"),
+        "bank.withdraw" => lang.t("Rút tiền mặt từ ngân hàng", "Cash drawn from the bank"),
+        "bank.charge" => lang.t("Phí ngân hàng", "Bank charge"),
+        "bank.interest" => lang.t("Lãi tiền gửi", "Bank interest"),
+        "bank.statement" => lang.t("Nhập sao kê ngân hàng", "Bank statement imported"),
         other => other,
     }
 }
@@ -909,8 +935,8 @@ pub async fn audit(
     let body = html! {
         h1 { (lang.t("Nhật ký hệ thống", "Audit log")) }
         p.lead { (lang.t(
-            "Mọi lần đăng nhập, thu hồi thiết bị và nhập dữ liệu; không sửa, không xoá được. Giờ Việt Nam.",
-            "Every sign-in, device revocation and import; nothing in it can be changed or deleted. Vietnam time."
+            "Mọi lần đăng nhập, tải lên, duyệt, ghi sổ, đảo bút toán, thu hồi thiết bị, thay đổi tài khoản và nhập dữ liệu; không sửa, không xoá được. Giờ Việt Nam.",
+            "Every sign-in, upload, decision, posting, reversal, device revocation, account change and import; nothing in it can be changed or deleted. Vietnam time."
         )) }
         form.filters method="get" action="/audit" id="audit-filter" {
             div {
@@ -1005,6 +1031,53 @@ mod tests {
     fn days_start_at_midnight_in_vietnam() {
         let d = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
         assert_eq!(day_start(d).to_rfc3339(), "2026-02-28T17:00:00+00:00");
+    }
+
+    /// Every action the server writes to the audit log (`.audit("…"` or
+    /// `action: "…"` in its source) has a name in both languages.
+    #[test]
+    fn every_audited_action_has_a_name() {
+        fn sources(dir: &std::path::Path, out: &mut Vec<String>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    sources(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(std::fs::read_to_string(&p).unwrap());
+                }
+            }
+        }
+        let mut texts = Vec::new();
+        sources(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+            &mut texts,
+        );
+        let mut actions = std::collections::BTreeSet::new();
+        for t in &texts {
+            for marker in [".audit(\"", "action: \""] {
+                for (at, _) in t.match_indices(marker) {
+                    let rest = &t[at + marker.len()..];
+                    let name = &rest[..rest.find('"').unwrap()];
+                    if !name.is_empty()
+                        && name
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c == '_' || c == '.')
+                    {
+                        actions.insert(name.to_string());
+                    }
+                }
+            }
+        }
+        assert!(actions.len() > 20, "{actions:?}");
+        for a in &actions {
+            for lang in [Lang::Vi, Lang::En] {
+                assert_ne!(
+                    action_label(lang, a),
+                    a,
+                    "no name for the audited action {a}"
+                );
+            }
+        }
     }
 
     #[test]
