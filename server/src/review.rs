@@ -275,7 +275,7 @@ pub fn detail(
     }
 }
 
-fn refused_record(r: &RefusedRow) -> RefusedRecord {
+pub fn refused_record(r: &RefusedRow) -> RefusedRecord {
     let repayment = match serde_json::from_str::<UploadRecord>(&r.body).map(|u| u.body) {
         Ok(RecordBody::Repayment(p)) => Some(p),
         _ => None,

@@ -539,6 +539,58 @@ async fn exclusions_go_back_to_the_phone_and_nobody_approves_their_own() {
         assert!(!refused[0]["message_vi"].as_str().unwrap().is_empty());
         assert_eq!(money(&detail["refused_cash"]), balance_before + 1);
         assert_eq!(money(&detail["cash_collected"]), 300_000, "{detail}");
+        // A batch of nothing but a refused repayment has nothing to review,
+        // but its cash shows on the queue all the same, newest first.
+        let alone = lan.record(RecordBody::Repayment(RepaymentPayload {
+            loan_id: l1.id,
+            worker_id: l1.worker_id,
+            amount: Dong(balance_before + 2),
+            receipt_no: lan.receipt(8),
+        }));
+        let (alone_batch, outcomes) = lan.upload(&app, vec![alone.clone()]).await;
+        assert_eq!(outcomes[0].0, UploadOutcome::Rejected, "{outcomes:?}");
+        let (s, _) = app
+            .get(&format!("/api/v1/batches/{alone_batch}"), &sup)
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "nothing to review in it");
+        let td = app.id_of("branches", "CN-TD").await;
+        let bt = app.id_of("branches", "CN-BT").await;
+        let since = chrono::Utc::now() - chrono::Duration::days(1);
+        let listed = app
+            .db
+            .refused_repayments(Some(td), since, 100)
+            .await
+            .unwrap();
+        let seen: Vec<(Uuid, bool)> = listed
+            .iter()
+            .map(|r| (r.record.client_id, r.reviewable))
+            .collect();
+        assert_eq!(seen, [(alone.client_id, false), (over.client_id, true)]);
+        assert_eq!(
+            sotay_server::review::refused_record(&listed[0].record).amount,
+            Some((balance_before + 2).to_string())
+        );
+        assert!(app
+            .db
+            .refused_repayments(Some(bt), since, 100)
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            app.db
+                .refused_repayments(None, since, 100)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+        let later = chrono::Utc::now() + chrono::Duration::minutes(1);
+        assert!(app
+            .db
+            .refused_repayments(Some(td), later, 100)
+            .await
+            .unwrap()
+            .is_empty());
         // An exclusion needs a reason and a record of this batch.
         let bad =
             json!({"cash_received": "0", "excluded": [{"record_id": pay.client_id, "reason": ""}]});

@@ -1741,6 +1741,83 @@ async fn an_admin_deactivates_an_officer_who_left_and_sets_a_forgotten_password(
 }
 
 #[tokio::test]
+async fn a_repayment_refused_at_upload_shows_on_the_queue_with_its_cash() {
+    use rust_decimal::Decimal;
+    let _turn = sotay_tests::one_at_a_time();
+    let http = no_redirects();
+    for backend in BACKENDS {
+        let db = fresh_database(backend).await;
+        let server = Server::start(&db.url, &["--demo"]).await;
+        // Offline, Lan takes 50.000 ₫ on a loan...
+        let phone = sotay_tests::Phone::new();
+        phone.login(&server.base, "canbo.lan", PASSWORD);
+        phone.book.sync(None).expect("first sync");
+        let loan = phone
+            .book
+            .search("thi".into(), 200)
+            .unwrap()
+            .iter()
+            .flat_map(|h| phone.book.worker_detail(h.worker_id).unwrap().loans)
+            .find(|l| l.status == "active" && l.balance > Decimal::from(100_000))
+            .expect("an open loan");
+        let receipt = phone
+            .book
+            .record_repayment(sotay_core::RepaymentInput {
+                loan_id: loan.loan_id,
+                amount: Decimal::from(50_000),
+                recorded_at: chrono::Utc::now(),
+            })
+            .unwrap()
+            .receipt_no;
+        // ... while the worker pays the whole loan off at the branch.
+        let id = scalar(
+            &db.url,
+            &format!("SELECT id FROM loans WHERE code = '{}'", loan.contract_no),
+        )
+        .await;
+        let owed = scalar(
+            &db.url,
+            &format!(
+                "SELECT CAST(SUM(principal_due - principal_paid + interest_due - interest_paid) AS BIGINT) \
+                 FROM installments WHERE loan_id = {id}"
+            ),
+        )
+        .await;
+        let token = api_token(&http, &server, "giamsat.thuduc", "counter-pc-1", "Máy quầy").await
+            ["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let resp = http
+            .post(server.url(&format!("/api/v1/loans/{id}/repayments")))
+            .bearer_auth(&token)
+            .json(&json!({"client_id": uuid::Uuid::now_v7(), "amount": owed.to_string(), "note": "Tất toán tại quầy"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            resp.status(),
+            StatusCode::OK,
+            "{}",
+            resp.text().await.unwrap()
+        );
+        let report = phone.book.sync(None).expect("sync");
+        assert_eq!(report.rejected, 1, "{report:?}");
+
+        // The supervisor's queue shows the cash Lan holds, with its receipt.
+        let supervisor = http_sign_in(&http, &server, "giamsat.thuduc").await;
+        let (status, _, html) = page(&http, &server, "/batches".into(), supervisor).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        let at = html
+            .find("id=\"refused-repayments\"")
+            .unwrap_or_else(|| panic!("{backend:?}: {html}"));
+        let section = &html[at..];
+        assert!(section.contains(&receipt), "{section}");
+        assert!(section.contains("50.000"), "{section}");
+    }
+}
+
+#[tokio::test]
 async fn cashier_takes_repayments_at_the_counter() {
     let _turn = sotay_tests::one_at_a_time();
     let http = no_redirects();

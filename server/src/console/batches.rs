@@ -165,6 +165,9 @@ pub struct ListQuery {
     page: String,
 }
 
+/// How far back the queue lists the repayments refused at upload.
+const REFUSED_DAYS: i64 = 30;
+
 /// `GET /batches?status=pending|approved|rejected|all&page=`
 pub async fn list(
     State(state): State<AppState>,
@@ -193,6 +196,21 @@ pub async fn list(
     };
     let has_next = rows.len() as i64 > PAGE;
     rows.truncate(PAGE as usize);
+    // Cash officers took in repayments the server refused at upload: on the
+    // queue, whether or not their batch has anything else to review.
+    let refused = if chosen == Some(BatchStatus::Pending) && page == 1 {
+        let since = chrono::Utc::now() - chrono::Duration::days(REFUSED_DAYS);
+        match state
+            .db
+            .refused_repayments(branch_of(&who), since, 100)
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => return ui.app_error(e.into()),
+        }
+    } else {
+        Vec::new()
+    };
     let admin = signed.user.role == Role::Admin;
     let code = |s: Option<BatchStatus>| match s {
         Some(BatchStatus::Pending) => "pending",
@@ -300,6 +318,46 @@ pub async fn list(
                     span { (lang.pick(format!("Trang {page}"), format!("Page {page}"))) }
                     @if has_next { a href=(pager(page + 1)) rel="next" { (lang.t("Trang sau", "Next")) " →" } }
                 }
+            }
+        }
+        @if !refused.is_empty() {
+            section #refused-repayments {
+                h2 { (lang.pick(
+                    format!("Khoản thu bị từ chối khi tải lên ({REFUSED_DAYS} ngày qua)"),
+                    format!("Repayments refused at upload (last {REFUSED_DAYS} days)"),
+                )) }
+                p.notice.warn { (lang.t(
+                    "Cán bộ đã thu tiền và đưa phiếu thu cho người lao động, nhưng máy chủ từ chối các khoản này nên chúng không nằm trong số tiền phải nộp và không vào sổ. Hỏi cán bộ về số tiền đang giữ: trả lại người lao động, hoặc thu tại quầy vào đúng khoản vay với số phiếu thu đã đưa.",
+                    "The officer took the cash and gave the worker a receipt, but the server refused these repayments: they are not in any cash to hand over and not in the books. Ask the officer about the cash they hold: give it back to the worker, or take it at the counter against the right loan, with the receipt number given.",
+                )) }
+                (table_wrap(html! {
+                    table.list {
+                        thead { tr {
+                            th { (lang.t("Cán bộ", "Officer")) }
+                            th { (lang.t("Thu lúc · đồng bộ lúc", "Taken · synced")) }
+                            th.num { (lang.t("Số tiền · số phiếu", "Amount · receipt")) }
+                            th { (lang.t("Lý do từ chối", "Why it was refused")) }
+                        } }
+                        tbody {
+                            @for r in &refused {
+                                @let shown = crate::review::refused_record(&r.record);
+                                tr data-refused=(r.record.client_id) {
+                                    td {
+                                        @if r.reviewable {
+                                            a href=(format!("/batches/{}", r.batch_id)) { (r.officer_name) }
+                                        } @else { (r.officer_name) }
+                                    }
+                                    td.nowrap { (datetime(r.record.recorded_at)) br; small { (datetime(r.received_at)) } }
+                                    td.num {
+                                        @if let Some(a) = shown.amount.as_deref().and_then(|a| a.parse::<i64>().ok()) { (vnd(a)) }
+                                        @if let Some(receipt) = &shown.receipt_no { br; small.mono { (receipt) } }
+                                    }
+                                    td { (lang.t(&shown.message_vi, &shown.message_en)) }
+                                }
+                            }
+                        }
+                    }
+                }))
             }
         }
     };

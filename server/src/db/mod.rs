@@ -755,6 +755,17 @@ pub fn stable_uid(kind: &str, code: &str) -> uuid::Uuid {
 
 /// Supervisor review, the ledger and the audit log (SQL in `review.rs`).
 impl Db {
+    /// The repayments refused at upload since `since` in a branch (or the
+    /// fund), newest first, at most `limit`: cash their officers hold.
+    pub async fn refused_repayments(
+        &self,
+        branch: Option<i64>,
+        since: chrono::DateTime<Utc>,
+        limit: i64,
+    ) -> DbResult<Vec<RefusedRepaymentRow>> {
+        with_conn!(self, q, c => q::review::refused_repayments(&mut c, branch, since, limit).await)
+    }
+
     pub async fn review_batches(
         &self,
         branch: Option<i64>,

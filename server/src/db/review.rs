@@ -81,6 +81,36 @@ pub async fn review_refused(c: &mut Conn, batch_id: uuid::Uuid) -> DbResult<Vec<
     .await?)
 }
 
+/// The repayments refused at upload since `since`, in a branch (or all),
+/// newest first, at most `limit`.
+pub async fn refused_repayments(
+    c: &mut Conn,
+    branch: Option<i64>,
+    since: DateTime<Utc>,
+    limit: i64,
+) -> DbResult<Vec<rv::RefusedRepaymentRow>> {
+    let (kind, id) = match branch {
+        None => (0, 0),
+        Some(b) => (1, b),
+    };
+    Ok(sqlx::query_as(&format!(
+        "SELECT s.batch_id, u.full_name AS officer_name, s.received_at, s.client_id, s.kind, s.recorded_at,
+                s.body, s.code, s.message_vi, s.message_en,
+                EXISTS (SELECT 1 FROM sync_records r WHERE r.batch_id = s.batch_id
+                        AND r.status IN ('accepted', 'quarantined')) AS reviewable
+         FROM sync_records s JOIN users u ON u.id = s.officer_id
+         WHERE s.status = 'rejected' AND s.received_at >= $3 AND s.kind = 'repayment'
+           AND ($1 = 0 OR u.branch_id = $2)
+         ORDER BY s.received_at DESC, s.id DESC LIMIT $4"
+    ))
+    .bind(kind)
+    .bind(id)
+    .bind(since)
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await?)
+}
+
 /// The reviewable records (accepted or quarantined at upload) of batches.
 pub async fn review_records(c: &mut Conn, batch_ids: &[uuid::Uuid]) -> DbResult<Vec<rv::ReviewRecordRow>> {
     let mut out = Vec::new();

@@ -272,6 +272,18 @@ pub struct RefusedRecord {
     pub message_en: String,
 }
 
+/// A repayment refused at upload in a branch, with its officer and
+/// whether its batch has records to review (a page to open).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RefusedRepaymentRow {
+    pub batch_id: Uuid,
+    pub officer_name: String,
+    pub received_at: DateTime<Utc>,
+    #[sqlx(flatten)]
+    pub record: RefusedRow,
+    pub reviewable: bool,
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RefusedRow {
     pub client_id: Uuid,
