@@ -93,7 +93,7 @@ pub async fn refused_repayments(
         None => (0, 0),
         Some(b) => (1, b),
     };
-    Ok(sqlx::query_as(&format!(
+    Ok(sqlx::query_as(
         "SELECT s.batch_id, u.full_name AS officer_name, s.received_at, s.client_id, s.kind, s.recorded_at,
                 s.body, s.code, s.message_vi, s.message_en,
                 EXISTS (SELECT 1 FROM sync_records r WHERE r.batch_id = s.batch_id
@@ -101,8 +101,8 @@ pub async fn refused_repayments(
          FROM sync_records s JOIN users u ON u.id = s.officer_id
          WHERE s.status = 'rejected' AND s.received_at >= $3 AND s.kind = 'repayment'
            AND ($1 = 0 OR u.branch_id = $2)
-         ORDER BY s.received_at DESC, s.id DESC LIMIT $4"
-    ))
+         ORDER BY s.received_at DESC, s.id DESC LIMIT $4",
+    )
     .bind(kind)
     .bind(id)
     .bind(since)
