@@ -571,15 +571,9 @@ impl Db {
         limit: i64,
     ) -> DbResult<Option<sync_rows::Portfolio>> {
         with_read!(self, q, tx => async {
-            if since > q::sync_seq(&mut tx).await? {
+            let Some(latest) = q::sync_cursor_check(&mut tx, epoch, since).await? else {
                 return Ok::<_, DbError>(None);
-            }
-            if let Some(tag) = epoch {
-                if !q::sync_cursor_holds(&mut tx, tag, since).await? {
-                    return Ok(None);
-                }
-            }
-            let latest = q::sync_epoch(&mut tx).await?;
+            };
             let mut changed = q::sync_changed(&mut tx, officer_id, since, limit + 1).await?;
             let has_more = changed.len() as i64 > limit;
             changed.truncate(limit as usize);

@@ -98,18 +98,22 @@ pub async fn sync_epoch(c: &mut Conn) -> DbResult<String> {
         .await?)
 }
 
-/// Whether a cursor given in epoch `tag` at sequence `seq` still holds:
-/// the epoch is known and no later one begins at or before `seq`.
-pub async fn sync_cursor_holds(c: &mut Conn, tag: &str, seq: i64) -> DbResult<bool> {
-    let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM sync_epochs e WHERE e.tag = $1
-         AND NOT EXISTS (SELECT 1 FROM sync_epochs l WHERE l.id > e.id AND l.first_seq <= $2)",
+/// Whether a cursor at sequence `seq`, given in epoch `tag` (none: from
+/// before epochs), still holds — `seq` is not beyond the last change, and
+/// the epoch is known and no later one begins at or before `seq` — and if
+/// so the latest epoch's tag, for the next cursor. One statement.
+pub async fn sync_cursor_check(c: &mut Conn, tag: Option<&str>, seq: i64) -> DbResult<Option<String>> {
+    let (counter, latest, holds): (i64, String, i64) = sqlx::query_as(
+        "SELECT (SELECT value FROM sync_counter WHERE id = 1),
+                (SELECT tag FROM sync_epochs ORDER BY id DESC LIMIT 1),
+                (SELECT COUNT(*) FROM sync_epochs e WHERE e.tag = $1
+                   AND NOT EXISTS (SELECT 1 FROM sync_epochs l WHERE l.id > e.id AND l.first_seq <= $2))",
     )
-    .bind(tag)
+    .bind(tag.unwrap_or(""))
     .bind(seq)
     .fetch_one(&mut *c)
     .await?;
-    Ok(n > 0)
+    Ok((seq <= counter && (tag.is_none() || holds > 0)).then_some(latest))
 }
 
 /// (entity, entity id, last seq) of what changed for `officer_id` after
