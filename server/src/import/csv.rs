@@ -548,10 +548,13 @@ fn expected_list(kind: ImportKind) -> String {
         .join(", ")
 }
 
-/// The column separator of a file from its first line: a comma, or a
-/// semicolon or tab when those are more common in it.
+/// The column separator of a file from its first line that is not blank: a
+/// comma, or a semicolon or tab when those are more common in it.
 fn delimiter_of(head: &[u8]) -> u8 {
-    let first = head.split(|b| *b == b'\n').next().unwrap_or_default();
+    let first = head
+        .split(|b| *b == b'\n')
+        .find(|line| line.iter().any(|b| !b.is_ascii_whitespace()))
+        .unwrap_or_default();
     let count = |d: u8| first.iter().filter(|b| **b == d).count();
     let (commas, semicolons, tabs) = (count(b','), count(b';'), count(b'\t'));
     if semicolons > commas && semicolons >= tabs {

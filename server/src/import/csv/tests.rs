@@ -275,6 +275,9 @@ fn semicolon_or_tab_separated_files_read_like_comma_separated_ones() {
         parse(ImportKind::Workers, &text).unwrap().workers[0].full_name,
         "Nguyễn, Thị Lan"
     );
+    // Blank lines before the header are skipped, for the separator too.
+    let text = format!("\n\r\n{}", commas.replace(',', ";"));
+    assert_eq!(parse(ImportKind::Loans, &text).unwrap().loans.len(), 1);
 }
 
 #[test]
