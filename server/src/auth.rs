@@ -253,7 +253,11 @@ async fn authenticate(
     if device.revoked_at.is_some() && !allow_revoked {
         return Err(device_revoked());
     }
-    let user = user.filter(|u| u.active).ok_or_else(unauthenticated)?;
+    // A deactivated account's devices are revoked with it: what one of them
+    // still uploads is quarantined like any revoked device's.
+    let user = user
+        .filter(|u| u.active || (allow_revoked && device.revoked_at.is_some()))
+        .ok_or_else(unauthenticated)?;
     let role = Role::parse(&user.role).ok_or_else(unauthenticated)?;
     Ok((
         AuthUser {
@@ -840,6 +844,13 @@ pub async fn change_account(
             )
         }
         AccountChange::Activate => ("user_activate", serde_json::Value::Null),
+        AccountChange::SetPassword { .. } if user_id == by.id => {
+            return Err(AppError::conflict(
+                "own_password",
+                "Không đặt lại mật khẩu của chính mình ở đây; nhờ một quản trị viên khác, hoặc dùng lệnh sotay-server set-password trên máy chủ",
+                "you cannot reset your own password here; ask another administrator, or use the sotay-server set-password command on the server",
+            ));
+        }
         AccountChange::SetPassword { password } => {
             let n = password.chars().count();
             if n < crate::import::csv::MIN_PASSWORD_CHARS {
@@ -879,10 +890,20 @@ pub async fn change_account(
             AccountChange::Deactivate { reason } => {
                 let changed = q::user_set_active(&mut tx, user_id, false, now).await?;
                 if changed {
+                    if q::admins_active(&mut tx).await? == 0 {
+                        return Err(DbError::Refused(Box::new(crate::db::Refusal {
+                            status: 409,
+                            code: "last_admin",
+                            vi: "Đây là quản trị viên cuối cùng còn hoạt động; mở khóa hoặc tạo một quản trị viên khác trước".into(),
+                            en: "this is the last active administrator; activate or create another one first".into(),
+                            records: Vec::new(),
+                        })));
+                    }
                     let why = format!("Tài khoản bị khóa: {}", reason.trim());
                     for device in q::devices_in_use(&mut tx, user_id).await? {
                         q::device_revoke(&mut tx, &device, by_id, &why, now).await?;
                     }
+                    q::user_sessions_end(&mut tx, user_id, now).await?;
                 }
                 changed
             }
@@ -890,6 +911,8 @@ pub async fn change_account(
             AccountChange::SetPassword { .. } => {
                 q::user_set_password(&mut tx, user_id, hash.as_deref().unwrap_or_default(), now).await?;
                 q::throttle_clear(&mut tx, &username).await?;
+                // Whoever signed in with the old password signs in again.
+                q::user_sessions_end(&mut tx, user_id, now).await?;
                 true
             }
         };

@@ -554,8 +554,43 @@ async fn an_admin_deactivates_an_account_and_sets_a_new_password() {
         let lan = app.token(LAN.0, "mat-khau-moi-2026", &device(44)).await;
         let (s, _) = app.get("/api/v1/workers", &lan).await;
         assert_eq!(s, StatusCode::OK);
-        for action in ["user_deactivate", "user_activate", "user_set_password"] {
-            assert_eq!(app.db.audit_count(action).await.unwrap(), 1, "{action}");
+        // A password set again ends the sessions signed in with the old one.
+        let (_, signed) = app.login_raw(LAN.0, "mat-khau-moi-2026", &device(45)).await;
+        let (s, body) = app
+            .post(
+                &password,
+                &admin,
+                &json!({"password": "mat-khau-thu-ba-2026"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (s, body) = app
+            .post(
+                "/api/v1/auth/refresh",
+                "",
+                &json!({"refresh_token": signed["refresh_token"], "device_id": device(45)}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{body}");
+        // Not one's own password here.
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/users/{admin_id}/password"),
+                &admin,
+                &json!({"password": "mat-khau-admin-moi"}),
+            )
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("own_password")),
+            "{body}"
+        );
+        for (action, n) in [
+            ("user_deactivate", 1),
+            ("user_activate", 1),
+            ("user_set_password", 2),
+        ] {
+            assert_eq!(app.db.audit_count(action).await.unwrap(), n, "{action}");
         }
     })
     .await;

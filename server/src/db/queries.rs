@@ -69,6 +69,32 @@ pub async fn user_set_active(c: &mut Conn, id: i64, active: bool, now: DateTime<
     Ok(done.rows_affected() == 1)
 }
 
+/// Ends every console session of a user and revokes the refresh tokens of
+/// all their devices: whoever holds one must sign in again.
+pub async fn user_sessions_end(c: &mut Conn, user_id: i64, now: DateTime<Utc>) -> DbResult<()> {
+    sqlx::query("UPDATE console_sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL")
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *c)
+        .await?;
+    sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = $1
+         WHERE revoked_at IS NULL AND device_id IN (SELECT id FROM devices WHERE user_id = $2)",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// Active administrators.
+pub async fn admins_active(c: &mut Conn) -> DbResult<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND active")
+        .fetch_one(&mut *c)
+        .await?)
+}
+
 /// The ids of a user's devices that are not revoked.
 pub async fn devices_in_use(c: &mut Conn, user_id: i64) -> DbResult<Vec<String>> {
     Ok(sqlx::query_scalar("SELECT id FROM devices WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id")
