@@ -429,8 +429,8 @@ pub struct SyncReport {
     /// restored from a backup, say): the whole portfolio was downloaded
     /// again.
     pub portfolio_reloaded: bool,
-    /// Records the server had acknowledged, sent again after it refused
-    /// the cursor (counted in `sent` too; a duplicate where it still had
-    /// them).
+    /// Records the server had answered (acknowledged, decided or refused),
+    /// sent again after it refused the cursor (counted in `sent` too; a
+    /// duplicate where it still had them).
     pub sent_again: u32,
 }

@@ -431,6 +431,13 @@ pub struct UploadResult {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadResponse {
     pub results: Vec<UploadResult>,
+    /// A download cursor (`<epoch>.<seq>`) at or after this batch's
+    /// changes. The phone sends the latest it got back as `acked` with its
+    /// downloads: a server restored from a backup taken before the batch
+    /// refuses it (410 `sync_cursor_reset`), even when the phone's download
+    /// cursor is older than the backup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged: Option<String>,
 }
 
 /// `POST /api/v1/auth/login`.

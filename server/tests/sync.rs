@@ -108,6 +108,57 @@ fn outcomes(v: &Value) -> Vec<(UploadOutcome, Option<String>)> {
 }
 
 #[tokio::test]
+async fn an_upload_answer_carries_a_cursor_the_phone_sends_back() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let mut lan = phone(&app, "canbo.lan", "officer-pass-1").await;
+        let snap = snapshot(&app, &lan).await;
+        let visit = lan.record(RecordBody::Visit(VisitPayload {
+            worker_id: snap.workers[0].id,
+            purpose: VisitPurpose::Other,
+            outcome: String::new(),
+            notes: String::new(),
+            location: None,
+        }));
+        let batch = Uuid::now_v7();
+        let (s, r) = upload(&app, &lan, batch, vec![visit.clone()]).await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        let acked = r["acknowledged"].as_str().expect("a cursor").to_string();
+        let (epoch, seq) = acked.split_once('.').unwrap();
+        let seq: i64 = seq.parse().unwrap();
+        assert!(seq > snap.next.split_once('.').unwrap().1.parse::<i64>().unwrap());
+        // The same batch again: the stored answer, with where the feed is now.
+        let (_, again) = upload(&app, &lan, batch, vec![visit]).await;
+        assert_eq!(again["results"], r["results"]);
+        assert!(again["acknowledged"].is_string());
+        let get = |acked: String| {
+            let app = &app;
+            let (since, token) = (snap.next.clone(), lan.token.clone());
+            async move {
+                app.get(
+                    &format!("/api/v1/sync/changes?since={since}&acked={acked}"),
+                    &token,
+                )
+                .await
+            }
+        };
+        let (s, body) = get(acked.clone()).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        // An acknowledgement the server does not hold (it was restored from
+        // a backup taken before that upload): refused like a cursor.
+        for bad in [
+            format!("{epoch}.{}", seq + 1_000),
+            format!("0123456789abcdef.{seq}"),
+            "nonsense".to_string(),
+        ] {
+            let (s, body) = get(bad.clone()).await;
+            assert_eq!(s, StatusCode::GONE, "{bad}: {body}");
+            assert_eq!(body["code"], "sync_cursor_reset");
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_day_goes_up_once_and_comes_back_as_statuses() {
     for backend in BACKENDS {
         let app = TestApp::start(backend).await;
@@ -611,6 +662,38 @@ async fn only_officers_sync_and_a_revoked_phone_is_quarantined() {
         assert_eq!(kept, 1);
         // Everything else is closed to it.
         let (s, _) = app.get("/api/v1/sync/changes", &lan.token).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+
+        // An officer whose account is deactivated (they left): their phone's
+        // last records are quarantined too, not refused.
+        let admin = app.token("admin", "admin-pass-1", "test-device-0051").await;
+        let hung = phone(&app, "canbo.hung", "officer-pass-2").await;
+        let hung_snap = snapshot(&app, &hung).await;
+        let hung_id = app.id_of("users", "CB-TD-02").await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/users/{hung_id}/deactivate"),
+                &admin,
+                &json!({"reason": "Nghỉ việc"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let mut hung = hung;
+        let visit = hung.record(RecordBody::Visit(VisitPayload {
+            worker_id: hung_snap.workers[0].id,
+            purpose: VisitPurpose::Other,
+            outcome: String::new(),
+            notes: String::new(),
+            location: None,
+        }));
+        let (s, r) = upload(&app, &hung, Uuid::now_v7(), vec![visit]).await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        assert_eq!(
+            outcomes(&r),
+            [(UploadOutcome::Rejected, Some("device_revoked".into()))],
+            "{backend:?}"
+        );
+        let (s, _) = app.get("/api/v1/sync/changes", &hung.token).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
     }
 }

@@ -321,6 +321,196 @@ fn pg_name(url: &str) -> &str {
     &url[url.rfind('/').expect("a database name") + 1..]
 }
 
+/// Backs the database up (SQLite while the server serves, PostgreSQL with
+/// it stopped) and stops the server.
+fn take_backup(
+    rt: &tokio::runtime::Runtime,
+    backend: sotay_tests::Backend,
+    url: &str,
+    server: Server,
+) -> Backup {
+    match backend {
+        sotay_tests::Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let file = dir.path().join("sotay-backup.db");
+            let out = sotay_tests::cli(url, &["backup", file.to_str().unwrap()]);
+            assert!(out.status.success(), "{out:?}");
+            server.kill();
+            Backup::Sqlite(dir)
+        }
+        sotay_tests::Backend::Postgres => {
+            server.kill();
+            let copy = format!("{}_backup", pg_name(url));
+            rt.block_on(admin_exec(&format!(
+                "CREATE DATABASE {copy} TEMPLATE {}",
+                pg_name(url)
+            )));
+            Backup::Postgres(copy)
+        }
+    }
+}
+
+/// The server's disk fails: it is stopped and its database restored from
+/// the backup, as the README says.
+fn restore(rt: &tokio::runtime::Runtime, url: &str, server: Server, backup: &Backup) {
+    server.kill();
+    match backup {
+        Backup::Sqlite(dir) => {
+            let live = url.strip_prefix("sqlite://").unwrap();
+            for ext in ["-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{live}{ext}"));
+            }
+            std::fs::copy(dir.path().join("sotay-backup.db"), live).expect("restore");
+        }
+        Backup::Postgres(copy) => {
+            let name = pg_name(url);
+            rt.block_on(admin_exec(&format!("DROP DATABASE {name} WITH (FORCE)")));
+            rt.block_on(admin_exec(&format!(
+                "CREATE DATABASE {name} TEMPLATE {copy}"
+            )));
+        }
+    }
+}
+
+fn drop_backup(rt: &tokio::runtime::Runtime, backup: Backup) {
+    if let Backup::Postgres(copy) = backup {
+        rt.block_on(admin_exec(&format!("DROP DATABASE {copy}")));
+    }
+}
+
+#[test]
+fn an_upload_acknowledged_after_the_backup_is_sent_again_though_its_download_failed() {
+    let _turn = sotay_tests::one_at_a_time();
+    let rt = runtime();
+    for backend in BACKENDS {
+        let db = rt.block_on(fresh_database(backend));
+        let server = rt.block_on(Server::start(&db.url, &["--demo"]));
+        let addr = server.addr();
+        let phone = Phone::new();
+        phone.login(&server.base, "canbo.thao", PASSWORD);
+        phone.book.sync(None).expect("first sync");
+        let backup = take_backup(&rt, backend, &db.url, server);
+        let server = rt.block_on(Server::start_at(&db.url, &addr, &[]));
+        // Uploaded and acknowledged, but the download after it failed: the
+        // phone's download cursor is from before the backup.
+        let cut = DownloadsCut {
+            inner: HttpTransport::new(std::time::Duration::from_secs(30)),
+            cut: std::sync::atomic::AtomicBool::new(true),
+        };
+        let unseen = record_day(&phone, 2);
+        assert!(phone.book.sync_with(&cut, quick(), None).is_err());
+        assert_eq!(outbox(&phone, OutboxFilter::Pending), 0, "acknowledged");
+        restore(&rt, &db.url, server, &backup);
+        let _server = rt.block_on(Server::start_at(&db.url, &addr, &[]));
+        let device = phone.device_id;
+        let sql = format!("SELECT COUNT(*) FROM sync_records WHERE device_id = '{device}'");
+        assert_eq!(
+            rt.block_on(scalar(&db.url, &sql)),
+            0,
+            "{backend:?}: the restore lost them"
+        );
+        // The acknowledgement the phone sends back tells it.
+        cut.cut.store(false, Ordering::SeqCst);
+        let r = phone
+            .book
+            .sync_with(&cut, quick(), None)
+            .expect("sync after the restore");
+        assert!(r.portfolio_reloaded, "{backend:?}");
+        assert_eq!(
+            (r.sent_again as usize, r.accepted as usize),
+            (unseen, unseen),
+            "{r:?}"
+        );
+        assert_eq!(rt.block_on(scalar(&db.url, &sql)) as usize, unseen);
+        drop_backup(&rt, backup);
+        println!("{backend:?}: {unseen} records acknowledged after the backup, their download cut, sent again after the restore");
+    }
+}
+
+/// HTTP to the real server, with the downloads cut while `cut` is set: an
+/// upload gets through and its answer back, the pull after it fails.
+struct DownloadsCut {
+    inner: HttpTransport,
+    cut: std::sync::atomic::AtomicBool,
+}
+
+impl Transport for DownloadsCut {
+    fn get(&self, url: &str, headers: &[(&str, &str)]) -> Result<Response, TransportError> {
+        if self.cut.load(Ordering::SeqCst) && url.contains("/api/v1/sync/changes") {
+            return Err(TransportError::NotSent("the signal went".into()));
+        }
+        self.inner.get(url, headers)
+    }
+    fn post_json(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<Response, TransportError> {
+        self.inner.post_json(url, headers, body)
+    }
+    fn put(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<Response, TransportError> {
+        self.inner.put(url, headers, content_type, body)
+    }
+}
+
+/// The supervisor approves every batch waiting in the branch, counting the
+/// cash each expects. Returns how many.
+async fn approve_all(base: &str) -> usize {
+    let http = reqwest::Client::new();
+    let login: serde_json::Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(
+            &serde_json::json!({"username": "giamsat.thuduc", "password": PASSWORD,
+            "device_id": uuid::Uuid::now_v7(), "device_name": "Máy chi nhánh"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["access_token"]
+        .as_str()
+        .expect("signed in")
+        .to_string();
+    let queue: serde_json::Value = http
+        .get(format!("{base}/api/v1/batches?status=pending"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let queue = queue.as_array().expect("the queue").clone();
+    for b in &queue {
+        let resp = http
+            .post(format!(
+                "{base}/api/v1/batches/{}/approve",
+                b["batch_id"].as_str().unwrap()
+            ))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"cash_received": b["cash_collected"]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            resp.status(),
+            reqwest::StatusCode::OK,
+            "{}",
+            resp.text().await.unwrap()
+        );
+    }
+    queue.len()
+}
+
 #[test]
 fn a_server_restored_from_a_backup_gets_back_what_the_phone_sent_after_it() {
     let _turn = sotay_tests::one_at_a_time();
@@ -334,50 +524,29 @@ fn a_server_restored_from_a_backup_gets_back_what_the_phone_sent_after_it() {
         phone.book.sync(None).expect("first sync");
         let mut recorded = record_day(&phone, 2);
         phone.book.sync(None).expect("sync before the backup");
-
-        let backup = match backend {
-            sotay_tests::Backend::Sqlite => {
-                let dir = tempfile::tempdir().expect("temp dir");
-                let file = dir.path().join("sotay-backup.db");
-                let out = sotay_tests::cli(&db.url, &["backup", file.to_str().unwrap()]);
-                assert!(out.status.success(), "{out:?}");
-                server.kill();
-                Backup::Sqlite(dir)
-            }
-            sotay_tests::Backend::Postgres => {
-                server.kill();
-                let copy = format!("{}_backup", pg_name(&db.url));
-                rt.block_on(admin_exec(&format!(
-                    "CREATE DATABASE {copy} TEMPLATE {}",
-                    pg_name(&db.url)
-                )));
-                Backup::Postgres(copy)
-            }
-        };
+        let backup = take_backup(&rt, backend, &db.url, server);
         let server = rt.block_on(Server::start_at(&db.url, &addr, &[]));
-        let after_backup = record_day(&phone, 3);
-        recorded += after_backup;
-        let r = phone.book.sync(None).expect("sync after the backup");
-        assert_eq!(r.accepted as usize, after_backup);
+        // After the backup: a day synced and approved at the branch.
+        let decided = record_day(&phone, 3);
+        recorded += decided;
+        phone.book.sync(None).expect("sync after the backup");
+        assert!(rt.block_on(approve_all(&server.base)) > 0);
+        phone.book.sync(None).expect("the decisions come down");
+        let approved = |phone: &Phone| {
+            phone
+                .book
+                .outbox(OutboxFilter::All, 100_000)
+                .unwrap()
+                .iter()
+                .filter(|i| i.state == "approved")
+                .count()
+        };
+        assert!(
+            approved(&phone) >= decided,
+            "the decisions reached the phone"
+        );
 
-        // The server's disk fails; it is restored from the backup.
-        server.kill();
-        match &backup {
-            Backup::Sqlite(dir) => {
-                let live = db.url.strip_prefix("sqlite://").unwrap();
-                for ext in ["-wal", "-shm"] {
-                    let _ = std::fs::remove_file(format!("{live}{ext}"));
-                }
-                std::fs::copy(dir.path().join("sotay-backup.db"), live).expect("restore");
-            }
-            Backup::Postgres(copy) => {
-                let name = pg_name(&db.url);
-                rt.block_on(admin_exec(&format!("DROP DATABASE {name} WITH (FORCE)")));
-                rt.block_on(admin_exec(&format!(
-                    "CREATE DATABASE {name} TEMPLATE {copy}"
-                )));
-            }
-        }
+        restore(&rt, &db.url, server, &backup);
         let _server = rt.block_on(Server::start_at(&db.url, &addr, &[]));
         let device = phone.device_id;
         let count = |sql: &str| rt.block_on(scalar(&db.url, sql));
@@ -385,30 +554,31 @@ fn a_server_restored_from_a_backup_gets_back_what_the_phone_sent_after_it() {
             - count(&format!(
                 "SELECT COUNT(*) FROM sync_records WHERE device_id = '{device}'"
             )) as usize) as u32;
-        assert_eq!(
-            lost as usize, after_backup,
-            "{backend:?}: the restore lost them"
-        );
+        assert_eq!(lost as usize, decided, "{backend:?}: the restore lost them");
 
-        // The phone's next sync finds its cursor unknown, sends again what
-        // the server had acknowledged and downloads the portfolio again.
+        // The phone's next sync finds its cursor unknown, sends again
+        // everything the server had answered (the approved records too) and
+        // downloads the portfolio again.
         recorded += record_day(&phone, 1);
         let r = phone.book.sync(None).expect("sync after the restore");
         assert!(r.portfolio_reloaded, "{backend:?}");
         assert_eq!(r.rejected + r.wedged, 0, "{backend:?}: {:?}", r.results);
         assert_eq!(outbox(&phone, OutboxFilter::Accepted), recorded);
+        assert_eq!(
+            approved(&phone),
+            0,
+            "{backend:?}: the approvals were lost with the rest"
+        );
         let stored = count(&format!(
             "SELECT COUNT(*) FROM sync_records WHERE device_id = '{device}'"
         ));
         assert_eq!(stored as usize, recorded, "{backend:?}: each record once");
         let again = phone.book.sync(None).expect("the sync after");
         assert_eq!((again.sent, again.portfolio_reloaded), (0, false));
-        if let Backup::Postgres(copy) = &backup {
-            rt.block_on(admin_exec(&format!("DROP DATABASE {copy}")));
-        }
+        drop_backup(&rt, backup);
         println!(
-            "{backend:?}: restored from a backup, {lost} records the server had lost sent again \
-             ({} resent in all), {recorded} records each stored once",
+            "{backend:?}: restored from a backup, {lost} approved records the server had lost sent \
+             again ({} resent in all), {recorded} records each stored once",
             r.sent_again
         );
     }

@@ -398,7 +398,11 @@ impl FakeServer {
             results.push(result(UploadOutcome::Accepted, None, None));
         }
         results.retain(|r| !st.omit.contains(&r.client_id));
-        let answer = serde_json::to_vec(&UploadResponse { results }).expect("serialisable");
+        let answer = serde_json::to_vec(&UploadResponse {
+            results,
+            acknowledged: Some(format!("c{}", st.pages.len())),
+        })
+        .expect("serialisable");
         st.batches.insert(batch.batch_id, (content, answer.clone()));
         Response {
             status: 200,

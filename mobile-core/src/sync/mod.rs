@@ -335,7 +335,11 @@ impl<'a> SyncClient<'a> {
             let r = self.call(base, &url, Req::Json(batch.body.as_bytes()))?;
             if r.status == 200 {
                 let answer: UploadResponse = parse("upload response", &r.body)?;
-                let t = self.store.finish_batch(&batch, &answer.results)?;
+                let t = self.store.finish_batch(
+                    &batch,
+                    &answer.results,
+                    answer.acknowledged.as_deref(),
+                )?;
                 report.sent += batch.records;
                 report.accepted += t.accepted;
                 report.duplicates += t.duplicates;
@@ -493,11 +497,17 @@ impl<'a> SyncClient<'a> {
                 .store
                 .sync_cursor()?
                 .ok_or_else(|| Error::Corrupt("no cursor after the snapshot".into()))?;
-            let url = format!(
+            let mut url = format!(
                 "{base}/api/v1/sync/changes?since={}&limit={}",
                 encode(&cursor),
                 self.opts.page_size
             );
+            // The latest upload answer's cursor: a server restored from a
+            // backup taken before that upload refuses it, even when the
+            // download cursor is older than the backup.
+            if let Some(acked) = self.store.acked_cursor()? {
+                url.push_str(&format!("&acked={}", encode(&acked)));
+            }
             let r = self.call(base, &url, Req::Get)?;
             if r.status == 410 && problem(&r).code.as_deref() == Some(CURSOR_RESET) {
                 return Ok(Pulled::CursorReset);

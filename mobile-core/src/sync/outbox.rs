@@ -315,10 +315,25 @@ impl Store {
         })
     }
 
+    /// The `acknowledged` cursor of the latest upload answer, sent back
+    /// with downloads.
+    pub(crate) fn acked_cursor(&self) -> Result<Option<String>> {
+        self.read(|c| crate::db::meta(c, "acked"))
+    }
+
     /// Records the server's answer to a batch and closes it, in one
-    /// transaction. Results for records outside the batch are ignored.
-    pub(crate) fn finish_batch(&self, b: &OpenBatch, results: &[UploadResult]) -> Result<Tally> {
+    /// transaction, with the answer's `acknowledged` cursor. Results for
+    /// records outside the batch are ignored.
+    pub(crate) fn finish_batch(
+        &self,
+        b: &OpenBatch,
+        results: &[UploadResult],
+        acknowledged: Option<&str>,
+    ) -> Result<Tally> {
         self.write_durable(|tx| {
+            if let Some(a) = acknowledged {
+                crate::db::set_meta(tx, "acked", a)?;
+            }
             let members = batch_members(tx, b.seq)?;
             let mut st = tx.prepare_cached(
                 "UPDATE record_states SET state = ?2, code = ?3, message_vi = ?4, message_en = ?5, updated_at = ?6
@@ -420,18 +435,24 @@ impl Store {
         })
     }
 
-    /// After the server refused this phone's download cursor: the cursor
-    /// is dropped (the next pull downloads the whole portfolio) and the
-    /// records the server acknowledged but has not decided go back in the
-    /// queue, in one transaction. Returns how many records.
+    /// After the server refused this phone's download cursor (its database
+    /// was restored from a backup): the cursor is dropped (the next pull
+    /// downloads the whole portfolio), every record the server answered —
+    /// acknowledged, decided or refused — goes back in the queue, and the
+    /// signature images it had go back to be sent, in one transaction. The
+    /// server answers "duplicate" (with its stored result) for what it
+    /// still has and judges again what the restore lost; the portfolio's
+    /// statuses then bring back each record's decision. Wedged records
+    /// stay set aside. Returns how many records.
     pub(crate) fn restart_sync(&self) -> Result<u32> {
         self.write_durable(|tx| {
-            tx.execute("DELETE FROM meta WHERE key = 'cursor'", [])?;
+            tx.execute("DELETE FROM meta WHERE key IN ('cursor', 'acked')", [])?;
             let records = tx.execute(
                 "UPDATE record_states SET state = 'pending', code = NULL, message_vi = NULL, message_en = NULL, updated_at = ?1
-                 WHERE state = 'accepted'",
+                 WHERE state IN ('accepted', 'approved', 'rejected', 'reversed')",
                 [Utc::now().timestamp_millis()],
             )?;
+            tx.execute("DELETE FROM signature_uploads WHERE state = 'sent'", [])?;
             Ok(records as u32)
         })
     }

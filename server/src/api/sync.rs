@@ -37,6 +37,25 @@ pub struct ChangesQuery {
     pub since: Option<String>,
     /// Changed entities per page (default 500, at most 2,000).
     pub limit: Option<i64>,
+    /// The `acknowledged` cursor of the phone's latest upload answer: when
+    /// this server no longer holds it (restored from a backup taken before
+    /// that upload), 410 as for `since`.
+    pub acked: Option<String>,
+}
+
+/// A cursor's epoch (none for a bare sequence from before epochs) and
+/// sequence, or 410 for one this server never gave.
+fn parse_cursor(cursor: &str) -> Result<(Option<&str>, i64), AppError> {
+    let (epoch, seq) = match cursor.split_once('.') {
+        Some((epoch, seq)) => (Some(epoch), seq),
+        None => (None, cursor),
+    };
+    let seq = seq
+        .parse()
+        .ok()
+        .filter(|v: &i64| *v >= 0)
+        .ok_or_else(|| cursor_reset(cursor))?;
+    Ok((epoch, seq))
 }
 
 /// The officer's portfolio (no `since`) or what changed in it after `since`.
@@ -59,22 +78,17 @@ pub async fn changes(
             Ok(Json(crate::sync::snapshot(rows)?).into_response())
         }
         Some(cursor) => {
-            // "<epoch>.<seq>"; a bare sequence from before epochs.
-            let (epoch, seq) = match cursor.split_once('.') {
-                Some((epoch, seq)) => (Some(epoch), seq),
-                None => (None, cursor),
+            let since = parse_cursor(cursor)?;
+            let acked = match query.acked.as_deref() {
+                None | Some("") => None,
+                Some(a) => Some(parse_cursor(a)?),
             };
-            let since: i64 = seq
-                .parse()
-                .ok()
-                .filter(|v| *v >= 0)
-                .ok_or_else(|| cursor_reset(cursor))?;
             let limit = query.limit.unwrap_or(500).clamp(1, 2_000);
             let rows = state
                 .db
-                .sync_page(user.id, today, epoch, since, limit)
+                .sync_page(user.id, today, since, acked, limit)
                 .await?
-                .ok_or_else(|| cursor_reset(cursor))?;
+                .ok_or_else(|| cursor_reset(query.acked.as_deref().unwrap_or(cursor)))?;
             Ok(Json(crate::sync::page(rows)?).into_response())
         }
     }
@@ -150,7 +164,12 @@ pub async fn upload(
     // The batch's identity is its canonical content.
     let canonical = CanonicalBatch::new(batch).map_err(AppError::internal)?;
     match state.uploads.upload(uploader(&user, ip), canonical).await {
-        Ok(response) => Ok(Json(response)),
+        Ok(mut response) => {
+            // Where the feed stands now, at or after this batch's changes.
+            // Without it (a failed read) the phone is none the worse.
+            response.acknowledged = state.db.sync_cursor_now().await.ok();
+            Ok(Json(response))
+        }
         Err(DbError::Conflict(c)) if c == "batch_conflict" => Err(AppError::conflict(
             "batch_conflict",
             "Mã lô này đã được dùng cho một nội dung khác",

@@ -547,6 +547,16 @@ impl Db {
         }.await)
     }
 
+    /// The cursor of everything committed now: the latest epoch and the
+    /// last change's sequence (`<epoch>.<seq>`).
+    pub async fn sync_cursor_now(&self) -> DbResult<String> {
+        with_read!(self, q, tx => async {
+            let seq = q::sync_seq(&mut tx).await?;
+            let epoch = q::sync_epoch(&mut tx).await?;
+            Ok::<_, DbError>(format!("{epoch}.{seq}"))
+        }.await)
+    }
+
     /// Opens a sync epoch (migration 0027). Called when the server starts
     /// and before an import from the command line writes, so that after a
     /// restore from backup the cursors given after the backup are refused.
@@ -557,7 +567,9 @@ impl Db {
     }
 
     /// What changed in an officer's portfolio after `since` (a sequence
-    /// given in sync epoch `epoch`; none for cursors from before epochs):
+    /// given in sync epoch `epoch`; none for cursors from before epochs;
+    /// `acked`, the cursor of the phone's latest upload answer, checked
+    /// the same way):
     /// at most `limit` changed entities, each in its current state (or
     /// removed). `None` when the cursor does not hold: beyond every change
     /// this database has made, or given after the backup it was restored
@@ -566,14 +578,19 @@ impl Db {
         &self,
         officer_id: i64,
         today: chrono::NaiveDate,
-        epoch: Option<&str>,
-        since: i64,
+        (epoch, since): (Option<&str>, i64),
+        acked: Option<(Option<&str>, i64)>,
         limit: i64,
     ) -> DbResult<Option<sync_rows::Portfolio>> {
         with_read!(self, q, tx => async {
             let Some(latest) = q::sync_cursor_check(&mut tx, epoch, since).await? else {
                 return Ok::<_, DbError>(None);
             };
+            if let Some((epoch, seq)) = acked {
+                if q::sync_cursor_check(&mut tx, epoch, seq).await?.is_none() {
+                    return Ok(None);
+                }
+            }
             let mut changed = q::sync_changed(&mut tx, officer_id, since, limit + 1).await?;
             let has_more = changed.len() as i64 > limit;
             changed.truncate(limit as usize);

@@ -469,7 +469,7 @@ pub async fn store_batches(
                 verdict,
             });
         }
-        let response = UploadResponse { results };
+        let response = UploadResponse { results, acknowledged: None };
         let json = serde_json::to_string(&response).map_err(|e| DbError::Invalid(e.to_string()))?;
         new_batches.push((job, json));
         audit.push(upload_audit(job, &response));
