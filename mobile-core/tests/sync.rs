@@ -151,6 +151,12 @@ fn batch_calls(fake: &FakeServer) -> Vec<(Option<Uuid>, Option<Fault>)> {
         .collect()
 }
 
+/// The number of the next sync's first upload call: each sync first looks
+/// at the changes (one call), then sends.
+fn first_upload(fake: &FakeServer) -> u64 {
+    fake.calls().len() as u64 + 1
+}
+
 struct Recorder(Mutex<Vec<(u32, u32, u64)>>);
 
 impl SyncProgress for Recorder {
@@ -223,14 +229,15 @@ fn a_server_restored_from_a_backup_is_sent_again_what_it_lost() {
     let progress = Recorder(Mutex::new(Vec::new()));
     let r = book.sync_with(&fake, opts(4, 0), Some(&progress)).unwrap();
     assert!(r.portfolio_reloaded);
-    // The visit went first; the server then refused the cursor, and all
-    // eleven acknowledged records were sent again: the three it had lost
-    // are stored again, the others are duplicates.
-    assert_eq!(r.sent_again, 11);
-    assert_eq!(r.sent, 12);
+    // The server refused the cursor before anything was sent: the ten
+    // records it had answered went back in the queue, after them the
+    // visit. The three it had lost are stored again, the others are
+    // duplicates.
+    assert_eq!(r.sent_again, 10);
+    assert_eq!(r.sent, 11);
     assert_eq!(
         (r.accepted, r.duplicates, r.rejected, r.wedged),
-        (4, 8, 0, 0)
+        (4, 7, 0, 0)
     );
     let stored: HashSet<Uuid> = fake.stored().into_iter().collect();
     let mut all: HashSet<Uuid> = ids.iter().copied().collect();
@@ -252,14 +259,18 @@ fn a_server_restored_from_a_backup_is_sent_again_what_it_lost() {
         .map(|c| c.path.clone())
         .collect();
     assert_eq!(downloads.len(), 3, "{downloads:?}");
-    assert!(downloads[0].starts_with("/api/v1/sync/changes?since=c1"));
+    assert!(downloads[0].starts_with("/api/v1/sync/changes?since=c1&limit=1"));
     assert_eq!(downloads[1], "/api/v1/sync/changes");
     assert!(downloads[2].starts_with("/api/v1/sync/changes?since=c0"));
     assert_eq!(
         book.worker_detail(id(HUNG)).unwrap().room.as_deref(),
         Some("P.1")
     );
-    assert_eq!(progress.0.lock().unwrap().last().unwrap().1, 12);
+    assert_eq!(progress.0.lock().unwrap().last().unwrap().1, 11);
+    // Nothing went before the refusal: the visit went last, after the
+    // records recorded before it.
+    let last_batch = batch_calls(&fake).last().unwrap().0.unwrap();
+    assert_eq!(fake.sent_in()[&later], HashSet::from([last_batch]));
 
     // The new cursor is good: the next sync sends nothing and reloads nothing.
     let again = book.sync_with(&fake, opts(4, 0), None).unwrap();
@@ -271,7 +282,7 @@ fn an_answer_lost_after_the_server_stored_the_batch_is_replayed_with_the_same_id
     let fake = server(1);
     let (dir, book) = signed_in(&fake);
     let ids = record_day(&book);
-    fake.fault_next(Fault::AnswerLost);
+    fake.fault_at(first_upload(&fake), Fault::AnswerLost);
     let e = book.sync_with(&fake, opts(4, 0), None).unwrap_err();
     assert!(matches!(e, FieldBookError::Network { .. }), "{e:?}");
     // The server stored the first four; the phone does not know it yet.
@@ -306,7 +317,7 @@ fn transient_failures_are_retried_within_one_sync_with_the_same_batch() {
     let fake = server(0);
     let (_dir, book) = signed_in(&fake);
     let ids = record_day(&book);
-    let next = fake.calls().len() as u64;
+    let next = first_upload(&fake);
     fake.fault_at(next, Fault::NotSent);
     fake.fault_at(next + 1, Fault::Status(503));
     fake.fault_at(next + 2, Fault::AnswerLost);
@@ -319,7 +330,7 @@ fn transient_failures_are_retried_within_one_sync_with_the_same_batch() {
 
     // Out of retries: a network error, nothing marked.
     let more = visit(&book, LAN, 30);
-    let next = fake.calls().len() as u64;
+    let next = first_upload(&fake);
     fake.fault_at(next, Fault::Status(500));
     fake.fault_at(next + 1, Fault::Status(503));
     match book.sync_with(&fake, opts(500, 1), None).unwrap_err() {
@@ -384,7 +395,7 @@ fn signature_images_follow_their_gifts_once_the_server_has_the_records() {
     // The first image's answer is lost after the server stored it: the
     // images stop for this sync, nothing is marked sent, the changes are
     // still pulled, and the next sync sends both.
-    let before = fake.calls().len() as u64;
+    let before = first_upload(&fake);
     fake.fault_at(before + 1, Fault::AnswerLost);
     let cut = book.sync_with(&fake, opts(500, 0), None).unwrap();
     assert_eq!(
@@ -541,7 +552,7 @@ fn a_batch_conflict_wedges_the_batch_and_later_batches_go_on() {
     let fake = server(0);
     let (_dir, book) = signed_in(&fake);
     let ids = record_day(&book);
-    fake.fault_next(Fault::BatchConflict);
+    fake.fault_at(first_upload(&fake), Fault::BatchConflict);
     let r = book.sync_with(&fake, opts(4, 0), None).unwrap();
     assert_eq!((r.wedged, r.accepted), (4, 6));
     assert_eq!(states(&book, OutboxFilter::Wedged), ids[..4]);
@@ -560,11 +571,14 @@ fn an_expired_access_token_is_refreshed_once_and_the_new_refresh_token_kept() {
     assert_eq!(r.accepted, 10);
     let paths: Vec<String> = fake.calls().into_iter().map(|c| c.path).collect();
     let n = paths.len();
+    // The first call (the look at the changes) is refused, the token
+    // refreshed, the call made again; then the upload.
     assert_eq!(
-        paths[n - 4..n - 1],
+        paths[n - 5..n - 1],
         [
-            "/api/v1/sync/batches",
+            "/api/v1/sync/changes?since=c0&limit=1",
             "/api/v1/auth/refresh",
+            "/api/v1/sync/changes?since=c0&limit=1",
             "/api/v1/sync/batches"
         ]
     );

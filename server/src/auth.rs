@@ -888,9 +888,10 @@ pub async fn change_account(
     let changed = with_tx!(db, q, tx => async {
         let changed = match change {
             AccountChange::Deactivate { reason } => {
+                let admins = q::admins_active(&mut tx).await?;
                 let changed = q::user_set_active(&mut tx, user_id, false, now).await?;
                 if changed {
-                    if q::admins_active(&mut tx).await? == 0 {
+                    if admins == [user_id] {
                         return Err(DbError::Refused(Box::new(crate::db::Refusal {
                             status: 409,
                             code: "last_admin",

@@ -288,23 +288,27 @@ impl<'a> SyncClient<'a> {
         }
         let base = tokens.server_url;
         let mut report = SyncReport::default();
-        let total = self.store.to_send()?;
+        let mut total = self.store.to_send()?;
         progress(0, total, 0);
+        // First one change (if any) with the cursors: a server restored
+        // from a backup since the last sync is found out before anything is
+        // sent, so that what it lost goes back before what was recorded
+        // after (a void after its repayment), and an upload's answer never
+        // replaces an acknowledgement not yet checked.
+        if self.store.sync_cursor()?.is_some()
+            && self.pull(&base, &mut report, total, progress, 1)? == Pulled::CursorReset
+        {
+            total = self.restart(&mut report)?;
+        }
         self.push(&base, &mut report, total, progress)?;
         self.push_signatures(&base, &mut report)?;
-        if self.pull(&base, &mut report, total, progress)? == Pulled::CursorReset {
-            // The server does not know the cursor it gave this phone: its
-            // database was restored from a backup (or the phone was pointed
-            // at another server). What it acknowledged after that backup is
-            // gone from it, so every record it acknowledged and has not
-            // decided is sent again (a duplicate where it still has it),
-            // then the whole portfolio is downloaded again.
-            report.sent_again = self.store.restart_sync()?;
-            report.portfolio_reloaded = true;
-            let total = total + report.sent_again;
+        let pages = usize::MAX;
+        if self.pull(&base, &mut report, total, progress, pages)? == Pulled::CursorReset {
+            // Restored during this sync.
+            total = self.restart(&mut report)?;
             self.push(&base, &mut report, total, progress)?;
             self.push_signatures(&base, &mut report)?;
-            if self.pull(&base, &mut report, total, progress)? == Pulled::CursorReset {
+            if self.pull(&base, &mut report, total, progress, pages)? == Pulled::CursorReset {
                 return Err(Error::Network(
                     "the server refused the cursor of the portfolio it had just sent".into(),
                 ));
@@ -312,6 +316,16 @@ impl<'a> SyncClient<'a> {
         }
         report.signatures_waiting = self.store.signatures_waiting()?;
         Ok(report)
+    }
+
+    /// The server does not know this phone's cursors: its database was
+    /// restored from a backup (or the phone was pointed at another
+    /// server). Everything it had answered goes back in the queue and the
+    /// whole portfolio is downloaded again. Returns what is to send now.
+    fn restart(&self, report: &mut SyncReport) -> Result<u32> {
+        report.sent_again += self.store.restart_sync()?;
+        report.portfolio_reloaded = true;
+        self.store.to_send()
     }
 
     fn push(
@@ -477,12 +491,15 @@ impl<'a> SyncClient<'a> {
         Ok(())
     }
 
+    /// Downloads the portfolio when there is no cursor, then change pages
+    /// until caught up or `pages` pages (one change a page then: a probe).
     fn pull(
         &self,
         base: &str,
         report: &mut SyncReport,
         total: u32,
         progress: Progress<'_>,
+        pages: usize,
     ) -> Result<Pulled> {
         let sent =
             (report.accepted + report.duplicates + report.rejected + report.wedged).min(total);
@@ -492,15 +509,15 @@ impl<'a> SyncClient<'a> {
             report.received_changes += self.store.apply_snapshot(&snapshot)?.rows;
             progress(sent, total, report.received_changes);
         }
-        loop {
+        let limit = if pages == 1 { 1 } else { self.opts.page_size };
+        for _ in 0..pages {
             let cursor = self
                 .store
                 .sync_cursor()?
                 .ok_or_else(|| Error::Corrupt("no cursor after the snapshot".into()))?;
             let mut url = format!(
-                "{base}/api/v1/sync/changes?since={}&limit={}",
+                "{base}/api/v1/sync/changes?since={}&limit={limit}",
                 encode(&cursor),
-                self.opts.page_size
             );
             // The latest upload answer's cursor: a server restored from a
             // backup taken before that upload refuses it, even when the
@@ -514,8 +531,12 @@ impl<'a> SyncClient<'a> {
             }
             let page: ChangePage = self.ok_json("changes", r)?;
             let stuck = page.has_more && page.next == cursor;
-            report.received_changes += self.store.apply_changes(&page)?.rows;
-            progress(sent, total, report.received_changes);
+            let rows = self.store.apply_changes(&page)?.rows;
+            report.received_changes += rows;
+            // A look before sending that brought nothing is not progress.
+            if pages != 1 || rows > 0 {
+                progress(sent, total, report.received_changes);
+            }
             if stuck {
                 return Err(Error::Network(format!(
                     "the server's change cursor did not move past {cursor}"
@@ -525,6 +546,7 @@ impl<'a> SyncClient<'a> {
                 return Ok(Pulled::CaughtUp);
             }
         }
+        Ok(Pulled::CaughtUp)
     }
 
     fn ok_json<T: DeserializeOwned>(&self, context: &'static str, r: Response) -> Result<T> {

@@ -435,21 +435,24 @@ impl Store {
         })
     }
 
-    /// After the server refused this phone's download cursor (its database
-    /// was restored from a backup): the cursor is dropped (the next pull
-    /// downloads the whole portfolio), every record the server answered —
-    /// acknowledged, decided or refused — goes back in the queue, and the
-    /// signature images it had go back to be sent, in one transaction. The
-    /// server answers "duplicate" (with its stored result) for what it
-    /// still has and judges again what the restore lost; the portfolio's
-    /// statuses then bring back each record's decision. Wedged records
-    /// stay set aside. Returns how many records.
+    /// After the server refused this phone's cursors (its database was
+    /// restored from a backup): the cursors are dropped (the next pull
+    /// downloads the whole portfolio), every record the server had stored
+    /// — acknowledged, then approved, reversed or rejected at review — goes
+    /// back in the queue, and the signature images it had go back to be
+    /// sent, in one transaction. The server answers "duplicate" (with its
+    /// stored result) for what it still has and stores again what the
+    /// restore lost; the portfolio's statuses then bring back each
+    /// decision. A record refused at upload stays refused (the officer may
+    /// have recorded it again, corrected), and wedged records stay set
+    /// aside. Returns how many records.
     pub(crate) fn restart_sync(&self) -> Result<u32> {
         self.write_durable(|tx| {
             tx.execute("DELETE FROM meta WHERE key IN ('cursor', 'acked')", [])?;
             let records = tx.execute(
                 "UPDATE record_states SET state = 'pending', code = NULL, message_vi = NULL, message_en = NULL, updated_at = ?1
-                 WHERE state IN ('accepted', 'approved', 'rejected', 'reversed')",
+                 WHERE state IN ('accepted', 'approved', 'reversed')
+                    OR (state = 'rejected' AND code IN ('excluded_by_supervisor', 'batch_rejected'))",
                 [Utc::now().timestamp_millis()],
             )?;
             tx.execute("DELETE FROM signature_uploads WHERE state = 'sent'", [])?;

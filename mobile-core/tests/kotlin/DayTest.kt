@@ -234,7 +234,9 @@ class Server {
             }
             return answer(ex, 200, """{"results":[$results]}""")
         }
-        check(path.startsWith("/api/v1/sync/changes?since=c-000001&")) { path }
+        // The look a sync takes before sending (one change), then the pull.
+        check(path.startsWith("/api/v1/sync/changes?since=c-000001&limit=1") ||
+            path.startsWith("/api/v1/sync/changes?since=c-000002&")) { path }
         answer(ex, 200, """{"next":"c-000002","has_more":false}""")
     }
 }

@@ -281,7 +281,10 @@ class Server(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         assert self.headers["Authorization"] == "Bearer a1"
         assert self.headers["Accept-Language"] == "vi"
-        assert self.path.startswith("/api/v1/sync/changes?since=c-000001&"), self.path
+        # The look a sync takes before sending (one change), then the pull.
+        assert self.path.startswith(
+            ("/api/v1/sync/changes?since=c-000001&limit=1", "/api/v1/sync/changes?since=c-000002&")
+        ), self.path
         self.answer(200, {"next": "c-000002", "has_more": False})
 
 

@@ -88,7 +88,7 @@ pub async fn changes(
                 .db
                 .sync_page(user.id, today, since, acked, limit)
                 .await?
-                .ok_or_else(|| cursor_reset(query.acked.as_deref().unwrap_or(cursor)))?;
+                .ok_or_else(|| cursor_reset(cursor))?;
             Ok(Json(crate::sync::page(rows)?).into_response())
         }
     }

@@ -88,10 +88,14 @@ pub async fn user_sessions_end(c: &mut Conn, user_id: i64, now: DateTime<Utc>) -
     Ok(())
 }
 
-/// Active administrators.
-pub async fn admins_active(c: &mut Conn) -> DbResult<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE role = 'admin' AND active")
-        .fetch_one(&mut *c)
+/// The active administrators, their rows locked in id order on
+/// PostgreSQL (SQLite's writer is alone already): two administrators
+/// deactivating each other at once take turns, and the second finds no
+/// other left.
+pub async fn admins_active(c: &mut Conn) -> DbResult<Vec<i64>> {
+    let lock = if IS_SQLITE { "" } else { " FOR UPDATE" };
+    Ok(sqlx::query_scalar(&format!("SELECT id FROM users WHERE role = 'admin' AND active ORDER BY id{lock}"))
+        .fetch_all(&mut *c)
         .await?)
 }
 
