@@ -113,13 +113,7 @@ async fn an_upload_answer_carries_a_cursor_the_phone_sends_back() {
         let app = TestApp::start(backend).await;
         let mut lan = phone(&app, "canbo.lan", "officer-pass-1").await;
         let snap = snapshot(&app, &lan).await;
-        let visit = lan.record(RecordBody::Visit(VisitPayload {
-            worker_id: snap.workers[0].id,
-            purpose: VisitPurpose::Other,
-            outcome: String::new(),
-            notes: String::new(),
-            location: None,
-        }));
+        let visit = lan.visit(snap.workers[0].id);
         let batch = Uuid::now_v7();
         let (s, r) = upload(&app, &lan, batch, vec![visit.clone()]).await;
         assert_eq!(s, StatusCode::OK, "{r}");
@@ -679,20 +673,10 @@ async fn only_officers_sync_and_a_revoked_phone_is_quarantined() {
             .await;
         assert_eq!(s, StatusCode::OK, "{body}");
         let mut hung = hung;
-        let visit = hung.record(RecordBody::Visit(VisitPayload {
-            worker_id: hung_snap.workers[0].id,
-            purpose: VisitPurpose::Other,
-            outcome: String::new(),
-            notes: String::new(),
-            location: None,
-        }));
-        let (s, r) = upload(&app, &hung, Uuid::now_v7(), vec![visit]).await;
-        assert_eq!(s, StatusCode::OK, "{r}");
-        assert_eq!(
-            outcomes(&r),
-            [(UploadOutcome::Rejected, Some("device_revoked".into()))],
-            "{backend:?}"
-        );
+        let visit = hung.visit(hung_snap.workers[0].id);
+        let (_, r) = upload(&app, &hung, Uuid::now_v7(), vec![visit]).await;
+        let quarantined = [(UploadOutcome::Rejected, Some("device_revoked".into()))];
+        assert_eq!(outcomes(&r), quarantined, "{backend:?}: {r}");
         let (s, _) = app.get("/api/v1/sync/changes", &hung.token).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
     }
