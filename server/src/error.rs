@@ -2,7 +2,7 @@
 //! person can act on (Vietnamese by default, English when the request prefers
 //! it), and never a server internal in a 5xx.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
@@ -195,6 +195,23 @@ impl From<JsonRejection> for AppError {
     }
 }
 
+impl From<PathRejection> for AppError {
+    fn from(r: PathRejection) -> Self {
+        path_rejected(&r)
+    }
+}
+
+/// An address whose id does not read (`/loans/abc`): nothing by that
+/// name, as for an id that does not exist.
+pub fn path_rejected(r: &PathRejection) -> AppError {
+    match r {
+        PathRejection::FailedToDeserializePathParams(_) => {
+            AppError::not_found("đối tượng", "object")
+        }
+        other => AppError::internal(other.body_text()),
+    }
+}
+
 impl From<QueryRejection> for AppError {
     fn from(r: QueryRejection) -> Self {
         invalid_query(&r)
@@ -236,6 +253,11 @@ pub fn too_large() -> AppError {
 #[derive(Debug, Clone, Copy, Default, FromRequest)]
 #[from_request(via(axum::Json), rejection(AppError))]
 pub struct ApiJson<T>(pub T);
+
+/// Path extractor whose rejections are problem details.
+#[derive(Debug, Clone, Copy, Default, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(AppError))]
+pub struct ApiPath<T>(pub T);
 
 /// Query string extractor whose rejections are problem details.
 #[derive(Debug, Clone, Copy, Default, FromRequestParts)]

@@ -634,6 +634,19 @@ async fn search_is_accent_and_case_insensitive_and_knows_phones() {
         assert_eq!(page["total"], 0, "{page}");
         let (_, page) = app.get("/api/v1/workers?q=L-003", &lan).await;
         assert_eq!(page["total"], 0, "{page}");
+        // An id that does not read is not found, as problem details.
+        for path in [
+            "/api/v1/workers/abc",
+            "/api/v1/loans/1x",
+            "/api/v1/batches/not-a-uuid",
+        ] {
+            let (s, body) = app.get(path, &admin).await;
+            assert_eq!(
+                (s, body["code"].as_str()),
+                (StatusCode::NOT_FOUND, Some("not_found")),
+                "{path}: {body}"
+            );
+        }
     })
     .await;
 }

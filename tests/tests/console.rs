@@ -2557,6 +2557,13 @@ async fn a_new_loan_is_asked_for_and_paid_out_from_the_console() {
         )
         .await;
         assert_eq!(status, StatusCode::OK);
+        // An address whose id does not read is the "not found" page.
+        let (status, _, bad) = get("/workers/abc".into(), supervisor.clone()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{bad}");
+        assert!(
+            bad.contains("<html") && bad.contains("Không tìm thấy"),
+            "{bad}"
+        );
         // A parameter typed by hand that does not read is a page naming it,
         // in the reader's language, not a plain-text 400.
         let (status, _, bad) = get(

@@ -1,7 +1,7 @@
 //! Administration: devices, accounts, imports.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -10,6 +10,7 @@ use super::ClientIp;
 use crate::app::AppState;
 use crate::auth::{self, AuthUser};
 use crate::db::{DeviceRow, ImportRecord, ImportReport, UserView};
+use crate::error::ApiPath;
 use crate::error::ApiQuery;
 use crate::error::{ApiJson, AppError, Problem};
 use crate::import::csv::ImportKind;
@@ -47,7 +48,7 @@ pub async fn revoke_device(
     State(state): State<AppState>,
     user: AuthUser,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<RevokeRequest>,
 ) -> Result<Json<DeviceRow>, AppError> {
     Ok(Json(
@@ -82,7 +83,7 @@ pub async fn deactivate_user(
     State(state): State<AppState>,
     user: AuthUser,
     ClientIp(ip): ClientIp,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<DeactivateRequest>,
 ) -> Result<Json<UserView>, AppError> {
     let change = auth::AccountChange::Deactivate {
@@ -104,7 +105,7 @@ pub async fn activate_user(
     State(state): State<AppState>,
     user: AuthUser,
     ClientIp(ip): ClientIp,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<UserView>, AppError> {
     let change = auth::AccountChange::Activate;
     Ok(Json(
@@ -124,7 +125,7 @@ pub async fn set_user_password(
     State(state): State<AppState>,
     user: AuthUser,
     ClientIp(ip): ClientIp,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<PasswordRequest>,
 ) -> Result<Json<UserView>, AppError> {
     let change = auth::AccountChange::SetPassword {
@@ -167,7 +168,7 @@ pub async fn import(
     State(state): State<AppState>,
     user: AuthUser,
     ClientIp(ip): ClientIp,
-    Path(kind): Path<String>,
+    ApiPath(kind): ApiPath<String>,
     ApiQuery(query): ApiQuery<ImportQuery>,
     body: Bytes,
 ) -> Result<Json<ImportReport>, AppError> {

@@ -5,7 +5,7 @@
 //! transfer to the worker's account).
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 use sotay_core::domain::money::{parse_amount, AmountRule};
@@ -18,6 +18,7 @@ use super::ClientIp;
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::{BankDirection, BankMove, CapitalReceipt, Disbursement, NewBankMove, PayMethod};
+use crate::error::ApiPath;
 use crate::error::ApiQuery;
 use crate::error::{ApiJson, AppError, Problem};
 use crate::import::rows::Role;
@@ -316,7 +317,7 @@ pub async fn approve_disbursement(
     State(state): State<AppState>,
     user: AuthUser,
     ClientIp(ip): ClientIp,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     body: Bytes,
 ) -> Result<Json<Disbursement>, AppError> {
     let who = reviewer(&user, ip)?;
@@ -344,7 +345,7 @@ pub async fn reject_disbursement(
     State(state): State<AppState>,
     user: AuthUser,
     ClientIp(ip): ClientIp,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<ReasonRequest>,
 ) -> Result<Json<Disbursement>, AppError> {
     let who = reviewer(&user, ip)?;

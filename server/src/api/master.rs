@@ -2,7 +2,7 @@
 //! to them, a supervisor their branch, an admin the fund. Objects outside the
 //! caller's scope answer 404, as if they did not exist.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use sotay_core::domain::{ids, text};
@@ -15,6 +15,7 @@ use crate::db::{
     Branch, Campaign, Db, InstallmentView, LoanProduct, LoanView, Quota, Scope, UserView,
     WorkerView,
 };
+use crate::error::ApiPath;
 use crate::error::ApiQuery;
 use crate::error::{AppError, Problem};
 use crate::import::rows::Role;
@@ -144,7 +145,7 @@ pub struct WorkerDetail {
 pub async fn worker(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<WorkerDetail>, AppError> {
     let scope = user.scope();
     let worker = state
@@ -207,7 +208,7 @@ pub struct LoanDetail {
 pub async fn loan(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<LoanDetail>, AppError> {
     let loan = state
         .db

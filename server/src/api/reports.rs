@@ -4,7 +4,7 @@
 //! English switches them to English. Supervisors see their branch (another
 //! branch answers 404), admins the fund; officers get 403, as for review.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -14,6 +14,7 @@ use utoipa::IntoParams;
 
 use crate::app::AppState;
 use crate::auth::AuthUser;
+use crate::error::ApiPath;
 use crate::error::ApiQuery;
 use crate::error::{prefers_english, AppError, Problem};
 use crate::import::rows::Role;
@@ -133,7 +134,7 @@ pub async fn report(
     State(state): State<AppState>,
     user: AuthUser,
     headers: HeaderMap,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     ApiQuery(q): ApiQuery<ReportQuery>,
 ) -> Result<Response, AppError> {
     user.require(&[Role::Supervisor, Role::Admin])?;

@@ -3,7 +3,7 @@
 //! audit log. Supervisors act on their branch, admins on the fund; officers
 //! may not. Objects of another branch answer 404.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use sotay_core::domain::money::{parse_amount, AmountRule};
@@ -20,6 +20,7 @@ use crate::db::{
     BranchReversal, CampaignReceipt, CounterPayment, CounterReceipt, EntryView, PayMethod,
     Reviewer,
 };
+use crate::error::ApiPath;
 use crate::error::ApiQuery;
 use crate::error::{ApiJson, AppError, Problem};
 use crate::import::rows::Role;
@@ -110,7 +111,7 @@ pub async fn batches(
 pub async fn batch(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<BatchDetail>, AppError> {
     let who = reviewer(&user, None)?;
     let detail = state.db.review_batch(id).await?;
@@ -148,7 +149,7 @@ pub async fn approve(
     State(state): State<AppState>,
     user: AuthUser,
     ClientIp(ip): ClientIp,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<ApproveRequest>,
 ) -> Result<Json<ApprovalOutcome>, AppError> {
     let who = reviewer(&user, ip)?;
@@ -185,7 +186,7 @@ pub async fn reject(
     State(state): State<AppState>,
     user: AuthUser,
     ClientIp(ip): ClientIp,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<ReasonRequest>,
 ) -> Result<Json<Done>, AppError> {
     let who = reviewer(&user, ip)?;
@@ -227,7 +228,7 @@ pub async fn counter_repayment(
     State(state): State<AppState>,
     user: AuthUser,
     ClientIp(ip): ClientIp,
-    Path(loan_id): Path<i64>,
+    ApiPath(loan_id): ApiPath<i64>,
     ApiJson(req): ApiJson<CounterRequest>,
 ) -> Result<Json<CounterReceipt>, AppError> {
     let who = counter_clerk(&user, ip)?;
@@ -306,7 +307,7 @@ pub async fn approve_reversal(
     State(state): State<AppState>,
     user: AuthUser,
     ClientIp(ip): ClientIp,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ReversalDecision>, AppError> {
     let who = reviewer(&user, ip)?;
     let entry_id = state.db.decide_reversal(&who, id, true, None).await?;
@@ -319,7 +320,7 @@ pub async fn reject_reversal(
     State(state): State<AppState>,
     user: AuthUser,
     ClientIp(ip): ClientIp,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(req): ApiJson<ReasonRequest>,
 ) -> Result<Json<ReversalDecision>, AppError> {
     let who = reviewer(&user, ip)?;
@@ -460,7 +461,7 @@ pub async fn receive_for_campaign(
     State(state): State<AppState>,
     user: AuthUser,
     ClientIp(ip): ClientIp,
-    Path(campaign_id): Path<i64>,
+    ApiPath(campaign_id): ApiPath<i64>,
     ApiJson(req): ApiJson<CampaignReceiptRequest>,
 ) -> Result<Json<CampaignReceipt>, AppError> {
     user.require(&[Role::Admin])?;
@@ -510,7 +511,7 @@ pub async fn receive_for_campaign(
 pub async fn campaign_receipts(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(campaign_id): Path<i64>,
+    ApiPath(campaign_id): ApiPath<i64>,
 ) -> Result<Json<Vec<CampaignReceipt>>, AppError> {
     let who = reviewer(&user, None)?;
     Ok(Json(

@@ -2,7 +2,7 @@
 //! record, seen by the officer and the branch's supervisors.
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -12,6 +12,7 @@ use super::ClientIp;
 use crate::app::AppState;
 use crate::auth::{AuthUser, UploadingUser};
 use crate::db::{RecordSignature, Scope, SignatureReceipt};
+use crate::error::ApiPath;
 use crate::error::{AppError, Problem};
 use crate::import::rows::Role;
 
@@ -36,7 +37,7 @@ pub async fn receive(
     State(state): State<AppState>,
     user: UploadingUser,
     ClientIp(ip): ClientIp,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     body: Bytes,
 ) -> Result<Response, AppError> {
     user.user.require(&[Role::Officer])?;
@@ -64,7 +65,7 @@ pub async fn receive(
 pub async fn image(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, AppError> {
     signature_image(&state, &user, id).await
 }

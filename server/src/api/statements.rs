@@ -3,7 +3,7 @@
 //! each time it is read (see [`crate::statement`]).
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -17,6 +17,7 @@ use super::ClientIp;
 use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::{BankDirection, BankMove, Reviewer, StatementSummary};
+use crate::error::ApiPath;
 use crate::error::ApiQuery;
 use crate::error::{ApiJson, AppError, Problem};
 use crate::import::rows::RowError;
@@ -164,7 +165,7 @@ pub async fn list(
 pub async fn show(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<StatementView>, AppError> {
     let who = reviewer(&user, None)?;
     let book = state
@@ -203,7 +204,7 @@ pub async fn post_line(
     State(state): State<AppState>,
     user: AuthUser,
     ClientIp(ip): ClientIp,
-    Path((id, line_no)): Path<(i64, i64)>,
+    ApiPath((id, line_no)): ApiPath<(i64, i64)>,
     ApiJson(req): ApiJson<LinePostRequest>,
 ) -> Result<Json<BankMove>, AppError> {
     let who = reviewer(&user, ip)?;

@@ -2,7 +2,7 @@
 //! device, a supervisor their branch's), accounts (admins: deactivate,
 //! activate, a new password), imports (admins) and the audit log (admins).
 
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -14,6 +14,7 @@ use sotay_core::domain::time;
 use super::i18n::Lang;
 use super::session::Signed;
 use super::store::{AuditFilter, AuditRow};
+use super::view::UrlPath;
 use super::view::UrlQuery;
 use super::view::{self, csrf_field, cut, datetime, table_wrap, Nav, Ui};
 use crate::api::ClientIp;
@@ -196,7 +197,7 @@ async fn find_device(state: &AppState, s: &Signed, id: &str) -> Result<DeviceRow
 pub async fn revoke_page(
     State(state): State<AppState>,
     signed: Signed,
-    Path(id): Path<String>,
+    UrlPath(id): UrlPath<String>,
 ) -> Response {
     let ui = signed.ui();
     match find_device(&state, &signed, &id).await {
@@ -217,7 +218,7 @@ pub async fn revoke(
     State(state): State<AppState>,
     signed: Signed,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    UrlPath(id): UrlPath<String>,
     Form(form): Form<RevokeForm>,
 ) -> Response {
     if let Some(refused) = signed.forgery(&form.csrf) {
@@ -391,7 +392,7 @@ pub async fn change_user(
     State(state): State<AppState>,
     signed: Signed,
     ClientIp(ip): ClientIp,
-    Path((id, action)): Path<(i64, String)>,
+    UrlPath((id, action)): UrlPath<(i64, String)>,
     Form(form): Form<AccountForm>,
 ) -> Response {
     if let Some(refused) = signed.forgery(&form.csrf) {

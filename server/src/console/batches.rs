@@ -11,7 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 use super::i18n::Lang;
 use super::session::Signed;
+use super::view::UrlPath;
 use super::view::UrlQuery;
 use super::view::{self, csrf_field, datetime, table_wrap, vnd, Nav, Ui};
 use crate::api::review::{branch_of, reviewer};
@@ -976,7 +977,7 @@ async fn batch_response(
 pub async fn signature(
     State(state): State<AppState>,
     signed: Signed,
-    Path(id): Path<String>,
+    UrlPath(id): UrlPath<String>,
 ) -> Response {
     let ui = signed.ui();
     let Ok(id) = Uuid::parse_str(id.trim()) else {
@@ -992,7 +993,7 @@ pub async fn signature(
 pub async fn batch(
     State(state): State<AppState>,
     signed: Signed,
-    Path(id): Path<String>,
+    UrlPath(id): UrlPath<String>,
     UrlQuery(q): UrlQuery<BatchQuery>,
 ) -> Response {
     batch_response(
@@ -1012,7 +1013,7 @@ pub async fn batch(
 pub async fn confirm(
     State(state): State<AppState>,
     signed: Signed,
-    Path(id): Path<String>,
+    UrlPath(id): UrlPath<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
     let (csrf, _, draft) = Draft::from_pairs(&pairs);
@@ -1178,7 +1179,7 @@ pub async fn approve(
     State(state): State<AppState>,
     signed: Signed,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    UrlPath(id): UrlPath<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
     let (csrf, action, draft) = Draft::from_pairs(&pairs);
@@ -1263,7 +1264,7 @@ pub async fn reject(
     State(state): State<AppState>,
     signed: Signed,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    UrlPath(id): UrlPath<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
     let (csrf, _, draft) = Draft::from_pairs(&pairs);

@@ -5,7 +5,7 @@
 //! capital received into a branch's vault or bank account — through the same
 //! `Db` calls as the API.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -21,6 +21,7 @@ use super::bank::{holdings, holdings_table};
 use super::decision::{self, Checked, DecideForm, Outcome, REASON_CHARS};
 use super::i18n::Lang;
 use super::session::Signed;
+use super::view::UrlPath;
 use super::view::UrlQuery;
 use super::view::{self, csrf_field, date, datetime, table_wrap, vnd, Nav};
 use crate::api::disburse::{bank_account, transfer_ref};
@@ -765,7 +766,7 @@ pub async fn approve(
     State(state): State<AppState>,
     signed: Signed,
     ClientIp(ip): ClientIp,
-    Path(id): Path<i64>,
+    UrlPath(id): UrlPath<i64>,
     Form(form): Form<DecideForm>,
 ) -> Response {
     decide(state, signed, ip, id, form, true).await
@@ -776,7 +777,7 @@ pub async fn reject(
     State(state): State<AppState>,
     signed: Signed,
     ClientIp(ip): ClientIp,
-    Path(id): Path<i64>,
+    UrlPath(id): UrlPath<i64>,
     Form(form): Form<DecideForm>,
 ) -> Response {
     decide(state, signed, ip, id, form, false).await

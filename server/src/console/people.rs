@@ -5,7 +5,7 @@
 //! supervisor or cashier sees their branch, an admin the fund; anything
 //! else is "not found".
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -19,6 +19,7 @@ use uuid::Uuid;
 use super::i18n::Lang;
 use super::reversals;
 use super::session::{Signed, Staff};
+use super::view::UrlPath;
 use super::view::UrlQuery;
 use super::view::{self, csrf_field, date, datetime, phone, table_wrap, vnd, Nav};
 use crate::api::disburse::transfer_ref;
@@ -171,7 +172,7 @@ fn gender(lang: Lang, g: Option<&str>) -> &str {
 pub async fn worker(
     State(state): State<AppState>,
     Staff(signed): Staff,
-    Path(id): Path<String>,
+    UrlPath(id): UrlPath<String>,
 ) -> Response {
     match render_worker(&state, &signed, &id).await {
         Ok(r) => r,
@@ -329,7 +330,7 @@ struct Counter {
 pub async fn loan(
     State(state): State<AppState>,
     Staff(signed): Staff,
-    Path(id): Path<String>,
+    UrlPath(id): UrlPath<String>,
     UrlQuery(q): UrlQuery<LoanQuery>,
 ) -> Response {
     let counter = Counter {
@@ -357,7 +358,7 @@ pub async fn take_repayment(
     State(state): State<AppState>,
     Staff(signed): Staff,
     ClientIp(ip): ClientIp,
-    Path(id): Path<String>,
+    UrlPath(id): UrlPath<String>,
     Form(form): Form<CounterForm>,
 ) -> Response {
     if let Some(r) = signed.forgery(&form.csrf) {
@@ -433,7 +434,7 @@ pub async fn take_repayment(
 pub async fn counter_receipt(
     State(state): State<AppState>,
     Staff(signed): Staff,
-    Path(id): Path<String>,
+    UrlPath(id): UrlPath<String>,
 ) -> Response {
     let ui = signed.ui();
     let lang = signed.lang;

@@ -2,13 +2,14 @@
 //! drawn as tables with their totals, and their CSV and XLSX downloads.
 //! Scoped like the API: a supervisor sees their branch, an admin the fund.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 
 use super::i18n::Lang;
 use super::session::Signed;
+use super::view::UrlPath;
 use super::view::UrlQuery;
 use super::view::{self, table_wrap, Nav};
 use crate::api::reports::{report_filter, ReportQuery};
@@ -129,7 +130,7 @@ pub async fn index(signed: Signed) -> Response {
 pub async fn report(
     State(state): State<AppState>,
     signed: Signed,
-    Path(name): Path<String>,
+    UrlPath(name): UrlPath<String>,
     UrlQuery(q): UrlQuery<ReportQuery>,
 ) -> Response {
     let ui = signed.ui();

@@ -4,7 +4,7 @@
 //! `Db::decide_reversal`, as the API. Whoever asked may not approve; an
 //! approval posts the opposite entry and gives the loan back its balance.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -14,6 +14,7 @@ use serde::Deserialize;
 use super::decision::{self, Checked, DecideForm, Outcome, REASON_CHARS};
 use super::i18n::Lang;
 use super::session::Signed;
+use super::view::UrlPath;
 use super::view::UrlQuery;
 use super::view::{self, csrf_field, datetime, table_wrap, vnd, Nav};
 use crate::api::review::{branch_of, reviewer};
@@ -371,7 +372,7 @@ pub async fn approve(
     State(state): State<AppState>,
     signed: Signed,
     ClientIp(ip): ClientIp,
-    Path(id): Path<i64>,
+    UrlPath(id): UrlPath<i64>,
     Form(form): Form<DecideForm>,
 ) -> Response {
     decide(state, signed, ip, id, form, true).await
@@ -382,7 +383,7 @@ pub async fn reject(
     State(state): State<AppState>,
     signed: Signed,
     ClientIp(ip): ClientIp,
-    Path(id): Path<i64>,
+    UrlPath(id): UrlPath<i64>,
     Form(form): Form<DecideForm>,
 ) -> Response {
     decide(state, signed, ip, id, form, false).await

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::i18n::Lang;
 use super::session::{Signed, Staff};
+use super::view::UrlPath;
 use super::view::UrlQuery;
 use super::view::{self, csrf_field, date, datetime, table_wrap, vnd, Nav};
 use crate::api::review::{branch_of, reviewer};
@@ -324,7 +325,7 @@ pub struct RecordQuery {
 pub async fn record(
     State(state): State<AppState>,
     Staff(signed): Staff,
-    Path(id): Path<String>,
+    UrlPath(id): UrlPath<String>,
     UrlQuery(q): UrlQuery<RecordQuery>,
 ) -> Response {
     let ui = signed.ui();
@@ -370,7 +371,7 @@ pub async fn record(
 pub async fn show(
     State(state): State<AppState>,
     Staff(signed): Staff,
-    Path(id): Path<String>,
+    UrlPath(id): UrlPath<String>,
     UrlQuery(q): UrlQuery<ShowQuery>,
 ) -> Response {
     let Ok(id) = id.parse::<i64>() else {
@@ -438,7 +439,7 @@ pub async fn post_line(
     State(state): State<AppState>,
     Staff(signed): Staff,
     ClientIp(ip): ClientIp,
-    Path((id, line)): Path<(String, String)>,
+    UrlPath((id, line)): UrlPath<(String, String)>,
     Form(form): Form<PostForm>,
 ) -> Response {
     if let Some(r) = signed.forgery(&form.csrf) {

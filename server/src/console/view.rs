@@ -315,6 +315,36 @@ where
     }
 }
 
+/// A path extractor whose refusal (an id that does not read) is the
+/// "not found" page in the reader's language.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UrlPath<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for UrlPath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Response> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(UrlPath(v)),
+            Err(r) => {
+                let ui = Ui {
+                    lang: Lang::of(parts),
+                    here: parts.uri.path().to_string(),
+                    who: None,
+                };
+                Err(ui.app_error(crate::error::path_rejected(&r)))
+            }
+        }
+    }
+}
+
 pub fn role_label(lang: Lang, role: Role) -> &'static str {
     match role {
         Role::Admin => lang.t("Quản trị viên", "Administrator"),
