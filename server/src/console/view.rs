@@ -285,6 +285,17 @@ impl Ui {
     }
 }
 
+/// An extractor's refusal as a page in the reader's language (read before
+/// the session is).
+fn refusal_page(parts: &axum::http::request::Parts, e: AppError) -> Response {
+    let ui = Ui {
+        lang: Lang::of(parts),
+        here: parts.uri.path().to_string(),
+        who: None,
+    };
+    ui.app_error(e)
+}
+
 /// A query string extractor whose refusal is a page in the reader's
 /// language that names the parameter (not axum's plain-text 400).
 #[derive(Debug, Clone, Copy, Default)]
@@ -301,17 +312,10 @@ where
         parts: &mut axum::http::request::Parts,
         state: &S,
     ) -> Result<Self, Response> {
-        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Query(v)) => Ok(UrlQuery(v)),
-            Err(r) => {
-                let ui = Ui {
-                    lang: Lang::of(parts),
-                    here: parts.uri.path().to_string(),
-                    who: None,
-                };
-                Err(ui.app_error(crate::error::invalid_query(&r)))
-            }
-        }
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(v)| UrlQuery(v))
+            .map_err(|r| refusal_page(parts, crate::error::invalid_query(&r)))
     }
 }
 
@@ -331,17 +335,10 @@ where
         parts: &mut axum::http::request::Parts,
         state: &S,
     ) -> Result<Self, Response> {
-        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Path(v)) => Ok(UrlPath(v)),
-            Err(r) => {
-                let ui = Ui {
-                    lang: Lang::of(parts),
-                    here: parts.uri.path().to_string(),
-                    who: None,
-                };
-                Err(ui.app_error(crate::error::path_rejected(&r)))
-            }
-        }
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| UrlPath(v))
+            .map_err(|r| refusal_page(parts, crate::error::path_rejected(&r)))
     }
 }
 
