@@ -329,7 +329,8 @@ pub struct LoginRequest {
     pub username: String,
     pub password: String,
     /// A stable id the app generates once per installation (8–64 characters:
-    /// letters, digits, `-`, `_`).
+    /// letters, digits, `-`, `_`). A phone's is the UUID its records carry;
+    /// a device whose id is not a UUID cannot upload.
     pub device_id: String,
     /// A name a supervisor recognises, e.g. "Samsung A15 của Lan".
     pub device_name: String,

@@ -591,6 +591,21 @@ async fn only_officers_sync_and_a_revoked_phone_is_quarantined() {
         assert_eq!(s, StatusCode::FORBIDDEN);
         let (s, _) = app.post("/api/v1/sync/batches", &sup, &json!({})).await;
         assert_eq!(s, StatusCode::FORBIDDEN);
+        // An officer signed in from a laptop (a device id that is not a
+        // UUID) reads the portfolio but is told why a batch cannot go up.
+        let laptop = app
+            .token("canbo.lan", "officer-pass-1", "my-laptop-01")
+            .await;
+        let (s, body) = app.get("/api/v1/sync/changes", &laptop).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let batch = json!({"batch_id": Uuid::now_v7(), "device_id": Uuid::now_v7(), "records": []});
+        let (s, body) = app.post("/api/v1/sync/batches", &laptop, &batch).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(body["code"], "device_not_a_phone", "{body}");
+        assert!(
+            body["detail"].as_str().unwrap().contains("my-laptop-01"),
+            "{body}"
+        );
         let mut lan = phone(&app, "canbo.lan", "officer-pass-1").await;
         let snap = snapshot(&app, &lan).await;
         // A cursor this server never gave: garbled, or beyond its last

@@ -133,6 +133,22 @@ pub async fn upload(
     body: Bytes,
 ) -> Result<Json<UploadResponse>, AppError> {
     user.user.require(&[Role::Officer])?;
+    // A phone signs in with the UUID it numbers its records with; any other
+    // device id (a laptop's name, say) reads data but cannot send a batch.
+    if uuid::Uuid::parse_str(&user.user.device_id).is_err() {
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "device_not_a_phone",
+            format!(
+                "Thiết bị \"{}\" không gửi được lô đồng bộ: chỉ điện thoại đăng nhập với device_id là UUID mới gửi được",
+                user.user.device_id
+            ),
+            format!(
+                "device \"{}\" cannot upload a batch: only a phone signed in with a UUID device_id can",
+                user.user.device_id
+            ),
+        ));
+    }
     let batch: UploadBatch = serde_json::from_slice(&body).map_err(|e| {
         AppError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
