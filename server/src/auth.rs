@@ -83,6 +83,10 @@ pub struct Claims {
     pub aud: String,
     pub iat: i64,
     pub exp: i64,
+    /// The user's token version when issued: a token of an older version
+    /// (a password set since) is refused.
+    #[serde(default)]
+    pub tv: i64,
 }
 
 /// Signing keys; HS256 only.
@@ -122,6 +126,7 @@ impl JwtKeys {
             aud: AUDIENCE.into(),
             iat: now.timestamp(),
             exp: now.timestamp() + ACCESS_TTL_SECS,
+            tv: user.token_version,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(AppError::internal)
@@ -258,6 +263,13 @@ async fn authenticate(
     let user = user
         .filter(|u| u.active || (allow_revoked && device.revoked_at.is_some()))
         .ok_or_else(unauthenticated)?;
+    if claims.tv != user.token_version {
+        return Err(AppError::unauthorized(
+            "unauthenticated",
+            "Phiên đăng nhập đã kết thúc (mật khẩu vừa được đặt lại); hãy đăng nhập lại",
+            "this session has ended (the password was just set); sign in again",
+        ));
+    }
     let role = Role::parse(&user.role).ok_or_else(unauthenticated)?;
     Ok((
         AuthUser {

@@ -572,6 +572,16 @@ async fn an_admin_deactivates_an_account_and_sets_a_new_password() {
             )
             .await;
         assert_eq!(s, StatusCode::UNAUTHORIZED, "{body}");
+        // Its access token too, though it has not expired: whoever had the
+        // old password is out at once.
+        let old = signed["access_token"].as_str().unwrap();
+        let (s, body) = app.get("/api/v1/workers", old).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{body}");
+        let (s, body) = app.get("/api/v1/workers", &lan).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{body}");
+        let lan = app.token(LAN.0, "mat-khau-thu-ba-2026", &device(45)).await;
+        let (s, body) = app.get("/api/v1/workers", &lan).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
         // Not one's own password here.
         let (s, body) = app
             .post(

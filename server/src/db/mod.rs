@@ -387,7 +387,11 @@ impl Db {
     }
 
     pub async fn set_password(&self, user_id: i64, hash: &str) -> DbResult<()> {
-        with_tx!(self, q, tx => q::user_set_password(&mut tx, user_id, hash, Utc::now()).await)
+        with_tx!(self, q, tx => async {
+            let now = Utc::now();
+            q::user_set_password(&mut tx, user_id, hash, now).await?;
+            q::user_sessions_end(&mut tx, user_id, now).await
+        }.await)
     }
 
     pub async fn user(&self, id: i64) -> DbResult<Option<UserView>> {

@@ -35,6 +35,8 @@ pub struct UserAuth {
     pub branch_id: Option<i64>,
     pub password_hash: Option<String>,
     pub active: bool,
+    /// Moves on when a password is set; access tokens carry it.
+    pub token_version: i64,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]

@@ -32,7 +32,7 @@ pub async fn setting_put_if_absent(c: &mut Conn, key: &str, value: &str) -> DbRe
     Ok(done.rows_affected() == 1)
 }
 
-const USER_AUTH: &str = "SELECT id, username, full_name, role, branch_id, password_hash, active FROM users";
+const USER_AUTH: &str = "SELECT id, username, full_name, role, branch_id, password_hash, active, token_version FROM users";
 
 pub async fn user_auth_by_username(c: &mut Conn, username: &str) -> DbResult<Option<UserAuth>> {
     Ok(sqlx::query_as(&format!("{USER_AUTH} WHERE username = $1"))
@@ -48,8 +48,10 @@ pub async fn user_auth_by_id(c: &mut Conn, id: i64) -> DbResult<Option<UserAuth>
         .await?)
 }
 
+/// Sets a password hash and moves the user's token version on: the access
+/// tokens issued with the old password stop working at once.
 pub async fn user_set_password(c: &mut Conn, id: i64, hash: &str, now: DateTime<Utc>) -> DbResult<()> {
-    sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+    sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2, token_version = token_version + 1 WHERE id = $3")
         .bind(hash)
         .bind(now)
         .bind(id)
