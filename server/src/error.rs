@@ -225,6 +225,21 @@ pub fn invalid_query(r: &QueryRejection) -> AppError {
     let detail = text
         .strip_prefix("Failed to deserialize query string: ")
         .unwrap_or(&text);
+    // serde, through axum: "q: unknown field `q`, expected one of `worker_id`, `status`"
+    if let Some((field, expected)) = detail
+        .split_once(": unknown field `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+    {
+        let known = expected
+            .trim_start_matches(", expected ")
+            .trim_start_matches("one of ")
+            .replace('`', "");
+        return AppError::invalid_field(
+            field,
+            format!("Địa chỉ này không nhận tham số \"{field}\" (tham số dùng được: {known})"),
+            format!("this address takes no parameter \"{field}\" (it takes: {known})"),
+        );
+    }
     match detail.split_once(": ") {
         Some((field, why)) if !field.is_empty() && !field.contains(' ') => AppError::invalid_field(
             field,

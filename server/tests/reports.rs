@@ -616,6 +616,26 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
             let detail = e["detail"].as_str().unwrap();
             assert!(detail.contains(&format!("Tham số \"{param}\"")), "{detail}");
         }
+        // So is one the address does not take, with those it does: a
+        // filter misspelt is not silently ignored.
+        for (path, param, known) in [
+            ("/api/v1/reports/visits?day=7", "day", "days"),
+            (
+                "/api/v1/loans?q=KV-000001",
+                "q",
+                "worker_id, status, limit, offset",
+            ),
+        ] {
+            let (s, e) = app.get(path, &sup).await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {e}");
+            assert_eq!(e["errors"][0]["column"], param, "{e}");
+            let detail = e["detail"].as_str().unwrap();
+            assert!(
+                detail.contains(&format!("không nhận tham số \"{param}\"")),
+                "{detail}"
+            );
+            assert!(detail.contains(known), "{detail}");
+        }
 
         // Visits per officer and purpose; Thu was visited, so is not listed.
         let (s, vis) = app.get("/api/v1/reports/visits?days=7", &sup).await;

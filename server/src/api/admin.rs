@@ -147,6 +147,7 @@ pub async fn imports(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct ImportQuery {
     /// The file's name, used in error messages (defaults to `<kind>.csv`).
     pub file_name: Option<String>,

@@ -280,6 +280,7 @@ pub async fn request_disbursement(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct DisbursementQuery {
     /// `pending` for those waiting for a decision.
     pub status: Option<String>,

@@ -48,6 +48,7 @@ pub async fn users(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct WorkerQuery {
     /// Name fragments in any order, with or without accents (`nguyen thi lan`,
     /// `Lan`, `ĐẶNG`), a phone number in any common format, CCCD digits, or
@@ -158,6 +159,7 @@ pub async fn worker(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct LoanQuery {
     pub worker_id: Option<i64>,
     /// `active`, `closed` or `cancelled` (paid out in error and taken back)

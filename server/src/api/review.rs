@@ -69,6 +69,7 @@ pub(crate) fn required(field: &str, value: &str) -> Result<String, AppError> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct BatchQuery {
     /// `pending` (the queue), `approved` or `rejected`; all when absent.
     pub status: Option<String>,
@@ -275,6 +276,7 @@ pub async fn request_reversal(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct ReversalQuery {
     /// `pending` for those waiting for a decision.
     pub status: Option<String>,
@@ -345,6 +347,7 @@ pub async fn balances(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct EntryQuery {
     pub loan_id: Option<i64>,
     pub limit: Option<i64>,
@@ -370,6 +373,7 @@ pub async fn entries(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Username of who acted.
     pub actor: Option<String>,

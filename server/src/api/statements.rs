@@ -27,6 +27,7 @@ use crate::statement::{self, LineError, StatementView};
 pub const BODY_LIMIT: usize = 10 * 1024 * 1024;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct StatementQuery {
     /// The branch whose bank account the statement is of (a supervisor's
