@@ -8,7 +8,7 @@ use sotay_core::wire::{RecordBody, UploadRecord};
 
 use crate::db::{
     Anomaly, AnomalyContext, BatchDetail, BatchHeadRow, BatchStatus, BatchSummary, DecisionView,
-    KindCounts, RefusedRecord, RefusedRow, ReviewRecord, ReviewRecordRow,
+    KindCounts, RefusedRecord, RefusedRow, ReviewRecord, ReviewRecordRow, TargetRecord,
 };
 
 /// A record synced this long after it was made is flagged.
@@ -144,7 +144,10 @@ fn summary(head: BatchHeadRow, records: &[&ReviewRecordRow], ctx: &AnomalyContex
             "void" => counts.voids += 1,
             _ => counts.reversal_requests += 1,
         }
-        if r.kind == "repayment" && r.status == "accepted" && !r.voided {
+        // Cash the branch takes in: repayments waiting or approved, not
+        // voided (an excluded or rejected one is not handed over).
+        let live = matches!(r.decision.as_deref(), None | Some("approved"));
+        if r.kind == "repayment" && r.status == "accepted" && !r.voided && live {
             cash += r.amount.unwrap_or(0);
         }
         for a in anomalies(r, ctx) {
@@ -248,6 +251,11 @@ pub fn detail(
             amount: r.amount.map(|a| a.to_string()),
             receipt_no: r.receipt_no.clone(),
             target_record_id: r.target_client_id,
+            target: r.target_kind.as_ref().map(|kind| TargetRecord {
+                kind: kind.clone(),
+                receipt_no: r.target_receipt.clone(),
+                amount: r.target_amount.map(|a| a.to_string()),
+            }),
             voided: r.voided,
             anomalies: anomalies(r, ctx),
             decision: r.decision.clone(),

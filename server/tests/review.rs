@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use sotay_core::domain::money::Dong;
 use sotay_core::wire::{
     GiftHandoutPayload, RecordBody, RecordState, RepaymentPayload, ReversalRequestPayload,
-    UploadOutcome, VisitPayload, VisitPurpose,
+    UploadOutcome, VisitPayload, VisitPurpose, VoidPayload,
 };
 use uuid::Uuid;
 
@@ -1121,5 +1121,137 @@ async fn a_welfare_grant_posts_only_from_cash_in_the_vault() {
         let rows = ledger(&app, &sup).await;
         assert_eq!(net(&rows, "vault"), 0);
         assert_eq!(net(&rows, "campaign_expense"), 50_000_000);
+    }
+}
+
+#[tokio::test]
+async fn a_void_shows_what_it_cancels_and_cannot_be_excluded() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(1))
+            .await;
+        let mut lan = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
+        let snap = lan.snapshot(&app).await;
+        let l1 = snap
+            .loans
+            .iter()
+            .find(|l| l.contract_no == "L-001")
+            .unwrap()
+            .clone();
+        let repay = |lan: &mut Phone, amount: i64, n: i64| {
+            let receipt_no = lan.receipt(n);
+            lan.record(RecordBody::Repayment(RepaymentPayload {
+                loan_id: l1.id,
+                worker_id: l1.worker_id,
+                amount: Dong(amount),
+                receipt_no,
+            }))
+        };
+        // A mistyped amount, voided on the phone and taken again; one more
+        // repayment the supervisor will leave out.
+        let wrong = repay(&mut lan, 300_000, 1);
+        let void = lan.record(RecordBody::Void(VoidPayload {
+            target_id: wrong.client_id,
+            reason: "Gõ nhầm số tiền".into(),
+        }));
+        let right = repay(&mut lan, 30_000, 2);
+        let doubtful = repay(&mut lan, 40_000, 3);
+        let (batch, outcomes) = lan
+            .upload(
+                &app,
+                vec![wrong.clone(), void.clone(), right.clone(), doubtful.clone()],
+            )
+            .await;
+        assert!(
+            outcomes.iter().all(|o| o.0 == UploadOutcome::Accepted),
+            "{outcomes:?}"
+        );
+        let (s, detail) = app.get(&format!("/api/v1/batches/{batch}"), &sup).await;
+        assert_eq!(s, StatusCode::OK, "{detail}");
+        let row = |id: Uuid| {
+            detail["records"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["record_id"] == id.to_string())
+                .unwrap()
+                .clone()
+        };
+        // The void names what it cancels; the voided repayment neither
+        // counts as cash nor as a second repayment on the loan that day.
+        let v = row(void.client_id);
+        assert_eq!(v["target"]["kind"], "repayment", "{v}");
+        assert_eq!(v["target"]["receipt_no"], lan.receipt(1), "{v}");
+        assert_eq!(money(&v["target"]["amount"]), 300_000, "{v}");
+        assert_eq!(v["payload"]["reason"], "Gõ nhầm số tiền", "{v}");
+        assert_eq!(row(wrong.client_id)["voided"], true);
+        assert_eq!(money(&detail["cash_collected"]), 70_000, "{detail}");
+        let codes: Vec<String> = row(right.client_id)["anomalies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["code"].as_str().unwrap().to_string())
+            .collect();
+        assert!(
+            codes
+                .iter()
+                .filter(|c| *c == "several_repayments_one_day")
+                .count()
+                == 1,
+            "two live repayments that day, not three: {codes:?}"
+        );
+        let n = row(right.client_id)["anomalies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["code"] == "several_repayments_one_day")
+            .unwrap()["message_en"]
+            .clone();
+        assert_eq!(n, "2 repayments on the same loan in one day");
+        // Excluding the void would bring back money the officer says was
+        // never taken: refused, naming the receipt.
+        let approve =
+            |excluded: Value, cash: &str| json!({"cash_received": cash, "excluded": excluded});
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{batch}/approve"),
+                &sup,
+                &approve(
+                    json!([{"record_id": void.client_id, "reason": "Không tin"}]),
+                    "70000",
+                ),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["code"], "void_not_excludable", "{body}");
+        assert!(
+            body["detail"].as_str().unwrap().contains(&lan.receipt(1)),
+            "{body}"
+        );
+        // Approved without the doubtful one: every page then shows the
+        // cash the branch took in, not what was excluded or voided.
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{batch}/approve"),
+                &sup,
+                &approve(
+                    json!([{"record_id": doubtful.client_id, "reason": "Người vay không xác nhận"}]),
+                    "30000",
+                ),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (_, detail) = app.get(&format!("/api/v1/batches/{batch}"), &sup).await;
+        assert_eq!(money(&detail["cash_collected"]), 30_000, "{detail}");
+        assert_eq!(money(&detail["decision"]["cash_expected"]), 30_000);
+        let (_, list) = app.get("/api/v1/batches?status=approved", &sup).await;
+        let listed = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["batch_id"] == batch.to_string())
+            .unwrap();
+        assert_eq!(money(&listed["cash_collected"]), 30_000, "{listed}");
     }
 }

@@ -564,6 +564,14 @@ fn what(lang: Lang, r: &ReviewRecord) -> Markup {
             @if let Some(p) = r.payload.get("purpose").and_then(|p| p.as_str()) {
                 small { (visit_purpose(lang, p)) }
             }
+        } @else if let Some(t) = &r.target {
+            // What a void cancels or a reversal would undo, and why.
+            (kind_label(lang, &t.kind))
+            @if let Some(a) = t.amount.as_deref().and_then(|a| a.parse::<i64>().ok()) { " " (vnd(a)) }
+            @if let Some(receipt) = &t.receipt_no { br; small.mono { (receipt) } }
+            @if let Some(why) = r.payload.get("reason").and_then(|w| w.as_str()) {
+                br; small { (lang.t("Lý do: ", "Reason: ")) (why) }
+            }
         } @else if r.target_record_id.is_some() {
             small { (lang.t("bản ghi trước đó", "an earlier record")) }
         } @else { "—" }
@@ -741,7 +749,9 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                                 (fate(lang, r))
                                 @if blocked { br; span.badge.danger { (lang.t("Không ghi sổ được", "Cannot post")) } }
                             }
-                            @if deciding {
+                            @if deciding && r.kind == "void" {
+                                td.exclude { small.muted { (lang.t("Cán bộ tự huỷ: không loại được", "The officer's own void: cannot be excluded")) } }
+                            } @else if deciding {
                                 td.exclude {
                                     @let field = format!("reason-{}", r.record_id);
                                     @let box_id = format!("exclude-{}", r.record_id);

@@ -120,7 +120,7 @@ pub async fn review_records(c: &mut Conn, batch_ids: &[uuid::Uuid]) -> DbResult<
                  s.worker_id, w.full_name AS worker_name, s.loan_id, l.code AS loan_code, s.campaign_id,
                  k.name AS campaign_name, s.target_client_id, s.amount, s.receipt_no,
                  rr.decision, rr.reason AS decision_reason, e.id AS entry_id, x.id AS reversed_by,
-                 FALSE AS voided,
+                 FALSE AS voided, t.kind AS target_kind, t.receipt_no AS target_receipt, t.amount AS target_amount,
                  CAST(NULL AS BIGINT) AS gift_rank, q.quota AS gift_quota,
                  CAST(NULL AS TEXT) AS signature_sha256, FALSE AS signature_received
              FROM sync_records s LEFT JOIN workers w ON w.id = s.worker_id LEFT JOIN loans l ON l.id = s.loan_id
@@ -128,6 +128,7 @@ pub async fn review_records(c: &mut Conn, batch_ids: &[uuid::Uuid]) -> DbResult<
                  LEFT JOIN campaign_officer_quotas q ON s.kind = 'gift_handout' AND q.campaign_id = s.campaign_id
                      AND q.officer_id = s.officer_id
                  LEFT JOIN journal_entries e ON e.record_id = s.id LEFT JOIN journal_entries x ON x.reverses = e.id
+                 LEFT JOIN sync_records t ON t.client_id = s.target_client_id
              WHERE s.status IN ('accepted', 'quarantined') AND s.batch_id IN ({}) ORDER BY s.id",
             placeholders(1, chunk.len())
         );
@@ -235,8 +236,10 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
         }
         ctx.installment.extend(q.fetch_all(&mut *c).await?);
         let sql = format!(
-            "SELECT loan_id, recorded_at FROM sync_records WHERE kind = 'repayment' AND status = 'accepted'
-             AND loan_id IN ({list})"
+            "SELECT loan_id, recorded_at FROM sync_records r WHERE kind = 'repayment' AND status = 'accepted'
+             AND loan_id IN ({list})
+             AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = r.client_id
+                             AND v.kind = 'void' AND v.status = 'accepted')"
         );
         let mut q = sqlx::query_as::<DB, (i64, DateTime<Utc>)>(&sql);
         for id in chunk {
@@ -927,12 +930,21 @@ pub async fn review_approve(
     let records = review_records(c, &[batch_id]).await?;
     let mut exclusions: HashMap<uuid::Uuid, String> = HashMap::new();
     for (id, reason) in excluded {
-        if !records.iter().any(|r| r.client_id == *id) {
+        let Some(record) = records.iter().find(|r| r.client_id == *id) else {
             return Err(refused(
                 422,
                 "excluded_not_in_batch",
                 format!("Bản ghi {id} không thuộc lô này"),
                 format!("record {id} is not part of this batch"),
+            ));
+        };
+        if record.kind == "void" {
+            let target = record.target_receipt.clone().unwrap_or_else(|| id.to_string());
+            return Err(refused(
+                422,
+                "void_not_excludable",
+                format!("Bản ghi huỷ phiếu {target} không loại được: cán bộ đã huỷ phiếu đó trước khi gửi. Nếu việc huỷ không đúng, hãy từ chối cả lô và trao đổi với cán bộ"),
+                format!("the void of {target} cannot be excluded: the officer cancelled that record before sending it. If the void is wrong, reject the whole batch and talk to the officer"),
             ));
         }
         if reason.trim().is_empty() {

@@ -110,6 +110,10 @@ pub struct ReviewRecordRow {
     pub entry_id: Option<i64>,
     pub reversed_by: Option<i64>,
     pub voided: bool,
+    /// A void's or reversal request's target: its kind, receipt and amount.
+    pub target_kind: Option<String>,
+    pub target_receipt: Option<String>,
+    pub target_amount: Option<i64>,
     /// Gifts of this campaign the officer had handed out up to this one.
     pub gift_rank: Option<i64>,
     pub gift_quota: Option<i64>,
@@ -201,6 +205,8 @@ pub struct ReviewRecord {
     pub amount: Option<String>,
     pub receipt_no: Option<String>,
     pub target_record_id: Option<Uuid>,
+    /// What a void cancels or a reversal request would reverse.
+    pub target: Option<TargetRecord>,
     /// Cancelled by the officer's void: will not post.
     pub voided: bool,
     pub anomalies: Vec<Anomaly>,
@@ -217,6 +223,16 @@ pub struct ReviewRecord {
     /// (`GET /api/v1/records/{record_id}/signature`), `waiting` before;
     /// absent when the record has none.
     pub signature: Option<&'static str>,
+}
+
+/// The record a void or a reversal request points at.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TargetRecord {
+    /// `repayment`, `visit`, `gift_handout`…
+    pub kind: String,
+    pub receipt_no: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub amount: Option<String>,
 }
 
 /// A signature image stored for a gift record.
