@@ -516,6 +516,17 @@ impl Store {
                 [&d],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
+            // Of it, what the server or the supervisor refused: not handed
+            // over with the batch.
+            let refused_cash: i64 = c.query_row(
+                &format!(
+                    "SELECT coalesce(sum(r.amount), 0) FROM repayments r JOIN outbox o ON o.client_id = r.client_id
+                     JOIN record_states s ON s.client_id = r.client_id
+                     WHERE o.local_day = ?1 AND s.state = 'rejected' AND r.client_id NOT IN ({VOIDED})"
+                ),
+                [&d],
+                |r| r.get(0),
+            )?;
             let count = |kind: &str| -> Result<u32> {
                 Ok(c.query_row(
                     &format!(
@@ -537,11 +548,21 @@ impl Store {
             )?;
             let rejected = outbox_items(c, "s.state = 'rejected'", u32::MAX)?;
             let wedged = outbox_items(c, "s.state = 'wedged'", u32::MAX)?;
+            let hand_over = if refused_cash > 0 {
+                format!(
+                    "trong đó {} bị từ chối — không nộp cùng lô: trả lại người vay hoặc làm theo hướng dẫn của giám sát chi nhánh; tiền mặt phải nộp chi nhánh {}",
+                    format_vnd(refused_cash),
+                    format_vnd(cash - refused_cash)
+                )
+            } else {
+                "tiền mặt phải nộp chi nhánh".to_string()
+            };
             let mut text_vi = format!(
-                "Ngày {}: thu {} ({} phiếu) — tiền mặt phải nộp chi nhánh; {} lượt thăm hỏi, {} suất quà, {} bản ghi hủy, {} đề nghị đảo; {} bản ghi chờ gửi.",
+                "Ngày {}: thu {} ({} phiếu) — {}; {} lượt thăm hỏi, {} suất quà, {} bản ghi hủy, {} đề nghị đảo; {} bản ghi chờ gửi.",
                 format_date(day),
                 format_vnd(cash),
                 repayments,
+                hand_over,
                 visits,
                 gifts,
                 voids,
@@ -592,6 +613,8 @@ impl Store {
             Ok(DailySummary {
                 day,
                 cash_collected: dong(cash),
+                cash_refused: dong(refused_cash),
+                cash_to_hand_over: dong(cash - refused_cash),
                 repayments,
                 visits,
                 gifts,

@@ -359,6 +359,12 @@ pub struct DailySummary {
     pub day: LocalDate,
     /// Cash collected that day on this device, voided repayments excluded.
     pub cash_collected: Decimal,
+    /// Of it, repayments the server refused at upload or the supervisor
+    /// left out: not handed over with the batch (given back to the worker,
+    /// or as the branch says).
+    pub cash_refused: Decimal,
+    /// `cash_collected` less `cash_refused`: what the branch takes in.
+    pub cash_to_hand_over: Decimal,
     pub repayments: u32,
     pub visits: u32,
     pub gifts: u32,

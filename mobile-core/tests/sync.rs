@@ -362,6 +362,34 @@ fn a_gift_already_handed_out_elsewhere_is_rejected_with_its_reason() {
     assert!(summary.text_vi.contains("1 bản ghi bị từ chối"));
 }
 
+#[test]
+fn cash_the_server_refused_is_not_counted_as_cash_to_hand_over() {
+    let fake = server(0);
+    let (_dir, book) = signed_in(&fake);
+    // Hùng's loan was paid off at the branch while the phone was offline.
+    fake.loan_paid_off(id(HUNG_LOAN));
+    record_day(&book);
+    let report = book.sync_with(&fake, opts(500, 0), None).unwrap();
+    assert_eq!((report.accepted, report.rejected), (9, 1));
+
+    let summary = book.daily_summary(day(2026, 11, 20)).unwrap();
+    assert_eq!(summary.cash_collected, Decimal::from(350_000));
+    assert_eq!(summary.cash_refused, Decimal::from(200_000));
+    assert_eq!(summary.cash_to_hand_over, Decimal::from(150_000));
+    assert!(
+        summary.text_vi.contains(
+            "trong đó 200.000 ₫ bị từ chối — không nộp cùng lô: trả lại người vay hoặc làm theo hướng dẫn của giám sát chi nhánh; tiền mặt phải nộp chi nhánh 150.000 ₫"
+        ),
+        "{}",
+        summary.text_vi
+    );
+    assert!(
+        summary.text_vi.contains("Khoản vay đã tất toán"),
+        "{}",
+        summary.text_vi
+    );
+}
+
 fn signed_gift(book: &FieldBook, campaign: &str, worker: &str, image: &[u8]) -> Uuid {
     book.record_gift(GiftInput {
         campaign_id: id(campaign),

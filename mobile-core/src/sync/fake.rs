@@ -54,6 +54,7 @@ struct State {
     accepted: HashMap<Uuid, u32>,
     batches: HashMap<Uuid, (Value, Vec<u8>)>,
     gifts: HashSet<(Uuid, Uuid)>,
+    closed_loans: HashSet<Uuid>,
     refuse: HashSet<Uuid>,
     omit: HashSet<Uuid>,
     /// Every record the fake answered for (accepted or rejected).
@@ -169,6 +170,11 @@ impl FakeServer {
     /// Another officer already handed out this gift.
     pub fn gift_given(&self, campaign_id: Uuid, worker_id: Uuid) {
         self.st().gifts.insert((campaign_id, worker_id));
+    }
+
+    /// The loan was paid off at the branch: repayments on it are refused.
+    pub fn loan_paid_off(&self, loan_id: Uuid) {
+        self.st().closed_loans.insert(loan_id);
     }
 
     /// Batches holding this record are refused with 422.
@@ -389,6 +395,16 @@ impl FakeServer {
                         UploadOutcome::Rejected,
                         Some("already_received"),
                         Some("Người lao động đã nhận quà của chương trình này"),
+                    ));
+                    continue;
+                }
+            }
+            if let RecordBody::Repayment(p) = &r.body {
+                if st.closed_loans.contains(&p.loan_id) {
+                    results.push(result(
+                        UploadOutcome::Rejected,
+                        Some("loan_closed"),
+                        Some("Khoản vay đã tất toán"),
                     ));
                     continue;
                 }

@@ -217,6 +217,7 @@ def test_outbox_and_summary(day):
     assert len(day.book.next_pending_batch(10)) == 3
     summary = day.book.daily_summary("2026-11-20")
     assert summary.cash_collected == "0", summary.cash_collected
+    assert summary.cash_to_hand_over == "0", summary.cash_to_hand_over
     assert (summary.visits, summary.gifts, summary.voids) == (1, 1, 1), summary
     route = day.book.route("20/11/2026")
     assert [s.boarding_house for s in route] == ["Nhà trọ Cô Ba", "Khu trọ Hòa Bình"], route
