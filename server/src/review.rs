@@ -8,7 +8,8 @@ use sotay_core::wire::{RecordBody, UploadRecord};
 
 use crate::db::{
     Anomaly, AnomalyContext, BatchDetail, BatchHeadRow, BatchStatus, BatchSummary, DecisionView,
-    KindCounts, RefusedRecord, RefusedRow, ReviewRecord, ReviewRecordRow, TargetRecord,
+    KindCounts, RefusedNames, RefusedRecord, RefusedRow, ReviewRecord, ReviewRecordRow,
+    TargetRecord,
 };
 
 /// A record synced this long after it was made is flagged.
@@ -222,9 +223,11 @@ pub fn detail(
     head: BatchHeadRow,
     records: &[ReviewRecordRow],
     refused: &[RefusedRow],
+    names: &RefusedNames,
     ctx: &AnomalyContext,
 ) -> BatchDetail {
-    let refused_at_upload: Vec<RefusedRecord> = refused.iter().map(refused_record).collect();
+    let refused_at_upload: Vec<RefusedRecord> =
+        refused.iter().map(|r| refused_record(r, names)).collect();
     let refused_cash = refused
         .iter()
         .filter_map(
@@ -283,15 +286,31 @@ pub fn detail(
     }
 }
 
-pub fn refused_record(r: &RefusedRow) -> RefusedRecord {
-    let repayment = match serde_json::from_str::<UploadRecord>(&r.body).map(|u| u.body) {
-        Ok(RecordBody::Repayment(p)) => Some(p),
+pub fn refused_record(r: &RefusedRow, names: &RefusedNames) -> RefusedRecord {
+    let body = serde_json::from_str::<UploadRecord>(&r.body)
+        .map(|u| u.body)
+        .ok();
+    let (worker, loan, campaign) = match &body {
+        Some(RecordBody::Repayment(p)) => (Some(p.worker_id), Some(p.loan_id), None),
+        Some(RecordBody::GiftHandout(g)) => (Some(g.worker_id), None, Some(g.campaign_id)),
+        Some(RecordBody::Visit(v)) => (Some(v.worker_id), None, None),
+        _ => (None, None, None),
+    };
+    let worker = worker.and_then(|w| names.workers.get(&w));
+    let loan = loan.and_then(|l| names.loans.get(&l));
+    let repayment = match body {
+        Some(RecordBody::Repayment(p)) => Some(p),
         _ => None,
     };
     RefusedRecord {
         record_id: r.client_id,
         kind: r.kind.clone(),
         recorded_at: r.recorded_at,
+        worker_id: worker.map(|w| w.0),
+        worker_name: worker.map(|w| w.1.clone()),
+        loan_id: loan.map(|l| l.0),
+        loan_code: loan.map(|l| l.1.clone()),
+        campaign_name: campaign.and_then(|k| names.campaigns.get(&k)).cloned(),
         amount: repayment.as_ref().map(|p| p.amount.0.to_string()),
         receipt_no: repayment.map(|p| p.receipt_no),
         code: r.code.clone().unwrap_or_default(),

@@ -556,9 +556,9 @@ async fn exclusions_go_back_to_the_phone_and_nobody_approves_their_own() {
         let td = app.id_of("branches", "CN-TD").await;
         let bt = app.id_of("branches", "CN-BT").await;
         let since = chrono::Utc::now() - chrono::Duration::days(1);
-        let listed = app
+        let (listed, names) = app
             .db
-            .refused_repayments(Some(td), since, 100)
+            .refused_handovers(Some(td), since, 100)
             .await
             .unwrap();
         let seen: Vec<(Uuid, bool)> = listed
@@ -566,30 +566,38 @@ async fn exclusions_go_back_to_the_phone_and_nobody_approves_their_own() {
             .map(|r| (r.record.client_id, r.reviewable))
             .collect();
         assert_eq!(seen, [(alone.client_id, false), (over.client_id, true)]);
-        assert_eq!(
-            sotay_server::review::refused_record(&listed[0].record).amount,
-            Some((balance_before + 2).to_string())
-        );
+        let shown = sotay_server::review::refused_record(&listed[0].record, &names);
+        assert_eq!(shown.amount, Some((balance_before + 2).to_string()));
+        // With whose loan it was, in the supervisor's branch.
+        assert_eq!(shown.loan_id, Some(l1_id));
+        assert_eq!(shown.loan_code.as_deref(), Some("L-001"));
+        assert!(shown.worker_name.is_some(), "{shown:?}");
+        assert_eq!(refused[0]["loan_code"], "L-001", "{detail}");
+        // Another branch's list is empty, and would not name Thủ Đức's
+        // workers or loans.
+        let (theirs, their_names) = app
+            .db
+            .refused_handovers(Some(bt), since, 100)
+            .await
+            .unwrap();
+        assert!(theirs.is_empty());
+        let elsewhere = sotay_server::review::refused_record(&listed[0].record, &their_names);
+        assert_eq!((elsewhere.loan_code, elsewhere.worker_name), (None, None));
+        let foreign = app.db.refused_handovers(None, since, 100).await.unwrap();
+        assert_eq!(foreign.0.len(), 2);
         assert!(app
             .db
-            .refused_repayments(Some(bt), since, 100)
+            .refused_handovers(Some(bt), since, 100)
             .await
-            .unwrap()
-            .is_empty());
-        assert_eq!(
-            app.db
-                .refused_repayments(None, since, 100)
-                .await
-                .unwrap()
-                .len(),
-            2
-        );
+            .map(|(rows, _)| rows.is_empty())
+            .unwrap());
         let later = chrono::Utc::now() + chrono::Duration::minutes(1);
         assert!(app
             .db
-            .refused_repayments(Some(td), later, 100)
+            .refused_handovers(Some(td), later, 100)
             .await
             .unwrap()
+            .0
             .is_empty());
         // An exclusion needs a reason and a record of this batch.
         let bad =
@@ -1253,5 +1261,67 @@ async fn a_void_shows_what_it_cancels_and_cannot_be_excluded() {
             .find(|b| b["batch_id"] == batch.to_string())
             .unwrap();
         assert_eq!(money(&listed["cash_collected"]), 30_000, "{listed}");
+
+        // The same gift handed out from Lan's second phone, synced later:
+        // refused, and the supervisor sees to whom and of which campaign,
+        // in the batch and on the queue.
+        let mut second = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
+        let thu = snap
+            .workers
+            .iter()
+            .find(|w| w.full_name == "Đặng Thị Thu")
+            .unwrap()
+            .id;
+        let tet = snap.campaigns[0].clone();
+        let give = |p: &mut Phone| {
+            p.record(RecordBody::GiftHandout(GiftHandoutPayload {
+                campaign_id: tet.id,
+                worker_id: thu,
+                acknowledged_name: "Đặng Thị Thu".into(),
+                signature_sha256: None,
+            }))
+        };
+        let first = give(&mut lan);
+        let twice = give(&mut second);
+        let visit = second.record(RecordBody::Visit(VisitPayload {
+            worker_id: thu,
+            purpose: VisitPurpose::GiftDelivery,
+            outcome: "Đã trao quà".into(),
+            notes: String::new(),
+            location: None,
+        }));
+        let (_, outcomes) = lan.upload(&app, vec![first]).await;
+        assert_eq!(outcomes[0].0, UploadOutcome::Accepted);
+        let (gift_batch, outcomes) = second.upload(&app, vec![twice.clone(), visit]).await;
+        assert_eq!(
+            outcomes[0],
+            (UploadOutcome::Rejected, Some("already_received".into()))
+        );
+        let (s, detail) = app
+            .get(&format!("/api/v1/batches/{gift_batch}"), &sup)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{detail}");
+        let refused = &detail["refused_at_upload"][0];
+        assert_eq!(
+            refused["record_id"],
+            twice.client_id.to_string(),
+            "{detail}"
+        );
+        assert_eq!(refused["worker_name"], "Đặng Thị Thu", "{detail}");
+        assert_eq!(refused["campaign_name"], tet.name, "{detail}");
+        let td = app.id_of("branches", "CN-TD").await;
+        let since = chrono::Utc::now() - chrono::Duration::days(1);
+        let (queue, names) = app
+            .db
+            .refused_handovers(Some(td), since, 100)
+            .await
+            .unwrap();
+        let gift = queue
+            .iter()
+            .find(|r| r.record.client_id == twice.client_id)
+            .expect("the refused gift is on the queue");
+        let shown = sotay_server::review::refused_record(&gift.record, &names);
+        assert_eq!(shown.kind, "gift_handout");
+        assert_eq!(shown.campaign_name.as_deref(), Some(tet.name.as_str()));
     }
 }

@@ -1814,6 +1814,15 @@ async fn a_repayment_refused_at_upload_shows_on_the_queue_with_its_cash() {
         let section = &html[at..];
         assert!(section.contains(&receipt), "{section}");
         assert!(section.contains("50.000"), "{section}");
+        assert!(section.contains(&loan.contract_no), "{section}");
+        // Lan's phone does not count it as cash to hand over.
+        let today = sotay_core::domain::time::local_date(chrono::Utc::now());
+        let summary = phone.book.daily_summary(today).unwrap();
+        assert_eq!(summary.cash_refused, Decimal::from(50_000));
+        assert_eq!(
+            summary.cash_to_hand_over,
+            summary.cash_collected - Decimal::from(50_000)
+        );
     }
 }
 

@@ -29,7 +29,9 @@ use super::view::{self, csrf_field, datetime, table_wrap, vnd, Nav, Ui};
 use crate::api::review::{branch_of, reviewer};
 use crate::api::ClientIp;
 use crate::app::AppState;
-use crate::db::{BatchDetail, BatchStatus, BatchSummary, KindCounts, ReviewRecord, Reviewer};
+use crate::db::{
+    BatchDetail, BatchStatus, BatchSummary, KindCounts, RefusedRecord, ReviewRecord, Reviewer,
+};
 use crate::error::AppError;
 use crate::import::rows::Role;
 
@@ -197,21 +199,24 @@ pub async fn list(
     };
     let has_next = rows.len() as i64 > PAGE;
     rows.truncate(PAGE as usize);
-    // Cash officers took in repayments the server refused at upload: on the
-    // queue, whether or not their batch has anything else to review.
-    let refused = if chosen == Some(BatchStatus::Pending) && page == 1 {
+    // Cash officers took and gifts they handed out that the server refused
+    // at upload: on the queue, whether or not their batch has anything else
+    // to review.
+    let (refused, names) = if chosen == Some(BatchStatus::Pending) && page == 1 {
         let since = chrono::Utc::now() - chrono::Duration::days(REFUSED_DAYS);
         match state
             .db
-            .refused_repayments(branch_of(&who), since, 100)
+            .refused_handovers(branch_of(&who), since, 100)
             .await
         {
             Ok(r) => r,
             Err(e) => return ui.app_error(e.into()),
         }
     } else {
-        Vec::new()
+        Default::default()
     };
+    let refused_gifts = refused.iter().any(|r| r.record.kind == "gift_handout");
+    let refused_cash = refused.iter().any(|r| r.record.kind == "repayment");
     let admin = signed.user.role == Role::Admin;
     let code = |s: Option<BatchStatus>| match s {
         Some(BatchStatus::Pending) => "pending",
@@ -324,36 +329,36 @@ pub async fn list(
         @if !refused.is_empty() {
             section #refused-repayments {
                 h2 { (lang.pick(
-                    format!("Khoản thu bị từ chối khi tải lên ({REFUSED_DAYS} ngày qua)"),
-                    format!("Repayments refused at upload (last {REFUSED_DAYS} days)"),
+                    format!("Khoản thu và quà bị từ chối khi tải lên ({REFUSED_DAYS} ngày qua)"),
+                    format!("Repayments and gifts refused at upload (last {REFUSED_DAYS} days)"),
                 )) }
-                p.notice.warn { (lang.t(
-                    "Cán bộ đã thu tiền và đưa phiếu thu cho người lao động, nhưng máy chủ từ chối các khoản này nên chúng không nằm trong số tiền phải nộp và không vào sổ. Hỏi cán bộ về số tiền đang giữ: trả lại người lao động, hoặc thu tại quầy vào đúng khoản vay với số phiếu thu đã đưa.",
-                    "The officer took the cash and gave the worker a receipt, but the server refused these repayments: they are not in any cash to hand over and not in the books. Ask the officer about the cash they hold: give it back to the worker, or take it at the counter against the right loan, with the receipt number given.",
-                )) }
+                @if refused_cash {
+                    p.notice.warn { (lang.t(REFUSED_CASH_VI, REFUSED_CASH_EN)) }
+                }
+                @if refused_gifts {
+                    p.notice.warn #refused-gifts-note { (lang.t(REFUSED_GIFTS_VI, REFUSED_GIFTS_EN)) }
+                }
                 (table_wrap(html! {
                     table.list {
                         thead { tr {
                             th { (lang.t("Cán bộ", "Officer")) }
-                            th { (lang.t("Thu lúc · đồng bộ lúc", "Taken · synced")) }
+                            th { (lang.t("Loại · thời điểm · đồng bộ lúc", "Kind · when · synced")) }
+                            th { (lang.t("Người lao động", "Worker")) }
+                            th { (lang.t("Khoản vay / quà", "Loan / gift")) }
                             th.num { (lang.t("Số tiền · số phiếu", "Amount · receipt")) }
                             th { (lang.t("Lý do từ chối", "Why it was refused")) }
                         } }
                         tbody {
                             @for r in &refused {
-                                @let shown = crate::review::refused_record(&r.record);
+                                @let shown = crate::review::refused_record(&r.record, &names);
                                 tr data-refused=(r.record.client_id) {
                                     td {
                                         @if r.reviewable {
                                             a href=(format!("/batches/{}", r.batch_id)) { (r.officer_name) }
                                         } @else { (r.officer_name) }
                                     }
-                                    td.nowrap { (datetime(r.record.recorded_at)) br; small { (datetime(r.received_at)) } }
-                                    td.num {
-                                        @if let Some(a) = shown.amount.as_deref().and_then(|a| a.parse::<i64>().ok()) { (vnd(a)) }
-                                        @if let Some(receipt) = &shown.receipt_no { br; small.mono { (receipt) } }
-                                    }
-                                    td { (lang.t(&shown.message_vi, &shown.message_en)) }
+                                    td.nowrap { (kind_label(lang, &shown.kind)) br; (datetime(r.record.recorded_at)) br; small { (datetime(r.received_at)) } }
+                                    (refused_cells(lang, &shown))
                                 }
                             }
                         }
@@ -363,6 +368,32 @@ pub async fn list(
         }
     };
     ui.page(title, Nav::Batches, body).into_response()
+}
+
+const REFUSED_CASH_VI: &str = "Cán bộ đã thu tiền và đưa phiếu thu cho người lao động, nhưng máy chủ từ chối các khoản này nên chúng không nằm trong số tiền phải nộp và không vào sổ. Hỏi cán bộ về số tiền đang giữ: trả lại người lao động, hoặc thu tại quầy vào đúng khoản vay với số phiếu thu đã đưa.";
+const REFUSED_CASH_EN: &str = "The officer took the cash and gave the worker a receipt, but the server refused these repayments: they are not in any cash to hand over and not in the books. Ask the officer about the cash they hold: give it back to the worker, or take it at the counter against the right loan, with the receipt number given.";
+const REFUSED_GIFTS_VI: &str = "Cán bộ đã trao các suất quà bị từ chối dưới đây: chúng không được ghi sổ và vẫn được tính trong kho quà. Hỏi cán bộ: thu hồi suất quà, hoặc ghi nhận suất quà đã mất khi kiểm kê kho.";
+const REFUSED_GIFTS_EN: &str = "The officer handed out the refused gifts below: they are not posted and still count in the gift stock. Ask the officer: take the package back, or count it as lost when the stock is checked.";
+
+/// A refused record's worker, loan or gift, amount and receipt, and why.
+fn refused_cells(lang: Lang, r: &RefusedRecord) -> Markup {
+    html! {
+        td {
+            @if let (Some(id), Some(name)) = (r.worker_id, &r.worker_name) {
+                a href=(format!("/workers/{id}")) { (name) }
+            } @else { "—" }
+        }
+        td {
+            @if let (Some(id), Some(code)) = (r.loan_id, &r.loan_code) {
+                a.mono href=(format!("/loans/{id}")) { (code) }
+            } @else if let Some(k) = &r.campaign_name { (k) } @else { "—" }
+        }
+        td.num {
+            @if let Some(a) = r.amount.as_deref().and_then(|a| a.parse::<i64>().ok()) { (vnd(a)) }
+            @if let Some(receipt) = &r.receipt_no { br; small.mono { (receipt) } }
+        }
+        td { (lang.t(&r.message_vi, &r.message_en)) }
+    }
 }
 
 /// `dd/mm/yyyy HH:MM — HH:MM` (or two full times across days).
@@ -787,10 +818,15 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                         format!("The officer took {} in the repayments below, which the server refused: it is not in what this batch expects to be handed over and is not posted. Ask the officer about it: give it back to the worker, or take it at the counter against the right loan, with the receipt number given.", vnd(d.refused_cash)),
                     )) }
                 }
+                @if d.refused_at_upload.iter().any(|r| r.kind == "gift_handout") {
+                    p.notice.warn #refused-gifts-note { (lang.t(REFUSED_GIFTS_VI, REFUSED_GIFTS_EN)) }
+                }
                 (table_wrap(html! {
                     table.list {
                         thead { tr {
                             th { (lang.t("Loại · thời điểm", "Kind · when")) }
+                            th { (lang.t("Người lao động", "Worker")) }
+                            th { (lang.t("Khoản vay / quà", "Loan / gift")) }
                             th.num { (lang.t("Số tiền · số phiếu", "Amount · receipt")) }
                             th { (lang.t("Lý do từ chối", "Why it was refused")) }
                         } }
@@ -798,11 +834,7 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                             @for r in &d.refused_at_upload {
                                 tr data-refused=(r.record_id) {
                                     td { (kind_label(lang, &r.kind)) br; small.nowrap { (datetime(r.recorded_at)) } }
-                                    td.num {
-                                        @if let Some(a) = r.amount.as_deref().and_then(|a| a.parse::<i64>().ok()) { (vnd(a)) }
-                                        @if let Some(receipt) = &r.receipt_no { br; small.mono { (receipt) } }
-                                    }
-                                    td { (lang.t(&r.message_vi, &r.message_en)) br; small.mono { (r.code) } }
+                                    (refused_cells(lang, r))
                                 }
                             }
                         }

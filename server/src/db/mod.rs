@@ -770,15 +770,21 @@ pub fn stable_uid(kind: &str, code: &str) -> uuid::Uuid {
 
 /// Supervisor review, the ledger and the audit log (SQL in `review.rs`).
 impl Db {
-    /// The repayments refused at upload since `since` in a branch (or the
-    /// fund), newest first, at most `limit`: cash their officers hold.
-    pub async fn refused_repayments(
+    /// The repayments and gifts refused at upload since `since` in a branch
+    /// (or the fund), newest first, at most `limit`: cash their officers
+    /// hold and packages gone from their stock; with the names they point at.
+    pub async fn refused_handovers(
         &self,
         branch: Option<i64>,
         since: chrono::DateTime<Utc>,
         limit: i64,
-    ) -> DbResult<Vec<RefusedRepaymentRow>> {
-        with_conn!(self, q, c => q::review::refused_repayments(&mut c, branch, since, limit).await)
+    ) -> DbResult<(Vec<RefusedHandoverRow>, RefusedNames)> {
+        with_read!(self, q, tx => async {
+            let rows = q::review::refused_handovers(&mut tx, branch, since, limit).await?;
+            let refs: Vec<&RefusedRow> = rows.iter().map(|r| &r.record).collect();
+            let names = q::review::refused_names(&mut tx, branch, &refs).await?;
+            Ok::<_, DbError>((rows, names))
+        }.await)
     }
 
     pub async fn review_batches(
@@ -804,8 +810,10 @@ impl Db {
             };
             let records = q::review::review_records(&mut tx, &[batch_id]).await?;
             let refused = q::review::review_refused(&mut tx, batch_id).await?;
+            let rows: Vec<&RefusedRow> = refused.iter().collect();
+            let names = q::review::refused_names(&mut tx, head.branch_id.or(Some(-1)), &rows).await?;
             let ctx = q::review::review_anomaly_context(&mut tx, &records).await?;
-            Ok::<_, DbError>(Some(crate::review::detail(head, &records, &refused, &ctx)))
+            Ok::<_, DbError>(Some(crate::review::detail(head, &records, &refused, &names, &ctx)))
         }.await)
     }
 

@@ -81,14 +81,15 @@ pub async fn review_refused(c: &mut Conn, batch_id: uuid::Uuid) -> DbResult<Vec<
     .await?)
 }
 
-/// The repayments refused at upload since `since`, in a branch (or all),
-/// newest first, at most `limit`.
-pub async fn refused_repayments(
+/// The repayments and gifts refused at upload since `since`, in a branch
+/// (or all), newest first, at most `limit`: cash taken and packages handed
+/// out that did not reach the books.
+pub async fn refused_handovers(
     c: &mut Conn,
     branch: Option<i64>,
     since: DateTime<Utc>,
     limit: i64,
-) -> DbResult<Vec<rv::RefusedRepaymentRow>> {
+) -> DbResult<Vec<rv::RefusedHandoverRow>> {
     let (kind, id) = match branch {
         None => (0, 0),
         Some(b) => (1, b),
@@ -99,7 +100,7 @@ pub async fn refused_repayments(
                 EXISTS (SELECT 1 FROM sync_records r WHERE r.batch_id = s.batch_id
                         AND r.status IN ('accepted', 'quarantined')) AS reviewable
          FROM sync_records s JOIN users u ON u.id = s.officer_id
-         WHERE s.status = 'rejected' AND s.received_at >= $3 AND s.kind = 'repayment'
+         WHERE s.status = 'rejected' AND s.received_at >= $3 AND s.kind IN ('repayment', 'gift_handout')
            AND ($1 = 0 OR u.branch_id = $2)
          ORDER BY s.received_at DESC, s.id DESC LIMIT $4",
     )
@@ -109,6 +110,60 @@ pub async fn refused_repayments(
     .bind(limit)
     .fetch_all(&mut *c)
     .await?)
+}
+
+/// The workers, loans and campaigns that refused records name, those of
+/// `branch` only (all for `None`): a record refused because its worker
+/// belongs elsewhere does not show another branch's names.
+pub async fn refused_names(c: &mut Conn, branch: Option<i64>, rows: &[&rv::RefusedRow]) -> DbResult<rv::RefusedNames> {
+    let (mut workers, mut loans, mut campaigns) = (Vec::new(), Vec::new(), Vec::new());
+    for r in rows {
+        match serde_json::from_str::<sotay_core::wire::UploadRecord>(&r.body).map(|u| u.body) {
+            Ok(sotay_core::wire::RecordBody::Repayment(p)) => {
+                workers.push(p.worker_id);
+                loans.push(p.loan_id);
+            }
+            Ok(sotay_core::wire::RecordBody::GiftHandout(g)) => {
+                workers.push(g.worker_id);
+                campaigns.push(g.campaign_id);
+            }
+            Ok(sotay_core::wire::RecordBody::Visit(v)) => workers.push(v.worker_id),
+            _ => {}
+        }
+    }
+    for v in [&mut workers, &mut loans, &mut campaigns] {
+        v.sort_unstable();
+        v.dedup();
+    }
+    let (all, id) = match branch {
+        None => (1, 0),
+        Some(b) => (0, b),
+    };
+    let mut names = rv::RefusedNames::default();
+    for chunk in workers.chunks(<DB as Lists>::chunk_len()) {
+        let mut qb = sqlx::QueryBuilder::<DB>::new("SELECT uid, id, full_name FROM workers WHERE (");
+        qb.push_bind(all).push(" = 1 OR branch_id = ").push_bind(id).push(") AND ");
+        <DB as Lists>::uuids(&mut qb, "uid", chunk);
+        for (uid, id, name) in qb.build_query_as::<(uuid::Uuid, i64, String)>().fetch_all(&mut *c).await? {
+            names.workers.insert(uid, (id, name));
+        }
+    }
+    for chunk in loans.chunks(<DB as Lists>::chunk_len()) {
+        let mut qb = sqlx::QueryBuilder::<DB>::new("SELECT uid, id, code FROM loans WHERE (");
+        qb.push_bind(all).push(" = 1 OR worker_branch_id = ").push_bind(id).push(") AND ");
+        <DB as Lists>::uuids(&mut qb, "uid", chunk);
+        for (uid, id, code) in qb.build_query_as::<(uuid::Uuid, i64, String)>().fetch_all(&mut *c).await? {
+            names.loans.insert(uid, (id, code));
+        }
+    }
+    for chunk in campaigns.chunks(<DB as Lists>::chunk_len()) {
+        let mut qb = sqlx::QueryBuilder::<DB>::new("SELECT uid, name FROM campaigns WHERE ");
+        <DB as Lists>::uuids(&mut qb, "uid", chunk);
+        for (uid, name) in qb.build_query_as::<(uuid::Uuid, String)>().fetch_all(&mut *c).await? {
+            names.campaigns.insert(uid, name);
+        }
+    }
+    Ok(names)
 }
 
 /// The reviewable records (accepted or quarantined at upload) of batches.

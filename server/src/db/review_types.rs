@@ -279,6 +279,12 @@ pub struct RefusedRecord {
     pub record_id: Uuid,
     pub kind: String,
     pub recorded_at: DateTime<Utc>,
+    /// Whom and what it was for, when they are in the reader's branch.
+    pub worker_id: Option<i64>,
+    pub worker_name: Option<String>,
+    pub loan_id: Option<i64>,
+    pub loan_code: Option<String>,
+    pub campaign_name: Option<String>,
     /// A repayment's amount (whole đồng, as a string) and receipt number,
     /// as the phone recorded them.
     pub amount: Option<String>,
@@ -288,10 +294,19 @@ pub struct RefusedRecord {
     pub message_en: String,
 }
 
-/// A repayment refused at upload in a branch, with its officer and
+/// The workers, loans and campaigns refused records name, by their uid:
+/// (id, name) of those in the branch asked about.
+#[derive(Debug, Clone, Default)]
+pub struct RefusedNames {
+    pub workers: HashMap<Uuid, (i64, String)>,
+    pub loans: HashMap<Uuid, (i64, String)>,
+    pub campaigns: HashMap<Uuid, String>,
+}
+
+/// A repayment or gift refused at upload in a branch, with its officer and
 /// whether its batch has records to review (a page to open).
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct RefusedRepaymentRow {
+pub struct RefusedHandoverRow {
     pub batch_id: Uuid,
     pub officer_name: String,
     pub received_at: DateTime<Utc>,
