@@ -1323,5 +1323,41 @@ async fn a_void_shows_what_it_cancels_and_cannot_be_excluded() {
         let shown = sotay_server::review::refused_record(&gift.record, &names);
         assert_eq!(shown.kind, "gift_handout");
         assert_eq!(shown.campaign_name.as_deref(), Some(tet.name.as_str()));
+
+        // The gift Lan handed out (waiting for review) holds her allocation
+        // and the branch's up: neither can be cut below it.
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        for (csv, line, said) in [
+            (
+                "campaign_code,branch_code,officer_code,quota\nTET-2027,CN-TD,CB-TD-01,0\n",
+                2,
+                "thấp hơn 1 suất cán bộ \"CB-TD-01\" đã trao",
+            ),
+            (
+                "campaign_code,branch_code,officer_code,quota\nTET-2027,CN-TD,CB-TD-01,1\nTET-2027,CN-TD,,0\n",
+                3,
+                "thấp hơn 1 suất chi nhánh đã trao",
+            ),
+        ] {
+            let (s, body) = app
+                .post_csv("/api/v1/imports/campaign-allocations", &admin, csv)
+                .await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+            let errors = body["errors"].as_array().unwrap();
+            assert!(
+                errors.iter().any(|e| e["line"] == line
+                    && e["column"] == "quota"
+                    && e["message"].as_str().unwrap().contains(said)),
+                "{body}"
+            );
+        }
+        let (s, body) = app
+            .post_csv(
+                "/api/v1/imports/campaign-allocations",
+                &admin,
+                "campaign_code,branch_code,officer_code,quota\nTET-2027,CN-TD,CB-TD-01,1\n",
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
     }
 }
