@@ -2573,17 +2573,19 @@ async fn a_new_loan_is_asked_for_and_paid_out_from_the_console() {
             bad.contains("<html") && bad.contains("Không tìm thấy"),
             "{bad}"
         );
-        // A parameter typed by hand that does not read is a page naming it,
-        // in the reader's language, not a plain-text 400.
+        // A number box that does not read comes back on the report's own
+        // form, saying what to type, in the reader's language.
         let (status, _, bad) = get(
-            "/reports/visits?days=30%20ng%C3%A0y".into(),
+            "/reports/visits?days=30%20ng%C3%A0y&to=01%2F12%2F2026".into(),
             supervisor.clone(),
         )
         .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
         let text = bad.replace("&quot;", "\"");
         assert!(
-            bad.contains("<html") && text.contains("Tham số \"days\""),
+            bad.contains("id=\"report-filter\"")
+                && text.contains("Số ngày \"30 ngày\" không đọc được: hãy nhập một số nguyên")
+                && bad.contains("value=\"01/12/2026\""),
             "{bad}"
         );
         let (_, _, bad) = get(
@@ -2593,7 +2595,7 @@ async fn a_new_loan_is_asked_for_and_paid_out_from_the_console() {
         .await;
         assert!(
             bad.replace("&quot;", "\"")
-                .contains("query parameter \"days\""),
+                .contains("Days \"abc\" does not read: type a whole number"),
             "{bad}"
         );
         assert!(

@@ -126,16 +126,89 @@ pub async fn index(signed: Signed) -> Response {
         .into_response()
 }
 
+/// The filter form as typed: every field as text, so that a value that
+/// does not read (`30 ngày` in the days box) comes back on the form with
+/// what is wrong, not on a page of its own.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ReportForm {
+    from: Option<String>,
+    to: Option<String>,
+    branch_id: Option<String>,
+    officer_id: Option<String>,
+    campaign_id: Option<String>,
+    worker_id: Option<String>,
+    days: Option<String>,
+    format: Option<String>,
+    lang: Option<String>,
+}
+
+impl ReportForm {
+    /// The query with the fields that do not read left out.
+    fn query_lenient(&self) -> ReportQuery {
+        let number = |v: &Option<String>| v.as_deref().and_then(|t| t.trim().parse().ok());
+        ReportQuery {
+            from: self.from.clone(),
+            to: self.to.clone(),
+            branch_id: number(&self.branch_id),
+            officer_id: number(&self.officer_id),
+            campaign_id: number(&self.campaign_id),
+            worker_id: number(&self.worker_id),
+            days: number(&self.days),
+            format: self.format.clone(),
+            lang: self.lang.clone(),
+        }
+    }
+
+    /// The query the report takes, or the first field that does not read.
+    fn query(&self) -> Result<ReportQuery, AppError> {
+        let number = |v: &Option<String>,
+                      field: &str,
+                      vi: &str,
+                      en: &str|
+         -> Result<Option<i64>, AppError> {
+            match v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+                None => Ok(None),
+                Some(t) => t.parse().map(Some).map_err(|_| {
+                    AppError::invalid_field(
+                        field,
+                        format!("{vi} \"{t}\" không đọc được: hãy nhập một số nguyên, ví dụ 30"),
+                        format!("{en} \"{t}\" does not read: type a whole number, e.g. 30"),
+                    )
+                }),
+            }
+        };
+        Ok(ReportQuery {
+            from: self.from.clone(),
+            to: self.to.clone(),
+            branch_id: number(&self.branch_id, "branch_id", "Chi nhánh", "Branch")?,
+            officer_id: number(&self.officer_id, "officer_id", "Cán bộ", "Officer")?,
+            campaign_id: number(&self.campaign_id, "campaign_id", "Chương trình", "Campaign")?,
+            worker_id: number(&self.worker_id, "worker_id", "Người lao động", "Worker")?,
+            days: number(&self.days, "days", "Số ngày", "Days")?,
+            format: self.format.clone(),
+            lang: self.lang.clone(),
+        })
+    }
+}
+
 /// `GET /reports/{name}?from=&to=&branch_id=&campaign_id=&worker_id=&days=&format=`
 pub async fn report(
     State(state): State<AppState>,
     signed: Signed,
     UrlPath(name): UrlPath<String>,
-    UrlQuery(q): UrlQuery<ReportQuery>,
+    UrlQuery(form): UrlQuery<ReportForm>,
 ) -> Response {
     let ui = signed.ui();
     let Some(e) = entry(&name) else {
         return ui.app_error(AppError::not_found("báo cáo", "report"));
+    };
+    let q = match form.query() {
+        Ok(q) => q,
+        Err(err) => {
+            // Shown on the form, the other filters kept; the bad one is
+            // typed again.
+            return render(&state, &signed, e, &form.query_lenient(), Err(err)).await;
+        }
     };
     let filter = match report_filter(&q, e.name) {
         Ok(f) => f,
