@@ -1,6 +1,6 @@
 //! Finding a worker fast, offline: an in-memory index over the folded name
-//! key (accent- and case-insensitive, `đ` = `d`), the canonical phone and
-//! the CCCD, rebuilt whenever master data changes.
+//! key (accent- and case-insensitive, `đ` = `d`), the canonical phone, the
+//! CCCD and the worker's loan numbers, rebuilt whenever master data changes.
 
 use rusqlite::Connection;
 
@@ -13,6 +13,8 @@ struct Entry {
     name_key: String,
     phone: Option<String>,
     cccd: Option<String>,
+    /// The worker's loan numbers, upper case.
+    loans: Vec<String>,
 }
 
 #[derive(Default)]
@@ -23,15 +25,24 @@ pub struct SearchIndex {
 
 impl SearchIndex {
     pub fn load(conn: &Connection) -> Result<SearchIndex> {
-        let mut st =
-            conn.prepare("SELECT id, name_key, phone, cccd FROM workers ORDER BY name_key, id")?;
+        let mut st = conn.prepare(
+            "SELECT w.id, w.name_key, w.phone, w.cccd,
+                    (SELECT group_concat(l.contract_no, char(10)) FROM loans l WHERE l.worker_id = w.id)
+             FROM workers w ORDER BY w.name_key, w.id",
+        )?;
         let entries = st
             .query_map([], |r| {
+                let loans: Option<String> = r.get(4)?;
                 Ok(Entry {
                     id: r.get(0)?,
                     name_key: r.get(1)?,
                     phone: r.get(2)?,
                     cccd: r.get(3)?,
+                    loans: loans
+                        .unwrap_or_default()
+                        .lines()
+                        .map(str::to_uppercase)
+                        .collect(),
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
@@ -41,9 +52,27 @@ impl SearchIndex {
     /// Ids of the workers matching `query`, at most `limit`, by name.
     ///
     /// A query of digits (with the spaces, dots, dashes and `+84` people
-    /// type) matches phone numbers and CCCDs containing it; any other query
-    /// matches names where every term starts a word, in any order.
+    /// type) matches phone numbers and CCCDs containing it; one word of
+    /// letters and digits (`KV-000048`, `kv-000048`) the workers with a loan
+    /// numbered so; any other query matches names where every term starts a
+    /// word, in any order.
     pub fn find(&self, query: &str, limit: usize) -> Vec<String> {
+        let code = query.trim().to_uppercase();
+        if !code.contains(char::is_whitespace)
+            && code.chars().any(|c| c.is_ascii_digit())
+            && code.chars().any(char::is_alphabetic)
+        {
+            let hits: Vec<String> = self
+                .entries
+                .iter()
+                .filter(|e| e.loans.iter().any(|l| l.contains(&code)))
+                .take(limit)
+                .map(|e| e.id.clone())
+                .collect();
+            if !hits.is_empty() {
+                return hits;
+            }
+        }
         if let Some(digits) = phone_query(query) {
             let raw: String = query.chars().filter(|c| c.is_ascii_digit()).collect();
             return self

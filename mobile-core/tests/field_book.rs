@@ -250,6 +250,19 @@ fn searches_names_phones_and_cccd() {
         names(&book.search("079 190 012 345".into(), 10).unwrap()),
         ["Nguyễn Thị Lan"]
     );
+    // A loan's number, in any case, finds its borrower.
+    for q in ["CEP-2026-000451", "cep-2026-000451", " Cep-2026-000451 "] {
+        assert_eq!(
+            names(&book.search(q.into(), 10).unwrap()),
+            ["Nguyễn Thị Lan"],
+            "{q}"
+        );
+    }
+    assert_eq!(
+        names(&book.search("TT-2026".into(), 10).unwrap()),
+        ["Đặng Văn Hùng", "Trần Thị Hoa"]
+    );
+    assert!(book.search("KV-999999".into(), 10).unwrap().is_empty());
     assert!(book.search("".into(), 10).unwrap().is_empty());
     assert!(book.search("lan hoa".into(), 10).unwrap().is_empty());
     let lan = &book.search("lan".into(), 10).unwrap()[0];

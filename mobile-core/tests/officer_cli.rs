@@ -49,12 +49,13 @@ fn an_officer_records_a_day_from_the_terminal() {
         "{out}"
     );
 
+    // The loan by its number, as printed on the contract.
     let refused = run(
         &db,
         &[
             "repay",
             "--loan",
-            loan,
+            "cep-2026-000451",
             "--amount",
             "900000",
             "--at",
@@ -64,6 +65,12 @@ fn an_officer_records_a_day_from_the_terminal() {
     assert_eq!(refused.status.code(), Some(2));
     let err = String::from_utf8_lossy(&refused.stderr);
     assert!(err.contains("lớn hơn dư nợ còn lại 620.000 ₫"), "{err}");
+    let unknown = run(&db, &["repay", "--loan", "KV-000048", "--amount", "100000"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&unknown.stderr);
+    assert!(err.contains("Không có khoản vay số \"KV-000048\""), "{err}");
+    let out = stdout(&run(&db, &["search", "CEP-2026-000451"]));
+    assert!(out.contains("Nguyễn Thị Lan"), "{out}");
 
     let out = stdout(&run(&db, &["receipt", "A7K2-000001"]));
     assert!(out.contains("dư nợ còn lại 620.000 ₫"), "{out}");

@@ -28,7 +28,8 @@ struct Cli {
     /// The field book database file.
     #[arg(long, env = "SOTAY_DB", default_value = "sotay.db")]
     db: String,
-    /// This device's id, as registered with the server.
+    /// This device's id: a UUID made once for the installation (e.g. by
+    /// `uuidgen`), which numbers its records and signs it in to the server.
     #[arg(long, env = "SOTAY_DEVICE_ID")]
     device_id: String,
     /// This device's 4-character code, printed in receipt numbers (e.g. A7K2).
@@ -48,7 +49,8 @@ enum Command {
     LoadPortfolio { file: String },
     /// Apply a change page (JSON) on top of the loaded portfolio.
     ApplyChanges { file: String },
-    /// Find workers by name fragments (any accents, any order), phone or CCCD.
+    /// Find workers by name fragments (any accents, any order), phone, CCCD
+    /// or a loan's number (KV-000048).
     Search {
         query: String,
         #[arg(long, default_value_t = 20)]
@@ -84,6 +86,7 @@ enum Command {
     },
     /// Record a cash repayment and print its receipt.
     Repay {
+        /// The loan's number (KV-000048) or id.
         #[arg(long)]
         loan: String,
         /// Whole đồng, plain digits (500000).
@@ -200,6 +203,26 @@ fn uuid(field: &str, s: &str) -> Res<Uuid> {
             format!("\"{s}\" is not a UUID"),
         )
     })
+}
+
+/// A loan by its id or its number, among the loans on this phone.
+fn loan_id(book: &FieldBook, s: &str) -> Res<Uuid> {
+    if let Ok(id) = Uuid::parse_str(s.trim()) {
+        return Ok(id);
+    }
+    let number = s.trim().to_uppercase();
+    for hit in book.search(number.clone(), 50)? {
+        for loan in book.worker_detail(hit.worker_id)?.loans {
+            if loan.contract_no.to_uppercase() == number {
+                return Ok(loan.loan_id);
+            }
+        }
+    }
+    Err(bad(
+        "loan",
+        format!("Không có khoản vay số \"{s}\" trên máy này (đồng bộ để nhận danh mục mới nhất)"),
+        format!("no loan numbered \"{s}\" on this phone (sync to get the latest portfolio)"),
+    ))
 }
 
 fn when(at: Option<&str>) -> Res<DateTime<Utc>> {
@@ -470,7 +493,7 @@ fn run(cli: Cli) -> Res<()> {
             )
             .map_err(|e| bad("amount", e.message_vi(), e.message_en()))?;
             let r = book.record_repayment(RepaymentInput {
-                loan_id: uuid("loan", &loan)?,
+                loan_id: loan_id(&book, &loan)?,
                 amount: amount.to_decimal(),
                 recorded_at: when(at.as_deref())?,
             })?;
