@@ -217,18 +217,20 @@ fn receipt_texts(
         None => (String::new(), String::new()),
     };
     let vi = format!(
-        "PHIẾU THU số {receipt_no}, {worker} đã nộp, Quỹ đã nhận {} trả nợ hợp đồng {contract} (lãi {}, gốc {}) ngày {when}, dư nợ còn lại {}.{by_vi}",
+        "PHIẾU THU số {receipt_no}, {worker} đã nộp, Quỹ đã nhận {} trả nợ hợp đồng {contract} (lãi {}, gốc {}) ngày {when}, còn phải trả {} (dư nợ gốc {}).{by_vi}",
         format_vnd(amount),
         format_vnd(a.interest),
         format_vnd(a.principal),
         format_vnd(balance),
+        format_vnd(a.remaining.principal),
     );
     let en = format!(
-        "RECEIPT no. {receipt_no}: {worker} paid {} on loan {contract} (interest {}, principal {}) on {when}; balance left {}.{by_en}",
+        "RECEIPT no. {receipt_no}: {worker} paid {} on loan {contract} (interest {}, principal {}) on {when}; left to pay {} (principal {}).{by_en}",
         format_vnd(amount),
         format_vnd(a.interest),
         format_vnd(a.principal),
         format_vnd(balance),
+        format_vnd(a.remaining.principal),
     );
     (vi, en)
 }

@@ -297,7 +297,7 @@ fn a_repayment_is_allocated_and_gets_a_receipt() {
     assert_eq!(
         r.text_vi,
         "PHIẾU THU số A7K2-000001, Nguyễn Thị Lan đã nộp, Quỹ đã nhận 500.000 ₫ trả nợ hợp đồng \
-         CEP-2026-000451 (lãi 60.000 ₫, gốc 440.000 ₫) ngày 20/11/2026 09:30, dư nợ còn lại 620.000 ₫. \
+         CEP-2026-000451 (lãi 60.000 ₫, gốc 440.000 ₫) ngày 20/11/2026 09:30, còn phải trả 620.000 ₫ (dư nợ gốc 560.000 ₫). \
          Cán bộ thu: Trần Văn Minh (Chi nhánh Quận 7)."
     );
     assert!(r

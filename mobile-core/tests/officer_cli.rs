@@ -64,7 +64,10 @@ fn an_officer_records_a_day_from_the_terminal() {
     );
     assert_eq!(refused.status.code(), Some(2));
     let err = String::from_utf8_lossy(&refused.stderr);
-    assert!(err.contains("lớn hơn dư nợ còn lại 620.000 ₫"), "{err}");
+    assert!(
+        err.contains("lớn hơn số còn phải trả của khoản vay 620.000 ₫"),
+        "{err}"
+    );
     let unknown = run(&db, &["repay", "--loan", "KV-000048", "--amount", "100000"]);
     assert_eq!(unknown.status.code(), Some(2));
     let err = String::from_utf8_lossy(&unknown.stderr);
@@ -73,7 +76,7 @@ fn an_officer_records_a_day_from_the_terminal() {
     assert!(out.contains("Nguyễn Thị Lan"), "{out}");
 
     let out = stdout(&run(&db, &["receipt", "A7K2-000001"]));
-    assert!(out.contains("dư nợ còn lại 620.000 ₫"), "{out}");
+    assert!(out.contains("còn phải trả 620.000 ₫ (dư nợ gốc"), "{out}");
     let out = stdout(&run(&db, &["outbox", "--state", "pending"]));
     assert_eq!(out.matches("repayment").count(), 1, "{out}");
     let out = stdout(&run(&db, &["summary", "--day", "20/11/2026"]));

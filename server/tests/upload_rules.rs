@@ -663,7 +663,9 @@ async fn pending_collections_count_until_decided_or_voided() {
         assert_eq!(r.code.as_deref(), Some("amount_above_outstanding"));
         assert_eq!(
             r.message_vi.as_deref(),
-            Some("Số tiền 50.000 ₫ lớn hơn dư nợ còn lại 0 ₫"),
+            Some(
+                "Số tiền 50.000 ₫ lớn hơn số còn phải trả của khoản vay 0 ₫ (gốc và lãi theo lịch)"
+            ),
             "{backend:?}"
         );
     }

@@ -352,7 +352,7 @@ fn run(cli: Cli) -> Res<()> {
             }
             for h in hits {
                 out!(
-                    "{}  {}  {}  {} {}  dư nợ {}\n  {}",
+                    "{}  {}  {}  {} {}  còn phải trả {}\n  {}",
                     h.full_name,
                     h.phone.unwrap_or_default(),
                     h.cccd.unwrap_or_default(),
@@ -390,7 +390,7 @@ fn run(cli: Cli) -> Res<()> {
         Command::Worker { worker_id } => {
             let w = book.worker_detail(uuid("worker_id", &worker_id)?)?;
             out!(
-                "{}  {}  CCCD {}\n{} {} {}\nĐoàn viên: {}  Hoàn cảnh khó khăn: {}  Dư nợ: {}",
+                "{}  {}  CCCD {}\n{} {} {}\nĐoàn viên: {}  Hoàn cảnh khó khăn: {}  Còn phải trả: {}",
                 w.full_name,
                 w.phone.unwrap_or_default(),
                 w.cccd.unwrap_or_default(),
@@ -403,10 +403,10 @@ fn run(cli: Cli) -> Res<()> {
             );
             for l in w.loans {
                 out!(
-                    "\nHợp đồng {} ({}), {}: gốc {}, dư nợ {}, quá hạn {}, chưa đồng bộ {}\n  {}",
+                    "\nHợp đồng {} ({}), {}: gốc {}, còn phải trả {}, quá hạn {}, chưa đồng bộ {}\n  {}",
                     l.contract_no,
                     l.product_name,
-                    l.status,
+                    if l.status == "closed" { "đã tất toán" } else { "đang vay" },
                     money(l.principal),
                     money(l.balance),
                     money(l.overdue),

@@ -42,7 +42,7 @@ impl LoanStatus {
 pub enum RuleViolation {
     #[error("amount: must be greater than 0")]
     AmountNotPositive,
-    #[error("amount: {amount} is above the outstanding balance {outstanding}")]
+    #[error("amount: {amount} is above what is left to pay, {outstanding}")]
     AboveOutstanding { amount: i64, outstanding: i64 },
     #[error("loan_id: the loan is closed")]
     LoanClosed,
@@ -96,7 +96,7 @@ impl RuleViolation {
                 amount,
                 outstanding,
             } => format!(
-                "amount: {} is above the outstanding balance {}",
+                "amount: {} is above what is left to pay on the loan, {} (principal and scheduled interest)",
                 format_vnd(*amount),
                 format_vnd(*outstanding)
             ),
@@ -111,7 +111,7 @@ impl RuleViolation {
                 amount,
                 outstanding,
             } => format!(
-                "Số tiền {} lớn hơn dư nợ còn lại {}",
+                "Số tiền {} lớn hơn số còn phải trả của khoản vay {} (gốc và lãi theo lịch)",
                 format_vnd(*amount),
                 format_vnd(*outstanding)
             ),

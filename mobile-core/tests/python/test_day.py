@@ -104,7 +104,7 @@ def test_record_repayment(day):
     assert r.text_vi.startswith(
         "PHIẾU THU số A7K2-000001, Nguyễn Thị Lan đã nộp, Quỹ đã nhận 500.000 ₫"
     ), r.text_vi
-    assert "ngày 20/11/2026 09:30, dư nợ còn lại 620.000 ₫" in r.text_vi, r.text_vi
+    assert "ngày 20/11/2026 09:30, còn phải trả 620.000 ₫ (dư nợ gốc 560.000 ₫)" in r.text_vi, r.text_vi
     assert day.book.receipt("A7K2-000001").amount == "500000"
     day.receipt = r
 
