@@ -776,6 +776,20 @@ async fn errors_are_problem_details_in_the_callers_language() {
         assert_eq!(resp.status(), StatusCode::NOT_FOUND);
         let body: Value = resp.json().await.unwrap();
         assert_eq!(body["code"], "no_such_endpoint");
+        // A real address with a method it does not take: problem details
+        // too, and what it does take.
+        let resp = app
+            .http
+            .get(app.url("/api/v1/loans/1/repayments"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+        let allow = resp.headers().get("allow").cloned();
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["code"], "method_not_allowed", "{body}");
+        assert!(body["detail"].as_str().unwrap().contains("GET"), "{body}");
+        assert_eq!(allow.as_ref().and_then(|v| v.to_str().ok()), Some("POST"));
     })
     .await;
 }

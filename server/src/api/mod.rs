@@ -128,6 +128,7 @@ pub fn routes() -> Router<AppState> {
             )),
         )
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
 }
 
 #[derive(OpenApi)]
@@ -231,6 +232,17 @@ async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, AppError
         status: "ok",
         database: state.db.backend_name(),
     }))
+}
+
+/// An address used with a method it does not take (`GET` on a `POST`
+/// address): 405 as problem details, naming the method.
+async fn method_not_allowed(method: axum::http::Method) -> AppError {
+    AppError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("Địa chỉ API này không nhận phương thức {method}"),
+        format!("this API address does not take {method}"),
+    )
 }
 
 async fn not_found() -> AppError {
