@@ -729,9 +729,9 @@ async fn gifts_post_only_from_stock_and_the_vault_never_goes_negative() {
         assert_eq!(s, StatusCode::CONFLICT, "{body}");
         assert_eq!(body["code"], "posting_refused", "{body}");
         let detail = body["detail"].as_str().unwrap();
-        assert!(detail.contains(&gift.client_id.to_string()), "{body}");
-        assert!(detail.contains("kho quà"), "{body}");
-        assert!(!detail.contains(&pay.client_id.to_string()), "{body}");
+        // Named as the supervisor knows it: the gift and its recipient.
+        assert!(detail.contains("cho Đặng Thị Thu: kho quà"), "{body}");
+        assert!(!detail.contains(&gift.client_id.to_string()), "{body}");
         assert_eq!(body["records"], json!([gift.client_id]), "{body}");
 
         // Only an admin receives stock, with a clear error for each bad field.

@@ -965,6 +965,28 @@ fn may_decide(who: &rv::Reviewer, head: &rv::BatchHeadRow) -> DbResult<()> {
     Ok(())
 }
 
+/// A record as a supervisor knows it, in Vietnamese and English: its
+/// receipt, or the gift and its recipient, or the receipt a reversal is
+/// asked for.
+fn record_label(r: &rv::ReviewRecordRow) -> (String, String) {
+    let worker = r.worker_name.clone().unwrap_or_default();
+    match (r.kind.as_str(), &r.receipt_no) {
+        ("repayment", Some(receipt)) => (format!("Phiếu thu {receipt}"), format!("Receipt {receipt}")),
+        ("gift_handout", _) => {
+            let campaign = r.campaign_name.clone().unwrap_or_default();
+            (format!("Quà {campaign} cho {worker}"), format!("Gift of {campaign} to {worker}"))
+        }
+        ("reversal_request", _) => {
+            let target = r.target_receipt.clone().unwrap_or_else(|| worker.clone());
+            (format!("Đề nghị đảo {target}"), format!("Reversal request for {target}"))
+        }
+        (kind, _) => {
+            let id = r.client_id.to_string();
+            (format!("Bản ghi {kind} {}", &id[..8]), format!("Record {kind} {}", &id[..8]))
+        }
+    }
+}
+
 const EXCLUDED_QUARANTINE_VI: &str = "Thiết bị đã bị thu hồi: bản ghi không được ghi sổ";
 const EXCLUDED_QUARANTINE_EN: &str = "the device was revoked: the record is not posted";
 
@@ -1078,11 +1100,11 @@ pub async fn review_approve(
             fates.push((r.id, "excluded", Some("Đã được cán bộ hủy / voided by the officer".into())));
             continue;
         }
-        let who_line = format!("{} ({})", r.client_id, r.receipt_no.clone().unwrap_or_else(|| r.kind.clone()));
+        let (who_vi, who_en) = record_label(r);
         match r.kind.as_str() {
             "repayment" => {
                 let (Some(loan_id), Some(amount)) = (r.loan_id, r.amount) else {
-                    problems.push((r.client_id, format!("{who_line}: thiếu khoản vay"), format!("{who_line}: no loan")));
+                    problems.push((r.client_id, format!("{who_vi}: thiếu khoản vay"), format!("{who_en}: no loan")));
                     continue;
                 };
                 match poster.repay(loan_id, amount) {
@@ -1112,12 +1134,12 @@ pub async fn review_approve(
                         posted_targets.insert(r.id, posted);
                         fates.push((r.id, "approved", None));
                     }
-                    Err(v) => problems.push((r.client_id, format!("{who_line}: {}", v.message_vi()), format!("{who_line}: {}", v.message_en()))),
+                    Err(v) => problems.push((r.client_id, format!("{who_vi}: {}", v.message_vi()), format!("{who_en}: {}", v.message_en()))),
                 }
             }
             "gift_handout" => {
                 let Some(k) = r.campaign_id.and_then(|id| campaigns.get(&id)) else {
-                    problems.push((r.client_id, format!("{who_line}: không có chương trình"), format!("{who_line}: no campaign")));
+                    problems.push((r.client_id, format!("{who_vi}: không có chương trình"), format!("{who_en}: no campaign")));
                     continue;
                 };
                 let welfare = k.kind == "welfare";
@@ -1136,13 +1158,13 @@ pub async fn review_approve(
                         (
                             r.client_id,
                             format!(
-                                "{who_line}: quỹ tiền mặt chi nhánh không đủ chi {} của {} (còn {}); hãy nhận tiền chương trình vào quỹ trước",
+                                "{who_vi}: quỹ tiền mặt chi nhánh không đủ chi {} của {} (còn {}); hãy nhận tiền chương trình vào quỹ trước",
                                 format_vnd(k.gift_value),
                                 k.name,
                                 format_vnd(held)
                             ),
                             format!(
-                                "{who_line}: the branch vault cannot pay {} for {} ({} in it); receive the programme's cash first",
+                                "{who_en}: the branch vault cannot pay {} for {} ({} in it); receive the programme's cash first",
                                 format_vnd(k.gift_value),
                                 k.name,
                                 format_vnd(held)
@@ -1153,11 +1175,11 @@ pub async fn review_approve(
                         (
                             r.client_id,
                             format!(
-                                "{who_line}: kho quà {} của chi nhánh đã hết (còn {left} suất); hãy nhập kho thêm quà trước",
+                                "{who_vi}: kho quà {} của chi nhánh đã hết (còn {left} suất); hãy nhập kho thêm quà trước",
                                 k.name
                             ),
                             format!(
-                                "{who_line}: the branch's stock of {} gifts has run out ({left} left); receive more packages first",
+                                "{who_en}: the branch's stock of {} gifts has run out ({left} left); receive more packages first",
                                 k.name
                             ),
                         )
@@ -1187,8 +1209,8 @@ pub async fn review_approve(
                     .and_then(|id| posted_targets.get(id));
                 let Some(target) = target else {
                     problems.push((r.client_id, 
-                        format!("{who_line}: bản ghi gốc chưa được ghi sổ — hãy duyệt lô chứa bản ghi gốc trước, hoặc loại đề nghị này"),
-                        format!("{who_line}: the original record is not posted — approve its batch first, or exclude this request"),
+                        format!("{who_vi}: bản ghi gốc chưa được ghi sổ — hãy duyệt lô chứa bản ghi gốc trước, hoặc loại đề nghị này"),
+                        format!("{who_en}: the original record is not posted — approve its batch first, or exclude this request"),
                     ));
                     continue;
                 };
@@ -1203,13 +1225,13 @@ pub async fn review_approve(
                 if let Some((account, held)) = poster.reversal_shortfall(&target, cash_received) {
                     problems.push((r.client_id, 
                         format!(
-                            "{who_line}: đảo bút toán số {} sẽ làm tài khoản \"{}\" âm (còn {})",
+                            "{who_vi}: đảo bút toán số {} sẽ làm tài khoản \"{}\" âm (còn {})",
                             target.id,
                             account.name_vi(),
                             format_vnd(held)
                         ),
                         format!(
-                            "{who_line}: reversing entry {} would take \"{}\" below zero ({} in it)",
+                            "{who_en}: reversing entry {} would take \"{}\" below zero ({} in it)",
                             target.id,
                             account.name_en(),
                             format_vnd(held)
@@ -1227,7 +1249,7 @@ pub async fn review_approve(
                         }
                         fates.push((r.id, "approved", None));
                     }
-                    Err((_, vi, en)) => problems.push((r.client_id, format!("{who_line}: {vi}"), format!("{who_line}: {en}"))),
+                    Err((_, vi, en)) => problems.push((r.client_id, format!("{who_vi}: {vi}"), format!("{who_en}: {en}"))),
                 }
             }
             _ => fates.push((r.id, "approved", None)),
