@@ -69,11 +69,11 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
         if let (Some(p), Some(house)) = (v.location, ctx.houses.get(&w)) {
             let d = distance_m((p.latitude, p.longitude), *house);
             if d > FAR_METRES + p.accuracy_m.unwrap_or(0.0) {
-                let km = format!("{:.1}", d / 1000.0);
+                let (vi, en) = kilometres(d);
                 out.push(anomaly(
                     "far_from_house",
-                    format!("Vị trí GPS cách nhà trọ {} km", km.replace('.', ",")),
-                    format!("the GPS position is {km} km from the boarding house"),
+                    format!("Vị trí GPS cách nhà trọ {vi}"),
+                    format!("the GPS position is {en} from the boarding house"),
                 ));
             }
         }
@@ -286,6 +286,18 @@ pub fn detail(
     }
 }
 
+/// Metres as tenths of a kilometre, grouped as people write them:
+/// `1.133,8 km` in Vietnamese, `1,133.8 km` in English.
+fn kilometres(metres: f64) -> (String, String) {
+    let tenths = (metres / 100.0).round() as i64;
+    let grouped = sotay_core::domain::money::group_thousands(tenths / 10);
+    let tenth = tenths % 10;
+    (
+        format!("{grouped},{tenth} km"),
+        format!("{}.{tenth} km", grouped.replace('.', ",")),
+    )
+}
+
 pub fn refused_record(r: &RefusedRow, names: &RefusedNames) -> RefusedRecord {
     let body = serde_json::from_str::<UploadRecord>(&r.body)
         .map(|u| u.body)
@@ -322,6 +334,16 @@ pub fn refused_record(r: &RefusedRow, names: &RefusedNames) -> RefusedRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kilometres_as_people_write_them() {
+        assert_eq!(
+            kilometres(1_133_812.0),
+            ("1.133,8 km".into(), "1,133.8 km".into())
+        );
+        assert_eq!(kilometres(2_049.0), ("2,0 km".into(), "2.0 km".into()));
+        assert_eq!(kilometres(950.0), ("1,0 km".into(), "1.0 km".into()));
+    }
 
     #[test]
     fn distance_between_two_gates_of_linh_trung() {
