@@ -192,7 +192,9 @@ impl From<Error> for FieldBookError {
                 message_en: format!("{field}: {source}"),
             },
             Error::Rule(r) => match r {
-                RuleViolation::AlreadyReceived | RuleViolation::AllocationUsedUp => {
+                RuleViolation::AlreadyReceived
+                | RuleViolation::AllocationUsedUp
+                | RuleViolation::NoAllocation => {
                     FieldBookError::Conflict {
                         code: s(r.code()),
                         message_vi: r.message_vi(),

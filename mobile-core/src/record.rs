@@ -418,9 +418,9 @@ impl Store {
         let worker_id = input.worker_id.to_string();
         let on = local_date(input.recorded_at);
         self.write_durable(|tx| {
-            let (name, eligibility, starts, ends) = tx
+            let (name, eligibility, starts, ends, allocation) = tx
                 .query_row(
-                    "SELECT name, eligibility, starts_on, ends_on FROM campaigns WHERE id = ?1",
+                    "SELECT name, eligibility, starts_on, ends_on, officer_allocation FROM campaigns WHERE id = ?1",
                     [&campaign_id],
                     |r| {
                         Ok((
@@ -428,6 +428,7 @@ impl Store {
                             r.get::<_, String>(1)?,
                             r.get::<_, String>(2)?,
                             r.get::<_, String>(3)?,
+                            r.get::<_, i64>(4)?,
                         ))
                     },
                 )
@@ -440,6 +441,7 @@ impl Store {
                 starts_on: parse_day(&starts)?,
                 ends_on: parse_day(&ends)?,
                 remaining: campaign_remaining(tx, &campaign_id)?,
+                allocation,
             };
             let received = already_received(tx, &campaign_id, &worker_id)?;
             check_gift(&campaign, &worker.facts, received, on)?;

@@ -368,7 +368,11 @@ fn run(cli: Cli) -> Res<()> {
             let route = book.route(d)?;
             out!("Lộ trình ngày {}:", format_date(d));
             for stop in route {
-                out!("\n{} — {}", stop.boarding_house, stop.address);
+                if stop.address.is_empty() {
+                    out!("\n{}", stop.boarding_house);
+                } else {
+                    out!("\n{} — {}", stop.boarding_house, stop.address);
+                }
                 for w in stop.workers {
                     out!(
                         "  {:<24} {:<6} phải thu {:>12} (quá hạn {}){}{}  {}",

@@ -56,6 +56,8 @@ pub enum RuleViolation {
     AlreadyReceived,
     #[error("campaign_id: this officer's allocation for the campaign is used up")]
     AllocationUsedUp,
+    #[error("campaign_id: this officer has no allocation in the campaign")]
+    NoAllocation,
     #[error("campaign_id: the campaign is not running on {on}")]
     CampaignNotRunning { on: NaiveDate },
 }
@@ -72,6 +74,7 @@ impl RuleViolation {
             RuleViolation::NotEligible { .. } => "not_eligible",
             RuleViolation::AlreadyReceived => "already_received",
             RuleViolation::AllocationUsedUp => "allocation_used_up",
+            RuleViolation::NoAllocation => "no_allocation",
             RuleViolation::CampaignNotRunning { .. } => "campaign_not_running",
         }
     }
@@ -84,9 +87,9 @@ impl RuleViolation {
             RuleViolation::WorkerNotInPortfolio
             | RuleViolation::NotEligible { .. }
             | RuleViolation::AlreadyReceived => "worker_id",
-            RuleViolation::AllocationUsedUp | RuleViolation::CampaignNotRunning { .. } => {
-                "campaign_id"
-            }
+            RuleViolation::AllocationUsedUp
+            | RuleViolation::NoAllocation
+            | RuleViolation::CampaignNotRunning { .. } => "campaign_id",
         }
     }
 
@@ -131,6 +134,10 @@ impl RuleViolation {
             }
             RuleViolation::AllocationUsedUp => {
                 "Cán bộ đã trao hết số suất quà được phân bổ".to_string()
+            }
+            RuleViolation::NoAllocation => {
+                "Cán bộ chưa được phân bổ suất quà nào của chương trình này; hỏi chi nhánh"
+                    .to_string()
             }
             RuleViolation::CampaignNotRunning { on } => format!(
                 "Chương trình không diễn ra vào ngày {}",
@@ -210,6 +217,8 @@ pub struct CampaignFacts {
     pub ends_on: NaiveDate,
     /// Gifts this officer may still hand out, after every handout already counted.
     pub remaining: i64,
+    /// The officer's allocation in the campaign (0: none given).
+    pub allocation: i64,
 }
 
 /// Checks a gift handout: the campaign runs on `on`, the worker is eligible,
@@ -233,7 +242,11 @@ pub fn check_gift(
         return Err(RuleViolation::AlreadyReceived);
     }
     if campaign.remaining <= 0 {
-        return Err(RuleViolation::AllocationUsedUp);
+        return Err(if campaign.allocation <= 0 {
+            RuleViolation::NoAllocation
+        } else {
+            RuleViolation::AllocationUsedUp
+        });
     }
     Ok(())
 }
@@ -347,6 +360,7 @@ mod tests {
             starts_on: d(2026, 1, 1),
             ends_on: d(2026, 2, 1),
             remaining: 1,
+            allocation: 5,
         };
         let member = WorkerFacts {
             union_member: true,
@@ -368,6 +382,14 @@ mod tests {
             check_gift(&CampaignFacts { remaining: 0, ..c }, &member, false, on),
             Err(RuleViolation::AllocationUsedUp)
         );
+        let none = CampaignFacts {
+            remaining: 0,
+            allocation: 0,
+            ..c
+        };
+        let refused = check_gift(&none, &member, false, on).unwrap_err();
+        assert_eq!(refused, RuleViolation::NoAllocation);
+        assert!(refused.message_vi().contains("chưa được phân bổ"));
         assert_eq!(
             check_gift(&c, &member, false, d(2026, 2, 2))
                 .unwrap_err()

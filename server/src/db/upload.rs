@@ -1050,6 +1050,7 @@ impl Facts {
                     starts_on: k.starts_on,
                     ends_on: k.ends_on,
                     remaining: quota - given,
+                    allocation: quota,
                 };
                 let worker = WorkerFacts {
                     union_member: w.union_member,
