@@ -77,6 +77,7 @@ impl AppError {
             column: field.to_string(),
             message_vi: e.message_vi.clone(),
             message_en: e.message_en.clone(),
+            refers_to: None,
         };
         e.errors.push(item);
         e

@@ -16,11 +16,12 @@ pub struct ImportFile {
     pub bytes: Vec<u8>,
 }
 
-/// Parses every file (all errors of all files are reported together).
+/// Parses every file: the rows that read, and the errors of all files
+/// together.
 pub fn parse_files(
     files: &[ImportFile],
     on_row: &mut dyn FnMut(u64),
-) -> Result<ImportSet, Vec<RowError>> {
+) -> (ImportSet, Vec<RowError>) {
     let mut set = ImportSet::default();
     let mut errors = Vec::new();
     for f in files {
@@ -28,11 +29,7 @@ pub fn parse_files(
             errors.append(&mut e);
         }
     }
-    if errors.is_empty() {
-        Ok(set)
-    } else {
-        Err(errors)
-    }
+    (set, errors)
 }
 
 fn sha256_of(files: &[ImportFile]) -> String {
@@ -54,7 +51,16 @@ pub async fn import_files(
     audit: AuditEntry,
     on_row: &mut (dyn FnMut(u64) + Send),
 ) -> Result<ImportReport, AppError> {
-    let set = parse_files(files, on_row).map_err(AppError::import_rejected)?;
+    let (set, mut errors) = parse_files(files, on_row);
+    if !errors.is_empty() {
+        // The rows that read are still checked against the database (and
+        // nothing is written), so that one answer lists every error: a bad
+        // role beside an unknown branch, a bad date beside an unknown worker.
+        errors.extend(db.import_errors(&set).await?);
+        errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        errors.truncate(crate::import::csv::MAX_ERRORS);
+        return Err(AppError::import_rejected(errors));
+    }
     let meta = ImportMeta {
         user_id,
         source,

@@ -688,6 +688,46 @@ async fn a_bad_row_refuses_the_whole_file_with_its_line() {
         let (_, page) = app.get("/api/v1/workers", &admin).await;
         assert_eq!(page["total"], 4, "nothing imported");
 
+        // Every problem in one answer: a row naming an unknown officer and
+        // an unknown boarding house with a CCCD already another worker's,
+        // beside a row that does not read. A loan file whose row does not
+        // read beside one naming an unknown worker and one above its
+        // product's limit. Rows referring to a row that did not read are not
+        // also "not found".
+        let csv = "code,full_name,cccd,phone,date_of_birth,gender,union_member,employer,industrial_zone,boarding_house_code,room,hardship,hardship_note,officer_code\n\
+            W-201,Trần Thị Bích,079195000001,0901000201,02/02/1996,nu,1,Công ty A,KCX Linh Trung,NT-99,P.1,0,,CB-XX-09\n\
+            W-202,Huỳnh Văn Nam,0791960002,0901000202,30/02/1996,nam,1,Công ty A,KCX Linh Trung,NT-01,P.2,0,,CB-TD-01\n";
+        let (s, body) = app.post_csv("/api/v1/imports/workers", &admin, csv).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let found: Vec<(i64, String)> = body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["line"].as_i64().unwrap(), e["column"].as_str().unwrap().to_string()))
+            .collect();
+        for want in [(2, "officer_code"), (2, "boarding_house_code"), (2, "cccd"), (3, "cccd"), (3, "date_of_birth")] {
+            assert!(found.contains(&(want.0, want.1.to_string())), "{want:?} in {body}");
+        }
+        let csv = "code,worker_code,product_code,principal,disbursed_on,paid_to_date\n\
+            L-910,W-001,SP-TUAN,1.500.000,01/10/2026,0\n\
+            L-911,W-404,SP-TUAN,5000000,01/10/2026,0\n\
+            L-912,W-001,SP-TUAN,90000000,01/10/2026,0\n";
+        let (s, body) = app.post_csv("/api/v1/imports/loans", &admin, csv).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let found: Vec<(i64, String)> = body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["line"].as_i64().unwrap(), e["column"].as_str().unwrap().to_string()))
+            .collect();
+        assert_eq!(
+            found,
+            [(2, "principal".to_string()), (3, "worker_code".into()), (4, "principal".into())],
+            "{body}"
+        );
+        let (_, page) = app.get("/api/v1/workers", &admin).await;
+        assert_eq!(page["total"], 4, "nothing imported");
+
         // A reference to nothing is refused too, naming the column.
         let csv = "code,worker_code,product_code,principal,disbursed_on,paid_to_date\nL-900,W-404,SP-TUAN,5000000,01/10/2026,0\n";
         let (s, body) = app.post_csv("/api/v1/imports/loans", &admin, csv).await;

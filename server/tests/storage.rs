@@ -170,6 +170,34 @@ async fn one_bad_row_imports_nothing() {
             .unwrap_err();
         assert_eq!(err.errors[0].column, "officer_code");
         assert_eq!(t.db.count("workers").await.unwrap(), 4);
+        // Two files at once: a worker row that does not read, and a loan of
+        // that worker beside a loan of a worker nobody has. The loan of the
+        // unread worker is not also "not found"; the other one is.
+        let workers = "code,full_name,cccd,union_member,hardship,officer_code\nW-060,Ngô Văn Sáu,0791950000,1,0,CB-TD-01\n";
+        let loans = "code,worker_code,product_code,principal,disbursed_on\n\
+                     L-060,W-060,SP-TT,1000000,01/10/2026\n\
+                     L-061,W-404,SP-TT,1000000,01/10/2026\n";
+        let err = import(
+            &t.db,
+            &[
+                file(ImportKind::Workers, workers),
+                file(ImportKind::Loans, loans),
+            ],
+        )
+        .await
+        .unwrap_err();
+        let found: Vec<(&str, u64, &str)> = err
+            .errors
+            .iter()
+            .map(|e| (e.file.as_str(), e.line, e.column.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [("loans.csv", 3, "worker_code"), ("workers.csv", 2, "cccd")],
+            "{backend:?}"
+        );
+        assert_eq!(t.db.count("workers").await.unwrap(), 4);
+        assert_eq!(t.db.count("loans").await.unwrap(), before);
     }
 }
 

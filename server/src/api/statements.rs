@@ -64,6 +64,7 @@ pub fn unreadable(file: &str, errors: Vec<LineError>) -> AppError {
             column: l.column,
             message_vi: l.vi,
             message_en: l.en,
+            refers_to: None,
         })
         .collect();
     e

@@ -25,16 +25,20 @@ fn row_error(origin: &Origin, column: &str, vi: String, en: String) -> RowError 
         column: column.to_string(),
         message_vi: vi,
         message_en: en,
+        refers_to: None,
     }
 }
 
 fn missing(origin: &Origin, column: &str, what_vi: &str, what_en: &str, code: &str) -> RowError {
-    row_error(
-        origin,
-        column,
-        format!("Không tìm thấy {what_vi} có mã \"{code}\" (trong tệp nhập này và trong dữ liệu đã có)"),
-        format!("no {what_en} with code \"{code}\" in this import or in the database"),
-    )
+    RowError {
+        refers_to: Some(code.to_string()),
+        ..row_error(
+            origin,
+            column,
+            format!("Không tìm thấy {what_vi} có mã \"{code}\" (trong tệp nhập này và trong dữ liệu đã có)"),
+            format!("no {what_en} with code \"{code}\" in this import or in the database"),
+        )
+    }
 }
 
 /// Row errors found so far and what changed for the phones.
@@ -99,6 +103,8 @@ pub async fn apply_import(
         post_loan_openings(c, &openings, user, now).await?;
         Ok(report)
     } else {
+        // A code whose own row did not read is not also "not found".
+        errors.retain(|e| e.refers_to.as_ref().is_none_or(|code| !set.unread.contains(code)));
         errors.truncate(MAX_ERRORS);
         Err(DbError::Rows(errors))
     }
@@ -206,14 +212,15 @@ async fn import_users(
         stored.iter().map(|u| (u.username.clone(), u.code.clone())).collect();
     let mut by_code: HashMap<String, StoredUser> = stored.into_iter().map(|u| (u.code.clone(), u)).collect();
     for r in rows {
+        let before = errors.len();
         let branch_id = match &r.branch_code {
-            Some(code) if r.role.as_str() != "admin" => match branches.get(code) {
-                Some(id) => Some(*id),
-                None => {
+            Some(code) if r.role.as_str() != "admin" => {
+                let id = branches.get(code).copied();
+                if id.is_none() {
                     errors.push(missing(&r.origin, "branch_code", "chi nhánh", "branch", code));
-                    continue;
                 }
-            },
+                id
+            }
             _ => None,
         };
         if let Some(owner) = username_owner.get(&r.username).filter(|owner| **owner != r.code) {
@@ -223,6 +230,8 @@ async fn import_users(
                 format!("Tên đăng nhập \"{}\" đã thuộc về người dùng mã \"{owner}\"", r.username),
                 format!("username \"{}\" already belongs to user \"{owner}\"", r.username),
             ));
+        }
+        if errors.len() > before {
             continue;
         }
         let existing = by_code.get(&r.code).cloned();
@@ -450,8 +459,10 @@ async fn import_workers(
     let mut cccd_owner: HashMap<String, String> = all.iter().map(|w| (w.cccd.clone(), w.code.clone())).collect();
     let by_code: HashMap<String, StoredWorker> = all.into_iter().map(|w| (w.code.clone(), w)).collect();
     for r in rows {
+        // Every problem of the row is reported, not only the first.
+        let before = errors.len();
         let officer = match users.get(&r.officer_code) {
-            Some(u) if u.is_officer => u,
+            Some(u) if u.is_officer => Some(u),
             Some(_) => {
                 errors.push(row_error(
                     &r.origin,
@@ -459,24 +470,21 @@ async fn import_workers(
                     format!("Người dùng \"{}\" không phải cán bộ tín dụng (officer)", r.officer_code),
                     format!("user \"{}\" is not an officer", r.officer_code),
                 ));
-                continue;
+                None
             }
             None => {
                 errors.push(missing(&r.origin, "officer_code", "cán bộ", "officer", &r.officer_code));
-                continue;
+                None
             }
         };
-        let Some(branch_id) = officer.branch_id else {
-            continue;
-        };
         let boarding_house_id = match &r.boarding_house_code {
-            Some(code) => match houses.get(code) {
-                Some(id) => Some(*id),
-                None => {
+            Some(code) => {
+                let id = houses.get(code).copied();
+                if id.is_none() {
                     errors.push(missing(&r.origin, "boarding_house_code", "nhà trọ", "boarding house", code));
-                    continue;
                 }
-            },
+                id
+            }
             None => None,
         };
         if let Some(owner) = cccd_owner.get(&r.cccd).filter(|o| **o != r.code) {
@@ -486,8 +494,13 @@ async fn import_workers(
                 format!("Số CCCD {} đã thuộc về người lao động mã \"{owner}\"", r.cccd),
                 format!("CCCD {} already belongs to worker \"{owner}\"", r.cccd),
             ));
+        }
+        if errors.len() > before {
             continue;
         }
+        let Some((officer, branch_id)) = officer.and_then(|o| Some((o, o.branch_id?))) else {
+            continue;
+        };
         let existing = by_code.get(&r.code);
         let wanted = StoredWorker {
             id: existing.map_or(0, |w| w.id),
@@ -687,12 +700,22 @@ async fn import_loans(
     let by_code: HashMap<String, StoredLoan> = all.into_iter().map(|l| (l.code.clone(), l)).collect();
     let mut pending_installments: Vec<(i64, InstallmentState)> = Vec::new();
     for r in rows {
-        let Some(&(worker_id, officer_id)) = workers.get(&r.worker_code) else {
+        let worker = workers.get(&r.worker_code).copied();
+        if worker.is_none() {
             errors.push(missing(&r.origin, "worker_code", "người lao động", "worker", &r.worker_code));
-            continue;
-        };
-        let Some(product) = products.get(&r.product_code) else {
-            errors.push(missing(&r.origin, "product_code", "sản phẩm vay", "loan product", &r.product_code));
+        }
+        let product = products.get(&r.product_code);
+        match product {
+            None => errors.push(missing(&r.origin, "product_code", "sản phẩm vay", "loan product", &r.product_code)),
+            // A loan already imported keeps the terms it had (below).
+            Some(p) if !by_code.contains_key(&r.code) => {
+                if let Some((vi, en)) = outside_limits(&p.code, r.principal, p.min_principal, p.max_principal) {
+                    errors.push(row_error(&r.origin, "principal", vi, en));
+                }
+            }
+            Some(_) => {}
+        }
+        let (Some((worker_id, officer_id)), Some(product)) = (worker, product) else {
             continue;
         };
         if let Some(old) = by_code.get(&r.code) {
@@ -716,8 +739,7 @@ async fn import_loans(
             }
             continue;
         }
-        if let Some((vi, en)) = outside_limits(&product.code, r.principal, product.min_principal, product.max_principal) {
-            errors.push(row_error(&r.origin, "principal", vi, en));
+        if outside_limits(&product.code, r.principal, product.min_principal, product.max_principal).is_some() {
             continue;
         }
         let terms = LoanTerms {

@@ -516,6 +516,24 @@ impl Db {
 
     /// Applies an import in one transaction and records it (history and
     /// audit log) in the same transaction: all or nothing.
+    /// What applying `set` would refuse, row by row; nothing is written.
+    pub async fn import_errors(
+        &self,
+        set: &crate::import::rows::ImportSet,
+    ) -> DbResult<Vec<crate::import::rows::RowError>> {
+        let now = Utc::now();
+        let tried = with_tx!(self, q, tx => async {
+            q::apply_import(&mut tx, set, None, now).await?;
+            // Never kept: the transaction is rolled back.
+            Err::<(), _>(DbError::Rows(Vec::new()))
+        }.await);
+        match tried {
+            Err(DbError::Rows(errors)) => Ok(errors),
+            Err(e) => Err(e),
+            Ok(()) => Ok(Vec::new()),
+        }
+    }
+
     pub async fn apply_import(
         &self,
         set: &crate::import::rows::ImportSet,

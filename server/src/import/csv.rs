@@ -502,10 +502,12 @@ impl ImportKind {
     }
 }
 
-/// Parses one CSV file of `kind` and, when every line is valid, appends its
-/// rows to `set`. `file_name` is used in origins and errors. `on_row` is
-/// called every thousand data rows and at the end with the rows read so far.
-/// On error nothing is added and up to [`MAX_ERRORS`] errors are returned.
+/// Parses one CSV file of `kind` and appends the rows that read to `set`,
+/// with the codes of those that did not in `set.unread` (so that the rest
+/// can still be checked against the database and every error reported at
+/// once; an import with any error writes nothing). `file_name` is used in
+/// origins and errors. `on_row` is called every thousand data rows and at
+/// the end with the rows read so far. Returns up to [`MAX_ERRORS`] errors.
 pub fn parse_into(
     set: &mut ImportSet,
     kind: ImportKind,
@@ -516,11 +518,12 @@ pub fn parse_into(
     let mut parsed = ImportSet::default();
     let mut errors = Vec::new();
     read_file(kind, file_name, reader, on_row, &mut parsed, &mut errors);
-    if !errors.is_empty() {
-        return Err(errors);
-    }
     append(set, parsed);
-    Ok(())
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 fn append(set: &mut ImportSet, mut more: ImportSet) {
@@ -532,6 +535,7 @@ fn append(set: &mut ImportSet, mut more: ImportSet) {
     set.loans.append(&mut more.loans);
     set.campaigns.append(&mut more.campaigns);
     set.allocations.append(&mut more.allocations);
+    set.unread.extend(more.unread);
 }
 
 fn expected_list(kind: ImportKind) -> String {
@@ -653,6 +657,7 @@ fn read_file(
                 ),
             ));
         } else {
+            let before = errors.len();
             let mut l = Line {
                 file,
                 line,
@@ -662,6 +667,10 @@ fn read_file(
                 errors,
             };
             parse::parse_line(kind, &mut l, &mut state, out);
+            let code = l.text("code");
+            if errors.len() > before && !code.is_empty() {
+                out.unread.insert(code);
+            }
         }
         if errors.len() > MAX_ERRORS {
             errors.truncate(MAX_ERRORS - 1);

@@ -174,6 +174,9 @@ pub struct ImportSet {
     pub loans: Vec<LoanRow>,
     pub campaigns: Vec<CampaignRow>,
     pub allocations: Vec<AllocationRow>,
+    /// Codes of the rows that did not read, whatever their file: rows that
+    /// refer to them are not also reported as referring to nothing.
+    pub unread: std::collections::HashSet<String>,
 }
 
 impl ImportSet {
@@ -197,4 +200,8 @@ pub struct RowError {
     pub column: String,
     pub message_vi: String,
     pub message_en: String,
+    /// The code a "not found" error is about: left out when that code's own
+    /// row did not read (its error already says why).
+    #[serde(skip)]
+    pub refers_to: Option<String>,
 }

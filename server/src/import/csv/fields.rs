@@ -24,6 +24,7 @@ pub(super) fn error(file: &str, line: u64, column: &str, vi: String, en: String)
         column: column.to_string(),
         message_vi: vi,
         message_en: en,
+        refers_to: None,
     }
 }
 
