@@ -31,7 +31,7 @@ fn row_error(origin: &Origin, column: &str, vi: String, en: String) -> RowError 
 
 fn missing(origin: &Origin, column: &str, what_vi: &str, what_en: &str, code: &str) -> RowError {
     RowError {
-        refers_to: Some(code.to_string()),
+        refers_to: Some(code.into()),
         ..row_error(
             origin,
             column,
@@ -104,7 +104,7 @@ pub async fn apply_import(
         Ok(report)
     } else {
         // A code whose own row did not read is not also "not found".
-        errors.retain(|e| e.refers_to.as_ref().is_none_or(|code| !set.unread.contains(code)));
+        errors.retain(|e| e.refers_to.as_deref().is_none_or(|code| !set.unread.contains(code)));
         errors.truncate(MAX_ERRORS);
         Err(DbError::Rows(errors))
     }

@@ -203,5 +203,5 @@ pub struct RowError {
     /// The code a "not found" error is about: left out when that code's own
     /// row did not read (its error already says why).
     #[serde(skip)]
-    pub refers_to: Option<String>,
+    pub refers_to: Option<Box<str>>,
 }
