@@ -43,7 +43,39 @@ fn sha256_of(files: &[ImportFile]) -> String {
 }
 
 /// Parses and applies `files`; nothing is written unless every row is good.
+/// A refused import is audited too (`import_refused`, with its files and
+/// its first errors), with who tried it.
 pub async fn import_files(
+    db: &Db,
+    files: &[ImportFile],
+    source: &'static str,
+    user_id: Option<i64>,
+    audit: AuditEntry,
+    on_row: &mut (dyn FnMut(u64) + Send),
+) -> Result<ImportReport, AppError> {
+    let outcome = import_checked(db, files, source, user_id, audit.clone(), on_row).await;
+    if let Err(e) = &outcome {
+        if e.code == "import_rejected" {
+            let refused = AuditEntry {
+                action: "import_refused",
+                detail: serde_json::json!({
+                    "files": files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+                    "errors": e.errors.len(),
+                    "first": e.errors.iter().take(5).map(|r| serde_json::json!({
+                        "file": r.file, "line": r.line, "column": r.column, "message": r.message_vi,
+                    })).collect::<Vec<_>>(),
+                }),
+                ..audit
+            };
+            if let Err(err) = db.audit(refused).await {
+                tracing::warn!(error = %err, "could not audit a refused import");
+            }
+        }
+    }
+    outcome
+}
+
+async fn import_checked(
     db: &Db,
     files: &[ImportFile],
     source: &'static str,

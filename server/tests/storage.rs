@@ -198,6 +198,12 @@ async fn one_bad_row_imports_nothing() {
         );
         assert_eq!(t.db.count("workers").await.unwrap(), 4);
         assert_eq!(t.db.count("loans").await.unwrap(), before);
+        // Every refused attempt is in the audit log.
+        assert_eq!(
+            t.db.audit_count("import_refused").await.unwrap(),
+            7,
+            "{backend:?}"
+        );
     }
 }
 
@@ -241,6 +247,16 @@ async fn reassigning_a_worker_moves_them_between_officers() {
             .await
             .unwrap();
         assert_eq!(report.workers, counts(0, 1, 3), "{backend:?}");
+        // The report names who moved, from whom to whom.
+        assert_eq!(
+            report.reassigned,
+            [sotay_server::db::Reassignment {
+                worker_code: "W-002".into(),
+                worker_name: "Đặng Thị Thu".into(),
+                from_officer: "CB-TD-01".into(),
+                to_officer: "CB-TD-02".into(),
+            }]
+        );
         assert_eq!(t.db.count_workers(Scope::Officer(lan)).await.unwrap(), 1);
         assert_eq!(t.db.count_workers(Scope::Officer(hung)).await.unwrap(), 2);
         // The loan follows the worker.

@@ -526,6 +526,16 @@ async fn imports_page(
                         format!("Imported {file}: {} new, {} updated, {} unchanged.", t.created, t.updated, t.unchanged),
                     ))
                 }
+                @if !report.reassigned.is_empty() {
+                    section #reassigned {
+                        p { (lang.t("Người lao động chuyển sang cán bộ khác (điện thoại của hai cán bộ được cập nhật ở lần đồng bộ sau):", "Workers moved to another officer (both officers' phones follow at their next sync):")) }
+                        ul {
+                            @for m in &report.reassigned {
+                                li { span.mono { (m.worker_code) } " " (m.worker_name) ": " span.mono { (m.from_officer) } " → " span.mono { (m.to_officer) } }
+                            }
+                        }
+                    }
+                }
             }
             Some(Outcome::Refused { message, rows }) => {
                 div.notice.error role="alert" #import-result {
@@ -806,6 +816,7 @@ fn action_label(lang: Lang, a: &str) -> &str {
         "refresh_reused" => lang.t("Mã làm mới bị dùng lại", "Refresh token reused"),
         "device_revoke" => lang.t("Thu hồi thiết bị", "Device revoked"),
         "import" => lang.t("Nhập dữ liệu", "Import"),
+        "import_refused" => lang.t("Nhập dữ liệu bị từ chối", "Import refused"),
         "set_password" => lang.t("Đặt mật khẩu", "Password set"),
         "console_login" => lang.t("Đăng nhập bảng điều khiển", "Console sign-in"),
         "console_logout" => lang.t("Đăng xuất bảng điều khiển", "Console sign-out"),

@@ -81,7 +81,7 @@ pub async fn apply_import(
     let users = import_users(c, &set.users, &branches, now, &mut report.users, &mut found.errors).await?;
     let houses =
         import_boarding_houses(c, &set.boarding_houses, now, &mut report.boarding_houses, &mut found.changes).await?;
-    let workers = import_workers(c, &set.workers, &houses, &users, now, &mut report.workers, &mut found).await?;
+    let workers = import_workers(c, &set.workers, &houses, &users, now, &mut report, &mut found).await?;
     let products = import_products(c, &set.loan_products, now, &mut report.loan_products).await?;
     let openings = import_loans(c, &set.loans, &workers, &products, now, &mut report.loans, &mut found).await?;
     let campaigns = import_campaigns(c, &set.campaigns, now, &mut report.campaigns, &mut found.changes).await?;
@@ -445,10 +445,11 @@ async fn import_workers(
     houses: &HashMap<String, i64>,
     users: &HashMap<String, UserRef>,
     now: DateTime<Utc>,
-    counts: &mut ImportCounts,
+    report: &mut ImportReport,
     found: &mut Found,
 ) -> DbResult<HashMap<String, (i64, i64)>> {
     let Found { errors, changes } = found;
+    let ImportReport { workers: counts, reassigned: moves, .. } = report;
     let all: Vec<StoredWorker> = sqlx::query_as(
         "SELECT id, code, full_name, cccd, phone, date_of_birth, gender, union_member, employer, industrial_zone,
              boarding_house_id, room, hardship, hardship_note, officer_id, branch_id FROM workers",
@@ -557,6 +558,18 @@ async fn import_workers(
             if old.officer_id != wanted.officer_id {
                 // The old officer's phone drops the worker.
                 changes.feed.push((old.officer_id, "worker", old.id));
+                let code_of = |id: i64| {
+                    users
+                        .iter()
+                        .find(|(_, u)| u.id == id)
+                        .map_or_else(|| id.to_string(), |(code, _)| code.clone())
+                };
+                moves.push(Reassignment {
+                    worker_code: r.code.clone(),
+                    worker_name: r.full_name.clone(),
+                    from_officer: code_of(old.officer_id),
+                    to_officer: r.officer_code.clone(),
+                });
             }
             ids.insert(r.code.clone(), (old.id, wanted.officer_id));
         } else {

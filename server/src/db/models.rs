@@ -271,6 +271,19 @@ pub struct ImportReport {
     pub loans: ImportCounts,
     pub campaigns: ImportCounts,
     pub allocations: ImportCounts,
+    /// Workers this import moved to another officer: their phones follow.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reassigned: Vec<Reassignment>,
+}
+
+/// A worker moved from one officer to another by an import.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Reassignment {
+    pub worker_code: String,
+    pub worker_name: String,
+    /// The officers' codes.
+    pub from_officer: String,
+    pub to_officer: String,
 }
 
 impl ImportReport {
