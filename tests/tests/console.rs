@@ -1806,7 +1806,7 @@ async fn a_repayment_refused_at_upload_shows_on_the_queue_with_its_cash() {
 
         // The supervisor's queue shows the cash Lan holds, with its receipt.
         let supervisor = http_sign_in(&http, &server, "giamsat.thuduc").await;
-        let (status, _, html) = page(&http, &server, "/batches".into(), supervisor).await;
+        let (status, _, html) = page(&http, &server, "/batches".into(), supervisor.clone()).await;
         assert_eq!(status, StatusCode::OK, "{html}");
         let at = html
             .find("id=\"refused-repayments\"")
@@ -1823,6 +1823,51 @@ async fn a_repayment_refused_at_upload_shows_on_the_queue_with_its_cash() {
             summary.cash_to_hand_over,
             summary.cash_collected - Decimal::from(50_000)
         );
+
+        // Another loan's repayment goes up and waits for review: its page
+        // shows it, and what the counter may still take.
+        let other = phone
+            .book
+            .search("thi".into(), 200)
+            .unwrap()
+            .iter()
+            .flat_map(|h| phone.book.worker_detail(h.worker_id).unwrap().loans)
+            .find(|l| {
+                l.status == "active"
+                    && l.balance > Decimal::from(100_000)
+                    && l.contract_no != loan.contract_no
+            })
+            .expect("another open loan");
+        let waiting = phone
+            .book
+            .record_repayment(sotay_core::RepaymentInput {
+                loan_id: other.loan_id,
+                amount: Decimal::from(70_000),
+                recorded_at: chrono::Utc::now(),
+            })
+            .unwrap()
+            .receipt_no;
+        let report = phone.book.sync(None).expect("sync");
+        assert_eq!(report.accepted, 1, "{report:?}");
+        let other_id = scalar(
+            &db.url,
+            &format!("SELECT id FROM loans WHERE code = '{}'", other.contract_no),
+        )
+        .await;
+        let (status, _, html) = page(
+            &http,
+            &server,
+            format!("/loans/{other_id}"),
+            supervisor.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        let at = html
+            .find("id=\"pending-collections\"")
+            .expect("pending shown");
+        assert!(html[at..].contains("70.000 ₫"), "{html}");
+        assert!(html.contains(&waiting), "{html}");
+        assert!(html.contains("id=\"counter-room\""), "{html}");
     }
 }
 

@@ -573,6 +573,10 @@ async fn render_loan(
         .ok_or_else(loan_not_found)?;
     let schedule = state.db.installments(l.id).await?;
     let taken_here = state.db.counter_lines(None, Some(l.id), 100).await?;
+    // Cash officers took on it that no supervisor has decided on: the
+    // counter cannot take it again.
+    let pending = state.db.pending_collections(l.id).await?;
+    let pending_total: i64 = pending.iter().map(|p| p.amount).sum();
     // The loan's journal and its reversals: a supervisor's or an admin's.
     let books = if s.user.role == Role::Cashier {
         None
@@ -653,6 +657,22 @@ async fn render_loan(
                     dt { (lang.t("Lãi còn phải trả", "Interest")) } dd.num { (vnd(l.outstanding_interest)) }
                     dt { strong { (lang.t("Tổng còn phải trả", "Total outstanding")) } } dd.num #outstanding { strong { (vnd(outstanding)) } }
                     dt { (lang.t("Đã trả", "Paid so far")) } dd.num { (vnd(paid)) }
+                    @if pending_total > 0 {
+                        dt { (lang.t("Cán bộ đã thu, chờ duyệt", "Collected by officers, waiting for review")) }
+                        dd.num #pending-collections { (vnd(pending_total)) }
+                        dt { strong { (lang.t("Còn có thể thu tại quầy", "The counter may still take")) } }
+                        dd.num #counter-room { strong { (vnd((outstanding - pending_total).max(0))) } }
+                    }
+                }
+                @if !pending.is_empty() {
+                    ul.plain.small #pending-list {
+                        @for p in &pending {
+                            li {
+                                (vnd(p.amount)) " · " (p.officer_name) " · " (datetime(p.recorded_at))
+                                @if let Some(r) = &p.receipt_no { " · " span.mono { (r) } }
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -881,6 +881,11 @@ impl Db {
         with_tx!(self, q, tx => q::review::campaign_receive(&mut tx, who, campaign_id, branch_id, client_id, packages, received_on, source, now).await)
     }
 
+    /// A loan's collections by officers waiting for review.
+    pub async fn pending_collections(&self, loan_id: i64) -> DbResult<Vec<PendingCollection>> {
+        with_conn!(self, q, c => q::review::pending_collections(&mut c, loan_id).await)
+    }
+
     /// Repayments taken at the counter, newest first, at most `limit`: of
     /// one branch (`None`: every branch), of one loan (`None`: every loan).
     pub async fn counter_lines(

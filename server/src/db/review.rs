@@ -112,6 +112,21 @@ pub async fn refused_handovers(
     .await?)
 }
 
+/// A loan's collections by officers waiting for review (not voided), in
+/// the order they arrived.
+pub async fn pending_collections(c: &mut Conn, loan_id: i64) -> DbResult<Vec<rv::PendingCollection>> {
+    Ok(sqlx::query_as(concat!(
+        "SELECT s.amount, s.receipt_no, u.full_name AS officer_name, s.recorded_at
+         FROM undecided_repayments r JOIN sync_records s ON s.id = r.record_id JOIN users u ON u.id = s.officer_id
+         WHERE r.loan_id = $1 AND ",
+        no_live_void_sql!(),
+        " ORDER BY r.record_id"
+    ))
+    .bind(loan_id)
+    .fetch_all(&mut *c)
+    .await?)
+}
+
 /// The workers, loans and campaigns that refused records name, those of
 /// `branch` only (all for `None`): a record refused because its worker
 /// belongs elsewhere does not show another branch's names.

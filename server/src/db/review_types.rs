@@ -273,6 +273,16 @@ pub struct BatchDetail {
     pub refused_cash: i64,
 }
 
+/// A repayment an officer collected on a loan that no supervisor has
+/// decided on yet.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PendingCollection {
+    pub amount: i64,
+    pub receipt_no: Option<String>,
+    pub officer_name: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
 /// A record the server refused at upload, with why.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RefusedRecord {
