@@ -396,6 +396,23 @@ fn refused_cells(lang: Lang, r: &RefusedRecord) -> Markup {
     }
 }
 
+/// ", 1 đã được cán bộ huỷ" when the officer voided records, else nothing.
+fn voided_vi(n: usize) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!(", {n} đã được cán bộ huỷ")
+    }
+}
+
+fn voided_en(n: usize) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!(", {n} voided by the officer")
+    }
+}
+
 /// `dd/mm/yyyy HH:MM — HH:MM` (or two full times across days).
 fn recorded_span(b: &BatchSummary) -> String {
     match (b.first_recorded_at, b.last_recorded_at) {
@@ -929,10 +946,13 @@ fn approval_result(lang: Lang, d: &BatchDetail, loans: &[(i64, &str, &str)]) -> 
         .iter()
         .filter(|r| r.decision.as_deref() == Some("approved"))
         .count();
+    // Left out by the supervisor, or from a revoked phone; the officer's
+    // own voids are counted apart, as on the confirmation.
+    let voided = d.records.iter().filter(|r| r.voided).count();
     let excluded = d
         .records
         .iter()
-        .filter(|r| r.decision.as_deref() == Some("excluded"))
+        .filter(|r| r.decision.as_deref() == Some("excluded") && !r.voided)
         .count();
     // The settlement of the cash is one more entry whenever cash moved.
     let entries = d.records.iter().filter(|r| r.entry_id.is_some()).count()
@@ -941,8 +961,8 @@ fn approval_result(lang: Lang, d: &BatchDetail, loans: &[(i64, &str, &str)]) -> 
         div.notice.success role="status" #approval-result {
             p { strong { (lang.t("Đã duyệt lô và ghi sổ.", "The batch is approved and posted.")) } }
             p { (lang.pick(
-                format!("{posted} bản ghi được duyệt, {excluded} bị loại; {entries} bút toán đã ghi sổ."),
-                format!("{posted} records approved, {excluded} excluded; {entries} journal entries posted."),
+                format!("{posted} bản ghi được duyệt, {excluded} bị loại{}; {entries} bút toán đã ghi sổ.", voided_vi(voided)),
+                format!("{posted} records approved, {excluded} excluded{}; {entries} journal entries posted.", voided_en(voided)),
             )) }
             p { (lang.pick(
                 format!("Phải nộp {}, thực nhận {}: ", vnd(expected), vnd(received)),
@@ -1149,6 +1169,9 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked) -> Markup {
         .iter()
         .filter(|r| r.upload_status == "accepted" && !r.voided && !excluded.contains(&r.record_id))
         .count();
+    let voided = d.records.iter().filter(|r| r.voided).count();
+    // Ticked, or from a revoked phone (never posted).
+    let left_out = d.records.len() - posting - voided;
     let title = lang.t("Xác nhận duyệt lô", "Confirm the approval");
     let body = html! {
         p.crumbs { a href=(format!("/batches/{}", s.batch_id)) { "← " (lang.pick(format!("Lô của {}", s.officer_name), format!("Batch of {}", s.officer_name))) } }
@@ -1161,8 +1184,8 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked) -> Markup {
             dl {
                 dt { (lang.t("Cán bộ", "Officer")) } dd { (s.officer_name) " · " (s.device_name) }
                 dt { (lang.t("Bản ghi", "Records")) } dd #confirm-records { (lang.pick(
-                    format!("{posting} được duyệt, {} bị loại", c.excluded.len()),
-                    format!("{posting} approved, {} excluded", c.excluded.len()),
+                    format!("{posting} được duyệt, {} bị loại{}", left_out, voided_vi(voided)),
+                    format!("{posting} approved, {} excluded{}", left_out, voided_en(voided)),
                 )) }
                 dt { (lang.t("Phải nộp", "Expected cash")) } dd.num #confirm-expected { (vnd(expected)) }
                 dt { (lang.t("Tiền mặt đã đếm", "Cash counted")) } dd.num #confirm-counted { (vnd(c.cash)) }
