@@ -788,6 +788,9 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
             "{text}"
         );
         assert!(lines.iter().any(|l| l.starts_with("Tổng cộng,")), "{text}");
+        // Sheets are apart by a blank line, not a line holding `""`.
+        assert!(lines.iter().any(|l| l.is_empty()), "{text}");
+        assert!(!lines.contains(&"\"\""), "{text}");
         let resp = app
             .http
             .get(app.url(&format!(

@@ -13,24 +13,23 @@ use super::table::{Cell, Kind, Lang, Report, Sheet};
 pub fn to_csv(report: &Report, lang: Lang) -> Vec<u8> {
     let mut out = Vec::from("\u{feff}".as_bytes());
     let several = report.sheets.len() > 1;
-    {
+    for (i, sheet) in report.sheets.iter().enumerate() {
+        // Sheets one under the other, a blank line between them.
+        if several && i > 0 {
+            out.push(b'\n');
+        }
         let mut w = csv::WriterBuilder::new()
             .flexible(true)
             .from_writer(&mut out);
-        for (i, sheet) in report.sheets.iter().enumerate() {
-            if several {
-                if i > 0 {
-                    let _ = w.write_record([""]);
-                }
-                let _ = w.write_record([sheet.title.get(lang)]);
-            }
-            let _ = w.write_record(sheet.columns.iter().map(|c| lang.pick(c.vi, c.en)));
-            for row in &sheet.rows {
-                let _ = w.write_record(row.iter().map(|c| c.csv(lang)));
-            }
-            if let Some(t) = &sheet.totals {
-                let _ = w.write_record(totals_row(t, lang).iter().map(|c| c.csv(lang)));
-            }
+        if several {
+            let _ = w.write_record([sheet.title.get(lang)]);
+        }
+        let _ = w.write_record(sheet.columns.iter().map(|c| lang.pick(c.vi, c.en)));
+        for row in &sheet.rows {
+            let _ = w.write_record(row.iter().map(|c| c.csv(lang)));
+        }
+        if let Some(t) = &sheet.totals {
+            let _ = w.write_record(totals_row(t, lang).iter().map(|c| c.csv(lang)));
         }
         let _ = w.flush();
     }
