@@ -803,11 +803,21 @@ async fn console_in_a_real_browser() {
             stock.contains("Tết Sum vầy") && stock.contains("200"),
             "{stock}"
         );
+        let today = sotay_core::domain::time::format_date(sotay_core::domain::time::local_date(
+            chrono::Utc::now(),
+        ));
         b.fill("#packages", "0").await;
+        b.fill("#received_on", "31/11/2026").await;
         b.fill("#source", "Nhà tài trợ Pouyuen").await;
         b.submit("#receive-form button[type=submit]", "#receive-error")
             .await;
-        assert!(b.text("#receive-error").await.contains("Số suất"));
+        // Both mistakes at once.
+        let refused = b.text("#receive-error").await;
+        assert!(
+            refused.contains("Số suất") && refused.contains("Ngày nhận không hợp lệ"),
+            "{refused}"
+        );
+        b.fill("#received_on", &today).await;
         b.fill("#packages", "5").await;
         b.submit("#receive-form button[type=submit]", "#flash")
             .await;

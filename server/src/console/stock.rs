@@ -256,44 +256,51 @@ pub async fn receive(
         return r;
     }
     let lang = signed.lang;
-    let refuse = |m: &str| m.to_string();
-    let parsed = (|| {
-        let campaign: i64 = form
-            .campaign_id
-            .trim()
-            .parse()
-            .map_err(|_| refuse(lang.t("Hãy chọn một chương trình.", "Choose a campaign.")))?;
-        let branch: i64 = form.branch_id.trim().parse().map_err(|_| {
-            refuse(lang.t("Hãy chọn chi nhánh nhận.", "Choose the receiving branch."))
-        })?;
-        let packages: i64 = form
+    // Every field that does not read is named at once.
+    let parsed = {
+        let mut wrong: Vec<&str> = Vec::new();
+        let campaign: Option<i64> = form.campaign_id.trim().parse().ok();
+        if campaign.is_none() {
+            wrong.push(lang.t("Hãy chọn một chương trình.", "Choose a campaign."));
+        }
+        let branch: Option<i64> = form.branch_id.trim().parse().ok();
+        if branch.is_none() {
+            wrong.push(lang.t("Hãy chọn chi nhánh nhận.", "Choose the receiving branch."));
+        }
+        let packages: Option<i64> = form
             .packages
             .trim()
             .parse()
             .ok()
-            .filter(|n| (1..=10_000_000).contains(n))
-            .ok_or_else(|| {
-                refuse(lang.t(
-                    "Số suất phải là số nguyên từ 1 đến 10.000.000.",
-                    "Packages must be a whole number from 1 to 10,000,000.",
-                ))
-            })?;
-        let on = time::parse_date(form.received_on.trim()).ok_or_else(|| {
-            refuse(lang.t(
+            .filter(|n| (1..=10_000_000).contains(n));
+        if packages.is_none() {
+            wrong.push(lang.t(
+                "Số suất phải là số nguyên từ 1 đến 10.000.000.",
+                "Packages must be a whole number from 1 to 10,000,000.",
+            ));
+        }
+        let on = time::parse_date(form.received_on.trim());
+        if on.is_none() {
+            wrong.push(lang.t(
                 "Ngày nhận không hợp lệ; viết dd/mm/yyyy.",
                 "The date is not valid; write dd/mm/yyyy.",
-            ))
-        })?;
+            ));
+        }
         let source = form.source.trim().chars().take(200).collect::<String>();
         if source.is_empty() {
-            return Err(refuse(lang.t(
+            wrong.push(lang.t(
                 "Cần ghi nguồn: quà hoặc tiền đến từ đâu.",
                 "Write the source: where the packages or cash came from.",
-            )));
+            ));
         }
         let client = Uuid::parse_str(form.client_id.trim()).unwrap_or_else(|_| Uuid::now_v7());
-        Ok((campaign, branch, packages, on, source, client))
-    })();
+        match (campaign, branch, packages, on) {
+            (Some(campaign), Some(branch), Some(packages), Some(on)) if wrong.is_empty() => {
+                Ok((campaign, branch, packages, on, source, client))
+            }
+            _ => Err(wrong.join(" ")),
+        }
+    };
     let (campaign, branch, packages, on, source, client) = match parsed {
         Ok(p) => p,
         Err(m) => {
