@@ -156,14 +156,22 @@ fn record_status(r: crate::db::sync_rows::RecordStatus) -> wire::RecordStatus {
             decided_at,
             ..base
         },
-        (None, Some("excluded"), _) => wire::RecordStatus {
-            state: RecordState::Rejected,
-            code: Some("excluded_by_supervisor".into()),
-            message_vi: Some(format!("Giám sát loại khỏi lô khi duyệt: {reason}")),
-            message_en: Some(format!("excluded by the supervisor: {reason}")),
-            decided_at,
-            ..base
-        },
+        (None, Some("excluded"), _) => {
+            let (vi, en) = crate::db::system_exclusion(&reason).unwrap_or_else(|| {
+                (
+                    format!("Giám sát loại khỏi lô khi duyệt: {reason}"),
+                    format!("excluded by the supervisor: {reason}"),
+                )
+            });
+            wire::RecordStatus {
+                state: RecordState::Rejected,
+                code: Some("excluded_by_supervisor".into()),
+                message_vi: Some(vi),
+                message_en: Some(en),
+                decided_at,
+                ..base
+            }
+        }
         (None, Some(_), _) => wire::RecordStatus {
             state: RecordState::Rejected,
             code: Some("batch_rejected".into()),

@@ -1261,6 +1261,22 @@ async fn a_void_shows_what_it_cancels_and_cannot_be_excluded() {
             .find(|b| b["batch_id"] == batch.to_string())
             .unwrap();
         assert_eq!(money(&listed["cash_collected"]), 30_000, "{listed}");
+        // The phone hears why the voided one did not post, in its own
+        // language, and the supervisor's words for the one left out.
+        let statuses = lan.snapshot(&app).await.record_statuses;
+        let status = |id: Uuid| statuses.iter().find(|r| r.client_id == id).unwrap().clone();
+        assert_eq!(
+            status(wrong.client_id).message_vi.as_deref(),
+            Some("Cán bộ đã huỷ bản ghi này trước khi gửi: không ghi sổ")
+        );
+        assert_eq!(
+            status(wrong.client_id).message_en.as_deref(),
+            Some("the officer voided this record before sending it: not posted")
+        );
+        assert_eq!(
+            status(doubtful.client_id).message_vi.as_deref(),
+            Some("Giám sát loại khỏi lô khi duyệt: Người vay không xác nhận")
+        );
 
         // The same gift handed out from Lan's second phone, synced later:
         // refused, and the supervisor sees to whom and of which campaign,

@@ -563,7 +563,10 @@ fn fate(lang: Lang, r: &ReviewRecord) -> Markup {
             }
             Some("excluded") => {
                 span.badge.danger { (lang.t("Bị loại", "Excluded")) }
-                @if let Some(why) = &r.decision_reason { br; small { (why) } }
+                @if let Some(why) = &r.decision_reason {
+                    @let (vi, en) = crate::db::system_exclusion(why).unwrap_or_else(|| (why.clone(), why.clone()));
+                    br; small { (lang.pick(vi, en)) }
+                }
             }
             Some("rejected") => {
                 span.badge.danger { (lang.t("Bị từ chối", "Rejected")) }

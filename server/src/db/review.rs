@@ -1002,8 +1002,6 @@ fn record_label(r: &rv::ReviewRecordRow) -> (String, String) {
     }
 }
 
-const EXCLUDED_QUARANTINE_VI: &str = "Thiết bị đã bị thu hồi: bản ghi không được ghi sổ";
-const EXCLUDED_QUARANTINE_EN: &str = "the device was revoked: the record is not posted";
 
 /// Approves a batch: posts its live records, settles the cash counted and
 /// records every record's fate, in one transaction, once.
@@ -1108,11 +1106,11 @@ pub async fn review_approve(
             continue;
         }
         if r.status == "quarantined" {
-            fates.push((r.id, "excluded", Some(format!("{EXCLUDED_QUARANTINE_VI} / {EXCLUDED_QUARANTINE_EN}"))));
+            fates.push((r.id, "excluded", Some(rv::EXCLUDED_QUARANTINED.into())));
             continue;
         }
         if r.voided {
-            fates.push((r.id, "excluded", Some("Đã được cán bộ hủy / voided by the officer".into())));
+            fates.push((r.id, "excluded", Some(rv::EXCLUDED_VOIDED.into())));
             continue;
         }
         let (who_vi, who_en) = record_label(r);

@@ -273,6 +273,29 @@ pub struct BatchDetail {
     pub refused_cash: i64,
 }
 
+/// The reason stored for a record an approval leaves out because its phone
+/// was revoked (both languages: the reason column holds one text).
+pub const EXCLUDED_QUARANTINED: &str =
+    "Thiết bị đã bị thu hồi: bản ghi không được ghi sổ / the device was revoked: the record is not posted";
+/// The reason stored for a record the officer voided before sending.
+pub const EXCLUDED_VOIDED: &str = "Đã được cán bộ hủy / voided by the officer";
+
+/// A stored exclusion reason the server wrote itself, in Vietnamese and
+/// English apart; `None` for a supervisor's own words.
+pub fn system_exclusion(reason: &str) -> Option<(String, String)> {
+    match reason {
+        EXCLUDED_QUARANTINED => Some((
+            "Thiết bị đã bị thu hồi: bản ghi không được ghi sổ".into(),
+            "the device was revoked: the record is not posted".into(),
+        )),
+        EXCLUDED_VOIDED => Some((
+            "Cán bộ đã huỷ bản ghi này trước khi gửi: không ghi sổ".into(),
+            "the officer voided this record before sending it: not posted".into(),
+        )),
+        _ => None,
+    }
+}
+
 /// A repayment an officer collected on a loan that no supervisor has
 /// decided on yet.
 #[derive(Debug, Clone, sqlx::FromRow)]
