@@ -8,8 +8,8 @@ use sotay_core::wire::{RecordBody, UploadRecord};
 
 use crate::db::{
     Anomaly, AnomalyContext, BatchDetail, BatchHeadRow, BatchStatus, BatchSummary, DecisionView,
-    KindCounts, RefusedNames, RefusedRecord, RefusedRow, ReviewRecord, ReviewRecordRow,
-    TargetRecord,
+    KindCounts, RefusedNames, RefusedRecord, RefusedRow, RefusedSettlement, ReviewRecord,
+    ReviewRecordRow, TargetRecord,
 };
 
 /// A record synced this long after it was made is flagged.
@@ -228,8 +228,10 @@ pub fn detail(
 ) -> BatchDetail {
     let refused_at_upload: Vec<RefusedRecord> =
         refused.iter().map(|r| refused_record(r, names)).collect();
+    // The cash the officer still holds: refused repayments not settled yet.
     let refused_cash = refused
         .iter()
+        .filter(|r| r.settled_note.is_none())
         .filter_map(
             |r| match serde_json::from_str::<UploadRecord>(&r.body).ok()?.body {
                 RecordBody::Repayment(p) => Some(p.amount.0),
@@ -328,6 +330,15 @@ pub fn refused_record(r: &RefusedRow, names: &RefusedNames) -> RefusedRecord {
         code: r.code.clone().unwrap_or_default(),
         message_vi: r.message_vi.clone().unwrap_or_default(),
         message_en: r.message_en.clone().unwrap_or_default(),
+        settled: match (&r.settled_note, r.settled_at) {
+            (Some(note), Some(at)) => Some(RefusedSettlement {
+                record_id: r.client_id,
+                note: note.clone(),
+                settled_by: r.settled_by.clone().unwrap_or_default(),
+                settled_at: at,
+            }),
+            _ => None,
+        },
     }
 }
 

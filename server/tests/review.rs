@@ -599,6 +599,69 @@ async fn exclusions_go_back_to_the_phone_and_nobody_approves_their_own() {
             .unwrap()
             .0
             .is_empty());
+
+        // The officer gave the cash back: the supervisor marks each one
+        // settled, with what was done. It leaves the queue's list, the batch
+        // shows it and no longer counts its cash as held.
+        let settle = |id: Uuid| format!("/api/v1/records/{id}/settle");
+        let (s, body) = app
+            .post(&settle(over.client_id), &sup, &json!({"note": "  "}))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let bt_sup = app
+            .token("giamsat.bt", "super-pass-2", &common::device(9))
+            .await;
+        let (s, body) = app
+            .post(
+                &settle(over.client_id),
+                &bt_sup,
+                &json!({"note": "Đã trả lại"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "another branch: {body}");
+        let (s, body) = app
+            .post(&settle(pay.client_id), &sup, &json!({"note": "Đã trả lại"}))
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("not_refused_handover")
+            ),
+            "an accepted record: {body}"
+        );
+        let (s, body) = app
+            .post(
+                &settle(over.client_id),
+                &sup,
+                &json!({"note": "Đã trả lại người vay 13/12"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(body["note"], "Đã trả lại người vay 13/12");
+        let (s, body) = app
+            .post(&settle(over.client_id), &sup, &json!({"note": "Lần nữa"}))
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("already_settled")),
+            "{body}"
+        );
+        let (listed, _) = app
+            .db
+            .refused_handovers(Some(td), since, 100)
+            .await
+            .unwrap();
+        let left: Vec<Uuid> = listed.iter().map(|r| r.record.client_id).collect();
+        assert_eq!(left, [alone.client_id]);
+        let (_, detail) = app.get(&format!("/api/v1/batches/{batch}"), &sup).await;
+        assert_eq!(money(&detail["refused_cash"]), 0, "{detail}");
+        let settled = &detail["refused_at_upload"][0]["settled"];
+        assert_eq!(settled["note"], "Đã trả lại người vay 13/12", "{detail}");
+        assert!(settled["settled_by"]
+            .as_str()
+            .is_some_and(|n| !n.is_empty()));
+        assert_eq!(app.db.audit_count("refused.settle").await.unwrap(), 1);
         // An exclusion needs a reason and a record of this batch.
         let bad =
             json!({"cash_received": "0", "excluded": [{"record_id": pay.client_id, "reason": ""}]});

@@ -1825,6 +1825,29 @@ async fn a_repayment_refused_at_upload_shows_on_the_queue_with_its_cash() {
         assert!(section.contains(&receipt), "{section}");
         assert!(section.contains("50.000"), "{section}");
         assert!(section.contains(&loan.contract_no), "{section}");
+        // Lan gave the money back: the supervisor says so on the queue,
+        // and it leaves the list.
+        let refused_id = {
+            let at =
+                section.find("data-refused=\"").expect("a refused row") + "data-refused=\"".len();
+            section[at..at + 36].to_string()
+        };
+        let (status, to, _) = send_form(
+            &http,
+            &server,
+            format!("/refused/{refused_id}/settle"),
+            vec![
+                ("csrf", field(&html, "csrf")),
+                ("note", "Đã trả lại người vay".to_string()),
+                ("back", "/batches?status=pending".to_string()),
+            ],
+            supervisor.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert!(to.unwrap().starts_with("/batches?status=pending"));
+        let (_, _, html) = page(&http, &server, "/batches".into(), supervisor.clone()).await;
+        assert!(!html.contains(&refused_id), "settled, off the list: {html}");
         // Lan's phone does not count it as cash to hand over.
         let today = sotay_core::domain::time::local_date(chrono::Utc::now());
         let summary = phone.book.daily_summary(today).unwrap();

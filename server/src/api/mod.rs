@@ -61,6 +61,7 @@ pub fn routes() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::max(signatures::BODY_LIMIT)),
         )
         .route("/api/v1/records/{id}/signature", get(signatures::image))
+        .route("/api/v1/records/{id}/settle", post(review::settle_refused))
         .route("/api/v1/batches", get(review::batches))
         .route("/api/v1/batches/{id}", get(review::batch))
         .route("/api/v1/batches/{id}/approve", post(review::approve))
@@ -167,6 +168,7 @@ pub fn routes() -> Router<AppState> {
         review::batch,
         review::approve,
         review::reject,
+        review::settle_refused,
         review::counter_repayment,
         review::request_reversal,
         review::reversals,

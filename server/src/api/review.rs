@@ -18,7 +18,7 @@ use crate::auth::AuthUser;
 use crate::db::{
     AccountBalance, ApprovalOutcome, AuditFilter, AuditRow, BatchDetail, BatchStatus, BatchSummary,
     BranchReversal, CampaignReceipt, CounterPayment, CounterReceipt, EntryView, PayMethod,
-    Reviewer,
+    RefusedSettlement, Reviewer,
 };
 use crate::error::ApiPath;
 use crate::error::ApiQuery;
@@ -194,6 +194,35 @@ pub async fn reject(
     let reason = required("reason", &req.reason)?;
     state.db.reject_batch(&who, id, &reason).await?;
     Ok(Json(Done { ok: true }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SettleRequest {
+    /// What was done with the cash or the package: given back to the
+    /// worker, taken at the counter (with the counter's receipt), taken back.
+    pub note: String,
+}
+
+/// Marks a repayment or gift refused at upload as settled outside the
+/// books (supervisors of the officer's branch, admins): it leaves the
+/// queue's list of refused records, and the batch shows what was done.
+#[utoipa::path(post, path = "/api/v1/records/{id}/settle", request_body = SettleRequest, security(("bearer" = [])), responses(
+    (status = 200, body = RefusedSettlement), (status = 403, body = Problem), (status = 404, body = Problem),
+    (status = 409, description = "settled already", body = Problem),
+    (status = 422, description = "not a refused repayment or gift, or no note", body = Problem)))]
+pub async fn settle_refused(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ClientIp(ip): ClientIp,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<SettleRequest>,
+) -> Result<Json<RefusedSettlement>, AppError> {
+    let who = reviewer(&user, ip)?;
+    let note: String = required("note", &req.note)?
+        .chars()
+        .take(NOTE_CHARS)
+        .collect();
+    Ok(Json(state.db.settle_refused(&who, id, &note).await?))
 }
 
 /// A note on a repayment at the counter, at most this many characters.

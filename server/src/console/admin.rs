@@ -831,6 +831,10 @@ fn action_label(lang: Lang, a: &str) -> &str {
         "signature.receive" => lang.t("Nhận ảnh chữ ký", "Signature image received"),
         "batch.approve" => lang.t("Duyệt lô", "Batch approved"),
         "batch.reject" => lang.t("Từ chối lô", "Batch rejected"),
+        "refused.settle" => lang.t(
+            "Đánh dấu đã xử lý bản ghi bị từ chối",
+            "Refused record marked settled",
+        ),
         "ledger.post" => lang.t("Ghi sổ cái", "Posted to the ledger"),
         "counter.repayment" => lang.t("Thu nợ tại quầy", "Counter repayment"),
         "reversal.request" => lang.t("Đề nghị đảo bút toán", "Reversal asked for"),

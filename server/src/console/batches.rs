@@ -216,6 +216,8 @@ pub async fn list(
         Default::default()
     };
     let refused_gifts = refused.iter().any(|r| r.record.kind == "gift_handout");
+    // Whoever sees the queue reviews, and may mark what was refused settled.
+    let settle_here: Option<&str> = Some(signed.csrf.as_str());
     let refused_cash = refused.iter().any(|r| r.record.kind == "repayment");
     let admin = signed.user.role == Role::Admin;
     let code = |s: Option<BatchStatus>| match s {
@@ -347,18 +349,19 @@ pub async fn list(
                             th { (lang.t("Khoản vay / quà", "Loan / gift")) }
                             th.num { (lang.t("Số tiền · số phiếu", "Amount · receipt")) }
                             th { (lang.t("Lý do từ chối", "Why it was refused")) }
+                            th { (lang.t("Xử lý", "Settled")) }
                         } }
                         tbody {
                             @for r in &refused {
                                 @let shown = crate::review::refused_record(&r.record, &names);
-                                tr data-refused=(r.record.client_id) {
+                                tr data-refused=(r.record.client_id) id=(format!("refused-{}", r.record.client_id)) {
                                     td {
                                         @if r.reviewable {
                                             a href=(format!("/batches/{}", r.batch_id)) { (r.officer_name) }
                                         } @else { (r.officer_name) }
                                     }
                                     td.nowrap { (kind_label(lang, &shown.kind)) br; (datetime(r.record.recorded_at)) br; small { (datetime(r.received_at)) } }
-                                    (refused_cells(lang, &shown))
+                                    (refused_cells(lang, &shown, settle_here.map(|c| (c, "/batches?status=pending"))))
                                 }
                             }
                         }
@@ -375,8 +378,11 @@ const REFUSED_CASH_EN: &str = "The officer took the cash and gave the worker a r
 const REFUSED_GIFTS_VI: &str = "Cán bộ đã trao các suất quà bị từ chối dưới đây: chúng không được ghi sổ và vẫn được tính trong kho quà. Hỏi cán bộ: thu hồi suất quà, hoặc ghi nhận suất quà đã mất khi kiểm kê kho.";
 const REFUSED_GIFTS_EN: &str = "The officer handed out the refused gifts below: they are not posted and still count in the gift stock. Ask the officer: take the package back, or count it as lost when the stock is checked.";
 
-/// A refused record's worker, loan or gift, amount and receipt, and why.
-fn refused_cells(lang: Lang, r: &RefusedRecord) -> Markup {
+/// A refused record's worker, loan or gift, amount and receipt, why, and
+/// how its cash or package was settled (or a form to say so, for one
+/// signed in with the right to: `csrf`, and the page to come back to).
+fn refused_cells(lang: Lang, r: &RefusedRecord, settle: Option<(&str, &str)>) -> Markup {
+    let handover = matches!(r.kind.as_str(), "repayment" | "gift_handout");
     html! {
         td {
             @if let (Some(id), Some(name)) = (r.worker_id, &r.worker_name) {
@@ -393,6 +399,71 @@ fn refused_cells(lang: Lang, r: &RefusedRecord) -> Markup {
             @if let Some(receipt) = &r.receipt_no { br; small.mono { (receipt) } }
         }
         td { (lang.t(&r.message_vi, &r.message_en)) }
+        td.settle {
+            @if let Some(x) = &r.settled {
+                span.badge.ok { (lang.t("Đã xử lý", "Settled")) }
+                br; small { (x.note) }
+                br; small.muted { (x.settled_by) " · " (datetime(x.settled_at)) }
+            } @else if let (true, Some((csrf, back))) = (handover, settle) {
+                form.inline method="post" action=(format!("/refused/{}/settle", r.record_id)) {
+                    (csrf_field(csrf))
+                    input type="hidden" name="back" value=(back);
+                    @let field = format!("settle-{}", r.record_id);
+                    label.visually-hidden for=(field) { (lang.t("Đã xử lý thế nào", "How it was settled")) }
+                    input type="text" id=(field) name="note" required maxlength="200"
+                        placeholder=(lang.t("Đã trả lại người vay / thu tại quầy…", "Given back / taken at the counter…"));
+                    " "
+                    button type="submit" { (lang.t("Đánh dấu đã xử lý", "Mark settled")) }
+                }
+            } @else { span.muted { "—" } }
+        }
+    }
+}
+
+/// The settle form as posted.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SettleForm {
+    csrf: String,
+    note: String,
+    /// The page the form was on (the queue or a batch).
+    back: String,
+}
+
+/// `POST /refused/{record_id}/settle`: the cash or package of a record
+/// refused at upload was dealt with outside the books.
+pub async fn settle_refused(
+    State(state): State<AppState>,
+    signed: Signed,
+    ClientIp(ip): ClientIp,
+    UrlPath(id): UrlPath<Uuid>,
+    Form(form): Form<SettleForm>,
+) -> Response {
+    if let Some(r) = signed.forgery(&form.csrf) {
+        return r;
+    }
+    let ui = signed.ui();
+    let who = match reviewer(&signed.user, ip) {
+        Ok(w) => w,
+        Err(e) => return ui.app_error(e),
+    };
+    let note: String = form.note.trim().chars().take(200).collect();
+    if note.is_empty() {
+        return ui.app_error(AppError::invalid_field(
+            "note",
+            "Cần ghi đã xử lý thế nào (trả lại người vay, thu tại quầy, thu hồi suất quà…)",
+            "say how it was settled (given back, taken at the counter, package taken back…)",
+        ));
+    }
+    // Only back to a page of this console.
+    let back = if form.back.starts_with("/batches") {
+        form.back.clone()
+    } else {
+        "/batches".to_string()
+    };
+    match state.db.settle_refused(&who, id, &note).await {
+        Ok(_) => Redirect::to(&format!("{back}#refused-{id}")).into_response(),
+        Err(e) => ui.app_error(e.into()),
     }
 }
 
@@ -653,6 +724,7 @@ fn render_batch(v: BatchView<'_>) -> Markup {
     let pending = s.status == BatchStatus::Pending;
     let own = s.officer_id == v.me;
     let deciding = pending && !own;
+    let batch_path = format!("/batches/{}", s.batch_id);
     let ticked: HashSet<Uuid> = v.draft.excluded.iter().copied().collect();
     let approved_loans: Vec<(i64, &str, &str)> = {
         let mut seen = HashSet::new();
@@ -849,12 +921,13 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                             th { (lang.t("Khoản vay / quà", "Loan / gift")) }
                             th.num { (lang.t("Số tiền · số phiếu", "Amount · receipt")) }
                             th { (lang.t("Lý do từ chối", "Why it was refused")) }
+                            th { (lang.t("Xử lý", "Settled")) }
                         } }
                         tbody {
                             @for r in &d.refused_at_upload {
-                                tr data-refused=(r.record_id) {
+                                tr data-refused=(r.record_id) id=(format!("refused-{}", r.record_id)) {
                                     td { (kind_label(lang, &r.kind)) br; small.nowrap { (datetime(r.recorded_at)) } }
-                                    (refused_cells(lang, r))
+                                    (refused_cells(lang, r, Some((v.csrf, batch_path.as_str()))))
                                 }
                             }
                         }

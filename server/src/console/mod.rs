@@ -68,6 +68,7 @@ pub fn routes_with(config: ConsoleConfig) -> Router<AppState> {
         .route("/batches/{id}/approve", post(batches::approve))
         .route("/batches/{id}/reject", post(batches::reject))
         .route("/records/{id}/signature", get(batches::signature))
+        .route("/refused/{id}/settle", post(batches::settle_refused))
         .route("/reversals", get(reversals::list).post(reversals::request))
         .route("/reversals/new", get(reversals::new))
         .route("/reversals/{id}/approve", post(reversals::approve))

@@ -881,6 +881,18 @@ impl Db {
         with_tx!(self, q, tx => q::review::campaign_receive(&mut tx, who, campaign_id, branch_id, client_id, packages, received_on, source, now).await)
     }
 
+    /// Marks a refused record's cash or package settled (see
+    /// `review::settle_refused`).
+    pub async fn settle_refused(
+        &self,
+        who: &Reviewer,
+        record: uuid::Uuid,
+        note: &str,
+    ) -> DbResult<RefusedSettlement> {
+        let now = Utc::now();
+        with_tx!(self, q, tx => q::review::settle_refused(&mut tx, who, record, note, now).await)
+    }
+
     /// A loan's collections by officers waiting for review.
     pub async fn pending_collections(&self, loan_id: i64) -> DbResult<Vec<PendingCollection>> {
         with_conn!(self, q, c => q::review::pending_collections(&mut c, loan_id).await)

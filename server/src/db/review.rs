@@ -73,8 +73,11 @@ pub async fn review_batch_head(c: &mut Conn, batch_id: uuid::Uuid) -> DbResult<O
 /// The records of a batch the server refused at upload.
 pub async fn review_refused(c: &mut Conn, batch_id: uuid::Uuid) -> DbResult<Vec<rv::RefusedRow>> {
     Ok(sqlx::query_as(
-        "SELECT client_id, kind, recorded_at, body, code, message_vi, message_en FROM sync_records
-         WHERE batch_id = $1 AND status = 'rejected' ORDER BY id",
+        "SELECT s.client_id, s.kind, s.recorded_at, s.body, s.code, s.message_vi, s.message_en,
+                x.note AS settled_note, u.full_name AS settled_by, x.settled_at
+         FROM sync_records s LEFT JOIN refused_settlements x ON x.record_id = s.id
+             LEFT JOIN users u ON u.id = x.settled_by
+         WHERE s.batch_id = $1 AND s.status = 'rejected' ORDER BY s.id",
     )
     .bind(batch_id)
     .fetch_all(&mut *c)
@@ -97,10 +100,12 @@ pub async fn refused_handovers(
     Ok(sqlx::query_as(
         "SELECT s.batch_id, u.full_name AS officer_name, s.received_at, s.client_id, s.kind, s.recorded_at,
                 s.body, s.code, s.message_vi, s.message_en,
+                CAST(NULL AS TEXT) AS settled_note, CAST(NULL AS TEXT) AS settled_by, CAST(NULL AS TIMESTAMPTZ) AS settled_at,
                 EXISTS (SELECT 1 FROM sync_records r WHERE r.batch_id = s.batch_id
                         AND r.status IN ('accepted', 'quarantined')) AS reviewable
          FROM sync_records s JOIN users u ON u.id = s.officer_id
          WHERE s.status = 'rejected' AND s.received_at >= $3 AND s.kind IN ('repayment', 'gift_handout')
+           AND NOT EXISTS (SELECT 1 FROM refused_settlements x WHERE x.record_id = s.id)
            AND ($1 = 0 OR u.branch_id = $2)
          ORDER BY s.received_at DESC, s.id DESC LIMIT $4",
     )
@@ -110,6 +115,69 @@ pub async fn refused_handovers(
     .bind(limit)
     .fetch_all(&mut *c)
     .await?)
+}
+
+/// Marks the cash or package of a record refused at upload as settled
+/// outside the books, with what was done: once, by a supervisor of the
+/// officer's branch or an admin, audited.
+pub async fn settle_refused(
+    c: &mut Conn,
+    who: &rv::Reviewer,
+    record: uuid::Uuid,
+    note: &str,
+    now: DateTime<Utc>,
+) -> DbResult<rv::RefusedSettlement> {
+    take_write_lock(c).await?;
+    let row: Option<(i64, String, String, Option<i64>, Option<i64>)> = sqlx::query_as(
+        "SELECT s.id, s.kind, s.status, u.branch_id, x.record_id
+         FROM sync_records s JOIN users u ON u.id = s.officer_id
+             LEFT JOIN refused_settlements x ON x.record_id = s.id
+         WHERE s.client_id = $1",
+    )
+    .bind(record)
+    .fetch_optional(&mut *c)
+    .await?;
+    let Some((id, kind, status, _, settled)) = row.filter(|r| who.covers(r.3)) else {
+        return Err(DbError::NotFound);
+    };
+    if status != "rejected" || !matches!(kind.as_str(), "repayment" | "gift_handout") {
+        return Err(refused(
+            422,
+            "not_refused_handover",
+            "Chỉ đánh dấu được khoản thu hoặc suất quà bị từ chối khi tải lên".into(),
+            "only a repayment or gift refused at upload can be marked settled".into(),
+        ));
+    }
+    if settled.is_some() {
+        let (by, at): (String, DateTime<Utc>) = sqlx::query_as(
+            "SELECT u.full_name, x.settled_at FROM refused_settlements x JOIN users u ON u.id = x.settled_by
+             WHERE x.record_id = $1",
+        )
+        .bind(id)
+        .fetch_one(&mut *c)
+        .await?;
+        let when = sotay_core::domain::time::format_datetime(at);
+        return Err(refused(
+            409,
+            "already_settled",
+            format!("{by} đã đánh dấu bản ghi này đã xử lý lúc {when}"),
+            format!("{by} marked this record settled at {when}"),
+        ));
+    }
+    sqlx::query("INSERT INTO refused_settlements (record_id, note, settled_by, settled_at) VALUES ($1, $2, $3, $4)")
+        .bind(id)
+        .bind(note)
+        .bind(who.user_id)
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+    let detail = serde_json::json!({ "kind": kind, "note": note });
+    audit_append(c, &who.audit("refused.settle", "sync_record", record.to_string(), detail), now).await?;
+    let by: String = sqlx::query_scalar("SELECT full_name FROM users WHERE id = $1")
+        .bind(who.user_id)
+        .fetch_one(&mut *c)
+        .await?;
+    Ok(rv::RefusedSettlement { record_id: record, note: note.to_string(), settled_by: by, settled_at: now })
 }
 
 /// A loan's collections by officers waiting for review (not voided), in

@@ -325,6 +325,8 @@ pub struct RefusedRecord {
     pub code: String,
     pub message_vi: String,
     pub message_en: String,
+    /// Settled outside the books (a repayment's cash, a gift's package).
+    pub settled: Option<RefusedSettlement>,
 }
 
 /// The workers, loans and campaigns refused records name, by their uid:
@@ -357,6 +359,21 @@ pub struct RefusedRow {
     pub code: Option<String>,
     pub message_vi: Option<String>,
     pub message_en: Option<String>,
+    /// Marked settled by a supervisor: what was done, by whom, when.
+    pub settled_note: Option<String>,
+    pub settled_by: Option<String>,
+    pub settled_at: Option<DateTime<Utc>>,
+}
+
+/// How the cash or package of a refused record was settled.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RefusedSettlement {
+    pub record_id: Uuid,
+    /// What was done: given back, taken at the counter, package taken back.
+    pub note: String,
+    /// Who marked it (full name).
+    pub settled_by: String,
+    pub settled_at: DateTime<Utc>,
 }
 
 /// What an approval did.
