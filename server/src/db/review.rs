@@ -128,7 +128,9 @@ pub async fn settle_refused(
     now: DateTime<Utc>,
 ) -> DbResult<rv::RefusedSettlement> {
     take_write_lock(c).await?;
-    let row: Option<(i64, String, String, Option<i64>, Option<i64>)> = sqlx::query_as(
+    // Id, kind, upload status, the officer's branch, settled already.
+    type Found = (i64, String, String, Option<i64>, Option<i64>);
+    let row: Option<Found> = sqlx::query_as(
         "SELECT s.id, s.kind, s.status, u.branch_id, x.record_id
          FROM sync_records s JOIN users u ON u.id = s.officer_id
              LEFT JOIN refused_settlements x ON x.record_id = s.id
