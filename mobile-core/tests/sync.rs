@@ -709,7 +709,7 @@ fn a_reused_refresh_token_or_a_revoked_device_ends_the_session_with_the_servers_
         1
     );
     fake.revoke_device(device().device_id);
-    visit(&book, LAN, 2);
+    let held = visit(&book, LAN, 2);
     match book.sync_with(&fake, opts(500, 0), None).unwrap_err() {
         FieldBookError::Auth {
             code,
@@ -721,7 +721,14 @@ fn a_reused_refresh_token_or_a_revoked_device_ends_the_session_with_the_servers_
         }
         e => panic!("{e:?}"),
     }
-    assert_eq!(states(&book, OutboxFilter::Pending).len(), 1);
+    // What the phone held went up before it signed out: the server keeps
+    // it in quarantine for a supervisor, and the phone says so.
+    assert_eq!(fake.quarantined(), [held]);
+    let rejected = book.outbox(OutboxFilter::Rejected, 10).unwrap();
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].code.as_deref(), Some("device_revoked"));
+    assert!(states(&book, OutboxFilter::Pending).is_empty());
+    assert!(!book.session().unwrap().unwrap().signed_in);
 }
 
 #[test]

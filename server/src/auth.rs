@@ -319,6 +319,9 @@ impl FromRequestParts<AppState> for UploadingUser {
     }
 }
 
+/// How the reason starts of a device revoked with its account.
+const DEACTIVATED: &str = "Tài khoản bị khóa: ";
+
 fn device_revoked() -> AppError {
     AppError::unauthorized(
         "device_revoked",
@@ -913,7 +916,7 @@ pub async fn change_account(
                             records: Vec::new(),
                         })));
                     }
-                    let why = format!("Tài khoản bị khóa: {}", reason.trim());
+                    let why = format!("{DEACTIVATED}{}", reason.trim());
                     for device in q::devices_in_use(&mut tx, user_id).await? {
                         q::device_revoke(&mut tx, &device, by_id, &why, now).await?;
                     }
@@ -921,7 +924,16 @@ pub async fn change_account(
                 }
                 changed
             }
-            AccountChange::Activate => q::user_set_active(&mut tx, user_id, true, now).await?,
+            AccountChange::Activate => {
+                let changed = q::user_set_active(&mut tx, user_id, true, now).await?;
+                if changed {
+                    // The phones the deactivation revoked come back with the
+                    // account (their officer signs in again); a phone
+                    // revoked for itself (lost) stays revoked.
+                    q::devices_restore(&mut tx, user_id, DEACTIVATED).await?;
+                }
+                changed
+            }
             AccountChange::SetPassword { .. } => {
                 q::user_set_password(&mut tx, user_id, hash.as_deref().unwrap_or_default(), now).await?;
                 q::throttle_clear(&mut tx, &username).await?;

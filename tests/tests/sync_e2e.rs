@@ -748,3 +748,87 @@ fn a_worker_moved_to_another_officer_leaves_one_phone_and_reaches_the_other() {
         assert_eq!(detail.full_name, hit.full_name);
     }
 }
+
+/// An admin's call with a fresh token.
+async fn as_admin(base: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
+    let http = reqwest::Client::new();
+    let login: serde_json::Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(
+            &serde_json::json!({"username": "admin", "password": PASSWORD,
+            "device_id": uuid::Uuid::now_v7(), "device_name": "Máy quỹ"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let resp = http
+        .post(format!("{base}{path}"))
+        .bearer_auth(login["access_token"].as_str().expect("signed in"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), reqwest::StatusCode::OK, "{path}");
+    resp.json().await.unwrap()
+}
+
+#[test]
+fn a_phone_whose_officer_left_sends_what_it_holds_to_quarantine_and_comes_back_with_the_account() {
+    let _turn = sotay_tests::one_at_a_time();
+    let rt = runtime();
+    for backend in BACKENDS {
+        let db = rt.block_on(fresh_database(backend));
+        let server = rt.block_on(Server::start(&db.url, &["--demo"]));
+        let phone = Phone::new();
+        phone.login(&server.base, "canbo.lan", PASSWORD);
+        phone.book.sync(None).expect("first sync");
+        // A day recorded offline, then the account is closed at the fund.
+        let held = record_day(&phone, 2);
+        assert!(held >= 2);
+        let lan = rt.block_on(scalar(
+            &db.url,
+            "SELECT id FROM users WHERE username = 'canbo.lan'",
+        ));
+        rt.block_on(as_admin(
+            &server.base,
+            &format!("/api/v1/users/{lan}/deactivate"),
+            serde_json::json!({"reason": "Nghỉ việc"}),
+        ));
+        // The phone is refused, but what it holds reaches the server first,
+        // kept in quarantine for a supervisor; the phone says why.
+        let refused = phone.book.sync(None).unwrap_err();
+        assert!(
+            format!("{refused:?}").contains("device_revoked"),
+            "{refused:?}"
+        );
+        let quarantined = rt.block_on(scalar(
+            &db.url,
+            "SELECT COUNT(*) FROM sync_records WHERE status = 'quarantined'",
+        ));
+        assert_eq!(quarantined, held as i64, "{backend:?}");
+        assert_eq!(outbox(&phone, OutboxFilter::Pending), 0);
+        assert_eq!(outbox(&phone, OutboxFilter::Rejected), held);
+        // Back at work: the account is opened again with a new password,
+        // and the same phone signs in and syncs.
+        rt.block_on(as_admin(
+            &server.base,
+            &format!("/api/v1/users/{lan}/activate"),
+            serde_json::json!({}),
+        ));
+        rt.block_on(as_admin(
+            &server.base,
+            &format!("/api/v1/users/{lan}/password"),
+            serde_json::json!({"password": "mat-khau-moi-2026"}),
+        ));
+        phone.login(&server.base, "canbo.lan", "mat-khau-moi-2026");
+        let visits = record_day(&phone, 1);
+        let report = phone.book.sync(None).expect("sync after coming back");
+        assert_eq!(report.accepted as usize, visits, "{report:?}");
+        println!(
+            "{backend:?}: {held} records from the closed account's phone kept in quarantine; the phone synced again after the account was opened"
+        );
+    }
+}

@@ -3,7 +3,7 @@
 //! batches answered from storage, one gift per worker per campaign, rotating
 //! refresh tokens), and faults injected at chosen calls.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Mutex;
 
 use serde_json::{json, Value};
@@ -55,6 +55,7 @@ struct State {
     batches: HashMap<Uuid, (Value, Vec<u8>)>,
     gifts: HashSet<(Uuid, Uuid)>,
     closed_loans: HashSet<Uuid>,
+    quarantined: BTreeSet<Uuid>,
     refuse: HashSet<Uuid>,
     omit: HashSet<Uuid>,
     /// Every record the fake answered for (accepted or rejected).
@@ -153,11 +154,16 @@ impl FakeServer {
         self.st().access.clear();
     }
 
-    /// The device's sessions end (refresh answers `device_revoked`).
+    /// The device is revoked, as by a supervisor: refresh and downloads
+    /// answer `device_revoked`; an upload within its access token's life is
+    /// kept in quarantine (each record answered rejected, `device_revoked`).
     pub fn revoke_device(&self, device_id: Uuid) {
-        let mut st = self.st();
-        st.revoked.insert(device_id);
-        st.access.retain(|_, d| *d != device_id);
+        self.st().revoked.insert(device_id);
+    }
+
+    /// Records kept in quarantine, from revoked devices.
+    pub fn quarantined(&self) -> Vec<Uuid> {
+        self.st().quarantined.iter().copied().collect()
     }
 
     /// Lets a session made elsewhere (another fake) in.
@@ -324,7 +330,16 @@ impl FakeServer {
                     Some(d) => *d,
                     None => return problem(401, "unauthenticated", "Phiên đăng nhập đã hết hạn"),
                 };
+                let revoked = st.revoked.contains(&device);
                 match (method, p) {
+                    ("POST", "/api/v1/sync/batches") if revoked => {
+                        Self::quarantine(st, device, body)
+                    }
+                    _ if revoked => problem(
+                        401,
+                        "device_revoked",
+                        "Thiết bị đã bị thu hồi quyền truy cập",
+                    ),
                     ("POST", "/api/v1/sync/batches") => Self::batch(st, device, body),
                     ("GET", "/api/v1/sync/changes") => Self::changes(st, query),
                     ("PUT", p) if p.ends_with("/signature") => Self::signature(st, p, body),
@@ -333,6 +348,36 @@ impl FakeServer {
             }
             _ => problem(404, "not_found", "Không có đường dẫn này"),
         }
+    }
+
+    /// An upload from a revoked device: kept, never stored as accepted.
+    fn quarantine(st: &mut State, device: Uuid, body: &[u8]) -> Response {
+        let Ok(batch) = serde_json::from_slice::<UploadBatch>(body) else {
+            return problem(422, "invalid_batch", "Lô dữ liệu không đúng định dạng");
+        };
+        if batch.device_id != device {
+            return problem(422, "invalid_batch", "Lô dữ liệu không hợp lệ");
+        }
+        let results = batch
+            .records
+            .iter()
+            .map(|r| {
+                st.quarantined.insert(r.client_id);
+                UploadResult {
+                    client_id: r.client_id,
+                    outcome: UploadOutcome::Rejected,
+                    code: Some("device_revoked".into()),
+                    message_vi: Some(
+                        "Thiết bị đã bị thu hồi: bản ghi được giữ riêng để giám sát xem xét".into(),
+                    ),
+                    message_en: Some("device revoked: the record is held for a supervisor".into()),
+                }
+            })
+            .collect();
+        ok(&UploadResponse {
+            results,
+            acknowledged: None,
+        })
     }
 
     fn batch(st: &mut State, device: Uuid, body: &[u8]) -> Response {

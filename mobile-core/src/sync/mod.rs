@@ -179,6 +179,11 @@ fn problem(r: &Response) -> Problem {
 }
 
 /// The server's error as ours: its code, its (Vietnamese) detail.
+/// The server says this device was revoked.
+fn is_revoked(e: &Error) -> bool {
+    matches!(e, Error::Remote { code, .. } if code == "device_revoked")
+}
+
 fn remote(class: RemoteClass, status: u16, p: &Problem) -> Error {
     let code = p.code.clone().unwrap_or_else(|| format!("http_{status}"));
     let vi = p
@@ -288,6 +293,29 @@ impl<'a> SyncClient<'a> {
         }
         let base = tokens.server_url;
         let mut report = SyncReport::default();
+        match self.sync_steps(&base, &mut report, progress) {
+            Ok(()) => Ok(report),
+            Err(e) if is_revoked(&e) => {
+                // A revoked phone (lost, or its officer's account closed)
+                // still sends what it holds: the server keeps it in
+                // quarantine for a supervisor, never drops it. Only then
+                // does the phone sign out.
+                let total = self.store.to_send()?;
+                let _ = self.push(&base, &mut report, total, progress);
+                self.store.sign_out()?;
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn sync_steps(
+        &self,
+        base: &str,
+        report: &mut SyncReport,
+        progress: Progress<'_>,
+    ) -> Result<()> {
+        let base = base.to_string();
         let mut total = self.store.to_send()?;
         progress(0, total, 0);
         // First one change (if any) with the cursors: a server restored
@@ -296,26 +324,26 @@ impl<'a> SyncClient<'a> {
         // after (a void after its repayment), and an upload's answer never
         // replaces an acknowledgement not yet checked.
         if self.store.sync_cursor()?.is_some()
-            && self.pull(&base, &mut report, total, progress, 1)? == Pulled::CursorReset
+            && self.pull(&base, report, total, progress, 1)? == Pulled::CursorReset
         {
-            total = self.restart(&mut report)?;
+            total = self.restart(report)?;
         }
-        self.push(&base, &mut report, total, progress)?;
-        self.push_signatures(&base, &mut report)?;
+        self.push(&base, report, total, progress)?;
+        self.push_signatures(&base, report)?;
         let pages = usize::MAX;
-        if self.pull(&base, &mut report, total, progress, pages)? == Pulled::CursorReset {
+        if self.pull(&base, report, total, progress, pages)? == Pulled::CursorReset {
             // Restored during this sync.
-            total = self.restart(&mut report)?;
-            self.push(&base, &mut report, total, progress)?;
-            self.push_signatures(&base, &mut report)?;
-            if self.pull(&base, &mut report, total, progress, pages)? == Pulled::CursorReset {
+            total = self.restart(report)?;
+            self.push(&base, report, total, progress)?;
+            self.push_signatures(&base, report)?;
+            if self.pull(&base, report, total, progress, pages)? == Pulled::CursorReset {
                 return Err(Error::Network(
                     "the server refused the cursor of the portfolio it had just sent".into(),
                 ));
             }
         }
         report.signatures_waiting = self.store.signatures_waiting()?;
-        Ok(report)
+        Ok(())
     }
 
     /// The server does not know this phone's cursors: its database was
@@ -587,9 +615,8 @@ impl<'a> SyncClient<'a> {
                         refreshed = true;
                         continue;
                     }
-                    if p.code.as_deref() == Some("device_revoked") {
-                        self.store.sign_out()?;
-                    }
+                    // A revoked device is signed out by `sync`, once what
+                    // it holds has been sent to quarantine.
                     return Err(remote(RemoteClass::Auth, r.status, &p));
                 }
                 403 => return Err(remote(RemoteClass::Auth, r.status, &problem(&r))),

@@ -214,6 +214,21 @@ pub async fn device_touch(c: &mut Conn, id: &str, name: Option<&str>, now: DateT
     Ok(())
 }
 
+/// Lifts the revocation of a user's devices revoked with the reason
+/// starting `prefix` (those revoked with the account); their refresh tokens
+/// stay revoked.
+pub async fn devices_restore(c: &mut Conn, user_id: i64, prefix: &str) -> DbResult<u64> {
+    let done = sqlx::query(
+        "UPDATE devices SET revoked_at = NULL, revoked_by = NULL, revoke_reason = NULL
+         WHERE user_id = $1 AND revoked_at IS NOT NULL AND revoke_reason LIKE $2",
+    )
+    .bind(user_id)
+    .bind(format!("{prefix}%"))
+    .execute(&mut *c)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// Revokes a device and every refresh token it holds; false when it was
 /// already revoked.
 pub async fn device_revoke(c: &mut Conn, id: &str, by: i64, reason: &str, now: DateTime<Utc>) -> DbResult<bool> {
