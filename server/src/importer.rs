@@ -88,9 +88,25 @@ async fn import_checked(
         // The rows that read are still checked against the database (and
         // nothing is written), so that one answer lists every error: a bad
         // role beside an unknown branch, a bad date beside an unknown worker.
-        errors.extend(db.import_errors(&set).await?);
-        errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        // Not when a file could not be read to its end: what refers to its
+        // rows would all be "not found".
+        if !set.incomplete {
+            // New users' passwords are not hashed for a check.
+            let mut dry = set.clone();
+            for u in &mut dry.users {
+                u.initial_password = None;
+            }
+            match db.import_errors(&dry).await {
+                Ok(more) => errors.extend(more),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not check a refused import against the database")
+                }
+            }
+        }
+        // Cut to the cap keeping the rows that did not read (found first),
+        // then ordered by file and line.
         errors.truncate(crate::import::csv::MAX_ERRORS);
+        errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
         return Err(AppError::import_rejected(errors));
     }
     let meta = ImportMeta {

@@ -198,10 +198,46 @@ async fn one_bad_row_imports_nothing() {
         );
         assert_eq!(t.db.count("workers").await.unwrap(), 4);
         assert_eq!(t.db.count("loans").await.unwrap(), before);
+        // A worker line with a comma too many, and a workers file whose
+        // header does not read: the loans naming those workers are not
+        // also "not found".
+        let workers = "code,full_name,cccd,union_member,hardship,officer_code\nW-061,Ngô, Văn Bảy,079195000061,1,0,CB-TD-01\n";
+        let loans = "code,worker_code,product_code,principal,disbursed_on\nL-062,W-061,SP-TT,1000000,01/10/2026\n";
+        let err = import(
+            &t.db,
+            &[
+                file(ImportKind::Workers, workers),
+                file(ImportKind::Loans, loans),
+            ],
+        )
+        .await
+        .unwrap_err();
+        let found: Vec<(&str, u64)> = err
+            .errors
+            .iter()
+            .map(|e| (e.file.as_str(), e.line))
+            .collect();
+        assert_eq!(found, [("workers.csv", 2)], "{:?}", err.errors);
+        let workers = "code,full_name,cccd,union,hardship,officer_code\nW-063,Ngô Văn Tám,079195000063,1,0,CB-TD-01\n";
+        let loans = "code,worker_code,product_code,principal,disbursed_on\nL-063,W-063,SP-TT,1000000,01/10/2026\n";
+        let err = import(
+            &t.db,
+            &[
+                file(ImportKind::Workers, workers),
+                file(ImportKind::Loans, loans),
+            ],
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            err.errors.iter().all(|e| e.file == "workers.csv"),
+            "only the header's errors: {:?}",
+            err.errors
+        );
         // Every refused attempt is in the audit log.
         assert_eq!(
             t.db.audit_count("import_refused").await.unwrap(),
-            7,
+            9,
             "{backend:?}"
         );
     }

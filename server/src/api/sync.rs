@@ -136,7 +136,7 @@ pub async fn upload(
     user.user.require(&[Role::Officer])?;
     // A phone signs in with the UUID it numbers its records with; any other
     // device id (a laptop's name, say) reads data but cannot send a batch.
-    if uuid::Uuid::parse_str(&user.user.device_id).is_err() {
+    let Ok(signed_in_device) = uuid::Uuid::parse_str(&user.user.device_id) else {
         return Err(AppError::new(
             StatusCode::FORBIDDEN,
             "device_not_a_phone",
@@ -149,7 +149,7 @@ pub async fn upload(
                 user.user.device_id
             ),
         ));
-    }
+    };
     let batch: UploadBatch = serde_json::from_slice(&body).map_err(|e| {
         AppError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -171,7 +171,7 @@ pub async fn upload(
             ),
         ));
     }
-    if batch.device_id.to_string() != user.user.device_id.to_lowercase() {
+    if batch.device_id != signed_in_device {
         return Err(AppError::invalid_field(
             "device_id",
             "device_id của lô không phải thiết bị đã đăng nhập",

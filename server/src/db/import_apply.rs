@@ -1034,7 +1034,7 @@ async fn import_allocations(
     .into_iter()
     .map(|(k, b, q)| ((k, b), q))
     .collect();
-    let mut officer_quota: HashMap<(i64, i64), (i64, i64)> = sqlx::query_as::<DB, (i64, i64, i64, i64)>(
+    let mut officer_quota: HashMap<(i64, i64), (Option<i64>, i64)> = sqlx::query_as::<DB, (i64, i64, Option<i64>, i64)>(
         "SELECT q.campaign_id, q.officer_id, u.branch_id, q.quota FROM campaign_officer_quotas q
          JOIN users u ON u.id = q.officer_id",
     )
@@ -1047,7 +1047,6 @@ async fn import_allocations(
     let mut touched: HashMap<(i64, i64), &Origin> = HashMap::new();
     // Quotas set by this import: (campaign, officer or branch) → the line.
     let mut set_officer: HashMap<(i64, i64), (&Origin, &str)> = HashMap::new();
-    let mut set_branch: HashMap<(i64, i64), &Origin> = HashMap::new();
     for r in rows {
         let Some(&campaign_id) = campaigns.get(&r.campaign_code) else {
             errors.push(missing(&r.origin, "campaign_code", "chương trình", "campaign", &r.campaign_code));
@@ -1060,7 +1059,6 @@ async fn import_allocations(
         touched.entry((campaign_id, branch_id)).or_insert(&r.origin);
         match &r.officer_code {
             None => {
-                set_branch.insert((campaign_id, branch_id), &r.origin);
                 let old = branch_quota.insert((campaign_id, branch_id), r.quota);
                 count(counts, old.is_some(), old != Some(r.quota));
                 if old != Some(r.quota) {
@@ -1094,7 +1092,7 @@ async fn import_allocations(
                     }
                 };
                 set_officer.insert((campaign_id, officer.id), (&r.origin, code.as_str()));
-                let old = officer_quota.insert((campaign_id, officer.id), (branch_id, r.quota));
+                let old = officer_quota.insert((campaign_id, officer.id), (Some(branch_id), r.quota));
                 let changed = old.map(|(_, q)| q) != Some(r.quota);
                 count(counts, old.is_some(), changed);
                 if changed {
@@ -1116,7 +1114,7 @@ async fn import_allocations(
     for (&(campaign_id, branch_id), origin) in &touched {
         let officers: i64 = officer_quota
             .iter()
-            .filter(|((k, _), (b, _))| *k == campaign_id && *b == branch_id)
+            .filter(|((k, _), (b, _))| *k == campaign_id && *b == Some(branch_id))
             .map(|(_, (_, q))| q)
             .sum();
         let branch = branch_quota.get(&(campaign_id, branch_id));
@@ -1136,18 +1134,17 @@ async fn import_allocations(
             _ => {}
         }
     }
-    // No quota below the gifts already handed out under it (those waiting
-    // for review count: the packages are gone).
-    if !set_officer.is_empty() || !set_branch.is_empty() {
-        let given: Vec<(i64, i64, i64, i64)> = sqlx::query_as(&format!(
-            "SELECT r.campaign_id, r.officer_id, u.branch_id, COUNT(*) FROM sync_records r JOIN users u ON u.id = r.officer_id
-             WHERE {LIVE_HANDOUT} GROUP BY r.campaign_id, r.officer_id, u.branch_id"
+    // No officer's quota below the gifts they have already handed out under
+    // it (those waiting for review count: the packages are gone). A
+    // branch's follows: it cannot be below its officers' quotas (above).
+    if !set_officer.is_empty() {
+        let given: Vec<(i64, i64, i64)> = sqlx::query_as(&format!(
+            "SELECT r.campaign_id, r.officer_id, COUNT(*) FROM sync_records r
+             WHERE {LIVE_HANDOUT} GROUP BY r.campaign_id, r.officer_id"
         ))
         .fetch_all(&mut *c)
         .await?;
-        let mut by_branch: HashMap<(i64, i64), i64> = HashMap::new();
-        for &(campaign_id, officer_id, branch_id, n) in &given {
-            *by_branch.entry((campaign_id, branch_id)).or_default() += n;
+        for (campaign_id, officer_id, n) in given {
             if let Some((origin, code)) = set_officer.get(&(campaign_id, officer_id)) {
                 let quota = officer_quota.get(&(campaign_id, officer_id)).map_or(0, |q| q.1);
                 if quota < n {
@@ -1158,18 +1155,6 @@ async fn import_allocations(
                         format!("a quota of {quota} is below the {n} gifts officer \"{code}\" has already handed out in this campaign"),
                     ));
                 }
-            }
-        }
-        for (key, origin) in &set_branch {
-            let n = by_branch.get(key).copied().unwrap_or(0);
-            let quota = branch_quota.get(key).copied().unwrap_or(0);
-            if quota < n {
-                errors.push(row_error(
-                    origin,
-                    "quota",
-                    format!("Chỉ tiêu {quota} suất thấp hơn {n} suất chi nhánh đã trao trong chương trình này"),
-                    format!("a quota of {quota} is below the {n} gifts the branch has already handed out in this campaign"),
-                ));
             }
         }
     }

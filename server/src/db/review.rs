@@ -377,9 +377,8 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
         ctx.installment.extend(q.fetch_all(&mut *c).await?);
         let sql = format!(
             "SELECT loan_id, recorded_at FROM sync_records r WHERE kind = 'repayment' AND status = 'accepted'
-             AND loan_id IN ({list})
-             AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = r.client_id
-                             AND v.kind = 'void' AND v.status = 'accepted')"
+             AND loan_id IN ({list}) AND {}",
+            no_live_void_sql!()
         );
         let mut q = sqlx::query_as::<DB, (i64, DateTime<Utc>)>(&sql);
         for id in chunk {
@@ -1099,12 +1098,17 @@ pub async fn review_approve(
             ));
         };
         if record.kind == "void" {
-            let target = record.target_receipt.clone().unwrap_or_else(|| id.to_string());
+            let (vi, en) = match (&record.target_receipt, record.target_kind.as_deref()) {
+                (Some(receipt), _) => (format!("phiếu {receipt}"), format!("receipt {receipt}")),
+                (None, Some("gift_handout")) => ("một suất quà".to_string(), "a gift".to_string()),
+                (None, Some("visit")) => ("một lượt thăm".to_string(), "a visit".to_string()),
+                _ => ("một bản ghi".to_string(), "a record".to_string()),
+            };
             return Err(refused(
                 422,
                 "void_not_excludable",
-                format!("Bản ghi huỷ phiếu {target} không loại được: cán bộ đã huỷ phiếu đó trước khi gửi. Nếu việc huỷ không đúng, hãy từ chối cả lô và trao đổi với cán bộ"),
-                format!("the void of {target} cannot be excluded: the officer cancelled that record before sending it. If the void is wrong, reject the whole batch and talk to the officer"),
+                format!("Việc cán bộ huỷ {vi} không loại được: đó là sửa sai của chính cán bộ. Nếu việc huỷ không đúng, hãy từ chối cả lô và trao đổi với cán bộ"),
+                format!("the officer's void of {en} cannot be excluded: it is the officer's own correction. If the void is wrong, reject the whole batch and talk to the officer"),
             ));
         }
         if reason.trim().is_empty() {

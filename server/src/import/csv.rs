@@ -517,7 +517,9 @@ pub fn parse_into(
 ) -> Result<(), Vec<RowError>> {
     let mut parsed = ImportSet::default();
     let mut errors = Vec::new();
-    read_file(kind, file_name, reader, on_row, &mut parsed, &mut errors);
+    if !read_file(kind, file_name, reader, on_row, &mut parsed, &mut errors) {
+        parsed.incomplete = true;
+    }
     append(set, parsed);
     if errors.is_empty() {
         Ok(())
@@ -536,6 +538,7 @@ fn append(set: &mut ImportSet, mut more: ImportSet) {
     set.campaigns.append(&mut more.campaigns);
     set.allocations.append(&mut more.allocations);
     set.unread.extend(more.unread);
+    set.incomplete |= more.incomplete;
 }
 
 fn expected_list(kind: ImportKind) -> String {
@@ -577,7 +580,7 @@ fn read_file(
     on_row: &mut dyn FnMut(u64),
     out: &mut ImportSet,
     errors: &mut Vec<RowError>,
-) {
+) -> bool {
     // Spreadsheets saved as CSV with Vietnamese regional settings separate
     // columns with semicolons: the header line tells which.
     let mut reader = std::io::BufReader::with_capacity(64 * 1024, reader);
@@ -596,7 +599,7 @@ fn read_file(
     let header = match next_record(&mut rdr, &mut record, file, &[]) {
         Err(e) => {
             errors.push(e);
-            return;
+            return false;
         }
         Ok(None) => {
             errors.push(error(
@@ -612,13 +615,13 @@ fn read_file(
                     kind.header()
                 ),
             ));
-            return;
+            return false;
         }
         Ok(Some(h)) => h,
     };
     let (header_line, header) = header;
     let Some(index) = read_header(kind, file, header_line, &header, errors) else {
-        return;
+        return false;
     };
     let names: Vec<&str> = header.iter().map(String::as_str).collect();
 
@@ -628,7 +631,7 @@ fn read_file(
         let (line, fields) = match next_record(&mut rdr, &mut record, file, &names) {
             Err(e) => {
                 errors.push(e);
-                return;
+                return false;
             }
             Ok(None) => break,
             Ok(Some(r)) => r,
@@ -641,6 +644,13 @@ fn read_file(
             on_row(rows);
         }
         if fields.len() != header.len() {
+            // Its code, when the line has it where the header says.
+            if let Some(code) = index.get("code").and_then(|&i| fields.get(i)) {
+                let code = clean(code);
+                if !code.is_empty() {
+                    out.unread.insert(code);
+                }
+            }
             errors.push(error(
                 file,
                 line,
@@ -685,10 +695,11 @@ fn read_file(
                     "too many errors: stopped reading {file} at line {line}; fix the errors above and import again"
                 ),
             ));
-            return;
+            return false;
         }
     }
     on_row(rows);
+    true
 }
 
 /// Counts lines in the bytes read. The CSV reader skips blank lines without

@@ -177,6 +177,10 @@ pub struct ImportSet {
     /// Codes of the rows that did not read, whatever their file: rows that
     /// refer to them are not also reported as referring to nothing.
     pub unread: std::collections::HashSet<String>,
+    /// A file was not read to its end (its header, a line the CSV reader
+    /// could not split, too many errors): what refers to its rows cannot
+    /// be judged.
+    pub incomplete: bool,
 }
 
 impl ImportSet {
