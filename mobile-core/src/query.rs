@@ -546,7 +546,13 @@ impl Store {
                 [],
                 |r| r.get(0),
             )?;
-            let rejected = outbox_items(c, "s.state = 'rejected'", u32::MAX)?;
+            // Refused records, not those the officer voided (nothing to
+            // give back or do again for them).
+            let rejected = outbox_items(
+                c,
+                &format!("s.state = 'rejected' AND o.client_id NOT IN ({VOIDED})"),
+                u32::MAX,
+            )?;
             let wedged = outbox_items(c, "s.state = 'wedged'", u32::MAX)?;
             let hand_over = if refused_cash > 0 {
                 format!(

@@ -40,6 +40,10 @@ fn anomaly(code: &'static str, vi: String, en: String) -> Anomaly {
 /// What deserves a second look in one record.
 pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
     let mut out = Vec::new();
+    // A record the officer voided will not post: nothing to look at.
+    if r.voided {
+        return out;
+    }
     if r.status == "quarantined" {
         out.push(anomaly(
             "device_revoked",

@@ -1257,6 +1257,11 @@ async fn a_void_shows_what_it_cancels_and_cannot_be_excluded() {
         assert_eq!(money(&v["target"]["amount"]), 300_000, "{v}");
         assert_eq!(v["payload"]["reason"], "Gõ nhầm số tiền", "{v}");
         assert_eq!(row(wrong.client_id)["voided"], true);
+        assert_eq!(
+            row(wrong.client_id)["anomalies"],
+            json!([]),
+            "nothing to look at on a voided record"
+        );
         assert_eq!(money(&detail["cash_collected"]), 70_000, "{detail}");
         let codes: Vec<String> = row(right.client_id)["anomalies"]
             .as_array()
