@@ -1942,13 +1942,25 @@ async fn cashier_takes_repayments_at_the_counter() {
             !home.contains("href=\"/batches\""),
             "no batch review in a cashier's menu"
         );
-        for path in [
-            "/batches", "/reports", "/devices", "/stock", "/audit", "/imports",
-        ] {
+        for path in ["/batches", "/devices", "/stock", "/audit", "/imports"] {
             let (status, _, page) = get(path.into(), cashier.clone()).await;
             assert_eq!(status, StatusCode::FORBIDDEN, "{backend:?} {path}");
             assert!(page.contains("Không có quyền"), "{path}: {page}");
         }
+        // The reports: the cash books the cashier keeps, and only those.
+        let (status, _, page) = get("/reports".into(), cashier.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(
+            page.contains("/reports/vault-cash-book")
+                && page.contains("/reports/bank-book")
+                && !page.contains("/reports/daily-collections"),
+            "{page}"
+        );
+        let (status, _, page) = get("/reports/vault-cash-book".into(), cashier.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(page.contains("id=\"download-xlsx\""), "{page}");
+        let (status, _, page) = get("/reports/daily-collections".into(), cashier.clone()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
         let (status, _, page) = get("/workers?q=nguyen".into(), cashier.clone()).await;
         assert_eq!(status, StatusCode::OK);
         assert!(

@@ -138,7 +138,10 @@ pub async fn report(
     ApiPath(name): ApiPath<String>,
     ApiQuery(q): ApiQuery<ReportQuery>,
 ) -> Result<Response, AppError> {
-    user.require(&[Role::Supervisor, Role::Admin])?;
+    user.require(&[Role::Supervisor, Role::Admin, Role::Cashier])?;
+    if user.role == Role::Cashier && !reports::CASHIER_REPORTS.contains(&name.as_str()) {
+        return Err(AppError::forbidden_role());
+    }
     if !reports::NAMES.contains(&name.as_str()) {
         return Err(AppError::not_found("báo cáo", "report"));
     }

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 
 use super::i18n::Lang;
-use super::session::Signed;
+use super::session::{Signed, Staff};
 use super::view::UrlPath;
 use super::view::UrlQuery;
 use super::view::{self, table_wrap, Nav};
@@ -98,7 +98,8 @@ fn report_lang(lang: Lang) -> reports::Lang {
 }
 
 /// `GET /reports`
-pub async fn index(signed: Signed) -> Response {
+pub async fn index(Staff(signed): Staff) -> Response {
+    let cashier = signed.user.role == Role::Cashier;
     let lang = signed.lang;
     let ui = signed.ui();
     let body = html! {
@@ -108,7 +109,7 @@ pub async fn index(signed: Signed) -> Response {
             "Every report can be read here and downloaded as Excel (XLSX) or CSV. Figures come from the ledger, after supervisors approve."
         )) }
         ul.plain #reports {
-            @for e in ENTRIES {
+            @for e in ENTRIES.iter().filter(|e| !cashier || reports::CASHIER_REPORTS.contains(&e.name)) {
                 li {
                     @if e.name == "worker-statement" {
                         strong { (lang.t(e.vi, e.en)) }
@@ -194,7 +195,7 @@ impl ReportForm {
 /// `GET /reports/{name}?from=&to=&branch_id=&campaign_id=&worker_id=&days=&format=`
 pub async fn report(
     State(state): State<AppState>,
-    signed: Signed,
+    Staff(signed): Staff,
     UrlPath(name): UrlPath<String>,
     UrlQuery(form): UrlQuery<ReportForm>,
 ) -> Response {
@@ -202,6 +203,10 @@ pub async fn report(
     let Some(e) = entry(&name) else {
         return ui.app_error(AppError::not_found("báo cáo", "report"));
     };
+    // A cashier reads their branch's cash books, not the others.
+    if signed.user.role == Role::Cashier && !reports::CASHIER_REPORTS.contains(&e.name) {
+        return ui.app_error(AppError::forbidden_role());
+    }
     let q = match form.query() {
         Ok(q) => q,
         Err(err) => {

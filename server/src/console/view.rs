@@ -135,7 +135,7 @@ const NAV: &[NavItem] = &[
         vi: "Báo cáo",
         en: "Reports",
         admin_only: false,
-        cashier: false,
+        cashier: true,
     },
     NavItem {
         nav: Nav::Devices,

@@ -83,6 +83,10 @@ pub const NAMES: [&str; 8] = [
     "bank-book",
 ];
 
+/// The reports a branch cashier reads (their branch's): the cash books
+/// they keep and count.
+pub const CASHIER_REPORTS: [&str; 2] = ["vault-cash-book", "bank-book"];
+
 /// What a report is asked for. Days are Asia/Ho_Chi_Minh days.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
