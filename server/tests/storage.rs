@@ -198,6 +198,21 @@ async fn one_bad_row_imports_nothing() {
         );
         assert_eq!(t.db.count("workers").await.unwrap(), 4);
         assert_eq!(t.db.count("loans").await.unwrap(), before);
+        // A borrower moved to an officer of another branch: their loans are
+        // on this branch's books.
+        let mut text =
+            String::from_utf8(std::fs::read(common::fixture_dir().join("workers.csv")).unwrap())
+                .unwrap();
+        text = text.replace(",P.12,0,,CB-TD-01", ",P.12,0,,CB-BT-01");
+        let err = import(&t.db, &[file(ImportKind::Workers, &text)])
+            .await
+            .unwrap_err();
+        assert_eq!(err.errors.len(), 1, "{:?}", err.errors);
+        assert_eq!(
+            (err.errors[0].line, err.errors[0].column.as_str()),
+            (2, "officer_code")
+        );
+        assert!(err.errors[0].message_en.contains("another branch"));
         // A worker line with a comma too many, and a workers file whose
         // header does not read: the loans naming those workers are not
         // also "not found".
@@ -237,7 +252,7 @@ async fn one_bad_row_imports_nothing() {
         // Every refused attempt is in the audit log.
         assert_eq!(
             t.db.audit_count("import_refused").await.unwrap(),
-            9,
+            10,
             "{backend:?}"
         );
     }

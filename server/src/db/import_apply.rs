@@ -459,6 +459,11 @@ async fn import_workers(
     let mut ids: HashMap<String, (i64, i64)> = all.iter().map(|w| (w.code.clone(), (w.id, w.officer_id))).collect();
     let mut cccd_owner: HashMap<String, String> = all.iter().map(|w| (w.cccd.clone(), w.code.clone())).collect();
     let by_code: HashMap<String, StoredWorker> = all.into_iter().map(|w| (w.code.clone(), w)).collect();
+    let with_loans: std::collections::HashSet<i64> = sqlx::query_scalar::<DB, i64>("SELECT DISTINCT worker_id FROM loans")
+        .fetch_all(&mut *c)
+        .await?
+        .into_iter()
+        .collect();
     for r in rows {
         // Every problem of the row is reported, not only the first.
         let before = errors.len();
@@ -503,6 +508,25 @@ async fn import_workers(
             continue;
         };
         let existing = by_code.get(&r.code);
+        // A borrower's loans are on their branch's books: moving them to an
+        // officer of another branch would split the books from the loans.
+        if let Some(old) = existing.filter(|w| w.branch_id != branch_id) {
+            if with_loans.contains(&old.id) {
+                errors.push(row_error(
+                    &r.origin,
+                    "officer_code",
+                    format!(
+                        "Người lao động \"{}\" có khoản vay trên sổ của chi nhánh đang quản lý; không chuyển sang cán bộ \"{}\" của chi nhánh khác bằng tệp nhập (chỉ chuyển giữa các cán bộ trong cùng chi nhánh)",
+                        r.code, r.officer_code
+                    ),
+                    format!(
+                        "worker \"{}\" has loans on their branch's books; an import does not move them to officer \"{}\" of another branch (only between officers of the same branch)",
+                        r.code, r.officer_code
+                    ),
+                ));
+                continue;
+            }
+        }
         let wanted = StoredWorker {
             id: existing.map_or(0, |w| w.id),
             code: r.code.clone(),
