@@ -949,6 +949,19 @@ async fn a_loan_is_paid_out_by_transfer_from_the_branch_bank_account() {
             )
             .await;
         assert_eq!(s, StatusCode::OK);
+        // The asker reads why.
+        let (_, list) = app.get("/api/v1/reversals", &sup).await;
+        let refused = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == asked_back["id"])
+            .unwrap();
+        assert_eq!(refused["decision"], "rejected", "{refused}");
+        assert_eq!(
+            refused["decision_reason"], "Không đảo được lúc này",
+            "{refused}"
+        );
 
         // Taken back, the transfer's money returns to the bank account.
         let reason = "Chuyển nhầm người; ngân hàng đã hoàn tiền";

@@ -186,6 +186,9 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
                                         }
                                     } @else {
                                         span.badge.danger { (lang.t("Từ chối", "Refused")) }
+                                        @if let Some(why) = &r.decision_reason {
+                                            br; span.refusal-reason { (why) }
+                                        }
                                     }
                                     br;
                                     small {

@@ -2157,7 +2157,7 @@ pub async fn branch_reversals(c: &mut Conn, branch: Option<i64>, pending_only: b
         "SELECT b.id, b.entry_id, e.kind AS entry_kind, e.memo, e.loan_id,
              CAST((SELECT COALESCE(SUM(l.debit), 0) FROM journal_lines l WHERE l.entry_id = e.id) AS BIGINT) AS amount,
              b.reason, ru.full_name AS requested_by, b.requested_by AS requested_by_id, b.requested_at, d.decision,
-             du.full_name AS reviewer, d.decided_at, x.id AS reversal_entry_id
+             du.full_name AS reviewer, d.reason AS decision_reason, d.decided_at, x.id AS reversal_entry_id
          FROM branch_reversals b JOIN journal_entries e ON e.id = b.entry_id JOIN users ru ON ru.id = b.requested_by
              LEFT JOIN branch_reversal_decisions d ON d.reversal_id = b.id LEFT JOIN users du ON du.id = d.reviewer_id
              LEFT JOIN journal_entries x ON x.reverses = b.entry_id AND d.decision = 'approved'

@@ -813,6 +813,8 @@ pub struct BranchReversal {
     pub requested_at: DateTime<Utc>,
     pub decision: Option<String>,
     pub reviewer: Option<String>,
+    /// Why it was refused (a refusal needs a reason).
+    pub decision_reason: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,
     pub reversal_entry_id: Option<i64>,
 }
