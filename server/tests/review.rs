@@ -824,6 +824,16 @@ async fn gifts_post_only_from_stock_and_the_vault_never_goes_negative() {
         let (s, body) = app.post(&receipts, &admin, &bad_date).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert_eq!(body["errors"][0]["column"], "received_on", "{body}");
+        let mut ahead = receive(Uuid::now_v7(), 1);
+        let tomorrow =
+            sotay_core::domain::time::local_date(chrono::Utc::now()) + chrono::Duration::days(1);
+        ahead["received_on"] = json!(sotay_core::domain::time::format_date(tomorrow));
+        let (s, body) = app.post(&receipts, &admin, &ahead).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("received_in_future")),
+            "{body}"
+        );
         let mut no_branch = receive(Uuid::now_v7(), 1);
         no_branch["branch_id"] = json!(9_999);
         let (s, body) = app.post(&receipts, &admin, &no_branch).await;

@@ -267,12 +267,15 @@ pub async fn receive(
         if branch.is_none() {
             wrong.push(lang.t("Hãy chọn chi nhánh nhận.", "Choose the receiving branch."));
         }
-        let packages: Option<i64> = form
-            .packages
-            .trim()
-            .parse()
-            .ok()
-            .filter(|n| (1..=10_000_000).contains(n));
+        // Grouped as people write it too: 1.000 or 1 000.
+        let packages: Option<i64> = sotay_core::domain::money::parse_amount(
+            "packages",
+            form.packages.trim(),
+            sotay_core::domain::money::AmountRule::Positive,
+        )
+        .ok()
+        .map(|d| d.0)
+        .filter(|n| (1..=10_000_000).contains(n));
         if packages.is_none() {
             wrong.push(lang.t(
                 "Số suất phải là số nguyên từ 1 đến 10.000.000.",

@@ -1763,6 +1763,20 @@ pub async fn campaign_receive(
             "only an administrator may receive stock for a campaign".into(),
         ));
     }
+    if received_on > sotay_core::domain::time::local_date(now) {
+        return Err(refused(
+            422,
+            "received_in_future",
+            format!(
+                "Ngày nhận {} còn ở tương lai: ghi ngày quà hoặc tiền đã thực nhận",
+                sotay_core::domain::time::format_date(received_on)
+            ),
+            format!(
+                "the received date {} is in the future: write the day the packages or cash arrived",
+                sotay_core::domain::time::format_date(received_on)
+            ),
+        ));
+    }
     let campaign: CampaignValue = sqlx::query_as("SELECT id, kind, gift_value, name FROM campaigns WHERE id = $1")
         .bind(campaign_id)
         .fetch_optional(&mut *c)
