@@ -103,7 +103,15 @@ impl RuleViolation {
                 format_vnd(*amount),
                 format_vnd(*outstanding)
             ),
-            other => other.to_string(),
+            // The message without the field it is about (`loan_id: …`):
+            // the field travels apart, as `field()`.
+            other => {
+                let text = other.to_string();
+                match text.split_once(": ") {
+                    Some((_, message)) => message.to_string(),
+                    None => text,
+                }
+            }
         }
     }
 
@@ -120,10 +128,10 @@ impl RuleViolation {
             ),
             RuleViolation::LoanClosed => "Khoản vay đã tất toán, không thu thêm".to_string(),
             RuleViolation::LoanNotInPortfolio => {
-                "Khoản vay không thuộc danh sách cán bộ quản lý".to_string()
+                "Khoản vay không thuộc danh sách cán bộ quản lý (có thể người vay vừa được chuyển sang cán bộ khác): tiền đã thu nộp tại quầy hoặc trả lại người vay, theo hướng dẫn của giám sát".to_string()
             }
             RuleViolation::WorkerNotInPortfolio => {
-                "Người lao động không thuộc danh sách cán bộ quản lý".to_string()
+                "Người lao động không thuộc danh sách cán bộ quản lý (có thể vừa được chuyển sang cán bộ khác)".to_string()
             }
             RuleViolation::NotEligible { rule } => format!(
                 "Người lao động không thuộc đối tượng nhận quà của chương trình ({})",
@@ -390,6 +398,12 @@ mod tests {
         let refused = check_gift(&none, &member, false, on).unwrap_err();
         assert_eq!(refused, RuleViolation::NoAllocation);
         assert!(refused.message_vi().contains("chưa được phân bổ"));
+        // People read the message; the field travels apart.
+        assert_eq!(
+            refused.message_en(),
+            "this officer has no allocation in the campaign"
+        );
+        assert_eq!(refused.field(), "campaign_id");
         assert_eq!(
             check_gift(&c, &member, false, d(2026, 2, 2))
                 .unwrap_err()
