@@ -357,13 +357,16 @@ async fn users_page(
                                             button type="submit" { (lang.t("Mở khóa", "Activate")) }
                                         }
                                     }
-                                }
-                                form.inline method="post" action=(format!("/users/{}/password", u.id)) {
-                                    (csrf_field(&s.csrf))
-                                    input type="password" name="password" required minlength="8" autocomplete="new-password"
-                                        aria-label=(lang.t("Mật khẩu mới", "New password"))
-                                        placeholder=(lang.t("Mật khẩu mới (≥ 8 ký tự)", "New password (≥ 8 characters)"));
-                                    button type="submit" { (lang.t("Đặt mật khẩu", "Set password")) }
+                                    form.inline method="post" action=(format!("/users/{}/password", u.id)) {
+                                        (csrf_field(&s.csrf))
+                                        input type="password" name="password" required minlength="8" autocomplete="new-password"
+                                            aria-label=(lang.t("Mật khẩu mới", "New password"))
+                                            placeholder=(lang.t("Mật khẩu mới (≥ 8 ký tự)", "New password (≥ 8 characters)"));
+                                        button type="submit" { (lang.t("Đặt mật khẩu", "Set password")) }
+                                    }
+                                } @else {
+                                    // One's own account: another admin, or set-password on the server.
+                                    small.muted { (lang.t("Tài khoản của bạn: nhờ quản trị viên khác đổi", "Your own account: another administrator changes it")) }
                                 }
                             }
                         }
@@ -808,9 +811,56 @@ pub struct AuditQuery {
     page: String,
 }
 
+/// What an audit line is about, in words, linked to its page where the
+/// console has one.
+fn audit_object(lang: Lang, kind: &str, id: &str) -> Markup {
+    let (label, href) = match kind {
+        "sync_batch" => (
+            lang.t("Lô đồng bộ", "Sync batch"),
+            Some(format!("/batches/{id}")),
+        ),
+        "loan" => (lang.t("Khoản vay", "Loan"), Some(format!("/loans/{id}"))),
+        "worker" => (
+            lang.t("Người lao động", "Worker"),
+            Some(format!("/workers/{id}")),
+        ),
+        "user" => (lang.t("Tài khoản", "Account"), Some("/users".to_string())),
+        "device" => (lang.t("Thiết bị", "Device"), Some("/devices".to_string())),
+        "branch_reversal" => (
+            lang.t("Đề nghị đảo", "Reversal request"),
+            Some("/reversals".to_string()),
+        ),
+        "disbursement" => (
+            lang.t("Giải ngân", "Disbursement"),
+            Some("/disbursements".to_string()),
+        ),
+        "campaign" => (
+            lang.t("Chương trình quà", "Gift campaign"),
+            Some("/stock".to_string()),
+        ),
+        "sync_record" => (lang.t("Bản ghi", "Record"), None),
+        "import" => (
+            lang.t("Nhập dữ liệu", "Import"),
+            Some("/imports".to_string()),
+        ),
+        "console_session" => (lang.t("Phiên làm việc", "Console session"), None),
+        other => (other, None),
+    };
+    html! {
+        span.muted { (label) } " "
+        @match href {
+            Some(h) => { a.mono href=(h) { (cut(id, 40)) } }
+            None => { span.mono { (cut(id, 40)) } }
+        }
+    }
+}
+
 fn action_label(lang: Lang, a: &str) -> &str {
     match a {
-        "login" => lang.t("Đăng nhập trên điện thoại", "Phone sign-in"),
+        "login" => lang.t(
+            "Đăng nhập qua API (điện thoại, máy tính)",
+            "Sign-in through the API (phone, computer)",
+        ),
         "login_failed" => lang.t("Đăng nhập sai", "Failed sign-in"),
         "refresh" => lang.t("Gia hạn phiên điện thoại", "Phone session renewed"),
         "refresh_reused" => lang.t("Mã làm mới bị dùng lại", "Refresh token reused"),
@@ -1011,7 +1061,7 @@ pub async fn audit(
                                 td.nowrap { (datetime(r.at)) }
                                 td.mono { (if r.actor_username.is_empty() { "—" } else { &r.actor_username }) }
                                 td { (action_label(lang, &r.action)) }
-                                td { span.muted { (r.object_type) } " " span.mono { (cut(&r.object_id, 40)) } }
+                                td { (audit_object(lang, &r.object_type, &r.object_id)) }
                                 td.mono { (r.device_id.as_deref().map(|d| cut(d, 24)).unwrap_or_default()) }
                                 td.mono { (r.ip.as_deref().unwrap_or("")) }
                                 td.detail { @if r.detail != "null" { code title=(cut(&r.detail, 2000)) { (cut(&r.detail, 120)) } } }

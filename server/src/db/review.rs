@@ -1356,8 +1356,12 @@ pub async fn review_approve(
     }
     let settlement = ledger::settlement(branch_id, head.officer_id, expected, cash_received);
     if !settlement.0.is_empty() {
+        // Who handed the cash over, as the cash book shows it; the batch
+        // is linked by the entry.
         let memo = format!(
-            "Nộp tiền lô {batch_id}: phải nộp {}, thực nhận {}",
+            "Nộp tiền của {} (lô {}): phải nộp {}, thực nhận {}",
+            head.officer_name,
+            &batch_id.to_string()[..8],
             format_vnd(expected),
             format_vnd(cash_received)
         );
