@@ -454,6 +454,19 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
             .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 
+        // The kinds of moves in the cash book are words of the report's
+        // language.
+        let (s, _, _, bytes) = download(
+            &app,
+            &format!("/api/v1/reports/vault-cash-book?{range}&format=csv&lang=en"),
+            &admin,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        let text = String::from_utf8_lossy(&bytes).to_string();
+        assert!(text.contains("Officer's cash handed over"), "{text}");
+        assert!(!text.contains("Nộp tiền cán bộ thu"), "{text}");
+
         // Every loan's outstanding principal equals its installments.
         let drift = scalar(
             &app.db,
@@ -898,12 +911,23 @@ async fn summaries_follow_every_change() {
         assert_eq!(s, StatusCode::OK, "{out}");
         drift("after a reversal").await;
 
-        // Thu goes to Hùng (same branch), Lan (the worker) to Mai in Bình Tân;
-        // their loans' dues and portfolio go with them.
+        // Lan (the worker) cannot go to Mai in Bình Tân: her loans are on
+        // Thủ Đức's books. Thu and Lan go to Hùng (same branch); their
+        // loans' dues and portfolio go with them.
         let header = "code,full_name,cccd,phone,date_of_birth,gender,union_member,employer,industrial_zone,boarding_house_code,room,hardship,hardship_note,officer_code";
+        let lan_row = "W-001,Nguyễn Thị Lan,079195000001,0987 654 321,15/03/1995,nu,1,Công ty TNHH Pouyuen Việt Nam,KCX Linh Trung,NT-01,P.12,0,,";
+        let (s, report) = app
+            .post_csv(
+                "/api/v1/imports/workers",
+                &admin,
+                &format!("{header}\n{lan_row}CB-BT-01\n"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{report}");
+        assert_eq!(report["errors"][0]["column"], "officer_code", "{report}");
         let csv = format!(
             "{header}\n\
-             W-001,Nguyễn Thị Lan,079195000001,0987 654 321,15/03/1995,nu,1,Công ty TNHH Pouyuen Việt Nam,KCX Linh Trung,NT-01,P.12,0,,CB-BT-01\n\
+             {lan_row}CB-TD-02\n\
              W-002,Đặng Thị Thu,079198000002,+84 978 111 222,01/01/1998,nu,1,Công ty TNHH Pouyuen Việt Nam,KCX Linh Trung,NT-01,P.3,1,Chồng bị tai nạn lao động,CB-TD-02\n"
         );
         let (s, report) = app.post_csv("/api/v1/imports/workers", &admin, &csv).await;
@@ -922,7 +946,7 @@ async fn summaries_follow_every_change() {
         assert_eq!(s, StatusCode::OK, "{report}");
         drift("after a loan was imported").await;
 
-        // The reports follow: Hùng now has Thu's dues, Mai has Lan's loan.
+        // The reports follow: Hùng now has Thu's and Lan's dues and loans.
         let hung_id = app.id_of("users", "CB-TD-02").await;
         let (s, daily) = app
             .get(
@@ -949,8 +973,17 @@ async fn summaries_follow_every_change() {
         assert_eq!(hung_due, hung_schedules, "{daily}");
         let (s, par) = app.get("/api/v1/reports/portfolio-at-risk", &admin).await;
         assert_eq!(s, StatusCode::OK, "{par}");
-        let mai = row_of(rows(&par, "by_officer"), "officer_code", "CB-BT-01").unwrap();
-        assert_eq!(mai["loans"], 2, "{par}");
+        let hung_loans = scalar(
+            &app.db,
+            &format!(
+                "SELECT COUNT(*) FROM loans l JOIN workers w ON w.id = l.worker_id
+                 WHERE w.officer_id = {hung_id} AND l.principal_outstanding > 0"
+            ),
+            None,
+        )
+        .await;
+        let hung = row_of(rows(&par, "by_officer"), "officer_code", "CB-TD-02").unwrap();
+        assert_eq!(hung["loans"], hung_loans, "{par}");
         let lan_row = row_of(rows(&par, "by_officer"), "officer_code", "CB-TD-01");
         assert!(
             lan_row.is_none(),

@@ -446,6 +446,7 @@ fn cell_text(lang: Lang, cell: &Cell) -> String {
     match cell {
         Cell::Empty => String::new(),
         Cell::Text(s) => s.clone(),
+        Cell::Words(vi, en) => lang.t(vi, en).to_string(),
         Cell::Money(v) => view::vnd(*v),
         Cell::Count(v) => view::count(*v),
         Cell::Date(d) => view::date(*d),

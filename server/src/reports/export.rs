@@ -119,11 +119,11 @@ fn write_sheet(ws: &mut Worksheet, sheet: &Sheet, lang: Lang) -> Result<(), Xlsx
     ws.set_freeze_panes(1, 0)?;
     let mut r = 1u32;
     for row in &sheet.rows {
-        write_row(ws, r, row, &plain)?;
+        write_row(ws, r, row, &plain, lang)?;
         r += 1;
     }
     if let Some(t) = &sheet.totals {
-        write_row(ws, r, &totals_row(t, lang), &bold)?;
+        write_row(ws, r, &totals_row(t, lang), &bold, lang)?;
     }
     Ok(())
 }
@@ -142,13 +142,26 @@ fn spreadsheet_number(v: i64) -> Result<f64, XlsxError> {
     }
 }
 
-fn write_row(ws: &mut Worksheet, r: u32, row: &[Cell], f: &Formats) -> Result<(), XlsxError> {
+fn write_row(
+    ws: &mut Worksheet,
+    r: u32,
+    row: &[Cell],
+    f: &Formats,
+    lang: Lang,
+) -> Result<(), XlsxError> {
     for (c, cell) in row.iter().enumerate() {
         let c = c as u16;
         match cell {
             Cell::Empty => {}
             Cell::Text(s) => {
                 ws.write_string_with_format(r, c, s, &f.text)?;
+            }
+            Cell::Words(vi, en) => {
+                let text = match lang {
+                    Lang::Vi => vi,
+                    Lang::En => en,
+                };
+                ws.write_string_with_format(r, c, text, &f.text)?;
             }
             Cell::Money(v) => {
                 ws.write_number_with_format(r, c, spreadsheet_number(*v)?, &f.money)?;

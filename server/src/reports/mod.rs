@@ -578,7 +578,7 @@ pub async fn portfolio_at_risk(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
     for ((b, i), (n, out, due)) in &ageing {
         age.rows.push(vec![
             Cell::text(names.branch(*b)),
-            Cell::text(BUCKETS[*i].0),
+            Cell::words(BUCKETS[*i].0, BUCKETS[*i].1),
             Cell::Count(*n),
             Cell::Money(*out),
             Cell::Money(*due),
@@ -1120,11 +1120,11 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
             Cell::Money(p.principal),
             Cell::Money(p.interest),
             Cell::Money(p.principal + p.interest),
-            Cell::text(if p.kind == "counter_repayment" {
-                "Quầy giao dịch".to_string()
+            if p.kind == "counter_repayment" {
+                Cell::words("Quầy giao dịch", "Branch counter")
             } else {
-                p.officer_name.clone()
-            }),
+                Cell::text(p.officer_name.clone())
+            },
             Cell::text(p.entry_id.to_string()),
         ]);
     }
@@ -1341,7 +1341,10 @@ pub async fn account_book(db: &Db, scope: Scope, f: &Filter, book: Book) -> DbRe
                 Cell::DateTime(m.posted_at),
                 Cell::text(&name),
                 Cell::text(m.entry_id.to_string()),
-                Cell::text(crate::ledger::EntryKind::name(&m.kind).0),
+                {
+                    let (vi, en) = crate::ledger::EntryKind::name(&m.kind);
+                    Cell::words(vi, en)
+                },
                 Cell::text(&m.memo),
                 Cell::text(m.posted_by.clone().unwrap_or_default()),
                 Cell::Money(m.debit),

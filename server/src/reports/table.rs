@@ -80,6 +80,8 @@ pub const fn col(key: &'static str, vi: &'static str, en: &'static str, kind: Ki
 pub enum Cell {
     Empty,
     Text(String),
+    /// Words the report writes itself, in Vietnamese and English.
+    Words(String, String),
     Money(i64),
     Count(i64),
     Date(NaiveDate),
@@ -92,11 +94,19 @@ impl Cell {
         Cell::Text(s.into())
     }
 
+    pub fn words(vi: impl Into<String>, en: impl Into<String>) -> Cell {
+        Cell::Words(vi.into(), en.into())
+    }
+
     /// The cell as CSV text.
     pub fn csv(&self, lang: Lang) -> String {
         match self {
             Cell::Empty => String::new(),
             Cell::Text(s) => s.clone(),
+            Cell::Words(vi, en) => match lang {
+                Lang::Vi => vi.clone(),
+                Lang::En => en.clone(),
+            },
             Cell::Money(v) | Cell::Count(v) => v.to_string(),
             Cell::Date(d) => format_date(*d),
             Cell::DateTime(t) => format_datetime(*t),
@@ -108,7 +118,7 @@ impl Cell {
         use serde_json::Value;
         match self {
             Cell::Empty => Value::Null,
-            Cell::Text(s) => Value::String(s.clone()),
+            Cell::Text(s) | Cell::Words(s, _) => Value::String(s.clone()),
             Cell::Money(v) => Value::String(v.to_string()),
             Cell::Count(v) | Cell::BasisPoints(v) => Value::from(*v),
             Cell::Date(d) => Value::String(d.format("%Y-%m-%d").to_string()),
