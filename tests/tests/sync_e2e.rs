@@ -466,12 +466,12 @@ impl Transport for DownloadsCut {
 
 /// The supervisor approves every batch waiting in the branch, counting the
 /// cash each expects. Returns how many.
-async fn approve_all(base: &str) -> usize {
-    let http = reqwest::Client::new();
+/// An access token of `username`, signed in from a machine of the branch.
+async fn api_token(http: &reqwest::Client, base: &str, username: &str) -> String {
     let login: serde_json::Value = http
         .post(format!("{base}/api/v1/auth/login"))
         .json(
-            &serde_json::json!({"username": "giamsat.thuduc", "password": PASSWORD,
+            &serde_json::json!({"username": username, "password": PASSWORD,
             "device_id": uuid::Uuid::now_v7(), "device_name": "Máy chi nhánh"}),
         )
         .send()
@@ -480,10 +480,15 @@ async fn approve_all(base: &str) -> usize {
         .json()
         .await
         .unwrap();
-    let token = login["access_token"]
+    login["access_token"]
         .as_str()
         .expect("signed in")
-        .to_string();
+        .to_string()
+}
+
+async fn approve_all(base: &str) -> usize {
+    let http = reqwest::Client::new();
+    let token = api_token(&http, base, "giamsat.thuduc").await;
     let queue: serde_json::Value = http
         .get(format!("{base}/api/v1/batches?status=pending"))
         .bearer_auth(&token)
@@ -752,21 +757,10 @@ fn a_worker_moved_to_another_officer_leaves_one_phone_and_reaches_the_other() {
 /// An admin's call with a fresh token.
 async fn as_admin(base: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
     let http = reqwest::Client::new();
-    let login: serde_json::Value = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(
-            &serde_json::json!({"username": "admin", "password": PASSWORD,
-            "device_id": uuid::Uuid::now_v7(), "device_name": "Máy quỹ"}),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let token = api_token(&http, base, "admin").await;
     let resp = http
         .post(format!("{base}{path}"))
-        .bearer_auth(login["access_token"].as_str().expect("signed in"))
+        .bearer_auth(token)
         .json(&body)
         .send()
         .await
