@@ -345,11 +345,7 @@ pub async fn list(
                         thead { tr {
                             th { (lang.t("Cán bộ", "Officer")) }
                             th { (lang.t("Loại · thời điểm · đồng bộ lúc", "Kind · when · synced")) }
-                            th { (lang.t("Người lao động", "Worker")) }
-                            th { (lang.t("Khoản vay / quà", "Loan / gift")) }
-                            th.num { (lang.t("Số tiền · số phiếu", "Amount · receipt")) }
-                            th { (lang.t("Lý do từ chối", "Why it was refused")) }
-                            th { (lang.t("Xử lý", "Settled")) }
+                            (refused_heads(lang))
                         } }
                         tbody {
                             @for r in &refused {
@@ -377,6 +373,17 @@ const REFUSED_CASH_VI: &str = "Cán bộ đã thu tiền và đưa phiếu thu c
 const REFUSED_CASH_EN: &str = "The officer took the cash and gave the worker a receipt, but the server refused these repayments: they are not in any cash to hand over and not in the books. Ask the officer about the cash they hold: give it back to the worker, or take it at the counter against the right loan, with the receipt number given.";
 const REFUSED_GIFTS_VI: &str = "Cán bộ đã trao các suất quà bị từ chối dưới đây: chúng không được ghi sổ và vẫn được tính trong kho quà. Hỏi cán bộ: thu hồi suất quà, hoặc ghi nhận suất quà đã mất khi kiểm kê kho.";
 const REFUSED_GIFTS_EN: &str = "The officer handed out the refused gifts below: they are not posted and still count in the gift stock. Ask the officer: take the package back, or count it as lost when the stock is checked.";
+
+/// The headings of [`refused_cells`].
+fn refused_heads(lang: Lang) -> Markup {
+    html! {
+        th { (lang.t("Người lao động", "Worker")) }
+        th { (lang.t("Khoản vay / quà", "Loan / gift")) }
+        th.num { (lang.t("Số tiền · số phiếu", "Amount · receipt")) }
+        th { (lang.t("Lý do từ chối", "Why it was refused")) }
+        th { (lang.t("Xử lý", "Settled")) }
+    }
+}
 
 /// A refused record's worker, loan or gift, amount and receipt, why, and
 /// how its cash or package was settled (or a form to say so, for one
@@ -917,11 +924,7 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                     table.list {
                         thead { tr {
                             th { (lang.t("Loại · thời điểm", "Kind · when")) }
-                            th { (lang.t("Người lao động", "Worker")) }
-                            th { (lang.t("Khoản vay / quà", "Loan / gift")) }
-                            th.num { (lang.t("Số tiền · số phiếu", "Amount · receipt")) }
-                            th { (lang.t("Lý do từ chối", "Why it was refused")) }
-                            th { (lang.t("Xử lý", "Settled")) }
+                            (refused_heads(lang))
                         } }
                         tbody {
                             @for r in &d.refused_at_upload {
