@@ -40,7 +40,8 @@ fn finding<T: std::fmt::Debug>(vi: &'static str, en: &'static str, found: Vec<T>
 /// storage and references (PostgreSQL checks those itself), every journal
 /// entry balanced, the kept account balances equal to the journal lines,
 /// each loan's principal in the ledger equal to what its installments
-/// still owe, and the undecided repayments equal to their definition.
+/// still owe and standing on its borrower's branch, and the undecided
+/// repayments equal to their definition.
 pub async fn check(db: &Db) -> Result<Vec<Finding>, DbError> {
     let mut out = Vec::new();
     if let Db::Sqlite(pool) = db {
@@ -77,6 +78,11 @@ pub async fn check(db: &Db) -> Result<Vec<Finding>, DbError> {
         "Dư nợ gốc của mỗi khoản vay trên sổ cái bằng lịch trả nợ (khoản vay, sổ cái, lịch)",
         "each loan's principal in the ledger equals its installments (loan, ledger, installments)",
         db.loan_principal_drift().await?,
+    ));
+    out.push(finding(
+        "Dư nợ gốc của mỗi khoản vay nằm trên sổ chi nhánh của người vay (khoản vay, chi nhánh, số dư)",
+        "each loan's principal stands on its borrower's branch's books (loan, branch, balance)",
+        db.loan_branch_drift().await?,
     ));
     out.push(finding(
         "Các khoản thu chờ duyệt khớp với bản ghi và quyết định duyệt",

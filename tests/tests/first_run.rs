@@ -167,6 +167,31 @@ async fn demo_fund_scoped_officer_refused_import_and_restart() {
                     stdout.contains("LỖI") && stdout.contains("kept account balances"),
                     "{stdout}"
                 );
+                // So is a loan whose borrower's branch is not the one its
+                // principal stands on.
+                let moved = {
+                    use sqlx::Connection;
+                    let mut c = sqlx::SqliteConnection::connect(&copy_url).await.unwrap();
+                    sqlx::query(
+                        "UPDATE loans SET worker_branch_id = (SELECT MAX(id) FROM branches)
+                         WHERE id = (SELECT MIN(l.id) FROM loans l JOIN journal_lines jl ON jl.loan_id = l.id
+                                     WHERE jl.account = 'loan_principal'
+                                       AND l.worker_branch_id <> (SELECT MAX(id) FROM branches))",
+                    )
+                    .execute(&mut c)
+                    .await
+                    .unwrap()
+                    .rows_affected()
+                };
+                assert_eq!(moved, 1);
+                let out = cli(&copy_url, &["check"]);
+                let stdout = String::from_utf8_lossy(&out.stdout);
+                assert!(stdout.contains("its borrower's branch's books"), "{stdout}");
+                let line = stdout
+                    .lines()
+                    .find(|l| l.contains("its borrower's branch's books"))
+                    .unwrap_or_default();
+                assert!(line.trim_start().starts_with("LỖI"), "{stdout}");
             }
             Backend::Postgres => {
                 assert!(!out.status.success());

@@ -1137,6 +1137,12 @@ impl Db {
         with_conn!(self, q, c => q::review::loan_principal_drift(&mut c).await)
     }
 
+    /// Loans with principal on a branch other than their borrower's:
+    /// (loan, branch, net); empty when every branch's book holds its own.
+    pub async fn loan_branch_drift(&self) -> DbResult<Vec<(i64, i64, i64)>> {
+        with_conn!(self, q, c => q::review::loan_branch_drift(&mut c).await)
+    }
+
     /// Records on which the undecided repayments kept by triggers disagree
     /// with sync_records and record_reviews; empty when they agree.
     pub async fn undecided_drift(&self) -> DbResult<Vec<i64>> {

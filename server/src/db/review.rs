@@ -2253,6 +2253,23 @@ pub async fn loan_principal_drift(c: &mut Conn) -> DbResult<Vec<(i64, i64, i64)>
     .await?)
 }
 
+/// Loans whose principal lines stand on a branch other than their
+/// borrower's, with what each such branch holds: (loan, branch, net). A
+/// branch's loan book then disagrees with its loans (a borrower moved to
+/// another branch's officer before imports refused it).
+pub async fn loan_branch_drift(c: &mut Conn) -> DbResult<Vec<(i64, i64, i64)>> {
+    Ok(sqlx::query_as(
+        "SELECT l.id, jl.branch_id, CAST(SUM(jl.debit - jl.credit) AS BIGINT)
+         FROM journal_lines jl JOIN loans l ON l.id = jl.loan_id
+         WHERE jl.account = 'loan_principal' AND jl.branch_id <> l.worker_branch_id
+         GROUP BY l.id, jl.branch_id
+         HAVING SUM(jl.debit - jl.credit) <> 0
+         ORDER BY l.id, jl.branch_id",
+    )
+    .fetch_all(&mut *c)
+    .await?)
+}
+
 /// Records on which `undecided_repayments` disagrees with its definition
 /// (accepted repayments without a review); empty unless something is broken.
 pub async fn undecided_drift(c: &mut Conn) -> DbResult<Vec<i64>> {
