@@ -87,6 +87,9 @@ pub struct Claims {
     /// (a password set since) is refused.
     #[serde(default)]
     pub tv: i64,
+    /// Issued to a revoked device: good only for uploading into quarantine.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub upload_only: bool,
 }
 
 /// Signing keys; HS256 only.
@@ -116,6 +119,7 @@ impl JwtKeys {
         user: &UserAuth,
         device_id: &str,
         now: DateTime<Utc>,
+        upload_only: bool,
     ) -> Result<String, AppError> {
         let claims = Claims {
             sub: user.id.to_string(),
@@ -127,6 +131,7 @@ impl JwtKeys {
             iat: now.timestamp(),
             exp: now.timestamp() + ACCESS_TTL_SECS,
             tv: user.token_version,
+            upload_only,
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(AppError::internal)
@@ -258,6 +263,11 @@ async fn authenticate(
     if device.revoked_at.is_some() && !allow_revoked {
         return Err(device_revoked());
     }
+    if claims.upload_only && device.revoked_at.is_none() {
+        // Issued while the device was revoked; it has come back since (with
+        // its account): a full session needs a sign-in.
+        return Err(unauthenticated());
+    }
     // A deactivated account's devices are revoked with it: what one of them
     // still uploads is quarantined like any revoked device's.
     let user = user
@@ -385,6 +395,10 @@ pub struct SessionDevice {
     pub name: String,
     /// Printed in this device's receipt numbers.
     pub code: String,
+    /// The device is revoked: its access token only uploads, and what it
+    /// sends is kept in quarantine for a supervisor.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub revoked: bool,
 }
 
 fn check_device_fields(device_id: &str, device_name: Option<&str>) -> Result<(), AppError> {
@@ -551,7 +565,7 @@ pub async fn login(
             }
         };
         q::refresh_insert(&mut tx, &sha256_hex(&refresh), &family, &device_id, user.id, now,
-            now + Duration::days(REFRESH_TTL_DAYS)).await?;
+            now + Duration::days(REFRESH_TTL_DAYS), false).await?;
         q::audit_append(&mut tx, &AuditEntry {
             actor_user_id: Some(user.id),
             actor_username: user.username.clone(),
@@ -585,7 +599,9 @@ fn tokens(
     now: DateTime<Utc>,
 ) -> Result<TokenResponse, AppError> {
     Ok(TokenResponse {
-        access_token: state.jwt.issue(user, &device.id, now)?,
+        access_token: state
+            .jwt
+            .issue(user, &device.id, now, device.revoked_at.is_some())?,
         token_type: "Bearer",
         expires_in: ACCESS_TTL_SECS,
         refresh_token: refresh,
@@ -601,6 +617,7 @@ fn tokens(
             id: device.id.clone(),
             name: device.name.clone(),
             code: device.code.clone(),
+            revoked: device.revoked_at.is_some(),
         },
     })
 }
@@ -682,6 +699,11 @@ fn invalid_refresh() -> AppError {
 /// except within [`REFRESH_GRACE_SECS`] of its use while its successor is
 /// still unused: then the answer was lost on the way, and the successor is
 /// replaced.
+///
+/// A revoked device's refresh token (revoked with it) still answers, with
+/// an access token that only uploads: a phone offline past its access
+/// token's life sends what it holds into quarantine for a supervisor,
+/// whatever else it is refused. A token superseded or replayed never does.
 pub async fn refresh(
     state: &AppState,
     req: RefreshRequest,
@@ -696,11 +718,13 @@ pub async fn refresh(
         Ok(Box<(UserAuth, DeviceRow)>),
         Reused,
         Invalid,
-        Revoked,
     }
     let outcome = with_tx!(db, q, tx => async {
         let Some(row) = q::refresh_by_hash(&mut tx, &presented).await? else { return Ok(Outcome::Invalid) };
-        if row.device_id != req.device_id || row.revoked_at.is_some() || row.expires_at <= now {
+        if row.device_id != req.device_id
+            || (row.revoked_at.is_some() && !row.for_quarantine)
+            || row.expires_at <= now
+        {
             return Ok(Outcome::Invalid);
         }
         let already_used = row.used_at.is_some() || !q::refresh_mark_used(&mut tx, row.id, now).await?;
@@ -726,19 +750,24 @@ pub async fn refresh(
             return Ok(Outcome::Reused);
         }
         let Some(device) = q::device_get(&mut tx, &row.device_id).await? else { return Ok(Outcome::Invalid) };
-        if device.revoked_at.is_some() {
-            return Ok(Outcome::Revoked);
+        let quarantine = device.revoked_at.is_some();
+        if row.revoked_at.is_some() && !quarantine {
+            // Revoked with a device that has since come back with its
+            // account: its officer signs in again.
+            return Ok(Outcome::Invalid);
         }
-        let Some(user) = q::user_auth_by_id(&mut tx, row.user_id).await?.filter(|u| u.active) else {
+        // A closed account's phone still sends into quarantine.
+        let Some(user) = q::user_auth_by_id(&mut tx, row.user_id).await?.filter(|u| u.active || quarantine) else {
             return Ok(Outcome::Invalid);
         };
         q::refresh_insert(&mut tx, &sha256_hex(&next), &row.family_id, &row.device_id, row.user_id, now,
-            now + Duration::days(REFRESH_TTL_DAYS)).await?;
+            now + Duration::days(REFRESH_TTL_DAYS), quarantine).await?;
         q::device_touch(&mut tx, &row.device_id, None, now).await?;
         q::audit_append(&mut tx, &AuditEntry {
             actor_user_id: Some(user.id),
             actor_username: user.username.clone(),
-            action: "refresh",
+            // The supervisor sees a revoked phone call in, and from where.
+            action: if quarantine { "refresh_revoked_device" } else { "refresh" },
             object_type: "device",
             object_id: row.device_id.clone(),
             device_id: Some(row.device_id.clone()),
@@ -755,7 +784,6 @@ pub async fn refresh(
             "this refresh token was already used; the session was revoked for safety, sign in again",
         )),
         Outcome::Invalid => Err(invalid_refresh()),
-        Outcome::Revoked => Err(device_revoked()),
     }
 }
 

@@ -299,17 +299,7 @@ async fn login_throttles_refresh_rotates_and_reuse_revokes_the_chain() {
 
         let refresh = |token: Value, dev: String| {
             let app = &app;
-            async move {
-                let resp = app
-                    .http
-                    .post(app.url("/api/v1/auth/refresh"))
-                    .json(&json!({ "refresh_token": token, "device_id": dev }))
-                    .send()
-                    .await
-                    .unwrap();
-                let s = resp.status();
-                (s, resp.json::<Value>().await.unwrap())
-            }
+            async move { app.refresh(&token, &dev).await }
         };
         // Bound to the device.
         let (s, _) = refresh(first["refresh_token"].clone(), device(7)).await;

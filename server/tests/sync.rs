@@ -697,6 +697,130 @@ async fn only_officers_sync_and_a_revoked_phone_is_quarantined() {
     }
 }
 
+/// Signs in on a new phone; also the refresh token as answered.
+async fn phone_and_refresh(app: &TestApp, username: &str, password: &str) -> (Phone, Value) {
+    let device = Uuid::now_v7();
+    let (s, body) = app.login_raw(username, password, &device.to_string()).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let phone = Phone {
+        token: body["access_token"].as_str().unwrap().to_string(),
+        device,
+        code: body["device"]["code"].as_str().unwrap().to_string(),
+        seq: 0,
+    };
+    (phone, body["refresh_token"].clone())
+}
+
+async fn quarantined(app: &TestApp) -> i64 {
+    let sql = "SELECT COUNT(*) FROM sync_records WHERE status = 'quarantined'";
+    match &app.db {
+        sotay_server::db::Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+        sotay_server::db::Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await,
+    }
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_revoked_phone_offline_past_its_access_token_still_sends_into_quarantine() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", "test-device-0060")
+            .await;
+        let admin = app.token("admin", "admin-pass-1", "test-device-0061").await;
+        let (mut lan, first) = phone_and_refresh(&app, "canbo.lan", "officer-pass-1").await;
+        let worker = snapshot(&app, &lan).await.workers[0].id;
+        let (s, _) = app
+            .post(
+                &format!("/api/v1/devices/{}/revoke", lan.device),
+                &sup,
+                &json!({"reason": "Mất máy"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        // Hours later the phone is back online, its access token long
+        // expired: its refresh token still answers, with a token that only
+        // uploads, and what it sends is kept for the supervisor.
+        let device = lan.device.to_string();
+        let (s, second) = app.refresh(&first, &device).await;
+        assert_eq!(s, StatusCode::OK, "{backend:?}: {second}");
+        assert_eq!(second["device"]["revoked"], true, "{second}");
+        lan.token = second["access_token"].as_str().unwrap().to_string();
+        let visit = lan.visit(worker);
+        let (s, r) = upload(&app, &lan, Uuid::now_v7(), vec![visit]).await;
+        assert_eq!(s, StatusCode::OK, "{r}");
+        let held = [(UploadOutcome::Rejected, Some("device_revoked".into()))];
+        assert_eq!(outcomes(&r), held, "{backend:?}");
+        assert_eq!(quarantined(&app).await, 1);
+        for path in ["/api/v1/sync/changes", "/api/v1/me", "/api/v1/workers"] {
+            let (s, body) = app.get(path, &lan.token).await;
+            assert_eq!(s, StatusCode::UNAUTHORIZED, "{path}: {body}");
+            assert_eq!(body["code"], "device_revoked", "{path}");
+        }
+        assert_eq!(
+            app.db.audit_count("refresh_revoked_device").await.unwrap(),
+            1
+        );
+        // Rotation and replay hold as for any phone: the token it replaced
+        // is refused, and replaying it ends the quarantine road too.
+        let (s, third) = app.refresh(&second["refresh_token"], &device).await;
+        assert_eq!(s, StatusCode::OK, "{third}");
+        let (s, _) = app.refresh(&third["refresh_token"], &device).await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, body) = app.refresh(&second["refresh_token"], &device).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{body}");
+        assert_eq!(body["code"], "refresh_token_reused");
+        let (s, body) = app.refresh(&third["refresh_token"], &device).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{body}");
+
+        // An officer who left: the account closed, then its password set
+        // (to hand the account over): the phone still sends what it holds.
+        let (mut hung, hung_refresh) =
+            phone_and_refresh(&app, "canbo.hung", "officer-pass-2").await;
+        let hung_worker = snapshot(&app, &hung).await.workers[0].id;
+        let hung_id = app.id_of("users", "CB-TD-02").await;
+        for (path, body) in [
+            ("deactivate", json!({"reason": "Nghỉ việc"})),
+            ("password", json!({"password": "mat-khau-moi-2026"})),
+        ] {
+            let (s, body) = app
+                .post(&format!("/api/v1/users/{hung_id}/{path}"), &admin, &body)
+                .await;
+            assert_eq!(s, StatusCode::OK, "{path}: {body}");
+        }
+        let hung_device = hung.device.to_string();
+        let (s, renewed) = app.refresh(&hung_refresh, &hung_device).await;
+        assert_eq!(s, StatusCode::OK, "{backend:?}: {renewed}");
+        hung.token = renewed["access_token"].as_str().unwrap().to_string();
+        let visit = hung.visit(hung_worker);
+        let (_, r) = upload(&app, &hung, Uuid::now_v7(), vec![visit]).await;
+        assert_eq!(outcomes(&r), held, "{backend:?}: {r}");
+        assert_eq!(quarantined(&app).await, 2);
+        // The account opened again brings the phone back, but only through
+        // a sign-in: the upload-only token and its refresh token are done.
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/users/{hung_id}/activate"),
+                &admin,
+                &json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let visit = hung.visit(hung_worker);
+        let (s, body) = upload(&app, &hung, Uuid::now_v7(), vec![visit]).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{body}");
+        assert_eq!(body["code"], "unauthenticated", "{body}");
+        let (s, body) = app.refresh(&renewed["refresh_token"], &hung_device).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{body}");
+        assert_eq!(body["code"], "invalid_refresh_token", "{body}");
+        let (s, body) = app
+            .login_raw("canbo.hung", "mat-khau-moi-2026", &hung_device)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert!(body["device"].get("revoked").is_none(), "{body}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_cursor_never_skips_a_change_under_concurrent_writers() {
     for backend in BACKENDS {

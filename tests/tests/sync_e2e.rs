@@ -779,6 +779,9 @@ fn a_phone_whose_officer_left_sends_what_it_holds_to_quarantine_and_comes_back_w
         let phone = Phone::new();
         phone.login(&server.base, "canbo.lan", PASSWORD);
         phone.book.sync(None).expect("first sync");
+        let lost = Phone::new();
+        lost.login(&server.base, "canbo.hung", PASSWORD);
+        lost.book.sync(None).expect("first sync");
         // A day recorded offline, then the account is closed at the fund.
         let held = record_day(&phone, 2);
         assert!(held >= 2);
@@ -821,8 +824,41 @@ fn a_phone_whose_officer_left_sends_what_it_holds_to_quarantine_and_comes_back_w
         let visits = record_day(&phone, 1);
         let report = phone.book.sync(None).expect("sync after coming back");
         assert_eq!(report.accepted as usize, visits, "{report:?}");
+
+        // Another officer's phone, lost in the field with a day on it, is
+        // revoked by the branch; it comes back online long after its access
+        // token's life. (Restarting the server with another signing secret
+        // voids every access token as their expiry would.)
+        let lost_day = record_day(&lost, 2);
+        let device = lost.book.session().unwrap().unwrap().device_id;
+        rt.block_on(as_admin(
+            &server.base,
+            &format!("/api/v1/devices/{device}/revoke"),
+            serde_json::json!({"reason": "Mất máy"}),
+        ));
+        let addr = server.addr();
+        server.kill();
+        let server = rt.block_on(Server::start_with_env(
+            &db.url,
+            &addr,
+            &[],
+            &[("SOTAY_JWT_SECRET", "another-signing-secret")],
+        ));
+        let refused = lost.book.sync(None).unwrap_err();
+        assert!(
+            format!("{refused:?}").contains("device_revoked"),
+            "{refused:?}"
+        );
+        let quarantined = rt.block_on(scalar(
+            &db.url,
+            "SELECT COUNT(*) FROM sync_records WHERE status = 'quarantined'",
+        ));
+        assert_eq!(quarantined, (held + lost_day) as i64, "{backend:?}");
+        assert_eq!(outbox(&lost, OutboxFilter::Pending), 0);
+        assert_eq!(outbox(&lost, OutboxFilter::Rejected), lost_day);
+        drop(server);
         println!(
-            "{backend:?}: {held} records from the closed account's phone kept in quarantine; the phone synced again after the account was opened"
+            "{backend:?}: {held} records from the closed account's phone kept in quarantine, the phone synced again after the account was opened; {lost_day} from a revoked phone past its access token's life kept in quarantine"
         );
     }
 }

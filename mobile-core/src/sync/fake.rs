@@ -154,9 +154,10 @@ impl FakeServer {
         self.st().access.clear();
     }
 
-    /// The device is revoked, as by a supervisor: refresh and downloads
-    /// answer `device_revoked`; an upload within its access token's life is
-    /// kept in quarantine (each record answered rejected, `device_revoked`).
+    /// The device is revoked, as by a supervisor: downloads answer
+    /// `device_revoked`; an upload is kept in quarantine (each record
+    /// answered rejected, `device_revoked`); a refresh still answers, with a
+    /// token good only for that upload.
     pub fn revoke_device(&self, device_id: Uuid) {
         self.st().revoked.insert(device_id);
     }
@@ -305,11 +306,6 @@ impl FakeServer {
                         401,
                         "refresh_token_reused",
                         "Mã làm mới đã được dùng; phiên bị thu hồi, hãy đăng nhập lại",
-                    ),
-                    Some((d, _)) if st.revoked.contains(&d) => problem(
-                        401,
-                        "device_revoked",
-                        "Thiết bị đã bị thu hồi quyền truy cập",
                     ),
                     Some((d, _)) if d != req.device_id => problem(
                         401,

@@ -23,6 +23,9 @@ pub async fn login(
 }
 
 /// Rotates a refresh token. A reused refresh token revokes the whole chain.
+/// A revoked device's refresh token still answers, with `device.revoked`
+/// and an access token that only uploads (into quarantine, for a
+/// supervisor): a phone offline since its revocation sends what it holds.
 #[utoipa::path(post, path = "/api/v1/auth/refresh", request_body = RefreshRequest, responses(
     (status = 200, body = TokenResponse),
     (status = 401, body = Problem),

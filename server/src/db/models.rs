@@ -64,6 +64,8 @@ pub struct RefreshRow {
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Revoked with its device, still good for an upload-only access token.
+    pub for_quarantine: bool,
 }
 
 /// What failed sign-ins are counted against.

@@ -229,8 +229,8 @@ pub async fn devices_restore(c: &mut Conn, user_id: i64, prefix: &str) -> DbResu
     Ok(done.rows_affected())
 }
 
-/// Revokes a device and every refresh token it holds; false when it was
-/// already revoked.
+/// Revokes a device and every refresh token it holds (they keep only the
+/// right to upload into quarantine); false when it was already revoked.
 pub async fn device_revoke(c: &mut Conn, id: &str, by: i64, reason: &str, now: DateTime<Utc>) -> DbResult<bool> {
     let done = sqlx::query(
         "UPDATE devices SET revoked_at = $1, revoked_by = $2, revoke_reason = $3 WHERE id = $4 AND revoked_at IS NULL",
@@ -241,14 +241,21 @@ pub async fn device_revoke(c: &mut Conn, id: &str, by: i64, reason: &str, now: D
     .bind(id)
     .execute(&mut *c)
     .await?;
-    sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE device_id = $2 AND revoked_at IS NULL")
-        .bind(now)
-        .bind(id)
+    // Revoked with the device, they stay good for sending what the phone
+    // holds into quarantine (see `refresh` in auth).
+    sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = $1, for_quarantine = TRUE WHERE device_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(id)
         .execute(&mut *c)
         .await?;
     Ok(done.rows_affected() == 1)
 }
 
+/// Keeps a refresh token's hash. One for a revoked device (`for_quarantine`)
+/// is born revoked: it is good only for sending into quarantine.
+#[allow(clippy::too_many_arguments)]
 pub async fn refresh_insert(
     c: &mut Conn,
     hash: &str,
@@ -257,10 +264,11 @@ pub async fn refresh_insert(
     user_id: i64,
     issued: DateTime<Utc>,
     expires: DateTime<Utc>,
+    for_quarantine: bool,
 ) -> DbResult<()> {
     sqlx::query(
-        "INSERT INTO refresh_tokens (token_hash, family_id, device_id, user_id, issued_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO refresh_tokens (token_hash, family_id, device_id, user_id, issued_at, expires_at, revoked_at, for_quarantine)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(hash)
     .bind(family)
@@ -268,6 +276,8 @@ pub async fn refresh_insert(
     .bind(user_id)
     .bind(issued)
     .bind(expires)
+    .bind(for_quarantine.then_some(issued))
+    .bind(for_quarantine)
     .execute(&mut *c)
     .await?;
     Ok(())
@@ -275,7 +285,8 @@ pub async fn refresh_insert(
 
 pub async fn refresh_by_hash(c: &mut Conn, hash: &str) -> DbResult<Option<RefreshRow>> {
     Ok(sqlx::query_as(
-        "SELECT id, family_id, device_id, user_id, expires_at, used_at, revoked_at FROM refresh_tokens WHERE token_hash = $1",
+        "SELECT id, family_id, device_id, user_id, expires_at, used_at, revoked_at, for_quarantine
+         FROM refresh_tokens WHERE token_hash = $1",
     )
     .bind(hash)
     .fetch_optional(&mut *c)
@@ -304,11 +315,11 @@ pub async fn refresh_successor_used(c: &mut Conn, family: &str, id: i64) -> DbRe
     Ok(n > 0)
 }
 
-/// Revokes the unused later tokens of a family.
+/// Revokes the unused later tokens of a family, for quarantine too.
 pub async fn refresh_revoke_successors(c: &mut Conn, family: &str, id: i64, now: DateTime<Utc>) -> DbResult<()> {
     sqlx::query(
-        "UPDATE refresh_tokens SET revoked_at = $1
-         WHERE family_id = $2 AND id > $3 AND used_at IS NULL AND revoked_at IS NULL",
+        "UPDATE refresh_tokens SET revoked_at = COALESCE(revoked_at, $1), for_quarantine = FALSE
+         WHERE family_id = $2 AND id > $3 AND used_at IS NULL",
     )
     .bind(now)
     .bind(family)
@@ -318,8 +329,11 @@ pub async fn refresh_revoke_successors(c: &mut Conn, family: &str, id: i64, now:
     Ok(())
 }
 
+/// Revokes a whole family (a token replayed), for quarantine too.
 pub async fn refresh_revoke_family(c: &mut Conn, family: &str, now: DateTime<Utc>) -> DbResult<u64> {
-    let done = sqlx::query("UPDATE refresh_tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
+    let done = sqlx::query(
+        "UPDATE refresh_tokens SET revoked_at = COALESCE(revoked_at, $1), for_quarantine = FALSE WHERE family_id = $2",
+    )
         .bind(now)
         .bind(family)
         .execute(&mut *c)

@@ -196,6 +196,19 @@ impl TestApp {
         )
     }
 
+    /// Trades a refresh token (a JSON string) for new tokens on `device`.
+    pub async fn refresh(&self, refresh_token: &Value, device: &str) -> (StatusCode, Value) {
+        let resp = self
+            .http
+            .post(self.url("/api/v1/auth/refresh"))
+            .json(&json!({ "refresh_token": refresh_token, "device_id": device }))
+            .send()
+            .await
+            .expect("refresh request");
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
     /// Signs in and returns the access token.
     pub async fn token(&self, username: &str, password: &str, device: &str) -> String {
         let (status, body) = self.login_raw(username, password, device).await;
