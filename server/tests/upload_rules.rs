@@ -402,6 +402,52 @@ async fn a_revoked_phone_changes_nothing_for_the_records_after() {
         let g2 = other.gift(lan.tet, lan.w1);
         let b = other.pay(lan.l2, lan.w2, lan.l2_balance);
         assert_eq!(up(&app, &other, &[&g2, &b]).await, [OK, OK], "{backend:?}");
+        // The cash and the package are out there all the same: the batch
+        // counts the cash the officer holds beside what it expects, lists
+        // both with the records refused at upload, and the supervisor
+        // settles them once the worker's cash is taken at the counter.
+        let (_, queue) = app.get("/api/v1/batches?status=pending", &sup).await;
+        let held = queue
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["device_id"] == lan.phone.device.to_string())
+            .unwrap_or_else(|| panic!("{queue}"));
+        assert_eq!(held["cash_collected"], "0", "{held}");
+        let (s, detail) = app
+            .get(
+                &format!("/api/v1/batches/{}", held["batch_id"].as_str().unwrap()),
+                &sup,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{detail}");
+        assert_eq!(
+            detail["refused_cash"],
+            lan.l2_balance.to_string(),
+            "{detail}"
+        );
+        let listed: Vec<&str> = detail["refused_at_upload"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["kind"].as_str().unwrap())
+            .collect();
+        assert_eq!(listed, ["gift_handout", "repayment"], "{detail}");
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/records/{}/settle", a.client_id),
+                &sup,
+                &serde_json::json!({"note": "Thu tại quầy, phiếu thu giữ nguyên"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (_, detail) = app
+            .get(
+                &format!("/api/v1/batches/{}", held["batch_id"].as_str().unwrap()),
+                &sup,
+            )
+            .await;
+        assert_eq!(detail["refused_cash"], "0", "{detail}");
     }
 }
 

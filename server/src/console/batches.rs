@@ -331,8 +331,8 @@ pub async fn list(
         @if !refused.is_empty() {
             section #refused-repayments {
                 h2 { (lang.pick(
-                    format!("Khoản thu và quà bị từ chối khi tải lên ({REFUSED_DAYS} ngày qua)"),
-                    format!("Repayments and gifts refused at upload (last {REFUSED_DAYS} days)"),
+                    format!("Khoản thu và quà bị từ chối hoặc giữ lại khi tải lên ({REFUSED_DAYS} ngày qua)"),
+                    format!("Repayments and gifts refused or held at upload (last {REFUSED_DAYS} days)"),
                 )) }
                 @if refused_cash {
                     p.notice.warn { (lang.t(REFUSED_CASH_VI, REFUSED_CASH_EN)) }
@@ -910,11 +910,11 @@ fn render_batch(v: BatchView<'_>) -> Markup {
         }))
         @if !d.refused_at_upload.is_empty() {
             section #refused {
-                h2 { (lang.t("Bản ghi bị từ chối khi tải lên", "Records refused at upload")) }
+                h2 { (lang.t("Khoản thu và quà bị từ chối hoặc giữ lại khi tải lên", "Repayments and gifts refused or held at upload")) }
                 @if d.refused_cash > 0 {
                     p.notice.warn #refused-cash { (lang.pick(
-                        format!("Cán bộ đã thu {} trong các khoản thu dưới đây nhưng máy chủ đã từ chối chúng: số tiền này không nằm trong số phải nộp của lô và không được ghi sổ. Hỏi cán bộ về số tiền này: trả lại người lao động, hoặc thu tại quầy vào đúng khoản vay với số phiếu thu đã đưa.", vnd(d.refused_cash)),
-                        format!("The officer took {} in the repayments below, which the server refused: it is not in what this batch expects to be handed over and is not posted. Ask the officer about it: give it back to the worker, or take it at the counter against the right loan, with the receipt number given.", vnd(d.refused_cash)),
+                        format!("Cán bộ đã thu {} trong các khoản thu dưới đây nhưng máy chủ đã từ chối hoặc giữ lại chúng (thiết bị bị thu hồi): số tiền này không nằm trong số phải nộp của lô và không được ghi sổ. Hỏi cán bộ về số tiền này: trả lại người lao động, hoặc thu tại quầy vào đúng khoản vay với số phiếu thu đã đưa.", vnd(d.refused_cash)),
+                        format!("The officer took {} in the repayments below, which the server refused or held (a revoked device): it is not in what this batch expects to be handed over and is not posted. Ask the officer about it: give it back to the worker, or take it at the counter against the right loan, with the receipt number given.", vnd(d.refused_cash)),
                     )) }
                 }
                 @if d.refused_at_upload.iter().any(|r| r.kind == "gift_handout") {

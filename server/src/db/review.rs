@@ -70,23 +70,27 @@ pub async fn review_batch_head(c: &mut Conn, batch_id: uuid::Uuid) -> DbResult<O
     Ok(sqlx::query_as(&sql).bind(batch_id).fetch_optional(&mut *c).await?)
 }
 
-/// The records of a batch the server refused at upload.
+/// The records of a batch the server refused at upload, and the repayments
+/// and gifts it kept in quarantine (from a revoked device): neither reaches
+/// the books, and their cash or package is still out there.
 pub async fn review_refused(c: &mut Conn, batch_id: uuid::Uuid) -> DbResult<Vec<rv::RefusedRow>> {
     Ok(sqlx::query_as(
         "SELECT s.client_id, s.kind, s.recorded_at, s.body, s.code, s.message_vi, s.message_en,
                 x.note AS settled_note, u.full_name AS settled_by, x.settled_at
          FROM sync_records s LEFT JOIN refused_settlements x ON x.record_id = s.id
              LEFT JOIN users u ON u.id = x.settled_by
-         WHERE s.batch_id = $1 AND s.status = 'rejected' ORDER BY s.id",
+         WHERE s.batch_id = $1
+           AND (s.status = 'rejected' OR (s.status = 'quarantined' AND s.kind IN ('repayment', 'gift_handout')))
+         ORDER BY s.id",
     )
     .bind(batch_id)
     .fetch_all(&mut *c)
     .await?)
 }
 
-/// The repayments and gifts refused at upload since `since`, in a branch
-/// (or all), newest first, at most `limit`: cash taken and packages handed
-/// out that did not reach the books.
+/// The repayments and gifts refused at upload (or kept in quarantine) since
+/// `since`, in a branch (or all), newest first, at most `limit`: cash taken
+/// and packages handed out that did not reach the books.
 pub async fn refused_handovers(
     c: &mut Conn,
     branch: Option<i64>,
@@ -104,7 +108,7 @@ pub async fn refused_handovers(
                 EXISTS (SELECT 1 FROM sync_records r WHERE r.batch_id = s.batch_id
                         AND r.status IN ('accepted', 'quarantined')) AS reviewable
          FROM sync_records s JOIN users u ON u.id = s.officer_id
-         WHERE s.status = 'rejected' AND s.received_at >= $3 AND s.kind IN ('repayment', 'gift_handout')
+         WHERE s.status IN ('rejected', 'quarantined') AND s.received_at >= $3 AND s.kind IN ('repayment', 'gift_handout')
            AND NOT EXISTS (SELECT 1 FROM refused_settlements x WHERE x.record_id = s.id)
            AND ($1 = 0 OR u.branch_id = $2)
          ORDER BY s.received_at DESC, s.id DESC LIMIT $4",
@@ -142,7 +146,8 @@ pub async fn settle_refused(
     let Some((id, kind, status, _, settled)) = row.filter(|r| who.covers(r.3)) else {
         return Err(DbError::NotFound);
     };
-    if status != "rejected" || !matches!(kind.as_str(), "repayment" | "gift_handout") {
+    let refused_at_upload = matches!(status.as_str(), "rejected" | "quarantined");
+    if !refused_at_upload || !matches!(kind.as_str(), "repayment" | "gift_handout") {
         return Err(refused(
             422,
             "not_refused_handover",
