@@ -66,17 +66,27 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves until Ctrl-C / SIGTERM. Prints the address once listening.
-pub async fn serve(state: AppState, bind: SocketAddr) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(bind).await?;
+///
+/// Once the requests in flight are answered, the database is closed: on
+/// SQLite the WAL is copied into the database file first, so the file alone
+/// holds everything (a copy of it made while the server is stopped is whole).
+pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
     println!("Sổ Tay server listening on http://{addr}");
-    axum::serve(
+    let db = state.db.clone();
+    let served = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
-    .await
+    .await;
+    tracing::info!("shutting down: closing the database");
+    if let Err(e) = db.shut_down().await {
+        tracing::warn!(error = %e, "the database's last checkpoint failed; its WAL file holds the latest writes: keep it beside the database");
+    }
+    tracing::info!("stopped");
+    served
 }
 
 async fn shutdown_signal() {

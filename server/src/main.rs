@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use sotay_server::app::{self, AppState};
 use sotay_server::client_addr::TrustedProxies;
 use sotay_server::config::{DEFAULT_BIND, DEFAULT_DATABASE_URL};
-use sotay_server::db::{AuditEntry, Db};
+use sotay_server::db::{AuditEntry, Db, Open};
 use sotay_server::import::csv::ImportKind;
 use sotay_server::importer::{self, ImportFile};
 use sotay_server::{auth, demo, ops};
@@ -97,7 +97,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::SetPassword { username } => set_password(&cli.database_url, &username).await,
         Command::Migrate => {
-            let db = open(&cli.database_url).await?;
+            let db = open(&cli.database_url, Open::Migrate).await?;
             println!("Database is up to date ({}).", db.backend_name());
             Ok(())
         }
@@ -106,21 +106,24 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-/// Opens an existing database: a SQLite file that is not there is named,
-/// not created.
-async fn open_existing(url: &str) -> anyhow::Result<Db> {
+/// Opens an existing database: a SQLite file that is not there is named
+/// (where it was looked for), not created.
+async fn open_existing(url: &str, how: Open) -> anyhow::Result<Db> {
     if let Some(path) = Db::sqlite_path(url) {
-        if !std::path::Path::new(path).exists() {
+        let path = std::path::Path::new(path);
+        if !path.exists() {
+            let full = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+            let full = full.display();
             bail!(
-                "Không có tệp cơ sở dữ liệu {path} (DATABASE_URL)\nno database file at {path} (DATABASE_URL)"
+                "Không có tệp cơ sở dữ liệu {full} (DATABASE_URL)\nno database file at {full} (DATABASE_URL)"
             );
         }
     }
-    open(url).await
+    open(url, how).await
 }
 
 async fn backup(url: &str, file: &std::path::Path) -> anyhow::Result<()> {
-    let db = open_existing(url).await?;
+    let db = open_existing(url, Open::AsIs).await?;
     match ops::backup(&db, file).await {
         Ok(b) => {
             println!(
@@ -140,7 +143,7 @@ async fn backup(url: &str, file: &std::path::Path) -> anyhow::Result<()> {
 }
 
 async fn check(url: &str) -> anyhow::Result<()> {
-    let db = open_existing(url).await?;
+    let db = open_existing(url, Open::Current).await?;
     let started = Instant::now();
     let findings = ops::check(&db).await.context("checking the database")?;
     println!(
@@ -178,9 +181,9 @@ async fn check(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn open(url: &str) -> anyhow::Result<Db> {
+async fn open(url: &str, how: Open) -> anyhow::Result<Db> {
     let started = Instant::now();
-    let db = Db::connect(url)
+    let db = Db::open(url, how)
         .await
         .with_context(|| format!("opening the database {}", redact(url)))?;
     tracing::info!(
@@ -207,7 +210,13 @@ async fn serve(
     trusted_proxies: TrustedProxies,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
-    let db = open(url).await?;
+    // The address first: a port in use is found before anything is changed.
+    let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| {
+        format!(
+            "Không nghe được ở {bind} (SOTAY_BIND; có thể cổng đang được chương trình khác dùng)\ncannot listen on {bind} (SOTAY_BIND; the port may be taken by another program)"
+        )
+    })?;
+    let db = open(url, Open::Migrate).await?;
     db.open_sync_epoch().await.context("opening a sync epoch")?;
     if with_demo {
         let seed_started = Instant::now();
@@ -244,7 +253,7 @@ async fn serve(
     }
     state.trusted_proxies = std::sync::Arc::new(trusted_proxies);
     tracing::info!(ms = started.elapsed().as_millis() as u64, "started");
-    app::serve(state, bind).await.context("serving HTTP")?;
+    app::serve(state, listener).await.context("serving HTTP")?;
     Ok(())
 }
 
@@ -281,7 +290,7 @@ async fn import(url: &str, paths: &[PathBuf]) -> anyhow::Result<()> {
         bail!("no import files found in {:?}", paths);
     }
     files.sort_by_key(|f| ImportKind::ALL.iter().position(|k| *k == f.kind));
-    let db = open(url).await?;
+    let db = open(url, Open::Current).await?;
     db.open_sync_epoch().await.context("opening a sync epoch")?;
     let total_bytes: u64 = files.iter().map(|f| f.bytes.len() as u64).sum();
     let bar = indicatif::ProgressBar::new(total_bytes.max(1));
@@ -353,17 +362,25 @@ fn read_file(kind: ImportKind, path: &std::path::Path) -> anyhow::Result<ImportF
 }
 
 async fn set_password(url: &str, username: &str) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    // The database first: nothing is asked for before it can be used.
+    let db = open_existing(url, Open::Current).await?;
     let mut password = String::new();
-    std::io::stdin().read_to_string(&mut password)?;
+    if std::io::stdin().is_terminal() {
+        // Typed by a person: one line, asked for.
+        eprint!("Mật khẩu mới của {username}, rồi Enter / the new password for {username}, then Enter: ");
+        std::io::stdin().read_line(&mut password)?;
+    } else {
+        std::io::stdin().read_to_string(&mut password)?;
+    }
     let password = password.trim_end_matches(['\r', '\n']);
     if password.chars().count() < 8 {
-        bail!("the password must be at least 8 characters");
+        bail!("Mật khẩu phải có ít nhất 8 ký tự\nthe password must be at least 8 characters");
     }
-    let db = open(url).await?;
     let user = db
         .user_auth_by_username(&username.to_lowercase())
         .await?
-        .with_context(|| format!("no user named {username}"))?;
+        .with_context(|| format!("Không có người dùng {username}\nno user named {username}"))?;
     let hash =
         auth::password::hash(password).map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?;
     db.set_password(user.id, &hash).await?;
@@ -378,6 +395,6 @@ async fn set_password(url: &str, username: &str) -> anyhow::Result<()> {
         detail: serde_json::Value::Null,
     })
     .await?;
-    println!("Password set for {username}.");
+    println!("Đã đặt mật khẩu cho {username} / password set for {username}.");
     Ok(())
 }

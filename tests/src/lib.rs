@@ -191,6 +191,17 @@ impl Server {
         self.base.trim_start_matches("http://").to_string()
     }
 
+    /// Asks the process to stop (SIGTERM), as a service manager does, and
+    /// waits for it: its exit status.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM failed");
+        self.child.wait().expect("wait for sotay-server")
+    }
+
     /// Kills the process at once (SIGKILL), as a crash would.
     pub fn kill(mut self) {
         let _ = self.child.kill();

@@ -228,6 +228,156 @@ async fn demo_fund_scoped_officer_refused_import_and_restart() {
     }
 }
 
+/// Applies this source's migrations before `before` to a new database, as
+/// an older server left it: how many, and how many there are in all.
+async fn migrate_before(database_url: &str, backend: Backend, before: &str) -> (i64, i64) {
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let kind = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    let all = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../migrations")
+        .join(kind);
+    let (mut older, mut total) = (0, 0);
+    for f in std::fs::read_dir(all).unwrap() {
+        let f = f.unwrap().path();
+        let name = f.file_name().unwrap().to_str().unwrap().to_string();
+        total += 1;
+        if name.as_str() < before {
+            std::fs::copy(&f, dir.path().join(name)).unwrap();
+            older += 1;
+        }
+    }
+    let counts = (older, total);
+    let older = sqlx::migrate::Migrator::new(dir.path()).await.unwrap();
+    match backend {
+        Backend::Sqlite => {
+            let url = format!("{database_url}?mode=rwc");
+            let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            older.run(&mut c).await.unwrap();
+        }
+        Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(database_url).await.unwrap();
+            older.run(&mut c).await.unwrap();
+        }
+    }
+    counts
+}
+
+/// `check`, `import`, `set-password` and `backup` never change a database's
+/// schema under the server that runs it: an older schema is named, not
+/// migrated (a backup copies it as it is); `migrate` does it. A schema from
+/// a newer binary and a URL of another database are refused, by name.
+#[tokio::test]
+async fn maintenance_commands_leave_the_schema_to_migrate() {
+    let _turn = sotay_tests::one_at_a_time();
+    for backend in BACKENDS {
+        let db = fresh_database(backend).await;
+        let (older, migrations) = migrate_before(&db.url, backend, "0030").await;
+        let applied = "SELECT COUNT(*) FROM _sqlx_migrations";
+        assert_eq!(scalar(&db.url, applied).await, older);
+        let files = tempfile::tempdir().unwrap();
+        std::fs::write(files.path().join("branches.csv"), "code,name\n").unwrap();
+        let import = ["import", files.path().to_str().unwrap()];
+        for args in [&["check"][..], &["set-password", "admin"], &import] {
+            let out = cli(&db.url, args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{args:?}: {stderr}");
+            assert!(
+                stderr.contains(&format!("{older} of the {migrations} schema migrations"))
+                    && stderr.contains("sotay-server migrate"),
+                "{args:?}: {stderr}"
+            );
+            assert_eq!(scalar(&db.url, applied).await, older, "{args:?}");
+        }
+        if backend == Backend::Sqlite {
+            // The backup before the upgrade is the old database.
+            let dir = tempfile::tempdir().unwrap();
+            let copy = dir.path().join("before-upgrade.db");
+            let out = cli(&db.url, &["backup", copy.to_str().unwrap()]);
+            assert!(out.status.success(), "{out:?}");
+            let copy_url = format!("sqlite://{}", copy.display());
+            assert_eq!(scalar(&copy_url, applied).await, older);
+            assert_eq!(scalar(&db.url, applied).await, older);
+        }
+        let out = cli(&db.url, &["migrate"]);
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(scalar(&db.url, applied).await, migrations);
+        let out = cli(&db.url, &["check"]);
+        assert!(out.status.success(), "{out:?}");
+
+        // A newer binary's migration: every command stops, saying so.
+        let newer =
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+                     VALUES (99990101000000, 'from a newer server', TRUE, X'00', 0)";
+        let newer = if backend == Backend::Postgres {
+            newer.replace("X'00'", "'\\x00'")
+        } else {
+            newer.to_string()
+        };
+        execute(&db.url, &newer).await;
+        for args in [&["check"][..], &["migrate"]] {
+            let out = cli(&db.url, args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{args:?}: {stderr}");
+            assert!(
+                stderr.contains("migrated by a newer sotay-server (migration 99990101000000"),
+                "{args:?}: {stderr}"
+            );
+        }
+    }
+    // Another database's URL is not taken for a file name.
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(sotay_tests::server_binary())
+        .arg("migrate")
+        .env("DATABASE_URL", "mysql://fund/sotay")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("starts with `mysql://`"), "{stderr}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+/// Stopped as a service manager stops it (SIGTERM), the SQLite server
+/// leaves everything in the database file itself: a copy of that file
+/// alone, made while it is stopped, is whole.
+#[tokio::test]
+async fn a_stopped_server_leaves_everything_in_the_database_file() {
+    let _turn = sotay_tests::one_at_a_time();
+    let db = fresh_database(Backend::Sqlite).await;
+    let server = Server::start(&db.url, &["--demo"]).await;
+    let http = reqwest::Client::new();
+    login(&http, &server, "admin", "e2e-admin-01").await;
+    let audit = "SELECT COUNT(*) FROM audit_log";
+    let written = scalar(&db.url, audit).await;
+    assert!(written > 0);
+    let status = server.stop();
+    assert!(status.success(), "{status:?}");
+    let path = db.url.trim_start_matches("sqlite://");
+    let wal = std::fs::metadata(format!("{path}-wal")).map_or(0, |m| m.len());
+    assert_eq!(wal, 0, "the WAL still holds writes after a clean stop");
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(path, &copy).unwrap();
+    let copy_url = format!("sqlite://{}", copy.display());
+    assert_eq!(scalar(&copy_url, audit).await, written);
+}
+
+async fn execute(database_url: &str, sql: &str) {
+    use sqlx::Connection;
+    if database_url.starts_with("postgres") {
+        let mut c = sqlx::PgConnection::connect(database_url).await.unwrap();
+        sqlx::query(sql).execute(&mut c).await.unwrap();
+    } else {
+        let mut c = sqlx::SqliteConnection::connect(database_url).await.unwrap();
+        sqlx::query(sql).execute(&mut c).await.unwrap();
+    }
+}
+
 /// Adds one đồng to one kept account balance, as no posting would.
 async fn tamper(database_url: &str) {
     use sqlx::Connection;

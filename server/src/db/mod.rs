@@ -230,13 +230,94 @@ async fn migrate_sqlite(options: SqliteConnectOptions) -> DbResult<()> {
     Ok(())
 }
 
+/// How a command opens the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Open {
+    /// Applies the migrations this binary carries (the server, `migrate`):
+    /// a SQLite file is created with its folder on first use.
+    Migrate,
+    /// Uses the schema as it is, which must be this binary's: a maintenance
+    /// command never changes the schema under a server still running the
+    /// old one. Only a database with no schema at all is set up.
+    Current,
+    /// Uses the database as it is, whatever its schema: a backup taken with
+    /// a new binary before an upgrade is the old database, unchanged.
+    AsIs,
+}
+
+/// Where a database's schema stands against this binary's migrations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Schema {
+    /// No migration applied: a new database.
+    Empty,
+    /// Exactly this binary's.
+    Current,
+    /// Older: `applied` of this binary's `known` migrations.
+    Behind { applied: usize, known: usize },
+    /// Migrated by a newer binary: a migration this one does not know.
+    Newer { unknown: i64 },
+}
+
+impl Schema {
+    /// What to tell the person running the command, when the schema is not
+    /// what it needs.
+    fn refusal(&self) -> Option<String> {
+        match self {
+            Schema::Empty | Schema::Current => None,
+            Schema::Behind { applied, known } => Some(format!(
+                "Cơ sở dữ liệu mới có {applied}/{known} bước cấu trúc mà bản sotay-server này cần: dừng máy chủ cũ, sao lưu, rồi chạy `sotay-server migrate` (hoặc khởi động máy chủ mới)\n\
+                 the database has {applied} of the {known} schema migrations this sotay-server needs: stop the old server, back it up, then run `sotay-server migrate` (or start the new server)"
+            )),
+            Schema::Newer { unknown } => Some(format!(
+                "Cơ sở dữ liệu đã được một bản sotay-server mới hơn nâng cấp (bước cấu trúc {unknown} lạ với bản này): dùng bản mới đó\n\
+                 the database was migrated by a newer sotay-server (migration {unknown} is unknown to this one): use that version"
+            )),
+        }
+    }
+}
+
+/// The schema of `applied` (the versions a database records) against this
+/// binary's `known` migrations.
+fn schema_of(applied: &[i64], known: &[i64]) -> Schema {
+    if let Some(&unknown) = applied.iter().find(|v| !known.contains(v)) {
+        return Schema::Newer { unknown };
+    }
+    match applied.len() {
+        0 => Schema::Empty,
+        n if n == known.len() => Schema::Current,
+        n => Schema::Behind {
+            applied: n,
+            known: known.len(),
+        },
+    }
+}
+
+/// The migration versions a database has applied (none before its first).
+async fn applied_versions<'c, E>(c: E) -> Vec<i64>
+where
+    E: sqlx::Executor<'c>,
+    i64: sqlx::Type<E::Database> + for<'r> sqlx::Decode<'r, E::Database>,
+    for<'q> <E::Database as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, E::Database>,
+    (i64,): for<'r> sqlx::FromRow<'r, <E::Database as sqlx::Database>::Row>,
+{
+    sqlx::query_as::<_, (i64,)>(
+        "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+    )
+    .fetch_all(c)
+    .await
+    .map(|rows| rows.into_iter().map(|(v,)| v).collect())
+    .unwrap_or_default()
+}
+
+fn known_versions(m: &sqlx::migrate::Migrator) -> Vec<i64> {
+    m.iter().map(|m| m.version).collect()
+}
+
 impl Db {
-    /// Opens the database named by `url` and applies its migrations.
-    ///
-    /// `postgres://…` / `postgresql://…` selects PostgreSQL; anything else is
-    /// a SQLite file (`sqlite://path`, `sqlite:path` or a plain path), created
-    /// with its folder on first use.
     /// The SQLite file `url` names; `None` for PostgreSQL.
+    ///
+    /// `postgres://…` / `postgresql://…` selects PostgreSQL; `sqlite://path`,
+    /// `sqlite:path` or a plain path a SQLite file.
     pub fn sqlite_path(url: &str) -> Option<&str> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return None;
@@ -248,7 +329,28 @@ impl Db {
         )
     }
 
+    /// A URL of another kind (`mysql://…`, a mistyped `postgress://…`) is
+    /// refused rather than taken for a file name.
+    fn check_url(url: &str) -> DbResult<()> {
+        match url.split_once("://") {
+            Some((scheme, _)) if !matches!(scheme, "sqlite" | "postgres" | "postgresql") => {
+                Err(DbError::Invalid(format!(
+                    "DATABASE_URL bắt đầu bằng `{scheme}://`, không phải cơ sở dữ liệu mà Sổ Tay dùng: viết postgres://… cho PostgreSQL, hoặc sqlite://đường/dẫn.db (hay chỉ đường dẫn) cho SQLite\n\
+                     DATABASE_URL starts with `{scheme}://`, not a database Sổ Tay uses: write postgres://… for PostgreSQL, or sqlite://path/to.db (or just the path) for SQLite"
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Opens the database named by `url` and applies its migrations.
     pub async fn connect(url: &str) -> DbResult<Db> {
+        Db::open(url, Open::Migrate).await
+    }
+
+    /// Opens the database named by `url` as `how` says.
+    pub async fn open(url: &str, how: Open) -> DbResult<Db> {
+        Db::check_url(url)?;
         if Db::sqlite_path(url).is_none() {
             // The sync queries are short; JIT compiling them costs more than it saves.
             let options =
@@ -258,23 +360,55 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(options)
                 .await?;
-            sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+            let migrator = sqlx::migrate!("../migrations/postgres");
+            let schema = schema_of(&applied_versions(&pool).await, &known_versions(&migrator));
+            match (how, &schema) {
+                (Open::AsIs, _) => {}
+                (_, Schema::Newer { .. }) | (Open::Current, Schema::Behind { .. }) => {
+                    return Err(DbError::Invalid(schema.refusal().unwrap_or_default()));
+                }
+                _ => migrator.run(&pool).await?,
+            }
             Ok(Db::Postgres(pool))
         } else {
             let path = Db::sqlite_path(url).unwrap_or(url);
-            if let Some(parent) = Path::new(path).parent() {
-                if !parent.as_os_str().is_empty() {
-                    std::fs::create_dir_all(parent)
-                        .map_err(|e| DbError::Sqlx(sqlx::Error::Io(e)))?;
+            if how == Open::Migrate {
+                if let Some(parent) = Path::new(path).parent() {
+                    if !parent.as_os_str().is_empty() {
+                        std::fs::create_dir_all(parent)
+                            .map_err(|e| DbError::Sqlx(sqlx::Error::Io(e)))?;
+                    }
                 }
             }
-            let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
+            let mut options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
+                .create_if_missing(how != Open::AsIs)
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true);
-            migrate_sqlite(options.clone()).await?;
+            if how == Open::Migrate {
+                // The server's mode; a maintenance command leaves the file's
+                // own (a backup copy stays one file).
+                options = options.journal_mode(SqliteJournalMode::Wal);
+            }
+            if how != Open::AsIs {
+                let schema = {
+                    use sqlx::{ConnectOptions, Connection};
+                    let mut c = options.clone().connect().await?;
+                    let applied = applied_versions(&mut c).await;
+                    c.close().await?;
+                    schema_of(
+                        &applied,
+                        &known_versions(&sqlx::migrate!("../migrations/sqlite")),
+                    )
+                };
+                match (how, &schema) {
+                    (_, Schema::Newer { .. }) | (Open::Current, Schema::Behind { .. }) => {
+                        return Err(DbError::Invalid(schema.refusal().unwrap_or_default()));
+                    }
+                    (Open::Current, Schema::Current) => {}
+                    _ => migrate_sqlite(options.clone()).await?,
+                }
+            }
             // A connection to a file in this process does not go stale:
             // no ping (a round trip to its worker thread) on every acquire.
             let pool = SqlitePoolOptions::new()
@@ -347,6 +481,20 @@ impl Db {
             Db::Sqlite(p) => p.close().await,
             Db::Postgres(p) => p.close().await,
         }
+    }
+
+    /// Closes the pool; on SQLite after copying the whole WAL into the
+    /// database file and emptying it (`wal_checkpoint(TRUNCATE)`).
+    pub async fn shut_down(&self) -> DbResult<()> {
+        let checkpoint = match self {
+            Db::Sqlite(p) => sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(p)
+                .await
+                .map(|_| ()),
+            Db::Postgres(_) => Ok(()),
+        };
+        self.close().await;
+        Ok(checkpoint?)
     }
 
     /// Copies what the WAL holds into the SQLite database as far as no
