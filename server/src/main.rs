@@ -202,6 +202,10 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// A signing secret shorter than this is refused: whoever guesses it signs
+/// in as anyone.
+const MIN_SECRET_CHARS: usize = 32;
+
 async fn serve(
     url: &str,
     bind: SocketAddr,
@@ -210,6 +214,15 @@ async fn serve(
     trusted_proxies: TrustedProxies,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
+    if let Some(secret) = jwt_secret.as_deref().filter(|s| !s.is_empty()) {
+        let n = secret.chars().count();
+        if n < MIN_SECRET_CHARS {
+            bail!(
+                "SOTAY_JWT_SECRET quá ngắn ({n} ký tự): cần ít nhất {MIN_SECRET_CHARS} ký tự ngẫu nhiên, ví dụ `openssl rand -base64 48`\n\
+                 SOTAY_JWT_SECRET is too short ({n} characters): it needs at least {MIN_SECRET_CHARS} random ones, e.g. `openssl rand -base64 48`"
+            );
+        }
+    }
     // The address first: a port in use is found before anything is changed.
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| {
         format!(

@@ -136,7 +136,10 @@ impl Server {
             .args(["serve", "--bind", bind])
             .args(extra)
             .env("DATABASE_URL", database_url)
-            .env("SOTAY_JWT_SECRET", "end-to-end-test-secret")
+            .env(
+                "SOTAY_JWT_SECRET",
+                "end-to-end-test-secret-of-the-real-binary",
+            )
             .env("RUST_LOG", "warn")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())

@@ -342,22 +342,43 @@ async fn maintenance_commands_leave_the_schema_to_migrate() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
-/// Stopped as a service manager stops it (SIGTERM), the SQLite server
-/// leaves everything in the database file itself: a copy of that file
-/// alone, made while it is stopped, is whole.
+/// The SQLite file is its owner's only. Stopped as a service manager stops
+/// it (SIGTERM), the server leaves everything in the database file itself:
+/// a copy of that file alone, made while it is stopped, is whole.
 #[tokio::test]
 async fn a_stopped_server_leaves_everything_in_the_database_file() {
+    use std::os::unix::fs::PermissionsExt;
     let _turn = sotay_tests::one_at_a_time();
     let db = fresh_database(Backend::Sqlite).await;
+    let path = db.url.trim_start_matches("sqlite://");
+    // A guessable signing secret is refused before anything is created.
+    let out = std::process::Command::new(sotay_tests::server_binary())
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("DATABASE_URL", &db.url)
+        .env("SOTAY_JWT_SECRET", "secret")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("SOTAY_JWT_SECRET is too short (6 characters)"),
+        "{stderr}"
+    );
+    assert!(!std::path::Path::new(path).exists());
     let server = Server::start(&db.url, &["--demo"]).await;
     let http = reqwest::Client::new();
     login(&http, &server, "admin", "e2e-admin-01").await;
+    // The file (ID numbers, password hashes, the signing secret) and its
+    // WAL are its owner's only.
+    for file in [path.to_string(), format!("{path}-wal")] {
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{file}: {mode:o}");
+    }
     let audit = "SELECT COUNT(*) FROM audit_log";
     let written = scalar(&db.url, audit).await;
     assert!(written > 0);
     let status = server.stop();
     assert!(status.success(), "{status:?}");
-    let path = db.url.trim_start_matches("sqlite://");
     let wal = std::fs::metadata(format!("{path}-wal")).map_or(0, |m| m.len());
     assert_eq!(wal, 0, "the WAL still holds writes after a clean stop");
     let dir = tempfile::tempdir().unwrap();

@@ -842,7 +842,10 @@ fn a_phone_whose_officer_left_sends_what_it_holds_to_quarantine_and_comes_back_w
             &db.url,
             &addr,
             &[],
-            &[("SOTAY_JWT_SECRET", "another-signing-secret")],
+            &[(
+                "SOTAY_JWT_SECRET",
+                "another-signing-secret-after-a-rotation",
+            )],
         ));
         let refused = lost.book.sync(None).unwrap_err();
         assert!(

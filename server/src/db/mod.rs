@@ -292,6 +292,43 @@ fn schema_of(applied: &[i64], known: &[i64]) -> Schema {
     }
 }
 
+/// Keeps a SQLite database readable by its owner only: it holds ID numbers,
+/// password hashes and the token signing secret. A new file is created
+/// 0600 (its WAL and shared-memory files take its mode); an existing one
+/// open to others is closed to them, with a warning.
+fn keep_private(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        if !path.exists() {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)?;
+            return Ok(());
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let file = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
+            let Ok(meta) = std::fs::metadata(&file) else {
+                continue;
+            };
+            let mode = meta.permissions().mode();
+            if mode & 0o077 != 0 {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode & 0o700))?;
+                tracing::warn!(
+                    file = %file.display(),
+                    was = format!("{:o}", mode & 0o777),
+                    "the database file was open to other users; now its owner's only"
+                );
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 /// The migration versions a database has applied (none before its first).
 async fn applied_versions<'c, E>(c: E) -> Vec<i64>
 where
@@ -379,6 +416,9 @@ impl Db {
                             .map_err(|e| DbError::Sqlx(sqlx::Error::Io(e)))?;
                     }
                 }
+            }
+            if how != Open::AsIs {
+                keep_private(Path::new(path)).map_err(|e| DbError::Sqlx(sqlx::Error::Io(e)))?;
             }
             let mut options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
                 .create_if_missing(how != Open::AsIs)
