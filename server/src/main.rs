@@ -66,14 +66,30 @@ enum Command {
     Check,
 }
 
+/// The log filter unless `RUST_LOG` says otherwise: a line per request and
+/// the server's own events.
+const DEFAULT_LOG: &str = "info,sqlx=warn";
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    // A filter that does not read is said, not silently replaced.
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(f) if !f.trim().is_empty() => {
+            tracing_subscriber::EnvFilter::try_new(&f).unwrap_or_else(|e| {
+                eprintln!(
+                    "RUST_LOG={f} không đọc được ({e}); dùng mặc định {DEFAULT_LOG}\nRUST_LOG={f} does not read ({e}); using the default {DEFAULT_LOG}"
+                );
+                DEFAULT_LOG.into()
+            })
+        }
+        _ => DEFAULT_LOG.into(),
+    };
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colours for a person at a terminal, not into a log file or journald.
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .init();
     let cli = Cli::parse();
     match cli.command {
@@ -229,6 +245,11 @@ async fn serve(
             "Không nghe được ở {bind} (SOTAY_BIND; có thể cổng đang được chương trình khác dùng)\ncannot listen on {bind} (SOTAY_BIND; the port may be taken by another program)"
         )
     })?;
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        database = %redact(url),
+        "starting"
+    );
     let db = open(url, Open::Migrate).await?;
     db.open_sync_epoch().await.context("opening a sync epoch")?;
     if with_demo {

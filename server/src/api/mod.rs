@@ -220,16 +220,25 @@ async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
 
+/// How long the health check waits for the database.
+const HEALTH_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Health {
     status: &'static str,
     database: &'static str,
 }
 
-/// Liveness and database reachability.
+/// Liveness and database reachability, answered within
+/// [`HEALTH_WAIT`]: a load balancer sees 503, not its own timeout.
 #[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health), (status = 503, body = crate::error::Problem)))]
 async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, AppError> {
-    state.db.ping().await.map_err(AppError::unavailable)?;
+    tokio::time::timeout(HEALTH_WAIT, state.db.ping())
+        .await
+        .map_err(|_| {
+            AppError::unavailable("the database did not answer the health check within 2 s")
+        })?
+        .map_err(AppError::unavailable)?;
     Ok(Json(Health {
         status: "ok",
         database: state.db.backend_name(),

@@ -259,6 +259,19 @@ pub enum Schema {
 }
 
 impl Schema {
+    fn log_upgrade(&self) {
+        match self {
+            Schema::Empty => tracing::info!("a new database: setting up its schema"),
+            Schema::Behind { applied, known } => tracing::info!(
+                from = applied,
+                to = known,
+                "applying {} schema migration(s)",
+                known - applied
+            ),
+            _ => {}
+        }
+    }
+
     /// What to tell the person running the command, when the schema is not
     /// what it needs.
     fn refusal(&self) -> Option<String> {
@@ -392,6 +405,13 @@ impl Db {
             // The sync queries are short; JIT compiling them costs more than it saves.
             let options =
                 sqlx::postgres::PgConnectOptions::from_str(url)?.options([("jit", "off")]);
+            {
+                // One connection first, for the real reason when there is
+                // none (refused, unknown host, password) rather than the
+                // pool's time-out.
+                use sqlx::{ConnectOptions, Connection};
+                options.connect().await?.close().await?;
+            }
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
@@ -404,7 +424,10 @@ impl Db {
                 (_, Schema::Newer { .. }) | (Open::Current, Schema::Behind { .. }) => {
                     return Err(DbError::Invalid(schema.refusal().unwrap_or_default()));
                 }
-                _ => migrator.run(&pool).await?,
+                _ => {
+                    schema.log_upgrade();
+                    migrator.run(&pool).await?
+                }
             }
             Ok(Db::Postgres(pool))
         } else {
@@ -446,7 +469,10 @@ impl Db {
                         return Err(DbError::Invalid(schema.refusal().unwrap_or_default()));
                     }
                     (Open::Current, Schema::Current) => {}
-                    _ => migrate_sqlite(options.clone()).await?,
+                    _ => {
+                        schema.log_upgrade();
+                        migrate_sqlite(options.clone()).await?
+                    }
                 }
             }
             // A connection to a file in this process does not go stale:
