@@ -263,6 +263,17 @@ async fn authenticate(
     if device.revoked_at.is_some() && !allow_revoked {
         return Err(device_revoked());
     }
+    let now = Utc::now();
+    if now - device.last_seen_at > SEEN_EVERY {
+        // The devices page's "last connection": written at most every few
+        // minutes a device, beside the request, never in its way.
+        let (db, id) = (state.db.clone(), device.id.clone());
+        tokio::spawn(async move {
+            if let Err(e) = db.device_seen(&id, now).await {
+                tracing::debug!(error = %e, "the device's last connection was not noted");
+            }
+        });
+    }
     if claims.upload_only && device.revoked_at.is_none() {
         // Issued while the device was revoked; it has come back since (with
         // its account): a full session needs a sign-in.
@@ -328,6 +339,9 @@ impl FromRequestParts<AppState> for UploadingUser {
         })
     }
 }
+
+/// A device's last connection is noted at most this often.
+const SEEN_EVERY: Duration = Duration::minutes(5);
 
 /// How the reason starts of a device revoked with its account.
 const DEACTIVATED: &str = "Tài khoản bị khóa: ";

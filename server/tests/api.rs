@@ -424,6 +424,51 @@ async fn supervisor_revokes_a_device_of_their_branch() {
 }
 
 #[tokio::test]
+async fn a_device_in_use_shows_when_it_last_connected() {
+    each_backend(|app| async move {
+        let lan = app.token(LAN.0, LAN.1, &device(30)).await;
+        let sup = app.token(SUP_TD.0, SUP_TD.1, &device(31)).await;
+        // Signed in a week ago; it has synced every day since.
+        let week_ago = "2026-11-29T08:00:00Z";
+        let moved = app
+            .exec(&format!(
+                "UPDATE devices SET last_seen_at = '{week_ago}' WHERE id = '{}'",
+                device(30)
+            ))
+            .await;
+        assert_eq!(moved, 1);
+        let last_seen = || async {
+            let (_, devices) = app.get("/api/v1/devices", &sup).await;
+            devices
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["id"] == device(30))
+                .map(|d| d["last_seen_at"].as_str().unwrap().to_string())
+                .unwrap()
+        };
+        assert!(last_seen().await.starts_with("2026-11-29"));
+        let (s, _) = app.get("/api/v1/workers", &lan).await;
+        assert_eq!(s, StatusCode::OK);
+        // Noted beside the request, not in its way.
+        let mut seen = last_seen().await;
+        for _ in 0..50 {
+            if !seen.starts_with("2026-11-29") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            seen = last_seen().await;
+        }
+        let seen: chrono::DateTime<chrono::Utc> = seen.parse().unwrap();
+        assert!(
+            chrono::Utc::now() - seen < chrono::Duration::minutes(1),
+            "{seen}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn an_admin_deactivates_an_account_and_sets_a_new_password() {
     each_backend(|app| async move {
         let admin = app.token(ADMIN.0, ADMIN.1, &device(40)).await;

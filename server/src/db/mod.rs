@@ -626,6 +626,11 @@ impl Db {
 
     /// A request's device and user, read on one connection (every
     /// authenticated request asks for both).
+    /// Notes that a device was seen now (its last connection).
+    pub async fn device_seen(&self, device_id: &str, now: chrono::DateTime<Utc>) -> DbResult<()> {
+        with_conn!(self, q, c => q::device_touch(&mut c, device_id, None, now).await)
+    }
+
     pub async fn device_and_user(
         &self,
         device_id: &str,

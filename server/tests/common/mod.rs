@@ -258,6 +258,23 @@ impl TestApp {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    /// Runs one statement straight on the database (to set a scene no
+    /// request would): the rows it changed.
+    pub async fn exec(&self, sql: &str) -> u64 {
+        match &self.db {
+            Db::Sqlite(p) => sqlx::query(sql)
+                .execute(p)
+                .await
+                .expect(sql)
+                .rows_affected(),
+            Db::Postgres(p) => sqlx::query(sql)
+                .execute(p)
+                .await
+                .expect(sql)
+                .rows_affected(),
+        }
+    }
+
     /// A worker's id by code, straight from the database.
     pub async fn id_of(&self, table: &str, code: &str) -> i64 {
         match &self.db {
