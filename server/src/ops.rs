@@ -27,13 +27,24 @@ impl Finding {
 /// Problems listed per check, at most.
 pub const SHOWN: usize = 10;
 
-fn finding<T: std::fmt::Debug>(vi: &'static str, en: &'static str, found: Vec<T>) -> Finding {
+/// A check's result: each item found wrong said as `say` puts it (both
+/// languages, for the person running the check).
+fn finding<T>(
+    vi: &'static str,
+    en: &'static str,
+    found: Vec<T>,
+    say: impl Fn(&T) -> String,
+) -> Finding {
     Finding {
         vi,
         en,
         total: found.len(),
-        problems: found.iter().take(SHOWN).map(|f| format!("{f:?}")).collect(),
+        problems: found.iter().take(SHOWN).map(say).collect(),
     }
+}
+
+fn dong(amount: i64) -> String {
+    sotay_core::domain::money::format_vnd(amount)
 }
 
 /// Everything the database can say about its own consistency: SQLite's
@@ -53,6 +64,7 @@ pub async fn check(db: &Db) -> Result<Vec<Finding>, DbError> {
             "Tệp cơ sở dữ liệu nguyên vẹn (PRAGMA integrity_check)",
             "the database file is intact (PRAGMA integrity_check)",
             integrity,
+            String::clone,
         ));
         let orphans: Vec<(String, Option<i64>, String)> =
             sqlx::query_as("SELECT \"table\", rowid, parent FROM pragma_foreign_key_check")
@@ -62,32 +74,49 @@ pub async fn check(db: &Db) -> Result<Vec<Finding>, DbError> {
             "Mọi tham chiếu trỏ tới dòng có thật (PRAGMA foreign_key_check)",
             "every reference points to a row that exists (PRAGMA foreign_key_check)",
             orphans,
+            |(table, row, parent)| {
+                let row = row.map_or("?".to_string(), |r| r.to_string());
+                format!("bảng {table}, dòng {row}: trỏ tới {parent} không có / table {table}, row {row}: refers to a missing {parent} row")
+            },
         ));
     }
     out.push(finding(
         "Mỗi bút toán cân Nợ/Có",
         "every journal entry balances",
         db.ledger_unbalanced().await?,
+        |id| format!("bút toán số {id} / journal entry {id}"),
     ));
     out.push(finding(
         "Số dư tài khoản lưu sẵn bằng tổng các dòng bút toán",
         "the kept account balances equal their journal lines",
         db.ledger_balance_drift().await?,
+        |(account, branch)| {
+            format!("tài khoản {account}, chi nhánh {branch} / account {account}, branch {branch}")
+        },
     ));
     out.push(finding(
-        "Dư nợ gốc của mỗi khoản vay trên sổ cái bằng lịch trả nợ (khoản vay, sổ cái, lịch)",
-        "each loan's principal in the ledger equals its installments (loan, ledger, installments)",
+        "Dư nợ gốc của mỗi khoản vay trên sổ cái bằng lịch trả nợ",
+        "each loan's principal in the ledger equals its installments",
         db.loan_principal_drift().await?,
+        |(loan, ledger, owed)| {
+            let (ledger, owed) = (dong(*ledger), dong(*owed));
+            format!("khoản vay {loan}: sổ cái {ledger}, lịch trả nợ {owed} / loan {loan}: ledger {ledger}, installments {owed}")
+        },
     ));
     out.push(finding(
-        "Dư nợ gốc của mỗi khoản vay nằm trên sổ chi nhánh của người vay (khoản vay, chi nhánh, số dư)",
-        "each loan's principal stands on its borrower's branch's books (loan, branch, balance)",
+        "Dư nợ gốc của mỗi khoản vay nằm trên sổ chi nhánh của người vay",
+        "each loan's principal stands on its borrower's branch's books",
         db.loan_branch_drift().await?,
+        |(loan, branch, net)| {
+            let net = dong(*net);
+            format!("khoản vay {loan}: {net} nằm trên sổ chi nhánh {branch} / loan {loan}: {net} on the books of branch {branch}")
+        },
     ));
     out.push(finding(
         "Các khoản thu chờ duyệt khớp với bản ghi và quyết định duyệt",
         "the undecided repayments agree with the records and the reviews",
         db.undecided_drift().await?,
+        |id| format!("bản ghi số {id} (sync_records) / record {id} (sync_records)"),
     ));
     Ok(out)
 }

@@ -192,6 +192,14 @@ async fn demo_fund_scoped_officer_refused_import_and_restart() {
                     .find(|l| l.contains("its borrower's branch's books"))
                     .unwrap_or_default();
                 assert!(line.trim_start().starts_with("LỖI"), "{stdout}");
+                // Each problem said as a person reads it: the loan's and
+                // the branch's codes, the amount in đồng.
+                assert!(
+                    stdout
+                        .lines()
+                        .any(|l| l.contains("on the books of branch CN-") && l.contains(" ₫")),
+                    "{stdout}"
+                );
             }
             Backend::Postgres => {
                 assert!(!out.status.success());
@@ -224,6 +232,7 @@ async fn demo_fund_scoped_officer_refused_import_and_restart() {
             let stdout = String::from_utf8_lossy(&out.stdout);
             assert_eq!(out.status.code(), Some(1), "{stdout}");
             assert!(stdout.contains("kept account balances"), "{stdout}");
+            assert!(stdout.contains("account vault, branch CN-"), "{stdout}");
         }
     }
 }

@@ -1346,19 +1346,19 @@ impl Db {
 
     /// Sub-ledgers (account, branch) whose kept balance disagrees with their
     /// journal lines; empty when the books agree.
-    pub async fn ledger_balance_drift(&self) -> DbResult<Vec<(String, i64)>> {
+    pub async fn ledger_balance_drift(&self) -> DbResult<Vec<(String, String)>> {
         with_conn!(self, q, c => q::review::ledger_balance_drift(&mut c).await)
     }
 
     /// Loans whose ledger principal differs from their installments (see
     /// `review::loan_principal_drift`): empty when the books agree.
-    pub async fn loan_principal_drift(&self) -> DbResult<Vec<(i64, i64, i64)>> {
+    pub async fn loan_principal_drift(&self) -> DbResult<Vec<(String, i64, i64)>> {
         with_conn!(self, q, c => q::review::loan_principal_drift(&mut c).await)
     }
 
     /// Loans with principal on a branch other than their borrower's:
     /// (loan, branch, net); empty when every branch's book holds its own.
-    pub async fn loan_branch_drift(&self) -> DbResult<Vec<(i64, i64, i64)>> {
+    pub async fn loan_branch_drift(&self) -> DbResult<Vec<(String, String, i64)>> {
         with_conn!(self, q, c => q::review::loan_branch_drift(&mut c).await)
     }
 

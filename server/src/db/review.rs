@@ -2222,10 +2222,13 @@ pub async fn ledger_unbalanced(c: &mut Conn) -> DbResult<Vec<i64>> {
 }
 
 /// Sub-ledgers whose kept balance (`account_balances`) differs from the sum
-/// of their journal lines, as (account, branch): empty when the books agree.
-pub async fn ledger_balance_drift(c: &mut Conn) -> DbResult<Vec<(String, i64)>> {
+/// of their journal lines, as (account, branch code): empty when the books
+/// agree.
+pub async fn ledger_balance_drift(c: &mut Conn) -> DbResult<Vec<(String, String)>> {
     Ok(sqlx::query_as(
-        "SELECT COALESCE(b.account, l.account) AS account, COALESCE(b.branch_id, l.branch_id) AS branch_id
+        "SELECT COALESCE(b.account, l.account) AS account,
+                COALESCE((SELECT br.code FROM branches br WHERE br.id = COALESCE(b.branch_id, l.branch_id)),
+                         CAST(COALESCE(b.branch_id, l.branch_id) AS TEXT)) AS branch
          FROM account_balances b FULL JOIN
               (SELECT account, branch_id, COALESCE(officer_id, 0) AS officer_id, COALESCE(campaign_id, 0) AS campaign_id,
                       CAST(SUM(debit) AS BIGINT) AS debit, CAST(SUM(credit) AS BIGINT) AS credit
@@ -2241,10 +2244,10 @@ pub async fn ledger_balance_drift(c: &mut Conn) -> DbResult<Vec<(String, i64)>> 
 
 /// Loans whose principal in the ledger (debits less credits of
 /// `loan_principal`) is not what their installments still owe, as
-/// (loan, ledger, installments): empty when the books agree.
-pub async fn loan_principal_drift(c: &mut Conn) -> DbResult<Vec<(i64, i64, i64)>> {
+/// (loan code, ledger, installments): empty when the books agree.
+pub async fn loan_principal_drift(c: &mut Conn) -> DbResult<Vec<(String, i64, i64)>> {
     Ok(sqlx::query_as(
-        "SELECT l.id,
+        "SELECT l.code,
              CAST(COALESCE(b.owed, 0) AS BIGINT), CAST(COALESCE(i.owed, 0) AS BIGINT)
          FROM loans l
          LEFT JOIN (SELECT loan_id, SUM(debit - credit) AS owed FROM journal_lines
@@ -2259,17 +2262,17 @@ pub async fn loan_principal_drift(c: &mut Conn) -> DbResult<Vec<(i64, i64, i64)>
 }
 
 /// Loans whose principal lines stand on a branch other than their
-/// borrower's, with what each such branch holds: (loan, branch, net). A
-/// branch's loan book then disagrees with its loans (a borrower moved to
-/// another branch's officer before imports refused it).
-pub async fn loan_branch_drift(c: &mut Conn) -> DbResult<Vec<(i64, i64, i64)>> {
+/// borrower's, with what each such branch holds: (loan code, branch code,
+/// net). A branch's loan book then disagrees with its loans (a borrower
+/// moved to another branch's officer before imports refused it).
+pub async fn loan_branch_drift(c: &mut Conn) -> DbResult<Vec<(String, String, i64)>> {
     Ok(sqlx::query_as(
-        "SELECT l.id, jl.branch_id, CAST(SUM(jl.debit - jl.credit) AS BIGINT)
-         FROM journal_lines jl JOIN loans l ON l.id = jl.loan_id
+        "SELECT l.code, b.code, CAST(SUM(jl.debit - jl.credit) AS BIGINT)
+         FROM journal_lines jl JOIN loans l ON l.id = jl.loan_id JOIN branches b ON b.id = jl.branch_id
          WHERE jl.account = 'loan_principal' AND jl.branch_id <> l.worker_branch_id
-         GROUP BY l.id, jl.branch_id
+         GROUP BY l.id, l.code, b.code
          HAVING SUM(jl.debit - jl.credit) <> 0
-         ORDER BY l.id, jl.branch_id",
+         ORDER BY l.id, b.code",
     )
     .fetch_all(&mut *c)
     .await?)
