@@ -183,6 +183,23 @@ pub async fn backup(db: &Db, to: &Path) -> Result<Backup, BackupError> {
             ),
         ));
     }
+    if let Some(dir) = to
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && !d.is_dir())
+    {
+        return Err(BackupError::refused(
+            format!(
+                "Không có thư mục {}; hãy tạo nó trước (ví dụ mkdir -p {})",
+                dir.display(),
+                dir.display()
+            ),
+            format!(
+                "there is no folder {}; create it first (e.g. mkdir -p {})",
+                dir.display(),
+                dir.display()
+            ),
+        ));
+    }
     let started = Instant::now();
     let mut partial = to.as_os_str().to_owned();
     partial.push(".partial");
@@ -200,6 +217,17 @@ pub async fn backup(db: &Db, to: &Path) -> Result<Backup, BackupError> {
             )
         })?
         .to_string();
+    // Created empty and its owner's only before the copy goes in: the
+    // workers' ID numbers are never readable by others, even for a moment.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&partial)?;
+    }
     sqlx::query("VACUUM INTO ?")
         .bind(&target)
         .execute(pool)
@@ -212,13 +240,6 @@ pub async fn backup(db: &Db, to: &Path) -> Result<Backup, BackupError> {
             let _ = std::fs::remove_file(&partial);
             return Err(e);
         }
-    }
-    // The copy holds the workers' ID numbers and the password hashes: only
-    // its owner reads it.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o600))?;
     }
     std::fs::File::open(&partial)?.sync_all()?;
     std::fs::rename(&partial, to)?;

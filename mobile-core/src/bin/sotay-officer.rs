@@ -32,7 +32,10 @@ struct Cli {
     /// `uuidgen`), which numbers its records and signs it in to the server.
     #[arg(long, env = "SOTAY_DEVICE_ID")]
     device_id: String,
-    /// This device's 4-character code, printed in receipt numbers (e.g. A7K2).
+    /// This device's 4-character code, printed in receipt numbers (e.g.
+    /// A7K2) until it signs in: the server then assigns the device its own
+    /// code, kept by the book and used from then on (before any receipt was
+    /// printed).
     #[arg(long, env = "SOTAY_DEVICE_CODE")]
     device_code: String,
     /// The field book's encryption key (64 hex digits or a passphrase), from
