@@ -855,6 +855,31 @@ fn audit_object(lang: Lang, kind: &str, id: &str) -> Markup {
     }
 }
 
+/// An audit line's details as a person reads them: `key: value` pairs,
+/// text without quotes, lists joined; anything else as stored.
+fn audit_detail(stored: &str) -> String {
+    use serde_json::Value;
+    fn plain(v: &Value) -> String {
+        match v {
+            Value::String(s) => s.clone(),
+            Value::Array(items) if items.iter().all(|i| !i.is_object() && !i.is_array()) => {
+                items.iter().map(plain).collect::<Vec<_>>().join(", ")
+            }
+            other => other.to_string(),
+        }
+    }
+    match serde_json::from_str::<Value>(stored) {
+        Ok(Value::Object(fields)) => fields
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| format!("{}: {}", k.replace('_', " "), plain(v)))
+            .collect::<Vec<_>>()
+            .join(" · "),
+        Ok(other) => plain(&other),
+        Err(_) => stored.to_string(),
+    }
+}
+
 fn action_label(lang: Lang, a: &str) -> &str {
     match a {
         "login" => lang.t(
@@ -1068,7 +1093,7 @@ pub async fn audit(
                                 td { (audit_object(lang, &r.object_type, &r.object_id)) }
                                 td.mono { (r.device_id.as_deref().map(|d| cut(d, 24)).unwrap_or_default()) }
                                 td.mono { (r.ip.as_deref().unwrap_or("")) }
-                                td.detail { @if r.detail != "null" { code title=(cut(&r.detail, 2000)) { (cut(&r.detail, 120)) } } }
+                                td.detail { @if r.detail != "null" { span title=(cut(&r.detail, 2000)) { (cut(&audit_detail(&r.detail), 160)) } } }
                             }
                         }
                     }
@@ -1096,6 +1121,18 @@ pub async fn audit(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn audit_details_read_as_words() {
+        assert_eq!(
+            audit_detail(
+                r#"{"device_name":"Máy của Lan","failures":3,"locked":false,"files":["users.csv","loans.csv"],"gone":null}"#
+            ),
+            "device name: Máy của Lan · failures: 3 · files: users.csv, loans.csv · locked: false"
+        );
+        assert_eq!(audit_detail(r#""một dòng""#), "một dòng");
+        assert_eq!(audit_detail("not json"), "not json");
+    }
 
     #[test]
     fn days_start_at_midnight_in_vietnam() {
