@@ -199,15 +199,44 @@ async fn check(url: &str) -> anyhow::Result<()> {
 
 async fn open(url: &str, how: Open) -> anyhow::Result<Db> {
     let started = Instant::now();
-    let db = Db::open(url, how)
-        .await
-        .with_context(|| format!("opening the database {}", redact(url)))?;
+    let db = Db::open(url, how).await.map_err(|e| {
+        let what = match Db::sqlite_path(url) {
+            Some(path) if cannot_write(&e) => {
+                let full = std::path::absolute(path).unwrap_or_else(|_| path.into());
+                format!(
+                    "Không ghi được vào {} hoặc thư mục của nó: kiểm tra chủ sở hữu và quyền (tài khoản chạy sotay-server phải ghi được cả thư mục)\n\
+                     cannot write {} or its folder: check their owner and permissions (the account running sotay-server must be able to write the folder too)",
+                    full.display(),
+                    full.display()
+                )
+            }
+            _ => format!("opening the database {}", redact(url)),
+        };
+        anyhow::Error::new(e).context(what)
+    })?;
     tracing::info!(
         backend = db.backend_name(),
         ms = started.elapsed().as_millis() as u64,
         "database ready"
     );
     Ok(db)
+}
+
+/// A SQLite file or folder this process may not write (read-only,
+/// another owner).
+fn cannot_write(e: &sotay_server::db::DbError) -> bool {
+    use sotay_server::db::DbError;
+    match e {
+        DbError::Sqlx(sqlx::Error::Io(io)) => io.kind() == std::io::ErrorKind::PermissionDenied,
+        DbError::Sqlx(sqlx::Error::Database(d))
+        | DbError::Migrate(sqlx::migrate::MigrateError::Execute(sqlx::Error::Database(d))) => {
+            // SQLITE_READONLY, SQLITE_CANTOPEN and their extended codes.
+            let code = d.code().unwrap_or_default();
+            let primary = code.parse::<i32>().map(|c| c & 0xff).unwrap_or(0);
+            matches!(primary, 8 | 14)
+        }
+        _ => false,
+    }
 }
 
 /// The URL without its password, for messages.

@@ -305,10 +305,12 @@ fn schema_of(applied: &[i64], known: &[i64]) -> Schema {
     }
 }
 
-/// Keeps a SQLite database readable by its owner only: it holds ID numbers,
-/// password hashes and the token signing secret. A new file is created
-/// 0600 (its WAL and shared-memory files take its mode); an existing one
-/// open to others is closed to them, with a warning.
+/// Keeps a SQLite database from the machine's other users: it holds ID
+/// numbers, password hashes and the token signing secret. A new file is
+/// created 0600 (its WAL and shared-memory files take its mode); an
+/// existing one every user may read is closed to them (its group keeps
+/// what it had), with a warning, or only the warning when this process
+/// may not change it.
 fn keep_private(path: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
@@ -327,13 +329,22 @@ fn keep_private(path: &Path) -> std::io::Result<()> {
                 continue;
             };
             let mode = meta.permissions().mode();
-            if mode & 0o077 != 0 {
-                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode & 0o700))?;
-                tracing::warn!(
-                    file = %file.display(),
-                    was = format!("{:o}", mode & 0o777),
-                    "the database file was open to other users; now its owner's only"
-                );
+            if mode & 0o007 != 0 {
+                let was = format!("{:o}", mode & 0o777);
+                match std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode & 0o770))
+                {
+                    Ok(()) => tracing::warn!(
+                        file = %file.display(),
+                        was,
+                        "the database file was open to every user of this machine; now closed to them"
+                    ),
+                    Err(e) => tracing::warn!(
+                        file = %file.display(),
+                        was,
+                        error = %e,
+                        "the database file is open to every user of this machine: close it to them (chmod o-rwx)"
+                    ),
+                }
             }
         }
     }
