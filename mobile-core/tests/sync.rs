@@ -710,6 +710,8 @@ fn a_reused_refresh_token_or_a_revoked_device_ends_the_session_with_the_servers_
     );
     fake.revoke_device(device().device_id);
     let held = visit(&book, LAN, 2);
+    let image = b"\x89PNG\r\n\x1a\nchu ky nhan qua".to_vec();
+    let handed = signed_gift(&book, TET, LAN, &image);
     // Offline long past its access token's life: the refresh still answers
     // (with a token that only uploads into quarantine).
     fake.expire_access_tokens();
@@ -724,12 +726,20 @@ fn a_reused_refresh_token_or_a_revoked_device_ends_the_session_with_the_servers_
         }
         e => panic!("{e:?}"),
     }
-    // What the phone held went up before it signed out: the server keeps
-    // it in quarantine for a supervisor, and the phone says so.
-    assert_eq!(fake.quarantined(), [held]);
+    // What the phone held went up before it signed out, the gift's
+    // signature with it: the server keeps it in quarantine for a
+    // supervisor, and the phone says so.
+    let mut kept = fake.quarantined();
+    kept.sort();
+    let mut sent = vec![held, handed];
+    sent.sort();
+    assert_eq!(kept, sent);
+    assert_eq!(fake.signatures().get(&handed), Some(&image));
     let rejected = book.outbox(OutboxFilter::Rejected, 10).unwrap();
-    assert_eq!(rejected.len(), 1);
-    assert_eq!(rejected[0].code.as_deref(), Some("device_revoked"));
+    assert_eq!(rejected.len(), 2);
+    assert!(rejected
+        .iter()
+        .all(|r| r.code.as_deref() == Some("device_revoked")));
     assert!(states(&book, OutboxFilter::Pending).is_empty());
     assert!(!book.session().unwrap().unwrap().signed_in);
 }

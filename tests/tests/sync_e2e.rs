@@ -829,7 +829,35 @@ fn a_phone_whose_officer_left_sends_what_it_holds_to_quarantine_and_comes_back_w
         // revoked by the branch; it comes back online long after its access
         // token's life. (Restarting the server with another signing secret
         // voids every access token as their expiry would.)
-        let lost_day = record_day(&lost, 2);
+        let mut lost_day = record_day(&lost, 2);
+        // A gift handed out that day, the recipient's signature taken.
+        let campaign = lost
+            .book
+            .campaigns()
+            .unwrap()
+            .into_iter()
+            .find(|k| k.kind == "gift")
+            .expect("a gift campaign");
+        let member = lost
+            .book
+            .search("thi".into(), 200)
+            .unwrap()
+            .into_iter()
+            .map(|h| lost.book.worker_detail(h.worker_id).unwrap())
+            .find(|w| w.union_member)
+            .expect("a union member");
+        let mut image = b"\x89PNG\r\n\x1a\n".to_vec();
+        image.extend(b"signature on the lost phone");
+        lost.book
+            .record_gift(GiftInput {
+                campaign_id: campaign.campaign_id,
+                worker_id: member.worker_id,
+                acknowledged_name: member.full_name.clone(),
+                signature_image: Some(image),
+                recorded_at: Utc::now(),
+            })
+            .expect("the gift");
+        lost_day += 1;
         let device = lost.book.session().unwrap().unwrap().device_id;
         rt.block_on(as_admin(
             &server.base,
@@ -859,6 +887,12 @@ fn a_phone_whose_officer_left_sends_what_it_holds_to_quarantine_and_comes_back_w
         assert_eq!(quarantined, (held + lost_day) as i64, "{backend:?}");
         assert_eq!(outbox(&lost, OutboxFilter::Pending), 0);
         assert_eq!(outbox(&lost, OutboxFilter::Rejected), lost_day);
+        let evidence = rt.block_on(scalar(
+            &db.url,
+            "SELECT COUNT(*) FROM signatures s JOIN sync_records r ON r.id = s.record_id
+             WHERE r.status = 'quarantined'",
+        ));
+        assert_eq!(evidence, 1, "{backend:?}: the gift's signature is kept too");
         drop(server);
         println!(
             "{backend:?}: {held} records from the closed account's phone kept in quarantine, the phone synced again after the account was opened; {lost_day} from a revoked phone past its access token's life kept in quarantine"

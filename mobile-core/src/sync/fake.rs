@@ -331,6 +331,9 @@ impl FakeServer {
                     ("POST", "/api/v1/sync/batches") if revoked => {
                         Self::quarantine(st, device, body)
                     }
+                    ("PUT", p) if revoked && p.ends_with("/signature") => {
+                        Self::signature(st, p, body)
+                    }
                     _ if revoked => problem(
                         401,
                         "device_revoked",
@@ -359,6 +362,8 @@ impl FakeServer {
             .iter()
             .map(|r| {
                 st.quarantined.insert(r.client_id);
+                // Kept, so its signature image is taken too.
+                st.answered.insert(r.client_id, r.body.clone());
                 UploadResult {
                     client_id: r.client_id,
                     outcome: UploadOutcome::Rejected,

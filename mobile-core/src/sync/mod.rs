@@ -298,10 +298,13 @@ impl<'a> SyncClient<'a> {
             Err(e) if is_revoked(&e) => {
                 // A revoked phone (lost, or its officer's account closed)
                 // still sends what it holds: the server keeps it in
-                // quarantine for a supervisor, never drops it. Only then
-                // does the phone sign out.
+                // quarantine for a supervisor, never drops it, gifts'
+                // signature images with their records. Only then does the
+                // phone sign out.
                 let total = self.store.to_send()?;
-                let _ = self.push(&base, &mut report, total, progress);
+                if self.push(&base, &mut report, total, progress).is_ok() {
+                    let _ = self.push_signatures(&base, &mut report);
+                }
                 self.store.sign_out()?;
                 Err(e)
             }
