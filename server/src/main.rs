@@ -353,7 +353,8 @@ async fn import(url: &str, paths: &[PathBuf]) -> anyhow::Result<()> {
         bail!("no import files found in {:?}", paths);
     }
     files.sort_by_key(|f| ImportKind::ALL.iter().position(|k| *k == f.kind));
-    let db = open(url, Open::Current).await?;
+    // A fund's first import sets up its new database.
+    let db = open(url, Open::Setup).await?;
     db.open_sync_epoch().await.context("opening a sync epoch")?;
     let total_bytes: u64 = files.iter().map(|f| f.bytes.len() as u64).sum();
     let bar = indicatif::ProgressBar::new(total_bytes.max(1));

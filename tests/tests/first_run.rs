@@ -283,6 +283,30 @@ async fn migrate_before(database_url: &str, backend: Backend, before: &str) -> (
 async fn maintenance_commands_leave_the_schema_to_migrate() {
     let _turn = sotay_tests::one_at_a_time();
     for backend in BACKENDS {
+        // A database no server ever ran on (DATABASE_URL pointing at the
+        // wrong one): named, left as it is.
+        let empty = fresh_database(backend).await;
+        if backend == Backend::Sqlite {
+            let path = empty.url.trim_start_matches("sqlite://");
+            std::fs::File::create(path).unwrap();
+        }
+        for args in [&["check"][..], &["set-password", "admin"]] {
+            let out = cli(&empty.url, args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{args:?}: {stderr}");
+            assert!(
+                stderr.contains("has no Sổ Tay schema"),
+                "{args:?}: {stderr}"
+            );
+        }
+        let tables = match backend {
+            Backend::Sqlite => "SELECT COUNT(*) FROM sqlite_master",
+            Backend::Postgres => {
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public'"
+            }
+        };
+        assert_eq!(scalar(&empty.url, tables).await, 0, "{backend:?}");
+
         let db = fresh_database(backend).await;
         let (older, migrations) = migrate_before(&db.url, backend, "0030").await;
         let applied = "SELECT COUNT(*) FROM _sqlx_migrations";
@@ -337,6 +361,22 @@ async fn maintenance_commands_leave_the_schema_to_migrate() {
             );
         }
     }
+    // A fund's first import sets up its new database, folder and all.
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("files");
+    let out = cli("unused", &["demo-export", files.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    let url = format!(
+        "sqlite://{}",
+        dir.path().join("data/fund/sotay.db").display()
+    );
+    let out = cli(
+        &url,
+        &["import", files.join("branches.csv").to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(scalar(&url, "SELECT COUNT(*) FROM branches").await, 2);
+
     // Another database's URL is not taken for a file name.
     let dir = tempfile::tempdir().unwrap();
     let out = std::process::Command::new(sotay_tests::server_binary())

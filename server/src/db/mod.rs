@@ -236,9 +236,12 @@ pub enum Open {
     /// Applies the migrations this binary carries (the server, `migrate`):
     /// a SQLite file is created with its folder on first use.
     Migrate,
+    /// Like [`Open::Current`], but a new database (no schema at all, its
+    /// folder created if need be) is set up: a fund's first import.
+    Setup,
     /// Uses the schema as it is, which must be this binary's: a maintenance
     /// command never changes the schema under a server still running the
-    /// old one. Only a database with no schema at all is set up.
+    /// old one, nor sets one up in a database that has none.
     Current,
     /// Uses the database as it is, whatever its schema: a backup taken with
     /// a new binary before an upgrade is the old database, unchanged.
@@ -276,7 +279,12 @@ impl Schema {
     /// what it needs.
     fn refusal(&self) -> Option<String> {
         match self {
-            Schema::Empty | Schema::Current => None,
+            Schema::Current => None,
+            Schema::Empty => Some(
+                "Cơ sở dữ liệu này chưa có cấu trúc của Sổ Tay (chưa từng chạy máy chủ trên nó): kiểm tra DATABASE_URL, hoặc chạy `sotay-server migrate` trước\n\
+                 this database has no Sổ Tay schema (no server ever ran on it): check DATABASE_URL, or run `sotay-server migrate` first"
+                    .into(),
+            ),
             Schema::Behind { applied, known } => Some(format!(
                 "Cơ sở dữ liệu mới có {applied}/{known} bước cấu trúc mà bản sotay-server này cần: dừng máy chủ cũ, sao lưu, rồi chạy `sotay-server migrate` (hoặc khởi động máy chủ mới)\n\
                  the database has {applied} of the {known} schema migrations this sotay-server needs: stop the old server, back it up, then run `sotay-server migrate` (or start the new server)"
@@ -353,21 +361,44 @@ fn keep_private(path: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The migration versions a database has applied (none before its first).
-async fn applied_versions<'c, E>(c: E) -> Vec<i64>
-where
-    E: sqlx::Executor<'c>,
-    i64: sqlx::Type<E::Database> + for<'r> sqlx::Decode<'r, E::Database>,
-    for<'q> <E::Database as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, E::Database>,
-    (i64,): for<'r> sqlx::FromRow<'r, <E::Database as sqlx::Database>::Row>,
-{
-    sqlx::query_as::<_, (i64,)>(
-        "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+const APPLIED: &str = "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version";
+
+/// The migration versions a SQLite database has applied (none before its
+/// first: no bookkeeping table yet).
+async fn applied_sqlite(c: &mut sqlx::SqliteConnection) -> DbResult<Vec<i64>> {
+    let kept: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
     )
-    .fetch_all(c)
-    .await
-    .map(|rows| rows.into_iter().map(|(v,)| v).collect())
-    .unwrap_or_default()
+    .fetch_one(&mut *c)
+    .await?;
+    if kept == 0 {
+        return Ok(Vec::new());
+    }
+    Ok(sqlx::query_scalar(APPLIED).fetch_all(&mut *c).await?)
+}
+
+/// The migration versions a PostgreSQL database has applied.
+async fn applied_postgres(pool: &PgPool) -> DbResult<Vec<i64>> {
+    let kept: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+        .fetch_one(pool)
+        .await?;
+    if !kept {
+        return Ok(Vec::new());
+    }
+    Ok(sqlx::query_scalar(APPLIED).fetch_all(pool).await?)
+}
+
+/// Whether `how` may use a database whose schema is `schema`, migrating it
+/// first (`Ok(true)`), as it is (`Ok(false)`), or not at all.
+fn plan(how: Open, schema: &Schema) -> DbResult<bool> {
+    let refuse = || Err(DbError::Invalid(schema.refusal().unwrap_or_default()));
+    match (how, schema) {
+        (Open::AsIs, _) => Ok(false),
+        (_, Schema::Newer { .. }) => refuse(),
+        (Open::Migrate, _) | (Open::Setup, Schema::Empty) => Ok(true),
+        (Open::Setup | Open::Current, Schema::Current) => Ok(false),
+        (Open::Setup | Open::Current, _) => refuse(),
+    }
 }
 
 fn known_versions(m: &sqlx::migrate::Migrator) -> Vec<i64> {
@@ -429,22 +460,21 @@ impl Db {
                 .connect_with(options)
                 .await?;
             let migrator = sqlx::migrate!("../migrations/postgres");
-            let schema = schema_of(&applied_versions(&pool).await, &known_versions(&migrator));
-            match (how, &schema) {
-                (Open::AsIs, _) => {}
-                (_, Schema::Newer { .. }) | (Open::Current, Schema::Behind { .. }) => {
-                    return Err(DbError::Invalid(schema.refusal().unwrap_or_default()));
-                }
-                _ => {
+            if how != Open::AsIs {
+                let applied = applied_postgres(&pool).await?;
+                let schema = schema_of(&applied, &known_versions(&migrator));
+                if plan(how, &schema)? {
                     schema.log_upgrade();
-                    migrator.run(&pool).await?
+                    migrator.run(&pool).await?;
                 }
             }
             Ok(Db::Postgres(pool))
         } else {
             let path = Db::sqlite_path(url).unwrap_or(url);
-            if how == Open::Migrate {
-                if let Some(parent) = Path::new(path).parent() {
+            // The file itself, without the URL's options (`?mode=…`).
+            let file = Path::new(path.split('?').next().unwrap_or(path));
+            if matches!(how, Open::Migrate | Open::Setup) {
+                if let Some(parent) = file.parent() {
                     if !parent.as_os_str().is_empty() {
                         std::fs::create_dir_all(parent)
                             .map_err(|e| DbError::Sqlx(sqlx::Error::Io(e)))?;
@@ -452,10 +482,10 @@ impl Db {
                 }
             }
             if how != Open::AsIs {
-                keep_private(Path::new(path)).map_err(|e| DbError::Sqlx(sqlx::Error::Io(e)))?;
+                keep_private(file).map_err(|e| DbError::Sqlx(sqlx::Error::Io(e)))?;
             }
             let mut options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
-                .create_if_missing(how != Open::AsIs)
+                .create_if_missing(matches!(how, Open::Migrate | Open::Setup))
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true);
@@ -468,22 +498,16 @@ impl Db {
                 let schema = {
                     use sqlx::{ConnectOptions, Connection};
                     let mut c = options.clone().connect().await?;
-                    let applied = applied_versions(&mut c).await;
+                    let applied = applied_sqlite(&mut c).await;
                     c.close().await?;
                     schema_of(
-                        &applied,
+                        &applied?,
                         &known_versions(&sqlx::migrate!("../migrations/sqlite")),
                     )
                 };
-                match (how, &schema) {
-                    (_, Schema::Newer { .. }) | (Open::Current, Schema::Behind { .. }) => {
-                        return Err(DbError::Invalid(schema.refusal().unwrap_or_default()));
-                    }
-                    (Open::Current, Schema::Current) => {}
-                    _ => {
-                        schema.log_upgrade();
-                        migrate_sqlite(options.clone()).await?
-                    }
+                if plan(how, &schema)? {
+                    schema.log_upgrade();
+                    migrate_sqlite(options.clone()).await?;
                 }
             }
             // A connection to a file in this process does not go stale:
