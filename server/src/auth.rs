@@ -287,8 +287,8 @@ async fn authenticate(
     if claims.tv != user.token_version {
         return Err(AppError::unauthorized(
             "unauthenticated",
-            "Phiên đăng nhập đã kết thúc (mật khẩu vừa được đặt lại); hãy đăng nhập lại",
-            "this session has ended (the password was just set); sign in again",
+            "Phiên đăng nhập đã kết thúc (mật khẩu vừa được đặt lại, hoặc tài khoản vừa bị khóa); hãy đăng nhập lại",
+            "this session has ended (the password was just set, or the account closed); sign in again",
         ));
     }
     let role = Role::parse(&user.role).ok_or_else(unauthenticated)?;
@@ -602,7 +602,14 @@ pub async fn login(
         other => other.into(),
     })?;
 
-    tokens(state, &user, &device, refresh, now)
+    tokens(
+        state,
+        &user,
+        &device,
+        refresh,
+        now,
+        now + Duration::days(REFRESH_TTL_DAYS),
+    )
 }
 
 fn tokens(
@@ -611,6 +618,7 @@ fn tokens(
     device: &DeviceRow,
     refresh: String,
     now: DateTime<Utc>,
+    refresh_expires: DateTime<Utc>,
 ) -> Result<TokenResponse, AppError> {
     Ok(TokenResponse {
         access_token: state
@@ -619,7 +627,7 @@ fn tokens(
         token_type: "Bearer",
         expires_in: ACCESS_TTL_SECS,
         refresh_token: refresh,
-        refresh_expires_in: REFRESH_TTL_DAYS * 86_400,
+        refresh_expires_in: (refresh_expires - now).num_seconds().max(0),
         user: SessionUser {
             id: user.id,
             username: user.username.clone(),
@@ -729,11 +737,19 @@ pub async fn refresh(
     let presented = sha256_hex(req.refresh_token.trim());
     let next = random_token(32);
     enum Outcome {
-        Ok(Box<(UserAuth, DeviceRow)>),
+        Ok(Box<(UserAuth, DeviceRow, DateTime<Utc>)>),
         Reused,
         Invalid,
     }
     let outcome = with_tx!(db, q, tx => async {
+        let Some(row) = q::refresh_by_hash(&mut tx, &presented).await? else { return Ok(Outcome::Invalid) };
+        if row.device_id != req.device_id {
+            return Ok(Outcome::Invalid);
+        }
+        // The device's row held first, then the token read again: a
+        // revocation or a password set in flight lands before or after this
+        // refresh, never across it.
+        q::device_lock(&mut tx, &row.device_id).await?;
         let Some(row) = q::refresh_by_hash(&mut tx, &presented).await? else { return Ok(Outcome::Invalid) };
         if row.device_id != req.device_id
             || (row.revoked_at.is_some() && !row.for_quarantine)
@@ -774,8 +790,11 @@ pub async fn refresh(
         let Some(user) = q::user_auth_by_id(&mut tx, row.user_id).await?.filter(|u| u.active || quarantine) else {
             return Ok(Outcome::Invalid);
         };
+        // Sending into quarantine lasts no longer than the token the phone
+        // held when it was revoked.
+        let expires = if quarantine { row.expires_at } else { now + Duration::days(REFRESH_TTL_DAYS) };
         q::refresh_insert(&mut tx, &sha256_hex(&next), &row.family_id, &row.device_id, row.user_id, now,
-            now + Duration::days(REFRESH_TTL_DAYS), quarantine).await?;
+            expires, quarantine).await?;
         q::device_touch(&mut tx, &row.device_id, None, now).await?;
         q::audit_append(&mut tx, &AuditEntry {
             actor_user_id: Some(user.id),
@@ -788,10 +807,10 @@ pub async fn refresh(
             ip: ip.clone(),
             detail: serde_json::Value::Null,
         }, now).await?;
-        Ok::<_, DbError>(Outcome::Ok(Box::new((user, device))))
+        Ok::<_, DbError>(Outcome::Ok(Box::new((user, device, expires))))
     }.await)?;
     match outcome {
-        Outcome::Ok(found) => tokens(state, &found.0, &found.1, next, now),
+        Outcome::Ok(found) => tokens(state, &found.0, &found.1, next, now, found.2),
         Outcome::Reused => Err(AppError::unauthorized(
             "refresh_token_reused",
             "Mã làm mới đã được dùng trước đó; để an toàn phiên này đã bị thu hồi, hãy đăng nhập lại",

@@ -673,10 +673,11 @@ async fn only_officers_sync_and_a_revoked_phone_is_quarantined() {
         let (s, _) = app.get("/api/v1/sync/changes", &lan.token).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
 
-        // An officer whose account is deactivated (they left): their phone's
-        // last records are quarantined too, not refused.
+        // An officer whose account is deactivated (they left): their
+        // phone's access token ends at once; renewed, it only uploads, and
+        // its last records are quarantined too, not refused.
         let admin = app.token("admin", "admin-pass-1", "test-device-0051").await;
-        let hung = phone(&app, "canbo.hung", "officer-pass-2").await;
+        let (hung, hung_refresh) = phone_and_refresh(&app, "canbo.hung", "officer-pass-2").await;
         let hung_snap = snapshot(&app, &hung).await;
         let hung_id = app.id_of("users", "CB-TD-02").await;
         let (s, body) = app
@@ -688,6 +689,13 @@ async fn only_officers_sync_and_a_revoked_phone_is_quarantined() {
             .await;
         assert_eq!(s, StatusCode::OK, "{body}");
         let mut hung = hung;
+        let visit = hung.visit(hung_snap.workers[0].id);
+        let (s, body) = upload(&app, &hung, Uuid::now_v7(), vec![visit]).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{body}");
+        assert_eq!(body["code"], "unauthenticated", "{body}");
+        let (s, renewed) = app.refresh(&hung_refresh, &hung.device.to_string()).await;
+        assert_eq!(s, StatusCode::OK, "{renewed}");
+        hung.token = renewed["access_token"].as_str().unwrap().to_string();
         let visit = hung.visit(hung_snap.workers[0].id);
         let (_, r) = upload(&app, &hung, Uuid::now_v7(), vec![visit]).await;
         let quarantined = [(UploadOutcome::Rejected, Some("device_revoked".into()))];
@@ -745,6 +753,15 @@ async fn a_revoked_phone_offline_past_its_access_token_still_sends_into_quaranti
         let (s, second) = app.refresh(&first, &device).await;
         assert_eq!(s, StatusCode::OK, "{backend:?}: {second}");
         assert_eq!(second["device"]["revoked"], true, "{second}");
+        // No longer than the token the phone held when it was revoked.
+        let (s, third_try) = app.refresh(&second["refresh_token"], &device).await;
+        assert_eq!(s, StatusCode::OK, "{third_try}");
+        assert!(
+            third_try["refresh_expires_in"].as_i64() <= second["refresh_expires_in"].as_i64()
+                && second["refresh_expires_in"].as_i64() < Some(30 * 86_400),
+            "{second} {third_try}"
+        );
+        let second = third_try;
         lan.token = second["access_token"].as_str().unwrap().to_string();
         let visit = lan.visit(worker);
         let (s, r) = upload(&app, &lan, Uuid::now_v7(), vec![visit]).await;
@@ -759,7 +776,7 @@ async fn a_revoked_phone_offline_past_its_access_token_still_sends_into_quaranti
         }
         assert_eq!(
             app.db.audit_count("refresh_revoked_device").await.unwrap(),
-            1
+            2
         );
         // Rotation and replay hold as for any phone: the token it replaced
         // is refused, and replaying it ends the quarantine road too.

@@ -48,10 +48,10 @@ pub async fn user_auth_by_id(c: &mut Conn, id: i64) -> DbResult<Option<UserAuth>
         .await?)
 }
 
-/// Sets a password hash and moves the user's token version on: the access
-/// tokens issued with the old password stop working at once.
+/// Sets a password hash (its caller ends the user's sessions: see
+/// [`user_sessions_end`]).
 pub async fn user_set_password(c: &mut Conn, id: i64, hash: &str, now: DateTime<Utc>) -> DbResult<()> {
-    sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2, token_version = token_version + 1 WHERE id = $3")
+    sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3")
         .bind(hash)
         .bind(now)
         .bind(id)
@@ -74,6 +74,14 @@ pub async fn user_set_active(c: &mut Conn, id: i64, active: bool, now: DateTime<
 /// Ends every console session of a user and revokes the refresh tokens of
 /// all their devices: whoever holds one must sign in again.
 pub async fn user_sessions_end(c: &mut Conn, user_id: i64, now: DateTime<Utc>) -> DbResult<()> {
+    // Each refresh holds its device's row (see `refresh` in auth): one in
+    // flight finishes first, and the token it issued is ended below.
+    user_devices_lock(c, user_id).await?;
+    // The access tokens issued before stop working at once.
+    sqlx::query("UPDATE users SET token_version = token_version + 1 WHERE id = $1")
+        .bind(user_id)
+        .execute(&mut *c)
+        .await?;
     sqlx::query("UPDATE console_sessions SET ended_at = $1 WHERE user_id = $2 AND ended_at IS NULL")
         .bind(now)
         .bind(user_id)
@@ -99,6 +107,30 @@ pub async fn admins_active(c: &mut Conn) -> DbResult<Vec<i64>> {
     Ok(sqlx::query_scalar(&format!("SELECT id FROM users WHERE role = 'admin' AND active ORDER BY id{lock}"))
         .fetch_all(&mut *c)
         .await?)
+}
+
+/// Holds a device's row to the end of the transaction on PostgreSQL
+/// (SQLite's writer is alone already): a refresh, a revocation and the end
+/// of a user's sessions on the same device take turns.
+pub async fn device_lock(c: &mut Conn, id: &str) -> DbResult<()> {
+    if !IS_SQLITE {
+        sqlx::query("SELECT id FROM devices WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(&mut *c)
+            .await?;
+    }
+    Ok(())
+}
+
+/// [`device_lock`] for every device of a user, in id order.
+pub async fn user_devices_lock(c: &mut Conn, user_id: i64) -> DbResult<()> {
+    if !IS_SQLITE {
+        sqlx::query("SELECT id FROM devices WHERE user_id = $1 ORDER BY id FOR UPDATE")
+            .bind(user_id)
+            .fetch_all(&mut *c)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The ids of a user's devices that are not revoked.
@@ -216,7 +248,7 @@ pub async fn device_touch(c: &mut Conn, id: &str, name: Option<&str>, now: DateT
 
 /// Lifts the revocation of a user's devices revoked with the reason
 /// starting `prefix` (those revoked with the account); their refresh tokens
-/// stay revoked.
+/// stay revoked, for quarantine too: the officer signs in again.
 pub async fn devices_restore(c: &mut Conn, user_id: i64, prefix: &str) -> DbResult<u64> {
     let done = sqlx::query(
         "UPDATE devices SET revoked_at = NULL, revoked_by = NULL, revoke_reason = NULL
@@ -224,6 +256,13 @@ pub async fn devices_restore(c: &mut Conn, user_id: i64, prefix: &str) -> DbResu
     )
     .bind(user_id)
     .bind(format!("{prefix}%"))
+    .execute(&mut *c)
+    .await?;
+    sqlx::query(
+        "UPDATE refresh_tokens SET for_quarantine = FALSE
+         WHERE for_quarantine AND device_id IN (SELECT id FROM devices WHERE user_id = $1 AND revoked_at IS NULL)",
+    )
+    .bind(user_id)
     .execute(&mut *c)
     .await?;
     Ok(done.rows_affected())
