@@ -448,6 +448,17 @@ async fn a_revoked_phone_changes_nothing_for_the_records_after() {
             )
             .await;
         assert_eq!(detail["refused_cash"], "0", "{detail}");
+        // What the rules would have said of a record is kept with it: an
+        // amount above what the loan owes reads so to the supervisor.
+        let over = lan.phone.pay(lan.l2, lan.w2, lan.l2_balance * 10);
+        let r = results(&app, &lan.phone, &[&over]).await;
+        assert_eq!(r[0].code.as_deref(), Some("device_revoked"), "{r:?}");
+        let en = r[0].message_en.as_deref().unwrap_or_default();
+        assert!(
+            en.starts_with("the device was revoked")
+                && en.contains("the server would also have refused it"),
+            "{en}"
+        );
     }
 }
 

@@ -168,8 +168,9 @@ pub struct ListQuery {
     page: String,
 }
 
-/// How far back the queue lists the repayments refused at upload.
-const REFUSED_DAYS: i64 = 30;
+/// The refused repayments and gifts the queue lists at most (newest
+/// first); every one stays until it is marked settled, however old.
+const REFUSED_SHOWN: i64 = 100;
 
 /// `GET /batches?status=pending|approved|rejected|all&page=`
 pub async fn list(
@@ -203,10 +204,13 @@ pub async fn list(
     // at upload: on the queue, whether or not their batch has anything else
     // to review.
     let (refused, names) = if chosen == Some(BatchStatus::Pending) && page == 1 {
-        let since = chrono::Utc::now() - chrono::Duration::days(REFUSED_DAYS);
         match state
             .db
-            .refused_handovers(branch_of(&who), since, 100)
+            .refused_handovers(
+                branch_of(&who),
+                chrono::DateTime::UNIX_EPOCH,
+                REFUSED_SHOWN + 1,
+            )
             .await
         {
             Ok(r) => r,
@@ -330,10 +334,16 @@ pub async fn list(
         }
         @if !refused.is_empty() {
             section #refused-repayments {
-                h2 { (lang.pick(
-                    format!("Khoản thu và quà bị từ chối hoặc giữ lại khi tải lên ({REFUSED_DAYS} ngày qua)"),
-                    format!("Repayments and gifts refused or held at upload (last {REFUSED_DAYS} days)"),
+                h2 { (lang.t(
+                    "Khoản thu và quà bị từ chối hoặc giữ lại khi tải lên, chưa xử lý",
+                    "Repayments and gifts refused or held at upload, not settled yet",
                 )) }
+                @if refused.len() as i64 > REFUSED_SHOWN {
+                    p.muted { (lang.pick(
+                        format!("Hiện {REFUSED_SHOWN} khoản mới nhất; đánh dấu đã xử lý để thấy các khoản cũ hơn."),
+                        format!("The newest {REFUSED_SHOWN} are shown; mark them settled to see older ones."),
+                    )) }
+                }
                 @if refused_cash {
                     p.notice.warn { (lang.t(REFUSED_CASH_VI, REFUSED_CASH_EN)) }
                 }
@@ -348,7 +358,7 @@ pub async fn list(
                             (refused_heads(lang))
                         } }
                         tbody {
-                            @for r in &refused {
+                            @for r in refused.iter().take(REFUSED_SHOWN as usize) {
                                 @let shown = crate::review::refused_record(&r.record, &names);
                                 tr data-refused=(r.record.client_id) id=(format!("refused-{}", r.record.client_id)) {
                                     td {

@@ -429,11 +429,27 @@ pub async fn store_batches(
             }
             let mut verdict = facts.judge(who, batch, record, now);
             if who.device_revoked {
+                // Kept whatever the rules say, but what they say is kept
+                // with it: the supervisor weighs a record the server would
+                // have refused anyway (a loan not this officer's, an amount
+                // above what it owes).
+                let (mut vi, mut en) = (
+                    "Thiết bị đã bị thu hồi: bản ghi được giữ lại để giám sát xem xét".to_string(),
+                    "the device was revoked: the record is kept for a supervisor to review".to_string(),
+                );
+                if verdict.status != "accepted" {
+                    if let Some(why) = &verdict.message_vi {
+                        vi.push_str(&format!(". Ngoài ra máy chủ cũng sẽ từ chối bản ghi này: {why}"));
+                    }
+                    if let Some(why) = &verdict.message_en {
+                        en.push_str(&format!("; the server would also have refused it: {why}"));
+                    }
+                }
                 verdict = Verdict {
                     status: "quarantined",
                     code: Some("device_revoked".into()),
-                    message_vi: Some("Thiết bị đã bị thu hồi: bản ghi được giữ lại để giám sát xem xét".into()),
-                    message_en: Some("the device was revoked: the record is kept for a supervisor to review".into()),
+                    message_vi: Some(vi),
+                    message_en: Some(en),
                     ..verdict
                 };
             }
