@@ -97,6 +97,7 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
     tracing::info!(%addr, "listening");
     println!("Sổ Tay server listening on http://{addr}");
     let db = state.db.clone();
+    let writer_stopped = state.uploads.stopped();
     let served = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
@@ -104,6 +105,14 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
     .with_graceful_shutdown(shutdown_signal())
     .await;
     tracing::info!("shutting down: closing the database");
+    // The upload writer first (its queue closed with the last request):
+    // its last group stored, its connection closed.
+    if tokio::time::timeout(Duration::from_secs(30), writer_stopped)
+        .await
+        .is_err()
+    {
+        tracing::warn!("the upload writer did not stop within 30 s");
+    }
     if let Err(e) = db.shut_down().await {
         tracing::warn!(error = %e, "the database's last checkpoint failed; its WAL file holds the latest writes: keep it beside the database");
     }

@@ -43,6 +43,9 @@ struct Job {
 #[derive(Clone)]
 pub struct UploadQueue {
     jobs: mpsc::Sender<Job>,
+    /// Told once the writer has stored its last group and closed its
+    /// connection (taken by whoever shuts the server down).
+    stopped: Arc<std::sync::Mutex<Option<oneshot::Receiver<()>>>>,
 }
 
 impl UploadQueue {
@@ -57,6 +60,7 @@ impl UploadQueue {
             .enable_all()
             .build()?;
         let own = db.upload_writer();
+        let (done, stopped) = oneshot::channel();
         let checkpoints = Checkpoints {
             db,
             runtime: tokio::runtime::Handle::current(),
@@ -69,9 +73,28 @@ impl UploadQueue {
                 runtime.block_on(async move {
                     writer(own.clone(), rx, checkpoints).await;
                     own.close().await;
-                })
+                });
+                let _ = done.send(());
             })?;
-        Ok(UploadQueue { jobs })
+        Ok(UploadQueue {
+            jobs,
+            stopped: Arc::new(std::sync::Mutex::new(Some(stopped))),
+        })
+    }
+
+    /// Resolves once the writer has stopped: after every handle to the
+    /// queue is dropped, its last group stored and its connection closed.
+    pub fn stopped(&self) -> impl std::future::Future<Output = ()> + use<> {
+        let rx = self
+            .stopped
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        async move {
+            if let Some(rx) = rx {
+                let _ = rx.await;
+            }
+        }
     }
 
     /// Stores `batch` (see [`Db::upload`]) once its group is committed.

@@ -423,9 +423,34 @@ async fn a_stopped_server_leaves_everything_in_the_database_file() {
         let mode = std::fs::metadata(&file).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "{file}: {mode:o}");
     }
+    // A phone's day goes up (through the upload writer's own connection).
+    let base = server.base.clone();
+    let accepted = tokio::task::spawn_blocking(move || {
+        let phone = sotay_tests::Phone::new();
+        phone.login(&base, "canbo.lan", PASSWORD);
+        phone.book.sync(None).expect("first sync");
+        let hit = phone.book.search("thi".into(), 1).unwrap().remove(0);
+        phone
+            .book
+            .record_visit(sotay_core::VisitInput {
+                worker_id: hit.worker_id,
+                purpose: sotay_core::VisitPurpose::Other,
+                outcome: "Đã gặp".into(),
+                notes: String::new(),
+                location: None,
+                recorded_at: chrono::Utc::now(),
+            })
+            .unwrap();
+        phone.book.sync(None).expect("sync").accepted
+    })
+    .await
+    .unwrap();
+    assert_eq!(accepted, 1);
     let audit = "SELECT COUNT(*) FROM audit_log";
     let written = scalar(&db.url, audit).await;
     assert!(written > 0);
+    let records = "SELECT COUNT(*) FROM sync_records";
+    assert_eq!(scalar(&db.url, records).await, 1);
     let status = server.stop();
     assert!(status.success(), "{status:?}");
     let wal = std::fs::metadata(format!("{path}-wal")).map_or(0, |m| m.len());
@@ -435,6 +460,7 @@ async fn a_stopped_server_leaves_everything_in_the_database_file() {
     std::fs::copy(path, &copy).unwrap();
     let copy_url = format!("sqlite://{}", copy.display());
     assert_eq!(scalar(&copy_url, audit).await, written);
+    assert_eq!(scalar(&copy_url, records).await, 1);
 }
 
 async fn execute(database_url: &str, sql: &str) {

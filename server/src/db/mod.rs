@@ -588,14 +588,25 @@ impl Db {
     /// database file and emptying it (`wal_checkpoint(TRUNCATE)`).
     pub async fn shut_down(&self) -> DbResult<()> {
         let checkpoint = match self {
-            Db::Sqlite(p) => sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                .execute(p)
+            // (busy, frames in the WAL, frames copied): a checkpoint another
+            // connection blocked says so in its row, not as an error.
+            Db::Sqlite(p) => sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(p)
                 .await
-                .map(|_| ()),
+                .map_err(DbError::from)
+                .and_then(|(busy, log, copied)| {
+                    if busy != 0 || copied < log {
+                        Err(DbError::Invalid(format!(
+                            "the last checkpoint copied {copied} of the WAL's {log} frames (busy: {busy})"
+                        )))
+                    } else {
+                        Ok(())
+                    }
+                }),
             Db::Postgres(_) => Ok(()),
         };
         self.close().await;
-        Ok(checkpoint?)
+        checkpoint
     }
 
     /// Copies what the WAL holds into the SQLite database as far as no
