@@ -33,6 +33,46 @@ pub struct AppState {
     /// Proxies believed when they name the client (`X-Forwarded-For`);
     /// none unless configured.
     pub trusted_proxies: Arc<crate::client_addr::TrustedProxies>,
+    /// When devices last connected, written together now and then.
+    pub seen: Arc<SeenDevices>,
+}
+
+/// The devices seen since the last write of their last connection: noted by
+/// each request in memory, written in one transaction every
+/// [`SEEN_WRITE_EVERY`] (and at shutdown), never in a request's way.
+#[derive(Default)]
+pub struct SeenDevices {
+    pending: std::sync::Mutex<std::collections::HashMap<String, chrono::DateTime<chrono::Utc>>>,
+}
+
+/// How often the devices seen are written.
+pub const SEEN_WRITE_EVERY: Duration = Duration::from_secs(60);
+
+impl SeenDevices {
+    pub fn note(&self, device_id: &str, at: chrono::DateTime<chrono::Utc>) {
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(device_id.to_string(), at);
+    }
+
+    /// Writes what was noted; what fails to write is noted again.
+    pub async fn write(&self, db: &Db) {
+        let seen: Vec<_> =
+            std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()))
+                .into_iter()
+                .collect();
+        if seen.is_empty() {
+            return;
+        }
+        if let Err(e) = db.devices_seen(&seen).await {
+            tracing::debug!(error = %e, "the devices' last connections were not written; next time");
+            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+            for (id, at) in seen {
+                pending.entry(id).or_insert(at);
+            }
+        }
+    }
 }
 
 impl AppState {
@@ -45,6 +85,7 @@ impl AppState {
             db,
             jwt: Arc::new(JwtKeys::new(&secret)),
             trusted_proxies: Arc::default(),
+            seen: Arc::default(),
         })
     }
 }
@@ -98,6 +139,18 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
     println!("Sổ Tay server listening on http://{addr}");
     let db = state.db.clone();
     let writer_stopped = state.uploads.stopped();
+    let seen = state.seen.clone();
+    let seen_writer = {
+        let (seen, db) = (seen.clone(), db.clone());
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(SEEN_WRITE_EVERY);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                seen.write(&db).await;
+            }
+        })
+    };
     let served = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
@@ -113,6 +166,8 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
     {
         tracing::warn!("the upload writer did not stop within 30 s");
     }
+    seen_writer.abort();
+    seen.write(&db).await;
     if let Err(e) = db.shut_down().await {
         tracing::warn!(error = %e, "the database's last checkpoint failed; its WAL file holds the latest writes: keep it beside the database");
     }

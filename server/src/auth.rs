@@ -263,17 +263,6 @@ async fn authenticate(
     if device.revoked_at.is_some() && !allow_revoked {
         return Err(device_revoked());
     }
-    let now = Utc::now();
-    if now - device.last_seen_at > SEEN_EVERY {
-        // The devices page's "last connection": written at most every few
-        // minutes a device, beside the request, never in its way.
-        let (db, id) = (state.db.clone(), device.id.clone());
-        tokio::spawn(async move {
-            if let Err(e) = db.device_seen(&id, now).await {
-                tracing::debug!(error = %e, "the device's last connection was not noted");
-            }
-        });
-    }
     if claims.upload_only && device.revoked_at.is_none() {
         // Issued while the device was revoked; it has come back since (with
         // its account): a full session needs a sign-in.
@@ -292,6 +281,12 @@ async fn authenticate(
         ));
     }
     let role = Role::parse(&user.role).ok_or_else(unauthenticated)?;
+    // Let in: the devices page's "last connection" moves (noted in memory,
+    // written with the others now and then).
+    let now = Utc::now();
+    if now - device.last_seen_at > SEEN_EVERY {
+        state.seen.note(&device.id, now);
+    }
     Ok((
         AuthUser {
             id: user.id,
@@ -340,7 +335,7 @@ impl FromRequestParts<AppState> for UploadingUser {
     }
 }
 
-/// A device's last connection is noted at most this often.
+/// A device's last connection is noted when the one written is older.
 const SEEN_EVERY: Duration = Duration::minutes(5);
 
 /// How the reason starts of a device revoked with its account.

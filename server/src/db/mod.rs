@@ -672,9 +672,15 @@ impl Db {
 
     /// A request's device and user, read on one connection (every
     /// authenticated request asks for both).
-    /// Notes that a device was seen now (its last connection).
-    pub async fn device_seen(&self, device_id: &str, now: chrono::DateTime<Utc>) -> DbResult<()> {
-        with_conn!(self, q, c => q::device_touch(&mut c, device_id, None, now).await)
+    /// Writes when devices were last seen, in one transaction; a later
+    /// time already written (a sign-in since) is kept.
+    pub async fn devices_seen(&self, seen: &[(String, chrono::DateTime<Utc>)]) -> DbResult<()> {
+        with_tx!(self, q, tx => async {
+            for (id, at) in seen {
+                q::device_seen(&mut tx, id, *at).await?;
+            }
+            Ok::<_, DbError>(())
+        }.await)
     }
 
     pub async fn device_and_user(

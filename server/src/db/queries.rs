@@ -246,6 +246,16 @@ pub async fn device_touch(c: &mut Conn, id: &str, name: Option<&str>, now: DateT
     Ok(())
 }
 
+/// Moves a device's last connection on to `at`, never back.
+pub async fn device_seen(c: &mut Conn, id: &str, at: DateTime<Utc>) -> DbResult<()> {
+    sqlx::query("UPDATE devices SET last_seen_at = $1 WHERE id = $2 AND last_seen_at < $1")
+        .bind(at)
+        .bind(id)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
 /// Lifts the revocation of a user's devices revoked with the reason
 /// starting `prefix` (those revoked with the account); their refresh tokens
 /// stay revoked, for quarantine too: the officer signs in again.

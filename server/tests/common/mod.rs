@@ -101,6 +101,9 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub db: Db,
     pub backend: Backend,
+    /// The devices seen, as the server notes them (written by
+    /// `app::serve` every minute; here when a test says).
+    pub seen: std::sync::Arc<sotay_server::app::SeenDevices>,
     _test_db: TestDb,
 }
 
@@ -135,6 +138,7 @@ impl TestApp {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
+        let seen = state.seen.clone();
         tokio::spawn(async move {
             axum::serve(
                 listener,
@@ -148,6 +152,7 @@ impl TestApp {
             http: reqwest::Client::new(),
             db: test_db.db.clone(),
             backend,
+            seen,
             _test_db: test_db,
         }
     }
