@@ -527,6 +527,17 @@ impl Store {
                 [&d],
                 |r| r.get(0),
             )?;
+            // Of it, what the supervisor counted and approved: handed over.
+            let handed_over: i64 = c.query_row(
+                &format!(
+                    "SELECT coalesce(sum(r.amount), 0) FROM repayments r JOIN outbox o ON o.client_id = r.client_id
+                     JOIN record_states s ON s.client_id = r.client_id
+                     WHERE o.local_day = ?1 AND s.state IN ('approved', 'reversed') AND r.client_id NOT IN ({VOIDED})"
+                ),
+                [&d],
+                |r| r.get(0),
+            )?;
+            let to_hand_over = cash - refused_cash - handed_over;
             let count = |kind: &str| -> Result<u32> {
                 Ok(c.query_row(
                     &format!(
@@ -554,14 +565,21 @@ impl Store {
                 u32::MAX,
             )?;
             let wedged = outbox_items(c, "s.state = 'wedged'", u32::MAX)?;
-            let hand_over = if refused_cash > 0 {
-                format!(
-                    "trong đó {} bị từ chối — không nộp cùng lô: trả lại người vay hoặc làm theo hướng dẫn của giám sát chi nhánh; tiền mặt phải nộp chi nhánh {}",
-                    format_vnd(refused_cash),
-                    format_vnd(cash - refused_cash)
-                )
-            } else {
+            let mut parts = Vec::new();
+            if refused_cash > 0 {
+                parts.push(format!(
+                    "trong đó {} bị từ chối — không nộp cùng lô: trả lại người vay hoặc làm theo hướng dẫn của giám sát chi nhánh",
+                    format_vnd(refused_cash)
+                ));
+            }
+            if handed_over > 0 {
+                parts.push(format!("{} đã nộp và được duyệt", format_vnd(handed_over)));
+            }
+            let hand_over = if parts.is_empty() {
                 "tiền mặt phải nộp chi nhánh".to_string()
+            } else {
+                parts.push(format!("tiền mặt còn phải nộp chi nhánh {}", format_vnd(to_hand_over)));
+                parts.join("; ")
             };
             let mut text_vi = format!(
                 "Ngày {}: thu {} ({} phiếu) — {}; {} lượt thăm hỏi, {} suất quà, {} bản ghi hủy, {} đề nghị đảo; {} bản ghi chờ gửi.",
@@ -620,7 +638,8 @@ impl Store {
                 day,
                 cash_collected: dong(cash),
                 cash_refused: dong(refused_cash),
-                cash_to_hand_over: dong(cash - refused_cash),
+                cash_handed_over: dong(handed_over),
+                cash_to_hand_over: dong(to_hand_over),
                 repayments,
                 visits,
                 gifts,

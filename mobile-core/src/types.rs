@@ -363,7 +363,10 @@ pub struct DailySummary {
     /// left out: not handed over with the batch (given back to the worker,
     /// or as the branch says).
     pub cash_refused: Decimal,
-    /// `cash_collected` less `cash_refused`: what the branch takes in.
+    /// Of it, repayments the supervisor counted and approved: handed over.
+    pub cash_handed_over: Decimal,
+    /// `cash_collected` less `cash_refused` and `cash_handed_over`: what
+    /// the officer still owes the branch.
     pub cash_to_hand_over: Decimal,
     pub repayments: u32,
     pub visits: u32,

@@ -610,6 +610,23 @@ fn server_statuses_and_changes() {
     );
     assert_eq!(book.worker_detail(id(LAN)).unwrap().balance, dec(1_008_000));
     assert_eq!(book.receipt(r.receipt_no).unwrap().state, "approved");
+    // Counted and approved: handed over, nothing left to hand over for it.
+    let today = book.daily_summary(day(2026, 11, 20)).unwrap();
+    assert_eq!(
+        (
+            today.cash_collected,
+            today.cash_handed_over,
+            today.cash_to_hand_over
+        ),
+        (dec(112_000), dec(112_000), dec(0))
+    );
+    assert!(
+        today
+            .text_vi
+            .contains("112.000 ₫ đã nộp và được duyệt; tiền mặt còn phải nộp chi nhánh 0 ₫"),
+        "{}",
+        today.text_vi
+    );
     assert!(book.search("hoa".into(), 10).unwrap().is_empty());
     let hung = book.worker_detail(id(HUNG)).unwrap();
     assert!(hung.loans.is_empty(), "{hung:?}");

@@ -378,7 +378,7 @@ fn cash_the_server_refused_is_not_counted_as_cash_to_hand_over() {
     assert_eq!(summary.cash_to_hand_over, Decimal::from(150_000));
     assert!(
         summary.text_vi.contains(
-            "trong đó 200.000 ₫ bị từ chối — không nộp cùng lô: trả lại người vay hoặc làm theo hướng dẫn của giám sát chi nhánh; tiền mặt phải nộp chi nhánh 150.000 ₫"
+            "trong đó 200.000 ₫ bị từ chối — không nộp cùng lô: trả lại người vay hoặc làm theo hướng dẫn của giám sát chi nhánh; tiền mặt còn phải nộp chi nhánh 150.000 ₫"
         ),
         "{}",
         summary.text_vi
