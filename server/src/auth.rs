@@ -339,7 +339,7 @@ impl FromRequestParts<AppState> for UploadingUser {
 const SEEN_EVERY: Duration = Duration::minutes(5);
 
 /// How the reason starts of a device revoked with its account.
-const DEACTIVATED: &str = "Tài khoản bị khóa: ";
+pub(crate) const DEACTIVATED: &str = "Tài khoản bị khóa: ";
 
 fn device_revoked() -> AppError {
     AppError::unauthorized(

@@ -185,7 +185,10 @@ impl EntryKind {
             "welfare" => ("Hỗ trợ", "Welfare grant"),
             "settlement" => ("Nộp tiền cán bộ thu", "Officer's cash handed over"),
             "reversal" => ("Đảo bút toán", "Reversal"),
-            "campaign_receipt" => ("Nhập kho quà", "Gift stock received"),
+            "campaign_receipt" => (
+                "Nhận quà, tiền chương trình",
+                "Campaign packages or cash received",
+            ),
             "loan_opening" => (
                 "Dư nợ gốc khi nhập khoản vay",
                 "Principal owed when imported",

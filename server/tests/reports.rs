@@ -466,6 +466,29 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
         let text = String::from_utf8_lossy(&bytes).to_string();
         assert!(text.contains("Officer's cash handed over"), "{text}");
         assert!(!text.contains("Nộp tiền cán bộ thu"), "{text}");
+        // So are a worker statement's: a loan's state and rate, payments'
+        // kinds, gifts' states.
+        let (s, _, _, bytes) = download(
+            &app,
+            &format!("/api/v1/reports/worker-statement?worker_id={thu_id}&format=csv&lang=en"),
+            &admin,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        let text = String::from_utf8_lossy(&bytes).to_string();
+        assert!(
+            text.contains("Active") || text.contains("Paid off"),
+            "{text}"
+        );
+        for vi in [
+            "Đang vay",
+            "Đã tất toán",
+            "Thu nợ",
+            "Đã duyệt",
+            "Quầy giao dịch",
+        ] {
+            assert!(!text.contains(vi), "{vi}: {text}");
+        }
 
         // Every loan's outstanding principal equals its installments.
         let drift = scalar(

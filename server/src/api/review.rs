@@ -59,10 +59,21 @@ pub(crate) fn branch_of(r: &Reviewer) -> Option<i64> {
 pub(crate) fn required(field: &str, value: &str) -> Result<String, AppError> {
     let v = value.trim();
     if v.is_empty() {
+        // The field as the person knows it.
+        let (vi, en) = match field {
+            "note" => ("ghi chú (đã làm gì)", "a note (what was done)"),
+            "reason" => ("lý do", "a reason"),
+            "source" => (
+                "nguồn (ai gửi, chứng từ)",
+                "the source (who sent it, the document)",
+            ),
+            "reference" => ("số chứng từ", "the document's reference"),
+            other => (other, other),
+        };
         return Err(AppError::invalid_field(
             field,
-            format!("Cần ghi {field}"),
-            format!("{field} is required"),
+            format!("Cần ghi {vi}"),
+            format!("{en} is required"),
         ));
     }
     Ok(v.to_string())

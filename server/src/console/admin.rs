@@ -122,7 +122,7 @@ pub async fn devices(
                                 td {
                                     @if let Some(at) = d.revoked_at {
                                         span.badge.danger { (lang.t("Đã thu hồi", "Revoked")) }
-                                        br; small { (datetime(at)) @if let Some(r) = &d.revoke_reason { " — " (r) } }
+                                        br; small { (datetime(at)) @if let Some(r) = &d.revoke_reason { " — " (revoke_reason(lang, r)) } }
                                     } @else {
                                         span.badge.ok { (lang.t("Đang hoạt động", "Active")) }
                                     }
@@ -852,6 +852,18 @@ fn audit_object(lang: Lang, kind: &str, id: &str) -> Markup {
             Some(h) => { a.mono href=(h) { (cut(id, 40)) } }
             None => { span.mono { (cut(id, 40)) } }
         }
+    }
+}
+
+/// A device's revocation reason in the page's language: the one the server
+/// writes when it closes an account is translated, the rest is as typed.
+fn revoke_reason(lang: Lang, reason: &str) -> String {
+    match reason.strip_prefix(crate::auth::DEACTIVATED) {
+        Some(why) => lang.pick(
+            format!("{}{why}", crate::auth::DEACTIVATED),
+            format!("Account closed: {why}"),
+        ),
+        None => reason.to_string(),
     }
 }
 

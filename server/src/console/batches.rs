@@ -86,20 +86,26 @@ fn status_badge(lang: Lang, st: BatchStatus) -> Markup {
 
 /// `2 thu nợ · 1 trao quà`
 fn counts_text(lang: Lang, c: &KindCounts) -> String {
+    // (count, Vietnamese, English one, English more)
     let parts = [
-        (c.repayments, lang.t("thu nợ", "repayments")),
-        (c.gift_handouts, lang.t("trao quà", "gifts")),
-        (c.visits, lang.t("thăm hỏi", "visits")),
-        (c.voids, lang.t("huỷ", "voids")),
+        (c.repayments, "thu nợ", "repayment", "repayments"),
+        (c.gift_handouts, "trao quà", "gift", "gifts"),
+        (c.visits, "thăm hỏi", "visit", "visits"),
+        (c.voids, "huỷ", "void", "voids"),
         (
             c.reversal_requests,
-            lang.t("đề nghị đảo", "reversal requests"),
+            "đề nghị đảo",
+            "reversal request",
+            "reversal requests",
         ),
     ];
     let text: Vec<String> = parts
         .iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, what)| format!("{} {what}", view::count(*n)))
+        .filter(|(n, ..)| *n > 0)
+        .map(|(n, vi, one, more)| {
+            let what = lang.t(vi, if *n == 1 { one } else { more });
+            format!("{} {what}", view::count(*n))
+        })
         .collect();
     if text.is_empty() {
         "—".into()

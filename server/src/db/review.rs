@@ -1363,10 +1363,15 @@ pub async fn review_approve(
     if !settlement.0.is_empty() {
         // Who handed the cash over, as the cash book shows it; the batch
         // is linked by the entry.
+        // The batch as people tell them apart: when it synced, and the
+        // end of its id (its start is a time, the same for batches synced
+        // within a minute).
+        let id = batch_id.simple().to_string();
         let memo = format!(
-            "Nộp tiền của {} (lô {}): phải nộp {}, thực nhận {}",
+            "Nộp tiền của {} (lô đồng bộ lúc {}, mã …{}): phải nộp {}, thực nhận {}",
             head.officer_name,
-            &batch_id.to_string()[..8],
+            sotay_core::domain::time::format_datetime(head.received_at),
+            &id[id.len() - 6..],
             format_vnd(expected),
             format_vnd(cash_received)
         );

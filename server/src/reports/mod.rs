@@ -174,7 +174,7 @@ fn subtitle(names: &Names, w: &Where, range: String) -> Text {
     }
     if let Some(o) = w.officer {
         vi.push(names.officer(o));
-        en.push(names.officer(o));
+        en.push(names.officer_en(o));
     }
     let clean = |v: Vec<String>| {
         v.into_iter()
@@ -350,7 +350,7 @@ pub async fn daily_collections(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
             Cell::Date(*day),
             Cell::text(names.branch(*branch)),
             Cell::text(names.officer_code(*officer)),
-            Cell::text(names.officer(*officer)),
+            names.officer_cell(*officer),
         ];
         row.extend(d.cells());
         officers.rows.push(row);
@@ -542,7 +542,7 @@ pub async fn portfolio_at_risk(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
         let mut row = vec![
             Cell::text(names.branch(*b)),
             Cell::text(names.officer_code(*o)),
-            Cell::text(names.officer(*o)),
+            names.officer_cell(*o),
         ];
         row.extend(p.cells());
         by_officer.rows.push(row);
@@ -657,7 +657,7 @@ pub async fn overdue_loans(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report
         };
         sheet.rows.push(vec![
             Cell::text(names.branch(l.branch_id)),
-            Cell::text(names.officer(l.officer_id)),
+            names.officer_cell(l.officer_id),
             Cell::text(&l.worker_code),
             Cell::text(&l.worker_name),
             l.phone.as_deref().map_or(Cell::Empty, Cell::text),
@@ -849,7 +849,7 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
             Cell::text(&c.name),
             Cell::text(names.branch(officer_branch(*o))),
             Cell::text(names.officer_code(*o)),
-            Cell::text(names.officer(*o)),
+            names.officer_cell(*o),
         ];
         row.extend(tail(
             officer_quota.get(&(*k, *o)).copied(),
@@ -929,7 +929,7 @@ pub async fn visits(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
         let mut row = vec![
             Cell::text(names.branch(*b)),
             Cell::text(names.officer_code(*o)),
-            Cell::text(names.officer(*o)),
+            names.officer_cell(*o),
         ];
         row.extend(n.iter().map(|v| Cell::Count(*v)));
         row.push(Cell::Count(n.iter().sum()));
@@ -974,7 +974,7 @@ pub async fn visits(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
             Cell::text(&h.code),
             Cell::text(&h.full_name),
             Cell::text(names.branch(h.branch_id)),
-            Cell::text(names.officer(h.officer_id)),
+            names.officer_cell(h.officer_id),
             Cell::text(&h.boarding_house),
             Cell::text(&h.room),
             Cell::text(&h.hardship_note),
@@ -1037,12 +1037,15 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
             Cell::text(&l.product),
             Cell::Date(l.disbursed_on),
             Cell::Money(l.principal),
-            Cell::text(percent(l.annual_rate_bp, Lang::Vi)),
-            Cell::text(if l.status == "active" {
-                "Đang vay"
+            Cell::words(
+                percent(l.annual_rate_bp, Lang::Vi),
+                percent(l.annual_rate_bp, Lang::En),
+            ),
+            if l.status == "active" {
+                Cell::words("Đang vay", "Active")
             } else {
-                "Đã tất toán"
-            }),
+                Cell::words("Đã tất toán", "Paid off")
+            },
             Cell::Money(l.principal_outstanding),
         ]);
     }
@@ -1103,19 +1106,19 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
         ],
     );
     for p in s.payments.iter().filter(|p| in_range(p.posted_at)) {
-        let kind = match (p.kind.as_str(), p.counter_method.as_deref()) {
-            ("repayment", _) => "Thu nợ",
-            ("counter_repayment", Some("transfer")) => "Thu chuyển khoản",
-            ("counter_repayment", _) => "Thu tại quầy",
-            _ => "Đảo bút toán",
+        let (kind, kind_en) = match (p.kind.as_str(), p.counter_method.as_deref()) {
+            ("repayment", _) => ("Thu nợ", "Repayment"),
+            ("counter_repayment", Some("transfer")) => ("Thu chuyển khoản", "Bank transfer"),
+            ("counter_repayment", _) => ("Thu tại quầy", "At the counter"),
+            _ => ("Đảo bút toán", "Reversal"),
         };
         payments.rows.push(vec![
             Cell::DateTime(p.posted_at),
             Cell::text(loan_code(p.loan_id)),
-            Cell::text(match p.reverses {
-                Some(e) => format!("{kind} số {e}"),
-                None => kind.to_string(),
-            }),
+            match p.reverses {
+                Some(e) => Cell::words(format!("{kind} số {e}"), format!("{kind_en} of {e}")),
+                None => Cell::words(kind, kind_en),
+            },
             Cell::text(p.receipt_no.clone().unwrap_or_default()),
             Cell::Money(p.principal),
             Cell::Money(p.interest),
@@ -1155,12 +1158,12 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
     );
     for g in s.gifts.iter().filter(|g| in_range(g.recorded_at)) {
         let state = match g.state.as_str() {
-            "approved" => "Đã duyệt",
-            "pending" => "Chờ duyệt",
-            "reversed" => "Đã đảo",
-            "voided" => "Đã hủy",
-            "excluded" => "Bị loại",
-            _ => "Bị từ chối",
+            "approved" => ("Đã duyệt", "Approved"),
+            "pending" => ("Chờ duyệt", "Pending"),
+            "reversed" => ("Đã đảo", "Reversed"),
+            "voided" => ("Đã hủy", "Voided"),
+            "excluded" => ("Bị loại", "Excluded"),
+            _ => ("Bị từ chối", "Refused"),
         };
         let counts = g.state == "approved";
         gifts.rows.push(vec![
@@ -1169,17 +1172,17 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
             Cell::text(&g.campaign_name),
             Cell::Money(if counts { g.gift_value } else { 0 }),
             Cell::text(&g.officer_name),
-            Cell::text(state),
+            Cell::words(state.0, state.1),
             Cell::text(
                 crate::review::gift_payload(&g.body)
                     .map(|h| h.acknowledged_name)
                     .unwrap_or_default(),
             ),
-            Cell::text(match g.signature.as_str() {
-                "received" => "Đã nhận",
-                "waiting" => "Chưa gửi lên",
-                _ => "Không có",
-            }),
+            match g.signature.as_str() {
+                "received" => Cell::words("Đã nhận", "Received"),
+                "waiting" => Cell::words("Chưa gửi lên", "Not sent yet"),
+                _ => Cell::words("Không có", "None"),
+            },
         ]);
     }
     gifts.sum_totals();

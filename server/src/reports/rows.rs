@@ -120,8 +120,30 @@ impl Names {
 
     /// An officer's name; officer 0 is the branch counter.
     pub fn officer(&self, id: i64) -> String {
+        self.officer_in(id, false)
+    }
+
+    /// [`Names::officer`] in English: the counter is named so.
+    pub fn officer_en(&self, id: i64) -> String {
+        self.officer_in(id, true)
+    }
+
+    /// An officer as a report cell: the counter in the report's language.
+    pub fn officer_cell(&self, id: i64) -> super::table::Cell {
         if id == 0 {
-            return "Quầy giao dịch".to_string();
+            return super::table::Cell::words(self.officer_in(0, false), self.officer_in(0, true));
+        }
+        super::table::Cell::text(self.officer(id))
+    }
+
+    fn officer_in(&self, id: i64, english: bool) -> String {
+        if id == 0 {
+            return if english {
+                "Branch counter"
+            } else {
+                "Quầy giao dịch"
+            }
+            .to_string();
         }
         self.users
             .get(&id)
