@@ -261,7 +261,7 @@ async fn authenticate(
         .filter(|d| d.user_id == user_id)
         .ok_or_else(device_revoked)?;
     if device.revoked_at.is_some() && !allow_revoked {
-        return Err(device_revoked());
+        return Err(revoked(&device));
     }
     if claims.upload_only && device.revoked_at.is_none() {
         // Issued while the device was revoked; it has come back since (with
@@ -347,6 +347,24 @@ fn device_revoked() -> AppError {
         "Thiết bị này đã bị thu hồi quyền truy cập; liên hệ giám sát chi nhánh",
         "this device's access was revoked; contact your branch supervisor",
     )
+}
+
+/// [`device_revoked`], saying so when the device went with its account
+/// (the officer left): then it is the administrator to see, not the branch.
+fn revoked(device: &DeviceRow) -> AppError {
+    let with_account = device
+        .revoke_reason
+        .as_deref()
+        .is_some_and(|r| r.starts_with(DEACTIVATED));
+    if with_account {
+        AppError::unauthorized(
+            "device_revoked",
+            "Tài khoản của bạn đã bị khóa nên thiết bị này không dùng được nữa; những gì máy còn giữ được gửi cho giám sát khi đồng bộ; liên hệ quản trị viên của quỹ",
+            "your account is closed, so this device can no longer be used; what it still holds goes to your supervisor when it syncs; contact the fund's administrator",
+        )
+    } else {
+        device_revoked()
+    }
 }
 
 fn invalid_credentials() -> AppError {

@@ -798,7 +798,8 @@ fn a_phone_whose_officer_left_sends_what_it_holds_to_quarantine_and_comes_back_w
         // kept in quarantine for a supervisor; the phone says why.
         let refused = phone.book.sync(None).unwrap_err();
         assert!(
-            format!("{refused:?}").contains("device_revoked"),
+            format!("{refused:?}").contains("device_revoked")
+                && format!("{refused:?}").contains("Tài khoản của bạn đã bị khóa"),
             "{refused:?}"
         );
         let quarantined = rt.block_on(scalar(
