@@ -448,6 +448,32 @@ async fn a_revoked_phone_changes_nothing_for_the_records_after() {
             )
             .await;
         assert_eq!(detail["refused_cash"], "0", "{detail}");
+        // A repayment the officer voided on the phone before it came back:
+        // no cash held, not on the list.
+        let taken_back = lan.phone.pay(lan.l2, lan.w2, 50_000);
+        let void = lan.phone.void(&taken_back);
+        assert_eq!(
+            up(&app, &lan.phone, &[&taken_back, &void]).await,
+            [no("device_revoked"), no("device_revoked")]
+        );
+        let (_, queue) = app.get("/api/v1/batches?status=pending", &sup).await;
+        for batch in queue.as_array().unwrap() {
+            let (_, detail) = app
+                .get(
+                    &format!("/api/v1/batches/{}", batch["batch_id"].as_str().unwrap()),
+                    &sup,
+                )
+                .await;
+            assert_eq!(detail["refused_cash"], "0", "{detail}");
+            assert!(
+                !detail["refused_at_upload"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|r| r["record_id"] == taken_back.client_id.to_string()),
+                "{detail}"
+            );
+        }
         // What the rules would have said of a record is kept with it: an
         // amount above what the loan owes reads so to the supervisor.
         let over = lan.phone.pay(lan.l2, lan.w2, lan.l2_balance * 10);

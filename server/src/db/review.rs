@@ -80,7 +80,9 @@ pub async fn review_refused(c: &mut Conn, batch_id: uuid::Uuid) -> DbResult<Vec<
          FROM sync_records s LEFT JOIN refused_settlements x ON x.record_id = s.id
              LEFT JOIN users u ON u.id = x.settled_by
          WHERE s.batch_id = $1
-           AND (s.status = 'rejected' OR (s.status = 'quarantined' AND s.kind IN ('repayment', 'gift_handout')))
+           AND (s.status = 'rejected' OR (s.status = 'quarantined' AND s.kind IN ('repayment', 'gift_handout')
+                AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = s.client_id
+                                AND v.kind = 'void' AND v.status = 'quarantined')))
          ORDER BY s.id",
     )
     .bind(batch_id)
@@ -109,6 +111,9 @@ pub async fn refused_handovers(
                         AND r.status IN ('accepted', 'quarantined')) AS reviewable
          FROM sync_records s JOIN users u ON u.id = s.officer_id
          WHERE s.status IN ('rejected', 'quarantined') AND s.received_at >= $3 AND s.kind IN ('repayment', 'gift_handout')
+           -- Voided by the officer on the revoked phone: nothing held.
+           AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = s.client_id
+                           AND v.kind = 'void' AND v.status = 'quarantined')
            AND NOT EXISTS (SELECT 1 FROM refused_settlements x WHERE x.record_id = s.id)
            AND ($1 = 0 OR u.branch_id = $2)
          ORDER BY s.received_at DESC, s.id DESC LIMIT $4",

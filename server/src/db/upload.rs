@@ -437,7 +437,13 @@ pub async fn store_batches(
                     "Thiết bị đã bị thu hồi: bản ghi được giữ lại để giám sát xem xét".to_string(),
                     "the device was revoked: the record is kept for a supervisor to review".to_string(),
                 );
-                if verdict.status != "accepted" {
+                // A void names what it takes back even here: the repayment
+                // or gift it voids is no cash or package the officer holds.
+                let voided = match &record.body {
+                    sotay_core::wire::RecordBody::Void(v) => Some(v.target_id),
+                    _ => None,
+                };
+                if verdict.status != "accepted" && voided.is_none() {
                     if let Some(why) = &verdict.message_vi {
                         vi.push_str(&format!(". Ngoài ra máy chủ cũng sẽ từ chối bản ghi này: {why}"));
                     }
@@ -450,6 +456,7 @@ pub async fn store_batches(
                     code: Some("device_revoked".into()),
                     message_vi: Some(vi),
                     message_en: Some(en),
+                    target: verdict.target.or(voided),
                     ..verdict
                 };
             }
