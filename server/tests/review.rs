@@ -367,6 +367,16 @@ async fn a_day_is_counted_approved_posted_and_reversed() {
         assert_eq!(again, receipt);
         let (_, balance, _) = book(&app, &sup, l2_id).await;
         assert_eq!(balance, l2_balance_before - 1_000_000);
+        // What the clerk wrote is in the books with it.
+        let (_, entries) = app
+            .get(&format!("/api/v1/ledger/entries?loan_id={l2_id}"), &sup)
+            .await;
+        let memo = entries[0]["memo"].as_str().unwrap_or_default();
+        assert!(
+            memo.contains(receipt["receipt_no"].as_str().unwrap())
+                && memo.ends_with("— Trả tại quầy"),
+            "{entries}"
+        );
         // The phone gets the new balance.
         let page3 = lan.changes(&app, &page2.next).await;
         assert!(page3.loans.iter().any(|l| l.id == l2.id), "{backend:?}");

@@ -1681,13 +1681,18 @@ pub async fn counter_repayment(
     .execute(&mut *c)
     .await?;
     let at = At { branch_id, loan_id: Some(loan_id), ..At::default() };
-    let memo = match transfer_ref {
+    let mut memo = match transfer_ref {
         None => format!("Thu nợ tại quầy {} khoản vay {loan_code}, phiếu {receipt_no}", format_vnd(amount)),
         Some(r) => format!(
             "Thu nợ chuyển khoản {} khoản vay {loan_code}, mã giao dịch {r}, phiếu {receipt_no}",
             format_vnd(amount)
         ),
     };
+    // What the clerk wrote goes into the books with it: the receipt an
+    // officer gave for the same cash, refused at upload, say.
+    if !note.trim().is_empty() {
+        memo.push_str(&format!(" — {}", note.trim()));
+    }
     let lines = ledger::counter_repayment(at, &allocation, method.account());
     let e = poster.plan(EntryKind::CounterRepayment, branch_id, memo, lines);
     e.counter_id = Some(id);
