@@ -140,14 +140,18 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
     let db = state.db.clone();
     let writer_stopped = state.uploads.stopped();
     let seen = state.seen.clone();
+    let (stop_seen, mut seen_stops) = tokio::sync::watch::channel(false);
     let seen_writer = {
         let (seen, db) = (seen.clone(), db.clone());
         tokio::spawn(async move {
             let mut every = tokio::time::interval(SEEN_WRITE_EVERY);
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
-                every.tick().await;
-                seen.write(&db).await;
+                tokio::select! {
+                    _ = every.tick() => seen.write(&db).await,
+                    // Between writes, never in one.
+                    _ = seen_stops.changed() => break,
+                }
             }
         })
     };
@@ -166,7 +170,8 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
     {
         tracing::warn!("the upload writer did not stop within 30 s");
     }
-    seen_writer.abort();
+    let _ = stop_seen.send(true);
+    let _ = seen_writer.await;
     seen.write(&db).await;
     if let Err(e) = db.shut_down().await {
         tracing::warn!(error = %e, "the database's last checkpoint failed; its WAL file holds the latest writes: keep it beside the database");

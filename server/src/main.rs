@@ -126,7 +126,8 @@ async fn main() -> anyhow::Result<()> {
 /// (where it was looked for), not created.
 async fn open_existing(url: &str, how: Open) -> anyhow::Result<Db> {
     if let Some(path) = Db::sqlite_path(url) {
-        let path = std::path::Path::new(path);
+        // The file, without the URL's options (`?mode=…`).
+        let path = std::path::Path::new(path.split('?').next().unwrap_or(path));
         if !path.exists() {
             let full = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
             let full = full.display();

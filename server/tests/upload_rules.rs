@@ -474,6 +474,15 @@ async fn a_revoked_phone_changes_nothing_for_the_records_after() {
                 "{detail}"
             );
         }
+        // Nor on the queue's list.
+        let (queue, _) = app
+            .db
+            .refused_handovers(None, chrono::DateTime::UNIX_EPOCH, 100)
+            .await
+            .unwrap();
+        let listed: Vec<Uuid> = queue.iter().map(|r| r.record.client_id).collect();
+        assert!(listed.contains(&g.client_id), "{listed:?}");
+        assert!(!listed.contains(&taken_back.client_id), "{listed:?}");
         // What the rules would have said of a record is kept with it: an
         // amount above what the loan owes reads so to the supervisor.
         let over = lan.phone.pay(lan.l2, lan.w2, lan.l2_balance * 10);

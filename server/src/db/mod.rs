@@ -588,21 +588,28 @@ impl Db {
     /// database file and emptying it (`wal_checkpoint(TRUNCATE)`).
     pub async fn shut_down(&self) -> DbResult<()> {
         let checkpoint = match self {
-            // (busy, frames in the WAL, frames copied): a checkpoint another
-            // connection blocked says so in its row, not as an error.
-            Db::Sqlite(p) => sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(TRUNCATE)")
-                .fetch_one(p)
-                .await
-                .map_err(DbError::from)
-                .and_then(|(busy, log, copied)| {
-                    if busy != 0 || copied < log {
-                        Err(DbError::Invalid(format!(
+            Db::Sqlite(p) => {
+                // (busy, frames in the WAL, frames copied): a checkpoint
+                // blocked says so in its row, not as an error; one still
+                // running from the last commit blocks it for a moment.
+                let mut last = Ok(());
+                for _ in 0..20 {
+                    let row: (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                        .fetch_one(p)
+                        .await?;
+                    last = match row {
+                        (0, log, copied) if copied >= log => Ok(()),
+                        (busy, log, copied) => Err(DbError::Invalid(format!(
                             "the last checkpoint copied {copied} of the WAL's {log} frames (busy: {busy})"
-                        )))
-                    } else {
-                        Ok(())
+                        ))),
+                    };
+                    if last.is_ok() {
+                        break;
                     }
-                }),
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                last
+            }
             Db::Postgres(_) => Ok(()),
         };
         self.close().await;
@@ -675,6 +682,9 @@ impl Db {
     /// Writes when devices were last seen, in one transaction; a later
     /// time already written (a sign-in since) is kept.
     pub async fn devices_seen(&self, seen: &[(String, chrono::DateTime<Utc>)]) -> DbResult<()> {
+        // In id order, as every other writer of several devices' rows.
+        let mut seen: Vec<_> = seen.iter().collect();
+        seen.sort_by(|a, b| a.0.cmp(&b.0));
         with_tx!(self, q, tx => async {
             for (id, at) in seen {
                 q::device_seen(&mut tx, id, *at).await?;

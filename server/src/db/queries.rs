@@ -114,7 +114,9 @@ pub async fn admins_active(c: &mut Conn) -> DbResult<Vec<i64>> {
 /// of a user's sessions on the same device take turns.
 pub async fn device_lock(c: &mut Conn, id: &str) -> DbResult<()> {
     if !IS_SQLITE {
-        sqlx::query("SELECT id FROM devices WHERE id = $1 FOR UPDATE")
+        // Not FOR UPDATE: uploads referring to the device (their key
+        // share) go on meanwhile.
+        sqlx::query("SELECT id FROM devices WHERE id = $1 FOR NO KEY UPDATE")
             .bind(id)
             .fetch_optional(&mut *c)
             .await?;
@@ -125,7 +127,7 @@ pub async fn device_lock(c: &mut Conn, id: &str) -> DbResult<()> {
 /// [`device_lock`] for every device of a user, in id order.
 pub async fn user_devices_lock(c: &mut Conn, user_id: i64) -> DbResult<()> {
     if !IS_SQLITE {
-        sqlx::query("SELECT id FROM devices WHERE user_id = $1 ORDER BY id FOR UPDATE")
+        sqlx::query("SELECT id FROM devices WHERE user_id = $1 ORDER BY id FOR NO KEY UPDATE")
             .bind(user_id)
             .fetch_all(&mut *c)
             .await?;

@@ -74,17 +74,17 @@ pub async fn review_batch_head(c: &mut Conn, batch_id: uuid::Uuid) -> DbResult<O
 /// and gifts it kept in quarantine (from a revoked device): neither reaches
 /// the books, and their cash or package is still out there.
 pub async fn review_refused(c: &mut Conn, batch_id: uuid::Uuid) -> DbResult<Vec<rv::RefusedRow>> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as(concat!(
         "SELECT s.client_id, s.kind, s.recorded_at, s.body, s.code, s.message_vi, s.message_en,
                 x.note AS settled_note, u.full_name AS settled_by, x.settled_at
          FROM sync_records s LEFT JOIN refused_settlements x ON x.record_id = s.id
              LEFT JOIN users u ON u.id = x.settled_by
          WHERE s.batch_id = $1
-           AND (s.status = 'rejected' OR (s.status = 'quarantined' AND s.kind IN ('repayment', 'gift_handout')
-                AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = s.client_id
-                                AND v.kind = 'void' AND v.status = 'quarantined')))
-         ORDER BY s.id",
-    )
+           AND (s.status = 'rejected' OR (s.status = 'quarantined' AND s.kind IN ('repayment', 'gift_handout')))
+           AND NOT ",
+        voided_in_quarantine_sql!(),
+        " ORDER BY s.id"
+    ))
     .bind(batch_id)
     .fetch_all(&mut *c)
     .await?)
@@ -103,7 +103,7 @@ pub async fn refused_handovers(
         None => (0, 0),
         Some(b) => (1, b),
     };
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as(concat!(
         "SELECT s.batch_id, u.full_name AS officer_name, s.received_at, s.client_id, s.kind, s.recorded_at,
                 s.body, s.code, s.message_vi, s.message_en,
                 CAST(NULL AS TEXT) AS settled_note, CAST(NULL AS TEXT) AS settled_by, CAST(NULL AS TIMESTAMPTZ) AS settled_at,
@@ -111,13 +111,13 @@ pub async fn refused_handovers(
                         AND r.status IN ('accepted', 'quarantined')) AS reviewable
          FROM sync_records s JOIN users u ON u.id = s.officer_id
          WHERE s.status IN ('rejected', 'quarantined') AND s.received_at >= $3 AND s.kind IN ('repayment', 'gift_handout')
-           -- Voided by the officer on the revoked phone: nothing held.
-           AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = s.client_id
-                           AND v.kind = 'void' AND v.status = 'quarantined')
            AND NOT EXISTS (SELECT 1 FROM refused_settlements x WHERE x.record_id = s.id)
+           AND NOT ",
+        voided_in_quarantine_sql!(),
+        "
            AND ($1 = 0 OR u.branch_id = $2)
          ORDER BY s.received_at DESC, s.id DESC LIMIT $4",
-    )
+    ))
     .bind(kind)
     .bind(id)
     .bind(since)

@@ -28,6 +28,18 @@ macro_rules! no_live_void_sql {
     };
 }
 
+/// Record `s`, kept in quarantine, was voided by its officer on the same
+/// revoked phone (a void also in quarantine, not in a batch the supervisor
+/// rejected): no cash or package is held for it.
+macro_rules! voided_in_quarantine_sql {
+    () => {
+        "(s.status = 'quarantined' AND EXISTS (SELECT 1 FROM sync_records v
+             WHERE v.target_client_id = s.client_id AND v.kind = 'void' AND v.status = 'quarantined'
+               AND v.officer_id = s.officer_id AND v.device_id = s.device_id
+               AND NOT EXISTS (SELECT 1 FROM record_reviews vd WHERE vd.record_id = v.id AND vd.decision = 'rejected')))"
+    };
+}
+
 /// Record `r` is LIVE: accepted, not excluded or rejected by the
 /// supervisor, and no live void targets it.
 macro_rules! live_sql {

@@ -1190,20 +1190,21 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
     let mut sub = vec![
         format!("{} ({})", who.full_name, who.code),
         format!("CCCD {}", who.cccd),
+        s.names.branch(who.branch_id),
     ];
-    sub.push(s.names.branch(who.branch_id));
+    let mut sub_en = sub.clone();
+    sub_en[1] = format!("ID card {}", who.cccd);
     sub.push(format!("Cán bộ: {}", s.names.officer(who.officer_id)));
+    sub_en.push(format!("Officer: {}", s.names.officer_en(who.officer_id)));
     let range = range_text(f.from, f.to);
     if !range.is_empty() {
-        sub.push(range);
+        sub.push(range.clone());
+        sub_en.push(range);
     }
     Ok(Report {
         name: "worker-statement",
         title: Text::new("Sao kê người lao động", "Worker statement"),
-        subtitle: Text::new(
-            sub.join(", "),
-            sub.join(", ").replace("Cán bộ:", "Officer:"),
-        ),
+        subtitle: Text::new(sub.join(", "), sub_en.join(", ")),
         from: f.from,
         to: f.to,
         sheets: vec![loans, schedule, payments, gifts],
