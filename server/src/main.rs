@@ -432,9 +432,23 @@ async fn set_password(url: &str, username: &str) -> anyhow::Result<()> {
     let db = open_existing(url, Open::Current).await?;
     let mut password = String::new();
     if std::io::stdin().is_terminal() {
-        // Typed by a person: one line, asked for.
+        // Typed by a person: one line, asked for, not shown (the terminal's
+        // echo off while it is typed).
         eprint!("Mật khẩu mới của {username}, rồi Enter / the new password for {username}, then Enter: ");
-        std::io::stdin().read_line(&mut password)?;
+        let stty = |arg: &str| {
+            std::process::Command::new("stty")
+                .arg(arg)
+                .stdin(std::process::Stdio::inherit())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        let hidden = stty("-echo");
+        let read = std::io::stdin().read_line(&mut password);
+        if hidden {
+            stty("echo");
+            eprintln!();
+        }
+        read?;
     } else {
         std::io::stdin().read_to_string(&mut password)?;
     }
