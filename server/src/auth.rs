@@ -771,8 +771,13 @@ pub async fn refresh(
             return Ok(Outcome::Invalid);
         }
         let already_used = row.used_at.is_some() || !q::refresh_mark_used(&mut tx, row.id, now).await?;
+        // A revoked phone's token (good only for quarantine) is given its
+        // lost answer again however late it asks: ending its road would
+        // strand what it holds, and a thief gains only a quarantine upload.
+        let quarantine_token = row.revoked_at.is_some();
         let answer_lost = already_used
-            && row.used_at.is_none_or(|u| now - u < Duration::seconds(REFRESH_GRACE_SECS))
+            && (quarantine_token
+                || row.used_at.is_none_or(|u| now - u < Duration::seconds(REFRESH_GRACE_SECS)))
             && !q::refresh_successor_used(&mut tx, &row.family_id, row.id).await?;
         if answer_lost {
             // The phone never got the answer to its first use (no signal in

@@ -778,6 +778,17 @@ async fn a_revoked_phone_offline_past_its_access_token_still_sends_into_quaranti
             app.db.audit_count("refresh_revoked_device").await.unwrap(),
             2
         );
+        // An answer lost on the way is given again, however late the phone
+        // asks (here an hour after the first try).
+        let (s, lost) = app.refresh(&second["refresh_token"], &device).await;
+        assert_eq!(s, StatusCode::OK, "{lost}");
+        app.exec(&format!(
+            "UPDATE refresh_tokens SET used_at = '{}' WHERE used_at IS NOT NULL AND device_id = '{device}'",
+            (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339()
+        ))
+        .await;
+        let (s, second) = app.refresh(&second["refresh_token"], &device).await;
+        assert_eq!(s, StatusCode::OK, "{second}");
         // Rotation and replay hold as for any phone: the token it replaced
         // is refused, and replaying it ends the quarantine road too.
         let (s, third) = app.refresh(&second["refresh_token"], &device).await;
