@@ -632,14 +632,7 @@ async fn only_officers_sync_and_a_revoked_phone_is_quarantined() {
                 .await;
             assert_eq!(s, StatusCode::OK, "{body}");
         }
-        let (s, _) = app
-            .post(
-                &format!("/api/v1/devices/{}/revoke", lan.device),
-                &sup,
-                &json!({"reason": "Mất máy"}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK);
+        app.revoke(&sup, lan.device).await;
         let visit = lan.record(RecordBody::Visit(VisitPayload {
             worker_id: snap.workers[0].id,
             purpose: VisitPurpose::Other,
@@ -738,14 +731,7 @@ async fn a_revoked_phone_offline_past_its_access_token_still_sends_into_quaranti
         let admin = app.token("admin", "admin-pass-1", "test-device-0061").await;
         let (mut lan, first) = phone_and_refresh(&app, "canbo.lan", "officer-pass-1").await;
         let worker = snapshot(&app, &lan).await.workers[0].id;
-        let (s, _) = app
-            .post(
-                &format!("/api/v1/devices/{}/revoke", lan.device),
-                &sup,
-                &json!({"reason": "Mất máy"}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK);
+        app.revoke(&sup, lan.device).await;
         // Hours later the phone is back online, its access token long
         // expired: its refresh token still answers, with a token that only
         // uploads, and what it sends is kept for the supervisor.

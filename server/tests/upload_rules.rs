@@ -383,14 +383,7 @@ async fn a_revoked_phone_changes_nothing_for_the_records_after() {
             .token("giamsat.td", "super-pass-1", "test-device-0050")
             .await;
         let mut other = phone(&app, "canbo.lan", "officer-pass-1").await;
-        let (s, _) = app
-            .post(
-                &format!("/api/v1/devices/{}/revoke", lan.phone.device),
-                &sup,
-                &serde_json::json!({"reason": "Mất máy"}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK);
+        app.revoke(&sup, lan.phone.device).await;
         let p = &mut lan.phone;
         let g = p.gift(lan.tet, lan.w1);
         let a = p.pay(lan.l2, lan.w2, lan.l2_balance);

@@ -287,6 +287,27 @@ impl Phone {
             )
             .unwrap_or_else(|e| panic!("login {username}: {e:?}"));
     }
+
+    /// A gift campaign of the portfolio (the demo fund has one).
+    pub fn gift_campaign(&self) -> sotay_core::CampaignView {
+        self.book
+            .campaigns()
+            .expect("campaigns")
+            .into_iter()
+            .find(|k| k.kind == "gift")
+            .expect("a gift campaign")
+    }
+
+    /// A union member of the portfolio (one a gift may go to).
+    pub fn union_member(&self) -> sotay_core::WorkerDetail {
+        self.book
+            .search("thi".into(), 200)
+            .expect("search")
+            .into_iter()
+            .map(|h| self.book.worker_detail(h.worker_id).expect("detail"))
+            .find(|w| w.union_member)
+            .expect("a union member")
+    }
 }
 
 impl Default for Phone {

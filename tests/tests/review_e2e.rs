@@ -218,13 +218,7 @@ fn a_synced_day_is_approved_posted_heard_by_the_phone_and_reversed_exactly() {
         let mut paid: Vec<Paid> = Vec::new();
         let mut gift = None;
         let mut visit = None;
-        let campaign = phone
-            .book
-            .campaigns()
-            .unwrap()
-            .into_iter()
-            .find(|k| k.kind == "gift")
-            .expect("a gift campaign");
+        let campaign = phone.gift_campaign();
         for hit in phone.book.search("thi".into(), 200).expect("search") {
             let detail = phone.book.worker_detail(hit.worker_id).expect("detail");
             if paid.len() < 3 {

@@ -605,22 +605,9 @@ fn the_same_gift_from_two_phones_is_given_once_and_the_other_officer_sees_why() 
             p.login(&server.base, "canbo.hung", PASSWORD);
             p.book.sync(None).expect("sync");
         }
-        let campaign = a
-            .book
-            .campaigns()
-            .unwrap()
-            .into_iter()
-            .find(|k| k.kind == "gift")
-            .expect("a gift campaign");
+        let campaign = a.gift_campaign();
         // A union member both phones will visit.
-        let worker = a
-            .book
-            .search("thi".into(), 200)
-            .unwrap()
-            .into_iter()
-            .map(|h| a.book.worker_detail(h.worker_id).unwrap())
-            .find(|w| w.union_member)
-            .expect("a union member");
+        let worker = a.union_member();
         for (n, p) in [&a, &b].into_iter().enumerate() {
             // Each phone takes the recipient's signature.
             let mut image = b"\x89PNG\r\n\x1a\n".to_vec();
@@ -832,21 +819,8 @@ fn a_phone_whose_officer_left_sends_what_it_holds_to_quarantine_and_comes_back_w
         // voids every access token as their expiry would.)
         let mut lost_day = record_day(&lost, 2);
         // A gift handed out that day, the recipient's signature taken.
-        let campaign = lost
-            .book
-            .campaigns()
-            .unwrap()
-            .into_iter()
-            .find(|k| k.kind == "gift")
-            .expect("a gift campaign");
-        let member = lost
-            .book
-            .search("thi".into(), 200)
-            .unwrap()
-            .into_iter()
-            .map(|h| lost.book.worker_detail(h.worker_id).unwrap())
-            .find(|w| w.union_member)
-            .expect("a union member");
+        let campaign = lost.gift_campaign();
+        let member = lost.union_member();
         let mut image = b"\x89PNG\r\n\x1a\n".to_vec();
         image.extend(b"signature on the lost phone");
         lost.book

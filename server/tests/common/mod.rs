@@ -263,6 +263,18 @@ impl TestApp {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    /// `by` revokes `device` (lost) through the API.
+    pub async fn revoke(&self, by: &str, device: impl std::fmt::Display) {
+        let (s, body) = self
+            .post(
+                &format!("/api/v1/devices/{device}/revoke"),
+                by,
+                &json!({"reason": "Mất máy"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+    }
+
     /// Runs one statement straight on the database (to set a scene no
     /// request would): the rows it changed.
     pub async fn exec(&self, sql: &str) -> u64 {
