@@ -527,8 +527,8 @@ impl Store {
                 [&d],
                 |r| r.get(0),
             )?;
-            // Of it, what the supervisor counted and approved: handed over.
-            let handed_over: i64 = c.query_row(
+            // Of it, what is in batches the supervisor approved.
+            let approved_cash: i64 = c.query_row(
                 &format!(
                     "SELECT coalesce(sum(r.amount), 0) FROM repayments r JOIN outbox o ON o.client_id = r.client_id
                      JOIN record_states s ON s.client_id = r.client_id
@@ -537,7 +537,7 @@ impl Store {
                 [&d],
                 |r| r.get(0),
             )?;
-            let to_hand_over = cash - refused_cash - handed_over;
+            let to_hand_over = cash - refused_cash - approved_cash;
             let count = |kind: &str| -> Result<u32> {
                 Ok(c.query_row(
                     &format!(
@@ -572,8 +572,11 @@ impl Store {
                     format_vnd(refused_cash)
                 ));
             }
-            if handed_over > 0 {
-                parts.push(format!("{} đã nộp và được duyệt", format_vnd(handed_over)));
+            if approved_cash > 0 {
+                parts.push(format!(
+                    "{} đã nộp trong các lô được duyệt (nếu giám sát đếm thiếu, khoản thiếu ghi vào tài khoản của cán bộ tại chi nhánh)",
+                    format_vnd(approved_cash)
+                ));
             }
             let hand_over = if parts.is_empty() {
                 "tiền mặt phải nộp chi nhánh".to_string()
@@ -638,7 +641,7 @@ impl Store {
                 day,
                 cash_collected: dong(cash),
                 cash_refused: dong(refused_cash),
-                cash_handed_over: dong(handed_over),
+                cash_approved: dong(approved_cash),
                 cash_to_hand_over: dong(to_hand_over),
                 repayments,
                 visits,

@@ -363,10 +363,12 @@ pub struct DailySummary {
     /// left out: not handed over with the batch (given back to the worker,
     /// or as the branch says).
     pub cash_refused: Decimal,
-    /// Of it, repayments the supervisor counted and approved: handed over.
-    pub cash_handed_over: Decimal,
-    /// `cash_collected` less `cash_refused` and `cash_handed_over`: what
-    /// the officer still owes the branch.
+    /// Of it, repayments in batches the supervisor approved: handed over
+    /// (a shortage found when the cash was counted is on the officer's
+    /// account at the branch, not known here).
+    pub cash_approved: Decimal,
+    /// `cash_collected` less `cash_refused` and `cash_approved`: what is
+    /// still to hand over.
     pub cash_to_hand_over: Decimal,
     pub repayments: u32,
     pub visits: u32,

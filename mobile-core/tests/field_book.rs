@@ -615,7 +615,7 @@ fn server_statuses_and_changes() {
     assert_eq!(
         (
             today.cash_collected,
-            today.cash_handed_over,
+            today.cash_approved,
             today.cash_to_hand_over
         ),
         (dec(112_000), dec(112_000), dec(0))
@@ -623,7 +623,7 @@ fn server_statuses_and_changes() {
     assert!(
         today
             .text_vi
-            .contains("112.000 ₫ đã nộp và được duyệt; tiền mặt còn phải nộp chi nhánh 0 ₫"),
+            .contains("112.000 ₫ đã nộp trong các lô được duyệt"),
         "{}",
         today.text_vi
     );

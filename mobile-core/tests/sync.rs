@@ -712,6 +712,16 @@ fn a_reused_refresh_token_or_a_revoked_device_ends_the_session_with_the_servers_
     let held = visit(&book, LAN, 2);
     let image = b"\x89PNG\r\n\x1a\nchu ky nhan qua".to_vec();
     let handed = signed_gift(&book, TET, LAN, &image);
+    // A repayment taken and then taken back by the officer (voided).
+    let taken_back = pay(&book, LAN_LOAN, 50_000, 30);
+    let void = book
+        .void_record(sotay_core::CorrectionInput {
+            target_id: taken_back,
+            reason: "Thu nhầm người".into(),
+            recorded_at: at(9, 31),
+        })
+        .unwrap()
+        .client_id;
     // Offline long past its access token's life: the refresh still answers
     // (with a token that only uploads into quarantine).
     fake.expire_access_tokens();
@@ -731,12 +741,19 @@ fn a_reused_refresh_token_or_a_revoked_device_ends_the_session_with_the_servers_
     // supervisor, and the phone says so.
     let mut kept = fake.quarantined();
     kept.sort();
-    let mut sent = vec![held, handed];
+    let mut sent = vec![held, handed, taken_back, void];
     sent.sort();
     assert_eq!(kept, sent);
     assert_eq!(fake.signatures().get(&handed), Some(&image));
+    // The void held in quarantine still takes its repayment back: no cash
+    // to give back for it, as the server counts.
+    let summary = book.daily_summary(day(2026, 11, 20)).unwrap();
+    assert_eq!(summary.cash_refused, Decimal::ZERO, "{}", summary.text_vi);
     let rejected = book.outbox(OutboxFilter::Rejected, 10).unwrap();
-    assert_eq!(rejected.len(), 2);
+    assert_eq!(rejected.len(), 4, "{rejected:?}");
+    assert!(rejected
+        .iter()
+        .any(|r| r.client_id == taken_back && r.voided));
     assert!(rejected
         .iter()
         .all(|r| r.code.as_deref() == Some("device_revoked")));
