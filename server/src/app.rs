@@ -45,6 +45,11 @@ pub struct SeenDevices {
     pending: std::sync::Mutex<std::collections::HashMap<String, chrono::DateTime<chrono::Utc>>>,
 }
 
+/// How long a stop waits for the requests in flight, then for the upload
+/// writer: well within a service manager's time to stop (90 s for systemd).
+const DRAIN: Duration = Duration::from_secs(20);
+const WRITER_WAIT: Duration = Duration::from_secs(10);
+
 /// How often the devices seen are written.
 pub const SEEN_WRITE_EVERY: Duration = Duration::from_secs(60);
 
@@ -155,20 +160,49 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
             }
         })
     };
-    let served = axum::serve(
+    let (asked, stop_asked) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        shutdown_signal().await;
+        tracing::info!(
+            "stop asked: no new connections; answering the requests in flight (at most {} s)",
+            DRAIN.as_secs()
+        );
+        let _ = asked.send(());
+    };
+    let server = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await;
+    .with_graceful_shutdown(signal);
+    let server = std::future::IntoFuture::into_future(server);
+    tokio::pin!(server);
+    // A client that never finishes sending its request (a phone gone out
+    // of signal) does not hold the stop up past the deadline.
+    let deadline = async {
+        if stop_asked.await.is_ok() {
+            tokio::time::sleep(DRAIN).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    let served = tokio::select! {
+        served = &mut server => served,
+        _ = deadline => {
+            tracing::warn!("connections still open after {} s are dropped", DRAIN.as_secs());
+            Ok(())
+        }
+    };
     tracing::info!("shutting down: closing the database");
     // The upload writer first (its queue closed with the last request):
     // its last group stored, its connection closed.
-    if tokio::time::timeout(Duration::from_secs(30), writer_stopped)
+    if tokio::time::timeout(WRITER_WAIT, writer_stopped)
         .await
         .is_err()
     {
-        tracing::warn!("the upload writer did not stop within 30 s");
+        tracing::warn!(
+            "the upload writer did not stop within {} s",
+            WRITER_WAIT.as_secs()
+        );
     }
     let _ = stop_seen.send(true);
     let _ = seen_writer.await;
