@@ -125,6 +125,7 @@ async fn main() -> anyhow::Result<()> {
 /// Opens an existing database: a SQLite file that is not there is named
 /// (where it was looked for), not created.
 async fn open_existing(url: &str, how: Open) -> anyhow::Result<Db> {
+    Db::check_url(url)?;
     if let Some(path) = Db::sqlite_path(url) {
         // The file, without the URL's options (`?mode=…`).
         let path = std::path::Path::new(path.split('?').next().unwrap_or(path));

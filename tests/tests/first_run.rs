@@ -306,6 +306,21 @@ async fn maintenance_commands_leave_the_schema_to_migrate() {
             }
         };
         assert_eq!(scalar(&empty.url, tables).await, 0, "{backend:?}");
+        // Another application's database: never set up as a fund's.
+        execute(&empty.url, "CREATE TABLE invoices (id INTEGER PRIMARY KEY)").await;
+        let files = tempfile::tempdir().unwrap();
+        std::fs::write(files.path().join("branches.csv"), "code,name\n").unwrap();
+        let import = ["import", files.path().to_str().unwrap()];
+        for args in [&["migrate"][..], &["check"], &import] {
+            let out = cli(&empty.url, args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{args:?}: {stderr}");
+            assert!(
+                stderr.contains("holds 1 tables of something else"),
+                "{args:?}: {stderr}"
+            );
+        }
+        assert_eq!(scalar(&empty.url, tables).await, 1, "{backend:?}");
 
         let db = fresh_database(backend).await;
         let (older, migrations) = migrate_before(&db.url, backend, "0030").await;

@@ -253,6 +253,9 @@ pub enum Open {
 pub enum Schema {
     /// No migration applied: a new database.
     Empty,
+    /// No migration applied, but tables of something else: another
+    /// application's database, never set up as a fund's.
+    Foreign { tables: i64 },
     /// Exactly this binary's.
     Current,
     /// Older: `applied` of this binary's `known` migrations.
@@ -289,6 +292,10 @@ impl Schema {
                 "Cơ sở dữ liệu mới có {applied}/{known} bước cấu trúc mà bản sotay-server này cần: dừng máy chủ cũ, sao lưu, rồi chạy `sotay-server migrate` (hoặc khởi động máy chủ mới)\n\
                  the database has {applied} of the {known} schema migrations this sotay-server needs: stop the old server, back it up, then run `sotay-server migrate` (or start the new server)"
             )),
+            Schema::Foreign { tables } => Some(format!(
+                "Cơ sở dữ liệu này có {tables} bảng của một ứng dụng khác và không có cấu trúc của Sổ Tay: Sổ Tay không dùng nó; kiểm tra DATABASE_URL (Sổ Tay cần một cơ sở dữ liệu riêng, mới tạo)\n\
+                 this database holds {tables} tables of something else and no Sổ Tay schema: Sổ Tay will not use it; check DATABASE_URL (Sổ Tay needs a database of its own, new and empty)"
+            )),
             Schema::Newer { unknown } => Some(format!(
                 "Cơ sở dữ liệu đã được một bản sotay-server mới hơn nâng cấp (bước cấu trúc {unknown} lạ với bản này): dùng bản mới đó\n\
                  the database was migrated by a newer sotay-server (migration {unknown} is unknown to this one): use that version"
@@ -299,11 +306,14 @@ impl Schema {
 
 /// The schema of `applied` (the versions a database records) against this
 /// binary's `known` migrations.
-fn schema_of(applied: &[i64], known: &[i64]) -> Schema {
+fn schema_of(applied: &[i64], known: &[i64], other_tables: i64) -> Schema {
     if let Some(&unknown) = applied.iter().find(|v| !known.contains(v)) {
         return Schema::Newer { unknown };
     }
     match applied.len() {
+        0 if other_tables > 0 => Schema::Foreign {
+            tables: other_tables,
+        },
         0 => Schema::Empty,
         n if n == known.len() => Schema::Current,
         n => Schema::Behind {
@@ -364,28 +374,39 @@ fn keep_private(path: &Path) -> std::io::Result<()> {
 const APPLIED: &str = "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version";
 
 /// The migration versions a SQLite database has applied (none before its
-/// first: no bookkeeping table yet).
-async fn applied_sqlite(c: &mut sqlx::SqliteConnection) -> DbResult<Vec<i64>> {
+/// first: no bookkeeping table yet), and when none, how many tables it
+/// holds all the same.
+async fn applied_sqlite(c: &mut sqlx::SqliteConnection) -> DbResult<(Vec<i64>, i64)> {
     let kept: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
     )
     .fetch_one(&mut *c)
     .await?;
     if kept == 0 {
-        return Ok(Vec::new());
+        let tables: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+        )
+        .fetch_one(&mut *c)
+        .await?;
+        return Ok((Vec::new(), tables));
     }
-    Ok(sqlx::query_scalar(APPLIED).fetch_all(&mut *c).await?)
+    Ok((sqlx::query_scalar(APPLIED).fetch_all(&mut *c).await?, 0))
 }
 
-/// The migration versions a PostgreSQL database has applied.
-async fn applied_postgres(pool: &PgPool) -> DbResult<Vec<i64>> {
+/// [`applied_sqlite`] for PostgreSQL (tables of the connection's schema).
+async fn applied_postgres(pool: &PgPool) -> DbResult<(Vec<i64>, i64)> {
     let kept: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
         .fetch_one(pool)
         .await?;
     if !kept {
-        return Ok(Vec::new());
+        let tables: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()",
+        )
+        .fetch_one(pool)
+        .await?;
+        return Ok((Vec::new(), tables));
     }
-    Ok(sqlx::query_scalar(APPLIED).fetch_all(pool).await?)
+    Ok((sqlx::query_scalar(APPLIED).fetch_all(pool).await?, 0))
 }
 
 /// Whether `how` may use a database whose schema is `schema`, migrating it
@@ -394,7 +415,7 @@ fn plan(how: Open, schema: &Schema) -> DbResult<bool> {
     let refuse = || Err(DbError::Invalid(schema.refusal().unwrap_or_default()));
     match (how, schema) {
         (Open::AsIs, _) => Ok(false),
-        (_, Schema::Newer { .. }) => refuse(),
+        (_, Schema::Newer { .. } | Schema::Foreign { .. }) => refuse(),
         (Open::Migrate, _) | (Open::Setup, Schema::Empty) => Ok(true),
         (Open::Setup | Open::Current, Schema::Current) => Ok(false),
         (Open::Setup | Open::Current, _) => refuse(),
@@ -423,7 +444,7 @@ impl Db {
 
     /// A URL of another kind (`mysql://…`, a mistyped `postgress://…`) is
     /// refused rather than taken for a file name.
-    fn check_url(url: &str) -> DbResult<()> {
+    pub fn check_url(url: &str) -> DbResult<()> {
         match url.split_once("://") {
             Some((scheme, _)) if !matches!(scheme, "sqlite" | "postgres" | "postgresql") => {
                 Err(DbError::Invalid(format!(
@@ -461,8 +482,8 @@ impl Db {
                 .await?;
             let migrator = sqlx::migrate!("../migrations/postgres");
             if how != Open::AsIs {
-                let applied = applied_postgres(&pool).await?;
-                let schema = schema_of(&applied, &known_versions(&migrator));
+                let (applied, tables) = applied_postgres(&pool).await?;
+                let schema = schema_of(&applied, &known_versions(&migrator), tables);
                 if plan(how, &schema)? {
                     schema.log_upgrade();
                     migrator.run(&pool).await?;
@@ -500,9 +521,11 @@ impl Db {
                     let mut c = options.clone().connect().await?;
                     let applied = applied_sqlite(&mut c).await;
                     c.close().await?;
+                    let (applied, tables) = applied?;
                     schema_of(
-                        &applied?,
+                        &applied,
                         &known_versions(&sqlx::migrate!("../migrations/sqlite")),
+                        tables,
                     )
                 };
                 if plan(how, &schema)? {
