@@ -269,6 +269,17 @@ async fn serve(
                  SOTAY_JWT_SECRET is too short ({n} characters): it needs at least {MIN_SECRET_CHARS} random ones, e.g. `openssl rand -base64 48`"
             );
         }
+        let distinct = secret
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<std::collections::HashSet<_>>()
+            .len();
+        if distinct < 10 {
+            bail!(
+                "SOTAY_JWT_SECRET không ngẫu nhiên ({distinct} ký tự khác nhau): dùng chuỗi ngẫu nhiên, ví dụ `openssl rand -base64 48`\n\
+                 SOTAY_JWT_SECRET is not random ({distinct} different characters): use a random one, e.g. `openssl rand -base64 48`"
+            );
+        }
     }
     // The address first: a port in use is found before anything is changed.
     let listener = tokio::net::TcpListener::bind(bind).await.with_context(|| {
@@ -429,38 +440,36 @@ fn read_file(kind: ImportKind, path: &std::path::Path) -> anyhow::Result<ImportF
 
 async fn set_password(url: &str, username: &str) -> anyhow::Result<()> {
     use std::io::IsTerminal;
-    // The database first: nothing is asked for before it can be used.
+    // The database and the user first: nothing is asked for in vain.
     let db = open_existing(url, Open::Current).await?;
-    let mut password = String::new();
-    if std::io::stdin().is_terminal() {
-        // Typed by a person: one line, asked for, not shown (the terminal's
-        // echo off while it is typed).
-        eprint!("Mật khẩu mới của {username}, rồi Enter / the new password for {username}, then Enter: ");
-        let stty = |arg: &str| {
-            std::process::Command::new("stty")
-                .arg(arg)
-                .stdin(std::process::Stdio::inherit())
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        let hidden = stty("-echo");
-        let read = std::io::stdin().read_line(&mut password);
-        if hidden {
-            stty("echo");
-            eprintln!();
-        }
-        read?;
-    } else {
-        std::io::stdin().read_to_string(&mut password)?;
-    }
-    let password = password.trim_end_matches(['\r', '\n']);
-    if password.chars().count() < 8 {
-        bail!("Mật khẩu phải có ít nhất 8 ký tự\nthe password must be at least 8 characters");
-    }
     let user = db
         .user_auth_by_username(&username.to_lowercase())
         .await?
         .with_context(|| format!("Không có người dùng {username}\nno user named {username}"))?;
+    let password = if std::io::stdin().is_terminal() {
+        // Typed by a person: asked twice (it is not shown).
+        let first = ask_unseen(&format!(
+            "Mật khẩu mới của {username}, rồi Enter / the new password for {username}, then Enter: "
+        ))
+        .await?;
+        let again = ask_unseen("Gõ lại mật khẩu / type it again: ").await?;
+        if first != again {
+            bail!("Hai lần gõ không giống nhau; chưa đổi gì\nthe two did not match; nothing was changed");
+        }
+        first
+    } else {
+        let mut piped = String::new();
+        std::io::stdin().read_to_string(&mut piped)?;
+        let piped = piped.trim_end_matches(['\r', '\n']).to_string();
+        if piped.contains(['\r', '\n']) {
+            bail!("Mật khẩu là một dòng; đầu vào có nhiều dòng\nthe password is one line; the input has several");
+        }
+        piped
+    };
+    let password = password.as_str();
+    if password.chars().count() < 8 {
+        bail!("Mật khẩu phải có ít nhất 8 ký tự\nthe password must be at least 8 characters");
+    }
     let hash =
         auth::password::hash(password).map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?;
     db.set_password(user.id, &hash).await?;
@@ -476,5 +485,44 @@ async fn set_password(url: &str, username: &str) -> anyhow::Result<()> {
     })
     .await?;
     println!("Đã đặt mật khẩu cho {username} / password set for {username}.");
+    if !user.active {
+        println!(
+            "Tài khoản này đang bị khóa: mở khóa nó (bảng điều khiển, Người dùng) để đăng nhập được\n\
+             this account is deactivated: activate it (console, Users) before it can sign in"
+        );
+    }
     Ok(())
+}
+
+/// One line typed at the terminal with its echo off; Ctrl-C puts the echo
+/// back before leaving.
+async fn ask_unseen(prompt: &str) -> anyhow::Result<String> {
+    fn stty(arg: &str) -> bool {
+        std::process::Command::new("stty")
+            .arg(arg)
+            .stdin(std::process::Stdio::inherit())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+    eprint!("{prompt}");
+    let hidden = stty("-echo");
+    let read = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map(|_| line)
+    });
+    let line = tokio::select! {
+        line = read => line,
+        _ = tokio::signal::ctrl_c() => {
+            if hidden {
+                stty("echo");
+            }
+            eprintln!();
+            std::process::exit(130);
+        }
+    };
+    if hidden {
+        stty("echo");
+        eprintln!();
+    }
+    Ok(line??.trim_end_matches(['\r', '\n']).to_string())
 }
