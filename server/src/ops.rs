@@ -171,6 +171,20 @@ pub async fn backup(db: &Db, to: &Path) -> Result<Backup, BackupError> {
                 .into(),
         ));
     };
+    if to.is_dir() {
+        return Err(BackupError::refused(
+            format!(
+                "{} là một thư mục; hãy ghi tên tệp sao lưu trong đó, ví dụ {}",
+                to.display(),
+                to.join("sotay.db").display()
+            ),
+            format!(
+                "{} is a folder; name the backup file in it, e.g. {}",
+                to.display(),
+                to.join("sotay.db").display()
+            ),
+        ));
+    }
     if to.exists() {
         return Err(BackupError::refused(
             format!(
