@@ -416,30 +416,26 @@ async fn a_stopped_server_leaves_everything_in_the_database_file() {
     let db = fresh_database(Backend::Sqlite).await;
     let path = db.url.trim_start_matches("sqlite://");
     // A guessable signing secret is refused before anything is created.
-    let out = std::process::Command::new(sotay_tests::server_binary())
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("DATABASE_URL", &db.url)
-        .env("SOTAY_JWT_SECRET", "secret")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{stderr}");
-    assert!(
-        stderr.contains("SOTAY_JWT_SECRET is too short (6 characters)"),
-        "{stderr}"
-    );
-    let out = std::process::Command::new(sotay_tests::server_binary())
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("DATABASE_URL", &db.url)
-        .env("SOTAY_JWT_SECRET", "a".repeat(20) + &" ".repeat(20))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{stderr}");
-    assert!(
-        stderr.contains("SOTAY_JWT_SECRET is not random"),
-        "{stderr}"
-    );
+    for (secret, refusal) in [
+        (
+            "secret".to_string(),
+            "SOTAY_JWT_SECRET is too short (6 characters)",
+        ),
+        (
+            "a".repeat(20) + &" ".repeat(20),
+            "SOTAY_JWT_SECRET is not random",
+        ),
+    ] {
+        let out = std::process::Command::new(sotay_tests::server_binary())
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .env("DATABASE_URL", &db.url)
+            .env("SOTAY_JWT_SECRET", secret)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{stderr}");
+        assert!(stderr.contains(refusal), "{stderr}");
+    }
     assert!(!std::path::Path::new(path).exists());
     let server = Server::start(&db.url, &["--demo"]).await;
     let http = reqwest::Client::new();
