@@ -558,10 +558,14 @@ impl Store {
                 |r| r.get(0),
             )?;
             // Refused records, not those the officer voided (nothing to
-            // give back or do again for them).
+            // give back or do again for them), nor a void kept in
+            // quarantine (it did its work).
             let rejected = outbox_items(
                 c,
-                &format!("s.state = 'rejected' AND o.client_id NOT IN ({VOIDED})"),
+                &format!(
+                    "s.state = 'rejected' AND o.client_id NOT IN ({VOIDED})
+                     AND NOT (o.kind = 'void' AND s.code = 'device_revoked')"
+                ),
                 u32::MAX,
             )?;
             let wedged = outbox_items(c, "s.state = 'wedged'", u32::MAX)?;

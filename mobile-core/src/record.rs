@@ -34,10 +34,12 @@ pub use crate::domain::gifts::MAX_SIGNATURE_BYTES;
 
 /// Client ids of this device's records cancelled by a void the server has
 /// not rejected. A void kept in quarantine (the phone revoked) still
-/// cancels: the officer took the record back, and the server counts it so.
-pub(crate) const VOIDED: &str =
-    "SELECT v.target_id FROM voids v JOIN record_states vs ON vs.client_id = v.client_id
-    WHERE vs.state <> 'rejected' OR vs.code = 'device_revoked'";
+/// cancels a record kept there too, as the server counts it; not one the
+/// server took in before (that one is live there).
+pub(crate) const VOIDED: &str = "SELECT v.target_id FROM voids v JOIN record_states vs ON vs.client_id = v.client_id
+    WHERE vs.state <> 'rejected'
+       OR (vs.code = 'device_revoked' AND EXISTS (SELECT 1 FROM record_states ts
+           WHERE ts.client_id = v.target_id AND ts.state = 'rejected' AND ts.code = 'device_revoked'))";
 
 fn check_time(at: DateTime<Utc>) -> Result<()> {
     if at > Utc::now() + Duration::minutes(10) {

@@ -749,6 +749,11 @@ fn a_reused_refresh_token_or_a_revoked_device_ends_the_session_with_the_servers_
     // to give back for it, as the server counts.
     let summary = book.daily_summary(day(2026, 11, 20)).unwrap();
     assert_eq!(summary.cash_refused, Decimal::ZERO, "{}", summary.text_vi);
+    assert!(
+        !summary.text_vi.contains("Hủy bản ghi"),
+        "the void did its work: {}",
+        summary.text_vi
+    );
     let rejected = book.outbox(OutboxFilter::Rejected, 10).unwrap();
     assert_eq!(rejected.len(), 4, "{rejected:?}");
     assert!(rejected

@@ -144,6 +144,7 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
     println!("Sổ Tay server listening on http://{addr}");
     let db = state.db.clone();
     let writer_stopped = state.uploads.stopped();
+    let uploads = state.uploads.clone();
     let seen = state.seen.clone();
     let (stop_seen, mut seen_stops) = tokio::sync::watch::channel(false);
     let seen_writer = {
@@ -188,11 +189,16 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
     let served = tokio::select! {
         served = &mut server => served,
         _ = deadline => {
-            tracing::warn!("connections still open after {} s are dropped", DRAIN.as_secs());
+            tracing::warn!(
+                "connections still open after {} s are no longer waited for",
+                DRAIN.as_secs()
+            );
             Ok(())
         }
     };
     tracing::info!("shutting down: closing the database");
+    uploads.close();
+    drop(uploads);
     // The upload writer first (its queue closed with the last request):
     // its last group stored, its connection closed.
     if tokio::time::timeout(WRITER_WAIT, writer_stopped)

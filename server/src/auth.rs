@@ -26,6 +26,8 @@ pub const AUDIENCE: &str = "sotay-api";
 pub const ACCESS_TTL_SECS: i64 = 15 * 60;
 /// Refresh tokens live 30 days (an officer may stay offline for days).
 pub const REFRESH_TTL_DAYS: i64 = 30;
+/// How late a revoked phone may ask again for a refresh answer it lost.
+const QUARANTINE_GRACE_DAYS: i64 = 3;
 /// Failed logins allowed per username within [`THROTTLE_WINDOW_MINS`].
 pub const MAX_FAILURES: i64 = 5;
 pub const THROTTLE_WINDOW_MINS: i64 = 15;
@@ -772,12 +774,15 @@ pub async fn refresh(
         }
         let already_used = row.used_at.is_some() || !q::refresh_mark_used(&mut tx, row.id, now).await?;
         // A revoked phone's token (good only for quarantine) is given its
-        // lost answer again however late it asks: ending its road would
-        // strand what it holds, and a thief gains only a quarantine upload.
-        let quarantine_token = row.revoked_at.is_some();
+        // lost answer again days later: ending its road would strand what
+        // it holds, and a thief gains only a quarantine upload.
+        let grace = if row.revoked_at.is_some() {
+            Duration::days(QUARANTINE_GRACE_DAYS)
+        } else {
+            Duration::seconds(REFRESH_GRACE_SECS)
+        };
         let answer_lost = already_used
-            && (quarantine_token
-                || row.used_at.is_none_or(|u| now - u < Duration::seconds(REFRESH_GRACE_SECS)))
+            && row.used_at.is_none_or(|u| now - u < grace)
             && !q::refresh_successor_used(&mut tx, &row.family_id, row.id).await?;
         if answer_lost {
             // The phone never got the answer to its first use (no signal in

@@ -504,15 +504,20 @@ async fn ask_unseen(prompt: &str) -> anyhow::Result<String> {
             .status()
             .is_ok_and(|s| s.success())
     }
+    // Ctrl-C is caught before the echo goes off, so it can come back.
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
     eprint!("{prompt}");
     let hidden = stty("-echo");
+    if !hidden {
+        eprint!("(stty không có: mật khẩu sẽ hiện khi gõ / no stty: the password shows as typed) ");
+    }
     let read = tokio::task::spawn_blocking(|| {
         let mut line = String::new();
         std::io::stdin().read_line(&mut line).map(|_| line)
     });
     let line = tokio::select! {
         line = read => line,
-        _ = tokio::signal::ctrl_c() => {
+        _ = interrupt.recv() => {
             if hidden {
                 stty("echo");
             }

@@ -163,9 +163,16 @@ fn record_status(r: crate::db::sync_rows::RecordStatus) -> wire::RecordStatus {
                     format!("excluded by the supervisor: {reason}"),
                 )
             });
+            // A record kept in quarantine stays one on the phone (a void
+            // there still takes its record back).
+            let code = if reason == crate::db::EXCLUDED_QUARANTINED {
+                "device_revoked"
+            } else {
+                "excluded_by_supervisor"
+            };
             wire::RecordStatus {
                 state: RecordState::Rejected,
-                code: Some("excluded_by_supervisor".into()),
+                code: Some(code.into()),
                 message_vi: Some(vi),
                 message_en: Some(en),
                 decided_at,
@@ -289,4 +296,36 @@ pub fn page(p: Portfolio) -> Result<ChangePage, AppError> {
         next,
         has_more,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A quarantined record the supervisor's approval left out reaches the
+    /// phone still as held (its void there still counts), another excluded
+    /// one as excluded.
+    #[test]
+    fn an_approval_leaves_a_quarantined_record_held_on_the_phone() {
+        let status = |reason: &str| {
+            record_status(crate::db::sync_rows::RecordStatus {
+                client_id: uuid::Uuid::now_v7(),
+                status: "quarantined".into(),
+                code: Some("device_revoked".into()),
+                message_vi: None,
+                message_en: None,
+                received_at: chrono::Utc::now(),
+                decision: Some("excluded".into()),
+                decision_reason: Some(reason.into()),
+                decided_at: Some(chrono::Utc::now()),
+                reversed_at: None,
+                reversal_reason: None,
+            })
+        };
+        let held = status(crate::db::EXCLUDED_QUARANTINED);
+        assert_eq!(held.state, RecordState::Rejected);
+        assert_eq!(held.code.as_deref(), Some("device_revoked"));
+        let left_out = status("Thiếu chữ ký");
+        assert_eq!(left_out.code.as_deref(), Some("excluded_by_supervisor"));
+    }
 }

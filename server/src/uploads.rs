@@ -46,6 +46,9 @@ pub struct UploadQueue {
     /// Told once the writer has stored its last group and closed its
     /// connection (taken by whoever shuts the server down).
     stopped: Arc<std::sync::Mutex<Option<oneshot::Receiver<()>>>>,
+    /// Set when the server stops: the writer stores what is queued, takes
+    /// nothing more, and ends.
+    closing: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl UploadQueue {
@@ -61,6 +64,7 @@ impl UploadQueue {
             .build()?;
         let own = db.upload_writer();
         let (done, stopped) = oneshot::channel();
+        let (closing, closed) = tokio::sync::watch::channel(false);
         let checkpoints = Checkpoints {
             db,
             runtime: tokio::runtime::Handle::current(),
@@ -71,7 +75,7 @@ impl UploadQueue {
             .name("sotay-upload-writer".into())
             .spawn(move || {
                 runtime.block_on(async move {
-                    writer(own.clone(), rx, checkpoints).await;
+                    writer(own.clone(), rx, closed, checkpoints).await;
                     own.close().await;
                 });
                 let _ = done.send(());
@@ -79,7 +83,14 @@ impl UploadQueue {
         Ok(UploadQueue {
             jobs,
             stopped: Arc::new(std::sync::Mutex::new(Some(stopped))),
+            closing: Arc::new(closing),
         })
+    }
+
+    /// Stops taking uploads (the server is stopping): what is queued is
+    /// stored, a later upload is answered 503 (the phone sends it again).
+    pub fn close(&self) {
+        let _ = self.closing.send(true);
     }
 
     /// Resolves once the writer has stopped: after every handle to the
@@ -105,7 +116,8 @@ impl UploadQueue {
         self.jobs
             .send(job)
             .await
-            .map_err(|_| DbError::Invalid("the upload queue is closed".into()))?;
+            // The server is stopping: a transient failure, sent again.
+            .map_err(|_| DbError::Sqlx(sqlx::Error::PoolClosed))?;
         answer
             .await
             .map_err(|_| DbError::Invalid("the upload was dropped by the writer".into()))?
@@ -144,8 +156,24 @@ impl Checkpoints {
     }
 }
 
-async fn writer(db: Db, mut rx: mpsc::Receiver<Job>, mut checkpoints: Checkpoints) {
-    while let Some(first) = rx.recv().await {
+async fn writer(
+    db: Db,
+    mut rx: mpsc::Receiver<Job>,
+    mut closing: tokio::sync::watch::Receiver<bool>,
+    mut checkpoints: Checkpoints,
+) {
+    let mut closed = false;
+    loop {
+        let next = tokio::select! {
+            job = rx.recv() => job,
+            _ = closing.changed(), if !closed => {
+                // Nothing more comes in; what is queued is still stored.
+                closed = true;
+                rx.close();
+                continue;
+            }
+        };
+        let Some(first) = next else { break };
         let mut records = first.batch.batch.records.len();
         let mut group = vec![first];
         while records < GROUP_RECORDS {

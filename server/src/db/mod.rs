@@ -399,8 +399,12 @@ async fn applied_postgres(pool: &PgPool) -> DbResult<(Vec<i64>, i64)> {
         .fetch_one(pool)
         .await?;
     if !kept {
+        // Tables of the schema, not views nor those an extension brings
+        // (PostGIS' `spatial_ref_sys` in a new database).
         let tables: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema()",
+            "SELECT COUNT(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')
+               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')",
         )
         .fetch_one(pool)
         .await?;
