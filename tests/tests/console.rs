@@ -1659,8 +1659,32 @@ async fn an_admin_deactivates_an_officer_who_left_and_sets_a_forgotten_password(
                 .send()
         };
         let phone = uuid::Uuid::now_v7().to_string();
-        api_token(&http, &server, "canbo.lan", &phone, "Điện thoại của Lan").await;
+        let session = api_token(&http, &server, "canbo.lan", &phone, "Điện thoại của Lan").await;
         let lan = scalar(&db.url, "SELECT id FROM users WHERE username = 'canbo.lan'").await;
+        // Her last visit went up and waits for review.
+        let token = session["access_token"].as_str().unwrap().to_string();
+        let portfolio: Value = http
+            .get(server.url("/api/v1/sync/changes"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let batch = json!({"batch_id": uuid::Uuid::now_v7(), "device_id": phone, "records": [{
+            "client_id": uuid::Uuid::now_v7(), "device_id": phone, "device_seq": 1,
+            "recorded_at": chrono::Utc::now(), "kind": "visit",
+            "payload": {"worker_id": portfolio["workers"][0]["id"], "purpose": "other",
+                        "outcome": "Đã gặp", "notes": "", "location": null}}]});
+        let resp = http
+            .post(server.url("/api/v1/sync/batches"))
+            .bearer_auth(&token)
+            .json(&batch)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
 
         // Administrators only.
         let supervisor = http_sign_in(&http, &server, "giamsat.thuduc").await;
@@ -1686,6 +1710,11 @@ async fn an_admin_deactivates_an_officer_who_left_and_sets_a_forgotten_password(
         assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
         let (_, _, html) = get(to.unwrap(), admin.clone()).await;
         assert!(html.contains("Đã khóa tài khoản của"), "{html}");
+        // The admin is told what she still has waiting at the branch.
+        assert!(
+            html.contains("Họ còn 1 lô chờ duyệt, phải nộp 0 ₫"),
+            "{html}"
+        );
         let revoked = scalar(
             &db.url,
             &format!(

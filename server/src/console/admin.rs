@@ -292,6 +292,32 @@ async fn users_page(
             .map_or("—", |b| b.name.as_str())
     };
     let changed = list.iter().find(|u| u.id.to_string() == q.user);
+    // An officer who just left may still have batches waiting: their cash
+    // is counted and approved at the branch as usual.
+    let waiting = match changed.filter(|u| q.done == "deactivated" && u.role == "officer") {
+        Some(u) => match state
+            .db
+            .review_batches(
+                u.branch_id.or(Some(-1)),
+                Some(crate::db::BatchStatus::Pending),
+                1_000,
+                0,
+            )
+            .await
+        {
+            Ok(batches) => {
+                let theirs: Vec<_> = batches.iter().filter(|b| b.officer_id == u.id).collect();
+                (!theirs.is_empty()).then(|| {
+                    (
+                        theirs.len(),
+                        theirs.iter().map(|b| b.cash_collected).sum::<i64>(),
+                    )
+                })
+            }
+            Err(e) => return ui.app_error(e.into()),
+        },
+        None => None,
+    };
     let body = html! {
         h1 { (lang.t("Người dùng", "Users")) }
         p.lead { (lang.t(
@@ -301,10 +327,19 @@ async fn users_page(
         @if let Some(u) = changed {
             p.notice.success role="status" #flash {
                 @match q.done.as_str() {
-                    "deactivated" => (lang.pick(
-                        format!("Đã khóa tài khoản của {} ({}); các thiết bị của họ đã bị thu hồi.", u.full_name, u.username),
-                        format!("{} ({}) is deactivated; their devices were revoked.", u.full_name, u.username),
-                    )),
+                    "deactivated" => {
+                        (lang.pick(
+                            format!("Đã khóa tài khoản của {} ({}); các thiết bị của họ đã bị thu hồi.", u.full_name, u.username),
+                            format!("{} ({}) is deactivated; their devices were revoked.", u.full_name, u.username),
+                        ))
+                        @if let Some((n, cash)) = waiting {
+                            " "
+                            (lang.pick(
+                                format!("Họ còn {n} lô chờ duyệt, phải nộp {}: giám sát chi nhánh đếm tiền và duyệt như thường; những gì điện thoại còn gửi lên được giữ riêng.", view::vnd(cash)),
+                                format!("They still have {n} batch(es) waiting for review, {} to hand over: the branch supervisor counts the cash and reviews them as usual; what a phone still sends is kept apart.", view::vnd(cash)),
+                            ))
+                        }
+                    }
                     "activated" => (lang.pick(
                         format!("Đã mở khóa tài khoản của {} ({}).", u.full_name, u.username),
                         format!("{} ({}) is active again.", u.full_name, u.username),
