@@ -23,15 +23,7 @@ struct Phone {
 }
 
 async fn phone(app: &TestApp, username: &str, password: &str) -> Phone {
-    let device = Uuid::now_v7();
-    let (s, body) = app.login_raw(username, password, &device.to_string()).await;
-    assert_eq!(s, StatusCode::OK, "{body}");
-    Phone {
-        token: body["access_token"].as_str().unwrap().to_string(),
-        device,
-        code: body["device"]["code"].as_str().unwrap().to_string(),
-        seq: 0,
-    }
+    phone_and_refresh(app, username, password).await.0
 }
 
 impl Phone {

@@ -1663,15 +1663,7 @@ async fn an_admin_deactivates_an_officer_who_left_and_sets_a_forgotten_password(
         let lan = scalar(&db.url, "SELECT id FROM users WHERE username = 'canbo.lan'").await;
         // Her last visit went up and waits for review.
         let token = session["access_token"].as_str().unwrap().to_string();
-        let portfolio: Value = http
-            .get(server.url("/api/v1/sync/changes"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let portfolio = api_get(&http, &server, "/api/v1/sync/changes", &token).await;
         let batch = json!({"batch_id": uuid::Uuid::now_v7(), "device_id": phone, "records": [{
             "client_id": uuid::Uuid::now_v7(), "device_id": phone, "device_seq": 1,
             "recorded_at": chrono::Utc::now(), "kind": "visit",
