@@ -66,6 +66,23 @@ enum Command {
     Check,
 }
 
+/// `println!` for a command's output: when the reader has gone (`import |
+/// head`, a pager quit early) the command stops quietly, with what it has
+/// done kept, and exits as other command-line tools do when their reader
+/// goes (141, a broken pipe; never 0, so `check | head` cannot pass),
+/// instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(141);
+            }
+            panic!("writing to standard output: {e}");
+        }
+    }};
+}
+
 /// The log filter unless `RUST_LOG` says otherwise: a line per request and
 /// the server's own events.
 const DEFAULT_LOG: &str = "info,sqlx=warn";
@@ -104,7 +121,7 @@ async fn main() -> anyhow::Result<()> {
             let set = demo::demo_fund(chrono::Local::now().date_naive());
             sotay_server::import::csv::write_dir(&set, &dir)
                 .with_context(|| format!("writing the demo files into {}", dir.display()))?;
-            println!(
+            out!(
                 "Wrote {} demo rows as CSV files into {}",
                 set.row_count(),
                 dir.display()
@@ -114,7 +131,7 @@ async fn main() -> anyhow::Result<()> {
         Command::SetPassword { username } => set_password(&cli.database_url, &username).await,
         Command::Migrate => {
             let db = open(&cli.database_url, Open::Migrate).await?;
-            println!("Database is up to date ({}).", db.backend_name());
+            out!("Database is up to date ({}).", db.backend_name());
             Ok(())
         }
         Command::Backup { file } => backup(&cli.database_url, &file).await,
@@ -144,7 +161,7 @@ async fn backup(url: &str, file: &std::path::Path) -> anyhow::Result<()> {
     let db = open_existing(url, Open::AsIs).await?;
     match ops::backup(&db, file).await {
         Ok(b) => {
-            println!(
+            out!(
                 "Đã sao lưu / backed up {} into {} ({} bytes, {} ms); checked: intact.",
                 redact(url),
                 b.path.display(),
@@ -164,26 +181,26 @@ async fn check(url: &str) -> anyhow::Result<()> {
     let db = open_existing(url, Open::Current).await?;
     let started = Instant::now();
     let findings = ops::check(&db).await.context("checking the database")?;
-    println!(
+    out!(
         "Kiểm tra / checking {} ({})",
         redact(url),
         db.backend_name()
     );
     for f in &findings {
         if f.holds() {
-            println!("  ok    {} — {}", f.vi, f.en);
+            out!("  ok    {} — {}", f.vi, f.en);
         } else {
-            println!("  LỖI   {} — {}: {} (FAILED)", f.vi, f.en, f.total);
+            out!("  LỖI   {} — {}: {} (FAILED)", f.vi, f.en, f.total);
             for p in &f.problems {
-                println!("          {p}");
+                out!("          {p}");
             }
             if f.total > f.problems.len() {
-                println!("          … {} more", f.total - f.problems.len());
+                out!("          … {} more", f.total - f.problems.len());
             }
         }
     }
     let failed = findings.iter().filter(|f| !f.holds()).count();
-    println!(
+    out!(
         "{} / {} checks hold ({} ms).",
         findings.len() - failed,
         findings.len(),
@@ -303,17 +320,17 @@ async fn serve(
         {
             Some(report) => {
                 let t = report.totals();
-                println!(
+                out!(
                     "Seeded the demo fund: {} rows created in {} ms.",
                     t.created,
                     seed_started.elapsed().as_millis()
                 );
             }
-            None => println!("The demo fund is already in this database."),
+            None => out!("The demo fund is already in this database."),
         }
-        println!("\nDemo logins (password: {}):", demo::DEMO_PASSWORD);
+        out!("\nDemo logins (password: {}):", demo::DEMO_PASSWORD);
         for login in demo::demo_logins(&demo::demo_fund(today)) {
-            println!(
+            out!(
                 "  {:<18} {:<11} {:<22} {}",
                 login.username,
                 login.role.as_str(),
@@ -321,7 +338,7 @@ async fn serve(
                 login.branch.as_deref().unwrap_or("(toàn quỹ / whole fund)")
             );
         }
-        println!();
+        out!();
     }
     let mut state = AppState::new(db, jwt_secret.as_deref()).await?;
     if !trusted_proxies.is_empty() {
@@ -400,14 +417,14 @@ async fn import(url: &str, paths: &[PathBuf]) -> anyhow::Result<()> {
     match result {
         Ok(report) => {
             let t = report.totals();
-            println!(
+            out!(
                 "Đã nhập / imported in {} ms: {} created, {} updated, {} unchanged.",
                 started.elapsed().as_millis(),
                 t.created,
                 t.updated,
                 t.unchanged
             );
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            out!("{}", serde_json::to_string_pretty(&report)?);
             Ok(())
         }
         Err(e) => {
@@ -484,9 +501,9 @@ async fn set_password(url: &str, username: &str) -> anyhow::Result<()> {
         detail: serde_json::Value::Null,
     })
     .await?;
-    println!("Đã đặt mật khẩu cho {username} / password set for {username}.");
+    out!("Đã đặt mật khẩu cho {username} / password set for {username}.");
     if !user.active {
-        println!(
+        out!(
             "Tài khoản này đang bị khóa: mở khóa nó (bảng điều khiển, Người dùng) để đăng nhập được\n\
              this account is deactivated: activate it (console, Users) before it can sign in"
         );

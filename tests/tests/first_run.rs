@@ -133,6 +133,21 @@ async fn demo_fund_scoped_officer_refused_import_and_restart() {
             stdout.contains("checks hold") && !stdout.contains("LỖI"),
             "{stdout}"
         );
+        // Its reader gone (`check | head` with head done) it stops as
+        // other tools do: never a panic, and never the exit of a pass.
+        let mut child = std::process::Command::new(sotay_tests::server_binary())
+            .arg("check")
+            .env("DATABASE_URL", &db.url)
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(141), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
         let backups = tempfile::tempdir().unwrap();
         let copy = backups.path().join("sotay-backup.db");
         let out = cli(&db.url, &["backup", copy.to_str().unwrap()]);
