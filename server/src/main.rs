@@ -83,6 +83,29 @@ macro_rules! out {
     }};
 }
 
+enum LogFormat {
+    Text,
+    Json,
+}
+
+/// `SOTAY_LOG_FORMAT`: `text` (the default) or `json`. Another value is
+/// said, and text used, so the server still starts and logs.
+fn log_format() -> LogFormat {
+    match std::env::var("SOTAY_LOG_FORMAT") {
+        Err(_) => LogFormat::Text,
+        Ok(f) => match f.trim().to_ascii_lowercase().as_str() {
+            "" | "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            _ => {
+                eprintln!(
+                    "SOTAY_LOG_FORMAT={f} không đọc được (text hoặc json); dùng text\nSOTAY_LOG_FORMAT={f} does not read (text or json); using text"
+                );
+                LogFormat::Text
+            }
+        },
+    }
+}
+
 /// The log filter unless `RUST_LOG` says otherwise: a line per request and
 /// the server's own events.
 const DEFAULT_LOG: &str = "info,sqlx=warn";
@@ -102,12 +125,23 @@ async fn main() -> anyhow::Result<()> {
         }
         _ => DEFAULT_LOG.into(),
     };
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        // Colours for a person at a terminal, not into a log file or journald.
-        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
-        .init();
+        .with_writer(std::io::stderr);
+    match log_format() {
+        LogFormat::Text => logs
+            // Colours for a person at a terminal, not into a log file or journald.
+            .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+            .init(),
+        // One JSON object a line, for a log collector: the event's fields at
+        // the top level, a request's method and path under `span`.
+        LogFormat::Json => logs
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Serve {

@@ -535,3 +535,56 @@ async fn tamper(database_url: &str) {
     };
     assert_eq!(changed, 1);
 }
+
+/// `SOTAY_LOG_FORMAT=json` gives a log collector one JSON object a line:
+/// the server's events and a line per request, with its method and path
+/// (never its query string) and status.
+#[tokio::test]
+async fn logs_as_json_one_object_a_line() {
+    let db = fresh_database(Backend::Sqlite).await;
+    let mut child = std::process::Command::new(sotay_tests::server_binary())
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("DATABASE_URL", &db.url)
+        .env("RUST_LOG", "info")
+        .env("SOTAY_LOG_FORMAT", "json")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("listening on ") {
+        line.clear();
+        let read = std::io::BufRead::read_line(&mut stdout, &mut line).unwrap();
+        assert!(read > 0, "the server stopped before it listened");
+    }
+    let base = line.split("listening on ").nth(1).unwrap().trim();
+    let answer = reqwest::get(format!("{base}/healthz?cmnd=079123456789"))
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{:?}", out.status);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let messages: Vec<&str> = lines.iter().filter_map(|l| l["message"].as_str()).collect();
+    for said in ["starting", "listening", "stopped"] {
+        assert!(messages.contains(&said), "{stderr}");
+    }
+    let request = lines
+        .iter()
+        .find(|l| l["span"]["path"] == "/healthz")
+        .unwrap_or_else(|| panic!("no line for the request: {stderr}"));
+    assert_eq!(request["span"]["method"], "GET", "{request}");
+    assert_eq!(request["status"], 200, "{request}");
+    assert_eq!(request["level"], "INFO", "{request}");
+    assert!(!stderr.contains("079123456789"), "{stderr}");
+}
