@@ -390,6 +390,34 @@ async fn maintenance_commands_leave_the_schema_to_migrate() {
                 "{args:?}: {stderr}"
             );
         }
+
+        if backend == Backend::Postgres {
+            // A fund's database seen through another search_path: not an
+            // empty database to set up a second, empty fund in.
+            let db = fresh_database(backend).await;
+            assert!(cli(&db.url, &["migrate"]).status.success());
+            execute(&db.url, "CREATE SCHEMA elsewhere").await;
+            for (path, said) in [
+                (
+                    "elsewhere",
+                    "Sổ Tay's data is in schema public, but this connection (search_path elsewhere) looks in schema elsewhere",
+                ),
+                (
+                    "nowhere",
+                    "the connection's search_path (nowhere) names no schema that exists",
+                ),
+            ] {
+                let url = format!("{}?options=-csearch_path%3D{path}", db.url);
+                for args in [&["migrate"][..], &["serve", "--bind", "127.0.0.1:0"], &["check"]] {
+                    let out = cli(&url, args);
+                    let stderr = String::from_utf8_lossy(&out.stderr);
+                    assert!(!out.status.success(), "{args:?}: {stderr}");
+                    assert!(stderr.contains(said), "{args:?}: {stderr}");
+                }
+            }
+            let elsewhere = "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'elsewhere'";
+            assert_eq!(scalar(&db.url, elsewhere).await, 0);
+        }
     }
     // A fund's first import sets up its new database, folder and all.
     let dir = tempfile::tempdir().unwrap();

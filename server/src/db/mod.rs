@@ -262,6 +262,15 @@ pub enum Schema {
     Behind { applied: usize, known: usize },
     /// Migrated by a newer binary: a migration this one does not know.
     Newer { unknown: i64 },
+    /// PostgreSQL: nothing where the connection's `search_path` looks, but
+    /// a fund's schema in another schema of the database (`found`), or no
+    /// schema to look in at all (`current` is `None`). A new empty fund
+    /// there would hide the real one.
+    Misdirected {
+        search_path: String,
+        current: Option<String>,
+        found: Vec<String>,
+    },
 }
 
 impl Schema {
@@ -300,6 +309,25 @@ impl Schema {
                 "Cơ sở dữ liệu đã được một bản sotay-server mới hơn nâng cấp (bước cấu trúc {unknown} lạ với bản này): dùng bản mới đó\n\
                  the database was migrated by a newer sotay-server (migration {unknown} is unknown to this one): use that version"
             )),
+            Schema::Misdirected {
+                search_path,
+                current: None,
+                ..
+            } => Some(format!(
+                "search_path của kết nối ({search_path}) không chỉ tới schema nào có thật: sửa nó (ALTER ROLE … SET search_path, hoặc ?options=-csearch_path%3D… trong DATABASE_URL)\n\
+                 the connection's search_path ({search_path}) names no schema that exists: correct it (ALTER ROLE … SET search_path, or ?options=-csearch_path%3D… in DATABASE_URL)"
+            )),
+            Schema::Misdirected {
+                search_path,
+                current: Some(current),
+                found,
+            } => {
+                let found = found.join(", ");
+                Some(format!(
+                    "Dữ liệu của Sổ Tay nằm ở schema {found}, nhưng kết nối này (search_path {search_path}) nhìn vào schema {current}, nơi chưa có gì: Sổ Tay không lập một quỹ trống ở đó; đặt lại search_path (ALTER ROLE … SET search_path, hoặc ?options=-csearch_path%3D{found} trong DATABASE_URL)\n\
+                     Sổ Tay's data is in schema {found}, but this connection (search_path {search_path}) looks in schema {current}, which holds none: Sổ Tay will not set up an empty fund there; set the search_path back (ALTER ROLE … SET search_path, or ?options=-csearch_path%3D{found} in DATABASE_URL)"
+                ))
+            }
         }
     }
 }
@@ -413,13 +441,36 @@ async fn applied_postgres(pool: &PgPool) -> DbResult<(Vec<i64>, i64)> {
     Ok((sqlx::query_scalar(APPLIED).fetch_all(pool).await?, 0))
 }
 
+/// On PostgreSQL, an empty schema where the connection looks may not be a
+/// new database: its `search_path` may have changed (a schema named after
+/// the role created later, an `ALTER ROLE`), or name no schema at all.
+async fn misdirected_postgres(pool: &PgPool) -> DbResult<Option<Schema>> {
+    let (search_path, current): (String, Option<String>) =
+        sqlx::query_as("SELECT current_setting('search_path'), current_schema()::text")
+            .fetch_one(pool)
+            .await?;
+    let found: Vec<String> = sqlx::query_scalar(
+        "SELECT n.nspname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relname = '_sqlx_migrations' AND c.relkind = 'r' ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(
+        (current.is_none() || !found.is_empty()).then_some(Schema::Misdirected {
+            search_path,
+            current,
+            found,
+        }),
+    )
+}
+
 /// Whether `how` may use a database whose schema is `schema`, migrating it
 /// first (`Ok(true)`), as it is (`Ok(false)`), or not at all.
 fn plan(how: Open, schema: &Schema) -> DbResult<bool> {
     let refuse = || Err(DbError::Invalid(schema.refusal().unwrap_or_default()));
     match (how, schema) {
         (Open::AsIs, _) => Ok(false),
-        (_, Schema::Newer { .. } | Schema::Foreign { .. }) => refuse(),
+        (_, Schema::Newer { .. } | Schema::Foreign { .. } | Schema::Misdirected { .. }) => refuse(),
         (Open::Migrate, _) | (Open::Setup, Schema::Empty) => Ok(true),
         (Open::Setup | Open::Current, Schema::Current) => Ok(false),
         (Open::Setup | Open::Current, _) => refuse(),
@@ -487,7 +538,12 @@ impl Db {
             let migrator = sqlx::migrate!("../migrations/postgres");
             if how != Open::AsIs {
                 let (applied, tables) = applied_postgres(&pool).await?;
-                let schema = schema_of(&applied, &known_versions(&migrator), tables);
+                let mut schema = schema_of(&applied, &known_versions(&migrator), tables);
+                if schema == Schema::Empty {
+                    if let Some(misdirected) = misdirected_postgres(&pool).await? {
+                        schema = misdirected;
+                    }
+                }
                 if plan(how, &schema)? {
                     schema.log_upgrade();
                     migrator.run(&pool).await?;
