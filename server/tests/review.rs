@@ -682,6 +682,18 @@ async fn exclusions_go_back_to_the_phone_and_nobody_approves_their_own() {
             (s, body["code"].as_str()),
             (StatusCode::UNPROCESSABLE_ENTITY, Some("reason_required"))
         );
+        // One record excluded twice: refused, neither reason dropped unseen.
+        let twice = json!({"cash_received": "0", "excluded": [
+            {"record_id": pay.client_id, "reason": "Không có tiền nộp"},
+            {"record_id": pay.client_id, "reason": "Sai số tiền"}]});
+        let (s, body) = app
+            .post(&format!("/api/v1/batches/{batch}/approve"), &sup, &twice)
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("excluded_twice")),
+            "{body}"
+        );
         let stranger = json!({"cash_received": "0", "excluded": [{"record_id": Uuid::now_v7(), "reason": "x"}]});
         let (s, _) = app
             .post(&format!("/api/v1/batches/{batch}/approve"), &sup, &stranger)

@@ -1129,7 +1129,15 @@ pub async fn review_approve(
                 format!("give a reason for excluding record {id}"),
             ));
         }
-        exclusions.insert(*id, reason.trim().to_string());
+        if exclusions.insert(*id, reason.trim().to_string()).is_some() {
+            // Two reasons for one record: neither is dropped unseen.
+            return Err(refused(
+                422,
+                "excluded_twice",
+                format!("Bản ghi {id} được loại hai lần; chỉ loại một lần, với một lý do"),
+                format!("record {id} is excluded twice; exclude it once, with one reason"),
+            ));
+        }
     }
 
     let mut poster = Poster::new(c, who.user_id).await?;
