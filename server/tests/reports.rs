@@ -1014,3 +1014,55 @@ async fn summaries_follow_every_change() {
         );
     }
 }
+
+/// A visit the supervisor rejected (or the officer voided) is no visit: the
+/// worker in hardship stays on the list of those not visited.
+#[tokio::test]
+async fn a_rejected_visit_leaves_the_worker_not_visited() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(1))
+            .await;
+        let mut lan = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
+        let snap = lan.snapshot(&app).await;
+        let thu = snap
+            .workers
+            .iter()
+            .find(|w| w.full_name == "Đặng Thị Thu")
+            .unwrap()
+            .id;
+        let not_visited = |report: &Value| {
+            row_of(rows(report, "hardship_not_visited"), "worker_code", "W-002").is_some()
+        };
+        let (_, vis) = app.get("/api/v1/reports/visits?days=7", &sup).await;
+        assert!(not_visited(&vis), "{vis}");
+        let visit = lan.record(RecordBody::Visit(VisitPayload {
+            worker_id: thu,
+            purpose: VisitPurpose::HardshipVisit,
+            outcome: "Đã thăm".into(),
+            notes: String::new(),
+            location: None,
+        }));
+        let (batch, outcomes) = lan.upload(&app, vec![visit]).await;
+        assert_eq!(outcomes[0].0, UploadOutcome::Accepted, "{outcomes:?}");
+        // Waiting for review it counts, as the officer's table counts it.
+        let (_, vis) = app.get("/api/v1/reports/visits?days=7", &sup).await;
+        assert!(!not_visited(&vis), "{vis}");
+        let (s, out) = app
+            .post(
+                &format!("/api/v1/batches/{batch}/reject"),
+                &sup,
+                &json!({"reason": "Không có ảnh chụp nhà trọ"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{out}");
+        let (_, vis) = app.get("/api/v1/reports/visits?days=7", &sup).await;
+        assert!(not_visited(&vis), "{backend:?}: {vis}");
+        let officer = row_of(rows(&vis, "by_officer"), "officer_code", "CB-TD-01");
+        assert!(
+            officer.is_none_or(|o| o["total"] == 0),
+            "{backend:?}: {vis}"
+        );
+    }
+}

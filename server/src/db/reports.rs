@@ -309,14 +309,16 @@ pub async fn visits(c: &mut Conn, w: &Where, from: DateTime<Utc>, to: DateTime<U
     Ok(qb.build_query_as().fetch_all(&mut *c).await?)
 }
 
-/// Workers in hardship with the time of their last visit (if any).
+/// Workers in hardship with the time of their last visit (if any): a visit
+/// as [`visits`] counts one, not rejected or excluded at review nor voided.
 pub async fn hardship_workers(c: &mut Conn, w: &Where) -> DbResult<Vec<rr::HardshipRow>> {
     let hardship = if IS_SQLITE { "w.hardship = 1" } else { "w.hardship" };
     let mut qb = sqlx::QueryBuilder::<DB>::new(format!(
         "SELECT w.id AS worker_id, w.code, w.full_name, w.branch_id, w.officer_id, w.hardship_note,
                 COALESCE(bh.name, '') AS boarding_house, w.room,
-                (SELECT MAX(s.recorded_at) FROM sync_records s
-                  WHERE s.worker_id = w.id AND s.kind = 'visit' AND s.status = 'accepted') AS last_visit
+                (SELECT MAX(g.recorded_at) FROM sync_records g LEFT JOIN record_reviews rv ON rv.record_id = g.id
+                  WHERE g.worker_id = w.id AND g.kind = 'visit' AND g.status = 'accepted'
+                    AND (rv.decision IS NULL OR rv.decision = 'approved') AND NOT {RECORD_VOIDED}) AS last_visit
          FROM workers w LEFT JOIN boarding_houses bh ON bh.id = w.boarding_house_id WHERE {hardship}"
     ));
     scoped(&mut qb, w, "w.branch_id", "w.officer_id");
