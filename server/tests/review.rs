@@ -1377,6 +1377,26 @@ async fn a_void_shows_what_it_cancels_and_cannot_be_excluded() {
             status(doubtful.client_id).message_vi.as_deref(),
             Some("Giám sát loại khỏi lô khi duyệt: Người vay không xác nhận")
         );
+        // Taken again after the borrower confirmed it: the excluded one
+        // is no second repayment that day, the approved one is.
+        let again = repay(&mut lan, 40_000, 4);
+        let (again_batch, outcomes) = lan.upload(&app, vec![again.clone()]).await;
+        assert_eq!(outcomes[0].0, UploadOutcome::Accepted, "{outcomes:?}");
+        let (_, detail) = app
+            .get(&format!("/api/v1/batches/{again_batch}"), &sup)
+            .await;
+        let said: Vec<&str> = detail["records"][0]["anomalies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["code"] == "several_repayments_one_day")
+            .map(|a| a["message_en"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            said,
+            ["2 repayments on the same loan in one day"],
+            "{detail}"
+        );
 
         // The same gift handed out from Lan's second phone, synced later:
         // refused, and the supervisor sees to whom and of which campaign,

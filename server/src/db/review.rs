@@ -386,8 +386,11 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
         }
         ctx.installment.extend(q.fetch_all(&mut *c).await?);
         let sql = format!(
+            // Not those rejected or excluded at review: an officer records
+            // a rejected repayment again, and it was taken once.
             "SELECT loan_id, recorded_at FROM sync_records r WHERE kind = 'repayment' AND status = 'accepted'
-             AND loan_id IN ({list}) AND {}",
+             AND loan_id IN ({list}) AND {}
+             AND NOT EXISTS (SELECT 1 FROM record_reviews x WHERE x.record_id = r.id AND x.decision <> 'approved')",
             no_live_void_sql!()
         );
         let mut q = sqlx::query_as::<DB, (i64, DateTime<Utc>)>(&sql);
