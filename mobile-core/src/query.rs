@@ -550,6 +550,27 @@ impl Store {
             };
             let visits = count("visit")?;
             let gifts = count("gift_handout")?;
+            // Of them, refused (by the server or at review): an officer may
+            // record one again, so the day would seem to hold two.
+            let refused = |kind: &str| -> Result<u32> {
+                Ok(c.query_row(
+                    &format!(
+                        "SELECT count(*) FROM outbox o JOIN record_states s ON s.client_id = o.client_id
+                         WHERE o.local_day = ?1 AND o.kind = ?2 AND s.state = 'rejected'
+                           AND o.client_id NOT IN ({VOIDED})"
+                    ),
+                    params![d, kind],
+                    |r| r.get(0),
+                )?)
+            };
+            let of_them = |n: u32| {
+                if n > 0 {
+                    format!(" ({n} bị từ chối)")
+                } else {
+                    String::new()
+                }
+            };
+            let (visits_refused, gifts_refused) = (refused("visit")?, refused("gift_handout")?);
             let voids = count("void")?;
             let reversal_requests = count("reversal_request")?;
             let pending: u32 = c.query_row(
@@ -589,13 +610,15 @@ impl Store {
                 parts.join("; ")
             };
             let mut text_vi = format!(
-                "Ngày {}: thu {} ({} phiếu) — {}; {} lượt thăm hỏi, {} suất quà, {} bản ghi hủy, {} đề nghị đảo; {} bản ghi chờ gửi.",
+                "Ngày {}: thu {} ({} phiếu) — {}; {} lượt thăm hỏi{}, {} suất quà{}, {} bản ghi hủy, {} đề nghị đảo; {} bản ghi chờ gửi.",
                 format_date(day),
                 format_vnd(cash),
                 repayments,
                 hand_over,
                 visits,
+                of_them(visits_refused),
                 gifts,
+                of_them(gifts_refused),
                 voids,
                 reversal_requests,
                 pending

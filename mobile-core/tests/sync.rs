@@ -360,6 +360,13 @@ fn a_gift_already_handed_out_elsewhere_is_rejected_with_its_reason() {
     assert_eq!(summary.rejected.len(), 1);
     assert!(summary.text_vi.contains(reason), "{}", summary.text_vi);
     assert!(summary.text_vi.contains("1 bản ghi bị từ chối"));
+    // The day's gifts say how many were refused: one recorded again is
+    // not a second package given.
+    assert!(
+        summary.text_vi.contains("suất quà (1 bị từ chối)"),
+        "{}",
+        summary.text_vi
+    );
 }
 
 #[test]
