@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use crate::domain::money::{parse_amount, AmountRule};
 use crate::error::FieldBookError;
 use crate::wire::{GeoPoint, RecordKind, VisitPurpose};
 
@@ -22,17 +23,16 @@ fn lift_error(field: &str, vi: String, en: String) -> uniffi::deps::anyhow::Erro
     .into()
 }
 
+// An amount is read as the text it came as, by the rules every edge uses:
+// "200.000" is two hundred thousand to a Vietnamese reader, and refused, not
+// read as the decimal 200.000 (= 200 đồng once normalised).
 uniffi::custom_type!(Decimal, String, {
     remote,
     lower: |d| d.normalize().to_string(),
     try_lift: |s| {
-        Decimal::from_str_exact(s.trim()).map_err(|e| {
-            lift_error(
-                "amount",
-                format!("\"{s}\" không phải số tiền: {e}"),
-                format!("amount: \"{s}\" is not an amount: {e}"),
-            )
-        })
+        parse_amount("amount", &s, AmountRule::Any)
+            .map(|d| Decimal::from(d.get()))
+            .map_err(|e| lift_error("amount", e.message_vi(), e.message_en()))
     },
 });
 

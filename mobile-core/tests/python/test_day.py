@@ -120,14 +120,18 @@ def test_refused_over_payment(day):
         assert "620.000 ₫" in e.message_vi, e.message_vi
     else:
         raise AssertionError("an over-payment was recorded")
-    try:
-        day.book.record_repayment(
-            sc.RepaymentInput(loan_id=LAN_LOAN, amount="1.500.000", recorded_at=at(9, 40))
-        )
-    except sc.FieldBookError.Validation as e:
-        assert e.field == "amount", e
-    else:
-        raise AssertionError("a malformed amount was accepted")
+    # Typed as Vietnamese write amounts, with dots between thousands: refused
+    # as they are, never read as decimals ("200.000" is not 200 đồng).
+    for typed in ["1.500.000", "200.000", "1.000", "1.500", "1,5"]:
+        try:
+            day.book.record_repayment(
+                sc.RepaymentInput(loan_id=LAN_LOAN, amount=typed, recorded_at=at(9, 40))
+            )
+        except sc.FieldBookError.Validation as e:
+            assert e.field == "amount", e
+            assert typed in e.message_vi, e.message_vi
+        else:
+            raise AssertionError(f"the amount {typed!r} was accepted")
 
 
 def test_gift_and_refused_second_gift(day):
