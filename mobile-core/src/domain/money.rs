@@ -187,10 +187,15 @@ pub fn parse_amount(field: &str, input: &str, rule: AmountRule) -> Result<Dong, 
     {
         return Err(err(MoneyErrorKind::Malformed));
     }
-    // "1.500" is ambiguous: a Vietnamese reader sees one thousand five hundred.
+    // "1.500" is ambiguous: a Vietnamese reader sees one thousand five
+    // hundred. A fraction of more digits ("50.0000", a mistyped "500.000")
+    // is no edge's way of writing whole đồng either, nor a bare dot.
     if let Some((_, frac)) = body.split_once('.') {
-        if frac.len() == 3 {
+        if frac.len() >= 3 {
             return Err(err(MoneyErrorKind::Separators));
+        }
+        if frac.is_empty() {
+            return Err(err(MoneyErrorKind::Malformed));
         }
     }
     let value = Decimal::from_str_exact(text).map_err(|_| err(MoneyErrorKind::TooLarge))?;
@@ -225,7 +230,8 @@ pub fn parse_typed_amount(field: &str, input: &str, rule: AmountRule) -> Result<
         kind,
     };
     let mut text = input.trim();
-    for unit in ["₫", "đ", "Đ", "VNĐ", "VND", "vnđ", "vnd"] {
+    // The longer units first: "VNĐ" is not "Đ" after "VN".
+    for unit in ["VNĐ", "VND", "vnđ", "vnd", "₫", "đ", "Đ"] {
         if let Some(rest) = text.strip_suffix(unit) {
             text = rest.trim_end();
             break;
@@ -254,7 +260,9 @@ pub fn parse_typed_amount(field: &str, input: &str, rule: AmountRule) -> Result<
         let one_kind = !(body.contains('.') && body.chars().any(is_space));
         let threes = groups[1..].iter().all(|g| g.len() == 3);
         let head = groups[0].len();
-        if !one_kind || !threes || head == 0 || head > 3 {
+        // "0.500" or "000.500" is no way of writing five hundred.
+        let zeros_first = groups[0].chars().all(|c| c == '0');
+        if !one_kind || !threes || head == 0 || head > 3 || zeros_first {
             return Err(err(MoneyErrorKind::Grouping));
         }
     }
@@ -298,12 +306,13 @@ pub fn group_thousands(amount: i64) -> String {
 /// nineteen), `linh` for a zero tens digit, `mốt` and `lăm` for a units
 /// digit of one and five after a tens digit; a group after the first reads
 /// its zero hundreds (`không trăm`); groups of zeros are left out; scales
-/// `nghìn`, `triệu`, `tỷ`, then `nghìn tỷ`, `triệu tỷ`, `tỷ tỷ`.
+/// `nghìn`, `triệu`, `tỷ`, and what is above a `tỷ` is read as a number of
+/// `tỷ` (`1.500.000.000.000` → `Một nghìn năm trăm tỷ đồng`).
 pub fn vnd_in_words(amount: i64) -> String {
     const DIGITS: [&str; 10] = [
         "không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín",
     ];
-    const SCALES: [&str; 7] = ["", "nghìn", "triệu", "tỷ", "nghìn tỷ", "triệu tỷ", "tỷ tỷ"];
+    const TY: u64 = 1_000_000_000;
     fn group(n: u64, first: bool, out: &mut Vec<&'static str>) {
         let (h, t, u) = (
             (n / 100) as usize,
@@ -326,27 +335,37 @@ pub fn vnd_in_words(amount: i64) -> String {
             _ => out.push(DIGITS[u]),
         }
     }
-    let mut n = amount.unsigned_abs();
-    let mut groups = Vec::new();
-    while n > 0 {
-        groups.push(n % 1000);
-        n /= 1000;
+    /// `n` (> 0), whose first group is read without its zero hundreds
+    /// when `lead`.
+    fn read(n: u64, lead: bool, out: &mut Vec<&'static str>) {
+        let (high, low) = (n / TY, n % TY);
+        if high > 0 {
+            read(high, lead, out);
+            out.push("tỷ");
+        }
+        let mut lead = lead && high == 0;
+        for (g, scale) in [
+            (low / 1_000_000, "triệu"),
+            (low / 1_000 % 1_000, "nghìn"),
+            (low % 1_000, ""),
+        ] {
+            if g == 0 {
+                continue;
+            }
+            group(g, lead, out);
+            lead = false;
+            if !scale.is_empty() {
+                out.push(scale);
+            }
+        }
     }
     let mut words: Vec<&'static str> = Vec::new();
     if amount < 0 {
         words.push("âm");
     }
-    if groups.is_empty() {
-        words.push("không");
-    }
-    for (i, &g) in groups.iter().enumerate().rev() {
-        if g == 0 {
-            continue;
-        }
-        group(g, i + 1 == groups.len(), &mut words);
-        if !SCALES[i].is_empty() {
-            words.push(SCALES[i]);
-        }
+    match amount.unsigned_abs() {
+        0 => words.push("không"),
+        n => read(n, true, &mut words),
     }
     words.push("đồng");
     let text = words.join(" ");
@@ -411,6 +430,9 @@ mod tests {
         assert_eq!(kind("1e6", AmountRule::Positive), Malformed);
         assert_eq!(kind(".", AmountRule::Positive), Malformed);
         assert_eq!(kind("1.5", AmountRule::Positive), Fractional);
+        assert_eq!(kind("50.0000", AmountRule::Positive), Separators);
+        assert_eq!(kind("1.0000", AmountRule::Positive), Separators);
+        assert_eq!(kind("1500000.", AmountRule::Positive), Malformed);
         assert_eq!(kind("-5", AmountRule::Positive), Negative);
         assert_eq!(kind("-5", AmountRule::NonNegative), Negative);
         assert_eq!(kind("0", AmountRule::Positive), Zero);
@@ -430,6 +452,8 @@ mod tests {
             " 1.500.000 ₫",
             "1.500.000đ",
             "1500000 VND",
+            "1.500.000 VNĐ",
+            "1.500.000 vnđ",
             "1\u{a0}500\u{a0}000",
         ] {
             assert_eq!(typed(s).unwrap(), Dong(1_500_000), "{s}");
@@ -454,6 +478,8 @@ mod tests {
         assert_eq!(kind("1.500 000"), Grouping);
         assert_eq!(kind("1500.000.0"), Grouping);
         assert_eq!(kind(".500"), Grouping);
+        assert_eq!(kind("0.500"), Grouping);
+        assert_eq!(kind("000.500"), Grouping);
         assert_eq!(kind("abc"), Malformed);
         assert_eq!(kind("1tr5"), Malformed);
         assert_eq!(kind(""), Empty);
@@ -508,6 +534,11 @@ mod tests {
             (1_500_000, "Một triệu năm trăm nghìn đồng"),
             (1_000_500, "Một triệu năm trăm đồng"),
             (1_000_050, "Một triệu không trăm năm mươi đồng"),
+            (1_000_000_000, "Một tỷ đồng"),
+            (25_000_000_000, "Hai mươi lăm tỷ đồng"),
+            (1_500_000_000_000, "Một nghìn năm trăm tỷ đồng"),
+            (1_000_000_000_005, "Một nghìn tỷ không trăm linh năm đồng"),
+            (2_000_000_000_000_000, "Hai triệu tỷ đồng"),
         ] {
             assert_eq!(vnd_in_words(amount), words, "{amount}");
         }
@@ -520,7 +551,9 @@ mod tests {
             "Mười hai tỷ năm trăm triệu đồng"
         );
         assert_eq!(vnd_in_words(-300_000), "Âm ba trăm nghìn đồng");
-        assert!(vnd_in_words(i64::MIN).starts_with("Âm chín tỷ tỷ"));
+        assert!(vnd_in_words(i64::MIN).starts_with(
+            "Âm chín tỷ hai trăm hai mươi ba triệu ba trăm bảy mươi hai nghìn không trăm ba mươi sáu tỷ tám trăm"
+        ));
     }
 
     #[test]

@@ -268,7 +268,7 @@ pub async fn receive(
             wrong.push(lang.t("Hãy chọn chi nhánh nhận.", "Choose the receiving branch."));
         }
         // Grouped as people write it too: 1.000 or 1 000.
-        let packages: Option<i64> = sotay_core::domain::money::parse_amount(
+        let packages: Option<i64> = sotay_core::domain::money::parse_typed_amount(
             "packages",
             form.packages.trim(),
             sotay_core::domain::money::AmountRule::Positive,
