@@ -15,7 +15,7 @@ use std::io::Cursor;
 use calamine::{Data, Reader, Xls, Xlsx};
 use chrono::NaiveDate;
 use serde::Serialize;
-use sotay_core::domain::money::Dong;
+use sotay_core::domain::money::{format_vnd, Dong, MAX_AMOUNT};
 use sotay_core::domain::text::fold;
 use utoipa::ToSchema;
 
@@ -530,8 +530,24 @@ fn lines_of(rows: Vec<(i64, Vec<Cell>)>) -> Result<Vec<StatementLine>, Vec<LineE
         };
         let (a_in, a_out) = if signed_only {
             (signed.max(0), (-signed).max(0))
+        } else if a_in < 0 {
+            // Money out written as a negative is a common way; money in
+            // below zero is no way the file can be read for sure (a credit
+            // taken back?), and is not turned into money in.
+            fail(
+                Field::MoneyIn,
+                format!(
+                    "{} là số âm ở cột tiền vào; tiền ra ghi ở cột tiền ra: kiểm tra tệp sao kê",
+                    format_vnd(a_in)
+                ),
+                format!(
+                    "{} is negative in the money-in column; money out goes in the money-out column: check the statement file",
+                    format_vnd(a_in)
+                ),
+            );
+            continue;
         } else {
-            (a_in.abs(), a_out.abs())
+            (a_in, a_out.abs())
         };
         // An opening or closing balance written with zero amounts.
         if a_in == 0 && a_out == 0 {
@@ -705,10 +721,20 @@ fn whole_dong(cell: &Cell) -> Result<i64, Refusal> {
             format!("\"{shown}\" has a fraction of a đồng; the đồng has no smaller unit"),
         )
     };
+    // No line of a fund's account moves a million tỷ; the sums of the
+    // lines must stay far inside what the books hold.
+    let too_large = |shown: &str| {
+        (
+            format!("\"{shown}\" quá lớn (hơn {})", format_vnd(MAX_AMOUNT)),
+            format!("\"{shown}\" is too large (over {})", format_vnd(MAX_AMOUNT)),
+        )
+    };
     match cell {
-        Cell::Number(n) if n.fract() != 0.0 || n.abs() >= 1e15 => Err(lossy(&n.to_string())),
+        Cell::Number(n) if n.abs() > MAX_AMOUNT as f64 => Err(too_large(&n.to_string())),
+        Cell::Number(n) if n.fract() != 0.0 => Err(lossy(&n.to_string())),
         Cell::Number(n) => Ok(*n as i64),
         Cell::Text(t) => match dong_text(t) {
+            Some(Typed::Whole(v)) if v.abs() > MAX_AMOUNT => Err(too_large(t.trim())),
             Some(Typed::Whole(v)) => Ok(v),
             Some(Typed::Fraction) => Err(lossy(t.trim())),
             None => Err((
@@ -1241,6 +1267,35 @@ mod tests {
             assert!(whole_dong(&Cell::Text(bad.into())).is_err(), "{bad}");
         }
         assert!(whole_dong(&Cell::Number(10.5)).is_err());
+        // Beyond any account's movement: refused as too large, as text
+        // (whose sums would overflow) and as a spreadsheet number.
+        ok("1.000.000.000.000.000", MAX_AMOUNT);
+        for cell in [
+            Cell::Text("9.000.000.000.000.000.000".into()),
+            Cell::Text("-1.000.000.000.000.001".into()),
+            Cell::Number(2e15),
+        ] {
+            let (vi, en) = whole_dong(&cell).unwrap_err();
+            assert!(vi.contains("quá lớn") && en.contains("too large"), "{en}");
+        }
+    }
+
+    #[test]
+    fn money_in_below_zero_is_refused_not_turned_around() {
+        let csv = "Ngày,Số tham chiếu,Ghi có,Ghi nợ,Số dư\n\
+                   01/12/2026,A,-200.000,,9.800.000\n\
+                   02/12/2026,B,,-300.000,9.500.000\n";
+        let errors = read(csv.as_bytes()).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].line_no, 2);
+        assert!(
+            errors[0].en.contains("negative in the money-in column"),
+            "{errors:?}"
+        );
+        // Money out written negative, as many banks do, reads as money out.
+        let csv = "Ngày,Số tham chiếu,Ghi có,Ghi nợ\n02/12/2026,B,,-300.000\n";
+        let lines = read(csv.as_bytes()).unwrap();
+        assert_eq!((lines[0].money_in, lines[0].money_out), (0, 300_000));
     }
 
     #[test]
