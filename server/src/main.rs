@@ -385,36 +385,90 @@ async fn serve(
 }
 
 async fn import(url: &str, paths: &[PathBuf]) -> anyhow::Result<()> {
-    let mut files = Vec::new();
+    let names = || {
+        ImportKind::ALL
+            .iter()
+            .map(|k| k.file_name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut files: Vec<ImportFile> = Vec::new();
+    // Every file of a folder is read or refused: a CSV file whose name says
+    // nothing (`khoan_vay.csv`) is not left out unseen.
+    let mut unknown = Vec::new();
     for path in paths {
-        if path.is_dir() {
-            for kind in ImportKind::ALL {
-                let p = path.join(kind.file_name());
-                if p.exists() {
-                    files.push(read_file(kind, &p)?);
-                }
-            }
-        } else {
-            let stem = path
+        let mut take = |path: &std::path::Path, named: bool| -> anyhow::Result<()> {
+            let name = path
                 .file_name()
                 .and_then(|s| s.to_str())
                 .unwrap_or_default();
-            let Some(kind) = ImportKind::from_name(stem) else {
-                bail!(
-                    "{}: cannot tell what this file holds from its name; name it one of: {}",
-                    path.display(),
-                    ImportKind::ALL
-                        .iter()
-                        .map(|k| k.file_name())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            };
-            files.push(read_file(kind, path)?);
+            match ImportKind::from_name(name) {
+                Some(kind) => {
+                    if let Some(twin) = files.iter().find(|f| f.kind == kind) {
+                        bail!(
+                            "{} và {} cùng là tệp {}: chỉ nhập một tệp mỗi loại\n{} and {} are both {}: import one file of each kind",
+                            twin.name,
+                            path.display(),
+                            kind.file_name(),
+                            twin.name,
+                            path.display(),
+                            kind.file_name()
+                        );
+                    }
+                    files.push(read_file(kind, path)?);
+                }
+                None if named || name.to_ascii_lowercase().ends_with(".csv") => {
+                    unknown.push(path.display().to_string())
+                }
+                // Not a CSV file (a note, a spreadsheet kept beside them).
+                None => {}
+            }
+            Ok(())
+        };
+        if !path.exists() {
+            bail!(
+                "Không có tệp hay thư mục {0}\nno such file or folder: {0}",
+                path.display()
+            );
+        }
+        if path.is_dir() {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+                .with_context(|| {
+                    format!(
+                        "Không đọc được thư mục {0}\ncannot read the folder {0}",
+                        path.display()
+                    )
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file())
+                .collect();
+            entries.sort();
+            for entry in entries {
+                take(&entry, false)?;
+            }
+        } else {
+            take(path, true)?;
         }
     }
+    if !unknown.is_empty() {
+        bail!(
+            "Không biết tệp này chứa gì theo tên của nó: {0}; hãy đặt tên là một trong: {1}\n\
+             cannot tell what these files hold from their names: {0}; name each one of: {1}",
+            unknown.join(", "),
+            names()
+        );
+    }
     if files.is_empty() {
-        bail!("no import files found in {:?}", paths);
+        bail!(
+            "Không có tệp nhập nào trong {0}; tên tệp phải là một trong: {1}\n\
+             no import files in {0}; the files are named: {1}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            names()
+        );
     }
     files.sort_by_key(|f| ImportKind::ALL.iter().position(|k| *k == f.kind));
     // A fund's first import sets up its new database.
@@ -485,7 +539,12 @@ fn read_file(kind: ImportKind, path: &std::path::Path) -> anyhow::Result<ImportF
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
-        bytes: std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
+        bytes: std::fs::read(path).with_context(|| {
+            format!(
+                "Không đọc được tệp {0}\ncannot read the file {0}",
+                path.display()
+            )
+        })?,
     })
 }
 

@@ -616,3 +616,47 @@ async fn logs_as_json_one_object_a_line() {
     assert_eq!(request["level"], "INFO", "{request}");
     assert!(!stderr.contains("079123456789"), "{stderr}");
 }
+
+/// `import FOLDER` reads every CSV file in it or refuses: a file whose name
+/// says nothing is named, not left out; names are read in any case.
+#[tokio::test]
+async fn import_of_a_folder_names_the_files_it_cannot_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    assert!(cli("unused", &["demo-export", demo.to_str().unwrap()])
+        .status
+        .success());
+    let folder = dir.path().join("files");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::copy(demo.join("branches.csv"), folder.join("Branches.CSV")).unwrap();
+    std::fs::copy(demo.join("users.csv"), folder.join("nhan_vien.csv")).unwrap();
+    std::fs::write(folder.join("ghi-chu.txt"), "Tệp của chi nhánh").unwrap();
+    let db = fresh_database(Backend::Sqlite).await;
+    let out = cli(&db.url, &["import", folder.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("cannot tell what these files hold from their names")
+            && stderr.contains("nhan_vien.csv")
+            && !stderr.contains("ghi-chu.txt"),
+        "{stderr}"
+    );
+    assert!(!std::path::Path::new(db.url.trim_start_matches("sqlite://")).exists());
+    // Named as it should be, the folder imports; the note beside is let be.
+    std::fs::rename(folder.join("nhan_vien.csv"), folder.join("users.csv")).unwrap();
+    let out = cli(&db.url, &["import", folder.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(scalar(&db.url, "SELECT COUNT(*) FROM branches").await, 2);
+    assert!(scalar(&db.url, "SELECT COUNT(*) FROM users").await > 5);
+    // Two files of one kind, or a folder that is not there, are refused.
+    std::fs::copy(demo.join("users.csv"), folder.join("Users.csv")).unwrap();
+    for (path, said) in [
+        (folder.clone(), "are both users.csv"),
+        (dir.path().join("khong-co"), "no such file or folder"),
+    ] {
+        let out = cli(&db.url, &["import", path.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{stderr}");
+        assert!(stderr.contains(said), "{stderr}");
+    }
+}
