@@ -167,12 +167,17 @@ impl EntryKind {
     }
 
     /// Entries of the kind stored as `kind` record what an administrator
-    /// received for a branch (gift stock, lending capital): reversing one
-    /// needs an administrator, as the asker or the approver.
+    /// received for a branch (gift stock, lending capital) or brought in
+    /// (a loan imported from a file): reversing one needs an administrator,
+    /// as the asker or the approver.
     pub fn admin_to_reverse(kind: &str) -> bool {
-        [EntryKind::CampaignReceipt, EntryKind::CapitalReceipt]
-            .iter()
-            .any(|k| k.as_str() == kind)
+        [
+            EntryKind::CampaignReceipt,
+            EntryKind::CapitalReceipt,
+            EntryKind::LoanOpening,
+        ]
+        .iter()
+        .any(|k| k.as_str() == kind)
     }
 
     /// What an entry of the kind stored as `kind` is, for people
@@ -200,12 +205,21 @@ impl EntryKind {
         }
     }
 
+    /// Entries of the kind stored as `kind` bring a loan into the books (paid
+    /// out, or imported): reversing one takes the loan back, cancelled.
+    pub fn takes_back_loan(kind: &str) -> bool {
+        [EntryKind::Disbursement, EntryKind::LoanOpening]
+            .iter()
+            .any(|k| k.as_str() == kind)
+    }
+
     /// Entries of the kind stored as `kind` may be reversed at the branch
     /// (asked for with a reason, approved by someone else): repayments from
     /// a phone or the counter, gifts, welfare grants, stock receipts,
-    /// lending capital received, a loan paid out while nothing was
-    /// collected on it (the loan is then cancelled), and cash paid into or
-    /// drawn from the bank. Settlements follow their batch; a reversal is
+    /// lending capital received, a loan paid out, or imported from a file,
+    /// while nothing was collected on it since (the loan is then cancelled:
+    /// a typo in an imported loan's terms), and cash paid into or drawn
+    /// from the bank. Settlements follow their batch; a reversal is
     /// not reversed again.
     pub fn reversible_at_branch(kind: &str) -> bool {
         [
@@ -216,6 +230,7 @@ impl EntryKind {
             EntryKind::CampaignReceipt,
             EntryKind::CapitalReceipt,
             EntryKind::Disbursement,
+            EntryKind::LoanOpening,
             EntryKind::BankMove,
         ]
         .iter()
@@ -525,14 +540,18 @@ mod tests {
             "campaign_receipt",
             "capital_receipt",
             "disbursement",
+            "loan_opening",
             "bank_move",
         ] {
             assert!(EntryKind::reversible_at_branch(kind), "{kind}");
         }
-        for kind in ["settlement", "reversal", "loan_opening", ""] {
+        for kind in ["settlement", "reversal", ""] {
             assert!(!EntryKind::reversible_at_branch(kind), "{kind}");
         }
-        for kind in ["campaign_receipt", "capital_receipt"] {
+        for kind in ["disbursement", "loan_opening"] {
+            assert!(EntryKind::takes_back_loan(kind), "{kind}");
+        }
+        for kind in ["campaign_receipt", "capital_receipt", "loan_opening"] {
             assert!(EntryKind::admin_to_reverse(kind), "{kind}");
         }
         for kind in ["repayment", "counter_repayment", "gift", "welfare"] {

@@ -1970,3 +1970,116 @@ async fn the_banks_charges_and_interest_are_posted_from_its_statement() {
         books_agree(&app).await;
     }
 }
+
+/// A loan imported with a typo in its terms: a year a century off is
+/// refused at import; one that reads is cancelled by reversing its opening
+/// entry (an administrator asking or approving), while nothing was
+/// collected on it since the import, what it brought in as paid before
+/// Sổ Tay aside; the right loan comes in under a new code.
+#[tokio::test]
+async fn a_loan_imported_wrong_is_cancelled_while_nothing_was_collected_since() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let bt_sup = app
+            .token("giamsat.bt", "super-pass-2", &common::device(2))
+            .await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let header = "code,worker_code,product_code,principal,disbursed_on,paid_to_date\n";
+        let (s, body) = app
+            .post_csv(
+                "/api/v1/imports/loans",
+                &admin,
+                &format!("{header}L-009,W-004,SP-TUAN,5000000,01/10/1926,0\n"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["errors"][0]["column"], "disbursed_on", "{body}");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("quá xa (trước 01/01/2000); kiểm tra năm"),
+            "{body}"
+        );
+
+        // L-004 came in owing 6.000.000 of 8.000.000 (2.000.000 paid before
+        // Sổ Tay); its year was typed wrong. Nothing was collected since.
+        let l4 = app.id_of("loans", "L-004").await;
+        let (s, entries) = app
+            .get(&format!("/api/v1/ledger/entries?loan_id={l4}"), &admin)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{entries}");
+        let opening = entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["kind"] == "loan_opening")
+            .unwrap_or_else(|| panic!("{entries}"))["id"]
+            .clone();
+        let (s, body) = app
+            .reversal(&bt_sup, &admin, &opening, "Nhập sai năm giải ngân")
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (_, loan) = app.get(&format!("/api/v1/loans/{l4}"), &bt_sup).await;
+        assert_eq!(loan["loan"]["status"], "cancelled", "{loan}");
+        assert_eq!(money(&loan["loan"]["outstanding_principal"]), 0, "{loan}");
+        books_agree(&app).await;
+        assert_eq!(app.db.audit_count("loan.cancel").await.unwrap(), 1);
+        // Its code stays the cancelled loan's: the right one takes another.
+        let (s, body) = app
+            .post_csv(
+                "/api/v1/imports/loans",
+                &admin,
+                &format!("{header}L-004,W-004,SP-TUAN,8000000,01/07/2025,2000000\n"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("đã bị huỷ; nhập khoản vay đúng với một mã mới"),
+            "{body}"
+        );
+        let (s, body) = app
+            .post_csv(
+                "/api/v1/imports/loans",
+                &admin,
+                &format!("{header}L-004B,W-004,SP-TUAN,8000000,01/07/2025,2000000\n"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        books_agree(&app).await;
+
+        // Collected on since its import: repaid, not cancelled.
+        let l4b = app.id_of("loans", "L-004B").await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/loans/{l4b}/repayments"),
+                &bt_sup,
+                &json!({"client_id": Uuid::now_v7(), "amount": "100000"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (_, entries) = app
+            .get(&format!("/api/v1/ledger/entries?loan_id={l4b}"), &admin)
+            .await;
+        let opening = entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["kind"] == "loan_opening")
+            .unwrap()["id"]
+            .clone();
+        refused(
+            &app,
+            "/api/v1/reversals",
+            &bt_sup,
+            &json!({"entry_id": opening, "reason": "Nhầm"}),
+            StatusCode::CONFLICT,
+            "loan_has_collections",
+        )
+        .await;
+        books_agree(&app).await;
+    }
+}

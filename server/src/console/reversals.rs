@@ -313,10 +313,16 @@ async fn render_new(
                     "Taking the loan back: only while nothing was collected on it. The money must be back where it was paid from (cash in the branch vault, a transfer in the branch's bank account); once approved the loan is cancelled, its schedule goes and the officer's phone drops it.",
                 )) }
             }
+            @if entry.kind == EntryKind::LoanOpening.as_str() {
+                p.notice.warn #take-back { (lang.t(
+                    "Huỷ khoản vay nhập từ tệp (nhập sai ngày, số tiền hay số đã trả): chỉ khi chưa thu được đồng nào trên khoản vay kể từ khi nhập, và cần một quản trị viên đề nghị hoặc duyệt. Khi được duyệt, khoản vay bị huỷ, lịch trả nợ bị xoá và điện thoại của cán bộ bỏ khoản vay này; nhập lại khoản vay đúng với một mã mới.",
+                    "Cancelling a loan imported from a file (a wrong date, amount or amount paid): only while nothing was collected on it since the import, and an administrator must ask for it or approve it. Once approved the loan is cancelled, its schedule goes and the officer's phone drops it; import the right loan under a new code.",
+                )) }
+            }
         } @else {
             p.notice.error #not-reversible { (lang.t(
-                "Chỉ đảo được khoản thu nợ, khoản quà, khoản hỗ trợ, phiếu nhập kho quà, vốn cho vay nhận về, khoản giải ngân chưa thu tiền hay lần nộp/rút tiền ngân hàng.",
-                "Only a repayment, a gift, a welfare grant, a stock receipt, lending capital received, a loan paid out with nothing collected or a bank deposit or withdrawal can be reversed."
+                "Chỉ đảo được khoản thu nợ, khoản quà, khoản hỗ trợ, phiếu nhập kho quà, vốn cho vay nhận về, khoản giải ngân hay khoản vay nhập từ tệp chưa thu tiền, hay lần nộp/rút tiền ngân hàng.",
+                "Only a repayment, a gift, a welfare grant, a stock receipt, lending capital received, a loan paid out or imported with nothing collected, or a bank deposit or withdrawal can be reversed."
             )) }
         }
     };

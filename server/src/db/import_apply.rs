@@ -717,6 +717,7 @@ struct StoredLoan {
     principal: i64,
     disbursed_on: NaiveDate,
     opening_paid: i64,
+    cancelled: bool,
 }
 
 async fn import_loans(
@@ -731,7 +732,11 @@ async fn import_loans(
     let Found { errors, changes } = found;
     let mut openings = Vec::new();
     let all: Vec<StoredLoan> =
-        sqlx::query_as("SELECT id, code, worker_id, product_id, principal, disbursed_on, opening_paid FROM loans")
+        sqlx::query_as(
+            "SELECT id, code, worker_id, product_id, principal, disbursed_on, opening_paid,
+                 EXISTS (SELECT 1 FROM loan_cancellations x WHERE x.loan_id = loans.id) AS cancelled
+             FROM loans",
+        )
             .fetch_all(&mut *c)
             .await?;
     let by_code: HashMap<String, StoredLoan> = all.into_iter().map(|l| (l.code.clone(), l)).collect();
@@ -760,16 +765,23 @@ async fn import_loans(
                 == (worker_id, product.id, r.principal, r.disbursed_on, r.paid_to_date);
             if same {
                 count(counts, true, false);
+            } else if old.cancelled {
+                errors.push(row_error(
+                    &r.origin,
+                    "code",
+                    format!("Khoản vay \"{}\" đã bị huỷ; nhập khoản vay đúng với một mã mới", r.code),
+                    format!("loan \"{}\" was cancelled; import the right loan under a new code", r.code),
+                ));
             } else {
                 errors.push(row_error(
                     &r.origin,
                     "code",
                     format!(
-                        "Khoản vay \"{}\" đã có với điều kiện khác; khoản vay đã giải ngân không sửa bằng tệp nhập",
+                        "Khoản vay \"{}\" đã có với điều kiện khác; khoản vay đã giải ngân không sửa bằng tệp nhập. Nếu đã nhập sai và chưa thu được gì trên khoản vay, quản trị viên huỷ nó (đảo bút toán nhập khoản vay) rồi nhập lại với một mã mới",
                         r.code
                     ),
                     format!(
-                        "loan \"{}\" already exists with other terms; a disbursed loan is not changed by an import",
+                        "loan \"{}\" already exists with other terms; a disbursed loan is not changed by an import. If it was imported wrong and nothing was collected on it, an administrator cancels it (a reversal of its opening entry), then imports it under a new code",
                         r.code
                     ),
                 ));

@@ -753,10 +753,11 @@ impl Poster {
             "gift" | "welfare" | "campaign_receipt" | "capital_receipt" | "bank_move" => {
                 ledger::opposite(&target.lines)
             }
-            // A loan paid out in error, its cash back in the vault: the
-            // loan closes (the caller checked that nothing was collected on
-            // it and cancels its schedule).
-            "disbursement" => {
+            // A loan paid out in error, its cash back in the vault, or one
+            // imported with a typo in its terms: the loan closes (the caller
+            // checked that nothing was collected on it and cancels its
+            // schedule).
+            "disbursement" | "loan_opening" => {
                 let loan_id = target.loan_id.ok_or(("reversal_target_invalid", String::new(), String::new()))?;
                 let book = self.loans.get_mut(&loan_id).ok_or((
                     "reversal_target_invalid",
@@ -777,7 +778,7 @@ impl Poster {
         self.reversed.insert(target.id);
         let branch_id = target.branch_id;
         let planned = self.plan(EntryKind::Reversal, branch_id, memo, lines);
-        planned.takes_back_loan = target.kind == EntryKind::Disbursement.as_str();
+        planned.takes_back_loan = EntryKind::takes_back_loan(&target.kind);
         planned.reverses = Some(target.id);
         planned.loan_id = target.loan_id;
         planned.officer_id = target.officer_id;
@@ -2003,14 +2004,14 @@ pub async fn branch_reversal_request(
             409,
             "reversal_target_invalid",
             format!(
-                "Bút toán số {entry_id} không đảo được (đã đảo, hoặc không phải khoản thu, quà, phiếu nhập kho quà, vốn nhận về, giải ngân hay nộp/rút tiền ngân hàng)"
+                "Bút toán số {entry_id} không đảo được (đã đảo, hoặc không phải khoản thu, quà, phiếu nhập kho quà, vốn nhận về, giải ngân, khoản vay nhập từ tệp hay nộp/rút tiền ngân hàng)"
             ),
             format!(
-                "entry {entry_id} cannot be reversed (already reversed, or not a repayment, a gift, a stock receipt, capital received, a loan paid out or a bank deposit or withdrawal)"
+                "entry {entry_id} cannot be reversed (already reversed, or not a repayment, a gift, a stock receipt, capital received, a loan paid out, a loan imported from a file or a bank deposit or withdrawal)"
             ),
         ));
     }
-    if let (true, Some(loan)) = (target.kind == EntryKind::Disbursement.as_str(), target.loan_id) {
+    if let (true, Some(loan)) = (EntryKind::takes_back_loan(&target.kind), target.loan_id) {
         nothing_collected(c, loan).await?;
     }
     let open: i64 = sqlx::query_scalar(
@@ -2092,8 +2093,8 @@ pub async fn branch_reversal_decide(
             return Err(refused(
                 403,
                 "admin_required",
-                "Đảo phiếu nhập kho quà hay vốn cho vay cần một quản trị viên đề nghị hoặc duyệt".into(),
-                "reversing a gift stock or lending capital receipt needs an administrator to ask for it or approve it".into(),
+                "Đảo phiếu nhập kho quà, vốn cho vay hay khoản vay nhập từ tệp cần một quản trị viên đề nghị hoặc duyệt".into(),
+                "reversing a gift stock or lending capital receipt, or a loan imported from a file, needs an administrator to ask for it or approve it".into(),
             ));
         }
     }
@@ -2106,7 +2107,7 @@ pub async fn branch_reversal_decide(
         ));
     }
     let mut entry = None;
-    let takes_back = target.loan_id.filter(|_| target.kind == EntryKind::Disbursement.as_str());
+    let takes_back = target.loan_id.filter(|_| EntryKind::takes_back_loan(&target.kind));
     if approve {
         if let Some(loan) = takes_back {
             nothing_collected(c, loan).await?;
@@ -2124,8 +2125,9 @@ pub async fn branch_reversal_decide(
         let (changed, _) = poster.write(c, now).await?;
         if let Some(loan) = takes_back {
             cancel_loan(c, loan, id, reversal_entry, now).await?;
+            let brought_in = if target.kind == EntryKind::Disbursement.as_str() { "disbursement_entry" } else { "opening_entry" };
             let detail = serde_json::json!({
-                "reversal": id, "entry": reversal_entry, "disbursement_entry": head.entry_id, "reason": head.reason,
+                "reversal": id, "entry": reversal_entry, brought_in: head.entry_id, "reason": head.reason,
             });
             audit_append(c, &who.audit("loan.cancel", "loan", loan.to_string(), detail), now).await?;
         }
@@ -2155,13 +2157,14 @@ pub async fn branch_reversal_decide(
     Ok(entry)
 }
 
-/// A loan paid out can be taken back only while nothing was collected on
-/// it: no installment paid, no collection waiting for review.
+/// A loan paid out (or imported) can be taken back only while nothing was
+/// collected on it: nothing paid on its installments beyond what its import
+/// brought in as paid before Sổ Tay, no collection waiting for review.
 async fn nothing_collected(c: &mut Conn, loan_id: i64) -> DbResult<()> {
     let (code, paid, waiting): (String, i64, i64) = sqlx::query_as(
         "SELECT l.code,
              CAST((SELECT COALESCE(SUM(i.principal_paid + i.interest_paid), 0) FROM installments i
-                   WHERE i.loan_id = l.id) AS BIGINT),
+                   WHERE i.loan_id = l.id) - l.opening_paid AS BIGINT),
              (SELECT COUNT(*) FROM undecided_repayments u WHERE u.loan_id = l.id)
          FROM loans l WHERE l.id = $1",
     )
@@ -2173,7 +2176,7 @@ async fn nothing_collected(c: &mut Conn, loan_id: i64) -> DbResult<()> {
             409,
             "loan_has_collections",
             format!(
-                "Khoản vay {code} đã có tiền thu ({} đã ghi sổ, {waiting} khoản chờ duyệt); hãy đảo hoặc loại các khoản thu đó trước rồi mới huỷ giải ngân",
+                "Khoản vay {code} đã có tiền thu ({} đã ghi sổ, {waiting} khoản chờ duyệt); hãy đảo hoặc loại các khoản thu đó trước rồi mới huỷ khoản vay",
                 format_vnd(paid)
             ),
             format!(

@@ -1,6 +1,6 @@
 //! One parser per file kind: a data line → a typed row, or errors.
 
-use chrono::Datelike;
+use chrono::{Datelike, NaiveDate};
 use sotay_core::domain::gifts::{CampaignKind, Eligibility};
 use sotay_core::domain::money::AmountRule;
 use sotay_core::domain::schedule::{Frequency, InterestMethod};
@@ -360,6 +360,12 @@ fn loan_product(l: &mut Line<'_>, st: &mut FileState) -> Option<LoanProductRow> 
     })
 }
 
+/// No loan a fund still carries was paid out before this day.
+pub const EARLIEST_DISBURSEMENT: NaiveDate = match NaiveDate::from_ymd_opt(2000, 1, 1) {
+    Some(d) => d,
+    None => panic!("a valid date"),
+};
+
 fn loan(l: &mut Line<'_>, st: &mut FileState) -> Option<LoanRow> {
     let code = unique_code(l, st, "Mã khoản vay", "Loan code");
     let worker_code = l.code("worker_code");
@@ -368,7 +374,23 @@ fn loan(l: &mut Line<'_>, st: &mut FileState) -> Option<LoanRow> {
     let disbursed_on = l.date("disbursed_on");
     if let Some(d) = disbursed_on {
         let today = sotay_core::domain::time::local_date(chrono::Utc::now());
-        if d > today {
+        if d < EARLIEST_DISBURSEMENT {
+            // A mistyped year (1926 for 2026) would bring in a loan a
+            // century overdue, on the books at once.
+            l.err(
+                "disbursed_on",
+                format!(
+                    "Cột disbursed_on: ngày giải ngân {} quá xa (trước {}); kiểm tra năm",
+                    format_date(d),
+                    format_date(EARLIEST_DISBURSEMENT)
+                ),
+                format!(
+                    "disbursed_on: {} is too long ago (before {}); check the year",
+                    format_date(d),
+                    format_date(EARLIEST_DISBURSEMENT)
+                ),
+            );
+        } else if d > today {
             l.err(
                 "disbursed_on",
                 format!(
