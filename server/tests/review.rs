@@ -1470,10 +1470,10 @@ async fn a_void_shows_what_it_cancels_and_cannot_be_excluded() {
                 "thấp hơn 1 suất cán bộ \"CB-TD-01\" đã trao",
             ),
             // The branch's quota cannot go below its officers' quotas,
-            // which hold the gifts up.
+            // which hold the gifts up: the branch's line is named.
             (
                 "campaign_code,branch_code,officer_code,quota\nTET-2027,CN-TD,CB-TD-01,1\nTET-2027,CN-TD,,0\n",
-                2,
+                3,
                 "vượt chỉ tiêu của chi nhánh (0)",
             ),
         ] {

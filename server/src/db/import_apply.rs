@@ -717,7 +717,6 @@ struct StoredLoan {
     principal: i64,
     disbursed_on: NaiveDate,
     opening_paid: i64,
-    cancelled: bool,
 }
 
 async fn import_loans(
@@ -732,11 +731,7 @@ async fn import_loans(
     let Found { errors, changes } = found;
     let mut openings = Vec::new();
     let all: Vec<StoredLoan> =
-        sqlx::query_as(
-            "SELECT id, code, worker_id, product_id, principal, disbursed_on, opening_paid,
-                 EXISTS (SELECT 1 FROM loan_cancellations x WHERE x.loan_id = loans.id) AS cancelled
-             FROM loans",
-        )
+        sqlx::query_as("SELECT id, code, worker_id, product_id, principal, disbursed_on, opening_paid FROM loans")
             .fetch_all(&mut *c)
             .await?;
     let by_code: HashMap<String, StoredLoan> = all.into_iter().map(|l| (l.code.clone(), l)).collect();
@@ -763,9 +758,17 @@ async fn import_loans(
         if let Some(old) = by_code.get(&r.code) {
             let same = (old.worker_id, old.product_id, old.principal, old.disbursed_on, old.opening_paid)
                 == (worker_id, product.id, r.principal, r.disbursed_on, r.paid_to_date);
+            // Asked only of a loan whose terms differ (a schema before
+            // cancellations had none, and its upgrades import unchanged rows).
+            let cancelled = !same
+                && sqlx::query_scalar::<DB, i64>("SELECT COUNT(*) FROM loan_cancellations WHERE loan_id = $1")
+                    .bind(old.id)
+                    .fetch_one(&mut *c)
+                    .await?
+                    > 0;
             if same {
                 count(counts, true, false);
-            } else if old.cancelled {
+            } else if cancelled {
                 errors.push(row_error(
                     &r.origin,
                     "code",
@@ -1079,7 +1082,9 @@ async fn import_allocations(
     .into_iter()
     .map(|(k, o, b, q)| ((k, o), (b, q)))
     .collect();
-    // (campaign, branch) → the first line of this import that touched it.
+    // (campaign, branch) → the line of this import that set the branch's
+    // quota, else the first that touched it: where a quota too small for
+    // its officers' is pointed at.
     let mut touched: HashMap<(i64, i64), &Origin> = HashMap::new();
     // Quotas set by this import: (campaign, officer or branch) → the line.
     let mut set_officer: HashMap<(i64, i64), (&Origin, &str)> = HashMap::new();
@@ -1095,6 +1100,7 @@ async fn import_allocations(
         touched.entry((campaign_id, branch_id)).or_insert(&r.origin);
         match &r.officer_code {
             None => {
+                touched.insert((campaign_id, branch_id), &r.origin);
                 let old = branch_quota.insert((campaign_id, branch_id), r.quota);
                 count(counts, old.is_some(), old != Some(r.quota));
                 if old != Some(r.quota) {
