@@ -171,12 +171,7 @@ impl From<DbError> for AppError {
 impl From<JsonRejection> for AppError {
     fn from(r: JsonRejection) -> Self {
         match r {
-            JsonRejection::JsonDataError(e) => AppError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_body",
-                format!("Nội dung yêu cầu không hợp lệ: {}", e.body_text()),
-                format!("invalid request body: {}", e.body_text()),
-            ),
+            JsonRejection::JsonDataError(e) => invalid_body(&e.body_text()),
             JsonRejection::JsonSyntaxError(e) => AppError::bad_request(
                 "malformed_json",
                 format!("JSON không đúng cú pháp: {}", e.body_text()),
@@ -194,6 +189,60 @@ impl From<JsonRejection> for AppError {
             other => AppError::bad_request("bad_request", other.body_text(), other.body_text()),
         }
     }
+}
+
+/// A JSON body that parsed but does not fit the request (a field missing,
+/// of the wrong type, not a UUID, unknown): 422 `invalid_body`, naming the
+/// field in words a person can act on, and in `errors`.
+fn invalid_body(text: &str) -> AppError {
+    // axum, then serde: "Failed to deserialize the JSON body into the
+    // target type: client_id: UUID parsing failed: … at line 1 column 24".
+    let detail = text
+        .strip_prefix("Failed to deserialize the JSON body into the target type: ")
+        .unwrap_or(text);
+    let detail = detail.rfind(" at line ").map_or(detail, |i| &detail[..i]);
+    let (path, why) = match detail.split_once(": ") {
+        Some((p, w)) if !p.is_empty() && !p.contains(' ') => (Some(p), w),
+        _ => (None, detail),
+    };
+    let named = |name: &str| path.map_or(name.to_string(), |p| format!("{p}.{name}"));
+    let quoted = |rest: &str| rest.split('`').next().unwrap_or_default().to_string();
+    let (field, vi, en) = if let Some(rest) = why.strip_prefix("missing field `") {
+        let field = named(&quoted(rest));
+        (
+            field.clone(),
+            format!("Thiếu trường \"{field}\""),
+            format!("the field \"{field}\" is missing"),
+        )
+    } else if let Some(rest) = why.strip_prefix("unknown field `") {
+        let field = named(&quoted(rest));
+        let known = rest
+            .split_once(", expected ")
+            .map(|(_, k)| k.trim_start_matches("one of ").replace('`', ""))
+            .unwrap_or_default();
+        (
+            field.clone(),
+            format!("Không nhận trường \"{field}\" (các trường: {known})"),
+            format!("the field \"{field}\" is not taken (the fields are: {known})"),
+        )
+    } else if why.starts_with("UUID parsing failed") {
+        let field = path.unwrap_or("id").to_string();
+        (
+            field.clone(),
+            format!("\"{field}\" phải là một mã UUID, ví dụ 01936f0e-5c8a-7b31-9f2e-4d1a2b3c4d5e (mỗi yêu cầu một mã mới)"),
+            format!("\"{field}\" must be a UUID, e.g. 01936f0e-5c8a-7b31-9f2e-4d1a2b3c4d5e (a new one for each request)"),
+        )
+    } else {
+        let field = path.unwrap_or("body").to_string();
+        (
+            field.clone(),
+            format!("Trường \"{field}\" không hợp lệ ({why})"),
+            format!("the field \"{field}\" is not valid ({why})"),
+        )
+    };
+    let mut e = AppError::invalid_field(&field, vi, en);
+    e.code = "invalid_body";
+    e
 }
 
 impl From<PathRejection> for AppError {
@@ -294,6 +343,10 @@ pub struct Problem {
     pub title: String,
     pub status: u16,
     pub detail: String,
+    /// The detail in English too, when `detail` is in Vietnamese: a phone
+    /// shows the officer both.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail_en: Option<String>,
     /// Stable machine code, e.g. `invalid_credentials`.
     pub code: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -336,6 +389,7 @@ impl AppError {
                 &self.message_vi
             }
             .clone(),
+            detail_en: (!english).then(|| self.message_en.clone()),
             code: self.code.to_string(),
             errors: self
                 .errors

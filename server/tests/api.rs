@@ -818,6 +818,35 @@ async fn errors_are_problem_details_in_the_callers_language() {
         assert_eq!(body["code"], "malformed_json");
         assert_eq!(body["status"], 400);
 
+        // JSON that does not fit: the field named, in words to act on,
+        // never the parser's own text.
+        let sup = app.token("giamsat.td", "super-pass-1", &common::device(1)).await;
+        let loan = app.id_of("loans", "L-001").await;
+        for (path, token, sent, field, said) in [
+            (
+                format!("/api/v1/loans/{loan}/repayments"),
+                sup.as_str(),
+                json!({"client_id": "quay-0001", "amount": "100000"}),
+                "client_id",
+                "\"client_id\" phải là một mã UUID",
+            ),
+            (
+                "/api/v1/auth/login".to_string(),
+                "",
+                json!({"username": "canbo.lan", "password": "x", "device_id": "may-tinh-01"}),
+                "device_name",
+                "Thiếu trường \"device_name\"",
+            ),
+        ] {
+            let (s, body) = app.post(&path, token, &sent).await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+            assert_eq!(body["code"], "invalid_body", "{body}");
+            assert_eq!(body["errors"][0]["column"], field, "{body}");
+            let detail = body["detail"].as_str().unwrap();
+            assert!(detail.starts_with(said), "{body}");
+            assert!(!detail.contains("deserialize"), "{body}");
+        }
+
         let resp = app
             .http
             .post(app.url("/api/v1/auth/login"))
