@@ -81,4 +81,51 @@ fn an_officer_records_a_day_from_the_terminal() {
     assert_eq!(out.matches("repayment").count(), 1, "{out}");
     let out = stdout(&run(&db, &["summary", "--day", "20/11/2026"]));
     assert!(out.contains("thu 500.000 ₫ (1 phiếu)"), "{out}");
+
+    // A gift by the campaign's name and the worker's; a name that finds
+    // two workers is refused, naming them.
+    stdout(&run(
+        &db,
+        &[
+            "gift",
+            "--campaign",
+            "tet sum vay",
+            "--worker",
+            "van lam",
+            "--name",
+            "Nguyễn Văn Lâm",
+            "--at",
+            "20/11/2026 10:00",
+        ],
+    ));
+    let two = run(
+        &db,
+        &[
+            "visit",
+            "--worker",
+            "nguyen",
+            "--purpose",
+            "other",
+            "--outcome",
+            "x",
+        ],
+    );
+    assert_eq!(two.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&two.stderr);
+    assert!(
+        err.contains("trùng với nhiều người") && err.contains("Nguyễn Thị Lan"),
+        "{err}"
+    );
+    // The repayment voided by its receipt number, as the officer has it.
+    stdout(&run(
+        &db,
+        &["void", "A7K2-000001", "--reason", "Gõ nhầm số tiền"],
+    ));
+    let out = stdout(&run(&db, &["summary", "--day", "20/11/2026"]));
+    assert!(out.contains("thu 0 ₫ (0 phiếu)"), "{out}");
+    assert!(out.contains("1 suất quà"), "{out}");
+    let unknown = run(&db, &["void", "A7K2-000099", "--reason", "x"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&unknown.stderr);
+    assert!(err.contains("Không có bản ghi \"A7K2-000099\""), "{err}");
 }

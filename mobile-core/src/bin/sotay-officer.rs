@@ -66,11 +66,15 @@ enum Command {
         day: Option<String>,
     },
     /// A worker's loans, schedule, balances, visits and gifts.
-    Worker { worker_id: String },
+    Worker {
+        /// The worker's code, CCCD, phone or name (one match) or id.
+        worker_id: String,
+    },
     /// Gift campaigns and this officer's remaining allocation.
     Campaigns,
     /// Record a visit.
     Visit {
+        /// The worker's code, CCCD, phone or name (one match) or id.
         #[arg(long)]
         worker: String,
         #[arg(long, value_enum)]
@@ -100,8 +104,10 @@ enum Command {
     },
     /// Record a gift handout.
     Gift {
+        /// The campaign's name (or a part of it) or id.
         #[arg(long)]
         campaign: String,
+        /// The worker's code, CCCD, phone or name (one match) or id.
         #[arg(long)]
         worker: String,
         /// The recipient's name as they typed it.
@@ -115,12 +121,16 @@ enum Command {
     },
     /// Void a record not yet synced.
     Void {
+        /// Its receipt number (A7K2-000123), its number in the outbox (#12)
+        /// or its id.
         record: String,
         #[arg(long)]
         reason: String,
     },
     /// Ask the supervisor to reverse a synced record.
     Reverse {
+        /// Its receipt number (A7K2-000123), its number in the outbox (#12)
+        /// or its id.
         record: String,
         #[arg(long)]
         reason: String,
@@ -206,6 +216,106 @@ fn uuid(field: &str, s: &str) -> Res<Uuid> {
             format!("\"{s}\" is not a UUID"),
         )
     })
+}
+
+/// A worker by their id, or by what finds exactly one of them on this phone
+/// (their code, CCCD, phone number or name, as `search` takes).
+fn worker_id(book: &FieldBook, s: &str) -> Res<Uuid> {
+    if let Ok(id) = Uuid::parse_str(s.trim()) {
+        return Ok(id);
+    }
+    let hits = book.search(s.trim().to_string(), 6)?;
+    match hits.as_slice() {
+        [one] => Ok(one.worker_id),
+        [] => Err(bad(
+            "worker",
+            format!(
+                "Không có người lao động \"{s}\" trên máy này (đồng bộ để nhận danh mục mới nhất)"
+            ),
+            format!("no worker \"{s}\" on this phone (sync to get the latest portfolio)"),
+        )),
+        many => {
+            let names: Vec<String> = many
+                .iter()
+                .take(5)
+                .map(|h| format!("{} ({})", h.full_name, h.worker_id))
+                .collect();
+            Err(bad(
+                "worker",
+                format!(
+                    "\"{s}\" trùng với nhiều người: {}; ghi mã, CCCD hoặc mã định danh của người cần chọn",
+                    names.join("; ")
+                ),
+                format!(
+                    "\"{s}\" matches several workers: {}; give the code, CCCD or id of the one meant",
+                    names.join("; ")
+                ),
+            ))
+        }
+    }
+}
+
+/// A campaign by its id or its name (or a part of it found in one name).
+fn campaign_id(book: &FieldBook, s: &str) -> Res<Uuid> {
+    if let Ok(id) = Uuid::parse_str(s.trim()) {
+        return Ok(id);
+    }
+    let wanted = sotay_core::domain::text::fold(s.trim());
+    let campaigns = book.campaigns()?;
+    let exact: Vec<&_> = campaigns
+        .iter()
+        .filter(|c| sotay_core::domain::text::fold(&c.name) == wanted)
+        .collect();
+    let found: Vec<&_> = if exact.is_empty() {
+        campaigns
+            .iter()
+            .filter(|c| sotay_core::domain::text::fold(&c.name).contains(&wanted))
+            .collect()
+    } else {
+        exact
+    };
+    match found.as_slice() {
+        [one] => Ok(one.campaign_id),
+        _ => {
+            let names: Vec<&str> = campaigns.iter().map(|c| c.name.as_str()).collect();
+            Err(bad(
+                "campaign",
+                format!(
+                    "\"{s}\" không chỉ đúng một chương trình trên máy này; các chương trình: {}",
+                    names.join("; ")
+                ),
+                format!(
+                    "\"{s}\" names no one campaign on this phone; the campaigns: {}",
+                    names.join("; ")
+                ),
+            ))
+        }
+    }
+}
+
+/// A record of this phone by its id, its receipt number (A7K2-000123) or
+/// its number in the outbox (`#12` or `12`).
+fn record_id(book: &FieldBook, s: &str) -> Res<Uuid> {
+    let t = s.trim();
+    if let Ok(id) = Uuid::parse_str(t) {
+        return Ok(id);
+    }
+    if let Ok(seq) = t.trim_start_matches('#').parse::<i64>() {
+        if let Some(item) = book
+            .outbox(OutboxFilter::All, u32::MAX)?
+            .into_iter()
+            .find(|i| i.device_seq == seq)
+        {
+            return Ok(item.client_id);
+        }
+    } else if let Ok(r) = book.receipt(t.to_uppercase()) {
+        return Ok(r.client_id);
+    }
+    Err(bad(
+        "record",
+        format!("Không có bản ghi \"{s}\" trên máy này (ghi số phiếu thu như A7K2-000123, số thứ tự #12 trong outbox, hoặc mã định danh)"),
+        format!("no record \"{s}\" on this phone (give a receipt number such as A7K2-000123, its number #12 in the outbox, or its id)"),
+    ))
 }
 
 /// A loan by its id or its number, among the loans on this phone.
@@ -395,7 +505,7 @@ fn run(cli: Cli) -> Res<()> {
             }
         }
         Command::Worker { worker_id } => {
-            let w = book.worker_detail(uuid("worker_id", &worker_id)?)?;
+            let w = book.worker_detail(self::worker_id(&book, &worker_id)?)?;
             out!(
                 "{}  {}  CCCD {}\n{} {} {}\nĐoàn viên: {}  Hoàn cảnh khó khăn: {}  Còn phải trả: {}",
                 w.full_name,
@@ -479,7 +589,7 @@ fn run(cli: Cli) -> Res<()> {
                 Purpose::Other => VisitPurpose::Other,
             };
             let f = book.record_visit(VisitInput {
-                worker_id: uuid("worker", &worker)?,
+                worker_id: self::worker_id(&book, &worker)?,
                 purpose,
                 outcome,
                 notes,
@@ -524,8 +634,8 @@ fn run(cli: Cli) -> Res<()> {
                 None => None,
             };
             let f = book.record_gift(GiftInput {
-                campaign_id: uuid("campaign", &campaign)?,
-                worker_id: uuid("worker", &worker)?,
+                campaign_id: campaign_id(&book, &campaign)?,
+                worker_id: self::worker_id(&book, &worker)?,
                 acknowledged_name: name,
                 signature_image,
                 recorded_at: when(at.as_deref())?,
@@ -534,7 +644,7 @@ fn run(cli: Cli) -> Res<()> {
         }
         Command::Void { record, reason } => {
             let f = book.void_record(CorrectionInput {
-                target_id: uuid("record", &record)?,
+                target_id: record_id(&book, &record)?,
                 reason,
                 recorded_at: Utc::now(),
             })?;
@@ -542,7 +652,7 @@ fn run(cli: Cli) -> Res<()> {
         }
         Command::Reverse { record, reason } => {
             let f = book.request_reversal(CorrectionInput {
-                target_id: uuid("record", &record)?,
+                target_id: record_id(&book, &record)?,
                 reason,
                 recorded_at: Utc::now(),
             })?;
