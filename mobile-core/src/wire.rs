@@ -527,6 +527,9 @@ pub struct Problem {
     pub status: Option<u16>,
     #[serde(default)]
     pub detail: Option<String>,
+    /// The detail in English, beside a Vietnamese `detail`.
+    #[serde(default)]
+    pub detail_en: Option<String>,
     #[serde(default)]
     pub code: Option<String>,
     #[serde(default)]

@@ -493,6 +493,25 @@ async fn a_stopped_server_leaves_everything_in_the_database_file() {
     let base = server.base.clone();
     let accepted = tokio::task::spawn_blocking(move || {
         let phone = sotay_tests::Phone::new();
+        // A mistyped password is said in both languages, as the server
+        // says it, not as the HTTP status.
+        match phone.book.login(
+            base.clone(),
+            "canbo.lan".into(),
+            "not-the-password".into(),
+            "E2E phone".into(),
+        ) {
+            Err(sotay_core::FieldBookError::Auth {
+                code,
+                message_vi,
+                message_en,
+            }) => {
+                assert_eq!(code, "invalid_credentials");
+                assert_eq!(message_vi, "Sai tên đăng nhập hoặc mật khẩu");
+                assert_eq!(message_en, "wrong username or password");
+            }
+            other => panic!("{other:?}"),
+        }
         phone.login(&base, "canbo.lan", PASSWORD);
         phone.book.sync(None).expect("first sync");
         let hit = phone.book.search("thi".into(), 1).unwrap().remove(0);

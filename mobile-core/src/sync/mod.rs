@@ -173,6 +173,7 @@ fn problem(r: &Response) -> Problem {
         title: None,
         status: Some(r.status),
         detail: None,
+        detail_en: None,
         code: None,
         errors: None,
     })
@@ -191,10 +192,12 @@ fn remote(class: RemoteClass, status: u16, p: &Problem) -> Error {
         .clone()
         .or_else(|| p.title.clone())
         .unwrap_or_else(|| format!("Máy chủ trả lỗi {status}"));
-    let en = format!(
-        "server answered {status} {code}: {}",
-        p.title.as_deref().or(p.detail.as_deref()).unwrap_or("")
-    );
+    let en = p.detail_en.clone().unwrap_or_else(|| {
+        format!(
+            "server answered {status} {code}: {}",
+            p.title.as_deref().or(p.detail.as_deref()).unwrap_or("")
+        )
+    });
     Error::Remote {
         class,
         code,
