@@ -1499,3 +1499,68 @@ async fn a_void_shows_what_it_cancels_and_cannot_be_excluded() {
         assert_eq!(s, StatusCode::OK, "{body}");
     }
 }
+
+/// An officer moved to another branch (or role) by an import leaves nothing
+/// of the old branch in their hands: not its workers, not records waiting
+/// for its supervisor, not refused cash it has not settled. Otherwise the
+/// new branch would see and post them.
+#[tokio::test]
+async fn an_officer_moves_branch_only_with_nothing_of_the_old_one_in_hand() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(1))
+            .await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let mut lan = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
+        let snap = lan.snapshot(&app).await;
+        let l1 = snap
+            .loans
+            .iter()
+            .find(|l| l.contract_no == "L-001")
+            .unwrap()
+            .clone();
+        let pay = lan.record(RecordBody::Repayment(RepaymentPayload {
+            loan_id: l1.id,
+            worker_id: l1.worker_id,
+            amount: Dong(100_000),
+            receipt_no: lan.receipt(1),
+        }));
+        let (batch, _) = lan.upload(&app, vec![pay]).await;
+        let users = std::fs::read_to_string(common::fixture_dir().join("users.csv")).unwrap();
+        let moved = users.replace(
+            "CB-TD-01,canbo.lan,Nguyễn Thị Lan,officer,CN-TD",
+            "CB-TD-01,canbo.lan,Nguyễn Thị Lan,officer,CN-BT",
+        );
+        let (s, body) = app.post_csv("/api/v1/imports/users", &admin, &moved).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let said = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(
+            said.contains("Cán bộ \"CB-TD-01\" chưa chuyển chi nhánh hay vai trò được")
+                && said.contains("2 người lao động của chi nhánh cũ")
+                && said.contains("1 bản ghi chờ duyệt"),
+            "{body}"
+        );
+        assert_eq!(body["errors"][0]["line"], 5, "{body}");
+        // Her workers given to Hùng, her batch decided: she may go.
+        let workers = std::fs::read_to_string(common::fixture_dir().join("workers.csv")).unwrap();
+        let (s, body) = app
+            .post_csv(
+                "/api/v1/imports/workers",
+                &admin,
+                &workers.replace(",CB-TD-01\n", ",CB-TD-02\n"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{batch}/approve"),
+                &sup,
+                &json!({"cash_received": "100000"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (s, body) = app.post_csv("/api/v1/imports/users", &admin, &moved).await;
+        assert_eq!(s, StatusCode::OK, "{backend:?}: {body}");
+    }
+}

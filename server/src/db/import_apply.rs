@@ -78,7 +78,7 @@ pub async fn apply_import(
     let mut report = ImportReport::default();
     let mut found = Found::default();
     let branches = import_branches(c, &set.branches, now, &mut report.branches).await?;
-    let users = import_users(c, &set.users, &branches, now, &mut report.users, &mut found.errors).await?;
+    let (users, moved) = import_users(c, &set.users, &branches, now, &mut report.users, &mut found.errors).await?;
     let houses =
         import_boarding_houses(c, &set.boarding_houses, now, &mut report.boarding_houses, &mut found.changes).await?;
     let workers = import_workers(c, &set.workers, &houses, &users, now, &mut report, &mut found).await?;
@@ -87,6 +87,12 @@ pub async fn apply_import(
     let campaigns = import_campaigns(c, &set.campaigns, now, &mut report.campaigns, &mut found.changes).await?;
     import_allocations(c, &set.allocations, &campaigns, &branches, &users, &mut report.allocations, &mut found)
         .await?;
+    // With every file applied: what a moved officer leaves behind.
+    for m in &moved {
+        if let Some(e) = left_behind(c, m).await? {
+            found.errors.push(e);
+        }
+    }
     let Found { mut errors, mut changes } = found;
     if errors.is_empty() {
         if !changes.campaigns.is_empty() {
@@ -196,14 +202,68 @@ pub struct UserRef {
     pub branch_id: Option<i64>,
 }
 
-async fn import_users(
+/// An officer the import moves to another branch, or gives another role.
+struct Moved<'a> {
+    user_id: i64,
+    code: String,
+    origin: &'a Origin,
+}
+
+/// Why an officer cannot leave their branch (or their role) yet: the
+/// workers still assigned to them outside it, their records waiting for
+/// review and the refused cash or packages not settled. Each is the old
+/// branch's business (its books, its queue); moved, the officer would take
+/// them into the new branch's scope and post them on its books.
+async fn left_behind(c: &mut Conn, m: &Moved<'_>) -> DbResult<Option<RowError>> {
+    let (workers, waiting, refused): (i64, i64, i64) = sqlx::query_as(
+        "SELECT
+            (SELECT COUNT(*) FROM workers w WHERE w.officer_id = u.id
+                AND (u.role <> 'officer' OR w.branch_id <> u.branch_id)),
+            (SELECT COUNT(*) FROM sync_records s WHERE s.officer_id = u.id AND s.status IN ('accepted', 'quarantined')
+                AND NOT EXISTS (SELECT 1 FROM record_reviews r WHERE r.record_id = s.id)),
+            (SELECT COUNT(*) FROM sync_records s WHERE s.officer_id = u.id AND s.status IN ('rejected', 'quarantined')
+                AND s.kind IN ('repayment', 'gift_handout')
+                AND NOT EXISTS (SELECT 1 FROM record_reviews r WHERE r.record_id = s.id AND r.decision = 'approved')
+                AND NOT EXISTS (SELECT 1 FROM refused_settlements x WHERE x.record_id = s.id))
+         FROM users u WHERE u.id = $1",
+    )
+    .bind(m.user_id)
+    .fetch_one(&mut *c)
+    .await?;
+    if workers == 0 && waiting == 0 && refused == 0 {
+        return Ok(None);
+    }
+    let mut vi = Vec::new();
+    let mut en = Vec::new();
+    if workers > 0 {
+        vi.push(format!("{workers} người lao động của chi nhánh cũ (giao họ cho cán bộ khác trong workers.csv, cùng lần nhập này hoặc trước)"));
+        en.push(format!("{workers} workers of the old branch (give them to another officer in workers.csv, in this import or before)"));
+    }
+    if waiting > 0 {
+        vi.push(format!("{waiting} bản ghi chờ duyệt (giám sát chi nhánh cũ duyệt hoặc từ chối các lô trước)"));
+        en.push(format!("{waiting} records waiting for review (the old branch's supervisor decides the batches first)"));
+    }
+    if refused > 0 {
+        vi.push(format!("{refused} khoản thu hay suất quà bị từ chối chưa xử lý (giám sát chi nhánh cũ đánh dấu đã xử lý trước)"));
+        en.push(format!("{refused} refused repayments or gifts not settled (the old branch's supervisor settles them first)"));
+    }
+    Ok(Some(row_error(
+        m.origin,
+        "branch_code",
+        format!("Cán bộ \"{}\" chưa chuyển chi nhánh hay vai trò được: còn {}", m.code, vi.join("; ")),
+        format!("officer \"{}\" cannot move to another branch or role yet: they still have {}", m.code, en.join("; ")),
+    )))
+}
+
+async fn import_users<'a>(
     c: &mut Conn,
-    rows: &[UserRow],
+    rows: &'a [UserRow],
     branches: &HashMap<String, i64>,
     now: DateTime<Utc>,
     counts: &mut ImportCounts,
     errors: &mut Vec<RowError>,
-) -> DbResult<HashMap<String, UserRef>> {
+) -> DbResult<(HashMap<String, UserRef>, Vec<Moved<'a>>)> {
+    let mut moved = Vec::new();
     let stored: Vec<StoredUser> =
         sqlx::query_as("SELECT id, code, username, full_name, role, branch_id, phone FROM users")
             .fetch_all(&mut *c)
@@ -251,6 +311,9 @@ async fn import_users(
         }
         let id: i64 = match &existing {
             Some(u) => {
+                if u.role == "officer" && (wanted.role != u.role || wanted.branch_id != u.branch_id) {
+                    moved.push(Moved { user_id: u.id, code: u.code.clone(), origin: &r.origin });
+                }
                 sqlx::query(
                     "UPDATE users SET username = $1, full_name = $2, name_key = $3, role = $4, branch_id = $5,
                          phone = $6, updated_at = $7 WHERE id = $8",
@@ -300,7 +363,7 @@ async fn import_users(
         username_owner.insert(wanted.username.clone(), wanted.code.clone());
         by_code.insert(r.code.clone(), StoredUser { id, ..wanted });
     }
-    Ok(by_code
+    let refs = by_code
         .into_iter()
         .map(|(code, u)| {
             let r = UserRef {
@@ -310,7 +373,8 @@ async fn import_users(
             };
             (code, r)
         })
-        .collect())
+        .collect();
+    Ok((refs, moved))
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
