@@ -440,6 +440,29 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
                 .await;
             assert_eq!(s, StatusCode::FORBIDDEN, "{name}");
         }
+        // An officer of another branch, or a user who is no officer, is not
+        // found by id: never named in a subtitle.
+        let admin_id = app.id_of("users", "AD-01").await;
+        for (who, officer, found) in [
+            (&other_sup, lan_id, false),
+            (&sup, admin_id, false),
+            (&sup, 999_999, false),
+            (&sup, lan_id, true),
+            (&admin, lan_id, true),
+        ] {
+            let (s, body) = app
+                .get(
+                    &format!("/api/v1/reports/portfolio-at-risk?officer_id={officer}"),
+                    who,
+                )
+                .await;
+            let expected = if found {
+                StatusCode::OK
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            assert_eq!(s, expected, "officer {officer}: {body}");
+        }
         let (s, _) = app
             .get(
                 &format!("/api/v1/reports/worker-statement?worker_id={thu_id}"),

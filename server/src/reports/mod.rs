@@ -134,6 +134,26 @@ impl Where {
     }
 }
 
+impl Where {
+    /// [`Where::resolve`], and an officer asked for by id is one the caller
+    /// may see: an officer of the branch in scope (0 is the branch counter).
+    /// Another branch's user, or no user, is not found: never named in the
+    /// report's subtitle.
+    pub async fn resolve_in(db: &Db, scope: Scope, f: &Filter) -> DbResult<Where> {
+        let w = Where::resolve(scope, f)?;
+        match (f.officer_id, scope) {
+            (Some(o), Scope::Fund | Scope::Branch(_)) if o != 0 => {
+                let user = db.user(o).await?.ok_or(DbError::NotFound)?;
+                if user.role != "officer" || w.branch.is_some_and(|b| user.branch_id != Some(b)) {
+                    return Err(DbError::NotFound);
+                }
+                Ok(w)
+            }
+            _ => Ok(w),
+        }
+    }
+}
+
 /// Today in Asia/Ho_Chi_Minh.
 pub fn today() -> NaiveDate {
     local_date(Utc::now())
@@ -302,7 +322,7 @@ impl Day {
 
 /// Daily collections per officer and per branch.
 pub async fn daily_collections(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
-    let w = Where::resolve(scope, f)?;
+    let w = Where::resolve_in(db, scope, f).await?;
     let to = f.to.unwrap_or_else(today);
     let from = f.from.unwrap_or(to);
     if from > to {
@@ -499,7 +519,7 @@ fn par_totals(sheet: &mut Sheet, total: &Par, lead: usize) {
 
 /// Portfolio at risk (PAR1, PAR30) by branch and officer, with ageing.
 pub async fn portfolio_at_risk(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
-    let w = Where::resolve(scope, f)?;
+    let w = Where::resolve_in(db, scope, f).await?;
     let as_of = f.to.unwrap_or_else(today);
     let (names, portfolio, overdue) = db.report_par(&w, as_of).await?;
     let mut officers: BTreeMap<(i64, i64), Par> = BTreeMap::new();
@@ -602,7 +622,7 @@ pub async fn portfolio_at_risk(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
 /// its due date (as of `to`, default today), with its borrower's phone and
 /// boarding house, the longest overdue first.
 pub async fn overdue_loans(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
-    let w = Where::resolve(scope, f)?;
+    let w = Where::resolve_in(db, scope, f).await?;
     let as_of = f.to.unwrap_or_else(today);
     let (names, loans) = db.report_overdue_loans(&w, as_of).await?;
     let mut sheet = Sheet::new(
@@ -687,7 +707,7 @@ pub async fn overdue_loans(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report
 
 /// Campaign progress against targets and allocations.
 pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
-    let w = Where::resolve(scope, f)?;
+    let w = Where::resolve_in(db, scope, f).await?;
     let from = f.from.map(day_start);
     let to = f.to.map(|d| day_start(d + Duration::days(1)));
     let data = db.report_campaigns(&w, f.campaign_id, from, to).await?;
@@ -889,7 +909,7 @@ const PURPOSES: [(&str, &str, &str); 6] = [
 
 /// Visits per officer and purpose; workers in hardship not visited lately.
 pub async fn visits(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
-    let w = Where::resolve(scope, f)?;
+    let w = Where::resolve_in(db, scope, f).await?;
     let to = f.to.unwrap_or_else(today);
     let from = f.from.unwrap_or(to - Duration::days(29));
     if from > to {
@@ -1000,7 +1020,7 @@ pub async fn visits(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
 
 /// A worker's statement: loans, schedules, payments with receipts, gifts.
 pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
-    let w = Where::resolve(scope, f)?;
+    let w = Where::resolve_in(db, scope, f).await?;
     let worker_id = f
         .worker_id
         .ok_or_else(|| DbError::Invalid("worker_id".into()))?;
@@ -1276,7 +1296,7 @@ struct BookWords {
 /// entry, who posted it and the balance after it, and the closing balance.
 pub async fn account_book(db: &Db, scope: Scope, f: &Filter, book: Book) -> DbResult<Report> {
     let words = book.words();
-    let w = Where::resolve(scope, f)?;
+    let w = Where::resolve_in(db, scope, f).await?;
     let w = Where { officer: None, ..w };
     let to = f.to.unwrap_or_else(today);
     let from = f.from.unwrap_or(to);
