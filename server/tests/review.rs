@@ -1564,3 +1564,124 @@ async fn an_officer_moves_branch_only_with_nothing_of_the_old_one_in_hand() {
         assert_eq!(s, StatusCode::OK, "{backend:?}: {body}");
     }
 }
+
+/// Cash in a batch the supervisor rejects, or in a record left out at
+/// approval, is still in the officer's hands (the worker holds a receipt):
+/// it stays on the queue's list until settled, with the supervisor's
+/// reason; a repayment the officer voided took no cash and is not listed.
+#[tokio::test]
+async fn cash_rejected_at_review_stays_on_the_queue_until_settled() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(1))
+            .await;
+        let mut lan = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
+        let snap = lan.snapshot(&app).await;
+        let l1 = snap
+            .loans
+            .iter()
+            .find(|l| l.contract_no == "L-001")
+            .unwrap()
+            .clone();
+        let repay = |lan: &mut Phone, amount: i64, n: i64| {
+            let receipt_no = lan.receipt(n);
+            lan.record(RecordBody::Repayment(RepaymentPayload {
+                loan_id: l1.id,
+                worker_id: l1.worker_id,
+                amount: Dong(amount),
+                receipt_no,
+            }))
+        };
+        let taken = repay(&mut lan, 120_000, 1);
+        let mistyped = repay(&mut lan, 999_000, 2);
+        let void = lan.record(RecordBody::Void(VoidPayload {
+            target_id: mistyped.client_id,
+            reason: "Gõ nhầm".into(),
+        }));
+        let (rejected_batch, _) = lan
+            .upload(&app, vec![taken.clone(), mistyped.clone(), void])
+            .await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{rejected_batch}/reject"),
+                &sup,
+                &json!({"reason": "Thiếu chữ ký người vay"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let left_out = repay(&mut lan, 80_000, 3);
+        let kept = repay(&mut lan, 50_000, 4);
+        let (approved_batch, _) = lan.upload(&app, vec![left_out.clone(), kept.clone()]).await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{approved_batch}/approve"),
+                &sup,
+                &json!({"cash_received": "50000",
+                        "excluded": [{"record_id": left_out.client_id, "reason": "Người vay không xác nhận"}]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+
+        let td = app.id_of("branches", "CN-TD").await;
+        let since = chrono::Utc::now() - chrono::Duration::days(1);
+        let listed = |app: &TestApp| {
+            let db = app.db.clone();
+            async move {
+                let (rows, _) = db.refused_handovers(Some(td), since, 100).await.unwrap();
+                rows.into_iter()
+                    .map(|r| {
+                        (
+                            r.record.client_id,
+                            r.record.code.unwrap_or_default(),
+                            r.record.message_vi.unwrap_or_default(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            }
+        };
+        let rows = listed(&app).await;
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
+        assert_eq!(ids.len(), 2, "{backend:?}: {rows:?}");
+        assert!(ids.contains(&taken.client_id) && ids.contains(&left_out.client_id));
+        let rejected = rows.iter().find(|r| r.0 == taken.client_id).unwrap();
+        assert_eq!(rejected.1, "batch_rejected");
+        assert!(
+            rejected.2.ends_with("Thiếu chữ ký người vay"),
+            "{rejected:?}"
+        );
+        let excluded = rows.iter().find(|r| r.0 == left_out.client_id).unwrap();
+        assert_eq!(excluded.1, "excluded");
+
+        // The officer gave the money back: settled, it leaves the list;
+        // what was approved, or voided, cannot be settled.
+        let settle = |id: Uuid| format!("/api/v1/records/{id}/settle");
+        let (s, body) = app
+            .post(
+                &settle(taken.client_id),
+                &sup,
+                &json!({"note": "Đã trả lại người vay"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        for not_held in [kept.client_id, mistyped.client_id] {
+            let (s, body) = app
+                .post(&settle(not_held), &sup, &json!({"note": "x"}))
+                .await;
+            assert_eq!(
+                (s, body["code"].as_str()),
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some("not_refused_handover")
+                ),
+                "{body}"
+            );
+        }
+        let rows = listed(&app).await;
+        assert_eq!(
+            rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            [left_out.client_id],
+            "{backend:?}"
+        );
+    }
+}

@@ -341,8 +341,8 @@ pub async fn list(
         @if !refused.is_empty() {
             section #refused-repayments {
                 h2 { (lang.t(
-                    "Khoản thu và quà bị từ chối hoặc giữ lại khi tải lên, chưa xử lý",
-                    "Repayments and gifts refused or held at upload, not settled yet",
+                    "Khoản thu và quà bị từ chối (khi tải lên hoặc khi duyệt) hoặc giữ lại, chưa xử lý",
+                    "Repayments and gifts refused (at upload or at review) or held, not settled yet",
                 )) }
                 @if refused.len() as i64 > REFUSED_SHOWN {
                     p.muted { (lang.pick(
@@ -385,8 +385,8 @@ pub async fn list(
     ui.page(title, Nav::Batches, body).into_response()
 }
 
-const REFUSED_CASH_VI: &str = "Cán bộ đã thu tiền và đưa phiếu thu cho người lao động, nhưng máy chủ từ chối các khoản này nên chúng không nằm trong số tiền phải nộp và không vào sổ. Hỏi cán bộ về số tiền đang giữ: trả lại người lao động, hoặc thu tại quầy vào đúng khoản vay với số phiếu thu đã đưa.";
-const REFUSED_CASH_EN: &str = "The officer took the cash and gave the worker a receipt, but the server refused these repayments: they are not in any cash to hand over and not in the books. Ask the officer about the cash they hold: give it back to the worker, or take it at the counter against the right loan, with the receipt number given.";
+const REFUSED_CASH_VI: &str = "Cán bộ đã thu tiền và đưa phiếu thu cho người lao động, nhưng các khoản này bị từ chối (máy chủ từ chối khi tải lên, hoặc giám sát từ chối lô hay loại khỏi lô) nên chúng không nằm trong số tiền phải nộp và không vào sổ. Hỏi cán bộ về số tiền đang giữ: trả lại người lao động, hoặc thu tại quầy vào đúng khoản vay với số phiếu thu đã đưa.";
+const REFUSED_CASH_EN: &str = "The officer took the cash and gave the worker a receipt, but these repayments were refused (by the server at upload, or by the supervisor rejecting the batch or leaving them out): they are not in any cash to hand over and not in the books. Ask the officer about the cash they hold: give it back to the worker, or take it at the counter against the right loan, with the receipt number given.";
 const REFUSED_GIFTS_VI: &str = "Cán bộ đã trao các suất quà bị từ chối dưới đây: chúng không được ghi sổ và vẫn được tính trong kho quà. Hỏi cán bộ: thu hồi suất quà, hoặc ghi nhận suất quà đã mất khi kiểm kê kho.";
 const REFUSED_GIFTS_EN: &str = "The officer handed out the refused gifts below: they are not posted and still count in the gift stock. Ask the officer: take the package back, or count it as lost when the stock is checked.";
 

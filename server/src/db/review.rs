@@ -103,14 +103,26 @@ pub async fn refused_handovers(
         None => (0, 0),
         Some(b) => (1, b),
     };
+    // Refused at upload or held in quarantine, or rejected or left out at
+    // review (the message is then the supervisor's reason) and not voided
+    // by the officer (no cash was taken).
     Ok(sqlx::query_as(concat!(
         "SELECT s.batch_id, u.full_name AS officer_name, s.received_at, s.client_id, s.kind, s.recorded_at,
-                s.body, s.code, s.message_vi, s.message_en,
+                s.body, COALESCE(s.code, CASE WHEN hr.decision = 'rejected' THEN 'batch_rejected' ELSE 'excluded' END) AS code,
+                COALESCE(s.message_vi, CASE WHEN hr.decision = 'rejected' THEN 'Giám sát từ chối cả lô: ' ELSE 'Giám sát loại khỏi lô khi duyệt: ' END || hr.reason) AS message_vi,
+                COALESCE(s.message_en, CASE WHEN hr.decision = 'rejected' THEN 'the supervisor rejected the batch: ' ELSE 'the supervisor left it out at review: ' END || hr.reason) AS message_en,
                 CAST(NULL AS TEXT) AS settled_note, CAST(NULL AS TEXT) AS settled_by, CAST(NULL AS TIMESTAMPTZ) AS settled_at,
                 EXISTS (SELECT 1 FROM sync_records r WHERE r.batch_id = s.batch_id
                         AND r.status IN ('accepted', 'quarantined')) AS reviewable
          FROM sync_records s JOIN users u ON u.id = s.officer_id
-         WHERE s.status IN ('rejected', 'quarantined') AND s.received_at >= $3 AND s.kind IN ('repayment', 'gift_handout')
+             LEFT JOIN record_reviews hr ON hr.record_id = s.id AND hr.decision IN ('rejected', 'excluded')
+         WHERE s.id IN (SELECT r.id FROM sync_records r WHERE r.status IN ('rejected', 'quarantined') AND r.received_at >= $3
+                        UNION SELECT hr2.record_id FROM record_reviews hr2 WHERE hr2.decision IN ('rejected', 'excluded'))
+           AND s.received_at >= $3 AND s.kind IN ('repayment', 'gift_handout')
+           AND (s.status IN ('rejected', 'quarantined')
+                OR (s.status = 'accepted' AND hr.record_id IS NOT NULL
+                    AND NOT EXISTS (SELECT 1 FROM sync_records hv WHERE hv.target_client_id = s.client_id
+                                    AND hv.kind = 'void' AND hv.status = 'accepted')))
            AND NOT EXISTS (SELECT 1 FROM refused_settlements x WHERE x.record_id = s.id)
            AND NOT ",
         voided_in_quarantine_sql!(),
@@ -137,10 +149,14 @@ pub async fn settle_refused(
     now: DateTime<Utc>,
 ) -> DbResult<rv::RefusedSettlement> {
     take_write_lock(c).await?;
-    // Id, kind, upload status, the officer's branch, settled already.
-    type Found = (i64, String, String, Option<i64>, Option<i64>);
+    // Id, kind, upload status, the officer's branch, settled already,
+    // held at review (rejected or left out, not voided by the officer).
+    type Found = (i64, String, String, Option<i64>, Option<i64>, bool);
     let row: Option<Found> = sqlx::query_as(
-        "SELECT s.id, s.kind, s.status, u.branch_id, x.record_id
+        "SELECT s.id, s.kind, s.status, u.branch_id, x.record_id,
+                EXISTS (SELECT 1 FROM record_reviews hr WHERE hr.record_id = s.id AND hr.decision IN ('rejected', 'excluded'))
+                AND NOT EXISTS (SELECT 1 FROM sync_records hv WHERE hv.target_client_id = s.client_id
+                                AND hv.kind = 'void' AND hv.status = 'accepted')
          FROM sync_records s JOIN users u ON u.id = s.officer_id
              LEFT JOIN refused_settlements x ON x.record_id = s.id
          WHERE s.client_id = $1",
@@ -148,16 +164,16 @@ pub async fn settle_refused(
     .bind(record)
     .fetch_optional(&mut *c)
     .await?;
-    let Some((id, kind, status, _, settled)) = row.filter(|r| who.covers(r.3)) else {
+    let Some((id, kind, status, _, settled, held_at_review)) = row.filter(|r| who.covers(r.3)) else {
         return Err(DbError::NotFound);
     };
     let refused_at_upload = matches!(status.as_str(), "rejected" | "quarantined");
-    if !refused_at_upload || !matches!(kind.as_str(), "repayment" | "gift_handout") {
+    if !(refused_at_upload || held_at_review) || !matches!(kind.as_str(), "repayment" | "gift_handout") {
         return Err(refused(
             422,
             "not_refused_handover",
-            "Chỉ đánh dấu được khoản thu hoặc suất quà bị từ chối khi tải lên".into(),
-            "only a repayment or gift refused at upload can be marked settled".into(),
+            "Chỉ đánh dấu được khoản thu hoặc suất quà bị từ chối (khi tải lên hoặc khi duyệt)".into(),
+            "only a repayment or gift refused (at upload or at review) can be marked settled".into(),
         ));
     }
     if settled.is_some() {
