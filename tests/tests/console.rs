@@ -1334,7 +1334,18 @@ async fn batch_review_in_a_real_browser() {
         );
         b.fill("#reject_reason", "Thiếu ảnh chụp biên bản thăm hỏi")
             .await;
-        b.submit("#reject-form button[type=submit]", "#reject-result")
+        // Not undone: the page says what follows first.
+        b.submit("#reject-form button[type=submit]", "#reject-confirmation")
+            .await;
+        assert!(b
+            .text("#reject-reason-shown")
+            .await
+            .contains("Thiếu ảnh chụp biên bản"));
+        assert_eq!(
+            scalar(&db.url, "SELECT COUNT(*) FROM batch_reviews").await,
+            1
+        );
+        b.submit("#reject-confirm-form button[type=submit]", "#reject-result")
             .await;
         assert!(b
             .text("#decision-reason")

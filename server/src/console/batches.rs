@@ -1325,6 +1325,57 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked) -> Markup {
     ui.page(title, Nav::Batches, body)
 }
 
+/// What rejecting the whole batch does, before it is done: nothing posts,
+/// the batch is never decided again, the cash and packages stay with the
+/// officer until settled.
+fn reject_confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, reason: &str) -> Markup {
+    let lang = ui.lang;
+    let s = &d.summary;
+    let cash = expected_cash(d, &HashSet::new());
+    let gifts = d
+        .records
+        .iter()
+        .filter(|r| r.kind == "gift_handout" && r.upload_status == "accepted" && !r.voided)
+        .count();
+    let title = lang.t("Xác nhận từ chối lô", "Confirm the rejection");
+    let body = html! {
+        p.crumbs { a href=(format!("/batches/{}", s.batch_id)) { "← " (lang.pick(format!("Lô của {}", s.officer_name), format!("Batch of {}", s.officer_name))) } }
+        h1 { (title) }
+        p.lead { (lang.t(
+            "Từ chối cả lô không hoàn tác được: không bản ghi nào được ghi sổ, và lô này không duyệt lại được nữa. Cán bộ thấy mọi bản ghi bị từ chối kèm lý do.",
+            "Rejecting the whole batch cannot be undone: nothing posts, and this batch can never be approved. The officer sees every record rejected with the reason.",
+        )) }
+        section.card #reject-confirmation {
+            dl {
+                dt { (lang.t("Cán bộ", "Officer")) } dd { (s.officer_name) " · " (s.device_name) }
+                dt { (lang.t("Bản ghi", "Records")) } dd #reject-records { (d.records.len()) }
+                dt { (lang.t("Tiền cán bộ đã thu", "Cash the officer took")) } dd.num #reject-cash { (vnd(cash)) }
+                dt { (lang.t("Lý do", "Reason")) } dd #reject-reason-shown { em { (reason) } }
+            }
+            @if cash > 0 || gifts > 0 {
+                p.notice.warn #reject-held-note { (lang.pick(
+                    format!("Tiền {} cán bộ đã thu{} vẫn ở trong tay cán bộ (người lao động giữ phiếu thu): chúng hiện trong danh sách chưa xử lý ở trang Lô chờ duyệt cho tới khi được đánh dấu đã xử lý (trả lại người lao động, hoặc thu tại quầy).",
+                        vnd(cash), if gifts > 0 { format!(" và {gifts} suất quà đã trao") } else { String::new() }),
+                    format!("The {} the officer took{} stay in the officer's hands (the workers hold receipts): they are listed as not settled on the batches page until marked settled (given back, or taken at the counter).",
+                        vnd(cash), if gifts > 0 { format!(" and the {gifts} gift packages handed out") } else { String::new() }),
+                )) }
+            }
+        }
+        form method="post" action=(format!("/batches/{}/reject", s.batch_id)) id="reject-confirm-form" {
+            (csrf_field(csrf))
+            input type="hidden" name="reject_reason" value=(reason);
+            input type="hidden" name="confirmed" value="1";
+            div.actions {
+                button.danger type="submit" data-busy=(lang.t("Đang từ chối…", "Rejecting…")) {
+                    (lang.t("Từ chối lô", "Reject the batch"))
+                }
+                a.button href=(format!("/batches/{}", s.batch_id)) { (lang.t("Quay lại", "Go back")) }
+            }
+        }
+    };
+    ui.page(title, Nav::Batches, body)
+}
+
 /// The records of this batch a "cannot post" refusal is about.
 fn named_in(d: &BatchDetail, records: &[Uuid]) -> Vec<Uuid> {
     d.records
@@ -1468,6 +1519,10 @@ pub async fn reject(
             "",
         )
         .await;
+    }
+    // Not undone: the page says what follows, and the supervisor confirms.
+    if !pairs.iter().any(|(k, v)| k == "confirmed" && v == "1") {
+        return reject_confirm_page(&ui, &signed.csrf, &d, &reason).into_response();
     }
     let batch_id = d.summary.batch_id;
     match state.db.reject_batch(&who, batch_id, &reason).await {
