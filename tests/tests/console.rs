@@ -2287,6 +2287,12 @@ async fn a_counter_repayment_is_reversed_by_a_second_person() {
             html.contains("id=\"request-form\"") && html.contains("300.000 ₫"),
             "{html}"
         );
+        // The cash this takes out of the vault is said before it is asked.
+        assert!(
+            html.contains("id=\"cash-out\"")
+                && html.contains("Khi được duyệt, 300.000 ₫ ra khỏi quỹ tiền mặt của chi nhánh"),
+            "{html}"
+        );
         let csrf = field(&html, "csrf");
         let ask = |reason: &str| {
             vec![

@@ -218,6 +218,13 @@ fn entry_cell(lang: Lang, r: &BranchReversal) -> Markup {
         }
         br;
         small { (r.memo) }
+        @if r.decision.is_none() && matches!(r.entry_kind.as_str(), "repayment" | "counter_repayment") {
+            br;
+            small.warn { (lang.pick(
+                format!("Khi duyệt: {} ra khỏi quỹ (hoặc tài khoản ngân hàng) chi nhánh, để trả lại người vay", vnd(r.amount)),
+                format!("Once approved: {} leaves the branch vault (or bank account), to give back to the borrower", vnd(r.amount)),
+            )) }
+        }
     }
 }
 
@@ -311,6 +318,17 @@ async fn render_new(
                 p.notice.warn #take-back { (lang.t(
                     "Huỷ giải ngân: chỉ khi chưa thu được đồng nào trên khoản vay. Tiền phải trở lại nơi đã chi (tiền mặt về quỹ chi nhánh, khoản chuyển khoản về tài khoản ngân hàng chi nhánh); khi được duyệt, khoản vay bị huỷ, lịch trả nợ bị xoá và điện thoại của cán bộ bỏ khoản vay này.",
                     "Taking the loan back: only while nothing was collected on it. The money must be back where it was paid from (cash in the branch vault, a transfer in the branch's bank account); once approved the loan is cancelled, its schedule goes and the officer's phone drops it.",
+                )) }
+            }
+            @if matches!(entry.kind.as_str(), "repayment" | "counter_repayment") {
+                @let (into_vi, into_en) = if entry.lines.iter().any(|l| l.account == "bank" && l.debit > 0) {
+                    ("tài khoản ngân hàng", "bank account")
+                } else {
+                    ("quỹ tiền mặt", "vault")
+                };
+                p.notice.warn #cash-out { (lang.pick(
+                    format!("Khi được duyệt, {} ra khỏi {into_vi} của chi nhánh: số tiền này phải được trả lại người vay (hoặc chuyển vào đúng khoản vay), nếu không quỹ sẽ thừa so với sổ.", vnd(entry_amount(&entry))),
+                    format!("Once approved, {} leaves the branch's {into_en}: it must be given back to the borrower (or taken against the right loan), or the cash will not match the books.", vnd(entry_amount(&entry))),
                 )) }
             }
             @if entry.kind == EntryKind::LoanOpening.as_str() {
