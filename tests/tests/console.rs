@@ -1309,7 +1309,7 @@ async fn batch_review_in_a_real_browser() {
                     worker_id: hit.worker_id,
                     purpose: sotay_core::VisitPurpose::HardshipVisit,
                     outcome: "Đã gặp".into(),
-                    notes: String::new(),
+                    notes: "Chồng nằm viện, đề nghị xét hỗ trợ Mái ấm".into(),
                     location: None,
                     recorded_at: chrono::Utc::now(),
                 })
@@ -1321,6 +1321,12 @@ async fn batch_review_in_a_real_browser() {
         .unwrap();
         b.go("/batches").await;
         b.submit("#batches tbody tr a", "#reject-form").await;
+        // What the officer found and noted is read before deciding.
+        assert!(b.text(".visit-outcome").await.contains("Kết quả: Đã gặp"));
+        assert!(b
+            .text(".visit-notes")
+            .await
+            .contains("đề nghị xét hỗ trợ Mái ấm"));
         b.fill("#reject_reason", "   ").await;
         b.submit("#reject-form button[type=submit]", "#reject-error")
             .await;

@@ -709,6 +709,13 @@ fn what(lang: Lang, r: &ReviewRecord) -> Markup {
             @if let Some(p) = r.payload.get("purpose").and_then(|p| p.as_str()) {
                 small { (visit_purpose(lang, p)) }
             }
+            // What the officer found and noted: what the supervisor reads.
+            @if let Some(o) = r.payload.get("outcome").and_then(|o| o.as_str()).filter(|o| !o.trim().is_empty()) {
+                br; small.visit-outcome { (lang.t("Kết quả: ", "Outcome: ")) (o) }
+            }
+            @if let Some(n) = r.payload.get("notes").and_then(|n| n.as_str()).filter(|n| !n.trim().is_empty()) {
+                br; small.visit-notes { (lang.t("Ghi chú: ", "Notes: ")) (n) }
+            }
         } @else if let Some(t) = &r.target {
             // What a void cancels or a reversal would undo, and why.
             (kind_label(lang, &t.kind))
