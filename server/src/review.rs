@@ -89,12 +89,12 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
                     out.push(anomaly(
                         "above_installment",
                         format!(
-                            "Thu {}, cao hơn một kỳ trả ({})",
+                            "Thu {}, cao hơn một kỳ trả (kỳ lớn nhất của khoản vay: {})",
                             format_vnd(amount),
                             format_vnd(due)
                         ),
                         format!(
-                            "collected {}, more than one installment ({})",
+                            "collected {}, more than one installment (the loan's largest: {})",
                             format_vnd(amount),
                             format_vnd(due)
                         ),
