@@ -1883,9 +1883,14 @@ async fn a_repayment_refused_at_upload_shows_on_the_queue_with_its_cash() {
         )
         .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
-        assert!(to.unwrap().starts_with("/batches?status=pending"));
-        let (_, _, html) = page(&http, &server, "/batches".into(), supervisor.clone()).await;
+        let to = to.unwrap();
+        assert!(to.starts_with("/batches?status=pending&settled=1"), "{to}");
+        let (_, _, html) = page(&http, &server, to, supervisor.clone()).await;
         assert!(!html.contains(&refused_id), "settled, off the list: {html}");
+        assert!(
+            html.contains("id=\"settled-result\"") && html.contains("Đã đánh dấu đã xử lý"),
+            "the page says it was done: {html}"
+        );
         // Lan's phone does not count it as cash to hand over.
         let today = sotay_core::domain::time::local_date(chrono::Utc::now());
         let summary = phone.book.daily_summary(today).unwrap();

@@ -172,6 +172,8 @@ fn record_name(lang: Lang, r: &ReviewRecord) -> String {
 pub struct ListQuery {
     status: String,
     page: String,
+    /// A refused record was just marked settled (it has left the list).
+    settled: String,
 }
 
 /// The refused repayments and gifts the queue lists at most (newest
@@ -262,6 +264,12 @@ pub async fn list(
     };
     let body = html! {
         h1 { (title) }
+        @if !q.settled.is_empty() {
+            p.notice.success role="status" #settled-result { (lang.t(
+                "Đã đánh dấu đã xử lý: khoản đó đã rời danh sách chưa xử lý (trang lô của nó và nhật ký ghi ai xử lý, lúc nào, thế nào).",
+                "Marked settled: it has left the list of those not settled (its batch page and the audit log keep who settled it, when and how).",
+            )) }
+        }
         p.lead { (lang.pick(
             format!("Lô đồng bộ của cán bộ trong {scope_name}. Đếm tiền mặt cán bộ nộp, xem các điểm bất thường, rồi duyệt hoặc từ chối; bản ghi chỉ vào sổ sau khi được duyệt."),
             format!("Sync batches of the officers in {scope_name}. Count the cash the officer hands over, look at the anomalies, then approve or reject; records reach the books only once approved."),
@@ -484,8 +492,16 @@ pub async fn settle_refused(
     } else {
         "/batches".to_string()
     };
+    // Back to the batch's page, the row is there, settled; back to the
+    // queue, it has gone from the list: the page says so.
+    let to = if back.starts_with("/batches/") {
+        format!("{back}#refused-{id}")
+    } else {
+        let sep = if back.contains('?') { '&' } else { '?' };
+        format!("{back}{sep}settled=1#settled-result")
+    };
     match state.db.settle_refused(&who, id, &note).await {
-        Ok(_) => Redirect::to(&format!("{back}#refused-{id}")).into_response(),
+        Ok(_) => Redirect::to(&to).into_response(),
         Err(e) => ui.app_error(e.into()),
     }
 }
