@@ -67,10 +67,19 @@ pub(crate) fn report_filter(q: &ReportQuery, name: &str) -> Result<Filter, AppEr
     };
     if let (Some(a), Some(b)) = (f.from, f.to) {
         if a > b {
+            use sotay_core::domain::time::format_date;
             return Err(AppError::invalid_field(
                 "from",
-                "Ngày bắt đầu (from) sau ngày kết thúc (to)",
-                "from is after to",
+                format!(
+                    "Ngày bắt đầu {} sau ngày kết thúc {}",
+                    format_date(a),
+                    format_date(b)
+                ),
+                format!(
+                    "the first day {} is after the last day {}",
+                    format_date(a),
+                    format_date(b)
+                ),
             ));
         }
         if name == "daily-collections" && (b - a).num_days() > 366 {
@@ -93,8 +102,16 @@ pub(crate) fn report_filter(q: &ReportQuery, name: &str) -> Result<Filter, AppEr
         if from > to {
             return Err(AppError::invalid_field(
                 "from",
-                format!("Ngày bắt đầu (from) sau ngày kết thúc (to, mặc định hôm nay) của {vi}"),
-                format!("from is after to (today unless given) for {en}"),
+                format!(
+                    "Ngày bắt đầu {} sau ngày kết thúc {} (mặc định là hôm nay) của {vi}",
+                    sotay_core::domain::time::format_date(from),
+                    sotay_core::domain::time::format_date(to)
+                ),
+                format!(
+                    "the first day {} is after the last day {} (today unless given) of {en}",
+                    sotay_core::domain::time::format_date(from),
+                    sotay_core::domain::time::format_date(to)
+                ),
             ));
         }
         if (to - from).num_days() > 366 {

@@ -173,8 +173,8 @@ async fn render(
     let body = html! {
         h1 { (lang.t("Ngân hàng", "Bank")) }
         p.lead { (lang.t(
-            "Tiền mặt chi nhánh nộp vào tài khoản ngân hàng hoặc rút về quỹ, ghi sổ ngay với số chứng từ của ngân hàng. Phí và lãi ngân hàng được ghi từ dòng của sao kê (bên dưới). Khoản ghi nhầm được đảo khi một người khác duyệt. Sổ tiền gửi ngân hàng ở trang Báo cáo.",
-            "Cash the branch pays into its bank account or draws into the vault, posted at once with the bank slip's number. The bank's charges and interest are posted from the statement's line (below). One entered by mistake is reversed once someone else approves it. The bank book is on the Reports page.",
+            "Tiền mặt chi nhánh nộp vào tài khoản ngân hàng hoặc rút về quỹ, ghi sổ ngay với số chứng từ của ngân hàng. Phí và lãi ngân hàng được giám sát hoặc quản trị viên ghi từ dòng của sao kê ngân hàng. Khoản ghi nhầm được đảo khi một người khác duyệt. Sổ tiền gửi ngân hàng ở trang Báo cáo.",
+            "Cash the branch pays into its bank account or draws into the vault, posted at once with the bank slip's number. The bank's charges and interest are posted by a supervisor or an admin from the bank statement's lines. One entered by mistake is reversed once someone else approves it. The bank book is on the Reports page.",
         )) }
         section.card #holdings {
             (holdings_table(lang, &branches, &held))

@@ -952,8 +952,8 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                 h2 { (lang.t("Khoản thu và quà bị từ chối hoặc giữ lại khi tải lên", "Repayments and gifts refused or held at upload")) }
                 @if d.refused_cash > 0 {
                     p.notice.warn #refused-cash { (lang.pick(
-                        format!("Cán bộ đã thu {} trong các khoản thu dưới đây nhưng máy chủ đã từ chối hoặc giữ lại chúng (thiết bị bị thu hồi): số tiền này không nằm trong số phải nộp của lô và không được ghi sổ. Hỏi cán bộ về số tiền này: trả lại người lao động, hoặc thu tại quầy vào đúng khoản vay với số phiếu thu đã đưa.", vnd(d.refused_cash)),
-                        format!("The officer took {} in the repayments below, which the server refused or held (a revoked device): it is not in what this batch expects to be handed over and is not posted. Ask the officer about it: give it back to the worker, or take it at the counter against the right loan, with the receipt number given.", vnd(d.refused_cash)),
+                        format!("Cán bộ đã thu {} trong các khoản thu dưới đây nhưng máy chủ đã từ chối chúng khi tải lên, hoặc giữ lại vì thiết bị đã bị thu hồi (lý do ở từng dòng): số tiền này không nằm trong số phải nộp của lô và không được ghi sổ. Hỏi cán bộ về số tiền này: trả lại người lao động, hoặc thu tại quầy vào đúng khoản vay với số phiếu thu đã đưa.", vnd(d.refused_cash)),
+                        format!("The officer took {} in the repayments below, which the server refused at upload, or held because the device was revoked (each line says why): it is not in what this batch expects to be handed over and is not posted. Ask the officer about it: give it back to the worker, or take it at the counter against the right loan, with the receipt number given.", vnd(d.refused_cash)),
                     )) }
                 }
                 @if d.refused_at_upload.iter().any(|r| r.kind == "gift_handout") {

@@ -273,6 +273,8 @@ impl Ui {
             self.t("Không tìm thấy", "Not found")
         } else if e.status.is_server_error() {
             self.t("Lỗi máy chủ", "Server error")
+        } else if e.status == StatusCode::FORBIDDEN {
+            self.t("Không có quyền", "Not allowed")
         } else {
             self.t("Không thực hiện được", "Could not be done")
         };

@@ -1674,8 +1674,8 @@ pub async fn counter_repayment(
             let waiting: i64 = pending.iter().sum();
             let (vi, en) = if waiting > 0 {
                 (
-                    format!(" (đang chờ duyệt {} do cán bộ đã thu)", format_vnd(waiting)),
-                    format!(" ({} collected by the officer is waiting for review)", format_vnd(waiting)),
+                    format!("; trong đó {} do cán bộ đã thu đang chờ duyệt", format_vnd(waiting)),
+                    format!("; {} of it collected by the officer is waiting for review", format_vnd(waiting)),
                 )
             } else {
                 (String::new(), String::new())

@@ -680,7 +680,9 @@ pub async fn overdue_loans(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report
             names.officer_cell(l.officer_id),
             Cell::text(&l.worker_code),
             Cell::text(&l.worker_name),
-            l.phone.as_deref().map_or(Cell::Empty, Cell::text),
+            l.phone.as_deref().map_or(Cell::Empty, |p| {
+                Cell::text(sotay_core::domain::ids::format_phone(p))
+            }),
             Cell::text(lives_at),
             Cell::text(&l.loan_code),
             Cell::Date(l.oldest_unpaid_due),
