@@ -902,24 +902,101 @@ fn revoke_reason(lang: Lang, reason: &str) -> String {
     }
 }
 
-/// An audit line's details as a person reads them: `key: value` pairs,
-/// text without quotes, lists joined; anything else as stored.
-fn audit_detail(stored: &str) -> String {
+/// The name of an audit detail's field in Vietnamese; `None`: the field's
+/// own name is shown (in words).
+fn detail_key_vi(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "accepted" => "nhận",
+        "amount" => "số tiền",
+        "bank_account" => "tài khoản ngân hàng",
+        "branch" => "chi nhánh",
+        "bytes" => "dung lượng (byte)",
+        "column" => "cột",
+        "device_name" => "tên thiết bị",
+        "device_revoked" => "thiết bị đã thu hồi",
+        "device_user" => "người dùng thiết bị",
+        "disbursement_entry" => "bút toán giải ngân",
+        "duplicate" => "trùng",
+        "entries" => "bút toán",
+        "entry" => "bút toán",
+        "errors" => "lỗi",
+        "excluded" => "bị loại",
+        "failures" => "số lần sai",
+        "family" => "chuỗi phiên",
+        "file" | "files" => "tệp",
+        "first" => "đầu tiên",
+        "first_day" => "từ ngày",
+        "first_entry" => "bút toán đầu",
+        "kind" => "loại",
+        "last_day" => "đến ngày",
+        "line" | "lines" => "dòng",
+        "loan" => "khoản vay",
+        "locked" => "bị khóa",
+        "media_type" => "định dạng",
+        "message" => "nội dung",
+        "method" => "cách trả",
+        "note" => "ghi chú",
+        "opening_entry" => "bút toán nhập khoản vay",
+        "outcome" => "kết quả",
+        "packages" => "số suất",
+        "principal" => "tiền gốc",
+        "product" => "sản phẩm",
+        "reason" => "lý do",
+        "receipt" | "receipt_no" => "số phiếu",
+        "received_on" => "ngày nhận",
+        "record_id" => "bản ghi",
+        "records" => "bản ghi",
+        "reference" => "số chứng từ",
+        "rejected" => "từ chối",
+        "report" => "báo cáo",
+        "reversal" => "đề nghị đảo",
+        "reversal_entry" => "bút toán đảo",
+        "role" => "vai trò",
+        "source" => "nguồn",
+        "transfer_ref" => "mã chuyển khoản",
+        "user_agent" => "trình duyệt",
+        "what" => "việc",
+        "worker" => "người lao động",
+        _ => return None,
+    })
+}
+
+/// An audit line's details as a person reads them: `key: value` pairs (the
+/// keys in the page's language), text without quotes, lists joined, yes or
+/// no; anything else as stored.
+fn audit_detail(lang: Lang, stored: &str) -> String {
     use serde_json::Value;
-    fn plain(v: &Value) -> String {
-        match v {
-            Value::String(s) => s.clone(),
-            Value::Array(items) if items.iter().all(|i| !i.is_object() && !i.is_array()) => {
-                items.iter().map(plain).collect::<Vec<_>>().join(", ")
+    let plain = |v: &Value| -> String {
+        fn words(lang: Lang, v: &Value) -> String {
+            match v {
+                Value::String(s) => s.clone(),
+                Value::Bool(b) => lang
+                    .t(
+                        if *b { "có" } else { "không" },
+                        if *b { "yes" } else { "no" },
+                    )
+                    .to_string(),
+                Value::Array(items) if items.iter().all(|i| !i.is_object() && !i.is_array()) => {
+                    items
+                        .iter()
+                        .map(|i| words(lang, i))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+                other => other.to_string(),
             }
-            other => other.to_string(),
         }
-    }
+        words(lang, v)
+    };
+    let key = |k: &str| match (lang, detail_key_vi(k)) {
+        (Lang::Vi, Some(vi)) => vi.to_string(),
+        _ => k.replace('_', " "),
+    };
     match serde_json::from_str::<Value>(stored) {
         Ok(Value::Object(fields)) => fields
             .iter()
             .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| format!("{}: {}", k.replace('_', " "), plain(v)))
+            .map(|(k, v)| format!("{}: {}", key(k), plain(v)))
             .collect::<Vec<_>>()
             .join(" · "),
         Ok(other) => plain(&other),
@@ -1140,7 +1217,7 @@ pub async fn audit(
                                 td { (audit_object(lang, &r.object_type, &r.object_id)) }
                                 td.mono { (r.device_id.as_deref().map(|d| cut(d, 24)).unwrap_or_default()) }
                                 td.mono { (r.ip.as_deref().unwrap_or("")) }
-                                td.detail { @if r.detail != "null" { span title=(cut(&r.detail, 2000)) { (cut(&audit_detail(&r.detail), 160)) } } }
+                                td.detail { @if r.detail != "null" { span title=(cut(&r.detail, 2000)) { (cut(&audit_detail(lang, &r.detail), 160)) } } }
                             }
                         }
                     }
@@ -1171,14 +1248,17 @@ mod tests {
 
     #[test]
     fn audit_details_read_as_words() {
+        let stored = r#"{"device_name":"Máy của Lan","failures":3,"locked":false,"files":["users.csv","loans.csv"],"gone":null,"odd_key":1}"#;
         assert_eq!(
-            audit_detail(
-                r#"{"device_name":"Máy của Lan","failures":3,"locked":false,"files":["users.csv","loans.csv"],"gone":null}"#
-            ),
-            "device name: Máy của Lan · failures: 3 · files: users.csv, loans.csv · locked: false"
+            audit_detail(Lang::En, stored),
+            "device name: Máy của Lan · failures: 3 · files: users.csv, loans.csv · locked: no · odd key: 1"
         );
-        assert_eq!(audit_detail(r#""một dòng""#), "một dòng");
-        assert_eq!(audit_detail("not json"), "not json");
+        assert_eq!(
+            audit_detail(Lang::Vi, stored),
+            "tên thiết bị: Máy của Lan · số lần sai: 3 · tệp: users.csv, loans.csv · bị khóa: không · odd key: 1"
+        );
+        assert_eq!(audit_detail(Lang::Vi, r#""một dòng""#), "một dòng");
+        assert_eq!(audit_detail(Lang::Vi, "not json"), "not json");
     }
 
     #[test]
