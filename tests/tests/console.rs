@@ -497,6 +497,12 @@ async fn console_in_a_real_browser() {
             .text("#workers")
             .await
             .contains(with_phone["full_name"].as_str().unwrap()));
+        // A loan's number, in any case, opens the loan (where the counter is).
+        let loans = api_get(&http, &server, "/api/v1/loans?limit=1", &api_token_sup).await;
+        let code = loans[0]["code"].as_str().unwrap().to_string();
+        b.go(&count_of(&code.to_lowercase())).await;
+        assert!(b.exists("#balance").await, "{code}");
+        assert!(b.text("h1").await.contains(&code), "{code}");
 
         // A worker of the branch with an overdue loan: the worker, then the loan.
         let overdue_loan = scalar(

@@ -68,6 +68,23 @@ pub async fn workers(
     let lang = signed.lang;
     let ui = signed.ui();
     let q = query.q.trim();
+    // A loan's number (KV-000092) opens the loan, where the counter takes
+    // its repayment.
+    let code_like = !q.contains(char::is_whitespace)
+        && q.chars().any(|c| c.is_ascii_digit())
+        && q.chars().any(|c| c.is_alphabetic());
+    if code_like {
+        for code in [q.to_string(), q.to_uppercase()] {
+            match state.db.loan_by_code(signed.user.scope(), &code).await {
+                Ok(Some(loan)) => {
+                    return axum::response::Redirect::to(&format!("/loans/{}", loan.id))
+                        .into_response()
+                }
+                Ok(None) => {}
+                Err(e) => return ui.app_error(e.into()),
+            }
+        }
+    }
     let page = query.page.parse::<i64>().unwrap_or(1).max(1);
     let found =
         match search_workers(&state.db, signed.user.scope(), q, PAGE, (page - 1) * PAGE).await {
