@@ -1860,6 +1860,16 @@ async fn a_repayment_refused_at_upload_shows_on_the_queue_with_its_cash() {
 
         // The supervisor's queue shows the cash Lan holds, with its receipt.
         let supervisor = http_sign_in(&http, &server, "giamsat.thuduc").await;
+        // Home says what waits, the refused cash among it.
+        let (_, _, home) = page(&http, &server, "/".into(), supervisor.clone()).await;
+        let at = home
+            .find("id=\"waiting-refused\"")
+            .unwrap_or_else(|| panic!("{home}"));
+        assert!(
+            home[at..].contains("<span class=\"number\">1</span>"),
+            "{}",
+            &home[at..at + 300]
+        );
         let (status, _, html) = page(&http, &server, "/batches".into(), supervisor.clone()).await;
         assert_eq!(status, StatusCode::OK, "{html}");
         let at = html

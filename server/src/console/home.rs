@@ -16,6 +16,9 @@ use crate::import::rows::Role;
 /// Counter repayments the home page lists, at most.
 const RECENT_COUNTER: i64 = 20;
 
+/// Refused records the home page counts, at most ("100+" beyond).
+const WAITING_MOST: i64 = 100;
+
 pub async fn page(State(state): State<AppState>, Staff(signed): Staff) -> Response {
     match render(&state, &signed).await {
         Ok(r) => r,
@@ -42,6 +45,12 @@ async fn render(state: &AppState, s: &Signed) -> Result<Response, AppError> {
         Some(devices.iter().filter(|d| d.revoked_at.is_none()).count())
     };
     let counter = db.counter_lines(branch, None, RECENT_COUNTER).await?;
+    // What waits for a supervisor or an admin (a cashier decides none).
+    let waiting = if cashier {
+        None
+    } else {
+        Some(db.waiting(branch, WAITING_MOST + 1).await?)
+    };
 
     let body = html! {
         h1 { (lang.t("Xin chào, ", "Hello, ")) (s.full_name) }
@@ -80,6 +89,28 @@ async fn render(state: &AppState, s: &Signed) -> Result<Response, AppError> {
                             "This account has no branch yet; tell your administrator."
                         )))
                     }
+                }
+            }
+        }
+        @if let Some(w) = waiting {
+            section.figures #waiting aria-label=(lang.t("Việc đang chờ", "Waiting")) {
+                a.figure.warn[w.batches > 0] href="/batches" #waiting-batches {
+                    span.number { (view::count(w.batches)) }
+                    span.label { (lang.t("lô chờ duyệt", "batches to review")) }
+                }
+                a.figure.warn[w.refused > 0] href="/batches#refused-repayments" #waiting-refused {
+                    span.number {
+                        @if w.refused > WAITING_MOST { (view::count(WAITING_MOST)) "+" } @else { (view::count(w.refused)) }
+                    }
+                    span.label { (lang.t("khoản bị từ chối chưa xử lý", "refused, not settled")) }
+                }
+                a.figure.warn[w.reversals > 0] href="/reversals" #waiting-reversals {
+                    span.number { (view::count(w.reversals)) }
+                    span.label { (lang.t("đề nghị đảo chờ duyệt", "reversals to decide")) }
+                }
+                a.figure.warn[w.disbursements > 0] href="/disbursements" #waiting-disbursements {
+                    span.number { (view::count(w.disbursements)) }
+                    span.label { (lang.t("khoản giải ngân chờ duyệt", "payouts to decide")) }
                 }
             }
         }

@@ -1472,6 +1472,19 @@ impl Db {
         with_tx!(self, q, tx => q::review::branch_reversal_decide(&mut tx, who, id, approve, reason, now).await)
     }
 
+    /// What waits for a supervisor in a branch (`None`: the fund): batches
+    /// to decide, refused cash and packages not settled (counted up to
+    /// `most`), reversals and payouts asked for.
+    pub async fn waiting(&self, branch: Option<i64>, most: i64) -> DbResult<Waiting> {
+        with_read!(self, q, tx => async {
+            let batches = q::review::pending_batch_count(&mut tx, branch).await?;
+            let refused = q::review::refused_handovers(&mut tx, branch, chrono::DateTime::UNIX_EPOCH, most).await?.len() as i64;
+            let reversals = q::review::branch_reversals(&mut tx, branch, true).await?.len() as i64;
+            let disbursements = q::review::disbursements(&mut tx, branch, None, true).await?.len() as i64;
+            Ok::<_, DbError>(Waiting { batches, refused, reversals, disbursements })
+        }.await)
+    }
+
     pub async fn branch_reversals(
         &self,
         branch: Option<i64>,

@@ -65,6 +65,20 @@ pub async fn review_batches(
     Ok(sqlx::query_as(&sql).bind(kind).bind(id).bind(limit).bind(offset).fetch_all(&mut *c).await?)
 }
 
+/// How many batches wait for a decision in a branch (or the fund).
+pub async fn pending_batch_count(c: &mut Conn, branch: Option<i64>) -> DbResult<i64> {
+    let (kind, id) = match branch {
+        None => (0, 0),
+        Some(b) => (1, b),
+    };
+    let sql = format!(
+        "SELECT COUNT(*) FROM sync_batches b JOIN users u ON u.id = b.officer_id
+         WHERE {REVIEWABLE} AND ($1 = 0 OR u.branch_id = $2)
+           AND NOT EXISTS (SELECT 1 FROM batch_reviews r WHERE r.batch_id = b.batch_id)"
+    );
+    Ok(sqlx::query_scalar(&sql).bind(kind).bind(id).fetch_one(&mut *c).await?)
+}
+
 pub async fn review_batch_head(c: &mut Conn, batch_id: uuid::Uuid) -> DbResult<Option<rv::BatchHeadRow>> {
     let sql = format!("{BATCH_HEAD} WHERE b.batch_id = $1 AND {REVIEWABLE}");
     Ok(sqlx::query_as(&sql).bind(batch_id).fetch_optional(&mut *c).await?)

@@ -921,3 +921,16 @@ pub struct AnomalyContext {
     /// (loan id, local day) → accepted repayments that day.
     pub same_day: HashMap<(i64, chrono::NaiveDate), i64>,
 }
+
+/// What waits for a supervisor (or an admin): the home page's figures.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Waiting {
+    /// Batches with records to decide.
+    pub batches: i64,
+    /// Refused repayments and gifts not settled (up to the count asked).
+    pub refused: i64,
+    /// Reversals asked for at the branch, not decided.
+    pub reversals: i64,
+    /// New loans asked for, not decided.
+    pub disbursements: i64,
+}
