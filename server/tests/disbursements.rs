@@ -862,6 +862,30 @@ async fn a_loan_is_paid_out_by_transfer_from_the_branch_bank_account() {
             "transfer_ref_used",
         )
         .await;
+        // Nor at another branch's counter, which is not told which payout
+        // of Thủ Đức's it is.
+        let bt_sup = app
+            .token("giamsat.bt", "super-pass-2", &common::device(2))
+            .await;
+        let l4 = app.id_of("loans", "L-004").await;
+        let mut at_counter =
+            json!({"client_id": Uuid::now_v7(), "amount": "100000", "method": "transfer"});
+        at_counter["transfer_ref"] = with_ref["transfer_ref"].clone();
+        let body = refused(
+            &app,
+            &format!("/api/v1/loans/{l4}/repayments"),
+            &bt_sup,
+            &at_counter,
+            StatusCode::CONFLICT,
+            "transfer_ref_used",
+        )
+        .await;
+        let said = body["detail"].as_str().unwrap();
+        assert!(
+            said.contains("một khoản giải ngân của chi nhánh khác")
+                && !said.contains("đề nghị giải ngân số"),
+            "{body}"
+        );
         let (s, body) = app
             .post(
                 &format!("/api/v1/disbursements/{}/reject", second["id"]),

@@ -1565,17 +1565,25 @@ fn repaid_into(target: &TargetEntry) -> Account {
 pub(crate) async fn transfer_ref_free(c: &mut Conn, branch_id: i64, r: &str) -> DbResult<()> {
     // Payouts approved before references were kept in capitals without
     // spaces are compared the same way.
-    let paid_out: Option<i64> =
-        sqlx::query_scalar("SELECT disbursement_id FROM disbursement_decisions WHERE UPPER(REPLACE(transfer_ref, ' ', '')) = $1")
-            .bind(r)
-            .fetch_optional(&mut *c)
-            .await?;
-    if let Some(other) = paid_out {
+    let paid_out: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT x.disbursement_id, d.branch_id FROM disbursement_decisions x JOIN disbursements d ON d.id = x.disbursement_id
+         WHERE UPPER(REPLACE(x.transfer_ref, ' ', '')) = $1",
+    )
+    .bind(r)
+    .fetch_optional(&mut *c)
+    .await?;
+    // Another branch's payout is not named to this one.
+    if let Some((other, other_branch)) = paid_out {
+        let (vi, en) = if other_branch == branch_id {
+            (format!("đề nghị giải ngân số {other}"), format!("disbursement {other}"))
+        } else {
+            ("một khoản giải ngân của chi nhánh khác".to_string(), "another branch's disbursement".to_string())
+        };
         return Err(refused(
             409,
             "transfer_ref_used",
-            format!("Mã giao dịch {r} đã được ghi cho đề nghị giải ngân số {other}; kiểm tra lại mã của lần chuyển này"),
-            format!("transaction reference {r} was already given for disbursement {other}; check this transfer's reference"),
+            format!("Mã giao dịch {r} đã được ghi cho {vi}; kiểm tra lại mã của lần chuyển này"),
+            format!("transaction reference {r} was already given for {en}; check this transfer's reference"),
         ));
     }
     let repaid: Option<String> = sqlx::query_scalar(
