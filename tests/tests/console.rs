@@ -1149,6 +1149,19 @@ async fn batch_review_in_a_real_browser() {
             (StatusCode::SEE_OTHER, Some(true))
         );
         b.shot_full("batch", 1280).await;
+        // On a tablet the records' table scrolls on its own; the page
+        // does not scroll sideways.
+        b.client.set_window_size(820, 1000).await.unwrap();
+        let widths = b
+            .client
+            .execute(
+                "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(widths[0], widths[1], "the page is wider than the tablet");
+        b.client.set_window_size(1280, 900).await.unwrap();
 
         // Cash typed the wrong way is refused with what to type instead.
         b.fill("#cash", "1,5").await;
