@@ -543,6 +543,7 @@ impl Model {
                 PayMethod::Cash
             },
             transfer_ref: transfer.then(|| format!("FT{}", self.entries + 1)),
+            confirm_payoff: true,
         };
         let r = db
             .counter_repayment(&self.fx.supervisor, self.fx.loans[loan].0, &pay)

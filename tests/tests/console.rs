@@ -2187,8 +2187,19 @@ async fn cashier_takes_repayments_at_the_counter() {
 
         // What is left, paid at the counter, closes the loan; the form goes
         // and a repayment sent after is refused with its reason.
+        // It is asked for once more: the amount pays the loan off.
         let left = owed - 300_000;
-        let (status, _, _) = post(loan, form(&left.to_string(), &fresh()), cashier.clone()).await;
+        let (status, _, page) =
+            post(loan, form(&left.to_string(), &fresh()), cashier.clone()).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{page}");
+        assert!(
+            page.contains("id=\"counter-error\"") && page.contains("khoản vay sẽ tất toán"),
+            "{page}"
+        );
+        assert_eq!(count("SELECT COUNT(*) FROM counter_repayments").await, 2);
+        let mut payoff = form(&left.to_string(), &fresh());
+        payoff.push(("payoff", "1".to_string()));
+        let (status, _, _) = post(loan, payoff, cashier.clone()).await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{backend:?}");
         let (_, _, page) = get(format!("/loans/{loan}"), cashier.clone()).await;
         assert!(

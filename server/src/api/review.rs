@@ -281,6 +281,7 @@ pub async fn counter_repayment(
         note: at_most("note", req.note.trim(), NOTE_CHARS)?,
         method: req.method,
         transfer_ref: transfer_ref(req.transfer_ref.as_deref())?,
+        confirm_payoff: true,
     };
     Ok(Json(state.db.counter_repayment(&who, loan_id, &pay).await?))
 }

@@ -332,6 +332,8 @@ pub struct CounterForm {
     /// `cash` (the default) or `transfer`.
     method: String,
     transfer_ref: String,
+    /// `1` when ticked: the amount pays the loan off, and the clerk knows.
+    payoff: String,
 }
 
 /// The loan page's counter form: what was typed and why it was refused, or
@@ -425,6 +427,7 @@ pub async fn take_repayment(
         note: form.note.trim().chars().take(NOTE_CHARS).collect(),
         method,
         transfer_ref: reference,
+        confirm_payoff: form.payoff == "1",
     };
     match state.db.counter_repayment(&who, loan_id, &pay).await {
         Ok(r) => Redirect::to(&format!(
@@ -736,6 +739,10 @@ async fn render_loan(
                     label for="note" { (lang.t("Ghi chú (không bắt buộc)", "Note (optional)")) }
                     input #note type="text" name="note" maxlength=(NOTE_CHARS) value=(counter.form.note)
                         placeholder=(lang.t("Ví dụ: người nhà trả thay", "E.g. paid by a relative"));
+                    label.check #payoff-choice {
+                        input #payoff type="checkbox" name="payoff" value="1" checked[counter.form.payoff == "1"];
+                        " " (lang.t("Trả hết khoản vay (tất toán): bắt buộc khi số tiền trả hết nợ", "Pays the loan off (closes it): needed when the amount pays all that is owed"))
+                    }
                     div.actions {
                         button.primary type="submit" data-busy=(lang.t("Đang ghi…", "Posting…")) {
                             (lang.t("Ghi khoản thu", "Take the repayment"))

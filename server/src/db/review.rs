@@ -1631,7 +1631,7 @@ pub async fn counter_repayment(
     pay: &rv::CounterPayment,
     now: DateTime<Utc>,
 ) -> DbResult<rv::CounterReceipt> {
-    let rv::CounterPayment { client_id, amount, ref note, method, ref transfer_ref } = *pay;
+    let rv::CounterPayment { client_id, amount, ref note, method, ref transfer_ref, confirm_payoff } = *pay;
     let transfer_ref = transfer_ref.as_deref();
     match (method, transfer_ref) {
         (rv::PayMethod::Transfer, None) => {
@@ -1706,6 +1706,14 @@ pub async fn counter_repayment(
         }
     }
     let allocation = poster.repay(loan_id, amount).map_err(|v| refused(422, v.code(), v.message_vi(), v.message_en()))?;
+    if poster.loans.get(&loan_id).is_some_and(|b| b.closed) && !confirm_payoff {
+        return Err(refused(
+            409,
+            "payoff_unconfirmed",
+            format!("{} trả hết khoản vay {loan_code}: khoản vay sẽ tất toán và đóng lại. Nếu đúng, đánh dấu “Trả hết khoản vay” rồi ghi lại", format_vnd(amount)),
+            format!("{} pays loan {loan_code} off: the loan will close. If that is right, tick “Pays the loan off” and take it again", format_vnd(amount)),
+        ));
+    }
     let id: i64 = sqlx::query_scalar::<DB, Option<i64>>("SELECT MAX(id) FROM counter_repayments")
         .fetch_one(&mut *c)
         .await?

@@ -410,6 +410,9 @@ pub struct CounterPayment {
     pub method: PayMethod,
     /// The bank's reference of the transfer: for a transfer only.
     pub transfer_ref: Option<String>,
+    /// The amount pays the loan off (closes it): said so by whoever takes
+    /// it. The console asks (a tick); the API's caller means what it sends.
+    pub confirm_payoff: bool,
 }
 
 /// A repayment taken at the counter, with its receipt.
