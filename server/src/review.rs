@@ -132,7 +132,8 @@ fn status_of(head: &BatchHeadRow) -> BatchStatus {
     match head.decision.as_deref() {
         Some("approved") => BatchStatus::Approved,
         Some(_) => BatchStatus::Rejected,
-        None => BatchStatus::Pending,
+        None if head.reviewable => BatchStatus::Pending,
+        None => BatchStatus::Refused,
     }
 }
 

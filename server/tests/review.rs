@@ -559,10 +559,41 @@ async fn exclusions_go_back_to_the_phone_and_nobody_approves_their_own() {
         }));
         let (alone_batch, outcomes) = lan.upload(&app, vec![alone.clone()]).await;
         assert_eq!(outcomes[0].0, UploadOutcome::Rejected, "{outcomes:?}");
-        let (s, _) = app
+        // Nothing to review in it, but a page all the same: what was
+        // refused, the cash the officer holds; no decision to take.
+        let (s, alone_page) = app
             .get(&format!("/api/v1/batches/{alone_batch}"), &sup)
             .await;
-        assert_eq!(s, StatusCode::NOT_FOUND, "nothing to review in it");
+        assert_eq!(s, StatusCode::OK, "{alone_page}");
+        assert_eq!(alone_page["status"], "refused", "{alone_page}");
+        assert_eq!(alone_page["records"], json!([]), "{alone_page}");
+        assert_eq!(
+            alone_page["refused_at_upload"][0]["record_id"],
+            alone.client_id.to_string(),
+            "{alone_page}"
+        );
+        assert_eq!(money(&alone_page["refused_cash"]), balance_before + 2);
+        for decide in ["approve", "reject"] {
+            let (s, body) = app
+                .post(
+                    &format!("/api/v1/batches/{alone_batch}/{decide}"),
+                    &sup,
+                    &json!({"cash_received": "0", "reason": "x"}),
+                )
+                .await;
+            assert_eq!(
+                (s, body["code"].as_str()),
+                (StatusCode::CONFLICT, Some("batch_nothing_to_review")),
+                "{body}"
+            );
+        }
+        let other_sup = app
+            .token("giamsat.bt", "super-pass-2", &common::device(2))
+            .await;
+        let (s, _) = app
+            .get(&format!("/api/v1/batches/{alone_batch}"), &other_sup)
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "another branch's");
         let td = app.id_of("branches", "CN-TD").await;
         let bt = app.id_of("branches", "CN-BT").await;
         let since = chrono::Utc::now() - chrono::Duration::days(1);
@@ -571,11 +602,8 @@ async fn exclusions_go_back_to_the_phone_and_nobody_approves_their_own() {
             .refused_handovers(Some(td), since, 100)
             .await
             .unwrap();
-        let seen: Vec<(Uuid, bool)> = listed
-            .iter()
-            .map(|r| (r.record.client_id, r.reviewable))
-            .collect();
-        assert_eq!(seen, [(alone.client_id, false), (over.client_id, true)]);
+        let seen: Vec<Uuid> = listed.iter().map(|r| r.record.client_id).collect();
+        assert_eq!(seen, [alone.client_id, over.client_id]);
         let shown = sotay_server::review::refused_record(&listed[0].record, &names);
         assert_eq!(shown.amount, Some((balance_before + 2).to_string()));
         // With whose loan it was, in the supervisor's branch.
@@ -1527,6 +1555,22 @@ async fn an_officer_moves_branch_only_with_nothing_of_the_old_one_in_hand() {
             receipt_no: lan.receipt(1),
         }));
         let (batch, _) = lan.upload(&app, vec![pay]).await;
+        // A second batch, rejected: its cash is still in her hands.
+        let held = lan.record(RecordBody::Repayment(RepaymentPayload {
+            loan_id: l1.id,
+            worker_id: l1.worker_id,
+            amount: Dong(40_000),
+            receipt_no: lan.receipt(2),
+        }));
+        let (rejected, _) = lan.upload(&app, vec![held.clone()]).await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{rejected}/reject"),
+                &sup,
+                &json!({"reason": "Sai khoản vay"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
         let users = std::fs::read_to_string(common::fixture_dir().join("users.csv")).unwrap();
         let moved = users.replace(
             "CB-TD-01,canbo.lan,Nguyễn Thị Lan,officer,CN-TD",
@@ -1538,7 +1582,8 @@ async fn an_officer_moves_branch_only_with_nothing_of_the_old_one_in_hand() {
         assert!(
             said.contains("Cán bộ \"CB-TD-01\" chưa chuyển chi nhánh hay vai trò được")
                 && said.contains("2 người lao động của chi nhánh cũ")
-                && said.contains("1 bản ghi chờ duyệt"),
+                && said.contains("1 bản ghi chờ duyệt")
+                && said.contains("1 khoản thu hay suất quà bị từ chối chưa xử lý"),
             "{body}"
         );
         assert_eq!(body["errors"][0]["line"], 5, "{body}");
@@ -1560,15 +1605,40 @@ async fn an_officer_moves_branch_only_with_nothing_of_the_old_one_in_hand() {
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{body}");
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/records/{}/settle", held.client_id),
+                &sup,
+                &json!({"note": "Đã trả lại người vay"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
         let (s, body) = app.post_csv("/api/v1/imports/users", &admin, &moved).await;
         assert_eq!(s, StatusCode::OK, "{backend:?}: {body}");
+        // What she collected stays on Thủ Đức's books and in its reports.
+        let lan_id = app.id_of("users", "CB-TD-01").await;
+        let (s, body) = app
+            .get(
+                &format!("/api/v1/reports/daily-collections?officer_id={lan_id}"),
+                &sup,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert!(
+            body["subtitle"]["vi"]
+                .as_str()
+                .is_some_and(|t| t.contains("Nguyễn Thị Lan")),
+            "{body}"
+        );
     }
 }
 
 /// Cash in a batch the supervisor rejects, or in a record left out at
 /// approval, is still in the officer's hands (the worker holds a receipt):
 /// it stays on the queue's list until settled, with the supervisor's
-/// reason; a repayment the officer voided took no cash and is not listed.
+/// reason. A repayment voided by a void that stands took no cash and is
+/// not listed; one whose void was rejected with it is (the supervisor did
+/// not take the officer's word).
 #[tokio::test]
 async fn cash_rejected_at_review_stays_on_the_queue_until_settled() {
     for backend in BACKENDS {
@@ -1593,14 +1663,17 @@ async fn cash_rejected_at_review_stays_on_the_queue_until_settled() {
                 receipt_no,
             }))
         };
+        let void = |lan: &mut Phone, target: Uuid| {
+            lan.record(RecordBody::Void(VoidPayload {
+                target_id: target,
+                reason: "Gõ nhầm".into(),
+            }))
+        };
         let taken = repay(&mut lan, 120_000, 1);
-        let mistyped = repay(&mut lan, 999_000, 2);
-        let void = lan.record(RecordBody::Void(VoidPayload {
-            target_id: mistyped.client_id,
-            reason: "Gõ nhầm".into(),
-        }));
+        let doubted = repay(&mut lan, 70_000, 2);
+        let doubted_void = void(&mut lan, doubted.client_id);
         let (rejected_batch, _) = lan
-            .upload(&app, vec![taken.clone(), mistyped.clone(), void])
+            .upload(&app, vec![taken.clone(), doubted.clone(), doubted_void])
             .await;
         let (s, body) = app
             .post(
@@ -1612,7 +1685,19 @@ async fn cash_rejected_at_review_stays_on_the_queue_until_settled() {
         assert_eq!(s, StatusCode::OK, "{body}");
         let left_out = repay(&mut lan, 80_000, 3);
         let kept = repay(&mut lan, 50_000, 4);
-        let (approved_batch, _) = lan.upload(&app, vec![left_out.clone(), kept.clone()]).await;
+        let mistyped = repay(&mut lan, 999_000, 5);
+        let mistyped_void = void(&mut lan, mistyped.client_id);
+        let (approved_batch, _) = lan
+            .upload(
+                &app,
+                vec![
+                    left_out.clone(),
+                    kept.clone(),
+                    mistyped.clone(),
+                    mistyped_void,
+                ],
+            )
+            .await;
         let (s, body) = app
             .post(
                 &format!("/api/v1/batches/{approved_batch}/approve"),
@@ -1642,8 +1727,10 @@ async fn cash_rejected_at_review_stays_on_the_queue_until_settled() {
         };
         let rows = listed(&app).await;
         let ids: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
-        assert_eq!(ids.len(), 2, "{backend:?}: {rows:?}");
-        assert!(ids.contains(&taken.client_id) && ids.contains(&left_out.client_id));
+        assert_eq!(ids.len(), 3, "{backend:?}: {rows:?}");
+        for held in [&taken, &doubted, &left_out] {
+            assert!(ids.contains(&held.client_id), "{rows:?}");
+        }
         let rejected = rows.iter().find(|r| r.0 == taken.client_id).unwrap();
         assert_eq!(rejected.1, "batch_rejected");
         assert!(
@@ -1678,10 +1765,8 @@ async fn cash_rejected_at_review_stays_on_the_queue_until_settled() {
             );
         }
         let rows = listed(&app).await;
-        assert_eq!(
-            rows.iter().map(|r| r.0).collect::<Vec<_>>(),
-            [left_out.client_id],
-            "{backend:?}"
-        );
+        let left: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
+        assert_eq!(left.len(), 2, "{backend:?}: {rows:?}");
+        assert!(left.contains(&doubted.client_id) && left.contains(&left_out.client_id));
     }
 }

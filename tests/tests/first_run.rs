@@ -417,6 +417,29 @@ async fn maintenance_commands_leave_the_schema_to_migrate() {
             }
             let elsewhere = "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'elsewhere'";
             assert_eq!(scalar(&db.url, elsewhere).await, 0);
+            // Another application's migrations in a schema of their own are
+            // not the fund's: a fund may be set up beside them.
+            let shared = fresh_database(backend).await;
+            execute(&shared.url, "CREATE SCHEMA billing").await;
+            execute(
+                &shared.url,
+                "CREATE TABLE billing._sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL,
+                 installed_on TIMESTAMPTZ NOT NULL DEFAULT now(), success BOOLEAN NOT NULL,
+                 checksum BYTEA NOT NULL, execution_time BIGINT NOT NULL)",
+            )
+            .await;
+            execute(
+                &shared.url,
+                "INSERT INTO billing._sqlx_migrations VALUES (1, 'init', now(), TRUE, '\\x00', 0)",
+            )
+            .await;
+            execute(&shared.url, "CREATE SCHEMA sotay").await;
+            let url = format!("{}?options=-csearch_path%3Dsotay", shared.url);
+            let out = cli(&url, &["migrate"]);
+            assert!(out.status.success(), "{out:?}");
+            let ours =
+                "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'sotay' AND tablename = 'loans'";
+            assert_eq!(scalar(&shared.url, ours).await, 1);
         }
     }
     // A fund's first import sets up its new database, folder and all.

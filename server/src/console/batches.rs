@@ -81,6 +81,9 @@ fn status_badge(lang: Lang, st: BatchStatus) -> Markup {
         BatchStatus::Rejected => {
             html! { span.badge.danger { (lang.t("Đã từ chối", "Rejected")) } }
         }
+        BatchStatus::Refused => html! {
+            span.badge.muted { (lang.t("Bị từ chối khi tải lên", "Refused at upload")) }
+        },
     }
 }
 
@@ -236,7 +239,7 @@ pub async fn list(
         Some(BatchStatus::Pending) => "pending",
         Some(BatchStatus::Approved) => "approved",
         Some(BatchStatus::Rejected) => "rejected",
-        None => "all",
+        Some(BatchStatus::Refused) | None => "all",
     };
     let tabs = [
         (Some(BatchStatus::Pending), lang.t("Chờ duyệt", "Pending")),
@@ -295,7 +298,7 @@ pub async fn list(
                     format!("Chưa có lô nào bị từ chối trong {scope_name}."),
                     format!("No batch has been rejected in {scope_name}."),
                 ),
-                (None, _) => lang.pick(
+                (Some(BatchStatus::Refused) | None, _) => lang.pick(
                     format!("Chưa có lô đồng bộ nào trong {scope_name}."),
                     format!("There are no sync batches in {scope_name} yet."),
                 ),
@@ -375,11 +378,7 @@ pub async fn list(
                             @for r in refused.iter().take(REFUSED_SHOWN as usize) {
                                 @let shown = crate::review::refused_record(&r.record, &names);
                                 tr data-refused=(r.record.client_id) id=(format!("refused-{}", r.record.client_id)) {
-                                    td {
-                                        @if r.reviewable {
-                                            a href=(format!("/batches/{}", r.batch_id)) { (r.officer_name) }
-                                        } @else { (r.officer_name) }
-                                    }
+                                    td { a href=(format!("/batches/{}", r.batch_id)) { (r.officer_name) } }
                                     td.nowrap { (kind_label(lang, &shown.kind)) br; (datetime(r.record.recorded_at)) br; small { (datetime(r.received_at)) } }
                                     (refused_cells(lang, &shown, settle_here.map(|c| (c, "/batches?status=pending"))))
                                 }
@@ -871,6 +870,12 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                 }
             }
         }
+        @if s.status == BatchStatus::Refused {
+            p.notice.warn #nothing-to-review { (lang.t(
+                "Mọi bản ghi của lô này đã bị máy chủ từ chối khi tải lên: không có gì để duyệt. Tiền và quà của chúng ở dưới đây, và ở danh sách chưa xử lý của trang Lô chờ duyệt cho tới khi được đánh dấu đã xử lý.",
+                "Every record of this batch was refused by the server at upload: there is nothing to review. Their cash and packages are below, and on the batches page's list of those not settled until marked settled.",
+            )) }
+        } @else {
         h2 { (lang.t("Bản ghi trong lô", "Records in the batch")) }
         @if deciding {
             p.hint { (lang.t(
@@ -947,6 +952,7 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                 }
             }
         }))
+        }
         @if !d.refused_at_upload.is_empty() {
             section #refused {
                 h2 { (lang.t("Khoản thu và quà bị từ chối hoặc giữ lại khi tải lên", "Repayments and gifts refused or held at upload")) }

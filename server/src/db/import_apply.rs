@@ -215,18 +215,23 @@ struct Moved<'a> {
 /// branch's business (its books, its queue); moved, the officer would take
 /// them into the new branch's scope and post them on its books.
 async fn left_behind(c: &mut Conn, m: &Moved<'_>) -> DbResult<Option<RowError>> {
-    let (workers, waiting, refused): (i64, i64, i64) = sqlx::query_as(
+    // Their records through their batches (indexed by officer).
+    let (workers, waiting, refused): (i64, i64, i64) = sqlx::query_as(concat!(
         "SELECT
             (SELECT COUNT(*) FROM workers w WHERE w.officer_id = u.id
                 AND (u.role <> 'officer' OR w.branch_id <> u.branch_id)),
-            (SELECT COUNT(*) FROM sync_records s WHERE s.officer_id = u.id AND s.status IN ('accepted', 'quarantined')
+            (SELECT COUNT(*) FROM sync_batches b JOIN sync_records s ON s.batch_id = b.batch_id
+              WHERE b.officer_id = u.id AND s.status IN ('accepted', 'quarantined')
                 AND NOT EXISTS (SELECT 1 FROM record_reviews r WHERE r.record_id = s.id)),
-            (SELECT COUNT(*) FROM sync_records s WHERE s.officer_id = u.id AND s.status IN ('rejected', 'quarantined')
-                AND s.kind IN ('repayment', 'gift_handout')
+            (SELECT COUNT(*) FROM sync_batches b JOIN sync_records s ON s.batch_id = b.batch_id
+              WHERE b.officer_id = u.id AND s.kind IN ('repayment', 'gift_handout')
+                AND (s.status IN ('rejected', 'quarantined') OR ",
+        held_at_review_sql!(),
+        ")
                 AND NOT EXISTS (SELECT 1 FROM record_reviews r WHERE r.record_id = s.id AND r.decision = 'approved')
                 AND NOT EXISTS (SELECT 1 FROM refused_settlements x WHERE x.record_id = s.id))
          FROM users u WHERE u.id = $1",
-    )
+    ))
     .bind(m.user_id)
     .fetch_one(&mut *c)
     .await?;

@@ -443,18 +443,39 @@ async fn applied_postgres(pool: &PgPool) -> DbResult<(Vec<i64>, i64)> {
 
 /// On PostgreSQL, an empty schema where the connection looks may not be a
 /// new database: its `search_path` may have changed (a schema named after
-/// the role created later, an `ALTER ROLE`), or name no schema at all.
-async fn misdirected_postgres(pool: &PgPool) -> DbResult<Option<Schema>> {
+/// the role created later, an `ALTER ROLE`), or name no schema at all. A
+/// fund's schema is known by its first migration (`first`: version and
+/// checksum), not by any application's migration table.
+async fn misdirected_postgres(
+    pool: &PgPool,
+    first: Option<&sqlx::migrate::Migration>,
+) -> DbResult<Option<Schema>> {
     let (search_path, current): (String, Option<String>) =
         sqlx::query_as("SELECT current_setting('search_path'), current_schema()::text")
             .fetch_one(pool)
             .await?;
-    let found: Vec<String> = sqlx::query_scalar(
+    let tables: Vec<String> = sqlx::query_scalar(
         "SELECT n.nspname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE c.relname = '_sqlx_migrations' AND c.relkind = 'r' ORDER BY 1",
     )
     .fetch_all(pool)
     .await?;
+    let mut found = Vec::new();
+    if let Some(first) = first {
+        for schema in tables {
+            let table = format!("\"{}\"._sqlx_migrations", schema.replace('"', "\"\""));
+            let ours: i64 = sqlx::query_scalar(&format!(
+                "SELECT COUNT(*) FROM {table} WHERE version = $1 AND checksum = $2"
+            ))
+            .bind(first.version)
+            .bind(first.checksum.as_ref())
+            .fetch_one(pool)
+            .await?;
+            if ours > 0 {
+                found.push(schema);
+            }
+        }
+    }
     Ok(
         (current.is_none() || !found.is_empty()).then_some(Schema::Misdirected {
             search_path,
@@ -540,7 +561,9 @@ impl Db {
                 let (applied, tables) = applied_postgres(&pool).await?;
                 let mut schema = schema_of(&applied, &known_versions(&migrator), tables);
                 if schema == Schema::Empty {
-                    if let Some(misdirected) = misdirected_postgres(&pool).await? {
+                    if let Some(misdirected) =
+                        misdirected_postgres(&pool, migrator.iter().next()).await?
+                    {
                         schema = misdirected;
                     }
                 }
@@ -864,6 +887,12 @@ impl Db {
 
     pub async fn imports(&self, limit: i64) -> DbResult<Vec<ImportRecord>> {
         with_conn!(self, q, c => q::imports_list(&mut c, limit).await)
+    }
+
+    /// Whether `user` has ever had anything on `branch`'s books (the
+    /// officer accounts of the kept balances: a small table).
+    pub async fn on_branch_books(&self, user: i64, branch: i64) -> DbResult<bool> {
+        with_conn!(self, q, c => q::on_branch_books(&mut c, user, branch).await)
     }
 
     pub async fn count(&self, table: &'static str) -> DbResult<i64> {

@@ -3,6 +3,21 @@
 // there). Placeholders are `$N`, which both SQLite and PostgreSQL accept.
 // Integer sums are cast to BIGINT because PostgreSQL widens SUM(bigint).
 
+/// Record `s`, accepted at upload, is cash or a package still out there
+/// after review: rejected with its batch or left out of an approval, and
+/// not cancelled by a void that stands (a void rejected or left out at
+/// review cancels nothing: the supervisor did not believe it). Defined in
+/// this file, the first included, so that every file after it has it.
+macro_rules! held_at_review_sql {
+    () => {
+        "(s.status = 'accepted'
+          AND EXISTS (SELECT 1 FROM record_reviews hr WHERE hr.record_id = s.id AND hr.decision IN ('rejected', 'excluded'))
+          AND NOT EXISTS (SELECT 1 FROM sync_records hv WHERE hv.target_client_id = s.client_id
+                            AND hv.kind = 'void' AND hv.status = 'accepted'
+                            AND NOT EXISTS (SELECT 1 FROM record_reviews hvd WHERE hvd.record_id = hv.id AND hvd.decision <> 'approved')))"
+    };
+}
+
 use chrono::{DateTime, NaiveDate, Utc};
 use super::{DbError, DbResult};
 
@@ -651,4 +666,14 @@ pub async fn import_record(c: &mut Conn, meta: &super::ImportMeta, report: &Impo
     .execute(&mut *c)
     .await?;
     Ok(())
+}
+
+/// See `Db::on_branch_books`.
+pub async fn on_branch_books(c: &mut Conn, user: i64, branch: i64) -> DbResult<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM account_balances WHERE officer_id = $1 AND branch_id = $2")
+        .bind(user)
+        .bind(branch)
+        .fetch_one(&mut *c)
+        .await?;
+    Ok(n > 0)
 }

@@ -30,15 +30,25 @@ fn placeholders(first: usize, n: usize) -> String {
     (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
-const BATCH_HEAD: &str = "SELECT b.batch_id, b.officer_id, u.full_name AS officer_name, u.branch_id, br.name AS branch_name,
+/// Batch `b` has records to decide: accepted, or held in quarantine.
+macro_rules! reviewable_sql {
+    () => {
+        "EXISTS (SELECT 1 FROM sync_records s WHERE s.batch_id = b.batch_id AND s.status IN ('accepted', 'quarantined'))"
+    };
+}
+
+const BATCH_HEAD: &str = concat!(
+    "SELECT b.batch_id, b.officer_id, u.full_name AS officer_name, u.branch_id, br.name AS branch_name,
         b.device_id, d.name AS device_name, d.code AS device_code, b.received_at,
-        r.decision, ru.full_name AS reviewer_name, r.reason, r.cash_expected, r.cash_received, r.decided_at
+        r.decision, ru.full_name AS reviewer_name, r.reason, r.cash_expected, r.cash_received, r.decided_at, ",
+    reviewable_sql!(),
+    " AS reviewable
     FROM sync_batches b JOIN users u ON u.id = b.officer_id LEFT JOIN branches br ON br.id = u.branch_id
         JOIN devices d ON d.id = b.device_id
-        LEFT JOIN batch_reviews r ON r.batch_id = b.batch_id LEFT JOIN users ru ON ru.id = r.reviewer_id";
+        LEFT JOIN batch_reviews r ON r.batch_id = b.batch_id LEFT JOIN users ru ON ru.id = r.reviewer_id"
+);
 
-const REVIEWABLE: &str =
-    "EXISTS (SELECT 1 FROM sync_records s WHERE s.batch_id = b.batch_id AND s.status IN ('accepted', 'quarantined'))";
+const REVIEWABLE: &str = reviewable_sql!();
 
 /// Batches with something to review, newest decisions first or, for the
 /// queue, oldest upload first.
@@ -54,6 +64,8 @@ pub async fn review_batches(
         Some(rv::BatchStatus::Pending) => (" AND r.batch_id IS NULL", "b.received_at"),
         Some(rv::BatchStatus::Approved) => (" AND r.decision = 'approved'", "r.decided_at DESC"),
         Some(rv::BatchStatus::Rejected) => (" AND r.decision = 'rejected'", "r.decided_at DESC"),
+        // The queue lists batches with something to decide.
+        Some(rv::BatchStatus::Refused) => (" AND 1 = 0", "b.received_at DESC"),
     };
     let (kind, id) = match branch {
         None => (0, 0),
@@ -79,9 +91,27 @@ pub async fn pending_batch_count(c: &mut Conn, branch: Option<i64>) -> DbResult<
     Ok(sqlx::query_scalar(&sql).bind(kind).bind(id).fetch_one(&mut *c).await?)
 }
 
+/// A batch's head, whether or not it has anything to decide (one whose
+/// every record was refused at upload has a page too).
 pub async fn review_batch_head(c: &mut Conn, batch_id: uuid::Uuid) -> DbResult<Option<rv::BatchHeadRow>> {
-    let sql = format!("{BATCH_HEAD} WHERE b.batch_id = $1 AND {REVIEWABLE}");
+    let sql = format!("{BATCH_HEAD} WHERE b.batch_id = $1");
     Ok(sqlx::query_as(&sql).bind(batch_id).fetch_optional(&mut *c).await?)
+}
+
+/// The head of a batch to decide: 409 when every record of it was refused
+/// at upload (nothing to approve or reject).
+async fn batch_to_decide(c: &mut Conn, who: &rv::Reviewer, batch_id: uuid::Uuid) -> DbResult<rv::BatchHeadRow> {
+    let head = review_batch_head(c, batch_id).await?.ok_or(DbError::NotFound)?;
+    may_decide(who, &head)?;
+    if !head.reviewable {
+        return Err(refused(
+            409,
+            "batch_nothing_to_review",
+            "Mọi bản ghi của lô này đã bị từ chối khi tải lên: không có gì để duyệt hay từ chối; tiền và quà của chúng ở danh sách khoản bị từ chối chưa xử lý".into(),
+            "every record of this batch was refused at upload: there is nothing to approve or reject; their cash and packages are on the list of refused records not settled".into(),
+        ));
+    }
+    Ok(head)
 }
 
 /// The records of a batch the server refused at upload, and the repayments
@@ -125,18 +155,16 @@ pub async fn refused_handovers(
                 s.body, COALESCE(s.code, CASE WHEN hr.decision = 'rejected' THEN 'batch_rejected' ELSE 'excluded' END) AS code,
                 COALESCE(s.message_vi, CASE WHEN hr.decision = 'rejected' THEN 'Giám sát từ chối cả lô: ' ELSE 'Giám sát loại khỏi lô khi duyệt: ' END || hr.reason) AS message_vi,
                 COALESCE(s.message_en, CASE WHEN hr.decision = 'rejected' THEN 'the supervisor rejected the batch: ' ELSE 'the supervisor left it out at review: ' END || hr.reason) AS message_en,
-                CAST(NULL AS TEXT) AS settled_note, CAST(NULL AS TEXT) AS settled_by, CAST(NULL AS TIMESTAMPTZ) AS settled_at,
-                EXISTS (SELECT 1 FROM sync_records r WHERE r.batch_id = s.batch_id
-                        AND r.status IN ('accepted', 'quarantined')) AS reviewable
+                CAST(NULL AS TEXT) AS settled_note, CAST(NULL AS TEXT) AS settled_by, CAST(NULL AS TIMESTAMPTZ) AS settled_at
          FROM sync_records s JOIN users u ON u.id = s.officer_id
              LEFT JOIN record_reviews hr ON hr.record_id = s.id AND hr.decision IN ('rejected', 'excluded')
-         WHERE s.id IN (SELECT r.id FROM sync_records r WHERE r.status IN ('rejected', 'quarantined') AND r.received_at >= $3
+         WHERE s.id IN (SELECT r.id FROM sync_records r WHERE r.status = 'rejected' AND r.received_at >= $3
+                        UNION SELECT r.id FROM sync_records r WHERE r.status = 'quarantined' AND r.received_at >= $3
                         UNION SELECT hr2.record_id FROM record_reviews hr2 WHERE hr2.decision IN ('rejected', 'excluded'))
            AND s.received_at >= $3 AND s.kind IN ('repayment', 'gift_handout')
-           AND (s.status IN ('rejected', 'quarantined')
-                OR (s.status = 'accepted' AND hr.record_id IS NOT NULL
-                    AND NOT EXISTS (SELECT 1 FROM sync_records hv WHERE hv.target_client_id = s.client_id
-                                    AND hv.kind = 'void' AND hv.status = 'accepted')))
+           AND (s.status IN ('rejected', 'quarantined') OR ",
+        held_at_review_sql!(),
+        ")
            AND NOT EXISTS (SELECT 1 FROM refused_settlements x WHERE x.record_id = s.id)
            AND NOT ",
         voided_in_quarantine_sql!(),
@@ -166,15 +194,14 @@ pub async fn settle_refused(
     // Id, kind, upload status, the officer's branch, settled already,
     // held at review (rejected or left out, not voided by the officer).
     type Found = (i64, String, String, Option<i64>, Option<i64>, bool);
-    let row: Option<Found> = sqlx::query_as(
-        "SELECT s.id, s.kind, s.status, u.branch_id, x.record_id,
-                EXISTS (SELECT 1 FROM record_reviews hr WHERE hr.record_id = s.id AND hr.decision IN ('rejected', 'excluded'))
-                AND NOT EXISTS (SELECT 1 FROM sync_records hv WHERE hv.target_client_id = s.client_id
-                                AND hv.kind = 'void' AND hv.status = 'accepted')
+    let row: Option<Found> = sqlx::query_as(concat!(
+        "SELECT s.id, s.kind, s.status, u.branch_id, x.record_id, ",
+        held_at_review_sql!(),
+        "
          FROM sync_records s JOIN users u ON u.id = s.officer_id
              LEFT JOIN refused_settlements x ON x.record_id = s.id
          WHERE s.client_id = $1",
-    )
+    ))
     .bind(record)
     .fetch_optional(&mut *c)
     .await?;
@@ -1127,8 +1154,7 @@ pub async fn review_approve(
     now: DateTime<Utc>,
 ) -> DbResult<rv::ApprovalOutcome> {
     take_write_lock(c).await?;
-    let head = review_batch_head(c, batch_id).await?.ok_or(DbError::NotFound)?;
-    may_decide(who, &head)?;
+    let head = batch_to_decide(c, who, batch_id).await?;
     let branch_id = head.branch_id.ok_or_else(|| DbError::Invalid("officer without a branch".into()))?;
     let records = review_records(c, &[batch_id]).await?;
     let mut exclusions: HashMap<uuid::Uuid, String> = HashMap::new();
@@ -1508,8 +1534,7 @@ pub async fn review_reject(
     now: DateTime<Utc>,
 ) -> DbResult<()> {
     take_write_lock(c).await?;
-    let head = review_batch_head(c, batch_id).await?.ok_or(DbError::NotFound)?;
-    may_decide(who, &head)?;
+    let head = batch_to_decide(c, who, batch_id).await?;
     let records = review_records(c, &[batch_id]).await?;
     sqlx::query(
         "INSERT INTO batch_reviews (batch_id, decision, reviewer_id, reason, cash_expected, cash_received, decided_at)

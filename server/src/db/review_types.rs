@@ -53,6 +53,10 @@ pub enum BatchStatus {
     Pending,
     Approved,
     Rejected,
+    /// Every record was refused at upload: nothing to decide (its cash and
+    /// packages are on the queue's list of refused records). Not a filter
+    /// of the queue.
+    Refused,
 }
 
 impl BatchStatus {
@@ -83,6 +87,8 @@ pub struct BatchHeadRow {
     pub cash_expected: Option<i64>,
     pub cash_received: Option<i64>,
     pub decided_at: Option<DateTime<Utc>>,
+    /// Has records to decide (accepted, or held in quarantine).
+    pub reviewable: bool,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -338,8 +344,8 @@ pub struct RefusedNames {
     pub campaigns: HashMap<Uuid, String>,
 }
 
-/// A repayment or gift refused at upload in a branch, with its officer and
-/// whether its batch has records to review (a page to open).
+/// A repayment or gift refused (at upload or at review) in a branch, with
+/// its officer and its batch (every batch has a page).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RefusedHandoverRow {
     pub batch_id: Uuid,
@@ -347,7 +353,6 @@ pub struct RefusedHandoverRow {
     pub received_at: DateTime<Utc>,
     #[sqlx(flatten)]
     pub record: RefusedRow,
-    pub reviewable: bool,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

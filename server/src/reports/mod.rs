@@ -136,16 +136,19 @@ impl Where {
 
 impl Where {
     /// [`Where::resolve`], and an officer asked for by id is one the caller
-    /// may see: an officer of the branch in scope (0 is the branch counter).
-    /// Another branch's user, or no user, is not found: never named in the
-    /// report's subtitle.
+    /// may see: a user of the branch in scope, or one who has had something
+    /// on its books (an officer since moved, or made a supervisor); 0 is the
+    /// branch counter. Another branch's user, or no user, is not found:
+    /// never named in the report's subtitle.
     pub async fn resolve_in(db: &Db, scope: Scope, f: &Filter) -> DbResult<Where> {
         let w = Where::resolve(scope, f)?;
         match (f.officer_id, scope) {
             (Some(o), Scope::Fund | Scope::Branch(_)) if o != 0 => {
                 let user = db.user(o).await?.ok_or(DbError::NotFound)?;
-                if user.role != "officer" || w.branch.is_some_and(|b| user.branch_id != Some(b)) {
-                    return Err(DbError::NotFound);
+                if let Some(b) = w.branch {
+                    if user.branch_id != Some(b) && !db.on_branch_books(o, b).await? {
+                        return Err(DbError::NotFound);
+                    }
                 }
                 Ok(w)
             }
