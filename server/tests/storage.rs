@@ -766,8 +766,8 @@ async fn the_sqlite_sync_keys_rebuild_keeps_records_and_triggers() {
     );
     assert_eq!(
         scalar(&db, "SELECT COUNT(*) FROM sqlite_master WHERE tbl_name = 'sync_records' AND type = 'index' AND name LIKE 'sync_records_%'").await,
-        9,
-        "the indexes rebuilt by 0009 and changed since (0017 dropped sync_records_officer, 0029 added sync_records_refused)"
+        10,
+        "the indexes rebuilt by 0009 and changed since (0017 dropped sync_records_officer, 0029 added sync_records_refused, 0033 sync_records_quarantined)"
     );
     // Facts stay append-only.
     assert!(exec(&db, "UPDATE sync_records SET amount = 1")
