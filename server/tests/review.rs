@@ -10,10 +10,38 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sotay_core::domain::money::Dong;
 use sotay_core::wire::{
-    GiftHandoutPayload, RecordBody, RecordState, RepaymentPayload, ReversalRequestPayload,
-    UploadOutcome, VisitPayload, VisitPurpose, VoidPayload,
+    GiftHandoutPayload, Loan, PortfolioSnapshot, RecordBody, RecordState, RepaymentPayload,
+    ReversalRequestPayload, UploadOutcome, UploadRecord, VisitPayload, VisitPurpose, VoidPayload,
 };
 use uuid::Uuid;
+
+/// Thủ Đức's supervisor's token, Lan on her phone, her portfolio and her
+/// loan L-001.
+async fn lan_and_her_loan(app: &TestApp) -> (String, Phone, PortfolioSnapshot, Loan) {
+    let sup = app
+        .token("giamsat.td", "super-pass-1", &common::device(1))
+        .await;
+    let lan = Phone::sign_in(app, "canbo.lan", "officer-pass-1").await;
+    let snap = lan.snapshot(app).await;
+    let l1 = snap
+        .loans
+        .iter()
+        .find(|l| l.contract_no == "L-001")
+        .unwrap()
+        .clone();
+    (sup, lan, snap, l1)
+}
+
+/// A repayment of `amount` on `loan`, with the phone's receipt number `n`.
+fn repayment(phone: &mut Phone, loan: &Loan, amount: i64, n: i64) -> UploadRecord {
+    let receipt_no = phone.receipt(n);
+    phone.record(RecordBody::Repayment(RepaymentPayload {
+        loan_id: loan.id,
+        worker_id: loan.worker_id,
+        amount: Dong(amount),
+        receipt_no,
+    }))
+}
 
 fn money(v: &Value) -> i64 {
     v.as_str()
@@ -1259,26 +1287,8 @@ async fn a_welfare_grant_posts_only_from_cash_in_the_vault() {
 async fn a_void_shows_what_it_cancels_and_cannot_be_excluded() {
     for backend in BACKENDS {
         let app = TestApp::start(backend).await;
-        let sup = app
-            .token("giamsat.td", "super-pass-1", &common::device(1))
-            .await;
-        let mut lan = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
-        let snap = lan.snapshot(&app).await;
-        let l1 = snap
-            .loans
-            .iter()
-            .find(|l| l.contract_no == "L-001")
-            .unwrap()
-            .clone();
-        let repay = |lan: &mut Phone, amount: i64, n: i64| {
-            let receipt_no = lan.receipt(n);
-            lan.record(RecordBody::Repayment(RepaymentPayload {
-                loan_id: l1.id,
-                worker_id: l1.worker_id,
-                amount: Dong(amount),
-                receipt_no,
-            }))
-        };
+        let (sup, mut lan, snap, l1) = lan_and_her_loan(&app).await;
+        let repay = |lan: &mut Phone, amount: i64, n: i64| repayment(lan, &l1, amount, n);
         // A mistyped amount, voided on the phone and taken again; one more
         // repayment the supervisor will leave out.
         let wrong = repay(&mut lan, 300_000, 1);
@@ -1536,32 +1546,12 @@ async fn a_void_shows_what_it_cancels_and_cannot_be_excluded() {
 async fn an_officer_moves_branch_only_with_nothing_of_the_old_one_in_hand() {
     for backend in BACKENDS {
         let app = TestApp::start(backend).await;
-        let sup = app
-            .token("giamsat.td", "super-pass-1", &common::device(1))
-            .await;
+        let (sup, mut lan, _, l1) = lan_and_her_loan(&app).await;
         let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
-        let mut lan = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
-        let snap = lan.snapshot(&app).await;
-        let l1 = snap
-            .loans
-            .iter()
-            .find(|l| l.contract_no == "L-001")
-            .unwrap()
-            .clone();
-        let pay = lan.record(RecordBody::Repayment(RepaymentPayload {
-            loan_id: l1.id,
-            worker_id: l1.worker_id,
-            amount: Dong(100_000),
-            receipt_no: lan.receipt(1),
-        }));
+        let pay = repayment(&mut lan, &l1, 100_000, 1);
         let (batch, _) = lan.upload(&app, vec![pay]).await;
         // A second batch, rejected: its cash is still in her hands.
-        let held = lan.record(RecordBody::Repayment(RepaymentPayload {
-            loan_id: l1.id,
-            worker_id: l1.worker_id,
-            amount: Dong(40_000),
-            receipt_no: lan.receipt(2),
-        }));
+        let held = repayment(&mut lan, &l1, 40_000, 2);
         let (rejected, _) = lan.upload(&app, vec![held.clone()]).await;
         let (s, body) = app
             .post(
@@ -1643,26 +1633,8 @@ async fn an_officer_moves_branch_only_with_nothing_of_the_old_one_in_hand() {
 async fn cash_rejected_at_review_stays_on_the_queue_until_settled() {
     for backend in BACKENDS {
         let app = TestApp::start(backend).await;
-        let sup = app
-            .token("giamsat.td", "super-pass-1", &common::device(1))
-            .await;
-        let mut lan = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
-        let snap = lan.snapshot(&app).await;
-        let l1 = snap
-            .loans
-            .iter()
-            .find(|l| l.contract_no == "L-001")
-            .unwrap()
-            .clone();
-        let repay = |lan: &mut Phone, amount: i64, n: i64| {
-            let receipt_no = lan.receipt(n);
-            lan.record(RecordBody::Repayment(RepaymentPayload {
-                loan_id: l1.id,
-                worker_id: l1.worker_id,
-                amount: Dong(amount),
-                receipt_no,
-            }))
-        };
+        let (sup, mut lan, _, l1) = lan_and_her_loan(&app).await;
+        let repay = |lan: &mut Phone, amount: i64, n: i64| repayment(lan, &l1, amount, n);
         let void = |lan: &mut Phone, target: Uuid| {
             lan.record(RecordBody::Void(VoidPayload {
                 target_id: target,
