@@ -538,7 +538,7 @@ async fn a_first_download_brings_the_officers_own_record_statuses() {
 async fn a_reassigned_worker_moves_between_phones() {
     for backend in BACKENDS {
         let app = TestApp::start(backend).await;
-        let lan = phone(&app, "canbo.lan", "officer-pass-1").await;
+        let mut lan = phone(&app, "canbo.lan", "officer-pass-1").await;
         let hung = phone(&app, "canbo.hung", "officer-pass-2").await;
         let lan_snap = snapshot(&app, &lan).await;
         let hung_snap = snapshot(&app, &hung).await;
@@ -548,6 +548,16 @@ async fn a_reassigned_worker_moves_between_phones() {
             .find(|w| w.full_name == "Đặng Thị Thu")
             .unwrap()
             .id;
+        // Lan gave her the Tết gift (waiting for review).
+        let tet = lan_snap.campaigns[0].id;
+        let gift = lan.record(RecordBody::GiftHandout(GiftHandoutPayload {
+            campaign_id: tet,
+            worker_id: thu,
+            acknowledged_name: "Đặng Thị Thu".into(),
+            signature_sha256: None,
+        }));
+        let (s, body) = upload(&app, &lan, Uuid::now_v7(), vec![gift]).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
         let admin = app.token("admin", "admin-pass-1", "test-device-0099").await;
         let text = std::fs::read_to_string(common::fixture_dir().join("workers.csv")).unwrap();
         let moved = text.replace(
@@ -569,6 +579,13 @@ async fn a_reassigned_worker_moves_between_phones() {
         assert_eq!(hung_page.loans.len(), 1, "the worker's loan comes along");
         assert_eq!(hung_page.loans[0].contract_no, "L-002");
         assert_eq!(hung_page.boarding_houses.len(), 1);
+        // And the gift she already has: Hùng's phone will not give another.
+        let campaign = hung_page
+            .campaigns
+            .iter()
+            .find(|k| k.id == tet)
+            .unwrap_or_else(|| panic!("{backend:?}: {hung_page:?}"));
+        assert_eq!(campaign.recipients, [thu], "{backend:?}");
     }
 }
 

@@ -651,6 +651,17 @@ async fn import_workers(
             if old.officer_id != wanted.officer_id {
                 // The old officer's phone drops the worker.
                 changes.feed.push((old.officer_id, "worker", old.id));
+                // The new one's learns the gifts they already had: each such
+                // campaign comes again, with its recipients.
+                let gifted: Vec<i64> = sqlx::query_scalar(&format!(
+                    "SELECT DISTINCT r.campaign_id FROM sync_records r WHERE r.worker_id = $1 AND {LIVE_HANDOUT}"
+                ))
+                .bind(old.id)
+                .fetch_all(&mut *c)
+                .await?;
+                for campaign in gifted {
+                    changes.feed.push((wanted.officer_id, "campaign", campaign));
+                }
                 let code_of = |id: i64| {
                     users
                         .iter()
