@@ -245,26 +245,32 @@ impl FieldBook {
         Ok(self.store.campaigns()?)
     }
 
+    /// Every record refuses on a phone the server revoked (see `sync`).
     pub fn record_visit(&self, input: VisitInput) -> Result<RecordedFact> {
+        self.store.refuse_if_revoked()?;
         Ok(self.store.record_visit(&input)?)
     }
 
     /// Records cash received and returns the receipt at once.
     pub fn record_repayment(&self, input: RepaymentInput) -> Result<RepaymentReceipt> {
+        self.store.refuse_if_revoked()?;
         Ok(self.store.record_repayment(&input)?)
     }
 
     pub fn record_gift(&self, input: GiftInput) -> Result<RecordedFact> {
+        self.store.refuse_if_revoked()?;
         Ok(self.store.record_gift(&input)?)
     }
 
     /// Voids a record not yet synced.
     pub fn void_record(&self, input: CorrectionInput) -> Result<RecordedFact> {
+        self.store.refuse_if_revoked()?;
         Ok(self.store.void_record(&input)?)
     }
 
     /// Asks the supervisor to reverse a synced record.
     pub fn request_reversal(&self, input: CorrectionInput) -> Result<RecordedFact> {
+        self.store.refuse_if_revoked()?;
         Ok(self.store.request_reversal(&input)?)
     }
 

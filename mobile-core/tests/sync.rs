@@ -771,6 +771,33 @@ fn a_reused_refresh_token_or_a_revoked_device_ends_the_session_with_the_servers_
         .all(|r| r.code.as_deref() == Some("device_revoked")));
     assert!(states(&book, OutboxFilter::Pending).is_empty());
     assert!(!book.session().unwrap().unwrap().signed_in);
+    // Revoked, the phone takes no more cash: no receipt for money that
+    // could never reach the books.
+    let refused = book
+        .record_repayment(RepaymentInput {
+            loan_id: id(LAN_LOAN),
+            amount: Decimal::from(10_000),
+            recorded_at: at(10, 0),
+        })
+        .unwrap_err();
+    match refused {
+        FieldBookError::Auth {
+            code, message_vi, ..
+        } => {
+            assert_eq!(code, "device_revoked");
+            assert!(message_vi.contains("không ghi thêm được"), "{message_vi}");
+        }
+        e => panic!("{e:?}"),
+    }
+    assert_eq!(book.outbox(OutboxFilter::All, 100).unwrap().len(), 5);
+    // Not while it stays revoked; given back, it signs in and records.
+    assert!(book
+        .login_with(&fake, FakeServer::URL, USER, PASSWORD, "Điện thoại")
+        .is_err());
+    fake.restore_device(device().device_id);
+    book.login_with(&fake, FakeServer::URL, USER, PASSWORD, "Điện thoại")
+        .unwrap();
+    pay(&book, LAN_LOAN, 10_000, 40);
 }
 
 #[test]

@@ -162,6 +162,12 @@ impl FakeServer {
         self.st().revoked.insert(device_id);
     }
 
+    /// The device is given back its access, as when its officer's account
+    /// is opened again.
+    pub fn restore_device(&self, device_id: Uuid) {
+        self.st().revoked.remove(&device_id);
+    }
+
     /// Records kept in quarantine, from revoked devices.
     pub fn quarantined(&self) -> Vec<Uuid> {
         self.st().quarantined.iter().copied().collect()
@@ -288,6 +294,14 @@ impl FakeServer {
                         401,
                         "invalid_credentials",
                         "Sai tên đăng nhập hoặc mật khẩu",
+                    );
+                }
+                // As the server: a revoked device does not sign in.
+                if st.revoked.contains(&req.device_id) {
+                    return problem(
+                        401,
+                        "device_revoked",
+                        "Thiết bị này đã bị thu hồi quyền truy cập; liên hệ giám sát chi nhánh",
                     );
                 }
                 ok(&Self::issue(st, req.device_id, true))

@@ -308,7 +308,7 @@ impl<'a> SyncClient<'a> {
                 if self.push(&base, &mut report, total, progress).is_ok() {
                     let _ = self.push_signatures(&base, &mut report);
                 }
-                self.store.sign_out()?;
+                self.store.sign_out_revoked()?;
                 Err(e)
             }
             Err(e) => Err(e),

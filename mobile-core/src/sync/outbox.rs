@@ -214,6 +214,8 @@ impl Store {
                 }
             }
             store_tokens(tx, t)?;
+            // Signed in again: the device is not (or no longer) revoked.
+            tx.execute("DELETE FROM meta WHERE key = 'revoked'", [])?;
             Ok(code)
         })?;
         self.device
@@ -226,6 +228,32 @@ impl Store {
     /// Keeps rotated tokens (durably, before they are used).
     pub(crate) fn save_tokens(&self, t: &TokenResponse) -> Result<()> {
         self.write_durable(|tx| store_tokens(tx, t))
+    }
+
+    /// Signs out a phone the server revoked, once what it held was sent to
+    /// quarantine, and remembers it: it records nothing more (no receipt a
+    /// worker would hold for cash that could never reach the books) until
+    /// a sign-in succeeds again (the device restored).
+    pub(crate) fn sign_out_revoked(&self) -> Result<()> {
+        self.sign_out()?;
+        self.write_durable(|tx| set_meta(tx, "revoked", "1"))
+    }
+
+    /// Refuses a new record on a phone the server revoked.
+    pub(crate) fn refuse_if_revoked(&self) -> Result<()> {
+        if self.read(|c| meta(c, "revoked"))?.is_some() {
+            return Err(Error::Remote {
+                class: crate::error::RemoteClass::Auth,
+                code: "device_revoked".into(),
+                message_vi: "Điện thoại này đã bị thu hồi nên không ghi thêm được (không thu tiền, không trao quà trên máy này). \
+                             Những gì máy giữ đã được gửi cho giám sát. Báo chi nhánh; ghi tiếp trên một máy khác"
+                    .into(),
+                message_en: "this phone was revoked, so it records nothing more (take no cash, hand out no gift with it). \
+                             What it held was sent to the supervisor. Tell the branch; record on another phone"
+                    .into(),
+            });
+        }
+        Ok(())
     }
 
     /// Forgets the tokens (the server and user name stay for the next sign-in).
