@@ -292,9 +292,20 @@ async fn records_of_one_batch_see_the_records_before_them() {
             ],
             "{backend:?}"
         );
-        // The loan is now fully collected (pending review): nothing more fits.
+        // The loan is now fully collected (pending review): nothing more
+        // fits, and the refusal says what waits on it.
         let e = p.pay(l2, w2, 1);
-        assert_eq!(up(&app, p, &[&e]).await, [no("amount_above_outstanding")]);
+        let refused = results(&app, p, &[&e]).await.remove(0);
+        assert_eq!(
+            refused.code.as_deref(),
+            Some("amount_above_outstanding"),
+            "{refused:?}"
+        );
+        let said = refused.message_vi.unwrap_or_default();
+        assert!(
+            said.contains("của các phiếu thu khác trên khoản vay này đang chờ duyệt"),
+            "{said}"
+        );
 
         // A void of a record earlier in the same batch frees what it took;
         // a void of a record later in the batch finds nothing yet.
@@ -749,7 +760,8 @@ async fn pending_collections_count_until_decided_or_voided() {
         assert_eq!(
             r.message_vi.as_deref(),
             Some(
-                "Số tiền 50.000 ₫ lớn hơn số còn phải trả của khoản vay 0 ₫ (gốc và lãi theo lịch)"
+                "Số tiền 50.000 ₫ lớn hơn số còn phải trả của khoản vay 0 ₫ (gốc và lãi theo lịch); \
+                 9.311.538 ₫ của các phiếu thu khác trên khoản vay này đang chờ duyệt"
             ),
             "{backend:?}"
         );

@@ -1056,6 +1056,21 @@ impl Facts {
                         receipt_no: Some(p.receipt_no.clone()),
                         ..Verdict::accepted()
                     },
+                    // Above the balance because of collections from other
+                    // receipts waiting for review: said, so the officer
+                    // knows why the phone showed more.
+                    Err(v @ RuleViolation::AboveOutstanding { .. }) if book.pending > 0 => {
+                        let waiting = sotay_core::domain::money::format_vnd(book.pending);
+                        Verdict {
+                            loan_id: Some(loan_id),
+                            worker_id: Some(worker_id),
+                            ..Verdict::rejected(
+                                v.code(),
+                                format!("{}; {waiting} của các phiếu thu khác trên khoản vay này đang chờ duyệt", v.message_vi()),
+                                format!("{}; {waiting} of other receipts on this loan is waiting for review", v.message_en()),
+                            )
+                        }
+                    }
                     Err(v) => Verdict { loan_id: Some(loan_id), worker_id: Some(worker_id), ..Verdict::violation(v) },
                 }
             }
