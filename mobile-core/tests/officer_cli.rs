@@ -75,10 +75,13 @@ fn an_officer_records_a_day_from_the_terminal() {
     let out = stdout(&run(&db, &["search", "CEP-2026-000451"]));
     assert!(out.contains("Nguyễn Thị Lan"), "{out}");
 
-    let out = stdout(&run(&db, &["receipt", "A7K2-000001"]));
+    let out = stdout(&run(&db, &["receipt", "a7k2-000001"]));
     assert!(out.contains("còn phải trả 620.000 ₫ (dư nợ gốc"), "{out}");
     let out = stdout(&run(&db, &["outbox", "--state", "pending"]));
     assert_eq!(out.matches("repayment").count(), 1, "{out}");
+    assert!(!out.contains("có thể còn nữa"), "{out}");
+    let out = stdout(&run(&db, &["outbox", "--limit", "1"]));
+    assert!(out.contains("có thể còn nữa"), "{out}");
     let out = stdout(&run(&db, &["summary", "--day", "20/11/2026"]));
     assert!(out.contains("thu 500.000 ₫ (1 phiếu)"), "{out}");
 

@@ -284,7 +284,21 @@ fn an_answer_lost_after_the_server_stored_the_batch_is_replayed_with_the_same_id
     let ids = record_day(&book);
     fake.fault_at(first_upload(&fake), Fault::AnswerLost);
     let e = book.sync_with(&fake, opts(4, 0), None).unwrap_err();
-    assert!(matches!(e, FieldBookError::Network { .. }), "{e:?}");
+    match &e {
+        // The officer is told nothing is lost.
+        FieldBookError::Network {
+            message_vi,
+            message_en,
+            ..
+        } => {
+            assert!(
+                message_vi.contains("Các bản ghi vẫn an toàn trên máy"),
+                "{message_vi}"
+            );
+            assert!(message_en.contains("safe on the phone"), "{message_en}");
+        }
+        e => panic!("{e:?}"),
+    }
     // The server stored the first four; the phone does not know it yet.
     assert_eq!(fake.stored().len(), 4);
     assert_eq!(states(&book, OutboxFilter::Pending), ids);

@@ -658,7 +658,10 @@ fn run(cli: Cli) -> Res<()> {
             })?;
             print_fact(&f);
         }
-        Command::Receipt { receipt_no } => print_receipt(&book.receipt(receipt_no)?),
+        // Receipt numbers are printed in capitals; typed in any case.
+        Command::Receipt { receipt_no } => {
+            print_receipt(&book.receipt(receipt_no.trim().to_uppercase())?)
+        }
         Command::Outbox { state, limit } => {
             let filter = match state {
                 State::All => OutboxFilter::All,
@@ -673,6 +676,9 @@ fn run(cli: Cli) -> Res<()> {
             }
             for i in &items {
                 print_item(i);
+            }
+            if items.len() as u32 == limit {
+                out!("(hiện {limit} bản ghi đầu; có thể còn nữa: thêm --limit để xem thêm / the first {limit} shown; there may be more: raise --limit)");
             }
         }
         Command::Summary { day: d } => {

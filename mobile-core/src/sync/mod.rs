@@ -701,16 +701,26 @@ impl<'a> SyncClient<'a> {
             Req::Json(b) => self.transport.post_json(url, &headers, b),
             Req::Put(media_type, b) => self.transport.put(url, &headers, media_type, b),
         };
+        // Said so an officer knows nothing is lost, the cause last.
         r.map_err(|e| Error::Remote {
             class: RemoteClass::Network,
             code: "network".into(),
             message_vi: match &e {
-                TransportError::NotSent(m) => format!("Không kết nối được máy chủ: {m}"),
-                TransportError::NoAnswer(m) => {
-                    format!("Mất kết nối trước khi máy chủ trả lời: {m}")
-                }
+                TransportError::NotSent(m) => format!(
+                    "Không kết nối được máy chủ. Các bản ghi vẫn an toàn trên máy; đồng bộ lại khi có mạng ({m})"
+                ),
+                TransportError::NoAnswer(m) => format!(
+                    "Mất kết nối trước khi máy chủ trả lời. Các bản ghi vẫn an toàn trên máy; đồng bộ lại khi có mạng, không có gì bị ghi hai lần ({m})"
+                ),
             },
-            message_en: e.to_string(),
+            message_en: match &e {
+                TransportError::NotSent(m) => format!(
+                    "cannot reach the server. The records are safe on the phone; sync again when there is a connection ({m})"
+                ),
+                TransportError::NoAnswer(m) => format!(
+                    "the connection was lost before the server answered. The records are safe on the phone; sync again when there is a connection, nothing is stored twice ({m})"
+                ),
+            },
         })
     }
 }
