@@ -98,27 +98,30 @@ pub(crate) struct LoanRow {
     pub worker_id: String,
     pub contract_no: String,
     pub status: LoanStatus,
+    pub disbursed_on: chrono::NaiveDate,
 }
 
 pub(crate) fn loan_row(conn: &Connection, id: &str) -> Result<Option<LoanRow>> {
     conn.query_row(
-        "SELECT worker_id, contract_no, status FROM loans WHERE id = ?1",
+        "SELECT worker_id, contract_no, status, disbursed_on FROM loans WHERE id = ?1",
         [id],
         |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
             ))
         },
     )
     .optional()?
-    .map(|(worker_id, contract_no, status)| {
+    .map(|(worker_id, contract_no, status, disbursed_on)| {
         Ok(LoanRow {
             worker_id,
             contract_no,
             status: LoanStatus::parse(&status)
                 .ok_or_else(|| Error::Corrupt(format!("loan status {status:?}")))?,
+            disbursed_on: crate::db::parse_day(&disbursed_on)?,
         })
     })
     .transpose()
@@ -315,6 +318,10 @@ impl Store {
         let loan_id = input.loan_id.to_string();
         let client_id = self.write_durable(|tx| {
             let loan = loan_row(tx, &loan_id)?.ok_or(RuleViolation::LoanNotInPortfolio)?;
+            crate::domain::rules::check_recorded_after_disbursement(
+                crate::domain::time::local_date(input.recorded_at),
+                loan.disbursed_on,
+            )?;
             let worker = worker_row(tx, &loan.worker_id)?.ok_or(RuleViolation::WorkerNotInPortfolio)?;
             let booked = booked_states(tx, &loan_id)?;
             let earlier = unbooked_repayments(tx, &loan_id)?;

@@ -68,6 +68,25 @@ fn an_officer_records_a_day_from_the_terminal() {
         err.contains("lớn hơn số còn phải trả của khoản vay 620.000 ₫"),
         "{err}"
     );
+    // Dated before the loan was paid out: a clock or a typo, refused.
+    let early = run(
+        &db,
+        &[
+            "repay",
+            "--loan",
+            loan,
+            "--amount",
+            "100000",
+            "--at",
+            "01/01/2020 08:00",
+        ],
+    );
+    assert_eq!(early.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&early.stderr);
+    assert!(
+        err.contains("Ngày ghi 01/01/2020 trước ngày giải ngân khoản vay"),
+        "{err}"
+    );
     let unknown = run(&db, &["repay", "--loan", "KV-000048", "--amount", "100000"]);
     assert_eq!(unknown.status.code(), Some(2));
     let err = String::from_utf8_lossy(&unknown.stderr);

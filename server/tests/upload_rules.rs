@@ -292,6 +292,25 @@ async fn records_of_one_batch_see_the_records_before_them() {
             ],
             "{backend:?}"
         );
+        // A repayment dated before its loan was paid out (a phone's clock
+        // gone back years) is refused, saying both days.
+        let mut early = p.pay(l1, w1, 10_000);
+        early.recorded_at = chrono::DateTime::parse_from_rfc3339("2020-01-01T01:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let refused = results(&app, p, &[&early]).await.remove(0);
+        assert_eq!(
+            refused.code.as_deref(),
+            Some("recorded_before_disbursement"),
+            "{refused:?}"
+        );
+        assert!(
+            refused
+                .message_vi
+                .as_deref()
+                .is_some_and(|m| m.starts_with("Ngày ghi 01/01/2020 trước ngày giải ngân")),
+            "{refused:?}"
+        );
         // The loan is now fully collected (pending review): nothing more
         // fits, and the refusal says what waits on it.
         let e = p.pay(l2, w2, 1);
@@ -381,7 +400,8 @@ async fn records_of_one_batch_see_the_records_before_them() {
         );
         // Each record is stored once.
         let count = app.db.count("sync_records").await.unwrap();
-        assert_eq!(count, 7 + 1 + 7 + 4 + 5 + 3 + 2, "{backend:?}");
+        // (the one dated before its loan is kept too, refused).
+        assert_eq!(count, 7 + 1 + 1 + 7 + 4 + 5 + 3 + 2, "{backend:?}");
     }
 }
 

@@ -60,6 +60,11 @@ pub enum RuleViolation {
     NoAllocation,
     #[error("campaign_id: the campaign is not running on {on}")]
     CampaignNotRunning { on: NaiveDate },
+    #[error("recorded_at: {on} is before the loan was paid out on {disbursed_on}")]
+    RecordedBeforeDisbursement {
+        on: NaiveDate,
+        disbursed_on: NaiveDate,
+    },
 }
 
 impl RuleViolation {
@@ -76,6 +81,7 @@ impl RuleViolation {
             RuleViolation::AllocationUsedUp => "allocation_used_up",
             RuleViolation::NoAllocation => "no_allocation",
             RuleViolation::CampaignNotRunning { .. } => "campaign_not_running",
+            RuleViolation::RecordedBeforeDisbursement { .. } => "recorded_before_disbursement",
         }
     }
 
@@ -90,6 +96,7 @@ impl RuleViolation {
             RuleViolation::AllocationUsedUp
             | RuleViolation::NoAllocation
             | RuleViolation::CampaignNotRunning { .. } => "campaign_id",
+            RuleViolation::RecordedBeforeDisbursement { .. } => "recorded_at",
         }
     }
 
@@ -102,6 +109,11 @@ impl RuleViolation {
                 "amount: {} is above what is left to pay on the loan, {} (principal and scheduled interest)",
                 format_vnd(*amount),
                 format_vnd(*outstanding)
+            ),
+            RuleViolation::RecordedBeforeDisbursement { on, disbursed_on } => format!(
+                "the record's day {} is before the loan was paid out on {}; check the phone's date",
+                super::time::format_date(*on),
+                super::time::format_date(*disbursed_on)
             ),
             // The message without the field it is about (`loan_id: …`):
             // the field travels apart, as `field()`.
@@ -151,8 +163,26 @@ impl RuleViolation {
                 "Chương trình không diễn ra vào ngày {}",
                 super::time::format_date(*on)
             ),
+            RuleViolation::RecordedBeforeDisbursement { on, disbursed_on } => format!(
+                "Ngày ghi {} trước ngày giải ngân khoản vay {}: kiểm tra ngày giờ của điện thoại",
+                super::time::format_date(*on),
+                super::time::format_date(*disbursed_on)
+            ),
         }
     }
+}
+
+/// A repayment is recorded on or after the day its loan was paid out
+/// (`on`: the record's day in Vietnam): an earlier day is a phone's clock,
+/// or a typed date, gone wrong.
+pub fn check_recorded_after_disbursement(
+    on: NaiveDate,
+    disbursed_on: NaiveDate,
+) -> Result<(), RuleViolation> {
+    if on < disbursed_on {
+        return Err(RuleViolation::RecordedBeforeDisbursement { on, disbursed_on });
+    }
+    Ok(())
 }
 
 /// Installment states once earlier repayments not yet in the books (this

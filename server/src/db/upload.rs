@@ -707,6 +707,7 @@ struct LoanFactsRow {
     officer_id: i64,
     worker_uid: uuid::Uuid,
     status: String,
+    disbursed_on: NaiveDate,
 }
 
 #[derive(sqlx::FromRow)]
@@ -837,7 +838,7 @@ impl Facts {
                 concat!(
                     "SELECT l.uid, l.id, w.id AS worker_id, w.officer_id, w.uid AS worker_uid, ",
                     loan_status!(),
-                    " AS status FROM loans l JOIN workers w ON w.id = l.worker_id WHERE "
+                    " AS status, l.disbursed_on FROM loans l JOIN workers w ON w.id = l.worker_id WHERE "
                 ),
             );
             <DB as Lists>::uuids(&mut qb, "l.uid", chunk);
@@ -1030,6 +1031,10 @@ impl Facts {
                     );
                 }
                 let (loan_id, worker_id) = (loan.id, loan.worker_id);
+                let on = sotay_core::domain::time::local_date(record.recorded_at);
+                if let Err(v) = rules::check_recorded_after_disbursement(on, loan.disbursed_on) {
+                    return Verdict { loan_id: Some(loan_id), worker_id: Some(worker_id), ..Verdict::violation(v) };
+                }
                 let Some(book) = self.books.get_mut(&loan_id) else {
                     return Verdict::violation(RuleViolation::LoanNotInPortfolio);
                 };
