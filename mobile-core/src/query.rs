@@ -538,6 +538,16 @@ impl Store {
                 |r| r.get(0),
             )?;
             let to_hand_over = cash - refused_cash - approved_cash;
+            // Every day's: not refused, not handed over in an approved
+            // batch, not voided.
+            let in_hand: i64 = c.query_row(
+                &format!(
+                    "SELECT coalesce(sum(r.amount), 0) FROM repayments r JOIN record_states s ON s.client_id = r.client_id
+                     WHERE s.state NOT IN ('rejected', 'approved', 'reversed') AND r.client_id NOT IN ({VOIDED})"
+                ),
+                [],
+                |r| r.get(0),
+            )?;
             let count = |kind: &str| -> Result<u32> {
                 Ok(c.query_row(
                     &format!(
@@ -603,12 +613,18 @@ impl Store {
                     format_vnd(approved_cash)
                 ));
             }
-            let hand_over = if parts.is_empty() {
+            let mut hand_over = if parts.is_empty() {
                 "tiền mặt phải nộp chi nhánh".to_string()
             } else {
                 parts.push(format!("tiền mặt còn phải nộp chi nhánh {}", format_vnd(to_hand_over)));
                 parts.join("; ")
             };
+            if in_hand != to_hand_over {
+                hand_over.push_str(&format!(
+                    "; cộng mọi ngày, còn phải nộp chi nhánh {}",
+                    format_vnd(in_hand)
+                ));
+            }
             let mut text_vi = format!(
                 "Ngày {}: thu {} ({} phiếu) — {}; {} lượt thăm hỏi{}, {} suất quà{}, {} bản ghi hủy, {} đề nghị đảo; {} bản ghi chờ gửi.",
                 format_date(day),
@@ -670,6 +686,7 @@ impl Store {
                 cash_refused: dong(refused_cash),
                 cash_approved: dong(approved_cash),
                 cash_to_hand_over: dong(to_hand_over),
+                cash_in_hand: dong(in_hand),
                 repayments,
                 visits,
                 gifts,

@@ -370,6 +370,9 @@ pub struct DailySummary {
     /// `cash_collected` less `cash_refused` and `cash_approved`: what is
     /// still to hand over.
     pub cash_to_hand_over: Decimal,
+    /// The same over every day on this phone: all the cash still to hand
+    /// over (a day's figure is its part).
+    pub cash_in_hand: Decimal,
     pub repayments: u32,
     pub visits: u32,
     pub gifts: u32,

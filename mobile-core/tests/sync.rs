@@ -393,10 +393,26 @@ fn cash_the_server_refused_is_not_counted_as_cash_to_hand_over() {
     let report = book.sync_with(&fake, opts(500, 0), None).unwrap();
     assert_eq!((report.accepted, report.rejected), (9, 1));
 
+    // The next morning, before handing over: one more repayment.
+    book.record_repayment(RepaymentInput {
+        loan_id: id(LAN_LOAN),
+        amount: Decimal::from(10_000),
+        recorded_at: at(9, 50) + chrono::Duration::days(1),
+    })
+    .unwrap();
     let summary = book.daily_summary(day(2026, 11, 20)).unwrap();
     assert_eq!(summary.cash_collected, Decimal::from(350_000));
     assert_eq!(summary.cash_refused, Decimal::from(200_000));
     assert_eq!(summary.cash_to_hand_over, Decimal::from(150_000));
+    // Every day's cash still to hand over, said beside the day's.
+    assert_eq!(summary.cash_in_hand, Decimal::from(160_000));
+    assert!(
+        summary
+            .text_vi
+            .contains("cộng mọi ngày, còn phải nộp chi nhánh 160.000 ₫"),
+        "{}",
+        summary.text_vi
+    );
     assert!(
         summary.text_vi.contains(
             "trong đó 200.000 ₫ bị từ chối — không nộp cùng lô: trả lại người vay hoặc làm theo hướng dẫn của giám sát chi nhánh; tiền mặt còn phải nộp chi nhánh 150.000 ₫"
