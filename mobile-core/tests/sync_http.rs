@@ -199,9 +199,24 @@ fn the_officer_cli_signs_in_syncs_and_shows_refusals_with_reasons() {
     let out = text(&officer(
         &db,
         &[("SOTAY_PASSWORD", "mk-1")],
-        &["login", "--server", &server.url, "--username", "binh.tv"],
+        &[
+            "login",
+            "--server",
+            &server.url,
+            "--username",
+            "binh.tv",
+            "--device-name",
+            "Điện thoại của Bình",
+        ],
     ));
     assert!(out.contains("mã A7K2"), "{out}");
+    // Signing in again keeps the name the supervisors know the phone by.
+    let out = text(&officer(
+        &db,
+        &[("SOTAY_PASSWORD", "mk-1")],
+        &["login", "--server", &server.url, "--username", "binh.tv"],
+    ));
+    assert!(out.contains("thiết bị Điện thoại của Bình"), "{out}");
     let out = text(&officer(&db, &[], &["sync"]));
     assert!(out.contains("gửi 0 bản ghi"), "{out}");
 

@@ -156,9 +156,10 @@ enum Command {
         server: String,
         #[arg(long)]
         username: String,
-        /// How supervisors will recognise this device.
-        #[arg(long, default_value = "sotay-officer")]
-        device_name: String,
+        /// How supervisors will recognise this device: the name it had at
+        /// the last sign-in unless given ("sotay-officer" the first time).
+        #[arg(long)]
+        device_name: Option<String>,
     },
     /// Send the outbox and receive the portfolio's changes.
     Sync,
@@ -690,6 +691,15 @@ fn run(cli: Cli) -> Res<()> {
             username,
             device_name,
         } => {
+            // Signing in again keeps the name the supervisors know it by.
+            let device_name = match device_name {
+                Some(name) => name,
+                None => book
+                    .session()?
+                    .map(|s| s.device_name)
+                    .filter(|n| !n.trim().is_empty())
+                    .unwrap_or_else(|| "sotay-officer".to_string()),
+            };
             let s = book.login(server, username, password()?, device_name)?;
             out!(
                 "Đã đăng nhập {} ({}, {}) tại {}; thiết bị {} mã {}.",
