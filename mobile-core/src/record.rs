@@ -527,16 +527,20 @@ impl Store {
                 ));
             }
             if t.state != "pending" {
+                // A repayment or a gift is reversed (asked from the phone);
+                // a visit posts nothing: the supervisor leaves it out.
+                let (vi, en) = if matches!(t.kind, RecordKind::Repayment | RecordKind::GiftHandout) {
+                    ("hãy lập đề nghị đảo bút toán", "request a reversal instead")
+                } else {
+                    (
+                        "lượt thăm không đảo được: báo giám sát chi nhánh loại nó khi duyệt lô",
+                        "a visit is not reversed: ask the branch supervisor to leave it out of the batch",
+                    )
+                };
                 return Err(Error::conflict(
                     "already_synced",
-                    format!(
-                        "Bản ghi #{} đã gửi lên máy chủ ({}); hãy lập đề nghị đảo bút toán",
-                        t.device_seq, t.state
-                    ),
-                    format!(
-                        "record #{} has been synced ({}); request a reversal instead",
-                        t.device_seq, t.state
-                    ),
+                    format!("Bản ghi #{} đã gửi lên máy chủ ({}); {vi}", t.device_seq, t.state),
+                    format!("record #{} has been synced ({}); {en}", t.device_seq, t.state),
                 ));
             }
             let seq = next_counter(tx, "device_seq")?;
