@@ -653,6 +653,23 @@ fn apply_statuses(tx: &Transaction, statuses: &[wire::RecordStatus]) -> Result<u
     Ok(n)
 }
 
+/// Keeps the cash counted for the officer's approved batches.
+fn apply_counts(tx: &Transaction, counts: &[wire::CashCount]) -> Result<u64> {
+    let mut st = tx.prepare_cached(
+        "INSERT OR REPLACE INTO cash_counts (batch_id, decided_at, cash_expected, cash_received)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for k in counts {
+        st.execute(params![
+            k.batch_id.to_string(),
+            k.decided_at.timestamp_millis(),
+            k.cash_expected.get(),
+            k.cash_received.get()
+        ])?;
+    }
+    Ok(counts.len() as u64)
+}
+
 pub(crate) fn apply_snapshot(tx: &Transaction, s: &PortfolioSnapshot) -> Result<ApplySummary> {
     tx.execute_batch(
         "DELETE FROM campaign_recipients; DELETE FROM campaigns; DELETE FROM installments;
@@ -671,6 +688,9 @@ pub(crate) fn apply_snapshot(tx: &Transaction, s: &PortfolioSnapshot) -> Result<
         &s.campaigns,
         &s.record_statuses,
     )?;
+    // The server's whole list: a count it no longer sends is gone.
+    tx.execute("DELETE FROM cash_counts", [])?;
+    sum.rows += apply_counts(tx, &s.cash_counts)?;
     set_meta(tx, "cursor", &s.next)?;
     set_meta(tx, "snapshot_at", &s.as_of.to_rfc3339())?;
     sum.next_cursor = s.next.clone();
@@ -720,6 +740,7 @@ pub(crate) fn apply_changes(tx: &Transaction, p: &ChangePage) -> Result<ApplySum
         &p.campaigns,
         &p.record_statuses,
     )?;
+    sum.rows += apply_counts(tx, &p.cash_counts)?;
     for w in &p.removed_workers {
         let id = w.to_string();
         tx.execute(

@@ -17,8 +17,8 @@ use crate::domain::time::format_date;
 use crate::error::{Error, Result};
 use crate::record::{campaign_remaining, effective_states, VOIDED};
 use crate::types::{
-    CampaignView, DailySummary, GiftView, InstallmentView, LoanView, OutboxFilter, OutboxItem,
-    RouteStop, RouteWorker, VisitView, WorkerDetail, WorkerHit,
+    CampaignView, CashCountView, DailySummary, GiftView, InstallmentView, LoanView, OutboxFilter,
+    OutboxItem, RouteStop, RouteWorker, VisitView, WorkerDetail, WorkerHit,
 };
 use crate::wire::{GeoPoint, RecordKind, UploadOutcome, UploadRecord, UploadResult, VisitPurpose};
 
@@ -609,7 +609,7 @@ impl Store {
             }
             if approved_cash > 0 {
                 parts.push(format!(
-                    "{} đã nộp trong các lô được duyệt (nếu giám sát đếm thiếu, khoản thiếu ghi vào tài khoản của cán bộ tại chi nhánh)",
+                    "{} đã nộp trong các lô được duyệt",
                     format_vnd(approved_cash)
                 ));
             }
@@ -664,6 +664,66 @@ impl Store {
                     ));
                 }
             }
+            // The cash counted for the batches approved that day, and the
+            // difference over all of them.
+            let mut cash_counts = Vec::new();
+            let (mut cash_short, mut day_short) = (0, 0);
+            let mut st = c.prepare_cached(
+                "SELECT batch_id, decided_at, cash_expected, cash_received FROM cash_counts ORDER BY decided_at",
+            )?;
+            let counts = st
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, i64>(3)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            for (batch, at, expected, received) in counts {
+                cash_short += expected - received;
+                let at = from_millis(at)?;
+                if crate::domain::time::local_date(at) != day {
+                    continue;
+                }
+                let short = expected - received;
+                day_short += short;
+                text_vi.push_str(&format!(
+                    " Lô duyệt lúc {}: phải nộp {}, giám sát đếm được {}{}.",
+                    crate::domain::time::format_datetime(at),
+                    format_vnd(expected),
+                    format_vnd(received),
+                    match short.cmp(&0) {
+                        std::cmp::Ordering::Greater => format!(
+                            " — thiếu {}, ghi nợ cán bộ tại chi nhánh",
+                            format_vnd(short)
+                        ),
+                        std::cmp::Ordering::Less => format!(" — thừa {}", format_vnd(-short)),
+                        std::cmp::Ordering::Equal => " — đủ".to_string(),
+                    }
+                ));
+                cash_counts.push(CashCountView {
+                    batch_id: parse_uuid(&batch)?,
+                    decided_at: at,
+                    cash_expected: dong(expected),
+                    cash_received: dong(received),
+                    short: dong(short),
+                });
+            }
+            if cash_short != day_short {
+                text_vi.push_str(&if cash_short > 0 {
+                    format!(
+                        " Cộng mọi lô đã duyệt, giám sát đếm thiếu {} so với số phải nộp.",
+                        format_vnd(cash_short)
+                    )
+                } else {
+                    format!(
+                        " Cộng mọi lô đã duyệt, giám sát đếm thừa {} so với số phải nộp.",
+                        format_vnd(-cash_short)
+                    )
+                });
+            }
             let signatures_waiting = crate::sync::signatures::signatures_waiting(c)?;
             let refused = crate::sync::signatures::signatures_refused(c)?;
             if signatures_waiting > 0 {
@@ -687,6 +747,8 @@ impl Store {
                 cash_approved: dong(approved_cash),
                 cash_to_hand_over: dong(to_hand_over),
                 cash_in_hand: dong(in_hand),
+                cash_counts,
+                cash_short: dong(cash_short),
                 repayments,
                 visits,
                 gifts,

@@ -6,12 +6,13 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 
-pub const VERSION: i64 = 4;
+pub const VERSION: i64 = 5;
 
 const CREATE: &str = include_str!("schema/create.sql");
 const V1_TO_V2: &str = include_str!("schema/v1_to_v2.sql");
 const V2_TO_V3: &str = include_str!("schema/v2_to_v3.sql");
 const V3_TO_V4: &str = include_str!("schema/v3_to_v4.sql");
+const V4_TO_V5: &str = include_str!("schema/v4_to_v5.sql");
 
 /// Connection settings: WAL, foreign keys, a busy timeout. `synchronous`
 /// is NORMAL for master data; facts are committed with FULL (see
@@ -57,6 +58,9 @@ fn upgrade_from(conn: &Connection, from: i64) -> Result<()> {
     if from < 4 {
         conn.execute_batch(V3_TO_V4)?;
     }
+    if from < 5 {
+        conn.execute_batch(V4_TO_V5)?;
+    }
     Ok(())
 }
 
@@ -67,6 +71,7 @@ pub(crate) mod tests {
     pub const V1: &str = include_str!("schema/v1.sql");
     pub const V2: &str = include_str!("schema/v2.sql");
     pub const V3: &str = include_str!("schema/v3.sql");
+    pub const V4: &str = include_str!("schema/v4.sql");
 
     /// Tables, columns, indexes and triggers of a database, comparable.
     fn describe(conn: &Connection) -> Vec<String> {
@@ -209,6 +214,32 @@ pub(crate) mod tests {
             )
             .unwrap();
         assert_eq!(waiting, 1);
+    }
+
+    #[test]
+    fn upgrading_from_v4_equals_a_fresh_install() {
+        let mut fresh = Connection::open_in_memory().unwrap();
+        init(&mut fresh).unwrap();
+
+        let mut old = Connection::open_in_memory().unwrap();
+        old.execute_batch(V4).unwrap();
+        old.pragma_update(None, "user_version", 4).unwrap();
+        old.execute(
+            "INSERT INTO outbox VALUES ('r', 1, 'repayment', 0, '2026-01-01', 'Thu', '{}')",
+            [],
+        )
+        .unwrap();
+        init(&mut old).unwrap();
+
+        assert_eq!(describe(&old), describe(&fresh));
+        let kept: i64 = old
+            .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(kept, 1);
+        let counts: i64 = old
+            .query_row("SELECT COUNT(*) FROM cash_counts", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(counts, 0);
     }
 
     #[test]

@@ -364,8 +364,7 @@ pub struct DailySummary {
     /// or as the branch says).
     pub cash_refused: Decimal,
     /// Of it, repayments in batches the supervisor approved: handed over
-    /// (a shortage found when the cash was counted is on the officer's
-    /// account at the branch, not known here).
+    /// (a shortage found when the cash was counted is in `cash_counts`).
     pub cash_approved: Decimal,
     /// `cash_collected` less `cash_refused` and `cash_approved`: what is
     /// still to hand over.
@@ -373,6 +372,14 @@ pub struct DailySummary {
     /// The same over every day on this phone: all the cash still to hand
     /// over (a day's figure is its part).
     pub cash_in_hand: Decimal,
+    /// The cash the supervisor counted for each batch approved that day
+    /// (by the time of the decision), as the server last sent it.
+    pub cash_counts: Vec<CashCountView>,
+    /// Over every approved batch this phone knows of: the shortages the
+    /// supervisors counted less the overages (negative when more was
+    /// counted than expected). A shortage is booked on the officer at the
+    /// branch.
+    pub cash_short: Decimal,
     pub repayments: u32,
     pub visits: u32,
     pub gifts: u32,
@@ -390,6 +397,21 @@ pub struct DailySummary {
     /// `text_vi`).
     pub signatures_refused: u32,
     pub text_vi: String,
+}
+
+/// The cash a supervisor counted when approving one of the officer's
+/// batches.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CashCountView {
+    pub batch_id: Uuid,
+    pub decided_at: Timestamp,
+    /// What the batch's approved repayments came to.
+    pub cash_expected: Decimal,
+    /// What the supervisor counted.
+    pub cash_received: Decimal,
+    /// `cash_expected` less `cash_received`: positive is a shortage,
+    /// negative an overage.
+    pub short: Decimal,
 }
 
 /// The signed-in session on this phone (tokens stay inside the core).

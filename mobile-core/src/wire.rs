@@ -175,6 +175,17 @@ pub struct RecordStatus {
     pub decided_at: DateTime<Utc>,
 }
 
+/// The cash a supervisor counted when approving one of the officer's
+/// batches, against what its approved repayments came to: less is a
+/// shortage booked on the officer at the branch, more an overage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CashCount {
+    pub batch_id: Uuid,
+    pub decided_at: DateTime<Utc>,
+    pub cash_expected: Dong,
+    pub cash_received: Dong,
+}
+
 /// Everything an officer needs offline, sent on first sync (or to reset).
 /// Applying it replaces all master data on the phone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,6 +198,9 @@ pub struct PortfolioSnapshot {
     pub campaigns: Vec<Campaign>,
     #[serde(default)]
     pub record_statuses: Vec<RecordStatus>,
+    /// The cash counted for each of the officer's approved batches.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cash_counts: Vec<CashCount>,
     /// Cursor to ask for the changes after this snapshot.
     pub next: String,
 }
@@ -208,6 +222,9 @@ pub struct ChangePage {
     pub campaigns: Vec<Campaign>,
     #[serde(default)]
     pub record_statuses: Vec<RecordStatus>,
+    /// The cash counted for batches approved since the cursor.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cash_counts: Vec<CashCount>,
     /// Workers reassigned away from this officer: removed with their loans.
     #[serde(default)]
     pub removed_workers: Vec<Uuid>,

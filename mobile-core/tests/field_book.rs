@@ -431,6 +431,7 @@ fn the_allocation_can_run_out() {
             vec![c]
         },
         record_statuses: vec![],
+        cash_counts: vec![],
         removed_workers: vec![],
         removed_loans: vec![],
         removed_campaigns: vec![],
@@ -606,6 +607,7 @@ fn server_statuses_and_changes() {
             message_en: None,
             decided_at: at(17, 0),
         }],
+        cash_counts: vec![],
         removed_workers: vec![id(HOA)],
         // Hùng's loan was paid out in error and taken back at the branch.
         removed_loans: vec![id("0193a000-0000-7000-8000-0000000000c2")],

@@ -45,6 +45,7 @@ fn pages(n: usize) -> Vec<ChangePage> {
             loans: vec![],
             campaigns: vec![],
             record_statuses: vec![],
+            cash_counts: vec![],
             removed_workers: vec![],
             removed_loans: vec![],
             removed_campaigns: vec![],

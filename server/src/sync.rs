@@ -24,6 +24,7 @@ struct Parts {
     loans: Vec<wire::Loan>,
     campaigns: Vec<wire::Campaign>,
     statuses: Vec<wire::RecordStatus>,
+    counts: Vec<wire::CashCount>,
 }
 
 fn non_empty(s: String) -> Option<String> {
@@ -120,6 +121,16 @@ fn parts(p: Portfolio) -> Result<Parts, AppError> {
         loans,
         campaigns,
         statuses: p.records.into_iter().map(record_status).collect(),
+        counts: p
+            .counts
+            .into_iter()
+            .map(|k| wire::CashCount {
+                batch_id: k.batch_id,
+                decided_at: k.decided_at,
+                cash_expected: Dong(k.cash_expected),
+                cash_received: Dong(k.cash_received),
+            })
+            .collect(),
     })
 }
 
@@ -273,6 +284,7 @@ pub fn snapshot(p: Portfolio) -> Result<PortfolioSnapshot, AppError> {
         loans: parts.loans,
         campaigns: parts.campaigns,
         record_statuses: parts.statuses,
+        cash_counts: parts.counts,
         next,
     })
 }
@@ -290,6 +302,7 @@ pub fn page(p: Portfolio) -> Result<ChangePage, AppError> {
         loans: parts.loans,
         campaigns: parts.campaigns,
         record_statuses: parts.statuses,
+        cash_counts: parts.counts,
         removed_workers: removed,
         removed_loans,
         removed_campaigns: Vec::new(),

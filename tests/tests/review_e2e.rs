@@ -12,6 +12,7 @@ use reqwest::StatusCode;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
+use sotay_core::domain::money::format_vnd;
 use sotay_core::domain::schedule::{allocate, apply_allocation, InstallmentState};
 use sotay_core::{
     CorrectionInput, GiftInput, OutboxFilter, OutboxItem, RepaymentInput, VisitInput, VisitPurpose,
@@ -390,6 +391,37 @@ fn a_synced_day_is_approved_posted_heard_by_the_phone_and_reversed_exactly() {
             (0, 0),
             "{summary:?}"
         );
+        // With the cash the supervisor counted, and the shortage.
+        let counted: Vec<_> = summary
+            .cash_counts
+            .iter()
+            .map(|k| {
+                (
+                    k.batch_id.to_string(),
+                    dong(k.cash_expected),
+                    dong(k.cash_received),
+                    dong(k.short),
+                )
+            })
+            .collect();
+        assert_eq!(
+            counted,
+            vec![(batch.clone(), cash, cash - SHORT, SHORT)],
+            "{summary:?}"
+        );
+        assert_eq!(dong(summary.cash_short), SHORT);
+        assert!(
+            summary
+                .text_vi
+                .contains(&format!("thiếu {}", format_vnd(SHORT))),
+            "{}",
+            summary.text_vi
+        );
+        // A phone signed in afresh has it from its first download.
+        let other = Phone::new();
+        other.login(&server.base, "canbo.lan", PASSWORD);
+        other.book.sync(None).expect("a second phone's first sync");
+        assert_eq!(dong(other.book.today_summary().unwrap().cash_short), SHORT);
         assert_eq!(
             phone
                 .book

@@ -1,4 +1,4 @@
--- Sổ Tay field book: the current schema (version 4), for a fresh install.
+-- Sổ Tay field book: the current schema (version 5), for a fresh install.
 
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
@@ -223,3 +223,13 @@ CREATE TRIGGER voids_append_only_u BEFORE UPDATE ON voids BEGIN SELECT RAISE(ABO
 CREATE TRIGGER voids_append_only_d BEFORE DELETE ON voids BEGIN SELECT RAISE(ABORT, 'voids are append-only'); END;
 CREATE TRIGGER reversal_requests_append_only_u BEFORE UPDATE ON reversal_requests BEGIN SELECT RAISE(ABORT, 'reversal requests are append-only'); END;
 CREATE TRIGGER reversal_requests_append_only_d BEFORE DELETE ON reversal_requests BEGIN SELECT RAISE(ABORT, 'reversal requests are append-only'); END;
+
+-- The cash a supervisor counted for each of the officer's approved batches,
+-- as the server sends it (its difference from what the approved repayments
+-- came to is the officer's shortage or overage).
+CREATE TABLE cash_counts (
+    batch_id      TEXT PRIMARY KEY,
+    decided_at    INTEGER NOT NULL,
+    cash_expected INTEGER NOT NULL,
+    cash_received INTEGER NOT NULL
+) WITHOUT ROWID;

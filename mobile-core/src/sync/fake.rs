@@ -549,6 +549,7 @@ impl FakeServer {
                     loans: vec![],
                     campaigns: vec![],
                     record_statuses: vec![],
+                    cash_counts: vec![],
                     removed_workers: vec![],
                     removed_loans: vec![],
                     removed_campaigns: vec![],

@@ -157,6 +157,7 @@ pub fn big_portfolio(workers: usize) -> PortfolioSnapshot {
             recipients: vec![],
         }],
         record_statuses: vec![],
+        cash_counts: vec![],
         next: "c-1".to_string(),
     }
 }

@@ -422,6 +422,16 @@ pub mod sync_rows {
         pub reversal_reason: Option<String>,
     }
 
+    /// The cash a supervisor counted for one of the officer's approved
+    /// batches, and what its approved repayments came to.
+    #[derive(Debug, Clone, sqlx::FromRow)]
+    pub struct CashCount {
+        pub batch_id: Uuid,
+        pub decided_at: DateTime<Utc>,
+        pub cash_expected: i64,
+        pub cash_received: i64,
+    }
+
     /// Which rows to read; `None` reads every row of the officer's portfolio.
     #[derive(Debug, Clone, Default)]
     pub struct Filter {
@@ -449,6 +459,7 @@ pub mod sync_rows {
         pub campaigns: Vec<Campaign>,
         pub recipients: Vec<Recipient>,
         pub records: Vec<RecordStatus>,
+        pub counts: Vec<CashCount>,
         /// The cursor after these rows: the latest sync epoch's tag and a
         /// change sequence.
         pub epoch: String,

@@ -1469,7 +1469,13 @@ pub async fn review_approve(
     let first_entry = poster.entries.first().map(|e| e.id);
     let (changed_loans, loans_closed) = poster.write(c, now).await?;
 
-    let mut feed: Vec<(i64, &'static str, i64)> = fates.iter().map(|(id, _, _)| (head.officer_id, "record", *id)).collect();
+    // The officer's phones learn the records' fates and the cash counted
+    // from one change, the batch's (named by its first record).
+    let first: i64 = sqlx::query_scalar("SELECT MIN(id) FROM sync_records WHERE batch_id = $1")
+        .bind(batch_id)
+        .fetch_one(&mut *c)
+        .await?;
+    let mut feed: Vec<(i64, &'static str, i64)> = vec![(head.officer_id, "batch", first)];
     // A reversed record's own status changes too.
     for r in &records {
         if r.kind == "reversal_request" {

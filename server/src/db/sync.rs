@@ -291,6 +291,33 @@ pub async fn sync_record_statuses(
         .await?)
 }
 
+/// The cash counted for the officer's approved batches: all of them, or
+/// those of the batches named by their first record's id.
+pub async fn sync_cash_counts(c: &mut Conn, officer_id: i64, batches: &Option<Vec<i64>>) -> DbResult<Vec<rows::CashCount>> {
+    if nothing_asked(batches) {
+        return Ok(Vec::new());
+    }
+    const COUNT: &str = "SELECT br.batch_id, br.decided_at, br.cash_expected, br.cash_received FROM batch_reviews br";
+    let rows = match batches {
+        None => {
+            let sql = format!(
+                "{COUNT} JOIN sync_batches b ON b.batch_id = br.batch_id
+                 WHERE b.officer_id = $1 AND br.decision = 'approved' ORDER BY br.decided_at"
+            );
+            sqlx::query_as(&sql).bind(officer_id).fetch_all(&mut *c).await?
+        }
+        Some(heads) => {
+            let sql = format!(
+                "{COUNT} JOIN sync_records h ON h.batch_id = br.batch_id
+                 WHERE h.officer_id = $1 AND {} AND br.decision = 'approved' ORDER BY br.decided_at",
+                one_of("h.id", 2)
+            );
+            sqlx::query_as(&sql).bind(officer_id).bind(id_param(heads)).fetch_all(&mut *c).await?
+        }
+    };
+    Ok(rows)
+}
+
 /// Reads the rows of a snapshot (`filter` all `None`) or of a change page.
 pub async fn sync_read(
     c: &mut Conn,
@@ -343,5 +370,6 @@ pub async fn sync_read(
     let ids: Vec<i64> = out.campaigns.iter().map(|k| k.id).collect();
     out.recipients = sync_recipients(c, officer_id, &ids).await?;
     out.records = sync_record_statuses(c, officer_id, &filter.records, &filter.batches).await?;
+    out.counts = sync_cash_counts(c, officer_id, &filter.batches).await?;
     Ok(out)
 }
