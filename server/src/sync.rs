@@ -333,6 +333,7 @@ mod tests {
                 decided_at: Some(chrono::Utc::now()),
                 reversed_at: None,
                 reversal_reason: None,
+                loan_id: None,
             })
         };
         let held = status(crate::db::EXCLUDED_QUARANTINED);

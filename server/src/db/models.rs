@@ -420,6 +420,9 @@ pub mod sync_rows {
         pub reversed_at: Option<DateTime<Utc>>,
         /// Why, when the reversal was entered at the branch.
         pub reversal_reason: Option<String>,
+        /// The loan it pays, or the loan of the record it voids or asks to
+        /// reverse.
+        pub loan_id: Option<i64>,
     }
 
     /// The cash a supervisor counted for one of the officer's approved

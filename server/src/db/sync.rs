@@ -259,7 +259,8 @@ pub async fn sync_record_statuses(
                  WHERE e.record_id = s.id) AS reversed_at,
              (SELECT r.reason FROM journal_entries e JOIN branch_reversals r ON r.entry_id = e.id
                  JOIN branch_reversal_decisions rd ON rd.reversal_id = r.id AND rd.decision = 'approved'
-                 WHERE e.record_id = s.id) AS reversal_reason
+                 WHERE e.record_id = s.id) AS reversal_reason,
+             COALESCE(s.loan_id, (SELECT t.loan_id FROM sync_records t WHERE t.client_id = s.target_client_id)) AS loan_id
          FROM sync_records s LEFT JOIN record_reviews d ON d.record_id = s.id
          WHERE s.officer_id = $1";
     if ids.is_none() && batches.is_none() {
@@ -348,7 +349,18 @@ pub async fn sync_read(
     if filter.workers.is_some() && loan_ids.is_none() {
         loan_ids = Some(Vec::new());
     }
+    // The records' statuses, and with a page the loans a decision on them
+    // moved: a phone never has a record approved (or its reversal) without
+    // the loan's books that hold it, whatever page the loan's own change
+    // falls in and wherever a sync is cut.
+    out.records = sync_record_statuses(c, officer_id, &filter.records, &filter.batches).await?;
     if let Some(ids) = loan_ids.as_mut() {
+        ids.extend(
+            out.records
+                .iter()
+                .filter(|r| r.decision.as_deref() == Some("approved") || r.reversed_at.is_some())
+                .filter_map(|r| r.loan_id),
+        );
         ids.sort_unstable();
         ids.dedup();
     }
@@ -369,7 +381,6 @@ pub async fn sync_read(
     out.campaigns = sync_campaigns(c, officer_id, from, &filter.campaigns).await?;
     let ids: Vec<i64> = out.campaigns.iter().map(|k| k.id).collect();
     out.recipients = sync_recipients(c, officer_id, &ids).await?;
-    out.records = sync_record_statuses(c, officer_id, &filter.records, &filter.batches).await?;
     out.counts = sync_cash_counts(c, officer_id, &filter.batches).await?;
     Ok(out)
 }

@@ -53,9 +53,14 @@ impl Phone {
     }
 
     pub async fn changes(&self, app: &TestApp, since: &str) -> ChangePage {
+        self.changes_up_to(app, since, 500).await
+    }
+
+    /// A change page of at most `limit` changes.
+    pub async fn changes_up_to(&self, app: &TestApp, since: &str, limit: usize) -> ChangePage {
         let (s, body) = app
             .get(
-                &format!("/api/v1/sync/changes?since={since}&limit=500"),
+                &format!("/api/v1/sync/changes?since={since}&limit={limit}"),
                 &self.token,
             )
             .await;
