@@ -151,8 +151,13 @@ fn summary(head: BatchHeadRow, records: &[&ReviewRecordRow], ctx: &AnomalyContex
             _ => counts.reversal_requests += 1,
         }
         // Cash the branch takes in: repayments waiting or approved, not
-        // voided (an excluded or rejected one is not handed over).
-        let live = matches!(r.decision.as_deref(), None | Some("approved"));
+        // voided (an excluded one is not handed over); of a rejected batch,
+        // the cash its repayments took, which the officer still holds.
+        let live = match r.decision.as_deref() {
+            None | Some("approved") => true,
+            Some("rejected") => head.decision.as_deref() == Some("rejected"),
+            Some(_) => false,
+        };
         if r.kind == "repayment" && r.status == "accepted" && !r.voided && live {
             cash += r.amount.unwrap_or(0);
         }

@@ -284,6 +284,48 @@ async fn a_day_is_counted_approved_posted_and_reversed() {
             assert_eq!(st.state, RecordState::Approved, "{backend:?}");
         }
         assert!(page.loans.iter().any(|l| l.id == l1.id));
+        // With the cash counted.
+        let counted: Vec<_> = page
+            .cash_counts
+            .iter()
+            .map(|k| (k.batch_id, k.cash_expected.get(), k.cash_received.get()))
+            .collect();
+        assert_eq!(counted, vec![(batch, 750_000, 740_000)], "{backend:?}");
+        // However the pages fall, the approved statuses come with the loans
+        // they paid: one change brings the batch, its count and both loans
+        // as the books now hold them (a sync cut after it leaves no record
+        // approved on a loan that does not show it paid).
+        let mut since = snap.next.clone();
+        let first = loop {
+            let page = lan.changes_up_to(&app, &since, 1).await;
+            if page
+                .record_statuses
+                .iter()
+                .any(|s| s.client_id == pay1.client_id)
+            {
+                break page;
+            }
+            assert!(page.has_more, "{backend:?}: no page brought the batch");
+            since = page.next;
+        };
+        for r in [&pay1, &pay2] {
+            let st = first
+                .record_statuses
+                .iter()
+                .find(|s| s.client_id == r.client_id)
+                .unwrap();
+            assert_eq!(st.state, RecordState::Approved, "{backend:?}");
+        }
+        let paid: Vec<_> = first
+            .loans
+            .iter()
+            .map(|l| (l.id, l.balance.get()))
+            .collect();
+        assert!(
+            paid.contains(&(l1.id, l1_balance)) && paid.contains(&(l2.id, l2_balance)),
+            "{backend:?}: {paid:?}"
+        );
+        assert_eq!(first.cash_counts.len(), 1, "{backend:?}");
 
         // A reversal requested from the phone restores L-002 exactly.
         let rev = lan.record(RecordBody::ReversalRequest(ReversalRequestPayload {
@@ -615,6 +657,29 @@ async fn exclusions_go_back_to_the_phone_and_nobody_approves_their_own() {
                 "{body}"
             );
         }
+        // Listed with its own status, and among all batches; not in the queue.
+        let listed = |v: &Value| {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .any(|b| b["batch_id"] == alone_batch.to_string())
+        };
+        for (status, expected) in [("refused", true), ("all", true), ("pending", false)] {
+            let (s, list) = app
+                .get(&format!("/api/v1/batches?status={status}"), &sup)
+                .await;
+            assert_eq!(s, StatusCode::OK, "{list}");
+            assert_eq!(listed(&list), expected, "{status}: {list}");
+        }
+        let (s, list) = app.get("/api/v1/batches?status=refused", &sup).await;
+        assert_eq!(s, StatusCode::OK, "{list}");
+        assert!(
+            list.as_array()
+                .unwrap()
+                .iter()
+                .all(|b| b["status"] == "refused"),
+            "{list}"
+        );
         let other_sup = app
             .token("giamsat.bt", "super-pass-2", &common::device(2))
             .await;
@@ -1655,6 +1720,17 @@ async fn cash_rejected_at_review_stays_on_the_queue_until_settled() {
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{body}");
+        // Its page gives the cash its repayments took, which the officer
+        // still holds (the void was rejected with them).
+        let (s, detail) = app
+            .get(&format!("/api/v1/batches/{rejected_batch}"), &sup)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{detail}");
+        assert_eq!(
+            money(&detail["cash_collected"]),
+            190_000,
+            "{backend:?}: {detail}"
+        );
         let left_out = repay(&mut lan, 80_000, 3);
         let kept = repay(&mut lan, 50_000, 4);
         let mistyped = repay(&mut lan, 999_000, 5);

@@ -82,7 +82,8 @@ pub(crate) fn required(field: &str, value: &str) -> Result<String, AppError> {
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct BatchQuery {
-    /// `pending` (the queue), `approved` or `rejected`; all when absent.
+    /// `pending` (the queue), `approved`, `rejected` or `refused` (every
+    /// record refused at upload: nothing to decide); all when absent or `all`.
     pub status: Option<String>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
@@ -103,8 +104,8 @@ pub async fn batches(
         Some(s) => Some(BatchStatus::parse(s).ok_or_else(|| {
             AppError::invalid_field(
                 "status",
-                format!("Trạng thái \"{s}\" không hợp lệ; dùng pending, approved hoặc rejected"),
-                format!("status \"{s}\" is not valid; use pending, approved or rejected"),
+                format!("Trạng thái \"{s}\" không hợp lệ; dùng pending, approved, rejected, refused hoặc all"),
+                format!("status \"{s}\" is not valid; use pending, approved, rejected, refused or all"),
             )
         })?),
     };

@@ -239,7 +239,8 @@ pub async fn list(
         Some(BatchStatus::Pending) => "pending",
         Some(BatchStatus::Approved) => "approved",
         Some(BatchStatus::Rejected) => "rejected",
-        Some(BatchStatus::Refused) | None => "all",
+        Some(BatchStatus::Refused) => "refused",
+        None => "all",
     };
     let tabs = [
         (Some(BatchStatus::Pending), lang.t("Chờ duyệt", "Pending")),
@@ -247,6 +248,10 @@ pub async fn list(
         (
             Some(BatchStatus::Rejected),
             lang.t("Đã từ chối", "Rejected"),
+        ),
+        (
+            Some(BatchStatus::Refused),
+            lang.t("Bị từ chối khi tải lên", "Refused at upload"),
         ),
         (None, lang.t("Tất cả", "All")),
     ];
@@ -852,7 +857,10 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                         Some(dec) if dec.decision == "approved" => {}
                         Some(_) => {
                             dt { (lang.t("Tiền thu trong lô", "Collected in the batch")) } dd.num { (vnd(s.cash_collected)) }
-                            dd.hint { (lang.t("Lô bị từ chối: không có tiền nào được ghi sổ.", "Rejected: no cash was posted.")) }
+                            dd.hint { (lang.t(
+                                "Lô bị từ chối: không có tiền nào được ghi sổ; cán bộ còn giữ số tiền này (ở danh sách khoản bị từ chối chưa xử lý cho đến khi xử lý).",
+                                "Rejected: no cash was posted; the officer still holds this cash (on the list of refused records not settled until settled).",
+                            )) }
                         }
                     }
                     @if let Some(dec) = &s.decision {

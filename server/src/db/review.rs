@@ -50,8 +50,9 @@ const BATCH_HEAD: &str = concat!(
 
 const REVIEWABLE: &str = reviewable_sql!();
 
-/// Batches with something to review, newest decisions first or, for the
-/// queue, oldest upload first.
+/// Batches of a status (all of them for `None`, those whose every record
+/// was refused at upload too), newest decisions first or, for the queue,
+/// oldest upload first.
 pub async fn review_batches(
     c: &mut Conn,
     branch: Option<i64>,
@@ -59,20 +60,21 @@ pub async fn review_batches(
     limit: i64,
     offset: i64,
 ) -> DbResult<Vec<rv::BatchHeadRow>> {
+    let pending = format!("{REVIEWABLE} AND r.batch_id IS NULL");
+    let refused = format!("NOT {REVIEWABLE}");
     let (filter, order) = match status {
-        None => ("", "b.received_at DESC"),
-        Some(rv::BatchStatus::Pending) => (" AND r.batch_id IS NULL", "b.received_at"),
-        Some(rv::BatchStatus::Approved) => (" AND r.decision = 'approved'", "r.decided_at DESC"),
-        Some(rv::BatchStatus::Rejected) => (" AND r.decision = 'rejected'", "r.decided_at DESC"),
-        // The queue lists batches with something to decide.
-        Some(rv::BatchStatus::Refused) => (" AND 1 = 0", "b.received_at DESC"),
+        None => ("1 = 1", "b.received_at DESC"),
+        Some(rv::BatchStatus::Pending) => (pending.as_str(), "b.received_at"),
+        Some(rv::BatchStatus::Approved) => ("r.decision = 'approved'", "r.decided_at DESC"),
+        Some(rv::BatchStatus::Rejected) => ("r.decision = 'rejected'", "r.decided_at DESC"),
+        Some(rv::BatchStatus::Refused) => (refused.as_str(), "b.received_at DESC"),
     };
     let (kind, id) = match branch {
         None => (0, 0),
         Some(b) => (1, b),
     };
     let sql = format!(
-        "{BATCH_HEAD} WHERE {REVIEWABLE} AND ($1 = 0 OR u.branch_id = $2){filter} ORDER BY {order}, b.batch_id LIMIT $3 OFFSET $4"
+        "{BATCH_HEAD} WHERE {filter} AND ($1 = 0 OR u.branch_id = $2) ORDER BY {order}, b.batch_id LIMIT $3 OFFSET $4"
     );
     Ok(sqlx::query_as(&sql).bind(kind).bind(id).bind(limit).bind(offset).fetch_all(&mut *c).await?)
 }

@@ -54,8 +54,7 @@ pub enum BatchStatus {
     Approved,
     Rejected,
     /// Every record was refused at upload: nothing to decide (its cash and
-    /// packages are on the queue's list of refused records). Not a filter
-    /// of the queue.
+    /// packages are on the queue's list of refused records).
     Refused,
 }
 
@@ -65,6 +64,7 @@ impl BatchStatus {
             "pending" => Some(BatchStatus::Pending),
             "approved" => Some(BatchStatus::Approved),
             "rejected" => Some(BatchStatus::Rejected),
+            "refused" => Some(BatchStatus::Refused),
             _ => None,
         }
     }
@@ -184,7 +184,9 @@ pub struct BatchSummary {
     /// are not part of the review.
     pub records: i64,
     pub counts: KindCounts,
-    /// Cash the officer should hand over: live repayments of the batch.
+    /// Cash the officer should hand over: live repayments of the batch
+    /// (those left out at approval aside). For a rejected batch, what its
+    /// repayments collected (not voided), which stays with the officer.
     #[schema(value_type = String)]
     #[serde(serialize_with = "as_string")]
     pub cash_collected: i64,
