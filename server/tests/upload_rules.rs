@@ -322,7 +322,7 @@ async fn records_of_one_batch_see_the_records_before_them() {
         );
         let said = refused.message_vi.unwrap_or_default();
         assert!(
-            said.contains("của các phiếu thu khác trên khoản vay này đang chờ duyệt"),
+            said.contains("các phiếu thu khác trên khoản vay đang chờ giám sát duyệt"),
             "{said}"
         );
 
@@ -780,8 +780,8 @@ async fn pending_collections_count_until_decided_or_voided() {
         assert_eq!(
             r.message_vi.as_deref(),
             Some(
-                "Số tiền 50.000 ₫ lớn hơn số còn phải trả của khoản vay 0 ₫ (gốc và lãi theo lịch); \
-                 9.311.538 ₫ của các phiếu thu khác trên khoản vay này đang chờ duyệt"
+                "Số tiền 50.000 ₫ lớn hơn số còn thu được trên khoản vay, 0 ₫: khoản vay còn phải trả 0 ₫ \
+                 (gốc và lãi theo lịch) và các phiếu thu khác trên khoản vay đang chờ giám sát duyệt 9.311.538 ₫"
             ),
             "{backend:?}"
         );

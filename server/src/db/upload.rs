@@ -1064,15 +1064,24 @@ impl Facts {
                     // Above the balance because of collections from other
                     // receipts waiting for review: said, so the officer
                     // knows why the phone showed more.
+                    // The loan's own balance is said as it is (what stays
+                    // true if those receipts are rejected), apart from
+                    // what the others take of it.
                     Err(v @ RuleViolation::AboveOutstanding { .. }) if book.pending > 0 => {
-                        let waiting = sotay_core::domain::money::format_vnd(book.pending);
+                        use sotay_core::domain::money::format_vnd;
+                        let (paying, owed) = (format_vnd(amount), format_vnd(book.owed));
+                        let (waiting, left) = (format_vnd(book.pending), format_vnd((book.owed - book.pending).max(0)));
                         Verdict {
                             loan_id: Some(loan_id),
                             worker_id: Some(worker_id),
                             ..Verdict::rejected(
                                 v.code(),
-                                format!("{}; {waiting} của các phiếu thu khác trên khoản vay này đang chờ duyệt", v.message_vi()),
-                                format!("{}; {waiting} of other receipts on this loan is waiting for review", v.message_en()),
+                                format!(
+                                    "Số tiền {paying} lớn hơn số còn thu được trên khoản vay, {left}: khoản vay còn phải trả {owed} (gốc và lãi theo lịch) và các phiếu thu khác trên khoản vay đang chờ giám sát duyệt {waiting}"
+                                ),
+                                format!(
+                                    "amount: {paying} is above what can still be collected on the loan, {left}: the loan has {owed} left to pay (principal and scheduled interest) and other receipts on it waiting for the supervisor's review take {waiting}"
+                                ),
                             )
                         }
                     }
