@@ -770,7 +770,8 @@ fn today_activity(conn: &Connection, worker_id: &str, day: &str) -> Result<(i64,
     let paid: i64 = conn.query_row(
         &format!(
             "SELECT coalesce(sum(r.amount), 0) FROM repayments r JOIN outbox o ON o.client_id = r.client_id
-             WHERE r.worker_id = ?1 AND o.local_day = ?2 AND r.client_id NOT IN ({VOIDED})"
+             JOIN record_states s ON s.client_id = r.client_id
+             WHERE r.worker_id = ?1 AND o.local_day = ?2 AND s.state <> 'rejected' AND r.client_id NOT IN ({VOIDED})"
         ),
         [worker_id, day],
         |r| r.get(0),
@@ -778,7 +779,8 @@ fn today_activity(conn: &Connection, worker_id: &str, day: &str) -> Result<(i64,
     let visited: bool = conn.query_row(
         &format!(
             "SELECT EXISTS (SELECT 1 FROM visits v JOIN outbox o ON o.client_id = v.client_id
-             WHERE v.worker_id = ?1 AND o.local_day = ?2 AND v.client_id NOT IN ({VOIDED}))"
+             JOIN record_states s ON s.client_id = v.client_id
+             WHERE v.worker_id = ?1 AND o.local_day = ?2 AND s.state <> 'rejected' AND v.client_id NOT IN ({VOIDED}))"
         ),
         [worker_id, day],
         |r| r.get(0),

@@ -144,7 +144,8 @@ pub struct RouteWorker {
     /// Part of `due` that fell due before the day.
     pub overdue: Decimal,
     pub balance: Decimal,
-    /// Collected on this device on that day.
+    /// Collected on this device on that day (not voided, not refused: a
+    /// refused repayment is not on the loan and its cash goes back).
     pub paid_today: Decimal,
     pub visited_today: bool,
 }

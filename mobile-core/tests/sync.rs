@@ -426,6 +426,16 @@ fn cash_the_server_refused_is_not_counted_as_cash_to_hand_over() {
         "{}",
         summary.text_vi
     );
+    // The day's route counts what stays collected: not Hùng's refused one.
+    let paid: std::collections::HashMap<Uuid, Decimal> = book
+        .route(day(2026, 11, 20))
+        .unwrap()
+        .into_iter()
+        .flat_map(|s| s.workers)
+        .map(|w| (w.worker_id, w.paid_today))
+        .collect();
+    assert_eq!(paid[&id(HUNG)], Decimal::ZERO);
+    assert_eq!(paid[&id(LAN)], Decimal::from(150_000));
 }
 
 fn signed_gift(book: &FieldBook, campaign: &str, worker: &str, image: &[u8]) -> Uuid {

@@ -406,6 +406,19 @@ fn print_receipt(r: &RepaymentReceipt) {
         r.state,
         if r.voided { " (ĐÃ HỦY)" } else { "" }
     );
+    // A receipt shown again after the fact: what became of the payment.
+    let fate = if r.voided {
+        Some("phiếu thu này đã bị hủy trên máy: số tiền không vào sổ của Quỹ")
+    } else {
+        match r.state.as_str() {
+            "rejected" => Some("phiếu thu này đã bị từ chối: số tiền không vào sổ của Quỹ (xem lý do trong hộp thư đi)"),
+            "reversed" => Some("khoản thu này đã được đảo: số tiền đã ra khỏi sổ của Quỹ"),
+            _ => None,
+        }
+    };
+    if let Some(fate) = fate {
+        out!("  LƯU Ý: {fate}; số còn phải trả in trên phiếu không còn đúng.");
+    }
     for l in &r.lines {
         out!(
             "  kỳ {:>3} ({}): lãi {:>12}  gốc {:>12}",
@@ -521,7 +534,7 @@ fn run(cli: Cli) -> Res<()> {
             );
             for l in w.loans {
                 out!(
-                    "\nHợp đồng {} ({}), {}: gốc {}, còn phải trả {}, quá hạn {}, chưa đồng bộ {}\n  {}",
+                    "\nHợp đồng {} ({}), {}: gốc {}, còn phải trả {}, quá hạn {}, chưa ghi sổ (chờ gửi hoặc chờ duyệt) {}\n  {}",
                     l.contract_no,
                     l.product_name,
                     if l.status == "closed" { "đã tất toán" } else { "đang vay" },
