@@ -639,6 +639,10 @@ fn apply_statuses(tx: &Transaction, statuses: &[wire::RecordStatus]) -> Result<u
         "UPDATE record_states SET state = ?2, code = ?3, message_vi = ?4, message_en = ?5, updated_at = ?6
          WHERE client_id = ?1",
     )?;
+    let mut settled = tx.prepare_cached(
+        "INSERT OR REPLACE INTO record_settlements (client_id, note, settled_at)
+         SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM outbox WHERE client_id = ?1)",
+    )?;
     let mut n = 0;
     for s in statuses {
         n += st.execute(params![
@@ -649,6 +653,14 @@ fn apply_statuses(tx: &Transaction, statuses: &[wire::RecordStatus]) -> Result<u
             s.message_en,
             s.decided_at.timestamp_millis()
         ])? as u64;
+        if let Some(note) = &s.settled_note {
+            let at = s.settled_at.unwrap_or(s.decided_at);
+            settled.execute(params![
+                s.client_id.to_string(),
+                note,
+                at.timestamp_millis()
+            ])?;
+        }
     }
     Ok(n)
 }

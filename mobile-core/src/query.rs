@@ -84,6 +84,7 @@ fn item(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawItem> {
         message_en: r.get(8)?,
         voided: r.get(9)?,
         envelope: r.get(10)?,
+        settled_note: r.get(11)?,
     })
 }
 
@@ -99,6 +100,7 @@ struct RawItem {
     message_en: Option<String>,
     voided: bool,
     envelope: String,
+    settled_note: Option<String>,
 }
 
 impl RawItem {
@@ -115,6 +117,7 @@ impl RawItem {
             message: self.message,
             message_en: self.message_en,
             voided: self.voided,
+            settled_note: self.settled_note,
             envelope_json: self.envelope,
         })
     }
@@ -123,8 +126,9 @@ impl RawItem {
 fn outbox_items(conn: &Connection, where_sql: &str, limit: u32) -> Result<Vec<OutboxItem>> {
     let mut st = conn.prepare(&format!(
         "SELECT o.client_id, o.device_seq, o.kind, o.recorded_at, o.summary, s.state, s.code,
-                s.message_vi, s.message_en, o.client_id IN ({VOIDED}), o.envelope
+                s.message_vi, s.message_en, o.client_id IN ({VOIDED}), o.envelope, x.note
          FROM outbox o JOIN record_states s ON s.client_id = o.client_id
+             LEFT JOIN record_settlements x ON x.client_id = o.client_id
          WHERE {where_sql} ORDER BY o.device_seq LIMIT ?1"
     ))?;
     let raw = st
@@ -527,6 +531,17 @@ impl Store {
                 [&d],
                 |r| r.get(0),
             )?;
+            // Of that, what the branch has since dealt with.
+            let refused_settled: i64 = c.query_row(
+                &format!(
+                    "SELECT coalesce(sum(r.amount), 0) FROM repayments r JOIN outbox o ON o.client_id = r.client_id
+                     JOIN record_states s ON s.client_id = r.client_id
+                     JOIN record_settlements x ON x.client_id = r.client_id
+                     WHERE o.local_day = ?1 AND s.state = 'rejected' AND r.client_id NOT IN ({VOIDED})"
+                ),
+                [&d],
+                |r| r.get(0),
+            )?;
             // Of it, what is in batches the supervisor approved.
             let approved_cash: i64 = c.query_row(
                 &format!(
@@ -601,9 +616,24 @@ impl Store {
             )?;
             let wedged = outbox_items(c, "s.state = 'wedged'", u32::MAX)?;
             let mut parts = Vec::new();
-            if refused_cash > 0 {
+            let open_refused = refused_cash - refused_settled;
+            if refused_cash > 0 && open_refused == 0 {
                 parts.push(format!(
-                    "trong đó {} bị từ chối — không nộp cùng lô: trả lại người vay hoặc làm theo hướng dẫn của giám sát chi nhánh",
+                    "trong đó {} bị từ chối, chi nhánh đã xử lý",
+                    format_vnd(refused_cash)
+                ));
+            } else if refused_cash > 0 {
+                let settled = if refused_settled > 0 {
+                    format!(
+                        " ({} chi nhánh đã xử lý, còn {})",
+                        format_vnd(refused_settled),
+                        format_vnd(open_refused)
+                    )
+                } else {
+                    String::new()
+                };
+                parts.push(format!(
+                    "trong đó {} bị từ chối{settled} — không nộp cùng lô: trả lại người vay hoặc làm theo hướng dẫn của giám sát chi nhánh",
                     format_vnd(refused_cash)
                 ));
             }
@@ -648,6 +678,9 @@ impl Store {
                         r.summary,
                         r.message.as_deref().unwrap_or("không rõ lý do")
                     ));
+                    if let Some(note) = &r.settled_note {
+                        text_vi.push_str(&format!(" — chi nhánh đã xử lý: {note}"));
+                    }
                 }
             }
             if !wedged.is_empty() {
@@ -744,6 +777,7 @@ impl Store {
                 day,
                 cash_collected: dong(cash),
                 cash_refused: dong(refused_cash),
+                cash_refused_settled: dong(refused_settled),
                 cash_approved: dong(approved_cash),
                 cash_to_hand_over: dong(to_hand_over),
                 cash_in_hand: dong(in_hand),

@@ -350,6 +350,9 @@ pub struct OutboxItem {
     pub message_en: Option<String>,
     /// Cancelled by a void recorded on this device.
     pub voided: bool,
+    /// Refused, and its cash or package since dealt with at the branch:
+    /// what the supervisor wrote when marking it settled.
+    pub settled_note: Option<String>,
     /// The upload envelope, JSON ([`crate::wire::UploadRecord`]).
     pub envelope_json: String,
 }
@@ -364,6 +367,10 @@ pub struct DailySummary {
     /// left out: not handed over with the batch (given back to the worker,
     /// or as the branch says).
     pub cash_refused: Decimal,
+    /// Of `cash_refused`, what a supervisor has since marked dealt with at
+    /// the branch (taken at the counter, given back...): nothing more for
+    /// the officer to do with it.
+    pub cash_refused_settled: Decimal,
     /// Of it, repayments in batches the supervisor approved: handed over
     /// (a shortage found when the cash was counted is in `cash_counts`).
     pub cash_approved: Decimal,

@@ -173,6 +173,13 @@ pub struct RecordStatus {
     #[serde(default)]
     pub message_en: Option<String>,
     pub decided_at: DateTime<Utc>,
+    /// For a refused repayment or gift: what the branch did with its cash
+    /// or package (taken at the counter, given back...), once a supervisor
+    /// marked it settled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settled_note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settled_at: Option<DateTime<Utc>>,
 }
 
 /// The cash a supervisor counted when approving one of the officer's

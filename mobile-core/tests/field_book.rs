@@ -606,6 +606,8 @@ fn server_statuses_and_changes() {
             message_vi: None,
             message_en: None,
             decided_at: at(17, 0),
+            settled_note: None,
+            settled_at: None,
         }],
         cash_counts: vec![],
         removed_workers: vec![id(HOA)],
@@ -651,6 +653,84 @@ fn server_statuses_and_changes() {
         Err(FieldBookError::NotFound { .. })
     ));
     snap.next = "x".into();
+}
+
+/// A repayment refused at review whose cash the branch has since dealt
+/// with: the phone says so, and no longer tells the officer to give it back.
+#[test]
+fn refused_cash_the_branch_settled_is_said_settled() {
+    let (_d, book) = open();
+    let r = pay(&book, LAN_LOAN, 112_000).unwrap();
+    let status = |settled_note: Option<&str>| RecordStatus {
+        client_id: r.client_id,
+        state: RecordState::Rejected,
+        code: Some("batch_rejected".into()),
+        message_vi: Some("Giám sát từ chối cả lô: thiếu chữ ký".into()),
+        message_en: None,
+        decided_at: at(17, 0),
+        settled_note: settled_note.map(str::to_string),
+        settled_at: settled_note.map(|_| at(18, 0)),
+    };
+    let page = |st: RecordStatus, next: &str| ChangePage {
+        officer: None,
+        boarding_houses: vec![],
+        workers: vec![],
+        loans: vec![],
+        campaigns: vec![],
+        record_statuses: vec![st],
+        cash_counts: vec![],
+        removed_workers: vec![],
+        removed_loans: vec![],
+        removed_campaigns: vec![],
+        next: next.into(),
+        has_more: false,
+    };
+    book.apply_changes_json(serde_json::to_string(&page(status(None), "c-1")).unwrap())
+        .unwrap();
+    let refused = book.daily_summary(day(2026, 11, 20)).unwrap();
+    assert_eq!(
+        (refused.cash_refused, refused.cash_refused_settled),
+        (dec(112_000), dec(0))
+    );
+    assert!(
+        refused.text_vi.contains("trả lại người vay"),
+        "{}",
+        refused.text_vi
+    );
+
+    let note = "Nộp tại quầy, phiếu QUAY-CN-TD-000001";
+    book.apply_changes_json(serde_json::to_string(&page(status(Some(note)), "c-2")).unwrap())
+        .unwrap();
+    let settled = book.daily_summary(day(2026, 11, 20)).unwrap();
+    assert_eq!(
+        (
+            settled.cash_refused,
+            settled.cash_refused_settled,
+            settled.cash_in_hand
+        ),
+        (dec(112_000), dec(112_000), dec(0))
+    );
+    assert!(
+        settled
+            .text_vi
+            .contains("trong đó 112.000 ₫ bị từ chối, chi nhánh đã xử lý"),
+        "{}",
+        settled.text_vi
+    );
+    assert!(
+        !settled.text_vi.contains("trả lại người vay"),
+        "{}",
+        settled.text_vi
+    );
+    assert!(
+        settled
+            .text_vi
+            .contains(&format!("chi nhánh đã xử lý: {note}")),
+        "{}",
+        settled.text_vi
+    );
+    let item = &book.outbox(OutboxFilter::Rejected, 10).unwrap()[0];
+    assert_eq!(item.settled_note.as_deref(), Some(note));
 }
 
 #[test]

@@ -144,6 +144,8 @@ fn record_status(r: crate::db::sync_rows::RecordStatus) -> wire::RecordStatus {
         message_vi: None,
         message_en: None,
         decided_at: r.received_at,
+        settled_note: r.settled_note.clone(),
+        settled_at: r.settled_at,
     };
     let reason = r.decision_reason.clone().unwrap_or_default();
     let decided_at = r.decided_at.unwrap_or(r.received_at);
@@ -334,6 +336,8 @@ mod tests {
                 reversed_at: None,
                 reversal_reason: None,
                 loan_id: None,
+                settled_note: None,
+                settled_at: None,
             })
         };
         let held = status(crate::db::EXCLUDED_QUARANTINED);

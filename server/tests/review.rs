@@ -761,6 +761,8 @@ async fn exclusions_go_back_to_the_phone_and_nobody_approves_their_own() {
             ),
             "an accepted record: {body}"
         );
+        let unsettled = lan.changes(&app, &snap.next).await;
+        assert!(!unsettled.has_more);
         let (s, body) = app
             .post(
                 &settle(over.client_id),
@@ -770,6 +772,22 @@ async fn exclusions_go_back_to_the_phone_and_nobody_approves_their_own() {
             .await;
         assert_eq!(s, StatusCode::OK, "{body}");
         assert_eq!(body["note"], "Đã trả lại người vay 13/12");
+        // The officer's phone hears what became of the cash.
+        let page = lan.changes(&app, &unsettled.next).await;
+        let heard: Vec<_> = page
+            .record_statuses
+            .iter()
+            .map(|st| (st.client_id, st.state, st.settled_note.clone()))
+            .collect();
+        assert_eq!(
+            heard,
+            [(
+                over.client_id,
+                RecordState::Rejected,
+                Some("Đã trả lại người vay 13/12".to_string())
+            )],
+            "{backend:?}"
+        );
         let (s, body) = app
             .post(&settle(over.client_id), &sup, &json!({"note": "Lần nữa"}))
             .await;

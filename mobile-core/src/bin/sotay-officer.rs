@@ -443,6 +443,9 @@ fn print_item(i: &OutboxItem) {
     if let Some(m) = &i.message {
         out!("       lý do: {m}");
     }
+    if let Some(note) = &i.settled_note {
+        out!("       chi nhánh đã xử lý: {note}");
+    }
     out!("       {}", i.client_id);
 }
 

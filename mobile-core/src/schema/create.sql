@@ -233,3 +233,12 @@ CREATE TABLE cash_counts (
     cash_expected INTEGER NOT NULL,
     cash_received INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+-- What the branch did with the cash or package of a refused repayment or
+-- gift (taken at the counter, given back...), as the server sends it once
+-- a supervisor marked it settled.
+CREATE TABLE record_settlements (
+    client_id  TEXT PRIMARY KEY REFERENCES outbox (client_id),
+    note       TEXT NOT NULL,
+    settled_at INTEGER NOT NULL
+) WITHOUT ROWID;

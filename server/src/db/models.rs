@@ -423,6 +423,9 @@ pub mod sync_rows {
         /// The loan it pays, or the loan of the record it voids or asks to
         /// reverse.
         pub loan_id: Option<i64>,
+        /// What the branch did with a refused record's cash or package.
+        pub settled_note: Option<String>,
+        pub settled_at: Option<DateTime<Utc>>,
     }
 
     /// The cash a supervisor counted for one of the officer's approved

@@ -242,6 +242,12 @@ pub async fn settle_refused(
         .bind(now)
         .execute(&mut *c)
         .await?;
+    // The officer's phones learn it: the cash or package is dealt with.
+    let officer: i64 = sqlx::query_scalar("SELECT officer_id FROM sync_records WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *c)
+        .await?;
+    append_changes(c, &[(officer, "record", id)]).await?;
     let detail = serde_json::json!({ "kind": kind, "note": note });
     audit_append(c, &who.audit("refused.settle", "sync_record", record.to_string(), detail), now).await?;
     let by: String = sqlx::query_scalar("SELECT full_name FROM users WHERE id = $1")

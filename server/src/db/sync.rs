@@ -260,8 +260,10 @@ pub async fn sync_record_statuses(
              (SELECT r.reason FROM journal_entries e JOIN branch_reversals r ON r.entry_id = e.id
                  JOIN branch_reversal_decisions rd ON rd.reversal_id = r.id AND rd.decision = 'approved'
                  WHERE e.record_id = s.id) AS reversal_reason,
-             COALESCE(s.loan_id, (SELECT t.loan_id FROM sync_records t WHERE t.client_id = s.target_client_id)) AS loan_id
+             COALESCE(s.loan_id, (SELECT t.loan_id FROM sync_records t WHERE t.client_id = s.target_client_id)) AS loan_id,
+             x.note AS settled_note, x.settled_at
          FROM sync_records s LEFT JOIN record_reviews d ON d.record_id = s.id
+             LEFT JOIN refused_settlements x ON x.record_id = s.id
          WHERE s.officer_id = $1";
     if ids.is_none() && batches.is_none() {
         // All of them: the officer's batches' records (their batch key
