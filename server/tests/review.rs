@@ -1764,6 +1764,23 @@ async fn cash_rejected_at_review_stays_on_the_queue_until_settled() {
                 ],
             )
             .await;
+        // A record the officer voided needs no exclusion (its void says why).
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{approved_batch}/approve"),
+                &sup,
+                &json!({"cash_received": "50000",
+                        "excluded": [{"record_id": mistyped.client_id, "reason": "thử"}]}),
+            )
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("voided_not_excludable")
+            ),
+            "{body}"
+        );
         let (s, body) = app
             .post(
                 &format!("/api/v1/batches/{approved_batch}/approve"),

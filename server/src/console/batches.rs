@@ -675,6 +675,10 @@ fn fate(lang: Lang, r: &ReviewRecord) -> Markup {
                     br; span.badge.muted { (lang.pick(format!("đã đảo bằng bút toán số {x}"), format!("reversed by entry {x}"))) }
                 }
             }
+            Some("excluded") if r.decision_reason.as_deref() == Some(crate::db::EXCLUDED_VOIDED) => {
+                span.badge.muted { (lang.t("Đã huỷ", "Voided")) }
+                br; small { (lang.t("cán bộ đã huỷ bản ghi này: không ghi sổ", "the officer voided it: not posted")) }
+            }
             Some("excluded") => {
                 span.badge.danger { (lang.t("Bị loại", "Excluded")) }
                 @if let Some(why) = &r.decision_reason {
@@ -933,6 +937,8 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                             }
                             @if deciding && r.kind == "void" {
                                 td.exclude { small.muted { (lang.t("Cán bộ tự huỷ: không loại được", "The officer's own void: cannot be excluded")) } }
+                            } @else if deciding && r.voided {
+                                td.exclude { small.muted { (lang.t("Cán bộ đã huỷ: không ghi sổ, không cần loại", "Voided by the officer: not posted, nothing to exclude")) } }
                             } @else if deciding {
                                 td.exclude {
                                     @let field = format!("reason-{}", r.record_id);

@@ -1189,6 +1189,14 @@ pub async fn review_approve(
                 format!("the officer's void of {en} cannot be excluded: it is the officer's own correction. If the void is wrong, reject the whole batch and talk to the officer"),
             ));
         }
+        if record.voided {
+            return Err(refused(
+                422,
+                "voided_not_excludable",
+                format!("Bản ghi {id} đã được cán bộ huỷ: nó không ghi sổ, không cần loại (lý do huỷ của cán bộ được giữ)"),
+                format!("record {id} was voided by the officer: it does not post and needs no exclusion (the officer's reason is kept)"),
+            ));
+        }
         if reason.trim().is_empty() {
             return Err(refused(
                 422,
