@@ -254,8 +254,8 @@ fn collection_columns(by_officer: bool) -> Vec<Column> {
         ),
         col(
             "reversed",
-            "Trong đó đã đảo",
-            "Of which reversed",
+            "Đã đảo (đã trừ ở cột thu)",
+            "Reversed (already deducted)",
             Kind::Money,
         ),
         col(
