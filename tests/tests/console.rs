@@ -1163,6 +1163,19 @@ async fn batch_review_in_a_real_browser() {
         assert_eq!(widths[0], widths[1], "the page is wider than the tablet");
         b.client.set_window_size(1280, 900).await.unwrap();
 
+        // A count with digits too many is pointed out before anything posts.
+        b.fill("#cash", "99.000.000.000").await;
+        b.submit("#approve-form button[type=submit]", "#confirmation")
+            .await;
+        assert!(
+            b.text("#count-check")
+                .await
+                .contains("lớn hơn hai lần số phải nộp"),
+            "{}",
+            b.body().await
+        );
+        b.submit("#confirm-form button[value=edit]", "#approve-form")
+            .await;
         // Cash typed the wrong way is refused with what to type instead.
         b.fill("#cash", "1,5").await;
         b.submit("#approve-form button[type=submit]", "#cash-error")
@@ -1216,6 +1229,10 @@ async fn batch_review_in_a_real_browser() {
             .await;
         assert_eq!(b.text("#confirm-expected").await, vnd(cash));
         assert_eq!(b.text("#confirm-counted").await, vnd(counted));
+        assert!(
+            !b.exists("#count-check").await,
+            "a small shortage is no typo"
+        );
         assert!(b
             .text("#confirm-difference")
             .await

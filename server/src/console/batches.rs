@@ -1315,8 +1315,8 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked) -> Markup {
         p.crumbs { a href=(format!("/batches/{}", s.batch_id)) { "← " (lang.pick(format!("Lô của {}", s.officer_name), format!("Batch of {}", s.officer_name))) } }
         h1 { (title) }
         p.lead { (lang.t(
-            "Kiểm tra lại trước khi ghi sổ. Sau khi duyệt, không sửa được: sai sót chỉ điều chỉnh bằng bút toán đảo.",
-            "Check before posting. An approval cannot be edited afterwards: a mistake is corrected only by a reversal.",
+            "Kiểm tra lại trước khi ghi sổ. Sau khi duyệt, không sửa được: một khoản thu sai chỉ điều chỉnh bằng bút toán đảo, còn số tiền đếm được và khoản chênh lệch thì không sửa được nữa — hãy đếm lại nếu còn nghi ngờ.",
+            "Check before posting. An approval cannot be edited afterwards: a wrong collection is corrected only by a reversal, and the cash counted and its difference cannot be corrected at all — count again if in doubt.",
         )) }
         section.card #confirmation {
             dl {
@@ -1328,6 +1328,12 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked) -> Markup {
                 dt { (lang.t("Phải nộp", "Expected cash")) } dd.num #confirm-expected { (vnd(expected)) }
                 dt { (lang.t("Tiền mặt đã đếm", "Cash counted")) } dd.num #confirm-counted { (vnd(c.cash)) }
                 dt { strong { (lang.t("Chênh lệch", "Difference")) } } dd #confirm-difference { strong { (difference(lang, diff)) } }
+            }
+            @if c.cash > 2 * expected && diff > 1_000_000 {
+                p.notice.danger #count-check { (lang.pick(
+                    format!("Số tiền đếm được, {}, lớn hơn hai lần số phải nộp: kiểm tra lại (gõ thừa chữ số?).", vnd(c.cash)),
+                    format!("The cash counted, {}, is more than twice the cash expected: check it (a digit too many?).", vnd(c.cash)),
+                )) }
             }
             @if diff != 0 {
                 p.notice.warn #difference-note { (lang.pick(
