@@ -242,12 +242,7 @@ pub fn detail(
     let refused_cash = refused
         .iter()
         .filter(|r| r.settled_note.is_none())
-        .filter_map(
-            |r| match serde_json::from_str::<UploadRecord>(&r.body).ok()?.body {
-                RecordBody::Repayment(p) => Some(p.amount.0),
-                _ => None,
-            },
-        )
+        .filter_map(RefusedRow::cash)
         .sum();
     let mine: Vec<&ReviewRecordRow> = records.iter().collect();
     let summary = summary(head, &mine, ctx);

@@ -1900,6 +1900,11 @@ async fn a_repayment_refused_at_upload_shows_on_the_queue_with_its_cash() {
             "{}",
             &home[at..at + 300]
         );
+        assert!(
+            home[at..].contains("50.000 ₫ tiền mặt cán bộ còn giữ"),
+            "{}",
+            &home[at..at + 600]
+        );
         let (status, _, html) = page(&http, &server, "/batches".into(), supervisor.clone()).await;
         assert_eq!(status, StatusCode::OK, "{html}");
         let at = html

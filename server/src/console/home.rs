@@ -103,6 +103,14 @@ async fn render(state: &AppState, s: &Signed) -> Result<Response, AppError> {
                         @if w.refused > WAITING_MOST { (view::count(WAITING_MOST)) "+" } @else { (view::count(w.refused)) }
                     }
                     span.label { (lang.t("khoản bị từ chối chưa xử lý", "refused, not settled")) }
+                    @if w.refused_cash > 0 {
+                        span.label #waiting-refused-cash {
+                            (lang.pick(
+                                format!("{}{} tiền mặt cán bộ còn giữ", view::vnd(w.refused_cash), if w.refused > WAITING_MOST { "+" } else { "" }),
+                                format!("{}{} cash officers still hold", view::vnd(w.refused_cash), if w.refused > WAITING_MOST { "+" } else { "" }),
+                            ))
+                        }
+                    }
                 }
                 a.figure.warn[w.reversals > 0] href="/reversals" #waiting-reversals {
                     span.number { (view::count(w.reversals)) }

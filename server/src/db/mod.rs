@@ -1507,10 +1507,12 @@ impl Db {
     pub async fn waiting(&self, branch: Option<i64>, most: i64) -> DbResult<Waiting> {
         with_read!(self, q, tx => async {
             let batches = q::review::pending_batch_count(&mut tx, branch).await?;
-            let refused = q::review::refused_handovers(&mut tx, branch, chrono::DateTime::UNIX_EPOCH, most).await?.len() as i64;
+            let held = q::review::refused_handovers(&mut tx, branch, chrono::DateTime::UNIX_EPOCH, most).await?;
+            let refused = held.len() as i64;
+            let refused_cash = held.iter().filter_map(|r| r.record.cash()).sum();
             let reversals = q::review::branch_reversals(&mut tx, branch, true).await?.len() as i64;
             let disbursements = q::review::disbursements(&mut tx, branch, None, true).await?.len() as i64;
-            Ok::<_, DbError>(Waiting { batches, refused, reversals, disbursements })
+            Ok::<_, DbError>(Waiting { batches, refused, refused_cash, reversals, disbursements })
         }.await)
     }
 

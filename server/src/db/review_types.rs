@@ -372,6 +372,19 @@ pub struct RefusedRow {
     pub settled_at: Option<DateTime<Utc>>,
 }
 
+impl RefusedRow {
+    /// The cash a refused repayment took (none for a gift).
+    pub fn cash(&self) -> Option<i64> {
+        match serde_json::from_str::<sotay_core::wire::UploadRecord>(&self.body)
+            .ok()?
+            .body
+        {
+            sotay_core::wire::RecordBody::Repayment(p) => Some(p.amount.get()),
+            _ => None,
+        }
+    }
+}
+
 /// How the cash or package of a refused record was settled.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RefusedSettlement {
@@ -939,6 +952,8 @@ pub struct Waiting {
     pub batches: i64,
     /// Refused repayments and gifts not settled (up to the count asked).
     pub refused: i64,
+    /// The cash of those repayments, which officers still hold.
+    pub refused_cash: i64,
     /// Reversals asked for at the branch, not decided.
     pub reversals: i64,
     /// New loans asked for, not decided.
