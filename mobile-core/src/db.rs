@@ -357,16 +357,18 @@ fn required(field: String, v: &str) -> Result<String> {
 
 fn upsert_officer(tx: &Transaction, o: &wire::OfficerIdentity) -> Result<u64> {
     tx.execute(
-        "INSERT INTO officer (id, officer_id, code, full_name, branch_id, branch_name)
-         VALUES (1, ?1, ?2, ?3, ?4, ?5)
+        "INSERT INTO officer (id, officer_id, code, full_name, branch_id, branch_name, cash_short)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (id) DO UPDATE SET officer_id = excluded.officer_id, code = excluded.code,
-           full_name = excluded.full_name, branch_id = excluded.branch_id, branch_name = excluded.branch_name",
+           full_name = excluded.full_name, branch_id = excluded.branch_id, branch_name = excluded.branch_name,
+           cash_short = excluded.cash_short",
         params![
             o.officer_id.to_string(),
             required("officer.code".into(), &o.code)?,
             required("officer.full_name".into(), &o.full_name)?,
             o.branch_id.to_string(),
-            clean(&o.branch_name)
+            clean(&o.branch_name),
+            o.cash_short.map(|d| d.get())
         ],
     )?;
     Ok(1)

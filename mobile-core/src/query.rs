@@ -717,7 +717,8 @@ impl Store {
             for (batch, at, expected, received) in counts {
                 cash_short += expected - received;
                 let at = from_millis(at)?;
-                if crate::domain::time::local_date(at) != day {
+                // A batch without cash (visits, gifts) has nothing counted.
+                if crate::domain::time::local_date(at) != day || (expected == 0 && received == 0) {
                     continue;
                 }
                 let short = expected - received;
@@ -744,17 +745,26 @@ impl Store {
                     short: dong(short),
                 });
             }
+            // The server's balance, settlements since counted, when it
+            // sends one; else what the counts add up to.
+            let sent: Option<i64> = c
+                .query_row("SELECT cash_short FROM officer WHERE id = 1", [], |r| r.get(0))
+                .optional()?
+                .flatten();
+            let cash_short = sent.unwrap_or(cash_short);
             if cash_short != day_short {
-                text_vi.push_str(&if cash_short > 0 {
-                    format!(
-                        " Cộng mọi lô đã duyệt, giám sát đếm thiếu {} so với số phải nộp.",
+                text_vi.push_str(&match cash_short.cmp(&0) {
+                    std::cmp::Ordering::Greater => format!(
+                        " Khoản thiếu quỹ cán bộ còn nợ chi nhánh (mọi lô, sau các lần nộp bù): {}.",
                         format_vnd(cash_short)
-                    )
-                } else {
-                    format!(
-                        " Cộng mọi lô đã duyệt, giám sát đếm thừa {} so với số phải nộp.",
+                    ),
+                    std::cmp::Ordering::Less => format!(
+                        " Khoản thừa quỹ chi nhánh còn giữ của cán bộ: {}.",
                         format_vnd(-cash_short)
-                    )
+                    ),
+                    std::cmp::Ordering::Equal => {
+                        " Khoản thừa/thiếu quỹ đã được thanh toán hết với chi nhánh.".to_string()
+                    }
                 });
             }
             let signatures_waiting = crate::sync::signatures::signatures_waiting(c)?;
@@ -805,7 +815,7 @@ fn today_activity(conn: &Connection, worker_id: &str, day: &str) -> Result<(i64,
         &format!(
             "SELECT coalesce(sum(r.amount), 0) FROM repayments r JOIN outbox o ON o.client_id = r.client_id
              JOIN record_states s ON s.client_id = r.client_id
-             WHERE r.worker_id = ?1 AND o.local_day = ?2 AND s.state <> 'rejected' AND r.client_id NOT IN ({VOIDED})"
+             WHERE r.worker_id = ?1 AND o.local_day = ?2 AND s.state NOT IN ('rejected', 'reversed') AND r.client_id NOT IN ({VOIDED})"
         ),
         [worker_id, day],
         |r| r.get(0),

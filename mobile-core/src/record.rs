@@ -792,6 +792,24 @@ pub(crate) fn receipt_by(conn: &Connection, column: &str, value: &str) -> Result
         });
     }
     let (text_vi, text_en) = text.split_once('\n').unwrap_or((text.as_str(), ""));
+    let fate = if voided {
+        Some((
+            "Phiếu thu này đã bị hủy trên máy: số tiền không vào sổ của Quỹ; số còn phải trả in trên phiếu không còn đúng.",
+            "This receipt was voided on the phone: the amount is not on the fund's books; the balance printed on it no longer holds.",
+        ))
+    } else {
+        match state.as_str() {
+            "rejected" => Some((
+                "Phiếu thu này đã bị từ chối: số tiền không vào sổ của Quỹ (xem lý do trong hộp thư đi); số còn phải trả in trên phiếu không còn đúng.",
+                "This receipt was refused: the amount is not on the fund's books (see why in the outbox); the balance printed on it no longer holds.",
+            )),
+            "reversed" => Some((
+                "Khoản thu này đã được đảo: số tiền đã ra khỏi sổ của Quỹ; số còn phải trả in trên phiếu không còn đúng.",
+                "This payment was reversed: the amount has left the fund's books; the balance printed on it no longer holds.",
+            )),
+            _ => None,
+        }
+    };
     Ok(RepaymentReceipt {
         client_id: parse_uuid(&client_id)?,
         device_seq,
@@ -810,5 +828,7 @@ pub(crate) fn receipt_by(conn: &Connection, column: &str, value: &str) -> Result
         text_en: text_en.to_string(),
         state,
         voided,
+        fate_vi: fate.map(|f| f.0.to_string()),
+        fate_en: fate.map(|f| f.1.to_string()),
     })
 }

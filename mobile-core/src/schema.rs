@@ -229,6 +229,8 @@ pub(crate) mod tests {
             [],
         )
         .unwrap();
+        old.execute("INSERT INTO meta VALUES ('cursor', 'e.42')", [])
+            .unwrap();
         init(&mut old).unwrap();
 
         assert_eq!(describe(&old), describe(&fresh));
@@ -240,6 +242,13 @@ pub(crate) mod tests {
             .query_row("SELECT COUNT(*) FROM cash_counts", [], |r| r.get(0))
             .unwrap();
         assert_eq!(counts, 0);
+        // What was decided before comes with the snapshot the next sync asks for.
+        let cursor: i64 = old
+            .query_row("SELECT COUNT(*) FROM meta WHERE key = 'cursor'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(cursor, 0);
     }
 
     #[test]

@@ -144,8 +144,8 @@ pub struct RouteWorker {
     /// Part of `due` that fell due before the day.
     pub overdue: Decimal,
     pub balance: Decimal,
-    /// Collected on this device on that day (not voided, not refused: a
-    /// refused repayment is not on the loan and its cash goes back).
+    /// Collected on this device on that day (not voided, refused or
+    /// reversed: such a repayment is not on the loan).
     pub paid_today: Decimal,
     pub visited_today: bool,
 }
@@ -312,6 +312,11 @@ pub struct RepaymentReceipt {
     pub text_en: String,
     pub state: String,
     pub voided: bool,
+    /// What became of the payment since the receipt was printed, when it
+    /// no longer stands (voided, refused, reversed): to show or print with
+    /// it, as its balance is no longer true.
+    pub fate_vi: Option<String>,
+    pub fate_en: Option<String>,
 }
 
 /// Any other recorded fact.
@@ -383,10 +388,10 @@ pub struct DailySummary {
     /// The cash the supervisor counted for each batch approved that day
     /// (by the time of the decision), as the server last sent it.
     pub cash_counts: Vec<CashCountView>,
-    /// Over every approved batch this phone knows of: the shortages the
-    /// supervisors counted less the overages (negative when more was
-    /// counted than expected). A shortage is booked on the officer at the
-    /// branch.
+    /// The officer's over/short balance at the branch, as the server last
+    /// sent it: the shortages supervisors counted less the overages, less
+    /// what was settled in cash since (negative when the branch holds an
+    /// overage). Without the server's figure, the counts' sum.
     pub cash_short: Decimal,
     pub repayments: u32,
     pub visits: u32,

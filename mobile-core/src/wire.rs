@@ -24,6 +24,11 @@ pub struct OfficerIdentity {
     pub full_name: String,
     pub branch_id: Uuid,
     pub branch_name: String,
+    /// The officer's over/short balance at the branch: shortages counted
+    /// at approval less overages, less what was settled since (positive:
+    /// the officer owes the branch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cash_short: Option<Dong>,
 }
 
 /// A boarding house (khu nhà trọ) where assigned workers live.

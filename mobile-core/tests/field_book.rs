@@ -626,7 +626,11 @@ fn server_statuses_and_changes() {
         (1, 1, 1, true)
     );
     assert_eq!(book.worker_detail(id(LAN)).unwrap().balance, dec(1_008_000));
-    assert_eq!(book.receipt(r.receipt_no).unwrap().state, "approved");
+    let approved = book.receipt(r.receipt_no).unwrap();
+    assert_eq!(
+        (approved.state.as_str(), approved.fate_vi),
+        ("approved", None)
+    );
     // Counted and approved: handed over, nothing left to hand over for it.
     let today = book.daily_summary(day(2026, 11, 20)).unwrap();
     assert_eq!(
@@ -731,6 +735,15 @@ fn refused_cash_the_branch_settled_is_said_settled() {
     );
     let item = &book.outbox(OutboxFilter::Rejected, 10).unwrap()[0];
     assert_eq!(item.settled_note.as_deref(), Some(note));
+    // Shown again, its receipt says it was refused.
+    let receipt = book.receipt(r.receipt_no.clone()).unwrap();
+    assert!(
+        receipt
+            .fate_vi
+            .as_deref()
+            .is_some_and(|f| f.contains("đã bị từ chối")),
+        "{receipt:?}"
+    );
 }
 
 #[test]

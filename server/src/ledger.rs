@@ -147,6 +147,9 @@ pub enum EntryKind {
     /// Cash paid into the branch's bank account, or drawn from it; a
     /// charge the bank took from it, or interest it paid in.
     BankMove,
+    /// An officer's shortage paid back into the vault, or an overage paid
+    /// back to the officer from it.
+    OverShortSettlement,
 }
 
 impl EntryKind {
@@ -163,6 +166,7 @@ impl EntryKind {
             EntryKind::CapitalReceipt => "capital_receipt",
             EntryKind::Disbursement => "disbursement",
             EntryKind::BankMove => "bank_move",
+            EntryKind::OverShortSettlement => "over_short_settlement",
         }
     }
 
@@ -201,6 +205,10 @@ impl EntryKind {
             "capital_receipt" => ("Nhận vốn cho vay", "Lending capital received"),
             "disbursement" => ("Giải ngân khoản vay", "Loan paid out"),
             "bank_move" => ("Giao dịch tài khoản ngân hàng", "Bank account movement"),
+            "over_short_settlement" => (
+                "Thanh toán thừa/thiếu quỹ của cán bộ",
+                "Officer's cash short/over settled",
+            ),
             other => (other, other),
         }
     }
@@ -219,8 +227,8 @@ impl EntryKind {
     /// lending capital received, a loan paid out, or imported from a file,
     /// while nothing was collected on it since (the loan is then cancelled:
     /// a typo in an imported loan's terms), and cash paid into or drawn
-    /// from the bank. Settlements follow their batch; a reversal is
-    /// not reversed again.
+    /// from the bank, and an officer's shortage or overage settled in cash.
+    /// Settlements follow their batch; a reversal is not reversed again.
     pub fn reversible_at_branch(kind: &str) -> bool {
         [
             EntryKind::Repayment,
@@ -232,6 +240,7 @@ impl EntryKind {
             EntryKind::Disbursement,
             EntryKind::LoanOpening,
             EntryKind::BankMove,
+            EntryKind::OverShortSettlement,
         ]
         .iter()
         .any(|k| k.as_str() == kind)
@@ -437,6 +446,32 @@ pub fn bank_move(at: At, amount: i64, (into, from): (Account, Account)) -> Lines
     lines
 }
 
+/// An officer's over/short account settled in cash at the branch: a
+/// shortage paid into the vault (`paid_in`), or an overage paid out of it
+/// to the officer.
+pub fn over_short_settlement(branch_id: i64, officer_id: i64, amount: i64, paid_in: bool) -> Lines {
+    let vault = At {
+        branch_id,
+        ..At::default()
+    };
+    let officer = At {
+        branch_id,
+        officer_id: Some(officer_id),
+        ..At::default()
+    };
+    let mut lines = Lines::default();
+    if paid_in {
+        lines
+            .debit(vault, Account::Vault, amount)
+            .credit(officer, Account::CashOverShort, amount);
+    } else {
+        lines
+            .debit(officer, Account::CashOverShort, amount)
+            .credit(vault, Account::Vault, amount);
+    }
+    lines
+}
+
 /// The cash counted for a batch: what the officer held moves to the vault,
 /// the difference is the officer's shortage (debit) or overage (credit).
 pub fn settlement(branch_id: i64, officer_id: i64, expected: i64, received: i64) -> Lines {
@@ -542,6 +577,7 @@ mod tests {
             "disbursement",
             "loan_opening",
             "bank_move",
+            "over_short_settlement",
         ] {
             assert!(EntryKind::reversible_at_branch(kind), "{kind}");
         }

@@ -89,6 +89,7 @@ fn parts(p: Portfolio) -> Result<Parts, AppError> {
             full_name: o.full_name,
             branch_id: o.branch_uid,
             branch_name: o.branch_name,
+            cash_short: Some(Dong(o.cash_short)),
         }),
         houses: p
             .houses

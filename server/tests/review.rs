@@ -1853,3 +1853,87 @@ async fn cash_rejected_at_review_stays_on_the_queue_until_settled() {
         assert!(left.contains(&doubted.client_id) && left.contains(&left_out.client_id));
     }
 }
+
+/// A shortage counted at approval is paid back into the vault at the
+/// branch, in parts, never more than is owed, by the officer's branch only;
+/// the officer's phone hears the balance left.
+#[tokio::test]
+async fn an_officers_shortage_is_paid_back_into_the_vault() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let (sup, mut lan, snap, l1) = lan_and_her_loan(&app).await;
+        assert_eq!(snap.officer.cash_short, Some(Dong(0)), "{backend:?}");
+        let pay = repayment(&mut lan, &l1, 100_000, 1);
+        let (batch, _) = lan.upload(&app, vec![pay]).await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{batch}/approve"),
+                &sup,
+                &json!({"cash_received": "90000"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let before = ledger(&app, &sup).await;
+        let lan_id = app.id_of("users", "CB-TD-01").await;
+        let path = format!("/api/v1/officers/{lan_id}/over-short");
+        let ask = |amount: &str, id: Uuid| json!({"client_id": id, "amount": amount, "note": "Nộp bù tiền thiếu"});
+
+        let (s, body) = app.post(&path, &sup, &ask("15000", Uuid::now_v7())).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("above_over_short")),
+            "{body}"
+        );
+        assert!(
+            body["detail"].as_str().unwrap().contains("10.000 ₫"),
+            "{body}"
+        );
+        let part = Uuid::now_v7();
+        let (s, first) = app.post(&path, &sup, &ask("4000", part)).await;
+        assert_eq!(s, StatusCode::OK, "{first}");
+        assert_eq!(first["direction"], "paid_in");
+        assert_eq!(money(&first["balance_after"]), 6_000);
+        // Sent again: the same settlement; the same id for another amount: refused.
+        let (s, again) = app.post(&path, &sup, &ask("4000", part)).await;
+        assert_eq!((s, &again["id"]), (StatusCode::OK, &first["id"]), "{again}");
+        let (s, body) = app.post(&path, &sup, &ask("5000", part)).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("over_short_conflict")),
+            "{body}"
+        );
+        // Another branch's supervisor does not reach her; an officer may not post.
+        let other = app
+            .token("giamsat.bt", "super-pass-2", &common::device(2))
+            .await;
+        let (s, _) = app.post(&path, &other, &ask("1000", Uuid::now_v7())).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, _) = app
+            .post(&path, &lan.token, &ask("1000", Uuid::now_v7()))
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+
+        // Her phone hears what is left.
+        let page = lan.changes(&app, &snap.next).await;
+        assert_eq!(
+            page.officer.unwrap().cash_short,
+            Some(Dong(6_000)),
+            "{backend:?}"
+        );
+
+        let (s, rest) = app.post(&path, &sup, &ask("6000", Uuid::now_v7())).await;
+        assert_eq!(s, StatusCode::OK, "{rest}");
+        assert_eq!(money(&rest["balance_after"]), 0);
+        let (s, body) = app.post(&path, &sup, &ask("1000", Uuid::now_v7())).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("nothing_over_short")),
+            "{body}"
+        );
+        let after = ledger(&app, &sup).await;
+        assert_eq!(net(&after, "vault") - net(&before, "vault"), 10_000);
+        assert_eq!(net(&after, "cash_over_short"), 0);
+        assert!(app.db.ledger_balance_drift().await.unwrap().is_empty());
+        assert_eq!(app.db.audit_count("over_short.settle").await.unwrap(), 2);
+    }
+}

@@ -1442,6 +1442,32 @@ async fn batch_review_in_a_real_browser() {
             list.contains("Võ Thị Lan") && list.contains("Chi nhánh Thủ Đức"),
             "{list}"
         );
+
+        // Lan pays the 20.000 ₫ she was short back into the vault.
+        b.go("/ledger").await;
+        let owed = b.text("#over-short-list").await;
+        assert!(owed.contains("thiếu 20.000 ₫"), "{owed}");
+        let vault = "SELECT CAST(COALESCE(SUM(debit - credit), 0) AS BIGINT) FROM journal_lines WHERE account = 'vault'";
+        let vault_before = scalar(&db.url, vault).await;
+        b.fill(
+            "#over-short-list input[name=note]",
+            "Nộp bù tiền thiếu lô hôm nay",
+        )
+        .await;
+        b.submit("#over-short-list button[type=submit]", "#over-short-result")
+            .await;
+        assert!(
+            b.text("#over-short-result")
+                .await
+                .contains("còn lại của cán bộ: 0 ₫"),
+            "{}",
+            b.text("#over-short-result").await
+        );
+        assert!(
+            !b.exists("#over-short-list").await,
+            "nothing is left to settle"
+        );
+        assert_eq!(scalar(&db.url, vault).await - vault_before, 20_000);
         b.close().await;
         println!(
             "{backend:?}: batch review in Chromium passed in {} ms",

@@ -534,6 +534,28 @@ fn a_synced_day_is_approved_posted_heard_by_the_phone_and_reversed_exactly() {
             .expect("sync after the branch reversal");
         assert_eq!(states_of(&phone)[&second.client_id].state, "reversed");
 
+        // Lan pays her shortage back at the branch: her phone hears it.
+        let (s, paid_back) = api.post(
+            &format!("/api/v1/officers/{officer_id}/over-short"),
+            &sup,
+            json!({"client_id": uuid::Uuid::now_v7(), "amount": SHORT.to_string(), "note": "Nộp bù tiền thiếu"}),
+        );
+        assert_eq!(s, StatusCode::OK, "{paid_back}");
+        assert_eq!(money(&paid_back["balance_after"]), 0);
+        assert_eq!(dong(phone.book.today_summary().unwrap().cash_short), SHORT);
+        phone
+            .book
+            .sync(None)
+            .expect("sync after the shortage was paid back");
+        let summary = phone.book.today_summary().unwrap();
+        assert_eq!(dong(summary.cash_short), 0, "{summary:?}");
+        assert!(!summary.text_vi.contains("còn nợ"), "{}", summary.text_vi);
+        assert!(
+            summary.text_vi.contains("đã được thanh toán hết"),
+            "{}",
+            summary.text_vi
+        );
+
         println!(
             "{backend:?}: batch of 3 repayments ({cash} ₫), 1 gift, 1 visit approved {SHORT} ₫ short; \
              loans moved by the shared allocation (principal {principal}, interest {interest}); \

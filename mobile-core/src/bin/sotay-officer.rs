@@ -407,17 +407,8 @@ fn print_receipt(r: &RepaymentReceipt) {
         if r.voided { " (ĐÃ HỦY)" } else { "" }
     );
     // A receipt shown again after the fact: what became of the payment.
-    let fate = if r.voided {
-        Some("phiếu thu này đã bị hủy trên máy: số tiền không vào sổ của Quỹ")
-    } else {
-        match r.state.as_str() {
-            "rejected" => Some("phiếu thu này đã bị từ chối: số tiền không vào sổ của Quỹ (xem lý do trong hộp thư đi)"),
-            "reversed" => Some("khoản thu này đã được đảo: số tiền đã ra khỏi sổ của Quỹ"),
-            _ => None,
-        }
-    };
-    if let Some(fate) = fate {
-        out!("  LƯU Ý: {fate}; số còn phải trả in trên phiếu không còn đúng.");
+    if let Some(fate) = &r.fate_vi {
+        out!("  LƯU Ý: {fate}");
     }
     for l in &r.lines {
         out!(

@@ -18,7 +18,9 @@ CREATE TABLE officer (
     code        TEXT NOT NULL,
     full_name   TEXT NOT NULL,
     branch_id   TEXT NOT NULL,
-    branch_name TEXT NOT NULL
+    branch_name TEXT NOT NULL,
+    -- The over/short balance the server last sent (NULL: not sent).
+    cash_short  INTEGER
 );
 
 CREATE TABLE boarding_houses (

@@ -139,6 +139,7 @@ pub fn big_portfolio(workers: usize) -> PortfolioSnapshot {
             full_name: "Trần Văn Minh".to_string(),
             branch_id: Uuid::from_u128(0xB1),
             branch_name: "Chi nhánh Quận 7".to_string(),
+            cash_short: None,
         },
         as_of: Utc.with_ymd_and_hms(2026, 11, 20, 1, 0, 0).unwrap(),
         boarding_houses: houses,

@@ -17,7 +17,10 @@ use super::review::{branch_of, counter_clerk, required, reviewer, ReasonRequest}
 use super::ClientIp;
 use crate::app::AppState;
 use crate::auth::AuthUser;
-use crate::db::{BankDirection, BankMove, CapitalReceipt, Disbursement, NewBankMove, PayMethod};
+use crate::db::{
+    BankDirection, BankMove, CapitalReceipt, Disbursement, NewBankMove, NewOverShort,
+    OverShortSettlement, PayMethod,
+};
 use crate::error::ApiPath;
 use crate::error::ApiQuery;
 use crate::error::{ApiJson, AppError, Problem};
@@ -153,6 +156,46 @@ pub async fn move_cash(
         from_line: None,
     };
     Ok(Json(state.db.bank_move(&who, &m).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct OverShortRequest {
+    /// Chosen by the client once per settlement: a retry with the same id
+    /// returns the same settlement.
+    pub client_id: Uuid,
+    /// Whole đồng.
+    pub amount: String,
+    /// What happened (`Nộp bù tiền thiếu lô 05/12`).
+    pub note: String,
+}
+
+/// Settles an officer's over/short account in cash at the officer's
+/// branch (a supervisor or the cashier of the branch, or an admin): the
+/// officer pays a shortage counted at approval into the vault, or the vault
+/// pays an overage back to the officer; the direction follows the balance,
+/// never more than it. Posted at once; the officer's phone learns the
+/// balance on its next sync.
+#[utoipa::path(post, path = "/api/v1/officers/{id}/over-short", request_body = OverShortRequest,
+    params(("id" = i64, Path, description = "The officer's user id")), security(("bearer" = [])), responses(
+    (status = 200, body = OverShortSettlement), (status = 403, body = Problem), (status = 404, body = Problem),
+    (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn settle_over_short(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ClientIp(ip): ClientIp,
+    ApiPath(officer_id): ApiPath<i64>,
+    ApiJson(req): ApiJson<OverShortRequest>,
+) -> Result<Json<OverShortSettlement>, AppError> {
+    let who = counter_clerk(&user, ip)?;
+    let amount = amount("amount", &req.amount)?;
+    let note = at_most("note", &required("note", &req.note)?, 200)?;
+    let m = NewOverShort {
+        client_id: req.client_id,
+        officer_id,
+        amount,
+        note: &note,
+    };
+    Ok(Json(state.db.over_short_settle(&who, &m).await?))
 }
 
 /// Bank moves (cash paid in or drawn, the bank's charges and interest),

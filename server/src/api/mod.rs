@@ -95,6 +95,10 @@ pub fn routes() -> Router<AppState> {
             get(disburse::bank_moves).post(disburse::move_cash),
         )
         .route(
+            "/api/v1/officers/{id}/over-short",
+            post(disburse::settle_over_short),
+        )
+        .route(
             "/api/v1/bank-statements",
             get(statements::list)
                 .post(statements::import)
@@ -180,6 +184,7 @@ pub fn routes() -> Router<AppState> {
         disburse::capital_receipts,
         disburse::move_cash,
         disburse::bank_moves,
+        disburse::settle_over_short,
         statements::import,
         statements::list,
         statements::show,

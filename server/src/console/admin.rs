@@ -1057,6 +1057,10 @@ fn action_label(lang: Lang, a: &str) -> &str {
         "bank.charge" => lang.t("Phí ngân hàng", "Bank charge"),
         "bank.interest" => lang.t("Lãi tiền gửi", "Bank interest"),
         "bank.statement" => lang.t("Nhập sao kê ngân hàng", "Bank statement imported"),
+        "over_short.settle" => lang.t(
+            "Thanh toán thừa/thiếu quỹ của cán bộ",
+            "Officer's cash short/over settled",
+        ),
         other => other,
     }
 }

@@ -331,7 +331,12 @@ pub async fn list(
                                 td.nowrap { (recorded_span(b)) }
                                 td.nowrap { (datetime(b.synced_at)) }
                                 td { (counts_text(lang, &b.counts)) }
-                                td.num { (vnd(b.cash_collected)) }
+                                td.num {
+                                    (vnd(b.cash_collected))
+                                    @if b.status == BatchStatus::Rejected && b.cash_collected > 0 {
+                                        br; small.muted { (lang.t("cán bộ còn giữ", "held by the officer")) }
+                                    }
+                                }
                                 td {
                                     @if b.anomalies == 0 {
                                         span.muted { (lang.t("Không có", "None")) }

@@ -6,17 +6,21 @@
 use std::collections::BTreeMap;
 
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
 use maud::html;
 use serde::Deserialize;
+use sotay_core::domain::money::{parse_typed_amount, AmountRule};
+use uuid::Uuid;
 
 use super::i18n::Lang;
 use super::session::Signed;
-use super::view::UrlQuery;
-use super::view::{self, table_wrap, vnd, Nav};
-use crate::api::review::{branch_of, reviewer};
+use super::view::{self, csrf_field, table_wrap, vnd, Nav};
+use super::view::{UrlPath, UrlQuery};
+use crate::api::review::{branch_of, counter_clerk, reviewer};
+use crate::api::ClientIp;
 use crate::app::AppState;
-use crate::db::AccountBalance;
+use crate::db::{AccountBalance, NewOverShort};
 use crate::error::AppError;
 use crate::ledger::Account;
 
@@ -25,6 +29,8 @@ use crate::ledger::Account;
 pub struct LedgerQuery {
     /// One branch, for an admin (empty: the whole fund).
     branch: String,
+    /// An officer's over/short balance was just settled: what is left.
+    settled: String,
 }
 
 /// `GET /ledger`
@@ -118,9 +124,25 @@ async fn render(state: &AppState, s: &Signed, q: &LedgerQuery) -> Result<Respons
         }
         parts.join(" · ")
     };
+    // Officers whose over/short balance is not settled: a shortage to pay
+    // back into the vault, an overage to pay back to them.
+    let over_short: Vec<&AccountBalance> = rows
+        .iter()
+        .filter(|r| {
+            r.account == Account::CashOverShort.as_str()
+                && r.officer_id.is_some()
+                && r.debit != r.credit
+        })
+        .collect();
     let title = lang.t("Sổ cái", "Ledger");
     let body = html! {
         h1 { (title) }
+        @if let Ok(left) = q.settled.trim().parse::<i64>() {
+            p.notice.success role="status" #over-short-result { (lang.pick(
+                format!("Đã ghi sổ. Thừa/thiếu quỹ còn lại của cán bộ: {}.", vnd(left)),
+                format!("Posted. The officer's short/over left: {}.", vnd(left)),
+            )) }
+        }
         p.lead { (lang.t(
             "Số dư từng tài khoản từ các bút toán đã ghi sổ (dư nợ gốc các khoản vay khi nhập, khoản thu đã duyệt, thu tại quầy, quà, nộp tiền, đảo bút toán). Tổng Nợ luôn bằng tổng Có.",
             "Each account's balance from the posted entries (loans' principal owed when imported, approved collections, counter repayments, gifts, cash handed over, reversals). Debits always equal credits.",
@@ -184,6 +206,53 @@ async fn render(state: &AppState, s: &Signed, q: &LedgerQuery) -> Result<Respons
                     } }
                 }
             }))
+            @if !over_short.is_empty() {
+                h2 #over-short { (lang.t("Thừa/thiếu quỹ của cán bộ chưa thanh toán", "Officers' cash short/over not settled")) }
+                p.hint { (lang.t(
+                    "Khoản thiếu giám sát đếm khi duyệt lô được ghi nợ cán bộ. Khi cán bộ nộp bù tiền mặt (hoặc chi nhánh trả lại khoản thừa), ghi vào đây: tiền vào (hoặc ra khỏi) quỹ tiền mặt chi nhánh ngay, không quá số còn lại; điện thoại của cán bộ thấy số còn lại ở lần đồng bộ sau.",
+                    "A shortage counted at approval is owed by the officer. When the officer pays it back in cash (or the branch pays back an overage), record it here: the cash goes into (or out of) the branch vault at once, never more than is left; the officer's phone sees what is left on its next sync.",
+                )) }
+                (table_wrap(html! {
+                    table.list #over-short-list {
+                        thead { tr {
+                            th { (lang.t("Cán bộ", "Officer")) }
+                            th.num { (lang.t("Còn lại", "Left")) }
+                            th { (lang.t("Thanh toán bằng tiền mặt", "Settle in cash")) }
+                        } }
+                        tbody {
+                            @for r in &over_short {
+                                @let id = r.officer_id.unwrap_or_default();
+                                @let left = r.debit - r.credit;
+                                tr id=(format!("over-short-{id}")) {
+                                    td { (officer(id)) }
+                                    td.num.nowrap { (if left > 0 {
+                                        lang.pick(format!("thiếu {}", vnd(left)), format!("short {}", vnd(left)))
+                                    } else {
+                                        lang.pick(format!("thừa {}", vnd(-left)), format!("over {}", vnd(-left)))
+                                    }) }
+                                    td {
+                                        form.inline method="post" action=(format!("/ledger/over-short/{id}")) {
+                                            (csrf_field(&s.csrf))
+                                            input type="hidden" name="client_id" value=(Uuid::now_v7());
+                                            @let amount_id = format!("over-short-amount-{id}");
+                                            @let note_id = format!("over-short-note-{id}");
+                                            label.visually-hidden for=(amount_id) { (lang.t("Số tiền", "Amount")) }
+                                            input type="text" id=(amount_id) name="amount" required inputmode="numeric"
+                                                value=(sotay_core::domain::money::group_thousands(left.abs()));
+                                            " "
+                                            label.visually-hidden for=(note_id) { (lang.t("Ghi chú", "Note")) }
+                                            input type="text" id=(note_id) name="note" required maxlength="200"
+                                                placeholder=(if left > 0 { lang.t("Cán bộ nộp bù tiền thiếu…", "The officer paid the shortage back…") } else { lang.t("Trả lại cán bộ tiền thừa…", "Paid the overage back…") });
+                                            " "
+                                            button type="submit" { (if left > 0 { lang.t("Ghi nộp bù vào quỹ", "Record the cash paid in") } else { lang.t("Ghi trả lại từ quỹ", "Record the cash paid out") }) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }))
+            }
             @if let Some(owed) = outstanding {
                 p #principal-check {
                     (lang.t("Dư nợ gốc theo lịch trả nợ của các khoản vay: ", "Principal the loans' schedules still owe: "))
@@ -198,4 +267,71 @@ async fn render(state: &AppState, s: &Signed, q: &LedgerQuery) -> Result<Respons
         }
     };
     Ok(s.ui().page(title, Nav::Ledger, body).into_response())
+}
+
+/// The over/short settlement form as posted.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct OverShortForm {
+    csrf: String,
+    client_id: String,
+    amount: String,
+    note: String,
+}
+
+/// `POST /ledger/over-short/{officer_id}`: an officer paid a shortage back
+/// into the vault, or the vault paid an overage back to the officer.
+pub async fn settle_over_short(
+    State(state): State<AppState>,
+    signed: Signed,
+    ClientIp(ip): ClientIp,
+    UrlPath(officer_id): UrlPath<i64>,
+    Form(form): Form<OverShortForm>,
+) -> Response {
+    if let Some(r) = signed.forgery(&form.csrf) {
+        return r;
+    }
+    let ui = signed.ui();
+    let lang = signed.lang;
+    let who = match counter_clerk(&signed.user, ip) {
+        Ok(w) => w,
+        Err(e) => return ui.app_error(e),
+    };
+    let amount = match parse_typed_amount(
+        lang.t("Số tiền", "Amount"),
+        &form.amount,
+        AmountRule::Positive,
+    ) {
+        Ok(a) => a.get(),
+        Err(e) => {
+            return ui.app_error(AppError::invalid_field(
+                "amount",
+                e.message_vi(),
+                e.message_en(),
+            ))
+        }
+    };
+    let note: String = form.note.trim().chars().take(200).collect();
+    if note.is_empty() {
+        return ui.app_error(AppError::invalid_field(
+            "note",
+            "Cần ghi chú (cán bộ nộp bù tiền thiếu lô nào, hay trả lại tiền thừa vì sao)",
+            "write a note (which batch's shortage the officer paid back, or why the overage is paid back)",
+        ));
+    }
+    let client_id = Uuid::parse_str(form.client_id.trim()).unwrap_or_else(|_| Uuid::now_v7());
+    let m = NewOverShort {
+        client_id,
+        officer_id,
+        amount,
+        note: &note,
+    };
+    match state.db.over_short_settle(&who, &m).await {
+        Ok(done) => Redirect::to(&format!(
+            "/ledger?settled={}#over-short-result",
+            done.balance_after
+        ))
+        .into_response(),
+        Err(e) => ui.app_error(e.into()),
+    }
 }

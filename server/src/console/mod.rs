@@ -94,6 +94,10 @@ pub fn routes_with(config: ConsoleConfig) -> Router<AppState> {
             post(statements::post_line),
         )
         .route("/ledger", get(ledger::page))
+        .route(
+            "/ledger/over-short/{officer_id}",
+            post(ledger::settle_over_short),
+        )
         .route("/reports", get(reports::index))
         .route("/reports/{name}", get(reports::report))
         .route("/devices", get(admin::devices))

@@ -304,6 +304,148 @@ pub async fn bank_moves(c: &mut Conn, branch: Option<i64>) -> DbResult<Vec<rv::B
     Ok(sqlx::query_as(&sql).bind(kind).bind(id).fetch_all(&mut *c).await?)
 }
 
+const OVER_SHORT_VIEW: &str = "SELECT s.id, s.client_id, s.branch_id, s.officer_id, o.full_name AS officer_name,
+        s.direction, s.amount, s.note, s.entry_id, u.full_name AS recorded_by, s.recorded_at
+    FROM over_short_settlements s JOIN users o ON o.id = s.officer_id JOIN users u ON u.id = s.recorded_by";
+
+/// An officer's over/short balance at a branch: what supervisors counted
+/// short less what they counted over, less what was settled since
+/// (positive: the officer owes the branch).
+pub async fn over_short_balance(c: &mut Conn, officer_id: i64, branch_id: i64) -> DbResult<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(debit - credit), 0) AS BIGINT) FROM account_balances
+         WHERE account = 'cash_over_short' AND officer_id = $1 AND branch_id = $2",
+    )
+    .bind(officer_id)
+    .bind(branch_id)
+    .fetch_one(&mut *c)
+    .await?)
+}
+
+async fn over_short_view(c: &mut Conn, id: i64) -> DbResult<rv::OverShortSettlement> {
+    let sql = format!("{OVER_SHORT_VIEW} WHERE s.id = $1");
+    let mut v: rv::OverShortSettlement = sqlx::query_as(&sql).bind(id).fetch_one(&mut *c).await?;
+    v.balance_after = over_short_balance(c, v.officer_id, v.branch_id).await?;
+    Ok(v)
+}
+
+/// Settles an officer's over/short account in cash, posted at once by a
+/// supervisor or the cashier of the officer's branch, or an admin: the
+/// officer pays a shortage (or part of it) into the vault, or the vault
+/// pays an overage back to the officer. Never more than the balance; the
+/// direction follows it. A retry with the same `client_id` returns the
+/// same settlement.
+pub async fn over_short_settle(
+    c: &mut Conn,
+    who: &rv::Reviewer,
+    m: &rv::NewOverShort<'_>,
+    now: DateTime<Utc>,
+) -> DbResult<rv::OverShortSettlement> {
+    take_write_lock(c).await?;
+    let officer: Option<(String, Option<i64>)> =
+        sqlx::query_as("SELECT full_name, branch_id FROM users WHERE id = $1 AND role = 'officer'")
+            .bind(m.officer_id)
+            .fetch_optional(&mut *c)
+            .await?;
+    let Some((name, Some(branch_id))) = officer.filter(|o| o.1.is_some() && who.covers(o.1)) else {
+        return Err(DbError::NotFound);
+    };
+    let stored: Option<(i64, i64, i64)> =
+        sqlx::query_as("SELECT id, officer_id, amount FROM over_short_settlements WHERE client_id = $1")
+            .bind(m.client_id)
+            .fetch_optional(&mut *c)
+            .await?;
+    if let Some((id, officer_id, amount)) = stored {
+        if (officer_id, amount) != (m.officer_id, m.amount) {
+            return Err(refused(
+                409,
+                "over_short_conflict",
+                "Yêu cầu này (client_id) đã được gửi cho một khoản thanh toán thừa/thiếu quỹ khác; xem sổ cái rồi ghi lại".into(),
+                "this request (client_id) was already sent for another over/short settlement; check the ledger, then post again".into(),
+            ));
+        }
+        return over_short_view(c, id).await;
+    }
+    let balance = over_short_balance(c, m.officer_id, branch_id).await?;
+    if balance == 0 {
+        return Err(refused(
+            409,
+            "nothing_over_short",
+            format!("Cán bộ {name} không còn khoản thừa hay thiếu quỹ nào chưa thanh toán"),
+            format!("officer {name} has no shortage or overage left to settle"),
+        ));
+    }
+    let paid_in = balance > 0;
+    let (what_vi, what_en) = if paid_in { ("thiếu", "shortage") } else { ("thừa", "overage") };
+    if m.amount > balance.abs() {
+        return Err(refused(
+            409,
+            "above_over_short",
+            format!(
+                "Số tiền {} lớn hơn khoản {what_vi} quỹ còn lại của cán bộ {name}, {}",
+                format_vnd(m.amount),
+                format_vnd(balance.abs())
+            ),
+            format!(
+                "{} is above the {what_en} officer {name} has left, {}",
+                format_vnd(m.amount),
+                format_vnd(balance.abs())
+            ),
+        ));
+    }
+    let mut poster = Poster::new(c, who.user_id).await?;
+    poster.load_guard(c, branch_id).await?;
+    if !paid_in {
+        let held = poster.guarded((Account::Vault, branch_id, None, None));
+        if held < m.amount {
+            return Err(refused(
+                409,
+                "vault_short",
+                format!("Quỹ tiền mặt chi nhánh còn {}, không đủ {}", format_vnd(held), format_vnd(m.amount)),
+                format!("the branch vault holds {}, not {}", format_vnd(held), format_vnd(m.amount)),
+            ));
+        }
+    }
+    let memo = if paid_in {
+        format!("Cán bộ {name} nộp bù {} tiền thiếu quỹ: {}", format_vnd(m.amount), m.note)
+    } else {
+        format!("Trả lại cán bộ {name} {} tiền thừa quỹ: {}", format_vnd(m.amount), m.note)
+    };
+    let lines = ledger::over_short_settlement(branch_id, m.officer_id, m.amount, paid_in);
+    let e = poster.plan(EntryKind::OverShortSettlement, branch_id, memo, lines);
+    e.officer_id = Some(m.officer_id);
+    let entry_id = e.id;
+    poster.write(c, now).await?;
+    let id: i64 = sqlx::query_scalar::<DB, Option<i64>>("SELECT MAX(id) FROM over_short_settlements")
+        .fetch_one(&mut *c)
+        .await?
+        .unwrap_or(0)
+        + 1;
+    let direction = if paid_in { "paid_in" } else { "paid_out" };
+    sqlx::query(
+        "INSERT INTO over_short_settlements (id, client_id, branch_id, officer_id, direction, amount, note, entry_id,
+             recorded_by, recorded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(id)
+    .bind(m.client_id)
+    .bind(branch_id)
+    .bind(m.officer_id)
+    .bind(direction)
+    .bind(m.amount)
+    .bind(m.note)
+    .bind(entry_id)
+    .bind(who.user_id)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    let detail = serde_json::json!({
+        "officer": m.officer_id, "direction": direction, "amount": m.amount, "note": m.note, "entry": entry_id,
+    });
+    audit_append(c, &who.audit("over_short.settle", "user", m.officer_id.to_string(), detail), now).await?;
+    over_short_view(c, id).await
+}
+
 const DISBURSEMENT_VIEW: &str = "SELECT d.id, d.client_id, d.branch_id, d.worker_id, w.code AS worker_code,
         w.full_name AS worker_name, d.product_id, p.code AS product_code, p.name AS product_name, d.principal, d.note,
         d.method, d.bank_account, ru.full_name AS requested_by, d.requested_by AS requested_by_id, d.requested_at, x.decision,

@@ -1371,6 +1371,17 @@ impl Db {
         with_tx!(self, q, tx => q::review::bank_move(&mut tx, who, m, now).await)
     }
 
+    /// An officer's shortage paid back into the vault, or overage paid back
+    /// out of it, posted at once.
+    pub async fn over_short_settle(
+        &self,
+        who: &Reviewer,
+        m: &NewOverShort<'_>,
+    ) -> DbResult<OverShortSettlement> {
+        let now = now_micros();
+        with_tx!(self, q, tx => q::review::over_short_settle(&mut tx, who, m, now).await)
+    }
+
     /// The bank moves of a branch (`None`: the fund), newest first.
     pub async fn bank_moves(&self, branch: Option<i64>) -> DbResult<Vec<BankMove>> {
         with_conn!(self, q, c => q::review::bank_moves(&mut c, branch).await)
@@ -1509,7 +1520,8 @@ impl Db {
             let batches = q::review::pending_batch_count(&mut tx, branch).await?;
             let held = q::review::refused_handovers(&mut tx, branch, chrono::DateTime::UNIX_EPOCH, most).await?;
             let refused = held.len() as i64;
-            let refused_cash = held.iter().filter_map(|r| r.record.cash()).sum();
+            // Of those counted (one more is read to tell there are more).
+            let refused_cash = held.iter().take((most - 1).max(0) as usize).filter_map(|r| r.record.cash()).sum();
             let reversals = q::review::branch_reversals(&mut tx, branch, true).await?.len() as i64;
             let disbursements = q::review::disbursements(&mut tx, branch, None, true).await?.len() as i64;
             Ok::<_, DbError>(Waiting { batches, refused, refused_cash, reversals, disbursements })

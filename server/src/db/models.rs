@@ -325,6 +325,8 @@ pub mod sync_rows {
         pub full_name: String,
         pub branch_uid: Uuid,
         pub branch_name: String,
+        /// Over/short balance at the branch (positive: owed to it).
+        pub cash_short: i64,
     }
 
     #[derive(Debug, Clone, sqlx::FromRow)]

@@ -648,7 +648,7 @@ impl Poster {
                 lines.credit(At { branch_id: target.branch_id, ..At::default() }, repaid_into(target), amount);
                 lines
             }
-            "gift" | "welfare" | "campaign_receipt" | "capital_receipt" | "bank_move" => {
+            "gift" | "welfare" | "campaign_receipt" | "capital_receipt" | "bank_move" | "over_short_settlement" => {
                 ledger::opposite(&target.lines)
             }
             _ => return None,
@@ -815,7 +815,7 @@ impl Poster {
             // A stock receipt entered by mistake: its packages (or cash)
             // leave again, as long as none was handed out meanwhile (the
             // never-negative guard on the stock and the vault says so).
-            "gift" | "welfare" | "campaign_receipt" | "capital_receipt" | "bank_move" => {
+            "gift" | "welfare" | "campaign_receipt" | "capital_receipt" | "bank_move" | "over_short_settlement" => {
                 ledger::opposite(&target.lines)
             }
             // A loan paid out in error, its cash back in the vault, or one
@@ -2224,13 +2224,16 @@ pub async fn branch_reversal_decide(
             });
             audit_append(c, &who.audit("loan.cancel", "loan", loan.to_string(), detail), now).await?;
         }
-        let mut feed: Vec<(i64, &'static str, i64)> = changed.iter().map(|(o, l)| (*o, "loan", *l)).collect();
+        // The record first: its page brings the loans it moved, so a sync
+        // cut after it never shows the loan reversed and the record not.
+        let mut feed: Vec<(i64, &'static str, i64)> = Vec::new();
         if let (Some(record), Some(officer)) = (entry_head.record_id, target.officer_id) {
             feed.push((officer, "record", record));
             if let Some(k) = target.lines.iter().find_map(|l| l.campaign_id) {
                 feed.push((officer, "campaign", k));
             }
         }
+        feed.extend(changed.iter().map(|(o, l)| (*o, "loan", *l)));
         append_changes(c, &feed).await?;
     }
     sqlx::query(

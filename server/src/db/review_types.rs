@@ -959,3 +959,41 @@ pub struct Waiting {
     /// New loans asked for, not decided.
     pub disbursements: i64,
 }
+
+/// An officer's over/short account settled in cash at the branch, as
+/// asked: the amount, with the direction following the balance (a shortage
+/// is paid into the vault, an overage paid out of it to the officer).
+#[derive(Debug, Clone)]
+pub struct NewOverShort<'a> {
+    pub client_id: Uuid,
+    pub officer_id: i64,
+    pub amount: i64,
+    pub note: &'a str,
+}
+
+/// An officer's shortage paid back, or overage paid back to them.
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct OverShortSettlement {
+    pub id: i64,
+    pub client_id: Uuid,
+    pub branch_id: i64,
+    pub officer_id: i64,
+    pub officer_name: String,
+    /// `paid_in` (a shortage paid into the vault) or `paid_out` (an
+    /// overage paid out of it to the officer).
+    pub direction: String,
+    /// Whole đồng.
+    #[schema(value_type = String)]
+    #[serde(with = "dong_string")]
+    pub amount: i64,
+    pub note: String,
+    pub entry_id: i64,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+    /// The officer's over/short balance at the branch after it: a
+    /// shortage still owed (positive), an overage (negative), or 0.
+    #[sqlx(default)]
+    #[schema(value_type = String)]
+    #[serde(with = "dong_string")]
+    pub balance_after: i64,
+}

@@ -62,7 +62,9 @@ fn nothing_asked(ids: &Option<Vec<i64>>) -> bool {
 
 pub async fn sync_officer(c: &mut Conn, officer_id: i64) -> DbResult<Option<rows::Officer>> {
     Ok(sqlx::query_as(
-        "SELECT u.uid, u.code, u.full_name, b.uid AS branch_uid, b.name AS branch_name
+        "SELECT u.uid, u.code, u.full_name, b.uid AS branch_uid, b.name AS branch_name,
+             (SELECT CAST(COALESCE(SUM(a.debit - a.credit), 0) AS BIGINT) FROM account_balances a
+              WHERE a.account = 'cash_over_short' AND a.officer_id = u.id AND a.branch_id = u.branch_id) AS cash_short
          FROM users u JOIN branches b ON b.id = u.branch_id WHERE u.id = $1",
     )
     .bind(officer_id)
@@ -260,9 +262,9 @@ pub async fn sync_record_statuses(
              (SELECT r.reason FROM journal_entries e JOIN branch_reversals r ON r.entry_id = e.id
                  JOIN branch_reversal_decisions rd ON rd.reversal_id = r.id AND rd.decision = 'approved'
                  WHERE e.record_id = s.id) AS reversal_reason,
-             COALESCE(s.loan_id, (SELECT t.loan_id FROM sync_records t WHERE t.client_id = s.target_client_id)) AS loan_id,
-             x.note AS settled_note, x.settled_at
+             COALESCE(s.loan_id, t.loan_id) AS loan_id, x.note AS settled_note, x.settled_at
          FROM sync_records s LEFT JOIN record_reviews d ON d.record_id = s.id
+             LEFT JOIN sync_records t ON t.client_id = s.target_client_id
              LEFT JOIN refused_settlements x ON x.record_id = s.id
          WHERE s.officer_id = $1";
     if ids.is_none() && batches.is_none() {
