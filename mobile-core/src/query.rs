@@ -360,6 +360,9 @@ impl Store {
                  UNION ALL
                  SELECT r.campaign_id, c.name, NULL, NULL, 'server' FROM campaign_recipients r
                  JOIN campaigns c ON c.id = r.campaign_id WHERE r.worker_id = ?1
+                   AND NOT EXISTS (SELECT 1 FROM gift_handouts g JOIN record_states s ON s.client_id = g.client_id
+                                   WHERE g.worker_id = r.worker_id AND g.campaign_id = r.campaign_id
+                                     AND s.state <> 'rejected' AND g.client_id NOT IN ({VOIDED}))
                  ORDER BY 2"
             ))?;
             let raw = st
@@ -542,6 +545,16 @@ impl Store {
                 [&d],
                 |r| r.get(0),
             )?;
+            // Every day's refused cash the branch has not dealt with yet.
+            let refused_open_all: i64 = c.query_row(
+                &format!(
+                    "SELECT coalesce(sum(r.amount), 0) FROM repayments r JOIN record_states s ON s.client_id = r.client_id
+                     WHERE s.state = 'rejected' AND r.client_id NOT IN ({VOIDED})
+                       AND NOT EXISTS (SELECT 1 FROM record_settlements x WHERE x.client_id = r.client_id)"
+                ),
+                [],
+                |r| r.get(0),
+            )?;
             // Of it, what is in batches the supervisor approved.
             let approved_cash: i64 = c.query_row(
                 &format!(
@@ -669,6 +682,7 @@ impl Store {
                 reversal_requests,
                 pending
             );
+            let main_len = text_vi.len();
             if !rejected.is_empty() {
                 text_vi.push_str(&format!(" {} bản ghi bị từ chối:", rejected.len()));
                 for r in &rejected {
@@ -697,8 +711,17 @@ impl Store {
                     ));
                 }
             }
-            // The cash counted for the batches approved that day, and the
-            // difference over all of them.
+            // Said right after the day's sentence (before the lists of
+            // records): cash refused on any day the branch has not dealt
+            // with, the cash counted for the batches approved that day, and
+            // what the officer owes the branch.
+            let mut money_text = String::new();
+            if refused_open_all > 0 && refused_open_all != open_refused {
+                money_text.push_str(&format!(
+                    " Cộng mọi ngày, tiền bị từ chối chưa được chi nhánh xử lý: {} — trả lại người vay hoặc làm theo hướng dẫn của giám sát chi nhánh.",
+                    format_vnd(refused_open_all)
+                ));
+            }
             let mut cash_counts = Vec::new();
             let (mut cash_short, mut day_short) = (0, 0);
             let mut st = c.prepare_cached(
@@ -723,7 +746,7 @@ impl Store {
                 }
                 let short = expected - received;
                 day_short += short;
-                text_vi.push_str(&format!(
+                money_text.push_str(&format!(
                     " Lô duyệt lúc {}: phải nộp {}, giám sát đếm được {}{}.",
                     crate::domain::time::format_datetime(at),
                     format_vnd(expected),
@@ -753,7 +776,7 @@ impl Store {
                 .flatten();
             let cash_short = sent.unwrap_or(cash_short);
             if cash_short != day_short {
-                text_vi.push_str(&match cash_short.cmp(&0) {
+                money_text.push_str(&match cash_short.cmp(&0) {
                     std::cmp::Ordering::Greater => format!(
                         " Khoản thiếu quỹ cán bộ còn nợ chi nhánh (mọi lô, sau các lần nộp bù): {}.",
                         format_vnd(cash_short)
@@ -767,6 +790,7 @@ impl Store {
                     }
                 });
             }
+            text_vi.insert_str(main_len, &money_text);
             let signatures_waiting = crate::sync::signatures::signatures_waiting(c)?;
             let refused = crate::sync::signatures::signatures_refused(c)?;
             if signatures_waiting > 0 {
@@ -788,6 +812,7 @@ impl Store {
                 cash_collected: dong(cash),
                 cash_refused: dong(refused_cash),
                 cash_refused_settled: dong(refused_settled),
+                cash_refused_open: dong(refused_open_all),
                 cash_approved: dong(approved_cash),
                 cash_to_hand_over: dong(to_hand_over),
                 cash_in_hand: dong(in_hand),

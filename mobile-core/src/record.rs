@@ -539,8 +539,16 @@ impl Store {
                 };
                 return Err(Error::conflict(
                     "already_synced",
-                    format!("Bản ghi #{} đã gửi lên máy chủ ({}); {vi}", t.device_seq, t.state),
-                    format!("record #{} has been synced ({}); {en}", t.device_seq, t.state),
+                    format!(
+                        "Bản ghi #{} đã gửi lên máy chủ ({}); {vi}",
+                        t.device_seq,
+                        crate::wire::state_label(&t.state).0
+                    ),
+                    format!(
+                        "record #{} has been synced ({}); {en}",
+                        t.device_seq,
+                        crate::wire::state_label(&t.state).1
+                    ),
                 ));
             }
             let seq = next_counter(tx, "device_seq")?;
@@ -595,8 +603,16 @@ impl Store {
                     )
                 } else {
                     (
-                        format!("Bản ghi #{} đang ở trạng thái {}, không đảo được", t.device_seq, t.state),
-                        format!("record #{} is {}, it cannot be reversed", t.device_seq, t.state),
+                        format!(
+                            "Bản ghi #{} {}, không đảo được",
+                            t.device_seq,
+                            crate::wire::state_label(&t.state).0
+                        ),
+                        format!(
+                            "record #{} is {}, it cannot be reversed",
+                            t.device_seq,
+                            crate::wire::state_label(&t.state).1
+                        ),
                     )
                 };
                 return Err(Error::conflict("not_synced", vi, en));

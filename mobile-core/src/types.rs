@@ -376,6 +376,9 @@ pub struct DailySummary {
     /// the branch (taken at the counter, given back...): nothing more for
     /// the officer to do with it.
     pub cash_refused_settled: Decimal,
+    /// Over every day on this phone: refused cash the branch has not
+    /// dealt with yet (to give back, or as the supervisor says).
+    pub cash_refused_open: Decimal,
     /// Of it, repayments in batches the supervisor approved: handed over
     /// (a shortage found when the cash was counted is in `cash_counts`).
     pub cash_approved: Decimal,

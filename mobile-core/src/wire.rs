@@ -380,6 +380,34 @@ impl RecordKind {
         .into_iter()
         .find(|k| k.as_str() == s)
     }
+    /// The kind as the officer reads it.
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            RecordKind::Visit => "thăm hỏi",
+            RecordKind::Repayment => "thu nợ",
+            RecordKind::GiftHandout => "trao quà",
+            RecordKind::Void => "hủy bản ghi",
+            RecordKind::ReversalRequest => "đề nghị đảo",
+        }
+    }
+}
+
+/// A record's state on the phone (`pending`, `accepted`, `approved`,
+/// `rejected`, `reversed`, `wedged`; a gift the server knows of, `server`;
+/// one voided, `voided`) as the officer reads it, in Vietnamese and
+/// English; an unknown state as it is.
+pub fn state_label(state: &str) -> (&str, &str) {
+    match state {
+        "pending" => ("chờ gửi", "waiting to send"),
+        "accepted" => ("chờ duyệt", "waiting for review"),
+        "approved" => ("đã duyệt", "approved"),
+        "rejected" => ("bị từ chối", "refused"),
+        "reversed" => ("đã đảo", "reversed"),
+        "wedged" => ("gửi lỗi, tạm gác", "set aside after failing"),
+        "server" => ("máy chủ ghi nhận", "known to the server"),
+        "voided" => ("đã hủy", "voided"),
+        other => (other, other),
+    }
 }
 
 /// The content of a fact, tagged by its kind: `"kind": "repayment",

@@ -701,6 +701,16 @@ fn refused_cash_the_branch_settled_is_said_settled() {
         "{}",
         refused.text_vi
     );
+    // The next day still says it, until the branch deals with it.
+    let next_day = book.daily_summary(day(2026, 11, 21)).unwrap();
+    assert_eq!(next_day.cash_refused_open, dec(112_000));
+    assert!(
+        next_day
+            .text_vi
+            .contains("Cộng mọi ngày, tiền bị từ chối chưa được chi nhánh xử lý: 112.000 ₫"),
+        "{}",
+        next_day.text_vi
+    );
 
     let note = "Nộp tại quầy, phiếu QUAY-CN-TD-000001";
     book.apply_changes_json(serde_json::to_string(&page(status(Some(note)), "c-2")).unwrap())
@@ -720,6 +730,12 @@ fn refused_cash_the_branch_settled_is_said_settled() {
             .contains("trong đó 112.000 ₫ bị từ chối, chi nhánh đã xử lý"),
         "{}",
         settled.text_vi
+    );
+    assert_eq!(
+        book.daily_summary(day(2026, 11, 21))
+            .unwrap()
+            .cash_refused_open,
+        dec(0)
     );
     assert!(
         !settled.text_vi.contains("trả lại người vay"),

@@ -97,7 +97,7 @@ fn an_officer_records_a_day_from_the_terminal() {
     let out = stdout(&run(&db, &["receipt", "a7k2-000001"]));
     assert!(out.contains("còn phải trả 620.000 ₫ (dư nợ gốc"), "{out}");
     let out = stdout(&run(&db, &["outbox", "--state", "pending"]));
-    assert_eq!(out.matches("repayment").count(), 1, "{out}");
+    assert_eq!(out.matches("thu nợ       chờ gửi").count(), 1, "{out}");
     assert!(!out.contains("có thể còn nữa"), "{out}");
     let out = stdout(&run(&db, &["outbox", "--limit", "1"]));
     assert!(out.contains("có thể còn nữa"), "{out}");

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use sotay_core::domain::money::format_vnd;
 use sotay_core::domain::time::{format_date, format_datetime, local_date, parse_date, vn_offset};
+use sotay_core::wire::state_label;
 use sotay_core::{
     CorrectionInput, DeviceIdentity, FieldBook, FieldBookError, GeoPoint, GiftInput, OutboxFilter,
     OutboxItem, RecordedFact, RepaymentInput, RepaymentReceipt, SyncProgress, UploadOutcome,
@@ -67,14 +68,14 @@ enum Command {
     },
     /// A worker's loans, schedule, balances, visits and gifts.
     Worker {
-        /// The worker's code, CCCD, phone or name (one match) or id.
+        /// The worker's CCCD, phone or name (one match), or id.
         worker_id: String,
     },
     /// Gift campaigns and this officer's remaining allocation.
     Campaigns,
     /// Record a visit.
     Visit {
-        /// The worker's code, CCCD, phone or name (one match) or id.
+        /// The worker's CCCD, phone or name (one match), or id.
         #[arg(long)]
         worker: String,
         #[arg(long, value_enum)]
@@ -99,6 +100,7 @@ enum Command {
         /// Whole đồng, plain digits (500000).
         #[arg(long)]
         amount: String,
+        /// When: "dd/mm/yyyy HH:MM" (Vietnam time) or RFC 3339; now when left out.
         #[arg(long)]
         at: Option<String>,
     },
@@ -107,7 +109,7 @@ enum Command {
         /// The campaign's name (or a part of it) or id.
         #[arg(long)]
         campaign: String,
-        /// The worker's code, CCCD, phone or name (one match) or id.
+        /// The worker's CCCD, phone or name (one match), or id.
         #[arg(long)]
         worker: String,
         /// The recipient's name as they typed it.
@@ -116,6 +118,7 @@ enum Command {
         /// A signature image file.
         #[arg(long)]
         signature: Option<String>,
+        /// When: "dd/mm/yyyy HH:MM" (Vietnam time) or RFC 3339; now when left out.
         #[arg(long)]
         at: Option<String>,
     },
@@ -220,7 +223,7 @@ fn uuid(field: &str, s: &str) -> Res<Uuid> {
 }
 
 /// A worker by their id, or by what finds exactly one of them on this phone
-/// (their code, CCCD, phone number or name, as `search` takes).
+/// (their CCCD, phone number or name, as `search` takes).
 fn worker_id(book: &FieldBook, s: &str) -> Res<Uuid> {
     if let Ok(id) = Uuid::parse_str(s.trim()) {
         return Ok(id);
@@ -391,7 +394,7 @@ fn print_fact(f: &RecordedFact) {
     out!(
         "Đã ghi #{} ({}) lúc {}: {}\n  mã bản ghi {}",
         f.device_seq,
-        f.kind.as_str(),
+        f.kind.label_vi(),
         format_datetime(f.recorded_at),
         f.summary,
         f.client_id
@@ -401,9 +404,9 @@ fn print_fact(f: &RecordedFact) {
 fn print_receipt(r: &RepaymentReceipt) {
     out!("{}", r.text_vi);
     out!(
-        "  mã bản ghi {}  trạng thái {}{}",
+        "  mã bản ghi {}  trạng thái: {}{}",
         r.client_id,
-        r.state,
+        state_label(&r.state).0,
         if r.voided { " (ĐÃ HỦY)" } else { "" }
     );
     // A receipt shown again after the fact: what became of the payment.
@@ -423,10 +426,10 @@ fn print_receipt(r: &RepaymentReceipt) {
 
 fn print_item(i: &OutboxItem) {
     out!(
-        "#{:<5} {:<16} {:<9}{} {}  {}",
+        "#{:<5} {:<12} {:<16}{} {}  {}",
         i.device_seq,
-        i.kind.as_str(),
-        i.state,
+        i.kind.label_vi(),
+        state_label(&i.state).0,
         if i.voided { " ĐÃ HỦY" } else { "" },
         format_datetime(i.recorded_at),
         i.summary
@@ -560,7 +563,15 @@ fn run(cli: Cli) -> Res<()> {
                 );
             }
             for g in w.gifts {
-                out!("Quà: {} ({})", g.campaign_name, g.state);
+                match g.recorded_at {
+                    Some(at) => out!(
+                        "Quà: {} ({}, {})",
+                        g.campaign_name,
+                        format_datetime(at),
+                        state_label(&g.state).0
+                    ),
+                    None => out!("Quà: {} ({})", g.campaign_name, state_label(&g.state).0),
+                }
             }
         }
         Command::Campaigns => {

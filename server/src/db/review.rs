@@ -1242,13 +1242,26 @@ pub async fn review_approve(
         .filter_map(|r| r.target_client_id)
         .collect();
     let mut target_record: HashMap<uuid::Uuid, i64> = HashMap::new();
+    // Those refused at upload, rejected or left out: never to be posted.
+    let mut refused_targets: HashSet<i64> = HashSet::new();
     for chunk in wanted.chunks(1_000) {
-        let sql = format!("SELECT client_id, id FROM sync_records WHERE client_id IN ({})", placeholders(1, chunk.len()));
-        let mut q = sqlx::query_as::<DB, (uuid::Uuid, i64)>(&sql);
+        let sql = format!(
+            "SELECT s.client_id, s.id,
+                    CASE WHEN s.status = 'rejected' OR d.decision IN ('rejected', 'excluded') THEN 1 ELSE 0 END
+             FROM sync_records s LEFT JOIN record_reviews d ON d.record_id = s.id
+             WHERE s.client_id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query_as::<DB, (uuid::Uuid, i64, i32)>(&sql);
         for id in chunk {
             q = q.bind(*id);
         }
-        target_record.extend(q.fetch_all(&mut *c).await?);
+        for (client, id, refused) in q.fetch_all(&mut *c).await? {
+            target_record.insert(client, id);
+            if refused == 1 {
+                refused_targets.insert(id);
+            }
+        }
     }
     let ids: Vec<i64> = target_record.values().copied().collect();
     let mut posted_targets: HashMap<i64, TargetEntry> = HashMap::new();
@@ -1389,10 +1402,16 @@ pub async fn review_approve(
                     .and_then(|t| target_record.get(&t))
                     .and_then(|id| posted_targets.get(id));
                 let Some(target) = target else {
-                    problems.push((r.client_id, 
-                        format!("{who_vi}: bản ghi gốc chưa được ghi sổ — hãy duyệt lô chứa bản ghi gốc trước, hoặc loại đề nghị này"),
-                        format!("{who_en}: the original record is not posted — approve its batch first, or exclude this request"),
-                    ));
+                    let refused = r.target_client_id.and_then(|t| target_record.get(&t)).is_some_and(|id| refused_targets.contains(id));
+                    problems.push(if refused {
+                        (r.client_id,
+                            format!("{who_vi}: bản ghi gốc đã bị từ chối hoặc bị loại, không được ghi sổ nên không có gì để đảo — hãy loại đề nghị này"),
+                            format!("{who_en}: the original record was refused or left out and never posted, so there is nothing to reverse — exclude this request"))
+                    } else {
+                        (r.client_id,
+                            format!("{who_vi}: bản ghi gốc chưa được ghi sổ — hãy duyệt lô chứa bản ghi gốc trước, hoặc loại đề nghị này"),
+                            format!("{who_en}: the original record is not posted — approve its batch first, or exclude this request"))
+                    });
                     continue;
                 };
                 let target = TargetEntry { lines: target.lines.clone(), kind: target.kind.clone(), ..*target };
