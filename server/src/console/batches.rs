@@ -673,6 +673,13 @@ fn fate(lang: Lang, r: &ReviewRecord) -> Markup {
     let entry = |id: i64| lang.pick(format!("bút toán số {id}"), format!("entry {id}"));
     html! {
         @match r.decision.as_deref() {
+            // A visit (or a void, a request) posts nothing of its own.
+            Some("approved") if r.entry_id.is_none() => {
+                span.badge.ok { (lang.t("Đã duyệt", "Approved")) }
+                @if let Some(x) = r.reversed_by_entry {
+                    br; span.badge.muted { (lang.pick(format!("đã đảo bằng bút toán số {x}"), format!("reversed by entry {x}"))) }
+                }
+            }
             Some("approved") => {
                 span.badge.ok { (lang.t("Đã ghi sổ", "Posted")) }
                 @if let Some(e) = r.entry_id { " " small { (entry(e)) } }
