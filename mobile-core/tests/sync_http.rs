@@ -157,6 +157,105 @@ fn a_closed_port_is_reported_as_not_sent() {
     }
 }
 
+/// Sends what was meant for `from` to `to`.
+struct Moved {
+    from: String,
+    to: String,
+    http: HttpTransport,
+}
+
+impl Transport for Moved {
+    fn get(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<sotay_core::sync::Response, TransportError> {
+        self.http.get(&url.replace(&self.from, &self.to), headers)
+    }
+    fn post_json(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<sotay_core::sync::Response, TransportError> {
+        self.http
+            .post_json(&url.replace(&self.from, &self.to), headers, body)
+    }
+    fn put(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<sotay_core::sync::Response, TransportError> {
+        self.http.put(
+            &url.replace(&self.from, &self.to),
+            headers,
+            content_type,
+            body,
+        )
+    }
+}
+
+/// A server that takes the connection and never answers: the sync gives up
+/// after one request's time, not after every retry's.
+#[test]
+fn a_server_that_never_answers_is_given_one_request_time() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let seen = accepted.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming() {
+            seen.fetch_add(1, Ordering::SeqCst);
+            held.push(conn);
+        }
+    });
+    let http = HttpTransport::new(Duration::from_secs(1));
+    match http.get(&format!("http://127.0.0.1:{port}/api/v1/sync/changes"), &[]) {
+        Err(TransportError::TimedOut(_)) => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+
+    // Signed in while the server answered; then it hangs.
+    let snapshot: PortfolioSnapshot = serde_json::from_str(PORTFOLIO).unwrap();
+    let fake = Arc::new(FakeServer::new("binh.tv", "mk-1", "A7K2", snapshot, vec![]));
+    let answering = serve(fake);
+    let dir = tempfile::tempdir().unwrap();
+    let book = FieldBook::open(dir.path().join("b.db").display().to_string(), device()).unwrap();
+    book.login_with(
+        &HttpTransport::new(Duration::from_secs(20)),
+        &answering.url,
+        "binh.tv",
+        "mk-1",
+        "Máy",
+    )
+    .unwrap();
+    let hanging = Moved {
+        from: answering.url.clone(),
+        to: format!("http://127.0.0.1:{port}"),
+        http,
+    };
+    let started = std::time::Instant::now();
+    let err = book
+        .sync_with(&hanging, SyncOptions::default(), None)
+        .unwrap_err();
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        2,
+        "one request, not tried again"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    let text = format!("{err:?}");
+    assert!(text.contains("không trả lời kịp"), "{text}");
+}
+
 fn officer(db: &str, envs: &[(&str, &str)], args: &[&str]) -> std::process::Output {
     let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_sotay-officer"));
     c.env("SOTAY_DB", db)

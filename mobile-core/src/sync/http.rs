@@ -13,7 +13,7 @@ pub struct HttpTransport {
 
 impl Default for HttpTransport {
     fn default() -> Self {
-        Self::new(Duration::from_secs(60))
+        Self::new(Duration::from_secs(30))
     }
 }
 
@@ -42,6 +42,7 @@ fn failed(e: ureq::Error) -> TransportError {
         ureq::Error::Timeout(ureq::Timeout::Connect | ureq::Timeout::Resolve) => {
             TransportError::NotSent(e.to_string())
         }
+        ureq::Error::Timeout(_) => TransportError::TimedOut(e.to_string()),
         ureq::Error::Io(ref io)
             if matches!(
                 io.kind(),
@@ -64,7 +65,7 @@ fn answer(mut r: ureq::http::Response<ureq::Body>) -> Result<Response, Transport
         .with_config()
         .limit(MAX_BODY)
         .read_to_vec()
-        .map_err(|e| TransportError::NoAnswer(e.to_string()))?;
+        .map_err(failed)?;
     Ok(Response { status, body })
 }
 

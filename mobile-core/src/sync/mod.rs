@@ -61,6 +61,11 @@ pub enum TransportError {
     /// The request may have reached the server, but no answer came back.
     #[error("no answer: {0}")]
     NoAnswer(String),
+    /// The request may have reached the server, but it did not answer in
+    /// the time a request is given: not tried again in the same sync (a
+    /// server that hangs would keep the officer waiting that long again).
+    #[error("timed out: {0}")]
+    TimedOut(String),
 }
 
 /// How requests reach the server. `headers` are sent as given; the
@@ -82,6 +87,13 @@ pub trait Transport: Send + Sync {
         content_type: &str,
         body: &[u8],
     ) -> Result<Response, TransportError>;
+}
+
+/// The code of a sync error when the server did not answer in time.
+pub const TIMED_OUT: &str = "timed_out";
+
+fn is_timeout(e: &Error) -> bool {
+    matches!(e, Error::Remote { code, .. } if code == TIMED_OUT)
 }
 
 /// Knobs of one sync; [`SyncOptions::default`] is what the apps use.
@@ -678,8 +690,8 @@ impl<'a> SyncClient<'a> {
                     return Err(remote(RemoteClass::Network, r.status, &problem(&r)))
                 }
                 Ok(r) => return Ok(r),
-                Err(_) if !last => {}
-                Err(e) => return Err(e),
+                Err(e) if last || is_timeout(&e) => return Err(e),
+                Err(_) => {}
             }
             tries += 1;
             if !wait.is_zero() {
@@ -690,6 +702,7 @@ impl<'a> SyncClient<'a> {
     }
 
     fn send_once(&self, url: &str, access: Option<&str>, body: Req<'_>) -> Result<Response> {
+        let timed_out = |e: &TransportError| matches!(e, TransportError::TimedOut(_));
         let bearer = access.map(|a| format!("Bearer {a}"));
         let mut headers: Vec<(&str, &str)> =
             vec![("Accept", "application/json"), ("Accept-Language", "vi")];
@@ -704,13 +717,16 @@ impl<'a> SyncClient<'a> {
         // Said so an officer knows nothing is lost, the cause last.
         r.map_err(|e| Error::Remote {
             class: RemoteClass::Network,
-            code: "network".into(),
+            code: if timed_out(&e) { TIMED_OUT.into() } else { "network".into() },
             message_vi: match &e {
                 TransportError::NotSent(m) => format!(
                     "Không kết nối được máy chủ. Các bản ghi vẫn an toàn trên máy; đồng bộ lại khi có mạng ({m})"
                 ),
                 TransportError::NoAnswer(m) => format!(
                     "Mất kết nối trước khi máy chủ trả lời. Các bản ghi vẫn an toàn trên máy; đồng bộ lại khi có mạng, không có gì bị ghi hai lần ({m})"
+                ),
+                TransportError::TimedOut(m) => format!(
+                    "Máy chủ không trả lời kịp (mạng quá chậm hoặc máy chủ đang bận). Các bản ghi vẫn an toàn trên máy; đồng bộ lại sau ít phút, không có gì bị ghi hai lần ({m})"
                 ),
             },
             message_en: match &e {
@@ -719,6 +735,9 @@ impl<'a> SyncClient<'a> {
                 ),
                 TransportError::NoAnswer(m) => format!(
                     "the connection was lost before the server answered. The records are safe on the phone; sync again when there is a connection, nothing is stored twice ({m})"
+                ),
+                TransportError::TimedOut(m) => format!(
+                    "the server did not answer in time (a very slow network or a busy server). The records are safe on the phone; sync again in a few minutes, nothing is stored twice ({m})"
                 ),
             },
         })
