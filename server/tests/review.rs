@@ -1716,7 +1716,7 @@ async fn an_officer_moves_branch_only_with_nothing_of_the_old_one_in_hand() {
 async fn cash_rejected_at_review_stays_on_the_queue_until_settled() {
     for backend in BACKENDS {
         let app = TestApp::start(backend).await;
-        let (sup, mut lan, _, l1) = lan_and_her_loan(&app).await;
+        let (sup, mut lan, first_snap, l1) = lan_and_her_loan(&app).await;
         let repay = |lan: &mut Phone, amount: i64, n: i64| repayment(lan, &l1, amount, n);
         let void = |lan: &mut Phone, target: Uuid| {
             lan.record(RecordBody::Void(VoidPayload {
@@ -1851,6 +1851,67 @@ async fn cash_rejected_at_review_stays_on_the_queue_until_settled() {
         let left: Vec<Uuid> = rows.iter().map(|r| r.0).collect();
         assert_eq!(left.len(), 2, "{backend:?}: {rows:?}");
         assert!(left.contains(&doubted.client_id) && left.contains(&left_out.client_id));
+
+        // The borrower brings the 80.000 ₫ left out to the counter: taken
+        // there, the officer's record is settled with the counter's receipt.
+        let l1_id = app.id_of("loans", "L-001").await;
+        let counter = |settles: Uuid| json!({"client_id": Uuid::now_v7(), "amount": "80000", "note": "Người vay nộp lại", "settles_record": settles});
+        // Not a repayment on this loan: refused, nothing taken.
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/loans/{l1_id}/repayments"),
+                &sup,
+                &counter(Uuid::now_v7()),
+            )
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("settles_another_loan")
+            ),
+            "{body}"
+        );
+        // Settled already: refused, nothing taken either.
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/loans/{l1_id}/repayments"),
+                &sup,
+                &counter(taken.client_id),
+            )
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("already_settled")),
+            "{body}"
+        );
+        let (s, receipt) = app
+            .post(
+                &format!("/api/v1/loans/{l1_id}/repayments"),
+                &sup,
+                &counter(left_out.client_id),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{receipt}");
+        let rows = listed(&app).await;
+        assert_eq!(
+            rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            [doubted.client_id],
+            "{backend:?}"
+        );
+        // Lan's phone hears it, with the counter's receipt.
+        let page = lan.changes(&app, &first_snap.next).await;
+        let note = page
+            .record_statuses
+            .iter()
+            .find(|st| st.client_id == left_out.client_id)
+            .and_then(|st| st.settled_note.clone())
+            .unwrap_or_default();
+        assert!(
+            note.contains(receipt["receipt_no"].as_str().unwrap()),
+            "{backend:?}: {note}"
+        );
+        assert_eq!(app.db.audit_count("counter.repayment").await.unwrap(), 1);
     }
 }
 

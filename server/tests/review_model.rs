@@ -544,6 +544,7 @@ impl Model {
             },
             transfer_ref: transfer.then(|| format!("FT{}", self.entries + 1)),
             confirm_payoff: true,
+            settles: None,
         };
         let r = db
             .counter_repayment(&self.fx.supervisor, self.fx.loans[loan].0, &pay)

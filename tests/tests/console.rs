@@ -1939,6 +1939,11 @@ async fn a_repayment_refused_at_upload_shows_on_the_queue_with_its_cash() {
         let section = &html[at..];
         assert!(section.contains(&receipt), "{section}");
         assert!(section.contains("50.000"), "{section}");
+        // With the way to take that cash at the counter, settling the record.
+        assert!(
+            section.contains("Nộp tiền này tại quầy") && section.contains("settles="),
+            "{section}"
+        );
         assert!(section.contains(&loan.contract_no), "{section}");
         // Lan gave the money back: the supervisor says so on the queue,
         // and it leaves the list.

@@ -257,6 +257,12 @@ pub struct CounterRequest {
     /// or the statement (required for a transfer, refused for cash).
     #[serde(default)]
     pub transfer_ref: Option<String>,
+    /// The record id of an officer's repayment on this loan that was
+    /// refused (at upload or at review) and whose cash this is: marked
+    /// settled with this receipt, in the same transaction (refused if it
+    /// is not refused, or settled already).
+    #[serde(default)]
+    pub settles_record: Option<Uuid>,
 }
 
 /// A repayment taken at the branch by a supervisor, a cashier (their
@@ -283,6 +289,7 @@ pub async fn counter_repayment(
         method: req.method,
         transfer_ref: transfer_ref(req.transfer_ref.as_deref())?,
         confirm_payoff: true,
+        settles: req.settles_record,
     };
     Ok(Json(state.db.counter_repayment(&who, loan_id, &pay).await?))
 }

@@ -455,6 +455,14 @@ fn refused_cells(lang: Lang, r: &RefusedRecord, settle: Option<(&str, &str)>) ->
                     " "
                     button type="submit" { (lang.t("Đánh dấu đã xử lý", "Mark settled")) }
                 }
+                @if let (Some(loan), "repayment") = (r.loan_id, r.kind.as_str()) {
+                    br;
+                    a.counter-link href=(format!("{}#counter-form", view::link(&format!("/loans/{loan}"), &[
+                        ("amount", r.amount.clone().unwrap_or_default()),
+                        ("settles", r.record_id.to_string()),
+                        ("settles_receipt", r.receipt_no.clone().unwrap_or_default()),
+                    ]))) { (lang.t("Nộp tiền này tại quầy…", "Take this cash at the counter…")) }
+                }
             } @else { span.muted { "—" } }
         }
     }

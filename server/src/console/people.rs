@@ -317,6 +317,10 @@ pub struct LoanQuery {
     method: String,
     amount: String,
     transfer_ref: String,
+    /// Filled from the queue's list of refused records: the officer's
+    /// refused repayment this cash is, and its receipt number.
+    settles: String,
+    settles_receipt: String,
 }
 
 /// The counter form as posted.
@@ -334,6 +338,11 @@ pub struct CounterForm {
     transfer_ref: String,
     /// `1` when ticked: the amount pays the loan off, and the clerk knows.
     payoff: String,
+    /// The officer's refused repayment whose cash this is (its record id),
+    /// when the form came from the queue's list of refused records.
+    settles: String,
+    /// Its receipt number, to say which one.
+    settles_receipt: String,
 }
 
 /// The loan page's counter form: what was typed and why it was refused, or
@@ -358,6 +367,8 @@ pub async fn loan(
             method: q.method,
             amount: q.amount,
             transfer_ref: q.transfer_ref,
+            settles: q.settles,
+            settles_receipt: q.settles_receipt,
             ..CounterForm::default()
         },
         error: None,
@@ -428,6 +439,7 @@ pub async fn take_repayment(
         method,
         transfer_ref: reference,
         confirm_payoff: form.payoff == "1",
+        settles: Uuid::parse_str(form.settles.trim()).ok(),
     };
     match state.db.counter_repayment(&who, loan_id, &pay).await {
         Ok(r) => Redirect::to(&format!(
@@ -715,6 +727,14 @@ async fn render_loan(
                 form.stack method="post" action=(format!("/loans/{}/repayments", l.id)) id="counter-form" {
                     (csrf_field(&s.csrf))
                     input type="hidden" name="client_id" value=(client_id);
+                    @if !counter.form.settles.is_empty() {
+                        input type="hidden" name="settles" value=(counter.form.settles);
+                        input type="hidden" name="settles_receipt" value=(counter.form.settles_receipt);
+                        p.notice #settles-note { (lang.pick(
+                            format!("Khoản thu này là tiền của phiếu {} cán bộ đã thu nhưng bị từ chối: khi ghi, phiếu đó được đánh dấu đã xử lý (thu tại quầy).", counter.form.settles_receipt),
+                            format!("This is the cash of receipt {} an officer took that was refused: once taken, that record is marked settled (taken at the counter).", counter.form.settles_receipt),
+                        )) }
+                    }
                     label for="amount" { (lang.t("Số tiền thu (đồng)", "Amount received (đồng)")) }
                     input #amount type="text" name="amount" inputmode="numeric" autocomplete="off" required
                         value=(counter.form.amount) placeholder=(lang.t("ví dụ 1.500.000", "e.g. 1.500.000"))

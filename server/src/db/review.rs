@@ -1697,7 +1697,7 @@ pub async fn counter_repayment(
     pay: &rv::CounterPayment,
     now: DateTime<Utc>,
 ) -> DbResult<rv::CounterReceipt> {
-    let rv::CounterPayment { client_id, amount, ref note, method, ref transfer_ref, confirm_payoff } = *pay;
+    let rv::CounterPayment { client_id, amount, ref note, method, ref transfer_ref, confirm_payoff, settles } = *pay;
     let transfer_ref = transfer_ref.as_deref();
     match (method, transfer_ref) {
         (rv::PayMethod::Transfer, None) => {
@@ -1740,6 +1740,23 @@ pub async fn counter_repayment(
             ));
         }
         return counter_receipt(c, s, &loan_code).await;
+    }
+    if let Some(record) = settles {
+        // The officer's refused repayment on this same loan (whether it is
+        // refused and not settled yet, settling it below says).
+        let on: Option<(String, Option<i64>)> =
+            sqlx::query_as("SELECT kind, loan_id FROM sync_records WHERE client_id = $1")
+                .bind(record)
+                .fetch_optional(&mut *c)
+                .await?;
+        if on != Some(("repayment".to_string(), Some(loan_id))) {
+            return Err(refused(
+                422,
+                "settles_another_loan",
+                format!("Bản ghi {record} không phải khoản thu của cán bộ trên khoản vay {loan_code}"),
+                format!("record {record} is not an officer's repayment on loan {loan_code}"),
+            ));
+        }
     }
     if let Some(r) = transfer_ref {
         transfer_ref_free(c, branch_id, r).await?;
@@ -1828,6 +1845,13 @@ pub async fn counter_repayment(
     let detail = serde_json::json!({ "loan": loan_code, "amount": amount, "receipt_no": receipt_no, "entry": entry_id,
         "method": method.as_str(), "transfer_ref": transfer_ref });
     audit_append(c, &who.audit("counter.repayment", "loan", loan_id.to_string(), detail), now).await?;
+    if let Some(record) = settles {
+        let mut what = format!("Thu tại quầy, phiếu {receipt_no} ({})", format_vnd(amount));
+        if !note.trim().is_empty() {
+            what.push_str(&format!(" — {}", note.trim()));
+        }
+        settle_refused(c, who, record, &what, now).await?;
+    }
     let _ = allocation;
     counter_receipt(
         c,

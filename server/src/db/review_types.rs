@@ -433,6 +433,10 @@ pub struct CounterPayment {
     /// The amount pays the loan off (closes it): said so by whoever takes
     /// it. The console asks (a tick); the API's caller means what it sends.
     pub confirm_payoff: bool,
+    /// A repayment an officer took on this loan that was refused (at
+    /// upload or at review) and whose cash this is: marked settled with
+    /// the counter's receipt, in the same transaction.
+    pub settles: Option<Uuid>,
 }
 
 /// A repayment taken at the counter, with its receipt.
