@@ -935,6 +935,8 @@ fn detail_key_vi(key: &str) -> Option<&'static str> {
         "media_type" => "định dạng",
         "message" => "nội dung",
         "method" => "cách trả",
+        "officer" => "cán bộ",
+        "direction" => "chiều",
         "note" => "ghi chú",
         "opening_entry" => "bút toán nhập khoản vay",
         "outcome" => "kết quả",
@@ -961,9 +963,44 @@ fn detail_key_vi(key: &str) -> Option<&'static str> {
     })
 }
 
+/// A detail's value that reads better in words: money as đồng, how a
+/// payment was made, which way cash moved, an entry's kind.
+fn detail_value(lang: Lang, key: &str, v: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    match (key, v) {
+        (
+            "amount" | "principal" | "cash_expected" | "cash_received" | "discrepancy",
+            Value::Number(n),
+        ) => n.as_i64().map(view::vnd),
+        ("method", Value::String(s)) => Some(
+            match s.as_str() {
+                "cash" => lang.t("tiền mặt", "cash"),
+                "transfer" => lang.t("chuyển khoản", "transfer"),
+                _ => return None,
+            }
+            .to_string(),
+        ),
+        ("direction", Value::String(s)) => Some(
+            match s.as_str() {
+                "paid_in" => lang.t("nộp vào quỹ", "paid into the vault"),
+                "paid_out" => lang.t("trả từ quỹ", "paid out of the vault"),
+                "deposit" => lang.t("nộp vào ngân hàng", "paid into the bank"),
+                "withdrawal" => lang.t("rút từ ngân hàng", "drawn from the bank"),
+                _ => return None,
+            }
+            .to_string(),
+        ),
+        ("kind", Value::String(s)) => {
+            let (vi, en) = crate::ledger::EntryKind::name(s);
+            (vi != s.as_str()).then(|| lang.t(vi, en).to_string())
+        }
+        _ => None,
+    }
+}
+
 /// An audit line's details as a person reads them: `key: value` pairs (the
 /// keys in the page's language), text without quotes, lists joined, yes or
-/// no; anything else as stored.
+/// no, money in đồng; anything else as stored.
 fn audit_detail(lang: Lang, stored: &str) -> String {
     use serde_json::Value;
     let plain = |v: &Value| -> String {
@@ -996,7 +1033,13 @@ fn audit_detail(lang: Lang, stored: &str) -> String {
         Ok(Value::Object(fields)) => fields
             .iter()
             .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| format!("{}: {}", key(k), plain(v)))
+            .map(|(k, v)| {
+                format!(
+                    "{}: {}",
+                    key(k),
+                    detail_value(lang, k, v).unwrap_or_else(|| plain(v))
+                )
+            })
             .collect::<Vec<_>>()
             .join(" · "),
         Ok(other) => plain(&other),
@@ -1262,6 +1305,13 @@ mod tests {
             "tên thiết bị: Máy của Lan · số lần sai: 3 · tệp: users.csv, loans.csv · bị khóa: không · odd key: 1"
         );
         assert_eq!(audit_detail(Lang::Vi, r#""một dòng""#), "một dòng");
+        assert_eq!(
+            audit_detail(
+                Lang::Vi,
+                r#"{"amount":1500000,"method":"cash","direction":"paid_in","kind":"capital_receipt"}"#
+            ),
+            "số tiền: 1.500.000 ₫ · chiều: nộp vào quỹ · loại: Nhận vốn cho vay · cách trả: tiền mặt"
+        );
         assert_eq!(audit_detail(Lang::Vi, "not json"), "not json");
     }
 
