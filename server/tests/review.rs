@@ -1674,7 +1674,7 @@ async fn an_officer_moves_branch_only_with_nothing_of_the_old_one_in_hand() {
             .post(
                 &format!("/api/v1/batches/{batch}/approve"),
                 &sup,
-                &json!({"cash_received": "100000"}),
+                &json!({"cash_received": "90000"}),
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{body}");
@@ -1686,10 +1686,26 @@ async fn an_officer_moves_branch_only_with_nothing_of_the_old_one_in_hand() {
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{body}");
+        // Counted 10.000 ₫ short: paid back first.
+        let (s, body) = app.post_csv("/api/v1/imports/users", &admin, &moved).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let said = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(
+            said.contains("khoản thiếu quỹ 10.000 ₫ chưa nộp bù"),
+            "{body}"
+        );
+        let lan_id = app.id_of("users", "CB-TD-01").await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/officers/{lan_id}/over-short"),
+                &sup,
+                &json!({"client_id": Uuid::now_v7(), "amount": "10000", "note": "Nộp bù"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
         let (s, body) = app.post_csv("/api/v1/imports/users", &admin, &moved).await;
         assert_eq!(s, StatusCode::OK, "{backend:?}: {body}");
         // What she collected stays on Thủ Đức's books and in its reports.
-        let lan_id = app.id_of("users", "CB-TD-01").await;
         let (s, body) = app
             .get(
                 &format!("/api/v1/reports/daily-collections?officer_id={lan_id}"),
