@@ -1449,23 +1449,44 @@ async fn batch_review_in_a_real_browser() {
         assert!(owed.contains("thiếu 20.000 ₫"), "{owed}");
         let vault = "SELECT CAST(COALESCE(SUM(debit - credit), 0) AS BIGINT) FROM journal_lines WHERE account = 'vault'";
         let vault_before = scalar(&db.url, vault).await;
+        // More than she owes: refused, on the same page, what was typed kept.
+        b.fill("#over-short-list input[name=amount]", "25.000")
+            .await;
         b.fill(
             "#over-short-list input[name=note]",
             "Nộp bù tiền thiếu lô hôm nay",
         )
         .await;
+        b.submit("#over-short-list button[type=submit]", "#over-short-error")
+            .await;
+        let refused = b.text("#over-short-error").await;
+        assert!(refused.contains("20.000 ₫"), "{refused}");
+        let kept = b
+            .wait("#over-short-list input[name=note]")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(kept, "Nộp bù tiền thiếu lô hôm nay");
+        b.fill("#over-short-list input[name=amount]", "20.000")
+            .await;
         b.submit("#over-short-list button[type=submit]", "#over-short-result")
             .await;
+        let done = b.text("#over-short-result").await;
         assert!(
-            b.text("#over-short-result")
-                .await
-                .contains("còn lại của cán bộ: 0 ₫"),
-            "{}",
-            b.text("#over-short-result").await
+            done.contains("nộp bù 20.000 ₫ vào quỹ tiền mặt") && done.contains("đã thanh toán hết"),
+            "{done}"
         );
         assert!(
             !b.exists("#over-short-list").await,
             "nothing is left to settle"
+        );
+        assert!(
+            b.text("#over-short-settlements")
+                .await
+                .contains("Đề nghị đảo"),
+            "its entry may be reversed"
         );
         assert_eq!(scalar(&db.url, vault).await - vault_before, 20_000);
         b.close().await;

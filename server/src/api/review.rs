@@ -61,7 +61,7 @@ pub(crate) fn required(field: &str, value: &str) -> Result<String, AppError> {
     if v.is_empty() {
         // The field as the person knows it.
         let (vi, en) = match field {
-            "note" => ("ghi chú (đã làm gì)", "a note (what was done)"),
+            "note" => ("chú thích (đã làm gì)", "a note (what was done)"),
             "reason" => ("lý do", "a reason"),
             "source" => (
                 "nguồn (ai gửi, chứng từ)",

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use maud::html;
@@ -17,7 +18,7 @@ use super::i18n::Lang;
 use super::session::Signed;
 use super::view::{self, csrf_field, table_wrap, vnd, Nav};
 use super::view::{UrlPath, UrlQuery};
-use crate::api::review::{branch_of, counter_clerk, reviewer};
+use crate::api::review::{branch_of, reviewer};
 use crate::api::ClientIp;
 use crate::app::AppState;
 use crate::db::{AccountBalance, NewOverShort};
@@ -29,9 +30,21 @@ use crate::ledger::Account;
 pub struct LedgerQuery {
     /// One branch, for an admin (empty: the whole fund).
     branch: String,
-    /// An officer's over/short balance was just settled: what is left.
+    /// The over/short settlement just posted (its id), to confirm it.
     settled: String,
 }
+
+/// The over/short form sent back with why it was refused.
+#[derive(Debug, Default)]
+struct Refused {
+    officer_id: i64,
+    message: String,
+    amount: String,
+    note: String,
+}
+
+/// Settlements of officers' over/short accounts the page lists, at most.
+const SETTLEMENTS_SHOWN: i64 = 50;
 
 /// `GET /ledger`
 pub async fn page(
@@ -39,7 +52,7 @@ pub async fn page(
     signed: Signed,
     UrlQuery(q): UrlQuery<LedgerQuery>,
 ) -> Response {
-    match render(&state, &signed, &q).await {
+    match render(&state, &signed, &q, None, StatusCode::OK).await {
         Ok(r) => r,
         Err(e) => signed.ui().app_error(e),
     }
@@ -56,13 +69,27 @@ fn balance(lang: Lang, debit: i64, credit: i64) -> String {
     }
 }
 
-async fn render(state: &AppState, s: &Signed, q: &LedgerQuery) -> Result<Response, AppError> {
+async fn render(
+    state: &AppState,
+    s: &Signed,
+    q: &LedgerQuery,
+    refused: Option<Refused>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
     let lang = s.lang;
     let who = reviewer(&s.user, None)?;
     let mut branch = branch_of(&who);
     if who.is_admin {
         branch = q.branch.trim().parse().ok();
     }
+    let just = match q.settled.trim().parse::<i64>() {
+        Ok(id) => state.db.over_short_settlement(id, branch_of(&who)).await?,
+        Err(_) => None,
+    };
+    let settlements = state
+        .db
+        .over_short_settlements(branch, SETTLEMENTS_SHOWN)
+        .await?;
     let (rows, branches, users, campaigns) = (
         state.db.ledger_balances(branch).await?,
         state.db.branches(branch_of(&who)).await?,
@@ -137,11 +164,23 @@ async fn render(state: &AppState, s: &Signed, q: &LedgerQuery) -> Result<Respons
     let title = lang.t("Sổ cái", "Ledger");
     let body = html! {
         h1 { (title) }
-        @if let Ok(left) = q.settled.trim().parse::<i64>() {
-            p.notice.success role="status" #over-short-result { (lang.pick(
-                format!("Đã ghi sổ. Thừa/thiếu quỹ còn lại của cán bộ: {}.", vnd(left)),
-                format!("Posted. The officer's short/over left: {}.", vnd(left)),
-            )) }
+        @if let Some(k) = &just {
+            @let left = match k.balance_after {
+                0 => lang.t("đã thanh toán hết", "all settled").to_string(),
+                b if b > 0 => lang.pick(format!("còn thiếu {}", vnd(b)), format!("{} still short", vnd(b))),
+                b => lang.pick(format!("còn thừa {}", vnd(-b)), format!("{} still over", vnd(-b))),
+            };
+            p.notice.success role="status" #over-short-result { (if k.direction == "paid_in" {
+                lang.pick(
+                    format!("Đã ghi sổ bút toán số {}: {} nộp bù {} vào quỹ tiền mặt; {left}.", k.entry_id, k.officer_name, vnd(k.amount)),
+                    format!("Posted as entry {}: {} paid {} into the vault; {left}.", k.entry_id, k.officer_name, vnd(k.amount)),
+                )
+            } else {
+                lang.pick(
+                    format!("Đã ghi sổ bút toán số {}: trả lại {} {} từ quỹ tiền mặt; {left}.", k.entry_id, k.officer_name, vnd(k.amount)),
+                    format!("Posted as entry {}: {} paid back to {} from the vault; {left}.", k.entry_id, vnd(k.amount), k.officer_name),
+                )
+            }) }
         }
         p.lead { (lang.t(
             "Số dư từng tài khoản từ các bút toán đã ghi sổ (dư nợ gốc các khoản vay khi nhập, khoản thu đã duyệt, thu tại quầy, quà, nộp tiền, đảo bút toán). Tổng Nợ luôn bằng tổng Có.",
@@ -212,6 +251,11 @@ async fn render(state: &AppState, s: &Signed, q: &LedgerQuery) -> Result<Respons
                     "Khoản thiếu giám sát đếm khi duyệt lô được ghi nợ cán bộ. Khi cán bộ nộp bù tiền mặt (hoặc chi nhánh trả lại khoản thừa), ghi vào đây: tiền vào (hoặc ra khỏi) quỹ tiền mặt chi nhánh ngay, không quá số còn lại; điện thoại của cán bộ thấy số còn lại ở lần đồng bộ sau.",
                     "A shortage counted at approval is owed by the officer. When the officer pays it back in cash (or the branch pays back an overage), record it here: the cash goes into (or out of) the branch vault at once, never more than is left; the officer's phone sees what is left on its next sync.",
                 )) }
+                @if let Some(r) = &refused {
+                    p.notice.error role="alert" #over-short-error {
+                        (officer(r.officer_id)) ": " (r.message)
+                    }
+                }
                 (table_wrap(html! {
                     table.list #over-short-list {
                         thead { tr {
@@ -237,14 +281,56 @@ async fn render(state: &AppState, s: &Signed, q: &LedgerQuery) -> Result<Respons
                                             @let amount_id = format!("over-short-amount-{id}");
                                             @let note_id = format!("over-short-note-{id}");
                                             label.visually-hidden for=(amount_id) { (lang.t("Số tiền", "Amount")) }
+                                            @let again = refused.as_ref().filter(|r| r.officer_id == id);
                                             input type="text" id=(amount_id) name="amount" required inputmode="numeric"
-                                                value=(sotay_core::domain::money::group_thousands(left.abs()));
+                                                value=(again.map_or_else(|| sotay_core::domain::money::group_thousands(left.abs()), |r| r.amount.clone()));
                                             " "
                                             label.visually-hidden for=(note_id) { (lang.t("Ghi chú", "Note")) }
                                             input type="text" id=(note_id) name="note" required maxlength="200"
+                                                value=(again.map(|r| r.note.as_str()).unwrap_or_default())
                                                 placeholder=(if left > 0 { lang.t("Cán bộ nộp bù tiền thiếu…", "The officer paid the shortage back…") } else { lang.t("Trả lại cán bộ tiền thừa…", "Paid the overage back…") });
                                             " "
                                             button type="submit" { (if left > 0 { lang.t("Ghi nộp bù vào quỹ", "Record the cash paid in") } else { lang.t("Ghi trả lại từ quỹ", "Record the cash paid out") }) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }))
+            }
+            @if !settlements.is_empty() {
+                h2 #over-short-settled { (lang.t("Các lần thanh toán thừa/thiếu quỹ", "Short/over settlements")) }
+                (table_wrap(html! {
+                    table.list #over-short-settlements {
+                        thead { tr {
+                            th { (lang.t("Thời điểm", "When")) }
+                            th { (lang.t("Cán bộ", "Officer")) }
+                            th.num { (lang.t("Số tiền", "Amount")) }
+                            th { (lang.t("Ghi chú", "Note")) }
+                            th { (lang.t("Người ghi", "Recorded by")) }
+                            th { (lang.t("Bút toán", "Entry")) }
+                        } }
+                        tbody {
+                            @for k in &settlements {
+                                tr {
+                                    td.nowrap { (view::datetime(k.recorded_at)) }
+                                    td { (k.officer_name) }
+                                    td.num.nowrap { (if k.direction == "paid_in" {
+                                        lang.pick(format!("nộp bù {}", vnd(k.amount)), format!("paid in {}", vnd(k.amount)))
+                                    } else {
+                                        lang.pick(format!("trả lại {}", vnd(k.amount)), format!("paid out {}", vnd(k.amount)))
+                                    }) }
+                                    td { (k.note) }
+                                    td { (k.recorded_by) }
+                                    td.nowrap {
+                                        (k.entry_id)
+                                        @if k.reversed {
+                                            " " span.badge.muted { (lang.t("Đã đảo", "Reversed")) }
+                                        } @else {
+                                            " " a href=(view::link("/reversals/new", &[("entry", k.entry_id.to_string())])) {
+                                                (lang.t("Đề nghị đảo", "Ask to reverse"))
+                                            }
                                         }
                                     }
                                 }
@@ -266,7 +352,7 @@ async fn render(state: &AppState, s: &Signed, q: &LedgerQuery) -> Result<Respons
             }
         }
     };
-    Ok(s.ui().page(title, Nav::Ledger, body).into_response())
+    Ok((status, s.ui().page(title, Nav::Ledger, body)).into_response())
 }
 
 /// The over/short settlement form as posted.
@@ -293,9 +379,33 @@ pub async fn settle_over_short(
     }
     let ui = signed.ui();
     let lang = signed.lang;
-    let who = match counter_clerk(&signed.user, ip) {
+    let who = match reviewer(&signed.user, ip) {
         Ok(w) => w,
         Err(e) => return ui.app_error(e),
+    };
+    // Refused: the ledger page again, with why and what was typed.
+    let again = |message: String, status: StatusCode| {
+        let (state, signed) = (&state, &signed);
+        let refused = Refused {
+            officer_id,
+            message,
+            amount: form.amount.clone(),
+            note: form.note.clone(),
+        };
+        async move {
+            match render(
+                state,
+                signed,
+                &LedgerQuery::default(),
+                Some(refused),
+                status,
+            )
+            .await
+            {
+                Ok(r) => r,
+                Err(e) => signed.ui().app_error(e),
+            }
+        }
     };
     let amount = match parse_typed_amount(
         lang.t("Số tiền", "Amount"),
@@ -304,20 +414,20 @@ pub async fn settle_over_short(
     ) {
         Ok(a) => a.get(),
         Err(e) => {
-            return ui.app_error(AppError::invalid_field(
-                "amount",
-                e.message_vi(),
-                e.message_en(),
-            ))
+            return again(
+                lang.pick(e.message_vi(), e.message_en()),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
     };
-    let note: String = form.note.trim().chars().take(200).collect();
-    if note.is_empty() {
-        return ui.app_error(AppError::invalid_field(
-            "note",
-            "Cần ghi chú (cán bộ nộp bù tiền thiếu lô nào, hay trả lại tiền thừa vì sao)",
-            "write a note (which batch's shortage the officer paid back, or why the overage is paid back)",
-        ));
+    let note: String = form.note.trim().to_string();
+    if note.is_empty() || note.chars().count() > 200 {
+        let m = lang.t(
+            "Cần ghi chú, tối đa 200 ký tự (cán bộ nộp bù tiền thiếu của lô nào, hay trả lại tiền thừa vì sao)",
+            "Write a note of at most 200 characters (which batch's shortage the officer paid back, or why the overage is paid back)",
+        );
+        return again(m.to_string(), StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     let client_id = Uuid::parse_str(form.client_id.trim()).unwrap_or_else(|_| Uuid::now_v7());
     let m = NewOverShort {
@@ -327,11 +437,16 @@ pub async fn settle_over_short(
         note: &note,
     };
     match state.db.over_short_settle(&who, &m).await {
-        Ok(done) => Redirect::to(&format!(
-            "/ledger?settled={}#over-short-result",
-            done.balance_after
-        ))
-        .into_response(),
-        Err(e) => ui.app_error(e.into()),
+        Ok(done) => {
+            Redirect::to(&format!("/ledger?settled={}#over-short-result", done.id)).into_response()
+        }
+        Err(e) => {
+            let e = AppError::from(e);
+            if e.status.is_server_error() || e.status == StatusCode::NOT_FOUND {
+                return ui.app_error(e);
+            }
+            let m = ui.message(&e).to_string();
+            again(m, e.status).await
+        }
     }
 }

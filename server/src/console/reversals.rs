@@ -225,6 +225,13 @@ fn entry_cell(lang: Lang, r: &BranchReversal) -> Markup {
                 format!("Once approved: {} leaves the branch vault (or bank account), to give back to the borrower", vnd(r.amount)),
             )) }
         }
+        @if r.decision.is_none() && r.entry_kind == "over_short_settlement" {
+            br;
+            small.warn { (lang.pick(
+                format!("Khi duyệt: khoản thanh toán {} bị huỷ, tiền ra (hoặc vào) quỹ tiền mặt chi nhánh và thừa/thiếu quỹ của cán bộ trở lại như trước", vnd(r.amount)),
+                format!("Once approved: the settlement of {} is undone, the cash leaves (or returns to) the branch vault and the officer's short/over is as before", vnd(r.amount)),
+            )) }
+        }
     }
 }
 

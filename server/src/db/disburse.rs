@@ -305,8 +305,36 @@ pub async fn bank_moves(c: &mut Conn, branch: Option<i64>) -> DbResult<Vec<rv::B
 }
 
 const OVER_SHORT_VIEW: &str = "SELECT s.id, s.client_id, s.branch_id, s.officer_id, o.full_name AS officer_name,
-        s.direction, s.amount, s.note, s.entry_id, u.full_name AS recorded_by, s.recorded_at
+        s.direction, s.amount, s.note, s.entry_id, u.full_name AS recorded_by, s.recorded_at,
+        EXISTS (SELECT 1 FROM journal_entries x WHERE x.reverses = s.entry_id) AS reversed
     FROM over_short_settlements s JOIN users o ON o.id = s.officer_id JOIN users u ON u.id = s.recorded_by";
+
+/// One settlement of an officer's over/short account, with the balance
+/// left, if it is in `branch` (any for `None`).
+pub async fn over_short_settlement(
+    c: &mut Conn,
+    id: i64,
+    branch: Option<i64>,
+) -> DbResult<Option<rv::OverShortSettlement>> {
+    let sql = format!("{OVER_SHORT_VIEW} WHERE s.id = $1");
+    let found: Option<rv::OverShortSettlement> = sqlx::query_as(&sql).bind(id).fetch_optional(&mut *c).await?;
+    match found.filter(|v| branch.is_none_or(|b| b == v.branch_id)) {
+        Some(v) => Ok(Some(over_short_view(c, v.id).await?)),
+        None => Ok(None),
+    }
+}
+
+/// The settlements of officers' over/short accounts of a branch (or the
+/// fund), newest first, at most `limit`.
+pub async fn over_short_settlements(
+    c: &mut Conn,
+    branch: Option<i64>,
+    limit: i64,
+) -> DbResult<Vec<rv::OverShortSettlement>> {
+    let (kind, id) = branch.map_or((0, 0), |b| (1, b));
+    let sql = format!("{OVER_SHORT_VIEW} WHERE ($1 = 0 OR s.branch_id = $2) ORDER BY s.id DESC LIMIT $3");
+    Ok(sqlx::query_as(&sql).bind(kind).bind(id).bind(limit).fetch_all(&mut *c).await?)
+}
 
 /// An officer's over/short balance at a branch: what supervisors counted
 /// short less what they counted over, less what was settled since

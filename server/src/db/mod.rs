@@ -1382,6 +1382,26 @@ impl Db {
         with_tx!(self, q, tx => q::review::over_short_settle(&mut tx, who, m, now).await)
     }
 
+    /// One over/short settlement in `branch` (`None`: any), with the
+    /// officer's balance left.
+    pub async fn over_short_settlement(
+        &self,
+        id: i64,
+        branch: Option<i64>,
+    ) -> DbResult<Option<OverShortSettlement>> {
+        with_conn!(self, q, c => q::review::over_short_settlement(&mut c, id, branch).await)
+    }
+
+    /// The over/short settlements of a branch (`None`: the fund), newest
+    /// first, at most `limit`.
+    pub async fn over_short_settlements(
+        &self,
+        branch: Option<i64>,
+        limit: i64,
+    ) -> DbResult<Vec<OverShortSettlement>> {
+        with_conn!(self, q, c => q::review::over_short_settlements(&mut c, branch, limit).await)
+    }
+
     /// The bank moves of a branch (`None`: the fund), newest first.
     pub async fn bank_moves(&self, branch: Option<i64>) -> DbResult<Vec<BankMove>> {
         with_conn!(self, q, c => q::review::bank_moves(&mut c, branch).await)

@@ -2140,10 +2140,10 @@ pub async fn branch_reversal_request(
             409,
             "reversal_target_invalid",
             format!(
-                "Bút toán số {entry_id} không đảo được (đã đảo, hoặc không phải khoản thu, quà, phiếu nhập kho quà, vốn nhận về, giải ngân, khoản vay nhập từ tệp hay nộp/rút tiền ngân hàng)"
+                "Bút toán số {entry_id} không đảo được (đã đảo, hoặc không phải khoản thu, quà, phiếu nhập kho quà, vốn nhận về, giải ngân, khoản vay nhập từ tệp, nộp/rút tiền ngân hàng hay thanh toán thừa/thiếu quỹ của cán bộ)"
             ),
             format!(
-                "entry {entry_id} cannot be reversed (already reversed, or not a repayment, a gift, a stock receipt, capital received, a loan paid out, a loan imported from a file or a bank deposit or withdrawal)"
+                "entry {entry_id} cannot be reversed (already reversed, or not a repayment, a gift, a stock receipt, capital received, a loan paid out, a loan imported from a file, a bank deposit or withdrawal or an officer's short/over settled)"
             ),
         ));
     }

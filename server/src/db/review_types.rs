@@ -994,6 +994,10 @@ pub struct OverShortSettlement {
     pub entry_id: i64,
     pub recorded_by: String,
     pub recorded_at: DateTime<Utc>,
+    /// Its entry was reversed (recorded by mistake): it no longer counts.
+    #[sqlx(default)]
+    #[serde(default)]
+    pub reversed: bool,
     /// The officer's over/short balance at the branch after it: a
     /// shortage still owed (positive), an overage (negative), or 0.
     #[sqlx(default)]
