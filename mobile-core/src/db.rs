@@ -361,7 +361,10 @@ fn upsert_officer(tx: &Transaction, o: &wire::OfficerIdentity) -> Result<u64> {
          VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (id) DO UPDATE SET officer_id = excluded.officer_id, code = excluded.code,
            full_name = excluded.full_name, branch_id = excluded.branch_id, branch_name = excluded.branch_name,
-           cash_short = excluded.cash_short",
+           cash_short = excluded.cash_short
+         WHERE (officer.officer_id, officer.code, officer.full_name, officer.branch_id, officer.branch_name)
+               IS NOT (excluded.officer_id, excluded.code, excluded.full_name, excluded.branch_id, excluded.branch_name)
+            OR officer.cash_short IS NOT excluded.cash_short",
         params![
             o.officer_id.to_string(),
             required("officer.code".into(), &o.code)?,
@@ -370,8 +373,9 @@ fn upsert_officer(tx: &Transaction, o: &wire::OfficerIdentity) -> Result<u64> {
             clean(&o.branch_name),
             o.cash_short.map(|d| d.get())
         ],
-    )?;
-    Ok(1)
+    )
+    .map(|n| n as u64)
+    .map_err(Into::into)
 }
 
 fn upsert_houses(tx: &Transaction, houses: &[wire::BoardingHouse]) -> Result<u64> {

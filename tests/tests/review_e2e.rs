@@ -377,6 +377,9 @@ fn a_synced_day_is_approved_posted_heard_by_the_phone_and_reversed_exactly() {
 
         // The phone hears it on its next sync.
         phone.book.sync(None).expect("sync after approval");
+        // Nothing new since: an idle sync receives nothing.
+        let idle = phone.book.sync(None).expect("an idle sync");
+        assert_eq!(idle.received_changes, 0, "{backend:?}: {idle:?}");
         let states = states_of(&phone);
         for id in paid.iter().map(|p| p.client_id).chain([gift, visit]) {
             assert_eq!(
