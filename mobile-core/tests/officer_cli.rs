@@ -98,9 +98,8 @@ fn an_officer_records_a_day_from_the_terminal() {
     assert!(out.contains("còn phải trả 620.000 ₫ (dư nợ gốc"), "{out}");
     let out = stdout(&run(&db, &["outbox", "--state", "pending"]));
     assert_eq!(out.matches("thu nợ       chờ gửi").count(), 1, "{out}");
-    assert!(!out.contains("có thể còn nữa"), "{out}");
-    let out = stdout(&run(&db, &["outbox", "--limit", "1"]));
-    assert!(out.contains("có thể còn nữa"), "{out}");
+    assert!(!out.contains("cũ hơn"), "{out}");
+
     let out = stdout(&run(&db, &["summary", "--day", "20/11/2026"]));
     assert!(out.contains("thu 500.000 ₫ (1 phiếu)"), "{out}");
 
@@ -150,4 +149,15 @@ fn an_officer_records_a_day_from_the_terminal() {
     assert_eq!(unknown.status.code(), Some(2));
     let err = String::from_utf8_lossy(&unknown.stderr);
     assert!(err.contains("Không có bản ghi \"A7K2-000099\""), "{err}");
+
+    // The outbox shows the newest records: the one shown is the last recorded.
+    let all = stdout(&run(&db, &["outbox"]));
+    let newest = all
+        .lines()
+        .rfind(|l| l.starts_with('#'))
+        .unwrap()
+        .to_string();
+    let out = stdout(&run(&db, &["outbox", "--limit", "1"]));
+    assert!(out.contains("hiện 1 bản ghi mới nhất; còn"), "{out}");
+    assert!(out.contains(&newest), "{out}");
 }

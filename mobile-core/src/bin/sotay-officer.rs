@@ -144,6 +144,7 @@ enum Command {
     Outbox {
         #[arg(long, value_enum, default_value_t = State::All)]
         state: State,
+        /// How many of the newest records to show.
         #[arg(long, default_value_t = 100)]
         limit: u32,
     },
@@ -689,15 +690,18 @@ fn run(cli: Cli) -> Res<()> {
                 State::Rejected => OutboxFilter::Rejected,
                 State::Wedged => OutboxFilter::Wedged,
             };
-            let items = book.outbox(filter, limit)?;
-            if items.is_empty() {
+            // The newest `limit`, oldest first: today's work is what an
+            // officer looks for.
+            let all = book.outbox(filter, u32::MAX)?;
+            if all.is_empty() {
                 out!("Hộp thư đi trống.");
             }
-            for i in &items {
+            let skipped = all.len().saturating_sub(limit as usize);
+            for i in &all[skipped..] {
                 print_item(i);
             }
-            if items.len() as u32 == limit {
-                out!("(hiện {limit} bản ghi đầu; có thể còn nữa: thêm --limit để xem thêm / the first {limit} shown; there may be more: raise --limit)");
+            if skipped > 0 {
+                out!("(hiện {limit} bản ghi mới nhất; còn {skipped} bản ghi cũ hơn: thêm --limit để xem / the newest {limit} shown; {skipped} older: raise --limit)");
             }
         }
         Command::Summary { day: d } => {
