@@ -157,6 +157,35 @@ fn a_closed_port_is_reported_as_not_sent() {
     }
 }
 
+/// A slow answer that keeps moving (a big first download on a poor
+/// network) is read to its end, however long it takes in all.
+#[test]
+fn a_slow_answer_that_keeps_coming_is_read_whole() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(conn.try_clone().unwrap());
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap() > 2 {
+            line.clear();
+        }
+        conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\n")
+            .unwrap();
+        for b in b"chunked!" {
+            std::thread::sleep(Duration::from_millis(300));
+            conn.write_all(&[*b]).unwrap();
+            conn.flush().unwrap();
+        }
+    });
+    // 2.4 s in all, never 1 s without a byte.
+    let http = HttpTransport::new(Duration::from_secs(1));
+    let r = http
+        .get(&format!("http://127.0.0.1:{port}/api/v1/sync/changes"), &[])
+        .unwrap();
+    assert_eq!((r.status, r.body.as_slice()), (200, b"chunked!".as_slice()));
+}
+
 /// Sends what was meant for `from` to `to`.
 struct Moved {
     from: String,

@@ -18,10 +18,15 @@ impl Default for HttpTransport {
 }
 
 impl HttpTransport {
-    /// `timeout` bounds a whole request, answer included.
-    pub fn new(timeout: Duration) -> Self {
+    /// `wait` is how long the server has to start answering once the
+    /// request is sent, and how long a transfer may stall: a slow network
+    /// that keeps moving (a big first download on 2G) is given the time it
+    /// needs, a server that hangs or a connection that stops is not.
+    pub fn new(wait: Duration) -> Self {
         let config = ureq::Agent::config_builder()
-            .timeout_global(Some(timeout))
+            .timeout_recv_response(Some(wait))
+            .timeout_per_read(Some(wait))
+            .timeout_per_write(Some(wait))
             .timeout_connect(Some(Duration::from_secs(15)))
             .http_status_as_error(false)
             .user_agent(concat!("sotay-core/", env!("CARGO_PKG_VERSION")))
@@ -65,7 +70,11 @@ fn answer(mut r: ureq::http::Response<ureq::Body>) -> Result<Response, Transport
         .with_config()
         .limit(MAX_BODY)
         .read_to_vec()
-        .map_err(failed)?;
+        .map_err(|e| match e {
+            ureq::Error::Timeout(_) => TransportError::TimedOut(e.to_string()),
+            // The answer had begun: whatever broke, the request was sent.
+            other => TransportError::NoAnswer(other.to_string()),
+        })?;
     Ok(Response { status, body })
 }
 

@@ -61,9 +61,10 @@ pub enum TransportError {
     /// The request may have reached the server, but no answer came back.
     #[error("no answer: {0}")]
     NoAnswer(String),
-    /// The request may have reached the server, but it did not answer in
-    /// the time a request is given: not tried again in the same sync (a
-    /// server that hangs would keep the officer waiting that long again).
+    /// The request may have reached the server, but it did not start
+    /// answering in the time given, or the transfer stalled that long: not
+    /// tried again in the same sync (a server that hangs would keep the
+    /// officer waiting that long again).
     #[error("timed out: {0}")]
     TimedOut(String),
 }
