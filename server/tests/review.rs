@@ -1141,6 +1141,16 @@ async fn a_cashier_takes_repayments_at_the_counter_and_nothing_else() {
             .await;
         let (_, me) = app.get("/api/v1/me", &cashier).await;
         assert_eq!(me["role"], "cashier", "{me}");
+        // Settling an officer's refused record is not a cashier's word.
+        let l1_id = app.id_of("loans", "L-001").await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/loans/{l1_id}/repayments"),
+                &cashier,
+                &json!({"client_id": Uuid::now_v7(), "amount": "1000", "settles_record": Uuid::now_v7()}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
 
         // The loan lookup the counter needs, for the branch only.
         let l1 = app.id_of("loans", "L-001").await;
@@ -1901,14 +1911,33 @@ async fn cash_rejected_at_review_stays_on_the_queue_until_settled() {
             (StatusCode::CONFLICT, Some("already_settled")),
             "{body}"
         );
-        let (s, receipt) = app
+        // Another amount is not that cash.
+        let (s, body) = app
             .post(
                 &format!("/api/v1/loans/{l1_id}/repayments"),
                 &sup,
-                &counter(left_out.client_id),
+                &json!({"client_id": Uuid::now_v7(), "amount": "1000", "settles_record": left_out.client_id}),
             )
             .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("settles_other_cash")),
+            "{body}"
+        );
+        let taking = counter(left_out.client_id);
+        let (s, receipt) = app
+            .post(&format!("/api/v1/loans/{l1_id}/repayments"), &sup, &taking)
+            .await;
         assert_eq!(s, StatusCode::OK, "{receipt}");
+        // Sent again: the same receipt, nothing taken twice.
+        let (s, again) = app
+            .post(&format!("/api/v1/loans/{l1_id}/repayments"), &sup, &taking)
+            .await;
+        assert_eq!(
+            (s, &again["id"]),
+            (StatusCode::OK, &receipt["id"]),
+            "{again}"
+        );
         let rows = listed(&app).await;
         assert_eq!(
             rows.iter().map(|r| r.0).collect::<Vec<_>>(),

@@ -258,9 +258,10 @@ pub struct CounterRequest {
     #[serde(default)]
     pub transfer_ref: Option<String>,
     /// The record id of an officer's repayment on this loan that was
-    /// refused (at upload or at review) and whose cash this is: marked
-    /// settled with this receipt, in the same transaction (refused if it
-    /// is not refused, or settled already).
+    /// refused (at upload or at review) and whose cash this is (the same
+    /// amount, in cash): marked settled with this receipt, in the same
+    /// transaction (refused if it is not refused, or settled already).
+    /// A supervisor's or an admin's, not a cashier's.
     #[serde(default)]
     pub settles_record: Option<Uuid>,
 }
@@ -280,6 +281,10 @@ pub async fn counter_repayment(
     ApiJson(req): ApiJson<CounterRequest>,
 ) -> Result<Json<CounterReceipt>, AppError> {
     let who = counter_clerk(&user, ip)?;
+    // Settling a refused record is a supervisor's (or an admin's) word.
+    if req.settles_record.is_some() && user.role == Role::Cashier {
+        return Err(AppError::forbidden_role());
+    }
     let amount = parse_amount("amount", &req.amount, AmountRule::Positive)
         .map_err(|e| AppError::invalid_field("amount", e.message_vi(), e.message_en()))?;
     let pay = CounterPayment {

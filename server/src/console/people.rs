@@ -425,6 +425,24 @@ pub async fn take_repayment(
         }
     };
     let method = PayMethod::parse(form.method.trim()).unwrap_or_default();
+    // The officer's refused repayment this cash settles: a supervisor's
+    // word, and a record id, never silently dropped.
+    let settles = match form.settles.trim() {
+        "" => None,
+        s => match Uuid::parse_str(s) {
+            Ok(id) if signed.user.role != Role::Cashier => Some(id),
+            Ok(_) => return signed.ui().app_error(AppError::forbidden_role()),
+            Err(_) => {
+                let m = lang.t(
+                    "Bản ghi bị từ chối cần xử lý không đọc được; mở lại từ danh sách khoản bị từ chối",
+                    "The refused record to settle cannot be read; open it again from the list of refused records",
+                );
+                let mut form = form;
+                form.settles.clear();
+                return again(m.to_string(), StatusCode::UNPROCESSABLE_ENTITY, form).await;
+            }
+        },
+    };
     let reference = match transfer_ref(Some(&form.transfer_ref)) {
         Ok(r) => r,
         Err(e) => {
@@ -439,7 +457,7 @@ pub async fn take_repayment(
         method,
         transfer_ref: reference,
         confirm_payoff: form.payoff == "1",
-        settles: Uuid::parse_str(form.settles.trim()).ok(),
+        settles,
     };
     match state.db.counter_repayment(&who, loan_id, &pay).await {
         Ok(r) => Redirect::to(&format!(
@@ -456,6 +474,12 @@ pub async fn take_repayment(
                 return signed.ui().app_error(e);
             }
             let m = signed.ui().message(&e).to_string();
+            let mut form = form;
+            // Settled already (or not refused): taking the cash again would
+            // fail the same way; the form goes back without the record.
+            if matches!(e.code, "already_settled" | "not_refused_handover") {
+                form.settles.clear();
+            }
             again(m, e.status, form).await
         }
     }

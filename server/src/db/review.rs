@@ -1739,22 +1739,64 @@ pub async fn counter_repayment(
                 "this transaction id was already used for another repayment".into(),
             ));
         }
+        // The same again, settling what it settled when it was taken.
+        if let Some(record) = settles {
+            let note: Option<String> = sqlx::query_scalar(
+                "SELECT x.note FROM refused_settlements x JOIN sync_records r ON r.id = x.record_id WHERE r.client_id = $1",
+            )
+            .bind(record)
+            .fetch_optional(&mut *c)
+            .await?;
+            if !note.is_some_and(|n| n.contains(&s.receipt_no)) {
+                return Err(refused(
+                    409,
+                    "counter_conflict",
+                    "Mã giao dịch này đã được dùng cho một khoản thu không xử lý bản ghi đó".into(),
+                    "this transaction id was already used for a repayment that did not settle that record".into(),
+                ));
+            }
+        }
         return counter_receipt(c, s, &loan_code).await;
     }
     if let Some(record) = settles {
-        // The officer's refused repayment on this same loan (whether it is
-        // refused and not settled yet, settling it below says).
-        let on: Option<(String, Option<i64>)> =
-            sqlx::query_as("SELECT kind, loan_id FROM sync_records WHERE client_id = $1")
+        // The officer's refused repayment on this same loan, its very cash
+        // (whether it is refused and not settled yet, settling it below
+        // says).
+        let on: Option<(String, Option<i64>, Option<i64>)> =
+            sqlx::query_as("SELECT kind, loan_id, amount FROM sync_records WHERE client_id = $1")
                 .bind(record)
                 .fetch_optional(&mut *c)
                 .await?;
-        if on != Some(("repayment".to_string(), Some(loan_id))) {
+        let Some((_, _, Some(held))) = on.filter(|o| o.0 == "repayment" && o.1 == Some(loan_id)) else {
             return Err(refused(
                 422,
                 "settles_another_loan",
                 format!("Bản ghi {record} không phải khoản thu của cán bộ trên khoản vay {loan_code}"),
                 format!("record {record} is not an officer's repayment on loan {loan_code}"),
+            ));
+        };
+        // One settled already is said so below (settling it again).
+        let settled: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM refused_settlements x JOIN sync_records r ON r.id = x.record_id
+                            WHERE r.client_id = $1)",
+        )
+        .bind(record)
+        .fetch_one(&mut *c)
+        .await?;
+        if !settled && (held != amount || method != rv::PayMethod::Cash) {
+            return Err(refused(
+                422,
+                "settles_other_cash",
+                format!(
+                    "Khoản thu cán bộ đã thu là {} tiền mặt: chỉ khoản nộp đúng {} tiền mặt tại quầy mới xử lý được bản ghi đó",
+                    format_vnd(held),
+                    format_vnd(held)
+                ),
+                format!(
+                    "the officer took {} in cash: only exactly {} in cash at the counter settles that record",
+                    format_vnd(held),
+                    format_vnd(held)
+                ),
             ));
         }
     }
