@@ -1713,8 +1713,22 @@ async fn an_officer_moves_branch_only_with_nothing_of_the_old_one_in_hand() {
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{body}");
+        let paid_back = body["entry_id"].clone();
         let (s, body) = app.post_csv("/api/v1/imports/users", &admin, &moved).await;
         assert_eq!(s, StatusCode::OK, "{backend:?}: {body}");
+        // Her paying back was recorded by mistake and is reversed after she
+        // left: the shortage is back on Thủ Đức's books, where its
+        // supervisor settles it (her new branch has nothing of it).
+        let (s, body) = app.reversal(&sup, &admin, &paid_back, "Ghi nhầm").await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let td = app.id_of("branches", "CN-TD").await;
+        let settle = |branch: Option<i64>| json!({"client_id": Uuid::now_v7(), "amount": "10000", "note": "Nộp bù lần nữa", "branch_id": branch});
+        let path = format!("/api/v1/officers/{lan_id}/over-short");
+        let (s, _) = app.post(&path, &sup, &settle(None)).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "not in Thủ Đức any more");
+        let (s, body) = app.post(&path, &sup, &settle(Some(td))).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(money(&body["balance_after"]), 0);
         // What she collected stays on Thủ Đức's books and in its reports.
         let (s, body) = app
             .get(

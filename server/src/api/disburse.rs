@@ -167,6 +167,10 @@ pub struct OverShortRequest {
     pub amount: String,
     /// What happened (`Nộp bù tiền thiếu lô 05/12`).
     pub note: String,
+    /// The branch whose account is settled, when not the officer's own
+    /// (a balance left at a branch they moved from).
+    #[serde(default)]
+    pub branch_id: Option<i64>,
 }
 
 /// Settles an officer's over/short account in cash at the officer's
@@ -192,6 +196,7 @@ pub async fn settle_over_short(
     let m = NewOverShort {
         client_id: req.client_id,
         officer_id,
+        branch_id: req.branch_id,
         amount,
         note: &note,
     };

@@ -38,6 +38,7 @@ pub struct LedgerQuery {
 #[derive(Debug, Default)]
 struct Refused {
     officer_id: i64,
+    branch_id: Option<i64>,
     message: String,
     amount: String,
     note: String,
@@ -245,17 +246,19 @@ async fn render(
                     } }
                 }
             }))
+            // Said even when nothing is left to settle (another tab, or a
+            // colleague, settled it first).
+            @if let Some(r) = &refused {
+                p.notice.error role="alert" #over-short-error {
+                    (officer(r.officer_id)) ": " (r.message)
+                }
+            }
             @if !over_short.is_empty() {
                 h2 #over-short { (lang.t("Thừa/thiếu quỹ của cán bộ chưa thanh toán", "Officers' cash short/over not settled")) }
                 p.hint { (lang.t(
                     "Khoản thiếu giám sát đếm khi duyệt lô được ghi nợ cán bộ. Khi cán bộ nộp bù tiền mặt (hoặc chi nhánh trả lại khoản thừa), ghi vào đây: tiền vào (hoặc ra khỏi) quỹ tiền mặt chi nhánh ngay, không quá số còn lại; điện thoại của cán bộ thấy số còn lại ở lần đồng bộ sau.",
                     "A shortage counted at approval is owed by the officer. When the officer pays it back in cash (or the branch pays back an overage), record it here: the cash goes into (or out of) the branch vault at once, never more than is left; the officer's phone sees what is left on its next sync.",
                 )) }
-                @if let Some(r) = &refused {
-                    p.notice.error role="alert" #over-short-error {
-                        (officer(r.officer_id)) ": " (r.message)
-                    }
-                }
                 (table_wrap(html! {
                     table.list #over-short-list {
                         thead { tr {
@@ -266,9 +269,13 @@ async fn render(
                         tbody {
                             @for r in &over_short {
                                 @let id = r.officer_id.unwrap_or_default();
+                                @let key = format!("{}-{id}", r.branch_id);
                                 @let left = r.debit - r.credit;
-                                tr id=(format!("over-short-{id}")) {
-                                    td { (officer(id)) }
+                                tr id=(format!("over-short-{key}")) {
+                                    td {
+                                        (officer(id))
+                                        @if who.is_admin && branch.is_none() { br; small { (branch_name(r.branch_id)) } }
+                                    }
                                     td.num.nowrap { (if left > 0 {
                                         lang.pick(format!("thiếu {}", vnd(left)), format!("short {}", vnd(left)))
                                     } else {
@@ -278,10 +285,11 @@ async fn render(
                                         form.inline method="post" action=(format!("/ledger/over-short/{id}")) {
                                             (csrf_field(&s.csrf))
                                             input type="hidden" name="client_id" value=(Uuid::now_v7());
-                                            @let amount_id = format!("over-short-amount-{id}");
-                                            @let note_id = format!("over-short-note-{id}");
+                                            input type="hidden" name="branch_id" value=(r.branch_id);
+                                            @let amount_id = format!("over-short-amount-{key}");
+                                            @let note_id = format!("over-short-note-{key}");
                                             label.visually-hidden for=(amount_id) { (lang.t("Số tiền", "Amount")) }
-                                            @let again = refused.as_ref().filter(|r| r.officer_id == id);
+                                            @let again = refused.as_ref().filter(|x| x.officer_id == id && x.branch_id == Some(r.branch_id));
                                             input type="text" id=(amount_id) name="amount" required inputmode="numeric"
                                                 value=(again.map_or_else(|| sotay_core::domain::money::group_thousands(left.abs()), |r| r.amount.clone()));
                                             " "
@@ -361,6 +369,8 @@ async fn render(
 pub struct OverShortForm {
     csrf: String,
     client_id: String,
+    /// The branch whose account is settled (the row's).
+    branch_id: String,
     amount: String,
     note: String,
 }
@@ -388,6 +398,7 @@ pub async fn settle_over_short(
         let (state, signed) = (&state, &signed);
         let refused = Refused {
             officer_id,
+            branch_id: form.branch_id.trim().parse().ok(),
             message,
             amount: form.amount.clone(),
             note: form.note.clone(),
@@ -433,6 +444,7 @@ pub async fn settle_over_short(
     let m = NewOverShort {
         client_id,
         officer_id,
+        branch_id: form.branch_id.trim().parse().ok(),
         amount,
         note: &note,
     };

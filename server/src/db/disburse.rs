@@ -370,12 +370,18 @@ pub async fn over_short_settle(
     now: DateTime<Utc>,
 ) -> DbResult<rv::OverShortSettlement> {
     take_write_lock(c).await?;
+    // The officer (anyone who ever held cash, whatever their role now)
+    // and the branch whose over/short account is settled: the one named,
+    // or theirs.
     let officer: Option<(String, Option<i64>)> =
-        sqlx::query_as("SELECT full_name, branch_id FROM users WHERE id = $1 AND role = 'officer'")
+        sqlx::query_as("SELECT full_name, branch_id FROM users WHERE id = $1")
             .bind(m.officer_id)
             .fetch_optional(&mut *c)
             .await?;
-    let Some((name, Some(branch_id))) = officer.filter(|o| o.1.is_some() && who.covers(o.1)) else {
+    let Some((name, Some(branch_id))) = officer
+        .map(|(name, current)| (name, m.branch_id.or(current)))
+        .filter(|o| who.covers(o.1))
+    else {
         return Err(DbError::NotFound);
     };
     let stored: Option<(i64, i64, i64)> =

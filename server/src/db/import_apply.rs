@@ -75,6 +75,9 @@ pub async fn apply_import(
     user: Option<i64>,
     now: DateTime<Utc>,
 ) -> DbResult<ImportReport> {
+    // After every writer of the books (uploads, decisions, postings take
+    // this row first): what an officer still holds is read as it stands.
+    sqlx::query("UPDATE sync_counter SET value = value WHERE id = 1").execute(&mut *c).await?;
     let mut report = ImportReport::default();
     let mut found = Found::default();
     let branches = import_branches(c, &set.branches, now, &mut report.branches).await?;
@@ -216,7 +219,7 @@ struct Moved<'a> {
 /// them into the new branch's scope and post them on its books.
 async fn left_behind(c: &mut Conn, m: &Moved<'_>) -> DbResult<Option<RowError>> {
     // Their records through their batches (indexed by officer).
-    let (workers, waiting, refused, over_short): (i64, i64, i64, i64) = sqlx::query_as(concat!(
+    let (workers, waiting, refused): (i64, i64, i64) = sqlx::query_as(concat!(
         "SELECT
             (SELECT COUNT(*) FROM workers w WHERE w.officer_id = u.id
                 AND (u.role <> 'officer' OR w.branch_id <> u.branch_id)),
@@ -229,15 +232,24 @@ async fn left_behind(c: &mut Conn, m: &Moved<'_>) -> DbResult<Option<RowError>> 
         held_at_review_sql!(),
         ")
                 AND NOT EXISTS (SELECT 1 FROM record_reviews r WHERE r.record_id = s.id AND r.decision = 'approved')
-                AND NOT EXISTS (SELECT 1 FROM refused_settlements x WHERE x.record_id = s.id)),
-            (SELECT CAST(COALESCE(SUM(a.debit - a.credit), 0) AS BIGINT) FROM account_balances a
-              WHERE a.account = 'cash_over_short' AND a.officer_id = u.id)
+                AND NOT EXISTS (SELECT 1 FROM refused_settlements x WHERE x.record_id = s.id))
          FROM users u WHERE u.id = $1",
     ))
     .bind(m.user_id)
     .fetch_one(&mut *c)
     .await?;
-    if workers == 0 && waiting == 0 && refused == 0 && over_short == 0 {
+    // Their over/short account at each branch (a shortage at one does not
+    // pay an overage at another).
+    let by_branch: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT branch_id, CAST(SUM(debit - credit) AS BIGINT) FROM account_balances
+         WHERE account = 'cash_over_short' AND officer_id = $1 GROUP BY branch_id",
+    )
+    .bind(m.user_id)
+    .fetch_all(&mut *c)
+    .await?;
+    let short: i64 = by_branch.iter().map(|b| b.1.max(0)).sum();
+    let over: i64 = by_branch.iter().map(|b| (-b.1).max(0)).sum();
+    if workers == 0 && waiting == 0 && refused == 0 && short == 0 && over == 0 {
         return Ok(None);
     }
     let mut vi = Vec::new();
@@ -254,12 +266,13 @@ async fn left_behind(c: &mut Conn, m: &Moved<'_>) -> DbResult<Option<RowError>> 
         vi.push(format!("{refused} khoản thu hay suất quà bị từ chối chưa xử lý (giám sát chi nhánh cũ đánh dấu đã xử lý trước)"));
         en.push(format!("{refused} refused repayments or gifts not settled (the old branch's supervisor settles them first)"));
     }
-    if over_short > 0 {
-        vi.push(format!("khoản thiếu quỹ {} chưa nộp bù (ghi ở trang Sổ cái của chi nhánh cũ trước)", sotay_core::domain::money::format_vnd(over_short)));
-        en.push(format!("a cash shortage of {} not paid back (record it on the old branch's Ledger page first)", sotay_core::domain::money::format_vnd(over_short)));
-    } else if over_short < 0 {
-        vi.push(format!("khoản thừa quỹ {} chưa trả lại (ghi ở trang Sổ cái của chi nhánh cũ trước)", sotay_core::domain::money::format_vnd(-over_short)));
-        en.push(format!("a cash overage of {} not paid back (record it on the old branch's Ledger page first)", sotay_core::domain::money::format_vnd(-over_short)));
+    if short > 0 {
+        vi.push(format!("khoản thiếu quỹ {} chưa nộp bù (ghi ở trang Sổ cái của chi nhánh cũ trước)", sotay_core::domain::money::format_vnd(short)));
+        en.push(format!("a cash shortage of {} not paid back (record it on the old branch's Ledger page first)", sotay_core::domain::money::format_vnd(short)));
+    }
+    if over > 0 {
+        vi.push(format!("khoản thừa quỹ {} chưa trả lại (ghi ở trang Sổ cái của chi nhánh cũ trước)", sotay_core::domain::money::format_vnd(over)));
+        en.push(format!("a cash overage of {} not paid back (record it on the old branch's Ledger page first)", sotay_core::domain::money::format_vnd(over)));
     }
     Ok(Some(row_error(
         m.origin,

@@ -971,6 +971,9 @@ pub struct Waiting {
 pub struct NewOverShort<'a> {
     pub client_id: Uuid,
     pub officer_id: i64,
+    /// The branch whose over/short account of the officer is settled:
+    /// theirs when `None` (one they left has its own).
+    pub branch_id: Option<i64>,
     pub amount: i64,
     pub note: &'a str,
 }
