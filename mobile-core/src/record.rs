@@ -734,12 +734,16 @@ pub(crate) fn already_received(
 }
 
 /// The officer's remaining allocation: the server's figure less this
-/// device's live handouts the server does not count yet (their worker is
-/// not among the server's recipients).
+/// device's live handouts the server does not count yet (their worker,
+/// still in this portfolio, is not among the server's recipients). A
+/// worker moved to another officer is no longer listed: a handout to them
+/// the server took is in its figure already, one it did not take will be
+/// refused.
 pub(crate) fn campaign_remaining(conn: &Connection, campaign_id: &str) -> Result<i64> {
     Ok(conn.query_row(
         &format!(
             "SELECT c.officer_remaining - (SELECT count(*) FROM ({}) h WHERE h.campaign_id = c.id
+                 AND h.worker_id IN (SELECT id FROM workers)
                  AND h.worker_id NOT IN (SELECT worker_id FROM campaign_recipients r WHERE r.campaign_id = c.id))
              FROM campaigns c WHERE c.id = ?1",
             live_handouts()

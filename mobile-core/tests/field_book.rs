@@ -445,6 +445,59 @@ fn the_allocation_can_run_out() {
         Err(FieldBookError::Conflict { ref code, .. }) if code == "allocation_used_up"));
 }
 
+/// A gift the server took, to a worker since moved to another officer,
+/// is in the server's figure already: the phone does not take it off again.
+#[test]
+fn a_gift_to_a_worker_moved_away_is_counted_once() {
+    let (_d, book) = open();
+    let g = gift(&book, TET, LAN).unwrap();
+    let remaining = |book: &FieldBook| {
+        book.campaigns()
+            .unwrap()
+            .into_iter()
+            .find(|k| k.campaign_id == id(TET))
+            .unwrap()
+            .remaining
+    };
+    let before = remaining(&book);
+    book.mark_upload_results(vec![UploadResult {
+        client_id: g.client_id,
+        outcome: UploadOutcome::Accepted,
+        code: None,
+        message_vi: None,
+        message_en: None,
+    }])
+    .unwrap();
+    // The server counts it, and Lan is no longer this officer's.
+    let snap: sotay_core::wire::PortfolioSnapshot = serde_json::from_str(PORTFOLIO).unwrap();
+    let mut tet = snap
+        .campaigns
+        .iter()
+        .find(|k| k.id == id(TET))
+        .unwrap()
+        .clone();
+    tet.officer_remaining -= 1;
+    tet.recipients.retain(|w| *w != id(LAN));
+    let page = ChangePage {
+        officer: None,
+        boarding_houses: vec![],
+        workers: vec![],
+        loans: vec![],
+        campaigns: vec![tet.clone()],
+        record_statuses: vec![],
+        cash_counts: vec![],
+        removed_workers: vec![id(LAN)],
+        removed_loans: vec![],
+        removed_campaigns: vec![],
+        next: "c-000009".into(),
+        has_more: false,
+    };
+    book.apply_changes_json(serde_json::to_string(&page).unwrap())
+        .unwrap();
+    assert_eq!(remaining(&book), before, "counted once");
+    assert_eq!(remaining(&book), tet.officer_remaining);
+}
+
 #[test]
 fn voids_and_reversals() {
     let (_d, book) = open();
