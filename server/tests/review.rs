@@ -2057,3 +2057,71 @@ async fn an_officers_shortage_is_paid_back_into_the_vault() {
         assert_eq!(app.db.audit_count("over_short.settle").await.unwrap(), 2);
     }
 }
+
+/// The rank a batch page gives a gift against the officer's allocation
+/// counts only gifts that still use it: not one rejected with its batch.
+#[tokio::test]
+async fn a_gift_rejected_with_its_batch_does_not_use_the_allocation_on_review() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let (sup, mut lan, _, _) = lan_and_her_loan(&app).await;
+        let (s, body) = app
+            .post_csv(
+                "/api/v1/imports/campaigns",
+                &admin,
+                "code,name,kind,starts_on,ends_on,gift_value,target_count,eligibility,description\n\
+                 QUA-2027,Quà Tháng Công nhân 2027,gift,01/11/2026,31/12/2030,300000,2,all,Quà\n",
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (s, body) = app
+            .post_csv(
+                "/api/v1/imports/campaign-allocations",
+                &admin,
+                "campaign_code,branch_code,officer_code,quota\nQUA-2027,CN-TD,,2\nQUA-2027,CN-TD,CB-TD-01,2\n",
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let snap = lan.snapshot(&app).await;
+        let qua = snap
+            .campaigns
+            .iter()
+            .find(|k| k.name == "Quà Tháng Công nhân 2027")
+            .unwrap()
+            .id;
+        let gift = |lan: &mut Phone, worker: &sotay_core::wire::Worker| {
+            lan.record(RecordBody::GiftHandout(GiftHandoutPayload {
+                campaign_id: qua,
+                worker_id: worker.id,
+                acknowledged_name: worker.full_name.clone(),
+                signature_sha256: None,
+            }))
+        };
+        let first = gift(&mut lan, &snap.workers[0]);
+        let (rejected, _) = lan.upload(&app, vec![first]).await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{rejected}/reject"),
+                &sup,
+                &json!({"reason": "Chưa có biên bản"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let second = gift(&mut lan, &snap.workers[1]);
+        let (batch, outcomes) = lan.upload(&app, vec![second]).await;
+        assert_eq!(outcomes[0].0, UploadOutcome::Accepted, "{outcomes:?}");
+        let (s, detail) = app.get(&format!("/api/v1/batches/{batch}"), &sup).await;
+        assert_eq!(s, StatusCode::OK, "{detail}");
+        let flagged: Vec<&str> = detail["records"][0]["anomalies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["code"].as_str().unwrap())
+            .collect();
+        assert!(
+            !flagged.contains(&"allocation_nearly_used"),
+            "{backend:?}: the first gift of 2 that counts: {detail}"
+        );
+    }
+}

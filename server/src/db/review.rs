@@ -379,8 +379,10 @@ async fn voided(c: &mut Conn, records: &mut [rv::ReviewRecordRow]) -> DbResult<(
     Ok(())
 }
 
-/// Sets each gift's rank: how many accepted gifts of its campaign its
-/// officer had recorded up to and including it (one query for all of them).
+/// Sets each gift's rank: how many gifts of its campaign its officer had
+/// recorded up to and including it that still count against the
+/// allocation — accepted, not voided, not rejected or left out at review,
+/// not reversed (one query for all of them).
 async fn gift_ranks(c: &mut Conn, records: &mut [rv::ReviewRecordRow]) -> DbResult<()> {
     let gifts = || records.iter().filter(|r| r.kind == "gift_handout");
     let Some(last) = gifts().map(|r| r.id).max() else { return Ok(()) };
@@ -394,14 +396,20 @@ async fn gift_ranks(c: &mut Conn, records: &mut [rv::ReviewRecordRow]) -> DbResu
     let mut ids: HashMap<(i64, i64), Vec<i64>> = HashMap::new();
     for ks in campaigns.chunks(<DB as Lists>::chunk_len() / 2) {
         for os in officers.chunks(<DB as Lists>::chunk_len() / 2) {
-            let mut qb = sqlx::QueryBuilder::<DB>::new(
-                "SELECT campaign_id, officer_id, id FROM sync_records
-                 WHERE kind = 'gift_handout' AND status = 'accepted' AND ",
-            );
-            <DB as Lists>::ints(&mut qb, "campaign_id", ks);
+            let mut qb = sqlx::QueryBuilder::<DB>::new(concat!(
+                "SELECT r.campaign_id, r.officer_id, r.id FROM sync_records r
+                 WHERE r.kind = 'gift_handout' AND r.status = 'accepted'
+                   AND NOT EXISTS (SELECT 1 FROM record_reviews d WHERE d.record_id = r.id AND d.decision <> 'approved')
+                   AND NOT EXISTS (SELECT 1 FROM journal_entries e JOIN journal_entries x ON x.reverses = e.id
+                                   WHERE e.record_id = r.id)
+                   AND ",
+                no_live_void_sql!(),
+                " AND "
+            ));
+            <DB as Lists>::ints(&mut qb, "r.campaign_id", ks);
             qb.push(" AND ");
-            <DB as Lists>::ints(&mut qb, "officer_id", os);
-            qb.push(" AND id <= ").push_bind(last).push(" ORDER BY id");
+            <DB as Lists>::ints(&mut qb, "r.officer_id", os);
+            qb.push(" AND r.id <= ").push_bind(last).push(" ORDER BY r.id");
             for (k, o, id) in qb.build_query_as::<(i64, i64, i64)>().fetch_all(&mut *c).await? {
                 ids.entry((k, o)).or_default().push(id);
             }
