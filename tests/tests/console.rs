@@ -1266,7 +1266,9 @@ async fn batch_review_in_a_real_browser() {
         );
         let records = b.text("#records").await;
         assert!(
-            records.contains("Đã ghi sổ") && records.contains("Bị loại"),
+            records.contains("Đã ghi sổ")
+                && records.contains("Bị loại")
+                && records.contains("Đề nghị đảo"),
             "{records}"
         );
         b.shot_full("batch-approved", 1280).await;

@@ -404,8 +404,8 @@ pub async fn list(
 
 const REFUSED_CASH_VI: &str = "Cán bộ đã thu tiền và đưa phiếu thu cho người lao động, nhưng các khoản này bị từ chối (máy chủ từ chối khi tải lên, hoặc giám sát từ chối lô hay loại khỏi lô) nên chúng không nằm trong số tiền phải nộp và không vào sổ. Hỏi cán bộ về số tiền đang giữ: trả lại người lao động, hoặc thu tại quầy vào đúng khoản vay với số phiếu thu đã đưa.";
 const REFUSED_CASH_EN: &str = "The officer took the cash and gave the worker a receipt, but these repayments were refused (by the server at upload, or by the supervisor rejecting the batch or leaving them out): they are not in any cash to hand over and not in the books. Ask the officer about the cash they hold: give it back to the worker, or take it at the counter against the right loan, with the receipt number given.";
-const REFUSED_GIFTS_VI: &str = "Cán bộ đã trao các suất quà bị từ chối dưới đây: chúng không được ghi sổ và vẫn được tính trong kho quà. Hỏi cán bộ: thu hồi suất quà, hoặc ghi nhận suất quà đã mất khi kiểm kê kho.";
-const REFUSED_GIFTS_EN: &str = "The officer handed out the refused gifts below: they are not posted and still count in the gift stock. Ask the officer: take the package back, or count it as lost when the stock is checked.";
+const REFUSED_GIFTS_VI: &str = "Cán bộ đã trao các suất quà bị từ chối dưới đây: chúng không được ghi sổ và vẫn được tính trong kho quà. Hỏi cán bộ: thu hồi suất quà về kho, hoặc nếu suất quà đã trao thật, ghi điều đó khi đánh dấu đã xử lý (hệ thống chưa có bút toán ghi giảm kho cho suất quà đó: báo quản trị viên).";
+const REFUSED_GIFTS_EN: &str = "The officer handed out the refused gifts below: they are not posted and still count in the gift stock. Ask the officer: take the package back into stock, or, if it was really handed over, say so when marking it settled (there is no entry yet to write such a package off the stock: tell the administrator).";
 
 /// The headings of [`refused_cells`].
 fn refused_heads(lang: Lang) -> Markup {
@@ -693,6 +693,10 @@ fn fate(lang: Lang, r: &ReviewRecord) -> Markup {
                 @if let Some(e) = r.entry_id { " " small { (entry(e)) } }
                 @if let Some(x) = r.reversed_by_entry {
                     br; span.badge.muted { (lang.pick(format!("đã đảo bằng bút toán số {x}"), format!("reversed by entry {x}"))) }
+                } @else if let Some(e) = r.entry_id {
+                    br; a.reverse-link href=(view::link("/reversals/new", &[("entry", e.to_string())])) {
+                        small { (lang.t("Đề nghị đảo", "Ask to reverse")) }
+                    }
                 }
             }
             Some("excluded") if r.decision_reason.as_deref() == Some(crate::db::EXCLUDED_VOIDED) => {

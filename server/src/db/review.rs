@@ -1377,11 +1377,11 @@ pub async fn review_approve(
                         (
                             r.client_id,
                             format!(
-                                "{who_vi}: kho quà {} của chi nhánh đã hết (còn {left} suất); hãy nhập kho thêm quà trước",
+                                "{who_vi}: kho quà {} của chi nhánh đã hết (còn {left} suất); báo quản trị viên nhập kho thêm quà, hoặc loại bản ghi này rồi duyệt",
                                 k.name
                             ),
                             format!(
-                                "{who_en}: the branch's stock of {} gifts has run out ({left} left); receive more packages first",
+                                "{who_en}: the branch's stock of {} gifts has run out ({left} left); ask the administrator to receive more packages, or exclude this record and approve",
                                 k.name
                             ),
                         )
