@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::db::{
     booked_states, day_str, dong, from_millis, next_counter, officer, parse_day, parse_uuid, Store,
 };
-use crate::domain::gifts::{signature_media_type, Eligibility, WorkerFacts};
+use crate::domain::gifts::{signature_media_type, CampaignKind, Eligibility, WorkerFacts};
 use crate::domain::money::{decimal_to_dong, format_vnd, AmountRule, Dong};
 use crate::domain::rules::{
     check_gift, check_repayment, receipt_number, states_after, CampaignFacts, LoanStatus,
@@ -430,9 +430,9 @@ impl Store {
         let worker_id = input.worker_id.to_string();
         let on = local_date(input.recorded_at);
         self.write_durable(|tx| {
-            let (name, eligibility, starts, ends, allocation) = tx
+            let (name, eligibility, starts, ends, allocation, kind) = tx
                 .query_row(
-                    "SELECT name, eligibility, starts_on, ends_on, officer_allocation FROM campaigns WHERE id = ?1",
+                    "SELECT name, eligibility, starts_on, ends_on, officer_allocation, kind FROM campaigns WHERE id = ?1",
                     [&campaign_id],
                     |r| {
                         Ok((
@@ -441,6 +441,7 @@ impl Store {
                             r.get::<_, String>(2)?,
                             r.get::<_, String>(3)?,
                             r.get::<_, i64>(4)?,
+                            r.get::<_, String>(5)?,
                         ))
                     },
                 )
@@ -460,7 +461,9 @@ impl Store {
 
             let seq = next_counter(tx, "device_seq")?;
             let client_id = Uuid::now_v7();
-            let summary = format!("Trao quà {name} — {}", worker.name);
+            // A welfare programme's grant is support, not a gift.
+            let what = if kind == CampaignKind::Welfare.as_str() { "Hỗ trợ" } else { "Trao quà" };
+            let summary = format!("{what} {name} — {}", worker.name);
             let sha = signature.as_ref().map(|(h, _)| h.clone());
             insert_outbox(
                 tx,

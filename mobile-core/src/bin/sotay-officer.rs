@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use sotay_core::domain::gifts::{CampaignKind, Eligibility};
 use sotay_core::domain::money::format_vnd;
 use sotay_core::domain::time::{format_date, format_datetime, local_date, parse_date, vn_offset};
 use sotay_core::wire::state_label;
@@ -427,11 +428,15 @@ fn print_receipt(r: &RepaymentReceipt) {
 
 fn print_item(i: &OutboxItem) {
     out!(
-        "#{:<5} {:<12} {:<16}{} {}  {}",
+        "#{:<5} {:<12} {:<16} {}  {}",
         i.device_seq,
         i.kind.label_vi(),
-        state_label(&i.state).0,
-        if i.voided { " ĐÃ HỦY" } else { "" },
+        // Voided by the officer: that is its fate, whatever the server said.
+        if i.voided {
+            "ĐÃ HỦY"
+        } else {
+            state_label(&i.state).0
+        },
         format_datetime(i.recorded_at),
         i.summary
     );
@@ -577,14 +582,18 @@ fn run(cli: Cli) -> Res<()> {
         }
         Command::Campaigns => {
             for c in book.campaigns()? {
+                let kind = CampaignKind::parse(&c.kind)
+                    .map_or_else(|| c.kind.clone(), |k| k.label_vi().to_string());
+                let eligibility = Eligibility::parse(&c.eligibility)
+                    .map_or_else(|| c.eligibility.clone(), |e| e.describe_vi().to_string());
                 out!(
                     "{} ({}), {} một suất, {} – {}; đối tượng: {}; còn {}/{} suất\n  {}",
                     c.name,
-                    c.kind,
+                    kind,
                     money(c.gift_value),
                     format_date(c.starts_on),
                     format_date(c.ends_on),
-                    c.eligibility,
+                    eligibility,
                     c.remaining,
                     c.allocation,
                     c.campaign_id

@@ -94,6 +94,13 @@ impl CampaignKind {
             _ => None,
         }
     }
+    /// As the officer reads it.
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            CampaignKind::Gift => "tặng quà",
+            CampaignKind::Welfare => "hỗ trợ",
+        }
+    }
 }
 
 /// A signature image larger than this is refused, on the phone and by the
