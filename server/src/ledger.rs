@@ -446,19 +446,24 @@ pub fn bank_move(at: At, amount: i64, (into, from): (Account, Account)) -> Lines
     lines
 }
 
-/// An officer's over/short account settled in cash at the branch: a
-/// shortage paid into the vault (`paid_in`), or an overage paid out of it
-/// to the officer.
-pub fn over_short_settlement(branch_id: i64, officer_id: i64, amount: i64, paid_in: bool) -> Lines {
+/// Where a branch's vault books, and where one of its officers' accounts do.
+fn vault_and_officer(branch_id: i64, officer_id: i64) -> (At, At) {
     let vault = At {
         branch_id,
         ..At::default()
     };
     let officer = At {
-        branch_id,
         officer_id: Some(officer_id),
-        ..At::default()
+        ..vault
     };
+    (vault, officer)
+}
+
+/// An officer's over/short account settled in cash at the branch: a
+/// shortage paid into the vault (`paid_in`), or an overage paid out of it
+/// to the officer.
+pub fn over_short_settlement(branch_id: i64, officer_id: i64, amount: i64, paid_in: bool) -> Lines {
+    let (vault, officer) = vault_and_officer(branch_id, officer_id);
     let mut lines = Lines::default();
     if paid_in {
         lines
@@ -475,15 +480,7 @@ pub fn over_short_settlement(branch_id: i64, officer_id: i64, amount: i64, paid_
 /// The cash counted for a batch: what the officer held moves to the vault,
 /// the difference is the officer's shortage (debit) or overage (credit).
 pub fn settlement(branch_id: i64, officer_id: i64, expected: i64, received: i64) -> Lines {
-    let vault = At {
-        branch_id,
-        ..At::default()
-    };
-    let officer = At {
-        branch_id,
-        officer_id: Some(officer_id),
-        ..At::default()
-    };
+    let (vault, officer) = vault_and_officer(branch_id, officer_id);
     let mut lines = Lines::default();
     lines
         .debit(vault, Account::Vault, received)
