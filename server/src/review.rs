@@ -258,6 +258,8 @@ pub fn detail(
             loan_id: r.loan_id,
             loan_code: r.loan_code.clone(),
             campaign_name: r.campaign_name.clone(),
+            campaign_kind: r.campaign_kind.clone(),
+            gift_value: r.gift_value.map(|v| v.to_string()),
             amount: r.amount.map(|a| a.to_string()),
             receipt_no: r.receipt_no.clone(),
             target_record_id: r.target_client_id,

@@ -1329,6 +1329,17 @@ async fn a_welfare_grant_posts_only_from_cash_in_the_vault() {
         }));
         let (batch, outcomes) = lan.upload(&app, vec![grant.clone()]).await;
         assert_eq!(outcomes[0].0, UploadOutcome::Accepted, "{outcomes:?}");
+        // Its page says what the grant is worth, a welfare grant's cash.
+        let (s, detail) = app.get(&format!("/api/v1/batches/{batch}"), &sup).await;
+        assert_eq!(s, StatusCode::OK, "{detail}");
+        assert_eq!(
+            (
+                &detail["records"][0]["campaign_kind"],
+                &detail["records"][0]["gift_value"]
+            ),
+            (&json!("welfare"), &json!("50000000")),
+            "{detail}"
+        );
         let path = format!("/api/v1/batches/{batch}/approve");
         let approve = json!({ "cash_received": "0" });
 

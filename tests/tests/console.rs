@@ -1268,7 +1268,8 @@ async fn batch_review_in_a_real_browser() {
         assert!(
             records.contains("Đã ghi sổ")
                 && records.contains("Bị loại")
-                && records.contains("Đề nghị đảo"),
+                && records.contains("Đề nghị đảo")
+                && records.contains("suất quà"),
             "{records}"
         );
         b.shot_full("batch-approved", 1280).await;

@@ -804,6 +804,19 @@ fn render_batch(v: BatchView<'_>) -> Markup {
     let deciding = pending && !own;
     let batch_path = format!("/batches/{}", s.batch_id);
     let ticked: HashSet<Uuid> = v.draft.excluded.iter().copied().collect();
+    // Welfare grants the officer handed out in cash: paid from the vault
+    // when the batch is approved (those not voided, not from a revoked
+    // phone).
+    let grants: i64 = d
+        .records
+        .iter()
+        .filter(|r| {
+            r.campaign_kind.as_deref() == Some("welfare")
+                && r.upload_status == "accepted"
+                && !r.voided
+        })
+        .filter_map(|r| r.gift_value.as_deref().and_then(|v| v.parse::<i64>().ok()))
+        .sum();
     let approved_loans: Vec<(i64, &str, &str)> = {
         let mut seen = HashSet::new();
         d.records
@@ -881,6 +894,14 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                     @match &s.decision {
                         None => {
                             dt { (lang.t("Phải nộp", "To hand over")) } dd.num #expected { strong { (vnd(s.cash_collected)) } }
+                            @if grants > 0 {
+                                dt { (lang.t("Chi hỗ trợ khi duyệt", "Grants paid on approval")) }
+                                dd.num #grants { (vnd(grants)) }
+                                dd.hint { (lang.t(
+                                    "Tiền hỗ trợ cán bộ đã trao: ra khỏi quỹ tiền mặt chi nhánh khi duyệt.",
+                                    "Welfare cash the officer handed out: it leaves the branch vault on approval.",
+                                )) }
+                            }
                         }
                         Some(dec) if dec.decision == "approved" => {}
                         Some(_) => {
@@ -949,6 +970,13 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                             td.num {
                                 @if let Some(a) = amount_of(r) { (vnd(a)) }
                                 @if let Some(receipt) = &r.receipt_no { br; small.mono { (receipt) } }
+                                @if let (Some(v), "gift_handout") = (r.gift_value.as_deref().and_then(|v| v.parse::<i64>().ok()), r.kind.as_str()) {
+                                    @if r.campaign_kind.as_deref() == Some("welfare") {
+                                        (vnd(v)) br; small { (lang.t("chi từ quỹ tiền mặt", "paid from the vault")) }
+                                    } @else {
+                                        small { (lang.pick(format!("suất quà {}", vnd(v)), format!("a {} package", vnd(v)))) }
+                                    }
+                                }
                             }
                             td.anomalies {
                                 @if r.anomalies.is_empty() { span.muted { "—" } } @else {

@@ -333,7 +333,7 @@ pub async fn review_records(c: &mut Conn, batch_ids: &[uuid::Uuid]) -> DbResult<
         let sql = format!(
             "SELECT s.id, s.client_id, s.batch_id, s.officer_id, s.kind, s.recorded_at, s.received_at, s.status, s.body,
                  s.worker_id, w.full_name AS worker_name, s.loan_id, l.code AS loan_code, s.campaign_id,
-                 k.name AS campaign_name, s.target_client_id, s.amount, s.receipt_no,
+                 k.name AS campaign_name, k.kind AS campaign_kind, k.gift_value, s.target_client_id, s.amount, s.receipt_no,
                  rr.decision, rr.reason AS decision_reason, e.id AS entry_id, x.id AS reversed_by,
                  FALSE AS voided, t.kind AS target_kind, t.receipt_no AS target_receipt, t.amount AS target_amount,
                  CAST(NULL AS BIGINT) AS gift_rank, q.quota AS gift_quota,

@@ -108,6 +108,9 @@ pub struct ReviewRecordRow {
     pub loan_code: Option<String>,
     pub campaign_id: Option<i64>,
     pub campaign_name: Option<String>,
+    /// `gift` or `welfare`, and the value of one.
+    pub campaign_kind: Option<String>,
+    pub gift_value: Option<i64>,
     pub target_client_id: Option<Uuid>,
     pub amount: Option<i64>,
     pub receipt_no: Option<String>,
@@ -209,6 +212,11 @@ pub struct ReviewRecord {
     pub loan_id: Option<i64>,
     pub loan_code: Option<String>,
     pub campaign_name: Option<String>,
+    /// For a gift or a welfare grant: `gift` or `welfare`, and the value
+    /// of one (a welfare grant's cash leaves the vault when approved).
+    pub campaign_kind: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub gift_value: Option<String>,
     #[schema(value_type = Option<String>)]
     pub amount: Option<String>,
     pub receipt_no: Option<String>,
