@@ -286,6 +286,7 @@ async fn render(
                                             (csrf_field(&s.csrf))
                                             input type="hidden" name="client_id" value=(Uuid::now_v7());
                                             input type="hidden" name="branch_id" value=(r.branch_id);
+                                            input type="hidden" name="view_branch" value=(q.branch);
                                             @let amount_id = format!("over-short-amount-{key}");
                                             @let note_id = format!("over-short-note-{key}");
                                             label.visually-hidden for=(amount_id) { (lang.t("Số tiền", "Amount")) }
@@ -371,6 +372,9 @@ pub struct OverShortForm {
     client_id: String,
     /// The branch whose account is settled (the row's).
     branch_id: String,
+    /// The branch an admin was looking at (empty: the whole fund), to
+    /// come back to it.
+    view_branch: String,
     amount: String,
     note: String,
 }
@@ -393,6 +397,7 @@ pub async fn settle_over_short(
         Ok(w) => w,
         Err(e) => return ui.app_error(e),
     };
+    let view_branch = form.view_branch.trim().to_string();
     // Refused: the ledger page again, with why and what was typed.
     let again = |message: String, status: StatusCode| {
         let (state, signed) = (&state, &signed);
@@ -407,7 +412,10 @@ pub async fn settle_over_short(
             match render(
                 state,
                 signed,
-                &LedgerQuery::default(),
+                &LedgerQuery {
+                    branch: form.view_branch.clone(),
+                    ..LedgerQuery::default()
+                },
                 Some(refused),
                 status,
             )
@@ -450,7 +458,14 @@ pub async fn settle_over_short(
     };
     match state.db.over_short_settle(&who, &m).await {
         Ok(done) => {
-            Redirect::to(&format!("/ledger?settled={}#over-short-result", done.id)).into_response()
+            let back = view::link(
+                "/ledger",
+                &[
+                    ("settled", done.id.to_string()),
+                    ("branch", view_branch.clone()),
+                ],
+            );
+            Redirect::to(&format!("{back}#over-short-result")).into_response()
         }
         Err(e) => {
             let e = AppError::from(e);

@@ -474,7 +474,8 @@ pub async fn over_short_settle(
     .execute(&mut *c)
     .await?;
     let detail = serde_json::json!({
-        "officer": m.officer_id, "direction": direction, "amount": m.amount, "note": m.note, "entry": entry_id,
+        "officer": name, "direction": direction, "amount": m.amount, "note": m.note, "entry": entry_id,
+        "branch": branch_id,
     });
     audit_append(c, &who.audit("over_short.settle", "user", m.officer_id.to_string(), detail), now).await?;
     over_short_view(c, id).await
