@@ -512,6 +512,26 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
         ] {
             assert!(!text.contains(vi), "{vi}: {text}");
         }
+        // In Vietnamese, a repayment at the counter names who took it (on
+        // L-001's worker's statement), a reversal who entered it.
+        let payer = scalar(
+            &app.db,
+            "SELECT worker_id FROM loans WHERE code = 'L-001'",
+            None,
+        )
+        .await;
+        let (_, _, _, bytes) = download(
+            &app,
+            &format!("/api/v1/reports/worker-statement?worker_id={payer}&format=csv&lang=vi"),
+            &admin,
+        )
+        .await;
+        let text = String::from_utf8_lossy(&bytes).to_string();
+        assert!(text.contains("Người thu"), "{text}");
+        assert!(
+            text.contains("Thu tại quầy") && text.contains("Quầy giao dịch ("),
+            "{text}"
+        );
 
         // Every loan's outstanding principal equals its installments.
         let drift = scalar(

@@ -370,7 +370,8 @@ pub async fn statement_payments(c: &mut Conn, worker_id: i64) -> DbResult<Vec<rr
                 COALESCE(s.receipt_no, cr.receipt_no, os.receipt_no, ocr.receipt_no) AS receipt_no,
                 CAST(COALESCE(SUM(CASE WHEN jl.account = 'loan_principal' THEN jl.credit - jl.debit ELSE 0 END), 0) AS BIGINT) AS principal,
                 CAST(COALESCE(SUM(CASE WHEN jl.account = 'interest_income' THEN jl.credit - jl.debit ELSE 0 END), 0) AS BIGINT) AS interest,
-                COALESCE(u.full_name, '') AS officer_name, cr.method AS counter_method
+                COALESCE(u.full_name, '') AS officer_name, cr.method AS counter_method,
+                COALESCE(pb.full_name, '') AS posted_by_name
          FROM journal_entries e JOIN loans l ON l.id = e.loan_id
               JOIN journal_lines jl ON jl.entry_id = e.id
               LEFT JOIN sync_records s ON s.id = e.record_id AND e.kind = 'repayment'
@@ -379,11 +380,12 @@ pub async fn statement_payments(c: &mut Conn, worker_id: i64) -> DbResult<Vec<rr
               LEFT JOIN sync_records os ON os.id = o.record_id
               LEFT JOIN counter_repayments ocr ON ocr.id = o.counter_id
               LEFT JOIN users u ON u.id = e.officer_id
+              LEFT JOIN users pb ON pb.id = e.posted_by
          WHERE l.worker_id = $1 AND e.kind IN ('repayment', 'counter_repayment', 'reversal')
            -- A loan taken back was never the worker's to pay: its reversal is no payment.
            AND NOT EXISTS (SELECT 1 FROM loan_cancellations x WHERE x.entry_id = e.id)
          GROUP BY e.id, e.loan_id, e.kind, e.posted_at, e.reverses, s.receipt_no, cr.receipt_no, os.receipt_no,
-                  ocr.receipt_no, u.full_name, cr.method
+                  ocr.receipt_no, u.full_name, cr.method, pb.full_name
          ORDER BY e.posted_at, e.id",
     )
     .bind(worker_id)

@@ -1126,7 +1126,7 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
             col("principal", "Gốc", "Principal", Kind::Money),
             col("interest", "Lãi", "Interest", Kind::Money),
             col("amount", "Số tiền", "Amount", Kind::Money),
-            col("officer", "Cán bộ thu", "Officer", Kind::Text),
+            col("officer", "Người thu", "Taken by", Kind::Text),
             col("entry_id", "Bút toán", "Entry", Kind::Text),
         ],
     );
@@ -1148,10 +1148,16 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
             Cell::Money(p.principal),
             Cell::Money(p.interest),
             Cell::Money(p.principal + p.interest),
-            if p.kind == "counter_repayment" {
-                Cell::words("Quầy giao dịch", "Branch counter")
-            } else {
-                Cell::text(p.officer_name.clone())
+            match p.kind.as_str() {
+                "counter_repayment" => Cell::words(
+                    format!("Quầy giao dịch ({})", p.posted_by_name),
+                    format!("Branch counter ({})", p.posted_by_name),
+                ),
+                "reversal" => Cell::words(
+                    format!("Đảo bởi {}", p.posted_by_name),
+                    format!("Reversed by {}", p.posted_by_name),
+                ),
+                _ => Cell::text(p.officer_name.clone()),
             },
             Cell::text(p.entry_id.to_string()),
         ]);

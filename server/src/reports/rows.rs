@@ -334,6 +334,8 @@ pub struct StatementPayment {
     pub officer_name: String,
     /// For a repayment at the branch: `cash` or `transfer`.
     pub counter_method: Option<String>,
+    /// Who posted it (the clerk at the counter, who entered a reversal).
+    pub posted_by_name: String,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
