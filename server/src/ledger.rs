@@ -39,10 +39,14 @@ pub enum Account {
     BankCharges,
     /// Interest the bank paid on the branch's account (income, per branch).
     BankInterest,
+    /// Officers' shortages the fund bore (debit) and overages it kept
+    /// (credit) on its decision, instead of being paid in cash (expense or
+    /// income, per branch).
+    OverShortWrittenOff,
 }
 
 impl Account {
-    pub const ALL: [Account; 12] = [
+    pub const ALL: [Account; 13] = [
         Account::Vault,
         Account::Bank,
         Account::CashInHand,
@@ -55,6 +59,7 @@ impl Account {
         Account::LoanCapital,
         Account::BankCharges,
         Account::BankInterest,
+        Account::OverShortWrittenOff,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -71,6 +76,7 @@ impl Account {
             Account::Bank => "bank",
             Account::BankCharges => "bank_charges",
             Account::BankInterest => "bank_interest",
+            Account::OverShortWrittenOff => "over_short_written_off",
         }
     }
 
@@ -93,6 +99,7 @@ impl Account {
             Account::Bank => "Tiền gửi ngân hàng chi nhánh",
             Account::BankCharges => "Phí dịch vụ ngân hàng",
             Account::BankInterest => "Lãi tiền gửi ngân hàng",
+            Account::OverShortWrittenOff => "Thừa/thiếu quỹ đã xử lý (chi phí, thu nhập khác)",
         }
     }
 
@@ -111,6 +118,7 @@ impl Account {
             Account::Bank => "Branch bank account",
             Account::BankCharges => "Bank charges",
             Account::BankInterest => "Interest on the bank account",
+            Account::OverShortWrittenOff => "Cash short/over written off",
         }
     }
 
@@ -459,20 +467,32 @@ fn vault_and_officer(branch_id: i64, officer_id: i64) -> (At, At) {
     (vault, officer)
 }
 
-/// An officer's over/short account settled in cash at the branch: a
-/// shortage paid into the vault (`paid_in`), or an overage paid out of it
-/// to the officer.
-pub fn over_short_settlement(branch_id: i64, officer_id: i64, amount: i64, paid_in: bool) -> Lines {
-    let (vault, officer) = vault_and_officer(branch_id, officer_id);
+/// An officer's over/short account settled at the branch: a shortage
+/// paid into the vault (`paid_in`), or an overage paid out of it to the
+/// officer; or, `written_off`, the shortage borne by the fund (an
+/// expense) or the overage kept by it (an income), the vault unmoved.
+pub fn over_short_settlement(
+    branch_id: i64,
+    officer_id: i64,
+    amount: i64,
+    paid_in: bool,
+    written_off: bool,
+) -> Lines {
+    let (branch, officer) = vault_and_officer(branch_id, officer_id);
+    let other = if written_off {
+        Account::OverShortWrittenOff
+    } else {
+        Account::Vault
+    };
     let mut lines = Lines::default();
     if paid_in {
         lines
-            .debit(vault, Account::Vault, amount)
+            .debit(branch, other, amount)
             .credit(officer, Account::CashOverShort, amount);
     } else {
         lines
             .debit(officer, Account::CashOverShort, amount)
-            .credit(vault, Account::Vault, amount);
+            .credit(branch, other, amount);
     }
     lines
 }

@@ -2069,6 +2069,110 @@ async fn an_officers_shortage_is_paid_back_into_the_vault() {
     }
 }
 
+/// A shortage the officer cannot pay is written off on the fund's decision:
+/// by an admin only, the vault unmoved, the loss on its own account; taking
+/// it back needs an admin too.
+#[tokio::test]
+async fn an_officers_shortage_is_written_off_by_the_fund() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let (sup, mut lan, snap, l1) = lan_and_her_loan(&app).await;
+        let pay = repayment(&mut lan, &l1, 100_000, 1);
+        let (batch, _) = lan.upload(&app, vec![pay]).await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{batch}/approve"),
+                &sup,
+                &json!({"cash_received": "90000"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let before = ledger(&app, &sup).await;
+        let lan_id = app.id_of("users", "CB-TD-01").await;
+        let path = format!("/api/v1/officers/{lan_id}/over-short");
+        let ask = |amount: &str, id: Uuid, write_off: bool| json!({"client_id": id, "amount": amount, "note": "QĐ 12/QĐ-QTV", "write_off": write_off});
+
+        // The branch may not write it off.
+        let (s, body) = app
+            .post(&path, &sup, &ask("4000", Uuid::now_v7(), true))
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("write_off_admin_only")),
+            "{body}"
+        );
+        let id = Uuid::now_v7();
+        let (s, off) = app.post(&path, &admin, &ask("4000", id, true)).await;
+        assert_eq!(s, StatusCode::OK, "{off}");
+        assert_eq!(
+            (off["direction"].as_str(), off["method"].as_str()),
+            (Some("paid_in"), Some("write_off"))
+        );
+        assert_eq!(money(&off["balance_after"]), 6_000);
+        // The same request in cash is another request.
+        let (s, body) = app.post(&path, &admin, &ask("4000", id, false)).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("over_short_conflict")),
+            "{body}"
+        );
+        let (s, again) = app.post(&path, &admin, &ask("4000", id, true)).await;
+        assert_eq!((s, &again["id"]), (StatusCode::OK, &off["id"]), "{again}");
+
+        let after = ledger(&app, &sup).await;
+        assert_eq!(
+            net(&after, "vault"),
+            net(&before, "vault"),
+            "{backend:?}: no cash moved"
+        );
+        assert_eq!(net(&after, "over_short_written_off"), 4_000);
+        assert_eq!(net(&after, "cash_over_short"), 6_000);
+        let page = lan.changes(&app, &snap.next).await;
+        assert_eq!(
+            page.officer.unwrap().cash_short,
+            Some(Dong(6_000)),
+            "{backend:?}"
+        );
+        assert_eq!(app.db.audit_count("over_short.write_off").await.unwrap(), 1);
+
+        // Taken back: a supervisor asks, another supervisor may not approve.
+        let (s, body) = app
+            .post_csv(
+                "/api/v1/imports/users",
+                &admin,
+                "code,username,full_name,role,branch_code,phone,password\n\
+                 GS-TD-2,giamsat.td2,Ngô Văn Phó,supervisor,CN-TD,,super-pass-3\n",
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let deputy = app
+            .token("giamsat.td2", "super-pass-3", &common::device(4))
+            .await;
+        let (s, asked) = app
+            .post(
+                "/api/v1/reversals",
+                &sup,
+                &json!({"entry_id": off["entry_id"], "reason": "Quyết định bị hủy"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{asked}");
+        let approve = format!("/api/v1/reversals/{}/approve", asked["id"]);
+        let (s, body) = app.post(&approve, &deputy, &json!({})).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("admin_required")),
+            "{body}"
+        );
+        let (s, body) = app.post(&approve, &admin, &json!({})).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let undone = ledger(&app, &sup).await;
+        assert_eq!(net(&undone, "over_short_written_off"), 0);
+        assert_eq!(net(&undone, "cash_over_short"), 10_000);
+        assert!(app.db.ledger_balance_drift().await.unwrap().is_empty());
+    }
+}
+
 /// The rank a batch page gives a gift against the officer's allocation
 /// counts only gifts that still use it: not one rejected with its batch.
 #[tokio::test]

@@ -171,14 +171,21 @@ pub struct OverShortRequest {
     /// (a balance left at a branch they moved from).
     #[serde(default)]
     pub branch_id: Option<i64>,
+    /// Written off on the fund's decision instead of paid in cash (an
+    /// admin only): the fund bears the shortage, or keeps the overage; the
+    /// note names the decision.
+    #[serde(default)]
+    pub write_off: bool,
 }
 
-/// Settles an officer's over/short account in cash at the officer's
-/// branch (a supervisor or the cashier of the branch, or an admin): the
+/// Settles an officer's over/short account at the officer's branch. In
+/// cash (a supervisor or the cashier of the branch, or an admin): the
 /// officer pays a shortage counted at approval into the vault, or the vault
-/// pays an overage back to the officer; the direction follows the balance,
-/// never more than it. Posted at once; the officer's phone learns the
-/// balance on its next sync.
+/// pays an overage back to the officer. Written off (`write_off`, an admin
+/// only, on the fund's decision): the fund bears the shortage or keeps the
+/// overage, the vault unmoved. The direction follows the balance, never
+/// more than it. Posted at once; the officer's phone learns the balance on
+/// its next sync.
 #[utoipa::path(post, path = "/api/v1/officers/{id}/over-short", request_body = OverShortRequest,
     params(("id" = i64, Path, description = "The officer's user id")), security(("bearer" = [])), responses(
     (status = 200, body = OverShortSettlement), (status = 403, body = Problem), (status = 404, body = Problem),
@@ -199,6 +206,7 @@ pub async fn settle_over_short(
         branch_id: req.branch_id,
         amount,
         note: &note,
+        write_off: req.write_off,
     };
     Ok(Json(state.db.over_short_settle(&who, &m).await?))
 }

@@ -984,6 +984,8 @@ fn detail_value(lang: Lang, key: &str, v: &serde_json::Value) -> Option<String> 
             match s.as_str() {
                 "paid_in" => lang.t("nộp vào quỹ", "paid into the vault"),
                 "paid_out" => lang.t("trả từ quỹ", "paid out of the vault"),
+                "borne_by_fund" => lang.t("quỹ chịu khoản thiếu", "shortage borne by the fund"),
+                "kept_by_fund" => lang.t("quỹ ghi thu khoản thừa", "overage kept by the fund"),
                 "deposit" => lang.t("nộp vào ngân hàng", "paid into the bank"),
                 "withdrawal" => lang.t("rút từ ngân hàng", "drawn from the bank"),
                 _ => return None,
@@ -1103,6 +1105,10 @@ fn action_label(lang: Lang, a: &str) -> &str {
         "over_short.settle" => lang.t(
             "Thanh toán thừa/thiếu quỹ của cán bộ",
             "Officer's cash short/over settled",
+        ),
+        "over_short.write_off" => lang.t(
+            "Xử lý thừa/thiếu quỹ của cán bộ theo quyết định của quỹ",
+            "Officer's cash short/over written off",
         ),
         other => other,
     }

@@ -171,16 +171,23 @@ async fn render(
                 b if b > 0 => lang.pick(format!("còn thiếu {}", vnd(b)), format!("{} still short", vnd(b))),
                 b => lang.pick(format!("còn thừa {}", vnd(-b)), format!("{} still over", vnd(-b))),
             };
-            p.notice.success role="status" #over-short-result { (if k.direction == "paid_in" {
-                lang.pick(
+            p.notice.success role="status" #over-short-result { (match (k.direction.as_str(), k.method.as_str()) {
+                ("paid_in", "write_off") => lang.pick(
+                    format!("Đã ghi sổ bút toán số {}: quỹ chịu {} tiền thiếu của {}; {left}.", k.entry_id, vnd(k.amount), k.officer_name),
+                    format!("Posted as entry {}: the fund bears {} of {}'s shortage; {left}.", k.entry_id, vnd(k.amount), k.officer_name),
+                ),
+                ("paid_in", _) => lang.pick(
                     format!("Đã ghi sổ bút toán số {}: {} nộp bù {} vào quỹ tiền mặt; {left}.", k.entry_id, k.officer_name, vnd(k.amount)),
                     format!("Posted as entry {}: {} paid {} into the vault; {left}.", k.entry_id, k.officer_name, vnd(k.amount)),
-                )
-            } else {
-                lang.pick(
+                ),
+                (_, "write_off") => lang.pick(
+                    format!("Đã ghi sổ bút toán số {}: quỹ ghi thu {} tiền thừa của {}; {left}.", k.entry_id, vnd(k.amount), k.officer_name),
+                    format!("Posted as entry {}: the fund keeps {} of {}'s overage; {left}.", k.entry_id, vnd(k.amount), k.officer_name),
+                ),
+                _ => lang.pick(
                     format!("Đã ghi sổ bút toán số {}: trả lại {} {} từ quỹ tiền mặt; {left}.", k.entry_id, k.officer_name, vnd(k.amount)),
                     format!("Posted as entry {}: {} paid back to {} from the vault; {left}.", k.entry_id, vnd(k.amount), k.officer_name),
-                )
+                ),
             }) }
         }
         p.lead { (lang.t(
@@ -259,6 +266,12 @@ async fn render(
                     "Khoản thiếu giám sát đếm khi duyệt lô được ghi nợ cán bộ. Khi cán bộ nộp bù tiền mặt (hoặc chi nhánh trả lại khoản thừa), ghi vào đây: tiền vào (hoặc ra khỏi) quỹ tiền mặt chi nhánh ngay, không quá số còn lại; điện thoại của cán bộ thấy số còn lại ở lần đồng bộ sau.",
                     "A shortage counted at approval is owed by the officer. When the officer pays it back in cash (or the branch pays back an overage), record it here: the cash goes into (or out of) the branch vault at once, never more than is left; the officer's phone sees what is left on its next sync.",
                 )) }
+                @if who.is_admin {
+                    p.hint #write-off-hint { (lang.t(
+                        "Quản trị viên có thể xử lý khoản còn lại theo quyết định của quỹ thay vì thu/trả tiền mặt: quỹ chịu khoản thiếu (chi phí) hoặc ghi thu khoản thừa (thu nhập khác); quỹ tiền mặt không đổi. Ghi số quyết định vào ghi chú.",
+                        "An admin may write what is left off on the fund's decision instead of cash: the fund bears a shortage (an expense) or keeps an overage (other income); the vault does not change. Put the decision's number in the note.",
+                    )) }
+                }
                 (table_wrap(html! {
                     table.list #over-short-list {
                         thead { tr {
@@ -299,7 +312,11 @@ async fn render(
                                                 value=(again.map(|r| r.note.as_str()).unwrap_or_default())
                                                 placeholder=(if left > 0 { lang.t("Cán bộ nộp bù tiền thiếu…", "The officer paid the shortage back…") } else { lang.t("Trả lại cán bộ tiền thừa…", "Paid the overage back…") });
                                             " "
-                                            button type="submit" { (if left > 0 { lang.t("Ghi nộp bù vào quỹ", "Record the cash paid in") } else { lang.t("Ghi trả lại từ quỹ", "Record the cash paid out") }) }
+                                            button type="submit" name="method" value="cash" { (if left > 0 { lang.t("Ghi nộp bù vào quỹ", "Record the cash paid in") } else { lang.t("Ghi trả lại từ quỹ", "Record the cash paid out") }) }
+                                            @if who.is_admin {
+                                                " "
+                                                button.secondary type="submit" name="method" value="write_off" { (if left > 0 { lang.t("Quỹ chịu khoản thiếu", "The fund bears the shortage") } else { lang.t("Quỹ ghi thu khoản thừa", "The fund keeps the overage") }) }
+                                            }
                                         }
                                     }
                                 }
@@ -325,10 +342,11 @@ async fn render(
                                 tr {
                                     td.nowrap { (view::datetime(k.recorded_at)) }
                                     td { (k.officer_name) }
-                                    td.num.nowrap { (if k.direction == "paid_in" {
-                                        lang.pick(format!("nộp bù {}", vnd(k.amount)), format!("paid in {}", vnd(k.amount)))
-                                    } else {
-                                        lang.pick(format!("trả lại {}", vnd(k.amount)), format!("paid out {}", vnd(k.amount)))
+                                    td.num.nowrap { (match (k.direction.as_str(), k.method.as_str()) {
+                                        ("paid_in", "write_off") => lang.pick(format!("quỹ chịu {}", vnd(k.amount)), format!("borne by the fund {}", vnd(k.amount))),
+                                        ("paid_in", _) => lang.pick(format!("nộp bù {}", vnd(k.amount)), format!("paid in {}", vnd(k.amount))),
+                                        (_, "write_off") => lang.pick(format!("quỹ ghi thu {}", vnd(k.amount)), format!("kept by the fund {}", vnd(k.amount))),
+                                        _ => lang.pick(format!("trả lại {}", vnd(k.amount)), format!("paid out {}", vnd(k.amount))),
                                     }) }
                                     td { (k.note) }
                                     td { (k.recorded_by) }
@@ -377,10 +395,13 @@ pub struct OverShortForm {
     view_branch: String,
     amount: String,
     note: String,
+    /// The button pressed: `cash` or `write_off` (an admin's).
+    method: String,
 }
 
 /// `POST /ledger/over-short/{officer_id}`: an officer paid a shortage back
-/// into the vault, or the vault paid an overage back to the officer.
+/// into the vault, or the vault paid an overage back to the officer; or an
+/// admin wrote it off on the fund's decision.
 pub async fn settle_over_short(
     State(state): State<AppState>,
     signed: Signed,
@@ -443,8 +464,8 @@ pub async fn settle_over_short(
     let note: String = form.note.trim().to_string();
     if note.is_empty() || note.chars().count() > 200 {
         let m = lang.t(
-            "Cần ghi chú, tối đa 200 ký tự (cán bộ nộp bù tiền thiếu của lô nào, hay trả lại tiền thừa vì sao)",
-            "Write a note of at most 200 characters (which batch's shortage the officer paid back, or why the overage is paid back)",
+            "Cần ghi chú, tối đa 200 ký tự (cán bộ nộp bù tiền thiếu của lô nào, hay trả lại tiền thừa vì sao; khi quỹ xử lý: số quyết định)",
+            "Write a note of at most 200 characters (which batch's shortage the officer paid back, or why the overage is paid back; for a write-off, the decision's number)",
         );
         return again(m.to_string(), StatusCode::UNPROCESSABLE_ENTITY).await;
     }
@@ -455,6 +476,7 @@ pub async fn settle_over_short(
         branch_id: form.branch_id.trim().parse().ok(),
         amount,
         note: &note,
+        write_off: form.method.trim() == "write_off",
     };
     match state.db.over_short_settle(&who, &m).await {
         Ok(done) => {

@@ -305,7 +305,7 @@ pub async fn bank_moves(c: &mut Conn, branch: Option<i64>) -> DbResult<Vec<rv::B
 }
 
 const OVER_SHORT_VIEW: &str = "SELECT s.id, s.client_id, s.branch_id, s.officer_id, o.full_name AS officer_name,
-        s.direction, s.amount, s.note, s.entry_id, u.full_name AS recorded_by, s.recorded_at,
+        s.direction, s.method, s.amount, s.note, s.entry_id, u.full_name AS recorded_by, s.recorded_at,
         EXISTS (SELECT 1 FROM journal_entries x WHERE x.reverses = s.entry_id) AS reversed
     FROM over_short_settlements s JOIN users o ON o.id = s.officer_id JOIN users u ON u.id = s.recorded_by";
 
@@ -357,18 +357,27 @@ async fn over_short_view(c: &mut Conn, id: i64) -> DbResult<rv::OverShortSettlem
     Ok(v)
 }
 
-/// Settles an officer's over/short account in cash, posted at once by a
+/// Settles an officer's over/short account, posted at once. In cash, by a
 /// supervisor or the cashier of the officer's branch, or an admin: the
 /// officer pays a shortage (or part of it) into the vault, or the vault
-/// pays an overage back to the officer. Never more than the balance; the
-/// direction follows it. A retry with the same `client_id` returns the
-/// same settlement.
+/// pays an overage back to the officer. Written off, by an admin only (the
+/// fund's decision): the fund bears the shortage or keeps the overage, the
+/// vault unmoved. Never more than the balance; the direction follows it.
+/// A retry with the same `client_id` returns the same settlement.
 pub async fn over_short_settle(
     c: &mut Conn,
     who: &rv::Reviewer,
     m: &rv::NewOverShort<'_>,
     now: DateTime<Utc>,
 ) -> DbResult<rv::OverShortSettlement> {
+    if m.write_off && !who.is_admin {
+        return Err(refused(
+            403,
+            "write_off_admin_only",
+            "Chỉ quản trị viên của quỹ được xử lý (xóa) khoản thừa/thiếu quỹ theo quyết định của quỹ; chi nhánh ghi khoản cán bộ nộp bù hoặc nhận lại bằng tiền mặt".into(),
+            "only the fund's admin may write a shortage or overage off, on the fund's decision; the branch records cash paid in or out".into(),
+        ));
+    }
     take_write_lock(c).await?;
     // The officer (anyone who ever held cash, whatever their role now)
     // and the branch whose over/short account is settled: the one named,
@@ -384,13 +393,14 @@ pub async fn over_short_settle(
     else {
         return Err(DbError::NotFound);
     };
-    let stored: Option<(i64, i64, i64)> =
-        sqlx::query_as("SELECT id, officer_id, amount FROM over_short_settlements WHERE client_id = $1")
+    let method = if m.write_off { "write_off" } else { "cash" };
+    let stored: Option<(i64, i64, i64, String)> =
+        sqlx::query_as("SELECT id, officer_id, amount, method FROM over_short_settlements WHERE client_id = $1")
             .bind(m.client_id)
             .fetch_optional(&mut *c)
             .await?;
-    if let Some((id, officer_id, amount)) = stored {
-        if (officer_id, amount) != (m.officer_id, m.amount) {
+    if let Some((id, officer_id, amount, stored_method)) = stored {
+        if (officer_id, amount, stored_method.as_str()) != (m.officer_id, m.amount, method) {
             return Err(refused(
                 409,
                 "over_short_conflict",
@@ -429,7 +439,7 @@ pub async fn over_short_settle(
     }
     let mut poster = Poster::new(c, who.user_id).await?;
     poster.load_guard(c, branch_id).await?;
-    if !paid_in {
+    if !paid_in && !m.write_off {
         let held = poster.guarded((Account::Vault, branch_id, None, None));
         if held < m.amount {
             return Err(refused(
@@ -440,12 +450,13 @@ pub async fn over_short_settle(
             ));
         }
     }
-    let memo = if paid_in {
-        format!("Cán bộ {name} nộp bù {} tiền thiếu quỹ: {}", format_vnd(m.amount), m.note)
-    } else {
-        format!("Trả lại cán bộ {name} {} tiền thừa quỹ: {}", format_vnd(m.amount), m.note)
+    let memo = match (paid_in, m.write_off) {
+        (true, false) => format!("Cán bộ {name} nộp bù {} tiền thiếu quỹ: {}", format_vnd(m.amount), m.note),
+        (false, false) => format!("Trả lại cán bộ {name} {} tiền thừa quỹ: {}", format_vnd(m.amount), m.note),
+        (true, true) => format!("Quỹ chịu {} tiền thiếu quỹ của cán bộ {name}: {}", format_vnd(m.amount), m.note),
+        (false, true) => format!("Quỹ ghi thu {} tiền thừa quỹ của cán bộ {name}: {}", format_vnd(m.amount), m.note),
     };
-    let lines = ledger::over_short_settlement(branch_id, m.officer_id, m.amount, paid_in);
+    let lines = ledger::over_short_settlement(branch_id, m.officer_id, m.amount, paid_in, m.write_off);
     let e = poster.plan(EntryKind::OverShortSettlement, branch_id, memo, lines);
     e.officer_id = Some(m.officer_id);
     let entry_id = e.id;
@@ -457,15 +468,16 @@ pub async fn over_short_settle(
         + 1;
     let direction = if paid_in { "paid_in" } else { "paid_out" };
     sqlx::query(
-        "INSERT INTO over_short_settlements (id, client_id, branch_id, officer_id, direction, amount, note, entry_id,
-             recorded_by, recorded_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO over_short_settlements (id, client_id, branch_id, officer_id, direction, method, amount, note,
+             entry_id, recorded_by, recorded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(id)
     .bind(m.client_id)
     .bind(branch_id)
     .bind(m.officer_id)
     .bind(direction)
+    .bind(method)
     .bind(m.amount)
     .bind(m.note)
     .bind(entry_id)
@@ -473,11 +485,18 @@ pub async fn over_short_settle(
     .bind(now)
     .execute(&mut *c)
     .await?;
+    // In the audit log a write-off says which way the fund took it.
+    let said = match (paid_in, m.write_off) {
+        (true, true) => "borne_by_fund",
+        (false, true) => "kept_by_fund",
+        _ => direction,
+    };
     let detail = serde_json::json!({
-        "officer": name, "direction": direction, "amount": m.amount, "note": m.note, "entry": entry_id,
+        "officer": name, "direction": said, "amount": m.amount, "note": m.note, "entry": entry_id,
         "branch": branch_id,
     });
-    audit_append(c, &who.audit("over_short.settle", "user", m.officer_id.to_string(), detail), now).await?;
+    let action = if m.write_off { "over_short.write_off" } else { "over_short.settle" };
+    audit_append(c, &who.audit(action, "user", m.officer_id.to_string(), detail), now).await?;
     over_short_view(c, id).await
 }
 

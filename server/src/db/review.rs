@@ -2270,7 +2270,10 @@ pub async fn branch_reversal_decide(
             "whoever asked for the reversal cannot approve it; someone else must".into(),
         ));
     }
-    if approve && !who.is_admin && EntryKind::admin_to_reverse(&target.kind) {
+    // An admin's write-off of an officer's over/short is the fund's
+    // decision too.
+    let written_off = target.lines.iter().any(|l| l.account == Account::OverShortWrittenOff);
+    if approve && !who.is_admin && (EntryKind::admin_to_reverse(&target.kind) || written_off) {
         let asker: String = sqlx::query_scalar("SELECT role FROM users WHERE id = $1")
             .bind(head.requested_by)
             .fetch_one(&mut *c)
@@ -2279,8 +2282,8 @@ pub async fn branch_reversal_decide(
             return Err(refused(
                 403,
                 "admin_required",
-                "Đảo phiếu nhập kho quà, vốn cho vay hay khoản vay nhập từ tệp cần một quản trị viên đề nghị hoặc duyệt".into(),
-                "reversing a gift stock or lending capital receipt, or a loan imported from a file, needs an administrator to ask for it or approve it".into(),
+                "Đảo phiếu nhập kho quà, vốn cho vay, khoản vay nhập từ tệp hay khoản thừa/thiếu quỹ quỹ đã xử lý cần một quản trị viên đề nghị hoặc duyệt".into(),
+                "reversing a gift stock or lending capital receipt, a loan imported from a file or a cash short/over the fund wrote off needs an administrator to ask for it or approve it".into(),
             ));
         }
     }

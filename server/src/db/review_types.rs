@@ -972,9 +972,11 @@ pub struct Waiting {
     pub disbursements: i64,
 }
 
-/// An officer's over/short account settled in cash at the branch, as
-/// asked: the amount, with the direction following the balance (a shortage
-/// is paid into the vault, an overage paid out of it to the officer).
+/// An officer's over/short account settled, as asked: the amount, with the
+/// direction following the balance; in cash at the branch (a shortage is
+/// paid into the vault, an overage paid out of it to the officer) or
+/// written off on the fund's decision (the fund bears the shortage or
+/// keeps the overage).
 #[derive(Debug, Clone)]
 pub struct NewOverShort<'a> {
     pub client_id: Uuid,
@@ -984,6 +986,8 @@ pub struct NewOverShort<'a> {
     pub branch_id: Option<i64>,
     pub amount: i64,
     pub note: &'a str,
+    /// Written off by the fund (an admin) rather than paid in cash.
+    pub write_off: bool,
 }
 
 /// An officer's shortage paid back, or overage paid back to them.
@@ -994,9 +998,13 @@ pub struct OverShortSettlement {
     pub branch_id: i64,
     pub officer_id: i64,
     pub officer_name: String,
-    /// `paid_in` (a shortage paid into the vault) or `paid_out` (an
-    /// overage paid out of it to the officer).
+    /// `paid_in` (a shortage taken off the officer: paid into the vault, or
+    /// borne by the fund) or `paid_out` (an overage: paid out of the vault
+    /// to the officer, or kept by the fund).
     pub direction: String,
+    /// `cash` (through the branch vault) or `write_off` (the fund's loss
+    /// or income, on its decision).
+    pub method: String,
     /// Whole đồng.
     #[schema(value_type = String)]
     #[serde(with = "dong_string")]
