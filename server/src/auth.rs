@@ -544,12 +544,7 @@ pub async fn check_credentials(
             "this account is deactivated; contact the fund's administrator",
         )),
         _ => {
-            let failure = Failure {
-                username,
-                by_name: throttle,
-                address: address.as_deref().map(|a| (a, address_throttle)),
-            };
-            record_failure(db, failure, now, ip).await?;
+            record_failure(db, username, address.as_deref(), now, ip).await?;
             Err(invalid_credentials())
         }
     }
@@ -659,14 +654,6 @@ fn tokens(
     })
 }
 
-/// A failed sign-in: the username tried and the client's address (its
-/// throttle key), each with its throttle as it stood.
-struct Failure<'a> {
-    username: &'a str,
-    by_name: Option<ThrottleRow>,
-    address: Option<(&'a str, Option<ThrottleRow>)>,
-}
-
 /// `previous` with one more failure: a new window once the last one is
 /// over, locked at `max` failures.
 fn one_more_failure(previous: Option<ThrottleRow>, max: i64, now: DateTime<Utc>) -> ThrottleRow {
@@ -686,37 +673,40 @@ fn one_more_failure(previous: Option<ThrottleRow>, max: i64, now: DateTime<Utc>)
     row
 }
 
+/// Counts a failed sign-in against the username tried and the client's
+/// address (its throttle key), each read again in the transaction that
+/// writes it: attempts sent at the same instant each count.
 async fn record_failure(
     db: &Db,
-    f: Failure<'_>,
+    username: &str,
+    address: Option<&str>,
     now: DateTime<Utc>,
     ip: Option<String>,
 ) -> Result<(), AppError> {
-    let row = one_more_failure(f.by_name, MAX_FAILURES, now);
-    let address = f
-        .address
-        .map(|(key, previous)| (key, one_more_failure(previous, MAX_ADDRESS_FAILURES, now)));
-    let mut detail =
-        serde_json::json!({ "failures": row.failures, "locked": row.locked_until.is_some() });
-    if let Some((_, a)) = &address {
-        detail["address_failures"] = a.failures.into();
-        detail["address_locked"] = a.locked_until.is_some().into();
-    }
-    let entry = AuditEntry {
-        actor_user_id: None,
-        actor_username: f.username.to_string(),
-        action: "login_failed",
-        object_type: "user",
-        object_id: f.username.to_string(),
-        device_id: None,
-        ip,
-        detail,
-    };
     with_tx!(db, q, tx => async {
-        q::throttle_put(&mut tx, Throttled::Username(f.username), &row).await?;
-        if let Some((key, a)) = &address {
-            q::throttle_put(&mut tx, Throttled::Address(key), a).await?;
+        let name = Throttled::Username(username);
+        let row = one_more_failure(Some(q::throttle_lock(&mut tx, name, now).await?), MAX_FAILURES, now);
+        q::throttle_put(&mut tx, name, &row).await?;
+        let mut detail =
+            serde_json::json!({ "failures": row.failures, "locked": row.locked_until.is_some() });
+        if let Some(key) = address {
+            let at = Throttled::Address(key);
+            let previous = q::throttle_lock(&mut tx, at, now).await?;
+            let a = one_more_failure(Some(previous), MAX_ADDRESS_FAILURES, now);
+            q::throttle_put(&mut tx, at, &a).await?;
+            detail["address_failures"] = a.failures.into();
+            detail["address_locked"] = a.locked_until.is_some().into();
         }
+        let entry = AuditEntry {
+            actor_user_id: None,
+            actor_username: username.to_string(),
+            action: "login_failed",
+            object_type: "user",
+            object_id: username.to_string(),
+            device_id: None,
+            ip,
+            detail,
+        };
         q::audit_append(&mut tx, &entry, now).await
     }.await)?;
     Ok(())

@@ -271,6 +271,33 @@ async fn sign_ins_are_throttled_per_client_address() {
     }
 }
 
+/// Wrong passwords sent at the same instant each count: a wave of guesses
+/// does not pass for one failure.
+#[tokio::test]
+async fn guesses_sent_together_each_count() {
+    use sotay_server::auth::MAX_FAILURES;
+    each_backend(|app| async move {
+        let mut wave = tokio::task::JoinSet::new();
+        for i in 0..3 * MAX_FAILURES {
+            let req = app.http.post(app.url("/api/v1/auth/login")).json(&json!({
+                "username": HUNG.0, "password": format!("doan-bua-{i}"),
+                "device_id": device(7), "device_name": "Máy đoán"
+            }));
+            wave.spawn(async move { req.send().await.expect("login request").status() });
+        }
+        for s in wave.join_all().await {
+            assert!(
+                matches!(s, StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS),
+                "{s}"
+            );
+        }
+        let (s, body) = app.login_raw(HUNG.0, HUNG.1, &device(7)).await;
+        assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{body}");
+        assert_eq!(body["code"], "too_many_attempts");
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn login_throttles_refresh_rotates_and_reuse_revokes_the_chain() {
     each_backend(|app| async move {

@@ -185,6 +185,29 @@ pub async fn throttle_get(c: &mut Conn, key: Throttled<'_>) -> DbResult<Option<T
     )
 }
 
+/// The throttle of `key` as it stands, to count one more failure: its row
+/// (created with no failure when there is none), held to the end of the
+/// transaction — locked on PostgreSQL; a SQLite write transaction holds the
+/// whole database — so that failures at the same instant each count.
+pub async fn throttle_lock(c: &mut Conn, key: Throttled<'_>, now: DateTime<Utc>) -> DbResult<ThrottleRow> {
+    let (table, column, value) = key.parts();
+    sqlx::query(&format!(
+        "INSERT INTO {table} ({column}, failures, window_started_at, locked_until) VALUES ($1, 0, $2, NULL)
+         ON CONFLICT ({column}) DO NOTHING"
+    ))
+    .bind(value)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    let lock = if IS_SQLITE { "" } else { " FOR UPDATE" };
+    Ok(sqlx::query_as(&format!(
+        "SELECT failures, window_started_at, locked_until FROM {table} WHERE {column} = $1{lock}"
+    ))
+    .bind(value)
+    .fetch_one(&mut *c)
+    .await?)
+}
+
 pub async fn throttle_put(c: &mut Conn, key: Throttled<'_>, row: &ThrottleRow) -> DbResult<()> {
     let (table, column, value) = key.parts();
     sqlx::query(&format!(
