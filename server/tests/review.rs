@@ -2039,6 +2039,18 @@ async fn an_officers_shortage_is_paid_back_into_the_vault() {
             .await;
         let (s, _) = app.post(&path, &other, &ask("1000", Uuid::now_v7())).await;
         assert_eq!(s, StatusCode::NOT_FOUND);
+        // Not even by naming their own branch: she never had an account there,
+        // and her name is not said.
+        let bt = app.id_of("branches", "CN-BT").await;
+        let mut at_bt = ask("1000", Uuid::now_v7());
+        at_bt["branch_id"] = json!(bt);
+        let (s, body) = app.post(&path, &other, &at_bt).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{body}");
+        // Nor does her settlement's id bring it back to another branch.
+        let mut replay = ask("4000", part);
+        replay["branch_id"] = json!(bt);
+        let (s, body) = app.post(&path, &other, &replay).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{body}");
         let (s, _) = app
             .post(&path, &lan.token, &ask("1000", Uuid::now_v7()))
             .await;

@@ -130,11 +130,15 @@ pub fn same_token(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// A path to come back to after signing in: only a path on this site.
+/// A path to come back to after signing in: only a path on this site. No
+/// whitespace or control character either: a browser drops a tab or a
+/// line break from a URL, so `/<tab>/evil.example` would take it to
+/// `//evil.example`, another site.
 pub fn safe_next(next: &str) -> Option<&str> {
     let ok = next.starts_with('/')
         && !next.starts_with("//")
         && !next.contains('\\')
+        && !next.chars().any(|c| c.is_control() || c.is_whitespace())
         && !next.starts_with("/login")
         && !next.starts_with("/logout");
     ok.then_some(next)
@@ -422,6 +426,9 @@ mod tests {
         assert_eq!(safe_next("//evil.example/"), None);
         assert_eq!(safe_next("https://evil.example/"), None);
         assert_eq!(safe_next("/\\evil"), None);
+        assert_eq!(safe_next("/\t/evil.example"), None);
+        assert_eq!(safe_next("/\n/evil.example"), None);
+        assert_eq!(safe_next("/ /evil.example"), None);
         assert_eq!(safe_next("/logout"), None);
     }
 

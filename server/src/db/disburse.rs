@@ -381,26 +381,43 @@ pub async fn over_short_settle(
     take_write_lock(c).await?;
     // The officer (anyone who ever held cash, whatever their role now)
     // and the branch whose over/short account is settled: the one named,
-    // or theirs.
+    // or theirs. Someone of another branch who never had an over/short
+    // account at this one is not found (their name is not said).
     let officer: Option<(String, Option<i64>)> =
         sqlx::query_as("SELECT full_name, branch_id FROM users WHERE id = $1")
             .bind(m.officer_id)
             .fetch_optional(&mut *c)
             .await?;
-    let Some((name, Some(branch_id))) = officer
-        .map(|(name, current)| (name, m.branch_id.or(current)))
-        .filter(|o| who.covers(o.1))
+    let Some((name, current, Some(branch_id))) = officer
+        .map(|(name, current)| (name, current, m.branch_id.or(current)))
+        .filter(|o| who.covers(o.2))
     else {
         return Err(DbError::NotFound);
     };
+    if current != Some(branch_id) {
+        let had_account: Option<i64> = sqlx::query_scalar(
+            "SELECT officer_id FROM account_balances WHERE account = 'cash_over_short' AND officer_id = $1
+                 AND branch_id = $2",
+        )
+        .bind(m.officer_id)
+        .bind(branch_id)
+        .fetch_optional(&mut *c)
+        .await?;
+        if had_account.is_none() {
+            return Err(DbError::NotFound);
+        }
+    }
     let method = if m.write_off { "write_off" } else { "cash" };
-    let stored: Option<(i64, i64, i64, String)> =
-        sqlx::query_as("SELECT id, officer_id, amount, method FROM over_short_settlements WHERE client_id = $1")
-            .bind(m.client_id)
-            .fetch_optional(&mut *c)
-            .await?;
-    if let Some((id, officer_id, amount, stored_method)) = stored {
-        if (officer_id, amount, stored_method.as_str()) != (m.officer_id, m.amount, method) {
+    let stored: Option<(i64, i64, i64, i64, String)> = sqlx::query_as(
+        "SELECT id, branch_id, officer_id, amount, method FROM over_short_settlements WHERE client_id = $1",
+    )
+    .bind(m.client_id)
+    .fetch_optional(&mut *c)
+    .await?;
+    if let Some((id, stored_branch, officer_id, amount, stored_method)) = stored {
+        if (stored_branch, officer_id, amount, stored_method.as_str())
+            != (branch_id, m.officer_id, m.amount, method)
+        {
             return Err(refused(
                 409,
                 "over_short_conflict",
