@@ -98,10 +98,16 @@ impl Cell {
         Cell::Words(vi.into(), en.into())
     }
 
-    /// The cell as CSV text.
+    /// The cell as CSV text. Text that a spreadsheet would take for a
+    /// formula (a name typed on a phone as `=HYPERLINK(…)`, an imported note
+    /// starting `+`, `-`, `@`) is written after an apostrophe, so Excel shows
+    /// it as the text it is and runs nothing.
     pub fn csv(&self, lang: Lang) -> String {
         match self {
             Cell::Empty => String::new(),
+            Cell::Text(s) if s.len() > 1 && s.starts_with(['=', '+', '-', '@', '\t', '\r']) => {
+                format!("'{s}")
+            }
             Cell::Text(s) => s.clone(),
             Cell::Words(vi, en) => match lang {
                 Lang::Vi => vi.clone(),
@@ -286,5 +292,21 @@ mod tests {
         assert_eq!(basis_points(i64::MAX, i64::MAX), 10_000);
         assert_eq!(percent(1234, Lang::Vi), "12,34%");
         assert_eq!(percent(5, Lang::En), "0.05%");
+    }
+
+    #[test]
+    fn text_a_spreadsheet_would_run_is_written_as_text() {
+        let csv = |s: &str| Cell::text(s).csv(Lang::Vi);
+        assert_eq!(
+            csv("=HYPERLINK(\"http://x.example/\",\"Xem\")"),
+            "'=HYPERLINK(\"http://x.example/\",\"Xem\")"
+        );
+        assert_eq!(csv("=cmd|'/c calc'!A1"), "'=cmd|'/c calc'!A1");
+        assert_eq!(csv("+84901234567"), "'+84901234567");
+        assert_eq!(csv("-1+2"), "'-1+2");
+        assert_eq!(csv("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv("Nguyễn Thị Lan"), "Nguyễn Thị Lan");
+        assert_eq!(csv("-"), "-");
+        assert_eq!(Cell::Money(-150_000).csv(Lang::Vi), "-150000");
     }
 }
