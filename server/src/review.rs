@@ -139,7 +139,7 @@ fn status_of(head: &BatchHeadRow) -> BatchStatus {
 
 fn summary(head: BatchHeadRow, records: &[&ReviewRecordRow], ctx: &AnomalyContext) -> BatchSummary {
     let mut counts = KindCounts::default();
-    let mut cash = 0;
+    let (mut cash, mut taken_back) = (0, 0);
     let mut flagged = 0;
     let mut codes: Vec<&'static str> = Vec::new();
     for r in records {
@@ -161,12 +161,28 @@ fn summary(head: BatchHeadRow, records: &[&ReviewRecordRow], ctx: &AnomalyContex
         if r.kind == "repayment" && r.status == "accepted" && !r.voided && live {
             cash += r.amount.unwrap_or(0);
         }
+        // An officer's reversal of a repayment she collected is netted
+        // against the batch's cash when the batch collects enough (see
+        // `approve_batch`): she keeps it back.
+        if r.kind == "reversal_request"
+            && r.target_kind.as_deref() == Some("repayment")
+            && r.status == "accepted"
+            && !r.voided
+            && live
+        {
+            taken_back += r.target_amount.unwrap_or(0);
+        }
         for a in anomalies(r, ctx) {
             flagged += 1;
             if !codes.contains(&a.code) {
                 codes.push(a.code);
             }
         }
+    }
+    if taken_back <= cash {
+        cash -= taken_back;
+    } else {
+        taken_back = 0;
     }
     let decision = head.decision.clone().map(|d| DecisionView {
         decision: d.clone(),
@@ -195,6 +211,7 @@ fn summary(head: BatchHeadRow, records: &[&ReviewRecordRow], ctx: &AnomalyContex
         records: records.len() as i64,
         counts,
         cash_collected: cash,
+        cash_taken_back: taken_back,
         anomalies: flagged,
         anomaly_codes: codes.into_iter().map(str::to_string).collect(),
         decision,

@@ -2081,6 +2081,121 @@ async fn an_officers_shortage_is_paid_back_into_the_vault() {
     }
 }
 
+/// An amount typed wrong and put right from the phone: the officer asks to
+/// reverse the receipt already handed over and records the right amount.
+/// She hands over only the difference (the first amount is in the vault
+/// already); the books come out exact, with no false shortage. A batch of
+/// reversals alone is paid back from the vault, as before.
+#[tokio::test]
+async fn a_correction_from_the_phone_nets_against_the_cash_handed_over() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let (sup, mut lan, _, l1) = lan_and_her_loan(&app).await;
+        let l1_id = app.id_of("loans", "L-001").await;
+        let (_, before, _) = book(&app, &sup, l1_id).await;
+        let start = ledger(&app, &sup).await;
+        let typo = repayment(&mut lan, &l1, 150_000, 1);
+        let (first, _) = lan.upload(&app, vec![typo.clone()]).await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{first}/approve"),
+                &sup,
+                &json!({"cash_received": "150000"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+
+        let undo = lan.record(RecordBody::ReversalRequest(ReversalRequestPayload {
+            target_id: typo.client_id,
+            reason: "Gõ nhầm 150.000, đúng là 1.500.000".into(),
+        }));
+        let right = repayment(&mut lan, &l1, 1_500_000, 2);
+        let (second, outcomes) = lan.upload(&app, vec![undo, right]).await;
+        assert!(
+            outcomes.iter().all(|o| o.0 == UploadOutcome::Accepted),
+            "{outcomes:?}"
+        );
+        let (s, detail) = app.get(&format!("/api/v1/batches/{second}"), &sup).await;
+        assert_eq!(s, StatusCode::OK, "{detail}");
+        assert_eq!(
+            money(&detail["cash_collected"]),
+            1_350_000,
+            "{backend:?}: {detail}"
+        );
+        assert_eq!(money(&detail["cash_taken_back"]), 150_000, "{detail}");
+        let undo_row = detail["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["kind"] == "reversal_request")
+            .unwrap();
+        assert_eq!(undo_row["loan_code"], "L-001", "{undo_row}");
+        assert!(undo_row["worker_name"].is_string(), "{undo_row}");
+        let (s, outcome) = app
+            .post(
+                &format!("/api/v1/batches/{second}/approve"),
+                &sup,
+                &json!({"cash_received": "1350000"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{outcome}");
+        assert_eq!(
+            (
+                money(&outcome["cash_expected"]),
+                money(&outcome["discrepancy"])
+            ),
+            (1_350_000, 0),
+            "{backend:?}: {outcome}"
+        );
+        let end = ledger(&app, &sup).await;
+        assert_eq!(
+            net(&end, "vault") - net(&start, "vault"),
+            1_500_000,
+            "{backend:?}"
+        );
+        assert_eq!(
+            net(&end, "cash_over_short"),
+            0,
+            "{backend:?}: no false shortage"
+        );
+        assert_eq!(net(&end, "cash_in_hand"), 0, "{backend:?}");
+        let (_, after, _) = book(&app, &sup, l1_id).await;
+        assert_eq!(after, before - 1_500_000);
+
+        // A reversal alone: the vault pays it back, the officer hands over nothing.
+        let again = repayment(&mut lan, &l1, 100_000, 3);
+        let (third, _) = lan.upload(&app, vec![again.clone()]).await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{third}/approve"),
+                &sup,
+                &json!({"cash_received": "100000"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let alone = lan.record(RecordBody::ReversalRequest(ReversalRequestPayload {
+            target_id: again.client_id,
+            reason: "Người vay trả nhầm".into(),
+        }));
+        let (fourth, _) = lan.upload(&app, vec![alone]).await;
+        let (_, detail) = app.get(&format!("/api/v1/batches/{fourth}"), &sup).await;
+        assert_eq!(money(&detail["cash_collected"]), 0, "{detail}");
+        assert_eq!(money(&detail["cash_taken_back"]), 0, "{detail}");
+        let (s, outcome) = app
+            .post(
+                &format!("/api/v1/batches/{fourth}/approve"),
+                &sup,
+                &json!({"cash_received": "0"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{outcome}");
+        let last = ledger(&app, &sup).await;
+        assert_eq!(net(&last, "vault") - net(&end, "vault"), 0, "{backend:?}");
+        assert_eq!(net(&last, "cash_over_short"), 0);
+        assert!(app.db.ledger_balance_drift().await.unwrap().is_empty());
+    }
+}
+
 /// A shortage the officer cannot pay is written off on the fund's decision:
 /// by an admin only, the vault unmoved, the loss on its own account; taking
 /// it back needs an admin too.

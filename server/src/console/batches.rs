@@ -894,6 +894,14 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                     @match &s.decision {
                         None => {
                             dt { (lang.t("Phải nộp", "To hand over")) } dd.num #expected { strong { (vnd(s.cash_collected)) } }
+                            @if s.cash_taken_back > 0 {
+                                dt { (lang.t("Đã trừ đề nghị đảo", "Less reversal requests")) }
+                                dd.num #taken-back { (vnd(s.cash_taken_back)) }
+                                dd.hint { (lang.t(
+                                    "Cán bộ giữ lại tiền của các phiếu đề nghị đảo (trả lại người vay, hoặc đã nộp quỹ từ trước khi ghi lại số đúng): trừ vào tiền phải nộp, quỹ không chi ra.",
+                                    "The officer keeps back the cash of the receipts asked to be reversed (given back to the borrower, or in the vault already before the right amount was recorded): less to hand over; the vault pays nothing out.",
+                                )) }
+                            }
                             @if grants > 0 {
                                 dt { (lang.t("Chi hỗ trợ khi duyệt", "Grants paid on approval")) }
                                 dd.num #grants { (vnd(grants)) }
@@ -1067,8 +1075,10 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                             aria-invalid=[v.problems.cash.is_some().then_some("true")] aria-describedby="cash-hint";
                         @if let Some(m) = &v.problems.cash { p.field-error role="alert" #cash-error { (m) } }
                         p.hint #cash-hint { (lang.pick(
-                            format!("Cán bộ phải nộp {} (các khoản thu trong lô). Gõ 1.500.000, 1 500 000 hay 1500000 đều được.", vnd(s.cash_collected)),
-                            format!("The officer should hand over {} (the batch's collections). 1.500.000, 1 500 000 or 1500000 are all fine.", vnd(s.cash_collected)),
+                            format!("Cán bộ phải nộp {} (các khoản thu trong lô{}). Gõ 1.500.000, 1 500 000 hay 1500000 đều được.", vnd(s.cash_collected),
+                                if s.cash_taken_back > 0 { format!(", đã trừ {} của các đề nghị đảo", vnd(s.cash_taken_back)) } else { String::new() }),
+                            format!("The officer should hand over {} (the batch's collections{}). 1.500.000, 1 500 000 or 1500000 are all fine.", vnd(s.cash_collected),
+                                if s.cash_taken_back > 0 { format!(", less {} for the reversal requests", vnd(s.cash_taken_back)) } else { String::new() }),
                         )) }
                         @if !v.problems.reasons.is_empty() {
                             p.field-error role="alert" #exclude-error { (lang.pick(

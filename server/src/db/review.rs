@@ -332,7 +332,8 @@ pub async fn review_records(c: &mut Conn, batch_ids: &[uuid::Uuid]) -> DbResult<
     for chunk in batch_ids.chunks(500) {
         let sql = format!(
             "SELECT s.id, s.client_id, s.batch_id, s.officer_id, s.kind, s.recorded_at, s.received_at, s.status, s.body,
-                 s.worker_id, w.full_name AS worker_name, s.loan_id, l.code AS loan_code, s.campaign_id,
+                 s.worker_id, COALESCE(w.full_name, tw.full_name) AS worker_name, COALESCE(s.loan_id, t.loan_id) AS loan_id,
+                 COALESCE(l.code, tl.code) AS loan_code, s.campaign_id,
                  k.name AS campaign_name, k.kind AS campaign_kind, k.gift_value, s.target_client_id, s.amount, s.receipt_no,
                  rr.decision, rr.reason AS decision_reason, e.id AS entry_id, x.id AS reversed_by,
                  FALSE AS voided, t.kind AS target_kind, t.receipt_no AS target_receipt, t.amount AS target_amount,
@@ -344,6 +345,7 @@ pub async fn review_records(c: &mut Conn, batch_ids: &[uuid::Uuid]) -> DbResult<
                      AND q.officer_id = s.officer_id
                  LEFT JOIN journal_entries e ON e.record_id = s.id LEFT JOIN journal_entries x ON x.reverses = e.id
                  LEFT JOIN sync_records t ON t.client_id = s.target_client_id
+                 LEFT JOIN workers tw ON tw.id = t.worker_id LEFT JOIN loans tl ON tl.id = t.loan_id
              WHERE s.status IN ('accepted', 'quarantined') AND s.batch_id IN ({}) ORDER BY s.id",
             placeholders(1, chunk.len())
         );
@@ -779,10 +781,16 @@ impl Poster {
     }
 
     /// Plans the reversal of entry `target` (kind, branch, loan, lines).
+    /// Plans the reversal of `target`. A repayment's money comes back out
+    /// of where it went (the vault, or the bank), or, with `officer_cash`,
+    /// out of the cash that officer hands over with the batch being
+    /// approved (an officer's request from the phone: the amount is netted
+    /// against the batch's collections).
     fn reverse(
         &mut self,
         target: &TargetEntry,
         memo: String,
+        officer_cash: Option<i64>,
     ) -> Result<&mut Planned, (&'static str, String, String)> {
         if self.reversed.contains(&target.id) || target.reversed {
             return Err((
@@ -813,11 +821,15 @@ impl Poster {
                 book.states = unwound.states;
                 book.closed = outstanding(&book.states).total() == 0;
                 let at = At { branch_id: target.branch_id, loan_id: Some(loan_id), ..At::default() };
+                let back = match officer_cash {
+                    Some(officer) => (At { loan_id: None, officer_id: Some(officer), ..at }, Account::CashInHand),
+                    None => (At { loan_id: None, ..at }, repaid_into(target)),
+                };
                 let mut lines = Lines::default();
                 lines
                     .debit(at, Account::LoanPrincipal, unwound.principal)
                     .debit(at, Account::InterestIncome, unwound.interest)
-                    .credit(At { loan_id: None, ..at }, repaid_into(target), amount);
+                    .credit(back.0, back.1, amount);
                 lines
             }
             // A stock receipt entered by mistake: its packages (or cash)
@@ -1285,6 +1297,31 @@ pub async fn review_approve(
     // Records that cannot post: id, Vietnamese and English reason.
     let mut problems: Vec<(uuid::Uuid, String, String)> = Vec::new();
     let mut expected = 0i64;
+    // An officer's reversal of a cash repayment she collected (posted, at
+    // this branch) is netted against the cash she hands over with this
+    // batch: she keeps that much back, to give back to the worker, or
+    // because it is in the vault already (as when she re-enters an amount
+    // typed wrong). The vault does not pay it out. Only when the batch
+    // collects at least what its reversals take back; otherwise the vault
+    // pays them all, as a reversal asked for at the branch.
+    let taken_back = |r: &rv::ReviewRecordRow| {
+        r.target_client_id
+            .and_then(|t| target_record.get(&t))
+            .and_then(|id| posted_targets.get(id))
+            .filter(|t| t.kind == "repayment" && repaid_into(t) == Account::Vault && t.branch_id == branch_id)
+            .map(repaid_amount)
+    };
+    let decided = |r: &rv::ReviewRecordRow| {
+        !exclusions.contains_key(&r.client_id) && r.status != "quarantined" && !r.voided
+    };
+    let collected: i64 =
+        records.iter().filter(|r| r.kind == "repayment" && decided(r)).filter_map(|r| r.amount).sum();
+    let netted: HashMap<uuid::Uuid, i64> = records
+        .iter()
+        .filter(|r| r.kind == "reversal_request" && decided(r))
+        .filter_map(|r| taken_back(r).map(|a| (r.client_id, a)))
+        .collect();
+    let netted = if netted.values().sum::<i64>() <= collected { netted } else { HashMap::new() };
     let mut gift_campaigns: HashSet<i64> = HashSet::new();
     for r in &records {
         if let Some(reason) = exclusions.get(&r.client_id) {
@@ -1430,7 +1467,12 @@ pub async fn review_approve(
                         _ => None,
                     })
                     .unwrap_or_default();
-                if let Some((account, held)) = poster.reversal_shortfall(&target, cash_received) {
+                let netted = netted.get(&r.client_id).copied();
+                let shortfall = match netted {
+                    Some(_) => None,
+                    None => poster.reversal_shortfall(&target, cash_received),
+                };
+                if let Some((account, held)) = shortfall {
                     problems.push((r.client_id, 
                         format!(
                             "{who_vi}: đảo bút toán số {} sẽ làm tài khoản \"{}\" âm (còn {})",
@@ -1447,9 +1489,13 @@ pub async fn review_approve(
                     ));
                     continue;
                 }
-                match poster.reverse(&target, format!("Đảo bút toán số {} theo đề nghị của cán bộ: {reason}", target.id)) {
+                let memo = format!("Đảo bút toán số {} theo đề nghị của cán bộ: {reason}", target.id);
+                match poster.reverse(&target, memo, netted.map(|_| head.officer_id)) {
                     Ok(e) => {
                         e.record_id = Some(r.id);
+                        if let Some(amount) = netted {
+                            expected -= amount;
+                        }
                         if target.kind == "gift" || target.kind == "welfare" {
                             if let Some(k) = target.lines.iter().find_map(|l| l.campaign_id) {
                                 gift_campaigns.insert(k);
@@ -1618,6 +1664,16 @@ struct CounterRow {
     recorded_at: DateTime<Utc>,
     method: String,
     transfer_ref: Option<String>,
+}
+
+/// What repayment entry `target` took in (its principal and interest).
+fn repaid_amount(target: &TargetEntry) -> i64 {
+    target
+        .lines
+        .iter()
+        .filter(|l| matches!(l.account, Account::LoanPrincipal | Account::InterestIncome))
+        .map(|l| l.credit - l.debit)
+        .sum()
 }
 
 /// Where the money of repayment entry `target` is now, and where its
@@ -2307,7 +2363,7 @@ pub async fn branch_reversal_decide(
         }
         let memo = format!("Đảo bút toán số {} tại chi nhánh: {}", target.id, head.reason);
         let planned = poster
-            .reverse(&target, memo)
+            .reverse(&target, memo, None)
             .map_err(|(code, vi, en)| refused(409, code, vi, en))?;
         entry = Some(planned.id);
         let reversal_entry = planned.id;

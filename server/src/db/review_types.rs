@@ -188,11 +188,19 @@ pub struct BatchSummary {
     pub records: i64,
     pub counts: KindCounts,
     /// Cash the officer should hand over: live repayments of the batch
-    /// (those left out at approval aside). For a rejected batch, what its
-    /// repayments collected (not voided), which stays with the officer.
+    /// (those left out at approval aside), less the repayments its live
+    /// reversal requests take back (netted: the officer keeps that much
+    /// back). For a rejected batch, what its repayments collected (not
+    /// voided) less those, which stays with the officer.
     #[schema(value_type = String)]
     #[serde(serialize_with = "as_string")]
     pub cash_collected: i64,
+    /// Of the batch's collections, what its reversal requests take back
+    /// (netted: already less in `cash_collected`); 0 when the vault pays
+    /// them back instead (they take back more than the batch collects).
+    #[schema(value_type = String)]
+    #[serde(serialize_with = "as_string")]
+    pub cash_taken_back: i64,
     pub anomalies: i64,
     /// The kinds of anomaly flagged (`above_installment`, ...), each once.
     pub anomaly_codes: Vec<String>,
