@@ -565,7 +565,6 @@ impl Store {
                 [&d],
                 |r| r.get(0),
             )?;
-            let to_hand_over = cash - refused_cash - approved_cash;
             // Every day's: not refused, not handed over in an approved
             // batch, not voided.
             let in_hand: i64 = c.query_row(
@@ -576,6 +575,40 @@ impl Store {
                 [],
                 |r| r.get(0),
             )?;
+            // Receipts handed over already that this phone's reversal
+            // requests take back: the officer keeps that much back from
+            // what she hands over next (to give back to the borrower, or
+            // because it is in the vault already, as when she enters again
+            // an amount typed wrong) — as the server nets them, when the
+            // cash she holds covers them (else the vault pays them back).
+            // `open`: not decided yet; `netted`: approved, netted.
+            let taken_back = |day: Option<&str>, open: bool| -> Result<i64> {
+                let state = if open {
+                    "vs.state IN ('pending', 'accepted', 'wedged') AND ts.state = 'approved'"
+                } else {
+                    "vs.state = 'approved' AND vs.code = 'netted'"
+                };
+                Ok(c.query_row(
+                    &format!(
+                        "SELECT coalesce(sum(r.amount), 0) FROM reversal_requests v
+                         JOIN outbox o ON o.client_id = v.client_id
+                         JOIN record_states vs ON vs.client_id = v.client_id
+                         JOIN repayments r ON r.client_id = v.target_id
+                         JOIN record_states ts ON ts.client_id = r.client_id
+                         WHERE {state} AND (?1 IS NULL OR o.local_day = ?1) AND v.client_id NOT IN ({VOIDED})"
+                    ),
+                    [day],
+                    |r| r.get(0),
+                )?)
+            };
+            let open_all = taken_back(None, true)?;
+            let nets = open_all <= in_hand;
+            let open_day = if nets { taken_back(Some(&d), true)? } else { 0 };
+            let netted_day = taken_back(Some(&d), false)?;
+            let in_hand = if nets { in_hand - open_all } else { in_hand };
+            let kept_back = open_day + netted_day;
+            let approved_cash = approved_cash - netted_day;
+            let to_hand_over = cash - refused_cash - approved_cash - kept_back;
             let count = |kind: &str| -> Result<u32> {
                 Ok(c.query_row(
                     &format!(
@@ -648,6 +681,12 @@ impl Store {
                 parts.push(format!(
                     "trong đó {} bị từ chối{settled} — không nộp cùng lô: trả lại người vay hoặc làm theo hướng dẫn của giám sát chi nhánh",
                     format_vnd(refused_cash)
+                ));
+            }
+            if kept_back > 0 {
+                parts.push(format!(
+                    "giữ lại {} của các phiếu đề nghị đảo (trả lại người vay, hoặc đã nộp quỹ trước đó), trừ vào tiền nộp",
+                    format_vnd(kept_back)
                 ));
             }
             if approved_cash > 0 {
@@ -814,6 +853,7 @@ impl Store {
                 cash_refused_settled: dong(refused_settled),
                 cash_refused_open: dong(refused_open_all),
                 cash_approved: dong(approved_cash),
+                cash_taken_back: dong(kept_back),
                 cash_to_hand_over: dong(to_hand_over),
                 cash_in_hand: dong(in_hand),
                 cash_counts,

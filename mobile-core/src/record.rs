@@ -144,16 +144,42 @@ pub(crate) fn unbooked_repayments(conn: &Connection, loan_id: &str) -> Result<Ve
     Ok(v)
 }
 
-/// A loan's installments with this device's unbooked repayments applied.
-/// When the books moved under them (a server-side correction), the
-/// repayments that no longer fit are left out rather than failing.
+/// This device's booked repayments on a loan that a reversal request of
+/// this device, not decided yet (waiting for the server or for approval),
+/// not voided, takes back: what they took in, in recording order.
+pub(crate) fn reversals_unbooked(conn: &Connection, loan_id: &str) -> Result<Vec<i64>> {
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT r.amount FROM reversal_requests v
+         JOIN record_states vs ON vs.client_id = v.client_id
+         JOIN repayments r ON r.client_id = v.target_id
+         JOIN record_states ts ON ts.client_id = r.client_id
+         JOIN outbox o ON o.client_id = v.client_id
+         WHERE r.loan_id = ?1 AND vs.state IN ('pending', 'accepted', 'wedged') AND ts.state = 'approved'
+           AND v.client_id NOT IN ({VOIDED})
+         ORDER BY o.device_seq"
+    ))?;
+    let v = st
+        .query_map([loan_id], |r| r.get(0))?
+        .collect::<Result<Vec<i64>, _>>()?;
+    Ok(v)
+}
+
+/// A loan's installments with this device's undecided reversal requests
+/// taken back and its unbooked repayments applied (as the books will be
+/// once they are approved). When the books moved under them (a
+/// server-side correction), those that no longer fit are left out rather
+/// than failing.
 pub(crate) fn effective_states(
     conn: &Connection,
     loan_id: &str,
 ) -> Result<(Vec<InstallmentState>, i64)> {
-    let booked = booked_states(conn, loan_id)?;
+    let mut states = booked_states(conn, loan_id)?;
+    for amount in reversals_unbooked(conn, loan_id)? {
+        if let Some(u) = crate::domain::schedule::unwind(&states, amount) {
+            states = u.states;
+        }
+    }
     let earlier = unbooked_repayments(conn, loan_id)?;
-    let mut states = booked;
     let mut applied = 0;
     for amount in earlier {
         if let Ok(next) = states_after(&states, &[amount]) {
@@ -323,7 +349,15 @@ impl Store {
                 loan.disbursed_on,
             )?;
             let worker = worker_row(tx, &loan.worker_id)?.ok_or(RuleViolation::WorkerNotInPortfolio)?;
-            let booked = booked_states(tx, &loan_id)?;
+            // The books as they will be: this phone's reversal requests
+            // not decided yet taken back (a receipt typed wrong, entered
+            // again), then its repayments not booked yet.
+            let mut booked = booked_states(tx, &loan_id)?;
+            for taken_back in reversals_unbooked(tx, &loan_id)? {
+                if let Some(u) = crate::domain::schedule::unwind(&booked, taken_back) {
+                    booked = u.states;
+                }
+            }
             let earlier = unbooked_repayments(tx, &loan_id)?;
             let after = states_after(&booked, &earlier)?;
             let allocation = check_repayment(loan.status, &after, amount)?;

@@ -380,10 +380,16 @@ pub struct DailySummary {
     /// dealt with yet (to give back, or as the supervisor says).
     pub cash_refused_open: Decimal,
     /// Of it, repayments in batches the supervisor approved: handed over
-    /// (a shortage found when the cash was counted is in `cash_counts`).
+    /// (a shortage found when the cash was counted is in `cash_counts`),
+    /// less what that day's reversal requests took back from those batches.
     pub cash_approved: Decimal,
-    /// `cash_collected` less `cash_refused` and `cash_approved`: what is
-    /// still to hand over.
+    /// What that day's reversal requests take back of receipts handed over
+    /// before: kept back from the cash handed over (given back to the
+    /// borrower, or in the vault already when an amount typed wrong is
+    /// entered again), as the server nets them.
+    pub cash_taken_back: Decimal,
+    /// `cash_collected` less `cash_refused`, `cash_approved` and
+    /// `cash_taken_back`: what is still to hand over.
     pub cash_to_hand_over: Decimal,
     /// The same over every day on this phone: all the cash still to hand
     /// over (a day's figure is its part).

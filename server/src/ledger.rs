@@ -3,7 +3,7 @@
 //! balance before it is written.
 
 use serde::Serialize;
-use sotay_core::domain::schedule::{allocate, Allocation, InstallmentState};
+use sotay_core::domain::schedule::Allocation;
 use utoipa::ToSchema;
 
 /// The accounts of the chart. Each line also names the branch, and where it
@@ -523,64 +523,14 @@ pub fn opposite(lines: &[Line]) -> Lines {
     )
 }
 
-/// Installment states with `total` paid from nothing: oldest installment
-/// first, interest before principal. Allocation is additive, so this is
-/// the state of any sequence of postings that add up to `total`.
-pub fn states_with_paid(states: &[InstallmentState], total: i64) -> Vec<InstallmentState> {
-    let mut fresh: Vec<InstallmentState> = states
-        .iter()
-        .map(|s| InstallmentState {
-            principal_paid: 0,
-            interest_paid: 0,
-            ..s.clone()
-        })
-        .collect();
-    if total > 0 {
-        if let Ok(a) = allocate(&fresh, total) {
-            sotay_core::domain::schedule::apply_allocation(&mut fresh, &a, 1);
-        }
-    }
-    fresh
-}
-
-/// Total paid (principal and interest) on a loan's installments.
-pub fn paid(states: &[InstallmentState]) -> i64 {
-    states
-        .iter()
-        .map(|s| s.principal_paid + s.interest_paid)
-        .sum()
-}
-
-/// What taking `amount` back out of a loan's payments does: the loan is
-/// restored to the state it would have without that amount, and the
-/// principal and interest given back are the exact difference.
-pub struct Unwind {
-    pub states: Vec<InstallmentState>,
-    pub principal: i64,
-    pub interest: i64,
-}
-
-pub fn unwind(states: &[InstallmentState], amount: i64) -> Option<Unwind> {
-    let before = paid(states);
-    if amount <= 0 || amount > before {
-        return None;
-    }
-    let after = states_with_paid(states, before - amount);
-    let principal = states.iter().map(|s| s.principal_paid).sum::<i64>()
-        - after.iter().map(|s| s.principal_paid).sum::<i64>();
-    let interest = amount - principal;
-    Some(Unwind {
-        states: after,
-        principal,
-        interest,
-    })
-}
+pub use sotay_core::domain::schedule::{paid, states_with_paid, unwind, Unwind};
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::NaiveDate;
     use proptest::prelude::*;
+    use sotay_core::domain::schedule::{allocate, InstallmentState};
 
     #[test]
     fn what_a_branch_may_reverse() {

@@ -165,6 +165,16 @@ fn record_status(r: crate::db::sync_rows::RecordStatus) -> wire::RecordStatus {
             decided_at: at,
             ..base
         },
+        // A reversal request the officer kept the cash of, out of what she
+        // handed over with its batch: said so, for the phone's cash figures.
+        (None, Some("approved"), _) if reason == crate::db::APPROVED_NETTED => wire::RecordStatus {
+            state: RecordState::Approved,
+            code: Some("netted".into()),
+            message_vi: Some("Đã trừ vào tiền mặt nộp cùng lô".into()),
+            message_en: Some("netted against the cash handed over with the batch".into()),
+            decided_at,
+            ..base
+        },
         (None, Some("approved"), _) => wire::RecordStatus {
             state: RecordState::Approved,
             decided_at,

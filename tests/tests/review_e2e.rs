@@ -161,6 +161,8 @@ fn states_of(phone: &Phone) -> HashMap<uuid::Uuid, OutboxItem> {
 /// A repayment recorded on the phone, with the loan's books before it.
 struct Paid {
     client_id: uuid::Uuid,
+    /// The loan's id on the phone and on the server.
+    phone_loan: uuid::Uuid,
     loan_id: i64,
     amount: i64,
     before: Vec<InstallmentState>,
@@ -251,6 +253,7 @@ fn a_synced_day_is_approved_posted_heard_by_the_phone_and_reversed_exactly() {
                     );
                     paid.push(Paid {
                         client_id: receipt.client_id,
+                        phone_loan: loan.loan_id,
                         loan_id,
                         amount,
                         before,
@@ -536,6 +539,98 @@ fn a_synced_day_is_approved_posted_heard_by_the_phone_and_reversed_exactly() {
             .sync(None)
             .expect("sync after the branch reversal");
         assert_eq!(states_of(&phone)[&second.client_id].state, "reversed");
+
+        // 3. The third repayment was typed ten times too low: the officer asks
+        // to reverse it and records the right amount. The receipt counts the
+        // first one taken back; she hands over only the difference, the
+        // vault pays nothing out and no shortage is booked.
+        let vault_before = delta(&api.ledger(&sup), &ledger_before, "vault");
+        let typo = phone
+            .book
+            .request_reversal(CorrectionInput {
+                target_id: third.client_id,
+                reason: "Gõ thiếu một chữ số".into(),
+                recorded_at: Utc::now(),
+            })
+            .expect("reversal request");
+        let right_amount = third.amount * 10;
+        let right = phone
+            .book
+            .record_repayment(RepaymentInput {
+                loan_id: third.phone_loan,
+                amount: Decimal::from(right_amount),
+                recorded_at: Utc::now(),
+            })
+            .expect("the right amount");
+        let shared = allocate(&third.before, right_amount).expect("allocation");
+        assert_eq!(
+            (dong(right.interest), dong(right.principal)),
+            (shared.interest, shared.principal),
+            "{backend:?}: the receipt takes the typo back first"
+        );
+        let summary = phone.book.today_summary().unwrap();
+        assert_eq!(
+            (dong(summary.cash_taken_back), dong(summary.cash_in_hand)),
+            (third.amount, right_amount - third.amount),
+            "{summary:?}"
+        );
+        phone.book.sync(None).expect("sync the correction");
+        let queue = api.get("/api/v1/batches?status=pending", &sup);
+        let fix_batch = queue
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["officer_id"].as_i64() == Some(officer_id))
+            .map(|b| b["batch_id"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("the correction's batch in the queue: {queue}"));
+        let detail = api.get(&format!("/api/v1/batches/{fix_batch}"), &sup);
+        assert_eq!(
+            money(&detail["cash_collected"]),
+            right_amount - third.amount,
+            "{detail}"
+        );
+        let (s, outcome) = api.post(
+            &format!("/api/v1/batches/{fix_batch}/approve"),
+            &sup,
+            json!({"cash_received": (right_amount - third.amount).to_string()}),
+        );
+        assert_eq!(s, StatusCode::OK, "{outcome}");
+        assert_eq!(money(&outcome["discrepancy"]), 0, "{outcome}");
+        let mut expected = third.before.clone();
+        apply_allocation(&mut expected, &shared, 1);
+        assert_eq!(api.installments(&sup, third.loan_id).0, expected);
+        let ledger = api.ledger(&sup);
+        assert_eq!(
+            delta(&ledger, &ledger_before, "vault") - vault_before,
+            right_amount - third.amount,
+            "{backend:?}"
+        );
+        assert_eq!(
+            ledger
+                .get(&("cash_over_short".to_string(), Some(officer_id)))
+                .copied(),
+            Some(SHORT),
+            "{backend:?}: no shortage beyond the first count"
+        );
+        phone.book.sync(None).expect("sync after the correction");
+        let states = states_of(&phone);
+        assert_eq!(
+            (
+                states[&third.client_id].state.as_str(),
+                states[&typo.client_id].state.as_str(),
+                states[&right.client_id].state.as_str()
+            ),
+            ("reversed", "approved", "approved")
+        );
+        let summary = phone.book.today_summary().unwrap();
+        assert_eq!(
+            (
+                dong(summary.cash_taken_back),
+                dong(summary.cash_to_hand_over)
+            ),
+            (third.amount, 0),
+            "{summary:?}"
+        );
 
         // Lan pays her shortage back at the branch: her phone hears it.
         let (s, paid_back) = api.post(

@@ -1501,7 +1501,7 @@ pub async fn review_approve(
                                 gift_campaigns.insert(k);
                             }
                         }
-                        fates.push((r.id, "approved", None));
+                        fates.push((r.id, "approved", netted.map(|_| rv::APPROVED_NETTED.to_string())));
                     }
                     Err((_, vi, en)) => problems.push((r.client_id, format!("{who_vi}: {vi}"), format!("{who_en}: {en}"))),
                 }

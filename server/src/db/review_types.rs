@@ -301,6 +301,11 @@ pub struct BatchDetail {
 /// was revoked (both languages: the reason column holds one text).
 pub const EXCLUDED_QUARANTINED: &str =
     "Thiết bị đã bị thu hồi: bản ghi không được ghi sổ / the device was revoked: the record is not posted";
+/// The reason stored with the approval of an officer's reversal request
+/// netted against the cash of its batch (the officer kept the amount back;
+/// the vault paid nothing out).
+pub const APPROVED_NETTED: &str =
+    "Trừ vào tiền mặt cán bộ nộp cùng lô / netted against the cash handed over with the batch";
 /// The reason stored for a record the officer voided before sending.
 pub const EXCLUDED_VOIDED: &str = "Đã được cán bộ hủy / voided by the officer";
 
