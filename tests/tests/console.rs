@@ -1176,6 +1176,23 @@ async fn batch_review_in_a_real_browser() {
         );
         b.submit("#confirm-form button[value=edit]", "#approve-form")
             .await;
+        // So is one a digit short.
+        b.fill(
+            "#cash",
+            &sotay_core::domain::money::group_thousands(cash / 10),
+        )
+        .await;
+        b.submit("#approve-form button[type=submit]", "#confirmation")
+            .await;
+        assert!(
+            b.text("#count-check")
+                .await
+                .contains("chưa bằng một nửa số phải nộp"),
+            "{}",
+            b.body().await
+        );
+        b.submit("#confirm-form button[value=edit]", "#approve-form")
+            .await;
         // Cash typed the wrong way is refused with what to type instead.
         b.fill("#cash", "1,5").await;
         b.submit("#approve-form button[type=submit]", "#cash-error")
@@ -1337,6 +1354,30 @@ async fn batch_review_in_a_real_browser() {
             "{refused}"
         );
         assert_eq!(scalar(&db.url, entries).await, posted);
+        // A rejection from a tab left open is refused at once, with the
+        // decision: no confirmation of something that cannot happen.
+        let script = format!(
+            "const f = document.createElement('form'); f.method = 'post'; \
+             f.action = '{batch_path}/reject'; \
+             for (const [k, v] of new URLSearchParams('{resend}&reject_reason=Sai')) {{ \
+               const i = document.createElement('input'); i.type = 'hidden'; i.name = k; i.value = v; f.appendChild(i); }} \
+             document.body.appendChild(f); f.submit();"
+        );
+        let old = b.wait("html").await;
+        b.client.execute(&script, vec![]).await.unwrap();
+        while old.tag_name().await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        assert!(
+            !b.exists("#reject-confirmation").await,
+            "{}",
+            b.body().await
+        );
+        let refused = b.text("#decide-error").await;
+        assert!(
+            refused.contains("đã được Lê Thị Hồng Nhung duyệt"),
+            "{refused}"
+        );
 
         // A second batch: a rejection needs a reason.
         let base = server.base.clone();

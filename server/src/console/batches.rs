@@ -1396,6 +1396,11 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked) -> Markup {
                     format!("Số tiền đếm được, {}, lớn hơn hai lần số phải nộp: kiểm tra lại (gõ thừa chữ số?).", vnd(c.cash)),
                     format!("The cash counted, {}, is more than twice the cash expected: check it (a digit too many?).", vnd(c.cash)),
                 )) }
+            } @else if 2 * c.cash < expected && -diff > 100_000 {
+                p.notice.danger #count-check { (lang.pick(
+                    format!("Số tiền đếm được, {}, chưa bằng một nửa số phải nộp ({}): kiểm tra lại (gõ thiếu chữ số?) trước khi ghi thiếu quỹ cho cán bộ.", vnd(c.cash), vnd(expected)),
+                    format!("The cash counted, {}, is less than half the cash expected ({}): check it (a digit missing?) before booking a shortage to the officer.", vnd(c.cash), vnd(expected)),
+                )) }
             }
             @if diff != 0 {
                 p.notice.warn #difference-note { (lang.pick(
@@ -1603,6 +1608,20 @@ pub async fn reject(
         Ok(d) => d,
         Err(e) => return ui.app_error(e),
     };
+    // Decided already (another tab, a colleague): said at once, with the
+    // decision, rather than a confirmation that cannot be carried out.
+    if let Some(problems) = undecidable(lang, &d, signed.user.id) {
+        return batch_response(
+            &state,
+            &signed,
+            &id,
+            StatusCode::CONFLICT,
+            &draft,
+            &problems,
+            "",
+        )
+        .await;
+    }
     let reason: String = draft
         .reject_reason
         .trim()
