@@ -2162,6 +2162,18 @@ async fn cashier_takes_repayments_at_the_counter() {
         let (status, _, page) = get(format!("/loans/{loan}"), cashier.clone()).await;
         assert_eq!(status, StatusCode::OK, "{page}");
         assert!(page.contains("Thu nợ tại quầy"), "{page}");
+        // Opened from a link to settle an officer's refused receipt: the
+        // cashier takes the cash, the supervisor marks the record settled.
+        let (status, _, linked) = get(
+            format!("/loans/{loan}?amount=100000&settles=0190a5f0-0000-7000-8000-000000000001&settles_receipt=A7K2-000009"),
+            cashier.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{linked}");
+        assert!(
+            linked.contains("báo giám sát") && !linked.contains("name=\"settles\""),
+            "{linked}"
+        );
         let (csrf, client_id) = (field(&page, "csrf"), field(&page, "client_id"));
         let post = |loan: i64, form: Vec<(&'static str, String)>, cookie: String| {
             send_form(

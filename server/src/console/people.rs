@@ -751,7 +751,14 @@ async fn render_loan(
                 form.stack method="post" action=(format!("/loans/{}/repayments", l.id)) id="counter-form" {
                     (csrf_field(&s.csrf))
                     input type="hidden" name="client_id" value=(client_id);
-                    @if !counter.form.settles.is_empty() {
+                    @if !counter.form.settles.is_empty() && s.user.role == Role::Cashier {
+                        // Settling a refused record is a supervisor's word:
+                        // the cashier takes the cash as a plain repayment.
+                        p.notice.warn #settles-note { (lang.pick(
+                            format!("Đây là tiền của phiếu {} cán bộ đã thu nhưng bị từ chối. Thủ quỹ vẫn thu được như một khoản thu tại quầy; việc đánh dấu phiếu đó đã xử lý là của giám sát chi nhánh — hãy báo giám sát sau khi thu (ghi số phiếu vào ghi chú).", counter.form.settles_receipt),
+                            format!("This is the cash of receipt {} an officer took that was refused. The cashier can take it as a counter repayment; marking that record settled is the branch supervisor's — tell them once it is taken (put the receipt number in the note).", counter.form.settles_receipt),
+                        )) }
+                    } @else if !counter.form.settles.is_empty() {
                         input type="hidden" name="settles" value=(counter.form.settles);
                         input type="hidden" name="settles_receipt" value=(counter.form.settles_receipt);
                         p.notice #settles-note { (lang.pick(
