@@ -1464,12 +1464,15 @@ async fn a_bank_statement_is_reconciled_with_the_bank_book() {
         // The branch's bank account over one day: lending capital by
         // transfer (no reference kept), two workers' transfers, one of them
         // first typed on the wrong loan and reversed.
+        let today = sotay_core::domain::time::local_date(chrono::Utc::now())
+            .format("%d/%m/%Y")
+            .to_string();
         let (s, _) = app
             .post(
                 "/api/v1/capital-receipts",
                 &admin,
                 &json!({"client_id": Uuid::now_v7(), "branch_id": td, "amount": "30000000",
-                        "received_on": "05/12/2026", "source": "Quỹ CEP, UNC 120", "method": "transfer"}),
+                        "received_on": today, "source": "Quỹ CEP, UNC 120", "method": "transfer"}),
             )
             .await;
         assert_eq!(s, StatusCode::OK);
@@ -1479,9 +1482,6 @@ async fn a_bank_statement_is_reconciled_with_the_bank_book() {
         let right = repay(l2, "300000", "FT26339000002").await;
 
         // The bank's export: a preamble, bilingual headers, its own order.
-        let today = sotay_core::domain::time::local_date(chrono::Utc::now())
-            .format("%d/%m/%Y")
-            .to_string();
         let csv = format!(
             "NGÂN HÀNG TMCP NGOẠI THƯƠNG VIỆT NAM;;;;;\n\
              Sao kê tài khoản 0071000999888 - Quỹ CEP chi nhánh Thủ Đức;;;;;\n\
@@ -1657,6 +1657,55 @@ async fn a_bank_statement_is_reconciled_with_the_bank_book() {
     }
 }
 
+/// Lending capital the bank credited days before the admin recorded it is
+/// matched on the statement by the day it was received: the line is not
+/// offered for posting again, and the balances agree.
+#[tokio::test]
+async fn capital_recorded_after_the_bank_booked_it_matches_its_statement_line() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let Cast { sup, admin, .. } = Cast::of(&app).await;
+        let td = app.id_of("branches", "CN-TD").await;
+        let today = sotay_core::domain::time::local_date(chrono::Utc::now());
+        let (received, fee_day) = (
+            today - chrono::Duration::days(5),
+            today - chrono::Duration::days(1),
+        );
+        let dmy = |d: chrono::NaiveDate| d.format("%d/%m/%Y").to_string();
+        let (s, body) = app
+            .post(
+                "/api/v1/capital-receipts",
+                &admin,
+                &json!({"client_id": Uuid::now_v7(), "branch_id": td, "amount": "100000000",
+                        "received_on": dmy(received), "source": "LĐLĐ tỉnh, UNC 119", "method": "transfer"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let csv = format!(
+            "Ngày;Số tham chiếu;Nội dung;Ghi nợ;Ghi có;Số dư\n\
+             {};UNC119;LDLD TINH CHUYEN VON;;100.000.000;100.000.000\n\
+             {};;Phi quan ly tai khoan;11.000;;99.989.000\n",
+            dmy(received),
+            dmy(fee_day)
+        );
+        let (s, kept) = app
+            .post_csv("/api/v1/bank-statements?file_name=sao-ke.csv", &sup, &csv)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{kept}");
+        let rec = &kept["reconciliation"];
+        assert_eq!(
+            line_statuses(rec),
+            ["amount_and_day", "not_in_book"],
+            "{backend:?}: {rec}"
+        );
+        assert_eq!(
+            (money(&rec["book_opening"]), money(&rec["book_closing"])),
+            (0, 100_000_000),
+            "{rec}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn the_banks_charges_and_interest_are_posted_from_its_statement() {
     for backend in BACKENDS {
@@ -1668,10 +1717,13 @@ async fn the_banks_charges_and_interest_are_posted_from_its_statement() {
             lan,
         } = Cast::of(&app).await;
         let td = app.id_of("branches", "CN-TD").await;
+        let received = sotay_core::domain::time::local_date(chrono::Utc::now())
+            .format("%d/%m/%Y")
+            .to_string();
         let capital = |amount: &str, method: &str| {
             let (app, admin) = (&app, &admin);
             let body = json!({"client_id": Uuid::now_v7(), "branch_id": td, "amount": amount,
-                              "received_on": "05/12/2026", "source": "Quỹ CEP", "method": method});
+                              "received_on": received, "source": "Quỹ CEP", "method": method});
             async move {
                 let (s, body) = app.post("/api/v1/capital-receipts", admin, &body).await;
                 assert_eq!(s, StatusCode::OK, "{body}");

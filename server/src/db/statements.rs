@@ -119,8 +119,9 @@ pub async fn statement(
 /// with the bank's reference each was recorded with (a transfer taken at
 /// the branch, a loan paid out by transfer, a slip paid in or drawn, a
 /// statement line's charge or interest) and the day the bank booked it
-/// when known (a move posted from a statement line, and its reversal),
-/// and the line of `statement_id` it was posted from.
+/// when known (a move posted from a statement line, lending capital on the
+/// day it was received, and their reversals), and the line of
+/// `statement_id` it was posted from.
 pub async fn bank_book_items(
     c: &mut Conn,
     statement_id: i64,
@@ -147,7 +148,7 @@ pub async fn bank_book_items(
         "SELECT e.id AS entry_id, e.kind, e.posted_at, e.memo, l.debit, l.credit, e.reverses,
              (SELECT x.id FROM journal_entries x WHERE x.reverses = e.id) AS reversed_by,
              COALESCE(cr.transfer_ref, dd.transfer_ref, NULLIF(bm.reference, '')) AS reference,
-             COALESCE(bm.booked_on, rbm.booked_on) AS booked_on,
+             COALESCE(bm.booked_on, rbm.booked_on, cap.received_on, rcap.received_on) AS booked_on,
              (bm.statement_id IS NOT NULL OR rbm.statement_id IS NOT NULL) AS from_statement,
              CASE WHEN bm.statement_id = $4 THEN bm.line_no END AS from_line
          FROM journal_entries e JOIN journal_lines l ON l.entry_id = e.id
@@ -155,6 +156,8 @@ pub async fn bank_book_items(
              LEFT JOIN disbursement_decisions dd ON dd.entry_id = e.id
              LEFT JOIN bank_moves bm ON bm.entry_id = e.id
              LEFT JOIN bank_moves rbm ON rbm.entry_id = e.reverses
+             LEFT JOIN capital_receipts cap ON cap.entry_id = e.id
+             LEFT JOIN capital_receipts rcap ON rcap.entry_id = e.reverses
          WHERE l.account = 'bank' AND l.branch_id = $1 AND e.posted_at >= $2 AND e.posted_at < $3
          ORDER BY e.posted_at, e.id, l.id",
     )
