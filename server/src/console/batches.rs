@@ -821,7 +821,12 @@ fn render_batch(v: BatchView<'_>) -> Markup {
         let mut seen = HashSet::new();
         d.records
             .iter()
-            .filter(|r| r.kind == "repayment" && r.decision.as_deref() == Some("approved"))
+            // A repayment's loan, and the loan of a repayment a reversal
+            // request took back.
+            .filter(|r| {
+                matches!(r.kind.as_str(), "repayment" | "reversal_request")
+                    && r.decision.as_deref() == Some("approved")
+            })
             .filter_map(|r| {
                 let id = r.loan_id?;
                 seen.insert(id).then(|| {
