@@ -1702,6 +1702,28 @@ async fn console_cookies_forms_and_headers() {
     let resp = http.get(server.url("/audit?page=2")).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     assert_eq!(resp.headers()[LOCATION], "/login?next=%2Faudit%3Fpage%3D2");
+    // A form sent once the session has gone did nothing: the sign-in page
+    // says so, and leads back to the batch (its confirmation has no page).
+    let batch = "/batches/0190a5f0-0000-7000-8000-000000000000";
+    let resp = http
+        .post(server.url(&format!("{batch}/approve")))
+        .header(
+            reqwest::header::REFERER,
+            server.url(&format!("{batch}/confirm")),
+        )
+        .form(&[("cash", "1000"), ("action", "post")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let to = resp.headers()[LOCATION].to_str().unwrap().to_string();
+    assert_eq!(
+        to,
+        "/login?next=%2Fbatches%2F0190a5f0-0000-7000-8000-000000000000&unsent=1"
+    );
+    let page = http.get(server.url(&to)).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    assert!(page.contains("chưa có gì được ghi lại"), "{page}");
     // The API keeps answering problem details.
     let resp = http
         .get(server.url("/api/v1/nothing"))

@@ -42,6 +42,8 @@ pub struct LoginQuery {
     ended: String,
     /// Just signed out.
     out: String,
+    /// A form was sent without a live session: it did nothing.
+    unsent: String,
 }
 
 /// A message above the form.
@@ -129,6 +131,19 @@ pub async fn page(
         Some(Notice::Info(
             lang.t("Bạn đã đăng xuất.", "You have signed out.").into(),
         ))
+    } else if q.unsent == "1" {
+        Some(Notice::Error(lang.pick(
+            format!(
+                "Phiên làm việc đã kết thúc (sau {IDLE_MINS} phút không thao tác, hoặc {MAX_HOURS} giờ sau khi \
+                     đăng nhập) trước khi thao tác vừa rồi được gửi: chưa có gì được ghi lại. Hãy đăng nhập lại \
+                     rồi làm lại thao tác đó; trang đang làm sẽ mở lại."
+            ),
+            format!(
+                "Your session ended (after {IDLE_MINS} minutes without activity, or {MAX_HOURS} hours after \
+                     signing in) before what you just sent arrived: nothing was recorded. Sign in again and do \
+                     it again; the page you were on opens again."
+            ),
+        )))
     } else if q.ended == "1" {
         Some(Notice::Info(lang.pick(
             format!(

@@ -166,6 +166,17 @@ pub fn here(parts: &Parts) -> String {
         .unwrap_or_else(|| "/".into())
 }
 
+/// The page a form's answer stands for: `/batches/{id}` for the answer
+/// of `/batches/{id}/confirm` (a page shown in answer to a form, not one to
+/// open again).
+fn page_of(path: &str) -> &str {
+    let bare = path.split('?').next().unwrap_or(path);
+    match bare.rsplit_once('/') {
+        Some((page, "confirm" | "approve" | "reject")) if !page.is_empty() => page,
+        _ => path,
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for Lang {
     type Rejection = std::convert::Infallible;
 
@@ -344,13 +355,19 @@ impl FromRequestParts<AppState> for Staff {
         };
         let here = here(parts);
         let mut pairs = Vec::new();
-        if parts.method == axum::http::Method::GET {
-            if let Some(next) = safe_next(&here).filter(|n| *n != "/") {
-                pairs.push(("next", next.to_string()));
-            }
+        let get = parts.method == axum::http::Method::GET;
+        // A form sent once the session had ended did nothing: back to the
+        // page it was sent from (a batch's, not its confirmation's, which
+        // has no page of its own), saying so.
+        let back = if get { here.as_str() } else { page_of(&here) };
+        if let Some(next) = safe_next(back).filter(|n| *n != "/") {
+            pairs.push(("next", next.to_string()));
         }
         if ended {
             pairs.push(("ended", "1".to_string()));
+        }
+        if !get {
+            pairs.push(("unsent", "1".to_string()));
         }
         Err(Redirect::to(&view::link("/login", &pairs)).into_response())
     }
@@ -430,6 +447,12 @@ mod tests {
         assert_eq!(safe_next("/\n/evil.example"), None);
         assert_eq!(safe_next("/ /evil.example"), None);
         assert_eq!(safe_next("/logout"), None);
+        assert_eq!(page_of("/batches/0190a5f0/confirm"), "/batches/0190a5f0");
+        assert_eq!(
+            page_of("/batches/0190a5f0?done=1"),
+            "/batches/0190a5f0?done=1"
+        );
+        assert_eq!(page_of("/ledger"), "/ledger");
     }
 
     #[test]
