@@ -678,8 +678,30 @@ impl Store {
                 } else {
                     String::new()
                 };
+                // Cash held because this phone was revoked was taken rightly:
+                // it goes to the supervisor, not back to the borrower.
+                let revoked: i64 = c.query_row(
+                    &format!(
+                        "SELECT coalesce(sum(r.amount), 0) FROM repayments r JOIN outbox o ON o.client_id = r.client_id
+                         JOIN record_states s ON s.client_id = r.client_id
+                         WHERE o.local_day = ?1 AND s.state = 'rejected' AND s.code = 'device_revoked'
+                           AND r.client_id NOT IN ({VOIDED})"
+                    ),
+                    [&d],
+                    |r| r.get(0),
+                )?;
+                let what = if revoked == refused_cash {
+                    "thu trên máy đã bị thu hồi, được giữ lại chờ giám sát — không nộp cùng lô: mang nộp giám sát chi nhánh".to_string()
+                } else if revoked > 0 {
+                    format!(
+                        "bị từ chối — không nộp cùng lô: {} thu trên máy đã bị thu hồi mang nộp giám sát chi nhánh, phần còn lại trả lại người vay hoặc làm theo hướng dẫn của giám sát",
+                        format_vnd(revoked)
+                    )
+                } else {
+                    "bị từ chối — không nộp cùng lô: trả lại người vay hoặc làm theo hướng dẫn của giám sát chi nhánh".to_string()
+                };
                 parts.push(format!(
-                    "trong đó {} bị từ chối{settled} — không nộp cùng lô: trả lại người vay hoặc làm theo hướng dẫn của giám sát chi nhánh",
+                    "trong đó {}{settled} {what}",
                     format_vnd(refused_cash)
                 ));
             }

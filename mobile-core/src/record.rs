@@ -632,6 +632,13 @@ impl Store {
                     "target_id: only a repayment or a gift handout can be reversed",
                 ));
             }
+            if t.voided {
+                return Err(Error::conflict(
+                    "already_voided",
+                    format!("Bản ghi #{} đã bị hủy, không có gì để đảo", t.device_seq),
+                    format!("record #{} was voided: there is nothing to reverse", t.device_seq),
+                ));
+            }
             if !matches!(t.state.as_str(), "accepted" | "approved") {
                 let (vi, en) = if t.state == "pending" {
                     (

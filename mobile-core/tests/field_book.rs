@@ -899,6 +899,20 @@ fn daily_summary_counts_what_to_hand_over() {
     })
     .unwrap();
     gift(&book, TET, LAN).unwrap();
+    // A voided record has nothing to reverse, and says so.
+    match book.request_reversal(CorrectionInput {
+        target_id: voided.client_id,
+        reason: "Thu nhầm".into(),
+        recorded_at: at(15, 0),
+    }) {
+        Err(FieldBookError::Conflict {
+            code, message_vi, ..
+        }) => {
+            assert_eq!(code, "already_voided");
+            assert!(message_vi.contains("đã bị hủy"), "{message_vi}");
+        }
+        other => panic!("{other:?}"),
+    }
     let s = book.daily_summary(day(2026, 11, 20)).unwrap();
     assert_eq!(s.cash_collected, dec(112_000));
     assert_eq!(

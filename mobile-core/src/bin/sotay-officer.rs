@@ -432,8 +432,11 @@ fn print_item(i: &OutboxItem) {
         i.device_seq,
         i.kind.label_vi(),
         // Voided by the officer: that is its fate, whatever the server said.
+        // From a revoked phone: held for the supervisor, not refused.
         if i.voided {
             "ĐÃ HỦY"
+        } else if i.code.as_deref() == Some("device_revoked") {
+            "bị giữ lại"
         } else {
             state_label(&i.state).0
         },

@@ -77,8 +77,10 @@ pub enum MoneyErrorKind {
     TooLarge,
     /// Typed by a person: a comma, which reads as a decimal comma (`1,5`).
     Comma,
-    /// Typed by a person: digits grouped other than in threes (`1.5`, `15.00.000`).
+    /// Typed by a person: digits grouped other than in threes (`15.00.000`).
     Grouping,
+    /// Typed by a person: a fraction after a dot (`650000.5`, `1.5`).
+    Fraction,
 }
 
 /// A refused amount, naming the field it came from.
@@ -118,6 +120,9 @@ impl MoneyError {
             MoneyErrorKind::Grouping => format!(
                 "{f}: \"{i}\" is not grouped in threes; write 1.500.000, 1 500 000 or 1500000"
             ),
+            MoneyErrorKind::Fraction => format!(
+                "{f}: \"{i}\" has a fraction after the dot; đồng has no fraction (the dot groups thousands), write whole đồng such as 1.500.000 or 1500000"
+            ),
         }
     }
 
@@ -147,6 +152,9 @@ impl MoneyError {
             ),
             MoneyErrorKind::Grouping => format!(
                 "{f}: \"{i}\" không nhóm đúng ba chữ số; hãy viết 1.500.000, 1 500 000 hoặc 1500000"
+            ),
+            MoneyErrorKind::Fraction => format!(
+                "{f}: \"{i}\" có phần lẻ sau dấu chấm; tiền đồng không có phần lẻ (dấu chấm để nhóm hàng nghìn), hãy viết số đồng nguyên như 1.500.000 hoặc 1500000"
             ),
         }
     }
@@ -262,6 +270,14 @@ pub fn parse_typed_amount(field: &str, input: &str, rule: AmountRule) -> Result<
         let head = groups[0].len();
         // "0.500" or "000.500" is no way of writing five hundred.
         let zeros_first = groups[0].chars().all(|c| c == '0');
+        // One dot and one or two digits after it: a fraction, not a group.
+        let fraction = groups.len() == 2
+            && !body.chars().any(is_space)
+            && (1..=2).contains(&groups[1].len())
+            && !groups[0].is_empty();
+        if fraction {
+            return Err(err(MoneyErrorKind::Fraction));
+        }
         if !one_kind || !threes || head == 0 || head > 3 || zeros_first {
             return Err(err(MoneyErrorKind::Grouping));
         }
@@ -473,7 +489,9 @@ mod tests {
         };
         assert_eq!(kind("1,5"), Comma);
         assert_eq!(kind("1.500,00"), Comma);
-        assert_eq!(kind("1.5"), Grouping);
+        assert_eq!(kind("1.5"), Fraction);
+        assert_eq!(kind("650000.5"), Fraction);
+        assert_eq!(kind("650.000,5"), Comma);
         assert_eq!(kind("15.00.000"), Grouping);
         assert_eq!(kind("1.500 000"), Grouping);
         assert_eq!(kind("1500.000.0"), Grouping);
