@@ -196,6 +196,25 @@ async fn one_bad_row_imports_nothing() {
             [("loans.csv", 3, "worker_code"), ("workers.csv", 2, "cccd")],
             "{backend:?}"
         );
+        // A worker whose officer nobody has, and a loan of that worker: only
+        // the worker's row is blamed (the loan's worker is right there).
+        let workers = "code,full_name,cccd,union_member,hardship,officer_code\nW-061,Ngô Văn Bảy,079195000061,1,0,CB-404\n";
+        let loans = "code,worker_code,product_code,principal,disbursed_on\nL-062,W-061,SP-TT,1000000,01/10/2026\n";
+        let err = import(
+            &t.db,
+            &[
+                file(ImportKind::Workers, workers),
+                file(ImportKind::Loans, loans),
+            ],
+        )
+        .await
+        .unwrap_err();
+        let found: Vec<(&str, u64, &str)> = err
+            .errors
+            .iter()
+            .map(|e| (e.file.as_str(), e.line, e.column.as_str()))
+            .collect();
+        assert_eq!(found, [("workers.csv", 2, "officer_code")], "{backend:?}");
         assert_eq!(t.db.count("workers").await.unwrap(), 4);
         assert_eq!(t.db.count("loans").await.unwrap(), before);
         // A borrower moved to an officer of another branch: their loans are
@@ -252,7 +271,7 @@ async fn one_bad_row_imports_nothing() {
         // Every refused attempt is in the audit log.
         assert_eq!(
             t.db.audit_count("import_refused").await.unwrap(),
-            10,
+            11,
             "{backend:?}"
         );
     }

@@ -112,8 +112,28 @@ pub async fn apply_import(
         post_loan_openings(c, &openings, user, now).await?;
         Ok(report)
     } else {
-        // A code whose own row did not read is not also "not found".
-        errors.retain(|e| e.refers_to.as_deref().is_none_or(|code| !set.unread.contains(code)));
+        // A code whose own row did not read, or was refused, is not also
+        // "not found": the row's own error says why (a loan is not blamed
+        // for its worker, whose officer's phone number did not read).
+        let mut failed: std::collections::HashSet<&str> = set.unread.iter().map(String::as_str).collect();
+        let mut by_line: HashMap<(&str, u64), &str> = HashMap::new();
+        let origins = set.branches.iter().map(|r| (&r.origin, &r.code))
+            .chain(set.users.iter().map(|r| (&r.origin, &r.code)))
+            .chain(set.boarding_houses.iter().map(|r| (&r.origin, &r.code)))
+            .chain(set.workers.iter().map(|r| (&r.origin, &r.code)))
+            .chain(set.loan_products.iter().map(|r| (&r.origin, &r.code)))
+            .chain(set.loans.iter().map(|r| (&r.origin, &r.code)))
+            .chain(set.campaigns.iter().map(|r| (&r.origin, &r.code)));
+        for (origin, code) in origins {
+            by_line.insert((origin.file.as_str(), origin.line), code.as_str());
+        }
+        failed.extend(errors.iter().filter_map(|e| by_line.get(&(e.file.as_str(), e.line)).copied()));
+        let own: Vec<RowError> =
+            errors.iter().filter(|e| e.refers_to.as_deref().is_none_or(|code| !failed.contains(code))).cloned().collect();
+        // Never an import refused without a reason.
+        if !own.is_empty() || !set.unread.is_empty() {
+            errors = own;
+        }
         errors.truncate(MAX_ERRORS);
         Err(DbError::Rows(errors))
     }
