@@ -541,15 +541,15 @@ fn append(set: &mut ImportSet, mut more: ImportSet) {
     set.incomplete |= more.incomplete;
 }
 
-fn expected_list(kind: ImportKind) -> String {
+/// The kind's columns, the optional ones said so in Vietnamese (`vi`) or
+/// English.
+fn expected_list(kind: ImportKind, vi: bool) -> String {
     kind.columns()
         .iter()
-        .map(|c| {
-            if c.required {
-                c.name.to_string()
-            } else {
-                format!("{} (không bắt buộc / optional)", c.name)
-            }
+        .map(|c| match (c.required, vi) {
+            (true, _) => c.name.to_string(),
+            (false, true) => format!("{} (không bắt buộc)", c.name),
+            (false, false) => format!("{} (optional)", c.name),
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -585,6 +585,24 @@ fn read_file(
     // columns with semicolons: the header line tells which.
     let mut reader = std::io::BufReader::with_capacity(64 * 1024, reader);
     let delimiter = match std::io::BufRead::fill_buf(&mut reader) {
+        // An Excel workbook (XLSX is a ZIP archive, XLS an OLE2 file) sent
+        // as it is: said as such, not as bytes that are not UTF-8.
+        Ok(head)
+            if head.starts_with(b"PK\x03\x04") || head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) =>
+        {
+            errors.push(error(
+                file,
+                1,
+                "",
+                format!(
+                    "Tệp {file} là tệp Excel, không phải CSV: trong Excel chọn Tệp › Lưu thành › \"CSV UTF-8 (phân tách bằng dấu phẩy)\" rồi nhập tệp .csv đó"
+                ),
+                format!(
+                    "{file} is an Excel workbook, not CSV: in Excel choose File › Save As › \"CSV UTF-8 (Comma delimited)\" and import that .csv file"
+                ),
+            ));
+            return false;
+        }
         Ok(head) => delimiter_of(head),
         Err(_) => b',',
     };
@@ -818,8 +836,43 @@ fn read_header(
     header: &[String],
     errors: &mut Vec<RowError>,
 ) -> Option<HashMap<&'static str, usize>> {
-    let expected = expected_list(kind);
+    let (expected, expected_en) = (expected_list(kind, true), expected_list(kind, false));
     let before = errors.len();
+    // Another kind's file (workers sent as loans): said once, naming it,
+    // rather than every column in turn.
+    let names: Vec<String> = header
+        .iter()
+        .map(|raw| clean(raw.trim_start_matches('\u{FEFF}')).to_ascii_lowercase())
+        .filter(|n| !n.is_empty())
+        .collect();
+    let fits = |k: ImportKind| {
+        names
+            .iter()
+            .all(|n| k.columns().iter().any(|c| c.name == n))
+            && k.columns()
+                .iter()
+                .all(|c| !c.required || names.iter().any(|n| n == c.name))
+    };
+    if !names.is_empty() && !fits(kind) {
+        if let Some(other) = ImportKind::ALL.into_iter().find(|k| *k != kind && fits(*k)) {
+            errors.push(error(
+                file,
+                line,
+                "",
+                format!(
+                    "Dòng tiêu đề của {file} là của tệp {}, không phải {}: hãy chọn đúng loại dữ liệu (hoặc đúng tệp) rồi nhập lại",
+                    other.file_name(),
+                    kind.file_name()
+                ),
+                format!(
+                    "the header of {file} is that of {}, not {}: choose the right kind of data (or the right file) and import again",
+                    other.file_name(),
+                    kind.file_name()
+                ),
+            ));
+            return None;
+        }
+    }
     let mut index = HashMap::new();
     for (i, raw) in header.iter().enumerate() {
         // A byte-order mark, when there is one, starts the first name.
@@ -834,7 +887,7 @@ fn read_header(
                     i + 1
                 ),
                 format!(
-                    "column {} of the header has no name; remove the empty column. Columns of {file}: {expected}",
+                    "column {} of the header has no name; remove the empty column. Columns of {file}: {expected_en}",
                     i + 1
                 ),
             ));
@@ -847,7 +900,7 @@ fn read_header(
                 &name,
                 format!("Cột \"{name}\" không thuộc {file}; các cột hợp lệ: {expected}"),
                 format!(
-                    "column \"{name}\" is not a column of {file}; expected columns: {expected}"
+                    "column \"{name}\" is not a column of {file}; expected columns: {expected_en}"
                 ),
             )),
             Some(c) => {
@@ -874,7 +927,7 @@ fn read_header(
                     c.name, c.vi
                 ),
                 format!(
-                    "the required column \"{}\" ({}) is missing from the header; columns of {file}: {expected}",
+                    "the required column \"{}\" ({}) is missing from the header; columns of {file}: {expected_en}",
                     c.name, c.en
                 ),
             ));

@@ -204,6 +204,24 @@ fn unknown_and_missing_columns_are_named_on_line_one() {
 
     let e = only_error(ImportKind::Campaigns, "", 1, "");
     assert!(e.message_vi.contains("trống"));
+    assert!(!e.message_vi.contains("optional"), "{}", e.message_vi);
+}
+
+#[test]
+fn a_file_of_another_kind_or_a_workbook_is_named_as_such() {
+    let text = format!(
+        "{WORKERS_HEADER}{}",
+        worker_line("NLD-1", "Lê Văn A", "079195000001")
+    );
+    let e = only_error(ImportKind::Loans, &text, 1, "");
+    assert!(
+        e.message_vi
+            .contains("là của tệp workers.csv, không phải loans.csv"),
+        "{}",
+        e.message_vi
+    );
+    let e = only_error(ImportKind::Workers, "PK\u{3}\u{4}\u{14}\u{0}", 1, "");
+    assert!(e.message_vi.contains("là tệp Excel"), "{}", e.message_vi);
 }
 
 #[test]
