@@ -366,8 +366,8 @@ pub async fn statement_installments(c: &mut Conn, worker_id: i64) -> DbResult<Ve
 /// loans, with its receipt number.
 pub async fn statement_payments(c: &mut Conn, worker_id: i64) -> DbResult<Vec<rr::StatementPayment>> {
     Ok(sqlx::query_as(
-        "SELECT e.id AS entry_id, e.loan_id, e.kind, e.posted_at, e.reverses,
-                COALESCE(s.receipt_no, cr.receipt_no, os.receipt_no, ocr.receipt_no) AS receipt_no,
+        "SELECT e.id AS entry_id, e.loan_id, e.kind, e.posted_at, COALESCE(s.recorded_at, e.posted_at) AS paid_at,
+                e.reverses, COALESCE(s.receipt_no, cr.receipt_no, os.receipt_no, ocr.receipt_no) AS receipt_no,
                 CAST(COALESCE(SUM(CASE WHEN jl.account = 'loan_principal' THEN jl.credit - jl.debit ELSE 0 END), 0) AS BIGINT) AS principal,
                 CAST(COALESCE(SUM(CASE WHEN jl.account = 'interest_income' THEN jl.credit - jl.debit ELSE 0 END), 0) AS BIGINT) AS interest,
                 COALESCE(u.full_name, '') AS officer_name, cr.method AS counter_method,
@@ -384,8 +384,8 @@ pub async fn statement_payments(c: &mut Conn, worker_id: i64) -> DbResult<Vec<rr
          WHERE l.worker_id = $1 AND e.kind IN ('repayment', 'counter_repayment', 'reversal')
            -- A loan taken back was never the worker's to pay: its reversal is no payment.
            AND NOT EXISTS (SELECT 1 FROM loan_cancellations x WHERE x.entry_id = e.id)
-         GROUP BY e.id, e.loan_id, e.kind, e.posted_at, e.reverses, s.receipt_no, cr.receipt_no, os.receipt_no,
-                  ocr.receipt_no, u.full_name, cr.method, pb.full_name
+         GROUP BY e.id, e.loan_id, e.kind, e.posted_at, s.recorded_at, e.reverses, s.receipt_no, cr.receipt_no,
+                  os.receipt_no, ocr.receipt_no, u.full_name, cr.method, pb.full_name
          ORDER BY e.posted_at, e.id",
     )
     .bind(worker_id)

@@ -1119,6 +1119,7 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
         "payments",
         Text::new("Thanh toán", "Payments"),
         vec![
+            col("paid_at", "Ngày trả", "Paid", Kind::DateTime),
             col("posted_at", "Ngày ghi sổ", "Posted", Kind::DateTime),
             col("loan", "Khoản vay", "Loan", Kind::Text),
             col("kind", "Loại", "Kind", Kind::Text),
@@ -1130,7 +1131,42 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
             col("entry_id", "Bút toán", "Entry", Kind::Text),
         ],
     );
-    for p in s.payments.iter().filter(|p| in_range(p.posted_at)) {
+    // What the loans' schedules show paid beyond the payments in the books:
+    // paid before the fund kept its books here (the amount a loan was
+    // imported with). A line of its own, before the rest.
+    if f.from.is_none() {
+        for l in &s.loans {
+            let (mut principal, mut interest) = s
+                .installments
+                .iter()
+                .filter(|i| i.loan_id == l.id)
+                .fold((0, 0), |(p, i), x| {
+                    (p + x.principal_paid, i + x.interest_paid)
+                });
+            for p in s.payments.iter().filter(|p| p.loan_id == l.id) {
+                principal -= p.principal;
+                interest -= p.interest;
+            }
+            if principal + interest > 0 {
+                payments.rows.push(vec![
+                    Cell::Empty,
+                    Cell::Empty,
+                    Cell::text(&l.code),
+                    Cell::words("Đã trả trước khi vào sổ", "Paid before these books"),
+                    Cell::Empty,
+                    Cell::Money(principal),
+                    Cell::Money(interest),
+                    Cell::Money(principal + interest),
+                    Cell::Empty,
+                    Cell::Empty,
+                ]);
+            }
+        }
+    }
+    // In the order the worker paid (a reversal comes when it was posted).
+    let mut paid: Vec<_> = s.payments.iter().filter(|p| in_range(p.paid_at)).collect();
+    paid.sort_by_key(|p| (p.paid_at, p.entry_id));
+    for p in paid {
         let (kind, kind_en) = match (p.kind.as_str(), p.counter_method.as_deref()) {
             ("repayment", _) => ("Thu nợ", "Repayment"),
             ("counter_repayment", Some("transfer")) => ("Thu chuyển khoản", "Bank transfer"),
@@ -1138,6 +1174,7 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
             _ => ("Đảo bút toán", "Reversal"),
         };
         payments.rows.push(vec![
+            Cell::DateTime(p.paid_at),
             Cell::DateTime(p.posted_at),
             Cell::text(loan_code(p.loan_id)),
             match p.reverses {

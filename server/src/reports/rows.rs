@@ -327,6 +327,9 @@ pub struct StatementPayment {
     pub loan_id: i64,
     pub kind: String,
     pub posted_at: DateTime<Utc>,
+    /// When the worker paid: the receipt's time for an officer's receipt
+    /// (posted once its batch is approved), else when it was posted.
+    pub paid_at: DateTime<Utc>,
     pub reverses: Option<i64>,
     pub receipt_no: Option<String>,
     pub principal: i64,
