@@ -96,6 +96,21 @@ async fn import_checked(
             for u in &mut dry.users {
                 u.initial_password = None;
             }
+            // A row already refused (a code or CCCD twice in the file) is
+            // left out of the check: its error is said, and the database
+            // would only refuse it again.
+            let refused: std::collections::HashSet<(String, u64)> =
+                errors.iter().map(|e| (e.file.clone(), e.line)).collect();
+            let kept =
+                |o: &crate::import::rows::Origin| !refused.contains(&(o.file.clone(), o.line));
+            dry.branches.retain(|r| kept(&r.origin));
+            dry.users.retain(|r| kept(&r.origin));
+            dry.boarding_houses.retain(|r| kept(&r.origin));
+            dry.workers.retain(|r| kept(&r.origin));
+            dry.loan_products.retain(|r| kept(&r.origin));
+            dry.loans.retain(|r| kept(&r.origin));
+            dry.campaigns.retain(|r| kept(&r.origin));
+            dry.allocations.retain(|r| kept(&r.origin));
             match db.import_errors(&dry).await {
                 Ok(more) => errors.extend(more),
                 Err(e) => {

@@ -215,6 +215,31 @@ async fn one_bad_row_imports_nothing() {
             .map(|e| (e.file.as_str(), e.line, e.column.as_str()))
             .collect();
         assert_eq!(found, [("workers.csv", 2, "officer_code")], "{backend:?}");
+        // A code twice in a file beside a loan of a worker nobody has: both
+        // said at once (the twice-read row is not checked again).
+        let workers = "code,full_name,cccd,union_member,hardship,officer_code\n\
+                       W-070,Ngô Văn Mười,079195000070,1,0,CB-TD-01\n\
+                       W-070,Ngô Văn Mười,079195000071,1,0,CB-TD-01\n";
+        let loans = "code,worker_code,product_code,principal,disbursed_on\nL-070,W-405,SP-TT,1000000,01/10/2026\n";
+        let err = import(
+            &t.db,
+            &[
+                file(ImportKind::Workers, workers),
+                file(ImportKind::Loans, loans),
+            ],
+        )
+        .await
+        .unwrap_err();
+        let found: Vec<(&str, u64, &str)> = err
+            .errors
+            .iter()
+            .map(|e| (e.file.as_str(), e.line, e.column.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [("loans.csv", 2, "worker_code"), ("workers.csv", 3, "code")],
+            "{backend:?}"
+        );
         assert_eq!(t.db.count("workers").await.unwrap(), 4);
         assert_eq!(t.db.count("loans").await.unwrap(), before);
         // A borrower moved to an officer of another branch: their loans are
@@ -271,7 +296,7 @@ async fn one_bad_row_imports_nothing() {
         // Every refused attempt is in the audit log.
         assert_eq!(
             t.db.audit_count("import_refused").await.unwrap(),
-            11,
+            12,
             "{backend:?}"
         );
     }
