@@ -809,6 +809,12 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
     overview.sum_totals();
     if let Some(t) = overview.totals.as_mut() {
         t[4] = Cell::Empty;
+        // Targets of different campaigns (a Tết gift, a welfare grant) do
+        // not add up, nor does progress against them.
+        if data.campaigns.len() > 1 {
+            t[5] = Cell::Empty;
+            t[8] = Cell::Empty;
+        }
     }
     let alloc_columns = |officer: bool| {
         let mut c = vec![
