@@ -907,7 +907,18 @@ fn revoke_reason(lang: Lang, reason: &str) -> String {
 fn detail_key_vi(key: &str) -> Option<&'static str> {
     Some(match key {
         "accepted" => "nhận",
+        "address_failures" => "số lần sai từ địa chỉ này",
+        "address_locked" => "địa chỉ bị khóa",
         "amount" => "số tiền",
+        "approved" => "được duyệt",
+        "batch_id" => "lô",
+        "booked_on" => "ngày ngân hàng ghi",
+        "cash_expected" => "phải nộp",
+        "cash_received" => "thực nhận",
+        "discrepancy" => "chênh lệch",
+        "entries_posted" => "bút toán đã ghi",
+        "loans_closed" => "khoản vay tất toán",
+        "statement" => "sao kê",
         "bank_account" => "tài khoản ngân hàng",
         "branch" => "chi nhánh",
         "bytes" => "dung lượng (byte)",
@@ -972,6 +983,10 @@ fn detail_value(lang: Lang, key: &str, v: &serde_json::Value) -> Option<String> 
             "amount" | "principal" | "cash_expected" | "cash_received" | "discrepancy",
             Value::Number(n),
         ) => n.as_i64().map(view::vnd),
+        ("booked_on" | "received_on" | "first_day" | "last_day", Value::String(s)) => s
+            .parse::<NaiveDate>()
+            .ok()
+            .map(sotay_core::domain::time::format_date),
         ("method", Value::String(s)) => Some(
             match s.as_str() {
                 "cash" => lang.t("tiền mặt", "cash"),
@@ -1005,9 +1020,33 @@ fn detail_value(lang: Lang, key: &str, v: &serde_json::Value) -> Option<String> 
 /// no, money in đồng; anything else as stored.
 fn audit_detail(lang: Lang, stored: &str) -> String {
     use serde_json::Value;
+    let key = |k: &str| match (lang, detail_key_vi(k)) {
+        (Lang::Vi, Some(vi)) => vi.to_string(),
+        _ => k.replace('_', " "),
+    };
     let plain = |v: &Value| -> String {
         fn words(lang: Lang, v: &Value) -> String {
             match v {
+                // A detail of its own (an approval's outcome): its fields
+                // in words too.
+                Value::Object(fields) => format!(
+                    "({})",
+                    fields
+                        .iter()
+                        .filter(|(_, v)| !v.is_null())
+                        .map(|(k, v)| {
+                            let name = match (lang, detail_key_vi(k)) {
+                                (Lang::Vi, Some(vi)) => vi.to_string(),
+                                _ => k.replace('_', " "),
+                            };
+                            format!(
+                                "{name}: {}",
+                                detail_value(lang, k, v).unwrap_or_else(|| words(lang, v))
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
                 Value::String(s) => s.clone(),
                 Value::Bool(b) => lang
                     .t(
@@ -1026,10 +1065,6 @@ fn audit_detail(lang: Lang, stored: &str) -> String {
             }
         }
         words(lang, v)
-    };
-    let key = |k: &str| match (lang, detail_key_vi(k)) {
-        (Lang::Vi, Some(vi)) => vi.to_string(),
-        _ => k.replace('_', " "),
     };
     match serde_json::from_str::<Value>(stored) {
         Ok(Value::Object(fields)) => fields
@@ -1319,6 +1354,13 @@ mod tests {
             "số tiền: 1.500.000 ₫ · chiều: nộp vào quỹ · loại: Nhận vốn cho vay · cách trả: tiền mặt"
         );
         assert_eq!(audit_detail(Lang::Vi, "not json"), "not json");
+        assert_eq!(
+            audit_detail(
+                Lang::Vi,
+                r#"{"statement":3,"booked_on":"2026-12-01","outcome":{"approved":2,"cash_expected":150000}}"#
+            ),
+            "ngày ngân hàng ghi: 01/12/2026 · kết quả: (được duyệt: 2, phải nộp: 150.000 ₫) · sao kê: 3"
+        );
     }
 
     #[test]
