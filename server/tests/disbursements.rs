@@ -415,6 +415,23 @@ async fn a_loan_is_paid_out_of_the_vault_once_someone_else_approves_it() {
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{body}");
+        // Sent again (another tab): who decided it, and when.
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/reversals/{}/approve", created["id"]),
+                &admin,
+                &json!({}),
+            )
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("reversal_already_decided")),
+            "{body}"
+        );
+        assert!(
+            body["detail"].as_str().unwrap().contains(" duyệt lúc "),
+            "{body}"
+        );
         assert_eq!(net(&app, &sup, "vault", td).await, 14_500_000);
         books_agree(&app).await;
 

@@ -2344,11 +2344,21 @@ pub async fn branch_reversal_decide(
         }
     }
     if head.decided {
+        // Who decided it, and when (another tab, a colleague).
+        let (decision, by, at): (String, String, DateTime<Utc>) = sqlx::query_as(
+            "SELECT d.decision, u.full_name, d.decided_at FROM branch_reversal_decisions d
+                 JOIN users u ON u.id = d.reviewer_id WHERE d.reversal_id = $1",
+        )
+        .bind(id)
+        .fetch_one(&mut *c)
+        .await?;
+        let when = sotay_core::domain::time::format_datetime(at);
+        let (vi, en) = if decision == "approved" { ("duyệt", "approved") } else { ("từ chối", "rejected") };
         return Err(refused(
             409,
             "reversal_already_decided",
-            "Đề nghị đảo này đã được quyết định".into(),
-            "this reversal was already decided".into(),
+            format!("Đề nghị đảo này đã được {by} {vi} lúc {when}"),
+            format!("this reversal was already {en} by {by} at {when}"),
         ));
     }
     let mut entry = None;
