@@ -1072,6 +1072,12 @@ fn render_batch(v: BatchView<'_>) -> Markup {
             div.cards {
                 section.card #approve {
                     h2 { (lang.t("Duyệt lô", "Approve the batch")) }
+                    @if !d.records.is_empty() && d.records.iter().all(|r| r.upload_status == "quarantined") {
+                        p.notice #quarantine-only { (lang.t(
+                            "Mọi bản ghi của lô này đến từ điện thoại đã bị thu hồi: duyệt lô không ghi sổ gì (không có tiền phải nộp) mà chỉ đóng lô khỏi hàng chờ. Tiền và quà của các bản ghi này xử lý ở danh sách khoản bị từ chối.",
+                            "Every record of this batch comes from a revoked phone: approving posts nothing (no cash to hand over) and only takes the batch off the queue. The cash and gifts of these records are dealt with on the list of refused records.",
+                        )) }
+                    }
                     form.stack method="post" action=(format!("/batches/{}/confirm", s.batch_id)) id="approve-form" novalidate {
                         (csrf_field(v.csrf))
                         label for="cash" { (lang.t("Tiền mặt đã đếm (đồng)", "Cash counted (đồng)")) }
