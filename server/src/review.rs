@@ -360,6 +360,7 @@ pub fn refused_record(r: &RefusedRow, names: &RefusedNames) -> RefusedRecord {
                 note: note.clone(),
                 settled_by: r.settled_by.clone().unwrap_or_default(),
                 settled_at: at,
+                entry_id: r.settled_entry,
             }),
             _ => None,
         },

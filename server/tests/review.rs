@@ -2300,6 +2300,80 @@ async fn an_officers_shortage_is_written_off_by_the_fund() {
     }
 }
 
+/// A gift refused with its batch that the worker really received: settled
+/// as handed out, the branch's stock goes down by the package (a campaign
+/// expense); a repayment has no package to take off the stock.
+#[tokio::test]
+async fn a_refused_gift_handed_out_for_real_is_taken_off_the_stock() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let (sup, mut lan, snap, l1) = lan_and_her_loan(&app).await;
+        let tet = snap
+            .campaigns
+            .iter()
+            .find(|k| k.name.contains("Tết"))
+            .unwrap()
+            .clone();
+        let worker = snap.workers[0].clone();
+        let gift = lan.record(RecordBody::GiftHandout(GiftHandoutPayload {
+            campaign_id: tet.id,
+            worker_id: worker.id,
+            acknowledged_name: worker.full_name.clone(),
+            signature_sha256: None,
+        }));
+        let pay = repayment(&mut lan, &l1, 50_000, 1);
+        let (batch, outcomes) = lan.upload(&app, vec![gift.clone(), pay.clone()]).await;
+        assert!(
+            outcomes.iter().all(|o| o.0 == UploadOutcome::Accepted),
+            "{outcomes:?}"
+        );
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{batch}/reject"),
+                &sup,
+                &json!({"reason": "Thiếu biên bản"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let before = ledger(&app, &sup).await;
+        let settle = |id: Uuid| format!("/api/v1/records/{id}/settle");
+        let (s, body) = app
+            .post(
+                &settle(pay.client_id),
+                &sup,
+                &json!({"note": "x", "stock_out": true}),
+            )
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("not_a_gift_package")),
+            "{body}"
+        );
+        let (s, done) = app
+            .post(
+                &settle(gift.client_id),
+                &sup,
+                &json!({"note": "Người lao động đã nhận quà, có ký sổ giấy", "stock_out": true}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{done}");
+        assert!(done["entry_id"].is_i64(), "{done}");
+        let after = ledger(&app, &sup).await;
+        let value = tet.gift_value.get();
+        assert_eq!(
+            net(&after, "gift_stock") - net(&before, "gift_stock"),
+            -value,
+            "{backend:?}"
+        );
+        assert_eq!(
+            net(&after, "campaign_expense") - net(&before, "campaign_expense"),
+            value
+        );
+        assert_eq!(net(&after, "vault"), net(&before, "vault"));
+        assert!(app.db.ledger_balance_drift().await.unwrap().is_empty());
+    }
+}
+
 /// The rank a batch page gives a gift against the officer's allocation
 /// counts only gifts that still use it: not one rejected with its batch.
 #[tokio::test]

@@ -213,6 +213,10 @@ pub struct SettleRequest {
     /// What was done with the cash or the package: given back to the
     /// worker, taken at the counter (with the counter's receipt), taken back.
     pub note: String,
+    /// A gift package handed out for real: the branch's stock goes down
+    /// by it (a campaign expense).
+    #[serde(default)]
+    pub stock_out: bool,
 }
 
 /// Marks a repayment or gift refused at upload as settled outside the
@@ -234,7 +238,12 @@ pub async fn settle_refused(
         .chars()
         .take(NOTE_CHARS)
         .collect();
-    Ok(Json(state.db.settle_refused(&who, id, &note).await?))
+    Ok(Json(
+        state
+            .db
+            .settle_refused(&who, id, &note, req.stock_out)
+            .await?,
+    ))
 }
 
 /// A note on a repayment at the counter, at most this many characters.

@@ -404,8 +404,8 @@ pub async fn list(
 
 const REFUSED_CASH_VI: &str = "Cán bộ đã thu tiền và đưa phiếu thu cho người lao động, nhưng các khoản này bị từ chối (máy chủ từ chối khi tải lên, hoặc giám sát từ chối lô hay loại khỏi lô) nên chúng không nằm trong số tiền phải nộp và không vào sổ. Hỏi cán bộ về số tiền đang giữ: trả lại người lao động, hoặc thu tại quầy vào đúng khoản vay với số phiếu thu đã đưa.";
 const REFUSED_CASH_EN: &str = "The officer took the cash and gave the worker a receipt, but these repayments were refused (by the server at upload, or by the supervisor rejecting the batch or leaving them out): they are not in any cash to hand over and not in the books. Ask the officer about the cash they hold: give it back to the worker, or take it at the counter against the right loan, with the receipt number given.";
-const REFUSED_GIFTS_VI: &str = "Cán bộ đã trao các suất quà bị từ chối dưới đây: chúng không được ghi sổ và vẫn được tính trong kho quà. Hỏi cán bộ: thu hồi suất quà về kho, hoặc nếu suất quà đã trao thật, ghi điều đó khi đánh dấu đã xử lý (hệ thống chưa có bút toán ghi giảm kho cho suất quà đó: báo quản trị viên).";
-const REFUSED_GIFTS_EN: &str = "The officer handed out the refused gifts below: they are not posted and still count in the gift stock. Ask the officer: take the package back into stock, or, if it was really handed over, say so when marking it settled (there is no entry yet to write such a package off the stock: tell the administrator).";
+const REFUSED_GIFTS_VI: &str = "Cán bộ đã trao các suất quà bị từ chối dưới đây: chúng không được ghi sổ và vẫn được tính trong kho quà. Hỏi cán bộ: thu hồi suất quà về kho, hoặc nếu suất quà đã trao thật, đánh dấu đã xử lý với ô “Đã trao thật: ghi giảm kho” (kho của chương trình giảm một suất, ghi vào chi chương trình; suất quà không tính vào chỉ tiêu).";
+const REFUSED_GIFTS_EN: &str = "The officer handed out the refused gifts below: they are not posted and still count in the gift stock. Ask the officer: take the package back into stock, or, if it was really handed over, mark it settled with “Handed out for real: take it off the stock” ticked (the campaign's stock goes down by one package, as campaign spending; it does not count towards the quota).";
 
 /// The headings of [`refused_cells`].
 fn refused_heads(lang: Lang) -> Markup {
@@ -444,6 +444,9 @@ fn refused_cells(lang: Lang, r: &RefusedRecord, settle: Option<(&str, &str)>) ->
                 span.badge.ok { (lang.t("Đã xử lý", "Settled")) }
                 br; small { (x.note) }
                 br; small.muted { (x.settled_by) " · " (datetime(x.settled_at)) }
+                @if let Some(e) = x.entry_id {
+                    br; small { (lang.pick(format!("đã ghi giảm kho: bút toán số {e}"), format!("taken off the stock: entry {e}"))) }
+                }
             } @else if let (true, Some((csrf, back))) = (handover, settle) {
                 form.inline method="post" action=(format!("/refused/{}/settle", r.record_id)) {
                     (csrf_field(csrf))
@@ -453,6 +456,14 @@ fn refused_cells(lang: Lang, r: &RefusedRecord, settle: Option<(&str, &str)>) ->
                     input type="text" id=(field) name="note" required maxlength="200"
                         placeholder=(lang.t("Đã trả lại người vay / thu tại quầy…", "Given back / taken at the counter…"));
                     " "
+                    @if r.kind == "gift_handout" {
+                        @let stock = format!("stock-out-{}", r.record_id);
+                        label.check for=(stock) {
+                            input type="checkbox" id=(stock) name="stock_out" value="1";
+                            " " (lang.t("Đã trao thật: ghi giảm kho", "Handed out for real: take it off the stock"))
+                        }
+                        " "
+                    }
                     button type="submit" { (lang.t("Đánh dấu đã xử lý", "Mark settled")) }
                 }
                 @if let (Some(loan), "repayment") = (r.loan_id, r.kind.as_str()) {
@@ -476,6 +487,8 @@ pub struct SettleForm {
     note: String,
     /// The page the form was on (the queue or a batch).
     back: String,
+    /// `1`: a gift package handed out for real, taken off the stock.
+    stock_out: String,
 }
 
 /// `POST /refused/{record_id}/settle`: the cash or package of a record
@@ -517,7 +530,11 @@ pub async fn settle_refused(
         let sep = if back.contains('?') { '&' } else { '?' };
         format!("{back}{sep}settled=1#settled-result")
     };
-    match state.db.settle_refused(&who, id, &note).await {
+    match state
+        .db
+        .settle_refused(&who, id, &note, form.stock_out == "1")
+        .await
+    {
         Ok(_) => Redirect::to(&to).into_response(),
         Err(e) => ui.app_error(e.into()),
     }

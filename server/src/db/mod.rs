@@ -1281,9 +1281,10 @@ impl Db {
         who: &Reviewer,
         record: uuid::Uuid,
         note: &str,
+        stock_out: bool,
     ) -> DbResult<RefusedSettlement> {
         let now = Utc::now();
-        with_tx!(self, q, tx => q::review::settle_refused(&mut tx, who, record, note, now).await)
+        with_tx!(self, q, tx => q::review::settle_refused(&mut tx, who, record, note, stock_out, now).await)
     }
 
     /// A loan's collections by officers waiting for review.

@@ -122,7 +122,7 @@ async fn batch_to_decide(c: &mut Conn, who: &rv::Reviewer, batch_id: uuid::Uuid)
 pub async fn review_refused(c: &mut Conn, batch_id: uuid::Uuid) -> DbResult<Vec<rv::RefusedRow>> {
     Ok(sqlx::query_as(concat!(
         "SELECT s.client_id, s.kind, s.recorded_at, s.body, s.code, s.message_vi, s.message_en,
-                x.note AS settled_note, u.full_name AS settled_by, x.settled_at
+                x.note AS settled_note, u.full_name AS settled_by, x.settled_at, x.entry_id AS settled_entry
          FROM sync_records s LEFT JOIN refused_settlements x ON x.record_id = s.id
              LEFT JOIN users u ON u.id = x.settled_by
          WHERE s.batch_id = $1
@@ -157,7 +157,8 @@ pub async fn refused_handovers(
                 s.body, COALESCE(s.code, CASE WHEN hr.decision = 'rejected' THEN 'batch_rejected' ELSE 'excluded' END) AS code,
                 COALESCE(s.message_vi, CASE WHEN hr.decision = 'rejected' THEN 'Giám sát từ chối cả lô: ' ELSE 'Giám sát loại khỏi lô khi duyệt: ' END || hr.reason) AS message_vi,
                 COALESCE(s.message_en, CASE WHEN hr.decision = 'rejected' THEN 'the supervisor rejected the batch: ' ELSE 'the supervisor left it out at review: ' END || hr.reason) AS message_en,
-                CAST(NULL AS TEXT) AS settled_note, CAST(NULL AS TEXT) AS settled_by, CAST(NULL AS TIMESTAMPTZ) AS settled_at
+                CAST(NULL AS TEXT) AS settled_note, CAST(NULL AS TEXT) AS settled_by, CAST(NULL AS TIMESTAMPTZ) AS settled_at,
+                CAST(NULL AS BIGINT) AS settled_entry
          FROM sync_records s JOIN users u ON u.id = s.officer_id
              LEFT JOIN record_reviews hr ON hr.record_id = s.id AND hr.decision IN ('rejected', 'excluded')
          WHERE s.id IN (SELECT r.id FROM sync_records r WHERE r.status = 'rejected' AND r.received_at >= $3
@@ -184,12 +185,15 @@ pub async fn refused_handovers(
 
 /// Marks the cash or package of a record refused at upload as settled
 /// outside the books, with what was done: once, by a supervisor of the
-/// officer's branch or an admin, audited.
+/// officer's branch or an admin, audited. `stock_out`: a gift package that
+/// was handed out for real; the branch's stock of the campaign goes down by
+/// it (a campaign expense), as the approval of its record would have done.
 pub async fn settle_refused(
     c: &mut Conn,
     who: &rv::Reviewer,
     record: uuid::Uuid,
     note: &str,
+    stock_out: bool,
     now: DateTime<Utc>,
 ) -> DbResult<rv::RefusedSettlement> {
     take_write_lock(c).await?;
@@ -207,7 +211,7 @@ pub async fn settle_refused(
     .bind(record)
     .fetch_optional(&mut *c)
     .await?;
-    let Some((id, kind, status, _, settled, held_at_review)) = row.filter(|r| who.covers(r.3)) else {
+    let Some((id, kind, status, branch, settled, held_at_review)) = row.filter(|r| who.covers(r.3)) else {
         return Err(DbError::NotFound);
     };
     let refused_at_upload = matches!(status.as_str(), "rejected" | "quarantined");
@@ -235,26 +239,99 @@ pub async fn settle_refused(
             format!("{by} marked this record settled at {when}"),
         ));
     }
-    sqlx::query("INSERT INTO refused_settlements (record_id, note, settled_by, settled_at) VALUES ($1, $2, $3, $4)")
-        .bind(id)
-        .bind(note)
-        .bind(who.user_id)
-        .bind(now)
-        .execute(&mut *c)
-        .await?;
+    let entry_id = match (stock_out, branch) {
+        (false, _) => None,
+        (true, Some(branch_id)) if kind == "gift_handout" => Some(stock_out_entry(c, who, id, branch_id, note, now).await?),
+        (true, _) => {
+            return Err(refused(
+                422,
+                "not_a_gift_package",
+                "Chỉ ghi giảm kho được cho một suất quà".into(),
+                "only a gift package can be taken off the stock".into(),
+            ))
+        }
+    };
+    sqlx::query(
+        "INSERT INTO refused_settlements (record_id, note, settled_by, settled_at, entry_id) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(note)
+    .bind(who.user_id)
+    .bind(now)
+    .bind(entry_id)
+    .execute(&mut *c)
+    .await?;
     // The officer's phones learn it: the cash or package is dealt with.
     let officer: i64 = sqlx::query_scalar("SELECT officer_id FROM sync_records WHERE id = $1")
         .bind(id)
         .fetch_one(&mut *c)
         .await?;
     append_changes(c, &[(officer, "record", id)]).await?;
-    let detail = serde_json::json!({ "kind": kind, "note": note });
+    let detail = serde_json::json!({ "kind": kind, "note": note, "entry": entry_id });
     audit_append(c, &who.audit("refused.settle", "sync_record", record.to_string(), detail), now).await?;
     let by: String = sqlx::query_scalar("SELECT full_name FROM users WHERE id = $1")
         .bind(who.user_id)
         .fetch_one(&mut *c)
         .await?;
-    Ok(rv::RefusedSettlement { record_id: record, note: note.to_string(), settled_by: by, settled_at: now })
+    Ok(rv::RefusedSettlement { record_id: record, note: note.to_string(), settled_by: by, settled_at: now, entry_id })
+}
+
+/// Posts a refused gift record's package as handed out after all: the
+/// branch's stock of its campaign down by one package's value, a campaign
+/// expense (no record: the record stays refused). Not below the stock
+/// held; not for a welfare grant (cash, not a package).
+async fn stock_out_entry(
+    c: &mut Conn,
+    who: &rv::Reviewer,
+    record_id: i64,
+    branch_id: i64,
+    note: &str,
+    now: DateTime<Utc>,
+) -> DbResult<i64> {
+    let found: Option<(i64, String, i64, String, Option<String>, i64)> = sqlx::query_as(
+        "SELECT k.id, k.kind, k.gift_value, k.name, w.full_name, s.officer_id
+         FROM sync_records s JOIN campaigns k ON k.id = s.campaign_id LEFT JOIN workers w ON w.id = s.worker_id
+         WHERE s.id = $1",
+    )
+    .bind(record_id)
+    .fetch_optional(&mut *c)
+    .await?;
+    let Some((campaign_id, _, value, name, worker, officer)) = found.filter(|f| f.1 == "gift") else {
+        return Err(refused(
+            422,
+            "not_a_gift_package",
+            "Chỉ ghi giảm kho được cho một suất quà (tiền hỗ trợ không có trong kho)".into(),
+            "only a gift package can be taken off the stock (a welfare grant is cash)".into(),
+        ));
+    };
+    let mut poster = Poster::new(c, who.user_id).await?;
+    poster.load_guard(c, branch_id).await?;
+    let lines = ledger::gift(At { branch_id, campaign_id: Some(campaign_id), ..At::default() }, value, false);
+    if let Some((_, held)) = poster.shortfall(&lines, 0) {
+        return Err(refused(
+            409,
+            "stock_short",
+            format!(
+                "Kho quà \"{name}\" của chi nhánh còn {} (giá trị), không đủ một suất {}: nhập kho trước, hoặc chỉ đánh dấu đã xử lý",
+                format_vnd(held),
+                format_vnd(value)
+            ),
+            format!(
+                "the branch's stock of \"{name}\" holds {}, not one package of {}: receive stock first, or only mark it settled",
+                format_vnd(held),
+                format_vnd(value)
+            ),
+        ));
+    }
+    let memo = format!(
+        "Ghi giảm kho 1 suất quà \"{name}\" đã trao cho {} (bản ghi bị từ chối, không ghi sổ): {note}",
+        worker.unwrap_or_default()
+    );
+    let e = poster.plan(EntryKind::Gift, branch_id, memo, lines);
+    e.officer_id = Some(officer);
+    let entry_id = e.id;
+    poster.write(c, now).await?;
+    Ok(entry_id)
 }
 
 /// A loan's collections by officers waiting for review (not voided), in
@@ -1956,7 +2033,7 @@ pub async fn counter_repayment(
         if !note.trim().is_empty() {
             what.push_str(&format!(" — {}", note.trim()));
         }
-        settle_refused(c, who, record, &what, now).await?;
+        settle_refused(c, who, record, &what, false, now).await?;
     }
     let _ = allocation;
     counter_receipt(

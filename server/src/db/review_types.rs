@@ -391,6 +391,8 @@ pub struct RefusedRow {
     pub settled_note: Option<String>,
     pub settled_by: Option<String>,
     pub settled_at: Option<DateTime<Utc>>,
+    /// The entry that took a gift package off the stock, if one did.
+    pub settled_entry: Option<i64>,
 }
 
 impl RefusedRow {
@@ -415,6 +417,8 @@ pub struct RefusedSettlement {
     /// Who marked it (full name).
     pub settled_by: String,
     pub settled_at: DateTime<Utc>,
+    /// The entry that took a package handed out after all off the stock.
+    pub entry_id: Option<i64>,
 }
 
 /// What an approval did.
