@@ -579,8 +579,8 @@ impl Store {
             // requests take back: the officer keeps that much back from
             // what she hands over next (to give back to the borrower, or
             // because it is in the vault already, as when she enters again
-            // an amount typed wrong) — as the server nets them, when the
-            // cash she holds covers them (else the vault pays them back).
+            // an amount typed wrong) — as the server nets them; beyond what
+            // she holds, the branch owes her the rest.
             // `open`: not decided yet; `netted`: approved, netted.
             let taken_back = |day: Option<&str>, open: bool| -> Result<i64> {
                 let state = if open {
@@ -602,10 +602,9 @@ impl Store {
                 )?)
             };
             let open_all = taken_back(None, true)?;
-            let nets = open_all <= in_hand;
-            let open_day = if nets { taken_back(Some(&d), true)? } else { 0 };
+            let open_day = taken_back(Some(&d), true)?;
             let netted_day = taken_back(Some(&d), false)?;
-            let in_hand = if nets { in_hand - open_all } else { in_hand };
+            let in_hand = in_hand - open_all;
             let kept_back = open_day + netted_day;
             let approved_cash = approved_cash - netted_day;
             let to_hand_over = cash - refused_cash - approved_cash - kept_back;
@@ -717,17 +716,23 @@ impl Store {
                     format_vnd(approved_cash)
                 ));
             }
+            // What is left to hand over; below zero, the reversals took back
+            // more than was collected: the branch owes the officer.
+            let left = |v: i64, cash: &str| {
+                if v < 0 {
+                    format!("chi nhánh nợ lại bạn {} (trả cho bạn để trả lại người vay, hoặc bù khoản thiếu đã ghi)", format_vnd(-v))
+                } else {
+                    format!("{cash}còn phải nộp chi nhánh {}", format_vnd(v))
+                }
+            };
             let mut hand_over = if parts.is_empty() {
                 "tiền mặt phải nộp chi nhánh".to_string()
             } else {
-                parts.push(format!("tiền mặt còn phải nộp chi nhánh {}", format_vnd(to_hand_over)));
+                parts.push(left(to_hand_over, "tiền mặt "));
                 parts.join("; ")
             };
             if in_hand != to_hand_over {
-                hand_over.push_str(&format!(
-                    "; cộng mọi ngày, còn phải nộp chi nhánh {}",
-                    format_vnd(in_hand)
-                ));
+                hand_over.push_str(&format!("; cộng mọi ngày, {}", left(in_hand, "")));
             }
             let mut text_vi = format!(
                 "Ngày {}: thu {} ({} phiếu) — {}; {} lượt thăm hỏi{}, {} suất quà{}, {} bản ghi hủy, {} đề nghị đảo; {} bản ghi chờ gửi.",
@@ -807,10 +812,16 @@ impl Store {
                 }
                 let short = expected - received;
                 day_short += short;
+                // Below zero: the batch's reversals took back more than it
+                // collected, and the branch owed the officer the rest.
+                let asked = if expected < 0 {
+                    format!("chi nhánh nợ lại {}", format_vnd(-expected))
+                } else {
+                    format!("phải nộp {}", format_vnd(expected))
+                };
                 money_text.push_str(&format!(
-                    " Lô duyệt lúc {}: phải nộp {}, giám sát đếm được {}{}.",
+                    " Lô duyệt lúc {}: {asked}, giám sát đếm được {}{}.",
                     crate::domain::time::format_datetime(at),
-                    format_vnd(expected),
                     format_vnd(received),
                     match short.cmp(&0) {
                         std::cmp::Ordering::Greater => format!(

@@ -162,8 +162,8 @@ fn summary(head: BatchHeadRow, records: &[&ReviewRecordRow], ctx: &AnomalyContex
             cash += r.amount.unwrap_or(0);
         }
         // An officer's reversal of a repayment she collected is netted
-        // against the batch's cash when the batch collects enough (see
-        // `approve_batch`): she keeps it back.
+        // against the batch's cash (see `approve_batch`): she keeps it
+        // back; more than the batch collects is the branch's to give her.
         if r.kind == "reversal_request"
             && r.target_kind.as_deref() == Some("repayment")
             && r.status == "accepted"
@@ -179,11 +179,7 @@ fn summary(head: BatchHeadRow, records: &[&ReviewRecordRow], ctx: &AnomalyContex
             }
         }
     }
-    if taken_back <= cash {
-        cash -= taken_back;
-    } else {
-        taken_back = 0;
-    }
+    cash -= taken_back;
     let decision = head.decision.clone().map(|d| DecisionView {
         decision: d.clone(),
         reviewer: head.reviewer_name.clone(),

@@ -354,8 +354,10 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
             ledger_collected(&app.db, None).await
         );
         assert_eq!(sum("QUAY", "counter"), 200_000);
+        // Lan: 10.000 ₫ short, then her reversal alone of 250.000 ₫ the
+        // branch owes her (netted through her over/short account).
         for (code, id, received, over) in [
-            ("CB-TD-01", lan_id, 740_000, -10_000),
+            ("CB-TD-01", lan_id, 740_000, 240_000),
             ("CB-TD-02", hung_id, 310_000, 10_000),
         ] {
             assert_eq!(
@@ -399,9 +401,14 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
         let summary = scalar(&app.db, "SELECT CAST(COALESCE(SUM(principal_net + interest_net), 0) AS BIGINT) FROM report_daily", None).await;
         let all = scalar(&app.db, "SELECT CAST(COALESCE(SUM(l.credit - l.debit), 0) AS BIGINT) FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id WHERE l.account IN ('loan_principal', 'interest_income') AND e.kind <> 'loan_opening'", None).await;
         assert_eq!(summary, all);
-        let vault = scalar(&app.db, "SELECT CAST(COALESCE(SUM(cash_received + counter_cash - reversed), 0) AS BIGINT) FROM report_daily", None).await;
+        // What came into the vault: counted and taken at the counter, less
+        // the reversals paid back from it (an officer's own reversal is
+        // netted through her instead, and takes nothing from the vault).
+        let vault = scalar(&app.db, "SELECT CAST(COALESCE(SUM(cash_received + counter_cash), 0) AS BIGINT) FROM report_daily", None).await;
+        let paid_back = scalar(&app.db, "SELECT CAST(COALESCE(SUM(l.credit - l.debit), 0) AS BIGINT) FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id WHERE e.kind = 'reversal' AND l.account = 'vault'", None).await;
+        assert_eq!(paid_back, 0, "Lan's reversal was netted through her");
         let vault_ledger = scalar(&app.db, "SELECT CAST(COALESCE(SUM(debit - credit), 0) AS BIGINT) FROM journal_lines WHERE account = 'vault'", None).await;
-        assert_eq!(vault, vault_ledger, "vault: counted + counter − reversed");
+        assert_eq!(vault - paid_back, vault_ledger, "vault: counted + counter − paid back");
 
         // Scope: another branch's supervisor sees nothing of Thủ Đức, and
         // asking for it is not found; officers may not read reports.

@@ -2085,7 +2085,8 @@ async fn an_officers_shortage_is_paid_back_into_the_vault() {
 /// reverse the receipt already handed over and records the right amount.
 /// She hands over only the difference (the first amount is in the vault
 /// already); the books come out exact, with no false shortage. A batch of
-/// reversals alone is paid back from the vault, as before.
+/// a reversal alone leaves the branch owing her the amount (an overage on
+/// her over/short account), paid out to her to give back to the borrower.
 #[tokio::test]
 async fn a_correction_from_the_phone_nets_against_the_cash_handed_over() {
     for backend in BACKENDS {
@@ -2162,7 +2163,8 @@ async fn a_correction_from_the_phone_nets_against_the_cash_handed_over() {
         let (_, after, _) = book(&app, &sup, l1_id).await;
         assert_eq!(after, before - 1_500_000);
 
-        // A reversal alone: the vault pays it back, the officer hands over nothing.
+        // A reversal alone: the branch owes her the amount; nothing leaves
+        // the vault until it is paid out to her.
         let again = repayment(&mut lan, &l1, 100_000, 3);
         let (third, _) = lan.upload(&app, vec![again.clone()]).await;
         let (s, body) = app
@@ -2179,8 +2181,8 @@ async fn a_correction_from_the_phone_nets_against_the_cash_handed_over() {
         }));
         let (fourth, _) = lan.upload(&app, vec![alone]).await;
         let (_, detail) = app.get(&format!("/api/v1/batches/{fourth}"), &sup).await;
-        assert_eq!(money(&detail["cash_collected"]), 0, "{detail}");
-        assert_eq!(money(&detail["cash_taken_back"]), 0, "{detail}");
+        assert_eq!(money(&detail["cash_collected"]), -100_000, "{detail}");
+        assert_eq!(money(&detail["cash_taken_back"]), 100_000, "{detail}");
         let (s, outcome) = app
             .post(
                 &format!("/api/v1/batches/{fourth}/approve"),
@@ -2189,9 +2191,78 @@ async fn a_correction_from_the_phone_nets_against_the_cash_handed_over() {
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{outcome}");
+        assert_eq!(money(&outcome["discrepancy"]), 100_000, "{outcome}");
         let last = ledger(&app, &sup).await;
-        assert_eq!(net(&last, "vault") - net(&end, "vault"), 0, "{backend:?}");
-        assert_eq!(net(&last, "cash_over_short"), 0);
+        assert_eq!(
+            net(&last, "vault") - net(&end, "vault"),
+            100_000,
+            "{backend:?}"
+        );
+        assert_eq!(net(&last, "cash_over_short"), -100_000);
+        assert_eq!(net(&last, "cash_in_hand"), 0);
+        let lan_id = app.id_of("users", "CB-TD-01").await;
+        let (s, paid) = app
+            .post(
+                &format!("/api/v1/officers/{lan_id}/over-short"),
+                &sup,
+                &json!({"client_id": Uuid::now_v7(), "amount": "100000", "note": "Trả lại người vay"}),
+            )
+            .await;
+        assert_eq!(
+            (s, paid["direction"].as_str()),
+            (StatusCode::OK, Some("paid_out")),
+            "{paid}"
+        );
+        let paid_out = ledger(&app, &sup).await;
+        assert_eq!(net(&paid_out, "vault") - net(&end, "vault"), 0);
+        assert_eq!(net(&paid_out, "cash_over_short"), 0);
+        assert!(app.db.ledger_balance_drift().await.unwrap().is_empty());
+
+        // Typed too high: 1.500.000 on the receipt, 150.000 taken and
+        // counted (a shortage of 1.350.000 booked). Reversed and entered
+        // again as 150.000, the batch asks nothing more and the shortage is
+        // cancelled; the vault book stays what the vault holds.
+        let start = ledger(&app, &sup).await;
+        let high = repayment(&mut lan, &l1, 1_500_000, 4);
+        let (fifth, _) = lan.upload(&app, vec![high.clone()]).await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{fifth}/approve"),
+                &sup,
+                &json!({"cash_received": "150000"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let undo = lan.record(RecordBody::ReversalRequest(ReversalRequestPayload {
+            target_id: high.client_id,
+            reason: "Gõ thừa một chữ số".into(),
+        }));
+        let low = repayment(&mut lan, &l1, 150_000, 5);
+        let (sixth, _) = lan.upload(&app, vec![undo, low]).await;
+        let (_, detail) = app.get(&format!("/api/v1/batches/{sixth}"), &sup).await;
+        assert_eq!(money(&detail["cash_collected"]), -1_350_000, "{detail}");
+        let (s, outcome) = app
+            .post(
+                &format!("/api/v1/batches/{sixth}/approve"),
+                &sup,
+                &json!({"cash_received": "0"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{outcome}");
+        let fixed = ledger(&app, &sup).await;
+        assert_eq!(
+            net(&fixed, "vault") - net(&start, "vault"),
+            150_000,
+            "{backend:?}"
+        );
+        assert_eq!(
+            net(&fixed, "cash_over_short"),
+            0,
+            "{backend:?}: the false shortage is gone"
+        );
+        assert_eq!(net(&fixed, "cash_in_hand"), 0);
+        let (_, balance, _) = book(&app, &sup, l1_id).await;
+        assert_eq!(balance, after - 100_000 + 100_000 - 150_000);
         assert!(app.db.ledger_balance_drift().await.unwrap().is_empty());
     }
 }

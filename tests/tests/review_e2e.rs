@@ -470,6 +470,28 @@ fn a_synced_day_is_approved_posted_heard_by_the_phone_and_reversed_exactly() {
             "{backend:?}: the loan is as before the repayment"
         );
         assert_eq!(outstanding, first.outstanding_before);
+        // Nothing left the vault: the branch owes Lan the amount, less the
+        // shortage she owed, and pays it out to her to give back.
+        let over_short = |l: &HashMap<(String, Option<i64>), i64>| {
+            l.get(&("cash_over_short".to_string(), Some(officer_id)))
+                .copied()
+                .unwrap_or(0)
+        };
+        assert_eq!(over_short(&api.ledger(&sup)), SHORT - first.amount);
+        let owed = first.amount - SHORT;
+        let (s, paid_out) = api.post(
+            &format!("/api/v1/officers/{officer_id}/over-short"),
+            &sup,
+            json!({"client_id": uuid::Uuid::now_v7(), "amount": owed.to_string(), "note": "Trả lại người vay"}),
+        );
+        assert_eq!(s, StatusCode::OK, "{paid_out}");
+        assert_eq!(
+            (
+                paid_out["direction"].as_str(),
+                money(&paid_out["balance_after"])
+            ),
+            (Some("paid_out"), 0)
+        );
         phone.book.sync(None).expect("sync after the reversal");
         let states = states_of(&phone);
         assert_eq!(states[&first.client_id].state, "reversed");
@@ -523,11 +545,12 @@ fn a_synced_day_is_approved_posted_heard_by_the_phone_and_reversed_exactly() {
         );
         assert_eq!(api.installments(&sup, third.loan_id).0, expected);
 
-        // The books still balance; the reversed amounts left the vault.
+        // The books still balance; the reversed amounts left the vault (the
+        // first paid out to the officer, the second at the branch).
         let ledger = api.ledger(&sup);
         assert_eq!(
             delta(&ledger, &ledger_before, "vault"),
-            cash - SHORT - first.amount - second.amount
+            cash - first.amount - second.amount
         );
         let third_shared = allocate(&third.before, third.amount).unwrap();
         assert_eq!(
@@ -569,9 +592,11 @@ fn a_synced_day_is_approved_posted_heard_by_the_phone_and_reversed_exactly() {
             "{backend:?}: the receipt takes the typo back first"
         );
         let summary = phone.book.today_summary().unwrap();
+        // The day's reversal requests: the first (netted, approved) and
+        // this one (waiting).
         assert_eq!(
             (dong(summary.cash_taken_back), dong(summary.cash_in_hand)),
-            (third.amount, right_amount - third.amount),
+            (first.amount + third.amount, right_amount - third.amount),
             "{summary:?}"
         );
         phone.book.sync(None).expect("sync the correction");
@@ -606,11 +631,9 @@ fn a_synced_day_is_approved_posted_heard_by_the_phone_and_reversed_exactly() {
             "{backend:?}"
         );
         assert_eq!(
-            ledger
-                .get(&("cash_over_short".to_string(), Some(officer_id)))
-                .copied(),
-            Some(SHORT),
-            "{backend:?}: no shortage beyond the first count"
+            over_short(&ledger),
+            0,
+            "{backend:?}: no shortage from the correction"
         );
         phone.book.sync(None).expect("sync after the correction");
         let states = states_of(&phone);
@@ -628,23 +651,12 @@ fn a_synced_day_is_approved_posted_heard_by_the_phone_and_reversed_exactly() {
                 dong(summary.cash_taken_back),
                 dong(summary.cash_to_hand_over)
             ),
-            (third.amount, 0),
+            (first.amount + third.amount, 0),
             "{summary:?}"
         );
 
-        // Lan pays her shortage back at the branch: her phone hears it.
-        let (s, paid_back) = api.post(
-            &format!("/api/v1/officers/{officer_id}/over-short"),
-            &sup,
-            json!({"client_id": uuid::Uuid::now_v7(), "amount": SHORT.to_string(), "note": "Nộp bù tiền thiếu"}),
-        );
-        assert_eq!(s, StatusCode::OK, "{paid_back}");
-        assert_eq!(money(&paid_back["balance_after"]), 0);
-        assert_eq!(dong(phone.book.today_summary().unwrap().cash_short), SHORT);
-        phone
-            .book
-            .sync(None)
-            .expect("sync after the shortage was paid back");
+        // Lan's shortage was set off against what the branch owed her for
+        // the reversal she asked for: her phone hears it is all settled.
         let summary = phone.book.today_summary().unwrap();
         assert_eq!(dong(summary.cash_short), 0, "{summary:?}");
         assert!(!summary.text_vi.contains("còn nợ"), "{}", summary.text_vi);
@@ -659,7 +671,8 @@ fn a_synced_day_is_approved_posted_heard_by_the_phone_and_reversed_exactly() {
              loans moved by the shared allocation (principal {principal}, interest {interest}); \
              ledger balanced, vault +{}, officer over/short {SHORT}; phone shows approved; \
              second approval 409 batch_already_decided; phone reversal and branch reversal \
-             restored their loans' installments exactly",
+             restored their loans' installments exactly; a mistyped receipt corrected from the \
+             phone netted against the cash handed over",
             cash - SHORT
         );
     }

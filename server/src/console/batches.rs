@@ -128,6 +128,20 @@ fn difference(lang: Lang, diff: i64) -> Markup {
     }
 }
 
+/// The cash a batch asks of its officer, named: what she hands over, or,
+/// when her reversal requests take back more than she collected, what the
+/// branch owes her.
+fn hand_over(lang: Lang, expected: i64) -> (&'static str, String) {
+    if expected < 0 {
+        (
+            lang.t("Chi nhánh nợ lại cán bộ", "The branch owes the officer"),
+            vnd(-expected),
+        )
+    } else {
+        (lang.t("Phải nộp", "To hand over"), vnd(expected))
+    }
+}
+
 fn amount_of(r: &ReviewRecord) -> Option<i64> {
     r.amount.as_deref().and_then(|a| a.parse().ok())
 }
@@ -138,13 +152,32 @@ fn brings_cash(r: &ReviewRecord) -> bool {
     r.kind == "repayment" && r.upload_status == "accepted" && !r.voided
 }
 
-/// The cash the officer should hand over when `excluded` are left out.
+/// What an officer's reversal request takes back of a receipt she handed
+/// over before: netted against the batch's cash at approval.
+fn takes_back(r: &ReviewRecord) -> Option<i64> {
+    let t = r.target.as_ref()?;
+    (r.kind == "reversal_request"
+        && r.upload_status == "accepted"
+        && !r.voided
+        && t.kind == "repayment")
+        .then(|| t.amount.as_deref().and_then(|a| a.parse().ok()))
+        .flatten()
+}
+
+/// The cash the officer should hand over when `excluded` are left out (as
+/// `Db::approve_batch` counts it: her reversal requests netted; negative
+/// when the branch owes her).
 fn expected_cash(d: &BatchDetail, excluded: &HashSet<Uuid>) -> i64 {
-    d.records
+    let kept = |r: &&ReviewRecord| !excluded.contains(&r.record_id);
+    let collected: i64 = d
+        .records
         .iter()
-        .filter(|r| brings_cash(r) && !excluded.contains(&r.record_id))
+        .filter(kept)
+        .filter(|r| brings_cash(r))
         .filter_map(amount_of)
-        .sum()
+        .sum();
+    let back: i64 = d.records.iter().filter(kept).filter_map(takes_back).sum();
+    collected - back
 }
 
 /// How a person names a record: receipt, worker, loan or campaign.
@@ -915,7 +948,14 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                 dl {
                     @match &s.decision {
                         None => {
-                            dt { (lang.t("Phải nộp", "To hand over")) } dd.num #expected { strong { (vnd(s.cash_collected)) } }
+                            @let (what, amount) = hand_over(lang, s.cash_collected);
+                            dt { (what) } dd.num #expected { strong { (amount) } }
+                            @if s.cash_collected < 0 {
+                                dd.hint #owed-note { (lang.t(
+                                    "Các đề nghị đảo trong lô trả lại nhiều hơn tiền cán bộ thu trong lô: khi duyệt, phần chênh được ghi có vào tài khoản thừa/thiếu quỹ của cán bộ (bù khoản thiếu đã ghi cho một phiếu gõ thừa, hoặc chi trả cán bộ ở trang Sổ cái để trả lại người vay). Quỹ không chi ra khi duyệt.",
+                                    "The batch's reversal requests take back more than the officer collected in it: on approval the difference is credited to her over/short account (it cancels a shortage counted for a receipt typed too high, or is paid out to her on the Ledger page to give back to the borrower). Nothing leaves the vault on approval.",
+                                )) }
+                            }
                             @if s.cash_taken_back > 0 {
                                 dt { (lang.t("Đã trừ đề nghị đảo", "Less reversal requests")) }
                                 dd.num #taken-back { (vnd(s.cash_taken_back)) }
@@ -945,7 +985,8 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                     @if let Some(dec) = &s.decision {
                         @if dec.decision == "approved" {
                             @let parse = |v: &Option<String>| v.as_deref().and_then(|x| x.parse::<i64>().ok()).unwrap_or(0);
-                            dt { (lang.t("Phải nộp", "To hand over")) } dd.num #expected { strong { (vnd(parse(&dec.cash_expected))) } }
+                            @let (what, amount) = hand_over(lang, parse(&dec.cash_expected));
+                            dt { (what) } dd.num #expected { strong { (amount) } }
                             dt { (lang.t("Thực nhận", "Counted")) } dd.num { (vnd(parse(&dec.cash_received))) }
                             dt { (lang.t("Chênh lệch", "Difference")) } dd #discrepancy { (difference(lang, parse(&dec.discrepancy))) }
                         }
@@ -1193,8 +1234,8 @@ fn approval_result(lang: Lang, d: &BatchDetail, loans: &[(i64, &str, &str)]) -> 
                 format!("{posted} records approved, {excluded} excluded{}; {entries} journal entries posted.", voided_en(voided)),
             )) }
             p { (lang.pick(
-                format!("Phải nộp {}, thực nhận {}: ", vnd(expected), vnd(received)),
-                format!("Expected {}, counted {}: ", vnd(expected), vnd(received)),
+                format!("{} {}, thực nhận {}: ", hand_over(Lang::Vi, expected).0, hand_over(Lang::Vi, expected).1, vnd(received)),
+                format!("{} {}, counted {}: ", hand_over(Lang::En, expected).0, hand_over(Lang::En, expected).1, vnd(received)),
             )) strong { (difference(lang, diff)) }
                 @if diff != 0 { " " (lang.t("(ghi vào tài khoản thừa/thiếu quỹ của cán bộ)", "(booked to the officer's cash over/short account)")) } }
             @if !loans.is_empty() {
@@ -1415,7 +1456,8 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked) -> Markup {
                     format!("{posting} được duyệt, {} bị loại{}", left_out, voided_vi(voided)),
                     format!("{posting} approved, {} excluded{}", left_out, voided_en(voided)),
                 )) }
-                dt { (lang.t("Phải nộp", "Expected cash")) } dd.num #confirm-expected { (vnd(expected)) }
+                @let (what, amount) = hand_over(lang, expected);
+                dt { (what) } dd.num #confirm-expected { (amount) }
                 dt { (lang.t("Tiền mặt đã đếm", "Cash counted")) } dd.num #confirm-counted { (vnd(c.cash)) }
                 dt { strong { (lang.t("Chênh lệch", "Difference")) } } dd #confirm-difference { strong { (difference(lang, diff)) } }
             }

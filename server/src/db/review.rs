@@ -1375,12 +1375,15 @@ pub async fn review_approve(
     let mut problems: Vec<(uuid::Uuid, String, String)> = Vec::new();
     let mut expected = 0i64;
     // An officer's reversal of a cash repayment she collected (posted, at
-    // this branch) is netted against the cash she hands over with this
-    // batch: she keeps that much back, to give back to the worker, or
-    // because it is in the vault already (as when she re-enters an amount
-    // typed wrong). The vault does not pay it out. Only when the batch
-    // collects at least what its reversals take back; otherwise the vault
-    // pays them all, as a reversal asked for at the branch.
+    // this branch) goes back the way its cash came, through her: it is
+    // netted against the cash she hands over with this batch (she keeps
+    // that much back, to give back to the borrower, or because it is in the
+    // vault already, as when she re-enters an amount typed wrong). The
+    // vault pays nothing out at approval. When the batch's reversals take
+    // back more than it collects, what is left is the branch's to give her
+    // (an overage on her over/short account: it cancels a shortage counted
+    // for a receipt typed too high, or is paid out to her at the branch to
+    // give back to the borrower).
     let taken_back = |r: &rv::ReviewRecordRow| {
         r.target_client_id
             .and_then(|t| target_record.get(&t))
@@ -1391,14 +1394,11 @@ pub async fn review_approve(
     let decided = |r: &rv::ReviewRecordRow| {
         !exclusions.contains_key(&r.client_id) && r.status != "quarantined" && !r.voided
     };
-    let collected: i64 =
-        records.iter().filter(|r| r.kind == "repayment" && decided(r)).filter_map(|r| r.amount).sum();
     let netted: HashMap<uuid::Uuid, i64> = records
         .iter()
         .filter(|r| r.kind == "reversal_request" && decided(r))
         .filter_map(|r| taken_back(r).map(|a| (r.client_id, a)))
         .collect();
-    let netted = if netted.values().sum::<i64>() <= collected { netted } else { HashMap::new() };
     let mut gift_campaigns: HashSet<i64> = HashSet::new();
     for r in &records {
         if let Some(reason) = exclusions.get(&r.client_id) {

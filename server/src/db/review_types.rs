@@ -190,14 +190,15 @@ pub struct BatchSummary {
     /// Cash the officer should hand over: live repayments of the batch
     /// (those left out at approval aside), less the repayments its live
     /// reversal requests take back (netted: the officer keeps that much
-    /// back). For a rejected batch, what its repayments collected (not
-    /// voided) less those, which stays with the officer.
+    /// back); negative when those take back more than the batch collects
+    /// (the branch owes her the difference). For a rejected batch, what its
+    /// repayments collected (not voided) less those, which stays with the
+    /// officer.
     #[schema(value_type = String)]
     #[serde(serialize_with = "as_string")]
     pub cash_collected: i64,
-    /// Of the batch's collections, what its reversal requests take back
-    /// (netted: already less in `cash_collected`); 0 when the vault pays
-    /// them back instead (they take back more than the batch collects).
+    /// What the batch's reversal requests take back of receipts handed over
+    /// before (netted: already less in `cash_collected`).
     #[schema(value_type = String)]
     #[serde(serialize_with = "as_string")]
     pub cash_taken_back: i64,
