@@ -408,7 +408,11 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
         let paid_back = scalar(&app.db, "SELECT CAST(COALESCE(SUM(l.credit - l.debit), 0) AS BIGINT) FROM journal_lines l JOIN journal_entries e ON e.id = l.entry_id WHERE e.kind = 'reversal' AND l.account = 'vault'", None).await;
         assert_eq!(paid_back, 0, "Lan's reversal was netted through her");
         let vault_ledger = scalar(&app.db, "SELECT CAST(COALESCE(SUM(debit - credit), 0) AS BIGINT) FROM journal_lines WHERE account = 'vault'", None).await;
-        assert_eq!(vault - paid_back, vault_ledger, "vault: counted + counter − paid back");
+        assert_eq!(
+            vault - paid_back,
+            vault_ledger,
+            "vault: counted + counter − paid back"
+        );
 
         // Scope: another branch's supervisor sees nothing of Thủ Đức, and
         // asking for it is not found; officers may not read reports.

@@ -2355,6 +2355,9 @@ async fn an_officers_shortage_is_written_off_by_the_fund() {
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{asked}");
+        let (s, listed) = app.get("/api/v1/reversals", &sup).await;
+        assert_eq!(s, StatusCode::OK, "{listed}");
+        assert_eq!(listed[0]["written_off"], true, "{listed}");
         let approve = format!("/api/v1/reversals/{}/approve", asked["id"]);
         let (s, body) = app.post(&approve, &deputy, &json!({})).await;
         assert_eq!(

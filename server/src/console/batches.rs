@@ -782,7 +782,18 @@ fn fate(lang: Lang, r: &ReviewRecord) -> Markup {
 
 fn what(lang: Lang, r: &ReviewRecord) -> Markup {
     html! {
-        @if let (Some(id), Some(code)) = (r.loan_id, &r.loan_code) {
+        @if let (Some(t), true) = (&r.target, matches!(r.kind.as_str(), "void" | "reversal_request")) {
+            // What a void cancels or a reversal would undo, and why.
+            (kind_label(lang, &t.kind))
+            @if let Some(a) = t.amount.as_deref().and_then(|a| a.parse::<i64>().ok()) { " " (vnd(a)) }
+            @if let Some(receipt) = &t.receipt_no { br; small.mono { (receipt) } }
+            @if let (Some(id), Some(code)) = (r.loan_id, &r.loan_code) {
+                br; a.mono href=(format!("/loans/{id}")) { (code) }
+            }
+            @if let Some(why) = r.payload.get("reason").and_then(|w| w.as_str()) {
+                br; small { (lang.t("Lý do: ", "Reason: ")) (why) }
+            }
+        } @else if let (Some(id), Some(code)) = (r.loan_id, &r.loan_code) {
             a.mono href=(format!("/loans/{id}")) { (code) }
         } @else if let Some(k) = &r.campaign_name {
             (k)
@@ -1596,6 +1607,20 @@ pub async fn approve(
     if action == "edit" {
         let none = Problems::default();
         return batch_response(&state, &signed, &id, StatusCode::OK, &draft, &none, "").await;
+    }
+    // Decided already (a tab left open): who decided it comes first, not
+    // what was typed.
+    if let Some(problems) = undecidable(lang, &d, signed.user.id) {
+        return batch_response(
+            &state,
+            &signed,
+            &id,
+            StatusCode::CONFLICT,
+            &draft,
+            &problems,
+            "",
+        )
+        .await;
     }
     let checked = match check(lang, &d, &draft) {
         Ok(c) => c,

@@ -225,7 +225,13 @@ fn entry_cell(lang: Lang, r: &BranchReversal) -> Markup {
                 format!("Once approved: {} leaves the branch vault (or bank account), to give back to the borrower", vnd(r.amount)),
             )) }
         }
-        @if r.decision.is_none() && r.entry_kind == "over_short_settlement" {
+        @if r.decision.is_none() && r.written_off {
+            br;
+            small.warn { (lang.pick(
+                format!("Khi duyệt: quyết định xử lý {} bị huỷ, thừa/thiếu quỹ của cán bộ trở lại như trước; quỹ tiền mặt không đổi. Cần một quản trị viên đề nghị hoặc duyệt.", vnd(r.amount)),
+                format!("Once approved: the write-off of {} is undone and the officer's short/over is as before; the vault does not change. An administrator must ask for it or approve it.", vnd(r.amount)),
+            )) }
+        } @else if r.decision.is_none() && r.entry_kind == "over_short_settlement" {
             br;
             small.warn { (lang.pick(
                 format!("Khi duyệt: khoản thanh toán {} bị huỷ, tiền ra (hoặc vào) quỹ tiền mặt chi nhánh và thừa/thiếu quỹ của cán bộ trở lại như trước", vnd(r.amount)),

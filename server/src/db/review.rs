@@ -2415,7 +2415,7 @@ pub async fn branch_reversal_decide(
             return Err(refused(
                 403,
                 "admin_required",
-                "Đảo phiếu nhập kho quà, vốn cho vay, khoản vay nhập từ tệp hay khoản thừa/thiếu quỹ quỹ đã xử lý cần một quản trị viên đề nghị hoặc duyệt".into(),
+                "Đảo phiếu nhập kho quà, vốn cho vay, khoản vay nhập từ tệp hay khoản thừa/thiếu quỹ đã được quỹ xử lý cần một quản trị viên đề nghị hoặc duyệt".into(),
                 "reversing a gift stock or lending capital receipt, a loan imported from a file or a cash short/over the fund wrote off needs an administrator to ask for it or approve it".into(),
             ));
         }
@@ -2544,7 +2544,9 @@ pub async fn branch_reversals(c: &mut Conn, branch: Option<i64>, pending_only: b
         "SELECT b.id, b.entry_id, e.kind AS entry_kind, e.memo, e.loan_id,
              CAST((SELECT COALESCE(SUM(l.debit), 0) FROM journal_lines l WHERE l.entry_id = e.id) AS BIGINT) AS amount,
              b.reason, ru.full_name AS requested_by, b.requested_by AS requested_by_id, b.requested_at, d.decision,
-             du.full_name AS reviewer, d.reason AS decision_reason, d.decided_at, x.id AS reversal_entry_id
+             du.full_name AS reviewer, d.reason AS decision_reason, d.decided_at, x.id AS reversal_entry_id,
+             EXISTS (SELECT 1 FROM journal_lines w WHERE w.entry_id = e.id AND w.account = 'over_short_written_off')
+                 AS written_off
          FROM branch_reversals b JOIN journal_entries e ON e.id = b.entry_id JOIN users ru ON ru.id = b.requested_by
              LEFT JOIN branch_reversal_decisions d ON d.reversal_id = b.id LEFT JOIN users du ON du.id = d.reviewer_id
              LEFT JOIN journal_entries x ON x.reverses = b.entry_id AND d.decision = 'approved'

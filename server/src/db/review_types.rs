@@ -870,6 +870,10 @@ pub struct BranchReversal {
     pub decision_reason: Option<String>,
     pub decided_at: Option<DateTime<Utc>>,
     pub reversal_entry_id: Option<i64>,
+    /// The entry wrote an officer's short/over off on the fund's decision
+    /// (reversing it needs an admin, and moves no cash).
+    #[sqlx(default)]
+    pub written_off: bool,
 }
 
 /// One account's balance (debits minus credits) in a branch.
