@@ -983,6 +983,11 @@ fn detail_value(lang: Lang, key: &str, v: &serde_json::Value) -> Option<String> 
             "amount" | "principal" | "cash_expected" | "cash_received" | "discrepancy",
             Value::Number(n),
         ) => n.as_i64().map(view::vnd),
+        // Money kept as text (an approval's outcome, as the API gives it).
+        (
+            "amount" | "principal" | "cash_expected" | "cash_received" | "discrepancy",
+            Value::String(s),
+        ) => s.parse::<i64>().ok().map(view::vnd),
         ("booked_on" | "received_on" | "first_day" | "last_day", Value::String(s)) => s
             .parse::<NaiveDate>()
             .ok()
@@ -1357,7 +1362,7 @@ mod tests {
         assert_eq!(
             audit_detail(
                 Lang::Vi,
-                r#"{"statement":3,"booked_on":"2026-12-01","outcome":{"approved":2,"cash_expected":150000}}"#
+                r#"{"statement":3,"booked_on":"2026-12-01","outcome":{"approved":2,"cash_expected":"150000"}}"#
             ),
             "ngày ngân hàng ghi: 01/12/2026 · kết quả: (được duyệt: 2, phải nộp: 150.000 ₫) · sao kê: 3"
         );

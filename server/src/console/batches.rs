@@ -743,7 +743,8 @@ fn fate(lang: Lang, r: &ReviewRecord) -> Markup {
                 @if let Some(e) = r.entry_id { " " small { (entry(e)) } }
                 @if let Some(x) = r.reversed_by_entry {
                     br; span.badge.muted { (lang.pick(format!("đã đảo bằng bút toán số {x}"), format!("reversed by entry {x}"))) }
-                } @else if let Some(e) = r.entry_id {
+                } @else if let (Some(e), false) = (r.entry_id, r.kind == "reversal_request") {
+                    // (A reversal itself is not reversed.)
                     br; a.reverse-link href=(view::link("/reversals/new", &[("entry", e.to_string())])) {
                         small { (lang.t("Đề nghị đảo", "Ask to reverse")) }
                     }
