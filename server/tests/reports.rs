@@ -514,6 +514,11 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
             text.contains("Active") || text.contains("Paid off"),
             "{text}"
         );
+        // The file says whose statement it is.
+        assert!(
+            text.contains("Worker code") && text.contains("Đặng Thị Thu"),
+            "{text}"
+        );
         for vi in [
             "Đang vay",
             "Đã tất toán",

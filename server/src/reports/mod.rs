@@ -1261,6 +1261,36 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
     }
     gifts.sum_totals();
     let who = &s.worker;
+    // Who the statement is of, on its own sheet: the downloaded files say it.
+    let mut worker = Sheet::new(
+        "worker",
+        Text::new("Người lao động", "Worker"),
+        vec![
+            col("code", "Mã người lao động", "Worker code", Kind::Text),
+            col("name", "Họ và tên", "Name", Kind::Text),
+            col("cccd", "Số CCCD", "ID card", Kind::Text),
+            col("phone", "Điện thoại", "Phone", Kind::Text),
+            col("branch", "Chi nhánh", "Branch", Kind::Text),
+            col("officer", "Cán bộ", "Officer", Kind::Text),
+            col("employer", "Nơi làm việc", "Employer", Kind::Text),
+            col("boarding_house", "Nhà trọ", "Boarding house", Kind::Text),
+            col("room", "Phòng", "Room", Kind::Text),
+        ],
+    );
+    worker.rows.push(vec![
+        Cell::text(&who.code),
+        Cell::text(&who.full_name),
+        Cell::text(&who.cccd),
+        Cell::text(who.phone.clone().unwrap_or_default()),
+        Cell::text(s.names.branch(who.branch_id)),
+        Cell::words(
+            s.names.officer(who.officer_id),
+            s.names.officer_en(who.officer_id),
+        ),
+        Cell::text(&who.employer),
+        Cell::text(&who.boarding_house),
+        Cell::text(&who.room),
+    ]);
     let mut sub = vec![
         format!("{} ({})", who.full_name, who.code),
         format!("CCCD {}", who.cccd),
@@ -1281,7 +1311,7 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
         subtitle: Text::new(sub.join(", "), sub_en.join(", ")),
         from: f.from,
         to: f.to,
-        sheets: vec![loans, schedule, payments, gifts],
+        sheets: vec![worker, loans, schedule, payments, gifts],
     })
 }
 
