@@ -2196,6 +2196,11 @@ async fn cashier_takes_repayments_at_the_counter() {
             linked.contains("báo giám sát") && !linked.contains("name=\"settles\""),
             "{linked}"
         );
+        // The note names the refused receipt for the supervisor.
+        assert!(
+            linked.contains("Tiền phiếu A7K2-000009 bị từ chối"),
+            "{linked}"
+        );
         let (csrf, client_id) = (field(&page, "csrf"), field(&page, "client_id"));
         let post = |loan: i64, form: Vec<(&'static str, String)>, cookie: String| {
             send_form(
@@ -2228,6 +2233,16 @@ async fn cashier_takes_repayments_at_the_counter() {
         assert!(
             page.contains("Đã ghi khoản thu 200.000 ₫") && page.contains("QUAY-CN-TD-000001"),
             "{page}"
+        );
+        // The refused receipt's link opened again: that cash was taken.
+        let (_, _, again_linked) = get(
+            format!("/loans/{loan}?amount=200000&settles=0190a5f0-0000-7000-8000-000000000001&settles_receipt=tại quầy"),
+            cashier.clone(),
+        )
+        .await;
+        assert!(
+            again_linked.contains("id=\"taken-already\""),
+            "{again_linked}"
         );
         assert!(page.contains(&format!(
             "Tổng còn phải trả: {}",

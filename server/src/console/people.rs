@@ -655,6 +655,30 @@ async fn render_loan(
     let just = counter
         .taken
         .and_then(|id| taken_here.iter().find(|k| k.id == id));
+    // Opened from a refused receipt's link: settled since (the link is old),
+    // or its cash already taken at the counter under its receipt number.
+    let mut counter = counter;
+    let settles_receipt = counter.form.settles_receipt.trim().to_string();
+    let settled_already = match Uuid::parse_str(counter.form.settles.trim()) {
+        Ok(record) if counter.taken.is_none() => state.db.refused_settled(record).await?,
+        _ => None,
+    };
+    if settled_already.is_some() {
+        counter.form.settles.clear();
+    }
+    let taken_for_it = (!settles_receipt.is_empty() && counter.taken.is_none())
+        .then(|| {
+            taken_here
+                .iter()
+                .find(|k| !k.reversed && k.note.contains(&settles_receipt))
+        })
+        .flatten();
+    if s.user.role == Role::Cashier
+        && !settles_receipt.is_empty()
+        && counter.form.note.trim().is_empty()
+    {
+        counter.form.note = format!("Tiền phiếu {settles_receipt} bị từ chối");
+    }
     let transfer = counter.form.method == PayMethod::Transfer.as_str();
     let client_id = if counter.form.client_id.trim().is_empty() {
         Uuid::now_v7().to_string()
@@ -746,6 +770,18 @@ async fn render_loan(
             }
             @if let Some(m) = &counter.error {
                 p.notice.error role="alert" #counter-error { (m) }
+            }
+            @if let Some((by, at, how)) = &settled_already {
+                p.notice.warn #settled-already { (lang.pick(
+                    format!("Phiếu {settles_receipt} đã được {by} đánh dấu đã xử lý lúc {} ({how}): đừng thu lại số tiền này.", datetime(*at)),
+                    format!("Receipt {settles_receipt} was marked settled by {by} at {} ({how}): do not take this cash again.", datetime(*at)),
+                )) }
+            }
+            @if let Some(k) = taken_for_it {
+                p.notice.warn #taken-already { (lang.pick(
+                    format!("Đã có khoản thu tại quầy {} ({}) ghi phiếu {settles_receipt} lúc {}: kiểm tra trước khi thu lại.", k.receipt_no, vnd(k.amount), datetime(k.recorded_at)),
+                    format!("Counter receipt {} ({}) names receipt {settles_receipt}, taken at {}: check before taking it again.", k.receipt_no, vnd(k.amount), datetime(k.recorded_at)),
+                )) }
             }
             @if l.status == "active" {
                 form.stack method="post" action=(format!("/loans/{}/repayments", l.id)) id="counter-form" {

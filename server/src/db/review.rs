@@ -183,6 +183,21 @@ pub async fn refused_handovers(
     .await?)
 }
 
+/// Whether a refused record was settled already: by whom, when, and how.
+pub async fn refused_settled(
+    c: &mut Conn,
+    record: uuid::Uuid,
+) -> DbResult<Option<(String, DateTime<Utc>, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT u.full_name, x.settled_at, x.note FROM refused_settlements x JOIN users u ON u.id = x.settled_by
+             JOIN sync_records s ON s.id = x.record_id
+         WHERE s.client_id = $1",
+    )
+    .bind(record)
+    .fetch_optional(&mut *c)
+    .await?)
+}
+
 /// Marks the cash or package of a record refused at upload as settled
 /// outside the books, with what was done: once, by a supervisor of the
 /// officer's branch or an admin, audited. `stock_out`: a gift package that
