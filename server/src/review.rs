@@ -164,14 +164,7 @@ fn summary(head: BatchHeadRow, records: &[&ReviewRecordRow], ctx: &AnomalyContex
         // An officer's reversal of a repayment she collected is netted
         // against the batch's cash (see `approve_batch`): she keeps it
         // back; more than the batch collects is the branch's to give her.
-        if r.kind == "reversal_request"
-            && r.target_kind.as_deref() == Some("repayment")
-            && r.status == "accepted"
-            && !r.voided
-            && live
-        {
-            taken_back += r.target_amount.unwrap_or(0);
-        }
+        taken_back += r.takes_back().unwrap_or(0);
         for a in anomalies(r, ctx) {
             flagged += 1;
             if !codes.contains(&a.code) {
@@ -281,6 +274,7 @@ pub fn detail(
                 receipt_no: r.target_receipt.clone(),
                 amount: r.target_amount.map(|a| a.to_string()),
             }),
+            cash_taken_back: r.takes_back().map(|a| a.to_string()),
             voided: r.voided,
             anomalies: anomalies(r, ctx),
             decision: r.decision.clone(),

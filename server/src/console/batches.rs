@@ -155,13 +155,7 @@ fn brings_cash(r: &ReviewRecord) -> bool {
 /// What an officer's reversal request takes back of a receipt she handed
 /// over before: netted against the batch's cash at approval.
 fn takes_back(r: &ReviewRecord) -> Option<i64> {
-    let t = r.target.as_ref()?;
-    (r.kind == "reversal_request"
-        && r.upload_status == "accepted"
-        && !r.voided
-        && t.kind == "repayment")
-        .then(|| t.amount.as_deref().and_then(|a| a.parse().ok()))
-        .flatten()
+    r.cash_taken_back.as_deref().and_then(|a| a.parse().ok())
 }
 
 /// The cash the officer should hand over when `excluded` are left out (as
@@ -1155,12 +1149,15 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                             value=(v.draft.cash) placeholder=(lang.t("ví dụ 1.500.000", "e.g. 1.500.000"))
                             aria-invalid=[v.problems.cash.is_some().then_some("true")] aria-describedby="cash-hint";
                         @if let Some(m) = &v.problems.cash { p.field-error role="alert" #cash-error { (m) } }
-                        p.hint #cash-hint { (lang.pick(
+                        p.hint #cash-hint { @if s.cash_collected < 0 { (lang.pick(
+                            format!("Chi nhánh nợ lại cán bộ {} (các đề nghị đảo trả lại nhiều hơn tiền thu trong lô): cán bộ không phải nộp gì; gõ 0, hoặc số tiền cán bộ vẫn nộp.", vnd(-s.cash_collected)),
+                            format!("The branch owes the officer {} (the reversal requests take back more than the batch collected): nothing to hand over; type 0, or the cash the officer hands over anyway.", vnd(-s.cash_collected)),
+                        )) } @else { (lang.pick(
                             format!("Cán bộ phải nộp {} (các khoản thu trong lô{}). Gõ 1.500.000, 1 500 000 hay 1500000 đều được.", vnd(s.cash_collected),
                                 if s.cash_taken_back > 0 { format!(", đã trừ {} của các đề nghị đảo", vnd(s.cash_taken_back)) } else { String::new() }),
                             format!("The officer should hand over {} (the batch's collections{}). 1.500.000, 1 500 000 or 1500000 are all fine.", vnd(s.cash_collected),
                                 if s.cash_taken_back > 0 { format!(", less {} for the reversal requests", vnd(s.cash_taken_back)) } else { String::new() }),
-                        )) }
+                        )) } }
                         @if !v.problems.reasons.is_empty() {
                             p.field-error role="alert" #exclude-error { (lang.pick(
                                 format!("Cần ghi lý do cho {} bản ghi được đánh dấu loại (tô đỏ trong bảng).", v.problems.reasons.len()),
@@ -1473,7 +1470,8 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked) -> Markup {
                 dt { (lang.t("Tiền mặt đã đếm", "Cash counted")) } dd.num #confirm-counted { (vnd(c.cash)) }
                 dt { strong { (lang.t("Chênh lệch", "Difference")) } } dd #confirm-difference { strong { (difference(lang, diff)) } }
             }
-            @if c.cash > 2 * expected && diff > 1_000_000 {
+            @if expected <= 0 {
+            } @else if c.cash > 2 * expected && diff > 1_000_000 {
                 p.notice.danger #count-check { (lang.pick(
                     format!("Số tiền đếm được, {}, lớn hơn hai lần số phải nộp: kiểm tra lại (gõ thừa chữ số?).", vnd(c.cash)),
                     format!("The cash counted, {}, is more than twice the cash expected: check it (a digit too many?).", vnd(c.cash)),

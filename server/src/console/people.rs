@@ -660,7 +660,14 @@ async fn render_loan(
     let mut counter = counter;
     let settles_receipt = counter.form.settles_receipt.trim().to_string();
     let settled_already = match Uuid::parse_str(counter.form.settles.trim()) {
-        Ok(record) if counter.taken.is_none() => state.db.refused_settled(record).await?,
+        Ok(record) if counter.taken.is_none() => {
+            let branch = match s.user.scope() {
+                crate::db::Scope::Fund => None,
+                crate::db::Scope::Branch(b) => Some(b),
+                crate::db::Scope::Officer(_) => Some(-1),
+            };
+            state.db.refused_settled(record, branch).await?
+        }
         _ => None,
     };
     if settled_already.is_some() {

@@ -166,13 +166,26 @@ pub fn here(parts: &Parts) -> String {
         .unwrap_or_else(|| "/".into())
 }
 
-/// The page a form's answer stands for: `/batches/{id}` for the answer
-/// of `/batches/{id}/confirm` (a page shown in answer to a form, not one to
-/// open again).
+/// The page a form's answer stands for, to open again: `/batches/{id}`
+/// for the answer of `/batches/{id}/confirm`, the list for a decision on
+/// a reversal or a disbursement, the ledger for an over/short settlement
+/// (an answer shown at a form's own address has no page of its own). A
+/// page that is not one of them is itself.
 fn page_of(path: &str) -> &str {
     let bare = path.split('?').next().unwrap_or(path);
-    match bare.rsplit_once('/') {
-        Some((page, "confirm" | "approve" | "reject")) if !page.is_empty() => page,
+    let parts: Vec<&str> = bare.split('/').collect();
+    match parts.as_slice() {
+        ["", "batches", _, "confirm" | "approve" | "reject"] | ["", "loans", _, "repayments"] => {
+            bare.rsplit_once('/').map_or(path, |(page, _)| page)
+        }
+        ["", "reversals", _, "approve" | "reject"] => "/reversals",
+        ["", "disbursements", _, "approve" | "reject"] => "/disbursements",
+        ["", "ledger", "over-short", _] => "/ledger",
+        ["", "refused", _, "settle"] => "/batches",
+        ["", "bank-statements", id, "lines", _] if !id.is_empty() => {
+            bare.split_at("/bank-statements/".len() + id.len()).0
+        }
+        ["", "users", _, _] => "/users",
         _ => path,
     }
 }
@@ -453,6 +466,15 @@ mod tests {
             "/batches/0190a5f0?done=1"
         );
         assert_eq!(page_of("/ledger"), "/ledger");
+        assert_eq!(page_of("/ledger/over-short/4"), "/ledger");
+        assert_eq!(page_of("/loans/7/repayments"), "/loans/7");
+        assert_eq!(page_of("/reversals/3/approve"), "/reversals");
+        assert_eq!(page_of("/refused/0190a5f0/settle"), "/batches");
+        assert_eq!(
+            page_of("/bank-statements/12/lines/4"),
+            "/bank-statements/12"
+        );
+        assert_eq!(page_of("/users/5/deactivate"), "/users");
     }
 
     #[test]

@@ -1274,12 +1274,14 @@ impl Db {
         with_tx!(self, q, tx => q::review::campaign_receive(&mut tx, who, campaign_id, branch_id, client_id, packages, received_on, source, now).await)
     }
 
-    /// Whether a refused record was settled: by whom, when, how.
+    /// Whether a refused record of an officer of `branch` (any for
+    /// `None`) was settled: by whom, when, how.
     pub async fn refused_settled(
         &self,
         record: uuid::Uuid,
+        branch: Option<i64>,
     ) -> DbResult<Option<(String, chrono::DateTime<Utc>, String)>> {
-        with_conn!(self, q, c => q::review::refused_settled(&mut c, record).await)
+        with_conn!(self, q, c => q::review::refused_settled(&mut c, record, branch).await)
     }
 
     /// Marks a refused record's cash or package settled (see

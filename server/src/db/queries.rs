@@ -200,12 +200,14 @@ pub async fn throttle_lock(c: &mut Conn, key: Throttled<'_>, now: DateTime<Utc>)
     .execute(&mut *c)
     .await?;
     let lock = if IS_SQLITE { "" } else { " FOR UPDATE" };
-    Ok(sqlx::query_as(&format!(
+    let row: Option<ThrottleRow> = sqlx::query_as(&format!(
         "SELECT failures, window_started_at, locked_until FROM {table} WHERE {column} = $1{lock}"
     ))
     .bind(value)
-    .fetch_one(&mut *c)
-    .await?)
+    .fetch_optional(&mut *c)
+    .await?;
+    // Cleared meanwhile by a sign-in (PostgreSQL): counted from nothing.
+    Ok(row.unwrap_or(ThrottleRow { failures: 0, window_started_at: now, locked_until: None }))
 }
 
 pub async fn throttle_put(c: &mut Conn, key: Throttled<'_>, row: &ThrottleRow) -> DbResult<()> {

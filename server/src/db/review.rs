@@ -183,17 +183,22 @@ pub async fn refused_handovers(
     .await?)
 }
 
-/// Whether a refused record was settled already: by whom, when, and how.
+/// Whether a refused record of an officer of `branch` (any for `None`) was
+/// settled already: by whom, when, and how.
 pub async fn refused_settled(
     c: &mut Conn,
     record: uuid::Uuid,
+    branch: Option<i64>,
 ) -> DbResult<Option<(String, DateTime<Utc>, String)>> {
+    let (all, id) = branch.map_or((1, 0), |b| (0, b));
     Ok(sqlx::query_as(
         "SELECT u.full_name, x.settled_at, x.note FROM refused_settlements x JOIN users u ON u.id = x.settled_by
-             JOIN sync_records s ON s.id = x.record_id
-         WHERE s.client_id = $1",
+             JOIN sync_records s ON s.id = x.record_id JOIN users o ON o.id = s.officer_id
+         WHERE s.client_id = $1 AND ($2 = 1 OR o.branch_id = $3)",
     )
     .bind(record)
+    .bind(all)
+    .bind(id)
     .fetch_optional(&mut *c)
     .await?)
 }
@@ -256,7 +261,7 @@ pub async fn settle_refused(
     }
     let entry_id = match (stock_out, branch) {
         (false, _) => None,
-        (true, Some(branch_id)) if kind == "gift_handout" => Some(stock_out_entry(c, who, id, branch_id, note, now).await?),
+        (true, Some(branch_id)) if kind == "gift_handout" => stock_out_entry(c, who, id, branch_id, note, now).await?,
         (true, _) => {
             return Err(refused(
                 422,
@@ -302,7 +307,7 @@ async fn stock_out_entry(
     branch_id: i64,
     note: &str,
     now: DateTime<Utc>,
-) -> DbResult<i64> {
+) -> DbResult<Option<i64>> {
     let found: Option<(i64, String, i64, String, Option<String>, i64)> = sqlx::query_as(
         "SELECT k.id, k.kind, k.gift_value, k.name, w.full_name, s.officer_id
          FROM sync_records s JOIN campaigns k ON k.id = s.campaign_id LEFT JOIN workers w ON w.id = s.worker_id
@@ -319,6 +324,10 @@ async fn stock_out_entry(
             "only a gift package can be taken off the stock (a welfare grant is cash)".into(),
         ));
     };
+    // A package of no value (as an approval posts none for it).
+    if value == 0 {
+        return Ok(None);
+    }
     let mut poster = Poster::new(c, who.user_id).await?;
     poster.load_guard(c, branch_id).await?;
     let lines = ledger::gift(At { branch_id, campaign_id: Some(campaign_id), ..At::default() }, value, false);
@@ -346,7 +355,7 @@ async fn stock_out_entry(
     e.officer_id = Some(officer);
     let entry_id = e.id;
     poster.write(c, now).await?;
-    Ok(entry_id)
+    Ok(Some(entry_id))
 }
 
 /// A loan's collections by officers waiting for review (not voided), in
@@ -429,6 +438,9 @@ pub async fn review_records(c: &mut Conn, batch_ids: &[uuid::Uuid]) -> DbResult<
                  k.name AS campaign_name, k.kind AS campaign_kind, k.gift_value, s.target_client_id, s.amount, s.receipt_no,
                  rr.decision, rr.reason AS decision_reason, e.id AS entry_id, x.id AS reversed_by,
                  FALSE AS voided, t.kind AS target_kind, t.receipt_no AS target_receipt, t.amount AS target_amount,
+                 EXISTS (SELECT 1 FROM journal_entries te JOIN users bu ON bu.id = s.officer_id
+                         WHERE te.record_id = t.id AND te.kind = 'repayment' AND te.branch_id = bu.branch_id
+                           AND NOT EXISTS (SELECT 1 FROM journal_entries tx WHERE tx.reverses = te.id)) AS target_posted_here,
                  CAST(NULL AS BIGINT) AS gift_rank, q.quota AS gift_quota,
                  CAST(NULL AS TEXT) AS signature_sha256, FALSE AS signature_received
              FROM sync_records s LEFT JOIN workers w ON w.id = s.worker_id LEFT JOIN loans l ON l.id = s.loan_id

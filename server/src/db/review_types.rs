@@ -123,6 +123,11 @@ pub struct ReviewRecordRow {
     pub target_kind: Option<String>,
     pub target_receipt: Option<String>,
     pub target_amount: Option<i64>,
+    /// The target is an officer's repayment posted at the batch's branch
+    /// and not reversed: a reversal request of it is netted against the
+    /// batch's cash (see [`ReviewRecordRow::takes_back`]).
+    #[sqlx(default)]
+    pub target_posted_here: bool,
     /// Gifts of this campaign the officer had handed out up to this one.
     pub gift_rank: Option<i64>,
     pub gift_quota: Option<i64>,
@@ -130,6 +135,22 @@ pub struct ReviewRecordRow {
     pub signature_sha256: Option<String>,
     /// The server holds that image.
     pub signature_received: bool,
+}
+
+impl ReviewRecordRow {
+    /// What this record takes back of the cash its batch hands over: an
+    /// officer's reversal request of her own repayment, posted at the
+    /// batch's branch — the same ones `approve_batch` nets; once approved,
+    /// those it netted. Nothing for a batch rejected or a request left out.
+    pub fn takes_back(&self) -> Option<i64> {
+        let live = self.kind == "reversal_request" && self.status == "accepted" && !self.voided;
+        let netted = match self.decision.as_deref() {
+            None => self.target_posted_here && self.target_kind.as_deref() == Some("repayment"),
+            Some("approved") => self.decision_reason.as_deref() == Some(APPROVED_NETTED),
+            Some(_) => false,
+        };
+        (live && netted).then_some(self.target_amount.unwrap_or(0))
+    }
 }
 
 /// Something a supervisor should look at before approving.
@@ -232,6 +253,10 @@ pub struct ReviewRecord {
     pub target_record_id: Option<Uuid>,
     /// What a void cancels or a reversal request would reverse.
     pub target: Option<TargetRecord>,
+    /// A reversal request netted against the batch's cash: what it takes
+    /// back of what the officer hands over (whole đồng).
+    #[schema(value_type = Option<String>)]
+    pub cash_taken_back: Option<String>,
     /// Cancelled by the officer's void: will not post.
     pub voided: bool,
     pub anomalies: Vec<Anomaly>,

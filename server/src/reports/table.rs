@@ -103,15 +103,19 @@ impl Cell {
     /// starting `+`, `-`, `@`) is written after an apostrophe, so Excel shows
     /// it as the text it is and runs nothing.
     pub fn csv(&self, lang: Lang) -> String {
+        let text = |s: &str| {
+            if s.len() > 1 && s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                format!("'{s}")
+            } else {
+                s.to_string()
+            }
+        };
         match self {
             Cell::Empty => String::new(),
-            Cell::Text(s) if s.len() > 1 && s.starts_with(['=', '+', '-', '@', '\t', '\r']) => {
-                format!("'{s}")
-            }
-            Cell::Text(s) => s.clone(),
+            Cell::Text(s) => text(s),
             Cell::Words(vi, en) => match lang {
-                Lang::Vi => vi.clone(),
-                Lang::En => en.clone(),
+                Lang::Vi => text(vi),
+                Lang::En => text(en),
             },
             Cell::Money(v) | Cell::Count(v) => v.to_string(),
             Cell::Date(d) => format_date(*d),
@@ -308,5 +312,10 @@ mod tests {
         assert_eq!(csv("Nguyễn Thị Lan"), "Nguyễn Thị Lan");
         assert_eq!(csv("-"), "-");
         assert_eq!(Cell::Money(-150_000).csv(Lang::Vi), "-150000");
+        assert_eq!(
+            Cell::words("=1+2", "=1+2").csv(Lang::En),
+            "'=1+2",
+            "an officer's name in words too"
+        );
     }
 }
