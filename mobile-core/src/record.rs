@@ -353,14 +353,17 @@ impl Store {
             // not decided yet taken back (a receipt typed wrong, entered
             // again), then its repayments not booked yet.
             let mut booked = booked_states(tx, &loan_id)?;
+            let mut status = loan.status;
             for taken_back in reversals_unbooked(tx, &loan_id)? {
                 if let Some(u) = crate::domain::schedule::unwind(&booked, taken_back) {
                     booked = u.states;
+                    // A loan the reversed receipt paid off owes again.
+                    status = crate::domain::rules::LoanStatus::Active;
                 }
             }
             let earlier = unbooked_repayments(tx, &loan_id)?;
             let after = states_after(&booked, &earlier)?;
-            let allocation = check_repayment(loan.status, &after, amount)?;
+            let allocation = check_repayment(status, &after, amount)?;
 
             let seq = next_counter(tx, "device_seq")?;
             let code = crate::db::meta(tx, "device_code")?

@@ -2264,6 +2264,42 @@ async fn a_correction_from_the_phone_nets_against_the_cash_handed_over() {
         let (_, balance, _) = book(&app, &sup, l1_id).await;
         assert_eq!(balance, after - 100_000 + 100_000 - 150_000);
         assert!(app.db.ledger_balance_drift().await.unwrap().is_empty());
+
+        // The last payment typed 100.000 short: reversed and entered again in
+        // one upload, the right amount is more than the loan owes now but
+        // exactly what it will owe; accepted, and the loan is paid off.
+        let short = repayment(&mut lan, &l1, balance - 100_000, 6);
+        let (seventh, _) = lan.upload(&app, vec![short.clone()]).await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{seventh}/approve"),
+                &sup,
+                &json!({"cash_received": (balance - 100_000).to_string()}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let undo = lan.record(RecordBody::ReversalRequest(ReversalRequestPayload {
+            target_id: short.client_id,
+            reason: "Gõ thiếu 100.000".into(),
+        }));
+        let whole = repayment(&mut lan, &l1, balance, 7);
+        let (eighth, outcomes) = lan.upload(&app, vec![undo, whole]).await;
+        assert!(
+            outcomes.iter().all(|o| o.0 == UploadOutcome::Accepted),
+            "{backend:?}: {outcomes:?}"
+        );
+        let (s, outcome) = app
+            .post(
+                &format!("/api/v1/batches/{eighth}/approve"),
+                &sup,
+                &json!({"cash_received": "100000"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{outcome}");
+        assert_eq!(money(&outcome["discrepancy"]), 0, "{outcome}");
+        let (_, balance, status) = book(&app, &sup, l1_id).await;
+        assert_eq!((balance, status.as_str()), (0, "\"closed\""), "{backend:?}");
+        assert!(app.db.ledger_balance_drift().await.unwrap().is_empty());
     }
 }
 

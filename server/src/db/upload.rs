@@ -783,6 +783,9 @@ struct Facts {
     known: UMap<uuid::Uuid, Known>,
     /// PENDING reversal requests per target.
     reversals: UMap<uuid::Uuid, USet<uuid::Uuid>>,
+    /// Reversal requests accepted in this upload that gave their loan back
+    /// what their receipt took (see [`Facts::take_back`]).
+    taken_back: USet<uuid::Uuid>,
 }
 
 impl Facts {
@@ -1198,9 +1201,32 @@ impl Facts {
             RecordBody::Void(v) => self.void(v.target_id),
             RecordBody::ReversalRequest(q) => {
                 self.reversals.entry(q.target_id).or_default().insert(record.client_id);
+                if self.take_back(q.target_id, -1) {
+                    self.taken_back.insert(record.client_id);
+                }
             }
         }
         self.known.insert(record.client_id, known);
+    }
+
+    /// A reversal request in this upload of a receipt posted already
+    /// (`sign` -1), or its void (+1): a repayment after it on the loan (the
+    /// right amount entered again) may take what that receipt took, as the
+    /// books will owe once both are approved — a loan the receipt closed
+    /// opens again.
+    fn take_back(&mut self, target: uuid::Uuid, sign: i64) -> bool {
+        let Some(t) = self.known.get(&target) else { return false };
+        if t.kind != "repayment" || t.pending || !t.live || t.reversed {
+            return false;
+        }
+        let (Some(book), Some(amount)) = (t.loan_id.and_then(|l| self.books.get_mut(&l)), t.amount) else {
+            return false;
+        };
+        book.pending += sign * amount;
+        if matches!(book.status, LoanStatus::Closed) && book.owed - book.pending > 0 {
+            book.status = LoanStatus::Active;
+        }
+        true
     }
 
     /// A live void of `target` was accepted: the target is no longer LIVE.
@@ -1227,8 +1253,12 @@ impl Facts {
                 }
             }
             "reversal_request" if was_pending => {
-                if let Some(set) = t.target.and_then(|x| self.reversals.get_mut(&x)) {
+                let asked = t.target;
+                if let Some(set) = asked.and_then(|x| self.reversals.get_mut(&x)) {
                     set.remove(&target);
+                }
+                if let Some(x) = asked.filter(|_| self.taken_back.remove(&target)) {
+                    self.take_back(x, 1);
                 }
             }
             _ => {}
