@@ -1370,17 +1370,8 @@ pub async fn confirm(
         Ok(d) => d,
         Err(e) => return ui.app_error(e),
     };
-    if let Some(problems) = undecidable(lang, &d, signed.user.id) {
-        return batch_response(
-            &state,
-            &signed,
-            &id,
-            StatusCode::CONFLICT,
-            &draft,
-            &problems,
-            "",
-        )
-        .await;
+    if let Some(r) = decided_already(&state, &signed, &id, &draft, &d).await {
+        return r;
     }
     let checked = match check(lang, &d, &draft) {
         Ok(c) => c,
@@ -1398,6 +1389,31 @@ pub async fn confirm(
         }
     };
     confirm_page(&ui, &signed.csrf, &d, &checked).into_response()
+}
+
+/// The batch page saying why nobody may decide the batch now (decided
+/// already, from another tab or by a colleague; or the reviewer's own), in
+/// answer to a decision sent for it; `None` when it may be decided.
+async fn decided_already(
+    state: &AppState,
+    signed: &Signed,
+    id: &str,
+    draft: &Draft,
+    d: &BatchDetail,
+) -> Option<Response> {
+    let problems = undecidable(signed.lang, d, signed.user.id)?;
+    Some(
+        batch_response(
+            state,
+            signed,
+            id,
+            StatusCode::CONFLICT,
+            draft,
+            &problems,
+            "",
+        )
+        .await,
+    )
 }
 
 /// A batch nobody may decide now: decided already, or the reviewer's own.
@@ -1609,17 +1625,8 @@ pub async fn approve(
     }
     // Decided already (a tab left open): who decided it comes first, not
     // what was typed.
-    if let Some(problems) = undecidable(lang, &d, signed.user.id) {
-        return batch_response(
-            &state,
-            &signed,
-            &id,
-            StatusCode::CONFLICT,
-            &draft,
-            &problems,
-            "",
-        )
-        .await;
+    if let Some(r) = decided_already(&state, &signed, &id, &draft, &d).await {
+        return r;
     }
     let checked = match check(lang, &d, &draft) {
         Ok(c) => c,
@@ -1704,17 +1711,8 @@ pub async fn reject(
     };
     // Decided already (another tab, a colleague): said at once, with the
     // decision, rather than a confirmation that cannot be carried out.
-    if let Some(problems) = undecidable(lang, &d, signed.user.id) {
-        return batch_response(
-            &state,
-            &signed,
-            &id,
-            StatusCode::CONFLICT,
-            &draft,
-            &problems,
-            "",
-        )
-        .await;
+    if let Some(r) = decided_already(&state, &signed, &id, &draft, &d).await {
+        return r;
     }
     let reason: String = draft
         .reject_reason
