@@ -655,6 +655,97 @@ fn a_synced_day_is_approved_posted_heard_by_the_phone_and_reversed_exactly() {
             "{summary:?}"
         );
 
+        // 4. A payoff typed for the whole balance when only 100.000 was
+        // taken: counted 100.000, the loan shows paid off and a shortage is
+        // booked. Reversed and the 100.000 entered again, the phone takes it
+        // on the loan it still shows closed, and the shortage cancels.
+        let used: Vec<i64> = paid.iter().map(|p| p.loan_id).collect();
+        let (payoff_loan, loan_id, balance) = phone
+            .book
+            .search("thi".into(), 200)
+            .expect("search")
+            .into_iter()
+            .find_map(|hit| {
+                let detail = phone.book.worker_detail(hit.worker_id).ok()?;
+                detail.loans.into_iter().find(|l| {
+                    l.status == "active"
+                        && l.unsynced_paid == Decimal::ZERO
+                        && !used.contains(&loan_ids[&l.contract_no])
+                        && l.balance > Decimal::from(500_000)
+                })
+            })
+            .map(|l| (l.loan_id, loan_ids[&l.contract_no], dong(l.balance)))
+            .expect("another loan");
+        let taken = 100_000;
+        let vault_at = delta(&api.ledger(&sup), &ledger_before, "vault");
+        let wrong = phone
+            .book
+            .record_repayment(RepaymentInput {
+                loan_id: payoff_loan,
+                amount: Decimal::from(balance),
+                recorded_at: Utc::now(),
+            })
+            .expect("the payoff typed");
+        let batch_of = |what: &str| {
+            phone.book.sync(None).expect(what);
+            let queue = api.get("/api/v1/batches?status=pending", &sup);
+            queue
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|b| b["officer_id"].as_i64() == Some(officer_id))
+                .map(|b| b["batch_id"].as_str().unwrap().to_string())
+                .unwrap_or_else(|| panic!("{what}: {queue}"))
+        };
+        let typed_batch = batch_of("sync the payoff");
+        let (s, outcome) = api.post(
+            &format!("/api/v1/batches/{typed_batch}/approve"),
+            &sup,
+            json!({"cash_received": taken.to_string()}),
+        );
+        assert_eq!(s, StatusCode::OK, "{outcome}");
+        assert_eq!(api.installments(&sup, loan_id).1, (0, 0), "paid off");
+        phone.book.sync(None).expect("hear the payoff");
+        phone
+            .book
+            .request_reversal(CorrectionInput {
+                target_id: wrong.client_id,
+                reason: "Gõ nhầm cả dư nợ".into(),
+                recorded_at: Utc::now(),
+            })
+            .expect("reversal request");
+        phone
+            .book
+            .record_repayment(RepaymentInput {
+                loan_id: payoff_loan,
+                amount: Decimal::from(taken),
+                recorded_at: Utc::now(),
+            })
+            .expect("the phone takes the right amount on the loan the typo closed");
+        let fix_batch = batch_of("sync the fix");
+        let detail = api.get(&format!("/api/v1/batches/{fix_batch}"), &sup);
+        assert_eq!(
+            money(&detail["cash_collected"]),
+            taken - balance,
+            "{detail}"
+        );
+        let (s, outcome) = api.post(
+            &format!("/api/v1/batches/{fix_batch}/approve"),
+            &sup,
+            json!({"cash_received": "0"}),
+        );
+        assert_eq!(s, StatusCode::OK, "{outcome}");
+        let ledger = api.ledger(&sup);
+        assert_eq!(
+            over_short(&ledger),
+            0,
+            "{backend:?}: the shortage cancelled"
+        );
+        assert_eq!(delta(&ledger, &ledger_before, "vault") - vault_at, taken);
+        let (p, i) = api.installments(&sup, loan_id).1;
+        assert_eq!(p + i, balance - taken, "{backend:?}");
+        phone.book.sync(None).expect("sync after the fix");
+
         // Lan's shortage was set off against what the branch owed her for
         // the reversal she asked for: her phone hears it is all settled.
         let summary = phone.book.today_summary().unwrap();
