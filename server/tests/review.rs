@@ -2410,6 +2410,50 @@ async fn an_officers_shortage_is_written_off_by_the_fund() {
     }
 }
 
+/// A repayment refused at upload because its worker moved to another
+/// officer meanwhile keeps its loan and amount only in its body: its cash
+/// taken at the counter still settles it.
+#[tokio::test]
+async fn cash_of_a_record_refused_at_upload_settles_at_the_counter() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let (sup, mut lan, _, l1) = lan_and_her_loan(&app).await;
+        let pay = repayment(&mut lan, &l1, 120_000, 1);
+        // W-001 goes to Hùng while Lan's phone is offline.
+        let text =
+            String::from_utf8(std::fs::read(common::fixture_dir().join("workers.csv")).unwrap())
+                .unwrap()
+                .replace(",P.12,0,,CB-TD-01", ",P.12,0,,CB-TD-02");
+        let (s, body) = app.post_csv("/api/v1/imports/workers", &admin, &text).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (_, outcomes) = lan.upload(&app, vec![pay.clone()]).await;
+        assert_eq!(outcomes[0].0, UploadOutcome::Rejected, "{outcomes:?}");
+        let l1_id = app.id_of("loans", "L-001").await;
+        let (s, receipt) = app
+            .post(
+                &format!("/api/v1/loans/{l1_id}/repayments"),
+                &sup,
+                &json!({"client_id": Uuid::now_v7(), "amount": "120000", "note": "Người vay nộp lại",
+                        "settles_record": pay.client_id}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{backend:?}: {receipt}");
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/records/{}/settle", pay.client_id),
+                &sup,
+                &json!({"note": "x"}),
+            )
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("already_settled")),
+            "{body}"
+        );
+    }
+}
+
 /// A gift refused with its batch that the worker really received: settled
 /// as handed out, the branch's stock goes down by the package (a campaign
 /// expense); a repayment has no package to take off the stock.

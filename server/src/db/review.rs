@@ -1930,12 +1930,29 @@ pub async fn counter_repayment(
         // The officer's refused repayment on this same loan, its very cash
         // (whether it is refused and not settled yet, settling it below
         // says).
-        let on: Option<(String, Option<i64>, Option<i64>)> =
-            sqlx::query_as("SELECT kind, loan_id, amount FROM sync_records WHERE client_id = $1")
+        // A record refused at upload may keep neither its loan nor its
+        // amount in columns (a loan no longer in the officer's portfolio):
+        // its body says them.
+        let on: Option<(String, Option<i64>, Option<i64>, String)> =
+            sqlx::query_as("SELECT kind, loan_id, amount, body FROM sync_records WHERE client_id = $1")
                 .bind(record)
                 .fetch_optional(&mut *c)
                 .await?;
-        let Some((_, _, Some(held))) = on.filter(|o| o.0 == "repayment" && o.1 == Some(loan_id)) else {
+        let loan_uid: Option<uuid::Uuid> = sqlx::query_scalar("SELECT uid FROM loans WHERE id = $1")
+            .bind(loan_id)
+            .fetch_optional(&mut *c)
+            .await?;
+        let on = on.filter(|o| o.0 == "repayment").and_then(|(_, on_loan, held, body)| {
+            let paid = serde_json::from_str::<sotay_core::wire::UploadRecord>(&body).ok().and_then(|u| match u.body {
+                sotay_core::wire::RecordBody::Repayment(p) => Some(p),
+                _ => None,
+            });
+            let same_loan = on_loan == Some(loan_id)
+                || (on_loan.is_none() && paid.as_ref().is_some_and(|p| Some(p.loan_id) == loan_uid));
+            let held = held.or_else(|| paid.map(|p| p.amount.get()));
+            same_loan.then_some(held).flatten()
+        });
+        let Some(held) = on else {
             return Err(refused(
                 422,
                 "settles_another_loan",
