@@ -424,6 +424,17 @@ async fn a_day_is_counted_approved_posted_and_reversed() {
             .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert_eq!(body["code"], "amount_above_outstanding");
+        // The loan's balance and what the officer's receipt takes of it,
+        // each said as it is.
+        let detail = body["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("còn thu được tại quầy, 1.000.000 ₫")
+                && detail.contains(&format!(
+                    "khoản vay còn phải trả {}, trong đó 2.000.000 ₫",
+                    sotay_core::domain::money::format_vnd(l2_balance_before)
+                )),
+            "{body}"
+        );
         let request = counter("1000000");
         let (s, receipt) = app
             .post(&format!("/api/v1/loans/{l2_id}/repayments"), &sup, &request)
@@ -2439,6 +2450,21 @@ async fn cash_of_a_record_refused_at_upload_settles_at_the_counter() {
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{backend:?}: {receipt}");
+        assert_eq!(receipt["receipt_no"], "QUAY-CN-TD-000001", "{receipt}");
+        // Each branch's counter numbers its own receipts from 1.
+        let bt = app
+            .token("giamsat.bt", "super-pass-2", &common::device(2))
+            .await;
+        let l4_id = app.id_of("loans", "L-004").await;
+        let (s, theirs) = app
+            .post(
+                &format!("/api/v1/loans/{l4_id}/repayments"),
+                &bt,
+                &json!({"client_id": Uuid::now_v7(), "amount": "50000", "note": "Trả tại quầy"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{theirs}");
+        assert_eq!(theirs["receipt_no"], "QUAY-CN-BT-000001", "{theirs}");
         let (s, body) = app
             .post(
                 &format!("/api/v1/records/{}/settle", pay.client_id),

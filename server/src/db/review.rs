@@ -2004,15 +2004,32 @@ pub async fn counter_repayment(
         let check = rules::states_after(&book.states, &pending).and_then(|after| rules::check_repayment(status, &after, amount));
         if let Err(v) = check {
             let waiting: i64 = pending.iter().sum();
-            let (vi, en) = if waiting > 0 {
-                (
-                    format!("; trong đó {} do cán bộ đã thu đang chờ duyệt", format_vnd(waiting)),
-                    format!("; {} of it collected by the officer is waiting for review", format_vnd(waiting)),
-                )
-            } else {
-                (String::new(), String::new())
-            };
-            return Err(refused(422, v.code(), format!("{}{vi}", v.message_vi()), format!("{}{en}", v.message_en())));
+            // Above what is left once officers' collections waiting for
+            // review are counted: the loan's own balance said apart from
+            // what those take of it.
+            if waiting > 0 && matches!(v, RuleViolation::AboveOutstanding { .. }) {
+                let owed = outstanding(&book.states).total();
+                let left = (owed - waiting).max(0);
+                return Err(refused(
+                    422,
+                    v.code(),
+                    format!(
+                        "Số tiền {} lớn hơn số còn thu được tại quầy, {}: khoản vay còn phải trả {}, trong đó {} cán bộ đã thu đang chờ duyệt",
+                        format_vnd(amount),
+                        format_vnd(left),
+                        format_vnd(owed),
+                        format_vnd(waiting)
+                    ),
+                    format!(
+                        "{} is more than the counter can still take, {}: the loan owes {}, of which {} was collected by an officer and waits for review",
+                        format_vnd(amount),
+                        format_vnd(left),
+                        format_vnd(owed),
+                        format_vnd(waiting)
+                    ),
+                ));
+            }
+            return Err(refused(422, v.code(), v.message_vi(), v.message_en()));
         }
     }
     let allocation = poster.repay(loan_id, amount).map_err(|v| refused(422, v.code(), v.message_vi(), v.message_en()))?;
@@ -2029,7 +2046,17 @@ pub async fn counter_repayment(
         .await?
         .unwrap_or(0)
         + 1;
-    let receipt_no = format!("QUAY-{branch_code}-{id:06}");
+    // Each branch's counter receipt book numbers on from its own last
+    // receipt (without gaps; books from before numbered by the fund's
+    // count go on after their highest number).
+    let newest: Option<String> = sqlx::query_scalar(
+        "SELECT receipt_no FROM counter_repayments WHERE branch_id = $1 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(branch_id)
+    .fetch_optional(&mut *c)
+    .await?;
+    let last = newest.and_then(|n| n.rsplit('-').next()?.parse::<i64>().ok()).unwrap_or(0);
+    let receipt_no = format!("QUAY-{branch_code}-{:06}", last + 1);
     sqlx::query(
         "INSERT INTO counter_repayments (id, client_id, loan_id, branch_id, amount, receipt_no, note, recorded_by, recorded_at,
              method, transfer_ref)
