@@ -359,7 +359,12 @@ pub async fn list(
                                 td.nowrap { (datetime(b.synced_at)) }
                                 td { (counts_text(lang, &b.counts)) }
                                 td.num {
-                                    (vnd(b.cash_collected))
+                                    @if b.cash_collected < 0 {
+                                        (lang.pick(format!("nợ lại {}", vnd(-b.cash_collected)), format!("owed {}", vnd(-b.cash_collected))))
+                                        br; small.muted { (lang.t("chi nhánh nợ lại cán bộ", "the branch owes the officer")) }
+                                    } @else {
+                                        (vnd(b.cash_collected))
+                                    }
                                     @if b.status == BatchStatus::Rejected && b.cash_collected > 0 {
                                         br; small.muted { (lang.t("cán bộ còn giữ", "held by the officer")) }
                                     }

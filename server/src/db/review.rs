@@ -1634,11 +1634,15 @@ pub async fn review_approve(
         // within a minute).
         let id = batch_id.simple().to_string();
         let memo = format!(
-            "Nộp tiền của {} (lô đồng bộ lúc {}, mã …{}): phải nộp {}, thực nhận {}",
+            "Nộp tiền của {} (lô đồng bộ lúc {}, mã …{}): {}, thực nhận {}",
             head.officer_name,
             sotay_core::domain::time::format_datetime(head.received_at),
             &id[id.len() - 6..],
-            format_vnd(expected),
+            if expected < 0 {
+                format!("chi nhánh nợ lại {} (đề nghị đảo trả lại nhiều hơn tiền thu)", format_vnd(-expected))
+            } else {
+                format!("phải nộp {}", format_vnd(expected))
+            },
             format_vnd(cash_received)
         );
         let e = poster.plan(EntryKind::Settlement, branch_id, memo, settlement);
