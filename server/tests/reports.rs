@@ -685,6 +685,22 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
             (o["allocation"].as_i64(), o["handed_out"].as_i64()),
             (Some(30), Some(1))
         );
+        // Asked for a day before the gift: none handed out that day, but
+        // the allocation still has only 29 left.
+        let before = (sotay_server::reports::today() - Duration::days(3)).format("%d/%m/%Y");
+        let (s, earlier) = app
+            .get(
+                &format!("/api/v1/reports/campaign-progress?from={before}&to={before}"),
+                &sup,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{earlier}");
+        let o = row_of(rows(&earlier, "by_officer"), "officer_code", "CB-TD-01").unwrap();
+        assert_eq!(
+            (o["handed_out"].as_i64(), o["remaining"].as_i64()),
+            (Some(0), Some(29)),
+            "{earlier}"
+        );
         assert!(row_of(rows(&camp, "by_branch"), "branch", "Chi nhánh Bình Tân").is_none());
         let (_, theirs) = app
             .get("/api/v1/reports/campaign-progress", &other_sup)

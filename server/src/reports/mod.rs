@@ -741,6 +741,20 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
         e.0 += g.approved;
         e.1 += g.pending;
     }
+    // What an allocation has left counts every gift handed out, whatever
+    // the days asked for: (campaign, branch or officer) → approved + pending.
+    let mut used: HashMap<(bool, i64, i64), i64> = HashMap::new();
+    let all = if from.is_some() || to.is_some() {
+        db.report_campaigns(&w, f.campaign_id, None, None)
+            .await?
+            .gifts
+    } else {
+        data.gifts.clone()
+    };
+    for g in &all {
+        *used.entry((false, g.campaign_id, g.branch_id)).or_default() += g.approved + g.pending;
+        *used.entry((true, g.campaign_id, g.officer_id)).or_default() += g.approved + g.pending;
+    }
     let branch_quota: HashMap<(i64, i64), i64> = data
         .branch_quotas
         .iter()
@@ -840,12 +854,12 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
         ]);
         c
     };
-    let tail = |quota: Option<i64>, approved: i64, pending: i64, value: i64| {
+    let tail = |quota: Option<i64>, approved: i64, pending: i64, used: i64, value: i64| {
         vec![
             quota.map_or(Cell::Empty, Cell::Count),
             Cell::Count(approved),
             Cell::Count(pending),
-            quota.map_or(Cell::Empty, |q| Cell::Count(q - approved - pending)),
+            quota.map_or(Cell::Empty, |q| Cell::Count(q - used)),
             quota.map_or(Cell::Empty, |q| {
                 Cell::BasisPoints(basis_points(approved, q))
             }),
@@ -864,6 +878,7 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
             branch_quota.get(&(*k, *b)).copied(),
             *approved,
             *pending,
+            used.get(&(false, *k, *b)).copied().unwrap_or(0),
             c.gift_value,
         ));
         branches.rows.push(row);
@@ -886,6 +901,7 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
             officer_quota.get(&(*k, *o)).copied(),
             *approved,
             *pending,
+            used.get(&(true, *k, *o)).copied().unwrap_or(0),
             c.gift_value,
         ));
         officers.rows.push(row);
