@@ -290,6 +290,23 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{out}");
+        // And a visit alone, approved with no cash: a batch of the day too.
+        let look = hung.record(RecordBody::Visit(VisitPayload {
+            worker_id: l3.worker_id,
+            purpose: VisitPurpose::RepaymentFollowUp,
+            outcome: "Hẹn trả tuần sau".into(),
+            notes: String::new(),
+            location: None,
+        }));
+        let (vbatch, _) = hung.upload(&app, vec![look]).await;
+        let (s, out) = app
+            .post(
+                &format!("/api/v1/batches/{vbatch}/approve"),
+                &sup,
+                &json!({"cash_received": "0"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{out}");
 
         // At the counter, then Lan's reversal of the L-002 collection.
         let l1_id = app.id_of("loans", "L-001").await;
@@ -349,6 +366,12 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
             ledger_collected(&app.db, Some(hung_id)).await
         );
         assert_eq!(sum("CB-TD-02", "collected"), 300_000);
+        let batches: i64 = officers
+            .iter()
+            .filter(|r| r["officer_code"] == "CB-TD-02")
+            .filter_map(|r| r["batches"].as_i64())
+            .sum();
+        assert_eq!(batches, 2, "the visit's batch counts: {daily}");
         assert_eq!(
             sum("QUAY", "collected"),
             ledger_collected(&app.db, None).await

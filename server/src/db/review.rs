@@ -1664,7 +1664,15 @@ pub async fn review_approve(
     write_fates(c, batch_id, &fates, now).await?;
     let entries_posted = poster.entries.len() as i64;
     let first_entry = poster.entries.first().map(|e| e.id);
+    // A batch without cash (visits, gifts) has no settlement entry to count
+    // it among the day's approved batches: counted here.
+    let cashless = !poster.entries.iter().any(|e| e.kind == EntryKind::Settlement);
     let (changed_loans, loans_closed) = poster.write(c, now).await?;
+    if cashless {
+        let counted = crate::reports::rows::DailyDelta { batches: 1, ..Default::default() };
+        super::reports::daily_add(c, sotay_core::domain::time::local_date(now), &[((branch_id, head.officer_id), counted)])
+            .await?;
+    }
 
     // The officer's phones learn the records' fates and the cash counted
     // from one change, the batch's (named by its first record).
