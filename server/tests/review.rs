@@ -2314,6 +2314,108 @@ async fn a_correction_from_the_phone_nets_against_the_cash_handed_over() {
     }
 }
 
+/// A reversal request synced before the right amount is entered again (two
+/// syncs): the re-entry may take what the wrong receipt took, as when both
+/// come in one upload; approving the re-entry's batch first names the batch
+/// to approve before it. A void of the request takes that back.
+#[tokio::test]
+async fn a_correction_synced_before_its_re_entry_gives_the_loan_back() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let (sup, mut lan, _, l1) = lan_and_her_loan(&app).await;
+        let l1_id = app.id_of("loans", "L-001").await;
+        let (_, balance, _) = book(&app, &sup, l1_id).await;
+        let start = ledger(&app, &sup).await;
+        // The last payment typed 100.000 short, approved.
+        let short = repayment(&mut lan, &l1, balance - 100_000, 1);
+        let (first, _) = lan.upload(&app, vec![short.clone()]).await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{first}/approve"),
+                &sup,
+                &json!({"cash_received": (balance - 100_000).to_string()}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+
+        // Its reversal requested in one sync, then voided along with a
+        // re-entry in the next: the re-entry is above what the loan owes.
+        let undo = lan.record(RecordBody::ReversalRequest(ReversalRequestPayload {
+            target_id: short.client_id,
+            reason: "Gõ thiếu 100.000".into(),
+        }));
+        let (_, outcomes) = lan.upload(&app, vec![undo.clone()]).await;
+        assert_eq!(outcomes[0].0, UploadOutcome::Accepted, "{outcomes:?}");
+        let unasked = lan.record(RecordBody::Void(VoidPayload {
+            target_id: undo.client_id,
+            reason: "Chưa cần đảo".into(),
+        }));
+        let early = repayment(&mut lan, &l1, balance, 2);
+        let (_, outcomes) = lan.upload(&app, vec![unasked, early]).await;
+        assert_eq!(outcomes[0].0, UploadOutcome::Accepted, "{outcomes:?}");
+        assert_eq!(
+            (outcomes[1].0, outcomes[1].1.as_deref()),
+            (UploadOutcome::Rejected, Some("amount_above_outstanding")),
+            "{backend:?}: {outcomes:?}"
+        );
+
+        // Asked again in one sync, the whole amount entered in the next.
+        let undo = lan.record(RecordBody::ReversalRequest(ReversalRequestPayload {
+            target_id: short.client_id,
+            reason: "Gõ thiếu 100.000".into(),
+        }));
+        let (asked, _) = lan.upload(&app, vec![undo]).await;
+        let whole = repayment(&mut lan, &l1, balance, 3);
+        let (reentered, outcomes) = lan.upload(&app, vec![whole]).await;
+        assert_eq!(
+            outcomes[0].0,
+            UploadOutcome::Accepted,
+            "{backend:?}: {outcomes:?}"
+        );
+
+        // Approved first, the re-entry is more than the loan owes: the
+        // refusal names the batch with the request.
+        let (s, refused) = app
+            .post(
+                &format!("/api/v1/batches/{reentered}/approve"),
+                &sup,
+                &json!({"cash_received": "100000"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{refused}");
+        let tail = &asked.simple().to_string()[26..];
+        let said = refused.to_string();
+        assert!(
+            said.contains(&format!("mã …{tail}")) && said.contains(&lan.receipt(1)),
+            "{backend:?}: {refused}"
+        );
+
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{asked}/approve"),
+                &sup,
+                &json!({"cash_received": "0"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{reentered}/approve"),
+                &sup,
+                &json!({"cash_received": "100000"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (_, left, status) = book(&app, &sup, l1_id).await;
+        assert_eq!((left, status.as_str()), (0, "\"closed\""), "{backend:?}");
+        let end = ledger(&app, &sup).await;
+        assert_eq!(net(&end, "vault") - net(&start, "vault"), balance);
+        assert_eq!(net(&end, "cash_over_short"), 0, "{backend:?}");
+        assert_eq!(net(&end, "cash_in_hand"), 0, "{backend:?}");
+        assert!(app.db.ledger_balance_drift().await.unwrap().is_empty());
+    }
+}
+
 /// A shortage the officer cannot pay is written off on the fund's decision:
 /// by an admin only, the vault unmoved, the loss on its own account; taking
 /// it back needs an admin too.

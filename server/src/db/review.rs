@@ -1477,7 +1477,23 @@ pub async fn review_approve(
                         posted_targets.insert(r.id, posted);
                         fates.push((r.id, "approved", None));
                     }
-                    Err(v) => problems.push((r.client_id, format!("{who_vi}: {}", v.message_vi()), format!("{who_en}: {}", v.message_en()))),
+                    Err(v) => {
+                        let (mut vi, mut en) = (format!("{who_vi}: {}", v.message_vi()), format!("{who_en}: {}", v.message_en()));
+                        if matches!(v, RuleViolation::AboveOutstanding { .. }) {
+                            for w in reversals_waiting_elsewhere(c, loan_id, batch_id).await? {
+                                let id = w.batch_id.simple().to_string();
+                                let (at, tail) = (sotay_core::domain::time::format_datetime(w.received_at), &id[id.len() - 6..]);
+                                let receipt = w.receipt_no.unwrap_or_default();
+                                vi.push_str(&format!(
+                                    " — đề nghị đảo phiếu {receipt} trên khoản vay này đang chờ duyệt trong lô đồng bộ lúc {at} (mã …{tail}): duyệt lô đó trước, rồi duyệt lại lô này"
+                                ));
+                                en.push_str(&format!(
+                                    " — a reversal request of receipt {receipt} on this loan waits for review in the batch synced at {at} (id …{tail}): approve that batch first, then this one again"
+                                ));
+                            }
+                        }
+                        problems.push((r.client_id, vi, en))
+                    }
                 }
             }
             "gift_handout" => {
@@ -2384,6 +2400,36 @@ pub async fn counter_slip(c: &mut Conn, branch: Option<i64>, id: i64) -> DbResul
     .bind(bk)
     .bind(bid)
     .fetch_optional(&mut *c)
+    .await?)
+}
+
+/// A reversal request waiting for review in another batch than `batch_id`,
+/// of a receipt on a loan.
+#[derive(sqlx::FromRow)]
+struct WaitingReversal {
+    batch_id: uuid::Uuid,
+    received_at: DateTime<Utc>,
+    receipt_no: Option<String>,
+}
+
+/// The reversal requests of receipts on `loan_id` waiting for review in
+/// batches other than `batch_id`: approved, they give the loan back what
+/// their receipts took (a re-entry of an amount typed wrong, sent in a later
+/// batch, may need it).
+async fn reversals_waiting_elsewhere(c: &mut Conn, loan_id: i64, batch_id: uuid::Uuid) -> DbResult<Vec<WaitingReversal>> {
+    Ok(sqlx::query_as(
+        "SELECT q.batch_id, q.received_at, t.receipt_no FROM sync_records t
+         JOIN sync_records q ON q.target_client_id = t.client_id AND q.kind = 'reversal_request'
+         WHERE t.loan_id = $1 AND t.kind = 'repayment' AND q.batch_id <> $2 AND q.status = 'accepted'
+           AND NOT EXISTS (SELECT 1 FROM record_reviews qd WHERE qd.record_id = q.id)
+           AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = q.client_id AND v.kind = 'void'
+               AND v.status = 'accepted'
+               AND NOT EXISTS (SELECT 1 FROM record_reviews vd WHERE vd.record_id = v.id AND vd.decision <> 'approved'))
+         ORDER BY q.received_at, q.id",
+    )
+    .bind(loan_id)
+    .bind(batch_id)
+    .fetch_all(&mut *c)
     .await?)
 }
 

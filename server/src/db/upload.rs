@@ -761,6 +761,18 @@ struct Book {
     pending: i64,
 }
 
+impl Book {
+    /// A reversal request of a posted receipt of `amount` on this loan
+    /// (`sign` -1) gives it back to what can be collected, or its void (+1)
+    /// takes it again; a loan the receipt closed opens again.
+    fn give_back(&mut self, amount: i64, sign: i64) {
+        self.pending += sign * amount;
+        if matches!(self.status, LoanStatus::Closed) && self.owed - self.pending > 0 {
+            self.status = LoanStatus::Active;
+        }
+    }
+}
+
 /// Everything the rules need about the batch's records, read with one query
 /// per kind of fact, then kept up to date as the batch's records are
 /// accepted one after the other.
@@ -786,6 +798,10 @@ struct Facts {
     /// Reversal requests accepted in this upload that gave their loan back
     /// what their receipt took (see [`Facts::take_back`]).
     taken_back: USet<uuid::Uuid>,
+    /// Reversal requests stored earlier, waiting for review, that gave
+    /// their loan back what their receipt took: the loan and the amount, by
+    /// request (see [`Facts::load`]).
+    stored_taken_back: UMap<uuid::Uuid, (i64, i64)>,
 }
 
 impl Facts {
@@ -885,6 +901,46 @@ impl Facts {
             for (loan, sum) in qb.build_query_as::<(i64, i64)>().fetch_all(&mut *c).await? {
                 if let Some(b) = f.books.get_mut(&loan) {
                     b.pending = sum;
+                }
+            }
+        }
+
+        // A receipt posted already whose reversal request, sent in an
+        // earlier upload, waits for review: a repayment after it on the
+        // loan (the right amount entered again) may take what that receipt
+        // took, as the books will owe once both are approved, just as when
+        // both come in one upload (`Facts::take_back`). Looked for only on
+        // the loans this upload's repayments would otherwise take more of
+        // than they have left, so an ordinary upload reads nothing more.
+        let mut asked: UMap<uuid::Uuid, i64> = UMap::default();
+        for r in records {
+            if let RecordBody::Repayment(p) = &r.body {
+                *asked.entry(p.loan_id).or_insert(0) += p.amount.get();
+            }
+        }
+        let tight = distinct(asked.iter().filter_map(|(uid, sum)| {
+            let l = f.loans.get(uid)?;
+            let b = f.books.get(&l.id)?;
+            (matches!(b.status, LoanStatus::Closed) || *sum > b.owed - b.pending).then_some(l.id)
+        }));
+        for chunk in tight.chunks(n) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "SELECT q.client_id, t.loan_id, t.amount FROM sync_records t
+                 JOIN sync_records q ON q.target_client_id = t.client_id AND q.kind = 'reversal_request'
+                 WHERE t.kind = 'repayment' AND t.status = 'accepted' AND t.amount IS NOT NULL
+                 AND EXISTS (SELECT 1 FROM record_reviews td WHERE td.record_id = t.id AND td.decision = 'approved')
+                 AND NOT EXISTS (SELECT 1 FROM journal_entries je JOIN journal_entries jx ON jx.reverses = je.id WHERE je.record_id = t.id)
+                 AND q.status = 'accepted' AND NOT EXISTS (SELECT 1 FROM record_reviews qd WHERE qd.record_id = q.id)
+                 AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = q.client_id AND v.kind = 'void'
+                     AND v.status = 'accepted'
+                     AND NOT EXISTS (SELECT 1 FROM record_reviews vd WHERE vd.record_id = v.id AND vd.decision <> 'approved'))
+                 AND ",
+            );
+            <DB as Lists>::ints(&mut qb, "t.loan_id", chunk);
+            for (request, loan, amount) in qb.build_query_as::<(uuid::Uuid, i64, i64)>().fetch_all(&mut *c).await? {
+                if let Some(book) = f.books.get_mut(&loan) {
+                    book.give_back(amount, -1);
+                    f.stored_taken_back.insert(request, (loan, amount));
                 }
             }
         }
@@ -1222,10 +1278,7 @@ impl Facts {
         let (Some(book), Some(amount)) = (t.loan_id.and_then(|l| self.books.get_mut(&l)), t.amount) else {
             return false;
         };
-        book.pending += sign * amount;
-        if matches!(book.status, LoanStatus::Closed) && book.owed - book.pending > 0 {
-            book.status = LoanStatus::Active;
-        }
+        book.give_back(amount, sign);
         true
     }
 
@@ -1259,6 +1312,11 @@ impl Facts {
                 }
                 if let Some(x) = asked.filter(|_| self.taken_back.remove(&target)) {
                     self.take_back(x, 1);
+                }
+                if let Some((loan, amount)) = self.stored_taken_back.remove(&target) {
+                    if let Some(book) = self.books.get_mut(&loan) {
+                        book.give_back(amount, 1);
+                    }
                 }
             }
             _ => {}
