@@ -2618,6 +2618,7 @@ async fn a_refused_gift_handed_out_for_real_is_taken_off_the_stock() {
             .await;
         assert_eq!(s, StatusCode::OK, "{body}");
         let before = ledger(&app, &sup).await;
+        let cursor = lan.snapshot(&app).await.next;
         let settle = |id: Uuid| format!("/api/v1/records/{id}/settle");
         let (s, body) = app
             .post(
@@ -2653,6 +2654,55 @@ async fn a_refused_gift_handed_out_for_real_is_taken_off_the_stock() {
         );
         assert_eq!(net(&after, "vault"), net(&before, "vault"));
         assert!(app.db.ledger_balance_drift().await.unwrap().is_empty());
+
+        // The package is the worker's gift of the campaign: the phone
+        // hears it (her allocation used, the worker a recipient), another
+        // is refused, and the reports count it.
+        let page = lan.changes(&app, &cursor).await;
+        let k = page.campaigns.iter().find(|k| k.id == tet.id).unwrap();
+        assert!(k.recipients.contains(&worker.id), "{backend:?}: {k:?}");
+        assert_eq!(k.officer_remaining, tet.officer_remaining - 1, "{k:?}");
+        let again = lan.record(RecordBody::GiftHandout(GiftHandoutPayload {
+            campaign_id: tet.id,
+            worker_id: worker.id,
+            acknowledged_name: worker.full_name.clone(),
+            signature_sha256: None,
+        }));
+        let (_, outcomes) = lan.upload(&app, vec![again]).await;
+        assert_eq!(
+            (outcomes[0].0, outcomes[0].1.as_deref()),
+            (UploadOutcome::Rejected, Some("already_received")),
+            "{backend:?}"
+        );
+        let (s, progress) = app.get("/api/v1/reports/campaign-progress", &sup).await;
+        assert_eq!(s, StatusCode::OK, "{progress}");
+        let sheet = |report: &Value, key: &str| -> Vec<Value> {
+            report["sheets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["key"] == key)
+                .unwrap()["rows"]
+                .as_array()
+                .unwrap()
+                .clone()
+        };
+        let officer = sheet(&progress, "by_officer")
+            .into_iter()
+            .find(|o| o["officer_code"] == "CB-TD-01")
+            .unwrap();
+        assert_eq!(officer["handed_out"], 1, "{backend:?}: {progress}");
+        let worker_id = app.id_of_uid("workers", worker.id).await;
+        let (s, statement) = app
+            .get(
+                &format!("/api/v1/reports/worker-statement?worker_id={worker_id}"),
+                &sup,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{statement}");
+        let gifts = sheet(&statement, "gifts");
+        assert_eq!(gifts.len(), 1, "{statement}");
+        assert_eq!(money(&gifts[0]["value"]), value, "{statement}");
     }
 }
 

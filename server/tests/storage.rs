@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{fresh_db, import_fixture, import_fixture_without_loans, system_audit, BACKENDS};
+use common::{fresh_db, import_fixture, import_fixture_for_an_old_schema, system_audit, BACKENDS};
 use sotay_core::domain::schedule::{build_schedule, Frequency, InterestMethod, LoanTerms};
 use sotay_server::db::{CanonicalBatch, Db, ImportCounts, Scope};
 use sotay_server::import::csv::ImportKind;
@@ -482,7 +482,7 @@ async fn upgrading_a_sqlite_database_keeps_its_books() {
     let before = sqlx::migrate::Migrator::new(older).await.unwrap();
     before.run(&pool).await.unwrap();
     let old = Db::Sqlite(pool);
-    import_fixture_without_loans(&old).await;
+    import_fixture_for_an_old_schema(&old).await;
     for sql in [
         "INSERT INTO devices (id, user_id, name, code, created_at, last_seen_at)
          SELECT 'dev-1', id, 'phone', 'OLD1', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z' FROM users WHERE username = 'canbo.lan'",
@@ -615,7 +615,7 @@ async fn upgrading_posts_the_opening_of_the_loans_already_in_the_books() {
     for backend in BACKENDS {
         let keep = sotay_tests::fresh_database(backend).await;
         let old = schema_before(&keep.url, backend, 18).await;
-        import_fixture_without_loans(&old).await;
+        import_fixture_for_an_old_schema(&old).await;
         // Two loans as an older import stored them: L-OLD owed 500.000 ₫ of
         // principal then (500.000 of 1.000.000 paid before the import);
         // L-PAID owed nothing. Then 200.000 ₫ of L-OLD's principal was
@@ -728,7 +728,7 @@ async fn the_sqlite_sync_keys_rebuild_keeps_records_and_triggers() {
     let Db::Sqlite(pool) = old.clone() else {
         unreachable!()
     };
-    import_fixture_without_loans(&old).await;
+    import_fixture_for_an_old_schema(&old).await;
     let officer: i64 = scalar(&old, "SELECT id FROM users WHERE username = 'canbo.lan'").await;
     let device = uuid::Uuid::now_v7();
     exec(

@@ -254,9 +254,12 @@ const GIFT_REVERSED: &str = "EXISTS (SELECT 1 FROM journal_entries je JOIN journ
      WHERE je.record_id = g.id)";
 const RECORD_VOIDED: &str = "EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = g.client_id
      AND v.kind = 'void' AND v.status = 'accepted')";
+/// A refused gift record `g` settled as a package handed out for real.
+const GIFT_HANDED_OUT: &str = handed_out_sql!(g);
 
-/// Gifts by campaign, branch and officer: approved (and not reversed) and
-/// still waiting for review (and not voided), recorded within the range.
+/// Gifts by campaign, branch and officer: approved (and not reversed), or
+/// refused and settled as handed out for real, and still waiting for review
+/// (and not voided), recorded within the range.
 pub async fn gifts(
     c: &mut Conn,
     w: &Where,
@@ -266,10 +269,12 @@ pub async fn gifts(
 ) -> DbResult<Vec<rr::GiftCountRow>> {
     let mut qb = sqlx::QueryBuilder::<DB>::new(format!(
         "SELECT g.campaign_id, u.branch_id, g.officer_id,
-                CAST(SUM(CASE WHEN rv.decision = 'approved' AND NOT {GIFT_REVERSED} THEN 1 ELSE 0 END) AS BIGINT) AS approved,
-                CAST(SUM(CASE WHEN rv.record_id IS NULL AND NOT {RECORD_VOIDED} THEN 1 ELSE 0 END) AS BIGINT) AS pending
+                CAST(SUM(CASE WHEN (g.status = 'accepted' AND rv.decision = 'approved' AND NOT {GIFT_REVERSED})
+                              OR {GIFT_HANDED_OUT} THEN 1 ELSE 0 END) AS BIGINT) AS approved,
+                CAST(SUM(CASE WHEN g.status = 'accepted' AND rv.record_id IS NULL AND NOT {RECORD_VOIDED}
+                              THEN 1 ELSE 0 END) AS BIGINT) AS pending
          FROM sync_records g JOIN users u ON u.id = g.officer_id LEFT JOIN record_reviews rv ON rv.record_id = g.id
-         WHERE g.kind = 'gift_handout' AND g.status = 'accepted'"
+         WHERE g.kind = 'gift_handout' AND (g.status = 'accepted' OR {GIFT_HANDED_OUT})"
     ));
     if let Some(k) = campaign {
         qb.push(" AND g.campaign_id = ").push_bind(k);
@@ -393,18 +398,19 @@ pub async fn statement_payments(c: &mut Conn, worker_id: i64) -> DbResult<Vec<rr
     .await?)
 }
 
-/// Gifts the worker received (approved or waiting for review).
+/// Gifts the worker received (approved or waiting for review, or refused
+/// and settled as handed out for real), and those refused at review.
 pub async fn statement_gifts(c: &mut Conn, worker_id: i64) -> DbResult<Vec<rr::StatementGift>> {
     let sql = format!(
         "SELECT k.code AS campaign_code, k.name AS campaign_name, k.gift_value, g.recorded_at,
                 COALESCE(u.full_name, '') AS officer_name,
-                CASE WHEN {GIFT_REVERSED} THEN 'reversed' WHEN {RECORD_VOIDED} THEN 'voided'
-                     ELSE COALESCE(rv.decision, 'pending') END AS state,
+                CASE WHEN {GIFT_HANDED_OUT} THEN 'handed_out' WHEN {GIFT_REVERSED} THEN 'reversed'
+                     WHEN {RECORD_VOIDED} THEN 'voided' ELSE COALESCE(rv.decision, 'pending') END AS state,
                 g.body, g.officer_id, CASE WHEN s.sha256 IS NULL THEN '' ELSE 'received' END AS signature
          FROM sync_records g JOIN campaigns k ON k.id = g.campaign_id JOIN users u ON u.id = g.officer_id
               LEFT JOIN record_reviews rv ON rv.record_id = g.id
               LEFT JOIN signatures s ON s.record_id = g.id
-         WHERE g.worker_id = $1 AND g.kind = 'gift_handout' AND g.status = 'accepted'
+         WHERE g.worker_id = $1 AND g.kind = 'gift_handout' AND (g.status = 'accepted' OR {GIFT_HANDED_OUT})
          ORDER BY g.recorded_at"
     );
     let mut gifts: Vec<rr::StatementGift> = sqlx::query_as(&sql).bind(worker_id).fetch_all(&mut *c).await?;

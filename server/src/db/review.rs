@@ -272,21 +272,27 @@ pub async fn settle_refused(
         }
     };
     sqlx::query(
-        "INSERT INTO refused_settlements (record_id, note, settled_by, settled_at, entry_id) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO refused_settlements (record_id, note, settled_by, settled_at, entry_id, handed_out)
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(id)
     .bind(note)
     .bind(who.user_id)
     .bind(now)
     .bind(entry_id)
+    .bind(stock_out)
     .execute(&mut *c)
     .await?;
-    // The officer's phones learn it: the cash or package is dealt with.
-    let officer: i64 = sqlx::query_scalar("SELECT officer_id FROM sync_records WHERE id = $1")
-        .bind(id)
-        .fetch_one(&mut *c)
-        .await?;
-    append_changes(c, &[(officer, "record", id)]).await?;
+    // The officer's phones learn it: the cash or package is dealt with; a
+    // package handed out counts as the worker's gift and in her allocation.
+    let (officer, campaign): (i64, Option<i64>) =
+        sqlx::query_as("SELECT officer_id, campaign_id FROM sync_records WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *c)
+            .await?;
+    let mut feed = vec![(officer, "record", id)];
+    feed.extend(campaign.filter(|_| stock_out).map(|k| (officer, "campaign", k)));
+    append_changes(c, &feed).await?;
     let detail = serde_json::json!({ "kind": kind, "note": note, "entry": entry_id });
     audit_append(c, &who.audit("refused.settle", "sync_record", record.to_string(), detail), now).await?;
     let by: String = sqlx::query_scalar("SELECT full_name FROM users WHERE id = $1")
@@ -488,7 +494,8 @@ async fn voided(c: &mut Conn, records: &mut [rv::ReviewRecordRow]) -> DbResult<(
 /// Sets each gift's rank: how many gifts of its campaign its officer had
 /// recorded up to and including it that still count against the
 /// allocation — accepted, not voided, not rejected or left out at review,
-/// not reversed (one query for all of them).
+/// not reversed, or refused and settled as handed out for real (one query
+/// for all of them).
 async fn gift_ranks(c: &mut Conn, records: &mut [rv::ReviewRecordRow]) -> DbResult<()> {
     let gifts = || records.iter().filter(|r| r.kind == "gift_handout");
     let Some(last) = gifts().map(|r| r.id).max() else { return Ok(()) };
@@ -504,13 +511,15 @@ async fn gift_ranks(c: &mut Conn, records: &mut [rv::ReviewRecordRow]) -> DbResu
         for os in officers.chunks(<DB as Lists>::chunk_len() / 2) {
             let mut qb = sqlx::QueryBuilder::<DB>::new(concat!(
                 "SELECT r.campaign_id, r.officer_id, r.id FROM sync_records r
-                 WHERE r.kind = 'gift_handout' AND r.status = 'accepted'
+                 WHERE r.kind = 'gift_handout' AND ((r.status = 'accepted'
                    AND NOT EXISTS (SELECT 1 FROM record_reviews d WHERE d.record_id = r.id AND d.decision <> 'approved')
                    AND NOT EXISTS (SELECT 1 FROM journal_entries e JOIN journal_entries x ON x.reverses = e.id
                                    WHERE e.record_id = r.id)
                    AND ",
                 no_live_void_sql!(),
-                " AND "
+                ") OR ",
+                handed_out_sql!(r),
+                ") AND "
             ));
             <DB as Lists>::ints(&mut qb, "r.campaign_id", ks);
             qb.push(" AND ");

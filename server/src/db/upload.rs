@@ -62,6 +62,20 @@ macro_rules! reversed_sql {
     };
 }
 
+/// Record `$r`, refused (at upload or at review), is HANDED OUT after all:
+/// a supervisor settled it as a package the worker really received
+/// (`stock_out`), and that stock entry is not reversed (migration 0037).
+macro_rules! handed_out_sql {
+    ($r:ident) => {
+        concat!(
+            "EXISTS (SELECT 1 FROM refused_settlements ho WHERE ho.record_id = ",
+            stringify!($r),
+            ".id AND ho.handed_out
+                 AND NOT EXISTS (SELECT 1 FROM journal_entries hx WHERE hx.reverses = ho.entry_id))"
+        )
+    };
+}
+
 /// SQL: record `r` is LIVE.
 const LIVE: &str = live_sql!();
 
@@ -86,8 +100,17 @@ const PENDING_REPAYMENTS: &str = concat!("FROM undecided_repayments r WHERE ", n
 /// SQL: record `r` is REVERSED.
 const REVERSED: &str = reversed_sql!();
 
-/// SQL: `r` is a gift handout that counts: LIVE and not REVERSED.
-const LIVE_HANDOUT: &str = concat!("(r.kind = 'gift_handout' AND ", live_sql!(), " AND NOT ", reversed_sql!(), ")");
+/// SQL: `r` is a gift handout that counts: LIVE and not REVERSED, or
+/// HANDED OUT after all.
+const LIVE_HANDOUT: &str = concat!(
+    "(r.kind = 'gift_handout' AND ((",
+    live_sql!(),
+    " AND NOT ",
+    reversed_sql!(),
+    ") OR ",
+    handed_out_sql!(r),
+    "))"
+);
 
 /// Values in one IN list on SQLite, which allows 32,766 bound parameters a
 /// statement (PostgreSQL takes a whole list as one array parameter); a
@@ -786,10 +809,10 @@ struct Facts {
     campaigns: UMap<uuid::Uuid, CampaignFactsRow>,
     /// Each uploading officer's quota per campaign, by (officer, campaign).
     quotas: UMap<(i64, i64), i64>,
-    /// LIVE, not REVERSED handouts of each uploading officer per campaign,
-    /// by (officer, campaign).
+    /// Handouts that count (LIVE_HANDOUT) of each uploading officer per
+    /// campaign, by (officer, campaign).
     given: UMap<(i64, i64), i64>,
-    /// LIVE, not REVERSED handouts per (campaign, worker).
+    /// Handouts that count (LIVE_HANDOUT) per (campaign, worker).
     received: UMap<(i64, i64), i64>,
     /// Records that a void or a reversal request may name.
     known: UMap<uuid::Uuid, Known>,
@@ -982,7 +1005,7 @@ impl Facts {
                 <DB as Lists>::ints(&mut qb, "r.officer_id", by);
                 qb.push(" AND ");
                 <DB as Lists>::ints(&mut qb, "r.campaign_id", chunk);
-                qb.push(" AND ").push(LIVE).push(" AND NOT ").push(REVERSED);
+                qb.push(" AND ").push(LIVE_HANDOUT);
                 qb.push(" GROUP BY r.officer_id, r.campaign_id");
                 for (officer, k, count) in qb.build_query_as::<(i64, i64, i64)>().fetch_all(&mut *c).await? {
                     f.given.insert((officer, k), count);
@@ -996,7 +1019,7 @@ impl Facts {
                 <DB as Lists>::ints(&mut qb, "r.campaign_id", chunk);
                 qb.push(" AND ");
                 <DB as Lists>::ints(&mut qb, "r.worker_id", workers);
-                qb.push(" AND ").push(LIVE).push(" AND NOT ").push(REVERSED).push(" GROUP BY r.campaign_id, r.worker_id");
+                qb.push(" AND ").push(LIVE_HANDOUT).push(" GROUP BY r.campaign_id, r.worker_id");
                 for (k, w, count) in qb.build_query_as::<(i64, i64, i64)>().fetch_all(&mut *c).await? {
                     f.received.insert((k, w), count);
                 }

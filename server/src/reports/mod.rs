@@ -1249,13 +1249,17 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
     for g in s.gifts.iter().filter(|g| in_range(g.recorded_at)) {
         let state = match g.state.as_str() {
             "approved" => ("Đã duyệt", "Approved"),
+            "handed_out" => (
+                "Đã trao thật (ghi giảm kho)",
+                "Handed out for real (taken off the stock)",
+            ),
             "pending" => ("Chờ duyệt", "Pending"),
             "reversed" => ("Đã đảo", "Reversed"),
             "voided" => ("Đã hủy", "Voided"),
             "excluded" => ("Bị loại", "Excluded"),
             _ => ("Bị từ chối", "Refused"),
         };
-        let counts = g.state == "approved";
+        let counts = matches!(g.state.as_str(), "approved" | "handed_out");
         gifts.rows.push(vec![
             Cell::DateTime(g.recorded_at),
             Cell::text(&g.campaign_code),

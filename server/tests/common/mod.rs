@@ -69,13 +69,14 @@ pub async fn import_fixture(db: &Db) -> sotay_server::db::ImportReport {
     import_fixture_files(db, fixture_files()).await
 }
 
-/// The fixture fund without its loans, for a schema older than the loans'
-/// opening entries (0018): today's import posts them.
-pub async fn import_fixture_without_loans(db: &Db) -> sotay_server::db::ImportReport {
+/// The fixture fund without its loans and gift allocations, for a schema
+/// older than the loans' opening entries (0018) and the refused records'
+/// settlements (0031): today's import posts the one and reads the other.
+pub async fn import_fixture_for_an_old_schema(db: &Db) -> sotay_server::db::ImportReport {
     use sotay_server::import::csv::ImportKind;
     let files = fixture_files()
         .into_iter()
-        .filter(|f| f.kind != ImportKind::Loans)
+        .filter(|f| !matches!(f.kind, ImportKind::Loans | ImportKind::Allocations))
         .collect();
     import_fixture_files(db, files).await
 }
@@ -307,6 +308,23 @@ impl TestApp {
                     .await
                     .expect("id")
             }
+        }
+    }
+
+    /// The id of the row of `table` whose `uid` is `uid`.
+    pub async fn id_of_uid(&self, table: &str, uid: uuid::Uuid) -> i64 {
+        let sql = format!("SELECT id FROM {table} WHERE uid = $1");
+        match &self.db {
+            Db::Sqlite(p) => sqlx::query_scalar(&sql)
+                .bind(uid)
+                .fetch_one(p)
+                .await
+                .expect("id"),
+            Db::Postgres(p) => sqlx::query_scalar(&sql)
+                .bind(uid)
+                .fetch_one(p)
+                .await
+                .expect("id"),
         }
     }
 
