@@ -575,8 +575,9 @@ impl Store {
                 [],
                 |r| r.get(0),
             )?;
-            // Receipts handed over already that this phone's reversal
-            // requests take back: the officer keeps that much back from
+            // Receipts (handed over already, or waiting for review) that
+            // this phone's reversal requests take back (not one set aside
+            // after failing to send): the officer keeps that much back from
             // what she hands over next (to give back to the borrower, or
             // because it is in the vault already, as when she enters again
             // an amount typed wrong) — as the server nets them; beyond what
@@ -584,7 +585,7 @@ impl Store {
             // `open`: not decided yet; `netted`: approved, netted.
             let taken_back = |day: Option<&str>, open: bool| -> Result<i64> {
                 let state = if open {
-                    "vs.state IN ('pending', 'accepted', 'wedged') AND ts.state = 'approved'"
+                    "vs.state IN ('pending', 'accepted') AND ts.state IN ('pending', 'accepted', 'approved')"
                 } else {
                     "vs.state = 'approved' AND vs.code = 'netted'"
                 };

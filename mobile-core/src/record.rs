@@ -127,8 +127,16 @@ pub(crate) fn loan_row(conn: &Connection, id: &str) -> Result<Option<LoanRow>> {
     .transpose()
 }
 
+/// SQL: the targets of this device's reversal requests not decided yet
+/// (waiting to be sent, or for approval): a receipt they name is taken
+/// back, as the books will have it once both are approved. One set aside
+/// after failing to send is not: the server has not got it.
+pub(crate) const REVERSAL_ASKED: &str = "SELECT v.target_id FROM reversal_requests v
+    JOIN record_states vs ON vs.client_id = v.client_id WHERE vs.state IN ('pending', 'accepted')";
+
 /// This device's repayments on a loan that the books do not hold yet
-/// (waiting for the server or for approval), not voided, in recording order.
+/// (waiting for the server or for approval), not voided, not taken back by
+/// a reversal request at the server, in recording order.
 pub(crate) fn unbooked_repayments(conn: &Connection, loan_id: &str) -> Result<Vec<i64>> {
     let mut st = conn.prepare_cached(&format!(
         "SELECT r.amount FROM repayments r
@@ -136,6 +144,7 @@ pub(crate) fn unbooked_repayments(conn: &Connection, loan_id: &str) -> Result<Ve
          JOIN outbox o ON o.client_id = r.client_id
          WHERE r.loan_id = ?1 AND s.state IN ('pending', 'accepted', 'wedged')
            AND r.client_id NOT IN ({VOIDED})
+           AND r.client_id NOT IN ({REVERSAL_ASKED} AND v.client_id NOT IN ({VOIDED}))
          ORDER BY o.device_seq"
     ))?;
     let v = st
@@ -145,8 +154,9 @@ pub(crate) fn unbooked_repayments(conn: &Connection, loan_id: &str) -> Result<Ve
 }
 
 /// This device's booked repayments on a loan that a reversal request of
-/// this device, not decided yet (waiting for the server or for approval),
-/// not voided, takes back: what they took in, in recording order.
+/// this device, not decided yet (waiting to be sent or for approval; not
+/// one set aside after failing to send), not voided, takes back: what they
+/// took in, in recording order.
 pub(crate) fn reversals_unbooked(conn: &Connection, loan_id: &str) -> Result<Vec<i64>> {
     let mut st = conn.prepare_cached(&format!(
         "SELECT r.amount FROM reversal_requests v
@@ -154,7 +164,7 @@ pub(crate) fn reversals_unbooked(conn: &Connection, loan_id: &str) -> Result<Vec
          JOIN repayments r ON r.client_id = v.target_id
          JOIN record_states ts ON ts.client_id = r.client_id
          JOIN outbox o ON o.client_id = v.client_id
-         WHERE r.loan_id = ?1 AND vs.state IN ('pending', 'accepted', 'wedged') AND ts.state = 'approved'
+         WHERE r.loan_id = ?1 AND vs.state IN ('pending', 'accepted') AND ts.state = 'approved'
            AND v.client_id NOT IN ({VOIDED})
          ORDER BY o.device_seq"
     ))?;

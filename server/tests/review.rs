@@ -2416,6 +2416,58 @@ async fn a_correction_synced_before_its_re_entry_gives_the_loan_back() {
     }
 }
 
+/// The same with a receipt still waiting for review when its reversal is
+/// asked: the re-entry is judged as if that receipt were not there, and the
+/// receipt can no longer be voided.
+#[tokio::test]
+async fn a_correction_of_a_receipt_waiting_for_review_gives_the_loan_back() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let (sup, mut lan, _, l1) = lan_and_her_loan(&app).await;
+        let l1_id = app.id_of("loans", "L-001").await;
+        let (_, balance, _) = book(&app, &sup, l1_id).await;
+        let short = repayment(&mut lan, &l1, balance - 100_000, 1);
+        let (typed, _) = lan.upload(&app, vec![short.clone()]).await;
+        let undo = lan.record(RecordBody::ReversalRequest(ReversalRequestPayload {
+            target_id: short.client_id,
+            reason: "Gõ thiếu 100.000".into(),
+        }));
+        let (asked, _) = lan.upload(&app, vec![undo]).await;
+        let whole = repayment(&mut lan, &l1, balance, 2);
+        let (reentered, outcomes) = lan.upload(&app, vec![whole]).await;
+        assert_eq!(
+            outcomes[0],
+            (UploadOutcome::Accepted, None),
+            "{backend:?}: {outcomes:?}"
+        );
+        let void = lan.record(RecordBody::Void(VoidPayload {
+            target_id: short.client_id,
+            reason: "Gõ nhầm".into(),
+        }));
+        let (_, outcomes) = lan.upload(&app, vec![void]).await;
+        assert_eq!(
+            outcomes[0].1.as_deref(),
+            Some("void_reversal_requested"),
+            "{backend:?}: {outcomes:?}"
+        );
+        for (batch, cash) in [(typed, balance - 100_000), (asked, 0), (reentered, 100_000)] {
+            let (s, body) = app
+                .post(
+                    &format!("/api/v1/batches/{batch}/approve"),
+                    &sup,
+                    &json!({"cash_received": cash.to_string()}),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{backend:?}: {body}");
+        }
+        let (_, left, status) = book(&app, &sup, l1_id).await;
+        assert_eq!((left, status.as_str()), (0, "\"closed\""), "{backend:?}");
+        let end = ledger(&app, &sup).await;
+        assert_eq!(net(&end, "cash_over_short"), 0, "{backend:?}");
+        assert!(app.db.ledger_balance_drift().await.unwrap().is_empty());
+    }
+}
+
 /// A shortage the officer cannot pay is written off on the fund's decision:
 /// by an admin only, the vault unmoved, the loss on its own account; taking
 /// it back needs an admin too.

@@ -757,6 +757,106 @@ fn a_synced_day_is_approved_posted_heard_by_the_phone_and_reversed_exactly() {
             summary.text_vi
         );
 
+        // 5. A receipt typed wrong and synced, its reversal asked in a
+        // later sync before anyone reviewed it, the right amount entered in
+        // a third: the phone's receipt splits as the books will, the day
+        // keeps back the typo's cash, and the three batches approved in
+        // turn leave no shortage.
+        let used: Vec<i64> = paid.iter().map(|p| p.loan_id).chain([loan_id]).collect();
+        let (fourth_loan, fourth_id) = phone
+            .book
+            .search("thi".into(), 200)
+            .expect("search")
+            .into_iter()
+            .find_map(|hit| {
+                let detail = phone.book.worker_detail(hit.worker_id).ok()?;
+                detail.loans.into_iter().find(|l| {
+                    l.status == "active"
+                        && l.unsynced_paid == Decimal::ZERO
+                        && !used.contains(&loan_ids[&l.contract_no])
+                        && l.balance > Decimal::from(2_000_000)
+                })
+            })
+            .map(|l| (l.loan_id, loan_ids[&l.contract_no]))
+            .expect("a fourth loan");
+        let (before, _) = api.installments(&sup, fourth_id);
+        let over_short_at = over_short(&api.ledger(&sup));
+        let (typed, meant) = (150_000, 1_500_000);
+        let wrong = phone
+            .book
+            .record_repayment(RepaymentInput {
+                loan_id: fourth_loan,
+                amount: Decimal::from(typed),
+                recorded_at: Utc::now(),
+            })
+            .expect("the typo");
+        // Each sync's batch: the officer's pending one not seen before.
+        let mut seen: Vec<String> = Vec::new();
+        let mut next_batch = |what: &str| {
+            phone.book.sync(None).expect(what);
+            let queue = api.get("/api/v1/batches?status=pending", &sup);
+            let id = queue
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|b| b["officer_id"].as_i64() == Some(officer_id))
+                .map(|b| b["batch_id"].as_str().unwrap().to_string())
+                .find(|b| !seen.contains(b))
+                .unwrap_or_else(|| panic!("{what}: {queue}"));
+            seen.push(id.clone());
+            id
+        };
+        let typo_batch = next_batch("sync the typo");
+        phone
+            .book
+            .request_reversal(CorrectionInput {
+                target_id: wrong.client_id,
+                reason: "Gõ thiếu một chữ số".into(),
+                recorded_at: Utc::now(),
+            })
+            .expect("reversal request of a receipt waiting for review");
+        let asked_batch = next_batch("sync the reversal request");
+        let right = phone
+            .book
+            .record_repayment(RepaymentInput {
+                loan_id: fourth_loan,
+                amount: Decimal::from(meant),
+                recorded_at: Utc::now(),
+            })
+            .expect("the right amount");
+        let shared = allocate(&before, meant).expect("allocation");
+        assert_eq!(
+            (dong(right.interest), dong(right.principal)),
+            (shared.interest, shared.principal),
+            "{backend:?}: the receipt leaves the typo out"
+        );
+        let kept = dong(phone.book.today_summary().unwrap().cash_taken_back);
+        let right_batch = next_batch("sync the right amount");
+        assert_eq!(states_of(&phone)[&right.client_id].state, "accepted");
+        for (batch, cash) in [
+            (typo_batch, typed),
+            (asked_batch, 0),
+            (right_batch, meant - typed),
+        ] {
+            let (s, outcome) = api.post(
+                &format!("/api/v1/batches/{batch}/approve"),
+                &sup,
+                json!({"cash_received": cash.to_string()}),
+            );
+            assert_eq!(s, StatusCode::OK, "{backend:?}: {outcome}");
+        }
+        let mut expected = before.clone();
+        apply_allocation(&mut expected, &shared, 1);
+        assert_eq!(api.installments(&sup, fourth_id).0, expected, "{backend:?}");
+        assert_eq!(over_short(&api.ledger(&sup)), over_short_at, "{backend:?}");
+        phone.book.sync(None).expect("sync after the approvals");
+        let summary = phone.book.today_summary().unwrap();
+        assert_eq!(
+            dong(summary.cash_taken_back),
+            kept,
+            "{backend:?}: kept back before the approval as after: {summary:?}"
+        );
+
         println!(
             "{backend:?}: batch of 3 repayments ({cash} ₫), 1 gift, 1 visit approved {SHORT} ₫ short; \
              loans moved by the shared allocation (principal {principal}, interest {interest}); \

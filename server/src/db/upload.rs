@@ -848,7 +848,10 @@ impl Facts {
                     gift_workers.push(g.worker_id);
                     campaign_uids.push(g.campaign_id);
                 }
-                RecordBody::Void(v) => targets.push(v.target_id),
+                RecordBody::Void(v) => {
+                    targets.push(v.target_id);
+                    reversal_targets.push(v.target_id);
+                }
                 RecordBody::ReversalRequest(q) => {
                     targets.push(q.target_id);
                     reversal_targets.push(q.target_id);
@@ -928,8 +931,9 @@ impl Facts {
             }
         }
 
-        // A receipt posted already whose reversal request, sent in an
-        // earlier upload, waits for review: a repayment after it on the
+        // A receipt (posted already, or waiting for review) whose reversal
+        // request, sent in an earlier upload, waits for review: a
+        // repayment after it on the
         // loan (the right amount entered again) may take what that receipt
         // took, as the books will owe once both are approved, just as when
         // both come in one upload (`Facts::take_back`). Looked for only on
@@ -951,7 +955,10 @@ impl Facts {
                 "SELECT q.client_id, t.loan_id, t.amount FROM sync_records t
                  JOIN sync_records q ON q.target_client_id = t.client_id AND q.kind = 'reversal_request'
                  WHERE t.kind = 'repayment' AND t.status = 'accepted' AND t.amount IS NOT NULL
-                 AND EXISTS (SELECT 1 FROM record_reviews td WHERE td.record_id = t.id AND td.decision = 'approved')
+                 AND NOT EXISTS (SELECT 1 FROM record_reviews td WHERE td.record_id = t.id AND td.decision <> 'approved')
+                 AND NOT EXISTS (SELECT 1 FROM sync_records tv WHERE tv.target_client_id = t.client_id AND tv.kind = 'void'
+                     AND tv.status = 'accepted'
+                     AND NOT EXISTS (SELECT 1 FROM record_reviews tvd WHERE tvd.record_id = tv.id AND tvd.decision <> 'approved'))
                  AND NOT EXISTS (SELECT 1 FROM journal_entries je JOIN journal_entries jx ON jx.reverses = je.id WHERE je.record_id = t.id)
                  AND q.status = 'accepted' AND NOT EXISTS (SELECT 1 FROM record_reviews qd WHERE qd.record_id = q.id)
                  AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = q.client_id AND v.kind = 'void'
@@ -1211,6 +1218,13 @@ impl Facts {
             }
             RecordBody::Void(v) => {
                 let target = self.known.get(&v.target_id).filter(|t| t.officer_id == who.officer_id);
+                if target.is_some() && self.reversals.get(&v.target_id).is_some_and(|s| !s.is_empty()) {
+                    return Verdict::rejected(
+                        "void_reversal_requested",
+                        "Không thể hủy: bản ghi đang có đề nghị đảo chờ giám sát duyệt".into(),
+                        "cannot void: a reversal request of the record waits for the supervisor's review".into(),
+                    );
+                }
                 match target {
                     Some(t) if t.pending => Verdict { target: Some(v.target_id), ..Verdict::accepted() },
                     Some(t) if t.live => Verdict::rejected(
@@ -1288,14 +1302,14 @@ impl Facts {
         self.known.insert(record.client_id, known);
     }
 
-    /// A reversal request in this upload of a receipt posted already
-    /// (`sign` -1), or its void (+1): a repayment after it on the loan (the
-    /// right amount entered again) may take what that receipt took, as the
-    /// books will owe once both are approved — a loan the receipt closed
-    /// opens again.
+    /// A reversal request in this upload of a receipt, posted already or
+    /// waiting for review (`sign` -1), or its void (+1): a repayment after
+    /// it on the loan (the right amount entered again) may take what that
+    /// receipt took, as the books will owe once both are approved — a loan
+    /// the receipt closed opens again.
     fn take_back(&mut self, target: uuid::Uuid, sign: i64) -> bool {
         let Some(t) = self.known.get(&target) else { return false };
-        if t.kind != "repayment" || t.pending || !t.live || t.reversed {
+        if t.kind != "repayment" || !t.live || t.reversed {
             return false;
         }
         let (Some(book), Some(amount)) = (t.loan_id.and_then(|l| self.books.get_mut(&l)), t.amount) else {
