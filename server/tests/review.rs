@@ -2365,6 +2365,32 @@ async fn a_correction_synced_before_its_re_entry_gives_the_loan_back() {
             reason: "Gõ thiếu 100.000".into(),
         }));
         let (asked, _) = lan.upload(&app, vec![undo]).await;
+        // While her request waits, the receipt is not reversed at the
+        // branch as well (twice reversed, her batch stuck).
+        let (_, entries) = app
+            .get(&format!("/api/v1/ledger/entries?loan_id={l1_id}"), &sup)
+            .await;
+        let posted = entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["kind"] == "repayment")
+            .unwrap_or_else(|| panic!("{entries}"))["id"]
+            .clone();
+        let (s, body) = app
+            .post(
+                "/api/v1/reversals",
+                &sup,
+                &json!({"entry_id": posted, "reason": "Thu nhầm"}),
+            )
+            .await;
+        let tail = &asked.simple().to_string()[26..];
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("reversal_pending")),
+            "{backend:?}: {body}"
+        );
+        assert!(body.to_string().contains(tail), "{body}");
         let whole = repayment(&mut lan, &l1, balance, 3);
         let (reentered, outcomes) = lan.upload(&app, vec![whole]).await;
         assert_eq!(
@@ -2383,7 +2409,6 @@ async fn a_correction_synced_before_its_re_entry_gives_the_loan_back() {
             )
             .await;
         assert_eq!(s, StatusCode::CONFLICT, "{refused}");
-        let tail = &asked.simple().to_string()[26..];
         let said = refused.to_string();
         assert!(
             said.contains(&format!("mã …{tail}")) && said.contains(&lan.receipt(1)),

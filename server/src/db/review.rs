@@ -2442,6 +2442,42 @@ async fn reversals_waiting_elsewhere(c: &mut Conn, loan_id: i64, batch_id: uuid:
     .await?)
 }
 
+/// Refuses a reversal at the branch of an entry whose record an officer
+/// asked to reverse from her phone, while that request waits in her batch:
+/// approved, it would reverse the entry a second time (and her batch could
+/// not be approved), so the request is decided there.
+async fn officer_reversal_waiting(c: &mut Conn, entry_id: i64) -> DbResult<()> {
+    let waiting: Option<(String, Option<String>, uuid::Uuid, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT u.full_name, t.receipt_no, q.batch_id, q.received_at
+         FROM journal_entries e JOIN sync_records t ON t.id = e.record_id
+             JOIN sync_records q ON q.target_client_id = t.client_id AND q.kind = 'reversal_request'
+             JOIN users u ON u.id = q.officer_id
+         WHERE e.id = $1 AND q.status = 'accepted'
+           AND NOT EXISTS (SELECT 1 FROM record_reviews qd WHERE qd.record_id = q.id)
+           AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = q.client_id AND v.kind = 'void'
+               AND v.status = 'accepted'
+               AND NOT EXISTS (SELECT 1 FROM record_reviews vd WHERE vd.record_id = v.id AND vd.decision <> 'approved'))
+         ORDER BY q.id LIMIT 1",
+    )
+    .bind(entry_id)
+    .fetch_optional(&mut *c)
+    .await?;
+    let Some((officer, receipt, batch, at)) = waiting else { return Ok(()) };
+    let id = batch.simple().to_string();
+    let (at, tail, receipt) =
+        (sotay_core::domain::time::format_datetime(at), &id[id.len() - 6..], receipt.unwrap_or_default());
+    Err(refused(
+        409,
+        "reversal_pending",
+        format!(
+            "Cán bộ {officer} đã đề nghị đảo bút toán số {entry_id} (phiếu {receipt}) từ điện thoại, đang chờ duyệt trong lô đồng bộ lúc {at} (mã …{tail}): duyệt hoặc loại đề nghị đó khi duyệt lô"
+        ),
+        format!(
+            "officer {officer} asked from her phone to reverse entry {entry_id} (receipt {receipt}); the request waits in the batch synced at {at} (id …{tail}): approve or exclude it when reviewing that batch"
+        ),
+    ))
+}
+
 /// A reversal entered at the branch: waits for a second person.
 pub async fn branch_reversal_request(
     c: &mut Conn,
@@ -2486,6 +2522,7 @@ pub async fn branch_reversal_request(
             format!("a reversal of entry {entry_id} is already waiting for approval"),
         ));
     }
+    officer_reversal_waiting(c, entry_id).await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO branch_reversals (entry_id, reason, requested_by, requested_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
@@ -2582,6 +2619,7 @@ pub async fn branch_reversal_decide(
         if let Some(loan) = takes_back {
             nothing_collected(c, loan).await?;
         }
+        officer_reversal_waiting(c, head.entry_id).await?;
         let mut poster = Poster::new(c, who.user_id).await?;
         if let Some(loan) = target.loan_id {
             poster.load_loans(c, &[loan]).await?;
