@@ -49,8 +49,29 @@ pub trait SyncProgress: Send + Sync {
 #[derive(uniffi::Object)]
 pub struct FieldBook {
     store: Store,
-    /// One sync at a time.
-    syncing: Mutex<()>,
+    /// One sync at a time on the book's file, shared by every `FieldBook`
+    /// of the process that opened it (the app may open the book twice, say
+    /// for a background sync): two at once would renew the session with
+    /// the same refresh token, and the server would end the first renewal's.
+    syncing: Arc<Mutex<()>>,
+}
+
+/// The sync lock of the field book at `path`: one per file in the process.
+fn sync_lock(path: &str) -> Arc<Mutex<()>> {
+    type Locks = Mutex<std::collections::HashMap<std::path::PathBuf, std::sync::Weak<Mutex<()>>>>;
+    static LOCKS: std::sync::OnceLock<Locks> = std::sync::OnceLock::new();
+    let key = std::fs::canonicalize(path).unwrap_or_else(|_| std::path::PathBuf::from(path));
+    let mut locks = LOCKS
+        .get_or_init(Locks::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    locks.retain(|_, held| held.strong_count() > 0);
+    if let Some(lock) = locks.get(&key).and_then(std::sync::Weak::upgrade) {
+        return lock;
+    }
+    let lock = Arc::new(Mutex::new(()));
+    locks.insert(key, Arc::downgrade(&lock));
+    lock
 }
 
 impl FieldBook {
@@ -81,6 +102,10 @@ impl FieldBook {
         password: &str,
         device_name: &str,
     ) -> Result<SessionInfo> {
+        let _one = self.exclusive(
+            "Đang đồng bộ; hãy đăng nhập khi đồng bộ xong",
+            "a sync is running; sign in when it is done",
+        )?;
         Ok(
             sync::SyncClient::new(&self.store, transport, SyncOptions::default()).login(
                 server_url,
@@ -116,9 +141,10 @@ impl FieldBook {
     /// Opens (creating or upgrading) the field book at `path` for this device.
     #[uniffi::constructor]
     pub fn open(path: String, device: DeviceIdentity) -> Result<Arc<Self>> {
+        let store = Store::open(path.clone(), device)?;
         Ok(Arc::new(FieldBook {
-            store: Store::open(path, device)?,
-            syncing: Mutex::new(()),
+            store,
+            syncing: sync_lock(&path),
         }))
     }
 
@@ -130,9 +156,10 @@ impl FieldBook {
     /// without SQLCipher refuses every key (`encryption_unavailable`).
     #[uniffi::constructor]
     pub fn open_encrypted(path: String, device: DeviceIdentity, key: String) -> Result<Arc<Self>> {
+        let store = Store::open_encrypted(path.clone(), device, &key)?;
         Ok(Arc::new(FieldBook {
-            store: Store::open_encrypted(path, device, &key)?,
-            syncing: Mutex::new(()),
+            store,
+            syncing: sync_lock(&path),
         }))
     }
 
@@ -183,6 +210,11 @@ impl FieldBook {
 
     /// Forgets the tokens on this phone.
     pub fn logout(&self) -> Result<()> {
+        // Not under a sync: a session it renews would be stored again.
+        let _one = self.exclusive(
+            "Đang đồng bộ; hãy đăng xuất khi đồng bộ xong",
+            "a sync is running; sign out when it is done",
+        )?;
         Ok(self.store.sign_out()?)
     }
 

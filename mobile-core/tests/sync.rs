@@ -1107,3 +1107,102 @@ fn one_sync_at_a_time() {
     assert!(states(&book, OutboxFilter::Pending).is_empty());
     assert_eq!(batch_calls(&gate.inner).len(), 2);
 }
+
+/// Holds every request of a sync until it is let go.
+struct Held<'a> {
+    inner: &'a FakeServer,
+    started: std::sync::mpsc::SyncSender<()>,
+    go: Mutex<std::sync::mpsc::Receiver<()>>,
+}
+
+impl Held<'_> {
+    fn hold(&self) {
+        let _ = self.started.try_send(());
+        let _ = self
+            .go
+            .lock()
+            .unwrap()
+            .recv_timeout(Duration::from_secs(10));
+    }
+}
+
+impl sotay_core::Transport for Held<'_> {
+    fn get(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<sotay_core::sync::Response, sotay_core::sync::TransportError> {
+        self.hold();
+        self.inner.get(url, headers)
+    }
+    fn post_json(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<sotay_core::sync::Response, sotay_core::sync::TransportError> {
+        self.hold();
+        self.inner.post_json(url, headers, body)
+    }
+    fn put(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<sotay_core::sync::Response, sotay_core::sync::TransportError> {
+        self.hold();
+        self.inner.put(url, headers, content_type, body)
+    }
+}
+
+/// The app may open the book twice (a background sync): while one sync
+/// runs on the file, the other book's sync, sign-in and sign-out are
+/// refused, so the session is never renewed twice at once nor stored again
+/// after signing out.
+#[test]
+fn one_sync_at_a_time_on_a_book_opened_twice() {
+    let fake = server(0);
+    let (dir, book) = signed_in(&fake);
+    let again = open_at(&dir.path().join("sotay.db").display().to_string());
+    pay(&book, LAN_LOAN, 100_000, 1);
+    let (started, running) = std::sync::mpsc::sync_channel(1);
+    let (go, held) = std::sync::mpsc::channel();
+    let slow = Held {
+        inner: &fake,
+        started,
+        go: Mutex::new(held),
+    };
+    std::thread::scope(|s| {
+        let first = s.spawn(|| book.sync_with(&slow, opts(500, 0), None));
+        running
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the first sync started");
+        let busy = |r: Result<(), FieldBookError>, what: &str| match r {
+            Err(FieldBookError::Conflict { code, .. }) => {
+                assert_eq!(code, "sync_running", "{what}")
+            }
+            other => panic!("{what}: {other:?}"),
+        };
+        busy(
+            again.sync_with(&fake, opts(500, 0), None).map(|_| ()),
+            "sync",
+        );
+        busy(again.logout(), "logout");
+        busy(
+            again
+                .login_with(&fake, FakeServer::URL, USER, PASSWORD, "Máy tính bảng")
+                .map(|_| ()),
+            "login",
+        );
+        for _ in 0..64 {
+            let _ = go.send(());
+        }
+        first.join().unwrap().expect("the first sync");
+    });
+    // Once it is done, the other book syncs.
+    again
+        .sync_with(&fake, opts(500, 0), None)
+        .expect("the second sync");
+    again.logout().expect("sign out");
+}
