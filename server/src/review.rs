@@ -106,6 +106,20 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
                 .get(&(loan, local_date(r.recorded_at)))
                 .copied()
                 .unwrap_or(0);
+            let held = ctx.refused_held.get(&(loan, amount)).into_iter().flatten();
+            for (_, _, receipt) in
+                held.filter(|(at, id, _)| *id != r.client_id && *at <= r.recorded_at)
+            {
+                out.push(anomaly(
+                    "refused_receipt_same_amount",
+                    format!(
+                        "Cùng khoản vay, cùng số tiền với phiếu {receipt} đã bị từ chối mà tiền vẫn tính là cán bộ đang giữ: nếu đây là khoản thu đó ghi lại, hãy đánh dấu phiếu {receipt} đã xử lý (đã ghi lại), đừng thu lại tại quầy"
+                    ),
+                    format!(
+                        "the same loan and amount as receipt {receipt}, refused, whose cash still counts as held by the officer: if this is that payment entered again, mark {receipt} settled (entered again) rather than taking it again at the counter"
+                    ),
+                ));
+            }
             if n > 1 {
                 out.push(anomaly(
                     "several_repayments_one_day",

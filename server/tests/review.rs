@@ -2493,6 +2493,73 @@ async fn a_correction_of_a_receipt_waiting_for_review_gives_the_loan_back() {
     }
 }
 
+/// A repayment of a rejected batch entered again: the new receipt is
+/// flagged while the refused one's cash still counts as held, so it is not
+/// taken a second time at the counter; settled, the flag goes.
+#[tokio::test]
+async fn a_repayment_entered_again_after_its_batch_was_rejected_is_flagged() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let (sup, mut lan, _, l1) = lan_and_her_loan(&app).await;
+        let first = repayment(&mut lan, &l1, 300_000, 1);
+        let (rejected, _) = lan.upload(&app, vec![first.clone()]).await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{rejected}/reject"),
+                &sup,
+                &json!({"reason": "Thiếu tiền khi đếm"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let other = repayment(&mut lan, &l1, 200_000, 2);
+        let again = repayment(&mut lan, &l1, 300_000, 3);
+        let (batch, _) = lan.upload(&app, vec![other, again]).await;
+        let flags = |detail: &Value| -> Vec<Vec<String>> {
+            detail["records"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    r["anomalies"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|a| a["code"].as_str().unwrap().to_string())
+                        .collect()
+                })
+                .collect()
+        };
+        let (_, detail) = app.get(&format!("/api/v1/batches/{batch}"), &sup).await;
+        let flagged = flags(&detail);
+        assert!(
+            !flagged[0]
+                .iter()
+                .any(|c| c == "refused_receipt_same_amount")
+                && flagged[1]
+                    .iter()
+                    .any(|c| c == "refused_receipt_same_amount"),
+            "{backend:?}: {detail}"
+        );
+        assert!(detail.to_string().contains(&lan.receipt(1)), "{detail}");
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/records/{}/settle", first.client_id),
+                &sup,
+                &json!({"note": "Đã ghi lại bằng phiếu mới"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (_, detail) = app.get(&format!("/api/v1/batches/{batch}"), &sup).await;
+        assert!(
+            flags(&detail)
+                .iter()
+                .flatten()
+                .all(|c| c != "refused_receipt_same_amount"),
+            "{backend:?}: {detail}"
+        );
+    }
+}
+
 /// A shortage the officer cannot pay is written off on the fund's decision:
 /// by an admin only, the vault unmoved, the loss on its own account; taking
 /// it back needs an admin too.

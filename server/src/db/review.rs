@@ -588,6 +588,28 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
         for (loan, at) in q.fetch_all(&mut *c).await? {
             *ctx.same_day.entry((loan, sotay_core::domain::time::local_date(at))).or_default() += 1;
         }
+        // Refused repayments whose cash is still held: one entered again
+        // (a rejected batch's) would otherwise be taken twice, at the
+        // counter from the list and with the new receipt.
+        let sql = format!(
+            "SELECT s.loan_id, s.amount, s.recorded_at, s.client_id, s.body FROM sync_records s
+             WHERE s.kind = 'repayment' AND s.amount IS NOT NULL AND s.loan_id IN ({list})
+               AND (s.status IN ('rejected', 'quarantined') OR {})
+               AND NOT EXISTS (SELECT 1 FROM refused_settlements x WHERE x.record_id = s.id) AND NOT {}",
+            held_at_review_sql!(),
+            voided_in_quarantine_sql!()
+        );
+        let mut q = sqlx::query_as::<DB, (i64, i64, DateTime<Utc>, uuid::Uuid, String)>(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for (loan, amount, at, client, body) in q.fetch_all(&mut *c).await? {
+            let receipt = match serde_json::from_str::<sotay_core::wire::UploadRecord>(&body).map(|b| b.body) {
+                Ok(sotay_core::wire::RecordBody::Repayment(p)) => p.receipt_no,
+                _ => String::new(),
+            };
+            ctx.refused_held.entry((loan, amount)).or_default().push((at, client, receipt));
+        }
     }
     Ok(ctx)
 }

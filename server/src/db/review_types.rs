@@ -158,7 +158,7 @@ impl ReviewRecordRow {
 pub struct Anomaly {
     /// `above_installment`, `late_sync`, `odd_hours`, `far_from_house`,
     /// `several_repayments_one_day`, `allocation_nearly_used`,
-    /// `device_revoked`.
+    /// `device_revoked`, `refused_receipt_same_amount`.
     pub code: &'static str,
     pub message_vi: String,
     pub message_en: String,
@@ -1002,7 +1002,15 @@ pub struct AnomalyContext {
     pub installment: HashMap<i64, i64>,
     /// (loan id, local day) → accepted repayments that day.
     pub same_day: HashMap<(i64, chrono::NaiveDate), i64>,
+    /// (loan id, amount) → repayments refused (at upload or at review)
+    /// whose cash the officer still holds, not settled: when each was
+    /// recorded, its client id and receipt number.
+    pub refused_held: HashMap<(i64, i64), Vec<RefusedHeld>>,
 }
+
+/// A refused repayment whose cash is still held: when it was recorded, its
+/// client id and receipt number.
+pub type RefusedHeld = (DateTime<Utc>, uuid::Uuid, String);
 
 /// What waits for a supervisor (or an admin): the home page's figures.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
