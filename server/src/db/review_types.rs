@@ -1010,7 +1010,7 @@ pub struct AnomalyContext {
 
 /// A refused repayment whose cash is still held: when it was recorded, its
 /// client id and receipt number.
-pub type RefusedHeld = (DateTime<Utc>, uuid::Uuid, String);
+pub type RefusedHeld = (DateTime<Utc>, Uuid, String);
 
 /// What waits for a supervisor (or an admin): the home page's figures.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
