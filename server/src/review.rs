@@ -129,6 +129,24 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
             }
         }
     }
+    if let (Some(k), Some(w)) = (
+        r.campaign_id.filter(|_| r.kind == "gift_handout"),
+        r.worker_id,
+    ) {
+        let others = ctx
+            .refused_gifts
+            .get(&(k, w))
+            .into_iter()
+            .flatten()
+            .filter(|id| **id != r.client_id);
+        if others.count() > 0 {
+            out.push(anomaly(
+                "refused_gift_same_worker",
+                "Người lao động đã có một suất quà của chương trình này bị từ chối hoặc cách ly mà chưa xử lý: hỏi xem họ đã nhận quà đó chưa (đã nhận thật thì đánh dấu \"Đã trao thật\" và loại bản ghi này)".into(),
+                "the worker has a gift of this campaign that was refused or held in quarantine and not settled yet: ask whether they received it (if so, settle it as handed out for real and exclude this record)".into(),
+            ));
+        }
+    }
     if let (Some(rank), Some(quota)) = (r.gift_rank, r.gift_quota) {
         let margin = (quota / 10).max(1);
         if quota > 0 && rank > quota - margin {

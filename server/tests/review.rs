@@ -2560,6 +2560,74 @@ async fn a_repayment_entered_again_after_its_batch_was_rejected_is_flagged() {
     }
 }
 
+/// A gift to a worker whose earlier gift of the campaign was refused and
+/// not settled is flagged: the worker may have had that package.
+#[tokio::test]
+async fn a_gift_after_a_refused_one_to_the_same_worker_is_flagged() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let (sup, mut lan, snap, _) = lan_and_her_loan(&app).await;
+        let tet = snap
+            .campaigns
+            .iter()
+            .find(|k| k.name.contains("Tết"))
+            .unwrap()
+            .id;
+        let worker = snap.workers[0].clone();
+        let gift = |lan: &mut Phone| {
+            lan.record(RecordBody::GiftHandout(GiftHandoutPayload {
+                campaign_id: tet,
+                worker_id: worker.id,
+                acknowledged_name: worker.full_name.clone(),
+                signature_sha256: None,
+            }))
+        };
+        let first = gift(&mut lan);
+        let (rejected, _) = lan.upload(&app, vec![first.clone()]).await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{rejected}/reject"),
+                &sup,
+                &json!({"reason": "Thiếu biên bản"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let second = gift(&mut lan);
+        let (batch, outcomes) = lan.upload(&app, vec![second]).await;
+        assert_eq!(outcomes[0].0, UploadOutcome::Accepted, "{outcomes:?}");
+        let codes = |detail: &Value| -> Vec<String> {
+            detail["records"][0]["anomalies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["code"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let (_, detail) = app.get(&format!("/api/v1/batches/{batch}"), &sup).await;
+        assert!(
+            codes(&detail)
+                .iter()
+                .any(|c| c == "refused_gift_same_worker"),
+            "{backend:?}: {detail}"
+        );
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/records/{}/settle", first.client_id),
+                &sup,
+                &json!({"note": "Đã thu hồi suất quà"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (_, detail) = app.get(&format!("/api/v1/batches/{batch}"), &sup).await;
+        assert!(
+            !codes(&detail)
+                .iter()
+                .any(|c| c == "refused_gift_same_worker"),
+            "{backend:?}: {detail}"
+        );
+    }
+}
+
 /// A shortage the officer cannot pay is written off on the fund's decision:
 /// by an admin only, the vault unmoved, the loss on its own account; taking
 /// it back needs an admin too.

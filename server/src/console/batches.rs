@@ -69,6 +69,9 @@ fn anomaly_label(lang: Lang, code: &str) -> &str {
             "Several repayments on a loan in a day",
         ),
         "allocation_nearly_used" => lang.t("Sắp hết suất quà", "Gift allocation nearly used"),
+        "refused_gift_same_worker" => {
+            lang.t("Đã có quà bị từ chối", "A refused gift to the same worker")
+        }
         "refused_receipt_same_amount" => {
             lang.t("Trùng khoản thu bị từ chối", "Same as a refused receipt")
         }

@@ -548,6 +548,31 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
     let mut loans: Vec<i64> = records.iter().filter_map(|r| r.loan_id).collect();
     loans.sort_unstable();
     loans.dedup();
+    let mut gifted: Vec<i64> =
+        records.iter().filter(|r| r.kind == "gift_handout").filter_map(|r| r.worker_id).collect();
+    gifted.sort_unstable();
+    gifted.dedup();
+    // Gifts to these workers refused (at upload, kept in quarantine, or at
+    // review) whose package is still out there, not settled: the worker
+    // may have had the campaign's gift already.
+    for chunk in gifted.chunks(1_000) {
+        let sql = format!(
+            "SELECT s.campaign_id, s.worker_id, s.client_id FROM sync_records s
+             WHERE s.kind = 'gift_handout' AND s.campaign_id IS NOT NULL AND s.worker_id IN ({})
+               AND (s.status IN ('rejected', 'quarantined') OR {})
+               AND NOT EXISTS (SELECT 1 FROM refused_settlements x WHERE x.record_id = s.id) AND NOT {}",
+            placeholders(1, chunk.len()),
+            held_at_review_sql!(),
+            voided_in_quarantine_sql!()
+        );
+        let mut q = sqlx::query_as::<DB, (i64, i64, uuid::Uuid)>(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for (campaign, worker, client) in q.fetch_all(&mut *c).await? {
+            ctx.refused_gifts.entry((campaign, worker)).or_default().push(client);
+        }
+    }
     for chunk in workers.chunks(1_000) {
         let sql = format!(
             "SELECT w.id, h.latitude, h.longitude FROM workers w JOIN boarding_houses h ON h.id = w.boarding_house_id

@@ -158,7 +158,7 @@ impl ReviewRecordRow {
 pub struct Anomaly {
     /// `above_installment`, `late_sync`, `odd_hours`, `far_from_house`,
     /// `several_repayments_one_day`, `allocation_nearly_used`,
-    /// `device_revoked`, `refused_receipt_same_amount`.
+    /// `device_revoked`, `refused_receipt_same_amount`, `refused_gift_same_worker`.
     pub code: &'static str,
     pub message_vi: String,
     pub message_en: String,
@@ -1006,6 +1006,9 @@ pub struct AnomalyContext {
     /// whose cash the officer still holds, not settled: when each was
     /// recorded, its client id and receipt number.
     pub refused_held: HashMap<(i64, i64), Vec<RefusedHeld>>,
+    /// (campaign id, worker id) → gifts refused (at upload, in quarantine
+    /// or at review) whose package is not settled: their client ids.
+    pub refused_gifts: HashMap<(i64, i64), Vec<Uuid>>,
 }
 
 /// A refused repayment whose cash is still held: when it was recorded, its
