@@ -683,15 +683,16 @@ async fn render_loan(
     // An officer's receipt waiting for review for the same amount: maybe
     // the refused payment entered again (its batch rejected), whose cash
     // comes with that batch.
-    let entered_again = (!settles_receipt.is_empty() && counter.taken.is_none())
-        .then(|| {
-            let amount: Option<i64> = counter.form.amount.trim().replace('.', "").parse().ok();
-            pending.iter().find(|p| {
-                Some(p.amount) == amount
-                    && p.receipt_no.as_deref() != Some(settles_receipt.as_str())
-            })
-        })
-        .flatten();
+    let amount: Option<i64> = counter.form.amount.trim().replace('.', "").parse().ok();
+    let entered_again = match amount {
+        Some(amount) if !settles_receipt.is_empty() && counter.taken.is_none() => state
+            .db
+            .officer_receipts_of(l.id, amount)
+            .await?
+            .into_iter()
+            .find(|p| p.receipt_no.as_deref() != Some(settles_receipt.as_str())),
+        _ => None,
+    };
     if s.user.role == Role::Cashier
         && !settles_receipt.is_empty()
         && counter.form.note.trim().is_empty()
@@ -802,11 +803,12 @@ async fn render_loan(
                     format!("Counter receipt {} ({}) names receipt {settles_receipt}, taken at {}: check before taking it again.", k.receipt_no, vnd(k.amount), datetime(k.recorded_at)),
                 )) }
             }
-            @if let Some(p) = entered_again {
+            @if let Some(p) = &entered_again {
                 @let again = p.receipt_no.clone().unwrap_or_default();
+                @let (state_vi, state_en) = if p.approved == 1 { ("đã được duyệt", "was approved") } else { ("đang chờ duyệt", "waits for review") };
                 p.notice.warn #entered-again { (lang.pick(
-                    format!("Phiếu {again} của {} ({}, ghi lúc {}) đang chờ duyệt với cùng số tiền: nếu cán bộ đã ghi lại khoản thu của phiếu {settles_receipt} thì tiền đó nộp cùng lô của phiếu {again} — đừng thu tại quầy, hãy đánh dấu phiếu {settles_receipt} đã xử lý.", p.officer_name, vnd(p.amount), datetime(p.recorded_at)),
-                    format!("Receipt {again} of {} ({}, recorded at {}) waits for review with the same amount: if the officer entered the payment of receipt {settles_receipt} again, its cash comes with that batch — do not take it at the counter; mark receipt {settles_receipt} settled.", p.officer_name, vnd(p.amount), datetime(p.recorded_at)),
+                    format!("Phiếu {again} của {} (ghi lúc {}) cùng số tiền trên khoản vay này {state_vi}: nếu cán bộ đã ghi lại khoản thu của phiếu {settles_receipt} thì tiền đó nộp cùng lô của phiếu {again} — đừng thu tại quầy, hãy đánh dấu phiếu {settles_receipt} đã xử lý.", p.officer_name, datetime(p.recorded_at)),
+                    format!("Receipt {again} of {} (recorded at {}) for the same amount on this loan {state_en}: if the officer entered the payment of receipt {settles_receipt} again, its cash comes with that receipt's batch — do not take it at the counter; mark receipt {settles_receipt} settled.", p.officer_name, datetime(p.recorded_at)),
                 )) }
             }
             @if l.status == "active" {

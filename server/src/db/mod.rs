@@ -1302,6 +1302,16 @@ impl Db {
         with_conn!(self, q, c => q::review::pending_collections(&mut c, loan_id).await)
     }
 
+    /// Officers' receipts of `amount` on a loan that stand (waiting for
+    /// review or approved, not voided or reversed), newest first, at most 5.
+    pub async fn officer_receipts_of(
+        &self,
+        loan_id: i64,
+        amount: i64,
+    ) -> DbResult<Vec<OfficerReceipt>> {
+        with_conn!(self, q, c => q::review::officer_receipts_of(&mut c, loan_id, amount).await)
+    }
+
     /// Repayments taken at the counter, newest first, at most `limit`: of
     /// one branch (`None`: every branch), of one loan (`None`: every loan).
     pub async fn counter_lines(

@@ -379,6 +379,29 @@ pub async fn pending_collections(c: &mut Conn, loan_id: i64) -> DbResult<Vec<rv:
     .await?)
 }
 
+/// Officers' receipts of `amount` on `loan_id` that stand (waiting for
+/// review or approved, not voided, not reversed), newest first: the
+/// payment of a refused receipt may have been entered again among them.
+pub async fn officer_receipts_of(c: &mut Conn, loan_id: i64, amount: i64) -> DbResult<Vec<rv::OfficerReceipt>> {
+    Ok(sqlx::query_as(
+        "SELECT s.receipt_no, u.full_name AS officer_name, s.recorded_at,
+                CAST(CASE WHEN d.decision = 'approved' THEN 1 ELSE 0 END AS BIGINT) AS approved
+         FROM sync_records s JOIN users u ON u.id = s.officer_id LEFT JOIN record_reviews d ON d.record_id = s.id
+         WHERE s.loan_id = $1 AND s.kind = 'repayment' AND s.status = 'accepted' AND s.amount = $2
+           AND (d.decision IS NULL OR d.decision = 'approved')
+           AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = s.client_id AND v.kind = 'void'
+               AND v.status = 'accepted'
+               AND NOT EXISTS (SELECT 1 FROM record_reviews vd WHERE vd.record_id = v.id AND vd.decision <> 'approved'))
+           AND NOT EXISTS (SELECT 1 FROM journal_entries je JOIN journal_entries jx ON jx.reverses = je.id
+               WHERE je.record_id = s.id)
+         ORDER BY s.id DESC LIMIT 5",
+    )
+    .bind(loan_id)
+    .bind(amount)
+    .fetch_all(&mut *c)
+    .await?)
+}
+
 /// The workers, loans and campaigns that refused records name, those of
 /// `branch` only (all for `None`): a record refused because its worker
 /// belongs elsewhere does not show another branch's names.

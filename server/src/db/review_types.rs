@@ -361,6 +361,16 @@ pub struct PendingCollection {
     pub recorded_at: DateTime<Utc>,
 }
 
+/// An officer's receipt on a loan that stands: waiting for review, or
+/// approved (`approved` 1).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OfficerReceipt {
+    pub receipt_no: Option<String>,
+    pub officer_name: String,
+    pub recorded_at: DateTime<Utc>,
+    pub approved: i64,
+}
+
 /// A record the server refused at upload, with why.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RefusedRecord {
