@@ -208,14 +208,16 @@ impl FieldBook {
         Ok(self.store.session()?)
     }
 
-    /// Forgets the tokens on this phone.
+    /// Forgets the tokens on this phone. What the book holds stays (records
+    /// not sent yet go up after the next sign-in), but it records nothing
+    /// until then (`Auth`, `signed_out`).
     pub fn logout(&self) -> Result<()> {
         // Not under a sync: a session it renews would be stored again.
         let _one = self.exclusive(
             "Đang đồng bộ; hãy đăng xuất khi đồng bộ xong",
             "a sync is running; sign out when it is done",
         )?;
-        Ok(self.store.sign_out()?)
+        Ok(self.store.sign_out_officer()?)
     }
 
     /// Sends the outbox and receives the portfolio's changes (blocking:
@@ -279,30 +281,30 @@ impl FieldBook {
 
     /// Every record refuses on a phone the server revoked (see `sync`).
     pub fn record_visit(&self, input: VisitInput) -> Result<RecordedFact> {
-        self.store.refuse_if_revoked()?;
+        self.store.refuse_unless_recording()?;
         Ok(self.store.record_visit(&input)?)
     }
 
     /// Records cash received and returns the receipt at once.
     pub fn record_repayment(&self, input: RepaymentInput) -> Result<RepaymentReceipt> {
-        self.store.refuse_if_revoked()?;
+        self.store.refuse_unless_recording()?;
         Ok(self.store.record_repayment(&input)?)
     }
 
     pub fn record_gift(&self, input: GiftInput) -> Result<RecordedFact> {
-        self.store.refuse_if_revoked()?;
+        self.store.refuse_unless_recording()?;
         Ok(self.store.record_gift(&input)?)
     }
 
     /// Voids a record not yet synced.
     pub fn void_record(&self, input: CorrectionInput) -> Result<RecordedFact> {
-        self.store.refuse_if_revoked()?;
+        self.store.refuse_unless_recording()?;
         Ok(self.store.void_record(&input)?)
     }
 
     /// Asks the supervisor to reverse a synced record.
     pub fn request_reversal(&self, input: CorrectionInput) -> Result<RecordedFact> {
-        self.store.refuse_if_revoked()?;
+        self.store.refuse_unless_recording()?;
         Ok(self.store.request_reversal(&input)?)
     }
 

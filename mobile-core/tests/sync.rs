@@ -1206,3 +1206,39 @@ fn one_sync_at_a_time_on_a_book_opened_twice() {
         .expect("the second sync");
     again.logout().expect("sign out");
 }
+
+/// Signed out, the book keeps what it holds but records nothing until the
+/// officer signs in again; then what was waiting goes up.
+#[test]
+fn a_signed_out_book_keeps_its_records_and_records_nothing() {
+    let fake = server(0);
+    let (_dir, book) = signed_in(&fake);
+    let kept = pay(&book, LAN_LOAN, 100_000, 1);
+    book.logout().expect("sign out");
+    let refused = book.record_repayment(RepaymentInput {
+        loan_id: id(LAN_LOAN),
+        amount: Decimal::from(50_000),
+        recorded_at: at(9, 0),
+    });
+    match refused {
+        Err(FieldBookError::Auth {
+            code, message_vi, ..
+        }) => {
+            assert_eq!(code, "signed_out");
+            assert!(message_vi.contains("đăng nhập lại"), "{message_vi}");
+        }
+        other => panic!("recorded while signed out: {other:?}"),
+    }
+    assert_eq!(states(&book, OutboxFilter::Pending), vec![kept]);
+    book.login_with(
+        &fake,
+        FakeServer::URL,
+        USER,
+        PASSWORD,
+        "Điện thoại của Bình",
+    )
+    .expect("sign in again");
+    pay(&book, LAN_LOAN, 50_000, 2);
+    let r = book.sync_with(&fake, opts(500, 0), None).unwrap();
+    assert_eq!(r.accepted, 2, "{r:?}");
+}

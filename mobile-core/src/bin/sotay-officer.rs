@@ -752,7 +752,14 @@ fn run(cli: Cli) -> Res<()> {
         }
         Command::Logout => {
             book.logout()?;
-            out!("Đã đăng xuất trên thiết bị này.");
+            out!("Đã đăng xuất trên thiết bị này; máy không ghi được cho đến khi đăng nhập lại.");
+            let waiting = book.outbox(OutboxFilter::Pending, u32::MAX)?.len()
+                + book.outbox(OutboxFilter::Wedged, u32::MAX)?.len();
+            if waiting > 0 {
+                out!(
+                    "{waiting} bản ghi chưa gửi vẫn ở trên máy: đăng nhập lại rồi đồng bộ để gửi."
+                );
+            }
         }
     }
     Ok(())

@@ -214,8 +214,9 @@ impl Store {
                 }
             }
             store_tokens(tx, t)?;
-            // Signed in again: the device is not (or no longer) revoked.
-            tx.execute("DELETE FROM meta WHERE key = 'revoked'", [])?;
+            // Signed in again: the device is not (or no longer) revoked,
+            // and records again.
+            tx.execute("DELETE FROM meta WHERE key IN ('revoked', 'signed_out')", [])?;
             Ok(code)
         })?;
         self.device
@@ -239,8 +240,29 @@ impl Store {
         self.write_durable(|tx| set_meta(tx, "revoked", "1"))
     }
 
-    /// Refuses a new record on a phone the server revoked.
-    pub(crate) fn refuse_if_revoked(&self) -> Result<()> {
+    /// The officer signed out: what the book holds stays (records not sent
+    /// yet go up after the next sign-in), but it records nothing until then
+    /// (no receipt in the name of an officer who left the phone).
+    pub fn sign_out_officer(&self) -> Result<()> {
+        self.sign_out()?;
+        self.write_durable(|tx| set_meta(tx, "signed_out", "1"))
+    }
+
+    /// Refuses a new record on a phone the server revoked, or whose officer
+    /// signed out.
+    pub(crate) fn refuse_unless_recording(&self) -> Result<()> {
+        if self.read(|c| meta(c, "signed_out"))?.is_some() {
+            return Err(Error::Remote {
+                class: crate::error::RemoteClass::Auth,
+                code: "signed_out".into(),
+                message_vi: "Bạn đã đăng xuất nên máy không ghi được: hãy đăng nhập lại để ghi \
+                             (những bản ghi chưa gửi vẫn còn trên máy và được gửi sau khi đăng nhập)"
+                    .into(),
+                message_en: "you signed out, so the phone records nothing: sign in again to record \
+                             (records not sent yet stay on the phone and go up after signing in)"
+                    .into(),
+            });
+        }
         if self.read(|c| meta(c, "revoked"))?.is_some() {
             return Err(Error::Remote {
                 class: crate::error::RemoteClass::Auth,
