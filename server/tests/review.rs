@@ -2143,6 +2143,8 @@ async fn a_correction_from_the_phone_nets_against_the_cash_handed_over() {
             .unwrap();
         assert_eq!(undo_row["loan_code"], "L-001", "{undo_row}");
         assert!(undo_row["worker_name"].is_string(), "{undo_row}");
+        // Its worker is the receipt's, so the batch page links to them.
+        assert!(undo_row["worker_id"].is_i64(), "{undo_row}");
         let (s, outcome) = app
             .post(
                 &format!("/api/v1/batches/{second}/approve"),

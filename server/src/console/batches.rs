@@ -123,9 +123,14 @@ fn counts_text(lang: Lang, c: &KindCounts) -> String {
     }
 }
 
-/// Received minus expected, as words: a shortage, an overage or a match.
-fn difference(lang: Lang, diff: i64) -> Markup {
-    if diff < 0 {
+/// Received minus expected, as words: a shortage, an overage or a match;
+/// when the batch asked nothing (its reversal requests take back more than
+/// it collects, `expected` below 0), an overage is what the branch owes the
+/// officer.
+fn difference(lang: Lang, diff: i64, expected: i64) -> Markup {
+    if diff > 0 && expected < 0 {
+        html! { span.diff.over { (lang.pick(format!("Chi nhánh nợ lại cán bộ {}", vnd(diff)), format!("The branch owes the officer {}", vnd(diff)))) } }
+    } else if diff < 0 {
         html! { span.diff.short { (lang.pick(format!("Thiếu {}", vnd(-diff)), format!("Short by {}", vnd(-diff)))) } }
     } else if diff > 0 {
         html! { span.diff.over { (lang.pick(format!("Thừa {}", vnd(diff)), format!("Over by {}", vnd(diff)))) } }
@@ -1005,7 +1010,7 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                             @let (what, amount) = hand_over(lang, parse(&dec.cash_expected));
                             dt { (what) } dd.num #expected { strong { (amount) } }
                             dt { (lang.t("Thực nhận", "Counted")) } dd.num { (vnd(parse(&dec.cash_received))) }
-                            dt { (lang.t("Chênh lệch", "Difference")) } dd #discrepancy { (difference(lang, parse(&dec.discrepancy))) }
+                            dt { (lang.t("Chênh lệch", "Difference")) } dd #discrepancy { (difference(lang, parse(&dec.discrepancy), parse(&dec.cash_expected))) }
                         }
                         dt { (if dec.decision == "approved" { lang.t("Duyệt bởi", "Approved by") } else { lang.t("Từ chối bởi", "Rejected by") }) }
                         dd { (dec.reviewer.as_deref().unwrap_or("—"))
@@ -1256,7 +1261,7 @@ fn approval_result(lang: Lang, d: &BatchDetail, loans: &[(i64, &str, &str)]) -> 
             p { (lang.pick(
                 format!("{} {}, thực nhận {}: ", hand_over(Lang::Vi, expected).0, hand_over(Lang::Vi, expected).1, vnd(received)),
                 format!("{} {}, counted {}: ", hand_over(Lang::En, expected).0, hand_over(Lang::En, expected).1, vnd(received)),
-            )) strong { (difference(lang, diff)) }
+            )) strong { (difference(lang, diff, expected)) }
                 @if diff != 0 { " " (lang.t("(ghi vào tài khoản thừa/thiếu quỹ của cán bộ)", "(booked to the officer's cash over/short account)")) } }
             @if !loans.is_empty() {
                 p { (lang.t("Khoản vay đã cập nhật dư nợ:", "Loans whose balance changed:")) }
@@ -1495,7 +1500,7 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked) -> Markup {
                 @let (what, amount) = hand_over(lang, expected);
                 dt { (what) } dd.num #confirm-expected { (amount) }
                 dt { (lang.t("Tiền mặt đã đếm", "Cash counted")) } dd.num #confirm-counted { (vnd(c.cash)) }
-                dt { strong { (lang.t("Chênh lệch", "Difference")) } } dd #confirm-difference { strong { (difference(lang, diff)) } }
+                dt { strong { (lang.t("Chênh lệch", "Difference")) } } dd #confirm-difference { strong { (difference(lang, diff, expected)) } }
             }
             @if expected <= 0 {
             } @else if c.cash > 2 * expected && diff > 1_000_000 {
@@ -1798,10 +1803,13 @@ mod tests {
 
     #[test]
     fn differences_in_words() {
-        let text = |lang, d| difference(lang, d).into_string();
+        let text = |lang, d| difference(lang, d, 100_000).into_string();
         assert!(text(Lang::Vi, -20_000).contains("Thiếu 20.000 ₫"));
         assert!(text(Lang::En, -20_000).contains("Short by 20.000 ₫"));
         assert!(text(Lang::Vi, 5_000).contains("Thừa 5.000 ₫"));
         assert!(text(Lang::Vi, 0).contains("Khớp"));
+        // A batch whose reversals take back more than it collects.
+        let owed = difference(Lang::Vi, 150_000, -150_000).into_string();
+        assert!(owed.contains("Chi nhánh nợ lại cán bộ 150.000 ₫"), "{owed}");
     }
 }

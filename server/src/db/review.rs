@@ -462,7 +462,8 @@ pub async fn review_records(c: &mut Conn, batch_ids: &[uuid::Uuid]) -> DbResult<
     for chunk in batch_ids.chunks(500) {
         let sql = format!(
             "SELECT s.id, s.client_id, s.batch_id, s.officer_id, s.kind, s.recorded_at, s.received_at, s.status, s.body,
-                 s.worker_id, COALESCE(w.full_name, tw.full_name) AS worker_name, COALESCE(s.loan_id, t.loan_id) AS loan_id,
+                 COALESCE(s.worker_id, t.worker_id) AS worker_id, COALESCE(w.full_name, tw.full_name) AS worker_name,
+                 COALESCE(s.loan_id, t.loan_id) AS loan_id,
                  COALESCE(l.code, tl.code) AS loan_code, s.campaign_id,
                  k.name AS campaign_name, k.kind AS campaign_kind, k.gift_value, s.target_client_id, s.amount, s.receipt_no,
                  rr.decision, rr.reason AS decision_reason, e.id AS entry_id, x.id AS reversed_by,
