@@ -333,6 +333,31 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
             .await;
         assert_eq!(s, StatusCode::OK, "{out}");
 
+        // Hùng's phone lost: what it sends after is kept in quarantine, and
+        // its batch, approved with nothing posted, is no batch of the day.
+        app.revoke(&sup, hung.device).await;
+        let lost = hung.record(RecordBody::Visit(VisitPayload {
+            worker_id: l3.worker_id,
+            purpose: VisitPurpose::RepaymentFollowUp,
+            outcome: "Ghi trên máy đã mất".into(),
+            notes: String::new(),
+            location: None,
+        }));
+        let (qbatch, outcomes) = hung.upload(&app, vec![lost]).await;
+        assert_eq!(
+            outcomes[0].1.as_deref(),
+            Some("device_revoked"),
+            "{outcomes:?}"
+        );
+        let (s, out) = app
+            .post(
+                &format!("/api/v1/batches/{qbatch}/approve"),
+                &sup,
+                &json!({"cash_received": "0"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{out}");
+
         // Daily collections agree with the journal lines.
         let today = sotay_server::reports::today();
         let range = format!(

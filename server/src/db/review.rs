@@ -1761,8 +1761,10 @@ pub async fn review_approve(
     let entries_posted = poster.entries.len() as i64;
     let first_entry = poster.entries.first().map(|e| e.id);
     // A batch without cash (visits, gifts) has no settlement entry to count
-    // it among the day's approved batches: counted here.
-    let cashless = !poster.entries.iter().any(|e| e.kind == EntryKind::Settlement);
+    // it among the day's approved batches: counted here, when it approved
+    // something (not one whose records were all kept in quarantine).
+    let cashless = !poster.entries.iter().any(|e| e.kind == EntryKind::Settlement)
+        && fates.iter().any(|f| f.1 == "approved");
     let (changed_loans, loans_closed) = poster.write(c, now).await?;
     if cashless {
         let counted = crate::reports::rows::DailyDelta { batches: 1, ..Default::default() };
