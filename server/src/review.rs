@@ -3,7 +3,7 @@
 
 use chrono::{Duration, Timelike};
 use sotay_core::domain::money::format_vnd;
-use sotay_core::domain::time::{local_date, vn_offset};
+use sotay_core::domain::time::{format_datetime, local_date, vn_offset};
 use sotay_core::wire::{RecordBody, UploadRecord};
 
 use crate::db::{
@@ -128,6 +128,15 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
                 ));
             }
         }
+    }
+    if let Some((batch, at)) = ctx.reversal_asked.get(&r.client_id) {
+        let id = batch.simple().to_string();
+        let (at, tail) = (format_datetime(*at), &id[id.len() - 6..]);
+        out.push(anomaly(
+            "reversal_requested",
+            format!("Cán bộ đã đề nghị đảo bản ghi này (lô đồng bộ lúc {at}, mã …{tail}): duyệt lô này thì bản ghi được ghi sổ, rồi được đảo khi duyệt đề nghị; hoặc loại bản ghi này và cả đề nghị"),
+            format!("the officer asked to reverse this record (batch synced at {at}, id …{tail}): approved, it posts here and is reversed when the request is approved; or exclude it and the request"),
+        ));
     }
     if let (Some(k), Some(w)) = (
         r.campaign_id.filter(|_| r.kind == "gift_handout"),

@@ -2460,6 +2460,18 @@ async fn a_correction_of_a_receipt_waiting_for_review_gives_the_loan_back() {
             reason: "Gõ thiếu 100.000".into(),
         }));
         let (asked, _) = lan.upload(&app, vec![undo]).await;
+        // The receipt's batch says its reversal is asked for.
+        let (_, detail) = app.get(&format!("/api/v1/batches/{typed}"), &sup).await;
+        let tail = &asked.simple().to_string()[26..];
+        assert!(
+            detail["records"][0]["anomalies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["code"] == "reversal_requested"
+                    && a["message_vi"].as_str().unwrap().contains(tail)),
+            "{backend:?}: {detail}"
+        );
         let whole = repayment(&mut lan, &l1, balance, 2);
         let (reentered, outcomes) = lan.upload(&app, vec![whole]).await;
         assert_eq!(

@@ -69,6 +69,7 @@ fn anomaly_label(lang: Lang, code: &str) -> &str {
             "Several repayments on a loan in a day",
         ),
         "allocation_nearly_used" => lang.t("Sắp hết suất quà", "Gift allocation nearly used"),
+        "reversal_requested" => lang.t("Có đề nghị đảo", "Reversal requested"),
         "refused_gift_same_worker" => {
             lang.t("Đã có quà bị từ chối", "A refused gift to the same worker")
         }

@@ -597,6 +597,31 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
             ctx.refused_gifts.entry((campaign, worker)).or_default().push(client);
         }
     }
+    // Receipts and gifts of the batch whose reversal the officer asked for
+    // in a request still waiting for review.
+    let posted: Vec<uuid::Uuid> = records
+        .iter()
+        .filter(|r| matches!(r.kind.as_str(), "repayment" | "gift_handout"))
+        .map(|r| r.client_id)
+        .collect();
+    for chunk in posted.chunks(1_000) {
+        let sql = format!(
+            "SELECT q.target_client_id, q.batch_id, q.received_at FROM sync_records q
+             WHERE q.kind = 'reversal_request' AND q.status = 'accepted' AND q.target_client_id IN ({})
+               AND NOT EXISTS (SELECT 1 FROM record_reviews qd WHERE qd.record_id = q.id)
+               AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = q.client_id AND v.kind = 'void'
+                   AND v.status = 'accepted'
+                   AND NOT EXISTS (SELECT 1 FROM record_reviews vd WHERE vd.record_id = v.id AND vd.decision <> 'approved'))",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query_as::<DB, (uuid::Uuid, uuid::Uuid, DateTime<Utc>)>(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for (target, batch, at) in q.fetch_all(&mut *c).await? {
+            ctx.reversal_asked.insert(target, (batch, at));
+        }
+    }
     for chunk in workers.chunks(1_000) {
         let sql = format!(
             "SELECT w.id, h.latitude, h.longitude FROM workers w JOIN boarding_houses h ON h.id = w.boarding_house_id

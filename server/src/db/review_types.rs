@@ -158,7 +158,8 @@ impl ReviewRecordRow {
 pub struct Anomaly {
     /// `above_installment`, `late_sync`, `odd_hours`, `far_from_house`,
     /// `several_repayments_one_day`, `allocation_nearly_used`,
-    /// `device_revoked`, `refused_receipt_same_amount`, `refused_gift_same_worker`.
+    /// `device_revoked`, `refused_receipt_same_amount`, `refused_gift_same_worker`,
+    /// `reversal_requested`.
     pub code: &'static str,
     pub message_vi: String,
     pub message_en: String,
@@ -1019,6 +1020,9 @@ pub struct AnomalyContext {
     /// (campaign id, worker id) → gifts refused (at upload, in quarantine
     /// or at review) whose package is not settled: their client ids.
     pub refused_gifts: HashMap<(i64, i64), Vec<Uuid>>,
+    /// Records a reversal request waiting for review names: the request's
+    /// batch and when it was synced.
+    pub reversal_asked: HashMap<Uuid, (Uuid, DateTime<Utc>)>,
 }
 
 /// A refused repayment whose cash is still held: when it was recorded, its
