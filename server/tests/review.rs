@@ -2515,6 +2515,18 @@ async fn a_repayment_entered_again_after_its_batch_was_rejected_is_flagged() {
     for backend in BACKENDS {
         let app = TestApp::start(backend).await;
         let (sup, mut lan, _, l1) = lan_and_her_loan(&app).await;
+        let l1_id = app.id_of("loans", "L-001").await;
+        // Last week's installment, of the same amount, approved.
+        let earlier = repayment(&mut lan, &l1, 300_000, 10);
+        let (last_week, _) = lan.upload(&app, vec![earlier]).await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{last_week}/approve"),
+                &sup,
+                &json!({"cash_received": "300000"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
         let first = repayment(&mut lan, &l1, 300_000, 1);
         let (rejected, _) = lan.upload(&app, vec![first.clone()]).await;
         let (s, body) = app
@@ -2555,6 +2567,17 @@ async fn a_repayment_entered_again_after_its_batch_was_rejected_is_flagged() {
             "{backend:?}: {detail}"
         );
         assert!(detail.to_string().contains(&lan.receipt(1)), "{detail}");
+        // At the counter, the refused receipt's cash points at the receipt
+        // recorded after it, not at last week's.
+        let again_found: Vec<Option<String>> = app
+            .db
+            .officer_receipts_of(l1_id, 300_000, first.client_id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.receipt_no)
+            .collect();
+        assert_eq!(again_found, vec![Some(lan.receipt(3))], "{backend:?}");
         let (s, body) = app
             .post(
                 &format!("/api/v1/records/{}/settle", first.client_id),

@@ -2113,19 +2113,22 @@ async fn a_repayment_refused_at_upload_shows_on_the_queue_with_its_cash() {
         assert!(html[at..].contains("70.000 ₫"), "{html}");
         assert!(html.contains(&waiting), "{html}");
         assert!(html.contains("id=\"counter-room\""), "{html}");
-        // A refused receipt of that amount opened at the counter: the
-        // waiting one may be it entered again, which brings its cash.
+        // The refused receipt's link opened on this loan: the waiting
+        // receipt was recorded after it, and may be it entered again;
+        // settled already, the page says that instead.
         let (_, _, linked) = page(
             &http,
             &server,
-            format!("/loans/{other_id}?amount=70000&settles=0190a5f0-0000-7000-8000-0000000000aa&settles_receipt=OLD1-000004"),
+            format!(
+                "/loans/{other_id}?amount=70000&settles={refused_id}&settles_receipt={receipt}"
+            ),
             supervisor.clone(),
         )
         .await;
-        let at = linked
-            .find("id=\"entered-again\"")
-            .unwrap_or_else(|| panic!("{linked}"));
-        assert!(linked[at..].contains(&waiting), "{linked}");
+        assert!(
+            linked.contains("id=\"settled-already\"") && !linked.contains("id=\"entered-again\""),
+            "{linked}"
+        );
     }
 }
 

@@ -684,10 +684,11 @@ async fn render_loan(
     // the refused payment entered again (its batch rejected), whose cash
     // comes with that batch.
     let amount: Option<i64> = counter.form.amount.trim().replace('.', "").parse().ok();
-    let entered_again = match amount {
-        Some(amount) if !settles_receipt.is_empty() && counter.taken.is_none() => state
+    let refused = Uuid::parse_str(counter.form.settles.trim()).ok();
+    let entered_again = match (amount, refused) {
+        (Some(amount), Some(refused)) if counter.taken.is_none() => state
             .db
-            .officer_receipts_of(l.id, amount)
+            .officer_receipts_of(l.id, amount, refused)
             .await?
             .into_iter()
             .find(|p| p.receipt_no.as_deref() != Some(settles_receipt.as_str())),
@@ -803,12 +804,13 @@ async fn render_loan(
                     format!("Counter receipt {} ({}) names receipt {settles_receipt}, taken at {}: check before taking it again.", k.receipt_no, vnd(k.amount), datetime(k.recorded_at)),
                 )) }
             }
+            @let cashier = s.user.role == Role::Cashier;
             @if let Some(p) = &entered_again {
                 @let again = p.receipt_no.clone().unwrap_or_default();
                 @let (state_vi, state_en) = if p.approved == 1 { ("đã được duyệt", "was approved") } else { ("đang chờ duyệt", "waits for review") };
                 p.notice.warn #entered-again { (lang.pick(
-                    format!("Phiếu {again} của {} (ghi lúc {}) cùng số tiền trên khoản vay này {state_vi}: nếu cán bộ đã ghi lại khoản thu của phiếu {settles_receipt} thì tiền đó nộp cùng lô của phiếu {again} — đừng thu tại quầy, hãy đánh dấu phiếu {settles_receipt} đã xử lý.", p.officer_name, datetime(p.recorded_at)),
-                    format!("Receipt {again} of {} (recorded at {}) for the same amount on this loan {state_en}: if the officer entered the payment of receipt {settles_receipt} again, its cash comes with that receipt's batch — do not take it at the counter; mark receipt {settles_receipt} settled.", p.officer_name, datetime(p.recorded_at)),
+                    format!("Phiếu {again} của {} (ghi lúc {}, sau phiếu {settles_receipt}) cùng số tiền trên khoản vay này {state_vi}: nếu cán bộ đã ghi lại khoản thu của phiếu {settles_receipt} thì tiền đó nộp cùng lô của phiếu {again} — đừng thu tại quầy; {}", p.officer_name, datetime(p.recorded_at), if cashier { "hãy báo giám sát chi nhánh." } else { "hãy đánh dấu phiếu bị từ chối đã xử lý." }),
+                    format!("Receipt {again} of {} (recorded at {}, after receipt {settles_receipt}) for the same amount on this loan {state_en}: if the officer entered the payment of receipt {settles_receipt} again, its cash comes with that receipt's batch — do not take it at the counter; {}", p.officer_name, datetime(p.recorded_at), if cashier { "tell the branch supervisor." } else { "mark the refused receipt settled." }),
                 )) }
             }
             @if l.status == "active" {

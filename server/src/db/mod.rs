@@ -1303,13 +1303,15 @@ impl Db {
     }
 
     /// Officers' receipts of `amount` on a loan that stand (waiting for
-    /// review or approved, not voided or reversed), newest first, at most 5.
+    /// review or approved, not voided or reversed), recorded and sent
+    /// since the refused record `refused`, newest first, at most 5.
     pub async fn officer_receipts_of(
         &self,
         loan_id: i64,
         amount: i64,
+        refused: uuid::Uuid,
     ) -> DbResult<Vec<OfficerReceipt>> {
-        with_conn!(self, q, c => q::review::officer_receipts_of(&mut c, loan_id, amount).await)
+        with_conn!(self, q, c => q::review::officer_receipts_of(&mut c, loan_id, amount, refused).await)
     }
 
     /// Repayments taken at the counter, newest first, at most `limit`: of

@@ -380,15 +380,24 @@ pub async fn pending_collections(c: &mut Conn, loan_id: i64) -> DbResult<Vec<rv:
 }
 
 /// Officers' receipts of `amount` on `loan_id` that stand (waiting for
-/// review or approved, not voided, not reversed), newest first: the
-/// payment of a refused receipt may have been entered again among them.
-pub async fn officer_receipts_of(c: &mut Conn, loan_id: i64, amount: i64) -> DbResult<Vec<rv::OfficerReceipt>> {
+/// review or approved, not voided, not reversed), recorded since the
+/// refused record `refused` and sent after it, newest first: its payment
+/// may have been entered again among them (not an earlier installment of
+/// the same amount).
+pub async fn officer_receipts_of(
+    c: &mut Conn,
+    loan_id: i64,
+    amount: i64,
+    refused: uuid::Uuid,
+) -> DbResult<Vec<rv::OfficerReceipt>> {
     Ok(sqlx::query_as(
         "SELECT s.receipt_no, u.full_name AS officer_name, s.recorded_at,
                 CAST(CASE WHEN d.decision = 'approved' THEN 1 ELSE 0 END AS BIGINT) AS approved
          FROM sync_records s JOIN users u ON u.id = s.officer_id LEFT JOIN record_reviews d ON d.record_id = s.id
          WHERE s.loan_id = $1 AND s.kind = 'repayment' AND s.status = 'accepted' AND s.amount = $2
            AND (d.decision IS NULL OR d.decision = 'approved')
+           AND EXISTS (SELECT 1 FROM sync_records f WHERE f.client_id = $3 AND f.id <> s.id
+                       AND s.recorded_at >= f.recorded_at AND s.received_at >= f.received_at)
            AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = s.client_id AND v.kind = 'void'
                AND v.status = 'accepted'
                AND NOT EXISTS (SELECT 1 FROM record_reviews vd WHERE vd.record_id = v.id AND vd.decision <> 'approved'))
@@ -398,6 +407,7 @@ pub async fn officer_receipts_of(c: &mut Conn, loan_id: i64, amount: i64) -> DbR
     )
     .bind(loan_id)
     .bind(amount)
+    .bind(refused)
     .fetch_all(&mut *c)
     .await?)
 }
