@@ -106,10 +106,18 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
                 .get(&(loan, local_date(r.recorded_at)))
                 .copied()
                 .unwrap_or(0);
-            let held = ctx.refused_held.get(&(loan, amount)).into_iter().flatten();
-            for (_, _, receipt) in
-                held.filter(|(at, id, _)| *id != r.client_id && *at <= r.recorded_at)
-            {
+            let sent = match body.as_ref().map(|b| &b.body) {
+                Some(RecordBody::Repayment(p)) => Some((p.loan_id, p.amount.get())),
+                _ => None,
+            };
+            let held = sent
+                .and_then(|k| ctx.refused_held.get(&k))
+                .into_iter()
+                .flatten();
+            let within = chrono::Duration::days(crate::db::ENTERED_AGAIN_WITHIN_DAYS);
+            for (_, _, receipt) in held.filter(|(at, id, _)| {
+                *id != r.client_id && *at <= r.recorded_at && r.recorded_at < *at + within
+            }) {
                 out.push(anomaly(
                     "refused_receipt_same_amount",
                     format!(

@@ -2594,6 +2594,31 @@ async fn a_repayment_entered_again_after_its_batch_was_rejected_is_flagged() {
                 .all(|c| c != "refused_receipt_same_amount"),
             "{backend:?}: {detail}"
         );
+
+        // Refused at upload (the server keeps no loan or amount of its
+        // own for it), then entered again: flagged too.
+        let wrong = lan.record(RecordBody::Repayment(RepaymentPayload {
+            loan_id: l1.id,
+            worker_id: l1.worker_id,
+            amount: Dong(120_000),
+            receipt_no: "ZZZZ-000001".into(),
+        }));
+        let (_, outcomes) = lan.upload(&app, vec![wrong]).await;
+        assert_eq!(
+            outcomes[0].1.as_deref(),
+            Some("receipt_invalid"),
+            "{outcomes:?}"
+        );
+        let right = repayment(&mut lan, &l1, 120_000, 4);
+        let (batch, _) = lan.upload(&app, vec![right]).await;
+        let (_, detail) = app.get(&format!("/api/v1/batches/{batch}"), &sup).await;
+        assert!(
+            flags(&detail)[0]
+                .iter()
+                .any(|c| c == "refused_receipt_same_amount")
+                && detail.to_string().contains("ZZZZ-000001"),
+            "{backend:?}: {detail}"
+        );
     }
 }
 

@@ -380,24 +380,29 @@ pub async fn pending_collections(c: &mut Conn, loan_id: i64) -> DbResult<Vec<rv:
 }
 
 /// Officers' receipts of `amount` on `loan_id` that stand (waiting for
-/// review or approved, not voided, not reversed), recorded since the
-/// refused record `refused` and sent after it, newest first: its payment
-/// may have been entered again among them (not an earlier installment of
-/// the same amount).
+/// review or approved, not voided, not reversed), recorded in the days
+/// after the refused record `refused` was (whichever reached the server
+/// first: a lost phone syncs late), newest first: its payment may have
+/// been entered again among them (not an earlier or the next installment
+/// of the same amount).
 pub async fn officer_receipts_of(
     c: &mut Conn,
     loan_id: i64,
     amount: i64,
     refused: uuid::Uuid,
 ) -> DbResult<Vec<rv::OfficerReceipt>> {
+    let at: Option<DateTime<Utc>> = sqlx::query_scalar("SELECT recorded_at FROM sync_records WHERE client_id = $1")
+        .bind(refused)
+        .fetch_optional(&mut *c)
+        .await?;
+    let Some(at) = at else { return Ok(Vec::new()) };
     Ok(sqlx::query_as(
         "SELECT s.receipt_no, u.full_name AS officer_name, s.recorded_at,
                 CAST(CASE WHEN d.decision = 'approved' THEN 1 ELSE 0 END AS BIGINT) AS approved
          FROM sync_records s JOIN users u ON u.id = s.officer_id LEFT JOIN record_reviews d ON d.record_id = s.id
          WHERE s.loan_id = $1 AND s.kind = 'repayment' AND s.status = 'accepted' AND s.amount = $2
+           AND s.client_id <> $3 AND s.recorded_at >= $4 AND s.recorded_at < $5
            AND (d.decision IS NULL OR d.decision = 'approved')
-           AND EXISTS (SELECT 1 FROM sync_records f WHERE f.client_id = $3 AND f.id <> s.id
-                       AND s.recorded_at >= f.recorded_at AND s.received_at >= f.received_at)
            AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = s.client_id AND v.kind = 'void'
                AND v.status = 'accepted'
                AND NOT EXISTS (SELECT 1 FROM record_reviews vd WHERE vd.record_id = v.id AND vd.decision <> 'approved'))
@@ -408,6 +413,8 @@ pub async fn officer_receipts_of(
     .bind(loan_id)
     .bind(amount)
     .bind(refused)
+    .bind(at)
+    .bind(at + chrono::Duration::days(rv::ENTERED_AGAIN_WITHIN_DAYS))
     .fetch_all(&mut *c)
     .await?)
 }
@@ -672,27 +679,35 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
         for (loan, at) in q.fetch_all(&mut *c).await? {
             *ctx.same_day.entry((loan, sotay_core::domain::time::local_date(at))).or_default() += 1;
         }
-        // Refused repayments whose cash is still held: one entered again
-        // (a rejected batch's) would otherwise be taken twice, at the
-        // counter from the list and with the new receipt.
+    }
+    // The officers' refused repayments whose cash is still held (refused at
+    // upload, kept in quarantine, or rejected or left out at review), their
+    // loan and amount as the phone sent them: one entered again (a rejected
+    // batch's, a lost phone's) would otherwise be taken twice, at the
+    // counter from the list and with the new receipt.
+    let mut officers: Vec<i64> = records.iter().filter(|r| r.kind == "repayment").map(|r| r.officer_id).collect();
+    officers.sort_unstable();
+    officers.dedup();
+    for chunk in officers.chunks(1_000) {
         let sql = format!(
-            "SELECT s.loan_id, s.amount, s.recorded_at, s.client_id, s.body FROM sync_records s
-             WHERE s.kind = 'repayment' AND s.amount IS NOT NULL AND s.loan_id IN ({list})
+            "SELECT s.recorded_at, s.client_id, s.body FROM sync_records s
+             WHERE s.kind = 'repayment' AND s.officer_id IN ({})
                AND (s.status IN ('rejected', 'quarantined') OR {})
                AND NOT EXISTS (SELECT 1 FROM refused_settlements x WHERE x.record_id = s.id) AND NOT {}",
+            placeholders(1, chunk.len()),
             held_at_review_sql!(),
             voided_in_quarantine_sql!()
         );
-        let mut q = sqlx::query_as::<DB, (i64, i64, DateTime<Utc>, uuid::Uuid, String)>(&sql);
+        let mut q = sqlx::query_as::<DB, (DateTime<Utc>, uuid::Uuid, String)>(&sql);
         for id in chunk {
             q = q.bind(*id);
         }
-        for (loan, amount, at, client, body) in q.fetch_all(&mut *c).await? {
-            let receipt = match serde_json::from_str::<sotay_core::wire::UploadRecord>(&body).map(|b| b.body) {
-                Ok(sotay_core::wire::RecordBody::Repayment(p)) => p.receipt_no,
-                _ => String::new(),
-            };
-            ctx.refused_held.entry((loan, amount)).or_default().push((at, client, receipt));
+        for (at, client, body) in q.fetch_all(&mut *c).await? {
+            if let Ok(sotay_core::wire::RecordBody::Repayment(p)) =
+                serde_json::from_str::<sotay_core::wire::UploadRecord>(&body).map(|b| b.body)
+            {
+                ctx.refused_held.entry((p.loan_id, p.amount.get())).or_default().push((at, client, p.receipt_no));
+            }
         }
     }
     Ok(ctx)

@@ -1013,10 +1013,11 @@ pub struct AnomalyContext {
     pub installment: HashMap<i64, i64>,
     /// (loan id, local day) → accepted repayments that day.
     pub same_day: HashMap<(i64, chrono::NaiveDate), i64>,
-    /// (loan id, amount) → repayments refused (at upload or at review)
-    /// whose cash the officer still holds, not settled: when each was
-    /// recorded, its client id and receipt number.
-    pub refused_held: HashMap<(i64, i64), Vec<RefusedHeld>>,
+    /// (loan uid, amount), as the phone sent them → the batch officers'
+    /// repayments refused (at upload, in quarantine or at review) whose
+    /// cash they still hold, not settled: when each was recorded, its
+    /// client id and receipt number.
+    pub refused_held: HashMap<(Uuid, i64), Vec<RefusedHeld>>,
     /// (campaign id, worker id) → gifts refused (at upload, in quarantine
     /// or at review) whose package is not settled: their client ids.
     pub refused_gifts: HashMap<(i64, i64), Vec<Uuid>>,
@@ -1024,6 +1025,11 @@ pub struct AnomalyContext {
     /// batch and when it was synced.
     pub reversal_asked: HashMap<Uuid, (Uuid, DateTime<Utc>)>,
 }
+
+/// How long after a refused receipt a receipt of the same loan and amount
+/// may be that payment entered again (the next installment of a weekly loan
+/// comes a week later).
+pub const ENTERED_AGAIN_WITHIN_DAYS: i64 = 3;
 
 /// A refused repayment whose cash is still held: when it was recorded, its
 /// client id and receipt number.
