@@ -137,7 +137,12 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
             }
         }
     }
-    if let Some((batch, at)) = ctx.reversal_asked.get(&r.client_id) {
+    // (A request in the same batch is decided with it.)
+    if let Some((batch, at)) = ctx
+        .reversal_asked
+        .get(&r.client_id)
+        .filter(|(b, _)| *b != r.batch_id)
+    {
         let id = batch.simple().to_string();
         let (at, tail) = (format_datetime(*at), &id[id.len() - 6..]);
         out.push(anomaly(

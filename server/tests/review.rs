@@ -2690,6 +2690,67 @@ async fn a_gift_after_a_refused_one_to_the_same_worker_is_flagged() {
     }
 }
 
+/// A receipt, its reversal request and the right amount in one batch (sent
+/// again together after a restore): the request is netted against the
+/// cash handed over, as for a receipt posted before, and the vault pays
+/// nothing out.
+#[tokio::test]
+async fn a_receipt_and_its_correction_in_one_batch_net_against_the_cash() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let (sup, mut lan, _, l1) = lan_and_her_loan(&app).await;
+        let l1_id = app.id_of("loans", "L-001").await;
+        let (_, before, _) = book(&app, &sup, l1_id).await;
+        let start = ledger(&app, &sup).await;
+        let typo = repayment(&mut lan, &l1, 150_000, 1);
+        let undo = lan.record(RecordBody::ReversalRequest(ReversalRequestPayload {
+            target_id: typo.client_id,
+            reason: "Gõ thiếu một chữ số".into(),
+        }));
+        let right = repayment(&mut lan, &l1, 1_500_000, 2);
+        let (batch, outcomes) = lan.upload(&app, vec![typo, undo, right]).await;
+        assert!(
+            outcomes.iter().all(|o| o.0 == UploadOutcome::Accepted),
+            "{outcomes:?}"
+        );
+        let (s, detail) = app.get(&format!("/api/v1/batches/{batch}"), &sup).await;
+        assert_eq!(s, StatusCode::OK, "{backend:?}: {detail}");
+        assert_eq!(
+            (
+                money(&detail["cash_collected"]),
+                money(&detail["cash_taken_back"])
+            ),
+            (1_500_000, 150_000),
+            "{backend:?}: {detail}"
+        );
+        // Its request is decided with it: nothing to point at elsewhere.
+        assert!(
+            !detail.to_string().contains("reversal_requested"),
+            "{detail}"
+        );
+        let (s, outcome) = app
+            .post(
+                &format!("/api/v1/batches/{batch}/approve"),
+                &sup,
+                &json!({"cash_received": "1500000"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{outcome}");
+        assert_eq!(money(&outcome["discrepancy"]), 0, "{backend:?}: {outcome}");
+        let end = ledger(&app, &sup).await;
+        assert_eq!(
+            net(&end, "vault") - net(&start, "vault"),
+            1_500_000,
+            "{backend:?}"
+        );
+        assert_eq!(net(&end, "cash_over_short"), 0, "{backend:?}");
+        assert_eq!(net(&end, "cash_in_hand"), 0, "{backend:?}");
+        let (_, after, _) = book(&app, &sup, l1_id).await;
+        assert_eq!(after, before - 1_500_000, "{backend:?}");
+        assert!(app.db.ledger_balance_drift().await.unwrap().is_empty());
+    }
+}
+
 /// A shortage the officer cannot pay is written off on the fund's decision:
 /// by an admin only, the vault unmoved, the loss on its own account; taking
 /// it back needs an admin too.

@@ -485,9 +485,11 @@ pub async fn review_records(c: &mut Conn, batch_ids: &[uuid::Uuid]) -> DbResult<
                  k.name AS campaign_name, k.kind AS campaign_kind, k.gift_value, s.target_client_id, s.amount, s.receipt_no,
                  rr.decision, rr.reason AS decision_reason, e.id AS entry_id, x.id AS reversed_by,
                  FALSE AS voided, t.kind AS target_kind, t.receipt_no AS target_receipt, t.amount AS target_amount,
-                 EXISTS (SELECT 1 FROM journal_entries te JOIN users bu ON bu.id = s.officer_id
+                 (EXISTS (SELECT 1 FROM journal_entries te JOIN users bu ON bu.id = s.officer_id
                          WHERE te.record_id = t.id AND te.kind = 'repayment' AND te.branch_id = bu.branch_id
-                           AND NOT EXISTS (SELECT 1 FROM journal_entries tx WHERE tx.reverses = te.id)) AS target_posted_here,
+                           AND NOT EXISTS (SELECT 1 FROM journal_entries tx WHERE tx.reverses = te.id))
+                  OR COALESCE(t.batch_id = s.batch_id AND t.kind = 'repayment' AND t.status = 'accepted', FALSE))
+                     AS target_posted_here,
                  CAST(NULL AS BIGINT) AS gift_rank, q.quota AS gift_quota,
                  CAST(NULL AS TEXT) AS signature_sha256, FALSE AS signature_received
              FROM sync_records s LEFT JOIN workers w ON w.id = s.worker_id LEFT JOIN loans l ON l.id = s.loan_id
@@ -1541,15 +1543,25 @@ pub async fn review_approve(
     // (an overage on her over/short account: it cancels a shortage counted
     // for a receipt typed too high, or is paid out to her at the branch to
     // give back to the borrower).
-    let taken_back = |r: &rv::ReviewRecordRow| {
-        r.target_client_id
-            .and_then(|t| target_record.get(&t))
-            .and_then(|id| posted_targets.get(id))
-            .filter(|t| t.kind == "repayment" && repaid_into(t) == Account::Vault && t.branch_id == branch_id)
-            .map(repaid_amount)
-    };
     let decided = |r: &rv::ReviewRecordRow| {
         !exclusions.contains_key(&r.client_id) && r.status != "quarantined" && !r.voided
+    };
+    // Or her repayment in this very batch (sent again with its request
+    // after a restore), posted just before its reversal below.
+    let in_batch: HashMap<uuid::Uuid, i64> = records
+        .iter()
+        .filter(|r| r.kind == "repayment" && decided(r))
+        .filter_map(|r| r.amount.map(|a| (r.client_id, a)))
+        .collect();
+    let taken_back = |r: &rv::ReviewRecordRow| {
+        let target = r.target_client_id?;
+        in_batch.get(&target).copied().or_else(|| {
+            target_record
+                .get(&target)
+                .and_then(|id| posted_targets.get(id))
+                .filter(|t| t.kind == "repayment" && repaid_into(t) == Account::Vault && t.branch_id == branch_id)
+                .map(repaid_amount)
+        })
     };
     let netted: HashMap<uuid::Uuid, i64> = records
         .iter()

@@ -124,8 +124,9 @@ pub struct ReviewRecordRow {
     pub target_receipt: Option<String>,
     pub target_amount: Option<i64>,
     /// The target is an officer's repayment posted at the batch's branch
-    /// and not reversed: a reversal request of it is netted against the
-    /// batch's cash (see [`ReviewRecordRow::takes_back`]).
+    /// and not reversed, or one in the same batch (posted with it): a
+    /// reversal request of it is netted against the batch's cash (see
+    /// [`ReviewRecordRow::takes_back`]).
     #[sqlx(default)]
     pub target_posted_here: bool,
     /// Gifts of this campaign the officer had handed out up to this one.
