@@ -2751,6 +2751,59 @@ async fn a_receipt_and_its_correction_in_one_batch_net_against_the_cash() {
     }
 }
 
+/// The right amount approved before the wrong receipt: that receipt no
+/// longer fits the loan, and the refusal says to leave it out (its own
+/// reversal was asked for), not to approve the request's batch first,
+/// which would only point back.
+#[tokio::test]
+async fn a_wrong_receipt_approved_after_its_re_entry_is_left_out() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let (sup, mut lan, _, l1) = lan_and_her_loan(&app).await;
+        let l1_id = app.id_of("loans", "L-001").await;
+        let (_, balance, _) = book(&app, &sup, l1_id).await;
+        let short = repayment(&mut lan, &l1, balance - 100_000, 1);
+        let (typed, _) = lan.upload(&app, vec![short.clone()]).await;
+        let undo = lan.record(RecordBody::ReversalRequest(ReversalRequestPayload {
+            target_id: short.client_id,
+            reason: "Gõ thiếu 100.000".into(),
+        }));
+        let (asked, _) = lan.upload(&app, vec![undo]).await;
+        let whole = repayment(&mut lan, &l1, balance, 2);
+        let (reentered, _) = lan.upload(&app, vec![whole]).await;
+        let approve = |batch: Uuid, body: Value| {
+            let app = &app;
+            let sup = sup.clone();
+            async move {
+                app.post(&format!("/api/v1/batches/{batch}/approve"), &sup, &body)
+                    .await
+            }
+        };
+        let (s, body) = approve(reentered, json!({"cash_received": balance.to_string()})).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (s, refused) = approve(typed, json!({"cash_received": "0"})).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{refused}");
+        let said = refused["detail"].as_str().unwrap();
+        assert!(
+            said.contains("đề nghị đảo chính phiếu này") && !said.contains("duyệt lô đó trước"),
+            "{backend:?}: {said}"
+        );
+        let leave_out = json!({"cash_received": "0",
+            "excluded": [{"record_id": short.client_id, "reason": "Cán bộ đã đề nghị đảo"}]});
+        let (s, body) = approve(typed, leave_out).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (s, refused) = approve(asked, json!({"cash_received": "0"})).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{backend:?}: {refused}");
+        let leave_out = json!({"cash_received": "0",
+            "excluded": [{"record_id": refused["records"][0], "reason": "Phiếu gốc đã bị loại"}]});
+        let (s, body) = approve(asked, leave_out).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (_, left, _) = book(&app, &sup, l1_id).await;
+        assert_eq!(left, 0, "{backend:?}");
+        assert_eq!(net(&ledger(&app, &sup).await, "cash_over_short"), 0);
+    }
+}
+
 /// A shortage the officer cannot pay is written off on the fund's decision:
 /// by an admin only, the vault unmoved, the loss on its own account; taking
 /// it back needs an admin too.

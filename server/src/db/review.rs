@@ -1621,17 +1621,27 @@ pub async fn review_approve(
                     }
                     Err(v) => {
                         let (mut vi, mut en) = (format!("{who_vi}: {}", v.message_vi()), format!("{who_en}: {}", v.message_en()));
-                        if matches!(v, RuleViolation::AboveOutstanding { .. }) {
+                        if matches!(v, RuleViolation::AboveOutstanding { .. } | RuleViolation::LoanClosed) {
                             for w in reversals_waiting_elsewhere(c, loan_id, batch_id).await? {
                                 let id = w.batch_id.simple().to_string();
                                 let (at, tail) = (sotay_core::domain::time::format_datetime(w.received_at), &id[id.len() - 6..]);
                                 let receipt = w.receipt_no.unwrap_or_default();
-                                vi.push_str(&format!(
-                                    " — đề nghị đảo phiếu {receipt} trên khoản vay này đang chờ duyệt trong lô đồng bộ lúc {at} (mã …{tail}): duyệt lô đó trước, rồi duyệt lại lô này"
-                                ));
-                                en.push_str(&format!(
-                                    " — a reversal request of receipt {receipt} on this loan waits for review in the batch synced at {at} (id …{tail}): approve that batch first, then this one again"
-                                ));
+                                if w.target == r.client_id {
+                                    // Its own reversal asked for: it need not post.
+                                    vi.push_str(&format!(
+                                        " — cán bộ đã đề nghị đảo chính phiếu này (lô đồng bộ lúc {at}, mã …{tail}): hãy loại phiếu này rồi duyệt lại; đề nghị đảo đó sẽ được loại theo"
+                                    ));
+                                    en.push_str(&format!(
+                                        " — the officer asked to reverse this very receipt (batch synced at {at}, id …{tail}): exclude it and approve again; that request is then left out too"
+                                    ));
+                                } else if w.posted {
+                                    vi.push_str(&format!(
+                                        " — đề nghị đảo phiếu {receipt} trên khoản vay này đang chờ duyệt trong lô đồng bộ lúc {at} (mã …{tail}): duyệt lô đó trước, rồi duyệt lại lô này"
+                                    ));
+                                    en.push_str(&format!(
+                                        " — a reversal request of receipt {receipt} on this loan waits for review in the batch synced at {at} (id …{tail}): approve that batch first, then this one again"
+                                    ));
+                                }
                             }
                         }
                         problems.push((r.client_id, vi, en))
@@ -2554,6 +2564,10 @@ struct WaitingReversal {
     batch_id: uuid::Uuid,
     received_at: DateTime<Utc>,
     receipt_no: Option<String>,
+    /// The receipt it names.
+    target: uuid::Uuid,
+    /// That receipt is posted (not waiting for review itself).
+    posted: bool,
 }
 
 /// The reversal requests of receipts on `loan_id` waiting for review in
@@ -2562,7 +2576,9 @@ struct WaitingReversal {
 /// batch, may need it).
 async fn reversals_waiting_elsewhere(c: &mut Conn, loan_id: i64, batch_id: uuid::Uuid) -> DbResult<Vec<WaitingReversal>> {
     Ok(sqlx::query_as(
-        "SELECT q.batch_id, q.received_at, t.receipt_no FROM sync_records t
+        "SELECT q.batch_id, q.received_at, t.receipt_no, t.client_id AS target,
+                EXISTS (SELECT 1 FROM journal_entries te WHERE te.record_id = t.id) AS posted
+         FROM sync_records t
          JOIN sync_records q ON q.target_client_id = t.client_id AND q.kind = 'reversal_request'
          WHERE t.loan_id = $1 AND t.kind = 'repayment' AND q.batch_id <> $2 AND q.status = 'accepted'
            AND NOT EXISTS (SELECT 1 FROM record_reviews qd WHERE qd.record_id = q.id)
