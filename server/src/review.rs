@@ -151,17 +151,22 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
             format!("the officer asked to reverse this record (batch synced at {at}, id …{tail}): approved, it posts here and is reversed when the request is approved; or exclude it and the request"),
         ));
     }
-    if let (Some(k), Some(w)) = (
-        r.campaign_id.filter(|_| r.kind == "gift_handout"),
-        r.worker_id,
-    ) {
-        let others = ctx
+    if let Some(RecordBody::GiftHandout(g)) = body.as_ref().map(|b| &b.body) {
+        let others: Vec<bool> = ctx
             .refused_gifts
-            .get(&(k, w))
+            .get(&(g.campaign_id, g.worker_id))
             .into_iter()
             .flatten()
-            .filter(|id| **id != r.client_id);
-        if others.count() > 0 {
+            .filter(|(id, _)| *id != r.client_id)
+            .map(|(_, handed_out)| *handed_out)
+            .collect();
+        if others.contains(&true) {
+            out.push(anomaly(
+                "refused_gift_same_worker",
+                "Người lao động đã nhận một suất quà của chương trình này (bản ghi bị từ chối, đã xác nhận \"Đã trao thật\"): mỗi người một suất — hãy loại bản ghi này".into(),
+                "the worker already received a gift of this campaign (a refused record settled as handed out for real): one gift each — exclude this record".into(),
+            ));
+        } else if !others.is_empty() {
             out.push(anomaly(
                 "refused_gift_same_worker",
                 "Người lao động đã có một suất quà của chương trình này bị từ chối hoặc cách ly mà chưa xử lý: hỏi xem họ đã nhận quà đó chưa (đã nhận thật thì đánh dấu \"Đã trao thật\" và loại bản ghi này)".into(),

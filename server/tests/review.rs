@@ -2687,6 +2687,46 @@ async fn a_gift_after_a_refused_one_to_the_same_worker_is_flagged() {
                 .any(|c| c == "refused_gift_same_worker"),
             "{backend:?}: {detail}"
         );
+
+        // Settled as handed out for real, the refused gift is the worker's:
+        // a later one waiting for review says to leave it out.
+        let other = snap.workers[1].clone();
+        let to_other = |lan: &mut Phone| {
+            lan.record(RecordBody::GiftHandout(GiftHandoutPayload {
+                campaign_id: tet,
+                worker_id: other.id,
+                acknowledged_name: other.full_name.clone(),
+                signature_sha256: None,
+            }))
+        };
+        let third = to_other(&mut lan);
+        let (rejected, _) = lan.upload(&app, vec![third.clone()]).await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{rejected}/reject"),
+                &sup,
+                &json!({"reason": "Thiếu biên bản"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let fourth = to_other(&mut lan);
+        let (batch, _) = lan.upload(&app, vec![fourth]).await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/records/{}/settle", third.client_id),
+                &sup,
+                &json!({"note": "Đã nhận, có ký sổ giấy", "stock_out": true}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (_, detail) = app.get(&format!("/api/v1/batches/{batch}"), &sup).await;
+        assert!(
+            codes(&detail)
+                .iter()
+                .any(|c| c == "refused_gift_same_worker")
+                && detail.to_string().contains("hãy loại bản ghi này"),
+            "{backend:?}: {detail}"
+        );
     }
 }
 

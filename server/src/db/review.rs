@@ -595,25 +595,45 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
         records.iter().filter(|r| r.kind == "gift_handout").filter_map(|r| r.worker_id).collect();
     gifted.sort_unstable();
     gifted.dedup();
-    // Gifts to these workers refused (at upload, kept in quarantine, or at
-    // review) whose package is still out there, not settled: the worker
-    // may have had the campaign's gift already.
-    for chunk in gifted.chunks(1_000) {
-        let sql = format!(
-            "SELECT s.campaign_id, s.worker_id, s.client_id FROM sync_records s
-             WHERE s.kind = 'gift_handout' AND s.campaign_id IS NOT NULL AND s.worker_id IN ({})
-               AND (s.status IN ('rejected', 'quarantined') OR {})
-               AND NOT EXISTS (SELECT 1 FROM refused_settlements x WHERE x.record_id = s.id) AND NOT {}",
-            placeholders(1, chunk.len()),
-            held_at_review_sql!(),
-            voided_in_quarantine_sql!()
-        );
-        let mut q = sqlx::query_as::<DB, (i64, i64, uuid::Uuid)>(&sql);
-        for id in chunk {
-            q = q.bind(*id);
-        }
-        for (campaign, worker, client) in q.fetch_all(&mut *c).await? {
-            ctx.refused_gifts.entry((campaign, worker)).or_default().push(client);
+    let mut givers: Vec<i64> = records.iter().filter(|r| r.kind == "gift_handout").map(|r| r.officer_id).collect();
+    givers.sort_unstable();
+    givers.dedup();
+    // Gifts to these workers (or from these officers: one refused at upload
+    // or kept in quarantine may name no worker of the server's own) refused
+    // (at upload, kept in quarantine, or at review) whose package is still
+    // out there, not settled, or was settled as handed out for real: the
+    // worker may have had, or had, the campaign's gift already. Keyed by
+    // what the phone sent.
+    for (workers, officers) in [(gifted.as_slice(), &[][..]), (&[][..], givers.as_slice())] {
+        for chunk in workers.chunks(1_000).chain(officers.chunks(1_000)) {
+            let column = if workers.is_empty() { "s.officer_id" } else { "s.worker_id" };
+            let sql = format!(
+                "SELECT s.client_id, s.body,
+                        CAST(CASE WHEN EXISTS (SELECT 1 FROM refused_settlements x WHERE x.record_id = s.id AND x.handed_out)
+                             THEN 1 ELSE 0 END AS BIGINT)
+                 FROM sync_records s
+                 WHERE s.kind = 'gift_handout' AND {column} IN ({})
+                   AND (s.status IN ('rejected', 'quarantined') OR {})
+                   AND NOT EXISTS (SELECT 1 FROM refused_settlements x WHERE x.record_id = s.id AND NOT x.handed_out)
+                   AND NOT {}",
+                placeholders(1, chunk.len()),
+                held_at_review_sql!(),
+                voided_in_quarantine_sql!()
+            );
+            let mut q = sqlx::query_as::<DB, (uuid::Uuid, String, i64)>(&sql);
+            for id in chunk {
+                q = q.bind(*id);
+            }
+            for (client, body, handed_out) in q.fetch_all(&mut *c).await? {
+                if let Ok(sotay_core::wire::RecordBody::GiftHandout(g)) =
+                    serde_json::from_str::<sotay_core::wire::UploadRecord>(&body).map(|b| b.body)
+                {
+                    let seen = ctx.refused_gifts.entry((g.campaign_id, g.worker_id)).or_default();
+                    if !seen.iter().any(|(id, _)| *id == client) {
+                        seen.push((client, handed_out == 1));
+                    }
+                }
+            }
         }
     }
     // Receipts and gifts of the batch whose reversal the officer asked for

@@ -1019,9 +1019,11 @@ pub struct AnomalyContext {
     /// cash they still hold, not settled: when each was recorded, its
     /// client id and receipt number.
     pub refused_held: HashMap<(Uuid, i64), Vec<RefusedHeld>>,
-    /// (campaign id, worker id) → gifts refused (at upload, in quarantine
-    /// or at review) whose package is not settled: their client ids.
-    pub refused_gifts: HashMap<(i64, i64), Vec<Uuid>>,
+    /// (campaign uid, worker uid), as the phone sent them → gifts refused
+    /// (at upload, in quarantine or at review) whose package is not
+    /// settled, or was settled as handed out for real (`true`): their
+    /// client ids.
+    pub refused_gifts: HashMap<(Uuid, Uuid), Vec<(Uuid, bool)>>,
     /// Records a reversal request waiting for review names: the request's
     /// batch and when it was synced.
     pub reversal_asked: HashMap<Uuid, (Uuid, DateTime<Utc>)>,
