@@ -3131,6 +3131,23 @@ async fn a_refused_gift_handed_out_for_real_is_taken_off_the_stock() {
         let gifts = sheet(&statement, "gifts");
         assert_eq!(gifts.len(), 1, "{statement}");
         assert_eq!(money(&gifts[0]["value"]), value, "{statement}");
+
+        // The stock-out reversed at the branch (entered by mistake): the
+        // gift no longer counts, and the phone hears it.
+        let cursor = lan.changes(&app, &cursor).await.next;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let (s, body) = app
+            .reversal(&sup, &admin, &done["entry_id"], "Ghi giảm kho nhầm")
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let page = lan.changes(&app, &cursor).await;
+        let k = page
+            .campaigns
+            .iter()
+            .find(|k| k.id == tet.id)
+            .unwrap_or_else(|| panic!("{backend:?}: the campaign comes again: {page:?}"));
+        assert!(!k.recipients.contains(&worker.id), "{k:?}");
+        assert_eq!(k.officer_remaining, tet.officer_remaining, "{k:?}");
     }
 }
 

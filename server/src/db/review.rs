@@ -2819,6 +2819,19 @@ pub async fn branch_reversal_decide(
                 feed.push((officer, "campaign", k));
             }
         }
+        // A refused gift's stock-out (no record of its own): the gift no
+        // longer counts as the worker's, and the officer's phone hears it.
+        let stocked_out: Option<(i64, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT s.id, s.officer_id, s.campaign_id FROM refused_settlements x JOIN sync_records s ON s.id = x.record_id
+             WHERE x.entry_id = $1",
+        )
+        .bind(head.entry_id)
+        .fetch_optional(&mut *c)
+        .await?;
+        if let Some((record, officer, campaign)) = stocked_out {
+            feed.push((officer, "record", record));
+            feed.extend(campaign.map(|k| (officer, "campaign", k)));
+        }
         feed.extend(changed.iter().map(|(o, l)| (*o, "loan", *l)));
         append_changes(c, &feed).await?;
     }
