@@ -596,7 +596,8 @@ impl Store {
                          JOIN record_states vs ON vs.client_id = v.client_id
                          JOIN repayments r ON r.client_id = v.target_id
                          JOIN record_states ts ON ts.client_id = r.client_id
-                         WHERE {state} AND (?1 IS NULL OR o.local_day = ?1) AND v.client_id NOT IN ({VOIDED})"
+                         WHERE {state} AND (?1 IS NULL OR o.local_day = ?1) AND v.client_id NOT IN ({VOIDED})
+                           AND r.client_id NOT IN ({VOIDED})"
                     ),
                     [day],
                     |r| r.get(0),

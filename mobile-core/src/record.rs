@@ -576,6 +576,24 @@ impl Store {
                     format!("record #{} is already voided", t.device_seq),
                 ));
             }
+            // A reversal of it was asked for (a receipt sent again with its
+            // request after a restore): the server would refuse the void
+            // (`void_reversal_requested`).
+            let asked: bool = tx.query_row(
+                &format!(
+                    "SELECT EXISTS (SELECT 1 FROM reversal_requests v JOIN record_states vs ON vs.client_id = v.client_id
+                     WHERE v.target_id = ?1 AND vs.state <> 'rejected' AND v.client_id NOT IN ({VOIDED}))"
+                ),
+                [&target],
+                |r| r.get(0),
+            )?;
+            if asked {
+                return Err(Error::conflict(
+                    "void_reversal_requested",
+                    format!("Không thể hủy bản ghi #{}: đã có đề nghị đảo bản ghi này", t.device_seq),
+                    format!("record #{} cannot be voided: its reversal was already requested", t.device_seq),
+                ));
+            }
             if t.state != "pending" {
                 // A repayment or a gift is reversed (asked from the phone);
                 // a visit posts nothing: the supervisor leaves it out.

@@ -1242,3 +1242,24 @@ fn a_signed_out_book_keeps_its_records_and_records_nothing() {
     let r = book.sync_with(&fake, opts(500, 0), None).unwrap();
     assert_eq!(r.accepted, 2, "{r:?}");
 }
+
+/// A receipt whose reversal was asked for is not voided as well, as the
+/// server would refuse it.
+#[test]
+fn a_receipt_with_a_reversal_request_is_not_voided() {
+    let fake = server(0);
+    let (_dir, book) = signed_in(&fake);
+    let paid = pay(&book, LAN_LOAN, 100_000, 1);
+    book.sync_with(&fake, opts(500, 0), None).unwrap();
+    let asked = |reason: &str| sotay_core::CorrectionInput {
+        target_id: paid,
+        reason: reason.into(),
+        recorded_at: at(11, 0),
+    };
+    book.request_reversal(asked("Gõ nhầm"))
+        .expect("reversal request");
+    match book.void_record(asked("Hủy")) {
+        Err(FieldBookError::Conflict { code, .. }) => assert_eq!(code, "void_reversal_requested"),
+        other => panic!("{other:?}"),
+    }
+}
