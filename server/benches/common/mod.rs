@@ -427,7 +427,10 @@ impl Gen<'_> {
             Frequency::Biweekly => self.today - Days::new(14 * u64::from(elapsed)),
             Frequency::Monthly => self.today - Months::new(elapsed),
         };
-        let disbursed_on = back - Days::new(self.rng.below(7));
+        // At least the day before: a bench's records, spread over the hours
+        // before it runs, are never dated before their loan (just after
+        // midnight, Vietnam time, they would be, on a loan paid out today).
+        let disbursed_on = back - Days::new(1 + self.rng.below(7));
         let schedule = build_schedule(&LoanTerms {
             principal,
             annual_rate_bp: p.annual_rate_bp,
