@@ -58,6 +58,20 @@ fn check_time(at: DateTime<Utc>) -> Result<()> {
     Ok(())
 }
 
+/// What to do with a record set aside after failing to send, to correct
+/// it: put it back in the queue first (then void it, before the next sync,
+/// or request its reversal once the server took it).
+fn wedged_hint(seq: i64) -> (String, String) {
+    (
+        format!(
+            "Bản ghi #{seq} đang tạm gác vì gửi lỗi: hãy đưa các bản ghi tạm gác trở lại hàng chờ (Gửi lại) rồi hủy bản ghi này trước lần đồng bộ sau; nếu đã đồng bộ được thì lập đề nghị đảo"
+        ),
+        format!(
+            "record #{seq} is set aside after failing to send: put the records set aside back in the queue (Retry), then void it before the next sync; once it is synced, request its reversal instead"
+        ),
+    )
+}
+
 fn required_text(field: &str, label_vi: &str, v: &str) -> Result<String> {
     let c = clean(v);
     if c.is_empty() {
@@ -594,6 +608,10 @@ impl Store {
                     format!("record #{} cannot be voided: its reversal was already requested", t.device_seq),
                 ));
             }
+            if t.state == "wedged" {
+                let (vi, en) = wedged_hint(t.device_seq);
+                return Err(Error::conflict("wedged", vi, en));
+            }
             if t.state != "pending" {
                 // A repayment or a gift is reversed (asked from the phone);
                 // a visit posts nothing: the supervisor leaves it out.
@@ -676,6 +694,8 @@ impl Store {
                         format!("Bản ghi #{} chưa gửi lên máy chủ; hãy hủy bản ghi thay vì đề nghị đảo", t.device_seq),
                         format!("record #{} has not been synced; void it instead", t.device_seq),
                     )
+                } else if t.state == "wedged" {
+                    wedged_hint(t.device_seq)
                 } else {
                     (
                         format!(

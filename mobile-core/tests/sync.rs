@@ -1263,3 +1263,34 @@ fn a_receipt_with_a_reversal_request_is_not_voided() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A record set aside after failing to send is corrected by putting it back
+/// in the queue first: the phone says so, then voids it.
+#[test]
+fn a_wedged_record_is_voided_once_back_in_the_queue() {
+    let fake = server(0);
+    let (_dir, book) = signed_in(&fake);
+    let r = pay(&book, LAN_LOAN, 100_000, 1);
+    fake.omit_result(r);
+    book.sync_with(&fake, opts(500, 0), None).unwrap();
+    assert_eq!(states(&book, OutboxFilter::Wedged), vec![r]);
+    let input = sotay_core::CorrectionInput {
+        target_id: r,
+        reason: "Gõ nhầm".into(),
+        recorded_at: at(11, 0),
+    };
+    for refused in [
+        book.void_record(input.clone()),
+        book.request_reversal(input.clone()),
+    ] {
+        match refused {
+            Err(FieldBookError::Conflict { message_vi, .. }) => {
+                assert!(message_vi.contains("Gửi lại"), "{message_vi}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    book.retry_wedged().unwrap();
+    book.void_record(input)
+        .expect("voided once back in the queue");
+}
