@@ -251,10 +251,15 @@ impl From<Error> for FieldBookError {
                 message_vi,
                 message_en,
             },
-            other @ (Error::Sqlite(_) | Error::Corrupt(_)) => FieldBookError::Storage {
-                code: s("storage"),
-                message_vi: format!("Lỗi lưu trữ trên máy: {other}"),
-                message_en: other.to_string(),
+            Error::Sqlite(e) => storage_error(&e),
+            other @ Error::Corrupt(_) => FieldBookError::Storage {
+                code: s("storage_corrupt"),
+                message_vi: format!(
+                    "Dữ liệu trên máy không đọc được: đừng xoá ứng dụng (các bản ghi chưa gửi ở trong đó), hãy báo chi nhánh (chi tiết: {other})"
+                ),
+                message_en: format!(
+                    "the data on the phone cannot be read: do not delete the app (records not sent yet are in it); tell the branch (detail: {other})"
+                ),
             },
             Error::Auth(m) => FieldBookError::Auth {
                 code: s("auth"),
@@ -298,6 +303,48 @@ impl From<Error> for FieldBookError {
     }
 }
 
+/// A storage failure as the officer can act on it; the engine's words stay
+/// at the end, for the branch.
+fn storage_error(e: &rusqlite::Error) -> FieldBookError {
+    use rusqlite::ErrorCode as C;
+    let code = match e {
+        rusqlite::Error::SqliteFailure(f, _) => Some(f.code),
+        _ => None,
+    };
+    let (code, vi, en) = match code {
+        Some(C::DiskFull) => (
+            "storage_full",
+            "Bộ nhớ điện thoại đã đầy: chưa ghi được gì. Hãy xoá bớt ảnh hoặc ứng dụng khác rồi ghi lại",
+            "the phone's storage is full: nothing was written. Free some space (photos, other apps) and try again",
+        ),
+        Some(C::DatabaseBusy | C::DatabaseLocked) => (
+            "storage_busy",
+            "Sổ trên máy đang bận (đang đồng bộ hoặc một màn hình khác đang ghi): chưa ghi được gì, hãy thử lại sau giây lát",
+            "the book on the phone is busy (a sync, or another screen writing): nothing was written; try again in a moment",
+        ),
+        Some(C::ReadOnly | C::CannotOpen | C::PermissionDenied | C::SystemIoFailure) => (
+            "storage_unavailable",
+            "Không ghi được vào bộ nhớ điện thoại: chưa ghi được gì. Hãy khởi động lại điện thoại rồi thử lại; nếu còn lỗi, báo chi nhánh",
+            "the phone's storage cannot be written: nothing was written. Restart the phone and try again; if it goes on, tell the branch",
+        ),
+        Some(C::DatabaseCorrupt | C::NotADatabase) => (
+            "storage_corrupt",
+            "Dữ liệu trên máy không đọc được: đừng xoá ứng dụng (các bản ghi chưa gửi ở trong đó), hãy báo chi nhánh",
+            "the data on the phone cannot be read: do not delete the app (records not sent yet are in it); tell the branch",
+        ),
+        _ => (
+            "storage",
+            "Lỗi lưu trữ trên máy: chưa ghi được gì; hãy thử lại, nếu còn lỗi hãy báo chi nhánh",
+            "a storage error on the phone: nothing was written; try again, and tell the branch if it goes on",
+        ),
+    };
+    FieldBookError::Storage {
+        code: code.to_string(),
+        message_vi: format!("{vi} (chi tiết: {e})"),
+        message_en: format!("{en} (detail: {e})"),
+    }
+}
+
 fn e_to_string(found: i64, supported: i64) -> String {
     Error::SchemaTooNew { found, supported }.to_string()
 }
@@ -324,5 +371,39 @@ impl FieldBookError {
             | FieldBookError::Auth { message_vi, .. }
             | FieldBookError::Network { message_vi, .. } => message_vi,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(code: std::os::raw::c_int) -> FieldBookError {
+        Error::Sqlite(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(code),
+            None,
+        ))
+        .into()
+    }
+
+    /// A full phone, a busy book or a broken file each say what to do, in
+    /// Vietnamese, not the engine's English.
+    #[test]
+    fn storage_failures_say_what_to_do() {
+        let full = failure(rusqlite::ffi::SQLITE_FULL);
+        assert_eq!(full.code(), "storage_full");
+        let FieldBookError::Storage { message_vi, .. } = &full else {
+            panic!("{full:?}")
+        };
+        assert!(
+            message_vi.starts_with("Bộ nhớ điện thoại đã đầy"),
+            "{message_vi}"
+        );
+        assert_eq!(failure(rusqlite::ffi::SQLITE_BUSY).code(), "storage_busy");
+        assert_eq!(
+            failure(rusqlite::ffi::SQLITE_NOTADB).code(),
+            "storage_corrupt"
+        );
+        assert_eq!(failure(rusqlite::ffi::SQLITE_INTERNAL).code(), "storage");
     }
 }
