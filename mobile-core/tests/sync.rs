@@ -1294,3 +1294,65 @@ fn a_wedged_record_is_voided_once_back_in_the_queue() {
     book.void_record(input)
         .expect("voided once back in the queue");
 }
+
+/// A server whose change pages never move past the cursor they were asked
+/// from.
+struct Stuck<'a>(&'a FakeServer);
+
+impl sotay_core::Transport for Stuck<'_> {
+    fn get(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<sotay_core::sync::Response, sotay_core::sync::TransportError> {
+        let mut r = self.0.get(url, headers)?;
+        if let Some(since) = url
+            .split("since=")
+            .nth(1)
+            .map(|s| s.split('&').next().unwrap_or(""))
+        {
+            let mut page: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+            page["has_more"] = true.into();
+            page["next"] = since.replace("%3A", ":").into();
+            r.body = serde_json::to_vec(&page).unwrap();
+        }
+        Ok(r)
+    }
+    fn post_json(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<sotay_core::sync::Response, sotay_core::sync::TransportError> {
+        self.0.post_json(url, headers, body)
+    }
+    fn put(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        content_type: &str,
+        body: &[u8],
+    ) -> Result<sotay_core::sync::Response, sotay_core::sync::TransportError> {
+        self.0.put(url, headers, content_type, body)
+    }
+}
+
+/// A server's fault is not blamed on the connection, and says nothing on
+/// the phone is lost.
+#[test]
+fn a_server_stuck_on_a_cursor_is_said_to_be_the_servers_fault() {
+    let fake = server(1);
+    let (_dir, book) = signed_in(&fake);
+    match book.sync_with(&Stuck(&fake), opts(500, 0), None) {
+        Err(FieldBookError::Network {
+            code, message_vi, ..
+        }) => {
+            assert_eq!(code, "server_fault");
+            assert!(
+                message_vi.contains("không phải do mạng") && message_vi.contains("an toàn"),
+                "{message_vi}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}

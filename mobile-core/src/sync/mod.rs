@@ -90,6 +90,21 @@ pub trait Transport: Send + Sync {
     ) -> Result<Response, TransportError>;
 }
 
+/// The server answered in a way a working server never does: not the
+/// connection's fault, and nothing on the phone is lost.
+fn server_fault(detail: String) -> Error {
+    Error::Remote {
+        class: crate::error::RemoteClass::Network,
+        code: "server_fault".into(),
+        message_vi: format!(
+            "Máy chủ trả lời sai (lỗi của máy chủ, không phải do mạng): mọi bản ghi trên máy vẫn an toàn; hãy báo quản trị viên rồi đồng bộ lại sau (chi tiết: {detail})"
+        ),
+        message_en: format!(
+            "the server answered wrongly (its fault, not the network's): every record on the phone is safe; tell the administrator and sync again later (detail: {detail})"
+        ),
+    }
+}
+
 /// The code of a sync error when the server did not answer in time.
 pub const TIMED_OUT: &str = "timed_out";
 
@@ -356,7 +371,7 @@ impl<'a> SyncClient<'a> {
             self.push(&base, report, total, progress)?;
             self.push_signatures(&base, report)?;
             if self.pull(&base, report, total, progress, pages)? == Pulled::CursorReset {
-                return Err(Error::Network(
+                return Err(server_fault(
                     "the server refused the cursor of the portfolio it had just sent".into(),
                 ));
             }
@@ -585,7 +600,7 @@ impl<'a> SyncClient<'a> {
                 progress(sent, total, report.received_changes);
             }
             if stuck {
-                return Err(Error::Network(format!(
+                return Err(server_fault(format!(
                     "the server's change cursor did not move past {cursor}"
                 )));
             }
