@@ -148,6 +148,33 @@ fn delta(
     account(after, name) - account(before, name)
 }
 
+/// An open loan on the phone with nothing collected on it yet, none of
+/// `used` (the server's ids, by `loan_ids` of contract numbers), owing more
+/// than `above` đồng: its phone id, its server id and its balance.
+fn another_loan(
+    phone: &Phone,
+    loan_ids: &HashMap<String, i64>,
+    used: &[i64],
+    above: i64,
+) -> (uuid::Uuid, i64, i64) {
+    phone
+        .book
+        .search("thi".into(), 200)
+        .expect("search")
+        .into_iter()
+        .find_map(|hit| {
+            let detail = phone.book.worker_detail(hit.worker_id).ok()?;
+            detail.loans.into_iter().find(|l| {
+                l.status == "active"
+                    && l.unsynced_paid == Decimal::ZERO
+                    && !used.contains(&loan_ids[&l.contract_no])
+                    && l.balance > Decimal::from(above)
+            })
+        })
+        .map(|l| (l.loan_id, loan_ids[&l.contract_no], dong(l.balance)))
+        .expect("another loan")
+}
+
 fn states_of(phone: &Phone) -> HashMap<uuid::Uuid, OutboxItem> {
     phone
         .book
@@ -660,22 +687,7 @@ fn a_synced_day_is_approved_posted_heard_by_the_phone_and_reversed_exactly() {
         // booked. Reversed and the 100.000 entered again, the phone takes it
         // on the loan it still shows closed, and the shortage cancels.
         let used: Vec<i64> = paid.iter().map(|p| p.loan_id).collect();
-        let (payoff_loan, loan_id, balance) = phone
-            .book
-            .search("thi".into(), 200)
-            .expect("search")
-            .into_iter()
-            .find_map(|hit| {
-                let detail = phone.book.worker_detail(hit.worker_id).ok()?;
-                detail.loans.into_iter().find(|l| {
-                    l.status == "active"
-                        && l.unsynced_paid == Decimal::ZERO
-                        && !used.contains(&loan_ids[&l.contract_no])
-                        && l.balance > Decimal::from(500_000)
-                })
-            })
-            .map(|l| (l.loan_id, loan_ids[&l.contract_no], dong(l.balance)))
-            .expect("another loan");
+        let (payoff_loan, loan_id, balance) = another_loan(&phone, &loan_ids, &used, 500_000);
         let taken = 100_000;
         let vault_at = delta(&api.ledger(&sup), &ledger_before, "vault");
         let wrong = phone
@@ -763,22 +775,7 @@ fn a_synced_day_is_approved_posted_heard_by_the_phone_and_reversed_exactly() {
         // keeps back the typo's cash, and the three batches approved in
         // turn leave no shortage.
         let used: Vec<i64> = paid.iter().map(|p| p.loan_id).chain([loan_id]).collect();
-        let (fourth_loan, fourth_id) = phone
-            .book
-            .search("thi".into(), 200)
-            .expect("search")
-            .into_iter()
-            .find_map(|hit| {
-                let detail = phone.book.worker_detail(hit.worker_id).ok()?;
-                detail.loans.into_iter().find(|l| {
-                    l.status == "active"
-                        && l.unsynced_paid == Decimal::ZERO
-                        && !used.contains(&loan_ids[&l.contract_no])
-                        && l.balance > Decimal::from(2_000_000)
-                })
-            })
-            .map(|l| (l.loan_id, loan_ids[&l.contract_no]))
-            .expect("a fourth loan");
+        let (fourth_loan, fourth_id, _) = another_loan(&phone, &loan_ids, &used, 2_000_000);
         let (before, _) = api.installments(&sup, fourth_id);
         let over_short_at = over_short(&api.ledger(&sup));
         let (typed, meant) = (150_000, 1_500_000);
