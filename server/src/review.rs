@@ -115,18 +115,50 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
                 .into_iter()
                 .flatten();
             let within = chrono::Duration::days(crate::db::ENTERED_AGAIN_WITHIN_DAYS);
-            for (_, _, receipt) in held.filter(|(at, id, _)| {
-                *id != r.client_id && *at <= r.recorded_at && r.recorded_at < *at + within
+            let undecided = r.decision.is_none();
+            for h in held.filter(|h| {
+                undecided
+                    && h.client_id != r.client_id
+                    && h.recorded_at <= r.recorded_at
+                    && r.recorded_at < h.recorded_at + within
             }) {
-                out.push(anomaly(
-                    "refused_receipt_same_amount",
-                    format!(
-                        "Cùng khoản vay, cùng số tiền với phiếu {receipt} đã bị từ chối mà tiền vẫn tính là cán bộ đang giữ: nếu đây là khoản thu đó ghi lại, hãy đánh dấu phiếu {receipt} đã xử lý (đã ghi lại), đừng thu lại tại quầy"
-                    ),
-                    format!(
-                        "the same loan and amount as receipt {receipt}, refused, whose cash still counts as held by the officer: if this is that payment entered again, mark {receipt} settled (entered again) rather than taking it again at the counter"
-                    ),
-                ));
+                let receipt = &h.receipt_no;
+                // Its cash taken at the counter: by the supervisor settling
+                // it there, or a receipt whose note names it.
+                let counter = ctx
+                    .counter_notes
+                    .get(&loan)
+                    .into_iter()
+                    .flatten()
+                    .find(|(_, note)| !receipt.is_empty() && note.contains(receipt.as_str()))
+                    .map(|(k, _)| k.clone())
+                    .or_else(|| {
+                        h.settled
+                            .as_deref()
+                            .filter(|n| n.starts_with(crate::db::SETTLED_AT_COUNTER))
+                            .map(|n| n.to_string())
+                    });
+                if let Some(counter) = counter {
+                    out.push(anomaly(
+                        "refused_receipt_taken_at_counter",
+                        format!(
+                            "Cùng khoản vay, cùng số tiền với phiếu {receipt} đã bị từ chối mà tiền đã được thu tại quầy ({counter}): nếu đây là khoản thu đó ghi lại, hãy loại bản ghi này — tiền đã vào quỹ"
+                        ),
+                        format!(
+                            "the same loan and amount as receipt {receipt}, refused, whose cash was taken at the counter ({counter}): if this is that payment entered again, exclude this record — the cash is in the vault already"
+                        ),
+                    ));
+                } else if h.settled.is_none() {
+                    out.push(anomaly(
+                        "refused_receipt_same_amount",
+                        format!(
+                            "Cùng khoản vay, cùng số tiền với phiếu {receipt} đã bị từ chối mà tiền vẫn tính là cán bộ đang giữ: nếu đây là khoản thu đó ghi lại, hãy đánh dấu phiếu {receipt} đã xử lý (đã ghi lại), đừng thu lại tại quầy"
+                        ),
+                        format!(
+                            "the same loan and amount as receipt {receipt}, refused, whose cash still counts as held by the officer: if this is that payment entered again, mark {receipt} settled (entered again) rather than taking it again at the counter"
+                        ),
+                    ));
+                }
             }
             if n > 1 {
                 out.push(anomaly(
@@ -137,11 +169,13 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
             }
         }
     }
-    // (A request in the same batch is decided with it.)
+    // What other records say of this one matters until it is decided. (A
+    // request in the same batch is decided with it.)
+    let undecided = r.decision.is_none();
     if let Some((batch, at)) = ctx
         .reversal_asked
         .get(&r.client_id)
-        .filter(|(b, _)| *b != r.batch_id)
+        .filter(|(b, _)| undecided && *b != r.batch_id)
     {
         let id = batch.simple().to_string();
         let (at, tail) = (format_datetime(*at), &id[id.len() - 6..]);
@@ -151,7 +185,7 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
             format!("the officer asked to reverse this record (batch synced at {at}, id …{tail}): approved, it posts here and is reversed when the request is approved; or exclude it and the request"),
         ));
     }
-    if let Some(RecordBody::GiftHandout(g)) = body.as_ref().map(|b| &b.body) {
+    if let Some(RecordBody::GiftHandout(g)) = body.as_ref().map(|b| &b.body).filter(|_| undecided) {
         let others: Vec<bool> = ctx
             .refused_gifts
             .get(&(g.campaign_id, g.worker_id))

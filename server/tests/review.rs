@@ -2618,6 +2618,7 @@ async fn a_repayment_entered_again_after_its_batch_was_rejected_is_flagged() {
             amount: Dong(120_000),
             receipt_no: "ZZZZ-000001".into(),
         }));
+        let wrong_id = wrong.client_id;
         let (_, outcomes) = lan.upload(&app, vec![wrong]).await;
         assert_eq!(
             outcomes[0].1.as_deref(),
@@ -2632,6 +2633,26 @@ async fn a_repayment_entered_again_after_its_batch_was_rejected_is_flagged() {
                 .iter()
                 .any(|c| c == "refused_receipt_same_amount")
                 && detail.to_string().contains("ZZZZ-000001"),
+            "{backend:?}: {detail}"
+        );
+        // Its cash taken at the counter meanwhile: the batch says the
+        // re-entry would take it twice.
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/loans/{l1_id}/repayments"),
+                &sup,
+                &json!({"client_id": Uuid::now_v7(), "amount": "120000", "note": "",
+                        "settles_record": wrong_id}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let detail = batch_page(&app, &sup, batch).await;
+        assert_eq!(
+            anomaly_codes(&detail)[0]
+                .iter()
+                .filter(|c| c.starts_with("refused_receipt"))
+                .collect::<Vec<_>>(),
+            vec!["refused_receipt_taken_at_counter"],
             "{backend:?}: {detail}"
         );
     }
@@ -3079,10 +3100,26 @@ async fn a_refused_gift_handed_out_for_real_is_taken_off_the_stock() {
             acknowledged_name: worker.full_name.clone(),
             signature_sha256: None,
         }));
-        let (_, outcomes) = lan.upload(&app, vec![again]).await;
+        let (_, outcomes) = lan.upload(&app, vec![again.clone()]).await;
         assert_eq!(
             (outcomes[0].0, outcomes[0].1.as_deref()),
             (UploadOutcome::Rejected, Some("already_received")),
+            "{backend:?}"
+        );
+        // That second package handed out too, for real: it comes off the
+        // stock, but is not a second gift of the worker's.
+        let (s, body) = app
+            .post(
+                &settle(again.client_id),
+                &sup,
+                &json!({"note": "Máy khác trao lần hai, không thu hồi được", "stock_out": true}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let twice = ledger(&app, &sup).await;
+        assert_eq!(
+            net(&twice, "gift_stock") - net(&before, "gift_stock"),
+            -2 * value,
             "{backend:?}"
         );
         let (s, progress) = app.get("/api/v1/reports/campaign-progress", &sup).await;

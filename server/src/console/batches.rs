@@ -70,6 +70,10 @@ fn anomaly_label(lang: Lang, code: &str) -> &str {
         ),
         "allocation_nearly_used" => lang.t("Sắp hết suất quà", "Gift allocation nearly used"),
         "reversal_requested" => lang.t("Có đề nghị đảo", "Reversal requested"),
+        "refused_receipt_taken_at_counter" => lang.t(
+            "Trùng khoản đã thu tại quầy",
+            "Same as refused cash taken at the counter",
+        ),
         "refused_gift_same_worker" => {
             lang.t("Đã có quà bị từ chối", "A refused gift to the same worker")
         }
@@ -448,8 +452,8 @@ pub async fn list(
 
 const REFUSED_CASH_VI: &str = "Cán bộ đã thu tiền và đưa phiếu thu cho người lao động, nhưng các khoản này bị từ chối (máy chủ từ chối khi tải lên, hoặc giám sát từ chối lô hay loại khỏi lô) nên chúng không nằm trong số tiền phải nộp và không vào sổ. Hỏi cán bộ về số tiền đang giữ: trả lại người lao động, hoặc thu tại quầy vào đúng khoản vay với số phiếu thu đã đưa.";
 const REFUSED_CASH_EN: &str = "The officer took the cash and gave the worker a receipt, but these repayments were refused (by the server at upload, or by the supervisor rejecting the batch or leaving them out): they are not in any cash to hand over and not in the books. Ask the officer about the cash they hold: give it back to the worker, or take it at the counter against the right loan, with the receipt number given.";
-const REFUSED_GIFTS_VI: &str = "Cán bộ đã trao các suất quà bị từ chối dưới đây: chúng không được ghi sổ và vẫn được tính trong kho quà. Hỏi cán bộ: thu hồi suất quà về kho, hoặc nếu suất quà đã trao thật, đánh dấu đã xử lý với ô “Đã trao thật: ghi giảm kho” (kho của chương trình giảm một suất, ghi vào chi chương trình; suất quà không tính vào chỉ tiêu).";
-const REFUSED_GIFTS_EN: &str = "The officer handed out the refused gifts below: they are not posted and still count in the gift stock. Ask the officer: take the package back into stock, or, if it was really handed over, mark it settled with “Handed out for real: take it off the stock” ticked (the campaign's stock goes down by one package, as campaign spending; it does not count towards the quota).";
+const REFUSED_GIFTS_VI: &str = "Cán bộ đã trao các suất quà bị từ chối dưới đây: chúng không được ghi sổ và vẫn được tính trong kho quà. Hỏi cán bộ: thu hồi suất quà về kho, hoặc nếu suất quà đã trao thật, đánh dấu đã xử lý với ô “Đã trao thật: ghi giảm kho” (kho của chương trình giảm một suất, ghi vào chi chương trình; suất quà tính là quà của người lao động và vào chỉ tiêu, trừ khi người đó đã có quà của chương trình — khi ấy chỉ ghi giảm kho).";
+const REFUSED_GIFTS_EN: &str = "The officer handed out the refused gifts below: they are not posted and still count in the gift stock. Ask the officer: take the package back into stock, or, if it was really handed over, mark it settled with “Handed out for real: take it off the stock” ticked (the campaign's stock goes down by one package, as campaign spending; it counts as the worker's gift and towards the quota, unless the worker has a gift of the campaign already — then it only comes off the stock).";
 
 /// The headings of [`refused_cells`].
 fn refused_heads(lang: Lang) -> Markup {

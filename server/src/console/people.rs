@@ -694,9 +694,9 @@ async fn render_loan(
             .find(|p| p.receipt_no.as_deref() != Some(settles_receipt.as_str())),
         _ => None,
     };
-    if s.user.role == Role::Cashier
-        && !settles_receipt.is_empty()
-        && counter.form.note.trim().is_empty()
+    // The note names the refused receipt, so the counter receipt says whose
+    // cash it was (and the batch with that payment entered again says so).
+    if !settles_receipt.is_empty() && counter.taken.is_none() && counter.form.note.trim().is_empty()
     {
         counter.form.note = format!("Tiền phiếu {settles_receipt} bị từ chối");
     }

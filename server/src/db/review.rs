@@ -271,6 +271,10 @@ pub async fn settle_refused(
             ))
         }
     };
+    // A package handed out for real is the worker's gift of the campaign,
+    // unless the worker has one already (a second package, given by
+    // another phone): that one only comes off the stock.
+    let counts = stock_out && !has_gift_already(c, id).await?;
     sqlx::query(
         "INSERT INTO refused_settlements (record_id, note, settled_by, settled_at, entry_id, handed_out)
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -280,7 +284,7 @@ pub async fn settle_refused(
     .bind(who.user_id)
     .bind(now)
     .bind(entry_id)
-    .bind(stock_out)
+    .bind(counts)
     .execute(&mut *c)
     .await?;
     // The officer's phones learn it: the cash or package is dealt with; a
@@ -291,15 +295,40 @@ pub async fn settle_refused(
             .fetch_one(&mut *c)
             .await?;
     let mut feed = vec![(officer, "record", id)];
-    feed.extend(campaign.filter(|_| stock_out).map(|k| (officer, "campaign", k)));
+    feed.extend(campaign.filter(|_| counts).map(|k| (officer, "campaign", k)));
     append_changes(c, &feed).await?;
-    let detail = serde_json::json!({ "kind": kind, "note": note, "entry": entry_id });
+    let detail = serde_json::json!({ "kind": kind, "note": note, "entry": entry_id, "counted_as_gift": counts });
     audit_append(c, &who.audit("refused.settle", "sync_record", record.to_string(), detail), now).await?;
     let by: String = sqlx::query_scalar("SELECT full_name FROM users WHERE id = $1")
         .bind(who.user_id)
         .fetch_one(&mut *c)
         .await?;
     Ok(rv::RefusedSettlement { record_id: record, note: note.to_string(), settled_by: by, settled_at: now, entry_id })
+}
+
+/// The worker of refused gift record `id` (as its phone sent it) has a gift
+/// of its campaign that counts (LIVE_HANDOUT) already.
+async fn has_gift_already(c: &mut Conn, id: i64) -> DbResult<bool> {
+    let body: String = sqlx::query_scalar("SELECT body FROM sync_records WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *c)
+        .await?;
+    let Ok(sotay_core::wire::RecordBody::GiftHandout(g)) =
+        serde_json::from_str::<sotay_core::wire::UploadRecord>(&body).map(|b| b.body)
+    else {
+        return Ok(false);
+    };
+    let sql = format!(
+        "SELECT COUNT(*) FROM sync_records r JOIN workers w ON w.id = r.worker_id JOIN campaigns k ON k.id = r.campaign_id
+         WHERE w.uid = $1 AND k.uid = $2 AND r.id <> $3 AND {LIVE_HANDOUT}"
+    );
+    let n: i64 = sqlx::query_scalar(&sql)
+        .bind(g.worker_id)
+        .bind(g.campaign_id)
+        .bind(id)
+        .fetch_one(&mut *c)
+        .await?;
+    Ok(n > 0)
 }
 
 /// Posts a refused gift record's package as handed out after all: the
@@ -601,20 +630,22 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
     // Gifts to these workers (or from these officers: one refused at upload
     // or kept in quarantine may name no worker of the server's own) refused
     // (at upload, kept in quarantine, or at review) whose package is still
-    // out there, not settled, or was settled as handed out for real: the
-    // worker may have had, or had, the campaign's gift already. Keyed by
-    // what the phone sent.
+    // out there, not settled, or was settled as handed out for real (taken
+    // off the stock): the worker may have had, or had, the campaign's gift
+    // already. Keyed by what the phone sent.
     for (workers, officers) in [(gifted.as_slice(), &[][..]), (&[][..], givers.as_slice())] {
         for chunk in workers.chunks(1_000).chain(officers.chunks(1_000)) {
             let column = if workers.is_empty() { "s.officer_id" } else { "s.worker_id" };
             let sql = format!(
                 "SELECT s.client_id, s.body,
-                        CAST(CASE WHEN EXISTS (SELECT 1 FROM refused_settlements x WHERE x.record_id = s.id AND x.handed_out)
+                        CAST(CASE WHEN EXISTS (SELECT 1 FROM refused_settlements x WHERE x.record_id = s.id
+                                               AND (x.handed_out OR x.entry_id IS NOT NULL))
                              THEN 1 ELSE 0 END AS BIGINT)
                  FROM sync_records s
                  WHERE s.kind = 'gift_handout' AND {column} IN ({})
                    AND (s.status IN ('rejected', 'quarantined') OR {})
-                   AND NOT EXISTS (SELECT 1 FROM refused_settlements x WHERE x.record_id = s.id AND NOT x.handed_out)
+                   AND NOT EXISTS (SELECT 1 FROM refused_settlements x WHERE x.record_id = s.id
+                                   AND NOT (x.handed_out OR x.entry_id IS NOT NULL))
                    AND NOT {}",
                 placeholders(1, chunk.len()),
                 held_at_review_sql!(),
@@ -702,34 +733,53 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
             *ctx.same_day.entry((loan, sotay_core::domain::time::local_date(at))).or_default() += 1;
         }
     }
-    // The officers' refused repayments whose cash is still held (refused at
-    // upload, kept in quarantine, or rejected or left out at review), their
-    // loan and amount as the phone sent them: one entered again (a rejected
-    // batch's, a lost phone's) would otherwise be taken twice, at the
-    // counter from the list and with the new receipt.
+    // The officers' refused repayments (refused at upload, kept in
+    // quarantine, or rejected or left out at review), their loan and amount
+    // as the phone sent them, with how they were settled: one entered again
+    // (a rejected batch's, a lost phone's) would otherwise be taken twice,
+    // at the counter from the list and with the new receipt.
     let mut officers: Vec<i64> = records.iter().filter(|r| r.kind == "repayment").map(|r| r.officer_id).collect();
     officers.sort_unstable();
     officers.dedup();
     for chunk in officers.chunks(1_000) {
         let sql = format!(
-            "SELECT s.recorded_at, s.client_id, s.body FROM sync_records s
+            "SELECT s.recorded_at, s.client_id, s.body, x.note FROM sync_records s
+                 LEFT JOIN refused_settlements x ON x.record_id = s.id
              WHERE s.kind = 'repayment' AND s.officer_id IN ({})
-               AND (s.status IN ('rejected', 'quarantined') OR {})
-               AND NOT EXISTS (SELECT 1 FROM refused_settlements x WHERE x.record_id = s.id) AND NOT {}",
+               AND (s.status IN ('rejected', 'quarantined') OR {}) AND NOT {}",
             placeholders(1, chunk.len()),
             held_at_review_sql!(),
             voided_in_quarantine_sql!()
         );
-        let mut q = sqlx::query_as::<DB, (DateTime<Utc>, uuid::Uuid, String)>(&sql);
+        let mut q = sqlx::query_as::<DB, (DateTime<Utc>, uuid::Uuid, String, Option<String>)>(&sql);
         for id in chunk {
             q = q.bind(*id);
         }
-        for (at, client, body) in q.fetch_all(&mut *c).await? {
+        for (at, client, body, settled) in q.fetch_all(&mut *c).await? {
             if let Ok(sotay_core::wire::RecordBody::Repayment(p)) =
                 serde_json::from_str::<sotay_core::wire::UploadRecord>(&body).map(|b| b.body)
             {
-                ctx.refused_held.entry((p.loan_id, p.amount.get())).or_default().push((at, client, p.receipt_no));
+                let held = rv::RefusedHeld { recorded_at: at, client_id: client, receipt_no: p.receipt_no, settled };
+                ctx.refused_held.entry((p.loan_id, p.amount.get())).or_default().push(held);
             }
+        }
+    }
+    // Counter receipts on the batch's loans, not reversed: one may be a
+    // refused receipt's cash (its note names it).
+    for chunk in loans.chunks(1_000) {
+        let sql = format!(
+            "SELECT k.loan_id, k.receipt_no, k.note FROM counter_repayments k
+             WHERE k.loan_id IN ({})
+               AND NOT EXISTS (SELECT 1 FROM journal_entries ke JOIN journal_entries kx ON kx.reverses = ke.id
+                               WHERE ke.counter_id = k.id)",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query_as::<DB, (i64, String, String)>(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for (loan, receipt, note) in q.fetch_all(&mut *c).await? {
+            ctx.counter_notes.entry(loan).or_default().push((receipt, note));
         }
     }
     Ok(ctx)
@@ -2302,7 +2352,7 @@ pub async fn counter_repayment(
         "method": method.as_str(), "transfer_ref": transfer_ref });
     audit_append(c, &who.audit("counter.repayment", "loan", loan_id.to_string(), detail), now).await?;
     if let Some(record) = settles {
-        let mut what = format!("Thu tại quầy, phiếu {receipt_no} ({})", format_vnd(amount));
+        let mut what = format!("{} {receipt_no} ({})", rv::SETTLED_AT_COUNTER, format_vnd(amount));
         if !note.trim().is_empty() {
             what.push_str(&format!(" — {}", note.trim()));
         }

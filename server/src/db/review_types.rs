@@ -159,7 +159,8 @@ impl ReviewRecordRow {
 pub struct Anomaly {
     /// `above_installment`, `late_sync`, `odd_hours`, `far_from_house`,
     /// `several_repayments_one_day`, `allocation_nearly_used`,
-    /// `device_revoked`, `refused_receipt_same_amount`, `refused_gift_same_worker`,
+    /// `device_revoked`, `refused_receipt_same_amount`,
+    /// `refused_receipt_taken_at_counter`, `refused_gift_same_worker`,
     /// `reversal_requested`.
     pub code: &'static str,
     pub message_vi: String,
@@ -1015,10 +1016,10 @@ pub struct AnomalyContext {
     /// (loan id, local day) → accepted repayments that day.
     pub same_day: HashMap<(i64, chrono::NaiveDate), i64>,
     /// (loan uid, amount), as the phone sent them → the batch officers'
-    /// repayments refused (at upload, in quarantine or at review) whose
-    /// cash they still hold, not settled: when each was recorded, its
-    /// client id and receipt number.
+    /// repayments refused (at upload, in quarantine or at review).
     pub refused_held: HashMap<(Uuid, i64), Vec<RefusedHeld>>,
+    /// loan id → counter receipts on it that stand: receipt number, note.
+    pub counter_notes: HashMap<i64, Vec<(String, String)>>,
     /// (campaign uid, worker uid), as the phone sent them → gifts refused
     /// (at upload, in quarantine or at review) whose package is not
     /// settled, or was settled as handed out for real (`true`): their
@@ -1034,9 +1035,19 @@ pub struct AnomalyContext {
 /// comes a week later).
 pub const ENTERED_AGAIN_WITHIN_DAYS: i64 = 3;
 
-/// A refused repayment whose cash is still held: when it was recorded, its
-/// client id and receipt number.
-pub type RefusedHeld = (DateTime<Utc>, Uuid, String);
+/// A refused repayment of an officer.
+#[derive(Debug, Clone)]
+pub struct RefusedHeld {
+    pub recorded_at: DateTime<Utc>,
+    pub client_id: Uuid,
+    pub receipt_no: String,
+    /// The settlement's note, once settled (its cash given back, taken at
+    /// the counter: "Thu tại quầy, phiếu …", or entered again).
+    pub settled: Option<String>,
+}
+
+/// How a settlement taken at the counter begins its note.
+pub const SETTLED_AT_COUNTER: &str = "Thu tại quầy, phiếu";
 
 /// What waits for a supervisor (or an admin): the home page's figures.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
