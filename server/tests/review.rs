@@ -2417,6 +2417,42 @@ async fn a_correction_synced_before_its_re_entry_gives_the_loan_back() {
         let (s, body) = approve(&app, &sup, first, balance - 100_000).await;
         assert_eq!(s, StatusCode::OK, "{body}");
 
+        // The branch asked to reverse it first: her request is refused
+        // while that one waits; the asker withdraws hers.
+        let (_, entries) = app
+            .get(&format!("/api/v1/ledger/entries?loan_id={l1_id}"), &sup)
+            .await;
+        let posted = entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["kind"] == "repayment")
+            .unwrap_or_else(|| panic!("{entries}"))["id"]
+            .clone();
+        let (s, branch) = app
+            .post(
+                "/api/v1/reversals",
+                &sup,
+                &json!({"entry_id": posted, "reason": "Thu nhầm"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{branch}");
+        let early = reversal_request(&mut lan, &short, "Gõ thiếu 100.000");
+        let (_, outcomes) = lan.upload(&app, vec![early]).await;
+        assert_eq!(
+            outcomes[0].1.as_deref(),
+            Some("reversal_pending"),
+            "{backend:?}: {outcomes:?}"
+        );
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/reversals/{}/reject", branch["id"]),
+                &sup,
+                &json!({"reason": "Cán bộ tự đề nghị đảo"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "the asker withdraws it: {body}");
+
         // Its reversal requested in one sync, then voided along with a
         // re-entry in the next: the re-entry is above what the loan owes.
         let undo = reversal_request(&mut lan, &short, "Gõ thiếu 100.000");
@@ -2440,16 +2476,6 @@ async fn a_correction_synced_before_its_re_entry_gives_the_loan_back() {
         let (asked, _) = lan.upload(&app, vec![undo]).await;
         // While her request waits, the receipt is not reversed at the
         // branch as well (twice reversed, her batch stuck).
-        let (_, entries) = app
-            .get(&format!("/api/v1/ledger/entries?loan_id={l1_id}"), &sup)
-            .await;
-        let posted = entries
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["kind"] == "repayment")
-            .unwrap_or_else(|| panic!("{entries}"))["id"]
-            .clone();
         let (s, body) = app
             .post(
                 "/api/v1/reversals",

@@ -135,9 +135,16 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
                                 td {
                                     @if r.requested_by_id == s.user.id {
                                         small.muted { (lang.t(
-                                            "Bạn đã đề nghị; cần một người khác duyệt.",
-                                            "You asked; someone else must decide."
+                                            "Bạn đã đề nghị; cần một người khác duyệt. Bạn có thể rút đề nghị:",
+                                            "You asked; someone else must approve it. You may withdraw it:"
                                         )) }
+                                        form.inline method="post" action=(format!("/reversals/{}/reject", r.id)) {
+                                            (csrf_field(&s.csrf))
+                                            label.visually-hidden for=(format!("withdraw-{}", r.id)) { (lang.t("Lý do rút", "Why withdraw")) }
+                                            input id=(format!("withdraw-{}", r.id)) name="reason" maxlength=(REASON_CHARS) required
+                                                placeholder=(lang.t("Lý do rút đề nghị", "Why withdraw it"));
+                                            button type="submit" { (lang.t("Rút đề nghị", "Withdraw")) }
+                                        }
                                     } @else {
                                         form.inline method="post" action=(format!("/reversals/{}/approve", r.id)) {
                                             (csrf_field(&s.csrf))

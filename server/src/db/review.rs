@@ -2791,7 +2791,8 @@ pub async fn branch_reversal_decide(
     if !who.covers(Some(target.branch_id)) {
         return Err(DbError::NotFound);
     }
-    if head.requested_by == who.user_id {
+    // Whoever asked may withdraw it (reject), never approve it.
+    if head.requested_by == who.user_id && approve {
         return Err(refused(
             403,
             "maker_checker",

@@ -821,6 +821,9 @@ struct Facts {
     /// Reversal requests accepted in this upload that gave their loan back
     /// what their receipt took (see [`Facts::take_back`]).
     taken_back: USet<uuid::Uuid>,
+    /// Records whose posted entry a reversal asked for at the branch waits
+    /// to be decided on.
+    branch_asked: USet<uuid::Uuid>,
     /// Reversal requests stored earlier, waiting for review, that gave
     /// their loan back what their receipt took: the loan and the amount, by
     /// request (see [`Facts::load`]).
@@ -1061,6 +1064,13 @@ impl Facts {
         }
         for chunk in reversal_targets.chunks(n) {
             let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "SELECT s.client_id FROM branch_reversals b JOIN journal_entries e ON e.id = b.entry_id
+                 JOIN sync_records s ON s.id = e.record_id
+                 WHERE NOT EXISTS (SELECT 1 FROM branch_reversal_decisions d WHERE d.reversal_id = b.id) AND ",
+            );
+            <DB as Lists>::uuids(&mut qb, "s.client_id", chunk);
+            f.branch_asked.extend(qb.build_query_scalar::<uuid::Uuid>().fetch_all(&mut *c).await?);
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
                 "SELECT r.target_client_id, r.client_id FROM sync_records r WHERE r.kind = 'reversal_request' AND ",
             );
             <DB as Lists>::uuids(&mut qb, "r.target_client_id", chunk);
@@ -1240,6 +1250,21 @@ impl Facts {
                 }
             }
             RecordBody::ReversalRequest(q) => {
+                let mine = self.known.get(&q.target_id).filter(|t| t.officer_id == who.officer_id);
+                if mine.is_some() && self.branch_asked.contains(&q.target_id) {
+                    return Verdict::rejected(
+                        "reversal_pending",
+                        "Chi nhánh đã đề nghị đảo bản ghi này, đang chờ duyệt: không cần đề nghị nữa; hỏi giám sát chi nhánh".into(),
+                        "the branch already asked to reverse this record, waiting for approval: no need to ask again; ask the branch supervisor".into(),
+                    );
+                }
+                if mine.is_some_and(|t| t.live && t.reversed) {
+                    return Verdict::rejected(
+                        "reversal_target_invalid",
+                        "Không thể đề nghị đảo: bản ghi này đã được đảo rồi (tại chi nhánh hoặc theo một đề nghị trước)".into(),
+                        "cannot request a reversal: this record was reversed already (at the branch, or on an earlier request)".into(),
+                    );
+                }
                 let requested = self.reversals.get(&q.target_id).is_some_and(|s| !s.is_empty());
                 let ok = self.known.get(&q.target_id).is_some_and(|t| {
                     t.officer_id == who.officer_id
