@@ -134,7 +134,7 @@ fn counts_text(lang: Lang, c: &KindCounts) -> String {
 /// officer.
 fn difference(lang: Lang, diff: i64, expected: i64) -> Markup {
     if diff > 0 && expected < 0 {
-        html! { span.diff.over { (lang.pick(format!("Chi nhánh nợ lại cán bộ {}", vnd(diff)), format!("The branch owes the officer {}", vnd(diff)))) } }
+        html! { span.diff.over { (lang.pick(format!("Ghi có cho cán bộ {}", vnd(diff)), format!("Credited to the officer {}", vnd(diff)))) } }
     } else if diff < 0 {
         html! { span.diff.short { (lang.pick(format!("Thiếu {}", vnd(-diff)), format!("Short by {}", vnd(-diff)))) } }
     } else if diff > 0 {
@@ -1519,7 +1519,12 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked) -> Markup {
                     format!("The cash counted, {}, is less than half the cash expected ({}): check it (a digit missing?) before booking a shortage to the officer.", vnd(c.cash), vnd(expected)),
                 )) }
             }
-            @if diff != 0 {
+            @if diff > 0 && expected < 0 {
+                p.notice.warn #difference-note { (lang.pick(
+                    format!("Chi nhánh nợ lại cán bộ {} {}: ghi có vào tài khoản thừa/thiếu quỹ của cán bộ (bù khoản thiếu đã ghi cho phiếu gõ thừa, hoặc chi trả cho cán bộ ở trang Sổ cái).", s.officer_name, vnd(diff)),
+                    format!("The branch owes {} {}: credited to the officer's cash over/short account (it cancels the shortage booked for a receipt typed too high, or is paid out to the officer on the ledger page).", s.officer_name, vnd(diff)),
+                )) }
+            } @else if diff != 0 {
                 p.notice.warn #difference-note { (lang.pick(
                     format!("Khoản {} {} được ghi vào tài khoản thừa/thiếu quỹ của cán bộ {}.",
                         if diff < 0 { "thiếu" } else { "thừa" }, vnd(diff.abs()), s.officer_name),
@@ -1815,6 +1820,6 @@ mod tests {
         assert!(text(Lang::Vi, 0).contains("Khớp"));
         // A batch whose reversals take back more than it collects.
         let owed = difference(Lang::Vi, 150_000, -150_000).into_string();
-        assert!(owed.contains("Chi nhánh nợ lại cán bộ 150.000 ₫"), "{owed}");
+        assert!(owed.contains("Ghi có cho cán bộ 150.000 ₫"), "{owed}");
     }
 }
