@@ -1858,8 +1858,14 @@ pub async fn review_approve(
         return Err(DbError::Refused(Box::new(Refusal {
             status: 409,
             code: "posting_refused",
-            vi: format!("Không ghi sổ được; hãy loại các bản ghi này rồi duyệt lại: {}", vi.join("; ")),
-            en: format!("cannot post; exclude these records and approve again: {}", en.join("; ")),
+            vi: format!(
+                "Không ghi sổ được các bản ghi sau; làm theo hướng dẫn của từng bản ghi, hoặc loại bản ghi đó rồi duyệt lại: {}",
+                vi.join("; ")
+            ),
+            en: format!(
+                "cannot post these records; do as each one says, or exclude it and approve again: {}",
+                en.join("; ")
+            ),
             records,
         })));
     }
