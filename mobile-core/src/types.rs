@@ -491,4 +491,9 @@ pub struct SyncReport {
     /// sent again after it refused the cursor (counted in `sent` too; a
     /// duplicate where it still had them).
     pub sent_again: u32,
+    /// How far this phone's clock was ahead of the server's (behind when
+    /// negative), in seconds, as this sync measured it. Over
+    /// [`crate::domain::time::CLOCK_TOLERANCE_MINUTES`] either way the phone records
+    /// nothing until the clock is put right and a sync measures it again.
+    pub clock_ahead_seconds: Option<i64>,
 }

@@ -248,6 +248,10 @@ pub struct ChangePage {
     pub removed_campaigns: Vec<Uuid>,
     pub next: String,
     pub has_more: bool,
+    /// The server's clock when it sent the page: the phone checks its own
+    /// against it (a snapshot's is `as_of`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_time: Option<DateTime<Utc>>,
 }
 
 /// Why a visit was made.

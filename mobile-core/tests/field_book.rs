@@ -437,6 +437,7 @@ fn the_allocation_can_run_out() {
         removed_campaigns: vec![],
         next: "c-000002".into(),
         has_more: false,
+        server_time: None,
     };
     book.apply_changes_json(serde_json::to_string(&page).unwrap())
         .unwrap();
@@ -491,6 +492,7 @@ fn a_gift_to_a_worker_moved_away_is_counted_once() {
         removed_campaigns: vec![],
         next: "c-000009".into(),
         has_more: false,
+        server_time: None,
     };
     book.apply_changes_json(serde_json::to_string(&page).unwrap())
         .unwrap();
@@ -669,6 +671,7 @@ fn server_statuses_and_changes() {
         removed_campaigns: vec![],
         next: "c-000002".into(),
         has_more: true,
+        server_time: None,
     };
     assert_eq!(book.worker_detail(id(HUNG)).unwrap().loans.len(), 1);
     let s = book
@@ -741,6 +744,7 @@ fn refused_cash_the_branch_settled_is_said_settled() {
         removed_campaigns: vec![],
         next: next.into(),
         has_more: false,
+        server_time: None,
     };
     book.apply_changes_json(serde_json::to_string(&page(status(None), "c-1")).unwrap())
         .unwrap();

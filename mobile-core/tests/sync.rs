@@ -51,6 +51,7 @@ fn pages(n: usize) -> Vec<ChangePage> {
             removed_campaigns: vec![],
             next: String::new(),
             has_more: false,
+            server_time: None,
         })
         .collect()
 }
@@ -1355,4 +1356,43 @@ fn a_server_stuck_on_a_cursor_is_said_to_be_the_servers_fault() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+/// A phone whose clock a sync found two days fast records nothing (the
+/// server would refuse every record as dated in its future) until the clock
+/// is put right and a sync measures it again.
+#[test]
+fn a_phone_clock_far_off_the_servers_records_nothing_until_put_right() {
+    let fake = server(1);
+    let (_dir, book) = signed_in(&fake);
+    fake.set_clock(-2 * 86_400);
+    let r = book.sync_with(&fake, opts(500, 0), None).unwrap();
+    let ahead = r.clock_ahead_seconds.expect("measured");
+    assert!(
+        (2 * 86_400 - 5..=2 * 86_400 + 5).contains(&ahead),
+        "{ahead}"
+    );
+    let refused = book.record_repayment(RepaymentInput {
+        loan_id: id(LAN_LOAN),
+        amount: Decimal::from(50_000),
+        recorded_at: chrono::Utc::now(),
+    });
+    match refused {
+        Err(FieldBookError::Conflict {
+            code, message_vi, ..
+        }) => {
+            assert_eq!(code, "clock_wrong");
+            assert!(message_vi.contains("nhanh 2 ngày"), "{message_vi}");
+        }
+        other => panic!("{other:?}"),
+    }
+    fake.set_clock(3);
+    let r = book.sync_with(&fake, opts(500, 0), None).unwrap();
+    assert!(r.clock_ahead_seconds.unwrap().abs() < 60, "{r:?}");
+    book.record_repayment(RepaymentInput {
+        loan_id: id(LAN_LOAN),
+        amount: Decimal::from(50_000),
+        recorded_at: chrono::Utc::now(),
+    })
+    .expect("recorded once the clock is right");
 }

@@ -321,6 +321,7 @@ pub fn page(p: Portfolio) -> Result<ChangePage, AppError> {
         removed_campaigns: Vec::new(),
         next,
         has_more,
+        server_time: Some(Utc::now()),
     })
 }
 

@@ -838,6 +838,16 @@ fn sync(book: &FieldBook) -> Res<()> {
             r.sent_again
         );
     }
+    if let Some(ahead) = r
+        .clock_ahead_seconds
+        .filter(|a| a.abs() > sotay_core::domain::time::CLOCK_TOLERANCE_MINUTES * 60)
+    {
+        let off = sotay_core::domain::time::duration_words(ahead).0;
+        out!(
+            "CẢNH BÁO: đồng hồ máy {} {off} so với máy chủ — máy sẽ không ghi cho đến khi chỉnh đồng hồ (bật ngày giờ tự động) rồi đồng bộ lại.",
+            if ahead > 0 { "nhanh" } else { "chậm" }
+        );
+    }
     if r.signatures_sent + r.signatures_refused + r.signatures_waiting > 0 {
         out!(
             "Ảnh chữ ký nhận quà: gửi {}, bị từ chối {}, còn chờ gửi {} (xem `summary`).",

@@ -25,6 +25,25 @@ pub fn format_datetime(at: DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// How far a record's time may be ahead of the server's clock, and the
+/// phone's clock off the server's, before the server (or the phone, from
+/// what its last sync measured) refuses the record.
+pub const CLOCK_TOLERANCE_MINUTES: i64 = 10;
+
+/// A length of time in words, Vietnamese and English: `2 ngày 3 giờ`,
+/// `3 giờ 20 phút`, `12 phút`.
+pub fn duration_words(seconds: i64) -> (String, String) {
+    let minutes = seconds.abs() / 60;
+    let (d, h, m) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    if d > 0 {
+        (format!("{d} ngày {h} giờ"), format!("{d} d {h} h"))
+    } else if h > 0 {
+        (format!("{h} giờ {m} phút"), format!("{h} h {m} min"))
+    } else {
+        (format!("{m} phút"), format!("{m} min"))
+    }
+}
+
 /// Parses a date written `dd/mm/yyyy` or `yyyy-mm-dd`, the year in full
 /// (1900–2199): `01/12/26` is refused, not read as the year 26.
 pub fn parse_date(input: &str) -> Option<NaiveDate> {

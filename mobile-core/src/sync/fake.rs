@@ -69,6 +69,9 @@ struct State {
     /// Restored from a backup: cursors given before are refused until the
     /// portfolio is downloaded again.
     restored: bool,
+    /// How far the server's clock is from the phone's, in seconds, when
+    /// its change pages say what time it is (`None`: they do not).
+    clock: Option<i64>,
 }
 
 /// The fake server. Its address is [`FakeServer::URL`].
@@ -121,6 +124,11 @@ impl FakeServer {
 
     fn st(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Change pages say the server's time, `seconds` after the phone's.
+    pub fn set_clock(&self, seconds: i64) {
+        self.st().clock = Some(seconds);
     }
 
     /// Call number `n` (0-based, counting every call) goes wrong.
@@ -555,7 +563,11 @@ impl FakeServer {
                     removed_campaigns: vec![],
                     next: String::new(),
                     has_more: false,
+                    server_time: None,
                 });
+                page.server_time = st
+                    .clock
+                    .map(|s| chrono::Utc::now() + chrono::Duration::seconds(s));
                 let next = (k + 1).min(st.pages.len());
                 page.next = format!("c{next}");
                 page.has_more = next < st.pages.len() && k < st.pages.len();

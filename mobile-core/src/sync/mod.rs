@@ -592,6 +592,9 @@ impl<'a> SyncClient<'a> {
                 return Ok(Pulled::CursorReset);
             }
             let page: ChangePage = self.ok_json("changes", r)?;
+            if let Some(at) = page.server_time {
+                report.clock_ahead_seconds = Some(self.store.note_clock(at)?);
+            }
             let stuck = page.has_more && page.next == cursor;
             let rows = self.store.apply_changes(&page)?.rows;
             report.received_changes += rows;

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use uuid::Uuid;
 
@@ -248,9 +248,65 @@ impl Store {
         self.write_durable(|tx| set_meta(tx, "signed_out", "1"))
     }
 
+    /// Keeps how far the phone's clock is ahead of the server's, measured
+    /// now from the time the server said it was: seconds.
+    pub(crate) fn note_clock(&self, server: DateTime<Utc>) -> Result<i64> {
+        let now = Utc::now();
+        let ahead = (now - server).num_seconds();
+        self.write(|tx| {
+            set_meta(tx, "clock_ahead", &ahead.to_string())?;
+            set_meta(tx, "clock_checked", &now.timestamp_millis().to_string())
+        })?;
+        Ok(ahead)
+    }
+
+    /// Refuses a new record while the phone's clock, as the last sync
+    /// measured it (within a day), is more than the tolerance off the
+    /// server's: the server would refuse a record dated in its future, and
+    /// one dated in the past would carry the wrong day.
+    fn refuse_if_clock_wrong(&self) -> Result<()> {
+        let (ahead, checked) =
+            self.read(|c| Ok((meta(c, "clock_ahead")?, meta(c, "clock_checked")?)))?;
+        let (Some(ahead), Some(checked)) = (
+            ahead.and_then(|a| a.parse::<i64>().ok()),
+            checked
+                .and_then(|t| t.parse::<i64>().ok())
+                .and_then(DateTime::<Utc>::from_timestamp_millis),
+        ) else {
+            return Ok(());
+        };
+        let since = Utc::now() - checked;
+        if ahead.abs() <= crate::domain::time::CLOCK_TOLERANCE_MINUTES * 60
+            || since > Duration::days(1)
+            || since < Duration::zero()
+        {
+            return Ok(());
+        }
+        let (vi, en) = if ahead > 0 {
+            ("nhanh", "fast")
+        } else {
+            ("chậm", "slow")
+        };
+        let off = crate::domain::time::duration_words(ahead.abs());
+        Err(Error::conflict(
+            "clock_wrong",
+            format!(
+                "Đồng hồ điện thoại đang {vi} {} so với máy chủ (đo lúc đồng bộ {}): bản ghi sẽ mang sai ngày giờ. Hãy bật \"Ngày và giờ tự động\" trong Cài đặt rồi đồng bộ lại trước khi ghi",
+                off.0,
+                crate::domain::time::format_datetime(checked)
+            ),
+            format!(
+                "the phone's clock is {} {en} against the server's (measured at the sync of {}): records would carry the wrong date and time. Turn on automatic date and time in Settings and sync again before recording",
+                off.1,
+                crate::domain::time::format_datetime(checked)
+            ),
+        ))
+    }
+
     /// Refuses a new record on a phone the server revoked, or whose officer
-    /// signed out.
+    /// signed out, or whose clock is wrong.
     pub(crate) fn refuse_unless_recording(&self) -> Result<()> {
+        self.refuse_if_clock_wrong()?;
         if self.read(|c| meta(c, "signed_out"))?.is_some() {
             return Err(Error::Remote {
                 class: crate::error::RemoteClass::Auth,

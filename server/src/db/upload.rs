@@ -392,7 +392,7 @@ struct NewRecord<'a> {
 }
 
 /// How far in the future a phone's clock may be.
-const FUTURE_TOLERANCE_MINUTES: i64 = 10;
+const FUTURE_TOLERANCE_MINUTES: i64 = sotay_core::domain::time::CLOCK_TOLERANCE_MINUTES;
 
 /// Stores uploaded batches, judged one after the other in the order given
 /// (each sees what the ones before it stored), with one statement per kind
