@@ -492,8 +492,9 @@ pub struct SyncReport {
     /// duplicate where it still had them).
     pub sent_again: u32,
     /// How far this phone's clock was ahead of the server's (behind when
-    /// negative), in seconds, as this sync measured it. Over
-    /// [`crate::domain::time::CLOCK_TOLERANCE_MINUTES`] either way the phone records
-    /// nothing until the clock is put right and a sync measures it again.
+    /// negative), in seconds, as this sync measured it. Too far
+    /// ([`crate::domain::time::clock_too_far`]: 10 minutes fast, an hour
+    /// slow) and the phone records nothing until the clock is put right and
+    /// a sync measures it again.
     pub clock_ahead_seconds: Option<i64>,
 }

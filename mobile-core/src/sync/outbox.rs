@@ -261,9 +261,9 @@ impl Store {
     }
 
     /// Refuses a new record while the phone's clock, as the last sync
-    /// measured it (within a day), is more than the tolerance off the
-    /// server's: the server would refuse a record dated in its future, and
-    /// one dated in the past would carry the wrong day.
+    /// measured it (within a day), is too far off the server's: the server
+    /// would refuse a record dated in its future, and one dated hours in
+    /// the past may carry the wrong day.
     fn refuse_if_clock_wrong(&self) -> Result<()> {
         let (ahead, checked) =
             self.read(|c| Ok((meta(c, "clock_ahead")?, meta(c, "clock_checked")?)))?;
@@ -276,7 +276,7 @@ impl Store {
             return Ok(());
         };
         let since = Utc::now() - checked;
-        if ahead.abs() <= crate::domain::time::CLOCK_TOLERANCE_MINUTES * 60
+        if !crate::domain::time::clock_too_far(ahead)
             || since > Duration::days(1)
             || since < Duration::zero()
         {
