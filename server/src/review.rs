@@ -133,10 +133,19 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
                     .find(|(_, note)| !receipt.is_empty() && note.contains(receipt.as_str()))
                     .map(|(k, _)| k.clone())
                     .or_else(|| {
-                        h.settled
-                            .as_deref()
-                            .filter(|n| n.starts_with(crate::db::SETTLED_AT_COUNTER))
-                            .map(|n| n.to_string())
+                        // Settled at the counter: the counter receipt its
+                        // note names, while it stands (not reversed).
+                        let named = h
+                            .settled
+                            .as_deref()?
+                            .strip_prefix(crate::db::SETTLED_AT_COUNTER)?
+                            .split_whitespace()
+                            .next()?;
+                        ctx.counter_notes
+                            .get(&loan)?
+                            .iter()
+                            .find(|(k, _)| k == named)
+                            .map(|(k, _)| k.clone())
                     });
                 if let Some(counter) = counter {
                     out.push(anomaly(

@@ -307,7 +307,9 @@ pub async fn settle_refused(
 }
 
 /// The worker of refused gift record `id` (as its phone sent it) has a gift
-/// of its campaign that counts (LIVE_HANDOUT) already.
+/// of its campaign on the books already: approved and not reversed, or
+/// settled as handed out for real (one waiting for review does not count:
+/// it may yet be left out).
 async fn has_gift_already(c: &mut Conn, id: i64) -> DbResult<bool> {
     let body: String = sqlx::query_scalar("SELECT body FROM sync_records WHERE id = $1")
         .bind(id)
@@ -320,7 +322,11 @@ async fn has_gift_already(c: &mut Conn, id: i64) -> DbResult<bool> {
     };
     let sql = format!(
         "SELECT COUNT(*) FROM sync_records r JOIN workers w ON w.id = r.worker_id JOIN campaigns k ON k.id = r.campaign_id
-         WHERE w.uid = $1 AND k.uid = $2 AND r.id <> $3 AND {LIVE_HANDOUT}"
+         WHERE w.uid = $1 AND k.uid = $2 AND r.id <> $3 AND r.kind = 'gift_handout'
+           AND ((r.status = 'accepted' AND NOT {REVERSED}
+                 AND EXISTS (SELECT 1 FROM record_reviews d WHERE d.record_id = r.id AND d.decision = 'approved'))
+                OR {})",
+        handed_out_sql!(r)
     );
     let n: i64 = sqlx::query_scalar(&sql)
         .bind(g.worker_id)
@@ -639,7 +645,8 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
             let sql = format!(
                 "SELECT s.client_id, s.body,
                         CAST(CASE WHEN EXISTS (SELECT 1 FROM refused_settlements x WHERE x.record_id = s.id
-                                               AND (x.handed_out OR x.entry_id IS NOT NULL))
+                                               AND (x.handed_out OR x.entry_id IS NOT NULL)
+                                               AND NOT EXISTS (SELECT 1 FROM journal_entries xr WHERE xr.reverses = x.entry_id))
                              THEN 1 ELSE 0 END AS BIGINT)
                  FROM sync_records s
                  WHERE s.kind = 'gift_handout' AND {column} IN ({})
@@ -741,13 +748,18 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
     let mut officers: Vec<i64> = records.iter().filter(|r| r.kind == "repayment").map(|r| r.officer_id).collect();
     officers.sort_unstable();
     officers.dedup();
+    // Only those recorded in the days before the batch's first repayment
+    // can be one of them entered again.
+    let first = records.iter().filter(|r| r.kind == "repayment").map(|r| r.recorded_at).min();
+    let since = first.map(|at| at - chrono::Duration::days(rv::ENTERED_AGAIN_WITHIN_DAYS));
     for chunk in officers.chunks(1_000) {
         let sql = format!(
             "SELECT s.recorded_at, s.client_id, s.body, x.note FROM sync_records s
                  LEFT JOIN refused_settlements x ON x.record_id = s.id
-             WHERE s.kind = 'repayment' AND s.officer_id IN ({})
+             WHERE s.kind = 'repayment' AND s.officer_id IN ({}) AND s.recorded_at >= ${}
                AND (s.status IN ('rejected', 'quarantined') OR {}) AND NOT {}",
             placeholders(1, chunk.len()),
+            chunk.len() + 1,
             held_at_review_sql!(),
             voided_in_quarantine_sql!()
         );
@@ -755,6 +767,7 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
         for id in chunk {
             q = q.bind(*id);
         }
+        q = q.bind(since);
         for (at, client, body, settled) in q.fetch_all(&mut *c).await? {
             if let Ok(sotay_core::wire::RecordBody::Repayment(p)) =
                 serde_json::from_str::<sotay_core::wire::UploadRecord>(&body).map(|b| b.body)
