@@ -253,12 +253,12 @@ impl From<Error> for FieldBookError {
             },
             Error::Sqlite(e) => storage_error(&e),
             other @ Error::Corrupt(_) => FieldBookError::Storage {
-                code: s("storage_corrupt"),
+                code: s("storage"),
                 message_vi: format!(
-                    "Dữ liệu trên máy không đọc được: đừng xoá ứng dụng (các bản ghi chưa gửi ở trong đó), hãy báo chi nhánh (chi tiết: {other})"
+                    "Lỗi dữ liệu trên máy: thao tác chưa thực hiện được. Đừng xoá ứng dụng (các bản ghi chưa gửi ở trong đó); thử lại, nếu còn lỗi hãy báo chi nhánh (chi tiết: {other})"
                 ),
                 message_en: format!(
-                    "the data on the phone cannot be read: do not delete the app (records not sent yet are in it); tell the branch (detail: {other})"
+                    "a data error on the phone: nothing was done. Do not delete the app (records not sent yet are in it); try again, and tell the branch if it goes on (detail: {other})"
                 ),
             },
             Error::Auth(m) => FieldBookError::Auth {
@@ -334,8 +334,8 @@ fn storage_error(e: &rusqlite::Error) -> FieldBookError {
         ),
         _ => (
             "storage",
-            "Lỗi lưu trữ trên máy: chưa ghi được gì; hãy thử lại, nếu còn lỗi hãy báo chi nhánh",
-            "a storage error on the phone: nothing was written; try again, and tell the branch if it goes on",
+            "Lỗi lưu trữ trên máy: thao tác chưa thực hiện được; hãy thử lại, nếu còn lỗi hãy báo chi nhánh",
+            "a storage error on the phone: nothing was done; try again, and tell the branch if it goes on",
         ),
     };
     FieldBookError::Storage {

@@ -492,9 +492,10 @@ pub struct SyncReport {
     /// duplicate where it still had them).
     pub sent_again: u32,
     /// How far this phone's clock was ahead of the server's (behind when
-    /// negative), in seconds, as this sync measured it. Too far
-    /// ([`crate::domain::time::clock_too_far`]: 10 minutes fast, an hour
-    /// slow) and the phone records nothing until the clock is put right and
-    /// a sync measures it again.
+    /// negative), in seconds, as this sync measured it (the request's time
+    /// on the road not counted). More than
+    /// [`crate::domain::time::CLOCK_TOLERANCE_MINUTES`] fast and the phone
+    /// records nothing (`clock_wrong`) until a sync measures it again or the
+    /// clock is seen to move back; slow, it only says so.
     pub clock_ahead_seconds: Option<i64>,
 }

@@ -1360,7 +1360,7 @@ fn a_server_stuck_on_a_cursor_is_said_to_be_the_servers_fault() {
 
 /// A phone whose clock a sync found two days fast records nothing (the
 /// server would refuse every record as dated in its future) until the clock
-/// is put right and a sync measures it again.
+/// is put right and a sync measures it again; a slow one records.
 #[test]
 fn a_phone_clock_far_off_the_servers_records_nothing_until_put_right() {
     let fake = server(1);
@@ -1386,6 +1386,17 @@ fn a_phone_clock_far_off_the_servers_records_nothing_until_put_right() {
         }
         other => panic!("{other:?}"),
     }
+    // Two hours slow: the server takes its records (only their time is
+    // early), and the sync says so.
+    fake.set_clock(2 * 3_600);
+    let r = book.sync_with(&fake, opts(500, 0), None).unwrap();
+    assert!(r.clock_ahead_seconds.unwrap() < -7_000, "{r:?}");
+    book.record_repayment(RepaymentInput {
+        loan_id: id(LAN_LOAN),
+        amount: Decimal::from(20_000),
+        recorded_at: chrono::Utc::now(),
+    })
+    .expect("a slow clock still records");
     fake.set_clock(3);
     let r = book.sync_with(&fake, opts(500, 0), None).unwrap();
     assert!(r.clock_ahead_seconds.unwrap().abs() < 60, "{r:?}");

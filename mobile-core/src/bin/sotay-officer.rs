@@ -840,7 +840,7 @@ fn sync(book: &FieldBook) -> Res<()> {
     }
     if let Some(ahead) = r
         .clock_ahead_seconds
-        .filter(|a| sotay_core::domain::time::clock_too_far(*a))
+        .filter(|a| sotay_core::domain::time::clock_off(*a))
     {
         let off = sotay_core::domain::time::duration_words(ahead).0;
         out!(

@@ -30,21 +30,27 @@ pub fn format_datetime(at: DateTime<Utc>) -> String {
 /// what its last sync measured) refuses the record.
 pub const CLOCK_TOLERANCE_MINUTES: i64 = 10;
 
-/// How far a phone's clock may run slow against the server's before the
-/// phone refuses to record (its records would carry a time that far in the
-/// past, maybe the day before).
+/// How far a phone's clock may run slow against the server's before a
+/// sync warns of it (its records carry a time that far in the past, maybe
+/// the day before; the server takes them).
 pub const CLOCK_SLOW_TOLERANCE_MINUTES: i64 = 60;
 
+/// A phone clock `ahead` seconds ahead of the server's runs too fast to
+/// record with: the server would refuse its records.
+pub fn clock_too_fast(ahead: i64) -> bool {
+    ahead > CLOCK_TOLERANCE_MINUTES * 60
+}
+
 /// A phone clock `ahead` seconds ahead of the server's (behind when
-/// negative) is too far off to record with.
-pub fn clock_too_far(ahead: i64) -> bool {
-    ahead > CLOCK_TOLERANCE_MINUTES * 60 || -ahead > CLOCK_SLOW_TOLERANCE_MINUTES * 60
+/// negative) is off enough to say so.
+pub fn clock_off(ahead: i64) -> bool {
+    clock_too_fast(ahead) || -ahead > CLOCK_SLOW_TOLERANCE_MINUTES * 60
 }
 
 /// A length of time in words, Vietnamese and English: `2 ngày 3 giờ`,
 /// `3 giờ 20 phút`, `12 phút`.
 pub fn duration_words(seconds: i64) -> (String, String) {
-    let minutes = seconds.abs() / 60;
+    let minutes = (seconds.abs() + 30) / 60;
     let (d, h, m) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
     if d > 0 {
         (format!("{d} ngày {h} giờ"), format!("{d} d {h} h"))

@@ -587,13 +587,14 @@ impl<'a> SyncClient<'a> {
             if let Some(acked) = self.store.acked_cursor()? {
                 url.push_str(&format!("&acked={}", encode(&acked)));
             }
+            let asked_at = chrono::Utc::now();
             let r = self.call(base, &url, Req::Get)?;
             if r.status == 410 && problem(&r).code.as_deref() == Some(CURSOR_RESET) {
                 return Ok(Pulled::CursorReset);
             }
             let page: ChangePage = self.ok_json("changes", r)?;
             if let Some(at) = page.server_time {
-                report.clock_ahead_seconds = Some(self.store.note_clock(at)?);
+                report.clock_ahead_seconds = Some(self.store.note_clock(at, asked_at)?);
             }
             let stuck = page.has_more && page.next == cursor;
             let rows = self.store.apply_changes(&page)?.rows;

@@ -248,11 +248,20 @@ impl Store {
         self.write_durable(|tx| set_meta(tx, "signed_out", "1"))
     }
 
-    /// Keeps how far the phone's clock is ahead of the server's, measured
-    /// now from the time the server said it was: seconds.
-    pub(crate) fn note_clock(&self, server: DateTime<Utc>) -> Result<i64> {
+    /// Keeps how far the phone's clock is ahead of the server's (behind
+    /// when negative), in seconds, from the time the server said it was
+    /// while a request sent at `sent` (phone time) was answered: the
+    /// request's time on the road never counts as the clock being off (the
+    /// server's time lies between the phone's `sent` and now).
+    pub(crate) fn note_clock(&self, server: DateTime<Utc>, sent: DateTime<Utc>) -> Result<i64> {
         let now = Utc::now();
-        let ahead = (now - server).num_seconds();
+        let ahead = if sent > server {
+            (sent - server).num_seconds()
+        } else if now < server {
+            (now - server).num_seconds()
+        } else {
+            0
+        };
         self.write(|tx| {
             set_meta(tx, "clock_ahead", &ahead.to_string())?;
             set_meta(tx, "clock_checked", &now.timestamp_millis().to_string())
@@ -261,10 +270,10 @@ impl Store {
     }
 
     /// Refuses a new record while the phone's clock, as the last sync
-    /// measured it (within a day), is too far off the server's: the server
-    /// would refuse a record dated in its future, and one dated hours in
-    /// the past may carry the wrong day.
-    fn refuse_if_clock_wrong(&self) -> Result<()> {
+    /// measured it, runs fast beyond what the server allows (it would
+    /// refuse every record as dated in its future), until a sync measures it
+    /// again or the clock is seen to move back (put right).
+    fn refuse_if_clock_fast(&self) -> Result<()> {
         let (ahead, checked) =
             self.read(|c| Ok((meta(c, "clock_ahead")?, meta(c, "clock_checked")?)))?;
         let (Some(ahead), Some(checked)) = (
@@ -275,28 +284,30 @@ impl Store {
         ) else {
             return Ok(());
         };
-        let since = Utc::now() - checked;
-        if !crate::domain::time::clock_too_far(ahead)
-            || since > Duration::days(1)
-            || since < Duration::zero()
-        {
+        if !crate::domain::time::clock_too_fast(ahead) {
             return Ok(());
         }
-        let (vi, en) = if ahead > 0 {
-            ("nhanh", "fast")
-        } else {
-            ("chậm", "slow")
-        };
-        let off = crate::domain::time::duration_words(ahead.abs());
+        if Utc::now() < checked {
+            // The clock went back since it was measured: put right.
+            self.write(|tx| {
+                tx.execute(
+                    "DELETE FROM meta WHERE key IN ('clock_ahead', 'clock_checked')",
+                    [],
+                )?;
+                Ok(())
+            })?;
+            return Ok(());
+        }
+        let off = crate::domain::time::duration_words(ahead);
         Err(Error::conflict(
             "clock_wrong",
             format!(
-                "Đồng hồ điện thoại đang {vi} {} so với máy chủ (đo lúc đồng bộ {}): bản ghi sẽ mang sai ngày giờ. Hãy bật \"Ngày và giờ tự động\" trong Cài đặt rồi đồng bộ lại trước khi ghi",
+                "Đồng hồ điện thoại đang nhanh {} so với máy chủ (đo lúc đồng bộ {}): máy chủ sẽ từ chối mọi bản ghi vì ghi giờ ở tương lai. Hãy bật \"Ngày và giờ tự động\" trong Cài đặt (hoặc chỉnh lại giờ) rồi ghi",
                 off.0,
                 crate::domain::time::format_datetime(checked)
             ),
             format!(
-                "the phone's clock is {} {en} against the server's (measured at the sync of {}): records would carry the wrong date and time. Turn on automatic date and time in Settings and sync again before recording",
+                "the phone's clock is {} fast against the server's (measured at the sync of {}): the server would refuse every record as dated in its future. Turn on automatic date and time in Settings (or set the time right), then record",
                 off.1,
                 crate::domain::time::format_datetime(checked)
             ),
@@ -306,7 +317,7 @@ impl Store {
     /// Refuses a new record on a phone the server revoked, or whose officer
     /// signed out, or whose clock is wrong.
     pub(crate) fn refuse_unless_recording(&self) -> Result<()> {
-        self.refuse_if_clock_wrong()?;
+        self.refuse_if_clock_fast()?;
         if self.read(|c| meta(c, "signed_out"))?.is_some() {
             return Err(Error::Remote {
                 class: crate::error::RemoteClass::Auth,
