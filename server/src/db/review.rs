@@ -431,20 +431,18 @@ pub async fn officer_receipts_of(
         .fetch_optional(&mut *c)
         .await?;
     let Some(at) = at else { return Ok(Vec::new()) };
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as(concat!(
         "SELECT s.receipt_no, u.full_name AS officer_name, s.recorded_at,
                 CAST(CASE WHEN d.decision = 'approved' THEN 1 ELSE 0 END AS BIGINT) AS approved
          FROM sync_records s JOIN users u ON u.id = s.officer_id LEFT JOIN record_reviews d ON d.record_id = s.id
          WHERE s.loan_id = $1 AND s.kind = 'repayment' AND s.status = 'accepted' AND s.amount = $2
            AND s.client_id <> $3 AND s.recorded_at >= $4 AND s.recorded_at < $5
-           AND (d.decision IS NULL OR d.decision = 'approved')
-           AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = s.client_id AND v.kind = 'void'
-               AND v.status = 'accepted'
-               AND NOT EXISTS (SELECT 1 FROM record_reviews vd WHERE vd.record_id = v.id AND vd.decision <> 'approved'))
-           AND NOT EXISTS (SELECT 1 FROM journal_entries je JOIN journal_entries jx ON jx.reverses = je.id
+           AND (d.decision IS NULL OR d.decision = 'approved') AND ",
+        no_live_void_sql!(s),
+        " AND NOT EXISTS (SELECT 1 FROM journal_entries je JOIN journal_entries jx ON jx.reverses = je.id
                WHERE je.record_id = s.id)
-         ORDER BY s.id DESC LIMIT 5",
-    )
+         ORDER BY s.id DESC LIMIT 5"
+    ))
     .bind(loan_id)
     .bind(amount)
     .bind(refused)
@@ -685,11 +683,9 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
         let sql = format!(
             "SELECT q.target_client_id, q.batch_id, q.received_at FROM sync_records q
              WHERE q.kind = 'reversal_request' AND q.status = 'accepted' AND q.target_client_id IN ({})
-               AND NOT EXISTS (SELECT 1 FROM record_reviews qd WHERE qd.record_id = q.id)
-               AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = q.client_id AND v.kind = 'void'
-                   AND v.status = 'accepted'
-                   AND NOT EXISTS (SELECT 1 FROM record_reviews vd WHERE vd.record_id = v.id AND vd.decision <> 'approved'))",
-            placeholders(1, chunk.len())
+               AND NOT EXISTS (SELECT 1 FROM record_reviews qd WHERE qd.record_id = q.id) AND {}",
+            placeholders(1, chunk.len()),
+            no_live_void_sql!(q)
         );
         let mut q = sqlx::query_as::<DB, (uuid::Uuid, uuid::Uuid, DateTime<Utc>)>(&sql);
         for id in chunk {
@@ -2664,18 +2660,16 @@ struct WaitingReversal {
 /// their receipts took (a re-entry of an amount typed wrong, sent in a later
 /// batch, may need it).
 async fn reversals_waiting_elsewhere(c: &mut Conn, loan_id: i64, batch_id: uuid::Uuid) -> DbResult<Vec<WaitingReversal>> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as(concat!(
         "SELECT q.batch_id, q.received_at, t.receipt_no, t.client_id AS target,
                 EXISTS (SELECT 1 FROM journal_entries te WHERE te.record_id = t.id) AS posted
          FROM sync_records t
          JOIN sync_records q ON q.target_client_id = t.client_id AND q.kind = 'reversal_request'
          WHERE t.loan_id = $1 AND t.kind = 'repayment' AND q.batch_id <> $2 AND q.status = 'accepted'
-           AND NOT EXISTS (SELECT 1 FROM record_reviews qd WHERE qd.record_id = q.id)
-           AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = q.client_id AND v.kind = 'void'
-               AND v.status = 'accepted'
-               AND NOT EXISTS (SELECT 1 FROM record_reviews vd WHERE vd.record_id = v.id AND vd.decision <> 'approved'))
-         ORDER BY q.received_at, q.id",
-    )
+           AND NOT EXISTS (SELECT 1 FROM record_reviews qd WHERE qd.record_id = q.id) AND ",
+        no_live_void_sql!(q),
+        " ORDER BY q.received_at, q.id",
+    ))
     .bind(loan_id)
     .bind(batch_id)
     .fetch_all(&mut *c)
@@ -2687,18 +2681,16 @@ async fn reversals_waiting_elsewhere(c: &mut Conn, loan_id: i64, batch_id: uuid:
 /// approved, it would reverse the entry a second time (and her batch could
 /// not be approved), so the request is decided there.
 async fn officer_reversal_waiting(c: &mut Conn, entry_id: i64) -> DbResult<()> {
-    let waiting: Option<(String, Option<String>, uuid::Uuid, DateTime<Utc>)> = sqlx::query_as(
+    let waiting: Option<(String, Option<String>, uuid::Uuid, DateTime<Utc>)> = sqlx::query_as(concat!(
         "SELECT u.full_name, t.receipt_no, q.batch_id, q.received_at
          FROM journal_entries e JOIN sync_records t ON t.id = e.record_id
              JOIN sync_records q ON q.target_client_id = t.client_id AND q.kind = 'reversal_request'
              JOIN users u ON u.id = q.officer_id
          WHERE e.id = $1 AND q.status = 'accepted'
-           AND NOT EXISTS (SELECT 1 FROM record_reviews qd WHERE qd.record_id = q.id)
-           AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = q.client_id AND v.kind = 'void'
-               AND v.status = 'accepted'
-               AND NOT EXISTS (SELECT 1 FROM record_reviews vd WHERE vd.record_id = v.id AND vd.decision <> 'approved'))
-         ORDER BY q.id LIMIT 1",
-    )
+           AND NOT EXISTS (SELECT 1 FROM record_reviews qd WHERE qd.record_id = q.id) AND ",
+        no_live_void_sql!(q),
+        " ORDER BY q.id LIMIT 1",
+    ))
     .bind(entry_id)
     .fetch_optional(&mut *c)
     .await?;

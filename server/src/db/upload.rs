@@ -18,13 +18,20 @@ use sotay_core::wire::{RecordBody, UploadBatch, UploadOutcome, UploadRecord, Upl
 type UMap<K, V> = std::collections::HashMap<K, V>;
 type USet<T> = std::collections::HashSet<T>;
 
-/// No live void targets `r`. A void is live when it is accepted and not
-/// excluded or rejected by the supervisor.
+/// No live void targets `r` (or the record named). A void is live when it
+/// is accepted and not excluded or rejected by the supervisor.
 macro_rules! no_live_void_sql {
     () => {
-        "NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = r.client_id AND v.kind = 'void'
+        no_live_void_sql!(r)
+    };
+    ($r:ident) => {
+        concat!(
+            "NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = ",
+            stringify!($r),
+            ".client_id AND v.kind = 'void'
              AND v.status = 'accepted'
              AND NOT EXISTS (SELECT 1 FROM record_reviews vd WHERE vd.record_id = v.id AND vd.decision <> 'approved'))"
+        )
     };
 }
 
@@ -954,21 +961,19 @@ impl Facts {
             (matches!(b.status, LoanStatus::Closed) || *sum > b.owed - b.pending).then_some(l.id)
         }));
         for chunk in tight.chunks(n) {
-            let mut qb = sqlx::QueryBuilder::<DB>::new(
+            let mut qb = sqlx::QueryBuilder::<DB>::new(concat!(
                 "SELECT q.client_id, t.loan_id, t.amount FROM sync_records t
                  JOIN sync_records q ON q.target_client_id = t.client_id AND q.kind = 'reversal_request'
                  WHERE t.kind = 'repayment' AND t.status = 'accepted' AND t.amount IS NOT NULL
                  AND NOT EXISTS (SELECT 1 FROM record_reviews td WHERE td.record_id = t.id AND td.decision <> 'approved')
-                 AND NOT EXISTS (SELECT 1 FROM sync_records tv WHERE tv.target_client_id = t.client_id AND tv.kind = 'void'
-                     AND tv.status = 'accepted'
-                     AND NOT EXISTS (SELECT 1 FROM record_reviews tvd WHERE tvd.record_id = tv.id AND tvd.decision <> 'approved'))
-                 AND NOT EXISTS (SELECT 1 FROM journal_entries je JOIN journal_entries jx ON jx.reverses = je.id WHERE je.record_id = t.id)
-                 AND q.status = 'accepted' AND NOT EXISTS (SELECT 1 FROM record_reviews qd WHERE qd.record_id = q.id)
-                 AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = q.client_id AND v.kind = 'void'
-                     AND v.status = 'accepted'
-                     AND NOT EXISTS (SELECT 1 FROM record_reviews vd WHERE vd.record_id = v.id AND vd.decision <> 'approved'))
                  AND ",
-            );
+                no_live_void_sql!(t),
+                " AND NOT EXISTS (SELECT 1 FROM journal_entries je JOIN journal_entries jx ON jx.reverses = je.id WHERE je.record_id = t.id)
+                 AND q.status = 'accepted' AND NOT EXISTS (SELECT 1 FROM record_reviews qd WHERE qd.record_id = q.id)
+                 AND ",
+                no_live_void_sql!(q),
+                " AND "
+            ));
             <DB as Lists>::ints(&mut qb, "t.loan_id", chunk);
             for (request, loan, amount) in qb.build_query_as::<(uuid::Uuid, i64, i64)>().fetch_all(&mut *c).await? {
                 if let Some(book) = f.books.get_mut(&loan) {
