@@ -374,4 +374,25 @@ fn the_officer_cli_signs_in_syncs_and_shows_refusals_with_reasons() {
     );
     let out = text(&officer(&db, &[], &["outbox", "--state", "rejected"]));
     assert!(out.contains("đã nhận quà"), "{out}");
+
+    // A long day: the records taken are counted, not listed one by one.
+    for _ in 0..21 {
+        text(&officer(
+            &db,
+            &[],
+            &[
+                "visit",
+                "--worker",
+                LAM,
+                "--purpose",
+                "repayment-follow-up",
+                "--outcome",
+                "Đã gặp",
+            ],
+        ));
+    }
+    let out = text(&officer(&db, &[], &["sync"]));
+    assert!(out.contains("21 được nhận"), "{out}");
+    assert!(out.contains("21 bản ghi được nhận: xem `outbox`"), "{out}");
+    assert!(!out.contains("nhận     #"), "{out}");
 }

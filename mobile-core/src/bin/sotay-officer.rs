@@ -166,8 +166,14 @@ enum Command {
         #[arg(long)]
         device_name: Option<String>,
     },
-    /// Send the outbox and receive the portfolio's changes.
-    Sync,
+    /// Send the outbox and receive the portfolio's changes. Refused and
+    /// set-aside records are always listed; records the server took only
+    /// up to 20 unless `--all`.
+    Sync {
+        /// List every record the server took.
+        #[arg(long)]
+        all: bool,
+    },
     /// Put records set aside after repeated upload failures back in the queue.
     RetryWedged,
     /// Forget the session on this device.
@@ -745,7 +751,7 @@ fn run(cli: Cli) -> Res<()> {
                 s.device_code
             );
         }
-        Command::Sync => sync(&book)?,
+        Command::Sync { all } => sync(&book, all)?,
         Command::RetryWedged => {
             let n = book.retry_wedged()?;
             out!("Đã đưa {n} bản ghi tạm gác trở lại hàng chờ gửi.");
@@ -788,7 +794,10 @@ impl SyncProgress for StderrProgress {
     }
 }
 
-fn sync(book: &FieldBook) -> Res<()> {
+/// Records the server took that `sync` lists without `--all`.
+const TAKEN_LISTED: usize = 20;
+
+fn sync(book: &FieldBook, all: bool) -> Res<()> {
     let r = book.sync(Some(Box::new(StderrProgress)));
     eprintln!();
     let r = r?;
@@ -806,13 +815,21 @@ fn sync(book: &FieldBook) -> Res<()> {
         .into_iter()
         .map(|i| (i.client_id, i))
         .collect();
+    let taken = r
+        .results
+        .iter()
+        .filter(|res| res.outcome != UploadOutcome::Rejected)
+        .count();
+    let list_taken = all || taken <= TAKEN_LISTED;
     for res in &r.results {
         let Some(i) = items.get(&res.client_id) else {
             continue;
         };
         match res.outcome {
             UploadOutcome::Accepted | UploadOutcome::Duplicate => {
-                out!("  nhận     #{:<5} {}", i.device_seq, i.summary)
+                if list_taken {
+                    out!("  nhận     #{:<5} {}", i.device_seq, i.summary)
+                }
             }
             UploadOutcome::Rejected => out!(
                 "  TỪ CHỐI  #{:<5} {}\n           lý do: {} ({})",
@@ -822,6 +839,9 @@ fn sync(book: &FieldBook) -> Res<()> {
                 res.code.as_deref().unwrap_or("?")
             ),
         }
+    }
+    if !list_taken {
+        out!("  ({taken} bản ghi được nhận: xem `outbox`, hoặc `sync --all` để liệt kê từng bản ghi)");
     }
     for i in book.outbox(OutboxFilter::Wedged, u32::MAX)? {
         out!(
