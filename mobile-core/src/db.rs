@@ -357,21 +357,26 @@ fn required(field: String, v: &str) -> Result<String> {
 
 fn upsert_officer(tx: &Transaction, o: &wire::OfficerIdentity) -> Result<u64> {
     tx.execute(
-        "INSERT INTO officer (id, officer_id, code, full_name, branch_id, branch_name, cash_short)
-         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)
+        "INSERT INTO officer (id, officer_id, code, full_name, branch_id, branch_name, cash_short,
+             short_written_off, over_written_off)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (id) DO UPDATE SET officer_id = excluded.officer_id, code = excluded.code,
            full_name = excluded.full_name, branch_id = excluded.branch_id, branch_name = excluded.branch_name,
-           cash_short = excluded.cash_short
+           cash_short = excluded.cash_short, short_written_off = excluded.short_written_off,
+           over_written_off = excluded.over_written_off
          WHERE (officer.officer_id, officer.code, officer.full_name, officer.branch_id, officer.branch_name)
                IS NOT (excluded.officer_id, excluded.code, excluded.full_name, excluded.branch_id, excluded.branch_name)
-            OR officer.cash_short IS NOT excluded.cash_short",
+            OR (officer.cash_short, officer.short_written_off, officer.over_written_off)
+               IS NOT (excluded.cash_short, excluded.short_written_off, excluded.over_written_off)",
         params![
             o.officer_id.to_string(),
             required("officer.code".into(), &o.code)?,
             required("officer.full_name".into(), &o.full_name)?,
             o.branch_id.to_string(),
             clean(&o.branch_name),
-            o.cash_short.map(|d| d.get())
+            o.cash_short.map(|d| d.get()),
+            o.short_written_off.map(|d| d.get()),
+            o.over_written_off.map(|d| d.get())
         ],
     )
     .map(|n| n as u64)

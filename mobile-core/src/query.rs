@@ -844,10 +844,15 @@ impl Store {
             }
             // The server's balance, settlements since counted, when it
             // sends one; else what the counts add up to.
-            let sent: Option<i64> = c
-                .query_row("SELECT cash_short FROM officer WHERE id = 1", [], |r| r.get(0))
+            let (sent, short_written_off, over_written_off): (Option<i64>, i64, i64) = c
+                .query_row(
+                    "SELECT cash_short, COALESCE(short_written_off, 0), COALESCE(over_written_off, 0)
+                     FROM officer WHERE id = 1",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
                 .optional()?
-                .flatten();
+                .unwrap_or((None, 0, 0));
             let cash_short = sent.unwrap_or(cash_short);
             if cash_short != day_short {
                 money_text.push_str(&match cash_short.cmp(&0) {
@@ -859,10 +864,27 @@ impl Store {
                         " Khoản thừa quỹ chi nhánh còn giữ của cán bộ: {}.",
                         format_vnd(-cash_short)
                     ),
+                    std::cmp::Ordering::Equal if short_written_off + over_written_off > 0 => {
+                        " Khoản thừa/thiếu quỹ không còn gì phải thanh toán với chi nhánh.".to_string()
+                    }
                     std::cmp::Ordering::Equal => {
                         " Khoản thừa/thiếu quỹ đã được thanh toán hết với chi nhánh.".to_string()
                     }
                 });
+                // A write-off is the fund's decision, not the officer's
+                // payment: say it, so "settled" is not read as paid.
+                if short_written_off > 0 {
+                    money_text.push_str(&format!(
+                        " Trong các khoản thiếu quỹ, quỹ đã chịu {} theo quyết định xử lý: cán bộ không phải nộp số này.",
+                        format_vnd(short_written_off)
+                    ));
+                }
+                if over_written_off > 0 {
+                    money_text.push_str(&format!(
+                        " Trong các khoản thừa quỹ, quỹ đã ghi thu {} theo quyết định xử lý: chi nhánh không trả lại số này.",
+                        format_vnd(over_written_off)
+                    ));
+                }
             }
             text_vi.insert_str(main_len, &money_text);
             let signatures_waiting = crate::sync::signatures::signatures_waiting(c)?;
@@ -893,6 +915,8 @@ impl Store {
                 cash_in_hand: dong(in_hand),
                 cash_counts,
                 cash_short: dong(cash_short),
+                short_written_off: dong(short_written_off),
+                over_written_off: dong(over_written_off),
                 repayments,
                 visits,
                 gifts,

@@ -6,13 +6,14 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 
-pub const VERSION: i64 = 5;
+pub const VERSION: i64 = 6;
 
 const CREATE: &str = include_str!("schema/create.sql");
 const V1_TO_V2: &str = include_str!("schema/v1_to_v2.sql");
 const V2_TO_V3: &str = include_str!("schema/v2_to_v3.sql");
 const V3_TO_V4: &str = include_str!("schema/v3_to_v4.sql");
 const V4_TO_V5: &str = include_str!("schema/v4_to_v5.sql");
+const V5_TO_V6: &str = include_str!("schema/v5_to_v6.sql");
 
 /// Connection settings: WAL, foreign keys, a busy timeout. `synchronous`
 /// is NORMAL for master data; facts are committed with FULL (see
@@ -61,6 +62,9 @@ fn upgrade_from(conn: &Connection, from: i64) -> Result<()> {
     if from < 5 {
         conn.execute_batch(V4_TO_V5)?;
     }
+    if from < 6 {
+        conn.execute_batch(V5_TO_V6)?;
+    }
     Ok(())
 }
 
@@ -72,6 +76,7 @@ pub(crate) mod tests {
     pub const V2: &str = include_str!("schema/v2.sql");
     pub const V3: &str = include_str!("schema/v3.sql");
     pub const V4: &str = include_str!("schema/v4.sql");
+    pub const V5: &str = include_str!("schema/v5.sql");
 
     /// Tables, columns, indexes and triggers of a database, comparable.
     fn describe(conn: &Connection) -> Vec<String> {
@@ -249,6 +254,41 @@ pub(crate) mod tests {
             })
             .unwrap();
         assert_eq!(cursor, 0);
+    }
+
+    #[test]
+    fn upgrading_from_v5_equals_a_fresh_install_and_keeps_the_cursor() {
+        let mut fresh = Connection::open_in_memory().unwrap();
+        init(&mut fresh).unwrap();
+
+        let mut old = Connection::open_in_memory().unwrap();
+        old.execute_batch(V5).unwrap();
+        old.pragma_update(None, "user_version", 5).unwrap();
+        old.execute(
+            "INSERT INTO officer VALUES (1, 'o', 'CB-01', 'Lan', 'b', 'Thủ Đức', 20000)",
+            [],
+        )
+        .unwrap();
+        old.execute("INSERT INTO meta VALUES ('cursor', 'e.42')", [])
+            .unwrap();
+        init(&mut old).unwrap();
+
+        assert_eq!(describe(&old), describe(&fresh));
+        let (short, off): (i64, Option<i64>) = old
+            .query_row(
+                "SELECT cash_short, short_written_off FROM officer",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((short, off), (20000, None));
+        // The next change page carries the officer: no snapshot needed.
+        let cursor: String = old
+            .query_row("SELECT value FROM meta WHERE key = 'cursor'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(cursor, "e.42");
     }
 
     #[test]

@@ -402,6 +402,13 @@ pub struct DailySummary {
     /// what was settled in cash since (negative when the branch holds an
     /// overage). Without the server's figure, the counts' sum.
     pub cash_short: Decimal,
+    /// Of the officer's shortages, what the fund bore by a write-off
+    /// decision (not paid by the officer, already out of `cash_short`),
+    /// as the server last sent it.
+    pub short_written_off: Decimal,
+    /// Of the officer's overages, what the fund kept as its income by a
+    /// write-off decision (not given back).
+    pub over_written_off: Decimal,
     pub repayments: u32,
     pub visits: u32,
     pub gifts: u32,

@@ -29,6 +29,14 @@ pub struct OfficerIdentity {
     /// the officer owes the branch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cash_short: Option<Dong>,
+    /// Of the shortages, what the fund bore by a write-off decision: the
+    /// officer does not pay it (already out of `cash_short`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub short_written_off: Option<Dong>,
+    /// Of the overages, what the fund kept as its income by a write-off
+    /// decision: the branch does not give it back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub over_written_off: Option<Dong>,
 }
 
 /// A boarding house (khu nhà trọ) where assigned workers live.

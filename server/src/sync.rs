@@ -90,6 +90,8 @@ fn parts(p: Portfolio) -> Result<Parts, AppError> {
             branch_id: o.branch_uid,
             branch_name: o.branch_name,
             cash_short: Some(Dong(o.cash_short)),
+            short_written_off: Some(Dong(o.short_written_off)),
+            over_written_off: Some(Dong(o.over_written_off)),
         }),
         houses: p
             .houses

@@ -2953,10 +2953,15 @@ async fn an_officers_shortage_is_written_off_by_the_fund() {
         assert_eq!(net(&after, "over_short_written_off"), 4_000);
         assert_eq!(net(&after, "cash_over_short"), 6_000);
         let page = lan.changes(&app, &snap.next).await;
+        let officer = page.officer.unwrap();
         assert_eq!(
-            page.officer.unwrap().cash_short,
-            Some(Dong(6_000)),
-            "{backend:?}"
+            (
+                officer.cash_short,
+                officer.short_written_off,
+                officer.over_written_off
+            ),
+            (Some(Dong(6_000)), Some(Dong(4_000)), Some(Dong(0))),
+            "{backend:?}: the phone hears what the fund bore"
         );
         assert_eq!(app.db.audit_count("over_short.write_off").await.unwrap(), 1);
 
@@ -2997,6 +3002,12 @@ async fn an_officers_shortage_is_written_off_by_the_fund() {
         assert_eq!(net(&undone, "over_short_written_off"), 0);
         assert_eq!(net(&undone, "cash_over_short"), 10_000);
         assert!(app.db.ledger_balance_drift().await.unwrap().is_empty());
+        let officer = lan.changes(&app, &snap.next).await.officer.unwrap();
+        assert_eq!(
+            (officer.cash_short, officer.short_written_off),
+            (Some(Dong(10_000)), Some(Dong(0))),
+            "{backend:?}: a reversed write-off is borne no more"
+        );
     }
 }
 

@@ -455,6 +455,58 @@ fn a_synced_day_is_approved_posted_heard_by_the_phone_and_reversed_exactly() {
         other.login(&server.base, "canbo.lan", PASSWORD);
         other.book.sync(None).expect("a second phone's first sync");
         assert_eq!(dong(other.book.today_summary().unwrap().cash_short), SHORT);
+        // The fund writes part of it off: the phone says the officer does
+        // not pay that part, and once the decision is taken back, no more.
+        const BORNE: i64 = 4_000;
+        let (s, off) = api.post(
+            &format!("/api/v1/officers/{officer_id}/over-short"),
+            &admin,
+            json!({"client_id": uuid::Uuid::now_v7(), "amount": BORNE.to_string(),
+                   "note": "QĐ 7/QĐ-QTV", "write_off": true}),
+        );
+        assert_eq!(s, StatusCode::OK, "{off}");
+        phone.book.sync(None).expect("sync after the write-off");
+        let summary = phone.book.today_summary().unwrap();
+        assert_eq!(
+            (dong(summary.cash_short), dong(summary.short_written_off)),
+            (SHORT - BORNE, BORNE),
+            "{backend:?}: {summary:?}"
+        );
+        assert!(
+            summary.text_vi.contains(&format!(
+                "quỹ đã chịu {} theo quyết định xử lý",
+                format_vnd(BORNE)
+            )),
+            "{}",
+            summary.text_vi
+        );
+        let (s, asked) = api.post(
+            "/api/v1/reversals",
+            &sup,
+            json!({"entry_id": off["entry_id"], "reason": "Quyết định bị huỷ"}),
+        );
+        assert_eq!(s, StatusCode::OK, "{asked}");
+        let (s, body) = api.post(
+            &format!("/api/v1/reversals/{}/approve", asked["id"]),
+            &admin,
+            json!({}),
+        );
+        assert_eq!(s, StatusCode::OK, "{body}");
+        phone
+            .book
+            .sync(None)
+            .expect("sync after the write-off is undone");
+        let summary = phone.book.today_summary().unwrap();
+        assert_eq!(
+            (dong(summary.cash_short), dong(summary.short_written_off)),
+            (SHORT, 0),
+            "{backend:?}: {summary:?}"
+        );
+        assert!(
+            !summary.text_vi.contains("quỹ đã chịu"),
+            "{}",
+            summary.text_vi
+        );
         assert_eq!(
             phone
                 .book

@@ -1,4 +1,4 @@
--- Sổ Tay field book: the current schema (version 5), for a fresh install.
+-- Sổ Tay field book: the current schema (version 6), for a fresh install.
 
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
@@ -20,7 +20,11 @@ CREATE TABLE officer (
     branch_id   TEXT NOT NULL,
     branch_name TEXT NOT NULL,
     -- The over/short balance the server last sent (NULL: not sent).
-    cash_short  INTEGER
+    cash_short  INTEGER,
+    -- Of the shortages, what the fund bore; of the overages, what it kept
+    -- (written off), as the server last sent them.
+    short_written_off INTEGER,
+    over_written_off  INTEGER
 );
 
 CREATE TABLE boarding_houses (

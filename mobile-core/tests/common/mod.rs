@@ -140,6 +140,8 @@ pub fn big_portfolio(workers: usize) -> PortfolioSnapshot {
             branch_id: Uuid::from_u128(0xB1),
             branch_name: "Chi nhánh Quận 7".to_string(),
             cash_short: None,
+            short_written_off: None,
+            over_written_off: None,
         },
         as_of: Utc.with_ymd_and_hms(2026, 11, 20, 1, 0, 0).unwrap(),
         boarding_houses: houses,

@@ -327,6 +327,11 @@ pub mod sync_rows {
         pub branch_name: String,
         /// Over/short balance at the branch (positive: owed to it).
         pub cash_short: i64,
+        /// Of the officer's shortages at the branch, what the fund bore
+        /// (written off, not reversed).
+        pub short_written_off: i64,
+        /// Of the officer's overages, what the fund kept as its income.
+        pub over_written_off: i64,
     }
 
     #[derive(Debug, Clone, sqlx::FromRow)]

@@ -64,7 +64,15 @@ pub async fn sync_officer(c: &mut Conn, officer_id: i64) -> DbResult<Option<rows
     Ok(sqlx::query_as(
         "SELECT u.uid, u.code, u.full_name, b.uid AS branch_uid, b.name AS branch_name,
              (SELECT CAST(COALESCE(SUM(a.debit - a.credit), 0) AS BIGINT) FROM account_balances a
-              WHERE a.account = 'cash_over_short' AND a.officer_id = u.id AND a.branch_id = u.branch_id) AS cash_short
+              WHERE a.account = 'cash_over_short' AND a.officer_id = u.id AND a.branch_id = u.branch_id) AS cash_short,
+             (SELECT CAST(COALESCE(SUM(CASE WHEN s.direction = 'paid_in' THEN s.amount ELSE 0 END), 0) AS BIGINT)
+              FROM over_short_settlements s
+              WHERE s.officer_id = u.id AND s.branch_id = u.branch_id AND s.method = 'write_off'
+                AND NOT EXISTS (SELECT 1 FROM journal_entries r WHERE r.reverses = s.entry_id)) AS short_written_off,
+             (SELECT CAST(COALESCE(SUM(CASE WHEN s.direction = 'paid_out' THEN s.amount ELSE 0 END), 0) AS BIGINT)
+              FROM over_short_settlements s
+              WHERE s.officer_id = u.id AND s.branch_id = u.branch_id AND s.method = 'write_off'
+                AND NOT EXISTS (SELECT 1 FROM journal_entries r WHERE r.reverses = s.entry_id)) AS over_written_off
          FROM users u JOIN branches b ON b.id = u.branch_id WHERE u.id = $1",
     )
     .bind(officer_id)
