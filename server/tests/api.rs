@@ -811,6 +811,18 @@ async fn a_bad_row_refuses_the_whole_file_with_its_line() {
         assert!(body["errors"][0]["message"].as_str().unwrap().contains("principal"), "{body}");
         assert!(body["detail"].as_str().unwrap().contains("nothing was imported"));
 
+        // Past 200 errors the answer says how many more it left out.
+        let mut csv = String::from("code,worker_code,product_code,principal,disbursed_on,paid_to_date\n");
+        for n in 0..205 {
+            csv.push_str(&format!("L-5{n:03},W-404,SP-TUAN,5000000,01/10/2026,0\n"));
+        }
+        let (s, body) = app.post_csv("/api/v1/imports/loans", &admin, &csv).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        let errors = body["errors"].as_array().unwrap();
+        assert_eq!(errors.len(), 201, "{body}");
+        let last = errors[200]["message"].as_str().unwrap();
+        assert!(last.contains("còn 5 lỗi nữa sau dòng 201"), "{last}");
+
         // A good file goes in, and again changes nothing.
         let good = "code,full_name,cccd,phone,date_of_birth,gender,union_member,employer,industrial_zone,boarding_house_code,room,hardship,hardship_note,officer_code\n\
             W-101,Trần Thị Bích,079196000101,0901000101,02/02/1996,nu,1,Công ty A,KCX Linh Trung,NT-01,P.1,0,,CB-TD-01\n";

@@ -3294,3 +3294,151 @@ async fn a_gift_rejected_with_its_batch_does_not_use_the_allocation_on_review() 
         );
     }
 }
+
+/// A campaign whose packages came in and whose gifts were given keeps the
+/// value and kind they were booked at, and dates that hold its gifts; an
+/// import that would change them is refused, naming the column, while a
+/// new name still goes through. A loan imported again with other terms is
+/// refused naming each term that differs.
+#[tokio::test]
+async fn an_import_leaves_a_booked_campaign_and_a_loan_as_booked() {
+    for backend in BACKENDS {
+        let app = TestApp::start_with(backend, false).await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let (_, mut lan, snap, _) = lan_and_her_loan(&app).await;
+        let header =
+            "code,name,kind,starts_on,ends_on,gift_value,target_count,eligibility,description\n";
+        let tet = |name: &str, kind: &str, starts: &str, ends: &str, value: &str| {
+            format!("{header}TET-2027,{name},{kind},{starts},{ends},{value},100,union_members,Quà Tết cho đoàn viên\n")
+        };
+        // Before anything is booked, the value may still be put right.
+        let (s, body) = app
+            .post_csv(
+                "/api/v1/imports/campaigns",
+                &admin,
+                &tet(
+                    "Tết Sum vầy 2027",
+                    "gift",
+                    "01/11/2026",
+                    "31/12/2030",
+                    "450000",
+                ),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{backend:?}: {body}");
+
+        let thu = snap
+            .workers
+            .iter()
+            .find(|w| w.full_name == "Đặng Thị Thu")
+            .unwrap()
+            .id;
+        let gift = lan.record(RecordBody::GiftHandout(GiftHandoutPayload {
+            campaign_id: snap.campaigns[0].id,
+            worker_id: thu,
+            acknowledged_name: "Đặng Thị Thu".into(),
+            signature_sha256: None,
+        }));
+        let (_, outcomes) = lan.upload(&app, vec![gift]).await;
+        assert_eq!(outcomes[0].0, UploadOutcome::Accepted, "{outcomes:?}");
+        let today = sotay_core::domain::time::local_date(chrono::Utc::now());
+        let yesterday = sotay_core::domain::time::format_date(today - chrono::Duration::days(1));
+        let tomorrow = sotay_core::domain::time::format_date(today + chrono::Duration::days(1));
+
+        for (file, column) in [
+            (
+                tet(
+                    "Tết Sum vầy 2027",
+                    "gift",
+                    "01/11/2026",
+                    "31/12/2030",
+                    "600000",
+                ),
+                "gift_value",
+            ),
+            (
+                tet(
+                    "Tết Sum vầy 2027",
+                    "welfare",
+                    "01/11/2026",
+                    "31/12/2030",
+                    "450000",
+                ),
+                "kind",
+            ),
+            (
+                tet(
+                    "Tết Sum vầy 2027",
+                    "gift",
+                    "01/11/2026",
+                    &yesterday,
+                    "450000",
+                ),
+                "ends_on",
+            ),
+            (
+                tet(
+                    "Tết Sum vầy 2027",
+                    "gift",
+                    &tomorrow,
+                    "31/12/2030",
+                    "450000",
+                ),
+                "starts_on",
+            ),
+        ] {
+            let (s, body) = app
+                .post_csv("/api/v1/imports/campaigns", &admin, &file)
+                .await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{backend:?}: {body}");
+            assert_eq!(body["errors"][0]["column"], column, "{body}");
+            assert_eq!(body["errors"][0]["line"], 2, "{body}");
+        }
+        let (s, body) = app
+            .post_csv(
+                "/api/v1/imports/campaigns",
+                &admin,
+                &tet(
+                    "Tết Sum vầy 2027",
+                    "gift",
+                    "01/11/2026",
+                    "31/12/2030",
+                    "600000",
+                ),
+            )
+            .await;
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(
+            s == StatusCode::UNPROCESSABLE_ENTITY
+                && message.contains("450.000 ₫")
+                && message.contains("600.000 ₫")
+                && message.contains("mã mới"),
+            "{body}"
+        );
+        let (s, body) = app
+            .post_csv(
+                "/api/v1/imports/campaigns",
+                &admin,
+                &tet(
+                    "Tết Sum vầy 2027 (đợt 1)",
+                    "gift",
+                    "01/11/2026",
+                    "31/12/2030",
+                    "450000",
+                ),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{backend:?}: a new name is fine: {body}");
+
+        let csv = "code,worker_code,product_code,principal,disbursed_on,paid_to_date\n\
+            L-001,W-001,SP-TUAN,10000000,02/09/2026,1000000\n";
+        let (s, body) = app.post_csv("/api/v1/imports/loans", &admin, csv).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("ngày giải ngân đang là 01/09/2026, tệp ghi 02/09/2026")
+                && !message.contains("số tiền vay"),
+            "{body}"
+        );
+    }
+}

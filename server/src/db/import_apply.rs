@@ -87,7 +87,7 @@ pub async fn apply_import(
     let workers = import_workers(c, &set.workers, &houses, &users, now, &mut report, &mut found).await?;
     let products = import_products(c, &set.loan_products, now, &mut report.loan_products).await?;
     let openings = import_loans(c, &set.loans, &workers, &products, now, &mut report.loans, &mut found).await?;
-    let campaigns = import_campaigns(c, &set.campaigns, now, &mut report.campaigns, &mut found.changes).await?;
+    let campaigns = import_campaigns(c, &set.campaigns, now, &mut report.campaigns, &mut found).await?;
     import_allocations(c, &set.allocations, &campaigns, &branches, &users, &mut report.allocations, &mut found)
         .await?;
     // With every file applied: what a moved officer leaves behind.
@@ -134,7 +134,24 @@ pub async fn apply_import(
         if !own.is_empty() || !set.unread.is_empty() {
             errors = own;
         }
-        errors.truncate(MAX_ERRORS);
+        if errors.len() > MAX_ERRORS {
+            let more = errors.len() - MAX_ERRORS;
+            errors.truncate(MAX_ERRORS);
+            let last = &errors[MAX_ERRORS - 1];
+            let (file, line) = (last.file.clone(), last.line);
+            errors.push(RowError {
+                file: file.clone(),
+                line,
+                column: String::new(),
+                message_vi: format!(
+                    "Quá nhiều lỗi: còn {more} lỗi nữa sau dòng {line} của {file} không được liệt kê; hãy sửa các lỗi trên rồi nhập lại"
+                ),
+                message_en: format!(
+                    "too many errors: {more} more after line {line} of {file} are not listed; fix the errors above and import again"
+                ),
+                refers_to: None,
+            });
+        }
         Err(DbError::Rows(errors))
     }
 }
@@ -841,6 +858,38 @@ struct StoredLoan {
     opening_paid: i64,
 }
 
+/// What a loan row changes of the stored loan, for people: each term, what
+/// is stored and what the file says (Vietnamese, English).
+fn loan_differences(old: &StoredLoan, r: &LoanRow, worker_id: i64, product_id: i64) -> (String, String) {
+    use sotay_core::domain::money::format_vnd;
+    use sotay_core::domain::time::format_date;
+    let (mut vi, mut en) = (Vec::new(), Vec::new());
+    if old.worker_id != worker_id {
+        vi.push(format!("người vay khác, tệp ghi {}", r.worker_code));
+        en.push(format!("another borrower, the file says {}", r.worker_code));
+    }
+    if old.product_id != product_id {
+        vi.push(format!("sản phẩm vay khác, tệp ghi {}", r.product_code));
+        en.push(format!("another loan product, the file says {}", r.product_code));
+    }
+    if old.principal != r.principal {
+        let (was, now) = (format_vnd(old.principal), format_vnd(r.principal));
+        vi.push(format!("số tiền vay đang là {was}, tệp ghi {now}"));
+        en.push(format!("principal is {was}, the file says {now}"));
+    }
+    if old.disbursed_on != r.disbursed_on {
+        let (was, now) = (format_date(old.disbursed_on), format_date(r.disbursed_on));
+        vi.push(format!("ngày giải ngân đang là {was}, tệp ghi {now}"));
+        en.push(format!("disbursed on {was}, the file says {now}"));
+    }
+    if old.opening_paid != r.paid_to_date {
+        let (was, now) = (format_vnd(old.opening_paid), format_vnd(r.paid_to_date));
+        vi.push(format!("đã trả trước khi nhập đang là {was}, tệp ghi {now}"));
+        en.push(format!("paid before the import is {was}, the file says {now}"));
+    }
+    (vi.join("; "), en.join("; "))
+}
+
 async fn import_loans(
     c: &mut Conn,
     rows: &[LoanRow],
@@ -898,15 +947,16 @@ async fn import_loans(
                     format!("loan \"{}\" was cancelled; import the right loan under a new code", r.code),
                 ));
             } else {
+                let (vi, en) = loan_differences(old, r, worker_id, product.id);
                 errors.push(row_error(
                     &r.origin,
                     "code",
                     format!(
-                        "Khoản vay \"{}\" đã có với điều kiện khác; khoản vay đã giải ngân không sửa bằng tệp nhập. Nếu đã nhập sai và chưa thu được gì trên khoản vay, quản trị viên huỷ nó (đảo bút toán nhập khoản vay) rồi nhập lại với một mã mới",
+                        "Khoản vay \"{}\" đã có với điều kiện khác ({vi}); khoản vay đã giải ngân không sửa bằng tệp nhập. Nếu đã nhập sai và chưa thu được gì trên khoản vay, quản trị viên huỷ nó (đảo bút toán nhập khoản vay) rồi nhập lại với một mã mới",
                         r.code
                     ),
                     format!(
-                        "loan \"{}\" already exists with other terms; a disbursed loan is not changed by an import. If it was imported wrong and nothing was collected on it, an administrator cancels it (a reversal of its opening entry), then imports it under a new code",
+                        "loan \"{}\" already exists with other terms ({en}); a disbursed loan is not changed by an import. If it was imported wrong and nothing was collected on it, an administrator cancels it (a reversal of its opening entry), then imports it under a new code",
                         r.code
                     ),
                 ));
@@ -1097,13 +1147,122 @@ async fn insert_installments(c: &mut Conn, rows: &[(i64, InstallmentState)]) -> 
     Ok(())
 }
 
+/// What a campaign already has on the books: packages received, gifts
+/// recorded (waiting, approved or kept in quarantine), stock-outs; and the
+/// first and last gift's time.
+#[derive(sqlx::FromRow)]
+struct CampaignHistory {
+    received: i64,
+    posted: i64,
+    first_gift: Option<DateTime<Utc>>,
+    last_gift: Option<DateTime<Utc>>,
+}
+
+async fn campaign_history(c: &mut Conn, id: i64) -> DbResult<CampaignHistory> {
+    Ok(sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM campaign_receipts WHERE campaign_id = $1) AS received,
+             (SELECT COUNT(*) FROM journal_lines WHERE campaign_id = $1) AS posted,
+             (SELECT MIN(recorded_at) FROM sync_records
+              WHERE campaign_id = $1 AND kind = 'gift_handout' AND status IN ('accepted', 'quarantined')) AS first_gift,
+             (SELECT MAX(recorded_at) FROM sync_records
+              WHERE campaign_id = $1 AND kind = 'gift_handout' AND status IN ('accepted', 'quarantined')) AS last_gift",
+    )
+    .bind(id)
+    .fetch_one(&mut *c)
+    .await?)
+}
+
+/// Why a campaign row may not change the stored campaign, if it may not:
+/// once packages came in or gifts were given, each was valued and booked
+/// at the value and kind it had, so those stay; the dates must keep every
+/// gift given inside them.
+fn campaign_change_refused(old: &Campaign, r: &CampaignRow, h: &CampaignHistory) -> Vec<(&'static str, String, String)> {
+    use sotay_core::domain::money::format_vnd;
+    use sotay_core::domain::time::{format_date, local_date};
+    let mut out = Vec::new();
+    let booked = h.received > 0 || h.posted > 0 || h.first_gift.is_some();
+    let fix_vi = "nếu cần giá trị hay loại khác, tạo một chương trình mới với mã mới";
+    let fix_en = "for another value or kind, create a new campaign under a new code";
+    if booked && old.gift_value != r.gift_value {
+        out.push((
+            "gift_value",
+            format!(
+                "Chương trình \"{}\" đã nhận quà vào kho hoặc đã có quà được trao, mỗi phần quà tính {}; tệp ghi {}: giá trị một phần quà không đổi được bằng tệp nhập ({fix_vi})",
+                r.code,
+                format_vnd(old.gift_value),
+                format_vnd(r.gift_value)
+            ),
+            format!(
+                "campaign \"{}\" already received packages or gave gifts valued at {} each; the file says {}: the value is not changed by an import ({fix_en})",
+                r.code,
+                format_vnd(old.gift_value),
+                format_vnd(r.gift_value)
+            ),
+        ));
+    }
+    if booked && old.kind != r.kind.as_str() {
+        use sotay_core::domain::gifts::CampaignKind;
+        let was = CampaignKind::parse(&old.kind).map_or_else(|| old.kind.clone(), |k| k.label_vi().to_string());
+        out.push((
+            "kind",
+            format!(
+                "Chương trình \"{}\" đã nhận quà vào kho hoặc đã có quà được trao theo loại \"{was}\"; tệp ghi \"{}\": loại không đổi được bằng tệp nhập ({fix_vi})",
+                r.code,
+                r.kind.label_vi()
+            ),
+            format!(
+                "campaign \"{}\" already received packages or gave gifts as {}; the file says {}: the kind is not changed by an import ({fix_en})",
+                r.code,
+                old.kind,
+                r.kind.as_str()
+            ),
+        ));
+    }
+    if let Some(first) = h.first_gift.map(local_date).filter(|d| *d < r.starts_on) {
+        out.push((
+            "starts_on",
+            format!(
+                "Chương trình \"{}\" đã có quà trao ngày {}, trước ngày bắt đầu {} tệp ghi",
+                r.code,
+                format_date(first),
+                format_date(r.starts_on)
+            ),
+            format!(
+                "campaign \"{}\" has a gift given on {}, before the start date {} the file says",
+                r.code,
+                format_date(first),
+                format_date(r.starts_on)
+            ),
+        ));
+    }
+    if let Some(last) = h.last_gift.map(local_date).filter(|d| *d > r.ends_on) {
+        out.push((
+            "ends_on",
+            format!(
+                "Chương trình \"{}\" đã có quà trao ngày {}, sau ngày kết thúc {} tệp ghi",
+                r.code,
+                format_date(last),
+                format_date(r.ends_on)
+            ),
+            format!(
+                "campaign \"{}\" has a gift given on {}, after the end date {} the file says",
+                r.code,
+                format_date(last),
+                format_date(r.ends_on)
+            ),
+        ));
+    }
+    out
+}
+
 async fn import_campaigns(
     c: &mut Conn,
     rows: &[CampaignRow],
     now: DateTime<Utc>,
     counts: &mut ImportCounts,
-    changes: &mut Changes,
+    found: &mut Found,
 ) -> DbResult<HashMap<String, i64>> {
+    let Found { errors, changes } = found;
     let all: Vec<Campaign> = sqlx::query_as(
         "SELECT id, code, name, kind, starts_on, ends_on, gift_value, target_count, eligibility, description FROM campaigns",
     )
@@ -1132,6 +1291,14 @@ async fn import_campaigns(
         }
         match existing {
             Some(k) => {
+                let history = campaign_history(c, k.id).await?;
+                let refused = campaign_change_refused(k, r, &history);
+                if !refused.is_empty() {
+                    for (column, vi, en) in refused {
+                        errors.push(row_error(&r.origin, column, vi, en));
+                    }
+                    continue;
+                }
                 sqlx::query(
                     "UPDATE campaigns SET name = $1, kind = $2, starts_on = $3, ends_on = $4, gift_value = $5,
                          target_count = $6, eligibility = $7, description = $8, updated_at = $9 WHERE id = $10",
