@@ -3442,3 +3442,33 @@ async fn an_import_leaves_a_booked_campaign_and_a_loan_as_booked() {
         );
     }
 }
+
+/// A repayment of no cash (zero or below, as a broken phone might send) is
+/// refused at upload and takes nothing off the cash the officer holds.
+#[tokio::test]
+async fn a_refused_repayment_below_zero_is_no_cash() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let (sup, mut lan, _, l1) = lan_and_her_loan(&app).await;
+        let over = repayment(&mut lan, &l1, 100_000_000, 1);
+        let below = repayment(&mut lan, &l1, -5_000_000, 2);
+        let (batch, outcomes) = lan.upload(&app, vec![over, below]).await;
+        assert_eq!(
+            outcomes
+                .iter()
+                .map(|o| (o.0, o.1.as_deref()))
+                .collect::<Vec<_>>(),
+            [
+                (UploadOutcome::Rejected, Some("amount_above_outstanding")),
+                (UploadOutcome::Rejected, Some("amount_not_positive")),
+            ],
+            "{backend:?}"
+        );
+        let detail = batch_page(&app, &sup, batch).await;
+        assert_eq!(
+            money(&detail["refused_cash"]),
+            100_000_000,
+            "{backend:?}: {detail}"
+        );
+    }
+}

@@ -435,13 +435,14 @@ pub struct RefusedRow {
 }
 
 impl RefusedRow {
-    /// The cash a refused repayment took (none for a gift).
+    /// The cash a refused repayment took (none for a gift, nor for an
+    /// amount that is no cash at all: zero or below, refused as such).
     pub fn cash(&self) -> Option<i64> {
         match serde_json::from_str::<sotay_core::wire::UploadRecord>(&self.body)
             .ok()?
             .body
         {
-            sotay_core::wire::RecordBody::Repayment(p) => Some(p.amount.get()),
+            sotay_core::wire::RecordBody::Repayment(p) => Some(p.amount.get()).filter(|a| *a > 0),
             _ => None,
         }
     }
