@@ -516,6 +516,11 @@ pub struct LoginRequest {
     pub password: String,
     pub device_id: Uuid,
     pub device_name: String,
+    /// The code this phone already printed receipts with: a device the
+    /// server does not know is registered under it when no other device
+    /// has it (a server restored from a backup older than the phone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_code: Option<String>,
 }
 
 /// `POST /api/v1/auth/refresh`: the refresh token rotates.

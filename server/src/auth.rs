@@ -259,9 +259,12 @@ async fn authenticate(
     let user_id: i64 = claims.sub.parse().map_err(|_| unauthenticated())?;
     // Revocation and deactivation take effect at once, not at expiry.
     let (device, user) = state.db.device_and_user(&claims.did, user_id).await?;
-    let device = device
-        .filter(|d| d.user_id == user_id)
-        .ok_or_else(device_revoked)?;
+    let Some(device) = device else {
+        return Err(unknown_device());
+    };
+    if device.user_id != user_id {
+        return Err(device_revoked());
+    }
     if device.revoked_at.is_some() && !allow_revoked {
         return Err(revoked(&device));
     }
@@ -343,6 +346,17 @@ const SEEN_EVERY: Duration = Duration::minutes(5);
 /// How the reason starts of a device revoked with its account.
 pub(crate) const DEACTIVATED: &str = "Tài khoản bị khóa: ";
 
+/// A device never registered here: the database was restored from a
+/// backup taken before it first signed in. A new sign-in registers it again
+/// (keeping the code its receipts carry).
+fn unknown_device() -> AppError {
+    AppError::unauthorized(
+        "device_unknown",
+        "Máy chủ không nhận ra thiết bị này (dữ liệu máy chủ có thể vừa được khôi phục từ bản sao lưu); hãy đăng nhập lại — dữ liệu trên máy vẫn còn",
+        "the server does not know this device (its data may have just been restored from a backup); sign in again — what the device holds is safe",
+    )
+}
+
 fn device_revoked() -> AppError {
     AppError::unauthorized(
         "device_revoked",
@@ -388,6 +402,12 @@ pub struct LoginRequest {
     pub device_id: String,
     /// A name a supervisor recognises, e.g. "Samsung A15 của Lan".
     pub device_name: String,
+    /// The code the device already printed receipts with (4 capital
+    /// letters and digits): a device the server does not know (a server
+    /// restored from a backup older than the device) is registered under
+    /// it when no other device has it, so its receipt numbers stay its own.
+    #[serde(default)]
+    pub device_code: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
@@ -579,7 +599,14 @@ pub async fn login(
             }
             None => {
                 let mut tries = 0;
-                while !q::device_insert(&mut tx, &device_id, user.id, &device_name, &device_code(), now).await? {
+                let mut kept = req
+                    .device_code
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|c| sotay_core::domain::rules::is_device_code(c))
+                    .map(str::to_string);
+                while !q::device_insert(&mut tx, &device_id, user.id, &device_name,
+                    &kept.take().unwrap_or_else(device_code), now).await? {
                     tries += 1;
                     if tries > 8 {
                         return Err(DbError::Conflict("device_code_exhausted".into()));
@@ -745,9 +772,17 @@ pub async fn refresh(
         Ok(Box<(UserAuth, DeviceRow, DateTime<Utc>)>),
         Reused,
         Invalid,
+        UnknownDevice,
     }
     let outcome = with_tx!(db, q, tx => async {
-        let Some(row) = q::refresh_by_hash(&mut tx, &presented).await? else { return Ok(Outcome::Invalid) };
+        let Some(row) = q::refresh_by_hash(&mut tx, &presented).await? else {
+            // A device never registered here: a restore from a backup
+            // taken before it first signed in.
+            if q::device_get(&mut tx, &req.device_id).await?.is_none() {
+                return Ok(Outcome::UnknownDevice);
+            }
+            return Ok(Outcome::Invalid);
+        };
         if row.device_id != req.device_id {
             return Ok(Outcome::Invalid);
         }
@@ -830,6 +865,7 @@ pub async fn refresh(
             "this refresh token was already used; the session was revoked for safety, sign in again",
         )),
         Outcome::Invalid => Err(invalid_refresh()),
+        Outcome::UnknownDevice => Err(unknown_device()),
     }
 }
 

@@ -535,6 +535,13 @@ fn a_server_restored_from_a_backup_gets_back_what_the_phone_sent_after_it() {
         phone.book.sync(None).expect("sync before the backup");
         let backup = take_backup(&rt, backend, &db.url, server);
         let server = rt.block_on(Server::start_at(&db.url, &addr, &[]));
+        // A phone first signed in after the backup prints receipts and syncs.
+        let late = Phone::new();
+        late.login(&server.base, "canbo.hung", PASSWORD);
+        late.book.sync(None).expect("the late phone's first sync");
+        let mut late_recorded = record_day(&late, 2);
+        late.book.sync(None).expect("the late phone's sync");
+        let code = late.book.device().unwrap().device_code;
         // After the backup: a day synced and approved at the branch.
         let decided = record_day(&phone, 3);
         recorded += decided;
@@ -584,6 +591,33 @@ fn a_server_restored_from_a_backup_gets_back_what_the_phone_sent_after_it() {
         assert_eq!(stored as usize, recorded, "{backend:?}: each record once");
         let again = phone.book.sync(None).expect("the sync after");
         assert_eq!((again.sent, again.portfolio_reloaded), (0, false));
+
+        // The restored server never knew the late phone: it is asked to
+        // sign in again (not told it was revoked), still records, and signs
+        // in under the code its receipts carry; then all it holds arrives once.
+        let refused = late.book.sync(None).unwrap_err();
+        assert_eq!(refused.code(), "device_unknown", "{backend:?}: {refused:?}");
+        assert!(
+            format!("{refused:?}").contains("đăng nhập lại")
+                && !format!("{refused:?}").contains("thu hồi"),
+            "{refused:?}"
+        );
+        late_recorded += record_day(&late, 1);
+        late.login(&_server.base, "canbo.hung", PASSWORD);
+        assert_eq!(late.book.device().unwrap().device_code, code, "{backend:?}");
+        let r = late
+            .book
+            .sync(None)
+            .expect("the late phone after signing in");
+        assert_eq!(r.rejected + r.wedged, 0, "{backend:?}: {:?}", r.results);
+        let late_device = late.device_id;
+        let stored = count(&format!(
+            "SELECT COUNT(*) FROM sync_records WHERE device_id = '{late_device}'"
+        ));
+        assert_eq!(
+            stored as usize, late_recorded,
+            "{backend:?}: each record once"
+        );
         drop_backup(&rt, backup);
         println!(
             "{backend:?}: restored from a backup, {lost} approved records the server had lost sent \

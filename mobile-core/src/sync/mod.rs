@@ -294,6 +294,7 @@ impl<'a> SyncClient<'a> {
             password: password.to_string(),
             device_id: self.store.device_id(),
             device_name: device_name.trim().to_string(),
+            device_code: self.store.printed_code()?,
         })
         .map_err(|source| Error::Json {
             context: "login",

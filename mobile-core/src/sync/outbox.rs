@@ -118,6 +118,24 @@ impl Store {
         })
     }
 
+    /// This book's device code once it printed receipts with it: a
+    /// sign-in asks the server to keep it (a server restored from a backup
+    /// taken before this phone first signed in no longer knows it).
+    pub(crate) fn printed_code(&self) -> Result<Option<String>> {
+        let code = self.device().device_code;
+        self.read(|c| {
+            let receipts: i64 = c
+                .query_row(
+                    "SELECT value FROM counters WHERE name = 'receipt_seq'",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .unwrap_or(0);
+            Ok((receipts > 0 && is_device_code(&code)).then_some(code))
+        })
+    }
+
     pub(crate) fn tokens(&self) -> Result<Option<Tokens>> {
         self.read(|c| {
             let Some(server_url) = setting(c, "server_url")? else {
