@@ -1848,6 +1848,35 @@ async fn an_officer_moves_branch_only_with_nothing_of_the_old_one_in_hand() {
                 .is_some_and(|t| t.contains("Nguyễn Thị Lan")),
             "{body}"
         );
+        // Her batches, their records and the refused one stay Thủ Đức's:
+        // Bình Tân's supervisor does not see them.
+        let bt = app
+            .token("giamsat.bt", "super-pass-2", &common::device(2))
+            .await;
+        for b in [batch, rejected] {
+            let (s, _) = app.get(&format!("/api/v1/batches/{b}"), &sup).await;
+            assert_eq!(s, StatusCode::OK, "{backend:?}: Thủ Đức keeps {b}");
+            let (s, body) = app.get(&format!("/api/v1/batches/{b}"), &bt).await;
+            assert_eq!(s, StatusCode::NOT_FOUND, "{backend:?}: {body}");
+        }
+        let listed = |body: &Value| {
+            body["batches"]
+                .as_array()
+                .or(body.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter(|b| b["officer_name"] == "Nguyễn Thị Lan")
+                        .count()
+                })
+                .unwrap_or_else(|| panic!("a list of batches: {body}"))
+        };
+        let (_, mine) = app.get("/api/v1/batches?status=all", &sup).await;
+        let (_, theirs) = app.get("/api/v1/batches?status=all", &bt).await;
+        assert_eq!(
+            (listed(&mine), listed(&theirs)),
+            (2, 0),
+            "{backend:?}: {theirs}"
+        );
     }
 }
 

@@ -773,7 +773,26 @@ async fn the_sqlite_sync_keys_rebuild_keeps_records_and_triggers() {
         ip: None,
     };
     let batch = CanonicalBatch::new(batch).unwrap();
+    // This version's upload writes the batch's branch (migration 0039),
+    // a column this old schema does not have yet: there for the upload
+    // only, changed on one connection (another's view of the schema may
+    // lag behind a change it did not make).
+    let mut ddl = pool.acquire().await.unwrap();
+    sqlx::query("ALTER TABLE sync_batches ADD COLUMN branch_id INTEGER")
+        .execute(&mut *ddl)
+        .await
+        .unwrap();
     let first = old.upload(&who, &batch).await.unwrap();
+    let branched: i64 = sqlx::query_scalar("SELECT COUNT(branch_id) FROM sync_batches")
+        .fetch_one(&mut *ddl)
+        .await
+        .unwrap();
+    assert_eq!(branched, 1, "the upload wrote its branch");
+    sqlx::query("ALTER TABLE sync_batches DROP COLUMN branch_id")
+        .execute(&mut *ddl)
+        .await
+        .unwrap();
+    drop(ddl);
     // A table that refers to a record (the supervisor's review of it).
     exec(
         &old,

@@ -268,12 +268,13 @@ pub async fn gifts(
     to: Option<DateTime<Utc>>,
 ) -> DbResult<Vec<rr::GiftCountRow>> {
     let mut qb = sqlx::QueryBuilder::<DB>::new(format!(
-        "SELECT g.campaign_id, u.branch_id, g.officer_id,
+        "SELECT g.campaign_id, gb.branch_id, g.officer_id,
                 CAST(SUM(CASE WHEN (g.status = 'accepted' AND rv.decision = 'approved' AND NOT {GIFT_REVERSED})
                               OR {GIFT_HANDED_OUT} THEN 1 ELSE 0 END) AS BIGINT) AS approved,
                 CAST(SUM(CASE WHEN g.status = 'accepted' AND rv.record_id IS NULL AND NOT {RECORD_VOIDED}
                               THEN 1 ELSE 0 END) AS BIGINT) AS pending
-         FROM sync_records g JOIN users u ON u.id = g.officer_id LEFT JOIN record_reviews rv ON rv.record_id = g.id
+         FROM sync_records g JOIN sync_batches gb ON gb.batch_id = g.batch_id
+             LEFT JOIN record_reviews rv ON rv.record_id = g.id
          WHERE g.kind = 'gift_handout' AND (g.status = 'accepted' OR {GIFT_HANDED_OUT})"
     ));
     if let Some(k) = campaign {
@@ -286,8 +287,8 @@ pub async fn gifts(
     if let Some(t) = to {
         qb.push(" AND g.recorded_at < ").push_bind(t);
     }
-    scoped(&mut qb, w, "u.branch_id", "g.officer_id");
-    qb.push(" GROUP BY g.campaign_id, u.branch_id, g.officer_id");
+    scoped(&mut qb, w, "gb.branch_id", "g.officer_id");
+    qb.push(" GROUP BY g.campaign_id, gb.branch_id, g.officer_id");
     Ok(qb.build_query_as().fetch_all(&mut *c).await?)
 }
 
@@ -303,14 +304,14 @@ fn arrived_from(recorded: DateTime<Utc>) -> DateTime<Utc> {
 /// bodies (the purpose is read from the record).
 pub async fn visits(c: &mut Conn, w: &Where, from: DateTime<Utc>, to: DateTime<Utc>) -> DbResult<Vec<rr::VisitRow>> {
     let mut qb = sqlx::QueryBuilder::<DB>::new(format!(
-        "SELECT u.branch_id, g.officer_id, g.body FROM sync_records g JOIN users u ON u.id = g.officer_id
+        "SELECT gb.branch_id, g.officer_id, g.body FROM sync_records g JOIN sync_batches gb ON gb.batch_id = g.batch_id
          LEFT JOIN record_reviews rv ON rv.record_id = g.id
          WHERE g.kind = 'visit' AND g.status = 'accepted' AND (rv.decision IS NULL OR rv.decision = 'approved')
            AND NOT {RECORD_VOIDED} AND g.recorded_at >= "
     ));
     qb.push_bind(from).push(" AND g.recorded_at < ").push_bind(to);
     qb.push(" AND g.received_at >= ").push_bind(arrived_from(from));
-    scoped(&mut qb, w, "u.branch_id", "g.officer_id");
+    scoped(&mut qb, w, "gb.branch_id", "g.officer_id");
     Ok(qb.build_query_as().fetch_all(&mut *c).await?)
 }
 

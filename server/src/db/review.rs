@@ -38,12 +38,12 @@ macro_rules! reviewable_sql {
 }
 
 const BATCH_HEAD: &str = concat!(
-    "SELECT b.batch_id, b.officer_id, u.full_name AS officer_name, u.branch_id, br.name AS branch_name,
+    "SELECT b.batch_id, b.officer_id, u.full_name AS officer_name, b.branch_id, br.name AS branch_name,
         b.device_id, d.name AS device_name, d.code AS device_code, b.received_at,
         r.decision, ru.full_name AS reviewer_name, r.reason, r.cash_expected, r.cash_received, r.decided_at, ",
     reviewable_sql!(),
     " AS reviewable
-    FROM sync_batches b JOIN users u ON u.id = b.officer_id LEFT JOIN branches br ON br.id = u.branch_id
+    FROM sync_batches b JOIN users u ON u.id = b.officer_id LEFT JOIN branches br ON br.id = b.branch_id
         JOIN devices d ON d.id = b.device_id
         LEFT JOIN batch_reviews r ON r.batch_id = b.batch_id LEFT JOIN users ru ON ru.id = r.reviewer_id"
 );
@@ -74,7 +74,7 @@ pub async fn review_batches(
         Some(b) => (1, b),
     };
     let sql = format!(
-        "{BATCH_HEAD} WHERE {filter} AND ($1 = 0 OR u.branch_id = $2) ORDER BY {order}, b.batch_id LIMIT $3 OFFSET $4"
+        "{BATCH_HEAD} WHERE {filter} AND ($1 = 0 OR b.branch_id = $2) ORDER BY {order}, b.batch_id LIMIT $3 OFFSET $4"
     );
     Ok(sqlx::query_as(&sql).bind(kind).bind(id).bind(limit).bind(offset).fetch_all(&mut *c).await?)
 }
@@ -86,8 +86,8 @@ pub async fn pending_batch_count(c: &mut Conn, branch: Option<i64>) -> DbResult<
         Some(b) => (1, b),
     };
     let sql = format!(
-        "SELECT COUNT(*) FROM sync_batches b JOIN users u ON u.id = b.officer_id
-         WHERE {REVIEWABLE} AND ($1 = 0 OR u.branch_id = $2)
+        "SELECT COUNT(*) FROM sync_batches b
+         WHERE {REVIEWABLE} AND ($1 = 0 OR b.branch_id = $2)
            AND NOT EXISTS (SELECT 1 FROM batch_reviews r WHERE r.batch_id = b.batch_id)"
     );
     Ok(sqlx::query_scalar(&sql).bind(kind).bind(id).fetch_one(&mut *c).await?)
@@ -159,7 +159,7 @@ pub async fn refused_handovers(
                 COALESCE(s.message_en, CASE WHEN hr.decision = 'rejected' THEN 'the supervisor rejected the batch: ' ELSE 'the supervisor left it out at review: ' END || hr.reason) AS message_en,
                 CAST(NULL AS TEXT) AS settled_note, CAST(NULL AS TEXT) AS settled_by, CAST(NULL AS TIMESTAMPTZ) AS settled_at,
                 CAST(NULL AS BIGINT) AS settled_entry
-         FROM sync_records s JOIN users u ON u.id = s.officer_id
+         FROM sync_records s JOIN users u ON u.id = s.officer_id JOIN sync_batches sb ON sb.batch_id = s.batch_id
              LEFT JOIN record_reviews hr ON hr.record_id = s.id AND hr.decision IN ('rejected', 'excluded')
          WHERE s.id IN (SELECT r.id FROM sync_records r WHERE r.status = 'rejected' AND r.received_at >= $3
                         UNION SELECT r.id FROM sync_records r WHERE r.status = 'quarantined' AND r.received_at >= $3
@@ -172,7 +172,7 @@ pub async fn refused_handovers(
            AND NOT ",
         voided_in_quarantine_sql!(),
         "
-           AND ($1 = 0 OR u.branch_id = $2)
+           AND ($1 = 0 OR sb.branch_id = $2)
          ORDER BY s.received_at DESC, s.id DESC LIMIT $4",
     ))
     .bind(kind)
@@ -193,7 +193,7 @@ pub async fn refused_settled(
     let (all, id) = branch.map_or((1, 0), |b| (0, b));
     Ok(sqlx::query_as(
         "SELECT u.full_name, x.settled_at, x.note FROM refused_settlements x JOIN users u ON u.id = x.settled_by
-             JOIN sync_records s ON s.id = x.record_id JOIN users o ON o.id = s.officer_id
+             JOIN sync_records s ON s.id = x.record_id JOIN sync_batches o ON o.batch_id = s.batch_id
          WHERE s.client_id = $1 AND ($2 = 1 OR o.branch_id = $3)",
     )
     .bind(record)
@@ -221,10 +221,10 @@ pub async fn settle_refused(
     // held at review (rejected or left out, not voided by the officer).
     type Found = (i64, String, String, Option<i64>, Option<i64>, bool);
     let row: Option<Found> = sqlx::query_as(concat!(
-        "SELECT s.id, s.kind, s.status, u.branch_id, x.record_id, ",
+        "SELECT s.id, s.kind, s.status, sb.branch_id, x.record_id, ",
         held_at_review_sql!(),
         "
-         FROM sync_records s JOIN users u ON u.id = s.officer_id
+         FROM sync_records s JOIN sync_batches sb ON sb.batch_id = s.batch_id
              LEFT JOIN refused_settlements x ON x.record_id = s.id
          WHERE s.client_id = $1",
     ))
@@ -518,8 +518,8 @@ pub async fn review_records(c: &mut Conn, batch_ids: &[uuid::Uuid]) -> DbResult<
                  k.name AS campaign_name, k.kind AS campaign_kind, k.gift_value, s.target_client_id, s.amount, s.receipt_no,
                  rr.decision, rr.reason AS decision_reason, e.id AS entry_id, x.id AS reversed_by,
                  FALSE AS voided, t.kind AS target_kind, t.receipt_no AS target_receipt, t.amount AS target_amount,
-                 (EXISTS (SELECT 1 FROM journal_entries te JOIN users bu ON bu.id = s.officer_id
-                         WHERE te.record_id = t.id AND te.kind = 'repayment' AND te.branch_id = bu.branch_id
+                 (EXISTS (SELECT 1 FROM journal_entries te JOIN sync_batches bb ON bb.batch_id = s.batch_id
+                         WHERE te.record_id = t.id AND te.kind = 'repayment' AND te.branch_id = bb.branch_id
                            AND NOT EXISTS (SELECT 1 FROM journal_entries tx WHERE tx.reverses = te.id))
                   OR COALESCE(t.batch_id = s.batch_id AND t.kind = 'repayment' AND t.status = 'accepted', FALSE))
                      AS target_posted_here,

@@ -20,8 +20,8 @@ struct SignedRecord {
 
 async fn signed_record(c: &mut Conn, client_id: uuid::Uuid) -> DbResult<Option<SignedRecord>> {
     Ok(sqlx::query_as(
-        "SELECT s.id, s.officer_id, u.branch_id, s.kind, s.body
-         FROM sync_records s JOIN users u ON u.id = s.officer_id WHERE s.client_id = $1",
+        "SELECT s.id, s.officer_id, b.branch_id, s.kind, s.body
+         FROM sync_records s JOIN sync_batches b ON b.batch_id = s.batch_id WHERE s.client_id = $1",
     )
     .bind(client_id)
     .fetch_optional(&mut *c)

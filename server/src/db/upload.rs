@@ -544,6 +544,15 @@ pub async fn store_batches(
 
     let judged = started.elapsed();
 
+    // Each batch is the branch's its officer works in now: a move to
+    // another branch later leaves it with the branch it was collected for.
+    let mut branch_of: UMap<i64, Option<i64>> = UMap::default();
+    if !new_batches.is_empty() {
+        let ids = distinct(new_batches.iter().map(|(j, _)| j.who.officer_id));
+        let mut qb = sqlx::QueryBuilder::<DB>::new("SELECT id, branch_id FROM users WHERE ");
+        <DB as Lists>::ints(&mut qb, "id", &ids);
+        branch_of.extend(qb.build_query_as::<(i64, Option<i64>)>().fetch_all(&mut *c).await?);
+    }
     // The batch rows first (the records refer to them), with their answers.
     let batch_columns = [
         Column::Uuid(new_batches.iter().map(|(j, _)| j.batch.batch.batch_id).collect()),
@@ -553,10 +562,11 @@ pub async fn store_batches(
         Column::Int(new_batches.iter().map(|(j, _)| j.batch.batch.records.len() as i64).collect()),
         Column::Str(new_batches.iter().map(|(_, json)| json.as_str()).collect()),
         Column::Time(vec![now; new_batches.len()]),
+        Column::OptInt(new_batches.iter().map(|(j, _)| branch_of.get(&j.who.officer_id).copied().flatten()).collect()),
     ];
     insert_all(
         c,
-        "INSERT INTO sync_batches (batch_id, device_id, officer_id, body_hash, records, response, received_at) ",
+        "INSERT INTO sync_batches (batch_id, device_id, officer_id, body_hash, records, response, received_at, branch_id) ",
         &batch_columns,
     )
     .await?;

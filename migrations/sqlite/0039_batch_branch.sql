@@ -1,0 +1,15 @@
+-- The branch a batch was collected for: its officer's branch when it was
+-- uploaded. Its review, its records and their signatures stay with that
+-- branch when the officer later moves to another one. Batches stored
+-- before take the branch their approval's cash count posted in, else
+-- their officer's.
+ALTER TABLE sync_batches ADD COLUMN branch_id INTEGER REFERENCES branches (id);
+
+DROP TRIGGER sync_batches_no_update;
+UPDATE sync_batches SET branch_id = COALESCE(
+    (SELECT e.branch_id FROM journal_entries e WHERE e.batch_id = sync_batches.batch_id AND e.kind = 'settlement'),
+    (SELECT u.branch_id FROM users u WHERE u.id = sync_batches.officer_id));
+CREATE TRIGGER sync_batches_no_update BEFORE UPDATE ON sync_batches
+BEGIN SELECT RAISE(ABORT, 'sync_batches is append-only'); END;
+
+CREATE INDEX sync_batches_branch ON sync_batches (branch_id, received_at);
