@@ -152,7 +152,8 @@ async fn main() -> anyhow::Result<()> {
         } => serve(&cli.database_url, bind, demo, jwt_secret, trusted_proxies).await,
         Command::Import { paths } => import(&cli.database_url, &paths).await,
         Command::DemoExport { dir } => {
-            let set = demo::demo_fund(chrono::Local::now().date_naive());
+            // The same day as `serve --demo` seeds: Vietnam's date.
+            let set = demo::demo_fund(sotay_core::domain::time::local_date(chrono::Utc::now()));
             sotay_server::import::csv::write_dir(&set, &dir)
                 .with_context(|| format!("writing the demo files into {}", dir.display()))?;
             out!(

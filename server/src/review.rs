@@ -440,7 +440,12 @@ pub fn refused_record(r: &RefusedRow, names: &RefusedNames) -> RefusedRecord {
         worker_name: worker.map(|w| w.1.clone()),
         loan_id: loan.map(|l| l.0),
         loan_code: loan.map(|l| l.1.clone()),
-        campaign_name: campaign.and_then(|k| names.campaigns.get(&k)).cloned(),
+        campaign_name: campaign
+            .and_then(|k| names.campaigns.get(&k))
+            .map(|k| k.0.clone()),
+        campaign_kind: campaign
+            .and_then(|k| names.campaigns.get(&k))
+            .map(|k| k.1.clone()),
         amount: repayment.as_ref().map(|p| p.amount.0.to_string()),
         receipt_no: repayment.map(|p| p.receipt_no),
         code: r.code.clone().unwrap_or_default(),

@@ -916,6 +916,19 @@ async fn errors_are_problem_details_in_the_callers_language() {
         assert_eq!(resp.status(), StatusCode::NOT_FOUND);
         let body: Value = resp.json().await.unwrap();
         assert_eq!(body["code"], "no_such_endpoint");
+        // A mistyped console address is a page, not the API's JSON.
+        let resp = app.http.get(app.url("/gift-stock")).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+        assert!(
+            resp.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{:?}",
+            resp.headers()
+        );
+        let page = resp.text().await.unwrap();
+        assert!(page.contains("Không có trang này"), "{page}");
         // A real address with a method it does not take: problem details
         // too, and what it does take.
         let resp = app

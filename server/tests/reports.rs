@@ -759,6 +759,34 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
             (Some(40), Some(0))
         );
         assert!(row_of(rows(&theirs, "by_branch"), "branch", "Chi nhánh Thủ Đức").is_none());
+        // With a second campaign, allocations of both do not add up.
+        let (s, body) = app
+            .post_csv(
+                "/api/v1/imports/campaigns",
+                &admin,
+                "code,name,kind,starts_on,ends_on,gift_value,target_count,eligibility,description\n\
+                 MAI-AM,Mái ấm Công đoàn,welfare,01/11/2026,31/12/2030,50000000,5,hardship,Hỗ trợ nhà ở\n",
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (s, body) = app
+            .post_csv(
+                "/api/v1/imports/campaign_allocations",
+                &admin,
+                "campaign_code,branch_code,officer_code,quota\nMAI-AM,CN-TD,,3\nMAI-AM,CN-TD,CB-TD-01,2\n",
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (_, both) = app.get("/api/v1/reports/campaign-progress", &sup).await;
+        for (sheet, rows_expected) in [("by_branch", 2), ("by_officer", 2)] {
+            assert_eq!(rows(&both, sheet).len(), rows_expected, "{both}");
+            let t = totals(&both, sheet);
+            assert!(
+                t["allocation"].is_null() && t["remaining"].is_null() && t["progress_bp"].is_null(),
+                "{backend:?} {sheet}: {t}"
+            );
+            assert_eq!(t["handed_out"], 1, "{t}");
+        }
 
         // A parameter that does not read is named, as problem details.
         for (path, param) in [

@@ -3501,3 +3501,92 @@ async fn a_refused_repayment_below_zero_is_no_cash() {
         );
     }
 }
+
+/// A welfare grant refused at upload that the officer handed out for real
+/// is settled as such: paid from the branch's vault to the campaign's
+/// expense, as its approval would have posted it; a vault without the
+/// cash says so.
+#[tokio::test]
+async fn a_refused_welfare_grant_handed_out_is_paid_from_the_vault() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let (s, body) = app
+            .post_csv(
+                "/api/v1/imports/campaigns",
+                &admin,
+                "code,name,kind,starts_on,ends_on,gift_value,target_count,eligibility,description\n\
+                 MAI-AM,Mái ấm Công đoàn,welfare,01/11/2026,31/12/2030,2000000,5,all,Hỗ trợ nhà ở\n",
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (s, body) = app
+            .post_csv(
+                "/api/v1/imports/campaign_allocations",
+                &admin,
+                "campaign_code,branch_code,officer_code,quota\nMAI-AM,CN-TD,,5\nMAI-AM,CN-TD,CB-TD-01,1\n",
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (sup, mut lan, snap, _) = lan_and_her_loan(&app).await;
+        let grant = snap
+            .campaigns
+            .iter()
+            .find(|k| k.name == "Mái ấm Công đoàn")
+            .unwrap()
+            .id;
+        let to = |lan: &mut Phone, name: &str| {
+            let worker = snap.workers.iter().find(|w| w.full_name == name).unwrap();
+            lan.record(RecordBody::GiftHandout(GiftHandoutPayload {
+                campaign_id: grant,
+                worker_id: worker.id,
+                acknowledged_name: name.into(),
+                signature_sha256: None,
+            }))
+        };
+        let first = to(&mut lan, "Nguyễn Thị Lan");
+        let second = to(&mut lan, "Đặng Thị Thu");
+        let (batch, outcomes) = lan.upload(&app, vec![first, second.clone()]).await;
+        assert_eq!(outcomes[1].0, UploadOutcome::Rejected, "{outcomes:?}");
+        let detail = batch_page(&app, &sup, batch).await;
+        assert_eq!(
+            detail["refused_at_upload"][0]["campaign_kind"], "welfare",
+            "{detail}"
+        );
+        let handed_out = json!({"note": "Đã trao thật, biên nhận số 12", "stock_out": true});
+        let before = ledger(&app, &sup).await;
+        let vault = net(&before, "vault");
+        if vault < 2_000_000 {
+            let (s, body) = settle(&app, &sup, &second, handed_out.clone()).await;
+            assert_eq!(
+                (s, body["code"].as_str()),
+                (StatusCode::CONFLICT, Some("vault_short")),
+                "{backend:?}: {body}"
+            );
+            let td = app.id_of("branches", "CN-TD").await;
+            let (s, body) = app
+                .post(
+                    "/api/v1/capital-receipts",
+                    &admin,
+                    &json!({"client_id": Uuid::now_v7(), "branch_id": td, "amount": "5000000",
+                            "received_on": "01/12/2026", "source": "Vốn chuyển về"}),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{body}");
+        }
+        let before = ledger(&app, &sup).await;
+        let (s, body) = settle(&app, &sup, &second, handed_out).await;
+        assert_eq!(s, StatusCode::OK, "{backend:?}: {body}");
+        let after = ledger(&app, &sup).await;
+        assert_eq!(
+            (
+                net(&before, "vault") - net(&after, "vault"),
+                net(&after, "campaign_expense") - net(&before, "campaign_expense"),
+                net(&after, "gift_stock") - net(&before, "gift_stock"),
+            ),
+            (2_000_000, 2_000_000, 0),
+            "{backend:?}"
+        );
+        assert!(app.db.ledger_balance_drift().await.unwrap().is_empty());
+    }
+}

@@ -261,13 +261,21 @@ async fn method_not_allowed(method: axum::http::Method) -> AppError {
     )
 }
 
-async fn not_found() -> AppError {
+/// An address nothing answers: the API's problem details under `/api/`,
+/// a page of the console elsewhere (a person typed it).
+async fn not_found(req: axum::extract::Request) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (parts, _) = req.into_parts();
+    if !parts.uri.path().starts_with("/api/") {
+        return crate::console::unknown_page(&parts);
+    }
     AppError::new(
         axum::http::StatusCode::NOT_FOUND,
         "no_such_endpoint",
         "Không có địa chỉ API này",
         "no such API endpoint",
     )
+    .into_response()
 }
 
 /// The client's address, when the server knows it: the peer's, or the one a

@@ -213,8 +213,9 @@ pub struct SettleRequest {
     /// What was done with the cash or the package: given back to the
     /// worker, taken at the counter (with the counter's receipt), taken back.
     pub note: String,
-    /// A gift package handed out for real: the branch's stock goes down
-    /// by it (a campaign expense).
+    /// A gift handed out for real: a package comes off the branch's stock,
+    /// a welfare grant out of its vault (a campaign expense), as its
+    /// approval would have posted it.
     #[serde(default)]
     pub stock_out: bool,
 }

@@ -493,7 +493,11 @@ fn refused_cells(lang: Lang, r: &RefusedRecord, settle: Option<(&str, &str)>) ->
                 br; small { (x.note) }
                 br; small.muted { (x.settled_by) " · " (datetime(x.settled_at)) }
                 @if let Some(e) = x.entry_id {
-                    br; small { (lang.pick(format!("đã ghi giảm kho: bút toán số {e}"), format!("taken off the stock: entry {e}"))) }
+                    br; small { @if r.campaign_kind.as_deref() == Some("welfare") {
+                        (lang.pick(format!("đã chi từ quỹ tiền mặt: bút toán số {e}"), format!("paid from the vault: entry {e}")))
+                    } @else {
+                        (lang.pick(format!("đã ghi giảm kho: bút toán số {e}"), format!("taken off the stock: entry {e}")))
+                    } }
                 }
             } @else if let (true, Some((csrf, back))) = (handover, settle) {
                 form.inline method="post" action=(format!("/refused/{}/settle", r.record_id)) {
@@ -508,7 +512,11 @@ fn refused_cells(lang: Lang, r: &RefusedRecord, settle: Option<(&str, &str)>) ->
                         @let stock = format!("stock-out-{}", r.record_id);
                         label.check for=(stock) {
                             input type="checkbox" id=(stock) name="stock_out" value="1";
-                            " " (lang.t("Đã trao thật: ghi giảm kho", "Handed out for real: take it off the stock"))
+                            " " @if r.campaign_kind.as_deref() == Some("welfare") {
+                                (lang.t("Đã trao thật: chi từ quỹ tiền mặt", "Handed out for real: paid from the vault"))
+                            } @else {
+                                (lang.t("Đã trao thật: ghi giảm kho", "Handed out for real: take it off the stock"))
+                            }
                         }
                         " "
                     }

@@ -41,6 +41,7 @@ use axum::{Extension, Router};
 use crate::app::{AppState, IMPORT_BODY_LIMIT};
 pub use i18n::Lang;
 pub use session::{ConsoleConfig, SECURE_COOKIES_ENV};
+pub use view::unknown_page;
 
 /// The console's pages, with its settings from the environment.
 pub fn routes() -> Router<AppState> {

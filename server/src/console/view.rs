@@ -287,6 +287,20 @@ impl Ui {
     }
 }
 
+/// An address that is no page of the console (nor of the API): a page that
+/// says so, in the reader's language, rather than the API's JSON.
+pub fn unknown_page(parts: &axum::http::request::Parts) -> Response {
+    refusal_page(
+        parts,
+        AppError::new(
+            StatusCode::NOT_FOUND,
+            "no_such_page",
+            "Không có trang này: kiểm tra lại địa chỉ, hoặc về trang chủ để chọn trang cần dùng",
+            "there is no such page: check the address, or go to the home page and pick the page you need",
+        ),
+    )
+}
+
 /// An extractor's refusal as a page in the reader's language (read before
 /// the session is).
 fn refusal_page(parts: &axum::http::request::Parts, e: AppError) -> Response {

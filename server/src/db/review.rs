@@ -357,12 +357,12 @@ async fn stock_out_entry(
     .bind(record_id)
     .fetch_optional(&mut *c)
     .await?;
-    let Some((campaign_id, _, value, name, worker, officer)) = found.filter(|f| f.1 == "gift") else {
+    let Some((campaign_id, kind, value, name, worker, officer)) = found else {
         return Err(refused(
             422,
             "not_a_gift_package",
-            "Chỉ ghi giảm kho được cho một suất quà (tiền hỗ trợ không có trong kho)".into(),
-            "only a gift package can be taken off the stock (a welfare grant is cash)".into(),
+            "Chỉ ghi giảm kho được cho một suất quà".into(),
+            "only a gift package can be taken off the stock".into(),
         ));
     };
     // A package of no value (as an approval posts none for it).
@@ -371,7 +371,26 @@ async fn stock_out_entry(
     }
     let mut poster = Poster::new(c, who.user_id).await?;
     poster.load_guard(c, branch_id).await?;
-    let lines = ledger::gift(At { branch_id, campaign_id: Some(campaign_id), ..At::default() }, value, false);
+    // A welfare grant handed out for real was cash from the vault, posted
+    // as its approval would have.
+    let welfare = kind == "welfare";
+    let lines = ledger::gift(At { branch_id, campaign_id: Some(campaign_id), ..At::default() }, value, welfare);
+    if let Some((_, held)) = poster.shortfall(&lines, 0).filter(|_| welfare) {
+        return Err(refused(
+            409,
+            "vault_short",
+            format!(
+                "Quỹ tiền mặt chi nhánh còn {}, không đủ khoản hỗ trợ \"{name}\" {}: kiểm tra quỹ, hoặc chỉ đánh dấu đã xử lý",
+                format_vnd(held),
+                format_vnd(value)
+            ),
+            format!(
+                "the branch vault holds {}, not the \"{name}\" grant of {}: check the vault, or only mark it settled",
+                format_vnd(held),
+                format_vnd(value)
+            ),
+        ));
+    }
     if let Some((_, held)) = poster.shortfall(&lines, 0) {
         return Err(refused(
             409,
@@ -388,10 +407,17 @@ async fn stock_out_entry(
             ),
         ));
     }
-    let memo = format!(
-        "Ghi giảm kho 1 suất quà \"{name}\" đã trao cho {} (bản ghi bị từ chối, không ghi sổ): {note}",
-        worker.unwrap_or_default()
-    );
+    let memo = if welfare {
+        format!(
+            "Chi khoản hỗ trợ \"{name}\" đã trao cho {} (bản ghi bị từ chối, không ghi sổ): {note}",
+            worker.unwrap_or_default()
+        )
+    } else {
+        format!(
+            "Ghi giảm kho 1 suất quà \"{name}\" đã trao cho {} (bản ghi bị từ chối, không ghi sổ): {note}",
+            worker.unwrap_or_default()
+        )
+    };
     let e = poster.plan(EntryKind::Gift, branch_id, memo, lines);
     e.officer_id = Some(officer);
     let entry_id = e.id;
@@ -497,10 +523,10 @@ pub async fn refused_names(c: &mut Conn, branch: Option<i64>, rows: &[&rv::Refus
         }
     }
     for chunk in campaigns.chunks(<DB as Lists>::chunk_len()) {
-        let mut qb = sqlx::QueryBuilder::<DB>::new("SELECT uid, name FROM campaigns WHERE ");
+        let mut qb = sqlx::QueryBuilder::<DB>::new("SELECT uid, name, kind FROM campaigns WHERE ");
         <DB as Lists>::uuids(&mut qb, "uid", chunk);
-        for (uid, name) in qb.build_query_as::<(uuid::Uuid, String)>().fetch_all(&mut *c).await? {
-            names.campaigns.insert(uid, name);
+        for (uid, name, kind) in qb.build_query_as::<(uuid::Uuid, String, String)>().fetch_all(&mut *c).await? {
+            names.campaigns.insert(uid, (name, kind));
         }
     }
     Ok(names)

@@ -386,6 +386,9 @@ pub struct RefusedRecord {
     pub loan_id: Option<i64>,
     pub loan_code: Option<String>,
     pub campaign_name: Option<String>,
+    /// A gift's campaign kind: `gift` (a package from the stock) or
+    /// `welfare` (a grant in cash from the vault).
+    pub campaign_kind: Option<String>,
     /// A repayment's amount (whole đồng, as a string) and receipt number,
     /// as the phone recorded them.
     pub amount: Option<String>,
@@ -403,7 +406,8 @@ pub struct RefusedRecord {
 pub struct RefusedNames {
     pub workers: HashMap<Uuid, (i64, String)>,
     pub loans: HashMap<Uuid, (i64, String)>,
-    pub campaigns: HashMap<Uuid, String>,
+    /// (name, kind: `gift` or `welfare`).
+    pub campaigns: HashMap<Uuid, (String, String)>,
 }
 
 /// A repayment or gift refused (at upload or at review) in a branch, with

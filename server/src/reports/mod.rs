@@ -60,7 +60,7 @@ mod export;
 pub mod rows;
 mod table;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sotay_core::domain::time::{format_date, local_date, vn_offset};
@@ -883,7 +883,21 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
         ));
         branches.rows.push(row);
     }
+    // As on the first sheet: allocations of different campaigns do not
+    // add up, nor what is left of them, nor progress against them.
+    let several = |totals: &mut Option<Vec<Cell>>, first: usize, campaigns: HashSet<i64>| {
+        if let Some(t) = totals.as_mut().filter(|_| campaigns.len() > 1) {
+            for i in [first, first + 3, first + 4] {
+                t[i] = Cell::Empty;
+            }
+        }
+    };
     branches.sum_totals();
+    several(
+        &mut branches.totals,
+        2,
+        by_branch.keys().map(|(k, _)| *k).collect(),
+    );
     let mut officers = Sheet::new(
         "by_officer",
         Text::new("Theo cán bộ", "By officer"),
@@ -907,6 +921,11 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
         officers.rows.push(row);
     }
     officers.sum_totals();
+    several(
+        &mut officers.totals,
+        4,
+        by_officer.keys().map(|(k, _)| *k).collect(),
+    );
     Ok(Report {
         name: "campaign-progress",
         title: Text::new("Tiến độ chương trình quà tặng", "Campaign progress"),
