@@ -982,6 +982,32 @@ async fn health_and_openapi() {
                 "{path} missing from the OpenAPI document"
             );
         }
+        // Each operation's path parameters are its path's placeholders, no
+        // more, no fewer: a client generated from it builds real addresses.
+        let mut wrong = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            let mut wanted: Vec<&str> = path
+                .split('/')
+                .filter_map(|s| s.strip_prefix('{')?.strip_suffix('}'))
+                .collect();
+            wanted.sort_unstable();
+            for (method, op) in item.as_object().unwrap() {
+                let mut declared: Vec<&str> = op["parameters"]
+                    .as_array()
+                    .map(|ps| {
+                        ps.iter()
+                            .filter(|p| p["in"] == "path")
+                            .filter_map(|p| p["name"].as_str())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                declared.sort_unstable();
+                if declared != wanted {
+                    wrong.push(format!("{method} {path}: {declared:?}"));
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "path parameters:\n{}", wrong.join("\n"));
         assert!(doc["components"]["schemas"]["TokenResponse"].is_object());
         assert_eq!(
             doc["components"]["schemas"]["BankDirection"]["enum"],

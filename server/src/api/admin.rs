@@ -38,7 +38,7 @@ pub struct RevokeRequest {
 }
 
 /// Revokes a device: its tokens stop working at once and it cannot sign in again.
-#[utoipa::path(post, path = "/api/v1/devices/{id}/revoke", request_body = RevokeRequest, security(("bearer" = [])), responses(
+#[utoipa::path(post, path = "/api/v1/devices/{id}/revoke", params(("id" = String, Path, description = "the device's id")), request_body = RevokeRequest, security(("bearer" = [])), responses(
     (status = 200, body = DeviceRow),
     (status = 403, body = Problem),
     (status = 404, body = Problem),
@@ -72,7 +72,7 @@ pub struct PasswordRequest {
 /// Deactivates an account (admins): it cannot sign in, its tokens and
 /// console sessions stop working at once, and each of its devices is
 /// revoked with the reason. Not one's own account.
-#[utoipa::path(post, path = "/api/v1/users/{id}/deactivate", request_body = DeactivateRequest, security(("bearer" = [])), responses(
+#[utoipa::path(post, path = "/api/v1/users/{id}/deactivate", params(("id" = i64, Path, description = "the user's id")), request_body = DeactivateRequest, security(("bearer" = [])), responses(
     (status = 200, body = UserView),
     (status = 403, body = Problem),
     (status = 404, body = Problem),
@@ -95,7 +95,7 @@ pub async fn deactivate_user(
 }
 
 /// Activates a deactivated account again (admins).
-#[utoipa::path(post, path = "/api/v1/users/{id}/activate", security(("bearer" = [])), responses(
+#[utoipa::path(post, path = "/api/v1/users/{id}/activate", params(("id" = i64, Path, description = "the user's id")), security(("bearer" = [])), responses(
     (status = 200, body = UserView),
     (status = 403, body = Problem),
     (status = 404, body = Problem),
@@ -115,7 +115,7 @@ pub async fn activate_user(
 
 /// Sets a new password for an account (admins), for someone who forgot
 /// theirs; a lock after failed sign-ins is lifted.
-#[utoipa::path(post, path = "/api/v1/users/{id}/password", request_body = PasswordRequest, security(("bearer" = [])), responses(
+#[utoipa::path(post, path = "/api/v1/users/{id}/password", params(("id" = i64, Path, description = "the user's id")), request_body = PasswordRequest, security(("bearer" = [])), responses(
     (status = 200, body = UserView),
     (status = 403, body = Problem),
     (status = 404, body = Problem),
@@ -147,6 +147,7 @@ pub async fn imports(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ImportQuery {
     /// The file's name, used in error messages (defaults to `<kind>.csv`).
@@ -158,7 +159,7 @@ pub struct ImportQuery {
 /// `loans`, `campaigns`, `campaign-allocations`. All or nothing: a file with
 /// a bad row is refused with every row error (file, line, column, reason)
 /// and changes nothing; importing the same file again changes nothing.
-#[utoipa::path(post, path = "/api/v1/imports/{kind}", params(ImportQuery), request_body(content = String, content_type = "text/csv"),
+#[utoipa::path(post, path = "/api/v1/imports/{kind}", params(("kind" = String, Path, description = "branches, users, boarding_houses, workers, loan_products, loans, campaigns or campaign_allocations"), ImportQuery), request_body(content = String, content_type = "text/csv"),
     security(("bearer" = [])), responses(
     (status = 200, body = ImportReport),
     (status = 403, body = Problem),

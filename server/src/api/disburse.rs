@@ -336,6 +336,7 @@ pub async fn request_disbursement(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DisbursementQuery {
     /// `pending` for those waiting for a decision.
@@ -367,7 +368,7 @@ pub async fn disbursements(
 /// which must hold it, and the worker's officer receives the loan at the
 /// next sync. A transfer is approved once made, with the bank's reference
 /// of it in the body; a cash one takes no body.
-#[utoipa::path(post, path = "/api/v1/disbursements/{id}/approve", request_body(content = Option<ApproveRequest>), security(("bearer" = [])), responses(
+#[utoipa::path(post, path = "/api/v1/disbursements/{id}/approve", params(("id" = i64, Path, description = "the request's id")), request_body(content = Option<ApproveRequest>), security(("bearer" = [])), responses(
     (status = 200, body = Disbursement), (status = 403, body = Problem), (status = 404, body = Problem),
     (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn approve_disbursement(
@@ -395,7 +396,7 @@ pub async fn approve_disbursement(
 }
 
 /// Rejects a disbursement with a reason; nothing is paid.
-#[utoipa::path(post, path = "/api/v1/disbursements/{id}/reject", request_body = ReasonRequest, security(("bearer" = [])), responses(
+#[utoipa::path(post, path = "/api/v1/disbursements/{id}/reject", params(("id" = i64, Path, description = "the request's id")), request_body = ReasonRequest, security(("bearer" = [])), responses(
     (status = 200, body = Disbursement), (status = 403, body = Problem), (status = 404, body = Problem),
     (status = 409, body = Problem)))]
 pub async fn reject_disbursement(

@@ -48,6 +48,7 @@ pub async fn users(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct WorkerQuery {
     /// Name fragments in any order, with or without accents (`nguyen thi lan`,
@@ -142,7 +143,7 @@ pub struct WorkerDetail {
 }
 
 /// One worker with their loans.
-#[utoipa::path(get, path = "/api/v1/workers/{id}", security(("bearer" = [])), responses((status = 200, body = WorkerDetail), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/workers/{id}", params(("id" = i64, Path, description = "the worker's id")), security(("bearer" = [])), responses((status = 200, body = WorkerDetail), (status = 404, body = Problem)))]
 pub async fn worker(
     State(state): State<AppState>,
     user: AuthUser,
@@ -159,6 +160,7 @@ pub async fn worker(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LoanQuery {
     pub worker_id: Option<i64>,
@@ -206,7 +208,7 @@ pub struct LoanDetail {
 }
 
 /// One loan with its installment schedule and what has been paid.
-#[utoipa::path(get, path = "/api/v1/loans/{id}", security(("bearer" = [])), responses((status = 200, body = LoanDetail), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/loans/{id}", params(("id" = i64, Path, description = "the loan's id")), security(("bearer" = [])), responses((status = 200, body = LoanDetail), (status = 404, body = Problem)))]
 pub async fn loan(
     State(state): State<AppState>,
     user: AuthUser,

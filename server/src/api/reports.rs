@@ -21,6 +21,7 @@ use crate::import::rows::Role;
 use crate::reports::{self, Filter, Lang};
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReportQuery {
     /// First day, `dd/mm/yyyy` (Asia/Ho_Chi_Minh).

@@ -80,6 +80,7 @@ pub(crate) fn required(field: &str, value: &str) -> Result<String, AppError> {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct BatchQuery {
     /// `pending` (the queue), `approved`, `rejected` or `refused` (every
@@ -119,7 +120,7 @@ pub async fn batches(
 }
 
 /// One batch with every record, its anomalies and, once decided, its fate.
-#[utoipa::path(get, path = "/api/v1/batches/{id}", security(("bearer" = [])), responses(
+#[utoipa::path(get, path = "/api/v1/batches/{id}", params(("id" = Uuid, Path, description = "the batch's id")), security(("bearer" = [])), responses(
     (status = 200, body = BatchDetail), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn batch(
     State(state): State<AppState>,
@@ -152,7 +153,7 @@ pub struct ApproveRequest {
 /// Approves a batch: its live records post to the ledger, the cash counted
 /// moves to the vault and any difference is booked to the officer. Happens
 /// once: a second decision gets 409.
-#[utoipa::path(post, path = "/api/v1/batches/{id}/approve", request_body = ApproveRequest, security(("bearer" = [])), responses(
+#[utoipa::path(post, path = "/api/v1/batches/{id}/approve", params(("id" = Uuid, Path, description = "the batch's id")), request_body = ApproveRequest, security(("bearer" = [])), responses(
     (status = 200, body = ApprovalOutcome),
     (status = 403, description = "wrong role, or the reviewer's own records", body = Problem),
     (status = 404, body = Problem),
@@ -193,7 +194,7 @@ pub struct Done {
 
 /// Rejects a whole batch with a reason: nothing posts and the officer sees
 /// every record rejected with that reason.
-#[utoipa::path(post, path = "/api/v1/batches/{id}/reject", request_body = ReasonRequest, security(("bearer" = [])), responses(
+#[utoipa::path(post, path = "/api/v1/batches/{id}/reject", params(("id" = Uuid, Path, description = "the batch's id")), request_body = ReasonRequest, security(("bearer" = [])), responses(
     (status = 200, body = Done), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn reject(
     State(state): State<AppState>,
@@ -223,7 +224,7 @@ pub struct SettleRequest {
 /// Marks a repayment or gift refused at upload as settled outside the
 /// books (supervisors of the officer's branch, admins): it leaves the
 /// queue's list of refused records, and the batch shows what was done.
-#[utoipa::path(post, path = "/api/v1/records/{id}/settle", request_body = SettleRequest, security(("bearer" = [])), responses(
+#[utoipa::path(post, path = "/api/v1/records/{id}/settle", params(("id" = Uuid, Path, description = "the record's client id")), request_body = SettleRequest, security(("bearer" = [])), responses(
     (status = 200, body = RefusedSettlement), (status = 403, body = Problem), (status = 404, body = Problem),
     (status = 409, description = "settled already", body = Problem),
     (status = 422, description = "not a refused repayment or gift, or no note", body = Problem)))]
@@ -280,7 +281,7 @@ pub struct CounterRequest {
 /// branch's loans) or an admin: cash at the counter into the vault, or a
 /// transfer the worker made into the branch's bank account. Posts at once
 /// and reaches the officer's phone as a balance change.
-#[utoipa::path(post, path = "/api/v1/loans/{id}/repayments", request_body = CounterRequest, security(("bearer" = [])), responses(
+#[utoipa::path(post, path = "/api/v1/loans/{id}/repayments", params(("id" = i64, Path, description = "the loan's id")), request_body = CounterRequest, security(("bearer" = [])), responses(
     (status = 200, body = CounterReceipt), (status = 403, body = Problem), (status = 404, body = Problem),
     (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn counter_repayment(
@@ -340,6 +341,7 @@ pub async fn request_reversal(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReversalQuery {
     /// `pending` for those waiting for a decision.
@@ -367,7 +369,7 @@ pub struct ReversalDecision {
 }
 
 /// Approves a branch reversal: posts the opposite entry and restores the loan.
-#[utoipa::path(post, path = "/api/v1/reversals/{id}/approve", security(("bearer" = [])), responses(
+#[utoipa::path(post, path = "/api/v1/reversals/{id}/approve", params(("id" = i64, Path, description = "the request's id")), security(("bearer" = [])), responses(
     (status = 200, body = ReversalDecision), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn approve_reversal(
     State(state): State<AppState>,
@@ -380,7 +382,7 @@ pub async fn approve_reversal(
     Ok(Json(ReversalDecision { entry_id }))
 }
 
-#[utoipa::path(post, path = "/api/v1/reversals/{id}/reject", request_body = ReasonRequest, security(("bearer" = [])), responses(
+#[utoipa::path(post, path = "/api/v1/reversals/{id}/reject", params(("id" = i64, Path, description = "the request's id")), request_body = ReasonRequest, security(("bearer" = [])), responses(
     (status = 200, body = ReversalDecision), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn reject_reversal(
     State(state): State<AppState>,
@@ -411,6 +413,7 @@ pub async fn balances(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EntryQuery {
     pub loan_id: Option<i64>,
@@ -437,6 +440,7 @@ pub async fn entries(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Username of who acted.
@@ -522,7 +526,7 @@ pub struct CampaignReceiptRequest {
 /// for a welfare programme its grant cash into the branch vault. Posts at
 /// once: debit gift stock (or vault), credit the campaign's funding. Gifts
 /// post only from stock: without this, approving a gift is refused.
-#[utoipa::path(post, path = "/api/v1/campaigns/{id}/receipts", request_body = CampaignReceiptRequest, security(("bearer" = [])), responses(
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/receipts", params(("id" = i64, Path, description = "the campaign's id")), request_body = CampaignReceiptRequest, security(("bearer" = [])), responses(
     (status = 200, body = CampaignReceipt), (status = 403, body = Problem), (status = 404, body = Problem),
     (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn receive_for_campaign(
@@ -574,7 +578,7 @@ pub async fn receive_for_campaign(
 
 /// What branches received for a campaign, newest first: a supervisor sees
 /// their branch's, an admin every branch's.
-#[utoipa::path(get, path = "/api/v1/campaigns/{id}/receipts", security(("bearer" = [])), responses(
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}/receipts", params(("id" = i64, Path, description = "the campaign's id")), security(("bearer" = [])), responses(
     (status = 200, body = [CampaignReceipt]), (status = 403, body = Problem)))]
 pub async fn campaign_receipts(
     State(state): State<AppState>,

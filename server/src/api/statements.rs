@@ -27,6 +27,7 @@ use crate::statement::{self, LineError, StatementView};
 pub const BODY_LIMIT: usize = 10 * 1024 * 1024;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 #[serde(default)]
 pub struct StatementQuery {
@@ -162,7 +163,7 @@ pub async fn list(
 /// now: each line matched by the bank's reference recorded with an entry,
 /// or by amount and day, or not in the book; the book's entries not on the
 /// statement; the balances.
-#[utoipa::path(get, path = "/api/v1/bank-statements/{id}", security(("bearer" = [])), responses(
+#[utoipa::path(get, path = "/api/v1/bank-statements/{id}", params(("id" = i64, Path, description = "the statement's id")), security(("bearer" = [])), responses(
     (status = 200, body = StatementView), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn show(
     State(state): State<AppState>,
@@ -198,7 +199,7 @@ pub struct LinePostRequest {
 /// the line already matches an entry, `statement_line_posted` when it was
 /// posted and stands, `vault_short` / `bank_short` when the account it
 /// leaves does not hold the amount.
-#[utoipa::path(post, path = "/api/v1/bank-statements/{id}/lines/{line_no}", request_body = LinePostRequest,
+#[utoipa::path(post, path = "/api/v1/bank-statements/{id}/lines/{line_no}", params(("id" = i64, Path, description = "the statement's id"), ("line_no" = i64, Path, description = "the line's number in the statement")), request_body = LinePostRequest,
     security(("bearer" = [])), responses(
     (status = 200, body = BankMove), (status = 403, body = Problem), (status = 404, body = Problem),
     (status = 409, body = Problem), (status = 422, body = Problem)))]

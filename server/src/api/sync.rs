@@ -32,6 +32,7 @@ pub(super) fn uploader(user: &UploadingUser, ip: Option<String>) -> Uploader {
 pub const MAX_BATCH: usize = 1_000;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ChangesQuery {
     /// The `next` of the previous snapshot or page; without it, the whole portfolio.
