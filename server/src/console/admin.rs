@@ -907,6 +907,19 @@ fn revoke_reason(lang: Lang, reason: &str) -> String {
 fn detail_key_vi(key: &str) -> Option<&'static str> {
     Some(match key {
         "accepted" => "nhận",
+        "allocations" => "phân bổ",
+        "boarding_houses" => "khu trọ",
+        "branches" => "chi nhánh",
+        "campaigns" => "chương trình",
+        "counted_as_gift" => "tính là quà của người lao động",
+        "created" => "tạo mới",
+        "loan_products" => "sản phẩm vay",
+        "loans" => "khoản vay",
+        "reassigned" => "chuyển cán bộ",
+        "unchanged" => "không đổi",
+        "updated" => "cập nhật",
+        "users" => "người dùng",
+        "workers" => "người lao động",
         "address_failures" => "số lần sai từ địa chỉ này",
         "address_locked" => "địa chỉ bị khóa",
         "amount" => "số tiền",
@@ -1016,6 +1029,14 @@ fn detail_value(lang: Lang, key: &str, v: &serde_json::Value) -> Option<String> 
             let (vi, en) = crate::ledger::EntryKind::name(s);
             (vi != s.as_str()).then(|| lang.t(vi, en).to_string())
         }
+        ("what", Value::String(s)) => Some(
+            match s.as_str() {
+                "gift package(s)" => lang.t("suất quà", "gift package(s)"),
+                "grant(s)" => lang.t("khoản hỗ trợ", "grant(s)"),
+                _ => return None,
+            }
+            .to_string(),
+        ),
         _ => None,
     }
 }
@@ -1066,6 +1087,13 @@ fn audit_detail(lang: Lang, stored: &str) -> String {
                         .collect::<Vec<_>>()
                         .join(", ")
                 }
+                // Several details of their own (records left out, errors):
+                // each in words.
+                Value::Array(items) => items
+                    .iter()
+                    .map(|i| words(lang, i))
+                    .collect::<Vec<_>>()
+                    .join("; "),
                 other => other.to_string(),
             }
         }
@@ -1365,6 +1393,13 @@ mod tests {
                 r#"{"statement":3,"booked_on":"2026-12-01","outcome":{"approved":2,"cash_expected":"150000"}}"#
             ),
             "ngày ngân hàng ghi: 01/12/2026 · kết quả: (được duyệt: 2, phải nộp: 150.000 ₫) · sao kê: 3"
+        );
+        assert_eq!(
+            audit_detail(
+                Lang::Vi,
+                r#"{"what":"gift package(s)","report":{"allocations":{"created":0,"unchanged":5,"updated":2}},"excluded":[{"reason":"Sai","record_id":"r1"},{"reason":"Trùng","record_id":"r2"}]}"#
+            ),
+            "bị loại: (lý do: Sai, bản ghi: r1); (lý do: Trùng, bản ghi: r2) · báo cáo: (phân bổ: (tạo mới: 0, không đổi: 5, cập nhật: 2)) · việc: suất quà"
         );
     }
 
