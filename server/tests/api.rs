@@ -1026,6 +1026,16 @@ async fn health_and_openapi() {
                 "{schema} missing from the OpenAPI document"
             );
         }
+        // The database gone: the health check says it is the database.
+        app.db.close().await;
+        let resp = app.http.get(app.url("/healthz")).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["code"], "database_unavailable", "{body}");
+        assert!(
+            body["detail"].as_str().unwrap().contains("cơ sở dữ liệu"),
+            "{body}"
+        );
     })
     .await;
 }
