@@ -82,7 +82,10 @@ impl SeenDevices {
 
 impl AppState {
     pub async fn new(db: Db, jwt_secret: Option<&str>) -> Result<Self, crate::db::DbError> {
-        let secret = crate::auth::load_secret(&db, jwt_secret).await?;
+        let (secret, warning) = crate::auth::load_secret(&db, jwt_secret).await?;
+        if let Some(w) = warning {
+            tracing::warn!("{w}");
+        }
         Ok(AppState {
             uploads: crate::uploads::UploadQueue::start(db.clone()).map_err(|e| {
                 crate::db::DbError::Invalid(format!("the upload writer could not start: {e}"))

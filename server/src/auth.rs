@@ -149,14 +149,37 @@ impl JwtKeys {
 /// The signing secret: `SOTAY_JWT_SECRET` when set, otherwise one generated
 /// on first start and kept in the database, so every instance on the same
 /// database agrees.
-pub async fn load_secret(db: &Db, from_env: Option<&str>) -> Result<Vec<u8>, DbError> {
+/// The token signing secret: `from_env` (`SOTAY_JWT_SECRET`), else the one
+/// kept in the database (generated on the first start). With it, what to
+/// warn the operator of when this instance signs with another secret than
+/// the last one started on the database with `SOTAY_JWT_SECRET` did.
+pub async fn load_secret(
+    db: &Db,
+    from_env: Option<&str>,
+) -> Result<(Vec<u8>, Option<&'static str>), DbError> {
+    // Which secret the last instance given one signed with, as a
+    // fingerprint (never the secret): instances of one database that sign
+    // with different secrets refuse each other's tokens, so a start that
+    // would do so says it.
+    const FINGERPRINT: &str = "jwt_secret_env_fingerprint";
+    let known = db.setting(FINGERPRINT).await?;
     if let Some(s) = from_env.filter(|s| !s.is_empty()) {
-        return Ok(s.as_bytes().to_vec());
+        let mine = sha256_hex(&format!("sotay-jwt-fingerprint:{s}"))[..16].to_string();
+        let warning = known.as_deref().is_some_and(|k| k != mine).then_some(
+            "SOTAY_JWT_SECRET khác với lần khởi động trước trên cơ sở dữ liệu này: nếu một máy chủ khác còn chạy với khoá cũ, hai bên từ chối mã truy cập của nhau — đặt cùng một SOTAY_JWT_SECRET cho mọi máy chủ / \
+             SOTAY_JWT_SECRET differs from the last start on this database: if another instance still runs with the old one, each refuses the other's tokens — give every instance the same SOTAY_JWT_SECRET",
+        );
+        db.set_setting(FINGERPRINT, &mine).await?;
+        return Ok((s.as_bytes().to_vec(), warning));
     }
+    let warning = known.is_some().then_some(
+        "SOTAY_JWT_SECRET chưa đặt, nhưng máy chủ trước đó trên cơ sở dữ liệu này đã dùng nó: máy chủ này ký bằng khoá lưu trong cơ sở dữ liệu, nên hai bên từ chối mã truy cập của nhau — đặt cùng một SOTAY_JWT_SECRET cho mọi máy chủ / \
+         SOTAY_JWT_SECRET is not set, but an earlier instance on this database used one: this one signs with the secret kept in the database, so each refuses the other's tokens — give every instance the same SOTAY_JWT_SECRET",
+    );
     let fresh = random_token(48);
     db.set_setting_once("jwt_secret", &fresh).await?;
     let stored = db.setting("jwt_secret").await?.ok_or(DbError::NotFound)?;
-    Ok(stored.into_bytes())
+    Ok((stored.into_bytes(), warning))
 }
 
 pub(crate) fn random_token(bytes: usize) -> String {

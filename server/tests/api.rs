@@ -1039,3 +1039,31 @@ async fn health_and_openapi() {
     })
     .await;
 }
+
+/// Instances of one database that sign with different secrets refuse each
+/// other's tokens: a start that would is warned of (the database keeps a
+/// fingerprint of the last `SOTAY_JWT_SECRET`, never the secret).
+#[tokio::test]
+async fn a_start_with_another_signing_secret_is_warned_of() {
+    use sotay_server::auth::load_secret;
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let a = "Vq3s9LxP0mZt7RkW2bYd5HfJ8nCe4GuA";
+        let b = "Zr8Tn2Kd6Wq0YhP4cLm9Xs1Fb7Jg3VeN";
+        load_secret(&app.db, Some(a)).await.unwrap();
+        let (secret, warning) = load_secret(&app.db, Some(a)).await.unwrap();
+        assert_eq!((secret.as_slice(), warning), (a.as_bytes(), None));
+        let stored = app.db.setting("jwt_secret_env_fingerprint").await.unwrap();
+        assert!(stored.is_some_and(|f| !f.contains(a) && f.len() == 16));
+        let (_, warning) = load_secret(&app.db, None).await.unwrap();
+        assert!(
+            warning.is_some_and(|w| w.contains("SOTAY_JWT_SECRET is not set")),
+            "{backend:?}: {warning:?}"
+        );
+        let (_, warning) = load_secret(&app.db, Some(b)).await.unwrap();
+        assert!(
+            warning.is_some_and(|w| w.contains("differs from the last start")),
+            "{backend:?}: {warning:?}"
+        );
+    }
+}

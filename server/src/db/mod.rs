@@ -747,6 +747,10 @@ impl Db {
     }
 
     /// Sets `key` once; true when this call set it.
+    pub async fn set_setting(&self, key: &str, value: &str) -> DbResult<()> {
+        with_tx!(self, q, tx => q::setting_put(&mut tx, key, value).await)
+    }
+
     pub async fn set_setting_once(&self, key: &str, value: &str) -> DbResult<bool> {
         with_tx!(self, q, tx => q::setting_put_if_absent(&mut tx, key, value).await)
     }

@@ -47,6 +47,15 @@ pub async fn setting_put_if_absent(c: &mut Conn, key: &str, value: &str) -> DbRe
     Ok(done.rows_affected() == 1)
 }
 
+pub async fn setting_put(c: &mut Conn, key: &str, value: &str) -> DbResult<()> {
+    sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        .bind(key)
+        .bind(value)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
 const USER_AUTH: &str = "SELECT id, username, full_name, role, branch_id, password_hash, active, token_version FROM users";
 
 pub async fn user_auth_by_username(c: &mut Conn, username: &str) -> DbResult<Option<UserAuth>> {
