@@ -264,7 +264,10 @@ async fn open(url: &str, how: Open) -> anyhow::Result<Db> {
                     full.display()
                 )
             }
-            _ => format!("opening the database {}", redact(url)),
+            _ => match cannot_open(&e, url) {
+                Some((vi, en)) => format!("{vi}\n{en}"),
+                None => format!("opening the database {}", redact(url)),
+            },
         };
         anyhow::Error::new(e).context(what)
     })?;
@@ -290,6 +293,46 @@ fn cannot_write(e: &sotay_server::db::DbError) -> bool {
             matches!(primary, 8 | 14)
         }
         _ => false,
+    }
+}
+
+/// Why a database could not be opened, with what to do, when the cause is
+/// a common one (Vietnamese, English): PostgreSQL not running or not
+/// reachable, a wrong password or database name, a file that is no
+/// SQLite database.
+fn cannot_open(e: &sotay_server::db::DbError, url: &str) -> Option<(String, String)> {
+    use sotay_server::db::DbError;
+    let shown = redact(url);
+    let DbError::Sqlx(e) = e else { return None };
+    match e {
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => Some((
+            format!("PostgreSQL tại {shown} từ chối kết nối: kiểm tra máy chủ PostgreSQL đang chạy, và máy chủ, cổng trong DATABASE_URL"),
+            format!("PostgreSQL at {shown} refused the connection: check that the PostgreSQL server is running, and the host and port in DATABASE_URL"),
+        )),
+        sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => Some((
+            format!("PostgreSQL tại {shown} không trả lời: kiểm tra đường mạng và tường lửa tới máy chủ đó"),
+            format!("PostgreSQL at {shown} does not answer: check the network and firewall to that host"),
+        )),
+        sqlx::Error::Io(_) if Db::sqlite_path(url).is_none() => Some((
+            format!("Không tới được PostgreSQL tại {shown} ({e}): kiểm tra tên máy chủ trong DATABASE_URL"),
+            format!("cannot reach PostgreSQL at {shown} ({e}): check the host name in DATABASE_URL"),
+        )),
+        sqlx::Error::Database(d) => match d.code().as_deref() {
+            Some("28P01" | "28000") => Some((
+                format!("PostgreSQL từ chối đăng nhập của {shown} (sai người dùng hoặc mật khẩu): kiểm tra người dùng và mật khẩu trong DATABASE_URL"),
+                format!("PostgreSQL refused the login of {shown} (wrong user or password): check the user and password in DATABASE_URL"),
+            )),
+            Some("3D000") => Some((
+                format!("Cơ sở dữ liệu trong {shown} chưa có trên PostgreSQL: tạo nó (createdb), hoặc sửa tên trong DATABASE_URL"),
+                format!("the database in {shown} does not exist on PostgreSQL: create it (createdb), or correct the name in DATABASE_URL"),
+            )),
+            Some("26") => Some((
+                format!("{shown} không phải tệp cơ sở dữ liệu SQLite: kiểm tra DATABASE_URL trỏ đúng tệp (hoặc tệp sao lưu đã hỏng)"),
+                format!("{shown} is not a SQLite database file: check that DATABASE_URL names the right file (or the backup copy is damaged)"),
+            )),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

@@ -470,6 +470,30 @@ async fn maintenance_commands_leave_the_schema_to_migrate() {
     assert!(!out.status.success(), "{stderr}");
     assert!(stderr.contains("starts with `mysql://`"), "{stderr}");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+    // A file that is no database, or a PostgreSQL that is not there, is
+    // said with what to check.
+    let not_a_db = dir.path().join("notes.db");
+    std::fs::write(&not_a_db, "ghi chú, không phải cơ sở dữ liệu").unwrap();
+    for (url, said) in [
+        (
+            format!("sqlite://{}", not_a_db.display()),
+            "is not a SQLite database file: check that DATABASE_URL names the right file",
+        ),
+        (
+            "postgres://sotay:secret@127.0.0.1:1/sotay".to_string(),
+            "refused the connection: check that the PostgreSQL server is running",
+        ),
+    ] {
+        let out = cli(&url, &["check"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{stderr}");
+        assert!(stderr.contains(said), "{stderr}");
+        assert!(
+            !stderr.contains("secret"),
+            "the password is not shown: {stderr}"
+        );
+    }
 }
 
 /// The SQLite file is its owner's only. Stopped as a service manager stops
