@@ -274,9 +274,15 @@ pub enum Schema {
 }
 
 impl Schema {
-    fn log_upgrade(&self) {
+    /// `place`: the SQLite file, or the PostgreSQL database's name.
+    fn log_upgrade(&self, place: &str) {
         match self {
-            Schema::Empty => tracing::info!("a new database: setting up its schema"),
+            // A mistyped or relative DATABASE_URL makes a new, empty fund
+            // beside the real one: said loudly, naming where.
+            Schema::Empty => tracing::warn!(
+                "cơ sở dữ liệu mới, trống tại {place}: đang tạo cấu trúc; nếu dữ liệu của quỹ phải ở đây, dừng máy chủ và kiểm tra DATABASE_URL / \
+                 a new, empty database at {place}: setting up its schema; if the fund's data should be here, stop the server and check DATABASE_URL"
+            ),
             Schema::Behind { applied, known } => tracing::info!(
                 from = applied,
                 to = known,
@@ -568,7 +574,12 @@ impl Db {
                     }
                 }
                 if plan(how, &schema)? {
-                    schema.log_upgrade();
+                    let name = pool
+                        .connect_options()
+                        .get_database()
+                        .unwrap_or("postgres")
+                        .to_string();
+                    schema.log_upgrade(&format!("PostgreSQL {name}"));
                     migrator.run(&pool).await?;
                 }
             }
@@ -612,7 +623,8 @@ impl Db {
                     )
                 };
                 if plan(how, &schema)? {
-                    schema.log_upgrade();
+                    let full = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
+                    schema.log_upgrade(&full.display().to_string());
                     migrate_sqlite(options.clone()).await?;
                 }
             }
