@@ -549,9 +549,12 @@ async fn import(url: &str, paths: &[PathBuf]) -> anyhow::Result<()> {
     match result {
         Ok(report) => {
             let t = report.totals();
+            let ms = started.elapsed().as_millis();
             out!(
-                "Đã nhập / imported in {} ms: {} created, {} updated, {} unchanged.",
-                started.elapsed().as_millis(),
+                "Đã nhập trong {ms} ms: {} dòng tạo mới, {} cập nhật, {} không đổi.\nImported in {ms} ms: {} created, {} updated, {} unchanged.",
+                t.created,
+                t.updated,
+                t.unchanged,
                 t.created,
                 t.updated,
                 t.unchanged

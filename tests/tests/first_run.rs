@@ -473,8 +473,15 @@ async fn maintenance_commands_leave_the_schema_to_migrate() {
 
     // A file that is no database, or a PostgreSQL that is not there, is
     // said with what to check.
+    use std::os::unix::fs::PermissionsExt;
     let not_a_db = dir.path().join("notes.db");
     std::fs::write(&not_a_db, "ghi chú, không phải cơ sở dữ liệu").unwrap();
+    std::fs::set_permissions(&not_a_db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let folder = dir.path().join("shared");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = cli(&format!("sqlite://{}", folder.display()), &["check"]);
+    assert!(!out.status.success(), "{out:?}");
     for (url, said) in [
         (
             format!("sqlite://{}", not_a_db.display()),
@@ -493,6 +500,12 @@ async fn maintenance_commands_leave_the_schema_to_migrate() {
             !stderr.contains("secret"),
             "the password is not shown: {stderr}"
         );
+    }
+    // Neither the folder nor the other file named by mistake had its
+    // permissions changed.
+    for (path, mode) in [(&folder, 0o755), (&not_a_db, 0o644)] {
+        let now = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(now, mode, "{}: {now:o}", path.display());
     }
 }
 

@@ -363,6 +363,22 @@ fn schema_of(applied: &[i64], known: &[i64], other_tables: i64) -> Schema {
 /// existing one every user may read is closed to them (its group keeps
 /// what it had), with a warning, or only the warning when this process
 /// may not change it.
+/// An empty file (a database not set up yet) or one that starts as every
+/// SQLite database does.
+#[cfg(unix)]
+fn is_sqlite_file(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 16];
+    match std::fs::File::open(path) {
+        Ok(mut f) => match f.read(&mut head) {
+            Ok(0) => true,
+            Ok(n) => head[..n] == b"SQLite format 3\0"[..n] && n == 16,
+            Err(_) => false,
+        },
+        Err(_) => false,
+    }
+}
+
 fn keep_private(path: &Path) -> std::io::Result<()> {
     #[cfg(unix)]
     {
@@ -380,6 +396,11 @@ fn keep_private(path: &Path) -> std::io::Result<()> {
             let Ok(meta) = std::fs::metadata(&file) else {
                 continue;
             };
+            // Only a database's own files: a folder or another file named
+            // by mistake is left as it is (opening it then says what it is).
+            if !meta.is_file() || (suffix.is_empty() && !is_sqlite_file(&file)) {
+                continue;
+            }
             let mode = meta.permissions().mode();
             if mode & 0o007 != 0 {
                 let was = format!("{:o}", mode & 0o777);

@@ -115,7 +115,13 @@ const USER_COLUMNS: &[Column] = &[
         "Nguyễn Thị Lan",
     ),
     col("role", true, "vai trò", "role", "officer"),
-    col("branch_code", true, "mã chi nhánh", "branch code", "CN-TD"),
+    col(
+        "branch_code",
+        true,
+        "mã chi nhánh (để trống với quản trị viên)",
+        "branch code (empty for an admin)",
+        "CN-TD",
+    ),
     col(
         "phone",
         false,
@@ -357,11 +363,11 @@ const LOAN_COLUMNS: &[Column] = &[
 ];
 
 const CAMPAIGN_COLUMNS: &[Column] = &[
-    col("code", true, "mã chiến dịch", "campaign code", "TET-2027"),
+    col("code", true, "mã chương trình", "campaign code", "TET-2027"),
     col(
         "name",
         true,
-        "tên chiến dịch",
+        "tên chương trình",
         "campaign name",
         "Tết Sum vầy 2027",
     ),
@@ -408,7 +414,7 @@ const ALLOCATION_COLUMNS: &[Column] = &[
     col(
         "campaign_code",
         true,
-        "mã chiến dịch",
+        "mã chương trình",
         "campaign code",
         "TET-2027",
     ),

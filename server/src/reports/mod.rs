@@ -1320,7 +1320,12 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
         Cell::text(&who.code),
         Cell::text(&who.full_name),
         Cell::text(&who.cccd),
-        Cell::text(who.phone.clone().unwrap_or_default()),
+        Cell::text(
+            who.phone
+                .as_deref()
+                .map(sotay_core::domain::ids::format_phone)
+                .unwrap_or_default(),
+        ),
         Cell::text(s.names.branch(who.branch_id)),
         Cell::words(
             s.names.officer(who.officer_id),

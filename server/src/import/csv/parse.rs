@@ -419,7 +419,7 @@ fn loan(l: &mut Line<'_>, st: &mut FileState) -> Option<LoanRow> {
 }
 
 fn campaign(l: &mut Line<'_>, st: &mut FileState) -> Option<CampaignRow> {
-    let code = unique_code(l, st, "Mã chiến dịch", "Campaign code");
+    let code = unique_code(l, st, "Mã chương trình", "Campaign code");
     let name = l.required_text("name");
     let kind = l.choice("kind", CampaignKind::parse, &["gift", "welfare"]);
     let starts_on = l.date("starts_on");
