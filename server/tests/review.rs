@@ -1744,10 +1744,22 @@ async fn a_void_shows_what_it_cancels_and_cannot_be_excluded() {
 async fn an_officer_moves_branch_only_with_nothing_of_the_old_one_in_hand() {
     for backend in BACKENDS {
         let app = TestApp::start(backend).await;
-        let (sup, mut lan, _, l1) = lan_and_her_loan(&app).await;
+        let (sup, mut lan, snap, l1) = lan_and_her_loan(&app).await;
         let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
         let pay = repayment(&mut lan, &l1, 100_000, 1);
-        let (batch, _) = lan.upload(&app, vec![pay]).await;
+        let thu = snap
+            .workers
+            .iter()
+            .find(|w| w.full_name == "Đặng Thị Thu")
+            .unwrap()
+            .id;
+        let gift = lan.record(RecordBody::GiftHandout(GiftHandoutPayload {
+            campaign_id: snap.campaigns[0].id,
+            worker_id: thu,
+            acknowledged_name: "Đặng Thị Thu".into(),
+            signature_sha256: None,
+        }));
+        let (batch, _) = lan.upload(&app, vec![pay, gift]).await;
         // A second batch, rejected: its cash is still in her hands.
         let held = repayment(&mut lan, &l1, 40_000, 2);
         let (rejected, _) = lan.upload(&app, vec![held.clone()]).await;
@@ -1770,7 +1782,7 @@ async fn an_officer_moves_branch_only_with_nothing_of_the_old_one_in_hand() {
         assert!(
             said.contains("Cán bộ \"CB-TD-01\" chưa chuyển chi nhánh hay vai trò được")
                 && said.contains("2 người lao động của chi nhánh cũ")
-                && said.contains("1 bản ghi chờ duyệt")
+                && said.contains("2 bản ghi chờ duyệt")
                 && said.contains("1 khoản thu hay suất quà bị từ chối chưa xử lý"),
             "{body}"
         );
@@ -1876,6 +1888,38 @@ async fn an_officer_moves_branch_only_with_nothing_of_the_old_one_in_hand() {
             (listed(&mine), listed(&theirs)),
             (2, 0),
             "{backend:?}: {theirs}"
+        );
+        // Her gift counts in Thủ Đức's campaign progress, her allocation
+        // (she keeps it) in Bình Tân's, each under its own branch.
+        let her_row = |report: &Value| {
+            report["sheets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["key"] == "by_officer")
+                .and_then(|s| {
+                    s["rows"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .find(|r| r["officer_code"] == "CB-TD-01")
+                        .cloned()
+                })
+                .unwrap_or_else(|| panic!("her row: {report}"))
+        };
+        let (_, td_report) = app.get("/api/v1/reports/campaign-progress", &sup).await;
+        let row = her_row(&td_report);
+        assert_eq!(
+            (&row["branch"], &row["handed_out"], &row["allocation"]),
+            (&json!("Chi nhánh Thủ Đức"), &json!(1), &Value::Null),
+            "{backend:?}: {row}"
+        );
+        let (_, bt_report) = app.get("/api/v1/reports/campaign-progress", &bt).await;
+        let row = her_row(&bt_report);
+        assert_eq!(
+            (&row["branch"], &row["handed_out"], &row["allocation"]),
+            (&json!("Chi nhánh Bình Tân"), &json!(0), &json!(30)),
+            "{backend:?}: {row}"
         );
     }
 }

@@ -724,19 +724,21 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
     let officer_branch = |o: i64| names.users.get(&o).and_then(|u| u.2).unwrap_or(-1);
     let in_scope_officer =
         |o: i64| w.officer.is_none_or(|x| x == o) && in_scope_branch(officer_branch(o));
-    // (approved, pending) by campaign, branch and officer
+    // (approved, pending) by campaign and branch, and by campaign, branch
+    // and officer: an officer moved to another branch has a row in each,
+    // her gifts where they were given, her allocation where she is now.
     let mut by_branch: BTreeMap<(i64, i64), (i64, i64)> = BTreeMap::new();
-    let mut by_officer: BTreeMap<(i64, i64), (i64, i64)> = BTreeMap::new();
+    let mut by_officer: BTreeMap<(i64, i64, i64), (i64, i64)> = BTreeMap::new();
     let mut by_campaign: HashMap<i64, (i64, i64)> = HashMap::new();
     for g in &data.gifts {
-        for (map_key, map) in [
-            ((g.campaign_id, g.branch_id), &mut by_branch),
-            ((g.campaign_id, g.officer_id), &mut by_officer),
-        ] {
-            let e = map.entry(map_key).or_default();
-            e.0 += g.approved;
-            e.1 += g.pending;
-        }
+        let e = by_branch.entry((g.campaign_id, g.branch_id)).or_default();
+        e.0 += g.approved;
+        e.1 += g.pending;
+        let e = by_officer
+            .entry((g.campaign_id, g.branch_id, g.officer_id))
+            .or_default();
+        e.0 += g.approved;
+        e.1 += g.pending;
         let e = by_campaign.entry(g.campaign_id).or_default();
         e.0 += g.approved;
         e.1 += g.pending;
@@ -774,7 +776,7 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
     }
     for (k, o, _) in &data.officer_quotas {
         if in_scope_officer(*o) {
-            by_officer.entry((*k, *o)).or_default();
+            by_officer.entry((*k, officer_branch(*o), *o)).or_default();
         }
     }
     let campaign: HashMap<i64, &rows::CampaignRow> =
@@ -903,16 +905,20 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
         Text::new("Theo cán bộ", "By officer"),
         alloc_columns(true),
     );
-    for ((k, o), (approved, pending)) in &by_officer {
+    for ((k, b, o), (approved, pending)) in &by_officer {
         let Some(c) = campaign.get(k) else { continue };
         let mut row = vec![
             Cell::text(&c.name),
-            Cell::text(names.branch(officer_branch(*o))),
+            Cell::text(names.branch(*b)),
             Cell::text(names.officer_code(*o)),
             names.officer_cell(*o),
         ];
+        // Her allocation is where she works now.
+        let quota = (*b == officer_branch(*o))
+            .then(|| officer_quota.get(&(*k, *o)).copied())
+            .flatten();
         row.extend(tail(
-            officer_quota.get(&(*k, *o)).copied(),
+            quota,
             *approved,
             *pending,
             used.get(&(true, *k, *o)).copied().unwrap_or(0),
@@ -924,7 +930,7 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
     several(
         &mut officers.totals,
         4,
-        by_officer.keys().map(|(k, _)| *k).collect(),
+        by_officer.keys().map(|(k, _, _)| *k).collect(),
     );
     Ok(Report {
         name: "campaign-progress",
