@@ -3555,12 +3555,19 @@ async fn a_refused_welfare_grant_handed_out_is_paid_from_the_vault() {
     for backend in BACKENDS {
         let app = TestApp::start(backend).await;
         let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        // A grant of more than the vault holds: first refused for it.
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(1))
+            .await;
+        let grant_value = net(&ledger(&app, &sup).await, "vault").max(0) + 2_000_000;
         let (s, body) = app
             .post_csv(
                 "/api/v1/imports/campaigns",
                 &admin,
-                "code,name,kind,starts_on,ends_on,gift_value,target_count,eligibility,description\n\
-                 MAI-AM,Mái ấm Công đoàn,welfare,01/11/2026,31/12/2030,2000000,5,all,Hỗ trợ nhà ở\n",
+                &format!(
+                    "code,name,kind,starts_on,ends_on,gift_value,target_count,eligibility,description\n\
+                     MAI-AM,Mái ấm Công đoàn,welfare,01/11/2026,31/12/2030,{grant_value},5,all,Hỗ trợ nhà ở\n"
+                ),
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{body}");
@@ -3572,7 +3579,7 @@ async fn a_refused_welfare_grant_handed_out_is_paid_from_the_vault() {
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{body}");
-        let (sup, mut lan, snap, _) = lan_and_her_loan(&app).await;
+        let (_, mut lan, snap, _) = lan_and_her_loan(&app).await;
         let grant = snap
             .campaigns
             .iter()
@@ -3598,26 +3605,23 @@ async fn a_refused_welfare_grant_handed_out_is_paid_from_the_vault() {
             "{detail}"
         );
         let handed_out = json!({"note": "Đã trao thật, biên nhận số 12", "stock_out": true});
-        let before = ledger(&app, &sup).await;
-        let vault = net(&before, "vault");
-        if vault < 2_000_000 {
-            let (s, body) = settle(&app, &sup, &second, handed_out.clone()).await;
-            assert_eq!(
-                (s, body["code"].as_str()),
-                (StatusCode::CONFLICT, Some("vault_short")),
-                "{backend:?}: {body}"
-            );
-            let td = app.id_of("branches", "CN-TD").await;
-            let (s, body) = app
-                .post(
-                    "/api/v1/capital-receipts",
-                    &admin,
-                    &json!({"client_id": Uuid::now_v7(), "branch_id": td, "amount": "5000000",
-                            "received_on": "01/12/2026", "source": "Vốn chuyển về"}),
-                )
-                .await;
-            assert_eq!(s, StatusCode::OK, "{body}");
-        }
+        let (s, body) = settle(&app, &sup, &second, handed_out.clone()).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("vault_short")),
+            "{backend:?}: {body}"
+        );
+        let td = app.id_of("branches", "CN-TD").await;
+        let (s, body) = app
+            .post(
+                "/api/v1/capital-receipts",
+                &admin,
+                &json!({"client_id": Uuid::now_v7(), "branch_id": td,
+                        "amount": (grant_value + 1_000_000).to_string(),
+                        "received_on": "01/12/2026", "source": "Vốn chuyển về"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
         let before = ledger(&app, &sup).await;
         let (s, body) = settle(&app, &sup, &second, handed_out).await;
         assert_eq!(s, StatusCode::OK, "{backend:?}: {body}");
@@ -3628,9 +3632,17 @@ async fn a_refused_welfare_grant_handed_out_is_paid_from_the_vault() {
                 net(&after, "campaign_expense") - net(&before, "campaign_expense"),
                 net(&after, "gift_stock") - net(&before, "gift_stock"),
             ),
-            (2_000_000, 2_000_000, 0),
+            (grant_value, grant_value, 0),
             "{backend:?}"
         );
+        let (_, entries) = app.get("/api/v1/ledger/entries", &sup).await;
+        let posted = entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["id"] == body["entry_id"])
+            .unwrap_or_else(|| panic!("the settlement's entry {body} in {entries}"));
+        assert_eq!(posted["kind"], "welfare", "{posted}");
         assert!(app.db.ledger_balance_drift().await.unwrap().is_empty());
     }
 }

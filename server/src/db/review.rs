@@ -409,16 +409,17 @@ async fn stock_out_entry(
     }
     let memo = if welfare {
         format!(
-            "Chi khoản hỗ trợ \"{name}\" đã trao cho {} (bản ghi bị từ chối, không ghi sổ): {note}",
+            "Chi khoản hỗ trợ \"{name}\" đã trao cho {} (bản ghi bị từ chối khi đồng bộ, trao thật): {note}",
             worker.unwrap_or_default()
         )
     } else {
         format!(
-            "Ghi giảm kho 1 suất quà \"{name}\" đã trao cho {} (bản ghi bị từ chối, không ghi sổ): {note}",
+            "Ghi giảm kho 1 suất quà \"{name}\" đã trao cho {} (bản ghi bị từ chối khi đồng bộ, trao thật): {note}",
             worker.unwrap_or_default()
         )
     };
-    let e = poster.plan(EntryKind::Gift, branch_id, memo, lines);
+    let kind = if welfare { EntryKind::Welfare } else { EntryKind::Gift };
+    let e = poster.plan(kind, branch_id, memo, lines);
     e.officer_id = Some(officer);
     let entry_id = e.id;
     poster.write(c, now).await?;

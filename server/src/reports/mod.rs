@@ -1275,8 +1275,8 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
         let state = match g.state.as_str() {
             "approved" => ("Đã duyệt", "Approved"),
             "handed_out" => (
-                "Đã trao thật (ghi giảm kho)",
-                "Handed out for real (taken off the stock)",
+                "Đã trao thật (ghi sổ khi xử lý bản ghi bị từ chối)",
+                "Handed out for real (booked when its refused record was settled)",
             ),
             "pending" => ("Chờ duyệt", "Pending"),
             "reversed" => ("Đã đảo", "Reversed"),
