@@ -933,6 +933,14 @@ fn login_adopts_the_servers_device_code_before_any_receipt_and_refuses_it_after(
         e => panic!("{e:?}"),
     }
     assert_eq!(book.device().unwrap().device_code, "A7K2");
+    // The session from before is dropped: it would upload under the code
+    // the server now knows the phone by, and every receipt be refused.
+    assert!(
+        !book.session().unwrap().is_some_and(|s| s.signed_in),
+        "{:?}",
+        book.session()
+    );
+    assert!(book.sync(None).is_err());
 }
 
 /// xorshift64*: a reproducible stream of numbers for the cut points.

@@ -161,10 +161,22 @@ pub async fn load_secret(
     // fingerprint (never the secret): instances of one database that sign
     // with different secrets refuse each other's tokens, so a start that
     // would do so says it.
+    // `db` when the last start signed with the secret kept in the database.
     const FINGERPRINT: &str = "jwt_secret_env_fingerprint";
+    const FROM_DB: &str = "db";
     let known = db.setting(FINGERPRINT).await?;
     if let Some(s) = from_env.filter(|s| !s.is_empty()) {
         let mine = sha256_hex(&format!("sotay-jwt-fingerprint:{s}"))[..16].to_string();
+        if known.as_deref() == Some(FROM_DB) {
+            db.set_setting(FINGERPRINT, &mine).await?;
+            return Ok((
+                s.as_bytes().to_vec(),
+                Some(
+                    "SOTAY_JWT_SECRET được đặt, nhưng máy chủ trước đó trên cơ sở dữ liệu này ký bằng khoá lưu trong cơ sở dữ liệu: nếu nó còn chạy, hai bên từ chối mã truy cập của nhau — đặt cùng một SOTAY_JWT_SECRET cho mọi máy chủ / \
+                     SOTAY_JWT_SECRET is set, but the last instance on this database signed with the secret kept in the database: if it still runs, each refuses the other's tokens — give every instance the same SOTAY_JWT_SECRET",
+                ),
+            ));
+        }
         let warning = known.as_deref().is_some_and(|k| k != mine).then_some(
             "SOTAY_JWT_SECRET khác với lần khởi động trước trên cơ sở dữ liệu này: nếu một máy chủ khác còn chạy với khoá cũ, hai bên từ chối mã truy cập của nhau — đặt cùng một SOTAY_JWT_SECRET cho mọi máy chủ / \
              SOTAY_JWT_SECRET differs from the last start on this database: if another instance still runs with the old one, each refuses the other's tokens — give every instance the same SOTAY_JWT_SECRET",
@@ -172,10 +184,13 @@ pub async fn load_secret(
         db.set_setting(FINGERPRINT, &mine).await?;
         return Ok((s.as_bytes().to_vec(), warning));
     }
-    let warning = known.is_some().then_some(
+    let warning = known.as_deref().is_some_and(|k| k != FROM_DB).then_some(
         "SOTAY_JWT_SECRET chưa đặt, nhưng máy chủ trước đó trên cơ sở dữ liệu này đã dùng nó: máy chủ này ký bằng khoá lưu trong cơ sở dữ liệu, nên hai bên từ chối mã truy cập của nhau — đặt cùng một SOTAY_JWT_SECRET cho mọi máy chủ / \
          SOTAY_JWT_SECRET is not set, but an earlier instance on this database used one: this one signs with the secret kept in the database, so each refuses the other's tokens — give every instance the same SOTAY_JWT_SECRET",
     );
+    if known.as_deref() != Some(FROM_DB) {
+        db.set_setting(FINGERPRINT, FROM_DB).await?;
+    }
     let fresh = random_token(48);
     db.set_setting_once("jwt_secret", &fresh).await?;
     let stored = db.setting("jwt_secret").await?.ok_or(DbError::NotFound)?;
@@ -609,6 +624,12 @@ pub async fn login(
     let device_id = req.device_id.clone();
     let refresh = random_token(32);
     let family = uuid::Uuid::now_v7().to_string();
+    let asked_code = req
+        .device_code
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or_default()
+        .to_string();
     let device: DeviceRow = with_tx!(db, q, tx => async {
         q::throttle_clear(&mut tx, &username).await?;
         let device = match q::device_get(&mut tx, &device_id).await? {
@@ -648,7 +669,14 @@ pub async fn login(
             object_id: device_id.clone(),
             device_id: Some(device_id.clone()),
             ip: ip.clone(),
-            detail: serde_json::json!({ "device_name": device_name }),
+            // A code the phone asked to keep (it printed receipts with it
+            // before the server's data was restored), whether kept.
+            detail: if asked_code.is_empty() {
+                serde_json::json!({ "device_name": device_name })
+            } else {
+                serde_json::json!({ "device_name": device_name, "device_code": device.code,
+                                    "asked_code": asked_code })
+            },
         }, now).await?;
         Ok::<_, DbError>(device)
     }.await)

@@ -1060,7 +1060,15 @@ async fn a_start_with_another_signing_secret_is_warned_of() {
             warning.is_some_and(|w| w.contains("SOTAY_JWT_SECRET is not set")),
             "{backend:?}: {warning:?}"
         );
+        // Said once: the next start the same way is quiet.
+        let (_, warning) = load_secret(&app.db, None).await.unwrap();
+        assert_eq!(warning, None);
         let (_, warning) = load_secret(&app.db, Some(b)).await.unwrap();
+        assert!(
+            warning.is_some_and(|w| w.contains("signed with the secret kept in the database")),
+            "{backend:?}: {warning:?}"
+        );
+        let (_, warning) = load_secret(&app.db, Some(a)).await.unwrap();
         assert!(
             warning.is_some_and(|w| w.contains("differs from the last start")),
             "{backend:?}: {warning:?}"

@@ -312,8 +312,25 @@ impl<'a> SyncClient<'a> {
             return Err(remote(class, r.status, &problem(&r)));
         }
         let t: TokenResponse = parse("login", &r.body)?;
-        self.store
-            .save_login(&base, username.trim(), device_name.trim(), &t)?;
+        if let Err(e) = self
+            .store
+            .save_login(&base, username.trim(), device_name.trim(), &t)
+        {
+            // The server knows this phone by another receipt code now: a
+            // session kept from before would upload under it, and every
+            // receipt would be refused as another device's. Signed out
+            // instead; what the book holds stays.
+            if matches!(
+                e,
+                Error::Conflict {
+                    code: "device_code_mismatch",
+                    ..
+                }
+            ) {
+                self.store.sign_out()?;
+            }
+            return Err(e);
+        }
         self.store.session()?.ok_or_else(not_signed_in)
     }
 

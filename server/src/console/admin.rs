@@ -937,6 +937,8 @@ fn detail_key_vi(key: &str) -> Option<&'static str> {
         "bytes" => "dung lượng (byte)",
         "column" => "cột",
         "device_name" => "tên thiết bị",
+        "device_code" => "mã thiết bị",
+        "asked_code" => "mã máy xin giữ",
         "device_revoked" => "thiết bị đã thu hồi",
         "device_user" => "người dùng thiết bị",
         "disbursement_entry" => "bút toán giải ngân",
