@@ -871,8 +871,11 @@ impl Store {
                         " Khoản thừa/thiếu quỹ đã được thanh toán hết với chi nhánh.".to_string()
                     }
                 });
-                // A write-off is the fund's decision, not the officer's
-                // payment: say it, so "settled" is not read as paid.
+            }
+            // A write-off is the fund's decision, not the officer's
+            // payment: said with the balance, and on a day with cash
+            // counted, so "settled" is not read as paid.
+            if cash_short != day_short || !cash_counts.is_empty() {
                 if short_written_off > 0 {
                     money_text.push_str(&format!(
                         " Trong các khoản thiếu quỹ, quỹ đã chịu {} theo quyết định xử lý: cán bộ không phải nộp số này.",

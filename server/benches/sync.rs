@@ -800,8 +800,10 @@ macro_rules! insert_chunks {
                 }
             }
             let mut qb = sqlx::QueryBuilder::<$db>::new(
-                "INSERT INTO sync_batches (batch_id, device_id, officer_id, body_hash, records, response, received_at) ",
+                "INSERT INTO sync_batches (batch_id, device_id, officer_id, body_hash, records, response, received_at, branch_id) ",
             );
+            // The batch's branch column and its index, as the upload writes
+            // them (no branch: the raw side skips the key's check).
             qb.push_values(&batches, |mut b, r| {
                 b.push_bind(r.batch_id)
                     .push_bind(r.device_id.as_str())
@@ -809,7 +811,8 @@ macro_rules! insert_chunks {
                     .push_bind(r.body_hash.as_str())
                     .push_bind(chunk.iter().filter(|x| x.batch_id == r.batch_id).count() as i64)
                     .push_bind("")
-                    .push_bind(now);
+                    .push_bind(now)
+                    .push_bind(Option::<i64>::None);
             });
             qb.build().execute(&mut *tx).await.expect("batch rows");
             // At most 1,000 rows a statement (SQLite takes 32,766

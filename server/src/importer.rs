@@ -119,9 +119,33 @@ async fn import_checked(
             }
         }
         // Cut to the cap keeping the rows that did not read (found first),
-        // then ordered by file and line.
-        errors.truncate(crate::import::csv::MAX_ERRORS);
+        // then ordered by file and line; what was left out is said last.
+        let too_many =
+            |e: &crate::import::rows::RowError| e.message_vi.starts_with("Quá nhiều lỗi");
+        let (notices, mut errors): (Vec<_>, Vec<_>) = errors.into_iter().partition(too_many);
+        let cap = crate::import::csv::MAX_ERRORS;
+        let more = errors.len().saturating_sub(cap);
+        errors.truncate(cap);
         errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        if more > 0 || (errors.len() == cap && !notices.is_empty()) {
+            // Each stage stops at the cap: what is left out is at least this.
+            let more = more.max(1);
+            let last = errors
+                .last()
+                .map(|e| (e.file.clone(), e.line))
+                .unwrap_or_default();
+            errors.push(crate::import::rows::RowError {
+                file: last.0,
+                line: last.1,
+                column: String::new(),
+                message_vi: format!("Quá nhiều lỗi: còn lỗi khác không được liệt kê (ít nhất {more}); hãy sửa các lỗi trên rồi nhập lại"),
+                message_en: format!("too many errors: others are not listed (at least {more}); fix the errors above and import again"),
+                refers_to: None,
+            });
+        } else {
+            // Reading stopped early in a file: that is said as it was.
+            errors.extend(notices);
+        }
         return Err(AppError::import_rejected(errors));
     }
     let meta = ImportMeta {

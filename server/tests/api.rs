@@ -822,6 +822,14 @@ async fn a_bad_row_refuses_the_whole_file_with_its_line() {
         assert_eq!(errors.len(), 201, "{body}");
         let last = errors[200]["message"].as_str().unwrap();
         assert!(last.contains("còn 5 lỗi nữa sau dòng 201"), "{last}");
+        // With a value that does not read among them, the same.
+        let csv = csv.replacen(",5000000,", ",5.000.000,", 1);
+        let (s, body) = app.post_csv("/api/v1/imports/loans", &admin, &csv).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        let errors = body["errors"].as_array().unwrap();
+        assert_eq!(errors.len(), 201, "{body}");
+        let last = errors[200]["message"].as_str().unwrap();
+        assert!(last.contains("còn lỗi khác không được liệt kê"), "{last}");
 
         // A good file goes in, and again changes nothing.
         let good = "code,full_name,cccd,phone,date_of_birth,gender,union_member,employer,industrial_zone,boarding_house_code,room,hardship,hardship_note,officer_code\n\

@@ -222,7 +222,7 @@ pub struct SettleRequest {
 }
 
 /// Marks a repayment or gift refused at upload as settled outside the
-/// books (supervisors of the officer's branch, admins): it leaves the
+/// books (supervisors of the batch's branch, admins): it leaves the
 /// queue's list of refused records, and the batch shows what was done.
 #[utoipa::path(post, path = "/api/v1/records/{id}/settle", params(("id" = Uuid, Path, description = "the record's client id")), request_body = SettleRequest, security(("bearer" = [])), responses(
     (status = 200, body = RefusedSettlement), (status = 403, body = Problem), (status = 404, body = Problem),

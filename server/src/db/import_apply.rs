@@ -1147,21 +1147,24 @@ async fn insert_installments(c: &mut Conn, rows: &[(i64, InstallmentState)]) -> 
     Ok(())
 }
 
-/// What a campaign already has on the books: packages received, gifts
-/// recorded (waiting, approved or kept in quarantine), stock-outs; and the
-/// first and last gift's time.
+/// What a campaign already has on the books: packages received, anything
+/// posted to its accounts, gifts recorded (refused ones too: settled as
+/// handed out later, they post at the campaign's value); and the first and
+/// last gift's time of those that stand (waiting, approved, in quarantine).
 #[derive(sqlx::FromRow)]
 struct CampaignHistory {
-    received: i64,
-    posted: i64,
+    received: bool,
+    posted: bool,
+    recorded: bool,
     first_gift: Option<DateTime<Utc>>,
     last_gift: Option<DateTime<Utc>>,
 }
 
 async fn campaign_history(c: &mut Conn, id: i64) -> DbResult<CampaignHistory> {
     Ok(sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM campaign_receipts WHERE campaign_id = $1) AS received,
-             (SELECT COUNT(*) FROM journal_lines WHERE campaign_id = $1) AS posted,
+        "SELECT EXISTS (SELECT 1 FROM campaign_receipts WHERE campaign_id = $1) AS received,
+             EXISTS (SELECT 1 FROM account_balances WHERE campaign_id = $1 AND (debit > 0 OR credit > 0)) AS posted,
+             EXISTS (SELECT 1 FROM sync_records WHERE campaign_id = $1) AS recorded,
              (SELECT MIN(recorded_at) FROM sync_records
               WHERE campaign_id = $1 AND kind = 'gift_handout' AND status IN ('accepted', 'quarantined')) AS first_gift,
              (SELECT MAX(recorded_at) FROM sync_records
@@ -1180,7 +1183,7 @@ fn campaign_change_refused(old: &Campaign, r: &CampaignRow, h: &CampaignHistory)
     use sotay_core::domain::money::format_vnd;
     use sotay_core::domain::time::{format_date, local_date};
     let mut out = Vec::new();
-    let booked = h.received > 0 || h.posted > 0 || h.first_gift.is_some();
+    let booked = h.received || h.posted || h.recorded;
     let fix_vi = "nếu cần giá trị hay loại khác, tạo một chương trình mới với mã mới";
     let fix_en = "for another value or kind, create a new campaign under a new code";
     if booked && old.gift_value != r.gift_value {

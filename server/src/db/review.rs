@@ -183,7 +183,7 @@ pub async fn refused_handovers(
     .await?)
 }
 
-/// Whether a refused record of an officer of `branch` (any for `None`) was
+/// Whether a refused record of a batch of `branch` (any for `None`) was
 /// settled already: by whom, when, and how.
 pub async fn refused_settled(
     c: &mut Conn,
@@ -205,9 +205,9 @@ pub async fn refused_settled(
 
 /// Marks the cash or package of a record refused at upload as settled
 /// outside the books, with what was done: once, by a supervisor of the
-/// officer's branch or an admin, audited. `stock_out`: a gift package that
-/// was handed out for real; the branch's stock of the campaign goes down by
-/// it (a campaign expense), as the approval of its record would have done.
+/// batch's branch or an admin, audited. `stock_out`: a gift handed out for
+/// real; a package comes off the branch's stock, a welfare grant out of its
+/// vault (a campaign expense), as the approval of its record would have done.
 pub async fn settle_refused(
     c: &mut Conn,
     who: &rv::Reviewer,
