@@ -728,7 +728,7 @@ impl Store {
                 }
             };
             let mut hand_over = if parts.is_empty() {
-                "tiền mặt phải nộp chi nhánh".to_string()
+                format!("tiền mặt phải nộp chi nhánh {}", format_vnd(to_hand_over))
             } else {
                 parts.push(left(to_hand_over, "tiền mặt "));
                 parts.join("; ")

@@ -101,7 +101,10 @@ fn an_officer_records_a_day_from_the_terminal() {
     assert!(!out.contains("cũ hơn"), "{out}");
 
     let out = stdout(&run(&db, &["summary", "--day", "20/11/2026"]));
-    assert!(out.contains("thu 500.000 ₫ (1 phiếu)"), "{out}");
+    assert!(
+        out.contains("thu 500.000 ₫ (1 phiếu) — tiền mặt phải nộp chi nhánh 500.000 ₫"),
+        "{out}"
+    );
 
     // A gift by the campaign's name and the worker's; a name that finds
     // two workers is refused, naming them.
