@@ -1054,3 +1054,53 @@ async fn the_bundled_sqlite_gives_each_connection_its_own_cache() {
          (is LIBSQLITE3_FLAGS from .cargo/config.toml overridden?): {options:?}"
     );
 }
+
+/// Upgrading to 0039 gives each stored batch the branch it was collected
+/// for: a batch of visits (no entry posted) of an officer who moved to
+/// another branch since stays with her old branch, found by its workers.
+#[tokio::test]
+async fn upgrading_keeps_a_moved_officers_batches_with_their_branch() {
+    for backend in BACKENDS {
+        let keep = sotay_tests::fresh_database(backend).await;
+        let old = schema_before(&keep.url, backend, 39).await;
+        import_fixture_for_an_old_schema(&old).await;
+        let officer: i64 = scalar(&old, "SELECT id FROM users WHERE username = 'canbo.lan'").await;
+        let worker: i64 = scalar(&old, "SELECT id FROM workers WHERE code = 'W-001'").await;
+        let td: i64 = scalar(&old, "SELECT id FROM branches WHERE code = 'CN-TD'").await;
+        let bt: i64 = scalar(&old, "SELECT id FROM branches WHERE code = 'CN-BT'").await;
+        let (batch, record) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+        let uuid_literal = |u: uuid::Uuid| match backend {
+            common::Backend::Sqlite => format!("X'{}'", u.simple()),
+            common::Backend::Postgres => format!("'{u}'"),
+        };
+        let (b, r) = (uuid_literal(batch), uuid_literal(record));
+        let device = uuid::Uuid::now_v7();
+        for sql in [
+            format!(
+                "INSERT INTO devices (id, user_id, name, code, created_at, last_seen_at)
+                 VALUES ('{device}', {officer}, 'model', 'MDL2', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z')"
+            ),
+            format!(
+                "INSERT INTO sync_batches (batch_id, device_id, officer_id, body_hash, records, response, received_at)
+                 VALUES ({b}, '{device}', {officer}, 'h', 1, '', '2026-11-01T00:00:00Z')"
+            ),
+            format!(
+                "INSERT INTO sync_records (client_id, batch_id, device_id, officer_id, device_seq, kind, recorded_at,
+                     received_at, body, body_hash, status, worker_id)
+                 VALUES ({r}, {b}, '{device}', {officer}, 1, 'visit', '2026-11-01T00:00:00Z',
+                     '2026-11-01T00:00:00Z', '{{}}', 'h', 'accepted', {worker})"
+            ),
+            // She moved to Bình Tân since (her workers given to another).
+            format!("UPDATE users SET branch_id = {bt} WHERE id = {officer}"),
+        ] {
+            exec(&old, &sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        }
+        old.close().await;
+        let db = Db::connect(&keep.url).await.expect("the upgrade");
+        assert_eq!(
+            scalar(&db, "SELECT branch_id FROM sync_batches").await,
+            td,
+            "{backend:?}: the batch stays with Thủ Đức"
+        );
+    }
+}
