@@ -506,7 +506,11 @@ fn refused_cells(lang: Lang, r: &RefusedRecord, settle: Option<(&str, &str)>) ->
                     @let field = format!("settle-{}", r.record_id);
                     label.visually-hidden for=(field) { (lang.t("Đã xử lý thế nào", "How it was settled")) }
                     input type="text" id=(field) name="note" required maxlength="200"
-                        placeholder=(lang.t("Đã trả lại người vay / thu tại quầy…", "Given back / taken at the counter…"));
+                        placeholder=(if r.kind == "gift_handout" {
+                            lang.t("Đã thu hồi về kho / đã trao thật, biên nhận…", "Taken back to the stock / handed out for real, receipt…")
+                        } else {
+                            lang.t("Đã trả lại người vay / thu tại quầy…", "Given back / taken at the counter…")
+                        });
                     " "
                     @if r.kind == "gift_handout" {
                         @let stock = format!("stock-out-{}", r.record_id);
