@@ -760,23 +760,19 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
         );
         assert!(row_of(rows(&theirs, "by_branch"), "branch", "Chi nhánh Thủ Đức").is_none());
         // With a second campaign, allocations of both do not add up.
-        let (s, body) = app
-            .post_csv(
-                "/api/v1/imports/campaigns",
-                &admin,
-                "code,name,kind,starts_on,ends_on,gift_value,target_count,eligibility,description\n\
+        app.import_ok(
+            &admin,
+            "campaigns",
+            "code,name,kind,starts_on,ends_on,gift_value,target_count,eligibility,description\n\
                  MAI-AM,Mái ấm Công đoàn,welfare,01/11/2026,31/12/2030,50000000,5,hardship,Hỗ trợ nhà ở\n",
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{body}");
-        let (s, body) = app
-            .post_csv(
-                "/api/v1/imports/campaign_allocations",
-                &admin,
-                "campaign_code,branch_code,officer_code,quota\nMAI-AM,CN-TD,,3\nMAI-AM,CN-TD,CB-TD-01,2\n",
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{body}");
+        )
+        .await;
+        app.import_ok(
+            &admin,
+            "campaign_allocations",
+            "campaign_code,branch_code,officer_code,quota\nMAI-AM,CN-TD,,3\nMAI-AM,CN-TD,CB-TD-01,2\n",
+        )
+        .await;
         let (_, both) = app.get("/api/v1/reports/campaign-progress", &sup).await;
         for (sheet, rows_expected) in [("by_branch", 2), ("by_officer", 2)] {
             assert_eq!(rows(&both, sheet).len(), rows_expected, "{both}");

@@ -3308,15 +3308,13 @@ async fn a_gift_rejected_with_its_batch_does_not_use_the_allocation_on_review() 
         let app = TestApp::start(backend).await;
         let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
         let (sup, mut lan, _, _) = lan_and_her_loan(&app).await;
-        let (s, body) = app
-            .post_csv(
-                "/api/v1/imports/campaigns",
-                &admin,
-                "code,name,kind,starts_on,ends_on,gift_value,target_count,eligibility,description\n\
+        app.import_ok(
+            &admin,
+            "campaigns",
+            "code,name,kind,starts_on,ends_on,gift_value,target_count,eligibility,description\n\
                  QUA-2027,Quà Tháng Công nhân 2027,gift,01/11/2026,31/12/2030,300000,2,all,Quà\n",
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{body}");
+        )
+        .await;
         let (s, body) = app
             .post_csv(
                 "/api/v1/imports/campaign-allocations",
@@ -3385,20 +3383,18 @@ async fn an_import_leaves_a_booked_campaign_and_a_loan_as_booked() {
             format!("{header}TET-2027,{name},{kind},{starts},{ends},{value},100,union_members,Quà Tết cho đoàn viên\n")
         };
         // Before anything is booked, the value may still be put right.
-        let (s, body) = app
-            .post_csv(
-                "/api/v1/imports/campaigns",
-                &admin,
-                &tet(
-                    "Tết Sum vầy 2027",
-                    "gift",
-                    "01/11/2026",
-                    "31/12/2030",
-                    "450000",
-                ),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{backend:?}: {body}");
+        app.import_ok(
+            &admin,
+            "campaigns",
+            &tet(
+                "Tết Sum vầy 2027",
+                "gift",
+                "01/11/2026",
+                "31/12/2030",
+                "450000",
+            ),
+        )
+        .await;
 
         let thu = snap
             .workers
@@ -3560,25 +3556,21 @@ async fn a_refused_welfare_grant_handed_out_is_paid_from_the_vault() {
             .token("giamsat.td", "super-pass-1", &common::device(1))
             .await;
         let grant_value = net(&ledger(&app, &sup).await, "vault").max(0) + 2_000_000;
-        let (s, body) = app
-            .post_csv(
-                "/api/v1/imports/campaigns",
-                &admin,
-                &format!(
+        app.import_ok(
+            &admin,
+            "campaigns",
+            &format!(
                     "code,name,kind,starts_on,ends_on,gift_value,target_count,eligibility,description\n\
                      MAI-AM,Mái ấm Công đoàn,welfare,01/11/2026,31/12/2030,{grant_value},5,all,Hỗ trợ nhà ở\n"
                 ),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{body}");
-        let (s, body) = app
-            .post_csv(
-                "/api/v1/imports/campaign_allocations",
-                &admin,
-                "campaign_code,branch_code,officer_code,quota\nMAI-AM,CN-TD,,5\nMAI-AM,CN-TD,CB-TD-01,1\n",
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{body}");
+        )
+        .await;
+        app.import_ok(
+            &admin,
+            "campaign_allocations",
+            "campaign_code,branch_code,officer_code,quota\nMAI-AM,CN-TD,,5\nMAI-AM,CN-TD,CB-TD-01,1\n",
+        )
+        .await;
         let (_, mut lan, snap, _) = lan_and_her_loan(&app).await;
         let grant = snap
             .campaigns

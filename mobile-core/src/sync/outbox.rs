@@ -123,17 +123,7 @@ impl Store {
     /// taken before this phone first signed in no longer knows it).
     pub(crate) fn printed_code(&self) -> Result<Option<String>> {
         let code = self.device().device_code;
-        self.read(|c| {
-            let receipts: i64 = c
-                .query_row(
-                    "SELECT value FROM counters WHERE name = 'receipt_seq'",
-                    [],
-                    |r| r.get(0),
-                )
-                .optional()?
-                .unwrap_or(0);
-            Ok((receipts > 0 && is_device_code(&code)).then_some(code))
-        })
+        self.read(|c| Ok((receipts_printed(c)? > 0 && is_device_code(&code)).then_some(code)))
     }
 
     pub(crate) fn tokens(&self) -> Result<Option<Tokens>> {
@@ -190,14 +180,7 @@ impl Store {
             let mut code = current.clone();
             if let Some(assigned) = assigned {
                 if assigned != current {
-                    let receipts: i64 = tx
-                        .query_row(
-                            "SELECT value FROM counters WHERE name = 'receipt_seq'",
-                            [],
-                            |r| r.get(0),
-                        )
-                        .optional()?
-                        .unwrap_or(0);
+                    let receipts = receipts_printed(tx)?;
                     if receipts > 0 {
                         return Err(Error::conflict(
                             "device_code_mismatch",
@@ -609,6 +592,17 @@ impl Store {
             Ok((records + signatures) as u32)
         })
     }
+}
+
+/// How many receipts this book printed.
+fn receipts_printed(c: &Connection) -> Result<i64> {
+    Ok(c.query_row(
+        "SELECT value FROM counters WHERE name = 'receipt_seq'",
+        [],
+        |r| r.get(0),
+    )
+    .optional()?
+    .unwrap_or(0))
 }
 
 fn insert_batch(

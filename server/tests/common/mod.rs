@@ -250,6 +250,16 @@ impl TestApp {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    /// Imports `csv` as a file of `kind` (`campaigns`, `users`...), which
+    /// must go in; its report.
+    pub async fn import_ok(&self, token: &str, kind: &str, csv: &str) -> Value {
+        let (s, body) = self
+            .post_csv(&format!("/api/v1/imports/{kind}"), token, csv)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{:?}: {body}", self.backend);
+        body
+    }
+
     pub async fn post_csv(&self, path: &str, token: &str, csv: &str) -> (StatusCode, Value) {
         let resp = self
             .http
