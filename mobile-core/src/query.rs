@@ -606,10 +606,28 @@ impl Store {
             let open_all = taken_back(None, true)?;
             let open_day = taken_back(Some(&d), true)?;
             let netted_day = taken_back(Some(&d), false)?;
-            let in_hand = in_hand - open_all;
+            // Receipts approved before the server's data was restored, sent
+            // again and waiting for review once more: handed over then.
+            let handed_before = |day: Option<&str>| -> Result<i64> {
+                Ok(c.query_row(
+                    &format!(
+                        "SELECT coalesce(sum(r.amount), 0) FROM repayments r
+                         JOIN approved_before_restore a ON a.client_id = r.client_id
+                         JOIN outbox o ON o.client_id = r.client_id
+                         JOIN record_states s ON s.client_id = r.client_id
+                         WHERE s.state NOT IN ('rejected', 'approved', 'reversed')
+                           AND (?1 IS NULL OR o.local_day = ?1) AND r.client_id NOT IN ({VOIDED})"
+                    ),
+                    [day],
+                    |r| r.get(0),
+                )?)
+            };
+            let handed_before_day = handed_before(Some(&d))?;
+            let in_hand = in_hand - open_all - handed_before(None)?;
             let kept_back = open_day + netted_day;
             let approved_cash = approved_cash - netted_day;
-            let to_hand_over = cash - refused_cash - approved_cash - kept_back;
+            let to_hand_over =
+                cash - refused_cash - approved_cash - kept_back - handed_before_day;
             let count = |kind: &str| -> Result<u32> {
                 Ok(c.query_row(
                     &format!(
@@ -716,6 +734,12 @@ impl Store {
                 parts.push(format!(
                     "{} đã nộp trong các lô được duyệt",
                     format_vnd(approved_cash)
+                ));
+            }
+            if handed_before_day > 0 {
+                parts.push(format!(
+                    "{} đã nộp khi được duyệt trước lúc dữ liệu máy chủ được khôi phục (nay chờ duyệt lại, không nộp lại)",
+                    format_vnd(handed_before_day)
                 ));
             }
             // What is left to hand over; below zero, the reversals took back
@@ -913,6 +937,7 @@ impl Store {
                 cash_refused_settled: dong(refused_settled),
                 cash_refused_open: dong(refused_open_all),
                 cash_approved: dong(approved_cash),
+                cash_approved_before_restore: dong(handed_before_day),
                 cash_taken_back: dong(kept_back),
                 cash_to_hand_over: dong(to_hand_over),
                 cash_in_hand: dong(in_hand),

@@ -388,8 +388,13 @@ pub struct DailySummary {
     /// borrower, or in the vault already when an amount typed wrong is
     /// entered again), as the server nets them.
     pub cash_taken_back: Decimal,
-    /// `cash_collected` less `cash_refused`, `cash_approved` and
-    /// `cash_taken_back`: what is still to hand over.
+    /// Of the day's repayments, those approved before the server's data
+    /// was restored from an older backup, sent again and waiting for
+    /// review once more: handed over at that approval, not again.
+    pub cash_approved_before_restore: Decimal,
+    /// `cash_collected` less `cash_refused`, `cash_approved`,
+    /// `cash_taken_back` and `cash_approved_before_restore`: what is still
+    /// to hand over.
     pub cash_to_hand_over: Decimal,
     /// The same over every day on this phone: all the cash still to hand
     /// over (a day's figure is its part).

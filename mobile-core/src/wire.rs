@@ -467,6 +467,11 @@ pub struct UploadBatch {
     pub batch_id: Uuid,
     pub device_id: Uuid,
     pub records: Vec<UploadRecord>,
+    /// Of `records`, those a supervisor had approved before the server's
+    /// data was restored from an older backup (the phone sends them again):
+    /// their cash went into the vault then, which the review must know.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approved_before: Vec<Uuid>,
 }
 
 /// What the server did with one uploaded record.

@@ -181,6 +181,13 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
     // What other records say of this one matters until it is decided. (A
     // request in the same batch is decided with it.)
     let undecided = r.decision.is_none();
+    if undecided && r.kind == "repayment" && ctx.approved_before.contains(&r.client_id) {
+        out.push(anomaly(
+            "approved_before_restore",
+            "Bản ghi này đã được duyệt trước khi dữ liệu máy chủ được khôi phục từ bản sao lưu (điện thoại gửi lại): tiền của nó đã vào quỹ khi duyệt lần trước — khi đếm tiền, tính là đã nhận, cán bộ không nộp lại".into(),
+            "this record was approved before the server's data was restored from a backup (the phone sent it again): its cash went into the vault at that approval — count it as received; the officer does not hand it over again".into(),
+        ));
+    }
     if let Some((batch, at)) = ctx
         .reversal_asked
         .get(&r.client_id)

@@ -324,6 +324,7 @@ impl Model {
             batch_id: Uuid::now_v7(),
             device_id: self.fx.device,
             records: std::mem::take(&mut self.outbox),
+            approved_before: Vec::new(),
         };
         let response = db
             .upload(

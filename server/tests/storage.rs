@@ -763,6 +763,7 @@ async fn the_sqlite_sync_keys_rebuild_keeps_records_and_triggers() {
         batch_id: uuid::Uuid::now_v7(),
         device_id: device,
         records,
+        approved_before: Vec::new(),
     };
     let who = sotay_server::db::Uploader {
         officer_id: officer,
@@ -907,6 +908,7 @@ async fn stored_records_refer_to_what_exists() {
                     location: None,
                 }),
             }],
+            approved_before: Vec::new(),
         };
         let who = sotay_server::db::Uploader {
             officer_id: officer,

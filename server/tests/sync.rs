@@ -85,6 +85,7 @@ async fn upload(
         batch_id,
         device_id: p.device,
         records,
+        approved_before: Vec::new(),
     };
     app.post(
         "/api/v1/sync/batches",
@@ -456,6 +457,7 @@ async fn the_server_rechecks_every_rule() {
             batch_id: Uuid::now_v7(),
             device_id: lan2.device,
             records: vec![],
+            approved_before: Vec::new(),
         };
         let (s, _) = app
             .post(

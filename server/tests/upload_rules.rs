@@ -164,6 +164,7 @@ async fn results(app: &TestApp, p: &Phone, records: &[&UploadRecord]) -> Vec<Upl
         batch_id: Uuid::now_v7(),
         device_id: p.device,
         records: records.iter().map(|r| (*r).clone()).collect(),
+        approved_before: Vec::new(),
     };
     let (s, body) = app
         .post(
@@ -819,6 +820,7 @@ async fn batches_stored_together_are_judged_one_after_the_other() {
             batch_id: Uuid::now_v7(),
             device_id: device,
             records,
+            approved_before: Vec::new(),
         };
         let pay = p.pay(l1, w1, 50_000);
         let gift = p.gift(tet, w1);
@@ -965,6 +967,7 @@ async fn officers_stored_together_are_judged_as_if_alone() {
             batch_id: Uuid::now_v7(),
             device_id: device,
             records,
+            approved_before: Vec::new(),
         };
         let p = &mut lan.phone;
         let lans_first = batch(lan_device, vec![p.gift(tet, w1), p.pay(l1, w1, 10_000)]);

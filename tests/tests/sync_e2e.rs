@@ -1,6 +1,7 @@
 //! Sync end to end: the real server binary (SQLite and PostgreSQL) and real
 //! mobile-core field books over HTTP, with cut connections and killed servers.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
@@ -9,7 +10,8 @@ use rust_decimal::Decimal;
 use sotay_core::sync::http::HttpTransport;
 use sotay_core::sync::{Response, TransportError};
 use sotay_core::{
-    GiftInput, OutboxFilter, RepaymentInput, SyncOptions, Transport, VisitInput, VisitPurpose,
+    GiftInput, OutboxFilter, OutboxItem, RecordKind, RepaymentInput, SyncOptions, Transport,
+    VisitInput, VisitPurpose,
 };
 use sotay_tests::{fresh_database, scalar, Phone, Server, BACKENDS};
 
@@ -17,6 +19,30 @@ const PASSWORD: &str = "sotay-demo-2026";
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Runtime::new().expect("runtime")
+}
+
+/// Records a small repayment on the first loan found with some balance.
+fn repay_one(phone: &Phone) -> usize {
+    let hits = phone.book.search("thi".into(), 200).expect("search");
+    for hit in &hits {
+        let detail = phone.book.worker_detail(hit.worker_id).expect("detail");
+        if let Some(loan) = detail
+            .loans
+            .iter()
+            .find(|l| l.balance > Decimal::from(100_000))
+        {
+            phone
+                .book
+                .record_repayment(RepaymentInput {
+                    loan_id: loan.loan_id,
+                    amount: Decimal::from(10_000),
+                    recorded_at: Utc::now(),
+                })
+                .expect("repayment");
+            return 1;
+        }
+    }
+    panic!("no loan with a balance among {} workers", hits.len())
 }
 
 /// Records a visit and a small repayment for the first workers with an open loan.
@@ -520,6 +546,47 @@ async fn approve_all(base: &str) -> usize {
     queue.len()
 }
 
+/// Each record of the branch's queue → its anomaly codes.
+async fn queue_anomalies(base: &str) -> HashMap<uuid::Uuid, Vec<String>> {
+    let http = reqwest::Client::new();
+    let token = api_token(&http, base, "giamsat.thuduc").await;
+    let get = |path: String| {
+        let (http, token) = (http.clone(), token.clone());
+        async move {
+            http.get(format!("{base}{path}"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let mut out = HashMap::new();
+    for b in get("/api/v1/batches?status=pending".into())
+        .await
+        .as_array()
+        .unwrap()
+    {
+        let page = get(format!(
+            "/api/v1/batches/{}",
+            b["batch_id"].as_str().unwrap()
+        ))
+        .await;
+        for r in page["records"].as_array().unwrap() {
+            let codes = r["anomalies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["code"].as_str().unwrap().to_string())
+                .collect();
+            out.insert(r["record_id"].as_str().unwrap().parse().unwrap(), codes);
+        }
+    }
+    out
+}
+
 #[test]
 fn a_server_restored_from_a_backup_gets_back_what_the_phone_sent_after_it() {
     let _turn = sotay_tests::one_at_a_time();
@@ -543,7 +610,7 @@ fn a_server_restored_from_a_backup_gets_back_what_the_phone_sent_after_it() {
         late.book.sync(None).expect("the late phone's sync");
         let code = late.book.device().unwrap().device_code;
         // After the backup: a day synced and approved at the branch.
-        let decided = record_day(&phone, 3);
+        let decided = record_day(&phone, 3) + repay_one(&phone);
         recorded += decided;
         phone.book.sync(None).expect("sync after the backup");
         assert!(rt.block_on(approve_all(&server.base)) > 0);
@@ -561,6 +628,13 @@ fn a_server_restored_from_a_backup_gets_back_what_the_phone_sent_after_it() {
             approved(&phone) >= decided,
             "the decisions reached the phone"
         );
+        let approved_before: Vec<OutboxItem> = phone
+            .book
+            .outbox(OutboxFilter::All, 100_000)
+            .unwrap()
+            .into_iter()
+            .filter(|i| i.state == "approved" && i.kind == RecordKind::Repayment)
+            .collect();
 
         restore(&rt, &db.url, server, &backup);
         let _server = rt.block_on(Server::start_at(&db.url, &addr, &[]));
@@ -589,6 +663,30 @@ fn a_server_restored_from_a_backup_gets_back_what_the_phone_sent_after_it() {
             "SELECT COUNT(*) FROM sync_records WHERE device_id = '{device}'"
         ));
         assert_eq!(stored as usize, recorded, "{backend:?}: each record once");
+        // What had been approved says so on the review page, and the
+        // officer is not asked to hand its cash over again.
+        let flagged = rt.block_on(queue_anomalies(&_server.base));
+        for item in &approved_before {
+            assert!(
+                flagged
+                    .get(&item.client_id)
+                    .is_some_and(|codes| codes.iter().any(|c| c == "approved_before_restore")),
+                "{backend:?}: {item:?} in {flagged:?}"
+            );
+        }
+        let marked = flagged
+            .values()
+            .filter(|codes| codes.iter().any(|c| c == "approved_before_restore"))
+            .count();
+        assert_eq!(marked, approved_before.len(), "{backend:?}: only those");
+        let repaid_before = approved_before.len() as i64;
+        assert!(repaid_before > 0, "{backend:?}: the day had repayments");
+        let summary = phone.book.today_summary().unwrap();
+        assert_eq!(
+            summary.cash_approved_before_restore,
+            Decimal::from(repaid_before * 10_000),
+            "{backend:?}: {summary:?}"
+        );
         let again = phone.book.sync(None).expect("the sync after");
         assert_eq!((again.sent, again.portfolio_reloaded), (0, false));
 

@@ -248,3 +248,10 @@ CREATE TABLE record_settlements (
     note       TEXT NOT NULL,
     settled_at INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+-- Records a supervisor had approved when the server turned out restored
+-- from an older backup: sent again, they wait for review once more, but
+-- their cash was handed over at that approval.
+CREATE TABLE approved_before_restore (
+    client_id TEXT PRIMARY KEY REFERENCES outbox (client_id)
+) WITHOUT ROWID;

@@ -567,6 +567,13 @@ impl Store {
     pub(crate) fn restart_sync(&self) -> Result<u32> {
         self.write_durable(|tx| {
             tx.execute("DELETE FROM meta WHERE key IN ('cursor', 'acked')", [])?;
+            // Their cash was handed over at that approval: kept in mind
+            // while they wait for review again, and said when sent.
+            tx.execute(
+                "INSERT OR IGNORE INTO approved_before_restore (client_id)
+                 SELECT client_id FROM record_states WHERE state = 'approved'",
+                [],
+            )?;
             let records = tx.execute(
                 "UPDATE record_states SET state = 'pending', code = NULL, message_vi = NULL, message_en = NULL, updated_at = ?1
                  WHERE state IN ('accepted', 'approved', 'reversed')
@@ -611,10 +618,21 @@ fn insert_batch(
     records: Vec<UploadRecord>,
     ids: &[String],
 ) -> Result<OpenBatch> {
+    let mut approved_before = Vec::new();
+    {
+        let mut st =
+            tx.prepare_cached("SELECT 1 FROM approved_before_restore WHERE client_id = ?1")?;
+        for r in &records {
+            if st.exists([r.client_id.to_string()])? {
+                approved_before.push(r.client_id);
+            }
+        }
+    }
     let batch = UploadBatch {
         batch_id: Uuid::now_v7(),
         device_id,
         records,
+        approved_before,
     };
     let body = serde_json::to_string(&batch).map_err(|source| Error::Json {
         context: "upload batch",

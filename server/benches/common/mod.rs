@@ -580,6 +580,7 @@ pub fn batch_body(phone: &Phone, records: Vec<UploadRecord>) -> Vec<u8> {
         batch_id: Uuid::now_v7(),
         device_id: phone.device,
         records,
+        approved_before: Vec::new(),
     })
     .expect("batch JSON")
 }

@@ -70,6 +70,10 @@ fn anomaly_label(lang: Lang, code: &str) -> &str {
         ),
         "allocation_nearly_used" => lang.t("Sắp hết suất quà", "Gift allocation nearly used"),
         "reversal_requested" => lang.t("Có đề nghị đảo", "Reversal requested"),
+        "approved_before_restore" => lang.t(
+            "Đã duyệt trước khi khôi phục dữ liệu",
+            "Approved before the data was restored",
+        ),
         "refused_receipt_taken_at_counter" => lang.t(
             "Trùng khoản đã thu tại quầy",
             "Same as refused cash taken at the counter",

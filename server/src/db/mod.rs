@@ -1175,7 +1175,12 @@ impl CanonicalBatch {
             }
             h.update(body.as_bytes());
         }
-        h.update(b"]}");
+        h.update(b"]");
+        if !batch.approved_before.is_empty() {
+            h.update(b",\"approved_before\":");
+            h.update(serde_json::to_vec(&batch.approved_before)?);
+        }
+        h.update(b"}");
         Ok(CanonicalBatch {
             batch,
             hash: hex::encode(h.finalize()),
@@ -1886,6 +1891,8 @@ mod tests {
                 batch_id: Uuid::now_v7(),
                 device_id: device,
                 records: records[..n].to_vec(),
+                // Sent again after a restore: said of some of them.
+                approved_before: records[..n].iter().take(1).map(|r| r.client_id).collect(),
             };
             let whole = digest(&serde_json::to_vec(&batch).unwrap());
             let canonical = CanonicalBatch::new(batch.clone()).unwrap();

@@ -721,6 +721,15 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
         for (target, batch, at) in q.fetch_all(&mut *c).await? {
             ctx.reversal_asked.insert(target, (batch, at));
         }
+        let sql = format!(
+            "SELECT client_id FROM approved_before_restore WHERE client_id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query_scalar::<DB, uuid::Uuid>(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        ctx.approved_before.extend(q.fetch_all(&mut *c).await?);
     }
     for chunk in workers.chunks(1_000) {
         let sql = format!(

@@ -1033,6 +1033,9 @@ pub struct AnomalyContext {
     /// Records a reversal request waiting for review names: the request's
     /// batch and when it was synced.
     pub reversal_asked: HashMap<Uuid, (Uuid, DateTime<Utc>)>,
+    /// Records their phone sent again after a restore of the server's
+    /// data, which a supervisor had approved before it.
+    pub approved_before: std::collections::HashSet<Uuid>,
 }
 
 /// How long after a refused receipt a receipt of the same loan and amount

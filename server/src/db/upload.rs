@@ -587,6 +587,31 @@ pub async fn store_batches(
             .into_iter()
             .collect()
     };
+    // Records a phone sends again after a restore that had been approved
+    // before it (its own records of the batch, stored now): the review
+    // says their cash went into the vault then.
+    let approved_before: Vec<uuid::Uuid> = new_batches
+        .iter()
+        .flat_map(|(j, _)| {
+            let b = &j.batch.batch;
+            b.approved_before
+                .iter()
+                .filter(|id| b.records.iter().any(|r| r.client_id == **id))
+                .copied()
+                .collect::<Vec<_>>()
+        })
+        .filter(|id| stored_ids.contains_key(id))
+        .collect();
+    if !approved_before.is_empty() {
+        let n = approved_before.len();
+        insert_rows::<(i64,)>(
+            c,
+            "INSERT INTO approved_before_restore (client_id, noted_at) ",
+            &[Column::Uuid(approved_before), Column::Time(vec![now; n])],
+            " ON CONFLICT DO NOTHING",
+        )
+        .await?;
+    }
     // The officer's phones learn the records' statuses from one change a
     // batch, named by its first record (a page reads all of the batch's
     // records), not one a record; and of one change a campaign they gave

@@ -78,6 +78,7 @@ impl Phone {
             batch_id: Uuid::now_v7(),
             device_id: self.device,
             records,
+            approved_before: Vec::new(),
         };
         let (s, body): (StatusCode, Value) = app
             .post(
