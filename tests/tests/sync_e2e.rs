@@ -21,28 +21,37 @@ fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Runtime::new().expect("runtime")
 }
 
+/// Records a small repayment on the worker's first loan with some
+/// balance, if any: whether there was one.
+fn repay_worker(phone: &Phone, worker_id: uuid::Uuid) -> bool {
+    let detail = phone.book.worker_detail(worker_id).expect("detail");
+    let Some(loan) = detail
+        .loans
+        .iter()
+        .find(|l| l.balance > Decimal::from(100_000))
+    else {
+        return false;
+    };
+    phone
+        .book
+        .record_repayment(RepaymentInput {
+            loan_id: loan.loan_id,
+            amount: Decimal::from(10_000),
+            recorded_at: Utc::now(),
+        })
+        .expect("repayment");
+    true
+}
+
 /// Records a small repayment on the first loan found with some balance.
 fn repay_one(phone: &Phone) -> usize {
     let hits = phone.book.search("thi".into(), 200).expect("search");
-    for hit in &hits {
-        let detail = phone.book.worker_detail(hit.worker_id).expect("detail");
-        if let Some(loan) = detail
-            .loans
-            .iter()
-            .find(|l| l.balance > Decimal::from(100_000))
-        {
-            phone
-                .book
-                .record_repayment(RepaymentInput {
-                    loan_id: loan.loan_id,
-                    amount: Decimal::from(10_000),
-                    recorded_at: Utc::now(),
-                })
-                .expect("repayment");
-            return 1;
-        }
-    }
-    panic!("no loan with a balance among {} workers", hits.len())
+    assert!(
+        hits.iter().any(|hit| repay_worker(phone, hit.worker_id)),
+        "no loan with a balance among {} workers",
+        hits.len()
+    );
+    1
 }
 
 /// Records a visit and a small repayment for the first workers with an open loan.
@@ -61,23 +70,7 @@ fn record_day(phone: &Phone, visits: usize) -> usize {
                 recorded_at: Utc::now(),
             })
             .expect("visit");
-        recorded += 1;
-        let detail = phone.book.worker_detail(hit.worker_id).expect("detail");
-        if let Some(loan) = detail
-            .loans
-            .iter()
-            .find(|l| l.balance > Decimal::from(100_000))
-        {
-            phone
-                .book
-                .record_repayment(RepaymentInput {
-                    loan_id: loan.loan_id,
-                    amount: Decimal::from(10_000),
-                    recorded_at: Utc::now(),
-                })
-                .expect("repayment");
-            recorded += 1;
-        }
+        recorded += 1 + usize::from(repay_worker(phone, hit.worker_id));
     }
     recorded
 }
