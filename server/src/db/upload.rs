@@ -451,6 +451,9 @@ pub async fn store_batches(
     let mut rows: Vec<NewRecord> = Vec::with_capacity(fresh.len());
     let mut new_batches: Vec<(&super::UploadJob<'_>, String)> = Vec::new();
     let mut audit: Vec<super::AuditEntry> = Vec::with_capacity(jobs.len());
+    // Records the server had already (the same content): still flagged when
+    // a phone says they were approved before a restore.
+    let mut duplicates: USet<uuid::Uuid> = USet::default();
     for job in jobs {
         let (who, batch) = (job.who, &job.batch.batch);
         if let Some((hash, response)) = answered.get(&batch.batch_id) {
@@ -466,7 +469,11 @@ pub async fn store_batches(
         // Each record's canonical JSON (what is stored) and its hash.
         for (record, (body, hash)) in batch.records.iter().zip(job.batch.records.iter().cloned()) {
             if let Some(s) = seen.get(&record.client_id) {
-                results.push(stored_result(record.client_id, s, &hash));
+                let result = stored_result(record.client_id, s, &hash);
+                if result.outcome == UploadOutcome::Duplicate {
+                    duplicates.insert(record.client_id);
+                }
+                results.push(result);
                 continue;
             }
             let mut verdict = facts.judge(who, batch, record, now);
@@ -588,19 +595,22 @@ pub async fn store_batches(
             .collect()
     };
     // Records a phone sends again after a restore that had been approved
-    // before it (its own records of the batch, stored now): the review
-    // says their cash went into the vault then.
+    // before it (its own records of the batch, stored now or held already
+    // with the same content, waiting for review again): the review says
+    // their cash went into the vault then.
     let approved_before: Vec<uuid::Uuid> = new_batches
         .iter()
+        .filter(|(j, _)| !j.batch.batch.approved_before.is_empty())
         .flat_map(|(j, _)| {
             let b = &j.batch.batch;
+            let own: USet<uuid::Uuid> = b.records.iter().map(|r| r.client_id).collect();
             b.approved_before
                 .iter()
-                .filter(|id| b.records.iter().any(|r| r.client_id == **id))
+                .filter(|id| own.contains(*id))
                 .copied()
                 .collect::<Vec<_>>()
         })
-        .filter(|id| stored_ids.contains_key(id))
+        .filter(|id| stored_ids.contains_key(id) || duplicates.contains(id))
         .collect();
     if !approved_before.is_empty() {
         let n = approved_before.len();
