@@ -3638,3 +3638,102 @@ async fn a_refused_welfare_grant_handed_out_is_paid_from_the_vault() {
         assert!(app.db.ledger_balance_drift().await.unwrap().is_empty());
     }
 }
+
+/// A gift kept in quarantine (the officer's lost phone, revoked) holds
+/// its worker's gift of the campaign and the officer's allocation until a
+/// supervisor settles it: her new phone hears it, a second gift to that
+/// worker is refused, a void on the lost phone frees what it held, and a
+/// settlement as not handed out frees the worker for a gift again.
+#[tokio::test]
+async fn a_gift_kept_in_quarantine_holds_its_worker_until_settled() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let (sup, mut lost, snap, _) = lan_and_her_loan(&app).await;
+        let tet = snap
+            .campaigns
+            .iter()
+            .find(|k| k.name.contains("Tết"))
+            .unwrap()
+            .clone();
+        let gift = |phone: &mut Phone, worker: &sotay_core::wire::Worker| {
+            phone.record(RecordBody::GiftHandout(GiftHandoutPayload {
+                campaign_id: tet.id,
+                worker_id: worker.id,
+                acknowledged_name: worker.full_name.clone(),
+                signature_sha256: None,
+            }))
+        };
+        let (w1, w2) = (snap.workers[0].clone(), snap.workers[1].clone());
+        let mut new = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
+        let cursor = new.snapshot(&app).await.next;
+        app.revoke(&sup, lost.device).await;
+        // Given on the lost phone before it was revoked, synced after:
+        // one to each worker, the second voided there (a wrong worker).
+        let to_w1 = gift(&mut lost, &w1);
+        let to_w2 = gift(&mut lost, &w2);
+        let void = lost.record(RecordBody::Void(VoidPayload {
+            target_id: to_w2.client_id,
+            reason: "Nhầm người".into(),
+        }));
+        let (_, outcomes) = lost
+            .upload(&app, vec![to_w1.clone(), to_w2.clone(), void])
+            .await;
+        let kept = (UploadOutcome::Rejected, Some("device_revoked".to_string()));
+        assert_eq!(
+            outcomes,
+            vec![kept.clone(), kept.clone(), kept],
+            "{backend:?}"
+        );
+
+        let page = new.changes(&app, &cursor).await;
+        let k = page
+            .campaigns
+            .iter()
+            .find(|k| k.id == tet.id)
+            .unwrap_or_else(|| {
+                panic!("{backend:?}: the new phone hears of the campaign: {page:?}")
+            });
+        assert!(k.recipients.contains(&w1.id), "{backend:?}: {k:?}");
+        assert!(!k.recipients.contains(&w2.id), "{k:?}");
+        assert_eq!(k.officer_remaining, tet.officer_remaining - 1, "{k:?}");
+        let cursor = page.next;
+        let again = gift(&mut new, &w1);
+        let other = gift(&mut new, &w2);
+        let (_, outcomes) = new.upload(&app, vec![again, other]).await;
+        assert_eq!(
+            outcomes,
+            vec![
+                (UploadOutcome::Rejected, Some("already_received".into())),
+                (UploadOutcome::Accepted, None)
+            ],
+            "{backend:?}"
+        );
+
+        // The supervisor finds the package was never handed out (the phone
+        // was lost that morning): the worker may have the gift.
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/records/{}/settle", to_w1.client_id),
+                &sup,
+                &json!({"note": "Máy mất trước khi trao quà", "stock_out": false}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let page = new.changes(&app, &cursor).await;
+        let k = page
+            .campaigns
+            .iter()
+            .find(|k| k.id == tet.id)
+            .unwrap_or_else(|| panic!("{backend:?}: the settlement frees the worker: {page:?}"));
+        assert!(!k.recipients.contains(&w1.id), "{backend:?}: {k:?}");
+        assert!(k.recipients.contains(&w2.id), "{k:?}");
+        assert_eq!(k.officer_remaining, tet.officer_remaining - 1, "{k:?}");
+        let third = gift(&mut new, &w1);
+        let (_, outcomes) = new.upload(&app, vec![third]).await;
+        assert_eq!(
+            outcomes,
+            vec![(UploadOutcome::Accepted, None)],
+            "{backend:?}"
+        );
+    }
+}

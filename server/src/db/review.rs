@@ -289,13 +289,14 @@ pub async fn settle_refused(
     .await?;
     // The officer's phones learn it: the cash or package is dealt with; a
     // package handed out counts as the worker's gift and in her allocation.
-    let (officer, campaign): (i64, Option<i64>) =
-        sqlx::query_as("SELECT officer_id, campaign_id FROM sync_records WHERE id = $1")
+    let (officer, campaign, status): (i64, Option<i64>, String) =
+        sqlx::query_as("SELECT officer_id, campaign_id, status FROM sync_records WHERE id = $1")
             .bind(id)
             .fetch_one(&mut *c)
             .await?;
     let mut feed = vec![(officer, "record", id)];
-    feed.extend(campaign.filter(|_| counts).map(|k| (officer, "campaign", k)));
+    // A gift kept in quarantine held them until now, either way.
+    feed.extend(campaign.filter(|_| counts || status == "quarantined").map(|k| (officer, "campaign", k)));
     append_changes(c, &feed).await?;
     let detail = serde_json::json!({ "kind": kind, "note": note, "entry": entry_id, "counted_as_gift": counts });
     audit_append(c, &who.audit("refused.settle", "sync_record", record.to_string(), detail), now).await?;
@@ -622,6 +623,8 @@ async fn gift_ranks(c: &mut Conn, records: &mut [rv::ReviewRecordRow]) -> DbResu
                 no_live_void_sql!(),
                 ") OR ",
                 handed_out_sql!(r),
+                " OR ",
+                held_in_quarantine_sql!(r),
                 ") AND "
             ));
             <DB as Lists>::ints(&mut qb, "r.campaign_id", ks);

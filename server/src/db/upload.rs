@@ -40,10 +40,23 @@ macro_rules! no_live_void_sql {
 /// rejected): no cash or package is held for it.
 macro_rules! voided_in_quarantine_sql {
     () => {
-        "(s.status = 'quarantined' AND EXISTS (SELECT 1 FROM sync_records v
-             WHERE v.target_client_id = s.client_id AND v.kind = 'void' AND v.status = 'quarantined'
-               AND v.officer_id = s.officer_id AND v.device_id = s.device_id
+        voided_in_quarantine_sql!(s)
+    };
+    ($s:ident) => {
+        concat!(
+            "(",
+            stringify!($s),
+            ".status = 'quarantined' AND EXISTS (SELECT 1 FROM sync_records v
+             WHERE v.target_client_id = ",
+            stringify!($s),
+            ".client_id AND v.kind = 'void' AND v.status = 'quarantined'
+               AND v.officer_id = ",
+            stringify!($s),
+            ".officer_id AND v.device_id = ",
+            stringify!($s),
+            ".device_id
                AND NOT EXISTS (SELECT 1 FROM record_reviews vd WHERE vd.record_id = v.id AND vd.decision = 'rejected')))"
+        )
     };
 }
 
@@ -83,6 +96,25 @@ macro_rules! handed_out_sql {
     };
 }
 
+/// Gift record `$r` kept in quarantine (from a revoked phone) that no
+/// supervisor has settled yet and its officer did not void on that phone:
+/// it holds its worker's gift of the campaign and the officer's allocation
+/// until it is settled, as handed out for real (it is then HANDED OUT) or
+/// not (they are free again).
+macro_rules! held_in_quarantine_sql {
+    ($r:ident) => {
+        concat!(
+            "(",
+            stringify!($r),
+            ".status = 'quarantined' AND NOT EXISTS (SELECT 1 FROM refused_settlements hq WHERE hq.record_id = ",
+            stringify!($r),
+            ".id) AND NOT ",
+            voided_in_quarantine_sql!($r),
+            ")"
+        )
+    };
+}
+
 /// SQL: record `r` is LIVE.
 const LIVE: &str = live_sql!();
 
@@ -107,8 +139,8 @@ const PENDING_REPAYMENTS: &str = concat!("FROM undecided_repayments r WHERE ", n
 /// SQL: record `r` is REVERSED.
 const REVERSED: &str = reversed_sql!();
 
-/// SQL: `r` is a gift handout that counts: LIVE and not REVERSED, or
-/// HANDED OUT after all.
+/// SQL: `r` is a gift handout that counts: LIVE and not REVERSED, HANDED
+/// OUT after all, or HELD IN QUARANTINE.
 const LIVE_HANDOUT: &str = concat!(
     "(r.kind = 'gift_handout' AND ((",
     live_sql!(),
@@ -116,6 +148,8 @@ const LIVE_HANDOUT: &str = concat!(
     reversed_sql!(),
     ") OR ",
     handed_out_sql!(r),
+    " OR ",
+    held_in_quarantine_sql!(r),
     "))"
 );
 
@@ -509,8 +543,10 @@ pub async fn store_batches(
                     ..verdict
                 };
             }
-            if verdict.status == "accepted" {
-                facts.accept(who, record, &verdict);
+            match verdict.status {
+                "accepted" => facts.accept(who, record, &verdict),
+                "quarantined" => facts.hold(who, record, &verdict),
+                _ => {}
             }
             seen.insert(
                 record.client_id,
@@ -625,7 +661,7 @@ pub async fn store_batches(
     // The officer's phones learn the records' statuses from one change a
     // batch, named by its first record (a page reads all of the batch's
     // records), not one a record; and of one change a campaign they gave
-    // gifts from, not one a gift.
+    // gifts from (or kept one of in quarantine), not one a gift.
     let mut first: UMap<uuid::Uuid, (i64, i64)> = UMap::with_capacity(new_batches.len());
     let mut campaigns: USet<(i64, i64)> = USet::new();
     for row in &rows {
@@ -634,7 +670,7 @@ pub async fn store_batches(
             .ok_or_else(|| DbError::Invalid("a stored record's id did not come back".into()))?;
         let head = first.entry(row.batch_id).or_insert((row.who.officer_id, id));
         head.1 = head.1.min(id);
-        if let (Some(k), "accepted") = (row.verdict.campaign_id, row.verdict.status) {
+        if let (Some(k), "accepted" | "quarantined") = (row.verdict.campaign_id, row.verdict.status) {
             campaigns.insert((row.who.officer_id, k));
         }
     }
@@ -866,6 +902,10 @@ struct Facts {
     given: UMap<(i64, i64), i64>,
     /// Handouts that count (LIVE_HANDOUT) per (campaign, worker).
     received: UMap<(i64, i64), i64>,
+    /// Gifts kept in quarantine in this upload, which hold their worker and
+    /// allocation until a void from their phone: (officer, device,
+    /// campaign, worker) by record.
+    held: UMap<uuid::Uuid, (i64, String, i64, i64)>,
     /// Records that a void or a reversal request may name.
     known: UMap<uuid::Uuid, Known>,
     /// PENDING reversal requests per target.
@@ -1375,6 +1415,30 @@ impl Facts {
             }
         }
         self.known.insert(record.client_id, known);
+    }
+
+    /// A record kept in quarantine: a gift holds its worker's gift and the
+    /// officer's allocation (HELD IN QUARANTINE) until it is settled, and
+    /// a void from the same revoked phone frees what its target held.
+    fn hold(&mut self, who: &Uploader, record: &UploadRecord, verdict: &Verdict) {
+        let ((officer, k, w), sign) = match &record.body {
+            RecordBody::GiftHandout(_) => {
+                let (Some(k), Some(w)) = (verdict.campaign_id, verdict.worker_id) else { return };
+                self.held.insert(record.client_id, (who.officer_id, who.device_id.clone(), k, w));
+                ((who.officer_id, k, w), 1)
+            }
+            RecordBody::Void(v) => match self.held.get(&v.target_id) {
+                Some((officer, device, k, w)) if (*officer, device) == (who.officer_id, &who.device_id) => {
+                    let keys = (*officer, *k, *w);
+                    self.held.remove(&v.target_id);
+                    (keys, -1)
+                }
+                _ => return,
+            },
+            _ => return,
+        };
+        *self.given.entry((officer, k)).or_insert(0) += sign;
+        *self.received.entry((k, w)).or_insert(0) += sign;
     }
 
     /// A reversal request in this upload of a receipt, posted already or
