@@ -525,6 +525,41 @@ pub fn normalize_username(raw: &str) -> Result<String, AppError> {
     Ok(username)
 }
 
+/// What keeps sign-in attempts in step: each username's attempts take
+/// turns, and password checks (Argon2id, about 19 MiB each) run at most one
+/// a core at once, however many sign-ins arrive together. Within this
+/// process: instances sharing a PostgreSQL database each keep their own.
+mod attempts {
+    use std::hash::{Hash, Hasher};
+    use std::sync::OnceLock;
+    use tokio::sync::{Mutex, MutexGuard, Semaphore, SemaphorePermit};
+
+    /// Usernames share these locks by hash: a few unrelated sign-ins wait
+    /// for each other now and then, none for long.
+    const STRIPES: usize = 64;
+
+    /// The turn of `username`'s attempts (case folded, as sign-in is).
+    pub async fn turn(username: &str) -> MutexGuard<'static, ()> {
+        static LOCKS: OnceLock<Vec<Mutex<()>>> = OnceLock::new();
+        let locks = LOCKS.get_or_init(|| (0..STRIPES).map(|_| Mutex::new(())).collect());
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        username.to_lowercase().hash(&mut h);
+        locks[(h.finish() % STRIPES as u64) as usize].lock().await
+    }
+
+    /// A core to check one password on.
+    pub async fn core() -> SemaphorePermit<'static> {
+        static CORES: OnceLock<Semaphore> = OnceLock::new();
+        let cores = CORES.get_or_init(|| {
+            Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+        });
+        cores
+            .acquire()
+            .await
+            .expect("the semaphore is never closed")
+    }
+}
+
 /// Checks a username and password (Argon2id), with the login throttling:
 /// a locked username, or a locked client address, is refused without
 /// checking; a wrong password counts as a failure of both (written to the
@@ -540,6 +575,10 @@ pub async fn check_credentials(
     ip: Option<String>,
 ) -> Result<UserAuth, AppError> {
     let address = ip.as_deref().and_then(crate::client_addr::throttle_key);
+    // One username's attempts are checked one after the other, from
+    // reading its lock to counting a failure: a burst of guesses sent at
+    // once meets the lock after the fifth, as guesses sent in turn do.
+    let _turn = attempts::turn(username).await;
     let (throttle, address_throttle) = with_tx!(db, q, tx => async {
         let by_name = q::throttle_get(&mut tx, Throttled::Username(username)).await?;
         let by_address = match address.as_deref() {
@@ -589,9 +628,12 @@ pub async fn check_credentials(
         .as_ref()
         .and_then(|u| u.password_hash.clone())
         .unwrap_or_else(|| password::dummy().to_string());
-    let verified = tokio::task::spawn_blocking(move || password::verify(&password, &hash))
-        .await
-        .map_err(AppError::internal)?;
+    let verified = {
+        let _core = attempts::core().await;
+        tokio::task::spawn_blocking(move || password::verify(&password, &hash))
+            .await
+            .map_err(AppError::internal)?
+    };
     match user {
         Some(u) if verified && u.active && u.password_hash.is_some() => Ok(u),
         // Told only to whoever knows the password.

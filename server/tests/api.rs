@@ -271,8 +271,9 @@ async fn sign_ins_are_throttled_per_client_address() {
     }
 }
 
-/// Wrong passwords sent at the same instant each count: a wave of guesses
-/// does not pass for one failure.
+/// Wrong passwords sent at the same instant each count, and are checked
+/// one after the other: a wave of guesses neither passes for one failure
+/// nor gets more than [`MAX_FAILURES`] passwords checked before the lock.
 #[tokio::test]
 async fn guesses_sent_together_each_count() {
     use sotay_server::auth::MAX_FAILURES;
@@ -285,12 +286,18 @@ async fn guesses_sent_together_each_count() {
             }));
             wave.spawn(async move { req.send().await.expect("login request").status() });
         }
-        for s in wave.join_all().await {
+        let answers = wave.join_all().await;
+        for s in &answers {
             assert!(
-                matches!(s, StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS),
+                matches!(*s, StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS),
                 "{s}"
             );
         }
+        let checked = answers
+            .iter()
+            .filter(|s| **s == StatusCode::UNAUTHORIZED)
+            .count();
+        assert_eq!(checked as i64, MAX_FAILURES, "{answers:?}");
         let (s, body) = app.login_raw(HUNG.0, HUNG.1, &device(7)).await;
         assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{body}");
         assert_eq!(body["code"], "too_many_attempts");

@@ -184,9 +184,16 @@ impl Ui {
         self.lang.t(vi, en)
     }
 
-    /// This page in the other language.
+    /// This page in the other language. A path a browser would read as
+    /// another site (`//host/…`, or with a backslash) links to the home
+    /// page instead: an unknown address is answered with a page too.
     fn lang_link(&self, lang: Lang) -> String {
         let (path, query) = self.here.split_once('?').unwrap_or((&self.here, ""));
+        let path = if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') {
+            path
+        } else {
+            "/"
+        };
         let mut parts: Vec<&str> = query
             .split('&')
             .filter(|kv| !kv.is_empty() && !kv.starts_with("lang="))
@@ -541,5 +548,13 @@ mod tests {
             who: None,
         };
         assert_eq!(ui.lang_link(Lang::En), "/?lang=en");
+        for elsewhere in ["//evil.example/login", "/\\evil.example", "evil.example"] {
+            let ui = Ui {
+                lang: Lang::Vi,
+                here: format!("{elsewhere}?x=1"),
+                who: None,
+            };
+            assert_eq!(ui.lang_link(Lang::En), "/?x=1&lang=en", "{elsewhere}");
+        }
     }
 }
