@@ -334,7 +334,7 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
         assert_eq!(s, StatusCode::OK, "{out}");
 
         // Hùng's phone lost: what it sends after is kept in quarantine, and
-        // its batch, approved with nothing posted, is no batch of the day.
+        // its batch has nothing to approve: no batch of the day.
         app.revoke(&sup, hung.device).await;
         let lost = hung.record(RecordBody::Visit(VisitPayload {
             worker_id: l3.worker_id,
@@ -356,7 +356,8 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
                 &json!({"cash_received": "0"}),
             )
             .await;
-        assert_eq!(s, StatusCode::OK, "{out}");
+        assert_eq!(s, StatusCode::CONFLICT, "{out}");
+        assert_eq!(out["code"], "batch_nothing_to_review", "{out}");
 
         // Daily collections agree with the journal lines.
         let today = sotay_server::reports::today();

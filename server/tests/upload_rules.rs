@@ -434,10 +434,20 @@ async fn a_revoked_phone_changes_nothing_for_the_records_after() {
             "{backend:?}"
         );
         // The cash and the package are out there all the same: the batch
-        // counts the cash the officer holds beside what it expects, lists
-        // both with the records refused at upload, and the supervisor
-        // settles them once the worker's cash is taken at the counter.
+        // (nothing to decide, off the queue) counts the cash the officer
+        // holds, lists both with the records refused at upload, and the
+        // supervisor settles them once the worker's cash is taken at the
+        // counter.
         let (_, queue) = app.get("/api/v1/batches?status=pending", &sup).await;
+        assert!(
+            !queue
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|b| b["device_id"] == lan.phone.device.to_string()),
+            "{queue}"
+        );
+        let (_, queue) = app.get("/api/v1/batches?status=refused", &sup).await;
         let held = queue
             .as_array()
             .unwrap()
@@ -487,7 +497,7 @@ async fn a_revoked_phone_changes_nothing_for_the_records_after() {
             up(&app, &lan.phone, &[&taken_back, &void]).await,
             [no("device_revoked"), no("device_revoked")]
         );
-        let (_, queue) = app.get("/api/v1/batches?status=pending", &sup).await;
+        let (_, queue) = app.get("/api/v1/batches?status=refused", &sup).await;
         for batch in queue.as_array().unwrap() {
             let (_, detail) = app
                 .get(

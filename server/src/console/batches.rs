@@ -1041,12 +1041,19 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                 }
             }
         }
-        @if s.status == BatchStatus::Refused {
+        @let held = d.records.iter().any(|r| r.upload_status == "quarantined");
+        @if s.status == BatchStatus::Refused && held {
+            p.notice.warn #nothing-to-review { (lang.t(
+                "Điện thoại gửi lô này đã bị thu hồi: mọi bản ghi của lô được giữ lại để xem xét, không ghi sổ, và không có gì để duyệt hay tiền mặt nào để đếm. Tiền và quà của chúng ở dưới đây, và ở danh sách chưa xử lý của trang Lô chờ duyệt cho tới khi được đánh dấu đã xử lý.",
+                "The phone that sent this batch was revoked: every record of it is held for review and posts nothing; there is nothing to approve and no cash to count. Their cash and packages are below, and on the batches page's list of those not settled until marked settled.",
+            )) }
+        } @else if s.status == BatchStatus::Refused {
             p.notice.warn #nothing-to-review { (lang.t(
                 "Mọi bản ghi của lô này đã bị máy chủ từ chối khi tải lên: không có gì để duyệt. Tiền và quà của chúng ở dưới đây, và ở danh sách chưa xử lý của trang Lô chờ duyệt cho tới khi được đánh dấu đã xử lý.",
                 "Every record of this batch was refused by the server at upload: there is nothing to review. Their cash and packages are below, and on the batches page's list of those not settled until marked settled.",
             )) }
-        } @else {
+        }
+        @if s.status != BatchStatus::Refused || held {
         h2 { (lang.t("Bản ghi trong lô", "Records in the batch")) }
         @if deciding {
             p.hint { (lang.t(
@@ -1173,12 +1180,6 @@ fn render_batch(v: BatchView<'_>) -> Markup {
             div.cards {
                 section.card #approve {
                     h2 { (lang.t("Duyệt lô", "Approve the batch")) }
-                    @if !d.records.is_empty() && d.records.iter().all(|r| r.upload_status == "quarantined") {
-                        p.notice #quarantine-only { (lang.t(
-                            "Mọi bản ghi của lô này đến từ điện thoại đã bị thu hồi: duyệt lô không ghi sổ gì (không có tiền phải nộp) mà chỉ đóng lô khỏi hàng chờ. Tiền và quà của các bản ghi này xử lý ở danh sách khoản bị từ chối.",
-                            "Every record of this batch comes from a revoked phone: approving posts nothing (no cash to hand over) and only takes the batch off the queue. The cash and gifts of these records are dealt with on the list of refused records.",
-                        )) }
-                    }
                     form.stack method="post" action=(format!("/batches/{}/confirm", s.batch_id)) id="approve-form" novalidate {
                         (csrf_field(v.csrf))
                         label for="cash" { (lang.t("Tiền mặt đã đếm (đồng)", "Cash counted (đồng)")) }

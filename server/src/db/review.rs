@@ -30,10 +30,14 @@ fn placeholders(first: usize, n: usize) -> String {
     (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
-/// Batch `b` has records to decide: accepted, or held in quarantine.
+/// Batch `b` has records to decide: accepted ones. A batch of a revoked
+/// phone (every record held in quarantine) has none, as one whose every
+/// record was refused: its cash and packages are settled one by one on the
+/// list of refused records, never counted with a batch (they would be
+/// booked twice).
 macro_rules! reviewable_sql {
     () => {
-        "EXISTS (SELECT 1 FROM sync_records s WHERE s.batch_id = b.batch_id AND s.status IN ('accepted', 'quarantined'))"
+        "EXISTS (SELECT 1 FROM sync_records s WHERE s.batch_id = b.batch_id AND s.status = 'accepted')"
     };
 }
 
@@ -109,8 +113,8 @@ async fn batch_to_decide(c: &mut Conn, who: &rv::Reviewer, batch_id: uuid::Uuid)
         return Err(refused(
             409,
             "batch_nothing_to_review",
-            "Mọi bản ghi của lô này đã bị từ chối khi tải lên: không có gì để duyệt hay từ chối; tiền và quà của chúng ở danh sách khoản bị từ chối chưa xử lý".into(),
-            "every record of this batch was refused at upload: there is nothing to approve or reject; their cash and packages are on the list of refused records not settled".into(),
+            "Mọi bản ghi của lô này đã bị từ chối khi tải lên (hoặc giữ lại vì điện thoại đã bị thu hồi): không có gì để duyệt hay từ chối; tiền và quà của chúng ở danh sách khoản bị từ chối chưa xử lý".into(),
+            "every record of this batch was refused at upload (or held because the phone was revoked): there is nothing to approve or reject; their cash and packages are on the list of refused records not settled".into(),
         ));
     }
     Ok(head)

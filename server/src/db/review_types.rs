@@ -53,7 +53,8 @@ pub enum BatchStatus {
     Pending,
     Approved,
     Rejected,
-    /// Every record was refused at upload: nothing to decide (its cash and
+    /// Every record was refused at upload, or held in quarantine (a revoked
+    /// phone's batch): nothing to decide (its cash and
     /// packages are on the queue's list of refused records).
     Refused,
 }
