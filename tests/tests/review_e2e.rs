@@ -917,3 +917,88 @@ fn a_synced_day_is_approved_posted_heard_by_the_phone_and_reversed_exactly() {
         );
     }
 }
+
+/// A receipt the officer voided before syncing stays cancelled when the
+/// supervisor rejects the batch that carried both: the phone does not tell
+/// her she holds its cash, and the server does not list it as cash to take.
+#[test]
+fn a_void_rejected_with_its_receipt_keeps_it_cancelled() {
+    let _turn = sotay_tests::one_at_a_time();
+    let api_rt = tokio::runtime::Runtime::new().expect("runtime");
+    for backend in BACKENDS {
+        let db = api_rt.block_on(fresh_database(backend));
+        let server = api_rt.block_on(Server::start(&db.url, &["--demo"]));
+        let api = Api {
+            rt: tokio::runtime::Runtime::new().expect("runtime"),
+            http: reqwest::Client::new(),
+            base: server.base.clone(),
+        };
+        let sup = api.login("giamsat.thuduc", "e2e-branch-pc-02");
+        let phone = Phone::new();
+        phone.login(&server.base, "canbo.lan", PASSWORD);
+        phone.book.sync(None).expect("first sync");
+        let loan = phone
+            .book
+            .search("thi".into(), 200)
+            .expect("search")
+            .into_iter()
+            .find_map(|hit| {
+                let detail = phone.book.worker_detail(hit.worker_id).ok()?;
+                detail
+                    .loans
+                    .into_iter()
+                    .find(|l| l.status == "active" && l.balance > Decimal::from(400_000))
+            })
+            .expect("a loan owing more than 400.000 ₫");
+        let pay = |amount: i64| {
+            phone
+                .book
+                .record_repayment(RepaymentInput {
+                    loan_id: loan.loan_id,
+                    amount: Decimal::from(amount),
+                    recorded_at: Utc::now(),
+                })
+                .expect("repayment")
+        };
+        let wrong = pay(100_000);
+        phone
+            .book
+            .void_record(CorrectionInput {
+                target_id: wrong.client_id,
+                reason: "Gõ nhầm, người vay chưa trả".into(),
+                recorded_at: Utc::now(),
+            })
+            .expect("void");
+        pay(200_000);
+        let report = phone.book.sync(None).expect("sync");
+        assert_eq!((report.accepted, report.rejected), (3, 0), "{report:?}");
+        let queue = api.get("/api/v1/batches?status=pending", &sup);
+        let batch = queue.as_array().expect("queue")[0]["batch_id"]
+            .as_str()
+            .expect("batch id")
+            .to_string();
+        let (s, body) = api.post(
+            &format!("/api/v1/batches/{batch}/reject"),
+            &sup,
+            json!({"reason": "Cán bộ chưa nộp tiền"}),
+        );
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let detail = api.get(&format!("/api/v1/batches/{batch}"), &sup);
+        assert_eq!(
+            money(&detail["cash_collected"]),
+            200_000,
+            "{backend:?}: {detail}"
+        );
+
+        phone.book.sync(None).expect("sync after the rejection");
+        let item = &states_of(&phone)[&wrong.client_id];
+        assert!(item.voided, "{backend:?}: {item:?}");
+        let summary = phone.book.today_summary().expect("summary");
+        assert_eq!(
+            (summary.cash_collected, summary.cash_refused),
+            (Decimal::from(200_000), Decimal::from(200_000)),
+            "{backend:?}: {}",
+            summary.text_vi
+        );
+    }
+}

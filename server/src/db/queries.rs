@@ -5,8 +5,11 @@
 
 /// Record `s`, accepted at upload, is cash or a package still out there
 /// after review: rejected with its batch or left out of an approval, and
-/// not cancelled by a void that stands (a void rejected or left out at
-/// review cancels nothing: the supervisor did not believe it). Defined in
+/// not cancelled by a void that stands (a void rejected in a batch of its
+/// own cancels nothing, the record stays as the officer sent it; one
+/// rejected together with its record stands, as a void does at an
+/// approval, where it cannot be left out: the officer's word that no cash
+/// changed hands is weighed the same whatever the batch's fate). Defined in
 /// this file, the first included, so that every file after it has it.
 macro_rules! held_at_review_sql {
     () => {
@@ -14,7 +17,8 @@ macro_rules! held_at_review_sql {
           AND EXISTS (SELECT 1 FROM record_reviews hr WHERE hr.record_id = s.id AND hr.decision IN ('rejected', 'excluded'))
           AND NOT EXISTS (SELECT 1 FROM sync_records hv WHERE hv.target_client_id = s.client_id
                             AND hv.kind = 'void' AND hv.status = 'accepted'
-                            AND NOT EXISTS (SELECT 1 FROM record_reviews hvd WHERE hvd.record_id = hv.id AND hvd.decision <> 'approved')))"
+                            AND (hv.batch_id = s.batch_id
+                                 OR NOT EXISTS (SELECT 1 FROM record_reviews hvd WHERE hvd.record_id = hv.id AND hvd.decision <> 'approved'))))"
     };
 }
 
