@@ -7,6 +7,7 @@ use std::sync::Mutex;
 
 use chrono::Utc;
 use rust_decimal::Decimal;
+use sotay_core::domain::money::format_vnd;
 use sotay_core::sync::http::HttpTransport;
 use sotay_core::sync::{Response, TransportError};
 use sotay_core::{
@@ -909,11 +910,19 @@ fn a_phone_whose_officer_left_sends_what_it_holds_to_quarantine_and_comes_back_w
             serde_json::json!({"reason": "Nghỉ việc"}),
         ));
         // The phone is refused, but what it holds reaches the server first,
-        // kept in quarantine for a supervisor; the phone says why.
+        // kept in quarantine for a supervisor; the phone says why, and
+        // what the server has of it (not to be recorded again elsewhere).
         let refused = phone.book.sync(None).unwrap_err();
         assert!(
             format!("{refused:?}").contains("device_revoked")
                 && format!("{refused:?}").contains("Tài khoản của bạn đã bị khóa"),
+            "{refused:?}"
+        );
+        let collected = format_vnd(10_000 * (held as i64 - 2));
+        assert!(
+            format!("{refused:?}").contains(&format!(
+                "Máy chủ đã nhận {held} bản ghi của máy này, tiền thu {collected}"
+            )),
             "{refused:?}"
         );
         let quarantined = rt.block_on(scalar(

@@ -355,10 +355,59 @@ impl<'a> SyncClient<'a> {
                     let _ = self.push_signatures(&base, &mut report);
                 }
                 self.store.sign_out_revoked()?;
-                Err(e)
+                Err(self.revoked_with_what_was_sent(e)?)
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// The server's refusal of a revoked phone, with what the phone sent
+    /// it all the same (the officer must not record it again elsewhere)
+    /// and what it could not send.
+    fn revoked_with_what_was_sent(&self, e: Error) -> Result<Error> {
+        let Error::Remote {
+            class,
+            code,
+            mut message_vi,
+            mut message_en,
+        } = e
+        else {
+            return Ok(e);
+        };
+        let (held, cash) = self.store.held_in_quarantine()?;
+        if held > 0 {
+            let (cash_vi, cash_en) = match cash {
+                0 => (String::new(), String::new()),
+                _ => {
+                    let cash = crate::domain::money::format_vnd(cash);
+                    (
+                        format!(", tiền thu {cash}"),
+                        format!(", cash collected {cash}"),
+                    )
+                }
+            };
+            message_vi.push_str(&format!(
+                ". Máy chủ đã nhận {held} bản ghi của máy này{cash_vi} và giữ lại cho giám sát xem xét: đừng ghi lại chúng trên máy khác; báo giám sát chi nhánh"
+            ));
+            message_en.push_str(&format!(
+                ". The server has {held} records of this phone{cash_en}, held for a supervisor to review: do not record them again on another phone; tell the branch supervisor"
+            ));
+        }
+        let unsent = self.store.to_send()?;
+        if unsent > 0 {
+            message_vi.push_str(&format!(
+                ". Còn {unsent} bản ghi chưa gửi được: mang máy tới chi nhánh"
+            ));
+            message_en.push_str(&format!(
+                ". {unsent} records could not be sent: bring the phone to the branch"
+            ));
+        }
+        Ok(Error::Remote {
+            class,
+            code,
+            message_vi,
+            message_en,
+        })
     }
 
     fn sync_steps(

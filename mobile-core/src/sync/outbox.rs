@@ -358,6 +358,23 @@ impl Store {
     }
 
     /// Records waiting to be sent (pending, including those in open batches).
+    /// What the server holds of this phone in quarantine (it was revoked):
+    /// how many records, and the cash of their repayments not voided.
+    pub(crate) fn held_in_quarantine(&self) -> Result<(u32, i64)> {
+        self.read(|c| {
+            Ok(c.query_row(
+                &format!(
+                    "SELECT count(*), COALESCE(SUM(CASE WHEN p.client_id IN ({}) THEN 0 ELSE p.amount END), 0)
+                     FROM record_states s LEFT JOIN repayments p ON p.client_id = s.client_id
+                     WHERE s.state = 'rejected' AND s.code = 'device_revoked'",
+                    crate::record::VOIDED
+                ),
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?)
+        })
+    }
+
     pub(crate) fn to_send(&self) -> Result<u32> {
         self.read(|c| {
             Ok(c.query_row(
