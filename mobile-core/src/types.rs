@@ -507,7 +507,8 @@ pub struct SyncReport {
     /// negative), in seconds, as this sync measured it (the request's time
     /// on the road not counted). More than
     /// [`crate::domain::time::CLOCK_TOLERANCE_MINUTES`] fast and the phone
-    /// records nothing (`clock_wrong`) until a sync measures it again or the
-    /// clock is seen to move back; slow, it only says so.
+    /// records nothing (`clock_wrong`) until the clock is put right (seen
+    /// by the boot clock; after a restart, until a sync measures it again
+    /// or the clock is seen to move back); slow, it only says so.
     pub clock_ahead_seconds: Option<i64>,
 }

@@ -41,6 +41,31 @@ pub fn clock_too_fast(ahead: i64) -> bool {
     ahead > CLOCK_TOLERANCE_MINUTES * 60
 }
 
+/// How far ahead of the server's the phone's clock runs now, in seconds
+/// (behind when negative), from what the last sync measured: `ahead` when
+/// the phone's clock read `checked_ms` and its boot clock (which counts
+/// time since the phone started, asleep or not, and which no one sets)
+/// `checked_boot_ms`; `now_ms` and `now_boot_ms` the readings now. The
+/// server's time now is its time then plus the time gone by on the boot
+/// clock, so a clock put right since, or set wrong since, is seen without
+/// a sync. `None` when the boot clock reads less than it did (the phone
+/// restarted): unknown until the next sync.
+pub fn clock_ahead_now(
+    ahead: i64,
+    checked_ms: i64,
+    checked_boot_ms: i64,
+    now_ms: i64,
+    now_boot_ms: i64,
+) -> Option<i64> {
+    let elapsed = now_boot_ms
+        .checked_sub(checked_boot_ms)
+        .filter(|e| *e >= 0)?;
+    let server_now_ms = checked_ms
+        .checked_sub(ahead.checked_mul(1000)?)?
+        .checked_add(elapsed)?;
+    Some(now_ms.checked_sub(server_now_ms)?.div_euclid(1000))
+}
+
 /// A phone clock `ahead` seconds ahead of the server's (behind when
 /// negative) is off enough to say so.
 pub fn clock_off(ahead: i64) -> bool {
@@ -75,6 +100,30 @@ pub fn parse_date(input: &str) -> Option<NaiveDate> {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn the_clock_is_followed_between_syncs_by_the_boot_clock() {
+        const H: i64 = 3_600_000;
+        // Measured 2 hours fast at 07:20 on the phone (05:20 on the
+        // server), boot clock 1000 s.
+        let (ahead, checked, boot) = (2 * 3_600, 7 * H + H / 3, 1_000_000);
+        // Forty minutes on, left alone: still 2 hours fast.
+        let later = boot + 40 * 60_000;
+        assert_eq!(
+            clock_ahead_now(ahead, checked, boot, checked + 40 * 60_000, later),
+            Some(2 * 3_600)
+        );
+        // Put right (the phone reads the server's 06:00): right.
+        assert_eq!(clock_ahead_now(ahead, checked, boot, 6 * H, later), Some(0));
+        // A clock right at the sync set an hour fast since: seen.
+        assert_eq!(
+            clock_ahead_now(0, checked, boot, checked + H + 60_000, boot + 60_000),
+            Some(3_600)
+        );
+        // Restarted since (the boot clock starts again): unknown.
+        assert_eq!(clock_ahead_now(ahead, checked, boot, 6 * H, 5_000), None);
+        assert!(clock_ahead_now(i64::MAX, checked, boot, 6 * H, later).is_none());
+    }
 
     #[test]
     fn vietnamese_dates() {

@@ -263,20 +263,36 @@ impl Store {
         } else {
             0
         };
+        let boot = boot_clock_millis();
         self.write(|tx| {
             set_meta(tx, "clock_ahead", &ahead.to_string())?;
-            set_meta(tx, "clock_checked", &now.timestamp_millis().to_string())
+            set_meta(tx, "clock_checked", &now.timestamp_millis().to_string())?;
+            match boot {
+                Some(b) => set_meta(tx, "clock_checked_boot", &b.to_string()),
+                None => {
+                    tx.execute("DELETE FROM meta WHERE key = 'clock_checked_boot'", [])?;
+                    Ok(())
+                }
+            }
         })?;
         Ok(ahead)
     }
 
-    /// Refuses a new record while the phone's clock, as the last sync
-    /// measured it, runs fast beyond what the server allows (it would
-    /// refuse every record as dated in its future), until a sync measures it
-    /// again or the clock is seen to move back (put right).
+    /// Refuses a new record while the phone's clock runs fast beyond what
+    /// the server allows (it would refuse every record as dated in its
+    /// future). How fast it runs now is followed from what the last sync
+    /// measured by the boot clock, so that a clock put right (or set wrong)
+    /// since is seen at once, without a sync; after a restart, the last
+    /// sync's measure holds until a sync measures it again or the clock is
+    /// seen to move back (put right).
     fn refuse_if_clock_fast(&self) -> Result<()> {
-        let (ahead, checked) =
-            self.read(|c| Ok((meta(c, "clock_ahead")?, meta(c, "clock_checked")?)))?;
+        let (ahead, checked, checked_boot) = self.read(|c| {
+            Ok((
+                meta(c, "clock_ahead")?,
+                meta(c, "clock_checked")?,
+                meta(c, "clock_checked_boot")?,
+            ))
+        })?;
         let (Some(ahead), Some(checked)) = (
             ahead.and_then(|a| a.parse::<i64>().ok()),
             checked
@@ -285,10 +301,26 @@ impl Store {
         ) else {
             return Ok(());
         };
-        if !crate::domain::time::clock_too_fast(ahead) {
-            return Ok(());
-        }
-        if Utc::now() < checked {
+        let now = Utc::now();
+        let ahead_now = checked_boot
+            .and_then(|b| b.parse::<i64>().ok())
+            .zip(boot_clock_millis())
+            .and_then(|(then, boot)| {
+                crate::domain::time::clock_ahead_now(
+                    ahead,
+                    checked.timestamp_millis(),
+                    then,
+                    now.timestamp_millis(),
+                    boot,
+                )
+            });
+        let ahead = match ahead_now {
+            Some(a) if crate::domain::time::clock_too_fast(a) => a,
+            Some(_) => return Ok(()),
+            None if !crate::domain::time::clock_too_fast(ahead) => return Ok(()),
+            None => ahead,
+        };
+        if ahead_now.is_none() && now < checked {
             // The clock went back since it was measured: put right.
             self.write(|tx| {
                 tx.execute(
@@ -303,12 +335,12 @@ impl Store {
         Err(Error::conflict(
             "clock_wrong",
             format!(
-                "Đồng hồ điện thoại đang nhanh {} so với máy chủ (đo lúc đồng bộ {}): máy chủ sẽ từ chối mọi bản ghi vì ghi giờ ở tương lai. Hãy bật \"Ngày và giờ tự động\" trong Cài đặt (hoặc chỉnh lại giờ) rồi ghi",
+                "Đồng hồ điện thoại đang nhanh {} so với máy chủ (theo giờ máy chủ đo được lúc đồng bộ {}): máy chủ sẽ từ chối mọi bản ghi vì ghi giờ ở tương lai. Hãy bật \"Ngày và giờ tự động\" trong Cài đặt (hoặc chỉnh lại giờ) rồi ghi",
                 off.0,
                 crate::domain::time::format_datetime(checked)
             ),
             format!(
-                "the phone's clock is {} fast against the server's (measured at the sync of {}): the server would refuse every record as dated in its future. Turn on automatic date and time in Settings (or set the time right), then record",
+                "the phone's clock is {} fast against the server's (from the server's time measured at the sync of {}): the server would refuse every record as dated in its future. Turn on automatic date and time in Settings (or set the time right), then record",
                 off.1,
                 crate::domain::time::format_datetime(checked)
             ),
@@ -695,4 +727,36 @@ fn close_batch(tx: &Transaction, seq: i64, state: &str, reason: Option<&str>) ->
         params![seq, state, reason, Utc::now().timestamp_millis()],
     )?;
     Ok(())
+}
+
+/// The boot clock in milliseconds: time since the phone started, asleep
+/// or not, which no one sets (Linux and Android `CLOCK_BOOTTIME`; on Apple
+/// systems `CLOCK_MONOTONIC`, which counts sleep too). `None` where there
+/// is none.
+fn boot_clock_millis() -> Option<i64> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    const CLOCK: Option<libc::clockid_t> = Some(libc::CLOCK_BOOTTIME);
+    #[cfg(target_vendor = "apple")]
+    const CLOCK: Option<libc::clockid_t> = Some(libc::CLOCK_MONOTONIC);
+    #[cfg(all(
+        unix,
+        not(any(target_os = "linux", target_os = "android", target_vendor = "apple"))
+    ))]
+    const CLOCK: Option<libc::clockid_t> = None;
+    #[cfg(unix)]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        let clock = CLOCK?;
+        // SAFETY: `ts` is a valid, writable timespec for the call's
+        // duration; `clock` is a clock id the platform defines.
+        let read = unsafe { libc::clock_gettime(clock, &mut ts) };
+        // `time_t` and `c_long` are 32 bits on 32-bit Android.
+        #[allow(clippy::unnecessary_cast)]
+        (read == 0).then(|| ts.tv_sec as i64 * 1000 + ts.tv_nsec as i64 / 1_000_000)
+    }
+    #[cfg(not(unix))]
+    None
 }
