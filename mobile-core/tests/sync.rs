@@ -1309,6 +1309,35 @@ fn a_wedged_record_is_voided_once_back_in_the_queue() {
         .expect("voided once back in the queue");
 }
 
+/// The void of a record the server keeps refusing waits for it: sent
+/// alone, the server would refuse it as a void of a record it has not got
+/// (and the receipt would stand on the phone); it goes up after its
+/// record, once the record goes.
+#[test]
+fn a_void_waits_for_its_record_the_server_refused() {
+    let fake = server(0);
+    let (_dir, book) = signed_in(&fake);
+    let r = pay(&book, LAN_LOAN, 100_000, 1);
+    fake.refuse_record(r);
+    let first = book.sync_with(&fake, opts(500, 0), None).unwrap();
+    assert_eq!((first.sent, first.accepted), (1, 0), "{first:?}");
+    let void = book
+        .void_record(sotay_core::CorrectionInput {
+            target_id: r,
+            reason: "Gõ nhầm".into(),
+            recorded_at: at(11, 0),
+        })
+        .expect("a record not sent yet can be voided")
+        .client_id;
+    let second = book.sync_with(&fake, opts(500, 0), None).unwrap();
+    assert_eq!((second.sent, second.rejected), (1, 0), "{second:?}");
+    assert_eq!(states(&book, OutboxFilter::Pending), [r, void]);
+    fake.stop_refusing();
+    let third = book.sync_with(&fake, opts(500, 0), None).unwrap();
+    assert_eq!((third.accepted, third.rejected), (2, 0), "{third:?}");
+    assert!(states(&book, OutboxFilter::Pending).is_empty());
+}
+
 /// A server whose change pages never move past the cursor they were asked
 /// from.
 struct Stuck<'a>(&'a FakeServer);

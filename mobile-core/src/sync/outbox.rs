@@ -449,7 +449,10 @@ impl Store {
     }
 
     /// Writes down the next batch: up to `limit` pending records that are
-    /// in no open batch, oldest first, with a new batch id (UUID v7).
+    /// in no open batch (one that failed in this sync waits for the next),
+    /// oldest first, with a new batch id (UUID v7). Not a void of a record
+    /// that waits so or is set aside: the server would refuse a void of a
+    /// record it has not got; the void goes up with or after its record.
     pub(crate) fn create_batch(&self, limit: usize) -> Result<Option<OpenBatch>> {
         let device_id = self.device_id();
         self.write_durable(|tx| {
@@ -458,6 +461,11 @@ impl Store {
                  WHERE s.state = 'pending' AND o.client_id NOT IN (
                      SELECT r.client_id FROM upload_batch_records r
                      JOIN upload_batches b ON b.seq = r.batch_seq WHERE b.state = 'open')
+                   AND NOT EXISTS (SELECT 1 FROM voids v JOIN record_states ts ON ts.client_id = v.target_id
+                       WHERE v.client_id = o.client_id
+                         AND (ts.state = 'wedged' OR v.target_id IN (
+                             SELECT r.client_id FROM upload_batch_records r
+                             JOIN upload_batches b ON b.seq = r.batch_seq WHERE b.state = 'open')))
                  ORDER BY o.device_seq LIMIT ?1",
             )?;
             let rows = st
