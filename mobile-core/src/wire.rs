@@ -577,6 +577,10 @@ pub struct SessionDevice {
     pub id: String,
     pub name: String,
     pub code: String,
+    /// The highest sequence of the receipt numbers the server holds of
+    /// this device: the book numbers on from there.
+    #[serde(default)]
+    pub last_receipt: Option<i64>,
 }
 
 /// The answer to a login or a refresh. Lifetimes are in seconds.

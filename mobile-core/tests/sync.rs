@@ -1309,6 +1309,42 @@ fn a_wedged_record_is_voided_once_back_in_the_queue() {
         .expect("voided once back in the queue");
 }
 
+/// A field book started again on the same device (wiped, or restored from
+/// an older copy) numbers its receipts on from the last one the server
+/// holds of the device: a number already on a worker's paper is never
+/// given again (the server would refuse the second as used).
+#[test]
+fn a_book_started_again_numbers_on_from_the_servers_last_receipt() {
+    let fake = server(0);
+    let (_old, book) = signed_in(&fake);
+    let numbers: Vec<String> = (0..3)
+        .map(|n| {
+            book.record_repayment(RepaymentInput {
+                loan_id: id(LAN_LOAN),
+                amount: Decimal::from(10_000),
+                recorded_at: at(9, n),
+            })
+            .unwrap()
+            .receipt_no
+        })
+        .collect();
+    assert_eq!(numbers.last().map(String::as_str), Some("A7K2-000003"));
+    assert_eq!(
+        book.sync_with(&fake, opts(500, 0), None).unwrap().accepted,
+        3
+    );
+
+    let (_new, again) = signed_in(&fake);
+    let next = again
+        .record_repayment(RepaymentInput {
+            loan_id: id(LAN_LOAN),
+            amount: Decimal::from(10_000),
+            recorded_at: at(10, 0),
+        })
+        .unwrap();
+    assert_eq!(next.receipt_no, "A7K2-000004");
+}
+
 /// The void of a record the server keeps refusing waits for it: sent
 /// alone, the server would refuse it as a void of a record it has not got
 /// (and the receipt would stand on the phone); it goes up after its

@@ -486,6 +486,11 @@ pub struct SessionDevice {
     /// sends is kept in quarantine for a supervisor.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub revoked: bool,
+    /// The highest sequence of the receipt numbers this device sent up
+    /// (`A7K2-000123` → 123): a field book restored from an older copy, or
+    /// started again on this device, numbers its receipts on from there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_receipt: Option<i64>,
 }
 
 fn check_device_fields(device_id: &str, device_name: Option<&str>) -> Result<(), AppError> {
@@ -740,9 +745,10 @@ pub async fn login(
         now,
         now + Duration::days(REFRESH_TTL_DAYS),
     )
+    .await
 }
 
-fn tokens(
+async fn tokens(
     state: &AppState,
     user: &UserAuth,
     device: &DeviceRow,
@@ -750,6 +756,10 @@ fn tokens(
     now: DateTime<Utc>,
     refresh_expires: DateTime<Utc>,
 ) -> Result<TokenResponse, AppError> {
+    let last_receipt = state
+        .db
+        .device_last_receipt(user.id, &device.id, &device.code)
+        .await?;
     Ok(TokenResponse {
         access_token: state
             .jwt
@@ -770,6 +780,7 @@ fn tokens(
             name: device.name.clone(),
             code: device.code.clone(),
             revoked: device.revoked_at.is_some(),
+            last_receipt,
         },
     })
 }
@@ -951,7 +962,7 @@ pub async fn refresh(
         Ok::<_, DbError>(Outcome::Ok(Box::new((user, device, expires))))
     }.await)?;
     match outcome {
-        Outcome::Ok(found) => tokens(state, &found.0, &found.1, next, now, found.2),
+        Outcome::Ok(found) => tokens(state, &found.0, &found.1, next, now, found.2).await,
         Outcome::Reused => Err(AppError::unauthorized(
             "refresh_token_reused",
             "Mã làm mới đã được dùng trước đó; để an toàn phiên này đã bị thu hồi, hãy đăng nhập lại",

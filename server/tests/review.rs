@@ -3733,3 +3733,34 @@ async fn a_gift_kept_in_quarantine_holds_its_worker_until_settled() {
         );
     }
 }
+
+/// Signing in (or renewing the session) tells the phone the highest
+/// receipt number the server holds of the device, refused ones too: a
+/// field book started again on it numbers on from there.
+#[tokio::test]
+async fn a_sign_in_gives_the_devices_last_receipt_number() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let (_, mut lan, _, l1) = lan_and_her_loan(&app).await;
+        let first = repayment(&mut lan, &l1, 10_000, 1);
+        // Above what the loan owes: refused, its number used all the same.
+        let refused = repayment(&mut lan, &l1, 900_000_000, 12);
+        let (_, outcomes) = lan.upload(&app, vec![first, refused]).await;
+        assert_eq!(outcomes[1].0, UploadOutcome::Rejected, "{outcomes:?}");
+        let (s, body) = app
+            .login_raw("canbo.lan", "officer-pass-1", &lan.device.to_string())
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(body["device"]["last_receipt"], 12, "{backend:?}: {body}");
+        let (s, renewed) = app
+            .refresh(&body["refresh_token"], &lan.device.to_string())
+            .await;
+        assert_eq!(s, StatusCode::OK, "{renewed}");
+        assert_eq!(renewed["device"]["last_receipt"], 12, "{renewed}");
+        // A new phone has none.
+        let (_, other) = app
+            .login_raw("canbo.lan", "officer-pass-1", &Uuid::now_v7().to_string())
+            .await;
+        assert!(other["device"].get("last_receipt").is_none(), "{other}");
+    }
+}

@@ -303,6 +303,16 @@ pub fn receipt_number(device_code: &str, sequence: i64) -> String {
     format!("{device_code}-{sequence:06}")
 }
 
+/// The sequence of receipt number `receipt_no` when it is one of device
+/// `device_code`'s (the inverse of [`receipt_number`]).
+pub fn receipt_sequence(device_code: &str, receipt_no: &str) -> Option<i64> {
+    let digits = receipt_no.strip_prefix(device_code)?.strip_prefix('-')?;
+    if digits.len() < 6 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -446,6 +456,21 @@ mod tests {
     fn receipt_numbers() {
         assert_eq!(receipt_number("A7K2", 123), "A7K2-000123");
         assert_eq!(receipt_number("A7K2", 1_234_567), "A7K2-1234567");
+        for n in [1, 123, 1_234_567] {
+            assert_eq!(
+                receipt_sequence("A7K2", &receipt_number("A7K2", n)),
+                Some(n)
+            );
+        }
+        for other in [
+            "B7K2-000123",
+            "A7K2-00012",
+            "A7K2-00012x",
+            "A7K2000123",
+            "A7K2-",
+        ] {
+            assert_eq!(receipt_sequence("A7K2", other), None, "{other}");
+        }
         assert!(is_device_code("A7K2"));
         for bad in ["a7k2", "A7K", "A7K2X", "A7-2", ""] {
             assert!(!is_device_code(bad), "{bad}");

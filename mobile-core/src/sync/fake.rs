@@ -279,6 +279,12 @@ impl FakeServer {
                 id: device_id.to_string(),
                 name: "Điện thoại".into(),
                 code: st.device_code.clone(),
+                last_receipt: st
+                    .records
+                    .values()
+                    .filter_map(|r| r["payload"]["receipt_no"].as_str())
+                    .filter_map(|n| crate::domain::rules::receipt_sequence(&st.device_code, n))
+                    .max(),
             }),
         }
     }

@@ -78,6 +78,22 @@ fn store_tokens(tx: &Transaction, t: &TokenResponse) -> Result<()> {
             .timestamp_millis()
             .to_string(),
     )?;
+    // The server holds receipts of this device numbered beyond this book's
+    // counter (the book restored from an older copy, or started again on
+    // the same device): number on from there, never a number used twice.
+    if let Some(d) = &t.device {
+        if let Some(last) = d.last_receipt {
+            if meta(tx, "device_code")?.as_deref() == Some(d.code.as_str())
+                && last > receipts_printed(tx)?
+            {
+                tx.execute(
+                    "INSERT INTO counters (name, value) VALUES ('receipt_seq', ?1)
+                     ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                    [last],
+                )?;
+            }
+        }
+    }
     Ok(())
 }
 

@@ -792,6 +792,16 @@ impl Db {
         with_conn!(self, q, c => q::user_auth_by_username(&mut c, username).await)
     }
 
+    /// See [`queries::device_last_receipt`].
+    pub async fn device_last_receipt(
+        &self,
+        officer_id: i64,
+        device_id: &str,
+        code: &str,
+    ) -> DbResult<Option<i64>> {
+        with_conn!(self, q, c => q::device_last_receipt(&mut c, officer_id, device_id, code).await)
+    }
+
     pub async fn user_auth_by_id(&self, id: i64) -> DbResult<Option<UserAuth>> {
         with_conn!(self, q, c => q::user_auth_by_id(&mut c, id).await)
     }

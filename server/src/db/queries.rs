@@ -69,6 +69,44 @@ pub async fn user_auth_by_username(c: &mut Conn, username: &str) -> DbResult<Opt
         .await?)
 }
 
+/// The highest sequence of the receipt numbers device `device_id` (code
+/// `code`) sent up for officer `officer_id`, whatever became of them: a
+/// field book restored from an older copy numbers on from there. Read
+/// through the officer's batches of that device.
+pub async fn device_last_receipt(c: &mut Conn, officer_id: i64, device_id: &str, code: &str) -> DbResult<Option<i64>> {
+    let numbers: Vec<String> = sqlx::query_scalar(
+        "SELECT r.receipt_no FROM sync_records r
+         WHERE r.batch_id IN (SELECT b.batch_id FROM sync_batches b WHERE b.officer_id = $1 AND b.device_id = $2)
+           AND r.receipt_no LIKE $3
+         ORDER BY LENGTH(r.receipt_no) DESC, r.receipt_no DESC LIMIT 20",
+    )
+    .bind(officer_id)
+    .bind(device_id)
+    .bind(format!("{code}-%"))
+    .fetch_all(&mut *c)
+    .await?;
+    let kept = numbers.iter().find_map(|n| sotay_core::domain::rules::receipt_sequence(code, n));
+    // A refused repayment keeps its number only in the body it came in.
+    // (`kind || ''`: read through the officer's batches, not through every
+    // repayment by the index on kind.)
+    let refused: Vec<String> = sqlx::query_scalar(
+        "SELECT r.body FROM sync_records r
+         WHERE r.batch_id IN (SELECT b.batch_id FROM sync_batches b WHERE b.officer_id = $1 AND b.device_id = $2)
+           AND r.kind || '' = 'repayment' AND r.receipt_no IS NULL",
+    )
+    .bind(officer_id)
+    .bind(device_id)
+    .fetch_all(&mut *c)
+    .await?;
+    let refused = refused.iter().filter_map(|body| {
+        match serde_json::from_str::<sotay_core::wire::UploadRecord>(body).ok()?.body {
+            sotay_core::wire::RecordBody::Repayment(p) => sotay_core::domain::rules::receipt_sequence(code, &p.receipt_no),
+            _ => None,
+        }
+    });
+    Ok(refused.chain(kept).max())
+}
+
 pub async fn user_auth_by_id(c: &mut Conn, id: i64) -> DbResult<Option<UserAuth>> {
     Ok(sqlx::query_as(&format!("{USER_AUTH} WHERE id = $1"))
         .bind(id)
