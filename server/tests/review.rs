@@ -3764,3 +3764,73 @@ async fn a_sign_in_gives_the_devices_last_receipt_number() {
         assert!(other["device"].get("last_receipt").is_none(), "{other}");
     }
 }
+
+/// A refused receipt whose loan has since been paid down at the counter
+/// below what the officer took: the counter takes all the loan still owes
+/// (paying it off) and that settles the receipt, the rest going back to
+/// the worker; any other amount is refused, saying what to take.
+#[tokio::test]
+async fn a_refused_receipt_above_what_the_loan_now_owes_settles_with_the_payoff() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let (sup, mut lan, _, l1) = lan_and_her_loan(&app).await;
+        let l1_id = app.id_of("loans", "L-001").await;
+        let owed = |loan: Value| {
+            money(&loan["loan"]["outstanding_principal"])
+                + money(&loan["loan"]["outstanding_interest"])
+        };
+        let (_, loan) = app.get(&format!("/api/v1/loans/{l1_id}"), &sup).await;
+        let total = owed(loan);
+        let taken = repayment(&mut lan, &l1, 300_000, 1);
+        let (batch, _) = lan.upload(&app, vec![taken.clone()]).await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{batch}/reject"),
+                &sup,
+                &json!({"reason": "Thiếu chữ ký"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        // The worker paid most of the loan at the counter meanwhile.
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/loans/{l1_id}/repayments"),
+                &sup,
+                &json!({"client_id": Uuid::now_v7(), "amount": (total - 100_000).to_string()}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let counter = |amount: i64| {
+            json!({"client_id": Uuid::now_v7(), "amount": amount.to_string(),
+                   "settles_record": taken.client_id})
+        };
+        let path = format!("/api/v1/loans/{l1_id}/repayments");
+        let (s, body) = app.post(&path, &sup, &counter(50_000)).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("settles_other_cash")),
+            "{backend:?}: {body}"
+        );
+        let detail = body["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("chỉ còn thu được 100.000 ₫") && detail.contains("200.000 ₫ trả lại"),
+            "{detail}"
+        );
+        let (s, body) = app.post(&path, &sup, &counter(100_000)).await;
+        assert_eq!(s, StatusCode::OK, "{backend:?}: {body}");
+        let (_, loan) = app.get(&format!("/api/v1/loans/{l1_id}"), &sup).await;
+        assert_eq!(owed(loan), 0);
+        let (settled, _) = app
+            .db
+            .refused_handovers(None, chrono::DateTime::UNIX_EPOCH, 100)
+            .await
+            .unwrap();
+        assert!(
+            !settled
+                .iter()
+                .any(|r| r.record.client_id == taken.client_id),
+            "{backend:?}: {settled:?}"
+        );
+        assert!(app.db.ledger_balance_drift().await.unwrap().is_empty());
+    }
+}

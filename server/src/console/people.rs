@@ -694,6 +694,23 @@ async fn render_loan(
             .find(|p| p.receipt_no.as_deref() != Some(settles_receipt.as_str())),
         _ => None,
     };
+    // The loan owes less than the refused receipt took (paid at the counter
+    // since, say): the counter takes what it owes, the rest goes back.
+    let room = (l.outstanding_principal + l.outstanding_interest - pending_total).max(0);
+    let part_of = match amount {
+        Some(held)
+            if settled_already.is_none()
+                && refused.is_some()
+                && counter.taken.is_none()
+                && held > room =>
+        {
+            if counter.error.is_none() {
+                counter.form.amount = room.to_string();
+            }
+            Some(held)
+        }
+        _ => None,
+    };
     // The note names the refused receipt, so the counter receipt says whose
     // cash it was (and the batch with that payment entered again says so).
     if !settles_receipt.is_empty() && counter.taken.is_none() && counter.form.note.trim().is_empty()
@@ -831,6 +848,17 @@ async fn render_loan(
                             format!("Khoản thu này là tiền của phiếu {} cán bộ đã thu nhưng bị từ chối: khi ghi, phiếu đó được đánh dấu đã xử lý (thu tại quầy).", counter.form.settles_receipt),
                             format!("This is the cash of receipt {} an officer took that was refused: once taken, that record is marked settled (taken at the counter).", counter.form.settles_receipt),
                         )) }
+                        @if let (Some(held), 0) = (part_of, room) {
+                            p.notice.warn #settles-part { (lang.pick(
+                                format!("Cán bộ đã thu {} nhưng khoản vay không còn gì để thu: đừng thu tại quầy; trả lại {} cho người lao động rồi đánh dấu phiếu đó đã xử lý ở danh sách khoản bị từ chối.", vnd(held), vnd(held)),
+                                format!("The officer took {} but the loan has nothing left to take: take nothing at the counter; give the {} back to the worker, then mark that receipt settled on the list of refused records.", vnd(held), vnd(held)),
+                            )) }
+                        } @else if let Some(held) = part_of {
+                            p.notice.warn #settles-part { (lang.pick(
+                                format!("Cán bộ đã thu {} nhưng khoản vay chỉ còn thu được {}: thu {} (trả hết khoản vay), phần còn lại {} trả lại người lao động.", vnd(held), vnd(room), vnd(room), vnd(held - room)),
+                                format!("The officer took {} but the loan can only take {} more: take {} (paying it off); the remaining {} goes back to the worker.", vnd(held), vnd(room), vnd(room), vnd(held - room)),
+                            )) }
+                        }
                     }
                     label for="amount" { (lang.t("Số tiền thu (đồng)", "Amount received (đồng)")) }
                     input #amount type="text" name="amount" inputmode="numeric" autocomplete="off" required

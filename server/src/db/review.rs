@@ -2241,6 +2241,9 @@ pub async fn counter_repayment(
         }
         return counter_receipt(c, s, &loan_code).await;
     }
+    // The cash an officer took for a refused receipt this payment settles
+    // when it is more than this payment (the rest goes back to the worker).
+    let mut part_of: Option<i64> = None;
     if let Some(record) = settles {
         // The officer's refused repayment on this same loan, its very cash
         // (whether it is refused and not settled yet, settling it below
@@ -2257,22 +2260,28 @@ pub async fn counter_repayment(
             .bind(loan_id)
             .fetch_optional(&mut *c)
             .await?;
+        let mut receipt = None;
         let on = on.filter(|o| o.0 == "repayment").and_then(|(_, on_loan, held, body)| {
             let paid = serde_json::from_str::<sotay_core::wire::UploadRecord>(&body).ok().and_then(|u| match u.body {
                 sotay_core::wire::RecordBody::Repayment(p) => Some(p),
                 _ => None,
             });
+            receipt = paid.as_ref().map(|p| p.receipt_no.clone());
             let same_loan = on_loan == Some(loan_id)
                 || (on_loan.is_none() && paid.as_ref().is_some_and(|p| Some(p.loan_id) == loan_uid));
             let held = held.or_else(|| paid.map(|p| p.amount.get()));
             same_loan.then_some(held).flatten()
         });
         let Some(held) = on else {
+            let (vi, en) = match &receipt {
+                Some(r) => (format!("Phiếu {r}"), format!("receipt {r}")),
+                None => (format!("Bản ghi {record}"), format!("record {record}")),
+            };
             return Err(refused(
                 422,
                 "settles_another_loan",
-                format!("Bản ghi {record} không phải khoản thu của cán bộ trên khoản vay {loan_code}"),
-                format!("record {record} is not an officer's repayment on loan {loan_code}"),
+                format!("{vi} không phải khoản thu của cán bộ trên khoản vay {loan_code}: hãy mở khoản vay của phiếu đó từ danh sách khoản bị từ chối"),
+                format!("{en} is not an officer's repayment on loan {loan_code}: open that receipt's loan from the list of refused records"),
             ));
         };
         // One settled already is said so below (settling it again).
@@ -2283,7 +2292,12 @@ pub async fn counter_repayment(
         .bind(record)
         .fetch_one(&mut *c)
         .await?;
-        if !settled && (held != amount || method != rv::PayMethod::Cash) {
+        // Less than the officer took: only all the loan still owes (it was
+        // paid at the counter since, say), the rest going back to the
+        // worker; checked once what the loan owes is read below.
+        if !settled && held > amount && method == rv::PayMethod::Cash {
+            part_of = Some(held);
+        } else if !settled && (held != amount || method != rv::PayMethod::Cash) {
             return Err(refused(
                 422,
                 "settles_other_cash",
@@ -2345,6 +2359,33 @@ pub async fn counter_repayment(
                 ));
             }
             return Err(refused(422, v.code(), v.message_vi(), v.message_en()));
+        }
+        if let Some(held) = part_of {
+            let left = (outstanding(&book.states).total() - pending.iter().sum::<i64>()).max(0);
+            if amount != left {
+                let (held_s, left_s) = (format_vnd(held), format_vnd(left));
+                return Err(if left < held {
+                    refused(
+                        422,
+                        "settles_other_cash",
+                        format!(
+                            "Cán bộ đã thu {held_s} tiền mặt nhưng khoản vay chỉ còn thu được {left_s}: nộp đúng {left_s} (trả hết khoản vay) để xử lý phiếu đó; phần còn lại {} trả lại người lao động",
+                            format_vnd(held - left)
+                        ),
+                        format!(
+                            "the officer took {held_s} in cash but the loan can only take {left_s} more: take exactly {left_s} (paying the loan off) to settle that receipt; the remaining {} goes back to the worker",
+                            format_vnd(held - left)
+                        ),
+                    )
+                } else {
+                    refused(
+                        422,
+                        "settles_other_cash",
+                        format!("Khoản thu cán bộ đã thu là {held_s} tiền mặt: chỉ khoản nộp đúng {held_s} tiền mặt tại quầy mới xử lý được bản ghi đó"),
+                        format!("the officer took {held_s} in cash: only exactly {held_s} in cash at the counter settles that record"),
+                    )
+                });
+            }
         }
     }
     let allocation = poster.repay(loan_id, amount).map_err(|v| refused(422, v.code(), v.message_vi(), v.message_en()))?;
@@ -2416,6 +2457,12 @@ pub async fn counter_repayment(
     audit_append(c, &who.audit("counter.repayment", "loan", loan_id.to_string(), detail), now).await?;
     if let Some(record) = settles {
         let mut what = format!("{} {receipt_no} ({})", rv::SETTLED_AT_COUNTER, format_vnd(amount));
+        if let Some(held) = part_of {
+            what.push_str(&format!(
+                " — khoản vay chỉ còn phải trả chừng đó; {} còn lại trả lại người lao động",
+                format_vnd(held - amount)
+            ));
+        }
         if !note.trim().is_empty() {
             what.push_str(&format!(" — {}", note.trim()));
         }
