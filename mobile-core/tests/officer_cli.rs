@@ -39,7 +39,7 @@ fn an_officer_records_a_day_from_the_terminal() {
             "--loan",
             loan,
             "--amount",
-            "500000",
+            "500.000",
             "--at",
             "20/11/2026 09:30",
         ],
@@ -87,6 +87,17 @@ fn an_officer_records_a_day_from_the_terminal() {
         err.contains("Ngày ghi 01/01/2020 trước ngày giải ngân khoản vay"),
         "{err}"
     );
+    // Amounts as people type them; one that is no amount is said so in
+    // Vietnamese, naming the field in Vietnamese.
+    for (typed, said) in [
+        ("-5.000", "Số tiền: \"-5.000\" là số âm"),
+        ("1,5", "Số tiền: \"1,5\" có dấu phẩy"),
+    ] {
+        let refused = run(&db, &["repay", "--loan", loan, "--amount", typed]);
+        assert_eq!(refused.status.code(), Some(2), "{typed}");
+        let err = String::from_utf8_lossy(&refused.stderr);
+        assert!(err.contains(said), "{typed}: {err}");
+    }
     let unknown = run(&db, &["repay", "--loan", "KV-000048", "--amount", "100000"]);
     assert_eq!(unknown.status.code(), Some(2));
     let err = String::from_utf8_lossy(&unknown.stderr);

@@ -98,8 +98,8 @@ enum Command {
         /// The loan's number (KV-000048) or id.
         #[arg(long)]
         loan: String,
-        /// Whole đồng, plain digits (500000).
-        #[arg(long)]
+        /// Whole đồng as people write it: 500000, 500.000, 500 000 or 500.000đ.
+        #[arg(long, allow_hyphen_values = true)]
         amount: String,
         /// When: "dd/mm/yyyy HH:MM" (Vietnam time) or RFC 3339; now when left out.
         #[arg(long)]
@@ -641,12 +641,21 @@ fn run(cli: Cli) -> Res<()> {
             print_fact(&f);
         }
         Command::Repay { loan, amount, at } => {
-            let amount = sotay_core::domain::money::parse_amount(
+            // Typed by a person: grouped with dots or spaces, or not. The
+            // Vietnamese message names the field in Vietnamese.
+            let amount = sotay_core::domain::money::parse_typed_amount(
                 "amount",
                 &amount,
                 sotay_core::domain::money::AmountRule::Positive,
             )
-            .map_err(|e| bad("amount", e.message_vi(), e.message_en()))?;
+            .map_err(|e| {
+                let vi = sotay_core::domain::money::MoneyError {
+                    field: "Số tiền".into(),
+                    ..e.clone()
+                }
+                .message_vi();
+                bad("amount", vi, e.message_en())
+            })?;
             let r = book.record_repayment(RepaymentInput {
                 loan_id: loan_id(&book, &loan)?,
                 amount: amount.to_decimal(),
