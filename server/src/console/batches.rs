@@ -1257,10 +1257,12 @@ fn approval_result(lang: Lang, d: &BatchDetail, loans: &[(i64, &str, &str)]) -> 
         parse(&dec.cash_received),
         parse(&dec.discrepancy),
     );
+    // The officer's voids are no records of their own to count: they say
+    // how many records she cancelled.
     let posted = d
         .records
         .iter()
-        .filter(|r| r.decision.as_deref() == Some("approved"))
+        .filter(|r| r.decision.as_deref() == Some("approved") && r.kind != "void")
         .count();
     // Left out by the supervisor, or from a revoked phone; the officer's
     // own voids are counted apart, as on the confirmation.
@@ -1268,7 +1270,7 @@ fn approval_result(lang: Lang, d: &BatchDetail, loans: &[(i64, &str, &str)]) -> 
     let excluded = d
         .records
         .iter()
-        .filter(|r| r.decision.as_deref() == Some("excluded") && !r.voided)
+        .filter(|r| r.decision.as_deref() == Some("excluded") && !r.voided && r.kind != "void")
         .count();
     // The settlement of the cash is one more entry whenever cash moved.
     let entries = d.records.iter().filter(|r| r.entry_id.is_some()).count()
@@ -1499,11 +1501,18 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked) -> Markup {
     let posting = d
         .records
         .iter()
-        .filter(|r| r.upload_status == "accepted" && !r.voided && !excluded.contains(&r.record_id))
+        .filter(|r| {
+            r.upload_status == "accepted"
+                && !r.voided
+                && r.kind != "void"
+                && !excluded.contains(&r.record_id)
+        })
         .count();
     let voided = d.records.iter().filter(|r| r.voided).count();
+    // The officer's voids say how many she cancelled: not counted apart.
+    let voids = d.records.iter().filter(|r| r.kind == "void").count();
     // Ticked, or from a revoked phone (never posted).
-    let left_out = d.records.len() - posting - voided;
+    let left_out = d.records.len().saturating_sub(posting + voided + voids);
     let title = lang.t("Xác nhận duyệt lô", "Confirm the approval");
     let body = html! {
         p.crumbs { a href=(format!("/batches/{}", s.batch_id)) { "← " (lang.pick(format!("Lô của {}", s.officer_name), format!("Batch of {}", s.officer_name))) } }

@@ -1997,10 +1997,12 @@ pub async fn review_approve(
     append_changes(c, &feed).await?;
 
     let approved = fates.iter().filter(|f| f.1 == "approved").count() as i64;
+    let voided = fates.iter().filter(|f| f.2.as_deref() == Some(rv::EXCLUDED_VOIDED)).count() as i64;
     let outcome = rv::ApprovalOutcome {
         batch_id,
         approved,
-        excluded: fates.len() as i64 - approved,
+        excluded: fates.len() as i64 - approved - voided,
+        voided,
         entries_posted,
         cash_expected: expected,
         cash_received,

@@ -470,8 +470,12 @@ pub struct RefusedSettlement {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ApprovalOutcome {
     pub batch_id: Uuid,
+    /// Records approved (the officer's voids among them).
     pub approved: i64,
+    /// Records the supervisor left out (or kept in quarantine).
     pub excluded: i64,
+    /// Records the officer voided on the phone (not posted, nothing left out).
+    pub voided: i64,
     pub entries_posted: i64,
     #[schema(value_type = String)]
     #[serde(serialize_with = "as_string")]
