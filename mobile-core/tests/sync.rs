@@ -1309,6 +1309,53 @@ fn a_wedged_record_is_voided_once_back_in_the_queue() {
         .expect("voided once back in the queue");
 }
 
+/// The boot clock follows the phone's clock only within the start of the
+/// phone the sync was in: measured right before a restart, the phone
+/// records after it whatever its boot clock reads now (it never guesses
+/// the time since the sync from another start's reading, which would find
+/// an honest clock fast and stop the officer recording).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_clock_measured_before_a_restart_is_not_followed_after_it() {
+    let fake = server(1);
+    let (dir, book) = signed_in(&fake);
+    fake.set_clock(1);
+    book.sync_with(&fake, opts(500, 0), None).unwrap();
+    let db = rusqlite::Connection::open(dir.path().join("sotay.db")).unwrap();
+    let boot_id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap();
+    let stored: String = db
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'clock_checked_boot'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("the sync kept the boot clock's reading");
+    assert!(stored.starts_with(boot_id.trim()), "{stored}");
+    // Measured right seven hours ago, an hour into a start of the phone
+    // that was not this one.
+    let seven_hours_ago = chrono::Utc::now().timestamp_millis() - 7 * 3_600_000;
+    for (key, value) in [
+        ("clock_ahead", "0".to_string()),
+        ("clock_checked", seven_hours_ago.to_string()),
+        (
+            "clock_checked_boot",
+            "0f0e0d0c-another-start 3600000".to_string(),
+        ),
+    ] {
+        db.execute(
+            "UPDATE meta SET value = ?2 WHERE key = ?1",
+            [key, value.as_str()],
+        )
+        .unwrap();
+    }
+    book.record_repayment(RepaymentInput {
+        loan_id: id(LAN_LOAN),
+        amount: Decimal::from(20_000),
+        recorded_at: chrono::Utc::now(),
+    })
+    .expect("an honest clock records after a restart");
+}
+
 /// A field book started again on the same device (wiped, or restored from
 /// an older copy) numbers its receipts on from the last one the server
 /// holds of the device: a number already on a worker's paper is never

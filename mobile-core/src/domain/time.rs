@@ -48,8 +48,9 @@ pub fn clock_too_fast(ahead: i64) -> bool {
 /// `checked_boot_ms`; `now_ms` and `now_boot_ms` the readings now. The
 /// server's time now is its time then plus the time gone by on the boot
 /// clock, so a clock put right since, or set wrong since, is seen without
-/// a sync. `None` when the boot clock reads less than it did (the phone
-/// restarted): unknown until the next sync.
+/// a sync. Both boot-clock readings must be of the same start of the phone
+/// (the caller checks its boot id); `None` when the boot clock reads less
+/// than it did: unknown until the next sync.
 pub fn clock_ahead_now(
     ahead: i64,
     checked_ms: i64,

@@ -279,12 +279,13 @@ impl Store {
         } else {
             0
         };
-        let boot = boot_clock_millis();
+        let boot = boot_clock();
         self.write(|tx| {
             set_meta(tx, "clock_ahead", &ahead.to_string())?;
             set_meta(tx, "clock_checked", &now.timestamp_millis().to_string())?;
             match boot {
-                Some(b) => set_meta(tx, "clock_checked_boot", &b.to_string()),
+                // `<boot id> <milliseconds since that start>`
+                Some((id, millis)) => set_meta(tx, "clock_checked_boot", &format!("{id} {millis}")),
                 None => {
                     tx.execute("DELETE FROM meta WHERE key = 'clock_checked_boot'", [])?;
                     Ok(())
@@ -318,18 +319,24 @@ impl Store {
             return Ok(());
         };
         let now = Utc::now();
-        let ahead_now = checked_boot
-            .and_then(|b| b.parse::<i64>().ok())
-            .zip(boot_clock_millis())
-            .and_then(|(then, boot)| {
+        // Followed by the boot clock only within the boot the sync was in:
+        // after a restart the time since the sync is unknown.
+        let then = checked_boot.and_then(|b| {
+            let (id, millis) = b.split_once(' ')?;
+            Some((id.to_string(), millis.parse::<i64>().ok()?))
+        });
+        let ahead_now = match (then, boot_clock()) {
+            (Some((then_id, then_ms)), Some((id, ms))) if then_id == id => {
                 crate::domain::time::clock_ahead_now(
                     ahead,
                     checked.timestamp_millis(),
-                    then,
+                    then_ms,
                     now.timestamp_millis(),
-                    boot,
+                    ms,
                 )
-            });
+            }
+            _ => None,
+        };
         let ahead = match ahead_now {
             Some(a) if crate::domain::time::clock_too_fast(a) => a,
             Some(_) => return Ok(()),
@@ -753,34 +760,31 @@ fn close_batch(tx: &Transaction, seq: i64, state: &str, reason: Option<&str>) ->
     Ok(())
 }
 
-/// The boot clock in milliseconds: time since the phone started, asleep
-/// or not, which no one sets (Linux and Android `CLOCK_BOOTTIME`; on Apple
-/// systems `CLOCK_MONOTONIC`, which counts sleep too). `None` where there
-/// is none.
-fn boot_clock_millis() -> Option<i64> {
+/// The boot clock: which boot of the phone this is (an id that changes
+/// at every start), and the time since that start in milliseconds, asleep
+/// or not, which no one sets. Linux and Android: the kernel's `boot_id`
+/// and `CLOCK_BOOTTIME`. `None` elsewhere, or when either cannot be read:
+/// the clock is then known only from the last sync.
+fn boot_clock() -> Option<(String, i64)> {
     #[cfg(any(target_os = "linux", target_os = "android"))]
-    const CLOCK: Option<libc::clockid_t> = Some(libc::CLOCK_BOOTTIME);
-    #[cfg(target_vendor = "apple")]
-    const CLOCK: Option<libc::clockid_t> = Some(libc::CLOCK_MONOTONIC);
-    #[cfg(all(
-        unix,
-        not(any(target_os = "linux", target_os = "android", target_vendor = "apple"))
-    ))]
-    const CLOCK: Option<libc::clockid_t> = None;
-    #[cfg(unix)]
     {
+        let id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+        let id = id.trim();
+        if id.is_empty() {
+            return None;
+        }
         let mut ts = libc::timespec {
             tv_sec: 0,
             tv_nsec: 0,
         };
-        let clock = CLOCK?;
         // SAFETY: `ts` is a valid, writable timespec for the call's
-        // duration; `clock` is a clock id the platform defines.
-        let read = unsafe { libc::clock_gettime(clock, &mut ts) };
+        // duration, and CLOCK_BOOTTIME a clock these kernels define.
+        let read = unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) };
         // `time_t` and `c_long` are 32 bits on 32-bit Android.
         #[allow(clippy::unnecessary_cast)]
-        (read == 0).then(|| ts.tv_sec as i64 * 1000 + ts.tv_nsec as i64 / 1_000_000)
+        let millis = ts.tv_sec as i64 * 1000 + ts.tv_nsec as i64 / 1_000_000;
+        (read == 0).then(|| (id.to_string(), millis))
     }
-    #[cfg(not(unix))]
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
     None
 }
