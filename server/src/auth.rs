@@ -535,31 +535,40 @@ pub fn normalize_username(raw: &str) -> Result<String, AppError> {
 /// a core at once, however many sign-ins arrive together. Within this
 /// process: instances sharing a PostgreSQL database each keep their own.
 mod attempts {
-    use std::hash::{Hash, Hasher};
-    use std::sync::OnceLock;
-    use tokio::sync::{Mutex, MutexGuard, Semaphore, SemaphorePermit};
+    use std::hash::BuildHasher;
+    use std::sync::{Arc, OnceLock};
+    use tokio::sync::{Mutex, MutexGuard, OwnedSemaphorePermit, Semaphore};
 
-    /// Usernames share these locks by hash: a few unrelated sign-ins wait
-    /// for each other now and then, none for long.
+    /// Usernames share these locks by hash, keyed at random when the
+    /// process starts (no one can pick names that share a victim's): a
+    /// few unrelated sign-ins wait for each other now and then, none for
+    /// long.
     const STRIPES: usize = 64;
 
     /// The turn of `username`'s attempts (case folded, as sign-in is).
     pub async fn turn(username: &str) -> MutexGuard<'static, ()> {
-        static LOCKS: OnceLock<Vec<Mutex<()>>> = OnceLock::new();
-        let locks = LOCKS.get_or_init(|| (0..STRIPES).map(|_| Mutex::new(())).collect());
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        username.to_lowercase().hash(&mut h);
-        locks[(h.finish() % STRIPES as u64) as usize].lock().await
+        type Locks = (std::collections::hash_map::RandomState, Vec<Mutex<()>>);
+        static LOCKS: OnceLock<Locks> = OnceLock::new();
+        let (keys, locks) = LOCKS.get_or_init(|| {
+            (
+                Default::default(),
+                (0..STRIPES).map(|_| Mutex::new(())).collect(),
+            )
+        });
+        let h = keys.hash_one(username.to_lowercase());
+        locks[(h % STRIPES as u64) as usize].lock().await
     }
 
-    /// A core to check one password on.
-    pub async fn core() -> SemaphorePermit<'static> {
-        static CORES: OnceLock<Semaphore> = OnceLock::new();
+    /// A core to check one password on, held until the check ends.
+    pub async fn core() -> OwnedSemaphorePermit {
+        static CORES: OnceLock<Arc<Semaphore>> = OnceLock::new();
         let cores = CORES.get_or_init(|| {
-            Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+            Arc::new(Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ))
         });
-        cores
-            .acquire()
+        Arc::clone(cores)
+            .acquire_owned()
             .await
             .expect("the semaphore is never closed")
     }
@@ -580,18 +589,12 @@ pub async fn check_credentials(
     ip: Option<String>,
 ) -> Result<UserAuth, AppError> {
     let address = ip.as_deref().and_then(crate::client_addr::throttle_key);
-    // One username's attempts are checked one after the other, from
-    // reading its lock to counting a failure: a burst of guesses sent at
-    // once meets the lock after the fifth, as guesses sent in turn do.
-    let _turn = attempts::turn(username).await;
-    let (throttle, address_throttle) = with_tx!(db, q, tx => async {
-        let by_name = q::throttle_get(&mut tx, Throttled::Username(username)).await?;
-        let by_address = match address.as_deref() {
-            Some(a) => q::throttle_get(&mut tx, Throttled::Address(a)).await?,
-            None => None,
-        };
-        Ok::<_, DbError>((by_name, by_address))
-    }.await)?;
+    let address_throttle = match address.as_deref() {
+        Some(a) => with_tx!(db, q, tx => async {
+            q::throttle_get(&mut tx, Throttled::Address(a)).await
+        }.await)?,
+        None => None,
+    };
     let locked = |t: &Option<ThrottleRow>| {
         t.as_ref()
             .and_then(|t| t.locked_until)
@@ -610,6 +613,7 @@ pub async fn check_credentials(
         e.retry_after = Some(secs);
         e
     };
+    // A locked address is refused at once, waiting for no turn.
     if let Some(secs) = locked(&address_throttle) {
         return Err(refused(
             "too_many_attempts_from_address",
@@ -618,6 +622,13 @@ pub async fn check_credentials(
             secs,
         ));
     }
+    // One username's attempts are checked one after the other, from
+    // reading its lock to counting a failure: a burst of guesses sent at
+    // once meets the lock after the fifth, as guesses sent in turn do.
+    let _turn = attempts::turn(username).await;
+    let throttle = with_tx!(db, q, tx => async {
+        q::throttle_get(&mut tx, Throttled::Username(username)).await
+    }.await)?;
     if let Some(secs) = locked(&throttle) {
         return Err(refused(
             "too_many_attempts",
@@ -633,12 +644,15 @@ pub async fn check_credentials(
         .as_ref()
         .and_then(|u| u.password_hash.clone())
         .unwrap_or_else(|| password::dummy().to_string());
-    let verified = {
-        let _core = attempts::core().await;
-        tokio::task::spawn_blocking(move || password::verify(&password, &hash))
-            .await
-            .map_err(AppError::internal)?
-    };
+    // The core is held by the check itself, which runs on even if this
+    // request is dropped (a timeout, a client gone).
+    let core = attempts::core().await;
+    let verified = tokio::task::spawn_blocking(move || {
+        let _core = core;
+        password::verify(&password, &hash)
+    })
+    .await
+    .map_err(AppError::internal)?;
     match user {
         Some(u) if verified && u.active && u.password_hash.is_some() => Ok(u),
         // Told only to whoever knows the password.
