@@ -36,15 +36,19 @@ pub use crate::domain::gifts::MAX_SIGNATURE_BYTES;
 /// not rejected. A void kept in quarantine (the phone revoked) still
 /// cancels a record kept there too, as the server counts it; not one the
 /// server took in before (that one is live there). A void rejected with
-/// its batch still cancels a record sent in that same batch (rejected with
-/// it), as the server counts it.
+/// its batch still cancels a record the server took in that same batch
+/// (a batch it answered, the record rejected with it), as the server
+/// counts it.
 pub(crate) const VOIDED: &str = "SELECT v.target_id FROM voids v JOIN record_states vs ON vs.client_id = v.client_id
     WHERE vs.state <> 'rejected'
        OR (vs.code = 'device_revoked' AND EXISTS (SELECT 1 FROM record_states ts
            WHERE ts.client_id = v.target_id AND ts.state = 'rejected' AND ts.code = 'device_revoked'))
        OR (vs.code = 'batch_rejected' AND EXISTS (SELECT 1 FROM upload_batch_records bv
            JOIN upload_batch_records bt ON bt.batch_seq = bv.batch_seq
-           WHERE bv.client_id = v.client_id AND bt.client_id = v.target_id))";
+           JOIN upload_batches b ON b.seq = bv.batch_seq AND b.state = 'done'
+           JOIN record_states ts ON ts.client_id = bt.client_id
+           WHERE bv.client_id = v.client_id AND bt.client_id = v.target_id
+             AND ts.state = 'rejected' AND ts.code = 'batch_rejected'))";
 
 fn check_time(at: DateTime<Utc>) -> Result<()> {
     if at > Utc::now() + Duration::minutes(10) {
