@@ -3805,6 +3805,31 @@ async fn a_refused_receipt_above_what_the_loan_now_owes_settles_with_the_payoff(
                    "settles_record": taken.client_id})
         };
         let path = format!("/api/v1/loans/{l1_id}/repayments");
+        // A receipt of hers waiting for review on the loan may be that very
+        // cash entered again: decided first.
+        let again = repayment(&mut lan, &l1, 50_000, 2);
+        let (waiting, _) = lan.upload(&app, vec![again]).await;
+        let (s, body) = app.post(&path, &sup, &counter(50_000)).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("settles_other_cash")),
+            "{backend:?}: {body}"
+        );
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("50.000 ₫ cán bộ đã thu đang chờ duyệt"),
+            "{body}"
+        );
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{waiting}/reject"),
+                &sup,
+                &json!({"reason": "Ghi lại phiếu bị từ chối"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
         let (s, body) = app.post(&path, &sup, &counter(50_000)).await;
         assert_eq!(
             (s, body["code"].as_str()),

@@ -699,7 +699,8 @@ async fn render_loan(
     let room = (l.outstanding_principal + l.outstanding_interest - pending_total).max(0);
     let part_of = match amount {
         Some(held)
-            if settled_already.is_none()
+            if pending_total == 0
+                && settled_already.is_none()
                 && refused.is_some()
                 && counter.taken.is_none()
                 && held > room =>

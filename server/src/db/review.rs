@@ -2363,7 +2363,26 @@ pub async fn counter_repayment(
             return Err(refused(422, v.code(), v.message_vi(), v.message_en()));
         }
         if let Some(held) = part_of {
-            let left = (outstanding(&book.states).total() - pending.iter().sum::<i64>()).max(0);
+            // Receipts waiting for review on the loan may be this very cash
+            // entered again: decided first, so it is never taken twice.
+            let waiting: i64 = pending.iter().sum();
+            if waiting > 0 {
+                return Err(refused(
+                    422,
+                    "settles_other_cash",
+                    format!(
+                        "Cán bộ đã thu {} tiền mặt của phiếu đó, nhưng khoản vay còn {} cán bộ đã thu đang chờ duyệt (có thể chính là khoản thu này được ghi lại): hãy duyệt hoặc loại các phiếu đang chờ trước, rồi xử lý phiếu bị từ chối",
+                        format_vnd(held),
+                        format_vnd(waiting)
+                    ),
+                    format!(
+                        "the officer took {} in cash for that receipt, but {} collected by officers on the loan waits for review (maybe this very payment entered again): decide those receipts first, then settle the refused one",
+                        format_vnd(held),
+                        format_vnd(waiting)
+                    ),
+                ));
+            }
+            let left = outstanding(&book.states).total().max(0);
             if amount != left {
                 let (held_s, left_s) = (format_vnd(held), format_vnd(left));
                 return Err(if left < held {
