@@ -654,8 +654,23 @@ fn apply_statuses(tx: &Transaction, statuses: &[wire::RecordStatus]) -> Result<u
         "INSERT OR REPLACE INTO record_settlements (client_id, note, settled_at)
          SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM outbox WHERE client_id = ?1)",
     )?;
+    // Another phone's repayment (or this phone's, from before its book was
+    // started again): kept with its state, counted while it waits.
+    let mut other = tx.prepare_cached(
+        "INSERT INTO other_receipts (client_id, loan_id, amount, state)
+         SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE client_id = ?1)
+         ON CONFLICT (client_id) DO UPDATE SET state = excluded.state",
+    )?;
     let mut n = 0;
     for s in statuses {
+        if let (Some(loan), Some(amount)) = (s.loan_id, s.amount.filter(|a| a.get() > 0)) {
+            other.execute(params![
+                s.client_id.to_string(),
+                loan.to_string(),
+                amount.get(),
+                s.state.as_str()
+            ])?;
+        }
         n += st.execute(params![
             s.client_id.to_string(),
             s.state.as_str(),
@@ -696,7 +711,8 @@ fn apply_counts(tx: &Transaction, counts: &[wire::CashCount]) -> Result<u64> {
 pub(crate) fn apply_snapshot(tx: &Transaction, s: &PortfolioSnapshot) -> Result<ApplySummary> {
     tx.execute_batch(
         "DELETE FROM campaign_recipients; DELETE FROM campaigns; DELETE FROM installments;
-         DELETE FROM loans; DELETE FROM workers; DELETE FROM boarding_houses; DELETE FROM officer;",
+         DELETE FROM loans; DELETE FROM workers; DELETE FROM boarding_houses; DELETE FROM officer;
+         DELETE FROM other_receipts;",
     )?;
     let mut sum = ApplySummary {
         rows: upsert_officer(tx, &s.officer)?,

@@ -157,10 +157,18 @@ pub(crate) fn loan_row(conn: &Connection, id: &str) -> Result<Option<LoanRow>> {
 pub(crate) const REVERSAL_ASKED: &str = "SELECT v.target_id FROM reversal_requests v
     JOIN record_states vs ON vs.client_id = v.client_id WHERE vs.state IN ('pending', 'accepted')";
 
-/// This device's repayments on a loan that the books do not hold yet
-/// (waiting for the server or for approval), not voided, not taken back by
-/// a reversal request at the server, in recording order.
+/// Repayments on a loan that the books do not hold yet: first those of
+/// the officer's other phones the server took in and that wait for review
+/// (as their statuses came down), then this device's (waiting for the
+/// server or for approval), not voided, not taken back by a reversal
+/// request at the server, in recording order.
 pub(crate) fn unbooked_repayments(conn: &Connection, loan_id: &str) -> Result<Vec<i64>> {
+    let mut others = conn.prepare_cached(
+        "SELECT amount FROM other_receipts WHERE loan_id = ?1 AND state = 'accepted' ORDER BY client_id",
+    )?;
+    let mut v = others
+        .query_map([loan_id], |r| r.get(0))?
+        .collect::<Result<Vec<i64>, _>>()?;
     let mut st = conn.prepare_cached(&format!(
         "SELECT r.amount FROM repayments r
          JOIN record_states s ON s.client_id = r.client_id
@@ -170,9 +178,9 @@ pub(crate) fn unbooked_repayments(conn: &Connection, loan_id: &str) -> Result<Ve
            AND r.client_id NOT IN ({REVERSAL_ASKED} AND v.client_id NOT IN ({VOIDED}))
          ORDER BY o.device_seq"
     ))?;
-    let v = st
-        .query_map([loan_id], |r| r.get(0))?
-        .collect::<Result<Vec<i64>, _>>()?;
+    for amount in st.query_map([loan_id], |r| r.get(0))? {
+        v.push(amount?);
+    }
     Ok(v)
 }
 

@@ -6,7 +6,7 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 
-pub const VERSION: i64 = 6;
+pub const VERSION: i64 = 7;
 
 const CREATE: &str = include_str!("schema/create.sql");
 const V1_TO_V2: &str = include_str!("schema/v1_to_v2.sql");
@@ -14,6 +14,7 @@ const V2_TO_V3: &str = include_str!("schema/v2_to_v3.sql");
 const V3_TO_V4: &str = include_str!("schema/v3_to_v4.sql");
 const V4_TO_V5: &str = include_str!("schema/v4_to_v5.sql");
 const V5_TO_V6: &str = include_str!("schema/v5_to_v6.sql");
+const V6_TO_V7: &str = include_str!("schema/v6_to_v7.sql");
 
 /// Connection settings: WAL, foreign keys, a busy timeout. `synchronous`
 /// is NORMAL for master data; facts are committed with FULL (see
@@ -65,6 +66,9 @@ fn upgrade_from(conn: &Connection, from: i64) -> Result<()> {
     if from < 6 {
         conn.execute_batch(V5_TO_V6)?;
     }
+    if from < 7 {
+        conn.execute_batch(V6_TO_V7)?;
+    }
     Ok(())
 }
 
@@ -77,6 +81,7 @@ pub(crate) mod tests {
     pub const V3: &str = include_str!("schema/v3.sql");
     pub const V4: &str = include_str!("schema/v4.sql");
     pub const V5: &str = include_str!("schema/v5.sql");
+    pub const V6: &str = include_str!("schema/v6.sql");
 
     /// Tables, columns, indexes and triggers of a database, comparable.
     fn describe(conn: &Connection) -> Vec<String> {
@@ -289,6 +294,25 @@ pub(crate) mod tests {
             })
             .unwrap();
         assert_eq!(cursor, "e.42");
+    }
+
+    #[test]
+    fn upgrading_from_v6_equals_a_fresh_install() {
+        let mut fresh = Connection::open_in_memory().unwrap();
+        init(&mut fresh).unwrap();
+
+        let mut old = Connection::open_in_memory().unwrap();
+        old.execute_batch(V6).unwrap();
+        old.pragma_update(None, "user_version", 6).unwrap();
+        old.execute("INSERT INTO meta VALUES ('cursor', 'e.42')", [])
+            .unwrap();
+        init(&mut old).unwrap();
+
+        assert_eq!(describe(&old), describe(&fresh));
+        let n: i64 = old
+            .query_row("SELECT count(*) FROM other_receipts", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 0);
     }
 
     #[test]

@@ -193,6 +193,13 @@ pub struct RecordStatus {
     pub settled_note: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settled_at: Option<DateTime<Utc>>,
+    /// For a repayment the server took in: its loan and amount. The
+    /// officer's other phones (or this one, started again) count it
+    /// against the loan's balance while it waits for review.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loan_id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Dong>,
 }
 
 /// The cash a supervisor counted when approving one of the officer's

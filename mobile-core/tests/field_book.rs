@@ -663,6 +663,8 @@ fn server_statuses_and_changes() {
             decided_at: at(17, 0),
             settled_note: None,
             settled_at: None,
+            loan_id: None,
+            amount: None,
         }],
         cash_counts: vec![],
         removed_workers: vec![id(HOA)],
@@ -730,6 +732,8 @@ fn refused_cash_the_branch_settled_is_said_settled() {
         decided_at: at(17, 0),
         settled_note: settled_note.map(str::to_string),
         settled_at: settled_note.map(|_| at(18, 0)),
+        loan_id: None,
+        amount: None,
     };
     let page = |st: RecordStatus, next: &str| ChangePage {
         officer: None,

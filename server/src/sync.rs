@@ -149,6 +149,8 @@ fn record_status(r: crate::db::sync_rows::RecordStatus) -> wire::RecordStatus {
         decided_at: r.received_at,
         settled_note: r.settled_note.clone(),
         settled_at: r.settled_at,
+        loan_id: r.repaid_loan,
+        amount: r.repaid_amount.map(sotay_core::domain::money::Dong),
     };
     let reason = r.decision_reason.clone().unwrap_or_default();
     let decided_at = r.decided_at.unwrap_or(r.received_at);
@@ -352,6 +354,8 @@ mod tests {
                 loan_id: None,
                 settled_note: None,
                 settled_at: None,
+                repaid_loan: None,
+                repaid_amount: None,
             })
         };
         let held = status(crate::db::EXCLUDED_QUARANTINED);

@@ -1010,3 +1010,86 @@ fn a_phone_whose_officer_left_sends_what_it_holds_to_quarantine_and_comes_back_w
         );
     }
 }
+
+/// An officer's receipt waiting for review counts against its loan's
+/// balance on her other phone, and on a phone she signs in on afresh: none
+/// of them takes, or prints, what the loan no longer owes. Approved, it is
+/// in the books once, not twice.
+#[test]
+fn a_receipt_waiting_for_review_counts_on_the_officers_other_phones() {
+    let _turn = sotay_tests::one_at_a_time();
+    let rt = runtime();
+    for backend in BACKENDS {
+        let db = rt.block_on(fresh_database(backend));
+        let server = rt.block_on(Server::start(&db.url, &["--demo"]));
+        let (a, b) = (Phone::new(), Phone::new());
+        for p in [&a, &b] {
+            p.login(&server.base, "canbo.thao", PASSWORD);
+            p.book.sync(None).expect("sync");
+        }
+        let (worker, loan) = a
+            .book
+            .search("thi".into(), 200)
+            .expect("search")
+            .into_iter()
+            .find_map(|hit| {
+                let detail = a.book.worker_detail(hit.worker_id).ok()?;
+                let l = detail
+                    .loans
+                    .into_iter()
+                    .find(|l| l.status == "active" && l.balance > Decimal::from(400_000))?;
+                Some((hit.worker_id, l))
+            })
+            .expect("a loan owing more than 400.000 ₫");
+        let balance_on = |p: &Phone| {
+            p.book
+                .worker_detail(worker)
+                .expect("detail")
+                .loans
+                .into_iter()
+                .find(|l| l.loan_id == loan.loan_id)
+                .expect("the loan")
+                .balance
+        };
+        a.book
+            .record_repayment(RepaymentInput {
+                loan_id: loan.loan_id,
+                amount: Decimal::from(100_000),
+                recorded_at: Utc::now(),
+            })
+            .expect("repayment");
+        a.book.sync(None).expect("sync");
+        b.book.sync(None).expect("sync");
+        let left = loan.balance - Decimal::from(100_000);
+        assert_eq!(balance_on(&b), left, "{backend:?}");
+        // Her phone wiped and signed in again: the same.
+        let c = Phone::new();
+        c.login(&server.base, "canbo.thao", PASSWORD);
+        c.book.sync(None).expect("sync");
+        assert_eq!(balance_on(&c), left, "{backend:?}");
+        // A receipt on the other phone is printed on what is left.
+        let receipt = b
+            .book
+            .record_repayment(RepaymentInput {
+                loan_id: loan.loan_id,
+                amount: Decimal::from(50_000),
+                recorded_at: Utc::now(),
+            })
+            .expect("repayment");
+        assert_eq!(
+            receipt.balance_after,
+            left - Decimal::from(50_000),
+            "{backend:?}"
+        );
+        b.book.sync(None).expect("sync");
+        assert_eq!(rt.block_on(approve_all(&server.base)), 2);
+        for p in [&a, &b, &c] {
+            p.book.sync(None).expect("sync");
+            assert_eq!(
+                balance_on(p),
+                loan.balance - Decimal::from(150_000),
+                "{backend:?}"
+            );
+        }
+    }
+}

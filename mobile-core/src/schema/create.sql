@@ -1,4 +1,4 @@
--- Sổ Tay field book: the current schema (version 6), for a fresh install.
+-- Sổ Tay field book: the current schema (version 7), for a fresh install.
 
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
@@ -255,3 +255,15 @@ CREATE TABLE record_settlements (
 CREATE TABLE approved_before_restore (
     client_id TEXT PRIMARY KEY REFERENCES outbox (client_id)
 ) WITHOUT ROWID;
+
+-- Repayments of the officer's other phones (or of this phone before its
+-- field book was started again) that the server took in, as their
+-- statuses come down: while one waits for review it counts against its
+-- loan's balance here too.
+CREATE TABLE other_receipts (
+    client_id TEXT PRIMARY KEY,
+    loan_id   TEXT NOT NULL,
+    amount    INTEGER NOT NULL CHECK (amount > 0),
+    state     TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX other_receipts_loan ON other_receipts (loan_id, state);

@@ -433,6 +433,9 @@ pub mod sync_rows {
         /// What the branch did with a refused record's cash or package.
         pub settled_note: Option<String>,
         pub settled_at: Option<DateTime<Utc>>,
+        /// A repayment's loan (its uid, as the phones know it) and amount.
+        pub repaid_loan: Option<Uuid>,
+        pub repaid_amount: Option<i64>,
     }
 
     /// The cash a supervisor counted for one of the officer's approved

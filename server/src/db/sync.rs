@@ -270,10 +270,16 @@ pub async fn sync_record_statuses(
              (SELECT r.reason FROM journal_entries e JOIN branch_reversals r ON r.entry_id = e.id
                  JOIN branch_reversal_decisions rd ON rd.reversal_id = r.id AND rd.decision = 'approved'
                  WHERE e.record_id = s.id) AS reversal_reason,
-             COALESCE(s.loan_id, t.loan_id) AS loan_id, x.note AS settled_note, x.settled_at
+             COALESCE(s.loan_id, t.loan_id) AS loan_id, x.note AS settled_note, x.settled_at,
+             CASE WHEN s.kind = 'repayment' AND NOT EXISTS (SELECT 1 FROM sync_records v
+                     WHERE v.target_client_id = s.client_id AND v.kind = 'void' AND v.status = 'accepted'
+                       AND NOT EXISTS (SELECT 1 FROM record_reviews vd WHERE vd.record_id = v.id AND vd.decision <> 'approved'))
+                  THEN rl.uid END AS repaid_loan,
+             CASE WHEN s.kind = 'repayment' THEN s.amount END AS repaid_amount
          FROM sync_records s LEFT JOIN record_reviews d ON d.record_id = s.id
              LEFT JOIN sync_records t ON t.client_id = s.target_client_id
              LEFT JOIN refused_settlements x ON x.record_id = s.id
+             LEFT JOIN loans rl ON rl.id = s.loan_id
          WHERE s.officer_id = $1";
     if ids.is_none() && batches.is_none() {
         // All of them: the officer's batches' records (their batch key

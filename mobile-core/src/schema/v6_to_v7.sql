@@ -1,0 +1,11 @@
+-- Version 7: repayments of the officer's other phones (or of this phone
+-- before its field book was started again) that the server took in, as
+-- their statuses come down: while one waits for review it counts against
+-- its loan's balance here too.
+CREATE TABLE other_receipts (
+    client_id TEXT PRIMARY KEY,
+    loan_id   TEXT NOT NULL,
+    amount    INTEGER NOT NULL CHECK (amount > 0),
+    state     TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX other_receipts_loan ON other_receipts (loan_id, state);
