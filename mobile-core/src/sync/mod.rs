@@ -389,8 +389,9 @@ impl<'a> SyncClient<'a> {
             message_vi.push_str(&format!(
                 ". Máy chủ đã nhận {held} bản ghi của máy này{cash_vi} và giữ lại cho giám sát xem xét: đừng ghi lại chúng trên máy khác; báo giám sát chi nhánh"
             ));
+            let records = if held == 1 { "record" } else { "records" };
             message_en.push_str(&format!(
-                ". The server has {held} records of this phone{cash_en}, held for a supervisor to review: do not record them again on another phone; tell the branch supervisor"
+                ". The server has {held} {records} of this phone{cash_en}, held for a supervisor to review: do not record them again on another phone; tell the branch supervisor"
             ));
         }
         let unsent = self.store.to_send()?;

@@ -1617,11 +1617,17 @@ fn reject_confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, reason: &str) -> Ma
                 dt { (lang.t("Lý do", "Reason")) } dd #reject-reason-shown { em { (reason) } }
             }
             @if cash > 0 || gifts > 0 {
+                @let held_vi = [
+                    (cash > 0).then(|| format!("tiền {} cán bộ đã thu vẫn ở trong tay cán bộ (người lao động giữ phiếu thu)", vnd(cash))),
+                    (gifts > 0).then(|| format!("{gifts} suất quà cán bộ đã trao không được ghi sổ (kho vẫn tính chúng)")),
+                ].into_iter().flatten().collect::<Vec<_>>().join("; ");
+                @let held_en = [
+                    (cash > 0).then(|| format!("the {} the officer took stays in her hands (the workers hold receipts)", vnd(cash))),
+                    (gifts > 0).then(|| format!("the {gifts} gift packages she handed out are not posted (the stock still counts them)")),
+                ].into_iter().flatten().collect::<Vec<_>>().join("; ");
                 p.notice.warn #reject-held-note { (lang.pick(
-                    format!("Tiền {} cán bộ đã thu{} vẫn ở trong tay cán bộ (người lao động giữ phiếu thu): chúng hiện trong danh sách chưa xử lý ở trang Lô chờ duyệt cho tới khi được đánh dấu đã xử lý (trả lại người lao động, hoặc thu tại quầy).",
-                        vnd(cash), if gifts > 0 { format!(" và {gifts} suất quà đã trao") } else { String::new() }),
-                    format!("The {} the officer took{} stay in the officer's hands (the workers hold receipts): they are listed as not settled on the batches page until marked settled (given back, or taken at the counter).",
-                        vnd(cash), if gifts > 0 { format!(" and the {gifts} gift packages handed out") } else { String::new() }),
+                    format!("Khi từ chối, {held_vi}: chúng nằm trong danh sách chưa xử lý ở trang Lô chờ duyệt cho tới khi được đánh dấu đã xử lý (trả lại người lao động, thu tại quầy, hoặc ghi giảm kho nếu quà đã trao thật)."),
+                    format!("Once rejected, {held_en}: they are listed as not settled on the batches page until marked settled (given back, taken at the counter, or taken off the stock if really handed out)."),
                 )) }
             }
         }

@@ -396,6 +396,7 @@ pub async fn daily_collections(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
         subtitle: subtitle(&names, &w, range_text(Some(from), Some(to))),
         from: Some(from),
         to: Some(to),
+        subject: None,
         sheets: vec![officers, branches],
     })
 }
@@ -617,6 +618,7 @@ pub async fn portfolio_at_risk(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
         subtitle: subtitle(&names, &w, format_date(as_of)),
         from: None,
         to: Some(as_of),
+        subject: None,
         sheets: vec![by_branch, by_officer, age],
     })
 }
@@ -706,6 +708,7 @@ pub async fn overdue_loans(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report
         subtitle: subtitle(&names, &w, format_date(as_of)),
         from: None,
         to: Some(as_of),
+        subject: None,
         sheets: vec![sheet],
     })
 }
@@ -938,6 +941,7 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
         subtitle: subtitle(names, &w, range_text(f.from, f.to)),
         from: f.from,
         to: f.to,
+        subject: None,
         sheets: vec![overview, branches, officers],
     })
 }
@@ -1066,6 +1070,7 @@ pub async fn visits(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
         subtitle: subtitle(&names, &w, range_text(Some(from), Some(to))),
         from: Some(from),
         to: Some(to),
+        subject: None,
         sheets: vec![per, unvisited],
     })
 }
@@ -1361,6 +1366,7 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
         subtitle: Text::new(sub.join(", "), sub_en.join(", ")),
         from: f.from,
         to: f.to,
+        subject: Some(who.code.clone()),
         sheets: vec![worker, loans, schedule, payments, gifts],
     })
 }
@@ -1531,6 +1537,7 @@ pub async fn account_book(db: &Db, scope: Scope, f: &Filter, book: Book) -> DbRe
         subtitle: subtitle(&names, &w, range_text(Some(from), Some(to))),
         from: Some(from),
         to: Some(to),
+        subject: None,
         sheets: vec![summary, sheet],
     })
 }

@@ -223,6 +223,8 @@ pub struct Report {
     pub subtitle: Text,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    /// Whom it is about, in its file name (a worker's code).
+    pub subject: Option<String>,
     pub sheets: Vec<Sheet>,
 }
 
@@ -231,9 +233,22 @@ impl Report {
         self.sheets.iter().find(|s| s.key == key)
     }
 
-    /// A download's file name: `thu-no-theo-ngay_01-12-2026_07-12-2026.xlsx`.
+    /// A download's file name: `daily-collections_01-12-2026_07-12-2026.xlsx`,
+    /// `worker-statement_NLD-00119.xlsx`.
     pub fn file_name(&self, ext: &str) -> String {
         let mut name = self.name.to_string();
+        // Only letters, digits and dashes of it: a code is the fund's own
+        // text, and a file name travels in a header.
+        if let Some(code) = &self.subject {
+            let code: String = code
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .collect();
+            if !code.is_empty() {
+                name.push('_');
+                name.push_str(&code);
+            }
+        }
         for d in [self.from, self.to].into_iter().flatten() {
             name.push('_');
             name.push_str(&d.format("%d-%m-%Y").to_string());
@@ -286,6 +301,32 @@ impl Serialize for Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_download_is_named_by_its_report_subject_and_dates() {
+        let report = |subject: Option<&str>, from: Option<NaiveDate>| Report {
+            name: "worker-statement",
+            title: Text::new("Sao kê", "Statement"),
+            subtitle: Text::new("", ""),
+            from,
+            to: from,
+            subject: subject.map(str::to_string),
+            sheets: Vec::new(),
+        };
+        assert_eq!(
+            report(None, None).file_name("xlsx"),
+            "worker-statement.xlsx"
+        );
+        let day = NaiveDate::from_ymd_opt(2026, 12, 7);
+        assert_eq!(
+            report(Some("NLD-00119"), day).file_name("csv"),
+            "worker-statement_NLD-00119_07-12-2026_07-12-2026.csv"
+        );
+        assert_eq!(
+            report(Some("A\"/B\r\n"), None).file_name("csv"),
+            "worker-statement_AB.csv"
+        );
+    }
 
     #[test]
     fn ratios_are_exact_basis_points() {
