@@ -840,6 +840,23 @@ impl Store {
                 day_short += short;
                 // Below zero: the batch's reversals took back more than it
                 // collected, and the branch owed the officer the rest.
+                if expected < 0 && received == 0 {
+                    // Nothing to hand over, nothing handed over: the
+                    // branch keeps what it owes her as her overage.
+                    money_text.push_str(&format!(
+                        " Lô duyệt lúc {}: các phiếu đề nghị đảo lấy lại nhiều hơn số đã thu, chi nhánh nợ lại bạn {} (ghi vào khoản thừa của bạn tại chi nhánh, trả khi bạn nhận).",
+                        crate::domain::time::format_datetime(at),
+                        format_vnd(-expected)
+                    ));
+                    cash_counts.push(CashCountView {
+                        batch_id: parse_uuid(&batch)?,
+                        decided_at: at,
+                        cash_expected: dong(expected),
+                        cash_received: dong(received),
+                        short: dong(short),
+                    });
+                    continue;
+                }
                 let asked = if expected < 0 {
                     format!("chi nhánh nợ lại {}", format_vnd(-expected))
                 } else {

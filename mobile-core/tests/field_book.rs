@@ -1133,3 +1133,41 @@ fn a_key_is_refused_by_a_build_without_encryption() {
     );
     book.apply_portfolio_json(PORTFOLIO.to_string()).unwrap();
 }
+
+/// A batch whose reversal requests took back more than it collected,
+/// approved with nothing handed over: the day's summary says the branch
+/// owes her the rest, not that she handed over too much.
+#[test]
+fn a_batch_the_branch_owes_for_is_said_so() {
+    let (_d, book) = open();
+    let page = ChangePage {
+        officer: None,
+        boarding_houses: vec![],
+        workers: vec![],
+        loans: vec![],
+        campaigns: vec![],
+        record_statuses: vec![],
+        cash_counts: vec![sotay_core::wire::CashCount {
+            batch_id: uuid::Uuid::now_v7(),
+            decided_at: at(17, 0),
+            cash_expected: Dong(-90_000),
+            cash_received: Dong(0),
+        }],
+        removed_workers: vec![],
+        removed_loans: vec![],
+        removed_campaigns: vec![],
+        next: "c-1".into(),
+        has_more: false,
+        server_time: None,
+    };
+    book.apply_changes_json(serde_json::to_string(&page).unwrap())
+        .unwrap();
+    let summary = book.daily_summary(day(2026, 11, 20)).unwrap();
+    assert!(
+        summary.text_vi.contains("chi nhánh nợ lại bạn 90.000 ₫")
+            && !summary.text_vi.contains("thừa 90.000 ₫"),
+        "{}",
+        summary.text_vi
+    );
+    assert_eq!(summary.cash_counts.len(), 1);
+}
