@@ -657,9 +657,9 @@ fn apply_statuses(tx: &Transaction, statuses: &[wire::RecordStatus]) -> Result<u
     // Another phone's repayment (or this phone's, from before its book was
     // started again): kept with its state, counted while it waits.
     let mut other = tx.prepare_cached(
-        "INSERT INTO other_receipts (client_id, loan_id, amount, state)
-         SELECT ?1, ?2, ?3, ?4 WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE client_id = ?1)
-         ON CONFLICT (client_id) DO UPDATE SET state = excluded.state",
+        "INSERT INTO other_receipts (client_id, loan_id, amount, state, settled)
+         SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE client_id = ?1)
+         ON CONFLICT (client_id) DO UPDATE SET state = excluded.state, settled = excluded.settled",
     )?;
     let mut n = 0;
     for s in statuses {
@@ -668,7 +668,8 @@ fn apply_statuses(tx: &Transaction, statuses: &[wire::RecordStatus]) -> Result<u
                 s.client_id.to_string(),
                 loan.to_string(),
                 amount.get(),
-                s.state.as_str()
+                s.state.as_str(),
+                s.settled_note.is_some()
             ])?;
         }
         n += st.execute(params![

@@ -814,6 +814,19 @@ impl Store {
                     format_vnd(refused_open_all)
                 ));
             }
+            // Of her other phones (a lost one, its receipts held), or of
+            // this phone before its book was started again.
+            let refused_elsewhere: i64 = c.query_row(
+                "SELECT COALESCE(SUM(amount), 0) FROM other_receipts WHERE state = 'rejected' AND settled = 0",
+                [],
+                |r| r.get(0),
+            )?;
+            if refused_elsewhere > 0 {
+                money_text.push_str(&format!(
+                    " Tiền bị từ chối hoặc giữ lại của các phiếu thu ghi trên máy khác của bạn (hoặc trên máy này trước khi cài lại), chưa được chi nhánh xử lý: {} — mang tới chi nhánh hoặc làm theo hướng dẫn của giám sát.",
+                    format_vnd(refused_elsewhere)
+                ));
+            }
             let mut cash_counts = Vec::new();
             let (mut cash_short, mut day_short) = (0, 0);
             let mut st = c.prepare_cached(

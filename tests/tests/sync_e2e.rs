@@ -1091,5 +1091,35 @@ fn a_receipt_waiting_for_review_counts_on_the_officers_other_phones() {
                 "{backend:?}"
             );
         }
+        // Phone A lost after a receipt: revoked, what it sends is held.
+        // Her other phone does not count it on the loan, and says the
+        // cash is hers to bring to the branch.
+        a.book
+            .record_repayment(RepaymentInput {
+                loan_id: loan.loan_id,
+                amount: Decimal::from(70_000),
+                recorded_at: Utc::now(),
+            })
+            .expect("repayment");
+        rt.block_on(as_admin(
+            &server.base,
+            &format!("/api/v1/devices/{}/revoke", a.device_id),
+            serde_json::json!({"reason": "Mất máy"}),
+        ));
+        assert!(a.book.sync(None).is_err(), "revoked");
+        b.book.sync(None).expect("sync");
+        assert_eq!(
+            balance_on(&b),
+            loan.balance - Decimal::from(150_000),
+            "{backend:?}"
+        );
+        let summary = b.book.today_summary().expect("summary");
+        assert!(
+            summary
+                .text_vi
+                .contains("ghi trên máy khác của bạn (hoặc trên máy này trước khi cài lại), chưa được chi nhánh xử lý: 70.000 ₫"),
+            "{backend:?}: {}",
+            summary.text_vi
+        );
     }
 }

@@ -264,6 +264,8 @@ CREATE TABLE other_receipts (
     client_id TEXT PRIMARY KEY,
     loan_id   TEXT NOT NULL,
     amount    INTEGER NOT NULL CHECK (amount > 0),
-    state     TEXT NOT NULL
+    state     TEXT NOT NULL,
+    -- Refused or held: the branch dealt with its cash (a note came down).
+    settled   INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE INDEX other_receipts_loan ON other_receipts (loan_id, state);
