@@ -118,6 +118,9 @@ macro_rules! held_in_quarantine_sql {
 /// SQL: record `r` is LIVE.
 const LIVE: &str = live_sql!();
 
+/// SQL: record `r` is HELD IN QUARANTINE (when a gift).
+const HELD_IN_QUARANTINE: &str = held_in_quarantine_sql!(r);
+
 /// SQL: record `r` is PENDING: LIVE and not yet decided by the supervisor.
 /// A record with no review at all is not excluded or rejected either, so
 /// LIVE's review test is left out (one probe less a record).
@@ -674,6 +677,7 @@ pub async fn store_batches(
             campaigns.insert((row.who.officer_id, k));
         }
     }
+    campaigns.extend(facts.released.iter().copied());
     let mut feed: Vec<(i64, &'static str, i64)> =
         first.into_values().map(|(officer, id)| (officer, "batch", id)).collect();
     feed.extend(distinct(campaigns).into_iter().map(|(officer, k)| (officer, "campaign", k)));
@@ -844,6 +848,7 @@ struct TargetFactsRow {
     live: bool,
     pending: bool,
     reversed: bool,
+    held_by: Option<String>,
 }
 
 /// What the rules know of a record a void or a reversal request may name:
@@ -859,6 +864,8 @@ struct Known {
     live: bool,
     pending: bool,
     reversed: bool,
+    /// A gift HELD IN QUARANTINE: the device it came from.
+    held_by: Option<String>,
 }
 
 /// A loan's book as the repayment rule sees it.
@@ -906,6 +913,9 @@ struct Facts {
     /// allocation until a void from their phone: (officer, device,
     /// campaign, worker) by record.
     held: UMap<uuid::Uuid, (i64, String, i64, i64)>,
+    /// (officer, campaign) of gifts held in quarantine that a void from
+    /// their phone freed in this upload: the officer's phones hear it.
+    released: USet<(i64, i64)>,
     /// Records that a void or a reversal request may name.
     known: UMap<uuid::Uuid, Known>,
     /// PENDING reversal requests per target.
@@ -1131,7 +1141,9 @@ impl Facts {
                 "SELECT r.client_id, r.officer_id, r.kind, r.target_client_id, r.loan_id, r.campaign_id, r.worker_id, r.amount, ",
             );
             qb.push(LIVE).push(" AS live, ").push(PENDING).push(" AS pending, ").push(REVERSED);
-            qb.push(" AS reversed FROM sync_records r WHERE ");
+            qb.push(" AS reversed, CASE WHEN r.kind = 'gift_handout' AND ")
+                .push(HELD_IN_QUARANTINE)
+                .push(" THEN r.device_id END AS held_by FROM sync_records r WHERE ");
             <DB as Lists>::uuids(&mut qb, "r.client_id", chunk);
             for t in qb.build_query_as::<TargetFactsRow>().fetch_all(&mut *c).await? {
                 let kind = sotay_core::wire::RecordKind::parse(&t.kind).map_or("", |k| k.as_str());
@@ -1148,6 +1160,7 @@ impl Facts {
                         live: t.live,
                         pending: t.pending,
                         reversed: t.reversed,
+                        held_by: t.held_by,
                     },
                 );
             }
@@ -1389,6 +1402,7 @@ impl Facts {
             live: true,
             pending: true,
             reversed: false,
+            held_by: None,
         };
         match &record.body {
             RecordBody::Visit(_) => {}
@@ -1433,12 +1447,28 @@ impl Facts {
                     self.held.remove(&v.target_id);
                     (keys, -1)
                 }
-                _ => return,
+                Some(_) => return,
+                // One stored by an earlier upload of the same phone.
+                None => match self.known.get_mut(&v.target_id) {
+                    Some(t)
+                        if t.officer_id == who.officer_id && t.held_by.as_deref() == Some(who.device_id.as_str()) =>
+                    {
+                        t.held_by = None;
+                        match (t.campaign_id, t.worker_id) {
+                            (Some(k), Some(w)) => ((t.officer_id, k, w), -1),
+                            _ => return,
+                        }
+                    }
+                    _ => return,
+                },
             },
             _ => return,
         };
         *self.given.entry((officer, k)).or_insert(0) += sign;
         *self.received.entry((k, w)).or_insert(0) += sign;
+        if sign < 0 {
+            self.released.insert((officer, k));
+        }
     }
 
     /// A reversal request in this upload of a receipt, posted already or
