@@ -2129,6 +2129,21 @@ async fn a_repayment_refused_at_upload_shows_on_the_queue_with_its_cash() {
             linked.contains("id=\"settled-already\"") && !linked.contains("id=\"entered-again\""),
             "{linked}"
         );
+        // The receipt's number comes from the record, not from the link.
+        let (_, _, tampered) = page(
+            &http,
+            &server,
+            format!(
+                "/loans/{other_id}?amount=70000&settles={refused_id}&settles_receipt=ZZZZ-000999"
+            ),
+            supervisor.clone(),
+        )
+        .await;
+        assert!(
+            tampered.contains(&format!("Phiếu {receipt} đã được"))
+                && !tampered.contains("hiếu ZZZZ-000999"),
+            "{backend:?}: {tampered}"
+        );
     }
 }
 

@@ -658,15 +658,21 @@ async fn render_loan(
     // Opened from a refused receipt's link: settled since (the link is old),
     // or its cash already taken at the counter under its receipt number.
     let mut counter = counter;
+    let scope_branch = match s.user.scope() {
+        crate::db::Scope::Fund => None,
+        crate::db::Scope::Branch(b) => Some(b),
+        crate::db::Scope::Officer(_) => Some(-1),
+    };
+    // The receipt's number as its phone sent it, not as the link says.
+    if let Ok(record) = Uuid::parse_str(counter.form.settles.trim()) {
+        if let Some(n) = state.db.refused_receipt_no(record, scope_branch).await? {
+            counter.form.settles_receipt = n;
+        }
+    }
     let settles_receipt = counter.form.settles_receipt.trim().to_string();
     let settled_already = match Uuid::parse_str(counter.form.settles.trim()) {
         Ok(record) if counter.taken.is_none() => {
-            let branch = match s.user.scope() {
-                crate::db::Scope::Fund => None,
-                crate::db::Scope::Branch(b) => Some(b),
-                crate::db::Scope::Officer(_) => Some(-1),
-            };
-            state.db.refused_settled(record, branch).await?
+            state.db.refused_settled(record, scope_branch).await?
         }
         _ => None,
     };

@@ -1328,6 +1328,15 @@ impl Db {
 
     /// Whether a refused record of an officer of `branch` (any for
     /// `None`) was settled: by whom, when, how.
+    /// See [`review::refused_receipt_no`].
+    pub async fn refused_receipt_no(
+        &self,
+        record: uuid::Uuid,
+        branch: Option<i64>,
+    ) -> DbResult<Option<String>> {
+        with_conn!(self, q, c => q::review::refused_receipt_no(&mut c, record, branch).await)
+    }
+
     pub async fn refused_settled(
         &self,
         record: uuid::Uuid,

@@ -207,6 +207,25 @@ pub async fn refused_settled(
     .await?)
 }
 
+/// The receipt number of an officer's repayment `record` of a batch of the
+/// branch (or any, for `None`), as its phone sent it.
+pub async fn refused_receipt_no(c: &mut Conn, record: uuid::Uuid, branch: Option<i64>) -> DbResult<Option<String>> {
+    let (all, id) = branch.map_or((1, 0), |b| (0, b));
+    let body: Option<String> = sqlx::query_scalar(
+        "SELECT s.body FROM sync_records s JOIN sync_batches o ON o.batch_id = s.batch_id
+         WHERE s.client_id = $1 AND s.kind = 'repayment' AND ($2 = 1 OR o.branch_id = $3)",
+    )
+    .bind(record)
+    .bind(all)
+    .bind(id)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(body.and_then(|b| match serde_json::from_str::<sotay_core::wire::UploadRecord>(&b).ok()?.body {
+        sotay_core::wire::RecordBody::Repayment(p) => Some(p.receipt_no),
+        _ => None,
+    }))
+}
+
 /// Marks the cash or package of a record refused at upload as settled
 /// outside the books, with what was done: once, by a supervisor of the
 /// batch's branch or an admin, audited. `stock_out`: a gift handed out for
