@@ -776,7 +776,19 @@ impl Store {
             );
             let main_len = text_vi.len();
             if !rejected.is_empty() {
-                text_vi.push_str(&format!(" {} bản ghi bị từ chối:", rejected.len()));
+                // Held from a revoked phone, not refused: said so.
+                let held = rejected
+                    .iter()
+                    .filter(|r| r.code.as_deref() == Some("device_revoked"))
+                    .count();
+                let how = if held == 0 {
+                    "bị từ chối"
+                } else if held == rejected.len() {
+                    "bị giữ lại để giám sát xem xét (điện thoại đã bị thu hồi)"
+                } else {
+                    "bị từ chối hoặc giữ lại"
+                };
+                text_vi.push_str(&format!(" {} bản ghi {how}:", rejected.len()));
                 for r in &rejected {
                     text_vi.push_str(&format!(
                         "\n- #{} {}: {}",

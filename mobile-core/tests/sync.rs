@@ -808,6 +808,13 @@ fn a_reused_refresh_token_or_a_revoked_device_ends_the_session_with_the_servers_
         "the void did its work: {}",
         summary.text_vi
     );
+    assert!(
+        summary
+            .text_vi
+            .contains("2 bản ghi bị giữ lại để giám sát xem xét (điện thoại đã bị thu hồi):"),
+        "{}",
+        summary.text_vi
+    );
     let rejected = book.outbox(OutboxFilter::Rejected, 10).unwrap();
     assert_eq!(rejected.len(), 4, "{rejected:?}");
     assert!(rejected
