@@ -865,6 +865,13 @@ impl Store {
                 day_short += short;
                 // Below zero: the batch's reversals took back more than it
                 // collected, and the branch owed the officer the rest.
+                cash_counts.push(CashCountView {
+                    batch_id: parse_uuid(&batch)?,
+                    decided_at: at,
+                    cash_expected: dong(expected),
+                    cash_received: dong(received),
+                    short: dong(short),
+                });
                 if expected < 0 && received == 0 {
                     // Nothing to hand over, nothing handed over: the
                     // branch keeps what it owes her as her overage.
@@ -873,13 +880,6 @@ impl Store {
                         crate::domain::time::format_datetime(at),
                         format_vnd(-expected)
                     ));
-                    cash_counts.push(CashCountView {
-                        batch_id: parse_uuid(&batch)?,
-                        decided_at: at,
-                        cash_expected: dong(expected),
-                        cash_received: dong(received),
-                        short: dong(short),
-                    });
                     continue;
                 }
                 let asked = if expected < 0 {
@@ -900,13 +900,6 @@ impl Store {
                         std::cmp::Ordering::Equal => " — đủ".to_string(),
                     }
                 ));
-                cash_counts.push(CashCountView {
-                    batch_id: parse_uuid(&batch)?,
-                    decided_at: at,
-                    cash_expected: dong(expected),
-                    cash_received: dong(received),
-                    short: dong(short),
-                });
             }
             // The server's balance, settlements since counted, when it
             // sends one; else what the counts add up to.

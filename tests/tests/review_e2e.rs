@@ -41,6 +41,15 @@ struct Api {
 }
 
 impl Api {
+    /// Calls to `server`, on a runtime of their own.
+    fn of(server: &Server) -> Api {
+        Api {
+            rt: tokio::runtime::Runtime::new().expect("runtime"),
+            http: reqwest::Client::new(),
+            base: server.base.clone(),
+        }
+    }
+
     fn login(&self, username: &str, device: &str) -> String {
         let (s, body) = self.call(
             reqwest::Method::POST,
@@ -203,11 +212,7 @@ fn a_synced_day_is_approved_posted_heard_by_the_phone_and_reversed_exactly() {
     for backend in BACKENDS {
         let db = api_rt.block_on(fresh_database(backend));
         let server = api_rt.block_on(Server::start(&db.url, &["--demo"]));
-        let api = Api {
-            rt: tokio::runtime::Runtime::new().expect("runtime"),
-            http: reqwest::Client::new(),
-            base: server.base.clone(),
-        };
+        let api = Api::of(&server);
         let sup = api.login("giamsat.thuduc", "e2e-branch-pc-01");
         let admin = api.login("admin", "e2e-admin-pc-01");
 
@@ -928,11 +933,7 @@ fn a_void_rejected_with_its_receipt_keeps_it_cancelled() {
     for backend in BACKENDS {
         let db = api_rt.block_on(fresh_database(backend));
         let server = api_rt.block_on(Server::start(&db.url, &["--demo"]));
-        let api = Api {
-            rt: tokio::runtime::Runtime::new().expect("runtime"),
-            http: reqwest::Client::new(),
-            base: server.base.clone(),
-        };
+        let api = Api::of(&server);
         let sup = api.login("giamsat.thuduc", "e2e-branch-pc-02");
         let phone = Phone::new();
         phone.login(&server.base, "canbo.lan", PASSWORD);
