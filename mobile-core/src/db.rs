@@ -661,6 +661,8 @@ fn apply_statuses(tx: &Transaction, statuses: &[wire::RecordStatus]) -> Result<u
          SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE client_id = ?1)
          ON CONFLICT (client_id) DO UPDATE SET state = excluded.state, settled = excluded.settled",
     )?;
+    // One that no longer carries them (voided since) counts no more.
+    let mut gone = tx.prepare_cached("DELETE FROM other_receipts WHERE client_id = ?1")?;
     let mut n = 0;
     for s in statuses {
         if let (Some(loan), Some(amount)) = (s.loan_id, s.amount.filter(|a| a.get() > 0)) {
@@ -671,6 +673,8 @@ fn apply_statuses(tx: &Transaction, statuses: &[wire::RecordStatus]) -> Result<u
                 s.state.as_str(),
                 s.settled_note.is_some()
             ])?;
+        } else {
+            gone.execute([s.client_id.to_string()])?;
         }
         n += st.execute(params![
             s.client_id.to_string(),

@@ -994,6 +994,15 @@ fn a_void_rejected_with_its_receipt_keeps_it_cancelled() {
         phone.book.sync(None).expect("sync after the rejection");
         let item = &states_of(&phone)[&wrong.client_id];
         assert!(item.voided, "{backend:?}: {item:?}");
+        // Her other phone says the same of the cash she holds.
+        let other = Phone::new();
+        other.login(&server.base, "canbo.lan", PASSWORD);
+        other.book.sync(None).expect("sync");
+        let text = other.book.today_summary().expect("summary").text_vi;
+        assert!(
+            text.contains("trên máy khác của bạn (hoặc trên máy này trước khi cài lại), chưa được chi nhánh xử lý: 200.000 ₫"),
+            "{backend:?}: {text}"
+        );
         let summary = phone.book.today_summary().expect("summary");
         assert_eq!(
             (summary.cash_collected, summary.cash_refused),

@@ -11,3 +11,7 @@ CREATE TABLE other_receipts (
     settled   INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE INDEX other_receipts_loan ON other_receipts (loan_id, state);
+
+-- The statuses already downloaded carried no loan or amount: the next
+-- sync downloads the portfolio again (its statuses with them), once.
+DELETE FROM meta WHERE key = 'cursor';

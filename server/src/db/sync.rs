@@ -271,11 +271,19 @@ pub async fn sync_record_statuses(
                  JOIN branch_reversal_decisions rd ON rd.reversal_id = r.id AND rd.decision = 'approved'
                  WHERE e.record_id = s.id) AS reversal_reason,
              COALESCE(s.loan_id, t.loan_id) AS loan_id, x.note AS settled_note, x.settled_at,
+             -- A repayment's loan and amount, for the officer's other
+             -- phones, unless a void that stands cancels it (as the
+             -- refused lists judge it: one rejected with its receipt in
+             -- the same batch stands; one held from the same revoked phone
+             -- does, unless rejected).
              CASE WHEN s.kind = 'repayment' AND NOT EXISTS (SELECT 1 FROM sync_records v
                      WHERE v.target_client_id = s.client_id AND v.kind = 'void'
                        AND ((v.status = 'accepted'
-                             AND NOT EXISTS (SELECT 1 FROM record_reviews vd WHERE vd.record_id = v.id AND vd.decision <> 'approved'))
-                            OR (v.status = 'quarantined' AND s.status = 'quarantined' AND v.device_id = s.device_id)))
+                             AND (v.batch_id = s.batch_id
+                                  OR NOT EXISTS (SELECT 1 FROM record_reviews vd WHERE vd.record_id = v.id AND vd.decision <> 'approved')))
+                            OR (v.status = 'quarantined' AND s.status = 'quarantined' AND v.device_id = s.device_id
+                                AND v.officer_id = s.officer_id
+                                AND NOT EXISTS (SELECT 1 FROM record_reviews vd WHERE vd.record_id = v.id AND vd.decision = 'rejected'))))
                   THEN rl.uid END AS repaid_loan,
              CASE WHEN s.kind = 'repayment' THEN s.amount END AS repaid_amount
          FROM sync_records s LEFT JOIN record_reviews d ON d.record_id = s.id
