@@ -337,6 +337,10 @@ impl Store {
             }
             _ => None,
         };
+        // The server's time at that sync, to say when it was.
+        let synced_at = chrono::Duration::try_seconds(ahead)
+            .and_then(|d| checked.checked_sub_signed(d))
+            .unwrap_or(checked);
         let ahead = match ahead_now {
             Some(a) if crate::domain::time::clock_too_fast(a) => a,
             Some(_) => return Ok(()),
@@ -360,12 +364,12 @@ impl Store {
             format!(
                 "Đồng hồ điện thoại đang nhanh {} so với máy chủ (theo giờ máy chủ đo được lúc đồng bộ {}): máy chủ sẽ từ chối mọi bản ghi vì ghi giờ ở tương lai. Hãy bật \"Ngày và giờ tự động\" trong Cài đặt (hoặc chỉnh lại giờ) rồi ghi",
                 off.0,
-                crate::domain::time::format_datetime(checked)
+                crate::domain::time::format_datetime(synced_at)
             ),
             format!(
                 "the phone's clock is {} fast against the server's (from the server's time measured at the sync of {}): the server would refuse every record as dated in its future. Turn on automatic date and time in Settings (or set the time right), then record",
                 off.1,
-                crate::domain::time::format_datetime(checked)
+                crate::domain::time::format_datetime(synced_at)
             ),
         ))
     }

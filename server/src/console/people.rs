@@ -915,6 +915,14 @@ async fn render_loan(
                     "Khoản vay đã tất toán, nên không thu nợ tại quầy.",
                     "This loan is closed, so no repayment is taken at the counter."
                 )) }
+                // Opened from a refused receipt's link: its cash has no
+                // loan to go to.
+                @if !counter.form.settles.is_empty() && settled_already.is_none() {
+                    p.notice.warn #settles-closed { (lang.pick(
+                        format!("Tiền của phiếu {settles_receipt} cán bộ đã thu không còn gì để trả trên khoản vay này: trả lại người lao động, rồi đánh dấu phiếu đó đã xử lý ở danh sách khoản bị từ chối."),
+                        format!("The cash of receipt {settles_receipt} the officer took has nothing left to pay on this loan: give it back to the worker, then mark that receipt settled on the list of refused records."),
+                    )) }
+                }
             }
             @if !taken_here.is_empty() {
                 (table_wrap(html! {
