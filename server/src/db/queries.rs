@@ -13,12 +13,33 @@
 /// this file, the first included, so that every file after it has it.
 macro_rules! held_at_review_sql {
     () => {
-        "(s.status = 'accepted'
+        concat!(
+            "(s.status = 'accepted'
           AND EXISTS (SELECT 1 FROM record_reviews hr WHERE hr.record_id = s.id AND hr.decision IN ('rejected', 'excluded'))
-          AND NOT EXISTS (SELECT 1 FROM sync_records hv WHERE hv.target_client_id = s.client_id
-                            AND hv.kind = 'void' AND hv.status = 'accepted'
-                            AND (hv.batch_id = s.batch_id
-                                 OR NOT EXISTS (SELECT 1 FROM record_reviews hvd WHERE hvd.record_id = hv.id AND hvd.decision <> 'approved'))))"
+          AND NOT EXISTS (SELECT 1 FROM sync_records hv WHERE hv.target_client_id = s.client_id AND hv.kind = 'void' AND ",
+            void_stands_sql!(hv, s),
+            "))"
+        )
+    };
+}
+
+/// Void `$v` of record `$s` stands, cancelling it: accepted, and not
+/// excluded or rejected by the supervisor unless rejected together with
+/// its record (in the same batch); or, for a record held in quarantine, a
+/// void held too, from the same revoked phone, not in a batch the
+/// supervisor rejected. The one rule the refused lists, the batch page and
+/// the statuses sent to phones judge a void by.
+macro_rules! void_stands_sql {
+    ($v:ident, $s:ident) => {
+        concat!(
+            "((", stringify!($v), ".status = 'accepted' AND (", stringify!($v), ".batch_id = ", stringify!($s),
+            ".batch_id OR NOT EXISTS (SELECT 1 FROM record_reviews vsd WHERE vsd.record_id = ", stringify!($v),
+            ".id AND vsd.decision <> 'approved'))) OR (", stringify!($v), ".status = 'quarantined' AND ",
+            stringify!($s), ".status = 'quarantined' AND ", stringify!($v), ".device_id = ", stringify!($s),
+            ".device_id AND ", stringify!($v), ".officer_id = ", stringify!($s),
+            ".officer_id AND NOT EXISTS (SELECT 1 FROM record_reviews vsq WHERE vsq.record_id = ", stringify!($v),
+            ".id AND vsq.decision = 'rejected')))"
+        )
     };
 }
 

@@ -598,22 +598,22 @@ pub async fn review_records(c: &mut Conn, batch_ids: &[uuid::Uuid]) -> DbResult<
     Ok(out)
 }
 
-/// Marks the records a void that stands targets: an accepted void not
-/// excluded or rejected by the supervisor, or rejected together with its
-/// record (in the same batch: the officer's word that no cash changed hands
-/// stands, as it does at an approval, where a void cannot be left out).
-/// One lookup by target for all of them.
+/// Marks the records a void that stands targets (`void_stands_sql`): an
+/// accepted void not excluded or rejected by the supervisor, or rejected
+/// together with its record (in the same batch: the officer's word that no
+/// cash changed hands stands, as it does at an approval, where a void
+/// cannot be left out); for a record held in quarantine, a void held from
+/// the same phone. One lookup by target for all of them.
 async fn voided(c: &mut Conn, records: &mut [rv::ReviewRecordRow]) -> DbResult<()> {
     let ids: Vec<uuid::Uuid> = records.iter().map(|r| r.client_id).collect();
     let mut hit: HashSet<uuid::Uuid> = HashSet::new();
     for chunk in ids.chunks(<DB as Lists>::chunk_len()) {
-        let mut qb = sqlx::QueryBuilder::<DB>::new(
+        let mut qb = sqlx::QueryBuilder::<DB>::new(concat!(
             "SELECT v.target_client_id FROM sync_records v JOIN sync_records t ON t.client_id = v.target_client_id
-             WHERE v.kind = 'void' AND v.status = 'accepted'
-                 AND (v.batch_id = t.batch_id
-                      OR NOT EXISTS (SELECT 1 FROM record_reviews dv WHERE dv.record_id = v.id AND dv.decision <> 'approved'))
-                 AND ",
-        );
+             WHERE v.kind = 'void' AND ",
+            void_stands_sql!(v, t),
+            " AND "
+        ));
         <DB as Lists>::uuids(&mut qb, "v.target_client_id", chunk);
         hit.extend(qb.build_query_scalar::<uuid::Uuid>().fetch_all(&mut *c).await?);
     }

@@ -263,7 +263,7 @@ pub async fn sync_record_statuses(
     ids: &Option<Vec<i64>>,
     batches: &Option<Vec<i64>>,
 ) -> DbResult<Vec<rows::RecordStatus>> {
-    const STATUS: &str = "SELECT s.client_id, s.status, s.code, s.message_vi, s.message_en, s.received_at,
+    const STATUS: &str = concat!("SELECT s.client_id, s.status, s.code, s.message_vi, s.message_en, s.received_at,
              d.decision, d.reason AS decision_reason, d.decided_at,
              (SELECT x.posted_at FROM journal_entries e JOIN journal_entries x ON x.reverses = e.id
                  WHERE e.record_id = s.id) AS reversed_at,
@@ -272,25 +272,18 @@ pub async fn sync_record_statuses(
                  WHERE e.record_id = s.id) AS reversal_reason,
              COALESCE(s.loan_id, t.loan_id) AS loan_id, x.note AS settled_note, x.settled_at,
              -- A repayment's loan and amount, for the officer's other
-             -- phones, unless a void that stands cancels it (as the
-             -- refused lists judge it: one rejected with its receipt in
-             -- the same batch stands; one held from the same revoked phone
-             -- does, unless rejected).
+             -- phones, unless a void that stands cancels it.
              CASE WHEN s.kind = 'repayment' AND NOT EXISTS (SELECT 1 FROM sync_records v
-                     WHERE v.target_client_id = s.client_id AND v.kind = 'void'
-                       AND ((v.status = 'accepted'
-                             AND (v.batch_id = s.batch_id
-                                  OR NOT EXISTS (SELECT 1 FROM record_reviews vd WHERE vd.record_id = v.id AND vd.decision <> 'approved')))
-                            OR (v.status = 'quarantined' AND s.status = 'quarantined' AND v.device_id = s.device_id
-                                AND v.officer_id = s.officer_id
-                                AND NOT EXISTS (SELECT 1 FROM record_reviews vd WHERE vd.record_id = v.id AND vd.decision = 'rejected'))))
+                     WHERE v.target_client_id = s.client_id AND v.kind = 'void' AND ",
+        void_stands_sql!(v, s),
+        ")
                   THEN rl.uid END AS repaid_loan,
              CASE WHEN s.kind = 'repayment' THEN s.amount END AS repaid_amount
          FROM sync_records s LEFT JOIN record_reviews d ON d.record_id = s.id
              LEFT JOIN sync_records t ON t.client_id = s.target_client_id
              LEFT JOIN refused_settlements x ON x.record_id = s.id
              LEFT JOIN loans rl ON rl.id = s.loan_id
-         WHERE s.officer_id = $1";
+         WHERE s.officer_id = $1");
     if ids.is_none() && batches.is_none() {
         // All of them: the officer's batches' records (their batch key
         // carries the officer; records are not indexed by officer).

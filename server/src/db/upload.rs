@@ -46,16 +46,11 @@ macro_rules! voided_in_quarantine_sql {
         concat!(
             "(",
             stringify!($s),
-            ".status = 'quarantined' AND EXISTS (SELECT 1 FROM sync_records v
-             WHERE v.target_client_id = ",
+            ".status = 'quarantined' AND EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = ",
             stringify!($s),
-            ".client_id AND v.kind = 'void' AND v.status = 'quarantined'
-               AND v.officer_id = ",
-            stringify!($s),
-            ".officer_id AND v.device_id = ",
-            stringify!($s),
-            ".device_id
-               AND NOT EXISTS (SELECT 1 FROM record_reviews vd WHERE vd.record_id = v.id AND vd.decision = 'rejected')))"
+            ".client_id AND v.kind = 'void' AND ",
+            void_stands_sql!(v, $s),
+            "))"
         )
     };
 }
