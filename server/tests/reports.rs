@@ -976,7 +976,7 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
         );
         assert!(
             lines.iter().any(|l| l.starts_with(
-                "TET-2027,Tết Sum vầy 2027,01/11/2026,31/12/2030,500000,100,1,0,\"1,00%\",500000"
+                "TET-2027,Tết Sum vầy 2027,01/11/2026,31/12/2030,500000,100,1,0,0,\"1,00%\",500000"
             )),
             "{text}"
         );

@@ -3635,6 +3635,27 @@ async fn a_refused_welfare_grant_handed_out_is_paid_from_the_vault() {
     }
 }
 
+/// Lan's (CB-TD-01) row of a campaign's progress: the gifts waiting for
+/// review, those held in quarantine, and what her allocation has left.
+async fn gift_progress(app: &TestApp, sup: &str, campaign: &str) -> (i64, i64, i64) {
+    let (s, report) = app.get("/api/v1/reports/campaign-progress", sup).await;
+    assert_eq!(s, StatusCode::OK, "{report}");
+    let sheet = report["sheets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["key"] == "by_officer")
+        .unwrap();
+    let row = sheet["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["campaign"] == campaign && r["officer_code"] == "CB-TD-01")
+        .unwrap_or_else(|| panic!("her row: {sheet}"));
+    let n = |k: &str| row[k].as_i64().unwrap_or_else(|| panic!("{k}: {row}"));
+    (n("pending"), n("held"), n("remaining"))
+}
+
 /// A gift kept in quarantine (the officer's lost phone, revoked) holds
 /// its worker's gift of the campaign and the officer's allocation until a
 /// supervisor settles it: her new phone hears it, a second gift to that
@@ -3659,6 +3680,8 @@ async fn a_gift_kept_in_quarantine_holds_its_worker_until_settled() {
                 signature_sha256: None,
             }))
         };
+        let (_, _, left) = gift_progress(&app, &sup, &tet.name).await;
+        assert_eq!(left, tet.officer_remaining, "{backend:?}");
         let (w1, w2) = (snap.workers[0].clone(), snap.workers[1].clone());
         let mut new = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
         let cursor = new.snapshot(&app).await.next;
@@ -3682,8 +3705,19 @@ async fn a_gift_kept_in_quarantine_holds_its_worker_until_settled() {
             "{backend:?}: {k:?}"
         );
         let cursor = page.next;
+        // The campaign's report counts them against her allocation too.
+        assert_eq!(
+            gift_progress(&app, &sup, &tet.name).await,
+            (0, 2, left - 2),
+            "{backend:?}"
+        );
         let (_, outcomes) = lost.upload(&app, vec![void]).await;
         assert_eq!(outcomes, vec![kept], "{backend:?}");
+        assert_eq!(
+            gift_progress(&app, &sup, &tet.name).await,
+            (0, 1, left - 1),
+            "{backend:?}"
+        );
 
         let page = new.changes(&app, &cursor).await;
         let k = page
@@ -3708,6 +3742,11 @@ async fn a_gift_kept_in_quarantine_holds_its_worker_until_settled() {
             ],
             "{backend:?}"
         );
+        assert_eq!(
+            gift_progress(&app, &sup, &tet.name).await,
+            (1, 1, left - 2),
+            "{backend:?}"
+        );
 
         // The supervisor finds the package was never handed out (the phone
         // was lost that morning): the worker may have the gift.
@@ -3719,6 +3758,11 @@ async fn a_gift_kept_in_quarantine_holds_its_worker_until_settled() {
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(
+            gift_progress(&app, &sup, &tet.name).await,
+            (1, 0, left - 1),
+            "{backend:?}"
+        );
         let page = new.changes(&app, &cursor).await;
         let k = page
             .campaigns

@@ -256,10 +256,13 @@ const RECORD_VOIDED: &str = "EXISTS (SELECT 1 FROM sync_records v WHERE v.target
      AND v.kind = 'void' AND v.status = 'accepted')";
 /// A refused gift record `g` settled as a package handed out for real.
 const GIFT_HANDED_OUT: &str = handed_out_sql!(g);
+/// A gift record `g` kept in quarantine that still holds its worker's gift
+/// and the officer's allocation (as the upload and the phones count it).
+const GIFT_HELD: &str = held_in_quarantine_sql!(g);
 
 /// Gifts by campaign, branch and officer: approved (and not reversed), or
-/// refused and settled as handed out for real, and still waiting for review
-/// (and not voided), recorded within the range.
+/// refused and settled as handed out for real; still waiting for review
+/// (and not voided); and held in quarantine; recorded within the range.
 pub async fn gifts(
     c: &mut Conn,
     w: &Where,
@@ -272,10 +275,11 @@ pub async fn gifts(
                 CAST(SUM(CASE WHEN (g.status = 'accepted' AND rv.decision = 'approved' AND NOT {GIFT_REVERSED})
                               OR {GIFT_HANDED_OUT} THEN 1 ELSE 0 END) AS BIGINT) AS approved,
                 CAST(SUM(CASE WHEN g.status = 'accepted' AND rv.record_id IS NULL AND NOT {RECORD_VOIDED}
-                              THEN 1 ELSE 0 END) AS BIGINT) AS pending
+                              THEN 1 ELSE 0 END) AS BIGINT) AS pending,
+                CAST(SUM(CASE WHEN {GIFT_HELD} THEN 1 ELSE 0 END) AS BIGINT) AS held
          FROM sync_records g JOIN sync_batches gb ON gb.batch_id = g.batch_id
              LEFT JOIN record_reviews rv ON rv.record_id = g.id
-         WHERE g.kind = 'gift_handout' AND (g.status = 'accepted' OR {GIFT_HANDED_OUT})"
+         WHERE g.kind = 'gift_handout' AND (g.status IN ('accepted', 'quarantined') OR {GIFT_HANDED_OUT})"
     ));
     if let Some(k) = campaign {
         qb.push(" AND g.campaign_id = ").push_bind(k);

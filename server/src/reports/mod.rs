@@ -45,9 +45,10 @@
 //!   installments and amount, the outstanding principal — the longest
 //!   overdue first. Read like the PAR's overdue loans.
 //! - **campaign-progress** (`campaign_id`; gifts recorded in `from`..`to`,
-//!   default all): gifts handed out (approved, not reversed) and waiting for
-//!   review against the target and each branch's and officer's allocation,
-//!   with their value.
+//!   default all): gifts handed out (approved, not reversed), waiting for
+//!   review, and held in quarantine (a revoked phone's, not settled yet),
+//!   against the target and each branch's and officer's allocation, with
+//!   their value.
 //! - **visits** (`from`..`to`, default the last 30 days; `days`, default 30):
 //!   visits per officer and purpose, and the workers in hardship not visited
 //!   in the last `days` days before the end of `to`.
@@ -713,6 +714,23 @@ pub async fn overdue_loans(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report
     })
 }
 
+/// A campaign's gifts in one row of its progress: approved (or settled as
+/// handed out), waiting for review, held in quarantine.
+#[derive(Debug, Clone, Copy, Default)]
+struct Gifts {
+    approved: i64,
+    pending: i64,
+    held: i64,
+}
+
+impl Gifts {
+    fn add(&mut self, g: &rows::GiftCountRow) {
+        self.approved += g.approved;
+        self.pending += g.pending;
+        self.held += g.held;
+    }
+}
+
 /// Campaign progress against targets and allocations.
 pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
     let w = Where::resolve_in(db, scope, f).await?;
@@ -727,27 +745,26 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
     let officer_branch = |o: i64| names.users.get(&o).and_then(|u| u.2).unwrap_or(-1);
     let in_scope_officer =
         |o: i64| w.officer.is_none_or(|x| x == o) && in_scope_branch(officer_branch(o));
-    // (approved, pending) by campaign and branch, and by campaign, branch
-    // and officer: an officer moved to another branch has a row in each,
-    // her gifts where they were given, her allocation where she is now.
-    let mut by_branch: BTreeMap<(i64, i64), (i64, i64)> = BTreeMap::new();
-    let mut by_officer: BTreeMap<(i64, i64, i64), (i64, i64)> = BTreeMap::new();
-    let mut by_campaign: HashMap<i64, (i64, i64)> = HashMap::new();
+    // (approved, pending, held) by campaign and branch, and by campaign,
+    // branch and officer: an officer moved to another branch has a row in
+    // each, her gifts where they were given, her allocation where she is now.
+    let mut by_branch: BTreeMap<(i64, i64), Gifts> = BTreeMap::new();
+    let mut by_officer: BTreeMap<(i64, i64, i64), Gifts> = BTreeMap::new();
+    let mut by_campaign: HashMap<i64, Gifts> = HashMap::new();
     for g in &data.gifts {
-        let e = by_branch.entry((g.campaign_id, g.branch_id)).or_default();
-        e.0 += g.approved;
-        e.1 += g.pending;
-        let e = by_officer
+        by_branch
+            .entry((g.campaign_id, g.branch_id))
+            .or_default()
+            .add(g);
+        by_officer
             .entry((g.campaign_id, g.branch_id, g.officer_id))
-            .or_default();
-        e.0 += g.approved;
-        e.1 += g.pending;
-        let e = by_campaign.entry(g.campaign_id).or_default();
-        e.0 += g.approved;
-        e.1 += g.pending;
+            .or_default()
+            .add(g);
+        by_campaign.entry(g.campaign_id).or_default().add(g);
     }
     // What an allocation has left counts every gift handed out, whatever
-    // the days asked for: (campaign, branch or officer) → approved + pending.
+    // the days asked for: (campaign, branch or officer) → approved + pending
+    // + held in quarantine (as the phones count it).
     let mut used: HashMap<(bool, i64, i64), i64> = HashMap::new();
     let all = if from.is_some() || to.is_some() {
         db.report_campaigns(&w, f.campaign_id, None, None)
@@ -757,8 +774,9 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
         data.gifts.clone()
     };
     for g in &all {
-        *used.entry((false, g.campaign_id, g.branch_id)).or_default() += g.approved + g.pending;
-        *used.entry((true, g.campaign_id, g.officer_id)).or_default() += g.approved + g.pending;
+        let n = g.approved + g.pending + g.held;
+        *used.entry((false, g.campaign_id, g.branch_id)).or_default() += n;
+        *used.entry((true, g.campaign_id, g.officer_id)).or_default() += n;
     }
     let branch_quota: HashMap<(i64, i64), i64> = data
         .branch_quotas
@@ -801,6 +819,12 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
                 Kind::Count,
             ),
             col("pending", "Chờ duyệt", "Waiting for review", Kind::Count),
+            col(
+                "held",
+                "Giữ chờ xử lý (máy bị thu hồi)",
+                "Held (revoked phone)",
+                Kind::Count,
+            ),
             col("progress_bp", "Tỷ lệ đạt", "Progress", Kind::BasisPoints),
             col(
                 "value",
@@ -811,7 +835,11 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
         ],
     );
     for k in &data.campaigns {
-        let (approved, pending) = by_campaign.get(&k.id).copied().unwrap_or_default();
+        let Gifts {
+            approved,
+            pending,
+            held,
+        } = by_campaign.get(&k.id).copied().unwrap_or_default();
         overview.rows.push(vec![
             Cell::text(&k.code),
             Cell::text(&k.name),
@@ -821,6 +849,7 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
             Cell::Count(k.target_count),
             Cell::Count(approved),
             Cell::Count(pending),
+            Cell::Count(held),
             Cell::BasisPoints(basis_points(approved, k.target_count)),
             Cell::Money(approved * k.gift_value),
         ]);
@@ -832,7 +861,7 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
         // not add up, nor does progress against them.
         if data.campaigns.len() > 1 {
             t[5] = Cell::Empty;
-            t[8] = Cell::Empty;
+            t[9] = Cell::Empty;
         }
     }
     let alloc_columns = |officer: bool| {
@@ -853,17 +882,29 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
                 Kind::Count,
             ),
             col("pending", "Chờ duyệt", "Waiting for review", Kind::Count),
+            col(
+                "held",
+                "Giữ chờ xử lý (máy bị thu hồi)",
+                "Held (revoked phone)",
+                Kind::Count,
+            ),
             col("remaining", "Còn lại", "Remaining", Kind::Count),
             col("progress_bp", "Tỷ lệ đạt", "Progress", Kind::BasisPoints),
             col("value", "Giá trị đã trao", "Value handed out", Kind::Money),
         ]);
         c
     };
-    let tail = |quota: Option<i64>, approved: i64, pending: i64, used: i64, value: i64| {
+    let tail = |quota: Option<i64>, gifts: &Gifts, used: i64, value: i64| {
+        let Gifts {
+            approved,
+            pending,
+            held,
+        } = *gifts;
         vec![
             quota.map_or(Cell::Empty, Cell::Count),
             Cell::Count(approved),
             Cell::Count(pending),
+            Cell::Count(held),
             quota.map_or(Cell::Empty, |q| Cell::Count(q - used)),
             quota.map_or(Cell::Empty, |q| {
                 Cell::BasisPoints(basis_points(approved, q))
@@ -876,13 +917,12 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
         Text::new("Theo chi nhánh", "By branch"),
         alloc_columns(false),
     );
-    for ((k, b), (approved, pending)) in &by_branch {
+    for ((k, b), gifts) in &by_branch {
         let Some(c) = campaign.get(k) else { continue };
         let mut row = vec![Cell::text(&c.name), Cell::text(names.branch(*b))];
         row.extend(tail(
             branch_quota.get(&(*k, *b)).copied(),
-            *approved,
-            *pending,
+            gifts,
             used.get(&(false, *k, *b)).copied().unwrap_or(0),
             c.gift_value,
         ));
@@ -892,7 +932,7 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
     // add up, nor what is left of them, nor progress against them.
     let several = |totals: &mut Option<Vec<Cell>>, first: usize, campaigns: HashSet<i64>| {
         if let Some(t) = totals.as_mut().filter(|_| campaigns.len() > 1) {
-            for i in [first, first + 3, first + 4] {
+            for i in [first, first + 4, first + 5] {
                 t[i] = Cell::Empty;
             }
         }
@@ -908,7 +948,7 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
         Text::new("Theo cán bộ", "By officer"),
         alloc_columns(true),
     );
-    for ((k, b, o), (approved, pending)) in &by_officer {
+    for ((k, b, o), gifts) in &by_officer {
         let Some(c) = campaign.get(k) else { continue };
         let mut row = vec![
             Cell::text(&c.name),
@@ -922,8 +962,7 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
             .flatten();
         row.extend(tail(
             quota,
-            *approved,
-            *pending,
+            gifts,
             used.get(&(true, *k, *o)).copied().unwrap_or(0),
             c.gift_value,
         ));

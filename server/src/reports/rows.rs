@@ -262,6 +262,8 @@ pub struct GiftCountRow {
     pub officer_id: i64,
     pub approved: i64,
     pub pending: i64,
+    /// Kept in quarantine (a revoked phone's), not settled nor voided.
+    pub held: i64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
