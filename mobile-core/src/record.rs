@@ -586,7 +586,8 @@ impl Store {
     }
 
     /// Voids one of this device's records that the server has not
-    /// acknowledged yet. Nothing is deleted: a void record is added.
+    /// acknowledged yet, or a visit it took in that waits for review.
+    /// Nothing is deleted: a void record is added.
     pub fn void_record(&self, input: &CorrectionInput) -> Result<RecordedFact> {
         check_time(input.recorded_at)?;
         let reason = required_text("reason", "Lý do hủy", &input.reason)?;
@@ -629,15 +630,19 @@ impl Store {
                 let (vi, en) = wedged_hint(t.device_seq);
                 return Err(Error::conflict("wedged", vi, en));
             }
-            if t.state != "pending" {
+            // A visit the server took in, waiting for review, is voided
+            // like one not sent yet: it moves no cash and posts nothing, and
+            // the server takes the void until the visit's batch is approved.
+            let visit_waiting = t.kind == RecordKind::Visit && t.state == "accepted";
+            if t.state != "pending" && !visit_waiting {
                 // A repayment or a gift is reversed (asked from the phone);
-                // a visit posts nothing: the supervisor leaves it out.
+                // a visit decided (or refused) stays as it is.
                 let (vi, en) = if matches!(t.kind, RecordKind::Repayment | RecordKind::GiftHandout) {
                     ("hãy lập đề nghị đảo bút toán", "request a reversal instead")
                 } else {
                     (
-                        "lượt thăm không đảo được: báo giám sát chi nhánh loại nó khi duyệt lô",
-                        "a visit is not reversed: ask the branch supervisor to leave it out of the batch",
+                        "lượt thăm chỉ hủy được khi còn chờ duyệt",
+                        "a visit can be voided only while it waits for review",
                     )
                 };
                 return Err(Error::conflict(

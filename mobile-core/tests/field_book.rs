@@ -570,14 +570,14 @@ fn voids_and_reversals() {
         matches!(book.void_record(correction(r2.client_id, "Thu nhầm")),
         Err(FieldBookError::Conflict { ref code, .. }) if code == "already_synced")
     );
-    // A visit sent already is not reversed: the officer is told whom to ask.
+    // A visit the server refused is not voided: it counts nowhere.
     match book.void_record(correction(v.client_id, "Ghi nhầm người")) {
         Err(FieldBookError::Conflict {
             code, message_vi, ..
         }) => {
             assert_eq!(code, "already_synced");
             assert!(
-                message_vi.contains("báo giám sát chi nhánh loại nó khi duyệt lô"),
+                message_vi.contains("lượt thăm chỉ hủy được khi còn chờ duyệt"),
                 "{message_vi}"
             );
         }

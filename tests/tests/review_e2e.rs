@@ -1012,3 +1012,153 @@ fn a_void_rejected_with_its_receipt_keeps_it_cancelled() {
         );
     }
 }
+
+/// A visit recorded on the wrong worker and synced is voided from the phone
+/// while its batch waits for review: the batch's page marks it voided, the
+/// approval leaves it out and the visits report never counts it. One
+/// approved before its void arrives stays, and the phone says why.
+#[test]
+fn a_visit_waiting_for_review_is_voided_from_the_phone() {
+    let _turn = sotay_tests::one_at_a_time();
+    let api_rt = tokio::runtime::Runtime::new().expect("runtime");
+    for backend in BACKENDS {
+        let db = api_rt.block_on(fresh_database(backend));
+        let server = api_rt.block_on(Server::start(&db.url, &["--demo"]));
+        let api = Api::of(&server);
+        let sup = api.login("giamsat.thuduc", "e2e-branch-pc-03");
+        let phone = Phone::new();
+        phone.login(&server.base, "canbo.lan", PASSWORD);
+        phone.book.sync(None).expect("first sync");
+        let hits = phone.book.search("thi".into(), 3).expect("search");
+        let visit = |n: usize| {
+            phone
+                .book
+                .record_visit(VisitInput {
+                    worker_id: hits[n].worker_id,
+                    purpose: VisitPurpose::RepaymentFollowUp,
+                    outcome: "Đã gặp".into(),
+                    notes: String::new(),
+                    location: None,
+                    recorded_at: Utc::now(),
+                })
+                .expect("visit")
+        };
+        let void = |target: uuid::Uuid| {
+            phone.book.void_record(CorrectionInput {
+                target_id: target,
+                reason: "Ghi nhầm người".into(),
+                recorded_at: Utc::now(),
+            })
+        };
+        let wrong = visit(0);
+        let right = visit(1);
+        let report = phone.book.sync(None).expect("sync");
+        assert_eq!(report.accepted, 2, "{backend:?}: {report:?}");
+        let visits_counted = || {
+            let report = api.get("/api/v1/reports/visits", &sup);
+            report["sheets"][0]["rows"]
+                .as_array()
+                .expect("rows")
+                .iter()
+                .find(|r| r["officer_code"] == "CB-TD-01")
+                .map_or(0, |r| r["total"].as_i64().expect("total"))
+        };
+        assert_eq!(visits_counted(), 2, "{backend:?}");
+
+        void(wrong.client_id).expect("a visit waiting for review is voided");
+        assert_eq!(phone.book.today_summary().expect("summary").visits, 1);
+        let report = phone.book.sync(None).expect("sync the void");
+        assert_eq!(
+            (report.accepted, report.rejected),
+            (1, 0),
+            "{backend:?}: {report:?}"
+        );
+        assert_eq!(visits_counted(), 1, "{backend:?}");
+        let queue = api.get("/api/v1/batches?status=pending", &sup);
+        let batches: Vec<String> = queue
+            .as_array()
+            .expect("queue")
+            .iter()
+            .map(|b| b["batch_id"].as_str().expect("batch id").to_string())
+            .collect();
+        let first = batches
+            .iter()
+            .find(|b| {
+                let detail = api.get(&format!("/api/v1/batches/{b}"), &sup);
+                detail["records"]
+                    .as_array()
+                    .expect("records")
+                    .iter()
+                    .any(|r| r["record_id"] == wrong.client_id.to_string())
+            })
+            .expect("the visits' batch")
+            .clone();
+        let detail = api.get(&format!("/api/v1/batches/{first}"), &sup);
+        let record = detail["records"]
+            .as_array()
+            .expect("records")
+            .iter()
+            .find(|r| r["record_id"] == wrong.client_id.to_string())
+            .expect("the wrong visit");
+        assert_eq!(record["voided"], true, "{backend:?}: {record}");
+        for batch in &batches {
+            let (s, outcome) = api.post(
+                &format!("/api/v1/batches/{batch}/approve"),
+                &sup,
+                json!({"cash_received": "0"}),
+            );
+            assert_eq!(s, StatusCode::OK, "{backend:?}: {outcome}");
+        }
+        assert_eq!(visits_counted(), 1, "{backend:?}");
+        phone.book.sync(None).expect("sync after the approval");
+        let states = states_of(&phone);
+        assert!(states[&wrong.client_id].voided, "{backend:?}");
+        assert_eq!(states[&right.client_id].state, "approved", "{backend:?}");
+        // Approved: it stays, and the phone says so.
+        match void(right.client_id) {
+            Err(sotay_core::FieldBookError::Conflict {
+                code, message_vi, ..
+            }) => {
+                assert_eq!(code, "already_synced");
+                assert!(
+                    message_vi.contains("chỉ hủy được khi còn chờ duyệt"),
+                    "{message_vi}"
+                );
+            }
+            other => panic!("{backend:?}: {other:?}"),
+        }
+
+        // Voided on the phone, approved at the branch before the void
+        // reaches it: the void is refused, saying the visit still counts.
+        let late = visit(2);
+        phone.book.sync(None).expect("sync");
+        void(late.client_id).expect("void");
+        let queue = api.get("/api/v1/batches?status=pending", &sup);
+        let batch = queue.as_array().expect("queue")[0]["batch_id"]
+            .as_str()
+            .expect("batch id")
+            .to_string();
+        let (s, outcome) = api.post(
+            &format!("/api/v1/batches/{batch}/approve"),
+            &sup,
+            json!({"cash_received": "0"}),
+        );
+        assert_eq!(s, StatusCode::OK, "{backend:?}: {outcome}");
+        let report = phone.book.sync(None).expect("sync the late void");
+        assert_eq!(report.rejected, 1, "{backend:?}: {report:?}");
+        let states = states_of(&phone);
+        assert!(!states[&late.client_id].voided, "{backend:?}");
+        let refused = states
+            .values()
+            .find(|i| i.code.as_deref() == Some("void_after_approval"))
+            .expect("the refused void");
+        assert!(
+            refused
+                .message
+                .as_deref()
+                .is_some_and(|m| m.contains("Lượt thăm đã được duyệt trước khi lệnh hủy đến")),
+            "{backend:?}: {refused:?}"
+        );
+        assert_eq!(visits_counted(), 2, "{backend:?}");
+    }
+}

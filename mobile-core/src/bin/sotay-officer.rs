@@ -123,7 +123,7 @@ enum Command {
         #[arg(long)]
         at: Option<String>,
     },
-    /// Void a record not yet synced.
+    /// Void a record not yet synced, or a synced visit waiting for review.
     Void {
         /// Its receipt number (A7K2-000123), its number in the outbox (#12)
         /// or its id.

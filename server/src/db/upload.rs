@@ -1335,6 +1335,13 @@ impl Facts {
                 }
                 match target {
                     Some(t) if t.pending => Verdict { target: Some(v.target_id), ..Verdict::accepted() },
+                    Some(t) if t.live && t.kind == "visit" => Verdict::rejected(
+                        "void_after_approval",
+                        "Lượt thăm đã được duyệt trước khi lệnh hủy đến nên vẫn được tính; báo giám sát chi nhánh nếu cần"
+                            .into(),
+                        "the visit was approved before the void arrived, so it still counts; tell the branch supervisor if needed"
+                            .into(),
+                    ),
                     Some(t) if t.live => Verdict::rejected(
                         "void_after_approval",
                         "Bản ghi đã được duyệt nên không hủy được; hãy đề nghị đảo bút toán".into(),
