@@ -1736,6 +1736,77 @@ async fn a_void_shows_what_it_cancels_and_cannot_be_excluded() {
     }
 }
 
+/// A revoked phone's records wait for no review: once its cash and
+/// packages are settled on the refused list (a gift voided on that phone
+/// needs nothing, a visit is never counted), its officer may be moved.
+#[tokio::test]
+async fn an_officer_whose_lost_phone_was_settled_may_move_branch() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let (sup, mut lost, snap, l1) = lan_and_her_loan(&app).await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let thu = snap
+            .workers
+            .iter()
+            .find(|w| w.full_name == "Đặng Thị Thu")
+            .unwrap()
+            .id;
+        app.revoke(&sup, lost.device).await;
+        let pay = repayment(&mut lost, &l1, 100_000, 1);
+        let visit = lost.record(RecordBody::Visit(VisitPayload {
+            worker_id: thu,
+            purpose: VisitPurpose::GiftDelivery,
+            outcome: "Đã gặp".into(),
+            notes: String::new(),
+            location: None,
+        }));
+        let gift = lost.record(RecordBody::GiftHandout(GiftHandoutPayload {
+            campaign_id: snap.campaigns[0].id,
+            worker_id: thu,
+            acknowledged_name: "Đặng Thị Thu".into(),
+            signature_sha256: None,
+        }));
+        let void = lost.record(RecordBody::Void(VoidPayload {
+            target_id: gift.client_id,
+            reason: "Nhầm người".into(),
+        }));
+        lost.upload(&app, vec![pay.clone(), visit, gift, void])
+            .await;
+        let workers = std::fs::read_to_string(common::fixture_dir().join("workers.csv")).unwrap();
+        let (s, body) = app
+            .post_csv(
+                "/api/v1/imports/workers",
+                &admin,
+                &workers.replace(",CB-TD-01\n", ",CB-TD-02\n"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let users = std::fs::read_to_string(common::fixture_dir().join("users.csv")).unwrap();
+        let moved = users.replace(
+            "CB-TD-01,canbo.lan,Nguyễn Thị Lan,officer,CN-TD",
+            "CB-TD-01,canbo.lan,Nguyễn Thị Lan,officer,CN-BT",
+        );
+        let (s, body) = app.post_csv("/api/v1/imports/users", &admin, &moved).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let said = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(
+            said.contains("1 khoản thu hay suất quà bị từ chối chưa xử lý")
+                && !said.contains("chờ duyệt"),
+            "{backend:?}: {body}"
+        );
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/records/{}/settle", pay.client_id),
+                &sup,
+                &json!({"note": "Đã trả lại người vay"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (s, body) = app.post_csv("/api/v1/imports/users", &admin, &moved).await;
+        assert_eq!(s, StatusCode::OK, "{backend:?}: {body}");
+    }
+}
+
 /// An officer moved to another branch (or role) by an import leaves nothing
 /// of the old branch in their hands: not its workers, not records waiting
 /// for its supervisor, not refused cash it has not settled. Otherwise the

@@ -261,11 +261,13 @@ async fn left_behind(c: &mut Conn, m: &Moved<'_>) -> DbResult<Option<RowError>> 
             (SELECT COUNT(*) FROM workers w WHERE w.officer_id = u.id
                 AND (u.role <> 'officer' OR w.branch_id <> u.branch_id)),
             (SELECT COUNT(*) FROM sync_batches b JOIN sync_records s ON s.batch_id = b.batch_id
-              WHERE b.officer_id = u.id AND s.status IN ('accepted', 'quarantined')
+              WHERE b.officer_id = u.id AND s.status = 'accepted'
                 AND NOT EXISTS (SELECT 1 FROM record_reviews r WHERE r.record_id = s.id)),
             (SELECT COUNT(*) FROM sync_batches b JOIN sync_records s ON s.batch_id = b.batch_id
               WHERE b.officer_id = u.id AND s.kind IN ('repayment', 'gift_handout')
-                AND (s.status IN ('rejected', 'quarantined') OR ",
+                AND (s.status = 'rejected' OR (s.status = 'quarantined' AND NOT ",
+        voided_in_quarantine_sql!(),
+        ") OR ",
         held_at_review_sql!(),
         ")
                 AND NOT EXISTS (SELECT 1 FROM record_reviews r WHERE r.record_id = s.id AND r.decision = 'approved')

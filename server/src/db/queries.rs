@@ -43,6 +43,26 @@ macro_rules! void_stands_sql {
     };
 }
 
+/// Record `s`, kept in quarantine, was voided by its officer on the same
+/// revoked phone (a void also in quarantine, not in a batch the supervisor
+/// rejected): no cash or package is held for it.
+macro_rules! voided_in_quarantine_sql {
+    () => {
+        voided_in_quarantine_sql!(s)
+    };
+    ($s:ident) => {
+        concat!(
+            "(",
+            stringify!($s),
+            ".status = 'quarantined' AND EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = ",
+            stringify!($s),
+            ".client_id AND v.kind = 'void' AND ",
+            void_stands_sql!(v, $s),
+            "))"
+        )
+    };
+}
+
 use chrono::{DateTime, NaiveDate, Utc};
 use super::{DbError, DbResult};
 

@@ -35,26 +35,6 @@ macro_rules! no_live_void_sql {
     };
 }
 
-/// Record `s`, kept in quarantine, was voided by its officer on the same
-/// revoked phone (a void also in quarantine, not in a batch the supervisor
-/// rejected): no cash or package is held for it.
-macro_rules! voided_in_quarantine_sql {
-    () => {
-        voided_in_quarantine_sql!(s)
-    };
-    ($s:ident) => {
-        concat!(
-            "(",
-            stringify!($s),
-            ".status = 'quarantined' AND EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = ",
-            stringify!($s),
-            ".client_id AND v.kind = 'void' AND ",
-            void_stands_sql!(v, $s),
-            "))"
-        )
-    };
-}
-
 /// Record `r` is LIVE: accepted, not excluded or rejected by the
 /// supervisor, and no live void targets it.
 macro_rules! live_sql {
@@ -95,7 +75,9 @@ macro_rules! handed_out_sql {
 /// supervisor has settled yet and its officer did not void on that phone:
 /// it holds its worker's gift of the campaign and the officer's allocation
 /// until it is settled, as handed out for real (it is then HANDED OUT) or
-/// not (they are free again).
+/// not (they are free again). One whose batch a supervisor rejected (as
+/// could be done before a revoked phone's batch had nothing to review)
+/// holds nothing, as a gift rejected at review.
 macro_rules! held_in_quarantine_sql {
     ($r:ident) => {
         concat!(
@@ -103,7 +85,9 @@ macro_rules! held_in_quarantine_sql {
             stringify!($r),
             ".status = 'quarantined' AND NOT EXISTS (SELECT 1 FROM refused_settlements hq WHERE hq.record_id = ",
             stringify!($r),
-            ".id) AND NOT ",
+            ".id) AND NOT EXISTS (SELECT 1 FROM record_reviews hqr WHERE hqr.record_id = ",
+            stringify!($r),
+            ".id AND hqr.decision = 'rejected') AND NOT ",
             voided_in_quarantine_sql!($r),
             ")"
         )
