@@ -1363,6 +1363,57 @@ fn a_clock_measured_before_a_restart_is_not_followed_after_it() {
     .expect("an honest clock records after a restart");
 }
 
+/// A clock a sync found fast and put right since records at once, as the
+/// boot clock shows; that measure stands after a restart too (the phone
+/// does not go back to the sync's, which would stop an honest clock).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_clock_put_right_stays_right_after_a_restart() {
+    let fake = server(1);
+    let (dir, book) = signed_in(&fake);
+    fake.set_clock(1);
+    book.sync_with(&fake, opts(500, 0), None).unwrap();
+    let db = rusqlite::Connection::open(dir.path().join("sotay.db")).unwrap();
+    let meta = |key: &str| -> String {
+        db.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .unwrap()
+    };
+    let set = |key: &str, value: String| {
+        db.execute(
+            "UPDATE meta SET value = ?2 WHERE key = ?1",
+            [key, value.as_str()],
+        )
+        .unwrap();
+    };
+    // As if the sync was three hours ago, the phone's clock two hours
+    // fast then, and put right since: its time at the sync read an hour
+    // before now, its boot clock three hours less than at the real sync.
+    let boot = meta("clock_checked_boot");
+    let (boot_id, boot_ms) = boot.split_once(' ').unwrap();
+    let boot_ms: i64 = boot_ms.parse().unwrap();
+    let checked: i64 = meta("clock_checked").parse().unwrap();
+    set("clock_ahead", (2 * 3_600).to_string());
+    set("clock_checked", (checked - 3_600_000).to_string());
+    set(
+        "clock_checked_boot",
+        format!("{boot_id} {}", boot_ms - 3 * 3_600_000),
+    );
+    let pay = |n: i64| {
+        book.record_repayment(RepaymentInput {
+            loan_id: id(LAN_LOAN),
+            amount: Decimal::from(10_000 * n),
+            recorded_at: chrono::Utc::now(),
+        })
+    };
+    pay(1).expect("the clock is right now");
+    // The phone restarts (another boot id): still right.
+    set(
+        "clock_checked_boot",
+        "0f0e0d0c-another-start 3600000".to_string(),
+    );
+    pay(2).expect("still right after a restart");
+}
+
 /// A field book started again on the same device (wiped, or restored from
 /// an older copy) numbers its receipts on from the last one the server
 /// holds of the device: a number already on a worker's paper is never

@@ -341,6 +341,18 @@ impl Store {
         let synced_at = chrono::Duration::try_seconds(ahead)
             .and_then(|d| checked.checked_sub_signed(d))
             .unwrap_or(checked);
+        if let (Some(a), Some((id, ms))) = (ahead_now, boot_clock()) {
+            if crate::domain::time::clock_too_fast(a) != crate::domain::time::clock_too_fast(ahead)
+            {
+                // Put right (or set wrong) since the sync: what the boot
+                // clock found stands as the measure, also after a restart.
+                self.write(|tx| {
+                    set_meta(tx, "clock_ahead", &a.to_string())?;
+                    set_meta(tx, "clock_checked", &now.timestamp_millis().to_string())?;
+                    set_meta(tx, "clock_checked_boot", &format!("{id} {ms}"))
+                })?;
+            }
+        }
         let ahead = match ahead_now {
             Some(a) if crate::domain::time::clock_too_fast(a) => a,
             Some(_) => return Ok(()),
