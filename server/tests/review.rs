@@ -1830,7 +1830,7 @@ async fn an_officer_moves_branch_only_with_nothing_of_the_old_one_in_hand() {
             acknowledged_name: "Đặng Thị Thu".into(),
             signature_sha256: None,
         }));
-        let (batch, _) = lan.upload(&app, vec![pay, gift]).await;
+        let (batch, _) = lan.upload(&app, vec![pay.clone(), gift]).await;
         // A second batch, rejected: its cash is still in her hands.
         let held = repayment(&mut lan, &l1, 40_000, 2);
         let (rejected, _) = lan.upload(&app, vec![held.clone()]).await;
@@ -1904,6 +1904,20 @@ async fn an_officer_moves_branch_only_with_nothing_of_the_old_one_in_hand() {
         let paid_back = body["entry_id"].clone();
         let (s, body) = app.post_csv("/api/v1/imports/users", &admin, &moved).await;
         assert_eq!(s, StatusCode::OK, "{backend:?}: {body}");
+        // A receipt of Thủ Đức's books is reversed there, not from Bình Tân.
+        let ask = lan.record(RecordBody::ReversalRequest(ReversalRequestPayload {
+            target_id: pay.client_id,
+            reason: "Thu nhầm".into(),
+        }));
+        let (_, outcomes) = lan.upload(&app, vec![ask]).await;
+        assert_eq!(
+            outcomes,
+            vec![(
+                UploadOutcome::Rejected,
+                Some("reversal_other_branch".to_string())
+            )],
+            "{backend:?}"
+        );
         // Her paying back was recorded by mistake and is reversed after she
         // left: the shortage is back on Thủ Đức's books, where its
         // supervisor settles it (her new branch has nothing of it).
@@ -1955,9 +1969,11 @@ async fn an_officer_moves_branch_only_with_nothing_of_the_old_one_in_hand() {
         };
         let (_, mine) = app.get("/api/v1/batches?status=all", &sup).await;
         let (_, theirs) = app.get("/api/v1/batches?status=all", &bt).await;
+        // (Only the batch of her refused reversal request, sent from Bình
+        // Tân, is Bình Tân's.)
         assert_eq!(
             (listed(&mine), listed(&theirs)),
-            (2, 0),
+            (2, 1),
             "{backend:?}: {theirs}"
         );
         // Her gift counts in Thủ Đức's campaign progress, her allocation

@@ -1878,6 +1878,14 @@ pub async fn review_approve(
                     continue;
                 };
                 let target = TargetEntry { lines: target.lines.clone(), kind: target.kind.clone(), ..*target };
+                if target.branch_id != branch_id {
+                    // Asked before such requests were refused at upload:
+                    // the books that hold it are another branch's.
+                    problems.push((r.client_id,
+                        format!("{who_vi}: bản ghi gốc thuộc sổ sách của chi nhánh khác (cán bộ đã chuyển chi nhánh) — giám sát chi nhánh đó đảo bút toán; hãy loại đề nghị này"),
+                        format!("{who_en}: the original record is on another branch's books (the officer moved since) — that branch's supervisor reverses it; exclude this request")));
+                    continue;
+                }
                 let reason = serde_json::from_str::<sotay_core::wire::UploadRecord>(&r.body)
                     .ok()
                     .and_then(|u| match u.body {

@@ -828,6 +828,7 @@ struct TargetFactsRow {
     pending: bool,
     reversed: bool,
     held_by: Option<String>,
+    other_branch: Option<String>,
 }
 
 /// What the rules know of a record a void or a reversal request may name:
@@ -845,6 +846,9 @@ struct Known {
     reversed: bool,
     /// A gift HELD IN QUARANTINE: the device it came from.
     held_by: Option<String>,
+    /// The branch whose books hold it, when its officer works at another
+    /// one now (moved since): its name.
+    other_branch: Option<String>,
 }
 
 /// A loan's book as the repayment rule sees it.
@@ -1122,7 +1126,13 @@ impl Facts {
             qb.push(LIVE).push(" AS live, ").push(PENDING).push(" AS pending, ").push(REVERSED);
             qb.push(" AS reversed, CASE WHEN r.kind = 'gift_handout' AND ")
                 .push(HELD_IN_QUARANTINE)
-                .push(" THEN r.device_id END AS held_by FROM sync_records r WHERE ");
+                .push(" THEN r.device_id END AS held_by, ")
+                .push(
+                    "(SELECT br.name FROM sync_batches b JOIN branches br ON br.id = b.branch_id
+                       JOIN users u ON u.id = r.officer_id
+                      WHERE b.batch_id = r.batch_id AND b.branch_id <> u.branch_id) AS other_branch
+                     FROM sync_records r WHERE ",
+                );
             <DB as Lists>::uuids(&mut qb, "r.client_id", chunk);
             for t in qb.build_query_as::<TargetFactsRow>().fetch_all(&mut *c).await? {
                 let kind = sotay_core::wire::RecordKind::parse(&t.kind).map_or("", |k| k.as_str());
@@ -1140,6 +1150,7 @@ impl Facts {
                         pending: t.pending,
                         reversed: t.reversed,
                         held_by: t.held_by,
+                        other_branch: t.other_branch,
                     },
                 );
             }
@@ -1347,6 +1358,17 @@ impl Facts {
                         "the branch already asked to reverse this record, waiting for approval: no need to ask again; ask the branch supervisor".into(),
                     );
                 }
+                if let Some(branch) = mine.and_then(|t| t.other_branch.as_deref()) {
+                    return Verdict::rejected(
+                        "reversal_other_branch",
+                        format!(
+                            "Bản ghi này thuộc sổ sách của {branch}, nơi bạn làm trước: nhờ giám sát {branch} đảo bút toán"
+                        ),
+                        format!(
+                            "this record is on the books of {branch}, where you worked before: ask {branch}'s supervisor to reverse it"
+                        ),
+                    );
+                }
                 if mine.is_some_and(|t| t.live && t.reversed) {
                     return Verdict::rejected(
                         "reversal_target_invalid",
@@ -1389,6 +1411,7 @@ impl Facts {
             pending: true,
             reversed: false,
             held_by: None,
+            other_branch: None,
         };
         match &record.body {
             RecordBody::Visit(_) => {}
