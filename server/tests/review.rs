@@ -3722,6 +3722,65 @@ async fn a_refused_welfare_grant_handed_out_is_paid_from_the_vault() {
     }
 }
 
+/// A receipt or gift voided in a later upload than its own: the officer's
+/// other phones hear it at once (the receipt's status without its loan,
+/// the worker free for the campaign's gift again).
+#[tokio::test]
+async fn a_void_in_a_later_upload_reaches_the_officers_other_phones() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let (_sup, mut lan, snap, l1) = lan_and_her_loan(&app).await;
+        let other = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
+        let cursor = other.snapshot(&app).await.next;
+        let taken = repayment(&mut lan, &l1, 100_000, 1);
+        let tet = snap
+            .campaigns
+            .iter()
+            .find(|k| k.name.contains("Tết"))
+            .unwrap()
+            .id;
+        let worker = &snap.workers[0];
+        let gift = lan.record(RecordBody::GiftHandout(GiftHandoutPayload {
+            campaign_id: tet,
+            worker_id: worker.id,
+            acknowledged_name: worker.full_name.clone(),
+            signature_sha256: None,
+        }));
+        lan.upload(&app, vec![taken.clone(), gift.clone()]).await;
+        let page = other.changes(&app, &cursor).await;
+        let status = |page: &sotay_core::wire::ChangePage| {
+            page.record_statuses
+                .iter()
+                .find(|s| s.client_id == taken.client_id)
+                .map(|s| s.loan_id.and(s.amount.map(Dong::get)))
+        };
+        assert_eq!(status(&page), Some(Some(100_000)), "{backend:?}");
+        let cursor = page.next;
+        let voids: Vec<_> = [&taken, &gift]
+            .into_iter()
+            .map(|r| {
+                lan.record(RecordBody::Void(VoidPayload {
+                    target_id: r.client_id,
+                    reason: "Ghi nhầm".into(),
+                }))
+            })
+            .collect();
+        let (_, outcomes) = lan.upload(&app, voids).await;
+        assert!(
+            outcomes.iter().all(|o| o.0 == UploadOutcome::Accepted),
+            "{outcomes:?}"
+        );
+        let page = other.changes(&app, &cursor).await;
+        assert_eq!(status(&page), Some(None), "{backend:?}: {page:?}");
+        let k = page
+            .campaigns
+            .iter()
+            .find(|k| k.id == tet)
+            .unwrap_or_else(|| panic!("{backend:?}: the campaign's change: {page:?}"));
+        assert!(!k.recipients.contains(&worker.id), "{backend:?}: {k:?}");
+    }
+}
+
 /// Lan's (CB-TD-01) row of a campaign's progress: the gifts waiting for
 /// review, those held in quarantine, and what her allocation has left.
 async fn gift_progress(app: &TestApp, sup: &str, campaign: &str) -> (i64, i64, i64) {

@@ -646,6 +646,7 @@ pub async fn store_batches(
     // gifts from (or kept one of in quarantine), not one a gift.
     let mut first: UMap<uuid::Uuid, (i64, i64)> = UMap::with_capacity(new_batches.len());
     let mut campaigns: USet<(i64, i64)> = USet::new();
+    let mut voided: Vec<(i64, &'static str, i64)> = Vec::new();
     for row in &rows {
         let id = *stored_ids
             .get(&row.client_id)
@@ -655,11 +656,24 @@ pub async fn store_batches(
         if let (Some(k), "accepted" | "quarantined") = (row.verdict.campaign_id, row.verdict.status) {
             campaigns.insert((row.who.officer_id, k));
         }
+        // A void of a record an earlier upload stored: the record's status
+        // changes (its other phones count a receipt by it).
+        if let ("void", "accepted" | "quarantined", Some(target)) = (row.kind, row.verdict.status, row.verdict.target) {
+            let known = facts.known.get(&target);
+            if let Some(id) = known.and_then(|t| t.id) {
+                voided.push((row.who.officer_id, "record", id));
+            }
+            // A gift voided frees its worker and the allocation.
+            if let Some(k) = known.filter(|t| t.kind == "gift_handout").and_then(|t| t.campaign_id) {
+                campaigns.insert((row.who.officer_id, k));
+            }
+        }
     }
     campaigns.extend(facts.released.iter().copied());
     let mut feed: Vec<(i64, &'static str, i64)> =
         first.into_values().map(|(officer, id)| (officer, "batch", id)).collect();
     feed.extend(distinct(campaigns).into_iter().map(|(officer, k)| (officer, "campaign", k)));
+    feed.extend(voided);
     feed.sort_unstable_by_key(|&(officer, entity, id)| (entity, officer, id));
     append_changes(c, &feed).await?;
     audit_append_all(c, &audit, now).await?;
@@ -816,6 +830,7 @@ struct CampaignFactsRow {
 /// A stored record that a void or a reversal request of the batch names.
 #[derive(sqlx::FromRow)]
 struct TargetFactsRow {
+    id: i64,
     client_id: uuid::Uuid,
     officer_id: i64,
     kind: String,
@@ -834,6 +849,8 @@ struct TargetFactsRow {
 /// What the rules know of a record a void or a reversal request may name:
 /// a stored one, or one accepted earlier in this batch.
 struct Known {
+    /// Its row's id, when stored by an earlier upload.
+    id: Option<i64>,
     officer_id: i64,
     kind: &'static str,
     target: Option<uuid::Uuid>,
@@ -1121,7 +1138,7 @@ impl Facts {
 
         for chunk in targets.chunks(n) {
             let mut qb = sqlx::QueryBuilder::<DB>::new(
-                "SELECT r.client_id, r.officer_id, r.kind, r.target_client_id, r.loan_id, r.campaign_id, r.worker_id, r.amount, ",
+                "SELECT r.id, r.client_id, r.officer_id, r.kind, r.target_client_id, r.loan_id, r.campaign_id, r.worker_id, r.amount, ",
             );
             qb.push(LIVE).push(" AS live, ").push(PENDING).push(" AS pending, ").push(REVERSED);
             qb.push(" AS reversed, CASE WHEN r.kind = 'gift_handout' AND ")
@@ -1139,6 +1156,7 @@ impl Facts {
                 f.known.insert(
                     t.client_id,
                     Known {
+                        id: Some(t.id),
                         officer_id: t.officer_id,
                         kind,
                         target: t.target_client_id,
@@ -1400,6 +1418,7 @@ impl Facts {
     /// What an accepted record changes for the records after it.
     fn accept(&mut self, who: &Uploader, record: &UploadRecord, verdict: &Verdict) {
         let known = Known {
+            id: None,
             officer_id: who.officer_id,
             kind: record.body.kind().as_str(),
             target: verdict.target,
