@@ -257,6 +257,20 @@ async fn a_loan_is_paid_out_of_the_vault_once_someone_else_approves_it() {
             )
             .await;
         assert_eq!(s, StatusCode::FORBIDDEN);
+        // A day typed wrong (in the future, or a year long past) is refused.
+        for (day, code) in [
+            ("31/12/2099", "received_in_future"),
+            ("05/12/1990", "received_too_early"),
+        ] {
+            let mut body = capital("5000000", Uuid::now_v7());
+            body["received_on"] = json!(day);
+            let (s, refused) = app.post("/api/v1/capital-receipts", &admin, &body).await;
+            assert_eq!(
+                (s, refused["code"].as_str()),
+                (StatusCode::UNPROCESSABLE_ENTITY, Some(code)),
+                "{refused}"
+            );
+        }
         let first_capital = Uuid::now_v7();
         let (s, receipt) = app
             .post(

@@ -32,6 +32,7 @@ pub async fn capital_receive(
             "only an administrator may record lending capital sent to a branch".into(),
         ));
     }
+    received_day(received_on, now)?;
     branch_in_reach(c, who, branch_id).await?;
     let stored: Option<(i64, i64, i64, String)> =
         sqlx::query_as("SELECT id, branch_id, amount, method FROM capital_receipts WHERE client_id = $1")

@@ -2574,6 +2574,30 @@ const RECEIPT_VIEW: &str = "SELECT r.id, r.client_id, r.campaign_id, k.name AS c
     FROM campaign_receipts r JOIN campaigns k ON k.id = r.campaign_id JOIN branches b ON b.id = r.branch_id
         JOIN users u ON u.id = r.recorded_by LEFT JOIN journal_entries e ON e.receipt_id = r.id";
 
+/// The day packages or cash were received, as typed at the branch: not in
+/// the future, nor before the fund's books could hold it (a year typed
+/// wrong would match the wrong bank statement, or none).
+fn received_day(received_on: NaiveDate, now: DateTime<Utc>) -> DbResult<()> {
+    let day = sotay_core::domain::time::format_date(received_on);
+    if received_on > sotay_core::domain::time::local_date(now) {
+        return Err(refused(
+            422,
+            "received_in_future",
+            format!("Ngày nhận {day} còn ở tương lai: ghi ngày quà hoặc tiền đã thực nhận"),
+            format!("the received date {day} is in the future: write the day the packages or cash arrived"),
+        ));
+    }
+    if received_on < NaiveDate::from_ymd_opt(2000, 1, 1).expect("a valid day") {
+        return Err(refused(
+            422,
+            "received_too_early",
+            format!("Ngày nhận {day} quá xa: ghi ngày quà hoặc tiền đã thực nhận (từ 01/01/2000)"),
+            format!("the received date {day} is too long ago: write the day the packages or cash arrived (from 01/01/2000)"),
+        ));
+    }
+    Ok(())
+}
+
 /// What a branch received for a campaign (admins): gift packages into its
 /// stock, or a welfare programme's grant cash into its vault, valued at the
 /// campaign's gift value and posted at once from the campaign's funding.
@@ -2599,20 +2623,7 @@ pub async fn campaign_receive(
             "only an administrator may receive stock for a campaign".into(),
         ));
     }
-    if received_on > sotay_core::domain::time::local_date(now) {
-        return Err(refused(
-            422,
-            "received_in_future",
-            format!(
-                "Ngày nhận {} còn ở tương lai: ghi ngày quà hoặc tiền đã thực nhận",
-                sotay_core::domain::time::format_date(received_on)
-            ),
-            format!(
-                "the received date {} is in the future: write the day the packages or cash arrived",
-                sotay_core::domain::time::format_date(received_on)
-            ),
-        ));
-    }
+    received_day(received_on, now)?;
     let campaign: CampaignValue = sqlx::query_as("SELECT id, kind, gift_value, name FROM campaigns WHERE id = $1")
         .bind(campaign_id)
         .fetch_optional(&mut *c)
