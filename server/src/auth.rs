@@ -579,8 +579,8 @@ mod attempts {
 /// checking; a wrong password counts as a failure of both (written to the
 /// audit log) and locks the username after [`MAX_FAILURES`], the address
 /// after [`MAX_ADDRESS_FAILURES`]. Used by the phones' login and the web
-/// console alike. The caller clears the username's throttle when it signs
-/// the user in; an address's failures only age out.
+/// console alike. The right password clears the username's throttle; an
+/// address's failures only age out.
 pub async fn check_credentials(
     db: &Db,
     username: &str,
@@ -647,6 +647,21 @@ pub async fn check_credentials(
     // The core is held by the check itself, which runs on even if this
     // request is dropped (a timeout, a client gone).
     let core = attempts::core().await;
+    // Read again once it is this attempt's turn: guesses sent at once from
+    // one address at many usernames meet its lock as guesses sent in turn.
+    if let Some(a) = address.as_deref() {
+        let now_locked = with_tx!(db, q, tx => async {
+            q::throttle_get(&mut tx, Throttled::Address(a)).await
+        }.await)?;
+        if let Some(secs) = locked(&now_locked) {
+            return Err(refused(
+                "too_many_attempts_from_address",
+                "Có quá nhiều lần đăng nhập sai từ địa chỉ mạng này",
+                "too many failed sign-ins from this network address",
+                secs,
+            ));
+        }
+    }
     let verified = tokio::task::spawn_blocking(move || {
         let _core = core;
         password::verify(&password, &hash)
@@ -654,7 +669,14 @@ pub async fn check_credentials(
     .await
     .map_err(AppError::internal)?;
     match user {
-        Some(u) if verified && u.active && u.password_hash.is_some() => Ok(u),
+        Some(u) if verified && u.active && u.password_hash.is_some() => {
+            // Cleared within the username's turn: a wrong guess sent at
+            // the same time counts after it, not before it and then lost.
+            with_tx!(db, q, tx => async {
+                q::throttle_clear(&mut tx, username).await
+            }.await)?;
+            Ok(u)
+        }
         // Told only to whoever knows the password.
         Some(u) if verified && !u.active && u.password_hash.is_some() => Err(AppError::new(
             StatusCode::FORBIDDEN,

@@ -274,6 +274,39 @@ async fn sign_ins_are_throttled_per_client_address() {
 /// Wrong passwords sent at the same instant each count, and are checked
 /// one after the other: a wave of guesses neither passes for one failure
 /// nor gets more than [`MAX_FAILURES`] passwords checked before the lock.
+/// Guesses sent at once from one address, each at another username, meet
+/// the address's lock as guesses sent in turn do: no more are checked than
+/// the lock allows, but for those already checking when it fell.
+#[tokio::test]
+async fn guesses_from_one_address_sent_together_meet_its_lock() {
+    use sotay_server::auth::MAX_ADDRESS_FAILURES;
+    for backend in BACKENDS {
+        let app = TestApp::start_behind(backend, "127.0.0.1, ::1").await;
+        let mut wave = tokio::task::JoinSet::new();
+        for i in 0..2 * MAX_ADDRESS_FAILURES {
+            let req = app
+                .http
+                .post(app.url("/api/v1/auth/login"))
+                .header("x-forwarded-for", "203.0.113.9")
+                .json(&json!({
+                    "username": format!("khong.co.{i}"), "password": "doan-bua",
+                    "device_id": device(50), "device_name": "Máy đoán"
+                }));
+            wave.spawn(async move { req.send().await.expect("login request").status() });
+        }
+        let answers = wave.join_all().await;
+        let checked = answers
+            .iter()
+            .filter(|s| **s == StatusCode::UNAUTHORIZED)
+            .count() as i64;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as i64;
+        assert!(
+            (MAX_ADDRESS_FAILURES..=MAX_ADDRESS_FAILURES + cores).contains(&checked),
+            "{backend:?}: {checked} checked: {answers:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn guesses_sent_together_each_count() {
     use sotay_server::auth::MAX_FAILURES;
