@@ -36,7 +36,7 @@ fn worker_balance(conn: &Connection, worker_id: &str) -> Result<i64> {
         .collect::<Result<Vec<_>, _>>()?;
     let mut total = 0;
     for l in loans {
-        total += outstanding(&effective_states(conn, &l)?.0).total();
+        total += outstanding(&effective_states(conn, &l)?.states).total();
     }
     Ok(total)
 }
@@ -190,7 +190,7 @@ impl Store {
             // (route_order, house name, house id) → worker id → worker
             let mut stops: BTreeMap<StopKey, (RouteStop, BTreeMap<String, RouteWorker>)> = BTreeMap::new();
             for (loan, wid, name, room, phone, house_id, house, address, order) in rows {
-                let (states, _) = effective_states(c, &loan)?;
+                let states = effective_states(c, &loan)?.states;
                 let key = (order, house.clone(), house_id.clone().unwrap_or_default());
                 let entry = stops.entry(key).or_insert_with(|| {
                     (
@@ -288,8 +288,10 @@ impl Store {
                 .collect::<Result<Vec<_>, _>>()?;
             let mut balance = 0;
             for (lid, contract_no, product_name, principal, rate, status, disbursed) in rows {
-                let (states, unsynced) = effective_states(c, &lid)?;
+                let effective = effective_states(c, &lid)?;
+                let (states, unsynced) = (effective.states, effective.applied);
                 let left = outstanding(&states).total();
+                let over_balance: i64 = effective.stuck.iter().map(|u| u.amount).sum();
                 balance += left;
                 loans.push(LoanView {
                     loan_id: parse_uuid(&lid)?,
@@ -302,6 +304,7 @@ impl Store {
                     balance: dong(left),
                     overdue: dong(overdue(&states, today).total()),
                     unsynced_paid: dong(unsynced),
+                    unsynced_over_balance: dong(over_balance),
                     schedule: states
                         .iter()
                         .map(|s| InstallmentView {

@@ -17,7 +17,7 @@ use crate::domain::rules::{
     check_gift, check_repayment, receipt_number, states_after, CampaignFacts, LoanStatus,
     RuleViolation,
 };
-use crate::domain::schedule::{Allocation, InstallmentState};
+use crate::domain::schedule::{outstanding, Allocation, InstallmentState};
 use crate::domain::text::clean;
 use crate::domain::time::{format_datetime, local_date};
 use crate::error::{Error, Result};
@@ -162,15 +162,20 @@ pub(crate) const REVERSAL_ASKED: &str = "SELECT v.target_id FROM reversal_reques
 /// (as their statuses came down), then this device's (waiting for the
 /// server or for approval), not voided, not taken back by a reversal
 /// request at the server, in recording order.
-pub(crate) fn unbooked_repayments(conn: &Connection, loan_id: &str) -> Result<Vec<i64>> {
+pub(crate) fn unbooked_repayments(conn: &Connection, loan_id: &str) -> Result<Vec<Unbooked>> {
     let mut others = conn.prepare_cached(
         "SELECT amount FROM other_receipts WHERE loan_id = ?1 AND state = 'accepted' ORDER BY client_id",
     )?;
     let mut v = others
-        .query_map([loan_id], |r| r.get(0))?
-        .collect::<Result<Vec<i64>, _>>()?;
+        .query_map([loan_id], |r| {
+            Ok(Unbooked {
+                amount: r.get(0)?,
+                receipt_no: None,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
     let mut st = conn.prepare_cached(&format!(
-        "SELECT r.amount FROM repayments r
+        "SELECT r.amount, r.receipt_no FROM repayments r
          JOIN record_states s ON s.client_id = r.client_id
          JOIN outbox o ON o.client_id = r.client_id
          WHERE r.loan_id = ?1 AND s.state IN ('pending', 'accepted', 'wedged')
@@ -178,10 +183,35 @@ pub(crate) fn unbooked_repayments(conn: &Connection, loan_id: &str) -> Result<Ve
            AND r.client_id NOT IN ({REVERSAL_ASKED} AND v.client_id NOT IN ({VOIDED}))
          ORDER BY o.device_seq"
     ))?;
-    for amount in st.query_map([loan_id], |r| r.get(0))? {
-        v.push(amount?);
+    let mine = st.query_map([loan_id], |r| {
+        Ok(Unbooked {
+            amount: r.get(0)?,
+            receipt_no: Some(r.get(1)?),
+        })
+    })?;
+    for u in mine {
+        v.push(u?);
     }
     Ok(v)
+}
+
+/// A repayment the books do not hold yet (see [`unbooked_repayments`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Unbooked {
+    pub amount: i64,
+    /// Its receipt's number: `None` for one of the officer's other phones.
+    pub receipt_no: Option<String>,
+}
+
+/// A loan's books as they will be once what waits for review is approved.
+pub(crate) struct Effective {
+    pub states: Vec<InstallmentState>,
+    /// What the repayments waiting for review take from the loan.
+    pub applied: i64,
+    /// Repayments waiting for review that no longer fit what the loan owes
+    /// (the books moved under them: a reversal turned down, a payment at
+    /// the counter): they will not post, and their cash goes back.
+    pub stuck: Vec<Unbooked>,
 }
 
 /// This device's booked repayments on a loan that a reversal request of
@@ -210,25 +240,61 @@ pub(crate) fn reversals_unbooked(conn: &Connection, loan_id: &str) -> Result<Vec
 /// once they are approved). When the books moved under them (a
 /// server-side correction), those that no longer fit are left out rather
 /// than failing.
-pub(crate) fn effective_states(
-    conn: &Connection,
-    loan_id: &str,
-) -> Result<(Vec<InstallmentState>, i64)> {
+pub(crate) fn effective_states(conn: &Connection, loan_id: &str) -> Result<Effective> {
     let mut states = booked_states(conn, loan_id)?;
     for amount in reversals_unbooked(conn, loan_id)? {
         if let Some(u) = crate::domain::schedule::unwind(&states, amount) {
             states = u.states;
         }
     }
-    let earlier = unbooked_repayments(conn, loan_id)?;
+    Ok(apply_unbooked(states, unbooked_repayments(conn, loan_id)?))
+}
+
+/// A repayment refused because an earlier one waiting for review no longer
+/// fits what the loan owes (`owed`): the loan takes nothing more until the
+/// supervisor has left that one out (the server would refuse it too).
+fn stuck_receipt(u: &Unbooked, owed: i64) -> Error {
+    let (which_vi, which_en) = match &u.receipt_no {
+        Some(n) => (format!("Phiếu {n}"), format!("receipt {n}")),
+        None => (
+            "Một phiếu trên máy khác của bạn".to_string(),
+            "a receipt on your other phone".to_string(),
+        ),
+    };
+    Error::conflict(
+        "receipt_waiting_over_balance",
+        format!(
+            "{which_vi} ({}) đang chờ duyệt nhưng vượt số khoản vay còn phải trả ({}), vì sổ sách đã thay đổi (đề nghị đảo bị từ chối, hay khoản trả tại chi nhánh): phiếu đó sẽ không được ghi sổ. Báo giám sát chi nhánh loại nó khi duyệt và trả lại tiền cho người vay; chưa thu thêm trên khoản vay này",
+            format_vnd(u.amount),
+            format_vnd(owed)
+        ),
+        format!(
+            "{which_en} ({}) waits for review but is above what the loan still owes ({}), as the books changed under it (a reversal turned down, a payment at the branch): it will not post. Ask the branch supervisor to leave it out and give its cash back to the borrower; collect nothing more on this loan yet",
+            format_vnd(u.amount),
+            format_vnd(owed)
+        ),
+    )
+}
+
+/// `states` with the repayments waiting for review applied, in order; those
+/// that no longer fit are left out, and named.
+fn apply_unbooked(mut states: Vec<InstallmentState>, earlier: Vec<Unbooked>) -> Effective {
     let mut applied = 0;
-    for amount in earlier {
-        if let Ok(next) = states_after(&states, &[amount]) {
-            states = next;
-            applied += amount;
+    let mut stuck = Vec::new();
+    for u in earlier {
+        match states_after(&states, &[u.amount]) {
+            Ok(next) => {
+                states = next;
+                applied += u.amount;
+            }
+            Err(_) => stuck.push(u),
         }
     }
-    Ok((states, applied))
+    Effective {
+        states,
+        applied,
+        stuck,
+    }
 }
 
 /// Writes the upload envelope and the pending state of a new fact.
@@ -402,8 +468,14 @@ impl Store {
                     status = crate::domain::rules::LoanStatus::Active;
                 }
             }
-            let earlier = unbooked_repayments(tx, &loan_id)?;
-            let after = states_after(&booked, &earlier)?;
+            let Effective {
+                states: after,
+                stuck,
+                ..
+            } = apply_unbooked(booked, unbooked_repayments(tx, &loan_id)?);
+            if let Some(first) = stuck.first() {
+                return Err(stuck_receipt(first, outstanding(&after).total()));
+            }
             let allocation = check_repayment(status, &after, amount)?;
 
             let seq = next_counter(tx, "device_seq")?;

@@ -184,6 +184,12 @@ pub struct LoanView {
     pub overdue: Decimal,
     /// This device's repayments not yet in the books.
     pub unsynced_paid: Decimal,
+    /// Repayments waiting for review (this device's, or the officer's other
+    /// phones') that no longer fit what the loan owes, the books having
+    /// changed under them (a reversal turned down, a payment at the
+    /// branch): they will not post; the supervisor leaves them out and
+    /// their cash goes back to the borrower. Not in `balance`.
+    pub unsynced_over_balance: Decimal,
     pub schedule: Vec<InstallmentView>,
 }
 

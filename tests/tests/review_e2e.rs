@@ -1162,3 +1162,112 @@ fn a_visit_waiting_for_review_is_voided_from_the_phone() {
         assert_eq!(visits_counted(), 2, "{backend:?}");
     }
 }
+
+/// A receipt taken while a reversal of an earlier one waited, when the
+/// reversal is turned down, no longer fits what the loan owes: the phone
+/// says so on the loan, and refuses another collection naming it (not with
+/// the amount the officer did not type).
+#[test]
+fn a_receipt_left_above_the_balance_by_a_reversal_turned_down_is_named() {
+    let _turn = sotay_tests::one_at_a_time();
+    let api_rt = tokio::runtime::Runtime::new().expect("runtime");
+    for backend in BACKENDS {
+        let db = api_rt.block_on(fresh_database(backend));
+        let server = api_rt.block_on(Server::start(&db.url, &["--demo"]));
+        let api = Api::of(&server);
+        let sup = api.login("giamsat.thuduc", "e2e-branch-pc-04");
+        let phone = Phone::new();
+        phone.login(&server.base, "canbo.lan", PASSWORD);
+        phone.book.sync(None).expect("first sync");
+        let (worker, loan) = phone
+            .book
+            .search("thi".into(), 200)
+            .expect("search")
+            .into_iter()
+            .find_map(|hit| {
+                let detail = phone.book.worker_detail(hit.worker_id).ok()?;
+                let l = detail
+                    .loans
+                    .into_iter()
+                    .find(|l| l.status == "active" && l.balance > Decimal::from(400_000))?;
+                Some((hit.worker_id, l))
+            })
+            .expect("a loan owing more than 400.000 ₫");
+        let loan_now = || {
+            phone
+                .book
+                .worker_detail(worker)
+                .expect("detail")
+                .loans
+                .into_iter()
+                .find(|l| l.loan_id == loan.loan_id)
+                .expect("the loan")
+        };
+        let pay = |amount: Decimal| {
+            phone.book.record_repayment(RepaymentInput {
+                loan_id: loan.loan_id,
+                amount,
+                recorded_at: Utc::now(),
+            })
+        };
+        let pending_batch = || {
+            let queue = api.get("/api/v1/batches?status=pending", &sup);
+            queue.as_array().expect("queue")[0]["batch_id"]
+                .as_str()
+                .expect("batch id")
+                .to_string()
+        };
+        // All but 50.000 ₫ paid, approved.
+        let most = loan.balance - Decimal::from(50_000);
+        let first = pay(most).expect("repayment");
+        phone.book.sync(None).expect("sync");
+        let (s, body) = api.post(
+            &format!("/api/v1/batches/{}/approve", pending_batch()),
+            &sup,
+            json!({"cash_received": most.to_string()}),
+        );
+        assert_eq!(s, StatusCode::OK, "{body}");
+        phone.book.sync(None).expect("sync");
+        // Asked back as typed wrong; meanwhile 100.000 ₫ taken on the books
+        // as they would be.
+        phone
+            .book
+            .request_reversal(CorrectionInput {
+                target_id: first.client_id,
+                reason: "Gõ nhầm số tiền".into(),
+                recorded_at: Utc::now(),
+            })
+            .expect("reversal request");
+        phone.book.sync(None).expect("sync");
+        let asked = pending_batch();
+        let taken = pay(Decimal::from(100_000)).expect("repayment on the books as they would be");
+        phone.book.sync(None).expect("sync");
+        let (s, body) = api.post(
+            &format!("/api/v1/batches/{asked}/reject"),
+            &sup,
+            json!({"reason": "Phiếu đúng, không đảo"}),
+        );
+        assert_eq!(s, StatusCode::OK, "{body}");
+        phone.book.sync(None).expect("sync");
+        let l = loan_now();
+        assert_eq!(
+            (l.balance, l.unsynced_paid, l.unsynced_over_balance),
+            (Decimal::from(50_000), Decimal::ZERO, Decimal::from(100_000)),
+            "{backend:?}"
+        );
+        match pay(Decimal::from(50_000)) {
+            Err(sotay_core::FieldBookError::Conflict {
+                code, message_vi, ..
+            }) => {
+                assert_eq!(code, "receipt_waiting_over_balance", "{message_vi}");
+                assert!(
+                    message_vi.contains(&taken.receipt_no)
+                        && message_vi.contains("100.000 ₫")
+                        && message_vi.contains("50.000 ₫"),
+                    "{backend:?}: {message_vi}"
+                );
+            }
+            other => panic!("{backend:?}: {other:?}"),
+        }
+    }
+}

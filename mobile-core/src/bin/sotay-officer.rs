@@ -556,6 +556,12 @@ fn run(cli: Cli) -> Res<()> {
                     money(l.unsynced_paid),
                     l.loan_id
                 );
+                if !l.unsynced_over_balance.is_zero() {
+                    out!(
+                        "  LƯU Ý: {} đang chờ duyệt vượt số còn phải trả, sẽ không được ghi sổ: báo giám sát chi nhánh loại phiếu đó và trả lại tiền cho người vay",
+                        money(l.unsynced_over_balance)
+                    );
+                }
                 for s in l.schedule {
                     out!(
                         "  kỳ {:>3} {}  gốc {:>12}/{:>12}  lãi {:>10}/{:>10}",
