@@ -658,19 +658,35 @@ impl Store {
     }
 
     /// Voids one of this device's records that the server has not
-    /// acknowledged yet, or a visit it took in that waits for review.
-    /// Nothing is deleted: a void record is added.
+    /// acknowledged yet (a reversal request asked by mistake too), or a
+    /// visit it took in that waits for review. Nothing is deleted: a void
+    /// record is added.
     pub fn void_record(&self, input: &CorrectionInput) -> Result<RecordedFact> {
         check_time(input.recorded_at)?;
         let reason = required_text("reason", "Lý do hủy", &input.reason)?;
         let target = input.target_id.to_string();
         self.write_durable(|tx| {
             let t = target_row(tx, &target)?;
-            if matches!(t.kind, RecordKind::Void | RecordKind::ReversalRequest) {
+            if t.kind == RecordKind::Void {
                 return Err(Error::invalid(
                     "target_id",
-                    "Không thể hủy một bản ghi hủy hay đề nghị đảo",
-                    "target_id: a void or a reversal request cannot be voided",
+                    "Không thể hủy một bản ghi hủy",
+                    "target_id: a void cannot be voided",
+                ));
+            }
+            if t.kind == RecordKind::ReversalRequest && t.state != "pending" && !t.voided {
+                return Err(Error::conflict(
+                    "already_synced",
+                    format!(
+                        "Đề nghị đảo #{} đã gửi lên máy chủ ({}): báo giám sát chi nhánh loại nó khi duyệt lô, và nộp đủ tiền của phiếu",
+                        t.device_seq,
+                        crate::wire::state_label(&t.state).0
+                    ),
+                    format!(
+                        "reversal request #{} has been synced ({}): ask the branch supervisor to leave it out of the batch, and hand over the receipt's cash in full",
+                        t.device_seq,
+                        crate::wire::state_label(&t.state).1
+                    ),
                 ));
             }
             if t.voided {
@@ -807,8 +823,10 @@ impl Store {
                 return Err(Error::conflict("not_synced", vi, en));
             }
             let open: i64 = tx.query_row(
-                "SELECT count(*) FROM reversal_requests r JOIN record_states s ON s.client_id = r.client_id
-                 WHERE r.target_id = ?1 AND s.state <> 'rejected'",
+                &format!(
+                    "SELECT count(*) FROM reversal_requests r JOIN record_states s ON s.client_id = r.client_id
+                     WHERE r.target_id = ?1 AND s.state <> 'rejected' AND r.client_id NOT IN ({VOIDED})"
+                ),
                 [&target],
                 |r| r.get(0),
             )?;

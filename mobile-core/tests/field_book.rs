@@ -591,6 +591,12 @@ fn voids_and_reversals() {
         matches!(book.request_reversal(correction(r2.client_id, "lại")),
         Err(FieldBookError::Conflict { ref code, .. }) if code == "reversal_already_requested")
     );
+    // Asked by mistake, not sent yet: voided, and asked again.
+    book.void_record(correction(rev.client_id, "Chọn nhầm phiếu"))
+        .expect("an unsent reversal request is voided");
+    let rev = book
+        .request_reversal(correction(r2.client_id, "Thu nhầm khoản vay"))
+        .expect("asked again once the first is voided");
 
     let accepted = book.outbox(OutboxFilter::Accepted, 100).unwrap();
     assert_eq!(accepted.len(), 1);
@@ -606,11 +612,14 @@ fn voids_and_reversals() {
         [
             RecordKind::Repayment,
             RecordKind::Void,
+            RecordKind::ReversalRequest,
+            RecordKind::Void,
             RecordKind::ReversalRequest
         ]
     );
-    assert!(pending[0].voided);
-    let env: serde_json::Value = serde_json::from_str(&pending[2].envelope_json).unwrap();
+    assert!(pending[0].voided && pending[2].voided && !pending[4].voided);
+    assert_eq!(pending[4].client_id, rev.client_id);
+    let env: serde_json::Value = serde_json::from_str(&pending[4].envelope_json).unwrap();
     assert_eq!(env["kind"], "reversal_request");
     assert_eq!(env["payload"]["target_id"], r2.client_id.to_string());
     assert_eq!(env["device_id"], device().device_id.to_string());
