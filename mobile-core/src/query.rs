@@ -735,7 +735,7 @@ impl Store {
             }
             if approved_cash > 0 {
                 parts.push(format!(
-                    "{} đã nộp trong các lô được duyệt",
+                    "{} của các phiếu trong lô đã được duyệt (không nộp lại)",
                     format_vnd(approved_cash)
                 ));
             }

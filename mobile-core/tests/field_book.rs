@@ -711,7 +711,7 @@ fn server_statuses_and_changes() {
     assert!(
         today
             .text_vi
-            .contains("112.000 ₫ đã nộp trong các lô được duyệt"),
+            .contains("112.000 ₫ của các phiếu trong lô đã được duyệt (không nộp lại)"),
         "{}",
         today.text_vi
     );
