@@ -3781,6 +3781,44 @@ async fn a_void_in_a_later_upload_reaches_the_officers_other_phones() {
     }
 }
 
+/// An approval names the cash to hand over the supervisor was shown: a
+/// void of the officer's that arrived since changes it, and the approval
+/// is refused until she has looked again.
+#[tokio::test]
+async fn an_approval_is_refused_when_the_batch_changed_since_it_was_confirmed() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let (sup, mut lan, _, l1) = lan_and_her_loan(&app).await;
+        let taken = repayment(&mut lan, &l1, 100_000, 1);
+        let kept = repayment(&mut lan, &l1, 50_000, 2);
+        let (batch, _) = lan.upload(&app, vec![taken.clone(), kept]).await;
+        // Confirmed at 150.000 ₫; the officer's void arrives meanwhile.
+        let void = lan.record(RecordBody::Void(VoidPayload {
+            target_id: taken.client_id,
+            reason: "Gõ nhầm".into(),
+        }));
+        let (_, outcomes) = lan.upload(&app, vec![void]).await;
+        assert_eq!(outcomes[0].0, UploadOutcome::Accepted, "{outcomes:?}");
+        let approve = |seen: &str| json!({"cash_received": "150000", "cash_expected": seen});
+        let path = format!("/api/v1/batches/{batch}/approve");
+        let (s, body) = app.post(&path, &sup, &approve("150000")).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("batch_changed")),
+            "{backend:?}: {body}"
+        );
+        assert!(
+            body["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("nay là 50.000 ₫, không phải 150.000 ₫")),
+            "{body}"
+        );
+        let (s, body) = app.post(&path, &sup, &approve("50000")).await;
+        assert_eq!(s, StatusCode::OK, "{backend:?}: {body}");
+        assert_eq!(money(&body["cash_expected"]), 50_000, "{body}");
+    }
+}
+
 /// Lan's (CB-TD-01) row of a campaign's progress: the gifts waiting for
 /// review, those held in quarantine, and what her allocation has left.
 async fn gift_progress(app: &TestApp, sup: &str, campaign: &str) -> (i64, i64, i64) {

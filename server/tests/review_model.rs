@@ -444,7 +444,13 @@ impl Model {
         }
         if !beyond.is_empty() {
             let refused = db
-                .approve_batch(&self.fx.supervisor, self.batches[i].id, cash, &excluded)
+                .approve_batch(
+                    &self.fx.supervisor,
+                    self.batches[i].id,
+                    cash,
+                    &excluded,
+                    None,
+                )
                 .await;
             match refused {
                 Err(sotay_server::db::DbError::Refused(ref r)) if r.code == "posting_refused" => {
@@ -466,14 +472,20 @@ impl Model {
                 .collect();
         }
         let outcome = db
-            .approve_batch(&self.fx.supervisor, self.batches[i].id, cash, &excluded)
+            .approve_batch(
+                &self.fx.supervisor,
+                self.batches[i].id,
+                cash,
+                &excluded,
+                None,
+            )
             .await
             .expect("an accepted batch posts once what cannot post is excluded");
         assert_eq!(outcome.cash_expected, expected);
         assert_eq!(outcome.cash_received - outcome.discrepancy, expected);
         // Twice: refused.
         let again = db
-            .approve_batch(&self.fx.supervisor, self.batches[i].id, cash, &[])
+            .approve_batch(&self.fx.supervisor, self.batches[i].id, cash, &[], None)
             .await;
         assert!(
             matches!(again, Err(sotay_server::db::DbError::Refused(ref r)) if r.code == "batch_already_decided")

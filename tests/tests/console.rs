@@ -1271,6 +1271,23 @@ async fn batch_review_in_a_real_browser() {
             .as_str()
             .unwrap()
             .to_string();
+        // Had the batch changed since the confirmation (as a void arriving
+        // does), it is shown again with the new figure, posting nothing.
+        b.client
+            .execute(
+                "document.querySelector('#confirm-form input[name=expected]').value = '1'; return null;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        b.submit("#confirm-form button[value=post]", "#batch-changed")
+            .await;
+        let changed = b.text("#batch-changed").await;
+        assert!(
+            changed.contains(&format!("nay là {}, không phải 1 ₫", vnd(cash))),
+            "{changed}"
+        );
+        assert_eq!(scalar(&db.url, entries).await, entries_before);
         b.submit("#confirm-form button[value=post]", "#approval-result")
             .await;
         let result = b.text("#approval-result").await;

@@ -148,6 +148,12 @@ pub struct ApproveRequest {
     /// Records not to post, each with a reason the officer will see.
     #[serde(default)]
     pub excluded: Vec<Exclusion>,
+    /// The cash to hand over the supervisor was shown, whole đồng as digits
+    /// (negative when the branch owes the officer). When given, the
+    /// approval is refused (409 `batch_changed`) if the batch expects
+    /// another amount by then (a void of the officer's arrived since).
+    #[serde(default)]
+    pub cash_expected: Option<String>,
 }
 
 /// Approves a batch: its live records post to the ledger, the cash counted
@@ -169,6 +175,16 @@ pub async fn approve(
     let who = reviewer(&user, ip)?;
     let cash = parse_amount("cash_received", &req.cash_received, AmountRule::NonNegative)
         .map_err(|e| AppError::invalid_field("cash_received", e.message_vi(), e.message_en()))?;
+    let seen = match req.cash_expected.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(v) => Some(v.parse::<i64>().map_err(|_| {
+            AppError::invalid_field(
+                "cash_expected",
+                "Số tiền phải nộp phải là số đồng nguyên, viết liền (ví dụ 1490000)",
+                "must be whole đồng as digits (e.g. 1490000)",
+            )
+        })?),
+    };
     let excluded: Vec<(Uuid, String)> = req
         .excluded
         .into_iter()
@@ -177,7 +193,7 @@ pub async fn approve(
     Ok(Json(
         state
             .db
-            .approve_batch(&who, id, cash.get(), &excluded)
+            .approve_batch(&who, id, cash.get(), &excluded, seen)
             .await?,
     ))
 }

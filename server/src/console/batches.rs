@@ -639,6 +639,9 @@ fn recorded_span(b: &BatchSummary) -> String {
 #[derive(Debug, Default, Clone)]
 struct Draft {
     cash: String,
+    /// The cash to hand over the confirmation showed: the approval is
+    /// refused if the batch expects another amount by then.
+    expected: Option<i64>,
     excluded: Vec<Uuid>,
     reasons: HashMap<Uuid, String>,
     reject_reason: String,
@@ -656,6 +659,7 @@ impl Draft {
                 "csrf" => csrf = v.clone(),
                 "action" => action = v.clone(),
                 "cash" => d.cash = v.clone(),
+                "expected" => d.expected = v.trim().parse().ok(),
                 "reject_reason" => d.reject_reason = v.clone(),
                 "exclude" => {
                     if let Ok(id) = Uuid::parse_str(v.trim()) {
@@ -1428,7 +1432,7 @@ pub async fn confirm(
             .await
         }
     };
-    confirm_page(&ui, &signed.csrf, &d, &checked).into_response()
+    confirm_page(&ui, &signed.csrf, &d, &checked, None).into_response()
 }
 
 /// The batch page saying why nobody may decide the batch now (decided
@@ -1492,7 +1496,9 @@ fn undecidable(lang: Lang, d: &BatchDetail, me: i64) -> Option<Problems> {
     })
 }
 
-fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked) -> Markup {
+/// `shown`: the cash to hand over an earlier confirmation showed, when the
+/// batch has changed since (it is shown again, with the new figures).
+fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked, shown: Option<i64>) -> Markup {
     let lang = ui.lang;
     let s = &d.summary;
     let excluded: HashSet<Uuid> = c.excluded.iter().map(|(id, _)| *id).collect();
@@ -1517,6 +1523,12 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked) -> Markup {
     let body = html! {
         p.crumbs { a href=(format!("/batches/{}", s.batch_id)) { "← " (lang.pick(format!("Lô của {}", s.officer_name), format!("Batch of {}", s.officer_name))) } }
         h1 { (title) }
+        @if let Some(shown) = shown {
+            p.notice.danger #batch-changed { (lang.pick(
+                format!("Lô đã thay đổi từ lúc xác nhận (có thể cán bộ vừa gửi lệnh hủy một phiếu): số phải nộp nay là {}, không phải {}. Kiểm tra lại, đếm lại nếu cần, rồi bấm duyệt lần nữa.", vnd(expected), vnd(shown)),
+                format!("The batch changed since it was confirmed (the officer may have just sent a void): the cash to hand over is now {}, not {}. Check again, count again if needed, then approve again.", vnd(expected), vnd(shown)),
+            )) }
+        }
         p.lead { (lang.t(
             "Kiểm tra lại trước khi ghi sổ. Sau khi duyệt, không sửa được: một khoản thu sai chỉ điều chỉnh bằng bút toán đảo, còn số tiền đếm được và khoản chênh lệch thì không sửa được nữa — hãy đếm lại nếu còn nghi ngờ.",
             "Check before posting. An approval cannot be edited afterwards: a wrong collection is corrected only by a reversal, and the cash counted and its difference cannot be corrected at all — count again if in doubt.",
@@ -1572,6 +1584,7 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked) -> Markup {
         form method="post" action=(format!("/batches/{}/approve", s.batch_id)) id="confirm-form" {
             (csrf_field(csrf))
             input type="hidden" name="cash" value=(c.cash);
+            input type="hidden" name="expected" value=(expected);
             @for (id, reason) in &c.excluded {
                 input type="hidden" name="exclude" value=(id);
                 input type="hidden" name=(format!("reason-{id}")) value=(reason);
@@ -1693,10 +1706,20 @@ pub async fn approve(
             return batch_response(&state, &signed, &id, status, &draft, &p, "").await;
         }
     };
+    // A void of the officer's that arrived since the confirmation changes
+    // the cash to hand over: shown again before anything posts.
+    let excluded: HashSet<Uuid> = checked.excluded.iter().map(|(id, _)| *id).collect();
+    if let Some(shown) = draft
+        .expected
+        .filter(|e| *e != expected_cash(&d, &excluded))
+    {
+        let page = confirm_page(&ui, &signed.csrf, &d, &checked, Some(shown));
+        return (StatusCode::CONFLICT, page).into_response();
+    }
     let batch_id = d.summary.batch_id;
     match state
         .db
-        .approve_batch(&who, batch_id, checked.cash, &checked.excluded)
+        .approve_batch(&who, batch_id, checked.cash, &checked.excluded, None)
         .await
     {
         Ok(_) => Redirect::to(&format!("/batches/{batch_id}?done=approved")).into_response(),

@@ -1286,9 +1286,10 @@ impl Db {
         batch_id: uuid::Uuid,
         cash_received: i64,
         excluded: &[(uuid::Uuid, String)],
+        expected_seen: Option<i64>,
     ) -> DbResult<ApprovalOutcome> {
         let now = now_micros();
-        with_tx!(self, q, tx => q::review::review_approve(&mut tx, who, batch_id, cash_received, excluded, now).await)
+        with_tx!(self, q, tx => q::review::review_approve(&mut tx, who, batch_id, cash_received, excluded, expected_seen, now).await)
     }
 
     pub async fn reject_batch(

@@ -1561,6 +1561,7 @@ pub async fn review_approve(
     batch_id: uuid::Uuid,
     cash_received: i64,
     excluded: &[(uuid::Uuid, String)],
+    expected_seen: Option<i64>,
     now: DateTime<Utc>,
 ) -> DbResult<rv::ApprovalOutcome> {
     take_write_lock(c).await?;
@@ -1952,6 +1953,22 @@ pub async fn review_approve(
             ),
             records,
         })));
+    }
+    if let Some(seen) = expected_seen.filter(|seen| *seen != expected) {
+        return Err(refused(
+            409,
+            "batch_changed",
+            format!(
+                "Lô đã thay đổi từ lúc xác nhận (có thể cán bộ vừa gửi lệnh hủy một phiếu): số phải nộp nay là {}, không phải {}. Hãy xem lại lô và đếm lại trước khi duyệt",
+                format_vnd(expected),
+                format_vnd(seen)
+            ),
+            format!(
+                "the batch changed since it was confirmed (the officer may have just sent a void): the cash to hand over is now {}, not {}. Look at the batch again and count before approving",
+                format_vnd(expected),
+                format_vnd(seen)
+            ),
+        ));
     }
     let settlement = ledger::settlement(branch_id, head.officer_id, expected, cash_received);
     if !settlement.0.is_empty() {
