@@ -110,8 +110,30 @@ fn log_format() -> LogFormat {
 /// the server's own events.
 const DEFAULT_LOG: &str = "info,sqlx=warn";
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// Runs the command; a refusal is said in words (with its causes), never
+/// with a backtrace, whatever `RUST_BACKTRACE` says: it is for a person
+/// running the command, not for a developer.
+fn main() -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("Lỗi: không khởi động được ({e})\nError: could not start ({e})");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Lỗi / Error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
     use std::io::IsTerminal;
     // A filter that does not read is said, not silently replaced.
     let filter = match std::env::var("RUST_LOG") {
@@ -154,10 +176,20 @@ async fn main() -> anyhow::Result<()> {
         Command::DemoExport { dir } => {
             // The same day as `serve --demo` seeds: Vietnam's date.
             let set = demo::demo_fund(sotay_core::domain::time::local_date(chrono::Utc::now()));
-            sotay_server::import::csv::write_dir(&set, &dir)
-                .with_context(|| format!("writing the demo files into {}", dir.display()))?;
+            match sotay_server::import::csv::write_dir(&set, &dir) {
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => anyhow::bail!(
+                    "{e} đã có: demo-export không ghi đè tệp nào, hãy chọn một thư mục mới (hoặc trống)\n\
+                     {e} exists already: demo-export overwrites no file, choose a new (or empty) folder"
+                ),
+                r => r.with_context(|| {
+                    format!(
+                        "không ghi được các tệp mẫu vào {0} / could not write the demo files into {0}",
+                        dir.display()
+                    )
+                })?,
+            }
             out!(
-                "Wrote {} demo rows as CSV files into {}",
+                "Đã ghi {0} dòng của quỹ mẫu thành các tệp CSV trong {1}\nWrote {0} demo rows as CSV files into {1}",
                 set.row_count(),
                 dir.display()
             );
@@ -166,7 +198,10 @@ async fn main() -> anyhow::Result<()> {
         Command::SetPassword { username } => set_password(&cli.database_url, &username).await,
         Command::Migrate => {
             let db = open(&cli.database_url, Open::Migrate).await?;
-            out!("Database is up to date ({}).", db.backend_name());
+            out!(
+                "Cơ sở dữ liệu đã cập nhật ({0}).\nDatabase is up to date ({0}).",
+                db.backend_name()
+            );
             Ok(())
         }
         Command::Backup { file } => backup(&cli.database_url, &file).await,
@@ -461,6 +496,18 @@ async fn import(url: &str, paths: &[PathBuf]) -> anyhow::Result<()> {
                     }
                     files.push(read_file(kind, path)?);
                 }
+                None if named
+                    && [".xlsx", ".xls"]
+                        .iter()
+                        .any(|x| name.to_ascii_lowercase().ends_with(x)) =>
+                {
+                    bail!(
+                        "{0} là tệp Excel, không phải CSV: trong Excel chọn Tệp › Lưu thành › \"CSV UTF-8 (phân tách bằng dấu phẩy)\", đặt một trong các tên {1}, rồi nhập tệp .csv đó\n\
+                         {0} is an Excel file, not CSV: in Excel choose File › Save As › \"CSV UTF-8 (Comma delimited)\", named one of {1}, and import that .csv file",
+                        path.display(),
+                        names()
+                    );
+                }
                 None if named || name.to_ascii_lowercase().ends_with(".csv") => {
                     unknown.push(path.display().to_string())
                 }
@@ -559,7 +606,40 @@ async fn import(url: &str, paths: &[PathBuf]) -> anyhow::Result<()> {
                 t.updated,
                 t.unchanged
             );
-            out!("{}", serde_json::to_string_pretty(&report)?);
+            for (name, n) in [
+                ("branches.csv", &report.branches),
+                ("users.csv", &report.users),
+                ("boarding_houses.csv", &report.boarding_houses),
+                ("workers.csv", &report.workers),
+                ("loan_products.csv", &report.loan_products),
+                ("loans.csv", &report.loans),
+                ("campaigns.csv", &report.campaigns),
+                ("campaign_allocations.csv", &report.allocations),
+            ] {
+                if n.created + n.updated + n.unchanged > 0 {
+                    out!(
+                        "  {name}: {} tạo mới, {} cập nhật, {} không đổi",
+                        n.created,
+                        n.updated,
+                        n.unchanged
+                    );
+                }
+            }
+            if !report.reassigned.is_empty() {
+                out!(
+                    "Đã chuyển {0} người lao động sang cán bộ khác (điện thoại của cán bộ nhận họ ở lần đồng bộ sau) / {0} workers moved to another officer:",
+                    report.reassigned.len()
+                );
+                for r in &report.reassigned {
+                    out!(
+                        "  {} {}: {} → {}",
+                        r.worker_code,
+                        r.worker_name,
+                        r.from_officer,
+                        r.to_officer
+                    );
+                }
+            }
             Ok(())
         }
         Err(e) => {

@@ -447,10 +447,35 @@ async fn maintenance_commands_leave_the_schema_to_migrate() {
     let files = dir.path().join("files");
     let out = cli("unused", &["demo-export", files.to_str().unwrap()]);
     assert!(out.status.success(), "{out:?}");
+    // Exported again over a file edited since: nothing is overwritten,
+    // and the refusal is words, not a backtrace.
+    std::fs::write(files.join("workers.csv"), "sửa tay").unwrap();
+    let again = std::process::Command::new(sotay_tests::server_binary())
+        .args(["demo-export", files.to_str().unwrap()])
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&again.stderr);
+    assert!(!again.status.success(), "{said}");
+    assert!(
+        said.contains("demo-export không ghi đè tệp nào") && !said.contains("backtrace"),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(files.join("workers.csv")).unwrap(),
+        "sửa tay"
+    );
     let url = format!(
         "sqlite://{}",
         dir.path().join("data/fund/sotay.db").display()
     );
+    // A spreadsheet named on the command line is told how to save it.
+    let sheet = files.join("branches.xlsx");
+    std::fs::write(&sheet, b"PK\x03\x04").unwrap();
+    let out = cli(&url, &["import", sheet.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{said}");
+    assert!(said.contains("là tệp Excel, không phải CSV"), "{said}");
     let out = cli(
         &url,
         &["import", files.join("branches.csv").to_str().unwrap()],

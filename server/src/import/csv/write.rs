@@ -172,10 +172,25 @@ pub fn write_file(set: &ImportSet, kind: ImportKind, out: impl Write) -> std::io
 
 /// Writes all eight import files into `dir` (created if missing), each with
 /// its header even when it has no rows.
+/// Never over a file already there (one edited for an import, say): an
+/// `AlreadyExists` error names the first, and nothing is written.
 pub fn write_dir(set: &ImportSet, dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
+    if let Some(there) = ImportKind::ALL
+        .iter()
+        .map(|k| dir.join(k.file_name()))
+        .find(|p| p.exists())
+    {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            there.display().to_string(),
+        ));
+    }
     for kind in ImportKind::ALL {
-        let file = std::fs::File::create(dir.join(kind.file_name()))?;
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(dir.join(kind.file_name()))?;
         let mut out = std::io::BufWriter::new(file);
         write_file(set, kind, &mut out)?;
         out.flush()?;
