@@ -653,6 +653,20 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
             "{theirs}"
         );
 
+        // Read from today's books: a day gone is refused, not answered
+        // with today's balances under its date.
+        let yesterday = (sotay_server::reports::today() - Duration::days(1)).format("%d/%m/%Y");
+        for name in ["portfolio-at-risk", "overdue-loans"] {
+            let (s, body) = app
+                .get(&format!("/api/v1/reports/{name}?to={yesterday}"), &admin)
+                .await;
+            assert_eq!(
+                (s, body["code"].as_str()),
+                (StatusCode::UNPROCESSABLE_ENTITY, Some("as_of_in_the_past")),
+                "{name}: {body}"
+            );
+        }
+
         // The loans to chase: the PAR1 loans one by one, the longest
         // overdue first, each with what is overdue on it.
         let (s, chase) = app.get("/api/v1/reports/overdue-loans", &admin).await;

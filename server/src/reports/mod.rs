@@ -525,7 +525,7 @@ fn par_totals(sheet: &mut Sheet, total: &Par, lead: usize) {
 /// Portfolio at risk (PAR1, PAR30) by branch and officer, with ageing.
 pub async fn portfolio_at_risk(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
     let w = Where::resolve_in(db, scope, f).await?;
-    let as_of = f.to.unwrap_or_else(today);
+    let as_of = books_now_as_of(f, ("Báo cáo nợ có rủi ro (PAR)", "the portfolio at risk"))?;
     let (names, portfolio, overdue) = db.report_par(&w, as_of).await?;
     let mut officers: BTreeMap<(i64, i64), Par> = BTreeMap::new();
     for p in portfolio {
@@ -629,7 +629,7 @@ pub async fn portfolio_at_risk(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
 /// boarding house, the longest overdue first.
 pub async fn overdue_loans(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
     let w = Where::resolve_in(db, scope, f).await?;
-    let as_of = f.to.unwrap_or_else(today);
+    let as_of = books_now_as_of(f, ("Danh sách khoản vay quá hạn", "the overdue loans"))?;
     let (names, loans) = db.report_overdue_loans(&w, as_of).await?;
     let mut sheet = Sheet::new(
         "loans",
@@ -728,6 +728,33 @@ impl Gifts {
         self.approved += g.approved;
         self.pending += g.pending;
         self.held += g.held;
+    }
+}
+
+/// The day a report on the books as they are now is taken as of: today, or
+/// a day to come (what will be overdue by then if nothing is paid). A day
+/// gone is refused: the loans' balances then are not what they are now
+/// (paid since, or paid out since), and a figure that looks like that
+/// day's would not be.
+fn books_now_as_of(f: &Filter, (vi, en): (&str, &str)) -> DbResult<NaiveDate> {
+    let now = today();
+    match f.to {
+        Some(day) if day < now => {
+            let day = sotay_core::domain::time::format_date(day);
+            Err(DbError::Refused(Box::new(crate::db::Refusal {
+                status: 422,
+                code: "as_of_in_the_past",
+                vi: format!(
+                    "{vi} tính trên sổ sách hiện tại (dư nợ hôm nay), nên không tính được cho ngày đã qua {day}: chọn hôm nay hoặc một ngày tới; số liệu của một ngày đã qua là báo cáo đã tải về hôm đó"
+                ),
+                en: format!(
+                    "{en} is read from the books as they are now (today's balances), so it cannot be taken as of {day}, a day gone: choose today or a day to come; a past day's figures are the report downloaded that day"
+                ),
+                records: Vec::new(),
+            })))
+        }
+        Some(day) => Ok(day),
+        None => Ok(now),
     }
 }
 
