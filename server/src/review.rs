@@ -101,11 +101,12 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
                     ));
                 }
             }
-            let n = ctx
+            let same_day = ctx
                 .same_day
                 .get(&(loan, local_date(r.recorded_at)))
-                .copied()
-                .unwrap_or(0);
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let n = same_day.len();
             let sent = match body.as_ref().map(|b| &b.body) {
                 Some(RecordBody::Repayment(p)) => Some((p.loan_id, p.amount.get())),
                 _ => None,
@@ -170,10 +171,24 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
                 }
             }
             if n > 1 {
+                // The others, by receipt and officer: one taken by another
+                // officer (the worker moved between them) may be the same
+                // payment asked for twice.
+                let others: Vec<String> = same_day
+                    .iter()
+                    .filter(|o| o.client_id != r.client_id)
+                    .map(|o| format!("{} ({})", o.receipt_no, o.officer))
+                    .collect();
                 out.push(anomaly(
                     "several_repayments_one_day",
-                    format!("{n} lần thu trên cùng khoản vay trong một ngày"),
-                    format!("{n} repayments on the same loan in one day"),
+                    format!(
+                        "{n} lần thu trên cùng khoản vay trong một ngày; phiếu khác: {}",
+                        others.join(", ")
+                    ),
+                    format!(
+                        "{n} repayments on the same loan in one day; the others: {}",
+                        others.join(", ")
+                    ),
                 ));
             }
         }

@@ -1552,7 +1552,14 @@ async fn a_void_shows_what_it_cancels_and_cannot_be_excluded() {
             .find(|a| a["code"] == "several_repayments_one_day")
             .unwrap()["message_en"]
             .clone();
-        assert_eq!(n, "2 repayments on the same loan in one day");
+        assert_eq!(
+            n,
+            format!(
+                "2 repayments on the same loan in one day; the others: {} (Nguyễn Thị Lan)",
+                lan.receipt(3)
+            ),
+            "the other is named, with who took it"
+        );
         // Excluding the void would bring back money the officer says was
         // never taken: refused, naming the receipt.
         let approve =
@@ -1630,7 +1637,10 @@ async fn a_void_shows_what_it_cancels_and_cannot_be_excluded() {
             .collect();
         assert_eq!(
             said,
-            ["2 repayments on the same loan in one day"],
+            [format!(
+                "2 repayments on the same loan in one day; the others: {} (Nguyễn Thị Lan)",
+                lan.receipt(2)
+            )],
             "{detail}"
         );
 

@@ -790,17 +790,22 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
         let sql = format!(
             // Not those rejected or excluded at review: an officer records
             // a rejected repayment again, and it was taken once.
-            "SELECT loan_id, recorded_at FROM sync_records r WHERE kind = 'repayment' AND status = 'accepted'
-             AND loan_id IN ({list}) AND {}
+            "SELECT r.loan_id, r.recorded_at, r.client_id, r.receipt_no, u.full_name FROM sync_records r
+             JOIN users u ON u.id = r.officer_id
+             WHERE r.kind = 'repayment' AND r.status = 'accepted'
+             AND r.loan_id IN ({list}) AND {}
              AND NOT EXISTS (SELECT 1 FROM record_reviews x WHERE x.record_id = r.id AND x.decision <> 'approved')",
             no_live_void_sql!()
         );
-        let mut q = sqlx::query_as::<DB, (i64, DateTime<Utc>)>(&sql);
+        let mut q = sqlx::query_as::<DB, (i64, DateTime<Utc>, uuid::Uuid, Option<String>, String)>(&sql);
         for id in chunk {
             q = q.bind(*id);
         }
-        for (loan, at) in q.fetch_all(&mut *c).await? {
-            *ctx.same_day.entry((loan, sotay_core::domain::time::local_date(at))).or_default() += 1;
+        for (loan, at, client_id, receipt_no, officer) in q.fetch_all(&mut *c).await? {
+            ctx.same_day
+                .entry((loan, sotay_core::domain::time::local_date(at)))
+                .or_default()
+                .push(rv::SameDayReceipt { client_id, receipt_no: receipt_no.unwrap_or_default(), officer });
         }
     }
     // The officers' refused repayments (refused at upload, kept in

@@ -1024,7 +1024,7 @@ pub struct AnomalyContext {
     /// loan id → the largest single installment.
     pub installment: HashMap<i64, i64>,
     /// (loan id, local day) → accepted repayments that day.
-    pub same_day: HashMap<(i64, chrono::NaiveDate), i64>,
+    pub same_day: HashMap<(i64, chrono::NaiveDate), Vec<SameDayReceipt>>,
     /// (loan uid, amount), as the phone sent them → the batch officers'
     /// repayments refused (at upload, in quarantine or at review).
     pub refused_held: HashMap<(Uuid, i64), Vec<RefusedHeld>>,
@@ -1128,4 +1128,14 @@ pub struct OverShortSettlement {
     #[schema(value_type = String)]
     #[serde(with = "dong_string")]
     pub balance_after: i64,
+}
+
+/// A repayment on a loan, taken on a day another was (by this officer or
+/// another, as when the worker was moved between them).
+#[derive(Debug, Clone)]
+pub struct SameDayReceipt {
+    pub client_id: Uuid,
+    pub receipt_no: String,
+    /// The officer who took it.
+    pub officer: String,
 }
