@@ -373,9 +373,48 @@ fn cannot_open(e: &sotay_server::db::DbError, url: &str) -> Option<(String, Stri
 
 /// The URL without its password, for messages.
 fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}://…@{}", &url[..s], &url[at + 1..]),
-        _ => url.to_string(),
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let mut shown = match (base.find("://"), base.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://…@{}", &base[..s], &base[at + 1..]),
+        _ => base.to_string(),
+    };
+    if let Some(q) = query {
+        // `password=`, `sslpassword=`: hidden as the user info is.
+        let params: Vec<String> = q
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((k, _)) if k.to_ascii_lowercase().contains("password") => format!("{k}=…"),
+                _ => p.to_string(),
+            })
+            .collect();
+        shown.push('?');
+        shown.push_str(&params.join("&"));
+    }
+    shown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn a_database_urls_password_is_never_shown() {
+        assert_eq!(
+            redact("postgres://fund:s3cret@db.example:5432/sotay"),
+            "postgres://…@db.example:5432/sotay"
+        );
+        assert_eq!(
+            redact("postgres://postgres@127.0.0.1:5432/sotay?sslmode=disable&password=TOPSECRET"),
+            "postgres://…@127.0.0.1:5432/sotay?sslmode=disable&password=…"
+        );
+        assert_eq!(
+            redact("postgres:///sotay?host=/run/pg&user=fund&PassWord=x&sslpassword=y"),
+            "postgres:///sotay?host=/run/pg&user=fund&PassWord=…&sslpassword=…"
+        );
+        assert_eq!(redact("sqlite://data/sotay.db"), "sqlite://data/sotay.db");
     }
 }
 
