@@ -132,6 +132,20 @@ impl AppError {
         e
     }
 
+    /// The database, not the server, does not answer: said as it is, to
+    /// the user (the operator's to fix, not a moment's wait) and in the log.
+    pub fn database_unavailable(detail: impl std::fmt::Display) -> Self {
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "Máy chủ không kết nối được cơ sở dữ liệu: không có gì được ghi; thử lại sau ít phút, nếu vẫn vậy hãy báo quản trị viên (kiểm tra cơ sở dữ liệu có đang chạy và đường mạng tới nó)",
+            "the server cannot reach its database: nothing was written; try again in a few minutes, and if it lasts tell your administrator (check that the database is running and reachable)",
+        );
+        e.retry_after = Some(5);
+        e.internal = Some(detail.to_string());
+        e
+    }
+
     pub fn unavailable(detail: impl std::fmt::Display) -> Self {
         let mut e = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -162,6 +176,7 @@ impl From<DbError> for AppError {
                 e.records = r.records;
                 e
             }
+            DbError::Unreachable(cause) => AppError::database_unavailable(cause),
             e if e.is_transient() => AppError::unavailable(e),
             e => AppError::internal(e),
         }
@@ -510,6 +525,22 @@ mod tests {
             HeaderValue::from_static("fr, en;q=0.5"),
         );
         assert!(prefers_english(&h));
+    }
+
+    #[test]
+    fn a_pool_with_no_connection_is_a_database_unreachable() {
+        use crate::db::DbError;
+        let down = AppError::from(DbError::Unreachable(
+            "Connection refused (os error 111)".into(),
+        ));
+        assert_eq!(
+            (down.status, down.code),
+            (StatusCode::SERVICE_UNAVAILABLE, "database_unavailable")
+        );
+        assert!(down.message_vi.contains("không kết nối được cơ sở dữ liệu"));
+        // Every connection busy: a moment's wait.
+        let busy = AppError::from(DbError::Sqlx(sqlx::Error::PoolTimedOut));
+        assert_eq!(busy.code, "unavailable");
     }
 
     #[test]

@@ -239,17 +239,7 @@ pub struct Health {
 #[utoipa::path(get, path = "/healthz", responses((status = 200, body = Health), (status = 503, body = crate::error::Problem)))]
 async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, AppError> {
     // Said as what it is: the database, not the server, does not answer.
-    let down = |cause: String| {
-        let mut e = AppError::new(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "database_unavailable",
-            "Máy chủ không kết nối được cơ sở dữ liệu: kiểm tra cơ sở dữ liệu có đang chạy và đường mạng tới nó",
-            "the server cannot reach its database: check that the database is running and reachable",
-        );
-        e.retry_after = Some(5);
-        e.internal = Some(cause);
-        e
-    };
+    let down = AppError::database_unavailable;
     tokio::time::timeout(HEALTH_WAIT, state.db.ping())
         .await
         .map_err(|_| down("the database did not answer the health check within 2 s".into()))?

@@ -62,7 +62,10 @@ macro_rules! with_conn {
                 #[allow(unused_imports)]
                 use $crate::db::sqlite_q as $q;
                 async {
-                    let mut $conn = pool.acquire().await.map_err($crate::db::DbError::from)?;
+                    let mut $conn = match pool.acquire().await {
+                        Ok(c) => c,
+                        Err(e) => return Err($crate::db::DbError::acquiring(e, pool).await),
+                    };
                     $body
                 }
                 .await
@@ -71,7 +74,10 @@ macro_rules! with_conn {
                 #[allow(unused_imports)]
                 use $crate::db::pg_q as $q;
                 async {
-                    let mut $conn = pool.acquire().await.map_err($crate::db::DbError::from)?;
+                    let mut $conn = match pool.acquire().await {
+                        Ok(c) => c,
+                        Err(e) => return Err($crate::db::DbError::acquiring(e, pool).await),
+                    };
                     $body
                 }
                 .await
@@ -89,7 +95,10 @@ macro_rules! in_tx {
                 #[allow(unused_imports)]
                 use $crate::db::sqlite_q as $q;
                 async {
-                    let mut $tx = pool.begin_with($sqlite).await?;
+                    let mut $tx = match pool.begin_with($sqlite).await {
+                        Ok(t) => t,
+                        Err(e) => return Err($crate::db::DbError::acquiring(e, pool).await),
+                    };
                     let out = $body?;
                     $tx.commit().await?;
                     Ok::<_, $crate::db::DbError>(out)
@@ -100,7 +109,10 @@ macro_rules! in_tx {
                 #[allow(unused_imports)]
                 use $crate::db::pg_q as $q;
                 async {
-                    let mut $tx = pool.begin_with($postgres).await?;
+                    let mut $tx = match pool.begin_with($postgres).await {
+                        Ok(t) => t,
+                        Err(e) => return Err($crate::db::DbError::acquiring(e, pool).await),
+                    };
                     let out = $body?;
                     $tx.commit().await?;
                     Ok::<_, $crate::db::DbError>(out)
@@ -151,6 +163,11 @@ pub enum DbError {
     Rows(Vec<crate::import::rows::RowError>),
     #[error("{0}")]
     Invalid(String),
+    /// No connection could be had, nor a new one opened: the database does
+    /// not accept connections (down, or unreachable), rather than every
+    /// connection being busy.
+    #[error("the database does not accept connections ({0})")]
+    Unreachable(String),
     /// A broken invariant (an unbalanced entry, say): nothing was written.
     #[error("invariant broken: {0}")]
     Invariant(String),
@@ -173,10 +190,31 @@ pub struct Refusal {
 }
 
 impl DbError {
+    /// A failure to get a connection from `pool`. When the wait timed out,
+    /// one new connection is tried, briefly: refused, the database is said
+    /// unreachable, with its own error (for the log); opened, the pool was
+    /// only busy.
+    pub async fn acquiring<D: sqlx::Database>(e: sqlx::Error, pool: &sqlx::Pool<D>) -> DbError {
+        use sqlx::{ConnectOptions, Connection};
+        if !matches!(e, sqlx::Error::PoolTimedOut) {
+            return DbError::Sqlx(e);
+        }
+        let options = pool.connect_options();
+        match tokio::time::timeout(std::time::Duration::from_secs(2), options.connect()).await {
+            Ok(Ok(conn)) => {
+                let _ = conn.close().await;
+                DbError::Sqlx(e)
+            }
+            Ok(Err(cause)) => DbError::Unreachable(cause.to_string()),
+            Err(_) => DbError::Unreachable("no new connection was opened within 2 s".into()),
+        }
+    }
+
     /// A failure that may go away when retried (busy database, pool timeout,
     /// lost connection), as opposed to a bug or bad data.
     pub fn is_transient(&self) -> bool {
         match self {
+            DbError::Unreachable(_) => true,
             DbError::Sqlx(
                 sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed,
             ) => true,
