@@ -396,28 +396,6 @@ fn redact(url: &str) -> String {
     shown
 }
 
-#[cfg(test)]
-mod tests {
-    use super::redact;
-
-    #[test]
-    fn a_database_urls_password_is_never_shown() {
-        assert_eq!(
-            redact("postgres://fund:s3cret@db.example:5432/sotay"),
-            "postgres://…@db.example:5432/sotay"
-        );
-        assert_eq!(
-            redact("postgres://postgres@127.0.0.1:5432/sotay?sslmode=disable&password=TOPSECRET"),
-            "postgres://…@127.0.0.1:5432/sotay?sslmode=disable&password=…"
-        );
-        assert_eq!(
-            redact("postgres:///sotay?host=/run/pg&user=fund&PassWord=x&sslpassword=y"),
-            "postgres:///sotay?host=/run/pg&user=fund&PassWord=…&sslpassword=…"
-        );
-        assert_eq!(redact("sqlite://data/sotay.db"), "sqlite://data/sotay.db");
-    }
-}
-
 /// A signing secret shorter than this is refused: whoever guesses it signs
 /// in as anyone.
 const MIN_SECRET_CHARS: usize = 32;
@@ -806,4 +784,26 @@ async fn ask_unseen(prompt: &str) -> anyhow::Result<String> {
         eprintln!();
     }
     Ok(line??.trim_end_matches(['\r', '\n']).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn a_database_urls_password_is_never_shown() {
+        assert_eq!(
+            redact("postgres://fund:s3cret@db.example:5432/sotay"),
+            "postgres://…@db.example:5432/sotay"
+        );
+        assert_eq!(
+            redact("postgres://postgres@127.0.0.1:5432/sotay?sslmode=disable&password=TOPSECRET"),
+            "postgres://…@127.0.0.1:5432/sotay?sslmode=disable&password=…"
+        );
+        assert_eq!(
+            redact("postgres:///sotay?host=/run/pg&user=fund&PassWord=x&sslpassword=y"),
+            "postgres:///sotay?host=/run/pg&user=fund&PassWord=…&sslpassword=…"
+        );
+        assert_eq!(redact("sqlite://data/sotay.db"), "sqlite://data/sotay.db");
+    }
 }
