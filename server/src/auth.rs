@@ -166,6 +166,11 @@ pub async fn load_secret(
     const FROM_DB: &str = "db";
     let known = db.setting(FINGERPRINT).await?;
     if let Some(s) = from_env.filter(|s| !s.is_empty()) {
+        // A secret generated before is signed with no more: not kept in
+        // the database (nor in its backups) for anyone to sign with.
+        if db.delete_setting("jwt_secret").await? {
+            tracing::info!("SOTAY_JWT_SECRET is set: the secret generated earlier was removed from the database");
+        }
         let mine = sha256_hex(&format!("sotay-jwt-fingerprint:{s}"))[..16].to_string();
         if known.as_deref() == Some(FROM_DB) {
             db.set_setting(FINGERPRINT, &mine).await?;

@@ -1111,11 +1111,15 @@ async fn a_start_with_another_signing_secret_is_warned_of() {
         // Said once: the next start the same way is quiet.
         let (_, warning) = load_secret(&app.db, None).await.unwrap();
         assert_eq!(warning, None);
+        assert!(app.db.setting("jwt_secret").await.unwrap().is_some());
         let (_, warning) = load_secret(&app.db, Some(b)).await.unwrap();
         assert!(
             warning.is_some_and(|w| w.contains("signed with the secret kept in the database")),
             "{backend:?}: {warning:?}"
         );
+        // Signed with SOTAY_JWT_SECRET now: the generated one is not kept
+        // (a backup of the database holds no secret).
+        assert_eq!(app.db.setting("jwt_secret").await.unwrap(), None);
         let (_, warning) = load_secret(&app.db, Some(a)).await.unwrap();
         assert!(
             warning.is_some_and(|w| w.contains("differs from the last start")),

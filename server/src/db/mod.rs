@@ -822,6 +822,11 @@ impl Db {
         with_tx!(self, q, tx => q::setting_put(&mut tx, key, value).await)
     }
 
+    /// Forgets `key`; true when it was set.
+    pub async fn delete_setting(&self, key: &str) -> DbResult<bool> {
+        with_tx!(self, q, tx => q::setting_delete(&mut tx, key).await)
+    }
+
     pub async fn set_setting_once(&self, key: &str, value: &str) -> DbResult<bool> {
         with_tx!(self, q, tx => q::setting_put_if_absent(&mut tx, key, value).await)
     }

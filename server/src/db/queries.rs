@@ -101,6 +101,11 @@ pub async fn setting_put(c: &mut Conn, key: &str, value: &str) -> DbResult<()> {
     Ok(())
 }
 
+pub async fn setting_delete(c: &mut Conn, key: &str) -> DbResult<bool> {
+    let done = sqlx::query("DELETE FROM settings WHERE key = $1").bind(key).execute(&mut *c).await?;
+    Ok(done.rows_affected() > 0)
+}
+
 const USER_AUTH: &str = "SELECT id, username, full_name, role, branch_id, password_hash, active, token_version FROM users";
 
 pub async fn user_auth_by_username(c: &mut Conn, username: &str) -> DbResult<Option<UserAuth>> {
