@@ -325,8 +325,8 @@ fn record_id(book: &FieldBook, s: &str) -> Res<Uuid> {
     }
     Err(bad(
         "record",
-        format!("Không có bản ghi \"{s}\" trên máy này (ghi số phiếu thu như A7K2-000123, số thứ tự #12 trong outbox, hoặc mã định danh)"),
-        format!("no record \"{s}\" on this phone (give a receipt number such as A7K2-000123, its number #12 in the outbox, or its id)"),
+        format!("Không có bản ghi \"{s}\" trên máy này (ghi số phiếu thu như A7K2-000123, số thứ tự #12 trong outbox, hoặc mã định danh). Phiếu thu trên một máy khác của bạn thì hủy hay đề nghị đảo từ máy đó, hoặc nhờ giám sát chi nhánh"),
+        format!("no record \"{s}\" on this phone (give a receipt number such as A7K2-000123, its number #12 in the outbox, or its id). A receipt taken on another phone of yours is voided or reversed from that phone, or by the branch supervisor"),
     ))
 }
 
