@@ -656,6 +656,10 @@ async fn imports_page(
             }
         }
         h2 { (lang.t("Lịch sử nhập", "Import history")) }
+        p.hint #refused-imports { (lang.t(
+            "Lần nhập bị từ chối không thay đổi gì nên không ở đây; chúng ở ",
+            "An import refused changed nothing, so it is not listed here; see ",
+        )) a href="/audit?action=import_refused" { (lang.t("Nhật ký, hành động import_refused", "the audit log, action import_refused")) } "." }
         @if history.is_empty() {
             (view::empty(lang.t("Chưa có lần nhập nào.", "Nothing has been imported yet.")))
         } @else {
