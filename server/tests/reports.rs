@@ -856,6 +856,15 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{st}");
+        // The loan's rate is a number (basis points; a percentage in XLSX).
+        let rate: i64 = scalar(
+            &app.db,
+            "SELECT CAST(MIN(l.annual_rate_bp) AS BIGINT) FROM loans l JOIN workers w ON w.id = l.worker_id
+             WHERE w.code = 'W-002'",
+            None,
+        )
+        .await;
+        assert_eq!(rows(&st, "loans")[0]["rate_bp"], rate, "{st}");
         let pays = rows(&st, "payments");
         assert_eq!(pays.len(), 2, "{st}");
         assert!(

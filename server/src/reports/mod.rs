@@ -1164,7 +1164,12 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
             col("product", "Sản phẩm", "Product", Kind::Text),
             col("disbursed_on", "Ngày giải ngân", "Disbursed", Kind::Date),
             col("principal", "Số tiền vay", "Principal", Kind::Money),
-            col("rate", "Lãi suất (%/năm)", "Rate (%/year)", Kind::Text),
+            col(
+                "rate_bp",
+                "Lãi suất (%/năm)",
+                "Rate (%/year)",
+                Kind::BasisPoints,
+            ),
             col("status", "Trạng thái", "Status", Kind::Text),
             col(
                 "outstanding",
@@ -1180,10 +1185,7 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
             Cell::text(&l.product),
             Cell::Date(l.disbursed_on),
             Cell::Money(l.principal),
-            Cell::words(
-                percent(l.annual_rate_bp, Lang::Vi),
-                percent(l.annual_rate_bp, Lang::En),
-            ),
+            Cell::BasisPoints(l.annual_rate_bp),
             if l.status == "active" {
                 Cell::words("Đang vay", "Active")
             } else {
