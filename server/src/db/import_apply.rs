@@ -134,6 +134,12 @@ pub async fn apply_import(
         if !own.is_empty() || !set.unread.is_empty() {
             errors = own;
         }
+        // In the order a person reads the files: by file, as they import
+        // (branches first), then by line.
+        let rank = |file: &str| {
+            crate::import::csv::ImportKind::ALL.iter().position(|k| k.file_name() == file).unwrap_or(usize::MAX)
+        };
+        errors.sort_by(|a, b| (rank(&a.file), &a.file, a.line).cmp(&(rank(&b.file), &b.file, b.line)));
         if errors.len() > MAX_ERRORS {
             let more = errors.len() - MAX_ERRORS;
             errors.truncate(MAX_ERRORS);
