@@ -3739,7 +3739,7 @@ async fn a_refused_welfare_grant_handed_out_is_paid_from_the_vault() {
 async fn a_void_in_a_later_upload_reaches_the_officers_other_phones() {
     for backend in BACKENDS {
         let app = TestApp::start(backend).await;
-        let (_sup, mut lan, snap, l1) = lan_and_her_loan(&app).await;
+        let (sup, mut lan, snap, l1) = lan_and_her_loan(&app).await;
         let other = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
         let cursor = other.snapshot(&app).await.next;
         let taken = repayment(&mut lan, &l1, 100_000, 1);
@@ -3775,7 +3775,7 @@ async fn a_void_in_a_later_upload_reaches_the_officers_other_phones() {
                 }))
             })
             .collect();
-        let (_, outcomes) = lan.upload(&app, voids).await;
+        let (void_batch, outcomes) = lan.upload(&app, voids).await;
         assert!(
             outcomes.iter().all(|o| o.0 == UploadOutcome::Accepted),
             "{outcomes:?}"
@@ -3788,6 +3788,25 @@ async fn a_void_in_a_later_upload_reaches_the_officers_other_phones() {
             .find(|k| k.id == tet)
             .unwrap_or_else(|| panic!("{backend:?}: the campaign's change: {page:?}"));
         assert!(!k.recipients.contains(&worker.id), "{backend:?}: {k:?}");
+        // The voids' batch rejected: they stand no more, and the other
+        // phone hears the receipt and the gift count again.
+        let cursor = page.next;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{void_batch}/reject"),
+                &sup,
+                &json!({"reason": "Không có lý do hủy"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let page = other.changes(&app, &cursor).await;
+        assert_eq!(status(&page), Some(Some(100_000)), "{backend:?}: {page:?}");
+        let k = page
+            .campaigns
+            .iter()
+            .find(|k| k.id == tet)
+            .unwrap_or_else(|| panic!("{backend:?}: the campaign's change: {page:?}"));
+        assert!(k.recipients.contains(&worker.id), "{backend:?}: {k:?}");
     }
 }
 

@@ -2116,6 +2116,20 @@ pub async fn review_reject(
     write_fates(c, batch_id, &fates, now).await?;
     let mut feed: Vec<(i64, &'static str, i64)> = records.iter().map(|r| (head.officer_id, "record", r.id)).collect();
     let mut campaigns: Vec<i64> = records.iter().filter_map(|r| r.campaign_id).collect();
+    // A void of a record of another batch stands no more: that record
+    // counts again on the officer's other phones (a receipt waiting, a
+    // gift holding its worker).
+    let revived: Vec<(i64, Option<i64>)> = sqlx::query_as(
+        "SELECT t.id, t.campaign_id FROM sync_records v JOIN sync_records t ON t.client_id = v.target_client_id
+         WHERE v.batch_id = $1 AND v.kind = 'void' AND t.batch_id <> v.batch_id",
+    )
+    .bind(batch_id)
+    .fetch_all(&mut *c)
+    .await?;
+    for (id, campaign) in revived {
+        feed.push((head.officer_id, "record", id));
+        campaigns.extend(campaign);
+    }
     campaigns.sort_unstable();
     campaigns.dedup();
     feed.extend(campaigns.into_iter().map(|k| (head.officer_id, "campaign", k)));
