@@ -191,22 +191,50 @@ pub struct Refusal {
 
 impl DbError {
     /// A failure to get a connection from `pool`. When the wait timed out,
-    /// one new connection is tried, briefly: refused, the database is said
-    /// unreachable, with its own error (for the log); opened, the pool was
-    /// only busy.
+    /// one new connection is tried, briefly, by one request at a time (its
+    /// answer kept a few seconds for the others): refused (nothing listens,
+    /// no route, the database shutting down), the database is said
+    /// unreachable, with its own error (for the log); opened, slow, or
+    /// refused as too many clients, the database is only busy.
     pub async fn acquiring<D: sqlx::Database>(e: sqlx::Error, pool: &sqlx::Pool<D>) -> DbError {
         use sqlx::{ConnectOptions, Connection};
+        use std::time::{Duration, Instant};
+        static PROBE: tokio::sync::Mutex<Option<(Instant, Option<String>)>> =
+            tokio::sync::Mutex::const_new(None);
         if !matches!(e, sqlx::Error::PoolTimedOut) {
             return DbError::Sqlx(e);
         }
-        let options = pool.connect_options();
-        match tokio::time::timeout(std::time::Duration::from_secs(2), options.connect()).await {
-            Ok(Ok(conn)) => {
-                let _ = conn.close().await;
-                DbError::Sqlx(e)
+        let mut last = PROBE.lock().await;
+        let down = match last
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < Duration::from_secs(5))
+        {
+            Some((_, down)) => down.clone(),
+            None => {
+                let down = match tokio::time::timeout(
+                    Duration::from_secs(2),
+                    pool.connect_options().connect(),
+                )
+                .await
+                {
+                    Ok(Ok(conn)) => {
+                        let _ = conn.close().await;
+                        None
+                    }
+                    // "too many clients already": busy, not down.
+                    Ok(Err(sqlx::Error::Database(d))) if d.code().as_deref() == Some("53300") => {
+                        None
+                    }
+                    Ok(Err(cause)) => Some(cause.to_string()),
+                    Err(_) => None,
+                };
+                *last = Some((Instant::now(), down.clone()));
+                down
             }
-            Ok(Err(cause)) => DbError::Unreachable(cause.to_string()),
-            Err(_) => DbError::Unreachable("no new connection was opened within 2 s".into()),
+        };
+        match down {
+            Some(cause) => DbError::Unreachable(cause),
+            None => DbError::Sqlx(e),
         }
     }
 
