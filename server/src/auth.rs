@@ -15,7 +15,8 @@ use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
 use crate::db::{
-    with_tx, AuditEntry, Db, DbError, DeviceRow, Scope, ThrottleRow, Throttled, UserAuth, UserView,
+    with_read, with_tx, AuditEntry, Db, DbError, DeviceRow, Scope, ThrottleRow, Throttled,
+    UserAuth, UserView,
 };
 use crate::error::AppError;
 use crate::import::rows::Role;
@@ -595,7 +596,7 @@ pub async fn check_credentials(
 ) -> Result<UserAuth, AppError> {
     let address = ip.as_deref().and_then(crate::client_addr::throttle_key);
     let address_throttle = match address.as_deref() {
-        Some(a) => with_tx!(db, q, tx => async {
+        Some(a) => with_read!(db, q, tx => async {
             q::throttle_get(&mut tx, Throttled::Address(a)).await
         }.await)?,
         None => None,
@@ -631,7 +632,7 @@ pub async fn check_credentials(
     // reading its lock to counting a failure: a burst of guesses sent at
     // once meets the lock after the fifth, as guesses sent in turn do.
     let _turn = attempts::turn(username).await;
-    let throttle = with_tx!(db, q, tx => async {
+    let throttle = with_read!(db, q, tx => async {
         q::throttle_get(&mut tx, Throttled::Username(username)).await
     }.await)?;
     if let Some(secs) = locked(&throttle) {
@@ -655,7 +656,7 @@ pub async fn check_credentials(
     // Read again once it is this attempt's turn: guesses sent at once from
     // one address at many usernames meet its lock as guesses sent in turn.
     if let Some(a) = address.as_deref() {
-        let now_locked = with_tx!(db, q, tx => async {
+        let now_locked = with_read!(db, q, tx => async {
             q::throttle_get(&mut tx, Throttled::Address(a)).await
         }.await)?;
         if let Some(secs) = locked(&now_locked) {
@@ -778,6 +779,12 @@ pub async fn login(
         other => other.into(),
     })?;
 
+    // A sign-in spends nothing: failing here, it is tried again whole. A
+    // book started again must not number receipts already on paper.
+    let last_receipt = state
+        .db
+        .device_last_receipt(user.id, &device.id, &device.code)
+        .await?;
     tokens(
         state,
         &user,
@@ -785,33 +792,19 @@ pub async fn login(
         refresh,
         now,
         now + Duration::days(REFRESH_TTL_DAYS),
+        last_receipt,
     )
-    .await
 }
 
-async fn tokens(
+fn tokens(
     state: &AppState,
     user: &UserAuth,
     device: &DeviceRow,
     refresh: String,
     now: DateTime<Utc>,
     refresh_expires: DateTime<Utc>,
+    last_receipt: Option<i64>,
 ) -> Result<TokenResponse, AppError> {
-    // Read after the session's tokens were stored (a refresh has used its
-    // token up): failing here would leave the phone with a spent token, so
-    // the number is left out instead (the phone then numbers on from its
-    // own book, as before it was sent).
-    let last_receipt = match state
-        .db
-        .device_last_receipt(user.id, &device.id, &device.code)
-        .await
-    {
-        Ok(n) => n,
-        Err(e) => {
-            tracing::warn!(error = %e, device = %device.id, "the device's last receipt number could not be read");
-            None
-        }
-    };
     Ok(TokenResponse {
         access_token: state
             .jwt
@@ -1014,7 +1007,20 @@ pub async fn refresh(
         Ok::<_, DbError>(Outcome::Ok(Box::new((user, device, expires))))
     }.await)?;
     match outcome {
-        Outcome::Ok(found) => tokens(state, &found.0, &found.1, next, now, found.2).await,
+        Outcome::Ok(found) => {
+            let (user, device, expires) = *found;
+            // Read after the refresh token was spent: failing here would
+            // leave the phone with a spent token, so the number is left
+            // out instead (the phone numbers on from its own book).
+            let last_receipt = match state.db.device_last_receipt(user.id, &device.id, &device.code).await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::warn!(error = %e, device = %device.id, "the device's last receipt number could not be read");
+                    None
+                }
+            };
+            tokens(state, &user, &device, next, now, expires, last_receipt)
+        }
         Outcome::Reused => Err(AppError::unauthorized(
             "refresh_token_reused",
             "Mã làm mới đã được dùng trước đó; để an toàn phiên này đã bị thu hồi, hãy đăng nhập lại",
