@@ -373,16 +373,19 @@ fn cannot_open(e: &sotay_server::db::DbError, url: &str) -> Option<(String, Stri
 
 /// The URL without its password, for messages.
 fn redact(url: &str) -> String {
-    let (base, query) = match url.split_once('?') {
+    // The user part first, to the last `@` (a password may hold `?` or
+    // `/`; one in the query holding `@` hides more, never less).
+    let (mut shown, rest) = match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => (format!("{}://…@", &url[..s]), &url[at + 1..]),
+        _ => (String::new(), url),
+    };
+    let (base, query) = match rest.split_once('?') {
         Some((b, q)) => (b, Some(q)),
-        None => (url, None),
+        None => (rest, None),
     };
-    let mut shown = match (base.find("://"), base.rfind('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}://…@{}", &base[..s], &base[at + 1..]),
-        _ => base.to_string(),
-    };
+    shown.push_str(base);
     if let Some(q) = query {
-        // `password=`, `sslpassword=`: hidden as the user info is.
+        // `password=`, `sslpassword=`: hidden as the user part is.
         let params: Vec<String> = q
             .split('&')
             .map(|p| match p.split_once('=') {
@@ -805,5 +808,14 @@ mod tests {
             "postgres:///sotay?host=/run/pg&user=fund&PassWord=…&sslpassword=…"
         );
         assert_eq!(redact("sqlite://data/sotay.db"), "sqlite://data/sotay.db");
+        // A password holding `?` or `@`.
+        assert_eq!(
+            redact("postgres://fund:ab?cd@db/sotay"),
+            "postgres://…@db/sotay"
+        );
+        assert_eq!(
+            redact("postgres://fund:p@ss?word@db/x?sslmode=require"),
+            "postgres://…@db/x?sslmode=require"
+        );
     }
 }
