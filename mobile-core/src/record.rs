@@ -674,7 +674,12 @@ impl Store {
                     "target_id: a void cannot be voided",
                 ));
             }
-            if t.kind == RecordKind::ReversalRequest && t.state != "pending" && !t.voided {
+            // (One set aside after failing to send is told below how to
+            // put it back first.)
+            if t.kind == RecordKind::ReversalRequest
+                && !matches!(t.state.as_str(), "pending" | "wedged")
+                && !t.voided
+            {
                 return Err(Error::conflict(
                     "already_synced",
                     format!(

@@ -283,6 +283,13 @@ impl Store {
         self.write(|tx| {
             set_meta(tx, "clock_ahead", &ahead.to_string())?;
             set_meta(tx, "clock_checked", &now.timestamp_millis().to_string())?;
+            // The server's time of this sync, to name it (the measure may be
+            // followed on by the boot clock since).
+            set_meta(
+                tx,
+                "clock_synced_at",
+                &server.timestamp_millis().to_string(),
+            )?;
             match boot {
                 // `<boot id> <milliseconds since that start>`
                 Some((id, millis)) => set_meta(tx, "clock_checked_boot", &format!("{id} {millis}")),
@@ -303,11 +310,12 @@ impl Store {
     /// sync's measure holds until a sync measures it again or the clock is
     /// seen to move back (put right).
     fn refuse_if_clock_fast(&self) -> Result<()> {
-        let (ahead, checked, checked_boot) = self.read(|c| {
+        let (ahead, checked, checked_boot, synced_at) = self.read(|c| {
             Ok((
                 meta(c, "clock_ahead")?,
                 meta(c, "clock_checked")?,
                 meta(c, "clock_checked_boot")?,
+                meta(c, "clock_synced_at")?,
             ))
         })?;
         let (Some(ahead), Some(checked)) = (
@@ -338,8 +346,12 @@ impl Store {
             _ => None,
         };
         // The server's time at that sync, to say when it was.
-        let synced_at = chrono::Duration::try_seconds(ahead)
-            .and_then(|d| checked.checked_sub_signed(d))
+        let synced_at = synced_at
+            .and_then(|t| t.parse::<i64>().ok())
+            .and_then(DateTime::<Utc>::from_timestamp_millis)
+            .or_else(|| {
+                chrono::Duration::try_seconds(ahead).and_then(|d| checked.checked_sub_signed(d))
+            })
             .unwrap_or(checked);
         if let (Some(a), Some((id, ms))) = (ahead_now, boot_clock()) {
             if crate::domain::time::clock_too_fast(a) != crate::domain::time::clock_too_fast(ahead)

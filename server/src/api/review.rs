@@ -148,10 +148,12 @@ pub struct ApproveRequest {
     /// Records not to post, each with a reason the officer will see.
     #[serde(default)]
     pub excluded: Vec<Exclusion>,
-    /// The cash to hand over the supervisor was shown, whole đồng as digits
-    /// (negative when the branch owes the officer). When given, the
-    /// approval is refused (409 `batch_changed`) if the batch expects
-    /// another amount by then (a void of the officer's arrived since).
+    /// The cash to hand over the supervisor was shown, with these
+    /// exclusions (as the approval's answer gives it in `cash_expected`),
+    /// whole đồng as digits (negative when the branch owes the officer).
+    /// When given, the approval is refused (409 `batch_changed`) if the
+    /// batch expects another amount by then (a void of the officer's
+    /// arrived since).
     #[serde(default)]
     pub cash_expected: Option<String>,
 }

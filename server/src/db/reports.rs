@@ -259,6 +259,9 @@ const GIFT_HANDED_OUT: &str = handed_out_sql!(g);
 /// A gift record `g` kept in quarantine that still holds its worker's gift
 /// and the officer's allocation (as the upload and the phones count it).
 const GIFT_HELD: &str = held_in_quarantine_sql!(g);
+/// No void that stands takes gift `g` back (one rejected at review does
+/// not), as the upload and the phones count it.
+const GIFT_NO_LIVE_VOID: &str = no_live_void_sql!(g);
 
 /// Gifts by campaign, branch and officer: approved (and not reversed), or
 /// refused and settled as handed out for real; still waiting for review
@@ -274,7 +277,7 @@ pub async fn gifts(
         "SELECT g.campaign_id, gb.branch_id, g.officer_id,
                 CAST(SUM(CASE WHEN (g.status = 'accepted' AND rv.decision = 'approved' AND NOT {GIFT_REVERSED})
                               OR {GIFT_HANDED_OUT} THEN 1 ELSE 0 END) AS BIGINT) AS approved,
-                CAST(SUM(CASE WHEN g.status = 'accepted' AND rv.record_id IS NULL AND NOT {RECORD_VOIDED}
+                CAST(SUM(CASE WHEN g.status = 'accepted' AND rv.record_id IS NULL AND {GIFT_NO_LIVE_VOID}
                               THEN 1 ELSE 0 END) AS BIGINT) AS pending,
                 CAST(SUM(CASE WHEN {GIFT_HELD} THEN 1 ELSE 0 END) AS BIGINT) AS held
          FROM sync_records g JOIN sync_batches gb ON gb.batch_id = g.batch_id

@@ -1964,12 +1964,12 @@ pub async fn review_approve(
             409,
             "batch_changed",
             format!(
-                "Lô đã thay đổi từ lúc xác nhận (có thể cán bộ vừa gửi lệnh hủy một phiếu): số phải nộp nay là {}, không phải {}. Hãy xem lại lô và đếm lại trước khi duyệt",
+                "Lô đã thay đổi từ lúc xác nhận (có thể cán bộ vừa gửi lệnh hủy một phiếu, hoặc các bản ghi bị loại không như lúc xác nhận): số phải nộp nay là {}, không phải {}. Hãy xem lại lô và đếm lại trước khi duyệt",
                 format_vnd(expected),
                 format_vnd(seen)
             ),
             format!(
-                "the batch changed since it was confirmed (the officer may have just sent a void): the cash to hand over is now {}, not {}. Look at the batch again and count before approving",
+                "the batch changed since it was confirmed (the officer may have just sent a void, or the records left out are not those confirmed): the cash to hand over is now {}, not {}. Look at the batch again and count before approving",
                 format_vnd(expected),
                 format_vnd(seen)
             ),

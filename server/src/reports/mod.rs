@@ -778,7 +778,13 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
     let mut by_branch: BTreeMap<(i64, i64), Gifts> = BTreeMap::new();
     let mut by_officer: BTreeMap<(i64, i64, i64), Gifts> = BTreeMap::new();
     let mut by_campaign: HashMap<i64, Gifts> = HashMap::new();
-    for g in &data.gifts {
+    // (A row of gifts none of which counts, as a quarantined one settled,
+    // is no row.)
+    for g in data
+        .gifts
+        .iter()
+        .filter(|g| g.approved + g.pending + g.held > 0)
+    {
         by_branch
             .entry((g.campaign_id, g.branch_id))
             .or_default()
