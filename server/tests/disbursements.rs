@@ -2190,3 +2190,74 @@ async fn a_loan_imported_wrong_is_cancelled_while_nothing_was_collected_since() 
         books_agree(&app).await;
     }
 }
+
+/// A disbursement is paid out on the terms it was asked for: a loan
+/// product whose terms changed since (an import) refuses the approval,
+/// saying both, and a request asked again on the new terms goes through.
+#[tokio::test]
+async fn a_disbursement_is_not_paid_out_on_terms_changed_since_the_request() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(1))
+            .await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let td = app.id_of("branches", "CN-TD").await;
+        let thu = app.id_of("workers", "W-002").await;
+        let product = app.id_of("loan_products", "SP-TUAN").await;
+        let (s, body) = app
+            .post(
+                "/api/v1/capital-receipts",
+                &admin,
+                &json!({"client_id": Uuid::now_v7(), "branch_id": td, "amount": "20000000",
+                        "received_on": "05/12/2026", "source": "Quỹ TW chuyển"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let ask = || {
+            json!({"client_id": Uuid::now_v7(), "worker_id": thu, "product_id": product,
+                   "principal": "3000000", "note": ""})
+        };
+        let (s, asked) = app.post("/api/v1/disbursements", &sup, &ask()).await;
+        assert_eq!(s, StatusCode::OK, "{asked}");
+        let products = "code,name,annual_rate_percent,method,frequency,installments,min_principal,max_principal\n\
+             SP-TUAN,Vay tuần dư nợ giảm dần,10,declining,weekly,26,1000000,30000000\n";
+        app.import_ok(&admin, "loan_products", products).await;
+        let approve = format!("/api/v1/disbursements/{}/approve", asked["id"]);
+        let (s, body) = app.post(&approve, &admin, &json!({})).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("product_terms_changed")),
+            "{backend:?}: {body}"
+        );
+        let said = body["detail"].as_str().unwrap_or_default();
+        assert!(
+            said.contains("lúc đề nghị: lãi 12,00%/năm") && said.contains("nay: lãi 10,00%/năm"),
+            "{said}"
+        );
+        assert_eq!(
+            net(&app, &sup, "vault", td).await,
+            20_000_000,
+            "nothing paid"
+        );
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/disbursements/{}/reject", asked["id"]),
+                &admin,
+                &json!({"reason": "Sản phẩm đổi lãi suất"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (s, again) = app.post("/api/v1/disbursements", &sup, &ask()).await;
+        assert_eq!(s, StatusCode::OK, "{again}");
+        let (s, paid) = app
+            .post(
+                &format!("/api/v1/disbursements/{}/approve", again["id"]),
+                &admin,
+                &json!({}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{backend:?}: {paid}");
+        books_agree(&app).await;
+    }
+}

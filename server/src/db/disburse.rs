@@ -563,6 +563,44 @@ struct ProductTerms {
     max_principal: i64,
 }
 
+/// Kept terms (`rate_bp method frequency installments`) in words.
+fn terms_words(terms: &str, vi: bool) -> String {
+    use crate::reports::{percent, Lang};
+    let parts: Vec<&str> = terms.split(' ').collect();
+    let [rate, method, frequency, n] = parts.as_slice() else {
+        return terms.to_string();
+    };
+    let lang = if vi { Lang::Vi } else { Lang::En };
+    let rate = rate.parse().map_or_else(|_| rate.to_string(), |bp| percent(bp, lang));
+    let method = match (*method, vi) {
+        ("flat", true) => "lãi trên vốn gốc ban đầu",
+        ("flat", false) => "flat",
+        ("declining", true) => "lãi trên dư nợ giảm dần",
+        ("declining", false) => "declining balance",
+        (other, _) => other,
+    };
+    let frequency = match (*frequency, vi) {
+        ("weekly", true) => "hằng tuần",
+        ("biweekly", true) => "hai tuần một lần",
+        ("monthly", true) => "hằng tháng",
+        ("biweekly", false) => "every two weeks",
+        (other, _) => other,
+    };
+    if vi {
+        format!("lãi {rate}/năm, {method}, trả {frequency}, {n} kỳ")
+    } else {
+        format!("{rate} a year, {method}, paid {frequency}, {n} installments")
+    }
+}
+
+impl ProductTerms {
+    /// What a loan's schedule is made of, kept with a request as
+    /// `rate_bp method frequency installments`.
+    fn terms(&self) -> String {
+        format!("{} {} {} {}", self.annual_rate_bp, self.method, self.frequency, self.installments)
+    }
+}
+
 async fn product_terms(c: &mut Conn, product_id: i64) -> DbResult<ProductTerms> {
     let found: Option<ProductTerms> = sqlx::query_as(
         "SELECT code, name, annual_rate_bp, method, frequency, installments, min_principal, max_principal
@@ -694,8 +732,8 @@ pub async fn disbursement_request(
         + 1;
     sqlx::query(
         "INSERT INTO disbursements (id, client_id, branch_id, worker_id, product_id, principal, note, requested_by,
-             requested_at, method, bank_account)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             requested_at, method, bank_account, terms)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(id)
     .bind(client_id)
@@ -708,6 +746,7 @@ pub async fn disbursement_request(
     .bind(now)
     .bind(method.as_str())
     .bind(bank_account)
+    .bind(product.terms())
     .execute(&mut *c)
     .await?;
     let detail = serde_json::json!({
@@ -852,6 +891,29 @@ async fn payable(c: &mut Conn, who: &rv::Reviewer, d: &rv::Disbursement, now: Da
         ));
     }
     let product = product_terms(c, d.product_id).await?;
+    let asked: Option<String> = sqlx::query_scalar("SELECT terms FROM disbursements WHERE id = $1")
+        .bind(d.id)
+        .fetch_one(&mut *c)
+        .await?;
+    if let Some(asked) = asked.filter(|t| *t != product.terms()) {
+        let now_terms = product.terms();
+        return Err(refused(
+            409,
+            "product_terms_changed",
+            format!(
+                "Sản phẩm vay {} đã đổi điều khoản từ khi đề nghị (lúc đề nghị: {}; nay: {}): lịch trả người vay đã xem không còn đúng. Hãy từ chối đề nghị này và lập đề nghị mới",
+                product.code,
+                terms_words(&asked, true),
+                terms_words(&now_terms, true)
+            ),
+            format!(
+                "loan product {} changed its terms since the request (then: {}; now: {}): the schedule the worker was shown no longer holds. Reject this request and ask again",
+                product.code,
+                terms_words(&asked, false),
+                terms_words(&now_terms, false)
+            ),
+        ));
+    }
     let disbursed_on = sotay_core::domain::time::local_date(now);
     let schedule = disbursement_schedule(&product, d.principal, disbursed_on)?;
     let mut poster = Poster::new(c, who.user_id).await?;
