@@ -8,6 +8,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_http::LatencyUnit;
@@ -112,12 +113,18 @@ pub fn router(state: AppState) -> Router {
             Duration::from_secs(120),
         ))
         .layer(access_log())
+        // Each request has an id (the client's `x-request-id`, or a new
+        // one), in its log lines and in the answer's header: a user's
+        // "my sync at 9:05 failed" is found in the logs of every instance.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
 }
 
-/// One line per request at `info`: method, path (never the query string,
-/// which may carry an ID number searched for), status and time taken. Lines
-/// logged while a request runs (its errors) carry its method and path.
+/// One line per request at `info`: its id, method, path (never the query
+/// string, which may carry an ID number searched for), status and time
+/// taken. Lines logged while a request runs (its errors) carry its id,
+/// method and path.
 fn access_log() -> TraceLayer<
     tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
     impl Fn(&axum::http::Request<axum::body::Body>) -> tracing::Span + Clone,
@@ -126,7 +133,14 @@ fn access_log() -> TraceLayer<
 > {
     TraceLayer::new_for_http()
         .make_span_with(|req: &axum::http::Request<axum::body::Body>| {
-            tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+            // A client's id is taken when short and printable only.
+            let id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| v.len() <= 64)
+                .unwrap_or("-");
+            tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
         })
         .on_request(())
         .on_response(

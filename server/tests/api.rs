@@ -1131,3 +1131,21 @@ async fn a_start_with_another_signing_secret_is_warned_of() {
         );
     }
 }
+
+/// Every answer names its request (the client's `x-request-id`, or a new
+/// one), as the log lines of that request do.
+#[tokio::test]
+async fn every_answer_carries_its_request_id() {
+    let app = TestApp::start(BACKENDS[0]).await;
+    let resp = app.http.get(app.url("/healthz")).send().await.unwrap();
+    let id = resp.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
+    let resp = app
+        .http
+        .get(app.url("/healthz"))
+        .header("x-request-id", "dien-thoai-lan-0905")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["x-request-id"], "dien-thoai-lan-0905");
+}
