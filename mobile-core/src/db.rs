@@ -413,8 +413,8 @@ fn upsert_houses(tx: &Transaction, houses: &[wire::BoardingHouse]) -> Result<u64
 
 fn upsert_workers(tx: &Transaction, workers: &[wire::Worker]) -> Result<u64> {
     let mut st = tx.prepare_cached(
-        "INSERT OR REPLACE INTO workers (id, full_name, name_key, phone, cccd, boarding_house_id, room, factory, union_member, hardship)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "INSERT OR REPLACE INTO workers (id, full_name, name_key, phone, cccd, boarding_house_id, room, factory, union_member, hardship, code)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
     for (i, w) in workers.iter().enumerate() {
         let name = required(format!("workers[{i}].full_name"), &w.full_name)?;
@@ -446,7 +446,11 @@ fn upsert_workers(tx: &Transaction, workers: &[wire::Worker]) -> Result<u64> {
             opt_clean(&w.room),
             opt_clean(&w.factory),
             w.union_member,
-            w.hardship
+            w.hardship,
+            w.code
+                .as_deref()
+                .map(|c| c.trim().to_uppercase())
+                .filter(|c| !c.is_empty())
         ])?;
     }
     Ok(workers.len() as u64)

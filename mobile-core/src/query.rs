@@ -44,7 +44,7 @@ fn worker_balance(conn: &Connection, worker_id: &str) -> Result<i64> {
 fn hit(conn: &Connection, id: &str) -> Result<Option<WorkerHit>> {
     let row = conn
         .prepare_cached(
-            "SELECT w.full_name, w.phone, w.cccd, h.name, w.room FROM workers w
+            "SELECT w.full_name, w.phone, w.cccd, h.name, w.room, w.code FROM workers w
              LEFT JOIN boarding_houses h ON h.id = w.boarding_house_id WHERE w.id = ?1",
         )?
         .query_row([id], |r| {
@@ -54,14 +54,16 @@ fn hit(conn: &Connection, id: &str) -> Result<Option<WorkerHit>> {
                 r.get::<_, Option<String>>(2)?,
                 r.get::<_, Option<String>>(3)?,
                 r.get::<_, Option<String>>(4)?,
+                r.get::<_, Option<String>>(5)?,
             ))
         })
         .optional()?;
-    let Some((full_name, phone, cccd, house, room)) = row else {
+    let Some((full_name, phone, cccd, house, room, code)) = row else {
         return Ok(None);
     };
     Ok(Some(WorkerHit {
         worker_id: parse_uuid(id)?,
+        code,
         full_name,
         phone: phone.as_deref().map(format_phone),
         cccd,
@@ -248,7 +250,7 @@ impl Store {
         self.read(|c| {
             let row = c
                 .query_row(
-                    "SELECT w.full_name, w.phone, w.cccd, h.name, h.address, w.room, w.factory, w.union_member, w.hardship
+                    "SELECT w.full_name, w.phone, w.cccd, h.name, h.address, w.room, w.factory, w.union_member, w.hardship, w.code
                      FROM workers w LEFT JOIN boarding_houses h ON h.id = w.boarding_house_id WHERE w.id = ?1",
                     [&id],
                     |r| {
@@ -262,6 +264,7 @@ impl Store {
                             r.get::<_, Option<String>>(6)?,
                             r.get::<_, bool>(7)?,
                             r.get::<_, bool>(8)?,
+                            r.get::<_, Option<String>>(9)?,
                         ))
                     },
                 )
@@ -389,9 +392,10 @@ impl Store {
                     state,
                 });
             }
-            let (full_name, phone, cccd, house, address, room, factory, union_member, hardship) = row;
+            let (full_name, phone, cccd, house, address, room, factory, union_member, hardship, code) = row;
             Ok(WorkerDetail {
                 worker_id: *worker_id,
+                code,
                 full_name,
                 phone: phone.as_deref().map(format_phone),
                 cccd,

@@ -6,7 +6,7 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 
-pub const VERSION: i64 = 7;
+pub const VERSION: i64 = 8;
 
 const CREATE: &str = include_str!("schema/create.sql");
 const V1_TO_V2: &str = include_str!("schema/v1_to_v2.sql");
@@ -15,6 +15,7 @@ const V3_TO_V4: &str = include_str!("schema/v3_to_v4.sql");
 const V4_TO_V5: &str = include_str!("schema/v4_to_v5.sql");
 const V5_TO_V6: &str = include_str!("schema/v5_to_v6.sql");
 const V6_TO_V7: &str = include_str!("schema/v6_to_v7.sql");
+const V7_TO_V8: &str = include_str!("schema/v7_to_v8.sql");
 
 /// Connection settings: WAL, foreign keys, a busy timeout. `synchronous`
 /// is NORMAL for master data; facts are committed with FULL (see
@@ -69,6 +70,9 @@ fn upgrade_from(conn: &Connection, from: i64) -> Result<()> {
     if from < 7 {
         conn.execute_batch(V6_TO_V7)?;
     }
+    if from < 8 {
+        conn.execute_batch(V7_TO_V8)?;
+    }
     Ok(())
 }
 
@@ -83,6 +87,7 @@ pub(crate) mod tests {
     pub const V4: &str = include_str!("schema/v4.sql");
     pub const V5: &str = include_str!("schema/v5.sql");
     pub const V6: &str = include_str!("schema/v6.sql");
+    pub const V7: &str = include_str!("schema/v7.sql");
 
     /// Tables, columns, indexes and triggers of a database, comparable.
     fn describe(conn: &Connection) -> Vec<String> {
@@ -314,6 +319,40 @@ pub(crate) mod tests {
         assert_eq!(describe(&old), describe(&fresh));
         // The next sync downloads the portfolio again: the statuses it
         // holds carry no loan or amount.
+        let cursor: Option<String> = old
+            .query_row("SELECT value FROM meta WHERE key = 'cursor'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .unwrap();
+        assert_eq!(cursor, None);
+    }
+
+    #[test]
+    fn upgrading_from_v7_equals_a_fresh_install_and_downloads_the_codes() {
+        let mut fresh = Connection::open_in_memory().unwrap();
+        init(&mut fresh).unwrap();
+
+        let mut old = Connection::open_in_memory().unwrap();
+        old.execute_batch(V7).unwrap();
+        old.pragma_update(None, "user_version", 7).unwrap();
+        old.execute_batch(
+            "INSERT INTO meta VALUES ('cursor', 'e.42');
+             INSERT INTO workers (id, full_name, name_key, union_member, hardship) VALUES ('w', 'Nguyễn Thị Lan', 'nguyen thi lan', 1, 0);",
+        )
+        .unwrap();
+        init(&mut old).unwrap();
+
+        assert_eq!(describe(&old), describe(&fresh));
+        let kept: (String, Option<String>) = old
+            .query_row(
+                "SELECT full_name, code FROM workers WHERE id = 'w'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(kept, ("Nguyễn Thị Lan".to_string(), None));
+        // The next sync downloads the portfolio again, with the codes.
         let cursor: Option<String> = old
             .query_row("SELECT value FROM meta WHERE key = 'cursor'", [], |r| {
                 r.get(0)

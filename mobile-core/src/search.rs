@@ -1,6 +1,7 @@
 //! Finding a worker fast, offline: an in-memory index over the folded name
 //! key (accent- and case-insensitive, `đ` = `d`), the canonical phone, the
-//! CCCD and the worker's loan numbers, rebuilt whenever master data changes.
+//! CCCD, the worker's code and loan numbers, rebuilt whenever master data
+//! changes.
 
 use rusqlite::Connection;
 
@@ -13,6 +14,8 @@ struct Entry {
     name_key: String,
     phone: Option<String>,
     cccd: Option<String>,
+    /// The fund's code for the worker (`NLD-00119`), upper case.
+    code: Option<String>,
     /// The worker's loan numbers, upper case.
     loans: Vec<String>,
 }
@@ -27,7 +30,8 @@ impl SearchIndex {
     pub fn load(conn: &Connection) -> Result<SearchIndex> {
         let mut st = conn.prepare(
             "SELECT w.id, w.name_key, w.phone, w.cccd,
-                    (SELECT group_concat(l.contract_no, char(10)) FROM loans l WHERE l.worker_id = w.id)
+                    (SELECT group_concat(l.contract_no, char(10)) FROM loans l WHERE l.worker_id = w.id),
+                    w.code
              FROM workers w ORDER BY w.name_key, w.id",
         )?;
         let entries = st
@@ -38,6 +42,7 @@ impl SearchIndex {
                     name_key: r.get(1)?,
                     phone: r.get(2)?,
                     cccd: r.get(3)?,
+                    code: r.get(5)?,
                     loans: loans
                         .unwrap_or_default()
                         .lines()
@@ -53,9 +58,9 @@ impl SearchIndex {
     ///
     /// A query of digits (with the spaces, dots, dashes and `+84` people
     /// type) matches phone numbers and CCCDs containing it; one word of
-    /// letters and digits (`KV-000048`, `kv-000048`) the workers with a loan
-    /// numbered so; any other query matches names where every term starts a
-    /// word, in any order.
+    /// letters and digits (`NLD-00119`, `KV-000048`, `kv-000048`) the worker
+    /// of that code, else the workers with a loan numbered so; any other
+    /// query matches names where every term starts a word, in any order.
     pub fn find(&self, query: &str, limit: usize) -> Vec<String> {
         let code = query.trim().to_uppercase();
         if !code.contains(char::is_whitespace)
@@ -65,7 +70,11 @@ impl SearchIndex {
             let hits: Vec<String> = self
                 .entries
                 .iter()
-                .filter(|e| e.loans.iter().any(|l| l.contains(&code)))
+                .filter(|e| e.code.as_deref() == Some(code.as_str()))
+                .chain(self.entries.iter().filter(|e| {
+                    e.code.as_deref() != Some(code.as_str())
+                        && e.loans.iter().any(|l| l.contains(&code))
+                }))
                 .take(limit)
                 .map(|e| e.id.clone())
                 .collect();

@@ -122,6 +122,8 @@ pub struct ApplySummary {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct WorkerHit {
     pub worker_id: Uuid,
+    /// The fund's code for the worker (`NLD-00119`).
+    pub code: Option<String>,
     pub full_name: String,
     /// `0912 345 678`
     pub phone: Option<String>,
@@ -219,6 +221,8 @@ pub struct GiftView {
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct WorkerDetail {
     pub worker_id: Uuid,
+    /// The fund's code for the worker (`NLD-00119`).
+    pub code: Option<String>,
     pub full_name: String,
     pub phone: Option<String>,
     pub cccd: Option<String>,

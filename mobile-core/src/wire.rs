@@ -75,6 +75,10 @@ pub struct Worker {
     pub factory: Option<String>,
     pub union_member: bool,
     pub hardship: bool,
+    /// The fund's code for the worker (`NLD-00119`), as the branch's lists
+    /// and reports name them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
 }
 
 /// One installment of a loan as the server's books hold it.

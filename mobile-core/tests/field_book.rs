@@ -991,6 +991,14 @@ fn searches_a_large_portfolio() {
         })
         .count();
     assert_eq!(hits.len(), expected);
+    // By the worker's code, as the branch's lists give it, in any case.
+    let hits = book.search("nld-00042".into(), 20).unwrap();
+    assert_eq!(
+        hits.iter()
+            .map(|h| (h.code.as_deref(), h.full_name.as_str()))
+            .collect::<Vec<_>>(),
+        vec![(Some("NLD-00042"), snap.workers[41].full_name.as_str())]
+    );
 }
 
 #[test]

@@ -119,6 +119,7 @@ fn parts(p: Portfolio) -> Result<Parts, AppError> {
                 factory: non_empty(w.employer),
                 union_member: w.union_member,
                 hardship: w.hardship,
+                code: Some(w.code),
             })
             .collect(),
         loans,

@@ -1030,6 +1030,14 @@ fn a_visit_waiting_for_review_is_voided_from_the_phone() {
         phone.login(&server.base, "canbo.lan", PASSWORD);
         phone.book.sync(None).expect("first sync");
         let hits = phone.book.search("thi".into(), 3).expect("search");
+        // The server sends each worker's code: found by it, in any case.
+        let code = hits[0].code.clone().expect("the worker's code came down");
+        let by_code = phone.book.search(code.to_lowercase(), 3).expect("search");
+        assert_eq!(
+            by_code.iter().map(|h| h.worker_id).collect::<Vec<_>>(),
+            vec![hits[0].worker_id],
+            "{backend:?}: {code}"
+        );
         let visit = |n: usize| {
             phone
                 .book

@@ -54,8 +54,8 @@ enum Command {
     LoadPortfolio { file: String },
     /// Apply a change page (JSON) on top of the loaded portfolio.
     ApplyChanges { file: String },
-    /// Find workers by name fragments (any accents, any order), phone, CCCD
-    /// or a loan's number (KV-000048).
+    /// Find workers by name fragments (any accents, any order), phone, CCCD,
+    /// the worker's code (NLD-00119) or a loan's number (KV-000048).
     Search {
         query: String,
         #[arg(long, default_value_t = 20)]
@@ -491,7 +491,8 @@ fn run(cli: Cli) -> Res<()> {
             }
             for h in hits {
                 out!(
-                    "{}  {}  {}  {} {}  còn phải trả {}\n  {}",
+                    "{}{}  {}  {}  {} {}  còn phải trả {}\n  {}",
+                    h.code.map(|c| format!("{c}  ")).unwrap_or_default(),
                     h.full_name,
                     h.phone.unwrap_or_default(),
                     h.cccd.unwrap_or_default(),
@@ -533,7 +534,8 @@ fn run(cli: Cli) -> Res<()> {
         Command::Worker { worker_id } => {
             let w = book.worker_detail(self::worker_id(&book, &worker_id)?)?;
             out!(
-                "{}  {}  CCCD {}\n{} {} {}\nĐoàn viên: {}  Hoàn cảnh khó khăn: {}  Còn phải trả: {}",
+                "{}{}  {}  CCCD {}\n{} {} {}\nĐoàn viên: {}  Hoàn cảnh khó khăn: {}  Còn phải trả: {}",
+                w.code.map(|c| format!("{c}  ")).unwrap_or_default(),
                 w.full_name,
                 w.phone.unwrap_or_default(),
                 w.cccd.unwrap_or_default(),

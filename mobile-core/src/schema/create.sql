@@ -1,4 +1,4 @@
--- Sổ Tay field book: the current schema (version 7), for a fresh install.
+-- Sổ Tay field book: the current schema (version 8), for a fresh install.
 
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
@@ -47,7 +47,9 @@ CREATE TABLE workers (
     room              TEXT,
     factory           TEXT,
     union_member      INTEGER NOT NULL,
-    hardship          INTEGER NOT NULL
+    hardship          INTEGER NOT NULL,
+    -- The fund's code for the worker (NLD-00119), searched for.
+    code              TEXT
 );
 CREATE INDEX workers_house ON workers (boarding_house_id);
 

@@ -88,6 +88,7 @@ pub fn big_portfolio(workers: usize) -> PortfolioSnapshot {
             factory: None,
             union_member: i % 3 != 0,
             hardship: i % 7 == 0,
+            code: Some(format!("NLD-{:05}", i + 1)),
         });
         let (frequency, n) = match i % 3 {
             0 => (Frequency::Weekly, 26),

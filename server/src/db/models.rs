@@ -348,6 +348,7 @@ pub mod sync_rows {
         pub union_member: bool,
         pub hardship: bool,
         pub officer_id: i64,
+        pub code: String,
     }
 
     #[derive(Debug, Clone, sqlx::FromRow)]

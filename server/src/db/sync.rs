@@ -141,7 +141,7 @@ pub async fn sync_changed(c: &mut Conn, officer_id: i64, since: i64, limit: i64)
 }
 
 const SYNC_WORKER: &str = "SELECT w.id, w.uid, w.full_name, w.phone, w.cccd, w.boarding_house_id, b.uid AS house_uid,
-        w.room, w.employer, w.union_member, w.hardship, w.officer_id
+        w.room, w.employer, w.union_member, w.hardship, w.officer_id, w.code
     FROM workers w LEFT JOIN boarding_houses b ON b.id = w.boarding_house_id";
 
 /// Workers by id whoever they belong to now (a change page needs to know
