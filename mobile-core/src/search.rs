@@ -58,11 +58,25 @@ impl SearchIndex {
     ///
     /// A query of digits (with the spaces, dots, dashes and `+84` people
     /// type) matches phone numbers and CCCDs containing it; one word of
-    /// letters and digits (`NLD-00119`, `KV-000048`, `kv-000048`) the worker
-    /// of that code, else the workers with a loan numbered so; any other
-    /// query matches names where every term starts a word, in any order.
+    /// letters and digits (`KV-000048`, `kv-000048`) the workers with a loan
+    /// numbered so; any other query matches names where every term starts a
+    /// word, in any order. First of all, a word that is a worker's code
+    /// (`NLD-00119`, `00119`, in any case) finds that worker.
     pub fn find(&self, query: &str, limit: usize) -> Vec<String> {
         let code = query.trim().to_uppercase();
+        // A worker's code, whatever its shape (`00119`, `NLD-00119`).
+        if !code.is_empty() && !code.contains(char::is_whitespace) {
+            let exact: Vec<String> = self
+                .entries
+                .iter()
+                .filter(|e| e.code.as_deref() == Some(code.as_str()))
+                .take(limit)
+                .map(|e| e.id.clone())
+                .collect();
+            if !exact.is_empty() {
+                return exact;
+            }
+        }
         if !code.contains(char::is_whitespace)
             && code.chars().any(|c| c.is_ascii_digit())
             && code.chars().any(char::is_alphabetic)
@@ -70,11 +84,7 @@ impl SearchIndex {
             let hits: Vec<String> = self
                 .entries
                 .iter()
-                .filter(|e| e.code.as_deref() == Some(code.as_str()))
-                .chain(self.entries.iter().filter(|e| {
-                    e.code.as_deref() != Some(code.as_str())
-                        && e.loans.iter().any(|l| l.contains(&code))
-                }))
+                .filter(|e| e.loans.iter().any(|l| l.contains(&code)))
                 .take(limit)
                 .map(|e| e.id.clone())
                 .collect();

@@ -118,7 +118,27 @@ pub fn router(state: AppState) -> Router {
         // "my sync at 9:05 failed" is found in the logs of every instance.
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(axum::middleware::map_request(plain_request_id))
         .with_state(state)
+}
+
+/// A client's `x-request-id` is kept when it is 1 to 64 letters, digits or
+/// `.`, `_`, `:`, `-`; another is dropped, and the request gets a new one:
+/// what the log shows is what the answer carries, and no id writes fields
+/// of its own into a log line.
+async fn plain_request_id(
+    mut req: axum::http::Request<axum::body::Body>,
+) -> axum::http::Request<axum::body::Body> {
+    let plain = |v: &axum::http::HeaderValue| {
+        let b = v.as_bytes();
+        (1..=64).contains(&b.len())
+            && b.iter()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b':' | b'-'))
+    };
+    if req.headers().get("x-request-id").is_some_and(|v| !plain(v)) {
+        req.headers_mut().remove("x-request-id");
+    }
+    req
 }
 
 /// One line per request at `info`: its id, method, path (never the query
@@ -133,12 +153,11 @@ fn access_log() -> TraceLayer<
 > {
     TraceLayer::new_for_http()
         .make_span_with(|req: &axum::http::Request<axum::body::Body>| {
-            // A client's id is taken when short and printable only.
+            // Set by then (see `plain_request_id`).
             let id = req
                 .headers()
                 .get("x-request-id")
                 .and_then(|v| v.to_str().ok())
-                .filter(|v| v.len() <= 64)
                 .unwrap_or("-");
             tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
         })

@@ -719,7 +719,7 @@ pub async fn login(
         .map(str::trim)
         .unwrap_or_default()
         .to_string();
-    let device: DeviceRow = with_tx!(db, q, tx => async {
+    let (device, last_receipt): (DeviceRow, Option<i64>) = with_tx!(db, q, tx => async {
         q::throttle_clear(&mut tx, &username).await?;
         let device = match q::device_get(&mut tx, &device_id).await? {
             Some(d) if d.user_id != user.id => {
@@ -767,7 +767,11 @@ pub async fn login(
                                     "asked_code": asked_code })
             },
         }, now).await?;
-        Ok::<_, DbError>(device)
+        // Read in the sign-in's transaction: failing, nothing of it stays
+        // and it is tried again whole (a book started again must not number
+        // receipts already on paper).
+        let last = q::device_last_receipt(&mut tx, user.id, &device.id, &device.code).await?;
+        Ok::<_, DbError>((device, last))
     }.await)
     .map_err(|e| match e {
         DbError::Conflict(c) if c == "device_other_user" => AppError::conflict(
@@ -779,12 +783,6 @@ pub async fn login(
         other => other.into(),
     })?;
 
-    // A sign-in spends nothing: failing here, it is tried again whole. A
-    // book started again must not number receipts already on paper.
-    let last_receipt = state
-        .db
-        .device_last_receipt(user.id, &device.id, &device.code)
-        .await?;
     tokens(
         state,
         &user,

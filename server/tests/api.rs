@@ -1148,4 +1148,17 @@ async fn every_answer_carries_its_request_id() {
         .await
         .unwrap();
     assert_eq!(resp.headers()["x-request-id"], "dien-thoai-lan-0905");
+    // One that could write fields into a log line is replaced.
+    let resp = app
+        .http
+        .get(app.url("/healthz"))
+        .header(
+            "x-request-id",
+            "x method=POST path=/api/v1/disbursements/7/approve",
+        )
+        .send()
+        .await
+        .unwrap();
+    let id = resp.headers()["x-request-id"].to_str().unwrap();
+    assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
 }

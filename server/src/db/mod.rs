@@ -193,9 +193,10 @@ impl DbError {
     /// A failure to get a connection from `pool`. When the wait timed out,
     /// one new connection is tried, briefly, by one request at a time (its
     /// answer kept a few seconds for the others): refused (nothing listens,
-    /// no route, the database shutting down), the database is said
-    /// unreachable, with its own error (for the log); opened, slow, or
-    /// refused as too many clients, the database is only busy.
+    /// no route, the database shutting down) or not answered within 2 s,
+    /// the database is said unreachable, with its own error (for the log);
+    /// opened, or refused as too many clients, it is only busy. (One
+    /// answer for the process: it serves one database.)
     pub async fn acquiring<D: sqlx::Database>(e: sqlx::Error, pool: &sqlx::Pool<D>) -> DbError {
         use sqlx::{ConnectOptions, Connection};
         use std::time::{Duration, Instant};
@@ -211,22 +212,19 @@ impl DbError {
         {
             Some((_, down)) => down.clone(),
             None => {
-                let down = match tokio::time::timeout(
-                    Duration::from_secs(2),
-                    pool.connect_options().connect(),
-                )
-                .await
-                {
-                    Ok(Ok(conn)) => {
-                        let _ = conn.close().await;
-                        None
-                    }
+                let probe = async {
+                    let conn = pool.connect_options().connect().await?;
+                    conn.close().await
+                };
+                let down = match tokio::time::timeout(Duration::from_secs(2), probe).await {
+                    Ok(Ok(())) => None,
                     // "too many clients already": busy, not down.
                     Ok(Err(sqlx::Error::Database(d))) if d.code().as_deref() == Some("53300") => {
                         None
                     }
                     Ok(Err(cause)) => Some(cause.to_string()),
-                    Err(_) => None,
+                    // Nothing answers at all (a host gone, a network cut).
+                    Err(_) => Some("no answer to a new connection within 2 s".to_string()),
                 };
                 *last = Some((Instant::now(), down.clone()));
                 down
