@@ -117,3 +117,39 @@ impl SearchIndex {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index() -> SearchIndex {
+        let entry = |id: &str, name: &str, code: &str, loans: &[&str]| Entry {
+            id: id.into(),
+            name_key: name.into(),
+            phone: Some("0901009001".into()),
+            cccd: None,
+            code: Some(code.into()),
+            loans: loans.iter().map(|l| l.to_string()).collect(),
+        };
+        SearchIndex {
+            entries: vec![
+                entry("a", "nguyen thi lan", "00119", &["KV-000119"]),
+                entry("b", "tran van hung", "NLD-7", &["KV-000007"]),
+                entry("c", "le thi mai", "ABC", &[]),
+            ],
+        }
+    }
+
+    #[test]
+    fn a_workers_code_of_any_shape_finds_the_worker() {
+        let ix = index();
+        // All digits: the code, not a phone's digits.
+        assert_eq!(ix.find("00119", 10), vec!["a".to_string()]);
+        assert_eq!(ix.find(" nld-7 ", 10), vec!["b".to_string()]);
+        assert_eq!(ix.find("abc", 10), vec!["c".to_string()]);
+        // Not a code: the loan's number, the phone, the name, as before.
+        assert_eq!(ix.find("kv-000119", 10), vec!["a".to_string()]);
+        assert_eq!(ix.find("0901 009 001", 10).len(), 3);
+        assert_eq!(ix.find("mai", 10), vec!["c".to_string()]);
+    }
+}
