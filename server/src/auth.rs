@@ -595,11 +595,13 @@ pub async fn check_credentials(
     ip: Option<String>,
 ) -> Result<UserAuth, AppError> {
     let address = ip.as_deref().and_then(crate::client_addr::throttle_key);
-    let address_throttle = match address.as_deref() {
-        Some(a) => with_read!(db, q, tx => async {
-            q::throttle_get(&mut tx, Throttled::Address(a)).await
-        }.await)?,
-        None => None,
+    let address_throttle = || async {
+        match address.as_deref() {
+            Some(a) => with_read!(db, q, tx => async {
+                q::throttle_get(&mut tx, Throttled::Address(a)).await
+            }.await),
+            None => Ok(None),
+        }
     };
     let locked = |t: &Option<ThrottleRow>| {
         t.as_ref()
@@ -619,14 +621,17 @@ pub async fn check_credentials(
         e.retry_after = Some(secs);
         e
     };
-    // A locked address is refused at once, waiting for no turn.
-    if let Some(secs) = locked(&address_throttle) {
-        return Err(refused(
+    let address_locked = |secs| {
+        refused(
             "too_many_attempts_from_address",
             "Có quá nhiều lần đăng nhập sai từ địa chỉ mạng này",
             "too many failed sign-ins from this network address",
             secs,
-        ));
+        )
+    };
+    // A locked address is refused at once, waiting for no turn.
+    if let Some(secs) = locked(&address_throttle().await?) {
+        return Err(address_locked(secs));
     }
     // One username's attempts are checked one after the other, from
     // reading its lock to counting a failure: a burst of guesses sent at
@@ -655,18 +660,8 @@ pub async fn check_credentials(
     let core = attempts::core().await;
     // Read again once it is this attempt's turn: guesses sent at once from
     // one address at many usernames meet its lock as guesses sent in turn.
-    if let Some(a) = address.as_deref() {
-        let now_locked = with_read!(db, q, tx => async {
-            q::throttle_get(&mut tx, Throttled::Address(a)).await
-        }.await)?;
-        if let Some(secs) = locked(&now_locked) {
-            return Err(refused(
-                "too_many_attempts_from_address",
-                "Có quá nhiều lần đăng nhập sai từ địa chỉ mạng này",
-                "too many failed sign-ins from this network address",
-                secs,
-            ));
-        }
+    if let Some(secs) = locked(&address_throttle().await?) {
+        return Err(address_locked(secs));
     }
     let verified = tokio::task::spawn_blocking(move || {
         let _core = core;
