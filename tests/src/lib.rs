@@ -298,6 +298,23 @@ impl Phone {
             .expect("a gift campaign")
     }
 
+    /// An active loan of the portfolio owing more than `dong`, with its
+    /// worker's id.
+    pub fn loan_owing_more_than(&self, dong: i64) -> (uuid::Uuid, sotay_core::LoanView) {
+        self.book
+            .search("thi".into(), 200)
+            .expect("search")
+            .into_iter()
+            .find_map(|hit| {
+                let detail = self.book.worker_detail(hit.worker_id).ok()?;
+                let l = detail.loans.into_iter().find(|l| {
+                    l.status == "active" && l.balance > rust_decimal::Decimal::from(dong)
+                })?;
+                Some((hit.worker_id, l))
+            })
+            .unwrap_or_else(|| panic!("a loan owing more than {dong} đồng"))
+    }
+
     /// A union member of the portfolio (one a gift may go to).
     pub fn union_member(&self) -> sotay_core::WorkerDetail {
         self.book

@@ -938,19 +938,7 @@ fn a_void_rejected_with_its_receipt_keeps_it_cancelled() {
         let phone = Phone::new();
         phone.login(&server.base, "canbo.lan", PASSWORD);
         phone.book.sync(None).expect("first sync");
-        let loan = phone
-            .book
-            .search("thi".into(), 200)
-            .expect("search")
-            .into_iter()
-            .find_map(|hit| {
-                let detail = phone.book.worker_detail(hit.worker_id).ok()?;
-                detail
-                    .loans
-                    .into_iter()
-                    .find(|l| l.status == "active" && l.balance > Decimal::from(400_000))
-            })
-            .expect("a loan owing more than 400.000 ₫");
+        let (_, loan) = phone.loan_owing_more_than(400_000);
         let pay = |amount: i64| {
             phone
                 .book
@@ -1187,20 +1175,7 @@ fn a_receipt_left_above_the_balance_by_a_reversal_turned_down_is_named() {
         let phone = Phone::new();
         phone.login(&server.base, "canbo.lan", PASSWORD);
         phone.book.sync(None).expect("first sync");
-        let (worker, loan) = phone
-            .book
-            .search("thi".into(), 200)
-            .expect("search")
-            .into_iter()
-            .find_map(|hit| {
-                let detail = phone.book.worker_detail(hit.worker_id).ok()?;
-                let l = detail
-                    .loans
-                    .into_iter()
-                    .find(|l| l.status == "active" && l.balance > Decimal::from(400_000))?;
-                Some((hit.worker_id, l))
-            })
-            .expect("a loan owing more than 400.000 ₫");
+        let (worker, loan) = phone.loan_owing_more_than(400_000);
         let loan_now = || {
             phone
                 .book

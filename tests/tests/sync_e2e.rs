@@ -1027,20 +1027,7 @@ fn a_receipt_waiting_for_review_counts_on_the_officers_other_phones() {
             p.login(&server.base, "canbo.thao", PASSWORD);
             p.book.sync(None).expect("sync");
         }
-        let (worker, loan) = a
-            .book
-            .search("thi".into(), 200)
-            .expect("search")
-            .into_iter()
-            .find_map(|hit| {
-                let detail = a.book.worker_detail(hit.worker_id).ok()?;
-                let l = detail
-                    .loans
-                    .into_iter()
-                    .find(|l| l.status == "active" && l.balance > Decimal::from(400_000))?;
-                Some((hit.worker_id, l))
-            })
-            .expect("a loan owing more than 400.000 ₫");
+        let (worker, loan) = a.loan_owing_more_than(400_000);
         let balance_on = |p: &Phone| {
             p.book
                 .worker_detail(worker)
