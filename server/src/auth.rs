@@ -656,15 +656,19 @@ pub async fn check_credentials(
         .and_then(|u| u.password_hash.clone())
         .unwrap_or_else(|| password::dummy().to_string());
     // The core is held by the check itself, which runs on even if this
-    // request is dropped (a timeout, a client gone).
-    let core = attempts::core().await;
+    // request is dropped (a timeout, a client gone), and by this attempt
+    // until its failure is counted: no more attempts read the address's
+    // lock before the failures of those checking count than there are
+    // cores.
+    let core = std::sync::Arc::new(attempts::core().await);
     // Read again once it is this attempt's turn: guesses sent at once from
     // one address at many usernames meet its lock as guesses sent in turn.
     if let Some(secs) = locked(&address_throttle().await?) {
         return Err(address_locked(secs));
     }
+    let checking = std::sync::Arc::clone(&core);
     let verified = tokio::task::spawn_blocking(move || {
-        let _core = core;
+        let _core = checking;
         password::verify(&password, &hash)
     })
     .await
@@ -687,6 +691,7 @@ pub async fn check_credentials(
         )),
         _ => {
             record_failure(db, username, address.as_deref(), now, ip).await?;
+            drop(core);
             Err(invalid_credentials())
         }
     }
