@@ -3177,8 +3177,8 @@ async fn an_officers_shortage_is_written_off_by_the_fund() {
     }
 }
 
-/// A repayment refused at upload because its worker moved to another
-/// officer meanwhile keeps its loan and amount only in its body: its cash
+/// A repayment refused at upload because its worker had moved to another
+/// officer before it was taken keeps its loan and amount only in its body: its cash
 /// taken at the counter still settles it.
 #[tokio::test]
 async fn cash_of_a_record_refused_at_upload_settles_at_the_counter() {
@@ -3186,14 +3186,15 @@ async fn cash_of_a_record_refused_at_upload_settles_at_the_counter() {
         let app = TestApp::start(backend).await;
         let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
         let (sup, mut lan, _, l1) = lan_and_her_loan(&app).await;
-        let pay = repayment(&mut lan, &l1, 120_000, 1);
-        // W-001 goes to Hùng while Lan's phone is offline.
+        // W-001 goes to Hùng while Lan's phone is offline; she takes a
+        // repayment after the move.
         let text =
             String::from_utf8(std::fs::read(common::fixture_dir().join("workers.csv")).unwrap())
                 .unwrap()
                 .replace(",P.12,0,,CB-TD-01", ",P.12,0,,CB-TD-02");
         let (s, body) = app.post_csv("/api/v1/imports/workers", &admin, &text).await;
         assert_eq!(s, StatusCode::OK, "{body}");
+        let pay = repayment(&mut lan, &l1, 120_000, 1);
         let (_, outcomes) = lan.upload(&app, vec![pay.clone()]).await;
         assert_eq!(outcomes[0].0, UploadOutcome::Rejected, "{outcomes:?}");
         let l1_id = app.id_of("loans", "L-001").await;

@@ -821,19 +821,56 @@ fn a_worker_moved_to_another_officer_leaves_one_phone_and_reaches_the_other() {
         hung.login(&server.base, "canbo.hung", PASSWORD);
         lan.book.sync(None).unwrap();
         hung.book.sync(None).unwrap();
-        let hit = lan.book.search("thi".into(), 1).unwrap().remove(0);
-        let cccd = hit.cccd.clone().expect("cccd");
-        // Offline, Lan visits the worker; meanwhile the branch moves them to Hùng.
+        // A union member (a gift may go to them) with a loan to repay.
+        let (worker, loan) = lan
+            .book
+            .search("thi".into(), 200)
+            .unwrap()
+            .into_iter()
+            .find_map(|hit| {
+                let detail = lan.book.worker_detail(hit.worker_id).ok()?;
+                let loan = detail
+                    .loans
+                    .iter()
+                    .find(|l| l.status == "active" && l.balance > Decimal::from(100_000))?;
+                detail.union_member.then(|| (detail.clone(), loan.clone()))
+            })
+            .expect("a union member with a loan");
+        let cccd = worker.cccd.clone().expect("cccd");
+        let campaign = lan.gift_campaign();
+        let visit = |phone: &Phone| {
+            phone
+                .book
+                .record_visit(VisitInput {
+                    worker_id: worker.worker_id,
+                    purpose: VisitPurpose::HardshipVisit,
+                    outcome: "Đã thăm".into(),
+                    notes: String::new(),
+                    location: None,
+                    recorded_at: Utc::now(),
+                })
+                .unwrap()
+        };
+        // Offline, Lan visits the worker, gives them the campaign's gift and
+        // takes a repayment; then the branch moves them to Hùng.
+        visit(&lan);
         lan.book
-            .record_visit(VisitInput {
-                worker_id: hit.worker_id,
-                purpose: VisitPurpose::HardshipVisit,
-                outcome: "Đã thăm".into(),
-                notes: String::new(),
-                location: None,
+            .record_gift(GiftInput {
+                campaign_id: campaign.campaign_id,
+                worker_id: worker.worker_id,
+                acknowledged_name: worker.full_name.clone(),
+                signature_image: None,
                 recorded_at: Utc::now(),
             })
             .unwrap();
+        lan.book
+            .record_repayment(RepaymentInput {
+                loan_id: loan.loan_id,
+                amount: Decimal::from(100_000),
+                recorded_at: Utc::now(),
+            })
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
         let dir = tempfile::tempdir().unwrap();
         let out = sotay_tests::cli(&db.url, &["demo-export", dir.path().to_str().unwrap()]);
         assert!(out.status.success());
@@ -852,10 +889,20 @@ fn a_worker_moved_to_another_officer_leaves_one_phone_and_reaches_the_other() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+        // Her phone has not heard of the move yet: a visit after it.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let late = visit(&lan);
 
+        // What she did before the move is hers; the visit after it is not.
         let report = lan.book.sync(None).unwrap();
-        assert_eq!(report.rejected, 1, "{backend:?}: {report:?}");
+        assert_eq!(
+            (report.accepted, report.rejected),
+            (3, 1),
+            "{backend:?}: {report:?}"
+        );
         let rejected = lan.book.outbox(OutboxFilter::Rejected, 10).unwrap();
+        assert_eq!(rejected.len(), 1, "{backend:?}: {rejected:?}");
+        assert_eq!(rejected[0].client_id, late.client_id);
         assert_eq!(rejected[0].code.as_deref(), Some("worker_not_in_portfolio"));
         assert!(
             lan.book.search(cccd.clone(), 5).unwrap().is_empty(),
@@ -865,7 +912,57 @@ fn a_worker_moved_to_another_officer_leaves_one_phone_and_reaches_the_other() {
         let found = hung.book.search(cccd.clone(), 5).unwrap();
         assert_eq!(found.len(), 1, "on Hùng's phone");
         let detail = hung.book.worker_detail(found[0].worker_id).unwrap();
-        assert_eq!(detail.full_name, hit.full_name);
+        assert_eq!(detail.full_name, worker.full_name);
+        // Hùng's phone knows the worker has had this campaign's gift.
+        let gift = || GiftInput {
+            campaign_id: campaign.campaign_id,
+            worker_id: worker.worker_id,
+            acknowledged_name: worker.full_name.clone(),
+            signature_image: None,
+            recorded_at: Utc::now(),
+        };
+        let refused = hung.book.record_gift(gift());
+        assert!(
+            format!("{refused:?}").contains("already_received"),
+            "{backend:?}: {refused:?}"
+        );
+
+        // The supervisor turns Lan's batch down: the gift no longer counts,
+        // and Hùng's phone hears the worker may have one.
+        let batches: Vec<serde_json::Value> = rt.block_on(async {
+            let http = reqwest::Client::new();
+            let token = api_token(&http, &server.base, "giamsat.thuduc").await;
+            let queue: serde_json::Value = http
+                .get(format!("{}/api/v1/batches?status=pending", server.base))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let queue = queue.as_array().expect("the queue").clone();
+            for b in &queue {
+                let resp = http
+                    .post(format!(
+                        "{}/api/v1/batches/{}/reject",
+                        server.base,
+                        b["batch_id"].as_str().unwrap()
+                    ))
+                    .bearer_auth(&token)
+                    .json(&serde_json::json!({"reason": "Cán bộ chưa nộp tiền"}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(resp.status(), reqwest::StatusCode::OK);
+            }
+            queue
+        });
+        assert_eq!(batches.len(), 1, "{backend:?}: {batches:?}");
+        hung.book.sync(None).unwrap();
+        hung.book
+            .record_gift(gift())
+            .expect("the gift is free again");
     }
 }
 

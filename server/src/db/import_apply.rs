@@ -718,6 +718,17 @@ async fn import_workers(
             if old.officer_id != wanted.officer_id {
                 // The old officer's phone drops the worker.
                 changes.feed.push((old.officer_id, "worker", old.id));
+                // What the old officer recorded about them before now is
+                // still hers to sync (0042).
+                sqlx::query(
+                    "INSERT INTO worker_moves (worker_id, from_officer_id, to_officer_id, moved_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(old.id)
+                .bind(old.officer_id)
+                .bind(wanted.officer_id)
+                .bind(now)
+                .execute(&mut *c)
+                .await?;
                 // The new one's learns the gifts they already had: each such
                 // campaign comes again, with its recipients.
                 let gifted: Vec<i64> = sqlx::query_scalar(&format!(
@@ -1501,6 +1512,24 @@ async fn import_allocations(
         }
     }
     Ok(())
+}
+
+/// The campaign changes for the officers who have the workers of the gift
+/// `records` now, when another than the record's own (the worker moved since
+/// it was given): their phones learn whether the worker has the gift.
+pub async fn moved_gift_workers(c: &mut Conn, records: &[i64]) -> DbResult<Vec<(i64, &'static str, i64)>> {
+    let mut feed = Vec::new();
+    for chunk in records.chunks(<DB as Lists>::chunk_len()) {
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "SELECT DISTINCT w.officer_id, r.campaign_id FROM sync_records r JOIN workers w ON w.id = r.worker_id
+             WHERE r.kind = 'gift_handout' AND r.campaign_id IS NOT NULL AND w.officer_id <> r.officer_id AND ",
+        );
+        <DB as Lists>::ints(&mut qb, "r.id", chunk);
+        for (officer, k) in qb.build_query_as::<(i64, i64)>().fetch_all(&mut *c).await? {
+            feed.push((officer, "campaign", k));
+        }
+    }
+    Ok(feed)
 }
 
 /// Appends to the change feed under the counter's lock: the lock is held to

@@ -320,6 +320,9 @@ pub async fn settle_refused(
     let mut feed = vec![(officer, "record", id)];
     // A gift kept in quarantine held them until now, either way.
     feed.extend(campaign.filter(|_| counts || status == "quarantined").map(|k| (officer, "campaign", k)));
+    if counts || status == "quarantined" {
+        feed.extend(moved_gift_workers(c, &[id]).await?);
+    }
     append_changes(c, &feed).await?;
     let detail = serde_json::json!({ "kind": kind, "note": note, "entry": entry_id, "counted_as_gift": counts });
     audit_append(c, &who.audit("refused.settle", "sync_record", record.to_string(), detail), now).await?;
@@ -2043,6 +2046,17 @@ pub async fn review_approve(
     }
     feed.extend(changed_loans.iter().map(|(officer, loan)| (*officer, "loan", *loan)));
     feed.extend(gift_campaigns.iter().map(|k| (head.officer_id, "campaign", *k)));
+    if !gift_campaigns.is_empty() {
+        // Left out, or reversed: the gift no longer holds its worker, who
+        // may have moved to another officer since.
+        let gifts: Vec<i64> = records
+            .iter()
+            .filter(|r| r.campaign_id.is_some())
+            .map(|r| r.id)
+            .chain(records.iter().filter_map(|r| r.target_client_id.and_then(|t| target_record.get(&t)).copied()))
+            .collect();
+        feed.extend(moved_gift_workers(c, &gifts).await?);
+    }
     append_changes(c, &feed).await?;
 
     let approved = fates.iter().filter(|f| f.1 == "approved").count() as i64;
@@ -2126,13 +2140,17 @@ pub async fn review_reject(
     .bind(batch_id)
     .fetch_all(&mut *c)
     .await?;
+    let mut revived_ids = Vec::new();
     for (id, campaign) in revived {
         feed.push((head.officer_id, "record", id));
         campaigns.extend(campaign);
+        revived_ids.push(id);
     }
     campaigns.sort_unstable();
     campaigns.dedup();
     feed.extend(campaigns.into_iter().map(|k| (head.officer_id, "campaign", k)));
+    let records: Vec<i64> = records.iter().map(|r| r.id).chain(revived_ids).collect();
+    feed.extend(moved_gift_workers(c, &records).await?);
     append_changes(c, &feed).await?;
     let detail = serde_json::json!({ "reason": reason, "records": records.len() });
     audit_append(c, &who.audit("batch.reject", "sync_batch", batch_id.to_string(), detail), now).await?;
@@ -3069,6 +3087,7 @@ pub async fn branch_reversal_decide(
             feed.push((officer, "record", record));
             if let Some(k) = target.lines.iter().find_map(|l| l.campaign_id) {
                 feed.push((officer, "campaign", k));
+                feed.extend(moved_gift_workers(c, &[record]).await?);
             }
         }
         // A refused gift's stock-out (no record of its own): the gift no
@@ -3083,6 +3102,7 @@ pub async fn branch_reversal_decide(
         if let Some((record, officer, campaign)) = stocked_out {
             feed.push((officer, "record", record));
             feed.extend(campaign.map(|k| (officer, "campaign", k)));
+            feed.extend(moved_gift_workers(c, &[record]).await?);
         }
         feed.extend(changed.iter().map(|(o, l)| (*o, "loan", *l)));
         append_changes(c, &feed).await?;

@@ -655,6 +655,11 @@ pub async fn store_batches(
         head.1 = head.1.min(id);
         if let (Some(k), "accepted" | "quarantined") = (row.verdict.campaign_id, row.verdict.status) {
             campaigns.insert((row.who.officer_id, k));
+            // A gift given before the worker moved: their officer now learns
+            // they have it.
+            if let Some(&now) = row.verdict.worker_id.and_then(|w| facts.now_officer.get(&w)) {
+                campaigns.insert((now, k));
+            }
         }
         // A void of a record an earlier upload stored: the record's status
         // changes (its other phones count a receipt by it).
@@ -664,8 +669,14 @@ pub async fn store_batches(
                 voided.push((row.who.officer_id, "record", id));
             }
             // A gift voided frees its worker and the allocation.
-            if let Some(k) = known.filter(|t| t.kind == "gift_handout").and_then(|t| t.campaign_id) {
-                campaigns.insert((row.who.officer_id, k));
+            if let Some(t) = known.filter(|t| t.kind == "gift_handout") {
+                if let Some(k) = t.campaign_id {
+                    campaigns.insert((row.who.officer_id, k));
+                    // The worker moved to another officer since: hers too.
+                    if let Some(now) = t.worker_officer.filter(|&o| o != row.who.officer_id) {
+                        campaigns.insert((now, k));
+                    }
+                }
             }
         }
     }
@@ -844,6 +855,7 @@ struct TargetFactsRow {
     reversed: bool,
     held_by: Option<String>,
     other_branch: Option<String>,
+    worker_officer: Option<i64>,
 }
 
 /// What the rules know of a record a void or a reversal request may name:
@@ -866,6 +878,9 @@ struct Known {
     /// The branch whose books hold it, when its officer works at another
     /// one now (moved since): its name.
     other_branch: Option<String>,
+    /// Its worker's officer now (another than its own when the worker
+    /// moved since).
+    worker_officer: Option<i64>,
 }
 
 /// A loan's book as the repayment rule sees it.
@@ -930,6 +945,14 @@ struct Facts {
     /// their loan back what their receipt took: the loan and the amount, by
     /// request (see [`Facts::load`]).
     stored_taken_back: UMap<uuid::Uuid, (i64, i64)>,
+    /// The moves away from an uploading officer of the batch's workers who
+    /// have another officer now (0042), oldest first: (moved at, from
+    /// officer) by worker. What she recorded about them before a move is
+    /// hers.
+    moves: UMap<i64, Vec<(DateTime<Utc>, i64)>>,
+    /// The officer now of each worker in `moves`: her phones hear of the
+    /// gifts the worker was given before the move.
+    now_officer: UMap<i64, i64>,
 }
 
 impl Facts {
@@ -996,10 +1019,42 @@ impl Facts {
                 f.loans.insert(l.uid, l);
             }
         }
-        // Only an officer's own loans can take a repayment from their phone.
+        // Only an officer's own loans can take a repayment from their phone
+        // (or the loans of a worker moved away from her since she took it).
         let uploading = |officer: i64| officers.binary_search(&officer).is_ok();
-        let loan_ids = distinct(f.loans.values().filter(|l| uploading(l.officer_id)).map(|l| l.id));
-        for l in f.loans.values().filter(|l| uploading(l.officer_id)) {
+        let elsewhere = distinct(
+            f.workers
+                .values()
+                .filter(|w| !uploading(w.officer_id))
+                .map(|w| w.id)
+                .chain(f.loans.values().filter(|l| !uploading(l.officer_id)).map(|l| l.worker_id)),
+        );
+        for chunk in elsewhere.chunks(n.saturating_sub(officers.len()).max(1)) {
+            let mut qb = sqlx::QueryBuilder::<DB>::new(
+                "SELECT worker_id, moved_at, from_officer_id FROM worker_moves WHERE ",
+            );
+            <DB as Lists>::ints(&mut qb, "worker_id", chunk);
+            qb.push(" ORDER BY worker_id, moved_at, id");
+            for (worker, at, from) in qb.build_query_as::<(i64, DateTime<Utc>, i64)>().fetch_all(&mut *c).await? {
+                f.moves.entry(worker).or_default().push((at, from));
+            }
+        }
+        f.moves.retain(|_, moves| moves.iter().any(|&(_, from)| uploading(from)));
+        for (worker, officer) in f
+            .workers
+            .values()
+            .map(|w| (w.id, w.officer_id))
+            .chain(f.loans.values().map(|l| (l.worker_id, l.officer_id)))
+        {
+            if f.moves.contains_key(&worker) {
+                f.now_officer.insert(worker, officer);
+            }
+        }
+        let moved_from_uploader = |l: &LoanFactsRow| f.moves.contains_key(&l.worker_id);
+        let loan_ids = distinct(
+            f.loans.values().filter(|l| uploading(l.officer_id) || moved_from_uploader(l)).map(|l| l.id),
+        );
+        for l in f.loans.values().filter(|l| uploading(l.officer_id) || moved_from_uploader(l)) {
             let status = if l.status == "active" { LoanStatus::Active } else { LoanStatus::Closed };
             f.books.insert(l.id, Book { status, cancelled: l.status == "cancelled", owed: 0, pending: 0 });
         }
@@ -1147,7 +1202,8 @@ impl Facts {
                 .push(
                     "(SELECT br.name FROM sync_batches b JOIN branches br ON br.id = b.branch_id
                        JOIN users u ON u.id = r.officer_id
-                      WHERE b.batch_id = r.batch_id AND b.branch_id <> u.branch_id) AS other_branch
+                      WHERE b.batch_id = r.batch_id AND b.branch_id <> u.branch_id) AS other_branch,
+                     (SELECT w.officer_id FROM workers w WHERE w.id = r.worker_id) AS worker_officer
                      FROM sync_records r WHERE ",
                 );
             <DB as Lists>::uuids(&mut qb, "r.client_id", chunk);
@@ -1169,6 +1225,7 @@ impl Facts {
                         reversed: t.reversed,
                         held_by: t.held_by,
                         other_branch: t.other_branch,
+                        worker_officer: t.worker_officer,
                     },
                 );
             }
@@ -1193,6 +1250,17 @@ impl Facts {
         Ok(f)
     }
 
+    /// Whether the worker was `officer`'s at `at`: hers now (`now_officer`),
+    /// or hers until a move after `at`.
+    fn was_theirs(&self, worker: i64, now_officer: i64, officer: i64, at: DateTime<Utc>) -> bool {
+        let then = self
+            .moves
+            .get(&worker)
+            .and_then(|moves| moves.iter().find(|&&(moved_at, _)| moved_at > at))
+            .map_or(now_officer, |&(_, from)| from);
+        then == officer
+    }
+
     /// Judges one record against what is stored and what the batch's
     /// earlier records did.
     fn judge(&mut self, who: &Uploader, batch: &UploadBatch, record: &UploadRecord, now: DateTime<Utc>) -> Verdict {
@@ -1213,7 +1281,11 @@ impl Facts {
         let not_mine = || Verdict::violation(RuleViolation::WorkerNotInPortfolio);
         match &record.body {
             RecordBody::Visit(v) => {
-                let Some(w) = self.workers.get(&v.worker_id).filter(|w| w.officer_id == who.officer_id) else {
+                let Some(w) = self
+                    .workers
+                    .get(&v.worker_id)
+                    .filter(|w| self.was_theirs(w.id, w.officer_id, who.officer_id, record.recorded_at))
+                else {
                     return not_mine();
                 };
                 Verdict { worker_id: Some(w.id), ..Verdict::accepted() }
@@ -1222,7 +1294,9 @@ impl Facts {
                 let Some(loan) = self.loans.get(&p.loan_id) else {
                     return Verdict::violation(RuleViolation::LoanNotInPortfolio);
                 };
-                if loan.officer_id != who.officer_id || loan.worker_uid != p.worker_id {
+                if !self.was_theirs(loan.worker_id, loan.officer_id, who.officer_id, record.recorded_at)
+                    || loan.worker_uid != p.worker_id
+                {
                     return Verdict::violation(RuleViolation::LoanNotInPortfolio);
                 }
                 let expected_prefix = format!("{}-", who.device_code);
@@ -1306,7 +1380,11 @@ impl Facts {
                         "signature_sha256: must be 64 lowercase hex digits".into(),
                     );
                 }
-                let Some(w) = self.workers.get(&g.worker_id).filter(|w| w.officer_id == who.officer_id) else {
+                let Some(w) = self
+                    .workers
+                    .get(&g.worker_id)
+                    .filter(|w| self.was_theirs(w.id, w.officer_id, who.officer_id, record.recorded_at))
+                else {
                     return not_mine();
                 };
                 let Some(k) = self.campaigns.get(&g.campaign_id) else {
@@ -1431,6 +1509,7 @@ impl Facts {
             reversed: false,
             held_by: None,
             other_branch: None,
+            worker_officer: verdict.worker_id.and_then(|w| self.now_officer.get(&w).copied()),
         };
         match &record.body {
             RecordBody::Visit(_) => {}
