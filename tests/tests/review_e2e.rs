@@ -1097,7 +1097,24 @@ fn a_visit_waiting_for_review_is_voided_from_the_phone() {
             .find(|r| r["record_id"] == wrong.client_id.to_string())
             .expect("the wrong visit");
         assert_eq!(record["voided"], true, "{backend:?}: {record}");
-        for batch in &batches {
+        // The void waits in a later batch: that one is decided first.
+        let (s, outcome) = api.post(
+            &format!("/api/v1/batches/{first}/approve"),
+            &sup,
+            json!({"cash_received": "0"}),
+        );
+        assert_eq!(
+            (s, outcome["code"].as_str()),
+            (StatusCode::CONFLICT, Some("void_waiting_in_other_batch")),
+            "{backend:?}: {outcome}"
+        );
+        assert!(
+            outcome["detail"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("Lượt thăm")),
+            "{outcome}"
+        );
+        for batch in batches.iter().rev() {
             let (s, outcome) = api.post(
                 &format!("/api/v1/batches/{batch}/approve"),
                 &sup,
@@ -1156,6 +1173,51 @@ fn a_visit_waiting_for_review_is_voided_from_the_phone() {
             "{backend:?}: {refused:?}"
         );
         assert_eq!(visits_counted(), 2, "{backend:?}");
+
+        // Voided in a later batch that the supervisor turns down (the void
+        // was wrong): the visit counts again, and is approved.
+        let batch_of = |record: uuid::Uuid| {
+            let queue = api.get("/api/v1/batches?status=pending", &sup);
+            queue
+                .as_array()
+                .expect("queue")
+                .iter()
+                .map(|b| b["batch_id"].as_str().expect("batch id").to_string())
+                .find(|b| {
+                    let detail = api.get(&format!("/api/v1/batches/{b}"), &sup);
+                    detail["records"]
+                        .as_array()
+                        .expect("records")
+                        .iter()
+                        .any(|r| r["record_id"] == record.to_string())
+                })
+                .expect("the record's batch")
+        };
+        let again = visit(1);
+        phone.book.sync(None).expect("sync");
+        let visit_batch = batch_of(again.client_id);
+        let undo = void(again.client_id).expect("void");
+        phone.book.sync(None).expect("sync the void");
+        assert_eq!(visits_counted(), 2, "{backend:?}");
+        let void_batch = batch_of(undo.client_id);
+        let (s, body) = api.post(
+            &format!("/api/v1/batches/{void_batch}/reject"),
+            &sup,
+            json!({"reason": "Có thăm thật, không hủy"}),
+        );
+        assert_eq!(s, StatusCode::OK, "{backend:?}: {body}");
+        assert_eq!(visits_counted(), 3, "{backend:?}: the void stands no more");
+        let (s, outcome) = api.post(
+            &format!("/api/v1/batches/{visit_batch}/approve"),
+            &sup,
+            json!({"cash_received": "0"}),
+        );
+        assert_eq!(s, StatusCode::OK, "{backend:?}: {outcome}");
+        assert_eq!(visits_counted(), 3, "{backend:?}");
+        phone.book.sync(None).expect("sync after the decisions");
+        let state = &states_of(&phone)[&again.client_id];
+        assert!(!state.voided, "{backend:?}: {state:?}");
+        assert_eq!(state.state, "approved", "{backend:?}: {state:?}");
     }
 }
 

@@ -252,8 +252,13 @@ pub async fn quotas(c: &mut Conn) -> DbResult<(Vec<(i64, i64, i64)>, Vec<(i64, i
 
 const GIFT_REVERSED: &str = "EXISTS (SELECT 1 FROM journal_entries je JOIN journal_entries rj ON rj.reverses = je.id
      WHERE je.record_id = g.id)";
-const RECORD_VOIDED: &str = "EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = g.client_id
-     AND v.kind = 'void' AND v.status = 'accepted')";
+/// A void that stands takes record `g` back (one the supervisor rejected
+/// in a later batch cancels nothing).
+const RECORD_VOIDED: &str = concat!(
+    "EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = g.client_id AND v.kind = 'void' AND ",
+    void_stands_sql!(v, g),
+    ")"
+);
 /// A refused gift record `g` settled as a package handed out for real.
 const GIFT_HANDED_OUT: &str = handed_out_sql!(g);
 /// A gift record `g` kept in quarantine that still holds its worker's gift

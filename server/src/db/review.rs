@@ -1549,6 +1549,7 @@ fn record_label(r: &rv::ReviewRecordRow) -> (String, String) {
             let campaign = r.campaign_name.clone().unwrap_or_default();
             (format!("Quà {campaign} cho {worker}"), format!("Gift of {campaign} to {worker}"))
         }
+        ("visit", _) => (format!("Lượt thăm {worker}"), format!("Visit to {worker}")),
         ("reversal_request", _) => {
             let target = r.target_receipt.clone().unwrap_or_else(|| worker.clone());
             (format!("Đề nghị đảo {target}"), format!("Reversal request for {target}"))
@@ -1687,6 +1688,32 @@ pub async fn review_approve(
     let mut fates: Vec<(i64, &'static str, Option<String>)> = Vec::with_capacity(records.len());
     // Records that cannot post: id, Vietnamese and English reason.
     let mut problems: Vec<(uuid::Uuid, String, String)> = Vec::new();
+    // A record voided from the phone in a later batch not decided yet: the
+    // void is the supervisor's to decide first (approving this batch would
+    // take it as standing, and a rejection of it later would bring back
+    // nothing).
+    let waiting: Vec<(uuid::Uuid, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT t.client_id, vb.received_at FROM sync_records t
+         JOIN sync_records v ON v.target_client_id = t.client_id AND v.kind = 'void' AND v.status = 'accepted'
+              AND v.batch_id <> t.batch_id
+         JOIN sync_batches vb ON vb.batch_id = v.batch_id
+         WHERE t.batch_id = $1 AND NOT EXISTS (SELECT 1 FROM record_reviews d WHERE d.record_id = v.id)
+         ORDER BY vb.received_at",
+    )
+    .bind(batch_id)
+    .fetch_all(&mut *c)
+    .await?;
+    if let Some((target, at)) = waiting.first() {
+        let r = records.iter().find(|r| r.client_id == *target).expect("a record of the batch");
+        let (who_vi, who_en) = record_label(r);
+        let at = sotay_core::domain::time::format_datetime(*at);
+        return Err(refused(
+            409,
+            "void_waiting_in_other_batch",
+            format!("{who_vi} đã được cán bộ huỷ trong lô gửi lúc {at}, lô đó còn chờ duyệt: hãy duyệt lô đó (việc huỷ đúng) hoặc từ chối nó (việc huỷ sai) trước, rồi duyệt lô này"),
+            format!("{who_en} was voided by the officer in a batch sent at {at}, still waiting for review: approve that batch (the void is right) or reject it (the void is wrong) first, then approve this one"),
+        ));
+    }
     let mut expected = 0i64;
     // An officer's reversal of a cash repayment she collected (posted, at
     // this branch) goes back the way its cash came, through her: it is
