@@ -373,30 +373,30 @@ fn cannot_open(e: &sotay_server::db::DbError, url: &str) -> Option<(String, Stri
 
 /// The URL without its password, for messages.
 fn redact(url: &str) -> String {
-    // The user part first, to the last `@` (a password may hold `?` or
-    // `/`; one in the query holding `@` hides more, never less).
-    let (mut shown, rest) = match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => (format!("{}://…@", &url[..s]), &url[at + 1..]),
-        _ => (String::new(), url),
-    };
-    let (base, query) = match rest.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (rest, None),
-    };
-    shown.push_str(base);
-    if let Some(q) = query {
-        // `password=`, `sslpassword=`: hidden as the user part is.
-        let params: Vec<String> = q
-            .split('&')
-            .map(|p| match p.split_once('=') {
-                Some((k, _)) if k.to_ascii_lowercase().contains("password") => format!("{k}=…"),
-                _ => p.to_string(),
-            })
-            .collect();
-        shown.push('?');
-        shown.push_str(&params.join("&"));
+    // Query parameters naming a password (`password=`, `sslpassword=`)
+    // first, wherever they are: a value holding `@` is gone before the user
+    // part is looked for.
+    let mut masked = String::with_capacity(url.len());
+    let mut rest = url;
+    while let Some(i) = rest.find(['?', '&']) {
+        masked.push_str(&rest[..=i]);
+        rest = &rest[i + 1..];
+        let end = rest.find(['&', '?']).unwrap_or(rest.len());
+        match rest[..end].split_once('=') {
+            Some((k, _)) if k.to_ascii_lowercase().contains("password") => {
+                masked.push_str(k);
+                masked.push_str("=…");
+                rest = &rest[end..];
+            }
+            _ => {}
+        }
     }
-    shown
+    masked.push_str(rest);
+    // Then the user part, to the last `@` (a password may hold `?` or `/`).
+    match (masked.find("://"), masked.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://…@{}", &masked[..s], &masked[at + 1..]),
+        _ => masked,
+    }
 }
 
 /// A signing secret shorter than this is refused: whoever guesses it signs
@@ -816,6 +816,15 @@ mod tests {
         assert_eq!(
             redact("postgres://fund:p@ss?word@db/x?sslmode=require"),
             "postgres://…@db/x?sslmode=require"
+        );
+        // A password in the query holding `@`.
+        assert_eq!(
+            redact("postgres:///sotay?host=/run/postgresql&user=fund&password=Xy@Secret123"),
+            "postgres:///sotay?host=/run/postgresql&user=fund&password=…"
+        );
+        assert_eq!(
+            redact("postgres://fund@db/sotay?password=a@b&sslmode=require"),
+            "postgres://…@db/sotay?password=…&sslmode=require"
         );
     }
 }

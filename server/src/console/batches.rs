@@ -1719,12 +1719,28 @@ pub async fn approve(
     let batch_id = d.summary.batch_id;
     match state
         .db
-        .approve_batch(&who, batch_id, checked.cash, &checked.excluded, None)
+        .approve_batch(
+            &who,
+            batch_id,
+            checked.cash,
+            &checked.excluded,
+            draft.expected,
+        )
         .await
     {
         Ok(_) => Redirect::to(&format!("/batches/{batch_id}?done=approved")).into_response(),
         Err(e) => {
             let e = AppError::from(e);
+            // The same change, arrived while the approval waited for its
+            // turn to write: checked again within its transaction.
+            if let (Some(shown), "batch_changed") = (draft.expected, e.code) {
+                if let Ok(fresh) = load(&state, &who, &id).await {
+                    if let Ok(checked) = check(lang, &fresh, &draft) {
+                        let page = confirm_page(&ui, &signed.csrf, &fresh, &checked, Some(shown));
+                        return (StatusCode::CONFLICT, page).into_response();
+                    }
+                }
+            }
             decision_refused(&state, &signed, &id, &draft, &d, e, false).await
         }
     }
