@@ -1092,6 +1092,40 @@ async fn health_and_openapi() {
     .await;
 }
 
+/// A database that is gone for good under a running server (dropped, a
+/// password changed, a host with no route) is said to be the database's
+/// trouble at once: not a server error, nor "busy" after the pool's wait.
+#[tokio::test]
+async fn a_database_gone_for_good_is_said_at_once() {
+    use sqlx::Connection;
+    let app = TestApp::start(Backend::Postgres).await;
+    let name = app
+        .database_url()
+        .rsplit('/')
+        .next()
+        .expect("a database name")
+        .to_string();
+    let admin = std::env::var("SOTAY_TEST_POSTGRES").expect("the test cluster");
+    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let resp = app
+        .http
+        .post(app.url("/api/v1/auth/login"))
+        .json(
+            &json!({"username": "canbo.lan", "password": "x", "device_id": device(7),
+                      "device_name": "Máy thử"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["code"], "database_unavailable", "{body}");
+}
+
 /// Instances of one database that sign with different secrets refuse each
 /// other's tokens: a start that would is warned of (the database keeps a
 /// fingerprint of the last `SOTAY_JWT_SECRET`, never the secret).

@@ -190,7 +190,10 @@ pub struct Refusal {
 }
 
 impl DbError {
-    /// A failure to get a connection from `pool`. When the wait timed out,
+    /// A failure to get a connection from `pool`. A connection refused for
+    /// good (no route, a name that does not resolve, TLS, a password or
+    /// database gone, the server shutting down) is said unreachable at
+    /// once. When the wait timed out,
     /// one new connection is tried, briefly, by one request at a time (its
     /// answer kept a few seconds for the others): refused (nothing listens,
     /// no route, the database shutting down) or not answered within 2 s,
@@ -202,8 +205,25 @@ impl DbError {
         use std::time::{Duration, Instant};
         static PROBE: tokio::sync::Mutex<Option<(Instant, Option<String>)>> =
             tokio::sync::Mutex::const_new(None);
-        if !matches!(e, sqlx::Error::PoolTimedOut) {
-            return DbError::Sqlx(e);
+        match &e {
+            sqlx::Error::PoolTimedOut => {}
+            // A connection sqlx does not retry (no route, a name that does
+            // not resolve, TLS refused, a password or database no longer
+            // there, the server shutting down): said at once.
+            sqlx::Error::Io(_) | sqlx::Error::Tls(_) => return DbError::Unreachable(e.to_string()),
+            sqlx::Error::Database(d)
+                if d.code().is_some_and(|c| {
+                    // PostgreSQL's SQLSTATE (five characters; SQLite's
+                    // codes are numbers).
+                    c.len() == 5
+                        && ["08", "28", "3D", "57P"]
+                            .iter()
+                            .any(|class| c.starts_with(class))
+                }) =>
+            {
+                return DbError::Unreachable(e.to_string())
+            }
+            _ => return DbError::Sqlx(e),
         }
         let mut last = PROBE.lock().await;
         let down = match last

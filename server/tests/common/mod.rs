@@ -109,6 +109,12 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// The URL of the app's database.
+    #[allow(dead_code)]
+    pub fn database_url(&self) -> &str {
+        &self._test_db.url
+    }
+
     pub async fn start(backend: Backend) -> TestApp {
         TestApp::start_with(backend, true).await
     }
