@@ -325,6 +325,7 @@ fn summary(head: BatchHeadRow, records: &[&ReviewRecordRow], ctx: &AnomalyContex
         counts,
         cash_collected: cash,
         cash_taken_back: taken_back,
+        cash_held: records.iter().map(|r| r.cash_held()).sum(),
         anomalies: flagged,
         anomaly_codes: codes.into_iter().map(str::to_string).collect(),
         decision,
@@ -415,6 +416,13 @@ pub fn detail(
                 } else {
                     "waiting"
                 }
+            }),
+            settled: r.settled_note.as_ref().map(|note| RefusedSettlement {
+                record_id: r.client_id,
+                note: note.clone(),
+                settled_by: r.settled_by.clone().unwrap_or_default(),
+                settled_at: r.settled_at.unwrap_or(r.received_at),
+                entry_id: r.settled_entry,
             }),
         })
         .collect();

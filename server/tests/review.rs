@@ -2065,6 +2065,7 @@ async fn cash_rejected_at_review_stays_on_the_queue_until_settled() {
             120_000,
             "{backend:?}: {detail}"
         );
+        assert_eq!(money(&detail["cash_held"]), 120_000, "{detail}");
         let left_out = repay(&mut lan, 80_000, 3);
         let kept = repay(&mut lan, 50_000, 4);
         let mistyped = repay(&mut lan, 999_000, 5);
@@ -2150,6 +2151,25 @@ async fn cash_rejected_at_review_stays_on_the_queue_until_settled() {
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{body}");
+        // Its batch page says how, and holds its cash no more.
+        let (_, detail) = app
+            .get(&format!("/api/v1/batches/{rejected_batch}"), &sup)
+            .await;
+        assert_eq!(money(&detail["cash_held"]), 0, "{backend:?}: {detail}");
+        let record = detail["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["record_id"] == taken.client_id.to_string())
+            .expect("the settled record");
+        assert_eq!(
+            record["settled"]["note"], "Đã trả lại người vay",
+            "{record}"
+        );
+        let (_, detail) = app
+            .get(&format!("/api/v1/batches/{approved_batch}"), &sup)
+            .await;
+        assert_eq!(money(&detail["cash_held"]), 80_000, "{backend:?}: {detail}");
         for not_held in [kept.client_id, mistyped.client_id, voided.client_id] {
             let (s, body) = app
                 .post(&settle(not_held), &sup, &json!({"note": "x"}))

@@ -385,8 +385,10 @@ pub async fn list(
                                     } @else {
                                         (vnd(b.cash_collected))
                                     }
-                                    @if b.status == BatchStatus::Rejected && b.cash_collected > 0 {
-                                        br; small.muted { (lang.t("cán bộ còn giữ", "held by the officer")) }
+                                    @if b.cash_held > 0 {
+                                        br; small.muted.held { (lang.pick(format!("cán bộ còn giữ {}", vnd(b.cash_held)), format!("{} held by the officer", vnd(b.cash_held)))) }
+                                    } @else if b.status == BatchStatus::Rejected && b.cash_collected > 0 {
+                                        br; small.muted { (lang.t("đã xử lý hết", "all settled")) }
                                     }
                                 }
                                 td {
@@ -765,6 +767,18 @@ struct BatchView<'a> {
 fn fate(lang: Lang, r: &ReviewRecord) -> Markup {
     let entry = |id: i64| lang.pick(format!("bút toán số {id}"), format!("entry {id}"));
     html! {
+        (fate_decided(lang, r, entry))
+        // Refused, then settled: how, by whom, when.
+        @if let Some(x) = &r.settled {
+            br; span.badge.ok.settled { (lang.t("Đã xử lý", "Settled")) }
+            br; small { (x.note) " — " (x.settled_by) ", " (datetime(x.settled_at)) }
+            @if let Some(e) = x.entry_id { br; small { (entry(e)) } }
+        }
+    }
+}
+
+fn fate_decided(lang: Lang, r: &ReviewRecord, entry: impl Fn(i64) -> String) -> Markup {
+    html! {
         @match r.decision.as_deref() {
             // A visit (or a void, a request) posts nothing of its own.
             Some("approved") if r.entry_id.is_none() => {
@@ -1023,10 +1037,13 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                         Some(dec) if dec.decision == "approved" => {}
                         Some(_) => {
                             dt { (lang.t("Tiền thu trong lô", "Collected in the batch")) } dd.num { (vnd(s.cash_collected)) }
-                            dd.hint { (lang.t(
-                                "Lô bị từ chối: không có tiền nào được ghi sổ; cán bộ còn giữ số tiền này (ở danh sách khoản bị từ chối chưa xử lý cho đến khi xử lý).",
-                                "Rejected: no cash was posted; the officer still holds this cash (on the list of refused records not settled until settled).",
-                            )) }
+                            @if s.cash_collected > 0 {
+                                dt { (lang.t("Cán bộ còn giữ", "Held by the officer")) } dd.num #held { (vnd(s.cash_held)) }
+                                dd.hint { (lang.t(
+                                    "Lô bị từ chối: không có tiền nào được ghi sổ. Tiền của các phiếu chưa xử lý vẫn ở cán bộ (ở danh sách khoản bị từ chối chưa xử lý cho đến khi xử lý); phiếu đã xử lý ghi cách xử lý ở từng dòng.",
+                                    "Rejected: no cash was posted. The cash of receipts not settled is still with the officer (on the list of refused records not settled until settled); a settled receipt says how on its line.",
+                                )) }
+                            }
                         }
                     }
                     @if let Some(dec) = &s.decision {
@@ -1036,6 +1053,13 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                             dt { (what) } dd.num #expected { strong { (amount) } }
                             dt { (lang.t("Thực nhận", "Counted")) } dd.num { (vnd(parse(&dec.cash_received))) }
                             dt { (lang.t("Chênh lệch", "Difference")) } dd #discrepancy { (difference(lang, parse(&dec.discrepancy), parse(&dec.cash_expected))) }
+                            @if s.cash_held > 0 {
+                                dt { (lang.t("Cán bộ còn giữ", "Held by the officer")) } dd.num #held { (vnd(s.cash_held)) }
+                                dd.hint { (lang.t(
+                                    "Tiền của các phiếu bị loại khi duyệt, chưa xử lý: vẫn ở cán bộ (trả lại người vay hoặc thu tại quầy).",
+                                    "The cash of receipts left out at approval, not settled: still with the officer (give it back to the borrower or take it at the counter).",
+                                )) }
+                            }
                         }
                         dt { (if dec.decision == "approved" { lang.t("Duyệt bởi", "Approved by") } else { lang.t("Từ chối bởi", "Rejected by") }) }
                         dd { (dec.reviewer.as_deref().unwrap_or("—"))

@@ -578,8 +578,10 @@ pub async fn review_records(c: &mut Conn, batch_ids: &[uuid::Uuid]) -> DbResult<
                   OR COALESCE(t.batch_id = s.batch_id AND t.kind = 'repayment' AND t.status = 'accepted', FALSE))
                      AS target_posted_here,
                  CAST(NULL AS BIGINT) AS gift_rank, q.quota AS gift_quota,
-                 CAST(NULL AS TEXT) AS signature_sha256, FALSE AS signature_received
+                 CAST(NULL AS TEXT) AS signature_sha256, FALSE AS signature_received,
+                 rs.note AS settled_note, ru.full_name AS settled_by, rs.settled_at, rs.entry_id AS settled_entry
              FROM sync_records s LEFT JOIN workers w ON w.id = s.worker_id LEFT JOIN loans l ON l.id = s.loan_id
+                 LEFT JOIN refused_settlements rs ON rs.record_id = s.id LEFT JOIN users ru ON ru.id = rs.settled_by
                  LEFT JOIN campaigns k ON k.id = s.campaign_id LEFT JOIN record_reviews rr ON rr.record_id = s.id
                  LEFT JOIN campaign_officer_quotas q ON s.kind = 'gift_handout' AND q.campaign_id = s.campaign_id
                      AND q.officer_id = s.officer_id

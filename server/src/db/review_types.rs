@@ -137,9 +137,28 @@ pub struct ReviewRecordRow {
     pub signature_sha256: Option<String>,
     /// The server holds that image.
     pub signature_received: bool,
+    /// Refused (rejected or left out at review) and settled since: what
+    /// was done, by whom, when, and the entry that took a package off the
+    /// stock, if one did.
+    pub settled_note: Option<String>,
+    pub settled_by: Option<String>,
+    pub settled_at: Option<DateTime<Utc>>,
+    pub settled_entry: Option<i64>,
 }
 
 impl ReviewRecordRow {
+    /// The cash of a repayment refused at review (the batch rejected, or
+    /// the record left out; not voided) that the officer still holds: not
+    /// settled yet.
+    pub fn cash_held(&self) -> i64 {
+        let refused = matches!(self.decision.as_deref(), Some("rejected" | "excluded"));
+        if self.kind == "repayment" && refused && !self.voided && self.settled_note.is_none() {
+            self.amount.unwrap_or(0).max(0)
+        } else {
+            0
+        }
+    }
+
     /// What this record takes back of the cash its batch hands over: an
     /// officer's reversal request of her own repayment, posted at the
     /// batch's branch — the same ones `approve_batch` nets; once approved,
@@ -227,6 +246,11 @@ pub struct BatchSummary {
     #[schema(value_type = String)]
     #[serde(serialize_with = "as_string")]
     pub cash_taken_back: i64,
+    /// Cash of its repayments refused at review (rejected with the batch,
+    /// or left out) that the officer still holds: not settled yet.
+    #[schema(value_type = String)]
+    #[serde(serialize_with = "as_string")]
+    pub cash_held: i64,
     pub anomalies: i64,
     /// The kinds of anomaly flagged (`above_installment`, ...), each once.
     pub anomaly_codes: Vec<String>,
@@ -277,6 +301,9 @@ pub struct ReviewRecord {
     /// (`GET /api/v1/records/{record_id}/signature`), `waiting` before;
     /// absent when the record has none.
     pub signature: Option<&'static str>,
+    /// Refused at review and settled since (its cash given back or taken
+    /// at the counter, its package taken back or handed out for real).
+    pub settled: Option<RefusedSettlement>,
 }
 
 /// The record a void or a reversal request points at.
