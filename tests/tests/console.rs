@@ -2049,6 +2049,24 @@ async fn a_repayment_refused_at_upload_shows_on_the_queue_with_its_cash() {
             "{section}"
         );
         assert!(section.contains(&loan.contract_no), "{section}");
+        // The loan's page says so too, to the supervisor and the cashier:
+        // the borrower paid that cash to Lan.
+        let cashier = http_sign_in(&http, &server, "thuquy.thuduc").await;
+        for (who, next) in [
+            (supervisor.clone(), "đánh dấu đã xử lý"),
+            (cashier.clone(), "hãy báo giám sát chi nhánh"),
+        ] {
+            let (status, _, html) = page(&http, &server, format!("/loans/{id}"), who).await;
+            assert_eq!(status, StatusCode::OK, "{html}");
+            let at = html
+                .find("id=\"refused-held\"")
+                .unwrap_or_else(|| panic!("{backend:?}: {html}"));
+            let notice = &html[at..at + 2000.min(html.len() - at)];
+            assert!(
+                notice.contains(&receipt) && notice.contains("50.000 ₫") && notice.contains(next),
+                "{notice}"
+            );
+        }
         // Lan gave the money back: the supervisor says so on the queue,
         // and it leaves the list.
         let refused_id = {
@@ -2073,6 +2091,11 @@ async fn a_repayment_refused_at_upload_shows_on_the_queue_with_its_cash() {
         assert!(to.starts_with("/batches?status=pending&settled=1"), "{to}");
         let (_, _, html) = page(&http, &server, to, supervisor.clone()).await;
         assert!(!html.contains(&refused_id), "settled, off the list: {html}");
+        let (_, _, loan_page) = page(&http, &server, format!("/loans/{id}"), cashier.clone()).await;
+        assert!(
+            !loan_page.contains("id=\"refused-held\""),
+            "settled: {loan_page}"
+        );
         assert!(
             html.contains("id=\"settled-result\"") && html.contains("Đã đánh dấu đã xử lý"),
             "the page says it was done: {html}"

@@ -663,6 +663,24 @@ async fn render_loan(
         crate::db::Scope::Branch(b) => Some(b),
         crate::db::Scope::Officer(_) => Some(-1),
     };
+    // Officers' receipts on this loan refused (at upload or at review) and
+    // not settled: the worker paid that cash to an officer, who holds it.
+    let held: Vec<(String, crate::db::RefusedRecord)> = {
+        let (rows, names) = state
+            .db
+            .refused_handovers(scope_branch, chrono::DateTime::UNIX_EPOCH, 500)
+            .await?;
+        rows.iter()
+            .filter(|r| r.record.kind == "repayment")
+            .map(|r| {
+                (
+                    r.officer_name.clone(),
+                    crate::review::refused_record(&r.record, &names),
+                )
+            })
+            .filter(|(_, v)| v.loan_id == Some(l.id))
+            .collect()
+    };
     // The receipt's number as its phone sent it, not as the link says.
     if let Ok(record) = Uuid::parse_str(counter.form.settles.trim()) {
         if let Some(n) = state.db.refused_receipt_no(record, scope_branch).await? {
@@ -787,6 +805,34 @@ async fn render_loan(
                         dd.num #pending-collections { (vnd(pending_total)) }
                         dt { strong { (lang.t("Còn có thể thu tại quầy", "The counter may still take")) } }
                         dd.num #counter-room { strong { (vnd((outstanding - pending_total).max(0))) } }
+                    }
+                }
+                @if !held.is_empty() {
+                    div.notice.warn #refused-held {
+                        p { (lang.t(
+                            "Cán bộ đã thu các khoản dưới đây trên khoản vay này nhưng bị từ chối, chưa xử lý: người vay đã trả số tiền này, cán bộ còn giữ. Đừng thu lại của người vay;",
+                            "Officers took the payments below on this loan but they were refused, not settled: the borrower paid this cash, the officer holds it. Do not take it from the borrower again;",
+                        )) " " (if s.user.role == Role::Cashier {
+                            lang.t("hãy báo giám sát chi nhánh.", "tell the branch supervisor.")
+                        } else {
+                            lang.t("thu tiền đó từ cán bộ tại quầy, hoặc đánh dấu đã xử lý ở danh sách khoản bị từ chối.", "take that cash from the officer at the counter, or mark it settled on the list of refused records.")
+                        }) }
+                        ul.plain.small {
+                            @for (officer, r) in &held {
+                                li {
+                                    (vnd(r.amount.as_deref().and_then(|a| a.parse().ok()).unwrap_or(0))) " · " (officer) " · " (datetime(r.recorded_at))
+                                    @if let Some(n) = &r.receipt_no { " · " span.mono { (n) } }
+                                    " · " (lang.pick(r.message_vi.clone(), r.message_en.clone()))
+                                    @if s.user.role != Role::Cashier && l.status == "active" {
+                                        " · " a.counter-link href=(format!("{}#counter-form", view::link(&format!("/loans/{}", l.id), &[
+                                            ("amount", r.amount.clone().unwrap_or_default()),
+                                            ("settles", r.record_id.to_string()),
+                                            ("settles_receipt", r.receipt_no.clone().unwrap_or_default()),
+                                        ]))) { (lang.t("Nộp tiền này tại quầy…", "Take this cash at the counter…")) }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
                 @if !pending.is_empty() {
