@@ -733,7 +733,13 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
         assert_eq!(posted, 1);
         assert_eq!(money(&k["value"]), expense);
         assert_eq!(k["target"], 100);
-        assert_eq!(k["progress_bp"], 100);
+        // A branch's gifts against the fund's target: no progress figure
+        // (the branch's is against its allocation, below); the fund's own.
+        assert!(k["progress_bp"].is_null(), "{k}");
+        assert_eq!(k["stock_out"], 0, "{k}");
+        let (_, fund) = app.get("/api/v1/reports/campaign-progress", &admin).await;
+        let whole = row_of(rows(&fund, "campaigns"), "code", "TET-2027").unwrap();
+        assert_eq!(whole["progress_bp"], 100, "{whole}");
         let b = row_of(rows(&camp, "by_branch"), "branch", "Chi nhánh Thủ Đức").unwrap();
         assert_eq!(
             (
@@ -999,7 +1005,7 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
         );
         assert!(
             lines.iter().any(|l| l.starts_with(
-                "TET-2027,Tết Sum vầy 2027,01/11/2026,31/12/2030,500000,100,1,0,0,\"1,00%\",500000"
+                "TET-2027,Tết Sum vầy 2027,01/11/2026,31/12/2030,500000,100,1,0,0,0,,500000"
             )),
             "{text}"
         );

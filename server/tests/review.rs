@@ -3840,17 +3840,43 @@ async fn an_approval_is_refused_when_the_batch_changed_since_it_was_confirmed() 
         let app = TestApp::start(backend).await;
         let (sup, mut lan, _, l1) = lan_and_her_loan(&app).await;
         let taken = repayment(&mut lan, &l1, 100_000, 1);
+        let taken_receipt = match &taken.body {
+            RecordBody::Repayment(p) => p.receipt_no.clone(),
+            _ => unreachable!(),
+        };
         let kept = repayment(&mut lan, &l1, 50_000, 2);
         let (batch, _) = lan.upload(&app, vec![taken.clone(), kept]).await;
-        // Confirmed at 150.000 ₫; the officer's void arrives meanwhile.
+        // Confirmed at 150.000 ₫; the officer's void arrives meanwhile, and
+        // another supervisor approves its batch.
         let void = lan.record(RecordBody::Void(VoidPayload {
             target_id: taken.client_id,
             reason: "Gõ nhầm".into(),
         }));
-        let (_, outcomes) = lan.upload(&app, vec![void]).await;
+        let (void_batch, outcomes) = lan.upload(&app, vec![void]).await;
         assert_eq!(outcomes[0].0, UploadOutcome::Accepted, "{outcomes:?}");
         let approve = |seen: &str| json!({"cash_received": "150000", "cash_expected": seen});
         let path = format!("/api/v1/batches/{batch}/approve");
+        // The void's batch waits: it is decided first.
+        let (s, body) = app.post(&path, &sup, &approve("150000")).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("void_waiting_in_other_batch")),
+            "{backend:?}: {body}"
+        );
+        assert!(
+            body["detail"]
+                .as_str()
+                .is_some_and(|d| d.starts_with(&format!("Phiếu thu {}", taken_receipt))),
+            "{body}"
+        );
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{void_batch}/approve"),
+                &sup,
+                &json!({"cash_received": "0"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{backend:?}: {body}");
         let (s, body) = app.post(&path, &sup, &approve("150000")).await;
         assert_eq!(
             (s, body["code"].as_str()),

@@ -261,6 +261,12 @@ const RECORD_VOIDED: &str = concat!(
 );
 /// A refused gift record `g` settled as a package handed out for real.
 const GIFT_HANDED_OUT: &str = handed_out_sql!(g);
+/// A refused gift record `g` whose package was handed out for real to a
+/// worker who had the campaign's gift already (another phone's): it came off
+/// the stock (not reversed since) without counting as a gift.
+const GIFT_STOCKED_OUT: &str = "EXISTS (SELECT 1 FROM refused_settlements so WHERE so.record_id = g.id
+     AND so.entry_id IS NOT NULL AND NOT so.handed_out
+     AND NOT EXISTS (SELECT 1 FROM journal_entries sx WHERE sx.reverses = so.entry_id))";
 /// A gift record `g` kept in quarantine that still holds its worker's gift
 /// and the officer's allocation (as the upload and the phones count it).
 const GIFT_HELD: &str = held_in_quarantine_sql!(g);
@@ -284,10 +290,12 @@ pub async fn gifts(
                               OR {GIFT_HANDED_OUT} THEN 1 ELSE 0 END) AS BIGINT) AS approved,
                 CAST(SUM(CASE WHEN g.status = 'accepted' AND rv.record_id IS NULL AND {GIFT_NO_LIVE_VOID}
                               THEN 1 ELSE 0 END) AS BIGINT) AS pending,
-                CAST(SUM(CASE WHEN {GIFT_HELD} THEN 1 ELSE 0 END) AS BIGINT) AS held
+                CAST(SUM(CASE WHEN {GIFT_HELD} THEN 1 ELSE 0 END) AS BIGINT) AS held,
+                CAST(SUM(CASE WHEN {GIFT_STOCKED_OUT} THEN 1 ELSE 0 END) AS BIGINT) AS stock_out
          FROM sync_records g JOIN sync_batches gb ON gb.batch_id = g.batch_id
              LEFT JOIN record_reviews rv ON rv.record_id = g.id
-         WHERE g.kind = 'gift_handout' AND (g.status IN ('accepted', 'quarantined') OR {GIFT_HANDED_OUT})"
+         WHERE g.kind = 'gift_handout'
+           AND (g.status IN ('accepted', 'quarantined') OR {GIFT_HANDED_OUT} OR {GIFT_STOCKED_OUT})"
     ));
     if let Some(k) = campaign {
         qb.push(" AND g.campaign_id = ").push_bind(k);

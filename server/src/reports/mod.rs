@@ -721,6 +721,7 @@ struct Gifts {
     approved: i64,
     pending: i64,
     held: i64,
+    stock_out: i64,
 }
 
 impl Gifts {
@@ -728,6 +729,7 @@ impl Gifts {
         self.approved += g.approved;
         self.pending += g.pending;
         self.held += g.held;
+        self.stock_out += g.stock_out;
     }
 }
 
@@ -758,6 +760,18 @@ fn books_now_as_of(f: &Filter, (vi, en): (&str, &str)) -> DbResult<NaiveDate> {
     }
 }
 
+/// Packages off the stock that are no gift: a second one handed out for
+/// real to a worker who had the campaign's gift (refused, then settled so);
+/// with those handed out, what the ledger's campaign expense counts.
+fn stock_out_col() -> Column {
+    col(
+        "stock_out",
+        "Ghi giảm kho, không tính là quà (suất thứ hai)",
+        "Off the stock, not a gift (a second package)",
+        Kind::Count,
+    )
+}
+
 /// Campaign progress against targets and allocations.
 pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
     let w = Where::resolve_in(db, scope, f).await?;
@@ -783,7 +797,7 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
     for g in data
         .gifts
         .iter()
-        .filter(|g| g.approved + g.pending + g.held > 0)
+        .filter(|g| g.approved + g.pending + g.held + g.stock_out > 0)
     {
         by_branch
             .entry((g.campaign_id, g.branch_id))
@@ -796,11 +810,18 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
         by_campaign.entry(g.campaign_id).or_default().add(g);
     }
     // What an allocation has left counts every gift handed out, whatever
-    // the days asked for: (campaign, branch or officer) → approved + pending
-    // + held in quarantine (as the phones count it).
+    // the days asked for, and wherever: (campaign, branch or officer) →
+    // approved + pending + held in quarantine (as the phones and the upload
+    // count it: an officer's gifts in every branch she worked in, a branch's
+    // by every officer, whatever the report is narrowed to).
     let mut used: HashMap<(bool, i64, i64), i64> = HashMap::new();
-    let all = if from.is_some() || to.is_some() {
-        db.report_campaigns(&w, f.campaign_id, None, None)
+    let scoped = w.branch.is_some() || w.officer.is_some();
+    let all = if from.is_some() || to.is_some() || scoped {
+        let everywhere = Where {
+            branch: None,
+            officer: None,
+        };
+        db.report_campaigns(&everywhere, f.campaign_id, None, None)
             .await?
             .gifts
     } else {
@@ -844,7 +865,19 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
             col("starts_on", "Từ ngày", "From", Kind::Date),
             col("ends_on", "Đến ngày", "To", Kind::Date),
             col("gift_value", "Giá trị suất quà", "Gift value", Kind::Money),
-            col("target", "Chỉ tiêu", "Target", Kind::Count),
+            // Narrowed to a branch or an officer, the gifts are theirs and
+            // the target the fund's: said so, and no progress against it
+            // (theirs is against their allocation, on the next sheets).
+            if scoped {
+                col(
+                    "target",
+                    "Chỉ tiêu toàn quỹ",
+                    "Target (whole fund)",
+                    Kind::Count,
+                )
+            } else {
+                col("target", "Chỉ tiêu", "Target", Kind::Count)
+            },
             col(
                 "handed_out",
                 "Đã trao (đã duyệt)",
@@ -858,6 +891,7 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
                 "Held (revoked phone)",
                 Kind::Count,
             ),
+            stock_out_col(),
             col("progress_bp", "Tỷ lệ đạt", "Progress", Kind::BasisPoints),
             col(
                 "value",
@@ -872,6 +906,7 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
             approved,
             pending,
             held,
+            stock_out,
         } = by_campaign.get(&k.id).copied().unwrap_or_default();
         overview.rows.push(vec![
             Cell::text(&k.code),
@@ -883,7 +918,12 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
             Cell::Count(approved),
             Cell::Count(pending),
             Cell::Count(held),
-            Cell::BasisPoints(basis_points(approved, k.target_count)),
+            Cell::Count(stock_out),
+            if scoped {
+                Cell::Empty
+            } else {
+                Cell::BasisPoints(basis_points(approved, k.target_count))
+            },
             Cell::Money(approved * k.gift_value),
         ]);
     }
@@ -894,7 +934,7 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
         // not add up, nor does progress against them.
         if data.campaigns.len() > 1 {
             t[5] = Cell::Empty;
-            t[9] = Cell::Empty;
+            t[10] = Cell::Empty;
         }
     }
     let alloc_columns = |officer: bool| {
@@ -921,6 +961,7 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
                 "Held (revoked phone)",
                 Kind::Count,
             ),
+            stock_out_col(),
             col("remaining", "Còn lại", "Remaining", Kind::Count),
             col("progress_bp", "Tỷ lệ đạt", "Progress", Kind::BasisPoints),
             col("value", "Giá trị đã trao", "Value handed out", Kind::Money),
@@ -932,12 +973,14 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
             approved,
             pending,
             held,
+            stock_out,
         } = *gifts;
         vec![
             quota.map_or(Cell::Empty, Cell::Count),
             Cell::Count(approved),
             Cell::Count(pending),
             Cell::Count(held),
+            Cell::Count(stock_out),
             quota.map_or(Cell::Empty, |q| Cell::Count(q - used)),
             quota.map_or(Cell::Empty, |q| {
                 Cell::BasisPoints(basis_points(approved, q))
@@ -965,7 +1008,7 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
     // add up, nor what is left of them, nor progress against them.
     let several = |totals: &mut Option<Vec<Cell>>, first: usize, campaigns: HashSet<i64>| {
         if let Some(t) = totals.as_mut().filter(|_| campaigns.len() > 1) {
-            for i in [first, first + 4, first + 5] {
+            for i in [first, first + 5, first + 6] {
                 t[i] = Cell::Empty;
             }
         }

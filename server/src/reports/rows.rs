@@ -264,6 +264,9 @@ pub struct GiftCountRow {
     pub pending: i64,
     /// Kept in quarantine (a revoked phone's), not settled nor voided.
     pub held: i64,
+    /// Refused, and settled as handed out for real to a worker who had the
+    /// gift already: off the stock, not a gift.
+    pub stock_out: i64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
