@@ -3383,6 +3383,18 @@ async fn a_refused_gift_handed_out_for_real_is_taken_off_the_stock() {
             .find(|o| o["officer_code"] == "CB-TD-01")
             .unwrap();
         assert_eq!(officer["handed_out"], 1, "{backend:?}: {progress}");
+        // The second package is said apart: with the gifts, it is what the
+        // ledger's campaign expense holds.
+        assert_eq!(officer["stock_out"], 1, "{backend:?}: {progress}");
+        let whole = sheet(&progress, "campaigns")
+            .into_iter()
+            .find(|k| k["code"] == "TET-2027")
+            .unwrap();
+        assert_eq!(
+            (whole["handed_out"].as_i64(), whole["stock_out"].as_i64()),
+            (Some(1), Some(1)),
+            "{progress}"
+        );
         let worker_id = app.id_of_uid("workers", worker.id).await;
         let (s, statement) = app
             .get(
