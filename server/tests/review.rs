@@ -1049,6 +1049,11 @@ async fn gifts_post_only_from_stock_and_the_vault_never_goes_negative() {
         let detail = body["detail"].as_str().unwrap();
         // Named as the supervisor knows it: the gift and its recipient.
         assert!(detail.contains("cho Đặng Thị Thu: kho quà"), "{body}");
+        // How many the stock has, and how many the batch needs.
+        assert!(
+            detail.contains("có 0 suất, lô này cần 1 suất") && detail.contains("ít nhất 1 suất"),
+            "{body}"
+        );
         assert!(!detail.contains(&gift.client_id.to_string()), "{body}");
         assert_eq!(body["records"], json!([gift.client_id]), "{body}");
 

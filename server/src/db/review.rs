@@ -423,13 +423,13 @@ async fn stock_out_entry(
             409,
             "stock_short",
             format!(
-                "Kho quà \"{name}\" của chi nhánh còn {} (giá trị), không đủ một suất {}: nhập kho trước, hoặc chỉ đánh dấu đã xử lý",
-                format_vnd(held),
+                "Kho quà \"{name}\" của chi nhánh đã hết (còn {} suất, mỗi suất {}): nhập kho trước, hoặc chỉ đánh dấu đã xử lý",
+                held.max(0) / value.max(1),
                 format_vnd(value)
             ),
             format!(
-                "the branch's stock of \"{name}\" holds {}, not one package of {}: receive stock first, or only mark it settled",
-                format_vnd(held),
+                "the branch's stock of \"{name}\" is out ({} packages of {} left): receive stock first, or only mark it settled",
+                held.max(0) / value.max(1),
                 format_vnd(value)
             ),
         ));
@@ -1753,6 +1753,8 @@ pub async fn review_approve(
         .filter_map(|r| taken_back(r).map(|a| (r.client_id, a)))
         .collect();
     let mut gift_campaigns: HashSet<i64> = HashSet::new();
+    // Packages of each campaign this batch's gifts take off the stock.
+    let mut planned_gifts: HashMap<i64, i64> = HashMap::new();
     for r in &records {
         if let Some(reason) = exclusions.get(&r.client_id) {
             fates.push((r.id, "excluded", Some(reason.clone())));
@@ -1866,21 +1868,29 @@ pub async fn review_approve(
                             ),
                         )
                     } else {
-                        let left = held.max(0) / k.gift_value;
+                        // What the stock held before this batch, and what
+                        // the batch's gifts of the campaign ask of it.
+                        let had = held.max(0) / k.gift_value + planned_gifts.get(&k.id).copied().unwrap_or(0);
+                        let needed = records
+                            .iter()
+                            .filter(|g| decided(g) && g.kind == "gift_handout" && g.campaign_id == Some(k.id))
+                            .count() as i64;
+                        let short = (needed - had).max(1);
                         (
                             r.client_id,
                             format!(
-                                "{who_vi}: kho quà {} của chi nhánh đã hết (còn {left} suất); báo quản trị viên nhập kho thêm quà, hoặc loại bản ghi này rồi duyệt",
+                                "{who_vi}: kho quà {} của chi nhánh có {had} suất, lô này cần {needed} suất; báo quản trị viên nhập kho thêm ít nhất {short} suất, hoặc loại {short} bản ghi quà rồi duyệt",
                                 k.name
                             ),
                             format!(
-                                "{who_en}: the branch's stock of {} gifts has run out ({left} left); ask the administrator to receive more packages, or exclude this record and approve",
+                                "{who_en}: the branch's stock of {} holds {had} packages, this batch needs {needed}; ask the administrator to receive at least {short} more, or exclude {short} gift records and approve",
                                 k.name
                             ),
                         )
                     });
                     continue;
                 }
+                *planned_gifts.entry(k.id).or_default() += 1;
                 let memo = format!("Trao quà {} cho {}", k.name, r.worker_name.clone().unwrap_or_default());
                 let e = poster.plan(kind, branch_id, memo, lines);
                 e.record_id = Some(r.id);
