@@ -1538,6 +1538,18 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked, shown: Option
                 && !excluded.contains(&r.record_id)
         })
         .count();
+    // Welfare grants that post: paid from the vault on approval.
+    let grants: i64 = d
+        .records
+        .iter()
+        .filter(|r| {
+            r.campaign_kind.as_deref() == Some("welfare")
+                && r.upload_status == "accepted"
+                && !r.voided
+                && !excluded.contains(&r.record_id)
+        })
+        .filter_map(|r| r.gift_value.as_deref().and_then(|v| v.parse::<i64>().ok()))
+        .sum();
     let voided = d.records.iter().filter(|r| r.voided).count();
     // The officer's voids say how many she cancelled: not counted apart.
     let voids = d.records.iter().filter(|r| r.kind == "void").count();
@@ -1568,6 +1580,14 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked, shown: Option
                 dt { (what) } dd.num #confirm-expected { (amount) }
                 dt { (lang.t("Tiền mặt đã đếm", "Cash counted")) } dd.num #confirm-counted { (vnd(c.cash)) }
                 dt { strong { (lang.t("Chênh lệch", "Difference")) } } dd #confirm-difference { strong { (difference(lang, diff, expected)) } }
+                @if grants > 0 {
+                    dt { (lang.t("Chi hỗ trợ từ quỹ khi duyệt", "Grants paid from the vault")) }
+                    dd.num #confirm-grants { strong { (vnd(grants)) } }
+                    dd.hint { (lang.t(
+                        "Tiền hỗ trợ cán bộ đã trao cho người lao động: ra khỏi quỹ tiền mặt chi nhánh khi duyệt.",
+                        "Welfare cash the officer handed to workers: it leaves the branch vault on approval.",
+                    )) }
+                }
             }
             @if expected <= 0 {
             } @else if c.cash > 2 * expected && diff > 1_000_000 {
