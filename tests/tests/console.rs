@@ -1444,6 +1444,15 @@ async fn batch_review_in_a_real_browser() {
             .text("#reject-reason-shown")
             .await
             .contains("Thiếu ảnh chụp biên bản"));
+        // Going back keeps the reason as typed.
+        b.submit("#reject-confirm-form button[value=edit]", "#reject-form")
+            .await;
+        assert!(b
+            .text("#reject_reason")
+            .await
+            .contains("Thiếu ảnh chụp biên bản thăm hỏi"));
+        b.submit("#reject-form button[type=submit]", "#reject-confirmation")
+            .await;
         assert_eq!(
             scalar(&db.url, "SELECT COUNT(*) FROM batch_reviews").await,
             1

@@ -1696,7 +1696,8 @@ fn reject_confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, reason: &str) -> Ma
                 button.danger type="submit" data-busy=(lang.t("Đang từ chối…", "Rejecting…")) {
                     (lang.t("Từ chối lô", "Reject the batch"))
                 }
-                a.button href=(format!("/batches/{}", s.batch_id)) { (lang.t("Quay lại", "Go back")) }
+                // Back to the batch with the reason as typed.
+                button type="submit" name="action" value="edit" formnovalidate { (lang.t("Quay lại sửa", "Go back and change")) }
             }
         }
     };
@@ -1836,7 +1837,7 @@ pub async fn reject(
     UrlPath(id): UrlPath<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let (csrf, _, draft) = Draft::from_pairs(&pairs);
+    let (csrf, action, draft) = Draft::from_pairs(&pairs);
     if let Some(refused) = signed.forgery(&csrf) {
         return refused;
     }
@@ -1850,6 +1851,10 @@ pub async fn reject(
         Ok(d) => d,
         Err(e) => return ui.app_error(e),
     };
+    if action == "edit" {
+        let none = Problems::default();
+        return batch_response(&state, &signed, &id, StatusCode::OK, &draft, &none, "").await;
+    }
     // Decided already (another tab, a colleague): said at once, with the
     // decision, rather than a confirmation that cannot be carried out.
     if let Some(r) = decided_already(&state, &signed, &id, &draft, &d).await {
