@@ -77,6 +77,21 @@ impl SearchIndex {
                 return exact;
             }
         }
+        // A worker's or a loan's code typed another way (`nld00519`,
+        // `nld 519`, `kv000103`).
+        if let Some(key) = crate::domain::ids::code_key(query) {
+            let same = |c: &str| crate::domain::ids::code_key(c).as_ref() == Some(&key);
+            let hits: Vec<String> = self
+                .entries
+                .iter()
+                .filter(|e| e.code.as_deref().is_some_and(same) || e.loans.iter().any(|l| same(l)))
+                .take(limit)
+                .map(|e| e.id.clone())
+                .collect();
+            if !hits.is_empty() {
+                return hits;
+            }
+        }
         if !code.contains(char::is_whitespace)
             && code.chars().any(|c| c.is_ascii_digit())
             && code.chars().any(char::is_alphabetic)
@@ -147,6 +162,11 @@ mod tests {
         assert_eq!(ix.find("00119", 10), vec!["a".to_string()]);
         assert_eq!(ix.find(" nld-7 ", 10), vec!["b".to_string()]);
         assert_eq!(ix.find("abc", 10), vec!["c".to_string()]);
+        // Typed without its hyphen, with a space, without its zeros.
+        assert_eq!(ix.find("nld7", 10), vec!["b".to_string()]);
+        assert_eq!(ix.find("NLD 0007", 10), vec!["b".to_string()]);
+        assert_eq!(ix.find("kv000007", 10), vec!["b".to_string()]);
+        assert_eq!(ix.find("kv 119", 10), vec!["a".to_string()]);
         // Not a code: the loan's number, the phone, the name, as before.
         assert_eq!(ix.find("kv-000119", 10), vec!["a".to_string()]);
         assert_eq!(ix.find("0901 009 001", 10).len(), 3);

@@ -739,6 +739,11 @@ async fn search_is_accent_and_case_insensitive_and_knows_phones() {
         assert_eq!(find("L-003").await, ["W-003"]);
         assert_eq!(find("l-001").await, ["W-001"]);
         assert_eq!(find("W-999").await, Vec::<String>::new());
+        // Typed without its hyphen or zeros, or with another dash.
+        assert_eq!(find("w002").await, ["W-002"]);
+        assert_eq!(find("w 2").await, ["W-002"]);
+        assert_eq!(find("W\u{2011}002").await, ["W-002"]);
+        assert_eq!(find("l3").await, ["W-003"]);
         // An officer's search stays in their portfolio.
         let lan = app.token(LAN.0, LAN.1, &device(21)).await;
         let (_, page) = app.get("/api/v1/workers?q=tam", &lan).await;

@@ -96,6 +96,39 @@ pub fn phone_query(query: &str) -> Option<String> {
     }))
 }
 
+/// A code as the fund writes it (`NLD-00519`, `KV-000103`) read from how a
+/// person typed it: its letters in upper case and its number without
+/// leading zeros, whatever stands between them (`nld00519`, `nld 519`,
+/// `NLD‑00519` with a non-breaking hyphen). `None` for a query not shaped
+/// so (letters, then digits, nothing after them).
+pub fn code_key(query: &str) -> Option<(String, String)> {
+    let q = query.trim();
+    let letters: String = q.chars().take_while(|c| c.is_alphabetic()).collect();
+    let rest = &q[letters.len()..];
+    let rest = rest.trim_start_matches(|c: char| !c.is_alphanumeric());
+    if letters.is_empty() || rest.is_empty() || !rest.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let number = rest.trim_start_matches('0');
+    let number = if number.is_empty() { "0" } else { number };
+    Some((letters.to_uppercase(), number.to_string()))
+}
+
+/// The ways of writing a code that `query` stands for (see [`code_key`]),
+/// for looking it up as written: letters, a hyphen or not, the number with
+/// up to 12 digits of leading zeros. Empty when the query is not a code.
+pub fn code_forms(query: &str) -> Vec<String> {
+    let Some((letters, number)) = code_key(query) else {
+        return Vec::new();
+    };
+    (number.len()..=12.max(number.len()))
+        .flat_map(|width| {
+            let padded = format!("{number:0>width$}");
+            [format!("{letters}-{padded}"), format!("{letters}{padded}")]
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,5 +176,28 @@ mod tests {
         for c in ["", "07919001234", "0791900123456", "07919001234a"] {
             assert!(normalize_cccd(c).is_err(), "{c}");
         }
+    }
+
+    #[test]
+    fn a_code_typed_any_way_reads_as_the_funds() {
+        let key = |q: &str| code_key(q);
+        let nld = Some(("NLD".to_string(), "519".to_string()));
+        for typed in [
+            "NLD-00519",
+            "nld00519",
+            "nld 00519",
+            "nld-519",
+            "NLD\u{2011}00519",
+            " Nld.00519 ",
+        ] {
+            assert_eq!(key(typed), nld, "{typed}");
+        }
+        for not_code in ["00519", "nguyen thi", "nld-519a", "519-nld", ""] {
+            assert_eq!(key(not_code), None, "{not_code}");
+        }
+        let forms = code_forms("kv 103");
+        assert!(forms.contains(&"KV-000103".to_string()), "{forms:?}");
+        assert!(forms.contains(&"KV103".to_string()), "{forms:?}");
+        assert!(code_forms("lan").is_empty());
     }
 }

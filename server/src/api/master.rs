@@ -103,7 +103,7 @@ pub async fn search_workers(
     let code_like = !q.contains(char::is_whitespace)
         && q.chars().any(|c| c.is_ascii_digit())
         && q.chars().any(|c| c.is_alphabetic());
-    if code_like {
+    if code_like || ids::code_key(q).is_some() {
         let items = db.workers_by_code(scope, q).await?;
         if !items.is_empty() {
             let total = items.len() as i64;

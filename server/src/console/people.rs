@@ -70,19 +70,21 @@ pub async fn workers(
     let q = query.q.trim();
     // A loan's number (KV-000092) opens the loan, where the counter takes
     // its repayment.
+    // Typed as written, in upper case, or another way (`kv000092`, `kv 92`).
     let code_like = !q.contains(char::is_whitespace)
         && q.chars().any(|c| c.is_ascii_digit())
         && q.chars().any(|c| c.is_alphabetic());
-    if code_like {
-        for code in [q.to_string(), q.to_uppercase()] {
-            match state.db.loan_by_code(signed.user.scope(), &code).await {
-                Ok(Some(loan)) => {
-                    return axum::response::Redirect::to(&format!("/loans/{}", loan.id))
-                        .into_response()
-                }
-                Ok(None) => {}
-                Err(e) => return ui.app_error(e.into()),
+    let forms = sotay_core::domain::ids::code_forms(q);
+    if code_like || !forms.is_empty() {
+        let mut codes = vec![q.to_string(), q.to_uppercase()];
+        codes.extend(forms);
+        match state.db.loans_by_codes(signed.user.scope(), &codes).await {
+            Ok(loans) if loans.len() == 1 => {
+                return axum::response::Redirect::to(&format!("/loans/{}", loans[0].id))
+                    .into_response()
             }
+            Ok(_) => {}
+            Err(e) => return ui.app_error(e.into()),
         }
     }
     let page = query.page.parse::<i64>().unwrap_or(1).max(1);

@@ -598,20 +598,30 @@ pub async fn workers_find(
 
 /// Workers in scope whose code, or one of whose loans' code, is `code`
 /// (as typed or in capitals).
+/// `($1, $2, ...)` placeholders for `n` values starting at `first`.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// The workers whose code, or one of whose loans' codes, is `code` as
+/// typed, in upper case, or written the fund's way (`nld 519` for
+/// `NLD-00519`, see `ids::code_forms`).
 pub async fn workers_by_code(c: &mut Conn, scope: Scope, code: &str) -> DbResult<Vec<WorkerView>> {
     let (kind, sid) = scope.bind();
+    let mut codes = vec![code.to_string(), code.to_uppercase()];
+    codes.extend(sotay_core::domain::ids::code_forms(code));
+    codes.dedup();
+    let list = placeholders(3, codes.len());
     let sql = format!(
-        "{WORKER} WHERE {WORKER_SCOPE} AND (w.code IN ($3, $4)
-            OR w.id IN (SELECT l.worker_id FROM loans l WHERE l.code IN ($3, $4)))
+        "{WORKER} WHERE {WORKER_SCOPE} AND (w.code IN ({list})
+            OR w.id IN (SELECT l.worker_id FROM loans l WHERE l.code IN ({list})))
          ORDER BY w.name_key, w.id"
     );
-    Ok(sqlx::query_as::<DB, WorkerView>(&sql)
-        .bind(kind)
-        .bind(sid)
-        .bind(code)
-        .bind(code.to_uppercase())
-        .fetch_all(&mut *c)
-        .await?)
+    let mut q = sqlx::query_as::<DB, WorkerView>(&sql).bind(kind).bind(sid);
+    for c in &codes {
+        q = q.bind(c);
+    }
+    Ok(q.fetch_all(&mut *c).await?)
 }
 
 pub async fn workers_count(c: &mut Conn, scope: Scope) -> DbResult<i64> {

@@ -25,10 +25,6 @@ async fn take_write_lock(c: &mut Conn) -> DbResult<()> {
     Ok(())
 }
 
-/// `($1, $2, ...)` placeholders for `n` values starting at `first`.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
-}
 
 /// Batch `b` has records to decide: accepted ones. A batch of a revoked
 /// phone (every record held in quarantine) has none, as one whose every
