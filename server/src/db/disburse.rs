@@ -23,7 +23,7 @@ pub async fn capital_receive(
     method: rv::PayMethod,
     now: DateTime<Utc>,
 ) -> DbResult<rv::CapitalReceipt> {
-    take_write_lock(c).await?;
+    let now = take_write_lock(c, now).await?;
     if !who.is_admin {
         return Err(refused(
             403,
@@ -137,7 +137,7 @@ pub async fn bank_move(
     m: &rv::NewBankMove<'_>,
     now: DateTime<Utc>,
 ) -> DbResult<rv::BankMove> {
-    take_write_lock(c).await?;
+    let now = take_write_lock(c, now).await?;
     branch_in_reach(c, who, m.branch_id).await?;
     if !m.direction.is_cash() && m.from_line.is_none() {
         return Err(refused(
@@ -379,7 +379,7 @@ pub async fn over_short_settle(
             "only the fund's admin may write a shortage or overage off, on the fund's decision; the branch records cash paid in or out".into(),
         ));
     }
-    take_write_lock(c).await?;
+    let now = take_write_lock(c, now).await?;
     // The officer (anyone who ever held cash, whatever their role now)
     // and the branch whose over/short account is settled: the one named,
     // or theirs. Someone of another branch who never had an over/short
@@ -677,7 +677,7 @@ pub async fn disbursement_request(
     bank_account: Option<&str>,
     now: DateTime<Utc>,
 ) -> DbResult<rv::Disbursement> {
-    take_write_lock(c).await?;
+    let now = take_write_lock(c, now).await?;
     if (method == rv::PayMethod::Transfer) != bank_account.is_some() {
         return Err(DbError::Invalid("a transfer names the worker's bank account, cash does not".into()));
     }
@@ -771,7 +771,7 @@ pub async fn disbursement_decide(
     transfer_ref: Option<&str>,
     now: DateTime<Utc>,
 ) -> DbResult<rv::Disbursement> {
-    take_write_lock(c).await?;
+    let now = take_write_lock(c, now).await?;
     let sql = format!("{DISBURSEMENT_VIEW} WHERE d.id = $1");
     let head: rv::Disbursement =
         sqlx::query_as(&sql).bind(id).fetch_optional(&mut *c).await?.ok_or(DbError::NotFound)?;

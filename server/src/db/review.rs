@@ -20,9 +20,17 @@ fn refused(status: u16, code: &'static str, vi: String, en: String) -> DbError {
     DbError::Refused(Box::new(Refusal { status, code, vi, en, records: Vec::new() }))
 }
 
-async fn take_write_lock(c: &mut Conn) -> DbResult<()> {
+/// Takes the fund's write lock (the change feed's counter row, held to the
+/// end of the transaction) and says the time to stamp what is written under
+/// it: `asked`, or now if later.
+async fn take_write_lock(c: &mut Conn, asked: DateTime<Utc>) -> DbResult<DateTime<Utc>> {
     sqlx::query("UPDATE sync_counter SET value = value WHERE id = 1").execute(&mut *c).await?;
-    Ok(())
+    // The time of what follows is taken once the lock is held (and, on
+    // SQLite, the write transaction begun): a posting that waited for
+    // another is not stamped before it, so entries' times follow their
+    // order, and a day's books closed at midnight take nothing later.
+    use chrono::SubsecRound;
+    Ok(asked.max(Utc::now().trunc_subsecs(6)))
 }
 
 
@@ -235,7 +243,7 @@ pub async fn settle_refused(
     stock_out: bool,
     now: DateTime<Utc>,
 ) -> DbResult<rv::RefusedSettlement> {
-    take_write_lock(c).await?;
+    let now = take_write_lock(c, now).await?;
     // Id, kind, upload status, the officer's branch, settled already,
     // held at review (rejected or left out, not voided by the officer).
     type Found = (i64, String, String, Option<i64>, Option<i64>, bool);
@@ -1571,7 +1579,7 @@ pub async fn review_approve(
     expected_seen: Option<i64>,
     now: DateTime<Utc>,
 ) -> DbResult<rv::ApprovalOutcome> {
-    take_write_lock(c).await?;
+    let now = take_write_lock(c, now).await?;
     let head = batch_to_decide(c, who, batch_id).await?;
     let branch_id = head.branch_id.ok_or_else(|| DbError::Invalid("officer without a branch".into()))?;
     let records = review_records(c, &[batch_id]).await?;
@@ -2147,7 +2155,7 @@ pub async fn review_reject(
     reason: &str,
     now: DateTime<Utc>,
 ) -> DbResult<()> {
-    take_write_lock(c).await?;
+    let now = take_write_lock(c, now).await?;
     let head = batch_to_decide(c, who, batch_id).await?;
     let records = review_records(c, &[batch_id]).await?;
     sqlx::query(
@@ -2319,7 +2327,7 @@ pub async fn counter_repayment(
         }
         _ => {}
     }
-    take_write_lock(c).await?;
+    let now = take_write_lock(c, now).await?;
     let (branch_id, loan_code, branch_code) = loan_branch(c, loan_id).await?.ok_or(DbError::NotFound)?;
     if !who.covers(Some(branch_id)) {
         return Err(DbError::NotFound);
@@ -2703,7 +2711,7 @@ pub async fn campaign_receive(
     source: &str,
     now: DateTime<Utc>,
 ) -> DbResult<rv::CampaignReceipt> {
-    take_write_lock(c).await?;
+    let now = take_write_lock(c, now).await?;
     if !who.is_admin {
         return Err(refused(
             403,
@@ -2961,7 +2969,7 @@ pub async fn branch_reversal_request(
     reason: &str,
     now: DateTime<Utc>,
 ) -> DbResult<i64> {
-    take_write_lock(c).await?;
+    let now = take_write_lock(c, now).await?;
     let found = target_entries(c, "id", &[entry_id]).await?;
     let Some((_, target)) = found.into_iter().next() else { return Err(DbError::NotFound) };
     if !who.covers(Some(target.branch_id)) {
@@ -3030,7 +3038,7 @@ pub async fn branch_reversal_decide(
     reason: Option<&str>,
     now: DateTime<Utc>,
 ) -> DbResult<Option<i64>> {
-    take_write_lock(c).await?;
+    let now = take_write_lock(c, now).await?;
     let head: BranchReversalHead = sqlx::query_as(
         "SELECT b.entry_id, b.reason, b.requested_by,
              EXISTS (SELECT 1 FROM branch_reversal_decisions d WHERE d.reversal_id = b.id) AS decided

@@ -14,7 +14,7 @@ pub async fn statement_keep(
     lines: &[crate::statement::StatementLine],
     now: DateTime<Utc>,
 ) -> DbResult<(i64, bool)> {
-    take_write_lock(c).await?;
+    let now = take_write_lock(c, now).await?;
     branch_in_reach(c, who, branch_id).await?;
     let kept: Option<i64> = sqlx::query_scalar("SELECT id FROM bank_statements WHERE branch_id = $1 AND sha256 = $2")
         .bind(branch_id)
@@ -240,7 +240,7 @@ pub async fn statement_line_post(
     direction: rv::BankDirection,
     now: DateTime<Utc>,
 ) -> DbResult<rv::BankMove> {
-    take_write_lock(c).await?;
+    let now = take_write_lock(c, now).await?;
     let Some((head, lines)) = statement(c, None, statement_id).await? else {
         return Err(DbError::NotFound);
     };
