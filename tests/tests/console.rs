@@ -1206,6 +1206,29 @@ async fn batch_review_in_a_real_browser() {
         b.submit("#approve-form button[type=submit]", "#cash-error")
             .await;
         assert!(b.text("#cash-error").await.contains("không phải số tiền"));
+        // Ticking a receipt to leave it out takes it off the cash to hand
+        // over at once; unticked, it is back.
+        assert_eq!(b.text("#cash-expected-figure").await, vnd(cash));
+        let receipt_cash: i64 = b
+            .client
+            .execute(
+                "return document.querySelector('#records tbody tr[data-kind=repayment]').dataset.cash;",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let receipt_box = "#records tbody tr[data-kind=repayment] input[type=checkbox]";
+        b.click(receipt_box).await;
+        assert_eq!(
+            b.text("#cash-expected-figure").await,
+            vnd(cash - receipt_cash)
+        );
+        b.click(receipt_box).await;
+        assert_eq!(b.text("#cash-expected-figure").await, vnd(cash));
         // A record ticked without a reason is refused too.
         b.click("#records tbody tr[data-kind=gift_handout] input[type=checkbox]")
             .await;

@@ -1106,7 +1106,8 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                         @let blocked = v.problems.blocked.contains(&r.record_id);
                         @let missing_reason = v.problems.reasons.contains(&r.record_id);
                         @let unticked = v.problems.unticked.contains(&r.record_id);
-                        tr data-record=(r.record_id) data-kind=(r.kind)
+                        @let cash = if brings_cash(r) { amount_of(r).unwrap_or(0) } else { 0 } - takes_back(r).unwrap_or(0);
+                        tr data-record=(r.record_id) data-kind=(r.kind) data-cash=[(cash != 0).then_some(cash)]
                             class=[(blocked || missing_reason || unticked).then_some("blocked")] {
                             td.num { (i + 1) }
                             td { (kind_label(lang, &r.kind)) br; small.nowrap { (datetime(r.recorded_at)) } }
@@ -1215,15 +1216,24 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                             value=(v.draft.cash) placeholder=(lang.t("ví dụ 1.500.000", "e.g. 1.500.000"))
                             aria-invalid=[v.problems.cash.is_some().then_some("true")] aria-describedby="cash-hint";
                         @if let Some(m) = &v.problems.cash { p.field-error role="alert" #cash-error { (m) } }
-                        p.hint #cash-hint { @if s.cash_collected < 0 { (lang.pick(
-                            format!("Chi nhánh nợ lại cán bộ {} (các đề nghị đảo trả lại nhiều hơn tiền thu trong lô): cán bộ không phải nộp gì; gõ 0, hoặc số tiền cán bộ vẫn nộp.", vnd(-s.cash_collected)),
-                            format!("The branch owes the officer {} (the reversal requests take back more than the batch collected): nothing to hand over; type 0, or the cash the officer hands over anyway.", vnd(-s.cash_collected)),
-                        )) } @else { (lang.pick(
-                            format!("Cán bộ phải nộp {} (các khoản thu trong lô{}). Gõ 1.500.000, 1 500 000 hay 1500000 đều được.", vnd(s.cash_collected),
-                                if s.cash_taken_back > 0 { format!(", đã trừ {} của các đề nghị đảo", vnd(s.cash_taken_back)) } else { String::new() }),
-                            format!("The officer should hand over {} (the batch's collections{}). 1.500.000, 1 500 000 or 1500000 are all fine.", vnd(s.cash_collected),
-                                if s.cash_taken_back > 0 { format!(", less {} for the reversal requests", vnd(s.cash_taken_back)) } else { String::new() }),
-                        )) } }
+                        // With the records ticked to be left out (kept up to
+                        // date as they are ticked, by the page's script).
+                        @let expected = expected_cash(d, &ticked);
+                        p.hint #cash-hint { @if expected < 0 { (lang.pick(
+                            format!("Chi nhánh nợ lại cán bộ {} (các đề nghị đảo trả lại nhiều hơn tiền thu trong lô): cán bộ không phải nộp gì; gõ 0, hoặc số tiền cán bộ vẫn nộp.", vnd(-expected)),
+                            format!("The branch owes the officer {} (the reversal requests take back more than the batch collected): nothing to hand over; type 0, or the cash the officer hands over anyway.", vnd(-expected)),
+                        )) } @else {
+                            (lang.t("Cán bộ phải nộp ", "The officer should hand over "))
+                            strong #cash-expected-figure { (vnd(expected)) }
+                            (lang.pick(
+                                format!(" (các khoản thu trong lô{}{}). Gõ 1.500.000, 1 500 000 hay 1500000 đều được.",
+                                    if s.cash_taken_back > 0 { format!(", đã trừ {} của các đề nghị đảo", vnd(s.cash_taken_back)) } else { String::new() },
+                                    if ticked.is_empty() { "" } else { ", trừ các bản ghi đánh dấu loại" }),
+                                format!(" (the batch's collections{}{}). 1.500.000, 1 500 000 or 1500000 are all fine.",
+                                    if s.cash_taken_back > 0 { format!(", less {} for the reversal requests", vnd(s.cash_taken_back)) } else { String::new() },
+                                    if ticked.is_empty() { "" } else { ", less the records ticked to be excluded" }),
+                            ))
+                        } }
                         @if !v.problems.reasons.is_empty() {
                             p.field-error role="alert" #exclude-error { (lang.pick(
                                 format!("Cần ghi lý do cho {} bản ghi được đánh dấu loại (tô đỏ trong bảng).", v.problems.reasons.len()),
