@@ -3767,6 +3767,14 @@ async fn a_refused_welfare_grant_handed_out_is_paid_from_the_vault() {
             .unwrap_or_else(|| panic!("the settlement's entry {body} in {entries}"));
         assert_eq!(posted["kind"], "welfare", "{posted}");
         assert!(app.db.ledger_balance_drift().await.unwrap().is_empty());
+        // Lan has given 2 under a quota of 1 now: the allocations file sent
+        // again as it was is taken (nothing changes), not refused.
+        app.import_ok(
+            &admin,
+            "campaign_allocations",
+            "campaign_code,branch_code,officer_code,quota\nMAI-AM,CN-TD,,5\nMAI-AM,CN-TD,CB-TD-01,1\n",
+        )
+        .await;
     }
 }
 

@@ -1444,9 +1444,13 @@ async fn import_allocations(
                         continue;
                     }
                 };
-                set_officer.insert((campaign_id, officer.id), (&r.origin, code.as_str()));
                 let old = officer_quota.insert((campaign_id, officer.id), (Some(branch_id), r.quota));
                 let changed = old.map(|(_, q)| q) != Some(r.quota);
+                // A row as stored is let be (the file sent again), even
+                // under gifts settled as handed out past the quota since.
+                if changed {
+                    set_officer.insert((campaign_id, officer.id), (&r.origin, code.as_str()));
+                }
                 count(counts, old.is_some(), changed);
                 if changed {
                     changes.campaigns.insert(campaign_id);
@@ -1504,8 +1508,8 @@ async fn import_allocations(
                     errors.push(row_error(
                         origin,
                         "quota",
-                        format!("Chỉ tiêu {quota} suất thấp hơn {n} suất cán bộ \"{code}\" đã trao trong chương trình này"),
-                        format!("a quota of {quota} is below the {n} gifts officer \"{code}\" has already handed out in this campaign"),
+                        format!("Chỉ tiêu {quota} suất thấp hơn {n} suất cán bộ \"{code}\" đã trao trong chương trình này: ghi ít nhất {n}"),
+                        format!("a quota of {quota} is below the {n} gifts officer \"{code}\" has already handed out in this campaign: give at least {n}"),
                     ));
                 }
             }
