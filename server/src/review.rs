@@ -106,7 +106,6 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
                 .get(&(loan, local_date(r.recorded_at)))
                 .map(Vec::as_slice)
                 .unwrap_or_default();
-            let n = same_day.len();
             let sent = match body.as_ref().map(|b| &b.body) {
                 Some(RecordBody::Repayment(p)) => Some((p.loan_id, p.amount.get())),
                 _ => None,
@@ -170,15 +169,17 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
                     ));
                 }
             }
-            if n > 1 {
-                // The others, by receipt and officer: one taken by another
-                // officer (the worker moved between them) may be the same
-                // payment asked for twice.
-                let others: Vec<String> = same_day
-                    .iter()
-                    .filter(|o| o.client_id != r.client_id)
-                    .map(|o| format!("{} ({})", o.receipt_no, o.officer))
-                    .collect();
+            // The others, by receipt and officer: one taken by another
+            // officer (the worker moved between them) may be the same
+            // payment asked for twice.
+            let others: Vec<String> = same_day
+                .iter()
+                .filter(|o| o.client_id != r.client_id)
+                .map(|o| format!("{} ({})", o.receipt_no, o.officer))
+                .collect();
+            if !others.is_empty() {
+                // This one and the others.
+                let n = others.len() + 1;
                 out.push(anomaly(
                     "several_repayments_one_day",
                     format!(

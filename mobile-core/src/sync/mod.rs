@@ -312,9 +312,16 @@ impl<'a> SyncClient<'a> {
             return Err(remote(class, r.status, &problem(&r)));
         }
         let t: TokenResponse = parse("login", &r.body)?;
+        // The account's name as the server knows it (`canbo.lan`), not as
+        // typed (`CANBO.LAN`).
+        let username = t
+            .user
+            .as_ref()
+            .map_or(username.trim(), |u| u.username.as_str())
+            .to_string();
         if let Err(e) = self
             .store
-            .save_login(&base, username.trim(), device_name.trim(), &t)
+            .save_login(&base, &username, device_name.trim(), &t)
         {
             // The server knows this phone by another receipt code now: a
             // session kept from before would upload under it, and every

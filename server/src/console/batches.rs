@@ -1570,9 +1570,14 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked, shown: Option
         p.crumbs { a href=(format!("/batches/{}", s.batch_id)) { "← " (lang.pick(format!("Lô của {}", s.officer_name), format!("Batch of {}", s.officer_name))) } }
         h1 { (title) }
         @if let Some(shown) = shown {
+            @let said = |n: i64| if n < 0 {
+                lang.pick(format!("0 ₫ (chi nhánh nợ lại cán bộ {})", vnd(-n)), format!("0 ₫ (the branch owes the officer {})", vnd(-n)))
+            } else {
+                vnd(n)
+            };
             p.notice.danger #batch-changed { (lang.pick(
-                format!("Lô đã thay đổi từ lúc xác nhận (có thể cán bộ vừa gửi lệnh hủy một phiếu): số phải nộp nay là {}, không phải {}. Kiểm tra lại, đếm lại nếu cần, rồi bấm duyệt lần nữa.", vnd(expected), vnd(shown)),
-                format!("The batch changed since it was confirmed (the officer may have just sent a void): the cash to hand over is now {}, not {}. Check again, count again if needed, then approve again.", vnd(expected), vnd(shown)),
+                format!("Lô đã thay đổi từ lúc xác nhận (có thể lô có lệnh hủy của cán bộ vừa được duyệt): số phải nộp nay là {}, không phải {}. Kiểm tra lại, đếm lại nếu cần, rồi bấm duyệt lần nữa.", said(expected), said(shown)),
+                format!("The batch changed since it was confirmed (a batch with the officer's void may just have been approved): the cash to hand over is now {}, not {}. Check again, count again if needed, then approve again.", said(expected), said(shown)),
             )) }
         }
         p.lead { (lang.t(

@@ -799,7 +799,24 @@ pub async fn disbursement_decide(
         // Everything that could refuse the payment is checked before a
         // transfer's reference is asked for: the approver sends the money
         // only once nothing else stands in the way.
-        let ready = payable(c, who, &head, now).await?;
+        let ready = match payable(c, who, &head, now).await {
+            Ok(ready) => ready,
+            // A transfer's reference given: the money was sent already, and
+            // nothing is on the books for it. Said, with what to do.
+            Err(DbError::Refused(mut r)) if transfer_ref.is_some() && head.method == "transfer" => {
+                let r_ref = transfer_ref.unwrap_or_default();
+                r.vi = format!(
+                    "{}. Khoản chuyển khoản {r_ref} đã thực hiện chưa được ghi sổ: đừng chuyển lại; khi đã xử lý được điều trên (hoặc lập đề nghị mới), duyệt với cùng mã giao dịch {r_ref}",
+                    r.vi.trim_end_matches('.')
+                );
+                r.en = format!(
+                    "{}. The transfer {r_ref} already made is not on the books: do not send it again; once the above is dealt with (or a new request made), approve with the same reference {r_ref}",
+                    r.en.trim_end_matches('.')
+                );
+                return Err(DbError::Refused(r));
+            }
+            Err(e) => return Err(e),
+        };
         reference = match (ready.method, transfer_ref) {
             (rv::PayMethod::Transfer, None) => {
                 return Err(refused(

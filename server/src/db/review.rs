@@ -2006,18 +2006,27 @@ pub async fn review_approve(
         })));
     }
     if let Some(seen) = expected_seen.filter(|seen| *seen != expected) {
+        // What the officer hands over, or, when her reversal requests take
+        // back more than the batch collects, nothing: the branch owes her.
+        let said = |n: i64| {
+            if n < 0 {
+                (
+                    format!("0 ₫ (chi nhánh nợ lại cán bộ {})", format_vnd(-n)),
+                    format!("0 ₫ (the branch owes the officer {})", format_vnd(-n)),
+                )
+            } else {
+                (format_vnd(n), format_vnd(n))
+            }
+        };
+        let ((now_vi, now_en), (seen_vi, seen_en)) = (said(expected), said(seen));
         return Err(refused(
             409,
             "batch_changed",
             format!(
-                "Lô đã thay đổi từ lúc xác nhận (có thể cán bộ vừa gửi lệnh hủy một phiếu, hoặc các bản ghi bị loại không như lúc xác nhận): số phải nộp nay là {}, không phải {}. Hãy xem lại lô và đếm lại trước khi duyệt",
-                format_vnd(expected),
-                format_vnd(seen)
+                "Lô đã thay đổi từ lúc xác nhận (có thể lô có lệnh hủy của cán bộ vừa được duyệt, hoặc các bản ghi bị loại không như lúc xác nhận): số phải nộp nay là {now_vi}, không phải {seen_vi}. Hãy xem lại lô và đếm lại trước khi duyệt"
             ),
             format!(
-                "the batch changed since it was confirmed (the officer may have just sent a void, or the records left out are not those confirmed): the cash to hand over is now {}, not {}. Look at the batch again and count before approving",
-                format_vnd(expected),
-                format_vnd(seen)
+                "the batch changed since it was confirmed (a batch with the officer's void may just have been approved, or the records left out are not those confirmed): the cash to hand over is now {now_en}, not {seen_en}. Look at the batch again and count before approving"
             ),
         ));
     }
