@@ -11,4 +11,5 @@ CREATE TABLE worker_moves (
     to_officer_id   BIGINT NOT NULL REFERENCES users (id),
     moved_at        TIMESTAMPTZ NOT NULL
 );
-CREATE INDEX worker_moves_worker ON worker_moves (worker_id, moved_at);
+-- An upload reads the moves made since its oldest record.
+CREATE INDEX worker_moves_at ON worker_moves (moved_at);

@@ -381,14 +381,14 @@ fn redact(url: &str) -> String {
     while let Some(i) = rest.find(['?', '&']) {
         masked.push_str(&rest[..=i]);
         rest = &rest[i + 1..];
-        let end = rest.find(['&', '?']).unwrap_or(rest.len());
-        match rest[..end].split_once('=') {
-            Some((k, _)) if k.to_ascii_lowercase().contains("password") => {
-                masked.push_str(k);
-                masked.push_str("=…");
-                rest = &rest[end..];
-            }
-            _ => {}
+        let key_end = rest.find(['=', '&', '?']).unwrap_or(rest.len());
+        let key = &rest[..key_end];
+        if rest[key_end..].starts_with('=') && key.to_ascii_lowercase().contains("password") {
+            // Its value runs to the next parameter (a `?` in it is its own).
+            let end = rest.find('&').unwrap_or(rest.len());
+            masked.push_str(key);
+            masked.push_str("=…");
+            rest = &rest[end..];
         }
     }
     masked.push_str(rest);
@@ -824,6 +824,10 @@ mod tests {
         );
         assert_eq!(
             redact("postgres://fund@db/sotay?password=a@b&sslmode=require"),
+            "postgres://…@db/sotay?password=…&sslmode=require"
+        );
+        assert_eq!(
+            redact("postgres://fund@db/sotay?password=ab?cd&sslmode=require"),
             "postgres://…@db/sotay?password=…&sslmode=require"
         );
     }

@@ -4192,3 +4192,131 @@ async fn a_refused_receipt_above_what_the_loan_now_owes_settles_with_the_payoff(
         assert!(app.db.ledger_balance_drift().await.unwrap().is_empty());
     }
 }
+
+/// A refused gift settled as handed out for real, beside a gift of the
+/// worker's still waiting for review (from the officer's other phone), is
+/// the worker's gift: the one waiting cannot be approved as a second; left
+/// out, and handed out too, it comes off the stock as a second package.
+#[tokio::test]
+async fn a_gift_waiting_beside_one_settled_as_handed_out_is_not_approved_as_a_second() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let (sup, mut lan, snap, _) = lan_and_her_loan(&app).await;
+        let mut other = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
+        let tet = snap
+            .campaigns
+            .iter()
+            .find(|k| k.name.contains("Tết"))
+            .unwrap()
+            .clone();
+        let worker = snap.workers[0].clone();
+        let gift = |phone: &mut Phone| {
+            phone.record(RecordBody::GiftHandout(GiftHandoutPayload {
+                campaign_id: tet.id,
+                worker_id: worker.id,
+                acknowledged_name: worker.full_name.clone(),
+                signature_sha256: None,
+            }))
+        };
+        let first = gift(&mut lan);
+        let (batch, outcomes) = lan.upload(&app, vec![first.clone()]).await;
+        assert_eq!(outcomes[0].0, UploadOutcome::Accepted, "{outcomes:?}");
+        let second = gift(&mut other);
+        let (_, outcomes) = other.upload(&app, vec![second.clone()]).await;
+        assert_eq!(
+            (outcomes[0].0, outcomes[0].1.as_deref()),
+            (UploadOutcome::Rejected, Some("already_received")),
+            "{backend:?}"
+        );
+        let settle = |id: Uuid| format!("/api/v1/records/{id}/settle");
+        let handed_out = json!({"note": "Đã trao thật, có ký sổ giấy", "stock_out": true});
+        let (s, body) = app.post(&settle(second.client_id), &sup, &handed_out).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (s, body) = approve(&app, &sup, batch, 0).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("posting_refused")),
+            "{backend:?}: {body}"
+        );
+        assert_eq!(body["records"], json!([first.client_id]), "{body}");
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{batch}/approve"),
+                &sup,
+                &json!({"cash_received": "0",
+                        "excluded": [{"record_id": first.client_id, "reason": "Đã có suất khác"}]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (s, body) = app.post(&settle(first.client_id), &sup, &handed_out).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (_, report) = app.get("/api/v1/reports/campaign-progress", &sup).await;
+        let k = report["sheets"][0]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["code"] == "TET-2027")
+            .unwrap()
+            .clone();
+        assert_eq!(
+            (k["handed_out"].as_i64(), k["stock_out"].as_i64()),
+            (Some(1), Some(1)),
+            "{backend:?}: {report}"
+        );
+    }
+}
+
+/// What an officer recorded about a worker is judged by whose the worker
+/// was when she recorded it: before a move, hers; between a move away and
+/// the move back, not hers (though the worker is hers again by the time
+/// she syncs); after the move back, hers.
+#[tokio::test]
+async fn a_record_is_judged_by_whose_the_worker_was_when_it_was_made() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let (_, mut lan, _, l1) = lan_and_her_loan(&app).await;
+        let workers =
+            String::from_utf8(std::fs::read(common::fixture_dir().join("workers.csv")).unwrap())
+                .unwrap();
+        let move_to =
+            |officer: &str| workers.replace(",P.12,0,,CB-TD-01", &format!(",P.12,0,,{officer}"));
+        let visit = |lan: &mut Phone| {
+            lan.record(RecordBody::Visit(VisitPayload {
+                worker_id: l1.worker_id,
+                purpose: VisitPurpose::RepaymentFollowUp,
+                outcome: "Đã gặp".into(),
+                notes: String::new(),
+                location: None,
+            }))
+        };
+        let pause = || tokio::time::sleep(std::time::Duration::from_millis(5));
+        let before = visit(&mut lan);
+        pause().await;
+        let (s, body) = app
+            .post_csv("/api/v1/imports/workers", &admin, &move_to("CB-TD-02"))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        pause().await;
+        let away = visit(&mut lan);
+        pause().await;
+        let (s, body) = app
+            .post_csv("/api/v1/imports/workers", &admin, &move_to("CB-TD-01"))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        pause().await;
+        let back = visit(&mut lan);
+        let (_, outcomes) = lan.upload(&app, vec![before, away, back]).await;
+        let got: Vec<(UploadOutcome, Option<&str>)> =
+            outcomes.iter().map(|o| (o.0, o.1.as_deref())).collect();
+        assert_eq!(
+            got,
+            [
+                (UploadOutcome::Accepted, None),
+                (UploadOutcome::Rejected, Some("worker_not_in_portfolio")),
+                (UploadOutcome::Accepted, None),
+            ],
+            "{backend:?}"
+        );
+    }
+}

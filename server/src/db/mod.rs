@@ -1069,8 +1069,10 @@ impl Db {
         meta: &ImportMeta,
         audit: AuditEntry,
     ) -> DbResult<ImportReport> {
-        let now = Utc::now();
         with_tx!(self, q, tx => async {
+            // Stamped once the fund's write lock is held (the moves it
+            // makes are read against records' times).
+            let now = q::take_write_lock(&mut tx, Utc::now()).await?;
             let report = q::apply_import(&mut tx, set, meta.user_id, now).await?;
             q::import_record(&mut tx, meta, &report, now).await?;
             let mut audit = audit;

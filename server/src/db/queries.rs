@@ -598,6 +598,19 @@ pub async fn workers_find(
 
 /// Workers in scope whose code, or one of whose loans' code, is `code`
 /// (as typed or in capitals).
+/// Takes the fund's write lock (the change feed's counter row, held to the
+/// end of the transaction) and says the time to stamp what is written under
+/// it: `asked`, or now if later.
+pub async fn take_write_lock(c: &mut Conn, asked: DateTime<Utc>) -> DbResult<DateTime<Utc>> {
+    sqlx::query("UPDATE sync_counter SET value = value WHERE id = 1").execute(&mut *c).await?;
+    // The time of what follows is taken once the lock is held (and, on
+    // SQLite, the write transaction begun): a posting that waited for
+    // another is not stamped before it, so entries' times follow their
+    // order, and a day's books closed at midnight take nothing later.
+    use chrono::SubsecRound;
+    Ok(asked.max(Utc::now().trunc_subsecs(6)))
+}
+
 /// `($1, $2, ...)` placeholders for `n` values starting at `first`.
 fn placeholders(first: usize, n: usize) -> String {
     (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")

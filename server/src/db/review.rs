@@ -20,18 +20,6 @@ fn refused(status: u16, code: &'static str, vi: String, en: String) -> DbError {
     DbError::Refused(Box::new(Refusal { status, code, vi, en, records: Vec::new() }))
 }
 
-/// Takes the fund's write lock (the change feed's counter row, held to the
-/// end of the transaction) and says the time to stamp what is written under
-/// it: `asked`, or now if later.
-async fn take_write_lock(c: &mut Conn, asked: DateTime<Utc>) -> DbResult<DateTime<Utc>> {
-    sqlx::query("UPDATE sync_counter SET value = value WHERE id = 1").execute(&mut *c).await?;
-    // The time of what follows is taken once the lock is held (and, on
-    // SQLite, the write transaction begun): a posting that waited for
-    // another is not stamped before it, so entries' times follow their
-    // order, and a day's books closed at midnight take nothing later.
-    use chrono::SubsecRound;
-    Ok(asked.max(Utc::now().trunc_subsecs(6)))
-}
 
 
 /// Batch `b` has records to decide: accepted ones. A batch of a revoked
@@ -339,8 +327,9 @@ pub async fn settle_refused(
 
 /// The worker of refused gift record `id` (as its phone sent it) has a gift
 /// of its campaign on the books already: approved and not reversed, or
-/// settled as handed out for real (one waiting for review does not count:
-/// it may yet be left out).
+/// settled as handed out for real. (One waiting for review does not count:
+/// it may yet be left out; an approval of it is refused while this one
+/// counts, see `review_approve`.)
 async fn has_gift_already(c: &mut Conn, id: i64) -> DbResult<bool> {
     let body: String = sqlx::query_scalar("SELECT body FROM sync_records WHERE id = $1")
         .bind(id)
@@ -1759,6 +1748,19 @@ pub async fn review_approve(
     let mut gift_campaigns: HashSet<i64> = HashSet::new();
     // Packages of each campaign this batch's gifts take off the stock.
     let mut planned_gifts: HashMap<i64, i64> = HashMap::new();
+    // Gifts of the batch whose worker has the campaign's gift settled as
+    // handed out for real on another record (refused, then settled so).
+    let gifted_already: HashSet<i64> = sqlx::query_scalar(&format!(
+        "SELECT g.id FROM sync_records g WHERE g.batch_id = $1 AND g.kind = 'gift_handout'
+           AND EXISTS (SELECT 1 FROM sync_records r WHERE r.worker_id = g.worker_id
+                         AND r.campaign_id = g.campaign_id AND r.id <> g.id AND {})",
+        handed_out_sql!(r)
+    ))
+    .bind(batch_id)
+    .fetch_all(&mut *c)
+    .await?
+    .into_iter()
+    .collect();
     for r in &records {
         if let Some(reason) = exclusions.get(&r.client_id) {
             fates.push((r.id, "excluded", Some(reason.clone())));
@@ -1843,6 +1845,17 @@ pub async fn review_approve(
                     problems.push((r.client_id, format!("{who_vi}: không có chương trình"), format!("{who_en}: no campaign")));
                     continue;
                 };
+                // One gift per worker per campaign: one refused and settled
+                // as handed out for real since this one was taken is the
+                // worker's gift now.
+                if gifted_already.contains(&r.id) {
+                    problems.push((
+                        r.client_id,
+                        format!("{who_vi}: người lao động đã có suất quà của chương trình này (một bản ghi bị từ chối đã được xác nhận \"Đã trao thật\"): mỗi người một suất — hãy loại bản ghi này rồi duyệt; nếu gói quà này cũng đã trao thật, đánh dấu nó \"Đã trao thật\" ở danh sách bị từ chối (chỉ ghi giảm kho)"),
+                        format!("{who_en}: the worker has this campaign's gift already (a refused record was settled as handed out for real): one each — exclude this record and approve; if this package was handed out too, settle it as handed out on the refused list (it only comes off the stock)"),
+                    ));
+                    continue;
+                }
                 let welfare = k.kind == "welfare";
                 let at = At { branch_id, campaign_id: Some(k.id), ..At::default() };
                 let lines = ledger::gift(at, k.gift_value, welfare);
@@ -2201,10 +2214,11 @@ pub async fn review_reject(
     campaigns.sort_unstable();
     campaigns.dedup();
     feed.extend(campaigns.into_iter().map(|k| (head.officer_id, "campaign", k)));
+    let decided = records.len();
     let records: Vec<i64> = records.iter().map(|r| r.id).chain(revived_ids).collect();
     feed.extend(moved_gift_workers(c, &records).await?);
     append_changes(c, &feed).await?;
-    let detail = serde_json::json!({ "reason": reason, "records": records.len() });
+    let detail = serde_json::json!({ "reason": reason, "records": decided });
     audit_append(c, &who.audit("batch.reject", "sync_batch", batch_id.to_string(), detail), now).await?;
     Ok(())
 }

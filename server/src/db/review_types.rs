@@ -152,7 +152,14 @@ impl ReviewRecordRow {
     /// settled yet.
     pub fn cash_held(&self) -> i64 {
         let refused = matches!(self.decision.as_deref(), Some("rejected" | "excluded"));
-        if self.kind == "repayment" && refused && !self.voided && self.settled_note.is_none() {
+        // (One held from a revoked phone is on the refused list, counted
+        // there.)
+        if self.kind == "repayment"
+            && self.status == "accepted"
+            && refused
+            && !self.voided
+            && self.settled_note.is_none()
+        {
             self.amount.unwrap_or(0).max(0)
         } else {
             0

@@ -945,10 +945,9 @@ struct Facts {
     /// their loan back what their receipt took: the loan and the amount, by
     /// request (see [`Facts::load`]).
     stored_taken_back: UMap<uuid::Uuid, (i64, i64)>,
-    /// The moves away from an uploading officer of the batch's workers who
-    /// have another officer now (0042), oldest first: (moved at, from
-    /// officer) by worker. What she recorded about them before a move is
-    /// hers.
+    /// The moves of the batch's workers made after its oldest record
+    /// (0042), oldest first: (moved at, from officer) by worker. What an
+    /// officer recorded about a worker while they were hers is hers.
     moves: UMap<i64, Vec<(DateTime<Utc>, i64)>>,
     /// The officer now of each worker in `moves`: her phones hear of the
     /// gifts the worker was given before the move.
@@ -1022,24 +1021,28 @@ impl Facts {
         // Only an officer's own loans can take a repayment from their phone
         // (or the loans of a worker moved away from her since she took it).
         let uploading = |officer: i64| officers.binary_search(&officer).is_ok();
-        let elsewhere = distinct(
-            f.workers
+        // The moves of the batch's workers since its oldest record: who had
+        // each worker when each record was made. (Read by the time of the
+        // move, from its index: an upload with no worker moved since its
+        // records were made reads nothing.)
+        if let Some(oldest) = records.iter().map(|r| r.recorded_at).min() {
+            let mine: USet<i64> = f
+                .workers
                 .values()
-                .filter(|w| !uploading(w.officer_id))
                 .map(|w| w.id)
-                .chain(f.loans.values().filter(|l| !uploading(l.officer_id)).map(|l| l.worker_id)),
-        );
-        for chunk in elsewhere.chunks(n.saturating_sub(officers.len()).max(1)) {
-            let mut qb = sqlx::QueryBuilder::<DB>::new(
-                "SELECT worker_id, moved_at, from_officer_id FROM worker_moves WHERE ",
-            );
-            <DB as Lists>::ints(&mut qb, "worker_id", chunk);
-            qb.push(" ORDER BY worker_id, moved_at, id");
-            for (worker, at, from) in qb.build_query_as::<(i64, DateTime<Utc>, i64)>().fetch_all(&mut *c).await? {
+                .chain(f.loans.values().map(|l| l.worker_id))
+                .collect();
+            let moves: Vec<(i64, DateTime<Utc>, i64)> = sqlx::query_as(
+                "SELECT worker_id, moved_at, from_officer_id FROM worker_moves WHERE moved_at > $1
+                 ORDER BY worker_id, moved_at, id",
+            )
+            .bind(oldest)
+            .fetch_all(&mut *c)
+            .await?;
+            for (worker, at, from) in moves.into_iter().filter(|(w, _, _)| mine.contains(w)) {
                 f.moves.entry(worker).or_default().push((at, from));
             }
         }
-        f.moves.retain(|_, moves| moves.iter().any(|&(_, from)| uploading(from)));
         for (worker, officer) in f
             .workers
             .values()
@@ -1050,7 +1053,9 @@ impl Facts {
                 f.now_officer.insert(worker, officer);
             }
         }
-        let moved_from_uploader = |l: &LoanFactsRow| f.moves.contains_key(&l.worker_id);
+        let moved_from_uploader = |l: &LoanFactsRow| {
+            f.moves.get(&l.worker_id).is_some_and(|moves| moves.iter().any(|&(_, from)| uploading(from)))
+        };
         let loan_ids = distinct(
             f.loans.values().filter(|l| uploading(l.officer_id) || moved_from_uploader(l)).map(|l| l.id),
         );
@@ -1250,8 +1255,9 @@ impl Facts {
         Ok(f)
     }
 
-    /// Whether the worker was `officer`'s at `at`: hers now (`now_officer`),
-    /// or hers until a move after `at`.
+    /// Whether the worker was `officer`'s at `at`: the officer they were
+    /// moved away from by the first move after `at`, or, moved by none
+    /// since, their officer now (`now_officer`).
     fn was_theirs(&self, worker: i64, now_officer: i64, officer: i64, at: DateTime<Utc>) -> bool {
         let then = self
             .moves
