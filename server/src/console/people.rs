@@ -668,19 +668,14 @@ async fn render_loan(
     // Officers' receipts on this loan refused (at upload or at review) and
     // not settled: the worker paid that cash to an officer, who holds it.
     let held: Vec<(String, crate::db::RefusedRecord)> = {
-        let (rows, names) = state
-            .db
-            .refused_handovers(scope_branch, chrono::DateTime::UNIX_EPOCH, 500)
-            .await?;
+        let (rows, names) = state.db.refused_on_loan(scope_branch, l.id).await?;
         rows.iter()
-            .filter(|r| r.record.kind == "repayment")
             .map(|r| {
                 (
                     r.officer_name.clone(),
                     crate::review::refused_record(&r.record, &names),
                 )
             })
-            .filter(|(_, v)| v.loan_id == Some(l.id))
             .collect()
     };
     // The receipt's number as its phone sent it, not as the link says.

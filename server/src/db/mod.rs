@@ -1341,6 +1341,21 @@ impl Db {
         }.await)
     }
 
+    /// The officers' repayments on loan `loan` refused and not settled,
+    /// with the names their rows show.
+    pub async fn refused_on_loan(
+        &self,
+        branch: Option<i64>,
+        loan: i64,
+    ) -> DbResult<(Vec<RefusedHandoverRow>, RefusedNames)> {
+        with_read!(self, q, tx => async {
+            let rows = q::review::refused_on_loan(&mut tx, branch, loan).await?;
+            let refs: Vec<&RefusedRow> = rows.iter().map(|r| &r.record).collect();
+            let names = q::review::refused_names(&mut tx, branch, &refs).await?;
+            Ok::<_, DbError>((rows, names))
+        }.await)
+    }
+
     pub async fn review_batches(
         &self,
         branch: Option<i64>,

@@ -141,6 +141,28 @@ pub async fn refused_handovers(
     since: DateTime<Utc>,
     limit: i64,
 ) -> DbResult<Vec<rv::RefusedHandoverRow>> {
+    refused_handovers_of(c, branch, since, limit, None).await
+}
+
+/// The refused repayments on one loan (by its id, or its uid in the body:
+/// a record refused at upload before its loan was known names it there
+/// only), not settled, as [`refused_handovers`] lists them.
+pub async fn refused_on_loan(c: &mut Conn, branch: Option<i64>, loan: i64) -> DbResult<Vec<rv::RefusedHandoverRow>> {
+    let uid: Option<uuid::Uuid> =
+        sqlx::query_scalar("SELECT uid FROM loans WHERE id = $1").bind(loan).fetch_optional(&mut *c).await?;
+    match uid {
+        Some(uid) => refused_handovers_of(c, branch, DateTime::UNIX_EPOCH, 100, Some((loan, uid))).await,
+        None => Ok(Vec::new()),
+    }
+}
+
+async fn refused_handovers_of(
+    c: &mut Conn,
+    branch: Option<i64>,
+    since: DateTime<Utc>,
+    limit: i64,
+    loan: Option<(i64, uuid::Uuid)>,
+) -> DbResult<Vec<rv::RefusedHandoverRow>> {
     let (kind, id) = match branch {
         None => (0, 0),
         Some(b) => (1, b),
@@ -169,12 +191,15 @@ pub async fn refused_handovers(
         voided_in_quarantine_sql!(),
         "
            AND ($1 = 0 OR sb.branch_id = $2)
+           AND ($5 = 0 OR (s.kind = 'repayment' AND (s.loan_id = $5 OR (s.loan_id IS NULL AND s.body LIKE $6))))
          ORDER BY s.received_at DESC, s.id DESC LIMIT $4",
     ))
     .bind(kind)
     .bind(id)
     .bind(since)
     .bind(limit)
+    .bind(loan.map_or(0, |(id, _)| id))
+    .bind(loan.map_or_else(String::new, |(_, uid)| format!("%{uid}%")))
     .fetch_all(&mut *c)
     .await?)
 }
