@@ -402,6 +402,7 @@ pub fn detail(
             }),
             cash_taken_back: r.takes_back().map(|a| a.to_string()),
             voided: r.voided,
+            void_waiting_in: r.void_waiting_in,
             anomalies: anomalies(r, ctx),
             decision: r.decision.clone(),
             decision_reason: r.decision_reason.clone(),

@@ -1097,7 +1097,16 @@ fn a_visit_waiting_for_review_is_voided_from_the_phone() {
             .find(|r| r["record_id"] == wrong.client_id.to_string())
             .expect("the wrong visit");
         assert_eq!(record["voided"], true, "{backend:?}: {record}");
-        // The void waits in a later batch: that one is decided first.
+        // The void waits in a later batch, which the batch's page names:
+        // that one is decided first.
+        let waiting_in = record["void_waiting_in"]
+            .as_str()
+            .expect("the void's batch")
+            .to_string();
+        assert!(
+            batches.contains(&waiting_in) && waiting_in != first,
+            "{record}"
+        );
         let (s, outcome) = api.post(
             &format!("/api/v1/batches/{first}/approve"),
             &sup,

@@ -819,6 +819,12 @@ fn fate_decided(lang: Lang, r: &ReviewRecord, entry: impl Fn(i64) -> String) -> 
                 @if r.upload_status == "quarantined" {
                     span.badge.danger { (lang.t("Sẽ không ghi sổ", "Will not post")) }
                     br; small { (lang.t("thiết bị đã bị thu hồi", "the device was revoked")) }
+                } @else if let Some(b) = r.void_waiting_in {
+                    span.badge.warn { (lang.t("Lệnh huỷ chờ duyệt", "Void waiting")) }
+                    br; small.void-waiting { (lang.t("cán bộ đã huỷ bản ghi này trong ", "the officer voided it in "))
+                        a href=(format!("/batches/{b}")) { (lang.t("một lô khác", "another batch")) }
+                        (lang.t(" còn chờ duyệt: duyệt hoặc từ chối lô đó trước, rồi mới duyệt lô này",
+                            " still waiting: approve or reject that batch first, then this one")) }
                 } @else if r.voided {
                     span.badge.muted { (lang.t("Sẽ không ghi sổ", "Will not post")) }
                     br; small { (lang.t("cán bộ đã huỷ bản ghi này", "the officer voided it")) }
@@ -1579,6 +1585,13 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked, shown: Option
                 format!("Lô đã thay đổi từ lúc xác nhận (có thể lô có lệnh hủy của cán bộ vừa được duyệt): số phải nộp nay là {}, không phải {}. Kiểm tra lại, đếm lại nếu cần, rồi bấm duyệt lần nữa.", said(expected), said(shown)),
                 format!("The batch changed since it was confirmed (a batch with the officer's void may just have been approved): the cash to hand over is now {}, not {}. Check again, count again if needed, then approve again.", said(expected), said(shown)),
             )) }
+        }
+        // A void of the officer's waiting in another batch: that batch first.
+        @if let Some(b) = d.records.iter().find_map(|r| r.void_waiting_in) {
+            p.notice.danger #void-waiting { (lang.t(
+                "Có bản ghi trong lô này cán bộ đã huỷ ở một lô khác còn chờ duyệt: chưa duyệt được lô này. ",
+                "A record of this batch was voided by the officer in another batch still waiting: this batch cannot be approved yet. ",
+            )) a href=(format!("/batches/{b}")) { (lang.t("Mở lô đó để duyệt hoặc từ chối", "Open that batch to approve or reject it")) } }
         }
         p.lead { (lang.t(
             "Kiểm tra lại trước khi ghi sổ. Sau khi duyệt, không sửa được: một khoản thu sai chỉ điều chỉnh bằng bút toán đảo, còn số tiền đếm được và khoản chênh lệch thì không sửa được nữa — hãy đếm lại nếu còn nghi ngờ.",

@@ -629,19 +629,27 @@ pub async fn review_records(c: &mut Conn, batch_ids: &[uuid::Uuid]) -> DbResult<
 /// the same phone. One lookup by target for all of them.
 async fn voided(c: &mut Conn, records: &mut [rv::ReviewRecordRow]) -> DbResult<()> {
     let ids: Vec<uuid::Uuid> = records.iter().map(|r| r.client_id).collect();
-    let mut hit: HashSet<uuid::Uuid> = HashSet::new();
+    // By target: the batch of its void when that void waits for review in
+    // another batch (not decided yet), else none.
+    let mut hit: HashMap<uuid::Uuid, Option<uuid::Uuid>> = HashMap::new();
     for chunk in ids.chunks(<DB as Lists>::chunk_len()) {
         let mut qb = sqlx::QueryBuilder::<DB>::new(concat!(
-            "SELECT v.target_client_id FROM sync_records v JOIN sync_records t ON t.client_id = v.target_client_id
+            "SELECT v.target_client_id, CASE WHEN v.batch_id <> t.batch_id AND v.status = 'accepted'
+                 AND NOT EXISTS (SELECT 1 FROM record_reviews vw WHERE vw.record_id = v.id) THEN v.batch_id END
+             FROM sync_records v JOIN sync_records t ON t.client_id = v.target_client_id
              WHERE v.kind = 'void' AND ",
             void_stands_sql!(v, t),
             " AND "
         ));
         <DB as Lists>::uuids(&mut qb, "v.target_client_id", chunk);
-        hit.extend(qb.build_query_scalar::<uuid::Uuid>().fetch_all(&mut *c).await?);
+        for (target, waiting) in qb.build_query_as::<(uuid::Uuid, Option<uuid::Uuid>)>().fetch_all(&mut *c).await? {
+            let slot = hit.entry(target).or_default();
+            *slot = slot.or(waiting);
+        }
     }
     for r in records.iter_mut() {
-        r.voided = hit.contains(&r.client_id);
+        r.voided = hit.contains_key(&r.client_id);
+        r.void_waiting_in = hit.get(&r.client_id).copied().flatten();
     }
     Ok(())
 }

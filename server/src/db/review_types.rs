@@ -144,6 +144,9 @@ pub struct ReviewRecordRow {
     pub settled_by: Option<String>,
     pub settled_at: Option<DateTime<Utc>>,
     pub settled_entry: Option<i64>,
+    /// Voided by a void waiting for review in another batch: that batch.
+    #[sqlx(skip)]
+    pub void_waiting_in: Option<Uuid>,
 }
 
 impl ReviewRecordRow {
@@ -294,6 +297,10 @@ pub struct ReviewRecord {
     pub cash_taken_back: Option<String>,
     /// Cancelled by the officer's void: will not post.
     pub voided: bool,
+    /// The batch of that void when it waits for review there: it is
+    /// decided first (approving this batch is refused until then,
+    /// `void_waiting_in_other_batch`).
+    pub void_waiting_in: Option<Uuid>,
     pub anomalies: Vec<Anomaly>,
     /// approved, excluded or rejected, once decided.
     pub decision: Option<String>,
