@@ -649,22 +649,36 @@ impl Store {
             let gifts = count("gift_handout")?;
             // Of them, refused (by the server or at review): an officer may
             // record one again, so the day would seem to hold two.
-            let refused = |kind: &str| -> Result<u32> {
+            // (refused, held from a revoked phone, settled by the branch since)
+            let refused = |kind: &str| -> Result<(u32, u32, u32)> {
                 Ok(c.query_row(
                     &format!(
-                        "SELECT count(*) FROM outbox o JOIN record_states s ON s.client_id = o.client_id
+                        "SELECT coalesce(sum(x.client_id IS NULL AND coalesce(s.code, '') <> 'device_revoked'), 0),
+                                coalesce(sum(x.client_id IS NULL AND s.code = 'device_revoked'), 0),
+                                coalesce(sum(x.client_id IS NOT NULL), 0)
+                         FROM outbox o JOIN record_states s ON s.client_id = o.client_id
+                         LEFT JOIN record_settlements x ON x.client_id = o.client_id
                          WHERE o.local_day = ?1 AND o.kind = ?2 AND s.state = 'rejected'
                            AND o.client_id NOT IN ({VOIDED})"
                     ),
                     params![d, kind],
-                    |r| r.get(0),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
                 )?)
             };
-            let of_them = |n: u32| {
-                if n > 0 {
-                    format!(" ({n} bị từ chối)")
-                } else {
+            let of_them = |(refused, held, settled): (u32, u32, u32)| {
+                let said: Vec<String> = [
+                    (refused, "bị từ chối"),
+                    (held, "bị giữ lại"),
+                    (settled, "chi nhánh đã xử lý"),
+                ]
+                .into_iter()
+                .filter(|(n, _)| *n > 0)
+                .map(|(n, how)| format!("{n} {how}"))
+                .collect();
+                if said.is_empty() {
                     String::new()
+                } else {
+                    format!(" ({})", said.join(", "))
                 }
             };
             let (visits_refused, gifts_refused) = (refused("visit")?, refused("gift_handout")?);
@@ -958,12 +972,21 @@ impl Store {
             text_vi.insert_str(main_len, &money_text);
             let signatures_waiting = crate::sync::signatures::signatures_waiting(c)?;
             let refused = crate::sync::signatures::signatures_refused(c)?;
+            // A sentence after a list item (the server's words, which may
+            // end without a full stop) begins as one.
+            let end_sentence = |t: &mut String| {
+                if !t.trim_end().ends_with(['.', ':', '!', '?']) {
+                    t.push('.');
+                }
+            };
             if signatures_waiting > 0 {
+                end_sentence(&mut text_vi);
                 text_vi.push_str(&format!(
                     " {signatures_waiting} ảnh chữ ký nhận quà chưa gửi lên máy chủ."
                 ));
             }
             if !refused.is_empty() {
+                end_sentence(&mut text_vi);
                 text_vi.push_str(&format!(
                     " {} ảnh chữ ký bị máy chủ từ chối:",
                     refused.len()

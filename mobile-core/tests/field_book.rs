@@ -726,6 +726,65 @@ fn server_statuses_and_changes() {
     snap.next = "x".into();
 }
 
+/// The day summary says of the day's visits which were refused and which
+/// are held from a revoked phone, apart.
+#[test]
+fn a_day_summary_tells_refused_visits_from_held_ones() {
+    let (_d, book) = open();
+    let visit = || {
+        book.record_visit(VisitInput {
+            worker_id: id(LAN),
+            purpose: VisitPurpose::RepaymentFollowUp,
+            outcome: "Đã gặp".into(),
+            notes: String::new(),
+            location: None,
+            recorded_at: at(9, 35),
+        })
+        .unwrap()
+    };
+    let (refused, held) = (visit(), visit());
+    let status = |client_id: uuid::Uuid, code: &str| RecordStatus {
+        client_id,
+        state: RecordState::Rejected,
+        code: Some(code.into()),
+        message_vi: None,
+        message_en: None,
+        decided_at: at(17, 0),
+        settled_note: None,
+        settled_at: None,
+        loan_id: None,
+        amount: None,
+    };
+    let page = ChangePage {
+        officer: None,
+        boarding_houses: vec![],
+        workers: vec![],
+        loans: vec![],
+        campaigns: vec![],
+        record_statuses: vec![
+            status(refused.client_id, "batch_rejected"),
+            status(held.client_id, "device_revoked"),
+        ],
+        cash_counts: vec![],
+        removed_workers: vec![],
+        removed_loans: vec![],
+        removed_campaigns: vec![],
+        next: "c-1".into(),
+        has_more: false,
+        server_time: None,
+    };
+    book.apply_changes_json(serde_json::to_string(&page).unwrap())
+        .unwrap();
+    let summary = book.daily_summary(day(2026, 11, 20)).unwrap();
+    assert!(
+        summary
+            .text_vi
+            .contains("2 lượt thăm hỏi (1 bị từ chối, 1 bị giữ lại)"),
+        "{}",
+        summary.text_vi
+    );
+}
+
 /// A repayment refused at review whose cash the branch has since dealt
 /// with: the phone says so, and no longer tells the officer to give it back.
 #[test]

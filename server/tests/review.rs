@@ -1615,11 +1615,11 @@ async fn a_void_shows_what_it_cancels_and_cannot_be_excluded() {
         let status = |id: Uuid| statuses.iter().find(|r| r.client_id == id).unwrap().clone();
         assert_eq!(
             status(wrong.client_id).message_vi.as_deref(),
-            Some("Cán bộ đã huỷ bản ghi này trước khi gửi: không ghi sổ")
+            Some("Cán bộ đã huỷ bản ghi này: không ghi sổ")
         );
         assert_eq!(
             status(wrong.client_id).message_en.as_deref(),
-            Some("the officer voided this record before sending it: not posted")
+            Some("the officer voided this record: not posted")
         );
         assert_eq!(
             status(doubtful.client_id).message_vi.as_deref(),

@@ -377,7 +377,8 @@ pub const EXCLUDED_QUARANTINED: &str =
 /// the vault paid nothing out).
 pub const APPROVED_NETTED: &str =
     "Trừ vào tiền mặt cán bộ nộp cùng lô / netted against the cash handed over with the batch";
-/// The reason stored for a record the officer voided before sending.
+/// The reason stored for a record the officer voided (before sending it,
+/// or after, before its batch was decided).
 pub const EXCLUDED_VOIDED: &str = "Đã được cán bộ hủy / voided by the officer";
 
 /// A stored exclusion reason the server wrote itself, in Vietnamese and
@@ -389,8 +390,8 @@ pub fn system_exclusion(reason: &str) -> Option<(String, String)> {
             "the device was revoked: the record is not posted".into(),
         )),
         EXCLUDED_VOIDED => Some((
-            "Cán bộ đã huỷ bản ghi này trước khi gửi: không ghi sổ".into(),
-            "the officer voided this record before sending it: not posted".into(),
+            "Cán bộ đã huỷ bản ghi này: không ghi sổ".into(),
+            "the officer voided this record: not posted".into(),
         )),
         _ => None,
     }
