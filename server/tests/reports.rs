@@ -820,6 +820,17 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
             let detail = e["detail"].as_str().unwrap();
             assert!(detail.contains(&format!("Tham số \"{param}\"")), "{detail}");
         }
+        // A day the month does not have is said so, not as a wrong form.
+        let (s, e) = app
+            .get("/api/v1/reports/daily-collections?from=31/11/2026", &sup)
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert!(
+            e["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("tháng 11 năm 2026 chỉ có 30 ngày")),
+            "{e}"
+        );
         // So is one the address does not take, with those it does: a
         // filter misspelt is not silently ignored.
         for (path, param, known) in [

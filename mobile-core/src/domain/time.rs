@@ -97,10 +97,73 @@ pub fn parse_date(input: &str) -> Option<NaiveDate> {
         .filter(|d| (1900..=2199).contains(&d.year()))
 }
 
+/// What to say of a date [`parse_date`] does not read, to put it right
+/// (Vietnamese, English): the day the month does not have, a year not in
+/// full, or the form to write.
+pub fn date_hint(input: &str) -> (String, String) {
+    let parts: Vec<&str> = input.trim().split('/').collect();
+    let num = |s: &str| {
+        (!s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u32>().ok())
+            .flatten()
+    };
+    if let [d, m, y] = parts[..] {
+        if let (Some(d), Some(m), Some(year)) = (num(d), num(m), num(y)) {
+            if y.len() < 4 {
+                return (
+                    format!("ghi năm đủ 4 chữ số, ví dụ {d:02}/{m:02}/20{year:02}"),
+                    format!("write the year in full, e.g. {d:02}/{m:02}/20{year:02}"),
+                );
+            }
+            if (1..=12).contains(&m) && d > 0 {
+                let next = if m == 12 {
+                    NaiveDate::from_ymd_opt(year as i32 + 1, 1, 1)
+                } else {
+                    NaiveDate::from_ymd_opt(year as i32, m + 1, 1)
+                };
+                if let Some(days) = next.and_then(|n| n.pred_opt()).map(|last| last.day()) {
+                    if d > days {
+                        return (
+                            format!("tháng {m} năm {year} chỉ có {days} ngày"),
+                            format!("month {m} of {year} has {days} days"),
+                        );
+                    }
+                }
+            }
+            if !(1..=12).contains(&m) {
+                return (
+                    "tháng phải từ 1 đến 12 (dd/mm/yyyy)".into(),
+                    "the month must be 1 to 12 (dd/mm/yyyy)".into(),
+                );
+            }
+        }
+    }
+    ("viết dd/mm/yyyy".into(), "write dd/mm/yyyy".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn a_date_that_does_not_read_says_why() {
+        assert_eq!(
+            date_hint("31/11/2026").0,
+            "tháng 11 năm 2026 chỉ có 30 ngày"
+        );
+        assert_eq!(date_hint("29/02/2027").1, "month 2 of 2027 has 28 days");
+        assert_eq!(
+            date_hint("01/12/26").0,
+            "ghi năm đủ 4 chữ số, ví dụ 01/12/2026"
+        );
+        assert_eq!(
+            date_hint("05/31/2027").0,
+            "tháng phải từ 1 đến 12 (dd/mm/yyyy)"
+        );
+        assert_eq!(date_hint("hôm qua").0, "viết dd/mm/yyyy");
+        assert_eq!(date_hint("").0, "viết dd/mm/yyyy");
+    }
 
     #[test]
     fn the_clock_is_followed_between_syncs_by_the_boot_clock() {

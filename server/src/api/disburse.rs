@@ -80,10 +80,11 @@ pub async fn receive_capital(
     let amount = amount("amount", &req.amount)?;
     let text = req.received_on.trim();
     let received_on = parse_date(text).ok_or_else(|| {
+        let (why_vi, why_en) = sotay_core::domain::time::date_hint(text);
         AppError::invalid_field(
             "received_on",
-            format!("Ngày nhận \"{text}\" không hợp lệ; viết dd/mm/yyyy"),
-            format!("received_on \"{text}\" is not a valid date; write dd/mm/yyyy"),
+            format!("Ngày nhận \"{text}\" không hợp lệ; {why_vi}"),
+            format!("received_on \"{text}\" is not a valid date; {why_en}"),
         )
     })?;
     let source = at_most("source", &required("source", &req.source)?, 200)?;

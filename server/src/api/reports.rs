@@ -46,10 +46,11 @@ fn date(field: &str, value: &Option<String>) -> Result<Option<chrono::NaiveDate>
     match value.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
         Some(v) => parse_date(v).map(Some).ok_or_else(|| {
+            let (why_vi, why_en) = sotay_core::domain::time::date_hint(v);
             AppError::invalid_field(
                 field,
-                format!("Ngày \"{v}\" không hợp lệ; ghi theo dạng dd/mm/yyyy"),
-                format!("date \"{v}\" is not valid; write it as dd/mm/yyyy"),
+                format!("Ngày \"{v}\" không hợp lệ; {why_vi}"),
+                format!("date \"{v}\" is not valid; {why_en}"),
             )
         }),
     }

@@ -488,10 +488,11 @@ fn day(
         return Ok(None);
     };
     let d = parse_date(text).ok_or_else(|| {
+        let (why_vi, why_en) = sotay_core::domain::time::date_hint(text);
         AppError::invalid_field(
             field,
-            format!("Ngày \"{text}\" không hợp lệ; viết dd/mm/yyyy"),
-            format!("date \"{text}\" is not valid; write dd/mm/yyyy"),
+            format!("Ngày \"{text}\" không hợp lệ; {why_vi}"),
+            format!("date \"{text}\" is not valid; {why_en}"),
         )
     })?;
     let d = if next { d + chrono::Days::new(1) } else { d };
@@ -571,10 +572,11 @@ pub async fn receive_for_campaign(
     }
     let text = req.received_on.trim();
     let received_on = parse_date(text).ok_or_else(|| {
+        let (why_vi, why_en) = sotay_core::domain::time::date_hint(text);
         AppError::invalid_field(
             "received_on",
-            format!("Ngày nhận \"{text}\" không hợp lệ; viết dd/mm/yyyy"),
-            format!("received_on \"{text}\" is not a valid date; write dd/mm/yyyy"),
+            format!("Ngày nhận \"{text}\" không hợp lệ; {why_vi}"),
+            format!("received_on \"{text}\" is not a valid date; {why_en}"),
         )
     })?;
     let source = required("source", &req.source)?;

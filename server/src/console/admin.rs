@@ -1213,9 +1213,10 @@ pub async fn audit(
         }
         let d = time::parse_date(v);
         if d.is_none() {
+            let (why_vi, why_en) = time::date_hint(v);
             problems.push(lang.pick(
-                format!("{label_vi} “{v}” không phải là ngày hợp lệ; hãy viết dd/mm/yyyy."),
-                format!("{label_en} “{v}” is not a valid date; write dd/mm/yyyy."),
+                format!("{label_vi} “{v}” không phải là ngày hợp lệ; {why_vi}."),
+                format!("{label_en} “{v}” is not a valid date; {why_en}."),
             ));
         }
         d

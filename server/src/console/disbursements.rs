@@ -869,11 +869,11 @@ pub async fn receive_capital(
             .map_err(|e| lang.pick(e.message_vi(), e.message_en()))?
             .get();
         let on = time::parse_date(form.received_on.trim()).ok_or_else(|| {
-            lang.t(
-                "Ngày nhận không hợp lệ; viết dd/mm/yyyy.",
-                "The date is not valid; write dd/mm/yyyy.",
+            let (why_vi, why_en) = time::date_hint(&form.received_on);
+            lang.pick(
+                format!("Ngày nhận không hợp lệ; {why_vi}."),
+                format!("The date is not valid; {why_en}."),
             )
-            .to_string()
         })?;
         let source: String = form.source.trim().chars().take(200).collect();
         if source.is_empty() {

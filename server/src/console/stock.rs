@@ -258,6 +258,7 @@ pub async fn receive(
     let lang = signed.lang;
     // Every field that does not read is named at once.
     let parsed = {
+        let date_wrong: String;
         let mut wrong: Vec<&str> = Vec::new();
         let campaign: Option<i64> = form.campaign_id.trim().parse().ok();
         if campaign.is_none() {
@@ -284,10 +285,12 @@ pub async fn receive(
         }
         let on = time::parse_date(form.received_on.trim());
         if on.is_none() {
-            wrong.push(lang.t(
-                "Ngày nhận không hợp lệ; viết dd/mm/yyyy.",
-                "The date is not valid; write dd/mm/yyyy.",
-            ));
+            let (why_vi, why_en) = time::date_hint(&form.received_on);
+            date_wrong = lang.pick(
+                format!("Ngày nhận không hợp lệ; {why_vi}."),
+                format!("The date is not valid; {why_en}."),
+            );
+            wrong.push(&date_wrong);
         }
         let source = form.source.trim().chars().take(200).collect::<String>();
         if source.is_empty() {
