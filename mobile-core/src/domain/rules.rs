@@ -115,6 +115,10 @@ impl RuleViolation {
                 super::time::format_date(*on),
                 super::time::format_date(*disbursed_on)
             ),
+            RuleViolation::CampaignNotRunning { on } => format!(
+                "the campaign is not running on {}",
+                super::time::format_date(*on)
+            ),
             // The message without the field it is about (`loan_id: …`):
             // the field travels apart, as `field()`.
             other => {

@@ -861,21 +861,35 @@ fn read_header(
     };
     if !names.is_empty() && !fits(kind) {
         if let Some(other) = ImportKind::ALL.into_iter().find(|k| *k != kind && fits(*k)) {
-            errors.push(error(
-                file,
-                line,
-                "",
-                format!(
-                    "Dòng tiêu đề của {file} là của tệp {}, không phải {}: hãy chọn đúng loại dữ liệu (hoặc đúng tệp) rồi nhập lại",
-                    other.file_name(),
-                    kind.file_name()
-                ),
-                format!(
-                    "the header of {file} is that of {}, not {}: choose the right kind of data (or the right file) and import again",
-                    other.file_name(),
-                    kind.file_name()
-                ),
-            ));
+            let (vi, en) = if file.eq_ignore_ascii_case(other.file_name()) {
+                // Named for what it holds, chosen as another kind.
+                (
+                    format!(
+                        "{file} đã được chọn nhập là {}: các cột của tệp là của {file}; hãy chọn loại dữ liệu {} cho tệp này rồi nhập lại",
+                        kind.file_name(),
+                        other.file_name()
+                    ),
+                    format!(
+                        "{file} was chosen to be imported as {}: its columns are those of {file}; choose the kind {} for it and import again",
+                        kind.file_name(),
+                        other.file_name()
+                    ),
+                )
+            } else {
+                (
+                    format!(
+                        "Dòng tiêu đề của {file} là của tệp {}, không phải {}: hãy chọn đúng loại dữ liệu (hoặc đúng tệp) rồi nhập lại",
+                        other.file_name(),
+                        kind.file_name()
+                    ),
+                    format!(
+                        "the header of {file} is that of {}, not {}: choose the right kind of data (or the right file) and import again",
+                        other.file_name(),
+                        kind.file_name()
+                    ),
+                )
+            };
+            errors.push(error(file, line, "", vi, en));
             return None;
         }
     }

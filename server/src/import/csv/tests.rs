@@ -220,6 +220,27 @@ fn a_file_of_another_kind_or_a_workbook_is_named_as_such() {
         "{}",
         e.message_vi
     );
+    // Named for what it holds, chosen as another kind: said without
+    // naming the same file twice as if it were two.
+    let mut set = ImportSet::default();
+    let errs = parse_into(
+        &mut set,
+        ImportKind::Loans,
+        "workers.csv",
+        text.as_bytes(),
+        &mut |_| {},
+    )
+    .expect_err("refused");
+    assert!(
+        errs[0]
+            .message_vi
+            .starts_with("workers.csv đã được chọn nhập là loans.csv")
+            && errs[0]
+                .message_vi
+                .contains("hãy chọn loại dữ liệu workers.csv"),
+        "{}",
+        errs[0].message_vi
+    );
     let e = only_error(ImportKind::Workers, "PK\u{3}\u{4}\u{14}\u{0}", 1, "");
     assert!(e.message_vi.contains("là tệp Excel"), "{}", e.message_vi);
 }
