@@ -868,6 +868,11 @@ fn what(lang: Lang, r: &ReviewRecord) -> Markup {
                 Some(_) => {
                     br; small.muted.signature-waiting { (lang.t("Chưa nhận ảnh chữ ký (đến ở lần đồng bộ sau)", "Signature image not received yet (comes with a later sync)")) }
                 }
+                // Handed out with the recipient's typed name only: the
+                // paper record is what to check.
+                None if r.kind == "gift_handout" => {
+                    br; small.warn-text.no-signature { (lang.t("Không có ảnh chữ ký người nhận: đối chiếu biên bản giấy", "No signature image: check the paper record")) }
+                }
                 None => {}
             }
         } @else if r.kind == "visit" {
