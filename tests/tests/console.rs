@@ -2503,10 +2503,7 @@ async fn cashier_takes_repayments_at_the_counter() {
         assert!(!html.contains("id=\"statement-form\""), "{html}");
         let (status, _, _) = get("/bank-statements/1".into(), cashier.clone()).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
-        let (status, to, page) = send_form(
-            &http,
-            &server,
-            "/bank-moves".into(),
+        let slip = |action: &str| {
             vec![
                 ("csrf", field(&html, "csrf")),
                 ("client_id", field(&html, "client_id")),
@@ -2514,7 +2511,28 @@ async fn cashier_takes_repayments_at_the_counter() {
                 ("direction", "deposit".to_string()),
                 ("amount", "200.000".to_string()),
                 ("reference", "GNT-TQ-0001".to_string()),
-            ],
+                ("action", action.to_string()),
+            ]
+        };
+        // Shown first, with the vault and the account as they will stand.
+        let (status, _, page) = send_form(
+            &http,
+            &server,
+            "/bank-moves".into(),
+            slip(""),
+            cashier.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(
+            page.contains("id=\"move-confirmation\"") && page.contains("Nộp 200.000 ₫"),
+            "{page}"
+        );
+        let (status, to, page) = send_form(
+            &http,
+            &server,
+            "/bank-moves".into(),
+            slip("post"),
             cashier.clone(),
         )
         .await;
@@ -3212,6 +3230,7 @@ async fn a_new_loan_is_asked_for_and_paid_out_from_the_console() {
                 ("direction", "deposit".to_string()),
                 ("amount", amount.to_string()),
                 ("reference", "GNT-2026-0042".to_string()),
+                ("action", "post".to_string()),
             ]
         };
         let (status, _, page_html) =

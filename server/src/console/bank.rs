@@ -306,10 +306,82 @@ pub struct MoveForm {
     direction: String,
     amount: String,
     reference: String,
+    /// `post` from the confirmation; `edit` back to the form from it.
+    action: String,
+}
+
+/// What a move does, shown before it posts: the amount in words as the
+/// vault and the bank account will stand after it.
+fn confirm_move(
+    ui: &super::view::Ui,
+    csrf: &str,
+    form: &MoveForm,
+    branch_name: &str,
+    direction: BankDirection,
+    amount: i64,
+    held: Holdings,
+) -> Markup {
+    let lang = ui.lang;
+    let (vault_after, bank_after) = match direction {
+        BankDirection::Withdrawal => (held.vault + amount, held.bank - amount),
+        _ => (held.vault - amount, held.bank + amount),
+    };
+    let what = match direction {
+        BankDirection::Withdrawal => lang.pick(
+            format!(
+                "Rút {} từ tài khoản ngân hàng về quỹ tiền mặt {branch_name}",
+                vnd(amount)
+            ),
+            format!(
+                "Draw {} from the bank account into the vault of {branch_name}",
+                vnd(amount)
+            ),
+        ),
+        _ => lang.pick(
+            format!(
+                "Nộp {} từ quỹ tiền mặt {branch_name} vào tài khoản ngân hàng",
+                vnd(amount)
+            ),
+            format!(
+                "Pay {} from the vault of {branch_name} into the bank account",
+                vnd(amount)
+            ),
+        ),
+    };
+    let title = lang.t("Xác nhận giao dịch ngân hàng", "Confirm the bank move");
+    let body = html! {
+        h1 { (title) }
+        p.lead { (lang.t(
+            "Kiểm tra số tiền với giấy nộp tiền hoặc séc trước khi ghi sổ: sau khi ghi, chỉ sửa được bằng bút toán đảo do một người khác duyệt.",
+            "Check the amount against the paying-in slip or cheque before posting: once posted, only a reversal another person approves puts it right.",
+        )) }
+        section.card #move-confirmation {
+            dl {
+                dt { (lang.t("Giao dịch", "Move")) } dd #confirm-move { strong { (what) } }
+                dt { (lang.t("Số chứng từ", "Slip number")) } dd { (form.reference.trim()) }
+                dt { (lang.t("Quỹ tiền mặt", "Vault")) } dd.num #confirm-vault { (vnd(held.vault)) " → " strong { (vnd(vault_after)) } }
+                dt { (lang.t("Tài khoản ngân hàng", "Bank account")) } dd.num #confirm-bank { (vnd(held.bank)) " → " strong { (vnd(bank_after)) } }
+            }
+        }
+        form method="post" action="/bank-moves#move-form" id="move-confirm-form" {
+            (csrf_field(csrf))
+            input type="hidden" name="client_id" value=(form.client_id);
+            input type="hidden" name="branch_id" value=(form.branch_id);
+            input type="hidden" name="direction" value=(form.direction);
+            input type="hidden" name="amount" value=(form.amount);
+            input type="hidden" name="reference" value=(form.reference);
+            div.actions {
+                button.primary type="submit" name="action" value="post" data-busy=(lang.t("Đang ghi…", "Posting…")) { (lang.t("Ghi sổ", "Post")) }
+                button type="submit" name="action" value="edit" formnovalidate { (lang.t("Quay lại sửa", "Go back and change")) }
+            }
+        }
+    };
+    ui.page(title, Nav::Bank, body)
 }
 
 /// `POST /bank-moves`: cash paid into the branch's bank account or drawn
-/// from it (the branch's supervisors and cashier, admins), posted at once.
+/// from it (the branch's supervisors and cashier, admins): shown first,
+/// posted once confirmed.
 pub async fn move_cash(
     State(state): State<AppState>,
     Staff(signed): Staff,
@@ -371,6 +443,38 @@ pub async fn move_cash(
         Ok(p) => p,
         Err(m) => return again(m, StatusCode::UNPROCESSABLE_ENTITY, form.clone()).await,
     };
+    if form.action == "edit" {
+        let flash = Flash {
+            form: form.clone(),
+            ..Flash::default()
+        };
+        return render(&state, &signed, flash, StatusCode::OK).await;
+    }
+    if form.action != "post" {
+        let shown = async {
+            let held = holdings(&state, Some(branch)).await?;
+            let name = state
+                .db
+                .branches(branch_of(&who))
+                .await?
+                .into_iter()
+                .find(|b| b.id == branch)
+                .map(|b| b.name)
+                .ok_or_else(|| AppError::from(crate::db::DbError::NotFound))?;
+            Ok::<_, AppError>((held.get(&branch).copied().unwrap_or_default(), name))
+        };
+        return match shown.await {
+            Ok((held, name)) => {
+                let form = MoveForm {
+                    client_id: client.to_string(),
+                    ..form.clone()
+                };
+                confirm_move(&ui, &signed.csrf, &form, &name, direction, amount, held)
+                    .into_response()
+            }
+            Err(e) => ui.app_error(e),
+        };
+    }
     let m = NewBankMove {
         branch_id: branch,
         client_id: client,
