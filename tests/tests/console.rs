@@ -3351,7 +3351,7 @@ async fn a_new_loan_is_asked_for_and_paid_out_from_the_console() {
         assert!(form_at.ends_with(prefill), "{form_at}");
         let (_, _, html) = get(form_at.clone(), supervisor.clone()).await;
         for filled in [
-            "value=\"150000\"",
+            "value=\"150.000\"",
             "value=\"FT26339555999\"",
             "value=\"transfer\" checked",
         ] {

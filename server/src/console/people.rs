@@ -367,7 +367,11 @@ pub async fn loan(
         taken: q.receipt.parse().ok(),
         form: CounterForm {
             method: q.method,
-            amount: q.amount,
+            // A link's plain digits, as people read them (`3.815.000`).
+            amount: match q.amount.trim().parse::<i64>() {
+                Ok(n) if n > 0 => sotay_core::domain::money::group_thousands(n),
+                _ => q.amount,
+            },
             transfer_ref: q.transfer_ref,
             settles: q.settles,
             settles_receipt: q.settles_receipt,
@@ -727,7 +731,7 @@ async fn render_loan(
                 && held > room =>
         {
             if counter.error.is_none() {
-                counter.form.amount = room.to_string();
+                counter.form.amount = sotay_core::domain::money::group_thousands(room);
             }
             Some(held)
         }
