@@ -783,6 +783,13 @@ async fn the_sqlite_sync_keys_rebuild_keeps_records_and_triggers() {
         .execute(&mut *ddl)
         .await
         .unwrap();
+    // So does it read the workers' moves (0042).
+    sqlx::raw_sql(include_str!(
+        "../../migrations/sqlite/0042_worker_moves.sql"
+    ))
+    .execute(&mut *ddl)
+    .await
+    .unwrap();
     let first = old.upload(&who, &batch).await.unwrap();
     let branched: i64 = sqlx::query_scalar("SELECT COUNT(branch_id) FROM sync_batches")
         .fetch_one(&mut *ddl)
@@ -790,6 +797,10 @@ async fn the_sqlite_sync_keys_rebuild_keeps_records_and_triggers() {
         .unwrap();
     assert_eq!(branched, 1, "the upload wrote its branch");
     sqlx::query("ALTER TABLE sync_batches DROP COLUMN branch_id")
+        .execute(&mut *ddl)
+        .await
+        .unwrap();
+    sqlx::query("DROP TABLE worker_moves")
         .execute(&mut *ddl)
         .await
         .unwrap();
