@@ -507,6 +507,12 @@ async fn api_token(http: &reqwest::Client, base: &str, username: &str) -> String
 }
 
 async fn approve_all(base: &str) -> usize {
+    decide_all(base, None).await
+}
+
+/// Approves every batch waiting at the branch with the cash it collected,
+/// or rejects each with `reject`'s reason: how many there were.
+async fn decide_all(base: &str, reject: Option<&str>) -> usize {
     let http = reqwest::Client::new();
     let token = api_token(&http, base, "giamsat.thuduc").await;
     let queue: serde_json::Value = http
@@ -520,13 +526,20 @@ async fn approve_all(base: &str) -> usize {
         .unwrap();
     let queue = queue.as_array().expect("the queue").clone();
     for b in &queue {
+        let (action, body) = match reject {
+            Some(reason) => ("reject", serde_json::json!({"reason": reason})),
+            None => (
+                "approve",
+                serde_json::json!({"cash_received": b["cash_collected"]}),
+            ),
+        };
         let resp = http
             .post(format!(
-                "{base}/api/v1/batches/{}/approve",
+                "{base}/api/v1/batches/{}/{action}",
                 b["batch_id"].as_str().unwrap()
             ))
             .bearer_auth(&token)
-            .json(&serde_json::json!({"cash_received": b["cash_collected"]}))
+            .json(&body)
             .send()
             .await
             .unwrap();
@@ -929,36 +942,8 @@ fn a_worker_moved_to_another_officer_leaves_one_phone_and_reaches_the_other() {
 
         // The supervisor turns Lan's batch down: the gift no longer counts,
         // and Hùng's phone hears the worker may have one.
-        let batches: Vec<serde_json::Value> = rt.block_on(async {
-            let http = reqwest::Client::new();
-            let token = api_token(&http, &server.base, "giamsat.thuduc").await;
-            let queue: serde_json::Value = http
-                .get(format!("{}/api/v1/batches?status=pending", server.base))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            let queue = queue.as_array().expect("the queue").clone();
-            for b in &queue {
-                let resp = http
-                    .post(format!(
-                        "{}/api/v1/batches/{}/reject",
-                        server.base,
-                        b["batch_id"].as_str().unwrap()
-                    ))
-                    .bearer_auth(&token)
-                    .json(&serde_json::json!({"reason": "Cán bộ chưa nộp tiền"}))
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(resp.status(), reqwest::StatusCode::OK);
-            }
-            queue
-        });
-        assert_eq!(batches.len(), 1, "{backend:?}: {batches:?}");
+        let rejected = rt.block_on(decide_all(&server.base, Some("Cán bộ chưa nộp tiền")));
+        assert_eq!(rejected, 1, "{backend:?}");
         hung.book.sync(None).unwrap();
         hung.book
             .record_gift(gift())

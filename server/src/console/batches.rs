@@ -194,6 +194,22 @@ fn expected_cash(d: &BatchDetail, excluded: &HashSet<Uuid>) -> i64 {
     collected - back
 }
 
+/// The welfare grants the officer handed out in cash that the vault pays
+/// when the batch is approved with `excluded` left out (not voided, not
+/// from a revoked phone).
+fn grants_paid(d: &BatchDetail, excluded: &HashSet<Uuid>) -> i64 {
+    d.records
+        .iter()
+        .filter(|r| {
+            r.campaign_kind.as_deref() == Some("welfare")
+                && r.upload_status == "accepted"
+                && !r.voided
+                && !excluded.contains(&r.record_id)
+        })
+        .filter_map(|r| r.gift_value.as_deref().and_then(|v| v.parse::<i64>().ok()))
+        .sum()
+}
+
 /// How a person names a record: receipt, worker, loan or campaign.
 fn record_name(lang: Lang, r: &ReviewRecord) -> String {
     let mut parts = vec![kind_label(lang, &r.kind).to_string()];
@@ -926,19 +942,7 @@ fn render_batch(v: BatchView<'_>) -> Markup {
     let deciding = pending && !own;
     let batch_path = format!("/batches/{}", s.batch_id);
     let ticked: HashSet<Uuid> = v.draft.excluded.iter().copied().collect();
-    // Welfare grants the officer handed out in cash: paid from the vault
-    // when the batch is approved (those not voided, not from a revoked
-    // phone).
-    let grants: i64 = d
-        .records
-        .iter()
-        .filter(|r| {
-            r.campaign_kind.as_deref() == Some("welfare")
-                && r.upload_status == "accepted"
-                && !r.voided
-        })
-        .filter_map(|r| r.gift_value.as_deref().and_then(|v| v.parse::<i64>().ok()))
-        .sum();
+    let grants = grants_paid(d, &HashSet::new());
     let approved_loans: Vec<(i64, &str, &str)> = {
         let mut seen = HashSet::new();
         d.records
@@ -1559,18 +1563,7 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked, shown: Option
                 && !excluded.contains(&r.record_id)
         })
         .count();
-    // Welfare grants that post: paid from the vault on approval.
-    let grants: i64 = d
-        .records
-        .iter()
-        .filter(|r| {
-            r.campaign_kind.as_deref() == Some("welfare")
-                && r.upload_status == "accepted"
-                && !r.voided
-                && !excluded.contains(&r.record_id)
-        })
-        .filter_map(|r| r.gift_value.as_deref().and_then(|v| v.parse::<i64>().ok()))
-        .sum();
+    let grants = grants_paid(d, &excluded);
     let voided = d.records.iter().filter(|r| r.voided).count();
     // The officer's voids say how many she cancelled: not counted apart.
     let voids = d.records.iter().filter(|r| r.kind == "void").count();
