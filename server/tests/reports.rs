@@ -1234,6 +1234,12 @@ async fn a_rejected_visit_leaves_the_worker_not_visited() {
         };
         let (_, vis) = app.get("/api/v1/reports/visits?days=7", &sup).await;
         assert!(not_visited(&vis), "{vis}");
+        let people = rows(&vis, "hardship_not_visited").len();
+        assert_eq!(
+            totals(&vis, "hardship_not_visited")["worker"],
+            format!("{people} người"),
+            "the totals row counts the people: {vis}"
+        );
         let visit = lan.record(RecordBody::Visit(VisitPayload {
             worker_id: thu,
             purpose: VisitPurpose::HardshipVisit,

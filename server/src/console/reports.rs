@@ -412,7 +412,13 @@ fn sheet_table(lang: Lang, sheet: &reports::Sheet) -> Markup {
                         tbody {
                             @for row in sheet.rows.iter().take(PAGE_ROWS) {
                                 tr { @for (c, cell) in sheet.columns.iter().zip(row) {
-                                    td.num[numeric(c.kind)] { (cell_text(lang, cell)) }
+                                    td.num[numeric(c.kind)] {
+                                        @if let Cell::Link(text, href) = cell {
+                                            a href=(href) { (text) }
+                                        } @else {
+                                            (cell_text(lang, cell))
+                                        }
+                                    }
                                 } }
                             }
                         }
@@ -445,7 +451,7 @@ fn numeric(kind: Kind) -> bool {
 fn cell_text(lang: Lang, cell: &Cell) -> String {
     match cell {
         Cell::Empty => String::new(),
-        Cell::Text(s) => s.clone(),
+        Cell::Text(s) | Cell::Link(s, _) => s.clone(),
         Cell::Words(vi, en) => lang.t(vi, en).to_string(),
         Cell::Money(v) => view::vnd(*v),
         Cell::Count(v) => view::count(*v),
@@ -496,5 +502,21 @@ mod tests {
         assert!(!sheet_table(Lang::En, &short)
             .into_string()
             .contains("more rows"));
+    }
+
+    #[test]
+    fn a_loan_named_in_a_sheet_opens_its_page_and_its_file_has_the_code() {
+        let mut sheet = Sheet::new(
+            "loans",
+            Text::new("Khoản vay", "Loans"),
+            vec![col("loan", "Khoản vay", "Loan", Kind::Text)],
+        );
+        sheet.rows.push(vec![Cell::link("KV-000103", "/loans/103")]);
+        let html = sheet_table(Lang::Vi, &sheet).into_string();
+        assert!(
+            html.contains(r#"<a href="/loans/103">KV-000103</a>"#),
+            "{html}"
+        );
+        assert_eq!(sheet.rows[0][0].csv(report_lang(Lang::Vi)), "KV-000103");
     }
 }

@@ -153,7 +153,7 @@ fn write_row(
         let c = c as u16;
         match cell {
             Cell::Empty => {}
-            Cell::Text(s) => {
+            Cell::Text(s) | Cell::Link(s, _) => {
                 ws.write_string_with_format(r, c, s, &f.text)?;
             }
             Cell::Words(vi, en) => {

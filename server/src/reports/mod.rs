@@ -684,13 +684,13 @@ pub async fn overdue_loans(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report
         sheet.rows.push(vec![
             Cell::text(names.branch(l.branch_id)),
             names.officer_cell(l.officer_id),
-            Cell::text(&l.worker_code),
+            Cell::link(&l.worker_code, format!("/workers/{}", l.worker_id)),
             Cell::text(&l.worker_name),
             l.phone.as_deref().map_or(Cell::Empty, |p| {
                 Cell::text(sotay_core::domain::ids::format_phone(p))
             }),
             Cell::text(lives_at),
-            Cell::text(&l.loan_code),
+            Cell::link(&l.loan_code, format!("/loans/{}", l.loan_id)),
             Cell::Date(l.oldest_unpaid_due),
             Cell::Count((as_of - l.oldest_unpaid_due).num_days()),
             Cell::Count(l.installments),
@@ -1154,7 +1154,6 @@ pub async fn visits(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
                 Kind::DateTime,
             ),
             col("days_since", "Số ngày chưa thăm", "Days since", Kind::Count),
-            col("workers", "Số người", "Workers", Kind::Count),
         ],
     );
     for h in hardship {
@@ -1162,7 +1161,7 @@ pub async fn visits(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
             continue;
         }
         unvisited.rows.push(vec![
-            Cell::text(&h.code),
+            Cell::link(&h.code, format!("/workers/{}", h.worker_id)),
             Cell::text(&h.full_name),
             Cell::text(names.branch(h.branch_id)),
             names.officer_cell(h.officer_id),
@@ -1172,11 +1171,13 @@ pub async fn visits(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
             h.last_visit.map_or(Cell::Empty, Cell::DateTime),
             h.last_visit
                 .map_or(Cell::Empty, |t| Cell::Count((end - t).num_days())),
-            Cell::Count(1),
         ]);
     }
     unvisited.sum_totals();
+    // Days do not add up; the row counts the people.
+    let people = unvisited.rows.len();
     if let Some(t) = unvisited.totals.as_mut() {
+        t[1] = Cell::words(format!("{people} người"), format!("{people} workers"));
         t[8] = Cell::Empty;
     }
     Ok(Report {
@@ -1230,7 +1231,7 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
     );
     for l in &s.loans {
         loans.rows.push(vec![
-            Cell::text(&l.code),
+            Cell::link(&l.code, format!("/loans/{}", l.id)),
             Cell::text(&l.product),
             Cell::Date(l.disbursed_on),
             Cell::Money(l.principal),

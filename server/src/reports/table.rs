@@ -82,6 +82,9 @@ pub enum Cell {
     Text(String),
     /// Words the report writes itself, in Vietnamese and English.
     Words(String, String),
+    /// Text that names a record of the console (a loan's or a worker's
+    /// code) and the console's page of it; the files have the text alone.
+    Link(String, String),
     Money(i64),
     Count(i64),
     Date(NaiveDate),
@@ -92,6 +95,10 @@ pub enum Cell {
 impl Cell {
     pub fn text(s: impl Into<String>) -> Cell {
         Cell::Text(s.into())
+    }
+
+    pub fn link(text: impl Into<String>, href: impl Into<String>) -> Cell {
+        Cell::Link(text.into(), href.into())
     }
 
     pub fn words(vi: impl Into<String>, en: impl Into<String>) -> Cell {
@@ -112,7 +119,7 @@ impl Cell {
         };
         match self {
             Cell::Empty => String::new(),
-            Cell::Text(s) => text(s),
+            Cell::Text(s) | Cell::Link(s, _) => text(s),
             Cell::Words(vi, en) => match lang {
                 Lang::Vi => text(vi),
                 Lang::En => text(en),
@@ -128,7 +135,7 @@ impl Cell {
         use serde_json::Value;
         match self {
             Cell::Empty => Value::Null,
-            Cell::Text(s) | Cell::Words(s, _) => Value::String(s.clone()),
+            Cell::Text(s) | Cell::Words(s, _) | Cell::Link(s, _) => Value::String(s.clone()),
             Cell::Money(v) => Value::String(v.to_string()),
             Cell::Count(v) | Cell::BasisPoints(v) => Value::from(*v),
             Cell::Date(d) => Value::String(d.format("%Y-%m-%d").to_string()),
