@@ -1483,6 +1483,12 @@ async fn a_welfare_grant_posts_only_from_cash_in_the_vault() {
         let rows = ledger(&app, &sup).await;
         assert_eq!(net(&rows, "vault"), 0);
         assert_eq!(net(&rows, "campaign_expense"), 50_000_000);
+        // The books name it a grant paid, not a gift handed out.
+        let (_, entries) = app.get("/api/v1/ledger/entries?limit=1", &sup).await;
+        assert_eq!(
+            entries[0]["memo"], "Chi hỗ trợ Mái ấm Công đoàn 2027 cho Đặng Thị Thu",
+            "{entries}"
+        );
     }
 }
 

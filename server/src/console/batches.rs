@@ -46,10 +46,13 @@ fn batch_not_found() -> AppError {
 
 // ---------------------------------------------------------------- labels
 
-fn kind_label(lang: Lang, kind: &str) -> &str {
+/// A record's kind in words; a handout of a welfare programme is a grant,
+/// not a gift.
+fn kind_label<'a>(lang: Lang, kind: &'a str, campaign_kind: Option<&str>) -> &'a str {
     match kind {
         "visit" => lang.t("Thăm hỏi", "Visit"),
         "repayment" => lang.t("Thu nợ", "Repayment"),
+        "gift_handout" if campaign_kind == Some("welfare") => lang.t("Chi hỗ trợ", "Welfare grant"),
         "gift_handout" => lang.t("Trao quà", "Gift"),
         "void" => lang.t("Huỷ bản ghi", "Void"),
         "reversal_request" => lang.t("Đề nghị đảo bút toán", "Reversal request"),
@@ -212,7 +215,7 @@ fn grants_paid(d: &BatchDetail, excluded: &HashSet<Uuid>) -> i64 {
 
 /// How a person names a record: receipt, worker, loan or campaign.
 fn record_name(lang: Lang, r: &ReviewRecord) -> String {
-    let mut parts = vec![kind_label(lang, &r.kind).to_string()];
+    let mut parts = vec![kind_label(lang, &r.kind, r.campaign_kind.as_deref()).to_string()];
     if let Some(receipt) = &r.receipt_no {
         parts.push(lang.pick(format!("phiếu {receipt}"), format!("receipt {receipt}")));
     }
@@ -459,7 +462,7 @@ pub async fn list(
                                 @let shown = crate::review::refused_record(&r.record, &names);
                                 tr data-refused=(r.record.client_id) id=(format!("refused-{}", r.record.client_id)) {
                                     td { a href=(format!("/batches/{}", r.batch_id)) { (r.officer_name) } }
-                                    td.nowrap { (kind_label(lang, &shown.kind)) br; (datetime(r.record.recorded_at)) br; small { (datetime(r.received_at)) } }
+                                    td.nowrap { (kind_label(lang, &shown.kind, shown.campaign_kind.as_deref())) br; (datetime(r.record.recorded_at)) br; small { (datetime(r.received_at)) } }
                                     (refused_cells(lang, &shown, settle_here.map(|c| (c, "/batches?status=pending"))))
                                 }
                             }
@@ -856,7 +859,7 @@ fn what(lang: Lang, r: &ReviewRecord) -> Markup {
     html! {
         @if let (Some(t), true) = (&r.target, matches!(r.kind.as_str(), "void" | "reversal_request")) {
             // What a void cancels or a reversal would undo, and why.
-            (kind_label(lang, &t.kind))
+            (kind_label(lang, &t.kind, None))
             @if let Some(a) = t.amount.as_deref().and_then(|a| a.parse::<i64>().ok()) { " " (vnd(a)) }
             @if let Some(receipt) = &t.receipt_no { br; small.mono { (receipt) } }
             @if let (Some(id), Some(code)) = (r.loan_id, &r.loan_code) {
@@ -904,7 +907,7 @@ fn what(lang: Lang, r: &ReviewRecord) -> Markup {
             }
         } @else if let Some(t) = &r.target {
             // What a void cancels or a reversal would undo, and why.
-            (kind_label(lang, &t.kind))
+            (kind_label(lang, &t.kind, None))
             @if let Some(a) = t.amount.as_deref().and_then(|a| a.parse::<i64>().ok()) { " " (vnd(a)) }
             @if let Some(receipt) = &t.receipt_no { br; small.mono { (receipt) } }
             @if let Some(why) = r.payload.get("reason").and_then(|w| w.as_str()) {
@@ -1125,7 +1128,7 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                         tr data-record=(r.record_id) data-kind=(r.kind) data-cash=[(cash != 0).then_some(cash)]
                             class=[(blocked || missing_reason || unticked).then_some("blocked")] {
                             td.num { (i + 1) }
-                            td { (kind_label(lang, &r.kind)) br; small.nowrap { (datetime(r.recorded_at)) } }
+                            td { (kind_label(lang, &r.kind, r.campaign_kind.as_deref())) br; small.nowrap { (datetime(r.recorded_at)) } }
                             td {
                                 @if let (Some(id), Some(name)) = (r.worker_id, &r.worker_name) {
                                     a href=(format!("/workers/{id}")) { (name) }
@@ -1205,7 +1208,7 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                         tbody {
                             @for r in &d.refused_at_upload {
                                 tr data-refused=(r.record_id) id=(format!("refused-{}", r.record_id)) {
-                                    td { (kind_label(lang, &r.kind)) br; small.nowrap { (datetime(r.recorded_at)) } }
+                                    td { (kind_label(lang, &r.kind, r.campaign_kind.as_deref())) br; small.nowrap { (datetime(r.recorded_at)) } }
                                     (refused_cells(lang, r, Some((v.csrf, batch_path.as_str()))))
                                 }
                             }
@@ -1967,5 +1970,22 @@ mod tests {
         // A batch whose reversals take back more than it collects.
         let owed = difference(Lang::Vi, 150_000, -150_000).into_string();
         assert!(owed.contains("Ghi có cho cán bộ 150.000 ₫"), "{owed}");
+    }
+
+    #[test]
+    fn a_welfare_grant_is_not_called_a_gift() {
+        assert_eq!(
+            kind_label(Lang::Vi, "gift_handout", Some("welfare")),
+            "Chi hỗ trợ"
+        );
+        assert_eq!(
+            kind_label(Lang::En, "gift_handout", Some("welfare")),
+            "Welfare grant"
+        );
+        assert_eq!(
+            kind_label(Lang::Vi, "gift_handout", Some("gift")),
+            "Trao quà"
+        );
+        assert_eq!(kind_label(Lang::Vi, "gift_handout", None), "Trao quà");
     }
 }

@@ -1941,7 +1941,12 @@ pub async fn review_approve(
                     continue;
                 }
                 *planned_gifts.entry(k.id).or_default() += 1;
-                let memo = format!("Trao quà {} cho {}", k.name, r.worker_name.clone().unwrap_or_default());
+                let memo = format!(
+                    "{} {} cho {}",
+                    if welfare { "Chi hỗ trợ" } else { "Trao quà" },
+                    k.name,
+                    r.worker_name.clone().unwrap_or_default()
+                );
                 let e = poster.plan(kind, branch_id, memo, lines);
                 e.record_id = Some(r.id);
                 e.officer_id = Some(head.officer_id);
