@@ -638,7 +638,7 @@ async fn import(url: &str, paths: &[PathBuf]) -> anyhow::Result<()> {
             ] {
                 if n.created + n.updated + n.unchanged > 0 {
                     out!(
-                        "  {name}: {} tạo mới, {} cập nhật, {} không đổi",
+                        "  {name}: {0} tạo mới, {1} cập nhật, {2} không đổi / {0} created, {1} updated, {2} unchanged",
                         n.created,
                         n.updated,
                         n.unchanged

@@ -750,6 +750,13 @@ async fn import_of_a_folder_names_the_files_it_cannot_place() {
     std::fs::rename(folder.join("nhan_vien.csv"), folder.join("users.csv")).unwrap();
     let out = cli(&db.url, &["import", folder.to_str().unwrap()]);
     assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(
+            "branches.csv: 2 tạo mới, 0 cập nhật, 0 không đổi / 2 created, 0 updated, 0 unchanged"
+        ),
+        "each file's counts in both languages: {stdout}"
+    );
     assert_eq!(scalar(&db.url, "SELECT COUNT(*) FROM branches").await, 2);
     assert!(scalar(&db.url, "SELECT COUNT(*) FROM users").await > 5);
     // Two files of one kind, or a folder that is not there, are refused.
