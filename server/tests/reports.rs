@@ -530,6 +530,22 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
             )
             .await;
         assert_eq!(s, StatusCode::NOT_FOUND);
+        // A range narrows the payments; the loans are as they stand today,
+        // and the statement says so.
+        let (s, body) = app
+            .get(
+                &format!("/api/v1/reports/worker-statement?worker_id={thu_id}&{range}"),
+                &admin,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert!(
+            body["subtitle"]["vi"]
+                .as_str()
+                .unwrap()
+                .contains("khoản vay và lịch trả nợ tính đến hôm nay"),
+            "{body}"
+        );
         let (s, _) = app.get("/api/v1/reports/nonsense", &admin).await;
         assert_eq!(s, StatusCode::NOT_FOUND);
         let (s, body) = app

@@ -1475,8 +1475,15 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
     sub_en.push(format!("Officer: {}", s.names.officer_en(who.officer_id)));
     let range = range_text(f.from, f.to);
     if !range.is_empty() {
-        sub.push(range.clone());
-        sub_en.push(range);
+        // The range narrows payments and gifts; loans and schedules are
+        // as they stand today.
+        let today = format_date(today());
+        sub.push(format!(
+            "thanh toán và quà {range}; khoản vay và lịch trả nợ tính đến hôm nay {today}"
+        ));
+        sub_en.push(format!(
+            "payments and gifts {range}; loans and schedules as they stand today, {today}"
+        ));
     }
     Ok(Report {
         name: "worker-statement",
