@@ -4273,9 +4273,9 @@ async fn a_gift_waiting_beside_one_settled_as_handed_out_is_not_approved_as_a_se
 }
 
 /// What an officer recorded about a worker is judged by whose the worker
-/// was when she recorded it: before a move, hers; between a move away and
-/// the move back, not hers (though the worker is hers again by the time
-/// she syncs); after the move back, hers.
+/// was when she recorded it: before a move away, hers, and so within the
+/// clock tolerance after it (her phone may run that fast); well after it,
+/// not hers — until the worker is moved back to her.
 #[tokio::test]
 async fn a_record_is_judged_by_whose_the_worker_was_when_it_was_made() {
     for backend in BACKENDS {
@@ -4287,42 +4287,62 @@ async fn a_record_is_judged_by_whose_the_worker_was_when_it_was_made() {
                 .unwrap();
         let move_to =
             |officer: &str| workers.replace(",P.12,0,,CB-TD-01", &format!(",P.12,0,,{officer}"));
-        let visit = |lan: &mut Phone| {
-            lan.record(RecordBody::Visit(VisitPayload {
+        let visit = |lan: &mut Phone, minutes_ago: i64| {
+            let mut v = lan.record(RecordBody::Visit(VisitPayload {
                 worker_id: l1.worker_id,
                 purpose: VisitPurpose::RepaymentFollowUp,
                 outcome: "Đã gặp".into(),
                 notes: String::new(),
                 location: None,
-            }))
+            }));
+            v.recorded_at -= chrono::Duration::minutes(minutes_ago);
+            v
         };
-        let pause = || tokio::time::sleep(std::time::Duration::from_millis(5));
-        let before = visit(&mut lan);
-        pause().await;
         let (s, body) = app
             .post_csv("/api/v1/imports/workers", &admin, &move_to("CB-TD-02"))
             .await;
         assert_eq!(s, StatusCode::OK, "{body}");
-        pause().await;
-        let away = visit(&mut lan);
-        pause().await;
-        let (s, body) = app
-            .post_csv("/api/v1/imports/workers", &admin, &move_to("CB-TD-01"))
+        // The move was an hour ago (written as the server writes a time).
+        let an_hour_ago = (chrono::Utc::now() - chrono::Duration::minutes(60))
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
+        let moved = app
+            .exec(&format!(
+                "UPDATE worker_moves SET moved_at = '{an_hour_ago}' WHERE worker_id = {}",
+                app.id_of_uid("workers", l1.worker_id).await
+            ))
             .await;
-        assert_eq!(s, StatusCode::OK, "{body}");
-        pause().await;
-        let back = visit(&mut lan);
-        let (_, outcomes) = lan.upload(&app, vec![before, away, back]).await;
+        assert_eq!(moved, 1);
+        let records = vec![
+            visit(&mut lan, 65),
+            // 5 minutes after the move by her phone's clock: it may run 10
+            // minutes fast.
+            visit(&mut lan, 55),
+            visit(&mut lan, 30),
+        ];
+        let (_, outcomes) = lan.upload(&app, records).await;
         let got: Vec<(UploadOutcome, Option<&str>)> =
             outcomes.iter().map(|o| (o.0, o.1.as_deref())).collect();
         assert_eq!(
             got,
             [
                 (UploadOutcome::Accepted, None),
-                (UploadOutcome::Rejected, Some("worker_not_in_portfolio")),
                 (UploadOutcome::Accepted, None),
+                (UploadOutcome::Rejected, Some("worker_not_in_portfolio")),
             ],
             "{backend:?}"
+        );
+        // Moved back to her, the worker is hers to record about again —
+        // what she recorded while they were away too (it is hers to follow
+        // up now).
+        let (s, body) = app
+            .post_csv("/api/v1/imports/workers", &admin, &move_to("CB-TD-01"))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let again = vec![visit(&mut lan, 30), visit(&mut lan, 0)];
+        let (_, outcomes) = lan.upload(&app, again).await;
+        assert!(
+            outcomes.iter().all(|o| o.0 == UploadOutcome::Accepted),
+            "{backend:?}: {outcomes:?}"
         );
     }
 }

@@ -1026,21 +1026,24 @@ impl Facts {
         // move, from its index: an upload with no worker moved since its
         // records were made reads nothing.)
         if let Some(oldest) = records.iter().map(|r| r.recorded_at).min() {
-            let mine: USet<i64> = f
-                .workers
-                .values()
-                .map(|w| w.id)
-                .chain(f.loans.values().map(|l| l.worker_id))
-                .collect();
-            let moves: Vec<(i64, DateTime<Utc>, i64)> = sqlx::query_as(
-                "SELECT worker_id, moved_at, from_officer_id FROM worker_moves WHERE moved_at > $1
-                 ORDER BY worker_id, moved_at, id",
-            )
-            .bind(oldest)
-            .fetch_all(&mut *c)
-            .await?;
-            for (worker, at, from) in moves.into_iter().filter(|(w, _, _)| mine.contains(w)) {
-                f.moves.entry(worker).or_default().push((at, from));
+            // Up to the clock tolerance before it (see `was_theirs`).
+            let since = oldest - chrono::Duration::minutes(FUTURE_TOLERANCE_MINUTES);
+            let mine: Vec<i64> = distinct(
+                f.workers.values().map(|w| w.id).chain(f.loans.values().map(|l| l.worker_id)),
+            );
+            for chunk in mine.chunks(n) {
+                // A reorganisation's thousands of moves are not read for
+                // the batch's few workers.
+                let mut qb = sqlx::QueryBuilder::<DB>::new(
+                    "SELECT worker_id, moved_at, from_officer_id FROM worker_moves WHERE moved_at > ",
+                );
+                qb.push_bind(since).push(" AND ");
+                <DB as Lists>::ints(&mut qb, "worker_id", chunk);
+                qb.push(" ORDER BY worker_id, moved_at, id");
+                let moves: Vec<(i64, DateTime<Utc>, i64)> = qb.build_query_as().fetch_all(&mut *c).await?;
+                for (worker, at, from) in moves {
+                    f.moves.entry(worker).or_default().push((at, from));
+                }
             }
         }
         for (worker, officer) in f
@@ -1255,16 +1258,22 @@ impl Facts {
         Ok(f)
     }
 
-    /// Whether the worker was `officer`'s at `at`: the officer they were
-    /// moved away from by the first move after `at`, or, moved by none
-    /// since, their officer now (`now_officer`).
+    /// Whether a record made at `at` about the worker is `officer`'s to
+    /// send: the worker is hers now (`now_officer`), or was hers when she
+    /// made it — at `at`, or up to the clock tolerance before it (a phone
+    /// may run that fast). Whose the worker was at a moment is the officer
+    /// they were moved away from by the first move after it, or, moved by
+    /// none since, their officer now.
     fn was_theirs(&self, worker: i64, now_officer: i64, officer: i64, at: DateTime<Utc>) -> bool {
-        let then = self
-            .moves
-            .get(&worker)
-            .and_then(|moves| moves.iter().find(|&&(moved_at, _)| moved_at > at))
-            .map_or(now_officer, |&(_, from)| from);
-        then == officer
+        let whose = |t: DateTime<Utc>| {
+            self.moves
+                .get(&worker)
+                .and_then(|moves| moves.iter().find(|&&(moved_at, _)| moved_at > t))
+                .map_or(now_officer, |&(_, from)| from)
+        };
+        now_officer == officer
+            || whose(at) == officer
+            || whose(at - chrono::Duration::minutes(FUTURE_TOLERANCE_MINUTES)) == officer
     }
 
     /// Judges one record against what is stored and what the batch's
