@@ -3926,6 +3926,47 @@ async fn an_approval_is_refused_when_the_batch_changed_since_it_was_confirmed() 
     }
 }
 
+/// A record voided in a later batch still waiting holds its batch's
+/// approval — unless the supervisor leaves it out, which posts nothing
+/// whichever way the void is decided.
+#[tokio::test]
+async fn a_record_voided_in_a_waiting_batch_can_be_left_out_to_approve_the_rest() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let (sup, mut lan, _, l1) = lan_and_her_loan(&app).await;
+        let taken = repayment(&mut lan, &l1, 100_000, 1);
+        let kept = repayment(&mut lan, &l1, 50_000, 2);
+        let (batch, _) = lan.upload(&app, vec![taken.clone(), kept]).await;
+        let void = lan.record(RecordBody::Void(VoidPayload {
+            target_id: taken.client_id,
+            reason: "Gõ nhầm".into(),
+        }));
+        let (_, outcomes) = lan.upload(&app, vec![void]).await;
+        assert_eq!(outcomes[0].0, UploadOutcome::Accepted, "{outcomes:?}");
+        let path = format!("/api/v1/batches/{batch}/approve");
+        let (s, body) = app
+            .post(&path, &sup, &json!({"cash_received": "50000"}))
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("void_waiting_in_other_batch")),
+            "{backend:?}: {body}"
+        );
+        assert!(
+            body["detail"]
+                .as_str()
+                .is_some_and(|d| d.ends_with("hoặc loại bản ghi này rồi duyệt")),
+            "{body}"
+        );
+        let leave_out = json!({"cash_received": "50000", "excluded": [
+            {"record_id": taken.client_id, "reason": "Cán bộ đã huỷ, lô huỷ chưa duyệt"}
+        ]});
+        let (s, body) = app.post(&path, &sup, &leave_out).await;
+        assert_eq!(s, StatusCode::OK, "{backend:?}: {body}");
+        assert_eq!(money(&body["cash_expected"]), 50_000, "{body}");
+    }
+}
+
 /// Lan's (CB-TD-01) row of a campaign's progress: the gifts waiting for
 /// review, those held in quarantine, and what her allocation has left.
 async fn gift_progress(app: &TestApp, sup: &str, campaign: &str) -> (i64, i64, i64) {

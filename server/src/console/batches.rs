@@ -642,6 +642,24 @@ fn voided_en(n: usize) -> String {
     }
 }
 
+/// The officer's voids of records of earlier batches: they post nothing
+/// here.
+fn voids_vi(n: usize) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!(", {n} lệnh huỷ bản ghi lô trước")
+    }
+}
+
+fn voids_en(n: usize) -> String {
+    match n {
+        0 => String::new(),
+        1 => ", 1 void of an earlier batch's record".into(),
+        _ => format!(", {n} voids of earlier batches' records"),
+    }
+}
+
 /// `dd/mm/yyyy HH:MM — HH:MM` (or two full times across days).
 fn recorded_span(b: &BatchSummary) -> String {
     match (b.first_recorded_at, b.last_recorded_at) {
@@ -1157,7 +1175,7 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                             }
                             @if deciding && r.kind == "void" {
                                 td.exclude { small.muted { (lang.t("Cán bộ tự huỷ: không loại được", "The officer's own void: cannot be excluded")) } }
-                            } @else if deciding && r.voided {
+                            } @else if deciding && r.voided && r.void_waiting_in.is_none() {
                                 td.exclude { small.muted { (lang.t("Cán bộ đã huỷ: không ghi sổ, không cần loại", "Voided by the officer: not posted, nothing to exclude")) } }
                             } @else if deciding {
                                 td.exclude {
@@ -1572,6 +1590,26 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked, shown: Option
     let voids = d.records.iter().filter(|r| r.kind == "void").count();
     // Ticked, or from a revoked phone (never posted).
     let left_out = d.records.len().saturating_sub(posting + voided + voids);
+    // The officer's voids of records sent in earlier batches (those of
+    // this batch's own are in `voided`).
+    let voids_elsewhere = d
+        .records
+        .iter()
+        .filter(|r| {
+            r.kind == "void"
+                && !d
+                    .records
+                    .iter()
+                    .any(|t| Some(t.record_id) == r.target_record_id)
+        })
+        .count();
+    // A record voided in another batch still waiting holds the approval,
+    // unless it is left out here.
+    let void_waiting = d
+        .records
+        .iter()
+        .filter(|r| !excluded.contains(&r.record_id))
+        .find_map(|r| r.void_waiting_in);
     let title = lang.t("Xác nhận duyệt lô", "Confirm the approval");
     let body = html! {
         p.crumbs { a href=(format!("/batches/{}", s.batch_id)) { "← " (lang.pick(format!("Lô của {}", s.officer_name), format!("Batch of {}", s.officer_name))) } }
@@ -1588,10 +1626,10 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked, shown: Option
             )) }
         }
         // A void of the officer's waiting in another batch: that batch first.
-        @if let Some(b) = d.records.iter().find_map(|r| r.void_waiting_in) {
+        @if let Some(b) = void_waiting {
             p.notice.danger #void-waiting { (lang.t(
-                "Có bản ghi trong lô này cán bộ đã huỷ ở một lô khác còn chờ duyệt: chưa duyệt được lô này. ",
-                "A record of this batch was voided by the officer in another batch still waiting: this batch cannot be approved yet. ",
+                "Có bản ghi trong lô này cán bộ đã huỷ ở một lô khác còn chờ duyệt: chưa duyệt được lô này — duyệt hoặc từ chối lô đó trước, hoặc quay lại đánh dấu loại bản ghi đó. ",
+                "A record of this batch was voided by the officer in another batch still waiting: this batch cannot be approved yet — approve or reject that batch first, or go back and exclude the record. ",
             )) a href=(format!("/batches/{b}")) { (lang.t("Mở lô đó để duyệt hoặc từ chối", "Open that batch to approve or reject it")) } }
         }
         p.lead { (lang.t(
@@ -1602,8 +1640,8 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked, shown: Option
             dl {
                 dt { (lang.t("Cán bộ", "Officer")) } dd { (s.officer_name) " · " (s.device_name) }
                 dt { (lang.t("Bản ghi", "Records")) } dd #confirm-records { (lang.pick(
-                    format!("{posting} được duyệt, {} bị loại{}", left_out, voided_vi(voided)),
-                    format!("{posting} approved, {} excluded{}", left_out, voided_en(voided)),
+                    format!("{posting} được duyệt, {} bị loại{}{}", left_out, voided_vi(voided), voids_vi(voids_elsewhere)),
+                    format!("{posting} approved, {} excluded{}{}", left_out, voided_en(voided), voids_en(voids_elsewhere)),
                 )) }
                 @let (what, amount) = hand_over(lang, expected);
                 dt { (what) } dd.num #confirm-expected { (amount) }
@@ -1663,7 +1701,7 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked, shown: Option
                 input type="hidden" name=(format!("reason-{id}")) value=(reason);
             }
             div.actions {
-                button.primary type="submit" name="action" value="post" data-busy=(lang.t("Đang ghi sổ…", "Posting…")) {
+                button.primary type="submit" name="action" value="post" disabled[void_waiting.is_some()] data-busy=(lang.t("Đang ghi sổ…", "Posting…")) {
                     (lang.t("Duyệt và ghi sổ", "Approve and post"))
                 }
                 button type="submit" name="action" value="edit" formnovalidate {

@@ -1605,6 +1605,22 @@ pub async fn review_approve(
     let head = batch_to_decide(c, who, batch_id).await?;
     let branch_id = head.branch_id.ok_or_else(|| DbError::Invalid("officer without a branch".into()))?;
     let records = review_records(c, &[batch_id]).await?;
+    // A record voided from the phone in a later batch not decided yet: the
+    // void is the supervisor's to decide first (approving this batch would
+    // take it as standing, and a rejection of it later would bring back
+    // nothing) — unless the record is left out here, which posts nothing
+    // whichever way the void goes.
+    let waiting: Vec<(uuid::Uuid, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT t.client_id, vb.received_at FROM sync_records t
+         JOIN sync_records v ON v.target_client_id = t.client_id AND v.kind = 'void' AND v.status = 'accepted'
+              AND v.batch_id <> t.batch_id
+         JOIN sync_batches vb ON vb.batch_id = v.batch_id
+         WHERE t.batch_id = $1 AND NOT EXISTS (SELECT 1 FROM record_reviews d WHERE d.record_id = v.id)
+         ORDER BY vb.received_at",
+    )
+    .bind(batch_id)
+    .fetch_all(&mut *c)
+    .await?;
     let mut exclusions: HashMap<uuid::Uuid, String> = HashMap::new();
     for (id, reason) in excluded {
         let Some(record) = records.iter().find(|r| r.client_id == *id) else {
@@ -1629,7 +1645,7 @@ pub async fn review_approve(
                 format!("the officer's void of {en} cannot be excluded: it is the officer's own correction. If the void is wrong, reject the whole batch and talk to the officer"),
             ));
         }
-        if record.voided {
+        if record.voided && !waiting.iter().any(|(t, _)| t == id) {
             return Err(refused(
                 422,
                 "voided_not_excludable",
@@ -1716,30 +1732,15 @@ pub async fn review_approve(
     let mut fates: Vec<(i64, &'static str, Option<String>)> = Vec::with_capacity(records.len());
     // Records that cannot post: id, Vietnamese and English reason.
     let mut problems: Vec<(uuid::Uuid, String, String)> = Vec::new();
-    // A record voided from the phone in a later batch not decided yet: the
-    // void is the supervisor's to decide first (approving this batch would
-    // take it as standing, and a rejection of it later would bring back
-    // nothing).
-    let waiting: Vec<(uuid::Uuid, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT t.client_id, vb.received_at FROM sync_records t
-         JOIN sync_records v ON v.target_client_id = t.client_id AND v.kind = 'void' AND v.status = 'accepted'
-              AND v.batch_id <> t.batch_id
-         JOIN sync_batches vb ON vb.batch_id = v.batch_id
-         WHERE t.batch_id = $1 AND NOT EXISTS (SELECT 1 FROM record_reviews d WHERE d.record_id = v.id)
-         ORDER BY vb.received_at",
-    )
-    .bind(batch_id)
-    .fetch_all(&mut *c)
-    .await?;
-    if let Some((target, at)) = waiting.first() {
+    if let Some((target, at)) = waiting.iter().find(|(t, _)| !exclusions.contains_key(t)) {
         let r = records.iter().find(|r| r.client_id == *target).expect("a record of the batch");
         let (who_vi, who_en) = record_label(r);
         let at = sotay_core::domain::time::format_datetime(*at);
         return Err(refused(
             409,
             "void_waiting_in_other_batch",
-            format!("{who_vi} đã được cán bộ huỷ trong lô gửi lúc {at}, lô đó còn chờ duyệt: hãy duyệt lô đó (việc huỷ đúng) hoặc từ chối nó (việc huỷ sai) trước, rồi duyệt lô này"),
-            format!("{who_en} was voided by the officer in a batch sent at {at}, still waiting for review: approve that batch (the void is right) or reject it (the void is wrong) first, then approve this one"),
+            format!("{who_vi} đã được cán bộ huỷ trong lô gửi lúc {at}, lô đó còn chờ duyệt: hãy duyệt lô đó (việc huỷ đúng) hoặc từ chối nó (việc huỷ sai) trước, rồi duyệt lô này; hoặc loại bản ghi này rồi duyệt"),
+            format!("{who_en} was voided by the officer in a batch sent at {at}, still waiting for review: approve that batch (the void is right) or reject it (the void is wrong) first, then approve this one; or exclude this record and approve"),
         ));
     }
     let mut expected = 0i64;
