@@ -1719,7 +1719,14 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked, shown: Option
 fn reject_confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, reason: &str) -> Markup {
     let lang = ui.lang;
     let s = &d.summary;
-    let cash = expected_cash(d, &HashSet::new());
+    // The cash of the batch's receipts, all of it: a rejection nets no
+    // reversal request against it (as `cash_held` counts once rejected).
+    let cash: i64 = d
+        .records
+        .iter()
+        .filter(|r| r.kind == "repayment" && !r.voided)
+        .filter_map(amount_of)
+        .sum();
     let gifts = d
         .records
         .iter()
@@ -1750,8 +1757,16 @@ fn reject_confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, reason: &str) -> Ma
                     (gifts > 0).then(|| format!("the {gifts} gift packages she handed out are not posted (the stock still counts them)")),
                 ].into_iter().flatten().collect::<Vec<_>>().join("; ");
                 p.notice.warn #reject-held-note { (lang.pick(
-                    format!("Khi từ chối, {held_vi}: chúng nằm trong danh sách chưa xử lý ở trang Lô chờ duyệt cho tới khi được đánh dấu đã xử lý (trả lại người lao động, thu tại quầy, hoặc ghi giảm kho nếu quà đã trao thật)."),
-                    format!("Once rejected, {held_en}: they are listed as not settled on the batches page until marked settled (given back, taken at the counter, or taken off the stock if really handed out)."),
+                    format!("Khi từ chối, {held_vi}: chúng nằm trong danh sách chưa xử lý ở trang Lô chờ duyệt cho tới khi được đánh dấu đã xử lý ({})", match (cash > 0, gifts > 0) {
+                        (true, true) => "tiền: trả lại người lao động hoặc thu tại quầy; quà: thu hồi, hoặc ghi giảm kho nếu đã trao thật).",
+                        (true, false) => "trả lại người lao động hoặc thu tại quầy).",
+                        _ => "thu hồi quà, hoặc ghi giảm kho nếu đã trao thật).",
+                    }),
+                    format!("Once rejected, {held_en}: they are listed as not settled on the batches page until marked settled ({})", match (cash > 0, gifts > 0) {
+                        (true, true) => "cash: given back or taken at the counter; gifts: taken back, or taken off the stock if really handed out).",
+                        (true, false) => "given back or taken at the counter).",
+                        _ => "taken back, or taken off the stock if really handed out).",
+                    }),
                 )) }
             }
         }
