@@ -4,10 +4,20 @@ use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
 /// The stored form of any person-facing text: Unicode NFC, trimmed, inner
-/// runs of white space collapsed to one space. Input may arrive in NFC or NFD.
+/// runs of white space collapsed to one space, without the characters no
+/// one sees (zero-width spaces and joiners, a byte-order mark, a soft
+/// hyphen: text copied from a chat or a web page brings them, and a code
+/// holding one could never be typed again). Input may arrive in NFC or NFD.
 pub fn clean(input: &str) -> String {
-    let nfc: String = input.nfc().collect();
+    let nfc: String = input.nfc().filter(|c| !is_invisible(*c)).collect();
     nfc.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
+    )
 }
 
 /// The search key of a text: lower case, without diacritics, `đ`/`Đ` → `d`
@@ -65,6 +75,13 @@ mod tests {
         let nfd = "Nguye\u{302}\u{303}n  Thi\u{323} Lan ";
         assert_eq!(clean(nfd), "Nguyễn Thị Lan");
         assert_eq!(clean("Nguyễn Thị Lan"), "Nguyễn Thị Lan");
+    }
+
+    #[test]
+    fn clean_drops_what_no_one_sees() {
+        assert_eq!(clean("NLD-90061\u{200B}"), "NLD-90061");
+        assert_eq!(clean("\u{FEFF}KV-\u{2060}000103\u{00AD}"), "KV-000103");
+        assert_eq!(clean("Lan \u{200B} Anh"), "Lan Anh");
     }
 
     #[test]

@@ -31,7 +31,8 @@ pub use write::{write_dir, write_file};
 use crate::import::rows::{ImportSet, RowError};
 use fields::{error, Line};
 
-/// At most this many errors are reported for one file; reading stops there.
+/// At most this many errors are listed for one file (the last of them
+/// says how many more the file has).
 pub const MAX_ERRORS: usize = 200;
 
 /// How often (in data rows) the progress callback is called.
@@ -651,6 +652,9 @@ fn read_file(
 
     let mut state = parse::FileState::default();
     let mut rows: u64 = 0;
+    // Errors found past the listed ones: counted, not kept.
+    let mut unlisted = 0usize;
+    let mut last_line = header_line;
     loop {
         let (line, fields) = match next_record(&mut rdr, &mut record, file, &names) {
             Err(e) => {
@@ -706,21 +710,27 @@ fn read_file(
                 out.unread.insert(code);
             }
         }
+        last_line = line;
         if errors.len() > MAX_ERRORS {
-            errors.truncate(MAX_ERRORS - 1);
-            errors.push(error(
-                file,
-                line,
-                "",
-                format!(
-                    "Quá nhiều lỗi: đã dừng đọc {file} ở dòng {line}; hãy sửa các lỗi trên rồi nhập lại"
-                ),
-                format!(
-                    "too many errors: stopped reading {file} at line {line}; fix the errors above and import again"
-                ),
-            ));
-            return false;
+            unlisted += errors.len() - MAX_ERRORS;
+            errors.truncate(MAX_ERRORS);
         }
+    }
+    if unlisted > 0 {
+        let first = errors[MAX_ERRORS - 1].line;
+        unlisted += 1;
+        errors.truncate(MAX_ERRORS - 1);
+        errors.push(error(
+            file,
+            first,
+            "",
+            format!(
+                "Quá nhiều lỗi: còn {unlisted} lỗi nữa trong {file} từ dòng {first} đến dòng {last_line} không liệt kê ở đây; hãy sửa các lỗi trên rồi nhập lại để xem tiếp"
+            ),
+            format!(
+                "too many errors: {unlisted} more in {file} from line {first} to line {last_line} are not listed here; fix the errors above and import again to see them"
+            ),
+        ));
     }
     on_row(rows);
     true

@@ -491,7 +491,7 @@ fn every_problem_of_a_line_and_of_a_file_is_reported() {
 }
 
 #[test]
-fn errors_stop_at_the_cap() {
+fn errors_past_the_cap_are_counted_to_the_end_of_the_file() {
     let mut text = LOANS_HEADER.to_string();
     for i in 0..500 {
         text.push_str(&format!("KV-{i},NLD-1,VT,abc,05/01/2026,0\n"));
@@ -499,7 +499,26 @@ fn errors_stop_at_the_cap() {
     let errs = errors(ImportKind::Loans, &text);
     assert_eq!(errs.len(), MAX_ERRORS);
     assert_eq!(errs[MAX_ERRORS - 2].line, MAX_ERRORS as u64);
-    assert!(errs[MAX_ERRORS - 1].message_en.contains("too many errors"));
+    let last = &errs[MAX_ERRORS - 1];
+    assert!(
+        last.message_en.contains("too many errors: 301 more in")
+            && last.message_en.contains("from line 201 to line 501"),
+        "{}",
+        last.message_en
+    );
+    assert!(
+        last.message_vi.contains("còn 301 lỗi nữa"),
+        "{}",
+        last.message_vi
+    );
+    // Exactly as many as are listed: no line about more.
+    let mut text = LOANS_HEADER.to_string();
+    for i in 0..MAX_ERRORS {
+        text.push_str(&format!("KV-{i},NLD-1,VT,abc,05/01/2026,0\n"));
+    }
+    let errs = errors(ImportKind::Loans, &text);
+    assert_eq!(errs.len(), MAX_ERRORS);
+    assert!(!errs.iter().any(|e| e.message_en.contains("too many")));
 }
 
 #[test]
