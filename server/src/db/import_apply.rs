@@ -84,7 +84,14 @@ pub async fn apply_import(
     let (users, moved) = import_users(c, &set.users, &branches, now, &mut report.users, &mut found.errors).await?;
     let houses =
         import_boarding_houses(c, &set.boarding_houses, now, &mut report.boarding_houses, &mut found.changes).await?;
-    let workers = import_workers(c, &set.workers, &houses, &users, now, &mut report, &mut found).await?;
+    let workers = if set.workers.is_empty() {
+        // No workers file: only the workers the loans file names, not the
+        // fund's hundreds of thousands under the write lock.
+        let named: Vec<String> = set.loans.iter().map(|l| l.worker_code.clone()).collect();
+        worker_ids(c, &named).await?
+    } else {
+        import_workers(c, &set.workers, &houses, &users, now, &mut report, &mut found).await?
+    };
     let products = import_products(c, &set.loan_products, now, &mut report.loan_products).await?;
     let openings = import_loans(c, &set.loans, &workers, &products, now, &mut report.loans, &mut found).await?;
     let campaigns = import_campaigns(c, &set.campaigns, now, &mut report.campaigns, &mut found).await?;
@@ -575,6 +582,22 @@ struct StoredWorker {
     branch_id: i64,
 }
 
+/// The id and officer of each of the workers `codes` names that exists.
+async fn worker_ids(c: &mut Conn, codes: &[String]) -> DbResult<HashMap<String, (i64, i64)>> {
+    let mut codes = codes.to_vec();
+    codes.sort_unstable();
+    codes.dedup();
+    let mut ids = HashMap::new();
+    for chunk in codes.chunks(<DB as Lists>::chunk_len()) {
+        let mut qb = sqlx::QueryBuilder::<DB>::new("SELECT code, id, officer_id FROM workers WHERE ");
+        <DB as Lists>::texts(&mut qb, "code", chunk);
+        for (code, id, officer) in qb.build_query_as::<(String, i64, i64)>().fetch_all(&mut *c).await? {
+            ids.insert(code, (id, officer));
+        }
+    }
+    Ok(ids)
+}
+
 async fn import_workers(
     c: &mut Conn,
     rows: &[WorkerRow],
@@ -920,6 +943,9 @@ async fn import_loans(
 ) -> DbResult<Vec<LoanOpening>> {
     let Found { errors, changes } = found;
     let mut openings = Vec::new();
+    if rows.is_empty() {
+        return Ok(openings);
+    }
     let all: Vec<StoredLoan> =
         sqlx::query_as("SELECT id, code, worker_id, product_id, principal, disbursed_on, opening_paid FROM loans")
             .fetch_all(&mut *c)
