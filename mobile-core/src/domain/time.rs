@@ -110,11 +110,25 @@ pub fn date_hint(input: &str) -> (String, String) {
     if let [d, m, y] = parts[..] {
         if let (Some(d), Some(m), Some(year)) = (num(d), num(m), num(y)) {
             if y.len() < 4 {
-                return (
-                    format!("ghi năm đủ 4 chữ số, ví dụ {d:02}/{m:02}/20{year:02}"),
-                    format!("write the year in full, e.g. {d:02}/{m:02}/20{year:02}"),
-                );
+                // Two digits read as this century's, when that is a day.
+                let full = (y.len() == 2).then_some(2000 + year as i32);
+                if let Some(day) = full.and_then(|y| NaiveDate::from_ymd_opt(y, m, d)) {
+                    let day = day.format("%d/%m/%Y");
+                    return (
+                        format!("ghi năm đủ 4 chữ số, ví dụ {day}"),
+                        format!("write the year in full, e.g. {day}"),
+                    );
+                }
+                if full.is_none() {
+                    return (
+                        "ghi năm đủ 4 chữ số (dd/mm/yyyy)".into(),
+                        "write the year in full, 4 digits (dd/mm/yyyy)".into(),
+                    );
+                }
             }
+            // A two-digit year whose day or month is wrong as well: those
+            // are said, of the year in full.
+            let year = if y.len() == 2 { 2000 + year } else { year };
             if (1..=12).contains(&m) && d > 0 {
                 let next = if m == 12 {
                     NaiveDate::from_ymd_opt(year as i32 + 1, 1, 1)
@@ -145,6 +159,17 @@ pub fn date_hint(input: &str) -> (String, String) {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn a_short_year_is_suggested_in_full_only_as_a_real_day() {
+        assert_eq!(
+            date_hint("7/12/26").0,
+            "ghi năm đủ 4 chữ số, ví dụ 07/12/2026"
+        );
+        assert_eq!(date_hint("01/12/202").0, "ghi năm đủ 4 chữ số (dd/mm/yyyy)");
+        assert_eq!(date_hint("31/02/26").0, "tháng 2 năm 2026 chỉ có 28 ngày");
+        assert_eq!(date_hint("01/13/26").1, "the month must be 1 to 12 (dd/mm/yyyy)");
+    }
 
     #[test]
     fn a_date_that_does_not_read_says_why() {
