@@ -1925,6 +1925,8 @@ pub async fn review_approve(
                         let needed = records
                             .iter()
                             .filter(|g| decided(g) && g.kind == "gift_handout" && g.campaign_id == Some(k.id))
+                            // Refused as a second gift: they take no stock.
+                            .filter(|g| !gifted_already.contains(&g.id))
                             .count() as i64;
                         let short = (needed - had).max(1);
                         (
