@@ -33,17 +33,28 @@ document.addEventListener("change", function (event) {
   if (!event.target.matches("input[name=exclude]")) {
     return;
   }
-  var figure = document.getElementById("cash-expected-figure");
-  if (!figure) {
+  var due = document.getElementById("cash-due");
+  var owed = document.getElementById("cash-owed");
+  if (!due || !owed) {
     return;
   }
   var total = 0;
+  var ticked = false;
   document.querySelectorAll("tr[data-cash]").forEach(function (row) {
     var box = row.querySelector("input[name=exclude]");
     if (!box || !box.checked) {
       total += parseInt(row.dataset.cash, 10);
     }
   });
+  document.querySelectorAll("input[name=exclude]").forEach(function (box) {
+    ticked = ticked || box.checked;
+  });
+  // Below zero the branch owes the officer: the other sentence, the
+  // amount without a sign.
   var digits = String(Math.abs(total)).replace(/\B(?=(\d{3})+(?!\d))/g, ".");
-  figure.textContent = (total < 0 ? "-" : "") + digits + " \u20ab";
+  due.hidden = total < 0;
+  owed.hidden = total >= 0;
+  document.getElementById(total < 0 ? "cash-owed-figure" : "cash-expected-figure")
+    .textContent = digits + " \u20ab";
+  document.getElementById("cash-ticked-note").hidden = !ticked;
 });

@@ -1222,13 +1222,19 @@ async fn batch_review_in_a_real_browser() {
             .parse()
             .unwrap();
         let receipt_box = "#records tbody tr[data-kind=repayment] input[type=checkbox]";
+        assert_eq!(b.text("#cash-ticked-note").await, "", "hidden");
         b.click(receipt_box).await;
         assert_eq!(
             b.text("#cash-expected-figure").await,
             vnd(cash - receipt_cash)
         );
+        assert!(b
+            .text("#cash-ticked-note")
+            .await
+            .contains("trừ các bản ghi đánh dấu loại"));
         b.click(receipt_box).await;
         assert_eq!(b.text("#cash-expected-figure").await, vnd(cash));
+        assert_eq!(b.text("#cash-ticked-note").await, "", "hidden again");
         // A record ticked without a reason is refused too.
         b.click("#records tbody tr[data-kind=gift_handout] input[type=checkbox]")
             .await;

@@ -168,7 +168,10 @@ mod tests {
         );
         assert_eq!(date_hint("01/12/202").0, "ghi năm đủ 4 chữ số (dd/mm/yyyy)");
         assert_eq!(date_hint("31/02/26").0, "tháng 2 năm 2026 chỉ có 28 ngày");
-        assert_eq!(date_hint("01/13/26").1, "the month must be 1 to 12 (dd/mm/yyyy)");
+        assert_eq!(
+            date_hint("01/13/26").1,
+            "the month must be 1 to 12 (dd/mm/yyyy)"
+        );
     }
 
     #[test]

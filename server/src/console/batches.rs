@@ -1255,21 +1255,36 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                         // With the records ticked to be left out (kept up to
                         // date as they are ticked, by the page's script).
                         @let expected = expected_cash(d, &ticked);
-                        p.hint #cash-hint { @if expected < 0 { (lang.pick(
-                            format!("Chi nhánh nợ lại cán bộ {} (các đề nghị đảo trả lại nhiều hơn tiền thu trong lô): cán bộ không phải nộp gì; gõ 0, hoặc số tiền cán bộ vẫn nộp.", vnd(-expected)),
-                            format!("The branch owes the officer {} (the reversal requests take back more than the batch collected): nothing to hand over; type 0, or the cash the officer hands over anyway.", vnd(-expected)),
-                        )) } @else {
-                            (lang.t("Cán bộ phải nộp ", "The officer should hand over "))
-                            strong #cash-expected-figure { (vnd(expected)) }
-                            (lang.pick(
-                                format!(" (các khoản thu trong lô{}{}). Gõ 1.500.000, 1 500 000 hay 1500000 đều được.",
-                                    if s.cash_taken_back > 0 { format!(", đã trừ {} của các đề nghị đảo", vnd(s.cash_taken_back)) } else { String::new() },
-                                    if ticked.is_empty() { "" } else { ", trừ các bản ghi đánh dấu loại" }),
-                                format!(" (the batch's collections{}{}). 1.500.000, 1 500 000 or 1500000 are all fine.",
-                                    if s.cash_taken_back > 0 { format!(", less {} for the reversal requests", vnd(s.cash_taken_back)) } else { String::new() },
-                                    if ticked.is_empty() { "" } else { ", less the records ticked to be excluded" }),
-                            ))
-                        } }
+                        // Both sentences, one shown: the script shows the
+                        // other when ticks take the figure across zero.
+                        p.hint #cash-hint {
+                            span #cash-owed hidden[expected >= 0] {
+                                (lang.t("Chi nhánh nợ lại cán bộ ", "The branch owes the officer "))
+                                strong #cash-owed-figure { (vnd(-expected.min(0))) }
+                                (lang.t(
+                                    " (các đề nghị đảo trả lại nhiều hơn tiền thu trong lô): cán bộ không phải nộp gì; gõ 0, hoặc số tiền cán bộ vẫn nộp.",
+                                    " (the reversal requests take back more than the batch collected): nothing to hand over; type 0, or the cash the officer hands over anyway.",
+                                ))
+                            }
+                            span #cash-due hidden[expected < 0] {
+                                (lang.t("Cán bộ phải nộp ", "The officer should hand over "))
+                                strong #cash-expected-figure { (vnd(expected.max(0))) }
+                                (lang.t(" (các khoản thu trong lô", " (the batch's collections"))
+                                @if s.cash_taken_back > 0 {
+                                    (lang.pick(
+                                        format!(", đã trừ {} của các đề nghị đảo", vnd(s.cash_taken_back)),
+                                        format!(", less {} for the reversal requests", vnd(s.cash_taken_back)),
+                                    ))
+                                }
+                                span #cash-ticked-note hidden[ticked.is_empty()] {
+                                    (lang.t(", trừ các bản ghi đánh dấu loại", ", less the records ticked to be excluded"))
+                                }
+                                (lang.t(
+                                    "). Gõ 1.500.000, 1 500 000 hay 1500000 đều được.",
+                                    "). 1.500.000, 1 500 000 or 1500000 are all fine.",
+                                ))
+                            }
+                        }
                         @if !v.problems.reasons.is_empty() {
                             p.field-error role="alert" #exclude-error { (lang.pick(
                                 format!("Cần ghi lý do cho {} bản ghi được đánh dấu loại (tô đỏ trong bảng).", v.problems.reasons.len()),
