@@ -87,6 +87,25 @@ fn an_officer_records_a_day_from_the_terminal() {
         err.contains("Ngày ghi 01/01/2020 trước ngày giải ngân khoản vay"),
         "{err}"
     );
+    // A year not in full is no time: said, with the day meant.
+    let short = run(
+        &db,
+        &[
+            "repay",
+            "--loan",
+            loan,
+            "--amount",
+            "100000",
+            "--at",
+            "20/11/26 09:30",
+        ],
+    );
+    assert_eq!(short.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&short.stderr);
+    assert!(
+        err.contains("ghi năm đủ 4 chữ số, ví dụ 20/11/2026"),
+        "{err}"
+    );
     // Amounts as people type them; one that is no amount is said so in
     // Vietnamese, naming the field in Vietnamese.
     for (typed, said) in [

@@ -250,7 +250,10 @@ fn worker_id(book: &FieldBook, s: &str) -> Res<Uuid> {
             let names: Vec<String> = many
                 .iter()
                 .take(5)
-                .map(|h| format!("{} ({})", h.full_name, h.worker_id))
+                .map(|h| match &h.code {
+                    Some(code) => format!("{} ({code})", h.full_name),
+                    None => format!("{} ({})", h.full_name, h.worker_id),
+                })
                 .collect();
             Err(bad(
                 "worker",
@@ -335,10 +338,16 @@ fn loan_id(book: &FieldBook, s: &str) -> Res<Uuid> {
     if let Ok(id) = Uuid::parse_str(s.trim()) {
         return Ok(id);
     }
+    // Typed loosely as search takes it: `kv103`, `KV 000103`, `KV-103`.
     let number = s.trim().to_uppercase();
+    let key = sotay_core::domain::ids::code_key(&number);
+    let same = |contract: &str| {
+        contract.to_uppercase() == number
+            || key.is_some() && sotay_core::domain::ids::code_key(contract) == key
+    };
     for hit in book.search(number.clone(), 50)? {
         for loan in book.worker_detail(hit.worker_id)?.loans {
-            if loan.contract_no.to_uppercase() == number {
+            if same(&loan.contract_no) {
                 return Ok(loan.loan_id);
             }
         }
@@ -357,15 +366,29 @@ fn when(at: Option<&str>) -> Res<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s.trim()) {
         return Ok(t.with_timezone(&Utc));
     }
-    NaiveDateTime::parse_from_str(s.trim(), "%d/%m/%Y %H:%M")
+    // The day as every date is read (the year in full), then the hour.
+    let (d, t) = s.trim().split_once(' ').unwrap_or((s.trim(), ""));
+    let Some(date) = parse_date(d) else {
+        let (vi, en) = sotay_core::domain::time::date_hint(d);
+        return Err(bad(
+            "at",
+            format!("\"{s}\" không phải thời điểm (dd/mm/yyyy HH:MM): {vi}"),
+            format!("\"{s}\" is not a time (dd/mm/yyyy HH:MM or RFC 3339): {en}"),
+        ));
+    };
+    chrono::NaiveTime::parse_from_str(t.trim(), "%H:%M")
         .ok()
-        .and_then(|n| n.and_local_timezone(vn_offset()).single())
+        .and_then(|h| {
+            NaiveDateTime::new(date, h)
+                .and_local_timezone(vn_offset())
+                .single()
+        })
         .map(|t| t.with_timezone(&Utc))
         .ok_or_else(|| {
             bad(
                 "at",
-                format!("\"{s}\" không phải thời điểm (dd/mm/yyyy HH:MM)"),
-                format!("\"{s}\" is not a time (dd/mm/yyyy HH:MM or RFC 3339)"),
+                format!("\"{s}\" không phải thời điểm: thiếu giờ hoặc giờ sai (dd/mm/yyyy HH:MM)"),
+                format!("\"{s}\" is not a time: the hour is missing or wrong (dd/mm/yyyy HH:MM)"),
             )
         })
 }
@@ -374,10 +397,11 @@ fn day(s: Option<&str>) -> Res<chrono::NaiveDate> {
     match s {
         None => Ok(local_date(Utc::now())),
         Some(s) => parse_date(s).ok_or_else(|| {
+            let (vi, en) = sotay_core::domain::time::date_hint(s);
             bad(
                 "day",
-                format!("\"{s}\" không phải ngày (dd/mm/yyyy)"),
-                format!("\"{s}\" is not a date (dd/mm/yyyy)"),
+                format!("\"{s}\" không phải ngày: {vi}"),
+                format!("\"{s}\" is not a date: {en}"),
             )
         }),
     }
