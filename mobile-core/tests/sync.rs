@@ -1580,6 +1580,29 @@ fn a_phone_clock_far_off_the_servers_records_nothing_until_put_right() {
         recorded_at: chrono::Utc::now(),
     })
     .expect("a slow clock still records");
+    // Three days slow is a clock set back (time does not run backwards
+    // past the last sync): nothing is recorded with it.
+    fake.set_clock(3 * 86_400);
+    book.sync_with(&fake, opts(500, 0), None).unwrap();
+    match book.record_visit(sotay_core::VisitInput {
+        worker_id: id(LAN),
+        purpose: sotay_core::VisitPurpose::Other,
+        outcome: "x".into(),
+        notes: String::new(),
+        location: None,
+        recorded_at: chrono::Utc::now(),
+    }) {
+        Err(FieldBookError::Conflict {
+            code, message_vi, ..
+        }) => {
+            assert_eq!(code, "clock_wrong");
+            assert!(
+                message_vi.contains("trước cả lần đồng bộ cuối"),
+                "{message_vi}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
     fake.set_clock(3);
     let r = book.sync_with(&fake, opts(500, 0), None).unwrap();
     assert!(r.clock_ahead_seconds.unwrap().abs() < 60, "{r:?}");

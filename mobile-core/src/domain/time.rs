@@ -73,6 +73,40 @@ pub fn clock_off(ahead: i64) -> bool {
     clock_too_fast(ahead) || -ahead > CLOCK_SLOW_TOLERANCE_MINUTES * 60
 }
 
+/// A phone clock reading more than this behind the server's time at the
+/// last sync was set back (a phone restarted with its clock lost reads 1970
+/// or its maker's year): time does not run backwards.
+pub const CLOCK_BEHIND_LAST_SYNC_DAYS: i64 = 1;
+
+/// A phone clock reading more than this past the last sync, with no sync
+/// since, is more likely set wrong than an officer this long without a
+/// sync: a receipt dated months ahead is not printed.
+pub const CLOCK_PAST_LAST_SYNC_DAYS: i64 = 31;
+
+/// Why the phone's clock `now` cannot be right, judged against the
+/// server's time `synced_at` at the last sync (Vietnamese, English), or
+/// `None`. A clock only a little slow is let be (see
+/// [`CLOCK_SLOW_TOLERANCE_MINUTES`]).
+pub fn clock_unbelievable(
+    now: DateTime<Utc>,
+    synced_at: DateTime<Utc>,
+) -> Option<(String, String)> {
+    let (shown, last) = (format_datetime(now), format_datetime(synced_at));
+    if now < synced_at - chrono::Duration::days(CLOCK_BEHIND_LAST_SYNC_DAYS) {
+        return Some((
+            format!("Đồng hồ điện thoại chỉ {shown}, trước cả lần đồng bộ cuối ({last}): đồng hồ đã bị đặt lùi (điện thoại khởi động lại mất giờ?). Hãy bật \"Ngày và giờ tự động\" trong Cài đặt (hoặc chỉnh lại ngày giờ) rồi ghi"),
+            format!("the phone's clock reads {shown}, before even the last sync ({last}): it was set back (the phone restarted and lost the time?). Turn on automatic date and time in Settings (or set the date and time right), then record"),
+        ));
+    }
+    if now > synced_at + chrono::Duration::days(CLOCK_PAST_LAST_SYNC_DAYS) {
+        return Some((
+            format!("Đồng hồ điện thoại chỉ {shown}, hơn {CLOCK_PAST_LAST_SYNC_DAYS} ngày sau lần đồng bộ cuối ({last}): hãy kiểm tra ngày giờ của điện thoại (bật \"Ngày và giờ tự động\"), rồi đồng bộ trước khi ghi"),
+            format!("the phone's clock reads {shown}, more than {CLOCK_PAST_LAST_SYNC_DAYS} days after the last sync ({last}): check the phone's date and time (turn on automatic date and time), then sync before recording"),
+        ));
+    }
+    None
+}
+
 /// A length of time in words, Vietnamese and English: `2 ngày 3 giờ`,
 /// `3 giờ 20 phút`, `12 phút`.
 pub fn duration_words(seconds: i64) -> (String, String) {
@@ -159,6 +193,23 @@ pub fn date_hint(input: &str) -> (String, String) {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn a_clock_set_back_or_far_ahead_of_the_last_sync_is_not_believed() {
+        let synced = Utc.with_ymd_and_hms(2026, 12, 7, 2, 0, 0).unwrap();
+        let at = |d: i64, h: i64| synced + chrono::Duration::days(d) + chrono::Duration::hours(h);
+        // Two hours slow, or a fortnight without a sync: believed.
+        assert_eq!(clock_unbelievable(at(0, -2), synced), None);
+        assert_eq!(clock_unbelievable(at(14, 0), synced), None);
+        let reset = Utc.with_ymd_and_hms(1970, 1, 1, 0, 0, 0).unwrap();
+        let (vi, _) = clock_unbelievable(reset, synced).expect("set back");
+        assert!(
+            vi.contains("chỉ 01/01/1970 07:00, trước cả lần đồng bộ cuối (07/12/2026 09:00)"),
+            "{vi}"
+        );
+        let (_, en) = clock_unbelievable(at(95, 0), synced).expect("far ahead");
+        assert!(en.contains("more than 31 days after the last sync"), "{en}");
+    }
 
     #[test]
     fn a_short_year_is_suggested_in_full_only_as_a_real_day() {

@@ -348,7 +348,15 @@ impl Store {
         // The server's time at that sync, to say when it was.
         let synced_at = synced_at
             .and_then(|t| t.parse::<i64>().ok())
-            .and_then(DateTime::<Utc>::from_timestamp_millis)
+            .and_then(DateTime::<Utc>::from_timestamp_millis);
+        // A clock set back before that sync, or far past it with no sync
+        // since, is wrong whatever the measure said (also after a restart).
+        if let Some((vi, en)) =
+            synced_at.and_then(|at| crate::domain::time::clock_unbelievable(now, at))
+        {
+            return Err(Error::conflict("clock_wrong", vi, en));
+        }
+        let synced_at = synced_at
             .or_else(|| {
                 chrono::Duration::try_seconds(ahead).and_then(|d| checked.checked_sub_signed(d))
             })
