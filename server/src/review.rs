@@ -53,10 +53,11 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
     }
     let delay = r.received_at - r.recorded_at;
     if delay > Duration::hours(LATE_SYNC_HOURS) {
+        let (vi, en) = sotay_core::domain::time::duration_words(delay.num_seconds());
         out.push(anomaly(
             "late_sync",
-            format!("Ghi {} giờ trước khi đồng bộ", delay.num_hours()),
-            format!("recorded {} hours before it was synced", delay.num_hours()),
+            format!("Ghi {vi} trước khi đồng bộ"),
+            format!("recorded {en} before it was synced"),
         ));
     }
     let hour = r.recorded_at.with_timezone(&vn_offset()).hour();

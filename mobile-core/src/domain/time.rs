@@ -113,6 +113,7 @@ pub fn duration_words(seconds: i64) -> (String, String) {
     let minutes = (seconds.abs() + 30) / 60;
     let (d, h, m) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
     if d > 0 {
+        let d = crate::domain::money::group_thousands(d);
         (format!("{d} ngày {h} giờ"), format!("{d} d {h} h"))
     } else if h > 0 {
         (format!("{h} giờ {m} phút"), format!("{h} h {m} min"))
@@ -193,6 +194,15 @@ pub fn date_hint(input: &str) -> (String, String) {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn lengths_of_time_in_words() {
+        assert_eq!(duration_words(12 * 60).0, "12 phút");
+        assert_eq!(duration_words(3 * 3600 + 20 * 60).0, "3 giờ 20 phút");
+        assert_eq!(duration_words(2 * 86_400 + 3 * 3600).1, "2 d 3 h");
+        // A clock years off: the days grouped as numbers are.
+        assert_eq!(duration_words(730_485 * 86_400).0, "730.485 ngày 0 giờ");
+    }
 
     #[test]
     fn a_clock_set_back_or_far_ahead_of_the_last_sync_is_not_believed() {
