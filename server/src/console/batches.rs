@@ -60,6 +60,16 @@ fn kind_label<'a>(lang: Lang, kind: &'a str, campaign_kind: Option<&str>) -> &'a
     }
 }
 
+/// A batch's flags: how many in all (a record may have several), then
+/// their kinds, apart.
+fn anomaly_summary(lang: Lang, n: i64, codes: &[String]) -> Markup {
+    let kinds: Vec<&str> = codes.iter().map(|c| anomaly_label(lang, c)).collect();
+    html! {
+        span.badge.warn { (n) } " " (lang.t("cảnh báo", if n == 1 { "flag" } else { "flags" }))
+        @if !kinds.is_empty() { ": " small.flag { (kinds.join(" · ")) } }
+    }
+}
+
 /// A short name for an anomaly, for the list of batches.
 fn anomaly_label(lang: Lang, code: &str) -> &str {
     match code {
@@ -414,8 +424,7 @@ pub async fn list(
                                     @if b.anomalies == 0 {
                                         span.muted { (lang.t("Không có", "None")) }
                                     } @else {
-                                        span.badge.warn { (b.anomalies) }
-                                        @for c in &b.anomaly_codes { " " small.flag { (anomaly_label(lang, c)) } }
+                                        (anomaly_summary(lang, b.anomalies, &b.anomaly_codes))
                                     }
                                 }
                                 td { (status_badge(lang, b.status)) }
@@ -1034,8 +1043,7 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                     dt { (lang.t("Bất thường", "Anomalies")) }
                     dd #batch-anomalies {
                         @if s.anomalies == 0 { (lang.t("Không có", "None")) } @else {
-                            span.badge.warn { (s.anomalies) }
-                            @for c in &s.anomaly_codes { " " small.flag { (anomaly_label(lang, c)) } }
+                            (anomaly_summary(lang, s.anomalies, &s.anomaly_codes))
                         }
                     }
                 }
@@ -1709,7 +1717,8 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked, shown: Option
         }
         form method="post" action=(format!("/batches/{}/approve", s.batch_id)) id="confirm-form" {
             (csrf_field(csrf))
-            input type="hidden" name="cash" value=(c.cash);
+            // As people read it, should the supervisor go back to change it.
+            input type="hidden" name="cash" value=(sotay_core::domain::money::group_thousands(c.cash));
             input type="hidden" name="expected" value=(expected);
             @for (id, reason) in &c.excluded {
                 input type="hidden" name="exclude" value=(id);
