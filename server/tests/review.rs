@@ -2932,6 +2932,22 @@ async fn a_gift_after_a_refused_one_to_the_same_worker_is_flagged() {
                 .any(|c| c == "refused_gift_same_worker"),
             "{backend:?}: {detail}"
         );
+        // A gift to the worker sent after it is refused as a second one:
+        // that says nothing of this one, which came first.
+        let again = gift(&mut lan);
+        let (_, outcomes) = lan.upload(&app, vec![again]).await;
+        assert_eq!(
+            outcomes[0].1.as_deref(),
+            Some("already_received"),
+            "{outcomes:?}"
+        );
+        let detail = batch_page(&app, &sup, batch).await;
+        assert!(
+            !anomaly_codes(&detail)[0]
+                .iter()
+                .any(|c| c == "refused_gift_same_worker"),
+            "{backend:?}: {detail}"
+        );
 
         // Settled as handed out for real, the refused gift is the worker's:
         // a later one waiting for review says to leave it out.

@@ -734,7 +734,8 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
                         CAST(CASE WHEN EXISTS (SELECT 1 FROM refused_settlements x WHERE x.record_id = s.id
                                                AND (x.handed_out OR x.entry_id IS NOT NULL)
                                                AND NOT EXISTS (SELECT 1 FROM journal_entries xr WHERE xr.reverses = x.entry_id))
-                             THEN 1 ELSE 0 END AS BIGINT)
+                             THEN 1 ELSE 0 END AS BIGINT),
+                        CASE WHEN s.status = 'rejected' AND s.code = 'already_received' THEN s.received_at END
                  FROM sync_records s
                  WHERE s.kind = 'gift_handout' AND {column} IN ({})
                    AND (s.status IN ('rejected', 'quarantined') OR {})
@@ -745,17 +746,17 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
                 held_at_review_sql!(),
                 voided_in_quarantine_sql!()
             );
-            let mut q = sqlx::query_as::<DB, (uuid::Uuid, String, i64)>(&sql);
+            let mut q = sqlx::query_as::<DB, (uuid::Uuid, String, i64, Option<DateTime<Utc>>)>(&sql);
             for id in chunk {
                 q = q.bind(*id);
             }
-            for (client, body, handed_out) in q.fetch_all(&mut *c).await? {
+            for (client, body, handed_out, second_at) in q.fetch_all(&mut *c).await? {
                 if let Ok(sotay_core::wire::RecordBody::GiftHandout(g)) =
                     serde_json::from_str::<sotay_core::wire::UploadRecord>(&body).map(|b| b.body)
                 {
                     let seen = ctx.refused_gifts.entry((g.campaign_id, g.worker_id)).or_default();
-                    if !seen.iter().any(|(id, _)| *id == client) {
-                        seen.push((client, handed_out == 1));
+                    if !seen.iter().any(|(id, _, _)| *id == client) {
+                        seen.push((client, handed_out == 1, second_at));
                     }
                 }
             }

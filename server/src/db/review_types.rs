@@ -1075,8 +1075,10 @@ pub struct AnomalyContext {
     /// (campaign uid, worker uid), as the phone sent them → gifts refused
     /// (at upload, in quarantine or at review) whose package is not
     /// settled, or was settled as handed out for real (`true`): their
-    /// client ids.
-    pub refused_gifts: HashMap<(Uuid, Uuid), Vec<(Uuid, bool)>>,
+    /// client ids, and when one refused at upload as a second gift
+    /// (`already_received`) was received (the gift it was refused for is
+    /// none of its business).
+    pub refused_gifts: HashMap<(Uuid, Uuid), Vec<(Uuid, bool, Option<DateTime<Utc>>)>>,
     /// Records a reversal request waiting for review names: the request's
     /// batch and when it was synced.
     pub reversal_asked: HashMap<Uuid, (Uuid, DateTime<Utc>)>,
