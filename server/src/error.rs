@@ -114,8 +114,8 @@ impl AppError {
         let mut e = Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "import_rejected",
-            format!("Tệp nhập bị từ chối: {n} dòng lỗi; không có dữ liệu nào được nhập"),
-            format!("the import was refused: {n} row error(s); nothing was imported"),
+            format!("Tệp nhập bị từ chối: {n} lỗi; không có dữ liệu nào được nhập"),
+            format!("the import was refused: {n} error(s); nothing was imported"),
         );
         e.errors = errors;
         e

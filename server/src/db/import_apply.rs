@@ -1423,6 +1423,8 @@ async fn import_allocations(
     // quota, else the first that touched it: where a quota too small for
     // its officers' is pointed at.
     let mut touched: HashMap<(i64, i64), &Origin> = HashMap::new();
+    // (campaign, branch) → their codes, as the file names them.
+    let mut named: HashMap<(i64, i64), (&str, &str)> = HashMap::new();
     // Quotas set by this import: (campaign, officer or branch) → the line.
     let mut set_officer: HashMap<(i64, i64), (&Origin, &str)> = HashMap::new();
     for r in rows {
@@ -1435,6 +1437,7 @@ async fn import_allocations(
             continue;
         };
         touched.entry((campaign_id, branch_id)).or_insert(&r.origin);
+        named.entry((campaign_id, branch_id)).or_insert((&r.campaign_code, &r.branch_code));
         match &r.officer_code {
             None => {
                 touched.insert((campaign_id, branch_id), &r.origin);
@@ -1456,6 +1459,15 @@ async fn import_allocations(
             Some(code) => {
                 let officer = match users.get(code) {
                     Some(u) if u.is_officer && u.branch_id == Some(branch_id) => u,
+                    Some(u) if !u.is_officer => {
+                        errors.push(row_error(
+                            &r.origin,
+                            "officer_code",
+                            format!("\"{code}\" không phải cán bộ tín dụng (officer): chỉ cán bộ tín dụng trao quà và nhận chỉ tiêu; để trống officer_code cho dòng chỉ tiêu của chi nhánh"),
+                            format!("\"{code}\" is not a loan officer: only officers hand out gifts and get a quota; leave officer_code empty for the branch's quota row"),
+                        ));
+                        continue;
+                    }
                     Some(_) => {
                         errors.push(row_error(
                             &r.origin,
@@ -1508,12 +1520,15 @@ async fn import_allocations(
                 "Chi nhánh chưa có chỉ tiêu cho chương trình này: thêm một dòng không có officer_code trước".into(),
                 "the branch has no quota for this campaign: add a row without officer_code first".into(),
             )),
-            Some(&q) if officers > q => errors.push(row_error(
-                origin,
-                "quota",
-                format!("Tổng chỉ tiêu của các cán bộ ({officers}) vượt chỉ tiêu của chi nhánh ({q})"),
-                format!("officers' quotas add up to {officers}, above the branch quota {q}"),
-            )),
+            Some(&q) if officers > q => {
+                let (k, b) = named.get(&(campaign_id, branch_id)).copied().unwrap_or_default();
+                errors.push(row_error(
+                    origin,
+                    "quota",
+                    format!("Chương trình {k}, chi nhánh {b}: tổng chỉ tiêu của các cán bộ ({officers}) vượt chỉ tiêu của chi nhánh ({q}); giảm chỉ tiêu của cán bộ hoặc tăng chỉ tiêu chi nhánh"),
+                    format!("campaign {k}, branch {b}: the officers' quotas add up to {officers}, above the branch's quota {q}; lower the officers' quotas or raise the branch's"),
+                ))
+            }
             _ => {}
         }
     }

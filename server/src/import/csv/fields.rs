@@ -240,6 +240,17 @@ impl Line<'_> {
                 );
                 None
             }
+            None if raw
+                .strip_prefix('-')
+                .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit())) =>
+            {
+                self.err(
+                    column,
+                    format!("Cột {column}: {raw} là số âm; phải từ {min} đến {max}"),
+                    format!("{column}: {raw} is negative; it must be {min} to {max}"),
+                );
+                None
+            }
             None => {
                 self.err(
                     column,

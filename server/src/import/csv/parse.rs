@@ -18,6 +18,8 @@ use crate::import::rows::{
 pub const MIN_PASSWORD_CHARS: usize = 8;
 /// Largest target / quota of a campaign.
 const MAX_GIFTS: i64 = 10_000_000;
+/// The youngest a worker may be, in years: the Labour Code's working age.
+const MIN_WORKING_AGE: i32 = 15;
 
 /// Per-file state across lines: the keys already seen.
 #[derive(Default)]
@@ -261,7 +263,24 @@ fn worker(l: &mut Line<'_>, st: &mut FileState) -> Option<WorkerRow> {
     let date_of_birth = l.opt_date("date_of_birth");
     if let Some(Some(d)) = date_of_birth {
         let today = sotay_core::domain::time::local_date(chrono::Utc::now());
-        if d.year_ce().1 < 1900 || d > today {
+        // The youngest a worker may be: 15 (the Labour Code's working age).
+        let youngest = today
+            .with_year(today.year() - MIN_WORKING_AGE)
+            .or_else(|| today.pred_opt()?.with_year(today.year() - MIN_WORKING_AGE))
+            .unwrap_or(today);
+        if d.year_ce().1 >= 1900 && d <= today && d > youngest {
+            l.err(
+                "date_of_birth",
+                format!(
+                    "Cột date_of_birth: ngày sinh {} là của người chưa đủ {MIN_WORKING_AGE} tuổi (tuổi lao động); kiểm tra lại năm sinh",
+                    format_date(d)
+                ),
+                format!(
+                    "date_of_birth: {} is the birth date of someone under {MIN_WORKING_AGE} (the working age); check the year",
+                    format_date(d)
+                ),
+            );
+        } else if d.year_ce().1 < 1900 || d > today {
             l.err(
                 "date_of_birth",
                 format!(

@@ -433,6 +433,26 @@ fn duplicates_name_both_lines() {
 }
 
 #[test]
+fn a_worker_under_the_working_age_is_refused() {
+    let text = format!("{WORKERS_HEADER}NLD-1,Lê Văn A,079190012345,,01/01/2020,,1,,,,,0,,CB-1\n");
+    let e = only_error(ImportKind::Workers, &text, 2, "date_of_birth");
+    assert!(e.message_vi.contains("chưa đủ 15 tuổi"), "{}", e.message_vi);
+    let text = format!("{WORKERS_HEADER}NLD-1,Lê Văn A,079190012345,,01/01/1990,,1,,,,,0,,CB-1\n");
+    assert!(parse(ImportKind::Workers, &text).is_ok());
+}
+
+#[test]
+fn a_negative_count_is_said_to_be_negative() {
+    let alloc = "campaign_code,branch_code,officer_code,quota\nTET,CN,,-1\n";
+    let e = only_error(ImportKind::Allocations, alloc, 2, "quota");
+    assert!(
+        e.message_vi.contains("Cột quota: -1 là số âm"),
+        "{}",
+        e.message_vi
+    );
+}
+
+#[test]
 fn phones_and_cccd_are_normalised_and_checked() {
     let text =
         format!("{WORKERS_HEADER}NLD-1,Lê Văn A,079.190.012.345,+84 912 345 678,,,1,,,,,0,,CB-1\n");
