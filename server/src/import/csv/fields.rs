@@ -277,10 +277,11 @@ impl Line<'_> {
         match normalize_cccd(&raw) {
             Ok(c) => Some(c),
             Err(e) => {
+                let (vi, en) = excel_number_hint(&raw, 12);
                 self.err(
                     column,
-                    format!("Cột {column}: {}", e.message_vi()),
-                    format!("{column}: {e}"),
+                    format!("Cột {column}: {}{vi}", e.message_vi()),
+                    format!("{column}: {e}{en}"),
                 );
                 None
             }
@@ -295,10 +296,11 @@ impl Line<'_> {
         match normalize_phone(&raw) {
             Ok(p) => Some(Some(p)),
             Err(e) => {
+                let (vi, en) = excel_number_hint(&raw, 10);
                 self.err(
                     column,
-                    format!("Cột {column}: {}", e.message_vi()),
-                    format!("{column}: {e}"),
+                    format!("Cột {column}: {}{vi}", e.message_vi()),
+                    format!("{column}: {e}{en}"),
                 );
                 None
             }
@@ -487,5 +489,22 @@ fn lower_first(s: &str) -> String {
     match c.next() {
         Some(f) => f.to_lowercase().chain(c).collect(),
         None => String::new(),
+    }
+}
+
+/// What to add when a number written with a leading zero (a CCCD, a phone
+/// number, `digits` long) reads as Excel leaves it after taking it for a
+/// number: the zero dropped (`79190012345`), or written as a power of ten
+/// (`7.91901E+10`).
+fn excel_number_hint(raw: &str, digits: usize) -> (&'static str, &'static str) {
+    let lost_zero = raw.len() + 1 == digits && raw.bytes().all(|b| b.is_ascii_digit());
+    let exponent = raw.to_ascii_uppercase().contains("E+");
+    if lost_zero || exponent {
+        (
+            " — có vẻ Excel đã coi cột này là số (bỏ số 0 đầu, hoặc viết dạng 7,9E+10): trong Excel, định dạng cột là Text (Văn bản), gõ lại số rồi lưu lại CSV",
+            " — Excel seems to have taken this column for a number (dropping the leading 0, or writing 7.9E+10): in Excel, format the column as Text, type the numbers again and save the CSV again",
+        )
+    } else {
+        ("", "")
     }
 }

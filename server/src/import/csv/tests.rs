@@ -442,6 +442,25 @@ fn a_worker_under_the_working_age_is_refused() {
 }
 
 #[test]
+fn a_number_excel_took_for_a_number_says_how_to_keep_its_zero() {
+    for (cccd, phone) in [("79190012345", "912345678"), ("7.9019E+10", "9.12346E+08")] {
+        let text = format!("{WORKERS_HEADER}NLD-1,Lê Văn A,{cccd},{phone},,,1,,,,,0,,CB-1\n");
+        let errs = errors(ImportKind::Workers, &text);
+        assert_eq!(errs.len(), 2, "{errs:?}");
+        for e in &errs {
+            assert!(
+                e.message_vi.contains("định dạng cột là Text"),
+                "{}",
+                e.message_vi
+            );
+        }
+    }
+    let text = format!("{WORKERS_HEADER}NLD-1,Lê Văn A,0791900123,,,,1,,,,,0,,CB-1\n");
+    let e = only_error(ImportKind::Workers, &text, 2, "cccd");
+    assert!(!e.message_vi.contains("Excel"), "{}", e.message_vi);
+}
+
+#[test]
 fn a_negative_count_is_said_to_be_negative() {
     let alloc = "campaign_code,branch_code,officer_code,quota\nTET,CN,,-1\n";
     let e = only_error(ImportKind::Allocations, alloc, 2, "quota");
