@@ -224,12 +224,12 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
             .get(&(g.campaign_id, g.worker_id))
             .into_iter()
             .flatten()
-            .filter(|(id, _, _)| *id != r.client_id)
+            .filter(|g| g.client_id != r.client_id)
             // Refused at upload as a second gift after this one came: it
             // was refused for this one (or one before), and says nothing
             // of whether this one was the first.
-            .filter(|(_, _, second_at)| second_at.is_none_or(|t| t < r.received_at))
-            .map(|(_, handed_out, _)| *handed_out)
+            .filter(|g| g.second_at.is_none_or(|t| t < r.received_at))
+            .map(|g| g.handed_out)
             .collect();
         if others.contains(&true) {
             out.push(anomaly(

@@ -755,8 +755,8 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
                     serde_json::from_str::<sotay_core::wire::UploadRecord>(&body).map(|b| b.body)
                 {
                     let seen = ctx.refused_gifts.entry((g.campaign_id, g.worker_id)).or_default();
-                    if !seen.iter().any(|(id, _, _)| *id == client) {
-                        seen.push((client, handed_out == 1, second_at));
+                    if !seen.iter().any(|g| g.client_id == client) {
+                        seen.push(rv::RefusedGift { client_id: client, handed_out: handed_out == 1, second_at });
                     }
                 }
             }

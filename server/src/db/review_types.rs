@@ -443,6 +443,18 @@ pub struct RefusedRecord {
     pub settled: Option<RefusedSettlement>,
 }
 
+/// A gift refused (at upload, in quarantine or at review) whose package
+/// is not settled, or was settled as handed out for real.
+#[derive(Debug, Clone, Copy)]
+pub struct RefusedGift {
+    pub client_id: Uuid,
+    /// Settled as handed out for real.
+    pub handed_out: bool,
+    /// Refused at upload as a second gift (`already_received`): when it
+    /// was received.
+    pub second_at: Option<DateTime<Utc>>,
+}
+
 /// The workers, loans and campaigns refused records name, by their uid:
 /// (id, name) of those in the branch asked about.
 #[derive(Debug, Clone, Default)]
@@ -1078,7 +1090,7 @@ pub struct AnomalyContext {
     /// client ids, and when one refused at upload as a second gift
     /// (`already_received`) was received (the gift it was refused for is
     /// none of its business).
-    pub refused_gifts: HashMap<(Uuid, Uuid), Vec<(Uuid, bool, Option<DateTime<Utc>>)>>,
+    pub refused_gifts: HashMap<(Uuid, Uuid), Vec<RefusedGift>>,
     /// Records a reversal request waiting for review names: the request's
     /// batch and when it was synced.
     pub reversal_asked: HashMap<Uuid, (Uuid, DateTime<Utc>)>,
