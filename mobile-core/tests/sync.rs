@@ -1521,6 +1521,63 @@ impl sotay_core::Transport for Stuck<'_> {
     }
 }
 
+/// A gift refused at review and settled as handed out for real makes the
+/// worker the campaign's recipient on the server: the worker's page shows
+/// the gift once, as the refused record with its settlement, not again as
+/// one the server knows of.
+#[test]
+fn a_refused_gift_settled_as_handed_out_shows_once() {
+    let fake = server(0);
+    let (_dir, book) = signed_in(&fake);
+    let given = gift(&book, TET, LAN);
+    book.sync_with(&fake, opts(500, 0), None).unwrap();
+    let mut tet = fake
+        .snapshot()
+        .unwrap()
+        .campaigns
+        .into_iter()
+        .find(|k| k.id == id(TET))
+        .unwrap();
+    tet.recipients.push(id(LAN));
+    let decided = chrono::Utc::now();
+    fake.push_page(sotay_core::wire::ChangePage {
+        officer: None,
+        boarding_houses: vec![],
+        workers: vec![],
+        loans: vec![],
+        campaigns: vec![tet],
+        record_statuses: vec![sotay_core::wire::RecordStatus {
+            client_id: given,
+            state: sotay_core::wire::RecordState::Rejected,
+            code: Some("rejected_by_supervisor".into()),
+            message_vi: Some("Thiếu biên bản".into()),
+            message_en: Some("No receipt".into()),
+            decided_at: decided,
+            settled_note: Some("Đã trao thật, có ký sổ giấy".into()),
+            settled_at: Some(decided),
+            loan_id: None,
+            amount: None,
+        }],
+        cash_counts: vec![],
+        removed_workers: vec![],
+        removed_loans: vec![],
+        removed_campaigns: vec![],
+        next: String::new(),
+        has_more: false,
+        server_time: None,
+    });
+    book.sync_with(&fake, opts(500, 0), None).unwrap();
+    let gifts: Vec<(Option<Uuid>, String)> = book
+        .worker_detail(id(LAN))
+        .unwrap()
+        .gifts
+        .into_iter()
+        .filter(|g| g.campaign_id == id(TET))
+        .map(|g| (g.client_id, g.state))
+        .collect();
+    assert_eq!(gifts, [(Some(given), "rejected".to_string())]);
+}
+
 /// A server's fault is not blamed on the connection, and says nothing on
 /// the phone is lost.
 #[test]

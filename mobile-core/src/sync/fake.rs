@@ -188,6 +188,17 @@ impl FakeServer {
         st.refresh.insert(refresh.into(), (device_id, false));
     }
 
+    /// Serves one more change page after those given (a decision made on
+    /// the server since).
+    pub fn push_page(&self, page: ChangePage) {
+        self.st().pages.push(page);
+    }
+
+    /// The portfolio first served.
+    pub fn snapshot(&self) -> Option<PortfolioSnapshot> {
+        self.st().snapshot.clone()
+    }
+
     /// Another officer already handed out this gift.
     pub fn gift_given(&self, campaign_id: Uuid, worker_id: Uuid) {
         self.st().gifts.insert((campaign_id, worker_id));
