@@ -867,7 +867,9 @@ impl Store {
             let mut cash_counts = Vec::new();
             let (mut cash_short, mut day_short) = (0, 0);
             let mut st = c.prepare_cached(
-                "SELECT batch_id, decided_at, cash_expected, cash_received FROM cash_counts ORDER BY decided_at",
+                "SELECT batch_id, decided_at, cash_expected, cash_received,
+                        EXISTS (SELECT 1 FROM upload_batches u WHERE u.batch_id = cash_counts.batch_id)
+                 FROM cash_counts ORDER BY decided_at",
             )?;
             let counts = st
                 .query_map([], |r| {
@@ -876,10 +878,14 @@ impl Store {
                         r.get::<_, i64>(1)?,
                         r.get::<_, i64>(2)?,
                         r.get::<_, i64>(3)?,
+                        r.get::<_, bool>(4)?,
                     ))
                 })?
                 .collect::<Result<Vec<_>, _>>()?;
-            for (batch, at, expected, received) in counts {
+            for (batch, at, expected, received, sent_here) in counts {
+                // The officer's batches from her other phones come down
+                // too: said apart, their cash is not this phone's.
+                let whose = if sent_here { "" } else { " (gửi từ máy khác của bạn)" };
                 cash_short += expected - received;
                 let at = from_millis(at)?;
                 // A batch without cash (visits, gifts) has nothing counted.
@@ -901,7 +907,7 @@ impl Store {
                     // Nothing to hand over, nothing handed over: the
                     // branch keeps what it owes her as her overage.
                     money_text.push_str(&format!(
-                        " Lô duyệt lúc {}: các phiếu đề nghị đảo lấy lại nhiều hơn số đã thu, chi nhánh nợ lại bạn {} (ghi vào khoản thừa của bạn tại chi nhánh, trả khi bạn nhận).",
+                        " Lô duyệt lúc {}{whose}: các phiếu đề nghị đảo lấy lại nhiều hơn số đã thu, chi nhánh nợ lại bạn {} (ghi vào khoản thừa của bạn tại chi nhánh, trả khi bạn nhận).",
                         crate::domain::time::format_datetime(at),
                         format_vnd(-expected)
                     ));
@@ -913,7 +919,7 @@ impl Store {
                     format!("phải nộp {}", format_vnd(expected))
                 };
                 money_text.push_str(&format!(
-                    " Lô duyệt lúc {}: {asked}, giám sát đếm được {}{}.",
+                    " Lô duyệt lúc {}{whose}: {asked}, giám sát đếm được {}{}.",
                     crate::domain::time::format_datetime(at),
                     format_vnd(received),
                     match short.cmp(&0) {

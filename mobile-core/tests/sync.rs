@@ -1578,6 +1578,44 @@ fn a_refused_gift_settled_as_handed_out_shows_once() {
     assert_eq!(gifts, [(Some(given), "rejected".to_string())]);
 }
 
+/// The cash a supervisor counted for a batch of the officer's other phone
+/// comes down too: the day summary says whose it was.
+#[test]
+fn a_cash_count_of_another_phone_is_said_apart() {
+    let fake = server(0);
+    let (_dir, book) = signed_in(&fake);
+    let now = chrono::Utc::now();
+    fake.push_page(sotay_core::wire::ChangePage {
+        officer: None,
+        boarding_houses: vec![],
+        workers: vec![],
+        loans: vec![],
+        campaigns: vec![],
+        record_statuses: vec![],
+        cash_counts: vec![sotay_core::wire::CashCount {
+            batch_id: Uuid::now_v7(),
+            decided_at: now,
+            cash_expected: sotay_core::domain::money::Dong(300_000),
+            cash_received: sotay_core::domain::money::Dong(300_000),
+        }],
+        removed_workers: vec![],
+        removed_loans: vec![],
+        removed_campaigns: vec![],
+        next: String::new(),
+        has_more: false,
+        server_time: None,
+    });
+    book.sync_with(&fake, opts(500, 0), None).unwrap();
+    let text = book
+        .daily_summary(sotay_core::domain::time::local_date(now))
+        .unwrap()
+        .text_vi;
+    assert!(
+        text.contains("(gửi từ máy khác của bạn): phải nộp 300.000 ₫"),
+        "{text}"
+    );
+}
+
 /// A server's fault is not blamed on the connection, and says nothing on
 /// the phone is lost.
 #[test]
