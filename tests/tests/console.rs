@@ -1752,6 +1752,32 @@ async fn console_cookies_forms_and_headers() {
         .await
         .unwrap();
     assert_eq!(home.status(), StatusCode::OK, "the session survived");
+    // Signed out in another tab: this one's next page says so (not that
+    // the session timed out).
+    let csrf = field(&home.text().await.unwrap(), "csrf");
+    let resp = http
+        .post(server.url("/logout"))
+        .header(COOKIE, &cookie)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let resp = http
+        .get(server.url("/batches"))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let to = resp.headers()[LOCATION].to_str().unwrap().to_string();
+    assert_eq!(to, "/login?next=%2Fbatches&ended=out");
+    let page = http.get(server.url(&to)).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains("đăng xuất ở một thẻ hoặc cửa sổ khác"),
+        "{page}"
+    );
 
     // Without a session, pages send the browser to sign in.
     let resp = http.get(server.url("/audit?page=2")).send().await.unwrap();

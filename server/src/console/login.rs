@@ -119,7 +119,7 @@ pub async fn page(
     match session::load(&parts, &state).await {
         session::Lookup::Signed(_) => return Redirect::to(&next).into_response(),
         session::Lookup::Failed(resp) => return resp,
-        session::Lookup::Missing | session::Lookup::Ended => {}
+        session::Lookup::Missing | session::Lookup::Ended { .. } => {}
     }
     let lang = Lang::of(&parts);
     let cfg = config(&parts);
@@ -131,6 +131,18 @@ pub async fn page(
         Some(Notice::Info(
             lang.t("Bạn đã đăng xuất.", "You have signed out.").into(),
         ))
+    } else if q.ended == "out" {
+        // Signed out in another tab or window (or the account changed).
+        Some(Notice::Error(lang.pick(
+            format!(
+                "Phiên làm việc đã được đóng (đăng xuất ở một thẻ hoặc cửa sổ khác, hoặc tài khoản vừa được thay đổi){}. Hãy đăng nhập lại.",
+                if q.unsent == "1" { " trước khi thao tác vừa rồi được gửi: chưa có gì được ghi lại" } else { "" }
+            ),
+            format!(
+                "Your session was closed (signed out in another tab or window, or your account was just changed){}. Sign in again.",
+                if q.unsent == "1" { " before what you just sent arrived: nothing was recorded" } else { "" }
+            ),
+        )))
     } else if q.unsent == "1" {
         Some(Notice::Error(lang.pick(
             format!(

@@ -284,8 +284,11 @@ pub enum Lookup {
     Signed(Box<Signed>),
     /// No cookie, or one the server does not know.
     Missing,
-    /// Timed out, signed out elsewhere, or the user was deactivated.
-    Ended,
+    /// Timed out (`closed` false), or signed out elsewhere or the user's
+    /// account changed (`closed`).
+    Ended {
+        closed: bool,
+    },
     /// The database failed; the page that says so.
     Failed(Response),
 }
@@ -313,14 +316,19 @@ pub async fn load(parts: &Parts, state: &AppState) -> Lookup {
     let now = Utc::now();
     let idle_end = row.last_seen_at + Duration::minutes(IDLE_MINS);
     let role = Role::parse(&row.role).filter(|r| CONSOLE_ROLES.contains(r));
-    if row.ended_at.is_some() {
-        return Lookup::Ended;
+    if let Some(ended) = row.ended_at {
+        // Ended before it would have timed out: signed out (in another
+        // tab or window), or the account was changed.
+        let closed = ended < row.expires_at.min(idle_end);
+        return Lookup::Ended { closed };
     }
     if now >= row.expires_at || now >= idle_end || !row.active || role.is_none() {
         if let Err(e) = state.db.console_session_end(row.id, None, now).await {
             return failed(e);
         }
-        return Lookup::Ended;
+        // An account switched off or given another role is closed too.
+        let closed = !row.active || role.is_none();
+        return Lookup::Ended { closed };
     }
     if now - row.last_seen_at > Duration::seconds(TOUCH_SECS) {
         if let Err(e) = state.db.console_session_touch(row.id, now).await {
@@ -363,8 +371,8 @@ impl FromRequestParts<AppState> for Staff {
         let ended = match load(parts, state).await {
             Lookup::Signed(s) => return Ok(Staff(*s)),
             Lookup::Failed(resp) => return Err(resp),
-            Lookup::Missing => false,
-            Lookup::Ended => true,
+            Lookup::Missing => None,
+            Lookup::Ended { closed } => Some(closed),
         };
         let here = here(parts);
         let mut pairs = Vec::new();
@@ -376,8 +384,10 @@ impl FromRequestParts<AppState> for Staff {
         if let Some(next) = safe_next(back).filter(|n| *n != "/") {
             pairs.push(("next", next.to_string()));
         }
-        if ended {
-            pairs.push(("ended", "1".to_string()));
+        match ended {
+            Some(true) => pairs.push(("ended", "out".to_string())),
+            Some(false) => pairs.push(("ended", "1".to_string())),
+            None => {}
         }
         if !get {
             pairs.push(("unsent", "1".to_string()));
