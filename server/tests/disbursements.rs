@@ -2145,7 +2145,7 @@ async fn a_loan_imported_wrong_is_cancelled_while_nothing_was_collected_since() 
             body["errors"][0]["message"]
                 .as_str()
                 .unwrap_or_default()
-                .contains("đã bị huỷ; nhập khoản vay đúng với một mã mới"),
+                .contains("đã bị hủy; nhập khoản vay đúng với một mã mới"),
             "{body}"
         );
         let (s, body) = app

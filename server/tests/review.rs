@@ -1621,7 +1621,7 @@ async fn a_void_shows_what_it_cancels_and_cannot_be_excluded() {
         let status = |id: Uuid| statuses.iter().find(|r| r.client_id == id).unwrap().clone();
         assert_eq!(
             status(wrong.client_id).message_vi.as_deref(),
-            Some("Cán bộ đã huỷ bản ghi này: không ghi sổ")
+            Some("Cán bộ đã hủy bản ghi này: không ghi sổ")
         );
         assert_eq!(
             status(wrong.client_id).message_en.as_deref(),
@@ -3975,7 +3975,7 @@ async fn a_record_voided_in_a_waiting_batch_can_be_left_out_to_approve_the_rest(
             "{body}"
         );
         let leave_out = json!({"cash_received": "50000", "excluded": [
-            {"record_id": taken.client_id, "reason": "Cán bộ đã huỷ, lô huỷ chưa duyệt"}
+            {"record_id": taken.client_id, "reason": "Cán bộ đã hủy, lô hủy chưa duyệt"}
         ]});
         let (s, body) = app.post(&path, &sup, &leave_out).await;
         assert_eq!(s, StatusCode::OK, "{backend:?}: {body}");

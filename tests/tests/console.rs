@@ -3150,9 +3150,9 @@ async fn a_new_loan_is_asked_for_and_paid_out_from_the_console() {
             0
         );
         let (_, _, html) = get(format!("/loans/{loan}"), supervisor.clone()).await;
-        assert!(html.contains("Đã huỷ giải ngân"), "{html}");
+        assert!(html.contains("Đã hủy giải ngân"), "{html}");
         let (_, _, html) = get("/disbursements".into(), supervisor.clone()).await;
-        assert!(html.contains("Đã huỷ giải ngân"), "{html}");
+        assert!(html.contains("Đã hủy giải ngân"), "{html}");
         let (_, _, html) = get("/ledger".into(), admin.clone()).await;
         assert!(html.contains("khớp sổ cái"), "{html}");
 

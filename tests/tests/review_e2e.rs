@@ -488,7 +488,7 @@ fn a_synced_day_is_approved_posted_heard_by_the_phone_and_reversed_exactly() {
         let (s, asked) = api.post(
             "/api/v1/reversals",
             &sup,
-            json!({"entry_id": off["entry_id"], "reason": "Quyết định bị huỷ"}),
+            json!({"entry_id": off["entry_id"], "reason": "Quyết định bị hủy"}),
         );
         assert_eq!(s, StatusCode::OK, "{asked}");
         let (s, body) = api.post(

@@ -172,7 +172,7 @@ fn revoke_view(ui: &Ui, d: &DeviceRow, error: Option<&str>, reason: &str, csrf: 
                     button.danger type="submit" data-busy=(lang.t("Đang thu hồi…", "Revoking…")) {
                         (lang.t("Thu hồi thiết bị", "Revoke the device"))
                     }
-                    a.button href="/devices" { (lang.t("Huỷ", "Cancel")) }
+                    a.button href="/devices" { (lang.t("Hủy", "Cancel")) }
                 }
             }
         }
@@ -1165,7 +1165,7 @@ fn action_label(lang: Lang, a: &str) -> &str {
         "disbursement.request" => lang.t("Đề nghị giải ngân", "Disbursement asked for"),
         "disbursement.approve" => lang.t("Duyệt giải ngân", "Disbursement approved"),
         "disbursement.reject" => lang.t("Từ chối giải ngân", "Disbursement refused"),
-        "loan.cancel" => lang.t("Huỷ giải ngân", "Loan taken back"),
+        "loan.cancel" => lang.t("Hủy giải ngân", "Loan taken back"),
         "capital.receive" => lang.t("Nhận vốn cho vay", "Lending capital received"),
         "campaign.receive" => lang.t(
             "Nhận quà, tiền chương trình",

@@ -54,7 +54,7 @@ fn kind_label<'a>(lang: Lang, kind: &'a str, campaign_kind: Option<&str>) -> &'a
         "repayment" => lang.t("Thu nợ", "Repayment"),
         "gift_handout" if campaign_kind == Some("welfare") => lang.t("Chi hỗ trợ", "Welfare grant"),
         "gift_handout" => lang.t("Trao quà", "Gift"),
-        "void" => lang.t("Huỷ bản ghi", "Void"),
+        "void" => lang.t("Hủy bản ghi", "Void"),
         "reversal_request" => lang.t("Đề nghị đảo bút toán", "Reversal request"),
         other => other,
     }
@@ -122,7 +122,7 @@ fn counts_text(lang: Lang, c: &KindCounts) -> String {
         (c.repayments, "thu nợ", "repayment", "repayments"),
         (c.gift_handouts, "trao quà", "gift", "gifts"),
         (c.visits, "thăm hỏi", "visit", "visits"),
-        (c.voids, "huỷ", "void", "voids"),
+        (c.voids, "hủy", "void", "voids"),
         (
             c.reversal_requests,
             "đề nghị đảo",
@@ -634,12 +634,12 @@ pub async fn settle_refused(
     }
 }
 
-/// ", 1 đã được cán bộ huỷ" when the officer voided records, else nothing.
+/// ", 1 đã được cán bộ hủy" when the officer voided records, else nothing.
 fn voided_vi(n: usize) -> String {
     if n == 0 {
         String::new()
     } else {
-        format!(", {n} đã được cán bộ huỷ")
+        format!(", {n} đã được cán bộ hủy")
     }
 }
 
@@ -657,7 +657,7 @@ fn voids_vi(n: usize) -> String {
     if n == 0 {
         String::new()
     } else {
-        format!(", {n} lệnh huỷ bản ghi lô trước")
+        format!(", {n} lệnh hủy bản ghi lô trước")
     }
 }
 
@@ -846,8 +846,8 @@ fn fate_decided(lang: Lang, r: &ReviewRecord, entry: impl Fn(i64) -> String) -> 
                 }
             }
             Some("excluded") if r.decision_reason.as_deref() == Some(crate::db::EXCLUDED_VOIDED) => {
-                span.badge.muted { (lang.t("Đã huỷ", "Voided")) }
-                br; small { (lang.t("cán bộ đã huỷ bản ghi này: không ghi sổ", "the officer voided it: not posted")) }
+                span.badge.muted { (lang.t("Đã hủy", "Voided")) }
+                br; small { (lang.t("cán bộ đã hủy bản ghi này: không ghi sổ", "the officer voided it: not posted")) }
             }
             Some("excluded") => {
                 span.badge.danger { (lang.t("Bị loại", "Excluded")) }
@@ -866,14 +866,14 @@ fn fate_decided(lang: Lang, r: &ReviewRecord, entry: impl Fn(i64) -> String) -> 
                     span.badge.danger { (lang.t("Sẽ không ghi sổ", "Will not post")) }
                     br; small { (lang.t("thiết bị đã bị thu hồi", "the device was revoked")) }
                 } @else if let Some(b) = r.void_waiting_in {
-                    span.badge.warn { (lang.t("Lệnh huỷ chờ duyệt", "Void waiting")) }
-                    br; small.void-waiting { (lang.t("cán bộ đã huỷ bản ghi này trong ", "the officer voided it in "))
+                    span.badge.warn { (lang.t("Lệnh hủy chờ duyệt", "Void waiting")) }
+                    br; small.void-waiting { (lang.t("cán bộ đã hủy bản ghi này trong ", "the officer voided it in "))
                         a href=(format!("/batches/{b}")) { (lang.t("một lô khác", "another batch")) }
                         (lang.t(" còn chờ duyệt: duyệt hoặc từ chối lô đó trước, rồi mới duyệt lô này",
                             " still waiting: approve or reject that batch first, then this one")) }
                 } @else if r.voided {
                     span.badge.muted { (lang.t("Sẽ không ghi sổ", "Will not post")) }
-                    br; small { (lang.t("cán bộ đã huỷ bản ghi này", "the officer voided it")) }
+                    br; small { (lang.t("cán bộ đã hủy bản ghi này", "the officer voided it")) }
                 } @else {
                     span.badge.warn { (lang.t("Chờ duyệt", "Pending")) }
                 }
@@ -1182,9 +1182,9 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                                 @if blocked { br; span.badge.danger { (lang.t("Không ghi sổ được", "Cannot post")) } }
                             }
                             @if deciding && r.kind == "void" {
-                                td.exclude { small.muted { (lang.t("Cán bộ tự huỷ: không loại được", "The officer's own void: cannot be excluded")) } }
+                                td.exclude { small.muted { (lang.t("Cán bộ tự hủy: không loại được", "The officer's own void: cannot be excluded")) } }
                             } @else if deciding && r.voided && r.void_waiting_in.is_none() {
-                                td.exclude { small.muted { (lang.t("Cán bộ đã huỷ: không ghi sổ, không cần loại", "Voided by the officer: not posted, nothing to exclude")) } }
+                                td.exclude { small.muted { (lang.t("Cán bộ đã hủy: không ghi sổ, không cần loại", "Voided by the officer: not posted, nothing to exclude")) } }
                             } @else if deciding {
                                 td.exclude {
                                     @let field = format!("reason-{}", r.record_id);
@@ -1651,7 +1651,7 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked, shown: Option
         // A void of the officer's waiting in another batch: that batch first.
         @if let Some(b) = void_waiting {
             p.notice.danger #void-waiting { (lang.t(
-                "Có bản ghi trong lô này cán bộ đã huỷ ở một lô khác còn chờ duyệt: chưa duyệt được lô này — duyệt hoặc từ chối lô đó trước, hoặc quay lại đánh dấu loại bản ghi đó. ",
+                "Có bản ghi trong lô này cán bộ đã hủy ở một lô khác còn chờ duyệt: chưa duyệt được lô này — duyệt hoặc từ chối lô đó trước, hoặc quay lại đánh dấu loại bản ghi đó. ",
                 "A record of this batch was voided by the officer in another batch still waiting: this batch cannot be approved yet — approve or reject that batch first, or go back and exclude the record. ",
             )) a href=(format!("/batches/{b}")) { (lang.t("Mở lô đó để duyệt hoặc từ chối", "Open that batch to approve or reject it")) } }
         }

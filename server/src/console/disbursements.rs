@@ -293,7 +293,7 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
                                     @match (&d.loan_code, d.loan_id) {
                                         (Some(code), Some(loan)) => {
                                             @if d.taken_back_by.is_some() {
-                                                span.badge.warn { (lang.t("Đã huỷ giải ngân", "Taken back")) } " "
+                                                span.badge.warn { (lang.t("Đã hủy giải ngân", "Taken back")) } " "
                                             } @else {
                                                 span.badge.ok { (lang.t("Đã giải ngân", "Paid out")) } " "
                                             }
@@ -617,7 +617,7 @@ async fn render_new(
                         (vnd(d.principal)) " · " (d.product_name) " · " (datetime(d.requested_at)) " · "
                         @match (d.decision.as_deref(), &d.loan_code) {
                             (None, _) => span.badge.warn { (lang.t("Chờ duyệt", "Waiting")) },
-                            (Some("approved"), Some(code)) if d.taken_back_by.is_some() => span.badge.warn { (lang.t("Đã huỷ giải ngân ", "Taken back ")) (code) },
+                            (Some("approved"), Some(code)) if d.taken_back_by.is_some() => span.badge.warn { (lang.t("Đã hủy giải ngân ", "Taken back ")) (code) },
                             (Some("approved"), Some(code)) => span.badge.ok { (lang.t("Đã giải ngân ", "Paid out ")) (code) },
                             _ => span.badge.danger { (lang.t("Từ chối", "Refused")) },
                         }

@@ -954,7 +954,7 @@ async fn render_loan(
                 )) }
             } @else if l.status == "cancelled" {
                 p #counter-closed { (lang.t(
-                    "Khoản vay đã bị huỷ giải ngân (giải ngân nhầm, tiền đã trả lại chi nhánh): không thu tiền trên khoản vay này.",
+                    "Khoản vay đã bị hủy giải ngân (giải ngân nhầm, tiền đã trả lại chi nhánh): không thu tiền trên khoản vay này.",
                     "This loan was taken back (paid out in error, the money returned to the branch): nothing is collected on it."
                 )) }
             } @else {

@@ -235,13 +235,13 @@ fn entry_cell(lang: Lang, r: &BranchReversal) -> Markup {
         @if r.decision.is_none() && r.written_off {
             br;
             small.warn { (lang.pick(
-                format!("Khi duyệt: quyết định xử lý {} bị huỷ, thừa/thiếu quỹ của cán bộ trở lại như trước; quỹ tiền mặt không đổi. Cần một quản trị viên đề nghị hoặc duyệt.", vnd(r.amount)),
+                format!("Khi duyệt: quyết định xử lý {} bị hủy, thừa/thiếu quỹ của cán bộ trở lại như trước; quỹ tiền mặt không đổi. Cần một quản trị viên đề nghị hoặc duyệt.", vnd(r.amount)),
                 format!("Once approved: the write-off of {} is undone and the officer's short/over is as before; the vault does not change. An administrator must ask for it or approve it.", vnd(r.amount)),
             )) }
         } @else if r.decision.is_none() && r.entry_kind == "over_short_settlement" {
             br;
             small.warn { (lang.pick(
-                format!("Khi duyệt: khoản thanh toán {} bị huỷ, tiền ra (hoặc vào) quỹ tiền mặt chi nhánh và thừa/thiếu quỹ của cán bộ trở lại như trước", vnd(r.amount)),
+                format!("Khi duyệt: khoản thanh toán {} bị hủy, tiền ra (hoặc vào) quỹ tiền mặt chi nhánh và thừa/thiếu quỹ của cán bộ trở lại như trước", vnd(r.amount)),
                 format!("Once approved: the settlement of {} is undone, the cash leaves (or returns to) the branch vault and the officer's short/over is as before", vnd(r.amount)),
             )) }
         }
@@ -336,7 +336,7 @@ async fn render_new(
             )) }
             @if entry.kind == EntryKind::Disbursement.as_str() {
                 p.notice.warn #take-back { (lang.t(
-                    "Huỷ giải ngân: chỉ khi chưa thu được đồng nào trên khoản vay. Tiền phải trở lại nơi đã chi (tiền mặt về quỹ chi nhánh, khoản chuyển khoản về tài khoản ngân hàng chi nhánh); khi được duyệt, khoản vay bị huỷ, lịch trả nợ bị xoá và điện thoại của cán bộ bỏ khoản vay này.",
+                    "Hủy giải ngân: chỉ khi chưa thu được đồng nào trên khoản vay. Tiền phải trở lại nơi đã chi (tiền mặt về quỹ chi nhánh, khoản chuyển khoản về tài khoản ngân hàng chi nhánh); khi được duyệt, khoản vay bị hủy, lịch trả nợ bị xoá và điện thoại của cán bộ bỏ khoản vay này.",
                     "Taking the loan back: only while nothing was collected on it. The money must be back where it was paid from (cash in the branch vault, a transfer in the branch's bank account); once approved the loan is cancelled, its schedule goes and the officer's phone drops it.",
                 )) }
             }
@@ -353,7 +353,7 @@ async fn render_new(
             }
             @if entry.kind == EntryKind::LoanOpening.as_str() {
                 p.notice.warn #take-back { (lang.t(
-                    "Huỷ khoản vay nhập từ tệp (nhập sai ngày, số tiền hay số đã trả): chỉ khi chưa thu được đồng nào trên khoản vay kể từ khi nhập, và cần một quản trị viên đề nghị hoặc duyệt. Khi được duyệt, khoản vay bị huỷ, lịch trả nợ bị xoá và điện thoại của cán bộ bỏ khoản vay này; nhập lại khoản vay đúng với một mã mới.",
+                    "Hủy khoản vay nhập từ tệp (nhập sai ngày, số tiền hay số đã trả): chỉ khi chưa thu được đồng nào trên khoản vay kể từ khi nhập, và cần một quản trị viên đề nghị hoặc duyệt. Khi được duyệt, khoản vay bị hủy, lịch trả nợ bị xoá và điện thoại của cán bộ bỏ khoản vay này; nhập lại khoản vay đúng với một mã mới.",
                     "Cancelling a loan imported from a file (a wrong date, amount or amount paid): only while nothing was collected on it since the import, and an administrator must ask for it or approve it. Once approved the loan is cancelled, its schedule goes and the officer's phone drops it; import the right loan under a new code.",
                 )) }
             }

@@ -446,7 +446,7 @@ pub fn loan_status(lang: Lang, s: &str) -> Markup {
     match s {
         "active" => html! { span.badge.ok { (lang.t("Đang vay", "Active")) } },
         "closed" => html! { span.badge { (lang.t("Đã tất toán", "Closed")) } },
-        "cancelled" => html! { span.badge.warn { (lang.t("Đã huỷ giải ngân", "Taken back")) } },
+        "cancelled" => html! { span.badge.warn { (lang.t("Đã hủy giải ngân", "Taken back")) } },
         other => html! { span.badge { (other) } },
     }
 }

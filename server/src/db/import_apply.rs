@@ -988,7 +988,7 @@ async fn import_loans(
                 errors.push(row_error(
                     &r.origin,
                     "code",
-                    format!("Khoản vay \"{}\" đã bị huỷ; nhập khoản vay đúng với một mã mới", r.code),
+                    format!("Khoản vay \"{}\" đã bị hủy; nhập khoản vay đúng với một mã mới", r.code),
                     format!("loan \"{}\" was cancelled; import the right loan under a new code", r.code),
                 ));
             } else {
@@ -997,7 +997,7 @@ async fn import_loans(
                     &r.origin,
                     "code",
                     format!(
-                        "Khoản vay \"{}\" đã có với điều kiện khác ({vi}); khoản vay đã giải ngân không sửa bằng tệp nhập. Nếu đã nhập sai và chưa thu được gì trên khoản vay, quản trị viên huỷ nó (đảo bút toán nhập khoản vay) rồi nhập lại với một mã mới",
+                        "Khoản vay \"{}\" đã có với điều kiện khác ({vi}); khoản vay đã giải ngân không sửa bằng tệp nhập. Nếu đã nhập sai và chưa thu được gì trên khoản vay, quản trị viên hủy nó (đảo bút toán nhập khoản vay) rồi nhập lại với một mã mới",
                         r.code
                     ),
                     format!(

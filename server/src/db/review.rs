@@ -1642,7 +1642,7 @@ pub async fn review_approve(
             return Err(refused(
                 422,
                 "void_not_excludable",
-                format!("Việc cán bộ huỷ {vi} không loại được: đó là sửa sai của chính cán bộ. Nếu việc huỷ không đúng, hãy từ chối cả lô và trao đổi với cán bộ"),
+                format!("Việc cán bộ hủy {vi} không loại được: đó là sửa sai của chính cán bộ. Nếu việc hủy không đúng, hãy từ chối cả lô và trao đổi với cán bộ"),
                 format!("the officer's void of {en} cannot be excluded: it is the officer's own correction. If the void is wrong, reject the whole batch and talk to the officer"),
             ));
         }
@@ -1650,7 +1650,7 @@ pub async fn review_approve(
             return Err(refused(
                 422,
                 "voided_not_excludable",
-                format!("Bản ghi {id} đã được cán bộ huỷ: nó không ghi sổ, không cần loại (lý do huỷ của cán bộ được giữ)"),
+                format!("Bản ghi {id} đã được cán bộ hủy: nó không ghi sổ, không cần loại (lý do hủy của cán bộ được giữ)"),
                 format!("record {id} was voided by the officer: it does not post and needs no exclusion (the officer's reason is kept)"),
             ));
         }
@@ -1740,7 +1740,7 @@ pub async fn review_approve(
         return Err(refused(
             409,
             "void_waiting_in_other_batch",
-            format!("{who_vi} đã được cán bộ huỷ trong lô gửi lúc {at}, lô đó còn chờ duyệt: hãy duyệt lô đó (việc huỷ đúng) hoặc từ chối nó (việc huỷ sai) trước, rồi duyệt lô này; hoặc loại bản ghi này rồi duyệt"),
+            format!("{who_vi} đã được cán bộ hủy trong lô gửi lúc {at}, lô đó còn chờ duyệt: hãy duyệt lô đó (việc hủy đúng) hoặc từ chối nó (việc hủy sai) trước, rồi duyệt lô này; hoặc loại bản ghi này rồi duyệt"),
             format!("{who_en} was voided by the officer in a batch sent at {at}, still waiting for review: approve that batch (the void is right) or reject it (the void is wrong) first, then approve this one; or exclude this record and approve"),
         ));
     }
@@ -3251,7 +3251,7 @@ async fn nothing_collected(c: &mut Conn, loan_id: i64) -> DbResult<()> {
             409,
             "loan_has_collections",
             format!(
-                "Khoản vay {code} đã có tiền thu ({} đã ghi sổ, {waiting} khoản chờ duyệt); hãy đảo hoặc loại các khoản thu đó trước rồi mới huỷ khoản vay",
+                "Khoản vay {code} đã có tiền thu ({} đã ghi sổ, {waiting} khoản chờ duyệt); hãy đảo hoặc loại các khoản thu đó trước rồi mới hủy khoản vay",
                 format_vnd(paid)
             ),
             format!(

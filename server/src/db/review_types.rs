@@ -390,7 +390,7 @@ pub fn system_exclusion(reason: &str) -> Option<(String, String)> {
             "the device was revoked: the record is not posted".into(),
         )),
         EXCLUDED_VOIDED => Some((
-            "Cán bộ đã huỷ bản ghi này: không ghi sổ".into(),
+            "Cán bộ đã hủy bản ghi này: không ghi sổ".into(),
             "the officer voided this record: not posted".into(),
         )),
         _ => None,

@@ -1344,7 +1344,7 @@ impl Facts {
                         worker_id: Some(worker_id),
                         ..Verdict::rejected(
                             "loan_cancelled",
-                            "Khoản vay này đã bị huỷ giải ngân tại chi nhánh (giải ngân nhầm): không thu tiền trên khoản vay này; hãy trả lại tiền cho người lao động và báo giám sát chi nhánh".into(),
+                            "Khoản vay này đã bị hủy giải ngân tại chi nhánh (giải ngân nhầm): không thu tiền trên khoản vay này; hãy trả lại tiền cho người lao động và báo giám sát chi nhánh".into(),
                             "this loan was taken back at the branch (paid out in error): nothing is collected on it; give the money back to the worker and tell the branch supervisor".into(),
                         )
                     };
