@@ -137,7 +137,7 @@ pub async fn workers(
                     thead { tr {
                         th { (lang.t("Họ và tên", "Full name")) }
                         th { (lang.t("Mã", "Code")) }
-                        th { "CCCD" }
+                        th { (lang.t("CCCD", "ID card (CCCD)")) }
                         th { (lang.t("Điện thoại", "Phone")) }
                         th { (lang.t("Nhà trọ · phòng", "Boarding house · room")) }
                         th { (lang.t("Cán bộ phụ trách", "Officer")) }
@@ -241,7 +241,7 @@ async fn render_worker(state: &AppState, s: &Signed, id: &str) -> Result<Respons
             section.card {
                 h2 { (lang.t("Thông tin", "Details")) }
                 dl #worker-details {
-                    dt { "CCCD" } dd.mono { (w.cccd) }
+                    dt { (lang.t("CCCD", "ID card (CCCD)")) } dd.mono { (w.cccd) }
                     dt { (lang.t("Điện thoại", "Phone")) } dd { (dash(&phone(w.phone.as_deref()))) }
                     dt { (lang.t("Ngày sinh", "Date of birth")) } dd { (w.date_of_birth.map(date).unwrap_or_else(|| "—".into())) }
                     dt { (lang.t("Giới tính", "Gender")) } dd { (gender(lang, w.gender.as_deref())) }
