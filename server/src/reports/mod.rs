@@ -1156,6 +1156,12 @@ pub async fn visits(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
             col("days_since", "Số ngày chưa thăm", "Days since", Kind::Count),
         ],
     );
+    // In Vietnamese order (`Đặng` with the D's, `Hồ` before `Huỳnh`), as
+    // people look names up, not by code point.
+    let mut hardship = hardship;
+    hardship.sort_by_cached_key(|h| {
+        (h.branch_id, h.officer_id, sotay_core::domain::text::fold(&h.full_name), h.worker_id)
+    });
     for h in hardship {
         if h.last_visit.is_some_and(|t| t >= since) {
             continue;
