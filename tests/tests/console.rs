@@ -881,6 +881,20 @@ async fn console_in_a_real_browser() {
             .text("#slip-words")
             .await
             .contains("Một trăm năm mươi nghìn đồng"));
+        // What the loan's principal is after it, as the books have it.
+        let left = scalar(
+            &db.url,
+            &format!(
+                "SELECT CAST(SUM(debit - credit) AS BIGINT) FROM journal_lines
+                 WHERE account = 'loan_principal' AND loan_id = {overdue_loan}"
+            ),
+        )
+        .await;
+        assert!(left > 0);
+        assert_eq!(
+            b.text("#slip-left").await,
+            sotay_core::domain::money::format_vnd(left)
+        );
         b.shot("counter-receipt").await;
         b.sign_out().await;
 

@@ -545,6 +545,7 @@ pub async fn counter_receipt(
                 dt { "Số tiền" } dd #slip-amount { strong { (vnd(k.amount)) } }
                 dt { "Bằng chữ" } dd #slip-words { em { (vnd_in_words(k.amount)) } }
                 dt { "Trong đó" } dd { "tiền gốc " (vnd(k.principal)) ", tiền lãi " (vnd(k.interest)) }
+                dt { "Dư nợ gốc còn lại" } dd #slip-left { (vnd(k.principal_left)) }
                 dt { "Hình thức" } dd #slip-method { @match k.transfer_ref.as_deref().filter(|_| k.method == PayMethod::Transfer.as_str()) {
                     Some(r) => { "Chuyển khoản vào tài khoản chi nhánh, mã giao dịch " (r) }
                     None => { "Tiền mặt" }

@@ -632,6 +632,8 @@ pub struct CounterSlip {
     /// `cash` or `transfer`.
     pub method: String,
     pub transfer_ref: Option<String>,
+    /// The loan's principal outstanding on the books just after it.
+    pub principal_left: i64,
 }
 
 /// Gift packages (or a welfare programme's grant cash) a branch received

@@ -1160,7 +1160,12 @@ pub async fn visits(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
     // people look names up, not by code point.
     let mut hardship = hardship;
     hardship.sort_by_cached_key(|h| {
-        (h.branch_id, h.officer_id, sotay_core::domain::text::fold(&h.full_name), h.worker_id)
+        (
+            h.branch_id,
+            h.officer_id,
+            sotay_core::domain::text::fold(&h.full_name),
+            h.worker_id,
+        )
     });
     for h in hardship {
         if h.last_visit.is_some_and(|t| t >= since) {
