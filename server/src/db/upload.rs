@@ -1026,8 +1026,7 @@ impl Facts {
         // move, from its index: an upload with no worker moved since its
         // records were made reads nothing.)
         if let Some(oldest) = records.iter().map(|r| r.recorded_at).min() {
-            // Up to the clock tolerance before it (see `was_theirs`).
-            let since = oldest - chrono::Duration::minutes(FUTURE_TOLERANCE_MINUTES);
+            let since = oldest;
             let mine: Vec<i64> = distinct(
                 f.workers.values().map(|w| w.id).chain(f.loans.values().map(|l| l.worker_id)),
             );
@@ -1260,20 +1259,15 @@ impl Facts {
 
     /// Whether a record made at `at` about the worker is `officer`'s to
     /// send: the worker is hers now (`now_officer`), or was hers when she
-    /// made it — at `at`, or up to the clock tolerance before it (a phone
-    /// may run that fast). Whose the worker was at a moment is the officer
-    /// they were moved away from by the first move after it, or, moved by
-    /// none since, their officer now.
+    /// made it — the officer they were moved away from by the first move
+    /// after `at`.
     fn was_theirs(&self, worker: i64, now_officer: i64, officer: i64, at: DateTime<Utc>) -> bool {
-        let whose = |t: DateTime<Utc>| {
-            self.moves
-                .get(&worker)
-                .and_then(|moves| moves.iter().find(|&&(moved_at, _)| moved_at > t))
-                .map_or(now_officer, |&(_, from)| from)
-        };
-        now_officer == officer
-            || whose(at) == officer
-            || whose(at - chrono::Duration::minutes(FUTURE_TOLERANCE_MINUTES)) == officer
+        let then = self
+            .moves
+            .get(&worker)
+            .and_then(|moves| moves.iter().find(|&&(moved_at, _)| moved_at > at))
+            .map_or(now_officer, |&(_, from)| from);
+        now_officer == officer || then == officer
     }
 
     /// Judges one record against what is stored and what the batch's
