@@ -860,6 +860,23 @@ async fn a_bad_row_refuses_the_whole_file_with_its_line() {
         assert!(body["errors"][0]["message"].as_str().unwrap().contains("principal"), "{body}");
         assert!(body["detail"].as_str().unwrap().contains("nothing was imported"));
 
+        // A form upload is told to send the file as the body; a kind not
+        // there names those that are.
+        let resp = app
+            .http
+            .post(app.url("/api/v1/imports/loans"))
+            .bearer_auth(&admin)
+            .multipart(reqwest::multipart::Form::new().text("file", csv.to_string()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body["code"], "import_not_csv_body", "{body}");
+        let (s, body) = app.post_csv("/api/v1/imports/worker", &admin, "code\n").await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        assert!(body["detail"].as_str().unwrap().contains("workers, loan-products"), "{body}");
+
         // Past 200 errors the answer says how many more it left out.
         let mut csv = String::from("code,worker_code,product_code,principal,disbursed_on,paid_to_date\n");
         for n in 0..205 {

@@ -164,6 +164,7 @@ pub struct ImportQuery {
     (status = 200, body = ImportReport),
     (status = 403, body = Problem),
     (status = 404, description = "unknown kind", body = Problem),
+    (status = 415, description = "a form upload (multipart), not the CSV as the body", body = Problem),
     (status = 422, description = "row errors; nothing imported", body = Problem),
 ))]
 pub async fn import(
@@ -172,17 +173,37 @@ pub async fn import(
     ClientIp(ip): ClientIp,
     ApiPath(kind): ApiPath<String>,
     ApiQuery(query): ApiQuery<ImportQuery>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Result<Json<ImportReport>, AppError> {
     user.require(&[Role::Admin])?;
     let kind = ImportKind::from_name(&kind).ok_or_else(|| {
+        let kinds = ImportKind::ALL.map(|k| k.slug()).join(", ");
         AppError::new(
             axum::http::StatusCode::NOT_FOUND,
             "unknown_import_kind",
-            format!("Không có loại dữ liệu nhập \"{kind}\""),
-            format!("there is no import kind \"{kind}\""),
+            format!("Không có loại dữ liệu nhập \"{kind}\"; các loại: {kinds}"),
+            format!("there is no import kind \"{kind}\"; the kinds: {kinds}"),
         )
     })?;
+    // A form upload (`curl -F file=@…`) wraps the file in its parts: said,
+    // rather than read as a CSV whose first line is the boundary.
+    let multipart = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/")
+        });
+    if multipart {
+        return Err(AppError::new(
+            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "import_not_csv_body",
+            "Gửi nội dung tệp CSV làm thân yêu cầu (Content-Type: text/csv; với curl: --data-binary @tệp.csv), không gửi dạng biểu mẫu (multipart)",
+            "send the CSV file as the request body (Content-Type: text/csv; with curl: --data-binary @file.csv), not as a form (multipart)",
+        ));
+    }
     let file = ImportFile {
         kind,
         name: query
