@@ -548,6 +548,10 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
         );
         let (s, _) = app.get("/api/v1/reports/nonsense", &admin).await;
         assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, _) = app
+            .get("/api/v1/reports/daily-collections?branch_id=99", &admin)
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "no branch 99");
         let (s, body) = app
             .get("/api/v1/reports/daily-collections?from=31/02/2026", &admin)
             .await;

@@ -143,6 +143,13 @@ impl Where {
     /// never named in the report's subtitle.
     pub async fn resolve_in(db: &Db, scope: Scope, f: &Filter) -> DbResult<Where> {
         let w = Where::resolve(scope, f)?;
+        // A branch asked for that is no branch: not found, rather than an
+        // empty report of "#99".
+        if let (Some(b), Scope::Fund) = (f.branch_id, scope) {
+            if db.branches(Some(b)).await?.is_empty() {
+                return Err(DbError::NotFound);
+            }
+        }
         match (f.officer_id, scope) {
             (Some(o), Scope::Fund | Scope::Branch(_)) if o != 0 => {
                 let user = db.user(o).await?.ok_or(DbError::NotFound)?;
