@@ -842,6 +842,17 @@ async fn a_bad_row_refuses_the_whole_file_with_its_line() {
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(body["errors"][0]["column"], "worker_code");
         assert_eq!(body["errors"][0]["line"], 2);
+        // A code in the wrong case is named as it is.
+        let csv = "code,worker_code,product_code,principal,disbursed_on,paid_to_date\nL-900,W-001,sp-tuan,5000000,01/10/2026,0\n";
+        let (s, body) = app.post_csv("/api/v1/imports/loans", &admin, csv).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("có mã \"SP-TUAN\": mã phân biệt chữ hoa và chữ thường"),
+            "{body}"
+        );
 
         // Money written the Vietnamese way where digits are expected.
         let csv = "code,worker_code,product_code,principal,disbursed_on,paid_to_date\nL-901,W-001,SP-TUAN,5.000.000,01/10/2026,0\n";

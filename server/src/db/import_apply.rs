@@ -29,14 +29,30 @@ fn row_error(origin: &Origin, column: &str, vi: String, en: String) -> RowError 
     }
 }
 
-fn missing(origin: &Origin, column: &str, what_vi: &str, what_en: &str, code: &str) -> RowError {
+/// A code that finds nothing among the `known` ones; one that differs
+/// from it only in letter case is named (codes are matched exactly).
+fn missing<'a>(
+    origin: &Origin,
+    column: &str,
+    what_vi: &str,
+    what_en: &str,
+    code: &str,
+    known: impl IntoIterator<Item = &'a String>,
+) -> RowError {
+    let (hint_vi, hint_en) = match known.into_iter().find(|k| k.eq_ignore_ascii_case(code)) {
+        Some(k) => (
+            format!("; có mã \"{k}\": mã phân biệt chữ hoa và chữ thường, hãy ghi đúng như vậy"),
+            format!("; there is \"{k}\": codes are case-sensitive, write it exactly so"),
+        ),
+        None => Default::default(),
+    };
     RowError {
         refers_to: Some(code.into()),
         ..row_error(
             origin,
             column,
-            format!("Không tìm thấy {what_vi} có mã \"{code}\" (trong tệp nhập này và trong dữ liệu đã có)"),
-            format!("no {what_en} with code \"{code}\" in this import or in the database"),
+            format!("Không tìm thấy {what_vi} có mã \"{code}\" (trong tệp nhập này và trong dữ liệu đã có){hint_vi}"),
+            format!("no {what_en} with code \"{code}\" in this import or in the database{hint_en}"),
         )
     }
 }
@@ -356,7 +372,7 @@ async fn import_users<'a>(
             Some(code) if r.role.as_str() != "admin" => {
                 let id = branches.get(code).copied();
                 if id.is_none() {
-                    errors.push(missing(&r.origin, "branch_code", "chi nhánh", "branch", code));
+                    errors.push(missing(&r.origin, "branch_code", "chi nhánh", "branch", code, branches.keys()));
                 }
                 id
             }
@@ -638,7 +654,7 @@ async fn import_workers(
                 None
             }
             None => {
-                errors.push(missing(&r.origin, "officer_code", "cán bộ", "officer", &r.officer_code));
+                errors.push(missing(&r.origin, "officer_code", "cán bộ", "officer", &r.officer_code, users.keys()));
                 None
             }
         };
@@ -646,7 +662,7 @@ async fn import_workers(
             Some(code) => {
                 let id = houses.get(code).copied();
                 if id.is_none() {
-                    errors.push(missing(&r.origin, "boarding_house_code", "nhà trọ", "boarding house", code));
+                    errors.push(missing(&r.origin, "boarding_house_code", "nhà trọ", "boarding house", code, houses.keys()));
                 }
                 id
             }
@@ -955,11 +971,18 @@ async fn import_loans(
     for r in rows {
         let worker = workers.get(&r.worker_code).copied();
         if worker.is_none() {
-            errors.push(missing(&r.origin, "worker_code", "người lao động", "worker", &r.worker_code));
+            errors.push(missing(&r.origin, "worker_code", "người lao động", "worker", &r.worker_code, workers.keys()));
         }
         let product = products.get(&r.product_code);
         match product {
-            None => errors.push(missing(&r.origin, "product_code", "sản phẩm vay", "loan product", &r.product_code)),
+            None => errors.push(missing(
+                &r.origin,
+                "product_code",
+                "sản phẩm vay",
+                "loan product",
+                &r.product_code,
+                products.keys(),
+            )),
             // A loan already imported keeps the terms it had (below).
             Some(p) if !by_code.contains_key(&r.code) => {
                 if let Some((vi, en)) = outside_limits(&p.code, r.principal, p.min_principal, p.max_principal) {
@@ -1429,11 +1452,11 @@ async fn import_allocations(
     let mut set_officer: HashMap<(i64, i64), (&Origin, &str)> = HashMap::new();
     for r in rows {
         let Some(&campaign_id) = campaigns.get(&r.campaign_code) else {
-            errors.push(missing(&r.origin, "campaign_code", "chương trình", "campaign", &r.campaign_code));
+            errors.push(missing(&r.origin, "campaign_code", "chương trình", "campaign", &r.campaign_code, campaigns.keys()));
             continue;
         };
         let Some(&branch_id) = branches.get(&r.branch_code) else {
-            errors.push(missing(&r.origin, "branch_code", "chi nhánh", "branch", &r.branch_code));
+            errors.push(missing(&r.origin, "branch_code", "chi nhánh", "branch", &r.branch_code, branches.keys()));
             continue;
         };
         touched.entry((campaign_id, branch_id)).or_insert(&r.origin);
@@ -1478,7 +1501,7 @@ async fn import_allocations(
                         continue;
                     }
                     None => {
-                        errors.push(missing(&r.origin, "officer_code", "cán bộ", "officer", code));
+                        errors.push(missing(&r.origin, "officer_code", "cán bộ", "officer", code, users.keys()));
                         continue;
                     }
                 };
