@@ -228,7 +228,9 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
             // Refused at upload as a second gift after this one came: it
             // was refused for this one (or one before), and says nothing
             // of whether this one was the first.
-            .filter(|g| g.second_at.is_none_or(|t| t < r.received_at))
+            // (Settled since as handed out for real, it is the worker's
+            // gift all the same: approval refuses this one.)
+            .filter(|g| g.handed_out || g.second_at.is_none_or(|t| t < r.received_at))
             .map(|g| g.handed_out)
             .collect();
         if others.contains(&true) {

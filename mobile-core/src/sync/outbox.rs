@@ -318,6 +318,19 @@ impl Store {
                 meta(c, "clock_synced_at")?,
             ))
         })?;
+        let now = Utc::now();
+        // The server's time at the last sync, to say when it was.
+        let synced_at = synced_at
+            .and_then(|t| t.parse::<i64>().ok())
+            .and_then(DateTime::<Utc>::from_timestamp_millis);
+        // A clock set back before that sync, or far past it with no sync
+        // since, is wrong whatever the measure said (also after a restart,
+        // and after the measure was dropped as put right).
+        if let Some((vi, en)) =
+            synced_at.and_then(|at| crate::domain::time::clock_unbelievable(now, at))
+        {
+            return Err(Error::conflict("clock_wrong", vi, en));
+        }
         let (Some(ahead), Some(checked)) = (
             ahead.and_then(|a| a.parse::<i64>().ok()),
             checked
@@ -326,7 +339,6 @@ impl Store {
         ) else {
             return Ok(());
         };
-        let now = Utc::now();
         // Followed by the boot clock only within the boot the sync was in:
         // after a restart the time since the sync is unknown.
         let then = checked_boot.and_then(|b| {
@@ -345,17 +357,6 @@ impl Store {
             }
             _ => None,
         };
-        // The server's time at that sync, to say when it was.
-        let synced_at = synced_at
-            .and_then(|t| t.parse::<i64>().ok())
-            .and_then(DateTime::<Utc>::from_timestamp_millis);
-        // A clock set back before that sync, or far past it with no sync
-        // since, is wrong whatever the measure said (also after a restart).
-        if let Some((vi, en)) =
-            synced_at.and_then(|at| crate::domain::time::clock_unbelievable(now, at))
-        {
-            return Err(Error::conflict("clock_wrong", vi, en));
-        }
         let synced_at = synced_at
             .or_else(|| {
                 chrono::Duration::try_seconds(ahead).and_then(|d| checked.checked_sub_signed(d))
