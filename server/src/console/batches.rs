@@ -869,8 +869,8 @@ fn fate_decided(lang: Lang, r: &ReviewRecord, entry: impl Fn(i64) -> String) -> 
                     span.badge.warn { (lang.t("Lệnh hủy chờ duyệt", "Void waiting")) }
                     br; small.void-waiting { (lang.t("cán bộ đã hủy bản ghi này trong ", "the officer voided it in "))
                         a href=(format!("/batches/{b}")) { (lang.t("một lô khác", "another batch")) }
-                        (lang.t(" còn chờ duyệt: duyệt hoặc từ chối lô đó trước, rồi mới duyệt lô này",
-                            " still waiting: approve or reject that batch first, then this one")) }
+                        (lang.t(" còn chờ duyệt: duyệt hoặc từ chối lô đó trước, rồi mới duyệt lô này; hoặc đánh dấu loại bản ghi này",
+                            " still waiting: approve or reject that batch first, then this one; or exclude this record")) }
                 } @else if r.voided {
                     span.badge.muted { (lang.t("Sẽ không ghi sổ", "Will not post")) }
                     br; small { (lang.t("cán bộ đã hủy bản ghi này", "the officer voided it")) }
@@ -1363,11 +1363,16 @@ fn approval_result(lang: Lang, d: &BatchDetail, loans: &[(i64, &str, &str)]) -> 
         .count();
     // Left out by the supervisor, or from a revoked phone; the officer's
     // own voids are counted apart, as on the confirmation.
-    let voided = d.records.iter().filter(|r| r.voided).count();
+    // (A record whose void still waited, left out by the supervisor, was
+    // excluded with her reason.)
+    let by_void = |r: &&ReviewRecord| {
+        r.voided && r.decision_reason.as_deref() == Some(crate::db::EXCLUDED_VOIDED)
+    };
+    let voided = d.records.iter().filter(by_void).count();
     let excluded = d
         .records
         .iter()
-        .filter(|r| r.decision.as_deref() == Some("excluded") && !r.voided && r.kind != "void")
+        .filter(|r| r.decision.as_deref() == Some("excluded") && !by_void(r) && r.kind != "void")
         .count();
     // The settlement of the cash is one more entry whenever cash moved.
     let entries = d.records.iter().filter(|r| r.entry_id.is_some()).count()
@@ -1608,7 +1613,12 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked, shown: Option
         })
         .count();
     let grants = grants_paid(d, &excluded);
-    let voided = d.records.iter().filter(|r| r.voided).count();
+    // Not those ticked to be left out (a void still waiting elsewhere).
+    let voided = d
+        .records
+        .iter()
+        .filter(|r| r.voided && !excluded.contains(&r.record_id))
+        .count();
     // The officer's voids say how many she cancelled: not counted apart.
     let voids = d.records.iter().filter(|r| r.kind == "void").count();
     // Ticked, or from a revoked phone (never posted).
@@ -1748,7 +1758,7 @@ fn reject_confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, reason: &str) -> Ma
     let cash: i64 = d
         .records
         .iter()
-        .filter(|r| r.kind == "repayment" && !r.voided)
+        .filter(|r| r.kind == "repayment" && r.upload_status == "accepted" && !r.voided)
         .filter_map(amount_of)
         .sum();
     let gifts = d
