@@ -771,3 +771,43 @@ async fn import_of_a_folder_names_the_files_it_cannot_place() {
         assert!(stderr.contains(said), "{stderr}");
     }
 }
+
+/// Codes stored with characters no one sees (a zero-width space copied in
+/// before the import dropped them) lose them when the database is
+/// upgraded, so that a file sent again finds their rows; one that would
+/// become another's code is left as it is.
+#[tokio::test]
+async fn an_upgrade_drops_invisible_characters_from_stored_codes() {
+    for backend in BACKENDS {
+        let db = fresh_database(backend).await;
+        migrate_before(&db.url, backend, "0044").await;
+        let (zwsp, uid) = match backend {
+            Backend::Sqlite => ("char(8203)", "randomblob(16)"),
+            Backend::Postgres => ("chr(8203)", "gen_random_uuid()"),
+        };
+        for (n, code) in [
+            (1, format!("'CN-1' || {zwsp}")),
+            (2, "'CN-2'".to_string()),
+            (3, format!("'CN-2' || {zwsp}")),
+        ] {
+            execute(
+                &db.url,
+                &format!(
+                    "INSERT INTO branches (code, uid, name, district, industrial_zone, address, created_at, updated_at)
+                     VALUES ({code}, {uid}, 'Chi nhánh {n}', '', '', '', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')"
+                ),
+            )
+            .await;
+        }
+        let out = cli(&db.url, &["migrate"]);
+        assert!(out.status.success(), "{out:?}");
+        let with = |code: &str| format!("SELECT COUNT(*) FROM branches WHERE code = '{code}'");
+        assert_eq!(scalar(&db.url, &with("CN-1")).await, 1, "{backend:?}");
+        assert_eq!(scalar(&db.url, &with("CN-2")).await, 1, "{backend:?}");
+        assert_eq!(
+            scalar(&db.url, "SELECT COUNT(*) FROM branches").await,
+            3,
+            "{backend:?}: the one that would be CN-2's twin is kept as it was"
+        );
+    }
+}
