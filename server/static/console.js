@@ -46,6 +46,14 @@ document.addEventListener("change", function (event) {
       total += parseInt(row.dataset.cash, 10);
     }
   });
+  var takenBack = 0;
+  document.querySelectorAll("tr[data-cash]").forEach(function (row) {
+    var box = row.querySelector("input[name=exclude]");
+    var cash = parseInt(row.dataset.cash, 10);
+    if (cash < 0 && (!box || !box.checked)) {
+      takenBack -= cash;
+    }
+  });
   document.querySelectorAll("input[name=exclude]").forEach(function (box) {
     ticked = ticked || box.checked;
   });
@@ -57,4 +65,7 @@ document.addEventListener("change", function (event) {
   document.getElementById(total < 0 ? "cash-owed-figure" : "cash-expected-figure")
     .textContent = digits + " \u20ab";
   document.getElementById("cash-ticked-note").hidden = !ticked;
+  document.getElementById("cash-taken-back-note").hidden = takenBack === 0;
+  document.getElementById("cash-taken-back-figure").textContent =
+    String(takenBack).replace(/\B(?=(\d{3})+(?!\d))/g, ".") + " \u20ab";
 });

@@ -1278,11 +1278,15 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                                 (lang.t("Cán bộ phải nộp ", "The officer should hand over "))
                                 strong #cash-expected-figure { (vnd(expected.max(0))) }
                                 (lang.t(" (các khoản thu trong lô", " (the batch's collections"))
-                                @if s.cash_taken_back > 0 {
-                                    (lang.pick(
-                                        format!(", đã trừ {} của các đề nghị đảo", vnd(s.cash_taken_back)),
-                                        format!(", less {} for the reversal requests", vnd(s.cash_taken_back)),
-                                    ))
+                                // What the reversal requests not ticked take back.
+                                @let taken_back: i64 = d.records.iter()
+                                    .filter(|r| !ticked.contains(&r.record_id))
+                                    .filter_map(takes_back)
+                                    .sum();
+                                span #cash-taken-back-note hidden[taken_back == 0] {
+                                    (lang.t(", đã trừ ", ", less "))
+                                    span #cash-taken-back-figure { (vnd(taken_back)) }
+                                    (lang.t(" của các đề nghị đảo", " for the reversal requests"))
                                 }
                                 span #cash-ticked-note hidden[ticked.is_empty()] {
                                     (lang.t(", trừ các bản ghi đánh dấu loại", ", less the records ticked to be excluded"))
