@@ -404,6 +404,7 @@ pub fn detail(
             target_record_id: r.target_client_id,
             target: r.target_kind.as_ref().map(|kind| TargetRecord {
                 kind: kind.clone(),
+                campaign_kind: r.target_campaign_kind.clone(),
                 receipt_no: r.target_receipt.clone(),
                 amount: r.target_amount.map(|a| a.to_string()),
             }),

@@ -886,7 +886,7 @@ fn what(lang: Lang, r: &ReviewRecord) -> Markup {
     html! {
         @if let (Some(t), true) = (&r.target, matches!(r.kind.as_str(), "void" | "reversal_request")) {
             // What a void cancels or a reversal would undo, and why.
-            (kind_label(lang, &t.kind, None))
+            (kind_label(lang, &t.kind, t.campaign_kind.as_deref()))
             @if let Some(a) = t.amount.as_deref().and_then(|a| a.parse::<i64>().ok()) { " " (vnd(a)) }
             @if let Some(receipt) = &t.receipt_no { br; small.mono { (receipt) } }
             @if let (Some(id), Some(code)) = (r.loan_id, &r.loan_code) {
@@ -934,7 +934,7 @@ fn what(lang: Lang, r: &ReviewRecord) -> Markup {
             }
         } @else if let Some(t) = &r.target {
             // What a void cancels or a reversal would undo, and why.
-            (kind_label(lang, &t.kind, None))
+            (kind_label(lang, &t.kind, t.campaign_kind.as_deref()))
             @if let Some(a) = t.amount.as_deref().and_then(|a| a.parse::<i64>().ok()) { " " (vnd(a)) }
             @if let Some(receipt) = &t.receipt_no { br; small.mono { (receipt) } }
             @if let Some(why) = r.payload.get("reason").and_then(|w| w.as_str()) {

@@ -590,6 +590,7 @@ pub async fn review_records(c: &mut Conn, batch_ids: &[uuid::Uuid]) -> DbResult<
                  k.name AS campaign_name, k.kind AS campaign_kind, k.gift_value, s.target_client_id, s.amount, s.receipt_no,
                  rr.decision, rr.reason AS decision_reason, e.id AS entry_id, x.id AS reversed_by,
                  FALSE AS voided, t.kind AS target_kind, t.receipt_no AS target_receipt, t.amount AS target_amount,
+                 tk.kind AS target_campaign_kind,
                  (EXISTS (SELECT 1 FROM journal_entries te JOIN sync_batches bb ON bb.batch_id = s.batch_id
                          WHERE te.record_id = t.id AND te.kind = 'repayment' AND te.branch_id = bb.branch_id
                            AND NOT EXISTS (SELECT 1 FROM journal_entries tx WHERE tx.reverses = te.id))
@@ -606,6 +607,7 @@ pub async fn review_records(c: &mut Conn, batch_ids: &[uuid::Uuid]) -> DbResult<
                  LEFT JOIN journal_entries e ON e.record_id = s.id LEFT JOIN journal_entries x ON x.reverses = e.id
                  LEFT JOIN sync_records t ON t.client_id = s.target_client_id
                  LEFT JOIN workers tw ON tw.id = t.worker_id LEFT JOIN loans tl ON tl.id = t.loan_id
+                 LEFT JOIN campaigns tk ON tk.id = t.campaign_id
              WHERE s.status IN ('accepted', 'quarantined') AND s.batch_id IN ({}) ORDER BY s.id",
             placeholders(1, chunk.len())
         );

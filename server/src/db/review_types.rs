@@ -124,6 +124,9 @@ pub struct ReviewRecordRow {
     pub target_kind: Option<String>,
     pub target_receipt: Option<String>,
     pub target_amount: Option<i64>,
+    /// The target's campaign kind, for a gift (`gift` or `welfare`).
+    #[sqlx(default)]
+    pub target_campaign_kind: Option<String>,
     /// The target is an officer's repayment posted at the batch's branch
     /// and not reversed, or one in the same batch (posted with it): a
     /// reversal request of it is netted against the batch's cash (see
@@ -325,6 +328,8 @@ pub struct ReviewRecord {
 pub struct TargetRecord {
     /// `repayment`, `visit`, `gift_handout`…
     pub kind: String,
+    /// For a gift: its campaign's kind, `gift` or `welfare`.
+    pub campaign_kind: Option<String>,
     pub receipt_no: Option<String>,
     #[schema(value_type = Option<String>)]
     pub amount: Option<String>,
