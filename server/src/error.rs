@@ -78,6 +78,7 @@ impl AppError {
             message_vi: e.message_vi.clone(),
             message_en: e.message_en.clone(),
             refers_to: None,
+            unlisted: 0,
         };
         e.errors.push(item);
         e
@@ -110,7 +111,8 @@ impl AppError {
     }
 
     pub fn import_rejected(errors: Vec<RowError>) -> Self {
-        let n = errors.len();
+        // The line that says how many were left out counts them.
+        let n: usize = errors.iter().map(|e| e.unlisted.max(1)).sum();
         let mut e = Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "import_rejected",

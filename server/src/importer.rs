@@ -119,17 +119,16 @@ async fn import_checked(
             }
         }
         // Cut to the cap keeping the rows that did not read (found first),
-        // then ordered by file and line; what was left out is said last.
-        let too_many =
-            |e: &crate::import::rows::RowError| e.message_vi.starts_with("Quá nhiều lỗi");
-        let (notices, mut errors): (Vec<_>, Vec<_>) = errors.into_iter().partition(too_many);
+        // then ordered by file and line; what was left out, by each stage
+        // and by the cap here, is said last, in one line with its number.
+        let (notices, mut errors): (Vec<_>, Vec<_>) =
+            errors.into_iter().partition(|e| e.unlisted > 0);
         let cap = crate::import::csv::MAX_ERRORS;
-        let more = errors.len().saturating_sub(cap);
+        let more =
+            errors.len().saturating_sub(cap) + notices.iter().map(|n| n.unlisted).sum::<usize>();
         errors.truncate(cap);
         errors.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
-        if more > 0 || (errors.len() == cap && !notices.is_empty()) {
-            // Each stage stops at the cap: what is left out is at least this.
-            let more = more.max(1);
+        if more > 0 {
             let last = errors
                 .last()
                 .map(|e| (e.file.clone(), e.line))
@@ -138,13 +137,11 @@ async fn import_checked(
                 file: last.0,
                 line: last.1,
                 column: String::new(),
-                message_vi: format!("Quá nhiều lỗi: còn lỗi khác không được liệt kê (ít nhất {more}); hãy sửa các lỗi trên rồi nhập lại"),
-                message_en: format!("too many errors: others are not listed (at least {more}); fix the errors above and import again"),
+                message_vi: format!("Quá nhiều lỗi: còn {more} lỗi nữa không được liệt kê; hãy sửa các lỗi trên rồi nhập lại để xem tiếp"),
+                message_en: format!("too many errors: {more} more are not listed; fix the errors above and import again to see them"),
                 refers_to: None,
+                unlisted: more,
             });
-        } else {
-            // Reading stopped early in a file: that is said as it was.
-            errors.extend(notices);
         }
         return Err(AppError::import_rejected(errors));
     }

@@ -906,7 +906,11 @@ async fn a_bad_row_refuses_the_whole_file_with_its_line() {
         let errors = body["errors"].as_array().unwrap();
         assert_eq!(errors.len(), 201, "{body}");
         let last = errors[200]["message"].as_str().unwrap();
-        assert!(last.contains("còn lỗi khác không được liệt kê"), "{last}");
+        assert!(last.contains("còn 5 lỗi nữa không được liệt kê"), "{last}");
+        assert!(
+            body["detail"].as_str().unwrap().contains("205 lỗi"),
+            "every error counted: {body}"
+        );
 
         // A good file goes in, and again changes nothing.
         let good = "code,full_name,cccd,phone,date_of_birth,gender,union_member,employer,industrial_zone,boarding_house_code,room,hardship,hardship_note,officer_code\n\

@@ -66,6 +66,7 @@ pub fn unreadable(file: &str, errors: Vec<LineError>) -> AppError {
             message_vi: l.vi,
             message_en: l.en,
             refers_to: None,
+            unlisted: 0,
         })
         .collect();
     e

@@ -26,6 +26,7 @@ fn row_error(origin: &Origin, column: &str, vi: String, en: String) -> RowError 
         message_vi: vi,
         message_en: en,
         refers_to: None,
+        unlisted: 0,
     }
 }
 
@@ -179,6 +180,7 @@ pub async fn apply_import(
                     "too many errors: {more} more after line {line} of {file} are not listed; fix the errors above and import again"
                 ),
                 refers_to: None,
+                unlisted: more,
             });
         }
         Err(DbError::Rows(errors))

@@ -720,7 +720,9 @@ fn read_file(
         let first = errors[MAX_ERRORS - 1].line;
         unlisted += 1;
         errors.truncate(MAX_ERRORS - 1);
-        errors.push(error(
+        errors.push(RowError {
+            unlisted,
+            ..error(
             file,
             first,
             "",
@@ -730,7 +732,8 @@ fn read_file(
             format!(
                 "too many errors: {unlisted} more in {file} from line {first} to line {last_line} are not listed here; fix the errors above and import again to see them"
             ),
-        ));
+        )
+        });
     }
     on_row(rows);
     true

@@ -208,4 +208,8 @@ pub struct RowError {
     /// row did not read (its error already says why).
     #[serde(skip)]
     pub refers_to: Option<Box<str>>,
+    /// For the line that says errors were left out: how many (0 for an
+    /// error of its own).
+    #[serde(skip)]
+    pub unlisted: usize,
 }

@@ -25,6 +25,7 @@ pub(super) fn error(file: &str, line: u64, column: &str, vi: String, en: String)
         message_vi: vi,
         message_en: en,
         refers_to: None,
+        unlisted: 0,
     }
 }
 
