@@ -1879,6 +1879,17 @@ async fn an_officer_moves_branch_only_with_nothing_of_the_old_one_in_hand() {
             "{body}"
         );
         assert_eq!(body["errors"][0]["line"], 5, "{body}");
+        assert_eq!(body["errors"][0]["column"], "branch_code", "{body}");
+        // Made a supervisor instead: the same, said of her role.
+        let promoted = users.replace(
+            "CB-TD-01,canbo.lan,Nguyễn Thị Lan,officer,CN-TD",
+            "CB-TD-01,canbo.lan,Nguyễn Thị Lan,supervisor,CN-TD",
+        );
+        let (s, body) = app
+            .post_csv("/api/v1/imports/users", &admin, &promoted)
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["errors"][0]["column"], "role", "{body}");
         // Her workers given to Hùng, her batch decided: she may go.
         let workers = std::fs::read_to_string(common::fixture_dir().join("workers.csv")).unwrap();
         let (s, body) = app

@@ -278,6 +278,9 @@ struct Moved<'a> {
     user_id: i64,
     code: String,
     origin: &'a Origin,
+    /// The column that moves them: `role` when it changes, else
+    /// `branch_code`.
+    column: &'static str,
 }
 
 /// Why an officer cannot leave their branch (or their role) yet: the
@@ -346,7 +349,7 @@ async fn left_behind(c: &mut Conn, m: &Moved<'_>) -> DbResult<Option<RowError>> 
     }
     Ok(Some(row_error(
         m.origin,
-        "branch_code",
+        m.column,
         format!("Cán bộ \"{}\" chưa chuyển chi nhánh hay vai trò được: còn {}", m.code, vi.join("; ")),
         format!("officer \"{}\" cannot move to another branch or role yet: they still have {}", m.code, en.join("; ")),
     )))
@@ -409,7 +412,8 @@ async fn import_users<'a>(
         let id: i64 = match &existing {
             Some(u) => {
                 if u.role == "officer" && (wanted.role != u.role || wanted.branch_id != u.branch_id) {
-                    moved.push(Moved { user_id: u.id, code: u.code.clone(), origin: &r.origin });
+                    let column = if wanted.role != u.role { "role" } else { "branch_code" };
+                    moved.push(Moved { user_id: u.id, code: u.code.clone(), origin: &r.origin, column });
                 }
                 sqlx::query(
                     "UPDATE users SET username = $1, full_name = $2, name_key = $3, role = $4, branch_id = $5,
