@@ -1250,6 +1250,13 @@ async fn a_cashier_takes_repayments_at_the_counter_and_nothing_else() {
             )
             .await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("việc của giám sát chi nhánh"),
+            "it says whose it is and what to do: {body}"
+        );
 
         // The loan lookup the counter needs, for the branch only.
         let l1 = app.id_of("loans", "L-001").await;

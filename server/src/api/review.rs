@@ -312,7 +312,12 @@ pub async fn counter_repayment(
     let who = counter_clerk(&user, ip)?;
     // Settling a refused record is a supervisor's (or an admin's) word.
     if req.settles_record.is_some() && user.role == Role::Cashier {
-        return Err(AppError::forbidden_role());
+        return Err(AppError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "forbidden",
+            "Thủ quỹ không đánh dấu được phiếu bị từ chối là đã xử lý: đó là việc của giám sát chi nhánh. Hãy thu khoản này như một khoản thu thường (bỏ settles_record) rồi báo giám sát số phiếu thu của quầy",
+            "a cashier cannot mark a refused receipt settled: that is the branch supervisor's. Take it as an ordinary repayment (without settles_record) and tell the supervisor the counter's receipt number",
+        ));
     }
     let amount = parse_amount("amount", &req.amount, AmountRule::Positive)
         .map_err(|e| AppError::invalid_field("amount", e.message_vi(), e.message_en()))?;
