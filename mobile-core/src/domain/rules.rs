@@ -52,9 +52,9 @@ pub enum RuleViolation {
     WorkerNotInPortfolio,
     #[error("worker_id: the worker is not eligible for this campaign")]
     NotEligible { rule: Eligibility },
-    #[error("worker_id: the worker has already received this campaign's gift")]
+    #[error("worker_id: the worker has already received this campaign's gift: one each (a package already handed over is taken back; tell the branch supervisor)")]
     AlreadyReceived,
-    #[error("campaign_id: this officer's allocation for the campaign is used up")]
+    #[error("campaign_id: this officer's allocation for the campaign is used up: hand out no more (a package already handed over: tell the branch supervisor, who takes it back or records it handed out)")]
     AllocationUsedUp,
     #[error("campaign_id: this officer has no allocation in the campaign")]
     NoAllocation,
@@ -154,10 +154,10 @@ impl RuleViolation {
                 rule.describe_vi()
             ),
             RuleViolation::AlreadyReceived => {
-                "Người lao động đã nhận quà của chương trình này".to_string()
+                "Người lao động đã nhận quà của chương trình này: mỗi người một suất (suất quà đã trao thì thu hồi, và báo giám sát chi nhánh)".to_string()
             }
             RuleViolation::AllocationUsedUp => {
-                "Cán bộ đã trao hết số suất quà được phân bổ".to_string()
+                "Cán bộ đã trao hết số suất quà được phân bổ: không trao thêm (suất quà đã trao thì báo giám sát chi nhánh để thu hồi, hoặc ghi nhận đã trao thật)".to_string()
             }
             RuleViolation::NoAllocation => {
                 "Cán bộ chưa được phân bổ suất quà nào của chương trình này; hỏi chi nhánh"
