@@ -70,6 +70,25 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
         ));
     }
     let body: Option<UploadRecord> = serde_json::from_str(&r.body).ok();
+    if let (true, Some(w)) = (r.kind == "visit", r.worker_id) {
+        let n = ctx
+            .visits_same_day
+            .get(&(w, local_date(r.recorded_at)))
+            .map_or(0, |v| v.iter().filter(|id| **id != r.client_id).count());
+        if n > 0 {
+            out.push(anomaly(
+                "several_visits_one_day",
+                format!(
+                    "{} lượt thăm người lao động này trong một ngày: có thể ghi trùng",
+                    n + 1
+                ),
+                format!(
+                    "{} visits to this worker in one day: maybe recorded twice",
+                    n + 1
+                ),
+            ));
+        }
+    }
     if let (Some(RecordBody::Visit(v)), Some(w)) = (body.as_ref().map(|b| &b.body), r.worker_id) {
         if let (Some(p), Some(house)) = (v.location, ctx.houses.get(&w)) {
             let d = distance_m((p.latitude, p.longitude), *house);

@@ -3960,6 +3960,38 @@ async fn an_approval_is_refused_when_the_batch_changed_since_it_was_confirmed() 
     }
 }
 
+/// A visit recorded twice (a command repeated, a tap twice) is flagged on
+/// both; a visit alone is not.
+#[tokio::test]
+async fn two_visits_to_a_worker_in_a_day_are_flagged() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let (sup, mut lan, snap, _) = lan_and_her_loan(&app).await;
+        let visit = |lan: &mut Phone, worker: Uuid| {
+            lan.record(RecordBody::Visit(VisitPayload {
+                worker_id: worker,
+                purpose: VisitPurpose::RepaymentFollowUp,
+                outcome: "Đã gặp".into(),
+                notes: String::new(),
+                location: None,
+            }))
+        };
+        let (twice, once) = (snap.workers[0].id, snap.workers[1].id);
+        let records = vec![
+            visit(&mut lan, twice),
+            visit(&mut lan, twice),
+            visit(&mut lan, once),
+        ];
+        let (batch, _) = lan.upload(&app, records).await;
+        let detail = batch_page(&app, &sup, batch).await;
+        let flagged: Vec<bool> = anomaly_codes(&detail)
+            .iter()
+            .map(|codes| codes.iter().any(|c| c == "several_visits_one_day"))
+            .collect();
+        assert_eq!(flagged, [true, true, false], "{backend:?}: {detail}");
+    }
+}
+
 /// A record voided in a later batch still waiting holds its batch's
 /// approval — unless the supervisor leaves it out, which posts nothing
 /// whichever way the void is decided.

@@ -77,6 +77,10 @@ fn anomaly_label(lang: Lang, code: &str) -> &str {
         "late_sync" => lang.t("Đồng bộ muộn", "Synced late"),
         "odd_hours" => lang.t("Ngoài giờ làm việc", "Outside working hours"),
         "far_from_house" => lang.t("Xa nhà trọ", "Far from the boarding house"),
+        "several_visits_one_day" => lang.t(
+            "Nhiều lượt thăm một người trong ngày",
+            "Several visits to a worker in a day",
+        ),
         "several_repayments_one_day" => lang.t(
             "Nhiều lần thu một khoản vay trong ngày",
             "Several repayments on a loan in a day",

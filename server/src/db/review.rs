@@ -809,6 +809,25 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
         for (id, lat, lon) in q.fetch_all(&mut *c).await? {
             ctx.houses.insert(id, (lat, lon));
         }
+        // The visits to these workers that stand (not refused, left out or
+        // voided): a visit recorded twice, a command repeated, shows.
+        let sql = format!(
+            "SELECT r.worker_id, r.recorded_at, r.client_id FROM sync_records r
+             WHERE r.kind = 'visit' AND r.status = 'accepted' AND r.worker_id IN ({}) AND {}
+             AND NOT EXISTS (SELECT 1 FROM record_reviews x WHERE x.record_id = r.id AND x.decision <> 'approved')",
+            placeholders(1, chunk.len()),
+            no_live_void_sql!()
+        );
+        let mut q = sqlx::query_as::<DB, (i64, DateTime<Utc>, uuid::Uuid)>(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for (worker, at, client_id) in q.fetch_all(&mut *c).await? {
+            ctx.visits_same_day
+                .entry((worker, sotay_core::domain::time::local_date(at)))
+                .or_default()
+                .push(client_id);
+        }
     }
     for chunk in loans.chunks(1_000) {
         let list = placeholders(1, chunk.len());

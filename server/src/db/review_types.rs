@@ -191,7 +191,8 @@ impl ReviewRecordRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Anomaly {
     /// `above_installment`, `late_sync`, `odd_hours`, `far_from_house`,
-    /// `several_repayments_one_day`, `allocation_nearly_used`,
+    /// `several_repayments_one_day`, `several_visits_one_day`,
+    /// `allocation_nearly_used`,
     /// `device_revoked`, `refused_receipt_same_amount`,
     /// `refused_receipt_taken_at_counter`, `refused_gift_same_worker`,
     /// `reversal_requested`, `approved_before_restore`.
@@ -1084,6 +1085,9 @@ pub struct AnomalyContext {
     pub houses: HashMap<i64, (f64, f64)>,
     /// loan id → the largest single installment.
     pub installment: HashMap<i64, i64>,
+    /// (worker id, local day) → the visits to the worker that day that
+    /// stand.
+    pub visits_same_day: HashMap<(i64, chrono::NaiveDate), Vec<Uuid>>,
     /// (loan id, local day) → accepted repayments that day.
     pub same_day: HashMap<(i64, chrono::NaiveDate), Vec<SameDayReceipt>>,
     /// (loan uid, amount), as the phone sent them → the batch officers'
