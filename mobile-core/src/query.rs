@@ -932,6 +932,18 @@ impl Store {
                     }
                 ));
             }
+            // Several batches counted that day: what they come to together.
+            if cash_counts.len() > 1 {
+                money_text.push_str(&format!(
+                    " Cộng {} lô duyệt trong ngày: {}.",
+                    cash_counts.len(),
+                    match day_short.cmp(&0) {
+                        std::cmp::Ordering::Greater => format!("thiếu {}", format_vnd(day_short)),
+                        std::cmp::Ordering::Less => format!("thừa {}", format_vnd(-day_short)),
+                        std::cmp::Ordering::Equal => "đủ".to_string(),
+                    }
+                ));
+            }
             // The server's balance, settlements since counted, when it
             // sends one; else what the counts add up to.
             let (sent, short_written_off, over_written_off): (Option<i64>, i64, i64) = c

@@ -1579,7 +1579,8 @@ fn a_refused_gift_settled_as_handed_out_shows_once() {
 }
 
 /// The cash a supervisor counted for a batch of the officer's other phone
-/// comes down too: the day summary says whose it was.
+/// comes down too: the day summary says whose it was, and what the day's
+/// counts come to together.
 #[test]
 fn a_cash_count_of_another_phone_is_said_apart() {
     let fake = server(0);
@@ -1592,12 +1593,20 @@ fn a_cash_count_of_another_phone_is_said_apart() {
         loans: vec![],
         campaigns: vec![],
         record_statuses: vec![],
-        cash_counts: vec![sotay_core::wire::CashCount {
-            batch_id: Uuid::now_v7(),
-            decided_at: now,
-            cash_expected: sotay_core::domain::money::Dong(300_000),
-            cash_received: sotay_core::domain::money::Dong(300_000),
-        }],
+        cash_counts: vec![
+            sotay_core::wire::CashCount {
+                batch_id: Uuid::now_v7(),
+                decided_at: now,
+                cash_expected: sotay_core::domain::money::Dong(300_000),
+                cash_received: sotay_core::domain::money::Dong(295_797),
+            },
+            sotay_core::wire::CashCount {
+                batch_id: Uuid::now_v7(),
+                decided_at: now,
+                cash_expected: sotay_core::domain::money::Dong(100_000),
+                cash_received: sotay_core::domain::money::Dong(150_000),
+            },
+        ],
         removed_workers: vec![],
         removed_loans: vec![],
         removed_campaigns: vec![],
@@ -1612,6 +1621,11 @@ fn a_cash_count_of_another_phone_is_said_apart() {
         .text_vi;
     assert!(
         text.contains("(gửi từ máy khác của bạn): phải nộp 300.000 ₫"),
+        "{text}"
+    );
+    // Two batches counted that day: what they come to together.
+    assert!(
+        text.contains("Cộng 2 lô duyệt trong ngày: thừa 45.797 ₫."),
         "{text}"
     );
 }
