@@ -23,6 +23,12 @@ fn stdout(o: &Output) -> String {
 fn an_officer_records_a_day_from_the_terminal() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("sotay.db").display().to_string();
+    // Before any portfolio, a search says what to do first.
+    let out = stdout(&run(&db, &["search", "lan"]));
+    assert!(
+        out.contains("đăng nhập (`login`) rồi đồng bộ (`sync`)"),
+        "{out}"
+    );
     let out = stdout(&run(&db, &["load-portfolio", PORTFOLIO]));
     assert!(out.contains("4 người lao động"), "{out}");
     let out = stdout(&run(&db, &["search", "nguyen lan"]));

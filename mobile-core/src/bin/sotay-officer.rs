@@ -510,7 +510,10 @@ fn run(cli: Cli) -> Res<()> {
         }
         Command::Search { query, limit } => {
             let hits = book.search(query, limit)?;
-            if hits.is_empty() {
+            if hits.is_empty() && book.officer()?.is_none() {
+                // Nothing to search yet: said, with what to do.
+                out!("Máy chưa có danh mục người lao động: đăng nhập (`login`) rồi đồng bộ (`sync`).");
+            } else if hits.is_empty() {
                 out!("Không tìm thấy.");
             }
             for h in hits {
