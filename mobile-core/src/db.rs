@@ -655,8 +655,8 @@ fn apply_statuses(tx: &Transaction, statuses: &[wire::RecordStatus]) -> Result<u
          WHERE client_id = ?1",
     )?;
     let mut settled = tx.prepare_cached(
-        "INSERT OR REPLACE INTO record_settlements (client_id, note, settled_at)
-         SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM outbox WHERE client_id = ?1)",
+        "INSERT OR REPLACE INTO record_settlements (client_id, note, settled_at, handed_out)
+         SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM outbox WHERE client_id = ?1)",
     )?;
     // Another phone's repayment (or this phone's, from before its book was
     // started again): kept with its state, counted while it waits.
@@ -693,7 +693,8 @@ fn apply_statuses(tx: &Transaction, statuses: &[wire::RecordStatus]) -> Result<u
             settled.execute(params![
                 s.client_id.to_string(),
                 note,
-                at.timestamp_millis()
+                at.timestamp_millis(),
+                s.settled_handed_out == Some(true)
             ])?;
         }
     }

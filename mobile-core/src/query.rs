@@ -369,10 +369,11 @@ impl Store {
                    AND NOT EXISTS (SELECT 1 FROM gift_handouts g JOIN record_states s ON s.client_id = g.client_id
                                    WHERE g.worker_id = r.worker_id AND g.campaign_id = r.campaign_id
                                      AND g.client_id NOT IN ({VOIDED})
-                                     -- Refused and settled since (handed out for real,
-                                     -- it is the server's gift): shown once, as refused.
+                                     -- Refused and settled since as handed out for real
+                                     -- (it is the server's gift): shown once, as refused.
                                      AND (s.state <> 'rejected'
-                                          OR EXISTS (SELECT 1 FROM record_settlements x WHERE x.client_id = g.client_id)))
+                                          OR EXISTS (SELECT 1 FROM record_settlements x
+                                                     WHERE x.client_id = g.client_id AND x.handed_out = 1)))
                  ORDER BY 2"
             ))?;
             let raw = st

@@ -6,7 +6,7 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 
-pub const VERSION: i64 = 8;
+pub const VERSION: i64 = 9;
 
 const CREATE: &str = include_str!("schema/create.sql");
 const V1_TO_V2: &str = include_str!("schema/v1_to_v2.sql");
@@ -16,6 +16,7 @@ const V4_TO_V5: &str = include_str!("schema/v4_to_v5.sql");
 const V5_TO_V6: &str = include_str!("schema/v5_to_v6.sql");
 const V6_TO_V7: &str = include_str!("schema/v6_to_v7.sql");
 const V7_TO_V8: &str = include_str!("schema/v7_to_v8.sql");
+const V8_TO_V9: &str = include_str!("schema/v8_to_v9.sql");
 
 /// Connection settings: WAL, foreign keys, a busy timeout. `synchronous`
 /// is NORMAL for master data; facts are committed with FULL (see
@@ -73,6 +74,9 @@ fn upgrade_from(conn: &Connection, from: i64) -> Result<()> {
     if from < 8 {
         conn.execute_batch(V7_TO_V8)?;
     }
+    if from < 9 {
+        conn.execute_batch(V8_TO_V9)?;
+    }
     Ok(())
 }
 
@@ -88,6 +92,7 @@ pub(crate) mod tests {
     pub const V5: &str = include_str!("schema/v5.sql");
     pub const V6: &str = include_str!("schema/v6.sql");
     pub const V7: &str = include_str!("schema/v7.sql");
+    pub const V8: &str = include_str!("schema/v8.sql");
 
     /// Tables, columns, indexes and triggers of a database, comparable.
     fn describe(conn: &Connection) -> Vec<String> {
@@ -326,6 +331,30 @@ pub(crate) mod tests {
             .optional()
             .unwrap();
         assert_eq!(cursor, None);
+    }
+
+    #[test]
+    fn upgrading_from_v8_equals_a_fresh_install_and_keeps_settlements() {
+        let mut fresh = Connection::open_in_memory().unwrap();
+        init(&mut fresh).unwrap();
+        let mut old = Connection::open_in_memory().unwrap();
+        old.execute_batch(V8).unwrap();
+        old.pragma_update(None, "user_version", 8).unwrap();
+        old.execute_batch(
+            "INSERT INTO outbox VALUES ('g', 1, 'gift_handout', 0, '2026-01-01', 'Trao quà', '{}');
+             INSERT INTO record_settlements VALUES ('g', 'Đã trao thật', 1);",
+        )
+        .unwrap();
+        init(&mut old).unwrap();
+        assert_eq!(describe(&old), describe(&fresh));
+        let kept: (String, i64) = old
+            .query_row(
+                "SELECT note, handed_out FROM record_settlements WHERE client_id = 'g'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(kept, ("Đã trao thật".to_string(), 0), "not known so before");
     }
 
     #[test]

@@ -197,6 +197,10 @@ pub struct RecordStatus {
     pub settled_note: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settled_at: Option<DateTime<Utc>>,
+    /// For a refused gift settled: whether its package was handed out for
+    /// real (the worker has the campaign's gift by it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settled_handed_out: Option<bool>,
     /// For a repayment the server took in: its loan and amount. The
     /// officer's other phones (or this one, started again) count it
     /// against the loan's balance while it waits for review.

@@ -672,6 +672,7 @@ fn server_statuses_and_changes() {
             decided_at: at(17, 0),
             settled_note: None,
             settled_at: None,
+            settled_handed_out: None,
             loan_id: None,
             amount: None,
         }],
@@ -752,6 +753,7 @@ fn a_day_summary_tells_refused_visits_from_held_ones() {
         decided_at: at(17, 0),
         settled_note: None,
         settled_at: None,
+        settled_handed_out: None,
         loan_id: None,
         amount: None,
     };
@@ -800,6 +802,7 @@ fn refused_cash_the_branch_settled_is_said_settled() {
         decided_at: at(17, 0),
         settled_note: settled_note.map(str::to_string),
         settled_at: settled_note.map(|_| at(18, 0)),
+        settled_handed_out: None,
         loan_id: None,
         amount: None,
     };

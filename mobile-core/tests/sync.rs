@@ -1524,12 +1524,14 @@ impl sotay_core::Transport for Stuck<'_> {
 /// A gift refused at review and settled as handed out for real makes the
 /// worker the campaign's recipient on the server: the worker's page shows
 /// the gift once, as the refused record with its settlement, not again as
-/// one the server knows of.
+/// one the server knows of. One taken back is no gift: a recipient by
+/// another officer's gift shows both.
 #[test]
 fn a_refused_gift_settled_as_handed_out_shows_once() {
     let fake = server(0);
     let (_dir, book) = signed_in(&fake);
     let given = gift(&book, TET, LAN);
+    let taken_back = gift(&book, TET, LAM);
     book.sync_with(&fake, opts(500, 0), None).unwrap();
     let mut tet = fake
         .snapshot()
@@ -1539,25 +1541,31 @@ fn a_refused_gift_settled_as_handed_out_shows_once() {
         .find(|k| k.id == id(TET))
         .unwrap();
     tet.recipients.push(id(LAN));
+    tet.recipients.push(id(LAM));
     let decided = chrono::Utc::now();
+    let refused = |client_id: Uuid, note: &str, handed_out: bool| sotay_core::wire::RecordStatus {
+        client_id,
+        state: sotay_core::wire::RecordState::Rejected,
+        code: Some("rejected_by_supervisor".into()),
+        message_vi: Some("Thiếu biên bản".into()),
+        message_en: Some("No receipt".into()),
+        decided_at: decided,
+        settled_note: Some(note.into()),
+        settled_at: Some(decided),
+        settled_handed_out: Some(handed_out),
+        loan_id: None,
+        amount: None,
+    };
     fake.push_page(sotay_core::wire::ChangePage {
         officer: None,
         boarding_houses: vec![],
         workers: vec![],
         loans: vec![],
         campaigns: vec![tet],
-        record_statuses: vec![sotay_core::wire::RecordStatus {
-            client_id: given,
-            state: sotay_core::wire::RecordState::Rejected,
-            code: Some("rejected_by_supervisor".into()),
-            message_vi: Some("Thiếu biên bản".into()),
-            message_en: Some("No receipt".into()),
-            decided_at: decided,
-            settled_note: Some("Đã trao thật, có ký sổ giấy".into()),
-            settled_at: Some(decided),
-            loan_id: None,
-            amount: None,
-        }],
+        record_statuses: vec![
+            refused(given, "Đã trao thật, có ký sổ giấy", true),
+            refused(taken_back, "Đã thu hồi suất quà", false),
+        ],
         cash_counts: vec![],
         removed_workers: vec![],
         removed_loans: vec![],
@@ -1567,15 +1575,23 @@ fn a_refused_gift_settled_as_handed_out_shows_once() {
         server_time: None,
     });
     book.sync_with(&fake, opts(500, 0), None).unwrap();
-    let gifts: Vec<(Option<Uuid>, String)> = book
-        .worker_detail(id(LAN))
-        .unwrap()
-        .gifts
-        .into_iter()
-        .filter(|g| g.campaign_id == id(TET))
-        .map(|g| (g.client_id, g.state))
-        .collect();
-    assert_eq!(gifts, [(Some(given), "rejected".to_string())]);
+    let gifts = |worker: &str| -> Vec<(Option<Uuid>, String)> {
+        book.worker_detail(id(worker))
+            .unwrap()
+            .gifts
+            .into_iter()
+            .filter(|g| g.campaign_id == id(TET))
+            .map(|g| (g.client_id, g.state))
+            .collect()
+    };
+    assert_eq!(gifts(LAN), [(Some(given), "rejected".to_string())]);
+    assert_eq!(
+        gifts(LAM),
+        [
+            (Some(taken_back), "rejected".to_string()),
+            (None, "server".to_string())
+        ]
+    );
 }
 
 /// The cash a supervisor counted for a batch of the officer's other phone

@@ -150,6 +150,7 @@ fn record_status(r: crate::db::sync_rows::RecordStatus) -> wire::RecordStatus {
         decided_at: r.received_at,
         settled_note: r.settled_note.clone(),
         settled_at: r.settled_at,
+        settled_handed_out: r.settled_handed_out.map(|h| h == 1),
         loan_id: r.repaid_loan,
         amount: r.repaid_amount.map(sotay_core::domain::money::Dong),
     };
@@ -355,6 +356,7 @@ mod tests {
                 loan_id: None,
                 settled_note: None,
                 settled_at: None,
+                settled_handed_out: None,
                 repaid_loan: None,
                 repaid_amount: None,
             })

@@ -2998,6 +2998,20 @@ async fn a_gift_after_a_refused_one_to_the_same_worker_is_flagged() {
         )
         .await;
         assert_eq!(s, StatusCode::OK, "{body}");
+        // The phone hears it was handed out for real (the first, taken
+        // back, was not).
+        let page = lan.changes(&app, &snap.next).await;
+        let handed = |id: Uuid| {
+            page.record_statuses
+                .iter()
+                .find(|st| st.client_id == id)
+                .and_then(|st| st.settled_handed_out)
+        };
+        assert_eq!(
+            (handed(third.client_id), handed(first.client_id)),
+            (Some(true), Some(false)),
+            "{backend:?}"
+        );
         let detail = batch_page(&app, &sup, batch).await;
         assert!(
             anomaly_codes(&detail)[0]

@@ -1,4 +1,4 @@
--- Sổ Tay field book: the current schema (version 8), for a fresh install.
+-- Sổ Tay field book: the current schema (version 9), for a fresh install.
 
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
@@ -248,7 +248,10 @@ CREATE TABLE cash_counts (
 CREATE TABLE record_settlements (
     client_id  TEXT PRIMARY KEY REFERENCES outbox (client_id),
     note       TEXT NOT NULL,
-    settled_at INTEGER NOT NULL
+    settled_at INTEGER NOT NULL,
+    -- A gift's package handed out for real (1): the worker has the
+    -- campaign's gift by it.
+    handed_out INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 
 -- Records a supervisor had approved when the server turned out restored

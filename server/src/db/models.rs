@@ -434,6 +434,9 @@ pub mod sync_rows {
         /// What the branch did with a refused record's cash or package.
         pub settled_note: Option<String>,
         pub settled_at: Option<DateTime<Utc>>,
+        /// A refused gift settled as handed out for real (1), or not (0).
+        #[sqlx(default)]
+        pub settled_handed_out: Option<i32>,
         /// A repayment's loan (its uid, as the phones know it) and amount.
         pub repaid_loan: Option<Uuid>,
         pub repaid_amount: Option<i64>,

@@ -271,6 +271,12 @@ pub async fn sync_record_statuses(
                  JOIN branch_reversal_decisions rd ON rd.reversal_id = r.id AND rd.decision = 'approved'
                  WHERE e.record_id = s.id) AS reversal_reason,
              COALESCE(s.loan_id, t.loan_id) AS loan_id, x.note AS settled_note, x.settled_at,
+             -- A refused gift settled as handed out for real, its stock
+             -- entry not reversed since: the worker has the gift by it.
+             CASE WHEN x.record_id IS NULL THEN NULL
+                  WHEN s.kind = 'gift_handout' AND x.handed_out
+                       AND NOT EXISTS (SELECT 1 FROM journal_entries xr WHERE xr.reverses = x.entry_id) THEN 1
+                  ELSE 0 END AS settled_handed_out,
              -- A repayment's loan and amount, for the officer's other
              -- phones, unless a void that stands cancels it.
              CASE WHEN s.kind = 'repayment' AND NOT EXISTS (SELECT 1 FROM sync_records v
