@@ -243,7 +243,7 @@ pub struct PortfolioSnapshot {
 /// Changes since a cursor. Rows are upserts (whole rows); removals are
 /// explicit. Pages are applied in order; ask again with `next` while
 /// `has_more`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangePage {
     #[serde(default)]
     pub officer: Option<OfficerIdentity>,

@@ -1557,22 +1557,12 @@ fn a_refused_gift_settled_as_handed_out_shows_once() {
         amount: None,
     };
     fake.push_page(sotay_core::wire::ChangePage {
-        officer: None,
-        boarding_houses: vec![],
-        workers: vec![],
-        loans: vec![],
         campaigns: vec![tet],
         record_statuses: vec![
             refused(given, "Đã trao thật, có ký sổ giấy", true),
             refused(taken_back, "Đã thu hồi suất quà", false),
         ],
-        cash_counts: vec![],
-        removed_workers: vec![],
-        removed_loans: vec![],
-        removed_campaigns: vec![],
-        next: String::new(),
-        has_more: false,
-        server_time: None,
+        ..Default::default()
     });
     book.sync_with(&fake, opts(500, 0), None).unwrap();
     let gifts = |worker: &str| -> Vec<(Option<Uuid>, String)> {
@@ -1603,12 +1593,6 @@ fn a_cash_count_of_another_phone_is_said_apart() {
     let (_dir, book) = signed_in(&fake);
     let now = chrono::Utc::now();
     fake.push_page(sotay_core::wire::ChangePage {
-        officer: None,
-        boarding_houses: vec![],
-        workers: vec![],
-        loans: vec![],
-        campaigns: vec![],
-        record_statuses: vec![],
         cash_counts: vec![
             sotay_core::wire::CashCount {
                 batch_id: Uuid::now_v7(),
@@ -1623,12 +1607,7 @@ fn a_cash_count_of_another_phone_is_said_apart() {
                 cash_received: sotay_core::domain::money::Dong(150_000),
             },
         ],
-        removed_workers: vec![],
-        removed_loans: vec![],
-        removed_campaigns: vec![],
-        next: String::new(),
-        has_more: false,
-        server_time: None,
+        ..Default::default()
     });
     book.sync_with(&fake, opts(500, 0), None).unwrap();
     let text = book

@@ -567,21 +567,7 @@ impl FakeServer {
                 let Some(k) = c.strip_prefix('c').and_then(|k| k.parse::<usize>().ok()) else {
                     return problem(400, "invalid_cursor", "Con trỏ đồng bộ không hợp lệ");
                 };
-                let mut page = st.pages.get(k).cloned().unwrap_or(ChangePage {
-                    officer: None,
-                    boarding_houses: vec![],
-                    workers: vec![],
-                    loans: vec![],
-                    campaigns: vec![],
-                    record_statuses: vec![],
-                    cash_counts: vec![],
-                    removed_workers: vec![],
-                    removed_loans: vec![],
-                    removed_campaigns: vec![],
-                    next: String::new(),
-                    has_more: false,
-                    server_time: None,
-                });
+                let mut page = st.pages.get(k).cloned().unwrap_or_default();
                 page.server_time = st
                     .clock
                     .map(|s| chrono::Utc::now() + chrono::Duration::seconds(s));
