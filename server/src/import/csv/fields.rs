@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use sotay_core::domain::ids::{normalize_cccd, normalize_phone};
-use sotay_core::domain::money::{parse_amount, AmountRule};
+use sotay_core::domain::money::{parse_amount, parse_typed_amount, AmountRule, MoneyErrorKind};
 use sotay_core::domain::text::{clean, fold};
 use sotay_core::domain::time::parse_date;
 
@@ -143,9 +143,20 @@ impl Line<'_> {
         Some(t)
     }
 
-    /// Whole đồng through the shared money rule, which names the column.
+    /// Whole đồng through the shared money rules, which name the column:
+    /// plain digits (`1500000`, `1500000.00` as a program writes it) or
+    /// grouped in threes as Vietnamese write it and Excel shows it
+    /// (`1.500.000`, `1 500 000`, `1.500.000 ₫`), as the console and the
+    /// phone take it.
     pub fn amount(&mut self, column: &str, rule: AmountRule) -> Option<i64> {
-        match parse_amount(column, self.raw(column), rule) {
+        let raw = self.raw(column);
+        let parsed = parse_amount(column, raw, rule).or_else(|e| match e.kind {
+            MoneyErrorKind::Separators | MoneyErrorKind::Malformed => {
+                parse_typed_amount(column, raw, rule)
+            }
+            _ => Err(e),
+        });
+        match parsed {
             Ok(d) => Some(d.get()),
             Err(e) => {
                 self.err(column, format!("Cột {}", e.message_vi()), e.message_en());
@@ -228,6 +239,14 @@ impl Line<'_> {
         }
         let value = if raw.len() <= 15 && raw.chars().all(|c| c.is_ascii_digit()) {
             raw.parse::<i64>().ok()
+        } else if raw
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == ' ')
+        {
+            // "6.000" gifts, grouped in threes as Vietnamese write it.
+            parse_typed_amount(column, &raw, AmountRule::NonNegative)
+                .ok()
+                .map(|d| d.get())
         } else {
             None
         };
@@ -256,11 +275,11 @@ impl Line<'_> {
                 self.err(
                     column,
                     format!(
-                        "Cột {column}: \"{raw}\" không phải số nguyên; hãy viết chữ số liền nhau, không dấu phân cách, ví dụ {}",
+                        "Cột {column}: \"{raw}\" không phải số nguyên; hãy viết chữ số liền nhau hoặc nhóm ba chữ số bằng dấu chấm, ví dụ {}",
                         self.spec(column).example
                     ),
                     format!(
-                        "{column}: \"{raw}\" is not a whole number; write plain digits without separators, e.g. {}",
+                        "{column}: \"{raw}\" is not a whole number; write digits, plain or grouped in threes with dots, e.g. {}",
                         self.spec(column).example
                     ),
                 );

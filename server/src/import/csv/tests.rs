@@ -256,10 +256,12 @@ fn a_line_with_the_wrong_number_of_fields_is_refused() {
 }
 
 #[test]
-fn money_is_whole_dong_in_plain_digits() {
+fn money_is_whole_dong_in_plain_digits_or_grouped_in_threes() {
     for (value, hint) in [
-        ("1,5", "dấu phân cách"),
-        ("1.500.000", "dấu phân cách"),
+        ("1,5", "dấu phẩy"),
+        ("1,500,000", "dấu phẩy"),
+        ("15.00.000", "ba chữ số"),
+        ("1.5", "phần lẻ"),
         ("abc", "không phải số tiền"),
         ("-5", "số âm"),
         ("", "cần nhập số tiền"),
@@ -273,6 +275,18 @@ fn money_is_whole_dong_in_plain_digits() {
         assert!(e.message_vi.contains(value), "{}", e.message_vi);
         assert!(e.message_vi.contains(hint), "{value}: {}", e.message_vi);
         assert!(e.message_en.starts_with("principal:"), "{}", e.message_en);
+    }
+    // As Vietnamese write it and Excel shows it, or as a program writes it.
+    for (value, meant) in [
+        ("1.500.000", 1_500_000),
+        ("1 500 000", 1_500_000),
+        ("1.500.000 ₫", 1_500_000),
+        ("1500000.00", 1_500_000),
+        ("1.500", 1_500),
+    ] {
+        let text = format!("{LOANS_HEADER}KV-1,NLD-1,VT,\"{value}\",05/01/2026,0\n");
+        let loans = parse(ImportKind::Loans, &text).unwrap().loans;
+        assert_eq!(loans[0].principal, meant, "{value}");
     }
     // paid_to_date may be empty (0) but not negative.
     let ok = format!("{LOANS_HEADER}KV-1,NLD-1,VT,1000000,05/01/2026,\n");
@@ -729,10 +743,27 @@ fn campaigns_and_allocations() {
     assert!(e.message_vi.contains("union_members_in_hardship"));
     only_error(
         ImportKind::Campaigns,
-        &format!("{h}TET,Tết,gift,01/12/2026,31/12/2026,500.000,400,all,\n"),
+        &format!("{h}TET,Tết,gift,01/12/2026,31/12/2026,500.5,400,all,\n"),
         2,
         "gift_value",
     );
+    // Grouped in threes, as an admin's spreadsheet shows them.
+    let grouped = format!("{h}TET,Tết,gift,01/12/2026,31/12/2026,500.000,6.000,all,\n");
+    let c = &parse(ImportKind::Campaigns, &grouped).unwrap().campaigns[0];
+    assert_eq!((c.gift_value, c.target_count), (500_000, 6_000));
+    for bad in ["6,000", "60.00", "6.0000"] {
+        let e = only_error(
+            ImportKind::Campaigns,
+            &format!("{h}TET,Tết,gift,01/12/2026,31/12/2026,500000,\"{bad}\",all,\n"),
+            2,
+            "target_count",
+        );
+        assert!(
+            e.message_vi.contains("không phải số nguyên"),
+            "{bad}: {}",
+            e.message_vi
+        );
+    }
 
     let a = "campaign_code,branch_code,quota\nTET,CN,200\n";
     let set = parse(ImportKind::Allocations, a).unwrap();
