@@ -145,6 +145,31 @@ async fn import_checked(
         }
         return Err(AppError::import_rejected(errors));
     }
+    // Files with their header and no row under it: most likely the wrong
+    // sheet or an empty template, said rather than answered "0 created".
+    // (One such file beside others with rows is taken: nothing of its kind
+    // to import.)
+    if set.row_count() == 0 && !files.is_empty() {
+        let errors = files
+            .iter()
+            .map(|f| crate::import::rows::RowError {
+                file: f.name.clone(),
+                line: 2,
+                column: String::new(),
+                message_vi: format!(
+                    "Tệp {} chỉ có dòng tiêu đề, không có dòng dữ liệu nào: không có gì để nhập; hãy kiểm tra đã lưu đúng trang tính",
+                    f.name
+                ),
+                message_en: format!(
+                    "{} has its header row and no data rows: nothing to import; check that the right sheet was saved",
+                    f.name
+                ),
+                refers_to: None,
+                unlisted: 0,
+            })
+            .collect();
+        return Err(AppError::import_rejected(errors));
+    }
     let meta = ImportMeta {
         user_id,
         source,

@@ -817,7 +817,7 @@ async fn a_bad_row_refuses_the_whole_file_with_its_line() {
             assert!(found.contains(&(want.0, want.1.to_string())), "{want:?} in {body}");
         }
         let csv = "code,worker_code,product_code,principal,disbursed_on,paid_to_date\n\
-            L-910,W-001,SP-TUAN,1.500.000,01/10/2026,0\n\
+            L-910,W-001,SP-TUAN,1.500.00,01/10/2026,0\n\
             L-911,W-404,SP-TUAN,5000000,01/10/2026,0\n\
             L-912,W-001,SP-TUAN,90000000,01/10/2026,0\n";
         let (s, body) = app.post_csv("/api/v1/imports/loans", &admin, csv).await;
@@ -854,8 +854,8 @@ async fn a_bad_row_refuses_the_whole_file_with_its_line() {
             "{body}"
         );
 
-        // Money written the Vietnamese way where digits are expected.
-        let csv = "code,worker_code,product_code,principal,disbursed_on,paid_to_date\nL-901,W-001,SP-TUAN,5.000.000,01/10/2026,0\n";
+        // Money grouped with commas, the English way: refused, in English.
+        let csv = "code,worker_code,product_code,principal,disbursed_on,paid_to_date\nL-901,W-001,SP-TUAN,\"5,000,000\",01/10/2026,0\n";
         let resp = app
             .http
             .post(app.url("/api/v1/imports/loans"))
@@ -900,7 +900,7 @@ async fn a_bad_row_refuses_the_whole_file_with_its_line() {
         let last = errors[200]["message"].as_str().unwrap();
         assert!(last.contains("còn 5 lỗi nữa sau dòng 201"), "{last}");
         // With a value that does not read among them, the same.
-        let csv = csv.replacen(",5000000,", ",5.000.000,", 1);
+        let csv = csv.replacen(",5000000,", ",5.000.00,", 1);
         let (s, body) = app.post_csv("/api/v1/imports/loans", &admin, &csv).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
         let errors = body["errors"].as_array().unwrap();
@@ -911,6 +911,13 @@ async fn a_bad_row_refuses_the_whole_file_with_its_line() {
             body["detail"].as_str().unwrap().contains("205 lỗi"),
             "every error counted: {body}"
         );
+
+        // A file of its header alone is the wrong sheet, not "0 created".
+        let header = "code,full_name,cccd,phone,date_of_birth,gender,union_member,employer,industrial_zone,boarding_house_code,room,hardship,hardship_note,officer_code\r\n,,,,,,,,,,,,,\r\n";
+        let (s, body) = app.post_csv("/api/v1/imports/workers", &admin, header).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let message = body["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("chỉ có dòng tiêu đề"), "{body}");
 
         // A good file goes in, and again changes nothing.
         let good = "code,full_name,cccd,phone,date_of_birth,gender,union_member,employer,industrial_zone,boarding_house_code,room,hardship,hardship_note,officer_code\n\
