@@ -12,14 +12,26 @@ document.addEventListener("submit", function (event) {
   form.dataset.sent = "1";
   var button = form.querySelector("button[data-busy]");
   if (button) {
+    button.dataset.idle = button.textContent;
     button.textContent = button.dataset.busy;
     button.setAttribute("aria-busy", "true");
   }
 });
-// A page restored from the back/forward cache gets its forms back.
-window.addEventListener("pageshow", function () {
+// A page restored from the back/forward cache: a confirmation is loaded
+// again (what it was to confirm may be done by now, and says so); other
+// pages get their forms back.
+window.addEventListener("pageshow", function (event) {
+  if (event.persisted && document.querySelector("form[data-fresh-on-back]")) {
+    location.reload();
+    return;
+  }
   document.querySelectorAll("form[data-sent]").forEach(function (f) {
     delete f.dataset.sent;
+    var button = f.querySelector("button[aria-busy]");
+    if (button) {
+      button.textContent = button.dataset.idle;
+      button.removeAttribute("aria-busy");
+    }
   });
 });
 // A button that prints the page (a receipt).

@@ -1336,6 +1336,24 @@ async fn batch_review_in_a_real_browser() {
         let result = b.text("#approval-result").await;
         assert!(result.contains("Thiếu 20.000 ₫"), "{result}");
         assert!(result.contains(&loan_code), "{result}");
+        // Back goes to the confirmation's own page, loaded again: decided,
+        // not "Confirm Form Resubmission", nothing posted twice.
+        let posted_once = scalar(&db.url, entries).await;
+        let old = b.wait("html").await;
+        b.client.back().await.unwrap();
+        while old.tag_name().await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        assert!(
+            b.path().await.contains("/confirm?cash="),
+            "{}",
+            b.path().await
+        );
+        let decided = b.text("#decide-error").await;
+        assert!(decided.contains("đã được"), "{decided}");
+        assert_eq!(scalar(&db.url, entries).await, posted_once);
+        b.client.forward().await.unwrap();
+        let result = b.text("#approval-result").await;
         assert!(b.text("#discrepancy").await.contains("Thiếu 20.000 ₫"));
         assert!(
             result.contains("2 bản ghi được duyệt, 1 bị loại; 3 bút toán"),
@@ -1506,6 +1524,18 @@ async fn batch_review_in_a_real_browser() {
             .text("#decision-reason")
             .await
             .contains("Thiếu ảnh chụp biên bản"));
+        let old = b.wait("html").await;
+        b.client.back().await.unwrap();
+        while old.tag_name().await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        assert!(
+            b.path().await.contains("/reject?reject_reason="),
+            "{}",
+            b.path().await
+        );
+        let decided = b.text("#decide-error").await;
+        assert!(decided.contains("từ chối"), "{decided}");
         b.go("/batches").await;
         assert!(b.text("main").await.contains("Không có lô nào chờ duyệt"));
         b.go("/batches?status=rejected").await;

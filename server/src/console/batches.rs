@@ -1498,18 +1498,48 @@ pub async fn batch(
     .await
 }
 
-/// `POST /batches/{id}/confirm`: checks the form and shows what the
-/// approval will do before anything is posted.
+/// The address of a page that shows what a form will do, with what was
+/// filled in (not the form's token): a page of its own, so that going Back
+/// to it after the decision loads it again (saying the batch is decided)
+/// instead of asking to send the form again.
+fn showing(ui: &Ui, id: &str, page: &str, pairs: &[(String, String)]) -> Response {
+    let Ok(batch) = Uuid::parse_str(id.trim()) else {
+        return ui.app_error(batch_not_found());
+    };
+    let kept: Vec<(&str, String)> = pairs
+        .iter()
+        .filter(|(k, _)| {
+            ["cash", "exclude", "expected", "reject_reason"].contains(&k.as_str())
+                || k.starts_with("reason-")
+        })
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    Redirect::to(&view::link(&format!("/batches/{batch}/{page}"), &kept)).into_response()
+}
+
+/// `POST /batches/{id}/confirm`: the batch page's count, sent on to
+/// [`confirm_view`].
 pub async fn confirm(
-    State(state): State<AppState>,
     signed: Signed,
     UrlPath(id): UrlPath<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let (csrf, _, draft) = Draft::from_pairs(&pairs);
+    let (csrf, _, _) = Draft::from_pairs(&pairs);
     if let Some(refused) = signed.forgery(&csrf) {
         return refused;
     }
+    showing(&signed.ui(), &id, "confirm", &pairs)
+}
+
+/// `GET /batches/{id}/confirm?cash=…&exclude=…&reason-<id>=…`: checks the
+/// count and shows what the approval will do before anything is posted.
+pub async fn confirm_view(
+    State(state): State<AppState>,
+    signed: Signed,
+    UrlPath(id): UrlPath<String>,
+    UrlQuery(pairs): UrlQuery<Vec<(String, String)>>,
+) -> Response {
+    let (_, _, draft) = Draft::from_pairs(&pairs);
     let ui = signed.ui();
     let lang = signed.lang;
     let who = match reviewer(&signed.user, None) {
@@ -1538,7 +1568,17 @@ pub async fn confirm(
             .await
         }
     };
-    confirm_page(&ui, &signed.csrf, &d, &checked, None).into_response()
+    // Sent back from an approval: the cash to hand over the confirmation
+    // showed then, when the batch has changed since (a void arrived).
+    let excluded: HashSet<Uuid> = checked.excluded.iter().map(|(id, _)| *id).collect();
+    let shown = draft
+        .expected
+        .filter(|e| *e != expected_cash(&d, &excluded));
+    let page = confirm_page(&ui, &signed.csrf, &d, &checked, shown);
+    match shown {
+        Some(_) => (StatusCode::CONFLICT, page).into_response(),
+        None => page.into_response(),
+    }
 }
 
 /// The batch page saying why nobody may decide the batch now (decided
@@ -1733,7 +1773,7 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked, shown: Option
                 }
             }
         }
-        form method="post" action=(format!("/batches/{}/approve", s.batch_id)) id="confirm-form" {
+        form method="post" data-fresh-on-back="1" action=(format!("/batches/{}/approve", s.batch_id)) id="confirm-form" {
             (csrf_field(csrf))
             // As people read it, should the supervisor go back to change it.
             input type="hidden" name="cash" value=(sotay_core::domain::money::group_thousands(c.cash));
@@ -1812,7 +1852,7 @@ fn reject_confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, reason: &str) -> Ma
                 )) }
             }
         }
-        form method="post" action=(format!("/batches/{}/reject", s.batch_id)) id="reject-confirm-form" {
+        form method="post" data-fresh-on-back="1" action=(format!("/batches/{}/reject", s.batch_id)) id="reject-confirm-form" {
             (csrf_field(csrf))
             input type="hidden" name="reject_reason" value=(reason);
             input type="hidden" name="confirmed" value="1";
@@ -1878,12 +1918,11 @@ pub async fn approve(
     // A void of the officer's that arrived since the confirmation changes
     // the cash to hand over: shown again before anything posts.
     let excluded: HashSet<Uuid> = checked.excluded.iter().map(|(id, _)| *id).collect();
-    if let Some(shown) = draft
+    if draft
         .expected
-        .filter(|e| *e != expected_cash(&d, &excluded))
+        .is_some_and(|e| e != expected_cash(&d, &excluded))
     {
-        let page = confirm_page(&ui, &signed.csrf, &d, &checked, Some(shown));
-        return (StatusCode::CONFLICT, page).into_response();
+        return showing(&ui, &id, "confirm", &pairs);
     }
     let batch_id = d.summary.batch_id;
     match state
@@ -1902,13 +1941,8 @@ pub async fn approve(
             let e = AppError::from(e);
             // The same change, arrived while the approval waited for its
             // turn to write: checked again within its transaction.
-            if let (Some(shown), "batch_changed") = (draft.expected, e.code) {
-                if let Ok(fresh) = load(&state, &who, &id).await {
-                    if let Ok(checked) = check(lang, &fresh, &draft) {
-                        let page = confirm_page(&ui, &signed.csrf, &fresh, &checked, Some(shown));
-                        return (StatusCode::CONFLICT, page).into_response();
-                    }
-                }
+            if let (Some(_), "batch_changed") = (draft.expected, e.code) {
+                return showing(&ui, &id, "confirm", &pairs);
             }
             decision_refused(&state, &signed, &id, &draft, &d, e, false).await
         }
@@ -1966,7 +2000,6 @@ pub async fn reject(
         return refused;
     }
     let ui = signed.ui();
-    let lang = signed.lang;
     let who = match reviewer(&signed.user, ip) {
         Ok(w) => w,
         Err(e) => return ui.app_error(e),
@@ -1984,37 +2017,16 @@ pub async fn reject(
     if let Some(r) = decided_already(&state, &signed, &id, &draft, &d).await {
         return r;
     }
-    let reason: String = draft
-        .reject_reason
-        .trim()
-        .chars()
-        .take(REASON_MAX)
-        .collect();
-    if reason.is_empty() {
-        let problems = Problems {
-            reject: Some(
-                lang.t(
-                    "Cần ghi lý do từ chối: cán bộ sẽ đọc lý do này trên điện thoại để biết phải làm gì.",
-                    "Give a reason for the rejection: the officer reads it on the phone to know what to do.",
-                )
-                .into(),
-            ),
-            ..Problems::default()
-        };
-        return batch_response(
-            &state,
-            &signed,
-            &id,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &draft,
-            &problems,
-            "",
-        )
-        .await;
-    }
-    // Not undone: the page says what follows, and the supervisor confirms.
+    let reason = match reject_reason(signed.lang, &draft) {
+        Ok(r) => r,
+        Err(problems) => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return batch_response(&state, &signed, &id, status, &draft, &problems, "").await;
+        }
+    };
+    // Not undone: a page says what follows, and the supervisor confirms.
     if !pairs.iter().any(|(k, v)| k == "confirmed" && v == "1") {
-        return reject_confirm_page(&ui, &signed.csrf, &d, &reason).into_response();
+        return showing(&ui, &id, "reject", &pairs);
     }
     let batch_id = d.summary.batch_id;
     match state.db.reject_batch(&who, batch_id, &reason).await {
@@ -2024,6 +2036,59 @@ pub async fn reject(
             decision_refused(&state, &signed, &id, &draft, &d, e, true).await
         }
     }
+}
+
+/// `GET /batches/{id}/reject?reject_reason=…`: what the rejection will do,
+/// for the supervisor to confirm.
+pub async fn reject_view(
+    State(state): State<AppState>,
+    signed: Signed,
+    UrlPath(id): UrlPath<String>,
+    UrlQuery(pairs): UrlQuery<Vec<(String, String)>>,
+) -> Response {
+    let (_, _, draft) = Draft::from_pairs(&pairs);
+    let ui = signed.ui();
+    let who = match reviewer(&signed.user, None) {
+        Ok(w) => w,
+        Err(e) => return ui.app_error(e),
+    };
+    let d = match load(&state, &who, &id).await {
+        Ok(d) => d,
+        Err(e) => return ui.app_error(e),
+    };
+    if let Some(r) = decided_already(&state, &signed, &id, &draft, &d).await {
+        return r;
+    }
+    match reject_reason(signed.lang, &draft) {
+        Ok(reason) => reject_confirm_page(&ui, &signed.csrf, &d, &reason).into_response(),
+        Err(problems) => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            batch_response(&state, &signed, &id, status, &draft, &problems, "").await
+        }
+    }
+}
+
+/// The reason given for a rejection, or what to do when there is none.
+fn reject_reason(lang: Lang, draft: &Draft) -> Result<String, Box<Problems>> {
+    let reason: String = draft
+        .reject_reason
+        .trim()
+        .chars()
+        .take(REASON_MAX)
+        .collect();
+    if reason.is_empty() {
+        return Err(Box::new(Problems {
+            reject: Some(
+                lang.t(
+                    "Cần ghi lý do từ chối: cán bộ sẽ đọc lý do này trên điện thoại để biết phải làm gì.",
+                    "Give a reason for the rejection: the officer reads it on the phone to know what to do.",
+                )
+                .into(),
+            ),
+            ..Problems::default()
+        }));
+    }
+    Ok(reason)
 }
 
 #[cfg(test)]

@@ -65,9 +65,15 @@ pub fn routes_with(config: ConsoleConfig) -> Router<AppState> {
         .route("/counter/{id}", get(people::counter_receipt))
         .route("/batches", get(batches::list))
         .route("/batches/{id}", get(batches::batch))
-        .route("/batches/{id}/confirm", post(batches::confirm))
+        .route(
+            "/batches/{id}/confirm",
+            get(batches::confirm_view).post(batches::confirm),
+        )
         .route("/batches/{id}/approve", post(batches::approve))
-        .route("/batches/{id}/reject", post(batches::reject))
+        .route(
+            "/batches/{id}/reject",
+            get(batches::reject_view).post(batches::reject),
+        )
         .route("/records/{id}/signature", get(batches::signature))
         .route("/refused/{id}/settle", post(batches::settle_refused))
         .route("/reversals", get(reversals::list).post(reversals::request))
