@@ -853,6 +853,17 @@ async fn a_bad_row_refuses_the_whole_file_with_its_line() {
                 .contains("có mã \"SP-TUAN\": mã phân biệt chữ hoa và chữ thường"),
             "{body}"
         );
+        // So is a worker's, with no workers file read whole.
+        let csv = "code,worker_code,product_code,principal,disbursed_on,paid_to_date\nL-900,w-001,SP-TUAN,5000000,01/10/2026,0\n";
+        let (s, body) = app.post_csv("/api/v1/imports/loans", &admin, csv).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("có mã \"W-001\": mã phân biệt chữ hoa và chữ thường"),
+            "{body}"
+        );
 
         // Money grouped with commas, the English way: refused, in English.
         let csv = "code,worker_code,product_code,principal,disbursed_on,paid_to_date\nL-901,W-001,SP-TUAN,\"5,000,000\",01/10/2026,0\n";

@@ -31,7 +31,9 @@ fn row_error(origin: &Origin, column: &str, vi: String, en: String) -> RowError 
 }
 
 /// A code that finds nothing among the `known` ones; one that differs
-/// from it only in letter case is named (codes are matched exactly).
+/// from it only in letter case is named (codes are matched exactly), while
+/// `listed` (the errors found so far) are fewer than an answer lists: the
+/// search goes through every known code, hundreds of thousands of workers.
 fn missing<'a>(
     origin: &Origin,
     column: &str,
@@ -39,8 +41,14 @@ fn missing<'a>(
     what_en: &str,
     code: &str,
     known: impl IntoIterator<Item = &'a String>,
+    listed: usize,
 ) -> RowError {
-    let (hint_vi, hint_en) = match known.into_iter().find(|k| k.eq_ignore_ascii_case(code)) {
+    let case_twin = if listed < crate::import::csv::MAX_ERRORS {
+        known.into_iter().find(|k| k.eq_ignore_ascii_case(code))
+    } else {
+        None
+    };
+    let (hint_vi, hint_en) = match case_twin {
         Some(k) => (
             format!("; có mã \"{k}\": mã phân biệt chữ hoa và chữ thường, hãy ghi đúng như vậy"),
             format!("; there is \"{k}\": codes are case-sensitive, write it exactly so"),
@@ -377,7 +385,7 @@ async fn import_users<'a>(
             Some(code) if r.role.as_str() != "admin" => {
                 let id = branches.get(code).copied();
                 if id.is_none() {
-                    errors.push(missing(&r.origin, "branch_code", "chi nhánh", "branch", code, branches.keys()));
+                    errors.push(missing(&r.origin, "branch_code", "chi nhánh", "branch", code, branches.keys(), errors.len()));
                 }
                 id
             }
@@ -617,6 +625,22 @@ async fn worker_ids(c: &mut Conn, codes: &[String]) -> DbResult<HashMap<String, 
             ids.insert(code, (id, officer));
         }
     }
+    // A code found only in another letter case: the stored one is kept
+    // beside, for the error to name (the row's own code still finds
+    // nothing). Only on the way to an error: this reads every worker.
+    let unfound: Vec<String> = codes
+        .iter()
+        .filter(|c| !ids.contains_key(*c))
+        .map(|c| c.to_ascii_uppercase())
+        .take(crate::import::csv::MAX_ERRORS)
+        .collect();
+    if !unfound.is_empty() {
+        let mut qb = sqlx::QueryBuilder::<DB>::new("SELECT code, id, officer_id FROM workers WHERE ");
+        <DB as Lists>::texts(&mut qb, "UPPER(code)", &unfound);
+        for (code, id, officer) in qb.build_query_as::<(String, i64, i64)>().fetch_all(&mut *c).await? {
+            ids.insert(code, (id, officer));
+        }
+    }
     Ok(ids)
 }
 
@@ -660,7 +684,7 @@ async fn import_workers(
                 None
             }
             None => {
-                errors.push(missing(&r.origin, "officer_code", "cán bộ", "officer", &r.officer_code, users.keys()));
+                errors.push(missing(&r.origin, "officer_code", "cán bộ", "officer", &r.officer_code, users.keys(), errors.len()));
                 None
             }
         };
@@ -668,7 +692,7 @@ async fn import_workers(
             Some(code) => {
                 let id = houses.get(code).copied();
                 if id.is_none() {
-                    errors.push(missing(&r.origin, "boarding_house_code", "nhà trọ", "boarding house", code, houses.keys()));
+                    errors.push(missing(&r.origin, "boarding_house_code", "nhà trọ", "boarding house", code, houses.keys(), errors.len()));
                 }
                 id
             }
@@ -977,7 +1001,7 @@ async fn import_loans(
     for r in rows {
         let worker = workers.get(&r.worker_code).copied();
         if worker.is_none() {
-            errors.push(missing(&r.origin, "worker_code", "người lao động", "worker", &r.worker_code, workers.keys()));
+            errors.push(missing(&r.origin, "worker_code", "người lao động", "worker", &r.worker_code, workers.keys(), errors.len()));
         }
         let product = products.get(&r.product_code);
         match product {
@@ -988,6 +1012,7 @@ async fn import_loans(
                 "loan product",
                 &r.product_code,
                 products.keys(),
+                errors.len(),
             )),
             // A loan already imported keeps the terms it had (below).
             Some(p) if !by_code.contains_key(&r.code) => {
@@ -1458,11 +1483,11 @@ async fn import_allocations(
     let mut set_officer: HashMap<(i64, i64), (&Origin, &str)> = HashMap::new();
     for r in rows {
         let Some(&campaign_id) = campaigns.get(&r.campaign_code) else {
-            errors.push(missing(&r.origin, "campaign_code", "chương trình", "campaign", &r.campaign_code, campaigns.keys()));
+            errors.push(missing(&r.origin, "campaign_code", "chương trình", "campaign", &r.campaign_code, campaigns.keys(), errors.len()));
             continue;
         };
         let Some(&branch_id) = branches.get(&r.branch_code) else {
-            errors.push(missing(&r.origin, "branch_code", "chi nhánh", "branch", &r.branch_code, branches.keys()));
+            errors.push(missing(&r.origin, "branch_code", "chi nhánh", "branch", &r.branch_code, branches.keys(), errors.len()));
             continue;
         };
         touched.entry((campaign_id, branch_id)).or_insert(&r.origin);
@@ -1507,7 +1532,7 @@ async fn import_allocations(
                         continue;
                     }
                     None => {
-                        errors.push(missing(&r.origin, "officer_code", "cán bộ", "officer", code, users.keys()));
+                        errors.push(missing(&r.origin, "officer_code", "cán bộ", "officer", code, users.keys(), errors.len()));
                         continue;
                     }
                 };

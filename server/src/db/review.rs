@@ -2969,8 +2969,12 @@ pub async fn counter_slip(c: &mut Conn, branch: Option<i64>, id: i64) -> DbResul
              EXISTS (SELECT 1 FROM journal_entries e JOIN journal_entries r ON r.reverses = e.id
                      WHERE e.counter_id = k.id) AS reversed,
              CAST(COALESCE((SELECT SUM(jl.debit - jl.credit) FROM journal_lines jl
+                            JOIN journal_entries o ON o.id = jl.entry_id
                             WHERE jl.loan_id = k.loan_id AND jl.account = 'loan_principal'
-                              AND jl.entry_id <= (SELECT e.id FROM journal_entries e WHERE e.counter_id = k.id)), 0)
+                              AND (jl.entry_id <= (SELECT e.id FROM journal_entries e WHERE e.counter_id = k.id)
+                                   -- Openings of loans booked before them (migration 0018)
+                                   -- were numbered after every entry then.
+                                   OR o.kind = 'loan_opening')), 0)
                   AS BIGINT) AS principal_left
          FROM counter_repayments k JOIN loans l ON l.id = k.loan_id JOIN workers w ON w.id = l.worker_id
              JOIN branches br ON br.id = k.branch_id JOIN users u ON u.id = k.recorded_by

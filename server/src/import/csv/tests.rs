@@ -448,7 +448,11 @@ fn duplicates_name_both_lines() {
 
 #[test]
 fn a_worker_under_the_working_age_is_refused() {
-    let text = format!("{WORKERS_HEADER}NLD-1,Lê Văn A,079190012345,,01/01/2020,,1,,,,,0,,CB-1\n");
+    // Ten years old today, whatever year the test runs in.
+    let born =
+        sotay_core::domain::time::local_date(chrono::Utc::now()) - chrono::Days::new(10 * 366);
+    let born = born.format("%d/%m/%Y");
+    let text = format!("{WORKERS_HEADER}NLD-1,Lê Văn A,079190012345,,{born},,1,,,,,0,,CB-1\n");
     let e = only_error(ImportKind::Workers, &text, 2, "date_of_birth");
     assert!(e.message_vi.contains("chưa đủ 15 tuổi"), "{}", e.message_vi);
     let text = format!("{WORKERS_HEADER}NLD-1,Lê Văn A,079190012345,,01/01/1990,,1,,,,,0,,CB-1\n");
