@@ -658,7 +658,14 @@ fn read_file(
     loop {
         let (line, fields) = match next_record(&mut rdr, &mut record, file, &names) {
             Err(e) => {
-                errors.push(e);
+                // Why reading stopped comes first, kept whatever the cap
+                // leaves out; the errors before it are still counted.
+                errors.insert(0, e);
+                if errors.len() > MAX_ERRORS {
+                    unlisted += errors.len() - MAX_ERRORS;
+                    errors.truncate(MAX_ERRORS);
+                }
+                say_unlisted(file, errors, unlisted, last_line);
                 return false;
             }
             Ok(None) => break,
@@ -716,13 +723,23 @@ fn read_file(
             errors.truncate(MAX_ERRORS);
         }
     }
-    if unlisted > 0 {
-        let first = errors[MAX_ERRORS - 1].line;
-        unlisted += 1;
-        errors.truncate(MAX_ERRORS - 1);
-        errors.push(RowError {
-            unlisted,
-            ..error(
+    say_unlisted(file, errors, unlisted, last_line);
+    on_row(rows);
+    true
+}
+
+/// Past [`MAX_ERRORS`], the last listed error makes way for a line saying
+/// how many more there are, up to `last_line`.
+fn say_unlisted(file: &str, errors: &mut Vec<RowError>, mut unlisted: usize, last_line: u64) {
+    if unlisted == 0 {
+        return;
+    }
+    let first = errors[MAX_ERRORS - 1].line;
+    unlisted += 1;
+    errors.truncate(MAX_ERRORS - 1);
+    errors.push(RowError {
+        unlisted,
+        ..error(
             file,
             first,
             "",
@@ -733,10 +750,7 @@ fn read_file(
                 "too many errors: {unlisted} more in {file} from line {first} to line {last_line} are not listed here; fix the errors above and import again to see them"
             ),
         )
-        });
-    }
-    on_row(rows);
-    true
+    });
 }
 
 /// Counts lines in the bytes read. The CSV reader skips blank lines without

@@ -568,6 +568,35 @@ fn errors_past_the_cap_are_counted_to_the_end_of_the_file() {
         "{}",
         last.message_vi
     );
+    // A line that is not UTF-8 after 300 errors stops the reading: said
+    // first, with the errors before it counted.
+    let mut bytes = LOANS_HEADER.as_bytes().to_vec();
+    for i in 0..300 {
+        bytes.extend(format!("KV-{i},NLD-1,VT,abc,05/01/2026,0\n").bytes());
+    }
+    bytes.extend(b"KV-X,NLD-1,VT,1000000,05/01/2026,\xC3\x28\n");
+    let mut set = ImportSet::default();
+    let errs = parse_into(
+        &mut set,
+        ImportKind::Loans,
+        "loans.csv",
+        bytes.as_slice(),
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert_eq!(errs.len(), MAX_ERRORS);
+    assert!(
+        errs[0].message_en.contains("is not UTF-8: line 302"),
+        "{}",
+        errs[0].message_en
+    );
+    let last = &errs[MAX_ERRORS - 1];
+    assert!(
+        last.message_en
+            .contains("too many errors: 102 more in loans.csv from line 200 to line 301"),
+        "{}",
+        last.message_en
+    );
     // Exactly as many as are listed: no line about more.
     let mut text = LOANS_HEADER.to_string();
     for i in 0..MAX_ERRORS {
