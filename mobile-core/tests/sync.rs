@@ -1414,6 +1414,65 @@ fn a_clock_put_right_stays_right_after_a_restart() {
     pay(2).expect("still right after a restart");
 }
 
+/// Five weeks without a sync (an officer back from leave, out of signal):
+/// the phone records when its boot clock counted those weeks too, since
+/// the sync; after a restart, the five weeks are not believed without a
+/// sync.
+#[cfg(target_os = "linux")]
+#[test]
+fn weeks_without_a_sync_are_believed_when_the_boot_clock_counted_them() {
+    let fake = server(1);
+    let (dir, book) = signed_in(&fake);
+    // The server sends its time: the clock is measured (right).
+    fake.set_clock(0);
+    book.sync_with(&fake, opts(500, 0), None).unwrap();
+    let db = rusqlite::Connection::open(dir.path().join("sotay.db")).unwrap();
+    let meta = |key: &str| -> String {
+        db.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .unwrap()
+    };
+    let set = |key: &str, value: String| {
+        db.execute(
+            "UPDATE meta SET value = ?2 WHERE key = ?1",
+            [key, value.as_str()],
+        )
+        .unwrap();
+    };
+    let weeks = 35 * 86_400_000_i64;
+    let boot = meta("clock_checked_boot");
+    let (boot_id, boot_ms) = boot.split_once(' ').unwrap();
+    let boot_ms: i64 = boot_ms.parse().unwrap();
+    for key in ["clock_synced_at", "clock_checked"] {
+        let then: i64 = meta(key).parse().unwrap();
+        set(key, (then - weeks).to_string());
+    }
+    set(
+        "clock_checked_boot",
+        format!("{boot_id} {}", boot_ms - weeks),
+    );
+    let pay = |n: i64| {
+        book.record_repayment(RepaymentInput {
+            loan_id: id(LAN_LOAN),
+            amount: Decimal::from(10_000 * n),
+            recorded_at: chrono::Utc::now(),
+        })
+    };
+    pay(1).expect("the boot clock counted the five weeks");
+    set(
+        "clock_checked_boot",
+        "0f0e0d0c-another-start 3600000".to_string(),
+    );
+    match pay(2) {
+        Err(FieldBookError::Conflict { message_vi, .. }) => {
+            assert!(
+                message_vi.contains("hơn 31 ngày sau lần đồng bộ cuối"),
+                "{message_vi}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 /// A field book started again on the same device (wiped, or restored from
 /// an older copy) numbers its receipts on from the last one the server
 /// holds of the device: a number already on a worker's paper is never

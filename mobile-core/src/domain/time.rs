@@ -86,10 +86,13 @@ pub const CLOCK_PAST_LAST_SYNC_DAYS: i64 = 31;
 /// Why the phone's clock `now` cannot be right, judged against the
 /// server's time `synced_at` at the last sync (Vietnamese, English), or
 /// `None`. A clock only a little slow is let be (see
-/// [`CLOCK_SLOW_TOLERANCE_MINUTES`]).
+/// [`CLOCK_SLOW_TOLERANCE_MINUTES`]); one far past the last sync is
+/// believed when `followed`: the boot clock, which no one sets, counted
+/// the same time since the sync.
 pub fn clock_unbelievable(
     now: DateTime<Utc>,
     synced_at: DateTime<Utc>,
+    followed: bool,
 ) -> Option<(String, String)> {
     let (shown, last) = (format_datetime(now), format_datetime(synced_at));
     if now < synced_at - chrono::Duration::days(CLOCK_BEHIND_LAST_SYNC_DAYS) {
@@ -98,7 +101,7 @@ pub fn clock_unbelievable(
             format!("the phone's clock reads {shown}, before even the last sync ({last}): it was set back (the phone restarted and lost the time?). Turn on automatic date and time in Settings (or set the date and time right), then record"),
         ));
     }
-    if now > synced_at + chrono::Duration::days(CLOCK_PAST_LAST_SYNC_DAYS) {
+    if !followed && now > synced_at + chrono::Duration::days(CLOCK_PAST_LAST_SYNC_DAYS) {
         return Some((
             format!("Đồng hồ điện thoại chỉ {shown}, hơn {CLOCK_PAST_LAST_SYNC_DAYS} ngày sau lần đồng bộ cuối ({last}): hãy kiểm tra ngày giờ của điện thoại (bật \"Ngày và giờ tự động\"), rồi đồng bộ trước khi ghi"),
             format!("the phone's clock reads {shown}, more than {CLOCK_PAST_LAST_SYNC_DAYS} days after the last sync ({last}): check the phone's date and time (turn on automatic date and time), then sync before recording"),
@@ -209,16 +212,19 @@ mod tests {
         let synced = Utc.with_ymd_and_hms(2026, 12, 7, 2, 0, 0).unwrap();
         let at = |d: i64, h: i64| synced + chrono::Duration::days(d) + chrono::Duration::hours(h);
         // Two hours slow, or a fortnight without a sync: believed.
-        assert_eq!(clock_unbelievable(at(0, -2), synced), None);
-        assert_eq!(clock_unbelievable(at(14, 0), synced), None);
+        assert_eq!(clock_unbelievable(at(0, -2), synced, false), None);
+        assert_eq!(clock_unbelievable(at(14, 0), synced, false), None);
         let reset = Utc.with_ymd_and_hms(1970, 1, 1, 0, 0, 0).unwrap();
-        let (vi, _) = clock_unbelievable(reset, synced).expect("set back");
+        let (vi, _) = clock_unbelievable(reset, synced, false).expect("set back");
         assert!(
             vi.contains("chỉ 01/01/1970 07:00, trước cả lần đồng bộ cuối (07/12/2026 09:00)"),
             "{vi}"
         );
-        let (_, en) = clock_unbelievable(at(95, 0), synced).expect("far ahead");
+        let (_, en) = clock_unbelievable(at(95, 0), synced, false).expect("far ahead");
         assert!(en.contains("more than 31 days after the last sync"), "{en}");
+        // Five weeks of leave, the boot clock counting them too: believed.
+        assert_eq!(clock_unbelievable(at(35, 0), synced, true), None);
+        assert!(clock_unbelievable(reset, synced, true).is_some());
     }
 
     #[test]

@@ -323,30 +323,19 @@ impl Store {
         let synced_at = synced_at
             .and_then(|t| t.parse::<i64>().ok())
             .and_then(DateTime::<Utc>::from_timestamp_millis);
-        // A clock set back before that sync, or far past it with no sync
-        // since, is wrong whatever the measure said (also after a restart,
-        // and after the measure was dropped as put right).
-        if let Some((vi, en)) =
-            synced_at.and_then(|at| crate::domain::time::clock_unbelievable(now, at))
-        {
-            return Err(Error::conflict("clock_wrong", vi, en));
-        }
-        let (Some(ahead), Some(checked)) = (
-            ahead.and_then(|a| a.parse::<i64>().ok()),
+        let measure = ahead.and_then(|a| a.parse::<i64>().ok()).zip(
             checked
                 .and_then(|t| t.parse::<i64>().ok())
                 .and_then(DateTime::<Utc>::from_timestamp_millis),
-        ) else {
-            return Ok(());
-        };
+        );
         // Followed by the boot clock only within the boot the sync was in:
         // after a restart the time since the sync is unknown.
         let then = checked_boot.and_then(|b| {
             let (id, millis) = b.split_once(' ')?;
             Some((id.to_string(), millis.parse::<i64>().ok()?))
         });
-        let ahead_now = match (then, boot_clock()) {
-            (Some((then_id, then_ms)), Some((id, ms))) if then_id == id => {
+        let ahead_now = match (measure, then, boot_clock()) {
+            (Some((ahead, checked)), Some((then_id, then_ms)), Some((id, ms))) if then_id == id => {
                 crate::domain::time::clock_ahead_now(
                     ahead,
                     checked.timestamp_millis(),
@@ -356,6 +345,20 @@ impl Store {
                 )
             }
             _ => None,
+        };
+        // A clock set back before that sync, or far past it with no sync
+        // since, is wrong whatever the measure said (also after a restart,
+        // and after the measure was dropped as put right); far past it is
+        // believed when the boot clock, running since the sync, agrees (an
+        // officer back from weeks of leave, her phone never restarted).
+        let followed = ahead_now.is_some_and(|a| !crate::domain::time::clock_off(a));
+        if let Some((vi, en)) =
+            synced_at.and_then(|at| crate::domain::time::clock_unbelievable(now, at, followed))
+        {
+            return Err(Error::conflict("clock_wrong", vi, en));
+        }
+        let Some((ahead, checked)) = measure else {
+            return Ok(());
         };
         let synced_at = synced_at
             .or_else(|| {
