@@ -6,7 +6,7 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 
-pub const VERSION: i64 = 9;
+pub const VERSION: i64 = 10;
 
 const CREATE: &str = include_str!("schema/create.sql");
 const V1_TO_V2: &str = include_str!("schema/v1_to_v2.sql");
@@ -17,6 +17,7 @@ const V5_TO_V6: &str = include_str!("schema/v5_to_v6.sql");
 const V6_TO_V7: &str = include_str!("schema/v6_to_v7.sql");
 const V7_TO_V8: &str = include_str!("schema/v7_to_v8.sql");
 const V8_TO_V9: &str = include_str!("schema/v8_to_v9.sql");
+const V9_TO_V10: &str = include_str!("schema/v9_to_v10.sql");
 
 /// Connection settings: WAL, foreign keys, a busy timeout. `synchronous`
 /// is NORMAL for master data; facts are committed with FULL (see
@@ -77,6 +78,9 @@ fn upgrade_from(conn: &Connection, from: i64) -> Result<()> {
     if from < 9 {
         conn.execute_batch(V8_TO_V9)?;
     }
+    if from < 10 {
+        conn.execute_batch(V9_TO_V10)?;
+    }
     Ok(())
 }
 
@@ -93,6 +97,7 @@ pub(crate) mod tests {
     pub const V6: &str = include_str!("schema/v6.sql");
     pub const V7: &str = include_str!("schema/v7.sql");
     pub const V8: &str = include_str!("schema/v8.sql");
+    pub const V9: &str = include_str!("schema/v9.sql");
 
     /// Tables, columns, indexes and triggers of a database, comparable.
     fn describe(conn: &Connection) -> Vec<String> {
@@ -355,6 +360,33 @@ pub(crate) mod tests {
             )
             .unwrap();
         assert_eq!(kept, ("Đã trao thật".to_string(), 0), "not known so before");
+    }
+
+    #[test]
+    fn upgrading_from_v9_downloads_the_portfolio_again() {
+        let mut fresh = Connection::open_in_memory().unwrap();
+        init(&mut fresh).unwrap();
+        let mut old = Connection::open_in_memory().unwrap();
+        old.execute_batch(V9).unwrap();
+        old.pragma_update(None, "user_version", 9).unwrap();
+        old.execute_batch(
+            "INSERT INTO meta VALUES ('cursor', 'e.42');
+             INSERT INTO outbox VALUES ('g', 1, 'gift_handout', 0, '2026-01-01', 'Trao quà', '{}');",
+        )
+        .unwrap();
+        init(&mut old).unwrap();
+        assert_eq!(describe(&old), describe(&fresh));
+        let cursor: Option<String> = old
+            .query_row("SELECT value FROM meta WHERE key = 'cursor'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .unwrap();
+        assert_eq!(cursor, None, "the next sync downloads the portfolio");
+        let kept: i64 = old
+            .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(kept, 1, "the officer's records stay");
     }
 
     #[test]

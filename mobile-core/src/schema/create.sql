@@ -1,4 +1,4 @@
--- Sổ Tay field book: the current schema (version 9), for a fresh install.
+-- Sổ Tay field book: the current schema (version 10), for a fresh install.
 
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
