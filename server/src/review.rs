@@ -70,20 +70,20 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
         ));
     }
     let body: Option<UploadRecord> = serde_json::from_str(&r.body).ok();
-    if let (true, Some(w)) = (r.kind == "visit", r.worker_id) {
+    if let (Some(RecordBody::Visit(v)), Some(w)) = (body.as_ref().map(|b| &b.body), r.worker_id) {
         let n = ctx
             .visits_same_day
-            .get(&(w, local_date(r.recorded_at)))
+            .get(&(w, r.officer_id, local_date(r.recorded_at), v.purpose))
             .map_or(0, |v| v.iter().filter(|id| **id != r.client_id).count());
         if n > 0 {
             out.push(anomaly(
                 "several_visits_one_day",
                 format!(
-                    "{} lượt thăm người lao động này trong một ngày: có thể ghi trùng",
+                    "{} lượt thăm người lao động này trong một ngày, cùng mục đích: có thể ghi trùng",
                     n + 1
                 ),
                 format!(
-                    "{} visits to this worker in one day: maybe recorded twice",
+                    "{} visits to this worker in one day for the same purpose: maybe recorded twice",
                     n + 1
                 ),
             ));

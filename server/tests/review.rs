@@ -3975,16 +3975,17 @@ async fn an_approval_is_refused_when_the_batch_changed_since_it_was_confirmed() 
 }
 
 /// A visit recorded twice (a command repeated, a tap twice) is flagged on
-/// both; a visit alone is not.
+/// both; a visit alone is not, nor one for another purpose the same day
+/// (a hardship visit in the morning, the gift delivered in the afternoon).
 #[tokio::test]
 async fn two_visits_to_a_worker_in_a_day_are_flagged() {
     for backend in BACKENDS {
         let app = TestApp::start(backend).await;
         let (sup, mut lan, snap, _) = lan_and_her_loan(&app).await;
-        let visit = |lan: &mut Phone, worker: Uuid| {
+        let visit = |lan: &mut Phone, worker: Uuid, purpose: VisitPurpose| {
             lan.record(RecordBody::Visit(VisitPayload {
                 worker_id: worker,
-                purpose: VisitPurpose::RepaymentFollowUp,
+                purpose,
                 outcome: "Đã gặp".into(),
                 notes: String::new(),
                 location: None,
@@ -3992,9 +3993,10 @@ async fn two_visits_to_a_worker_in_a_day_are_flagged() {
         };
         let (twice, once) = (snap.workers[0].id, snap.workers[1].id);
         let records = vec![
-            visit(&mut lan, twice),
-            visit(&mut lan, twice),
-            visit(&mut lan, once),
+            visit(&mut lan, twice, VisitPurpose::RepaymentFollowUp),
+            visit(&mut lan, twice, VisitPurpose::RepaymentFollowUp),
+            visit(&mut lan, once, VisitPurpose::HardshipVisit),
+            visit(&mut lan, once, VisitPurpose::GiftDelivery),
         ];
         let (batch, _) = lan.upload(&app, records).await;
         let detail = batch_page(&app, &sup, batch).await;
@@ -4002,7 +4004,7 @@ async fn two_visits_to_a_worker_in_a_day_are_flagged() {
             .iter()
             .map(|codes| codes.iter().any(|c| c == "several_visits_one_day"))
             .collect();
-        assert_eq!(flagged, [true, true, false], "{backend:?}: {detail}");
+        assert_eq!(flagged, [true, true, false, false], "{backend:?}: {detail}");
     }
 }
 

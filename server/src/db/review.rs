@@ -707,8 +707,22 @@ async fn gift_ranks(c: &mut Conn, records: &mut [rv::ReviewRecordRow]) -> DbResu
     Ok(())
 }
 
+/// A visit's purpose, from the body its phone sent.
+pub fn visit_purpose(body: &str) -> Option<sotay_core::wire::VisitPurpose> {
+    match serde_json::from_str::<sotay_core::wire::UploadRecord>(body).ok()?.body {
+        sotay_core::wire::RecordBody::Visit(v) => Some(v.purpose),
+        _ => None,
+    }
+}
+
 pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow]) -> DbResult<rv::AnomalyContext> {
     let mut ctx = rv::AnomalyContext::default();
+    // The batch's visits' days, a day either side (days are Vietnam's).
+    let visit_times = records.iter().filter(|r| r.kind == "visit").map(|r| r.recorded_at);
+    let visit_days = (
+        visit_times.clone().min().unwrap_or_default() - chrono::Duration::days(1),
+        visit_times.max().unwrap_or_default() + chrono::Duration::days(1),
+    );
     let mut workers: Vec<i64> = records.iter().filter(|r| r.kind == "visit").filter_map(|r| r.worker_id).collect();
     workers.sort_unstable();
     workers.dedup();
@@ -810,21 +824,27 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
             ctx.houses.insert(id, (lat, lon));
         }
         // The visits to these workers that stand (not refused, left out or
-        // voided): a visit recorded twice, a command repeated, shows.
+        // voided) on the batch's days: a visit recorded twice, a command
+        // repeated, shows.
         let sql = format!(
-            "SELECT r.worker_id, r.recorded_at, r.client_id FROM sync_records r
-             WHERE r.kind = 'visit' AND r.status = 'accepted' AND r.worker_id IN ({}) AND {}
+            "SELECT r.worker_id, r.officer_id, r.recorded_at, r.client_id, r.body FROM sync_records r
+             WHERE r.kind = 'visit' AND r.status = 'accepted' AND r.worker_id IN ({})
+             AND r.recorded_at >= ${} AND r.recorded_at <= ${} AND {}
              AND NOT EXISTS (SELECT 1 FROM record_reviews x WHERE x.record_id = r.id AND x.decision <> 'approved')",
             placeholders(1, chunk.len()),
+            chunk.len() + 1,
+            chunk.len() + 2,
             no_live_void_sql!()
         );
-        let mut q = sqlx::query_as::<DB, (i64, DateTime<Utc>, uuid::Uuid)>(&sql);
+        let mut q = sqlx::query_as::<DB, (i64, i64, DateTime<Utc>, uuid::Uuid, String)>(&sql);
         for id in chunk {
             q = q.bind(*id);
         }
-        for (worker, at, client_id) in q.fetch_all(&mut *c).await? {
+        q = q.bind(visit_days.0).bind(visit_days.1);
+        for (worker, officer, at, client_id, body) in q.fetch_all(&mut *c).await? {
+            let Some(purpose) = visit_purpose(&body) else { continue };
             ctx.visits_same_day
-                .entry((worker, sotay_core::domain::time::local_date(at)))
+                .entry((worker, officer, sotay_core::domain::time::local_date(at), purpose))
                 .or_default()
                 .push(client_id);
         }

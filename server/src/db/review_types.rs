@@ -1078,6 +1078,9 @@ pub struct AuditFilter {
     pub offset: i64,
 }
 
+/// A visit's worker, officer, local day and purpose.
+pub type VisitKey = (i64, i64, chrono::NaiveDate, sotay_core::wire::VisitPurpose);
+
 /// What the anomaly checks need besides the records themselves.
 #[derive(Debug, Default)]
 pub struct AnomalyContext {
@@ -1085,9 +1088,11 @@ pub struct AnomalyContext {
     pub houses: HashMap<i64, (f64, f64)>,
     /// loan id → the largest single installment.
     pub installment: HashMap<i64, i64>,
-    /// (worker id, local day) → the visits to the worker that day that
-    /// stand.
-    pub visits_same_day: HashMap<(i64, chrono::NaiveDate), Vec<Uuid>>,
+    /// (worker id, officer id, local day, purpose) → the officer's visits
+    /// to the worker that day for that purpose that stand: a morning's
+    /// hardship visit and an afternoon's gift delivery are two visits,
+    /// not one recorded twice.
+    pub visits_same_day: HashMap<VisitKey, Vec<Uuid>>,
     /// (loan id, local day) → accepted repayments that day.
     pub same_day: HashMap<(i64, chrono::NaiveDate), Vec<SameDayReceipt>>,
     /// (loan uid, amount), as the phone sent them → the batch officers'
