@@ -886,7 +886,7 @@ impl Store {
             for (batch, at, expected, received, sent_here) in counts {
                 // The officer's batches from her other phones come down
                 // too: said apart, their cash is not this phone's.
-                let whose = if sent_here { "" } else { " (gửi từ máy khác của bạn)" };
+                let whose = if sent_here { "" } else { " (không gửi từ máy này)" };
                 cash_short += expected - received;
                 let at = from_millis(at)?;
                 // A batch without cash (visits, gifts) has nothing counted.

@@ -1674,7 +1674,7 @@ fn a_cash_count_of_another_phone_is_said_apart() {
         .unwrap()
         .text_vi;
     assert!(
-        text.contains("(gửi từ máy khác của bạn): phải nộp 300.000 ₫"),
+        text.contains("(không gửi từ máy này): phải nộp 300.000 ₫"),
         "{text}"
     );
     // Two batches counted that day: what they come to together.
