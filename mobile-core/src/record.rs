@@ -81,6 +81,43 @@ fn wedged_hint(seq: i64) -> (String, String) {
     )
 }
 
+/// What to say to a void or a reversal asked of a record the server
+/// refused (at upload or at review): nothing of it is on the books, so
+/// there is nothing to correct; what is left is its cash or package, unless
+/// the branch settled it.
+fn refused_hint(tx: &Connection, id: &str, t: &TargetRow) -> Result<(String, String)> {
+    let seq = t.device_seq;
+    let settled: Option<String> = tx
+        .query_row(
+            "SELECT note FROM record_settlements WHERE client_id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let (then_vi, then_en) = match (settled, t.kind) {
+        (Some(note), _) => (
+            format!("chi nhánh đã xử lý ({note}), không cần làm gì thêm"),
+            format!("the branch settled it ({note}), nothing more to do"),
+        ),
+        (None, RecordKind::Repayment) => (
+            "tiền của phiếu này hãy mang tới chi nhánh hoặc làm theo hướng dẫn của giám sát (nếu người lao động vẫn trả khoản này, ghi phiếu mới)".to_string(),
+            "bring its cash to the branch or do as the supervisor says (if the worker still pays it, record a new receipt)".to_string(),
+        ),
+        (None, RecordKind::GiftHandout) => (
+            "gói quà đã trao (nếu có) hãy báo giám sát để xử lý".to_string(),
+            "tell the supervisor of a package already handed over".to_string(),
+        ),
+        (None, _) => (
+            "không cần làm gì thêm".to_string(),
+            "nothing more to do".to_string(),
+        ),
+    };
+    Ok((
+        format!("Bản ghi #{seq} đã bị từ chối nên không vào sổ: không có gì để hủy hay đảo; {then_vi}"),
+        format!("record #{seq} was refused, so nothing of it is on the books: there is nothing to void or reverse; {then_en}"),
+    ))
+}
+
 fn required_text(field: &str, label_vi: &str, v: &str) -> Result<String> {
     let c = clean(v);
     if c.is_empty() {
@@ -357,8 +394,13 @@ fn receipt_texts(
         ),
         None => (String::new(), String::new()),
     };
+    let (paid_vi, paid_en) = if balance == 0 {
+        (" Khoản vay đã trả đủ.", " The loan is paid in full.")
+    } else {
+        ("", "")
+    };
     let vi = format!(
-        "PHIẾU THU số {receipt_no}, {worker} đã nộp, Quỹ đã nhận {} trả nợ hợp đồng {contract} (lãi {}, gốc {}) ngày {when}, còn phải trả {} (dư nợ gốc {}).{by_vi}",
+        "PHIẾU THU số {receipt_no}, {worker} đã nộp, Quỹ đã nhận {} trả nợ hợp đồng {contract} (lãi {}, gốc {}) ngày {when}, còn phải trả {} (dư nợ gốc {}).{paid_vi}{by_vi}",
         format_vnd(amount),
         format_vnd(a.interest),
         format_vnd(a.principal),
@@ -366,7 +408,7 @@ fn receipt_texts(
         format_vnd(a.remaining.principal),
     );
     let en = format!(
-        "RECEIPT no. {receipt_no}: {worker} paid {} on loan {contract} (interest {}, principal {}) on {when}; left to pay {} (principal {}).{by_en}",
+        "RECEIPT no. {receipt_no}: {worker} paid {} on loan {contract} (interest {}, principal {}) on {when}; left to pay {} (principal {}).{paid_en}{by_en}",
         format_vnd(amount),
         format_vnd(a.interest),
         format_vnd(a.principal),
@@ -727,6 +769,10 @@ impl Store {
             // like one not sent yet: it moves no cash and posts nothing, and
             // the server takes the void until the visit's batch is approved.
             let visit_waiting = t.kind == RecordKind::Visit && t.state == "accepted";
+            if t.state == "rejected" {
+                let (vi, en) = refused_hint(tx, &target, &t)?;
+                return Err(Error::conflict("already_refused", vi, en));
+            }
             if t.state != "pending" && !visit_waiting {
                 // A repayment or a gift is reversed (asked from the phone);
                 // a visit decided (or refused) stays as it is.
@@ -802,6 +848,10 @@ impl Store {
                     format!("Bản ghi #{} đã bị hủy, không có gì để đảo", t.device_seq),
                     format!("record #{} was voided: there is nothing to reverse", t.device_seq),
                 ));
+            }
+            if t.state == "rejected" {
+                let (vi, en) = refused_hint(tx, &target, &t)?;
+                return Err(Error::conflict("already_refused", vi, en));
             }
             if !matches!(t.state.as_str(), "accepted" | "approved") {
                 let (vi, en) = if t.state == "pending" {

@@ -328,6 +328,13 @@ fn a_repayment_is_allocated_and_gets_a_receipt() {
     let r2 = pay(&book, LAN_LOAN, 620_000).unwrap();
     assert_eq!((r2.receipt_no.as_str(), r2.device_seq), ("A7K2-000002", 2));
     assert_eq!(r2.balance_after, dec(0));
+    assert!(
+        r2.text_vi
+            .contains("còn phải trả 0 ₫ (dư nợ gốc 0 ₫). Khoản vay đã trả đủ. Cán bộ thu"),
+        "{}",
+        r2.text_vi
+    );
+    assert!(!r.text_vi.contains("trả đủ"), "{}", r.text_vi);
     assert!(matches!(
         pay(&book, LAN_LOAN, 1),
         Err(FieldBookError::Validation { ref code, .. }) if code == "amount_above_outstanding"
@@ -575,9 +582,9 @@ fn voids_and_reversals() {
         Err(FieldBookError::Conflict {
             code, message_vi, ..
         }) => {
-            assert_eq!(code, "already_synced");
+            assert_eq!(code, "already_refused");
             assert!(
-                message_vi.contains("lượt thăm chỉ hủy được khi còn chờ duyệt"),
+                message_vi.contains("không có gì để hủy hay đảo; không cần làm gì thêm"),
                 "{message_vi}"
             );
         }
@@ -636,6 +643,46 @@ fn voids_and_reversals() {
         .unwrap(),
         0
     );
+}
+
+/// A receipt the server refused is on no books: neither voided nor
+/// reversed, and the officer is told what is left to do with its cash.
+#[test]
+fn a_refused_receipt_is_neither_voided_nor_reversed() {
+    let (_d, book) = open();
+    let r = pay(&book, LAN_LOAN, 500_000).unwrap();
+    book.mark_upload_results(vec![UploadResult {
+        client_id: r.client_id,
+        outcome: UploadOutcome::Rejected,
+        code: Some("loan_not_open".into()),
+        message_vi: Some("Khoản vay đã tất toán".into()),
+        message_en: Some("loan closed".into()),
+    }])
+    .unwrap();
+    let correction = CorrectionInput {
+        target_id: r.client_id,
+        reason: "Thu nhầm".into(),
+        recorded_at: at(11, 0),
+    };
+    for refused in [
+        book.void_record(correction.clone()),
+        book.request_reversal(correction),
+    ] {
+        match refused {
+            Err(FieldBookError::Conflict {
+                code, message_vi, ..
+            }) => {
+                assert_eq!(code, "already_refused");
+                assert!(
+                    message_vi.contains(
+                        "không có gì để hủy hay đảo; tiền của phiếu này hãy mang tới chi nhánh"
+                    ),
+                    "{message_vi}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }
 
 #[test]

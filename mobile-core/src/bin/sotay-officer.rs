@@ -435,11 +435,15 @@ fn print_fact(f: &RecordedFact) {
 
 fn print_receipt(r: &RepaymentReceipt) {
     out!("{}", r.text_vi);
+    // Voided by the officer: that is its fate, whatever the server said.
     out!(
-        "  mã bản ghi {}  trạng thái: {}{}",
+        "  mã bản ghi {}  trạng thái: {}",
         r.client_id,
-        state_label(&r.state).0,
-        if r.voided { " (ĐÃ HỦY)" } else { "" }
+        if r.voided {
+            "ĐÃ HỦY"
+        } else {
+            state_label(&r.state).0
+        }
     );
     // A receipt shown again after the fact: what became of the payment.
     if let Some(fate) = &r.fate_vi {
