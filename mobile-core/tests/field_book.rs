@@ -883,6 +883,7 @@ fn refused_cash_the_branch_settled_is_said_settled() {
     // The next day still says it, until the branch deals with it.
     let next_day = book.daily_summary(day(2026, 11, 21)).unwrap();
     assert_eq!(next_day.cash_refused_open, dec(112_000));
+    assert_eq!(next_day.rejected.len(), 1, "listed until dealt with");
     assert!(
         next_day
             .text_vi
@@ -910,12 +911,11 @@ fn refused_cash_the_branch_settled_is_said_settled() {
         "{}",
         settled.text_vi
     );
-    assert_eq!(
-        book.daily_summary(day(2026, 11, 21))
-            .unwrap()
-            .cash_refused_open,
-        dec(0)
-    );
+    let next_day = book.daily_summary(day(2026, 11, 21)).unwrap();
+    assert_eq!(next_day.cash_refused_open, dec(0));
+    // Dealt with, it is the 20th's story: not listed on other days.
+    assert_eq!(next_day.rejected.len(), 0, "{}", next_day.text_vi);
+    assert_eq!(refused.rejected.len(), 1);
     assert!(
         !settled.text_vi.contains("trả lại người vay"),
         "{}",
