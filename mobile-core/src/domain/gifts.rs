@@ -41,6 +41,16 @@ impl Eligibility {
         Self::ALL.into_iter().find(|e| e.as_str() == s.trim())
     }
 
+    pub fn describe_en(self) -> &'static str {
+        match self {
+            Eligibility::All => "every worker",
+            Eligibility::UnionMembers => "union members",
+            Eligibility::Hardship => "workers in hardship",
+            Eligibility::UnionMembersInHardship => "union members in hardship",
+            Eligibility::BoardingHouseResidents => "workers living in boarding houses",
+        }
+    }
+
     pub fn describe_vi(self) -> &'static str {
         match self {
             Eligibility::All => "Mọi người lao động",

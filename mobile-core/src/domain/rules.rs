@@ -58,8 +58,12 @@ pub enum RuleViolation {
     AllocationUsedUp,
     #[error("campaign_id: this officer has no allocation in the campaign")]
     NoAllocation,
-    #[error("campaign_id: the campaign is not running on {on}")]
-    CampaignNotRunning { on: NaiveDate },
+    #[error("campaign_id: the campaign is not running on {on} (it runs {starts_on} to {ends_on})")]
+    CampaignNotRunning {
+        on: NaiveDate,
+        starts_on: NaiveDate,
+        ends_on: NaiveDate,
+    },
     #[error("recorded_at: {on} is before the loan was paid out on {disbursed_on}")]
     RecordedBeforeDisbursement {
         on: NaiveDate,
@@ -115,9 +119,19 @@ impl RuleViolation {
                 super::time::format_date(*on),
                 super::time::format_date(*disbursed_on)
             ),
-            RuleViolation::CampaignNotRunning { on } => format!(
-                "the campaign is not running on {}",
-                super::time::format_date(*on)
+            RuleViolation::CampaignNotRunning {
+                on,
+                starts_on,
+                ends_on,
+            } => format!(
+                "the campaign is not running on {}: it runs from {} to {}",
+                super::time::format_date(*on),
+                super::time::format_date(*starts_on),
+                super::time::format_date(*ends_on)
+            ),
+            RuleViolation::NotEligible { rule } => format!(
+                "the worker is not eligible for this campaign's gift ({})",
+                rule.describe_en()
             ),
             // The message without the field it is about (`loan_id: …`):
             // the field travels apart, as `field()`.
@@ -163,9 +177,15 @@ impl RuleViolation {
                 "Cán bộ chưa được phân bổ suất quà nào của chương trình này; hỏi chi nhánh"
                     .to_string()
             }
-            RuleViolation::CampaignNotRunning { on } => format!(
-                "Chương trình không diễn ra vào ngày {}",
-                super::time::format_date(*on)
+            RuleViolation::CampaignNotRunning {
+                on,
+                starts_on,
+                ends_on,
+            } => format!(
+                "Chương trình không diễn ra vào ngày {}: chương trình từ {} đến {}",
+                super::time::format_date(*on),
+                super::time::format_date(*starts_on),
+                super::time::format_date(*ends_on)
             ),
             RuleViolation::RecordedBeforeDisbursement { on, disbursed_on } => format!(
                 "Ngày ghi {} trước ngày giải ngân khoản vay {}: kiểm tra ngày giờ của điện thoại",
@@ -273,7 +293,11 @@ pub fn check_gift(
     on: NaiveDate,
 ) -> Result<(), RuleViolation> {
     if on < campaign.starts_on || on > campaign.ends_on {
-        return Err(RuleViolation::CampaignNotRunning { on });
+        return Err(RuleViolation::CampaignNotRunning {
+            on,
+            starts_on: campaign.starts_on,
+            ends_on: campaign.ends_on,
+        });
     }
     if !campaign.eligibility.admits(worker) {
         return Err(RuleViolation::NotEligible {
@@ -424,12 +448,11 @@ mod tests {
             check_gift(&c, &member, true, on),
             Err(RuleViolation::AlreadyReceived)
         );
-        assert_eq!(
-            check_gift(&c, &WorkerFacts::default(), false, on)
-                .unwrap_err()
-                .code(),
-            "not_eligible"
-        );
+        let not_eligible = check_gift(&c, &WorkerFacts::default(), false, on).unwrap_err();
+        assert_eq!(not_eligible.code(), "not_eligible");
+        // The rule is named in both languages.
+        assert!(not_eligible.message_vi().contains("Đoàn viên công đoàn"));
+        assert!(not_eligible.message_en().contains("(union members)"));
         assert_eq!(
             check_gift(&CampaignFacts { remaining: 0, ..c }, &member, false, on),
             Err(RuleViolation::AllocationUsedUp)
@@ -448,12 +471,16 @@ mod tests {
             "this officer has no allocation in the campaign"
         );
         assert_eq!(refused.field(), "campaign_id");
+        let over = check_gift(&c, &member, false, d(2026, 2, 2)).unwrap_err();
+        assert_eq!(over.code(), "campaign_not_running");
+        // With the campaign's days, to put a typed date right.
         assert_eq!(
-            check_gift(&c, &member, false, d(2026, 2, 2))
-                .unwrap_err()
-                .code(),
-            "campaign_not_running"
+            over.message_vi(),
+            "Chương trình không diễn ra vào ngày 02/02/2026: chương trình từ 01/01/2026 đến 01/02/2026"
         );
+        assert!(over
+            .message_en()
+            .ends_with("it runs from 01/01/2026 to 01/02/2026"));
     }
 
     #[test]
