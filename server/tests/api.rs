@@ -938,6 +938,24 @@ async fn a_bad_row_refuses_the_whole_file_with_its_line() {
         assert_eq!(report["workers"]["created"], 1);
         let (_, report) = app.post_csv("/api/v1/imports/workers", &admin, good).await;
         assert_eq!(report["workers"], json!({"created": 0, "updated": 0, "unchanged": 1}));
+        // A file without the optional columns keeps what they hold: a
+        // file of codes and officers does not erase phones and rooms; an
+        // empty cell does clear.
+        let slim = "code,full_name,cccd,union_member,hardship,officer_code\n\
+            W-101,Trần Thị Bích,079196000101,1,0,CB-TD-01\n";
+        let (s, report) = app.post_csv("/api/v1/imports/workers", &admin, slim).await;
+        assert_eq!(s, StatusCode::OK, "{report}");
+        assert_eq!(report["workers"], json!({"created": 0, "updated": 0, "unchanged": 1}));
+        let (_, page) = app.get("/api/v1/workers?q=W-101", &admin).await;
+        assert_eq!(page["items"][0]["phone"], "0901000101", "{page}");
+        assert_eq!(page["items"][0]["room"], "P.1", "{page}");
+        let cleared = "code,full_name,cccd,phone,union_member,hardship,officer_code\n\
+            W-101,Trần Thị Bích,079196000101,,1,0,CB-TD-01\n";
+        let (_, report) = app.post_csv("/api/v1/imports/workers", &admin, cleared).await;
+        assert_eq!(report["workers"]["updated"], 1, "{report}");
+        let (_, page) = app.get("/api/v1/workers?q=W-101", &admin).await;
+        assert_eq!(page["items"][0]["phone"], Value::Null, "{page}");
+        assert_eq!(page["items"][0]["room"], "P.1", "{page}");
         let (s, history) = app.get("/api/v1/imports", &admin).await;
         assert_eq!(s, StatusCode::OK);
         assert!(history.as_array().unwrap().len() >= 3);

@@ -610,8 +610,8 @@ async fn imports_page(
         section.card {
             h2 { (lang.t("Tải lên một tệp CSV", "Upload a CSV file")) }
             p.hint { (lang.t(
-                "Tệp CSV mã UTF-8, dòng đầu là tên cột. Nhập là tất cả hoặc không: chỉ cần một dòng lỗi thì không có dữ liệu nào được nhập, và mọi lỗi được liệt kê theo dòng và cột. Nhập lại cùng một tệp không thay đổi gì.",
-                "A UTF-8 CSV file with a header row. All or nothing: one bad line and nothing is imported, with every problem listed by line and column. Importing the same file again changes nothing."
+                "Tệp CSV mã UTF-8, dòng đầu là tên cột. Nhập là tất cả hoặc không: chỉ cần một dòng lỗi thì không có dữ liệu nào được nhập, và mọi lỗi được liệt kê theo dòng và cột. Nhập lại cùng một tệp không thay đổi gì. Cột không bắt buộc bỏ ra khỏi tệp thì dữ liệu đã có ở cột đó được giữ nguyên; có cột mà để ô trống thì xóa. Số tiền và số lượng viết liền (1500000) hoặc nhóm ba chữ số bằng dấu chấm (1.500.000).",
+                "A UTF-8 CSV file with a header row. All or nothing: one bad line and nothing is imported, with every problem listed by line and column. Importing the same file again changes nothing. An optional column left out of the file keeps what is stored there; the column with an empty cell clears it. Amounts and counts in plain digits (1500000) or grouped in threes with dots (1.500.000)."
             )) }
             form.stack method="post" action="/imports" enctype="multipart/form-data" id="import-form" {
                 (csrf_field(&s.csrf))

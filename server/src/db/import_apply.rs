@@ -106,20 +106,43 @@ pub async fn apply_import(
     let mut report = ImportReport::default();
     let mut found = Found::default();
     let branches = import_branches(c, &set.branches, now, &mut report.branches).await?;
-    let (users, moved) = import_users(c, &set.users, &branches, now, &mut report.users, &mut found.errors).await?;
-    let houses =
-        import_boarding_houses(c, &set.boarding_houses, now, &mut report.boarding_houses, &mut found.changes).await?;
+    use crate::import::csv::ImportKind as K;
+    let (users, moved) =
+        import_users(c, &set.users, &branches, &|col| set.left_out(K::Users, col), now, &mut report.users, &mut found.errors)
+            .await?;
+    let houses = import_boarding_houses(
+        c,
+        &set.boarding_houses,
+        &|col| set.left_out(K::BoardingHouses, col),
+        now,
+        &mut report.boarding_houses,
+        &mut found.changes,
+    )
+    .await?;
     let workers = if set.workers.is_empty() {
         // No workers file: only the workers the loans file names, not the
         // fund's hundreds of thousands under the write lock.
         let named: Vec<String> = set.loans.iter().map(|l| l.worker_code.clone()).collect();
         worker_ids(c, &named).await?
     } else {
-        import_workers(c, &set.workers, &houses, &users, now, &mut report, &mut found).await?
+        let left_out = |col: &str| set.left_out(K::Workers, col);
+        import_workers(c, &set.workers, &houses, &users, &left_out, now, &mut report, &mut found).await?
     };
     let products = import_products(c, &set.loan_products, now, &mut report.loan_products).await?;
-    let openings = import_loans(c, &set.loans, &workers, &products, now, &mut report.loans, &mut found).await?;
-    let campaigns = import_campaigns(c, &set.campaigns, now, &mut report.campaigns, &mut found).await?;
+    let openings = import_loans(
+        c,
+        &set.loans,
+        &workers,
+        &products,
+        &|col| set.left_out(K::Loans, col),
+        now,
+        &mut report.loans,
+        &mut found,
+    )
+    .await?;
+    let campaigns =
+        import_campaigns(c, &set.campaigns, &|col| set.left_out(K::Campaigns, col), now, &mut report.campaigns, &mut found)
+            .await?;
     import_allocations(c, &set.allocations, &campaigns, &branches, &users, &mut report.allocations, &mut found)
         .await?;
     // With every file applied: what a moved officer leaves behind.
@@ -367,6 +390,7 @@ async fn import_users<'a>(
     c: &mut Conn,
     rows: &'a [UserRow],
     branches: &HashMap<String, i64>,
+    left_out: &(dyn Fn(&str) -> bool + Sync),
     now: DateTime<Utc>,
     counts: &mut ImportCounts,
     errors: &mut Vec<RowError>,
@@ -410,7 +434,10 @@ async fn import_users<'a>(
             full_name: r.full_name.clone(),
             role: r.role.as_str().to_string(),
             branch_id,
-            phone: r.phone.clone(),
+            phone: match &existing {
+                Some(old) if left_out("phone") => old.phone.clone(),
+                _ => r.phone.clone(),
+            },
         };
         let same = existing.as_ref() == Some(&wanted);
         count(counts, existing.is_some(), !same);
@@ -504,6 +531,7 @@ struct StoredHouse {
 async fn import_boarding_houses(
     c: &mut Conn,
     rows: &[BoardingHouseRow],
+    left_out: &(dyn Fn(&str) -> bool + Sync),
     now: DateTime<Utc>,
     counts: &mut ImportCounts,
     changes: &mut Changes,
@@ -518,7 +546,7 @@ async fn import_boarding_houses(
     let by_code: HashMap<String, StoredHouse> = all.into_iter().map(|h| (h.code.clone(), h)).collect();
     for r in rows {
         let existing = by_code.get(&r.code);
-        let wanted = StoredHouse {
+        let mut wanted = StoredHouse {
             id: existing.map_or(0, |h| h.id),
             code: r.code.clone(),
             name: r.name.clone(),
@@ -531,6 +559,20 @@ async fn import_boarding_houses(
             latitude: r.latitude,
             longitude: r.longitude,
         };
+        if let Some(old) = existing {
+            if left_out("landlord_name") {
+                wanted.landlord_name = old.landlord_name.clone();
+            }
+            if left_out("landlord_phone") {
+                wanted.landlord_phone = old.landlord_phone.clone();
+            }
+            if left_out("latitude") {
+                wanted.latitude = old.latitude;
+            }
+            if left_out("longitude") {
+                wanted.longitude = old.longitude;
+            }
+        }
         let same = existing == Some(&wanted);
         count(counts, existing.is_some(), !same);
         if same {
@@ -644,11 +686,40 @@ async fn worker_ids(c: &mut Conn, codes: &[String]) -> DbResult<HashMap<String, 
     Ok(ids)
 }
 
+/// A stored worker's values of the optional columns the file left out.
+fn keep_left_out(wanted: &mut StoredWorker, old: &StoredWorker, left_out: &(dyn Fn(&str) -> bool + Sync)) {
+    if left_out("phone") {
+        wanted.phone = old.phone.clone();
+    }
+    if left_out("date_of_birth") {
+        wanted.date_of_birth = old.date_of_birth;
+    }
+    if left_out("gender") {
+        wanted.gender = old.gender.clone();
+    }
+    if left_out("employer") {
+        wanted.employer = old.employer.clone();
+    }
+    if left_out("industrial_zone") {
+        wanted.industrial_zone = old.industrial_zone.clone();
+    }
+    if left_out("boarding_house_code") {
+        wanted.boarding_house_id = old.boarding_house_id;
+    }
+    if left_out("room") {
+        wanted.room = old.room.clone();
+    }
+    if left_out("hardship_note") {
+        wanted.hardship_note = old.hardship_note.clone();
+    }
+}
+
 async fn import_workers(
     c: &mut Conn,
     rows: &[WorkerRow],
     houses: &HashMap<String, i64>,
     users: &HashMap<String, UserRef>,
+    left_out: &(dyn Fn(&str) -> bool + Sync),
     now: DateTime<Utc>,
     report: &mut ImportReport,
     found: &mut Found,
@@ -732,7 +803,7 @@ async fn import_workers(
                 continue;
             }
         }
-        let wanted = StoredWorker {
+        let mut wanted = StoredWorker {
             id: existing.map_or(0, |w| w.id),
             code: r.code.clone(),
             full_name: r.full_name.clone(),
@@ -750,6 +821,9 @@ async fn import_workers(
             officer_id: officer.id,
             branch_id,
         };
+        if let Some(old) = existing {
+            keep_left_out(&mut wanted, old, left_out);
+        }
         let same = existing == Some(&wanted);
         count(counts, existing.is_some(), !same);
         if same {
@@ -983,6 +1057,7 @@ async fn import_loans(
     rows: &[LoanRow],
     workers: &HashMap<String, (i64, i64)>,
     products: &HashMap<String, LoanProduct>,
+    left_out: &(dyn Fn(&str) -> bool + Sync),
     now: DateTime<Utc>,
     counts: &mut ImportCounts,
     found: &mut Found,
@@ -1026,6 +1101,14 @@ async fn import_loans(
             continue;
         };
         if let Some(old) = by_code.get(&r.code) {
+            // Without the column, what was repaid before stays as stored.
+            let kept;
+            let r = if left_out("paid_to_date") {
+                kept = LoanRow { paid_to_date: old.opening_paid, ..r.clone() };
+                &kept
+            } else {
+                r
+            };
             let same = (old.worker_id, old.product_id, old.principal, old.disbursed_on, old.opening_paid)
                 == (worker_id, product.id, r.principal, r.disbursed_on, r.paid_to_date);
             // Asked only of a loan whose terms differ (a schema before
@@ -1360,6 +1443,7 @@ fn campaign_change_refused(old: &Campaign, r: &CampaignRow, h: &CampaignHistory)
 async fn import_campaigns(
     c: &mut Conn,
     rows: &[CampaignRow],
+    left_out: &(dyn Fn(&str) -> bool + Sync),
     now: DateTime<Utc>,
     counts: &mut ImportCounts,
     found: &mut Found,
@@ -1384,7 +1468,10 @@ async fn import_campaigns(
             gift_value: r.gift_value,
             target_count: r.target_count,
             eligibility: r.eligibility.as_str().to_string(),
-            description: r.description.clone(),
+            description: match existing {
+                Some(old) if left_out("description") => old.description.clone(),
+                _ => r.description.clone(),
+            },
         };
         let same = existing == Some(&wanted);
         count(counts, existing.is_some(), !same);

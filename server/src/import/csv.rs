@@ -546,6 +546,7 @@ fn append(set: &mut ImportSet, mut more: ImportSet) {
     set.allocations.append(&mut more.allocations);
     set.unread.extend(more.unread);
     set.incomplete |= more.incomplete;
+    set.left_out.extend(more.left_out);
 }
 
 /// The kind's columns, the optional ones said so in Vietnamese (`vi`) or
@@ -649,6 +650,12 @@ fn read_file(
         return false;
     };
     let names: Vec<&str> = header.iter().map(String::as_str).collect();
+    out.left_out.extend(
+        kind.columns()
+            .iter()
+            .filter(|c| !c.required && !index.contains_key(c.name))
+            .map(|c| (kind, c.name)),
+    );
 
     let mut state = parse::FileState::default();
     let mut rows: u64 = 0;

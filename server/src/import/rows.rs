@@ -181,9 +181,20 @@ pub struct ImportSet {
     /// could not split, too many errors): what refers to its rows cannot
     /// be judged.
     pub incomplete: bool,
+    /// Optional columns a file left out of its header: rows already stored
+    /// keep what they hold there (a file of codes and officers moves
+    /// workers without erasing their phones); only an empty cell clears.
+    pub left_out: std::collections::HashSet<(crate::import::csv::ImportKind, &'static str)>,
 }
 
 impl ImportSet {
+    /// Whether the file of `kind` left out its optional `column`.
+    pub fn left_out(&self, kind: crate::import::csv::ImportKind, column: &str) -> bool {
+        self.left_out
+            .iter()
+            .any(|(k, c)| *k == kind && *c == column)
+    }
+
     pub fn row_count(&self) -> usize {
         self.branches.len()
             + self.users.len()
