@@ -714,6 +714,7 @@ fn keep_left_out(wanted: &mut StoredWorker, old: &StoredWorker, left_out: &(dyn 
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn import_workers(
     c: &mut Conn,
     rows: &[WorkerRow],
@@ -1052,6 +1053,7 @@ fn loan_differences(old: &StoredLoan, r: &LoanRow, worker_id: i64, product_id: i
     (vi.join("; "), en.join("; "))
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn import_loans(
     c: &mut Conn,
     rows: &[LoanRow],
