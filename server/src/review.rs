@@ -237,6 +237,20 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
             format!("the officer asked to reverse this record (batch synced at {at}, id …{tail}): approved, it posts here and is reversed when the request is approved; or exclude it and the request"),
         ));
     }
+    if let Some((batch, at)) = r
+        .target_client_id
+        .filter(|_| undecided && r.kind == "reversal_request")
+        .and_then(|t| ctx.original_waiting.get(&t))
+        .filter(|(b, _)| *b != r.batch_id)
+    {
+        let id = batch.simple().to_string();
+        let (at, tail) = (format_datetime(*at), &id[id.len() - 6..]);
+        out.push(anomaly(
+            "original_waiting",
+            format!("Bản ghi gốc đang chờ duyệt ở lô khác (lô đồng bộ lúc {at}, mã …{tail}): duyệt lô đó trước thì đề nghị này mới ghi sổ được, và tiền phải nộp của lô này mới trừ khoản đảo; hoặc loại đề nghị này"),
+            format!("the original record waits for review in another batch (synced at {at}, id …{tail}): approve that batch first, then this request can post and this batch's cash nets the reversal; or exclude this request"),
+        ));
+    }
     if let Some(RecordBody::GiftHandout(g)) = body.as_ref().map(|b| &b.body).filter(|_| undecided) {
         let others: Vec<bool> = ctx
             .refused_gifts

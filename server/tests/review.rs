@@ -2757,6 +2757,24 @@ async fn a_correction_of_a_receipt_waiting_for_review_gives_the_loan_back() {
                     && a["message_vi"].as_str().unwrap().contains(tail)),
             "{backend:?}: {detail}"
         );
+        // And the request's batch that its original waits in that one.
+        let detail = batch_page(&app, &sup, asked).await;
+        let tail = &typed.simple().to_string()[26..];
+        let request = detail["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["kind"] == "reversal_request")
+            .expect("the request");
+        assert!(
+            request["anomalies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["code"] == "original_waiting"
+                    && a["message_vi"].as_str().unwrap().contains(tail)),
+            "{backend:?}: {detail}"
+        );
         let whole = repayment(&mut lan, &l1, balance, 2);
         let (reentered, outcomes) = lan.upload(&app, vec![whole]).await;
         assert_eq!(

@@ -87,6 +87,10 @@ fn anomaly_label(lang: Lang, code: &str) -> &str {
         ),
         "allocation_nearly_used" => lang.t("Sắp hết suất quà", "Gift allocation nearly used"),
         "reversal_requested" => lang.t("Có đề nghị đảo", "Reversal requested"),
+        "original_waiting" => lang.t(
+            "Bản ghi gốc chờ duyệt ở lô khác",
+            "Original waiting in another batch",
+        ),
         "approved_before_restore" => lang.t(
             "Đã duyệt trước khi khôi phục dữ liệu",
             "Approved before the data was restored",

@@ -778,6 +778,29 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
             }
         }
     }
+    // Originals of the batch's reversal requests waiting for review in
+    // another batch: the request posts only once its original has.
+    let asked: Vec<uuid::Uuid> = records
+        .iter()
+        .filter(|r| r.kind == "reversal_request" && r.decision.is_none())
+        .filter_map(|r| r.target_client_id)
+        .collect();
+    for chunk in asked.chunks(1_000) {
+        let sql = format!(
+            "SELECT t.client_id, t.batch_id, b.received_at FROM sync_records t
+             JOIN sync_batches b ON b.batch_id = t.batch_id
+             WHERE t.client_id IN ({}) AND t.status = 'accepted'
+               AND NOT EXISTS (SELECT 1 FROM record_reviews td WHERE td.record_id = t.id)",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query_as::<DB, (uuid::Uuid, uuid::Uuid, DateTime<Utc>)>(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for (target, batch, at) in q.fetch_all(&mut *c).await? {
+            ctx.original_waiting.insert(target, (batch, at));
+        }
+    }
     // Receipts and gifts of the batch whose reversal the officer asked for
     // in a request still waiting for review.
     let posted: Vec<uuid::Uuid> = records

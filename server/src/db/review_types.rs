@@ -1110,6 +1110,9 @@ pub struct AnomalyContext {
     /// Records a reversal request waiting for review names: the request's
     /// batch and when it was synced.
     pub reversal_asked: HashMap<Uuid, (Uuid, DateTime<Utc>)>,
+    /// Originals of the batch's reversal requests that wait for review in
+    /// another batch: their batch and when it was synced.
+    pub original_waiting: HashMap<Uuid, (Uuid, DateTime<Utc>)>,
     /// Records their phone sent again after a restore of the server's
     /// data, which a supervisor had approved before it.
     pub approved_before: std::collections::HashSet<Uuid>,
