@@ -275,7 +275,7 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
         } else if !others.is_empty() {
             out.push(anomaly(
                 "refused_gift_same_worker",
-                "Người lao động đã có một suất quà của chương trình này bị từ chối hoặc cách ly mà chưa xử lý: hỏi xem họ đã nhận quà đó chưa (đã nhận thật thì đánh dấu \"Đã trao thật\" và loại bản ghi này)".into(),
+                "Người lao động đã có một suất quà của chương trình này bị từ chối hoặc bị giữ lại mà chưa xử lý: hỏi xem họ đã nhận quà đó chưa (đã nhận thật thì đánh dấu \"Đã trao thật\" và loại bản ghi này)".into(),
                 "the worker has a gift of this campaign that was refused or held in quarantine and not settled yet: ask whether they received it (if so, settle it as handed out for real and exclude this record)".into(),
             ));
         }

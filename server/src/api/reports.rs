@@ -73,12 +73,12 @@ pub(crate) fn report_filter(q: &ReportQuery, name: &str) -> Result<Filter, AppEr
             return Err(AppError::invalid_field(
                 "from",
                 format!(
-                    "Ngày bắt đầu {} sau ngày kết thúc {}",
+                    "Ngày bắt đầu {} sau ngày kết thúc {}: hãy đổi chỗ hai ngày",
                     format_date(a),
                     format_date(b)
                 ),
                 format!(
-                    "the first day {} is after the last day {}",
+                    "the first day {} is after the last day {}: swap the two days",
                     format_date(a),
                     format_date(b)
                 ),
@@ -87,8 +87,8 @@ pub(crate) fn report_filter(q: &ReportQuery, name: &str) -> Result<Filter, AppEr
         if name == "daily-collections" && (b - a).num_days() > 366 {
             return Err(AppError::invalid_field(
                 "to",
-                "Báo cáo thu nợ theo ngày tối đa 367 ngày",
-                "daily collections cover at most 367 days",
+                "Báo cáo thu nợ theo ngày tối đa 367 ngày: hãy chọn khoảng ngày ngắn hơn",
+                "daily collections cover at most 367 days: choose a shorter range",
             ));
         }
     }
@@ -105,12 +105,12 @@ pub(crate) fn report_filter(q: &ReportQuery, name: &str) -> Result<Filter, AppEr
             return Err(AppError::invalid_field(
                 "from",
                 format!(
-                    "Ngày bắt đầu {} sau ngày kết thúc {} (mặc định là hôm nay) của {vi}",
+                    "Ngày bắt đầu {} sau ngày kết thúc {} (mặc định là hôm nay) của {vi}: hãy chọn ngày bắt đầu sớm hơn",
                     sotay_core::domain::time::format_date(from),
                     sotay_core::domain::time::format_date(to)
                 ),
                 format!(
-                    "the first day {} is after the last day {} (today unless given) of {en}",
+                    "the first day {} is after the last day {} (today unless given) of {en}: choose an earlier first day",
                     sotay_core::domain::time::format_date(from),
                     sotay_core::domain::time::format_date(to)
                 ),

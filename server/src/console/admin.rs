@@ -1132,7 +1132,7 @@ fn action_label(lang: Lang, a: &str) -> &str {
         "login_failed" => lang.t("Đăng nhập sai", "Failed sign-in"),
         "refresh" => lang.t("Gia hạn phiên điện thoại", "Phone session renewed"),
         "refresh_revoked_device" => lang.t(
-            "Thiết bị đã thu hồi kết nối lại (chỉ gửi vào khu cách ly)",
+            "Thiết bị đã thu hồi kết nối lại (bản ghi gửi lên chỉ bị giữ lại)",
             "Revoked device called in (uploads to quarantine only)",
         ),
         "refresh_reused" => lang.t("Mã làm mới bị dùng lại", "Refresh token reused"),

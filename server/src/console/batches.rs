@@ -118,7 +118,7 @@ fn status_badge(lang: Lang, st: BatchStatus) -> Markup {
             html! { span.badge.danger { (lang.t("Đã từ chối", "Rejected")) } }
         }
         BatchStatus::Refused => html! {
-            span.badge.muted { (lang.t("Bị từ chối khi tải lên", "Refused at upload")) }
+            span.badge.muted { (lang.t("Bị từ chối hoặc giữ lại khi tải lên", "Refused or held at upload")) }
         },
     }
 }
@@ -335,7 +335,10 @@ pub async fn list(
         ),
         (
             Some(BatchStatus::Refused),
-            lang.t("Bị từ chối khi tải lên", "Refused at upload"),
+            lang.t(
+                "Bị từ chối hoặc giữ lại khi tải lên",
+                "Refused or held at upload",
+            ),
         ),
         (None, lang.t("Tất cả", "All")),
     ];
@@ -1066,7 +1069,7 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                             @if s.cash_collected < 0 {
                                 dd.hint #owed-note { (lang.t(
                                     "Các đề nghị đảo trong lô trả lại nhiều hơn tiền cán bộ thu trong lô: khi duyệt, phần chênh được ghi có vào tài khoản thừa/thiếu quỹ của cán bộ (bù khoản thiếu đã ghi cho một phiếu gõ thừa, hoặc chi trả cán bộ ở trang Sổ cái để trả lại người vay). Quỹ không chi ra khi duyệt.",
-                                    "The batch's reversal requests take back more than the officer collected in it: on approval the difference is credited to her over/short account (it cancels a shortage counted for a receipt typed too high, or is paid out to her on the Ledger page to give back to the borrower). Nothing leaves the vault on approval.",
+                                    "The batch's reversal requests take back more than the officer collected in it: on approval the difference is credited to the officer's over/short account (it cancels a shortage counted for a receipt typed too high, or is paid out to the officer on the Ledger page to give back to the borrower). Nothing leaves the vault on approval.",
                                 )) }
                             }
                             @if s.cash_taken_back > 0 {
@@ -1839,19 +1842,19 @@ fn reject_confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, reason: &str) -> Ma
                     (gifts > 0).then(|| format!("{gifts} suất quà cán bộ đã trao không được ghi sổ (kho vẫn tính chúng)")),
                 ].into_iter().flatten().collect::<Vec<_>>().join("; ");
                 @let held_en = [
-                    (cash > 0).then(|| format!("the {} the officer took stays in her hands (the workers hold receipts)", vnd(cash))),
-                    (gifts > 0).then(|| format!("the {gifts} gift packages she handed out are not posted (the stock still counts them)")),
+                    (cash > 0).then(|| format!("the {} the officer took stays in the officer's hands (the workers hold receipts)", vnd(cash))),
+                    (gifts > 0).then(|| format!("the {gifts} gift packages the officer handed out are not posted (the stock still counts them)")),
                 ].into_iter().flatten().collect::<Vec<_>>().join("; ");
                 p.notice.warn #reject-held-note { (lang.pick(
-                    format!("Khi từ chối, {held_vi}: chúng nằm trong danh sách chưa xử lý ở trang Lô chờ duyệt cho tới khi được đánh dấu đã xử lý ({})", match (cash > 0, gifts > 0) {
-                        (true, true) => "tiền: trả lại người lao động hoặc thu tại quầy; quà: thu hồi, hoặc ghi giảm kho nếu đã trao thật).",
-                        (true, false) => "trả lại người lao động hoặc thu tại quầy).",
-                        _ => "thu hồi quà, hoặc ghi giảm kho nếu đã trao thật).",
+                    format!("Khi từ chối, {held_vi}: chúng nằm trong danh sách chưa xử lý ở trang Lô chờ duyệt cho tới khi được đánh dấu đã xử lý ({}).", match (cash > 0, gifts > 0) {
+                        (true, true) => "tiền: trả lại người lao động hoặc thu tại quầy; quà: thu hồi, hoặc ghi giảm kho nếu đã trao thật",
+                        (true, false) => "trả lại người lao động hoặc thu tại quầy",
+                        _ => "thu hồi quà, hoặc ghi giảm kho nếu đã trao thật",
                     }),
-                    format!("Once rejected, {held_en}: they are listed as not settled on the batches page until marked settled ({})", match (cash > 0, gifts > 0) {
-                        (true, true) => "cash: given back or taken at the counter; gifts: taken back, or taken off the stock if really handed out).",
-                        (true, false) => "given back or taken at the counter).",
-                        _ => "taken back, or taken off the stock if really handed out).",
+                    format!("Once rejected, {held_en}: they are listed as not settled on the batches page until marked settled ({}).", match (cash > 0, gifts > 0) {
+                        (true, true) => "cash: given back or taken at the counter; gifts: taken back, or taken off the stock if really handed out",
+                        (true, false) => "given back or taken at the counter",
+                        _ => "taken back, or taken off the stock if really handed out",
                     }),
                 )) }
             }

@@ -257,7 +257,10 @@ async fn render(
             // colleague, settled it first).
             @if let Some(r) = &refused {
                 p.notice.error role="alert" #over-short-error {
-                    (officer(r.officer_id)) ": " (r.message)
+                    // Named once: the books' refusals name the officer.
+                    @let name = officer(r.officer_id);
+                    @if !r.message.contains(&name) { (name) ": " }
+                    (r.message)
                 }
             }
             @if !over_short.is_empty() {
@@ -295,7 +298,7 @@ async fn render(
                                         lang.pick(format!("thừa {}", vnd(-left)), format!("over {}", vnd(-left)))
                                     }) }
                                     td {
-                                        form.inline method="post" action=(format!("/ledger/over-short/{id}")) {
+                                        form.inline method="post" action=(format!("/ledger/over-short/{id}#over-short-error")) {
                                             (csrf_field(&s.csrf))
                                             input type="hidden" name="client_id" value=(Uuid::now_v7());
                                             input type="hidden" name="branch_id" value=(r.branch_id);

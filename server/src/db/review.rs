@@ -3093,7 +3093,7 @@ async fn officer_reversal_waiting(c: &mut Conn, entry_id: i64) -> DbResult<()> {
             "Cán bộ {officer} đã đề nghị đảo bút toán số {entry_id} (phiếu {receipt}) từ điện thoại, đang chờ duyệt trong lô đồng bộ lúc {at} (mã …{tail}): duyệt hoặc loại đề nghị đó khi duyệt lô"
         ),
         format!(
-            "officer {officer} asked from her phone to reverse entry {entry_id} (receipt {receipt}); the request waits in the batch synced at {at} (id …{tail}): approve or exclude it when reviewing that batch"
+            "officer {officer} asked from the phone to reverse entry {entry_id} (receipt {receipt}); the request waits in the batch synced at {at} (id …{tail}): approve or exclude it when reviewing that batch"
         ),
     ))
 }
