@@ -923,6 +923,28 @@ async fn a_bad_row_refuses_the_whole_file_with_its_line() {
             "every error counted: {body}"
         );
 
+        // An officer's quota under a branch row that did not read is not
+        // also told the branch has none.
+        let camp = "code,name,kind,starts_on,ends_on,gift_value,target_count,eligibility,description\n\
+            QT-2027,Quà thử,gift,01/12/2026,31/12/2026,200000,10,all,\n";
+        let (s, body) = app.post_csv("/api/v1/imports/campaigns", &admin, camp).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let alloc = "campaign_code,branch_code,officer_code,quota\nQT-2027,CN-BT,CB-BT-01,5\nQT-2027,CN-BT,,abc\n";
+        let (s, body) = app.post_csv("/api/v1/imports/campaign-allocations", &admin, alloc).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let lines: Vec<i64> = body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["line"].as_i64().unwrap())
+            .collect();
+        assert_eq!(lines, [3], "only the branch's row: {body}");
+        // Without a branch row at all, the officer's row is told.
+        let alloc = "campaign_code,branch_code,officer_code,quota\nQT-2027,CN-BT,CB-BT-01,5\n";
+        let (s, body) = app.post_csv("/api/v1/imports/campaign-allocations", &admin, alloc).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains("chưa có chỉ tiêu"), "{body}");
+
         // A file of its header alone is the wrong sheet, not "0 created".
         let header = "code,full_name,cccd,phone,date_of_birth,gender,union_member,employer,industrial_zone,boarding_house_code,room,hardship,hardship_note,officer_code\r\n,,,,,,,,,,,,,\r\n";
         let (s, body) = app.post_csv("/api/v1/imports/workers", &admin, header).await;

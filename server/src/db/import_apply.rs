@@ -1657,12 +1657,19 @@ async fn import_allocations(
             .sum();
         let branch = branch_quota.get(&(campaign_id, branch_id));
         match branch {
-            None if officers > 0 => errors.push(row_error(
-                origin,
-                "branch_code",
-                "Chi nhánh chưa có chỉ tiêu cho chương trình này: thêm một dòng không có officer_code trước".into(),
-                "the branch has no quota for this campaign: add a row without officer_code first".into(),
-            )),
+            None if officers > 0 => {
+                let (k, b) = named.get(&(campaign_id, branch_id)).copied().unwrap_or_default();
+                errors.push(RowError {
+                    // Not said when the branch's row is there but did not read.
+                    refers_to: Some(crate::import::rows::branch_quota_key(k, b).into()),
+                    ..row_error(
+                        origin,
+                        "branch_code",
+                        "Chi nhánh chưa có chỉ tiêu cho chương trình này: thêm một dòng không có officer_code trước".into(),
+                        "the branch has no quota for this campaign: add a row without officer_code first".into(),
+                    )
+                })
+            }
             Some(&q) if officers > q => {
                 let (k, b) = named.get(&(campaign_id, branch_id)).copied().unwrap_or_default();
                 errors.push(row_error(

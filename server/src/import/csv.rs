@@ -720,8 +720,19 @@ fn read_file(
             };
             parse::parse_line(kind, &mut l, &mut state, out);
             let code = l.text("code");
-            if errors.len() > before && !code.is_empty() {
-                out.unread.insert(code);
+            // A branch's quota row, known by its campaign and branch.
+            let quota = (kind == ImportKind::Allocations && l.text("officer_code").is_empty())
+                .then(|| {
+                    crate::import::rows::branch_quota_key(
+                        &l.text("campaign_code"),
+                        &l.text("branch_code"),
+                    )
+                });
+            if errors.len() > before {
+                out.unread.extend(quota);
+                if !code.is_empty() {
+                    out.unread.insert(code);
+                }
             }
         }
         last_line = line;

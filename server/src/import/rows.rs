@@ -187,6 +187,13 @@ pub struct ImportSet {
     pub left_out: std::collections::HashSet<(crate::import::csv::ImportKind, &'static str)>,
 }
 
+/// How a branch's quota row of a campaign stands among [`ImportSet::unread`]
+/// codes when it did not read: the officers' rows under it are not also
+/// told the branch has no quota.
+pub fn branch_quota_key(campaign_code: &str, branch_code: &str) -> String {
+    format!("{campaign_code} / {branch_code}")
+}
+
 impl ImportSet {
     /// Whether the file of `kind` left out its optional `column`.
     pub fn left_out(&self, kind: crate::import::csv::ImportKind, column: &str) -> bool {
