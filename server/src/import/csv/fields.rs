@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use sotay_core::domain::ids::{normalize_cccd, normalize_phone};
 use sotay_core::domain::money::{parse_amount, parse_typed_amount, AmountRule, MoneyErrorKind};
 use sotay_core::domain::text::{clean, fold};
-use sotay_core::domain::time::parse_date;
+use sotay_core::domain::time::{format_date, parse_date};
 
 use super::Column;
 use crate::import::rows::{Origin, RowError};
@@ -193,6 +193,24 @@ impl Line<'_> {
     fn parse_date(&mut self, column: &str, raw: &str) -> Option<NaiveDate> {
         match parse_date(raw) {
             Some(d) => Some(d),
+            // A day Excel wrote as its serial number (days since 1900).
+            None if raw.len() == 5 && raw.chars().all(|c| c.is_ascii_digit()) => {
+                let serial: u64 = raw.parse().unwrap_or(0);
+                let meant = NaiveDate::from_ymd_opt(1899, 12, 30)
+                    .and_then(|d| d.checked_add_days(chrono::Days::new(serial)))
+                    .map(format_date)
+                    .unwrap_or_default();
+                self.err(
+                    column,
+                    format!(
+                        "Cột {column}: \"{raw}\" là ngày Excel ghi thành số (có lẽ là {meant}); trong Excel hãy định dạng cột này là Văn bản hoặc ngày dd/mm/yyyy rồi lưu lại tệp CSV"
+                    ),
+                    format!(
+                        "{column}: \"{raw}\" is a day Excel wrote as a number (maybe {meant}); in Excel format the column as Text or as a dd/mm/yyyy date, then save the CSV again"
+                    ),
+                );
+                None
+            }
             None => {
                 self.err(
                     column,

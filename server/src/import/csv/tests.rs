@@ -447,6 +447,17 @@ fn duplicates_name_both_lines() {
 }
 
 #[test]
+fn a_day_excel_wrote_as_a_number_says_which_day_it_was() {
+    let text = format!("{WORKERS_HEADER}NLD-1,Lê Văn A,079190012345,,34763,,1,,,,,0,,CB-1\n");
+    let e = only_error(ImportKind::Workers, &text, 2, "date_of_birth");
+    assert!(
+        e.message_vi.contains("có lẽ là 05/03/1995") && e.message_vi.contains("Văn bản"),
+        "{}",
+        e.message_vi
+    );
+}
+
+#[test]
 fn a_worker_under_the_working_age_is_refused() {
     // Ten years old today, whatever year the test runs in.
     let born =
