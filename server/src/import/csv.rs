@@ -882,6 +882,16 @@ fn next_record<R: Read>(
 }
 
 /// Checks the header against the kind's columns; column name → position.
+/// A spreadsheet's column of row numbers (`STT`, `TT`, `No.`, `#`),
+/// which an import leaves aside.
+fn is_row_number(name: &str) -> bool {
+    name == "#"
+        || matches!(
+            sotay_core::domain::text::fold(name).as_str(),
+            "stt" | "tt" | "no" | "so tt" | "so thu tu"
+        )
+}
+
 fn read_header(
     kind: ImportKind,
     file: &str,
@@ -896,7 +906,7 @@ fn read_header(
     let names: Vec<String> = header
         .iter()
         .map(|raw| clean(raw.trim_start_matches('\u{FEFF}')).to_ascii_lowercase())
-        .filter(|n| !n.is_empty())
+        .filter(|n| !n.is_empty() && !is_row_number(n))
         .collect();
     let fits = |k: ImportKind| {
         names
@@ -961,6 +971,8 @@ fn read_header(
             continue;
         }
         match kind.columns().iter().find(|c| c.name == name) {
+            // A spreadsheet's row numbers: not data.
+            None if is_row_number(&name) => {}
             None => errors.push(error(
                 file,
                 line,

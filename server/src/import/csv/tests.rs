@@ -181,6 +181,14 @@ fn unknown_and_missing_columns_are_named_on_line_one() {
         .message_vi
         .contains("code, name, district, industrial_zone, address"));
     assert!(e.message_en.contains("expected columns"));
+    // A spreadsheet's row numbers are left aside, in any column.
+    for stt in ["STT", "No.", "#", "Số TT"] {
+        let text = format!(
+            "{stt},code,name,district,industrial_zone,address\n1,CN,Chi nhánh,Q1,KCX,1 Lê Lợi\n"
+        );
+        let set = parse(ImportKind::Branches, &text).unwrap();
+        assert_eq!(set.branches[0].code, "CN", "{stt}");
+    }
 
     let e = only_error(
         ImportKind::Loans,
