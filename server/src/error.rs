@@ -383,6 +383,9 @@ pub struct ProblemItem {
     pub line: u64,
     pub column: String,
     pub message: String,
+    /// The message in English too, when `message` is in Vietnamese.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_en: Option<String>,
 }
 
 fn is_zero(v: &u64) -> bool {
@@ -421,6 +424,7 @@ impl AppError {
                         &r.message_vi
                     }
                     .clone(),
+                    message_en: (!english).then(|| r.message_en.clone()),
                 })
                 .collect(),
             records: self.records.clone(),

@@ -951,6 +951,9 @@ async fn a_bad_row_refuses_the_whole_file_with_its_line() {
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         let message = body["errors"][0]["message"].as_str().unwrap();
         assert!(message.contains("chỉ có dòng tiêu đề"), "{body}");
+        // Each error in English too, as the detail is.
+        let message_en = body["errors"][0]["message_en"].as_str().unwrap();
+        assert!(message_en.contains("has its header row and no data rows"), "{body}");
 
         // A good file goes in, and again changes nothing.
         let good = "code,full_name,cccd,phone,date_of_birth,gender,union_member,employer,industrial_zone,boarding_house_code,room,hardship,hardship_note,officer_code\n\
