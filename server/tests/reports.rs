@@ -717,6 +717,11 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
         assert_eq!(money(&ct["overdue"]), overdue_sum, "{chase}");
         assert_eq!(money(&ct["outstanding"]), risk1, "{chase}");
         assert!(ct["days_overdue"].is_null(), "days do not add up: {ct}");
+        assert_eq!(
+            ct["loan"].as_str().unwrap(),
+            format!("{} khoản vay", loans.len()),
+            "the loans counted: {ct}"
+        );
         for r in loans {
             let (oldest, code) = (
                 r["oldest_unpaid_due"].as_str().unwrap(),

@@ -706,8 +706,10 @@ pub async fn overdue_loans(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report
         ]);
     }
     sheet.sum_totals();
-    // Days overdue do not add up.
+    // Days overdue do not add up; the row counts the loans.
+    let count = loans.len();
     if let Some(t) = sheet.totals.as_mut() {
+        t[6] = Cell::words(format!("{count} khoản vay"), format!("{count} loans"));
         t[8] = Cell::Empty;
     }
     Ok(Report {
