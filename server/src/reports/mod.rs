@@ -294,8 +294,8 @@ fn collection_columns(by_officer: bool) -> Vec<Column> {
         col("cash_received", "Thực nhận", "Cash received", Kind::Money),
         col(
             "over_short",
-            "Thừa (+) / thiếu (−)",
-            "Over (+) / short (−)",
+            "Thừa (+) / thiếu (-)",
+            "Over (+) / short (-)",
             Kind::Money,
         ),
         col("batches", "Số lô duyệt", "Batches approved", Kind::Count),
