@@ -1662,7 +1662,7 @@ fn check_collections_xlsx(bytes: &[u8], collected: i64, over_short: i64) {
             .position(|h| h == name)
             .unwrap_or_else(|| panic!("column {name} in {header:?}"))
     };
-    let (c_collected, c_over_short) = (col("Đã thu (đã duyệt)"), col("Thừa (+) / thiếu (−)"));
+    let (c_collected, c_over_short) = (col("Đã thu (đã duyệt)"), col("Thừa (+) / thiếu (-)"));
     let lan = rows
         .iter()
         .find(|r| r.iter().any(|c| c.get_string() == Some("Võ Thị Lan")))
