@@ -167,13 +167,24 @@ impl Store {
             let d = day_str(day);
             let mut st = c.prepare(
                 "SELECT DISTINCT l.id, w.id, w.full_name, w.room, w.phone, w.boarding_house_id,
-                        coalesce(h.name, ''), coalesce(h.address, ''), coalesce(h.route_order, 1000000000)
+                        coalesce(h.name, ''), coalesce(h.address, ''), coalesce(h.route_order, 1000000000), w.code
                  FROM installments i JOIN loans l ON l.id = i.loan_id JOIN workers w ON w.id = l.worker_id
                  LEFT JOIN boarding_houses h ON h.id = w.boarding_house_id
                  WHERE i.due_on <= ?1 AND l.status = 'active'
                    AND (i.principal_paid < i.principal_due OR i.interest_paid < i.interest_due)",
             )?;
-            type Row = (String, String, String, Option<String>, Option<String>, Option<String>, String, String, i64);
+            type Row = (
+                String,
+                String,
+                String,
+                Option<String>,
+                Option<String>,
+                Option<String>,
+                String,
+                String,
+                i64,
+                Option<String>,
+            );
             let rows: Vec<Row> = st
                 .query_map([&d], |r| {
                     Ok((
@@ -186,12 +197,13 @@ impl Store {
                         r.get(6)?,
                         r.get(7)?,
                         r.get(8)?,
+                        r.get(9)?,
                     ))
                 })?
                 .collect::<Result<_, _>>()?;
             // (route_order, house name, house id) → worker id → worker
             let mut stops: BTreeMap<StopKey, (RouteStop, BTreeMap<String, RouteWorker>)> = BTreeMap::new();
-            for (loan, wid, name, room, phone, house_id, house, address, order) in rows {
+            for (loan, wid, name, room, phone, house_id, house, address, order, code) in rows {
                 let states = effective_states(c, &loan)?.states;
                 let key = (order, house.clone(), house_id.clone().unwrap_or_default());
                 let entry = stops.entry(key).or_insert_with(|| {
@@ -220,6 +232,7 @@ impl Store {
                         wkey.clone(),
                         RouteWorker {
                             worker_id: parse_uuid(&wid)?,
+                            code: code.clone(),
                             full_name: name.clone(),
                             room: room.clone(),
                             phone: phone.as_deref().map(format_phone),

@@ -138,6 +138,8 @@ pub struct WorkerHit {
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct RouteWorker {
     pub worker_id: Uuid,
+    /// The fund's code for the worker (`NLD-00119`).
+    pub code: Option<String>,
     pub full_name: String,
     pub room: Option<String>,
     pub phone: Option<String>,

@@ -521,16 +521,16 @@ fn run(cli: Cli) -> Res<()> {
                 out!("Không tìm thấy.");
             }
             for h in hits {
+                // Known by the code the officer types; the id when it has none.
+                let known = h.code.unwrap_or_else(|| h.worker_id.to_string());
                 out!(
-                    "{}{}  {}  {}  {} {}  còn phải trả {}\n  {}",
-                    h.code.map(|c| format!("{c}  ")).unwrap_or_default(),
+                    "{known}  {}  {}  {}  {} {}  còn phải trả {}",
                     h.full_name,
                     h.phone.unwrap_or_default(),
                     h.cccd.unwrap_or_default(),
                     h.boarding_house.unwrap_or_default(),
                     h.room.unwrap_or_default(),
                     money(h.balance),
-                    h.worker_id
                 );
             }
         }
@@ -546,7 +546,8 @@ fn run(cli: Cli) -> Res<()> {
                 }
                 for w in stop.workers {
                     out!(
-                        "  {:<24} {:<6} phải thu {:>12} (quá hạn {}){}{}  {}",
+                        "  {:<10} {:<24} {:<6} phải thu {:>12} (quá hạn {}){}{}",
+                        w.code.unwrap_or_else(|| w.worker_id.to_string()),
                         w.full_name,
                         w.room.unwrap_or_default(),
                         money(w.due),
@@ -557,7 +558,6 @@ fn run(cli: Cli) -> Res<()> {
                             String::new()
                         },
                         if w.visited_today { ", đã thăm" } else { "" },
-                        w.worker_id
                     );
                 }
             }
