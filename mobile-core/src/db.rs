@@ -536,6 +536,10 @@ fn upsert_loans(tx: &Transaction, loans: &[wire::Loan]) -> Result<(u64, u64)> {
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?;
     let mut del_st = tx.prepare_cached("DELETE FROM installments WHERE loan_id = ?1")?;
+    let mut del_waiting = tx.prepare_cached("DELETE FROM waiting_elsewhere WHERE loan_id = ?1")?;
+    let mut waiting_st = tx.prepare_cached(
+        "INSERT OR REPLACE INTO waiting_elsewhere (client_id, loan_id, amount, receipt_no) VALUES (?1, ?2, ?3, ?4)",
+    )?;
     let mut inst_st = tx.prepare_cached(
         "INSERT INTO installments (loan_id, number, due_on, principal_due, interest_due, principal_paid, interest_paid)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -602,6 +606,25 @@ fn upsert_loans(tx: &Transaction, loans: &[wire::Loan]) -> Result<(u64, u64)> {
             ])?;
         }
         n_inst += states.len() as u64;
+        // The server's whole list for the loan: one no longer sent was
+        // decided (or voided) since.
+        del_waiting.execute([&id])?;
+        for w in &l.waiting_elsewhere {
+            if w.amount.get() <= 0 {
+                let f = field("waiting_elsewhere");
+                return Err(Error::invalid(
+                    &f,
+                    format!("{f}: số tiền phải lớn hơn 0"),
+                    format!("{f}: the amount must be greater than 0"),
+                ));
+            }
+            waiting_st.execute(params![
+                w.client_id.to_string(),
+                id,
+                w.amount.get(),
+                w.receipt_no
+            ])?;
+        }
     }
     Ok((loans.len() as u64, n_inst))
 }
@@ -721,7 +744,7 @@ fn apply_counts(tx: &Transaction, counts: &[wire::CashCount]) -> Result<u64> {
 pub(crate) fn apply_snapshot(tx: &Transaction, s: &PortfolioSnapshot) -> Result<ApplySummary> {
     tx.execute_batch(
         "DELETE FROM campaign_recipients; DELETE FROM campaigns; DELETE FROM installments;
-         DELETE FROM loans; DELETE FROM workers; DELETE FROM boarding_houses; DELETE FROM officer;
+         DELETE FROM waiting_elsewhere; DELETE FROM loans; DELETE FROM workers; DELETE FROM boarding_houses; DELETE FROM officer;
          DELETE FROM other_receipts;",
     )?;
     let mut sum = ApplySummary {
@@ -796,6 +819,10 @@ pub(crate) fn apply_changes(tx: &Transaction, p: &ChangePage) -> Result<ApplySum
             "DELETE FROM installments WHERE loan_id IN (SELECT id FROM loans WHERE worker_id = ?1)",
             [&id],
         )?;
+        tx.execute(
+            "DELETE FROM waiting_elsewhere WHERE loan_id IN (SELECT id FROM loans WHERE worker_id = ?1)",
+            [&id],
+        )?;
         tx.execute("DELETE FROM loans WHERE worker_id = ?1", [&id])?;
         tx.execute(
             "DELETE FROM campaign_recipients WHERE worker_id = ?1",
@@ -806,6 +833,7 @@ pub(crate) fn apply_changes(tx: &Transaction, p: &ChangePage) -> Result<ApplySum
     for l in &p.removed_loans {
         let id = l.to_string();
         tx.execute("DELETE FROM installments WHERE loan_id = ?1", [&id])?;
+        tx.execute("DELETE FROM waiting_elsewhere WHERE loan_id = ?1", [&id])?;
         sum.rows += tx.execute("DELETE FROM loans WHERE id = ?1", [&id])? as u64;
     }
     for c in &p.removed_campaigns {

@@ -200,6 +200,20 @@ pub(crate) const REVERSAL_ASKED: &str = "SELECT v.target_id FROM reversal_reques
 /// server or for approval), not voided, not taken back by a reversal
 /// request at the server, in recording order.
 pub(crate) fn unbooked_repayments(conn: &Connection, loan_id: &str) -> Result<Vec<Unbooked>> {
+    // Another officer's, taken before the worker moved here: first, as
+    // they were taken first.
+    let mut elsewhere = conn.prepare_cached(
+        // Client ids are UUIDv7: in the order they were made.
+        "SELECT amount, receipt_no FROM waiting_elsewhere WHERE loan_id = ?1 ORDER BY client_id",
+    )?;
+    let before = elsewhere
+        .query_map([loan_id], |r| {
+            Ok(Unbooked {
+                amount: r.get(0)?,
+                receipt_no: r.get(1)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
     let mut others = conn.prepare_cached(
         "SELECT amount FROM other_receipts WHERE loan_id = ?1 AND state = 'accepted' ORDER BY client_id",
     )?;
@@ -229,7 +243,7 @@ pub(crate) fn unbooked_repayments(conn: &Connection, loan_id: &str) -> Result<Ve
     for u in mine {
         v.push(u?);
     }
-    Ok(v)
+    Ok(before.into_iter().chain(v).collect())
 }
 
 /// A repayment the books do not hold yet (see [`unbooked_repayments`]).

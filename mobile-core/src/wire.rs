@@ -128,6 +128,20 @@ pub struct Loan {
     /// Outstanding balance (principal + interest left): must equal what the
     /// installments leave; a snapshot where it does not is refused.
     pub balance: Dong,
+    /// Receipts another officer took on the loan before its worker moved to
+    /// this one, waiting for review: the loan owes that much less once they
+    /// are approved, and a receipt here counts them as the server does.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waiting_elsewhere: Vec<WaitingReceipt>,
+}
+
+/// A receipt on a loan waiting for review, taken by another officer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitingReceipt {
+    pub client_id: Uuid,
+    pub amount: Dong,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt_no: Option<String>,
 }
 
 /// A gift or welfare campaign this officer hands out.

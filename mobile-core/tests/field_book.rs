@@ -645,6 +645,74 @@ fn voids_and_reversals() {
     );
 }
 
+/// A receipt another officer took on the loan before its worker moved
+/// here, waiting for review, counts as the server counts it: the balance
+/// shown, the receipt printed and the most that can be taken; once the
+/// server stops sending it (decided), it counts no more.
+#[test]
+fn another_officers_receipt_waiting_on_a_moved_workers_loan_counts() {
+    let (_d, book) = open();
+    let before = book.worker_detail(id(LAN)).unwrap();
+    let mut snap: PortfolioSnapshot = serde_json::from_str(PORTFOLIO).unwrap();
+    let loan = snap
+        .loans
+        .iter_mut()
+        .find(|l| l.id == id(LAN_LOAN))
+        .unwrap();
+    loan.waiting_elsewhere = vec![sotay_core::wire::WaitingReceipt {
+        client_id: uuid::Uuid::now_v7(),
+        amount: Dong(250_000),
+        receipt_no: Some("ZCB4-000004".into()),
+    }];
+    book.apply_portfolio_json(serde_json::to_string(&snap).unwrap())
+        .unwrap();
+    let after = book.worker_detail(id(LAN)).unwrap();
+    assert_eq!(after.balance, before.balance - dec(250_000));
+    let l = after
+        .loans
+        .iter()
+        .find(|l| l.loan_id == id(LAN_LOAN))
+        .unwrap();
+    assert_eq!(l.unsynced_paid, dec(250_000));
+    // The most that can be taken is what is left after it.
+    let left = before.balance - dec(250_000);
+    let over = pay(&book, LAN_LOAN, 1_120_000).unwrap_err();
+    assert!(
+        matches!(over, FieldBookError::Validation { ref code, .. } if code == "amount_above_outstanding"),
+        "{over:?}"
+    );
+    assert_eq!(left, dec(870_000));
+    let r = pay(&book, LAN_LOAN, 870_000).unwrap();
+    assert_eq!(r.balance_after, dec(0));
+    // Decided at the branch: no longer sent, no longer counted.
+    let loan = snap
+        .loans
+        .iter_mut()
+        .find(|l| l.id == id(LAN_LOAN))
+        .unwrap();
+    loan.waiting_elsewhere.clear();
+    let page = ChangePage {
+        officer: None,
+        boarding_houses: vec![],
+        workers: vec![],
+        loans: vec![loan.clone()],
+        campaigns: vec![],
+        record_statuses: vec![],
+        cash_counts: vec![],
+        removed_workers: vec![],
+        removed_loans: vec![],
+        removed_campaigns: vec![],
+        next: "c-9".into(),
+        has_more: false,
+        server_time: None,
+    };
+    book.apply_changes_json(serde_json::to_string(&page).unwrap())
+        .unwrap();
+    let l = book.worker_detail(id(LAN)).unwrap();
+    let l = l.loans.iter().find(|l| l.loan_id == id(LAN_LOAN)).unwrap();
+    assert_eq!(l.unsynced_paid, dec(870_000), "this phone's receipt only");
+}
+
 /// A receipt the server refused is on no books: neither voided nor
 /// reversed, and the officer is told what is left to do with its cash.
 #[test]

@@ -54,12 +54,27 @@ fn parts(p: Portfolio) -> Result<Parts, AppError> {
             .or_default()
             .push(r.worker_uid);
     }
+    let mut waiting: HashMap<i64, Vec<wire::WaitingReceipt>> = HashMap::new();
+    for w in p.waiting {
+        waiting
+            .entry(w.loan_id)
+            .or_default()
+            .push(wire::WaitingReceipt {
+                client_id: w.client_id,
+                amount: Dong(w.amount),
+                receipt_no: w.receipt_no,
+            });
+    }
     let loans = p
         .loans
         .into_iter()
         .map(|l| {
             let book = books.remove(&l.id).unwrap_or_default();
-            loan(l, book)
+            let waiting = waiting.remove(&l.id).unwrap_or_default();
+            loan(l, book).map(|l| wire::Loan {
+                waiting_elsewhere: waiting,
+                ..l
+            })
         })
         .collect::<Result<Vec<_>, AppError>>()?;
     let campaigns = p
@@ -287,6 +302,7 @@ fn loan(l: rows::Loan, book: Vec<InstallmentState>) -> Result<wire::Loan, AppErr
         paid: Dong(paid),
         installments,
         balance: Dong(balance),
+        waiting_elsewhere: Vec::new(),
     })
 }
 

@@ -550,7 +550,8 @@ async fn a_reassigned_worker_moves_between_phones() {
             .find(|w| w.full_name == "Đặng Thị Thu")
             .unwrap()
             .id;
-        // Lan gave her the Tết gift (waiting for review).
+        // Lan gave her the Tết gift and took a repayment (waiting for
+        // review).
         let tet = lan_snap.campaigns[0].id;
         let gift = lan.record(RecordBody::GiftHandout(GiftHandoutPayload {
             campaign_id: tet,
@@ -558,7 +559,21 @@ async fn a_reassigned_worker_moves_between_phones() {
             acknowledged_name: "Đặng Thị Thu".into(),
             signature_sha256: None,
         }));
-        let (s, body) = upload(&app, &lan, Uuid::now_v7(), vec![gift]).await;
+        let thu_loan = lan_snap
+            .loans
+            .iter()
+            .find(|l| l.worker_id == thu)
+            .unwrap()
+            .clone();
+        let pay = lan.record(RecordBody::Repayment(RepaymentPayload {
+            loan_id: thu_loan.id,
+            worker_id: thu,
+            amount: Dong(100_000),
+            receipt_no: lan.receipt(1),
+        }));
+        let pay_id = pay.client_id;
+        let batch = Uuid::now_v7();
+        let (s, body) = upload(&app, &lan, batch, vec![gift, pay]).await;
         assert_eq!(s, StatusCode::OK, "{body}");
         let admin = app.token("admin", "admin-pass-1", "test-device-0099").await;
         let text = std::fs::read_to_string(common::fixture_dir().join("workers.csv")).unwrap();
@@ -580,6 +595,17 @@ async fn a_reassigned_worker_moves_between_phones() {
         );
         assert_eq!(hung_page.loans.len(), 1, "the worker's loan comes along");
         assert_eq!(hung_page.loans[0].contract_no, "L-002");
+        // With Lan's receipt waiting for review: Hùng's phone counts it.
+        let waiting = &hung_page.loans[0].waiting_elsewhere;
+        assert_eq!(waiting.len(), 1, "{backend:?}: {waiting:?}");
+        assert_eq!(
+            (
+                waiting[0].client_id,
+                waiting[0].amount,
+                waiting[0].receipt_no.clone()
+            ),
+            (pay_id, Dong(100_000), Some(lan.receipt(1)))
+        );
         assert_eq!(hung_page.boarding_houses.len(), 1);
         // And the gift she already has: Hùng's phone will not give another.
         let campaign = hung_page
@@ -588,6 +614,25 @@ async fn a_reassigned_worker_moves_between_phones() {
             .find(|k| k.id == tet)
             .unwrap_or_else(|| panic!("{backend:?}: {hung_page:?}"));
         assert_eq!(campaign.recipients, [thu], "{backend:?}");
+        // Rejected, the receipt waits no more: Hùng's phone learns it.
+        let sup = app
+            .token("giamsat.td", "super-pass-1", "test-device-0050")
+            .await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{batch}/reject"),
+                &sup,
+                &json!({"reason": "Thiếu chữ ký"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let after = changes(&app, &hung, &hung_page.next).await;
+        let loan = after
+            .loans
+            .iter()
+            .find(|l| l.id == thu_loan.id)
+            .unwrap_or_else(|| panic!("{backend:?}: the loan again: {after:?}"));
+        assert!(loan.waiting_elsewhere.is_empty(), "{backend:?}: {loan:?}");
     }
 }
 

@@ -274,3 +274,14 @@ CREATE TABLE other_receipts (
     settled   INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE INDEX other_receipts_loan ON other_receipts (loan_id, state);
+
+-- Receipts another officer took on a loan of this officer's (before its
+-- worker moved here), waiting for review, as the server sends them with
+-- the loan: the loan owes that much less once they are approved.
+CREATE TABLE waiting_elsewhere (
+    client_id  TEXT PRIMARY KEY,
+    loan_id    TEXT NOT NULL,
+    amount     INTEGER NOT NULL CHECK (amount > 0),
+    receipt_no TEXT
+) WITHOUT ROWID;
+CREATE INDEX waiting_elsewhere_loan ON waiting_elsewhere (loan_id);

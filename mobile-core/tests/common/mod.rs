@@ -131,6 +131,7 @@ pub fn big_portfolio(workers: usize) -> PortfolioSnapshot {
             paid: Dong(paid),
             installments: Vec::new(),
             balance: Dong(balance),
+            waiting_elsewhere: Vec::new(),
         });
     }
     PortfolioSnapshot {

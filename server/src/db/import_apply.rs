@@ -1709,10 +1709,11 @@ async fn import_allocations(
     Ok(())
 }
 
-/// The campaign changes for the officers who have the workers of the gift
-/// `records` now, when another than the record's own (the worker moved since
-/// it was given): their phones learn whether the worker has the gift.
-pub async fn moved_gift_workers(c: &mut Conn, records: &[i64]) -> DbResult<Vec<(i64, &'static str, i64)>> {
+/// The changes for the officers who have the workers of `records` now,
+/// when another than the record's own (the worker moved since): of a gift,
+/// the campaign (their phones learn whether the worker has it); of a
+/// receipt, the loan (whether it still waits for review there).
+pub async fn moved_workers_changes(c: &mut Conn, records: &[i64]) -> DbResult<Vec<(i64, &'static str, i64)>> {
     let mut feed = Vec::new();
     for chunk in records.chunks(<DB as Lists>::chunk_len()) {
         let mut qb = sqlx::QueryBuilder::<DB>::new(
@@ -1722,6 +1723,17 @@ pub async fn moved_gift_workers(c: &mut Conn, records: &[i64]) -> DbResult<Vec<(
         <DB as Lists>::ints(&mut qb, "r.id", chunk);
         for (officer, k) in qb.build_query_as::<(i64, i64)>().fetch_all(&mut *c).await? {
             feed.push((officer, "campaign", k));
+        }
+        // A receipt on a loan whose worker moved to another officer since:
+        // her phone counts it as waiting (or not) with the loan.
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "SELECT DISTINCT w.officer_id, r.loan_id FROM sync_records r JOIN loans l ON l.id = r.loan_id
+                 JOIN workers w ON w.id = l.worker_id
+             WHERE r.kind = 'repayment' AND w.officer_id <> r.officer_id AND ",
+        );
+        <DB as Lists>::ints(&mut qb, "r.id", chunk);
+        for (officer, loan) in qb.build_query_as::<(i64, i64)>().fetch_all(&mut *c).await? {
+            feed.push((officer, "loan", loan));
         }
     }
     Ok(feed)

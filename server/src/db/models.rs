@@ -442,6 +442,17 @@ pub mod sync_rows {
         pub repaid_amount: Option<i64>,
     }
 
+    /// A receipt another officer took on a loan now this officer's (taken
+    /// before its worker moved), waiting for review: the loan owes that
+    /// much less once it is approved.
+    #[derive(Debug, Clone, sqlx::FromRow)]
+    pub struct WaitingReceipt {
+        pub loan_id: i64,
+        pub client_id: Uuid,
+        pub amount: i64,
+        pub receipt_no: Option<String>,
+    }
+
     /// The cash a supervisor counted for one of the officer's approved
     /// batches, and what its approved repayments came to.
     #[derive(Debug, Clone, sqlx::FromRow)]
@@ -476,6 +487,8 @@ pub mod sync_rows {
         pub houses: Vec<House>,
         pub loans: Vec<Loan>,
         pub installments: Vec<Installment>,
+        /// Other officers' receipts waiting for review on these loans.
+        pub waiting: Vec<WaitingReceipt>,
         pub campaigns: Vec<Campaign>,
         pub recipients: Vec<Recipient>,
         pub records: Vec<RecordStatus>,

@@ -338,7 +338,7 @@ pub async fn settle_refused(
     // A gift kept in quarantine held them until now, either way.
     feed.extend(campaign.filter(|_| counts || status == "quarantined").map(|k| (officer, "campaign", k)));
     if counts || status == "quarantined" {
-        feed.extend(moved_gift_workers(c, &[id]).await?);
+        feed.extend(moved_workers_changes(c, &[id]).await?);
     }
     append_changes(c, &feed).await?;
     let detail = serde_json::json!({ "kind": kind, "note": note, "entry": entry_id, "counted_as_gift": counts });
@@ -2217,17 +2217,16 @@ pub async fn review_approve(
     }
     feed.extend(changed_loans.iter().map(|(officer, loan)| (*officer, "loan", *loan)));
     feed.extend(gift_campaigns.iter().map(|k| (head.officer_id, "campaign", *k)));
-    if !gift_campaigns.is_empty() {
-        // Left out, or reversed: the gift no longer holds its worker, who
-        // may have moved to another officer since.
-        let gifts: Vec<i64> = records
-            .iter()
-            .filter(|r| r.campaign_id.is_some())
-            .map(|r| r.id)
-            .chain(records.iter().filter_map(|r| r.target_client_id.and_then(|t| target_record.get(&t)).copied()))
-            .collect();
-        feed.extend(moved_gift_workers(c, &gifts).await?);
-    }
+    // Left out, or reversed: a gift no longer holds its worker, a receipt
+    // no longer waits on its loan, whose worker may have moved to another
+    // officer since.
+    let moved: Vec<i64> = records
+        .iter()
+        .filter(|r| r.campaign_id.is_some() || r.kind == "repayment")
+        .map(|r| r.id)
+        .chain(records.iter().filter_map(|r| r.target_client_id.and_then(|t| target_record.get(&t)).copied()))
+        .collect();
+    feed.extend(moved_workers_changes(c, &moved).await?);
     append_changes(c, &feed).await?;
 
     let approved = fates.iter().filter(|f| f.1 == "approved").count() as i64;
@@ -2322,7 +2321,7 @@ pub async fn review_reject(
     feed.extend(campaigns.into_iter().map(|k| (head.officer_id, "campaign", k)));
     let decided = records.len();
     let records: Vec<i64> = records.iter().map(|r| r.id).chain(revived_ids).collect();
-    feed.extend(moved_gift_workers(c, &records).await?);
+    feed.extend(moved_workers_changes(c, &records).await?);
     append_changes(c, &feed).await?;
     let detail = serde_json::json!({ "reason": reason, "records": decided });
     audit_append(c, &who.audit("batch.reject", "sync_batch", batch_id.to_string(), detail), now).await?;
@@ -3267,7 +3266,7 @@ pub async fn branch_reversal_decide(
             feed.push((officer, "record", record));
             if let Some(k) = target.lines.iter().find_map(|l| l.campaign_id) {
                 feed.push((officer, "campaign", k));
-                feed.extend(moved_gift_workers(c, &[record]).await?);
+                feed.extend(moved_workers_changes(c, &[record]).await?);
             }
         }
         // A refused gift's stock-out (no record of its own): the gift no
@@ -3282,7 +3281,7 @@ pub async fn branch_reversal_decide(
         if let Some((record, officer, campaign)) = stocked_out {
             feed.push((officer, "record", record));
             feed.extend(campaign.map(|k| (officer, "campaign", k)));
-            feed.extend(moved_gift_workers(c, &[record]).await?);
+            feed.extend(moved_workers_changes(c, &[record]).await?);
         }
         feed.extend(changed.iter().map(|(o, l)| (*o, "loan", *l)));
         append_changes(c, &feed).await?;

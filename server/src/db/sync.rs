@@ -212,6 +212,28 @@ pub async fn sync_installments(c: &mut Conn, loan_ids: &[i64]) -> DbResult<Vec<r
     Ok(sqlx::query_as(&sql).bind(id_param(loan_ids)).fetch_all(&mut *c).await?)
 }
 
+/// Receipts other officers took on `loan_ids` (before their workers moved
+/// to `officer_id`) that wait for review and are not voided.
+pub async fn sync_waiting_receipts(
+    c: &mut Conn,
+    officer_id: i64,
+    loan_ids: &[i64],
+) -> DbResult<Vec<rows::WaitingReceipt>> {
+    if loan_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT s.loan_id, s.client_id, s.amount, s.receipt_no FROM sync_records s
+         WHERE s.kind = 'repayment' AND s.status = 'accepted' AND s.officer_id <> $1 AND {}
+           AND NOT EXISTS (SELECT 1 FROM record_reviews d WHERE d.record_id = s.id)
+           AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = s.client_id AND v.kind = 'void' AND {})
+         ORDER BY s.id",
+        one_of("s.loan_id", 2),
+        void_stands_sql!(v, s)
+    );
+    Ok(sqlx::query_as(&sql).bind(officer_id).bind(id_param(loan_ids)).fetch_all(&mut *c).await?)
+}
+
 /// Campaigns running on or after `from`, with this officer's quota and
 /// the gifts the server has counted for them.
 pub async fn sync_campaigns(
@@ -398,6 +420,7 @@ pub async fn sync_read(
     out.loans = loans;
     let ids: Vec<i64> = out.loans.iter().map(|l| l.id).collect();
     out.installments = sync_installments(c, &ids).await?;
+    out.waiting = sync_waiting_receipts(c, officer_id, &ids).await?;
     if filter.houses.is_none() && filter.workers.is_none() {
         house_ids = out.workers.iter().filter_map(|w| w.boarding_house_id).collect();
     }

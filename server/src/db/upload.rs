@@ -647,6 +647,9 @@ pub async fn store_batches(
     let mut first: UMap<uuid::Uuid, (i64, i64)> = UMap::with_capacity(new_batches.len());
     let mut campaigns: USet<(i64, i64)> = USet::new();
     let mut voided: Vec<(i64, &'static str, i64)> = Vec::new();
+    // Loans of workers moved to another officer since a receipt on them
+    // was taken (or voided): hers, for her phone to count it.
+    let mut moved_loans: USet<(i64, i64)> = USet::new();
     for row in &rows {
         let id = *stored_ids
             .get(&row.client_id)
@@ -661,12 +664,24 @@ pub async fn store_batches(
                 campaigns.insert((now, k));
             }
         }
+        if let ("repayment", "accepted", Some(loan)) = (row.kind, row.verdict.status, row.verdict.loan_id) {
+            if let Some(&now) = row.verdict.worker_id.and_then(|w| facts.now_officer.get(&w)) {
+                if now != row.who.officer_id {
+                    moved_loans.insert((now, loan));
+                }
+            }
+        }
         // A void of a record an earlier upload stored: the record's status
         // changes (its other phones count a receipt by it).
         if let ("void", "accepted" | "quarantined", Some(target)) = (row.kind, row.verdict.status, row.verdict.target) {
             let known = facts.known.get(&target);
             if let Some(id) = known.and_then(|t| t.id) {
                 voided.push((row.who.officer_id, "record", id));
+            }
+            if let Some(t) = known.filter(|t| t.kind == "repayment") {
+                if let (Some(now), Some(loan)) = (t.worker_officer.filter(|&o| o != row.who.officer_id), t.loan_id) {
+                    moved_loans.insert((now, loan));
+                }
             }
             // A gift voided frees its worker and the allocation.
             if let Some(t) = known.filter(|t| t.kind == "gift_handout") {
@@ -685,6 +700,7 @@ pub async fn store_batches(
         first.into_values().map(|(officer, id)| (officer, "batch", id)).collect();
     feed.extend(distinct(campaigns).into_iter().map(|(officer, k)| (officer, "campaign", k)));
     feed.extend(voided);
+    feed.extend(distinct(moved_loans).into_iter().map(|(officer, l)| (officer, "loan", l)));
     feed.sort_unstable_by_key(|&(officer, entity, id)| (entity, officer, id));
     append_changes(c, &feed).await?;
     audit_append_all(c, &audit, now).await?;
