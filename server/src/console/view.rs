@@ -214,6 +214,9 @@ impl Ui {
                     meta name="viewport" content="width=device-width, initial-scale=1";
                     title { (title) " · Sổ Tay" }
                     link rel="stylesheet" href=(static_files::css_url());
+                    // The brand's colour as the tab's icon, inline: no
+                    // request for a /favicon.ico that is not there.
+                    link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Crect width='16' height='16' rx='3' fill='%230d5c63'/%3E%3C/svg%3E";
                     script src=(static_files::js_url()) defer {}
                 }
                 body {
