@@ -2759,6 +2759,15 @@ async fn a_counter_repayment_is_reversed_by_a_second_person() {
             "{html}"
         );
         let admin_csrf = field(&html, "csrf");
+        // The list leads to a page that says what posts, with its form.
+        let (status, _, html) = get(format!("/reversals/{request}/approve"), admin.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        assert!(
+            html.contains("id=\"reversal-confirmation\"")
+                && html.contains("300.000 ₫")
+                && html.contains(&format!("action=\"/reversals/{request}/approve\"")),
+            "{html}"
+        );
         let (status, _, html) = post(
             format!("/reversals/{request}/reject"),
             vec![("csrf", admin_csrf.clone()), ("reason", String::new())],

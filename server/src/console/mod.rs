@@ -78,7 +78,10 @@ pub fn routes_with(config: ConsoleConfig) -> Router<AppState> {
         .route("/refused/{id}/settle", post(batches::settle_refused))
         .route("/reversals", get(reversals::list).post(reversals::request))
         .route("/reversals/new", get(reversals::new))
-        .route("/reversals/{id}/approve", post(reversals::approve))
+        .route(
+            "/reversals/{id}/approve",
+            get(reversals::confirm_approve).post(reversals::approve),
+        )
         .route("/reversals/{id}/reject", post(reversals::reject))
         .route(
             "/disbursements",

@@ -146,11 +146,9 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
                                             button type="submit" { (lang.t("Rút đề nghị", "Withdraw")) }
                                         }
                                     } @else {
-                                        form.inline method="post" action=(format!("/reversals/{}/approve", r.id)) {
-                                            (csrf_field(&s.csrf))
-                                            button.primary type="submit" data-busy=(lang.t("Đang ghi…", "Posting…")) {
-                                                (lang.t("Duyệt và ghi bút toán đảo", "Approve and post the reversal"))
-                                            }
+                                        // Not undone: a page says what posts first.
+                                        a.button.primary href=(format!("/reversals/{}/approve", r.id)) {
+                                            (lang.t("Duyệt…", "Approve…"))
                                         }
                                         form.inline method="post" action=(format!("/reversals/{}/reject", r.id)) {
                                             (csrf_field(&s.csrf))
@@ -423,6 +421,62 @@ pub async fn approve(
     Form(form): Form<DecideForm>,
 ) -> Response {
     decide(state, signed, ip, id, form, true).await
+}
+
+/// `GET /reversals/{id}/approve`: what the approval posts, to confirm.
+pub async fn confirm_approve(
+    State(state): State<AppState>,
+    signed: Signed,
+    UrlPath(id): UrlPath<i64>,
+) -> Response {
+    let ui = signed.ui();
+    let lang = signed.lang;
+    let who = match reviewer(&signed.user, None) {
+        Ok(w) => w,
+        Err(e) => return ui.app_error(e),
+    };
+    let all = match state.db.branch_reversals(branch_of(&who), false).await {
+        Ok(r) => r,
+        Err(e) => return ui.app_error(e.into()),
+    };
+    let Some(r) = all.iter().find(|r| r.id == id) else {
+        return ui.app_error(AppError::not_found("đề nghị đảo", "reversal request"));
+    };
+    // Decided already, or one's own: the list says so.
+    if r.decision.is_some() || r.requested_by_id == signed.user.id {
+        return Redirect::to("/reversals").into_response();
+    }
+    let body = html! {
+        p.crumbs { a href="/reversals" { "← " (lang.t("Đảo bút toán", "Reversals")) } }
+        h1 { (lang.t("Xác nhận duyệt đảo bút toán", "Confirm the reversal")) }
+        p.lead { (lang.t(
+            "Duyệt thì bút toán ngược được ghi ngay và không hoàn tác được (muốn ghi lại khoản đã đảo thì ghi một khoản mới).",
+            "Once approved, the opposite entry posts at once and is not undone (to book it again, record it anew).",
+        )) }
+        section.card #reversal-confirmation {
+            dl {
+                dt { (lang.t("Bút toán", "Entry")) } dd { (entry_cell(lang, r)) }
+                dt { (lang.t("Số tiền", "Amount")) } dd.num #reversal-amount { (vnd(r.amount)) }
+                dt { (lang.t("Người đề nghị", "Asked by")) } dd { (r.requested_by) " · " (datetime(r.requested_at)) }
+                dt { (lang.t("Lý do", "Reason")) } dd { em { (r.reason) } }
+            }
+        }
+        form method="post" data-fresh-on-back="1" action=(format!("/reversals/{}/approve", r.id)) id="reversal-confirm-form" {
+            (csrf_field(&signed.csrf))
+            div.actions {
+                button.primary type="submit" data-busy=(lang.t("Đang ghi…", "Posting…")) {
+                    (lang.t("Duyệt và ghi bút toán đảo", "Approve and post the reversal"))
+                }
+                a.button href="/reversals" { (lang.t("Quay lại", "Back")) }
+            }
+        }
+    };
+    ui.page(
+        lang.t("Xác nhận duyệt đảo bút toán", "Confirm the reversal"),
+        Nav::Reversals,
+        body,
+    )
+    .into_response()
 }
 
 /// `POST /reversals/{id}/reject`
