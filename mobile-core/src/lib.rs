@@ -258,11 +258,13 @@ impl FieldBook {
     }
 
     pub fn search(&self, query: String, limit: u32) -> Result<Vec<WorkerHit>> {
+        self.store.refuse_if_signed_out()?;
         Ok(self.store.search(&query, limit)?)
     }
 
     /// Workers to see on `day`, by boarding house.
     pub fn route(&self, day: NaiveDate) -> Result<Vec<RouteStop>> {
+        self.store.refuse_if_signed_out()?;
         Ok(self.store.route(day)?)
     }
 
@@ -272,6 +274,7 @@ impl FieldBook {
     }
 
     pub fn worker_detail(&self, worker_id: Uuid) -> Result<WorkerDetail> {
+        self.store.refuse_if_signed_out()?;
         Ok(self.store.worker_detail(&worker_id)?)
     }
 

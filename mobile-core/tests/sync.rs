@@ -1251,6 +1251,12 @@ fn a_signed_out_book_keeps_its_records_and_records_nothing() {
         other => panic!("recorded while signed out: {other:?}"),
     }
     assert_eq!(states(&book, OutboxFilter::Pending), vec![kept]);
+    // Nor shows the workers (a phone handed on or lost).
+    match book.search("lan".into(), 10) {
+        Err(FieldBookError::Auth { code, .. }) => assert_eq!(code, "signed_out"),
+        other => panic!("shown while signed out: {other:?}"),
+    }
+    assert!(book.worker_detail(id(LAN)).is_err());
     book.login_with(
         &fake,
         FakeServer::URL,
@@ -1262,6 +1268,7 @@ fn a_signed_out_book_keeps_its_records_and_records_nothing() {
     pay(&book, LAN_LOAN, 50_000, 2);
     let r = book.sync_with(&fake, opts(500, 0), None).unwrap();
     assert_eq!(r.accepted, 2, "{r:?}");
+    assert!(!book.search("lan".into(), 10).unwrap().is_empty());
 }
 
 /// A receipt whose reversal was asked for is not voided as well, as the

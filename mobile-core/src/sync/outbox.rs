@@ -412,6 +412,25 @@ impl Store {
 
     /// Refuses a new record on a phone the server revoked, or whose officer
     /// signed out, or whose clock is wrong.
+    /// Refuses to show the portfolio (names, phones, CCCD numbers) once the
+    /// officer signed out: a phone handed on or lost shows nothing of the
+    /// workers until she signs in again. What it holds stays.
+    pub(crate) fn refuse_if_signed_out(&self) -> Result<()> {
+        if self.read(|c| meta(c, "signed_out"))?.is_some() {
+            return Err(Error::Remote {
+                class: crate::error::RemoteClass::Auth,
+                code: "signed_out".into(),
+                message_vi: "Bạn đã đăng xuất nên máy không hiện danh sách người lao động: hãy đăng nhập lại \
+                             (những bản ghi chưa gửi vẫn còn trên máy)"
+                    .into(),
+                message_en: "you signed out, so the phone shows no workers: sign in again \
+                             (records not sent yet stay on the phone)"
+                    .into(),
+            });
+        }
+        Ok(())
+    }
+
     pub(crate) fn refuse_unless_recording(&self) -> Result<()> {
         self.refuse_if_clock_fast()?;
         if self.read(|c| meta(c, "signed_out"))?.is_some() {
