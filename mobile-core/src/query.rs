@@ -830,7 +830,7 @@ impl Store {
                 } else {
                     "bị từ chối hoặc giữ lại"
                 };
-                text_vi.push_str(&format!(" {} bản ghi {how}:", rejected.len()));
+                text_vi.push_str(&format!("\n{} bản ghi {how}:", rejected.len()));
                 for r in &rejected {
                     text_vi.push_str(&format!(
                         "\n- #{} {}: {}",
@@ -845,7 +845,7 @@ impl Store {
             }
             if !wedged.is_empty() {
                 text_vi.push_str(&format!(
-                    " {} bản ghi gửi lỗi nhiều lần, đã tạm gác lại:",
+                    "\n{} bản ghi gửi lỗi nhiều lần, đã tạm gác lại:",
                     wedged.len()
                 ));
                 for r in &wedged {
@@ -864,7 +864,7 @@ impl Store {
             let mut money_text = String::new();
             if refused_open_all > 0 && refused_open_all != open_refused {
                 money_text.push_str(&format!(
-                    " Cộng mọi ngày, tiền bị từ chối chưa được chi nhánh xử lý: {} — trả lại người vay hoặc làm theo hướng dẫn của giám sát chi nhánh.",
+                    "\nCộng mọi ngày, tiền bị từ chối chưa được chi nhánh xử lý: {} — trả lại người vay hoặc làm theo hướng dẫn của giám sát chi nhánh.",
                     format_vnd(refused_open_all)
                 ));
             }
@@ -877,7 +877,7 @@ impl Store {
             )?;
             if refused_elsewhere > 0 {
                 money_text.push_str(&format!(
-                    " Tiền bị từ chối hoặc giữ lại của các phiếu thu ghi trên máy khác của bạn (hoặc trên máy này trước khi cài lại), chưa được chi nhánh xử lý: {} — mang tới chi nhánh hoặc làm theo hướng dẫn của giám sát.",
+                    "\nTiền bị từ chối hoặc giữ lại của các phiếu thu ghi trên máy khác của bạn (hoặc trên máy này trước khi cài lại), chưa được chi nhánh xử lý: {} — mang tới chi nhánh hoặc làm theo hướng dẫn của giám sát.",
                     format_vnd(refused_elsewhere)
                 ));
             }
@@ -924,7 +924,7 @@ impl Store {
                     // Nothing to hand over, nothing handed over: the
                     // branch keeps what it owes her as her overage.
                     money_text.push_str(&format!(
-                        " Lô duyệt lúc {}{whose}: các phiếu đề nghị đảo lấy lại nhiều hơn số đã thu, chi nhánh nợ lại bạn {} (ghi vào khoản thừa của bạn tại chi nhánh, trả khi bạn nhận).",
+                        "\nLô duyệt lúc {}{whose}: các phiếu đề nghị đảo lấy lại nhiều hơn số đã thu, chi nhánh nợ lại bạn {} (ghi vào khoản thừa của bạn tại chi nhánh, trả khi bạn nhận).",
                         crate::domain::time::format_datetime(at),
                         format_vnd(-expected)
                     ));
@@ -936,7 +936,7 @@ impl Store {
                     format!("phải nộp {}", format_vnd(expected))
                 };
                 money_text.push_str(&format!(
-                    " Lô duyệt lúc {}{whose}: {asked}, giám sát đếm được {}{}.",
+                    "\nLô duyệt lúc {}{whose}: {asked}, giám sát đếm được {}{}.",
                     crate::domain::time::format_datetime(at),
                     format_vnd(received),
                     match short.cmp(&0) {
@@ -952,7 +952,7 @@ impl Store {
             // Several batches counted that day: what they come to together.
             if cash_counts.len() > 1 {
                 money_text.push_str(&format!(
-                    " Cộng {} lô duyệt trong ngày: {}.",
+                    "\nCộng {} lô duyệt trong ngày: {}.",
                     cash_counts.len(),
                     match day_short.cmp(&0) {
                         std::cmp::Ordering::Greater => format!("thiếu {}", format_vnd(day_short)),
@@ -976,7 +976,7 @@ impl Store {
             if cash_short != day_short {
                 money_text.push_str(&match cash_short.cmp(&0) {
                     std::cmp::Ordering::Greater => format!(
-                        " Khoản thiếu quỹ cán bộ còn nợ chi nhánh (mọi lô, sau các lần nộp bù): {}.",
+                        "\nKhoản thiếu quỹ cán bộ còn nợ chi nhánh (mọi lô, sau các lần nộp bù): {}.",
                         format_vnd(cash_short)
                     ),
                     std::cmp::Ordering::Less => format!(
@@ -997,13 +997,13 @@ impl Store {
             if cash_short != day_short || !cash_counts.is_empty() {
                 if short_written_off > 0 {
                     money_text.push_str(&format!(
-                        " Trong các khoản thiếu quỹ, quỹ đã chịu {} theo quyết định xử lý: cán bộ không phải nộp số này.",
+                        "\nTrong các khoản thiếu quỹ, quỹ đã chịu {} theo quyết định xử lý: cán bộ không phải nộp số này.",
                         format_vnd(short_written_off)
                     ));
                 }
                 if over_written_off > 0 {
                     money_text.push_str(&format!(
-                        " Trong các khoản thừa quỹ, quỹ đã ghi thu {} theo quyết định xử lý: chi nhánh không trả lại số này.",
+                        "\nTrong các khoản thừa quỹ, quỹ đã ghi thu {} theo quyết định xử lý: chi nhánh không trả lại số này.",
                         format_vnd(over_written_off)
                     ));
                 }
@@ -1021,13 +1021,13 @@ impl Store {
             if signatures_waiting > 0 {
                 end_sentence(&mut text_vi);
                 text_vi.push_str(&format!(
-                    " {signatures_waiting} ảnh chữ ký nhận quà chưa gửi lên máy chủ."
+                    "\n{signatures_waiting} ảnh chữ ký nhận quà chưa gửi lên máy chủ."
                 ));
             }
             if !refused.is_empty() {
                 end_sentence(&mut text_vi);
                 text_vi.push_str(&format!(
-                    " {} ảnh chữ ký bị máy chủ từ chối:",
+                    "\n{} ảnh chữ ký bị máy chủ từ chối:",
                     refused.len()
                 ));
                 for (seq, summary, why) in &refused {

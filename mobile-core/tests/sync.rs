@@ -1680,6 +1680,14 @@ fn a_cash_count_of_another_phone_is_said_apart() {
         .daily_summary(sotay_core::domain::time::local_date(now))
         .unwrap()
         .text_vi;
+    // Each batch on a line of its own, not one paragraph.
+    assert!(
+        text.lines()
+            .filter(|l| l.starts_with("Lô duyệt lúc"))
+            .count()
+            >= 2,
+        "{text}"
+    );
     assert!(
         text.contains("(không gửi từ máy này): phải nộp 300.000 ₫"),
         "{text}"
