@@ -1188,6 +1188,20 @@ async fn batch_review_in_a_real_browser() {
             "{}",
             b.body().await
         );
+        // The confirmation's address is this session's: the same count in
+        // a link made elsewhere (no signature, or another) shows the
+        // batch page, not a confirmation ready to post.
+        let confirm_url = b.path().await;
+        let (unsigned, _) = confirm_url
+            .split_once("&sig=")
+            .unwrap_or_else(|| panic!("signed: {confirm_url}"));
+        for forged in [unsigned.to_string(), format!("{unsigned}&sig=00")] {
+            b.go(&forged).await;
+            b.wait("#approve-form").await;
+            assert!(!b.exists("#confirmation").await, "{forged}");
+        }
+        b.go(&confirm_url).await;
+        b.wait("#confirmation").await;
         b.submit("#confirm-form button[value=edit]", "#approve-form")
             .await;
         // So is one a digit short.

@@ -1509,9 +1509,13 @@ pub async fn batch(
 /// filled in (not the form's token): a page of its own, so that going Back
 /// to it after the decision loads it again (saying the batch is decided)
 /// instead of asking to send the form again.
-fn showing(ui: &Ui, id: &str, page: &str, pairs: &[(String, String)]) -> Response {
+///
+/// The address is signed with the session's secret token (`sig`): a link
+/// made elsewhere, a cash count written into it by someone else, shows the
+/// batch page instead (see [`drafted`]).
+fn showing(signed: &Signed, id: &str, page: &str, pairs: &[(String, String)]) -> Response {
     let Ok(batch) = Uuid::parse_str(id.trim()) else {
-        return ui.app_error(batch_not_found());
+        return signed.ui().app_error(batch_not_found());
     };
     let kept: Vec<(&str, String)> = pairs
         .iter()
@@ -1521,7 +1525,45 @@ fn showing(ui: &Ui, id: &str, page: &str, pairs: &[(String, String)]) -> Respons
         })
         .map(|(k, v)| (k.as_str(), v.clone()))
         .collect();
-    Redirect::to(&view::link(&format!("/batches/{batch}/{page}"), &kept)).into_response()
+    let url = view::link(&format!("/batches/{batch}/{page}"), &kept);
+    let sig = draft_sig(&signed.csrf, &url);
+    let to = if kept.is_empty() {
+        format!("{url}?sig={sig}")
+    } else {
+        format!("{url}&sig={sig}")
+    };
+    Redirect::to(&to).into_response()
+}
+
+/// The signature of a confirmation's address, keyed by the session's
+/// secret token.
+fn draft_sig(csrf: &str, url: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(csrf.as_bytes());
+    h.update([0]);
+    h.update(url.as_bytes());
+    h.update([0]);
+    h.update(csrf.as_bytes());
+    hex::encode(&h.finalize()[..16])
+}
+
+/// What a confirmation's address holds, when this session made it; `None`
+/// for an address made elsewhere (or in a session ended since).
+fn drafted(
+    signed: &Signed,
+    batch: Uuid,
+    page: &str,
+    pairs: Vec<(String, String)>,
+) -> Option<Vec<(String, String)>> {
+    let sig = pairs
+        .iter()
+        .find(|(k, _)| k == "sig")
+        .map(|(_, v)| v.clone())?;
+    let rest: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| k != "sig").collect();
+    let named: Vec<(&str, String)> = rest.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+    let url = view::link(&format!("/batches/{batch}/{page}"), &named);
+    (draft_sig(&signed.csrf, &url) == sig).then_some(rest)
 }
 
 /// `POST /batches/{id}/confirm`: the batch page's count, sent on to
@@ -1535,7 +1577,7 @@ pub async fn confirm(
     if let Some(refused) = signed.forgery(&csrf) {
         return refused;
     }
-    showing(&signed.ui(), &id, "confirm", &pairs)
+    showing(&signed, &id, "confirm", &pairs)
 }
 
 /// `GET /batches/{id}/confirm?cash=…&exclude=…&reason-<id>=…`: checks the
@@ -1546,6 +1588,12 @@ pub async fn confirm_view(
     UrlPath(id): UrlPath<String>,
     UrlQuery(pairs): UrlQuery<Vec<(String, String)>>,
 ) -> Response {
+    let Ok(batch) = Uuid::parse_str(id.trim()) else {
+        return signed.ui().app_error(batch_not_found());
+    };
+    let Some(pairs) = drafted(&signed, batch, "confirm", pairs) else {
+        return Redirect::to(&format!("/batches/{batch}")).into_response();
+    };
     let (_, _, draft) = Draft::from_pairs(&pairs);
     let ui = signed.ui();
     let lang = signed.lang;
@@ -1929,7 +1977,7 @@ pub async fn approve(
         .expected
         .is_some_and(|e| e != expected_cash(&d, &excluded))
     {
-        return showing(&ui, &id, "confirm", &pairs);
+        return showing(&signed, &id, "confirm", &pairs);
     }
     let batch_id = d.summary.batch_id;
     match state
@@ -1949,7 +1997,7 @@ pub async fn approve(
             // The same change, arrived while the approval waited for its
             // turn to write: checked again within its transaction.
             if let (Some(_), "batch_changed") = (draft.expected, e.code) {
-                return showing(&ui, &id, "confirm", &pairs);
+                return showing(&signed, &id, "confirm", &pairs);
             }
             decision_refused(&state, &signed, &id, &draft, &d, e, false).await
         }
@@ -2033,7 +2081,7 @@ pub async fn reject(
     };
     // Not undone: a page says what follows, and the supervisor confirms.
     if !pairs.iter().any(|(k, v)| k == "confirmed" && v == "1") {
-        return showing(&ui, &id, "reject", &pairs);
+        return showing(&signed, &id, "reject", &pairs);
     }
     let batch_id = d.summary.batch_id;
     match state.db.reject_batch(&who, batch_id, &reason).await {
@@ -2053,6 +2101,12 @@ pub async fn reject_view(
     UrlPath(id): UrlPath<String>,
     UrlQuery(pairs): UrlQuery<Vec<(String, String)>>,
 ) -> Response {
+    let Ok(batch) = Uuid::parse_str(id.trim()) else {
+        return signed.ui().app_error(batch_not_found());
+    };
+    let Some(pairs) = drafted(&signed, batch, "reject", pairs) else {
+        return Redirect::to(&format!("/batches/{batch}")).into_response();
+    };
     let (_, _, draft) = Draft::from_pairs(&pairs);
     let ui = signed.ui();
     let who = match reviewer(&signed.user, None) {
