@@ -270,6 +270,7 @@ impl FieldBook {
 
     /// Today's route (Vietnam time).
     pub fn today_route(&self) -> Result<Vec<RouteStop>> {
+        self.store.refuse_if_signed_out()?;
         Ok(self.store.route(domain::time::local_date(Utc::now()))?)
     }
 

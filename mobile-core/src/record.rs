@@ -87,6 +87,24 @@ fn wedged_hint(seq: i64) -> (String, String) {
 /// the branch settled it.
 fn refused_hint(tx: &Connection, id: &str, t: &TargetRow) -> Result<(String, String)> {
     let seq = t.device_seq;
+    // Held from a revoked phone, not refused.
+    let held = tx
+        .query_row(
+            "SELECT code FROM record_states WHERE client_id = ?1",
+            [id],
+            |r| r.get::<_, Option<String>>(0),
+        )
+        .optional()?
+        .flatten()
+        .is_some_and(|c| c == "device_revoked");
+    let (how_vi, how_en) = if held {
+        (
+            "bị giữ lại (điện thoại đã bị thu hồi)",
+            "held (the phone was revoked)",
+        )
+    } else {
+        ("bị từ chối", "refused")
+    };
     let settled: Option<String> = tx
         .query_row(
             "SELECT note FROM record_settlements WHERE client_id = ?1",
@@ -113,8 +131,8 @@ fn refused_hint(tx: &Connection, id: &str, t: &TargetRow) -> Result<(String, Str
         ),
     };
     Ok((
-        format!("Bản ghi #{seq} đã bị từ chối nên không vào sổ: không có gì để hủy hay đảo; {then_vi}"),
-        format!("record #{seq} was refused, so nothing of it is on the books: there is nothing to void or reverse; {then_en}"),
+        format!("Bản ghi #{seq} đã {how_vi} nên không vào sổ: không có gì để hủy hay đảo; {then_vi}"),
+        format!("record #{seq} was {how_en}, so nothing of it is on the books: there is nothing to void or reverse; {then_en}"),
     ))
 }
 

@@ -186,7 +186,9 @@ pub struct LoanView {
     pub disbursed_on: LocalDate,
     pub balance: Decimal,
     pub overdue: Decimal,
-    /// This device's repayments not yet in the books.
+    /// Repayments not yet in the books: this device's, the officer's
+    /// other phones' waiting for review, and those another officer took
+    /// before the worker moved here, waiting for review.
     pub unsynced_paid: Decimal,
     /// Repayments waiting for review (this device's, or the officer's other
     /// phones') that no longer fit what the loan owes, the books having

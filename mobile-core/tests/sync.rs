@@ -1257,6 +1257,7 @@ fn a_signed_out_book_keeps_its_records_and_records_nothing() {
         other => panic!("shown while signed out: {other:?}"),
     }
     assert!(book.worker_detail(id(LAN)).is_err());
+    assert!(book.today_route().is_err());
     book.login_with(
         &fake,
         FakeServer::URL,

@@ -410,8 +410,6 @@ impl Store {
         ))
     }
 
-    /// Refuses a new record on a phone the server revoked, or whose officer
-    /// signed out, or whose clock is wrong.
     /// Refuses to show the portfolio (names, phones, CCCD numbers) once the
     /// officer signed out: a phone handed on or lost shows nothing of the
     /// workers until she signs in again. What it holds stays.
@@ -431,6 +429,8 @@ impl Store {
         Ok(())
     }
 
+    /// Refuses a new record on a phone the server revoked, or whose officer
+    /// signed out, or whose clock is wrong.
     pub(crate) fn refuse_unless_recording(&self) -> Result<()> {
         self.refuse_if_clock_fast()?;
         if self.read(|c| meta(c, "signed_out"))?.is_some() {

@@ -566,10 +566,10 @@ async fn import_boarding_houses(
             if left_out("landlord_phone") {
                 wanted.landlord_phone = old.landlord_phone.clone();
             }
-            if left_out("latitude") {
+            // A position is its two figures together: one column left out
+            // keeps both, never half of one.
+            if left_out("latitude") || left_out("longitude") {
                 wanted.latitude = old.latitude;
-            }
-            if left_out("longitude") {
                 wanted.longitude = old.longitude;
             }
         }
@@ -1735,7 +1735,21 @@ pub async fn moved_workers_changes(c: &mut Conn, records: &[i64]) -> DbResult<Ve
         for (officer, loan) in qb.build_query_as::<(i64, i64)>().fetch_all(&mut *c).await? {
             feed.push((officer, "loan", loan));
         }
+        // A void or a reversal request of such a receipt: the same.
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "SELECT DISTINCT w.officer_id, t.loan_id FROM sync_records r
+                 JOIN sync_records t ON t.client_id = r.target_client_id
+                 JOIN loans l ON l.id = t.loan_id JOIN workers w ON w.id = l.worker_id
+             WHERE r.kind IN ('void', 'reversal_request') AND t.kind = 'repayment'
+               AND w.officer_id <> t.officer_id AND ",
+        );
+        <DB as Lists>::ints(&mut qb, "r.id", chunk);
+        for (officer, loan) in qb.build_query_as::<(i64, i64)>().fetch_all(&mut *c).await? {
+            feed.push((officer, "loan", loan));
+        }
     }
+    feed.sort_unstable();
+    feed.dedup();
     Ok(feed)
 }
 

@@ -2222,7 +2222,7 @@ pub async fn review_approve(
     // officer since.
     let moved: Vec<i64> = records
         .iter()
-        .filter(|r| r.campaign_id.is_some() || r.kind == "repayment")
+        .filter(|r| r.kind != "visit")
         .map(|r| r.id)
         .chain(records.iter().filter_map(|r| r.target_client_id.and_then(|t| target_record.get(&t)).copied()))
         .collect();

@@ -195,7 +195,7 @@ pub struct Anomaly {
     /// `allocation_nearly_used`,
     /// `device_revoked`, `refused_receipt_same_amount`,
     /// `refused_receipt_taken_at_counter`, `refused_gift_same_worker`,
-    /// `reversal_requested`, `approved_before_restore`.
+    /// `reversal_requested`, `original_waiting`, `approved_before_restore`.
     pub code: &'static str,
     pub message_vi: String,
     pub message_en: String,

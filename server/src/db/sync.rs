@@ -227,9 +227,15 @@ pub async fn sync_waiting_receipts(
          WHERE s.kind = 'repayment' AND s.status = 'accepted' AND s.officer_id <> $1 AND {}
            AND NOT EXISTS (SELECT 1 FROM record_reviews d WHERE d.record_id = s.id)
            AND NOT EXISTS (SELECT 1 FROM sync_records v WHERE v.target_client_id = s.client_id AND v.kind = 'void' AND {})
+           -- Nor one whose reversal its officer asked for: it takes nothing.
+           AND NOT EXISTS (SELECT 1 FROM sync_records q WHERE q.target_client_id = s.client_id
+                 AND q.kind = 'reversal_request' AND q.status = 'accepted'
+                 AND NOT EXISTS (SELECT 1 FROM record_reviews qd WHERE qd.record_id = q.id AND qd.decision <> 'approved')
+                 AND NOT EXISTS (SELECT 1 FROM sync_records w WHERE w.target_client_id = q.client_id AND w.kind = 'void' AND {}))
          ORDER BY s.id",
         one_of("s.loan_id", 2),
-        void_stands_sql!(v, s)
+        void_stands_sql!(v, s),
+        void_stands_sql!(w, q)
     );
     Ok(sqlx::query_as(&sql).bind(officer_id).bind(id_param(loan_ids)).fetch_all(&mut *c).await?)
 }

@@ -673,6 +673,15 @@ pub async fn store_batches(
         }
         // A void of a record an earlier upload stored: the record's status
         // changes (its other phones count a receipt by it).
+        // A reversal asked of a receipt on a moved worker's loan: it takes
+        // nothing there any more.
+        if let ("reversal_request", "accepted", Some(target)) = (row.kind, row.verdict.status, row.verdict.target) {
+            if let Some(t) = facts.known.get(&target).filter(|t| t.kind == "repayment") {
+                if let (Some(now), Some(loan)) = (t.worker_officer.filter(|&o| o != row.who.officer_id), t.loan_id) {
+                    moved_loans.insert((now, loan));
+                }
+            }
+        }
         if let ("void", "accepted" | "quarantined", Some(target)) = (row.kind, row.verdict.status, row.verdict.target) {
             let known = facts.known.get(&target);
             if let Some(id) = known.and_then(|t| t.id) {

@@ -650,6 +650,16 @@ fn read_file(
         return false;
     };
     let names: Vec<&str> = header.iter().map(String::as_str).collect();
+    // A spreadsheet's row numbers run on past its data: a row of a number
+    // alone is a blank one.
+    let numbered: Vec<usize> = header
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| {
+            is_row_number(&clean(h.trim_start_matches('\u{FEFF}')).to_ascii_lowercase())
+        })
+        .map(|(i, _)| i)
+        .collect();
     out.left_out.extend(
         kind.columns()
             .iter()
@@ -678,7 +688,11 @@ fn read_file(
             Ok(None) => break,
             Ok(Some(r)) => r,
         };
-        if fields.iter().all(|f| f.trim().is_empty()) {
+        if fields
+            .iter()
+            .enumerate()
+            .all(|(i, f)| f.trim().is_empty() || numbered.contains(&i))
+        {
             continue;
         }
         rows += 1;

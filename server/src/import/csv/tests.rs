@@ -189,6 +189,9 @@ fn unknown_and_missing_columns_are_named_on_line_one() {
         let set = parse(ImportKind::Branches, &text).unwrap();
         assert_eq!(set.branches[0].code, "CN", "{stt}");
     }
+    // Numbered on past the data: those rows are blank ones.
+    let text = "STT,code,name,district,industrial_zone,address\n1,CN,Chi nhánh,Q1,KCX,1 Lê Lợi\n2,,,,,\n3,,,,,\n";
+    assert_eq!(parse(ImportKind::Branches, text).unwrap().branches.len(), 1);
 
     let e = only_error(
         ImportKind::Loans,
