@@ -2853,6 +2853,13 @@ async fn a_counter_repayment_is_reversed_by_a_second_person() {
         )
         .await;
         assert_eq!(status, StatusCode::CONFLICT, "decided once");
+        // Its confirmation, opened again, says it was decided.
+        let (status, _, html) = get(format!("/reversals/{request}/approve"), admin.clone()).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{html}");
+        assert!(
+            html.contains("đã được") && html.contains("duyệt lúc"),
+            "{html}"
+        );
 
         // The loan's page and the home page show it reversed; it cannot be
         // asked for again.

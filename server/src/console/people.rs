@@ -809,6 +809,17 @@ async fn render_loan(
                         dd.num #counter-room { strong { (vnd((outstanding - pending_total).max(0))) } }
                     }
                 }
+                @if !pending.is_empty() {
+                    p.small #pending-heading { strong { (lang.t("Phiếu cán bộ đã thu, chờ duyệt:", "Officers' receipts waiting for review:")) } }
+                    ul.plain.small #pending-list {
+                        @for p in &pending {
+                            li {
+                                (vnd(p.amount)) " · " (p.officer_name) " · " (datetime(p.recorded_at))
+                                @if let Some(r) = &p.receipt_no { " · " span.mono { (r) } }
+                            }
+                        }
+                    }
+                }
                 @if !held.is_empty() {
                     div.notice.warn #refused-held {
                         p { (lang.t(
@@ -833,16 +844,6 @@ async fn render_loan(
                                         ]))) { (lang.t("Nộp tiền này tại quầy…", "Take this cash at the counter…")) }
                                     }
                                 }
-                            }
-                        }
-                    }
-                }
-                @if !pending.is_empty() {
-                    ul.plain.small #pending-list {
-                        @for p in &pending {
-                            li {
-                                (vnd(p.amount)) " · " (p.officer_name) " · " (datetime(p.recorded_at))
-                                @if let Some(r) = &p.receipt_no { " · " span.mono { (r) } }
                             }
                         }
                     }

@@ -442,9 +442,50 @@ pub async fn confirm_approve(
     let Some(r) = all.iter().find(|r| r.id == id) else {
         return ui.app_error(AppError::not_found("đề nghị đảo", "reversal request"));
     };
-    // Decided already, or one's own: the list says so.
-    if r.decision.is_some() || r.requested_by_id == signed.user.id {
-        return Redirect::to("/reversals").into_response();
+    // Decided already, or one's own: the list, saying so.
+    let why = if let Some(d) = &r.decision {
+        let by = r.reviewer.clone().unwrap_or_default();
+        let at = r.decided_at.map(datetime).unwrap_or_default();
+        Some(if d == "approved" {
+            lang.pick(
+                format!(
+                    "Đề nghị đảo bút toán số {} đã được {by} duyệt lúc {at}.",
+                    r.entry_id
+                ),
+                format!(
+                    "The reversal of entry {} was already approved by {by} at {at}.",
+                    r.entry_id
+                ),
+            )
+        } else {
+            lang.pick(
+                format!(
+                    "Đề nghị đảo bút toán số {} đã bị {by} từ chối lúc {at}.",
+                    r.entry_id
+                ),
+                format!(
+                    "The reversal of entry {} was already refused by {by} at {at}.",
+                    r.entry_id
+                ),
+            )
+        })
+    } else if r.requested_by_id == signed.user.id {
+        Some(
+            lang.t(
+                "Bạn đã đề nghị đảo bút toán này: cần một người khác duyệt.",
+                "You asked for this reversal: someone else must approve it.",
+            )
+            .to_string(),
+        )
+    } else {
+        None
+    };
+    if let Some(m) = why {
+        let flash = Flash {
+            error: Some(m),
+            ..Flash::default()
+        };
+        return render_list(&state, &signed, flash, StatusCode::CONFLICT).await;
     }
     let body = html! {
         p.crumbs { a href="/reversals" { "← " (lang.t("Đảo bút toán", "Reversals")) } }
