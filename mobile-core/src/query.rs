@@ -956,7 +956,12 @@ impl Store {
                     cash_counts.len(),
                     match day_short.cmp(&0) {
                         std::cmp::Ordering::Greater => format!("thiếu {}", format_vnd(day_short)),
-                        std::cmp::Ordering::Less => format!("thừa {}", format_vnd(-day_short)),
+                        // Credited to her over/short account: the branch's
+                        // to give her, not cash she handed in by mistake.
+                        std::cmp::Ordering::Less => format!(
+                            "thừa {} (ghi có cho bạn tại chi nhánh)",
+                            format_vnd(-day_short)
+                        ),
                         std::cmp::Ordering::Equal => "đủ".to_string(),
                     }
                 ));

@@ -1695,7 +1695,7 @@ fn a_cash_count_of_another_phone_is_said_apart() {
     );
     // Two batches counted that day: what they come to together.
     assert!(
-        text.contains("Cộng 2 lô duyệt trong ngày: thừa 45.797 ₫."),
+        text.contains("Cộng 2 lô duyệt trong ngày: thừa 45.797 ₫ (ghi có cho bạn tại chi nhánh)."),
         "{text}"
     );
 }
