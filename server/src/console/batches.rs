@@ -1580,6 +1580,30 @@ pub async fn confirm(
     showing(&signed, &id, "confirm", &pairs)
 }
 
+/// What a confirmation's address holds and the batch it is of, when this
+/// session made the address and the batch may still be decided; else the
+/// answer to give (the batch page, why it cannot be decided, not found).
+async fn to_decide(
+    state: &AppState,
+    signed: &Signed,
+    id: &str,
+    page: &str,
+    pairs: Vec<(String, String)>,
+) -> Result<(Draft, BatchDetail), Response> {
+    let ui = signed.ui();
+    let batch = Uuid::parse_str(id.trim()).map_err(|_| ui.app_error(batch_not_found()))?;
+    let Some(pairs) = drafted(signed, batch, page, pairs) else {
+        return Err(Redirect::to(&format!("/batches/{batch}")).into_response());
+    };
+    let (_, _, draft) = Draft::from_pairs(&pairs);
+    let who = reviewer(&signed.user, None).map_err(|e| ui.app_error(e))?;
+    let d = load(state, &who, id).await.map_err(|e| ui.app_error(e))?;
+    if let Some(r) = decided_already(state, signed, id, &draft, &d).await {
+        return Err(r);
+    }
+    Ok((draft, d))
+}
+
 /// `GET /batches/{id}/confirm?cash=…&exclude=…&reason-<id>=…`: checks the
 /// count and shows what the approval will do before anything is posted.
 pub async fn confirm_view(
@@ -1588,26 +1612,12 @@ pub async fn confirm_view(
     UrlPath(id): UrlPath<String>,
     UrlQuery(pairs): UrlQuery<Vec<(String, String)>>,
 ) -> Response {
-    let Ok(batch) = Uuid::parse_str(id.trim()) else {
-        return signed.ui().app_error(batch_not_found());
+    let (draft, d) = match to_decide(&state, &signed, &id, "confirm", pairs).await {
+        Ok(v) => v,
+        Err(r) => return r,
     };
-    let Some(pairs) = drafted(&signed, batch, "confirm", pairs) else {
-        return Redirect::to(&format!("/batches/{batch}")).into_response();
-    };
-    let (_, _, draft) = Draft::from_pairs(&pairs);
     let ui = signed.ui();
     let lang = signed.lang;
-    let who = match reviewer(&signed.user, None) {
-        Ok(w) => w,
-        Err(e) => return ui.app_error(e),
-    };
-    let d = match load(&state, &who, &id).await {
-        Ok(d) => d,
-        Err(e) => return ui.app_error(e),
-    };
-    if let Some(r) = decided_already(&state, &signed, &id, &draft, &d).await {
-        return r;
-    }
     let checked = match check(lang, &d, &draft) {
         Ok(c) => c,
         Err(problems) => {
@@ -2101,25 +2111,11 @@ pub async fn reject_view(
     UrlPath(id): UrlPath<String>,
     UrlQuery(pairs): UrlQuery<Vec<(String, String)>>,
 ) -> Response {
-    let Ok(batch) = Uuid::parse_str(id.trim()) else {
-        return signed.ui().app_error(batch_not_found());
+    let (draft, d) = match to_decide(&state, &signed, &id, "reject", pairs).await {
+        Ok(v) => v,
+        Err(r) => return r,
     };
-    let Some(pairs) = drafted(&signed, batch, "reject", pairs) else {
-        return Redirect::to(&format!("/batches/{batch}")).into_response();
-    };
-    let (_, _, draft) = Draft::from_pairs(&pairs);
     let ui = signed.ui();
-    let who = match reviewer(&signed.user, None) {
-        Ok(w) => w,
-        Err(e) => return ui.app_error(e),
-    };
-    let d = match load(&state, &who, &id).await {
-        Ok(d) => d,
-        Err(e) => return ui.app_error(e),
-    };
-    if let Some(r) = decided_already(&state, &signed, &id, &draft, &d).await {
-        return r;
-    }
     match reject_reason(signed.lang, &draft) {
         Ok(reason) => reject_confirm_page(&ui, &signed.csrf, &d, &reason).into_response(),
         Err(problems) => {

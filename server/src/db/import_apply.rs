@@ -661,11 +661,7 @@ async fn worker_ids(c: &mut Conn, codes: &[String]) -> DbResult<HashMap<String, 
     codes.dedup();
     let mut ids = HashMap::new();
     for chunk in codes.chunks(<DB as Lists>::chunk_len()) {
-        let mut qb = sqlx::QueryBuilder::<DB>::new("SELECT code, id, officer_id FROM workers WHERE ");
-        <DB as Lists>::texts(&mut qb, "code", chunk);
-        for (code, id, officer) in qb.build_query_as::<(String, i64, i64)>().fetch_all(&mut *c).await? {
-            ids.insert(code, (id, officer));
-        }
+        add_workers(c, "code", chunk, &mut ids).await?;
     }
     // A code found only in another letter case: the stored one is kept
     // beside, for the error to name (the row's own code still finds
@@ -677,13 +673,25 @@ async fn worker_ids(c: &mut Conn, codes: &[String]) -> DbResult<HashMap<String, 
         .take(crate::import::csv::MAX_ERRORS)
         .collect();
     if !unfound.is_empty() {
-        let mut qb = sqlx::QueryBuilder::<DB>::new("SELECT code, id, officer_id FROM workers WHERE ");
-        <DB as Lists>::texts(&mut qb, "UPPER(code)", &unfound);
-        for (code, id, officer) in qb.build_query_as::<(String, i64, i64)>().fetch_all(&mut *c).await? {
-            ids.insert(code, (id, officer));
-        }
+        add_workers(c, "UPPER(code)", &unfound, &mut ids).await?;
     }
     Ok(ids)
+}
+
+/// Adds the workers whose `key` (a column or an expression of it) is one
+/// of `values`: code → (id, officer).
+async fn add_workers(
+    c: &mut Conn,
+    key: &str,
+    values: &[String],
+    ids: &mut HashMap<String, (i64, i64)>,
+) -> DbResult<()> {
+    let mut qb = sqlx::QueryBuilder::<DB>::new("SELECT code, id, officer_id FROM workers WHERE ");
+    <DB as Lists>::texts(&mut qb, key, values);
+    for (code, id, officer) in qb.build_query_as::<(String, i64, i64)>().fetch_all(&mut *c).await? {
+        ids.insert(code, (id, officer));
+    }
+    Ok(())
 }
 
 /// A stored worker's values of the optional columns the file left out.
