@@ -69,14 +69,14 @@ enum Command {
     },
     /// A worker's loans, schedule, balances, visits and gifts.
     Worker {
-        /// The worker's CCCD, phone or name (one match), or id.
+        /// The worker's code (NLD-00119), CCCD, phone or name (one match), or id.
         worker_id: String,
     },
     /// Gift campaigns and this officer's remaining allocation.
     Campaigns,
     /// Record a visit.
     Visit {
-        /// The worker's CCCD, phone or name (one match), or id.
+        /// The worker's code (NLD-00119), CCCD, phone or name (one match), or id.
         #[arg(long)]
         worker: String,
         #[arg(long, value_enum)]
@@ -110,7 +110,7 @@ enum Command {
         /// The campaign's name (or a part of it) or id.
         #[arg(long)]
         campaign: String,
-        /// The worker's CCCD, phone or name (one match), or id.
+        /// The worker's code (NLD-00119), CCCD, phone or name (one match), or id.
         #[arg(long)]
         worker: String,
         /// The recipient's name as they typed it.
@@ -151,6 +151,7 @@ enum Command {
     },
     /// The day's summary: cash to hand over, visits, gifts, rejected records.
     Summary {
+        /// dd/mm/yyyy or yyyy-mm-dd; today when left out.
         #[arg(long)]
         day: Option<String>,
     },
