@@ -985,14 +985,14 @@ impl Store {
                         format_vnd(cash_short)
                     ),
                     std::cmp::Ordering::Less => format!(
-                        " Khoản thừa quỹ chi nhánh còn giữ của cán bộ: {}.",
+                        "\nKhoản thừa quỹ chi nhánh còn giữ của cán bộ: {}.",
                         format_vnd(-cash_short)
                     ),
                     std::cmp::Ordering::Equal if short_written_off + over_written_off > 0 => {
-                        " Khoản thừa/thiếu quỹ không còn gì phải thanh toán với chi nhánh.".to_string()
+                        "\nKhoản thừa/thiếu quỹ không còn gì phải thanh toán với chi nhánh.".to_string()
                     }
                     std::cmp::Ordering::Equal => {
-                        " Khoản thừa/thiếu quỹ đã được thanh toán hết với chi nhánh.".to_string()
+                        "\nKhoản thừa/thiếu quỹ đã được thanh toán hết với chi nhánh.".to_string()
                     }
                 });
             }

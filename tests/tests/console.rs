@@ -1195,7 +1195,19 @@ async fn batch_review_in_a_real_browser() {
         let (unsigned, _) = confirm_url
             .split_once("&sig=")
             .unwrap_or_else(|| panic!("signed: {confirm_url}"));
-        for forged in [unsigned.to_string(), format!("{unsigned}&sig=00")] {
+        let sig = confirm_url.rsplit_once("&sig=").unwrap().1;
+        let (path, query) = unsigned.split_once('?').unwrap();
+        for forged in [
+            unsigned.to_string(),
+            format!("{unsigned}&sig=00"),
+            // A value blanked, or a pair hidden in another's name, with the
+            // signature kept.
+            format!("{unsigned}&expected=&sig={sig}"),
+            format!(
+                "{path}?{}&sig={sig}",
+                query.replacen('&', "%26", 1).replacen('=', "%3D", 1)
+            ),
+        ] {
             b.go(&forged).await;
             b.wait("#approve-form").await;
             assert!(!b.exists("#confirmation").await, "{forged}");
@@ -1234,6 +1246,15 @@ async fn batch_review_in_a_real_browser() {
         b.submit("#approve-form button[type=submit]", "#cash-error")
             .await;
         assert!(b.text("#cash-error").await.contains("không phải số tiền"));
+        // Left empty, it is asked for (the form checks nothing itself).
+        b.fill("#cash", "").await;
+        b.submit("#approve-form button[type=submit]", "#cash-error")
+            .await;
+        assert!(
+            b.text("#cash-error").await.contains("cần nhập"),
+            "{}",
+            b.text("#cash-error").await
+        );
         // Ticking a receipt to leave it out takes it off the cash to hand
         // over at once; unticked, it is back.
         assert_eq!(b.text("#cash-expected-figure").await, vnd(cash));

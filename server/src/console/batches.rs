@@ -11,7 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -1525,14 +1525,11 @@ fn showing(signed: &Signed, id: &str, page: &str, pairs: &[(String, String)]) ->
         })
         .map(|(k, v)| (k.as_str(), v.clone()))
         .collect();
-    let url = view::link(&format!("/batches/{batch}/{page}"), &kept);
-    let sig = draft_sig(&signed.csrf, &url);
-    let to = if kept.is_empty() {
-        format!("{url}?sig={sig}")
-    } else {
-        format!("{url}&sig={sig}")
-    };
-    Redirect::to(&to).into_response()
+    let path = format!("/batches/{batch}/{page}");
+    let sig = draft_sig(&signed.csrf, &view::link(&path, &kept));
+    let mut signed_pairs = kept;
+    signed_pairs.push(("sig", sig));
+    Redirect::to(&view::link(&path, &signed_pairs)).into_response()
 }
 
 /// The signature of a confirmation's address, keyed by the session's
@@ -1549,21 +1546,32 @@ fn draft_sig(csrf: &str, url: &str) -> String {
 }
 
 /// What a confirmation's address holds, when this session made it; `None`
-/// for an address made elsewhere (or in a session ended since).
+/// for an address made elsewhere (or in a session ended since). The
+/// signature covers the query as it was sent, byte for byte, up to the
+/// `sig` that ends it: nothing added, dropped or spelt otherwise passes.
 fn drafted(
     signed: &Signed,
     batch: Uuid,
     page: &str,
+    raw: Option<String>,
     pairs: Vec<(String, String)>,
 ) -> Option<Vec<(String, String)>> {
-    let sig = pairs
-        .iter()
-        .find(|(k, _)| k == "sig")
-        .map(|(_, v)| v.clone())?;
+    let raw = raw.unwrap_or_default();
+    let (query, sig) = match raw.rsplit_once("&sig=") {
+        Some((query, sig)) => (query, sig),
+        None => ("", raw.strip_prefix("sig=")?),
+    };
+    if !sig.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let path = format!("/batches/{batch}/{page}");
+    let url = if query.is_empty() {
+        path
+    } else {
+        format!("{path}?{query}")
+    };
     let rest: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| k != "sig").collect();
-    let named: Vec<(&str, String)> = rest.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
-    let url = view::link(&format!("/batches/{batch}/{page}"), &named);
-    (draft_sig(&signed.csrf, &url) == sig).then_some(rest)
+    super::session::same_token(&draft_sig(&signed.csrf, &url), sig).then_some(rest)
 }
 
 /// `POST /batches/{id}/confirm`: the batch page's count, sent on to
@@ -1588,11 +1596,12 @@ async fn to_decide(
     signed: &Signed,
     id: &str,
     page: &str,
+    raw: Option<String>,
     pairs: Vec<(String, String)>,
 ) -> Result<(Draft, BatchDetail), Response> {
     let ui = signed.ui();
     let batch = Uuid::parse_str(id.trim()).map_err(|_| ui.app_error(batch_not_found()))?;
-    let Some(pairs) = drafted(signed, batch, page, pairs) else {
+    let Some(pairs) = drafted(signed, batch, page, raw, pairs) else {
         return Err(Redirect::to(&format!("/batches/{batch}")).into_response());
     };
     let (_, _, draft) = Draft::from_pairs(&pairs);
@@ -1610,9 +1619,10 @@ pub async fn confirm_view(
     State(state): State<AppState>,
     signed: Signed,
     UrlPath(id): UrlPath<String>,
+    RawQuery(raw): RawQuery,
     UrlQuery(pairs): UrlQuery<Vec<(String, String)>>,
 ) -> Response {
-    let (draft, d) = match to_decide(&state, &signed, &id, "confirm", pairs).await {
+    let (draft, d) = match to_decide(&state, &signed, &id, "confirm", raw, pairs).await {
         Ok(v) => v,
         Err(r) => return r,
     };
@@ -2109,9 +2119,10 @@ pub async fn reject_view(
     State(state): State<AppState>,
     signed: Signed,
     UrlPath(id): UrlPath<String>,
+    RawQuery(raw): RawQuery,
     UrlQuery(pairs): UrlQuery<Vec<(String, String)>>,
 ) -> Response {
-    let (draft, d) = match to_decide(&state, &signed, &id, "reject", pairs).await {
+    let (draft, d) = match to_decide(&state, &signed, &id, "reject", raw, pairs).await {
         Ok(v) => v,
         Err(r) => return r,
     };
