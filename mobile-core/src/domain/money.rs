@@ -77,6 +77,9 @@ pub enum MoneyErrorKind {
     TooLarge,
     /// Typed by a person: a comma, which reads as a decimal comma (`1,5`).
     Comma,
+    /// Typed by a person: commas grouping thousands the English way
+    /// (`1,500,000`).
+    CommaGrouping,
     /// Typed by a person: digits grouped other than in threes (`15.00.000`).
     Grouping,
     /// Typed by a person: a fraction after a dot (`650000.5`, `1.5`).
@@ -117,6 +120,9 @@ impl MoneyError {
             MoneyErrorKind::Comma => format!(
                 "{f}: \"{i}\" has a comma; đồng has no fraction, write whole đồng such as 1.500.000 or 1500000"
             ),
+            MoneyErrorKind::CommaGrouping => format!(
+                "{f}: \"{i}\" groups thousands with commas, the English way; write 1.500.000 or 1500000"
+            ),
             MoneyErrorKind::Grouping => format!(
                 "{f}: \"{i}\" is not grouped in threes; write 1.500.000, 1 500 000 or 1500000"
             ),
@@ -149,6 +155,9 @@ impl MoneyError {
             MoneyErrorKind::TooLarge => format!("{f}: \"{i}\" quá lớn"),
             MoneyErrorKind::Comma => format!(
                 "{f}: \"{i}\" có dấu phẩy; tiền đồng không có phần lẻ, hãy viết số đồng nguyên như 1.500.000 hoặc 1500000"
+            ),
+            MoneyErrorKind::CommaGrouping => format!(
+                "{f}: \"{i}\" dùng dấu phẩy ngăn hàng nghìn kiểu tiếng Anh; hãy viết 1.500.000 hoặc 1500000"
             ),
             MoneyErrorKind::Grouping => format!(
                 "{f}: \"{i}\" không nhóm đúng ba chữ số; hãy viết 1.500.000, 1 500 000 hoặc 1500000"
@@ -253,7 +262,17 @@ pub fn parse_typed_amount(field: &str, input: &str, rule: AmountRule) -> Result<
         None => ("", text.strip_prefix('+').unwrap_or(text).trim_start()),
     };
     if body.contains(',') {
-        return Err(err(MoneyErrorKind::Comma));
+        // "1,500,000": groups of three after a head of one to three digits.
+        let groups: Vec<&str> = body.split(',').collect();
+        let english = groups.len() > 1
+            && (1..=3).contains(&groups[0].len())
+            && groups.iter().all(|g| g.chars().all(|c| c.is_ascii_digit()))
+            && groups[1..].iter().all(|g| g.len() == 3);
+        return Err(err(if english {
+            MoneyErrorKind::CommaGrouping
+        } else {
+            MoneyErrorKind::Comma
+        }));
     }
     let is_space = |c: char| c == ' ' || c == '\u{a0}' || c == '\u{202f}';
     if !body
@@ -489,6 +508,8 @@ mod tests {
         };
         assert_eq!(kind("1,5"), Comma);
         assert_eq!(kind("1.500,00"), Comma);
+        assert_eq!(kind("1,500,000"), CommaGrouping);
+        assert_eq!(kind("1,50,000"), Comma);
         assert_eq!(kind("1.5"), Fraction);
         assert_eq!(kind("650000.5"), Fraction);
         assert_eq!(kind("650.000,5"), Comma);
