@@ -212,13 +212,19 @@ impl Line<'_> {
                 None
             }
             None => {
+                // What is wrong with it, when it says (a day the month has
+                // not, a short year), else the form to write.
+                let (hint_vi, hint_en) = match sotay_core::domain::time::date_hint(raw) {
+                    (_, en) if en == "write dd/mm/yyyy" => (String::new(), String::new()),
+                    (vi, en) => (format!(" ({vi})"), format!(" ({en})")),
+                };
                 self.err(
                     column,
                     format!(
-                        "Cột {column}: \"{raw}\" không phải ngày hợp lệ; hãy viết dd/mm/yyyy với năm đủ 4 chữ số (ví dụ 05/01/2026) hoặc yyyy-mm-dd"
+                        "Cột {column}: \"{raw}\" không phải ngày hợp lệ{hint_vi}; hãy viết dd/mm/yyyy với năm đủ 4 chữ số (ví dụ 05/01/2026) hoặc yyyy-mm-dd"
                     ),
                     format!(
-                        "{column}: \"{raw}\" is not a valid date; write dd/mm/yyyy with the year in full (e.g. 05/01/2026) or yyyy-mm-dd"
+                        "{column}: \"{raw}\" is not a valid date{hint_en}; write dd/mm/yyyy with the year in full (e.g. 05/01/2026) or yyyy-mm-dd"
                     ),
                 );
                 None

@@ -458,6 +458,17 @@ fn duplicates_name_both_lines() {
 }
 
 #[test]
+fn a_day_the_month_has_not_is_said_so() {
+    let text = format!("{WORKERS_HEADER}NLD-1,Lê Văn A,079190012345,,31/02/1995,,1,,,,,0,,CB-1\n");
+    let e = only_error(ImportKind::Workers, &text, 2, "date_of_birth");
+    assert!(
+        e.message_vi.contains("(tháng 2 năm 1995 chỉ có 28 ngày)"),
+        "{}",
+        e.message_vi
+    );
+}
+
+#[test]
 fn a_day_excel_wrote_as_a_number_says_which_day_it_was() {
     let text = format!("{WORKERS_HEADER}NLD-1,Lê Văn A,079190012345,,34763,,1,,,,,0,,CB-1\n");
     let e = only_error(ImportKind::Workers, &text, 2, "date_of_birth");
