@@ -125,13 +125,14 @@ pub fn duration_words(seconds: i64) -> (String, String) {
     }
 }
 
-/// Parses a date written `dd/mm/yyyy` or `yyyy-mm-dd`, the year in full
+/// Parses a date written `dd/mm/yyyy` (or `dd-mm-yyyy`, `dd.mm.yyyy`, as
+/// bank and office files write it) or `yyyy-mm-dd`, the year in full
 /// (1900–2199): `01/12/26` is refused, not read as the year 26.
 pub fn parse_date(input: &str) -> Option<NaiveDate> {
     let t = input.trim();
-    NaiveDate::parse_from_str(t, "%d/%m/%Y")
-        .or_else(|_| NaiveDate::parse_from_str(t, "%Y-%m-%d"))
-        .ok()
+    ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"]
+        .iter()
+        .find_map(|form| NaiveDate::parse_from_str(t, form).ok())
         .filter(|d| (1900..=2199).contains(&d.year()))
 }
 
@@ -139,7 +140,17 @@ pub fn parse_date(input: &str) -> Option<NaiveDate> {
 /// (Vietnamese, English): the day the month does not have, a year not in
 /// full, or the form to write.
 pub fn date_hint(input: &str) -> (String, String) {
-    let parts: Vec<&str> = input.trim().split('/').collect();
+    // Day first, whichever of `/`, `-`, `.` separates it (ISO dates are
+    // read or told the form to write).
+    let t = input.trim();
+    let sep = ['/', '-', '.']
+        .into_iter()
+        .find(|c| t.contains(*c))
+        .unwrap_or('/');
+    let parts: Vec<&str> = t.split(sep).collect();
+    if parts.first().is_some_and(|p| p.len() > 2) {
+        return ("viết dd/mm/yyyy".into(), "write dd/mm/yyyy".into());
+    }
     let num = |s: &str| {
         (!s.is_empty() && s.len() <= 4 && s.bytes().all(|b| b.is_ascii_digit()))
             .then(|| s.parse::<u32>().ok())
@@ -256,6 +267,13 @@ mod tests {
             date_hint("05/31/2027").0,
             "tháng phải từ 1 đến 12 (dd/mm/yyyy)"
         );
+        assert_eq!(date_hint("31-02-1995").0, "tháng 2 năm 1995 chỉ có 28 ngày");
+        assert_eq!(
+            date_hint("01.12.26").1,
+            "write the year in full, e.g. 01/12/2026"
+        );
+        // An ISO day that does not read is told the form, not misread.
+        assert_eq!(date_hint("2026-02-31").0, "viết dd/mm/yyyy");
         assert_eq!(date_hint("hôm qua").0, "viết dd/mm/yyyy");
         assert_eq!(date_hint("").0, "viết dd/mm/yyyy");
     }
@@ -299,6 +317,14 @@ mod tests {
             NaiveDate::from_ymd_opt(2026, 2, 1)
         );
         assert_eq!(parse_date("2026/02/01"), None);
+        // Day first with dashes or dots, as bank and office files write it.
+        for written in ["01-02-2026", "01.02.2026", "1-2-2026"] {
+            assert_eq!(
+                parse_date(written),
+                NaiveDate::from_ymd_opt(2026, 2, 1),
+                "{written}"
+            );
+        }
         assert_eq!(parse_date("31/02/2026"), None);
         // A year written short is not a year of the first century.
         for short in [

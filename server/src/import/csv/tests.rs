@@ -477,6 +477,12 @@ fn a_day_excel_wrote_as_a_number_says_which_day_it_was() {
         "{}",
         e.message_vi
     );
+    // The same day written with dashes or dots, as office files do, reads.
+    for written in ["05-03-1995", "05.03.1995"] {
+        let text =
+            format!("{WORKERS_HEADER}NLD-1,Lê Văn A,079190012345,,{written},,1,,,,,0,,CB-1\n");
+        assert!(parse(ImportKind::Workers, &text).is_ok(), "{written}");
+    }
 }
 
 #[test]
