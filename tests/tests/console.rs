@@ -3148,8 +3148,21 @@ async fn a_new_loan_is_asked_for_and_paid_out_from_the_console() {
         // The home page's overdue figure opens the loans to chase.
         let (_, _, home) = get("/".into(), supervisor.clone()).await;
         assert!(home.contains("href=\"/reports/overdue-loans\""), "{home}");
+        let today = || {
+            sotay_core::domain::time::format_date(sotay_core::domain::time::local_date(
+                chrono::Utc::now(),
+            ))
+        };
+        let before = today();
         let (status, _, chase) = get("/reports/overdue-loans".into(), supervisor.clone()).await;
         assert_eq!(status, StatusCode::OK, "{chase}");
+        // Left empty, the day field says the day the report took: today.
+        assert!(
+            [before, today()]
+                .iter()
+                .any(|d| chase.contains(&format!("name=\"to\" value=\"{d}\""))),
+            "{chase}"
+        );
         assert!(
             chase.contains("Kỳ chưa trả sớm nhất") && chase.contains("Số ngày quá hạn"),
             "{chase}"

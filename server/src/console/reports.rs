@@ -17,6 +17,8 @@ use crate::app::AppState;
 use crate::error::AppError;
 use crate::import::rows::Role;
 use crate::reports::{self, Cell, Kind, Report};
+use chrono::NaiveDate;
+use sotay_core::domain::time;
 
 /// A report's name in the URL, its title and what it tells.
 struct Entry {
@@ -295,11 +297,21 @@ async fn render(
     };
     let text = |v: &Option<String>| v.as_deref().unwrap_or("").trim().to_string();
     let int = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    // The days asked for, else the days the report took when left empty
+    // (this month, today), so the fields say the period shown.
+    let day = |asked: &Option<String>, took: fn(&Report) -> Option<NaiveDate>| {
+        let asked = text(asked);
+        match (asked.is_empty(), &report) {
+            (true, Ok(r)) => took(r).map(time::format_date).unwrap_or_default(),
+            _ => asked,
+        }
+    };
+    let (from, to) = (day(&q.from, |r| r.from), day(&q.to, |r| r.to));
     // The query of this page, for the downloads.
     let pairs = |format: &str| {
         vec![
-            ("from", text(&q.from)),
-            ("to", text(&q.to)),
+            ("from", from.clone()),
+            ("to", to.clone()),
             ("branch_id", int(q.branch_id)),
             ("officer_id", int(q.officer_id)),
             ("campaign_id", int(q.campaign_id)),
@@ -330,13 +342,13 @@ async fn render(
             @if !matches!(e.name, "portfolio-at-risk" | "overdue-loans") {
                 div {
                     label for="from" { (lang.t("Từ ngày", "From")) }
-                    input #from type="text" name="from" value=(text(&q.from)) placeholder="dd/mm/yyyy"
+                    input #from type="text" name="from" value=(from) placeholder="dd/mm/yyyy"
                         inputmode="numeric" autocomplete="off" size="10";
                 }
             }
             div {
                 label for="to" { (if matches!(e.name, "portfolio-at-risk" | "overdue-loans") { lang.t("Tính đến ngày", "As of") } else { lang.t("Đến ngày", "To") }) }
-                input #to type="text" name="to" value=(text(&q.to)) placeholder="dd/mm/yyyy"
+                input #to type="text" name="to" value=(to) placeholder="dd/mm/yyyy"
                     inputmode="numeric" autocomplete="off" size="10";
             }
             @if e.name == "visits" {
