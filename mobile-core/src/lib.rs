@@ -258,28 +258,29 @@ impl FieldBook {
     }
 
     pub fn search(&self, query: String, limit: u32) -> Result<Vec<WorkerHit>> {
-        self.store.refuse_if_signed_out()?;
+        self.store.refuse_portfolio_unless_signed_in()?;
         Ok(self.store.search(&query, limit)?)
     }
 
     /// Workers to see on `day`, by boarding house.
     pub fn route(&self, day: NaiveDate) -> Result<Vec<RouteStop>> {
-        self.store.refuse_if_signed_out()?;
+        self.store.refuse_portfolio_unless_signed_in()?;
         Ok(self.store.route(day)?)
     }
 
     /// Today's route (Vietnam time).
     pub fn today_route(&self) -> Result<Vec<RouteStop>> {
-        self.store.refuse_if_signed_out()?;
+        self.store.refuse_portfolio_unless_signed_in()?;
         Ok(self.store.route(domain::time::local_date(Utc::now()))?)
     }
 
     pub fn worker_detail(&self, worker_id: Uuid) -> Result<WorkerDetail> {
-        self.store.refuse_if_signed_out()?;
+        self.store.refuse_portfolio_unless_signed_in()?;
         Ok(self.store.worker_detail(&worker_id)?)
     }
 
     pub fn campaigns(&self) -> Result<Vec<CampaignView>> {
+        self.store.refuse_portfolio_unless_signed_in()?;
         Ok(self.store.campaigns()?)
     }
 
@@ -313,15 +314,18 @@ impl FieldBook {
     }
 
     pub fn receipt(&self, receipt_no: String) -> Result<RepaymentReceipt> {
+        self.store.refuse_if_signed_out()?;
         Ok(self.store.receipt(&receipt_no)?)
     }
 
     pub fn outbox(&self, filter: OutboxFilter, limit: u32) -> Result<Vec<OutboxItem>> {
+        self.store.refuse_if_signed_out()?;
         Ok(self.store.outbox(filter, limit)?)
     }
 
     /// The next records to upload, oldest first (see [`Store::next_pending_batch`]).
     pub fn next_pending_batch(&self, limit: u32) -> Result<Vec<OutboxItem>> {
+        self.store.refuse_if_signed_out()?;
         Ok(self.store.outbox(OutboxFilter::Pending, limit)?)
     }
 
@@ -331,11 +335,13 @@ impl FieldBook {
     }
 
     pub fn daily_summary(&self, day: NaiveDate) -> Result<DailySummary> {
+        self.store.refuse_if_signed_out()?;
         Ok(self.store.daily_summary(day)?)
     }
 
     /// Today's summary (Vietnam time).
     pub fn today_summary(&self) -> Result<DailySummary> {
+        self.store.refuse_if_signed_out()?;
         Ok(self
             .store
             .daily_summary(domain::time::local_date(Utc::now()))?)

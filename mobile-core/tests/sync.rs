@@ -844,13 +844,32 @@ fn a_reused_refresh_token_or_a_revoked_device_ends_the_session_with_the_servers_
         e => panic!("{e:?}"),
     }
     assert_eq!(book.outbox(OutboxFilter::All, 100).unwrap().len(), 5);
-    // Not while it stays revoked; given back, it signs in and records.
+    // A revoked phone is most often a lost one: the workers left it (the
+    // officer's own records stay, above).
+    match book.search("lan".into(), 10) {
+        Err(FieldBookError::Auth {
+            code, message_vi, ..
+        }) => {
+            assert_eq!(code, "device_revoked");
+            assert!(message_vi.contains("không còn danh sách"), "{message_vi}");
+        }
+        other => panic!("shown on a revoked phone: {other:?}"),
+    }
+    assert!(book.worker_detail(id(LAN)).is_err());
+    // Not while it stays revoked; given back, it signs in, downloads the
+    // portfolio again and records.
     assert!(book
         .login_with(&fake, FakeServer::URL, USER, PASSWORD, "Điện thoại")
         .is_err());
     fake.restore_device(device().device_id);
     book.login_with(&fake, FakeServer::URL, USER, PASSWORD, "Điện thoại")
         .unwrap();
+    match book.worker_detail(id(LAN)) {
+        Err(FieldBookError::NotFound { .. }) => {}
+        other => panic!("the workers stayed on the revoked phone: {other:?}"),
+    }
+    book.sync_with(&fake, opts(500, 0), None).unwrap();
+    assert!(!book.search("lan".into(), 10).unwrap().is_empty());
     pay(&book, LAN_LOAN, 10_000, 40);
 }
 
@@ -1250,14 +1269,21 @@ fn a_signed_out_book_keeps_its_records_and_records_nothing() {
         }
         other => panic!("recorded while signed out: {other:?}"),
     }
-    assert_eq!(states(&book, OutboxFilter::Pending), vec![kept]);
-    // Nor shows the workers (a phone handed on or lost).
+    // Nor shows the workers, the receipts or the records (a phone handed
+    // on or lost).
     match book.search("lan".into(), 10) {
         Err(FieldBookError::Auth { code, .. }) => assert_eq!(code, "signed_out"),
         other => panic!("shown while signed out: {other:?}"),
     }
     assert!(book.worker_detail(id(LAN)).is_err());
     assert!(book.today_route().is_err());
+    assert!(book.campaigns().is_err());
+    assert!(book.outbox(OutboxFilter::All, 10).is_err());
+    assert!(book.today_summary().is_err());
+    match book.daily_summary(day(2026, 11, 20)) {
+        Err(FieldBookError::Auth { code, .. }) => assert_eq!(code, "signed_out"),
+        other => panic!("shown while signed out: {other:?}"),
+    }
     book.login_with(
         &fake,
         FakeServer::URL,
@@ -1266,6 +1292,7 @@ fn a_signed_out_book_keeps_its_records_and_records_nothing() {
         "Điện thoại của Bình",
     )
     .expect("sign in again");
+    assert_eq!(states(&book, OutboxFilter::Pending), vec![kept]);
     pay(&book, LAN_LOAN, 50_000, 2);
     let r = book.sync_with(&fake, opts(500, 0), None).unwrap();
     assert_eq!(r.accepted, 2, "{r:?}");

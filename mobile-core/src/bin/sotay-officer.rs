@@ -806,10 +806,11 @@ fn run(cli: Cli) -> Res<()> {
             out!("Đã đưa {n} bản ghi tạm gác trở lại hàng chờ gửi.");
         }
         Command::Logout => {
+            // Counted first: signed out, the phone shows no records.
+            let count = |f| book.outbox(f, u32::MAX).map_or(0, |r| r.len());
+            let waiting = count(OutboxFilter::Pending) + count(OutboxFilter::Wedged);
             book.logout()?;
             out!("Đã đăng xuất trên thiết bị này; máy không ghi được cho đến khi đăng nhập lại.");
-            let waiting = book.outbox(OutboxFilter::Pending, u32::MAX)?.len()
-                + book.outbox(OutboxFilter::Wedged, u32::MAX)?.len();
             if waiting > 0 {
                 out!(
                     "{waiting} bản ghi chưa gửi vẫn ở trên máy: đăng nhập lại rồi đồng bộ để gửi."

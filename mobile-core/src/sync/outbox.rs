@@ -252,9 +252,21 @@ impl Store {
     /// quarantine, and remembers it: it records nothing more (no receipt a
     /// worker would hold for cash that could never reach the books) until
     /// a sign-in succeeds again (the device restored).
+    /// A revoked phone is most often a lost one: the portfolio leaves it
+    /// (workers' names, phone and ID numbers, balances), to come down again
+    /// whole if the device is restored; the officer's own records stay.
     pub(crate) fn sign_out_revoked(&self) -> Result<()> {
         self.sign_out()?;
-        self.write_durable(|tx| set_meta(tx, "revoked", "1"))
+        self.write_durable(|tx| {
+            set_meta(tx, "revoked", "1")?;
+            tx.execute_batch(
+                "DELETE FROM campaign_recipients; DELETE FROM campaigns; DELETE FROM installments;
+                 DELETE FROM waiting_elsewhere; DELETE FROM loans; DELETE FROM workers;
+                 DELETE FROM boarding_houses; DELETE FROM other_receipts;
+                 DELETE FROM meta WHERE key = 'cursor';",
+            )?;
+            Ok(())
+        })
     }
 
     /// The officer signed out: what the book holds stays (records not sent
@@ -413,15 +425,39 @@ impl Store {
     /// Refuses to show the portfolio (names, phones, CCCD numbers) once the
     /// officer signed out: a phone handed on or lost shows nothing of the
     /// workers until she signs in again. What it holds stays.
+    /// Refuses to show the portfolio (workers, their loans, campaigns) on
+    /// a phone whose officer signed out or that the server revoked.
+    pub(crate) fn refuse_portfolio_unless_signed_in(&self) -> Result<()> {
+        if self.read(|c| meta(c, "revoked"))?.is_some() {
+            return Err(Error::Remote {
+                class: crate::error::RemoteClass::Auth,
+                code: "device_revoked".into(),
+                message_vi: "Điện thoại này đã bị thu hồi nên không còn danh sách người lao động. \
+                             Những gì máy giữ đã được gửi cho giám sát (xem trong hộp thư đi và tổng kết ngày). \
+                             Báo chi nhánh; làm việc tiếp trên một máy khác"
+                    .into(),
+                message_en: "this phone was revoked, so it holds no workers any more. \
+                             What it held was sent to the supervisor (see the outbox and the day summary). \
+                             Tell the branch; work on another phone"
+                    .into(),
+            });
+        }
+        self.refuse_if_signed_out()
+    }
+
+    /// Refuses to show anything of the officer's work (workers, receipts,
+    /// records) on a phone whose officer signed out. A revoked phone still
+    /// shows its own records: what it held and sent, for its officer to
+    /// account for with the branch.
     pub(crate) fn refuse_if_signed_out(&self) -> Result<()> {
         if self.read(|c| meta(c, "signed_out"))?.is_some() {
             return Err(Error::Remote {
                 class: crate::error::RemoteClass::Auth,
                 code: "signed_out".into(),
-                message_vi: "Bạn đã đăng xuất nên máy không hiện danh sách người lao động: hãy đăng nhập lại \
-                             (những bản ghi chưa gửi vẫn còn trên máy)"
+                message_vi: "Bạn đã đăng xuất nên máy không hiện người lao động, phiếu thu hay bản ghi nào: \
+                             hãy đăng nhập lại (những bản ghi chưa gửi vẫn còn trên máy)"
                     .into(),
-                message_en: "you signed out, so the phone shows no workers: sign in again \
+                message_en: "you signed out, so the phone shows no workers, receipts or records: sign in again \
                              (records not sent yet stay on the phone)"
                     .into(),
             });
