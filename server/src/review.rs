@@ -237,19 +237,27 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
             format!("the officer asked to reverse this record (batch synced at {at}, id …{tail}): approved, it posts here and is reversed when the request is approved; or exclude it and the request"),
         ));
     }
-    if let Some((batch, at)) = r
+    if let Some((target, (batch, at))) = r
         .target_client_id
         .filter(|_| undecided && r.kind == "reversal_request")
-        .and_then(|t| ctx.original_waiting.get(&t))
-        .filter(|(b, _)| *b != r.batch_id)
+        .and_then(|t| ctx.original_waiting.get(&t).map(|w| (t, w)))
+        .filter(|(_, (b, _))| *b != r.batch_id)
     {
         let id = batch.simple().to_string();
         let (at, tail) = (format_datetime(*at), &id[id.len() - 6..]);
-        out.push(anomaly(
+        if ctx.original_blocked.contains(&target) {
+            out.push(anomaly(
+                "original_waiting",
+                format!("Bản ghi gốc đang chờ duyệt ở lô khác (lô đồng bộ lúc {at}, mã …{tail}), và lô đó chờ việc hủy một bản ghi của nó trong chính lô này: mở lô đó, loại bản ghi bị hủy rồi duyệt lô đó trước; sau đó duyệt lô này"),
+                format!("the original record waits for review in another batch (synced at {at}, id …{tail}), which waits for this very batch's void of one of its records: open that batch, exclude the voided record and approve it first; then approve this one"),
+            ));
+        } else {
+            out.push(anomaly(
             "original_waiting",
             format!("Bản ghi gốc đang chờ duyệt ở lô khác (lô đồng bộ lúc {at}, mã …{tail}): duyệt lô đó trước thì đề nghị này mới ghi sổ được, và tiền phải nộp của lô này mới trừ khoản đảo; hoặc loại đề nghị này"),
             format!("the original record waits for review in another batch (synced at {at}, id …{tail}): approve that batch first, then this request can post and this batch's cash nets the reversal; or exclude this request"),
         ));
+        }
     }
     if let Some(RecordBody::GiftHandout(g)) = body.as_ref().map(|b| &b.body).filter(|_| undecided) {
         let others: Vec<bool> = ctx

@@ -4067,6 +4067,87 @@ async fn a_record_voided_in_a_waiting_batch_can_be_left_out_to_approve_the_rest(
     }
 }
 
+/// Two batches that wait for each other: the first holds a visit the
+/// second voids, the second asks to reverse a receipt of the first. Each
+/// refusal says the way through (leave the voided visit out of the first),
+/// not "approve the other batch first" in a circle.
+#[tokio::test]
+async fn two_batches_waiting_for_each_other_say_the_way_through() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let (sup, mut lan, snap, l1) = lan_and_her_loan(&app).await;
+        let visit = lan.record(RecordBody::Visit(VisitPayload {
+            worker_id: snap.workers[1].id,
+            purpose: VisitPurpose::RepaymentFollowUp,
+            outcome: "Đã gặp".into(),
+            notes: String::new(),
+            location: None,
+        }));
+        let taken = repayment(&mut lan, &l1, 200_000, 1);
+        let (first, _) = lan.upload(&app, vec![visit.clone(), taken.clone()]).await;
+        let void = lan.record(RecordBody::Void(VoidPayload {
+            target_id: visit.client_id,
+            reason: "Ghi nhầm người".into(),
+        }));
+        let ask = reversal_request(&mut lan, &taken, "Thu nhầm khoản vay");
+        let (second, outcomes) = lan.upload(&app, vec![void, ask.clone()]).await;
+        assert!(
+            outcomes.iter().all(|o| o.0 == UploadOutcome::Accepted),
+            "{backend:?}: {outcomes:?}"
+        );
+        let (s, body) = approve(&app, &sup, first, 200_000).await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("void_waiting_in_other_batch")),
+            "{backend:?}: {body}"
+        );
+        let detail = body["detail"].as_str().unwrap_or_default();
+        assert!(
+            detail.contains("chỉ duyệt được sau lô này") && detail.contains("Hãy loại bản ghi này"),
+            "{backend:?}: {body}"
+        );
+        // The request's batch says which record to leave out where.
+        let page = batch_page(&app, &sup, second).await;
+        let request = page["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["kind"] == "reversal_request")
+            .expect("the request");
+        assert!(
+            request["anomalies"].as_array().unwrap().iter().any(|a| {
+                a["code"] == "original_waiting"
+                    && a["message_vi"]
+                        .as_str()
+                        .unwrap()
+                        .contains("loại bản ghi bị hủy rồi duyệt lô đó trước")
+            }),
+            "{backend:?}: {page}"
+        );
+        let (s, body) = approve(&app, &sup, second, 0).await;
+        assert!(s.is_client_error(), "{backend:?}: {s} {body}");
+        assert!(
+            body.to_string()
+                .contains("loại bản ghi bị hủy rồi duyệt lô đó trước"),
+            "{backend:?}: {body}"
+        );
+        // Following it, both go through.
+        let leave_out = json!({"cash_received": "200000", "excluded": [
+            {"record_id": visit.client_id, "reason": "Cán bộ đã hủy ở lô sau"}
+        ]});
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{first}/approve"),
+                &sup,
+                &leave_out,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{backend:?}: {body}");
+        let (s, body) = approve(&app, &sup, second, 0).await;
+        assert_eq!(s, StatusCode::OK, "{backend:?}: {body}");
+    }
+}
+
 /// Lan's (CB-TD-01) row of a campaign's progress: the gifts waiting for
 /// review, those held in quarantine, and what her allocation has left.
 async fn gift_progress(app: &TestApp, sup: &str, campaign: &str) -> (i64, i64, i64) {

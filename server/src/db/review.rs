@@ -715,6 +715,33 @@ pub fn visit_purpose(body: &str) -> Option<sotay_core::wire::VisitPurpose> {
     }
 }
 
+/// Originals of the reversal requests `requests` whose batch cannot be
+/// approved before the request's own: it holds a record the request's
+/// batch voids, a void still undecided. The two batches wait for each other;
+/// leaving the voided record out of the original's batch lets both through.
+async fn originals_waiting_for_voids_of(c: &mut Conn, requests: &[uuid::Uuid]) -> DbResult<HashSet<uuid::Uuid>> {
+    let mut out = HashSet::new();
+    for chunk in requests.chunks(1_000) {
+        let sql = format!(
+            "SELECT q.target_client_id FROM sync_records q
+             JOIN sync_records o ON o.client_id = q.target_client_id AND o.batch_id <> q.batch_id
+             WHERE q.client_id IN ({}) AND q.kind = 'reversal_request'
+               AND EXISTS (SELECT 1 FROM sync_records x
+                           JOIN sync_records v ON v.target_client_id = x.client_id AND v.kind = 'void'
+                                AND v.status = 'accepted' AND v.batch_id = q.batch_id
+                           WHERE x.batch_id = o.batch_id
+                             AND NOT EXISTS (SELECT 1 FROM record_reviews d WHERE d.record_id = v.id))",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query_scalar::<DB, uuid::Uuid>(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        out.extend(q.fetch_all(&mut *c).await?);
+    }
+    Ok(out)
+}
+
 pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow]) -> DbResult<rv::AnomalyContext> {
     let mut ctx = rv::AnomalyContext::default();
     // The batch's visits' days, a day either side (days are Vietnam's).
@@ -801,6 +828,12 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
             ctx.original_waiting.insert(target, (batch, at));
         }
     }
+    let requests: Vec<uuid::Uuid> = records
+        .iter()
+        .filter(|r| r.kind == "reversal_request" && r.decision.is_none())
+        .map(|r| r.client_id)
+        .collect();
+    ctx.original_blocked = originals_waiting_for_voids_of(c, &requests).await?;
     // Receipts and gifts of the batch whose reversal the officer asked for
     // in a request still waiting for review.
     let posted: Vec<uuid::Uuid> = records
@@ -1675,8 +1708,15 @@ pub async fn review_approve(
     // take it as standing, and a rejection of it later would bring back
     // nothing) — unless the record is left out here, which posts nothing
     // whichever way the void goes.
-    let waiting: Vec<(uuid::Uuid, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT t.client_id, vb.received_at FROM sync_records t
+    // With whether the void's batch asks to reverse a record of this one
+    // (so it waits for this batch in turn: only leaving the record out here
+    // lets both through).
+    let waiting: Vec<(uuid::Uuid, DateTime<Utc>, i32)> = sqlx::query_as(
+        "SELECT t.client_id, vb.received_at,
+                CASE WHEN EXISTS (SELECT 1 FROM sync_records q JOIN sync_records o ON o.client_id = q.target_client_id
+                                  WHERE q.batch_id = v.batch_id AND q.kind = 'reversal_request' AND q.status = 'accepted'
+                                    AND o.batch_id = t.batch_id) THEN 1 ELSE 0 END
+         FROM sync_records t
          JOIN sync_records v ON v.target_client_id = t.client_id AND v.kind = 'void' AND v.status = 'accepted'
               AND v.batch_id <> t.batch_id
          JOIN sync_batches vb ON vb.batch_id = v.batch_id
@@ -1710,7 +1750,7 @@ pub async fn review_approve(
                 format!("the officer's void of {en} cannot be excluded: it is the officer's own correction. If the void is wrong, reject the whole batch and talk to the officer"),
             ));
         }
-        if record.voided && !waiting.iter().any(|(t, _)| t == id) {
+        if record.voided && !waiting.iter().any(|(t, _, _)| t == id) {
             return Err(refused(
                 422,
                 "voided_not_excludable",
@@ -1784,6 +1824,8 @@ pub async fn review_approve(
             }
         }
     }
+    let requests: Vec<uuid::Uuid> = records.iter().filter(|r| r.kind == "reversal_request").map(|r| r.client_id).collect();
+    let blocked_originals = originals_waiting_for_voids_of(c, &requests).await?;
     let ids: Vec<i64> = target_record.values().copied().collect();
     let mut posted_targets: HashMap<i64, TargetEntry> = HashMap::new();
     for (h, t) in target_entries(c, "record_id", &ids).await? {
@@ -1797,10 +1839,19 @@ pub async fn review_approve(
     let mut fates: Vec<(i64, &'static str, Option<String>)> = Vec::with_capacity(records.len());
     // Records that cannot post: id, Vietnamese and English reason.
     let mut problems: Vec<(uuid::Uuid, String, String)> = Vec::new();
-    if let Some((target, at)) = waiting.iter().find(|(t, _)| !exclusions.contains_key(t)) {
+    if let Some((target, at, waits_for_this)) = waiting.iter().find(|(t, _, _)| !exclusions.contains_key(t)) {
         let r = records.iter().find(|r| r.client_id == *target).expect("a record of the batch");
         let (who_vi, who_en) = record_label(r);
         let at = sotay_core::domain::time::format_datetime(*at);
+        if *waits_for_this == 1 {
+            // Each batch waits for the other: the way through is said.
+            return Err(refused(
+                409,
+                "void_waiting_in_other_batch",
+                format!("{who_vi} đã được cán bộ hủy trong lô gửi lúc {at}; lô đó lại đề nghị đảo một bản ghi của lô này nên chỉ duyệt được sau lô này. Hãy loại bản ghi này (việc hủy ở lô kia quyết định nó) rồi duyệt lô này, sau đó duyệt lô kia"),
+                format!("{who_en} was voided by the officer in a batch sent at {at}; that batch also asks to reverse a record of this one, so it can only be approved after this one. Exclude this record (the void in the other batch decides it) and approve this batch, then the other"),
+            ));
+        }
         return Err(refused(
             409,
             "void_waiting_in_other_batch",
@@ -2041,6 +2092,10 @@ pub async fn review_approve(
                         (r.client_id,
                             format!("{who_vi}: bản ghi gốc đã bị từ chối hoặc bị loại, không được ghi sổ nên không có gì để đảo — hãy loại đề nghị này"),
                             format!("{who_en}: the original record was refused or left out and never posted, so there is nothing to reverse — exclude this request"))
+                    } else if r.target_client_id.is_some_and(|t| blocked_originals.contains(&t)) {
+                        (r.client_id,
+                            format!("{who_vi}: bản ghi gốc chưa được ghi sổ, và lô chứa nó chờ việc hủy một bản ghi của nó trong chính lô này — hãy mở lô chứa bản ghi gốc, loại bản ghi bị hủy rồi duyệt lô đó trước; sau đó duyệt lô này"),
+                            format!("{who_en}: the original record is not posted, and its batch waits for this very batch's void of one of its records — open the original's batch, exclude the voided record and approve that batch first; then approve this one"))
                     } else {
                         (r.client_id,
                             format!("{who_vi}: bản ghi gốc chưa được ghi sổ — hãy duyệt lô chứa bản ghi gốc trước, hoặc loại đề nghị này"),

@@ -1113,6 +1113,9 @@ pub struct AnomalyContext {
     /// Originals of the batch's reversal requests that wait for review in
     /// another batch: their batch and when it was synced.
     pub original_waiting: HashMap<Uuid, (Uuid, DateTime<Utc>)>,
+    /// Those of them whose batch in turn waits for a void in the request's
+    /// batch (see `originals_waiting_for_voids_of`).
+    pub original_blocked: std::collections::HashSet<Uuid>,
     /// Records their phone sent again after a restore of the server's
     /// data, which a supervisor had approved before it.
     pub approved_before: std::collections::HashSet<Uuid>,
