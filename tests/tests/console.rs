@@ -2330,6 +2330,98 @@ async fn a_repayment_refused_at_upload_shows_on_the_queue_with_its_cash() {
     }
 }
 
+/// A receipt left out at approval keeps its cash with the officer: a count
+/// that holds that cash anyway is questioned before anything posts (the
+/// counter would take it into the vault a second time).
+#[tokio::test]
+async fn a_count_holding_a_left_out_receipts_cash_is_questioned() {
+    use rust_decimal::Decimal;
+    let _turn = sotay_tests::one_at_a_time();
+    let http = no_redirects();
+    let db = fresh_database(Backend::Sqlite).await;
+    let server = Server::start(&db.url, &["--demo"]).await;
+    let phone = sotay_tests::Phone::new();
+    phone.login(&server.base, "canbo.lan", PASSWORD);
+    phone.book.sync(None).expect("first sync");
+    let loan = phone
+        .book
+        .search("thi".into(), 200)
+        .unwrap()
+        .iter()
+        .flat_map(|h| phone.book.worker_detail(h.worker_id).unwrap().loans)
+        .find(|l| l.status == "active" && l.balance > Decimal::from(200_000))
+        .expect("an open loan");
+    let pay = |amount: i64| {
+        phone
+            .book
+            .record_repayment(sotay_core::RepaymentInput {
+                loan_id: loan.loan_id,
+                amount: Decimal::from(amount),
+                recorded_at: chrono::Utc::now(),
+            })
+            .unwrap()
+            .client_id
+    };
+    let (_kept, left_out) = (pay(60_000), pay(40_000));
+    phone.book.sync(None).expect("sync");
+    let token = api_token(
+        &http,
+        &server,
+        "giamsat.thuduc",
+        "review-pc-1",
+        "Máy giám sát",
+    )
+    .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let queue = api_get(&http, &server, "/api/v1/batches?status=pending", &token).await;
+    let batch = queue[0]["batch_id"]
+        .as_str()
+        .expect("the batch")
+        .to_string();
+    let supervisor = http_sign_in(&http, &server, "giamsat.thuduc").await;
+    let (_, _, html) = page(
+        &http,
+        &server,
+        format!("/batches/{batch}"),
+        supervisor.clone(),
+    )
+    .await;
+    let csrf = field(&html, "csrf");
+    let reason = format!("reason-{left_out}");
+    for (cash, questioned) in [("100.000", true), ("60.000", false)] {
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("cash", cash),
+            ("exclude", &left_out.to_string()),
+            (reason.as_str(), "Người vay chưa ký"),
+        ];
+        let sent = http
+            .post(server.url(&format!("/batches/{batch}/confirm")))
+            .header(COOKIE, supervisor.clone())
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        let (status, to, _) = answer(sent).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{cash}");
+        let (status, _, html) = page(&http, &server, to.unwrap(), supervisor.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        assert_eq!(
+            html.contains("id=\"excluded-cash-check\""),
+            questioned,
+            "{cash}: {html}"
+        );
+        if questioned {
+            assert!(
+                html.contains("các phiếu bị loại có 40.000 ₫ (đúng bằng số thừa)"),
+                "{html}"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn cashier_takes_repayments_at_the_counter() {
     let _turn = sotay_tests::one_at_a_time();

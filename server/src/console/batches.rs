@@ -1736,6 +1736,14 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked, shown: Option
         })
         .count();
     let grants = grants_paid(d, &excluded);
+    // The cash of the receipts ticked to be left out: it stays with the
+    // officer, to give back or to take at the counter, never in this count.
+    let excluded_cash: i64 = d
+        .records
+        .iter()
+        .filter(|r| r.kind == "repayment" && !r.voided && excluded.contains(&r.record_id))
+        .filter_map(|r| r.amount.as_deref().and_then(|a| a.parse::<i64>().ok()))
+        .sum();
     // Not those ticked to be left out (a void still waiting elsewhere).
     let voided = d
         .records
@@ -1822,6 +1830,14 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked, shown: Option
                 p.notice.danger #count-check { (lang.pick(
                     format!("Số tiền đếm được, {}, chưa bằng một nửa số phải nộp ({}): kiểm tra lại (gõ thiếu chữ số?) trước khi ghi thiếu quỹ cho cán bộ.", vnd(c.cash), vnd(expected)),
                     format!("The cash counted, {}, is less than half the cash expected ({}): check it (a digit missing?) before booking a shortage to the officer.", vnd(c.cash), vnd(expected)),
+                )) }
+            }
+            @if diff > 0 && excluded_cash > 0 {
+                p.notice.danger #excluded-cash-check { (lang.pick(
+                    format!("Thừa {}, trong khi các phiếu bị loại có {}{}: tiền của phiếu bị loại không nộp cùng lô — nó vẫn ở cán bộ, để trả lại người vay hoặc thu tại quầy. Nếu số đếm gồm cả tiền đó, hãy quay lại nhập số không tính nó; nếu không, quỹ sẽ ghi số tiền đó hai lần khi thu tại quầy.",
+                        vnd(diff), vnd(excluded_cash), if diff == excluded_cash { " (đúng bằng số thừa)" } else { "" }),
+                    format!("An overage of {}, while the receipts left out hold {}{}: a left-out receipt's cash is not handed over with the batch — it stays with the officer, to give back to the borrower or take at the counter. If the count includes it, go back and enter the count without it; otherwise the vault books that cash twice when it is taken at the counter.",
+                        vnd(diff), vnd(excluded_cash), if diff == excluded_cash { " (exactly the overage)" } else { "" }),
                 )) }
             }
             @if diff > 0 && expected < 0 {
