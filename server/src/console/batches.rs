@@ -1064,20 +1064,23 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                 dl {
                     @match &s.decision {
                         None => {
+                            @if s.cash_taken_back > 0 {
+                                // What is counted in hand, then the reversals netted.
+                                dt { (lang.t("Thu trong lô", "Collected in the batch")) }
+                                dd.num #collected { (vnd(s.cash_collected + s.cash_taken_back)) }
+                                dt { (lang.t("Đã trừ đề nghị đảo", "Less reversal requests")) }
+                                dd.num #taken-back { (vnd(s.cash_taken_back)) }
+                                dd.hint { (lang.t(
+                                    "Cán bộ giữ lại tiền của các phiếu đề nghị đảo (trả lại người vay, hoặc đã nộp quỹ từ trước khi ghi lại số đúng): trừ vào tiền phải nộp, quỹ không chi ra.",
+                                    "The officer keeps back the cash of the receipts asked to be reversed (given back to the borrower, or in the vault already before the right amount was recorded): less to hand over; the vault pays nothing out.",
+                                )) }
+                            }
                             @let (what, amount) = hand_over(lang, s.cash_collected);
                             dt { (what) } dd.num #expected { strong { (amount) } }
                             @if s.cash_collected < 0 {
                                 dd.hint #owed-note { (lang.t(
                                     "Các đề nghị đảo trong lô trả lại nhiều hơn tiền cán bộ thu trong lô: khi duyệt, phần chênh được ghi có vào tài khoản thừa/thiếu quỹ của cán bộ (bù khoản thiếu đã ghi cho một phiếu gõ thừa, hoặc chi trả cán bộ ở trang Sổ cái để trả lại người vay). Quỹ không chi ra khi duyệt.",
                                     "The batch's reversal requests take back more than the officer collected in it: on approval the difference is credited to the officer's over/short account (it cancels a shortage counted for a receipt typed too high, or is paid out to the officer on the Ledger page to give back to the borrower). Nothing leaves the vault on approval.",
-                                )) }
-                            }
-                            @if s.cash_taken_back > 0 {
-                                dt { (lang.t("Đã trừ đề nghị đảo", "Less reversal requests")) }
-                                dd.num #taken-back { (vnd(s.cash_taken_back)) }
-                                dd.hint { (lang.t(
-                                    "Cán bộ giữ lại tiền của các phiếu đề nghị đảo (trả lại người vay, hoặc đã nộp quỹ từ trước khi ghi lại số đúng): trừ vào tiền phải nộp, quỹ không chi ra.",
-                                    "The officer keeps back the cash of the receipts asked to be reversed (given back to the borrower, or in the vault already before the right amount was recorded): less to hand over; the vault pays nothing out.",
                                 )) }
                             }
                             @if grants > 0 {
