@@ -10,8 +10,9 @@ use serde_json::{json, Value};
 use sotay_core::domain::money::Dong;
 use sotay_core::domain::schedule::{installments_after, outstanding, InstallmentState, LoanTerms};
 use sotay_core::wire::{
-    ChangePage, GiftHandoutPayload, PortfolioSnapshot, RecordBody, RepaymentPayload, UploadBatch,
-    UploadOutcome, UploadRecord, UploadResponse, VisitPayload, VisitPurpose, VoidPayload,
+    ChangePage, GiftHandoutPayload, PortfolioSnapshot, RecordBody, RepaymentPayload,
+    ReversalRequestPayload, UploadBatch, UploadOutcome, UploadRecord, UploadResponse, VisitPayload,
+    VisitPurpose, VoidPayload,
 };
 use uuid::Uuid;
 
@@ -614,10 +615,63 @@ async fn a_reassigned_worker_moves_between_phones() {
             .find(|k| k.id == tet)
             .unwrap_or_else(|| panic!("{backend:?}: {hung_page:?}"));
         assert_eq!(campaign.recipients, [thu], "{backend:?}");
-        // Rejected, the receipt waits no more: Hùng's phone learns it.
+        // Lan asks to reverse it: it takes nothing any more; she voids her
+        // request: it waits again. Hùng's phone hears both.
+        let ask = lan.record(RecordBody::ReversalRequest(ReversalRequestPayload {
+            target_id: pay_id,
+            reason: "Thu nhầm".into(),
+        }));
+        let ask_id = ask.client_id;
+        let (s, body) = upload(&app, &lan, Uuid::now_v7(), vec![ask]).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let asked = changes(&app, &hung, &hung_page.next).await;
+        let loan = asked.loans.iter().find(|l| l.id == thu_loan.id);
+        assert!(
+            loan.is_some_and(|l| l.waiting_elsewhere.is_empty()),
+            "{backend:?}: {asked:?}"
+        );
+        let void = lan.record(RecordBody::Void(VoidPayload {
+            target_id: ask_id,
+            reason: "Nhầm, phiếu đúng".into(),
+        }));
+        let void_batch = Uuid::now_v7();
+        let (s, body) = upload(&app, &lan, void_batch, vec![void]).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(body["results"][0]["outcome"], "accepted", "{body}");
+        let hung_page = changes(&app, &hung, &asked.next).await;
+        let loan = hung_page
+            .loans
+            .iter()
+            .find(|l| l.id == thu_loan.id)
+            .unwrap_or_else(|| panic!("{backend:?}: the loan again: {hung_page:?}"));
+        assert_eq!(
+            loan.waiting_elsewhere
+                .iter()
+                .map(|w| w.client_id)
+                .collect::<Vec<_>>(),
+            [pay_id],
+            "{backend:?}"
+        );
+        // The void turned down, the request stands again: not waiting.
         let sup = app
             .token("giamsat.td", "super-pass-1", "test-device-0050")
             .await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{void_batch}/reject"),
+                &sup,
+                &json!({"reason": "Đề nghị đảo là đúng"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let after = changes(&app, &hung, &hung_page.next).await;
+        let loan = after.loans.iter().find(|l| l.id == thu_loan.id);
+        assert!(
+            loan.is_some_and(|l| l.waiting_elsewhere.is_empty()),
+            "{backend:?}: {after:?}"
+        );
+        let hung_page = after;
+        // Rejected, the receipt waits no more: Hùng's phone learns it.
         let (s, body) = app
             .post(
                 &format!("/api/v1/batches/{batch}/reject"),

@@ -650,6 +650,7 @@ pub async fn store_batches(
     // Loans of workers moved to another officer since a receipt on them
     // was taken (or voided): hers, for her phone to count it.
     let mut moved_loans: USet<(i64, i64)> = USet::new();
+    let mut voided_requests: Vec<uuid::Uuid> = Vec::new();
     for row in &rows {
         let id = *stored_ids
             .get(&row.client_id)
@@ -692,6 +693,10 @@ pub async fn store_batches(
                     moved_loans.insert((now, loan));
                 }
             }
+            // A void of a reversal request: its receipt waits again.
+            if known.is_some_and(|t| t.kind == "reversal_request") {
+                voided_requests.push(target);
+            }
             // A gift voided frees its worker and the allocation.
             if let Some(t) = known.filter(|t| t.kind == "gift_handout") {
                 if let Some(k) = t.campaign_id {
@@ -703,6 +708,18 @@ pub async fn store_batches(
                 }
             }
         }
+    }
+    // Those on a receipt of a worker moved since: the loan goes to the
+    // worker's officer again (rare: read only then).
+    for chunk in voided_requests.chunks(<DB as Lists>::chunk_len()) {
+        let mut qb = sqlx::QueryBuilder::<DB>::new(
+            "SELECT DISTINCT w.officer_id, t.loan_id FROM sync_records q
+                 JOIN sync_records t ON t.client_id = q.target_client_id
+                 JOIN loans l ON l.id = t.loan_id JOIN workers w ON w.id = l.worker_id
+             WHERE t.kind = 'repayment' AND w.officer_id <> t.officer_id AND ",
+        );
+        <DB as Lists>::uuids(&mut qb, "q.client_id", chunk);
+        moved_loans.extend(qb.build_query_as::<(i64, i64)>().fetch_all(&mut *c).await?);
     }
     campaigns.extend(facts.released.iter().copied());
     let mut feed: Vec<(i64, &'static str, i64)> =
