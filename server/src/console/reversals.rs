@@ -435,13 +435,12 @@ pub async fn confirm_approve(
         Ok(w) => w,
         Err(e) => return ui.app_error(e),
     };
-    let all = match state.db.branch_reversals(branch_of(&who), false).await {
-        Ok(r) => r,
+    let r = match state.db.branch_reversal(branch_of(&who), id).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return ui.app_error(AppError::not_found("đề nghị đảo", "reversal request")),
         Err(e) => return ui.app_error(e.into()),
     };
-    let Some(r) = all.iter().find(|r| r.id == id) else {
-        return ui.app_error(AppError::not_found("đề nghị đảo", "reversal request"));
-    };
+    let r = &r;
     // Decided already, or one's own: the list, saying so.
     let why = if let Some(d) = &r.decision {
         let by = r.reviewer.clone().unwrap_or_default();

@@ -1747,6 +1747,15 @@ impl Db {
         with_conn!(self, q, c => q::review::branch_reversals(&mut c, branch, pending_only).await)
     }
 
+    /// One reversal request of `branch` (any: `None`), by its id.
+    pub async fn branch_reversal(
+        &self,
+        branch: Option<i64>,
+        id: i64,
+    ) -> DbResult<Option<BranchReversal>> {
+        with_conn!(self, q, c => q::review::branch_reversal(&mut c, branch, id).await)
+    }
+
     pub async fn ledger_balances(&self, branch: Option<i64>) -> DbResult<Vec<AccountBalance>> {
         with_conn!(self, q, c => q::review::ledger_balances(&mut c, branch).await)
     }

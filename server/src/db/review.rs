@@ -3404,6 +3404,20 @@ async fn cancel_loan(c: &mut Conn, loan_id: i64, reversal_id: i64, entry_id: i64
 }
 
 pub async fn branch_reversals(c: &mut Conn, branch: Option<i64>, pending_only: bool) -> DbResult<Vec<rv::BranchReversal>> {
+    reversals(c, branch, pending_only, None).await
+}
+
+/// One reversal request of `branch` (all branches: `None`), decided or not.
+pub async fn branch_reversal(c: &mut Conn, branch: Option<i64>, id: i64) -> DbResult<Option<rv::BranchReversal>> {
+    Ok(reversals(c, branch, false, Some(id)).await?.pop())
+}
+
+async fn reversals(
+    c: &mut Conn,
+    branch: Option<i64>,
+    pending_only: bool,
+    one: Option<i64>,
+) -> DbResult<Vec<rv::BranchReversal>> {
     let (kind, id) = branch.map_or((0, 0), |b| (1, b));
     let pending = if pending_only { " AND d.reversal_id IS NULL" } else { "" };
     let sql = format!(
@@ -3416,9 +3430,9 @@ pub async fn branch_reversals(c: &mut Conn, branch: Option<i64>, pending_only: b
          FROM branch_reversals b JOIN journal_entries e ON e.id = b.entry_id JOIN users ru ON ru.id = b.requested_by
              LEFT JOIN branch_reversal_decisions d ON d.reversal_id = b.id LEFT JOIN users du ON du.id = d.reviewer_id
              LEFT JOIN journal_entries x ON x.reverses = b.entry_id AND d.decision = 'approved'
-         WHERE ($1 = 0 OR e.branch_id = $2){pending} ORDER BY b.id DESC LIMIT 500"
+         WHERE ($1 = 0 OR e.branch_id = $2) AND ($3 = 0 OR b.id = $3){pending} ORDER BY b.id DESC LIMIT 500"
     );
-    Ok(sqlx::query_as(&sql).bind(kind).bind(id).fetch_all(&mut *c).await?)
+    Ok(sqlx::query_as(&sql).bind(kind).bind(id).bind(one.unwrap_or(0)).fetch_all(&mut *c).await?)
 }
 
 /// Account balances by branch and sub-ledger.
