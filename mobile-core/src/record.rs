@@ -229,6 +229,7 @@ pub(crate) fn unbooked_repayments(conn: &Connection, loan_id: &str) -> Result<Ve
             Ok(Unbooked {
                 amount: r.get(0)?,
                 receipt_no: r.get(1)?,
+                whose: Whose::OtherOfficer,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
@@ -240,6 +241,7 @@ pub(crate) fn unbooked_repayments(conn: &Connection, loan_id: &str) -> Result<Ve
             Ok(Unbooked {
                 amount: r.get(0)?,
                 receipt_no: None,
+                whose: Whose::OtherPhone,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;
@@ -256,6 +258,7 @@ pub(crate) fn unbooked_repayments(conn: &Connection, loan_id: &str) -> Result<Ve
         Ok(Unbooked {
             amount: r.get(0)?,
             receipt_no: Some(r.get(1)?),
+            whose: Whose::Mine,
         })
     })?;
     for u in mine {
@@ -270,6 +273,18 @@ pub(crate) struct Unbooked {
     pub amount: i64,
     /// Its receipt's number: `None` for one of the officer's other phones.
     pub receipt_no: Option<String>,
+    pub whose: Whose,
+}
+
+/// Who took a receipt waiting for review, and so holds its cash.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Whose {
+    /// This phone.
+    Mine,
+    /// The officer, on another of her phones.
+    OtherPhone,
+    /// The worker's officer before they moved to this one.
+    OtherOfficer,
 }
 
 /// A loan's books as they will be once what waits for review is approved.
@@ -323,9 +338,26 @@ pub(crate) fn effective_states(conn: &Connection, loan_id: &str) -> Result<Effec
 /// fits what the loan owes (`owed`): the loan takes nothing more until the
 /// supervisor has left that one out (the server would refuse it too).
 fn stuck_receipt(u: &Unbooked, owed: i64) -> Error {
-    let (which_vi, which_en) = match &u.receipt_no {
-        Some(n) => (format!("Phiếu {n}"), format!("receipt {n}")),
-        None => (
+    let n = u.receipt_no.as_deref().unwrap_or("");
+    if u.whose == Whose::OtherOfficer {
+        // Its cash is with that officer, not with this one.
+        return Error::conflict(
+            "receipt_waiting_over_balance",
+            format!(
+                "Phiếu {n} ({}) của cán bộ phụ trách người này trước đây đang chờ duyệt nhưng vượt số khoản vay còn phải trả ({}), vì sổ sách đã thay đổi: phiếu đó sẽ không được ghi sổ, và tiền của nó ở cán bộ kia. Báo giám sát chi nhánh; chưa thu thêm trên khoản vay này",
+                format_vnd(u.amount),
+                format_vnd(owed)
+            ),
+            format!(
+                "receipt {n} ({}) of the worker's previous officer waits for review but is above what the loan still owes ({}), as the books changed under it: it will not post, and its cash is with that officer. Tell the branch supervisor; collect nothing more on this loan yet",
+                format_vnd(u.amount),
+                format_vnd(owed)
+            ),
+        );
+    }
+    let (which_vi, which_en) = match u.whose {
+        Whose::Mine => (format!("Phiếu {n}"), format!("receipt {n}")),
+        _ => (
             "Một phiếu trên máy khác của bạn".to_string(),
             "a receipt on your other phone".to_string(),
         ),
@@ -415,24 +447,22 @@ fn receipt_texts(
     amount: i64,
     a: &Allocation,
     at: DateTime<Utc>,
-    collector: Option<(String, String)>,
+    others_waiting: bool,
 ) -> (String, String) {
     let balance = a.remaining.total();
     let when = format_datetime(at);
-    let (by_vi, by_en) = match collector {
-        Some((name, branch)) => (
-            format!(" Cán bộ thu: {name} ({branch})."),
-            format!(" Collected by {name} ({branch})."),
+    // Paid in full by this receipt with others waiting for review: only
+    // once they are approved (one turned down leaves the loan owing).
+    let (paid_vi, paid_en) = match (balance, others_waiting) {
+        (0, false) => (" Khoản vay đã trả đủ.", " The loan is paid in full."),
+        (0, true) => (
+            " Khoản vay trả đủ khi các phiếu thu đang chờ duyệt được duyệt.",
+            " The loan is paid in full once the receipts waiting for review are approved.",
         ),
-        None => (String::new(), String::new()),
-    };
-    let (paid_vi, paid_en) = if balance == 0 {
-        (" Khoản vay đã trả đủ.", " The loan is paid in full.")
-    } else {
-        ("", "")
+        _ => ("", ""),
     };
     let vi = format!(
-        "PHIẾU THU số {receipt_no}, {worker} đã nộp, Quỹ đã nhận {} trả nợ hợp đồng {contract} (lãi {}, gốc {}) ngày {when}, còn phải trả {} (dư nợ gốc {}).{paid_vi}{by_vi}",
+        "PHIẾU THU số {receipt_no}, {worker} đã nộp, Quỹ đã nhận {} trả nợ hợp đồng {contract} (lãi {}, gốc {}) ngày {when}, còn phải trả {} (dư nợ gốc {}).{paid_vi}",
         format_vnd(amount),
         format_vnd(a.interest),
         format_vnd(a.principal),
@@ -440,7 +470,7 @@ fn receipt_texts(
         format_vnd(a.remaining.principal),
     );
     let en = format!(
-        "RECEIPT no. {receipt_no}: {worker} paid {} on loan {contract} (interest {}, principal {}) on {when}; left to pay {} (principal {}).{paid_en}{by_en}",
+        "RECEIPT no. {receipt_no}: {worker} paid {} on loan {contract} (interest {}, principal {}) on {when}; left to pay {} (principal {}).{paid_en}",
         format_vnd(amount),
         format_vnd(a.interest),
         format_vnd(a.principal),
@@ -545,7 +575,7 @@ impl Store {
             let Effective {
                 states: after,
                 stuck,
-                ..
+                applied,
             } = apply_unbooked(booked, unbooked_repayments(tx, &loan_id)?);
             if let Some(first) = stuck.first() {
                 return Err(stuck_receipt(first, outstanding(&after).total()));
@@ -557,16 +587,20 @@ impl Store {
                 .ok_or_else(|| Error::Corrupt("no device code".into()))?;
             let receipt_no = receipt_number(&code, next_counter(tx, "receipt_seq")?);
             let client_id = Uuid::now_v7();
-            let collector = officer(tx)?.map(|o| (o.full_name, o.branch_name));
-            let (text_vi, text_en) = receipt_texts(
+            let (mut text_vi, mut text_en) = receipt_texts(
                 &receipt_no,
                 &worker.name,
                 &loan.contract_no,
                 amount,
                 &allocation,
                 input.recorded_at,
-                collector,
+                applied > 0,
             );
+            if let Some(o) = officer(tx)? {
+                let (name, branch) = (o.full_name, o.branch_name);
+                text_vi.push_str(&format!(" Cán bộ thu: {name} ({branch})."));
+                text_en.push_str(&format!(" Collected by {name} ({branch})."));
+            }
             let lines: Vec<serde_json::Value> = allocation
                 .lines
                 .iter()

@@ -328,9 +328,12 @@ fn a_repayment_is_allocated_and_gets_a_receipt() {
     let r2 = pay(&book, LAN_LOAN, 620_000).unwrap();
     assert_eq!((r2.receipt_no.as_str(), r2.device_seq), ("A7K2-000002", 2));
     assert_eq!(r2.balance_after, dec(0));
+    // Paid in full once the first receipt, waiting for review, is approved
+    // too (turned down, the loan would owe its 500.000 ₫ again).
     assert!(
-        r2.text_vi
-            .contains("còn phải trả 0 ₫ (dư nợ gốc 0 ₫). Khoản vay đã trả đủ. Cán bộ thu"),
+        r2.text_vi.contains(
+            "còn phải trả 0 ₫ (dư nợ gốc 0 ₫). Khoản vay trả đủ khi các phiếu thu đang chờ duyệt được duyệt. Cán bộ thu"
+        ),
         "{}",
         r2.text_vi
     );
@@ -339,6 +342,28 @@ fn a_repayment_is_allocated_and_gets_a_receipt() {
         pay(&book, LAN_LOAN, 1),
         Err(FieldBookError::Validation { ref code, .. }) if code == "amount_above_outstanding"
     ));
+    // Paid in full by one receipt, nothing else waiting: said plainly.
+    let owed = book
+        .worker_detail(id(HUNG))
+        .unwrap()
+        .loans
+        .iter()
+        .find(|l| l.loan_id == id("0193a000-0000-7000-8000-0000000000c2"))
+        .unwrap()
+        .balance;
+    let whole = pay(
+        &book,
+        "0193a000-0000-7000-8000-0000000000c2",
+        owed.try_into().unwrap(),
+    )
+    .unwrap();
+    assert!(
+        whole
+            .text_vi
+            .contains("còn phải trả 0 ₫ (dư nợ gốc 0 ₫). Khoản vay đã trả đủ. Cán bộ thu"),
+        "{}",
+        whole.text_vi
+    );
 }
 
 #[test]
@@ -684,6 +709,12 @@ fn another_officers_receipt_waiting_on_a_moved_workers_loan_counts() {
     assert_eq!(left, dec(870_000));
     let r = pay(&book, LAN_LOAN, 870_000).unwrap();
     assert_eq!(r.balance_after, dec(0));
+    assert!(
+        r.text_vi
+            .contains("Khoản vay trả đủ khi các phiếu thu đang chờ duyệt được duyệt."),
+        "{}",
+        r.text_vi
+    );
     // Decided at the branch: no longer sent, no longer counted.
     let loan = snap
         .loans
