@@ -709,15 +709,17 @@ impl Store {
             )?;
             // Refused records, not those the officer voided (nothing to
             // give back or do again for them), nor a void kept in
-            // quarantine (it did its work); of other days, only those the
-            // branch has not dealt with yet.
+            // quarantine (it did its work); of other days, only cash and
+            // gifts the branch has not dealt with yet (a refused visit or
+            // request was said on its own day, and leaves nothing in hand).
             let rejected = outbox_items(
                 c,
                 &format!(
                     "s.state = 'rejected' AND o.client_id NOT IN ({VOIDED})
                      AND NOT (o.kind = 'void' AND s.code = 'device_revoked')
                      AND (o.local_day = '{d}'
-                          OR o.client_id NOT IN (SELECT client_id FROM record_settlements))"
+                          OR (o.kind IN ('repayment', 'gift_handout')
+                              AND o.client_id NOT IN (SELECT client_id FROM record_settlements)))"
                 ),
                 u32::MAX,
             )?;

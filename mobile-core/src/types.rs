@@ -435,8 +435,8 @@ pub struct DailySummary {
     pub reversal_requests: u32,
     /// Records of any day still waiting for the server.
     pub pending: u32,
-    /// Records the server refused, with the reason: the day's, and those
-    /// of other days the branch has not dealt with yet.
+    /// Records the server refused, with the reason: the day's, and the
+    /// receipts and gifts of other days the branch has not dealt with yet.
     pub rejected: Vec<OutboxItem>,
     /// Records of any day that kept failing to upload, with the reason.
     pub wedged: Vec<OutboxItem>,

@@ -939,6 +939,16 @@ fn a_day_summary_tells_refused_visits_from_held_ones() {
 fn refused_cash_the_branch_settled_is_said_settled() {
     let (_d, book) = open();
     let r = pay(&book, LAN_LOAN, 112_000).unwrap();
+    let visit = book
+        .record_visit(VisitInput {
+            worker_id: id(LAN),
+            purpose: VisitPurpose::RepaymentFollowUp,
+            outcome: "Đã gặp".into(),
+            notes: String::new(),
+            location: None,
+            recorded_at: at(9, 35),
+        })
+        .unwrap();
     let status = |settled_note: Option<&str>| RecordStatus {
         client_id: r.client_id,
         state: RecordState::Rejected,
@@ -969,6 +979,13 @@ fn refused_cash_the_branch_settled_is_said_settled() {
     };
     book.apply_changes_json(serde_json::to_string(&page(status(None), "c-1")).unwrap())
         .unwrap();
+    // A visit refused with the batch: said on its day, nothing to settle.
+    let visit_refused = RecordStatus {
+        client_id: visit.client_id,
+        ..status(None)
+    };
+    book.apply_changes_json(serde_json::to_string(&page(visit_refused, "c-1b")).unwrap())
+        .unwrap();
     let refused = book.daily_summary(day(2026, 11, 20)).unwrap();
     assert_eq!(
         (refused.cash_refused, refused.cash_refused_settled),
@@ -982,7 +999,8 @@ fn refused_cash_the_branch_settled_is_said_settled() {
     // The next day still says it, until the branch deals with it.
     let next_day = book.daily_summary(day(2026, 11, 21)).unwrap();
     assert_eq!(next_day.cash_refused_open, dec(112_000));
-    assert_eq!(next_day.rejected.len(), 1, "listed until dealt with");
+    let listed: Vec<_> = next_day.rejected.iter().map(|r| r.client_id).collect();
+    assert_eq!(listed, [r.client_id], "the cash listed until dealt with");
     assert!(
         next_day
             .text_vi
@@ -1014,7 +1032,7 @@ fn refused_cash_the_branch_settled_is_said_settled() {
     assert_eq!(next_day.cash_refused_open, dec(0));
     // Dealt with, it is the 20th's story: not listed on other days.
     assert_eq!(next_day.rejected.len(), 0, "{}", next_day.text_vi);
-    assert_eq!(refused.rejected.len(), 1);
+    assert_eq!(refused.rejected.len(), 2, "the day's own, the visit too");
     assert!(
         !settled.text_vi.contains("trả lại người vay"),
         "{}",
