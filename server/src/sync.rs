@@ -191,8 +191,16 @@ fn record_status(r: crate::db::sync_rows::RecordStatus) -> wire::RecordStatus {
         (None, Some("approved"), _) if reason == crate::db::APPROVED_NETTED => wire::RecordStatus {
             state: RecordState::Approved,
             code: Some("netted".into()),
-            message_vi: Some("Đã trừ vào tiền mặt nộp cùng lô".into()),
-            message_en: Some("netted against the cash handed over with the batch".into()),
+            message_vi: Some(
+                "Được duyệt: tiền của phiếu được trừ vào tiền mặt nộp cùng lô, bạn giữ lại để trả người vay \
+                 (lô thu ít hơn số đó thì chi nhánh nợ lại bạn phần chênh: xem tổng kết ngày)"
+                    .into(),
+            ),
+            message_en: Some(
+                "approved: the receipt's cash came off the cash handed over with the batch, kept by you to give back \
+                 to the borrower (where the batch collected less, the branch owes you the difference: see the day summary)"
+                    .into(),
+            ),
             decided_at,
             ..base
         },
