@@ -192,13 +192,15 @@ fn record_status(r: crate::db::sync_rows::RecordStatus) -> wire::RecordStatus {
             state: RecordState::Approved,
             code: Some("netted".into()),
             message_vi: Some(
-                "Được duyệt: tiền của phiếu được trừ vào tiền mặt nộp cùng lô, bạn giữ lại để trả người vay \
-                 (lô thu ít hơn số đó thì chi nhánh nợ lại bạn phần chênh: xem tổng kết ngày)"
+                "Được duyệt: tiền của phiếu được trừ vào tiền mặt nộp cùng lô — bạn giữ lại để trả người vay, \
+                 hoặc nó đã nằm trong phiếu ghi lại số đúng (lô thu ít hơn số đó thì chi nhánh nợ lại bạn phần chênh: \
+                 xem tổng kết ngày)"
                     .into(),
             ),
             message_en: Some(
-                "approved: the receipt's cash came off the cash handed over with the batch, kept by you to give back \
-                 to the borrower (where the batch collected less, the branch owes you the difference: see the day summary)"
+                "approved: the receipt's cash came off the cash handed over with the batch — kept by you to give back \
+                 to the borrower, or it is in the receipt entered again with the right amount (where the batch collected \
+                 less, the branch owes you the difference: see the day summary)"
                     .into(),
             ),
             decided_at,
