@@ -581,6 +581,7 @@ impl Store {
                 return Err(stuck_receipt(first, outstanding(&after).total()));
             }
             let allocation = check_repayment(status, &after, amount)?;
+            crate::domain::rules::check_not_a_slip(outstanding(&after).total(), amount)?;
 
             let seq = next_counter(tx, "device_seq")?;
             let code = crate::db::meta(tx, "device_code")?

@@ -388,6 +388,16 @@ fn repayments_refused_for_bad_amounts_closed_and_foreign_loans() {
             "{bad}: {e:?}"
         );
     }
+    // A slip of the keyboard (`1` for 1.000.000 ₫) is not cash.
+    match pay(&book, LAN_LOAN, 1) {
+        Err(FieldBookError::Validation {
+            code, message_vi, ..
+        }) => {
+            assert_eq!(code, "amount_too_small");
+            assert!(message_vi.contains("gõ thiếu chữ số"), "{message_vi}");
+        }
+        other => panic!("{other:?}"),
+    }
     let future = chrono::Utc::now() + chrono::Duration::days(1);
     assert!(matches!(
         book.record_repayment(RepaymentInput { loan_id: id(LAN_LOAN), amount: dec(1000), recorded_at: future }),
@@ -1314,14 +1324,20 @@ proptest::proptest! {
                     match pay(&book, LAN_LOAN, amount) {
                         Ok(r) => {
                             proptest::prop_assert!(amount <= left);
+                            proptest::prop_assert!(amount >= 1_000 || amount == left);
                             proptest::prop_assert_eq!(r.balance_after, dec(left - amount));
                             proptest::prop_assert_eq!(r.interest + r.principal, dec(amount));
                             live.push((r.client_id, amount));
                             recorded.push(r.client_id);
                         }
                         Err(FieldBookError::Validation { code, .. }) => {
-                            proptest::prop_assert!(amount > left);
-                            proptest::prop_assert_eq!(code, "amount_above_outstanding");
+                            if amount > left {
+                                proptest::prop_assert_eq!(code, "amount_above_outstanding");
+                            } else {
+                                // Too small to be cash: a slip of the keyboard.
+                                proptest::prop_assert!(amount < 1_000 && amount != left);
+                                proptest::prop_assert_eq!(code, "amount_too_small");
+                            }
                             proptest::prop_assert_eq!(book.outbox(OutboxFilter::All, 1000).unwrap().len(), before);
                         }
                         Err(e) => proptest::prop_assert!(false, "{e:?}"),

@@ -44,6 +44,8 @@ pub enum RuleViolation {
     AmountNotPositive,
     #[error("amount: {amount} is above what is left to pay, {outstanding}")]
     AboveOutstanding { amount: i64, outstanding: i64 },
+    #[error("amount: {amount} is too small for a cash repayment (at least {least}, unless it pays off what is left)")]
+    AmountTooSmall { amount: i64, least: i64 },
     #[error("loan_id: the loan is closed")]
     LoanClosed,
     #[error("loan_id: the loan is not in this officer's portfolio")]
@@ -77,6 +79,7 @@ impl RuleViolation {
         match self {
             RuleViolation::AmountNotPositive => "amount_not_positive",
             RuleViolation::AboveOutstanding { .. } => "amount_above_outstanding",
+            RuleViolation::AmountTooSmall { .. } => "amount_too_small",
             RuleViolation::LoanClosed => "loan_closed",
             RuleViolation::LoanNotInPortfolio => "loan_not_in_portfolio",
             RuleViolation::WorkerNotInPortfolio => "worker_not_in_portfolio",
@@ -92,7 +95,9 @@ impl RuleViolation {
     /// The input field the violation is about.
     pub fn field(&self) -> &'static str {
         match self {
-            RuleViolation::AmountNotPositive | RuleViolation::AboveOutstanding { .. } => "amount",
+            RuleViolation::AmountNotPositive
+            | RuleViolation::AboveOutstanding { .. }
+            | RuleViolation::AmountTooSmall { .. } => "amount",
             RuleViolation::LoanClosed | RuleViolation::LoanNotInPortfolio => "loan_id",
             RuleViolation::WorkerNotInPortfolio
             | RuleViolation::NotEligible { .. }
@@ -106,6 +111,11 @@ impl RuleViolation {
 
     pub fn message_en(&self) -> String {
         match self {
+            RuleViolation::AmountTooSmall { amount, least } => format!(
+                "{} is too small for a cash repayment (at least {}, unless it pays off what is left): a digit missing? Enter the cash received again",
+                format_vnd(*amount),
+                format_vnd(*least)
+            ),
             RuleViolation::AboveOutstanding {
                 amount,
                 outstanding,
@@ -148,6 +158,11 @@ impl RuleViolation {
     pub fn message_vi(&self) -> String {
         match self {
             RuleViolation::AmountNotPositive => "Số tiền phải lớn hơn 0".to_string(),
+            RuleViolation::AmountTooSmall { amount, least } => format!(
+                "Số tiền {} quá nhỏ cho một lần thu nợ (ít nhất {}, trừ khi trả nốt số còn lại): gõ thiếu chữ số? Hãy nhập lại số tiền đã nhận",
+                format_vnd(*amount),
+                format_vnd(*least)
+            ),
             RuleViolation::AboveOutstanding {
                 amount,
                 outstanding,
@@ -271,6 +286,25 @@ pub fn check_collection(status: LoanStatus, owed: i64, amount: i64) -> Result<()
     Ok(())
 }
 
+/// The least cash repayment taken, in đồng, unless it pays the loan off:
+/// anything smaller is a slip of the keyboard (`1` typed for 1.000.000 ₫),
+/// not cash a worker hands over.
+pub const LEAST_CASH_REPAYMENT: i64 = 1_000;
+
+/// Refuses a cash repayment too small to be one, unless it is exactly what
+/// the loan still owes (`owed`, after the receipts waiting for review).
+/// Checked where cash is taken (the phone, the upload, the counter), never
+/// when a repayment already taken posts.
+pub fn check_not_a_slip(owed: i64, amount: i64) -> Result<(), RuleViolation> {
+    if amount > 0 && amount < LEAST_CASH_REPAYMENT && amount != owed {
+        return Err(RuleViolation::AmountTooSmall {
+            amount,
+            least: LEAST_CASH_REPAYMENT,
+        });
+    }
+    Ok(())
+}
+
 /// What the gift rule looks at about a campaign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CampaignFacts {
@@ -362,6 +396,22 @@ mod tests {
             })
             .unwrap(),
         )
+    }
+
+    #[test]
+    fn a_repayment_too_small_to_be_cash_is_a_slip_unless_it_pays_off() {
+        let slip = check_not_a_slip(5_000_000, 1).unwrap_err();
+        assert_eq!(slip.code(), "amount_too_small");
+        assert_eq!(slip.field(), "amount");
+        assert!(
+            slip.message_vi().starts_with("Số tiền 1 ₫ quá nhỏ"),
+            "{}",
+            slip.message_vi()
+        );
+        assert!(check_not_a_slip(5_000_000, 999).is_err());
+        assert_eq!(check_not_a_slip(5_000_000, 1_000), Ok(()));
+        // The last 750 ₫ a rounded schedule leaves: taken.
+        assert_eq!(check_not_a_slip(750, 750), Ok(()));
     }
 
     #[test]

@@ -2639,7 +2639,10 @@ pub async fn counter_repayment(
     {
         let book = poster.loans.get(&loan_id).ok_or(DbError::NotFound)?;
         let status = if book.closed { LoanStatus::Closed } else { LoanStatus::Active };
-        let check = rules::states_after(&book.states, &pending).and_then(|after| rules::check_repayment(status, &after, amount));
+        let check = rules::states_after(&book.states, &pending).and_then(|after| {
+            let allocation = rules::check_repayment(status, &after, amount)?;
+            rules::check_not_a_slip(outstanding(&after).total(), amount).map(|()| allocation)
+        });
         if let Err(v) = check {
             let waiting: i64 = pending.iter().sum();
             // Above what is left once officers' collections waiting for

@@ -1388,7 +1388,8 @@ impl Facts {
                 // Below 0 when the pending collections already take more
                 // than the loan owes (a repayment at the branch came in
                 // between): nothing is left to collect.
-                match rules::check_collection(book.status, book.owed - book.pending, amount) {
+                let owed = book.owed - book.pending;
+                match rules::check_collection(book.status, owed, amount).and_then(|()| rules::check_not_a_slip(owed, amount)) {
                     Ok(_) => Verdict {
                         worker_id: Some(worker_id),
                         loan_id: Some(loan_id),
