@@ -48,6 +48,7 @@ fn an_officer_records_a_day_from_the_terminal() {
             "500.000",
             "--at",
             "20/11/2026 09:30",
+            "--late",
         ],
     ));
     assert!(
@@ -66,6 +67,7 @@ fn an_officer_records_a_day_from_the_terminal() {
             "900000",
             "--at",
             "20/11/2026 09:31",
+            "--late",
         ],
     );
     assert_eq!(refused.status.code(), Some(2));
@@ -85,12 +87,28 @@ fn an_officer_records_a_day_from_the_terminal() {
             "100000",
             "--at",
             "01/01/2020 08:00",
+            "--late",
         ],
     );
     assert_eq!(early.status.code(), Some(2));
     let err = String::from_utf8_lossy(&early.stderr);
     assert!(
         err.contains("Ngày ghi 01/01/2020 trước ngày giải ngân khoản vay"),
+        "{err}"
+    );
+    // Weeks back without --late: a day and a month swapped, most likely.
+    let back = (chrono::Utc::now() - chrono::Duration::days(30))
+        .with_timezone(&sotay_core::domain::time::vn_offset())
+        .format("%d/%m/%Y %H:%M")
+        .to_string();
+    let swapped = run(
+        &db,
+        &["repay", "--loan", loan, "--amount", "100000", "--at", &back],
+    );
+    assert_eq!(swapped.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&swapped.stderr);
+    assert!(
+        err.contains(&format!("Thời điểm {back} là 30 ngày trước")) && err.contains("--late"),
         "{err}"
     );
     // A year not in full is no time: said, with the day meant.
@@ -156,6 +174,7 @@ fn an_officer_records_a_day_from_the_terminal() {
             "Nguyễn Văn Lâm",
             "--at",
             "20/11/2026 10:00",
+            "--late",
         ],
     ));
     let two = run(

@@ -89,9 +89,8 @@ enum Command {
         lat: Option<f64>,
         #[arg(long, requires = "lat", allow_hyphen_values = true)]
         lon: Option<f64>,
-        /// When: "dd/mm/yyyy HH:MM" (Vietnam time) or RFC 3339; now when left out.
-        #[arg(long)]
-        at: Option<String>,
+        #[command(flatten)]
+        at: At,
     },
     /// Record a cash repayment and print its receipt.
     Repay {
@@ -101,9 +100,8 @@ enum Command {
         /// Whole đồng as people write it: 500000, 500.000, 500 000 or 500.000đ.
         #[arg(long, allow_hyphen_values = true)]
         amount: String,
-        /// When: "dd/mm/yyyy HH:MM" (Vietnam time) or RFC 3339; now when left out.
-        #[arg(long)]
-        at: Option<String>,
+        #[command(flatten)]
+        at: At,
     },
     /// Record a gift handout.
     Gift {
@@ -119,9 +117,8 @@ enum Command {
         /// A signature image file.
         #[arg(long)]
         signature: Option<String>,
-        /// When: "dd/mm/yyyy HH:MM" (Vietnam time) or RFC 3339; now when left out.
-        #[arg(long)]
-        at: Option<String>,
+        #[command(flatten)]
+        at: At,
     },
     /// Void a record not yet synced, or a synced visit waiting for review.
     Void {
@@ -360,7 +357,37 @@ fn loan_id(book: &FieldBook, s: &str) -> Res<Uuid> {
     ))
 }
 
-fn when(at: Option<&str>) -> Res<DateTime<Utc>> {
+/// When a record was made.
+#[derive(clap::Args, Debug)]
+struct At {
+    /// When: "dd/mm/yyyy HH:MM" (Vietnam time) or RFC 3339; now when left out.
+    #[arg(long)]
+    at: Option<String>,
+    /// The --at day is more than 7 days back, and meant so (a day and a
+    /// month swapped is refused without it).
+    #[arg(long, requires = "at")]
+    late: bool,
+}
+
+/// The most days back a record's time is taken without `--late`.
+const LATE_DAYS: i64 = 7;
+
+fn when(at: &At) -> Res<DateTime<Utc>> {
+    let t = when_written(at.at.as_deref())?;
+    let back = Utc::now() - t;
+    if back > chrono::Duration::days(LATE_DAYS) && !at.late {
+        let days = back.num_days();
+        let shown = format_datetime(t);
+        return Err(bad(
+            "at",
+            format!("Thời điểm {shown} là {days} ngày trước: hãy kiểm tra lại ngày (ngày trước, tháng sau: dd/mm/yyyy). Nếu đúng là ghi lùi hơn {LATE_DAYS} ngày, thêm --late"),
+            format!("{shown} is {days} days ago: check the day (day first, then month: dd/mm/yyyy). If it really is more than {LATE_DAYS} days back, add --late"),
+        ));
+    }
+    Ok(t)
+}
+
+fn when_written(at: Option<&str>) -> Res<DateTime<Utc>> {
     let Some(s) = at else {
         return Ok(Utc::now());
     };
@@ -676,7 +703,7 @@ fn run(cli: Cli) -> Res<()> {
                     longitude,
                     accuracy_m: None,
                 }),
-                recorded_at: when(at.as_deref())?,
+                recorded_at: when(&at)?,
             })?;
             print_fact(&f);
         }
@@ -699,7 +726,7 @@ fn run(cli: Cli) -> Res<()> {
             let r = book.record_repayment(RepaymentInput {
                 loan_id: loan_id(&book, &loan)?,
                 amount: amount.to_decimal(),
-                recorded_at: when(at.as_deref())?,
+                recorded_at: when(&at)?,
             })?;
             print_receipt(&r);
         }
@@ -725,7 +752,7 @@ fn run(cli: Cli) -> Res<()> {
                 worker_id: self::worker_id(&book, &worker)?,
                 acknowledged_name: name,
                 signature_image,
-                recorded_at: when(at.as_deref())?,
+                recorded_at: when(&at)?,
             })?;
             print_fact(&f);
         }
