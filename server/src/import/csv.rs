@@ -898,6 +898,40 @@ fn next_record<R: Read>(
 /// Checks the header against the kind's columns; column name → position.
 /// A spreadsheet's column of row numbers (`STT`, `TT`, `No.`, `#`),
 /// which an import leaves aside.
+/// Other names a column goes by in the spreadsheets people keep, beside
+/// its own (`full_name`) and its Vietnamese label (`họ và tên`).
+const OTHER_NAMES: &[(&str, &[&str])] = &[
+    ("code", &["mã"]),
+    ("full_name", &["họ tên"]),
+    ("password", &["mật khẩu"]),
+    ("phone", &["điện thoại", "sđt", "số đt"]),
+    ("cccd", &["căn cước", "số căn cước", "cccd"]),
+    ("district", &["quận", "huyện"]),
+    ("ward", &["phường", "xã"]),
+    (
+        "industrial_zone",
+        &["khu công nghiệp", "khu chế xuất", "kcn", "kcx"],
+    ),
+    ("annual_rate_percent", &["lãi suất"]),
+    ("officer_code", &["mã cán bộ"]),
+];
+
+/// Whether a header cell names column `c` (folded: any case, with or
+/// without diacritics, `_` or spaces): by its name, its Vietnamese label
+/// (without what the brackets add), or one of [`OTHER_NAMES`].
+fn names_column(c: &Column, header: &str) -> bool {
+    use sotay_core::domain::text::fold;
+    let header = fold(header);
+    let label = c.vi.split(" (").next().unwrap_or(c.vi);
+    header == fold(c.name)
+        || header == fold(label)
+        || OTHER_NAMES
+            .iter()
+            .filter(|(name, _)| *name == c.name)
+            .flat_map(|(_, names)| names.iter())
+            .any(|n| header == fold(n))
+}
+
 fn is_row_number(name: &str) -> bool {
     name == "#"
         || matches!(
@@ -925,10 +959,10 @@ fn read_header(
     let fits = |k: ImportKind| {
         names
             .iter()
-            .all(|n| k.columns().iter().any(|c| c.name == n))
+            .all(|n| k.columns().iter().any(|c| names_column(c, n)))
             && k.columns()
                 .iter()
-                .all(|c| !c.required || names.iter().any(|n| n == c.name))
+                .all(|c| !c.required || names.iter().any(|n| names_column(c, n)))
     };
     if !names.is_empty() && !fits(kind) {
         if let Some(other) = ImportKind::ALL.into_iter().find(|k| *k != kind && fits(*k)) {
@@ -984,7 +1018,7 @@ fn read_header(
             ));
             continue;
         }
-        match kind.columns().iter().find(|c| c.name == name) {
+        match kind.columns().iter().find(|c| names_column(c, &name)) {
             // A spreadsheet's row numbers: not data.
             None if is_row_number(&name) => {}
             None => errors.push(error(

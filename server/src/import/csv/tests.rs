@@ -168,6 +168,57 @@ fn columns_are_matched_by_name_in_any_order_and_optional_ones_may_be_left_out() 
     assert_eq!(l.disbursed_on, d(2026, 1, 5));
 }
 
+/// Headers as a spreadsheet kept in Vietnamese has them: the labels the
+/// guide gives, with or without diacritics, and the usual short ones.
+#[test]
+fn columns_are_found_by_their_vietnamese_labels() {
+    let text = "STT,Mã,Tên đăng nhập,Họ và tên,Vai trò,Mã chi nhánh,Số điện thoại,Mật khẩu\n\
+                1,CB-1,canbo.an,Nguyễn Văn An,officer,CN-TD,0912345678,mat-khau-dai-1\n";
+    let set = parse(ImportKind::Users, text).unwrap();
+    let u = &set.users[0];
+    assert_eq!(
+        (u.code.as_str(), u.username.as_str(), u.full_name.as_str()),
+        ("CB-1", "canbo.an", "Nguyễn Văn An")
+    );
+    let text = "ma,ten chi nhanh,quan,khu cong nghiep,dia chi\nCN,Chi nhánh,Q1,KCX,1 Lê Lợi\n";
+    assert_eq!(
+        parse(ImportKind::Branches, text).unwrap().branches[0].code,
+        "CN"
+    );
+    // A column named twice over (its name and its label) is said so.
+    let e = only_error(
+        ImportKind::Branches,
+        "code,mã,name,district,industrial_zone,address\nCN,CN,Chi nhánh,Q1,KCX,1 Lê Lợi\n",
+        1,
+        "code",
+    );
+    assert!(e.message_vi.contains("hai lần"), "{}", e.message_vi);
+}
+
+/// No header cell could name two columns of one kind.
+#[test]
+fn every_name_a_column_goes_by_is_its_own() {
+    for kind in ImportKind::ALL {
+        for a in kind.columns() {
+            for b in kind.columns().iter().filter(|b| b.name != a.name) {
+                let label = b.vi.split(" (").next().unwrap();
+                let others = super::OTHER_NAMES
+                    .iter()
+                    .filter(|(n, _)| *n == b.name)
+                    .flat_map(|(_, names)| names.iter().copied());
+                for name in [b.name, label].into_iter().chain(others) {
+                    assert!(
+                        !super::names_column(a, name),
+                        "{kind:?}: \"{name}\" of {} also names {}",
+                        b.name,
+                        a.name
+                    );
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn unknown_and_missing_columns_are_named_on_line_one() {
     let e = only_error(
