@@ -981,6 +981,28 @@ async fn a_bad_row_refuses_the_whole_file_with_its_line() {
         let (_, page) = app.get("/api/v1/workers?q=W-101", &admin).await;
         assert_eq!(page["items"][0]["phone"], Value::Null, "{page}");
         assert_eq!(page["items"][0]["room"], "P.1", "{page}");
+        // Codes and officers alone move workers, keeping the rest; a new
+        // code there is refused, naming what a new worker needs.
+        let moves = "code,officer_code\nW-101,CB-TD-02\n";
+        let (s, report) = app.post_csv("/api/v1/imports/workers", &admin, moves).await;
+        assert_eq!(s, StatusCode::OK, "{report}");
+        assert_eq!(report["workers"]["updated"], 1, "{report}");
+        let (_, page) = app.get("/api/v1/workers?q=W-101", &admin).await;
+        let w = &page["items"][0];
+        assert_eq!(
+            (&w["full_name"], &w["cccd"], &w["room"]),
+            (&json!("Trần Thị Bích"), &json!("079196000101"), &json!("P.1")),
+            "{page}"
+        );
+        let (s, body) = app
+            .post_csv("/api/v1/imports/workers", &admin, "code,officer_code\nW-999,CB-TD-02\n")
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let message = body["errors"][0]["message"].as_str().unwrap();
+        assert!(
+            message.contains("Người lao động mới \"W-999\": tệp thiếu cột full_name, cccd, union_member, hardship"),
+            "{body}"
+        );
         let (s, history) = app.get("/api/v1/imports", &admin).await;
         assert_eq!(s, StatusCode::OK);
         assert!(history.as_array().unwrap().len() >= 3);

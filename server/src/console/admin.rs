@@ -644,7 +644,13 @@ async fn imports_page(
                                 @for c in k.columns() {
                                     tr {
                                         td.mono { (c.name) }
-                                        td { (view::yes_no(lang, c.required)) }
+                                        td {
+                                            @if crate::import::csv::KEPT_WHEN_LEFT_OUT.contains(&(k, c.name)) {
+                                                (lang.t("Có, với người mới (tệp chỉ cập nhật người đã có thì không cần)", "Yes, for a new one (not in a file that only updates stored ones)"))
+                                            } @else {
+                                                (view::yes_no(lang, c.required))
+                                            }
+                                        }
                                         td { (lang.t(c.vi, c.en)) }
                                         td.mono { (c.example) }
                                     }

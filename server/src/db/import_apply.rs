@@ -696,6 +696,18 @@ async fn add_workers(
 
 /// A stored worker's values of the optional columns the file left out.
 fn keep_left_out(wanted: &mut StoredWorker, old: &StoredWorker, left_out: &(dyn Fn(&str) -> bool + Sync)) {
+    if left_out("full_name") {
+        wanted.full_name = old.full_name.clone();
+    }
+    if left_out("cccd") {
+        wanted.cccd = old.cccd.clone();
+    }
+    if left_out("union_member") {
+        wanted.union_member = old.union_member;
+    }
+    if left_out("hardship") {
+        wanted.hardship = old.hardship;
+    }
     if left_out("phone") {
         wanted.phone = old.phone.clone();
     }
@@ -778,7 +790,25 @@ async fn import_workers(
             }
             None => None,
         };
-        if let Some(owner) = cccd_owner.get(&r.cccd).filter(|o| **o != r.code) {
+        // A new worker from a file without what a new one needs.
+        if !by_code.contains_key(&r.code) {
+            let lacking: Vec<&str> = crate::import::csv::KEPT_WHEN_LEFT_OUT
+                .iter()
+                .filter(|(k, col)| *k == crate::import::csv::ImportKind::Workers && left_out(col))
+                .map(|(_, col)| *col)
+                .collect();
+            if !lacking.is_empty() {
+                let lacking = lacking.join(", ");
+                errors.push(row_error(
+                    &r.origin,
+                    "code",
+                    format!("Người lao động mới \"{}\": tệp thiếu cột {lacking}, cần có để thêm người mới (tệp không có các cột đó chỉ cập nhật người đã có)", r.code),
+                    format!("new worker \"{}\": the file has no {lacking} column, needed to add someone new (a file without them only updates workers already stored)", r.code),
+                ));
+                continue;
+            }
+        }
+        if let Some(owner) = cccd_owner.get(&r.cccd).filter(|o| **o != r.code && !left_out("cccd")) {
             errors.push(row_error(
                 &r.origin,
                 "cccd",
@@ -900,7 +930,7 @@ async fn import_workers(
                 };
                 moves.push(Reassignment {
                     worker_code: r.code.clone(),
-                    worker_name: r.full_name.clone(),
+                    worker_name: wanted.full_name.clone(),
                     from_officer: code_of(old.officer_id),
                     to_officer: r.officer_code.clone(),
                 });
@@ -937,7 +967,7 @@ async fn import_workers(
             changes.feed.push((wanted.officer_id, "worker", id));
             ids.insert(r.code.clone(), (id, wanted.officer_id));
         }
-        cccd_owner.insert(r.cccd.clone(), r.code.clone());
+        cccd_owner.insert(wanted.cccd.clone(), r.code.clone());
     }
     Ok(ids)
 }

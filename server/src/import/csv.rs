@@ -663,7 +663,7 @@ fn read_file(
     out.left_out.extend(
         kind.columns()
             .iter()
-            .filter(|c| !c.required && !index.contains_key(c.name))
+            .filter(|c| !needed_in_header(kind, c) && !index.contains_key(c.name))
             .map(|c| (kind, c.name)),
     );
 
@@ -932,6 +932,21 @@ fn names_column(c: &Column, header: &str) -> bool {
             .any(|n| header == fold(n))
 }
 
+/// Columns a new row needs that a file of rows already stored may leave
+/// out, keeping what those rows hold: a file of workers' codes and officers
+/// moves them.
+pub(crate) const KEPT_WHEN_LEFT_OUT: &[(ImportKind, &str)] = &[
+    (ImportKind::Workers, "full_name"),
+    (ImportKind::Workers, "cccd"),
+    (ImportKind::Workers, "union_member"),
+    (ImportKind::Workers, "hardship"),
+];
+
+/// Whether a file of `kind` must have column `c` in its header.
+fn needed_in_header(kind: ImportKind, c: &Column) -> bool {
+    c.required && !KEPT_WHEN_LEFT_OUT.contains(&(kind, c.name))
+}
+
 fn is_row_number(name: &str) -> bool {
     name == "#"
         || matches!(
@@ -962,7 +977,7 @@ fn read_header(
             .all(|n| k.columns().iter().any(|c| names_column(c, n)))
             && k.columns()
                 .iter()
-                .all(|c| !c.required || names.iter().any(|n| names_column(c, n)))
+                .all(|c| !needed_in_header(k, c) || names.iter().any(|n| names_column(c, n)))
     };
     if !names.is_empty() && !fits(kind) {
         if let Some(other) = ImportKind::ALL.into_iter().find(|k| *k != kind && fits(*k)) {
@@ -1044,7 +1059,7 @@ fn read_header(
         }
     }
     for c in kind.columns() {
-        if c.required && !index.contains_key(c.name) {
+        if needed_in_header(kind, c) && !index.contains_key(c.name) {
             errors.push(error(
                 file,
                 line,

@@ -254,9 +254,19 @@ fn boarding_house(l: &mut Line<'_>, st: &mut FileState) -> Option<BoardingHouseR
 
 fn worker(l: &mut Line<'_>, st: &mut FileState) -> Option<WorkerRow> {
     let code = unique_code(l, st, "Mã người lao động", "Worker code");
-    let full_name = l.required_text("full_name");
-    let cccd = l.cccd("cccd");
-    if let Some(c) = &cccd {
+    // Left out of the file, these keep what a stored worker holds (a new
+    // one is refused when the file is applied).
+    let full_name = if l.index.contains_key("full_name") {
+        l.required_text("full_name")
+    } else {
+        Some(String::new())
+    };
+    let cccd = if l.index.contains_key("cccd") {
+        l.cccd("cccd")
+    } else {
+        Some(String::new())
+    };
+    if let Some(c) = cccd.as_ref().filter(|c| !c.is_empty()) {
         st.second.check(l, "cccd", c, "Số CCCD", "CCCD");
     }
     let phone = l.opt_phone("phone");
@@ -295,12 +305,20 @@ fn worker(l: &mut Line<'_>, st: &mut FileState) -> Option<WorkerRow> {
         }
     }
     let gender = gender(l);
-    let union_member = l.boolean("union_member");
+    let union_member = if l.index.contains_key("union_member") {
+        l.boolean("union_member")
+    } else {
+        Some(false)
+    };
     let employer = l.text("employer");
     let industrial_zone = l.text("industrial_zone");
     let boarding_house_code = l.opt_code("boarding_house_code");
     let room = l.text("room");
-    let hardship = l.boolean("hardship");
+    let hardship = if l.index.contains_key("hardship") {
+        l.boolean("hardship")
+    } else {
+        Some(false)
+    };
     let hardship_note = l.text("hardship_note");
     let officer_code = l.code("officer_code");
     Some(WorkerRow {
