@@ -393,7 +393,7 @@ impl Line<'_> {
             self.empty_error(column);
             return None;
         }
-        match parse_percent_bp(&raw) {
+        match parse_percent_bp(&decimal_point(&raw)) {
             Some(bp) if bp <= 10_000 => Some(bp),
             Some(_) => {
                 self.err(
@@ -407,10 +407,10 @@ impl Line<'_> {
                 self.err(
                     column,
                     format!(
-                        "Cột {column}: \"{raw}\" không phải lãi suất %/năm; hãy viết số với dấu chấm thập phân, tối đa 2 chữ số lẻ, ví dụ 12 hoặc 7.8 (0 = không lãi)"
+                        "Cột {column}: \"{raw}\" không phải lãi suất %/năm; hãy viết số thập phân (dấu chấm hoặc phẩy), tối đa 2 chữ số lẻ, ví dụ 12 hoặc 7.8 (0 = không lãi)"
                     ),
                     format!(
-                        "{column}: \"{raw}\" is not a yearly percentage; write a number with a decimal point and at most 2 decimals, e.g. 12 or 7.8 (0 = interest-free)"
+                        "{column}: \"{raw}\" is not a yearly percentage; write a decimal number (point or comma) with at most 2 decimals, e.g. 12 or 7.8 (0 = interest-free)"
                     ),
                 );
                 None
@@ -424,13 +424,14 @@ impl Line<'_> {
         if raw.is_empty() {
             return Some(None);
         }
-        let plain = raw
+        let point = decimal_point(&raw);
+        let plain = point
             .strip_prefix('-')
-            .unwrap_or(&raw)
+            .unwrap_or(&point)
             .chars()
             .all(|c| c.is_ascii_digit() || c == '.');
         let value = if plain {
-            raw.parse::<f64>().ok().filter(|v| v.is_finite())
+            point.parse::<f64>().ok().filter(|v| v.is_finite())
         } else {
             None
         };
@@ -463,6 +464,17 @@ impl Line<'_> {
                 None
             }
         }
+    }
+}
+
+/// A decimal comma, as Excel writes numbers in a Vietnamese locale (`9,5`,
+/// `10,8123`), made a point: where no thousands are grouped (a rate, a
+/// coordinate), one comma and no point can only be that.
+fn decimal_point(raw: &str) -> std::borrow::Cow<'_, str> {
+    if raw.matches(',').count() == 1 && !raw.contains('.') {
+        raw.replace(',', ".").into()
+    } else {
+        raw.into()
     }
 }
 

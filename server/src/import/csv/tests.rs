@@ -125,6 +125,23 @@ fn percent_text_round_trips() {
     }
 }
 
+/// A rate written with a decimal comma (Excel in a Vietnamese locale) is
+/// read; two commas, or a comma and a point, are not.
+#[test]
+fn a_rate_with_a_decimal_comma_is_read() {
+    let h =
+        "code;name;annual_rate_percent;method;frequency;installments;min_principal;max_principal\n";
+    let ok = format!("{h}VT;Vay tiêu dùng;9,5;flat;monthly;12;1000000;20000000\n");
+    assert_eq!(
+        parse(ImportKind::LoanProducts, &ok).unwrap().loan_products[0].annual_rate_bp,
+        950
+    );
+    for bad in ["9,5,1", "9.5,1"] {
+        let text = format!("{h}VT;Vay tiêu dùng;{bad};flat;monthly;12;1000000;20000000\n");
+        only_error(ImportKind::LoanProducts, &text, 2, "annual_rate_percent");
+    }
+}
+
 #[test]
 fn decomposed_text_is_stored_composed() {
     let nfd_name = "Nguye\u{302}\u{303}n  Thi\u{323}   Lan";
@@ -817,7 +834,7 @@ fn loan_products_rates_counts_and_limits() {
             "annual_rate_percent",
         ),
         (
-            "A,V,\"7,8\",flat,weekly,26,3000000,30000000",
+            "A,V,\"7,8,5\",flat,weekly,26,3000000,30000000",
             "annual_rate_percent",
         ),
         (
@@ -927,9 +944,16 @@ fn boarding_house_positions() {
         "latitude",
     );
     assert!(e.message_vi.contains("đổi chỗ"));
+    // A decimal comma, as Excel writes it in a Vietnamese locale (a
+    // semicolon-separated file): read.
+    let semi = "code;name;address;ward;district;industrial_zone;latitude;longitude\nNT-1;N;A;W;D;Z;10,87;106,774\n";
+    let b = &parse(ImportKind::BoardingHouses, semi)
+        .unwrap()
+        .boarding_houses[0];
+    assert_eq!((b.latitude, b.longitude), (Some(10.87), Some(106.774)));
     only_error(
         ImportKind::BoardingHouses,
-        &format!("{h}NT-1,N,A,W,D,Z,,,\"10,87\",106.77\n"),
+        &format!("{h}NT-1,N,A,W,D,Z,,,\"10,87,1\",106.77\n"),
         2,
         "latitude",
     );
