@@ -158,9 +158,17 @@ pub fn date_hint(input: &str) -> (String, String) {
     };
     if let [d, m, y] = parts[..] {
         if let (Some(d), Some(m), Some(year)) = (num(d), num(m), num(y)) {
+            // Two digits read as this century's, when that is not a year
+            // to come (`95` is 1995, a birth year).
+            let full = (y.len() == 2).then(|| {
+                let this_century = 2000 + year as i32;
+                if this_century > Utc::now().year() {
+                    this_century - 100
+                } else {
+                    this_century
+                }
+            });
             if y.len() < 4 {
-                // Two digits read as this century's, when that is a day.
-                let full = (y.len() == 2).then_some(2000 + year as i32);
                 if let Some(day) = full.and_then(|y| NaiveDate::from_ymd_opt(y, m, d)) {
                     let day = day.format("%d/%m/%Y");
                     return (
@@ -177,7 +185,7 @@ pub fn date_hint(input: &str) -> (String, String) {
             }
             // A two-digit year whose day or month is wrong as well: those
             // are said, of the year in full.
-            let year = if y.len() == 2 { 2000 + year } else { year };
+            let year = full.map_or(year, |full| full as u32);
             if (1..=12).contains(&m) && d > 0 {
                 let next = if m == 12 {
                     NaiveDate::from_ymd_opt(year as i32 + 1, 1, 1)
@@ -271,6 +279,12 @@ mod tests {
         assert_eq!(
             date_hint("01.12.26").1,
             "write the year in full, e.g. 01/12/2026"
+        );
+        // A year to come is last century's: a birth year.
+        let next = (Utc::now().year() + 1) % 100;
+        assert_eq!(
+            date_hint(&format!("05/03/{next:02}")).0,
+            format!("ghi năm đủ 4 chữ số, ví dụ 05/03/19{next:02}")
         );
         // An ISO day that does not read is told the form, not misread.
         assert_eq!(date_hint("2026-02-31").0, "viết dd/mm/yyyy");

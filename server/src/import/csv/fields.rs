@@ -191,7 +191,7 @@ impl Line<'_> {
     }
 
     fn parse_date(&mut self, column: &str, raw: &str) -> Option<NaiveDate> {
-        match parse_date(raw) {
+        match parse_date(without_midnight(raw)) {
             Some(d) => Some(d),
             // A day Excel wrote as its serial number (days since 1900).
             None if raw.len() == 5 && raw.chars().all(|c| c.is_ascii_digit()) => {
@@ -465,6 +465,25 @@ impl Line<'_> {
             }
         }
     }
+}
+
+/// A day as Excel writes a date cell with its time (`05/03/1995 00:00`,
+/// `1995-03-05T00:00:00`): the day. Another hour is no day's date and is
+/// left for the caller to refuse.
+fn without_midnight(raw: &str) -> &str {
+    for midnight in [
+        " 00:00:00",
+        " 0:00:00",
+        " 00:00",
+        " 0:00",
+        "T00:00:00",
+        "T00:00",
+    ] {
+        if let Some(day) = raw.strip_suffix(midnight) {
+            return day.trim_end();
+        }
+    }
+    raw
 }
 
 /// A decimal comma, as Excel writes numbers in a Vietnamese locale (`9,5`,

@@ -545,8 +545,14 @@ fn a_day_excel_wrote_as_a_number_says_which_day_it_was() {
         "{}",
         e.message_vi
     );
-    // The same day written with dashes or dots, as office files do, reads.
-    for written in ["05-03-1995", "05.03.1995"] {
+    // The same day written with dashes or dots, as office files do, or
+    // with a date cell's midnight after it, reads.
+    for written in [
+        "05-03-1995",
+        "05.03.1995",
+        "05/03/1995 00:00",
+        "1995-03-05T00:00:00",
+    ] {
         let text =
             format!("{WORKERS_HEADER}NLD-1,Lê Văn A,079190012345,,{written},,1,,,,,0,,CB-1\n");
         assert!(parse(ImportKind::Workers, &text).is_ok(), "{written}");
