@@ -660,6 +660,12 @@ async fn import(url: &str, paths: &[PathBuf]) -> anyhow::Result<()> {
                     );
                 }
             }
+            if !report.passwords_kept.is_empty() {
+                out!(
+                    "Mật khẩu trong tệp chỉ dùng khi tạo người dùng mới; không đổi mật khẩu của {0} (đặt lại bằng `set-password`) / passwords left unchanged for users already stored: {0}",
+                    report.passwords_kept.join(", ")
+                );
+            }
             Ok(())
         }
         Err(e) => {

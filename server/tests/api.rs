@@ -981,6 +981,12 @@ async fn a_bad_row_refuses_the_whole_file_with_its_line() {
         let (_, page) = app.get("/api/v1/workers?q=W-101", &admin).await;
         assert_eq!(page["items"][0]["phone"], Value::Null, "{page}");
         assert_eq!(page["items"][0]["room"], "P.1", "{page}");
+        // A password in a re-imported users.csv changes nothing: said so.
+        let users = "code,username,full_name,role,branch_code,phone,password\n\
+            GS-TD,giamsat.td,Lê Thị Hồng,supervisor,CN-TD,0903111222,mat-khau-moi-2027\n";
+        let (s, report) = app.post_csv("/api/v1/imports/users", &admin, users).await;
+        assert_eq!(s, StatusCode::OK, "{report}");
+        assert_eq!(report["passwords_kept"], json!(["giamsat.td"]), "{report}");
         // Codes and officers alone move workers, keeping the rest; a new
         // code there is refused, naming what a new worker needs.
         let moves = "code,officer_code\nW-101,CB-TD-02\n";

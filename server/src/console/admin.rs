@@ -514,7 +514,7 @@ fn source_label(lang: Lang, s: &str) -> &str {
 enum Outcome {
     Done {
         file: String,
-        report: ImportReport,
+        report: Box<ImportReport>,
     },
     Refused {
         message: String,
@@ -563,6 +563,12 @@ async fn imports_page(
                         format!("Đã nhập {file}: {} mới, {} cập nhật, {} không đổi.", t.created, t.updated, t.unchanged),
                         format!("Imported {file}: {} new, {} updated, {} unchanged.", t.created, t.updated, t.unchanged),
                     ))
+                }
+                @if !report.passwords_kept.is_empty() {
+                    p.notice.warn #passwords-kept { (lang.pick(
+                        format!("Mật khẩu trong tệp chỉ dùng khi tạo người dùng mới: mật khẩu của {} người dùng đã có ({}) không đổi. Đặt mật khẩu mới cho họ ở trang Người dùng.", report.passwords_kept.len(), report.passwords_kept.join(", ")),
+                        format!("A password in the file is only used to create a user: the passwords of {} users already stored ({}) are unchanged. Set a new one on the Users page.", report.passwords_kept.len(), report.passwords_kept.join(", ")),
+                    )) }
                 }
                 @if !report.reassigned.is_empty() {
                     section #reassigned {
@@ -826,7 +832,10 @@ pub async fn import(
     .await
     {
         Ok(report) => {
-            let o = Outcome::Done { file: name, report };
+            let o = Outcome::Done {
+                file: name,
+                report: Box::new(report),
+            };
             imports_page(&state, &signed, Some(o), Some(kind), StatusCode::OK).await
         }
         Err(e) if e.status.is_server_error() => ui.app_error(e),

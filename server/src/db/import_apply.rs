@@ -107,9 +107,16 @@ pub async fn apply_import(
     let mut found = Found::default();
     let branches = import_branches(c, &set.branches, now, &mut report.branches).await?;
     use crate::import::csv::ImportKind as K;
-    let (users, moved) =
-        import_users(c, &set.users, &branches, &|col| set.left_out(K::Users, col), now, &mut report.users, &mut found.errors)
-            .await?;
+    let (users, moved) = import_users(
+        c,
+        &set.users,
+        &branches,
+        &|col| set.left_out(K::Users, col),
+        now,
+        (&mut report.users, &mut report.passwords_kept),
+        &mut found.errors,
+    )
+    .await?;
     let houses = import_boarding_houses(
         c,
         &set.boarding_houses,
@@ -392,7 +399,7 @@ async fn import_users<'a>(
     branches: &HashMap<String, i64>,
     left_out: &(dyn Fn(&str) -> bool + Sync),
     now: DateTime<Utc>,
-    counts: &mut ImportCounts,
+    (counts, passwords_kept): (&mut ImportCounts, &mut Vec<String>),
     errors: &mut Vec<RowError>,
 ) -> DbResult<(HashMap<String, UserRef>, Vec<Moved<'a>>)> {
     let mut moved = Vec::new();
@@ -427,6 +434,9 @@ async fn import_users<'a>(
             continue;
         }
         let existing = by_code.get(&r.code).cloned();
+        if existing.is_some() && r.initial_password.is_some() {
+            passwords_kept.push(r.username.clone());
+        }
         let wanted = StoredUser {
             id: existing.as_ref().map_or(0, |u| u.id),
             code: r.code.clone(),

@@ -276,6 +276,11 @@ pub struct ImportReport {
     /// Workers this import moved to another officer: their phones follow.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reassigned: Vec<Reassignment>,
+    /// Users already stored whose row carried a password: it is left as
+    /// it was (a password is only set when a user is created; the console's
+    /// Users page sets a new one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub passwords_kept: Vec<String>,
 }
 
 /// A worker moved from one officer to another by an import.
