@@ -365,25 +365,31 @@ async fn left_behind(c: &mut Conn, m: &Moved<'_>) -> DbResult<Option<RowError>> 
     }
     let mut vi = Vec::new();
     let mut en = Vec::new();
+    // A new role at the same branch: that branch's, not "the old" one's.
+    let (branch_vi, branch_en) = if m.column == "branch_code" {
+        ("chi nhánh cũ", "the old branch's")
+    } else {
+        ("chi nhánh", "the branch's")
+    };
     if workers > 0 {
-        vi.push(format!("{workers} người lao động của chi nhánh cũ (giao họ cho cán bộ khác trong workers.csv, cùng lần nhập này hoặc trước)"));
-        en.push(format!("{workers} workers of the old branch (give them to another officer in workers.csv, in this import or before)"));
+        vi.push(format!("{workers} người lao động được giao (giao họ cho cán bộ khác bằng một tệp workers.csv nhập trước, hoặc trong cùng thư mục khi nhập bằng `sotay-server import`)"));
+        en.push(format!("{workers} workers assigned (give them to another officer with a workers.csv imported first, or in the same folder when importing with `sotay-server import`)"));
     }
     if waiting > 0 {
-        vi.push(format!("{waiting} bản ghi chờ duyệt (giám sát chi nhánh cũ duyệt hoặc từ chối các lô trước)"));
-        en.push(format!("{waiting} records waiting for review (the old branch's supervisor decides the batches first)"));
+        vi.push(format!("{waiting} bản ghi chờ duyệt (giám sát {branch_vi} duyệt hoặc từ chối các lô trước)"));
+        en.push(format!("{waiting} records waiting for review ({branch_en} supervisor decides the batches first)"));
     }
     if refused > 0 {
-        vi.push(format!("{refused} khoản thu hay suất quà bị từ chối chưa xử lý (giám sát chi nhánh cũ đánh dấu đã xử lý trước)"));
-        en.push(format!("{refused} refused repayments or gifts not settled (the old branch's supervisor settles them first)"));
+        vi.push(format!("{refused} khoản thu hay suất quà bị từ chối chưa xử lý (giám sát {branch_vi} đánh dấu đã xử lý trước)"));
+        en.push(format!("{refused} refused repayments or gifts not settled ({branch_en} supervisor settles them first)"));
     }
     if short > 0 {
-        vi.push(format!("khoản thiếu quỹ {} chưa nộp bù (ghi ở trang Sổ cái của chi nhánh cũ trước)", sotay_core::domain::money::format_vnd(short)));
-        en.push(format!("a cash shortage of {} not paid back (record it on the old branch's Ledger page first)", sotay_core::domain::money::format_vnd(short)));
+        vi.push(format!("khoản thiếu quỹ {} chưa nộp bù (ghi ở trang Sổ cái của {branch_vi} trước)", sotay_core::domain::money::format_vnd(short)));
+        en.push(format!("a cash shortage of {} not paid back (record it on {branch_en} Ledger page first)", sotay_core::domain::money::format_vnd(short)));
     }
     if over > 0 {
-        vi.push(format!("khoản thừa quỹ {} chưa trả lại (ghi ở trang Sổ cái của chi nhánh cũ trước)", sotay_core::domain::money::format_vnd(over)));
-        en.push(format!("a cash overage of {} not paid back (record it on the old branch's Ledger page first)", sotay_core::domain::money::format_vnd(over)));
+        vi.push(format!("khoản thừa quỹ {} chưa trả lại (ghi ở trang Sổ cái của {branch_vi} trước)", sotay_core::domain::money::format_vnd(over)));
+        en.push(format!("a cash overage of {} not paid back (record it on {branch_en} Ledger page first)", sotay_core::domain::money::format_vnd(over)));
     }
     Ok(Some(row_error(
         m.origin,
