@@ -1880,7 +1880,7 @@ async fn an_officer_moves_branch_only_with_nothing_of_the_old_one_in_hand() {
         let said = body["errors"][0]["message"].as_str().unwrap_or_default();
         assert!(
             said.contains("Cán bộ \"CB-TD-01\" chưa chuyển chi nhánh hay vai trò được")
-                && said.contains("2 người lao động của chi nhánh cũ")
+                && said.contains("2 người lao động được giao")
                 && said.contains("2 bản ghi chờ duyệt")
                 && said.contains("1 khoản thu hay suất quà bị từ chối chưa xử lý"),
             "{body}"
