@@ -1160,6 +1160,32 @@ async fn health_and_openapi() {
                 "{path} missing from the OpenAPI document"
             );
         }
+        // Each request body is its own: a batch's approval is not shown with
+        // a disbursement's (two types of one name would share a schema).
+        for (path, field) in [
+            ("/api/v1/batches/{id}/approve", "cash_received"),
+            ("/api/v1/disbursements/{id}/approve", "transfer_ref"),
+        ] {
+            let schema =
+                &doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"];
+            // Optional bodies are one of null or the type.
+            let name = schema["$ref"]
+                .as_str()
+                .or_else(|| {
+                    schema["oneOf"]
+                        .as_array()?
+                        .iter()
+                        .find_map(|s| s["$ref"].as_str())
+                })
+                .unwrap_or_else(|| panic!("{path}: {schema}"))
+                .rsplit('/')
+                .next()
+                .unwrap();
+            assert!(
+                doc["components"]["schemas"][name]["properties"][field].is_object(),
+                "{path}: {name} has no {field}"
+            );
+        }
         // Each operation's path parameters are its path's placeholders, no
         // more, no fewer: a client generated from it builds real addresses.
         let mut wrong = Vec::new();

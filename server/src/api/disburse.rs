@@ -281,7 +281,7 @@ pub fn bank_account(method: PayMethod, given: Option<&str>) -> Result<Option<Str
 
 /// What an approval carries: for a transfer, the bank's reference of it.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-pub struct ApproveRequest {
+pub struct ApproveDisbursementRequest {
     /// The bank's transaction reference of the transfer to the worker
     /// (required to approve a transfer, refused for cash).
     #[serde(default)]
@@ -369,7 +369,7 @@ pub async fn disbursements(
 /// which must hold it, and the worker's officer receives the loan at the
 /// next sync. A transfer is approved once made, with the bank's reference
 /// of it in the body; a cash one takes no body.
-#[utoipa::path(post, path = "/api/v1/disbursements/{id}/approve", params(("id" = i64, Path, description = "the request's id")), request_body(content = Option<ApproveRequest>), security(("bearer" = [])), responses(
+#[utoipa::path(post, path = "/api/v1/disbursements/{id}/approve", params(("id" = i64, Path, description = "the request's id")), request_body(content = Option<ApproveDisbursementRequest>), security(("bearer" = [])), responses(
     (status = 200, body = Disbursement), (status = 403, body = Problem), (status = 404, body = Problem),
     (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn approve_disbursement(
@@ -381,9 +381,9 @@ pub async fn approve_disbursement(
 ) -> Result<Json<Disbursement>, AppError> {
     let who = reviewer(&user, ip)?;
     let req = if body.iter().all(u8::is_ascii_whitespace) {
-        ApproveRequest::default()
+        ApproveDisbursementRequest::default()
     } else {
-        Json::<Option<ApproveRequest>>::from_bytes(&body)?
+        Json::<Option<ApproveDisbursementRequest>>::from_bytes(&body)?
             .0
             .unwrap_or_default()
     };
