@@ -847,8 +847,8 @@ impl Store {
                     ("hãy lập đề nghị đảo bút toán", "request a reversal instead")
                 } else {
                     (
-                        "lượt thăm chỉ hủy được khi còn chờ duyệt",
-                        "a visit can be voided only while it waits for review",
+                        "lượt thăm chỉ hủy được khi còn chờ duyệt; nếu ghi sai, báo giám sát chi nhánh (ghi lượt thăm đúng như một lượt mới)",
+                        "a visit can be voided only while it waits for review; if it is wrong, tell the branch supervisor (and record the right visit as a new one)",
                     )
                 };
                 return Err(Error::conflict(
@@ -905,8 +905,8 @@ impl Store {
             if !matches!(t.kind, RecordKind::Repayment | RecordKind::GiftHandout) {
                 return Err(Error::invalid(
                     "target_id",
-                    "Chỉ đề nghị đảo được phiếu thu nợ hoặc trao quà",
-                    "target_id: only a repayment or a gift handout can be reversed",
+                    "Chỉ đề nghị đảo được phiếu thu nợ hoặc trao quà; một lượt thăm ghi sai thì hủy khi còn chờ duyệt, hoặc báo giám sát chi nhánh",
+                    "target_id: only a repayment or a gift handout can be reversed; a wrong visit is voided while it waits for review, or tell the branch supervisor",
                 ));
             }
             if t.voided {
