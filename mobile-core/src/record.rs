@@ -14,8 +14,8 @@ use crate::db::{
 use crate::domain::gifts::{signature_media_type, CampaignKind, Eligibility, WorkerFacts};
 use crate::domain::money::{decimal_to_dong, format_vnd, AmountRule, Dong};
 use crate::domain::rules::{
-    check_gift, check_repayment, receipt_number, states_after, CampaignFacts, LoanStatus,
-    RuleViolation,
+    check_gift, check_repayment, check_text_length, receipt_number, states_after, CampaignFacts,
+    LoanStatus, RuleViolation,
 };
 use crate::domain::schedule::{outstanding, Allocation, InstallmentState};
 use crate::domain::text::clean;
@@ -485,6 +485,8 @@ impl Store {
         check_time(input.recorded_at)?;
         let outcome = required_text("outcome", "Kết quả", &input.outcome)?;
         let notes = clean(&input.notes);
+        check_text_length("outcome", &outcome)?;
+        check_text_length("notes", &notes)?;
         if let Some(p) = &input.location {
             let ok = p.latitude.is_finite()
                 && p.longitude.is_finite()
@@ -667,6 +669,7 @@ impl Store {
             "Họ tên người nhận xác nhận",
             &input.acknowledged_name,
         )?;
+        check_text_length("acknowledged_name", &acknowledged)?;
         let signature = match &input.signature_image {
             Some(img) if img.is_empty() || img.len() > MAX_SIGNATURE_BYTES => {
                 return Err(Error::invalid(
@@ -773,6 +776,7 @@ impl Store {
     pub fn void_record(&self, input: &CorrectionInput) -> Result<RecordedFact> {
         check_time(input.recorded_at)?;
         let reason = required_text("reason", "Lý do hủy", &input.reason)?;
+        check_text_length("reason", &reason)?;
         let target = input.target_id.to_string();
         self.write_durable(|tx| {
             let t = target_row(tx, &target)?;
@@ -899,6 +903,7 @@ impl Store {
     pub fn request_reversal(&self, input: &CorrectionInput) -> Result<RecordedFact> {
         check_time(input.recorded_at)?;
         let reason = required_text("reason", "Lý do đề nghị đảo", &input.reason)?;
+        check_text_length("reason", &reason)?;
         let target = input.target_id.to_string();
         self.write_durable(|tx| {
             let t = target_row(tx, &target)?;

@@ -464,6 +464,21 @@ pub enum RecordBody {
 }
 
 impl RecordBody {
+    /// Its texts against [`crate::domain::rules::TEXT_LIMITS`].
+    pub fn check_text_lengths(&self) -> Result<(), crate::domain::rules::RuleViolation> {
+        use crate::domain::rules::check_text_length as check;
+        match self {
+            RecordBody::Visit(v) => {
+                check("outcome", &v.outcome)?;
+                check("notes", &v.notes)
+            }
+            RecordBody::Repayment(_) => Ok(()),
+            RecordBody::GiftHandout(g) => check("acknowledged_name", &g.acknowledged_name),
+            RecordBody::Void(v) => check("reason", &v.reason),
+            RecordBody::ReversalRequest(q) => check("reason", &q.reason),
+        }
+    }
+
     pub fn kind(&self) -> RecordKind {
         match self {
             RecordBody::Visit(_) => RecordKind::Visit,

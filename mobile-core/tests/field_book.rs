@@ -885,6 +885,30 @@ fn server_statuses_and_changes() {
 
 /// The day summary says of the day's visits which were refused and which
 /// are held from a revoked phone, apart.
+/// A visit's notes past what a record keeps are refused, naming the field,
+/// before anything is recorded.
+#[test]
+fn a_visits_notes_have_a_length() {
+    let (_d, book) = open();
+    let refused = book
+        .record_visit(VisitInput {
+            worker_id: id(LAN),
+            purpose: VisitPurpose::RepaymentFollowUp,
+            outcome: "Đã gặp".into(),
+            notes: "Chị Lan nói. ".repeat(200),
+            location: None,
+            recorded_at: at(9, 35),
+        })
+        .unwrap_err();
+    match refused {
+        FieldBookError::Validation { field, code, .. } => {
+            assert_eq!((field.as_str(), code.as_str()), ("notes", "text_too_long"));
+        }
+        e => panic!("{e:?}"),
+    }
+    assert!(book.outbox(OutboxFilter::All, 10).unwrap().is_empty());
+}
+
 #[test]
 fn a_day_summary_tells_refused_visits_from_held_ones() {
     let (_d, book) = open();

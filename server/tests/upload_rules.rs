@@ -312,6 +312,17 @@ async fn records_of_one_batch_see_the_records_before_them() {
                 .is_some_and(|m| m.starts_with("Ngày ghi 01/01/2020 trước ngày giải ngân")),
             "{refused:?}"
         );
+        // A visit's notes longer than a record keeps: refused, saying so.
+        let mut long = p.visit(w1);
+        if let RecordBody::Visit(v) = &mut long.body {
+            v.notes = "Ghi chú rất dài. ".repeat(200);
+        }
+        let refused = results(&app, p, &[&long]).await.remove(0);
+        assert_eq!(
+            refused.code.as_deref(),
+            Some("text_too_long"),
+            "{backend:?}: {refused:?}"
+        );
         // A repayment of 5 ₫ is a slip of the keyboard, not cash.
         let slip = p.pay(l1, w1, 5);
         let refused = results(&app, p, &[&slip]).await.remove(0);
@@ -409,9 +420,9 @@ async fn records_of_one_batch_see_the_records_before_them() {
         );
         // Each record is stored once.
         let count = app.db.count("sync_records").await.unwrap();
-        // (the one dated before its loan and the slip are kept too,
-        // refused).
-        assert_eq!(count, 7 + 1 + 1 + 1 + 7 + 4 + 5 + 3 + 2, "{backend:?}");
+        // (the one dated before its loan, the long notes and the slip are
+        // kept too, refused).
+        assert_eq!(count, 7 + 1 + 1 + 1 + 1 + 7 + 4 + 5 + 3 + 2, "{backend:?}");
     }
 }
 

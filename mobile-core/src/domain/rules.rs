@@ -46,6 +46,12 @@ pub enum RuleViolation {
     AboveOutstanding { amount: i64, outstanding: i64 },
     #[error("amount: {amount} is too small for a cash repayment (at least {least}, unless it pays off what is left)")]
     AmountTooSmall { amount: i64, least: i64 },
+    #[error("{field}: {chars} characters, more than the {max} a record keeps")]
+    TextTooLong {
+        field: &'static str,
+        chars: usize,
+        max: usize,
+    },
     #[error("loan_id: the loan is closed")]
     LoanClosed,
     #[error("loan_id: the loan is not in this officer's portfolio")]
@@ -80,6 +86,7 @@ impl RuleViolation {
             RuleViolation::AmountNotPositive => "amount_not_positive",
             RuleViolation::AboveOutstanding { .. } => "amount_above_outstanding",
             RuleViolation::AmountTooSmall { .. } => "amount_too_small",
+            RuleViolation::TextTooLong { .. } => "text_too_long",
             RuleViolation::LoanClosed => "loan_closed",
             RuleViolation::LoanNotInPortfolio => "loan_not_in_portfolio",
             RuleViolation::WorkerNotInPortfolio => "worker_not_in_portfolio",
@@ -106,11 +113,15 @@ impl RuleViolation {
             | RuleViolation::NoAllocation
             | RuleViolation::CampaignNotRunning { .. } => "campaign_id",
             RuleViolation::RecordedBeforeDisbursement { .. } => "recorded_at",
+            RuleViolation::TextTooLong { field, .. } => field,
         }
     }
 
     pub fn message_en(&self) -> String {
         match self {
+            RuleViolation::TextTooLong { field, chars, max } => format!(
+                "{field} has {chars} characters; a record keeps at most {max}: shorten it"
+            ),
             RuleViolation::AmountTooSmall { amount, least } => format!(
                 "{} is too small for a cash repayment (at least {}, unless it pays off what is left): a digit missing? Enter the cash received again",
                 format_vnd(*amount),
@@ -158,6 +169,10 @@ impl RuleViolation {
     pub fn message_vi(&self) -> String {
         match self {
             RuleViolation::AmountNotPositive => "Số tiền phải lớn hơn 0".to_string(),
+            RuleViolation::TextTooLong { field, chars, max } => format!(
+                "{} dài {chars} ký tự; mỗi bản ghi giữ tối đa {max}: hãy viết ngắn lại",
+                text_label_vi(field)
+            ),
             RuleViolation::AmountTooSmall { amount, least } => format!(
                 "Số tiền {} quá nhỏ cho một lần thu nợ (ít nhất {}, trừ khi trả nốt số còn lại): gõ thiếu chữ số? Hãy nhập lại số tiền đã nhận",
                 format_vnd(*amount),
@@ -305,6 +320,40 @@ pub fn check_not_a_slip(owed: i64, amount: i64) -> Result<(), RuleViolation> {
     Ok(())
 }
 
+/// The most characters a record keeps in each of its texts: a visit's
+/// outcome and a correction's reason are a line, a visit's notes a
+/// paragraph, the name a gift's receiver signs a name.
+pub const TEXT_LIMITS: &[(&str, usize)] = &[
+    ("outcome", 500),
+    ("notes", 2_000),
+    ("reason", 500),
+    ("acknowledged_name", 200),
+];
+
+/// Refuses a record's text (`field`, one of [`TEXT_LIMITS`]) longer than
+/// the record keeps: checked on the phone and again on the server.
+pub fn check_text_length(field: &'static str, text: &str) -> Result<(), RuleViolation> {
+    let max = TEXT_LIMITS
+        .iter()
+        .find(|(f, _)| *f == field)
+        .map_or(usize::MAX, |(_, max)| *max);
+    let chars = text.chars().count();
+    if chars > max {
+        return Err(RuleViolation::TextTooLong { field, chars, max });
+    }
+    Ok(())
+}
+
+fn text_label_vi(field: &str) -> &'static str {
+    match field {
+        "outcome" => "Kết quả",
+        "notes" => "Ghi chú",
+        "reason" => "Lý do",
+        "acknowledged_name" => "Tên người nhận",
+        _ => "Nội dung",
+    }
+}
+
 /// What the gift rule looks at about a campaign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CampaignFacts {
@@ -396,6 +445,18 @@ mod tests {
             })
             .unwrap(),
         )
+    }
+
+    #[test]
+    fn a_records_texts_have_a_length() {
+        assert_eq!(check_text_length("notes", &"ă".repeat(2_000)), Ok(()));
+        let long = check_text_length("notes", &"ă".repeat(2_001)).unwrap_err();
+        assert_eq!((long.code(), long.field()), ("text_too_long", "notes"));
+        assert_eq!(
+            long.message_vi(),
+            "Ghi chú dài 2001 ký tự; mỗi bản ghi giữ tối đa 2000: hãy viết ngắn lại"
+        );
+        assert!(check_text_length("reason", &"x".repeat(501)).is_err());
     }
 
     #[test]

@@ -1329,6 +1329,9 @@ impl Facts {
                 "the record's time is in the future; check the phone's clock".into(),
             );
         }
+        if let Err(v) = record.body.check_text_lengths() {
+            return Verdict::violation(v);
+        }
         let not_mine = || Verdict::violation(RuleViolation::WorkerNotInPortfolio);
         match &record.body {
             RecordBody::Visit(v) => {
