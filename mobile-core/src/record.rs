@@ -496,7 +496,7 @@ impl Store {
             if !ok {
                 return Err(Error::invalid(
                     "location",
-                    "Tọa độ GPS không hợp lệ",
+                    "Tọa độ GPS không hợp lệ: vĩ độ trong khoảng ±90, kinh độ trong khoảng ±180, độ chính xác không âm (TP.HCM: vĩ độ ~10.8, kinh độ ~106.7)",
                     "location: latitude must be within ±90, longitude within ±180, accuracy ≥ 0",
                 ));
             }

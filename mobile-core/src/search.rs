@@ -109,12 +109,32 @@ impl SearchIndex {
         }
         if let Some(digits) = phone_query(query) {
             let raw: String = query.chars().filter(|c| c.is_ascii_digit()).collect();
-            return self
+            let hits: Vec<String> = self
                 .entries
                 .iter()
                 .filter(|e| {
                     e.phone.as_deref().is_some_and(|p| p.contains(&digits))
                         || e.cccd.as_deref().is_some_and(|c| c.contains(&raw))
+                })
+                .take(limit)
+                .map(|e| e.id.clone())
+                .collect();
+            if !hits.is_empty() || !query.trim().chars().all(|c| c.is_ascii_digit()) {
+                return hits;
+            }
+            // No phone or CCCD has them: the number of a worker's code
+            // (`00119` or `119` for NLD-00119).
+            let number = raw.trim_start_matches('0');
+            return self
+                .entries
+                .iter()
+                .filter(|e| {
+                    e.code.as_deref().is_some_and(|c| {
+                        let tail = c.trim_end_matches(|ch: char| !ch.is_ascii_digit());
+                        let digits =
+                            &tail[tail.trim_end_matches(|ch: char| ch.is_ascii_digit()).len()..];
+                        !digits.is_empty() && digits.trim_start_matches('0') == number
+                    })
                 })
                 .take(limit)
                 .map(|e| e.id.clone())
@@ -171,5 +191,9 @@ mod tests {
         assert_eq!(ix.find("kv-000119", 10), vec!["a".to_string()]);
         assert_eq!(ix.find("0901 009 001", 10).len(), 3);
         assert_eq!(ix.find("mai", 10), vec!["c".to_string()]);
+        // A code's number alone, no phone or CCCD holding those digits.
+        assert_eq!(ix.find("00007", 10), vec!["b".to_string()]);
+        assert_eq!(ix.find("007", 10), vec!["b".to_string()]);
+        assert!(ix.find("008", 10).is_empty());
     }
 }

@@ -541,6 +541,13 @@ fn run(cli: Cli) -> Res<()> {
             );
         }
         Command::Search { query, limit } => {
+            if query.trim().is_empty() {
+                return Err(bad(
+                    "query",
+                    "Hãy nhập điều cần tìm: tên, số điện thoại, CCCD, mã người lao động hoặc số hợp đồng".into(),
+                    "type what to find: a name, phone number, CCCD, worker code or loan number".into(),
+                ));
+            }
             let hits = book.search(query, limit)?;
             if hits.is_empty() && book.officer()?.is_none() {
                 // Nothing to search yet: said, with what to do.
@@ -592,15 +599,24 @@ fn run(cli: Cli) -> Res<()> {
         }
         Command::Worker { worker_id } => {
             let w = book.worker_detail(self::worker_id(&book, &worker_id)?)?;
+            // Where to find them; said so when no boarding house is known.
+            let lodging: Vec<String> = [w.boarding_house, w.room, w.address]
+                .into_iter()
+                .flatten()
+                .filter(|s| !s.trim().is_empty())
+                .collect();
+            let lodging = if lodging.is_empty() {
+                "Chưa có nhà trọ trong danh mục (hỏi chi nhánh địa chỉ)".to_string()
+            } else {
+                lodging.join(" ")
+            };
             out!(
-                "{}{}  {}  CCCD {}\n{} {} {}\nĐoàn viên: {}  Hoàn cảnh khó khăn: {}  Còn phải trả: {}",
+                "{}{}  {}  CCCD {}\n{}\nĐoàn viên: {}  Hoàn cảnh khó khăn: {}  Còn phải trả: {}",
                 w.code.map(|c| format!("{c}  ")).unwrap_or_default(),
                 w.full_name,
                 w.phone.unwrap_or_default(),
                 w.cccd.unwrap_or_default(),
-                w.boarding_house.unwrap_or_default(),
-                w.room.unwrap_or_default(),
-                w.address.unwrap_or_default(),
+                lodging,
                 if w.union_member { "có" } else { "không" },
                 if w.hardship { "có" } else { "không" },
                 money(w.balance)

@@ -84,6 +84,9 @@ pub enum MoneyErrorKind {
     Grouping,
     /// Typed by a person: a fraction after a dot (`650000.5`, `1.5`).
     Fraction,
+    /// Typed by a person: a word for thousands or millions (`1,5 triệu`,
+    /// `150k`, `200 nghìn`).
+    WordUnit,
 }
 
 /// A refused amount, naming the field it came from.
@@ -123,6 +126,9 @@ impl MoneyError {
             MoneyErrorKind::CommaGrouping => format!(
                 "{f}: \"{i}\" groups thousands with commas, the English way; write 1.500.000 or 1500000"
             ),
+            MoneyErrorKind::WordUnit => format!(
+                "{f}: \"{i}\" says thousands or millions in words; write the whole amount in digits, e.g. 1.500.000 for 1,5 triệu"
+            ),
             MoneyErrorKind::Grouping => format!(
                 "{f}: \"{i}\" is not grouped in threes; write 1.500.000, 1 500 000 or 1500000"
             ),
@@ -158,6 +164,9 @@ impl MoneyError {
             ),
             MoneyErrorKind::CommaGrouping => format!(
                 "{f}: \"{i}\" dùng dấu phẩy ngăn hàng nghìn kiểu tiếng Anh; hãy viết 1.500.000 hoặc 1500000"
+            ),
+            MoneyErrorKind::WordUnit => format!(
+                "{f}: \"{i}\" viết nghìn, triệu bằng chữ; hãy viết đủ số tiền bằng chữ số, ví dụ 1.500.000 cho 1,5 triệu"
             ),
             MoneyErrorKind::Grouping => format!(
                 "{f}: \"{i}\" không nhóm đúng ba chữ số; hãy viết 1.500.000, 1 500 000 hoặc 1500000"
@@ -261,6 +270,18 @@ pub fn parse_typed_amount(field: &str, input: &str, rule: AmountRule) -> Result<
         Some(rest) => ("-", rest.trim_start()),
         None => ("", text.strip_prefix('+').unwrap_or(text).trim_start()),
     };
+    // "1,5 triệu", "150k", "200 nghìn": a number, then a word for its size.
+    let word = crate::domain::text::fold(
+        body.trim_start_matches(|c: char| c.is_ascii_digit() || matches!(c, '.' | ',' | ' ')),
+    );
+    if body.starts_with(|c: char| c.is_ascii_digit())
+        && matches!(
+            word.as_str(),
+            "k" | "nghin" | "ngan" | "ng" | "tr" | "trieu" | "cu" | "m" | "ty" | "ti"
+        )
+    {
+        return Err(err(MoneyErrorKind::WordUnit));
+    }
     if body.contains(',') {
         // "1,500,000": groups of three after a head of one to three digits.
         let groups: Vec<&str> = body.split(',').collect();
@@ -521,6 +542,15 @@ mod tests {
         assert_eq!(kind("000.500"), Grouping);
         assert_eq!(kind("abc"), Malformed);
         assert_eq!(kind("1tr5"), Malformed);
+        for words in ["1,5 triệu", "150k", "200 nghìn", "2 TR", "1.5tr"] {
+            assert_eq!(kind(words), WordUnit, "{words}");
+        }
+        let e = parse_typed_amount("Số tiền", "1,5 triệu", AmountRule::Positive).unwrap_err();
+        assert!(
+            e.message_vi().contains("1.500.000 cho 1,5 triệu"),
+            "{}",
+            e.message_vi()
+        );
         assert_eq!(kind(""), Empty);
         assert_eq!(kind("₫"), Empty);
         assert_eq!(kind("-5.000"), Negative);
