@@ -2859,6 +2859,18 @@ async fn a_counter_repayment_is_reversed_by_a_second_person() {
         let (_, _, html) = get(to, supervisor.clone()).await;
         assert!(html.contains("chờ một người khác duyệt"), "{html}");
         assert!(html.contains("Bạn đã đề nghị"), "{html}");
+        // The list names the loan by its code; home says whose request it is.
+        let code = loan_code(&db.url, loan).await;
+        assert!(
+            html.contains(&format!("<span class=\"mono\">{code}</span>")),
+            "{html}"
+        );
+        let (_, _, home) = get("/".into(), supervisor.clone()).await;
+        assert!(
+            home.contains("id=\"waiting-reversals-own\"")
+                && home.contains("1 do bạn đề nghị: người khác duyệt"),
+            "{home}"
+        );
         // Asking twice, or approving one's own request, is refused.
         let (status, _, html) = post("/reversals".into(), ask("Lần nữa"), supervisor.clone()).await;
         assert_eq!(status, StatusCode::CONFLICT, "{html}");
@@ -3653,4 +3665,23 @@ async fn a_new_loan_is_asked_for_and_paid_out_from_the_console() {
 /// A client id for a form, fixed by `n` (the form is posted once).
 fn uuid_like(n: i64) -> String {
     format!("00000000-0000-7000-8000-{:012x}", n)
+}
+
+/// A loan's code, read from the database.
+async fn loan_code(url: &str, loan: i64) -> String {
+    use sqlx::Connection;
+    let sql = format!("SELECT code FROM loans WHERE id = {loan}");
+    if url.starts_with("postgres") {
+        let mut c = sqlx::PgConnection::connect(url).await.expect("connect");
+        sqlx::query_scalar(&sql)
+            .fetch_one(&mut c)
+            .await
+            .expect("query")
+    } else {
+        let mut c = sqlx::SqliteConnection::connect(url).await.expect("connect");
+        sqlx::query_scalar(&sql)
+            .fetch_one(&mut c)
+            .await
+            .expect("query")
+    }
 }

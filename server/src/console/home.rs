@@ -49,7 +49,7 @@ async fn render(state: &AppState, s: &Signed) -> Result<Response, AppError> {
     let waiting = if cashier {
         None
     } else {
-        Some(db.waiting(branch, WAITING_MOST + 1).await?)
+        Some(db.waiting(branch, s.user.id, WAITING_MOST + 1).await?)
     };
 
     let body = html! {
@@ -112,9 +112,15 @@ async fn render(state: &AppState, s: &Signed) -> Result<Response, AppError> {
                         }
                     }
                 }
-                a.figure.warn[w.reversals > 0] href="/reversals" #waiting-reversals {
+                a.figure.warn[w.reversals > w.reversals_own] href="/reversals" #waiting-reversals {
                     span.number { (view::count(w.reversals)) }
                     span.label { (lang.t("đề nghị đảo chờ duyệt", "reversals to decide")) }
+                    @if w.reversals_own > 0 {
+                        span.label #waiting-reversals-own { (lang.pick(
+                            format!("{} do bạn đề nghị: người khác duyệt", view::count(w.reversals_own)),
+                            format!("{} asked by you: someone else decides", view::count(w.reversals_own)),
+                        )) }
+                    }
                 }
                 a.figure.warn[w.disbursements > 0] href="/disbursements" #waiting-disbursements {
                     span.number { (view::count(w.disbursements)) }

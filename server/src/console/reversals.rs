@@ -219,7 +219,10 @@ fn entry_cell(lang: Lang, r: &BranchReversal) -> Markup {
     html! {
         strong { "#" (r.entry_id) } " " (entry_kind(lang, &r.entry_kind))
         @if let Some(loan) = r.loan_id {
-            " · " a href=(format!("/loans/{loan}")) { (lang.t("khoản vay", "loan")) }
+            " · " a href=(format!("/loans/{loan}")) {
+                @match &r.loan_code { Some(code) => span.mono { (code) }, None => (lang.t("khoản vay", "loan")) }
+            }
+            @if let Some(name) = &r.worker_name { " · " (name) }
         }
         br;
         small { (r.memo) }

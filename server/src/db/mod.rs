@@ -1726,16 +1726,18 @@ impl Db {
     /// What waits for a supervisor in a branch (`None`: the fund): batches
     /// to decide, refused cash and packages not settled (counted up to
     /// `most`), reversals and payouts asked for.
-    pub async fn waiting(&self, branch: Option<i64>, most: i64) -> DbResult<Waiting> {
+    pub async fn waiting(&self, branch: Option<i64>, me: i64, most: i64) -> DbResult<Waiting> {
         with_read!(self, q, tx => async {
             let batches = q::review::pending_batch_count(&mut tx, branch).await?;
             let held = q::review::refused_handovers(&mut tx, branch, chrono::DateTime::UNIX_EPOCH, most).await?;
             let refused = held.len() as i64;
             // Of those counted (one more is read to tell there are more).
             let refused_cash = held.iter().take((most - 1).max(0) as usize).filter_map(|r| r.record.cash()).sum();
-            let reversals = q::review::branch_reversals(&mut tx, branch, true).await?.len() as i64;
+            let asked = q::review::branch_reversals(&mut tx, branch, true).await?;
+            let reversals = asked.len() as i64;
+            let reversals_own = asked.iter().filter(|r| r.requested_by_id == me).count() as i64;
             let disbursements = q::review::disbursements(&mut tx, branch, None, true).await?.len() as i64;
-            Ok::<_, DbError>(Waiting { batches, refused, refused_cash, reversals, disbursements })
+            Ok::<_, DbError>(Waiting { batches, refused, refused_cash, reversals, reversals_own, disbursements })
         }.await)
     }
 

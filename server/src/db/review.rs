@@ -3424,7 +3424,7 @@ async fn reversals(
     let (kind, id) = branch.map_or((0, 0), |b| (1, b));
     let pending = if pending_only { " AND d.reversal_id IS NULL" } else { "" };
     let sql = format!(
-        "SELECT b.id, b.entry_id, e.kind AS entry_kind, e.memo, e.loan_id,
+        "SELECT b.id, b.entry_id, e.kind AS entry_kind, e.memo, e.loan_id, ln.code AS loan_code, wk.full_name AS worker_name,
              CAST((SELECT COALESCE(SUM(l.debit), 0) FROM journal_lines l WHERE l.entry_id = e.id) AS BIGINT) AS amount,
              b.reason, ru.full_name AS requested_by, b.requested_by AS requested_by_id, b.requested_at, d.decision,
              du.full_name AS reviewer, d.reason AS decision_reason, d.decided_at, x.id AS reversal_entry_id,
@@ -3433,6 +3433,7 @@ async fn reversals(
          FROM branch_reversals b JOIN journal_entries e ON e.id = b.entry_id JOIN users ru ON ru.id = b.requested_by
              LEFT JOIN branch_reversal_decisions d ON d.reversal_id = b.id LEFT JOIN users du ON du.id = d.reviewer_id
              LEFT JOIN journal_entries x ON x.reverses = b.entry_id AND d.decision = 'approved'
+             LEFT JOIN loans ln ON ln.id = e.loan_id LEFT JOIN workers wk ON wk.id = ln.worker_id
          WHERE ($1 = 0 OR e.branch_id = $2) AND ($3 = 0 OR b.id = $3){pending} ORDER BY b.id DESC LIMIT 500"
     );
     Ok(sqlx::query_as(&sql).bind(kind).bind(id).bind(one.unwrap_or(0)).fetch_all(&mut *c).await?)

@@ -968,6 +968,9 @@ pub struct BranchReversal {
     pub amount: i64,
     /// The loan the entry is on, if any.
     pub loan_id: Option<i64>,
+    /// That loan's code and its borrower's name.
+    pub loan_code: Option<String>,
+    pub worker_name: Option<String>,
     pub reason: String,
     pub requested_by: String,
     /// Who asked (they may not approve it).
@@ -1151,6 +1154,8 @@ pub struct Waiting {
     pub refused_cash: i64,
     /// Reversals asked for at the branch, not decided.
     pub reversals: i64,
+    /// Of those, the ones the reader asked for (someone else decides them).
+    pub reversals_own: i64,
     /// New loans asked for, not decided.
     pub disbursements: i64,
 }
