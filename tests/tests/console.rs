@@ -2363,6 +2363,7 @@ async fn a_count_holding_a_left_out_receipts_cash_is_questioned() {
             .client_id
     };
     let (_kept, left_out) = (pay(60_000), pay(40_000));
+    let more: Vec<uuid::Uuid> = (0..4).map(|_| pay(10_000)).collect();
     phone.book.sync(None).expect("sync");
     let token = api_token(
         &http,
@@ -2390,7 +2391,7 @@ async fn a_count_holding_a_left_out_receipts_cash_is_questioned() {
     .await;
     let csrf = field(&html, "csrf");
     let reason = format!("reason-{left_out}");
-    for (cash, questioned) in [("100.000", true), ("60.000", false)] {
+    for (cash, questioned) in [("140.000", true), ("100.000", false)] {
         let form = [
             ("csrf", csrf.as_str()),
             ("cash", cash),
@@ -2420,6 +2421,37 @@ async fn a_count_holding_a_left_out_receipts_cash_is_questioned() {
             );
         }
     }
+    // Reasons long enough that their address would pass what a proxy
+    // takes: the confirmation is the answer to the form itself.
+    let long = "Người vay chưa ký biên bản, hẹn lại tuần sau. ".repeat(12);
+    let all: Vec<(String, String)> = [_kept, left_out]
+        .into_iter()
+        .chain(more)
+        .flat_map(|id| {
+            [
+                ("exclude".to_string(), id.to_string()),
+                (format!("reason-{id}"), long.clone()),
+            ]
+        })
+        .chain([
+            ("csrf".to_string(), csrf.clone()),
+            ("cash".to_string(), "0".to_string()),
+        ])
+        .collect();
+    let form = all;
+    let sent = http
+        .post(server.url(&format!("/batches/{batch}/confirm")))
+        .header(COOKIE, supervisor.clone())
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let (status, to, html) = answer(sent).await;
+    assert_eq!((status, to), (StatusCode::OK, None), "{html}");
+    assert!(
+        html.contains("id=\"confirm-form\"") && html.contains("0 được duyệt, 6 bị loại"),
+        "{html}"
+    );
 }
 
 #[tokio::test]

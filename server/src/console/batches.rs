@@ -1520,19 +1520,62 @@ fn showing(signed: &Signed, id: &str, page: &str, pairs: &[(String, String)]) ->
     let Ok(batch) = Uuid::parse_str(id.trim()) else {
         return signed.ui().app_error(batch_not_found());
     };
+    Redirect::to(&signed_link(signed, batch, page, pairs)).into_response()
+}
+
+/// The longest confirmation address sent as a redirect: the proxies in
+/// front refuse longer request lines (nginx's default buffer is 8 KB), and
+/// exclusion reasons in Vietnamese grow several times once encoded.
+const MAX_LINK: usize = 6_000;
+
+/// The approval's confirmation: at its own signed address when that is
+/// short enough, else shown as the answer to the form itself (Back then
+/// asks to send the form again, as before such addresses).
+async fn confirming(
+    state: &AppState,
+    signed: &Signed,
+    id: &str,
+    pairs: &[(String, String)],
+) -> Response {
+    let ui = signed.ui();
+    let Ok(batch) = Uuid::parse_str(id.trim()) else {
+        return ui.app_error(batch_not_found());
+    };
+    let link = signed_link(signed, batch, "confirm", pairs);
+    if link.len() <= MAX_LINK {
+        return Redirect::to(&link).into_response();
+    }
+    let (_, _, draft) = Draft::from_pairs(pairs);
+    let who = match reviewer(&signed.user, None) {
+        Ok(w) => w,
+        Err(e) => return ui.app_error(e),
+    };
+    let d = match load(state, &who, id).await {
+        Ok(d) => d,
+        Err(e) => return ui.app_error(e),
+    };
+    if let Some(r) = decided_already(state, signed, id, &draft, &d).await {
+        return r;
+    }
+    confirmation(state, signed, id, &draft, &d).await
+}
+
+/// A decision's draft at the signed address of its confirmation `page`.
+fn signed_link(signed: &Signed, batch: Uuid, page: &str, pairs: &[(String, String)]) -> String {
     let kept: Vec<(&str, String)> = pairs
         .iter()
         .filter(|(k, _)| {
             ["cash", "exclude", "expected", "reject_reason"].contains(&k.as_str())
                 || k.starts_with("reason-")
         })
-        .map(|(k, v)| (k.as_str(), v.clone()))
+        // A reason as the page takes it: no longer than it keeps.
+        .map(|(k, v)| (k.as_str(), v.chars().take(REASON_MAX).collect()))
         .collect();
     let path = format!("/batches/{batch}/{page}");
     let sig = draft_sig(&signed.csrf, &view::link(&path, &kept));
     let mut signed_pairs = kept;
     signed_pairs.push(("sig", sig));
-    Redirect::to(&view::link(&path, &signed_pairs)).into_response()
+    view::link(&path, &signed_pairs)
 }
 
 /// The signature of a confirmation's address, keyed by the session's
@@ -1580,6 +1623,7 @@ fn drafted(
 /// `POST /batches/{id}/confirm`: the batch page's count, sent on to
 /// [`confirm_view`].
 pub async fn confirm(
+    State(state): State<AppState>,
     signed: Signed,
     UrlPath(id): UrlPath<String>,
     Form(pairs): Form<Vec<(String, String)>>,
@@ -1588,7 +1632,7 @@ pub async fn confirm(
     if let Some(refused) = signed.forgery(&csrf) {
         return refused;
     }
-    showing(&signed, &id, "confirm", &pairs)
+    confirming(&state, &signed, &id, &pairs).await
 }
 
 /// What a confirmation's address holds and the batch it is of, when this
@@ -1629,17 +1673,29 @@ pub async fn confirm_view(
         Ok(v) => v,
         Err(r) => return r,
     };
+    confirmation(&state, &signed, &id, &draft, &d).await
+}
+
+/// The confirmation page of a draft approval, or the batch page saying what
+/// to put right in it.
+async fn confirmation(
+    state: &AppState,
+    signed: &Signed,
+    id: &str,
+    draft: &Draft,
+    d: &BatchDetail,
+) -> Response {
     let ui = signed.ui();
     let lang = signed.lang;
-    let checked = match check(lang, &d, &draft) {
+    let checked = match check(lang, d, draft) {
         Ok(c) => c,
         Err(problems) => {
             return batch_response(
-                &state,
-                &signed,
-                &id,
+                state,
+                signed,
+                id,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &draft,
+                draft,
                 &problems,
                 "",
             )
@@ -1649,10 +1705,8 @@ pub async fn confirm_view(
     // Sent back from an approval: the cash to hand over the confirmation
     // showed then, when the batch has changed since (a void arrived).
     let excluded: HashSet<Uuid> = checked.excluded.iter().map(|(id, _)| *id).collect();
-    let shown = draft
-        .expected
-        .filter(|e| *e != expected_cash(&d, &excluded));
-    let page = confirm_page(&ui, &signed.csrf, &d, &checked, shown);
+    let shown = draft.expected.filter(|e| *e != expected_cash(d, &excluded));
+    let page = confirm_page(&ui, &signed.csrf, d, &checked, shown);
     match shown {
         Some(_) => (StatusCode::CONFLICT, page).into_response(),
         None => page.into_response(),
@@ -2016,7 +2070,7 @@ pub async fn approve(
         .expected
         .is_some_and(|e| e != expected_cash(&d, &excluded))
     {
-        return showing(&signed, &id, "confirm", &pairs);
+        return confirming(&state, &signed, &id, &pairs).await;
     }
     let batch_id = d.summary.batch_id;
     match state
@@ -2036,7 +2090,7 @@ pub async fn approve(
             // The same change, arrived while the approval waited for its
             // turn to write: checked again within its transaction.
             if let (Some(_), "batch_changed") = (draft.expected, e.code) {
-                return showing(&signed, &id, "confirm", &pairs);
+                return confirming(&state, &signed, &id, &pairs).await;
             }
             decision_refused(&state, &signed, &id, &draft, &d, e, false).await
         }
