@@ -1624,7 +1624,10 @@ async fn batch_review_in_a_real_browser() {
         // Lan pays the 20.000 ₫ she was short back into the vault.
         b.go("/ledger").await;
         let owed = b.text("#over-short-list").await;
-        assert!(owed.contains("thiếu 20.000 ₫"), "{owed}");
+        assert!(
+            owed.contains("thiếu 20.000 ₫") && owed.contains("cán bộ nợ chi nhánh"),
+            "{owed}"
+        );
         let vault = "SELECT CAST(COALESCE(SUM(debit - credit), 0) AS BIGINT) FROM journal_lines WHERE account = 'vault'";
         let vault_before = scalar(&db.url, vault).await;
         // More than she owes: refused, on the same page, what was typed kept.

@@ -296,7 +296,16 @@ async fn render(
                                         lang.pick(format!("thiếu {}", vnd(left)), format!("short {}", vnd(left)))
                                     } else {
                                         lang.pick(format!("thừa {}", vnd(-left)), format!("over {}", vnd(-left)))
-                                    }) }
+                                    })
+                                    // An overage is the branch's to pay the officer: a
+                                    // count above what was owed, or a reversal she
+                                    // kept back more cash for than her batch held.
+                                    @if left < 0 {
+                                        br; small { (lang.t("chi nhánh nợ cán bộ", "the branch owes the officer")) }
+                                    } @else {
+                                        br; small { (lang.t("cán bộ nợ chi nhánh", "the officer owes the branch")) }
+                                    }
+                                    }
                                     td {
                                         form.inline method="post" action=(format!("/ledger/over-short/{id}#over-short-error")) {
                                             (csrf_field(&s.csrf))
