@@ -233,7 +233,13 @@ pub async fn revoke(
         Err(e) => match find_device(&state, &signed, &id).await {
             Ok(d) => (
                 e.status,
-                revoke_view(&ui, &d, Some(ui.message(&e)), &form.reason, &signed.csrf),
+                revoke_view(
+                    &ui,
+                    &d,
+                    Some(ui.message(&e).as_str()),
+                    &form.reason,
+                    &signed.csrf,
+                ),
             )
                 .into_response(),
             Err(e) => ui.app_error(e),

@@ -288,12 +288,20 @@ impl Ui {
         } else {
             self.t("Không thực hiện được", "Could not be done")
         };
-        self.error(e.status, title, self.message(&e))
+        self.error(e.status, title, &self.message(&e))
     }
 
     /// The message of an error in this page's language.
-    pub fn message<'a>(&self, e: &'a AppError) -> &'a str {
-        self.lang.t(&e.message_vi, &e.message_en)
+    /// An error's message in the reader's language, as a sentence on a
+    /// page: its first letter a capital (the API's English details start
+    /// in lower case, as error texts do).
+    pub fn message(&self, e: &AppError) -> String {
+        let text = self.lang.t(&e.message_vi, &e.message_en);
+        let mut chars = text.chars();
+        match chars.next() {
+            Some(first) => first.to_uppercase().chain(chars).collect(),
+            None => String::new(),
+        }
     }
 }
 

@@ -1238,7 +1238,11 @@ async fn import_loans(
                             sotay_core::domain::money::format_vnd(r.paid_to_date),
                             sotay_core::domain::money::format_vnd(total)
                         ),
-                        format!("paid_to_date {} is above the loan's total due {total}", r.paid_to_date),
+                        format!(
+                            "paid_to_date {} is above the loan's total due, {}",
+                            sotay_core::domain::money::format_vnd(r.paid_to_date),
+                            sotay_core::domain::money::format_vnd(total)
+                        ),
                     ));
                     continue;
                 }

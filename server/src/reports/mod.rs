@@ -707,7 +707,7 @@ pub async fn overdue_loans(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report
     }
     sheet.sum_totals();
     // Days overdue do not add up; the row counts the loans.
-    let count = loans.len();
+    let count = sotay_core::domain::money::group_thousands(loans.len() as i64);
     if let Some(t) = sheet.totals.as_mut() {
         t[6] = Cell::words(format!("{count} khoản vay"), format!("{count} loans"));
         t[8] = Cell::Empty;
