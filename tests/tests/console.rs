@@ -1950,10 +1950,21 @@ async fn send_form(
     form: Vec<(&'static str, String)>,
     cookie: String,
 ) -> (StatusCode, Option<String>, String) {
+    post_any(http, server, path, &form, cookie).await
+}
+
+/// A form of any pairs posted with the session `cookie`: its answer.
+async fn post_any<T: serde::Serialize + ?Sized>(
+    http: &reqwest::Client,
+    server: &Server,
+    path: String,
+    form: &T,
+    cookie: String,
+) -> (StatusCode, Option<String>, String) {
     answer(
         http.post(server.url(&path))
             .header(COOKIE, cookie)
-            .form(&form)
+            .form(form)
             .send()
             .await
             .unwrap(),
@@ -2109,17 +2120,7 @@ async fn a_repayment_refused_at_upload_shows_on_the_queue_with_its_cash() {
         let db = fresh_database(backend).await;
         let server = Server::start(&db.url, &["--demo"]).await;
         // Offline, Lan takes 50.000 ₫ on a loan...
-        let phone = sotay_tests::Phone::new();
-        phone.login(&server.base, "canbo.lan", PASSWORD);
-        phone.book.sync(None).expect("first sync");
-        let loan = phone
-            .book
-            .search("thi".into(), 200)
-            .unwrap()
-            .iter()
-            .flat_map(|h| phone.book.worker_detail(h.worker_id).unwrap().loans)
-            .find(|l| l.status == "active" && l.balance > Decimal::from(100_000))
-            .expect("an open loan");
+        let (phone, loan) = lan_with_an_open_loan(&server, 100_000);
         let receipt = phone
             .book
             .record_repayment(sotay_core::RepaymentInput {
@@ -2343,17 +2344,7 @@ async fn a_count_holding_a_left_out_receipts_cash_is_questioned() {
     let http = no_redirects();
     let db = fresh_database(Backend::Sqlite).await;
     let server = Server::start(&db.url, &["--demo"]).await;
-    let phone = sotay_tests::Phone::new();
-    phone.login(&server.base, "canbo.lan", PASSWORD);
-    phone.book.sync(None).expect("first sync");
-    let loan = phone
-        .book
-        .search("thi".into(), 200)
-        .unwrap()
-        .iter()
-        .flat_map(|h| phone.book.worker_detail(h.worker_id).unwrap().loans)
-        .find(|l| l.status == "active" && l.balance > Decimal::from(200_000))
-        .expect("an open loan");
+    let (phone, loan) = lan_with_an_open_loan(&server, 200_000);
     let pay = |amount: i64| {
         phone
             .book
@@ -2401,14 +2392,14 @@ async fn a_count_holding_a_left_out_receipts_cash_is_questioned() {
             ("exclude", &left_out.to_string()),
             (reason.as_str(), "Người vay chưa ký"),
         ];
-        let sent = http
-            .post(server.url(&format!("/batches/{batch}/confirm")))
-            .header(COOKIE, supervisor.clone())
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
-        let (status, to, _) = answer(sent).await;
+        let (status, to, _) = post_any(
+            &http,
+            &server,
+            format!("/batches/{batch}/confirm"),
+            &form,
+            supervisor.clone(),
+        )
+        .await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{cash}");
         let (status, _, html) = page(&http, &server, to.unwrap(), supervisor.clone()).await;
         assert_eq!(status, StatusCode::OK, "{html}");
@@ -2441,15 +2432,14 @@ async fn a_count_holding_a_left_out_receipts_cash_is_questioned() {
             ("cash".to_string(), "0".to_string()),
         ])
         .collect();
-    let form = all;
-    let sent = http
-        .post(server.url(&format!("/batches/{batch}/confirm")))
-        .header(COOKIE, supervisor.clone())
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    let (status, to, html) = answer(sent).await;
+    let (status, to, html) = post_any(
+        &http,
+        &server,
+        format!("/batches/{batch}/confirm"),
+        &all,
+        supervisor.clone(),
+    )
+    .await;
     assert_eq!((status, to), (StatusCode::OK, None), "{html}");
     assert!(
         html.contains("id=\"confirm-form\"") && html.contains("0 được duyệt, 6 bị loại"),
@@ -3719,4 +3709,24 @@ async fn loan_code(url: &str, loan: i64) -> String {
             .await
             .expect("query")
     }
+}
+
+/// Lan's phone, signed in and synced, and one of her open loans owing more
+/// than `more_than` đồng.
+fn lan_with_an_open_loan(
+    server: &Server,
+    more_than: i64,
+) -> (sotay_tests::Phone, sotay_core::LoanView) {
+    let phone = sotay_tests::Phone::new();
+    phone.login(&server.base, "canbo.lan", PASSWORD);
+    phone.book.sync(None).expect("first sync");
+    let loan = phone
+        .book
+        .search("thi".into(), 200)
+        .unwrap()
+        .iter()
+        .flat_map(|h| phone.book.worker_detail(h.worker_id).unwrap().loans)
+        .find(|l| l.status == "active" && l.balance > rust_decimal::Decimal::from(more_than))
+        .expect("an open loan");
+    (phone, loan)
 }

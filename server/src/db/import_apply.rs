@@ -712,42 +712,27 @@ async fn add_workers(
 
 /// A stored worker's values of the optional columns the file left out.
 fn keep_left_out(wanted: &mut StoredWorker, old: &StoredWorker, left_out: &(dyn Fn(&str) -> bool + Sync)) {
-    if left_out("full_name") {
-        wanted.full_name = old.full_name.clone();
+    macro_rules! keep {
+        ($($column:literal => $field:ident),* $(,)?) => {
+            $(if left_out($column) {
+                wanted.$field = old.$field.clone();
+            })*
+        };
     }
-    if left_out("cccd") {
-        wanted.cccd = old.cccd.clone();
-    }
-    if left_out("union_member") {
-        wanted.union_member = old.union_member;
-    }
-    if left_out("hardship") {
-        wanted.hardship = old.hardship;
-    }
-    if left_out("phone") {
-        wanted.phone = old.phone.clone();
-    }
-    if left_out("date_of_birth") {
-        wanted.date_of_birth = old.date_of_birth;
-    }
-    if left_out("gender") {
-        wanted.gender = old.gender.clone();
-    }
-    if left_out("employer") {
-        wanted.employer = old.employer.clone();
-    }
-    if left_out("industrial_zone") {
-        wanted.industrial_zone = old.industrial_zone.clone();
-    }
-    if left_out("boarding_house_code") {
-        wanted.boarding_house_id = old.boarding_house_id;
-    }
-    if left_out("room") {
-        wanted.room = old.room.clone();
-    }
-    if left_out("hardship_note") {
-        wanted.hardship_note = old.hardship_note.clone();
-    }
+    keep!(
+        "full_name" => full_name,
+        "cccd" => cccd,
+        "union_member" => union_member,
+        "hardship" => hardship,
+        "phone" => phone,
+        "date_of_birth" => date_of_birth,
+        "gender" => gender,
+        "employer" => employer,
+        "industrial_zone" => industrial_zone,
+        "boarding_house_code" => boarding_house_id,
+        "room" => room,
+        "hardship_note" => hardship_note,
+    );
 }
 
 #[allow(clippy::too_many_arguments)]
