@@ -358,11 +358,12 @@ impl<'a> SyncClient<'a> {
                 // signature images with their records. Only then does the
                 // phone sign out.
                 let total = self.store.to_send()?;
-                if self.push(&base, &mut report, total, progress).is_ok() {
+                let pushed = self.push(&base, &mut report, total, progress);
+                if pushed.is_ok() {
                     let _ = self.push_signatures(&base, &mut report);
                 }
                 self.store.sign_out_revoked()?;
-                Err(self.revoked_with_what_was_sent(e)?)
+                Err(self.revoked_with_what_was_sent(e, pushed.err())?)
             }
             Err(e) => Err(e),
         }
@@ -371,7 +372,7 @@ impl<'a> SyncClient<'a> {
     /// The server's refusal of a revoked phone, with what the phone sent
     /// it all the same (the officer must not record it again elsewhere)
     /// and what it could not send.
-    fn revoked_with_what_was_sent(&self, e: Error) -> Result<Error> {
+    fn revoked_with_what_was_sent(&self, e: Error, unsent_because: Option<Error>) -> Result<Error> {
         let Error::Remote {
             class,
             code,
@@ -403,11 +404,22 @@ impl<'a> SyncClient<'a> {
         }
         let unsent = self.store.to_send()?;
         if unsent > 0 {
+            // Why, when the sending itself failed (no signal, the server
+            // down): the branch can tell what to do with the phone.
+            let (why_vi, why_en) = match &unsent_because {
+                Some(Error::Remote {
+                    message_vi,
+                    message_en,
+                    ..
+                }) => (format!(" ({message_vi})"), format!(" ({message_en})")),
+                Some(other) => (format!(" ({other})"), format!(" ({other})")),
+                None => (String::new(), String::new()),
+            };
             message_vi.push_str(&format!(
-                ". Còn {unsent} bản ghi chưa gửi được: mang máy tới chi nhánh"
+                ". Còn {unsent} bản ghi chưa gửi được{why_vi}: mang máy tới chi nhánh"
             ));
             message_en.push_str(&format!(
-                ". {unsent} records could not be sent: bring the phone to the branch"
+                ". {unsent} records could not be sent{why_en}: bring the phone to the branch"
             ));
         }
         Ok(Error::Remote {
