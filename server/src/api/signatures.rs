@@ -35,11 +35,13 @@ pub const BODY_LIMIT: usize = sotay_core::domain::gifts::MAX_SIGNATURE_BYTES;
 ))]
 pub async fn receive(
     State(state): State<AppState>,
-    user: UploadingUser,
+    user: Result<UploadingUser, AppError>,
     ClientIp(ip): ClientIp,
     ApiPath(id): ApiPath<Uuid>,
     body: Bytes,
 ) -> Result<Response, AppError> {
+    // Refused only once the image is read (see the batches' upload).
+    let user = user?;
     user.user.require(&[Role::Officer])?;
     let receipt = state
         .db

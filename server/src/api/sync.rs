@@ -130,10 +130,14 @@ fn cursor_reset(cursor: &str) -> AppError {
 ))]
 pub async fn upload(
     State(state): State<AppState>,
-    user: UploadingUser,
+    user: Result<UploadingUser, AppError>,
     super::ClientIp(ip): super::ClientIp,
     body: Bytes,
 ) -> Result<Json<UploadResponse>, AppError> {
+    // Refused only once the body is read: answered before, the connection
+    // closes under a phone still sending it, which then sees a cut line
+    // instead of the 401 that tells it to renew its session.
+    let user = user?;
     user.user.require(&[Role::Officer])?;
     // A phone signs in with the UUID it numbers its records with; any other
     // device id (a laptop's name, say) reads data but cannot send a batch.
