@@ -1000,6 +1000,18 @@ async fn a_bad_row_refuses_the_whole_file_with_its_line() {
             (&json!("Trần Thị Bích"), &json!("079196000101"), &json!("P.1")),
             "{page}"
         );
+        // Moved to another house without a room column: the old house's
+        // room number does not follow.
+        let (s, report) = app
+            .post_csv(
+                "/api/v1/imports/workers",
+                &admin,
+                "code,boarding_house_code,officer_code\nW-101,NT-02,CB-TD-02\n",
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{report}");
+        let (_, page) = app.get("/api/v1/workers?q=W-101", &admin).await;
+        assert_eq!(page["items"][0]["room"], "", "{page}");
         let (s, body) = app
             .post_csv("/api/v1/imports/workers", &admin, "code,officer_code\nW-999,CB-TD-02\n")
             .await;

@@ -733,6 +733,11 @@ fn keep_left_out(wanted: &mut StoredWorker, old: &StoredWorker, left_out: &(dyn 
         "room" => room,
         "hardship_note" => hardship_note,
     );
+    // A room is a room of a house: moved to another house by a file
+    // without rooms, the old house's room number does not follow.
+    if left_out("room") && wanted.boarding_house_id != old.boarding_house_id {
+        wanted.room = String::new();
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -265,9 +265,10 @@ impl Line<'_> {
             raw.parse::<i64>().ok()
         } else if raw
             .chars()
-            .all(|c| c.is_ascii_digit() || c == '.' || c == ' ')
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | ' ' | '\u{a0}' | '\u{202f}'))
         {
-            // "6.000" gifts, grouped in threes as Vietnamese write it.
+            // "6.000" gifts, grouped in threes as Vietnamese write it (a
+            // no-break space, as Excel groups them in some locales).
             parse_typed_amount(column, &raw, AmountRule::NonNegative)
                 .ok()
                 .map(|d| d.get())

@@ -897,6 +897,11 @@ fn campaigns_and_allocations() {
     let grouped = format!("{h}TET,Tết,gift,01/12/2026,31/12/2026,500.000,6.000,all,\n");
     let c = &parse(ImportKind::Campaigns, &grouped).unwrap().campaigns[0];
     assert_eq!((c.gift_value, c.target_count), (500_000, 6_000));
+    // A no-break space between the groups, as Excel writes them in some
+    // locales, as the money columns take it.
+    let nbsp = format!("{h}TET,Tết,gift,01/12/2026,31/12/2026,500\u{a0}000,6\u{a0}000,all,\n");
+    let c = &parse(ImportKind::Campaigns, &nbsp).unwrap().campaigns[0];
+    assert_eq!((c.gift_value, c.target_count), (500_000, 6_000));
     for bad in ["6,000", "60.00", "6.0000"] {
         let e = only_error(
             ImportKind::Campaigns,
