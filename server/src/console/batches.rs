@@ -1546,18 +1546,10 @@ async fn confirming(
         return Redirect::to(&link).into_response();
     }
     let (_, _, draft) = Draft::from_pairs(pairs);
-    let who = match reviewer(&signed.user, None) {
-        Ok(w) => w,
-        Err(e) => return ui.app_error(e),
-    };
-    let d = match load(state, &who, id).await {
-        Ok(d) => d,
-        Err(e) => return ui.app_error(e),
-    };
-    if let Some(r) = decided_already(state, signed, id, &draft, &d).await {
-        return r;
+    match decidable(state, signed, id, &draft).await {
+        Ok(d) => confirmation(state, signed, id, &draft, &d).await,
+        Err(r) => r,
     }
-    confirmation(state, signed, id, &draft, &d).await
 }
 
 /// A decision's draft at the signed address of its confirmation `page`.
@@ -1652,12 +1644,25 @@ async fn to_decide(
         return Err(Redirect::to(&format!("/batches/{batch}")).into_response());
     };
     let (_, _, draft) = Draft::from_pairs(&pairs);
+    let d = decidable(state, signed, id, &draft).await?;
+    Ok((draft, d))
+}
+
+/// The batch a draft decision is of, when the reader may still decide it;
+/// else the answer to give (why it cannot be decided, not found).
+async fn decidable(
+    state: &AppState,
+    signed: &Signed,
+    id: &str,
+    draft: &Draft,
+) -> Result<BatchDetail, Response> {
+    let ui = signed.ui();
     let who = reviewer(&signed.user, None).map_err(|e| ui.app_error(e))?;
     let d = load(state, &who, id).await.map_err(|e| ui.app_error(e))?;
-    if let Some(r) = decided_already(state, signed, id, &draft, &d).await {
+    if let Some(r) = decided_already(state, signed, id, draft, &d).await {
         return Err(r);
     }
-    Ok((draft, d))
+    Ok(d)
 }
 
 /// `GET /batches/{id}/confirm?cash=…&exclude=…&reason-<id>=…`: checks the

@@ -767,6 +767,13 @@ async fn import_workers(
         .await?
         .into_iter()
         .collect();
+    // What a new worker needs that the file left out (none in a full file).
+    let lacking = crate::import::csv::KEPT_WHEN_LEFT_OUT
+        .iter()
+        .filter(|(k, col)| *k == crate::import::csv::ImportKind::Workers && left_out(col))
+        .map(|(_, col)| *col)
+        .collect::<Vec<&str>>()
+        .join(", ");
     for r in rows {
         // Every problem of the row is reported, not only the first.
         let before = errors.len();
@@ -797,22 +804,14 @@ async fn import_workers(
             None => None,
         };
         // A new worker from a file without what a new one needs.
-        if !by_code.contains_key(&r.code) {
-            let lacking: Vec<&str> = crate::import::csv::KEPT_WHEN_LEFT_OUT
-                .iter()
-                .filter(|(k, col)| *k == crate::import::csv::ImportKind::Workers && left_out(col))
-                .map(|(_, col)| *col)
-                .collect();
-            if !lacking.is_empty() {
-                let lacking = lacking.join(", ");
-                errors.push(row_error(
-                    &r.origin,
-                    "code",
-                    format!("Người lao động mới \"{}\": tệp thiếu cột {lacking}, cần có để thêm người mới (tệp không có các cột đó chỉ cập nhật người đã có)", r.code),
-                    format!("new worker \"{}\": the file has no {lacking} column, needed to add someone new (a file without them only updates workers already stored)", r.code),
-                ));
-                continue;
-            }
+        if !lacking.is_empty() && !by_code.contains_key(&r.code) {
+            errors.push(row_error(
+                &r.origin,
+                "code",
+                format!("Người lao động mới \"{}\": tệp thiếu cột {lacking}, cần có để thêm người mới (tệp không có các cột đó chỉ cập nhật người đã có)", r.code),
+                format!("new worker \"{}\": the file has no {lacking} column, needed to add someone new (a file without them only updates workers already stored)", r.code),
+            ));
+            continue;
         }
         if let Some(owner) = cccd_owner.get(&r.cccd).filter(|o| **o != r.code && !left_out("cccd")) {
             errors.push(row_error(
