@@ -104,6 +104,23 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
     }
     if r.kind == "repayment" {
         if let (Some(loan), Some(amount)) = (r.loan_id, r.amount) {
+            if amount < sotay_core::domain::rules::LEAST_CASH_REPAYMENT {
+                // The phone refuses such an amount unless it pays the loan
+                // off as the phone saw it: a slip of the keyboard (1 typed
+                // for 1.000.000 ₫) shows in the cash counted.
+                let least = format_vnd(sotay_core::domain::rules::LEAST_CASH_REPAYMENT);
+                out.push(anomaly(
+                    "small_amount",
+                    format!(
+                        "Phiếu thu {}, dưới {least}: nếu không phải trả nốt khoản vay, có thể gõ thiếu chữ số — đối chiếu với tiền cán bộ nộp",
+                        format_vnd(amount)
+                    ),
+                    format!(
+                        "a receipt of {}, under {least}: unless it paid the loan off, a digit may be missing — check it against the cash the officer hands over",
+                        format_vnd(amount)
+                    ),
+                ));
+            }
             if let Some(&due) = ctx.installment.get(&loan) {
                 if amount > due {
                     out.push(anomaly(

@@ -337,7 +337,10 @@ pub fn check_text_length(field: &'static str, text: &str) -> Result<(), RuleViol
         .iter()
         .find(|(f, _)| *f == field)
         .map_or(usize::MAX, |(_, max)| *max);
-    let chars = text.chars().count();
+    // Counted as composed characters: Vietnamese typed as base letters and
+    // combining marks ("Unicode tổ hợp") counts as many as its composed
+    // form, what a person sees.
+    let chars = unicode_normalization::UnicodeNormalization::nfc(text).count();
     if chars > max {
         return Err(RuleViolation::TextTooLong { field, chars, max });
     }
@@ -457,6 +460,10 @@ mod tests {
             "Ghi chú dài 2001 ký tự; mỗi bản ghi giữ tối đa 2000: hãy viết ngắn lại"
         );
         assert!(check_text_length("reason", &"x".repeat(501)).is_err());
+        // "ệ" typed as e + two combining marks is one character, as seen.
+        let decomposed = "e\u{0323}\u{0302}".repeat(2_000);
+        assert_eq!(decomposed.chars().count(), 6_000);
+        assert_eq!(check_text_length("notes", &decomposed), Ok(()));
     }
 
     #[test]

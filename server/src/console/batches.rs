@@ -74,6 +74,7 @@ fn anomaly_summary(lang: Lang, n: i64, codes: &[String]) -> Markup {
 fn anomaly_label(lang: Lang, code: &str) -> &str {
     match code {
         "above_installment" => lang.t("Thu hơn một kỳ", "Above one installment"),
+        "small_amount" => lang.t("Phiếu thu dưới 1.000 ₫", "Receipt under 1.000 ₫"),
         "late_sync" => lang.t("Đồng bộ muộn", "Synced late"),
         "odd_hours" => lang.t("Ngoài giờ làm việc", "Outside working hours"),
         "far_from_house" => lang.t("Xa nhà trọ", "Far from the boarding house"),

@@ -190,7 +190,7 @@ impl ReviewRecordRow {
 /// Something a supervisor should look at before approving.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Anomaly {
-    /// `above_installment`, `late_sync`, `odd_hours`, `far_from_house`,
+    /// `above_installment`, `small_amount`, `late_sync`, `odd_hours`, `far_from_house`,
     /// `several_repayments_one_day`, `several_visits_one_day`,
     /// `allocation_nearly_used`,
     /// `device_revoked`, `refused_receipt_same_amount`,
