@@ -140,6 +140,7 @@ pub fn parse_date(input: &str) -> Option<NaiveDate> {
 /// (Vietnamese, English): the day the month does not have, a year not in
 /// full, or the form to write.
 pub fn date_hint(input: &str) -> (String, String) {
+    const SHORT_YEAR_AHEAD: i32 = 20;
     // Day first, whichever of `/`, `-`, `.` separates it (ISO dates are
     // read or told the form to write).
     let t = input.trim();
@@ -158,11 +159,12 @@ pub fn date_hint(input: &str) -> (String, String) {
     };
     if let [d, m, y] = parts[..] {
         if let (Some(d), Some(m), Some(year)) = (num(d), num(m), num(y)) {
-            // Two digits read as this century's, when that is not a year
-            // to come (`95` is 1995, a birth year).
+            // Two digits read within the 80 years before this one and the
+            // 19 after it: `95` is 1995 (a birth year), `27` 2027 (a
+            // campaign's last day), `50` 1950.
             let full = (y.len() == 2).then(|| {
                 let this_century = 2000 + year as i32;
-                if this_century > Utc::now().year() {
+                if this_century >= Utc::now().year() + SHORT_YEAR_AHEAD {
                     this_century - 100
                 } else {
                     this_century
@@ -280,11 +282,22 @@ mod tests {
             date_hint("01.12.26").1,
             "write the year in full, e.g. 01/12/2026"
         );
-        // A year to come is last century's: a birth year.
-        let next = (Utc::now().year() + 1) % 100;
+        // Next year is next year (a campaign's last day); twenty years on,
+        // last century's (a birth year).
+        let now = Utc::now().year();
+        let next = (now + 1) % 100;
         assert_eq!(
-            date_hint(&format!("05/03/{next:02}")).0,
-            format!("ghi năm đủ 4 chữ số, ví dụ 05/03/19{next:02}")
+            date_hint(&format!("31/01/{next:02}")).0,
+            format!("ghi năm đủ 4 chữ số, ví dụ 31/01/{}", now + 1)
+        );
+        let far = (now + 20) % 100;
+        assert_eq!(
+            date_hint(&format!("05/03/{far:02}")).0,
+            format!("ghi năm đủ 4 chữ số, ví dụ 05/03/{}", now + 20 - 100)
+        );
+        assert_eq!(
+            date_hint("05/03/95").0,
+            "ghi năm đủ 4 chữ số, ví dụ 05/03/1995"
         );
         // An ISO day that does not read is told the form, not misread.
         assert_eq!(date_hint("2026-02-31").0, "viết dd/mm/yyyy");
