@@ -852,6 +852,10 @@ fn a_reused_refresh_token_or_a_revoked_device_ends_the_session_with_the_servers_
         }) => {
             assert_eq!(code, "device_revoked");
             assert!(message_vi.contains("không còn danh sách"), "{message_vi}");
+            assert!(
+                message_vi.contains("Những gì máy giữ đã được gửi cho giám sát"),
+                "{message_vi}"
+            );
         }
         other => panic!("shown on a revoked phone: {other:?}"),
     }
@@ -871,6 +875,56 @@ fn a_reused_refresh_token_or_a_revoked_device_ends_the_session_with_the_servers_
     book.sync_with(&fake, opts(500, 0), None).unwrap();
     assert!(!book.search("lan".into(), 10).unwrap().is_empty());
     pay(&book, LAN_LOAN, 10_000, 40);
+}
+
+#[test]
+fn a_revoked_phone_that_could_not_send_says_what_it_still_holds() {
+    let fake = server(0);
+    let (_dir, book) = signed_in(&fake);
+    book.sync_with(&fake, opts(500, 0), None).unwrap();
+    fake.revoke_device(device().device_id);
+    pay(&book, LAN_LOAN, 50_000, 30);
+    // The upload is refused as revoked; sending it all the same (into
+    // quarantine) never reaches the server: the signal went.
+    let n = fake.calls().len() as u64;
+    fake.fault_at(n + 1, Fault::NotSent);
+    match book.sync_with(&fake, opts(500, 0), None).unwrap_err() {
+        FieldBookError::Auth {
+            code, message_vi, ..
+        } => {
+            assert_eq!(code, "device_revoked");
+            assert!(
+                message_vi.contains("Còn 1 bản ghi chưa gửi được"),
+                "{message_vi}"
+            );
+        }
+        e => panic!("{e:?}"),
+    }
+    assert!(fake.quarantined().is_empty());
+    // Its pages then say so, not that what it held was sent.
+    for refused in [
+        book.search("lan".into(), 10).map(|_| ()),
+        book.record_repayment(RepaymentInput {
+            loan_id: id(LAN_LOAN),
+            amount: Decimal::from(10_000),
+            recorded_at: at(10, 0),
+        })
+        .map(|_| ()),
+    ] {
+        match refused {
+            Err(FieldBookError::Auth {
+                code, message_vi, ..
+            }) => {
+                assert_eq!(code, "device_revoked");
+                assert!(
+                    message_vi.contains("Còn 1 bản ghi chưa gửi được cho máy chủ")
+                        && !message_vi.contains("đã được gửi cho giám sát"),
+                    "{message_vi}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }
 
 #[test]

@@ -156,6 +156,18 @@ fn parts(p: Portfolio) -> Result<Parts, AppError> {
 /// Where a record stands for the officer: waiting, approved, reversed, or
 /// rejected (at upload, excluded from an approval, or with its batch).
 fn record_status(r: crate::db::sync_rows::RecordStatus) -> wire::RecordStatus {
+    // A repayment's loan and amount reach the officer's other phones, to
+    // count its cash while it waits and, refused, until the branch settles
+    // it (one refused at upload says them in its body only).
+    let (repaid_loan, repaid_amount) = match (r.repaid_loan, r.repaid_amount, &r.refused_body) {
+        (_, None, Some(body)) => {
+            match serde_json::from_str::<wire::UploadRecord>(body).map(|u| u.body) {
+                Ok(wire::RecordBody::Repayment(p)) => (Some(p.loan_id), Some(p.amount.get())),
+                _ => (None, None),
+            }
+        }
+        (loan, amount, _) => (loan, amount),
+    };
     let base = wire::RecordStatus {
         client_id: r.client_id,
         state: RecordState::Accepted,
@@ -166,8 +178,8 @@ fn record_status(r: crate::db::sync_rows::RecordStatus) -> wire::RecordStatus {
         settled_note: r.settled_note.clone(),
         settled_at: r.settled_at,
         settled_handed_out: r.settled_handed_out.map(|h| h == 1),
-        loan_id: r.repaid_loan,
-        amount: r.repaid_amount.map(sotay_core::domain::money::Dong),
+        loan_id: repaid_loan,
+        amount: repaid_amount.map(sotay_core::domain::money::Dong),
     };
     let reason = r.decision_reason.clone().unwrap_or_default();
     let decided_at = r.decided_at.unwrap_or(r.received_at);
@@ -385,6 +397,7 @@ mod tests {
                 settled_handed_out: None,
                 repaid_loan: None,
                 repaid_amount: None,
+                refused_body: None,
             })
         };
         let held = status(crate::db::EXCLUDED_QUARANTINED);

@@ -341,7 +341,7 @@ async fn the_server_rechecks_every_rule() {
         }));
         let (_, r) = upload(&app, &lan, Uuid::now_v7(), vec![a.clone()]).await;
         assert_eq!(outcomes(&r)[0].0, UploadOutcome::Accepted);
-        let (_, r) = upload(&app, &lan2, Uuid::now_v7(), vec![b]).await;
+        let (_, r) = upload(&app, &lan2, Uuid::now_v7(), vec![b.clone()]).await;
         assert_eq!(
             outcomes(&r),
             [(
@@ -349,6 +349,19 @@ async fn the_server_rechecks_every_rule() {
                 Some("amount_above_outstanding".into())
             )],
             "{backend:?}"
+        );
+        // The refused receipt's cash reaches the officer's other phone, to
+        // be said in its day summary until the branch settles it.
+        let page = changes(&app, &lan, &snap.next).await;
+        let refused = page
+            .record_statuses
+            .iter()
+            .find(|s| s.client_id == b.client_id)
+            .unwrap();
+        assert_eq!(
+            (refused.loan_id, refused.amount),
+            (Some(l2.id), Some(Dong(200_000))),
+            "{backend:?}: {refused:?}"
         );
         // The same gift to the same worker from two phones: exactly one.
         let g1 = lan.record(RecordBody::GiftHandout(GiftHandoutPayload {

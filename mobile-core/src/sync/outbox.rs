@@ -254,7 +254,9 @@ impl Store {
     /// a sign-in succeeds again (the device restored).
     /// A revoked phone is most often a lost one: the portfolio leaves it
     /// (workers' names, phone and ID numbers, balances), to come down again
-    /// whole if the device is restored; the officer's own records stay.
+    /// whole if the device is restored; the officer's own records stay, and
+    /// the cash her other phones' refused receipts hold (amounts only), for
+    /// the day summary to go on saying it.
     pub(crate) fn sign_out_revoked(&self) -> Result<()> {
         self.sign_out()?;
         self.write_durable(|tx| {
@@ -262,8 +264,7 @@ impl Store {
             tx.execute_batch(
                 "DELETE FROM campaign_recipients; DELETE FROM campaigns; DELETE FROM installments;
                  DELETE FROM waiting_elsewhere; DELETE FROM loans; DELETE FROM workers;
-                 DELETE FROM boarding_houses; DELETE FROM other_receipts;
-                 DELETE FROM meta WHERE key = 'cursor';",
+                 DELETE FROM boarding_houses; DELETE FROM meta WHERE key = 'cursor';",
             )?;
             Ok(())
         })
@@ -422,27 +423,42 @@ impl Store {
         ))
     }
 
-    /// Refuses to show the portfolio (names, phones, CCCD numbers) once the
-    /// officer signed out: a phone handed on or lost shows nothing of the
-    /// workers until she signs in again. What it holds stays.
     /// Refuses to show the portfolio (workers, their loans, campaigns) on
-    /// a phone whose officer signed out or that the server revoked.
+    /// a phone whose officer signed out or that the server revoked: a
+    /// phone handed on or lost shows nothing of the workers (names, phones,
+    /// CCCD numbers). What it holds stays.
     pub(crate) fn refuse_portfolio_unless_signed_in(&self) -> Result<()> {
         if self.read(|c| meta(c, "revoked"))?.is_some() {
-            return Err(Error::Remote {
-                class: crate::error::RemoteClass::Auth,
-                code: "device_revoked".into(),
-                message_vi: "Điện thoại này đã bị thu hồi nên không còn danh sách người lao động. \
-                             Những gì máy giữ đã được gửi cho giám sát (xem trong hộp thư đi và tổng kết ngày). \
-                             Báo chi nhánh; làm việc tiếp trên một máy khác"
-                    .into(),
-                message_en: "this phone was revoked, so it holds no workers any more. \
-                             What it held was sent to the supervisor (see the outbox and the day summary). \
-                             Tell the branch; work on another phone"
-                    .into(),
-            });
+            return Err(self.revoked(
+                "Điện thoại này đã bị thu hồi nên không còn danh sách người lao động",
+                "this phone was revoked, so it holds no workers any more",
+            )?);
         }
         self.refuse_if_signed_out()
+    }
+
+    /// A revoked phone's refusal: `head` (Vietnamese, English), then what
+    /// became of what it held — sent to the supervisor, or records still on
+    /// it that the branch must see.
+    fn revoked(&self, head_vi: &str, head_en: &str) -> Result<Error> {
+        let unsent = self.to_send()?;
+        let (vi, en) = if unsent == 0 {
+            (
+                format!("{head_vi}. Những gì máy giữ đã được gửi cho giám sát (xem trong hộp thư đi và tổng kết ngày). Báo chi nhánh; làm việc tiếp trên một máy khác"),
+                format!("{head_en}. What it held was sent to the supervisor (see the outbox and the day summary). Tell the branch; work on another phone"),
+            )
+        } else {
+            (
+                format!("{head_vi}. Còn {unsent} bản ghi chưa gửi được cho máy chủ (xem trong hộp thư đi): mang máy tới chi nhánh, đồng bộ khi có mạng; làm việc tiếp trên một máy khác"),
+                format!("{head_en}. {unsent} records are not sent to the server yet (see the outbox): bring the phone to the branch, and sync when there is a connection; work on another phone"),
+            )
+        };
+        Ok(Error::Remote {
+            class: crate::error::RemoteClass::Auth,
+            code: "device_revoked".into(),
+            message_vi: vi,
+            message_en: en,
+        })
     }
 
     /// Refuses to show anything of the officer's work (workers, receipts,
@@ -482,16 +498,10 @@ impl Store {
             });
         }
         if self.read(|c| meta(c, "revoked"))?.is_some() {
-            return Err(Error::Remote {
-                class: crate::error::RemoteClass::Auth,
-                code: "device_revoked".into(),
-                message_vi: "Điện thoại này đã bị thu hồi nên không ghi thêm được (không thu tiền, không trao quà trên máy này). \
-                             Những gì máy giữ đã được gửi cho giám sát. Báo chi nhánh; ghi tiếp trên một máy khác"
-                    .into(),
-                message_en: "this phone was revoked, so it records nothing more (take no cash, hand out no gift with it). \
-                             What it held was sent to the supervisor. Tell the branch; record on another phone"
-                    .into(),
-            });
+            return Err(self.revoked(
+                "Điện thoại này đã bị thu hồi nên không ghi thêm được (không thu tiền, không trao quà trên máy này)",
+                "this phone was revoked, so it records nothing more (take no cash, hand out no gift with it)",
+            )?);
         }
         Ok(())
     }

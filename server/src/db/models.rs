@@ -445,6 +445,9 @@ pub mod sync_rows {
         /// A repayment's loan (its uid, as the phones know it) and amount.
         pub repaid_loan: Option<Uuid>,
         pub repaid_amount: Option<i64>,
+        /// A repayment refused at upload, its columns empty: its body.
+        #[sqlx(default)]
+        pub refused_body: Option<String>,
     }
 
     /// A receipt another officer took on a loan now this officer's (taken

@@ -312,7 +312,14 @@ pub async fn sync_record_statuses(
         void_stands_sql!(v, s),
         ")
                   THEN rl.uid END AS repaid_loan,
-             CASE WHEN s.kind = 'repayment' THEN s.amount END AS repaid_amount
+             CASE WHEN s.kind = 'repayment' THEN s.amount END AS repaid_amount,
+             -- One refused at upload keeps no amount in its columns (nor,
+             -- at times, its loan): its body says them.
+             CASE WHEN s.kind = 'repayment' AND s.amount IS NULL AND NOT EXISTS (SELECT 1 FROM sync_records v
+                     WHERE v.target_client_id = s.client_id AND v.kind = 'void' AND ",
+        void_stands_sql!(v, s),
+        ")
+                  THEN s.body END AS refused_body
          FROM sync_records s LEFT JOIN record_reviews d ON d.record_id = s.id
              LEFT JOIN sync_records t ON t.client_id = s.target_client_id
              LEFT JOIN refused_settlements x ON x.record_id = s.id
