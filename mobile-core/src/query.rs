@@ -334,11 +334,14 @@ impl Store {
                         .collect(),
                 });
             }
-            let mut st = c.prepare(
-                "SELECT v.client_id, v.purpose, v.outcome, v.notes, v.latitude, v.longitude, v.accuracy_m, v.recorded_at, s.state
+            // Voided ones said so, as gifts are: a visit taken back did
+            // not happen.
+            let mut st = c.prepare(&format!(
+                "SELECT v.client_id, v.purpose, v.outcome, v.notes, v.latitude, v.longitude, v.accuracy_m, v.recorded_at,
+                        CASE WHEN v.client_id IN ({VOIDED}) THEN 'voided' ELSE s.state END
                  FROM visits v JOIN record_states s ON s.client_id = v.client_id
-                 WHERE v.worker_id = ?1 ORDER BY v.recorded_at DESC",
-            )?;
+                 WHERE v.worker_id = ?1 ORDER BY v.recorded_at DESC"
+            ))?;
             let raw = st
                 .query_map([&id], |r| {
                     Ok((

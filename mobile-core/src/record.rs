@@ -793,19 +793,33 @@ impl Store {
                 && !matches!(t.state.as_str(), "pending" | "wedged")
                 && !t.voided
             {
-                return Err(Error::conflict(
-                    "already_synced",
-                    format!(
-                        "Đề nghị đảo #{} đã gửi lên máy chủ ({}): báo giám sát chi nhánh loại nó khi duyệt lô, và nộp đủ tiền của phiếu",
-                        t.device_seq,
-                        crate::wire::state_label(&t.state).0
+                let n = t.device_seq;
+                // What the request asks to take back: a receipt has cash.
+                let of_receipt: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM reversal_requests q JOIN outbox o ON o.client_id = q.target_id
+                     WHERE q.client_id = ?1 AND o.kind = 'repayment')",
+                    [&target],
+                    |r| r.get(0),
+                )?;
+                let (vi, en) = match t.state.as_str() {
+                    "approved" => (
+                        format!("Đề nghị đảo #{n} đã được duyệt, bản ghi đã được đảo: không hủy được nữa. Nếu đảo nhầm, báo giám sát chi nhánh và ghi lại bản ghi đúng"),
+                        format!("reversal request #{n} was approved and the record reversed: it can no longer be voided. If it was a mistake, tell the branch supervisor and record the right one again"),
                     ),
-                    format!(
-                        "reversal request #{} has been synced ({}): ask the branch supervisor to leave it out of the batch, and hand over the receipt's cash in full",
-                        t.device_seq,
-                        crate::wire::state_label(&t.state).1
+                    "rejected" | "reversed" => (
+                        format!("Đề nghị đảo #{n} đã bị từ chối: bản ghi gốc vẫn giữ nguyên, không cần hủy gì thêm"),
+                        format!("reversal request #{n} was refused: the original record stands, nothing to void"),
                     ),
-                ));
+                    _ if of_receipt => (
+                        format!("Đề nghị đảo #{n} đã gửi lên máy chủ, đang chờ duyệt: báo giám sát chi nhánh loại nó khi duyệt lô, và nộp đủ tiền của phiếu"),
+                        format!("reversal request #{n} has been synced and waits for review: ask the branch supervisor to leave it out of the batch, and hand over the receipt's cash in full"),
+                    ),
+                    _ => (
+                        format!("Đề nghị đảo #{n} đã gửi lên máy chủ, đang chờ duyệt: báo giám sát chi nhánh loại nó khi duyệt lô"),
+                        format!("reversal request #{n} has been synced and waits for review: ask the branch supervisor to leave it out of the batch"),
+                    ),
+                };
+                return Err(Error::conflict("already_synced", vi, en));
             }
             if t.voided {
                 return Err(Error::conflict(

@@ -543,6 +543,54 @@ fn a_gift_to_a_worker_moved_away_is_counted_once() {
 }
 
 #[test]
+fn a_voided_visit_shows_as_voided_on_the_workers_page() {
+    let (_d, book) = open();
+    let correction = |target, reason: &str| CorrectionInput {
+        target_id: target,
+        reason: reason.into(),
+        recorded_at: at(11, 0),
+    };
+    let v = book
+        .record_visit(VisitInput {
+            worker_id: id(LAN),
+            purpose: VisitPurpose::RepaymentFollowUp,
+            outcome: "Đã gặp".into(),
+            notes: String::new(),
+            location: None,
+            recorded_at: at(9, 35),
+        })
+        .unwrap();
+    // A visit voided before it went up shows as voided on the worker's
+    // page, not as a visit that happened.
+    let twice = book
+        .record_visit(VisitInput {
+            worker_id: id(LAN),
+            purpose: VisitPurpose::Other,
+            outcome: "Ghi nhầm".into(),
+            notes: String::new(),
+            location: None,
+            recorded_at: at(9, 40),
+        })
+        .unwrap();
+    book.void_record(correction(twice.client_id, "Ghi hai lần"))
+        .unwrap();
+    let states: Vec<(uuid::Uuid, String)> = book
+        .worker_detail(id(LAN))
+        .unwrap()
+        .visits
+        .into_iter()
+        .map(|v| (v.client_id, v.state))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            (twice.client_id, "voided".to_string()),
+            (v.client_id, "pending".to_string())
+        ]
+    );
+}
+
+#[test]
 fn voids_and_reversals() {
     let (_d, book) = open();
     let r = pay(&book, LAN_LOAN, 500_000).unwrap();
@@ -677,6 +725,68 @@ fn voids_and_reversals() {
         }])
         .unwrap(),
         0
+    );
+
+    // Sent and waiting for review, a request of a receipt is left out by
+    // the supervisor, with the receipt's cash; decided, nothing is left
+    // to leave out.
+    book.mark_upload_results(
+        pending
+            .iter()
+            .map(|p| UploadResult {
+                client_id: p.client_id,
+                outcome: UploadOutcome::Accepted,
+                code: None,
+                message_vi: None,
+                message_en: None,
+            })
+            .collect(),
+    )
+    .unwrap();
+    let said = |book: &FieldBook| match book.void_record(correction(rev.client_id, "Nhầm")) {
+        Err(FieldBookError::Conflict {
+            code, message_vi, ..
+        }) if code == "already_synced" => message_vi,
+        other => panic!("{other:?}"),
+    };
+    let waiting = said(&book);
+    assert!(
+        waiting.contains("đang chờ duyệt") && waiting.contains("nộp đủ tiền của phiếu"),
+        "{waiting}"
+    );
+    let approved = ChangePage {
+        officer: None,
+        boarding_houses: vec![],
+        workers: vec![],
+        loans: vec![],
+        campaigns: vec![],
+        record_statuses: vec![RecordStatus {
+            client_id: rev.client_id,
+            state: RecordState::Approved,
+            code: None,
+            message_vi: None,
+            message_en: None,
+            decided_at: at(17, 0),
+            settled_note: None,
+            settled_at: None,
+            settled_handed_out: None,
+            loan_id: None,
+            amount: None,
+        }],
+        cash_counts: vec![],
+        removed_workers: vec![],
+        removed_loans: vec![],
+        removed_campaigns: vec![],
+        next: "c-000009".into(),
+        has_more: false,
+        server_time: None,
+    };
+    book.apply_changes_json(serde_json::to_string(&approved).unwrap())
+        .unwrap();
+    let decided = said(&book);
+    assert!(
+        decided.contains("đã được duyệt") && !decided.contains("loại nó khi duyệt lô"),
+        "{decided}"
     );
 }
 

@@ -653,9 +653,10 @@ fn run(cli: Cli) -> Res<()> {
             }
             for v in w.visits {
                 out!(
-                    "Thăm {} ({}): {} {}",
+                    "Thăm {} ({}, {}): {} {}",
                     format_datetime(v.recorded_at),
                     v.purpose.label_vi(),
+                    state_label(&v.state).0,
                     v.outcome,
                     v.notes
                 );
@@ -956,10 +957,16 @@ fn sync(book: &FieldBook, all: bool) -> Res<()> {
         .filter(|a| sotay_core::domain::time::clock_off(*a))
     {
         let off = sotay_core::domain::time::duration_words(ahead).0;
-        out!(
-            "CẢNH BÁO: đồng hồ máy {} {off} so với máy chủ — máy sẽ không ghi cho đến khi chỉnh đồng hồ (bật ngày giờ tự động) rồi đồng bộ lại.",
-            if ahead > 0 { "nhanh" } else { "chậm" }
-        );
+        if ahead > 0 {
+            out!(
+                "CẢNH BÁO: đồng hồ máy nhanh {off} so với máy chủ — máy sẽ không ghi cho đến khi chỉnh đồng hồ (bật ngày giờ tự động) rồi đồng bộ lại."
+            );
+        } else {
+            // A slow clock records, with its own time: the receipts say it.
+            out!(
+                "CẢNH BÁO: đồng hồ máy chậm {off} so với máy chủ — phiếu thu và bản ghi sẽ mang giờ sai của máy (có thể sai cả ngày). Hãy chỉnh đồng hồ (bật ngày giờ tự động) trước khi ghi."
+            );
+        }
     }
     if r.signatures_sent + r.signatures_refused + r.signatures_waiting > 0 {
         out!(
