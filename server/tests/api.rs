@@ -624,6 +624,28 @@ async fn an_admin_deactivates_an_account_and_sets_a_new_password() {
             (s, body["code"].as_str()),
             (StatusCode::CONFLICT, Some("already_inactive"))
         );
+        // Her workers stay hers until moved (a file from before changes
+        // nothing), but an import gives her no new one.
+        let header = "code,full_name,cccd,phone,date_of_birth,gender,union_member,employer,industrial_zone,boarding_house_code,room,hardship,hardship_note,officer_code\n";
+        let kept = std::fs::read_to_string(common::fixture_dir().join("workers.csv")).unwrap();
+        let (s, body) = app.post_csv("/api/v1/imports/workers", &admin, &kept).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (s, body) = app
+            .post_csv(
+                "/api/v1/imports/workers",
+                &admin,
+                &format!("{header}W-880,Lý Thị Mai,079196000880,,02/02/1996,nu,1,,,NT-01,,0,,CB-TD-01\n"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["errors"][0]["column"], "officer_code", "{body}");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("Tài khoản của cán bộ \"CB-TD-01\" đã bị khóa"),
+            "{body}"
+        );
 
         // Back at work, with a new password: the old one no longer works.
         let password = format!("/api/v1/users/{lan_id}/password");
@@ -853,6 +875,27 @@ async fn a_bad_row_refuses_the_whole_file_with_its_line() {
                 .contains("có mã \"SP-TUAN\": mã phân biệt chữ hoa và chữ thường"),
             "{body}"
         );
+        // A row's own code in another case than a stored one, or than an
+        // earlier row's, is not a second worker: refused, naming it.
+        let csv = "code,full_name,cccd,phone,date_of_birth,gender,union_member,employer,industrial_zone,boarding_house_code,room,hardship,hardship_note,officer_code\n\
+            w-001,Trần Thị Bích,079196000301,0901000301,02/02/1996,nu,1,Công ty A,KCX Linh Trung,NT-01,P.1,0,,CB-TD-01\n\
+            W-777,Huỳnh Văn Nam,079196000302,0901000302,03/03/1996,nam,1,Công ty A,KCX Linh Trung,NT-01,P.2,0,,CB-TD-01\n\
+            w-777,Hồ Thị Mận,079196000303,0901000303,04/04/1996,nu,0,Công ty A,KCX Linh Trung,NT-01,P.3,0,,CB-TD-01\n";
+        let (s, body) = app.post_csv("/api/v1/imports/workers", &admin, csv).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let twins: Vec<(i64, &str, &str)> = body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| (e["line"].as_i64().unwrap(), e["column"].as_str().unwrap(), e["message"].as_str().unwrap()))
+            .collect();
+        assert_eq!(twins.len(), 2, "{body}");
+        assert_eq!((twins[0].0, twins[0].1), (2, "code"), "{body}");
+        assert!(twins[0].2.contains("Mã \"w-001\" chỉ khác mã \"W-001\" (đã có)"), "{body}");
+        assert_eq!((twins[1].0, twins[1].1), (4, "code"), "{body}");
+        assert!(twins[1].2.contains("chỉ khác mã \"W-777\" (ở dòng 3)"), "{body}");
+        let (_, page) = app.get("/api/v1/workers", &admin).await;
+        assert_eq!(page["total"], 4, "nothing imported");
         // So is a worker's, with no workers file read whole.
         let csv = "code,worker_code,product_code,principal,disbursed_on,paid_to_date\nL-900,w-001,SP-TUAN,5000000,01/10/2026,0\n";
         let (s, body) = app.post_csv("/api/v1/imports/loans", &admin, csv).await;

@@ -2047,6 +2047,17 @@ async fn an_admin_deactivates_an_officer_who_left_and_sets_a_forgotten_password(
             html.contains("Họ còn 1 lô chờ duyệt, phải nộp 0 ₫"),
             "{html}"
         );
+        // And that her workers wait to be given to another officer.
+        let hers = scalar(
+            &db.url,
+            &format!("SELECT COUNT(*) FROM workers WHERE officer_id = {lan}"),
+        )
+        .await;
+        assert!(hers > 0);
+        assert!(
+            html.contains(&format!("Họ còn phụ trách {hers} người lao động (")),
+            "{html}"
+        );
         let revoked = scalar(
             &db.url,
             &format!(

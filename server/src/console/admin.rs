@@ -324,6 +324,15 @@ async fn users_page(
         },
         None => None,
     };
+    // Whoever leaves hands their workers on: said until they have.
+    let assigned = match changed.filter(|u| q.done == "deactivated" && u.role == "officer") {
+        Some(u) => match state.db.workers_of(u.id).await {
+            Ok((0, _)) => None,
+            Ok(counts) => Some(counts),
+            Err(e) => return ui.app_error(e.into()),
+        },
+        None => None,
+    };
     let body = html! {
         h1 { (lang.t("Người dùng", "Users")) }
         p.lead { (lang.t(
@@ -338,6 +347,13 @@ async fn users_page(
                             format!("Đã khóa tài khoản của {} ({}); các thiết bị của họ đã bị thu hồi.", u.full_name, u.username),
                             format!("{} ({}) is deactivated; their devices were revoked.", u.full_name, u.username),
                         ))
+                        @if let Some((n, borrowers)) = assigned {
+                            " "
+                            span #still-assigned { (lang.pick(
+                                format!("Họ còn phụ trách {n} người lao động ({borrowers} đang có khoản vay): hãy giao cho cán bộ khác bằng tệp workers.csv (chỉ cần hai cột code, officer_code; người có khoản vay chỉ chuyển trong cùng chi nhánh)."),
+                                format!("They are still in charge of {n} workers ({borrowers} with a loan open): give them to another officer with a workers.csv file (the columns code and officer_code are enough; borrowers move only within the branch)."),
+                            )) }
+                        }
                         @if let Some((n, cash)) = waiting {
                             " "
                             (lang.pick(

@@ -132,6 +132,11 @@ impl Db {
         with_conn!(self, q, c => q::audit_actions(&mut c).await)
     }
 
+    /// Workers assigned to an officer, and of them those with a loan open.
+    pub async fn workers_of(&self, officer_id: i64) -> DbResult<(i64, i64)> {
+        with_conn!(self, q, c => q::workers_of(&mut c, officer_id).await)
+    }
+
     /// The principal the fund's loans still owe, by their installments.
     pub async fn principal_outstanding(&self) -> DbResult<i64> {
         with_conn!(self, q, c => q::principal_outstanding(&mut c).await)

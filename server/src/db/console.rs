@@ -110,3 +110,14 @@ pub async fn principal_outstanding(c: &mut Conn) -> DbResult<i64> {
         .fetch_one(&mut *c)
         .await?)
 }
+
+pub async fn workers_of(c: &mut Conn, officer_id: i64) -> DbResult<(i64, i64)> {
+    Ok(sqlx::query_as(
+        "SELECT COUNT(*),
+                COUNT(CASE WHEN EXISTS (SELECT 1 FROM loans l WHERE l.worker_id = w.id AND l.status = 'active') THEN 1 END)
+         FROM workers w WHERE w.officer_id = $1",
+    )
+    .bind(officer_id)
+    .fetch_one(&mut *c)
+    .await?)
+}

@@ -66,6 +66,53 @@ fn missing<'a>(
     }
 }
 
+/// Rows of `table` whose code is new but differs from a stored code, or
+/// from an earlier row's, only in letter case: refused, naming the other.
+async fn case_twins(
+    c: &mut Conn,
+    table: &str,
+    (what_vi, what_en): (&str, &str),
+    rows: &[(&Origin, &String)],
+    errors: &mut Vec<RowError>,
+) -> DbResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let stored: Vec<String> = sqlx::query_scalar(&format!("SELECT code FROM {table}")).fetch_all(&mut *c).await?;
+    let exact: std::collections::HashSet<&str> = stored.iter().map(String::as_str).collect();
+    // lower case → (the code as written, the line of the file that wrote it)
+    let mut seen: HashMap<String, (&str, Option<u64>)> =
+        stored.iter().map(|k| (k.to_lowercase(), (k.as_str(), None))).collect();
+    for (origin, code) in rows {
+        if exact.contains(code.as_str()) {
+            continue;
+        }
+        match seen.get(&code.to_lowercase()) {
+            Some((twin, at)) if *twin != code.as_str() => {
+                let (where_vi, where_en) = match at {
+                    None => ("đã có".to_string(), "already known".to_string()),
+                    Some(line) => (format!("ở dòng {line}"), format!("on line {line}")),
+                };
+                errors.push(row_error(
+                    origin,
+                    "code",
+                    format!(
+                        "Mã \"{code}\" chỉ khác mã \"{twin}\" ({where_vi}) ở chữ hoa, chữ thường: nếu là cùng một {what_vi}, hãy ghi đúng \"{twin}\"; nếu là {what_vi} khác, hãy đặt mã khác hẳn"
+                    ),
+                    format!(
+                        "code \"{code}\" differs from \"{twin}\" ({where_en}) only in letter case: if it is the same {what_en}, write \"{twin}\" exactly; if it is another {what_en}, give it a code of its own"
+                    ),
+                ));
+            }
+            Some(_) => {}
+            None => {
+                seen.insert(code.to_lowercase(), (code.as_str(), Some(origin.line)));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Row errors found so far and what changed for the phones.
 #[derive(Default)]
 struct Found {
@@ -105,6 +152,24 @@ pub async fn apply_import(
     sqlx::query("UPDATE sync_counter SET value = value WHERE id = 1").execute(&mut *c).await?;
     let mut report = ImportReport::default();
     let mut found = Found::default();
+    // A row's own code that differs from a stored one, or an earlier
+    // row's, only in letter case: codes are matched exactly, and
+    // `kv-0001` beside `KV-0001` would be a second loan of the worker.
+    fn own<'a, R>(rows: &'a [R], f: impl Fn(&'a R) -> (&'a Origin, &'a String)) -> Vec<(&'a Origin, &'a String)> {
+        rows.iter().map(f).collect()
+    }
+    let keyed = [
+        ("branches", "chi nhánh", "branch", own(&set.branches, |r| (&r.origin, &r.code))),
+        ("users", "người dùng", "user", own(&set.users, |r| (&r.origin, &r.code))),
+        ("boarding_houses", "nhà trọ", "boarding house", own(&set.boarding_houses, |r| (&r.origin, &r.code))),
+        ("workers", "người lao động", "worker", own(&set.workers, |r| (&r.origin, &r.code))),
+        ("loan_products", "sản phẩm vay", "loan product", own(&set.loan_products, |r| (&r.origin, &r.code))),
+        ("loans", "khoản vay", "loan", own(&set.loans, |r| (&r.origin, &r.code))),
+        ("campaigns", "chương trình", "campaign", own(&set.campaigns, |r| (&r.origin, &r.code))),
+    ];
+    for (table, what_vi, what_en, rows) in keyed {
+        case_twins(c, table, (what_vi, what_en), &rows, &mut found.errors).await?;
+    }
     let branches = import_branches(c, &set.branches, now, &mut report.branches).await?;
     use crate::import::csv::ImportKind as K;
     let (users, moved) = import_users(
@@ -309,6 +374,8 @@ pub struct UserRef {
     pub id: i64,
     pub is_officer: bool,
     pub branch_id: Option<i64>,
+    /// The account is not locked (someone who left).
+    pub active: bool,
 }
 
 /// An officer the import moves to another branch, or gives another role.
@@ -515,6 +582,12 @@ async fn import_users<'a>(
         username_owner.insert(wanted.username.clone(), wanted.code.clone());
         by_code.insert(r.code.clone(), StoredUser { id, ..wanted });
     }
+    let locked: std::collections::HashSet<i64> = sqlx::query_scalar::<DB, i64>("SELECT id FROM users WHERE active = $1")
+        .bind(false)
+        .fetch_all(&mut *c)
+        .await?
+        .into_iter()
+        .collect();
     let refs = by_code
         .into_iter()
         .map(|(code, u)| {
@@ -522,6 +595,7 @@ async fn import_users<'a>(
                 id: u.id,
                 is_officer: u.role == "officer",
                 branch_id: u.branch_id,
+                active: !locked.contains(&u.id),
             };
             (code, r)
         })
@@ -828,6 +902,24 @@ async fn import_workers(
             continue;
         };
         let existing = by_code.get(&r.code);
+        // An officer who left (her account locked) is given no worker: a
+        // worker staying with her (a file from before) is left as it is,
+        // for the admin to move.
+        if !officer.active && existing.is_none_or(|w| w.officer_id != officer.id) {
+            errors.push(row_error(
+                &r.origin,
+                "officer_code",
+                format!(
+                    "Tài khoản của cán bộ \"{}\" đã bị khóa (đã nghỉ việc?): không giao người lao động \"{}\" cho cán bộ này; hãy ghi mã một cán bộ đang làm việc",
+                    r.officer_code, r.code
+                ),
+                format!(
+                    "officer \"{}\"'s account is locked (left?): worker \"{}\" is not given to them; write the code of an officer still working",
+                    r.officer_code, r.code
+                ),
+            ));
+            continue;
+        }
         // A borrower's loans are on their branch's books: moving them to an
         // officer of another branch would split the books from the loans.
         if let Some(old) = existing.filter(|w| w.branch_id != branch_id) {
