@@ -3357,6 +3357,73 @@ async fn cash_of_a_record_refused_at_upload_settles_at_the_counter() {
             (StatusCode::CONFLICT, Some("already_settled")),
             "{body}"
         );
+        // The counter receipt that settled it is not reversed at the
+        // branch: the cash would be on no list.
+        let (s, body) = app
+            .post(
+                "/api/v1/reversals",
+                &sup,
+                &json!({"entry_id": receipt["entry_id"], "reason": "Ghi nhầm"}),
+            )
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("counter_settled_refused")),
+            "{backend:?}: {body}"
+        );
+        assert!(
+            body["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("Phiếu QUAY-CN-TD-000001 là tiền của phiếu "),
+            "{body}"
+        );
+        // Another counter receipt is.
+        let (s, body) = app
+            .post(
+                "/api/v1/reversals",
+                &bt,
+                &json!({"entry_id": theirs["entry_id"], "reason": "Ghi nhầm"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+
+        // Cash of another refused receipt taken at the counter as a plain
+        // repayment naming it (the cashier's way): not taken again when
+        // the supervisor settles it there.
+        let again = repayment(&mut lan, &l1, 80_000, 2);
+        let (_, outcomes) = lan.upload(&app, vec![again.clone()]).await;
+        assert_eq!(outcomes[0].0, UploadOutcome::Rejected, "{outcomes:?}");
+        let named = lan.receipt(2);
+        let (s, plain) = app
+            .post(
+                &format!("/api/v1/loans/{l1_id}/repayments"),
+                &sup,
+                &json!({"client_id": Uuid::now_v7(), "amount": "80000",
+                        "note": format!("Nộp thay phiếu {named}")}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{plain}");
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/loans/{l1_id}/repayments"),
+                &sup,
+                &json!({"client_id": Uuid::now_v7(), "amount": "80000", "note": "",
+                        "settles_record": again.client_id}),
+            )
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("taken_at_counter_already")),
+            "{backend:?}: {body}"
+        );
+        assert!(
+            body["detail"].as_str().unwrap().contains(&format!(
+                "đánh dấu phiếu {named} đã xử lý (Thu tại quầy, phiếu {})",
+                plain["receipt_no"].as_str().unwrap()
+            )),
+            "{body}"
+        );
     }
 }
 

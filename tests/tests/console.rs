@@ -2586,6 +2586,22 @@ async fn cashier_takes_repayments_at_the_counter() {
             again_linked.contains("id=\"taken-already\""),
             "{again_linked}"
         );
+        assert!(
+            !again_linked.contains("settle-by-counter"),
+            "not a cashier's"
+        );
+        // A supervisor is offered to mark it settled by that receipt.
+        let sup = http_sign_in(&http, &server, "giamsat.thuduc").await;
+        let (_, _, linked) = get(
+            format!("/loans/{loan}?amount=200000&settles=0190a5f0-0000-7000-8000-000000000001&settles_receipt=tại quầy"),
+            sup,
+        )
+        .await;
+        assert!(
+            linked.contains("id=\"settle-by-counter\"")
+                && linked.contains("value=\"Thu tại quầy, phiếu QUAY-CN-TD-000001 (200.000 ₫)\""),
+            "{linked}"
+        );
         assert!(page.contains(&format!(
             "Tổng còn phải trả: {}",
             sotay_core::domain::money::format_vnd(owed - 200_000)

@@ -872,10 +872,24 @@ async fn render_loan(
                 )) }
             }
             @if let Some(k) = taken_for_it {
-                p.notice.warn #taken-already { (lang.pick(
-                    format!("Đã có khoản thu tại quầy {} ({}) ghi phiếu {settles_receipt} lúc {}: kiểm tra trước khi thu lại.", k.receipt_no, vnd(k.amount), datetime(k.recorded_at)),
-                    format!("Counter receipt {} ({}) names receipt {settles_receipt}, taken at {}: check before taking it again.", k.receipt_no, vnd(k.amount), datetime(k.recorded_at)),
-                )) }
+                div.notice.warn #taken-already {
+                    p { (lang.pick(
+                        format!("Tiền của phiếu {settles_receipt} đã được thu tại quầy: phiếu {} ({}) lúc {} ghi số phiếu đó. Đừng thu lại.", k.receipt_no, vnd(k.amount), datetime(k.recorded_at)),
+                        format!("The cash of receipt {settles_receipt} was taken at the counter already: receipt {} ({}) at {} names it. Do not take it again.", k.receipt_no, vnd(k.amount), datetime(k.recorded_at)),
+                    )) }
+                    @if s.user.role != Role::Cashier && !counter.form.settles.is_empty() {
+                        form.inline method="post" action=(format!("/refused/{}/settle", counter.form.settles)) {
+                            (csrf_field(&s.csrf))
+                            input type="hidden" name="back" value="/batches";
+                            input type="hidden" name="note"
+                                value=(format!("{} {} ({})", crate::db::SETTLED_AT_COUNTER, k.receipt_no, vnd(k.amount)));
+                            button type="submit" #settle-by-counter { (lang.pick(
+                                format!("Đánh dấu phiếu {settles_receipt} đã xử lý bởi phiếu {}", k.receipt_no),
+                                format!("Mark receipt {settles_receipt} settled by receipt {}", k.receipt_no),
+                            )) }
+                        }
+                    }
+                }
             }
             @let cashier = s.user.role == Role::Cashier;
             @if let Some(p) = &entered_again {

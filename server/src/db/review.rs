@@ -2601,6 +2601,29 @@ pub async fn counter_repayment(
         .bind(record)
         .fetch_one(&mut *c)
         .await?;
+        // Its cash taken at the counter already, by a receipt whose note
+        // names it (the cashier, who does not settle records): not twice.
+        if let Some(r) = receipt.as_deref().filter(|r| !r.is_empty() && !settled) {
+            let taken: Option<(String, i64)> = sqlx::query_as(
+                "SELECT k.receipt_no, k.amount FROM counter_repayments k JOIN journal_entries e ON e.counter_id = k.id
+                 WHERE k.loan_id = $1 AND k.note LIKE '%' || $2 || '%'
+                   AND NOT EXISTS (SELECT 1 FROM journal_entries x WHERE x.reverses = e.id)
+                 ORDER BY k.id LIMIT 1",
+            )
+            .bind(loan_id)
+            .bind(r)
+            .fetch_optional(&mut *c)
+            .await?;
+            if let Some((counter, amount)) = taken {
+                let amount = format_vnd(amount);
+                return Err(refused(
+                    409,
+                    "taken_at_counter_already",
+                    format!("Tiền của phiếu {r} đã được thu tại quầy: phiếu {counter} ({amount}) ghi số phiếu đó. Đừng thu lại; hãy đánh dấu phiếu {r} đã xử lý (Thu tại quầy, phiếu {counter})"),
+                    format!("the cash of receipt {r} was taken at the counter already: receipt {counter} ({amount}) names it. Do not take it again; mark receipt {r} settled (taken at the counter, receipt {counter})"),
+                ));
+            }
+        }
         // Less than the officer took: only all the loan still owes (it was
         // paid at the counter since, say), the rest going back to the
         // worker; checked once what the loan owes is read below.
@@ -3161,6 +3184,37 @@ async fn officer_reversal_waiting(c: &mut Conn, entry_id: i64) -> DbResult<()> {
     ))
 }
 
+/// Refuses a reversal of a counter receipt that settled an officer's
+/// refused receipt: reversed, the cash would be on no list (the refused
+/// receipt stays marked as settled by it).
+async fn settled_by_counter(c: &mut Conn, entry_id: i64) -> DbResult<()> {
+    let settled: Option<(String, Option<String>, String)> = sqlx::query_as(&format!(
+        "SELECT k.receipt_no, s.receipt_no, u.full_name
+         FROM journal_entries e JOIN counter_repayments k ON k.id = e.counter_id
+             JOIN refused_settlements x
+                 ON substr(x.note, 1, length('{at} ' || k.receipt_no || ' (')) = '{at} ' || k.receipt_no || ' ('
+             JOIN sync_records s ON s.id = x.record_id
+             JOIN users u ON u.id = s.officer_id
+         WHERE e.id = $1 LIMIT 1",
+        at = rv::SETTLED_AT_COUNTER
+    ))
+    .bind(entry_id)
+    .fetch_optional(&mut *c)
+    .await?;
+    let Some((counter, receipt, officer)) = settled else { return Ok(()) };
+    let receipt = receipt.unwrap_or_default();
+    Err(refused(
+        409,
+        "counter_settled_refused",
+        format!(
+            "Phiếu {counter} là tiền của phiếu {receipt} bị từ chối mà cán bộ {officer} đã thu, nộp tại quầy: đảo phiếu này thì số tiền đó không còn ở danh sách nào. Không đảo được ở chi nhánh; báo quản trị viên của quỹ"
+        ),
+        format!(
+            "receipt {counter} is the cash of refused receipt {receipt}, which officer {officer} took and handed over at the counter: reversed, that cash would be on no list. It cannot be reversed at the branch; tell the fund's administrator"
+        ),
+    ))
+}
+
 /// A reversal entered at the branch: waits for a second person.
 pub async fn branch_reversal_request(
     c: &mut Conn,
@@ -3206,6 +3260,7 @@ pub async fn branch_reversal_request(
         ));
     }
     officer_reversal_waiting(c, entry_id).await?;
+    settled_by_counter(c, entry_id).await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO branch_reversals (entry_id, reason, requested_by, requested_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
@@ -3304,6 +3359,7 @@ pub async fn branch_reversal_decide(
             nothing_collected(c, loan).await?;
         }
         officer_reversal_waiting(c, head.entry_id).await?;
+        settled_by_counter(c, head.entry_id).await?;
         let mut poster = Poster::new(c, who.user_id).await?;
         if let Some(loan) = target.loan_id {
             poster.load_loans(c, &[loan]).await?;
