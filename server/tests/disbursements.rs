@@ -1178,6 +1178,20 @@ async fn cash_is_paid_into_the_bank_and_drawn_from_it() {
             body["detail"].as_str().unwrap().contains("GNT-0042"),
             "{body}"
         );
+        // However it is typed.
+        for typed in ["gnt 0042", "GNT0042", "gnt-0042", " GNT.0042 "] {
+            let mut again = mv(Uuid::now_v7(), "deposit", "1000000");
+            again["reference"] = json!(typed);
+            refused(
+                &app,
+                "/api/v1/bank-moves",
+                &sup,
+                &again,
+                StatusCode::CONFLICT,
+                "bank_slip_used",
+            )
+            .await;
+        }
         assert_eq!(net(&app, &sup, "vault", td).await, 5_000_000);
         assert_eq!(net(&app, &sup, "bank", td).await, 25_000_000);
         // Drawn back in part, by the branch's cashier (thủ quỹ).

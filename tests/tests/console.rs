@@ -2783,6 +2783,24 @@ async fn cashier_takes_repayments_at_the_counter() {
             page.contains("id=\"move-confirmation\"") && page.contains("Nộp 200.000 ₫"),
             "{page}"
         );
+        assert!(!page.contains("id=\"move-short\""), "{page}");
+        // More than the vault holds: said, and no button to post it.
+        let mut too_much = slip("");
+        too_much[4].1 = "900.000.000.000".to_string();
+        let (status, _, page) = send_form(
+            &http,
+            &server,
+            "/bank-moves".into(),
+            too_much,
+            cashier.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(
+            page.contains("id=\"move-short\"") && page.contains("Quỹ tiền mặt chỉ còn"),
+            "{page}"
+        );
+        assert!(!page.contains("value=\"post\""), "{page}");
         let (status, to, page) = send_form(
             &http,
             &server,

@@ -363,6 +363,21 @@ fn confirm_move(
                 dt { (lang.t("Tài khoản ngân hàng", "Bank account")) } dd.num #confirm-bank { (vnd(held.bank)) " → " strong { (vnd(bank_after)) } }
             }
         }
+        // The account it leaves does not hold it: said here, not offered
+        // to post (the books refuse it).
+        @let short = if vault_after < 0 {
+            Some((lang.t("Quỹ tiền mặt", "The vault"), held.vault))
+        } else if bank_after < 0 {
+            Some((lang.t("Tài khoản ngân hàng", "The bank account"), held.bank))
+        } else {
+            None
+        };
+        @if let Some((account, has)) = short {
+            p.notice.error role="alert" #move-short { (lang.pick(
+                format!("{account} chỉ còn {}, không đủ {}: kiểm tra lại số tiền trên chứng từ.", vnd(has), vnd(amount)),
+                format!("{account} holds only {}, not {}: check the amount on the slip.", vnd(has), vnd(amount)),
+            )) }
+        }
         form method="post" action="/bank-moves#move-form" id="move-confirm-form" {
             (csrf_field(csrf))
             input type="hidden" name="client_id" value=(form.client_id);
@@ -371,7 +386,9 @@ fn confirm_move(
             input type="hidden" name="amount" value=(form.amount);
             input type="hidden" name="reference" value=(form.reference);
             div.actions {
-                button.primary type="submit" name="action" value="post" data-busy=(lang.t("Đang ghi…", "Posting…")) { (lang.t("Ghi sổ", "Post")) }
+                @if short.is_none() {
+                    button.primary type="submit" name="action" value="post" data-busy=(lang.t("Đang ghi…", "Posting…")) { (lang.t("Ghi sổ", "Post")) }
+                }
                 button type="submit" name="action" value="edit" formnovalidate { (lang.t("Quay lại sửa", "Go back and change")) }
             }
         }

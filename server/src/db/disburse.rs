@@ -168,6 +168,8 @@ pub async fn bank_move(
         }
         return bank_move_view(c, id).await;
     }
+    /// What separates the parts of a slip's number, as people type it.
+    const SLIP_SEPARATORS: [char; 4] = [' ', '-', '.', '/'];
     // One slip or statement line posts once: the same again (a reload, a
     // second tab, a colleague) is refused while its move stands. A charge
     // or interest is known by its statement line, not its reference (banks
@@ -179,13 +181,25 @@ pub async fn bank_move(
     let posted: Option<(i64, i64)> = if m.reference.is_empty() || !m.direction.is_cash() {
         None
     } else {
+        // Compared as one slip however it was typed: `gnt 002`,
+        // `GNT-002` and `GNT002` are one slip.
+        let key: String = m
+            .reference
+            .chars()
+            .filter(|ch| !SLIP_SEPARATORS.contains(ch))
+            .map(|ch| ch.to_ascii_uppercase())
+            .collect();
+        let mut stored = "m.reference".to_string();
+        for sep in SLIP_SEPARATORS {
+            stored = format!("REPLACE({stored}, '{sep}', '')");
+        }
         sqlx::query_as(&format!(
-            "SELECT m.id, m.amount FROM bank_moves m WHERE m.branch_id = $1 AND m.direction = $2 AND m.reference = $3
+            "SELECT m.id, m.amount FROM bank_moves m WHERE m.branch_id = $1 AND m.direction = $2 AND UPPER({stored}) = $3
                AND {standing}{by_slip}"
         ))
         .bind(m.branch_id)
         .bind(m.direction.as_str())
-        .bind(m.reference)
+        .bind(key)
         .fetch_optional(&mut *c)
         .await?
     };
