@@ -913,7 +913,7 @@ const OTHER_NAMES: &[(&str, &[&str])] = &[
         &["khu công nghiệp", "khu chế xuất", "kcn", "kcx"],
     ),
     ("annual_rate_percent", &["lãi suất"]),
-    ("officer_code", &["mã cán bộ"]),
+    ("officer_code", &["mã cán bộ", "mã cán bộ phụ trách"]),
 ];
 
 /// Whether a header cell names column `c` (folded: any case, with or
@@ -921,10 +921,14 @@ const OTHER_NAMES: &[(&str, &[&str])] = &[
 /// (without what the brackets add), or one of [`OTHER_NAMES`].
 fn names_column(c: &Column, header: &str) -> bool {
     use sotay_core::domain::text::fold;
+    // What brackets add to a header is left aside too, as to a label:
+    // `Số tiền vay (đồng)`, as the console lists it, or `(VNĐ)`.
+    let bare = fold(header.split('(').next().unwrap_or(header));
     let header = fold(header);
     let label = c.vi.split(" (").next().unwrap_or(c.vi);
     header == fold(c.name)
         || header == fold(label)
+        || (!bare.is_empty() && bare == fold(label))
         || OTHER_NAMES
             .iter()
             .filter(|(name, _)| *name == c.name)

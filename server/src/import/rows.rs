@@ -45,6 +45,19 @@ impl Role {
             _ => None,
         }
     }
+
+    /// A role as a file names it: its word (`officer`), or in Vietnamese
+    /// as the console shows it, with or without diacritics (`Cán bộ tín
+    /// dụng`, `cán bộ`, `giám sát`, `thủ quỹ`, `quản trị viên`).
+    pub fn parse_label(s: &str) -> Option<Self> {
+        Role::parse(s).or_else(|| match sotay_core::domain::text::fold(s).as_str() {
+            "can bo" | "can bo tin dung" => Some(Role::Officer),
+            "giam sat" | "giam sat chi nhanh" => Some(Role::Supervisor),
+            "thu quy" | "thu quy chi nhanh" => Some(Role::Cashier),
+            "quan tri" | "quan tri vien" => Some(Role::Admin),
+            _ => None,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -108,8 +108,13 @@ fn user(l: &mut Line<'_>, st: &mut FileState) -> Option<UserRow> {
     let full_name = l.required_text("full_name");
     let role = l.choice(
         "role",
-        Role::parse,
-        &["officer", "supervisor", "cashier", "admin"],
+        Role::parse_label,
+        &[
+            "officer (cán bộ)",
+            "supervisor (giám sát)",
+            "cashier (thủ quỹ)",
+            "admin (quản trị)",
+        ],
     );
     let branch_code = l.opt_code("branch_code");
     let phone = l.opt_phone("phone");

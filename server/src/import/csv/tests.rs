@@ -202,6 +202,22 @@ fn columns_are_found_by_their_vietnamese_labels() {
         parse(ImportKind::Branches, text).unwrap().branches[0].code,
         "CN"
     );
+    // Each column by its label as the guide and the console write it,
+    // brackets and all (`Số tiền vay (đồng)`), or with its unit so.
+    for kind in ImportKind::ALL {
+        for c in kind.columns() {
+            assert!(super::names_column(c, c.vi), "{kind:?}: {}", c.vi);
+        }
+    }
+    let text = "Mã,Tên sản phẩm vay,Lãi suất (%/năm),Cách tính lãi,Kỳ trả,Số kỳ trả,Mức vay tối thiểu (VNĐ),Mức vay tối đa (đồng)\n";
+    let header_only = parse(ImportKind::LoanProducts, text);
+    assert!(
+        header_only
+            .as_ref()
+            .is_ok_and(|s| s.loan_products.is_empty()),
+        "{:?}",
+        header_only.err()
+    );
     // A column named twice over (its name and its label) is said so.
     let e = only_error(
         ImportKind::Branches,
@@ -223,7 +239,7 @@ fn every_name_a_column_goes_by_is_its_own() {
                     .iter()
                     .filter(|(n, _)| *n == b.name)
                     .flat_map(|(_, names)| names.iter().copied());
-                for name in [b.name, label].into_iter().chain(others) {
+                for name in [b.name, label, b.vi].into_iter().chain(others) {
                     assert!(
                         !super::names_column(a, name),
                         "{kind:?}: \"{name}\" of {} also names {}",
@@ -796,6 +812,14 @@ fn users_roles_branches_and_passwords() {
         2,
         "role",
     );
+    // In Vietnamese, as the console names roles.
+    let set = parse(
+        ImportKind::Users,
+        &format!("{h}CB,canbo,Lan,Cán bộ tín dụng,CN,,\nGS,giamsat,Hồng,GIÁM SÁT,CN,,\nTQ,thuquy,Quỹ,thu quy,CN,,\n"),
+    )
+    .unwrap();
+    let roles: Vec<Role> = set.users.iter().map(|u| u.role).collect();
+    assert_eq!(roles, [Role::Officer, Role::Supervisor, Role::Cashier]);
     let e = only_error(
         ImportKind::Users,
         &format!("{h}CB,canbo,Lan,officer,,,\n"),
