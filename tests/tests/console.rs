@@ -2513,6 +2513,11 @@ async fn cashier_takes_repayments_at_the_counter() {
         let (status, _, page) = get("/reports/vault-cash-book".into(), cashier.clone()).await;
         assert_eq!(status, StatusCode::OK, "{page}");
         assert!(page.contains("id=\"download-xlsx\""), "{page}");
+        // On paper, with lines for the cashier and the supervisor to sign.
+        assert!(
+            page.contains("id=\"report-signatures\"") && page.contains("(Ký, ghi rõ họ tên)"),
+            "{page}"
+        );
         let (status, _, page) = get("/reports/daily-collections".into(), cashier.clone()).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
         let (status, _, page) = get("/workers?q=nguyen".into(), cashier.clone()).await;

@@ -322,7 +322,20 @@ async fn render(
     };
     let path = format!("/reports/{}", e.name);
     let title = lang.t(e.vi, e.en);
+    // Books a branch signs at the end of the day: lines to sign, printed.
+    let signed_by: &[(&str, &str)] = match e.name {
+        "vault-cash-book" => &[
+            ("Thủ quỹ", "Cashier"),
+            ("Giám sát chi nhánh", "Branch supervisor"),
+        ],
+        "daily-collections" | "bank-book" => &[
+            ("Người lập", "Prepared by"),
+            ("Giám sát chi nhánh", "Branch supervisor"),
+        ],
+        _ => &[],
+    };
     let body = html! {
+        div.report-page {
         p.crumbs { a href="/reports" { (lang.t("Báo cáo", "Reports")) } " › " (title) }
         h1 { (title) }
         p.lead { (lang.t(e.about_vi, e.about_en)) }
@@ -376,7 +389,7 @@ async fn render(
         @match &report {
             Err(err) => { p.notice.error role="alert" { (ui.message(err)) } }
             Ok(r) => {
-                p.actions #downloads {
+                p.actions.no-print #downloads {
                     a.button #download-xlsx href=(view::link(&path, &pairs("xlsx"))) download {
                         (lang.t("Tải Excel (XLSX)", "Download Excel (XLSX)"))
                     }
@@ -391,7 +404,19 @@ async fn render(
                 @for sheet in &r.sheets {
                     (sheet_table(lang, sheet))
                 }
+                @if !signed_by.is_empty() {
+                    div.signatures.print-only #report-signatures {
+                        @for (vi, en) in signed_by {
+                            div {
+                                strong { (lang.t(vi, en)) }
+                                br;
+                                small { (lang.t("(Ký, ghi rõ họ tên)", "(Signature and full name)")) }
+                            }
+                        }
+                    }
+                }
             }
+        }
         }
     };
     let status = match &report {
