@@ -442,6 +442,7 @@ async fn the_server_rechecks_every_rule() {
             location: None,
         }));
         future.recorded_at = Utc::now() + chrono::Duration::hours(2);
+        let future_at = future.recorded_at;
         let foreign = lan.record(RecordBody::Repayment(RepaymentPayload {
             loan_id: l2.id,
             worker_id: thu,
@@ -465,6 +466,15 @@ async fn the_server_rechecks_every_rule() {
                 Some("receipt_invalid".into())
             ],
             "{backend:?}"
+        );
+        // The refusal says both times, and what to do.
+        let said: UploadResponse = serde_json::from_value(r.clone()).unwrap();
+        let said = said.results[2].message_vi.clone().unwrap_or_default();
+        let at = sotay_core::domain::time::format_datetime(future_at);
+        assert!(
+            said.starts_with(&format!("Bản ghi mang giờ {at}, sau giờ máy chủ nhận nó ("))
+                && said.ends_with("rồi ghi lại với giờ đúng"),
+            "{said}"
         );
         // A batch naming another device, or too large, is refused whole.
         let other = UploadBatch {

@@ -1323,10 +1323,16 @@ impl Facts {
             );
         }
         if record.recorded_at > now + chrono::Duration::minutes(FUTURE_TOLERANCE_MINUTES) {
+            use sotay_core::domain::time::format_datetime;
+            let (at, received) = (format_datetime(record.recorded_at), format_datetime(now));
             return Verdict::rejected(
                 "recorded_in_future",
-                "Thời điểm ghi nằm trong tương lai; hãy kiểm tra đồng hồ của điện thoại".into(),
-                "the record's time is in the future; check the phone's clock".into(),
+                format!(
+                    "Bản ghi mang giờ {at}, sau giờ máy chủ nhận nó ({received}): đồng hồ điện thoại chạy nhanh hoặc ngày giờ nhập sai. Bản ghi không được nhận; nếu việc này có thật, hãy chỉnh đồng hồ (bật ngày giờ tự động) rồi ghi lại với giờ đúng"
+                ),
+                format!(
+                    "the record says {at}, after the server's time when it arrived ({received}): the phone's clock runs fast or the time typed is wrong. The record is refused; if it happened, set the clock right (automatic date and time) and record it again with the right time"
+                ),
             );
         }
         if let Err(v) = record.body.check_text_lengths() {
