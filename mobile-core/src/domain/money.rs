@@ -256,10 +256,15 @@ pub fn parse_typed_amount(field: &str, input: &str, rule: AmountRule) -> Result<
         kind,
     };
     let mut text = input.trim();
-    // The longer units first: "VNĐ" is not "Đ" after "VN".
-    for unit in ["VNĐ", "VND", "vnđ", "vnd", "₫", "đ", "Đ"] {
-        if let Some(rest) = text.strip_suffix(unit) {
-            text = rest.trim_end();
+    // The unit after the digits, in any case, with or without diacritics
+    // (a phone without a Vietnamese keyboard types `1000000d`); the longer
+    // ones first: "VNĐ" is not "Đ" after "VN".
+    let lower = text.to_lowercase();
+    for unit in ["vnđ", "vnd", "đồng", "dong", "₫", "đ", "d"] {
+        if lower.ends_with(unit) && lower.chars().count() == text.chars().count() {
+            let keep = text.chars().count() - unit.chars().count();
+            let cut = text.char_indices().nth(keep).map_or(text.len(), |(i, _)| i);
+            text = text[..cut].trim_end();
             break;
         }
     }
@@ -511,6 +516,11 @@ mod tests {
             "1.500.000 VNĐ",
             "1.500.000 vnđ",
             "1\u{a0}500\u{a0}000",
+            "1500000d",
+            "1.500.000 đồng",
+            "1.500.000 ĐỒNG",
+            "1.500.000 dong",
+            "1.500.000\u{a0}₫",
         ] {
             assert_eq!(typed(s).unwrap(), Dong(1_500_000), "{s}");
         }
@@ -542,7 +552,15 @@ mod tests {
         assert_eq!(kind("000.500"), Grouping);
         assert_eq!(kind("abc"), Malformed);
         assert_eq!(kind("1tr5"), Malformed);
-        for words in ["1,5 triệu", "150k", "200 nghìn", "2 TR", "1.5tr"] {
+        for words in [
+            "1,5 triệu",
+            "150k",
+            "200 nghìn",
+            "2 TR",
+            "1.5tr",
+            "1,5 triệu đồng",
+            "200 nghìn đồng",
+        ] {
             assert_eq!(kind(words), WordUnit, "{words}");
         }
         let e = parse_typed_amount("Số tiền", "1,5 triệu", AmountRule::Positive).unwrap_err();
