@@ -1801,12 +1801,15 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked, shown: Option
     let grants = grants_paid(d, &excluded);
     // The cash of the receipts ticked to be left out: it stays with the
     // officer, to give back or to take at the counter, never in this count.
-    let excluded_cash: i64 = d
+    let left_out: Vec<i64> = d
         .records
         .iter()
         .filter(|r| r.kind == "repayment" && !r.voided && excluded.contains(&r.record_id))
         .filter_map(|r| r.amount.as_deref().and_then(|a| a.parse::<i64>().ok()))
-        .sum();
+        .collect();
+    let excluded_cash: i64 = left_out.iter().sum();
+    // An overage smaller than every left-out receipt cannot hold one.
+    let smallest_left_out = left_out.iter().copied().min().unwrap_or(i64::MAX);
     // Not those ticked to be left out (a void still waiting elsewhere).
     let voided = d
         .records
@@ -1895,7 +1898,7 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked, shown: Option
                     format!("The cash counted, {}, is less than half the cash expected ({}): check it (a digit missing?) before booking a shortage to the officer.", vnd(c.cash), vnd(expected)),
                 )) }
             }
-            @if diff > 0 && excluded_cash > 0 {
+            @if diff > 0 && excluded_cash > 0 && diff >= smallest_left_out {
                 p.notice.danger #excluded-cash-check { (lang.pick(
                     format!("Thừa {}, trong khi các phiếu bị loại có {}{}: tiền của phiếu bị loại không nộp cùng lô — nó vẫn ở cán bộ, để trả lại người vay hoặc thu tại quầy. Nếu số đếm gồm cả tiền đó, hãy quay lại nhập số không tính nó; nếu không, quỹ sẽ ghi số tiền đó hai lần khi thu tại quầy.",
                         vnd(diff), vnd(excluded_cash), if diff == excluded_cash { " (đúng bằng số thừa)" } else { "" }),
