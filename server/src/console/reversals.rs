@@ -105,6 +105,11 @@ async fn render_list(state: &AppState, s: &Signed, flash: Flash, status: StatusC
                         format!("Đã duyệt: bút toán số {} được đảo bằng bút toán số {x}.", r.entry_id),
                         format!("Approved: entry {} is reversed by entry {x}.", r.entry_id),
                     )),
+                    // Whoever asked took it back: withdrawn, not refused.
+                    None if r.requested_by_id == s.user.id => (lang.pick(
+                        format!("Đã rút lại đề nghị đảo bút toán số {}.", r.entry_id),
+                        format!("Withdrew the reversal of entry {}.", r.entry_id),
+                    )),
                     None => (lang.pick(
                         format!("Đã từ chối đề nghị đảo bút toán số {}.", r.entry_id),
                         format!("Refused the reversal of entry {}.", r.entry_id),
