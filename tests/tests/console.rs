@@ -2457,6 +2457,44 @@ async fn a_count_holding_a_left_out_receipts_cash_is_questioned() {
         html.contains("id=\"confirm-form\"") && html.contains("0 được duyệt, 6 bị loại"),
         "{html}"
     );
+    // A batch with cash to count leaves the count empty; one of visits
+    // only has 0 filled in.
+    let (_, _, html) = page(
+        &http,
+        &server,
+        format!("/batches/{batch}"),
+        supervisor.clone(),
+    )
+    .await;
+    assert!(html.contains("id=\"cash\" type=\"text\" name=\"cash\" inputmode=\"numeric\" autocomplete=\"off\" value=\"\""), "{html}");
+    phone
+        .book
+        .record_visit(sotay_core::VisitInput {
+            worker_id: phone.book.search("thi".into(), 1).unwrap()[0].worker_id,
+            purpose: sotay_core::VisitPurpose::Other,
+            outcome: "Đã gặp".into(),
+            notes: String::new(),
+            location: None,
+            recorded_at: chrono::Utc::now(),
+        })
+        .unwrap();
+    phone.book.sync(None).expect("sync");
+    let queue = api_get(&http, &server, "/api/v1/batches?status=pending", &token).await;
+    let visits = queue
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["batch_id"].as_str().unwrap().to_string())
+        .find(|b| *b != batch)
+        .expect("the visits' batch");
+    let (_, _, html) = page(
+        &http,
+        &server,
+        format!("/batches/{visits}"),
+        supervisor.clone(),
+    )
+    .await;
+    assert!(html.contains("autocomplete=\"off\" value=\"0\""), "{html}");
 }
 
 #[tokio::test]

@@ -1271,8 +1271,12 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                     form.stack method="post" action=(format!("/batches/{}/confirm", s.batch_id)) id="approve-form" novalidate {
                         (csrf_field(v.csrf))
                         label for="cash" { (lang.t("Tiền mặt đã đếm (đồng)", "Cash counted (đồng)")) }
+                        // A batch with no money in it (visits, gifts from
+                        // the stock) has nothing to count: 0, filled in.
+                        @let no_money = d.records.iter().all(|r| r.amount.is_none());
                         input #cash type="text" name="cash" inputmode="numeric" autocomplete="off"
-                            value=(v.draft.cash) placeholder=(lang.t("ví dụ 1.500.000", "e.g. 1.500.000"))
+                            value=(if v.draft.cash.is_empty() && no_money { "0" } else { v.draft.cash.as_str() })
+                            placeholder=(lang.t("ví dụ 1.500.000", "e.g. 1.500.000"))
                             aria-invalid=[v.problems.cash.is_some().then_some("true")] aria-describedby="cash-hint";
                         @if let Some(m) = &v.problems.cash { p.field-error role="alert" #cash-error { (m) } }
                         // With the records ticked to be left out (kept up to
