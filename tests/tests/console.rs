@@ -2031,6 +2031,19 @@ async fn an_admin_deactivates_an_officer_who_left_and_sets_a_forgotten_password(
         assert_eq!(status, StatusCode::OK, "{html}");
         assert!(html.contains("data-user=\"canbo.lan\""), "{html}");
         let csrf = field(&html, "csrf");
+        // Found by a part of the name without diacritics, or by role.
+        let (_, _, found) = get("/users?q=lan".into(), admin.clone()).await;
+        assert!(
+            found.contains("data-user=\"canbo.lan\"")
+                && !found.contains("data-user=\"giamsat.thuduc\""),
+            "{found}"
+        );
+        let (_, _, found) = get("/users?role=supervisor".into(), admin.clone()).await;
+        assert!(
+            found.contains("data-user=\"giamsat.thuduc\"")
+                && !found.contains("data-user=\"canbo.lan\""),
+            "{found}"
+        );
 
         // Lan left: her account is deactivated, her phone revoked.
         let (status, to, html) = post(

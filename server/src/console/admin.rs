@@ -256,7 +256,16 @@ pub struct UsersQuery {
     /// `password`), to confirm it.
     user: String,
     done: String,
+    /// A name, user name or code to find (any case, with or without
+    /// diacritics); a role; a branch's id; the page.
+    q: String,
+    role: String,
+    branch: String,
+    page: String,
 }
+
+/// Accounts shown on one page of the Users list.
+const USERS_PAGE: usize = 100;
 
 fn role_name(lang: Lang, role: &str) -> &'static str {
     match Role::parse(role) {
@@ -298,6 +307,37 @@ async fn users_page(
             .map_or("—", |b| b.name.as_str())
     };
     let changed = list.iter().find(|u| u.id.to_string() == q.user);
+    // Found by a part of the name, user name or code, narrowed by role
+    // and branch; the account just changed always shown.
+    let words = sotay_core::domain::text::query_terms(&q.q);
+    let shown: Vec<&crate::db::UserView> = list
+        .iter()
+        .filter(|u| {
+            let text = sotay_core::domain::text::fold(&format!(
+                "{} {} {}",
+                u.full_name, u.username, u.code
+            ));
+            (words.iter().all(|w| text.contains(w.as_str()))
+                && (q.role.is_empty() || u.role == q.role)
+                && (q.branch.is_empty()
+                    || u.branch_id.map(|b| b.to_string()) == Some(q.branch.clone())))
+                || u.id.to_string() == q.user
+        })
+        .collect();
+    let pages = shown.len().div_ceil(USERS_PAGE).max(1);
+    let page = q.page.parse::<usize>().unwrap_or(1).clamp(1, pages);
+    let on_page = &shown[(page - 1) * USERS_PAGE..(page * USERS_PAGE).min(shown.len())];
+    let at_page = |n: usize| {
+        view::link(
+            "/users",
+            &[
+                ("q", q.q.clone()),
+                ("role", q.role.clone()),
+                ("branch", q.branch.clone()),
+                ("page", n.to_string()),
+            ],
+        )
+    };
     // An officer who just left may still have batches waiting: their cash
     // is counted and approved at the branch as usual.
     let waiting = match changed.filter(|u| q.done == "deactivated" && u.role == "officer") {
@@ -373,6 +413,35 @@ async fn users_page(
                 }
             }
         }
+        form.filters method="get" action="/users" role="search" #users-filter {
+            div {
+                label for="users-q" { (lang.t("Tên, tên đăng nhập hoặc mã", "Name, user name or code")) }
+                input #users-q type="search" name="q" value=(q.q) autocomplete="off";
+            }
+            div {
+                label for="users-role" { (lang.t("Vai trò", "Role")) }
+                select #users-role name="role" {
+                    option value="" { (lang.t("Tất cả", "All")) }
+                    @for r in ["officer", "supervisor", "cashier", "admin"] {
+                        option value=(r) selected[q.role == r] { (role_name(lang, r)) }
+                    }
+                }
+            }
+            div {
+                label for="users-branch" { (lang.t("Chi nhánh", "Branch")) }
+                select #users-branch name="branch" {
+                    option value="" { (lang.t("Tất cả", "All")) }
+                    @for b in &branches {
+                        option value=(b.id) selected[q.branch == b.id.to_string()] { (b.name) }
+                    }
+                }
+            }
+            div.actions { button.primary type="submit" { (lang.t("Tìm", "Search")) } }
+        }
+        p.count #users-count { (lang.pick(
+            format!("{} / {} tài khoản", view::count(shown.len() as i64), view::count(list.len() as i64)),
+            format!("{} of {} accounts", view::count(shown.len() as i64), view::count(list.len() as i64)),
+        )) }
         (table_wrap(html! {
             table.list #users {
                 thead { tr {
@@ -383,7 +452,7 @@ async fn users_page(
                     th { (lang.t("Thao tác", "Actions")) }
                 } }
                 tbody {
-                    @for u in &list {
+                    @for u in on_page {
                         tr data-user=(u.username) {
                             td { (u.full_name) br; small.mono { (u.username) " · " (u.code) } }
                             td { (role_name(lang, &u.role)) }
@@ -431,6 +500,17 @@ async fn users_page(
                 }
             }
         }))
+        @if pages > 1 {
+            nav.pager aria-label=(lang.t("Trang", "Pages")) {
+                @if page > 1 {
+                    a href=(at_page(page - 1)) rel="prev" { "← " (lang.t("Trang trước", "Previous")) }
+                }
+                span { (lang.pick(format!("Trang {page}/{pages}"), format!("Page {page} of {pages}"))) }
+                @if page < pages {
+                    a href=(at_page(page + 1)) rel="next" { (lang.t("Trang sau", "Next")) " →" }
+                }
+            }
+        }
     };
     (
         status,

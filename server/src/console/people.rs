@@ -110,6 +110,9 @@ pub async fn workers(
                 )))
             } @else if found.total > 0 {
                 (view::empty(lang.t("Trang này không còn kết quả.", "No more results on this page.")))
+                p { a #last-page href=(view::link("/workers", &[("q", q.to_string()), ("page", pages.to_string())])) {
+                    (lang.pick(format!("← Về trang cuối ({pages})"), format!("← Back to the last page ({pages})")))
+                } }
             } @else {
                 (view::empty(&lang.pick(
                     format!("Không tìm thấy người lao động nào khớp với “{q}” trong {scope_name}. \
