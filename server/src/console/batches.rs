@@ -70,6 +70,23 @@ fn anomaly_summary(lang: Lang, n: i64, codes: &[String]) -> Markup {
     }
 }
 
+/// Characters of a long text shown before "more".
+const TEXT_SHOWN: usize = 200;
+
+/// A text as typed, its beginning only when long: the rest opens on a click.
+fn long_text(lang: Lang, text: &str) -> Markup {
+    let shown: String = text.chars().take(TEXT_SHOWN).collect();
+    if shown.len() == text.len() {
+        return html! { (text) };
+    }
+    html! {
+        details.long-text {
+            summary { (shown) "… " span.more { (lang.t("xem tiếp", "more")) } }
+            (text)
+        }
+    }
+}
+
 /// A short name for an anomaly, for the list of batches.
 fn anomaly_label(lang: Lang, code: &str) -> &str {
     match code {
@@ -939,10 +956,10 @@ fn what(lang: Lang, r: &ReviewRecord) -> Markup {
             }
             // What the officer found and noted: what the supervisor reads.
             @if let Some(o) = r.payload.get("outcome").and_then(|o| o.as_str()).filter(|o| !o.trim().is_empty()) {
-                br; small.visit-outcome { (lang.t("Kết quả: ", "Outcome: ")) (o) }
+                br; small.visit-outcome { (lang.t("Kết quả: ", "Outcome: ")) (long_text(lang, o)) }
             }
             @if let Some(n) = r.payload.get("notes").and_then(|n| n.as_str()).filter(|n| !n.trim().is_empty()) {
-                br; small.visit-notes { (lang.t("Ghi chú: ", "Notes: ")) (n) }
+                br; small.visit-notes { (lang.t("Ghi chú: ", "Notes: ")) (long_text(lang, n)) }
             }
         } @else if let Some(t) = &r.target {
             // What a void cancels or a reversal would undo, and why.
@@ -1168,15 +1185,15 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                         @let cash = if brings_cash(r) { amount_of(r).unwrap_or(0) } else { 0 } - takes_back(r).unwrap_or(0);
                         tr data-record=(r.record_id) data-kind=(r.kind) data-cash=[(cash != 0).then_some(cash)]
                             class=[(blocked || missing_reason || unticked).then_some("blocked")] {
-                            td.num { (i + 1) }
-                            td { (kind_label(lang, &r.kind, r.campaign_kind.as_deref())) br; small.nowrap { (datetime(r.recorded_at)) } }
-                            td {
+                            td.num data-label="#" { (i + 1) }
+                            td data-label=(lang.t("Loại · thời điểm", "Kind · when")) { (kind_label(lang, &r.kind, r.campaign_kind.as_deref())) br; small.nowrap { (datetime(r.recorded_at)) } }
+                            td.who data-label=(lang.t("Người lao động", "Worker")) {
                                 @if let (Some(id), Some(name)) = (r.worker_id, &r.worker_name) {
                                     a href=(format!("/workers/{id}")) { (name) }
                                 } @else { "—" }
                             }
-                            td { (what(lang, r)) }
-                            td.num {
+                            td data-label=(lang.t("Khoản vay / quà", "Loan / gift")) { (what(lang, r)) }
+                            td.num data-label=(lang.t("Số tiền · số phiếu", "Amount · receipt")) {
                                 @if let Some(a) = amount_of(r) { (vnd(a)) }
                                 @if let Some(receipt) = &r.receipt_no { br; small.mono { (receipt) } }
                                 @if let (Some(v), "gift_handout") = (r.gift_value.as_deref().and_then(|v| v.parse::<i64>().ok()), r.kind.as_str()) {
@@ -1187,21 +1204,21 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                                     }
                                 }
                             }
-                            td.anomalies {
+                            td.anomalies data-label=(lang.t("Bất thường", "Anomalies")) {
                                 @if r.anomalies.is_empty() { span.muted { "—" } } @else {
                                     ul.plain { @for a in &r.anomalies { li { span.badge.warn { "!" } " " (lang.t(&a.message_vi, &a.message_en)) } } }
                                 }
                             }
-                            td {
+                            td data-label=(lang.t("Tình trạng", "Status")) {
                                 (fate(lang, r))
                                 @if blocked { br; span.badge.danger { (lang.t("Không ghi sổ được", "Cannot post")) } }
                             }
                             @if deciding && r.kind == "void" {
-                                td.exclude { small.muted { (lang.t("Cán bộ tự hủy: không loại được", "The officer's own void: cannot be excluded")) } }
+                                td.exclude data-label=(lang.t("Loại khỏi lô", "Exclude")) { small.muted { (lang.t("Cán bộ tự hủy: không loại được", "The officer's own void: cannot be excluded")) } }
                             } @else if deciding && r.voided && r.void_waiting_in.is_none() {
-                                td.exclude { small.muted { (lang.t("Cán bộ đã hủy: không ghi sổ, không cần loại", "Voided by the officer: not posted, nothing to exclude")) } }
+                                td.exclude data-label=(lang.t("Loại khỏi lô", "Exclude")) { small.muted { (lang.t("Cán bộ đã hủy: không ghi sổ, không cần loại", "Voided by the officer: not posted, nothing to exclude")) } }
                             } @else if deciding {
-                                td.exclude {
+                                td.exclude data-label=(lang.t("Loại khỏi lô", "Exclude")) {
                                     @let field = format!("reason-{}", r.record_id);
                                     @let box_id = format!("exclude-{}", r.record_id);
                                     label.check for=(box_id) {
@@ -2301,5 +2318,21 @@ mod tests {
             "Trao quà"
         );
         assert_eq!(kind_label(Lang::Vi, "gift_handout", None), "Trao quà");
+    }
+
+    #[test]
+    fn a_long_note_shows_its_beginning_and_opens_on_a_click() {
+        let short = "Đã gặp, hẹn trả ngày 20".to_string();
+        assert_eq!(long_text(Lang::Vi, &short).into_string(), short);
+        let long = "Chị Thư bị tai nạn lao động. ".repeat(40);
+        let shown = long_text(Lang::Vi, &long).into_string();
+        let beginning: String = long.chars().take(TEXT_SHOWN).collect();
+        assert!(
+            shown.starts_with(&format!(
+                "<details class=\"long-text\"><summary>{beginning}… "
+            )) && shown.contains("xem tiếp")
+                && shown.ends_with(&format!("{long}</details>")),
+            "{shown}"
+        );
     }
 }
