@@ -1584,6 +1584,8 @@ async fn batch_review_in_a_real_browser() {
         );
         b.go("/batches?status=approved&lang=en").await;
         assert!(b.text("#batches").await.contains("Approved"));
+        // With the cash counted.
+        assert!(b.text("#batches .counted").await.starts_with("counted "));
         b.go("/?lang=vi").await;
 
         // Another branch's supervisor does not see the batch at all.

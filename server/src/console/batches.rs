@@ -443,6 +443,22 @@ pub async fn list(
                                     } @else {
                                         (vnd(b.cash_collected))
                                     }
+                                    // Approved: what was counted, and over or short.
+                                    @if let Some((got, diff)) = b.decision.as_ref().filter(|d| d.decision == "approved").and_then(|d| {
+                                        Some((d.cash_received.as_deref()?.parse::<i64>().ok()?, d.discrepancy.as_deref()?.parse::<i64>().ok()?))
+                                    }) {
+                                        br; small.counted {
+                                            (lang.pick(format!("đã đếm {}", vnd(got)), format!("counted {}", vnd(got))))
+                                            @if diff != 0 {
+                                                " · " span class=(if diff < 0 { "short" } else { "" }) {
+                                                    (lang.pick(
+                                                        format!("{} {}", if diff < 0 { "thiếu" } else { "thừa" }, vnd(diff.abs())),
+                                                        format!("{} {}", if diff < 0 { "short" } else { "over" }, vnd(diff.abs())),
+                                                    ))
+                                                }
+                                            }
+                                        }
+                                    }
                                     @if b.cash_held > 0 {
                                         br; small.muted.held { (lang.pick(format!("cán bộ còn giữ {}", vnd(b.cash_held)), format!("{} held by the officer", vnd(b.cash_held)))) }
                                     } @else if b.status == BatchStatus::Rejected && b.cash_collected > 0 {
