@@ -123,9 +123,10 @@ impl MoneyError {
             MoneyErrorKind::Comma => format!(
                 "{f}: \"{i}\" has a comma; đồng has no fraction, write whole đồng such as 1.500.000 or 1500000"
             ),
-            MoneyErrorKind::CommaGrouping => format!(
-                "{f}: \"{i}\" groups thousands with commas, the English way; write 1.500.000 or 1500000"
-            ),
+            MoneyErrorKind::CommaGrouping => {
+                let (dots, plain) = comma_grouped_as_ours(i);
+                format!("{f}: \"{i}\" groups thousands with commas, the English way; write {dots} or {plain}")
+            }
             MoneyErrorKind::WordUnit => format!(
                 "{f}: \"{i}\" says thousands or millions in words; write the whole amount in digits, e.g. 1.500.000 for 1,5 triệu"
             ),
@@ -162,9 +163,10 @@ impl MoneyError {
             MoneyErrorKind::Comma => format!(
                 "{f}: \"{i}\" có dấu phẩy; tiền đồng không có phần lẻ, hãy viết số đồng nguyên như 1.500.000 hoặc 1500000"
             ),
-            MoneyErrorKind::CommaGrouping => format!(
-                "{f}: \"{i}\" dùng dấu phẩy ngăn hàng nghìn kiểu tiếng Anh; hãy viết 1.500.000 hoặc 1500000"
-            ),
+            MoneyErrorKind::CommaGrouping => {
+                let (dots, plain) = comma_grouped_as_ours(i);
+                format!("{f}: \"{i}\" dùng dấu phẩy ngăn hàng nghìn kiểu tiếng Anh; hãy viết {dots} hoặc {plain}")
+            }
             MoneyErrorKind::WordUnit => format!(
                 "{f}: \"{i}\" viết nghìn, triệu bằng chữ; hãy viết đủ số tiền bằng chữ số, ví dụ 1.500.000 cho 1,5 triệu"
             ),
@@ -240,6 +242,17 @@ pub fn parse_amount(field: &str, input: &str, rule: AmountRule) -> Result<Dong, 
         }
         _ => Ok(Dong(whole)),
     }
+}
+
+/// An amount grouped with commas (`15,000,000`) as it is written here:
+/// with dots, and in plain digits (`15.000.000`, `15000000`).
+fn comma_grouped_as_ours(input: &str) -> (String, String) {
+    let kept: String = input
+        .trim()
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == ',' || *c == '-')
+        .collect();
+    (kept.replace(',', "."), kept.replace(',', ""))
 }
 
 /// Parses an amount a person typed into a form, as Vietnamese write it:
@@ -540,6 +553,15 @@ mod tests {
         assert_eq!(kind("1,5"), Comma);
         assert_eq!(kind("1.500,00"), Comma);
         assert_eq!(kind("1,500,000"), CommaGrouping);
+        // Told as it is written here, the same amount: not an example
+        // that reads as a correction.
+        let e = parse_typed_amount("Số tiền vay", "15,000,000", AmountRule::Positive).unwrap_err();
+        assert!(
+            e.message_vi()
+                .ends_with("hãy viết 15.000.000 hoặc 15000000"),
+            "{}",
+            e.message_vi()
+        );
         assert_eq!(kind("1,50,000"), Comma);
         assert_eq!(kind("1.5"), Fraction);
         assert_eq!(kind("650000.5"), Fraction);

@@ -667,6 +667,12 @@ fn read_file(
             .map(|c| (kind, c.name)),
     );
 
+    // What separates the fields of this file, to name it.
+    let (sep_vi, sep_en) = match delimiter {
+        b';' => ("dấu chấm phẩy", "semicolon"),
+        b'\t' => ("dấu tab", "tab"),
+        _ => ("dấu phẩy", "comma"),
+    };
     let mut state = parse::FileState::default();
     let mut rows: u64 = 0;
     // Errors found past the listed ones: counted, not kept.
@@ -699,6 +705,32 @@ fn read_file(
         if rows % PROGRESS_EVERY == 0 {
             on_row(rows);
         }
+        // A spreadsheet's totals row (`Tổng cộng` where a code would be, or
+        // no code and the word in a cell): said as such, once.
+        let code_cell = index
+            .get("code")
+            .and_then(|&i| fields.get(i))
+            .map(|c| clean(c));
+        let totals_word = |f: &str| {
+            matches!(
+                sotay_core::domain::text::fold(f).as_str(),
+                "tong cong" | "tong" | "cong" | "total" | "totals"
+            )
+        };
+        if code_cell
+            .as_deref()
+            .is_none_or(|c| c.is_empty() || totals_word(c))
+            && fields.iter().any(|f| totals_word(f))
+        {
+            errors.push(error(
+                file,
+                line,
+                "",
+                format!("Dòng {line} là dòng tổng cộng của bảng tính, không phải dữ liệu: hãy xoá dòng này khỏi tệp rồi nhập lại"),
+                format!("line {line} is the spreadsheet's totals row, not data: delete it from the file and import again"),
+            ));
+            continue;
+        }
         if fields.len() != header.len() {
             // Its code, when the line has it where the header says.
             if let Some(code) = index.get("code").and_then(|&i| fields.get(i)) {
@@ -712,12 +744,12 @@ fn read_file(
                 line,
                 "",
                 format!(
-                    "Dòng {line} có {} trường nhưng dòng tiêu đề có {} cột; kiểm tra dấu phẩy thừa hoặc thiếu (giá trị có dấu phẩy phải đặt trong ngoặc kép \"...\")",
+                    "Dòng {line} có {} trường nhưng dòng tiêu đề có {} cột; kiểm tra {sep_vi} thừa hoặc thiếu (giá trị có {sep_vi} phải đặt trong ngoặc kép \"...\")",
                     fields.len(),
                     header.len()
                 ),
                 format!(
-                    "line {line} has {} fields but the header has {} columns; check for a missing or extra comma (a value containing a comma must be quoted \"...\")",
+                    "line {line} has {} fields but the header has {} columns; check for a missing or extra {sep_en} (a value containing a {sep_en} must be quoted \"...\")",
                     fields.len(),
                     header.len()
                 ),
@@ -1018,7 +1050,13 @@ fn read_header(
         }
     }
     let mut index = HashMap::new();
-    for (i, raw) in header.iter().enumerate() {
+    // Nameless columns after the last named one: the spreadsheet's cells
+    // past the data that Excel saves as `;;`, not columns.
+    let named = header
+        .iter()
+        .rposition(|raw| !clean(raw.trim_start_matches('\u{FEFF}')).is_empty())
+        .map_or(0, |i| i + 1);
+    for (i, raw) in header.iter().enumerate().take(named) {
         // A byte-order mark, when there is one, starts the first name.
         let name = clean(raw.trim_start_matches('\u{FEFF}')).to_ascii_lowercase();
         if name.is_empty() {

@@ -252,6 +252,48 @@ fn every_name_a_column_goes_by_is_its_own() {
     }
 }
 
+/// Excel saves the cells past the data as empty columns: those after the
+/// last named column are no columns; one between named ones is refused.
+#[test]
+fn empty_columns_past_the_data_are_no_columns() {
+    let text = "code;name;district;industrial_zone;address;;\nCN;Chi nhánh;Q1;KCX;1 Lê Lợi;;\n";
+    let set = parse(ImportKind::Branches, text).unwrap();
+    assert_eq!(set.branches[0].address, "1 Lê Lợi");
+    let e = only_error(
+        ImportKind::Branches,
+        "code,,name,district,industrial_zone,address\nCN,,Chi nhánh,Q1,KCX,1 Lê Lợi\n",
+        1,
+        "",
+    );
+    assert!(
+        e.message_vi
+            .starts_with("Cột thứ 2 ở dòng tiêu đề không có tên"),
+        "{}",
+        e.message_vi
+    );
+}
+
+/// A totals row is said to be one; a line of a semicolon file with a
+/// field too many is told to look at its semicolons.
+#[test]
+fn a_totals_row_and_a_semicolon_too_many_are_named() {
+    let text = "code;worker_code;product_code;principal;disbursed_on;paid_to_date\n;;;Tổng cộng;3.000.000;\n";
+    let e = only_error(ImportKind::Loans, text, 2, "");
+    assert!(
+        e.message_vi.contains("là dòng tổng cộng của bảng tính"),
+        "{}",
+        e.message_vi
+    );
+    let text = "code;name;district;industrial_zone;address\nCN;Chi nhánh;Q1;KCX;1 Lê Lợi;x\n";
+    let e = only_error(ImportKind::Branches, text, 2, "");
+    assert!(
+        e.message_vi
+            .contains("kiểm tra dấu chấm phẩy thừa hoặc thiếu"),
+        "{}",
+        e.message_vi
+    );
+}
+
 #[test]
 fn unknown_and_missing_columns_are_named_on_line_one() {
     let e = only_error(
