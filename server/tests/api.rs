@@ -1064,6 +1064,23 @@ async fn a_bad_row_refuses_the_whole_file_with_its_line() {
             message.contains("Người lao động mới \"W-999\": tệp thiếu cột full_name, cccd, union_member, hardship"),
             "{body}"
         );
+        // A correction of one phone number keeps the worker's officer.
+        let (s, report) = app
+            .post_csv("/api/v1/imports/workers", &admin, "code,phone\nW-101,0909 000 111\n")
+            .await;
+        assert_eq!(s, StatusCode::OK, "{report}");
+        let (_, page) = app.get("/api/v1/workers?q=W-101", &admin).await;
+        let w = &page["items"][0];
+        assert_eq!(w["phone"], "0909000111", "{page}");
+        assert_eq!(w["officer_name"], "Đặng Văn Hùng", "{page}");
+        let (s, body) = app
+            .post_csv("/api/v1/imports/workers", &admin, "code,phone\nW-998,0909 000 112\n")
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(
+            body["errors"][0]["message"].as_str().unwrap().contains("officer_code"),
+            "{body}"
+        );
         let (s, history) = app.get("/api/v1/imports", &admin).await;
         assert_eq!(s, StatusCode::OK);
         assert!(history.as_array().unwrap().len() >= 3);

@@ -848,10 +848,20 @@ async fn import_workers(
         .map(|(_, col)| *col)
         .collect::<Vec<&str>>()
         .join(", ");
+    // A file without officers (`code,phone`, a correction) keeps each
+    // worker's: found by id.
+    let by_id: HashMap<i64, &UserRef> = users.values().map(|u| (u.id, u)).collect();
+    let keep_officer = left_out("officer_code");
     for r in rows {
         // Every problem of the row is reported, not only the first.
         let before = errors.len();
-        let officer = match users.get(&r.officer_code) {
+        let looked_up = if keep_officer {
+            // A new worker is refused below, for what the file lacks.
+            by_code.get(&r.code).and_then(|w| by_id.get(&w.officer_id).copied())
+        } else {
+            users.get(&r.officer_code)
+        };
+        let officer = match looked_up {
             Some(u) if u.is_officer => Some(u),
             Some(_) => {
                 errors.push(row_error(
@@ -862,6 +872,7 @@ async fn import_workers(
                 ));
                 None
             }
+            None if keep_officer => None,
             None => {
                 errors.push(missing(&r.origin, "officer_code", "cán bộ", "officer", &r.officer_code, users.keys(), errors.len()));
                 None

@@ -976,6 +976,7 @@ pub(crate) const KEPT_WHEN_LEFT_OUT: &[(ImportKind, &str)] = &[
     (ImportKind::Workers, "cccd"),
     (ImportKind::Workers, "union_member"),
     (ImportKind::Workers, "hardship"),
+    (ImportKind::Workers, "officer_code"),
 ];
 
 /// Whether a file of `kind` must have column `c` in its header.

@@ -325,7 +325,12 @@ fn worker(l: &mut Line<'_>, st: &mut FileState) -> Option<WorkerRow> {
         Some(false)
     };
     let hardship_note = l.text("hardship_note");
-    let officer_code = l.code("officer_code");
+    // Left out of a file of corrections: each worker keeps hers.
+    let officer_code = if l.index.contains_key("officer_code") {
+        l.code("officer_code")
+    } else {
+        Some(String::new())
+    };
     Some(WorkerRow {
         origin: l.origin(),
         code: code?,
