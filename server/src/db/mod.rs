@@ -364,8 +364,8 @@ impl Schema {
             // A mistyped or relative DATABASE_URL makes a new, empty fund
             // beside the real one: said loudly, naming where.
             Schema::Empty => tracing::warn!(
-                "cơ sở dữ liệu mới, trống tại {place}: đang tạo cấu trúc; nếu dữ liệu của quỹ phải ở đây, dừng máy chủ và kiểm tra DATABASE_URL / \
-                 a new, empty database at {place}: setting up its schema; if the fund's data should be here, stop the server and check DATABASE_URL"
+                "cơ sở dữ liệu mới, trống tại {place}: đang tạo cấu trúc; nếu dữ liệu của quỹ phải ở đây, hãy dừng lại và kiểm tra DATABASE_URL (hoặc --database-url) / \
+                 a new, empty database at {place}: setting up its schema; if the fund's data should be here, stop and check DATABASE_URL (or --database-url)"
             ),
             Schema::Behind { applied, known } => tracing::info!(
                 from = applied,

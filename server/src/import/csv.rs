@@ -477,6 +477,11 @@ impl ImportKind {
     pub fn from_name(name: &str) -> Option<ImportKind> {
         let n = name.trim().to_ascii_lowercase().replace('-', "_");
         let stem = n.strip_suffix(".csv").unwrap_or(&n);
+        // A browser's second download of it: `workers (1).csv`.
+        let stem = match stem.strip_suffix(')').and_then(|s| s.rsplit_once(" (")) {
+            Some((base, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => base,
+            _ => stem,
+        };
         if stem == "allocations" {
             return Some(ImportKind::Allocations);
         }

@@ -1069,6 +1069,11 @@ fn kinds_are_found_by_file_name_or_path_segment() {
         Some(ImportKind::LoanProducts)
     );
     assert_eq!(
+        ImportKind::from_name("workers (1).csv"),
+        Some(ImportKind::Workers)
+    );
+    assert_eq!(ImportKind::from_name("workers (x).csv"), None);
+    assert_eq!(
         ImportKind::from_name("allocations"),
         Some(ImportKind::Allocations)
     );
