@@ -768,6 +768,7 @@ fn read_file(
                 index: &index,
                 fields: &fields,
                 errors,
+                header: &header,
             };
             parse::parse_line(kind, &mut l, &mut state, out);
             let code = l.text("code");

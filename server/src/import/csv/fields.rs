@@ -38,6 +38,22 @@ pub(super) struct Line<'a> {
     pub index: &'a HashMap<&'static str, usize>,
     pub fields: &'a [String],
     pub errors: &'a mut Vec<RowError>,
+    /// The header as the file writes it, to name a column as its reader
+    /// knows it.
+    pub header: &'a [String],
+}
+
+/// A spreadsheet's letter for the column at `i` (0 → A, 26 → AA).
+pub(super) fn column_letter(i: usize) -> String {
+    let mut n = i + 1;
+    let mut out = Vec::new();
+    while n > 0 {
+        n -= 1;
+        out.push(b'A' + (n % 26) as u8);
+        n /= 26;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
 }
 
 impl Line<'_> {
@@ -48,7 +64,35 @@ impl Line<'_> {
         }
     }
 
-    pub fn err(&mut self, column: &str, vi: String, en: String) {
+    /// A row error about `column`: its message names the column as the
+    /// file's header writes it and by its spreadsheet letter (`Cột "Số
+    /// tiền vay" (cột E, principal)`), not by its name here alone.
+    pub fn err(&mut self, column: &str, mut vi: String, mut en: String) {
+        if let Some(&i) = self.index.get(column) {
+            let written = sotay_core::domain::text::clean(
+                self.header
+                    .get(i)
+                    .map_or("", |h| h.trim_start_matches('\u{FEFF}')),
+            );
+            let letter = column_letter(i);
+            let (as_vi, as_en) = if written.is_empty() || written.eq_ignore_ascii_case(column) {
+                (
+                    format!("Cột {column} (cột {letter})"),
+                    format!("{column} (column {letter})"),
+                )
+            } else {
+                (
+                    format!("Cột \"{written}\" (cột {letter}, {column})"),
+                    format!("\"{written}\" (column {letter}, {column})"),
+                )
+            };
+            if let Some(rest) = vi.strip_prefix(&format!("Cột {column}")) {
+                vi = format!("{as_vi}{rest}");
+            }
+            if let Some(rest) = en.strip_prefix(column) {
+                en = format!("{as_en}{rest}");
+            }
+        }
         self.errors
             .push(error(self.file, self.line, column, vi, en));
     }

@@ -411,8 +411,21 @@ fn money_is_whole_dong_in_plain_digits_or_grouped_in_threes() {
         assert!(e.message_vi.contains("principal"), "{}", e.message_vi);
         assert!(e.message_vi.contains(value), "{}", e.message_vi);
         assert!(e.message_vi.contains(hint), "{value}: {}", e.message_vi);
-        assert!(e.message_en.starts_with("principal:"), "{}", e.message_en);
+        assert!(
+            e.message_en.starts_with("principal (column D):"),
+            "{}",
+            e.message_en
+        );
     }
+    // Named as the header writes it, with its spreadsheet letter.
+    let text = "Mã khoản vay,Mã người lao động,Mã sản phẩm vay,Số tiền vay (đồng),Ngày giải ngân,Số tiền đã trả (đồng)\nKV-2,NLD-2,VT,\"1,5\",05/01/2026,0\n";
+    let e = only_error(ImportKind::Loans, text, 2, "principal");
+    assert!(
+        e.message_vi
+            .starts_with("Cột \"Số tiền vay (đồng)\" (cột D, principal): "),
+        "{}",
+        e.message_vi
+    );
     // As Vietnamese write it and Excel shows it, or as a program writes it.
     for (value, meant) in [
         ("1.500.000", 1_500_000),
@@ -654,7 +667,7 @@ fn a_negative_count_is_said_to_be_negative() {
     let alloc = "campaign_code,branch_code,officer_code,quota\nTET,CN,,-1\n";
     let e = only_error(ImportKind::Allocations, alloc, 2, "quota");
     assert!(
-        e.message_vi.contains("Cột quota: -1 là số âm"),
+        e.message_vi.contains("Cột quota (cột D): -1 là số âm"),
         "{}",
         e.message_vi
     );
