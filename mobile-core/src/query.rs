@@ -868,8 +868,29 @@ impl Store {
             // what the officer owes the branch.
             let mut money_text = String::new();
             if refused_open_all > 0 && refused_open_all != open_refused {
+                // Of it, cash held because this phone was revoked: taken
+                // rightly, it goes to the supervisor, not back.
+                let held_all: i64 = c.query_row(
+                    &format!(
+                        "SELECT coalesce(sum(r.amount), 0) FROM repayments r JOIN record_states s ON s.client_id = r.client_id
+                         WHERE s.state = 'rejected' AND s.code = 'device_revoked' AND r.client_id NOT IN ({VOIDED})
+                           AND NOT EXISTS (SELECT 1 FROM record_settlements x WHERE x.client_id = r.client_id)"
+                    ),
+                    [],
+                    |r| r.get(0),
+                )?;
+                let what = if held_all == refused_open_all {
+                    "thu trên máy đã bị thu hồi, được giữ lại chờ giám sát: mang nộp giám sát chi nhánh".to_string()
+                } else if held_all > 0 {
+                    format!(
+                        "{} thu trên máy đã bị thu hồi mang nộp giám sát chi nhánh, phần còn lại trả lại người vay hoặc làm theo hướng dẫn của giám sát",
+                        format_vnd(held_all)
+                    )
+                } else {
+                    "trả lại người vay hoặc làm theo hướng dẫn của giám sát chi nhánh".to_string()
+                };
                 money_text.push_str(&format!(
-                    "\nCộng mọi ngày, tiền bị từ chối chưa được chi nhánh xử lý: {} — trả lại người vay hoặc làm theo hướng dẫn của giám sát chi nhánh.",
+                    "\nCộng mọi ngày, tiền bị từ chối chưa được chi nhánh xử lý: {} — {what}.",
                     format_vnd(refused_open_all)
                 ));
             }
