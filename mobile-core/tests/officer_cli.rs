@@ -76,6 +76,17 @@ fn an_officer_records_a_day_from_the_terminal() {
         err.contains("lớn hơn số còn phải trả của khoản vay 620.000 ₫"),
         "{err}"
     );
+    // The worker typed for her loan: her open loans are named.
+    let worker = run(
+        &db,
+        &["repay", "--loan", "nguyen thi lan", "--amount", "100000"],
+    );
+    assert_eq!(worker.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&worker.stderr);
+    assert!(
+        err.contains("là người lao động Nguyễn Thị Lan, không phải số khoản vay; khoản vay đang vay của người này: CEP-2026-000451"),
+        "{err}"
+    );
     // Dated before the loan was paid out: a clock or a typo, refused.
     let early = run(
         &db,

@@ -343,12 +343,38 @@ fn loan_id(book: &FieldBook, s: &str) -> Res<Uuid> {
         contract.to_uppercase() == number
             || key.is_some() && sotay_core::domain::ids::code_key(contract) == key
     };
-    for hit in book.search(number.clone(), 50)? {
+    let hits = book.search(number.clone(), 50)?;
+    for hit in &hits {
         for loan in book.worker_detail(hit.worker_id)?.loans {
             if same(&loan.contract_no) {
                 return Ok(loan.loan_id);
             }
         }
+    }
+    // A worker's code (or name) typed for a loan: her open loans named.
+    if let [hit] = hits.as_slice() {
+        let open: Vec<String> = book
+            .worker_detail(hit.worker_id)?
+            .loans
+            .into_iter()
+            .filter(|l| l.status == "active")
+            .map(|l| l.contract_no)
+            .collect();
+        let name = &hit.full_name;
+        return Err(if open.is_empty() {
+            bad(
+                "loan",
+                format!("\"{s}\" là người lao động {name}, không phải số khoản vay; người này không có khoản vay đang vay"),
+                format!("\"{s}\" is the worker {name}, not a loan number; she has no open loan"),
+            )
+        } else {
+            let loans = open.join(", ");
+            bad(
+                "loan",
+                format!("\"{s}\" là người lao động {name}, không phải số khoản vay; khoản vay đang vay của người này: {loans} — ghi --loan với số khoản vay"),
+                format!("\"{s}\" is the worker {name}, not a loan number; her open loans: {loans} — give --loan the loan's number"),
+            )
+        });
     }
     Err(bad(
         "loan",
