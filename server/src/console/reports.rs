@@ -437,7 +437,7 @@ fn sheet_table(lang: Lang, sheet: &reports::Sheet) -> Markup {
         section.report-sheet id=(format!("sheet-{}", sheet.key)) {
             h2 { (sheet.title.get(rl)) }
             @if sheet.rows.is_empty() {
-                (view::empty(lang.t("Không có số liệu trong khoảng này.", "Nothing in this range.")))
+                (view::empty(lang.t("Không có số liệu.", "Nothing to show.")))
             } @else {
                 (table_wrap(html! {
                     table.list {

@@ -234,8 +234,8 @@ fn entry_cell(lang: Lang, r: &BranchReversal) -> Markup {
         @if r.decision.is_none() && matches!(r.entry_kind.as_str(), "repayment" | "counter_repayment") {
             br;
             small.warn { (lang.pick(
-                format!("Khi duyệt: {} ra khỏi quỹ (hoặc tài khoản ngân hàng) chi nhánh, để trả lại người vay", vnd(r.amount)),
-                format!("Once approved: {} leaves the branch vault (or bank account), to give back to the borrower", vnd(r.amount)),
+                format!("Khi duyệt: {} ra khỏi quỹ (hoặc tài khoản ngân hàng) chi nhánh — trả lại người vay, ghi vào đúng khoản vay, hoặc không có thật (ghi trùng)", vnd(r.amount)),
+                format!("Once approved: {} leaves the branch vault (or bank account) — given back to the borrower, taken against the right loan, or never there (entered twice)", vnd(r.amount)),
             )) }
         }
         @if r.decision.is_none() && r.written_off {
@@ -353,8 +353,8 @@ async fn render_new(
                     ("quỹ tiền mặt", "vault")
                 };
                 p.notice.warn #cash-out { (lang.pick(
-                    format!("Khi được duyệt, {} ra khỏi {into_vi} của chi nhánh: số tiền này phải được trả lại người vay (hoặc chuyển vào đúng khoản vay), nếu không quỹ sẽ thừa so với sổ.", vnd(entry_amount(&entry))),
-                    format!("Once approved, {} leaves the branch's {into_en}: it must be given back to the borrower (or taken against the right loan), or the cash will not match the books.", vnd(entry_amount(&entry))),
+                    format!("Khi được duyệt, {} ra khỏi {into_vi} của chi nhánh: số tiền này được trả lại người vay hoặc ghi vào đúng khoản vay; nếu phiếu này ghi trùng một khoản đã ghi, số tiền đó chưa từng có trong quỹ. Nếu không, quỹ sẽ thừa so với sổ.", vnd(entry_amount(&entry))),
+                    format!("Once approved, {} leaves the branch's {into_en}: it is given back to the borrower or taken against the right loan; if this receipt entered a payment twice, that cash was never there. Otherwise the cash will not match the books.", vnd(entry_amount(&entry))),
                 )) }
             }
             @if entry.kind == EntryKind::LoanOpening.as_str() {
