@@ -84,7 +84,7 @@ fn an_officer_records_a_day_from_the_terminal() {
     assert_eq!(worker.status.code(), Some(2));
     let err = String::from_utf8_lossy(&worker.stderr);
     assert!(
-        err.contains("là người lao động Nguyễn Thị Lan, không phải số khoản vay; khoản vay đang vay của người này: CEP-2026-000451"),
+        err.contains("tìm thấy người lao động Nguyễn Thị Lan, khoản vay đang vay của người này: CEP-2026-000451"),
         "{err}"
     );
     // Dated before the loan was paid out: a clock or a typo, refused.

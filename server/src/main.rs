@@ -645,6 +645,18 @@ async fn import(url: &str, paths: &[PathBuf]) -> anyhow::Result<()> {
                     );
                 }
             }
+            if !report.workers_changed.is_empty() {
+                out!("Người lao động đã có được tệp thay đổi, và các cột / workers already stored this import changed, and the columns:");
+                for w in &report.workers_changed {
+                    out!("  {}: {}", w.worker_code, w.columns.join(", "));
+                }
+                if report.workers.updated as usize > report.workers_changed.len() {
+                    out!(
+                        "  (chỉ liệt kê {0} người đầu tiên / the first {0} only)",
+                        report.workers_changed.len()
+                    );
+                }
+            }
             if !report.reassigned.is_empty() {
                 out!(
                     "Đã chuyển {0} người lao động sang cán bộ khác (điện thoại của cán bộ nhận họ ở lần đồng bộ sau) / {0} workers moved to another officer:",

@@ -167,7 +167,7 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
                     .get(&loan)
                     .into_iter()
                     .flatten()
-                    .find(|(_, note)| !receipt.is_empty() && note.contains(receipt.as_str()))
+                    .find(|(_, note)| crate::db::note_names_receipt(note, receipt))
                     .map(|(k, _)| k.clone())
                     .or_else(|| {
                         // Settled at the counter: the counter receipt its

@@ -1069,6 +1069,12 @@ async fn a_bad_row_refuses_the_whole_file_with_its_line() {
             .post_csv("/api/v1/imports/workers", &admin, "code,phone\nW-101,0909 000 111\n")
             .await;
         assert_eq!(s, StatusCode::OK, "{report}");
+        // The report says which columns of which worker it changed.
+        assert_eq!(
+            report["workers_changed"],
+            json!([{"worker_code": "W-101", "columns": ["phone"]}]),
+            "{report}"
+        );
         let (_, page) = app.get("/api/v1/workers?q=W-101", &admin).await;
         let w = &page["items"][0];
         assert_eq!(w["phone"], "0909000111", "{page}");

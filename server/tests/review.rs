@@ -3400,7 +3400,7 @@ async fn cash_of_a_record_refused_at_upload_settles_at_the_counter() {
                 &format!("/api/v1/loans/{l1_id}/repayments"),
                 &sup,
                 &json!({"client_id": Uuid::now_v7(), "amount": "80000",
-                        "note": format!("Nộp thay phiếu {named}")}),
+                        "note": format!("Nộp thay phiếu {}", named.to_lowercase().replace('-', " "))}),
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{plain}");

@@ -364,15 +364,15 @@ fn loan_id(book: &FieldBook, s: &str) -> Res<Uuid> {
         return Err(if open.is_empty() {
             bad(
                 "loan",
-                format!("\"{s}\" là người lao động {name}, không phải số khoản vay; người này không có khoản vay đang vay"),
-                format!("\"{s}\" is the worker {name}, not a loan number; she has no open loan"),
+                format!("Không có khoản vay số \"{s}\" trên máy này; tìm thấy người lao động {name}, người này không có khoản vay đang vay"),
+                format!("no loan numbered \"{s}\" on this phone; found the worker {name}, who has no open loan"),
             )
         } else {
             let loans = open.join(", ");
             bad(
                 "loan",
-                format!("\"{s}\" là người lao động {name}, không phải số khoản vay; khoản vay đang vay của người này: {loans} — ghi --loan với số khoản vay"),
-                format!("\"{s}\" is the worker {name}, not a loan number; her open loans: {loans} — give --loan the loan's number"),
+                format!("Không có khoản vay số \"{s}\" trên máy này; tìm thấy người lao động {name}, khoản vay đang vay của người này: {loans} — ghi --loan với số khoản vay"),
+                format!("no loan numbered \"{s}\" on this phone; found the worker {name}, whose open loans are: {loans} — give --loan the loan's number"),
             )
         });
     }

@@ -250,7 +250,7 @@ fn comma_grouped_as_ours(input: &str) -> (String, String) {
     let kept: String = input
         .trim()
         .chars()
-        .filter(|c| c.is_ascii_digit() || *c == ',' || *c == '-')
+        .filter(|c| c.is_ascii_digit() || *c == ',')
         .collect();
     (kept.replace(',', "."), kept.replace(',', ""))
 }
@@ -268,7 +268,9 @@ pub fn parse_typed_amount(field: &str, input: &str, rule: AmountRule) -> Result<
         input: input.to_string(),
         kind,
     };
-    let mut text = input.trim();
+    // Composed, as a keyboard typing base letters and marks apart may not.
+    let composed: String = unicode_normalization::UnicodeNormalization::nfc(input).collect();
+    let mut text = composed.trim();
     // The unit after the digits, in any case, with or without diacritics
     // (a phone without a Vietnamese keyboard types `1000000d`); the longer
     // ones first: "VNĐ" is not "Đ" after "VN".
@@ -533,6 +535,7 @@ mod tests {
             "1.500.000 đồng",
             "1.500.000 ĐỒNG",
             "1.500.000 dong",
+            "1.500.000 đo\u{302}\u{300}ng",
             "1.500.000\u{a0}₫",
         ] {
             assert_eq!(typed(s).unwrap(), Dong(1_500_000), "{s}");

@@ -441,7 +441,14 @@ impl Store {
     /// became of what it held — sent to the supervisor, or records still on
     /// it that the branch must see.
     fn revoked(&self, head_vi: &str, head_en: &str) -> Result<Error> {
-        let unsent = self.to_send()?;
+        // Waiting to go up, or set aside after failing: on the phone only.
+        let unsent: u32 = self.read(|c| {
+            Ok(c.query_row(
+                "SELECT count(*) FROM record_states WHERE state IN ('pending', 'wedged')",
+                [],
+                |r| r.get(0),
+            )?)
+        })?;
         let (vi, en) = if unsent == 0 {
             (
                 format!("{head_vi}. Những gì máy giữ đã được gửi cho giám sát (xem trong hộp thư đi và tổng kết ngày). Báo chi nhánh; làm việc tiếp trên một máy khác"),
@@ -449,8 +456,8 @@ impl Store {
             )
         } else {
             (
-                format!("{head_vi}. Còn {unsent} bản ghi chưa gửi được cho máy chủ (xem trong hộp thư đi): mang máy tới chi nhánh, đồng bộ khi có mạng; làm việc tiếp trên một máy khác"),
-                format!("{head_en}. {unsent} records are not sent to the server yet (see the outbox): bring the phone to the branch, and sync when there is a connection; work on another phone"),
+                format!("{head_vi}. Còn {unsent} bản ghi chưa gửi được cho máy chủ (xem trong hộp thư đi): máy này không gửi được nữa — mang máy tới chi nhánh để giám sát xem và xử lý tiền, quà của chúng; làm việc tiếp trên một máy khác"),
+                format!("{head_en}. {unsent} records are not sent to the server yet (see the outbox): this phone can no longer send them — bring it to the branch for the supervisor to see them and settle their cash and gifts; work on another phone"),
             )
         };
         Ok(Error::Remote {

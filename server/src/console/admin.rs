@@ -672,6 +672,21 @@ async fn imports_page(
                         format!("A password in the file is only used to create a user: the passwords of {} users already stored ({}) are unchanged. Set a new one on the Users page.", report.passwords_kept.len(), report.passwords_kept.join(", ")),
                     )) }
                 }
+                @if !report.workers_changed.is_empty() {
+                    section #workers-changed {
+                        p { (lang.pick(
+                            format!("Người lao động đã có mà tệp này thay đổi, và cột thay đổi{}: nếu tệp cũ hơn một lần sửa, tệp đã trả lại giá trị cũ — kiểm tra lại.",
+                                if t.updated as usize > report.workers_changed.len() { format!(" ({} người đầu tiên)", report.workers_changed.len()) } else { String::new() }),
+                            format!("Workers already stored that this file changed, and the columns it changed{}: a file older than a correction has put the old values back — check them.",
+                                if t.updated as usize > report.workers_changed.len() { format!(" (the first {})", report.workers_changed.len()) } else { String::new() }),
+                        )) }
+                        ul {
+                            @for w in &report.workers_changed {
+                                li { span.mono { (w.worker_code) } ": " (w.columns.join(", ")) }
+                            }
+                        }
+                    }
+                }
                 @if !report.reassigned.is_empty() {
                     section #reassigned {
                         p { (lang.t("Người lao động chuyển sang cán bộ khác (điện thoại của hai cán bộ được cập nhật ở lần đồng bộ sau):", "Workers moved to another officer (both officers' phones follow at their next sync):")) }

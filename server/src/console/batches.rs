@@ -1844,9 +1844,9 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked, shown: Option
         .filter(|r| r.kind == "repayment" && !r.voided && excluded.contains(&r.record_id))
         .filter_map(|r| r.amount.as_deref().and_then(|a| a.parse::<i64>().ok()))
         .collect();
+    // (Even an overage smaller than a left-out receipt may hold its cash,
+    // the officer short of some other: asked all the same.)
     let excluded_cash: i64 = left_out.iter().sum();
-    // An overage smaller than every left-out receipt cannot hold one.
-    let smallest_left_out = left_out.iter().copied().min().unwrap_or(i64::MAX);
     // Not those ticked to be left out (a void still waiting elsewhere).
     let voided = d
         .records
@@ -1935,7 +1935,7 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked, shown: Option
                     format!("The cash counted, {}, is less than half the cash expected ({}): check it (a digit missing?) before booking a shortage to the officer.", vnd(c.cash), vnd(expected)),
                 )) }
             }
-            @if diff > 0 && excluded_cash > 0 && diff >= smallest_left_out {
+            @if diff > 0 && excluded_cash > 0 {
                 p.notice.danger #excluded-cash-check { (lang.pick(
                     format!("Thừa {}, trong khi các phiếu bị loại có {}{}: tiền của phiếu bị loại không nộp cùng lô — nó vẫn ở cán bộ, để trả lại người vay hoặc thu tại quầy. Nếu số đếm gồm cả tiền đó, hãy quay lại nhập số không tính nó; nếu không, quỹ sẽ ghi số tiền đó hai lần khi thu tại quầy.",
                         vnd(diff), vnd(excluded_cash), if diff == excluded_cash { " (đúng bằng số thừa)" } else { "" }),

@@ -706,7 +706,7 @@ async fn render_loan(
         .then(|| {
             taken_here
                 .iter()
-                .find(|k| !k.reversed && k.note.contains(&settles_receipt))
+                .find(|k| !k.reversed && crate::db::note_names_receipt(&k.note, &settles_receipt))
         })
         .flatten();
     // An officer's receipt waiting for review for the same amount: maybe

@@ -168,8 +168,6 @@ pub async fn bank_move(
         }
         return bank_move_view(c, id).await;
     }
-    /// What separates the parts of a slip's number, as people type it.
-    const SLIP_SEPARATORS: [char; 4] = [' ', '-', '.', '/'];
     // One slip or statement line posts once: the same again (a reload, a
     // second tab, a colleague) is refused while its move stands. A charge
     // or interest is known by its statement line, not its reference (banks
@@ -181,27 +179,21 @@ pub async fn bank_move(
     let posted: Option<(i64, i64)> = if m.reference.is_empty() || !m.direction.is_cash() {
         None
     } else {
-        // Compared as one slip however it was typed: `gnt 002`,
-        // `GNT-002` and `GNT002` are one slip.
-        let key: String = m
-            .reference
-            .chars()
-            .filter(|ch| !SLIP_SEPARATORS.contains(ch))
-            .map(|ch| ch.to_ascii_uppercase())
-            .collect();
-        let mut stored = "m.reference".to_string();
-        for sep in SLIP_SEPARATORS {
-            stored = format!("REPLACE({stored}, '{sep}', '')");
-        }
-        sqlx::query_as(&format!(
-            "SELECT m.id, m.amount FROM bank_moves m WHERE m.branch_id = $1 AND m.direction = $2 AND UPPER({stored}) = $3
+        // Compared as one slip however it was typed (`gnt 002`, `GNT-002`
+        // and `GNT002` are one slip): here, the same on both databases.
+        let key = slip_key(m.reference);
+        let candidates: Vec<(i64, i64, String)> = sqlx::query_as(&format!(
+            "SELECT m.id, m.amount, m.reference FROM bank_moves m WHERE m.branch_id = $1 AND m.direction = $2
                AND {standing}{by_slip}"
         ))
         .bind(m.branch_id)
         .bind(m.direction.as_str())
-        .bind(key)
-        .fetch_optional(&mut *c)
-        .await?
+        .fetch_all(&mut *c)
+        .await?;
+        candidates
+            .into_iter()
+            .find(|(_, _, r)| !key.is_empty() && slip_key(r) == key)
+            .map(|(id, a, _)| (id, a))
     };
     if let Some((id, a)) = posted {
         let reference = m.reference;
@@ -1064,4 +1056,13 @@ pub async fn disbursement_preview(
 ) -> DbResult<Vec<sotay_core::domain::schedule::Installment>> {
     let product = product_terms(c, product_id).await?;
     disbursement_schedule(&product, principal, sotay_core::domain::time::local_date(now))
+}
+
+/// A slip's number as compared: its letters and digits, in capitals.
+fn slip_key(reference: &str) -> String {
+    reference
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_uppercase)
+        .collect()
 }

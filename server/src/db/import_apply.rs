@@ -264,7 +264,9 @@ pub async fn apply_import(
         // In the order a person reads the files: by file, as they import
         // (branches first), then by line.
         let rank = |file: &str| {
-            crate::import::csv::ImportKind::ALL.iter().position(|k| k.file_name() == file).unwrap_or(usize::MAX)
+            crate::import::csv::ImportKind::from_name(file)
+                .and_then(|kind| crate::import::csv::ImportKind::ALL.iter().position(|k| *k == kind))
+                .unwrap_or(usize::MAX)
         };
         errors.sort_by(|a, b| (rank(&a.file), &a.file, a.line).cmp(&(rank(&b.file), &b.file, b.line)));
         if errors.len() > MAX_ERRORS {
@@ -785,6 +787,29 @@ async fn add_workers(
 }
 
 /// A stored worker's values of the optional columns the file left out.
+/// The columns of a worker's row whose values differ (the officer apart).
+fn changed_columns(old: &StoredWorker, new: &StoredWorker) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut differ = |column: &str, differs: bool| {
+        if differs {
+            out.push(column.to_string());
+        }
+    };
+    differ("full_name", old.full_name != new.full_name);
+    differ("cccd", old.cccd != new.cccd);
+    differ("phone", old.phone != new.phone);
+    differ("date_of_birth", old.date_of_birth != new.date_of_birth);
+    differ("gender", old.gender != new.gender);
+    differ("union_member", old.union_member != new.union_member);
+    differ("employer", old.employer != new.employer);
+    differ("industrial_zone", old.industrial_zone != new.industrial_zone);
+    differ("boarding_house_code", old.boarding_house_id != new.boarding_house_id);
+    differ("room", old.room != new.room);
+    differ("hardship", old.hardship != new.hardship);
+    differ("hardship_note", old.hardship_note != new.hardship_note);
+    out
+}
+
 fn keep_left_out(wanted: &mut StoredWorker, old: &StoredWorker, left_out: &(dyn Fn(&str) -> bool + Sync)) {
     macro_rules! keep {
         ($($column:literal => $field:ident),* $(,)?) => {
@@ -826,7 +851,7 @@ async fn import_workers(
     found: &mut Found,
 ) -> DbResult<HashMap<String, (i64, i64)>> {
     let Found { errors, changes } = found;
-    let ImportReport { workers: counts, reassigned: moves, .. } = report;
+    let ImportReport { workers: counts, reassigned: moves, workers_changed: changed, .. } = report;
     let all: Vec<StoredWorker> = sqlx::query_as(
         "SELECT id, code, full_name, cccd, phone, date_of_birth, gender, union_member, employer, industrial_zone,
              boarding_house_id, room, hardship, hardship_note, officer_id, branch_id FROM workers",
@@ -863,6 +888,15 @@ async fn import_workers(
         };
         let officer = match looked_up {
             Some(u) if u.is_officer => Some(u),
+            Some(_) if keep_officer => {
+                errors.push(row_error(
+                    &r.origin,
+                    "code",
+                    format!("Người phụ trách người lao động \"{}\" không còn là cán bộ tín dụng: hãy thêm cột officer_code với mã một cán bộ", r.code),
+                    format!("whoever is in charge of worker \"{}\" is no longer an officer: add an officer_code column with an officer's code", r.code),
+                ));
+                None
+            }
             Some(_) => {
                 errors.push(row_error(
                     &r.origin,
@@ -973,6 +1007,14 @@ async fn import_workers(
         }
         let same = existing == Some(&wanted);
         count(counts, existing.is_some(), !same);
+        // What a stored worker's row changes (the officer is in the list
+        // of moves): a file older than a correction shows what it undoes.
+        if let Some(old) = existing.filter(|_| !same) {
+            let columns = changed_columns(old, &wanted);
+            if !columns.is_empty() && changed.len() < ImportReport::CHANGES_LISTED {
+                changed.push(WorkerChanged { worker_code: r.code.clone(), columns });
+            }
+        }
         if same {
             continue;
         }

@@ -281,6 +281,19 @@ pub struct ImportReport {
     /// Users page sets a new one).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub passwords_kept: Vec<String>,
+    /// Workers already stored that this import changed, with the columns
+    /// it changed (the officer apart, in `reassigned`): a file older than
+    /// a correction shows here what it takes back. The first
+    /// [`ImportReport::CHANGES_LISTED`]; `updated` counts them all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub workers_changed: Vec<WorkerChanged>,
+}
+
+/// A worker an import changed, and which of its columns.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct WorkerChanged {
+    pub worker_code: String,
+    pub columns: Vec<String>,
 }
 
 /// A worker moved from one officer to another by an import.
@@ -294,6 +307,9 @@ pub struct Reassignment {
 }
 
 impl ImportReport {
+    /// Changed workers listed in a report, at most.
+    pub const CHANGES_LISTED: usize = 200;
+
     pub fn totals(&self) -> ImportCounts {
         let all = [
             &self.branches,

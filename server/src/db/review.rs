@@ -2604,16 +2604,20 @@ pub async fn counter_repayment(
         // Its cash taken at the counter already, by a receipt whose note
         // names it (the cashier, who does not settle records): not twice.
         if let Some(r) = receipt.as_deref().filter(|r| !r.is_empty() && !settled) {
-            let taken: Option<(String, i64)> = sqlx::query_as(
-                "SELECT k.receipt_no, k.amount FROM counter_repayments k JOIN journal_entries e ON e.counter_id = k.id
-                 WHERE k.loan_id = $1 AND k.note LIKE '%' || $2 || '%'
-                   AND NOT EXISTS (SELECT 1 FROM journal_entries x WHERE x.reverses = e.id)
-                 ORDER BY k.id LIMIT 1",
+            // Named however it was typed (`a7k2 000012`): compared here,
+            // the same on both databases and as the loan's page does.
+            let standing: Vec<(String, i64, String)> = sqlx::query_as(
+                "SELECT k.receipt_no, k.amount, k.note FROM counter_repayments k JOIN journal_entries e ON e.counter_id = k.id
+                 WHERE k.loan_id = $1 AND NOT EXISTS (SELECT 1 FROM journal_entries x WHERE x.reverses = e.id)
+                 ORDER BY k.id",
             )
             .bind(loan_id)
-            .bind(r)
-            .fetch_optional(&mut *c)
+            .fetch_all(&mut *c)
             .await?;
+            let taken = standing
+                .into_iter()
+                .find(|(_, _, note)| rv::note_names_receipt(note, r))
+                .map(|(k, a, _)| (k, a));
             if let Some((counter, amount)) = taken {
                 let amount = format_vnd(amount);
                 return Err(refused(
@@ -3207,10 +3211,10 @@ async fn settled_by_counter(c: &mut Conn, entry_id: i64) -> DbResult<()> {
         409,
         "counter_settled_refused",
         format!(
-            "Phiếu {counter} là tiền của phiếu {receipt} bị từ chối mà cán bộ {officer} đã thu, nộp tại quầy: đảo phiếu này thì số tiền đó không còn ở danh sách nào. Không đảo được ở chi nhánh; báo quản trị viên của quỹ"
+            "Phiếu {counter} là tiền của phiếu {receipt} bị từ chối mà cán bộ {officer} đã thu, nộp tại quầy: đảo phiếu này thì số tiền đó không còn ở danh sách nào. Phiếu này không đảo được; nếu đã thu nhầm, khoản chênh được xử lý ngoài sổ cùng quản trị viên của quỹ"
         ),
         format!(
-            "receipt {counter} is the cash of refused receipt {receipt}, which officer {officer} took and handed over at the counter: reversed, that cash would be on no list. It cannot be reversed at the branch; tell the fund's administrator"
+            "receipt {counter} is the cash of refused receipt {receipt}, which officer {officer} took and handed over at the counter: reversed, that cash would be on no list. It cannot be reversed; if it was taken by mistake, the difference is dealt with outside the books with the fund's administrator"
         ),
     ))
 }

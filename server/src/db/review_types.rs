@@ -1143,6 +1143,47 @@ pub struct RefusedHeld {
 /// How a settlement taken at the counter begins its note.
 pub const SETTLED_AT_COUNTER: &str = "Thu tại quầy, phiếu";
 
+/// Whether a note names receipt `receipt`, however it was typed: any
+/// case, with or without the hyphen or spaces (`a7k2 000012` names
+/// `A7K2-000012`), and not as the start of a longer number.
+pub fn note_names_receipt(note: &str, receipt: &str) -> bool {
+    let key = |s: &str| -> Vec<char> {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_uppercase)
+            .collect()
+    };
+    let (note, receipt) = (key(note), key(receipt));
+    if receipt.is_empty() || receipt.len() > note.len() {
+        return false;
+    }
+    (0..=note.len() - receipt.len()).any(|i| {
+        note[i..i + receipt.len()] == receipt[..]
+            && note
+                .get(i + receipt.len())
+                .is_none_or(|c| !c.is_ascii_digit())
+    })
+}
+
+#[cfg(test)]
+mod note_tests {
+    use super::note_names_receipt;
+
+    #[test]
+    fn a_note_names_a_receipt_however_it_was_typed() {
+        for note in [
+            "Nộp thay phiếu A7K2-000012",
+            "nop thay phieu a7k2 000012",
+            "A7K2000012.",
+        ] {
+            assert!(note_names_receipt(note, "A7K2-000012"), "{note}");
+        }
+        assert!(!note_names_receipt("phiếu A7K2-0000123", "A7K2-000012"));
+        assert!(!note_names_receipt("Trả tại quầy", "A7K2-000012"));
+        assert!(!note_names_receipt("anything", ""));
+    }
+}
+
 /// What waits for a supervisor (or an admin): the home page's figures.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Waiting {

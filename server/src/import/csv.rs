@@ -665,6 +665,12 @@ fn read_file(
         })
         .map(|(i, _)| i)
         .collect();
+    // Where the named columns end: cells past it are no data, and a value
+    // there is said (a column whose name was forgotten).
+    let named = header
+        .iter()
+        .rposition(|h| !clean(h.trim_start_matches('\u{FEFF}')).is_empty())
+        .map_or(0, |i| i + 1);
     out.left_out.extend(
         kind.columns()
             .iter()
@@ -710,23 +716,37 @@ fn read_file(
         if rows % PROGRESS_EVERY == 0 {
             on_row(rows);
         }
-        // A spreadsheet's totals row (`Tổng cộng` where a code would be, or
-        // no code and the word in a cell): said as such, once.
-        let code_cell = index
-            .get("code")
-            .and_then(|&i| fields.get(i))
-            .map(|c| clean(c));
+        // A spreadsheet's totals row: no code (or `Tổng cộng` where the
+        // code would be) and the word in another cell; said as such, once.
         let totals_word = |f: &str| {
             matches!(
                 sotay_core::domain::text::fold(f).as_str(),
                 "tong cong" | "tong" | "cong" | "total" | "totals"
             )
         };
-        if code_cell
-            .as_deref()
-            .is_none_or(|c| c.is_empty() || totals_word(c))
-            && fields.iter().any(|f| totals_word(f))
+        let totals_row = index.get("code").is_some_and(|&at| {
+            let code = fields.get(at).map_or(String::new(), |c| clean(c));
+            (code.is_empty() || totals_word(&code))
+                && fields
+                    .iter()
+                    .enumerate()
+                    .any(|(i, f)| i != at && totals_word(f))
+        });
+        if let Some(i) = (named..fields.len())
+            .filter(|_| fields.len() == header.len())
+            .find(|&i| !fields[i].trim().is_empty())
         {
+            let letter = fields::column_letter(i);
+            errors.push(error(
+                file,
+                line,
+                "",
+                format!("Dòng {line} có giá trị ở cột {letter} (cột thứ {}) mà dòng tiêu đề không đặt tên cho cột đó: hãy ghi tên cột ở dòng tiêu đề, hoặc xoá giá trị", i + 1),
+                format!("line {line} has a value in column {letter} (column {}), which the header does not name: name the column in the header, or delete the value", i + 1),
+            ));
+            continue;
+        }
+        if totals_row {
             errors.push(error(
                 file,
                 line,

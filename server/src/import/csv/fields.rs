@@ -66,7 +66,7 @@ impl Line<'_> {
 
     /// A row error about `column`: its message names the column as the
     /// file's header writes it and by its spreadsheet letter (`Cột "Số
-    /// tiền vay" (cột E, principal)`), not by its name here alone.
+    /// tiền vay (đồng)" (cột D, principal)`), not by its name here alone.
     pub fn err(&mut self, column: &str, mut vi: String, mut en: String) {
         if let Some(&i) = self.index.get(column) {
             let written = sotay_core::domain::text::clean(
@@ -87,6 +87,13 @@ impl Line<'_> {
                 )
             };
             if let Some(rest) = vi.strip_prefix(&format!("Cột {column}")) {
+                // The label in brackets after the name says it again.
+                let label = format!(" ({})", self.spec(column).vi);
+                let rest = if written.is_empty() || written.eq_ignore_ascii_case(column) {
+                    rest
+                } else {
+                    rest.strip_prefix(label.as_str()).unwrap_or(rest)
+                };
                 vi = format!("{as_vi}{rest}");
             }
             if let Some(rest) = en.strip_prefix(column) {

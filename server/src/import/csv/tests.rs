@@ -271,6 +271,18 @@ fn empty_columns_past_the_data_are_no_columns() {
         "{}",
         e.message_vi
     );
+    // A value past the named columns: a column whose name was forgotten.
+    let e = only_error(
+        ImportKind::Branches,
+        "code;name;district;industrial_zone;address;;\nCN;Chi nhánh;Q1;KCX;1 Lê Lợi;0912345678;\n",
+        2,
+        "",
+    );
+    assert!(
+        e.message_vi.contains("có giá trị ở cột F (cột thứ 6)"),
+        "{}",
+        e.message_vi
+    );
 }
 
 /// A totals row is said to be one; a line of a semicolon file with a
@@ -284,6 +296,13 @@ fn a_totals_row_and_a_semicolon_too_many_are_named() {
         "{}",
         e.message_vi
     );
+    // A branch coded TOTAL is a branch.
+    let set = parse(
+        ImportKind::Branches,
+        "code,name,district,industrial_zone,address\nTOTAL,Chi nhánh Tổng,Q1,KCX,1 Lê Lợi\n",
+    )
+    .unwrap();
+    assert_eq!(set.branches[0].code, "TOTAL");
     let text = "code;name;district;industrial_zone;address\nCN;Chi nhánh;Q1;KCX;1 Lê Lợi;x\n";
     let e = only_error(ImportKind::Branches, text, 2, "");
     assert!(
@@ -423,6 +442,23 @@ fn money_is_whole_dong_in_plain_digits_or_grouped_in_threes() {
     assert!(
         e.message_vi
             .starts_with("Cột \"Số tiền vay (đồng)\" (cột D, principal): "),
+        "{}",
+        e.message_vi
+    );
+    let empty = text.replace("\"1,5\"", "");
+    let e = only_error(ImportKind::Loans, &empty, 2, "principal");
+    assert!(
+        e.message_vi
+            .starts_with("Cột \"Số tiền vay (đồng)\" (cột D, principal): cần nhập"),
+        "{}",
+        e.message_vi
+    );
+    // An empty column's label is not said twice.
+    let text = "Mã chi nhánh,Tên chi nhánh,Quận,Khu công nghiệp,Địa chỉ\nCN,,Q1,KCX,1 Lê Lợi\n";
+    let e = only_error(ImportKind::Branches, text, 2, "name");
+    assert!(
+        e.message_vi
+            .starts_with("Cột \"Tên chi nhánh\" (cột B, name) đang để trống"),
         "{}",
         e.message_vi
     );
