@@ -925,6 +925,23 @@ fn a_revoked_phone_that_could_not_send_says_what_it_still_holds() {
             other => panic!("{other:?}"),
         }
     }
+    // With a signal again, the next sync sends it into quarantine, then
+    // the phone signs out.
+    fake.clear_faults();
+    match book.sync_with(&fake, opts(500, 0), None).unwrap_err() {
+        FieldBookError::Auth {
+            code, message_vi, ..
+        } => {
+            assert_eq!(code, "device_revoked");
+            assert!(
+                message_vi.contains("Máy chủ đã nhận 1 bản ghi"),
+                "{message_vi}"
+            );
+        }
+        e => panic!("{e:?}"),
+    }
+    assert_eq!(fake.quarantined().len(), 1);
+    assert!(!book.session().unwrap().unwrap().signed_in);
 }
 
 #[test]

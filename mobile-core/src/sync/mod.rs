@@ -362,7 +362,9 @@ impl<'a> SyncClient<'a> {
                 if pushed.is_ok() {
                     let _ = self.push_signatures(&base, &mut report);
                 }
-                self.store.sign_out_revoked()?;
+                // Not all of it sent (no signal): the session stays for the
+                // next sync to send the rest into quarantine.
+                self.store.sign_out_revoked(self.store.to_send()? > 0)?;
                 Err(self.revoked_with_what_was_sent(e, pushed.err())?)
             }
             Err(e) => Err(e),
@@ -416,10 +418,10 @@ impl<'a> SyncClient<'a> {
                 None => (String::new(), String::new()),
             };
             message_vi.push_str(&format!(
-                ". Còn {unsent} bản ghi chưa gửi được{why_vi}: mang máy tới chi nhánh"
+                ". Còn {unsent} bản ghi chưa gửi được{why_vi}: đồng bộ lại khi có mạng để gửi chúng cho giám sát, hoặc mang máy tới chi nhánh"
             ));
             message_en.push_str(&format!(
-                ". {unsent} records could not be sent{why_en}: bring the phone to the branch"
+                ". {unsent} records could not be sent{why_en}: sync again when there is a connection to send them to the supervisor, or bring the phone to the branch"
             ));
         }
         Ok(Error::Remote {

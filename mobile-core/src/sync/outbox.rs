@@ -257,8 +257,14 @@ impl Store {
     /// whole if the device is restored; the officer's own records stay, and
     /// the cash her other phones' refused receipts hold (amounts only), for
     /// the day summary to go on saying it.
-    pub(crate) fn sign_out_revoked(&self) -> Result<()> {
-        self.sign_out()?;
+    /// With `keep_session`, records it could not send yet keep the
+    /// session, whose refresh still lets them go up into quarantine at the
+    /// next sync (then it signs out): nothing stays on a lost phone for
+    /// want of a signal.
+    pub(crate) fn sign_out_revoked(&self, keep_session: bool) -> Result<()> {
+        if !keep_session {
+            self.sign_out()?;
+        }
         self.write_durable(|tx| {
             set_meta(tx, "revoked", "1")?;
             tx.execute_batch(
@@ -456,8 +462,8 @@ impl Store {
             )
         } else {
             (
-                format!("{head_vi}. Còn {unsent} bản ghi chưa gửi được cho máy chủ (xem trong hộp thư đi): máy này không gửi được nữa — mang máy tới chi nhánh để giám sát xem và xử lý tiền, quà của chúng; làm việc tiếp trên một máy khác"),
-                format!("{head_en}. {unsent} records are not sent to the server yet (see the outbox): this phone can no longer send them — bring it to the branch for the supervisor to see them and settle their cash and gifts; work on another phone"),
+                format!("{head_vi}. Còn {unsent} bản ghi chưa gửi được cho máy chủ (xem trong hộp thư đi): đồng bộ lại khi có mạng để gửi chúng cho giám sát, hoặc mang máy tới chi nhánh; làm việc tiếp trên một máy khác"),
+                format!("{head_en}. {unsent} records are not sent to the server yet (see the outbox): sync again when there is a connection to send them to the supervisor, or bring the phone to the branch; work on another phone"),
             )
         };
         Ok(Error::Remote {
