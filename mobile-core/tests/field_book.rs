@@ -542,6 +542,23 @@ fn a_gift_to_a_worker_moved_away_is_counted_once() {
     assert_eq!(remaining(&book), tet.officer_remaining);
 }
 
+/// The server's word that `client_id` was approved, at 17:00.
+fn approved_at_five(client_id: uuid::Uuid) -> RecordStatus {
+    RecordStatus {
+        client_id,
+        state: RecordState::Approved,
+        code: None,
+        message_vi: None,
+        message_en: None,
+        decided_at: at(17, 0),
+        settled_note: None,
+        settled_at: None,
+        settled_handed_out: None,
+        loan_id: None,
+        amount: None,
+    }
+}
+
 #[test]
 fn a_voided_visit_shows_as_voided_on_the_workers_page() {
     let (_d, book) = open();
@@ -760,19 +777,7 @@ fn voids_and_reversals() {
         workers: vec![],
         loans: vec![],
         campaigns: vec![],
-        record_statuses: vec![RecordStatus {
-            client_id: rev.client_id,
-            state: RecordState::Approved,
-            code: None,
-            message_vi: None,
-            message_en: None,
-            decided_at: at(17, 0),
-            settled_note: None,
-            settled_at: None,
-            settled_handed_out: None,
-            loan_id: None,
-            amount: None,
-        }],
+        record_statuses: vec![approved_at_five(rev.client_id)],
         cash_counts: vec![],
         removed_workers: vec![],
         removed_loans: vec![],
@@ -929,19 +934,7 @@ fn server_statuses_and_changes() {
         workers: vec![],
         loans: vec![loan],
         campaigns: vec![],
-        record_statuses: vec![RecordStatus {
-            client_id: r.client_id,
-            state: RecordState::Approved,
-            code: None,
-            message_vi: None,
-            message_en: None,
-            decided_at: at(17, 0),
-            settled_note: None,
-            settled_at: None,
-            settled_handed_out: None,
-            loan_id: None,
-            amount: None,
-        }],
+        record_statuses: vec![approved_at_five(r.client_id)],
         cash_counts: vec![],
         removed_workers: vec![id(HOA)],
         // Hùng's loan was paid out in error and taken back at the branch.

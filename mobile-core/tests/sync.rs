@@ -877,6 +877,19 @@ fn a_reused_refresh_token_or_a_revoked_device_ends_the_session_with_the_servers_
     pay(&book, LAN_LOAN, 10_000, 40);
 }
 
+/// A sync refused as revoked, its message saying `what`.
+fn revoked_saying(book: &FieldBook, fake: &FakeServer, what: &str) {
+    match book.sync_with(fake, opts(500, 0), None).unwrap_err() {
+        FieldBookError::Auth {
+            code, message_vi, ..
+        } => {
+            assert_eq!(code, "device_revoked");
+            assert!(message_vi.contains(what), "{message_vi}");
+        }
+        e => panic!("{e:?}"),
+    }
+}
+
 #[test]
 fn a_revoked_phone_that_could_not_send_says_what_it_still_holds() {
     let fake = server(0);
@@ -888,18 +901,7 @@ fn a_revoked_phone_that_could_not_send_says_what_it_still_holds() {
     // quarantine) never reaches the server: the signal went.
     let n = fake.calls().len() as u64;
     fake.fault_at(n + 1, Fault::NotSent);
-    match book.sync_with(&fake, opts(500, 0), None).unwrap_err() {
-        FieldBookError::Auth {
-            code, message_vi, ..
-        } => {
-            assert_eq!(code, "device_revoked");
-            assert!(
-                message_vi.contains("Còn 1 bản ghi chưa gửi được"),
-                "{message_vi}"
-            );
-        }
-        e => panic!("{e:?}"),
-    }
+    revoked_saying(&book, &fake, "Còn 1 bản ghi chưa gửi được");
     assert!(fake.quarantined().is_empty());
     // Its pages then say so, not that what it held was sent.
     for refused in [
@@ -928,18 +930,7 @@ fn a_revoked_phone_that_could_not_send_says_what_it_still_holds() {
     // With a signal again, the next sync sends it into quarantine, then
     // the phone signs out.
     fake.clear_faults();
-    match book.sync_with(&fake, opts(500, 0), None).unwrap_err() {
-        FieldBookError::Auth {
-            code, message_vi, ..
-        } => {
-            assert_eq!(code, "device_revoked");
-            assert!(
-                message_vi.contains("Máy chủ đã nhận 1 bản ghi"),
-                "{message_vi}"
-            );
-        }
-        e => panic!("{e:?}"),
-    }
+    revoked_saying(&book, &fake, "Máy chủ đã nhận 1 bản ghi");
     assert_eq!(fake.quarantined().len(), 1);
     assert!(!book.session().unwrap().unwrap().signed_in);
 }
