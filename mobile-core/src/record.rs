@@ -55,12 +55,14 @@ fn check_time(at: DateTime<Utc>) -> Result<()> {
         return Err(Error::invalid(
             "recorded_at",
             format!(
-                "Thời điểm ghi {} ở tương lai; hãy kiểm tra đồng hồ điện thoại",
-                format_datetime(at)
+                "Thời điểm ghi {} ở sau lúc này ({}): hãy ghi đúng ngày giờ đã xảy ra (hoặc kiểm tra đồng hồ điện thoại)",
+                format_datetime(at),
+                format_datetime(Utc::now())
             ),
             format!(
-                "recorded_at {} is in the future; check the phone's clock",
-                format_datetime(at)
+                "the record's time {} is after now ({}): give the day and time it happened (or check the phone's clock)",
+                format_datetime(at),
+                format_datetime(Utc::now())
             ),
         ));
     }
@@ -1107,7 +1109,8 @@ pub(crate) fn receipt_by(conn: &Connection, column: &str, value: &str) -> Result
             &format!(
                 "SELECT r.client_id, o.device_seq, r.receipt_no, r.loan_id, coalesce(l.contract_no, ''), r.worker_id,
                         coalesce(w.full_name, ''), r.amount, r.interest, r.principal, r.allocation, r.balance_after,
-                        r.recorded_at, r.receipt_text, s.state, r.client_id IN ({VOIDED})
+                        r.recorded_at, r.receipt_text, s.state, r.client_id IN ({VOIDED}),
+                        coalesce(s.code, '')
                  FROM repayments r JOIN outbox o ON o.client_id = r.client_id
                  JOIN record_states s ON s.client_id = r.client_id
                  LEFT JOIN loans l ON l.id = r.loan_id LEFT JOIN workers w ON w.id = r.worker_id
@@ -1135,6 +1138,7 @@ pub(crate) fn receipt_by(conn: &Connection, column: &str, value: &str) -> Result
                         r.get::<_, String>(13)?,
                         r.get::<_, String>(14)?,
                         r.get::<_, bool>(15)?,
+                        r.get::<_, String>(16)?,
                     ),
                 ))
             },
@@ -1143,7 +1147,8 @@ pub(crate) fn receipt_by(conn: &Connection, column: &str, value: &str) -> Result
         .ok_or_else(|| Error::not_found("receipt", value))?;
     let ((client_id, device_seq, receipt_no, loan_id, contract_no, worker_id, worker_name), rest) =
         row;
-    let (amount, interest, principal, allocation, balance_after, at, text, state, voided) = rest;
+    let (amount, interest, principal, allocation, balance_after, at, text, state, voided, code) =
+        rest;
     let parts: Vec<serde_json::Value> =
         serde_json::from_str(&allocation).map_err(|source| Error::Json {
             context: "allocation",
@@ -1167,6 +1172,11 @@ pub(crate) fn receipt_by(conn: &Connection, column: &str, value: &str) -> Result
         ))
     } else {
         match state.as_str() {
+            // Sent by a revoked phone: held for the supervisor, not refused.
+            "rejected" if code == "device_revoked" => Some((
+                "Phiếu thu này được giữ lại chờ giám sát (điện thoại đã bị thu hồi): tiền mang nộp giám sát chi nhánh; số tiền chưa vào sổ của Quỹ.",
+                "This receipt is held for the supervisor (the phone was revoked): the cash goes to the branch supervisor; the amount is not on the fund's books yet.",
+            )),
             "rejected" => Some((
                 "Phiếu thu này đã bị từ chối: số tiền không vào sổ của Quỹ (xem lý do trong hộp thư đi); số còn phải trả in trên phiếu không còn đúng.",
                 "This receipt was refused: the amount is not on the fund's books (see why in the outbox); the balance printed on it no longer holds.",

@@ -896,12 +896,18 @@ fn a_revoked_phone_that_could_not_send_says_what_it_still_holds() {
     let (_dir, book) = signed_in(&fake);
     book.sync_with(&fake, opts(500, 0), None).unwrap();
     fake.revoke_device(device().device_id);
-    pay(&book, LAN_LOAN, 50_000, 30);
+    let taken = book
+        .record_repayment(RepaymentInput {
+            loan_id: id(LAN_LOAN),
+            amount: Decimal::from(50_000),
+            recorded_at: at(9, 30),
+        })
+        .unwrap();
     // The upload is refused as revoked; sending it all the same (into
     // quarantine) never reaches the server: the signal went.
     let n = fake.calls().len() as u64;
     fake.fault_at(n + 1, Fault::NotSent);
-    revoked_saying(&book, &fake, "Còn 1 bản ghi chưa gửi được");
+    revoked_saying(&book, &fake, "Còn 1 bản ghi máy chủ chưa báo đã nhận");
     assert!(fake.quarantined().is_empty());
     // Its pages then say so, not that what it held was sent.
     for refused in [
@@ -919,7 +925,7 @@ fn a_revoked_phone_that_could_not_send_says_what_it_still_holds() {
             }) => {
                 assert_eq!(code, "device_revoked");
                 assert!(
-                    message_vi.contains("Còn 1 bản ghi chưa gửi được cho máy chủ")
+                    message_vi.contains("Còn 1 bản ghi máy chủ chưa báo đã nhận (xem")
                         && !message_vi.contains("đã được gửi cho giám sát"),
                     "{message_vi}"
                 );
@@ -933,6 +939,16 @@ fn a_revoked_phone_that_could_not_send_says_what_it_still_holds() {
     revoked_saying(&book, &fake, "Máy chủ đã nhận 1 bản ghi");
     assert_eq!(fake.quarantined().len(), 1);
     assert!(!book.session().unwrap().unwrap().signed_in);
+    // Its receipt shown again says it is held, not refused.
+    let fate = book
+        .receipt(taken.receipt_no)
+        .unwrap()
+        .fate_vi
+        .unwrap_or_default();
+    assert!(
+        fate.starts_with("Phiếu thu này được giữ lại chờ giám sát"),
+        "{fate}"
+    );
 }
 
 #[test]

@@ -894,6 +894,12 @@ async fn a_bad_row_refuses_the_whole_file_with_its_line() {
         assert!(twins[0].2.contains("Mã \"w-001\" chỉ khác mã \"W-001\" (đã có)"), "{body}");
         assert_eq!((twins[1].0, twins[1].1), (4, "code"), "{body}");
         assert!(twins[1].2.contains("chỉ khác mã \"W-777\" (ở dòng 3)"), "{body}");
+        // Its own error only: not also a new worker lacking columns.
+        let (s, body) = app
+            .post_csv("/api/v1/imports/workers", &admin, "code,phone\nw-001,0909000999\n")
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["errors"].as_array().unwrap().len(), 1, "{body}");
         let (_, page) = app.get("/api/v1/workers", &admin).await;
         assert_eq!(page["total"], 4, "nothing imported");
         // So is a worker's, with no workers file read whole.

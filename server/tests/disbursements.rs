@@ -1178,6 +1178,18 @@ async fn cash_is_paid_into_the_bank_and_drawn_from_it() {
             body["detail"].as_str().unwrap().contains("GNT-0042"),
             "{body}"
         );
+        // No letter or digit: no slip.
+        let mut dashes = mv(Uuid::now_v7(), "deposit", "1000000");
+        dashes["reference"] = json!("--");
+        refused(
+            &app,
+            "/api/v1/bank-moves",
+            &sup,
+            &dashes,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bank_slip_invalid",
+        )
+        .await;
         // However it is typed.
         for typed in ["gnt 0042", "GNT0042", "gnt-0042", " GNT.0042 "] {
             let mut again = mv(Uuid::now_v7(), "deposit", "1000000");

@@ -3424,6 +3424,28 @@ async fn cash_of_a_record_refused_at_upload_settles_at_the_counter() {
             )),
             "{body}"
         );
+        // Marked settled so, as the refusal says (no amount in the note):
+        // that counter receipt is not reversed either.
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/records/{}/settle", again.client_id),
+                &sup,
+                &json!({"note": format!("thu tại quầy, phiếu {}", plain["receipt_no"].as_str().unwrap().to_lowercase())}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (s, body) = app
+            .post(
+                "/api/v1/reversals",
+                &sup,
+                &json!({"entry_id": plain["entry_id"], "reason": "Ghi nhầm"}),
+            )
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("counter_settled_refused")),
+            "{backend:?}: {body}"
+        );
     }
 }
 

@@ -351,6 +351,24 @@ fn loan_id(book: &FieldBook, s: &str) -> Res<Uuid> {
             }
         }
     }
+    // Several workers found by what was typed (a name): named, to choose.
+    if hits.len() > 1 {
+        let names: Vec<String> = hits
+            .iter()
+            .take(10)
+            .map(|h| match &h.code {
+                Some(code) => format!("{} ({code})", h.full_name),
+                None => h.full_name.clone(),
+            })
+            .collect();
+        let more = if hits.len() > 10 { ", …" } else { "" };
+        let names = names.join(", ");
+        return Err(bad(
+            "loan",
+            format!("Không có khoản vay số \"{s}\" trên máy này; {} người lao động khớp: {names}{more} — ghi --loan với số khoản vay (xem bằng `worker`)", hits.len()),
+            format!("no loan numbered \"{s}\" on this phone; {} workers match: {names}{more} — give --loan the loan's number (see `worker`)", hits.len()),
+        ));
+    }
     // A worker's code (or name) typed for a loan: her open loans named.
     if let [hit] = hits.as_slice() {
         let open: Vec<String> = book

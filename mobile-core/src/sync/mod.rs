@@ -418,10 +418,10 @@ impl<'a> SyncClient<'a> {
                 None => (String::new(), String::new()),
             };
             message_vi.push_str(&format!(
-                ". Còn {unsent} bản ghi chưa gửi được{why_vi}: đồng bộ lại khi có mạng để gửi chúng cho giám sát, hoặc mang máy tới chi nhánh"
+                ". Còn {unsent} bản ghi máy chủ chưa báo đã nhận{why_vi}: đồng bộ lại khi có mạng để gửi chúng cho giám sát, hoặc mang máy tới chi nhánh"
             ));
             message_en.push_str(&format!(
-                ". {unsent} records could not be sent{why_en}: sync again when there is a connection to send them to the supervisor, or bring the phone to the branch"
+                ". {unsent} records the server has not confirmed{why_en}: sync again when there is a connection to send them to the supervisor, or bring the phone to the branch"
             ));
         }
         Ok(Error::Remote {

@@ -462,8 +462,8 @@ impl Store {
             )
         } else {
             (
-                format!("{head_vi}. Còn {unsent} bản ghi chưa gửi được cho máy chủ (xem trong hộp thư đi): đồng bộ lại khi có mạng để gửi chúng cho giám sát, hoặc mang máy tới chi nhánh; làm việc tiếp trên một máy khác"),
-                format!("{head_en}. {unsent} records are not sent to the server yet (see the outbox): sync again when there is a connection to send them to the supervisor, or bring the phone to the branch; work on another phone"),
+                format!("{head_vi}. Còn {unsent} bản ghi máy chủ chưa báo đã nhận (xem trong hộp thư đi): đồng bộ lại khi có mạng để gửi chúng cho giám sát, hoặc mang máy tới chi nhánh; làm việc tiếp trên một máy khác"),
+                format!("{head_en}. {unsent} records the server has not confirmed yet (see the outbox): sync again when there is a connection to send them to the supervisor, or bring the phone to the branch; work on another phone"),
             )
         };
         Ok(Error::Remote {

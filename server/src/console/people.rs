@@ -828,11 +828,13 @@ async fn render_loan(
                         p { (lang.t(
                             "Cán bộ đã thu các khoản dưới đây trên khoản vay này nhưng bị từ chối, chưa xử lý: người vay đã trả số tiền này, cán bộ còn giữ. Đừng thu lại của người vay;",
                             "Officers took the payments below on this loan but they were refused, not settled: the borrower paid this cash, the officer holds it. Do not take it from the borrower again;",
-                        )) " " (if s.user.role == Role::Cashier {
+                        )) " " (if s.user.role == Role::Cashier && l.status == "active" {
                             lang.t(
                                 "nếu cán bộ mang số tiền đó tới nộp, thu như một khoản thu tại quầy, ghi số phiếu của cán bộ vào ghi chú, rồi báo giám sát chi nhánh.",
                                 "if the officer brings that cash in, take it as a counter repayment with the officer's receipt number in the note, then tell the branch supervisor.",
                             )
+                        } else if s.user.role == Role::Cashier {
+                            lang.t("hãy báo giám sát chi nhánh.", "tell the branch supervisor.")
                         } else {
                             lang.t("thu tiền đó từ cán bộ tại quầy, hoặc đánh dấu đã xử lý ở danh sách khoản bị từ chối.", "take that cash from the officer at the counter, or mark it settled on the list of refused records.")
                         }) }

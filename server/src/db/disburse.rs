@@ -174,6 +174,14 @@ pub async fn bank_move(
     // give a fee and its VAT, or each month's fee, the same one); cash paid
     // in or drawn from a line is also checked against the slips recorded
     // by hand (one typed with another amount is reversed first).
+    if !m.reference.is_empty() && slip_key(m.reference).is_empty() {
+        return Err(refused(
+            422,
+            "bank_slip_invalid",
+            format!("\"{}\" không phải số chứng từ: hãy ghi số in trên giấy nộp tiền hoặc séc (có chữ hoặc số)", m.reference),
+            format!("\"{}\" is no slip number: write the number printed on the paying-in slip or cheque (letters or digits)", m.reference),
+        ));
+    }
     let standing = "NOT EXISTS (SELECT 1 FROM journal_entries x WHERE x.reverses = m.entry_id)";
     let by_slip = if line.is_some() { " AND m.statement_id IS NULL" } else { "" };
     let posted: Option<(i64, i64)> = if m.reference.is_empty() || !m.direction.is_cash() {

@@ -170,6 +170,10 @@ pub async fn apply_import(
     for (table, what_vi, what_en, rows) in keyed {
         case_twins(c, table, (what_vi, what_en), &rows, &mut found.errors).await?;
     }
+    // Those rows' own error is the one said: nothing after it of the same
+    // lines (the new code's missing columns, its CCCD already the stored
+    // twin's).
+    let twins = found.errors.len();
     let branches = import_branches(c, &set.branches, now, &mut report.branches).await?;
     use crate::import::csv::ImportKind as K;
     let (users, moved) = import_users(
@@ -239,6 +243,13 @@ pub async fn apply_import(
         post_loan_openings(c, &openings, user, now).await?;
         Ok(report)
     } else {
+        let twin_lines: std::collections::HashSet<(String, u64)> =
+            errors[..twins].iter().map(|e| (e.file.clone(), e.line)).collect();
+        let mut at = 0;
+        errors.retain(|e| {
+            at += 1;
+            at <= twins || !twin_lines.contains(&(e.file.clone(), e.line))
+        });
         // A code whose own row did not read, or was refused, is not also
         // "not found": the row's own error says why (a loan is not blamed
         // for its worker, whose officer's phone number did not read).

@@ -283,8 +283,8 @@ pub struct ImportReport {
     pub passwords_kept: Vec<String>,
     /// Workers already stored that this import changed, with the columns
     /// it changed (the officer apart, in `reassigned`): a file older than
-    /// a correction shows here what it takes back. The first
-    /// [`ImportReport::CHANGES_LISTED`]; `updated` counts them all.
+    /// a correction shows here what it takes back. The first 200 only
+    /// (`workers.updated` counts them all).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub workers_changed: Vec<WorkerChanged>,
 }

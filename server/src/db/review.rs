@@ -3192,19 +3192,28 @@ async fn officer_reversal_waiting(c: &mut Conn, entry_id: i64) -> DbResult<()> {
 /// refused receipt: reversed, the cash would be on no list (the refused
 /// receipt stays marked as settled by it).
 async fn settled_by_counter(c: &mut Conn, entry_id: i64) -> DbResult<()> {
-    let settled: Option<(String, Option<String>, String)> = sqlx::query_as(&format!(
-        "SELECT k.receipt_no, s.receipt_no, u.full_name
-         FROM journal_entries e JOIN counter_repayments k ON k.id = e.counter_id
-             JOIN refused_settlements x
-                 ON substr(x.note, 1, length('{at} ' || k.receipt_no || ' (')) = '{at} ' || k.receipt_no || ' ('
-             JOIN sync_records s ON s.id = x.record_id
-             JOIN users u ON u.id = s.officer_id
-         WHERE e.id = $1 LIMIT 1",
-        at = rv::SETTLED_AT_COUNTER
-    ))
+    let counter: Option<(String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT k.receipt_no, k.recorded_at FROM journal_entries e JOIN counter_repayments k ON k.id = e.counter_id
+         WHERE e.id = $1",
+    )
     .bind(entry_id)
     .fetch_optional(&mut *c)
     .await?;
+    let Some((counter, taken_at)) = counter else { return Ok(()) };
+    // Settled by it: a settlement since whose note names it, however it
+    // was typed (the console writes it, the API's caller may).
+    let since: Vec<(String, Option<String>, String)> = sqlx::query_as(
+        "SELECT x.note, s.receipt_no, u.full_name FROM refused_settlements x
+             JOIN sync_records s ON s.id = x.record_id JOIN users u ON u.id = s.officer_id
+         WHERE x.settled_at >= $1 ORDER BY x.record_id",
+    )
+    .bind(taken_at)
+    .fetch_all(&mut *c)
+    .await?;
+    let settled = since
+        .into_iter()
+        .find(|(note, _, _)| rv::note_names_receipt(note, &counter))
+        .map(|(_, receipt, officer)| (counter.clone(), receipt, officer));
     let Some((counter, receipt, officer)) = settled else { return Ok(()) };
     let receipt = receipt.unwrap_or_default();
     Err(refused(

@@ -1145,23 +1145,47 @@ pub const SETTLED_AT_COUNTER: &str = "Thu tại quầy, phiếu";
 
 /// Whether a note names receipt `receipt`, however it was typed: any
 /// case, with or without the hyphen or spaces (`a7k2 000012` names
-/// `A7K2-000012`), and not as the start of a longer number.
+/// `A7K2-000012`), beside other numbers (`85AH-000004, 85AH-000005`), and
+/// not as a part of a longer one.
 pub fn note_names_receipt(note: &str, receipt: &str) -> bool {
-    let key = |s: &str| -> Vec<char> {
-        s.chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_uppercase)
-            .collect()
-    };
-    let (note, receipt) = (key(note), key(receipt));
-    if receipt.is_empty() || receipt.len() > note.len() {
+    // Letters and digits in capitals; each run of anything else one gap.
+    let mut marked: Vec<Option<char>> = Vec::new();
+    for c in note.chars() {
+        if c.is_alphanumeric() {
+            marked.extend(c.to_uppercase().map(Some));
+        } else if marked.last().is_some_and(Option::is_some) {
+            marked.push(None);
+        }
+    }
+    let wanted: Vec<char> = receipt
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_uppercase)
+        .collect();
+    if wanted.is_empty() {
         return false;
     }
-    (0..=note.len() - receipt.len()).any(|i| {
-        note[i..i + receipt.len()] == receipt[..]
-            && note
-                .get(i + receipt.len())
-                .is_none_or(|c| !c.is_ascii_digit())
+    (0..marked.len()).any(|start| {
+        // It starts a word, and runs on over gaps inside it.
+        if marked[start].is_none() || (start > 0 && marked[start - 1].is_some()) {
+            return false;
+        }
+        let mut at = start;
+        for want in &wanted {
+            while at < marked.len() && marked[at].is_none() && at > start {
+                at += 1;
+            }
+            if marked.get(at).copied().flatten() != Some(*want) {
+                return false;
+            }
+            at += 1;
+        }
+        // And ends one: no digit right after it.
+        marked
+            .get(at)
+            .copied()
+            .flatten()
+            .is_none_or(|c| !c.is_ascii_digit())
     })
 }
 
@@ -1179,6 +1203,11 @@ mod note_tests {
             assert!(note_names_receipt(note, "A7K2-000012"), "{note}");
         }
         assert!(!note_names_receipt("phiếu A7K2-0000123", "A7K2-000012"));
+        // Two receipts of a phone whose code starts with a digit.
+        let two = "Nộp thay 2 phiếu 85AH-000004, 85AH-000005";
+        assert!(note_names_receipt(two, "85AH-000004"));
+        assert!(note_names_receipt(two, "85AH-000005"));
+        assert!(!note_names_receipt("phiếu 185AH-000004", "85AH-000004"));
         assert!(!note_names_receipt("Trả tại quầy", "A7K2-000012"));
         assert!(!note_names_receipt("anything", ""));
     }

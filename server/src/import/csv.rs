@@ -724,14 +724,30 @@ fn read_file(
                 "tong cong" | "tong" | "cong" | "total" | "totals"
             )
         };
-        let totals_row = index.get("code").is_some_and(|&at| {
-            let code = fields.get(at).map_or(String::new(), |c| clean(c));
-            (code.is_empty() || totals_word(&code))
-                && fields
-                    .iter()
-                    .enumerate()
-                    .any(|(i, f)| i != at && totals_word(f))
-        });
+        // No code of anything (each code cell empty or the word), the word
+        // somewhere, and either in a cell that is no code or with the
+        // references a row needs all empty: a branch coded TOTAL is a
+        // branch, `;;Tổng cộng;120` under a quota sheet is its total.
+        let code_cells: Vec<usize> = index
+            .iter()
+            .filter(|(name, _)| **name == "code" || name.ends_with("_code"))
+            .map(|(_, &i)| i)
+            .collect();
+        let cell = |i: usize| fields.get(i).map_or(String::new(), |c| clean(c));
+        let references: Vec<usize> = index
+            .iter()
+            .filter(|(name, _)| name.ends_with("_code"))
+            .map(|(_, &i)| i)
+            .collect();
+        let totals_row = code_cells.iter().all(|&i| {
+            let c = cell(i);
+            c.is_empty() || totals_word(&c)
+        }) && fields.iter().any(|f| totals_word(f))
+            && (fields
+                .iter()
+                .enumerate()
+                .any(|(i, f)| !code_cells.contains(&i) && totals_word(f))
+                || (!references.is_empty() && references.iter().any(|&i| cell(i).is_empty())));
         if let Some(i) = (named..fields.len())
             .filter(|_| fields.len() == header.len())
             .find(|&i| !fields[i].trim().is_empty())
@@ -1085,18 +1101,20 @@ fn read_header(
         .map_or(0, |i| i + 1);
     for (i, raw) in header.iter().enumerate().take(named) {
         // A byte-order mark, when there is one, starts the first name.
-        let name = clean(raw.trim_start_matches('\u{FEFF}')).to_ascii_lowercase();
+        let written = clean(raw.trim_start_matches('\u{FEFF}'));
+        let name = written.to_ascii_lowercase();
+        let letter = fields::column_letter(i);
         if name.is_empty() {
             errors.push(error(
                 file,
                 line,
                 "",
                 format!(
-                    "Cột thứ {} ở dòng tiêu đề không có tên; hãy xoá cột trống. Các cột của {file}: {expected}",
+                    "Cột {letter} (cột thứ {}) ở dòng tiêu đề không có tên; hãy xoá cột trống. Các cột của {file}: {expected}",
                     i + 1
                 ),
                 format!(
-                    "column {} of the header has no name; remove the empty column. Columns of {file}: {expected_en}",
+                    "column {letter} (column {}) of the header has no name; remove the empty column. Columns of {file}: {expected_en}",
                     i + 1
                 ),
             ));
@@ -1109,19 +1127,27 @@ fn read_header(
                 file,
                 line,
                 &name,
-                format!("Cột \"{name}\" không thuộc {file}; các cột hợp lệ: {expected}"),
+                format!("Cột \"{written}\" (cột {letter}) không thuộc {file}; các cột hợp lệ: {expected}"),
                 format!(
-                    "column \"{name}\" is not a column of {file}; expected columns: {expected_en}"
+                    "column \"{written}\" (column {letter}) is not a column of {file}; expected columns: {expected_en}"
                 ),
             )),
             Some(c) => {
-                if index.insert(c.name, i).is_some() {
+                if let Some(first) = index.insert(c.name, i) {
+                    let before = fields::column_letter(first);
+                    let other = clean(header[first].trim_start_matches('\u{FEFF}'));
                     errors.push(error(
                         file,
                         line,
                         c.name,
-                        format!("Cột \"{}\" xuất hiện hai lần ở dòng tiêu đề", c.name),
-                        format!("column \"{}\" appears twice in the header", c.name),
+                        format!(
+                            "Cột \"{other}\" (cột {before}) và cột \"{written}\" (cột {letter}) cùng là cột {} ({}): hãy giữ một",
+                            c.name, c.vi
+                        ),
+                        format!(
+                            "column \"{other}\" (column {before}) and column \"{written}\" (column {letter}) are both {} ({}): keep one",
+                            c.name, c.en
+                        ),
                     ));
                 }
             }

@@ -97,6 +97,12 @@ impl Line<'_> {
                 vi = format!("{as_vi}{rest}");
             }
             if let Some(rest) = en.strip_prefix(column) {
+                let label = format!(" ({})", self.spec(column).en);
+                let rest = if written.is_empty() || written.eq_ignore_ascii_case(column) {
+                    rest
+                } else {
+                    rest.strip_prefix(label.as_str()).unwrap_or(rest)
+                };
                 en = format!("{as_en}{rest}");
             }
         }

@@ -225,7 +225,12 @@ fn columns_are_found_by_their_vietnamese_labels() {
         1,
         "code",
     );
-    assert!(e.message_vi.contains("hai lần"), "{}", e.message_vi);
+    assert!(
+        e.message_vi
+            .starts_with("Cột \"code\" (cột A) và cột \"mã\" (cột B) cùng là cột code"),
+        "{}",
+        e.message_vi
+    );
 }
 
 /// No header cell could name two columns of one kind.
@@ -267,7 +272,7 @@ fn empty_columns_past_the_data_are_no_columns() {
     );
     assert!(
         e.message_vi
-            .starts_with("Cột thứ 2 ở dòng tiêu đề không có tên"),
+            .starts_with("Cột B (cột thứ 2) ở dòng tiêu đề không có tên"),
         "{}",
         e.message_vi
     );
@@ -296,6 +301,20 @@ fn a_totals_row_and_a_semicolon_too_many_are_named() {
         "{}",
         e.message_vi
     );
+    // The word where the code would be, or under a quota sheet with no code.
+    for (kind, text) in [
+        (
+            ImportKind::Loans,
+            "code;worker_code;product_code;principal;disbursed_on;paid_to_date\nTổng cộng;;;3.000.000;;0\n",
+        ),
+        (
+            ImportKind::Allocations,
+            "campaign_code;branch_code;officer_code;quota\n;;Tổng cộng;120\n",
+        ),
+    ] {
+        let e = only_error(kind, text, 2, "");
+        assert!(e.message_vi.contains("là dòng tổng cộng"), "{kind:?}: {}", e.message_vi);
+    }
     // A branch coded TOTAL is a branch.
     let set = parse(
         ImportKind::Branches,
@@ -326,6 +345,19 @@ fn unknown_and_missing_columns_are_named_on_line_one() {
         .message_vi
         .contains("code, name, district, industrial_zone, address"));
     assert!(e.message_en.contains("expected columns"));
+    // Quoted as the header writes it, with its letter.
+    let e = only_error(
+        ImportKind::Branches,
+        "code,name,district,industrial_zone,address,GHI CHÚ\nCN,Chi nhánh,Q1,KCX,1 Lê Lợi,x\n",
+        1,
+        "ghi chÚ",
+    );
+    assert!(
+        e.message_vi
+            .starts_with("Cột \"GHI CHÚ\" (cột F) không thuộc branches.csv"),
+        "{}",
+        e.message_vi
+    );
     // A spreadsheet's row numbers are left aside, in any column.
     for stt in ["STT", "No.", "#", "Số TT"] {
         let text = format!(
@@ -356,7 +388,11 @@ fn unknown_and_missing_columns_are_named_on_line_one() {
         "code,code,worker_code,product_code,principal,disbursed_on\n",
     );
     assert_eq!(errs[0].column, "code");
-    assert!(errs[0].message_en.contains("twice"));
+    assert!(
+        errs[0].message_en.contains("are both code"),
+        "{}",
+        errs[0].message_en
+    );
 
     let e = only_error(ImportKind::Campaigns, "", 1, "");
     assert!(e.message_vi.contains("trống"));
