@@ -372,11 +372,36 @@ fn loan_product(l: &mut Line<'_>, st: &mut FileState) -> Option<LoanProductRow> 
     let code = unique_code(l, st, "Mã sản phẩm vay", "Loan product code");
     let name = l.required_text("name");
     let annual_rate_bp = l.rate_bp("annual_rate_percent");
-    let method = l.choice("method", InterestMethod::parse, &["flat", "declining"]);
+    let method = l.choice(
+        "method",
+        |m| {
+            InterestMethod::parse(m).or_else(|| match fold(m).as_str() {
+                "lai tinh tren von goc ban dau" | "von goc ban dau" | "co dinh" => {
+                    Some(InterestMethod::Flat)
+                }
+                "lai tinh tren du no giam dan" | "du no giam dan" | "giam dan" => {
+                    Some(InterestMethod::Declining)
+                }
+                _ => None,
+            })
+        },
+        &["flat (vốn gốc ban đầu)", "declining (dư nợ giảm dần)"],
+    );
     let frequency = l.choice(
         "frequency",
-        Frequency::parse,
-        &["weekly", "biweekly", "monthly"],
+        |f| {
+            Frequency::parse(f).or_else(|| match fold(f).as_str() {
+                "hang tuan" | "moi tuan" => Some(Frequency::Weekly),
+                "hai tuan mot lan" | "2 tuan mot lan" | "hai tuan" => Some(Frequency::Biweekly),
+                "hang thang" | "moi thang" => Some(Frequency::Monthly),
+                _ => None,
+            })
+        },
+        &[
+            "weekly (hằng tuần)",
+            "biweekly (hai tuần một lần)",
+            "monthly (hằng tháng)",
+        ],
     );
     let installments = l.count("installments", 1, 520);
     let min_principal = l.amount("min_principal", AmountRule::Positive);

@@ -210,6 +210,19 @@ fn columns_are_found_by_their_vietnamese_labels() {
         }
     }
     let text = "Mã,Tên sản phẩm vay,Lãi suất (%/năm),Cách tính lãi,Kỳ trả,Số kỳ trả,Mức vay tối thiểu (VNĐ),Mức vay tối đa (đồng)\n";
+    let with_words = format!(
+        "{text}VT;Vay tiêu dùng;12;Lãi tính trên dư nợ giảm dần;Hằng tháng;12;1.000.000;20.000.000\n"
+    );
+    let p = &parse(ImportKind::LoanProducts, &with_words.replace(',', ";"))
+        .unwrap()
+        .loan_products[0];
+    assert_eq!(
+        (p.method, p.frequency),
+        (
+            sotay_core::domain::schedule::InterestMethod::Declining,
+            sotay_core::domain::schedule::Frequency::Monthly
+        )
+    );
     let header_only = parse(ImportKind::LoanProducts, text);
     assert!(
         header_only
