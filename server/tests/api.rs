@@ -646,6 +646,20 @@ async fn an_admin_deactivates_an_account_and_sets_a_new_password() {
                 .contains("Tài khoản của cán bộ \"CB-TD-01\" đã bị khóa"),
             "{body}"
         );
+        // Nor more gifts to hand out; her quota may go down.
+        let alloc = "campaign_code,branch_code,officer_code,quota\n";
+        let (s, body) = app
+            .post_csv("/api/v1/imports/allocations", &admin, &format!("{alloc}TET-2027,CN-TD,CB-TD-01,35\n"))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(
+            body["errors"][0]["message"].as_str().unwrap().contains("không giao thêm suất quà"),
+            "{body}"
+        );
+        let (s, body) = app
+            .post_csv("/api/v1/imports/allocations", &admin, &format!("{alloc}TET-2027,CN-TD,CB-TD-01,0\n"))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
 
         // Back at work, with a new password: the old one no longer works.
         let password = format!("/api/v1/users/{lan_id}/password");

@@ -1828,6 +1828,18 @@ async fn import_allocations(
                         continue;
                     }
                 };
+                // An officer who left gets no more gifts to hand out (her
+                // quota may go down, to 0; a row as stored is let be).
+                let before = officer_quota.get(&(campaign_id, officer.id)).map(|(_, q)| *q);
+                if !officer.active && r.quota > before.unwrap_or(0) {
+                    errors.push(row_error(
+                        &r.origin,
+                        "officer_code",
+                        format!("Tài khoản của cán bộ \"{code}\" đã bị khóa (đã nghỉ việc?): không giao thêm suất quà cho cán bộ này; hãy giao cho một cán bộ đang làm việc"),
+                        format!("officer \"{code}\"'s account is locked (left?): no more gifts are given to them to hand out; give them to an officer still working"),
+                    ));
+                    continue;
+                }
                 let old = officer_quota.insert((campaign_id, officer.id), (Some(branch_id), r.quota));
                 let changed = old.map(|(_, q)| q) != Some(r.quota);
                 // A row as stored is let be (the file sent again), even
