@@ -1066,11 +1066,28 @@ pub async fn disbursement_preview(
     disbursement_schedule(&product, principal, sotay_core::domain::time::local_date(now))
 }
 
-/// A slip's number as compared: its letters and digits, in capitals.
+/// A slip's number as compared: its letters and digits, in capitals, in
+/// their compatibility form (`ＧＮＴ－００２` typed on a full-width keyboard
+/// is `GNT002`).
 fn slip_key(reference: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
     reference
-        .chars()
+        .nfkc()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_uppercase)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slip_key;
+
+    #[test]
+    fn one_slip_however_typed() {
+        for typed in ["GNT-002", "gnt 002", "GNT002", "g.n.t/002", "ＧＮＴ－００２", "ｇｎｔ００２"] {
+            assert_eq!(slip_key(typed), "GNT002", "{typed}");
+        }
+        assert_ne!(slip_key("GNT-002"), slip_key("GNT-0020"));
+        assert_eq!(slip_key("- / ."), "");
+    }
 }

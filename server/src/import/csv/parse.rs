@@ -493,13 +493,38 @@ fn loan(l: &mut Line<'_>, st: &mut FileState) -> Option<LoanRow> {
 fn campaign(l: &mut Line<'_>, st: &mut FileState) -> Option<CampaignRow> {
     let code = unique_code(l, st, "Mã chương trình", "Campaign code");
     let name = l.required_text("name");
-    let kind = l.choice("kind", CampaignKind::parse, &["gift", "welfare"]);
+    let kind = l.choice(
+        "kind",
+        |k| {
+            CampaignKind::parse(k).or_else(|| match fold(k).as_str() {
+                "tang qua" | "qua" | "qua tang" => Some(CampaignKind::Gift),
+                "ho tro" | "phuc loi" => Some(CampaignKind::Welfare),
+                _ => None,
+            })
+        },
+        &["gift (tặng quà)", "welfare (hỗ trợ)"],
+    );
     let starts_on = l.date("starts_on");
     let ends_on = l.date("ends_on");
     let gift_value = l.amount("gift_value", AmountRule::Positive);
     let target_count = l.count("target_count", 1, MAX_GIFTS);
-    let accepted: Vec<&str> = Eligibility::ALL.iter().map(|e| e.as_str()).collect();
-    let eligibility = l.choice("eligibility", Eligibility::parse, &accepted);
+    let accepted: Vec<String> = Eligibility::ALL
+        .iter()
+        .map(|e| format!("{} ({})", e.as_str(), e.describe_vi()))
+        .collect();
+    let accepted: Vec<&str> = accepted.iter().map(String::as_str).collect();
+    let eligibility = l.choice(
+        "eligibility",
+        |e| {
+            Eligibility::parse(e).or_else(|| {
+                let folded = fold(e);
+                Eligibility::ALL
+                    .into_iter()
+                    .find(|x| fold(x.describe_vi()) == folded)
+            })
+        },
+        &accepted,
+    );
     let description = l.text("description");
     let (starts_on, ends_on) = (starts_on?, ends_on?);
     if ends_on < starts_on {

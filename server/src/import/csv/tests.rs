@@ -6,6 +6,7 @@ use super::fields::{format_percent, parse_percent_bp};
 use super::*;
 use crate::demo::demo_fund;
 use crate::import::rows::Role;
+use sotay_core::domain::gifts::{CampaignKind, Eligibility};
 
 fn parse(kind: ImportKind, text: &str) -> Result<ImportSet, Vec<RowError>> {
     let mut set = ImportSet::default();
@@ -1051,6 +1052,22 @@ fn campaigns_and_allocations() {
         "eligibility",
     );
     assert!(e.message_vi.contains("union_members_in_hardship"));
+    assert!(e.message_vi.contains("Đoàn viên có hoàn cảnh khó khăn"));
+    // Written as the console and the phone name them, in any case, with or
+    // without diacritics.
+    let vi = format!(
+        "{h}TET,Tết,Tặng quà,01/12/2026,31/12/2026,500000,400,Đoàn viên có hoàn cảnh khó khăn,\n\
+         MAI,Mái ấm,ho tro,01/12/2026,31/12/2026,500000,40,nguoi lao dong o nha tro,\n"
+    );
+    let c = &parse(ImportKind::Campaigns, &vi).unwrap().campaigns;
+    assert_eq!(
+        (c[0].kind, c[0].eligibility),
+        (CampaignKind::Gift, Eligibility::UnionMembersInHardship)
+    );
+    assert_eq!(
+        (c[1].kind, c[1].eligibility),
+        (CampaignKind::Welfare, Eligibility::BoardingHouseResidents)
+    );
     only_error(
         ImportKind::Campaigns,
         &format!("{h}TET,Tết,gift,01/12/2026,31/12/2026,500.5,400,all,\n"),
