@@ -157,7 +157,7 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
                 undecided
                     && h.client_id != r.client_id
                     && h.recorded_at <= r.recorded_at
-                    && r.recorded_at < h.recorded_at + within
+                    && r.recorded_at < h.known_at + within
             }) {
                 let receipt = &h.receipt_no;
                 // Its cash taken at the counter: by the supervisor settling

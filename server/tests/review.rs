@@ -2943,6 +2943,48 @@ async fn a_repayment_entered_again_after_its_batch_was_rejected_is_flagged() {
     }
 }
 
+/// A repayment recorded days before its batch was rejected (a late sync, a
+/// late review), entered again once the officer hears of it: flagged,
+/// counting the days from the rejection, not from the first receipt.
+#[tokio::test]
+async fn a_repayment_entered_again_days_after_it_was_first_recorded_is_flagged() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let (sup, mut lan, _, l1) = lan_and_her_loan(&app).await;
+        let l1_id = app.id_of("loans", "L-001").await;
+        let mut first = repayment(&mut lan, &l1, 100_000, 1);
+        first.recorded_at = chrono::Utc::now() - chrono::Duration::days(5);
+        let (rejected, _) = lan.upload(&app, vec![first.clone()]).await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{rejected}/reject"),
+                &sup,
+                &json!({"reason": "Thiếu tiền khi đếm"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let again = repayment(&mut lan, &l1, 100_000, 2);
+        let (batch, _) = lan.upload(&app, vec![again]).await;
+        let detail = batch_page(&app, &sup, batch).await;
+        assert!(
+            anomaly_codes(&detail)[0]
+                .iter()
+                .any(|c| c == "refused_receipt_same_amount")
+                && detail.to_string().contains(&lan.receipt(1)),
+            "{backend:?}: {detail}"
+        );
+        let found: Vec<Option<String>> = app
+            .db
+            .officer_receipts_of(l1_id, 100_000, first.client_id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.receipt_no)
+            .collect();
+        assert_eq!(found, vec![Some(lan.receipt(2))], "{backend:?}");
+    }
+}
+
 /// A gift to a worker whose earlier gift of the campaign was refused and
 /// not settled is flagged: the worker may have had that package.
 #[tokio::test]

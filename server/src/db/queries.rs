@@ -11,6 +11,16 @@
 /// approval, where it cannot be left out: the officer's word that no cash
 /// changed hands is weighed the same whatever the batch's fate). Defined in
 /// this file, the first included, so that every file after it has it.
+/// When the officer could learn that record `s` was refused: when its
+/// batch was decided at review (rejected, or the record left out), else
+/// when it reached the server (refused at upload, or held from a revoked
+/// phone).
+macro_rules! refused_known_at_sql {
+    () => {
+        "COALESCE((SELECT MAX(kr.decided_at) FROM record_reviews kr WHERE kr.record_id = s.id), s.received_at)"
+    };
+}
+
 macro_rules! held_at_review_sql {
     () => {
         concat!(

@@ -487,22 +487,27 @@ pub async fn pending_collections(c: &mut Conn, loan_id: i64) -> DbResult<Vec<rv:
 }
 
 /// Officers' receipts of `amount` on `loan_id` that stand (waiting for
-/// review or approved, not voided, not reversed), recorded in the days
-/// after the refused record `refused` was (whichever reached the server
-/// first: a lost phone syncs late), newest first: its payment may have
-/// been entered again among them (not an earlier or the next installment
-/// of the same amount).
+/// review or approved, not voided, not reversed), recorded from when the
+/// refused record `refused` was until a few days after the officer could
+/// learn it was refused (its rejection at review, or its refusal at
+/// upload; whichever reached the server first: a lost phone syncs late),
+/// newest first: its payment may have been entered again among them (not
+/// an earlier or the next installment of the same amount).
 pub async fn officer_receipts_of(
     c: &mut Conn,
     loan_id: i64,
     amount: i64,
     refused: uuid::Uuid,
 ) -> DbResult<Vec<rv::OfficerReceipt>> {
-    let at: Option<DateTime<Utc>> = sqlx::query_scalar("SELECT recorded_at FROM sync_records WHERE client_id = $1")
-        .bind(refused)
-        .fetch_optional(&mut *c)
-        .await?;
-    let Some(at) = at else { return Ok(Vec::new()) };
+    let at: Option<(DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(concat!(
+        "SELECT s.recorded_at, ",
+        refused_known_at_sql!(),
+        " FROM sync_records s WHERE s.client_id = $1"
+    ))
+    .bind(refused)
+    .fetch_optional(&mut *c)
+    .await?;
+    let Some((at, known)) = at else { return Ok(Vec::new()) };
     Ok(sqlx::query_as(concat!(
         "SELECT s.receipt_no, u.full_name AS officer_name, s.recorded_at,
                 CAST(CASE WHEN d.decision = 'approved' THEN 1 ELSE 0 END AS BIGINT) AS approved
@@ -519,7 +524,7 @@ pub async fn officer_receipts_of(
     .bind(amount)
     .bind(refused)
     .bind(at)
-    .bind(at + chrono::Duration::days(rv::ENTERED_AGAIN_WITHIN_DAYS))
+    .bind(at.max(known) + chrono::Duration::days(rv::ENTERED_AGAIN_WITHIN_DAYS))
     .fetch_all(&mut *c)
     .await?)
 }
@@ -945,31 +950,39 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
     let mut officers: Vec<i64> = records.iter().filter(|r| r.kind == "repayment").map(|r| r.officer_id).collect();
     officers.sort_unstable();
     officers.dedup();
-    // Only those recorded in the days before the batch's first repayment
-    // can be one of them entered again.
+    // Only those the officer learnt were refused in the days before the
+    // batch's first repayment can be one of them entered again (she enters
+    // it again once she hears of it, however long after it was recorded).
     let first = records.iter().filter(|r| r.kind == "repayment").map(|r| r.recorded_at).min();
     let since = first.map(|at| at - chrono::Duration::days(rv::ENTERED_AGAIN_WITHIN_DAYS));
     for chunk in officers.chunks(1_000) {
         let sql = format!(
-            "SELECT s.recorded_at, s.client_id, s.body, x.note FROM sync_records s
+            "SELECT s.recorded_at, {known}, s.client_id, s.body, x.note FROM sync_records s
                  LEFT JOIN refused_settlements x ON x.record_id = s.id
-             WHERE s.kind = 'repayment' AND s.officer_id IN ({}) AND s.recorded_at >= ${}
+             WHERE s.kind = 'repayment' AND s.officer_id IN ({}) AND {known} >= ${}
                AND (s.status IN ('rejected', 'quarantined') OR {}) AND NOT {}",
             placeholders(1, chunk.len()),
             chunk.len() + 1,
             held_at_review_sql!(),
-            voided_in_quarantine_sql!()
+            voided_in_quarantine_sql!(),
+            known = refused_known_at_sql!(),
         );
-        let mut q = sqlx::query_as::<DB, (DateTime<Utc>, uuid::Uuid, String, Option<String>)>(&sql);
+        let mut q = sqlx::query_as::<DB, (DateTime<Utc>, DateTime<Utc>, uuid::Uuid, String, Option<String>)>(&sql);
         for id in chunk {
             q = q.bind(*id);
         }
         q = q.bind(since);
-        for (at, client, body, settled) in q.fetch_all(&mut *c).await? {
+        for (at, known, client, body, settled) in q.fetch_all(&mut *c).await? {
             if let Ok(sotay_core::wire::RecordBody::Repayment(p)) =
                 serde_json::from_str::<sotay_core::wire::UploadRecord>(&body).map(|b| b.body)
             {
-                let held = rv::RefusedHeld { recorded_at: at, client_id: client, receipt_no: p.receipt_no, settled };
+                let held = rv::RefusedHeld {
+                    recorded_at: at,
+                    known_at: known.max(at),
+                    client_id: client,
+                    receipt_no: p.receipt_no,
+                    settled,
+                };
                 ctx.refused_held.entry((p.loan_id, p.amount.get())).or_default().push(held);
             }
         }

@@ -1124,15 +1124,18 @@ pub struct AnomalyContext {
     pub approved_before: std::collections::HashSet<Uuid>,
 }
 
-/// How long after a refused receipt a receipt of the same loan and amount
-/// may be that payment entered again (the next installment of a weekly loan
-/// comes a week later).
+/// How long after the officer could learn that a receipt was refused a
+/// receipt of the same loan and amount may be that payment entered again
+/// (the next installment of a weekly loan comes a week after the last).
 pub const ENTERED_AGAIN_WITHIN_DAYS: i64 = 3;
 
 /// A refused repayment of an officer.
 #[derive(Debug, Clone)]
 pub struct RefusedHeld {
     pub recorded_at: DateTime<Utc>,
+    /// When the officer could learn it was refused (its batch decided at
+    /// review, or its upload answered), not before it was recorded.
+    pub known_at: DateTime<Utc>,
     pub client_id: Uuid,
     pub receipt_no: String,
     /// The settlement's note, once settled (its cash given back, taken at
