@@ -95,13 +95,23 @@ macro_rules! in_tx {
                 #[allow(unused_imports)]
                 use $crate::db::sqlite_q as $q;
                 async {
-                    let mut $tx = match pool.begin_with($sqlite).await {
-                        Ok(t) => t,
+                    let mut conn = match pool.acquire().await {
+                        Ok(c) => c,
                         Err(e) => return Err($crate::db::DbError::acquiring(e, pool).await),
                     };
-                    let out = $body?;
-                    $tx.commit().await?;
-                    Ok::<_, $crate::db::DbError>(out)
+                    let result = async {
+                        let mut $tx = match sqlx::Connection::begin_with(&mut *conn, $sqlite).await
+                        {
+                            Ok(t) => t,
+                            Err(e) => return Err($crate::db::DbError::acquiring(e, pool).await),
+                        };
+                        let out = $body?;
+                        $tx.commit().await?;
+                        Ok::<_, $crate::db::DbError>(out)
+                    }
+                    .await;
+                    $crate::db::drop_if_broken(&mut conn, &result);
+                    result
                 }
                 .await
             }
@@ -109,18 +119,47 @@ macro_rules! in_tx {
                 #[allow(unused_imports)]
                 use $crate::db::pg_q as $q;
                 async {
-                    let mut $tx = match pool.begin_with($postgres).await {
-                        Ok(t) => t,
+                    let mut conn = match pool.acquire().await {
+                        Ok(c) => c,
                         Err(e) => return Err($crate::db::DbError::acquiring(e, pool).await),
                     };
-                    let out = $body?;
-                    $tx.commit().await?;
-                    Ok::<_, $crate::db::DbError>(out)
+                    let result = async {
+                        let mut $tx =
+                            match sqlx::Connection::begin_with(&mut *conn, $postgres).await {
+                                Ok(t) => t,
+                                Err(e) => return Err($crate::db::DbError::acquiring(e, pool).await),
+                            };
+                        let out = $body?;
+                        $tx.commit().await?;
+                        Ok::<_, $crate::db::DbError>(out)
+                    }
+                    .await;
+                    $crate::db::drop_if_broken(&mut conn, &result);
+                    result
                 }
                 .await
             }
         }
     };
+}
+
+/// After a transaction that failed in the database (a full disk, a lost
+/// connection, a commit refused), its connection is closed rather than
+/// given back: SQLite may have rolled the transaction back by itself, and
+/// sqlx, whose own rollback then fails, would go on counting it open and
+/// refuse every later transaction on that connection — the upload
+/// writer's only one. A refusal by the rules leaves it in use.
+pub(crate) fn drop_if_broken<D: sqlx::Database, T>(
+    conn: &mut sqlx::pool::PoolConnection<D>,
+    result: &DbResult<T>,
+) {
+    use sqlx::Error as E;
+    if let Err(DbError::Sqlx(e @ (E::Database(_) | E::Io(_) | E::Protocol(_) | E::WorkerCrashed))) =
+        result
+    {
+        tracing::warn!(error = %e, "a transaction failed in the database; its connection is closed");
+        conn.close_on_drop();
+    }
 }
 
 /// A write transaction; on SQLite it takes the write lock up front
@@ -1963,6 +2002,32 @@ mod tests {
         VisitPayload, VisitPurpose, VoidPayload,
     };
     use uuid::Uuid;
+
+    /// A transaction SQLite ended by itself (a full disk or an I/O error
+    /// rolls it back) fails; the next one on the same connection — the
+    /// upload writer has only one — runs, instead of every later upload
+    /// failing until the server restarts.
+    #[tokio::test]
+    async fn a_transaction_that_failed_in_the_database_does_not_wedge_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let db = super::Db::connect(&url).await.unwrap();
+        let writer = db.upload_writer();
+        let failed = with_tx!(&writer, q, tx => async {
+            sqlx::query("ROLLBACK").execute(&mut *tx).await?;
+            Ok::<_, super::DbError>(())
+        }
+        .await);
+        assert!(failed.is_err());
+        for _ in 0..2 {
+            let one: super::DbResult<i64> = with_tx!(&writer, q, tx => async {
+                let one: i64 = sqlx::query_scalar("SELECT 1").fetch_one(&mut *tx).await?;
+                Ok::<_, super::DbError>(one)
+            }
+            .await);
+            assert_eq!(one.unwrap(), 1);
+        }
+    }
 
     fn digest(bytes: &[u8]) -> String {
         hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes))
