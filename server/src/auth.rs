@@ -412,11 +412,7 @@ fn device_revoked() -> AppError {
 /// [`device_revoked`], saying so when the device went with its account
 /// (the officer left): then it is the administrator to see, not the branch.
 fn revoked(device: &DeviceRow) -> AppError {
-    let with_account = device
-        .revoke_reason
-        .as_deref()
-        .is_some_and(|r| r.starts_with(DEACTIVATED));
-    if with_account {
+    if device.revoked_with_account {
         AppError::unauthorized(
             "device_revoked",
             "Tài khoản của bạn đã bị khóa nên thiết bị này không dùng được nữa; những gì máy còn giữ được gửi cho giám sát khi đồng bộ; liên hệ quản trị viên của quỹ",
@@ -1060,7 +1056,7 @@ pub async fn revoke_device(
     let db = &state.db;
     let user_id = by.id;
     let changed = with_tx!(db, q, tx => async {
-        let changed = q::device_revoke(&mut tx, device_id, user_id, reason, now).await?;
+        let changed = q::device_revoke(&mut tx, device_id, user_id, reason, false, now).await?;
         if changed {
             q::audit_append(&mut tx, &entry, now).await?;
         }
@@ -1188,7 +1184,7 @@ pub async fn change_account(
                     }
                     let why = format!("{DEACTIVATED}{}", reason.trim());
                     for device in q::devices_in_use(&mut tx, user_id).await? {
-                        q::device_revoke(&mut tx, &device, by_id, &why, now).await?;
+                        q::device_revoke(&mut tx, &device, by_id, &why, true, now).await?;
                     }
                     q::user_sessions_end(&mut tx, user_id, now).await?;
                 }
@@ -1200,7 +1196,7 @@ pub async fn change_account(
                     // The phones the deactivation revoked come back with the
                     // account (their officer signs in again); a phone
                     // revoked for itself (lost) stays revoked.
-                    q::devices_restore(&mut tx, user_id, DEACTIVATED).await?;
+                    q::devices_restore(&mut tx, user_id).await?;
                 }
                 changed
             }

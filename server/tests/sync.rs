@@ -926,6 +926,19 @@ async fn a_revoked_phone_offline_past_its_access_token_still_sends_into_quaranti
             phone_and_refresh(&app, "canbo.hung", "officer-pass-2").await;
         let hung_worker = snapshot(&app, &hung).await.workers[0].id;
         let hung_id = app.id_of("users", "CB-TD-02").await;
+        // Her other phone, lost before she left: revoked for itself, with a
+        // reason that reads like the one a closed account's phones get; it
+        // stays revoked when the account opens again.
+        let lost_phone = "test-device-0077";
+        app.token("canbo.hung", "officer-pass-2", lost_phone).await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/devices/{lost_phone}/revoke"),
+                &admin,
+                &json!({"reason": "Tài khoản bị khóa: mất máy"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
         for (path, body) in [
             ("deactivate", json!({"reason": "Nghỉ việc"})),
             ("password", json!({"password": "mat-khau-moi-2026"})),
@@ -965,6 +978,14 @@ async fn a_revoked_phone_offline_past_its_access_token_still_sends_into_quaranti
             .await;
         assert_eq!(s, StatusCode::OK, "{body}");
         assert!(body["device"].get("revoked").is_none(), "{body}");
+        let (s, body) = app
+            .login_raw("canbo.hung", "mat-khau-moi-2026", lost_phone)
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("device_revoked")),
+            "{backend:?}: {body}"
+        );
     }
 }
 

@@ -122,7 +122,7 @@ pub async fn devices(
                                 td {
                                     @if let Some(at) = d.revoked_at {
                                         span.badge.danger { (lang.t("Đã thu hồi", "Revoked")) }
-                                        br; small { (datetime(at)) @if let Some(r) = &d.revoke_reason { " — " (revoke_reason(lang, r)) } }
+                                        br; small { (datetime(at)) @if let Some(r) = &d.revoke_reason { " — " (revoke_reason(lang, r, d.revoked_with_account)) } }
                                     } @else {
                                         span.badge.ok { (lang.t("Đang hoạt động", "Active")) }
                                     }
@@ -1027,14 +1027,14 @@ fn audit_object(lang: Lang, kind: &str, id: &str) -> Markup {
 }
 
 /// A device's revocation reason in the page's language: the one the server
-/// writes when it closes an account is translated, the rest is as typed.
-fn revoke_reason(lang: Lang, reason: &str) -> String {
+/// writes when it closes an account is translated, one typed is as typed.
+fn revoke_reason(lang: Lang, reason: &str, with_account: bool) -> String {
     match reason.strip_prefix(crate::auth::DEACTIVATED) {
-        Some(why) => lang.pick(
+        Some(why) if with_account => lang.pick(
             format!("{}{why}", crate::auth::DEACTIVATED),
             format!("Account closed: {why}"),
         ),
-        None => reason.to_string(),
+        _ => reason.to_string(),
     }
 }
 

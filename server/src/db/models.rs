@@ -53,6 +53,9 @@ pub struct DeviceRow {
     pub last_seen_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
     pub revoke_reason: Option<String>,
+    /// Revoked because its account was closed (reopening the account
+    /// lifts it), not for itself.
+    pub revoked_with_account: bool,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -342,7 +342,7 @@ pub async fn throttle_clear(c: &mut Conn, username: &str) -> DbResult<()> {
 }
 
 const DEVICE: &str = "SELECT d.id, d.user_id, u.username, u.full_name AS user_full_name, u.branch_id, d.name, d.code,
-        d.created_at, d.last_seen_at, d.revoked_at, d.revoke_reason
+        d.created_at, d.last_seen_at, d.revoked_at, d.revoke_reason, d.revoked_with_account
     FROM devices d JOIN users u ON u.id = d.user_id";
 
 pub async fn device_get(c: &mut Conn, id: &str) -> DbResult<Option<DeviceRow>> {
@@ -405,16 +405,15 @@ pub async fn device_seen(c: &mut Conn, id: &str, at: DateTime<Utc>) -> DbResult<
     Ok(())
 }
 
-/// Lifts the revocation of a user's devices revoked with the reason
-/// starting `prefix` (those revoked with the account); their refresh tokens
+/// Lifts the revocation of a user's devices revoked with the account (not
+/// one revoked for itself, whatever its reason says); their refresh tokens
 /// stay revoked, for quarantine too: the officer signs in again.
-pub async fn devices_restore(c: &mut Conn, user_id: i64, prefix: &str) -> DbResult<u64> {
+pub async fn devices_restore(c: &mut Conn, user_id: i64) -> DbResult<u64> {
     let done = sqlx::query(
-        "UPDATE devices SET revoked_at = NULL, revoked_by = NULL, revoke_reason = NULL
-         WHERE user_id = $1 AND revoked_at IS NOT NULL AND revoke_reason LIKE $2",
+        "UPDATE devices SET revoked_at = NULL, revoked_by = NULL, revoke_reason = NULL, revoked_with_account = FALSE
+         WHERE user_id = $1 AND revoked_at IS NOT NULL AND revoked_with_account",
     )
     .bind(user_id)
-    .bind(format!("{prefix}%"))
     .execute(&mut *c)
     .await?;
     sqlx::query(
@@ -428,14 +427,24 @@ pub async fn devices_restore(c: &mut Conn, user_id: i64, prefix: &str) -> DbResu
 }
 
 /// Revokes a device and every refresh token it holds (they keep only the
-/// right to upload into quarantine); false when it was already revoked.
-pub async fn device_revoke(c: &mut Conn, id: &str, by: i64, reason: &str, now: DateTime<Utc>) -> DbResult<bool> {
+/// right to upload into quarantine), for itself or `with_account` (its
+/// account closed); false when it was already revoked.
+pub async fn device_revoke(
+    c: &mut Conn,
+    id: &str,
+    by: i64,
+    reason: &str,
+    with_account: bool,
+    now: DateTime<Utc>,
+) -> DbResult<bool> {
     let done = sqlx::query(
-        "UPDATE devices SET revoked_at = $1, revoked_by = $2, revoke_reason = $3 WHERE id = $4 AND revoked_at IS NULL",
+        "UPDATE devices SET revoked_at = $1, revoked_by = $2, revoke_reason = $3, revoked_with_account = $4
+         WHERE id = $5 AND revoked_at IS NULL",
     )
     .bind(now)
     .bind(by)
     .bind(reason)
+    .bind(with_account)
     .bind(id)
     .execute(&mut *c)
     .await?;
