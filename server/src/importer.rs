@@ -185,6 +185,17 @@ pub async fn seed_demo(db: &Db, today: chrono::NaiveDate) -> Result<Option<Impor
     if db.setting("demo_seeded").await?.is_some() {
         return Ok(None);
     }
+    // A fund's own database gets no demo accounts (their password is in
+    // the README) nor demo money on its books.
+    let accounts = db.count("users").await?;
+    if accounts > 0 {
+        return Err(DbError::Invalid(format!(
+            "cơ sở dữ liệu này đã có một quỹ ({accounts} tài khoản): --demo chỉ tạo quỹ mẫu trong một cơ sở dữ liệu trống; \
+             bỏ --demo để chạy quỹ này, hoặc đặt DATABASE_URL tới một tệp mới để thử quỹ mẫu\n\
+             this database holds a fund already ({accounts} accounts): --demo seeds the demo fund into an empty database only; \
+             leave --demo out to serve this fund, or set DATABASE_URL to a new file to try the demo"
+        )));
+    }
     let set = crate::demo::demo_fund(today);
     let meta = ImportMeta {
         user_id: None,

@@ -395,6 +395,25 @@ async fn the_audit_log_and_schema_refuse_what_must_not_happen() {
     }
 }
 
+/// A fund's own database is not seeded with the demo (its admin's
+/// password is public): refused, nothing added.
+#[tokio::test]
+async fn the_demo_fund_is_not_seeded_into_a_real_fund() {
+    for backend in BACKENDS {
+        let t = fresh_db(backend).await;
+        import_fixture(&t.db).await;
+        let users = t.db.count("users").await.unwrap();
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        let e = importer::seed_demo(&t.db, today)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--demo") && e.contains("DATABASE_URL"), "{e}");
+        assert_eq!(t.db.count("users").await.unwrap(), users, "{backend:?}");
+        assert_eq!(t.db.setting("demo_seeded").await.unwrap(), None);
+    }
+}
+
 #[tokio::test]
 async fn the_demo_fund_imports_on_both_backends() {
     for backend in BACKENDS {
