@@ -262,7 +262,8 @@ fn a_server_restored_from_a_backup_is_sent_again_what_it_lost() {
         .collect();
     assert_eq!(downloads.len(), 3, "{downloads:?}");
     assert!(downloads[0].starts_with("/api/v1/sync/changes?since=c1&limit=1"));
-    assert_eq!(downloads[1], "/api/v1/sync/changes");
+    // (with the cursor of the answers the records just had)
+    assert_eq!(downloads[1], "/api/v1/sync/changes?acked=c1.1");
     assert!(downloads[2].starts_with("/api/v1/sync/changes?since=c0"));
     assert_eq!(
         book.worker_detail(id(HUNG)).unwrap().room.as_deref(),
@@ -275,6 +276,50 @@ fn a_server_restored_from_a_backup_is_sent_again_what_it_lost() {
     assert_eq!(fake.sent_in()[&later], HashSet::from([last_batch]));
 
     // The new cursor is good: the next sync sends nothing and reloads nothing.
+    let again = book.sync_with(&fake, opts(4, 0), None).unwrap();
+    assert_eq!((again.sent, again.portfolio_reloaded), (0, false));
+}
+
+/// An app upgrade drops the download cursor (the portfolio is downloaded
+/// again); a server restored meanwhile is still found out before anything
+/// is sent, by the last upload's answer, and gets back what it lost.
+#[test]
+fn a_phone_upgraded_without_its_cursor_still_finds_a_restored_server() {
+    let fake = server(1);
+    let (dir, book) = signed_in(&fake);
+    let ids = record_day(&book);
+    let first = book.sync_with(&fake, opts(4, 0), None).unwrap();
+    assert_eq!(first.accepted, 10);
+    fake.restore_from_backup(&ids[7..]);
+    // What the field book's upgrade to a new schema does.
+    let db = rusqlite::Connection::open(dir.path().join("sotay.db")).unwrap();
+    db.execute("DELETE FROM meta WHERE key = 'cursor'", [])
+        .unwrap();
+    drop(db);
+    let later = visit(&book, LAN, 30);
+    let calls_before = fake.calls().len();
+    let r = book.sync_with(&fake, opts(4, 0), None).unwrap();
+    assert!(r.portfolio_reloaded);
+    assert_eq!((r.sent_again, r.accepted, r.duplicates), (10, 4, 7));
+    let stored: HashSet<Uuid> = fake.stored().into_iter().collect();
+    let mut all: HashSet<Uuid> = ids.iter().copied().collect();
+    all.insert(later);
+    assert_eq!(stored, all);
+    // The portfolio asked with the last answer's cursor first, refused,
+    // then asked again after the records went.
+    let downloads: Vec<String> = fake.calls()[calls_before..]
+        .iter()
+        .filter(|c| c.path.starts_with("/api/v1/sync/changes"))
+        .map(|c| c.path.clone())
+        .collect();
+    assert_eq!(
+        downloads[..2],
+        [
+            "/api/v1/sync/changes?acked=c1",
+            "/api/v1/sync/changes?acked=c1.1"
+        ],
+        "{downloads:?}"
+    );
     let again = book.sync_with(&fake, opts(4, 0), None).unwrap();
     assert_eq!((again.sent, again.portfolio_reloaded), (0, false));
 }

@@ -142,7 +142,22 @@ async fn an_upload_answer_carries_a_cursor_the_phone_sends_back() {
             let (s, body) = get(bad.clone()).await;
             assert_eq!(s, StatusCode::GONE, "{bad}: {body}");
             assert_eq!(body["code"], "sync_cursor_reset");
+            // So is it when the whole portfolio is asked for (a phone whose
+            // upgrade dropped its download cursor).
+            let (s, body) = app
+                .get(&format!("/api/v1/sync/changes?acked={bad}"), &lan.token)
+                .await;
+            assert_eq!(s, StatusCode::GONE, "{bad}: {body}");
+            assert_eq!(body["code"], "sync_cursor_reset");
         }
+        let (s, body) = app
+            .get(&format!("/api/v1/sync/changes?acked={acked}"), &lan.token)
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert!(
+            body["workers"].as_array().is_some_and(|w| !w.is_empty()),
+            "{body}"
+        );
     }
 }
 

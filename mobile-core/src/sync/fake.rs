@@ -69,6 +69,10 @@ struct State {
     /// Restored from a backup: cursors given before are refused until the
     /// portfolio is downloaded again.
     restored: bool,
+    /// Backups restored so far: an upload's `acknowledged` cursor names
+    /// the one it was given under, and one given before a restore is
+    /// refused with or without a download cursor.
+    restores: u32,
     /// How far the server's clock is from the phone's, in seconds, when
     /// its change pages say what time it is (`None`: they do not).
     clock: Option<i64>,
@@ -243,6 +247,7 @@ impl FakeServer {
         }
         st.batches.clear();
         st.restored = true;
+        st.restores += 1;
     }
 
     /// Client ids of the stored records.
@@ -501,7 +506,10 @@ impl FakeServer {
         results.retain(|r| !st.omit.contains(&r.client_id));
         let answer = serde_json::to_vec(&UploadResponse {
             results,
-            acknowledged: Some(format!("c{}", st.pages.len())),
+            acknowledged: Some(match st.restores {
+                0 => format!("c{}", st.pages.len()),
+                n => format!("c{}.{n}", st.pages.len()),
+            }),
         })
         .expect("serialisable");
         st.batches.insert(batch.batch_id, (content, answer.clone()));
@@ -551,8 +559,20 @@ impl FakeServer {
             .split('&')
             .find_map(|kv| kv.strip_prefix("since="))
             .map(str::to_string);
+        let acked_before_restore = query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("acked="))
+            .is_some_and(|a| {
+                let given_under = a.split_once('.').map_or(Some(0), |(_, n)| n.parse().ok());
+                given_under != Some(st.restores)
+            });
         match since {
             Some(_) if st.restored => problem(
+                410,
+                "sync_cursor_reset",
+                "Máy chủ không nhận ra mốc đồng bộ",
+            ),
+            None if acked_before_restore => problem(
                 410,
                 "sync_cursor_reset",
                 "Máy chủ không nhận ra mốc đồng bộ",

@@ -446,9 +446,11 @@ impl<'a> SyncClient<'a> {
         // sent, so that what it lost goes back before what was recorded
         // after (a void after its repayment), and an upload's answer never
         // replaces an acknowledgement not yet checked.
-        if self.store.sync_cursor()?.is_some()
-            && self.pull(&base, report, total, progress, 1)? == Pulled::CursorReset
-        {
+        // A phone whose download cursor an upgrade dropped (to download the
+        // portfolio again) checks with its last upload's answer: the
+        // portfolio comes first then.
+        let known = self.store.sync_cursor()?.is_some() || self.store.acked_cursor()?.is_some();
+        if known && self.pull(&base, report, total, progress, 1)? == Pulled::CursorReset {
             total = self.restart(report)?;
         }
         self.push(&base, report, total, progress)?;
@@ -655,7 +657,16 @@ impl<'a> SyncClient<'a> {
         let sent =
             (report.accepted + report.duplicates + report.rejected + report.wedged).min(total);
         if self.store.sync_cursor()?.is_none() {
-            let r = self.call(base, &format!("{base}/api/v1/sync/changes"), Req::Get)?;
+            // With the last upload's answer, if any: a server restored from
+            // a backup taken before it refuses it.
+            let url = match self.store.acked_cursor()? {
+                Some(acked) => format!("{base}/api/v1/sync/changes?acked={}", encode(&acked)),
+                None => format!("{base}/api/v1/sync/changes"),
+            };
+            let r = self.call(base, &url, Req::Get)?;
+            if r.status == 410 && problem(&r).code.as_deref() == Some(CURSOR_RESET) {
+                return Ok(Pulled::CursorReset);
+            }
             let snapshot: PortfolioSnapshot = self.ok_json("portfolio", r)?;
             report.received_changes += self.store.apply_snapshot(&snapshot)?.rows;
             progress(sent, total, report.received_changes);

@@ -41,7 +41,7 @@ pub struct ChangesQuery {
     pub limit: Option<i64>,
     /// The `acknowledged` cursor of the phone's latest upload answer: when
     /// this server no longer holds it (restored from a backup taken before
-    /// that upload), 410 as for `since`.
+    /// that upload), 410 as for `since`; with or without `since`.
     pub acked: Option<String>,
 }
 
@@ -74,17 +74,22 @@ pub async fn changes(
 ) -> Result<Response, AppError> {
     user.require(&[Role::Officer])?;
     let today = sotay_core::domain::time::local_date(chrono::Utc::now());
+    let acked = match query.acked.as_deref() {
+        None | Some("") => None,
+        Some(a) => Some((a, parse_cursor(a)?)),
+    };
     match query.since.as_deref() {
         None | Some("") => {
-            let rows = state.db.sync_snapshot(user.id, today).await?;
+            let rows = state
+                .db
+                .sync_snapshot(user.id, today, acked.map(|(_, c)| c))
+                .await?
+                .ok_or_else(|| cursor_reset(acked.map_or("", |(a, _)| a)))?;
             Ok(Json(crate::sync::snapshot(rows)?).into_response())
         }
         Some(cursor) => {
             let since = parse_cursor(cursor)?;
-            let acked = match query.acked.as_deref() {
-                None | Some("") => None,
-                Some(a) => Some(parse_cursor(a)?),
-            };
+            let acked = acked.map(|(_, c)| c);
             let limit = query.limit.unwrap_or(500).clamp(1, 2_000);
             let rows = state
                 .db

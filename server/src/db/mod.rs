@@ -1128,14 +1128,23 @@ impl Db {
         &self,
         officer_id: i64,
         today: chrono::NaiveDate,
-    ) -> DbResult<sync_rows::Portfolio> {
+        acked: Option<(Option<&str>, i64)>,
+    ) -> DbResult<Option<sync_rows::Portfolio>> {
         with_read!(self, q, tx => async {
+            // A phone that lost its download cursor (an upgrade drops it to
+            // download everything again) still holds its last upload's
+            // answer: a server restored from before that upload says so.
+            if let Some((epoch, seq)) = acked {
+                if q::sync_cursor_check(&mut tx, epoch, seq).await?.is_none() {
+                    return Ok(None);
+                }
+            }
             let next = q::sync_seq(&mut tx).await?;
             let epoch = q::sync_epoch(&mut tx).await?;
             let mut p = q::sync_read(&mut tx, officer_id, today, &sync_rows::Filter::default()).await?;
             p.next = next;
             p.epoch = epoch;
-            Ok::<_, DbError>(p)
+            Ok::<_, DbError>(Some(p))
         }.await)
     }
 
