@@ -187,12 +187,12 @@ pub async fn seed_demo(db: &Db, today: chrono::NaiveDate) -> Result<Option<Impor
     }
     // A fund's own database gets no demo accounts (their password is in
     // the README) nor demo money on its books.
-    let accounts = db.count("users").await?;
-    if accounts > 0 {
+    let (branches, accounts) = (db.count("branches").await?, db.count("users").await?);
+    if branches + accounts > 0 {
         return Err(DbError::Invalid(format!(
-            "cơ sở dữ liệu này đã có một quỹ ({accounts} tài khoản): --demo chỉ tạo quỹ mẫu trong một cơ sở dữ liệu trống; \
+            "cơ sở dữ liệu này đã có một quỹ ({branches} chi nhánh, {accounts} tài khoản): --demo chỉ tạo quỹ mẫu trong một cơ sở dữ liệu trống; \
              bỏ --demo để chạy quỹ này, hoặc đặt DATABASE_URL tới một tệp mới để thử quỹ mẫu\n\
-             this database holds a fund already ({accounts} accounts): --demo seeds the demo fund into an empty database only; \
+             this database holds a fund already ({branches} branches, {accounts} accounts): --demo seeds the demo fund into an empty database only; \
              leave --demo out to serve this fund, or set DATABASE_URL to a new file to try the demo"
         )));
     }

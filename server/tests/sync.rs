@@ -954,6 +954,9 @@ async fn a_revoked_phone_offline_past_its_access_token_still_sends_into_quaranti
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{body}");
+        // And a third, revoked with the account, reported lost after.
+        let lost_later = "test-device-0078";
+        app.token("canbo.hung", "officer-pass-2", lost_later).await;
         for (path, body) in [
             ("deactivate", json!({"reason": "Nghỉ việc"})),
             ("password", json!({"password": "mat-khau-moi-2026"})),
@@ -963,6 +966,15 @@ async fn a_revoked_phone_offline_past_its_access_token_still_sends_into_quaranti
                 .await;
             assert_eq!(s, StatusCode::OK, "{path}: {body}");
         }
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/devices/{lost_later}/revoke"),
+                &admin,
+                &json!({"reason": "Mất máy sau khi nghỉ"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(body["revoked_with_account"], false, "{body}");
         let hung_device = hung.device.to_string();
         let (s, renewed) = app.refresh(&hung_refresh, &hung_device).await;
         assert_eq!(s, StatusCode::OK, "{backend:?}: {renewed}");
@@ -993,14 +1005,14 @@ async fn a_revoked_phone_offline_past_its_access_token_still_sends_into_quaranti
             .await;
         assert_eq!(s, StatusCode::OK, "{body}");
         assert!(body["device"].get("revoked").is_none(), "{body}");
-        let (s, body) = app
-            .login_raw("canbo.hung", "mat-khau-moi-2026", lost_phone)
-            .await;
-        assert_eq!(
-            (s, body["code"].as_str()),
-            (StatusCode::UNAUTHORIZED, Some("device_revoked")),
-            "{backend:?}: {body}"
-        );
+        for lost in [lost_phone, lost_later] {
+            let (s, body) = app.login_raw("canbo.hung", "mat-khau-moi-2026", lost).await;
+            assert_eq!(
+                (s, body["code"].as_str()),
+                (StatusCode::UNAUTHORIZED, Some("device_revoked")),
+                "{backend:?}: {lost}: {body}"
+            );
+        }
     }
 }
 

@@ -772,6 +772,68 @@ async fn import_of_a_folder_names_the_files_it_cannot_place() {
     }
 }
 
+/// Phones revoked before devices kept whether their account's closing
+/// revoked them: only those of an account still closed are taken as
+/// revoked with it (reopening it lifts them); one revoked by a supervisor
+/// with a reason that reads the same, on an open account, stays revoked.
+#[tokio::test]
+async fn an_upgrade_tells_phones_revoked_with_their_account_from_lost_ones() {
+    for backend in BACKENDS {
+        let db = fresh_database(backend).await;
+        migrate_before(&db.url, backend, "0045").await;
+        let (uid, yes, no) = match backend {
+            Backend::Sqlite => ("randomblob(16)", "1", "0"),
+            Backend::Postgres => ("gen_random_uuid()", "TRUE", "FALSE"),
+        };
+        for (id, active) in [(1, yes), (2, no)] {
+            execute(
+                &db.url,
+                &format!(
+                    "INSERT INTO users (id, code, uid, username, full_name, name_key, role, active, created_at, updated_at)
+                     VALUES ({id}, 'QT-{id}', {uid}, 'quantri{id}', 'Quản trị {id}', 'quan tri {id}', 'admin', {active},
+                             '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')"
+                ),
+            )
+            .await;
+        }
+        for (device, code, user, reason) in [
+            ("lost-on-open", "AAA1", 1, "Tài khoản bị khóa: mất máy"),
+            ("with-closed", "AAA2", 2, "Tài khoản bị khóa: Nghỉ việc"),
+            ("lost-on-closed", "AAA3", 2, "Mất máy"),
+        ] {
+            execute(
+                &db.url,
+                &format!(
+                    "INSERT INTO devices (id, user_id, name, code, created_at, last_seen_at, revoked_at, revoked_by, revoke_reason)
+                     VALUES ('{device}', {user}, 'Máy', '{code}', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z',
+                             '2026-02-01T00:00:00Z', 1, '{reason}')"
+                ),
+            )
+            .await;
+        }
+        let out = cli(&db.url, &["migrate"]);
+        assert!(out.status.success(), "{out:?}");
+        let with_account = |device: &str| {
+            format!("SELECT COUNT(*) FROM devices WHERE id = '{device}' AND revoked_with_account = {yes}")
+        };
+        assert_eq!(
+            scalar(&db.url, &with_account("lost-on-open")).await,
+            0,
+            "{backend:?}"
+        );
+        assert_eq!(
+            scalar(&db.url, &with_account("with-closed")).await,
+            1,
+            "{backend:?}"
+        );
+        assert_eq!(
+            scalar(&db.url, &with_account("lost-on-closed")).await,
+            0,
+            "{backend:?}"
+        );
+    }
+}
+
 /// Codes stored with characters no one sees (a zero-width space copied in
 /// before the import dropped them) lose them when the database is
 /// upgraded, so that a file sent again finds their rows; one that would

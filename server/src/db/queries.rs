@@ -428,7 +428,8 @@ pub async fn devices_restore(c: &mut Conn, user_id: i64) -> DbResult<u64> {
 
 /// Revokes a device and every refresh token it holds (they keep only the
 /// right to upload into quarantine), for itself or `with_account` (its
-/// account closed); false when it was already revoked.
+/// account closed); false when it was already revoked (for itself, or
+/// with its account when `with_account`).
 pub async fn device_revoke(
     c: &mut Conn,
     id: &str,
@@ -437,9 +438,11 @@ pub async fn device_revoke(
     with_account: bool,
     now: DateTime<Utc>,
 ) -> DbResult<bool> {
+    // A phone revoked with its closed account and then reported lost is
+    // revoked for itself from then on: reopening the account leaves it.
     let done = sqlx::query(
         "UPDATE devices SET revoked_at = $1, revoked_by = $2, revoke_reason = $3, revoked_with_account = $4
-         WHERE id = $5 AND revoked_at IS NULL",
+         WHERE id = $5 AND (revoked_at IS NULL OR (revoked_with_account AND NOT $4))",
     )
     .bind(now)
     .bind(by)
