@@ -37,6 +37,46 @@ fn anomaly(code: &'static str, vi: String, en: String) -> Anomaly {
     }
 }
 
+/// A record about a worker who is no longer its officer's: taken because
+/// the worker was hers at the time the phone says it was made, which only
+/// the officer vouches for (a receipt typed in late from paper, or dated
+/// back on purpose).
+fn moved_away(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Option<Anomaly> {
+    if !matches!(r.kind.as_str(), "visit" | "repayment" | "gift_handout") {
+        return None;
+    }
+    let worker = r.worker_id?;
+    let (now, name) = ctx.worker_officer.get(&worker)?;
+    if *now == r.officer_id {
+        return None;
+    }
+    let moved = ctx
+        .moves
+        .get(&worker)
+        .into_iter()
+        .flatten()
+        .find(|(at, from, _)| *from == r.officer_id && *at > r.recorded_at);
+    Some(match moved {
+        Some((at, _, to)) => {
+            let at = format_datetime(*at);
+            anomaly(
+                "worker_moved",
+                format!(
+                    "Người lao động đã chuyển sang cán bộ {to} lúc {at}, sau giờ ghi trên bản ghi: hỏi cán bộ việc này có thật đã làm trước lúc chuyển không"
+                ),
+                format!(
+                    "the worker was moved to officer {to} at {at}, after the time this record says: ask the officer whether it really happened before the move"
+                ),
+            )
+        }
+        None => anomaly(
+            "worker_moved",
+            format!("Người lao động nay do cán bộ {name} phụ trách, không còn là của cán bộ ghi bản ghi này"),
+            format!("the worker is now officer {name}'s, no longer this record's officer's"),
+        ),
+    })
+}
+
 /// What deserves a second look in one record.
 pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
     let mut out = Vec::new();
@@ -59,6 +99,9 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
             format!("Ghi {vi} trước khi đồng bộ"),
             format!("recorded {en} before it was synced"),
         ));
+    }
+    if let Some(a) = moved_away(r, ctx) {
+        out.push(a);
     }
     let hour = r.recorded_at.with_timezone(&vn_offset()).hour();
     if hour < WORK_HOURS.0 || hour >= WORK_HOURS.1 {

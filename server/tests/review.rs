@@ -4659,7 +4659,7 @@ async fn a_record_is_judged_by_whose_the_worker_was_when_it_was_made() {
     for backend in BACKENDS {
         let app = TestApp::start(backend).await;
         let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
-        let (_, mut lan, _, l1) = lan_and_her_loan(&app).await;
+        let (sup, mut lan, _, l1) = lan_and_her_loan(&app).await;
         let workers =
             String::from_utf8(std::fs::read(common::fixture_dir().join("workers.csv")).unwrap())
                 .unwrap();
@@ -4695,7 +4695,7 @@ async fn a_record_is_judged_by_whose_the_worker_was_when_it_was_made() {
             visit(&mut lan, 55),
             visit(&mut lan, 30),
         ];
-        let (_, outcomes) = lan.upload(&app, records).await;
+        let (batch, outcomes) = lan.upload(&app, records).await;
         let got: Vec<(UploadOutcome, Option<&str>)> =
             outcomes.iter().map(|o| (o.0, o.1.as_deref())).collect();
         assert_eq!(
@@ -4707,6 +4707,20 @@ async fn a_record_is_judged_by_whose_the_worker_was_when_it_was_made() {
             ],
             "{backend:?}"
         );
+        // Only the officer vouches for when it was made: the supervisor
+        // is told the worker has moved, to whom and when.
+        let detail = batch_page(&app, &sup, batch).await;
+        assert!(
+            anomaly_codes(&detail)[0]
+                .iter()
+                .any(|c| c == "worker_moved"),
+            "{backend:?}: {detail}"
+        );
+        let said = detail.to_string();
+        assert!(
+            said.contains("Người lao động đã chuyển sang cán bộ Đặng Văn Hùng lúc"),
+            "{backend:?}: {said}"
+        );
         // Moved back to her, the worker is hers to record about again —
         // what she recorded while they were away too (it is hers to follow
         // up now).
@@ -4715,10 +4729,18 @@ async fn a_record_is_judged_by_whose_the_worker_was_when_it_was_made() {
             .await;
         assert_eq!(s, StatusCode::OK, "{body}");
         let again = vec![visit(&mut lan, 30), visit(&mut lan, 0)];
-        let (_, outcomes) = lan.upload(&app, again).await;
+        let (batch, outcomes) = lan.upload(&app, again).await;
         assert!(
             outcomes.iter().all(|o| o.0 == UploadOutcome::Accepted),
             "{backend:?}: {outcomes:?}"
+        );
+        let detail = batch_page(&app, &sup, batch).await;
+        assert!(
+            anomaly_codes(&detail)
+                .iter()
+                .flatten()
+                .all(|c| c != "worker_moved"),
+            "{backend:?}: {detail}"
         );
     }
 }

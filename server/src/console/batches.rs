@@ -124,6 +124,7 @@ fn anomaly_label(lang: Lang, code: &str) -> &str {
             lang.t("Trùng khoản thu bị từ chối", "Same as a refused receipt")
         }
         "device_revoked" => lang.t("Thiết bị đã thu hồi", "Revoked device"),
+        "worker_moved" => lang.t("Người lao động đã chuyển đi", "Worker moved away"),
         other => other,
     }
 }

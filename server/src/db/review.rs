@@ -749,6 +749,47 @@ async fn originals_waiting_for_voids_of(c: &mut Conn, requests: &[uuid::Uuid]) -
 
 pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow]) -> DbResult<rv::AnomalyContext> {
     let mut ctx = rv::AnomalyContext::default();
+    // Whose the records' workers are now, and how those no longer their
+    // officer's moved: a record is taken when the worker was hers at the
+    // time it says, which only the officer vouches for.
+    let mut about: Vec<i64> = records.iter().filter_map(|r| r.worker_id).collect();
+    about.sort_unstable();
+    about.dedup();
+    for chunk in about.chunks(1_000) {
+        let sql = format!(
+            "SELECT w.id, w.officer_id, u.full_name FROM workers w JOIN users u ON u.id = w.officer_id
+             WHERE w.id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query_as::<DB, (i64, i64, String)>(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for (worker, officer, name) in q.fetch_all(&mut *c).await? {
+            ctx.worker_officer.insert(worker, (officer, name));
+        }
+    }
+    let mut moved: Vec<i64> = records
+        .iter()
+        .filter_map(|r| r.worker_id.filter(|w| ctx.worker_officer.get(w).is_some_and(|(o, _)| *o != r.officer_id)))
+        .collect();
+    moved.sort_unstable();
+    moved.dedup();
+    for chunk in moved.chunks(1_000) {
+        let sql = format!(
+            "SELECT m.worker_id, m.moved_at, m.from_officer_id, u.full_name FROM worker_moves m
+                 JOIN users u ON u.id = m.to_officer_id
+             WHERE m.worker_id IN ({}) ORDER BY m.moved_at, m.id",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query_as::<DB, (i64, DateTime<Utc>, i64, String)>(&sql);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        for (worker, at, from, to) in q.fetch_all(&mut *c).await? {
+            ctx.moves.entry(worker).or_default().push((at, from, to));
+        }
+    }
     // The batch's visits' days, a day either side (days are Vietnam's).
     let visit_times = records.iter().filter(|r| r.kind == "visit").map(|r| r.recorded_at);
     let visit_days = (

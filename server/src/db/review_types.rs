@@ -195,7 +195,8 @@ pub struct Anomaly {
     /// `allocation_nearly_used`,
     /// `device_revoked`, `refused_receipt_same_amount`,
     /// `refused_receipt_taken_at_counter`, `refused_gift_same_worker`,
-    /// `reversal_requested`, `original_waiting`, `approved_before_restore`.
+    /// `reversal_requested`, `original_waiting`, `approved_before_restore`,
+    /// `worker_moved`.
     pub code: &'static str,
     pub message_vi: String,
     pub message_en: String,
@@ -1089,6 +1090,13 @@ pub type VisitKey = (i64, i64, chrono::NaiveDate, sotay_core::wire::VisitPurpose
 pub struct AnomalyContext {
     /// worker id → boarding house position.
     pub houses: HashMap<i64, (f64, f64)>,
+    /// worker id → the officer the worker is given to now (id, name), for
+    /// the batch's workers.
+    pub worker_officer: HashMap<i64, (i64, String)>,
+    /// worker id → the moves from one officer to another (when, from
+    /// whom, to whom by name), oldest first, for the batch's workers no
+    /// longer their record's officer's.
+    pub moves: HashMap<i64, Vec<(DateTime<Utc>, i64, String)>>,
     /// loan id → the largest single installment.
     pub installment: HashMap<i64, i64>,
     /// (worker id, officer id, local day, purpose) → the officer's visits
