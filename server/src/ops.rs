@@ -51,8 +51,9 @@ fn dong(amount: i64) -> String {
 /// storage and references (PostgreSQL checks those itself), every journal
 /// entry balanced, the kept account balances equal to the journal lines,
 /// each loan's principal in the ledger equal to what its installments
-/// still owe and standing on its borrower's branch, and the undecided
-/// repayments equal to their definition.
+/// still owe and standing on its borrower's branch, each record's columns
+/// equal to the body the phone sent, and the undecided repayments equal to
+/// their definition.
 pub async fn check(db: &Db) -> Result<Vec<Finding>, DbError> {
     let mut out = Vec::new();
     if let Db::Sqlite(pool) = db {
@@ -110,6 +111,14 @@ pub async fn check(db: &Db) -> Result<Vec<Finding>, DbError> {
         |(loan, branch, net)| {
             let net = dong(*net);
             format!("khoản vay {loan}: {net} nằm trên sổ chi nhánh {branch} / loan {loan}: {net} on the books of branch {branch}")
+        },
+    ));
+    out.push(finding(
+        "Mỗi bản ghi lưu đúng như điện thoại đã gửi (nội dung, mã băm, số tiền, số phiếu)",
+        "each record is stored as the phone sent it (its body, hash, amount, receipt number)",
+        db.record_body_drift().await?,
+        |(id, column)| {
+            format!("bản ghi số {id} (sync_records): {column} khác với nội dung đã gửi / record {id} (sync_records): {column} disagrees with what was sent")
         },
     ));
     out.push(finding(

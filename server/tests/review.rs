@@ -2943,6 +2943,68 @@ async fn a_repayment_entered_again_after_its_batch_was_rejected_is_flagged() {
     }
 }
 
+/// A record's amount or receipt number changed in the database behind
+/// the server's back (what a review and a posting read), or its body, is
+/// found by the check.
+#[tokio::test]
+async fn a_record_altered_in_the_database_is_found() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let (_, mut lan, _, l1) = lan_and_her_loan(&app).await;
+        let records = vec![
+            repayment(&mut lan, &l1, 100_000, 1),
+            repayment(&mut lan, &l1, 50_000, 2),
+        ];
+        lan.upload(&app, records).await;
+        assert_eq!(
+            app.db.record_body_drift().await.unwrap(),
+            vec![],
+            "{backend:?}"
+        );
+        let receipt = lan.receipt(2);
+        // Only someone who first lifts the table's guard can.
+        let lift = match backend {
+            common::Backend::Sqlite => "DROP TRIGGER sync_records_no_update",
+            common::Backend::Postgres => "DROP TRIGGER sync_records_append_only ON sync_records",
+        };
+        app.exec(lift).await;
+        for (sql, undo, column) in [
+            (
+                "UPDATE sync_records SET amount = 1000000 WHERE amount = 100000".to_string(),
+                "UPDATE sync_records SET amount = 100000 WHERE amount = 1000000".to_string(),
+                "amount",
+            ),
+            (
+                format!("UPDATE sync_records SET receipt_no = 'X' WHERE receipt_no = '{receipt}'"),
+                format!("UPDATE sync_records SET receipt_no = '{receipt}' WHERE receipt_no = 'X'"),
+                "receipt_no",
+            ),
+        ] {
+            assert_eq!(app.exec(&sql).await, 1);
+            let found = app.db.record_body_drift().await.unwrap();
+            assert!(
+                found.len() == 1 && found[0].1 == column,
+                "{backend:?}: {sql}: {found:?}"
+            );
+            assert_eq!(app.exec(&undo).await, 1);
+        }
+        assert_eq!(
+            app.db.record_body_drift().await.unwrap(),
+            vec![],
+            "{backend:?}"
+        );
+        let edited = app
+            .exec("UPDATE sync_records SET body = REPLACE(body, '50000', '500000') WHERE kind = 'repayment'")
+            .await;
+        assert!(edited >= 1);
+        let found = app.db.record_body_drift().await.unwrap();
+        assert!(
+            found.iter().any(|(_, c)| c == "body_hash"),
+            "{backend:?}: {found:?}"
+        );
+    }
+}
+
 /// A repayment recorded days before its batch was rejected (a late sync, a
 /// late review), entered again once the officer hears of it: flagged,
 /// counting the days from the rejection, not from the first receipt.

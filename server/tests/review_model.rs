@@ -677,6 +677,11 @@ impl Model {
             Vec::<i64>::new(),
             "the undecided repayments are the accepted ones without a review"
         );
+        assert_eq!(
+            db.record_body_drift().await.unwrap(),
+            vec![],
+            "every record's columns are what its phone sent"
+        );
         let rows = db.ledger_balances(None).await.unwrap();
         let net = |account: &str| -> i64 {
             rows.iter()

@@ -1835,6 +1835,12 @@ impl Db {
 
     /// Records on which the undecided repayments kept by triggers disagree
     /// with sync_records and record_reviews; empty when they agree.
+    /// Records whose columns disagree with the body the phone sent, or
+    /// whose body lost its hash: (record id, the column or `body_hash`).
+    pub async fn record_body_drift(&self) -> DbResult<Vec<(i64, String)>> {
+        with_conn!(self, q, c => q::review::record_body_drift(&mut c).await)
+    }
+
     pub async fn undecided_drift(&self) -> DbResult<Vec<i64>> {
         with_conn!(self, q, c => q::review::undecided_drift(&mut c).await)
     }

@@ -3673,6 +3673,96 @@ pub async fn undecided_drift(c: &mut Conn) -> DbResult<Vec<i64>> {
     .await?)
 }
 
+/// Records whose stored columns disagree with the body the phone sent
+/// (its client id, kind, loan, worker, campaign, target, amount, receipt
+/// number), or whose body no longer has the hash it was stored with: what
+/// a review and a posting read comes from the columns. Read in pages,
+/// however many records there are.
+pub async fn record_body_drift(c: &mut Conn) -> DbResult<Vec<(i64, String)>> {
+    use sha2::Digest;
+    use sotay_core::wire::{RecordBody, UploadRecord};
+    type Row = (
+        i64,
+        uuid::Uuid,
+        String,
+        String,
+        String,
+        Option<i64>,
+        Option<String>,
+        Option<uuid::Uuid>,
+        Option<uuid::Uuid>,
+        Option<uuid::Uuid>,
+        Option<uuid::Uuid>,
+    );
+    let mut out = Vec::new();
+    let mut after = 0_i64;
+    loop {
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT s.id, s.client_id, s.kind, s.body, s.body_hash, s.amount, s.receipt_no,
+                    l.uid, w.uid, k.uid, s.target_client_id
+             FROM sync_records s LEFT JOIN loans l ON l.id = s.loan_id
+                 LEFT JOIN workers w ON w.id = s.worker_id LEFT JOIN campaigns k ON k.id = s.campaign_id
+             WHERE s.id > $1 ORDER BY s.id LIMIT 5000",
+        )
+        .bind(after)
+        .fetch_all(&mut *c)
+        .await?;
+        let Some(last) = rows.last() else { break };
+        after = last.0;
+        for (id, client, kind, body, hash, amount, receipt, loan, worker, campaign, target) in rows {
+            if hex::encode(sha2::Sha256::digest(body.as_bytes())) != hash {
+                out.push((id, "body_hash".to_string()));
+                continue;
+            }
+            let Ok(r) = serde_json::from_str::<UploadRecord>(&body) else {
+                out.push((id, "body".to_string()));
+                continue;
+            };
+            let differs = |column: Option<uuid::Uuid>, sent: uuid::Uuid| column.is_some_and(|c| c != sent);
+            let (sent_kind, wrong) = match &r.body {
+                RecordBody::Visit(v) => ("visit", differs(worker, v.worker_id).then_some("worker_id")),
+                RecordBody::Repayment(p) => (
+                    "repayment",
+                    if differs(loan, p.loan_id) {
+                        Some("loan_id")
+                    } else if differs(worker, p.worker_id) {
+                        Some("worker_id")
+                    } else if amount.is_some_and(|a| a != p.amount.get()) {
+                        Some("amount")
+                    } else if receipt.as_deref().is_some_and(|n| n != p.receipt_no) {
+                        Some("receipt_no")
+                    } else {
+                        None
+                    },
+                ),
+                RecordBody::GiftHandout(g) => (
+                    "gift_handout",
+                    if differs(campaign, g.campaign_id) {
+                        Some("campaign_id")
+                    } else {
+                        differs(worker, g.worker_id).then_some("worker_id")
+                    },
+                ),
+                RecordBody::Void(v) => ("void", differs(target, v.target_id).then_some("target_client_id")),
+                RecordBody::ReversalRequest(v) => {
+                    ("reversal_request", differs(target, v.target_id).then_some("target_client_id"))
+                }
+            };
+            let wrong = if client != r.client_id {
+                Some("client_id")
+            } else if kind != sent_kind {
+                Some("kind")
+            } else {
+                wrong
+            };
+            if let Some(column) = wrong {
+                out.push((id, column.to_string()));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Journal entries of a branch (or the fund), newest first, optionally of one loan.
 pub async fn ledger_entries(
     c: &mut Conn,
