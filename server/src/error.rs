@@ -148,6 +148,20 @@ impl AppError {
         e
     }
 
+    /// The database's disk is full: said as such, to the person and in the
+    /// log, rather than as an error of the server.
+    pub fn storage_full(detail: impl std::fmt::Display) -> Self {
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_full",
+            "Ổ đĩa của máy chủ đã đầy: không có gì được ghi (dữ liệu trên điện thoại vẫn an toàn); hãy báo quản trị viên giải phóng chỗ trống cho cơ sở dữ liệu rồi thử lại",
+            "the server's disk is full: nothing was written (what the phone holds is safe); tell your administrator to free space for the database, then try again",
+        );
+        e.retry_after = Some(60);
+        e.internal = Some(detail.to_string());
+        e
+    }
+
     pub fn unavailable(detail: impl std::fmt::Display) -> Self {
         let mut e = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -179,6 +193,7 @@ impl From<DbError> for AppError {
                 e
             }
             DbError::Unreachable(cause) => AppError::database_unavailable(cause),
+            e if e.is_storage_full() => AppError::storage_full(e),
             e if e.is_transient() => AppError::unavailable(e),
             e => AppError::internal(e),
         }

@@ -297,6 +297,14 @@ impl DbError {
 
     /// A failure that may go away when retried (busy database, pool timeout,
     /// lost connection), as opposed to a bug or bad data.
+    /// The database's disk is full (SQLite's `SQLITE_FULL`, PostgreSQL's
+    /// `disk_full`): nothing was written, and nothing will be until an
+    /// administrator frees space.
+    pub fn is_storage_full(&self) -> bool {
+        matches!(self, DbError::Sqlx(sqlx::Error::Database(e))
+            if matches!(e.code().as_deref(), Some("13" | "53100")))
+    }
+
     pub fn is_transient(&self) -> bool {
         match self {
             DbError::Unreachable(_) => true,
@@ -2042,6 +2050,38 @@ mod tests {
             .await);
             assert_eq!(one.unwrap(), 1);
         }
+    }
+
+    /// A disk that fills in the middle of an upload's transaction (SQLite
+    /// held to the pages it has) is said to be full, and the next
+    /// transaction on the writer's one connection runs.
+    #[tokio::test]
+    async fn a_full_disk_is_said_so_and_the_writer_carries_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let db = super::Db::connect(&url).await.unwrap();
+        let writer = db.upload_writer();
+        let full = with_tx!(&writer, q, tx => async {
+            let pages: i64 = sqlx::query_scalar("PRAGMA page_count").fetch_one(&mut *tx).await?;
+            sqlx::query(&format!("PRAGMA max_page_count = {pages}")).execute(&mut *tx).await?;
+            sqlx::query("CREATE TABLE filler (x BLOB)").execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO filler VALUES (randomblob(1000000))").execute(&mut *tx).await?;
+            Ok::<_, super::DbError>(())
+        }
+        .await);
+        let e = full.unwrap_err();
+        assert!(e.is_storage_full(), "{e}");
+        let said = crate::error::AppError::from(e);
+        let detail = &*said;
+        assert_eq!((detail.status.as_u16(), detail.code), (503, "storage_full"));
+        assert!(detail.message_vi.contains("Ổ đĩa của máy chủ đã đầy"));
+        let made = with_tx!(&writer, q, tx => async {
+            sqlx::query("CREATE TABLE filler (x BLOB)").execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO filler VALUES (randomblob(100000))").execute(&mut *tx).await?;
+            Ok::<_, super::DbError>(())
+        }
+        .await);
+        assert!(made.is_ok(), "{made:?}");
     }
 
     fn digest(bytes: &[u8]) -> String {
