@@ -3,11 +3,13 @@
 //! - [`domain`]: business rules shared with the server (money, schedules,
 //!   allocation, repayment and gift rules, Vietnamese text and ids).
 //! - [`wire`]: what the phone and the server exchange (JSON).
+//! - [`cli`]: the command lines' usage errors said in Vietnamese.
 //! - [`Store`]: the on-device SQLite field book, in pure Rust.
 //! - [`FieldBook`]: the object the Android and iOS apps (and the officer
 //!   CLI) use through uniffi; each method is one user action and delegates
 //!   to [`Store`].
 
+pub mod cli;
 pub mod domain;
 pub mod sync;
 pub mod wire;

@@ -164,7 +164,12 @@ async fn run() -> anyhow::Result<()> {
             .with_span_list(false)
             .init(),
     }
-    let cli = Cli::parse();
+    let cli = Cli::try_parse().unwrap_or_else(|e| {
+        if let Some(vi) = sotay_core::cli::usage_error_vi(&e) {
+            eprintln!("Lỗi: {vi}");
+        }
+        e.exit()
+    });
     match cli.command {
         Command::Serve {
             bind,

@@ -1024,7 +1024,13 @@ fn sync(book: &FieldBook, all: bool) -> Res<()> {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let cli = Cli::try_parse().unwrap_or_else(|e| {
+        if let Some(vi) = sotay_core::cli::usage_error_vi(&e) {
+            eprintln!("Lỗi: {vi}");
+        }
+        e.exit()
+    });
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("Lỗi: {}\nError: {e}", e.message_vi());
