@@ -613,6 +613,9 @@ fn a_record_the_server_keeps_refusing_is_wedged_and_the_others_go_on() {
     let r = book.sync_with(&fake, opts(500, 0), None).unwrap();
     assert_eq!(r.accepted, 9);
     assert_eq!(r.wedged, 0);
+    // Each record counted once as sent: the halves of a refused batch, not
+    // the batch they were split from.
+    assert_eq!(r.sent, 10);
     assert_eq!(states(&book, OutboxFilter::Pending), [bad]);
 
     // Records made later are not held up by it.

@@ -515,9 +515,12 @@ impl<'a> SyncClient<'a> {
                 report.results.extend(answer.results);
                 failures = 0;
             } else if matches!(r.status, 400 | 409 | 413 | 422) {
-                report.sent += batch.records;
                 failures += 1;
-                self.refused(&batch, r.status, &problem(&r), report, &mut skip)?;
+                // A batch split in two is sent again as its halves, which
+                // count then.
+                if !self.refused(&batch, r.status, &problem(&r), report, &mut skip)? {
+                    report.sent += batch.records;
+                }
                 if failures >= MAX_FAILURES_IN_A_ROW {
                     return Ok(());
                 }
@@ -595,7 +598,8 @@ impl<'a> SyncClient<'a> {
         Ok(())
     }
 
-    /// A batch the server refused (4xx other than sign-in trouble).
+    /// A batch the server refused (4xx other than sign-in trouble): true
+    /// when it was split in two, to be sent again as its halves.
     fn refused(
         &self,
         b: &OpenBatch,
@@ -603,7 +607,7 @@ impl<'a> SyncClient<'a> {
         p: &Problem,
         report: &mut SyncReport,
         skip: &mut HashSet<i64>,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let code = p.code.clone().unwrap_or_else(|| format!("http_{status}"));
         let vi = p
             .detail
@@ -628,6 +632,7 @@ impl<'a> SyncClient<'a> {
             )?;
         } else if b.records > 1 {
             self.store.split_batch(b, &en)?;
+            return Ok(true);
         } else {
             let attempts = self.store.fail_batch(b, &en)?;
             if attempts >= MAX_ATTEMPTS {
@@ -641,7 +646,7 @@ impl<'a> SyncClient<'a> {
                 skip.insert(b.seq);
             }
         }
-        Ok(())
+        Ok(false)
     }
 
     /// Downloads the portfolio when there is no cursor, then change pages
