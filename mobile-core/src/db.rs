@@ -190,7 +190,7 @@ impl Store {
         self.read(|c| meta(c, "cursor"))
     }
 
-    fn reload_index(&self) -> Result<()> {
+    pub(crate) fn reload_index(&self) -> Result<()> {
         let fresh = self.read(SearchIndex::load)?;
         *self.index.write().unwrap_or_else(|p| p.into_inner()) = fresh;
         Ok(())

@@ -144,6 +144,13 @@ impl Store {
     /// accents or case), or whose phone or CCCD contains its digits.
     pub fn search(&self, query: &str, limit: u32) -> Result<Vec<WorkerHit>> {
         let limit = limit.clamp(1, MAX_SEARCH_RESULTS) as usize;
+        // The book synced through another handle (the app's background
+        // sync) since the index was read: read it again.
+        let now = self.read(|c| crate::db::meta(c, "cursor"))?;
+        let stale = self.index.read().unwrap_or_else(|p| p.into_inner()).cursor != now;
+        if stale {
+            self.reload_index()?;
+        }
         let ids = self
             .index
             .read()

@@ -24,6 +24,9 @@ struct Entry {
 pub struct SearchIndex {
     /// Ordered by name key, then id.
     entries: Vec<Entry>,
+    /// The download cursor the master data stood at when it was read: a
+    /// sync through another handle on the same book moves it on.
+    pub(crate) cursor: Option<String>,
 }
 
 impl SearchIndex {
@@ -51,7 +54,8 @@ impl SearchIndex {
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(SearchIndex { entries })
+        let cursor = crate::db::meta(conn, "cursor")?;
+        Ok(SearchIndex { entries, cursor })
     }
 
     /// Ids of the workers matching `query`, at most `limit`, by name.

@@ -1804,6 +1804,38 @@ fn a_refused_gift_settled_as_handed_out_shows_once() {
     );
 }
 
+/// A second handle on the book (the app's background sync) brings a new
+/// worker: the first one finds her by name at once, and no longer finds a
+/// worker moved away.
+#[test]
+fn a_sync_through_another_handle_is_seen_by_search() {
+    let fake = server(0);
+    let (dir, book) = signed_in(&fake);
+    let background = open_at(&dir.path().join("sotay.db").display().to_string());
+    assert_eq!(book.search("Lan".into(), 10).unwrap().len(), 1);
+    let lan = snapshot()
+        .workers
+        .into_iter()
+        .find(|w| w.id == id(LAN))
+        .unwrap();
+    let newcomer = sotay_core::wire::Worker {
+        id: Uuid::now_v7(),
+        full_name: "Trịnh Thị Xuân".into(),
+        code: Some("NLD-09999".into()),
+        ..lan
+    };
+    fake.push_page(sotay_core::wire::ChangePage {
+        workers: vec![newcomer],
+        removed_workers: vec![id(LAN)],
+        ..Default::default()
+    });
+    background.sync_with(&fake, opts(500, 0), None).unwrap();
+    let found = book.search("xuan".into(), 10).unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].full_name, "Trịnh Thị Xuân");
+    assert!(book.search("Lan".into(), 10).unwrap().is_empty());
+}
+
 /// The cash a supervisor counted for a batch of the officer's other phone
 /// comes down too: the day summary says whose it was, and what the day's
 /// counts come to together.
