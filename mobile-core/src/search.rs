@@ -176,6 +176,7 @@ mod tests {
                 entry("b", "tran van hung", "NLD-7", &["KV-000007"]),
                 entry("c", "le thi mai", "ABC", &[]),
             ],
+            cursor: None,
         }
     }
 
