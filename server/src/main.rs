@@ -416,6 +416,13 @@ async fn serve(
     trusted_proxies: TrustedProxies,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
+    if let Some(value) = sotay_server::console::ConsoleConfig::unreadable_env() {
+        let name = sotay_server::console::SECURE_COOKIES_ENV;
+        bail!(
+            "{name}=\"{value}\" không đọc được: ghi true (mặc định, cookie Secure, dùng với HTTPS) hoặc false (chỉ để thử qua HTTP thường)\n\
+             {name}=\"{value}\" does not read: write true (the default, Secure cookies, for HTTPS) or false (for trials over plain HTTP only)"
+        );
+    }
     if let Some(secret) = jwt_secret.as_deref().filter(|s| !s.is_empty()) {
         let n = secret.chars().count();
         if n < MIN_SECRET_CHARS {

@@ -564,6 +564,19 @@ async fn a_stopped_server_leaves_everything_in_the_database_file() {
         assert!(!out.status.success(), "{stderr}");
         assert!(stderr.contains(refusal), "{stderr}");
     }
+    // So is a console cookie setting that reads as neither on nor off.
+    let out = std::process::Command::new(sotay_tests::server_binary())
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("DATABASE_URL", &db.url)
+        .env("SOTAY_CONSOLE_SECURE_COOKIES", "flase")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("SOTAY_CONSOLE_SECURE_COOKIES=\"flase\" does not read"),
+        "{stderr}"
+    );
     assert!(!std::path::Path::new(path).exists());
     let server = Server::start(&db.url, &["--demo"]).await;
     let http = reqwest::Client::new();

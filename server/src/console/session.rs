@@ -55,6 +55,16 @@ impl ConsoleConfig {
         Self::from_value(std::env::var(SECURE_COOKIES_ENV).ok().as_deref())
     }
 
+    /// The variable's value when it is set to something that reads as
+    /// neither on nor off (a typo would otherwise keep `Secure` silently,
+    /// and a console tried over plain HTTP could not keep its sign-in).
+    pub fn unreadable_env() -> Option<String> {
+        let value = std::env::var(SECURE_COOKIES_ENV).ok()?;
+        let v = value.trim().to_ascii_lowercase();
+        let known = ["true", "1", "yes", "on", "false", "0", "no", "off", ""];
+        (!known.contains(&v.as_str())).then_some(value)
+    }
+
     pub fn from_value(value: Option<&str>) -> Self {
         let off = value.is_some_and(|v| {
             matches!(
