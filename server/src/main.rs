@@ -29,7 +29,8 @@ struct Cli {
 enum Command {
     /// Run the HTTP server.
     Serve {
-        #[arg(long, env = "SOTAY_BIND", default_value = DEFAULT_BIND)]
+        /// The address and port to listen on.
+        #[arg(long, env = "SOTAY_BIND", default_value = DEFAULT_BIND, value_parser = parse_bind)]
         bind: SocketAddr,
         /// Seed the demo fund (once) and print its logins.
         #[arg(long)]
@@ -295,6 +296,15 @@ async fn open(url: &str, how: Open) -> anyhow::Result<Db> {
     let started = Instant::now();
     let db = Db::open(url, how).await.map_err(|e| {
         let what = match Db::sqlite_path(url) {
+            Some(path) if std::path::Path::new(path).is_dir() => {
+                let full = std::path::absolute(path).unwrap_or_else(|_| path.into());
+                format!(
+                    "{0} là một thư mục, không phải tệp cơ sở dữ liệu: DATABASE_URL phải chỉ tới tệp, ví dụ sqlite://{1}\n\
+                     {0} is a folder, not a database file: DATABASE_URL must name the file, e.g. sqlite://{1}",
+                    full.display(),
+                    full.join("sotay.db").display()
+                )
+            }
             Some(path) if cannot_write(&e) => {
                 let full = std::path::absolute(path).unwrap_or_else(|_| path.into());
                 format!(
@@ -402,6 +412,21 @@ fn redact(url: &str) -> String {
         (Some(s), Some(at)) if at > s => format!("{}://…@{}", &masked[..s], &masked[at + 1..]),
         _ => masked,
     }
+}
+
+/// `--bind` / `SOTAY_BIND`: an address with its port.
+fn parse_bind(value: &str) -> Result<SocketAddr, String> {
+    value.trim().parse().map_err(|_| {
+        let port = if value.trim().parse::<std::net::IpAddr>().is_ok() {
+            " (thiếu cổng / the port is missing)"
+        } else {
+            ""
+        };
+        format!(
+            "cần địa chỉ:cổng, ví dụ 127.0.0.1:8080 hoặc 0.0.0.0:8080{port} (--bind hoặc SOTAY_BIND) / \
+             expected address:port, e.g. 127.0.0.1:8080 or 0.0.0.0:8080 (--bind or SOTAY_BIND)"
+        )
+    })
 }
 
 /// A signing secret shorter than this is refused: whoever guesses it signs

@@ -336,6 +336,18 @@ async fn maintenance_commands_leave_the_schema_to_migrate() {
             );
         }
         assert_eq!(scalar(&empty.url, tables).await, 1, "{backend:?}");
+        // A SQLite URL naming a folder is said to be one.
+        if backend == Backend::Sqlite {
+            let folder = tempfile::tempdir().unwrap();
+            let url = format!("sqlite://{}", folder.path().display());
+            let out = cli(&url, &["migrate"]);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{stderr}");
+            assert!(
+                stderr.contains("is a folder, not a database file"),
+                "{stderr}"
+            );
+        }
 
         let db = fresh_database(backend).await;
         let (older, migrations) = migrate_before(&db.url, backend, "0030").await;
