@@ -709,6 +709,23 @@ async fn import(url: &str, paths: &[PathBuf]) -> anyhow::Result<()> {
                     );
                 }
             }
+            let locked_out = db.users_without_password().await?;
+            if !locked_out.is_empty() {
+                let shown = locked_out
+                    .iter()
+                    .take(20)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let more = if locked_out.len() > 20 { ", …" } else { "" };
+                out!(
+                    "{0} tài khoản chưa có mật khẩu nên chưa đăng nhập được: {shown}{more}; đặt mật khẩu bằng `sotay-server set-password TÊN_ĐĂNG_NHẬP` (hoặc cột password của users.csv khi tạo mới)\n\
+                     {0} {1} no password yet, so no one can sign in to {2}: {shown}{more}; set one with `sotay-server set-password USERNAME` (or users.csv's password column when creating them)",
+                    locked_out.len(),
+                    if locked_out.len() == 1 { "account has" } else { "accounts have" },
+                    if locked_out.len() == 1 { "it" } else { "them" },
+                );
+            }
             if !report.passwords_kept.is_empty() {
                 out!(
                     "Mật khẩu trong tệp chỉ dùng khi tạo người dùng mới; không đổi mật khẩu của {0} (đặt lại bằng `set-password`) / passwords left unchanged for users already stored: {0}",

@@ -772,7 +772,18 @@ async fn import_of_a_folder_names_the_files_it_cannot_place() {
     );
     assert!(!std::path::Path::new(db.url.trim_start_matches("sqlite://")).exists());
     // Named as it should be, the folder imports; the note beside is let be.
-    std::fs::rename(folder.join("nhan_vien.csv"), folder.join("users.csv")).unwrap();
+    // The admin's password left out of the file: the import says no one
+    // can sign in as him yet, and how to set it.
+    let users = std::fs::read_to_string(folder.join("nhan_vien.csv")).unwrap();
+    let users: String = users
+        .lines()
+        .map(|l| match l.strip_suffix(",sotay-demo-2026") {
+            Some(rest) if l.contains(",admin,") => format!("{rest},\n"),
+            _ => format!("{l}\n"),
+        })
+        .collect();
+    std::fs::write(folder.join("users.csv"), users).unwrap();
+    std::fs::remove_file(folder.join("nhan_vien.csv")).unwrap();
     let out = cli(&db.url, &["import", folder.to_str().unwrap()]);
     assert!(out.status.success(), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -781,6 +792,11 @@ async fn import_of_a_folder_names_the_files_it_cannot_place() {
             "branches.csv: 2 tạo mới, 0 cập nhật, 0 không đổi / 2 created, 0 updated, 0 unchanged"
         ),
         "each file's counts in both languages: {stdout}"
+    );
+    assert!(
+        stdout.contains("1 account has no password yet, so no one can sign in to it: admin;")
+            && stdout.contains("set-password"),
+        "{stdout}"
     );
     assert_eq!(scalar(&db.url, "SELECT COUNT(*) FROM branches").await, 2);
     assert!(scalar(&db.url, "SELECT COUNT(*) FROM users").await > 5);

@@ -954,6 +954,11 @@ impl Db {
         with_conn!(self, q, c => q::user_get(&mut c, id).await)
     }
 
+    /// Open accounts no one can sign in to yet (no password), admins first.
+    pub async fn users_without_password(&self) -> DbResult<Vec<String>> {
+        with_conn!(self, q, c => q::users_without_password(&mut c).await)
+    }
+
     pub async fn users(&self, branch_id: Option<i64>) -> DbResult<Vec<UserView>> {
         with_conn!(self, q, c => q::users_list(&mut c, branch_id).await)
     }

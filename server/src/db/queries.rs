@@ -282,6 +282,17 @@ pub async fn users_list(c: &mut Conn, branch_id: Option<i64>) -> DbResult<Vec<Us
     .await?)
 }
 
+/// The user names of open accounts with no password yet (no one can
+/// sign in to them), administrators first.
+pub async fn users_without_password(c: &mut Conn) -> DbResult<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT username FROM users WHERE password_hash IS NULL AND active
+         ORDER BY CASE WHEN role = 'admin' THEN 0 ELSE 1 END, username",
+    )
+    .fetch_all(&mut *c)
+    .await?)
+}
+
 pub async fn throttle_get(c: &mut Conn, key: Throttled<'_>) -> DbResult<Option<ThrottleRow>> {
     let (table, column, value) = key.parts();
     Ok(
