@@ -154,8 +154,8 @@ impl AppError {
         let mut e = Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "storage_full",
-            "Ổ đĩa của máy chủ đã đầy: không có gì được ghi (dữ liệu trên điện thoại vẫn an toàn); hãy báo quản trị viên giải phóng chỗ trống cho cơ sở dữ liệu rồi thử lại",
-            "the server's disk is full: nothing was written (what the phone holds is safe); tell your administrator to free space for the database, then try again",
+            "Ổ đĩa của máy chủ đã đầy nên không có gì được ghi lên máy chủ; hãy báo quản trị viên giải phóng chỗ trống cho cơ sở dữ liệu rồi thử lại",
+            "the server's disk is full, so nothing was written to it; tell your administrator to free space for the database, then try again",
         );
         e.retry_after = Some(60);
         e.internal = Some(detail.to_string());

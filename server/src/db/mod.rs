@@ -148,14 +148,22 @@ macro_rules! in_tx {
 /// given back: SQLite may have rolled the transaction back by itself, and
 /// sqlx, whose own rollback then fails, would go on counting it open and
 /// refuse every later transaction on that connection — the upload
-/// writer's only one. A refusal by the rules leaves it in use.
+/// writer's only one (and a connection that does refuse one, however it
+/// came to, is closed too). A refusal by the rules leaves it in use; a
+/// constraint or a busy database closes it too, which costs the writer
+/// its caches once.
 pub(crate) fn drop_if_broken<D: sqlx::Database, T>(
     conn: &mut sqlx::pool::PoolConnection<D>,
     result: &DbResult<T>,
 ) {
     use sqlx::Error as E;
-    if let Err(DbError::Sqlx(e @ (E::Database(_) | E::Io(_) | E::Protocol(_) | E::WorkerCrashed))) =
-        result
+    if let Err(DbError::Sqlx(
+        e @ (E::Database(_)
+        | E::Io(_)
+        | E::Protocol(_)
+        | E::WorkerCrashed
+        | E::InvalidSavePointStatement),
+    )) = result
     {
         tracing::warn!(error = %e, "a transaction failed in the database; its connection is closed");
         conn.close_on_drop();
@@ -295,8 +303,6 @@ impl DbError {
         }
     }
 
-    /// A failure that may go away when retried (busy database, pool timeout,
-    /// lost connection), as opposed to a bug or bad data.
     /// The database's disk is full (SQLite's `SQLITE_FULL`, PostgreSQL's
     /// `disk_full`): nothing was written, and nothing will be until an
     /// administrator frees space.
@@ -305,6 +311,8 @@ impl DbError {
             if matches!(e.code().as_deref(), Some("13" | "53100")))
     }
 
+    /// A failure that may go away when retried (busy database, pool timeout,
+    /// lost connection), as opposed to a bug or bad data.
     pub fn is_transient(&self) -> bool {
         match self {
             DbError::Unreachable(_) => true,
@@ -1846,14 +1854,14 @@ impl Db {
         with_conn!(self, q, c => q::review::loan_branch_drift(&mut c).await)
     }
 
-    /// Records on which the undecided repayments kept by triggers disagree
-    /// with sync_records and record_reviews; empty when they agree.
     /// Records whose columns disagree with the body the phone sent, or
     /// whose body lost its hash: (record id, the column or `body_hash`).
     pub async fn record_body_drift(&self) -> DbResult<Vec<(i64, String)>> {
         with_conn!(self, q, c => q::review::record_body_drift(&mut c).await)
     }
 
+    /// Records on which the undecided repayments kept by triggers disagree
+    /// with sync_records and record_reviews; empty when they agree.
     pub async fn undecided_drift(&self) -> DbResult<Vec<i64>> {
         with_conn!(self, q, c => q::review::undecided_drift(&mut c).await)
     }
@@ -2058,8 +2066,9 @@ mod tests {
     }
 
     /// A disk that fills in the middle of an upload's transaction (SQLite
-    /// held to the pages it has) is said to be full, and the next
-    /// transaction on the writer's one connection runs.
+    /// held to the pages it has, on this connection) is said to be full,
+    /// and the next transaction on the writer's one connection runs (on a
+    /// connection of its own: one with space again).
     #[tokio::test]
     async fn a_full_disk_is_said_so_and_the_writer_carries_on() {
         let dir = tempfile::tempdir().unwrap();

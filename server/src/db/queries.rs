@@ -3,14 +3,6 @@
 // there). Placeholders are `$N`, which both SQLite and PostgreSQL accept.
 // Integer sums are cast to BIGINT because PostgreSQL widens SUM(bigint).
 
-/// Record `s`, accepted at upload, is cash or a package still out there
-/// after review: rejected with its batch or left out of an approval, and
-/// not cancelled by a void that stands (a void rejected in a batch of its
-/// own cancels nothing, the record stays as the officer sent it; one
-/// rejected together with its record stands, as a void does at an
-/// approval, where it cannot be left out: the officer's word that no cash
-/// changed hands is weighed the same whatever the batch's fate). Defined in
-/// this file, the first included, so that every file after it has it.
 /// When the officer could learn that record `s` was refused: when its
 /// batch was decided at review (rejected, or the record left out), else
 /// when it reached the server (refused at upload, or held from a revoked
@@ -21,6 +13,14 @@ macro_rules! refused_known_at_sql {
     };
 }
 
+/// Record `s`, accepted at upload, is cash or a package still out there
+/// after review: rejected with its batch or left out of an approval, and
+/// not cancelled by a void that stands (a void rejected in a batch of its
+/// own cancels nothing, the record stays as the officer sent it; one
+/// rejected together with its record stands, as a void does at an
+/// approval, where it cannot be left out: the officer's word that no cash
+/// changed hands is weighed the same whatever the batch's fate). Defined in
+/// this file, the first included, so that every file after it has it.
 macro_rules! held_at_review_sql {
     () => {
         concat!(
@@ -452,7 +452,8 @@ pub async fn device_revoke(
     // A phone revoked with its closed account and then reported lost is
     // revoked for itself from then on: reopening the account leaves it.
     let done = sqlx::query(
-        "UPDATE devices SET revoked_at = $1, revoked_by = $2, revoke_reason = $3, revoked_with_account = $4
+        "UPDATE devices SET revoked_at = COALESCE(revoked_at, $1), revoked_by = $2, revoke_reason = $3,
+                revoked_with_account = $4
          WHERE id = $5 AND (revoked_at IS NULL OR (revoked_with_account AND NOT $4))",
     )
     .bind(now)
