@@ -3007,7 +3007,8 @@ async fn a_record_altered_in_the_database_is_found() {
 
 /// A repayment recorded days before its batch was rejected (a late sync, a
 /// late review), entered again once the officer hears of it: flagged,
-/// counting the days from the rejection, not from the first receipt.
+/// counting the days from the rejection as well as from the first receipt,
+/// not the installments collected in between.
 #[tokio::test]
 async fn a_repayment_entered_again_days_after_it_was_first_recorded_is_flagged() {
     for backend in BACKENDS {
@@ -3015,7 +3016,7 @@ async fn a_repayment_entered_again_days_after_it_was_first_recorded_is_flagged()
         let (sup, mut lan, _, l1) = lan_and_her_loan(&app).await;
         let l1_id = app.id_of("loans", "L-001").await;
         let mut first = repayment(&mut lan, &l1, 100_000, 1);
-        first.recorded_at = chrono::Utc::now() - chrono::Duration::days(5);
+        first.recorded_at = chrono::Utc::now() - chrono::Duration::days(10);
         let (rejected, _) = lan.upload(&app, vec![first.clone()]).await;
         let (s, body) = app
             .post(
@@ -3025,6 +3026,18 @@ async fn a_repayment_entered_again_days_after_it_was_first_recorded_is_flagged()
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{body}");
+        // The next installment, of the same amount, collected five days
+        // ago (before she could know): not that payment entered again.
+        let mut next = repayment(&mut lan, &l1, 100_000, 3);
+        next.recorded_at = chrono::Utc::now() - chrono::Duration::days(5);
+        let (next_batch, _) = lan.upload(&app, vec![next]).await;
+        let detail = batch_page(&app, &sup, next_batch).await;
+        assert!(
+            anomaly_codes(&detail)[0]
+                .iter()
+                .all(|c| c != "refused_receipt_same_amount"),
+            "{backend:?}: {detail}"
+        );
         let again = repayment(&mut lan, &l1, 100_000, 2);
         let (batch, _) = lan.upload(&app, vec![again]).await;
         let detail = batch_page(&app, &sup, batch).await;

@@ -487,12 +487,13 @@ pub async fn pending_collections(c: &mut Conn, loan_id: i64) -> DbResult<Vec<rv:
 }
 
 /// Officers' receipts of `amount` on `loan_id` that stand (waiting for
-/// review or approved, not voided, not reversed), recorded from when the
-/// refused record `refused` was until a few days after the officer could
-/// learn it was refused (its rejection at review, or its refusal at
-/// upload; whichever reached the server first: a lost phone syncs late),
-/// newest first: its payment may have been entered again among them (not
-/// an earlier or the next installment of the same amount).
+/// review or approved, not voided, not reversed), recorded in the days
+/// after the refused record `refused` was, or in the days after the
+/// officer could learn it was refused (its rejection at review, or its
+/// refusal at upload; whichever reached the server first: a lost phone
+/// syncs late), newest first: its payment may have been entered again
+/// among them (not an earlier installment of the same amount, nor those
+/// she collected in between).
 pub async fn officer_receipts_of(
     c: &mut Conn,
     loan_id: i64,
@@ -508,12 +509,14 @@ pub async fn officer_receipts_of(
     .fetch_optional(&mut *c)
     .await?;
     let Some((at, known)) = at else { return Ok(Vec::new()) };
+    let within = chrono::Duration::days(rv::ENTERED_AGAIN_WITHIN_DAYS);
     Ok(sqlx::query_as(concat!(
         "SELECT s.receipt_no, u.full_name AS officer_name, s.recorded_at,
                 CAST(CASE WHEN d.decision = 'approved' THEN 1 ELSE 0 END AS BIGINT) AS approved
          FROM sync_records s JOIN users u ON u.id = s.officer_id LEFT JOIN record_reviews d ON d.record_id = s.id
          WHERE s.loan_id = $1 AND s.kind = 'repayment' AND s.status = 'accepted' AND s.amount = $2
-           AND s.client_id <> $3 AND s.recorded_at >= $4 AND s.recorded_at < $5
+           AND s.client_id <> $3 AND s.recorded_at >= $4
+           AND (s.recorded_at < $5 OR (s.recorded_at >= $6 AND s.recorded_at < $7))
            AND (d.decision IS NULL OR d.decision = 'approved') AND ",
         no_live_void_sql!(s),
         " AND NOT EXISTS (SELECT 1 FROM journal_entries je JOIN journal_entries jx ON jx.reverses = je.id
@@ -524,7 +527,9 @@ pub async fn officer_receipts_of(
     .bind(amount)
     .bind(refused)
     .bind(at)
-    .bind(at.max(known) + chrono::Duration::days(rv::ENTERED_AGAIN_WITHIN_DAYS))
+    .bind(at + within)
+    .bind(known.max(at) - chrono::Duration::minutes(sotay_core::domain::time::CLOCK_TOLERANCE_MINUTES))
+    .bind(known.max(at) + within)
     .fetch_all(&mut *c)
     .await?)
 }
