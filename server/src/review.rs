@@ -37,44 +37,38 @@ fn anomaly(code: &'static str, vi: String, en: String) -> Anomaly {
     }
 }
 
-/// A record about a worker who is no longer its officer's: taken because
-/// the worker was hers at the time the phone says it was made, which only
-/// the officer vouches for (a receipt typed in late from paper, or dated
-/// back on purpose).
+/// A record about a worker who is no longer its officer's, which reached
+/// the server after the move: taken because the worker was hers at the
+/// time the phone says it was made, which only the officer vouches for (a
+/// receipt typed in late from paper, or dated back on purpose).
 fn moved_away(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Option<Anomaly> {
     if !matches!(r.kind.as_str(), "visit" | "repayment" | "gift_handout") {
         return None;
     }
     let worker = r.worker_id?;
-    let (now, name) = ctx.worker_officer.get(&worker)?;
+    let (now, _) = ctx.worker_officer.get(&worker)?;
     if *now == r.officer_id {
         return None;
     }
-    let moved = ctx
+    // Moved away from her after the time the record says and before the
+    // server had it: that time made the record hers. One the server had
+    // before the move was hers when it arrived.
+    let (at, _, to) = ctx
         .moves
-        .get(&worker)
-        .into_iter()
-        .flatten()
-        .find(|(at, from, _)| *from == r.officer_id && *at > r.recorded_at);
-    Some(match moved {
-        Some((at, _, to)) => {
-            let at = format_datetime(*at);
-            anomaly(
-                "worker_moved",
-                format!(
-                    "Người lao động đã chuyển sang cán bộ {to} lúc {at}, sau giờ ghi trên bản ghi: hỏi cán bộ việc này có thật đã làm trước lúc chuyển không"
-                ),
-                format!(
-                    "the worker was moved to officer {to} at {at}, after the time this record says: ask the officer whether it really happened before the move"
-                ),
-            )
-        }
-        None => anomaly(
-            "worker_moved",
-            format!("Người lao động nay do cán bộ {name} phụ trách, không còn là của cán bộ ghi bản ghi này"),
-            format!("the worker is now officer {name}'s, no longer this record's officer's"),
+        .get(&worker)?
+        .iter()
+        .find(|(at, from, _)| *from == r.officer_id && *at > r.recorded_at)
+        .filter(|(at, _, _)| *at < r.received_at)?;
+    let at = format_datetime(*at);
+    Some(anomaly(
+        "worker_moved",
+        format!(
+            "Người lao động đã chuyển sang cán bộ {to} lúc {at}, sau giờ ghi trên bản ghi và trước khi máy chủ nhận nó: hỏi cán bộ việc này có thật đã làm trước lúc chuyển không"
         ),
-    })
+        format!(
+            "the worker was moved to officer {to} at {at}, after the time this record says and before the server had it: ask the officer whether it really happened before the move"
+        ),
+    ))
 }
 
 /// What deserves a second look in one record.

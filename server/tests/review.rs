@@ -4817,5 +4817,19 @@ async fn a_record_is_judged_by_whose_the_worker_was_when_it_was_made() {
                 .all(|c| c != "worker_moved"),
             "{backend:?}: {detail}"
         );
+        // Moved away again after those reached the server: they were hers
+        // when they came, nothing to ask.
+        let (s, body) = app
+            .post_csv("/api/v1/imports/workers", &admin, &move_to("CB-TD-02"))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let detail = batch_page(&app, &sup, batch).await;
+        assert!(
+            anomaly_codes(&detail)
+                .iter()
+                .flatten()
+                .all(|c| c != "worker_moved"),
+            "{backend:?}: {detail}"
+        );
     }
 }
