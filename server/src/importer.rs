@@ -186,8 +186,21 @@ pub async fn seed_demo(db: &Db, today: chrono::NaiveDate) -> Result<Option<Impor
         return Ok(None);
     }
     // A fund's own database gets no demo accounts (their password is in
-    // the README) nor demo money on its books.
-    let (branches, accounts) = (db.count("branches").await?, db.count("users").await?);
+    // the README) nor demo money on its books. One holding only the demo's
+    // own branches and accounts (a seeding cut short) is seeded on.
+    let set = crate::demo::demo_fund(today);
+    let branches = db
+        .branches(None)
+        .await?
+        .into_iter()
+        .filter(|b| !set.branches.iter().any(|d| d.code == b.code))
+        .count();
+    let accounts = db
+        .users(None)
+        .await?
+        .into_iter()
+        .filter(|u| !set.users.iter().any(|d| d.username == u.username))
+        .count();
     if branches + accounts > 0 {
         return Err(DbError::Invalid(format!(
             "cơ sở dữ liệu này đã có một quỹ ({branches} chi nhánh, {accounts} tài khoản): --demo chỉ tạo quỹ mẫu trong một cơ sở dữ liệu trống; \
@@ -196,7 +209,6 @@ pub async fn seed_demo(db: &Db, today: chrono::NaiveDate) -> Result<Option<Impor
              leave --demo out to serve this fund, or set DATABASE_URL to a new file to try the demo"
         )));
     }
-    let set = crate::demo::demo_fund(today);
     let meta = ImportMeta {
         user_id: None,
         source: "demo",

@@ -414,6 +414,38 @@ async fn the_demo_fund_is_not_seeded_into_a_real_fund() {
     }
 }
 
+/// A demo seeding cut short (the server stopped half-way) is finished by
+/// the next `serve --demo`: the database holds only the demo's own.
+#[tokio::test]
+async fn a_demo_seeding_cut_short_is_finished() {
+    for backend in BACKENDS {
+        let t = fresh_db(backend).await;
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        let mut set = sotay_server::demo::demo_fund(today);
+        set.workers.clear();
+        set.loans.clear();
+        t.db.apply_import(
+            &set,
+            &sotay_server::db::ImportMeta {
+                user_id: None,
+                source: "demo",
+                files: vec!["demo".into()],
+                sha256: String::new(),
+                rows: set.row_count() as i64,
+            },
+            system_audit(),
+        )
+        .await
+        .unwrap();
+        let report = importer::seed_demo(&t.db, today)
+            .await
+            .unwrap()
+            .expect("seeded on");
+        assert_eq!(report.workers.created, 600, "{backend:?}");
+        assert!(t.db.setting("demo_seeded").await.unwrap().is_some());
+    }
+}
+
 #[tokio::test]
 async fn the_demo_fund_imports_on_both_backends() {
     for backend in BACKENDS {
