@@ -305,8 +305,8 @@ fn a_phone_upgraded_without_its_cursor_still_finds_a_restored_server() {
     let mut all: HashSet<Uuid> = ids.iter().copied().collect();
     all.insert(later);
     assert_eq!(stored, all);
-    // The portfolio asked with the last answer's cursor first, refused,
-    // then asked again after the records went.
+    // One change asked for with the last answer's cursor first, refused;
+    // the portfolio after the records went.
     let downloads: Vec<String> = fake.calls()[calls_before..]
         .iter()
         .filter(|c| c.path.starts_with("/api/v1/sync/changes"))
@@ -315,13 +315,48 @@ fn a_phone_upgraded_without_its_cursor_still_finds_a_restored_server() {
     assert_eq!(
         downloads[..2],
         [
-            "/api/v1/sync/changes?acked=c1",
+            "/api/v1/sync/changes?since=c1&limit=1",
             "/api/v1/sync/changes?acked=c1.1"
         ],
         "{downloads:?}"
     );
     let again = book.sync_with(&fake, opts(4, 0), None).unwrap();
     assert_eq!((again.sent, again.portfolio_reloaded), (0, false));
+}
+
+/// After an upgrade that dropped the download cursor, on a server not
+/// restored, the records go up first and the portfolio comes after: a weak
+/// line that cannot carry the portfolio still carries the cash.
+#[test]
+fn a_phone_upgraded_without_its_cursor_sends_before_it_downloads() {
+    let fake = server(1);
+    let (dir, book) = signed_in(&fake);
+    record_day(&book);
+    book.sync_with(&fake, opts(500, 0), None).unwrap();
+    let db = rusqlite::Connection::open(dir.path().join("sotay.db")).unwrap();
+    db.execute("DELETE FROM meta WHERE key = 'cursor'", [])
+        .unwrap();
+    drop(db);
+    let later = visit(&book, LAN, 30);
+    let calls_before = fake.calls().len();
+    let r = book.sync_with(&fake, opts(500, 0), None).unwrap();
+    assert_eq!(
+        (r.accepted, r.portfolio_reloaded, r.sent_again),
+        (1, false, 0)
+    );
+    let paths: Vec<String> = fake.calls()[calls_before..]
+        .iter()
+        .map(|c| c.path.clone())
+        .collect();
+    let upload = paths.iter().position(|p| p == "/api/v1/sync/batches");
+    let portfolio = paths
+        .iter()
+        .position(|p| p.starts_with("/api/v1/sync/changes?acked="));
+    assert!(
+        paths[0].contains("&limit=1") && upload.is_some() && upload < portfolio,
+        "{paths:?}"
+    );
+    assert!(states(&book, OutboxFilter::Accepted).contains(&later));
 }
 
 #[test]

@@ -446,12 +446,25 @@ impl<'a> SyncClient<'a> {
         // sent, so that what it lost goes back before what was recorded
         // after (a void after its repayment), and an upload's answer never
         // replaces an acknowledgement not yet checked.
-        // A phone whose download cursor an upgrade dropped (to download the
-        // portfolio again) checks with its last upload's answer: the
-        // portfolio comes first then.
-        let known = self.store.sync_cursor()?.is_some() || self.store.acked_cursor()?.is_some();
-        if known && self.pull(&base, report, total, progress, 1)? == Pulled::CursorReset {
-            total = self.restart(report)?;
+        if self.store.sync_cursor()?.is_some() {
+            if self.pull(&base, report, total, progress, 1)? == Pulled::CursorReset {
+                total = self.restart(report)?;
+            }
+        } else if let Some(acked) = self.store.acked_cursor()? {
+            // A phone whose download cursor an upgrade dropped (to download
+            // the portfolio again) asks with its last upload's answer, for
+            // one change it does not keep: the portfolio comes after its
+            // records went, as always.
+            let url = format!(
+                "{base}/api/v1/sync/changes?since={}&limit=1",
+                encode(&acked)
+            );
+            let r = self.call(&base, &url, Req::Get)?;
+            if r.status == 410 && problem(&r).code.as_deref() == Some(CURSOR_RESET) {
+                total = self.restart(report)?;
+            } else {
+                self.ok_json::<ChangePage>("changes", r)?;
+            }
         }
         self.push(&base, report, total, progress)?;
         self.push_signatures(&base, report)?;
