@@ -1003,15 +1003,22 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
     let since = first.map(|at| at - chrono::Duration::days(rv::ENTERED_AGAIN_WITHIN_DAYS));
     for chunk in officers.chunks(1_000) {
         let sql = format!(
-            "SELECT s.recorded_at, {known}, s.client_id, s.body, x.note FROM sync_records s
+            // Found from the few refused ones, by the partial indexes on
+            // them, not by reading every repayment of the officers.
+            "SELECT s.recorded_at, {known}, s.client_id, s.body, x.note
+             FROM (SELECT r.id FROM sync_records r WHERE r.status = 'rejected' AND r.received_at >= ${since}
+                   UNION SELECT q.id FROM sync_records q WHERE q.status = 'quarantined'
+                   UNION SELECT d.record_id FROM record_reviews d
+                         WHERE d.decision IN ('rejected', 'excluded') AND d.decided_at >= ${since}) refused
+                 JOIN sync_records s ON s.id = refused.id
                  LEFT JOIN refused_settlements x ON x.record_id = s.id
-             WHERE s.kind = 'repayment' AND s.officer_id IN ({}) AND {known} >= ${}
+             WHERE s.kind = 'repayment' AND s.officer_id IN ({}) AND {known} >= ${since}
                AND (s.status IN ('rejected', 'quarantined') OR {}) AND NOT {}",
             placeholders(1, chunk.len()),
-            chunk.len() + 1,
             held_at_review_sql!(),
             voided_in_quarantine_sql!(),
             known = refused_known_at_sql!(),
+            since = chunk.len() + 1,
         );
         let mut q = sqlx::query_as::<DB, (DateTime<Utc>, DateTime<Utc>, uuid::Uuid, String, Option<String>)>(&sql);
         for id in chunk {
