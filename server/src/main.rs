@@ -619,7 +619,12 @@ async fn import(url: &str, paths: &[PathBuf]) -> anyhow::Result<()> {
         );
     }
     files.sort_by_key(|f| ImportKind::ALL.iter().position(|k| *k == f.kind));
-    // A fund's first import sets up its new database.
+    // A fund's first import sets up its new database; refused, it leaves
+    // no empty one behind.
+    let new_file = Db::sqlite_path(url)
+        .map(|p| p.split('?').next().unwrap_or(p))
+        .filter(|p| !p.is_empty() && !std::path::Path::new(p).exists())
+        .map(PathBuf::from);
     let db = open(url, Open::Setup).await?;
     db.open_sync_epoch().await.context("opening a sync epoch")?;
     let total_bytes: u64 = files.iter().map(|f| f.bytes.len() as u64).sum();
@@ -745,6 +750,19 @@ async fn import(url: &str, paths: &[PathBuf]) -> anyhow::Result<()> {
             }
             if let Some(i) = &e.internal {
                 eprintln!("  ({i})");
+            }
+            if let Some(path) = new_file {
+                db.close().await;
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut file = path.clone().into_os_string();
+                    file.push(suffix);
+                    let _ = std::fs::remove_file(file);
+                }
+                eprintln!(
+                    "Tệp cơ sở dữ liệu mới {0} đã được xoá vì không có gì được nhập.\n\
+                     The new database file {0} was removed, nothing having been imported.",
+                    path.display()
+                );
             }
             std::process::exit(1);
         }

@@ -771,6 +771,22 @@ async fn import_of_a_folder_names_the_files_it_cannot_place() {
         "{stderr}"
     );
     assert!(!std::path::Path::new(db.url.trim_start_matches("sqlite://")).exists());
+    // A file refused for its rows leaves no new, empty database behind.
+    let bad = dir.path().join("bad");
+    std::fs::create_dir(&bad).unwrap();
+    std::fs::write(
+        bad.join("branches.csv"),
+        "code,name,district,industrial_zone,address\nCN-1,,Q1,,\n",
+    )
+    .unwrap();
+    let out = cli(&db.url, &["import", bad.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("was removed, nothing having been imported"),
+        "{stderr}"
+    );
+    assert!(!std::path::Path::new(db.url.trim_start_matches("sqlite://")).exists());
     // Named as it should be, the folder imports; the note beside is let be.
     // The admin's password left out of the file: the import says no one
     // can sign in as him yet, and how to set it.
