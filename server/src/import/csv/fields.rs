@@ -206,7 +206,8 @@ impl Line<'_> {
     /// (`1.500.000`, `1 500 000`, `1.500.000 ₫`), as the console and the
     /// phone take it.
     pub fn amount(&mut self, column: &str, rule: AmountRule) -> Option<i64> {
-        let raw = self.raw(column);
+        let raw = excel_amount(self.raw(column));
+        let raw = raw.as_ref();
         let parsed = parse_amount(column, raw, rule).or_else(|e| match e.kind {
             MoneyErrorKind::Separators | MoneyErrorKind::Malformed => {
                 parse_typed_amount(column, raw, rule)
@@ -639,5 +640,31 @@ fn excel_number_hint(raw: &str, digits: usize) -> (&'static str, &'static str) {
         )
     } else {
         ("", "")
+    }
+}
+
+/// What Excel's Vietnamese number formats add to whole đồng, taken off: a
+/// zero decimal part after a comma (`10.000.000,00`, `500.000,00 ₫`), and
+/// the accounting format's dash for nothing (`-`, `- ₫`), which is 0. A
+/// part after the comma that is not zero (`1,5`) is left for the parser to
+/// refuse.
+pub fn excel_amount(raw: &str) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    let t = raw.trim();
+    let core = t.trim_end_matches(|c: char| c.is_alphabetic() || c == '₫' || c.is_whitespace());
+    let unit = &t[core.len()..];
+    if core == "-" {
+        return Cow::Borrowed("0");
+    }
+    match core.rsplit_once(',') {
+        Some((whole, zeros))
+            if (1..=2).contains(&zeros.len())
+                && zeros.chars().all(|c| c == '0')
+                && !whole.contains(',')
+                && whole.ends_with(|c: char| c.is_ascii_digit()) =>
+        {
+            Cow::Owned(format!("{whole}{unit}"))
+        }
+        _ => Cow::Borrowed(raw),
     }
 }

@@ -186,6 +186,32 @@ fn columns_are_matched_by_name_in_any_order_and_optional_ones_may_be_left_out() 
     assert_eq!(l.disbursed_on, d(2026, 1, 5));
 }
 
+/// Amounts as Excel's Vietnamese formats save them: a zero decimal part
+/// after a comma, the accounting dash for nothing; a part that is not zero
+/// is still refused.
+#[test]
+fn excel_formatted_amounts_read_as_whole_dong() {
+    let text = format!(
+        "{LOANS_HEADER}KV-1,NLD-1,VT,\"10.000.000,00\",05/01/2026,- ₫\n\
+         KV-2,NLD-1,VT,\"5.000.000,00 ₫\",05/01/2026,\"1.500.000,0\"\n"
+    );
+    let set = parse(ImportKind::Loans, &text).unwrap();
+    let got: Vec<(i64, i64)> = set
+        .loans
+        .iter()
+        .map(|l| (l.principal, l.paid_to_date))
+        .collect();
+    assert_eq!(got, [(10_000_000, 0), (5_000_000, 1_500_000)]);
+    for bad in ["\"10.000.000,50\"", "\"15,000,000\"", "-5"] {
+        only_error(
+            ImportKind::Loans,
+            &format!("{LOANS_HEADER}KV-1,NLD-1,VT,{bad},05/01/2026,\n"),
+            2,
+            "principal",
+        );
+    }
+}
+
 /// Headers as a spreadsheet kept in Vietnamese has them: the labels the
 /// guide gives, with or without diacritics, and the usual short ones.
 #[test]
