@@ -203,6 +203,17 @@ pub fn date_hint(input: &str) -> (String, String) {
                     }
                 }
             }
+            // Month first, as American software writes it (12/31/2026).
+            if let Some(day) = (m > 12)
+                .then(|| NaiveDate::from_ymd_opt(year as i32, d, m))
+                .flatten()
+            {
+                let day = day.format("%d/%m/%Y");
+                return (
+                    format!("có lẽ tháng được viết trước ngày, kiểu Mỹ; ngày này viết là {day}"),
+                    format!("the month seems written before the day, as in the US; this day is written {day}"),
+                );
+            }
             if !(1..=12).contains(&m) {
                 return (
                     "tháng phải từ 1 đến 12 (dd/mm/yyyy)".into(),
@@ -218,6 +229,20 @@ pub fn date_hint(input: &str) -> (String, String) {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn a_date_written_month_first_is_said_so() {
+        let (vi, en) = date_hint("12/31/2026");
+        assert!(
+            vi.contains("31/12/2026") && en.contains("as in the US"),
+            "{vi} / {en}"
+        );
+        // Not when the day cannot be the month either.
+        assert_eq!(
+            date_hint("13/13/2026").1,
+            "the month must be 1 to 12 (dd/mm/yyyy)"
+        );
+    }
 
     #[test]
     fn lengths_of_time_in_words() {
