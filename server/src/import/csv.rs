@@ -560,8 +560,11 @@ fn expected_list(kind: ImportKind, vi: bool) -> String {
     kind.columns()
         .iter()
         .map(|c| match (c.required, vi) {
-            (true, _) => c.name.to_string(),
-            (false, true) => format!("{} (không bắt buộc)", c.name),
+            // In Vietnamese each with what it holds, as a Vietnamese
+            // spreadsheet may head it.
+            (true, true) => format!("{} ({})", c.name, c.vi),
+            (false, true) => format!("{} ({}, không bắt buộc)", c.name, c.vi),
+            (true, false) => c.name.to_string(),
             (false, false) => format!("{} (optional)", c.name),
         })
         .collect::<Vec<_>>()

@@ -381,10 +381,16 @@ fn unknown_and_missing_columns_are_named_on_line_one() {
         "ghi_chu",
     );
     assert!(e.message_vi.contains("\"ghi_chu\""), "{}", e.message_vi);
+    // Each named with what it holds in Vietnamese.
+    assert!(
+        e.message_vi
+            .contains("code (mã chi nhánh), name (tên chi nhánh), district ("),
+        "{}",
+        e.message_vi
+    );
     assert!(e
-        .message_vi
-        .contains("code, name, district, industrial_zone, address"));
-    assert!(e.message_en.contains("expected columns"));
+        .message_en
+        .contains("expected columns: code, name, district, industrial_zone, address"));
     // Quoted as the header writes it, with its letter.
     let e = only_error(
         ImportKind::Branches,
@@ -421,7 +427,11 @@ fn unknown_and_missing_columns_are_named_on_line_one() {
         "{}",
         e.message_vi
     );
-    assert!(e.message_vi.contains("paid_to_date (không bắt buộc"));
+    assert!(
+        e.message_vi.contains("paid_to_date (") && e.message_vi.contains(", không bắt buộc)"),
+        "{}",
+        e.message_vi
+    );
 
     let errs = errors(
         ImportKind::Loans,
