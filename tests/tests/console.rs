@@ -2081,6 +2081,19 @@ async fn an_admin_deactivates_an_officer_who_left_and_sets_a_forgotten_password(
         )
         .await;
         assert_eq!(revoked, 1);
+        // Revoked with her account, her phone may still be reported lost,
+        // to stay revoked when the account reopens.
+        let (_, _, html) = get("/devices".into(), admin.clone()).await;
+        assert!(
+            html.contains(&format!("href=\"/devices/{phone}/revoke\""))
+                && html.contains("Báo mất…"),
+            "{html}"
+        );
+        let (_, _, html) = get(format!("/devices/{phone}/revoke"), admin.clone()).await;
+        assert!(
+            html.contains("id=\"revoked-with-account\"") && html.contains("id=\"revoke-form\""),
+            "{html}"
+        );
         let resp = api_login("sotay-demo-2026").await.unwrap();
         assert_eq!(resp.status(), StatusCode::FORBIDDEN);
         // A forged form changes nothing; a short password is refused on the

@@ -130,6 +130,10 @@ pub async fn devices(
                                 td {
                                     @if d.revoked_at.is_none() {
                                         a.button.danger href=(format!("/devices/{}/revoke", d.id)) { (lang.t("Thu hồi…", "Revoke…")) }
+                                    } @else if d.revoked_with_account {
+                                        // Back with its account when it reopens, unless
+                                        // reported lost now.
+                                        a.button.danger href=(format!("/devices/{}/revoke", d.id)) { (lang.t("Báo mất…", "Report lost…")) }
                                     }
                                 }
                             }
@@ -156,9 +160,15 @@ fn revoke_view(ui: &Ui, d: &DeviceRow, error: Option<&str>, reason: &str, csrf: 
                 dt { (lang.t("Lần cuối kết nối", "Last seen")) } dd { (datetime(d.last_seen_at)) }
             }
         }
-        @if d.revoked_at.is_some() {
+        @if d.revoked_at.is_some() && !d.revoked_with_account {
             p.notice.info { (lang.t("Thiết bị này đã bị thu hồi trước đó.", "This device was already revoked.")) }
         } @else {
+            @if d.revoked_with_account {
+                p.notice.info #revoked-with-account { (lang.t(
+                    "Máy này đã bị thu hồi cùng lúc khóa tài khoản, và sẽ dùng lại được khi tài khoản được mở lại. Nếu máy bị mất hoặc không còn do cán bộ giữ, hãy thu hồi riêng máy này: khi mở lại tài khoản, máy vẫn bị thu hồi.",
+                    "This phone was revoked when its account was closed, and comes back when the account is reopened. If it is lost or no longer in the officer's hands, revoke it for itself: it then stays revoked when the account reopens."
+                )) }
+            }
             p.notice.warn { (lang.t(
                 "Sau khi thu hồi, máy này không đồng bộ được nữa và không đăng nhập lại được. Những gì máy còn gửi lên được giữ riêng để giám sát xem xét, không bị xoá. Không hoàn tác được.",
                 "Once revoked, this phone can no longer sync or sign in again. Anything it still sends is kept apart for a supervisor to review, never dropped. This cannot be undone."

@@ -450,10 +450,10 @@ pub async fn device_revoke(
     now: DateTime<Utc>,
 ) -> DbResult<bool> {
     // A phone revoked with its closed account and then reported lost is
-    // revoked for itself from then on: reopening the account leaves it.
+    // revoked for itself from then on (when, by whom and why as reported):
+    // reopening the account leaves it.
     let done = sqlx::query(
-        "UPDATE devices SET revoked_at = COALESCE(revoked_at, $1), revoked_by = $2, revoke_reason = $3,
-                revoked_with_account = $4
+        "UPDATE devices SET revoked_at = $1, revoked_by = $2, revoke_reason = $3, revoked_with_account = $4
          WHERE id = $5 AND (revoked_at IS NULL OR (revoked_with_account AND NOT $4))",
     )
     .bind(now)
