@@ -233,10 +233,10 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
                     out.push(anomaly(
                         "refused_receipt_taken_at_counter",
                         format!(
-                            "Cùng khoản vay, cùng số tiền với phiếu {receipt} đã bị từ chối mà tiền đã được thu tại quầy ({counter}): nếu đây là khoản thu đó ghi lại, hãy loại bản ghi này — tiền đã vào quỹ"
+                            "Cùng khoản vay, cùng số tiền với phiếu {receipt} đã bị từ chối mà tiền đã được thu tại quầy ({counter}): nếu đây là khoản thu đó ghi lại, hãy loại bản ghi này (tiền đã vào quỹ), rồi đánh dấu nó đã xử lý với ghi chú \"đã thu tại quầy {counter}\" — đừng thu tiền của nó lần nữa"
                         ),
                         format!(
-                            "the same loan and amount as receipt {receipt}, refused, whose cash was taken at the counter ({counter}): if this is that payment entered again, exclude this record — the cash is in the vault already"
+                            "the same loan and amount as receipt {receipt}, refused, whose cash was taken at the counter ({counter}): if this is that payment entered again, exclude this record (the cash is in the vault already), then mark it settled with the note \"taken at the counter as {counter}\" — do not take its cash again"
                         ),
                     ));
                 } else if h.settled.is_none() {
