@@ -119,7 +119,9 @@ fn an_officer_records_a_day_from_the_terminal() {
     assert_eq!(swapped.status.code(), Some(2));
     let err = String::from_utf8_lossy(&swapped.stderr);
     assert!(
-        err.contains(&format!("Thời điểm {back} là 30 ngày trước")) && err.contains("--late"),
+        err.contains(&format!(
+            "Thời điểm {back} là 30 ngày 0 giờ trước, hơn 7 ngày"
+        )) && err.contains("--late"),
         "{err}"
     );
     // A year not in full is no time: said, with the day meant.

@@ -420,12 +420,12 @@ fn when(at: &At) -> Res<DateTime<Utc>> {
     let t = when_written(at.at.as_deref())?;
     let back = Utc::now() - t;
     if back > chrono::Duration::days(LATE_DAYS) && !at.late {
-        let days = back.num_days();
+        let (ago_vi, ago_en) = sotay_core::domain::time::duration_words(back.num_seconds());
         let shown = format_datetime(t);
         return Err(bad(
             "at",
-            format!("Thời điểm {shown} là {days} ngày trước: hãy kiểm tra lại ngày (ngày trước, tháng sau: dd/mm/yyyy). Nếu đúng là ghi lùi hơn {LATE_DAYS} ngày, thêm --late"),
-            format!("{shown} is {days} days ago: check the day (day first, then month: dd/mm/yyyy). If it really is more than {LATE_DAYS} days back, add --late"),
+            format!("Thời điểm {shown} là {ago_vi} trước, hơn {LATE_DAYS} ngày: hãy kiểm tra lại ngày (ngày trước, tháng sau: dd/mm/yyyy). Nếu đúng là ghi lùi hơn {LATE_DAYS} ngày, thêm --late"),
+            format!("{shown} is {ago_en} ago, more than {LATE_DAYS} days: check the day (day first, then month: dd/mm/yyyy). If it really is more than {LATE_DAYS} days back, add --late"),
         ));
     }
     Ok(t)
