@@ -2073,6 +2073,12 @@ async fn an_admin_deactivates_an_officer_who_left_and_sets_a_forgotten_password(
             html.contains(&format!("Họ còn phụ trách {hers} người lao động (")),
             "{html}"
         );
+        // And her row says so, until they are moved.
+        let (_, _, html) = get("/users?q=canbo.lan".into(), admin.clone()).await;
+        assert!(
+            html.contains(&format!("còn phụ trách {hers} người lao động (")),
+            "{html}"
+        );
         let revoked = scalar(
             &db.url,
             &format!(

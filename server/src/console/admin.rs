@@ -337,6 +337,18 @@ async fn users_page(
     let pages = shown.len().div_ceil(USERS_PAGE).max(1);
     let page = q.page.parse::<usize>().unwrap_or(1).clamp(1, pages);
     let on_page = &shown[(page - 1) * USERS_PAGE..(page * USERS_PAGE).min(shown.len())];
+    // A locked officer's workers wait for another officer: said on her row
+    // until they are moved.
+    let mut left_with = std::collections::HashMap::new();
+    for u in on_page.iter().filter(|u| !u.active && u.role == "officer") {
+        match state.db.workers_of(u.id).await {
+            Ok((0, _)) => {}
+            Ok(counts) => {
+                left_with.insert(u.id, counts);
+            }
+            Err(e) => return ui.app_error(e.into()),
+        }
+    }
     let at_page = |n: usize| {
         view::link(
             "/users",
@@ -472,6 +484,13 @@ async fn users_page(
                                     span.badge.ok { (lang.t("Đang hoạt động", "Active")) }
                                 } @else {
                                     span.badge.danger { (lang.t("Đã khóa", "Deactivated")) }
+                                    @if let Some((n, borrowers)) = left_with.get(&u.id) {
+                                        br;
+                                        small.still-hers { (lang.pick(
+                                            format!("còn phụ trách {n} người lao động ({borrowers} có khoản vay): chuyển cho cán bộ khác bằng workers.csv"),
+                                            format!("still in charge of {n} workers ({borrowers} with a loan): move them with workers.csv"),
+                                        )) }
+                                    }
                                 }
                             }
                             td {
