@@ -1264,7 +1264,7 @@ fn render_batch(v: BatchView<'_>) -> Markup {
         }
         @if !d.refused_at_upload.is_empty() {
             section #refused {
-                h2 { (lang.t("Khoản thu và quà bị từ chối hoặc giữ lại khi tải lên", "Repayments and gifts refused or held at upload")) }
+                h2 { (lang.t("Bản ghi bị từ chối hoặc giữ lại khi tải lên", "Records refused or held at upload")) }
                 @if d.refused_cash > 0 {
                     p.notice.warn #refused-cash { (lang.pick(
                         format!("Cán bộ đã thu {} trong các khoản thu dưới đây nhưng máy chủ đã từ chối chúng khi tải lên, hoặc giữ lại vì thiết bị đã bị thu hồi (lý do ở từng dòng): số tiền này không nằm trong số phải nộp của lô và không được ghi sổ. Hỏi cán bộ về số tiền này: trả lại người lao động, hoặc thu tại quầy vào đúng khoản vay với số phiếu thu đã đưa.", vnd(d.refused_cash)),
