@@ -4796,6 +4796,11 @@ async fn a_record_is_judged_by_whose_the_worker_was_when_it_was_made() {
             said.contains("Người lao động đã chuyển sang cán bộ Đặng Văn Hùng lúc"),
             "{backend:?}: {said}"
         );
+        // Those made after the move are refused, saying when it was.
+        assert!(
+            said.contains("Người lao động đã được chuyển sang cán bộ khác lúc"),
+            "{backend:?}: {said}"
+        );
         // Moved back to her, the worker is hers to record about again —
         // what she recorded while they were away too (it is hers to follow
         // up now).

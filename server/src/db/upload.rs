@@ -1312,6 +1312,27 @@ impl Facts {
         now_officer == officer || then == officer
     }
 
+    /// A record refused as not the officer's (`v`): when the worker was
+    /// moved away from her before the time the record says, the refusal
+    /// says when, so she knows it was the move (and not her phone).
+    fn not_hers(&self, v: RuleViolation, worker: Option<i64>, officer: i64, at: DateTime<Utc>) -> Verdict {
+        let mut verdict = Verdict::violation(v);
+        let moved = worker
+            .and_then(|w| self.moves.get(&w))
+            .and_then(|moves| moves.iter().filter(|&&(moved_at, from)| from == officer && moved_at <= at).last());
+        if let Some(&(moved_at, _)) = moved {
+            use sotay_core::domain::time::format_datetime;
+            let (moved_at, at) = (format_datetime(moved_at), format_datetime(at));
+            verdict.message_vi = verdict.message_vi.map(|m| {
+                format!("{m}. Người lao động đã được chuyển sang cán bộ khác lúc {moved_at}, trước giờ ghi bản ghi ({at})")
+            });
+            verdict.message_en = verdict
+                .message_en
+                .map(|m| format!("{m}. The worker was moved to another officer at {moved_at}, before the record's time ({at})"));
+        }
+        verdict
+    }
+
     /// Judges one record against what is stored and what the batch's
     /// earlier records did.
     fn judge(&mut self, who: &Uploader, batch: &UploadBatch, record: &UploadRecord, now: DateTime<Utc>) -> Verdict {
@@ -1338,7 +1359,6 @@ impl Facts {
         if let Err(v) = record.body.check_text_lengths() {
             return Verdict::violation(v);
         }
-        let not_mine = || Verdict::violation(RuleViolation::WorkerNotInPortfolio);
         match &record.body {
             RecordBody::Visit(v) => {
                 let Some(w) = self
@@ -1346,7 +1366,8 @@ impl Facts {
                     .get(&v.worker_id)
                     .filter(|w| self.was_theirs(w.id, w.officer_id, who.officer_id, record.recorded_at))
                 else {
-                    return not_mine();
+                    let known = self.workers.get(&v.worker_id).map(|w| w.id);
+                    return self.not_hers(RuleViolation::WorkerNotInPortfolio, known, who.officer_id, record.recorded_at);
                 };
                 Verdict { worker_id: Some(w.id), ..Verdict::accepted() }
             }
@@ -1354,10 +1375,16 @@ impl Facts {
                 let Some(loan) = self.loans.get(&p.loan_id) else {
                     return Verdict::violation(RuleViolation::LoanNotInPortfolio);
                 };
-                if !self.was_theirs(loan.worker_id, loan.officer_id, who.officer_id, record.recorded_at)
-                    || loan.worker_uid != p.worker_id
-                {
+                if loan.worker_uid != p.worker_id {
                     return Verdict::violation(RuleViolation::LoanNotInPortfolio);
+                }
+                if !self.was_theirs(loan.worker_id, loan.officer_id, who.officer_id, record.recorded_at) {
+                    return self.not_hers(
+                        RuleViolation::LoanNotInPortfolio,
+                        Some(loan.worker_id),
+                        who.officer_id,
+                        record.recorded_at,
+                    );
                 }
                 let expected_prefix = format!("{}-", who.device_code);
                 if !p.receipt_no.starts_with(&expected_prefix) {
@@ -1451,7 +1478,8 @@ impl Facts {
                     .get(&g.worker_id)
                     .filter(|w| self.was_theirs(w.id, w.officer_id, who.officer_id, record.recorded_at))
                 else {
-                    return not_mine();
+                    let known = self.workers.get(&g.worker_id).map(|w| w.id);
+                    return self.not_hers(RuleViolation::WorkerNotInPortfolio, known, who.officer_id, record.recorded_at);
                 };
                 let Some(k) = self.campaigns.get(&g.campaign_id) else {
                     return Verdict::rejected(
