@@ -1319,7 +1319,7 @@ impl Facts {
         let mut verdict = Verdict::violation(v);
         let moved = worker
             .and_then(|w| self.moves.get(&w))
-            .and_then(|moves| moves.iter().filter(|&&(moved_at, from)| from == officer && moved_at <= at).last());
+            .and_then(|moves| moves.iter().rfind(|&&(moved_at, from)| from == officer && moved_at <= at));
         if let Some(&(moved_at, _)) = moved {
             use sotay_core::domain::time::format_datetime;
             let (moved_at, at) = (format_datetime(moved_at), format_datetime(at));
