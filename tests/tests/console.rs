@@ -664,11 +664,8 @@ async fn console_in_a_real_browser() {
              CN-Q12,Chi nhánh Quận 12,Quận 12,KCN Tân Thới Hiệp,1 Đường HT17\n",
         )
         .unwrap();
-        b.wait("#kind")
-            .await
-            .select_by_value("branches")
-            .await
-            .unwrap();
+        // The kind left to the file's name.
+        b.wait("#kind").await.select_by_value("").await.unwrap();
         b.wait("#file")
             .await
             .send_keys(&good.display().to_string())

@@ -768,8 +768,8 @@ async fn imports_page(
             form.stack method="post" action="/imports" enctype="multipart/form-data" id="import-form" {
                 (csrf_field(&s.csrf))
                 label for="kind" { (lang.t("Loại dữ liệu", "Kind of data")) }
-                select #kind name="kind" required {
-                    option value="" { (lang.t("— chọn —", "— choose —")) }
+                select #kind name="kind" {
+                    option value="" { (lang.t("— theo tên tệp (workers.csv, loans.csv, …) —", "— by the file's name (workers.csv, loans.csv, …) —")) }
                     @for k in ImportKind::ALL {
                         option value=(k.slug()) selected[chosen == Some(k)] { (kind_label(lang, k)) " (" (k.file_name()) ")" }
                     }
@@ -927,15 +927,20 @@ pub async fn import(
     if let Some(refused) = signed.forgery(&csrf) {
         return refused;
     }
-    let kind = ImportKind::from_name(&kind_name);
+    // Not chosen: the file's own name says it (`workers.csv`).
+    let kind = ImportKind::from_name(&kind_name).or_else(|| {
+        kind_name.trim().is_empty().then_some(())?;
+        let (name, _) = upload.as_ref()?;
+        ImportKind::from_name(&file_name(name.as_deref(), None))
+    });
     let refused = |message: &str| Outcome::Refused {
         message: message.to_string(),
         rows: Vec::new(),
     };
     let Some(kind) = kind else {
         let o = refused(lang.t(
-            "Hãy chọn loại dữ liệu của tệp (chi nhánh, người lao động, khoản vay, …).",
-            "Choose the kind of data in the file (branches, workers, loans, …).",
+            "Tên tệp không cho biết loại dữ liệu: hãy chọn loại dữ liệu của tệp (chi nhánh, người lao động, khoản vay, …), hoặc đặt tên tệp như workers.csv.",
+            "The file's name does not say what it holds: choose the kind of data in the file (branches, workers, loans, …), or name it like workers.csv.",
         ));
         return imports_page(
             &state,
