@@ -94,52 +94,35 @@ macro_rules! in_tx {
             $crate::db::Db::Sqlite(pool) => {
                 #[allow(unused_imports)]
                 use $crate::db::sqlite_q as $q;
-                async {
-                    let mut conn = match pool.acquire().await {
-                        Ok(c) => c,
-                        Err(e) => return Err($crate::db::DbError::acquiring(e, pool).await),
-                    };
-                    let result = async {
-                        let mut $tx = match sqlx::Connection::begin_with(&mut *conn, $sqlite).await
-                        {
-                            Ok(t) => t,
-                            Err(e) => return Err($crate::db::DbError::acquiring(e, pool).await),
-                        };
-                        let out = $body?;
-                        $tx.commit().await?;
-                        Ok::<_, $crate::db::DbError>(out)
-                    }
-                    .await;
-                    $crate::db::drop_if_broken(&mut conn, &result);
-                    result
-                }
-                .await
+                $crate::db::in_tx!(@on pool, $sqlite, $tx => $body)
             }
             $crate::db::Db::Postgres(pool) => {
                 #[allow(unused_imports)]
                 use $crate::db::pg_q as $q;
-                async {
-                    let mut conn = match pool.acquire().await {
-                        Ok(c) => c,
-                        Err(e) => return Err($crate::db::DbError::acquiring(e, pool).await),
-                    };
-                    let result = async {
-                        let mut $tx =
-                            match sqlx::Connection::begin_with(&mut *conn, $postgres).await {
-                                Ok(t) => t,
-                                Err(e) => return Err($crate::db::DbError::acquiring(e, pool).await),
-                            };
-                        let out = $body?;
-                        $tx.commit().await?;
-                        Ok::<_, $crate::db::DbError>(out)
-                    }
-                    .await;
-                    $crate::db::drop_if_broken(&mut conn, &result);
-                    result
-                }
-                .await
+                $crate::db::in_tx!(@on pool, $postgres, $tx => $body)
             }
         }
+    };
+    (@on $pool:ident, $begin:expr, $tx:ident => $body:expr) => {
+        async {
+            let mut conn = match $pool.acquire().await {
+                Ok(c) => c,
+                Err(e) => return Err($crate::db::DbError::acquiring(e, $pool).await),
+            };
+            let result = async {
+                let mut $tx = match sqlx::Connection::begin_with(&mut *conn, $begin).await {
+                    Ok(t) => t,
+                    Err(e) => return Err($crate::db::DbError::acquiring(e, $pool).await),
+                };
+                let out = $body?;
+                $tx.commit().await?;
+                Ok::<_, $crate::db::DbError>(out)
+            }
+            .await;
+            $crate::db::drop_if_broken(&mut conn, &result);
+            result
+        }
+        .await
     };
 }
 
