@@ -283,7 +283,11 @@ mod tests {
         assert_eq!(date_hint("31/02/26").0, "tháng 2 năm 2026 chỉ có 28 ngày");
         assert_eq!(
             date_hint("01/13/26").1,
-            "the month must be 1 to 12 (dd/mm/yyyy)"
+            "the month seems written before the day, as in the US; this day is written 13/01/2026"
+        );
+        assert_eq!(
+            date_hint("01/13/2026").1,
+            "the month seems written before the day, as in the US; this day is written 13/01/2026"
         );
     }
 
@@ -300,6 +304,10 @@ mod tests {
         );
         assert_eq!(
             date_hint("05/31/2027").0,
+            "có lẽ tháng được viết trước ngày, kiểu Mỹ; ngày này viết là 31/05/2027"
+        );
+        assert_eq!(
+            date_hint("31/31/2027").0,
             "tháng phải từ 1 đến 12 (dd/mm/yyyy)"
         );
         assert_eq!(date_hint("31-02-1995").0, "tháng 2 năm 1995 chỉ có 28 ngày");
