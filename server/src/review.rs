@@ -188,21 +188,13 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
                 .and_then(|k| ctx.refused_held.get(&k))
                 .into_iter()
                 .flatten();
-            let within = chrono::Duration::days(crate::db::ENTERED_AGAIN_WITHIN_DAYS);
-            // Entered again right after it was made, or once the officer
-            // heard it was refused (by her phone's clock, which may run up
-            // to the server's tolerance slow); not the installments she
-            // collected in between.
-            let heard_slack =
-                chrono::Duration::minutes(sotay_core::domain::time::CLOCK_TOLERANCE_MINUTES);
             let undecided = r.decision.is_none();
             for h in held.filter(|h| {
                 undecided
                     && h.client_id != r.client_id
-                    && h.recorded_at <= r.recorded_at
-                    && (r.recorded_at < h.recorded_at + within
-                        || (r.recorded_at >= h.known_at - heard_slack
-                            && r.recorded_at < h.known_at + within))
+                    && crate::db::entered_again_spans(h.recorded_at, h.known_at)
+                        .iter()
+                        .any(|&(from, to)| from <= r.recorded_at && r.recorded_at < to)
             }) {
                 let receipt = &h.receipt_no;
                 // Its cash taken at the counter: by the supervisor settling

@@ -509,14 +509,14 @@ pub async fn officer_receipts_of(
     .fetch_optional(&mut *c)
     .await?;
     let Some((at, known)) = at else { return Ok(Vec::new()) };
-    let within = chrono::Duration::days(rv::ENTERED_AGAIN_WITHIN_DAYS);
+    let [(from, to), (heard, heard_to)] = rv::entered_again_spans(at, known);
     Ok(sqlx::query_as(concat!(
         "SELECT s.receipt_no, u.full_name AS officer_name, s.recorded_at,
                 CAST(CASE WHEN d.decision = 'approved' THEN 1 ELSE 0 END AS BIGINT) AS approved
          FROM sync_records s JOIN users u ON u.id = s.officer_id LEFT JOIN record_reviews d ON d.record_id = s.id
          WHERE s.loan_id = $1 AND s.kind = 'repayment' AND s.status = 'accepted' AND s.amount = $2
-           AND s.client_id <> $3 AND s.recorded_at >= $4
-           AND (s.recorded_at < $5 OR (s.recorded_at >= $6 AND s.recorded_at < $7))
+           AND s.client_id <> $3
+           AND ((s.recorded_at >= $4 AND s.recorded_at < $5) OR (s.recorded_at >= $6 AND s.recorded_at < $7))
            AND (d.decision IS NULL OR d.decision = 'approved') AND ",
         no_live_void_sql!(s),
         " AND NOT EXISTS (SELECT 1 FROM journal_entries je JOIN journal_entries jx ON jx.reverses = je.id
@@ -526,10 +526,10 @@ pub async fn officer_receipts_of(
     .bind(loan_id)
     .bind(amount)
     .bind(refused)
-    .bind(at)
-    .bind(at + within)
-    .bind(known.max(at) - chrono::Duration::minutes(sotay_core::domain::time::CLOCK_TOLERANCE_MINUTES))
-    .bind(known.max(at) + within)
+    .bind(from)
+    .bind(to)
+    .bind(heard)
+    .bind(heard_to)
     .fetch_all(&mut *c)
     .await?)
 }

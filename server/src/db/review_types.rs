@@ -1137,6 +1137,25 @@ pub struct AnomalyContext {
 /// (the next installment of a weekly loan comes a week after the last).
 pub const ENTERED_AGAIN_WITHIN_DAYS: i64 = 3;
 
+/// When a receipt of the same loan and amount as a refused one, made at
+/// `refused_at`, may be that payment entered again: in the days right
+/// after it was made, or in the days after the officer could learn of the
+/// refusal at `known_at` (by her phone's clock, which may run up to the
+/// server's tolerance slow); not the installments she collected in
+/// between. Half-open spans, the batch page's and the counter's alike.
+pub fn entered_again_spans(
+    refused_at: DateTime<Utc>,
+    known_at: DateTime<Utc>,
+) -> [(DateTime<Utc>, DateTime<Utc>); 2] {
+    let within = chrono::Duration::days(ENTERED_AGAIN_WITHIN_DAYS);
+    let slack = chrono::Duration::minutes(sotay_core::domain::time::CLOCK_TOLERANCE_MINUTES);
+    let heard = known_at.max(refused_at);
+    [
+        (refused_at, refused_at + within),
+        ((heard - slack).max(refused_at), heard + within),
+    ]
+}
+
 /// A refused repayment of an officer.
 #[derive(Debug, Clone)]
 pub struct RefusedHeld {
