@@ -2076,6 +2076,12 @@ async fn an_admin_deactivates_an_officer_who_left_and_sets_a_forgotten_password(
             html.contains(&format!("còn phụ trách {hers} người lao động (")),
             "{html}"
         );
+        // With when, by whom and why it was locked.
+        assert!(
+            html.contains("class=\"closed-by\">khóa ngày ")
+                && html.contains(" bởi Trương Minh Quân (admin): Nghỉ việc"),
+            "{html}"
+        );
         let revoked = scalar(
             &db.url,
             &format!(

@@ -349,6 +349,12 @@ async fn users_page(
             Err(e) => return ui.app_error(e.into()),
         }
     }
+    // Why, when and by whom each locked account on the page was locked.
+    let locked: Vec<i64> = on_page.iter().filter(|u| !u.active).map(|u| u.id).collect();
+    let closures = match state.db.closures(&locked).await {
+        Ok(c) => c,
+        Err(e) => return ui.app_error(e.into()),
+    };
     let at_page = |n: usize| {
         view::link(
             "/users",
@@ -484,6 +490,10 @@ async fn users_page(
                                     span.badge.ok { (lang.t("Đang hoạt động", "Active")) }
                                 } @else {
                                     span.badge.danger { (lang.t("Đã khóa", "Deactivated")) }
+                                    @if let Some(c) = closures.get(&u.id) {
+                                        br;
+                                        small.closed-by { (closed_by(lang, c)) }
+                                    }
                                     @if let Some((n, borrowers)) = left_with.get(&u.id) {
                                         br;
                                         small.still-hers { (lang.pick(
@@ -546,6 +556,28 @@ async fn users_page(
         ui.page(lang.t("Người dùng", "Users"), Nav::Users, body),
     )
         .into_response()
+}
+
+/// "khóa ngày 07/12/2026 14:05 bởi Trần Văn Quản (quantri): nghỉ việc".
+fn closed_by(lang: Lang, c: &crate::console::store::Closure) -> String {
+    let who = match &c.actor_name {
+        Some(name) => format!("{name} ({})", c.actor_username),
+        None => c.actor_username.clone(),
+    };
+    let reason = c.reason();
+    let at = view::datetime(c.at);
+    let (vi, en) = if reason.is_empty() {
+        (
+            format!("khóa ngày {at} bởi {who}"),
+            format!("deactivated {at} by {who}"),
+        )
+    } else {
+        (
+            format!("khóa ngày {at} bởi {who}: {reason}"),
+            format!("deactivated {at} by {who}: {reason}"),
+        )
+    };
+    lang.pick(vi, en)
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -21,6 +21,30 @@ pub struct ConsoleSessionRow {
     pub active: bool,
 }
 
+/// When, by whom and why an account was last deactivated, from the
+/// audit log.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Closure {
+    /// The account's id (the audit entry's object).
+    pub object_id: String,
+    pub at: DateTime<Utc>,
+    pub actor_username: String,
+    /// The administrator's name as it is now; `None` when the actor is
+    /// no longer a user (or was the server's command line).
+    pub actor_name: Option<String>,
+    /// The audit entry's detail: `{"reason": "…"}`.
+    pub detail: String,
+}
+
+impl Closure {
+    pub fn reason(&self) -> String {
+        serde_json::from_str::<serde_json::Value>(&self.detail)
+            .ok()
+            .and_then(|d| d.get("reason")?.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+}
+
 /// One line of the audit log as the console shows it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AuditRow {
@@ -130,6 +154,23 @@ impl Db {
 
     pub async fn audit_actions(&self) -> DbResult<Vec<String>> {
         with_conn!(self, q, c => q::audit_actions(&mut c).await)
+    }
+
+    /// The last deactivation of each of `user_ids`, from the audit log.
+    pub async fn closures(
+        &self,
+        user_ids: &[i64],
+    ) -> DbResult<std::collections::HashMap<i64, Closure>> {
+        if user_ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let all = with_conn!(self, q, c => q::closures(&mut c).await)?;
+        // Oldest first: the last one read is the one that stands.
+        Ok(all
+            .into_iter()
+            .filter_map(|c| Some((c.object_id.parse::<i64>().ok()?, c)))
+            .filter(|(id, _)| user_ids.contains(id))
+            .collect())
     }
 
     /// Workers assigned to an officer, and of them those with a loan open.

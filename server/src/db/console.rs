@@ -2,7 +2,7 @@
 // compiled for each backend by the `backend!` macro like `queries.rs`. The
 // row types live in `crate::console::store`, once for both backends.
 
-use crate::console::store::{AuditFilter, AuditRow, ConsoleSessionRow, LoanArrears, NewSession};
+use crate::console::store::{AuditFilter, AuditRow, Closure, ConsoleSessionRow, LoanArrears, NewSession};
 
 pub async fn console_session_insert(c: &mut Conn, s: &NewSession<'_>, now: DateTime<Utc>) -> DbResult<i64> {
     Ok(sqlx::query_scalar(
@@ -76,6 +76,19 @@ pub async fn audit_list(c: &mut Conn, f: &AuditFilter, limit: i64, offset: i64) 
     .bind(f.until)
     .bind(limit)
     .bind(offset)
+    .fetch_all(&mut *c)
+    .await?)
+}
+
+/// Every deactivation of an account in the audit log, oldest first, with
+/// the name of the administrator who made it.
+pub async fn closures(c: &mut Conn) -> DbResult<Vec<Closure>> {
+    Ok(sqlx::query_as(
+        "SELECT a.object_id, a.at, a.actor_username, u.full_name AS actor_name, a.detail
+         FROM audit_log a LEFT JOIN users u ON u.id = a.actor_user_id
+         WHERE a.action = 'user_deactivate' AND a.object_type = 'user'
+         ORDER BY a.at, a.id",
+    )
     .fetch_all(&mut *c)
     .await?)
 }
