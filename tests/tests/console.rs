@@ -1579,6 +1579,8 @@ async fn batch_review_in_a_real_browser() {
                 .len(),
             1
         );
+        // The tab says how many it holds.
+        assert_eq!(b.text("#batches-count").await, "1 lô đã từ chối");
         b.go("/batches?status=approved&lang=en").await;
         assert!(b.text("#batches").await.contains("Approved"));
         // With the cash counted.

@@ -314,6 +314,11 @@ pub async fn list(
     };
     let has_next = rows.len() as i64 > PAGE;
     rows.truncate(PAGE as usize);
+    let total = match state.db.review_batch_count(branch_of(&who), chosen).await {
+        Ok(n) => n,
+        Err(e) => return ui.app_error(e.into()),
+    };
+    let pages = (total.max(1) + PAGE - 1) / PAGE;
     // Cash officers took and gifts they handed out that the server refused
     // at upload: on the queue, whether or not their batch has anything else
     // to review.
@@ -393,6 +398,15 @@ pub async fn list(
                 a href=(view::link("/batches", &[("status", code(st).to_string())]))
                     aria-current=[(st == chosen).then_some("page")] { (label) }
             }
+        }
+        @if total > 0 {
+            p.count #batches-count { (match chosen {
+                Some(BatchStatus::Pending) => lang.pick(format!("{} lô chờ duyệt", view::count(total)), format!("{} batch(es) waiting for review", view::count(total))),
+                Some(BatchStatus::Approved) => lang.pick(format!("{} lô đã duyệt", view::count(total)), format!("{} batch(es) approved", view::count(total))),
+                Some(BatchStatus::Rejected) => lang.pick(format!("{} lô đã từ chối", view::count(total)), format!("{} batch(es) rejected", view::count(total))),
+                Some(BatchStatus::Refused) => lang.pick(format!("{} lô bị từ chối hoặc giữ lại khi tải lên", view::count(total)), format!("{} batch(es) refused or held at upload", view::count(total))),
+                None => lang.pick(format!("{} lô", view::count(total)), format!("{} batch(es)", view::count(total))),
+            }) }
         }
         @if rows.is_empty() {
             (view::empty(&match (chosen, page > 1) {
@@ -482,7 +496,7 @@ pub async fn list(
             @if page > 1 || has_next {
                 nav.pager aria-label=(lang.t("Trang", "Pages")) {
                     @if page > 1 { a href=(pager(page - 1)) rel="prev" { "← " (lang.t("Trang trước", "Previous")) } }
-                    span { (lang.pick(format!("Trang {page}"), format!("Page {page}"))) }
+                    span { (lang.pick(format!("Trang {page}/{pages}"), format!("Page {page} of {pages}"))) }
                     @if has_next { a href=(pager(page + 1)) rel="next" { (lang.t("Trang sau", "Next")) " →" } }
                 }
             }

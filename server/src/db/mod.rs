@@ -1424,6 +1424,15 @@ impl Db {
         }.await)
     }
 
+    /// How many batches of a status a branch (or the fund) has.
+    pub async fn review_batch_count(
+        &self,
+        branch: Option<i64>,
+        status: Option<BatchStatus>,
+    ) -> DbResult<i64> {
+        with_conn!(self, q, c => q::review::review_batch_count(&mut c, branch, status).await)
+    }
+
     pub async fn review_batch(&self, batch_id: uuid::Uuid) -> DbResult<Option<BatchDetail>> {
         with_read!(self, q, tx => async {
             let Some(head) = q::review::review_batch_head(&mut tx, batch_id).await? else {

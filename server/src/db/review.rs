@@ -56,15 +56,7 @@ pub async fn review_batches(
     limit: i64,
     offset: i64,
 ) -> DbResult<Vec<rv::BatchHeadRow>> {
-    let pending = format!("{REVIEWABLE} AND r.batch_id IS NULL");
-    let refused = format!("NOT {REVIEWABLE}");
-    let (filter, order) = match status {
-        None => ("1 = 1", "b.received_at DESC"),
-        Some(rv::BatchStatus::Pending) => (pending.as_str(), "b.received_at"),
-        Some(rv::BatchStatus::Approved) => ("r.decision = 'approved'", "r.decided_at DESC"),
-        Some(rv::BatchStatus::Rejected) => ("r.decision = 'rejected'", "r.decided_at DESC"),
-        Some(rv::BatchStatus::Refused) => (refused.as_str(), "b.received_at DESC"),
-    };
+    let (filter, order) = status_filter(status);
     let (kind, id) = match branch {
         None => (0, 0),
         Some(b) => (1, b),
@@ -73,6 +65,33 @@ pub async fn review_batches(
         "{BATCH_HEAD} WHERE {filter} AND ($1 = 0 OR b.branch_id = $2) ORDER BY {order}, b.batch_id LIMIT $3 OFFSET $4"
     );
     Ok(sqlx::query_as(&sql).bind(kind).bind(id).bind(limit).bind(offset).fetch_all(&mut *c).await?)
+}
+
+/// The condition on a batch (`b`) and its decision (`r`) of a status, and
+/// the order its list is in.
+fn status_filter(status: Option<rv::BatchStatus>) -> (String, &'static str) {
+    match status {
+        None => ("1 = 1".into(), "b.received_at DESC"),
+        Some(rv::BatchStatus::Pending) => (format!("{REVIEWABLE} AND r.batch_id IS NULL"), "b.received_at"),
+        Some(rv::BatchStatus::Approved) => ("r.decision = 'approved'".into(), "r.decided_at DESC"),
+        Some(rv::BatchStatus::Rejected) => ("r.decision = 'rejected'".into(), "r.decided_at DESC"),
+        Some(rv::BatchStatus::Refused) => (format!("NOT {REVIEWABLE}"), "b.received_at DESC"),
+    }
+}
+
+/// How many batches of a status a branch (or the fund) has: the length of
+/// [`review_batches`]' whole list.
+pub async fn review_batch_count(c: &mut Conn, branch: Option<i64>, status: Option<rv::BatchStatus>) -> DbResult<i64> {
+    let (filter, _) = status_filter(status);
+    let (kind, id) = match branch {
+        None => (0, 0),
+        Some(b) => (1, b),
+    };
+    let sql = format!(
+        "SELECT COUNT(*) FROM sync_batches b LEFT JOIN batch_reviews r ON r.batch_id = b.batch_id
+         WHERE {filter} AND ($1 = 0 OR b.branch_id = $2)"
+    );
+    Ok(sqlx::query_scalar(&sql).bind(kind).bind(id).fetch_one(&mut *c).await?)
 }
 
 /// How many batches wait for a decision in a branch (or the fund).
