@@ -2684,6 +2684,19 @@ async fn cashier_takes_repayments_at_the_counter() {
                 && linked.contains("value=\"Thu tại quầy, phiếu QUAY-CN-TD-000001 (200.000 ₫)\""),
             "{linked}"
         );
+        // A link whose record is not a record id offers nothing to post
+        // (a path in it would send the form elsewhere).
+        let (_, _, crafted) = get(
+            format!("/loans/{loan}?amount=200000&settles=..%2F..%2Fdisbursements%2F1%2Fapprove%3F&settles_receipt=tại quầy"),
+            http_sign_in(&http, &server, "giamsat.thuduc").await,
+        )
+        .await;
+        assert!(
+            !crafted.contains("settle-by-counter")
+                && !crafted.contains("disbursements/1/approve")
+                && !crafted.contains("name=\"settles\""),
+            "{crafted}"
+        );
         assert!(page.contains(&format!(
             "Tổng còn phải trả: {}",
             sotay_core::domain::money::format_vnd(owed - 200_000)

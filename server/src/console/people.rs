@@ -686,10 +686,20 @@ async fn render_loan(
             })
             .collect()
     };
-    // The receipt's number as its phone sent it, not as the link says.
-    if let Ok(record) = Uuid::parse_str(counter.form.settles.trim()) {
+    // The receipt's number as its phone sent it, not as the link says. A
+    // link's record that is not a record id names nothing: only an id goes
+    // into the settle form's address.
+    let settles_id = Uuid::parse_str(counter.form.settles.trim()).ok();
+    if let Some(record) = settles_id {
         if let Some(n) = state.db.refused_receipt_no(record, scope_branch).await? {
             counter.form.settles_receipt = n;
+        }
+    }
+    match settles_id {
+        Some(record) => counter.form.settles = record.to_string(),
+        None => {
+            counter.form.settles.clear();
+            counter.form.settles_receipt.clear();
         }
     }
     let settles_receipt = counter.form.settles_receipt.trim().to_string();
@@ -885,8 +895,8 @@ async fn render_loan(
                         format!("Tiền của phiếu {settles_receipt} đã được thu tại quầy: phiếu {} ({}) lúc {} ghi số phiếu đó. Đừng thu lại.", k.receipt_no, vnd(k.amount), datetime(k.recorded_at)),
                         format!("The cash of receipt {settles_receipt} was taken at the counter already: receipt {} ({}) at {} names it. Do not take it again.", k.receipt_no, vnd(k.amount), datetime(k.recorded_at)),
                     )) }
-                    @if s.user.role != Role::Cashier && !counter.form.settles.is_empty() {
-                        form.inline method="post" action=(format!("/refused/{}/settle", counter.form.settles)) {
+                    @if let Some(record) = settles_id.filter(|_| s.user.role != Role::Cashier && !counter.form.settles.is_empty()) {
+                        form.inline method="post" action=(format!("/refused/{record}/settle")) {
                             (csrf_field(&s.csrf))
                             input type="hidden" name="back" value="/batches";
                             input type="hidden" name="note"
