@@ -2653,6 +2653,16 @@ async fn cashier_takes_repayments_at_the_counter() {
         let (status, again, _) = post(loan, form("200.000", &client_id), cashier.clone()).await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         assert_eq!(again.as_deref(), Some(to.as_str()), "the same receipt");
+        // The sent form, back from the browser's history, typed again: it
+        // says which receipt it recorded, and comes back as a new form.
+        let (status, _, conflict) = post(loan, form("150.000", &client_id), cashier.clone()).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{conflict}");
+        assert!(
+            conflict.contains("đã ghi phiếu thu QUAY-CN-TD-000001 (200.000 ₫)"),
+            "{conflict}"
+        );
+        let fresh = field(&conflict, "client_id");
+        assert!(!fresh.is_empty() && fresh != client_id, "{conflict}");
         let (_, _, page) = get(to.clone(), cashier.clone()).await;
         assert!(
             page.contains("Đã ghi khoản thu 200.000 ₫") && page.contains("QUAY-CN-TD-000001"),

@@ -489,6 +489,11 @@ pub async fn take_repayment(
             if matches!(e.code, "already_settled" | "not_refused_handover") {
                 form.settles.clear();
             }
+            // The form came back with a sent one's id (Back after sending
+            // it): the next try is a repayment of its own.
+            if e.code == "counter_conflict" {
+                form.client_id.clear();
+            }
             again(m, e.status, form).await
         }
     }

@@ -343,6 +343,12 @@ pub async fn receive(
                 return signed.ui().app_error(e);
             }
             let m = signed.ui().message(&e).to_string();
+            // The form came back with a sent one's id (Back after sending
+            // it): the next try is a receipt of its own.
+            let mut form = form;
+            if e.code == "receipt_conflict" {
+                form.client_id.clear();
+            }
             render(&state, &signed, &form, Some(m), None, e.status).await
         }
     }

@@ -2609,11 +2609,18 @@ pub async fn counter_repayment(
     if let Some(s) = stored {
         if s.loan_id != loan_id || s.amount != amount || s.method != method.as_str() || s.transfer_ref.as_deref() != transfer_ref
         {
+            let amount = sotay_core::domain::money::format_vnd(s.amount);
             return Err(refused(
                 409,
                 "counter_conflict",
-                "Mã giao dịch này đã được dùng cho một khoản thu khác".into(),
-                "this transaction id was already used for another repayment".into(),
+                format!(
+                    "Biểu mẫu này đã được gửi trước đó và đã ghi phiếu thu {} ({amount}); khoản vừa nhập khác phiếu đó nên chưa được ghi. Nếu đây là một khoản thu mới, kiểm tra lại rồi bấm ghi lần nữa",
+                    s.receipt_no
+                ),
+                format!(
+                    "This form was sent before and recorded receipt {} ({amount}); what was just typed differs from it, so nothing was recorded. If this is another repayment, check it and submit again",
+                    s.receipt_no
+                ),
             ));
         }
         // The same again, settling what it settled when it was taken.
@@ -2628,8 +2635,14 @@ pub async fn counter_repayment(
                 return Err(refused(
                     409,
                     "counter_conflict",
-                    "Mã giao dịch này đã được dùng cho một khoản thu không xử lý bản ghi đó".into(),
-                    "this transaction id was already used for a repayment that did not settle that record".into(),
+                    format!(
+                        "Biểu mẫu này đã được gửi trước đó và đã ghi phiếu thu {}, phiếu đó không xử lý bản ghi bị từ chối này; chưa ghi gì thêm. Nếu đây là một khoản thu mới, kiểm tra lại rồi bấm ghi lần nữa",
+                        s.receipt_no
+                    ),
+                    format!(
+                        "This form was sent before and recorded receipt {}, which did not settle this refused record; nothing more was recorded. If this is another repayment, check it and submit again",
+                        s.receipt_no
+                    ),
                 ));
             }
         }
@@ -3052,8 +3065,8 @@ pub async fn campaign_receive(
             return Err(refused(
                 409,
                 "receipt_conflict",
-                "Mã giao dịch này đã được dùng cho một lần nhập kho khác".into(),
-                "this transaction id was already used for another receipt".into(),
+                format!("Biểu mẫu này đã được gửi trước đó và đã ghi một lần nhập kho khác ({} suất); lần nhập vừa điền chưa được ghi. Xem danh sách nhập kho, rồi bấm ghi lần nữa nếu đây là một lần nhập mới", sotay_core::domain::money::group_thousands(n)),
+                format!("This form was sent before and recorded another receipt into stock ({n} packages); what was just filled in was not recorded. Look at the list of receipts, then submit again if this is another one"),
             ));
         }
         return campaign_receipt_view(c, id).await;
