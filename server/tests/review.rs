@@ -1967,6 +1967,17 @@ async fn an_officer_moves_branch_only_with_nothing_of_the_old_one_in_hand() {
             .await;
         assert_eq!(s, StatusCode::OK, "{body}");
         let paid_back = body["entry_id"].clone();
+        // No one settles their own account.
+        let own = app.id_of("users", "GS-TD").await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/officers/{own}/over-short"),
+                &sup,
+                &json!({"client_id": Uuid::now_v7(), "amount": "10000", "note": "Nộp bù"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(body["code"], "maker_checker", "{body}");
         let (s, body) = app.post_csv("/api/v1/imports/users", &admin, &moved).await;
         assert_eq!(s, StatusCode::OK, "{backend:?}: {body}");
         // A receipt of Thủ Đức's books is reversed there, not from Bình Tân.

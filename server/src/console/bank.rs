@@ -250,9 +250,11 @@ async fn render(
                                 td {
                                     (direction_name(lang, &m.direction))
                                     @if let (Some(statement), Some(line)) = (m.statement_id, m.line_no) {
-                                        br; small { a href=(format!("/bank-statements/{statement}#line-{line}")) {
-                                            (lang.pick(format!("sao kê số {statement}, dòng {line}"), format!("statement {statement}, line {line}")))
-                                        } }
+                                        @let from = lang.pick(format!("sao kê số {statement}, dòng {line}"), format!("statement {statement}, line {line}"));
+                                        // Statements are the supervisor's: a cashier reads where it came from.
+                                        br; small { @if may_reverse {
+                                            a href=(format!("/bank-statements/{statement}#line-{line}")) { (from) }
+                                        } @else { (from) } }
                                     }
                                 }
                                 td.num.nowrap { (vnd(m.amount)) }

@@ -393,6 +393,14 @@ pub async fn over_short_settle(
             "only the fund's admin may write a shortage or overage off, on the fund's decision; the branch records cash paid in or out".into(),
         ));
     }
+    if m.officer_id == who.user_id {
+        return Err(refused(
+            403,
+            "maker_checker",
+            "Không được tự xử lý khoản thừa/thiếu quỹ của chính mình; cần một người khác của chi nhánh hoặc quản trị viên".into(),
+            "you cannot settle your own over/short account; someone else at the branch, or an admin, must".into(),
+        ));
+    }
     let now = take_write_lock(c, now).await?;
     // The officer (anyone who ever held cash, whatever their role now)
     // and the branch whose over/short account is settled: the one named,
