@@ -34,6 +34,8 @@ fn anomaly(code: &'static str, vi: String, en: String) -> Anomaly {
         code,
         message_vi: vi,
         message_en: en,
+        refused_record: None,
+        refused_receipt: None,
     }
 }
 
@@ -232,15 +234,18 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
                         ),
                     ));
                 } else if h.settled.is_none() {
-                    out.push(anomaly(
+                    let mut a = anomaly(
                         "refused_receipt_same_amount",
                         format!(
-                            "Cùng khoản vay, cùng số tiền với phiếu {receipt} đã bị từ chối mà tiền vẫn tính là cán bộ đang giữ: nếu đây là khoản thu đó ghi lại, hãy đánh dấu phiếu {receipt} đã xử lý (đã ghi lại), đừng thu lại tại quầy"
+                            "Cùng khoản vay, cùng số tiền với phiếu {receipt} đã bị từ chối mà tiền vẫn tính là cán bộ đang giữ: nếu đây là khoản thu đó ghi lại, khi duyệt hãy để phiếu {receipt} được đánh dấu đã xử lý (tiền của nó nộp cùng lô này), đừng thu lại tại quầy"
                         ),
                         format!(
-                            "the same loan and amount as receipt {receipt}, refused, whose cash still counts as held by the officer: if this is that payment entered again, mark {receipt} settled (entered again) rather than taking it again at the counter"
+                            "the same loan and amount as receipt {receipt}, refused, whose cash still counts as held by the officer: if this is that payment entered again, let the approval mark {receipt} settled (its cash comes with this batch) rather than taking it again at the counter"
                         ),
-                    ));
+                    );
+                    a.refused_record = Some(h.client_id);
+                    a.refused_receipt = Some(receipt.clone());
+                    out.push(a);
                 }
             }
             // The others, by receipt and officer: one taken by another

@@ -2954,6 +2954,103 @@ async fn a_repayment_entered_again_after_its_batch_was_rejected_is_flagged() {
     }
 }
 
+/// A refused repayment entered again, approved as such: the refused one
+/// is marked settled with the approval (its cash came with the batch), so
+/// it is neither cash the officer holds nor taken again at the counter.
+#[tokio::test]
+async fn approving_a_payment_entered_again_settles_the_refused_receipt() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let (sup, mut lan, _, l1) = lan_and_her_loan(&app).await;
+        let l1_id = app.id_of("loans", "L-001").await;
+        let first = repayment(&mut lan, &l1, 300_000, 1);
+        let (rejected, _) = lan.upload(&app, vec![first.clone()]).await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{rejected}/reject"),
+                &sup,
+                &json!({"reason": "Thiếu tiền khi đếm"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let other = repayment(&mut lan, &l1, 200_000, 2);
+        let again = repayment(&mut lan, &l1, 300_000, 3);
+        let (batch, _) = lan.upload(&app, vec![other.clone(), again.clone()]).await;
+        // The flag names the refused receipt.
+        let detail = batch_page(&app, &sup, batch).await;
+        let flag = detail["records"][1]["anomalies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["code"] == "refused_receipt_same_amount")
+            .cloned()
+            .unwrap_or_else(|| panic!("{detail}"));
+        assert_eq!(flag["refused_record"], json!(first.client_id), "{flag}");
+        assert_eq!(flag["refused_receipt"], json!(lan.receipt(1)), "{flag}");
+        let approve_with = |cash: i64, pairs: Value, excluded: Value| {
+            let app = &app;
+            let sup = sup.clone();
+            async move {
+                app.post(
+                    &format!("/api/v1/batches/{batch}/approve"),
+                    &sup,
+                    &json!({"cash_received": cash.to_string(), "entered_again": pairs, "excluded": excluded}),
+                )
+                .await
+            }
+        };
+        // Not with a receipt of another loan or amount, nor one left out:
+        // nothing is approved.
+        let (s, body) = approve_with(
+            500_000,
+            json!([{"record_id": other.client_id, "refused_record_id": first.client_id}]),
+            json!([]),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["code"], "not_entered_again", "{body}");
+        let (s, body) = approve_with(
+            200_000,
+            json!([{"record_id": again.client_id, "refused_record_id": first.client_id}]),
+            json!([{"record_id": again.client_id, "reason": "Trùng"}]),
+        )
+        .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["code"], "entered_again_not_posted", "{body}");
+        let settled = app
+            .text("SELECT CAST(COUNT(*) AS TEXT) FROM refused_settlements")
+            .await;
+        assert_eq!(settled, "0", "{backend:?}");
+
+        let (s, body) = approve_with(
+            500_000,
+            json!([{"record_id": again.client_id, "refused_record_id": first.client_id}]),
+            json!([]),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(
+            body["entered_again_settled"],
+            json!([lan.receipt(1)]),
+            "{body}"
+        );
+        let note = app.text("SELECT note FROM refused_settlements").await;
+        assert_eq!(note, format!("Đã ghi lại bằng phiếu {}", lan.receipt(3)));
+        // Its cash is not taken again at the counter.
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/loans/{l1_id}/repayments"),
+                &sup,
+                &json!({"client_id": Uuid::now_v7(), "amount": "300000", "note": "",
+                        "settles_record": first.client_id}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{body}");
+        assert_eq!(body["code"], "already_settled", "{body}");
+        cash_accounts_even(&app, &sup).await;
+    }
+}
+
 /// A record's amount or receipt number changed in the database behind
 /// the server's back (what a review and a posting read), or its body, is
 /// found by the check.

@@ -450,6 +450,7 @@ impl Model {
                     cash,
                     &excluded,
                     None,
+                    &[],
                 )
                 .await;
             match refused {
@@ -478,6 +479,7 @@ impl Model {
                 cash,
                 &excluded,
                 None,
+                &[],
             )
             .await
             .expect("an accepted batch posts once what cannot post is excluded");
@@ -485,7 +487,14 @@ impl Model {
         assert_eq!(outcome.cash_received - outcome.discrepancy, expected);
         // Twice: refused.
         let again = db
-            .approve_batch(&self.fx.supervisor, self.batches[i].id, cash, &[], None)
+            .approve_batch(
+                &self.fx.supervisor,
+                self.batches[i].id,
+                cash,
+                &[],
+                None,
+                &[],
+            )
             .await;
         assert!(
             matches!(again, Err(sotay_server::db::DbError::Refused(ref r)) if r.code == "batch_already_decided")

@@ -2535,6 +2535,123 @@ async fn a_count_holding_a_left_out_receipts_cash_is_questioned() {
     assert!(html.contains("autocomplete=\"off\" value=\"0\""), "{html}");
 }
 
+/// A refused payment entered again is settled with the approval of the
+/// batch that brings its cash, as the confirmation offers (ticked unless
+/// the supervisor unticks it): it leaves the list of cash officers hold.
+#[tokio::test]
+async fn a_payment_entered_again_is_settled_with_its_approval() {
+    use rust_decimal::Decimal;
+    let _turn = sotay_tests::one_at_a_time();
+    let http = no_redirects();
+    let db = fresh_database(Backend::Sqlite).await;
+    let server = Server::start(&db.url, &["--demo"]).await;
+    let (phone, loan) = lan_with_an_open_loan(&server, 200_000);
+    let pay = || {
+        let id = phone
+            .book
+            .record_repayment(sotay_core::RepaymentInput {
+                loan_id: loan.loan_id,
+                amount: Decimal::from(70_000),
+                recorded_at: chrono::Utc::now(),
+            })
+            .unwrap()
+            .client_id;
+        phone.book.sync(None).expect("sync");
+        id
+    };
+    let token = api_token(
+        &http,
+        &server,
+        "giamsat.thuduc",
+        "review-pc-2",
+        "Máy giám sát",
+    )
+    .await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let first = pay();
+    let queue = api_get(&http, &server, "/api/v1/batches?status=pending", &token).await;
+    let rejected = queue[0]["batch_id"].as_str().unwrap().to_string();
+    let resp = http
+        .post(server.url(&format!("/api/v1/batches/{rejected}/reject")))
+        .bearer_auth(&token)
+        .json(&json!({"reason": "Thiếu tiền khi đếm"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let again = pay();
+    let queue = api_get(&http, &server, "/api/v1/batches?status=pending", &token).await;
+    let batch = queue[0]["batch_id"].as_str().unwrap().to_string();
+    assert_ne!(batch, rejected);
+
+    let supervisor = http_sign_in(&http, &server, "giamsat.thuduc").await;
+    let (_, _, html) = page(&http, &server, "/batches".into(), supervisor.clone()).await;
+    assert!(
+        html.contains(&format!("data-refused=\"{first}\"")),
+        "{html}"
+    );
+    let (_, _, html) = page(
+        &http,
+        &server,
+        format!("/batches/{batch}"),
+        supervisor.clone(),
+    )
+    .await;
+    let csrf = field(&html, "csrf");
+    let (status, to, _) = post_any(
+        &http,
+        &server,
+        format!("/batches/{batch}/confirm"),
+        &[("csrf", csrf.as_str()), ("cash", "70.000")],
+        supervisor.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, confirm) = page(&http, &server, to.unwrap(), supervisor.clone()).await;
+    let pair = format!("{again}:{first}");
+    assert!(
+        confirm.contains("id=\"confirm-entered-again\"")
+            && confirm.contains(&format!("value=\"{pair}\" checked")),
+        "{confirm}"
+    );
+    let expected = field(&confirm, "expected");
+    let (status, to, html) = post_any(
+        &http,
+        &server,
+        format!("/batches/{batch}/approve"),
+        &[
+            ("csrf", csrf.as_str()),
+            ("cash", "70.000"),
+            ("expected", expected.as_str()),
+            ("entered_again_asked", "1"),
+            ("entered_again", pair.as_str()),
+            ("action", "post"),
+        ],
+        supervisor.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    assert!(to.unwrap().ends_with("done=approved"));
+    let settled = scalar(
+        &db.url,
+        &format!(
+            "SELECT COUNT(*) FROM refused_settlements x JOIN sync_records r ON r.id = x.record_id \
+             WHERE r.client_id = X'{}' AND x.note LIKE 'Đã ghi lại bằng phiếu %'",
+            first.simple()
+        ),
+    )
+    .await;
+    assert_eq!(settled, 1);
+    // No longer cash the officer holds.
+    let (_, _, html) = page(&http, &server, "/batches".into(), supervisor.clone()).await;
+    assert!(
+        !html.contains(&format!("data-refused=\"{first}\"")),
+        "{html}"
+    );
+}
+
 #[tokio::test]
 async fn cashier_takes_repayments_at_the_counter() {
     let _turn = sotay_tests::one_at_a_time();

@@ -141,6 +141,14 @@ pub struct Exclusion {
     pub reason: String,
 }
 
+/// A receipt of the batch that enters again the payment of a refused one
+/// (flagged `refused_receipt_same_amount`, whose `refused_record` names it).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EnteredAgain {
+    pub record_id: Uuid,
+    pub refused_record_id: Uuid,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ApproveRequest {
     /// The cash counted, whole đồng as digits (`"1490000"`).
@@ -156,6 +164,10 @@ pub struct ApproveRequest {
     /// arrived since).
     #[serde(default)]
     pub cash_expected: Option<String>,
+    /// Refused receipts this batch enters again: marked settled with the
+    /// approval (their cash comes with the batch).
+    #[serde(default)]
+    pub entered_again: Vec<EnteredAgain>,
 }
 
 /// Approves a batch: its live records post to the ledger, the cash counted
@@ -192,10 +204,15 @@ pub async fn approve(
         .into_iter()
         .map(|e| (e.record_id, e.reason))
         .collect();
+    let entered_again: Vec<(Uuid, Uuid)> = req
+        .entered_again
+        .into_iter()
+        .map(|e| (e.record_id, e.refused_record_id))
+        .collect();
     Ok(Json(
         state
             .db
-            .approve_batch(&who, id, cash.get(), &excluded, seen)
+            .approve_batch(&who, id, cash.get(), &excluded, seen, &entered_again)
             .await?,
     ))
 }

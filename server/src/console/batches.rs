@@ -753,6 +753,10 @@ struct Draft {
     excluded: Vec<Uuid>,
     reasons: HashMap<Uuid, String>,
     reject_reason: String,
+    /// Ticked on the confirmation: (a receipt of the batch, the refused
+    /// one it enters again), to mark settled with the approval. `None`
+    /// until the confirmation has asked (then every one is ticked).
+    entered_again: Option<Vec<(Uuid, Uuid)>>,
 }
 
 impl Draft {
@@ -769,6 +773,23 @@ impl Draft {
                 "cash" => d.cash = v.clone(),
                 "expected" => d.expected = v.trim().parse().ok(),
                 "reject_reason" => d.reject_reason = v.clone(),
+                "entered_again_asked" => {
+                    d.entered_again.get_or_insert_with(Vec::new);
+                }
+                "entered_again" => {
+                    let pair = v.split_once(':').and_then(|(a, b)| {
+                        Some((
+                            Uuid::parse_str(a.trim()).ok()?,
+                            Uuid::parse_str(b.trim()).ok()?,
+                        ))
+                    });
+                    if let Some(pair) = pair {
+                        let list = d.entered_again.get_or_insert_with(Vec::new);
+                        if !list.contains(&pair) {
+                            list.push(pair);
+                        }
+                    }
+                }
                 "exclude" => {
                     if let Ok(id) = Uuid::parse_str(v.trim()) {
                         if !d.excluded.contains(&id) {
@@ -792,12 +813,55 @@ impl Draft {
     fn reason(&self, id: &Uuid) -> &str {
         self.reasons.get(id).map_or("", |r| r.as_str())
     }
+
+    /// The pairs ticked among `candidates`, or, before the confirmation
+    /// asked, one for each receipt and each refused one (the first offered).
+    fn entered_again(&self, candidates: &[(Uuid, Uuid, String)]) -> Vec<(Uuid, Uuid)> {
+        let pairs = candidates.iter().map(|(a, o, _)| (*a, *o));
+        match &self.entered_again {
+            Some(ticked) => pairs.filter(|p| ticked.contains(p)).collect(),
+            None => {
+                let mut chosen: Vec<(Uuid, Uuid)> = Vec::new();
+                for (a, o) in pairs {
+                    if !chosen.iter().any(|(x, y)| *x == a || *y == o) {
+                        chosen.push((a, o));
+                    }
+                }
+                chosen
+            }
+        }
+    }
+}
+
+/// The batch's receipts posting with the approval (not `excluded`) that
+/// may enter again a refused receipt whose cash the officer still holds:
+/// (the receipt, the refused one, its receipt number).
+fn entered_again_candidates(
+    d: &BatchDetail,
+    excluded: &HashSet<Uuid>,
+) -> Vec<(Uuid, Uuid, String)> {
+    d.records
+        .iter()
+        .filter(|r| r.kind == "repayment" && !r.voided && !excluded.contains(&r.record_id))
+        .flat_map(|r| {
+            r.anomalies.iter().filter_map(move |a| {
+                Some((
+                    r.record_id,
+                    a.refused_record?,
+                    a.refused_receipt.clone().unwrap_or_default(),
+                ))
+            })
+        })
+        .collect()
 }
 
 /// An approval checked and ready to post.
 struct Checked {
     cash: i64,
     excluded: Vec<(Uuid, String)>,
+    /// The refused receipts the batch enters again that the approval
+    /// marks settled: (the batch's receipt, the refused one).
+    entered_again: Vec<(Uuid, Uuid)>,
 }
 
 /// What went wrong with a form, shown where it happened.
@@ -851,9 +915,30 @@ fn check(lang: Lang, d: &BatchDetail, draft: &Draft) -> Result<Checked, Box<Prob
             p.unticked.push(r.record_id);
         }
     }
+    let left_out: HashSet<Uuid> = excluded.iter().map(|(id, _)| *id).collect();
+    let mut entered_again = draft.entered_again(&entered_again_candidates(d, &left_out));
+    // One refused receipt for each of the batch's, and the other way round.
+    let mut seen = HashSet::new();
+    if !entered_again
+        .iter()
+        .all(|(a, o)| seen.insert(*a) && seen.insert(*o))
+    {
+        p.decide = Some(
+            lang.t(
+                "Mỗi phiếu của lô chỉ ghi lại được một phiếu bị từ chối, và mỗi phiếu bị từ chối chỉ được ghi lại một lần: hãy bỏ bớt dấu chọn.",
+                "Each receipt of the batch enters again at most one refused receipt, and each refused receipt is entered again once: untick the extra ones.",
+            )
+            .into(),
+        );
+        entered_again.clear();
+    }
     match cash {
         Some(cash) if p.reasons.is_empty() && p.unticked.is_empty() && p.decide.is_none() => {
-            Ok(Checked { cash, excluded })
+            Ok(Checked {
+                cash,
+                excluded,
+                entered_again,
+            })
         }
         _ => Err(Box::new(p)),
     }
@@ -1892,6 +1977,7 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked, shown: Option
         .iter()
         .filter(|r| !excluded.contains(&r.record_id))
         .find_map(|r| r.void_waiting_in);
+    let entered_again = entered_again_candidates(d, &excluded);
     let title = lang.t("Xác nhận duyệt lô", "Confirm the approval");
     let body = html! {
         p.crumbs { a href=(format!("/batches/{}", s.batch_id)) { "← " (lang.pick(format!("Lô của {}", s.officer_name), format!("Batch of {}", s.officer_name))) } }
@@ -1990,6 +2076,28 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked, shown: Option
             @for (id, reason) in &c.excluded {
                 input type="hidden" name="exclude" value=(id);
                 input type="hidden" name=(format!("reason-{id}")) value=(reason);
+            }
+            @if !entered_again.is_empty() {
+                input type="hidden" name="entered_again_asked" value="1";
+                fieldset #confirm-entered-again {
+                    legend { (lang.t("Khoản thu bị từ chối được ghi lại", "Refused payments entered again")) }
+                    p.hint { (lang.t(
+                        "Các phiếu dưới đây cùng khoản vay, cùng số tiền với một phiếu bị từ chối mà tiền vẫn tính là cán bộ đang giữ. Nếu là khoản thu đó được ghi lại, để dấu chọn: phiếu bị từ chối được đánh dấu đã xử lý khi duyệt (tiền của nó nộp cùng lô này) — không còn là tiền cán bộ giữ, không thu lại tại quầy. Bỏ dấu chọn nếu người vay trả thêm một lần thật.",
+                        "The receipts below are for the same loan and amount as a refused receipt whose cash still counts as held by the officer. If it is that payment entered again, keep the tick: the refused receipt is marked settled with the approval (its cash comes with this batch) — no longer cash the officer holds, not to be taken again at the counter. Untick it if the borrower really paid once more.",
+                    )) }
+                    @for (again, original, receipt) in &entered_again {
+                        @if let Some(r) = d.records.iter().find(|r| r.record_id == *again) {
+                            label.check {
+                                input type="checkbox" name="entered_again" value=(format!("{again}:{original}"))
+                                    checked[c.entered_again.contains(&(*again, *original))];
+                                " " (lang.pick(
+                                    format!("{} là phiếu {receipt} ghi lại: đánh dấu phiếu {receipt} đã xử lý", record_name(lang, r)),
+                                    format!("{} is receipt {receipt} entered again: mark {receipt} settled", record_name(lang, r)),
+                                ))
+                            }
+                        }
+                    }
+                }
             }
             div.actions {
                 button.primary type="submit" name="action" value="post" disabled[void_waiting.is_some()] data-busy=(lang.t("Đang ghi sổ…", "Posting…")) {
@@ -2142,6 +2250,7 @@ pub async fn approve(
             checked.cash,
             &checked.excluded,
             draft.expected,
+            &checked.entered_again,
         )
         .await
     {

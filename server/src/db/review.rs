@@ -369,6 +369,83 @@ pub async fn settle_refused(
     Ok(rv::RefusedSettlement { record_id: record, note: note.to_string(), settled_by: by, settled_at: now, entry_id })
 }
 
+/// Marks settled the refused receipts whose payment a batch being approved
+/// enters again, as the supervisor confirmed: pairs of (the batch's
+/// receipt, the refused one). Each of the batch's receipts must post with
+/// the approval (not left out, not voided) and carry the refused one's loan
+/// and amount; a refused receipt settled already (by a colleague, since)
+/// stays as it is. Their receipt numbers.
+async fn settle_entered_again(
+    c: &mut Conn,
+    who: &rv::Reviewer,
+    records: &[rv::ReviewRecordRow],
+    exclusions: &HashMap<uuid::Uuid, String>,
+    pairs: &[(uuid::Uuid, uuid::Uuid)],
+    now: DateTime<Utc>,
+) -> DbResult<Vec<String>> {
+    let sent = |body: &str| match serde_json::from_str::<sotay_core::wire::UploadRecord>(body).ok()?.body {
+        sotay_core::wire::RecordBody::Repayment(p) => Some((p.loan_id, p.amount.get(), p.receipt_no)),
+        _ => None,
+    };
+    let mut named = std::collections::HashSet::new();
+    if !pairs.iter().all(|(a, o)| named.insert(*a) && named.insert(*o)) {
+        return Err(refused(
+            422,
+            "entered_again_twice",
+            "Mỗi phiếu của lô chỉ ghi lại được một phiếu bị từ chối, và mỗi phiếu bị từ chối chỉ được ghi lại một lần".into(),
+            "each receipt of the batch enters again at most one refused receipt, and each refused receipt is entered again once".into(),
+        ));
+    }
+    let mut settled = Vec::new();
+    for (again, original) in pairs {
+        let posts = records.iter().find(|r| {
+            r.client_id == *again
+                && r.kind == "repayment"
+                && r.status == "accepted"
+                && !r.voided
+                && !exclusions.contains_key(again)
+        });
+        let Some((loan, amount, receipt)) = posts.and_then(|r| sent(&r.body)) else {
+            return Err(refused(
+                422,
+                "entered_again_not_posted",
+                "Một phiếu được đánh dấu là khoản thu bị từ chối ghi lại không được duyệt trong lô này (bị loại, đã hủy hoặc không thuộc lô): phiếu bị từ chối kia không đánh dấu đã xử lý bằng nó được. Hãy mở lại trang lô và làm lại".into(),
+                "a receipt marked as a refused payment entered again does not post with this batch (left out, voided or not in it): the refused one cannot be settled by it. Open the batch again and redo it".into(),
+            ));
+        };
+        let body: Option<String> = sqlx::query_scalar("SELECT body FROM sync_records WHERE client_id = $1")
+            .bind(original)
+            .fetch_optional(&mut *c)
+            .await?;
+        match body.as_deref().and_then(sent) {
+            Some((l, a, _)) if (l, a) == (loan, amount) => {}
+            _ => {
+                return Err(refused(
+                    422,
+                    "not_entered_again",
+                    format!("Phiếu {receipt} không cùng khoản vay và số tiền với phiếu bị từ chối được nêu: không đánh dấu nó đã xử lý bằng phiếu này được"),
+                    format!("receipt {receipt} is not for the same loan and amount as the refused one named: it cannot settle it"),
+                ))
+            }
+        }
+        let note = format!("{} {receipt}", rv::ENTERED_AGAIN);
+        match settle_refused(c, who, *original, &note, false, now).await {
+            Ok(s) => settled.push(s.record_id),
+            Err(DbError::Refused(r)) if r.code == "already_settled" => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    let mut receipts = Vec::new();
+    for id in settled {
+        let body: String = sqlx::query_scalar("SELECT body FROM sync_records WHERE client_id = $1")
+            .bind(id)
+            .fetch_one(&mut *c)
+            .await?;
+        receipts.extend(sent(&body).map(|(_, _, r)| r));
+    }
+    Ok(receipts)
+}
+
 /// The worker of refused gift record `id` (as its phone sent it) has a gift
 /// of its campaign on the books already: approved and not reversed, or
 /// settled as handed out for real. (One waiting for review does not count:
@@ -1775,6 +1852,7 @@ fn record_label(r: &rv::ReviewRecordRow) -> (String, String) {
 
 /// Approves a batch: posts its live records, settles the cash counted and
 /// records every record's fate, in one transaction, once.
+#[allow(clippy::too_many_arguments)]
 pub async fn review_approve(
     c: &mut Conn,
     who: &rv::Reviewer,
@@ -1782,6 +1860,7 @@ pub async fn review_approve(
     cash_received: i64,
     excluded: &[(uuid::Uuid, String)],
     expected_seen: Option<i64>,
+    entered_again: &[(uuid::Uuid, uuid::Uuid)],
     now: DateTime<Utc>,
 ) -> DbResult<rv::ApprovalOutcome> {
     let now = take_write_lock(c, now).await?;
@@ -2369,6 +2448,8 @@ pub async fn review_approve(
     feed.extend(moved_workers_changes(c, &moved).await?);
     append_changes(c, &feed).await?;
 
+    let entered_again_settled = settle_entered_again(c, who, &records, &exclusions, entered_again, now).await?;
+
     let approved = fates.iter().filter(|f| f.1 == "approved").count() as i64;
     let voided = fates.iter().filter(|f| f.2.as_deref() == Some(rv::EXCLUDED_VOIDED)).count() as i64;
     let outcome = rv::ApprovalOutcome {
@@ -2381,6 +2462,7 @@ pub async fn review_approve(
         cash_received,
         discrepancy: cash_received - expected,
         loans_closed,
+        entered_again_settled,
     };
     let detail = serde_json::json!({
         "outcome": &outcome,

@@ -200,6 +200,13 @@ pub struct Anomaly {
     pub code: &'static str,
     pub message_vi: String,
     pub message_en: String,
+    /// `refused_receipt_same_amount`: the refused receipt this one may be
+    /// entered again (its record id), which the approval may mark settled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused_record: Option<Uuid>,
+    /// And its receipt number.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused_receipt: Option<String>,
 }
 
 /// Counts of a batch's records by kind.
@@ -550,6 +557,9 @@ pub struct ApprovalOutcome {
     pub discrepancy: i64,
     /// Loans paid off by this approval.
     pub loans_closed: Vec<String>,
+    /// Refused receipts marked settled because this batch enters their
+    /// payment again (as the supervisor confirmed): their receipt numbers.
+    pub entered_again_settled: Vec<String>,
 }
 
 /// A repayment to take at the branch: cash at the counter, or a transfer
@@ -1172,6 +1182,10 @@ pub struct RefusedHeld {
 
 /// How a settlement taken at the counter begins its note.
 pub const SETTLED_AT_COUNTER: &str = "Thu tại quầy, phiếu";
+
+/// How the note of a refused receipt settled by the approval of its
+/// payment entered again begins (the re-entry's receipt number follows).
+pub const ENTERED_AGAIN: &str = "Đã ghi lại bằng phiếu";
 
 /// Whether a note names receipt `receipt`, however it was typed: any
 /// case, with or without the hyphen or spaces (`a7k2 000012` names

@@ -309,6 +309,14 @@ impl TestApp {
         }
     }
 
+    /// The one text value a query gives, straight from the database.
+    pub async fn text(&self, sql: &str) -> String {
+        match &self.db {
+            Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await.expect(sql),
+            Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await.expect(sql),
+        }
+    }
+
     /// A worker's id by code, straight from the database.
     pub async fn id_of(&self, table: &str, code: &str) -> i64 {
         match &self.db {
