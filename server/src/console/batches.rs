@@ -2044,6 +2044,18 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked, shown: Option
                         vnd(diff), vnd(excluded_cash), if diff == excluded_cash { " (exactly the overage)" } else { "" }),
                 )) }
             }
+            // A shortage of exactly a receipt whose cash went to the counter
+            // already: that receipt is to be left out, not booked short.
+            @if let Some(r) = (diff < 0).then(|| d.records.iter().find(|r| {
+                !excluded.contains(&r.record_id)
+                    && amount_of(r) == Some(-diff)
+                    && r.anomalies.iter().any(|a| a.code == "refused_receipt_taken_at_counter")
+            })).flatten() {
+                p.notice.danger #short-taken-at-counter { (lang.pick(
+                    format!("Số thiếu, {}, đúng bằng {} — phiếu được cảnh báo là tiền đã thu tại quầy: nếu vậy, hãy quay lại loại phiếu đó (tiền đã vào quỹ) thay vì ghi thiếu quỹ cho cán bộ.", vnd(-diff), record_name(lang, r)),
+                    format!("The shortage, {}, is exactly {} — flagged as cash taken at the counter already: if so, go back and exclude it (the cash is in the vault) rather than booking a shortage to the officer.", vnd(-diff), record_name(lang, r)),
+                )) }
+            }
             @if diff > 0 && expected < 0 {
                 p.notice.warn #difference-note { (lang.pick(
                     format!("Chi nhánh nợ lại cán bộ {} {}: ghi có vào tài khoản thừa/thiếu quỹ của cán bộ (bù khoản thiếu đã ghi cho phiếu gõ thừa, hoặc chi trả cho cán bộ ở trang Sổ cái).", s.officer_name, vnd(diff)),
