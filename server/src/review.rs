@@ -572,6 +572,16 @@ pub fn refused_record(r: &RefusedRow, names: &RefusedNames) -> RefusedRecord {
         Some(RecordBody::Repayment(p)) => Some(p),
         _ => None,
     };
+    let taken_at_counter = match (&repayment, loan, &r.settled_note) {
+        (Some(p), Some((loan, _)), None) => names
+            .counter_notes
+            .get(loan)
+            .into_iter()
+            .flatten()
+            .find(|(_, note)| crate::db::note_names_receipt(note, &p.receipt_no))
+            .map(|(k, _)| k.clone()),
+        _ => None,
+    };
     RefusedRecord {
         record_id: r.client_id,
         kind: r.kind.clone(),
@@ -601,6 +611,7 @@ pub fn refused_record(r: &RefusedRow, names: &RefusedNames) -> RefusedRecord {
             }),
             _ => None,
         },
+        taken_at_counter,
     }
 }
 

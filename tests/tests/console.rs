@@ -2546,19 +2546,19 @@ async fn a_payment_entered_again_is_settled_with_its_approval() {
     let db = fresh_database(Backend::Sqlite).await;
     let server = Server::start(&db.url, &["--demo"]).await;
     let (phone, loan) = lan_with_an_open_loan(&server, 200_000);
-    let pay = || {
-        let id = phone
+    let pay_with_receipt = || {
+        let r = phone
             .book
             .record_repayment(sotay_core::RepaymentInput {
                 loan_id: loan.loan_id,
                 amount: Decimal::from(70_000),
                 recorded_at: chrono::Utc::now(),
             })
-            .unwrap()
-            .client_id;
+            .unwrap();
         phone.book.sync(None).expect("sync");
-        id
+        (r.client_id, r.receipt_no)
     };
+    let pay = || pay_with_receipt().0;
     let token = api_token(
         &http,
         &server,
@@ -2700,6 +2700,72 @@ async fn a_payment_entered_again_is_settled_with_its_approval() {
         confirm.contains("id=\"short-taken-at-counter\"")
             && !confirm.contains("id=\"confirm-entered-again\""),
         "{confirm}"
+    );
+
+    // A refused receipt whose cash the counter took with only a note
+    // naming it: the queue and the loan's page say so, and the queue's
+    // settle form is filled in with the counter receipt.
+    let queue = api_get(&http, &server, "/api/v1/batches?status=pending", &token).await;
+    let resp = http
+        .post(server.url(&format!(
+            "/api/v1/batches/{}/reject",
+            queue[0]["batch_id"].as_str().unwrap()
+        )))
+        .bearer_auth(&token)
+        .json(&json!({"reason": "Đếm lại"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let (fourth, receipt) = pay_with_receipt();
+    let queue = api_get(&http, &server, "/api/v1/batches?status=pending", &token).await;
+    let resp = http
+        .post(server.url(&format!(
+            "/api/v1/batches/{}/reject",
+            queue[0]["batch_id"].as_str().unwrap()
+        )))
+        .bearer_auth(&token)
+        .json(&json!({"reason": "Người vay chưa ký"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = http
+        .post(server.url(&format!("/api/v1/loans/{loan_id}/repayments")))
+        .bearer_auth(&token)
+        .json(
+            &json!({"client_id": uuid::Uuid::now_v7(), "amount": "70000",
+                      "note": format!("Tiền phiếu {receipt} của cán bộ")}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let counter: Value = resp.json().await.unwrap();
+    let counter_no = counter["receipt_no"].as_str().unwrap().to_string();
+    let (_, _, html) = page(&http, &server, "/batches".into(), supervisor.clone()).await;
+    let row = &html[html
+        .find(&format!("data-refused=\"{fourth}\""))
+        .expect("listed")..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(
+        row.contains("class=\"taken-at-counter\"")
+            && row.contains(&format!("value=\"Thu tại quầy, phiếu {counter_no}\""))
+            && !row.contains("counter-link"),
+        "{row}"
+    );
+    let (_, _, html) = page(
+        &http,
+        &server,
+        format!("/loans/{loan_id}"),
+        supervisor.clone(),
+    )
+    .await;
+    assert!(
+        html.contains(&format!(
+            "tiền đã thu tại quầy: phiếu {counter_no} ghi số phiếu này"
+        )),
+        "{html}"
     );
 }
 

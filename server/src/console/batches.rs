@@ -594,12 +594,20 @@ fn refused_cells(lang: Lang, r: &RefusedRecord, settle: Option<(&str, &str)>) ->
                     } }
                 }
             } @else if let (true, Some((csrf, back))) = (handover, settle) {
+                @if let Some(k) = &r.taken_at_counter {
+                    small.taken-at-counter { (lang.pick(
+                        format!("Tiền đã thu tại quầy: phiếu {k} ghi số phiếu này. Đánh dấu đã xử lý, đừng thu lại."),
+                        format!("Its cash was taken at the counter: receipt {k} names it. Mark it settled; do not take it again."),
+                    )) }
+                    br;
+                }
                 form.inline method="post" action=(format!("/refused/{}/settle", r.record_id)) {
                     (csrf_field(csrf))
                     input type="hidden" name="back" value=(back);
                     @let field = format!("settle-{}", r.record_id);
                     label.visually-hidden for=(field) { (lang.t("Đã xử lý thế nào", "How it was settled")) }
                     input type="text" id=(field) name="note" required maxlength="200"
+                        value=[r.taken_at_counter.as_ref().map(|k| format!("{} {k}", crate::db::SETTLED_AT_COUNTER))]
                         placeholder=(if r.kind == "gift_handout" {
                             lang.t("Đã thu hồi về kho / đã trao thật, biên nhận…", "Taken back to the stock / handed out for real, receipt…")
                         } else {
@@ -620,7 +628,7 @@ fn refused_cells(lang: Lang, r: &RefusedRecord, settle: Option<(&str, &str)>) ->
                     }
                     button type="submit" { (lang.t("Đánh dấu đã xử lý", "Mark settled")) }
                 }
-                @if let (Some(loan), "repayment") = (r.loan_id, r.kind.as_str()) {
+                @if let (Some(loan), "repayment", None) = (r.loan_id, r.kind.as_str(), &r.taken_at_counter) {
                     br;
                     a.counter-link href=(format!("{}#counter-form", view::link(&format!("/loans/{loan}"), &[
                         ("amount", r.amount.clone().unwrap_or_default()),
@@ -628,6 +636,11 @@ fn refused_cells(lang: Lang, r: &RefusedRecord, settle: Option<(&str, &str)>) ->
                         ("settles_receipt", r.receipt_no.clone().unwrap_or_default()),
                     ]))) { (lang.t("Nộp tiền này tại quầy…", "Take this cash at the counter…")) }
                 }
+            } @else if let Some(k) = &r.taken_at_counter {
+                small.taken-at-counter { (lang.pick(
+                    format!("Tiền đã thu tại quầy: phiếu {k} ghi số phiếu này; giám sát đánh dấu đã xử lý."),
+                    format!("Its cash was taken at the counter: receipt {k} names it; the supervisor marks it settled."),
+                )) }
             } @else { span.muted { "—" } }
         }
     }

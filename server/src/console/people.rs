@@ -859,7 +859,12 @@ async fn render_loan(
                                     (vnd(r.amount.as_deref().and_then(|a| a.parse().ok()).unwrap_or(0))) " · " (officer) " · " (datetime(r.recorded_at))
                                     @if let Some(n) = &r.receipt_no { " · " span.mono { (n) } }
                                     " · " (lang.pick(r.message_vi.clone(), r.message_en.clone()))
-                                    @if s.user.role != Role::Cashier && l.status == "active" {
+                                    @if let Some(k) = &r.taken_at_counter {
+                                        " · " strong.taken-at-counter { (lang.pick(
+                                            format!("tiền đã thu tại quầy: phiếu {k} ghi số phiếu này — đừng thu lại; giám sát đánh dấu đã xử lý ở danh sách khoản bị từ chối"),
+                                            format!("its cash was taken at the counter: receipt {k} names it — do not take it again; the supervisor marks it settled on the list of refused records"),
+                                        )) }
+                                    } @else if s.user.role != Role::Cashier && l.status == "active" {
                                         " · " a.counter-link href=(format!("{}#counter-form", view::link(&format!("/loans/{}", l.id), &[
                                             ("amount", r.amount.clone().unwrap_or_default()),
                                             ("settles", r.record_id.to_string()),

@@ -674,6 +674,10 @@ pub async fn refused_names(c: &mut Conn, branch: Option<i64>, rows: &[&rv::Refus
             names.loans.insert(uid, (id, code));
         }
     }
+    // A refused receipt's cash may have been taken at the counter: a
+    // counter receipt's note names it.
+    let loan_ids: Vec<i64> = names.loans.values().map(|(id, _)| *id).collect();
+    names.counter_notes = standing_counter_notes(c, &loan_ids).await?;
     for chunk in campaigns.chunks(<DB as Lists>::chunk_len()) {
         let mut qb = sqlx::QueryBuilder::<DB>::new("SELECT uid, name, kind FROM campaigns WHERE ");
         <DB as Lists>::uuids(&mut qb, "uid", chunk);
@@ -1138,6 +1142,14 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
     }
     // Counter receipts on the batch's loans, not reversed: one may be a
     // refused receipt's cash (its note names it).
+    ctx.counter_notes = standing_counter_notes(c, &loans).await?;
+    Ok(ctx)
+}
+
+/// loan id → the counter receipts on `loans` that stand (not reversed):
+/// receipt number, note.
+async fn standing_counter_notes(c: &mut Conn, loans: &[i64]) -> DbResult<HashMap<i64, Vec<(String, String)>>> {
+    let mut out: HashMap<i64, Vec<(String, String)>> = HashMap::new();
     for chunk in loans.chunks(1_000) {
         let sql = format!(
             "SELECT k.loan_id, k.receipt_no, k.note FROM counter_repayments k
@@ -1151,10 +1163,10 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
             q = q.bind(*id);
         }
         for (loan, receipt, note) in q.fetch_all(&mut *c).await? {
-            ctx.counter_notes.entry(loan).or_default().push((receipt, note));
+            out.entry(loan).or_default().push((receipt, note));
         }
     }
-    Ok(ctx)
+    Ok(out)
 }
 
 /// One loan's books while a posting is planned.

@@ -455,6 +455,11 @@ pub struct RefusedRecord {
     pub message_en: String,
     /// Settled outside the books (a repayment's cash, a gift's package).
     pub settled: Option<RefusedSettlement>,
+    /// A repayment not settled whose cash a counter receipt on its loan,
+    /// standing, took already: that receipt's number (its note names this
+    /// one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub taken_at_counter: Option<String>,
 }
 
 /// A gift refused (at upload, in quarantine or at review) whose package
@@ -477,6 +482,8 @@ pub struct RefusedNames {
     pub loans: HashMap<Uuid, (i64, String)>,
     /// (name, kind: `gift` or `welfare`).
     pub campaigns: HashMap<Uuid, (String, String)>,
+    /// loan id → counter receipts on it that stand: receipt number, note.
+    pub counter_notes: HashMap<i64, Vec<(String, String)>>,
 }
 
 /// A repayment or gift refused (at upload or at review) in a branch, with
