@@ -2856,7 +2856,7 @@ async fn cashier_takes_repayments_at_the_counter() {
         );
         // The note names the refused receipt for the supervisor.
         assert!(
-            linked.contains("Tiền phiếu A7K2-000009 bị từ chối"),
+            linked.contains("Thay phiếu A7K2-000009 cán bộ đã thu"),
             "{linked}"
         );
         let (csrf, client_id) = (field(&page, "csrf"), field(&page, "client_id"));

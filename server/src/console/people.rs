@@ -757,10 +757,11 @@ async fn render_loan(
         _ => None,
     };
     // The note names the refused receipt, so the counter receipt says whose
-    // cash it was (and the batch with that payment entered again says so).
+    // cash it was, and the worker's copy which receipt it stands for (and
+    // the batch with that payment entered again says so).
     if !settles_receipt.is_empty() && counter.taken.is_none() && counter.form.note.trim().is_empty()
     {
-        counter.form.note = format!("Tiền phiếu {settles_receipt} bị từ chối");
+        counter.form.note = format!("Thay phiếu {settles_receipt} cán bộ đã thu");
     }
     let transfer = counter.form.method == PayMethod::Transfer.as_str();
     let client_id = if counter.form.client_id.trim().is_empty() {
