@@ -787,6 +787,13 @@ async fn console_in_a_real_browser() {
             b.wait("#from").await.prop("value").await.unwrap().unwrap(),
             day(0)
         );
+        // Routine sign-ins hidden, the revocation stays.
+        b.go(&format!("/audit?from={}&no_routine=1", day(0))).await;
+        let rows = b.text("#audit").await;
+        assert!(
+            rows.contains("Thu hồi thiết bị") && !rows.contains("Đăng nhập bảng điều khiển"),
+            "{rows}"
+        );
         b.go(&format!("/audit?from={}", day(1))).await;
         assert!(b
             .text("main")
@@ -2077,6 +2084,12 @@ async fn an_admin_deactivates_an_officer_who_left_and_sets_a_forgotten_password(
         assert!(
             html.contains(&format!("còn phụ trách {hers} người lao động (")),
             "{html}"
+        );
+        // The audit log names the account by its person.
+        let (_, _, audit) = get("/audit?action=user_deactivate".into(), admin.clone()).await;
+        assert!(
+            audit.contains("href=\"/users?q=canbo.lan\">Võ Thị Lan</a>"),
+            "{audit}"
         );
         // With when, by whom and why it was locked.
         assert!(

@@ -1046,6 +1046,8 @@ pub struct AuditQuery {
     from: String,
     to: String,
     page: String,
+    /// `1`: leave out routine sign-ins and sign-outs.
+    no_routine: String,
 }
 
 /// What an audit line is about, in words, linked to its page where the
@@ -1438,6 +1440,7 @@ pub async fn audit(
         action: Some(q.action.trim().to_string()).filter(|s| !s.is_empty()),
         from: from.map(day_start),
         until: to.map(|t| day_start(t + Duration::days(1))),
+        no_routine: q.no_routine == "1",
     };
     let actions = match state.db.audit_actions().await {
         Ok(a) => a,
@@ -1469,11 +1472,22 @@ pub async fn audit(
                 ("action", q.action.trim().to_string()),
                 ("from", iso(from, &q.from)),
                 ("to", iso(to, &q.to)),
+                ("no_routine", q.no_routine.clone()),
                 ("page", if p > 1 { p.to_string() } else { String::new() }),
             ],
         )
     };
-    let filtered = filter.actor.is_some()
+    // Accounts named by their people, not their ids.
+    let people: std::collections::HashMap<String, (String, String)> =
+        match state.db.users(None).await {
+            Ok(list) => list
+                .into_iter()
+                .map(|u| (u.id.to_string(), (u.full_name, u.username)))
+                .collect(),
+            Err(e) => return ui.app_error(e.into()),
+        };
+    let filtered = filter.no_routine
+        || filter.actor.is_some()
         || filter.action.is_some()
         || filter.from.is_some()
         || filter.until.is_some();
@@ -1506,6 +1520,12 @@ pub async fn audit(
                 label for="to" { (lang.t("Đến ngày", "To")) }
                 input #to type="text" name="to" value=(iso(to, &q.to)) placeholder="dd/mm/yyyy"
                     inputmode="numeric" autocomplete="off" size="10";
+            }
+            div {
+                label.check for="no_routine" {
+                    input #no_routine type="checkbox" name="no_routine" value="1" checked[q.no_routine == "1"];
+                    " " (lang.t("Ẩn đăng nhập, đăng xuất thường ngày", "Hide routine sign-ins and sign-outs"))
+                }
             }
             div.actions {
                 button.primary type="submit" { (lang.t("Lọc", "Filter")) }
@@ -1540,7 +1560,14 @@ pub async fn audit(
                                 td.nowrap { (datetime(r.at)) }
                                 td.mono { (if r.actor_username.is_empty() { "—" } else { &r.actor_username }) }
                                 td { (action_label(lang, &r.action)) }
-                                td { (audit_object(lang, &r.object_type, &r.object_id)) }
+                                td { @match people.get(&r.object_id).filter(|_| r.object_type == "user") {
+                                    Some((name, username)) => {
+                                        span.muted { (lang.t("Tài khoản", "Account")) } " "
+                                        a href=(view::link("/users", &[("q", username.clone())])) { (name) } " "
+                                        small.mono { "(" (username) ")" }
+                                    }
+                                    None => (audit_object(lang, &r.object_type, &r.object_id)),
+                                } }
                                 td.mono { (r.device_id.as_deref().map(|d| cut(d, 24)).unwrap_or_default()) }
                                 td.mono { (r.ip.as_deref().unwrap_or("")) }
                                 td.detail { @if r.detail != "null" { span title=(cut(&r.detail, 2000)) { (cut(&audit_detail(lang, &r.detail), 160)) } } }

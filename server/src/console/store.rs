@@ -67,7 +67,13 @@ pub struct AuditFilter {
     pub action: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
+    /// Leaves out the routine sign-ins, token renewals and sign-outs
+    /// ([`ROUTINE_ACTIONS`]; refused and failed ones stay).
+    pub no_routine: bool,
 }
+
+/// Audit actions every working day writes many of.
+pub const ROUTINE_ACTIONS: [&str; 4] = ["login", "refresh", "console_login", "console_logout"];
 
 /// What is overdue on one loan.
 #[derive(Debug, Clone, sqlx::FromRow)]

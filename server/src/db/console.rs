@@ -2,7 +2,7 @@
 // compiled for each backend by the `backend!` macro like `queries.rs`. The
 // row types live in `crate::console::store`, once for both backends.
 
-use crate::console::store::{AuditFilter, AuditRow, Closure, ConsoleSessionRow, LoanArrears, NewSession};
+use crate::console::store::{AuditFilter, AuditRow, Closure, ConsoleSessionRow, LoanArrears, NewSession, ROUTINE_ACTIONS};
 
 pub async fn console_session_insert(c: &mut Conn, s: &NewSession<'_>, now: DateTime<Utc>) -> DbResult<i64> {
     Ok(sqlx::query_scalar(
@@ -68,6 +68,7 @@ pub async fn audit_list(c: &mut Conn, f: &AuditFilter, limit: i64, offset: i64) 
         "SELECT id, at, actor_username, action, object_type, object_id, device_id, ip, detail FROM audit_log
          WHERE ($1 IS NULL OR LOWER(actor_username) LIKE $1) AND ($2 IS NULL OR action = $2)
            AND ($3 IS NULL OR at >= $3) AND ($4 IS NULL OR at < $4)
+           AND ($7 = 0 OR action NOT IN ($8, $9, $10, $11))
          ORDER BY at DESC, id DESC LIMIT $5 OFFSET $6",
     )
     .bind(actor)
@@ -76,6 +77,11 @@ pub async fn audit_list(c: &mut Conn, f: &AuditFilter, limit: i64, offset: i64) 
     .bind(f.until)
     .bind(limit)
     .bind(offset)
+    .bind(i32::from(f.no_routine))
+    .bind(ROUTINE_ACTIONS[0])
+    .bind(ROUTINE_ACTIONS[1])
+    .bind(ROUTINE_ACTIONS[2])
+    .bind(ROUTINE_ACTIONS[3])
     .fetch_all(&mut *c)
     .await?)
 }
