@@ -2192,6 +2192,12 @@ fn reject_confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, reason: &str) -> Ma
                         _ => "taken back, or taken off the stock if really handed out",
                     }),
                 )) }
+                @if cash > 0 {
+                    p.hint #reject-reentry-note { (lang.t(
+                        "Lô đã từ chối không gửi lại được: cán bộ ghi lại trên điện thoại những khoản thu đúng (với số phiếu mới). Lô mới ấy được cảnh báo là khoản thu bị từ chối ghi lại, và khi duyệt, trang xác nhận đề nghị đánh dấu phiếu cũ đã xử lý — tiền của nó nộp cùng lô mới.",
+                        "A rejected batch cannot be sent again: the officer enters the right payments again on the phone (with new receipt numbers). That new batch is flagged as refused payments entered again, and on approval the confirmation offers to mark the old receipts settled — their cash comes with the new batch.",
+                    )) }
+                }
             }
         }
         form method="post" data-fresh-on-back="1" action=(format!("/batches/{}/reject", s.batch_id)) id="reject-confirm-form" {
