@@ -251,21 +251,23 @@ pub async fn backup(db: &Db, to: &Path) -> Result<Backup, BackupError> {
             .mode(0o600)
             .open(&partial)?;
     }
-    sqlx::query("VACUUM INTO ?")
-        .bind(&target)
-        .execute(pool)
-        .await
-        .map_err(DbError::from)?;
-    let verdict = verify_copy(&partial).await;
-    match verdict {
-        Ok(()) => {}
-        Err(e) => {
-            let _ = std::fs::remove_file(&partial);
-            return Err(e);
-        }
+    let copied = async {
+        sqlx::query("VACUUM INTO ?")
+            .bind(&target)
+            .execute(pool)
+            .await
+            .map_err(DbError::from)?;
+        verify_copy(&partial).await?;
+        std::fs::File::open(&partial)?.sync_all()?;
+        std::fs::rename(&partial, to)?;
+        Ok::<_, BackupError>(())
     }
-    std::fs::File::open(&partial)?.sync_all()?;
-    std::fs::rename(&partial, to)?;
+    .await;
+    if let Err(e) = copied {
+        // A copy cut short (a full disk) is never left to be taken for one.
+        let _ = std::fs::remove_file(&partial);
+        return Err(e);
+    }
     if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
         // The new name is durable only once the folder is.
         std::fs::File::open(dir)?.sync_all()?;
