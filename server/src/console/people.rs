@@ -842,8 +842,8 @@ async fn render_loan(
                 @if !held.is_empty() {
                     div.notice.warn #refused-held {
                         p { (lang.t(
-                            "Cán bộ đã thu các khoản dưới đây trên khoản vay này nhưng bị từ chối, chưa xử lý: người vay đã trả số tiền này, cán bộ còn giữ. Đừng thu lại của người vay;",
-                            "Officers took the payments below on this loan but they were refused, not settled: the borrower paid this cash, the officer holds it. Do not take it from the borrower again;",
+                            "Cán bộ đã ghi phiếu thu các khoản dưới đây trên khoản vay này nhưng bị từ chối, chưa xử lý: theo phiếu, người vay đã trả số tiền đó và cán bộ còn giữ (lý do từ chối có thể nói khác — hỏi cán bộ). Đừng thu lại của người vay;",
+                            "Officers wrote receipts for the payments below on this loan but they were refused, not settled: by the receipt, the borrower paid that cash and the officer holds it (the reason for the refusal may say otherwise — ask the officer). Do not take it from the borrower again;",
                         )) " " (if s.user.role == Role::Cashier && l.status == "active" {
                             lang.t(
                                 "nếu cán bộ mang số tiền đó tới nộp, thu như một khoản thu tại quầy, ghi số phiếu của cán bộ vào ghi chú, rồi báo giám sát chi nhánh.",
