@@ -2600,6 +2600,29 @@ async fn a_payment_entered_again_is_settled_with_its_approval() {
     assert_ne!(batch, rejected);
 
     let supervisor = http_sign_in(&http, &server, "giamsat.thuduc").await;
+    // The loan page says the refused payment may be entered again, and
+    // offers no counter form for it.
+    let loan_id = scalar(
+        &db.url,
+        &format!(
+            "SELECT loan_id FROM sync_records WHERE client_id = X'{}'",
+            first.simple()
+        ),
+    )
+    .await;
+    let (_, _, html) = page(
+        &http,
+        &server,
+        format!("/loans/{loan_id}"),
+        supervisor.clone(),
+    )
+    .await;
+    let held = &html[html.find("id=\"refused-held\"").expect("the refused list")..];
+    let held = &held[..held.find("</div>").unwrap()];
+    assert!(
+        held.contains("class=\"entered-again\"") && !held.contains("counter-link"),
+        "{held}"
+    );
     let (_, _, html) = page(&http, &server, "/batches".into(), supervisor.clone()).await;
     assert!(
         html.contains(&format!("data-refused=\"{first}\"")),
@@ -2677,14 +2700,6 @@ async fn a_payment_entered_again_is_settled_with_its_approval() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
-    let loan_id = scalar(
-        &db.url,
-        &format!(
-            "SELECT loan_id FROM sync_records WHERE client_id = X'{}'",
-            third.simple()
-        ),
-    )
-    .await;
     let resp = http
         .post(server.url(&format!("/api/v1/loans/{loan_id}/repayments")))
         .bearer_auth(&token)

@@ -860,12 +860,26 @@ async fn render_loan(
                                     (vnd(r.amount.as_deref().and_then(|a| a.parse().ok()).unwrap_or(0))) " · " (officer) " · " (datetime(r.recorded_at))
                                     @if let Some(n) = &r.receipt_no { " · " span.mono { (n) } }
                                     " · " (lang.pick(r.message_vi.clone(), r.message_en.clone()))
+                                    // An officer's receipt of the same amount waiting for
+                                    // review, made after it: maybe this payment entered
+                                    // again, whose cash comes with its batch.
+                                    @let again = pending.iter().find(|p| {
+                                        r.taken_at_counter.is_none()
+                                            && Some(p.amount) == r.amount.as_deref().and_then(|a| a.parse().ok())
+                                            && p.recorded_at > r.recorded_at
+                                    });
+                                    @if let Some(p) = again {
+                                        " · " strong.entered-again { (lang.pick(
+                                            format!("có thể đã được ghi lại: phiếu {} của {} cùng số tiền đang chờ duyệt — tiền đó nộp cùng lô ấy, đừng thu tại quầy", p.receipt_no.as_deref().unwrap_or("—"), p.officer_name),
+                                            format!("maybe entered again: receipt {} of {} for the same amount waits for review — that cash comes with its batch, do not take it at the counter", p.receipt_no.as_deref().unwrap_or("—"), p.officer_name),
+                                        )) }
+                                    }
                                     @if let Some(k) = &r.taken_at_counter {
                                         " · " strong.taken-at-counter { (lang.pick(
                                             format!("tiền đã thu tại quầy: phiếu {k} ghi số phiếu này — đừng thu lại; giám sát đánh dấu đã xử lý ở danh sách khoản bị từ chối"),
                                             format!("its cash was taken at the counter: receipt {k} names it — do not take it again; the supervisor marks it settled on the list of refused records"),
                                         )) }
-                                    } @else if s.user.role != Role::Cashier && l.status == "active" {
+                                    } @else if again.is_none() && s.user.role != Role::Cashier && l.status == "active" {
                                         " · " a.counter-link href=(format!("{}#counter-form", view::link(&format!("/loans/{}", l.id), &[
                                             ("amount", r.amount.clone().unwrap_or_default()),
                                             ("settles", r.record_id.to_string()),
