@@ -36,6 +36,7 @@ fn anomaly(code: &'static str, vi: String, en: String) -> Anomaly {
         message_en: en,
         refused_record: None,
         refused_receipt: None,
+        counter_receipt: None,
     }
 }
 
@@ -224,15 +225,19 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
                             .map(|(k, _)| k.clone())
                     });
                 if let Some(counter) = counter {
-                    out.push(anomaly(
+                    let mut a = anomaly(
                         "refused_receipt_taken_at_counter",
                         format!(
-                            "Cùng khoản vay, cùng số tiền với phiếu {receipt} đã bị từ chối mà tiền đã được thu tại quầy ({counter}): nếu đây là khoản thu đó ghi lại, hãy loại bản ghi này (tiền đã vào quỹ), rồi đánh dấu nó đã xử lý với ghi chú \"đã thu tại quầy {counter}\" — đừng thu tiền của nó lần nữa"
+                            "Cùng khoản vay, cùng số tiền với phiếu {receipt} đã bị từ chối mà tiền đã được thu tại quầy ({counter}): nếu đây là khoản thu đó ghi lại, hãy loại bản ghi này (tiền đã vào quỹ); khi duyệt, nó được đánh dấu đã xử lý (đã thu tại quầy {counter}) — đừng thu tiền của nó lần nữa"
                         ),
                         format!(
-                            "the same loan and amount as receipt {receipt}, refused, whose cash was taken at the counter ({counter}): if this is that payment entered again, exclude this record (the cash is in the vault already), then mark it settled with the note \"taken at the counter as {counter}\" — do not take its cash again"
+                            "the same loan and amount as receipt {receipt}, refused, whose cash was taken at the counter ({counter}): if this is that payment entered again, exclude this record (the cash is in the vault already); the approval marks it settled (taken at the counter as {counter}) — do not take its cash again"
                         ),
-                    ));
+                    );
+                    a.refused_record = Some(h.client_id);
+                    a.refused_receipt = Some(receipt.clone());
+                    a.counter_receipt = Some(counter);
+                    out.push(a);
                 } else if h.settled.is_none() {
                     let mut a = anomaly(
                         "refused_receipt_same_amount",

@@ -2987,7 +2987,7 @@ async fn approving_a_payment_entered_again_settles_the_refused_receipt() {
             .unwrap_or_else(|| panic!("{detail}"));
         assert_eq!(flag["refused_record"], json!(first.client_id), "{flag}");
         assert_eq!(flag["refused_receipt"], json!(lan.receipt(1)), "{flag}");
-        let approve_with = |cash: i64, pairs: Value, excluded: Value| {
+        let approve_with = |batch: Uuid, cash: i64, pairs: Value, excluded: Value| {
             let app = &app;
             let sup = sup.clone();
             async move {
@@ -2999,9 +2999,10 @@ async fn approving_a_payment_entered_again_settles_the_refused_receipt() {
                 .await
             }
         };
-        // Not with a receipt of another loan or amount, nor one left out:
-        // nothing is approved.
+        // Not with a receipt of another loan or amount, nor one not in the
+        // batch: nothing is approved.
         let (s, body) = approve_with(
+            batch,
             500_000,
             json!([{"record_id": other.client_id, "refused_record_id": first.client_id}]),
             json!([]),
@@ -3010,19 +3011,21 @@ async fn approving_a_payment_entered_again_settles_the_refused_receipt() {
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert_eq!(body["code"], "not_entered_again", "{body}");
         let (s, body) = approve_with(
-            200_000,
-            json!([{"record_id": again.client_id, "refused_record_id": first.client_id}]),
-            json!([{"record_id": again.client_id, "reason": "Trùng"}]),
+            batch,
+            500_000,
+            json!([{"record_id": first.client_id, "refused_record_id": again.client_id}]),
+            json!([]),
         )
         .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-        assert_eq!(body["code"], "entered_again_not_posted", "{body}");
+        assert_eq!(body["code"], "entered_again_not_in_batch", "{body}");
         let settled = app
             .text("SELECT CAST(COUNT(*) AS TEXT) FROM refused_settlements")
             .await;
         assert_eq!(settled, "0", "{backend:?}");
 
         let (s, body) = approve_with(
+            batch,
             500_000,
             json!([{"record_id": again.client_id, "refused_record_id": first.client_id}]),
             json!([]),
@@ -3047,6 +3050,71 @@ async fn approving_a_payment_entered_again_settles_the_refused_receipt() {
             .await;
         assert_eq!(s, StatusCode::CONFLICT, "{body}");
         assert_eq!(body["code"], "already_settled", "{body}");
+
+        // A refused receipt settled in the meantime is not settled again by
+        // an approval that names it: nothing posts, the supervisor looks again.
+        let fourth = repayment(&mut lan, &l1, 150_000, 4);
+        let (rejected, _) = lan.upload(&app, vec![fourth.clone()]).await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{rejected}/reject"),
+                &sup,
+                &json!({"reason": "Đếm lại"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let fifth = repayment(&mut lan, &l1, 150_000, 5);
+        let (batch, _) = lan.upload(&app, vec![fifth.clone()]).await;
+        let (s, body) = settle(&app, &sup, &fourth, json!({"note": "Đã trả lại người vay"})).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{batch}/approve"),
+                &sup,
+                &json!({"cash_received": "150000",
+                        "entered_again": [{"record_id": fifth.client_id, "refused_record_id": fourth.client_id}]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{body}");
+        assert_eq!(body["code"], "entered_again_changed", "{body}");
+        let (s, body) = approve(&app, &sup, batch, 150_000).await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+
+        // Entered again and left out (the officer did not hand its cash
+        // over): the re-entry is settled as the same cash, which counts
+        // once, as the refused one's, held by the officer.
+        let sixth = repayment(&mut lan, &l1, 110_000, 6);
+        let (rejected, _) = lan.upload(&app, vec![sixth.clone()]).await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{rejected}/reject"),
+                &sup,
+                &json!({"reason": "Đếm lại"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let seventh = repayment(&mut lan, &l1, 110_000, 7);
+        let (batch, _) = lan.upload(&app, vec![seventh.clone()]).await;
+        let (s, body) = approve_with(
+            batch,
+            0,
+            json!([{"record_id": seventh.client_id, "refused_record_id": sixth.client_id}]),
+            json!([{"record_id": seventh.client_id, "reason": "Chưa nộp tiền"}]),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        assert_eq!(
+            body["entered_again_settled"],
+            json!([lan.receipt(7)]),
+            "{body}"
+        );
+        let note = app
+            .text(&format!(
+                "SELECT x.note FROM refused_settlements x JOIN sync_records r ON r.id = x.record_id WHERE r.receipt_no = '{}'",
+                lan.receipt(7)
+            ))
+            .await;
+        assert_eq!(note, format!("Trùng phiếu {}", lan.receipt(6)));
         cash_accounts_even(&app, &sup).await;
     }
 }

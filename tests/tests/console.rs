@@ -2653,6 +2653,27 @@ async fn a_payment_entered_again_is_settled_with_its_approval() {
         "{confirm}"
     );
     let expected = field(&confirm, "expected");
+    // A form that did not see the offer (an older page) posts nothing: the
+    // confirmation is shown again, saying why.
+    let (status, _, html) = post_any(
+        &http,
+        &server,
+        format!("/batches/{batch}/approve"),
+        &[
+            ("csrf", csrf.as_str()),
+            ("cash", "70.000"),
+            ("expected", expected.as_str()),
+            ("action", "post"),
+        ],
+        supervisor.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{html}");
+    assert!(
+        html.contains("id=\"entered-again-problem\"")
+            && html.contains(&format!("value=\"{pair}\" checked")),
+        "{html}"
+    );
     let (status, to, html) = post_any(
         &http,
         &server,
@@ -2663,6 +2684,7 @@ async fn a_payment_entered_again_is_settled_with_its_approval() {
             ("expected", expected.as_str()),
             ("entered_again_asked", "1"),
             ("entered_again", pair.as_str()),
+            ("entered_again_offered", pair.as_str()),
             ("action", "post"),
         ],
         supervisor.clone(),

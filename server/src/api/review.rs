@@ -142,7 +142,10 @@ pub struct Exclusion {
 }
 
 /// A receipt of the batch that enters again the payment of a refused one
-/// (flagged `refused_receipt_same_amount`, whose `refused_record` names it).
+/// (flagged `refused_receipt_same_amount`, or, when it is left out,
+/// `refused_receipt_taken_at_counter`; the flag's `refused_record` names
+/// the refused one). Posting, it settles the refused one; left out, it is
+/// itself settled as the same cash.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct EnteredAgain {
     pub record_id: Uuid,

@@ -770,6 +770,9 @@ struct Draft {
     /// one it enters again), to mark settled with the approval. `None`
     /// until the confirmation has asked (then every one is ticked).
     entered_again: Option<Vec<(Uuid, Uuid)>>,
+    /// The pairs the confirmation offered (ticked or not): an approval
+    /// whose batch offers others by then is shown the confirmation again.
+    offered: Vec<(Uuid, Uuid)>,
 }
 
 impl Draft {
@@ -789,7 +792,7 @@ impl Draft {
                 "entered_again_asked" => {
                     d.entered_again.get_or_insert_with(Vec::new);
                 }
-                "entered_again" => {
+                "entered_again" | "entered_again_offered" => {
                     let pair = v.split_once(':').and_then(|(a, b)| {
                         Some((
                             Uuid::parse_str(a.trim()).ok()?,
@@ -797,7 +800,11 @@ impl Draft {
                         ))
                     });
                     if let Some(pair) = pair {
-                        let list = d.entered_again.get_or_insert_with(Vec::new);
+                        let list = if k == "entered_again" {
+                            d.entered_again.get_or_insert_with(Vec::new)
+                        } else {
+                            &mut d.offered
+                        };
                         if !list.contains(&pair) {
                             list.push(pair);
                         }
@@ -829,8 +836,11 @@ impl Draft {
 
     /// The pairs ticked among `candidates`, or, before the confirmation
     /// asked, one for each receipt and each refused one (the first offered).
-    fn entered_again(&self, candidates: &[(Uuid, Uuid, String)]) -> Vec<(Uuid, Uuid)> {
-        let pairs = candidates.iter().map(|(a, o, _)| (*a, *o));
+    fn entered_again(
+        &self,
+        candidates: &[(Uuid, Uuid, String, Option<String>)],
+    ) -> Vec<(Uuid, Uuid)> {
+        let pairs = candidates.iter().map(|(a, o, _, _)| (*a, *o));
         match &self.entered_again {
             Some(ticked) => pairs.filter(|p| ticked.contains(p)).collect(),
             None => {
@@ -846,26 +856,59 @@ impl Draft {
     }
 }
 
-/// The batch's receipts posting with the approval (not `excluded`) that
-/// may enter again a refused receipt whose cash the officer still holds:
-/// (the receipt, the refused one, its receipt number).
+/// The batch's receipts that may enter again a refused receipt: (the
+/// receipt, the refused one, its receipt number, the counter receipt that
+/// took its cash). One posting with the approval (not `excluded`) settles
+/// the refused one, whose cash the officer still holds; one left out is
+/// itself settled, as the same cash (held as the refused one's, or taken
+/// at the counter). One posting whose refused one's cash the counter took
+/// is the supervisor's to leave out (flagged so), not settled.
 fn entered_again_candidates(
     d: &BatchDetail,
     excluded: &HashSet<Uuid>,
-) -> Vec<(Uuid, Uuid, String)> {
+) -> Vec<(Uuid, Uuid, String, Option<String>)> {
     d.records
         .iter()
-        .filter(|r| r.kind == "repayment" && !r.voided && !excluded.contains(&r.record_id))
+        .filter(|r| r.kind == "repayment" && !r.voided)
         .flat_map(|r| {
-            r.anomalies.iter().filter_map(move |a| {
-                Some((
-                    r.record_id,
-                    a.refused_record?,
-                    a.refused_receipt.clone().unwrap_or_default(),
-                ))
-            })
+            let left_out = excluded.contains(&r.record_id);
+            r.anomalies
+                .iter()
+                .filter(move |a| left_out || a.counter_receipt.is_none())
+                .filter_map(move |a| {
+                    Some((
+                        r.record_id,
+                        a.refused_record?,
+                        a.refused_receipt.clone().unwrap_or_default(),
+                        a.counter_receipt.clone(),
+                    ))
+                })
         })
         .collect()
+}
+
+/// What is wrong with the pairs ticked on a confirmation, said on it: two
+/// sharing a receipt of the batch or a refused receipt.
+fn entered_again_clash(lang: Lang, ticked: &[(Uuid, Uuid)]) -> Option<String> {
+    let mut seen = HashSet::new();
+    (!ticked.iter().all(|(a, o)| seen.insert(*a) && seen.insert(*o))).then(|| {
+        lang.t(
+            "Mỗi phiếu của lô chỉ ghi lại được một phiếu bị từ chối, và mỗi phiếu bị từ chối chỉ được ghi lại một lần: hãy bỏ bớt dấu chọn.",
+            "Each receipt of the batch enters again at most one refused receipt, and each refused receipt is entered again once: untick the extra ones.",
+        )
+        .to_string()
+    })
+}
+
+/// Said when the refused payments a batch enters again are not those its
+/// confirmation offered (a colleague decided another batch, the counter
+/// took a refused receipt's cash): nothing is posted until looked at again.
+fn entered_again_changed(lang: Lang) -> String {
+    lang.t(
+        "Danh sách khoản thu bị từ chối được ghi lại đã thay đổi từ lúc xác nhận (một lô khác vừa được quyết định, hoặc tiền đã được thu tại quầy): chưa ghi gì. Kiểm tra lại các dấu chọn dưới đây rồi bấm duyệt lần nữa.",
+        "The refused payments entered again have changed since the confirmation (another batch was just decided, or the cash was taken at the counter): nothing is posted. Check the ticks below, then approve again.",
+    )
+    .to_string()
 }
 
 /// An approval checked and ready to post.
@@ -929,22 +972,7 @@ fn check(lang: Lang, d: &BatchDetail, draft: &Draft) -> Result<Checked, Box<Prob
         }
     }
     let left_out: HashSet<Uuid> = excluded.iter().map(|(id, _)| *id).collect();
-    let mut entered_again = draft.entered_again(&entered_again_candidates(d, &left_out));
-    // One refused receipt for each of the batch's, and the other way round.
-    let mut seen = HashSet::new();
-    if !entered_again
-        .iter()
-        .all(|(a, o)| seen.insert(*a) && seen.insert(*o))
-    {
-        p.decide = Some(
-            lang.t(
-                "Mỗi phiếu của lô chỉ ghi lại được một phiếu bị từ chối, và mỗi phiếu bị từ chối chỉ được ghi lại một lần: hãy bỏ bớt dấu chọn.",
-                "Each receipt of the batch enters again at most one refused receipt, and each refused receipt is entered again once: untick the extra ones.",
-            )
-            .into(),
-        );
-        entered_again.clear();
-    }
+    let entered_again = draft.entered_again(&entered_again_candidates(d, &left_out));
     match cash {
         Some(cash) if p.reasons.is_empty() && p.unticked.is_empty() && p.decide.is_none() => {
             Ok(Checked {
@@ -1416,6 +1444,13 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                     h2 { (lang.t("Duyệt lô", "Approve the batch")) }
                     form.stack method="post" action=(format!("/batches/{}/confirm", s.batch_id)) id="approve-form" novalidate {
                         (csrf_field(v.csrf))
+                        // Back from the confirmation: its ticks, kept for the next.
+                        @if let Some(ticked) = &v.draft.entered_again {
+                            input type="hidden" name="entered_again_asked" value="1";
+                            @for (again, original) in ticked {
+                                input type="hidden" name="entered_again" value=(format!("{again}:{original}"));
+                            }
+                        }
                         label for="cash" { (lang.t("Tiền mặt đã đếm (đồng)", "Cash counted (đồng)")) }
                         // A batch with no money in it (visits, gifts from
                         // the stock) has nothing to count: 0, filled in.
@@ -1698,7 +1733,7 @@ async fn confirming(
     }
     let (_, _, draft) = Draft::from_pairs(pairs);
     match decidable(state, signed, id, &draft).await {
-        Ok(d) => confirmation(state, signed, id, &draft, &d).await,
+        Ok(d) => confirmation(state, signed, id, &draft, &d, None).await,
         Err(r) => r,
     }
 }
@@ -1708,7 +1743,15 @@ fn signed_link(signed: &Signed, batch: Uuid, page: &str, pairs: &[(String, Strin
     let kept: Vec<(&str, String)> = pairs
         .iter()
         .filter(|(k, _)| {
-            ["cash", "exclude", "expected", "reject_reason"].contains(&k.as_str())
+            [
+                "cash",
+                "exclude",
+                "expected",
+                "reject_reason",
+                "entered_again",
+                "entered_again_asked",
+            ]
+            .contains(&k.as_str())
                 || k.starts_with("reason-")
         })
         // A reason as the page takes it: no longer than it keeps.
@@ -1829,7 +1872,7 @@ pub async fn confirm_view(
         Ok(v) => v,
         Err(r) => return r,
     };
-    confirmation(&state, &signed, &id, &draft, &d).await
+    confirmation(&state, &signed, &id, &draft, &d, None).await
 }
 
 /// The confirmation page of a draft approval, or the batch page saying what
@@ -1840,6 +1883,7 @@ async fn confirmation(
     id: &str,
     draft: &Draft,
     d: &BatchDetail,
+    problem: Option<String>,
 ) -> Response {
     let ui = signed.ui();
     let lang = signed.lang;
@@ -1862,10 +1906,11 @@ async fn confirmation(
     // showed then, when the batch has changed since (a void arrived).
     let excluded: HashSet<Uuid> = checked.excluded.iter().map(|(id, _)| *id).collect();
     let shown = draft.expected.filter(|e| *e != expected_cash(d, &excluded));
-    let page = confirm_page(&ui, &signed.csrf, d, &checked, shown);
-    match shown {
-        Some(_) => (StatusCode::CONFLICT, page).into_response(),
-        None => page.into_response(),
+    let problem = problem.or_else(|| entered_again_clash(lang, &checked.entered_again));
+    let page = confirm_page(&ui, &signed.csrf, d, &checked, shown, problem.as_deref());
+    match (shown, &problem) {
+        (None, None) => page.into_response(),
+        _ => (StatusCode::CONFLICT, page).into_response(),
     }
 }
 
@@ -1932,7 +1977,14 @@ fn undecidable(lang: Lang, d: &BatchDetail, me: i64) -> Option<Problems> {
 
 /// `shown`: the cash to hand over an earlier confirmation showed, when the
 /// batch has changed since (it is shown again, with the new figures).
-fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked, shown: Option<i64>) -> Markup {
+fn confirm_page(
+    ui: &Ui,
+    csrf: &str,
+    d: &BatchDetail,
+    c: &Checked,
+    shown: Option<i64>,
+    problem: Option<&str>,
+) -> Markup {
     let lang = ui.lang;
     let s = &d.summary;
     let excluded: HashSet<Uuid> = c.excluded.iter().map(|(id, _)| *id).collect();
@@ -1995,6 +2047,9 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked, shown: Option
     let body = html! {
         p.crumbs { a href=(format!("/batches/{}", s.batch_id)) { "← " (lang.pick(format!("Lô của {}", s.officer_name), format!("Batch of {}", s.officer_name))) } }
         h1 { (title) }
+        @if let Some(m) = problem {
+            p.notice.danger role="alert" #entered-again-problem { (m) }
+        }
         @if let Some(shown) = shown {
             @let said = |n: i64| if n < 0 {
                 lang.pick(format!("0 ₫ (chi nhánh nợ lại cán bộ {})", vnd(-n)), format!("0 ₫ (the branch owes the officer {})", vnd(-n)))
@@ -2102,23 +2157,36 @@ fn confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, c: &Checked, shown: Option
                 input type="hidden" name="exclude" value=(id);
                 input type="hidden" name=(format!("reason-{id}")) value=(reason);
             }
+            // The confirmation was seen: what it did not offer is not ticked.
+            input type="hidden" name="entered_again_asked" value="1";
             @if !entered_again.is_empty() {
-                input type="hidden" name="entered_again_asked" value="1";
                 fieldset #confirm-entered-again {
                     legend { (lang.t("Khoản thu bị từ chối được ghi lại", "Refused payments entered again")) }
                     p.hint { (lang.t(
-                        "Các phiếu dưới đây cùng khoản vay, cùng số tiền với một phiếu bị từ chối mà tiền vẫn tính là cán bộ đang giữ. Nếu là khoản thu đó được ghi lại, để dấu chọn: phiếu bị từ chối được đánh dấu đã xử lý khi duyệt (tiền của nó nộp cùng lô này) — không còn là tiền cán bộ giữ, không thu lại tại quầy. Bỏ dấu chọn nếu người vay trả thêm một lần thật.",
-                        "The receipts below are for the same loan and amount as a refused receipt whose cash still counts as held by the officer. If it is that payment entered again, keep the tick: the refused receipt is marked settled with the approval (its cash comes with this batch) — no longer cash the officer holds, not to be taken again at the counter. Untick it if the borrower really paid once more.",
+                        "Các phiếu dưới đây cùng khoản vay, cùng số tiền với một phiếu bị từ chối. Nếu là khoản thu đó được ghi lại, để dấu chọn — khi duyệt: phiếu được duyệt thì phiếu bị từ chối được đánh dấu đã xử lý (tiền của nó nộp cùng lô này, không thu lại tại quầy); phiếu bị loại thì chính nó được đánh dấu đã xử lý (cùng một khoản tiền, không tính là cán bộ giữ hai lần). Bỏ dấu chọn nếu người vay trả thêm một lần thật.",
+                        "The receipts below are for the same loan and amount as a refused receipt. If it is that payment entered again, keep the tick — on approval: a receipt approved settles the refused one (its cash comes with this batch, not to be taken again at the counter); a receipt left out is itself settled (the same cash, not counted as held twice). Untick it if the borrower really paid once more.",
                     )) }
-                    @for (again, original, receipt) in &entered_again {
+                    @for (again, original, receipt, counter) in &entered_again {
+                        input type="hidden" name="entered_again_offered" value=(format!("{again}:{original}"));
                         @if let Some(r) = d.records.iter().find(|r| r.record_id == *again) {
+                            @let name = record_name(lang, r);
                             label.check {
                                 input type="checkbox" name="entered_again" value=(format!("{again}:{original}"))
                                     checked[c.entered_again.contains(&(*again, *original))];
-                                " " (lang.pick(
-                                    format!("{} là phiếu {receipt} ghi lại: đánh dấu phiếu {receipt} đã xử lý", record_name(lang, r)),
-                                    format!("{} is receipt {receipt} entered again: mark {receipt} settled", record_name(lang, r)),
-                                ))
+                                " " @match (excluded.contains(again), counter) {
+                                    (false, _) => (lang.pick(
+                                        format!("{name} là phiếu {receipt} ghi lại: đánh dấu phiếu {receipt} đã xử lý"),
+                                        format!("{name} is receipt {receipt} entered again: mark {receipt} settled"),
+                                    )),
+                                    (true, None) => (lang.pick(
+                                        format!("{name}, bị loại, là phiếu {receipt} ghi lại: đánh dấu nó đã xử lý (trùng — tiền vẫn tính ở phiếu {receipt}, cán bộ còn giữ)"),
+                                        format!("{name}, left out, is receipt {receipt} entered again: mark it settled (the same cash — still counted once, as {receipt}'s, held by the officer)"),
+                                    )),
+                                    (true, Some(k)) => (lang.pick(
+                                        format!("{name}, bị loại, là phiếu {receipt} ghi lại, tiền đã thu tại quầy ({k}): đánh dấu nó đã xử lý"),
+                                        format!("{name}, left out, is receipt {receipt} entered again, whose cash was taken at the counter ({k}): mark it settled"),
+                                    )),
+                                }
                             }
                         }
                     }
@@ -2272,6 +2340,23 @@ pub async fn approve(
     {
         return confirming(&state, &signed, &id, &pairs).await;
     }
+    // The refused payments entered again as the confirmation offered them,
+    // ticked once each; else it is shown again, saying why.
+    let offered_now: HashSet<(Uuid, Uuid)> = entered_again_candidates(&d, &excluded)
+        .iter()
+        .map(|(a, o, _, _)| (*a, *o))
+        .collect();
+    let offered_then: HashSet<(Uuid, Uuid)> = draft.offered.iter().copied().collect();
+    let problem = if offered_now != offered_then {
+        Some(entered_again_changed(lang))
+    } else {
+        entered_again_clash(lang, &checked.entered_again)
+    };
+    if problem.is_some() {
+        let mut again = draft.clone();
+        again.entered_again = Some(checked.entered_again.clone());
+        return confirmation(&state, &signed, &id, &again, &d, problem).await;
+    }
     let batch_id = d.summary.batch_id;
     match state
         .db
@@ -2292,6 +2377,14 @@ pub async fn approve(
             // turn to write: checked again within its transaction.
             if let (Some(_), "batch_changed") = (draft.expected, e.code) {
                 return confirming(&state, &signed, &id, &pairs).await;
+            }
+            // The refused payments entered again, checked again within the
+            // transaction: said on the confirmation, with the ticks.
+            if e.code.starts_with("entered_again") || e.code == "not_entered_again" {
+                let mut again = draft.clone();
+                again.entered_again = Some(checked.entered_again.clone());
+                let m = ui.message(&e).to_string();
+                return confirmation(&state, &signed, &id, &again, &d, Some(m)).await;
             }
             decision_refused(&state, &signed, &id, &draft, &d, e, false).await
         }

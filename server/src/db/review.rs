@@ -369,12 +369,13 @@ pub async fn settle_refused(
     Ok(rv::RefusedSettlement { record_id: record, note: note.to_string(), settled_by: by, settled_at: now, entry_id })
 }
 
-/// Marks settled the refused receipts whose payment a batch being approved
-/// enters again, as the supervisor confirmed: pairs of (the batch's
-/// receipt, the refused one). Each of the batch's receipts must post with
-/// the approval (not left out, not voided) and carry the refused one's loan
-/// and amount; a refused receipt settled already (by a colleague, since)
-/// stays as it is. Their receipt numbers.
+/// Settles, with the approval of a batch, what its payments entered again
+/// make of their refused originals, as the supervisor confirmed: pairs of
+/// (the batch's receipt, the refused one), each flagged so by the review.
+/// A receipt posting with the approval settles the refused one (its cash
+/// comes with the batch); one left out is itself settled, as the same
+/// cash (still held as the refused one's, or taken at the counter). The
+/// receipt numbers of the records settled.
 async fn settle_entered_again(
     c: &mut Conn,
     who: &rv::Reviewer,
@@ -396,29 +397,33 @@ async fn settle_entered_again(
             "each receipt of the batch enters again at most one refused receipt, and each refused receipt is entered again once".into(),
         ));
     }
+    // Only what the review flags as such: the same officer's refused receipt
+    // of the loan and amount, recorded within the days the flag looks at,
+    // its cash still held (or, for one left out, taken at the counter).
+    let ctx = if pairs.is_empty() {
+        rv::AnomalyContext::default()
+    } else {
+        review_anomaly_context(c, records).await?
+    };
     let mut settled = Vec::new();
     for (again, original) in pairs {
-        let posts = records.iter().find(|r| {
-            r.client_id == *again
-                && r.kind == "repayment"
-                && r.status == "accepted"
-                && !r.voided
-                && !exclusions.contains_key(again)
-        });
-        let Some((loan, amount, receipt)) = posts.and_then(|r| sent(&r.body)) else {
+        let record = records
+            .iter()
+            .find(|r| r.client_id == *again && r.kind == "repayment" && r.status == "accepted" && !r.voided);
+        let Some((r, (loan, amount, receipt))) = record.and_then(|r| Some((r, sent(&r.body)?))) else {
             return Err(refused(
                 422,
-                "entered_again_not_posted",
-                "Một phiếu được đánh dấu là khoản thu bị từ chối ghi lại không được duyệt trong lô này (bị loại, đã hủy hoặc không thuộc lô): phiếu bị từ chối kia không đánh dấu đã xử lý bằng nó được. Hãy mở lại trang lô và làm lại".into(),
-                "a receipt marked as a refused payment entered again does not post with this batch (left out, voided or not in it): the refused one cannot be settled by it. Open the batch again and redo it".into(),
+                "entered_again_not_in_batch",
+                "Một phiếu được đánh dấu là khoản thu bị từ chối ghi lại không thuộc lô này (hoặc đã bị cán bộ hủy). Hãy mở lại trang lô và làm lại".into(),
+                "a receipt marked as a refused payment entered again is not part of this batch (or the officer voided it). Open the batch again and redo it".into(),
             ));
         };
         let body: Option<String> = sqlx::query_scalar("SELECT body FROM sync_records WHERE client_id = $1")
             .bind(original)
             .fetch_optional(&mut *c)
             .await?;
-        match body.as_deref().and_then(sent) {
-            Some((l, a, _)) if (l, a) == (loan, amount) => {}
+        let original_receipt = match body.as_deref().and_then(sent) {
+            Some((l, a, n)) if (l, a) == (loan, amount) => n,
             _ => {
                 return Err(refused(
                     422,
@@ -427,11 +432,39 @@ async fn settle_entered_again(
                     format!("receipt {receipt} is not for the same loan and amount as the refused one named: it cannot settle it"),
                 ))
             }
-        }
-        let note = format!("{} {receipt}", rv::ENTERED_AGAIN);
-        match settle_refused(c, who, *original, &note, false, now).await {
+        };
+        let left_out = exclusions.contains_key(again);
+        let flag = crate::review::anomalies(r, &ctx).into_iter().find(|a| {
+            a.refused_record == Some(*original)
+                && match a.code {
+                    "refused_receipt_same_amount" => true,
+                    "refused_receipt_taken_at_counter" => left_out,
+                    _ => false,
+                }
+        });
+        let Some(flag) = flag else {
+            return Err(refused(
+                409,
+                "entered_again_changed",
+                format!("Phiếu {receipt} không còn được cảnh báo là phiếu {original_receipt} bị từ chối ghi lại như khi xác nhận (phiếu đó đã được xử lý, hoặc tiền của nó đã thu tại quầy): chưa ghi gì; hãy xem lại"),
+                format!("receipt {receipt} is no longer flagged as refused receipt {original_receipt} entered again as it was when confirmed (that one was settled, or its cash taken at the counter): nothing was posted; look again"),
+            ));
+        };
+        let (target, note) = match (left_out, flag.counter_receipt) {
+            (false, _) => (*original, format!("{} {receipt}", rv::ENTERED_AGAIN)),
+            (true, None) => (*again, format!("{} {original_receipt}", rv::SAME_AS)),
+            (true, Some(k)) => (*again, format!("{} {k}", rv::SETTLED_AT_COUNTER)),
+        };
+        match settle_refused(c, who, target, &note, false, now).await {
             Ok(s) => settled.push(s.record_id),
-            Err(DbError::Refused(r)) if r.code == "already_settled" => continue,
+            Err(DbError::NotFound) => {
+                return Err(refused(
+                    422,
+                    "entered_again_elsewhere",
+                    format!("Phiếu bị từ chối {original_receipt} mà phiếu {receipt} ghi lại thuộc chi nhánh khác (cán bộ đã chuyển chi nhánh): giám sát chi nhánh đó xử lý nó; hãy bỏ dấu chọn"),
+                    format!("refused receipt {original_receipt}, which {receipt} enters again, is another branch's (the officer moved branch): that branch's supervisor settles it; untick it"),
+                ))
+            }
             Err(e) => return Err(e),
         }
     }

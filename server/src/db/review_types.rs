@@ -207,6 +207,10 @@ pub struct Anomaly {
     /// And its receipt number.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refused_receipt: Option<String>,
+    /// `refused_receipt_taken_at_counter`: the counter receipt that took
+    /// the refused one's cash.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counter_receipt: Option<String>,
 }
 
 /// Counts of a batch's records by kind.
@@ -564,8 +568,9 @@ pub struct ApprovalOutcome {
     pub discrepancy: i64,
     /// Loans paid off by this approval.
     pub loans_closed: Vec<String>,
-    /// Refused receipts marked settled because this batch enters their
-    /// payment again (as the supervisor confirmed): their receipt numbers.
+    /// Records settled with the approval as the supervisor confirmed, by
+    /// receipt number: refused receipts this batch enters again, and the
+    /// batch's receipts left out as the same cash as a refused one.
     pub entered_again_settled: Vec<String>,
 }
 
@@ -1193,6 +1198,11 @@ pub const SETTLED_AT_COUNTER: &str = "Thu tại quầy, phiếu";
 /// How the note of a refused receipt settled by the approval of its
 /// payment entered again begins (the re-entry's receipt number follows).
 pub const ENTERED_AGAIN: &str = "Đã ghi lại bằng phiếu";
+
+/// How the note of a payment entered again and left out of its batch,
+/// settled with the approval as the same cash as its refused original,
+/// begins (the original's receipt number follows).
+pub const SAME_AS: &str = "Trùng phiếu";
 
 /// Whether a note names receipt `receipt`, however it was typed: any
 /// case, with or without the hyphen or spaces (`a7k2 000012` names
