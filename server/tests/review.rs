@@ -3050,6 +3050,17 @@ async fn approving_a_payment_entered_again_settles_the_refused_receipt() {
             .await;
         assert_eq!(s, StatusCode::CONFLICT, "{body}");
         assert_eq!(body["code"], "already_settled", "{body}");
+        // Nor by a note naming it, as a cashier writes it.
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/loans/{l1_id}/repayments"),
+                &sup,
+                &json!({"client_id": Uuid::now_v7(), "amount": "300000",
+                        "note": format!("Thu thay phiếu {} của cán bộ", lan.receipt(1).to_lowercase())}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{body}");
+        assert_eq!(body["code"], "refused_in_vault_already", "{body}");
 
         // A refused receipt settled in the meantime is not settled again by
         // an approval that names it: nothing posts, the supervisor looks again.

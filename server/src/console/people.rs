@@ -715,7 +715,11 @@ async fn render_loan(
         _ => None,
     };
     if settled_already.is_some() {
+        // Nothing of it is to be taken: the form is left empty.
         counter.form.settles.clear();
+        if counter.form.note.trim().is_empty() {
+            counter.form.amount.clear();
+        }
     }
     let taken_for_it = (!settles_receipt.is_empty() && counter.taken.is_none())
         .then(|| {
@@ -759,7 +763,10 @@ async fn render_loan(
     // The note names the refused receipt, so the counter receipt says whose
     // cash it was, and the worker's copy which receipt it stands for (and
     // the batch with that payment entered again says so).
-    if !settles_receipt.is_empty() && counter.taken.is_none() && counter.form.note.trim().is_empty()
+    if !settles_receipt.is_empty()
+        && settled_already.is_none()
+        && counter.taken.is_none()
+        && counter.form.note.trim().is_empty()
     {
         counter.form.note = format!("Thay phiếu {settles_receipt} cán bộ đã thu");
     }

@@ -369,6 +369,38 @@ pub async fn settle_refused(
     Ok(rv::RefusedSettlement { record_id: record, note: note.to_string(), settled_by: by, settled_at: now, entry_id })
 }
 
+/// A counter repayment whose note names an officer's refused receipt on
+/// the loan whose cash is in the vault already (settled as entered again
+/// in an approved batch, or taken at the counter): refused, the same cash
+/// would be taken twice. (One given back to the borrower may be paid again.)
+async fn in_vault_already(c: &mut Conn, loan_id: i64, note: &str) -> DbResult<()> {
+    let settled: Vec<(String, String)> = sqlx::query_as(
+        "SELECT s.body, x.note FROM sync_records s JOIN refused_settlements x ON x.record_id = s.id
+         WHERE s.kind = 'repayment' AND s.loan_id = $1",
+    )
+    .bind(loan_id)
+    .fetch_all(&mut *c)
+    .await?;
+    for (body, how) in settled {
+        let Some(receipt) = serde_json::from_str::<sotay_core::wire::UploadRecord>(&body).ok().and_then(|u| match u.body {
+            sotay_core::wire::RecordBody::Repayment(p) => Some(p.receipt_no),
+            _ => None,
+        }) else {
+            continue;
+        };
+        let in_vault = how.starts_with(rv::ENTERED_AGAIN) || how.starts_with(rv::SETTLED_AT_COUNTER);
+        if in_vault && rv::note_names_receipt(note, &receipt) {
+            return Err(refused(
+                409,
+                "refused_in_vault_already",
+                format!("Phiếu {receipt} của cán bộ đã được xử lý, tiền của nó đã vào quỹ ({how}): đừng thu lại. Nếu người vay trả thêm một khoản khác, đừng ghi số phiếu {receipt} vào ghi chú"),
+                format!("the officer's receipt {receipt} was settled, its cash is in the vault already ({how}): do not take it again. If the borrower pays another sum, do not put receipt {receipt} in the note"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Settles, with the approval of a batch, what its payments entered again
 /// make of their refused originals, as the supervisor confirmed: pairs of
 /// (the batch's receipt, the refused one), each flagged so by the review.
@@ -2874,6 +2906,9 @@ pub async fn counter_repayment(
                 ),
             ));
         }
+    }
+    if settles.is_none() && !note.trim().is_empty() {
+        in_vault_already(c, loan_id, note).await?;
     }
     if let Some(r) = transfer_ref {
         transfer_ref_free(c, branch_id, r).await?;
