@@ -1003,6 +1003,9 @@ fn names_column(c: &Column, header: &str) -> bool {
     let bare = fold(header.split('(').next().unwrap_or(header));
     let header = fold(header);
     let label = c.vi.split(" (").next().unwrap_or(c.vi);
+    if c.name == "annual_rate_percent" && rate_period(&header).is_some() {
+        return true;
+    }
     header == fold(c.name)
         || header == fold(label)
         || (!bare.is_empty() && bare == fold(label))
@@ -1011,6 +1014,36 @@ fn names_column(c: &Column, header: &str) -> bool {
             .filter(|(name, _)| *name == c.name)
             .flat_map(|(_, names)| names.iter())
             .any(|n| header == fold(n))
+}
+
+/// What the header of a rate column says of the rate's period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RatePeriod {
+    /// `annual_rate_percent`, `Lãi suất (%/năm)`, `lãi suất năm`.
+    Year,
+    /// `Lãi suất (%/tháng)`, `lãi suất tháng`: funds quote rates so.
+    Month,
+    /// A bare `Lãi suất`, `Lãi suất (%)`.
+    Unstated,
+}
+
+/// The period a header names a rate for, when it names the rate column
+/// at all (folded: `%`, `/` and brackets are no words).
+pub(crate) fn rate_period(header: &str) -> Option<RatePeriod> {
+    let folded = sotay_core::domain::text::fold(header);
+    if matches!(folded.as_str(), "annual rate percent" | "annual rate") {
+        return Some(RatePeriod::Year);
+    }
+    let rest = folded.strip_prefix("lai suat")?;
+    if !rest.is_empty() && !rest.starts_with(' ') {
+        return None;
+    }
+    match rest.trim() {
+        "" => Some(RatePeriod::Unstated),
+        "nam" | "theo nam" | "hang nam" | "mot nam" | "trong nam" => Some(RatePeriod::Year),
+        "thang" | "theo thang" | "hang thang" | "mot thang" => Some(RatePeriod::Month),
+        _ => None,
+    }
 }
 
 /// Columns a new row needs that a file of rows already stored may leave

@@ -1059,6 +1059,97 @@ fn loan_products_rates_counts_and_limits() {
     }
 }
 
+/// Funds quote rates per month: a bare `Lãi suất` of 0,75 is 9 %/year
+/// written as 0,75 %/month, and is refused with the yearly figure; a
+/// column headed per month is made yearly, exactly.
+#[test]
+fn a_monthly_rate_is_refused_under_a_bare_header_and_made_yearly_under_a_monthly_one() {
+    let rest = "Cách tính lãi,Kỳ trả,Số kỳ trả,Mức vay tối thiểu (đồng),Mức vay tối đa (đồng)\n";
+    let file = |rate_header: &str, rate: &str| {
+        format!("Mã,Tên sản phẩm vay,{rate_header},{rest}VT,Vay tháng,\"{rate}\",Dư nợ giảm dần,Hằng tháng,12,5.000.000,30.000.000\n")
+    };
+    let rate = |rate_header: &str, rate: &str| {
+        parse(ImportKind::LoanProducts, &file(rate_header, rate))
+            .unwrap_or_else(|e| panic!("{rate_header} {rate}: {e:#?}"))
+            .loan_products[0]
+            .annual_rate_bp
+    };
+    for header in ["Lãi suất", "Lãi suất (%)", "lai suat"] {
+        let e = only_error(
+            ImportKind::LoanProducts,
+            &file(header, "0,75"),
+            2,
+            "annual_rate_percent",
+        );
+        assert!(
+            e.message_vi
+                .contains("0,75 %/tháng là 9 %/năm: cột này là lãi suất năm; hãy ghi 9"),
+            "{}",
+            e.message_vi
+        );
+        assert!(
+            e.message_vi
+                .starts_with(&format!("Cột \"{header}\" (cột C")),
+            "{}",
+            e.message_vi
+        );
+        assert!(
+            e.message_en.contains("0.75 %/month is 9 %/year"),
+            "{}",
+            e.message_en
+        );
+        let e = only_error(
+            ImportKind::LoanProducts,
+            &file(header, "0,6%"),
+            2,
+            "annual_rate_percent",
+        );
+        assert!(
+            e.message_vi.contains("0,6 %/tháng là 7,2 %/năm"),
+            "{}",
+            e.message_vi
+        );
+        // Interest-free, and a yearly rate, stay as they are.
+        assert_eq!(rate(header, "0"), 0);
+        assert_eq!(rate(header, "9"), 900);
+        assert_eq!(rate(header, "3"), 300);
+    }
+    // A header that says yearly is taken at its word.
+    for header in ["Lãi suất (%/năm)", "lãi suất năm", "annual_rate_percent"] {
+        assert_eq!(rate(header, "0,75"), 75, "{header}");
+    }
+    // Per month: ×12, exactly.
+    for header in ["Lãi suất (%/tháng)", "lãi suất tháng", "Lãi suất %/tháng"] {
+        assert_eq!(rate(header, "0,75"), 900, "{header}");
+        assert_eq!(rate(header, "0,6%"), 720, "{header}");
+        assert_eq!(rate(header, "0,625"), 750, "{header}");
+        assert_eq!(rate(header, "0"), 0, "{header}");
+        // 0,333 × 12 = 3,996: not a rate the books can hold.
+        let e = only_error(
+            ImportKind::LoanProducts,
+            &file(header, "0,333"),
+            2,
+            "annual_rate_percent",
+        );
+        assert!(
+            e.message_vi.contains("0,333 %/tháng là 3,996 %/năm"),
+            "{}",
+            e.message_vi
+        );
+        let e = only_error(
+            ImportKind::LoanProducts,
+            &file(header, "9"),
+            2,
+            "annual_rate_percent",
+        );
+        assert!(
+            e.message_vi.contains("108 %/năm, vượt quá 100%"),
+            "{}",
+            e.message_vi
+        );
+    }
+}
+
 #[test]
 fn campaigns_and_allocations() {
     let h = "code,name,kind,starts_on,ends_on,gift_value,target_count,eligibility,description\n";
