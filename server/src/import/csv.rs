@@ -1046,6 +1046,65 @@ pub(crate) fn rate_period(header: &str) -> Option<RatePeriod> {
     }
 }
 
+/// A unit of money other than the đồng that an amount column's header
+/// names in brackets.
+struct ScaledUnit {
+    vi: &'static str,
+    en: &'static str,
+    /// How many đồng one of its units is, when the header says.
+    factor: Option<&'static str>,
+}
+
+/// The unit an amount column's header names in its brackets when it is
+/// not the đồng: `(nghìn đồng)`, `(ngàn đồng)`, `(1.000 đ)`, `(triệu
+/// đồng)`, `(tr.đ)`. `(đồng)`, `(VNĐ)`, `(₫)` are đồng.
+fn scaled_unit(header: &str) -> Option<ScaledUnit> {
+    use sotay_core::domain::text::fold;
+    let (_, brackets) = header.split_once('(')?;
+    let unit = fold(brackets);
+    let words: Vec<&str> = unit.split(' ').collect();
+    let has = |w: &[&str]| words.iter().any(|x| w.contains(x));
+    let digits: String = unit.chars().filter(char::is_ascii_digit).collect();
+    let thousands = ScaledUnit {
+        vi: "nghìn đồng",
+        en: "thousands of đồng",
+        factor: Some("1.000"),
+    };
+    let millions = ScaledUnit {
+        vi: "triệu đồng",
+        en: "millions of đồng",
+        factor: Some("1.000.000"),
+    };
+    if has(&["nghin", "ngan", "k", "kvnd", "kd", "ngd", "nd"]) || digits == "1000" {
+        Some(thousands)
+    } else if has(&["trieu", "tr", "trd", "trvnd"]) || digits == "1000000" {
+        Some(millions)
+    } else if has(&["ty", "ti"]) {
+        Some(ScaledUnit {
+            vi: "tỷ đồng",
+            en: "billions of đồng",
+            factor: Some("1.000.000.000"),
+        })
+    } else if !digits.is_empty() {
+        Some(ScaledUnit {
+            vi: "một đơn vị khác đồng",
+            en: "a unit other than the đồng",
+            factor: None,
+        })
+    } else {
+        None
+    }
+}
+
+/// `mức vay tối đa` → `Mức vay tối đa`.
+fn upper_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
+
 /// Columns a new row needs that a file of rows already stored may leave
 /// out, keeping what those rows hold: a file of workers' codes and officers
 /// moves them.
@@ -1169,6 +1228,32 @@ fn read_header(
                 ),
             )),
             Some(c) => {
+                if let Some(unit) = c.vi.ends_with("(đồng)").then(|| scaled_unit(&written)).flatten() {
+                    // Read as đồng, its figures would be a thousand or a
+                    // million times too small.
+                    let label = c.vi.split(" (").next().unwrap_or(c.vi);
+                    let label = upper_first(label);
+                    let (times_vi, times_en) = match unit.factor {
+                        Some(f) => (
+                            format!(" (nhân mỗi số với {f})"),
+                            format!(" (multiply each figure by {f})"),
+                        ),
+                        None => (String::new(), String::new()),
+                    };
+                    errors.push(error(
+                        file,
+                        line,
+                        c.name,
+                        format!(
+                            "Cột \"{written}\" (cột {letter}, {}) ghi số tiền theo {}: số tiền trong tệp phải là đồng (ví dụ 15.000.000, không phải 15.000); hãy đổi các số của cột sang đồng{times_vi} và đặt tên cột là \"{label} (đồng)\" rồi nhập lại",
+                            c.name, unit.vi
+                        ),
+                        format!(
+                            "column \"{written}\" (column {letter}, {}) gives amounts in {}: amounts must be in đồng (e.g. 15.000.000, not 15.000); convert the column's figures to đồng{times_en} and head it \"{label} (đồng)\", then import again",
+                            c.name, unit.en
+                        ),
+                    ));
+                }
                 if let Some(first) = index.insert(c.name, i) {
                     let before = fields::column_letter(first);
                     let other = clean(header[first].trim_start_matches('\u{FEFF}'));

@@ -1150,6 +1150,58 @@ fn a_monthly_rate_is_refused_under_a_bare_header_and_made_yearly_under_a_monthly
     }
 }
 
+/// An amount column headed in thousands or millions of đồng would be read
+/// 1000× off as đồng: the column is refused, saying to write đồng.
+#[test]
+fn an_amount_column_in_thousands_or_millions_is_refused() {
+    let loans = "STT,Mã khoản vay,Mã người lao động,Mã sản phẩm vay,Số tiền vay (nghìn đồng),Ngày giải ngân,Số tiền đã trả (nghìn đồng)\n\
+                 1,KV-0101,NLD-00010,VT-THANG-9,15.000,05/03/2026,2.500\n";
+    let errs = errors(ImportKind::Loans, loans);
+    let found: Vec<(u64, &str)> = errs.iter().map(|e| (e.line, e.column.as_str())).collect();
+    assert_eq!(found, [(1, "principal"), (1, "paid_to_date")], "{errs:#?}");
+    assert!(
+        errs[0].message_vi.starts_with(
+            "Cột \"Số tiền vay (nghìn đồng)\" (cột E, principal) ghi số tiền theo nghìn đồng: số tiền trong tệp phải là đồng"
+        ),
+        "{}",
+        errs[0].message_vi
+    );
+    assert!(errs[0].message_vi.contains("nhân mỗi số với 1.000"));
+    assert!(errs[0].message_vi.contains("\"Số tiền vay (đồng)\""));
+    assert!(errs[0].message_en.contains("amounts must be in đồng"));
+    let product = |unit: &str| {
+        format!(
+            "code,name,annual_rate_percent,method,frequency,installments,Mức vay tối thiểu ({unit}),max_principal\n\
+             A,Vay,12,flat,weekly,26,3000,30000000\n"
+        )
+    };
+    for (unit, says) in [
+        ("ngàn đồng", "nghìn đồng"),
+        ("1.000 đ", "nghìn đồng"),
+        ("1000đ", "nghìn đồng"),
+        ("ĐVT: 1.000 đồng", "nghìn đồng"),
+        ("triệu đồng", "triệu đồng"),
+        ("tr.đ", "triệu đồng"),
+        ("Tr.VNĐ", "triệu đồng"),
+    ] {
+        let e = only_error(ImportKind::LoanProducts, &product(unit), 1, "min_principal");
+        assert!(
+            e.message_vi.contains(&format!("theo {says}:")),
+            "{unit}: {}",
+            e.message_vi
+        );
+    }
+    for unit in ["đồng", "VNĐ", "₫", "đ", "đơn vị: đồng"] {
+        let set = parse(ImportKind::LoanProducts, &product(unit))
+            .unwrap_or_else(|e| panic!("{unit}: {e:#?}"));
+        assert_eq!(set.loan_products[0].min_principal, 3000, "{unit}");
+    }
+    let campaigns =
+        "code,name,kind,starts_on,ends_on,Giá trị mỗi suất (nghìn đồng),target_count,eligibility\n\
+                     TET,Tết,gift,01/12/2026,31/01/2027,500,10,all_workers\n";
+    only_error(ImportKind::Campaigns, campaigns, 1, "gift_value");
+}
+
 #[test]
 fn campaigns_and_allocations() {
     let h = "code,name,kind,starts_on,ends_on,gift_value,target_count,eligibility,description\n";
