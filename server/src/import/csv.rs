@@ -688,6 +688,7 @@ fn read_file(
         _ => ("dấu phẩy", "comma"),
     };
     let mut state = parse::FileState::default();
+    let mut date_order = DateOrder::new(&index);
     let mut rows: u64 = 0;
     // Errors found past the listed ones: counted, not kept.
     let mut unlisted = 0usize;
@@ -811,6 +812,7 @@ fn read_file(
             };
             parse::parse_line(kind, &mut l, &mut state, out);
             let code = l.text("code");
+            date_order.see(line, &fields, &code);
             // A branch's quota row, known by its campaign and branch.
             let quota = (kind == ImportKind::Allocations && l.text("officer_code").is_empty())
                 .then(|| {
@@ -832,9 +834,196 @@ fn read_file(
             errors.truncate(MAX_ERRORS);
         }
     }
+    // Day and month both 12 or less read day first: not in a column whose
+    // other values show it is written month first.
+    let refused = date_order.refuse_ambiguous(kind, file, &index, &header, errors);
+    if !refused.is_empty() {
+        out.unread
+            .extend(date_order.refused_codes().map(str::to_string));
+        drop_lines(out, &refused);
+        // In the order of the lines, as the others.
+        errors.sort_by_key(|e| e.line);
+        if errors.len() > MAX_ERRORS {
+            unlisted += errors.len() - MAX_ERRORS;
+            errors.truncate(MAX_ERRORS);
+        }
+    }
     say_unlisted(file, errors, unlisted, last_line);
     on_row(rows);
     true
+}
+
+/// The columns that hold dates.
+const DATE_COLUMNS: &[&str] = &["date_of_birth", "disbursed_on", "starts_on", "ends_on"];
+
+/// How a file writes the days of its date columns: a value only month
+/// first can be (`3/25/2026`) shows the whole column is so, and then its
+/// values whose day and month are both 12 or less (`3/5/2026`), which read
+/// day first, cannot be trusted either.
+struct DateOrder {
+    /// Per date column (name, position): the first line and value that
+    /// shows it month first, and every ambiguous value with its line and
+    /// its row's code.
+    columns: Vec<DateColumn>,
+}
+
+struct DateColumn {
+    name: &'static str,
+    at: usize,
+    month_first: Option<(u64, String)>,
+    ambiguous: Vec<(u64, String, String)>,
+}
+
+/// What a date as written says of the order of its day and month.
+#[derive(Debug, PartialEq, Eq)]
+enum DayOrder {
+    /// Its first two numbers are both 12 or less, and differ: either can
+    /// be the month.
+    Ambiguous { first: u32, second: u32, year: i32 },
+    /// A month (≤ 12) then a day past 12 that the month has.
+    MonthFirst,
+    /// Anything else (day first past 12, the same two numbers, ISO, not a
+    /// date).
+    Other,
+}
+
+fn day_order(raw: &str) -> DayOrder {
+    let t = fields::without_midnight(raw.trim());
+    let Some(sep) = ['/', '-', '.'].into_iter().find(|c| t.contains(*c)) else {
+        return DayOrder::Other;
+    };
+    let parts: Vec<&str> = t.split(sep).collect();
+    let num = |s: &str, len: std::ops::RangeInclusive<usize>| {
+        (len.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u32>().ok())
+            .flatten()
+    };
+    let [a, b, y] = parts[..] else {
+        return DayOrder::Other;
+    };
+    match (num(a, 1..=2), num(b, 1..=2), num(y, 4..=4)) {
+        (Some(first), Some(second), Some(year))
+            if (1..=12).contains(&first) && (1..=12).contains(&second) && first != second =>
+        {
+            DayOrder::Ambiguous {
+                first,
+                second,
+                year: year as i32,
+            }
+        }
+        (Some(month), Some(day), Some(year))
+            if day > 12 && chrono::NaiveDate::from_ymd_opt(year as i32, month, day).is_some() =>
+        {
+            DayOrder::MonthFirst
+        }
+        _ => DayOrder::Other,
+    }
+}
+
+impl DateOrder {
+    fn new(index: &HashMap<&'static str, usize>) -> Self {
+        let mut columns: Vec<DateColumn> = index
+            .iter()
+            .filter(|(name, _)| DATE_COLUMNS.contains(name))
+            .map(|(&name, &at)| DateColumn {
+                name,
+                at,
+                month_first: None,
+                ambiguous: Vec::new(),
+            })
+            .collect();
+        columns.sort_by_key(|c| c.at);
+        DateOrder { columns }
+    }
+
+    /// Notes the date values of a data line.
+    fn see(&mut self, line: u64, fields: &[String], code: &str) {
+        for c in &mut self.columns {
+            let Some(raw) = fields.get(c.at) else {
+                continue;
+            };
+            match day_order(raw) {
+                DayOrder::Ambiguous { .. } => {
+                    c.ambiguous.push((line, clean(raw), code.to_string()))
+                }
+                DayOrder::MonthFirst if c.month_first.is_none() => {
+                    c.month_first = Some((line, clean(raw)));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Refuses the ambiguous values of each column shown month first;
+    /// returns the lines refused.
+    fn refuse_ambiguous(
+        &self,
+        kind: ImportKind,
+        file: &str,
+        index: &HashMap<&'static str, usize>,
+        header: &[String],
+        errors: &mut Vec<RowError>,
+    ) -> std::collections::HashSet<u64> {
+        let mut refused = std::collections::HashSet::new();
+        for c in &self.columns {
+            let Some((shown_at, shown)) = &c.month_first else {
+                continue;
+            };
+            for (line, raw, _) in &c.ambiguous {
+                let DayOrder::Ambiguous {
+                    first: a,
+                    second: b,
+                    year: y,
+                } = day_order(raw)
+                else {
+                    continue;
+                };
+                let name = c.name;
+                let mut l = Line {
+                    file,
+                    line: *line,
+                    columns: kind.columns(),
+                    index,
+                    fields: &[],
+                    errors,
+                    header,
+                };
+                l.err(
+                    name,
+                    format!(
+                        "Cột {name}: \"{raw}\" có thể là ngày {a} tháng {b} hoặc ngày {b} tháng {a}: dòng {shown_at} (\"{shown}\") cho thấy cột này trong tệp ghi tháng trước ngày, kiểu Mỹ; hãy ghi rõ mọi ngày của cột theo dd/mm/yyyy (ngày {b} tháng {a} là {b:02}/{a:02}/{y}) rồi nhập lại"
+                    ),
+                    format!(
+                        "{name}: \"{raw}\" may be day {a} of month {b} or day {b} of month {a}: line {shown_at} (\"{shown}\") shows this column of the file writes the month before the day, as in the US; write every date of the column as dd/mm/yyyy (day {b} of month {a} is {b:02}/{a:02}/{y}) and import again"
+                    ),
+                );
+                refused.insert(*line);
+            }
+        }
+        refused
+    }
+
+    /// The codes of the rows [`Self::refuse_ambiguous`] refuses.
+    fn refused_codes(&self) -> impl Iterator<Item = &str> {
+        self.columns
+            .iter()
+            .filter(|c| c.month_first.is_some())
+            .flat_map(|c| c.ambiguous.iter().map(|(_, _, code)| code.as_str()))
+            .filter(|code| !code.is_empty())
+    }
+}
+
+/// Takes the rows of `lines` out of what a file brought.
+fn drop_lines(set: &mut ImportSet, lines: &std::collections::HashSet<u64>) {
+    let keep = |o: &crate::import::rows::Origin| !lines.contains(&o.line);
+    set.branches.retain(|r| keep(&r.origin));
+    set.users.retain(|r| keep(&r.origin));
+    set.boarding_houses.retain(|r| keep(&r.origin));
+    set.workers.retain(|r| keep(&r.origin));
+    set.loan_products.retain(|r| keep(&r.origin));
+    set.loans.retain(|r| keep(&r.origin));
+    set.campaigns.retain(|r| keep(&r.origin));
+    set.allocations.retain(|r| keep(&r.origin));
 }
 
 /// Past [`MAX_ERRORS`], the last listed error makes way for a line saying

@@ -601,7 +601,7 @@ impl Line<'_> {
 /// A day as Excel writes a date cell with its time (`05/03/1995 00:00`,
 /// `1995-03-05T00:00:00`): the day. Another hour is no day's date and is
 /// left for the caller to refuse.
-fn without_midnight(raw: &str) -> &str {
+pub(super) fn without_midnight(raw: &str) -> &str {
     for midnight in [
         " 00:00:00",
         " 0:00:00",

@@ -642,6 +642,95 @@ fn dates_are_day_month_year_or_iso() {
     assert_eq!(parse(ImportKind::Loans, &text).unwrap().loans.len(), 1);
 }
 
+/// A column that shows itself written month first (US Excel: `3/25/2025`)
+/// has its values whose day and month are both 12 or less refused too,
+/// naming the line that shows it: read day first they would be other days.
+#[test]
+fn a_column_written_month_first_refuses_its_ambiguous_days_too() {
+    let text = format!(
+        "{LOANS_HEADER}KV-1,NLD-1,VT,1000000,3/5/2025,0\n\
+         KV-2,NLD-2,VT,1000000,3/25/2025,0\n\
+         KV-3,NLD-3,VT,1000000,4/7/2025 00:00,0\n\
+         KV-4,NLD-4,VT,1000000,11/30/2025,0\n\
+         KV-5,NLD-5,VT,1000000,4/4/2025,0\n\
+         KV-6,NLD-6,VT,1000000,2025-03-05,0\n"
+    );
+    let mut set = ImportSet::default();
+    let errs = parse_into(
+        &mut set,
+        ImportKind::Loans,
+        "loans.csv",
+        text.as_bytes(),
+        &mut |_| {},
+    )
+    .unwrap_err();
+    let found: Vec<(u64, &str)> = errs.iter().map(|e| (e.line, e.column.as_str())).collect();
+    assert_eq!(
+        found,
+        [
+            (2, "disbursed_on"),
+            (3, "disbursed_on"),
+            (4, "disbursed_on"),
+            (5, "disbursed_on")
+        ],
+        "{errs:#?}"
+    );
+    assert!(
+        errs[0].message_vi.starts_with(
+            "Cột disbursed_on (cột E): \"3/5/2025\" có thể là ngày 3 tháng 5 hoặc ngày 5 tháng 3: dòng 3 (\"3/25/2025\") cho thấy cột này trong tệp ghi tháng trước ngày"
+        ),
+        "{}",
+        errs[0].message_vi
+    );
+    assert!(
+        errs[0].message_vi.contains("05/03/2025"),
+        "{}",
+        errs[0].message_vi
+    );
+    assert!(
+        errs[0].message_en.contains("line 3 (\"3/25/2025\")"),
+        "{}",
+        errs[0].message_en
+    );
+    assert!(
+        errs[2].message_vi.contains("\"4/7/2025 00:00\""),
+        "{}",
+        errs[2].message_vi
+    );
+    // The refused rows are not brought; the same day twice (4/4) and ISO
+    // dates read either way alike.
+    let codes: Vec<&str> = set.loans.iter().map(|l| l.code.as_str()).collect();
+    assert_eq!(codes, ["KV-5", "KV-6"]);
+    assert!(set.unread.contains("KV-1") && set.unread.contains("KV-3"));
+    // Without a value that shows it, a column reads day first, as
+    // Vietnamese write it; another column's order is its own.
+    let text = format!(
+        "{LOANS_HEADER}KV-1,NLD-1,VT,1000000,3/5/2025,0\nKV-2,NLD-2,VT,1000000,25/03/2025,0\n"
+    );
+    assert_eq!(
+        parse(ImportKind::Loans, &text).unwrap().loans[0].disbursed_on,
+        d(2025, 5, 3)
+    );
+    let campaigns = "code,name,kind,starts_on,ends_on,gift_value,target_count,eligibility\n\
+                     A,Tết,gift,12/20/2026,01/02/2027,500000,10,all\n\
+                     B,Hè,gift,20/06/2027,03/07/2027,500000,10,all\n";
+    let e = only_error(ImportKind::Campaigns, campaigns, 2, "starts_on");
+    assert!(e.message_vi.contains("kiểu Mỹ"), "{}", e.message_vi);
+    // Dates of birth the same.
+    let workers = format!(
+        "{WORKERS_HEADER}{}{}",
+        worker_line("W-1", "Lan", "079190012345").replace("15/08/1995", "08/15/1995"),
+        worker_line("W-2", "Hoa", "079190012346").replace("15/08/1995", "08/09/1995"),
+    );
+    let errs = errors(ImportKind::Workers, &workers);
+    let found: Vec<(u64, &str)> = errs.iter().map(|e| (e.line, e.column.as_str())).collect();
+    assert_eq!(
+        found,
+        [(2, "date_of_birth"), (3, "date_of_birth")],
+        "{errs:#?}"
+    );
+}
+
 #[test]
 fn yes_no_columns_accept_the_usual_spellings() {
     let cases = [
@@ -1198,7 +1287,7 @@ fn an_amount_column_in_thousands_or_millions_is_refused() {
     }
     let campaigns =
         "code,name,kind,starts_on,ends_on,Giá trị mỗi suất (nghìn đồng),target_count,eligibility\n\
-                     TET,Tết,gift,01/12/2026,31/01/2027,500,10,all_workers\n";
+                     TET,Tết,gift,01/12/2026,31/01/2027,500,10,all\n";
     only_error(ImportKind::Campaigns, campaigns, 1, "gift_value");
 }
 
