@@ -13,6 +13,7 @@
 //! are then empty).
 
 mod fields;
+mod legacy;
 mod parse;
 mod write;
 

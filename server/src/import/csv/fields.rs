@@ -12,6 +12,7 @@ use sotay_core::domain::money::{parse_amount, parse_typed_amount, AmountRule, Mo
 use sotay_core::domain::text::{clean, fold};
 use sotay_core::domain::time::{format_date, parse_date};
 
+use super::legacy::{sign_of_old_font, what_to_do, NameKind};
 use super::Column;
 use crate::import::rows::{Origin, RowError};
 
@@ -152,6 +153,31 @@ impl Line<'_> {
         let t = self.text(column);
         if t.is_empty() {
             self.empty_error(column);
+            return None;
+        }
+        Some(t)
+    }
+
+    /// A name (`kind` says whose), as [`Self::text`], refused when it
+    /// looks typed in an old Vietnamese font (TCVN3, VNI) or damaged by a
+    /// save (`Nguy?n`); empty when it is empty, unless `required`.
+    pub fn name(&mut self, column: &str, kind: NameKind, required: bool) -> Option<String> {
+        let raw = self.raw(column).to_string();
+        let t = clean(&raw);
+        if t.is_empty() {
+            if required {
+                self.empty_error(column);
+                return None;
+            }
+            return Some(t);
+        }
+        if let Some((why_vi, why_en)) = sign_of_old_font(&raw, kind) {
+            let (todo_vi, todo_en) = what_to_do();
+            self.err(
+                column,
+                format!("Cột {column}: \"{t}\" {why_vi}; {todo_vi}"),
+                format!("{column}: \"{t}\": {why_en}; {todo_en}"),
+            );
             return None;
         }
         Some(t)

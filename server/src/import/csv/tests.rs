@@ -731,6 +731,70 @@ fn a_column_written_month_first_refuses_its_ambiguous_days_too() {
     );
 }
 
+/// Names typed in TCVN3 or VNI, or damaged by a save (`Nguy?n`), are
+/// refused saying to convert the file to Unicode; the same names in
+/// Unicode read.
+#[test]
+fn names_in_an_old_font_or_damaged_by_a_save_are_refused() {
+    let h = "code,full_name,cccd,phone,union_member,hardship,officer_code,employer\n";
+    let text = format!(
+        "{h}NLD-40,Nguy?n Th? Lan,079190000040,0912345640,1,0,CB-TD-01,Cong ty TNHH Gi?y H?ng Phat\n\
+         NLD-50,NguyÔn ThÞ Lan,079190000050,0912345650,x,,CB-TD-01,C«ng ty TNHH GiÇy H\u{AD}ng Ph¸t\n\
+         NLD-52,§ç V¨n Th\u{AD}ëng,079190000052,0912345652,x,,CB-TD-01,Samsung Electronics Việt Nam\n\
+         NLD-53,Nguyeãn Thò Lan,079190000053,0912345653,x,,CB-TD-01,Coâng ty\n\
+         NLD-54,Đỗ Văn Thưởng,079190000054,0912345654,x,,CB-TD-01,Công ty TNHH Bühler Việt Nam\n"
+    );
+    let errs = errors(ImportKind::Workers, &text);
+    let found: Vec<(u64, &str)> = errs.iter().map(|e| (e.line, e.column.as_str())).collect();
+    assert_eq!(
+        found,
+        [
+            (2, "full_name"),
+            (2, "employer"),
+            (3, "full_name"),
+            (3, "employer"),
+            (4, "full_name"),
+            (5, "full_name"),
+            (5, "employer"),
+        ],
+        "{errs:#?}"
+    );
+    assert!(
+        errs[2]
+            .message_vi
+            .starts_with("Cột full_name (cột B): \"NguyÔn ThÞ Lan\""),
+        "{}",
+        errs[2].message_vi
+    );
+    for e in &errs {
+        assert!(
+            e.message_vi.contains("TCVN3") && e.message_vi.contains("Unikey"),
+            "{}",
+            e.message_vi
+        );
+        assert!(
+            e.message_en.contains("convert it to Unicode"),
+            "{}",
+            e.message_en
+        );
+    }
+    assert!(
+        errs[0].message_vi.contains("\"?\""),
+        "{}",
+        errs[0].message_vi
+    );
+    // Users, boarding houses and their landlords alike.
+    let users =
+        "code,username,full_name,role,branch_code\nCB-1,canbo.lan,TrÇn V¨n Hïng,officer,CN-TD\n";
+    only_error(ImportKind::Users, users, 2, "full_name");
+    let houses = "code,name,address,ward,district,industrial_zone,landlord_name\n\
+                  NT-1,Nhµ trä C« Ba,45/3 Đường số 8,P. Linh Trung,TP. Thủ Đức,KCX Linh Trung,Trần Thị Ba\n\
+                  NT-2,Nhà trọ Cô Ba,45/3 Đường số 8,P. Linh Trung,TP. Thủ Đức,KCX Linh Trung,TrÇn ThÞ Ba\n";
+    let errs = errors(ImportKind::BoardingHouses, houses);
+    let found: Vec<(u64, &str)> = errs.iter().map(|e| (e.line, e.column.as_str())).collect();
+    assert_eq!(found, [(2, "name"), (3, "landlord_name")], "{errs:#?}");
+}
+
 #[test]
 fn yes_no_columns_accept_the_usual_spellings() {
     let cases = [
