@@ -572,13 +572,18 @@ fn expected_list(kind: ImportKind, vi: bool) -> String {
         .join(", ")
 }
 
-/// The column separator of a file from its first line that is not blank: a
-/// comma, or a semicolon or tab when those are more common in it.
+/// The column separator of a file from its first line that is not blank
+/// (past a title above the table that has none): a comma, or a semicolon
+/// or tab when those are more common in it.
 fn delimiter_of(head: &[u8]) -> u8 {
-    let first = head
+    let lines = head
         .split(|b| *b == b'\n')
-        .find(|line| line.iter().any(|b| !b.is_ascii_whitespace()))
-        .unwrap_or_default();
+        .filter(|line| line.iter().any(|b| !b.is_ascii_whitespace()));
+    let first = lines.clone().next().unwrap_or_default();
+    let first = lines
+        .take(HEADER_SEARCH_LINES as usize)
+        .find(|line| line.iter().any(|b| matches!(b, b',' | b';' | b'\t')))
+        .unwrap_or(first);
     let count = |d: u8| first.iter().filter(|b| **b == d).count();
     let (commas, semicolons, tabs) = (count(b','), count(b';'), count(b'\t'));
     if semicolons > commas && semicolons >= tabs {
@@ -655,6 +660,32 @@ fn read_file(
         Ok(Some(h)) => h,
     };
     let (header_line, header) = header;
+    // A title and blank rows above the table: its header row is said, not
+    // taken (what is above it may be data the file should not hold).
+    if !fits_names(kind, &header_names(&header)) {
+        if let Some(at) = later_header(kind, &mut rdr, &mut record, file) {
+            let above = match at - 1 {
+                1 => "dòng 1".to_string(),
+                n => format!("các dòng 1–{n}"),
+            };
+            let above_en = match at - 1 {
+                1 => "line 1".to_string(),
+                n => format!("lines 1–{n}"),
+            };
+            errors.push(error(
+                file,
+                1,
+                "",
+                format!(
+                    "Dòng {at} mới là dòng tên cột của {file}: hãy xoá {above} phía trên (tiêu đề bảng, dòng trống) để dòng tên cột là dòng 1, rồi nhập lại"
+                ),
+                format!(
+                    "line {at} of {file} is the header row (the column names): delete {above_en} above it (the table's title, blank rows) so that the header is line 1, and import again"
+                ),
+            ));
+            return false;
+        }
+    }
     let Some(index) = read_header(kind, file, header_line, &header, errors) else {
         return false;
     };
@@ -1319,6 +1350,51 @@ fn is_row_number(name: &str) -> bool {
         )
 }
 
+/// The names a header line gives its columns, the row numbers' left
+/// aside.
+fn header_names(header: &[String]) -> Vec<String> {
+    header
+        .iter()
+        .map(|raw| clean(raw.trim_start_matches('\u{FEFF}')).to_ascii_lowercase())
+        .filter(|n| !n.is_empty() && !is_row_number(n))
+        .collect()
+}
+
+/// Whether `names` are columns of `kind`, its needed ones all there.
+fn fits_names(kind: ImportKind, names: &[String]) -> bool {
+    names
+        .iter()
+        .all(|n| kind.columns().iter().any(|c| names_column(c, n)))
+        && kind
+            .columns()
+            .iter()
+            .all(|c| !needed_in_header(kind, c) || names.iter().any(|n| names_column(c, n)))
+}
+
+/// The lines among the first ones a header row is looked for in, when
+/// line 1 is not one (a title above the table).
+const HEADER_SEARCH_LINES: u64 = 10;
+
+/// The line, past the first and among the first [`HEADER_SEARCH_LINES`],
+/// that names the columns of `kind`: the header row, under a title.
+fn later_header<R: Read>(
+    kind: ImportKind,
+    rdr: &mut ::csv::Reader<LineCounter<R>>,
+    record: &mut ::csv::ByteRecord,
+    file: &str,
+) -> Option<u64> {
+    loop {
+        let (line, fields) = next_record(rdr, record, file, &[]).ok()??;
+        if line > HEADER_SEARCH_LINES {
+            return None;
+        }
+        let names = header_names(&fields);
+        if !names.is_empty() && fits_names(kind, &names) {
+            return Some(line);
+        }
+    }
+}
+
 fn read_header(
     kind: ImportKind,
     file: &str,
@@ -1330,19 +1406,8 @@ fn read_header(
     let before = errors.len();
     // Another kind's file (workers sent as loans): said once, naming it,
     // rather than every column in turn.
-    let names: Vec<String> = header
-        .iter()
-        .map(|raw| clean(raw.trim_start_matches('\u{FEFF}')).to_ascii_lowercase())
-        .filter(|n| !n.is_empty() && !is_row_number(n))
-        .collect();
-    let fits = |k: ImportKind| {
-        names
-            .iter()
-            .all(|n| k.columns().iter().any(|c| names_column(c, n)))
-            && k.columns()
-                .iter()
-                .all(|c| !needed_in_header(k, c) || names.iter().any(|n| names_column(c, n)))
-    };
+    let names = header_names(header);
+    let fits = |k: ImportKind| fits_names(k, &names);
     if !names.is_empty() && !fits(kind) {
         if let Some(other) = ImportKind::ALL.into_iter().find(|k| *k != kind && fits(*k)) {
             let (vi, en) = if file.eq_ignore_ascii_case(other.file_name()) {

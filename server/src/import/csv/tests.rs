@@ -449,6 +449,59 @@ fn unknown_and_missing_columns_are_named_on_line_one() {
     assert!(!e.message_vi.contains("optional"), "{}", e.message_vi);
 }
 
+/// A sheet saved with its title above the table: the header row is named
+/// and the lines above it to delete, not taken past.
+#[test]
+fn a_header_row_under_a_title_is_named_with_the_lines_to_delete() {
+    let table = "STT,Mã người lao động,Họ và tên,Số CCCD,Số điện thoại,Đoàn viên công đoàn,Hoàn cảnh khó khăn,Mã cán bộ phụ trách\n\
+                 1,NLD-00060,Nguyễn Thị Hằng,079190000060,0912345660,x,,CB-TD-01\n";
+    let titled = format!(
+        "\u{FEFF}DANH SÁCH CÔNG NHÂN VAY VỐN - CHI NHÁNH THỦ ĐỨC,,,,,,,\n\
+         (Kèm theo công văn số 12/CV-QTV ngày 05/03/2026),,,,,,,\n\
+         ,,,,,,,\n{table}"
+    );
+    let e = only_error(ImportKind::Workers, &titled, 1, "");
+    assert!(
+        e.message_vi.starts_with(
+            "Dòng 4 mới là dòng tên cột của workers.csv: hãy xoá các dòng 1–3 phía trên"
+        ),
+        "{}",
+        e.message_vi
+    );
+    assert!(
+        e.message_en.contains("delete lines 1–3 above it"),
+        "{}",
+        e.message_en
+    );
+    // One empty row above, in a file separated by semicolons whose title
+    // has no separator at all.
+    let e = only_error(ImportKind::Workers, &format!(",,,,,,,\n{table}"), 1, "");
+    assert!(
+        e.message_vi.contains("hãy xoá dòng 1 phía trên"),
+        "{}",
+        e.message_vi
+    );
+    let semicolons = format!("DANH SÁCH CÔNG NHÂN\n{}", table.replace(',', ";"));
+    let e = only_error(ImportKind::Workers, &semicolons, 1, "");
+    assert!(
+        e.message_vi.starts_with("Dòng 2 mới là dòng tên cột"),
+        "{}",
+        e.message_vi
+    );
+    // Past the first ten lines, or no header at all: the columns of line 1
+    // are said, as before.
+    let far = format!("DANH SÁCH,,,,,,,\n{}{table}", ",,,,,,,\n".repeat(9));
+    let errs = errors(ImportKind::Workers, &far);
+    assert!(
+        errs.iter()
+            .all(|e| e.line == 1 && !e.message_vi.contains("mới là dòng tên cột")),
+        "{errs:#?}"
+    );
+    // Blank lines above a header, which the reader passes by, still read.
+    let set = parse(ImportKind::Workers, &format!("\n\n{table}")).unwrap();
+    assert_eq!(set.workers[0].origin.line, 4);
+}
+
 #[test]
 fn a_file_of_another_kind_or_a_workbook_is_named_as_such() {
     let text = format!(
