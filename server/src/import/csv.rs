@@ -695,9 +695,7 @@ fn read_file(
     let numbered: Vec<usize> = header
         .iter()
         .enumerate()
-        .filter(|(_, h)| {
-            is_row_number(&clean(h.trim_start_matches('\u{FEFF}')).to_ascii_lowercase())
-        })
+        .filter(|(_, h)| is_row_number(&clean(h.trim_start_matches('\u{FEFF}')).to_lowercase()))
         .map(|(i, _)| i)
         .collect();
     // Where the named columns end: cells past it are no data, and a value
@@ -1203,7 +1201,22 @@ const OTHER_NAMES: &[(&str, &[&str])] = &[
     ("full_name", &["họ tên"]),
     ("password", &["mật khẩu"]),
     ("phone", &["điện thoại", "sđt", "số đt"]),
-    ("cccd", &["căn cước", "số căn cước", "cccd"]),
+    (
+        "cccd",
+        &[
+            "căn cước",
+            "số căn cước",
+            "cccd",
+            "số cmnd/cccd",
+            "cmnd/cccd",
+            "số cccd/cmnd",
+            "cccd/cmnd",
+            "số cmnd",
+            "cmnd",
+        ],
+    ),
+    ("union_member", &["đoàn viên", "là đoàn viên"]),
+    ("gender", &["nam/nữ"]),
     ("district", &["quận", "huyện"]),
     ("ward", &["phường", "xã"]),
     (
@@ -1214,10 +1227,21 @@ const OTHER_NAMES: &[(&str, &[&str])] = &[
     ("officer_code", &["mã cán bộ", "mã cán bộ phụ trách"]),
 ];
 
-/// Whether a header cell names column `c` (folded: any case, with or
+/// Other names of a column in one kind of file only: `Mã NLĐ` is a
+/// worker's own code in `workers.csv`, the loan's worker in `loans.csv`.
+const KIND_NAMES: &[(ImportKind, &str, &[&str])] = &[
+    (
+        ImportKind::Workers,
+        "code",
+        &["mã nlđ", "mã số nlđ", "mã người lao động"],
+    ),
+    (ImportKind::Loans, "worker_code", &["mã nlđ", "mã số nlđ"]),
+];
+
+/// Whether a header cell of a file of `kind` names its column `c` (folded: any case, with or
 /// without diacritics, `_` or spaces): by its name, its Vietnamese label
 /// (without what the brackets add), or one of [`OTHER_NAMES`].
-fn names_column(c: &Column, header: &str) -> bool {
+fn names_column(kind: ImportKind, c: &Column, header: &str) -> bool {
     use sotay_core::domain::text::fold;
     // What brackets add to a header is left aside too, as to a label:
     // `Số tiền vay (đồng)`, as the console lists it, or `(VNĐ)`.
@@ -1234,6 +1258,12 @@ fn names_column(c: &Column, header: &str) -> bool {
             .iter()
             .filter(|(name, _)| *name == c.name)
             .flat_map(|(_, names)| names.iter())
+            .chain(
+                KIND_NAMES
+                    .iter()
+                    .filter(|(k, name, _)| *k == kind && *name == c.name)
+                    .flat_map(|(_, _, names)| names.iter()),
+            )
             .any(|n| header == fold(n))
 }
 
@@ -1355,7 +1385,7 @@ fn is_row_number(name: &str) -> bool {
 fn header_names(header: &[String]) -> Vec<String> {
     header
         .iter()
-        .map(|raw| clean(raw.trim_start_matches('\u{FEFF}')).to_ascii_lowercase())
+        .map(|raw| clean(raw.trim_start_matches('\u{FEFF}')).to_lowercase())
         .filter(|n| !n.is_empty() && !is_row_number(n))
         .collect()
 }
@@ -1364,11 +1394,11 @@ fn header_names(header: &[String]) -> Vec<String> {
 fn fits_names(kind: ImportKind, names: &[String]) -> bool {
     names
         .iter()
-        .all(|n| kind.columns().iter().any(|c| names_column(c, n)))
+        .all(|n| kind.columns().iter().any(|c| names_column(kind, c, n)))
         && kind
             .columns()
             .iter()
-            .all(|c| !needed_in_header(kind, c) || names.iter().any(|n| names_column(c, n)))
+            .all(|c| !needed_in_header(kind, c) || names.iter().any(|n| names_column(kind, c, n)))
 }
 
 /// The lines among the first ones a header row is looked for in, when
@@ -1452,7 +1482,9 @@ fn read_header(
     for (i, raw) in header.iter().enumerate().take(named) {
         // A byte-order mark, when there is one, starts the first name.
         let written = clean(raw.trim_start_matches('\u{FEFF}'));
-        let name = written.to_ascii_lowercase();
+        // Lower case as a reader would write it (`sđt chủ trọ`, not
+        // `sĐt chủ trọ`).
+        let name = written.to_lowercase();
         let letter = fields::column_letter(i);
         if name.is_empty() {
             errors.push(error(
@@ -1470,7 +1502,7 @@ fn read_header(
             ));
             continue;
         }
-        match kind.columns().iter().find(|c| names_column(c, &name)) {
+        match kind.columns().iter().find(|c| names_column(kind, c, &name)) {
             // A spreadsheet's row numbers: not data.
             None if is_row_number(&name) => {}
             None => errors.push(error(

@@ -445,7 +445,7 @@ impl Line<'_> {
         accepted: &[&str],
     ) -> Option<T> {
         let raw = self.raw(column).trim().to_string();
-        if let Some(v) = parse(&raw.to_ascii_lowercase()) {
+        if let Some(v) = parse(&raw.to_lowercase()) {
             return Some(v);
         }
         let list = accepted.join(", ");

@@ -377,7 +377,7 @@ fn loan_product(l: &mut Line<'_>, st: &mut FileState) -> Option<LoanProductRow> 
         "method",
         |m| {
             InterestMethod::parse(m).or_else(|| match fold(m).as_str() {
-                "lai tinh tren von goc ban dau" | "von goc ban dau" | "co dinh" => {
+                "lai tinh tren von goc ban dau" | "von goc ban dau" | "co dinh" | "lai co dinh" => {
                     Some(InterestMethod::Flat)
                 }
                 "lai tinh tren du no giam dan" | "du no giam dan" | "giam dan" => {

@@ -233,7 +233,7 @@ fn columns_are_found_by_their_vietnamese_labels() {
     // brackets and all (`Số tiền vay (đồng)`), or with its unit so.
     for kind in ImportKind::ALL {
         for c in kind.columns() {
-            assert!(super::names_column(c, c.vi), "{kind:?}: {}", c.vi);
+            assert!(super::names_column(kind, c, c.vi), "{kind:?}: {}", c.vi);
         }
     }
     let text = "Mã,Tên sản phẩm vay,Lãi suất (%/năm),Cách tính lãi,Kỳ trả,Số kỳ trả,Mức vay tối thiểu (VNĐ),Mức vay tối đa (đồng)\n";
@@ -273,6 +273,61 @@ fn columns_are_found_by_their_vietnamese_labels() {
     );
 }
 
+/// The names spreadsheets give these columns, and a header named in
+/// errors as its reader writes it, lower case and all.
+#[test]
+fn common_header_names_are_known_and_unknown_ones_named_in_lower_case() {
+    let workers = "STT,Mã NLĐ,Họ và tên,Số CMND/CCCD,Đoàn viên,Nam/Nữ,Hoàn cảnh khó khăn,Mã cán bộ phụ trách\n\
+                   1,NLD-00098,Hà Thị Yến,079190000098,x,Nữ,,CB-TD-01\n";
+    let w = &parse(ImportKind::Workers, workers).unwrap().workers[0];
+    assert_eq!(
+        (
+            w.code.as_str(),
+            w.cccd.as_str(),
+            w.union_member,
+            w.gender.as_deref()
+        ),
+        ("NLD-00098", "079190000098", true, Some("nu"))
+    );
+    for (code, cccd) in [
+        ("Mã người lao động", "Số CMND"),
+        ("mã nlđ", "CMND/CCCD"),
+        ("MÃ NLĐ", "số cccd/cmnd"),
+    ] {
+        let text = format!(
+            "{code},Họ và tên,{cccd},Đoàn viên,Hoàn cảnh khó khăn,Mã cán bộ phụ trách\nNLD-1,Hà Thị Yến,079190000098,x,,CB-TD-01\n"
+        );
+        let set =
+            parse(ImportKind::Workers, &text).unwrap_or_else(|e| panic!("{code}, {cccd}: {e:#?}"));
+        assert_eq!(set.workers[0].code, "NLD-1");
+    }
+    // In a file of loans, `Mã NLĐ` is the loan's worker.
+    let loans = "Mã khoản vay,Mã NLĐ,Mã sản phẩm vay,Số tiền vay (đồng),Ngày giải ngân\nKV-1,NLD-1,VT,1000000,05/01/2026\n";
+    let l = &parse(ImportKind::Loans, loans).unwrap().loans[0];
+    assert_eq!((l.code.as_str(), l.worker_code.as_str()), ("KV-1", "NLD-1"));
+    // A product's method as funds name it.
+    let products = "code,name,annual_rate_percent,Cách tính lãi,frequency,installments,min_principal,max_principal\n\
+                    A,Vay,12,Lãi cố định,monthly,12,1000000,2000000\nB,Vay,12,LÃI CỐ ĐỊNH,monthly,12,1000000,2000000\n";
+    let set = parse(ImportKind::LoanProducts, products).unwrap();
+    assert!(set
+        .loan_products
+        .iter()
+        .all(|p| p.method == sotay_core::domain::schedule::InterestMethod::Flat));
+    // An unknown column, named lower case as Vietnamese write it.
+    let e = only_error(
+        ImportKind::BoardingHouses,
+        "code,name,address,ward,district,industrial_zone,SĐT CHỦ TRỌ\n",
+        1,
+        "sđt chủ trọ",
+    );
+    assert!(
+        e.message_vi
+            .starts_with("Cột \"SĐT CHỦ TRỌ\" (cột G) không thuộc"),
+        "{}",
+        e.message_vi
+    );
+}
+
 /// No header cell could name two columns of one kind.
 #[test]
 fn every_name_a_column_goes_by_is_its_own() {
@@ -283,10 +338,16 @@ fn every_name_a_column_goes_by_is_its_own() {
                 let others = super::OTHER_NAMES
                     .iter()
                     .filter(|(n, _)| *n == b.name)
-                    .flat_map(|(_, names)| names.iter().copied());
+                    .flat_map(|(_, names)| names.iter().copied())
+                    .chain(
+                        super::KIND_NAMES
+                            .iter()
+                            .filter(|(k, n, _)| *k == kind && *n == b.name)
+                            .flat_map(|(_, _, names)| names.iter().copied()),
+                    );
                 for name in [b.name, label, b.vi].into_iter().chain(others) {
                     assert!(
-                        !super::names_column(a, name),
+                        !super::names_column(kind, a, name),
                         "{kind:?}: \"{name}\" of {} also names {}",
                         b.name,
                         a.name
@@ -396,7 +457,7 @@ fn unknown_and_missing_columns_are_named_on_line_one() {
         ImportKind::Branches,
         "code,name,district,industrial_zone,address,GHI CHÚ\nCN,Chi nhánh,Q1,KCX,1 Lê Lợi,x\n",
         1,
-        "ghi chÚ",
+        "ghi chú",
     );
     assert!(
         e.message_vi
