@@ -325,6 +325,65 @@ async fn nfd_input_is_stored_nfc_and_found_without_accents() {
 }
 
 #[tokio::test]
+async fn a_reused_code_of_another_person_is_refused_naming_the_stored_worker() {
+    for backend in BACKENDS {
+        let t = fresh_db(backend).await;
+        import_fixture(&t.db).await;
+        let head = "code,full_name,cccd,union_member,hardship,officer_code\n";
+        // Another branch's sheet numbering from W-001 too: name and CCCD
+        // both another person's.
+        let other = format!("{head}W-001,Phạm Văn Tùng,079199999999,1,0,CB-TD-01\n");
+        let err = import(&t.db, &[file(ImportKind::Workers, &other)])
+            .await
+            .unwrap_err();
+        assert_eq!(err.errors.len(), 1, "{:?}", err.errors);
+        let e = &err.errors[0];
+        assert_eq!((e.line, e.column.as_str()), (2, "code"), "{backend:?}");
+        for m in [&e.message_vi, &e.message_en] {
+            assert!(m.contains("W-001") && m.contains("Nguyễn Thị Lan"), "{m}");
+            assert!(m.contains("********0001"), "{m}");
+            assert!(
+                !m.contains("079195000001"),
+                "a whole CCCD is not shown: {m}"
+            );
+        }
+        assert!(e.message_vi.contains("mã riêng"), "{}", e.message_vi);
+        assert_eq!(
+            scalar(
+                &t.db,
+                "SELECT COUNT(*) FROM workers WHERE full_name = 'Phạm Văn Tùng'"
+            )
+            .await,
+            0
+        );
+        // A new CCCD alone (a CMND replaced, a typo) is the same person;
+        // so is a name written otherwise (case, accents) with another CCCD,
+        // and a corrected name under the same CCCD.
+        for row in [
+            "W-001,Nguyễn Thị Lan,079195000111,1,0,CB-TD-01",
+            "W-001,NGUYEN THI LAN,079195000222,1,0,CB-TD-01",
+            "W-001,Nguyễn Thị Lan Anh,079195000222,1,0,CB-TD-01",
+        ] {
+            import(
+                &t.db,
+                &[file(ImportKind::Workers, &format!("{head}{row}\n"))],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{row}: {:?}", e.errors));
+        }
+        assert_eq!(
+            scalar(
+                &t.db,
+                "SELECT COUNT(*) FROM workers WHERE code = 'W-001' AND cccd = '079195000222'"
+            )
+            .await,
+            1,
+            "{backend:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn reassigning_a_worker_moves_them_between_officers() {
     for backend in BACKENDS {
         let t = fresh_db(backend).await;

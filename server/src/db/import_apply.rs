@@ -850,6 +850,12 @@ fn keep_left_out(wanted: &mut StoredWorker, old: &StoredWorker, left_out: &(dyn 
     }
 }
 
+/// A CCCD as an error may show it: its last four digits (`********2345`).
+fn masked_cccd(cccd: &str) -> String {
+    let n = cccd.chars().count();
+    cccd.chars().enumerate().map(|(i, c)| if i + 4 < n { '*' } else { c }).collect()
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn import_workers(
     c: &mut Conn,
@@ -942,6 +948,27 @@ async fn import_workers(
                 format!("new worker \"{}\": the file has no {lacking} column, needed to add someone new (a file without them only updates workers already stored)", r.code),
             ));
             continue;
+        }
+        // Two branches' sheets both numbering from NLD-00001: a row under a
+        // stored worker's code whose name and CCCD are both another's is
+        // another person, not a correction (a CMND replaced by a CCCD, a
+        // misspelt name change one of the two).
+        if let Some(old) = by_code.get(&r.code).filter(|_| !left_out("cccd") && !left_out("full_name")) {
+            if old.cccd != r.cccd && text::fold(&old.full_name) != text::fold(&r.full_name) {
+                let cccd = masked_cccd(&old.cccd);
+                errors.push(row_error(
+                    &r.origin,
+                    "code",
+                    format!(
+                        "Mã \"{}\" đã là của người lao động {} (CCCD {cccd}); dòng này có họ tên và số CCCD đều khác, là một người khác: hãy cấp cho người mới một mã riêng chưa dùng (nếu đúng là cùng một người, hãy sửa họ tên hoặc số CCCD cho khớp rồi nhập lại)",
+                        r.code, old.full_name
+                    ),
+                    format!(
+                        "code \"{}\" already belongs to worker {} (CCCD {cccd}); this row's name and CCCD both differ, so it is someone else: give the new person a code of their own not yet used (if it is the same person, correct the name or the CCCD to match and import again)",
+                        r.code, old.full_name
+                    ),
+                ));
+            }
         }
         if let Some(owner) = cccd_owner.get(&r.cccd).filter(|o| **o != r.code && !left_out("cccd")) {
             errors.push(row_error(

@@ -13,6 +13,7 @@
 //! are then empty).
 
 mod fields;
+mod legacy;
 mod parse;
 mod write;
 
@@ -571,13 +572,18 @@ fn expected_list(kind: ImportKind, vi: bool) -> String {
         .join(", ")
 }
 
-/// The column separator of a file from its first line that is not blank: a
-/// comma, or a semicolon or tab when those are more common in it.
+/// The column separator of a file from its first line that is not blank
+/// (past a title above the table that has none): a comma, or a semicolon
+/// or tab when those are more common in it.
 fn delimiter_of(head: &[u8]) -> u8 {
-    let first = head
+    let lines = head
         .split(|b| *b == b'\n')
-        .find(|line| line.iter().any(|b| !b.is_ascii_whitespace()))
-        .unwrap_or_default();
+        .filter(|line| line.iter().any(|b| !b.is_ascii_whitespace()));
+    let first = lines.clone().next().unwrap_or_default();
+    let first = lines
+        .take(HEADER_SEARCH_LINES as usize)
+        .find(|line| line.iter().any(|b| matches!(b, b',' | b';' | b'\t')))
+        .unwrap_or(first);
     let count = |d: u8| first.iter().filter(|b| **b == d).count();
     let (commas, semicolons, tabs) = (count(b','), count(b';'), count(b'\t'));
     if semicolons > commas && semicolons >= tabs {
@@ -654,6 +660,32 @@ fn read_file(
         Ok(Some(h)) => h,
     };
     let (header_line, header) = header;
+    // A title and blank rows above the table: its header row is said, not
+    // taken (what is above it may be data the file should not hold).
+    if !fits_names(kind, &header_names(&header)) {
+        if let Some(at) = later_header(kind, &mut rdr, &mut record, file) {
+            let above = match at - 1 {
+                1 => "dòng 1".to_string(),
+                n => format!("các dòng 1–{n}"),
+            };
+            let above_en = match at - 1 {
+                1 => "line 1".to_string(),
+                n => format!("lines 1–{n}"),
+            };
+            errors.push(error(
+                file,
+                1,
+                "",
+                format!(
+                    "Dòng {at} mới là dòng tên cột của {file}: hãy xoá {above} phía trên (tiêu đề bảng, dòng trống) để dòng tên cột là dòng 1, rồi nhập lại"
+                ),
+                format!(
+                    "line {at} of {file} is the header row (the column names): delete {above_en} above it (the table's title, blank rows) so that the header is line 1, and import again"
+                ),
+            ));
+            return false;
+        }
+    }
     let Some(index) = read_header(kind, file, header_line, &header, errors) else {
         return false;
     };
@@ -663,9 +695,7 @@ fn read_file(
     let numbered: Vec<usize> = header
         .iter()
         .enumerate()
-        .filter(|(_, h)| {
-            is_row_number(&clean(h.trim_start_matches('\u{FEFF}')).to_ascii_lowercase())
-        })
+        .filter(|(_, h)| is_row_number(&clean(h.trim_start_matches('\u{FEFF}')).to_lowercase()))
         .map(|(i, _)| i)
         .collect();
     // Where the named columns end: cells past it are no data, and a value
@@ -688,6 +718,7 @@ fn read_file(
         _ => ("dấu phẩy", "comma"),
     };
     let mut state = parse::FileState::default();
+    let mut date_order = DateOrder::new(&index);
     let mut rows: u64 = 0;
     // Errors found past the listed ones: counted, not kept.
     let mut unlisted = 0usize;
@@ -811,6 +842,7 @@ fn read_file(
             };
             parse::parse_line(kind, &mut l, &mut state, out);
             let code = l.text("code");
+            date_order.see(line, &fields, &code);
             // A branch's quota row, known by its campaign and branch.
             let quota = (kind == ImportKind::Allocations && l.text("officer_code").is_empty())
                 .then(|| {
@@ -832,9 +864,196 @@ fn read_file(
             errors.truncate(MAX_ERRORS);
         }
     }
+    // Day and month both 12 or less read day first: not in a column whose
+    // other values show it is written month first.
+    let refused = date_order.refuse_ambiguous(kind, file, &index, &header, errors);
+    if !refused.is_empty() {
+        out.unread
+            .extend(date_order.refused_codes().map(str::to_string));
+        drop_lines(out, &refused);
+        // In the order of the lines, as the others.
+        errors.sort_by_key(|e| e.line);
+        if errors.len() > MAX_ERRORS {
+            unlisted += errors.len() - MAX_ERRORS;
+            errors.truncate(MAX_ERRORS);
+        }
+    }
     say_unlisted(file, errors, unlisted, last_line);
     on_row(rows);
     true
+}
+
+/// The columns that hold dates.
+const DATE_COLUMNS: &[&str] = &["date_of_birth", "disbursed_on", "starts_on", "ends_on"];
+
+/// How a file writes the days of its date columns: a value only month
+/// first can be (`3/25/2026`) shows the whole column is so, and then its
+/// values whose day and month are both 12 or less (`3/5/2026`), which read
+/// day first, cannot be trusted either.
+struct DateOrder {
+    /// Per date column (name, position): the first line and value that
+    /// shows it month first, and every ambiguous value with its line and
+    /// its row's code.
+    columns: Vec<DateColumn>,
+}
+
+struct DateColumn {
+    name: &'static str,
+    at: usize,
+    month_first: Option<(u64, String)>,
+    ambiguous: Vec<(u64, String, String)>,
+}
+
+/// What a date as written says of the order of its day and month.
+#[derive(Debug, PartialEq, Eq)]
+enum DayOrder {
+    /// Its first two numbers are both 12 or less, and differ: either can
+    /// be the month.
+    Ambiguous { first: u32, second: u32, year: i32 },
+    /// A month (≤ 12) then a day past 12 that the month has.
+    MonthFirst,
+    /// Anything else (day first past 12, the same two numbers, ISO, not a
+    /// date).
+    Other,
+}
+
+fn day_order(raw: &str) -> DayOrder {
+    let t = fields::without_midnight(raw.trim());
+    let Some(sep) = ['/', '-', '.'].into_iter().find(|c| t.contains(*c)) else {
+        return DayOrder::Other;
+    };
+    let parts: Vec<&str> = t.split(sep).collect();
+    let num = |s: &str, len: std::ops::RangeInclusive<usize>| {
+        (len.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u32>().ok())
+            .flatten()
+    };
+    let [a, b, y] = parts[..] else {
+        return DayOrder::Other;
+    };
+    match (num(a, 1..=2), num(b, 1..=2), num(y, 4..=4)) {
+        (Some(first), Some(second), Some(year))
+            if (1..=12).contains(&first) && (1..=12).contains(&second) && first != second =>
+        {
+            DayOrder::Ambiguous {
+                first,
+                second,
+                year: year as i32,
+            }
+        }
+        (Some(month), Some(day), Some(year))
+            if day > 12 && chrono::NaiveDate::from_ymd_opt(year as i32, month, day).is_some() =>
+        {
+            DayOrder::MonthFirst
+        }
+        _ => DayOrder::Other,
+    }
+}
+
+impl DateOrder {
+    fn new(index: &HashMap<&'static str, usize>) -> Self {
+        let mut columns: Vec<DateColumn> = index
+            .iter()
+            .filter(|(name, _)| DATE_COLUMNS.contains(name))
+            .map(|(&name, &at)| DateColumn {
+                name,
+                at,
+                month_first: None,
+                ambiguous: Vec::new(),
+            })
+            .collect();
+        columns.sort_by_key(|c| c.at);
+        DateOrder { columns }
+    }
+
+    /// Notes the date values of a data line.
+    fn see(&mut self, line: u64, fields: &[String], code: &str) {
+        for c in &mut self.columns {
+            let Some(raw) = fields.get(c.at) else {
+                continue;
+            };
+            match day_order(raw) {
+                DayOrder::Ambiguous { .. } => {
+                    c.ambiguous.push((line, clean(raw), code.to_string()))
+                }
+                DayOrder::MonthFirst if c.month_first.is_none() => {
+                    c.month_first = Some((line, clean(raw)));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Refuses the ambiguous values of each column shown month first;
+    /// returns the lines refused.
+    fn refuse_ambiguous(
+        &self,
+        kind: ImportKind,
+        file: &str,
+        index: &HashMap<&'static str, usize>,
+        header: &[String],
+        errors: &mut Vec<RowError>,
+    ) -> std::collections::HashSet<u64> {
+        let mut refused = std::collections::HashSet::new();
+        for c in &self.columns {
+            let Some((shown_at, shown)) = &c.month_first else {
+                continue;
+            };
+            for (line, raw, _) in &c.ambiguous {
+                let DayOrder::Ambiguous {
+                    first: a,
+                    second: b,
+                    year: y,
+                } = day_order(raw)
+                else {
+                    continue;
+                };
+                let name = c.name;
+                let mut l = Line {
+                    file,
+                    line: *line,
+                    columns: kind.columns(),
+                    index,
+                    fields: &[],
+                    errors,
+                    header,
+                };
+                l.err(
+                    name,
+                    format!(
+                        "Cột {name}: \"{raw}\" có thể là ngày {a} tháng {b} hoặc ngày {b} tháng {a}: dòng {shown_at} (\"{shown}\") cho thấy cột này trong tệp ghi tháng trước ngày, kiểu Mỹ; hãy ghi rõ mọi ngày của cột theo dd/mm/yyyy (ngày {b} tháng {a} là {b:02}/{a:02}/{y}) rồi nhập lại"
+                    ),
+                    format!(
+                        "{name}: \"{raw}\" may be day {a} of month {b} or day {b} of month {a}: line {shown_at} (\"{shown}\") shows this column of the file writes the month before the day, as in the US; write every date of the column as dd/mm/yyyy (day {b} of month {a} is {b:02}/{a:02}/{y}) and import again"
+                    ),
+                );
+                refused.insert(*line);
+            }
+        }
+        refused
+    }
+
+    /// The codes of the rows [`Self::refuse_ambiguous`] refuses.
+    fn refused_codes(&self) -> impl Iterator<Item = &str> {
+        self.columns
+            .iter()
+            .filter(|c| c.month_first.is_some())
+            .flat_map(|c| c.ambiguous.iter().map(|(_, _, code)| code.as_str()))
+            .filter(|code| !code.is_empty())
+    }
+}
+
+/// Takes the rows of `lines` out of what a file brought.
+fn drop_lines(set: &mut ImportSet, lines: &std::collections::HashSet<u64>) {
+    let keep = |o: &crate::import::rows::Origin| !lines.contains(&o.line);
+    set.branches.retain(|r| keep(&r.origin));
+    set.users.retain(|r| keep(&r.origin));
+    set.boarding_houses.retain(|r| keep(&r.origin));
+    set.workers.retain(|r| keep(&r.origin));
+    set.loan_products.retain(|r| keep(&r.origin));
+    set.loans.retain(|r| keep(&r.origin));
+    set.campaigns.retain(|r| keep(&r.origin));
+    set.allocations.retain(|r| keep(&r.origin));
 }
 
 /// Past [`MAX_ERRORS`], the last listed error makes way for a line saying
@@ -982,7 +1201,22 @@ const OTHER_NAMES: &[(&str, &[&str])] = &[
     ("full_name", &["họ tên"]),
     ("password", &["mật khẩu"]),
     ("phone", &["điện thoại", "sđt", "số đt"]),
-    ("cccd", &["căn cước", "số căn cước", "cccd"]),
+    (
+        "cccd",
+        &[
+            "căn cước",
+            "số căn cước",
+            "cccd",
+            "số cmnd/cccd",
+            "cmnd/cccd",
+            "số cccd/cmnd",
+            "cccd/cmnd",
+            "số cmnd",
+            "cmnd",
+        ],
+    ),
+    ("union_member", &["đoàn viên", "là đoàn viên"]),
+    ("gender", &["nam/nữ"]),
     ("district", &["quận", "huyện"]),
     ("ward", &["phường", "xã"]),
     (
@@ -993,16 +1227,30 @@ const OTHER_NAMES: &[(&str, &[&str])] = &[
     ("officer_code", &["mã cán bộ", "mã cán bộ phụ trách"]),
 ];
 
-/// Whether a header cell names column `c` (folded: any case, with or
+/// Other names of a column in one kind of file only: `Mã NLĐ` is a
+/// worker's own code in `workers.csv`, the loan's worker in `loans.csv`.
+const KIND_NAMES: &[(ImportKind, &str, &[&str])] = &[
+    (
+        ImportKind::Workers,
+        "code",
+        &["mã nlđ", "mã số nlđ", "mã người lao động"],
+    ),
+    (ImportKind::Loans, "worker_code", &["mã nlđ", "mã số nlđ"]),
+];
+
+/// Whether a header cell of a file of `kind` names its column `c` (folded: any case, with or
 /// without diacritics, `_` or spaces): by its name, its Vietnamese label
 /// (without what the brackets add), or one of [`OTHER_NAMES`].
-fn names_column(c: &Column, header: &str) -> bool {
+fn names_column(kind: ImportKind, c: &Column, header: &str) -> bool {
     use sotay_core::domain::text::fold;
     // What brackets add to a header is left aside too, as to a label:
     // `Số tiền vay (đồng)`, as the console lists it, or `(VNĐ)`.
     let bare = fold(header.split('(').next().unwrap_or(header));
     let header = fold(header);
     let label = c.vi.split(" (").next().unwrap_or(c.vi);
+    if c.name == "annual_rate_percent" && rate_period(&header).is_some() {
+        return true;
+    }
     header == fold(c.name)
         || header == fold(label)
         || (!bare.is_empty() && bare == fold(label))
@@ -1010,7 +1258,102 @@ fn names_column(c: &Column, header: &str) -> bool {
             .iter()
             .filter(|(name, _)| *name == c.name)
             .flat_map(|(_, names)| names.iter())
+            .chain(
+                KIND_NAMES
+                    .iter()
+                    .filter(|(k, name, _)| *k == kind && *name == c.name)
+                    .flat_map(|(_, _, names)| names.iter()),
+            )
             .any(|n| header == fold(n))
+}
+
+/// What the header of a rate column says of the rate's period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RatePeriod {
+    /// `annual_rate_percent`, `Lãi suất (%/năm)`, `lãi suất năm`.
+    Year,
+    /// `Lãi suất (%/tháng)`, `lãi suất tháng`: funds quote rates so.
+    Month,
+    /// A bare `Lãi suất`, `Lãi suất (%)`.
+    Unstated,
+}
+
+/// The period a header names a rate for, when it names the rate column
+/// at all (folded: `%`, `/` and brackets are no words).
+pub(crate) fn rate_period(header: &str) -> Option<RatePeriod> {
+    let folded = sotay_core::domain::text::fold(header);
+    if matches!(folded.as_str(), "annual rate percent" | "annual rate") {
+        return Some(RatePeriod::Year);
+    }
+    let rest = folded.strip_prefix("lai suat")?;
+    if !rest.is_empty() && !rest.starts_with(' ') {
+        return None;
+    }
+    match rest.trim() {
+        "" => Some(RatePeriod::Unstated),
+        "nam" | "theo nam" | "hang nam" | "mot nam" | "trong nam" => Some(RatePeriod::Year),
+        "thang" | "theo thang" | "hang thang" | "mot thang" => Some(RatePeriod::Month),
+        _ => None,
+    }
+}
+
+/// A unit of money other than the đồng that an amount column's header
+/// names in brackets.
+struct ScaledUnit {
+    vi: &'static str,
+    en: &'static str,
+    /// How many đồng one of its units is, when the header says.
+    factor: Option<&'static str>,
+}
+
+/// The unit an amount column's header names in its brackets when it is
+/// not the đồng: `(nghìn đồng)`, `(ngàn đồng)`, `(1.000 đ)`, `(triệu
+/// đồng)`, `(tr.đ)`. `(đồng)`, `(VNĐ)`, `(₫)` are đồng.
+fn scaled_unit(header: &str) -> Option<ScaledUnit> {
+    use sotay_core::domain::text::fold;
+    let (_, brackets) = header.split_once('(')?;
+    let unit = fold(brackets);
+    let words: Vec<&str> = unit.split(' ').collect();
+    let has = |w: &[&str]| words.iter().any(|x| w.contains(x));
+    let digits: String = unit.chars().filter(char::is_ascii_digit).collect();
+    let thousands = ScaledUnit {
+        vi: "nghìn đồng",
+        en: "thousands of đồng",
+        factor: Some("1.000"),
+    };
+    let millions = ScaledUnit {
+        vi: "triệu đồng",
+        en: "millions of đồng",
+        factor: Some("1.000.000"),
+    };
+    if has(&["nghin", "ngan", "k", "kvnd", "kd", "ngd", "nd"]) || digits == "1000" {
+        Some(thousands)
+    } else if has(&["trieu", "tr", "trd", "trvnd"]) || digits == "1000000" {
+        Some(millions)
+    } else if has(&["ty", "ti"]) {
+        Some(ScaledUnit {
+            vi: "tỷ đồng",
+            en: "billions of đồng",
+            factor: Some("1.000.000.000"),
+        })
+    } else if !digits.is_empty() {
+        Some(ScaledUnit {
+            vi: "một đơn vị khác đồng",
+            en: "a unit other than the đồng",
+            factor: None,
+        })
+    } else {
+        None
+    }
+}
+
+/// `mức vay tối đa` → `Mức vay tối đa`.
+fn upper_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
 }
 
 /// Columns a new row needs that a file of rows already stored may leave
@@ -1037,6 +1380,51 @@ fn is_row_number(name: &str) -> bool {
         )
 }
 
+/// The names a header line gives its columns, the row numbers' left
+/// aside.
+fn header_names(header: &[String]) -> Vec<String> {
+    header
+        .iter()
+        .map(|raw| clean(raw.trim_start_matches('\u{FEFF}')).to_lowercase())
+        .filter(|n| !n.is_empty() && !is_row_number(n))
+        .collect()
+}
+
+/// Whether `names` are columns of `kind`, its needed ones all there.
+fn fits_names(kind: ImportKind, names: &[String]) -> bool {
+    names
+        .iter()
+        .all(|n| kind.columns().iter().any(|c| names_column(kind, c, n)))
+        && kind
+            .columns()
+            .iter()
+            .all(|c| !needed_in_header(kind, c) || names.iter().any(|n| names_column(kind, c, n)))
+}
+
+/// The lines among the first ones a header row is looked for in, when
+/// line 1 is not one (a title above the table).
+const HEADER_SEARCH_LINES: u64 = 10;
+
+/// The line, past the first and among the first [`HEADER_SEARCH_LINES`],
+/// that names the columns of `kind`: the header row, under a title.
+fn later_header<R: Read>(
+    kind: ImportKind,
+    rdr: &mut ::csv::Reader<LineCounter<R>>,
+    record: &mut ::csv::ByteRecord,
+    file: &str,
+) -> Option<u64> {
+    loop {
+        let (line, fields) = next_record(rdr, record, file, &[]).ok()??;
+        if line > HEADER_SEARCH_LINES {
+            return None;
+        }
+        let names = header_names(&fields);
+        if !names.is_empty() && fits_names(kind, &names) {
+            return Some(line);
+        }
+    }
+}
+
 fn read_header(
     kind: ImportKind,
     file: &str,
@@ -1048,19 +1436,8 @@ fn read_header(
     let before = errors.len();
     // Another kind's file (workers sent as loans): said once, naming it,
     // rather than every column in turn.
-    let names: Vec<String> = header
-        .iter()
-        .map(|raw| clean(raw.trim_start_matches('\u{FEFF}')).to_ascii_lowercase())
-        .filter(|n| !n.is_empty() && !is_row_number(n))
-        .collect();
-    let fits = |k: ImportKind| {
-        names
-            .iter()
-            .all(|n| k.columns().iter().any(|c| names_column(c, n)))
-            && k.columns()
-                .iter()
-                .all(|c| !needed_in_header(k, c) || names.iter().any(|n| names_column(c, n)))
-    };
+    let names = header_names(header);
+    let fits = |k: ImportKind| fits_names(k, &names);
     if !names.is_empty() && !fits(kind) {
         if let Some(other) = ImportKind::ALL.into_iter().find(|k| *k != kind && fits(*k)) {
             let (vi, en) = if file.eq_ignore_ascii_case(other.file_name()) {
@@ -1105,7 +1482,9 @@ fn read_header(
     for (i, raw) in header.iter().enumerate().take(named) {
         // A byte-order mark, when there is one, starts the first name.
         let written = clean(raw.trim_start_matches('\u{FEFF}'));
-        let name = written.to_ascii_lowercase();
+        // Lower case as a reader would write it (`sđt chủ trọ`, not
+        // `sĐt chủ trọ`).
+        let name = written.to_lowercase();
         let letter = fields::column_letter(i);
         if name.is_empty() {
             errors.push(error(
@@ -1123,7 +1502,7 @@ fn read_header(
             ));
             continue;
         }
-        match kind.columns().iter().find(|c| names_column(c, &name)) {
+        match kind.columns().iter().find(|c| names_column(kind, c, &name)) {
             // A spreadsheet's row numbers: not data.
             None if is_row_number(&name) => {}
             None => errors.push(error(
@@ -1136,6 +1515,32 @@ fn read_header(
                 ),
             )),
             Some(c) => {
+                if let Some(unit) = c.vi.ends_with("(đồng)").then(|| scaled_unit(&written)).flatten() {
+                    // Read as đồng, its figures would be a thousand or a
+                    // million times too small.
+                    let label = c.vi.split(" (").next().unwrap_or(c.vi);
+                    let label = upper_first(label);
+                    let (times_vi, times_en) = match unit.factor {
+                        Some(f) => (
+                            format!(" (nhân mỗi số với {f})"),
+                            format!(" (multiply each figure by {f})"),
+                        ),
+                        None => (String::new(), String::new()),
+                    };
+                    errors.push(error(
+                        file,
+                        line,
+                        c.name,
+                        format!(
+                            "Cột \"{written}\" (cột {letter}, {}) ghi số tiền theo {}: số tiền trong tệp phải là đồng (ví dụ 15.000.000, không phải 15.000); hãy đổi các số của cột sang đồng{times_vi} và đặt tên cột là \"{label} (đồng)\" rồi nhập lại",
+                            c.name, unit.vi
+                        ),
+                        format!(
+                            "column \"{written}\" (column {letter}, {}) gives amounts in {}: amounts must be in đồng (e.g. 15.000.000, not 15.000); convert the column's figures to đồng{times_en} and head it \"{label} (đồng)\", then import again",
+                            c.name, unit.en
+                        ),
+                    ));
+                }
                 if let Some(first) = index.insert(c.name, i) {
                     let before = fields::column_letter(first);
                     let other = clean(header[first].trim_start_matches('\u{FEFF}'));

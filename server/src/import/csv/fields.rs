@@ -6,11 +6,13 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use sotay_core::domain::ids::{normalize_cccd, normalize_phone};
 use sotay_core::domain::money::{parse_amount, parse_typed_amount, AmountRule, MoneyErrorKind};
 use sotay_core::domain::text::{clean, fold};
 use sotay_core::domain::time::{format_date, parse_date};
 
+use super::legacy::{sign_of_old_font, what_to_do, NameKind};
 use super::Column;
 use crate::import::rows::{Origin, RowError};
 
@@ -151,6 +153,31 @@ impl Line<'_> {
         let t = self.text(column);
         if t.is_empty() {
             self.empty_error(column);
+            return None;
+        }
+        Some(t)
+    }
+
+    /// A name (`kind` says whose), as [`Self::text`], refused when it
+    /// looks typed in an old Vietnamese font (TCVN3, VNI) or damaged by a
+    /// save (`Nguy?n`); empty when it is empty, unless `required`.
+    pub fn name(&mut self, column: &str, kind: NameKind, required: bool) -> Option<String> {
+        let raw = self.raw(column).to_string();
+        let t = clean(&raw);
+        if t.is_empty() {
+            if required {
+                self.empty_error(column);
+                return None;
+            }
+            return Some(t);
+        }
+        if let Some((why_vi, why_en)) = sign_of_old_font(&raw, kind) {
+            let (todo_vi, todo_en) = what_to_do();
+            self.err(
+                column,
+                format!("Cột {column}: \"{t}\" {why_vi}; {todo_vi}"),
+                format!("{column}: \"{t}\": {why_en}; {todo_en}"),
+            );
             return None;
         }
         Some(t)
@@ -418,7 +445,7 @@ impl Line<'_> {
         accepted: &[&str],
     ) -> Option<T> {
         let raw = self.raw(column).trim().to_string();
-        if let Some(v) = parse(&raw.to_ascii_lowercase()) {
+        if let Some(v) = parse(&raw.to_lowercase()) {
             return Some(v);
         }
         let list = accepted.join(", ");
@@ -445,31 +472,102 @@ impl Line<'_> {
     }
 
     /// A yearly percentage with at most two decimals (`12`, `7.8`, `0`),
-    /// returned in basis points, between 0 and 100 %.
+    /// returned in basis points, between 0 and 100 %. A column whose
+    /// header says the rate is monthly (`Lãi suất (%/tháng)`) is made
+    /// yearly, exactly (×12); one whose header does not say it is yearly
+    /// (a bare `Lãi suất`) refuses a rate above 0 and below 3, almost
+    /// surely a monthly one, as funds quote them.
     pub fn rate_bp(&mut self, column: &str) -> Option<i64> {
+        use super::{rate_period, RatePeriod};
         let raw = self.raw(column).trim().to_string();
         if raw.is_empty() {
             self.empty_error(column);
             return None;
         }
-        match parse_percent_bp(&decimal_point(&raw)) {
-            Some(bp) if bp <= 10_000 => Some(bp),
-            Some(_) => {
+        let period = self
+            .index
+            .get(column)
+            .and_then(|&i| self.header.get(i))
+            .and_then(|h| rate_period(h.trim_start_matches('\u{FEFF}')))
+            .unwrap_or(RatePeriod::Unstated);
+        let value = parse_percent(&decimal_point(&raw));
+        match (period, value) {
+            (RatePeriod::Month, Some(monthly)) => {
+                let yearly = (monthly * Decimal::from(12)).normalize();
+                let (m_vi, y_vi) = (percent_vi(monthly), percent_vi(yearly));
+                if yearly > Decimal::from(100) {
+                    self.err(
+                        column,
+                        format!("Cột {column}: {m_vi} %/tháng là {y_vi} %/năm, vượt quá 100%/năm; kiểm tra lại lãi suất"),
+                        format!("{column}: {monthly} %/month is {yearly} %/year, above 100% a year; check the rate"),
+                    );
+                    return None;
+                }
+                match bp_of(yearly) {
+                    Some(bp) => Some(bp),
+                    None => {
+                        self.err(
+                            column,
+                            format!(
+                                "Cột {column}: {m_vi} %/tháng là {y_vi} %/năm, hơn 2 chữ số lẻ nên không lưu đúng được (lãi suất được lưu theo năm, tối đa 2 chữ số lẻ): hãy ghi lãi suất năm đã thống nhất (tối đa 2 chữ số lẻ) vào cột \"Lãi suất (%/năm)\""
+                            ),
+                            format!(
+                                "{column}: {monthly} %/month is {yearly} %/year, more than 2 decimals, which cannot be stored exactly (rates are stored yearly with at most 2 decimals): write the agreed yearly rate (at most 2 decimals) in a \"Lãi suất (%/năm)\" column"
+                            ),
+                        );
+                        None
+                    }
+                }
+            }
+            (RatePeriod::Unstated, Some(v)) if v > Decimal::ZERO && v < Decimal::from(3) => {
+                let yearly = (v * Decimal::from(12)).normalize();
+                let (m_vi, y_vi) = (percent_vi(v), percent_vi(yearly));
                 self.err(
                     column,
-                    format!("Cột {column}: lãi suất {raw}%/năm vượt quá 100%"),
-                    format!("{column}: a rate of {raw}% a year is above 100%"),
+                    format!(
+                        "Cột {column}: {m_vi} %/tháng là {y_vi} %/năm: cột này là lãi suất năm; hãy ghi {y_vi} (lãi suất {m_vi} %/năm thấp khác thường, có lẽ là lãi suất tháng; nếu tệp ghi lãi suất tháng, có thể đặt tên cột là \"Lãi suất (%/tháng)\"; nếu đúng là {m_vi} %/năm, hãy đặt tên cột là \"Lãi suất (%/năm)\")"
+                    ),
+                    format!(
+                        "{column}: {v} %/month is {yearly} %/year: this column is the yearly rate; write {yearly} (a rate of {v} % a year is unusually low, most likely a monthly rate; if the file gives monthly rates, head the column \"Lãi suất (%/tháng)\"; if it really is {v} % a year, head the column \"Lãi suất (%/năm)\")"
+                    ),
                 );
                 None
             }
-            None => {
+            (_, Some(v)) => match bp_of(v) {
+                Some(bp) if bp <= 10_000 => Some(bp),
+                Some(_) => {
+                    self.err(
+                        column,
+                        format!("Cột {column}: lãi suất {raw}%/năm vượt quá 100%"),
+                        format!("{column}: a rate of {raw}% a year is above 100%"),
+                    );
+                    None
+                }
+                None => {
+                    self.err(
+                        column,
+                        format!(
+                            "Cột {column}: \"{raw}\" có hơn 2 chữ số lẻ; lãi suất %/năm ghi tối đa 2 chữ số lẻ, ví dụ 12 hoặc 7.8 (0 = không lãi)"
+                        ),
+                        format!(
+                            "{column}: \"{raw}\" has more than 2 decimals; a yearly percentage has at most 2 decimals, e.g. 12 or 7.8 (0 = interest-free)"
+                        ),
+                    );
+                    None
+                }
+            },
+            (period, None) => {
+                let (per_vi, per_en) = match period {
+                    RatePeriod::Month => ("%/tháng", "a monthly percentage"),
+                    _ => ("%/năm", "a yearly percentage"),
+                };
                 self.err(
                     column,
                     format!(
-                        "Cột {column}: \"{raw}\" không phải lãi suất %/năm; hãy viết số thập phân (dấu chấm hoặc phẩy), tối đa 2 chữ số lẻ, ví dụ 12 hoặc 7.8 (0 = không lãi)"
+                        "Cột {column}: \"{raw}\" không phải lãi suất {per_vi}; hãy viết số thập phân (dấu chấm hoặc phẩy), ví dụ 12 hoặc 7.8 (0 = không lãi)"
                     ),
                     format!(
-                        "{column}: \"{raw}\" is not a yearly percentage; write a decimal number (point or comma) with at most 2 decimals, e.g. 12 or 7.8 (0 = interest-free)"
+                        "{column}: \"{raw}\" is not {per_en}; write a decimal number (point or comma), e.g. 12 or 7.8 (0 = interest-free)"
                     ),
                 );
                 None
@@ -529,7 +627,7 @@ impl Line<'_> {
 /// A day as Excel writes a date cell with its time (`05/03/1995 00:00`,
 /// `1995-03-05T00:00:00`): the day. Another hour is no day's date and is
 /// left for the caller to refuse.
-fn without_midnight(raw: &str) -> &str {
+pub(super) fn without_midnight(raw: &str) -> &str {
     for midnight in [
         " 00:00:00",
         " 0:00:00",
@@ -556,22 +654,40 @@ fn decimal_point(raw: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// `"12"` → 1200, `"7.8"` → 780, `"0.25"` → 25, `"12%"` → 1200. `None` for
-/// anything else (comma, more than two decimals, signs, exponents).
-pub(super) fn parse_percent_bp(raw: &str) -> Option<i64> {
+/// A percentage as written (`7.8`, `0.75`, `12%`, after [`decimal_point`]),
+/// exactly, with any number of decimals; `None` for anything else (signs,
+/// exponents, grouping).
+fn parse_percent(raw: &str) -> Option<Decimal> {
     let t = raw.trim();
     let t = t.strip_suffix('%').unwrap_or(t).trim_end();
     let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
     let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-    if whole.is_empty() || whole.len() > 6 || !digits(whole) || frac.len() > 2 || !digits(frac) {
+    if whole.is_empty() || whole.len() > 6 || !digits(whole) || frac.len() > 12 || !digits(frac) {
         return None;
     }
     if t.contains('.') && frac.is_empty() {
         return None;
     }
-    let whole: i64 = whole.parse().ok()?;
-    let frac: i64 = format!("{frac:0<2}").parse().ok()?;
-    Some(whole * 100 + frac)
+    Decimal::from_str_exact(t).ok()
+}
+
+/// A percentage in basis points, when it has at most two decimals.
+fn bp_of(percent: Decimal) -> Option<i64> {
+    use rust_decimal::prelude::ToPrimitive;
+    let bp = percent * Decimal::from(100);
+    (bp.fract().is_zero()).then(|| bp.to_i64()).flatten()
+}
+
+/// A percentage as Vietnamese write it: `0,75`, `9`, `7,2`.
+fn percent_vi(percent: Decimal) -> String {
+    percent.normalize().to_string().replace('.', ",")
+}
+
+/// `"12"` → 1200, `"7.8"` → 780, `"0.25"` → 25, `"12%"` → 1200. `None` for
+/// anything else (comma, more than two decimals, signs, exponents).
+#[cfg(test)]
+pub(super) fn parse_percent_bp(raw: &str) -> Option<i64> {
+    parse_percent(raw).and_then(bp_of)
 }
 
 /// Basis points → the percent text the CSV uses: 1200 → `12`, 780 → `7.8`.

@@ -8,6 +8,7 @@ use sotay_core::domain::text::fold;
 use sotay_core::domain::time::format_date;
 
 use super::fields::{Line, Seen};
+use super::legacy::NameKind;
 use super::ImportKind;
 use crate::import::rows::{
     AllocationRow, BoardingHouseRow, BranchRow, CampaignRow, ImportSet, LoanProductRow, LoanRow,
@@ -105,7 +106,7 @@ fn branch(l: &mut Line<'_>, st: &mut FileState) -> Option<BranchRow> {
 fn user(l: &mut Line<'_>, st: &mut FileState) -> Option<UserRow> {
     let code = unique_code(l, st, "Mã người dùng", "User code");
     let username = username(l, st);
-    let full_name = l.required_text("full_name");
+    let full_name = l.name("full_name", NameKind::Person, true);
     let role = l.choice(
         "role",
         Role::parse_label,
@@ -217,12 +218,12 @@ fn password(l: &mut Line<'_>) -> Option<Option<String>> {
 
 fn boarding_house(l: &mut Line<'_>, st: &mut FileState) -> Option<BoardingHouseRow> {
     let code = unique_code(l, st, "Mã nhà trọ", "Boarding house code");
-    let name = l.required_text("name");
+    let name = l.name("name", NameKind::Other, true);
     let address = l.required_text("address");
     let ward = l.required_text("ward");
     let district = l.required_text("district");
     let industrial_zone = l.required_text("industrial_zone");
-    let landlord_name = l.text("landlord_name");
+    let landlord_name = l.name("landlord_name", NameKind::Person, false);
     let landlord_phone = l.opt_phone("landlord_phone");
     let latitude = l.opt_degrees("latitude", 90.0);
     let longitude = l.opt_degrees("longitude", 180.0);
@@ -250,7 +251,7 @@ fn boarding_house(l: &mut Line<'_>, st: &mut FileState) -> Option<BoardingHouseR
         ward: ward?,
         district: district?,
         industrial_zone: industrial_zone?,
-        landlord_name,
+        landlord_name: landlord_name?,
         landlord_phone: landlord_phone?,
         latitude,
         longitude,
@@ -262,7 +263,7 @@ fn worker(l: &mut Line<'_>, st: &mut FileState) -> Option<WorkerRow> {
     // Left out of the file, these keep what a stored worker holds (a new
     // one is refused when the file is applied).
     let full_name = if l.index.contains_key("full_name") {
-        l.required_text("full_name")
+        l.name("full_name", NameKind::Person, true)
     } else {
         Some(String::new())
     };
@@ -315,7 +316,7 @@ fn worker(l: &mut Line<'_>, st: &mut FileState) -> Option<WorkerRow> {
     } else {
         Some(false)
     };
-    let employer = l.text("employer");
+    let employer = l.name("employer", NameKind::Other, false);
     let industrial_zone = l.text("industrial_zone");
     let boarding_house_code = l.opt_code("boarding_house_code");
     let room = l.text("room");
@@ -340,7 +341,7 @@ fn worker(l: &mut Line<'_>, st: &mut FileState) -> Option<WorkerRow> {
         date_of_birth: date_of_birth?,
         gender: gender?,
         union_member: union_member?,
-        employer,
+        employer: employer?,
         industrial_zone,
         boarding_house_code: boarding_house_code?,
         room,
@@ -376,7 +377,7 @@ fn loan_product(l: &mut Line<'_>, st: &mut FileState) -> Option<LoanProductRow> 
         "method",
         |m| {
             InterestMethod::parse(m).or_else(|| match fold(m).as_str() {
-                "lai tinh tren von goc ban dau" | "von goc ban dau" | "co dinh" => {
+                "lai tinh tren von goc ban dau" | "von goc ban dau" | "co dinh" | "lai co dinh" => {
                     Some(InterestMethod::Flat)
                 }
                 "lai tinh tren du no giam dan" | "du no giam dan" | "giam dan" => {

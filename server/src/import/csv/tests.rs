@@ -233,7 +233,7 @@ fn columns_are_found_by_their_vietnamese_labels() {
     // brackets and all (`Số tiền vay (đồng)`), or with its unit so.
     for kind in ImportKind::ALL {
         for c in kind.columns() {
-            assert!(super::names_column(c, c.vi), "{kind:?}: {}", c.vi);
+            assert!(super::names_column(kind, c, c.vi), "{kind:?}: {}", c.vi);
         }
     }
     let text = "Mã,Tên sản phẩm vay,Lãi suất (%/năm),Cách tính lãi,Kỳ trả,Số kỳ trả,Mức vay tối thiểu (VNĐ),Mức vay tối đa (đồng)\n";
@@ -273,6 +273,61 @@ fn columns_are_found_by_their_vietnamese_labels() {
     );
 }
 
+/// The names spreadsheets give these columns, and a header named in
+/// errors as its reader writes it, lower case and all.
+#[test]
+fn common_header_names_are_known_and_unknown_ones_named_in_lower_case() {
+    let workers = "STT,Mã NLĐ,Họ và tên,Số CMND/CCCD,Đoàn viên,Nam/Nữ,Hoàn cảnh khó khăn,Mã cán bộ phụ trách\n\
+                   1,NLD-00098,Hà Thị Yến,079190000098,x,Nữ,,CB-TD-01\n";
+    let w = &parse(ImportKind::Workers, workers).unwrap().workers[0];
+    assert_eq!(
+        (
+            w.code.as_str(),
+            w.cccd.as_str(),
+            w.union_member,
+            w.gender.as_deref()
+        ),
+        ("NLD-00098", "079190000098", true, Some("nu"))
+    );
+    for (code, cccd) in [
+        ("Mã người lao động", "Số CMND"),
+        ("mã nlđ", "CMND/CCCD"),
+        ("MÃ NLĐ", "số cccd/cmnd"),
+    ] {
+        let text = format!(
+            "{code},Họ và tên,{cccd},Đoàn viên,Hoàn cảnh khó khăn,Mã cán bộ phụ trách\nNLD-1,Hà Thị Yến,079190000098,x,,CB-TD-01\n"
+        );
+        let set =
+            parse(ImportKind::Workers, &text).unwrap_or_else(|e| panic!("{code}, {cccd}: {e:#?}"));
+        assert_eq!(set.workers[0].code, "NLD-1");
+    }
+    // In a file of loans, `Mã NLĐ` is the loan's worker.
+    let loans = "Mã khoản vay,Mã NLĐ,Mã sản phẩm vay,Số tiền vay (đồng),Ngày giải ngân\nKV-1,NLD-1,VT,1000000,05/01/2026\n";
+    let l = &parse(ImportKind::Loans, loans).unwrap().loans[0];
+    assert_eq!((l.code.as_str(), l.worker_code.as_str()), ("KV-1", "NLD-1"));
+    // A product's method as funds name it.
+    let products = "code,name,annual_rate_percent,Cách tính lãi,frequency,installments,min_principal,max_principal\n\
+                    A,Vay,12,Lãi cố định,monthly,12,1000000,2000000\nB,Vay,12,LÃI CỐ ĐỊNH,monthly,12,1000000,2000000\n";
+    let set = parse(ImportKind::LoanProducts, products).unwrap();
+    assert!(set
+        .loan_products
+        .iter()
+        .all(|p| p.method == sotay_core::domain::schedule::InterestMethod::Flat));
+    // An unknown column, named lower case as Vietnamese write it.
+    let e = only_error(
+        ImportKind::BoardingHouses,
+        "code,name,address,ward,district,industrial_zone,SĐT CHỦ TRỌ\n",
+        1,
+        "sđt chủ trọ",
+    );
+    assert!(
+        e.message_vi
+            .starts_with("Cột \"SĐT CHỦ TRỌ\" (cột G) không thuộc"),
+        "{}",
+        e.message_vi
+    );
+}
+
 /// No header cell could name two columns of one kind.
 #[test]
 fn every_name_a_column_goes_by_is_its_own() {
@@ -283,10 +338,16 @@ fn every_name_a_column_goes_by_is_its_own() {
                 let others = super::OTHER_NAMES
                     .iter()
                     .filter(|(n, _)| *n == b.name)
-                    .flat_map(|(_, names)| names.iter().copied());
+                    .flat_map(|(_, names)| names.iter().copied())
+                    .chain(
+                        super::KIND_NAMES
+                            .iter()
+                            .filter(|(k, n, _)| *k == kind && *n == b.name)
+                            .flat_map(|(_, _, names)| names.iter().copied()),
+                    );
                 for name in [b.name, label, b.vi].into_iter().chain(others) {
                     assert!(
-                        !super::names_column(a, name),
+                        !super::names_column(kind, a, name),
                         "{kind:?}: \"{name}\" of {} also names {}",
                         b.name,
                         a.name
@@ -396,7 +457,7 @@ fn unknown_and_missing_columns_are_named_on_line_one() {
         ImportKind::Branches,
         "code,name,district,industrial_zone,address,GHI CHÚ\nCN,Chi nhánh,Q1,KCX,1 Lê Lợi,x\n",
         1,
-        "ghi chÚ",
+        "ghi chú",
     );
     assert!(
         e.message_vi
@@ -447,6 +508,59 @@ fn unknown_and_missing_columns_are_named_on_line_one() {
     let e = only_error(ImportKind::Campaigns, "", 1, "");
     assert!(e.message_vi.contains("trống"));
     assert!(!e.message_vi.contains("optional"), "{}", e.message_vi);
+}
+
+/// A sheet saved with its title above the table: the header row is named
+/// and the lines above it to delete, not taken past.
+#[test]
+fn a_header_row_under_a_title_is_named_with_the_lines_to_delete() {
+    let table = "STT,Mã người lao động,Họ và tên,Số CCCD,Số điện thoại,Đoàn viên công đoàn,Hoàn cảnh khó khăn,Mã cán bộ phụ trách\n\
+                 1,NLD-00060,Nguyễn Thị Hằng,079190000060,0912345660,x,,CB-TD-01\n";
+    let titled = format!(
+        "\u{FEFF}DANH SÁCH CÔNG NHÂN VAY VỐN - CHI NHÁNH THỦ ĐỨC,,,,,,,\n\
+         (Kèm theo công văn số 12/CV-QTV ngày 05/03/2026),,,,,,,\n\
+         ,,,,,,,\n{table}"
+    );
+    let e = only_error(ImportKind::Workers, &titled, 1, "");
+    assert!(
+        e.message_vi.starts_with(
+            "Dòng 4 mới là dòng tên cột của workers.csv: hãy xoá các dòng 1–3 phía trên"
+        ),
+        "{}",
+        e.message_vi
+    );
+    assert!(
+        e.message_en.contains("delete lines 1–3 above it"),
+        "{}",
+        e.message_en
+    );
+    // One empty row above, in a file separated by semicolons whose title
+    // has no separator at all.
+    let e = only_error(ImportKind::Workers, &format!(",,,,,,,\n{table}"), 1, "");
+    assert!(
+        e.message_vi.contains("hãy xoá dòng 1 phía trên"),
+        "{}",
+        e.message_vi
+    );
+    let semicolons = format!("DANH SÁCH CÔNG NHÂN\n{}", table.replace(',', ";"));
+    let e = only_error(ImportKind::Workers, &semicolons, 1, "");
+    assert!(
+        e.message_vi.starts_with("Dòng 2 mới là dòng tên cột"),
+        "{}",
+        e.message_vi
+    );
+    // Past the first ten lines, or no header at all: the columns of line 1
+    // are said, as before.
+    let far = format!("DANH SÁCH,,,,,,,\n{}{table}", ",,,,,,,\n".repeat(9));
+    let errs = errors(ImportKind::Workers, &far);
+    assert!(
+        errs.iter()
+            .all(|e| e.line == 1 && !e.message_vi.contains("mới là dòng tên cột")),
+        "{errs:#?}"
+    );
+    // Blank lines above a header, which the reader passes by, still read.
+    let set = parse(ImportKind::Workers, &format!("\n\n{table}")).unwrap();
+    assert_eq!(set.workers[0].origin.line, 4);
 }
 
 #[test]
@@ -640,6 +754,159 @@ fn dates_are_day_month_year_or_iso() {
         sotay_core::domain::time::format_date(today)
     );
     assert_eq!(parse(ImportKind::Loans, &text).unwrap().loans.len(), 1);
+}
+
+/// A column that shows itself written month first (US Excel: `3/25/2025`)
+/// has its values whose day and month are both 12 or less refused too,
+/// naming the line that shows it: read day first they would be other days.
+#[test]
+fn a_column_written_month_first_refuses_its_ambiguous_days_too() {
+    let text = format!(
+        "{LOANS_HEADER}KV-1,NLD-1,VT,1000000,3/5/2025,0\n\
+         KV-2,NLD-2,VT,1000000,3/25/2025,0\n\
+         KV-3,NLD-3,VT,1000000,4/7/2025 00:00,0\n\
+         KV-4,NLD-4,VT,1000000,11/30/2025,0\n\
+         KV-5,NLD-5,VT,1000000,4/4/2025,0\n\
+         KV-6,NLD-6,VT,1000000,2025-03-05,0\n"
+    );
+    let mut set = ImportSet::default();
+    let errs = parse_into(
+        &mut set,
+        ImportKind::Loans,
+        "loans.csv",
+        text.as_bytes(),
+        &mut |_| {},
+    )
+    .unwrap_err();
+    let found: Vec<(u64, &str)> = errs.iter().map(|e| (e.line, e.column.as_str())).collect();
+    assert_eq!(
+        found,
+        [
+            (2, "disbursed_on"),
+            (3, "disbursed_on"),
+            (4, "disbursed_on"),
+            (5, "disbursed_on")
+        ],
+        "{errs:#?}"
+    );
+    assert!(
+        errs[0].message_vi.starts_with(
+            "Cột disbursed_on (cột E): \"3/5/2025\" có thể là ngày 3 tháng 5 hoặc ngày 5 tháng 3: dòng 3 (\"3/25/2025\") cho thấy cột này trong tệp ghi tháng trước ngày"
+        ),
+        "{}",
+        errs[0].message_vi
+    );
+    assert!(
+        errs[0].message_vi.contains("05/03/2025"),
+        "{}",
+        errs[0].message_vi
+    );
+    assert!(
+        errs[0].message_en.contains("line 3 (\"3/25/2025\")"),
+        "{}",
+        errs[0].message_en
+    );
+    assert!(
+        errs[2].message_vi.contains("\"4/7/2025 00:00\""),
+        "{}",
+        errs[2].message_vi
+    );
+    // The refused rows are not brought; the same day twice (4/4) and ISO
+    // dates read either way alike.
+    let codes: Vec<&str> = set.loans.iter().map(|l| l.code.as_str()).collect();
+    assert_eq!(codes, ["KV-5", "KV-6"]);
+    assert!(set.unread.contains("KV-1") && set.unread.contains("KV-3"));
+    // Without a value that shows it, a column reads day first, as
+    // Vietnamese write it; another column's order is its own.
+    let text = format!(
+        "{LOANS_HEADER}KV-1,NLD-1,VT,1000000,3/5/2025,0\nKV-2,NLD-2,VT,1000000,25/03/2025,0\n"
+    );
+    assert_eq!(
+        parse(ImportKind::Loans, &text).unwrap().loans[0].disbursed_on,
+        d(2025, 5, 3)
+    );
+    let campaigns = "code,name,kind,starts_on,ends_on,gift_value,target_count,eligibility\n\
+                     A,Tết,gift,12/20/2026,01/02/2027,500000,10,all\n\
+                     B,Hè,gift,20/06/2027,03/07/2027,500000,10,all\n";
+    let e = only_error(ImportKind::Campaigns, campaigns, 2, "starts_on");
+    assert!(e.message_vi.contains("kiểu Mỹ"), "{}", e.message_vi);
+    // Dates of birth the same.
+    let workers = format!(
+        "{WORKERS_HEADER}{}{}",
+        worker_line("W-1", "Lan", "079190012345").replace("15/08/1995", "08/15/1995"),
+        worker_line("W-2", "Hoa", "079190012346").replace("15/08/1995", "08/09/1995"),
+    );
+    let errs = errors(ImportKind::Workers, &workers);
+    let found: Vec<(u64, &str)> = errs.iter().map(|e| (e.line, e.column.as_str())).collect();
+    assert_eq!(
+        found,
+        [(2, "date_of_birth"), (3, "date_of_birth")],
+        "{errs:#?}"
+    );
+}
+
+/// Names typed in TCVN3 or VNI, or damaged by a save (`Nguy?n`), are
+/// refused saying to convert the file to Unicode; the same names in
+/// Unicode read.
+#[test]
+fn names_in_an_old_font_or_damaged_by_a_save_are_refused() {
+    let h = "code,full_name,cccd,phone,union_member,hardship,officer_code,employer\n";
+    let text = format!(
+        "{h}NLD-40,Nguy?n Th? Lan,079190000040,0912345640,1,0,CB-TD-01,Cong ty TNHH Gi?y H?ng Phat\n\
+         NLD-50,NguyÔn ThÞ Lan,079190000050,0912345650,x,,CB-TD-01,C«ng ty TNHH GiÇy H\u{AD}ng Ph¸t\n\
+         NLD-52,§ç V¨n Th\u{AD}ëng,079190000052,0912345652,x,,CB-TD-01,Samsung Electronics Việt Nam\n\
+         NLD-53,Nguyeãn Thò Lan,079190000053,0912345653,x,,CB-TD-01,Coâng ty\n\
+         NLD-54,Đỗ Văn Thưởng,079190000054,0912345654,x,,CB-TD-01,Công ty TNHH Bühler Việt Nam\n"
+    );
+    let errs = errors(ImportKind::Workers, &text);
+    let found: Vec<(u64, &str)> = errs.iter().map(|e| (e.line, e.column.as_str())).collect();
+    assert_eq!(
+        found,
+        [
+            (2, "full_name"),
+            (2, "employer"),
+            (3, "full_name"),
+            (3, "employer"),
+            (4, "full_name"),
+            (5, "full_name"),
+            (5, "employer"),
+        ],
+        "{errs:#?}"
+    );
+    assert!(
+        errs[2]
+            .message_vi
+            .starts_with("Cột full_name (cột B): \"NguyÔn ThÞ Lan\""),
+        "{}",
+        errs[2].message_vi
+    );
+    for e in &errs {
+        assert!(
+            e.message_vi.contains("TCVN3") && e.message_vi.contains("Unikey"),
+            "{}",
+            e.message_vi
+        );
+        assert!(
+            e.message_en.contains("convert it to Unicode"),
+            "{}",
+            e.message_en
+        );
+    }
+    assert!(
+        errs[0].message_vi.contains("\"?\""),
+        "{}",
+        errs[0].message_vi
+    );
+    // Users, boarding houses and their landlords alike.
+    let users =
+        "code,username,full_name,role,branch_code\nCB-1,canbo.lan,TrÇn V¨n Hïng,officer,CN-TD\n";
+    only_error(ImportKind::Users, users, 2, "full_name");
+    let houses = "code,name,address,ward,district,industrial_zone,landlord_name\n\
+                  NT-1,Nhµ trä C« Ba,45/3 Đường số 8,P. Linh Trung,TP. Thủ Đức,KCX Linh Trung,Trần Thị Ba\n\
+                  NT-2,Nhà trọ Cô Ba,45/3 Đường số 8,P. Linh Trung,TP. Thủ Đức,KCX Linh Trung,TrÇn ThÞ Ba\n";
+    let errs = errors(ImportKind::BoardingHouses, houses);
+    let found: Vec<(u64, &str)> = errs.iter().map(|e| (e.line, e.column.as_str())).collect();
+    assert_eq!(found, [(2, "name"), (3, "landlord_name")], "{errs:#?}");
 }
 
 #[test]
@@ -1057,6 +1324,149 @@ fn loan_products_rates_counts_and_limits() {
     ] {
         only_error(ImportKind::LoanProducts, &format!("{h}{line}\n"), 2, column);
     }
+}
+
+/// Funds quote rates per month: a bare `Lãi suất` of 0,75 is 9 %/year
+/// written as 0,75 %/month, and is refused with the yearly figure; a
+/// column headed per month is made yearly, exactly.
+#[test]
+fn a_monthly_rate_is_refused_under_a_bare_header_and_made_yearly_under_a_monthly_one() {
+    let rest = "Cách tính lãi,Kỳ trả,Số kỳ trả,Mức vay tối thiểu (đồng),Mức vay tối đa (đồng)\n";
+    let file = |rate_header: &str, rate: &str| {
+        format!("Mã,Tên sản phẩm vay,{rate_header},{rest}VT,Vay tháng,\"{rate}\",Dư nợ giảm dần,Hằng tháng,12,5.000.000,30.000.000\n")
+    };
+    let rate = |rate_header: &str, rate: &str| {
+        parse(ImportKind::LoanProducts, &file(rate_header, rate))
+            .unwrap_or_else(|e| panic!("{rate_header} {rate}: {e:#?}"))
+            .loan_products[0]
+            .annual_rate_bp
+    };
+    for header in ["Lãi suất", "Lãi suất (%)", "lai suat"] {
+        let e = only_error(
+            ImportKind::LoanProducts,
+            &file(header, "0,75"),
+            2,
+            "annual_rate_percent",
+        );
+        assert!(
+            e.message_vi
+                .contains("0,75 %/tháng là 9 %/năm: cột này là lãi suất năm; hãy ghi 9"),
+            "{}",
+            e.message_vi
+        );
+        assert!(
+            e.message_vi
+                .starts_with(&format!("Cột \"{header}\" (cột C")),
+            "{}",
+            e.message_vi
+        );
+        assert!(
+            e.message_en.contains("0.75 %/month is 9 %/year"),
+            "{}",
+            e.message_en
+        );
+        let e = only_error(
+            ImportKind::LoanProducts,
+            &file(header, "0,6%"),
+            2,
+            "annual_rate_percent",
+        );
+        assert!(
+            e.message_vi.contains("0,6 %/tháng là 7,2 %/năm"),
+            "{}",
+            e.message_vi
+        );
+        // Interest-free, and a yearly rate, stay as they are.
+        assert_eq!(rate(header, "0"), 0);
+        assert_eq!(rate(header, "9"), 900);
+        assert_eq!(rate(header, "3"), 300);
+    }
+    // A header that says yearly is taken at its word.
+    for header in ["Lãi suất (%/năm)", "lãi suất năm", "annual_rate_percent"] {
+        assert_eq!(rate(header, "0,75"), 75, "{header}");
+    }
+    // Per month: ×12, exactly.
+    for header in ["Lãi suất (%/tháng)", "lãi suất tháng", "Lãi suất %/tháng"] {
+        assert_eq!(rate(header, "0,75"), 900, "{header}");
+        assert_eq!(rate(header, "0,6%"), 720, "{header}");
+        assert_eq!(rate(header, "0,625"), 750, "{header}");
+        assert_eq!(rate(header, "0"), 0, "{header}");
+        // 0,333 × 12 = 3,996: not a rate the books can hold.
+        let e = only_error(
+            ImportKind::LoanProducts,
+            &file(header, "0,333"),
+            2,
+            "annual_rate_percent",
+        );
+        assert!(
+            e.message_vi.contains("0,333 %/tháng là 3,996 %/năm"),
+            "{}",
+            e.message_vi
+        );
+        let e = only_error(
+            ImportKind::LoanProducts,
+            &file(header, "9"),
+            2,
+            "annual_rate_percent",
+        );
+        assert!(
+            e.message_vi.contains("108 %/năm, vượt quá 100%"),
+            "{}",
+            e.message_vi
+        );
+    }
+}
+
+/// An amount column headed in thousands or millions of đồng would be read
+/// 1000× off as đồng: the column is refused, saying to write đồng.
+#[test]
+fn an_amount_column_in_thousands_or_millions_is_refused() {
+    let loans = "STT,Mã khoản vay,Mã người lao động,Mã sản phẩm vay,Số tiền vay (nghìn đồng),Ngày giải ngân,Số tiền đã trả (nghìn đồng)\n\
+                 1,KV-0101,NLD-00010,VT-THANG-9,15.000,05/03/2026,2.500\n";
+    let errs = errors(ImportKind::Loans, loans);
+    let found: Vec<(u64, &str)> = errs.iter().map(|e| (e.line, e.column.as_str())).collect();
+    assert_eq!(found, [(1, "principal"), (1, "paid_to_date")], "{errs:#?}");
+    assert!(
+        errs[0].message_vi.starts_with(
+            "Cột \"Số tiền vay (nghìn đồng)\" (cột E, principal) ghi số tiền theo nghìn đồng: số tiền trong tệp phải là đồng"
+        ),
+        "{}",
+        errs[0].message_vi
+    );
+    assert!(errs[0].message_vi.contains("nhân mỗi số với 1.000"));
+    assert!(errs[0].message_vi.contains("\"Số tiền vay (đồng)\""));
+    assert!(errs[0].message_en.contains("amounts must be in đồng"));
+    let product = |unit: &str| {
+        format!(
+            "code,name,annual_rate_percent,method,frequency,installments,Mức vay tối thiểu ({unit}),max_principal\n\
+             A,Vay,12,flat,weekly,26,3000,30000000\n"
+        )
+    };
+    for (unit, says) in [
+        ("ngàn đồng", "nghìn đồng"),
+        ("1.000 đ", "nghìn đồng"),
+        ("1000đ", "nghìn đồng"),
+        ("ĐVT: 1.000 đồng", "nghìn đồng"),
+        ("triệu đồng", "triệu đồng"),
+        ("tr.đ", "triệu đồng"),
+        ("Tr.VNĐ", "triệu đồng"),
+    ] {
+        let e = only_error(ImportKind::LoanProducts, &product(unit), 1, "min_principal");
+        assert!(
+            e.message_vi.contains(&format!("theo {says}:")),
+            "{unit}: {}",
+            e.message_vi
+        );
+    }
+    for unit in ["đồng", "VNĐ", "₫", "đ", "đơn vị: đồng"] {
+        let set = parse(ImportKind::LoanProducts, &product(unit))
+            .unwrap_or_else(|e| panic!("{unit}: {e:#?}"));
+        assert_eq!(set.loan_products[0].min_principal, 3000, "{unit}");
+    }
+    let campaigns =
+        "code,name,kind,starts_on,ends_on,Giá trị mỗi suất (nghìn đồng),target_count,eligibility\n\
+                     TET,Tết,gift,01/12/2026,31/01/2027,500,10,all\n";
+    only_error(ImportKind::Campaigns, campaigns, 1, "gift_value");
 }
 
 #[test]
