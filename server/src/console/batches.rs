@@ -400,12 +400,14 @@ pub async fn list(
             }
         }
         @if total > 0 {
+            @let n = view::count(total);
+            @let batches = if total == 1 { "batch" } else { "batches" };
             p.count #batches-count { (match chosen {
-                Some(BatchStatus::Pending) => lang.pick(format!("{} lô chờ duyệt", view::count(total)), format!("{} batch(es) waiting for review", view::count(total))),
-                Some(BatchStatus::Approved) => lang.pick(format!("{} lô đã duyệt", view::count(total)), format!("{} batch(es) approved", view::count(total))),
-                Some(BatchStatus::Rejected) => lang.pick(format!("{} lô đã từ chối", view::count(total)), format!("{} batch(es) rejected", view::count(total))),
-                Some(BatchStatus::Refused) => lang.pick(format!("{} lô bị từ chối hoặc giữ lại khi tải lên", view::count(total)), format!("{} batch(es) refused or held at upload", view::count(total))),
-                None => lang.pick(format!("{} lô", view::count(total)), format!("{} batch(es)", view::count(total))),
+                Some(BatchStatus::Pending) => lang.pick(format!("{n} lô chờ duyệt"), format!("{n} {batches} waiting for review")),
+                Some(BatchStatus::Approved) => lang.pick(format!("{n} lô đã duyệt"), format!("{n} {batches} approved")),
+                Some(BatchStatus::Rejected) => lang.pick(format!("{n} lô đã từ chối"), format!("{n} {batches} rejected")),
+                Some(BatchStatus::Refused) => lang.pick(format!("{n} lô bị từ chối hoặc giữ lại khi tải lên"), format!("{n} {batches} refused or held at upload")),
+                None => lang.pick(format!("{n} lô"), format!("{n} {batches}")),
             }) }
         }
         @if rows.is_empty() {

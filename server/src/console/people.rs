@@ -886,6 +886,11 @@ async fn render_loan(
                                             format!("tiền đã thu tại quầy: phiếu {k} ghi số phiếu này — đừng thu lại; giám sát đánh dấu đã xử lý ở danh sách khoản bị từ chối"),
                                             format!("its cash was taken at the counter: receipt {k} names it — do not take it again; the supervisor marks it settled on the list of refused records"),
                                         )) }
+                                        @if s.user.role != Role::Cashier {
+                                            " · " a.settle-link href=(format!("/batches?status=pending#refused-{}", r.record_id)) {
+                                                (lang.t("Đánh dấu đã xử lý…", "Mark it settled…"))
+                                            }
+                                        }
                                     } @else if again.is_none() && s.user.role != Role::Cashier && l.status == "active" {
                                         " · " a.counter-link href=(format!("{}#counter-form", view::link(&format!("/loans/{}", l.id), &[
                                             ("amount", r.amount.clone().unwrap_or_default()),
