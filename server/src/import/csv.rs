@@ -886,21 +886,26 @@ fn read_file(
 /// The columns that hold dates.
 const DATE_COLUMNS: &[&str] = &["date_of_birth", "disbursed_on", "starts_on", "ends_on"];
 
-/// How a file writes the days of its date columns: a value only month
-/// first can be (`3/25/2026`) shows the whole column is so, and then its
-/// values whose day and month are both 12 or less (`3/5/2026`), which read
-/// day first, cannot be trusted either.
+/// How a file writes the days of its date columns (one spreadsheet, one
+/// way): a value only month first can be (`3/25/2026`), with none only day
+/// first can be (`25/3/2026`), shows the file is written month first, and
+/// then its values whose day and month are both 12 or less (`3/5/2026`),
+/// which read day first, cannot be trusted either, in any of its date
+/// columns. A file with both is read day first, as the fund writes: its
+/// values only month first can be are refused one by one (a slip).
 struct DateOrder {
-    /// Per date column (name, position): the first line and value that
-    /// shows it month first, and every ambiguous value with its line and
-    /// its row's code.
+    /// Per date column (name, position): every ambiguous value with its
+    /// line and its row's code.
     columns: Vec<DateColumn>,
+    /// The first line, value and column that can only be month first.
+    month_first: Option<(u64, String, &'static str)>,
+    /// A value that can only be day first was seen.
+    day_first: bool,
 }
 
 struct DateColumn {
     name: &'static str,
     at: usize,
-    month_first: Option<(u64, String)>,
     ambiguous: Vec<(u64, String, String)>,
 }
 
@@ -912,6 +917,8 @@ enum DayOrder {
     Ambiguous { first: u32, second: u32, year: i32 },
     /// A month (≤ 12) then a day past 12 that the month has.
     MonthFirst,
+    /// A day past 12 then a month (≤ 12).
+    DayFirst,
     /// Anything else (day first past 12, the same two numbers, ISO, not a
     /// date).
     Other,
@@ -946,6 +953,11 @@ fn day_order(raw: &str) -> DayOrder {
         {
             DayOrder::MonthFirst
         }
+        (Some(day), Some(month), Some(year))
+            if day > 12 && chrono::NaiveDate::from_ymd_opt(year as i32, month, day).is_some() =>
+        {
+            DayOrder::DayFirst
+        }
         _ => DayOrder::Other,
     }
 }
@@ -958,12 +970,20 @@ impl DateOrder {
             .map(|(&name, &at)| DateColumn {
                 name,
                 at,
-                month_first: None,
                 ambiguous: Vec::new(),
             })
             .collect();
         columns.sort_by_key(|c| c.at);
-        DateOrder { columns }
+        DateOrder {
+            columns,
+            month_first: None,
+            day_first: false,
+        }
+    }
+
+    /// The value that shows the file is written month first, when it is.
+    fn shown_month_first(&self) -> Option<&(u64, String, &'static str)> {
+        self.month_first.as_ref().filter(|_| !self.day_first)
     }
 
     /// Notes the date values of a data line.
@@ -976,9 +996,10 @@ impl DateOrder {
                 DayOrder::Ambiguous { .. } => {
                     c.ambiguous.push((line, clean(raw), code.to_string()))
                 }
-                DayOrder::MonthFirst if c.month_first.is_none() => {
-                    c.month_first = Some((line, clean(raw)));
+                DayOrder::MonthFirst if self.month_first.is_none() => {
+                    self.month_first = Some((line, clean(raw), c.name));
                 }
+                DayOrder::DayFirst => self.day_first = true,
                 _ => {}
             }
         }
@@ -995,10 +1016,10 @@ impl DateOrder {
         errors: &mut Vec<RowError>,
     ) -> std::collections::HashSet<u64> {
         let mut refused = std::collections::HashSet::new();
+        let Some((shown_at, shown, shown_in)) = self.shown_month_first() else {
+            return refused;
+        };
         for c in &self.columns {
-            let Some((shown_at, shown)) = &c.month_first else {
-                continue;
-            };
             for (line, raw, _) in &c.ambiguous {
                 let DayOrder::Ambiguous {
                     first: a,
@@ -1021,10 +1042,10 @@ impl DateOrder {
                 l.err(
                     name,
                     format!(
-                        "Cột {name}: \"{raw}\" có thể là ngày {a} tháng {b} hoặc ngày {b} tháng {a}: dòng {shown_at} (\"{shown}\") cho thấy cột này trong tệp ghi tháng trước ngày, kiểu Mỹ; hãy ghi rõ mọi ngày của cột theo dd/mm/yyyy (ngày {b} tháng {a} là {b:02}/{a:02}/{y}) rồi nhập lại"
+                        "Cột {name}: \"{raw}\" có thể là ngày {a} tháng {b} hoặc ngày {b} tháng {a}: dòng {shown_at} (\"{shown}\", cột {shown_in}) cho thấy tệp ghi tháng trước ngày, kiểu Mỹ, và không ngày nào của tệp chỉ đọc được ngày trước; hãy ghi rõ mọi ngày của tệp theo dd/mm/yyyy (ngày {b} tháng {a} là {b:02}/{a:02}/{y}) rồi nhập lại"
                     ),
                     format!(
-                        "{name}: \"{raw}\" may be day {a} of month {b} or day {b} of month {a}: line {shown_at} (\"{shown}\") shows this column of the file writes the month before the day, as in the US; write every date of the column as dd/mm/yyyy (day {b} of month {a} is {b:02}/{a:02}/{y}) and import again"
+                        "{name}: \"{raw}\" may be day {a} of month {b} or day {b} of month {a}: line {shown_at} (\"{shown}\", column {shown_in}) shows the file writes the month before the day, as in the US, and no date of the file reads only day first; write every date of the file as dd/mm/yyyy (day {b} of month {a} is {b:02}/{a:02}/{y}) and import again"
                     ),
                 );
                 refused.insert(*line);
@@ -1035,9 +1056,10 @@ impl DateOrder {
 
     /// The codes of the rows [`Self::refuse_ambiguous`] refuses.
     fn refused_codes(&self) -> impl Iterator<Item = &str> {
+        let month_first = self.shown_month_first().is_some();
         self.columns
             .iter()
-            .filter(|c| c.month_first.is_some())
+            .filter(move |_| month_first)
             .flat_map(|c| c.ambiguous.iter().map(|(_, _, code)| code.as_str()))
             .filter(|code| !code.is_empty())
     }

@@ -791,7 +791,7 @@ fn a_column_written_month_first_refuses_its_ambiguous_days_too() {
     );
     assert!(
         errs[0].message_vi.starts_with(
-            "Cột disbursed_on (cột E): \"3/5/2025\" có thể là ngày 3 tháng 5 hoặc ngày 5 tháng 3: dòng 3 (\"3/25/2025\") cho thấy cột này trong tệp ghi tháng trước ngày"
+            "Cột disbursed_on (cột E): \"3/5/2025\" có thể là ngày 3 tháng 5 hoặc ngày 5 tháng 3: dòng 3 (\"3/25/2025\", cột disbursed_on) cho thấy tệp ghi tháng trước ngày"
         ),
         "{}",
         errs[0].message_vi
@@ -802,7 +802,9 @@ fn a_column_written_month_first_refuses_its_ambiguous_days_too() {
         errs[0].message_vi
     );
     assert!(
-        errs[0].message_en.contains("line 3 (\"3/25/2025\")"),
+        errs[0]
+            .message_en
+            .contains("line 3 (\"3/25/2025\", column disbursed_on)"),
         "{}",
         errs[0].message_en
     );
@@ -816,8 +818,34 @@ fn a_column_written_month_first_refuses_its_ambiguous_days_too() {
     let codes: Vec<&str> = set.loans.iter().map(|l| l.code.as_str()).collect();
     assert_eq!(codes, ["KV-5", "KV-6"]);
     assert!(set.unread.contains("KV-1") && set.unread.contains("KV-3"));
+    // A file written day first with one slip (01/13 for 13/01): only the
+    // slip is refused; its other days read day first.
+    let text = format!(
+        "{LOANS_HEADER}KV-1,NLD-1,VT,1000000,3/5/2025,0\n\
+         KV-2,NLD-2,VT,1000000,25/03/2025,0\n\
+         KV-3,NLD-3,VT,1000000,01/13/2025,0\n\
+         KV-4,NLD-4,VT,1000000,11/03/2025,0\n"
+    );
+    let mut set = ImportSet::default();
+    let errs = parse_into(
+        &mut set,
+        ImportKind::Loans,
+        "loans.csv",
+        text.as_bytes(),
+        &mut |_| {},
+    )
+    .unwrap_err();
+    let found: Vec<(u64, &str)> = errs.iter().map(|e| (e.line, e.column.as_str())).collect();
+    assert_eq!(found, [(4, "disbursed_on")], "{errs:#?}");
+    assert_eq!(set.loans[0].disbursed_on, d(2025, 5, 3));
+    // One date column shown month first speaks for the file's others.
+    let campaigns = "code,name,kind,starts_on,ends_on,gift_value,target_count,eligibility\n\
+                     A,Tết,gift,5/1/2027,5/31/2027,500000,10,all\n";
+    let errs = errors(ImportKind::Campaigns, campaigns);
+    let found: Vec<(u64, &str)> = errs.iter().map(|e| (e.line, e.column.as_str())).collect();
+    assert!(found.contains(&(2, "starts_on")), "{errs:#?}");
     // Without a value that shows it, a column reads day first, as
-    // Vietnamese write it; another column's order is its own.
+    // Vietnamese write it.
     let text = format!(
         "{LOANS_HEADER}KV-1,NLD-1,VT,1000000,3/5/2025,0\nKV-2,NLD-2,VT,1000000,25/03/2025,0\n"
     );
