@@ -3126,6 +3126,17 @@ async fn approving_a_payment_entered_again_settles_the_refused_receipt() {
             ))
             .await;
         assert_eq!(note, format!("Trùng phiếu {}", lan.receipt(6)));
+        // Its number in a counter note is said to be the original's cash.
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/loans/{l1_id}/repayments"),
+                &sup,
+                &json!({"client_id": Uuid::now_v7(), "amount": "110000",
+                        "note": format!("Thu thay phiếu {}", lan.receipt(7))}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{body}");
+        assert_eq!(body["code"], "names_entered_again", "{body}");
         cash_accounts_even(&app, &sup).await;
     }
 }

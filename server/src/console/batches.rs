@@ -772,9 +772,13 @@ struct Draft {
     /// one it enters again), to mark settled with the approval. `None`
     /// until the confirmation has asked (then every one is ticked).
     entered_again: Option<Vec<(Uuid, Uuid)>>,
-    /// The pairs the confirmation offered (ticked or not): an approval
-    /// whose batch offers others by then is shown the confirmation again.
-    offered: Vec<(Uuid, Uuid)>,
+    /// What the confirmation offered about payments entered again (see
+    /// [`offer_keys`]): an approval whose batch offers otherwise by then is
+    /// shown the confirmation again.
+    offered: Vec<String>,
+    /// The batch's receipts the supervisor says are not the payment of a
+    /// refused receipt whose cash the counter took, though flagged so.
+    distinct: Vec<Uuid>,
 }
 
 impl Draft {
@@ -794,7 +798,7 @@ impl Draft {
                 "entered_again_asked" => {
                     d.entered_again.get_or_insert_with(Vec::new);
                 }
-                "entered_again" | "entered_again_offered" => {
+                "entered_again" => {
                     let pair = v.split_once(':').and_then(|(a, b)| {
                         Some((
                             Uuid::parse_str(a.trim()).ok()?,
@@ -802,13 +806,21 @@ impl Draft {
                         ))
                     });
                     if let Some(pair) = pair {
-                        let list = if k == "entered_again" {
-                            d.entered_again.get_or_insert_with(Vec::new)
-                        } else {
-                            &mut d.offered
-                        };
+                        let list = d.entered_again.get_or_insert_with(Vec::new);
                         if !list.contains(&pair) {
                             list.push(pair);
+                        }
+                    }
+                }
+                "entered_again_offered" => {
+                    if !d.offered.contains(v) {
+                        d.offered.push(v.clone());
+                    }
+                }
+                "distinct" => {
+                    if let Ok(id) = Uuid::parse_str(v.trim()) {
+                        if !d.distinct.contains(&id) {
+                            d.distinct.push(id);
                         }
                     }
                 }
@@ -889,6 +901,71 @@ fn entered_again_candidates(
         .collect()
 }
 
+/// The batch's receipts posting with the approval that may enter again a
+/// refused receipt whose cash the counter took already: (the receipt, the
+/// refused one's number, the counter receipt). Approving one takes that
+/// cash a second time, unless the borrower really paid again: the
+/// supervisor leaves it out, or says so.
+fn counter_flagged(d: &BatchDetail, excluded: &HashSet<Uuid>) -> Vec<(Uuid, String, String)> {
+    d.records
+        .iter()
+        .filter(|r| r.kind == "repayment" && !r.voided && !excluded.contains(&r.record_id))
+        .flat_map(|r| {
+            r.anomalies.iter().filter_map(move |a| {
+                Some((
+                    r.record_id,
+                    a.refused_receipt.clone().unwrap_or_default(),
+                    a.counter_receipt.clone()?,
+                ))
+            })
+        })
+        .collect()
+}
+
+/// What a confirmation offers about payments entered again, as keys its
+/// form carries back: each candidate (`receipt:refused[:counter]`) and
+/// each receipt flagged as the cash the counter took (`taken:receipt:counter`).
+fn offer_keys(d: &BatchDetail, excluded: &HashSet<Uuid>) -> Vec<String> {
+    let mut keys: Vec<String> = entered_again_candidates(d, excluded)
+        .iter()
+        .map(|(a, o, _, k)| match k {
+            Some(k) => format!("{a}:{o}:{k}"),
+            None => format!("{a}:{o}"),
+        })
+        .collect();
+    keys.extend(
+        counter_flagged(d, excluded)
+            .iter()
+            .map(|(a, _, k)| format!("taken:{a}:{k}")),
+    );
+    keys
+}
+
+/// The ticks a confirmation shown again keeps: those still offered, and a
+/// receipt's tick whose refused one is no longer offered moved to the one
+/// it is offered with now (another of the same amount), when free.
+fn carried_ticks(
+    d: &BatchDetail,
+    excluded: &HashSet<Uuid>,
+    draft: &Draft,
+    still: &[(Uuid, Uuid)],
+) -> Vec<(Uuid, Uuid)> {
+    let candidates = entered_again_candidates(d, excluded);
+    let mut ticks: Vec<(Uuid, Uuid)> = still.to_vec();
+    for (a, _) in draft.entered_again.iter().flatten() {
+        if ticks.iter().any(|(x, _)| x == a) {
+            continue;
+        }
+        if let Some((_, o, _, _)) = candidates
+            .iter()
+            .find(|(x, o, _, _)| x == a && !ticks.iter().any(|(_, y)| y == o))
+        {
+            ticks.push((*a, *o));
+        }
+    }
+    ticks
+}
+
 /// What is wrong with the pairs ticked on a confirmation, said on it: two
 /// sharing a receipt of the batch or a refused receipt.
 fn entered_again_clash(lang: Lang, ticked: &[(Uuid, Uuid)]) -> Option<String> {
@@ -920,6 +997,8 @@ struct Checked {
     /// The refused receipts the batch enters again that the approval
     /// marks settled: (the batch's receipt, the refused one).
     entered_again: Vec<(Uuid, Uuid)>,
+    /// Receipts flagged as cash the counter took, said to be paid again.
+    distinct: Vec<Uuid>,
 }
 
 /// What went wrong with a form, shown where it happened.
@@ -981,6 +1060,7 @@ fn check(lang: Lang, d: &BatchDetail, draft: &Draft) -> Result<Checked, Box<Prob
                 cash,
                 excluded,
                 entered_again,
+                distinct: draft.distinct.clone(),
             })
         }
         _ => Err(Box::new(p)),
@@ -1453,6 +1533,9 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                                 input type="hidden" name="entered_again" value=(format!("{again}:{original}"));
                             }
                         }
+                        @for again in &v.draft.distinct {
+                            input type="hidden" name="distinct" value=(again);
+                        }
                         label for="cash" { (lang.t("Tiền mặt đã đếm (đồng)", "Cash counted (đồng)")) }
                         // A batch with no money in it (visits, gifts from
                         // the stock) has nothing to count: 0, filled in.
@@ -1752,6 +1835,7 @@ fn signed_link(signed: &Signed, batch: Uuid, page: &str, pairs: &[(String, Strin
                 "reject_reason",
                 "entered_again",
                 "entered_again_asked",
+                "distinct",
             ]
             .contains(&k.as_str())
                 || k.starts_with("reason-")
@@ -2161,6 +2245,31 @@ fn confirm_page(
             }
             // The confirmation was seen: what it did not offer is not ticked.
             input type="hidden" name="entered_again_asked" value="1";
+            @for key in offer_keys(d, &excluded) {
+                input type="hidden" name="entered_again_offered" value=(key);
+            }
+            @let taken = counter_flagged(d, &excluded);
+            @if !taken.is_empty() {
+                fieldset #confirm-taken-at-counter {
+                    legend { (lang.t("Tiền đã thu tại quầy", "Cash taken at the counter")) }
+                    @for (again, receipt, counter) in &taken {
+                        @if let Some(r) = d.records.iter().find(|r| r.record_id == *again) {
+                            @let name = record_name(lang, r);
+                            p.notice.danger { (lang.pick(
+                                format!("{name} cùng khoản vay, cùng số tiền với phiếu {receipt} bị từ chối mà tiền đã thu tại quầy ({counter}): nếu đây là khoản thu đó ghi lại, duyệt nó là thu số tiền đó lần thứ hai — hãy quay lại loại nó."),
+                                format!("{name} is for the same loan and amount as refused receipt {receipt}, whose cash was taken at the counter ({counter}): if it is that payment entered again, approving it takes that cash a second time — go back and exclude it."),
+                            )) }
+                            label.check {
+                                input type="checkbox" name="distinct" value=(again) checked[c.distinct.contains(again)];
+                                " " (lang.pick(
+                                    format!("Người vay trả thêm một lần thật: {name} không phải phiếu {receipt} ghi lại"),
+                                    format!("The borrower really paid once more: {name} is not receipt {receipt} entered again"),
+                                ))
+                            }
+                        }
+                    }
+                }
+            }
             @if !entered_again.is_empty() {
                 fieldset #confirm-entered-again {
                     legend { (lang.t("Khoản thu bị từ chối được ghi lại", "Refused payments entered again")) }
@@ -2169,7 +2278,6 @@ fn confirm_page(
                         "The receipts below are for the same loan and amount as a refused receipt. If it is that payment entered again, keep the tick — on approval: a receipt approved settles the refused one (its cash comes with this batch, not to be taken again at the counter); a receipt left out is itself settled (the same cash, not counted as held twice). Untick it if the borrower really paid once more.",
                     )) }
                     @for (again, original, receipt, counter) in &entered_again {
-                        input type="hidden" name="entered_again_offered" value=(format!("{again}:{original}"));
                         @if let Some(r) = d.records.iter().find(|r| r.record_id == *again) {
                             @let name = record_name(lang, r);
                             label.check {
@@ -2344,19 +2452,30 @@ pub async fn approve(
     }
     // The refused payments entered again as the confirmation offered them,
     // ticked once each; else it is shown again, saying why.
-    let offered_now: HashSet<(Uuid, Uuid)> = entered_again_candidates(&d, &excluded)
-        .iter()
-        .map(|(a, o, _, _)| (*a, *o))
-        .collect();
-    let offered_then: HashSet<(Uuid, Uuid)> = draft.offered.iter().copied().collect();
+    let offered_now: HashSet<String> = offer_keys(&d, &excluded).into_iter().collect();
+    let offered_then: HashSet<String> = draft.offered.iter().cloned().collect();
+    let unanswered = counter_flagged(&d, &excluded)
+        .into_iter()
+        .find(|(a, _, _)| !draft.distinct.contains(a));
     let problem = if offered_now != offered_then {
         Some(entered_again_changed(lang))
+    } else if let Some((a, receipt, counter)) = unanswered {
+        let name = d
+            .records
+            .iter()
+            .find(|r| r.record_id == a)
+            .map(|r| record_name(lang, r))
+            .unwrap_or_default();
+        Some(lang.pick(
+            format!("Chưa ghi gì: {name} cùng khoản vay, cùng số tiền với phiếu {receipt} bị từ chối mà tiền đã thu tại quầy ({counter}). Nếu đây là khoản thu đó ghi lại, hãy quay lại loại nó (tiền đã vào quỹ); nếu người vay trả thêm một lần thật, đánh dấu ô xác nhận dưới đây rồi duyệt."),
+            format!("Nothing was posted: {name} is for the same loan and amount as refused receipt {receipt}, whose cash was taken at the counter ({counter}). If it is that payment entered again, go back and exclude it (the cash is in the vault); if the borrower really paid once more, tick the box below and approve."),
+        ))
     } else {
         entered_again_clash(lang, &checked.entered_again)
     };
     if problem.is_some() {
         let mut again = draft.clone();
-        again.entered_again = Some(checked.entered_again.clone());
+        again.entered_again = Some(carried_ticks(&d, &excluded, &draft, &checked.entered_again));
         return confirmation(&state, &signed, &id, &again, &d, problem).await;
     }
     let batch_id = d.summary.batch_id;

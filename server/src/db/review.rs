@@ -388,8 +388,21 @@ async fn in_vault_already(c: &mut Conn, loan_id: i64, note: &str) -> DbResult<()
         }) else {
             continue;
         };
+        if !rv::note_names_receipt(note, &receipt) {
+            continue;
+        }
+        // A payment entered again and left out as the same cash as its
+        // refused original: that cash is the original's, named so.
+        if let Some(original) = how.strip_prefix(rv::SAME_AS).map(str::trim) {
+            return Err(refused(
+                409,
+                "names_entered_again",
+                format!("Phiếu {receipt} là phiếu {original} ghi lại, đã đánh dấu là trùng: tiền là của phiếu {original}. Hãy ghi số phiếu {original} vào ghi chú (hoặc dùng “Nộp tiền này tại quầy…” của phiếu {original} ở danh sách khoản bị từ chối)"),
+                format!("receipt {receipt} is receipt {original} entered again, marked as the same cash: the cash is receipt {original}'s. Put receipt {original} in the note (or use “Take this cash at the counter…” of receipt {original} on the list of refused records)"),
+            ));
+        }
         let in_vault = how.starts_with(rv::ENTERED_AGAIN) || how.starts_with(rv::SETTLED_AT_COUNTER);
-        if in_vault && rv::note_names_receipt(note, &receipt) {
+        if in_vault {
             return Err(refused(
                 409,
                 "refused_in_vault_already",
