@@ -1258,6 +1258,42 @@ const KIND_NAMES: &[(ImportKind, &str, &[&str])] = &[
         &["mã nlđ", "mã số nlđ", "mã người lao động"],
     ),
     (ImportKind::Loans, "worker_code", &["mã nlđ", "mã số nlđ"]),
+    (ImportKind::LoanProducts, "code", &["mã sản phẩm", "mã sp"]),
+    (
+        ImportKind::LoanProducts,
+        "name",
+        &["tên sản phẩm", "tên sp"],
+    ),
+    (
+        ImportKind::LoanProducts,
+        "installments",
+        &["số kỳ", "số kỳ hạn"],
+    ),
+    (
+        ImportKind::LoanProducts,
+        "method",
+        &["phương thức tính lãi", "cách tính", "phương pháp tính lãi"],
+    ),
+    (
+        ImportKind::LoanProducts,
+        "frequency",
+        &["kỳ hạn trả", "định kỳ trả", "kỳ hạn trả nợ"],
+    ),
+    (
+        ImportKind::Loans,
+        "principal",
+        &[
+            "số tiền gốc",
+            "số tiền giải ngân",
+            "mức vay",
+            "số tiền cho vay",
+        ],
+    ),
+    (
+        ImportKind::Campaigns,
+        "gift_value",
+        &["giá trị suất quà", "giá trị mỗi suất quà", "giá trị suất"],
+    ),
 ];
 
 /// Whether a header cell of a file of `kind` names its column `c` (folded: any case, with or
@@ -1286,7 +1322,7 @@ fn names_column(kind: ImportKind, c: &Column, header: &str) -> bool {
                     .filter(|(k, name, _)| *k == kind && *name == c.name)
                     .flat_map(|(_, _, names)| names.iter()),
             )
-            .any(|n| header == fold(n))
+            .any(|n| header == fold(n) || (!bare.is_empty() && bare == fold(n)))
 }
 
 /// What the header of a rate column says of the rate's period.
@@ -1307,11 +1343,16 @@ pub(crate) fn rate_period(header: &str) -> Option<RatePeriod> {
     if matches!(folded.as_str(), "annual rate percent" | "annual rate") {
         return Some(RatePeriod::Year);
     }
-    let rest = folded.strip_prefix("lai suat")?;
+    let rest = folded
+        .strip_prefix("lai suat")
+        .or_else(|| folded.strip_prefix("ls"))?;
     if !rest.is_empty() && !rest.starts_with(' ') {
         return None;
     }
-    match rest.trim() {
+    let rest = rest.trim();
+    // `Lãi suất cho vay (%/năm)`.
+    let rest = rest.strip_prefix("cho vay").unwrap_or(rest).trim();
+    match rest {
         "" => Some(RatePeriod::Unstated),
         "nam" | "theo nam" | "hang nam" | "mot nam" | "trong nam" => Some(RatePeriod::Year),
         "thang" | "theo thang" | "hang thang" | "mot thang" => Some(RatePeriod::Month),
@@ -1357,6 +1398,17 @@ fn scaled_unit(header: &str) -> Option<ScaledUnit> {
             vi: "tỷ đồng",
             en: "billions of đồng",
             factor: Some("1.000.000.000"),
+        })
+    } else if unit.contains("usd")
+        || brackets.contains('$')
+        || unit.contains("do la")
+        || unit.contains("dola")
+        || has(&["eur", "euro", "yen", "cny", "rmb", "krw", "won", "te"])
+    {
+        Some(ScaledUnit {
+            vi: "ngoại tệ",
+            en: "a foreign currency",
+            factor: None,
         })
     } else if !digits.is_empty() {
         Some(ScaledUnit {

@@ -484,13 +484,32 @@ impl Line<'_> {
             self.empty_error(column);
             return None;
         }
-        let period = self
-            .index
-            .get(column)
-            .and_then(|&i| self.header.get(i))
-            .and_then(|h| rate_period(h.trim_start_matches('\u{FEFF}')))
-            .unwrap_or(RatePeriod::Unstated);
-        let value = parse_percent(&decimal_point(&raw));
+        // A cell may say its period itself: `6 %/năm`, `0,5 %/tháng`.
+        let folded = sotay_core::domain::text::fold(&raw);
+        let in_cell = if folded.ends_with("nam") {
+            Some(RatePeriod::Year)
+        } else if folded.ends_with("thang") {
+            Some(RatePeriod::Month)
+        } else {
+            None
+        };
+        let number = match in_cell {
+            Some(_) => raw
+                .split(|c: char| c == '/' || c.is_alphabetic())
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
+            None => raw.clone(),
+        };
+        let period = in_cell.unwrap_or_else(|| {
+            self.index
+                .get(column)
+                .and_then(|&i| self.header.get(i))
+                .and_then(|h| rate_period(h.trim_start_matches('\u{FEFF}')))
+                .unwrap_or(RatePeriod::Unstated)
+        });
+        let value = parse_percent(&decimal_point(&number));
         match (period, value) {
             (RatePeriod::Month, Some(monthly)) => {
                 let yearly = (monthly * Decimal::from(12)).normalize();

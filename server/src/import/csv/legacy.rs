@@ -30,7 +30,13 @@ pub fn sign_of_old_font(raw: &str, kind: NameKind) -> Option<(String, String)> {
             format!("it has \"{c}\" where letters with diacritics were (the file was saved in an encoding without Vietnamese)"),
         ));
     }
-    for (i, &c) in chars.iter().enumerate() {
+    // A letter only Unicode writes (`ệ`, `ư`, `đ`: none of them is in the
+    // 8-bit code pages the old fonts were read as) shows the text is
+    // Unicode: its signs (`®`, `«`, `º`) are what they are.
+    let unicode = chars
+        .iter()
+        .any(|&c| c as u32 > 0xFF && c.is_alphabetic() && vietnamese_letter(c));
+    for (i, &c) in chars.iter().enumerate().filter(|_| !unicode) {
         // TCVN3 writes `ư` as a soft hyphen: `H­ng` for `Hưng`.
         if c == '\u{AD}' {
             let letter = |j: Option<usize>| {
@@ -57,7 +63,10 @@ pub fn sign_of_old_font(raw: &str, kind: NameKind) -> Option<(String, String)> {
     }
     // `NguyÔn`: TCVN3's letters with diacritics are capitals of Latin-1 in
     // the middle of a word.
-    for word in text.split(|c: char| !c.is_alphabetic()) {
+    for word in text
+        .split(|c: char| !c.is_alphabetic())
+        .filter(|_| !unicode)
+    {
         let mut lower_before = false;
         for c in word.chars() {
             if c.is_lowercase() {
@@ -74,7 +83,7 @@ pub fn sign_of_old_font(raw: &str, kind: NameKind) -> Option<(String, String)> {
     // `Nguyeãn` for `Nguyễn`, `Coâng` for `Công`, `Vaên` for `Văn`; no
     // Vietnamese word has those pairs (a foreign name may have `ée`,
     // `Renée`: only a person's name is looked at for all of them).
-    for pair in chars.windows(2) {
+    for pair in chars.windows(2).filter(|_| !unicode) {
         let (a, b) = (pair[0].to_lowercase().next(), pair[1].to_lowercase().next());
         let vni = match (a, b) {
             (Some('a' | 'e'), Some('â' | 'ã' | 'ê')) => true,
@@ -108,9 +117,11 @@ pub fn sign_of_old_font(raw: &str, kind: NameKind) -> Option<(String, String)> {
 
 /// A letter of the Vietnamese alphabet: a Latin letter with at most the
 /// diacritics Vietnamese puts on it (`ắ`, `ữ`, `đ`); `ð`/`Ð` too, which
-/// some type for `đ`.
+/// some type for `đ`; and those the scripts of the Central Highlands'
+/// peoples add (Ê Đê, Bahnar: a breve on any vowel, `ŭ`, `ĭ`, `ĕ`; `ƀ`),
+/// and the modifier apostrophe of `Kʼ Ră`.
 fn vietnamese_letter(c: char) -> bool {
-    if matches!(c, 'đ' | 'Đ' | 'ð' | 'Ð') {
+    if matches!(c, 'đ' | 'Đ' | 'ð' | 'Ð' | 'ƀ' | 'Ƀ' | '\u{2BC}') {
         return true;
     }
     let mut base = None;
@@ -132,7 +143,7 @@ fn vietnamese_letter(c: char) -> bool {
         '\u{300}' | '\u{301}' | '\u{303}' | '\u{309}' | '\u{323}' => vowel,
         // â ê ô, ă, ơ ư.
         '\u{302}' => matches!(b, 'a' | 'e' | 'o'),
-        '\u{306}' => b == 'a',
+        '\u{306}' => vowel,
         '\u{31B}' => matches!(b, 'o' | 'u'),
         _ => false,
     })
@@ -184,6 +195,11 @@ mod tests {
             "Ưng Hoàng Phúc",
             "Ứng Thị Ẩn",
             "Nguyễn Thị Ngọc Ý",
+            "Y Blŭ Niê",
+            "H'Nhĭ Niê",
+            "Y Tlŭp Êban",
+            "Ƀlơng H'Ni",
+            "Kʼ Ră",
         ];
         for name in people {
             for form in [
@@ -212,6 +228,9 @@ mod tests {
             "Maison Renée",
             "Société Générale",
             "Citroën",
+            "Công ty TNHH Lock&Lock® Việt Nam",
+            "Nhà máy Nº1 Đồng Nai",
+            "Công ty «Việt Tiến»",
         ];
         for name in others {
             assert_eq!(sign_of_old_font(name, NameKind::Other), None, "{name}");

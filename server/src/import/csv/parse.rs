@@ -377,9 +377,14 @@ fn loan_product(l: &mut Line<'_>, st: &mut FileState) -> Option<LoanProductRow> 
         "method",
         |m| {
             InterestMethod::parse(m).or_else(|| match fold(m).as_str() {
-                "lai tinh tren von goc ban dau" | "von goc ban dau" | "co dinh" | "lai co dinh" => {
-                    Some(InterestMethod::Flat)
-                }
+                "lai tinh tren von goc ban dau"
+                | "von goc ban dau"
+                | "co dinh"
+                | "lai co dinh"
+                | "lai phang"
+                | "du no ban dau"
+                | "lai tinh tren du no ban dau"
+                | "tren du no ban dau" => Some(InterestMethod::Flat),
                 "lai tinh tren du no giam dan" | "du no giam dan" | "giam dan" => {
                     Some(InterestMethod::Declining)
                 }
@@ -392,9 +397,11 @@ fn loan_product(l: &mut Line<'_>, st: &mut FileState) -> Option<LoanProductRow> 
         "frequency",
         |f| {
             Frequency::parse(f).or_else(|| match fold(f).as_str() {
-                "hang tuan" | "moi tuan" => Some(Frequency::Weekly),
-                "hai tuan mot lan" | "2 tuan mot lan" | "hai tuan" => Some(Frequency::Biweekly),
-                "hang thang" | "moi thang" => Some(Frequency::Monthly),
+                "hang tuan" | "moi tuan" | "tuan" => Some(Frequency::Weekly),
+                "hai tuan mot lan" | "2 tuan mot lan" | "hai tuan" | "2 tuan" => {
+                    Some(Frequency::Biweekly)
+                }
+                "hang thang" | "moi thang" | "thang" => Some(Frequency::Monthly),
                 _ => None,
             })
         },

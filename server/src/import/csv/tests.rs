@@ -305,14 +305,47 @@ fn common_header_names_are_known_and_unknown_ones_named_in_lower_case() {
     let loans = "Mã khoản vay,Mã NLĐ,Mã sản phẩm vay,Số tiền vay (đồng),Ngày giải ngân\nKV-1,NLD-1,VT,1000000,05/01/2026\n";
     let l = &parse(ImportKind::Loans, loans).unwrap().loans[0];
     assert_eq!((l.code.as_str(), l.worker_code.as_str()), ("KV-1", "NLD-1"));
+    // A product's columns as offices head them.
+    let products = "Mã sản phẩm,Tên sản phẩm,LS (%/tháng),Phương thức tính lãi,Kỳ hạn trả,Số kỳ,Mức vay tối thiểu (đồng),Mức vay tối đa (đồng)\n\
+                    A,Vay,\"0,5\",Dư nợ giảm dần,Hằng tháng,12,1000000,2000000\n";
+    let p = &parse(ImportKind::LoanProducts, products)
+        .unwrap()
+        .loan_products[0];
+    assert_eq!(
+        (p.code.as_str(), p.annual_rate_bp, p.installments),
+        ("A", 600, 12)
+    );
+    let products = "Mã sản phẩm,Tên sản phẩm,Lãi suất cho vay (%/năm),Phương thức tính lãi,Kỳ hạn trả,Số kỳ,Mức vay tối thiểu (đồng),Mức vay tối đa (đồng)\n\
+                    A,Vay,\"7,2\",Dư nợ giảm dần,Hằng tháng,12,1000000,2000000\n";
+    assert_eq!(
+        parse(ImportKind::LoanProducts, products)
+            .unwrap()
+            .loan_products[0]
+            .annual_rate_bp,
+        720
+    );
+    let loans = "Mã khoản vay,Mã NLĐ,Mã sản phẩm vay,Mức vay (đ),Ngày giải ngân\nKV-1,NLD-1,VT,1000000,05/01/2026\n";
+    assert_eq!(
+        parse(ImportKind::Loans, loans).unwrap().loans[0].principal,
+        1_000_000
+    );
     // A product's method as funds name it.
     let products = "code,name,annual_rate_percent,Cách tính lãi,frequency,installments,min_principal,max_principal\n\
-                    A,Vay,12,Lãi cố định,monthly,12,1000000,2000000\nB,Vay,12,LÃI CỐ ĐỊNH,monthly,12,1000000,2000000\n";
+                    A,Vay,12,Lãi cố định,monthly,12,1000000,2000000\nB,Vay,12,LÃI CỐ ĐỊNH,monthly,12,1000000,2000000\n\
+                    C,Vay,12,Lãi phẳng,Tháng,12,1000000,2000000\nD,Vay,12,Dư nợ ban đầu,2 tuần,12,1000000,2000000\n";
     let set = parse(ImportKind::LoanProducts, products).unwrap();
     assert!(set
         .loan_products
         .iter()
         .all(|p| p.method == sotay_core::domain::schedule::InterestMethod::Flat));
+    assert_eq!(
+        set.loan_products[2].frequency,
+        sotay_core::domain::schedule::Frequency::Monthly
+    );
+    assert_eq!(
+        set.loan_products[3].frequency,
+        sotay_core::domain::schedule::Frequency::Biweekly
+    );
     // An unknown column, named lower case as Vietnamese write it.
     let e = only_error(
         ImportKind::BoardingHouses,
@@ -1408,6 +1441,11 @@ fn a_monthly_rate_is_refused_under_a_bare_header_and_made_yearly_under_a_monthly
         assert_eq!(rate(header, "0"), 0);
         assert_eq!(rate(header, "9"), 900);
         assert_eq!(rate(header, "3"), 300);
+        // A cell that says its period.
+        assert_eq!(rate(header, "6 %/năm"), 600);
+        assert_eq!(rate(header, "7,2%/năm"), 720);
+        assert_eq!(rate(header, "0,5 %/tháng"), 600);
+        assert_eq!(rate(header, "0,6%/ tháng"), 720);
     }
     // A header that says yearly is taken at its word.
     for header in ["Lãi suất (%/năm)", "lãi suất năm", "annual_rate_percent"] {
@@ -1478,6 +1516,9 @@ fn an_amount_column_in_thousands_or_millions_is_refused() {
         ("triệu đồng", "triệu đồng"),
         ("tr.đ", "triệu đồng"),
         ("Tr.VNĐ", "triệu đồng"),
+        ("USD", "ngoại tệ"),
+        ("US$", "ngoại tệ"),
+        ("đô la", "ngoại tệ"),
     ] {
         let e = only_error(ImportKind::LoanProducts, &product(unit), 1, "min_principal");
         assert!(
