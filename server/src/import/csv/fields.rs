@@ -654,6 +654,12 @@ pub(super) fn without_midnight(raw: &str) -> &str {
         " 0:00",
         "T00:00:00",
         "T00:00",
+        // Twelve in the morning, as Excel writes it in a Vietnamese (SA,
+        // sáng) or English (AM) locale.
+        " 12:00:00 SA",
+        " 12:00 SA",
+        " 12:00:00 AM",
+        " 12:00 AM",
     ] {
         if let Some(day) = raw.strip_suffix(midnight) {
             return day.trim_end();

@@ -1073,6 +1073,8 @@ fn a_day_excel_wrote_as_a_number_says_which_day_it_was() {
         "05.03.1995",
         "05/03/1995 00:00",
         "1995-03-05T00:00:00",
+        "05/03/1995 12:00:00 SA",
+        "05/03/1995 12:00 AM",
     ] {
         let text =
             format!("{WORKERS_HEADER}NLD-1,Lê Văn A,079190012345,,{written},,1,,,,,0,,CB-1\n");
