@@ -2951,6 +2951,18 @@ async fn a_repayment_entered_again_after_its_batch_was_rejected_is_flagged() {
             vec!["refused_receipt_taken_at_counter"],
             "{backend:?}: {detail}"
         );
+        // Its cash is in the vault: a counter note naming it is refused,
+        // though the server kept no loan of its own for it.
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/loans/{l1_id}/repayments"),
+                &sup,
+                &json!({"client_id": Uuid::now_v7(), "amount": "120000",
+                        "note": "Thu thay phiếu ZZZZ-000001"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{backend:?}: {body}");
+        assert_eq!(body["code"], "refused_in_vault_already", "{body}");
     }
 }
 

@@ -2733,7 +2733,7 @@ async fn a_payment_entered_again_is_settled_with_its_approval() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
-    pay();
+    let reentered = pay();
     let queue = api_get(&http, &server, "/api/v1/batches?status=pending", &token).await;
     let batch = queue[0]["batch_id"].as_str().unwrap().to_string();
     let (status, to, _) = post_any(
@@ -2784,7 +2784,49 @@ async fn a_payment_entered_again_is_settled_with_its_approval() {
     .await;
     assert_eq!(status, StatusCode::CONFLICT, "{html}");
     assert!(html.contains("id=\"entered-again-problem\""), "{html}");
-    form.push(("distinct", distinct));
+    assert_eq!(distinct, reentered.to_string());
+    // Gone back to leave it out, as the page says: the next confirmation
+    // offers, ticked, to settle it as the cash the counter took.
+    let mut back: Vec<(String, String)> = form
+        .iter()
+        .filter(|(k, _)| *k != "action" && *k != "expected")
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    back.push(("exclude".into(), reentered.to_string()));
+    back.push((format!("reason-{reentered}"), "Đã thu tại quầy".into()));
+    let (status, to, _) = post_any(
+        &http,
+        &server,
+        format!("/batches/{batch}/confirm"),
+        &back,
+        supervisor.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, _, confirm) = page(&http, &server, to.unwrap(), supervisor.clone()).await;
+    let pair = format!("{reentered}:{third}");
+    assert!(
+        confirm.contains(&format!("value=\"{pair}\" checked")),
+        "{confirm}"
+    );
+    let mut form: Vec<(String, String)> = back
+        .into_iter()
+        .filter(|(k, _)| k != "entered_again_offered")
+        .collect();
+    form.push(("expected".into(), field(&confirm, "expected")));
+    form.push(("action".into(), "post".into()));
+    form.push(("entered_again".into(), pair.clone()));
+    form.extend(
+        confirm
+            .match_indices("name=\"entered_again_offered\" value=\"")
+            .map(|(at, m)| {
+                let rest = &confirm[at + m.len()..];
+                (
+                    "entered_again_offered".to_string(),
+                    rest[..rest.find('"').unwrap()].to_string(),
+                )
+            }),
+    );
     let (status, _, html) = post_any(
         &http,
         &server,
@@ -2794,6 +2836,16 @@ async fn a_payment_entered_again_is_settled_with_its_approval() {
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    let settled = scalar(
+        &db.url,
+        &format!(
+            "SELECT COUNT(*) FROM refused_settlements x JOIN sync_records r ON r.id = x.record_id \
+             WHERE r.client_id = X'{}' AND x.note LIKE 'Thu tại quầy, phiếu %'",
+            reentered.simple()
+        ),
+    )
+    .await;
+    assert_eq!(settled, 1);
 
     // A refused receipt whose cash the counter took with only a note
     // naming it: the queue and the loan's page say so, and the queue's

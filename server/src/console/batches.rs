@@ -854,19 +854,21 @@ impl Draft {
         &self,
         candidates: &[(Uuid, Uuid, String, Option<String>)],
     ) -> Vec<(Uuid, Uuid)> {
-        let pairs = candidates.iter().map(|(a, o, _, _)| (*a, *o));
-        match &self.entered_again {
-            Some(ticked) => pairs.filter(|p| ticked.contains(p)).collect(),
-            None => {
-                let mut chosen: Vec<(Uuid, Uuid)> = Vec::new();
-                for (a, o) in pairs {
-                    if !chosen.iter().any(|(x, y)| *x == a || *y == o) {
-                        chosen.push((a, o));
-                    }
-                }
-                chosen
+        // Ticked as before; what no confirmation offered yet (all of it,
+        // before one asked) ticked by default, once each.
+        let mut chosen: Vec<(Uuid, Uuid)> = candidates
+            .iter()
+            .map(|(a, o, _, _)| (*a, *o))
+            .filter(|p| self.entered_again.as_ref().is_some_and(|t| t.contains(p)))
+            .collect();
+        for (a, o, _, k) in candidates {
+            let new = self.entered_again.is_none()
+                || !self.offered.contains(&offer_key(*a, *o, k.as_deref()));
+            if new && !chosen.iter().any(|(x, y)| x == a || y == o) {
+                chosen.push((*a, *o));
             }
         }
+        chosen
     }
 }
 
@@ -922,16 +924,21 @@ fn counter_flagged(d: &BatchDetail, excluded: &HashSet<Uuid>) -> Vec<(Uuid, Stri
         .collect()
 }
 
+/// The key of a payment entered again a confirmation offers.
+fn offer_key(again: Uuid, original: Uuid, counter: Option<&str>) -> String {
+    match counter {
+        Some(k) => format!("{again}:{original}:{k}"),
+        None => format!("{again}:{original}"),
+    }
+}
+
 /// What a confirmation offers about payments entered again, as keys its
 /// form carries back: each candidate (`receipt:refused[:counter]`) and
 /// each receipt flagged as the cash the counter took (`taken:receipt:counter`).
 fn offer_keys(d: &BatchDetail, excluded: &HashSet<Uuid>) -> Vec<String> {
     let mut keys: Vec<String> = entered_again_candidates(d, excluded)
         .iter()
-        .map(|(a, o, _, k)| match k {
-            Some(k) => format!("{a}:{o}:{k}"),
-            None => format!("{a}:{o}"),
-        })
+        .map(|(a, o, _, k)| offer_key(*a, *o, k.as_deref()))
         .collect();
     keys.extend(
         counter_flagged(d, excluded)
@@ -1536,6 +1543,9 @@ fn render_batch(v: BatchView<'_>) -> Markup {
                         @for again in &v.draft.distinct {
                             input type="hidden" name="distinct" value=(again);
                         }
+                        @for key in &v.draft.offered {
+                            input type="hidden" name="entered_again_offered" value=(key);
+                        }
                         label for="cash" { (lang.t("Tiền mặt đã đếm (đồng)", "Cash counted (đồng)")) }
                         // A batch with no money in it (visits, gifts from
                         // the stock) has nothing to count: 0, filled in.
@@ -1835,6 +1845,7 @@ fn signed_link(signed: &Signed, batch: Uuid, page: &str, pairs: &[(String, Strin
                 "reject_reason",
                 "entered_again",
                 "entered_again_asked",
+                "entered_again_offered",
                 "distinct",
             ]
             .contains(&k.as_str())

@@ -374,16 +374,22 @@ pub async fn settle_refused(
 /// in an approved batch, or taken at the counter): refused, the same cash
 /// would be taken twice. (One given back to the borrower may be paid again.)
 async fn in_vault_already(c: &mut Conn, loan_id: i64, note: &str) -> DbResult<()> {
+    // One refused at upload may keep no loan in its columns (a loan not in
+    // the officer's portfolio): its body says it.
     let settled: Vec<(String, String)> = sqlx::query_as(
         "SELECT s.body, x.note FROM sync_records s JOIN refused_settlements x ON x.record_id = s.id
-         WHERE s.kind = 'repayment' AND s.loan_id = $1",
+         WHERE s.kind = 'repayment' AND (s.loan_id = $1 OR s.loan_id IS NULL)",
     )
     .bind(loan_id)
     .fetch_all(&mut *c)
     .await?;
+    let uid: Option<uuid::Uuid> = sqlx::query_scalar("SELECT uid FROM loans WHERE id = $1")
+        .bind(loan_id)
+        .fetch_optional(&mut *c)
+        .await?;
     for (body, how) in settled {
         let Some(receipt) = serde_json::from_str::<sotay_core::wire::UploadRecord>(&body).ok().and_then(|u| match u.body {
-            sotay_core::wire::RecordBody::Repayment(p) => Some(p.receipt_no),
+            sotay_core::wire::RecordBody::Repayment(p) if Some(p.loan_id) == uid => Some(p.receipt_no),
             _ => None,
         }) else {
             continue;
@@ -1233,7 +1239,8 @@ async fn standing_counter_notes(c: &mut Conn, loans: &[i64]) -> DbResult<HashMap
             "SELECT k.loan_id, k.receipt_no, k.note FROM counter_repayments k
              WHERE k.loan_id IN ({})
                AND NOT EXISTS (SELECT 1 FROM journal_entries ke JOIN journal_entries kx ON kx.reverses = ke.id
-                               WHERE ke.counter_id = k.id)",
+                               WHERE ke.counter_id = k.id)
+             ORDER BY k.id",
             placeholders(1, chunk.len())
         );
         let mut q = sqlx::query_as::<DB, (i64, String, String)>(&sql);
