@@ -1306,8 +1306,10 @@ fn names_column(kind: ImportKind, c: &Column, header: &str) -> bool {
     let bare = fold(header.split('(').next().unwrap_or(header));
     let header = fold(header);
     let label = c.vi.split(" (").next().unwrap_or(c.vi);
-    if c.name == "annual_rate_percent" && rate_period(&header).is_some() {
-        return true;
+    // A rate's header names its period, or none: `Lãi suất (%/quý)` is no
+    // yearly rate.
+    if c.name == "annual_rate_percent" {
+        return rate_period(&header).is_some() || header == fold(c.name);
     }
     header == fold(c.name)
         || header == fold(label)
@@ -1375,6 +1377,8 @@ struct ScaledUnit {
 fn scaled_unit(header: &str) -> Option<ScaledUnit> {
     use sotay_core::domain::text::fold;
     let (_, brackets) = header.split_once('(')?;
+    // The first brackets only: `Số tiền vay (đồng) (5)` numbers a column.
+    let brackets = brackets.split(')').next().unwrap_or(brackets);
     let unit = fold(brackets);
     let words: Vec<&str> = unit.split(' ').collect();
     let has = |w: &[&str]| words.iter().any(|x| w.contains(x));
@@ -1403,14 +1407,17 @@ fn scaled_unit(header: &str) -> Option<ScaledUnit> {
         || brackets.contains('$')
         || unit.contains("do la")
         || unit.contains("dola")
-        || has(&["eur", "euro", "yen", "cny", "rmb", "krw", "won", "te"])
+        || unit.contains("ngoai te")
+        || has(&["eur", "euro", "yen", "cny", "rmb", "krw", "won"])
     {
         Some(ScaledUnit {
             vi: "ngoại tệ",
             en: "a foreign currency",
             factor: None,
         })
-    } else if !digits.is_empty() {
+    } else if digits.len() >= 2 && digits.starts_with('1') && digits[1..].bytes().all(|b| b == b'0')
+    {
+        // `(x100 đ)`: a power of ten is a unit; `(đợt 1)` is not.
         Some(ScaledUnit {
             vi: "một đơn vị khác đồng",
             en: "a unit other than the đồng",

@@ -118,10 +118,10 @@ pub fn sign_of_old_font(raw: &str, kind: NameKind) -> Option<(String, String)> {
 /// A letter of the Vietnamese alphabet: a Latin letter with at most the
 /// diacritics Vietnamese puts on it (`ắ`, `ữ`, `đ`); `ð`/`Ð` too, which
 /// some type for `đ`; and those the scripts of the Central Highlands'
-/// peoples add (Ê Đê, Bahnar: a breve on any vowel, `ŭ`, `ĭ`, `ĕ`; `ƀ`),
+/// peoples add (Ê Đê, Bahnar: a breve on any vowel, `ŭ`, `ĭ`, `ĕ`; `ƀ`, `č`),
 /// and the modifier apostrophe of `Kʼ Ră`.
 fn vietnamese_letter(c: char) -> bool {
-    if matches!(c, 'đ' | 'Đ' | 'ð' | 'Ð' | 'ƀ' | 'Ƀ' | '\u{2BC}') {
+    if matches!(c, 'đ' | 'Đ' | 'ð' | 'Ð' | 'ƀ' | 'Ƀ' | 'č' | 'Č' | '\u{2BC}') {
         return true;
     }
     let mut base = None;
@@ -200,6 +200,7 @@ mod tests {
             "Y Tlŭp Êban",
             "Ƀlơng H'Ni",
             "Kʼ Ră",
+            "Y Čang Niê",
         ];
         for name in people {
             for form in [

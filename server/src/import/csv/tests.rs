@@ -1449,6 +1449,13 @@ fn a_monthly_rate_is_refused_under_a_bare_header_and_made_yearly_under_a_monthly
         assert_eq!(rate(header, "0,5 %/tháng"), 600);
         assert_eq!(rate(header, "0,6%/ tháng"), 720);
     }
+    // A rate of another period is no column of the file.
+    let errs = errors(ImportKind::LoanProducts, &file("Lãi suất (%/quý)", "3"));
+    assert!(
+        errs.iter()
+            .any(|e| e.column == "lãi suất (%/quý)" && e.message_vi.contains("không thuộc")),
+        "{errs:#?}"
+    );
     // A header that says yearly is taken at its word.
     for header in ["Lãi suất (%/năm)", "lãi suất năm", "annual_rate_percent"] {
         assert_eq!(rate(header, "0,75"), 75, "{header}");
@@ -1529,7 +1536,16 @@ fn an_amount_column_in_thousands_or_millions_is_refused() {
             e.message_vi
         );
     }
-    for unit in ["đồng", "VNĐ", "₫", "đ", "đơn vị: đồng"] {
+    for unit in [
+        "đồng",
+        "VNĐ",
+        "₫",
+        "đ",
+        "đơn vị: đồng",
+        "nội tệ",
+        "VNĐ - đợt 1",
+        "đồng) (5",
+    ] {
         let set = parse(ImportKind::LoanProducts, &product(unit))
             .unwrap_or_else(|e| panic!("{unit}: {e:#?}"));
         assert_eq!(set.loan_products[0].min_principal, 3000, "{unit}");
