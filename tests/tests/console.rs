@@ -2900,6 +2900,8 @@ async fn a_payment_entered_again_is_settled_with_its_approval() {
         )),
         "{html}"
     );
+    // The counter receipt that settled a refused one offers no reversal.
+    assert!(html.contains("class=\"muted settling\""), "{html}");
 }
 
 #[tokio::test]

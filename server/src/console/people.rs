@@ -665,7 +665,8 @@ async fn render_loan(
             .filter(|r| r.loan_id == Some(l.id))
             .map(|r| r.entry_id)
             .collect();
-        Some((entries, asked))
+        let settling = state.db.counter_entries_settling(l.id).await?;
+        Some((entries, asked, settling))
     };
     let just = counter
         .taken
@@ -1070,7 +1071,7 @@ async fn render_loan(
                 }))
             }
         }
-        @if let Some((entries, asked)) = &books {
+        @if let Some((entries, asked, settling)) = &books {
             section.card #books {
                 h2 { (lang.t("Bút toán đã ghi sổ", "Posted entries")) }
                 @if entries.is_empty() {
@@ -1099,6 +1100,9 @@ async fn render_loan(
                                                 span.badge.muted { (lang.t("Đã đảo", "Reversed")) }
                                             } @else if asked.contains(&e.id) {
                                                 a.badge.warn href="/reversals" { (lang.t("Chờ duyệt đảo", "Reversal waiting")) }
+                                            } @else if settling.contains(&e.id) {
+                                                // Its cash is a refused receipt's, settled by it.
+                                                small.muted.settling { (lang.t("Đã xử lý một phiếu bị từ chối: không đảo", "Settled a refused receipt: not reversed")) }
                                             } @else if EntryKind::reversible_at_branch(&e.kind) {
                                                 a href=(view::link("/reversals/new", &[("entry", e.id.to_string())])) {
                                                     (lang.t("Đề nghị đảo", "Ask to reverse"))

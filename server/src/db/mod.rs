@@ -1506,6 +1506,12 @@ impl Db {
         with_conn!(self, q, c => q::review::refused_receipt_no(&mut c, record, branch).await)
     }
 
+    /// The entries of a loan's counter repayments that settled a refused
+    /// receipt: never reversed.
+    pub async fn counter_entries_settling(&self, loan_id: i64) -> DbResult<Vec<i64>> {
+        with_conn!(self, q, c => q::review::counter_entries_settling(&mut c, loan_id).await)
+    }
+
     pub async fn refused_settled(
         &self,
         record: uuid::Uuid,

@@ -3471,6 +3471,32 @@ async fn officer_reversal_waiting(c: &mut Conn, entry_id: i64) -> DbResult<()> {
 /// Refuses a reversal of a counter receipt that settled an officer's
 /// refused receipt: reversed, the cash would be on no list (the refused
 /// receipt stays marked as settled by it).
+/// The entries of a loan's counter repayments that settled an officer's
+/// refused receipt (a settlement since names their receipt), which are
+/// not reversed (see [`settled_by_counter`]).
+pub async fn counter_entries_settling(c: &mut Conn, loan_id: i64) -> DbResult<Vec<i64>> {
+    let counters: Vec<(i64, String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT e.id, k.receipt_no, k.recorded_at FROM journal_entries e JOIN counter_repayments k ON k.id = e.counter_id
+         WHERE k.loan_id = $1",
+    )
+    .bind(loan_id)
+    .fetch_all(&mut *c)
+    .await?;
+    let Some(first) = counters.iter().map(|k| k.2).min() else {
+        return Ok(Vec::new());
+    };
+    let notes: Vec<(String, DateTime<Utc>)> =
+        sqlx::query_as("SELECT note, settled_at FROM refused_settlements WHERE settled_at >= $1")
+            .bind(first)
+            .fetch_all(&mut *c)
+            .await?;
+    Ok(counters
+        .into_iter()
+        .filter(|(_, receipt, at)| notes.iter().any(|(note, when)| when >= at && rv::note_names_receipt(note, receipt)))
+        .map(|(entry, _, _)| entry)
+        .collect())
+}
+
 async fn settled_by_counter(c: &mut Conn, entry_id: i64) -> DbResult<()> {
     let counter: Option<(String, DateTime<Utc>)> = sqlx::query_as(
         "SELECT k.receipt_no, k.recorded_at FROM journal_entries e JOIN counter_repayments k ON k.id = e.counter_id
