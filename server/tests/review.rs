@@ -61,6 +61,18 @@ async fn approve(app: &TestApp, token: &str, batch: Uuid, cash: i64) -> (StatusC
     .await
 }
 
+/// Rejects a whole batch, for `reason`.
+async fn reject(app: &TestApp, token: &str, batch: Uuid, reason: &str) {
+    let (s, body) = app
+        .post(
+            &format!("/api/v1/batches/{batch}/reject"),
+            token,
+            &json!({ "reason": reason }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+}
+
 /// A batch's page.
 async fn batch_page(app: &TestApp, token: &str, batch: Uuid) -> Value {
     let (s, detail) = app.get(&format!("/api/v1/batches/{batch}"), token).await;
@@ -1888,14 +1900,7 @@ async fn an_officer_moves_branch_only_with_nothing_of_the_old_one_in_hand() {
         // A second batch, rejected: its cash is still in her hands.
         let held = repayment(&mut lan, &l1, 40_000, 2);
         let (rejected, _) = lan.upload(&app, vec![held.clone()]).await;
-        let (s, body) = app
-            .post(
-                &format!("/api/v1/batches/{rejected}/reject"),
-                &sup,
-                &json!({"reason": "Sai khoản vay"}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{body}");
+        reject(&app, &sup, rejected, "Sai khoản vay").await;
         let users = std::fs::read_to_string(common::fixture_dir().join("users.csv")).unwrap();
         let moved = users.replace(
             "CB-TD-01,canbo.lan,Nguyễn Thị Lan,officer,CN-TD",
@@ -2855,14 +2860,7 @@ async fn a_repayment_entered_again_after_its_batch_was_rejected_is_flagged() {
         assert_eq!(s, StatusCode::OK, "{body}");
         let first = repayment(&mut lan, &l1, 300_000, 1);
         let (rejected, _) = lan.upload(&app, vec![first.clone()]).await;
-        let (s, body) = app
-            .post(
-                &format!("/api/v1/batches/{rejected}/reject"),
-                &sup,
-                &json!({"reason": "Thiếu tiền khi đếm"}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{body}");
+        reject(&app, &sup, rejected, "Thiếu tiền khi đếm").await;
         let other = repayment(&mut lan, &l1, 200_000, 2);
         let again = repayment(&mut lan, &l1, 300_000, 3);
         let (batch, _) = lan.upload(&app, vec![other, again]).await;
@@ -2977,14 +2975,7 @@ async fn approving_a_payment_entered_again_settles_the_refused_receipt() {
         let l1_id = app.id_of("loans", "L-001").await;
         let first = repayment(&mut lan, &l1, 300_000, 1);
         let (rejected, _) = lan.upload(&app, vec![first.clone()]).await;
-        let (s, body) = app
-            .post(
-                &format!("/api/v1/batches/{rejected}/reject"),
-                &sup,
-                &json!({"reason": "Thiếu tiền khi đếm"}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{body}");
+        reject(&app, &sup, rejected, "Thiếu tiền khi đếm").await;
         let other = repayment(&mut lan, &l1, 200_000, 2);
         let again = repayment(&mut lan, &l1, 300_000, 3);
         let (batch, _) = lan.upload(&app, vec![other.clone(), again.clone()]).await;
@@ -3078,14 +3069,7 @@ async fn approving_a_payment_entered_again_settles_the_refused_receipt() {
         // an approval that names it: nothing posts, the supervisor looks again.
         let fourth = repayment(&mut lan, &l1, 150_000, 4);
         let (rejected, _) = lan.upload(&app, vec![fourth.clone()]).await;
-        let (s, body) = app
-            .post(
-                &format!("/api/v1/batches/{rejected}/reject"),
-                &sup,
-                &json!({"reason": "Đếm lại"}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{body}");
+        reject(&app, &sup, rejected, "Đếm lại").await;
         let fifth = repayment(&mut lan, &l1, 150_000, 5);
         let (batch, _) = lan.upload(&app, vec![fifth.clone()]).await;
         let (s, body) = settle(&app, &sup, &fourth, json!({"note": "Đã trả lại người vay"})).await;
@@ -3108,14 +3092,7 @@ async fn approving_a_payment_entered_again_settles_the_refused_receipt() {
         // once, as the refused one's, held by the officer.
         let sixth = repayment(&mut lan, &l1, 110_000, 6);
         let (rejected, _) = lan.upload(&app, vec![sixth.clone()]).await;
-        let (s, body) = app
-            .post(
-                &format!("/api/v1/batches/{rejected}/reject"),
-                &sup,
-                &json!({"reason": "Đếm lại"}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{body}");
+        reject(&app, &sup, rejected, "Đếm lại").await;
         let seventh = repayment(&mut lan, &l1, 110_000, 7);
         let (batch, _) = lan.upload(&app, vec![seventh.clone()]).await;
         let (s, body) = approve_with(
@@ -3228,14 +3205,7 @@ async fn a_repayment_entered_again_days_after_it_was_first_recorded_is_flagged()
         let mut first = repayment(&mut lan, &l1, 100_000, 1);
         first.recorded_at = chrono::Utc::now() - chrono::Duration::days(10);
         let (rejected, _) = lan.upload(&app, vec![first.clone()]).await;
-        let (s, body) = app
-            .post(
-                &format!("/api/v1/batches/{rejected}/reject"),
-                &sup,
-                &json!({"reason": "Thiếu tiền khi đếm"}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{body}");
+        reject(&app, &sup, rejected, "Thiếu tiền khi đếm").await;
         // The next installment, of the same amount, collected five days
         // ago (before she could know): not that payment entered again.
         let mut next = repayment(&mut lan, &l1, 100_000, 3);
@@ -3294,14 +3264,7 @@ async fn a_gift_after_a_refused_one_to_the_same_worker_is_flagged() {
         };
         let first = gift(&mut lan);
         let (rejected, _) = lan.upload(&app, vec![first.clone()]).await;
-        let (s, body) = app
-            .post(
-                &format!("/api/v1/batches/{rejected}/reject"),
-                &sup,
-                &json!({"reason": "Thiếu biên bản"}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{body}");
+        reject(&app, &sup, rejected, "Thiếu biên bản").await;
         let second = gift(&mut lan);
         let (batch, outcomes) = lan.upload(&app, vec![second]).await;
         assert_eq!(outcomes[0].0, UploadOutcome::Accepted, "{outcomes:?}");
@@ -3351,14 +3314,7 @@ async fn a_gift_after_a_refused_one_to_the_same_worker_is_flagged() {
         };
         let third = to_other(&mut lan);
         let (rejected, _) = lan.upload(&app, vec![third.clone()]).await;
-        let (s, body) = app
-            .post(
-                &format!("/api/v1/batches/{rejected}/reject"),
-                &sup,
-                &json!({"reason": "Thiếu biên bản"}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{body}");
+        reject(&app, &sup, rejected, "Thiếu biên bản").await;
         let fourth = to_other(&mut lan);
         let (batch, _) = lan.upload(&app, vec![fourth.clone()]).await;
         let (s, body) = settle(
@@ -3985,14 +3941,7 @@ async fn a_gift_rejected_with_its_batch_does_not_use_the_allocation_on_review() 
         };
         let first = gift(&mut lan, &snap.workers[0]);
         let (rejected, _) = lan.upload(&app, vec![first]).await;
-        let (s, body) = app
-            .post(
-                &format!("/api/v1/batches/{rejected}/reject"),
-                &sup,
-                &json!({"reason": "Chưa có biên bản"}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::OK, "{body}");
+        reject(&app, &sup, rejected, "Chưa có biên bản").await;
         let second = gift(&mut lan, &snap.workers[1]);
         let (batch, outcomes) = lan.upload(&app, vec![second]).await;
         assert_eq!(outcomes[0].0, UploadOutcome::Accepted, "{outcomes:?}");

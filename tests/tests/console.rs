@@ -2584,16 +2584,7 @@ async fn a_payment_entered_again_is_settled_with_its_approval() {
         .unwrap()
         .to_string();
     let first = pay();
-    let queue = api_get(&http, &server, "/api/v1/batches?status=pending", &token).await;
-    let rejected = queue[0]["batch_id"].as_str().unwrap().to_string();
-    let resp = http
-        .post(server.url(&format!("/api/v1/batches/{rejected}/reject")))
-        .bearer_auth(&token)
-        .json(&json!({"reason": "Thiếu tiền khi đếm"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
+    let rejected = reject_oldest(&http, &server, &token, "Thiếu tiền khi đếm").await;
     let again = pay();
     let queue = api_get(&http, &server, "/api/v1/batches?status=pending", &token).await;
     let batch = queue[0]["batch_id"].as_str().unwrap().to_string();
@@ -2712,16 +2703,7 @@ async fn a_payment_entered_again_is_settled_with_its_approval() {
     // Another refused receipt whose cash the counter took, entered again:
     // a count short of exactly it says to leave it out.
     let third = pay();
-    let queue = api_get(&http, &server, "/api/v1/batches?status=pending", &token).await;
-    let rejected = queue[0]["batch_id"].as_str().unwrap().to_string();
-    let resp = http
-        .post(server.url(&format!("/api/v1/batches/{rejected}/reject")))
-        .bearer_auth(&token)
-        .json(&json!({"reason": "Người vay chưa ký"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
+    reject_oldest(&http, &server, &token, "Người vay chưa ký").await;
     let resp = http
         .post(server.url(&format!("/api/v1/loans/{loan_id}/repayments")))
         .bearer_auth(&token)
@@ -2851,18 +2833,7 @@ async fn a_payment_entered_again_is_settled_with_its_approval() {
     // naming it: the queue and the loan's page say so, and the queue's
     // settle form is filled in with the counter receipt.
     let (fourth, receipt) = pay_with_receipt();
-    let queue = api_get(&http, &server, "/api/v1/batches?status=pending", &token).await;
-    let resp = http
-        .post(server.url(&format!(
-            "/api/v1/batches/{}/reject",
-            queue[0]["batch_id"].as_str().unwrap()
-        )))
-        .bearer_auth(&token)
-        .json(&json!({"reason": "Người vay chưa ký"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
+    reject_oldest(&http, &server, &token, "Người vay chưa ký").await;
     let resp = http
         .post(server.url(&format!("/api/v1/loans/{loan_id}/repayments")))
         .bearer_auth(&token)
@@ -4232,6 +4203,29 @@ async fn loan_code(url: &str, loan: i64) -> String {
 
 /// Lan's phone, signed in and synced, and one of her open loans owing more
 /// than `more_than` đồng.
+/// Rejects the batch waiting for review longest, through the API: its id.
+async fn reject_oldest(
+    http: &reqwest::Client,
+    server: &Server,
+    token: &str,
+    reason: &str,
+) -> String {
+    let queue = api_get(http, server, "/api/v1/batches?status=pending", token).await;
+    let batch = queue[0]["batch_id"]
+        .as_str()
+        .expect("a batch waiting")
+        .to_string();
+    let resp = http
+        .post(server.url(&format!("/api/v1/batches/{batch}/reject")))
+        .bearer_auth(token)
+        .json(&json!({ "reason": reason }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    batch
+}
+
 fn lan_with_an_open_loan(
     server: &Server,
     more_than: i64,
