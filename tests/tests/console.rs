@@ -2627,16 +2627,14 @@ async fn a_payment_entered_again_is_settled_with_its_approval() {
     )
     .await;
     let csrf = field(&html, "csrf");
-    let (status, to, _) = post_any(
+    let confirm = confirmation_of(
         &http,
         &server,
-        format!("/batches/{batch}/confirm"),
+        &batch,
         &[("csrf", csrf.as_str()), ("cash", "70.000")],
         supervisor.clone(),
     )
     .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    let (_, _, confirm) = page(&http, &server, to.unwrap(), supervisor.clone()).await;
     let pair = format!("{again}:{first}");
     assert!(
         confirm.contains("id=\"confirm-entered-again\"")
@@ -2683,16 +2681,10 @@ async fn a_payment_entered_again_is_settled_with_its_approval() {
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
     assert!(to.unwrap().ends_with("done=approved"));
-    let settled = scalar(
-        &db.url,
-        &format!(
-            "SELECT COUNT(*) FROM refused_settlements x JOIN sync_records r ON r.id = x.record_id \
-             WHERE r.client_id = X'{}' AND x.note LIKE 'Đã ghi lại bằng phiếu %'",
-            first.simple()
-        ),
-    )
-    .await;
-    assert_eq!(settled, 1);
+    assert_eq!(
+        settled_as(&db.url, first, "Đã ghi lại bằng phiếu ").await,
+        1
+    );
     // No longer cash the officer holds.
     let (_, _, html) = page(&http, &server, "/batches".into(), supervisor.clone()).await;
     assert!(
@@ -2718,16 +2710,14 @@ async fn a_payment_entered_again_is_settled_with_its_approval() {
     let reentered = pay();
     let queue = api_get(&http, &server, "/api/v1/batches?status=pending", &token).await;
     let batch = queue[0]["batch_id"].as_str().unwrap().to_string();
-    let (status, to, _) = post_any(
+    let confirm = confirmation_of(
         &http,
         &server,
-        format!("/batches/{batch}/confirm"),
+        &batch,
         &[("csrf", csrf.as_str()), ("cash", "0")],
         supervisor.clone(),
     )
     .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    let (_, _, confirm) = page(&http, &server, to.unwrap(), supervisor.clone()).await;
     assert!(
         confirm.contains("id=\"short-taken-at-counter\"")
             && confirm.contains("id=\"confirm-taken-at-counter\"")
@@ -2736,15 +2726,9 @@ async fn a_payment_entered_again_is_settled_with_its_approval() {
     );
     // Approved as it stands, it would take that cash a second time: not
     // without the supervisor saying the borrower really paid again.
-    let offered: Vec<(&str, String)> = confirm
-        .match_indices("name=\"entered_again_offered\" value=\"")
-        .map(|(at, m)| {
-            let rest = &confirm[at + m.len()..];
-            (
-                "entered_again_offered",
-                rest[..rest.find('"').unwrap()].to_string(),
-            )
-        })
+    let offered: Vec<(&str, String)> = values_of(&confirm, "entered_again_offered")
+        .into_iter()
+        .map(|v| ("entered_again_offered", v))
         .collect();
     assert_eq!(offered.len(), 1, "{confirm}");
     let distinct = field(&confirm, "distinct");
@@ -2776,16 +2760,7 @@ async fn a_payment_entered_again_is_settled_with_its_approval() {
         .collect();
     back.push(("exclude".into(), reentered.to_string()));
     back.push((format!("reason-{reentered}"), "Đã thu tại quầy".into()));
-    let (status, to, _) = post_any(
-        &http,
-        &server,
-        format!("/batches/{batch}/confirm"),
-        &back,
-        supervisor.clone(),
-    )
-    .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    let (_, _, confirm) = page(&http, &server, to.unwrap(), supervisor.clone()).await;
+    let confirm = confirmation_of(&http, &server, &batch, &back, supervisor.clone()).await;
     let pair = format!("{reentered}:{third}");
     assert!(
         confirm.contains(&format!("value=\"{pair}\" checked")),
@@ -2799,15 +2774,9 @@ async fn a_payment_entered_again_is_settled_with_its_approval() {
     form.push(("action".into(), "post".into()));
     form.push(("entered_again".into(), pair.clone()));
     form.extend(
-        confirm
-            .match_indices("name=\"entered_again_offered\" value=\"")
-            .map(|(at, m)| {
-                let rest = &confirm[at + m.len()..];
-                (
-                    "entered_again_offered".to_string(),
-                    rest[..rest.find('"').unwrap()].to_string(),
-                )
-            }),
+        values_of(&confirm, "entered_again_offered")
+            .into_iter()
+            .map(|v| ("entered_again_offered".to_string(), v)),
     );
     let (status, _, html) = post_any(
         &http,
@@ -2818,16 +2787,10 @@ async fn a_payment_entered_again_is_settled_with_its_approval() {
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
-    let settled = scalar(
-        &db.url,
-        &format!(
-            "SELECT COUNT(*) FROM refused_settlements x JOIN sync_records r ON r.id = x.record_id \
-             WHERE r.client_id = X'{}' AND x.note LIKE 'Thu tại quầy, phiếu %'",
-            reentered.simple()
-        ),
-    )
-    .await;
-    assert_eq!(settled, 1);
+    assert_eq!(
+        settled_as(&db.url, reentered, "Thu tại quầy, phiếu ").await,
+        1
+    );
 
     // A refused receipt whose cash the counter took with only a note
     // naming it: the queue and the loan's page say so, and the queue's
@@ -4203,6 +4166,53 @@ async fn loan_code(url: &str, loan: i64) -> String {
 
 /// Lan's phone, signed in and synced, and one of her open loans owing more
 /// than `more_than` đồng.
+/// A batch's count sent to its confirmation: the confirmation's page.
+async fn confirmation_of<T: serde::Serialize + ?Sized>(
+    http: &reqwest::Client,
+    server: &Server,
+    batch: &str,
+    form: &T,
+    cookie: String,
+) -> String {
+    let (status, to, html) = post_any(
+        http,
+        server,
+        format!("/batches/{batch}/confirm"),
+        form,
+        cookie.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    page(http, server, to.expect("the confirmation"), cookie)
+        .await
+        .2
+}
+
+/// How many settlements of refused record `record` have a note that
+/// begins with `how`.
+async fn settled_as(database_url: &str, record: uuid::Uuid, how: &str) -> i64 {
+    scalar(
+        database_url,
+        &format!(
+            "SELECT COUNT(*) FROM refused_settlements x JOIN sync_records r ON r.id = x.record_id \
+             WHERE r.client_id = X'{}' AND x.note LIKE '{how}%'",
+            record.simple()
+        ),
+    )
+    .await
+}
+
+/// The values of a page's fields named `name`, in order.
+fn values_of(html: &str, name: &str) -> Vec<String> {
+    let start = format!("name=\"{name}\" value=\"");
+    html.match_indices(&start)
+        .map(|(at, m)| {
+            let rest = &html[at + m.len()..];
+            rest[..rest.find('"').unwrap()].to_string()
+        })
+        .collect()
+}
+
 /// Rejects the batch waiting for review longest, through the API: its id.
 async fn reject_oldest(
     http: &reqwest::Client,
