@@ -2707,6 +2707,8 @@ async fn a_payment_entered_again_is_settled_with_its_approval() {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
+    let taken: Value = resp.json().await.unwrap();
+    let taken_no = taken["receipt_no"].as_str().unwrap().to_string();
     let reentered = pay();
     let queue = api_get(&http, &server, "/api/v1/batches?status=pending", &token).await;
     let batch = queue[0]["batch_id"].as_str().unwrap().to_string();
@@ -2834,8 +2836,51 @@ async fn a_payment_entered_again_is_settled_with_its_approval() {
         )),
         "{html}"
     );
-    // The counter receipt that settled a refused one offers no reversal.
+    // The counter receipt that settled a refused one offers no reversal,
+    // nor does the reversal request's page, opened by its entry's number;
+    // one whose note only names a refused receipt may still be reversed.
     assert!(html.contains("class=\"muted settling\""), "{html}");
+    let entry = scalar(
+        &db.url,
+        &format!(
+            "SELECT e.id FROM journal_entries e JOIN counter_repayments k ON k.id = e.counter_id \
+             WHERE k.receipt_no = '{taken_no}'"
+        ),
+    )
+    .await;
+    let (status, _, html) = page(
+        &http,
+        &server,
+        format!("/reversals/new?entry={entry}"),
+        supervisor.clone(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("id=\"not-reversible\"")
+            && html.contains("không đảo được")
+            && !html.contains("id=\"request-form\""),
+        "{html}"
+    );
+    let entry = scalar(
+        &db.url,
+        &format!(
+            "SELECT e.id FROM journal_entries e JOIN counter_repayments k ON k.id = e.counter_id \
+             WHERE k.receipt_no = '{counter_no}'"
+        ),
+    )
+    .await;
+    let (_, _, html) = page(
+        &http,
+        &server,
+        format!("/reversals/new?entry={entry}"),
+        supervisor.clone(),
+    )
+    .await;
+    assert!(
+        html.contains("id=\"request-form\"") && !html.contains("id=\"not-reversible\""),
+        "{html}"
+    );
 }
 
 #[tokio::test]

@@ -303,6 +303,12 @@ async fn render_new(
         Ok(None) => return not_found(),
         Err(e) => return ui.app_error(e.into()),
     };
+    // A counter receipt that settled an officer's refused receipt is never
+    // reversed: said before a reason is typed, not after.
+    let settling = match state.db.counter_settling_refusal(id).await {
+        Ok(r) => r.map(|e| ui.message(&AppError::from(e)).to_string()),
+        Err(e) => return ui.app_error(e.into()),
+    };
     let title = lang.pick(
         format!("Đề nghị đảo bút toán số {id}"),
         format!("Ask to reverse entry {id}"),
@@ -323,7 +329,9 @@ async fn render_new(
         @if let Some(m) = &error {
             p.notice.error role="alert" #request-error { (m) }
         }
-        @if EntryKind::reversible_at_branch(&entry.kind) {
+        @if let Some(m) = &settling {
+            p.notice.error #not-reversible { (m) }
+        } @else if EntryKind::reversible_at_branch(&entry.kind) {
             form.stack method="post" action="/reversals" id="request-form" {
                 (csrf_field(&s.csrf))
                 input type="hidden" name="entry_id" value=(id);

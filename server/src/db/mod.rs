@@ -1512,6 +1512,16 @@ impl Db {
         with_conn!(self, q, c => q::review::counter_entries_settling(&mut c, loan_id).await)
     }
 
+    /// Why entry `entry_id` cannot be reversed when it is a counter
+    /// receipt that settled an officer's refused receipt; `None` otherwise.
+    pub async fn counter_settling_refusal(&self, entry_id: i64) -> DbResult<Option<DbError>> {
+        with_conn!(self, q, c => match q::review::settled_by_counter(&mut c, entry_id).await {
+            Ok(()) => Ok(None),
+            Err(e @ DbError::Refused(_)) => Ok(Some(e)),
+            Err(e) => Err(e),
+        })
+    }
+
     pub async fn refused_settled(
         &self,
         record: uuid::Uuid,

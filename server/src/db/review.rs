@@ -3497,7 +3497,7 @@ pub async fn counter_entries_settling(c: &mut Conn, loan_id: i64) -> DbResult<Ve
         .collect())
 }
 
-async fn settled_by_counter(c: &mut Conn, entry_id: i64) -> DbResult<()> {
+pub async fn settled_by_counter(c: &mut Conn, entry_id: i64) -> DbResult<()> {
     let counter: Option<(String, DateTime<Utc>)> = sqlx::query_as(
         "SELECT k.receipt_no, k.recorded_at FROM journal_entries e JOIN counter_repayments k ON k.id = e.counter_id
          WHERE e.id = $1",
