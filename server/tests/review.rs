@@ -3126,6 +3126,39 @@ async fn approving_a_payment_entered_again_settles_the_refused_receipt() {
             .await;
         assert_eq!(s, StatusCode::CONFLICT, "{body}");
         assert_eq!(body["code"], "names_entered_again", "{body}");
+
+        // A refused receipt whose cash the counter took, and a receipt of
+        // the same loan and amount kept in a batch: approved only when the
+        // reviewer says the borrower paid once more, as the console asks.
+        let eighth = repayment(&mut lan, &l1, 90_000, 8);
+        let (rejected, _) = lan.upload(&app, vec![eighth.clone()]).await;
+        reject(&app, &sup, rejected, "Đếm lại").await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/loans/{l1_id}/repayments"),
+                &sup,
+                &json!({"client_id": Uuid::now_v7(), "amount": "90000",
+                        "note": format!("Thu thay phiếu {}", lan.receipt(8))}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let ninth = repayment(&mut lan, &l1, 90_000, 9);
+        let (batch, _) = lan.upload(&app, vec![ninth.clone()]).await;
+        let (s, body) = approve(&app, &sup, batch, 90_000).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{body}");
+        assert_eq!(body["code"], "entered_again_unconfirmed", "{body}");
+        assert!(
+            body["detail"].as_str().unwrap().contains(&lan.receipt(8)),
+            "{body}"
+        );
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{batch}/approve"),
+                &sup,
+                &json!({"cash_received": "90000", "paid_again": [ninth.client_id]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
         cash_accounts_even(&app, &sup).await;
     }
 }

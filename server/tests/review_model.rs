@@ -450,7 +450,7 @@ impl Model {
                     cash,
                     &excluded,
                     None,
-                    &[],
+                    &Default::default(),
                 )
                 .await;
             match refused {
@@ -479,7 +479,7 @@ impl Model {
                 cash,
                 &excluded,
                 None,
-                &[],
+                &Default::default(),
             )
             .await
             .expect("an accepted batch posts once what cannot post is excluded");
@@ -493,7 +493,7 @@ impl Model {
                 cash,
                 &[],
                 None,
-                &[],
+                &Default::default(),
             )
             .await;
         assert!(

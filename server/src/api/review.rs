@@ -17,8 +17,8 @@ use crate::app::AppState;
 use crate::auth::AuthUser;
 use crate::db::{
     AccountBalance, ApprovalOutcome, AuditFilter, AuditRow, BatchDetail, BatchStatus, BatchSummary,
-    BranchReversal, CampaignReceipt, CounterPayment, CounterReceipt, EntryView, PayMethod,
-    RefusedSettlement, Reviewer,
+    BranchReversal, CampaignReceipt, CounterPayment, CounterReceipt, EnteredAgainAnswers,
+    EntryView, PayMethod, RefusedSettlement, Reviewer,
 };
 use crate::error::ApiPath;
 use crate::error::ApiQuery;
@@ -171,6 +171,13 @@ pub struct ApproveRequest {
     /// approval (their cash comes with the batch).
     #[serde(default)]
     pub entered_again: Vec<EnteredAgain>,
+    /// Receipts of this batch kept although a refused receipt of the same
+    /// loan and amount had its cash taken at the counter (the batch's
+    /// `refused_receipt_taken_at_counter` flag): the borrower really paid
+    /// once more. The approval is refused (409 `entered_again_unconfirmed`)
+    /// while such a receipt is kept and not named here.
+    #[serde(default)]
+    pub paid_again: Vec<Uuid>,
 }
 
 /// Approves a batch: its live records post to the ledger, the cash counted
@@ -207,11 +214,14 @@ pub async fn approve(
         .into_iter()
         .map(|e| (e.record_id, e.reason))
         .collect();
-    let entered_again: Vec<(Uuid, Uuid)> = req
-        .entered_again
-        .into_iter()
-        .map(|e| (e.record_id, e.refused_record_id))
-        .collect();
+    let entered_again = EnteredAgainAnswers {
+        pairs: req
+            .entered_again
+            .into_iter()
+            .map(|e| (e.record_id, e.refused_record_id))
+            .collect(),
+        paid_again: req.paid_again,
+    };
     Ok(Json(
         state
             .db

@@ -30,7 +30,8 @@ use crate::api::review::{branch_of, reviewer};
 use crate::api::ClientIp;
 use crate::app::AppState;
 use crate::db::{
-    BatchDetail, BatchStatus, BatchSummary, KindCounts, RefusedRecord, ReviewRecord, Reviewer,
+    BatchDetail, BatchStatus, BatchSummary, EnteredAgainAnswers, KindCounts, RefusedRecord,
+    ReviewRecord, Reviewer,
 };
 use crate::error::AppError;
 use crate::import::rows::Role;
@@ -2498,7 +2499,10 @@ pub async fn approve(
             checked.cash,
             &checked.excluded,
             draft.expected,
-            &checked.entered_again,
+            &EnteredAgainAnswers {
+                pairs: checked.entered_again.clone(),
+                paid_again: draft.distinct.clone(),
+            },
         )
         .await
     {

@@ -1454,7 +1454,7 @@ impl Db {
         cash_received: i64,
         excluded: &[(uuid::Uuid, String)],
         expected_seen: Option<i64>,
-        entered_again: &[(uuid::Uuid, uuid::Uuid)],
+        entered_again: &EnteredAgainAnswers,
     ) -> DbResult<ApprovalOutcome> {
         let now = now_micros();
         with_tx!(self, q, tx => q::review::review_approve(&mut tx, who, batch_id, cash_received, excluded, expected_seen, entered_again, now).await)

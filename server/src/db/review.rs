@@ -432,9 +432,10 @@ async fn settle_entered_again(
     who: &rv::Reviewer,
     records: &[rv::ReviewRecordRow],
     exclusions: &HashMap<uuid::Uuid, String>,
-    pairs: &[(uuid::Uuid, uuid::Uuid)],
+    answers: &rv::EnteredAgainAnswers,
     now: DateTime<Utc>,
 ) -> DbResult<Vec<String>> {
+    let pairs = &answers.pairs;
     let sent = |body: &str| match serde_json::from_str::<sotay_core::wire::UploadRecord>(body).ok()?.body {
         sotay_core::wire::RecordBody::Repayment(p) => Some((p.loan_id, p.amount.get(), p.receipt_no)),
         _ => None,
@@ -451,11 +452,32 @@ async fn settle_entered_again(
     // Only what the review flags as such: the same officer's refused receipt
     // of the loan and amount, recorded within the days the flag looks at,
     // its cash still held (or, for one left out, taken at the counter).
-    let ctx = if pairs.is_empty() {
+    let kept: Vec<&rv::ReviewRecordRow> = records
+        .iter()
+        .filter(|r| r.kind == "repayment" && r.status == "accepted" && !r.voided && !exclusions.contains_key(&r.client_id))
+        .collect();
+    let ctx = if pairs.is_empty() && kept.is_empty() {
         rv::AnomalyContext::default()
     } else {
         review_anomaly_context(c, records).await?
     };
+    // A receipt kept whose refused twin's cash the counter took is a second
+    // payment only when the reviewer says so: otherwise the same cash would
+    // be in the vault twice.
+    for r in kept.into_iter().filter(|r| !answers.paid_again.contains(&r.client_id)) {
+        let taken = crate::review::anomalies(r, &ctx).into_iter().find(|a| a.counter_receipt.is_some());
+        if let Some(a) = taken {
+            let receipt = sent(&r.body).map(|(_, _, n)| n).unwrap_or_default();
+            let original = a.refused_receipt.unwrap_or_default();
+            let counter = a.counter_receipt.unwrap_or_default();
+            return Err(refused(
+                409,
+                "entered_again_unconfirmed",
+                format!("Chưa ghi gì: phiếu {receipt} cùng khoản vay, cùng số tiền với phiếu {original} bị từ chối mà tiền đã thu tại quầy ({counter}). Nếu là khoản thu đó ghi lại, hãy loại phiếu {receipt} (tiền đã vào quỹ); nếu người vay trả thêm một lần thật, xác nhận điều đó rồi duyệt"),
+                format!("nothing was posted: receipt {receipt} is for the same loan and amount as refused receipt {original}, whose cash was taken at the counter ({counter}). If it is that payment entered again, exclude {receipt} (the cash is in the vault); if the borrower really paid once more, confirm it and approve"),
+            ));
+        }
+    }
     let mut settled = Vec::new();
     for (again, original) in pairs {
         let record = records
@@ -1957,7 +1979,7 @@ pub async fn review_approve(
     cash_received: i64,
     excluded: &[(uuid::Uuid, String)],
     expected_seen: Option<i64>,
-    entered_again: &[(uuid::Uuid, uuid::Uuid)],
+    entered_again: &rv::EnteredAgainAnswers,
     now: DateTime<Utc>,
 ) -> DbResult<rv::ApprovalOutcome> {
     let now = take_write_lock(c, now).await?;

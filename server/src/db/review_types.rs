@@ -545,6 +545,19 @@ pub struct RefusedSettlement {
     pub entry_id: Option<i64>,
 }
 
+/// What the reviewer answered about the batch's payments that repeat an
+/// officer's refused receipt.
+#[derive(Debug, Default, Clone)]
+pub struct EnteredAgainAnswers {
+    /// (receipt of the batch, refused receipt it enters again): the
+    /// refused one is settled with the approval.
+    pub pairs: Vec<(Uuid, Uuid)>,
+    /// Receipts kept although a refused receipt of the same loan and amount
+    /// had its cash taken at the counter: the borrower really paid once
+    /// more. Any such receipt not named here is refused.
+    pub paid_again: Vec<Uuid>,
+}
+
 /// What an approval did.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ApprovalOutcome {
