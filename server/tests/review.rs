@@ -3273,6 +3273,53 @@ async fn a_repayment_entered_again_days_after_it_was_first_recorded_is_flagged()
     }
 }
 
+/// A repayment refused as recorded in the future (the phone's clock ran
+/// fast), entered again at its true time, earlier than the refused stamp
+/// and its refusal: flagged, so the approval settles the refused one and
+/// its cash counts once.
+#[tokio::test]
+async fn a_repayment_refused_as_recorded_in_the_future_entered_again_is_flagged() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let (sup, mut lan, _, l1) = lan_and_her_loan(&app).await;
+        let mut fast = repayment(&mut lan, &l1, 300_000, 1);
+        fast.recorded_at = chrono::Utc::now() + chrono::Duration::hours(3);
+        let (_, outcomes) = lan.upload(&app, vec![fast.clone()]).await;
+        assert_eq!(
+            outcomes[0],
+            (UploadOutcome::Rejected, Some("recorded_in_future".into())),
+            "{backend:?}"
+        );
+        let mut again = repayment(&mut lan, &l1, 300_000, 2);
+        again.recorded_at = chrono::Utc::now() - chrono::Duration::minutes(40);
+        let (batch, _) = lan.upload(&app, vec![again.clone()]).await;
+        let detail = batch_page(&app, &sup, batch).await;
+        let flag = detail["records"][0]["anomalies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["code"] == "refused_receipt_same_amount")
+            .cloned()
+            .unwrap_or_else(|| panic!("{backend:?}: {detail}"));
+        assert_eq!(flag["refused_record"], json!(fast.client_id), "{flag}");
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{batch}/approve"),
+                &sup,
+                &json!({"cash_received": "300000",
+                        "entered_again": [{"record_id": again.client_id, "refused_record_id": fast.client_id}]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{backend:?}: {body}");
+        assert_eq!(
+            body["entered_again_settled"],
+            json!([lan.receipt(1)]),
+            "{body}"
+        );
+        cash_accounts_even(&app, &sup).await;
+    }
+}
+
 /// A gift to a worker whose earlier gift of the campaign was refused and
 /// not settled is flagged: the worker may have had that package.
 #[tokio::test]

@@ -1237,7 +1237,7 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
             {
                 let held = rv::RefusedHeld {
                     recorded_at: at,
-                    known_at: known.max(at),
+                    known_at: known,
                     client_id: client,
                     receipt_no: p.receipt_no,
                     settled,

@@ -1178,12 +1178,23 @@ pub const ENTERED_AGAIN_WITHIN_DAYS: i64 = 3;
 /// refusal at `known_at` (by her phone's clock, which may run up to the
 /// server's tolerance slow); not the installments she collected in
 /// between. Half-open spans, the batch page's and the counter's alike.
+///
+/// One stamped later than its refusal could be known, beyond the clock's
+/// tolerance, was stamped by a phone whose clock ran fast (refused as
+/// recorded in the future): it was made at some time before it reached the
+/// server, and the officer enters it again at its true time, in the days
+/// before.
 pub fn entered_again_spans(
     refused_at: DateTime<Utc>,
     known_at: DateTime<Utc>,
 ) -> [(DateTime<Utc>, DateTime<Utc>); 2] {
     let within = chrono::Duration::days(ENTERED_AGAIN_WITHIN_DAYS);
     let slack = chrono::Duration::minutes(sotay_core::domain::time::CLOCK_TOLERANCE_MINUTES);
+    let refused_at = if refused_at > known_at + slack {
+        known_at - within
+    } else {
+        refused_at
+    };
     let heard = known_at.max(refused_at);
     [
         (refused_at, refused_at + within),
@@ -1196,7 +1207,7 @@ pub fn entered_again_spans(
 pub struct RefusedHeld {
     pub recorded_at: DateTime<Utc>,
     /// When the officer could learn it was refused (its batch decided at
-    /// review, or its upload answered), not before it was recorded.
+    /// review, or its upload answered).
     pub known_at: DateTime<Utc>,
     pub client_id: Uuid,
     pub receipt_no: String,
