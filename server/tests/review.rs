@@ -3273,6 +3273,75 @@ async fn a_repayment_entered_again_days_after_it_was_first_recorded_is_flagged()
     }
 }
 
+/// A batch holding a refused payment entered again, rejected in its turn:
+/// the re-entry ticked is settled as the same cash, so the officer holds
+/// it once, and the counter cannot take it twice.
+#[tokio::test]
+async fn rejecting_a_payment_entered_again_counts_its_cash_once() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let (sup, mut lan, _, l1) = lan_and_her_loan(&app).await;
+        let l1_id = app.id_of("loans", "L-001").await;
+        let td = app.id_of("branches", "CN-TD").await;
+        let first = repayment(&mut lan, &l1, 100_000, 1);
+        let (rejected, _) = lan.upload(&app, vec![first.clone()]).await;
+        reject(&app, &sup, rejected, "Thiếu chữ ký").await;
+        let again = repayment(&mut lan, &l1, 100_000, 2);
+        let (batch, _) = lan.upload(&app, vec![again.clone()]).await;
+        // Not a pair the batch flags.
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{batch}/reject"),
+                &sup,
+                &json!({"reason": "Sai ngày",
+                        "entered_again": [{"record_id": again.client_id, "refused_record_id": again.client_id}]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{backend:?}: {body}");
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{batch}/reject"),
+                &sup,
+                &json!({"reason": "Sai ngày",
+                        "entered_again": [{"record_id": again.client_id, "refused_record_id": first.client_id}]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{backend:?}: {body}");
+        assert_eq!(
+            body["entered_again_settled"],
+            json!([lan.receipt(2)]),
+            "{body}"
+        );
+        let note = app
+            .text(&format!(
+                "SELECT x.note FROM refused_settlements x JOIN sync_records r ON r.id = x.record_id WHERE r.receipt_no = '{}'",
+                lan.receipt(2)
+            ))
+            .await;
+        assert_eq!(note, format!("Trùng phiếu {}", lan.receipt(1)));
+        let since = chrono::Utc::now() - chrono::Duration::days(1);
+        let (held, _) = app
+            .db
+            .refused_handovers(Some(td), since, 100)
+            .await
+            .unwrap();
+        let held: Vec<Uuid> = held.iter().map(|r| r.record.client_id).collect();
+        assert_eq!(held, [first.client_id], "{backend:?}");
+        // Its number in a counter note is said to be the original's cash.
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/loans/{l1_id}/repayments"),
+                &sup,
+                &json!({"client_id": Uuid::now_v7(), "amount": "100000",
+                        "note": format!("Thu thay phiếu {}", lan.receipt(2))}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{body}");
+        assert_eq!(body["code"], "names_entered_again", "{body}");
+        cash_accounts_even(&app, &sup).await;
+    }
+}
+
 /// A repayment refused as recorded in the future (the phone's clock ran
 /// fast), entered again at its true time, earlier than the refused stamp
 /// and its refusal: flagged, so the approval settles the refused one and

@@ -541,9 +541,14 @@ impl Model {
             return;
         }
         let i = open[pick % open.len()];
-        db.reject_batch(&self.fx.supervisor, self.batches[i].id, "Thiếu chứng từ")
-            .await
-            .unwrap();
+        db.reject_batch(
+            &self.fx.supervisor,
+            self.batches[i].id,
+            "Thiếu chứng từ",
+            &[],
+        )
+        .await
+        .unwrap();
         self.batches[i].decided = true;
         for (_, kind) in self.batches[i].accepted.clone() {
             match kind {

@@ -2881,6 +2881,53 @@ async fn a_payment_entered_again_is_settled_with_its_approval() {
         html.contains("id=\"request-form\"") && !html.contains("id=\"not-reversible\""),
         "{html}"
     );
+
+    // A batch entering a refused payment again, rejected in its turn: the
+    // confirmation offers, ticked, to settle the re-entry as the same cash.
+    let fifth = pay();
+    reject_oldest(&http, &server, &token, "Người vay chưa ký").await;
+    let sixth = pay();
+    let queue = api_get(&http, &server, "/api/v1/batches?status=pending", &token).await;
+    let batch = queue[0]["batch_id"].as_str().unwrap().to_string();
+    let (status, to, html) = post_any(
+        &http,
+        &server,
+        format!("/batches/{batch}/reject"),
+        &[("csrf", csrf.as_str()), ("reject_reason", "Sai ngày thu")],
+        supervisor.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    let (_, _, confirm) = page(&http, &server, to.unwrap(), supervisor.clone()).await;
+    let pair = format!("{sixth}:{fifth}");
+    assert!(
+        confirm.contains("id=\"reject-entered-again\"")
+            && confirm.contains(&format!("value=\"{pair}\" checked")),
+        "{confirm}"
+    );
+    let mut form: Vec<(String, String)> = vec![
+        ("csrf".into(), csrf.clone()),
+        ("reject_reason".into(), "Sai ngày thu".into()),
+        ("confirmed".into(), "1".into()),
+        ("entered_again_asked".into(), "1".into()),
+        ("entered_again".into(), pair),
+    ];
+    form.extend(
+        values_of(&confirm, "entered_again_offered")
+            .into_iter()
+            .map(|v| ("entered_again_offered".to_string(), v)),
+    );
+    let (status, _, html) = post_any(
+        &http,
+        &server,
+        format!("/batches/{batch}/reject"),
+        &form,
+        supervisor.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+    assert_eq!(settled_as(&db.url, sixth, "Trùng phiếu ").await, 1);
+    assert_eq!(settled_as(&db.url, fifth, "").await, 0);
 }
 
 #[tokio::test]

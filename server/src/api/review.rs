@@ -235,26 +235,50 @@ pub struct ReasonRequest {
     pub reason: String,
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RejectRequest {
+    /// What the officer reads on the phone, for every record.
+    pub reason: String,
+    /// Receipts of this batch that enter again a refused receipt (flagged
+    /// `refused_receipt_same_amount` or `refused_receipt_taken_at_counter`
+    /// with its `refused_record`): rejected, each is settled as the same
+    /// cash (`Trùng phiếu …`, or `Thu tại quầy, phiếu …` when the counter
+    /// took it), so that it counts once. Leave one out when the borrower
+    /// really paid once more.
+    #[serde(default)]
+    pub entered_again: Vec<EnteredAgain>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Done {
+pub struct Rejected {
     pub ok: bool,
+    /// The receipts settled as a refused receipt entered again.
+    pub entered_again_settled: Vec<String>,
 }
 
 /// Rejects a whole batch with a reason: nothing posts and the officer sees
 /// every record rejected with that reason.
-#[utoipa::path(post, path = "/api/v1/batches/{id}/reject", params(("id" = Uuid, Path, description = "the batch's id")), request_body = ReasonRequest, security(("bearer" = [])), responses(
-    (status = 200, body = Done), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+#[utoipa::path(post, path = "/api/v1/batches/{id}/reject", params(("id" = Uuid, Path, description = "the batch's id")), request_body = RejectRequest, security(("bearer" = [])), responses(
+    (status = 200, body = Rejected), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn reject(
     State(state): State<AppState>,
     user: AuthUser,
     ClientIp(ip): ClientIp,
     ApiPath(id): ApiPath<Uuid>,
-    ApiJson(req): ApiJson<ReasonRequest>,
-) -> Result<Json<Done>, AppError> {
+    ApiJson(req): ApiJson<RejectRequest>,
+) -> Result<Json<Rejected>, AppError> {
     let who = reviewer(&user, ip)?;
     let reason = required("reason", &req.reason)?;
-    state.db.reject_batch(&who, id, &reason).await?;
-    Ok(Json(Done { ok: true }))
+    let pairs: Vec<(Uuid, Uuid)> = req
+        .entered_again
+        .into_iter()
+        .map(|e| (e.record_id, e.refused_record_id))
+        .collect();
+    let entered_again_settled = state.db.reject_batch(&who, id, &reason, &pairs).await?;
+    Ok(Json(Rejected {
+        ok: true,
+        entered_again_settled,
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -856,13 +856,16 @@ impl Draft {
         candidates: &[(Uuid, Uuid, String, Option<String>)],
     ) -> Vec<(Uuid, Uuid)> {
         // Ticked as before; what no confirmation offered yet (all of it,
-        // before one asked) ticked by default, once each.
+        // before one asked) ticked by default, once each: a refused receipt
+        // whose cash the officer still holds before one whose cash the
+        // counter took.
         let mut chosen: Vec<(Uuid, Uuid)> = candidates
             .iter()
             .map(|(a, o, _, _)| (*a, *o))
             .filter(|p| self.entered_again.as_ref().is_some_and(|t| t.contains(p)))
             .collect();
-        for (a, o, _, k) in candidates {
+        let held_first = candidates.iter().filter(|c| c.3.is_none());
+        for (a, o, _, k) in held_first.chain(candidates.iter().filter(|c| c.3.is_some())) {
             let new = self.entered_again.is_none()
                 || !self.offered.contains(&offer_key(*a, *o, k.as_deref()));
             if new && !chosen.iter().any(|(x, y)| x == a || y == o) {
@@ -2330,9 +2333,18 @@ fn confirm_page(
 /// What rejecting the whole batch does, before it is done: nothing posts,
 /// the batch is never decided again, the cash and packages stay with the
 /// officer until settled.
-fn reject_confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, reason: &str) -> Markup {
+fn reject_confirm_page(
+    ui: &Ui,
+    csrf: &str,
+    d: &BatchDetail,
+    reason: &str,
+    ticks: &[(Uuid, Uuid)],
+    problem: Option<String>,
+) -> Markup {
     let lang = ui.lang;
     let s = &d.summary;
+    let all = every_record(d);
+    let entered_again = entered_again_candidates(d, &all);
     // The cash of the batch's receipts, all of it: a rejection nets no
     // reversal request against it (as `cash_held` counts once rejected).
     let cash: i64 = d
@@ -2350,6 +2362,9 @@ fn reject_confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, reason: &str) -> Ma
     let body = html! {
         p.crumbs { a href=(format!("/batches/{}", s.batch_id)) { "← " (lang.pick(format!("Lô của {}", s.officer_name), format!("Batch of {}", s.officer_name))) } }
         h1 { (title) }
+        @if let Some(m) = problem {
+            p.notice.danger role="alert" #entered-again-problem { (m) }
+        }
         p.lead { (lang.t(
             "Từ chối cả lô không hoàn tác được: không bản ghi nào được ghi sổ, và lô này không duyệt lại được nữa. Cán bộ thấy mọi bản ghi bị từ chối kèm lý do.",
             "Rejecting the whole batch cannot be undone: nothing posts, and this batch can never be approved. The officer sees every record rejected with the reason.",
@@ -2394,6 +2409,39 @@ fn reject_confirm_page(ui: &Ui, csrf: &str, d: &BatchDetail, reason: &str) -> Ma
             (csrf_field(csrf))
             input type="hidden" name="reject_reason" value=(reason);
             input type="hidden" name="confirmed" value="1";
+            // The confirmation was seen: what it did not offer is not ticked.
+            input type="hidden" name="entered_again_asked" value="1";
+            @for key in offer_keys(d, &all) {
+                input type="hidden" name="entered_again_offered" value=(key);
+            }
+            @if !entered_again.is_empty() {
+                fieldset #reject-entered-again {
+                    legend { (lang.t("Khoản thu bị từ chối được ghi lại", "Refused payments entered again")) }
+                    p.hint { (lang.t(
+                        "Các phiếu dưới đây cùng khoản vay, cùng số tiền với một phiếu bị từ chối trước đó. Nếu là khoản thu đó được ghi lại, để dấu chọn: khi từ chối lô, phiếu mới được đánh dấu đã xử lý (cùng một khoản tiền — vẫn chỉ tính một lần, ở phiếu cũ), để tiền không bị tính là cán bộ giữ hai lần, hay thu hai lần tại quầy. Bỏ dấu chọn nếu người vay trả thêm một lần thật.",
+                        "The receipts below are for the same loan and amount as a receipt refused before. If it is that payment entered again, keep the tick: on rejection the new receipt is marked settled (the same cash — still counted once, as the old receipt's), so the cash is neither counted as held twice nor taken twice at the counter. Untick it if the borrower really paid once more.",
+                    )) }
+                    @for (again, original, receipt, counter) in &entered_again {
+                        @if let Some(r) = d.records.iter().find(|r| r.record_id == *again) {
+                            @let name = record_name(lang, r);
+                            label.check {
+                                input type="checkbox" name="entered_again" value=(format!("{again}:{original}"))
+                                    checked[ticks.contains(&(*again, *original))];
+                                " " @match counter {
+                                    None => (lang.pick(
+                                        format!("{name} là phiếu {receipt} ghi lại: đánh dấu nó đã xử lý (trùng — tiền vẫn tính ở phiếu {receipt}, cán bộ còn giữ)"),
+                                        format!("{name} is receipt {receipt} entered again: mark it settled (the same cash — still counted once, as {receipt}'s, held by the officer)"),
+                                    )),
+                                    Some(k) => (lang.pick(
+                                        format!("{name} là phiếu {receipt} ghi lại, tiền đã thu tại quầy ({k}): đánh dấu nó đã xử lý"),
+                                        format!("{name} is receipt {receipt} entered again, whose cash was taken at the counter ({k}): mark it settled"),
+                                    )),
+                                }
+                            }
+                        }
+                    }
+                }
+            }
             div.actions {
                 button.danger type="submit" data-busy=(lang.t("Đang từ chối…", "Rejecting…")) {
                     (lang.t("Từ chối lô", "Reject the batch"))
@@ -2606,14 +2654,56 @@ pub async fn reject(
     if !pairs.iter().any(|(k, v)| k == "confirmed" && v == "1") {
         return showing(&signed, &id, "reject", &pairs);
     }
+    // The refused payments entered again as the confirmation offered them,
+    // ticked once each; else it is shown again, saying why.
+    let all = every_record(&d);
+    let ticked = draft.entered_again(&entered_again_candidates(&d, &all));
+    let offered_now: HashSet<String> = offer_keys(&d, &all).into_iter().collect();
+    let offered_then: HashSet<String> = draft.offered.iter().cloned().collect();
+    let problem = if offered_now != offered_then {
+        Some(entered_again_changed_rejecting(signed.lang))
+    } else {
+        entered_again_clash(signed.lang, &ticked)
+    };
+    if problem.is_some() {
+        let ticks = carried_ticks(&d, &all, &draft, &ticked);
+        let page = reject_confirm_page(&ui, &signed.csrf, &d, &reason, &ticks, problem);
+        return (StatusCode::CONFLICT, page).into_response();
+    }
     let batch_id = d.summary.batch_id;
-    match state.db.reject_batch(&who, batch_id, &reason).await {
-        Ok(()) => Redirect::to(&format!("/batches/{batch_id}?done=rejected")).into_response(),
+    match state
+        .db
+        .reject_batch(&who, batch_id, &reason, &ticked)
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/batches/{batch_id}?done=rejected")).into_response(),
         Err(e) => {
             let e = AppError::from(e);
+            // Checked again within the transaction: said on the
+            // confirmation, with the ticks.
+            if e.code.starts_with("entered_again") || e.code == "not_entered_again" {
+                let m = ui.message(&e).to_string();
+                let page = reject_confirm_page(&ui, &signed.csrf, &d, &reason, &ticked, Some(m));
+                return (e.status, page).into_response();
+            }
             decision_refused(&state, &signed, &id, &draft, &d, e, true).await
         }
     }
+}
+
+/// Every record of a batch: a rejection leaves them all out.
+fn every_record(d: &BatchDetail) -> HashSet<Uuid> {
+    d.records.iter().map(|r| r.record_id).collect()
+}
+
+/// Said when the refused payments a batch enters again are not those the
+/// rejection's confirmation offered: nothing is done until looked at again.
+fn entered_again_changed_rejecting(lang: Lang) -> String {
+    lang.t(
+        "Danh sách khoản thu bị từ chối được ghi lại đã thay đổi từ lúc xác nhận (một lô khác vừa được quyết định, hoặc tiền đã được thu tại quầy): chưa từ chối. Kiểm tra lại các dấu chọn dưới đây rồi bấm từ chối lần nữa.",
+        "The refused payments entered again have changed since the confirmation (another batch was just decided, or the cash was taken at the counter): nothing is rejected yet. Check the ticks below, then reject again.",
+    )
+    .to_string()
 }
 
 /// `GET /batches/{id}/reject?reject_reason=…`: what the rejection will do,
@@ -2631,7 +2721,10 @@ pub async fn reject_view(
     };
     let ui = signed.ui();
     match reject_reason(signed.lang, &draft) {
-        Ok(reason) => reject_confirm_page(&ui, &signed.csrf, &d, &reason).into_response(),
+        Ok(reason) => {
+            let ticks = draft.entered_again(&entered_again_candidates(&d, &every_record(&d)));
+            reject_confirm_page(&ui, &signed.csrf, &d, &reason, &ticks, None).into_response()
+        }
         Err(problems) => {
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             batch_response(&state, &signed, &id, status, &draft, &problems, "").await

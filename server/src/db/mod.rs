@@ -1460,14 +1460,18 @@ impl Db {
         with_tx!(self, q, tx => q::review::review_approve(&mut tx, who, batch_id, cash_received, excluded, expected_seen, entered_again, now).await)
     }
 
+    /// Rejects a batch; `entered_again` pairs its receipts with the refused
+    /// receipts they enter again, each then settled as the same cash.
+    /// Gives the receipt numbers so settled.
     pub async fn reject_batch(
         &self,
         who: &Reviewer,
         batch_id: uuid::Uuid,
         reason: &str,
-    ) -> DbResult<()> {
+        entered_again: &[(uuid::Uuid, uuid::Uuid)],
+    ) -> DbResult<Vec<String>> {
         let now = now_micros();
-        with_tx!(self, q, tx => q::review::review_reject(&mut tx, who, batch_id, reason, now).await)
+        with_tx!(self, q, tx => q::review::review_reject(&mut tx, who, batch_id, reason, entered_again, now).await)
     }
 
     pub async fn counter_repayment(

@@ -2621,8 +2621,9 @@ pub async fn review_reject(
     who: &rv::Reviewer,
     batch_id: uuid::Uuid,
     reason: &str,
+    entered_again: &[(uuid::Uuid, uuid::Uuid)],
     now: DateTime<Utc>,
-) -> DbResult<()> {
+) -> DbResult<Vec<String>> {
     let now = take_write_lock(c, now).await?;
     let head = batch_to_decide(c, who, batch_id).await?;
     let records = review_records(c, &[batch_id]).await?;
@@ -2639,6 +2640,12 @@ pub async fn review_reject(
     let fates: Vec<(i64, &'static str, Option<String>)> =
         records.iter().map(|r| (r.id, "rejected", Some(reason.to_string()))).collect();
     write_fates(c, batch_id, &fates, now).await?;
+    // A receipt entering again a refused one is, rejected, the same cash
+    // held twice: settled as the refused one's, as if left out of an
+    // approval, so that it counts once.
+    let all: HashMap<uuid::Uuid, String> = records.iter().map(|r| (r.client_id, reason.to_string())).collect();
+    let answers = rv::EnteredAgainAnswers { pairs: entered_again.to_vec(), paid_again: Vec::new() };
+    let entered_again_settled = settle_entered_again(c, who, &records, &all, &answers, now).await?;
     let mut feed: Vec<(i64, &'static str, i64)> = records.iter().map(|r| (head.officer_id, "record", r.id)).collect();
     let mut campaigns: Vec<i64> = records.iter().filter_map(|r| r.campaign_id).collect();
     // A void of a record of another batch stands no more: that record
@@ -2664,9 +2671,9 @@ pub async fn review_reject(
     let records: Vec<i64> = records.iter().map(|r| r.id).chain(revived_ids).collect();
     feed.extend(moved_workers_changes(c, &records).await?);
     append_changes(c, &feed).await?;
-    let detail = serde_json::json!({ "reason": reason, "records": decided });
+    let detail = serde_json::json!({ "reason": reason, "records": decided, "entered_again_settled": entered_again_settled });
     audit_append(c, &who.audit("batch.reject", "sync_batch", batch_id.to_string(), detail), now).await?;
-    Ok(())
+    Ok(entered_again_settled)
 }
 
 #[derive(sqlx::FromRow)]
