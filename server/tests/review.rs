@@ -3804,10 +3804,10 @@ async fn cash_of_a_record_refused_at_upload_settles_at_the_counter() {
             "{backend:?}: {body}"
         );
         assert!(
-            body["detail"]
-                .as_str()
-                .unwrap()
-                .starts_with("Phiếu QUAY-CN-TD-000001 là tiền của phiếu "),
+            body["detail"].as_str().unwrap().starts_with(&format!(
+                "Phiếu QUAY-CN-TD-000001 là tiền của phiếu {} bị từ chối",
+                lan.receipt(1)
+            )),
             "{body}"
         );
         // Another counter receipt is.
@@ -3871,6 +3871,41 @@ async fn cash_of_a_record_refused_at_upload_settles_at_the_counter() {
                 "/api/v1/reversals",
                 &sup,
                 &json!({"entry_id": plain["entry_id"], "reason": "Ghi nhầm"}),
+            )
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("counter_settled_refused")),
+            "{backend:?}: {body}"
+        );
+
+        // A counter receipt whose own note names a refused receipt, settled
+        // since in the supervisor's own words: not reversed either.
+        let third = repayment(&mut lan, &l1, 60_000, 3);
+        let (_, outcomes) = lan.upload(&app, vec![third.clone()]).await;
+        assert_eq!(outcomes[0].0, UploadOutcome::Rejected, "{outcomes:?}");
+        let (s, taken) = app
+            .post(
+                &format!("/api/v1/loans/{l1_id}/repayments"),
+                &sup,
+                &json!({"client_id": Uuid::now_v7(), "amount": "60000",
+                        "note": format!("Thay phiếu {} cán bộ đã thu", lan.receipt(3))}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{taken}");
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/records/{}/settle", third.client_id),
+                &sup,
+                &json!({"note": "Người vay đã nộp ở chi nhánh"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (s, body) = app
+            .post(
+                "/api/v1/reversals",
+                &sup,
+                &json!({"entry_id": taken["entry_id"], "reason": "Ghi nhầm"}),
             )
             .await;
         assert_eq!(

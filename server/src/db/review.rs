@@ -3504,53 +3504,89 @@ async fn officer_reversal_waiting(c: &mut Conn, entry_id: i64) -> DbResult<()> {
 /// refused receipt (a settlement since names their receipt), which are
 /// not reversed (see [`settled_by_counter`]).
 pub async fn counter_entries_settling(c: &mut Conn, loan_id: i64) -> DbResult<Vec<i64>> {
-    let counters: Vec<(i64, String, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT e.id, k.receipt_no, k.recorded_at FROM journal_entries e JOIN counter_repayments k ON k.id = e.counter_id
+    let counters: Vec<(i64, String, String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT e.id, k.receipt_no, k.note, k.recorded_at FROM journal_entries e JOIN counter_repayments k ON k.id = e.counter_id
          WHERE k.loan_id = $1",
     )
     .bind(loan_id)
     .fetch_all(&mut *c)
     .await?;
-    let Some(first) = counters.iter().map(|k| k.2).min() else {
+    let Some(first) = counters.iter().map(|k| k.3).min() else {
         return Ok(Vec::new());
     };
-    let notes: Vec<(String, DateTime<Utc>)> =
-        sqlx::query_as("SELECT note, settled_at FROM refused_settlements WHERE settled_at >= $1")
-            .bind(first)
-            .fetch_all(&mut *c)
-            .await?;
+    let since = settlements_since(c, first).await?;
     Ok(counters
         .into_iter()
-        .filter(|(_, receipt, at)| notes.iter().any(|(note, when)| when >= at && rv::note_names_receipt(note, receipt)))
-        .map(|(entry, _, _)| entry)
+        .filter(|(_, receipt, note, at)| counter_settled(&since, receipt, note, *at).is_some())
+        .map(|(entry, ..)| entry)
         .collect())
 }
 
+/// A settlement of a refused receipt: its note, the receipt's number, its
+/// officer, when it was settled.
+type SettlementSince = (String, Option<String>, String, DateTime<Utc>);
+
+/// The settlements of refused receipts made at or after `from` (the
+/// receipt's number as its phone sent it: one refused at upload keeps none
+/// of its own).
+async fn settlements_since(c: &mut Conn, from: DateTime<Utc>) -> DbResult<Vec<SettlementSince>> {
+    // Note, receipt number, body, officer, when.
+    type Row = (String, Option<String>, String, String, DateTime<Utc>);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT x.note, s.receipt_no, s.body, u.full_name, x.settled_at FROM refused_settlements x
+             JOIN sync_records s ON s.id = x.record_id JOIN users u ON u.id = s.officer_id
+         WHERE x.settled_at >= $1 ORDER BY x.record_id",
+    )
+    .bind(from)
+    .fetch_all(&mut *c)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(note, receipt, body, officer, at)| {
+            let receipt = receipt.or_else(|| {
+                match serde_json::from_str::<sotay_core::wire::UploadRecord>(&body).ok()?.body {
+                    sotay_core::wire::RecordBody::Repayment(p) => Some(p.receipt_no),
+                    _ => None,
+                }
+            });
+            (note, receipt, officer, at)
+        })
+        .collect())
+}
+
+/// The refused receipt counter receipt `counter` (its note, taken at
+/// `taken_at`) is the cash of, settled since: one whose settlement's note
+/// names the counter receipt, or one the counter receipt's own note names
+/// (the cashier took it saying so; the settlement was worded otherwise).
+fn counter_settled<'a>(
+    since: &'a [SettlementSince],
+    counter: &str,
+    counter_note: &str,
+    taken_at: DateTime<Utc>,
+) -> Option<&'a SettlementSince> {
+    since.iter().filter(|s| s.3 >= taken_at).find(|(note, receipt, _, _)| {
+        rv::note_names_receipt(note, counter)
+            || receipt.as_deref().is_some_and(|r| rv::note_names_receipt(counter_note, r))
+    })
+}
+
 pub async fn settled_by_counter(c: &mut Conn, entry_id: i64) -> DbResult<()> {
-    let counter: Option<(String, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT k.receipt_no, k.recorded_at FROM journal_entries e JOIN counter_repayments k ON k.id = e.counter_id
+    let counter: Option<(String, String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT k.receipt_no, k.note, k.recorded_at FROM journal_entries e JOIN counter_repayments k ON k.id = e.counter_id
          WHERE e.id = $1",
     )
     .bind(entry_id)
     .fetch_optional(&mut *c)
     .await?;
-    let Some((counter, taken_at)) = counter else { return Ok(()) };
+    let Some((counter, counter_note, taken_at)) = counter else { return Ok(()) };
     // Settled by it: a settlement since whose note names it, however it
-    // was typed (the console writes it, the API's caller may).
-    let since: Vec<(String, Option<String>, String)> = sqlx::query_as(
-        "SELECT x.note, s.receipt_no, u.full_name FROM refused_settlements x
-             JOIN sync_records s ON s.id = x.record_id JOIN users u ON u.id = s.officer_id
-         WHERE x.settled_at >= $1 ORDER BY x.record_id",
-    )
-    .bind(taken_at)
-    .fetch_all(&mut *c)
-    .await?;
-    let settled = since
-        .into_iter()
-        .find(|(note, _, _)| rv::note_names_receipt(note, &counter))
-        .map(|(_, receipt, officer)| (counter.clone(), receipt, officer));
-    let Some((counter, receipt, officer)) = settled else { return Ok(()) };
-    let receipt = receipt.unwrap_or_default();
+    // was typed (the console writes it, the API's caller may), or one of
+    // the receipt its own note names.
+    let since = settlements_since(c, taken_at).await?;
+    let Some((_, receipt, officer, _)) = counter_settled(&since, &counter, &counter_note, taken_at) else {
+        return Ok(());
+    };
+    let receipt = receipt.clone().unwrap_or_default();
     Err(refused(
         409,
         "counter_settled_refused",
