@@ -2,7 +2,7 @@
 //! outbox and the officer's day. Also the two outbox calls the sync client
 //! makes: take the next pending batch, record the server's results.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDate, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -590,6 +590,13 @@ impl Store {
                 [],
                 |r| r.get(0),
             )?;
+            // Refused receipts the officer entered again on this phone,
+            // waiting for review: their cash goes with the new receipts,
+            // whose approval settles them; not to give back as well.
+            let again = entered_again_here(c)?;
+            let again_all: i64 = again.values().map(|a| a.amount).sum();
+            let again_day: i64 = again.values().filter(|a| a.day == d).map(|a| a.amount).sum();
+            let refused_open_all = refused_open_all - again_all;
             // Of it, what is in batches the supervisor approved.
             let approved_cash: i64 = c.query_row(
                 &format!(
@@ -735,21 +742,34 @@ impl Store {
             )?;
             let wedged = outbox_items(c, "s.state = 'wedged'", u32::MAX)?;
             let mut parts = Vec::new();
-            let open_refused = refused_cash - refused_settled;
+            let open_refused = refused_cash - refused_settled - again_day;
             if refused_cash > 0 && open_refused == 0 {
+                let how = match (refused_settled > 0, again_day > 0) {
+                    (true, true) => format!(
+                        "chi nhánh đã xử lý {}, {} đã ghi lại bằng phiếu mới chờ duyệt",
+                        format_vnd(refused_settled),
+                        format_vnd(again_day)
+                    ),
+                    (false, true) => "đã ghi lại bằng phiếu mới chờ duyệt".to_string(),
+                    _ => "chi nhánh đã xử lý".to_string(),
+                };
                 parts.push(format!(
-                    "trong đó {} bị từ chối, chi nhánh đã xử lý",
+                    "trong đó {} bị từ chối, {how}",
                     format_vnd(refused_cash)
                 ));
             } else if refused_cash > 0 {
-                let settled = if refused_settled > 0 {
-                    format!(
-                        " ({} chi nhánh đã xử lý, còn {})",
-                        format_vnd(refused_settled),
-                        format_vnd(open_refused)
-                    )
-                } else {
+                let dealt: Vec<String> = [
+                    (refused_settled, "chi nhánh đã xử lý"),
+                    (again_day, "đã ghi lại bằng phiếu mới chờ duyệt"),
+                ]
+                .into_iter()
+                .filter(|(v, _)| *v > 0)
+                .map(|(v, how)| format!("{} {how}", format_vnd(v)))
+                .collect();
+                let settled = if dealt.is_empty() {
                     String::new()
+                } else {
+                    format!(" ({}, còn {})", dealt.join(", "), format_vnd(open_refused))
                 };
                 // Cash held because this phone was revoked was taken rightly:
                 // it goes to the supervisor, not back to the borrower.
@@ -852,6 +872,11 @@ impl Store {
                     ));
                     if let Some(note) = &r.settled_note {
                         text_vi.push_str(&format!(" — chi nhánh đã xử lý: {note}"));
+                    } else if let Some(a) = again.get(&r.client_id.to_string()) {
+                        text_vi.push_str(&format!(
+                            " — đã ghi lại bằng phiếu {} (chờ duyệt)",
+                            a.receipt_no
+                        ));
                     }
                 }
             }
@@ -899,6 +924,13 @@ impl Store {
                 money_text.push_str(&format!(
                     "\nCộng mọi ngày, tiền bị từ chối chưa được chi nhánh xử lý: {} — {what}.",
                     format_vnd(refused_open_all)
+                ));
+            }
+            if again_all > 0 {
+                money_text.push_str(&format!(
+                    "\nTiền của {} phiếu bị từ chối đã ghi lại bằng phiếu mới chờ duyệt: {} — nộp cùng phiếu mới (đã tính trong tiền phải nộp), không trả lại người vay; khi duyệt, chi nhánh đánh dấu phiếu cũ đã xử lý.",
+                    again.len(),
+                    format_vnd(again_all)
                 ));
             }
             // Of her other phones (a lost one, its receipts held), or of
@@ -1078,6 +1110,7 @@ impl Store {
                 cash_refused: dong(refused_cash),
                 cash_refused_settled: dong(refused_settled),
                 cash_refused_open: dong(refused_open_all),
+                cash_refused_entered_again: dong(again_all),
                 cash_approved: dong(approved_cash),
                 cash_approved_before_restore: dong(handed_before_day),
                 cash_taken_back: dong(kept_back),
@@ -1124,4 +1157,89 @@ fn today_activity(conn: &Connection, worker_id: &str, day: &str) -> Result<(i64,
         |r| r.get(0),
     )?;
     Ok((paid, visited))
+}
+
+/// A refused receipt entered again on this phone.
+struct EnteredAgain {
+    /// The refused receipt's local day.
+    day: String,
+    amount: i64,
+    /// The new receipt's number.
+    receipt_no: String,
+}
+
+/// The refused receipts on this phone not dealt with yet that the officer
+/// entered again, by the refused receipt's client id: each paired with one
+/// later receipt of the same loan and amount waiting for review, made once
+/// she could know of the refusal (or stamped before the refused one: its
+/// time put right), oldest first. The phone's side of the server's
+/// `refused_receipt_same_amount` flag.
+fn entered_again_here(c: &Connection) -> Result<HashMap<String, EnteredAgain>> {
+    let slack = crate::domain::time::CLOCK_TOLERANCE_MINUTES * 60_000;
+    let mut refused = c.prepare(&format!(
+        "SELECT r.client_id, r.loan_id, r.amount, o.device_seq, o.local_day, o.recorded_at, s.updated_at
+         FROM repayments r JOIN outbox o ON o.client_id = r.client_id JOIN record_states s ON s.client_id = r.client_id
+         WHERE s.state = 'rejected' AND coalesce(s.code, '') <> 'device_revoked' AND r.client_id NOT IN ({VOIDED})
+           AND NOT EXISTS (SELECT 1 FROM record_settlements x WHERE x.client_id = r.client_id)
+         ORDER BY o.device_seq"
+    ))?;
+    type Refused = (String, String, i64, i64, String, i64, i64);
+    let refused: Vec<Refused> = refused
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut out = HashMap::new();
+    if refused.is_empty() {
+        return Ok(out);
+    }
+    let mut waiting = c.prepare(&format!(
+        "SELECT r.client_id, r.loan_id, r.amount, o.device_seq, o.recorded_at, r.receipt_no
+         FROM repayments r JOIN outbox o ON o.client_id = r.client_id JOIN record_states s ON s.client_id = r.client_id
+         WHERE s.state IN ('pending', 'accepted') AND r.client_id NOT IN ({VOIDED})
+         ORDER BY o.device_seq"
+    ))?;
+    type Waiting = (String, String, i64, i64, i64, String);
+    let waiting: Vec<Waiting> = waiting
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut used = std::collections::HashSet::new();
+    for (id, loan, amount, seq, day, at, known) in refused {
+        let found = waiting.iter().find(|(x, l, a, s, x_at, _)| {
+            !used.contains(x)
+                && *l == loan
+                && *a == amount
+                && *s > seq
+                && (*x_at >= known - slack || *x_at < at)
+        });
+        if let Some((x, .., receipt_no)) = found {
+            used.insert(x.clone());
+            out.insert(
+                id,
+                EnteredAgain {
+                    day,
+                    amount,
+                    receipt_no: receipt_no.clone(),
+                },
+            );
+        }
+    }
+    Ok(out)
 }

@@ -393,6 +393,12 @@ pub struct DailySummary {
     /// Over every day on this phone: refused cash the branch has not
     /// dealt with yet (to give back, or as the supervisor says).
     pub cash_refused_open: Decimal,
+    /// Over every day on this phone: refused cash not dealt with yet that
+    /// the officer entered again (a later receipt of the same loan and
+    /// amount, made once she knew of the refusal, waiting for review):
+    /// handed over with the new receipt, whose approval settles the
+    /// refused one; not in `cash_refused_open`.
+    pub cash_refused_entered_again: Decimal,
     /// Of it, repayments in batches the supervisor approved: handed over
     /// (a shortage found when the cash was counted is in `cash_counts`),
     /// less what that day's reversal requests took back from those batches.

@@ -1195,6 +1195,83 @@ fn refused_cash_the_branch_settled_is_said_settled() {
     );
 }
 
+/// A refused receipt the officer entered again (a later receipt of its
+/// loan and amount, made once she knew of the refusal) is handed over with
+/// the new receipt: not also said to be given back to the borrower.
+#[test]
+fn refused_cash_entered_again_is_not_said_to_be_given_back() {
+    let (_d, book) = open();
+    let r = pay(&book, LAN_LOAN, 112_000).unwrap();
+    let repay_at = |h, m| {
+        book.record_repayment(RepaymentInput {
+            loan_id: id(LAN_LOAN),
+            amount: dec(112_000),
+            recorded_at: at(h, m),
+        })
+        .unwrap()
+    };
+    // The next installment, of the same amount, taken before she knew.
+    let next = repay_at(10, 0);
+    let status = RecordStatus {
+        client_id: r.client_id,
+        state: RecordState::Rejected,
+        code: Some("batch_rejected".into()),
+        message_vi: Some("Giám sát từ chối cả lô: thiếu chữ ký".into()),
+        message_en: None,
+        decided_at: at(17, 0),
+        settled_note: None,
+        settled_at: None,
+        settled_handed_out: None,
+        loan_id: None,
+        amount: None,
+    };
+    let page = ChangePage {
+        officer: None,
+        boarding_houses: vec![],
+        workers: vec![],
+        loans: vec![],
+        campaigns: vec![],
+        record_statuses: vec![status],
+        cash_counts: vec![],
+        removed_workers: vec![],
+        removed_loans: vec![],
+        removed_campaigns: vec![],
+        next: "c-1".into(),
+        has_more: false,
+        server_time: None,
+    };
+    book.apply_changes_json(serde_json::to_string(&page).unwrap())
+        .unwrap();
+    let before = book.daily_summary(day(2026, 11, 20)).unwrap();
+    assert_eq!(
+        (before.cash_refused_open, before.cash_refused_entered_again),
+        (dec(112_000), dec(0)),
+        "{}",
+        before.text_vi
+    );
+    let again = repay_at(17, 30);
+    let summary = book.daily_summary(day(2026, 11, 20)).unwrap();
+    assert_eq!(
+        (
+            summary.cash_refused_open,
+            summary.cash_refused_entered_again,
+            summary.cash_to_hand_over
+        ),
+        (dec(0), dec(112_000), dec(224_000)),
+        "{}",
+        summary.text_vi
+    );
+    assert!(
+        summary.text_vi.contains(&format!(
+            "đã ghi lại bằng phiếu {} (chờ duyệt)",
+            again.receipt_no
+        )) && !summary.text_vi.contains(&next.receipt_no)
+            && !summary.text_vi.contains("— trả lại người vay"),
+        "{}",
+        summary.text_vi
+    );
+}
+
 #[test]
 fn changes_need_a_snapshot_first() {
     let dir = tempfile::tempdir().unwrap();
