@@ -825,10 +825,23 @@ impl Store {
                     format!("{cash}còn phải nộp chi nhánh {}", format_vnd(v))
                 }
             };
+            // A day that keeps back more than it took, while other days'
+            // cash covers it (a receipt of another day, not handed over
+            // yet, reversed today): nothing is owed to her.
+            let day_left = |v: i64| {
+                if v < 0 && in_hand >= 0 {
+                    format!(
+                        "số giữ lại hơn tiền thu trong ngày {}: trừ vào tiền còn phải nộp của các ngày khác",
+                        format_vnd(-v)
+                    )
+                } else {
+                    left(v, "tiền mặt ")
+                }
+            };
             let mut hand_over = if parts.is_empty() {
                 format!("tiền mặt phải nộp chi nhánh {}", format_vnd(to_hand_over))
             } else {
-                parts.push(left(to_hand_over, "tiền mặt "));
+                parts.push(day_left(to_hand_over));
                 parts.join("; ")
             };
             if in_hand != to_hand_over {

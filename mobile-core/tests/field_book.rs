@@ -1597,6 +1597,47 @@ fn a_key_is_refused_by_a_build_without_encryption() {
     book.apply_portfolio_json(PORTFOLIO.to_string()).unwrap();
 }
 
+/// A receipt of the day before, typed 500.000 for 50.000 and not handed
+/// over yet, reversed today with the right one entered again: today keeps
+/// back more than it took, but the branch owes her nothing.
+#[test]
+fn a_day_keeping_back_another_days_receipt_owes_nothing() {
+    let (_d, book) = open();
+    let wrong = book
+        .record_repayment(RepaymentInput {
+            loan_id: id(LAN_LOAN),
+            amount: dec(500_000),
+            recorded_at: at(9, 30) - chrono::Duration::days(1),
+        })
+        .unwrap();
+    book.mark_upload_results(vec![UploadResult {
+        client_id: wrong.client_id,
+        outcome: UploadOutcome::Accepted,
+        code: None,
+        message_vi: None,
+        message_en: None,
+    }])
+    .unwrap();
+    book.request_reversal(CorrectionInput {
+        target_id: wrong.client_id,
+        reason: "Gõ nhầm 500.000, đúng là 50.000".into(),
+        recorded_at: at(10, 0),
+    })
+    .unwrap();
+    pay(&book, LAN_LOAN, 50_000).unwrap();
+    let today = book.daily_summary(day(2026, 11, 20)).unwrap();
+    assert_eq!(today.cash_in_hand, dec(50_000), "{}", today.text_vi);
+    assert!(
+        !today.text_vi.contains("chi nhánh nợ lại bạn")
+            && today.text_vi.contains(
+                "số giữ lại hơn tiền thu trong ngày 450.000 ₫: trừ vào tiền còn phải nộp của các ngày khác"
+            )
+            && today.text_vi.contains("cộng mọi ngày, còn phải nộp chi nhánh 50.000 ₫"),
+        "{}",
+        today.text_vi
+    );
+}
+
 /// A batch whose reversal requests took back more than it collected,
 /// approved with nothing handed over: the day's summary says the branch
 /// owes her the rest, not that she handed over too much.
