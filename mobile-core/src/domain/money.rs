@@ -116,7 +116,7 @@ impl MoneyError {
                 format!("{f}: \"{i}\" has a fraction; đồng has no minor unit, use a whole number")
             }
             MoneyErrorKind::Negative => {
-                format!("{f}: \"{i}\" is negative; the amount must not be below 0")
+                format!("{f}: \"{i}\" is negative; enter the amount without a minus sign")
             }
             MoneyErrorKind::Zero => format!("{f}: the amount must be greater than 0"),
             MoneyErrorKind::TooLarge => format!("{f}: \"{i}\" is too large"),
@@ -156,7 +156,7 @@ impl MoneyError {
                 format!("{f}: \"{i}\" có phần lẻ; tiền đồng không có đơn vị nhỏ hơn, hãy nhập số nguyên")
             }
             MoneyErrorKind::Negative => {
-                format!("{f}: \"{i}\" là số âm; số tiền không được nhỏ hơn 0")
+                format!("{f}: \"{i}\" là số âm; hãy nhập số tiền không có dấu trừ")
             }
             MoneyErrorKind::Zero => format!("{f}: số tiền phải lớn hơn 0"),
             MoneyErrorKind::TooLarge => format!("{f}: \"{i}\" quá lớn"),

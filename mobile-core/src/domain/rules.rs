@@ -131,7 +131,7 @@ impl RuleViolation {
                 amount,
                 outstanding,
             } => format!(
-                "amount: {} is above what is left to pay on the loan, {} (principal and scheduled interest)",
+                "the amount {} is above what is left to pay on the loan, {} (principal and scheduled interest)",
                 format_vnd(*amount),
                 format_vnd(*outstanding)
             ),

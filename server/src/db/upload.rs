@@ -1457,7 +1457,7 @@ impl Facts {
                                     "Số tiền {paying} lớn hơn số còn thu được trên khoản vay, {left}: khoản vay còn phải trả {owed} (gốc và lãi theo lịch) và các phiếu thu khác trên khoản vay đang chờ giám sát duyệt {waiting}"
                                 ),
                                 format!(
-                                    "amount: {paying} is above what can still be collected on the loan, {left}: the loan has {owed} left to pay (principal and scheduled interest) and other receipts on it waiting for the supervisor's review take {waiting}"
+                                    "the amount {paying} is above what can still be collected on the loan, {left}: the loan has {owed} left to pay (principal and scheduled interest) and other receipts on it waiting for the supervisor's review take {waiting}"
                                 ),
                             )
                         }
