@@ -297,8 +297,8 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
         let (at, tail) = (format_datetime(*at), &id[id.len() - 6..]);
         out.push(anomaly(
             "reversal_requested",
-            format!("Cán bộ đã đề nghị đảo bản ghi này (lô đồng bộ lúc {at}, mã …{tail}): duyệt lô này thì bản ghi được ghi sổ, rồi được đảo khi duyệt đề nghị; hoặc loại bản ghi này và cả đề nghị"),
-            format!("the officer asked to reverse this record (batch synced at {at}, id …{tail}): approved, it posts here and is reversed when the request is approved; or exclude it and the request"),
+            format!("Cán bộ đã đề nghị đảo bản ghi này (lô đồng bộ lúc {at}, mã …{tail}): duyệt lô này thì bản ghi được ghi sổ, rồi được đảo khi duyệt đề nghị; hoặc loại bản ghi này, rồi duyệt đề nghị: bản ghi bị loại được đánh dấu đã xử lý theo đề nghị (không tính là tiền cán bộ còn giữ)"),
+            format!("the officer asked to reverse this record (batch synced at {at}, id …{tail}): approved, it posts here and is reversed when the request is approved; or exclude it, then approve the request: the record left out is marked settled as asked (not counted as cash the officer holds)"),
         ));
     }
     if let Some((target, (batch, at))) = r

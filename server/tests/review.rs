@@ -3273,6 +3273,50 @@ async fn a_repayment_entered_again_days_after_it_was_first_recorded_is_flagged()
     }
 }
 
+/// A receipt typed wrong, asked to be reversed from the phone and left
+/// out of its batch: the request, approved, settles it as the officer
+/// asked, nothing reversed or netted, and its cash is not held.
+#[tokio::test]
+async fn a_request_to_reverse_a_receipt_left_out_settles_it() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let (sup, mut lan, _, l1) = lan_and_her_loan(&app).await;
+        let td = app.id_of("branches", "CN-TD").await;
+        let wrong = repayment(&mut lan, &l1, 500_000, 1);
+        let (first, _) = lan.upload(&app, vec![wrong.clone()]).await;
+        let request = reversal_request(&mut lan, &wrong, "Gõ nhầm 500.000, đúng là 50.000");
+        let right = repayment(&mut lan, &l1, 50_000, 2);
+        let (second, _) = lan.upload(&app, vec![request.clone(), right]).await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/batches/{first}/approve"),
+                &sup,
+                &json!({"cash_received": "0",
+                        "excluded": [{"record_id": wrong.client_id, "reason": "Cán bộ đã đề nghị đảo"}]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{backend:?}: {body}");
+        let (s, body) = approve(&app, &sup, second, 50_000).await;
+        assert_eq!(s, StatusCode::OK, "{backend:?}: {body}");
+        assert_eq!(body["discrepancy"], "0", "{body}");
+        let note = app
+            .text(&format!(
+                "SELECT x.note FROM refused_settlements x JOIN sync_records r ON r.id = x.record_id WHERE r.receipt_no = '{}'",
+                lan.receipt(1)
+            ))
+            .await;
+        assert_eq!(note, "Cán bộ đề nghị đảo: Gõ nhầm 500.000, đúng là 50.000");
+        let since = chrono::Utc::now() - chrono::Duration::days(1);
+        let (held, _) = app
+            .db
+            .refused_handovers(Some(td), since, 100)
+            .await
+            .unwrap();
+        assert!(held.is_empty(), "{backend:?}: nothing held: {held:?}");
+        cash_accounts_even(&app, &sup).await;
+    }
+}
+
 /// A batch holding a refused payment entered again, rejected in its turn:
 /// the re-entry ticked is settled as the same cash, so the officer holds
 /// it once, and the counter cannot take it twice.
@@ -3602,12 +3646,24 @@ async fn a_wrong_receipt_approved_after_its_re_entry_is_left_out() {
             "excluded": [{"record_id": short.client_id, "reason": "Cán bộ đã đề nghị đảo"}]});
         let (s, body) = leaving_out(typed, leave_out).await;
         assert_eq!(s, StatusCode::OK, "{body}");
-        let (s, refused) = approve(&app, &sup, asked, 0).await;
-        assert_eq!(s, StatusCode::CONFLICT, "{backend:?}: {refused}");
-        let leave_out = json!({"cash_received": "0",
-            "excluded": [{"record_id": refused["records"][0], "reason": "Phiếu gốc đã bị loại"}]});
-        let (s, body) = leaving_out(asked, leave_out).await;
-        assert_eq!(s, StatusCode::OK, "{body}");
+        // Its request, approved, reverses nothing and settles it as asked.
+        let (s, body) = approve(&app, &sup, asked, 0).await;
+        assert_eq!(s, StatusCode::OK, "{backend:?}: {body}");
+        assert_eq!(
+            (
+                body["entries_posted"].as_i64(),
+                body["discrepancy"].as_str()
+            ),
+            (Some(0), Some("0")),
+            "{body}"
+        );
+        let settled = app
+            .text(&format!(
+                "SELECT x.note FROM refused_settlements x JOIN sync_records r ON r.id = x.record_id WHERE r.receipt_no = '{}'",
+                lan.receipt(1)
+            ))
+            .await;
+        assert!(settled.starts_with("Cán bộ đề nghị đảo:"), "{settled}");
         let (_, left, _) = book(&app, &sup, l1_id).await;
         assert_eq!(left, 0, "{backend:?}");
         cash_accounts_even(&app, &sup).await;

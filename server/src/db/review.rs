@@ -2122,6 +2122,9 @@ pub async fn review_approve(
     let mut fates: Vec<(i64, &'static str, Option<String>)> = Vec::with_capacity(records.len());
     // Records that cannot post: id, Vietnamese and English reason.
     let mut problems: Vec<(uuid::Uuid, String, String)> = Vec::new();
+    // Refused records the officer asked to reverse, settled with the
+    // approval of her request: (the record, the settlement's note).
+    let mut settle_as_asked: Vec<(uuid::Uuid, String)> = Vec::new();
     if let Some((target, at, waits_for_this)) = waiting.iter().find(|(t, _, _)| !exclusions.contains_key(t)) {
         let r = records.iter().find(|r| r.client_id == *target).expect("a record of the batch");
         let (who_vi, who_en) = record_label(r);
@@ -2371,11 +2374,24 @@ pub async fn review_approve(
                     .and_then(|id| posted_targets.get(id));
                 let Some(target) = target else {
                     let refused = r.target_client_id.and_then(|t| target_record.get(&t)).is_some_and(|id| refused_targets.contains(id));
-                    problems.push(if refused {
-                        (r.client_id,
-                            format!("{who_vi}: bản ghi gốc đã bị từ chối hoặc bị loại, không được ghi sổ nên không có gì để đảo — hãy loại đề nghị này"),
-                            format!("{who_en}: the original record was refused or left out and never posted, so there is nothing to reverse — exclude this request"))
-                    } else if r.target_client_id.is_some_and(|t| blocked_originals.contains(&t)) {
+                    if let (true, Some(original)) = (refused, r.target_client_id) {
+                        // Refused and never posted: nothing to reverse, and
+                        // the officer's own word that the record was wrong
+                        // (an amount typed wrong and entered again, a
+                        // payment given back) settles it: its cash is held
+                        // no more. The request nets nothing.
+                        let reason = serde_json::from_str::<sotay_core::wire::UploadRecord>(&r.body)
+                            .ok()
+                            .and_then(|u| match u.body {
+                                sotay_core::wire::RecordBody::ReversalRequest(p) => Some(p.reason),
+                                _ => None,
+                            })
+                            .unwrap_or_default();
+                        settle_as_asked.push((original, format!("{} {reason}", rv::REVERSAL_ASKED)));
+                        fates.push((r.id, "approved", Some(rv::APPROVED_ORIGINAL_REFUSED.to_string())));
+                        continue;
+                    }
+                    problems.push(if r.target_client_id.is_some_and(|t| blocked_originals.contains(&t)) {
                         (r.client_id,
                             format!("{who_vi}: bản ghi gốc chưa được ghi sổ, và lô chứa nó chờ việc hủy một bản ghi của nó trong chính lô này — hãy mở lô chứa bản ghi gốc, loại bản ghi bị hủy rồi duyệt lô đó trước; sau đó duyệt lô này"),
                             format!("{who_en}: the original record is not posted, and its batch waits for this very batch's void of one of its records — open the original's batch, exclude the voided record and approve that batch first; then approve this one"))
@@ -2568,6 +2584,15 @@ pub async fn review_approve(
     append_changes(c, &feed).await?;
 
     let entered_again_settled = settle_entered_again(c, who, &records, &exclusions, entered_again, now).await?;
+    for (original, note) in &settle_as_asked {
+        match settle_refused(c, who, *original, note, false, now).await {
+            // Settled before (given back, taken at the counter), or
+            // another branch's since the officer moved: its own story.
+            Ok(_) | Err(DbError::NotFound) => {}
+            Err(DbError::Refused(r)) if r.code == "already_settled" => {}
+            Err(e) => return Err(e),
+        }
+    }
 
     let approved = fates.iter().filter(|f| f.1 == "approved").count() as i64;
     let voided = fates.iter().filter(|f| f.2.as_deref() == Some(rv::EXCLUDED_VOIDED)).count() as i64;

@@ -395,6 +395,14 @@ pub const EXCLUDED_QUARANTINED: &str =
 /// the vault paid nothing out).
 pub const APPROVED_NETTED: &str =
     "Trừ vào tiền mặt cán bộ nộp cùng lô / netted against the cash handed over with the batch";
+/// The reason stored with the approval of an officer's reversal request of
+/// a record refused and never posted: nothing was reversed, the record was
+/// settled as she asked.
+pub const APPROVED_ORIGINAL_REFUSED: &str =
+    "Bản ghi gốc không được ghi sổ: đánh dấu đã xử lý theo đề nghị / the original was never posted: marked settled as asked";
+/// How the settlement of a refused record the officer asked to reverse
+/// begins its note (her reason follows).
+pub const REVERSAL_ASKED: &str = "Cán bộ đề nghị đảo:";
 /// The reason stored for a record the officer voided (before sending it,
 /// or after, before its batch was decided).
 pub const EXCLUDED_VOIDED: &str = "Đã được cán bộ hủy / voided by the officer";
