@@ -1183,12 +1183,26 @@ struct EnteredAgain {
 
 /// The refused receipts on this phone not dealt with yet that the officer
 /// entered again, by the refused receipt's client id: each paired with one
-/// later receipt of the same loan and amount waiting for review, made once
-/// she could know of the refusal (or stamped before the refused one: its
-/// time put right), oldest first. The phone's side of the server's
-/// `refused_receipt_same_amount` flag.
+/// later receipt of the same loan and amount waiting for review, oldest
+/// first, stamped in the days after she could know of the refusal (for
+/// one refused as stamped in the future, the days before that too), as
+/// the server's `refused_receipt_same_amount` flag looks at them: not the
+/// next installment of the same amount.
 fn entered_again_here(c: &Connection) -> Result<HashMap<String, EnteredAgain>> {
-    let slack = crate::domain::time::CLOCK_TOLERANCE_MINUTES * 60_000;
+    // The server's spans; of them, on the phone, only the days after she
+    // could know of the refusal (not the same day's next installment of
+    // the same amount, which the supervisor may untick on the server),
+    // unless it was refused as stamped in the future.
+    let spans = |at: i64, known: i64| -> Result<Vec<(i64, i64)>> {
+        let (at, known) = (from_millis(at)?, from_millis(known)?);
+        let all = crate::domain::rules::entered_again_spans(at, known);
+        let fast = crate::domain::rules::entered_again_after(at, known).is_some();
+        Ok(all
+            .iter()
+            .skip(usize::from(!fast))
+            .map(|(from, to)| (from.timestamp_millis(), to.timestamp_millis()))
+            .collect())
+    };
     let mut refused = c.prepare(&format!(
         "SELECT r.client_id, r.loan_id, r.amount, o.device_seq, o.local_day, o.recorded_at, s.updated_at
          FROM repayments r JOIN outbox o ON o.client_id = r.client_id JOIN record_states s ON s.client_id = r.client_id
@@ -1235,12 +1249,13 @@ fn entered_again_here(c: &Connection) -> Result<HashMap<String, EnteredAgain>> {
         .collect::<rusqlite::Result<_>>()?;
     let mut used = std::collections::HashSet::new();
     for (id, loan, amount, seq, day, at, known) in refused {
+        let spans = spans(at, known)?;
         let found = waiting.iter().find(|(x, l, a, s, x_at, _)| {
             !used.contains(x)
                 && *l == loan
                 && *a == amount
                 && *s > seq
-                && (*x_at >= known - slack || *x_at < at)
+                && spans.iter().any(|&(from, to)| from <= *x_at && *x_at < to)
         });
         if let Some((x, .., receipt_no)) = found {
             used.insert(x.clone());

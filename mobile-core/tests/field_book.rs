@@ -1242,6 +1242,13 @@ fn refused_cash_entered_again_is_not_said_to_be_given_back() {
     };
     book.apply_changes_json(serde_json::to_string(&page).unwrap())
         .unwrap();
+    // Nor the installment of the same amount a week on.
+    book.record_repayment(RepaymentInput {
+        loan_id: id(LAN_LOAN),
+        amount: dec(112_000),
+        recorded_at: at(9, 0) + chrono::Duration::days(7),
+    })
+    .unwrap();
     let before = book.daily_summary(day(2026, 11, 20)).unwrap();
     assert_eq!(
         (before.cash_refused_open, before.cash_refused_entered_again),

@@ -198,6 +198,8 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
                     && crate::db::entered_again_spans(h.recorded_at, h.known_at)
                         .iter()
                         .any(|&(from, to)| from <= r.recorded_at && r.recorded_at < to)
+                    && crate::db::entered_again_after(h.recorded_at, h.known_at)
+                        .is_none_or(|known| r.received_at > known)
             }) {
                 let receipt = &h.receipt_no;
                 // Its cash taken at the counter: by the supervisor settling

@@ -3328,20 +3328,22 @@ async fn rejecting_a_payment_entered_again_counts_its_cash_once() {
         let l1_id = app.id_of("loans", "L-001").await;
         let td = app.id_of("branches", "CN-TD").await;
         let first = repayment(&mut lan, &l1, 100_000, 1);
-        let (rejected, _) = lan.upload(&app, vec![first.clone()]).await;
+        let odd = repayment(&mut lan, &l1, 120_000, 3);
+        let (rejected, _) = lan.upload(&app, vec![first.clone(), odd.clone()]).await;
         reject(&app, &sup, rejected, "Thiếu chữ ký").await;
         let again = repayment(&mut lan, &l1, 100_000, 2);
         let (batch, _) = lan.upload(&app, vec![again.clone()]).await;
-        // Not a pair the batch flags.
+        // Not a pair the batch flags: nothing is rejected.
         let (s, body) = app
             .post(
                 &format!("/api/v1/batches/{batch}/reject"),
                 &sup,
                 &json!({"reason": "Sai ngày",
-                        "entered_again": [{"record_id": again.client_id, "refused_record_id": again.client_id}]}),
+                        "entered_again": [{"record_id": again.client_id, "refused_record_id": odd.client_id}]}),
             )
             .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{backend:?}: {body}");
+        assert_eq!(body["code"], "not_entered_again", "{body}");
         let (s, body) = app
             .post(
                 &format!("/api/v1/batches/{batch}/reject"),
@@ -3369,8 +3371,11 @@ async fn rejecting_a_payment_entered_again_counts_its_cash_once() {
             .refused_handovers(Some(td), since, 100)
             .await
             .unwrap();
-        let held: Vec<Uuid> = held.iter().map(|r| r.record.client_id).collect();
-        assert_eq!(held, [first.client_id], "{backend:?}");
+        let mut held: Vec<Uuid> = held.iter().map(|r| r.record.client_id).collect();
+        held.sort();
+        let mut expected = vec![first.client_id, odd.client_id];
+        expected.sort();
+        assert_eq!(held, expected, "{backend:?}");
         // Its number in a counter note is said to be the original's cash.
         let (s, body) = app
             .post(

@@ -1,7 +1,7 @@
 //! The rules a recorded fact must satisfy, checked by the phone before it is
 //! recorded and by the server when it is uploaded: one copy, used by both.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::gifts::{Eligibility, WorkerFacts};
@@ -305,6 +305,53 @@ pub fn check_collection(status: LoanStatus, owed: i64, amount: i64) -> Result<()
 /// anything smaller is a slip of the keyboard (`1` typed for 1.000.000 ₫),
 /// not cash a worker hands over.
 pub const LEAST_CASH_REPAYMENT: i64 = 1_000;
+
+/// How long after the officer could learn that a receipt was refused a
+/// receipt of the same loan and amount may be that payment entered again
+/// (the next installment of a weekly loan comes a week after the last).
+pub const ENTERED_AGAIN_WITHIN_DAYS: i64 = 3;
+
+/// When a receipt of the same loan and amount as a refused one, made at
+/// `refused_at`, may be that payment entered again: in the days right
+/// after it was made, or in the days after the officer could learn of the
+/// refusal at `known_at` (by her phone's clock, which may run up to the
+/// server's tolerance slow); not the installments she collected in
+/// between. Half-open spans, the batch page's, the counter's and the
+/// phone's alike.
+///
+/// One stamped later than its refusal could be known, beyond the clock's
+/// tolerance, was stamped by a phone whose clock ran fast (refused as
+/// recorded in the future): it was made at some time before it reached the
+/// server, and the officer enters it again at its true time, in the days
+/// before.
+pub fn entered_again_spans(
+    refused_at: DateTime<Utc>,
+    known_at: DateTime<Utc>,
+) -> [(DateTime<Utc>, DateTime<Utc>); 2] {
+    let within = chrono::Duration::days(ENTERED_AGAIN_WITHIN_DAYS);
+    let slack = chrono::Duration::minutes(super::time::CLOCK_TOLERANCE_MINUTES);
+    let refused_at = if refused_at > known_at + slack {
+        known_at - within
+    } else {
+        refused_at
+    };
+    let heard = known_at.max(refused_at);
+    [
+        (refused_at, refused_at + within),
+        ((heard - slack).max(refused_at), heard + within),
+    ]
+}
+
+/// For a refused receipt stamped in the future (see
+/// [`entered_again_spans`]): its re-entry reached the server after its
+/// refusal was known, at this time; not a receipt sent before with it.
+pub fn entered_again_after(
+    refused_at: DateTime<Utc>,
+    known_at: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let slack = chrono::Duration::minutes(super::time::CLOCK_TOLERANCE_MINUTES);
+    (refused_at > known_at + slack).then_some(known_at)
+}
 
 /// Refuses a cash repayment too small to be one, unless it is exactly what
 /// the loan still owes (`owed`, after the receipts waiting for review).

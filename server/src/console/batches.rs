@@ -889,7 +889,7 @@ fn entered_again_candidates(
 ) -> Vec<(Uuid, Uuid, String, Option<String>)> {
     d.records
         .iter()
-        .filter(|r| r.kind == "repayment" && !r.voided)
+        .filter(|r| r.kind == "repayment" && r.upload_status == "accepted" && !r.voided)
         .flat_map(|r| {
             let left_out = excluded.contains(&r.record_id);
             r.anomalies
@@ -915,7 +915,12 @@ fn entered_again_candidates(
 fn counter_flagged(d: &BatchDetail, excluded: &HashSet<Uuid>) -> Vec<(Uuid, String, String)> {
     d.records
         .iter()
-        .filter(|r| r.kind == "repayment" && !r.voided && !excluded.contains(&r.record_id))
+        .filter(|r| {
+            r.kind == "repayment"
+                && r.upload_status == "accepted"
+                && !r.voided
+                && !excluded.contains(&r.record_id)
+        })
         .flat_map(|r| {
             r.anomalies.iter().filter_map(move |a| {
                 Some((

@@ -712,6 +712,7 @@ pub async fn officer_receipts_of(
     .await?;
     let Some((at, known)) = at else { return Ok(Vec::new()) };
     let [(from, to), (heard, heard_to)] = rv::entered_again_spans(at, known);
+    let after = rv::entered_again_after(at, known);
     Ok(sqlx::query_as(concat!(
         "SELECT s.receipt_no, u.full_name AS officer_name, s.recorded_at,
                 CAST(CASE WHEN d.decision = 'approved' THEN 1 ELSE 0 END AS BIGINT) AS approved
@@ -719,6 +720,7 @@ pub async fn officer_receipts_of(
          WHERE s.loan_id = $1 AND s.kind = 'repayment' AND s.status = 'accepted' AND s.amount = $2
            AND s.client_id <> $3
            AND ((s.recorded_at >= $4 AND s.recorded_at < $5) OR (s.recorded_at >= $6 AND s.recorded_at < $7))
+           AND s.received_at > $8
            AND (d.decision IS NULL OR d.decision = 'approved') AND ",
         no_live_void_sql!(s),
         " AND NOT EXISTS (SELECT 1 FROM journal_entries je JOIN journal_entries jx ON jx.reverses = je.id
@@ -732,6 +734,7 @@ pub async fn officer_receipts_of(
     .bind(to)
     .bind(heard)
     .bind(heard_to)
+    .bind(after.unwrap_or(DateTime::<Utc>::UNIX_EPOCH))
     .fetch_all(&mut *c)
     .await?)
 }
@@ -1207,6 +1210,11 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
     // it again once she hears of it, however long after it was recorded).
     let first = records.iter().filter(|r| r.kind == "repayment").map(|r| r.recorded_at).min();
     let since = first.map(|at| at - chrono::Duration::days(rv::ENTERED_AGAIN_WITHIN_DAYS));
+    let own: HashSet<uuid::Uuid> = records
+        .iter()
+        .filter(|r| r.decision.is_none() && r.status == "accepted")
+        .map(|r| r.client_id)
+        .collect();
     for chunk in officers.chunks(1_000) {
         let sql = format!(
             // Found from the few refused ones, by the partial indexes on
@@ -1232,6 +1240,11 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
         }
         q = q.bind(since);
         for (at, known, client, body, settled) in q.fetch_all(&mut *c).await? {
+            // Records read undecided, refused by the decision being made
+            // (the context is read again inside it): not refused before.
+            if own.contains(&client) {
+                continue;
+            }
             if let Ok(sotay_core::wire::RecordBody::Repayment(p)) =
                 serde_json::from_str::<sotay_core::wire::UploadRecord>(&body).map(|b| b.body)
             {

@@ -1175,40 +1175,9 @@ pub struct AnomalyContext {
     pub approved_before: std::collections::HashSet<Uuid>,
 }
 
-/// How long after the officer could learn that a receipt was refused a
-/// receipt of the same loan and amount may be that payment entered again
-/// (the next installment of a weekly loan comes a week after the last).
-pub const ENTERED_AGAIN_WITHIN_DAYS: i64 = 3;
-
-/// When a receipt of the same loan and amount as a refused one, made at
-/// `refused_at`, may be that payment entered again: in the days right
-/// after it was made, or in the days after the officer could learn of the
-/// refusal at `known_at` (by her phone's clock, which may run up to the
-/// server's tolerance slow); not the installments she collected in
-/// between. Half-open spans, the batch page's and the counter's alike.
-///
-/// One stamped later than its refusal could be known, beyond the clock's
-/// tolerance, was stamped by a phone whose clock ran fast (refused as
-/// recorded in the future): it was made at some time before it reached the
-/// server, and the officer enters it again at its true time, in the days
-/// before.
-pub fn entered_again_spans(
-    refused_at: DateTime<Utc>,
-    known_at: DateTime<Utc>,
-) -> [(DateTime<Utc>, DateTime<Utc>); 2] {
-    let within = chrono::Duration::days(ENTERED_AGAIN_WITHIN_DAYS);
-    let slack = chrono::Duration::minutes(sotay_core::domain::time::CLOCK_TOLERANCE_MINUTES);
-    let refused_at = if refused_at > known_at + slack {
-        known_at - within
-    } else {
-        refused_at
-    };
-    let heard = known_at.max(refused_at);
-    [
-        (refused_at, refused_at + within),
-        ((heard - slack).max(refused_at), heard + within),
-    ]
-}
+pub use sotay_core::domain::rules::{
+    entered_again_after, entered_again_spans, ENTERED_AGAIN_WITHIN_DAYS,
+};
 
 /// A refused repayment of an officer.
 #[derive(Debug, Clone)]
