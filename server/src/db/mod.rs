@@ -384,10 +384,12 @@ pub enum Schema {
     Behind { applied: usize, known: usize },
     /// Migrated by a newer binary: a migration this one does not know.
     Newer { unknown: i64 },
-    /// PostgreSQL: nothing where the connection's `search_path` looks, but
-    /// a fund's schema in another schema of the database (`found`), or no
-    /// schema to look in at all (`current` is `None`). A new empty fund
-    /// there would hide the real one.
+    /// PostgreSQL: no fund in the connection's own schema (the first one
+    /// its `search_path` names that exists, where the migrations would
+    /// create their tables), but a fund's schema in another schema of the
+    /// database (`found`, further along the `search_path` or not on it),
+    /// or no schema to look in at all (`current` is `None`). A new empty
+    /// fund there would hide the real one.
     Misdirected {
         search_path: String,
         current: Option<String>,
@@ -452,8 +454,8 @@ impl Schema {
             } => {
                 let found = found.join(", ");
                 Some(format!(
-                    "Dữ liệu của Sổ Tay nằm ở schema {found}, nhưng kết nối này (search_path {search_path}) nhìn vào schema {current}, nơi chưa có gì: Sổ Tay không lập một quỹ trống ở đó; đặt lại search_path (ALTER ROLE … SET search_path, hoặc ?options=-csearch_path%3D{found} trong DATABASE_URL)\n\
-                     Sổ Tay's data is in schema {found}, but this connection (search_path {search_path}) looks in schema {current}, which holds none: Sổ Tay will not set up an empty fund there; set the search_path back (ALTER ROLE … SET search_path, or ?options=-csearch_path%3D{found} in DATABASE_URL)"
+                    "Dữ liệu của Sổ Tay nằm ở schema {found}, nhưng kết nối này (search_path {search_path}) nhìn vào schema {current}, nơi không có dữ liệu của Sổ Tay: Sổ Tay không lập một quỹ trống ở đó; đặt search_path bắt đầu bằng {found} (ALTER ROLE … SET search_path, hoặc ?options=-csearch_path%3D{found} trong DATABASE_URL), hoặc xoá schema {current} nếu nó được tạo nhầm và trống\n\
+                     Sổ Tay's data is in schema {found}, but this connection (search_path {search_path}) looks in schema {current}, which holds none of it: Sổ Tay will not set up an empty fund there; make the search_path start with {found} (ALTER ROLE … SET search_path, or ?options=-csearch_path%3D{found} in DATABASE_URL), or drop schema {current} if it was created by mistake and is empty"
                 ))
             }
         }
@@ -570,11 +572,18 @@ async fn applied_sqlite(c: &mut sqlx::SqliteConnection) -> DbResult<(Vec<i64>, i
     Ok((sqlx::query_scalar(APPLIED).fetch_all(&mut *c).await?, 0))
 }
 
-/// [`applied_sqlite`] for PostgreSQL (tables of the connection's schema).
+/// [`applied_sqlite`] for PostgreSQL: the migrations table and tables of
+/// the connection's own schema (`current_schema()`, where the migrations
+/// create theirs), not one found further along its `search_path` — a
+/// fund's schema seen through another schema first is not current.
 async fn applied_postgres(pool: &PgPool) -> DbResult<(Vec<i64>, i64)> {
-    let kept: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
-        .fetch_one(pool)
-        .await?;
+    let kept: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = current_schema() AND c.relname = '_sqlx_migrations'
+           AND c.relkind IN ('r', 'p'))",
+    )
+    .fetch_one(pool)
+    .await?;
     if !kept {
         // Tables of the schema, not views nor those an extension brings
         // (PostGIS' `spatial_ref_sys` in a new database).
@@ -709,7 +718,11 @@ impl Db {
             if how != Open::AsIs {
                 let (applied, tables) = applied_postgres(&pool).await?;
                 let mut schema = schema_of(&applied, &known_versions(&migrator), tables);
-                if schema == Schema::Empty {
+                // Nothing of a fund in the connection's own schema: the
+                // fund may be in another (seen through the search_path
+                // or not), and the migrations would set up an empty one
+                // here, beside it.
+                if matches!(schema, Schema::Empty | Schema::Foreign { .. }) {
                     if let Some(misdirected) =
                         misdirected_postgres(&pool, migrator.iter().next()).await?
                     {
