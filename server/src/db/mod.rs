@@ -241,6 +241,20 @@ impl DbError {
             // not resolve, TLS refused, a password or database no longer
             // there, the server shutting down): said at once.
             sqlx::Error::Io(_) | sqlx::Error::Tls(_) => return DbError::Unreachable(e.to_string()),
+            // SQLite cannot open its file for a new connection
+            // (SQLITE_CANTOPEN, extended codes included): moved, deleted,
+            // or its folder closed to the server since it started.
+            sqlx::Error::Database(d)
+                if d.code().is_some_and(|c| {
+                    // SQLite's codes are numbers of up to 4 digits;
+                    // PostgreSQL's SQLSTATE has five characters.
+                    c.len() < 5 && c.parse::<i64>().is_ok_and(|c| c & 0xff == 14)
+                }) =>
+            {
+                return DbError::Unreachable(format!(
+                    "the SQLite database file cannot be opened for a new connection: moved, deleted or closed to the server while it ran? ({e})"
+                ))
+            }
             sqlx::Error::Database(d)
                 if d.code().is_some_and(|c| {
                     // PostgreSQL's SQLSTATE (five characters; SQLite's
@@ -350,6 +364,72 @@ async fn migrate_sqlite(options: SqliteConnectOptions) -> DbResult<()> {
     }
     conn.close().await?;
     Ok(())
+}
+
+/// The SQLite files this process opened, by the path it opened them at:
+/// the file's device and inode then, and the path made absolute (to name
+/// it).
+static OPENED: std::sync::Mutex<std::collections::BTreeMap<std::path::PathBuf, Opened>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+/// A file's device and inode, and its path made absolute.
+type Opened = ((u64, u64), std::path::PathBuf);
+
+#[cfg(unix)]
+fn file_identity(path: &Path) -> std::io::Result<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).map(|m| (m.dev(), m.ino()))
+}
+
+/// Notes which file `path` is now, for [`file_in_place`].
+fn note_opened(path: &Path) {
+    #[cfg(unix)]
+    if let Ok(id) = file_identity(path) {
+        let full = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        OPENED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(path.to_path_buf(), (id, full));
+    }
+}
+
+/// Whether the file at `path` is still the SQLite database this process
+/// opened there: one moved or deleted while the server runs, or another
+/// put in its place, is said (the server's open connections go on with
+/// the file they opened; new ones would not find it), in words an
+/// operator can act on. One `stat`, for the health check.
+fn file_in_place(path: &Path) -> DbResult<()> {
+    #[cfg(unix)]
+    {
+        let Some((opened, full)) = OPENED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(path)
+            .cloned()
+        else {
+            return Ok(());
+        };
+        let full = full.display();
+        return match file_identity(path) {
+            Ok(now) if now == opened => Ok(()),
+            Ok(_) => Err(DbError::Unreachable(format!(
+                "the database file {full} is not the one the server opened: another file was put in its place while the server ran. \
+                 Stop the server (it finishes with the file it opened), then start it again to serve the file now at {full}, if that is the one meant"
+            ))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(DbError::Unreachable(format!(
+                "the database file {full} is gone: it was moved or deleted while the server ran. \
+                 Put it back at {full} (the server takes it up again), or stop the server and set DATABASE_URL to where it is now"
+            ))),
+            Err(e) => Err(DbError::Unreachable(format!(
+                "the database file {full} cannot be looked at ({e}): check it and its folder's permissions"
+            ))),
+        };
+    }
+    #[allow(unreachable_code)]
+    {
+        let _ = path;
+        Ok(())
+    }
 }
 
 /// How a command opens the database.
@@ -784,6 +864,13 @@ impl Db {
                     migrate_sqlite(options.clone()).await?;
                 }
             }
+            // The file is there now (set up above, or refused): a new
+            // connection opens it or fails, never creates an empty one in
+            // its place when it was moved or deleted under the server.
+            let options = options.create_if_missing(false);
+            if how != Open::AsIs {
+                note_opened(options.get_filename());
+            }
             // A connection to a file in this process does not go stale:
             // no ping (a round trip to its worker thread) on every acquire.
             let pool = SqlitePoolOptions::new()
@@ -903,7 +990,12 @@ impl Db {
         Ok(())
     }
 
+    /// Whether the database answers; on SQLite, first whether the file at
+    /// its path is still the one opened (see [`file_in_place`]).
     pub async fn ping(&self) -> DbResult<()> {
+        if let Db::Sqlite(p) = self {
+            file_in_place(p.connect_options().get_filename())?;
+        }
         with_conn!(self, q, c => q::ping(&mut c).await)
     }
 }
