@@ -1284,3 +1284,56 @@ async fn upgrading_keeps_a_moved_officers_batches_with_their_branch() {
         );
     }
 }
+
+/// PostgreSQL over TLS: `sslmode=require` encrypts the connection;
+/// `verify-full` checks the server's certificate against `sslrootcert`,
+/// and refuses one no root it knows signed.
+#[tokio::test]
+async fn postgres_over_tls() {
+    let t = fresh_db(common::Backend::Postgres).await;
+    let Db::Postgres(plain) = &t.db else {
+        unreachable!()
+    };
+    let on: String = sqlx::query_scalar("SHOW ssl")
+        .fetch_one(plain)
+        .await
+        .unwrap();
+    assert_eq!(
+        on, "on",
+        "the test cluster offers no TLS: scripts/pg-cluster.sh makes its certificate with openssl"
+    );
+    let cert: String = sqlx::query_scalar("SHOW ssl_cert_file")
+        .fetch_one(plain)
+        .await
+        .unwrap();
+    // The throwaway CA that signed it, beside it.
+    let ca = std::path::Path::new(&cert).with_file_name("ca.crt");
+    let ca = ca.display();
+    let url = |params: &str| {
+        let sep = if t.url.contains('?') { '&' } else { '?' };
+        format!("{}{sep}{params}", t.url)
+    };
+    for params in [
+        "sslmode=require".to_string(),
+        format!("sslmode=verify-full&sslrootcert={ca}"),
+    ] {
+        let db = Db::connect(&url(&params))
+            .await
+            .unwrap_or_else(|e| panic!("{params}: {e}"));
+        let Db::Postgres(pool) = &db else {
+            unreachable!()
+        };
+        let encrypted: bool =
+            sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+        assert!(encrypted, "{params}");
+        assert_eq!(db.count("users").await.unwrap(), 0);
+        db.close().await;
+    }
+    let e = Db::connect(&url("sslmode=verify-full"))
+        .await
+        .expect_err("a certificate no known root signed");
+    assert!(e.to_string().to_lowercase().contains("certificate"), "{e}");
+}
