@@ -379,7 +379,33 @@ async fn maintenance_commands_leave_the_schema_to_migrate() {
         }
         let out = cli(&db.url, &["migrate"]);
         assert!(out.status.success(), "{out:?}");
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            said.contains(&format!(
+                "Upgraded the database ({}): {} migrations applied ({older} before, {migrations} now)",
+                db_kind(backend),
+                migrations - older
+            )),
+            "{said}"
+        );
         assert_eq!(scalar(&db.url, applied).await, migrations);
+        let out = cli(&db.url, &["migrate"]);
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            said.contains("Database is up to date") && said.contains("no migration to apply"),
+            "{said}"
+        );
+        // A new database is said to be set up, with how many migrations.
+        let new = fresh_database(backend).await;
+        let out = cli(&new.url, &["migrate"]);
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            said.contains(&format!(
+                "Set up the new database ({}): {migrations} migrations applied",
+                db_kind(backend)
+            )),
+            "{said}"
+        );
         let out = cli(&db.url, &["check"]);
         assert!(out.status.success(), "{out:?}");
 
@@ -704,6 +730,14 @@ async fn a_stopped_server_leaves_everything_in_the_database_file() {
     let copy_url = format!("sqlite://{}", copy.display());
     assert_eq!(scalar(&copy_url, audit).await, written);
     assert_eq!(scalar(&copy_url, records).await, 1);
+}
+
+/// The backend's name as the server says it.
+fn db_kind(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    }
 }
 
 /// Runs `sotay-server <args>` on `database_url`; killed when it runs longer

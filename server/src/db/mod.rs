@@ -542,6 +542,32 @@ impl Schema {
     }
 }
 
+/// What opening a database did to its schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaChange {
+    /// Nothing: it was this binary's already (or was used as it is).
+    None,
+    /// A new database: all `migrations` applied.
+    SetUp { migrations: usize },
+    /// An older schema: `migrations` more applied after the `from` it had.
+    Upgraded { from: usize, migrations: usize },
+}
+
+impl SchemaChange {
+    /// After migrating a database whose schema was `schema` to all `known`
+    /// migrations.
+    fn of(schema: &Schema, known: usize) -> SchemaChange {
+        match schema {
+            Schema::Empty => SchemaChange::SetUp { migrations: known },
+            Schema::Behind { applied, .. } => SchemaChange::Upgraded {
+                from: *applied,
+                migrations: known - applied,
+            },
+            _ => SchemaChange::None,
+        }
+    }
+}
+
 /// The schema of `applied` (the versions a database records) against this
 /// binary's `known` migrations.
 fn schema_of(applied: &[i64], known: &[i64], other_tables: i64) -> Schema {
@@ -777,6 +803,12 @@ impl Db {
 
     /// Opens the database named by `url` as `how` says.
     pub async fn open(url: &str, how: Open) -> DbResult<Db> {
+        Db::open_changing(url, how).await.map(|(db, _)| db)
+    }
+
+    /// [`Db::open`], saying what it did to the schema.
+    pub async fn open_changing(url: &str, how: Open) -> DbResult<(Db, SchemaChange)> {
+        let mut change = SchemaChange::None;
         Db::check_url(url)?;
         if Db::sqlite_path(url).is_none() {
             // The sync queries are short; JIT compiling them costs more than it saves.
@@ -817,9 +849,10 @@ impl Db {
                         .to_string();
                     schema.log_upgrade(&format!("PostgreSQL {name}"));
                     migrator.run(&pool).await?;
+                    change = SchemaChange::of(&schema, migrator.iter().count());
                 }
             }
-            Ok(Db::Postgres(pool))
+            Ok((Db::Postgres(pool), change))
         } else {
             let path = Db::sqlite_path(url).unwrap_or(url);
             // The file itself, without the URL's options (`?mode=…`).
@@ -862,6 +895,10 @@ impl Db {
                     let full = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
                     schema.log_upgrade(&full.display().to_string());
                     migrate_sqlite(options.clone()).await?;
+                    change = SchemaChange::of(
+                        &schema,
+                        sqlx::migrate!("../migrations/sqlite").iter().count(),
+                    );
                 }
             }
             // The file is there now (set up above, or refused): a new
@@ -879,7 +916,7 @@ impl Db {
                 .test_before_acquire(false)
                 .connect_with(options)
                 .await?;
-            Ok(Db::Sqlite(pool))
+            Ok((Db::Sqlite(pool), change))
         }
     }
 
