@@ -36,13 +36,34 @@ start)
         id postgres >/dev/null 2>&1 || useradd --system --no-create-home postgres
         chown postgres "$dir"
     fi
+    # TLS offered beside plain connections, with a certificate for
+    # 127.0.0.1 signed by a throwaway CA (DIR/ca.crt, beside the
+    # certificate `SHOW ssl_cert_file` names), so the tests connect with
+    # sslmode=require and verify-full too.
+    tls=""
+    if command -v openssl >/dev/null 2>&1; then
+        if [ ! -f "$dir/server.key" ]; then
+            openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=sotay test CA" \
+                -keyout "$dir/ca.key" -out "$dir/ca.crt" >/dev/null 2>&1
+            openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
+                -keyout "$dir/server.key" -out "$dir/server.csr" >/dev/null 2>&1
+            printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' >"$dir/server.ext"
+            openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" \
+                -CAcreateserial -days 30 -extfile "$dir/server.ext" -out "$dir/server.crt" >/dev/null 2>&1
+            chmod 600 "$dir/server.key"
+            if [ "$(id -u)" = 0 ]; then chown postgres "$dir/server.key" "$dir/server.crt"; fi
+        fi
+        tls="-c ssl=on -c ssl_cert_file=$dir/server.crt -c ssl_key_file=$dir/server.key"
+    else
+        echo "note: openssl was not found: the cluster runs without TLS, and the TLS test fails" >&2
+    fi
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     if [ ! -d "$dir/data" ]; then
         as_pg "$initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
             || { cat "$dir/initdb.log" >&2; exit 1; }
     fi
     as_pg "$pg_ctl" -D "$dir/data" -w -l "$dir/log" \
-        -o "-k $dir -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300 -c shared_buffers=128MB" \
+        -o "-k $dir -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300 -c shared_buffers=128MB $tls" \
         start >/dev/null || { cat "$dir/log" >&2; exit 1; }
     echo "postgres://postgres@127.0.0.1:$port/postgres"
     ;;

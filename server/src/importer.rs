@@ -208,34 +208,50 @@ async fn import_checked(
 }
 
 /// Seeds the demo fund once; returns the report when this call seeded it.
+///
+/// Only into an empty database (no branch, account or import), or one
+/// whose own marker (`demo_seeding`, set before anything else) says a
+/// demo seeding started there and was cut short: a fund's own database
+/// gets no demo accounts (their password is in the README) nor demo money
+/// on its books, even when its branches and accounts kept the demo's codes
+/// and names (a real fund built from `demo-export`'s files).
 pub async fn seed_demo(db: &Db, today: chrono::NaiveDate) -> Result<Option<ImportReport>, DbError> {
     if db.setting("demo_seeded").await?.is_some() {
         return Ok(None);
     }
-    // A fund's own database gets no demo accounts (their password is in
-    // the README) nor demo money on its books. One holding only the demo's
-    // own branches and accounts (a seeding cut short) is seeded on.
     let set = crate::demo::demo_fund(today);
+    let started = db.setting("demo_seeding").await?.is_some();
+    // A seeding cut short left only the demo's own branches and accounts;
+    // anything else is a fund's.
     let branches = db
         .branches(None)
         .await?
         .into_iter()
-        .filter(|b| !set.branches.iter().any(|d| d.code == b.code))
+        .filter(|b| !started || !set.branches.iter().any(|d| d.code == b.code))
         .count();
     let accounts = db
         .users(None)
         .await?
         .into_iter()
-        .filter(|u| !set.users.iter().any(|d| d.username == u.username))
+        .filter(|u| !started || !set.users.iter().any(|d| d.username == u.username))
         .count();
-    if branches + accounts > 0 {
+    let imports = if started {
+        0
+    } else {
+        db.count("imports").await?
+    };
+    if branches + accounts > 0 || imports > 0 {
         return Err(DbError::Invalid(format!(
-            "cơ sở dữ liệu này đã có một quỹ ({branches} chi nhánh, {accounts} tài khoản): --demo chỉ tạo quỹ mẫu trong một cơ sở dữ liệu trống; \
+            "cơ sở dữ liệu này đã có một quỹ ({branches} chi nhánh, {accounts} tài khoản, {imports} lần nhập): --demo chỉ tạo quỹ mẫu trong một cơ sở dữ liệu trống; \
              bỏ --demo để chạy quỹ này, hoặc đặt DATABASE_URL tới một tệp mới để thử quỹ mẫu\n\
-             this database holds a fund already ({branches} branches, {accounts} accounts): --demo seeds the demo fund into an empty database only; \
+             this database holds a fund already ({branches} branches, {accounts} accounts, {imports} imports): --demo seeds the demo fund into an empty database only; \
              leave --demo out to serve this fund, or set DATABASE_URL to a new file to try the demo"
         )));
     }
+    // Said first: a seeding stopped half-way is finished by the next
+    // `serve --demo`, and only then.
+    db.set_setting_once("demo_seeding", &today.to_string())
+        .await?;
     let meta = ImportMeta {
         user_id: None,
         source: "demo",

@@ -203,11 +203,25 @@ async fn run() -> anyhow::Result<()> {
         }
         Command::SetPassword { username } => set_password(&cli.database_url, &username).await,
         Command::Migrate => {
-            let db = open(&cli.database_url, Open::Migrate).await?;
-            out!(
-                "Cơ sở dữ liệu đã cập nhật ({0}).\nDatabase is up to date ({0}).",
-                db.backend_name()
-            );
+            use sotay_server::db::SchemaChange;
+            let (db, change) = open_changing(&cli.database_url, Open::Migrate).await?;
+            let backend = db.backend_name();
+            match change {
+                SchemaChange::SetUp { migrations } => out!(
+                    "Đã tạo cấu trúc cho cơ sở dữ liệu mới ({backend}): {migrations} bước cấu trúc.\n\
+                     Set up the new database ({backend}): {migrations} migrations applied."
+                ),
+                SchemaChange::Upgraded { from, migrations } => out!(
+                    "Đã nâng cấp cơ sở dữ liệu ({backend}): thêm {migrations} bước cấu trúc (đã có {from}, nay {0}).\n\
+                     Upgraded the database ({backend}): {migrations} migrations applied ({from} before, {0} now).",
+                    from + migrations
+                ),
+                SchemaChange::None => out!(
+                    "Cơ sở dữ liệu đã cập nhật ({backend}): không có bước cấu trúc nào phải làm.\n\
+                     Database is up to date ({backend}): no migration to apply."
+                ),
+            }
+            db.close().await;
             Ok(())
         }
         Command::Backup { file } => backup(&cli.database_url, &file).await,
@@ -293,8 +307,16 @@ async fn check(url: &str) -> anyhow::Result<()> {
 }
 
 async fn open(url: &str, how: Open) -> anyhow::Result<Db> {
+    open_changing(url, how).await.map(|(db, _)| db)
+}
+
+/// [`open`], saying what it did to the schema.
+async fn open_changing(
+    url: &str,
+    how: Open,
+) -> anyhow::Result<(Db, sotay_server::db::SchemaChange)> {
     let started = Instant::now();
-    let db = Db::open(url, how).await.map_err(|e| {
+    let (db, change) = Db::open_changing(url, how).await.map_err(|e| {
         let what = match Db::sqlite_path(url) {
             Some(path) if std::path::Path::new(path).is_dir() => {
                 let full = std::path::absolute(path).unwrap_or_else(|_| path.into());
@@ -326,7 +348,7 @@ async fn open(url: &str, how: Open) -> anyhow::Result<Db> {
         ms = started.elapsed().as_millis() as u64,
         "database ready"
     );
-    Ok(db)
+    Ok((db, change))
 }
 
 /// A SQLite file or folder this process may not write (read-only,

@@ -224,12 +224,13 @@ pub async fn backup(db: &Db, to: &Path) -> Result<Backup, BackupError> {
         ));
     }
     let started = Instant::now();
+    let failed = |e: std::io::Error| write_failed(to, e);
     let mut partial = to.as_os_str().to_owned();
     partial.push(".partial");
     let partial = PathBuf::from(partial);
     if partial.exists() {
         // Left by a backup that did not finish: never a backup itself.
-        std::fs::remove_file(&partial)?;
+        std::fs::remove_file(&partial).map_err(failed)?;
     }
     let target = partial
         .to_str()
@@ -249,34 +250,95 @@ pub async fn backup(db: &Db, to: &Path) -> Result<Backup, BackupError> {
             .write(true)
             .create_new(true)
             .mode(0o600)
-            .open(&partial)?;
+            .open(&partial)
+            .map_err(failed)?;
     }
     let copied = async {
         sqlx::query("VACUUM INTO ?")
             .bind(&target)
             .execute(pool)
             .await
-            .map_err(DbError::from)?;
+            .map_err(|e| match DbError::from(e) {
+                e if e.is_storage_full() => disk_full(to),
+                e => BackupError::Db(e),
+            })?;
         verify_copy(&partial).await?;
-        std::fs::File::open(&partial)?.sync_all()?;
-        std::fs::rename(&partial, to)?;
+        std::fs::File::open(&partial)
+            .and_then(|f| f.sync_all())
+            .map_err(failed)?;
+        std::fs::rename(&partial, to).map_err(failed)?;
         Ok::<_, BackupError>(())
     }
     .await;
     if let Err(e) = copied {
         // A copy cut short (a full disk) is never left to be taken for one.
         let _ = std::fs::remove_file(&partial);
+        // Nor SQLite's journal of the copy, which a failed VACUUM INTO
+        // leaves beside it.
+        let mut journal = partial.as_os_str().to_owned();
+        journal.push("-journal");
+        let _ = std::fs::remove_file(PathBuf::from(journal));
         return Err(e);
     }
     if let Some(dir) = to.parent().filter(|d| !d.as_os_str().is_empty()) {
         // The new name is durable only once the folder is.
-        std::fs::File::open(dir)?.sync_all()?;
+        std::fs::File::open(dir)
+            .and_then(|f| f.sync_all())
+            .map_err(failed)?;
     }
     Ok(Backup {
         path: to.to_path_buf(),
         bytes: std::fs::metadata(to)?.len(),
         millis: started.elapsed().as_millis(),
     })
+}
+
+/// The folder a backup named `to` is written into, to name it.
+fn folder_of(to: &Path) -> String {
+    let dir = to
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::path::absolute(dir)
+        .unwrap_or_else(|_| dir.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// The disk a backup named `to` goes onto is full: no copy was kept.
+fn disk_full(to: &Path) -> BackupError {
+    let dir = folder_of(to);
+    BackupError::refused(
+        format!(
+            "Ổ đĩa chứa thư mục {dir} đã đầy: chưa có bản sao lưu nào được tạo (bản chép dở đã xoá); hãy giải phóng chỗ trống, hoặc sao lưu vào ổ khác"
+        ),
+        format!(
+            "the disk holding {dir} is full: no backup was made (the unfinished copy was removed); free space, or back up onto another disk"
+        ),
+    )
+}
+
+/// Writing the backup named `to` (or its unfinished copy beside it)
+/// failed: said with the file and its folder, in both languages.
+fn write_failed(to: &Path, e: std::io::Error) -> BackupError {
+    use std::io::ErrorKind;
+    let dir = folder_of(to);
+    let file = to.display();
+    match e.kind() {
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => disk_full(to),
+        ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem => BackupError::refused(
+            format!(
+                "Không được phép ghi bản sao lưu {file} vào thư mục {dir} ({e}): tài khoản chạy sotay-server backup phải ghi được vào thư mục đó; hãy chọn thư mục khác hoặc sửa quyền của nó"
+            ),
+            format!(
+                "not allowed to write the backup {file} into the folder {dir} ({e}): the account running sotay-server backup must be able to write into that folder; choose another folder or change its permissions"
+            ),
+        ),
+        _ => BackupError::refused(
+            format!("Không ghi được bản sao lưu {file} vào thư mục {dir} ({e})"),
+            format!("could not write the backup {file} into the folder {dir} ({e})"),
+        ),
+    }
 }
 
 /// Opens the copy read-only and asks SQLite whether it is intact.
@@ -304,4 +366,28 @@ async fn verify_copy(path: &Path) -> Result<(), BackupError> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A backup that cannot be written names the file and its folder and
+    /// says why, in Vietnamese and English; a full disk is said as such.
+    #[test]
+    fn a_backup_that_cannot_be_written_says_where_and_why() {
+        let to = Path::new("/backups/sotay-2026-12-07.db");
+        let denied = write_failed(to, std::io::ErrorKind::PermissionDenied.into()).message();
+        assert!(
+            denied.contains("Không được phép ghi bản sao lưu /backups/sotay-2026-12-07.db vào thư mục /backups")
+                && denied.contains("not allowed to write the backup /backups/sotay-2026-12-07.db into the folder /backups"),
+            "{denied}"
+        );
+        let full = write_failed(to, std::io::ErrorKind::StorageFull.into()).message();
+        assert!(
+            full.contains("Ổ đĩa chứa thư mục /backups đã đầy")
+                && full.contains("the disk holding /backups is full: no backup was made"),
+            "{full}"
+        );
+    }
 }

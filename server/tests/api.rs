@@ -1376,6 +1376,60 @@ async fn a_database_gone_for_good_is_said_at_once() {
     assert_eq!(body["code"], "database_unavailable", "{body}");
 }
 
+/// A SQLite file moved, deleted or replaced under a running server: the
+/// health check says the database is unavailable (not 200), naming the
+/// file and what happened; a new connection finds no file rather than
+/// creating an empty one in its place; the file put back, all is well.
+#[tokio::test]
+async fn a_sqlite_file_moved_under_the_server_is_said() {
+    let app = TestApp::start(Backend::Sqlite).await;
+    let path = std::path::PathBuf::from(app.database_url().trim_start_matches("sqlite://"));
+    let moved = path.with_file_name("moved.db");
+    let health = || async {
+        let resp = app.http.get(app.url("/healthz")).send().await.unwrap();
+        let status = resp.status();
+        (status, resp.json::<Value>().await.unwrap())
+    };
+    assert_eq!(health().await.0, StatusCode::OK);
+
+    std::fs::rename(&path, &moved).unwrap();
+    let (status, body) = health().await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["code"], "database_unavailable", "{body}");
+    let e = app.db.ping().await.unwrap_err().to_string();
+    assert!(
+        e.contains(&format!("{} is gone", path.display())) && e.contains("Put it back"),
+        "{e}"
+    );
+    // A new connection (the upload writer's first) finds no file and says
+    // so; no empty database appears at the path.
+    let writer = app.db.upload_writer();
+    let e = writer.count("users").await.unwrap_err();
+    assert!(
+        matches!(e, sotay_server::db::DbError::Unreachable(_)),
+        "{e:?}"
+    );
+    assert!(!path.exists(), "an empty database was created in its place");
+
+    std::fs::rename(&moved, &path).unwrap();
+    assert_eq!(health().await.0, StatusCode::OK);
+    assert_eq!(
+        writer.count("users").await.unwrap(),
+        app.db.count("users").await.unwrap()
+    );
+
+    // Another file put in its place (a copy: the same content, another file).
+    std::fs::rename(&path, &moved).unwrap();
+    std::fs::copy(&moved, &path).unwrap();
+    let (status, body) = health().await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let e = app.db.ping().await.unwrap_err().to_string();
+    assert!(e.contains("is not the one the server opened"), "{e}");
+    std::fs::remove_file(&path).unwrap();
+    std::fs::rename(&moved, &path).unwrap();
+    assert_eq!(health().await.0, StatusCode::OK);
+}
+
 /// Instances of one database that sign with different secrets refuse each
 /// other's tokens: a start that would is warned of (the database keeps a
 /// fingerprint of the last `SOTAY_JWT_SECRET`, never the secret).

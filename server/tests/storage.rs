@@ -473,13 +473,70 @@ async fn the_demo_fund_is_not_seeded_into_a_real_fund() {
     }
 }
 
+/// A real fund built from `demo-export`'s files keeps the demo's branch
+/// codes and usernames (its own passwords): no demo people, no demo
+/// capital, whether it imported the branches and accounts or the whole
+/// sample.
+#[tokio::test]
+async fn the_demo_fund_is_not_seeded_into_a_fund_with_the_demos_codes() {
+    for backend in BACKENDS {
+        for whole in [false, true] {
+            let t = fresh_db(backend).await;
+            let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+            let full = sotay_server::demo::demo_fund(today);
+            let set = if whole {
+                full
+            } else {
+                sotay_server::import::rows::ImportSet {
+                    branches: full.branches,
+                    users: full.users,
+                    ..Default::default()
+                }
+            };
+            t.db.apply_import(
+                &set,
+                &sotay_server::db::ImportMeta {
+                    user_id: None,
+                    source: "cli",
+                    files: vec!["branches.csv".into(), "users.csv".into()],
+                    sha256: String::new(),
+                    rows: set.row_count() as i64,
+                },
+                system_audit(),
+            )
+            .await
+            .unwrap();
+            let workers = t.db.count("workers").await.unwrap();
+            let e = importer::seed_demo(&t.db, today)
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("holds a fund already") && e.contains("--demo"),
+                "{backend:?} {whole}: {e}"
+            );
+            assert_eq!(
+                scalar(&t.db, "SELECT COUNT(*) FROM capital_receipts").await,
+                0
+            );
+            assert_eq!(t.db.count("workers").await.unwrap(), workers);
+            assert_eq!(t.db.setting("demo_seeded").await.unwrap(), None);
+            assert_eq!(t.db.setting("demo_seeding").await.unwrap(), None);
+        }
+    }
+}
+
 /// A demo seeding cut short (the server stopped half-way) is finished by
-/// the next `serve --demo`: the database holds only the demo's own.
+/// the next `serve --demo`: the database's marker says a seeding started,
+/// and it holds only the demo's own.
 #[tokio::test]
 async fn a_demo_seeding_cut_short_is_finished() {
     for backend in BACKENDS {
         let t = fresh_db(backend).await;
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+        t.db.set_setting_once("demo_seeding", &today.to_string())
+            .await
+            .unwrap();
         let mut set = sotay_server::demo::demo_fund(today);
         set.workers.clear();
         set.loans.clear();
@@ -1226,4 +1283,57 @@ async fn upgrading_keeps_a_moved_officers_batches_with_their_branch() {
             "{backend:?}: the batch stays with Thủ Đức"
         );
     }
+}
+
+/// PostgreSQL over TLS: `sslmode=require` encrypts the connection;
+/// `verify-full` checks the server's certificate against `sslrootcert`,
+/// and refuses one no root it knows signed.
+#[tokio::test]
+async fn postgres_over_tls() {
+    let t = fresh_db(common::Backend::Postgres).await;
+    let Db::Postgres(plain) = &t.db else {
+        unreachable!()
+    };
+    let on: String = sqlx::query_scalar("SHOW ssl")
+        .fetch_one(plain)
+        .await
+        .unwrap();
+    assert_eq!(
+        on, "on",
+        "the test cluster offers no TLS: scripts/pg-cluster.sh makes its certificate with openssl"
+    );
+    let cert: String = sqlx::query_scalar("SHOW ssl_cert_file")
+        .fetch_one(plain)
+        .await
+        .unwrap();
+    // The throwaway CA that signed it, beside it.
+    let ca = std::path::Path::new(&cert).with_file_name("ca.crt");
+    let ca = ca.display();
+    let url = |params: &str| {
+        let sep = if t.url.contains('?') { '&' } else { '?' };
+        format!("{}{sep}{params}", t.url)
+    };
+    for params in [
+        "sslmode=require".to_string(),
+        format!("sslmode=verify-full&sslrootcert={ca}"),
+    ] {
+        let db = Db::connect(&url(&params))
+            .await
+            .unwrap_or_else(|e| panic!("{params}: {e}"));
+        let Db::Postgres(pool) = &db else {
+            unreachable!()
+        };
+        let encrypted: bool =
+            sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+        assert!(encrypted, "{params}");
+        assert_eq!(db.count("users").await.unwrap(), 0);
+        db.close().await;
+    }
+    let e = Db::connect(&url("sslmode=verify-full"))
+        .await
+        .expect_err("a certificate no known root signed");
+    assert!(e.to_string().to_lowercase().contains("certificate"), "{e}");
 }

@@ -379,7 +379,33 @@ async fn maintenance_commands_leave_the_schema_to_migrate() {
         }
         let out = cli(&db.url, &["migrate"]);
         assert!(out.status.success(), "{out:?}");
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            said.contains(&format!(
+                "Upgraded the database ({}): {} migrations applied ({older} before, {migrations} now)",
+                db_kind(backend),
+                migrations - older
+            )),
+            "{said}"
+        );
         assert_eq!(scalar(&db.url, applied).await, migrations);
+        let out = cli(&db.url, &["migrate"]);
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            said.contains("Database is up to date") && said.contains("no migration to apply"),
+            "{said}"
+        );
+        // A new database is said to be set up, with how many migrations.
+        let new = fresh_database(backend).await;
+        let out = cli(&new.url, &["migrate"]);
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            said.contains(&format!(
+                "Set up the new database ({}): {migrations} migrations applied",
+                db_kind(backend)
+            )),
+            "{said}"
+        );
         let out = cli(&db.url, &["check"]);
         assert!(out.status.success(), "{out:?}");
 
@@ -429,6 +455,54 @@ async fn maintenance_commands_leave_the_schema_to_migrate() {
             }
             let elsewhere = "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'elsewhere'";
             assert_eq!(scalar(&db.url, elsewhere).await, 0);
+            // The fund further along the search_path than an empty schema
+            // that exists: one named after the role, created later (the
+            // default search_path is "$user", public), or one an ALTER ROLE
+            // put first. The migrations would set up an empty fund there,
+            // so every command refuses, naming both, and creates nothing.
+            execute(&db.url, "CREATE SCHEMA postgres").await;
+            execute(&db.url, "CREATE SCHEMA fresh").await;
+            let files = tempfile::tempdir().unwrap();
+            std::fs::write(
+                files.path().join("branches.csv"),
+                "code,name\nCN-MOI,Chi nhánh mới\n",
+            )
+            .unwrap();
+            let import = ["import", files.path().to_str().unwrap()];
+            let fresh = format!("{}?options=-csearch_path%3Dfresh%2Cpublic", db.url);
+            for (url, current) in [(&db.url, "postgres"), (&fresh, "fresh")] {
+                for args in [
+                    &["serve", "--bind", "127.0.0.1:0"][..],
+                    &["migrate"],
+                    &["check"],
+                    &import,
+                ] {
+                    let out = cli_at_most(url, args, std::time::Duration::from_secs(30));
+                    let stderr = String::from_utf8_lossy(&out.stderr);
+                    assert!(!out.status.success(), "{current} {args:?}: {stderr}");
+                    assert!(
+                        stderr.contains("Sổ Tay's data is in schema public, but this connection")
+                            && stderr.contains(&format!(
+                                "looks in schema {current}, which holds none of it"
+                            )),
+                        "{current} {args:?}: {stderr}"
+                    );
+                }
+            }
+            let made = "SELECT COUNT(*) FROM pg_tables WHERE schemaname IN ('postgres', 'fresh')";
+            assert_eq!(scalar(&db.url, made).await, 0);
+            assert_eq!(
+                scalar(
+                    &db.url,
+                    "SELECT COUNT(*) FROM public.branches WHERE code = 'CN-MOI'"
+                )
+                .await,
+                0
+            );
+            // The empty schema dropped, the fund is served again.
+            execute(&db.url, "DROP SCHEMA postgres").await;
+            let out = cli(&db.url, &["check"]);
+            assert!(out.status.success(), "{out:?}");
             // Another application's migrations in a schema of their own are
             // not the fund's: a fund may be set up beside them.
             let shared = fresh_database(backend).await;
@@ -656,6 +730,37 @@ async fn a_stopped_server_leaves_everything_in_the_database_file() {
     let copy_url = format!("sqlite://{}", copy.display());
     assert_eq!(scalar(&copy_url, audit).await, written);
     assert_eq!(scalar(&copy_url, records).await, 1);
+}
+
+/// The backend's name as the server says it.
+fn db_kind(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    }
+}
+
+/// Runs `sotay-server <args>` on `database_url`; killed when it runs longer
+/// than `limit` (a server that started when it should have refused).
+fn cli_at_most(
+    database_url: &str,
+    args: &[&str],
+    limit: std::time::Duration,
+) -> std::process::Output {
+    let mut child = std::process::Command::new(sotay_tests::server_binary())
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run sotay-server");
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("wait").is_none() && started.elapsed() < limit {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    child.wait_with_output().expect("sotay-server's output")
 }
 
 async fn execute(database_url: &str, sql: &str) {

@@ -241,6 +241,20 @@ impl DbError {
             // not resolve, TLS refused, a password or database no longer
             // there, the server shutting down): said at once.
             sqlx::Error::Io(_) | sqlx::Error::Tls(_) => return DbError::Unreachable(e.to_string()),
+            // SQLite cannot open its file for a new connection
+            // (SQLITE_CANTOPEN, extended codes included): moved, deleted,
+            // or its folder closed to the server since it started.
+            sqlx::Error::Database(d)
+                if d.code().is_some_and(|c| {
+                    // SQLite's codes are numbers of up to 4 digits;
+                    // PostgreSQL's SQLSTATE has five characters.
+                    c.len() < 5 && c.parse::<i64>().is_ok_and(|c| c & 0xff == 14)
+                }) =>
+            {
+                return DbError::Unreachable(format!(
+                    "the SQLite database file cannot be opened for a new connection: moved, deleted or closed to the server while it ran? ({e})"
+                ))
+            }
             sqlx::Error::Database(d)
                 if d.code().is_some_and(|c| {
                     // PostgreSQL's SQLSTATE (five characters; SQLite's
@@ -352,6 +366,72 @@ async fn migrate_sqlite(options: SqliteConnectOptions) -> DbResult<()> {
     Ok(())
 }
 
+/// The SQLite files this process opened, by the path it opened them at:
+/// the file's device and inode then, and the path made absolute (to name
+/// it).
+static OPENED: std::sync::Mutex<std::collections::BTreeMap<std::path::PathBuf, Opened>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+/// A file's device and inode, and its path made absolute.
+type Opened = ((u64, u64), std::path::PathBuf);
+
+#[cfg(unix)]
+fn file_identity(path: &Path) -> std::io::Result<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).map(|m| (m.dev(), m.ino()))
+}
+
+/// Notes which file `path` is now, for [`file_in_place`].
+fn note_opened(path: &Path) {
+    #[cfg(unix)]
+    if let Ok(id) = file_identity(path) {
+        let full = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        OPENED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(path.to_path_buf(), (id, full));
+    }
+}
+
+/// Whether the file at `path` is still the SQLite database this process
+/// opened there: one moved or deleted while the server runs, or another
+/// put in its place, is said (the server's open connections go on with
+/// the file they opened; new ones would not find it), in words an
+/// operator can act on. One `stat`, for the health check.
+fn file_in_place(path: &Path) -> DbResult<()> {
+    #[cfg(unix)]
+    {
+        let Some((opened, full)) = OPENED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(path)
+            .cloned()
+        else {
+            return Ok(());
+        };
+        let full = full.display();
+        return match file_identity(path) {
+            Ok(now) if now == opened => Ok(()),
+            Ok(_) => Err(DbError::Unreachable(format!(
+                "the database file {full} is not the one the server opened: another file was put in its place while the server ran. \
+                 Stop the server (it finishes with the file it opened), then start it again to serve the file now at {full}, if that is the one meant"
+            ))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(DbError::Unreachable(format!(
+                "the database file {full} is gone: it was moved or deleted while the server ran. \
+                 Put it back at {full} (the server takes it up again), or stop the server and set DATABASE_URL to where it is now"
+            ))),
+            Err(e) => Err(DbError::Unreachable(format!(
+                "the database file {full} cannot be looked at ({e}): check it and its folder's permissions"
+            ))),
+        };
+    }
+    #[allow(unreachable_code)]
+    {
+        let _ = path;
+        Ok(())
+    }
+}
+
 /// How a command opens the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Open {
@@ -384,10 +464,12 @@ pub enum Schema {
     Behind { applied: usize, known: usize },
     /// Migrated by a newer binary: a migration this one does not know.
     Newer { unknown: i64 },
-    /// PostgreSQL: nothing where the connection's `search_path` looks, but
-    /// a fund's schema in another schema of the database (`found`), or no
-    /// schema to look in at all (`current` is `None`). A new empty fund
-    /// there would hide the real one.
+    /// PostgreSQL: no fund in the connection's own schema (the first one
+    /// its `search_path` names that exists, where the migrations would
+    /// create their tables), but a fund's schema in another schema of the
+    /// database (`found`, further along the `search_path` or not on it),
+    /// or no schema to look in at all (`current` is `None`). A new empty
+    /// fund there would hide the real one.
     Misdirected {
         search_path: String,
         current: Option<String>,
@@ -452,10 +534,36 @@ impl Schema {
             } => {
                 let found = found.join(", ");
                 Some(format!(
-                    "Dữ liệu của Sổ Tay nằm ở schema {found}, nhưng kết nối này (search_path {search_path}) nhìn vào schema {current}, nơi chưa có gì: Sổ Tay không lập một quỹ trống ở đó; đặt lại search_path (ALTER ROLE … SET search_path, hoặc ?options=-csearch_path%3D{found} trong DATABASE_URL)\n\
-                     Sổ Tay's data is in schema {found}, but this connection (search_path {search_path}) looks in schema {current}, which holds none: Sổ Tay will not set up an empty fund there; set the search_path back (ALTER ROLE … SET search_path, or ?options=-csearch_path%3D{found} in DATABASE_URL)"
+                    "Dữ liệu của Sổ Tay nằm ở schema {found}, nhưng kết nối này (search_path {search_path}) nhìn vào schema {current}, nơi không có dữ liệu của Sổ Tay: Sổ Tay không lập một quỹ trống ở đó; đặt search_path bắt đầu bằng {found} (ALTER ROLE … SET search_path, hoặc ?options=-csearch_path%3D{found} trong DATABASE_URL), hoặc xoá schema {current} nếu nó được tạo nhầm và trống\n\
+                     Sổ Tay's data is in schema {found}, but this connection (search_path {search_path}) looks in schema {current}, which holds none of it: Sổ Tay will not set up an empty fund there; make the search_path start with {found} (ALTER ROLE … SET search_path, or ?options=-csearch_path%3D{found} in DATABASE_URL), or drop schema {current} if it was created by mistake and is empty"
                 ))
             }
+        }
+    }
+}
+
+/// What opening a database did to its schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaChange {
+    /// Nothing: it was this binary's already (or was used as it is).
+    None,
+    /// A new database: all `migrations` applied.
+    SetUp { migrations: usize },
+    /// An older schema: `migrations` more applied after the `from` it had.
+    Upgraded { from: usize, migrations: usize },
+}
+
+impl SchemaChange {
+    /// After migrating a database whose schema was `schema` to all `known`
+    /// migrations.
+    fn of(schema: &Schema, known: usize) -> SchemaChange {
+        match schema {
+            Schema::Empty => SchemaChange::SetUp { migrations: known },
+            Schema::Behind { applied, .. } => SchemaChange::Upgraded {
+                from: *applied,
+                migrations: known - applied,
+            },
+            _ => SchemaChange::None,
         }
     }
 }
@@ -570,11 +678,18 @@ async fn applied_sqlite(c: &mut sqlx::SqliteConnection) -> DbResult<(Vec<i64>, i
     Ok((sqlx::query_scalar(APPLIED).fetch_all(&mut *c).await?, 0))
 }
 
-/// [`applied_sqlite`] for PostgreSQL (tables of the connection's schema).
+/// [`applied_sqlite`] for PostgreSQL: the migrations table and tables of
+/// the connection's own schema (`current_schema()`, where the migrations
+/// create theirs), not one found further along its `search_path` — a
+/// fund's schema seen through another schema first is not current.
 async fn applied_postgres(pool: &PgPool) -> DbResult<(Vec<i64>, i64)> {
-    let kept: bool = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
-        .fetch_one(pool)
-        .await?;
+    let kept: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = current_schema() AND c.relname = '_sqlx_migrations'
+           AND c.relkind IN ('r', 'p'))",
+    )
+    .fetch_one(pool)
+    .await?;
     if !kept {
         // Tables of the schema, not views nor those an extension brings
         // (PostGIS' `spatial_ref_sys` in a new database).
@@ -688,6 +803,12 @@ impl Db {
 
     /// Opens the database named by `url` as `how` says.
     pub async fn open(url: &str, how: Open) -> DbResult<Db> {
+        Db::open_changing(url, how).await.map(|(db, _)| db)
+    }
+
+    /// [`Db::open`], saying what it did to the schema.
+    pub async fn open_changing(url: &str, how: Open) -> DbResult<(Db, SchemaChange)> {
+        let mut change = SchemaChange::None;
         Db::check_url(url)?;
         if Db::sqlite_path(url).is_none() {
             // The sync queries are short; JIT compiling them costs more than it saves.
@@ -709,7 +830,11 @@ impl Db {
             if how != Open::AsIs {
                 let (applied, tables) = applied_postgres(&pool).await?;
                 let mut schema = schema_of(&applied, &known_versions(&migrator), tables);
-                if schema == Schema::Empty {
+                // Nothing of a fund in the connection's own schema: the
+                // fund may be in another (seen through the search_path
+                // or not), and the migrations would set up an empty one
+                // here, beside it.
+                if matches!(schema, Schema::Empty | Schema::Foreign { .. }) {
                     if let Some(misdirected) =
                         misdirected_postgres(&pool, migrator.iter().next()).await?
                     {
@@ -724,9 +849,10 @@ impl Db {
                         .to_string();
                     schema.log_upgrade(&format!("PostgreSQL {name}"));
                     migrator.run(&pool).await?;
+                    change = SchemaChange::of(&schema, migrator.iter().count());
                 }
             }
-            Ok(Db::Postgres(pool))
+            Ok((Db::Postgres(pool), change))
         } else {
             let path = Db::sqlite_path(url).unwrap_or(url);
             // The file itself, without the URL's options (`?mode=…`).
@@ -769,7 +895,18 @@ impl Db {
                     let full = std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf());
                     schema.log_upgrade(&full.display().to_string());
                     migrate_sqlite(options.clone()).await?;
+                    change = SchemaChange::of(
+                        &schema,
+                        sqlx::migrate!("../migrations/sqlite").iter().count(),
+                    );
                 }
+            }
+            // The file is there now (set up above, or refused): a new
+            // connection opens it or fails, never creates an empty one in
+            // its place when it was moved or deleted under the server.
+            let options = options.create_if_missing(false);
+            if how != Open::AsIs {
+                note_opened(options.get_filename());
             }
             // A connection to a file in this process does not go stale:
             // no ping (a round trip to its worker thread) on every acquire.
@@ -779,7 +916,7 @@ impl Db {
                 .test_before_acquire(false)
                 .connect_with(options)
                 .await?;
-            Ok(Db::Sqlite(pool))
+            Ok((Db::Sqlite(pool), change))
         }
     }
 
@@ -890,7 +1027,12 @@ impl Db {
         Ok(())
     }
 
+    /// Whether the database answers; on SQLite, first whether the file at
+    /// its path is still the one opened (see [`file_in_place`]).
     pub async fn ping(&self) -> DbResult<()> {
+        if let Db::Sqlite(p) = self {
+            file_in_place(p.connect_options().get_filename())?;
+        }
         with_conn!(self, q, c => q::ping(&mut c).await)
     }
 }
