@@ -13,10 +13,12 @@ stage() { echo "== $1 ($(( $(date +%s) - started )) s)"; }
 # Debian packages the tests need, installed here when missing: the
 # console's browser tests drive headless Chromium through chromedriver; the
 # encrypted field book (SQLCipher) links the system's OpenSSL; the Kotlin
-# bindings run on the JVM through JNA.
+# bindings run on the JVM through JNA; the PostgreSQL test cluster's TLS
+# certificates are made with the openssl command.
 missing=()
 if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then missing+=(chromium chromium-driver); fi
 if [ ! -f /usr/include/openssl/evp.h ]; then missing+=(libssl-dev); fi
+if ! command -v openssl >/dev/null 2>&1; then missing+=(openssl); fi
 if [ ! -f /usr/share/java/jna.jar ]; then missing+=(libjna-java); fi
 if ! command -v java >/dev/null 2>&1; then missing+=(default-jre-headless); fi
 if [ ${#missing[@]} -gt 0 ]; then
