@@ -38,6 +38,25 @@ fn pay(
     })
 }
 
+/// A page of changes that only brings the server's word on records.
+fn statuses_page(record_statuses: Vec<RecordStatus>, next: &str) -> ChangePage {
+    ChangePage {
+        officer: None,
+        boarding_houses: vec![],
+        workers: vec![],
+        loans: vec![],
+        campaigns: vec![],
+        record_statuses,
+        cash_counts: vec![],
+        removed_workers: vec![],
+        removed_loans: vec![],
+        removed_campaigns: vec![],
+        next: next.into(),
+        has_more: false,
+        server_time: None,
+    }
+}
+
 fn gift(
     book: &FieldBook,
     campaign: &str,
@@ -771,21 +790,7 @@ fn voids_and_reversals() {
         waiting.contains("đang chờ duyệt") && waiting.contains("nộp đủ tiền của phiếu"),
         "{waiting}"
     );
-    let approved = ChangePage {
-        officer: None,
-        boarding_houses: vec![],
-        workers: vec![],
-        loans: vec![],
-        campaigns: vec![],
-        record_statuses: vec![approved_at_five(rev.client_id)],
-        cash_counts: vec![],
-        removed_workers: vec![],
-        removed_loans: vec![],
-        removed_campaigns: vec![],
-        next: "c-000009".into(),
-        has_more: false,
-        server_time: None,
-    };
+    let approved = statuses_page(vec![approved_at_five(rev.client_id)], "c-000009");
     book.apply_changes_json(serde_json::to_string(&approved).unwrap())
         .unwrap();
     let decided = said(&book);
@@ -1040,24 +1045,13 @@ fn a_day_summary_tells_refused_visits_from_held_ones() {
         loan_id: None,
         amount: None,
     };
-    let page = ChangePage {
-        officer: None,
-        boarding_houses: vec![],
-        workers: vec![],
-        loans: vec![],
-        campaigns: vec![],
-        record_statuses: vec![
+    let page = statuses_page(
+        vec![
             status(refused.client_id, "batch_rejected"),
             status(held.client_id, "device_revoked"),
         ],
-        cash_counts: vec![],
-        removed_workers: vec![],
-        removed_loans: vec![],
-        removed_campaigns: vec![],
-        next: "c-1".into(),
-        has_more: false,
-        server_time: None,
-    };
+        "c-1",
+    );
     book.apply_changes_json(serde_json::to_string(&page).unwrap())
         .unwrap();
     let summary = book.daily_summary(day(2026, 11, 20)).unwrap();
@@ -1099,21 +1093,7 @@ fn refused_cash_the_branch_settled_is_said_settled() {
         loan_id: None,
         amount: None,
     };
-    let page = |st: RecordStatus, next: &str| ChangePage {
-        officer: None,
-        boarding_houses: vec![],
-        workers: vec![],
-        loans: vec![],
-        campaigns: vec![],
-        record_statuses: vec![st],
-        cash_counts: vec![],
-        removed_workers: vec![],
-        removed_loans: vec![],
-        removed_campaigns: vec![],
-        next: next.into(),
-        has_more: false,
-        server_time: None,
-    };
+    let page = |st: RecordStatus, next: &str| statuses_page(vec![st], next);
     book.apply_changes_json(serde_json::to_string(&page(status(None), "c-1")).unwrap())
         .unwrap();
     // A visit refused with the batch: said on its day, nothing to settle.
@@ -1225,21 +1205,7 @@ fn refused_cash_entered_again_is_not_said_to_be_given_back() {
         loan_id: None,
         amount: None,
     };
-    let page = ChangePage {
-        officer: None,
-        boarding_houses: vec![],
-        workers: vec![],
-        loans: vec![],
-        campaigns: vec![],
-        record_statuses: vec![status],
-        cash_counts: vec![],
-        removed_workers: vec![],
-        removed_loans: vec![],
-        removed_campaigns: vec![],
-        next: "c-1".into(),
-        has_more: false,
-        server_time: None,
-    };
+    let page = statuses_page(vec![status], "c-1");
     book.apply_changes_json(serde_json::to_string(&page).unwrap())
         .unwrap();
     // Nor the installment of the same amount a week on.

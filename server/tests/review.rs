@@ -73,6 +73,15 @@ async fn reject(app: &TestApp, token: &str, batch: Uuid, reason: &str) {
     assert_eq!(s, StatusCode::OK, "{body}");
 }
 
+/// The note of the settlement of the refused record numbered `receipt`.
+async fn settlement_note(app: &TestApp, receipt: &str) -> String {
+    app.text(&format!(
+        "SELECT x.note FROM refused_settlements x JOIN sync_records r ON r.id = x.record_id \
+         WHERE r.receipt_no = '{receipt}'"
+    ))
+    .await
+}
+
 /// A batch's page.
 async fn batch_page(app: &TestApp, token: &str, batch: Uuid) -> Value {
     let (s, detail) = app.get(&format!("/api/v1/batches/{batch}"), token).await;
@@ -3108,12 +3117,7 @@ async fn approving_a_payment_entered_again_settles_the_refused_receipt() {
             json!([lan.receipt(7)]),
             "{body}"
         );
-        let note = app
-            .text(&format!(
-                "SELECT x.note FROM refused_settlements x JOIN sync_records r ON r.id = x.record_id WHERE r.receipt_no = '{}'",
-                lan.receipt(7)
-            ))
-            .await;
+        let note = settlement_note(&app, &lan.receipt(7)).await;
         assert_eq!(note, format!("Trùng phiếu {}", lan.receipt(6)));
         // Its number in a counter note is said to be the original's cash.
         let (s, body) = app
@@ -3299,12 +3303,7 @@ async fn a_request_to_reverse_a_receipt_left_out_settles_it() {
         let (s, body) = approve(&app, &sup, second, 50_000).await;
         assert_eq!(s, StatusCode::OK, "{backend:?}: {body}");
         assert_eq!(body["discrepancy"], "0", "{body}");
-        let note = app
-            .text(&format!(
-                "SELECT x.note FROM refused_settlements x JOIN sync_records r ON r.id = x.record_id WHERE r.receipt_no = '{}'",
-                lan.receipt(1)
-            ))
-            .await;
+        let note = settlement_note(&app, &lan.receipt(1)).await;
         assert_eq!(note, "Cán bộ đề nghị đảo: Gõ nhầm 500.000, đúng là 50.000");
         let since = chrono::Utc::now() - chrono::Duration::days(1);
         let (held, _) = app
@@ -3358,12 +3357,7 @@ async fn rejecting_a_payment_entered_again_counts_its_cash_once() {
             json!([lan.receipt(2)]),
             "{body}"
         );
-        let note = app
-            .text(&format!(
-                "SELECT x.note FROM refused_settlements x JOIN sync_records r ON r.id = x.record_id WHERE r.receipt_no = '{}'",
-                lan.receipt(2)
-            ))
-            .await;
+        let note = settlement_note(&app, &lan.receipt(2)).await;
         assert_eq!(note, format!("Trùng phiếu {}", lan.receipt(1)));
         let since = chrono::Utc::now() - chrono::Duration::days(1);
         let (held, _) = app
@@ -3662,12 +3656,7 @@ async fn a_wrong_receipt_approved_after_its_re_entry_is_left_out() {
             (Some(0), Some("0")),
             "{body}"
         );
-        let settled = app
-            .text(&format!(
-                "SELECT x.note FROM refused_settlements x JOIN sync_records r ON r.id = x.record_id WHERE r.receipt_no = '{}'",
-                lan.receipt(1)
-            ))
-            .await;
+        let settled = settlement_note(&app, &lan.receipt(1)).await;
         assert!(settled.starts_with("Cán bộ đề nghị đảo:"), "{settled}");
         let (_, left, _) = book(&app, &sup, l1_id).await;
         assert_eq!(left, 0, "{backend:?}");

@@ -2393,13 +2393,7 @@ pub async fn review_approve(
                         // (an amount typed wrong and entered again, a
                         // payment given back) settles it: its cash is held
                         // no more. The request nets nothing.
-                        let reason = serde_json::from_str::<sotay_core::wire::UploadRecord>(&r.body)
-                            .ok()
-                            .and_then(|u| match u.body {
-                                sotay_core::wire::RecordBody::ReversalRequest(p) => Some(p.reason),
-                                _ => None,
-                            })
-                            .unwrap_or_default();
+                        let reason = request_reason(&r.body);
                         settle_as_asked.push((original, format!("{} {reason}", rv::REVERSAL_ASKED)));
                         fates.push((r.id, "approved", Some(rv::APPROVED_ORIGINAL_REFUSED.to_string())));
                         continue;
@@ -2424,13 +2418,7 @@ pub async fn review_approve(
                         format!("{who_en}: the original record is on another branch's books (the officer moved since) — that branch's supervisor reverses it; exclude this request")));
                     continue;
                 }
-                let reason = serde_json::from_str::<sotay_core::wire::UploadRecord>(&r.body)
-                    .ok()
-                    .and_then(|u| match u.body {
-                        sotay_core::wire::RecordBody::ReversalRequest(p) => Some(p.reason),
-                        _ => None,
-                    })
-                    .unwrap_or_default();
+                let reason = request_reason(&r.body);
                 let netted = netted.get(&r.client_id).copied();
                 let shortfall = match netted {
                     Some(_) => None,
@@ -2712,6 +2700,14 @@ pub async fn review_reject(
     let detail = serde_json::json!({ "reason": reason, "records": decided, "entered_again_settled": entered_again_settled });
     audit_append(c, &who.audit("batch.reject", "sync_batch", batch_id.to_string(), detail), now).await?;
     Ok(entered_again_settled)
+}
+
+/// The officer's reason in a reversal request's body, as her phone sent it.
+fn request_reason(body: &str) -> String {
+    match serde_json::from_str::<sotay_core::wire::UploadRecord>(body).map(|u| u.body) {
+        Ok(sotay_core::wire::RecordBody::ReversalRequest(p)) => p.reason,
+        _ => String::new(),
+    }
 }
 
 #[derive(sqlx::FromRow)]
