@@ -459,7 +459,7 @@ async fn settle_entered_again(
     let ctx = if pairs.is_empty() && kept.is_empty() {
         rv::AnomalyContext::default()
     } else {
-        review_anomaly_context(c, records).await?
+        entered_again_context(c, records).await?
     };
     // A receipt kept whose refused twin's cash the counter took is a second
     // payment only when the reviewer says so: otherwise the same cash would
@@ -1197,6 +1197,21 @@ pub async fn review_anomaly_context(c: &mut Conn, records: &[rv::ReviewRecordRow
                 .push(rv::SameDayReceipt { client_id, receipt_no: receipt_no.unwrap_or_default(), officer });
         }
     }
+    let again = entered_again_context(c, records).await?;
+    ctx.refused_held = again.refused_held;
+    ctx.counter_notes = again.counter_notes;
+    Ok(ctx)
+}
+
+/// The part of the records' anomaly context the refused payments entered
+/// again are judged by (`refused_receipt_same_amount`,
+/// `refused_receipt_taken_at_counter`): what an approval or a rejection
+/// checks in its transaction, without the rest.
+pub async fn entered_again_context(c: &mut Conn, records: &[rv::ReviewRecordRow]) -> DbResult<rv::AnomalyContext> {
+    let mut ctx = rv::AnomalyContext::default();
+    let mut loans: Vec<i64> = records.iter().filter_map(|r| r.loan_id).collect();
+    loans.sort_unstable();
+    loans.dedup();
     // The officers' refused repayments (refused at upload, kept in
     // quarantine, or rejected or left out at review), their loan and amount
     // as the phone sent them, with how they were settled: one entered again
