@@ -1275,8 +1275,11 @@ pub async fn entered_again_context(c: &mut Conn, records: &[rv::ReviewRecordRow]
         }
     }
     // Counter receipts on the batch's loans, not reversed: one may be a
-    // refused receipt's cash (its note names it).
-    ctx.counter_notes = standing_counter_notes(c, &loans).await?;
+    // refused receipt's cash (its note names it); none to look for when
+    // no refused receipt is held.
+    if !ctx.refused_held.is_empty() {
+        ctx.counter_notes = standing_counter_notes(c, &loans).await?;
+    }
     Ok(ctx)
 }
 
