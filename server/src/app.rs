@@ -10,8 +10,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tower_http::LatencyUnit;
+use tower_http::trace::{OnResponse, TraceLayer};
 
 use crate::auth::JwtKeys;
 use crate::db::Db;
@@ -149,7 +148,7 @@ fn access_log() -> TraceLayer<
     tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
     impl Fn(&axum::http::Request<axum::body::Body>) -> tracing::Span + Clone,
     (),
-    DefaultOnResponse,
+    RequestAnswered,
 > {
     TraceLayer::new_for_http()
         .make_span_with(|req: &axum::http::Request<axum::body::Body>| {
@@ -162,11 +161,27 @@ fn access_log() -> TraceLayer<
             tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
         })
         .on_request(())
-        .on_response(
-            DefaultOnResponse::new()
-                .level(tracing::Level::INFO)
-                .latency_unit(LatencyUnit::Millis),
-        )
+        .on_response(RequestAnswered)
+}
+
+/// The request's line: `status` and `latency_ms` as numbers, so that a log
+/// collector can sum and compare them (in the request's span, which names it).
+#[derive(Clone, Copy)]
+struct RequestAnswered;
+
+impl<B> OnResponse<B> for RequestAnswered {
+    fn on_response(
+        self,
+        response: &axum::http::Response<B>,
+        latency: Duration,
+        _span: &tracing::Span,
+    ) {
+        tracing::info!(
+            status = response.status().as_u16(),
+            latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
+            "finished processing request"
+        );
+    }
 }
 
 /// Serves until Ctrl-C / SIGTERM. Prints the address once listening.

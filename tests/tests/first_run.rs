@@ -800,7 +800,7 @@ async fn tamper(database_url: &str) {
 
 /// `SOTAY_LOG_FORMAT=json` gives a log collector one JSON object a line:
 /// the server's events and a line per request, with its method and path
-/// (never its query string) and status.
+/// (never its query string), status and milliseconds as numbers.
 #[tokio::test]
 async fn logs_as_json_one_object_a_line() {
     let db = fresh_database(Backend::Sqlite).await;
@@ -847,6 +847,7 @@ async fn logs_as_json_one_object_a_line() {
         .unwrap_or_else(|| panic!("no line for the request: {stderr}"));
     assert_eq!(request["span"]["method"], "GET", "{request}");
     assert_eq!(request["status"], 200, "{request}");
+    assert!(request["latency_ms"].is_u64(), "{request}");
     assert_eq!(request["level"], "INFO", "{request}");
     assert!(!stderr.contains("079123456789"), "{stderr}");
 }
