@@ -490,6 +490,38 @@ async fn supervisor_revokes_a_device_of_their_branch() {
             .await;
         assert_eq!(s, StatusCode::OK);
         assert_eq!(app.db.audit_count("device_revoke").await.unwrap(), 2);
+        // A fellow supervisor's and an admin's devices, in the same branch,
+        // are not the supervisor's to see or revoke: only an admin's.
+        let moved = app
+            .exec(
+                "UPDATE users SET branch_id = (SELECT branch_id FROM users WHERE username = 'giamsat.td')
+                 WHERE username IN ('giamsat.bt', 'admin')",
+            )
+            .await;
+        assert_eq!(moved, 2);
+        let (_, devices) = app.get("/api/v1/devices", &sup).await;
+        let ids: Vec<&str> = devices
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["id"].as_str().unwrap())
+            .collect();
+        assert!(
+            !ids.contains(&device(13).as_str()) && !ids.contains(&device(14).as_str()),
+            "{ids:?}"
+        );
+        for other in [13, 14] {
+            let (s, body) = app
+                .post(
+                    &format!("/api/v1/devices/{}/revoke", device(other)),
+                    &sup,
+                    &json!({"reason": "x"}),
+                )
+                .await;
+            assert_eq!(s, StatusCode::NOT_FOUND, "{body}");
+        }
+        let (s, _) = app.get("/api/v1/workers", &admin).await;
+        assert_eq!(s, StatusCode::OK);
     })
     .await;
 }

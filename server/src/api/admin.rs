@@ -17,7 +17,7 @@ use crate::import::csv::ImportKind;
 use crate::import::rows::Role;
 use crate::importer::{self, ImportFile};
 
-/// Devices: an admin sees all, a supervisor their branch's.
+/// Devices: an admin sees all, a supervisor those of their branch's officers and cashiers.
 #[utoipa::path(get, path = "/api/v1/devices", security(("bearer" = [])), responses((status = 200, body = [DeviceRow]), (status = 403, body = Problem)))]
 pub async fn devices(
     State(state): State<AppState>,

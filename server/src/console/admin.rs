@@ -37,7 +37,7 @@ fn device_scope(s: &Signed) -> Option<i64> {
 }
 
 fn visible(s: &Signed, d: &DeviceRow) -> bool {
-    s.user.role == Role::Admin || (d.branch_id.is_some() && d.branch_id == s.user.branch_id)
+    d.looked_after_by(s.user.role, s.user.branch_id)
 }
 
 #[derive(Debug, Default, Deserialize)]

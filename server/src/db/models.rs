@@ -45,6 +45,8 @@ pub struct DeviceRow {
     pub user_id: i64,
     pub username: String,
     pub user_full_name: String,
+    /// The role of the device's user (`officer`, `cashier`, `supervisor`, `admin`).
+    pub user_role: String,
     pub branch_id: Option<i64>,
     pub name: String,
     /// Short code printed in this device's receipt numbers.
@@ -56,6 +58,28 @@ pub struct DeviceRow {
     /// Revoked because its account was closed (reopening the account
     /// lifts it), not for itself.
     pub revoked_with_account: bool,
+}
+
+impl DeviceRow {
+    /// Whether someone of `role` at `branch` (None: no branch) sees and
+    /// revokes this device: an admin every one, a supervisor those of their
+    /// branch's officers and cashiers, not a fellow supervisor's or an
+    /// admin's.
+    pub fn looked_after_by(&self, role: crate::import::rows::Role, branch: Option<i64>) -> bool {
+        use crate::import::rows::Role;
+        match role {
+            Role::Admin => true,
+            Role::Supervisor => {
+                branch.is_some()
+                    && self.branch_id == branch
+                    && matches!(
+                        Role::parse(&self.user_role),
+                        Some(Role::Officer | Role::Cashier)
+                    )
+            }
+            Role::Officer | Role::Cashier => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -352,7 +352,7 @@ pub async fn throttle_clear(c: &mut Conn, username: &str) -> DbResult<()> {
     Ok(())
 }
 
-const DEVICE: &str = "SELECT d.id, d.user_id, u.username, u.full_name AS user_full_name, u.branch_id, d.name, d.code,
+const DEVICE: &str = "SELECT d.id, d.user_id, u.username, u.full_name AS user_full_name, u.role AS user_role, u.branch_id, d.name, d.code,
         d.created_at, d.last_seen_at, d.revoked_at, d.revoke_reason, d.revoked_with_account
     FROM devices d JOIN users u ON u.id = d.user_id";
 
@@ -363,10 +363,12 @@ pub async fn device_get(c: &mut Conn, id: &str) -> DbResult<Option<DeviceRow>> {
         .await?)
 }
 
-/// Devices an admin (`branch_id` None) or a branch's supervisor may see.
+/// Devices an admin (`branch_id` None) or a branch's supervisor may see:
+/// its officers' and cashiers' (see [`DeviceRow::looked_after_by`]).
 pub async fn devices_list(c: &mut Conn, branch_id: Option<i64>) -> DbResult<Vec<DeviceRow>> {
     Ok(sqlx::query_as(&format!(
-        "{DEVICE} WHERE ($1 IS NULL OR u.branch_id = $1) ORDER BY d.last_seen_at DESC"
+        "{DEVICE} WHERE ($1 IS NULL OR (u.branch_id = $1 AND u.role IN ('officer', 'cashier')))
+         ORDER BY d.last_seen_at DESC"
     ))
     .bind(branch_id)
     .fetch_all(&mut *c)
