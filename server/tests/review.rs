@@ -3963,6 +3963,85 @@ async fn cash_of_a_record_refused_at_upload_settles_at_the_counter() {
             (StatusCode::CONFLICT, Some("counter_settled_refused")),
             "{backend:?}: {body}"
         );
+
+        // The cash of a refused receipt is taken once at the counter: while
+        // it waits to be settled, another counter repayment naming it, of
+        // any amount, is refused (naming the one that took it).
+        let fourth = repayment(&mut lan, &l1, 70_000, 4);
+        let (_, outcomes) = lan.upload(&app, vec![fourth.clone()]).await;
+        assert_eq!(outcomes[0].0, UploadOutcome::Rejected, "{outcomes:?}");
+        let pay_naming = |amount: &str, note: String| json!({"client_id": Uuid::now_v7(), "amount": amount, "note": note});
+        let counter = format!("/api/v1/loans/{l1_id}/repayments");
+        let (s, first) = app
+            .post(
+                &counter,
+                &sup,
+                &pay_naming("70000", format!("Lan nộp lại {}", lan.receipt(4))),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{first}");
+        for (amount, note) in [
+            ("70000", lan.receipt(4).to_lowercase()),
+            (
+                "10000",
+                format!("nop lai {}", lan.receipt(4).replace('-', "")),
+            ),
+        ] {
+            let (s, body) = app.post(&counter, &sup, &pay_naming(amount, note)).await;
+            assert_eq!(
+                (s, body["code"].as_str()),
+                (StatusCode::CONFLICT, Some("taken_at_counter_already")),
+                "{backend:?}: {body}"
+            );
+            assert!(
+                body["detail"].as_str().unwrap().contains(&format!(
+                    "phiếu {} (70.000 ₫) ghi số phiếu đó",
+                    first["receipt_no"].as_str().unwrap()
+                )),
+                "{body}"
+            );
+        }
+
+        // Two counter receipts that named a receipt before it reached the
+        // server, refused and settled in the supervisor's own words: only
+        // the first is its cash; the second took other cash, and is
+        // reversed.
+        let fifth = repayment(&mut lan, &l1, 40_000, 5);
+        let mut twice = Vec::new();
+        for _ in 0..2 {
+            let (s, body) = app
+                .post(
+                    &counter,
+                    &sup,
+                    &pay_naming("40000", format!("Nộp thay phiếu {}", lan.receipt(5))),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{body}");
+            twice.push(body);
+        }
+        let (_, outcomes) = lan.upload(&app, vec![fifth.clone()]).await;
+        assert_eq!(outcomes[0].0, UploadOutcome::Rejected, "{outcomes:?}");
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/records/{}/settle", fifth.client_id),
+                &sup,
+                &json!({"note": "Người vay đã nộp ở chi nhánh"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let reverse = |k: &Value| json!({"entry_id": k["entry_id"], "reason": "Thu trùng"});
+        let (s, body) = app
+            .post("/api/v1/reversals", &sup, &reverse(&twice[0]))
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("counter_settled_refused")),
+            "{backend:?}: {body}"
+        );
+        let (s, body) = app
+            .post("/api/v1/reversals", &sup, &reverse(&twice[1]))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{backend:?}: {body}");
     }
 }
 

@@ -420,6 +420,69 @@ async fn in_vault_already(c: &mut Conn, loan_id: i64, note: &str) -> DbResult<()
     Ok(())
 }
 
+/// A counter repayment whose note names an officer's refused receipt on
+/// the loan, not settled, whose cash a counter receipt standing took
+/// already, its note naming it: refused, the same cash would be taken
+/// twice (the supervisor marks the refused receipt settled with that one).
+async fn taken_at_counter_already(c: &mut Conn, loan_id: i64, note: &str) -> DbResult<()> {
+    let named: Vec<String> = refused_on_loan(c, None, loan_id)
+        .await?
+        .into_iter()
+        .filter_map(|r| match serde_json::from_str::<sotay_core::wire::UploadRecord>(&r.record.body).ok()?.body {
+            sotay_core::wire::RecordBody::Repayment(p) if rv::note_names_receipt(note, &p.receipt_no) => Some(p.receipt_no),
+            _ => None,
+        })
+        .collect();
+    if named.is_empty() {
+        return Ok(());
+    }
+    let counters = standing_counters(c, loan_id).await?;
+    for receipt in named {
+        if let Some(k) = counter_naming(&counters, &receipt) {
+            let (counter, amount) = (&k.receipt, format_vnd(k.amount));
+            return Err(refused(
+                409,
+                "taken_at_counter_already",
+                format!("Tiền của phiếu {receipt} bị từ chối đã được thu tại quầy: phiếu {counter} ({amount}) ghi số phiếu đó. Đừng thu lại; giám sát đánh dấu phiếu {receipt} đã xử lý (Thu tại quầy, phiếu {counter}). Nếu người vay trả thêm một khoản khác, đừng ghi số phiếu {receipt} vào ghi chú"),
+                format!("the cash of refused receipt {receipt} was taken at the counter already: receipt {counter} ({amount}) names it. Do not take it again; the supervisor marks receipt {receipt} settled (taken at the counter, receipt {counter}). If the borrower pays another sum, do not put receipt {receipt} in the note"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A counter receipt of a loan, not reversed.
+struct StandingCounter {
+    entry: i64,
+    receipt: String,
+    amount: i64,
+    note: String,
+    taken_at: DateTime<Utc>,
+}
+
+/// A loan's counter receipts not reversed, oldest first.
+async fn standing_counters(c: &mut Conn, loan_id: i64) -> DbResult<Vec<StandingCounter>> {
+    let rows: Vec<(i64, String, i64, String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT e.id, k.receipt_no, k.amount, k.note, k.recorded_at FROM counter_repayments k JOIN journal_entries e ON e.counter_id = k.id
+         WHERE k.loan_id = $1 AND NOT EXISTS (SELECT 1 FROM journal_entries x WHERE x.reverses = e.id)
+         ORDER BY k.id",
+    )
+    .bind(loan_id)
+    .fetch_all(&mut *c)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(entry, receipt, amount, note, taken_at)| StandingCounter { entry, receipt, amount, note, taken_at })
+        .collect())
+}
+
+/// The first of `counters` whose note names officer's receipt `receipt`,
+/// however it was typed (`a7k2 000012`): compared here, the same on both
+/// databases and as the loan's page does.
+fn counter_naming<'a>(counters: &'a [StandingCounter], receipt: &str) -> Option<&'a StandingCounter> {
+    counters.iter().find(|k| rv::note_names_receipt(&k.note, receipt))
+}
+
 /// Settles, with the approval of a batch, what its payments entered again
 /// make of their refused originals, as the supervisor confirmed: pairs of
 /// (the batch's receipt, the refused one), each flagged so by the review.
@@ -2962,22 +3025,8 @@ pub async fn counter_repayment(
         // Its cash taken at the counter already, by a receipt whose note
         // names it (the cashier, who does not settle records): not twice.
         if let Some(r) = receipt.as_deref().filter(|r| !r.is_empty() && !settled) {
-            // Named however it was typed (`a7k2 000012`): compared here,
-            // the same on both databases and as the loan's page does.
-            let standing: Vec<(String, i64, String)> = sqlx::query_as(
-                "SELECT k.receipt_no, k.amount, k.note FROM counter_repayments k JOIN journal_entries e ON e.counter_id = k.id
-                 WHERE k.loan_id = $1 AND NOT EXISTS (SELECT 1 FROM journal_entries x WHERE x.reverses = e.id)
-                 ORDER BY k.id",
-            )
-            .bind(loan_id)
-            .fetch_all(&mut *c)
-            .await?;
-            let taken = standing
-                .into_iter()
-                .find(|(_, _, note)| rv::note_names_receipt(note, r))
-                .map(|(k, a, _)| (k, a));
-            if let Some((counter, amount)) = taken {
-                let amount = format_vnd(amount);
+            if let Some(k) = counter_naming(&standing_counters(c, loan_id).await?, r) {
+                let (counter, amount) = (&k.receipt, format_vnd(k.amount));
                 return Err(refused(
                     409,
                     "taken_at_counter_already",
@@ -3010,6 +3059,7 @@ pub async fn counter_repayment(
     }
     if settles.is_none() && !note.trim().is_empty() {
         in_vault_already(c, loan_id, note).await?;
+        taken_at_counter_already(c, loan_id, note).await?;
     }
     if let Some(r) = transfer_ref {
         transfer_ref_free(c, branch_id, r).await?;
@@ -3549,28 +3599,18 @@ async fn officer_reversal_waiting(c: &mut Conn, entry_id: i64) -> DbResult<()> {
     ))
 }
 
-/// Refuses a reversal of a counter receipt that settled an officer's
-/// refused receipt: reversed, the cash would be on no list (the refused
-/// receipt stays marked as settled by it).
-/// The entries of a loan's counter repayments that settled an officer's
-/// refused receipt (a settlement since names their receipt), which are
-/// not reversed (see [`settled_by_counter`]).
+/// The entries of a loan's counter repayments, not reversed, that settled
+/// an officer's refused receipt (see [`counter_settled`]).
 pub async fn counter_entries_settling(c: &mut Conn, loan_id: i64) -> DbResult<Vec<i64>> {
-    let counters: Vec<(i64, String, String, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT e.id, k.receipt_no, k.note, k.recorded_at FROM journal_entries e JOIN counter_repayments k ON k.id = e.counter_id
-         WHERE k.loan_id = $1",
-    )
-    .bind(loan_id)
-    .fetch_all(&mut *c)
-    .await?;
-    let Some(first) = counters.iter().map(|k| k.3).min() else {
+    let counters = standing_counters(c, loan_id).await?;
+    let Some(first) = counters.iter().map(|k| k.taken_at).min() else {
         return Ok(Vec::new());
     };
     let since = settlements_since(c, first).await?;
     Ok(counters
-        .into_iter()
-        .filter(|(_, receipt, note, at)| counter_settled(&since, receipt, note, *at).is_some())
-        .map(|(entry, ..)| entry)
+        .iter()
+        .filter(|k| counter_settled(&since, &counters, k).is_some())
+        .map(|k| k.entry)
         .collect())
 }
 
@@ -3606,39 +3646,60 @@ async fn settlements_since(c: &mut Conn, from: DateTime<Utc>) -> DbResult<Vec<Se
         .collect())
 }
 
-/// The refused receipt counter receipt `counter` (its note, taken at
-/// `taken_at`) is the cash of, settled since: one whose settlement's note
-/// names the counter receipt, or one the counter receipt's own note names
-/// (the cashier took it saying so; the settlement was worded otherwise).
+/// The refused receipt counter receipt `counter` (one of `counters`, its
+/// loan's standing ones, oldest first) is the cash of, settled since: one
+/// whose settlement's note names the counter receipt ("Thu tại quầy,
+/// phiếu K"); or, for a settlement that names no counter receipt of the
+/// loan, the refused receipt the counter receipt's own note names, when
+/// it is the first such taken before the settlement (the cashier took it
+/// saying so; the settlement was worded otherwise). Another counter
+/// receipt naming the same refused receipt took other cash, and may be
+/// reversed.
 fn counter_settled<'a>(
     since: &'a [SettlementSince],
-    counter: &str,
-    counter_note: &str,
-    taken_at: DateTime<Utc>,
+    counters: &[StandingCounter],
+    counter: &StandingCounter,
 ) -> Option<&'a SettlementSince> {
-    since.iter().filter(|s| s.3 >= taken_at).find(|(note, receipt, _, _)| {
-        rv::note_names_receipt(note, counter)
-            || receipt.as_deref().is_some_and(|r| rv::note_names_receipt(counter_note, r))
+    since.iter().filter(|s| s.3 >= counter.taken_at).find(|(note, receipt, _, at)| {
+        let named = counters.iter().find(|k| rv::note_names_receipt(note, &k.receipt));
+        match named {
+            Some(k) => k.entry == counter.entry,
+            None if note.trim_start().to_lowercase().starts_with(&rv::SETTLED_AT_COUNTER.to_lowercase()) => false,
+            None => receipt.as_deref().is_some_and(|r| {
+                counters
+                    .iter()
+                    .filter(|k| k.taken_at <= *at)
+                    .find(|k| rv::note_names_receipt(&k.note, r))
+                    .is_some_and(|k| k.entry == counter.entry)
+            }),
+        }
     })
 }
 
+/// Refuses a reversal of a counter receipt that settled an officer's
+/// refused receipt: reversed, the cash would be on no list (the refused
+/// receipt stays marked as settled by it).
 pub async fn settled_by_counter(c: &mut Conn, entry_id: i64) -> DbResult<()> {
-    let counter: Option<(String, String, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT k.receipt_no, k.note, k.recorded_at FROM journal_entries e JOIN counter_repayments k ON k.id = e.counter_id
-         WHERE e.id = $1",
+    let loan: Option<i64> = sqlx::query_scalar(
+        "SELECT k.loan_id FROM journal_entries e JOIN counter_repayments k ON k.id = e.counter_id WHERE e.id = $1",
     )
     .bind(entry_id)
     .fetch_optional(&mut *c)
     .await?;
-    let Some((counter, counter_note, taken_at)) = counter else { return Ok(()) };
+    let Some(loan) = loan else { return Ok(()) };
+    let counters = standing_counters(c, loan).await?;
+    let Some(counter) = counters.iter().find(|k| k.entry == entry_id) else {
+        return Ok(());
+    };
     // Settled by it: a settlement since whose note names it, however it
     // was typed (the console writes it, the API's caller may), or one of
     // the receipt its own note names.
-    let since = settlements_since(c, taken_at).await?;
-    let Some((_, receipt, officer, _)) = counter_settled(&since, &counter, &counter_note, taken_at) else {
+    let since = settlements_since(c, counter.taken_at).await?;
+    let Some((_, receipt, officer, _)) = counter_settled(&since, &counters, counter) else {
         return Ok(());
     };
     let receipt = receipt.clone().unwrap_or_default();
+    let counter = &counter.receipt;
     Err(refused(
         409,
         "counter_settled_refused",
