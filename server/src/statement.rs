@@ -888,13 +888,10 @@ fn same_way(line: &StatementLine, item: &BookItem) -> bool {
     line.money_in == item.money_in && line.money_out == item.money_out
 }
 
-/// A reference as compared: capitals, no spaces (`ft 2633 9000001` is
-/// `FT26339000001`, as the counter stores it).
+/// A reference as compared: its letters and digits in capitals
+/// (`ft 2633-9000001` is `FT26339000001`, as the counter stores it).
 fn squash(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_uppercase)
-        .collect()
+    crate::db::reference_key(text)
 }
 
 /// The line's reference is `reference`.

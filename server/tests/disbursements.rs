@@ -1395,6 +1395,28 @@ async fn a_worker_pays_by_transfer_into_the_branch_bank_account() {
         .await;
         let receipt = took["receipt_no"].as_str().unwrap();
         assert!(body["detail"].as_str().unwrap().contains(receipt), "{body}");
+        // However its reference is typed: a hyphen, dots, spaces.
+        for typed in ["FT26339-000001", "ft.26339.000001", "FT 2633 9000 001"] {
+            refused(
+                &app,
+                &at(right_loan),
+                &sup,
+                &pay(Uuid::now_v7(), "transfer", Some(typed)),
+                StatusCode::CONFLICT,
+                "transfer_ref_used",
+            )
+            .await;
+        }
+        // A reference with no letter or digit is none.
+        refused(
+            &app,
+            &at(right_loan),
+            &sup,
+            &pay(Uuid::now_v7(), "transfer", Some("--")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+        )
+        .await;
         assert_eq!(
             app.db.audit_count("counter.repayment").await.unwrap(),
             1,

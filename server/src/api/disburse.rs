@@ -288,20 +288,25 @@ pub struct ApproveDisbursementRequest {
     pub transfer_ref: Option<String>,
 }
 
-/// A bank transaction reference as given: none when empty; in capitals
-/// without spaces (`ft 2633 9000001` is `FT26339000001`), so that one
-/// transfer typed twice is recognised; checked length.
+/// A bank transaction reference as given: none when empty; else kept as
+/// its [`reference_key`](crate::db::reference_key), letters and digits in
+/// capitals (`ft 2633-9000001` is `FT26339000001`), so that one transfer
+/// typed twice is recognised however it was typed; checked length. One
+/// typed with no letter or digit (`--`) is refused.
 pub fn transfer_ref(given: Option<&str>) -> Result<Option<String>, AppError> {
-    let normal: String = given
-        .unwrap_or_default()
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_uppercase)
-        .collect();
-    if normal.is_empty() {
-        return Ok(None);
+    let given = given.unwrap_or_default();
+    let key = crate::db::reference_key(given);
+    if key.is_empty() {
+        if given.trim().is_empty() {
+            return Ok(None);
+        }
+        return Err(AppError::invalid_field(
+            "transfer_ref",
+            "Mã giao dịch ngân hàng phải có chữ hoặc số, như trên giấy báo có hoặc sao kê (ví dụ FT26342001234)",
+            "the bank's transaction reference must have letters or digits, as on the credit notice or the statement (e.g. FT26342001234)",
+        ));
     }
-    Ok(Some(at_most("transfer_ref", &normal, 100)?))
+    Ok(Some(at_most("transfer_ref", &key, 100)?))
 }
 
 /// Asks for a new loan for a worker of the branch (a supervisor, or an

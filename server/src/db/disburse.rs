@@ -174,7 +174,7 @@ pub async fn bank_move(
     // give a fee and its VAT, or each month's fee, the same one); cash paid
     // in or drawn from a line is also checked against the slips recorded
     // by hand (one typed with another amount is reversed first).
-    if !m.reference.is_empty() && slip_key(m.reference).is_empty() {
+    if !m.reference.is_empty() && crate::db::reference_key(m.reference).is_empty() {
         return Err(refused(
             422,
             "bank_slip_invalid",
@@ -189,7 +189,7 @@ pub async fn bank_move(
     } else {
         // Compared as one slip however it was typed (`gnt 002`, `GNT-002`
         // and `GNT002` are one slip): here, the same on both databases.
-        let key = slip_key(m.reference);
+        let key = crate::db::reference_key(m.reference);
         let candidates: Vec<(i64, i64, String)> = sqlx::query_as(&format!(
             "SELECT m.id, m.amount, m.reference FROM bank_moves m WHERE m.branch_id = $1 AND m.direction = $2
                AND {standing}{by_slip}"
@@ -200,7 +200,7 @@ pub async fn bank_move(
         .await?;
         candidates
             .into_iter()
-            .find(|(_, _, r)| !key.is_empty() && slip_key(r) == key)
+            .find(|(_, _, r)| !key.is_empty() && crate::db::reference_key(r) == key)
             .map(|(id, a, _)| (id, a))
     };
     if let Some((id, a)) = posted {
@@ -1074,28 +1074,3 @@ pub async fn disbursement_preview(
     disbursement_schedule(&product, principal, sotay_core::domain::time::local_date(now))
 }
 
-/// A slip's number as compared: its letters and digits, in capitals, in
-/// their compatibility form (`ＧＮＴ－００２` typed on a full-width keyboard
-/// is `GNT002`).
-fn slip_key(reference: &str) -> String {
-    use unicode_normalization::UnicodeNormalization;
-    reference
-        .nfkc()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_uppercase)
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::slip_key;
-
-    #[test]
-    fn one_slip_however_typed() {
-        for typed in ["GNT-002", "gnt 002", "GNT002", "g.n.t/002", "ＧＮＴ－００２", "ｇｎｔ００２"] {
-            assert_eq!(slip_key(typed), "GNT002", "{typed}");
-        }
-        assert_ne!(slip_key("GNT-002"), slip_key("GNT-0020"));
-        assert_eq!(slip_key("- / ."), "");
-    }
-}

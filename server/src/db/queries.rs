@@ -3,6 +3,20 @@
 // there). Placeholders are `$N`, which both SQLite and PostgreSQL accept.
 // Integer sums are cast to BIGINT because PostgreSQL widens SUM(bigint).
 
+/// A stored bank transaction reference in SQL, compared with a
+/// [`reference_key`](super::reference_key): kept before without spaces in
+/// capitals but otherwise as typed, the punctuation typed in it is left
+/// out here too.
+macro_rules! reference_key_sql {
+    ($column:literal) => {
+        concat!(
+            "UPPER(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(",
+            $column,
+            ", ' ', ''), '-', ''), '.', ''), '/', ''), '_', ''), ':', ''), ',', ''), '#', ''))"
+        )
+    };
+}
+
 /// When the officer could learn that record `s` was refused: when its
 /// batch was decided at review (rejected, or the record left out), else
 /// when it reached the server (refused at upload, or held from a revoked

@@ -2829,12 +2829,13 @@ fn repaid_into(target: &TargetEntry) -> Account {
 /// loan), or a repayment received by it at `branch_id` whose entry was not
 /// reversed (409 `transfer_ref_used`, naming it).
 pub(crate) async fn transfer_ref_free(c: &mut Conn, branch_id: i64, r: &str) -> DbResult<()> {
-    // Payouts approved before references were kept in capitals without
-    // spaces are compared the same way.
-    let paid_out: Option<(i64, i64)> = sqlx::query_as(
+    // References kept before they were keys are compared as keys.
+    let paid_out: Option<(i64, i64)> = sqlx::query_as(concat!(
         "SELECT x.disbursement_id, d.branch_id FROM disbursement_decisions x JOIN disbursements d ON d.id = x.disbursement_id
-         WHERE UPPER(REPLACE(x.transfer_ref, ' ', '')) = $1",
-    )
+         WHERE x.transfer_ref IS NOT NULL AND (x.transfer_ref = $1 OR ",
+        reference_key_sql!("x.transfer_ref"),
+        " = $1)",
+    ))
     .bind(r)
     .fetch_optional(&mut *c)
     .await?;
@@ -2852,12 +2853,14 @@ pub(crate) async fn transfer_ref_free(c: &mut Conn, branch_id: i64, r: &str) -> 
             format!("transaction reference {r} was already given for {en}; check this transfer's reference"),
         ));
     }
-    let repaid: Option<String> = sqlx::query_scalar(
+    let repaid: Option<String> = sqlx::query_scalar(concat!(
         "SELECT k.receipt_no FROM counter_repayments k JOIN journal_entries e ON e.counter_id = k.id
-         WHERE k.transfer_ref = $1 AND k.branch_id = $2
+         WHERE k.branch_id = $2 AND k.transfer_ref IS NOT NULL AND (k.transfer_ref = $1 OR ",
+        reference_key_sql!("k.transfer_ref"),
+        " = $1)
            AND NOT EXISTS (SELECT 1 FROM journal_entries x WHERE x.reverses = e.id)
          ORDER BY k.id LIMIT 1",
-    )
+    ))
     .bind(r)
     .bind(branch_id)
     .fetch_optional(&mut *c)

@@ -1205,6 +1205,20 @@ pub const ENTERED_AGAIN: &str = "Đã ghi lại bằng phiếu";
 /// begins (the original's receipt number follows).
 pub const SAME_AS: &str = "Trùng phiếu";
 
+/// A bank reference as compared: a transaction's reference
+/// (`FT26342-00123`), a slip's number (`GNT-002`): its letters and digits,
+/// in capitals, in their compatibility form (`ＧＮＴ－００２` typed on a
+/// full-width keyboard is `GNT002`), so that one reference typed twice is
+/// recognised however it was typed.
+pub fn reference_key(reference: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    reference
+        .nfkc()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
 /// Whether a note names receipt `receipt`, however it was typed: any
 /// case, with or without the hyphen or spaces (`a7k2 000012` names
 /// `A7K2-000012`), beside other numbers (`85AH-000004, 85AH-000005`), and
@@ -1253,7 +1267,31 @@ pub fn note_names_receipt(note: &str, receipt: &str) -> bool {
 
 #[cfg(test)]
 mod note_tests {
-    use super::note_names_receipt;
+    use super::{note_names_receipt, reference_key};
+
+    #[test]
+    fn one_reference_however_typed() {
+        for typed in [
+            "GNT-002",
+            "gnt 002",
+            "GNT002",
+            "g.n.t/002",
+            "ＧＮＴ－００２",
+            "ｇｎｔ００２",
+        ] {
+            assert_eq!(reference_key(typed), "GNT002", "{typed}");
+        }
+        for typed in [
+            "ft26342 00123",
+            "FT26342-00123",
+            "FT.2634200123",
+            "ft 2634 2001 23",
+        ] {
+            assert_eq!(reference_key(typed), "FT2634200123", "{typed}");
+        }
+        assert_ne!(reference_key("GNT-002"), reference_key("GNT-0020"));
+        assert_eq!(reference_key("- / ."), "");
+    }
 
     #[test]
     fn a_note_names_a_receipt_however_it_was_typed() {
