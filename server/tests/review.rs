@@ -1304,6 +1304,36 @@ async fn a_cashier_takes_repayments_at_the_counter_and_nothing_else() {
             .starts_with("QUAY-CN-TD-"));
         let (_, after, _) = book(&app, &cashier, l1).await;
         assert_eq!(after, before - 200_000);
+        // The same amount again the same day is most often the same
+        // payment typed twice: taken only once the clerk says it is another.
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/loans/{l1}/repayments"),
+                &cashier,
+                &pay("200000"),
+            )
+            .await;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("repeat_unconfirmed")),
+            "{body}"
+        );
+        let detail = body["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(&format!(
+                "đã thu 200.000 ₫ hôm nay lúc {} (phiếu {})",
+                receipt["recorded_at"]
+                    .as_str()
+                    .unwrap()
+                    .parse::<chrono::DateTime<chrono::Utc>>()
+                    .unwrap()
+                    .with_timezone(&sotay_core::domain::time::vn_offset())
+                    .format("%H:%M"),
+                receipt["receipt_no"].as_str().unwrap()
+            )),
+            "{body}"
+        );
+        assert_eq!(book(&app, &cashier, l1).await.1, after);
         // Cash under 1.000 ₫ that does not pay the loan off is a slip of
         // the keyboard; the same by transfer is what the bank shows.
         let (s, body) = app
@@ -4008,14 +4038,10 @@ async fn cash_of_a_record_refused_at_upload_settles_at_the_counter() {
         // reversed.
         let fifth = repayment(&mut lan, &l1, 40_000, 5);
         let mut twice = Vec::new();
-        for _ in 0..2 {
-            let (s, body) = app
-                .post(
-                    &counter,
-                    &sup,
-                    &pay_naming("40000", format!("Nộp thay phiếu {}", lan.receipt(5))),
-                )
-                .await;
+        for again in [false, true] {
+            let mut pay = pay_naming("40000", format!("Nộp thay phiếu {}", lan.receipt(5)));
+            pay["confirm_repeat"] = again.into();
+            let (s, body) = app.post(&counter, &sup, &pay).await;
             assert_eq!(s, StatusCode::OK, "{body}");
             twice.push(body);
         }

@@ -571,6 +571,8 @@ impl Model {
             },
             transfer_ref: transfer.then(|| format!("FT{}", self.entries + 1)),
             confirm_payoff: true,
+            // The model's payments are each its own.
+            confirm_repeat: true,
             settles: None,
         };
         let r = db

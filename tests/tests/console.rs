@@ -3210,10 +3210,24 @@ async fn cashier_takes_repayments_at_the_counter() {
         }
         assert_eq!(scalar(&db.url, bank_sql).await, bank + 100_000);
 
+        // The same amount again today is most often the same payment typed
+        // twice: the form comes back asking, and takes it once ticked.
+        let (status, _, page) = post(loan, form("100.000", &fresh()), cashier.clone()).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{page}");
+        assert!(
+            page.contains("id=\"repeat-choice\"") && page.contains("(phiếu QUAY-CN-TD-000002)"),
+            "{page}"
+        );
+        assert_eq!(count("SELECT COUNT(*) FROM counter_repayments").await, 2);
+        let mut again = form("100.000", &fresh());
+        again.push(("repeat", "1".to_string()));
+        let (status, _, page) = post(loan, again, cashier.clone()).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+
         // What is left, paid at the counter, closes the loan; the form goes
         // and a repayment sent after is refused with its reason.
         // It is asked for once more: the amount pays the loan off.
-        let left = owed - 300_000;
+        let left = owed - 400_000;
         let (status, _, page) =
             post(loan, form(&left.to_string(), &fresh()), cashier.clone()).await;
         assert_eq!(status, StatusCode::CONFLICT, "{page}");
@@ -3221,7 +3235,7 @@ async fn cashier_takes_repayments_at_the_counter() {
             page.contains("id=\"counter-error\"") && page.contains("khoản vay sẽ tất toán"),
             "{page}"
         );
-        assert_eq!(count("SELECT COUNT(*) FROM counter_repayments").await, 2);
+        assert_eq!(count("SELECT COUNT(*) FROM counter_repayments").await, 3);
         let mut payoff = form(&left.to_string(), &fresh());
         payoff.push(("payoff", "1".to_string()));
         let (status, _, _) = post(loan, payoff, cashier.clone()).await;
@@ -3235,7 +3249,7 @@ async fn cashier_takes_repayments_at_the_counter() {
         let (status, _, page) = post(loan, form("100.000", &fresh()), cashier.clone()).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
         assert!(page.contains("id=\"counter-error\""), "{page}");
-        assert_eq!(count("SELECT COUNT(*) FROM counter_repayments").await, 3);
+        assert_eq!(count("SELECT COUNT(*) FROM counter_repayments").await, 4);
 
         // The branch's supervisor sees it on the home page and the loan's.
         let supervisor = http_sign_in(&http, &server, "giamsat.thuduc").await;

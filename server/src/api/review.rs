@@ -347,6 +347,11 @@ pub struct CounterRequest {
     /// A supervisor's or an admin's, not a cashier's.
     #[serde(default)]
     pub settles_record: Option<Uuid>,
+    /// The loan took the same amount at the counter earlier today and
+    /// this is another payment, not the same one sent twice: without it,
+    /// 409 `repeat_unconfirmed` names the earlier receipt.
+    #[serde(default)]
+    pub confirm_repeat: bool,
 }
 
 /// A repayment taken at the branch by a supervisor, a cashier (their
@@ -382,6 +387,7 @@ pub async fn counter_repayment(
         method: req.method,
         transfer_ref: transfer_ref(req.transfer_ref.as_deref())?,
         confirm_payoff: true,
+        confirm_repeat: req.confirm_repeat,
         settles: req.settles_record,
     };
     Ok(Json(state.db.counter_repayment(&who, loan_id, &pay).await?))

@@ -343,6 +343,11 @@ pub struct CounterForm {
     transfer_ref: String,
     /// `1` when ticked: the amount pays the loan off, and the clerk knows.
     payoff: String,
+    /// `1` when ticked: the loan took the same amount earlier today, and
+    /// this is another payment.
+    repeat: String,
+    /// `1` once the server asked about a repeat: the tick stays offered.
+    repeat_asked: String,
     /// The officer's refused repayment whose cash this is (its record id),
     /// when the form came from the queue's list of refused records.
     settles: String,
@@ -466,6 +471,7 @@ pub async fn take_repayment(
         method,
         transfer_ref: reference,
         confirm_payoff: form.payoff == "1",
+        confirm_repeat: form.repeat == "1",
         settles,
     };
     match state.db.counter_repayment(&who, loan_id, &pay).await {
@@ -493,6 +499,9 @@ pub async fn take_repayment(
             // it): the next try is a repayment of its own.
             if e.code == "counter_conflict" {
                 form.client_id.clear();
+            }
+            if e.code == "repeat_unconfirmed" {
+                form.repeat_asked = "1".into();
             }
             again(m, e.status, form).await
         }
@@ -1013,6 +1022,13 @@ async fn render_loan(
                     label.check #payoff-choice {
                         input #payoff type="checkbox" name="payoff" value="1" checked[counter.form.payoff == "1"];
                         " " (lang.t("Trả hết khoản vay (tất toán): bắt buộc khi số tiền trả hết nợ", "Pays the loan off (closes it): needed when the amount pays all that is owed"))
+                    }
+                    @if counter.form.repeat_asked == "1" {
+                        input type="hidden" name="repeat_asked" value="1";
+                        label.check #repeat-choice {
+                            input #repeat type="checkbox" name="repeat" value="1" checked[counter.form.repeat == "1"];
+                            " " (lang.t("Người vay trả thêm lần nữa: không phải khoản vừa ghi", "The borrower pays again: not the repayment just taken"))
+                        }
                     }
                     div.actions {
                         button.primary type="submit" data-busy=(lang.t("Đang ghi…", "Posting…")) {

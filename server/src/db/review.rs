@@ -424,7 +424,8 @@ async fn in_vault_already(c: &mut Conn, loan_id: i64, note: &str) -> DbResult<()
 /// the loan, not settled, whose cash a counter receipt standing took
 /// already, its note naming it: refused, the same cash would be taken
 /// twice (the supervisor marks the refused receipt settled with that one).
-async fn taken_at_counter_already(c: &mut Conn, loan_id: i64, note: &str) -> DbResult<()> {
+/// Whether the note names one not taken yet.
+async fn taken_at_counter_already(c: &mut Conn, loan_id: i64, note: &str) -> DbResult<bool> {
     let named: Vec<String> = refused_on_loan(c, None, loan_id)
         .await?
         .into_iter()
@@ -434,7 +435,7 @@ async fn taken_at_counter_already(c: &mut Conn, loan_id: i64, note: &str) -> DbR
         })
         .collect();
     if named.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     let counters = standing_counters(c, loan_id).await?;
     for receipt in named {
@@ -448,7 +449,38 @@ async fn taken_at_counter_already(c: &mut Conn, loan_id: i64, note: &str) -> DbR
             ));
         }
     }
-    Ok(())
+    Ok(true)
+}
+
+/// Refuses (409 `repeat_unconfirmed`) a counter repayment of the amount a
+/// counter receipt standing took on the loan earlier the same day (in
+/// Vietnam), naming it: most often the same payment typed twice; one
+/// really paid again is taken once its clerk says so.
+async fn taken_today_already(c: &mut Conn, loan_id: i64, amount: i64, loan_code: &str, now: DateTime<Utc>) -> DbResult<()> {
+    let today = sotay_core::domain::time::local_date(now)
+        .and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(sotay_core::domain::time::vn_offset()).single())
+        .map_or(now, |t| t.with_timezone(&Utc));
+    let earlier: Option<(String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT k.receipt_no, k.recorded_at FROM counter_repayments k JOIN journal_entries e ON e.counter_id = k.id
+         WHERE k.loan_id = $1 AND k.amount = $2 AND k.recorded_at >= $3
+           AND NOT EXISTS (SELECT 1 FROM journal_entries x WHERE x.reverses = e.id)
+         ORDER BY k.id DESC LIMIT 1",
+    )
+    .bind(loan_id)
+    .bind(amount)
+    .bind(today)
+    .fetch_optional(&mut *c)
+    .await?;
+    let Some((receipt, at)) = earlier else { return Ok(()) };
+    let at = at.with_timezone(&sotay_core::domain::time::vn_offset()).format("%H:%M");
+    let amount = format_vnd(amount);
+    Err(refused(
+        409,
+        "repeat_unconfirmed",
+        format!("Khoản vay {loan_code} đã thu {amount} hôm nay lúc {at} (phiếu {receipt}). Nếu đó là khoản này, đừng ghi lại: in lại phiếu {receipt}. Nếu người vay trả thêm lần nữa, đánh dấu “Người vay trả thêm lần nữa” rồi ghi lại"),
+        format!("loan {loan_code} already took {amount} today at {at} (receipt {receipt}). If that was this payment, do not take it again: print receipt {receipt} again. If the borrower pays again, tick “The borrower pays again” and take it again"),
+    ))
 }
 
 /// A counter receipt of a loan, not reversed.
@@ -2900,7 +2932,8 @@ pub async fn counter_repayment(
     pay: &rv::CounterPayment,
     now: DateTime<Utc>,
 ) -> DbResult<rv::CounterReceipt> {
-    let rv::CounterPayment { client_id, amount, ref note, method, ref transfer_ref, confirm_payoff, settles } = *pay;
+    let rv::CounterPayment { client_id, amount, ref note, method, ref transfer_ref, confirm_payoff, confirm_repeat, settles } =
+        *pay;
     let transfer_ref = transfer_ref.as_deref();
     match (method, transfer_ref) {
         (rv::PayMethod::Transfer, None) => {
@@ -3060,9 +3093,12 @@ pub async fn counter_repayment(
             ));
         }
     }
+    // The cash of an officer's refused receipt (settled with it, or named
+    // in the note): another payment than one of the same amount today.
+    let mut refused_cash = settles.is_some();
     if settles.is_none() && !note.trim().is_empty() {
         in_vault_already(c, loan_id, note).await?;
-        taken_at_counter_already(c, loan_id, note).await?;
+        refused_cash = taken_at_counter_already(c, loan_id, note).await?;
     }
     if let Some(r) = transfer_ref {
         transfer_ref_free(c, branch_id, r).await?;
@@ -3167,6 +3203,9 @@ pub async fn counter_repayment(
         }
     }
     let allocation = poster.repay(loan_id, amount).map_err(|v| refused(422, v.code(), v.message_vi(), v.message_en()))?;
+    if !confirm_repeat && !refused_cash {
+        taken_today_already(c, loan_id, amount, &loan_code, now).await?;
+    }
     if poster.loans.get(&loan_id).is_some_and(|b| b.closed) && !confirm_payoff {
         return Err(refused(
             409,

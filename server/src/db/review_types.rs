@@ -611,6 +611,11 @@ pub struct CounterPayment {
     /// The amount pays the loan off (closes it): said so by whoever takes
     /// it. The console asks (a tick); the API's caller means what it sends.
     pub confirm_payoff: bool,
+    /// The same amount was taken on the loan earlier today, and whoever
+    /// takes this one knows it is another payment (not the same typed
+    /// twice). The console asks (a tick), the API's caller says so
+    /// (`confirm_repeat`).
+    pub confirm_repeat: bool,
     /// A repayment an officer took on this loan that was refused (at
     /// upload or at review) and whose cash this is: marked settled with
     /// the counter's receipt, in the same transaction.
