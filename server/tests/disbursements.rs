@@ -1469,6 +1469,28 @@ async fn a_worker_pays_by_transfer_into_the_branch_bank_account() {
         // account's book again), the same transfer goes on the right loan.
         reverse(&app, &sup, &admin, &took["entry_id"]).await;
         assert_eq!(net(&app, &sup, "bank", td).await, bank);
+        // The books name the receipt reversed.
+        let (_, entries) = app
+            .get(
+                &format!("/api/v1/ledger/entries?loan_id={wrong_loan}"),
+                &admin,
+            )
+            .await;
+        let memo = entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["kind"] == "reversal")
+            .unwrap_or_else(|| panic!("{entries}"))["memo"]
+            .clone();
+        assert!(
+            memo.as_str().unwrap().starts_with(&format!(
+                "Đảo bút toán số {} (phiếu {}) tại chi nhánh: ",
+                took["entry_id"],
+                took["receipt_no"].as_str().unwrap()
+            )),
+            "{memo}"
+        );
         let (s, right) = app
             .post(
                 &at(right_loan),

@@ -3272,6 +3272,13 @@ async fn cashier_takes_repayments_at_the_counter() {
         assert!(!html.contains("id=\"statement-form\""), "{html}");
         let (status, _, _) = get("/bank-statements/1".into(), cashier.clone()).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
+        // Reversals are not the cashier's: the page says whose they are.
+        let (status, _, not_hers) = get("/reversals".into(), cashier.clone()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(
+            not_hers.contains("báo giám sát chi nhánh số phiếu để đề nghị đảo"),
+            "{not_hers}"
+        );
         let slip = |action: &str| {
             vec![
                 ("csrf", field(&html, "csrf")),
@@ -4099,6 +4106,15 @@ async fn a_new_loan_is_asked_for_and_paid_out_from_the_console() {
         )
         .await;
         let code = format!("GN-CN-TD-{wired:06}");
+        // Its code typed the short way opens the loan, as `kv8` does.
+        let (status, to, _) = get(format!("/workers?q=gn+cn+td+{wired}"), supervisor.clone()).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let loan = scalar(
+            &db.url,
+            &format!("SELECT id FROM loans WHERE code = '{code}'"),
+        )
+        .await;
+        assert_eq!(to.as_deref(), Some(format!("/loans/{loan}").as_str()));
         let statement = format!(
             "Ngày giao dịch,Số tham chiếu,Nội dung,Ghi nợ,Ghi có\n\
              {today},FT26339555001,GIAI NGAN,\"{min}\",\n\

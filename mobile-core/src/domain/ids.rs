@@ -96,37 +96,55 @@ pub fn phone_query(query: &str) -> Option<String> {
     }))
 }
 
-/// A code as the fund writes it (`NLD-00519`, `KV-000103`) read from how a
-/// person typed it: its letters in upper case and its number without
-/// leading zeros, whatever stands between them (`nld00519`, `nld 519`,
-/// `NLD‑00519` with a non-breaking hyphen). `None` for a query not shaped
-/// so (letters, then digits, nothing after them).
+/// A code as the fund writes it (`NLD-00519`, `KV-000103`,
+/// `GN-CN-TD-000001`) read from how a person typed it: its letters in upper
+/// case, whatever stands between their groups, and its number without
+/// leading zeros, whatever stands before it (`nld00519`, `nld 519`,
+/// `NLD‑00519` with a non-breaking hyphen, `gn cn td 1`, `gncntd1`).
+/// `None` for a query not shaped so (letters, then digits, nothing after
+/// them).
 pub fn code_key(query: &str) -> Option<(String, String)> {
-    let q = query.trim();
-    let letters: String = q.chars().take_while(|c| c.is_alphabetic()).collect();
-    let rest = &q[letters.len()..];
-    let rest = rest.trim_start_matches(|c: char| !c.is_alphanumeric());
-    if letters.is_empty() || rest.is_empty() || !rest.chars().all(|c| c.is_ascii_digit()) {
+    code_parts(query).map(|(groups, number)| (groups.concat(), number))
+}
+
+/// A code's groups of letters, in upper case, and its number without
+/// leading zeros (see [`code_key`]).
+fn code_parts(query: &str) -> Option<(Vec<String>, String)> {
+    let mut rest = query.trim();
+    let mut groups = Vec::new();
+    loop {
+        let letters: String = rest.chars().take_while(|c| c.is_alphabetic()).collect();
+        if letters.is_empty() {
+            break;
+        }
+        rest = rest[letters.len()..].trim_start_matches(|c: char| !c.is_alphanumeric());
+        groups.push(letters.to_uppercase());
+    }
+    if groups.is_empty() || rest.is_empty() || !rest.chars().all(|c| c.is_ascii_digit()) {
         return None;
     }
     let number = rest.trim_start_matches('0');
     let number = if number.is_empty() { "0" } else { number };
-    Some((letters.to_uppercase(), number.to_string()))
+    Some((groups, number.to_string()))
 }
 
 /// The ways of writing a code that `query` stands for (see [`code_key`]),
-/// for looking it up as written: letters, a hyphen or not, the number with
+/// for looking it up as written: its groups of letters with hyphens
+/// between them or not, a hyphen before the number or not, the number with
 /// up to 12 digits of leading zeros. Empty when the query is not a code.
 pub fn code_forms(query: &str) -> Vec<String> {
-    let Some((letters, number)) = code_key(query) else {
+    let Some((groups, number)) = code_parts(query) else {
         return Vec::new();
     };
-    (number.len()..=12.max(number.len()))
+    let (hyphened, joined) = (groups.join("-"), groups.concat());
+    let mut forms: Vec<String> = (number.len()..=12.max(number.len()))
         .flat_map(|width| {
             let padded = format!("{number:0>width$}");
-            [format!("{letters}-{padded}"), format!("{letters}{padded}")]
+            [format!("{hyphened}-{padded}"), format!("{joined}{padded}")]
         })
-        .collect()
+        .collect();
+    forms.dedup();
+    forms
 }
 
 #[cfg(test)]
@@ -194,6 +212,24 @@ mod tests {
         }
         for not_code in ["00519", "nguyen thi", "nld-519a", "519-nld", ""] {
             assert_eq!(key(not_code), None, "{not_code}");
+        }
+        // A code of several groups of letters (a loan paid out at a branch).
+        let gn = Some(("GNCNTD".to_string(), "1".to_string()));
+        for typed in [
+            "GN-CN-TD-000001",
+            "gn cn td 1",
+            "gncntd1",
+            "GN-CN-TD-1",
+            "gn.cn.td.000001",
+        ] {
+            assert_eq!(key(typed), gn, "{typed}");
+        }
+        for typed in ["gn cn td 1", "GN-CN-TD-1", "gn.cn.td/1"] {
+            let forms = code_forms(typed);
+            assert!(
+                forms.contains(&"GN-CN-TD-000001".to_string()),
+                "{typed}: {forms:?}"
+            );
         }
         let forms = code_forms("kv 103");
         assert!(forms.contains(&"KV-000103".to_string()), "{forms:?}");

@@ -423,9 +423,14 @@ impl FromRequestParts<AppState> for Signed {
                 ui.t("Không có quyền", "Not allowed"),
                 ui.t(
                     "Trang này dành cho giám sát chi nhánh và quản trị viên. Thủ quỹ tìm người lao \
-                     động và thu nợ tại quầy từ trang khoản vay.",
+                     động và thu nợ tại quầy từ trang khoản vay, nộp tiền vào ngân hàng, và xem sổ \
+                     quỹ tiền mặt, sổ tiền gửi ngân hàng ở mục Báo cáo. Một khoản thu ghi nhầm: báo \
+                     giám sát chi nhánh số phiếu để đề nghị đảo (một người khác duyệt).",
                     "This page is for branch supervisors and administrators. A cashier finds the \
-                     worker and takes repayments at the counter from the loan's page.",
+                     worker and takes repayments at the counter from the loan's page, pays cash \
+                     into the bank, and reads the vault cash book and the bank book under Reports. \
+                     A repayment taken by mistake: tell the branch supervisor its receipt number, \
+                     who asks for its reversal (someone else approves it).",
                 ),
             ));
         }

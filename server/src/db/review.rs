@@ -452,6 +452,21 @@ async fn taken_at_counter_already(c: &mut Conn, loan_id: i64, note: &str) -> DbR
     Ok(true)
 }
 
+/// The receipt entry `entry_id` posted, as a reversal's memo names it
+/// (` (phiếu QUAY-CN-TD-000013)`): a counter receipt's or an officer's
+/// number; empty for an entry of none.
+async fn receipt_words(c: &mut Conn, entry_id: i64) -> DbResult<String> {
+    let receipt: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT COALESCE(k.receipt_no, s.receipt_no) FROM journal_entries e
+             LEFT JOIN counter_repayments k ON k.id = e.counter_id LEFT JOIN sync_records s ON s.id = e.record_id
+         WHERE e.id = $1",
+    )
+    .bind(entry_id)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(receipt.flatten().filter(|r| !r.is_empty()).map(|r| format!(" (phiếu {r})")).unwrap_or_default())
+}
+
 /// Refuses (409 `repeat_unconfirmed`) a counter repayment of the amount a
 /// counter receipt standing took on the loan earlier the same day (in
 /// Vietnam), naming it: most often the same payment typed twice; one
@@ -2554,7 +2569,7 @@ pub async fn review_approve(
                     ));
                     continue;
                 }
-                let memo = format!("Đảo bút toán số {} theo đề nghị của cán bộ: {reason}", target.id);
+                let memo = format!("Đảo bút toán số {}{} theo đề nghị của cán bộ: {reason}", target.id, receipt_words(c, target.id).await?);
                 match poster.reverse(&target, memo, netted.map(|_| head.officer_id)) {
                     Ok(e) => {
                         e.record_id = Some(r.id);
@@ -3903,7 +3918,7 @@ pub async fn branch_reversal_decide(
         if let Some(loan) = target.loan_id {
             poster.load_loans(c, &[loan]).await?;
         }
-        let memo = format!("Đảo bút toán số {} tại chi nhánh: {}", target.id, head.reason);
+        let memo = format!("Đảo bút toán số {}{} tại chi nhánh: {}", target.id, receipt_words(c, target.id).await?, head.reason);
         let planned = poster
             .reverse(&target, memo, None)
             .map_err(|(code, vi, en)| refused(409, code, vi, en))?;
