@@ -1658,10 +1658,44 @@ async fn batch_review_in_a_real_browser() {
             .unwrap()
             .unwrap();
         assert_eq!(kept, "Nộp bù tiền thiếu lô hôm nay");
-        b.fill("#over-short-list input[name=amount]", "20.000")
-            .await;
-        b.submit("#over-short-list button[type=submit]", "#over-short-result")
-            .await;
+        // The branch's cashier takes the cash she pays back: to the
+        // cashier, the ledger is the officers' cash short or over alone.
+        let cashier = http_sign_in(&http, &server, "thuquy.thuduc").await;
+        let html = http
+            .get(server.url("/ledger"))
+            .header(COOKIE, &cashier)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains("Thừa/thiếu quỹ của cán bộ")
+                && html.contains("thiếu 20.000 ₫")
+                && !html.contains("id=\"balances\""),
+            "{html}"
+        );
+        let action = &html[html.find("action=\"/ledger/over-short/").expect("the form")..];
+        let action = action["action=\"".len()..action.find('#').unwrap()].to_string();
+        let (status, to, page) = send_form(
+            &http,
+            &server,
+            action,
+            vec![
+                ("csrf", field(&html, "csrf")),
+                ("client_id", field(&html, "client_id")),
+                ("branch_id", field(&html, "branch_id")),
+                ("view_branch", String::new()),
+                ("amount", "20.000".to_string()),
+                ("note", "Nộp bù tiền thiếu lô hôm nay".to_string()),
+                ("method", "cash".to_string()),
+            ],
+            cashier,
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+        b.go(&to.unwrap()).await;
         let done = b.text("#over-short-result").await;
         assert!(
             done.contains("nộp bù 20.000 ₫ vào quỹ tiền mặt") && done.contains("đã thanh toán hết"),
@@ -3382,10 +3416,19 @@ async fn a_counter_repayment_is_reversed_by_a_second_person() {
             "SELECT id FROM journal_entries WHERE kind = 'counter_repayment'",
         )
         .await;
-        for path in ["/reversals", "/ledger"] {
-            let (status, _, _) = get(path.into(), cashier.clone()).await;
-            assert_eq!(status, StatusCode::FORBIDDEN, "{path} is not a cashier's");
-        }
+        let (status, _, _) = get("/reversals".into(), cashier.clone()).await;
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "reversals are not a cashier's"
+        );
+        // The ledger, to the cashier, is the officers' cash short or over.
+        let (status, _, html) = get("/ledger".into(), cashier.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        assert!(
+            !html.contains("id=\"balances\"") && html.contains(">Thừa/thiếu quỹ</a>"),
+            "{html}"
+        );
         // The branch's ledger: the cash is in the vault, debits equal credits.
         let vault_sql =
             "SELECT CAST(COALESCE(SUM(l.debit - l.credit), 0) AS BIGINT) FROM journal_lines l \

@@ -1,7 +1,9 @@
 //! The ledger's balances (supervisors: their branch; admins: the fund or one
 //! branch): each account's debits, credits and balance, split by officer
 //! (cash they hold, their shortages) and by campaign (stock, spending,
-//! funding), with the check that debits equal credits.
+//! funding), with the check that debits equal credits. The branch's
+//! cashier sees only the officers' cash short or over not settled, and
+//! takes what an officer pays back.
 
 use std::collections::BTreeMap;
 
@@ -15,14 +17,15 @@ use sotay_core::domain::money::{parse_typed_amount, AmountRule};
 use uuid::Uuid;
 
 use super::i18n::Lang;
-use super::session::Signed;
+use super::session::Staff;
 use super::view::{self, csrf_field, table_wrap, vnd, Nav};
 use super::view::{UrlPath, UrlQuery};
-use crate::api::review::{branch_of, reviewer};
+use crate::api::review::{branch_of, counter_clerk, reviewer};
 use crate::api::ClientIp;
 use crate::app::AppState;
 use crate::db::{AccountBalance, NewOverShort};
 use crate::error::AppError;
+use crate::import::rows::Role;
 use crate::ledger::Account;
 
 #[derive(Debug, Default, Deserialize)]
@@ -50,7 +53,7 @@ const SETTLEMENTS_SHOWN: i64 = 50;
 /// `GET /ledger`
 pub async fn page(
     State(state): State<AppState>,
-    signed: Signed,
+    Staff(signed): Staff,
     UrlQuery(q): UrlQuery<LedgerQuery>,
 ) -> Response {
     match render(&state, &signed, &q, None, StatusCode::OK).await {
@@ -72,13 +75,19 @@ fn balance(lang: Lang, debit: i64, credit: i64) -> String {
 
 async fn render(
     state: &AppState,
-    s: &Signed,
+    s: &super::session::Signed,
     q: &LedgerQuery,
     refused: Option<Refused>,
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let lang = s.lang;
-    let who = reviewer(&s.user, None)?;
+    // The cashier: the officers' short and over, nothing else.
+    let cashier = s.user.role == Role::Cashier;
+    let who = if cashier {
+        counter_clerk(&s.user, None)?
+    } else {
+        reviewer(&s.user, None)?
+    };
     let mut branch = branch_of(&who);
     if who.is_admin {
         branch = q.branch.trim().parse().ok();
@@ -162,7 +171,11 @@ async fn render(
                 && r.debit != r.credit
         })
         .collect();
-    let title = lang.t("Sổ cái", "Ledger");
+    let title = if cashier {
+        lang.t("Thừa/thiếu quỹ của cán bộ", "Officers' cash short or over")
+    } else {
+        lang.t("Sổ cái", "Ledger")
+    };
     let body = html! {
         h1 { (title) }
         @if let Some(k) = &just {
@@ -190,7 +203,13 @@ async fn render(
                 ),
             }) }
         }
-        p.lead { (lang.t(
+        @if cashier && over_short.is_empty() && refused.is_none() {
+            (view::empty(lang.t(
+                "Không cán bộ nào còn thừa hay thiếu quỹ chưa thanh toán.",
+                "No officer has cash short or over left to settle.",
+            )))
+        }
+        p.lead hidden[cashier] { (lang.t(
             "Số dư từng tài khoản từ các bút toán đã ghi sổ (dư nợ gốc các khoản vay khi nhập, khoản thu đã duyệt, thu tại quầy, quà, nộp tiền, đảo bút toán). Tổng Nợ luôn bằng tổng Có.",
             "Each account's balance from the posted entries (loans' principal owed when imported, approved collections, counter repayments, gifts, cash handed over, reversals). Debits always equal credits.",
         )) }
@@ -207,9 +226,11 @@ async fn render(
             }
         }
         @if rows.is_empty() {
-            (view::empty(lang.t("Chưa có bút toán nào được ghi sổ.", "Nothing is posted yet.")))
+            @if !cashier {
+                (view::empty(lang.t("Chưa có bút toán nào được ghi sổ.", "Nothing is posted yet.")))
+            }
         } @else {
-            (table_wrap(html! {
+            @if !cashier { (table_wrap(html! {
                 table.list #balances {
                     thead { tr {
                         th { (lang.t("Tài khoản", "Account")) }
@@ -252,7 +273,7 @@ async fn render(
                         }
                     } }
                 }
-            }))
+            })) }
             // Said even when nothing is left to settle (another tab, or a
             // colleague, settled it first).
             @if let Some(r) = &refused {
@@ -416,7 +437,7 @@ pub struct OverShortForm {
 /// admin wrote it off on the fund's decision.
 pub async fn settle_over_short(
     State(state): State<AppState>,
-    signed: Signed,
+    Staff(signed): Staff,
     ClientIp(ip): ClientIp,
     UrlPath(officer_id): UrlPath<i64>,
     Form(form): Form<OverShortForm>,
@@ -426,7 +447,7 @@ pub async fn settle_over_short(
     }
     let ui = signed.ui();
     let lang = signed.lang;
-    let who = match reviewer(&signed.user, ip) {
+    let who = match counter_clerk(&signed.user, ip) {
         Ok(w) => w,
         Err(e) => return ui.app_error(e),
     };

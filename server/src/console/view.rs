@@ -61,6 +61,15 @@ struct NavItem {
 }
 
 impl NavItem {
+    /// Its name in the menu: the ledger is, to a cashier, where officers'
+    /// cash short or over is settled.
+    fn label(&self, role: Role) -> (&'static str, &'static str) {
+        match (self.nav, role) {
+            (Nav::Ledger, Role::Cashier) => ("Thừa/thiếu quỹ", "Cash short/over"),
+            _ => (self.vi, self.en),
+        }
+    }
+
     fn shown_to(&self, role: Role) -> bool {
         match role {
             Role::Admin => true,
@@ -127,7 +136,8 @@ const NAV: &[NavItem] = &[
         vi: "Sổ cái",
         en: "Ledger",
         admin_only: false,
-        cashier: false,
+        // Only the officers' cash short or over, named so (see `label`).
+        cashier: true,
     },
     NavItem {
         nav: Nav::Reports,
@@ -226,7 +236,8 @@ impl Ui {
                             nav.main aria-label=(self.t("Điều hướng", "Navigation")) {
                                 @for item in NAV.iter().filter(|i| i.shown_to(who.role)) {
                                     a href=(item.href) aria-current=[(item.nav == nav).then_some("page")] {
-                                        (lang.t(item.vi, item.en))
+                                        @let (vi, en) = item.label(who.role);
+                                        (lang.t(vi, en))
                                     }
                                 }
                             }
