@@ -2870,6 +2870,22 @@ async fn a_payment_entered_again_is_settled_with_its_approval() {
         )),
         "{html}"
     );
+    // Its receipt says who handed the cash in: the officer, for the
+    // borrower's payment on her refused receipt.
+    let (_, _, slip) = page(
+        &http,
+        &server,
+        format!("/counter/{}", counter["id"]),
+        supervisor.clone(),
+    )
+    .await;
+    let payer = &slip[slip.find("id=\"slip-payer\"").expect("the payer")..];
+    let payer = &payer[..payer.find("</dd>").unwrap()];
+    assert!(
+        payer.contains(", cán bộ tín dụng, nộp tiền người vay")
+            && payer.contains(&format!("đã trả theo phiếu {receipt}")),
+        "{payer}"
+    );
     // The counter receipt that settled a refused one offers no reversal,
     // nor does the reversal request's page, opened by its entry's number;
     // one whose note only names a refused receipt may still be reversed.

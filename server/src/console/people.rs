@@ -557,7 +557,15 @@ pub async fn counter_receipt(
             h1 { @if k.method == PayMethod::Transfer.as_str() { "BIÊN NHẬN TRẢ NỢ" } @else { "PHIẾU THU" } }
             p.slip-no { "Số: " strong #slip-no { (k.receipt_no) } " · Ngày " (datetime(k.recorded_at)) }
             dl {
-                dt { "Họ tên người nộp tiền" } dd #slip-payer { (k.worker_name) " (" (k.worker_code) ")" }
+                dt { "Họ tên người nộp tiền" } dd #slip-payer {
+                    // The officer hands in the cash a worker paid them,
+                    // on the officer's receipt refused.
+                    @if let Some((officer, refused)) = &k.handed_in_by {
+                        (officer) ", cán bộ tín dụng, nộp tiền người vay " (k.worker_name) " (" (k.worker_code) ") đã trả theo phiếu " (refused)
+                    } @else {
+                        (k.worker_name) " (" (k.worker_code) ")"
+                    }
+                }
                 dt { "Lý do nộp" } dd { (reason) }
                 dt { "Số tiền" } dd #slip-amount { strong { (vnd(k.amount)) } }
                 dt { "Bằng chữ" } dd #slip-words { em { (vnd_in_words(k.amount)) } }

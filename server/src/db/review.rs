@@ -3559,7 +3559,7 @@ pub async fn counter_lines(
 /// (`None`: any branch).
 pub async fn counter_slip(c: &mut Conn, branch: Option<i64>, id: i64) -> DbResult<Option<rv::CounterSlip>> {
     let (bk, bid) = branch.map_or((0, 0), |b| (1, b));
-    Ok(sqlx::query_as(
+    let slip: Option<rv::CounterSlip> = sqlx::query_as(
         "SELECT k.id, k.receipt_no, k.amount, k.note, k.recorded_at, k.loan_id, l.code AS loan_code,
              w.full_name AS worker_name, w.code AS worker_code, br.name AS branch_name,
              br.address AS branch_address, u.full_name AS recorded_by, k.method, k.transfer_ref,
@@ -3585,7 +3585,35 @@ pub async fn counter_slip(c: &mut Conn, branch: Option<i64>, id: i64) -> DbResul
     .bind(bk)
     .bind(bid)
     .fetch_optional(&mut *c)
-    .await?)
+    .await?;
+    let Some(mut slip) = slip else { return Ok(None) };
+    slip.handed_in_by = handed_in_by(c, slip.loan_id, &slip.receipt_no).await?;
+    Ok(Some(slip))
+}
+
+/// The officer who handed in counter receipt `receipt`'s cash, and the
+/// refused receipt of theirs it is the cash of: one settled since by it
+/// (see [`counter_settled`]), or one not settled yet that its note names
+/// first.
+async fn handed_in_by(c: &mut Conn, loan_id: i64, receipt: &str) -> DbResult<Option<(String, String)>> {
+    let counters = standing_counters(c, loan_id).await?;
+    let Some(counter) = counters.iter().find(|k| k.receipt == receipt) else {
+        return Ok(None);
+    };
+    let since = settlements_since(c, counter.taken_at).await?;
+    if let Some((_, Some(refused), officer, _)) = counter_settled(&since, &counters, counter) {
+        return Ok(Some((officer.clone(), refused.clone())));
+    }
+    if counter.note.trim().is_empty() {
+        return Ok(None);
+    }
+    Ok(refused_on_loan(c, None, loan_id).await?.into_iter().find_map(|r| {
+        let paid = match serde_json::from_str::<sotay_core::wire::UploadRecord>(&r.record.body).ok()?.body {
+            sotay_core::wire::RecordBody::Repayment(p) => p,
+            _ => return None,
+        };
+        (counter_naming(&counters, &paid.receipt_no)?.entry == counter.entry).then_some((r.officer_name, paid.receipt_no))
+    }))
 }
 
 /// A reversal request waiting for review in another batch than `batch_id`,

@@ -689,6 +689,11 @@ pub struct CounterSlip {
     pub transfer_ref: Option<String>,
     /// The loan's principal outstanding on the books just after it.
     pub principal_left: i64,
+    /// The cash of an officer's refused receipt, which the officer handed
+    /// in (a settlement names this receipt, or its note names that one):
+    /// the officer's name and the refused receipt's number.
+    #[sqlx(skip)]
+    pub handed_in_by: Option<(String, String)>,
 }
 
 /// Gift packages (or a welfare programme's grant cash) a branch received
