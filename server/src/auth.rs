@@ -1046,7 +1046,7 @@ pub async fn revoke_device(
         .db
         .device(device_id)
         .await?
-        .filter(|d| d.looked_after_by(by.role, by.branch_id))
+        .filter(|d| d.looked_after_by(by.id, by.role, by.branch_id))
         .ok_or_else(|| AppError::not_found("thiết bị", "device"))?;
     let now = Utc::now();
     let mut entry = by.audit("device_revoke", "device", device.id.clone(), ip);

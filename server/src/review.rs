@@ -214,16 +214,14 @@ pub fn anomalies(r: &ReviewRecordRow, ctx: &AnomalyContext) -> Vec<Anomaly> {
                     .or_else(|| {
                         // Settled at the counter: the counter receipt its
                         // note names, while it stands (not reversed).
-                        let named = h
-                            .settled
-                            .as_deref()?
-                            .strip_prefix(crate::db::SETTLED_AT_COUNTER)?
+                        let named = crate::db::after_settled_at_counter(h.settled.as_deref()?)?
+                            .trim_start_matches(|c: char| !c.is_alphanumeric())
                             .split_whitespace()
                             .next()?;
                         ctx.counter_notes
                             .get(&loan)?
                             .iter()
-                            .find(|(k, _)| k == named)
+                            .find(|(k, _)| crate::db::note_names_receipt(named, k))
                             .map(|(k, _)| k.clone())
                     });
                 if let Some(counter) = counter {

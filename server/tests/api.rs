@@ -507,8 +507,10 @@ async fn supervisor_revokes_a_device_of_their_branch() {
             .map(|d| d["id"].as_str().unwrap())
             .collect();
         assert!(
-            !ids.contains(&device(13).as_str()) && !ids.contains(&device(14).as_str()),
-            "{ids:?}"
+            !ids.contains(&device(13).as_str())
+                && !ids.contains(&device(14).as_str())
+                && ids.contains(&device(12).as_str()),
+            "their own, not theirs: {ids:?}"
         );
         for other in [13, 14] {
             let (s, body) = app

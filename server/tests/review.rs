@@ -3994,52 +3994,75 @@ async fn cash_of_a_record_refused_at_upload_settles_at_the_counter() {
             "{backend:?}: {body}"
         );
 
-        // The cash of a refused receipt is taken once at the counter: while
-        // it waits to be settled, another counter repayment naming it, of
-        // any amount, is refused (naming the one that took it).
+        // The cash of a refused receipt is taken once at the counter: handed
+        // in in parts, no more than the officer took, each part naming it.
         let fourth = repayment(&mut lan, &l1, 70_000, 4);
         let (_, outcomes) = lan.upload(&app, vec![fourth.clone()]).await;
         assert_eq!(outcomes[0].0, UploadOutcome::Rejected, "{outcomes:?}");
         let pay_naming = |amount: &str, note: String| json!({"client_id": Uuid::now_v7(), "amount": amount, "note": note});
         let counter = format!("/api/v1/loans/{l1_id}/repayments");
+        let taken_already = |body: &Value, said: &str| {
+            assert_eq!(
+                body["code"], "taken_at_counter_already",
+                "{backend:?}: {body}"
+            );
+            assert!(
+                body["detail"].as_str().unwrap().contains(said),
+                "{said}: {body}"
+            );
+        };
         let (s, first) = app
             .post(
                 &counter,
                 &sup,
-                &pay_naming("70000", format!("Lan nộp lại {}", lan.receipt(4))),
+                &pay_naming("40000", format!("Lan nộp lại {}", lan.receipt(4))),
             )
             .await;
         assert_eq!(s, StatusCode::OK, "{first}");
-        for (amount, note) in [
-            ("70000", lan.receipt(4).to_lowercase()),
-            (
-                "10000",
-                format!("nop lai {}", lan.receipt(4).replace('-', "")),
+        let first_no = first["receipt_no"].as_str().unwrap().to_string();
+        let (s, body) = app
+            .post(
+                &counter,
+                &sup,
+                &pay_naming("40000", lan.receipt(4).to_lowercase()),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{body}");
+        taken_already(
+            &body,
+            &format!("(70.000 ₫) đã được thu tại quầy 40.000 ₫: phiếu {first_no} ghi số phiếu đó. Cán bộ chỉ còn nộp 30.000 ₫"),
+        );
+        let (s, rest) = app
+            .post(
+                &counter,
+                &sup,
+                &pay_naming(
+                    "30000",
+                    format!("nop lai {}", lan.receipt(4).replace('-', "")),
+                ),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{rest}");
+        let (s, body) = app
+            .post(&counter, &sup, &pay_naming("10000", lan.receipt(4)))
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{body}");
+        taken_already(
+            &body,
+            &format!(
+                "đã được thu tại quầy 70.000 ₫: phiếu {first_no}, {} ghi số phiếu đó. Đừng thu lại",
+                rest["receipt_no"].as_str().unwrap()
             ),
-        ] {
-            let (s, body) = app.post(&counter, &sup, &pay_naming(amount, note)).await;
-            assert_eq!(
-                (s, body["code"].as_str()),
-                (StatusCode::CONFLICT, Some("taken_at_counter_already")),
-                "{backend:?}: {body}"
-            );
-            assert!(
-                body["detail"].as_str().unwrap().contains(&format!(
-                    "phiếu {} (70.000 ₫) ghi số phiếu đó",
-                    first["receipt_no"].as_str().unwrap()
-                )),
-                "{body}"
-            );
-        }
+        );
 
         // Two counter receipts that named a receipt before it reached the
         // server, refused and settled in the supervisor's own words: only
         // the first is its cash; the second took other cash, and is
         // reversed.
-        let fifth = repayment(&mut lan, &l1, 40_000, 5);
+        let fifth = repayment(&mut lan, &l1, 45_000, 5);
         let mut twice = Vec::new();
         for again in [false, true] {
-            let mut pay = pay_naming("40000", format!("Nộp thay phiếu {}", lan.receipt(5)));
+            let mut pay = pay_naming("45000", format!("Nộp thay phiếu {}", lan.receipt(5)));
             pay["confirm_repeat"] = again.into();
             let (s, body) = app.post(&counter, &sup, &pay).await;
             assert_eq!(s, StatusCode::OK, "{body}");
@@ -4068,6 +4091,16 @@ async fn cash_of_a_record_refused_at_upload_settles_at_the_counter() {
             .post("/api/v1/reversals", &sup, &reverse(&twice[1]))
             .await;
         assert_eq!(s, StatusCode::OK, "{backend:?}: {body}");
+        // Settled so, its cash is not taken again, whatever the amount.
+        let (s, body) = app
+            .post(
+                &counter,
+                &sup,
+                &pay_naming("5000", format!("Phiếu {}", lan.receipt(5))),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{body}");
+        taken_already(&body, "Đừng thu lại");
     }
 }
 

@@ -1691,11 +1691,26 @@ async fn batch_review_in_a_real_browser() {
                 ("note", "Nộp bù tiền thiếu lô hôm nay".to_string()),
                 ("method", "cash".to_string()),
             ],
-            cashier,
+            cashier.clone(),
         )
         .await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
-        b.go(&to.unwrap()).await;
+        let to = to.unwrap();
+        // The cashier's page offers no reversal (a supervisor's to ask).
+        let html = http
+            .get(server.url(&to))
+            .header(COOKIE, &cashier)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains("id=\"over-short-settlements\"") && !html.contains("/reversals/new"),
+            "{html}"
+        );
+        b.go(&to).await;
         let done = b.text("#over-short-result").await;
         assert!(
             done.contains("nộp bù 20.000 ₫ vào quỹ tiền mặt") && done.contains("đã thanh toán hết"),
@@ -3260,15 +3275,18 @@ async fn cashier_takes_repayments_at_the_counter() {
         }
         assert_eq!(scalar(&db.url, bank_sql).await, bank + 100_000);
 
-        // The same amount again today is most often the same payment typed
-        // twice: the form comes back asking, and takes it once ticked.
+        // The same amount in cash again today is most often the same
+        // payment typed twice (a transfer of it is told apart by its
+        // reference): the form comes back asking, and takes it once ticked.
+        let (status, _, page) = post(loan, form("100.000", &fresh()), cashier.clone()).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
         let (status, _, page) = post(loan, form("100.000", &fresh()), cashier.clone()).await;
         assert_eq!(status, StatusCode::CONFLICT, "{page}");
         assert!(
-            page.contains("id=\"repeat-choice\"") && page.contains("(phiếu QUAY-CN-TD-000002)"),
+            page.contains("id=\"repeat-choice\"") && page.contains("(phiếu QUAY-CN-TD-000003)"),
             "{page}"
         );
-        assert_eq!(count("SELECT COUNT(*) FROM counter_repayments").await, 2);
+        assert_eq!(count("SELECT COUNT(*) FROM counter_repayments").await, 3);
         let mut again = form("100.000", &fresh());
         again.push(("repeat", "1".to_string()));
         let (status, _, page) = post(loan, again, cashier.clone()).await;
@@ -3277,7 +3295,7 @@ async fn cashier_takes_repayments_at_the_counter() {
         // What is left, paid at the counter, closes the loan; the form goes
         // and a repayment sent after is refused with its reason.
         // It is asked for once more: the amount pays the loan off.
-        let left = owed - 400_000;
+        let left = owed - 500_000;
         let (status, _, page) =
             post(loan, form(&left.to_string(), &fresh()), cashier.clone()).await;
         assert_eq!(status, StatusCode::CONFLICT, "{page}");
@@ -3285,7 +3303,7 @@ async fn cashier_takes_repayments_at_the_counter() {
             page.contains("id=\"counter-error\"") && page.contains("khoản vay sẽ tất toán"),
             "{page}"
         );
-        assert_eq!(count("SELECT COUNT(*) FROM counter_repayments").await, 3);
+        assert_eq!(count("SELECT COUNT(*) FROM counter_repayments").await, 4);
         let mut payoff = form(&left.to_string(), &fresh());
         payoff.push(("payoff", "1".to_string()));
         let (status, _, _) = post(loan, payoff, cashier.clone()).await;
@@ -3299,7 +3317,7 @@ async fn cashier_takes_repayments_at_the_counter() {
         let (status, _, page) = post(loan, form("100.000", &fresh()), cashier.clone()).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
         assert!(page.contains("id=\"counter-error\""), "{page}");
-        assert_eq!(count("SELECT COUNT(*) FROM counter_repayments").await, 4);
+        assert_eq!(count("SELECT COUNT(*) FROM counter_repayments").await, 5);
 
         // The branch's supervisor sees it on the home page and the loan's.
         let supervisor = http_sign_in(&http, &server, "giamsat.thuduc").await;

@@ -97,35 +97,51 @@ pub fn phone_query(query: &str) -> Option<String> {
 }
 
 /// A code as the fund writes it (`NLD-00519`, `KV-000103`,
-/// `GN-CN-TD-000001`) read from how a person typed it: its letters in upper
-/// case, whatever stands between their groups, and its number without
-/// leading zeros, whatever stands before it (`nld00519`, `nld 519`,
-/// `NLD‑00519` with a non-breaking hyphen, `gn cn td 1`, `gncntd1`).
-/// `None` for a query not shaped so (letters, then digits, nothing after
-/// them).
+/// `GN-CN-TD-000001`, `GN-CN-Q1-000001`) read from how a person typed it:
+/// its groups in upper case, whatever stands between them, and its number
+/// without leading zeros (`nld00519`, `nld 519`, `NLD‑00519` with a
+/// non-breaking hyphen, `gn cn td 1`). The key joins the groups, so that
+/// `gncntd1` is the same code on the phone, which compares keys; the
+/// server looks codes up as written (see [`code_forms`]), with their
+/// groups apart. `None` for a query not shaped so (groups each beginning
+/// with a letter, then the number, nothing after it).
 pub fn code_key(query: &str) -> Option<(String, String)> {
     code_parts(query).map(|(groups, number)| (groups.concat(), number))
 }
 
-/// A code's groups of letters, in upper case, and its number without
-/// leading zeros (see [`code_key`]).
+/// A code's groups, in upper case, and its number without leading zeros
+/// (see [`code_key`]).
 fn code_parts(query: &str) -> Option<(Vec<String>, String)> {
-    let mut rest = query.trim();
-    let mut groups = Vec::new();
-    loop {
-        let letters: String = rest.chars().take_while(|c| c.is_alphabetic()).collect();
-        if letters.is_empty() {
-            break;
+    let mut tokens: Vec<&str> = query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .collect();
+    let last = tokens.pop()?;
+    // The number: the last group's digits, after its letters when they
+    // stand together (`kv8`, `nld00519`).
+    let digits_at = last
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_ascii_digit())
+        .last()
+        .map(|(i, _)| i)?;
+    let (head, digits) = last.split_at(digits_at);
+    if !head.is_empty() {
+        if !head.chars().all(char::is_alphabetic) {
+            return None;
         }
-        rest = rest[letters.len()..].trim_start_matches(|c: char| !c.is_alphanumeric());
-        groups.push(letters.to_uppercase());
+        tokens.push(head);
     }
-    if groups.is_empty() || rest.is_empty() || !rest.chars().all(|c| c.is_ascii_digit()) {
+    let begins_with_letter = |t: &&str| t.chars().next().is_some_and(char::is_alphabetic);
+    if tokens.is_empty() || !tokens.iter().all(begins_with_letter) {
         return None;
     }
-    let number = rest.trim_start_matches('0');
+    let number = digits.trim_start_matches('0');
     let number = if number.is_empty() { "0" } else { number };
-    Some((groups, number.to_string()))
+    Some((
+        tokens.iter().map(|t| t.to_uppercase()).collect(),
+        number.to_string(),
+    ))
 }
 
 /// The ways of writing a code that `query` stands for (see [`code_key`]),
@@ -224,6 +240,9 @@ mod tests {
         ] {
             assert_eq!(key(typed), gn, "{typed}");
         }
+        let q1 = Some(("GNCNQ1".to_string(), "7".to_string()));
+        assert_eq!(key("gn-cn-q1-000007"), q1);
+        assert!(code_forms("gn cn q1 7").contains(&"GN-CN-Q1-000007".to_string()));
         for typed in ["gn cn td 1", "GN-CN-TD-1", "gn.cn.td/1"] {
             let forms = code_forms(typed);
             assert!(

@@ -17,7 +17,7 @@ use crate::import::csv::ImportKind;
 use crate::import::rows::Role;
 use crate::importer::{self, ImportFile};
 
-/// Devices: an admin sees all, a supervisor those of their branch's officers and cashiers.
+/// Devices: an admin sees all, a supervisor their own and those of their branch's officers and cashiers.
 #[utoipa::path(get, path = "/api/v1/devices", security(("bearer" = [])), responses((status = 200, body = [DeviceRow]), (status = 403, body = Problem)))]
 pub async fn devices(
     State(state): State<AppState>,
@@ -28,7 +28,7 @@ pub async fn devices(
         Role::Admin => None,
         _ => Some(user.branch_id.unwrap_or(-1)),
     };
-    Ok(Json(state.db.devices(branch).await?))
+    Ok(Json(state.db.devices(branch, user.id).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

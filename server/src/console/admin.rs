@@ -37,7 +37,7 @@ fn device_scope(s: &Signed) -> Option<i64> {
 }
 
 fn visible(s: &Signed, d: &DeviceRow) -> bool {
-    d.looked_after_by(s.user.role, s.user.branch_id)
+    d.looked_after_by(s.user.id, s.user.role, s.user.branch_id)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -55,7 +55,11 @@ pub async fn devices(
 ) -> Response {
     let lang = signed.lang;
     let ui = signed.ui();
-    let list = match state.db.devices(device_scope(&signed)).await {
+    let list = match state
+        .db
+        .devices(device_scope(&signed), signed.user.id)
+        .await
+    {
         Ok(l) => l,
         Err(e) => return ui.app_error(e.into()),
     };

@@ -41,7 +41,7 @@ async fn render(state: &AppState, s: &Signed) -> Result<Response, AppError> {
     let active_devices = if cashier {
         None
     } else {
-        let devices = db.devices(branch).await?;
+        let devices = db.devices(branch, s.user.id).await?;
         Some(devices.iter().filter(|d| d.revoked_at.is_none()).count())
     };
     let counter = db.counter_lines(branch, None, RECENT_COUNTER).await?;

@@ -387,7 +387,8 @@ async fn render(
                                         (k.entry_id)
                                         @if k.reversed {
                                             " " span.badge.muted { (lang.t("Đã đảo", "Reversed")) }
-                                        } @else {
+                                        } @else if !cashier {
+                                            // Asking for a reversal is a supervisor's.
                                             " " a href=(view::link("/reversals/new", &[("entry", k.entry_id.to_string())])) {
                                                 (lang.t("Đề nghị đảo", "Ask to reverse"))
                                             }

@@ -1132,8 +1132,8 @@ impl Db {
         }.await)
     }
 
-    pub async fn devices(&self, branch_id: Option<i64>) -> DbResult<Vec<DeviceRow>> {
-        with_conn!(self, q, c => q::devices_list(&mut c, branch_id).await)
+    pub async fn devices(&self, branch_id: Option<i64>, viewer: i64) -> DbResult<Vec<DeviceRow>> {
+        with_conn!(self, q, c => q::devices_list(&mut c, branch_id, viewer).await)
     }
 
     pub async fn worker(&self, scope: Scope, id: i64) -> DbResult<Option<WorkerView>> {

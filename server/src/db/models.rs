@@ -61,21 +61,27 @@ pub struct DeviceRow {
 }
 
 impl DeviceRow {
-    /// Whether someone of `role` at `branch` (None: no branch) sees and
-    /// revokes this device: an admin every one, a supervisor those of their
-    /// branch's officers and cashiers, not a fellow supervisor's or an
-    /// admin's.
-    pub fn looked_after_by(&self, role: crate::import::rows::Role, branch: Option<i64>) -> bool {
+    /// Whether user `user_id`, of `role` at `branch` (None: no branch),
+    /// sees and revokes this device: an admin every one, a supervisor their
+    /// own and those of their branch's officers and cashiers, not a fellow
+    /// supervisor's or an admin's.
+    pub fn looked_after_by(
+        &self,
+        user_id: i64,
+        role: crate::import::rows::Role,
+        branch: Option<i64>,
+    ) -> bool {
         use crate::import::rows::Role;
         match role {
             Role::Admin => true,
             Role::Supervisor => {
-                branch.is_some()
-                    && self.branch_id == branch
-                    && matches!(
-                        Role::parse(&self.user_role),
-                        Some(Role::Officer | Role::Cashier)
-                    )
+                self.user_id == user_id
+                    || branch.is_some()
+                        && self.branch_id == branch
+                        && matches!(
+                            Role::parse(&self.user_role),
+                            Some(Role::Officer | Role::Cashier)
+                        )
             }
             Role::Officer | Role::Cashier => false,
         }

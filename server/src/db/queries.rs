@@ -377,14 +377,16 @@ pub async fn device_get(c: &mut Conn, id: &str) -> DbResult<Option<DeviceRow>> {
         .await?)
 }
 
-/// Devices an admin (`branch_id` None) or a branch's supervisor may see:
-/// its officers' and cashiers' (see [`DeviceRow::looked_after_by`]).
-pub async fn devices_list(c: &mut Conn, branch_id: Option<i64>) -> DbResult<Vec<DeviceRow>> {
+/// Devices an admin (`branch_id` None) or a branch's supervisor `viewer`
+/// may see: their own, the branch's officers' and cashiers' (see
+/// [`DeviceRow::looked_after_by`]).
+pub async fn devices_list(c: &mut Conn, branch_id: Option<i64>, viewer: i64) -> DbResult<Vec<DeviceRow>> {
     Ok(sqlx::query_as(&format!(
-        "{DEVICE} WHERE ($1 IS NULL OR (u.branch_id = $1 AND u.role IN ('officer', 'cashier')))
+        "{DEVICE} WHERE ($1 IS NULL OR (u.branch_id = $1 AND u.role IN ('officer', 'cashier')) OR u.id = $2)
          ORDER BY d.last_seen_at DESC"
     ))
     .bind(branch_id)
+    .bind(viewer)
     .fetch_all(&mut *c)
     .await?)
 }

@@ -399,7 +399,7 @@ async fn in_vault_already(c: &mut Conn, loan_id: i64, note: &str) -> DbResult<()
         }
         // A payment entered again and left out as the same cash as its
         // refused original: that cash is the original's, named so.
-        if let Some(original) = how.strip_prefix(rv::SAME_AS).map(str::trim) {
+        if let Some(original) = rv::after_words(&how, rv::SAME_AS).map(str::trim) {
             return Err(refused(
                 409,
                 "names_entered_again",
@@ -407,8 +407,7 @@ async fn in_vault_already(c: &mut Conn, loan_id: i64, note: &str) -> DbResult<()
                 format!("receipt {receipt} is receipt {original} entered again, marked as the same cash: the cash is receipt {original}'s. Put receipt {original} in the note (or use “Take this cash at the counter…” of receipt {original} on the list of refused records)"),
             ));
         }
-        let in_vault = how.starts_with(rv::ENTERED_AGAIN) || how.starts_with(rv::SETTLED_AT_COUNTER);
-        if in_vault {
+        if rv::settled_into_vault(&how) {
             return Err(refused(
                 409,
                 "refused_in_vault_already",
@@ -420,36 +419,82 @@ async fn in_vault_already(c: &mut Conn, loan_id: i64, note: &str) -> DbResult<()
     Ok(())
 }
 
-/// A counter repayment whose note names an officer's refused receipt on
-/// the loan, not settled, whose cash a counter receipt standing took
-/// already, its note naming it: refused, the same cash would be taken
-/// twice (the supervisor marks the refused receipt settled with that one).
-/// Whether the note names one not taken yet.
-async fn taken_at_counter_already(c: &mut Conn, loan_id: i64, note: &str) -> DbResult<bool> {
-    let named: Vec<String> = refused_on_loan(c, None, loan_id)
+/// A counter repayment of `amount` whose note names an officer's refused
+/// receipt on the loan whose cash counter receipts standing took already,
+/// their notes naming it: refused when the receipt was settled since
+/// (in whatever words: those receipts are its cash), or when this one
+/// would take more than the officer took (handed in in parts, the rest may
+/// follow). Whether the note names a refused receipt not settled, whose
+/// cash this is.
+async fn taken_at_counter_already(c: &mut Conn, loan_id: i64, note: &str, amount: i64) -> DbResult<bool> {
+    let named: Vec<(String, i64, bool)> = refused_receipts_on_loan(c, loan_id)
         .await?
         .into_iter()
-        .filter_map(|r| match serde_json::from_str::<sotay_core::wire::UploadRecord>(&r.record.body).ok()?.body {
-            sotay_core::wire::RecordBody::Repayment(p) if rv::note_names_receipt(note, &p.receipt_no) => Some(p.receipt_no),
-            _ => None,
-        })
+        .filter(|(receipt, ..)| rv::note_names_receipt(note, receipt))
         .collect();
     if named.is_empty() {
         return Ok(false);
     }
     let counters = standing_counters(c, loan_id).await?;
-    for receipt in named {
-        if let Some(k) = counter_naming(&counters, &receipt) {
-            let (counter, amount) = (&k.receipt, format_vnd(k.amount));
-            return Err(refused(
-                409,
-                "taken_at_counter_already",
-                format!("Tiền của phiếu {receipt} bị từ chối đã được thu tại quầy: phiếu {counter} ({amount}) ghi số phiếu đó. Đừng thu lại; giám sát đánh dấu phiếu {receipt} đã xử lý (Thu tại quầy, phiếu {counter}). Nếu người vay trả thêm một khoản khác, đừng ghi số phiếu {receipt} vào ghi chú"),
-                format!("the cash of refused receipt {receipt} was taken at the counter already: receipt {counter} ({amount}) names it. Do not take it again; the supervisor marks receipt {receipt} settled (taken at the counter, receipt {counter}). If the borrower pays another sum, do not put receipt {receipt} in the note"),
-            ));
+    let mut refused_cash = false;
+    for (receipt, held, settled) in named {
+        let taking: Vec<&StandingCounter> = counters.iter().filter(|k| rv::note_names_receipt(&k.note, &receipt)).collect();
+        let taken: i64 = taking.iter().map(|k| k.amount).sum();
+        if taking.is_empty() || (!settled && taken + amount <= held) {
+            refused_cash |= !settled;
+            continue;
         }
+        let receipts = taking.iter().map(|k| k.receipt.as_str()).collect::<Vec<_>>().join(", ");
+        let (taken_s, held_s) = (format_vnd(taken), format_vnd(held));
+        let (vi, en) = if settled || taken >= held {
+            (
+                format!("Đừng thu lại; giám sát đánh dấu phiếu {receipt} đã xử lý (Thu tại quầy, phiếu {}). Nếu người vay trả thêm một khoản khác, đừng ghi số phiếu {receipt} vào ghi chú", taking[0].receipt),
+                format!("Do not take it again; the supervisor marks receipt {receipt} settled (taken at the counter, receipt {}). If the borrower pays another sum, do not put receipt {receipt} in the note", taking[0].receipt),
+            )
+        } else {
+            let left = format_vnd(held - taken);
+            (
+                format!("Cán bộ chỉ còn nộp {left} của phiếu đó"),
+                format!("the officer has only {left} of that receipt left to hand in"),
+            )
+        };
+        return Err(refused(
+            409,
+            "taken_at_counter_already",
+            format!("Tiền của phiếu {receipt} bị từ chối ({held_s}) đã được thu tại quầy {taken_s}: phiếu {receipts} ghi số phiếu đó. {vi}"),
+            format!("the cash of refused receipt {receipt} ({held_s}) was taken at the counter already, {taken_s}: receipt {receipts} names it. {en}"),
+        ));
     }
-    Ok(true)
+    Ok(refused_cash)
+}
+
+/// The officer's refused repayments on a loan (refused at upload, held in
+/// quarantine, or rejected or left out at review), settled or not: each
+/// one's receipt number, the cash it took, and whether it was settled. One
+/// refused at upload may keep no loan in its columns (a loan not in the
+/// officer's portfolio): its body says it.
+async fn refused_receipts_on_loan(c: &mut Conn, loan_id: i64) -> DbResult<Vec<(String, i64, bool)>> {
+    let uid: Option<uuid::Uuid> =
+        sqlx::query_scalar("SELECT uid FROM loans WHERE id = $1").bind(loan_id).fetch_optional(&mut *c).await?;
+    let Some(uid) = uid else { return Ok(Vec::new()) };
+    let rows: Vec<(String, bool)> = sqlx::query_as(concat!(
+        "SELECT s.body, EXISTS (SELECT 1 FROM refused_settlements x WHERE x.record_id = s.id) FROM sync_records s
+         WHERE s.kind = 'repayment' AND (s.loan_id = $1 OR (s.loan_id IS NULL AND s.body LIKE $2))
+           AND (s.status IN ('rejected', 'quarantined') OR ",
+        held_at_review_sql!(),
+        ")",
+    ))
+    .bind(loan_id)
+    .bind(format!("%{uid}%"))
+    .fetch_all(&mut *c)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(body, settled)| match serde_json::from_str::<sotay_core::wire::UploadRecord>(&body).ok()?.body {
+            sotay_core::wire::RecordBody::Repayment(p) if p.loan_id == uid => Some((p.receipt_no, p.amount.get(), settled)),
+            _ => None,
+        })
+        .collect())
 }
 
 /// The receipt entry `entry_id` posted, as a reversal's memo names it
@@ -467,10 +512,11 @@ async fn receipt_words(c: &mut Conn, entry_id: i64) -> DbResult<String> {
     Ok(receipt.flatten().filter(|r| !r.is_empty()).map(|r| format!(" (phiếu {r})")).unwrap_or_default())
 }
 
-/// Refuses (409 `repeat_unconfirmed`) a counter repayment of the amount a
-/// counter receipt standing took on the loan earlier the same day (in
-/// Vietnam), naming it: most often the same payment typed twice; one
-/// really paid again is taken once its clerk says so.
+/// Refuses (409 `repeat_unconfirmed`) a cash repayment at the counter of
+/// the amount a cash counter receipt standing took on the loan earlier the
+/// same day (in Vietnam), whose reversal nobody asked for, naming it: most
+/// often the same payment typed twice; one really paid again is taken once
+/// its clerk says so. (Transfers are told apart by their references.)
 async fn taken_today_already(c: &mut Conn, loan_id: i64, amount: i64, loan_code: &str, now: DateTime<Utc>) -> DbResult<()> {
     let today = sotay_core::domain::time::local_date(now)
         .and_hms_opt(0, 0, 0)
@@ -478,8 +524,10 @@ async fn taken_today_already(c: &mut Conn, loan_id: i64, amount: i64, loan_code:
         .map_or(now, |t| t.with_timezone(&Utc));
     let earlier: Option<(String, DateTime<Utc>)> = sqlx::query_as(
         "SELECT k.receipt_no, k.recorded_at FROM counter_repayments k JOIN journal_entries e ON e.counter_id = k.id
-         WHERE k.loan_id = $1 AND k.amount = $2 AND k.recorded_at >= $3
+         WHERE k.loan_id = $1 AND k.amount = $2 AND k.recorded_at >= $3 AND k.method = 'cash'
            AND NOT EXISTS (SELECT 1 FROM journal_entries x WHERE x.reverses = e.id)
+           AND NOT EXISTS (SELECT 1 FROM branch_reversals br WHERE br.entry_id = e.id
+                           AND NOT EXISTS (SELECT 1 FROM branch_reversal_decisions d WHERE d.reversal_id = br.id))
          ORDER BY k.id DESC LIMIT 1",
     )
     .bind(loan_id)
@@ -3113,7 +3161,7 @@ pub async fn counter_repayment(
     let mut refused_cash = settles.is_some();
     if settles.is_none() && !note.trim().is_empty() {
         in_vault_already(c, loan_id, note).await?;
-        refused_cash = taken_at_counter_already(c, loan_id, note).await?;
+        refused_cash = taken_at_counter_already(c, loan_id, note, amount).await?;
     }
     if let Some(r) = transfer_ref {
         transfer_ref_free(c, branch_id, r).await?;
@@ -3218,7 +3266,7 @@ pub async fn counter_repayment(
         }
     }
     let allocation = poster.repay(loan_id, amount).map_err(|v| refused(422, v.code(), v.message_vi(), v.message_en()))?;
-    if !confirm_repeat && !refused_cash {
+    if !confirm_repeat && !refused_cash && method == rv::PayMethod::Cash {
         taken_today_already(c, loan_id, amount, &loan_code, now).await?;
     }
     if poster.loans.get(&loan_id).is_some_and(|b| b.closed) && !confirm_payoff {
@@ -3593,15 +3641,14 @@ pub async fn counter_slip(c: &mut Conn, branch: Option<i64>, id: i64) -> DbResul
 
 /// The officer who handed in counter receipt `receipt`'s cash, and the
 /// refused receipt of theirs it is the cash of: one settled since by it
-/// (see [`counter_settled`]), or one not settled yet that its note names
-/// first.
+/// (see [`counter_settled`]), or one not settled yet that its note names.
 async fn handed_in_by(c: &mut Conn, loan_id: i64, receipt: &str) -> DbResult<Option<(String, String)>> {
     let counters = standing_counters(c, loan_id).await?;
     let Some(counter) = counters.iter().find(|k| k.receipt == receipt) else {
         return Ok(None);
     };
     let since = settlements_since(c, counter.taken_at).await?;
-    if let Some((_, Some(refused), officer, _)) = counter_settled(&since, &counters, counter) {
+    if let Some(SettlementSince { receipt: Some(refused), officer, .. }) = counter_settled(&since, &counters, counter) {
         return Ok(Some((officer.clone(), refused.clone())));
     }
     if counter.note.trim().is_empty() {
@@ -3612,7 +3659,7 @@ async fn handed_in_by(c: &mut Conn, loan_id: i64, receipt: &str) -> DbResult<Opt
             sotay_core::wire::RecordBody::Repayment(p) => p,
             _ => return None,
         };
-        (counter_naming(&counters, &paid.receipt_no)?.entry == counter.entry).then_some((r.officer_name, paid.receipt_no))
+        rv::note_names_receipt(&counter.note, &paid.receipt_no).then_some((r.officer_name, paid.receipt_no))
     }))
 }
 
@@ -3699,13 +3746,20 @@ pub async fn counter_entries_settling(c: &mut Conn, loan_id: i64) -> DbResult<Ve
         .collect())
 }
 
-/// A settlement of a refused receipt: its note, the receipt's number, its
-/// officer, when it was settled.
-type SettlementSince = (String, Option<String>, String, DateTime<Utc>);
+/// A settlement of a refused receipt since a time.
+struct SettlementSince {
+    note: String,
+    /// The refused receipt's number and the cash it took.
+    receipt: Option<String>,
+    amount: Option<i64>,
+    /// Its officer.
+    officer: String,
+    at: DateTime<Utc>,
+}
 
 /// The settlements of refused receipts made at or after `from` (the
-/// receipt's number as its phone sent it: one refused at upload keeps none
-/// of its own).
+/// receipt's number and amount as its phone sent them: one refused at
+/// upload keeps none of its own).
 async fn settlements_since(c: &mut Conn, from: DateTime<Utc>) -> DbResult<Vec<SettlementSince>> {
     // Note, receipt number, body, officer, when.
     type Row = (String, Option<String>, String, String, DateTime<Utc>);
@@ -3720,45 +3774,70 @@ async fn settlements_since(c: &mut Conn, from: DateTime<Utc>) -> DbResult<Vec<Se
     Ok(rows
         .into_iter()
         .map(|(note, receipt, body, officer, at)| {
-            let receipt = receipt.or_else(|| {
-                match serde_json::from_str::<sotay_core::wire::UploadRecord>(&body).ok()?.body {
-                    sotay_core::wire::RecordBody::Repayment(p) => Some(p.receipt_no),
-                    _ => None,
-                }
-            });
-            (note, receipt, officer, at)
+            let paid = match serde_json::from_str::<sotay_core::wire::UploadRecord>(&body).ok().map(|u| u.body) {
+                Some(sotay_core::wire::RecordBody::Repayment(p)) => Some(p),
+                _ => None,
+            };
+            SettlementSince {
+                note,
+                amount: paid.as_ref().map(|p| p.amount.get()),
+                receipt: receipt.or_else(|| paid.map(|p| p.receipt_no)),
+                officer,
+                at,
+            }
         })
         .collect())
 }
 
-/// The refused receipt counter receipt `counter` (one of `counters`, its
-/// loan's standing ones, oldest first) is the cash of, settled since: one
-/// whose settlement's note names the counter receipt ("Thu tại quầy,
-/// phiếu K"); or, for a settlement that names no counter receipt of the
-/// loan, the refused receipt the counter receipt's own note names, when
-/// it is the first such taken before the settlement (the cashier took it
-/// saying so; the settlement was worded otherwise). Another counter
-/// receipt naming the same refused receipt took other cash, and may be
-/// reversed.
+/// The entries of `counters` (a loan's standing counter receipts, oldest
+/// first) that hold the cash of the refused receipt settlement `s` settled:
+/// the counter receipt named first after "Thu tại quầy, phiếu"; else every
+/// one its note names; else, for a settlement in other words, those whose
+/// own notes name the refused receipt, taken before it was settled, oldest
+/// first, as far as its cash goes (one naming it beyond that took other
+/// cash).
+fn settling_counters(s: &SettlementSince, counters: &[StandingCounter]) -> Vec<i64> {
+    if let Some(after) = rv::after_settled_at_counter(&s.note) {
+        let first = after
+            .trim_start_matches(|c: char| !c.is_alphanumeric())
+            .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '(' | ')' | '—' | '–'))
+            .next()
+            .unwrap_or_default();
+        if let Some(k) = counters.iter().find(|k| !first.is_empty() && rv::note_names_receipt(first, &k.receipt)) {
+            return vec![k.entry];
+        }
+    }
+    let named: Vec<i64> =
+        counters.iter().filter(|k| rv::note_names_receipt(&s.note, &k.receipt)).map(|k| k.entry).collect();
+    if !named.is_empty() {
+        return named;
+    }
+    let Some(receipt) = s.receipt.as_deref() else { return Vec::new() };
+    let mut left = s.amount.unwrap_or(i64::MAX);
+    let mut holding = Vec::new();
+    for k in counters.iter().filter(|k| k.taken_at <= s.at && rv::note_names_receipt(&k.note, receipt)) {
+        if left <= 0 {
+            break;
+        }
+        holding.push(k.entry);
+        left -= k.amount;
+    }
+    holding
+}
+
+/// The settlement since of a refused receipt counter receipt `counter`
+/// (one of `counters`, its loan's standing ones, oldest first) holds the
+/// cash of (see [`settling_counters`]); another counter receipt naming the
+/// same refused receipt took other cash, and may be reversed.
 fn counter_settled<'a>(
     since: &'a [SettlementSince],
     counters: &[StandingCounter],
     counter: &StandingCounter,
 ) -> Option<&'a SettlementSince> {
-    since.iter().filter(|s| s.3 >= counter.taken_at).find(|(note, receipt, _, at)| {
-        let named = counters.iter().find(|k| rv::note_names_receipt(note, &k.receipt));
-        match named {
-            Some(k) => k.entry == counter.entry,
-            None if note.trim_start().to_lowercase().starts_with(&rv::SETTLED_AT_COUNTER.to_lowercase()) => false,
-            None => receipt.as_deref().is_some_and(|r| {
-                counters
-                    .iter()
-                    .filter(|k| k.taken_at <= *at)
-                    .find(|k| rv::note_names_receipt(&k.note, r))
-                    .is_some_and(|k| k.entry == counter.entry)
-            }),
-        }
-    })
+    since
+        .iter()
+        .filter(|s| s.at >= counter.taken_at)
+        .find(|s| settling_counters(s, counters).contains(&counter.entry))
 }
 
 /// Refuses a reversal of a counter receipt that settled an officer's
@@ -3780,7 +3859,7 @@ pub async fn settled_by_counter(c: &mut Conn, entry_id: i64) -> DbResult<()> {
     // was typed (the console writes it, the API's caller may), or one of
     // the receipt its own note names.
     let since = settlements_since(c, counter.taken_at).await?;
-    let Some((_, receipt, officer, _)) = counter_settled(&since, &counters, counter) else {
+    let Some(SettlementSince { receipt, officer, .. }) = counter_settled(&since, &counters, counter) else {
         return Ok(());
     };
     let receipt = receipt.clone().unwrap_or_default();

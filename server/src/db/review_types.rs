@@ -1229,6 +1229,45 @@ pub fn reference_key(reference: &str) -> String {
         .collect()
 }
 
+/// What follows `words` at the start of `note`, read as a person typed
+/// them: in any case, with any spaces or punctuation between the words
+/// (`thu tại quầy phiếu K` begins with "Thu tại quầy, phiếu"). None when
+/// the note does not begin so.
+pub fn after_words<'a>(note: &'a str, words: &str) -> Option<&'a str> {
+    let mut want = words
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .peekable();
+    let mut rest = note.chars();
+    while want.peek().is_some() {
+        let c = rest.next()?;
+        if !c.is_alphanumeric() {
+            continue;
+        }
+        for lower in c.to_lowercase() {
+            if want.next() != Some(lower) {
+                return None;
+            }
+        }
+    }
+    Some(rest.as_str())
+}
+
+/// What follows the words of a settlement taken at the counter ("Thu tại
+/// quầy, phiếu", or the English the refusals suggest, "taken at the
+/// counter, receipt"): the counter receipt named first.
+pub fn after_settled_at_counter(note: &str) -> Option<&str> {
+    after_words(note, SETTLED_AT_COUNTER)
+        .or_else(|| after_words(note, "taken at the counter, receipt"))
+}
+
+/// A settlement's note says the cash is in the vault already: taken at
+/// the counter, or entered again and posted with its batch.
+pub fn settled_into_vault(note: &str) -> bool {
+    after_settled_at_counter(note).is_some() || after_words(note, ENTERED_AGAIN).is_some()
+}
+
 /// Whether a note names receipt `receipt`, however it was typed: any
 /// case, with or without the hyphen or spaces (`a7k2 000012` names
 /// `A7K2-000012`), beside other numbers (`85AH-000004, 85AH-000005`), and
@@ -1278,6 +1317,35 @@ pub fn note_names_receipt(note: &str, receipt: &str) -> bool {
 #[cfg(test)]
 mod note_tests {
     use super::{note_names_receipt, reference_key};
+
+    #[test]
+    fn a_settlement_read_as_typed() {
+        use super::{after_settled_at_counter, after_words, settled_into_vault};
+        for note in [
+            "Thu tại quầy, phiếu QUAY-CN-TD-000011 (500.000 ₫)",
+            "thu tại quầy phiếu QUAY-CN-TD-000011",
+            "  THU TẠI QUẦY - PHIẾU: QUAY-CN-TD-000011",
+            "Taken at the counter, receipt QUAY-CN-TD-000011",
+        ] {
+            let after = after_settled_at_counter(note).unwrap_or_else(|| panic!("{note}"));
+            assert!(
+                after
+                    .trim_start_matches([' ', ':'])
+                    .starts_with("QUAY-CN-TD-000011"),
+                "{note}: {after}"
+            );
+            assert!(settled_into_vault(note), "{note}");
+        }
+        assert!(settled_into_vault("đã ghi lại bằng phiếu 4KQ7-000005"));
+        for note in [
+            "Người vay đã nộp ở chi nhánh",
+            "Đã trả lại người vay",
+            "Thu tại quầy",
+        ] {
+            assert!(!settled_into_vault(note), "{note}");
+        }
+        assert_eq!(after_words("Trùng phiếu A-1", "Trùng phiếu"), Some(" A-1"));
+    }
 
     #[test]
     fn one_reference_however_typed() {
