@@ -1294,3 +1294,55 @@ async fn a_rejected_visit_leaves_the_worker_not_visited() {
         );
     }
 }
+
+/// The days `from`..`to` of the last week as a query, and as a file name has them.
+fn last_week() -> (String, String, NaiveDate, NaiveDate) {
+    let today = sotay_server::reports::today();
+    let (from, to) = (today - Duration::days(7), today);
+    let range = format!(
+        "from={}&to={}",
+        from.format("%d/%m/%Y"),
+        to.format("%d/%m/%Y")
+    );
+    let days = format!("{}_{}", from.format("%d-%m-%Y"), to.format("%d-%m-%Y"));
+    (range, days, from, to)
+}
+
+#[tokio::test]
+async fn a_period_with_one_end_says_which_end_it_is() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(1))
+            .await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let (_, _, from, to) = last_week();
+        let last = to.format("%d/%m/%Y");
+        let (_, camp) = app
+            .get(
+                &format!("/api/v1/reports/campaign-progress?to={last}"),
+                &admin,
+            )
+            .await;
+        assert_eq!(
+            (&camp["subtitle"]["vi"], &camp["subtitle"]["en"]),
+            (
+                &json!(format!("đến {last}, Toàn quỹ")),
+                &json!(format!("until {last}, Whole fund"))
+            ),
+            "{camp}"
+        );
+        let first = from.format("%d/%m/%Y");
+        let (_, camp) = app
+            .get(
+                &format!("/api/v1/reports/campaign-progress?from={first}"),
+                &sup,
+            )
+            .await;
+        assert_eq!(
+            camp["subtitle"]["vi"],
+            json!(format!("từ {first}, Chi nhánh Thủ Đức")),
+            "{camp}"
+        );
+    }
+}

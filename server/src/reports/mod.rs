@@ -180,19 +180,31 @@ pub fn day_start(d: NaiveDate) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-fn range_text(from: Option<NaiveDate>, to: Option<NaiveDate>) -> String {
+/// The days a report covers, in words: `01/12/2026 – 07/12/2026`, one day
+/// alone, `từ 01/12/2026` without a last day, `đến 31/12/2026` without a
+/// first (never a dash hanging at either end).
+fn range_text(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Text {
     match (from, to) {
-        (Some(a), Some(b)) if a == b => format_date(a),
-        (Some(a), Some(b)) => format!("{} – {}", format_date(a), format_date(b)),
-        (Some(a), None) => format!("{} –", format_date(a)),
-        (None, Some(b)) => format!("– {}", format_date(b)),
-        (None, None) => String::new(),
+        (Some(a), Some(b)) if a == b => Text::new(format_date(a), format_date(a)),
+        (Some(a), Some(b)) => {
+            let both = format!("{} – {}", format_date(a), format_date(b));
+            Text::new(both.clone(), both)
+        }
+        (Some(a), None) => Text::new(
+            format!("từ {}", format_date(a)),
+            format!("from {}", format_date(a)),
+        ),
+        (None, Some(b)) => Text::new(
+            format!("đến {}", format_date(b)),
+            format!("until {}", format_date(b)),
+        ),
+        (None, None) => Text::new("", ""),
     }
 }
 
-fn subtitle(names: &Names, w: &Where, range: String) -> Text {
-    let mut vi = vec![range.clone()];
-    let mut en = vec![range];
+fn subtitle(names: &Names, w: &Where, range: Text) -> Text {
+    let mut vi = vec![range.vi];
+    let mut en = vec![range.en];
     match w.branch {
         Some(b) => {
             vi.push(names.branch(b));
@@ -623,7 +635,7 @@ pub async fn portfolio_at_risk(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
             "Danh mục cho vay có rủi ro (PAR)",
             "Portfolio at risk (PAR)",
         ),
-        subtitle: subtitle(&names, &w, format_date(as_of)),
+        subtitle: subtitle(&names, &w, range_text(Some(as_of), Some(as_of))),
         from: None,
         to: Some(as_of),
         subject: None,
@@ -715,7 +727,7 @@ pub async fn overdue_loans(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report
     Ok(Report {
         name: "overdue-loans",
         title: Text::new("Khoản vay quá hạn", "Overdue loans"),
-        subtitle: subtitle(&names, &w, format_date(as_of)),
+        subtitle: subtitle(&names, &w, range_text(Some(as_of), Some(as_of))),
         from: None,
         to: Some(as_of),
         subject: None,
@@ -1494,15 +1506,17 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
     sub.push(format!("Cán bộ: {}", s.names.officer(who.officer_id)));
     sub_en.push(format!("Officer: {}", s.names.officer_en(who.officer_id)));
     let range = range_text(f.from, f.to);
-    if !range.is_empty() {
+    if !range.vi.is_empty() {
         // The range narrows payments and gifts; loans and schedules are
         // as they stand today.
         let today = format_date(today());
         sub.push(format!(
-            "thanh toán và quà {range}; khoản vay và lịch trả nợ tính đến hôm nay {today}"
+            "thanh toán và quà {}; khoản vay và lịch trả nợ tính đến hôm nay {today}",
+            range.vi
         ));
         sub_en.push(format!(
-            "payments and gifts {range}; loans and schedules as they stand today, {today}"
+            "payments and gifts {}; loans and schedules as they stand today, {today}",
+            range.en
         ));
     }
     Ok(Report {
