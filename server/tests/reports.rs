@@ -1028,7 +1028,8 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
             download(&app, "/api/v1/reports/campaign-progress?format=csv", &sup).await;
         assert_eq!(s, StatusCode::OK);
         assert!(ct.starts_with("text/csv"), "{ct}");
-        assert!(cd.contains("campaign-progress.csv"), "{cd}");
+        // A supervisor's report is her branch's, and its file says so.
+        assert!(cd.contains("campaign-progress_CN-TD.csv"), "{cd}");
         assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
         let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
@@ -1343,6 +1344,57 @@ async fn a_period_with_one_end_says_which_end_it_is() {
             camp["subtitle"]["vi"],
             json!(format!("từ {first}, Chi nhánh Thủ Đức")),
             "{camp}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn downloads_are_named_by_the_branch_and_officer_they_are_narrowed_to() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(1))
+            .await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let lan = app.id_of("users", "CB-TD-01").await;
+        let td = app.id_of("branches", "CN-TD").await;
+        let bt = app.id_of("branches", "CN-BT").await;
+        let (range, days, ..) = last_week();
+        let file = |cd: String| {
+            cd.strip_prefix("attachment; filename=\"")
+                .and_then(|c| c.strip_suffix('"'))
+                .unwrap_or_else(|| panic!("{cd}"))
+                .to_string()
+        };
+        let mut names = Vec::new();
+        for branch in [Some(td), Some(bt), None] {
+            let filter = branch.map_or(String::new(), |b| format!("&branch_id={b}"));
+            let (s, _, cd, _) = download(
+                &app,
+                &format!("/api/v1/reports/vault-cash-book?{range}{filter}&format=xlsx"),
+                &admin,
+            )
+            .await;
+            assert_eq!(s, StatusCode::OK, "{cd}");
+            names.push(file(cd));
+        }
+        assert_eq!(
+            names,
+            [
+                format!("vault-cash-book_CN-TD_{days}.xlsx"),
+                format!("vault-cash-book_CN-BT_{days}.xlsx"),
+                format!("vault-cash-book_{days}.xlsx"),
+            ]
+        );
+        let (_, _, cd, _) = download(
+            &app,
+            &format!("/api/v1/reports/daily-collections?{range}&officer_id={lan}&format=csv"),
+            &sup,
+        )
+        .await;
+        assert_eq!(
+            file(cd),
+            format!("daily-collections_CN-TD_canbo.lan_{days}.csv")
         );
     }
 }

@@ -65,8 +65,10 @@ pub async fn daily_add(c: &mut Conn, day: NaiveDate, rows: &[((i64, i64), rr::Da
 pub async fn names(c: &mut Conn) -> DbResult<rr::Names> {
     let branches: Vec<(i64, String, String)> =
         sqlx::query_as("SELECT id, code, name FROM branches ORDER BY id").fetch_all(&mut *c).await?;
-    let users: Vec<(i64, String, String, Option<i64>)> =
-        sqlx::query_as("SELECT id, code, full_name, branch_id FROM users ORDER BY id").fetch_all(&mut *c).await?;
+    let users: Vec<(i64, String, String, Option<i64>, String)> =
+        sqlx::query_as("SELECT id, code, full_name, branch_id, username FROM users ORDER BY id")
+            .fetch_all(&mut *c)
+            .await?;
     Ok(rr::Names::new(branches, users))
 }
 

@@ -228,6 +228,19 @@ fn subtitle(names: &Names, w: &Where, range: Text) -> Text {
     Text::new(clean(vi), clean(en))
 }
 
+/// What a report narrowed to a branch or an officer is about, for its file
+/// name: the branch's code, the officer's user name (the counter `QUAY`).
+fn subject(names: &Names, w: &Where) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(b) = w.branch {
+        out.push(names.branch_code(b));
+    }
+    if let Some(o) = w.officer {
+        out.push(names.username(o));
+    }
+    out
+}
+
 /// Builds the report called `name` (one of [`NAMES`]); `None` for an unknown name.
 pub async fn build(db: &Db, name: &str, scope: Scope, f: &Filter) -> Option<DbResult<Report>> {
     Some(match name {
@@ -416,7 +429,7 @@ pub async fn daily_collections(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
         subtitle: subtitle(&names, &w, range_text(Some(from), Some(to))),
         from: Some(from),
         to: Some(to),
-        subject: None,
+        subject: subject(&names, &w),
         sheets: vec![officers, branches],
     })
 }
@@ -638,7 +651,7 @@ pub async fn portfolio_at_risk(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
         subtitle: subtitle(&names, &w, range_text(Some(as_of), Some(as_of))),
         from: None,
         to: Some(as_of),
-        subject: None,
+        subject: subject(&names, &w),
         sheets: vec![by_branch, by_officer, age],
     })
 }
@@ -730,7 +743,7 @@ pub async fn overdue_loans(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report
         subtitle: subtitle(&names, &w, range_text(Some(as_of), Some(as_of))),
         from: None,
         to: Some(as_of),
-        subject: None,
+        subject: subject(&names, &w),
         sheets: vec![sheet],
     })
 }
@@ -1077,7 +1090,7 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
         subtitle: subtitle(names, &w, range_text(f.from, f.to)),
         from: f.from,
         to: f.to,
-        subject: None,
+        subject: subject(names, &w),
         sheets: vec![overview, branches, officers],
     })
 }
@@ -1218,7 +1231,7 @@ pub async fn visits(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
         subtitle: subtitle(&names, &w, range_text(Some(from), Some(to))),
         from: Some(from),
         to: Some(to),
-        subject: None,
+        subject: subject(&names, &w),
         sheets: vec![per, unvisited],
     })
 }
@@ -1525,7 +1538,7 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
         subtitle: Text::new(sub.join(", "), sub_en.join(", ")),
         from: f.from,
         to: f.to,
-        subject: Some(who.code.clone()),
+        subject: vec![who.code.clone()],
         sheets: vec![worker, loans, schedule, payments, gifts],
     })
 }
@@ -1696,7 +1709,7 @@ pub async fn account_book(db: &Db, scope: Scope, f: &Filter, book: Book) -> DbRe
         subtitle: subtitle(&names, &w, range_text(Some(from), Some(to))),
         from: Some(from),
         to: Some(to),
-        subject: None,
+        subject: subject(&names, &w),
         sheets: vec![summary, sheet],
     })
 }
