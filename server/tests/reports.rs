@@ -1398,3 +1398,69 @@ async fn downloads_are_named_by_the_branch_and_officer_they_are_narrowed_to() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_day_to_come_is_measured_as_if_nothing_more_is_paid_and_says_so() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let today = sotay_server::reports::today();
+        let ahead = (today + Duration::days(60)).format("%d/%m/%Y").to_string();
+        let said_vi = format!("Tính như thể từ hôm nay đến {ahead} không có khoản trả nào thêm");
+        let said_en = format!("Measured as if nothing more is paid from today until {ahead}");
+        for name in ["portfolio-at-risk", "overdue-loans"] {
+            // Today: nothing to say.
+            let (s, now) = app.get(&format!("/api/v1/reports/{name}"), &admin).await;
+            assert_eq!(s, StatusCode::OK, "{now}");
+            assert_eq!(now["notes"], json!([]), "{name}: {now}");
+            // A day to come: the JSON, the CSV and the XLSX say how it is
+            // measured.
+            let (s, later) = app
+                .get(&format!("/api/v1/reports/{name}?to={ahead}"), &admin)
+                .await;
+            assert_eq!(s, StatusCode::OK, "{later}");
+            let notes = later["notes"].as_array().unwrap();
+            assert_eq!(notes.len(), 1, "{name}: {later}");
+            assert!(
+                notes[0]["vi"].as_str().unwrap().starts_with(&said_vi),
+                "{name}: {later}"
+            );
+            assert!(
+                notes[0]["en"].as_str().unwrap().starts_with(&said_en),
+                "{name}: {later}"
+            );
+            for (lang, said) in [("vi", &said_vi), ("en", &said_en)] {
+                let (s, _, _, bytes) = download(
+                    &app,
+                    &format!("/api/v1/reports/{name}?to={ahead}&format=csv&lang={lang}"),
+                    &admin,
+                )
+                .await;
+                assert_eq!(s, StatusCode::OK);
+                let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+                let last = text.lines().last().unwrap_or_default();
+                assert!(last.contains(said.as_str()), "{name} {lang}: {text}");
+            }
+            let (_, _, _, bytes) = download(
+                &app,
+                &format!("/api/v1/reports/{name}?to={ahead}&format=xlsx"),
+                &admin,
+            )
+            .await;
+            let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).unwrap();
+            for sheet in book.sheet_names() {
+                let cells = book.worksheet_range(&sheet).unwrap();
+                let last = cells.rows().next_back().unwrap();
+                assert!(
+                    last[0].to_string().starts_with(&said_vi),
+                    "{name}, {sheet}: {:?}",
+                    last
+                );
+            }
+            let (_, _, _, bytes) =
+                download(&app, &format!("/api/v1/reports/{name}?format=csv"), &admin).await;
+            let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+            assert!(!text.contains("Tính như thể"), "{name} today: {text}");
+        }
+    }
+}

@@ -401,6 +401,9 @@ async fn render(
                 @if !r.subtitle.get(report_lang(lang)).is_empty() {
                     p.muted #report-subtitle { (r.subtitle.get(report_lang(lang))) }
                 }
+                @for n in &r.notes {
+                    p.notice.warn.report-note role="note" { (n.get(report_lang(lang))) }
+                }
                 @for sheet in &r.sheets {
                     (sheet_table(lang, sheet))
                 }

@@ -35,7 +35,10 @@
 //!   installment unpaid more than 0 / 30 days after its due date, over all
 //!   outstanding principal — overdue amounts and counts, and ageing buckets
 //!   1–30, 31–60, 61–90, >90 days (by each loan's oldest unpaid installment).
-//!   The books are as they are now. Read from `report_portfolio` (kept by
+//!   The books are as they are now: a day to come counts every installment
+//!   falling due before it and unpaid today, and the report's notes say it
+//!   is measured as if nothing more were paid until then. Read from
+//!   `report_portfolio` (kept by
 //!   triggers with the loans) and, for the loans whose oldest unpaid due
 //!   date (`loans.oldest_unpaid_due`, kept likewise) is before `to`, their
 //!   unpaid installments.
@@ -430,6 +433,7 @@ pub async fn daily_collections(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
         from: Some(from),
         to: Some(to),
         subject: subject(&names, &w),
+        notes: Vec::new(),
         sheets: vec![officers, branches],
     })
 }
@@ -652,6 +656,7 @@ pub async fn portfolio_at_risk(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
         from: None,
         to: Some(as_of),
         subject: subject(&names, &w),
+        notes: measured_ahead(as_of),
         sheets: vec![by_branch, by_officer, age],
     })
 }
@@ -744,6 +749,7 @@ pub async fn overdue_loans(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report
         from: None,
         to: Some(as_of),
         subject: subject(&names, &w),
+        notes: measured_ahead(as_of),
         sheets: vec![sheet],
     })
 }
@@ -792,6 +798,25 @@ fn books_now_as_of(f: &Filter, (vi, en): (&str, &str)) -> DbResult<NaiveDate> {
         Some(day) => Ok(day),
         None => Ok(now),
     }
+}
+
+/// What a report on the books as they are now says of a day to come: its
+/// figures are what will be overdue by then if nothing more is paid (every
+/// installment falling due by then counts unpaid). None for today.
+fn measured_ahead(as_of: NaiveDate) -> Vec<Text> {
+    let now = today();
+    if as_of <= now {
+        return Vec::new();
+    }
+    let (day, now) = (format_date(as_of), format_date(now));
+    vec![Text::new(
+        format!(
+            "Tính như thể từ hôm nay đến {day} không có khoản trả nào thêm (hôm nay là {now}): mọi kỳ đến hạn trước ngày đó mà hôm nay chưa trả đều tính là quá hạn"
+        ),
+        format!(
+            "Measured as if nothing more is paid from today until {day} (today is {now}): every installment falling due before that day and unpaid today counts as overdue"
+        ),
+    )]
 }
 
 /// Packages off the stock that are no gift: a second one handed out for
@@ -1091,6 +1116,7 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
         from: f.from,
         to: f.to,
         subject: subject(names, &w),
+        notes: Vec::new(),
         sheets: vec![overview, branches, officers],
     })
 }
@@ -1232,6 +1258,7 @@ pub async fn visits(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
         from: Some(from),
         to: Some(to),
         subject: subject(&names, &w),
+        notes: Vec::new(),
         sheets: vec![per, unvisited],
     })
 }
@@ -1539,6 +1566,7 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
         from: f.from,
         to: f.to,
         subject: vec![who.code.clone()],
+        notes: Vec::new(),
         sheets: vec![worker, loans, schedule, payments, gifts],
     })
 }
@@ -1710,6 +1738,7 @@ pub async fn account_book(db: &Db, scope: Scope, f: &Filter, book: Book) -> DbRe
         from: Some(from),
         to: Some(to),
         subject: subject(&names, &w),
+        notes: Vec::new(),
         sheets: vec![summary, sheet],
     })
 }

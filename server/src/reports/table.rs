@@ -233,6 +233,11 @@ pub struct Report {
     /// Whom it is about, in its file name: a worker's code; the branch's
     /// code and the officer's user name it is narrowed to.
     pub subject: Vec<String>,
+    /// What a reader must know to read the figures right (a day to come
+    /// measured as if nothing more were paid): under the subtitle on the
+    /// page, `notes` in JSON, after the sheets in CSV and under each sheet
+    /// in XLSX.
+    pub notes: Vec<Text>,
     pub sheets: Vec<Sheet>,
 }
 
@@ -312,10 +317,11 @@ impl Serialize for Sheet {
 
 impl Serialize for Report {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(6))?;
+        let mut m = s.serialize_map(Some(7))?;
         m.serialize_entry("name", self.name)?;
         m.serialize_entry("title", &self.title)?;
         m.serialize_entry("subtitle", &self.subtitle)?;
+        m.serialize_entry("notes", &self.notes)?;
         m.serialize_entry("from", &self.from)?;
         m.serialize_entry("to", &self.to)?;
         m.serialize_entry("sheets", &self.sheets)?;
@@ -336,6 +342,7 @@ mod tests {
             from,
             to: from,
             subject: subject.map(str::to_string).into_iter().collect(),
+            notes: Vec::new(),
             sheets: Vec::new(),
         };
         assert_eq!(
