@@ -1464,3 +1464,85 @@ async fn a_day_to_come_is_measured_as_if_nothing_more_is_paid_and_says_so() {
         }
     }
 }
+
+#[tokio::test]
+async fn report_refusals_say_what_to_do_in_peoples_words() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(1))
+            .await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let mai = app.id_of("users", "CB-BT-01").await;
+        let td = app.id_of("branches", "CN-TD").await;
+        // An admin asking for one branch and another branch's officer is
+        // told whose officer she is.
+        let (s, e) = app
+            .get(
+                &format!("/api/v1/reports/daily-collections?officer_id={mai}&branch_id={td}"),
+                &admin,
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["code"], "officer_not_in_branch", "{e}");
+        assert!(
+            e["detail"].as_str().unwrap().contains(
+                "Cán bộ Võ Thị Mai (CB-BT-01) thuộc Chi nhánh Bình Tân, không thuộc Chi nhánh Thủ Đức"
+            ),
+            "{e}"
+        );
+        // A supervisor asking for another branch's officer still learns
+        // nothing of her.
+        let (s, _) = app
+            .get(
+                &format!("/api/v1/reports/daily-collections?officer_id={mai}"),
+                &sup,
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        // No worker: where to find one.
+        let (s, e) = app.get("/api/v1/reports/worker-statement", &sup).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["errors"][0]["column"], "worker_id", "{e}");
+        let detail = e["detail"].as_str().unwrap();
+        assert!(
+            detail.starts_with("Chọn người lao động")
+                && detail.contains("trang \"Người lao động\""),
+            "{detail}"
+        );
+        assert!(
+            e["detail_en"]
+                .as_str()
+                .unwrap()
+                .starts_with("Choose the worker"),
+            "{e}"
+        );
+        // A number that does not read: an example, not the parser's words.
+        let (s, e) = app
+            .get("/api/v1/reports/daily-collections?branch_id=abc", &sup)
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["errors"][0]["column"], "branch_id", "{e}");
+        let detail = e["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("phải là một số nguyên, ví dụ branch_id=1")
+                && detail.contains("\"abc\"")
+                && !detail.contains("invalid digit"),
+            "{detail}"
+        );
+        assert!(
+            !e["detail_en"].as_str().unwrap().contains("invalid digit"),
+            "{e}"
+        );
+        // Days out of range: said in Vietnamese, not with the parameter's
+        // English name leading.
+        let (s, e) = app.get("/api/v1/reports/visits?days=0", &sup).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["errors"][0]["column"], "days", "{e}");
+        let detail = e["detail"].as_str().unwrap();
+        assert!(
+            detail.starts_with("Số ngày chưa thăm") && detail.contains("ví dụ days=30"),
+            "{detail}"
+        );
+    }
+}

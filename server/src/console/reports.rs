@@ -180,6 +180,15 @@ impl ReportForm {
                 }),
             }
         };
+        let days = number(&self.days, "days", "Số ngày", "Days")?;
+        // Said with the box's own label, not the address's parameter.
+        if let Some(d) = days.filter(|d| !(1..=3650).contains(d)) {
+            return Err(AppError::invalid_field(
+                "days",
+                format!("Ô \"Chưa thăm quá (ngày)\" phải từ 1 đến 3650 ngày (đã nhập {d}): ví dụ 30 là người chưa được thăm trong 30 ngày qua"),
+                format!("\"Not visited for (days)\" must be 1 to 3650 days ({d} was typed): e.g. 30 lists those not visited in the last 30 days"),
+            ));
+        }
         Ok(ReportQuery {
             from: self.from.clone(),
             to: self.to.clone(),
@@ -187,7 +196,7 @@ impl ReportForm {
             officer_id: number(&self.officer_id, "officer_id", "Cán bộ", "Officer")?,
             campaign_id: number(&self.campaign_id, "campaign_id", "Chương trình", "Campaign")?,
             worker_id: number(&self.worker_id, "worker_id", "Người lao động", "Worker")?,
-            days: number(&self.days, "days", "Số ngày", "Days")?,
+            days,
             format: self.format.clone(),
             lang: self.lang.clone(),
         })

@@ -158,6 +158,12 @@ impl Where {
                 let user = db.user(o).await?.ok_or(DbError::NotFound)?;
                 if let Some(b) = w.branch {
                     if user.branch_id != Some(b) && !db.on_branch_books(o, b).await? {
+                        // An admin sees every branch's officers: told
+                        // which branch the officer is of. A supervisor
+                        // asking for another branch's learns nothing.
+                        if matches!(scope, Scope::Fund) {
+                            return Err(not_of_branch(db, &user, b).await?);
+                        }
                         return Err(DbError::NotFound);
                     }
                 }
@@ -166,6 +172,44 @@ impl Where {
             _ => Ok(w),
         }
     }
+}
+
+/// An admin's report asked for a branch and an officer not of it (nor ever
+/// on its books): 422 `officer_not_in_branch`, naming both and the
+/// officer's own branch.
+async fn not_of_branch(db: &Db, user: &crate::db::UserView, branch: i64) -> DbResult<DbError> {
+    let name = |id: Option<i64>, all: &[crate::db::Branch]| {
+        id.and_then(|id| all.iter().find(|b| b.id == id))
+            .map(|b| b.name.clone())
+    };
+    let all = db.branches(None).await?;
+    let asked = name(Some(branch), &all).unwrap_or_else(|| format!("#{branch}"));
+    let who = format!("{} ({})", user.full_name, user.code);
+    let (vi, en) = match name(user.branch_id, &all) {
+        Some(theirs) => (
+            format!(
+                "Cán bộ {who} thuộc {theirs}, không thuộc {asked}: chọn {theirs} (hoặc \"Toàn quỹ\") để xem cán bộ này, hoặc chọn một cán bộ của {asked}"
+            ),
+            format!(
+                "officer {who} is of {theirs}, not of {asked}: choose {theirs} (or \"Whole fund\") to see this officer, or choose an officer of {asked}"
+            ),
+        ),
+        None => (
+            format!(
+                "{who} không phải cán bộ của {asked}: chọn một cán bộ của {asked}, hoặc bỏ chọn cán bộ"
+            ),
+            format!(
+                "{who} is not an officer of {asked}: choose an officer of {asked}, or leave the officer out"
+            ),
+        ),
+    };
+    Ok(DbError::Refused(Box::new(crate::db::Refusal {
+        status: 422,
+        code: "officer_not_in_branch",
+        vi,
+        en,
+        records: Vec::new(),
+    })))
 }
 
 /// Today in Asia/Ho_Chi_Minh.
