@@ -1241,12 +1241,14 @@ async fn summaries_follow_every_change() {
 /// A visit the supervisor rejected (or the officer voided) is no visit: the
 /// worker in hardship stays on the list of those not visited.
 #[tokio::test]
-async fn a_rejected_visit_leaves_the_worker_not_visited() {
+async fn visits_count_what_a_supervisor_approved_and_every_officer() {
     for backend in BACKENDS {
         let app = TestApp::start(backend).await;
         let sup = app
             .token("giamsat.td", "super-pass-1", &common::device(1))
             .await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let hung = app.id_of("users", "CB-TD-02").await;
         let mut lan = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
         let snap = lan.snapshot(&app).await;
         let thu = snap
@@ -1275,9 +1277,52 @@ async fn a_rejected_visit_leaves_the_worker_not_visited() {
         }));
         let (batch, outcomes) = lan.upload(&app, vec![visit]).await;
         assert_eq!(outcomes[0].0, UploadOutcome::Accepted, "{outcomes:?}");
-        // Waiting for review it counts, as the officer's table counts it.
+        // Waiting for review it is not in the books yet: not counted, a
+        // column of its own, and the worker still listed, with the visit
+        // waiting beside her.
         let (_, vis) = app.get("/api/v1/reports/visits?days=7", &sup).await;
-        assert!(!not_visited(&vis), "{vis}");
+        let officer = |vis: &Value, code: &str| {
+            row_of(rows(vis, "by_officer"), "officer_code", code)
+                .cloned()
+                .unwrap_or_else(|| panic!("{backend:?}: no row for {code}: {vis}"))
+        };
+        let lan_row = officer(&vis, "CB-TD-01");
+        assert_eq!(
+            (
+                lan_row["hardship_visit"].as_i64(),
+                lan_row["total"].as_i64(),
+                lan_row["pending"].as_i64()
+            ),
+            (Some(0), Some(0), Some(1)),
+            "{backend:?}: {vis}"
+        );
+        assert_eq!(totals(&vis, "by_officer")["pending"], 1, "{vis}");
+        assert!(not_visited(&vis), "{vis}");
+        let thu_row = row_of(rows(&vis, "hardship_not_visited"), "worker_code", "W-002").unwrap();
+        assert!(thu_row["last_visit"].is_null(), "{thu_row}");
+        assert!(thu_row["last_pending"].is_string(), "{thu_row}");
+        // An officer with no visit at all is a row of 0, as is another
+        // branch's for the admin.
+        let hung_row = officer(&vis, "CB-TD-02");
+        assert_eq!(
+            (hung_row["total"].as_i64(), hung_row["pending"].as_i64()),
+            (Some(0), Some(0)),
+            "{vis}"
+        );
+        assert!(
+            row_of(rows(&vis, "by_officer"), "officer_code", "CB-BT-01").is_none(),
+            "another branch's officer: {vis}"
+        );
+        let (_, fund) = app.get("/api/v1/reports/visits?days=7", &admin).await;
+        assert_eq!(officer(&fund, "CB-BT-01")["total"], 0, "{fund}");
+        let (_, one) = app
+            .get(
+                &format!("/api/v1/reports/visits?days=7&officer_id={hung}"),
+                &sup,
+            )
+            .await;
+        assert_eq!(rows(&one, "by_officer").len(), 1, "{one}");
+        assert_eq!(officer(&one, "CB-TD-02")["total"], 0, "{one}");
         let (s, out) = app
             .post(
                 &format!("/api/v1/batches/{batch}/reject"),
@@ -1288,9 +1333,39 @@ async fn a_rejected_visit_leaves_the_worker_not_visited() {
         assert_eq!(s, StatusCode::OK, "{out}");
         let (_, vis) = app.get("/api/v1/reports/visits?days=7", &sup).await;
         assert!(not_visited(&vis), "{backend:?}: {vis}");
-        let officer = row_of(rows(&vis, "by_officer"), "officer_code", "CB-TD-01");
-        assert!(
-            officer.is_none_or(|o| o["total"] == 0),
+        let lan_row = officer(&vis, "CB-TD-01");
+        assert_eq!(
+            (lan_row["total"].as_i64(), lan_row["pending"].as_i64()),
+            (Some(0), Some(0)),
+            "{backend:?}: {vis}"
+        );
+        // Visited again, and approved: counted, and no longer listed.
+        let again = lan.record(RecordBody::Visit(VisitPayload {
+            worker_id: thu,
+            purpose: VisitPurpose::HardshipVisit,
+            outcome: "Đã thăm, có ảnh".into(),
+            notes: String::new(),
+            location: None,
+        }));
+        let (batch, _) = lan.upload(&app, vec![again]).await;
+        let (s, out) = app
+            .post(
+                &format!("/api/v1/batches/{batch}/approve"),
+                &sup,
+                &json!({"cash_received": "0"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{out}");
+        let (_, vis) = app.get("/api/v1/reports/visits?days=7", &sup).await;
+        assert!(!not_visited(&vis), "{backend:?}: {vis}");
+        let lan_row = officer(&vis, "CB-TD-01");
+        assert_eq!(
+            (
+                lan_row["hardship_visit"].as_i64(),
+                lan_row["total"].as_i64(),
+                lan_row["pending"].as_i64()
+            ),
+            (Some(1), Some(1), Some(0)),
             "{backend:?}: {vis}"
         );
     }

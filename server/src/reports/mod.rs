@@ -53,8 +53,10 @@
 //!   against the target and each branch's and officer's allocation, with
 //!   their value.
 //! - **visits** (`from`..`to`, default the last 30 days; `days`, default 30):
-//!   visits per officer and purpose, and the workers in hardship not visited
-//!   in the last `days` days before the end of `to`.
+//!   visits a supervisor approved per officer and purpose, those waiting for
+//!   review apart, a row for every active officer in scope (0 without a
+//!   visit), and the workers in hardship with no approved visit in the last
+//!   `days` days before the end of `to` (and their visit waiting, if any).
 //! - **worker-statement** (`worker_id`; payments and gifts in `from`..`to`,
 //!   default all): the worker's loans, schedules, every posted repayment,
 //!   counter repayment and reversal with its receipt number, gifts received
@@ -1183,6 +1185,10 @@ const PURPOSES: [(&str, &str, &str); 6] = [
 ];
 
 /// Visits per officer and purpose; workers in hardship not visited lately.
+/// The visits counted are those a supervisor approved (the books' figures);
+/// those still waiting for review are a column of their own, not in the
+/// total. Every active officer in scope has a row, with 0 when she made no
+/// visit in the days asked for.
 pub async fn visits(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
     let w = Where::resolve_in(db, scope, f).await?;
     let to = f.to.unwrap_or_else(today);
@@ -1192,11 +1198,22 @@ pub async fn visits(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
     }
     let days = f.days.unwrap_or(30).clamp(1, 3650);
     let end = day_start(to + Duration::days(1)).min(Utc::now());
-    let (names, visits, hardship) = db
+    let VisitData {
+        names,
+        visits,
+        officers,
+        hardship,
+    } = db
         .report_visits(&w, day_start(from), day_start(to + Duration::days(1)))
         .await?;
-    let mut counts: BTreeMap<(i64, i64), [i64; 6]> = BTreeMap::new();
+    // Approved visits by purpose, then those waiting for review.
+    let mut counts: BTreeMap<(i64, i64), ([i64; 6], i64)> = BTreeMap::new();
     for v in visits {
+        let row = counts.entry((v.branch_id, v.officer_id)).or_default();
+        if v.approved == 0 {
+            row.1 += 1;
+            continue;
+        }
         let purpose = serde_json::from_str::<sotay_core::wire::UploadRecord>(&v.body)
             .ok()
             .and_then(|r| match r.body {
@@ -1206,7 +1223,15 @@ pub async fn visits(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
             .and_then(|p| p.as_str().map(str::to_string))
             .unwrap_or_else(|| "other".into());
         let i = PURPOSES.iter().position(|p| p.0 == purpose).unwrap_or(5);
-        counts.entry((v.branch_id, v.officer_id)).or_default()[i] += 1;
+        row.0[i] += 1;
+    }
+    // An officer with no visit at all is a row of 0: "no visits this month"
+    // is what the supervisor looks for.
+    let seen: HashSet<i64> = counts.keys().map(|(_, o)| *o).collect();
+    for (officer, branch) in officers {
+        if !seen.contains(&officer) {
+            counts.entry((branch, officer)).or_default();
+        }
     }
     let mut columns = vec![
         col("branch", "Chi nhánh", "Branch", Kind::Text),
@@ -1214,13 +1239,24 @@ pub async fn visits(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
         col("officer", "Cán bộ", "Officer", Kind::Text),
     ];
     columns.extend(PURPOSES.iter().map(|p| col(p.0, p.1, p.2, Kind::Count)));
-    columns.push(col("total", "Tổng số lần thăm", "Visits", Kind::Count));
+    columns.push(col(
+        "total",
+        "Tổng số lần thăm (đã duyệt)",
+        "Visits (approved)",
+        Kind::Count,
+    ));
+    columns.push(col(
+        "pending",
+        "Chờ duyệt (chưa tính vào tổng)",
+        "Waiting for review (not in the total)",
+        Kind::Count,
+    ));
     let mut per = Sheet::new(
         "by_officer",
         Text::new("Thăm hỏi theo cán bộ", "Visits by officer"),
         columns,
     );
-    for ((b, o), n) in &counts {
+    for ((b, o), (n, pending)) in &counts {
         let mut row = vec![
             Cell::text(names.branch(*b)),
             Cell::text(names.officer_code(*o)),
@@ -1228,6 +1264,7 @@ pub async fn visits(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
         ];
         row.extend(n.iter().map(|v| Cell::Count(*v)));
         row.push(Cell::Count(n.iter().sum()));
+        row.push(Cell::Count(*pending));
         per.rows.push(row);
     }
     per.sum_totals();
@@ -1253,11 +1290,17 @@ pub async fn visits(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
             col("hardship", "Hoàn cảnh", "Hardship", Kind::Text),
             col(
                 "last_visit",
-                "Lần thăm gần nhất",
-                "Last visit",
+                "Lần thăm gần nhất (đã duyệt)",
+                "Last visit (approved)",
                 Kind::DateTime,
             ),
             col("days_since", "Số ngày chưa thăm", "Days since", Kind::Count),
+            col(
+                "last_pending",
+                "Lần thăm chờ duyệt",
+                "Visit waiting for review",
+                Kind::DateTime,
+            ),
         ],
     );
     // In Vietnamese order (`Đặng` with the D's, `Hồ` before `Huỳnh`), as
@@ -1286,6 +1329,7 @@ pub async fn visits(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
             h.last_visit.map_or(Cell::Empty, Cell::DateTime),
             h.last_visit
                 .map_or(Cell::Empty, |t| Cell::Count((end - t).num_days())),
+            h.last_pending.map_or(Cell::Empty, Cell::DateTime),
         ]);
     }
     unvisited.sum_totals();
@@ -1795,6 +1839,15 @@ pub struct StatementData {
     pub installments: Vec<rows::StatementInstallment>,
     pub payments: Vec<rows::StatementPayment>,
     pub gifts: Vec<rows::StatementGift>,
+}
+
+/// Everything the visits report reads.
+pub struct VisitData {
+    pub names: Names,
+    pub visits: Vec<rows::VisitRow>,
+    /// The active officers in scope: (officer, branch).
+    pub officers: Vec<(i64, i64)>,
+    pub hardship: Vec<rows::HardshipRow>,
 }
 
 /// Everything campaign progress reads.

@@ -301,6 +301,8 @@ pub struct VisitRow {
     pub branch_id: i64,
     pub officer_id: i64,
     pub body: String,
+    /// 1: approved by a supervisor; 0: waiting for review.
+    pub approved: i64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -313,7 +315,10 @@ pub struct HardshipRow {
     pub hardship_note: String,
     pub boarding_house: String,
     pub room: String,
+    /// The last visit a supervisor approved.
     pub last_visit: Option<DateTime<Utc>>,
+    /// The last visit still waiting for review.
+    pub last_pending: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
