@@ -1385,6 +1385,52 @@ fn last_week() -> (String, String, NaiveDate, NaiveDate) {
 }
 
 #[tokio::test]
+async fn the_branch_books_refuse_an_officer_the_other_reports_narrow_to_her() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(1))
+            .await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let lan = app.id_of("users", "CB-TD-01").await;
+        let (range, ..) = last_week();
+        // The branch's books are the branch's: an officer asked for is
+        // refused, saying what to do, not shown as "Toàn quỹ".
+        for name in ["vault-cash-book", "bank-book"] {
+            for who in [&admin, &sup] {
+                let (s, e) = app
+                    .get(
+                        &format!("/api/v1/reports/{name}?{range}&officer_id={lan}"),
+                        who,
+                    )
+                    .await;
+                assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {e}");
+                assert_eq!(e["errors"][0]["column"], "officer_id", "{e}");
+                let detail = e["detail"].as_str().unwrap();
+                assert!(
+                    detail.contains("không tách theo cán bộ") && detail.contains("bỏ chọn cán bộ"),
+                    "{detail}"
+                );
+            }
+        }
+        // The reports that take it are narrowed to her.
+        for name in sotay_server::reports::BY_OFFICER {
+            let (s, report) = app
+                .get(&format!("/api/v1/reports/{name}?officer_id={lan}"), &sup)
+                .await;
+            assert_eq!(s, StatusCode::OK, "{name}: {report}");
+            assert!(
+                report["subtitle"]["vi"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("Chi nhánh Thủ Đức, Nguyễn Thị Lan"),
+                "{name}: {report}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_period_with_one_end_says_which_end_it_is() {
     for backend in BACKENDS {
         let app = TestApp::start(backend).await;

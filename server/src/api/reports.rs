@@ -29,6 +29,9 @@ pub struct ReportQuery {
     /// Last day, `dd/mm/yyyy`; for portfolio-at-risk and overdue-loans the day they are measured on.
     pub to: Option<String>,
     pub branch_id: Option<i64>,
+    /// One officer (`0`: the branch counter, daily-collections): daily-collections,
+    /// portfolio-at-risk, overdue-loans, campaign-progress, visits. The
+    /// branch's books (vault-cash-book, bank-book) refuse it.
     pub officer_id: Option<i64>,
     /// campaign-progress: one campaign.
     pub campaign_id: Option<i64>,
@@ -99,6 +102,19 @@ pub(crate) fn report_filter(q: &ReportQuery, name: &str) -> Result<Filter, AppEr
         _ => None,
     };
     if let Some((vi, en)) = book {
+        // A branch's book is the branch's: narrowed to an officer it would
+        // still be the whole branch's, under the officer's name.
+        if f.officer_id.is_some() {
+            return Err(AppError::invalid_field(
+                "officer_id",
+                format!(
+                    "{vi} là sổ của cả chi nhánh, không tách theo cán bộ: bỏ chọn cán bộ (officer_id) để xem sổ; tiền mặt từng cán bộ nộp quỹ xem ở báo cáo Thu nợ theo ngày (daily-collections), chọn cán bộ đó"
+                ),
+                format!(
+                    "{en} is the whole branch's, not split by officer: leave the officer (officer_id) out to read it; the cash each officer handed over is in the daily collections report (daily-collections), narrowed to that officer"
+                ),
+            ));
+        }
         let to = f.to.unwrap_or_else(crate::reports::today);
         let from = f.from.unwrap_or(to);
         if from > to {

@@ -299,6 +299,37 @@ async fn render(
     } else {
         Vec::new()
     };
+    // The officers the reader may narrow a report to: their branch's, or
+    // for an admin every branch's (grouped by branch).
+    let by_officer = reports::BY_OFFICER.contains(&e.name);
+    let officers: Vec<crate::db::UserView> = if by_officer {
+        let branch = match s.user.scope() {
+            crate::db::Scope::Branch(b) => Some(b),
+            _ => None,
+        };
+        let mut all = state.db.users(branch).await.unwrap_or_default();
+        all.retain(|u| u.role == "officer" && (admin || branch.is_some()));
+        all
+    } else {
+        Vec::new()
+    };
+    let branch_names: std::collections::HashMap<i64, String> =
+        branches.iter().map(|b| (b.id, b.name.clone())).collect();
+    let mut groups: Vec<(Option<i64>, Vec<&crate::db::UserView>)> = Vec::new();
+    for u in &officers {
+        match groups.iter_mut().find(|g| g.0 == u.branch_id) {
+            Some(g) => g.1.push(u),
+            None => groups.push((u.branch_id, vec![u])),
+        }
+    }
+    groups.sort_by_key(|g| g.0);
+    let officer_label = |u: &crate::db::UserView| {
+        let mut label = format!("{} ({})", u.full_name, u.code);
+        if !u.active {
+            label.push_str(lang.t(" — đã khóa", " — deactivated"));
+        }
+        label
+    };
     let campaigns = if e.name == "campaign-progress" {
         state.db.campaigns().await.unwrap_or_default()
     } else {
@@ -387,6 +418,30 @@ async fn render(
                         option value="" { (lang.t("Toàn quỹ", "Whole fund")) }
                         @for b in &branches {
                             option value=(b.id) selected[q.branch_id == Some(b.id)] { (b.name) }
+                        }
+                    }
+                }
+            }
+            @if by_officer {
+                div {
+                    label for="officer_id" { (lang.t("Cán bộ", "Officer")) }
+                    select #officer_id name="officer_id" {
+                        option value="" { (lang.t("Tất cả cán bộ", "All officers")) }
+                        @if e.name == "daily-collections" {
+                            option value="0" selected[q.officer_id == Some(0)] { (lang.t("Quầy giao dịch", "Branch counter")) }
+                        }
+                        @if admin {
+                            @for (b, list) in &groups {
+                                optgroup label=(b.and_then(|b| branch_names.get(&b).cloned()).unwrap_or_default()) {
+                                    @for u in list {
+                                        option value=(u.id) selected[q.officer_id == Some(u.id)] { (officer_label(u)) }
+                                    }
+                                }
+                            }
+                        } @else {
+                            @for u in &officers {
+                                option value=(u.id) selected[q.officer_id == Some(u.id)] { (officer_label(u)) }
+                            }
                         }
                     }
                 }

@@ -93,6 +93,17 @@ pub const NAMES: [&str; 8] = [
 /// they keep and count.
 pub const CASHIER_REPORTS: [&str; 2] = ["vault-cash-book", "bank-book"];
 
+/// The reports narrowed to one officer by `officer_id` (the console offers
+/// the officers to choose from). The branch's books (the vault's and the
+/// bank's) are the branch's, not an officer's: they refuse it.
+pub const BY_OFFICER: [&str; 5] = [
+    "daily-collections",
+    "portfolio-at-risk",
+    "overdue-loans",
+    "campaign-progress",
+    "visits",
+];
+
 /// What a report is asked for. Days are Asia/Ho_Chi_Minh days.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
