@@ -303,6 +303,13 @@ impl From<QueryRejection> for AppError {
 /// A query string that does not read (`?days=30 ngày`): 422, naming the
 /// parameter.
 pub fn invalid_query(r: &QueryRejection) -> AppError {
+    invalid_query_in(r, None)
+}
+
+/// [`invalid_query`], with the address's query string to quote the value
+/// that did not read (`branch_id=abc`): a number is asked for with an
+/// example, not with the parser's own words.
+pub fn invalid_query_in(r: &QueryRejection, query: Option<&str>) -> AppError {
     let text = r.body_text();
     let detail = text
         .strip_prefix("Failed to deserialize query string: ")
@@ -323,11 +330,62 @@ pub fn invalid_query(r: &QueryRejection) -> AppError {
         );
     }
     match detail.split_once(": ") {
-        Some((field, why)) if !field.is_empty() && !field.contains(' ') => AppError::invalid_field(
-            field,
-            format!("Tham số \"{field}\" trên địa chỉ không hợp lệ ({why})"),
-            format!("query parameter \"{field}\" is not valid ({why})"),
-        ),
+        Some((field, why)) if !field.is_empty() && !field.contains(' ') => {
+            // What was typed, as the address has it (decoded).
+            let typed = query
+                .and_then(|q| {
+                    axum::extract::Query::<Vec<(String, String)>>::try_from_uri(
+                        &format!("/?{q}").parse().ok()?,
+                    )
+                    .ok()
+                })
+                .and_then(|axum::extract::Query(pairs)| {
+                    pairs.into_iter().find(|(k, _)| k == field).map(|(_, v)| v)
+                })
+                // Quoted, not the whole of whatever was sent.
+                .map(|v| match v.char_indices().nth(40) {
+                    Some((cut, _)) => format!("{}…", &v[..cut]),
+                    None => v,
+                });
+            let (typed_vi, typed_en) = match &typed {
+                Some(v) => (
+                    format!(" (nhận được \"{v}\")"),
+                    format!(" (\"{v}\" was given)"),
+                ),
+                None => (String::new(), String::new()),
+            };
+            let number = [
+                "invalid digit found in string",
+                "cannot parse integer from empty string",
+                "number too large to fit in target type",
+                "number too small to fit in target type",
+            ];
+            if number.contains(&why) {
+                let example = match field {
+                    "days" => "30",
+                    "limit" => "50",
+                    "offset" => "0",
+                    _ => "1",
+                };
+                return AppError::invalid_field(
+                    field,
+                    format!("Tham số \"{field}\" trên địa chỉ phải là một số nguyên, ví dụ {field}={example}{typed_vi}"),
+                    format!("query parameter \"{field}\" must be a whole number, e.g. {field}={example}{typed_en}"),
+                );
+            }
+            if why.starts_with("provided string was not `true` or `false`") {
+                return AppError::invalid_field(
+                    field,
+                    format!("Tham số \"{field}\" trên địa chỉ phải là true hoặc false, ví dụ {field}=true{typed_vi}"),
+                    format!("query parameter \"{field}\" must be true or false, e.g. {field}=true{typed_en}"),
+                );
+            }
+            AppError::invalid_field(
+                field,
+                format!("Tham số \"{field}\" trên địa chỉ không hợp lệ ({why})"),
+                format!("query parameter \"{field}\" is not valid ({why})"),
+            )
+        }
         _ => AppError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_query",
@@ -356,10 +414,28 @@ pub struct ApiJson<T>(pub T);
 #[from_request(via(axum::extract::Path), rejection(AppError))]
 pub struct ApiPath<T>(pub T);
 
-/// Query string extractor whose rejections are problem details.
-#[derive(Debug, Clone, Copy, Default, FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(AppError))]
+/// Query string extractor whose rejections are problem details, quoting
+/// the value that did not read.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, AppError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(v)| ApiQuery(v))
+            .map_err(|r| invalid_query_in(&r, parts.uri.query()))
+    }
+}
 
 impl<T: Serialize> IntoResponse for ApiJson<T> {
     fn into_response(self) -> Response {

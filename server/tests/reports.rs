@@ -1028,7 +1028,8 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
             download(&app, "/api/v1/reports/campaign-progress?format=csv", &sup).await;
         assert_eq!(s, StatusCode::OK);
         assert!(ct.starts_with("text/csv"), "{ct}");
-        assert!(cd.contains("campaign-progress.csv"), "{cd}");
+        // A supervisor's report is her branch's, and its file says so.
+        assert!(cd.contains("campaign-progress_CN-TD.csv"), "{cd}");
         assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
         let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
@@ -1240,12 +1241,14 @@ async fn summaries_follow_every_change() {
 /// A visit the supervisor rejected (or the officer voided) is no visit: the
 /// worker in hardship stays on the list of those not visited.
 #[tokio::test]
-async fn a_rejected_visit_leaves_the_worker_not_visited() {
+async fn visits_count_what_a_supervisor_approved_and_every_officer() {
     for backend in BACKENDS {
         let app = TestApp::start(backend).await;
         let sup = app
             .token("giamsat.td", "super-pass-1", &common::device(1))
             .await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let hung = app.id_of("users", "CB-TD-02").await;
         let mut lan = Phone::sign_in(&app, "canbo.lan", "officer-pass-1").await;
         let snap = lan.snapshot(&app).await;
         let thu = snap
@@ -1274,9 +1277,52 @@ async fn a_rejected_visit_leaves_the_worker_not_visited() {
         }));
         let (batch, outcomes) = lan.upload(&app, vec![visit]).await;
         assert_eq!(outcomes[0].0, UploadOutcome::Accepted, "{outcomes:?}");
-        // Waiting for review it counts, as the officer's table counts it.
+        // Waiting for review it is not in the books yet: not counted, a
+        // column of its own, and the worker still listed, with the visit
+        // waiting beside her.
         let (_, vis) = app.get("/api/v1/reports/visits?days=7", &sup).await;
-        assert!(!not_visited(&vis), "{vis}");
+        let officer = |vis: &Value, code: &str| {
+            row_of(rows(vis, "by_officer"), "officer_code", code)
+                .cloned()
+                .unwrap_or_else(|| panic!("{backend:?}: no row for {code}: {vis}"))
+        };
+        let lan_row = officer(&vis, "CB-TD-01");
+        assert_eq!(
+            (
+                lan_row["hardship_visit"].as_i64(),
+                lan_row["total"].as_i64(),
+                lan_row["pending"].as_i64()
+            ),
+            (Some(0), Some(0), Some(1)),
+            "{backend:?}: {vis}"
+        );
+        assert_eq!(totals(&vis, "by_officer")["pending"], 1, "{vis}");
+        assert!(not_visited(&vis), "{vis}");
+        let thu_row = row_of(rows(&vis, "hardship_not_visited"), "worker_code", "W-002").unwrap();
+        assert!(thu_row["last_visit"].is_null(), "{thu_row}");
+        assert!(thu_row["last_pending"].is_string(), "{thu_row}");
+        // An officer with no visit at all is a row of 0, as is another
+        // branch's for the admin.
+        let hung_row = officer(&vis, "CB-TD-02");
+        assert_eq!(
+            (hung_row["total"].as_i64(), hung_row["pending"].as_i64()),
+            (Some(0), Some(0)),
+            "{vis}"
+        );
+        assert!(
+            row_of(rows(&vis, "by_officer"), "officer_code", "CB-BT-01").is_none(),
+            "another branch's officer: {vis}"
+        );
+        let (_, fund) = app.get("/api/v1/reports/visits?days=7", &admin).await;
+        assert_eq!(officer(&fund, "CB-BT-01")["total"], 0, "{fund}");
+        let (_, one) = app
+            .get(
+                &format!("/api/v1/reports/visits?days=7&officer_id={hung}"),
+                &sup,
+            )
+            .await;
+        assert_eq!(rows(&one, "by_officer").len(), 1, "{one}");
+        assert_eq!(officer(&one, "CB-TD-02")["total"], 0, "{one}");
         let (s, out) = app
             .post(
                 &format!("/api/v1/batches/{batch}/reject"),
@@ -1287,10 +1333,337 @@ async fn a_rejected_visit_leaves_the_worker_not_visited() {
         assert_eq!(s, StatusCode::OK, "{out}");
         let (_, vis) = app.get("/api/v1/reports/visits?days=7", &sup).await;
         assert!(not_visited(&vis), "{backend:?}: {vis}");
-        let officer = row_of(rows(&vis, "by_officer"), "officer_code", "CB-TD-01");
-        assert!(
-            officer.is_none_or(|o| o["total"] == 0),
+        let lan_row = officer(&vis, "CB-TD-01");
+        assert_eq!(
+            (lan_row["total"].as_i64(), lan_row["pending"].as_i64()),
+            (Some(0), Some(0)),
             "{backend:?}: {vis}"
+        );
+        // Visited again, and approved: counted, and no longer listed.
+        let again = lan.record(RecordBody::Visit(VisitPayload {
+            worker_id: thu,
+            purpose: VisitPurpose::HardshipVisit,
+            outcome: "Đã thăm, có ảnh".into(),
+            notes: String::new(),
+            location: None,
+        }));
+        let (batch, _) = lan.upload(&app, vec![again]).await;
+        let (s, out) = app
+            .post(
+                &format!("/api/v1/batches/{batch}/approve"),
+                &sup,
+                &json!({"cash_received": "0"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{out}");
+        let (_, vis) = app.get("/api/v1/reports/visits?days=7", &sup).await;
+        assert!(!not_visited(&vis), "{backend:?}: {vis}");
+        let lan_row = officer(&vis, "CB-TD-01");
+        assert_eq!(
+            (
+                lan_row["hardship_visit"].as_i64(),
+                lan_row["total"].as_i64(),
+                lan_row["pending"].as_i64()
+            ),
+            (Some(1), Some(1), Some(0)),
+            "{backend:?}: {vis}"
+        );
+    }
+}
+
+/// The days `from`..`to` of the last week as a query, and as a file name has them.
+fn last_week() -> (String, String, NaiveDate, NaiveDate) {
+    let today = sotay_server::reports::today();
+    let (from, to) = (today - Duration::days(7), today);
+    let range = format!(
+        "from={}&to={}",
+        from.format("%d/%m/%Y"),
+        to.format("%d/%m/%Y")
+    );
+    let days = format!("{}_{}", from.format("%d-%m-%Y"), to.format("%d-%m-%Y"));
+    (range, days, from, to)
+}
+
+#[tokio::test]
+async fn the_branch_books_refuse_an_officer_the_other_reports_narrow_to_her() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(1))
+            .await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let lan = app.id_of("users", "CB-TD-01").await;
+        let (range, ..) = last_week();
+        // The branch's books are the branch's: an officer asked for is
+        // refused, saying what to do, not shown as "Toàn quỹ".
+        for name in ["vault-cash-book", "bank-book"] {
+            for who in [&admin, &sup] {
+                let (s, e) = app
+                    .get(
+                        &format!("/api/v1/reports/{name}?{range}&officer_id={lan}"),
+                        who,
+                    )
+                    .await;
+                assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {e}");
+                assert_eq!(e["errors"][0]["column"], "officer_id", "{e}");
+                let detail = e["detail"].as_str().unwrap();
+                assert!(
+                    detail.contains("không tách theo cán bộ") && detail.contains("bỏ chọn cán bộ"),
+                    "{detail}"
+                );
+            }
+        }
+        // The reports that take it are narrowed to her.
+        for name in sotay_server::reports::BY_OFFICER {
+            let (s, report) = app
+                .get(&format!("/api/v1/reports/{name}?officer_id={lan}"), &sup)
+                .await;
+            assert_eq!(s, StatusCode::OK, "{name}: {report}");
+            assert!(
+                report["subtitle"]["vi"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("Chi nhánh Thủ Đức, Nguyễn Thị Lan"),
+                "{name}: {report}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_period_with_one_end_says_which_end_it_is() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(1))
+            .await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let (_, _, from, to) = last_week();
+        let last = to.format("%d/%m/%Y");
+        let (_, camp) = app
+            .get(
+                &format!("/api/v1/reports/campaign-progress?to={last}"),
+                &admin,
+            )
+            .await;
+        assert_eq!(
+            (&camp["subtitle"]["vi"], &camp["subtitle"]["en"]),
+            (
+                &json!(format!("đến {last}, Toàn quỹ")),
+                &json!(format!("until {last}, Whole fund"))
+            ),
+            "{camp}"
+        );
+        let first = from.format("%d/%m/%Y");
+        let (_, camp) = app
+            .get(
+                &format!("/api/v1/reports/campaign-progress?from={first}"),
+                &sup,
+            )
+            .await;
+        assert_eq!(
+            camp["subtitle"]["vi"],
+            json!(format!("từ {first}, Chi nhánh Thủ Đức")),
+            "{camp}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn downloads_are_named_by_the_branch_and_officer_they_are_narrowed_to() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(1))
+            .await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let lan = app.id_of("users", "CB-TD-01").await;
+        let td = app.id_of("branches", "CN-TD").await;
+        let bt = app.id_of("branches", "CN-BT").await;
+        let (range, days, ..) = last_week();
+        let file = |cd: String| {
+            cd.strip_prefix("attachment; filename=\"")
+                .and_then(|c| c.strip_suffix('"'))
+                .unwrap_or_else(|| panic!("{cd}"))
+                .to_string()
+        };
+        let mut names = Vec::new();
+        for branch in [Some(td), Some(bt), None] {
+            let filter = branch.map_or(String::new(), |b| format!("&branch_id={b}"));
+            let (s, _, cd, _) = download(
+                &app,
+                &format!("/api/v1/reports/vault-cash-book?{range}{filter}&format=xlsx"),
+                &admin,
+            )
+            .await;
+            assert_eq!(s, StatusCode::OK, "{cd}");
+            names.push(file(cd));
+        }
+        assert_eq!(
+            names,
+            [
+                format!("vault-cash-book_CN-TD_{days}.xlsx"),
+                format!("vault-cash-book_CN-BT_{days}.xlsx"),
+                format!("vault-cash-book_{days}.xlsx"),
+            ]
+        );
+        let (_, _, cd, _) = download(
+            &app,
+            &format!("/api/v1/reports/daily-collections?{range}&officer_id={lan}&format=csv"),
+            &sup,
+        )
+        .await;
+        assert_eq!(
+            file(cd),
+            format!("daily-collections_CN-TD_canbo.lan_{days}.csv")
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_day_to_come_is_measured_as_if_nothing_more_is_paid_and_says_so() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let today = sotay_server::reports::today();
+        let ahead = (today + Duration::days(60)).format("%d/%m/%Y").to_string();
+        let said_vi = format!("Tính như thể từ hôm nay đến {ahead} không có khoản trả nào thêm");
+        let said_en = format!("Measured as if nothing more is paid from today until {ahead}");
+        for name in ["portfolio-at-risk", "overdue-loans"] {
+            // Today: nothing to say.
+            let (s, now) = app.get(&format!("/api/v1/reports/{name}"), &admin).await;
+            assert_eq!(s, StatusCode::OK, "{now}");
+            assert_eq!(now["notes"], json!([]), "{name}: {now}");
+            // A day to come: the JSON, the CSV and the XLSX say how it is
+            // measured.
+            let (s, later) = app
+                .get(&format!("/api/v1/reports/{name}?to={ahead}"), &admin)
+                .await;
+            assert_eq!(s, StatusCode::OK, "{later}");
+            let notes = later["notes"].as_array().unwrap();
+            assert_eq!(notes.len(), 1, "{name}: {later}");
+            assert!(
+                notes[0]["vi"].as_str().unwrap().starts_with(&said_vi),
+                "{name}: {later}"
+            );
+            assert!(
+                notes[0]["en"].as_str().unwrap().starts_with(&said_en),
+                "{name}: {later}"
+            );
+            for (lang, said) in [("vi", &said_vi), ("en", &said_en)] {
+                let (s, _, _, bytes) = download(
+                    &app,
+                    &format!("/api/v1/reports/{name}?to={ahead}&format=csv&lang={lang}"),
+                    &admin,
+                )
+                .await;
+                assert_eq!(s, StatusCode::OK);
+                let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+                let last = text.lines().last().unwrap_or_default();
+                assert!(last.contains(said.as_str()), "{name} {lang}: {text}");
+            }
+            let (_, _, _, bytes) = download(
+                &app,
+                &format!("/api/v1/reports/{name}?to={ahead}&format=xlsx"),
+                &admin,
+            )
+            .await;
+            let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).unwrap();
+            for sheet in book.sheet_names() {
+                let cells = book.worksheet_range(&sheet).unwrap();
+                let last = cells.rows().next_back().unwrap();
+                assert!(
+                    last[0].to_string().starts_with(&said_vi),
+                    "{name}, {sheet}: {:?}",
+                    last
+                );
+            }
+            let (_, _, _, bytes) =
+                download(&app, &format!("/api/v1/reports/{name}?format=csv"), &admin).await;
+            let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+            assert!(!text.contains("Tính như thể"), "{name} today: {text}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn report_refusals_say_what_to_do_in_peoples_words() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let sup = app
+            .token("giamsat.td", "super-pass-1", &common::device(1))
+            .await;
+        let admin = app.token("admin", "admin-pass-1", &common::device(3)).await;
+        let mai = app.id_of("users", "CB-BT-01").await;
+        let td = app.id_of("branches", "CN-TD").await;
+        // An admin asking for one branch and another branch's officer is
+        // told whose officer she is.
+        let (s, e) = app
+            .get(
+                &format!("/api/v1/reports/daily-collections?officer_id={mai}&branch_id={td}"),
+                &admin,
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["code"], "officer_not_in_branch", "{e}");
+        assert!(
+            e["detail"].as_str().unwrap().contains(
+                "Cán bộ Võ Thị Mai (CB-BT-01) thuộc Chi nhánh Bình Tân, không thuộc Chi nhánh Thủ Đức"
+            ),
+            "{e}"
+        );
+        // A supervisor asking for another branch's officer still learns
+        // nothing of her.
+        let (s, _) = app
+            .get(
+                &format!("/api/v1/reports/daily-collections?officer_id={mai}"),
+                &sup,
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        // No worker: where to find one.
+        let (s, e) = app.get("/api/v1/reports/worker-statement", &sup).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["errors"][0]["column"], "worker_id", "{e}");
+        let detail = e["detail"].as_str().unwrap();
+        assert!(
+            detail.starts_with("Chọn người lao động")
+                && detail.contains("trang \"Người lao động\""),
+            "{detail}"
+        );
+        assert!(
+            e["detail_en"]
+                .as_str()
+                .unwrap()
+                .starts_with("Choose the worker"),
+            "{e}"
+        );
+        // A number that does not read: an example, not the parser's words.
+        let (s, e) = app
+            .get("/api/v1/reports/daily-collections?branch_id=abc", &sup)
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["errors"][0]["column"], "branch_id", "{e}");
+        let detail = e["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("phải là một số nguyên, ví dụ branch_id=1")
+                && detail.contains("\"abc\"")
+                && !detail.contains("invalid digit"),
+            "{detail}"
+        );
+        assert!(
+            !e["detail_en"].as_str().unwrap().contains("invalid digit"),
+            "{e}"
+        );
+        // Days out of range: said in Vietnamese, not with the parameter's
+        // English name leading.
+        let (s, e) = app.get("/api/v1/reports/visits?days=0", &sup).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+        assert_eq!(e["errors"][0]["column"], "days", "{e}");
+        let detail = e["detail"].as_str().unwrap();
+        assert!(
+            detail.starts_with("Số ngày chưa thăm") && detail.contains("ví dụ days=30"),
+            "{detail}"
         );
     }
 }

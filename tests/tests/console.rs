@@ -4452,3 +4452,136 @@ fn lan_with_an_open_loan(
         .expect("an open loan");
     (phone, loan)
 }
+
+#[tokio::test]
+async fn report_filters_offer_the_officers_and_refuse_what_a_report_ignores() {
+    let _turn = sotay_tests::one_at_a_time();
+    let http = no_redirects();
+    for backend in BACKENDS {
+        let db = fresh_database(backend).await;
+        let server = Server::start(&db.url, &["--demo"]).await;
+        let get = |path: String, cookie: String| page(&http, &server, path, cookie);
+        let id = |code: &'static str| {
+            let url = db.url.clone();
+            async move { scalar(&url, &format!("SELECT id FROM users WHERE code = '{code}'")).await }
+        };
+        let (lan, minh) = (id("CB-TD-01").await, id("CB-BT-01").await);
+        let td = scalar(&db.url, "SELECT id FROM branches WHERE code = 'CN-TD'").await;
+        let supervisor = http_sign_in(&http, &server, "giamsat.thuduc").await;
+        let admin = http_sign_in(&http, &server, "admin").await;
+
+        // The reports narrowed by officer offer the branch's officers.
+        for name in [
+            "daily-collections",
+            "portfolio-at-risk",
+            "overdue-loans",
+            "campaign-progress",
+            "visits",
+        ] {
+            let (status, _, html) = get(format!("/reports/{name}"), supervisor.clone()).await;
+            assert_eq!(status, StatusCode::OK, "{name}: {html}");
+            assert!(
+                html.contains("<select id=\"officer_id\" name=\"officer_id\">")
+                    && html.contains(&format!(
+                        "<option value=\"{lan}\">Võ Thị Lan (CB-TD-01)</option>"
+                    )),
+                "{name}: {html}"
+            );
+            assert!(!html.contains("Trần Quốc Minh"), "another branch's: {html}");
+            assert_eq!(
+                html.contains("<option value=\"0\""),
+                name == "daily-collections",
+                "the branch counter, for the collections: {html}"
+            );
+        }
+        // Chosen, she stays chosen, and the downloads are hers.
+        let (status, _, html) = get(
+            format!("/reports/visits?officer_id={lan}"),
+            supervisor.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        assert!(
+            html.contains(&format!("<option value=\"{lan}\" selected>")),
+            "{html}"
+        );
+        assert!(
+            html.contains(&format!("officer_id={lan}&amp;")),
+            "the download links keep her: {html}"
+        );
+        assert!(
+            html.contains("Võ Thị Lan"),
+            "the subtitle names her: {html}"
+        );
+        // An admin chooses among every branch's, by branch.
+        let (_, _, html) = get("/reports/portfolio-at-risk".into(), admin.clone()).await;
+        assert!(
+            html.contains("<optgroup label=\"Chi nhánh Bình Tân\">")
+                && html.contains(&format!(
+                    "<option value=\"{minh}\">Trần Quốc Minh (CB-BT-01)</option>"
+                )),
+            "{html}"
+        );
+        // ... and one of another branch than the one chosen is told so, on
+        // the form.
+        let (status, _, html) = get(
+            format!("/reports/daily-collections?branch_id={td}&officer_id={minh}"),
+            admin.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+        assert!(
+            html.contains("id=\"report-filter\"")
+                && html.contains("Trần Quốc Minh (CB-BT-01) thuộc Chi nhánh Bình Tân, không thuộc Chi nhánh Thủ Đức"),
+            "{html}"
+        );
+
+        // The branch's books take no officer: none is offered, and one in
+        // the address is refused, saying what to do.
+        for name in ["vault-cash-book", "bank-book"] {
+            let (status, _, html) = get(format!("/reports/{name}"), supervisor.clone()).await;
+            assert_eq!(status, StatusCode::OK, "{html}");
+            assert!(!html.contains("id=\"officer_id\""), "{name}: {html}");
+            let (status, _, html) = get(
+                format!("/reports/{name}?officer_id={lan}"),
+                supervisor.clone(),
+            )
+            .await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{name}: {html}");
+            assert!(
+                html.contains("không tách theo cán bộ") && !html.contains("Toàn quỹ, Võ Thị Lan"),
+                "{name}: {html}"
+            );
+        }
+
+        // A box's error names the box as it is labelled.
+        let (status, _, html) = get("/reports/visits?days=0".into(), supervisor.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+        let text = html.replace("&quot;", "\"");
+        assert!(
+            text.contains("Ô \"Chưa thăm quá (ngày)\" phải từ 1 đến 3650 ngày")
+                && !text.contains("Days phải"),
+            "{html}"
+        );
+        // A statement with no worker says where to find one.
+        let (status, _, html) = get("/reports/worker-statement".into(), supervisor.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+        assert!(html.contains("Chọn người lao động cần sao kê"), "{html}");
+        // A PAR on a day to come says how it is measured.
+        let ahead = sotay_core::domain::time::format_date(
+            sotay_core::domain::time::local_date(chrono::Utc::now()) + chrono::Duration::days(90),
+        );
+        let (status, _, html) = get(
+            format!("/reports/portfolio-at-risk?to={}", urlencode(&ahead)),
+            supervisor.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        assert!(
+            html.contains(&format!(
+                "Tính như thể từ hôm nay đến {ahead} không có khoản trả nào thêm"
+            )),
+            "{html}"
+        );
+    }
+}

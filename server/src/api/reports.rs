@@ -29,6 +29,9 @@ pub struct ReportQuery {
     /// Last day, `dd/mm/yyyy`; for portfolio-at-risk and overdue-loans the day they are measured on.
     pub to: Option<String>,
     pub branch_id: Option<i64>,
+    /// One officer (`0`: the branch counter, daily-collections): daily-collections,
+    /// portfolio-at-risk, overdue-loans, campaign-progress, visits. The
+    /// branch's books (vault-cash-book, bank-book) refuse it.
     pub officer_id: Option<i64>,
     /// campaign-progress: one campaign.
     pub campaign_id: Option<i64>,
@@ -99,6 +102,19 @@ pub(crate) fn report_filter(q: &ReportQuery, name: &str) -> Result<Filter, AppEr
         _ => None,
     };
     if let Some((vi, en)) = book {
+        // A branch's book is the branch's: narrowed to an officer it would
+        // still be the whole branch's, under the officer's name.
+        if f.officer_id.is_some() {
+            return Err(AppError::invalid_field(
+                "officer_id",
+                format!(
+                    "{vi} là sổ của cả chi nhánh, không tách theo cán bộ: bỏ chọn cán bộ (officer_id) để xem sổ; tiền mặt từng cán bộ nộp quỹ xem ở báo cáo Thu nợ theo ngày (daily-collections), chọn cán bộ đó"
+                ),
+                format!(
+                    "{en} is the whole branch's, not split by officer: leave the officer (officer_id) out to read it; the cash each officer handed over is in the daily collections report (daily-collections), narrowed to that officer"
+                ),
+            ));
+        }
         let to = f.to.unwrap_or_else(crate::reports::today);
         let from = f.from.unwrap_or(to);
         if from > to {
@@ -127,15 +143,15 @@ pub(crate) fn report_filter(q: &ReportQuery, name: &str) -> Result<Filter, AppEr
     if name == "worker-statement" && f.worker_id.is_none() {
         return Err(AppError::invalid_field(
             "worker_id",
-            "Cần ghi worker_id (người lao động)",
-            "worker_id is required",
+            "Chọn người lao động cần sao kê: tìm người đó ở trang \"Người lao động\" (theo tên, số điện thoại hoặc CCCD), mở trang của họ rồi bấm \"Sao kê\"; qua API, ghi worker_id là số hiệu của người lao động, ví dụ worker_id=119",
+            "Choose the worker whose statement you want: find them on the \"Workers\" page (by name, phone or ID card), open their page and press \"Statement\"; through the API, give worker_id, the worker's id, e.g. worker_id=119",
         ));
     }
-    if f.days.is_some_and(|d| !(1..=3650).contains(&d)) {
+    if let Some(d) = f.days.filter(|d| !(1..=3650).contains(d)) {
         return Err(AppError::invalid_field(
             "days",
-            "days phải từ 1 đến 3650",
-            "days must be between 1 and 3650",
+            format!("Số ngày chưa thăm (days) phải từ 1 đến 3650, không phải {d}: ví dụ days=30 là người khó khăn chưa được thăm trong 30 ngày qua"),
+            format!("the days without a visit (days) must be 1 to 3650, not {d}: e.g. days=30 lists the workers in hardship not visited in the last 30 days"),
         ));
     }
     Ok(f)

@@ -180,6 +180,15 @@ impl ReportForm {
                 }),
             }
         };
+        let days = number(&self.days, "days", "Số ngày", "Days")?;
+        // Said with the box's own label, not the address's parameter.
+        if let Some(d) = days.filter(|d| !(1..=3650).contains(d)) {
+            return Err(AppError::invalid_field(
+                "days",
+                format!("Ô \"Chưa thăm quá (ngày)\" phải từ 1 đến 3650 ngày (đã nhập {d}): ví dụ 30 là người chưa được thăm trong 30 ngày qua"),
+                format!("\"Not visited for (days)\" must be 1 to 3650 days ({d} was typed): e.g. 30 lists those not visited in the last 30 days"),
+            ));
+        }
         Ok(ReportQuery {
             from: self.from.clone(),
             to: self.to.clone(),
@@ -187,7 +196,7 @@ impl ReportForm {
             officer_id: number(&self.officer_id, "officer_id", "Cán bộ", "Officer")?,
             campaign_id: number(&self.campaign_id, "campaign_id", "Chương trình", "Campaign")?,
             worker_id: number(&self.worker_id, "worker_id", "Người lao động", "Worker")?,
-            days: number(&self.days, "days", "Số ngày", "Days")?,
+            days,
             format: self.format.clone(),
             lang: self.lang.clone(),
         })
@@ -290,6 +299,37 @@ async fn render(
     } else {
         Vec::new()
     };
+    // The officers the reader may narrow a report to: their branch's, or
+    // for an admin every branch's (grouped by branch).
+    let by_officer = reports::BY_OFFICER.contains(&e.name);
+    let officers: Vec<crate::db::UserView> = if by_officer {
+        let branch = match s.user.scope() {
+            crate::db::Scope::Branch(b) => Some(b),
+            _ => None,
+        };
+        let mut all = state.db.users(branch).await.unwrap_or_default();
+        all.retain(|u| u.role == "officer" && (admin || branch.is_some()));
+        all
+    } else {
+        Vec::new()
+    };
+    let branch_names: std::collections::HashMap<i64, String> =
+        branches.iter().map(|b| (b.id, b.name.clone())).collect();
+    let mut groups: Vec<(Option<i64>, Vec<&crate::db::UserView>)> = Vec::new();
+    for u in &officers {
+        match groups.iter_mut().find(|g| g.0 == u.branch_id) {
+            Some(g) => g.1.push(u),
+            None => groups.push((u.branch_id, vec![u])),
+        }
+    }
+    groups.sort_by_key(|g| g.0);
+    let officer_label = |u: &crate::db::UserView| {
+        let mut label = format!("{} ({})", u.full_name, u.code);
+        if !u.active {
+            label.push_str(lang.t(" — đã khóa", " — deactivated"));
+        }
+        label
+    };
     let campaigns = if e.name == "campaign-progress" {
         state.db.campaigns().await.unwrap_or_default()
     } else {
@@ -382,6 +422,30 @@ async fn render(
                     }
                 }
             }
+            @if by_officer {
+                div {
+                    label for="officer_id" { (lang.t("Cán bộ", "Officer")) }
+                    select #officer_id name="officer_id" {
+                        option value="" { (lang.t("Tất cả cán bộ", "All officers")) }
+                        @if e.name == "daily-collections" {
+                            option value="0" selected[q.officer_id == Some(0)] { (lang.t("Quầy giao dịch", "Branch counter")) }
+                        }
+                        @if admin {
+                            @for (b, list) in &groups {
+                                optgroup label=(b.and_then(|b| branch_names.get(&b).cloned()).unwrap_or_default()) {
+                                    @for u in list {
+                                        option value=(u.id) selected[q.officer_id == Some(u.id)] { (officer_label(u)) }
+                                    }
+                                }
+                            }
+                        } @else {
+                            @for u in &officers {
+                                option value=(u.id) selected[q.officer_id == Some(u.id)] { (officer_label(u)) }
+                            }
+                        }
+                    }
+                }
+            }
             div.actions {
                 button.primary type="submit" { (lang.t("Xem", "Show")) }
             }
@@ -400,6 +464,9 @@ async fn render(
                 }
                 @if !r.subtitle.get(report_lang(lang)).is_empty() {
                     p.muted #report-subtitle { (r.subtitle.get(report_lang(lang))) }
+                }
+                @for n in &r.notes {
+                    p.notice.warn.report-note role="note" { (n.get(report_lang(lang))) }
                 }
                 @for sheet in &r.sheets {
                     (sheet_table(lang, sheet))

@@ -360,7 +360,10 @@ where
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|axum::extract::Query(v)| UrlQuery(v))
-            .map_err(|r| refusal_page(parts, crate::error::invalid_query(&r)))
+            .map_err(|r| {
+                let e = crate::error::invalid_query_in(&r, parts.uri.query());
+                refusal_page(parts, e)
+            })
     }
 }
 

@@ -2123,16 +2123,13 @@ impl Db {
         w: &crate::reports::Where,
         from: chrono::DateTime<Utc>,
         to: chrono::DateTime<Utc>,
-    ) -> DbResult<(
-        crate::reports::rows::Names,
-        Vec<crate::reports::rows::VisitRow>,
-        Vec<crate::reports::rows::HardshipRow>,
-    )> {
+    ) -> DbResult<crate::reports::VisitData> {
         with_read!(self, q, tx => async {
             let names = q::reports::names(&mut tx).await?;
             let visits = q::reports::visits(&mut tx, w, from, to).await?;
+            let officers = q::reports::visit_officers(&mut tx, w).await?;
             let hardship = q::reports::hardship_workers(&mut tx, w).await?;
-            Ok::<_, DbError>((names, visits, hardship))
+            Ok::<_, DbError>(crate::reports::VisitData { names, visits, officers, hardship })
         }.await)
     }
 

@@ -65,8 +65,10 @@ pub async fn daily_add(c: &mut Conn, day: NaiveDate, rows: &[((i64, i64), rr::Da
 pub async fn names(c: &mut Conn) -> DbResult<rr::Names> {
     let branches: Vec<(i64, String, String)> =
         sqlx::query_as("SELECT id, code, name FROM branches ORDER BY id").fetch_all(&mut *c).await?;
-    let users: Vec<(i64, String, String, Option<i64>)> =
-        sqlx::query_as("SELECT id, code, full_name, branch_id FROM users ORDER BY id").fetch_all(&mut *c).await?;
+    let users: Vec<(i64, String, String, Option<i64>, String)> =
+        sqlx::query_as("SELECT id, code, full_name, branch_id, username FROM users ORDER BY id")
+            .fetch_all(&mut *c)
+            .await?;
     Ok(rr::Names::new(branches, users))
 }
 
@@ -320,11 +322,15 @@ fn arrived_from(recorded: DateTime<Utc>) -> DateTime<Utc> {
     recorded - chrono::Duration::minutes(FUTURE_TOLERANCE_MINUTES)
 }
 
-/// Visits recorded within the range (not voided, not rejected), with their
-/// bodies (the purpose is read from the record).
+/// Visits recorded within the range (not voided, not rejected nor excluded
+/// at review), with their bodies (the purpose is read from the record) and
+/// whether a supervisor approved them (`approved` 1) or they still wait
+/// for review (0).
 pub async fn visits(c: &mut Conn, w: &Where, from: DateTime<Utc>, to: DateTime<Utc>) -> DbResult<Vec<rr::VisitRow>> {
     let mut qb = sqlx::QueryBuilder::<DB>::new(format!(
-        "SELECT gb.branch_id, g.officer_id, g.body FROM sync_records g JOIN sync_batches gb ON gb.batch_id = g.batch_id
+        "SELECT gb.branch_id, g.officer_id, g.body,
+                CAST(CASE WHEN rv.decision = 'approved' THEN 1 ELSE 0 END AS BIGINT) AS approved
+         FROM sync_records g JOIN sync_batches gb ON gb.batch_id = g.batch_id
          LEFT JOIN record_reviews rv ON rv.record_id = g.id
          WHERE g.kind = 'visit' AND g.status = 'accepted' AND (rv.decision IS NULL OR rv.decision = 'approved')
            AND NOT {RECORD_VOIDED} AND g.recorded_at >= "
@@ -335,16 +341,32 @@ pub async fn visits(c: &mut Conn, w: &Where, from: DateTime<Utc>, to: DateTime<U
     Ok(qb.build_query_as().fetch_all(&mut *c).await?)
 }
 
-/// Workers in hardship with the time of their last visit (if any): a visit
-/// as [`visits`] counts one, not rejected or excluded at review nor voided.
+/// The officers a visits report has a row for, visits or none: the active
+/// officers in scope, with their branch.
+pub async fn visit_officers(c: &mut Conn, w: &Where) -> DbResult<Vec<(i64, i64)>> {
+    let mut qb = sqlx::QueryBuilder::<DB>::new(
+        "SELECT id, branch_id FROM users WHERE role = 'officer' AND active AND branch_id IS NOT NULL",
+    );
+    scoped(&mut qb, w, "branch_id", "id");
+    qb.push(" ORDER BY branch_id, id");
+    Ok(qb.build_query_as().fetch_all(&mut *c).await?)
+}
+
+/// Workers in hardship with the time of their last visit a supervisor
+/// approved (if any; not voided since), and of their last visit still
+/// waiting for review.
 pub async fn hardship_workers(c: &mut Conn, w: &Where) -> DbResult<Vec<rr::HardshipRow>> {
     let hardship = if IS_SQLITE { "w.hardship = 1" } else { "w.hardship" };
     let mut qb = sqlx::QueryBuilder::<DB>::new(format!(
         "SELECT w.id AS worker_id, w.code, w.full_name, w.branch_id, w.officer_id, w.hardship_note,
                 COALESCE(bh.name, '') AS boarding_house, w.room,
-                (SELECT MAX(g.recorded_at) FROM sync_records g LEFT JOIN record_reviews rv ON rv.record_id = g.id
+                (SELECT MAX(g.recorded_at) FROM sync_records g JOIN record_reviews rv ON rv.record_id = g.id
                   WHERE g.worker_id = w.id AND g.kind = 'visit' AND g.status = 'accepted'
-                    AND (rv.decision IS NULL OR rv.decision = 'approved') AND NOT {RECORD_VOIDED}) AS last_visit
+                    AND rv.decision = 'approved' AND NOT {RECORD_VOIDED}) AS last_visit,
+                (SELECT MAX(g.recorded_at) FROM sync_records g
+                  WHERE g.worker_id = w.id AND g.kind = 'visit' AND g.status = 'accepted'
+                    AND NOT EXISTS (SELECT 1 FROM record_reviews rv WHERE rv.record_id = g.id)
+                    AND NOT {RECORD_VOIDED}) AS last_pending
          FROM workers w LEFT JOIN boarding_houses bh ON bh.id = w.boarding_house_id WHERE {hardship}"
     ));
     scoped(&mut qb, w, "w.branch_id", "w.officer_id");

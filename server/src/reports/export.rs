@@ -10,6 +10,8 @@ use super::table::{Cell, Kind, Lang, Report, Sheet};
 /// Vietnamese right), headers in `lang`, a totals row. Money is whole đồng
 /// as plain digits, days `dd/mm/yyyy`, ratios percent. A report of several
 /// sheets writes each after a line with its title and a blank line between.
+/// The report's notes (a day to come measured as if nothing more were
+/// paid) follow the last sheet after a blank line, one a line.
 pub fn to_csv(report: &Report, lang: Lang) -> Vec<u8> {
     let mut out = Vec::from("\u{feff}".as_bytes());
     let several = report.sheets.len() > 1;
@@ -33,6 +35,16 @@ pub fn to_csv(report: &Report, lang: Lang) -> Vec<u8> {
         }
         let _ = w.flush();
     }
+    if !report.notes.is_empty() {
+        out.push(b'\n');
+        let mut w = csv::WriterBuilder::new()
+            .flexible(true)
+            .from_writer(&mut out);
+        for note in &report.notes {
+            let _ = w.write_record([note.get(lang)]);
+        }
+        let _ = w.flush();
+    }
     out
 }
 
@@ -51,12 +63,18 @@ pub fn totals_row(t: &[Cell], lang: Lang) -> Vec<Cell> {
 /// row in `lang`, money as number cells formatted `#,##0`, days as date cells
 /// formatted `dd/mm/yyyy`, moments `dd/mm/yyyy hh:mm` (Asia/Ho_Chi_Minh),
 /// ratios as numbers formatted `0.00%`, and a bold totals row of values.
+/// The report's notes are under each sheet's table, after a blank row, in
+/// italics, so a sheet copied on its own still says how to read it.
 pub fn to_xlsx(report: &Report, lang: Lang) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
+    let note = Format::new().set_italic();
     for sheet in &report.sheets {
         let ws = book.add_worksheet();
         ws.set_name(sheet_name(sheet.title.get(lang)))?;
-        write_sheet(ws, sheet, lang)?;
+        let under = write_sheet(ws, sheet, lang)? + 1;
+        for (r, n) in (under..).zip(&report.notes) {
+            ws.write_string_with_format(r, 0, n.get(lang), &note)?;
+        }
     }
     book.save_to_buffer()
 }
@@ -102,7 +120,8 @@ impl Formats {
     }
 }
 
-fn write_sheet(ws: &mut Worksheet, sheet: &Sheet, lang: Lang) -> Result<(), XlsxError> {
+/// Writes the sheet's table; returns the first row under it.
+fn write_sheet(ws: &mut Worksheet, sheet: &Sheet, lang: Lang) -> Result<u32, XlsxError> {
     let plain = Formats::new(false);
     let bold = Formats::new(true);
     for (c, column) in sheet.columns.iter().enumerate() {
@@ -124,8 +143,9 @@ fn write_sheet(ws: &mut Worksheet, sheet: &Sheet, lang: Lang) -> Result<(), Xlsx
     }
     if let Some(t) = &sheet.totals {
         write_row(ws, r, &totals_row(t, lang), &bold, lang)?;
+        r += 1;
     }
-    Ok(())
+    Ok(r)
 }
 
 /// A spreadsheet number is an IEEE double: whole đồng and counts are exact

@@ -35,7 +35,10 @@
 //!   installment unpaid more than 0 / 30 days after its due date, over all
 //!   outstanding principal — overdue amounts and counts, and ageing buckets
 //!   1–30, 31–60, 61–90, >90 days (by each loan's oldest unpaid installment).
-//!   The books are as they are now. Read from `report_portfolio` (kept by
+//!   The books are as they are now: a day to come counts every installment
+//!   falling due before it and unpaid today, and the report's notes say it
+//!   is measured as if nothing more were paid until then. Read from
+//!   `report_portfolio` (kept by
 //!   triggers with the loans) and, for the loans whose oldest unpaid due
 //!   date (`loans.oldest_unpaid_due`, kept likewise) is before `to`, their
 //!   unpaid installments.
@@ -50,8 +53,10 @@
 //!   against the target and each branch's and officer's allocation, with
 //!   their value.
 //! - **visits** (`from`..`to`, default the last 30 days; `days`, default 30):
-//!   visits per officer and purpose, and the workers in hardship not visited
-//!   in the last `days` days before the end of `to`.
+//!   visits a supervisor approved per officer and purpose, those waiting for
+//!   review apart, a row for every active officer in scope (0 without a
+//!   visit), and the workers in hardship with no approved visit in the last
+//!   `days` days before the end of `to` (and their visit waiting, if any).
 //! - **worker-statement** (`worker_id`; payments and gifts in `from`..`to`,
 //!   default all): the worker's loans, schedules, every posted repayment,
 //!   counter repayment and reversal with its receipt number, gifts received
@@ -87,6 +92,17 @@ pub const NAMES: [&str; 8] = [
 /// The reports a branch cashier reads (their branch's): the cash books
 /// they keep and count.
 pub const CASHIER_REPORTS: [&str; 2] = ["vault-cash-book", "bank-book"];
+
+/// The reports narrowed to one officer by `officer_id` (the console offers
+/// the officers to choose from). The branch's books (the vault's and the
+/// bank's) are the branch's, not an officer's: they refuse it.
+pub const BY_OFFICER: [&str; 5] = [
+    "daily-collections",
+    "portfolio-at-risk",
+    "overdue-loans",
+    "campaign-progress",
+    "visits",
+];
 
 /// What a report is asked for. Days are Asia/Ho_Chi_Minh days.
 #[derive(Debug, Clone, Default)]
@@ -155,6 +171,12 @@ impl Where {
                 let user = db.user(o).await?.ok_or(DbError::NotFound)?;
                 if let Some(b) = w.branch {
                     if user.branch_id != Some(b) && !db.on_branch_books(o, b).await? {
+                        // An admin sees every branch's officers: told
+                        // which branch the officer is of. A supervisor
+                        // asking for another branch's learns nothing.
+                        if matches!(scope, Scope::Fund) {
+                            return Err(not_of_branch(db, &user, b).await?);
+                        }
                         return Err(DbError::NotFound);
                     }
                 }
@@ -163,6 +185,44 @@ impl Where {
             _ => Ok(w),
         }
     }
+}
+
+/// An admin's report asked for a branch and an officer not of it (nor ever
+/// on its books): 422 `officer_not_in_branch`, naming both and the
+/// officer's own branch.
+async fn not_of_branch(db: &Db, user: &crate::db::UserView, branch: i64) -> DbResult<DbError> {
+    let name = |id: Option<i64>, all: &[crate::db::Branch]| {
+        id.and_then(|id| all.iter().find(|b| b.id == id))
+            .map(|b| b.name.clone())
+    };
+    let all = db.branches(None).await?;
+    let asked = name(Some(branch), &all).unwrap_or_else(|| format!("#{branch}"));
+    let who = format!("{} ({})", user.full_name, user.code);
+    let (vi, en) = match name(user.branch_id, &all) {
+        Some(theirs) => (
+            format!(
+                "Cán bộ {who} thuộc {theirs}, không thuộc {asked}: chọn {theirs} (hoặc \"Toàn quỹ\") để xem cán bộ này, hoặc chọn một cán bộ của {asked}"
+            ),
+            format!(
+                "officer {who} is of {theirs}, not of {asked}: choose {theirs} (or \"Whole fund\") to see this officer, or choose an officer of {asked}"
+            ),
+        ),
+        None => (
+            format!(
+                "{who} không phải cán bộ của {asked}: chọn một cán bộ của {asked}, hoặc bỏ chọn cán bộ"
+            ),
+            format!(
+                "{who} is not an officer of {asked}: choose an officer of {asked}, or leave the officer out"
+            ),
+        ),
+    };
+    Ok(DbError::Refused(Box::new(crate::db::Refusal {
+        status: 422,
+        code: "officer_not_in_branch",
+        vi,
+        en,
+        records: Vec::new(),
+    })))
 }
 
 /// Today in Asia/Ho_Chi_Minh.
@@ -180,19 +240,31 @@ pub fn day_start(d: NaiveDate) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-fn range_text(from: Option<NaiveDate>, to: Option<NaiveDate>) -> String {
+/// The days a report covers, in words: `01/12/2026 – 07/12/2026`, one day
+/// alone, `từ 01/12/2026` without a last day, `đến 31/12/2026` without a
+/// first (never a dash hanging at either end).
+fn range_text(from: Option<NaiveDate>, to: Option<NaiveDate>) -> Text {
     match (from, to) {
-        (Some(a), Some(b)) if a == b => format_date(a),
-        (Some(a), Some(b)) => format!("{} – {}", format_date(a), format_date(b)),
-        (Some(a), None) => format!("{} –", format_date(a)),
-        (None, Some(b)) => format!("– {}", format_date(b)),
-        (None, None) => String::new(),
+        (Some(a), Some(b)) if a == b => Text::new(format_date(a), format_date(a)),
+        (Some(a), Some(b)) => {
+            let both = format!("{} – {}", format_date(a), format_date(b));
+            Text::new(both.clone(), both)
+        }
+        (Some(a), None) => Text::new(
+            format!("từ {}", format_date(a)),
+            format!("from {}", format_date(a)),
+        ),
+        (None, Some(b)) => Text::new(
+            format!("đến {}", format_date(b)),
+            format!("until {}", format_date(b)),
+        ),
+        (None, None) => Text::new("", ""),
     }
 }
 
-fn subtitle(names: &Names, w: &Where, range: String) -> Text {
-    let mut vi = vec![range.clone()];
-    let mut en = vec![range];
+fn subtitle(names: &Names, w: &Where, range: Text) -> Text {
+    let mut vi = vec![range.vi];
+    let mut en = vec![range.en];
     match w.branch {
         Some(b) => {
             vi.push(names.branch(b));
@@ -214,6 +286,19 @@ fn subtitle(names: &Names, w: &Where, range: String) -> Text {
             .join(", ")
     };
     Text::new(clean(vi), clean(en))
+}
+
+/// What a report narrowed to a branch or an officer is about, for its file
+/// name: the branch's code, the officer's user name (the counter `QUAY`).
+fn subject(names: &Names, w: &Where) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(b) = w.branch {
+        out.push(names.branch_code(b));
+    }
+    if let Some(o) = w.officer {
+        out.push(names.username(o));
+    }
+    out
 }
 
 /// Builds the report called `name` (one of [`NAMES`]); `None` for an unknown name.
@@ -404,7 +489,8 @@ pub async fn daily_collections(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
         subtitle: subtitle(&names, &w, range_text(Some(from), Some(to))),
         from: Some(from),
         to: Some(to),
-        subject: None,
+        subject: subject(&names, &w),
+        notes: Vec::new(),
         sheets: vec![officers, branches],
     })
 }
@@ -623,10 +709,11 @@ pub async fn portfolio_at_risk(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
             "Danh mục cho vay có rủi ro (PAR)",
             "Portfolio at risk (PAR)",
         ),
-        subtitle: subtitle(&names, &w, format_date(as_of)),
+        subtitle: subtitle(&names, &w, range_text(Some(as_of), Some(as_of))),
         from: None,
         to: Some(as_of),
-        subject: None,
+        subject: subject(&names, &w),
+        notes: measured_ahead(as_of),
         sheets: vec![by_branch, by_officer, age],
     })
 }
@@ -715,10 +802,11 @@ pub async fn overdue_loans(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report
     Ok(Report {
         name: "overdue-loans",
         title: Text::new("Khoản vay quá hạn", "Overdue loans"),
-        subtitle: subtitle(&names, &w, format_date(as_of)),
+        subtitle: subtitle(&names, &w, range_text(Some(as_of), Some(as_of))),
         from: None,
         to: Some(as_of),
-        subject: None,
+        subject: subject(&names, &w),
+        notes: measured_ahead(as_of),
         sheets: vec![sheet],
     })
 }
@@ -767,6 +855,25 @@ fn books_now_as_of(f: &Filter, (vi, en): (&str, &str)) -> DbResult<NaiveDate> {
         Some(day) => Ok(day),
         None => Ok(now),
     }
+}
+
+/// What a report on the books as they are now says of a day to come: its
+/// figures are what will be overdue by then if nothing more is paid (every
+/// installment falling due by then counts unpaid). None for today.
+fn measured_ahead(as_of: NaiveDate) -> Vec<Text> {
+    let now = today();
+    if as_of <= now {
+        return Vec::new();
+    }
+    let (day, now) = (format_date(as_of), format_date(now));
+    vec![Text::new(
+        format!(
+            "Tính như thể từ hôm nay đến {day} không có khoản trả nào thêm (hôm nay là {now}): mọi kỳ đến hạn trước ngày đó mà hôm nay chưa trả đều tính là quá hạn"
+        ),
+        format!(
+            "Measured as if nothing more is paid from today until {day} (today is {now}): every installment falling due before that day and unpaid today counts as overdue"
+        ),
+    )]
 }
 
 /// Packages off the stock that are no gift: a second one handed out for
@@ -1065,7 +1172,8 @@ pub async fn campaign_progress(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
         subtitle: subtitle(names, &w, range_text(f.from, f.to)),
         from: f.from,
         to: f.to,
-        subject: None,
+        subject: subject(names, &w),
+        notes: Vec::new(),
         sheets: vec![overview, branches, officers],
     })
 }
@@ -1088,6 +1196,10 @@ const PURPOSES: [(&str, &str, &str); 6] = [
 ];
 
 /// Visits per officer and purpose; workers in hardship not visited lately.
+/// The visits counted are those a supervisor approved (the books' figures);
+/// those still waiting for review are a column of their own, not in the
+/// total. Every active officer in scope has a row, with 0 when she made no
+/// visit in the days asked for.
 pub async fn visits(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
     let w = Where::resolve_in(db, scope, f).await?;
     let to = f.to.unwrap_or_else(today);
@@ -1097,11 +1209,22 @@ pub async fn visits(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
     }
     let days = f.days.unwrap_or(30).clamp(1, 3650);
     let end = day_start(to + Duration::days(1)).min(Utc::now());
-    let (names, visits, hardship) = db
+    let VisitData {
+        names,
+        visits,
+        officers,
+        hardship,
+    } = db
         .report_visits(&w, day_start(from), day_start(to + Duration::days(1)))
         .await?;
-    let mut counts: BTreeMap<(i64, i64), [i64; 6]> = BTreeMap::new();
+    // Approved visits by purpose, then those waiting for review.
+    let mut counts: BTreeMap<(i64, i64), ([i64; 6], i64)> = BTreeMap::new();
     for v in visits {
+        let row = counts.entry((v.branch_id, v.officer_id)).or_default();
+        if v.approved == 0 {
+            row.1 += 1;
+            continue;
+        }
         let purpose = serde_json::from_str::<sotay_core::wire::UploadRecord>(&v.body)
             .ok()
             .and_then(|r| match r.body {
@@ -1111,7 +1234,15 @@ pub async fn visits(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
             .and_then(|p| p.as_str().map(str::to_string))
             .unwrap_or_else(|| "other".into());
         let i = PURPOSES.iter().position(|p| p.0 == purpose).unwrap_or(5);
-        counts.entry((v.branch_id, v.officer_id)).or_default()[i] += 1;
+        row.0[i] += 1;
+    }
+    // An officer with no visit at all is a row of 0: "no visits this month"
+    // is what the supervisor looks for.
+    let seen: HashSet<i64> = counts.keys().map(|(_, o)| *o).collect();
+    for (officer, branch) in officers {
+        if !seen.contains(&officer) {
+            counts.entry((branch, officer)).or_default();
+        }
     }
     let mut columns = vec![
         col("branch", "Chi nhánh", "Branch", Kind::Text),
@@ -1119,13 +1250,24 @@ pub async fn visits(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
         col("officer", "Cán bộ", "Officer", Kind::Text),
     ];
     columns.extend(PURPOSES.iter().map(|p| col(p.0, p.1, p.2, Kind::Count)));
-    columns.push(col("total", "Tổng số lần thăm", "Visits", Kind::Count));
+    columns.push(col(
+        "total",
+        "Tổng số lần thăm (đã duyệt)",
+        "Visits (approved)",
+        Kind::Count,
+    ));
+    columns.push(col(
+        "pending",
+        "Chờ duyệt (chưa tính vào tổng)",
+        "Waiting for review (not in the total)",
+        Kind::Count,
+    ));
     let mut per = Sheet::new(
         "by_officer",
         Text::new("Thăm hỏi theo cán bộ", "Visits by officer"),
         columns,
     );
-    for ((b, o), n) in &counts {
+    for ((b, o), (n, pending)) in &counts {
         let mut row = vec![
             Cell::text(names.branch(*b)),
             Cell::text(names.officer_code(*o)),
@@ -1133,6 +1275,7 @@ pub async fn visits(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
         ];
         row.extend(n.iter().map(|v| Cell::Count(*v)));
         row.push(Cell::Count(n.iter().sum()));
+        row.push(Cell::Count(*pending));
         per.rows.push(row);
     }
     per.sum_totals();
@@ -1158,11 +1301,17 @@ pub async fn visits(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
             col("hardship", "Hoàn cảnh", "Hardship", Kind::Text),
             col(
                 "last_visit",
-                "Lần thăm gần nhất",
-                "Last visit",
+                "Lần thăm gần nhất (đã duyệt)",
+                "Last visit (approved)",
                 Kind::DateTime,
             ),
             col("days_since", "Số ngày chưa thăm", "Days since", Kind::Count),
+            col(
+                "last_pending",
+                "Lần thăm chờ duyệt",
+                "Visit waiting for review",
+                Kind::DateTime,
+            ),
         ],
     );
     // In Vietnamese order (`Đặng` with the D's, `Hồ` before `Huỳnh`), as
@@ -1191,6 +1340,7 @@ pub async fn visits(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
             h.last_visit.map_or(Cell::Empty, Cell::DateTime),
             h.last_visit
                 .map_or(Cell::Empty, |t| Cell::Count((end - t).num_days())),
+            h.last_pending.map_or(Cell::Empty, Cell::DateTime),
         ]);
     }
     unvisited.sum_totals();
@@ -1206,7 +1356,8 @@ pub async fn visits(db: &Db, scope: Scope, f: &Filter) -> DbResult<Report> {
         subtitle: subtitle(&names, &w, range_text(Some(from), Some(to))),
         from: Some(from),
         to: Some(to),
-        subject: None,
+        subject: subject(&names, &w),
+        notes: Vec::new(),
         sheets: vec![per, unvisited],
     })
 }
@@ -1494,15 +1645,17 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
     sub.push(format!("Cán bộ: {}", s.names.officer(who.officer_id)));
     sub_en.push(format!("Officer: {}", s.names.officer_en(who.officer_id)));
     let range = range_text(f.from, f.to);
-    if !range.is_empty() {
+    if !range.vi.is_empty() {
         // The range narrows payments and gifts; loans and schedules are
         // as they stand today.
         let today = format_date(today());
         sub.push(format!(
-            "thanh toán và quà {range}; khoản vay và lịch trả nợ tính đến hôm nay {today}"
+            "thanh toán và quà {}; khoản vay và lịch trả nợ tính đến hôm nay {today}",
+            range.vi
         ));
         sub_en.push(format!(
-            "payments and gifts {range}; loans and schedules as they stand today, {today}"
+            "payments and gifts {}; loans and schedules as they stand today, {today}",
+            range.en
         ));
     }
     Ok(Report {
@@ -1511,7 +1664,8 @@ pub async fn worker_statement(db: &Db, scope: Scope, f: &Filter) -> DbResult<Rep
         subtitle: Text::new(sub.join(", "), sub_en.join(", ")),
         from: f.from,
         to: f.to,
-        subject: Some(who.code.clone()),
+        subject: vec![who.code.clone()],
+        notes: Vec::new(),
         sheets: vec![worker, loans, schedule, payments, gifts],
     })
 }
@@ -1682,7 +1836,8 @@ pub async fn account_book(db: &Db, scope: Scope, f: &Filter, book: Book) -> DbRe
         subtitle: subtitle(&names, &w, range_text(Some(from), Some(to))),
         from: Some(from),
         to: Some(to),
-        subject: None,
+        subject: subject(&names, &w),
+        notes: Vec::new(),
         sheets: vec![summary, sheet],
     })
 }
@@ -1695,6 +1850,15 @@ pub struct StatementData {
     pub installments: Vec<rows::StatementInstallment>,
     pub payments: Vec<rows::StatementPayment>,
     pub gifts: Vec<rows::StatementGift>,
+}
+
+/// Everything the visits report reads.
+pub struct VisitData {
+    pub names: Names,
+    pub visits: Vec<rows::VisitRow>,
+    /// The active officers in scope: (officer, branch).
+    pub officers: Vec<(i64, i64)>,
+    pub hardship: Vec<rows::HardshipRow>,
 }
 
 /// Everything campaign progress reads.

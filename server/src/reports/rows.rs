@@ -92,13 +92,20 @@ impl DailyDelta {
 pub struct Names {
     pub branches: HashMap<i64, (String, String)>,
     pub users: HashMap<i64, (String, String, Option<i64>)>,
+    /// Users' sign-in names, for the downloads' file names.
+    pub usernames: HashMap<i64, String>,
 }
 
 impl Names {
+    /// Branches (id, code, name); users (id, code, full name, branch, user name).
     pub fn new(
         branches: Vec<(i64, String, String)>,
-        users: Vec<(i64, String, String, Option<i64>)>,
+        users: Vec<(i64, String, String, Option<i64>, String)>,
     ) -> Names {
+        let usernames = users
+            .iter()
+            .map(|(id, _, _, _, username)| (*id, username.clone()))
+            .collect();
         Names {
             branches: branches
                 .into_iter()
@@ -106,9 +113,29 @@ impl Names {
                 .collect(),
             users: users
                 .into_iter()
-                .map(|(id, code, name, b)| (id, (code, name, b)))
+                .map(|(id, code, name, b, _)| (id, (code, name, b)))
                 .collect(),
+            usernames,
         }
+    }
+
+    /// A branch's code (`CN-TD`).
+    pub fn branch_code(&self, id: i64) -> String {
+        self.branches
+            .get(&id)
+            .map(|b| b.0.clone())
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    /// A user's sign-in name (`canbo.lan`); the branch counter is `QUAY`.
+    pub fn username(&self, id: i64) -> String {
+        if id == 0 {
+            return "QUAY".to_string();
+        }
+        self.usernames
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
     }
 
     pub fn branch(&self, id: i64) -> String {
@@ -274,6 +301,8 @@ pub struct VisitRow {
     pub branch_id: i64,
     pub officer_id: i64,
     pub body: String,
+    /// 1: approved by a supervisor; 0: waiting for review.
+    pub approved: i64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -286,7 +315,10 @@ pub struct HardshipRow {
     pub hardship_note: String,
     pub boarding_house: String,
     pub room: String,
+    /// The last visit a supervisor approved.
     pub last_visit: Option<DateTime<Utc>>,
+    /// The last visit still waiting for review.
+    pub last_pending: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

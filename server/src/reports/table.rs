@@ -230,8 +230,14 @@ pub struct Report {
     pub subtitle: Text,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
-    /// Whom it is about, in its file name (a worker's code).
-    pub subject: Option<String>,
+    /// Whom it is about, in its file name: a worker's code; the branch's
+    /// code and the officer's user name it is narrowed to.
+    pub subject: Vec<String>,
+    /// What a reader must know to read the figures right (a day to come
+    /// measured as if nothing more were paid): under the subtitle on the
+    /// page, `notes` in JSON, after the sheets in CSV and under each sheet
+    /// in XLSX.
+    pub notes: Vec<Text>,
     pub sheets: Vec<Sheet>,
 }
 
@@ -241,16 +247,13 @@ impl Report {
     }
 
     /// A download's file name: `daily-collections_01-12-2026_07-12-2026.xlsx`,
+    /// `vault-cash-book_CN-TD_01-12-2026_08-12-2026.xlsx`,
+    /// `visits_CN-TD_canbo.lan_01-11-2026_30-11-2026.xlsx`,
     /// `worker-statement_NLD-00119.xlsx`.
     pub fn file_name(&self, ext: &str) -> String {
         let mut name = self.name.to_string();
-        // Only letters, digits and dashes of it: a code is the fund's own
-        // text, and a file name travels in a header.
-        if let Some(code) = &self.subject {
-            let code: String = code
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-                .collect();
+        for code in &self.subject {
+            let code = file_safe(code);
             if !code.is_empty() {
                 name.push('_');
                 name.push_str(&code);
@@ -262,6 +265,26 @@ impl Report {
         }
         format!("{name}.{ext}")
     }
+}
+
+/// A code as a part of a file name: ASCII letters, digits, dashes and
+/// dots only (a code is the fund's own text, and a file name travels in a
+/// header): accents dropped, `Đ` → `D`, spaces → `-`, anything else left
+/// out.
+fn file_safe(code: &str) -> String {
+    use unicode_normalization::char::is_combining_mark;
+    use unicode_normalization::UnicodeNormalization;
+    let mut out = String::with_capacity(code.len());
+    for c in code.nfd().filter(|c| !is_combining_mark(*c)) {
+        match c {
+            'Đ' => out.push('D'),
+            'đ' => out.push('d'),
+            c if c.is_ascii_alphanumeric() || c == '-' || c == '.' => out.push(c),
+            c if c.is_whitespace() => out.push('-'),
+            _ => {}
+        }
+    }
+    out.trim_matches(['-', '.']).to_string()
 }
 
 struct Row<'a>(&'a [Column], &'a [Cell]);
@@ -294,10 +317,11 @@ impl Serialize for Sheet {
 
 impl Serialize for Report {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(6))?;
+        let mut m = s.serialize_map(Some(7))?;
         m.serialize_entry("name", self.name)?;
         m.serialize_entry("title", &self.title)?;
         m.serialize_entry("subtitle", &self.subtitle)?;
+        m.serialize_entry("notes", &self.notes)?;
         m.serialize_entry("from", &self.from)?;
         m.serialize_entry("to", &self.to)?;
         m.serialize_entry("sheets", &self.sheets)?;
@@ -317,7 +341,8 @@ mod tests {
             subtitle: Text::new("", ""),
             from,
             to: from,
-            subject: subject.map(str::to_string),
+            subject: subject.map(str::to_string).into_iter().collect(),
+            notes: Vec::new(),
             sheets: Vec::new(),
         };
         assert_eq!(
@@ -332,6 +357,16 @@ mod tests {
         assert_eq!(
             report(Some("A\"/B\r\n"), None).file_name("csv"),
             "worker-statement_AB.csv"
+        );
+        // A branch's code and an officer's user name, ASCII only.
+        let book = Report {
+            name: "vault-cash-book",
+            subject: vec!["CN-TĐ".into(), "canbo.lan".into(), "Quỹ 1/2".into()],
+            ..report(None, day)
+        };
+        assert_eq!(
+            book.file_name("xlsx"),
+            "vault-cash-book_CN-TD_canbo.lan_Quy-12_07-12-2026_07-12-2026.xlsx"
         );
     }
 
