@@ -2331,3 +2331,301 @@ async fn a_disbursement_is_not_paid_out_on_terms_changed_since_the_request() {
         books_agree(&app).await;
     }
 }
+
+/// Does the database refuse `sql` (an append-only table changed)?
+async fn refuses(app: &TestApp, sql: &str) -> bool {
+    match &app.db {
+        sotay_server::db::Db::Sqlite(p) => sqlx::query(sql).execute(p).await.is_err(),
+        sotay_server::db::Db::Postgres(p) => sqlx::query(sql).execute(p).await.is_err(),
+    }
+}
+
+#[tokio::test]
+async fn the_vault_is_counted_against_its_books() {
+    for backend in BACKENDS {
+        let app = TestApp::start(backend).await;
+        let Cast {
+            sup,
+            other_branch,
+            admin,
+            lan,
+        } = Cast::of(&app).await;
+        let cashier = cashier(&app, &admin).await;
+        let td = app.id_of("branches", "CN-TD").await;
+        let (s, body) = app
+            .post(
+                "/api/v1/capital-receipts",
+                &admin,
+                &json!({"client_id": Uuid::now_v7(), "branch_id": td, "amount": "30000000",
+                        "received_on": "05/12/2026", "source": "Quỹ TW chuyển"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let book = net(&app, &sup, "vault", td).await;
+        assert!(book >= 30_000_000, "{book}");
+        let count = |client: Uuid, counted: i64, note: &str| json!({"client_id": client, "counted": counted.to_string(), "note": note});
+
+        // Not the officers'; not another branch's; an admin names the branch.
+        let (s, _) = app
+            .post(
+                "/api/v1/vault-counts",
+                &lan.token,
+                &count(Uuid::now_v7(), book, ""),
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let (s, _) = app.get("/api/v1/vault-counts", &lan.token).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        let mut elsewhere = count(Uuid::now_v7(), book, "");
+        elsewhere["branch_id"] = json!(td);
+        refused(
+            &app,
+            "/api/v1/vault-counts",
+            &other_branch,
+            &elsewhere,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+        let (s, _) = app
+            .get(
+                &format!("/api/v1/vault-counts?branch_id={td}"),
+                &other_branch,
+            )
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "another branch's counts");
+        let body = refused(
+            &app,
+            "/api/v1/vault-counts",
+            &admin,
+            &count(Uuid::now_v7(), book, ""),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+        )
+        .await;
+        assert_eq!(body["errors"][0]["column"], "branch_id", "{body}");
+        refused(
+            &app,
+            "/api/v1/vault-counts",
+            &cashier,
+            &count(Uuid::now_v7(), -1, ""),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+        )
+        .await;
+
+        // The cashier finds 20.000 ₫ less than the books: recorded with the
+        // balance on the books, nothing posted.
+        let entries = app
+            .text("SELECT CAST(COUNT(*) AS TEXT) FROM journal_entries")
+            .await;
+        let client = Uuid::now_v7();
+        let (s, short) = app
+            .post(
+                "/api/v1/vault-counts",
+                &cashier,
+                &count(client, book - 20_000, "Đếm cuối ngày"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{short}");
+        assert_eq!(
+            (
+                money(&short["book_balance"]),
+                money(&short["counted"]),
+                money(&short["difference"]),
+                short["branch_id"].as_i64(),
+            ),
+            (book, book - 20_000, -20_000, Some(td)),
+            "{short}"
+        );
+        assert!(
+            short["what_next"]
+                .as_str()
+                .unwrap()
+                .contains("Quỹ thiếu 20.000 ₫"),
+            "{short}"
+        );
+        assert!(
+            short["what_next"]
+                .as_str()
+                .unwrap()
+                .contains("không ghi sổ kế toán"),
+            "{short}"
+        );
+        assert_eq!(net(&app, &sup, "vault", td).await, book, "nothing posted");
+        assert_eq!(
+            app.text("SELECT CAST(COUNT(*) AS TEXT) FROM journal_entries")
+                .await,
+            entries
+        );
+        assert_eq!(app.db.audit_count("vault.count").await.unwrap(), 1);
+        // Sent again: the same count; the same id for another count: 409.
+        let (s, again) = app
+            .post(
+                "/api/v1/vault-counts",
+                &cashier,
+                &count(client, book - 20_000, "Đếm cuối ngày"),
+            )
+            .await;
+        assert_eq!((s, &again["id"]), (StatusCode::OK, &short["id"]));
+        for other in [
+            count(client, book, "Đếm cuối ngày"),
+            count(client, book - 20_000, "Đếm lại"),
+        ] {
+            refused(
+                &app,
+                "/api/v1/vault-counts",
+                &cashier,
+                &other,
+                StatusCode::CONFLICT,
+                "vault_count_conflict",
+            )
+            .await;
+        }
+        assert_eq!(app.db.audit_count("vault.count").await.unwrap(), 1);
+
+        // A repayment at the counter: the next count sees it on the books,
+        // as the vault cash book's closing does.
+        let loan = app.id_of("loans", "L-001").await;
+        let (s, body) = app
+            .post(
+                &format!("/api/v1/loans/{loan}/repayments"),
+                &cashier,
+                &json!({"client_id": Uuid::now_v7(), "amount": "200000"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let (s, agrees) = app
+            .post(
+                "/api/v1/vault-counts",
+                &sup,
+                &count(Uuid::now_v7(), book + 200_000, ""),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{agrees}");
+        assert_eq!(
+            (money(&agrees["book_balance"]), money(&agrees["difference"])),
+            (book + 200_000, 0),
+            "{agrees}"
+        );
+        assert!(agrees["what_next"].as_str().unwrap().contains("khớp"));
+        let (s, cash_book) = app.get("/api/v1/reports/vault-cash-book", &sup).await;
+        assert_eq!(s, StatusCode::OK, "{cash_book}");
+        assert_eq!(
+            money(&cash_book["sheets"][0]["rows"][0]["closing"]),
+            book + 200_000,
+            "the count's book balance is the cash book's closing: {cash_book}"
+        );
+
+        // Cash paid into the bank: the admin's count, by denomination,
+        // finds 50.000 ₫ more than the books.
+        let (s, body) = app
+            .post(
+                "/api/v1/bank-moves",
+                &cashier,
+                &json!({"client_id": Uuid::now_v7(), "branch_id": td, "direction": "deposit",
+                        "amount": "30000000", "reference": "GNT-0077"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        let left = book + 200_000 - 30_000_000;
+        assert_eq!(net(&app, &sup, "vault", td).await, left);
+        let by_notes = |client: Uuid, counted: i64, notes: Value| {
+            json!({"client_id": client, "branch_id": td, "counted": counted.to_string(),
+                   "denominations": notes})
+        };
+        let notes = |hundreds: i64| {
+            json!([{"value": "50000", "count": 1}, {"value": "100000", "count": hundreds},
+                   {"value": "200", "count": 0}])
+        };
+        // The vault's cash is a whole number of 100.000 ₫ notes here.
+        assert_eq!(left % 100_000, 0, "{left}");
+        let hundreds = left / 100_000;
+        let body = refused(
+            &app,
+            "/api/v1/vault-counts",
+            &admin,
+            &by_notes(Uuid::now_v7(), left, notes(hundreds)),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "denominations_total",
+        )
+        .await;
+        assert!(
+            body["detail"].as_str().unwrap().contains(&format!(
+                "Cộng theo mệnh giá được {}",
+                sotay_core::domain::money::format_vnd(left + 50_000)
+            )),
+            "{body}"
+        );
+        refused(
+            &app,
+            "/api/v1/vault-counts",
+            &admin,
+            &by_notes(
+                Uuid::now_v7(),
+                300_000,
+                json!([{"value": "300000", "count": 1}]),
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "denomination_unknown",
+        )
+        .await;
+        let (s, over) = app
+            .post(
+                "/api/v1/vault-counts",
+                &admin,
+                &by_notes(Uuid::now_v7(), left + 50_000, notes(hundreds)),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{over}");
+        assert_eq!(
+            (money(&over["book_balance"]), money(&over["difference"])),
+            (left, 50_000),
+            "{over}"
+        );
+        assert_eq!(
+            over["denominations"],
+            json!([{"value": "100000", "count": hundreds}, {"value": "50000", "count": 1}]),
+            "kept largest first, only those counted"
+        );
+        assert!(over["what_next"]
+            .as_str()
+            .unwrap()
+            .contains("Quỹ thừa 50.000 ₫"));
+
+        // Listed newest first, to the branch and the admins only.
+        let ids = |list: &Value| -> Vec<i64> {
+            list.as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v["id"].as_i64().unwrap())
+                .collect()
+        };
+        let expected = vec![
+            over["id"].as_i64().unwrap(),
+            agrees["id"].as_i64().unwrap(),
+            short["id"].as_i64().unwrap(),
+        ];
+        for token in [&sup, &cashier, &admin] {
+            let (s, list) = app.get("/api/v1/vault-counts", token).await;
+            assert_eq!(s, StatusCode::OK, "{list}");
+            assert_eq!(ids(&list), expected, "{list}");
+        }
+        let (_, list) = app
+            .get(&format!("/api/v1/vault-counts?branch_id={td}"), &admin)
+            .await;
+        assert_eq!(ids(&list), expected, "{list}");
+        let bt = app.id_of("branches", "CN-BT").await;
+        let (_, list) = app
+            .get(&format!("/api/v1/vault-counts?branch_id={bt}"), &admin)
+            .await;
+        assert_eq!(ids(&list), Vec::<i64>::new(), "{list}");
+        let (_, list) = app.get("/api/v1/vault-counts", &other_branch).await;
+        assert_eq!(ids(&list), Vec::<i64>::new(), "{list}");
+
+        // A count is a fact: never changed, never taken away.
+        assert!(refuses(&app, "UPDATE vault_counts SET counted = 0").await);
+        assert!(refuses(&app, "DELETE FROM vault_counts").await);
+        books_agree(&app).await;
+    }
+}

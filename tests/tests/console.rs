@@ -14,7 +14,7 @@
 //! repayment at the counter (sent twice, posted once; refusals named); the
 //! supervisor sees it in the branch's ledger and asks to reverse it, may not
 //! approve their own request, and an admin's approval gives the loan its
-//! balance back.
+//! balance back; a cashier counts the vault and prints the count's record.
 //!
 //! `SOTAY_SCREENSHOTS=1` saves PNGs of the main pages to `docs/screenshots/`.
 //! Chromium and chromedriver are looked for in `/usr/bin` (or
@@ -4582,6 +4582,183 @@ async fn report_filters_offer_the_officers_and_refuse_what_a_report_ignores() {
                 "Tính như thể từ hôm nay đến {ahead} không có khoản trả nào thêm"
             )),
             "{html}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn cashier_counts_the_vault_at_the_end_of_the_day() {
+    use sotay_core::domain::money::{format_vnd, group_thousands, vnd_in_words};
+    let _turn = sotay_tests::one_at_a_time();
+    let http = no_redirects();
+    for backend in BACKENDS {
+        let db = fresh_database(backend).await;
+        let server = Server::start(&db.url, &["--demo"]).await;
+        let get = |path: String, cookie: String| page(&http, &server, path, cookie);
+        let book_sql = "SELECT CAST(COALESCE(SUM(debit - credit), 0) AS BIGINT) FROM account_balances \
+             WHERE account = 'vault' AND branch_id = (SELECT id FROM branches WHERE code = 'CN-TD')";
+        let book = scalar(&db.url, book_sql).await;
+        assert!(book > 20_000, "{backend:?}: the demo vault holds cash");
+
+        // In the cashier's menu: the vault's balance on the books, the form.
+        let cashier = http_sign_in(&http, &server, "thuquy.thuduc").await;
+        let (status, _, home) = get("/".into(), cashier.clone()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(home.contains("href=\"/vault-counts\""), "{home}");
+        assert!(home.contains("Kiểm kê quỹ"), "{home}");
+        let (status, _, form_page) = get("/vault-counts".into(), cashier.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{backend:?} {form_page}");
+        assert!(form_page.contains(&format_vnd(book)), "{form_page}");
+        assert!(form_page.contains("không ghi sổ kế toán"), "{form_page}");
+        assert!(form_page.contains("id=\"no-counts\""), "{form_page}");
+        let (csrf, client_id, branch) = (
+            field(&form_page, "csrf"),
+            field(&form_page, "client_id"),
+            field(&form_page, "branch_id"),
+        );
+        let form = |counted: &str, note: &str, client: &str, extra: &[(&'static str, &str)]| {
+            let mut f = vec![
+                ("csrf", csrf.clone()),
+                ("client_id", client.to_string()),
+                ("branch_id", branch.clone()),
+                ("counted", counted.to_string()),
+                ("note", note.to_string()),
+            ];
+            f.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+            f
+        };
+        let post = |f: Vec<(&'static str, String)>, cookie: String| {
+            send_form(&http, &server, "/vault-counts".into(), f, cookie)
+        };
+
+        // Typed wrong: refused, what was typed kept, what to do said.
+        let (status, _, refused) = post(
+            form("1,5", "Đếm cuối ngày", &client_id, &[]),
+            cashier.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+        assert!(refused.contains("id=\"count-error\""), "{refused}");
+        assert!(
+            refused.contains("value=\"1,5\"") && refused.contains("value=\"Đếm cuối ngày\""),
+            "{refused}"
+        );
+        // By denomination, not adding up to the amount typed.
+        let (status, _, refused) = post(
+            form("400.000", "", &client_id, &[("d500000", "1")]),
+            cashier.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+        assert!(
+            refused.contains("Cộng theo mệnh giá được 500.000 ₫"),
+            "{refused}"
+        );
+        assert!(refused.contains("name=\"d500000\""), "{refused}");
+        assert_eq!(field(&refused, "d500000"), "1", "the notes typed are kept");
+        assert_eq!(
+            scalar(&db.url, "SELECT COUNT(*) FROM vault_counts").await,
+            0
+        );
+
+        // 20.000 ₫ short, typed as people type it; sent twice, recorded once.
+        let typed = group_thousands(book - 20_000);
+        let (status, to, _) = post(
+            form(&typed, "Đếm cuối ngày", &client_id, &[]),
+            cashier.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{backend:?}");
+        let to = to.expect("a redirect");
+        assert!(to.starts_with("/vault-counts?counted="), "{to}");
+        let (status, again, _) = post(
+            form(&typed, "Đếm cuối ngày", &client_id, &[]),
+            cashier.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(again.as_deref(), Some(to.as_str()), "the same count");
+        assert_eq!(
+            scalar(&db.url, "SELECT COUNT(*) FROM vault_counts").await,
+            1
+        );
+        assert_eq!(scalar(&db.url, book_sql).await, book, "nothing posted");
+        let (_, _, done) = get(to.clone(), cashier.clone()).await;
+        assert!(done.contains("id=\"count-flash\""), "{done}");
+        assert!(done.contains("thiếu 20.000 ₫"), "{done}");
+        assert!(done.contains("Quỹ thiếu 20.000 ₫ so với sổ"), "{done}");
+        assert!(
+            done.contains("class=\"diff short\""),
+            "the difference shown as a shortage: {done}"
+        );
+        let id = to
+            .split("counted=")
+            .nth(1)
+            .unwrap()
+            .split('#')
+            .next()
+            .unwrap()
+            .to_string();
+        assert!(
+            done.contains(&format!("href=\"/vault-counts/{id}\"")),
+            "{done}"
+        );
+
+        // Its record, to print and sign.
+        let (status, _, record) = get(format!("/vault-counts/{id}"), cashier.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{record}");
+        let today = sotay_core::domain::time::format_date(sotay_core::domain::time::local_date(
+            chrono::Utc::now(),
+        ));
+        for text in [
+            "BIÊN BẢN KIỂM KÊ QUỸ TIỀN MẶT",
+            "Chi nhánh Thủ Đức",
+            &today,
+            &format_vnd(book),
+            &format_vnd(book - 20_000),
+            &vnd_in_words(book - 20_000),
+            "thiếu 20.000 ₫",
+            "Đếm cuối ngày",
+            "Thủ quỹ",
+            "Giám sát / Kế toán",
+            "(ký, ghi rõ họ tên)",
+            "không ghi sổ kế toán",
+        ] {
+            assert!(record.contains(text), "{text}: {record}");
+        }
+        // Counted again: it agrees.
+        let (_, _, fresh) = get("/vault-counts".into(), cashier.clone()).await;
+        let (status, to, _) = post(
+            form(&group_thousands(book), "", &field(&fresh, "client_id"), &[]),
+            cashier.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, _, done) = get(to.unwrap(), cashier.clone()).await;
+        assert!(done.contains("khớp"), "{done}");
+        assert_eq!(
+            scalar(&db.url, "SELECT COUNT(*) FROM vault_counts").await,
+            2
+        );
+
+        // The supervisor sees the branch's counts; another branch's does
+        // not, nor its records; an admin chooses the branch.
+        let sup = http_sign_in(&http, &server, "giamsat.thuduc").await;
+        let (status, _, list) = get("/vault-counts".into(), sup).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(list.contains(&format!("id=\"count-{id}\"")), "{list}");
+        let other = http_sign_in(&http, &server, "giamsat.binhtan").await;
+        let (status, _, list) = get("/vault-counts".into(), other.clone()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!list.contains(&format!("id=\"count-{id}\"")), "{list}");
+        let (status, _, _) = get(format!("/vault-counts/{id}"), other).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let admin = http_sign_in(&http, &server, "admin").await;
+        let (status, _, list) = get("/vault-counts".into(), admin).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            list.contains("id=\"count-branch\"") && list.contains(&format!("id=\"count-{id}\"")),
+            "{list}"
         );
     }
 }

@@ -9,6 +9,7 @@ pub(crate) mod review;
 pub(crate) mod signatures;
 pub(crate) mod statements;
 mod sync;
+pub(crate) mod vault;
 
 use std::net::SocketAddr;
 
@@ -94,6 +95,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/bank-moves",
             get(disburse::bank_moves).post(disburse::move_cash),
         )
+        .route("/api/v1/vault-counts", get(vault::list).post(vault::record))
         .route(
             "/api/v1/officers/{id}/over-short",
             post(disburse::settle_over_short),
@@ -185,6 +187,8 @@ pub fn routes() -> Router<AppState> {
         disburse::move_cash,
         disburse::bank_moves,
         disburse::settle_over_short,
+        vault::record,
+        vault::list,
         statements::import,
         statements::list,
         statements::show,

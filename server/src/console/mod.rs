@@ -27,6 +27,7 @@ mod statements;
 mod static_files;
 mod stock;
 pub mod store;
+mod vault;
 mod view;
 
 use std::sync::Arc;
@@ -92,6 +93,8 @@ pub fn routes_with(config: ConsoleConfig) -> Router<AppState> {
         .route("/disbursements/{id}/reject", post(disbursements::reject))
         .route("/capital", post(disbursements::receive_capital))
         .route("/bank-moves", get(bank::page).post(bank::move_cash))
+        .route("/vault-counts", get(vault::page).post(vault::record))
+        .route("/vault-counts/{id}", get(vault::count_record))
         .route(
             "/bank-statements",
             post(statements::upload)

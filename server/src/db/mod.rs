@@ -41,6 +41,7 @@ macro_rules! backend {
                 include!("disburse.rs");
                 include!("signatures.rs");
                 include!("statements.rs");
+                include!("vault.rs");
             }
             pub mod reports {
                 use super::*;
@@ -1815,6 +1816,33 @@ impl Db {
         limit: i64,
     ) -> DbResult<Vec<OverShortSettlement>> {
         with_conn!(self, q, c => q::review::over_short_settlements(&mut c, branch, limit).await)
+    }
+
+    /// A count of a branch's vault (kiểm kê quỹ), with the vault's balance
+    /// on the books read in the same transaction; posts nothing.
+    pub async fn vault_count(&self, who: &Reviewer, m: &NewVaultCount<'_>) -> DbResult<VaultCount> {
+        let now = now_micros();
+        with_tx!(self, q, tx => q::review::vault_count(&mut tx, who, m, now).await)
+    }
+
+    /// One vault count of `branch` (`None`: any).
+    pub async fn vault_count_get(
+        &self,
+        id: i64,
+        branch: Option<i64>,
+    ) -> DbResult<Option<VaultCount>> {
+        with_conn!(self, q, c => q::review::vault_count_get(&mut c, id, branch).await)
+    }
+
+    /// The vault counts of a branch (`None`: the fund), newest first, at
+    /// most `limit`.
+    pub async fn vault_counts(&self, branch: Option<i64>, limit: i64) -> DbResult<Vec<VaultCount>> {
+        with_conn!(self, q, c => q::review::vault_counts(&mut c, branch, limit).await)
+    }
+
+    /// The branch vault's balance on the books now.
+    pub async fn vault_balance(&self, branch_id: i64) -> DbResult<i64> {
+        with_conn!(self, q, c => q::review::vault_balance(&mut c, branch_id).await)
     }
 
     /// The bank moves of a branch (`None`: the fund), newest first.

@@ -1470,3 +1470,125 @@ pub struct SameDayReceipt {
     /// The officer who took it.
     pub officer: String,
 }
+
+/// The Vietnamese notes and coins a vault is counted in, largest first
+/// (whole đồng).
+pub const DENOMINATIONS: [i64; 11] = [
+    500_000, 200_000, 100_000, 50_000, 20_000, 10_000, 5_000, 2_000, 1_000, 500, 200,
+];
+
+/// How many notes or coins of one value were counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Denomination {
+    /// The note's or coin's value, whole đồng (`"500000"`).
+    #[schema(value_type = String)]
+    #[serde(with = "dong_string")]
+    pub value: i64,
+    pub count: i64,
+}
+
+/// A count of a branch's vault to record.
+#[derive(Debug, Clone)]
+pub struct NewVaultCount<'a> {
+    /// Chosen by the client once per count: a retry returns the same count.
+    pub client_id: Uuid,
+    pub branch_id: i64,
+    /// The cash found, whole đồng.
+    pub counted: i64,
+    pub note: &'a str,
+    /// The count by denomination, largest first, only those counted (none:
+    /// counted as a total).
+    pub denominations: Vec<Denomination>,
+}
+
+/// A count of a branch's vault (kiểm kê quỹ tiền mặt), as recorded: the
+/// cash found beside the vault's balance on the books then. Nothing is
+/// posted: a difference is for the branch to investigate and the fund to
+/// decide.
+#[derive(Debug, Clone, Serialize, ToSchema, sqlx::FromRow)]
+pub struct VaultCount {
+    pub id: i64,
+    pub client_id: Uuid,
+    pub branch_id: i64,
+    pub branch_name: String,
+    /// The cash counted, whole đồng.
+    #[schema(value_type = String)]
+    #[serde(with = "dong_string")]
+    pub counted: i64,
+    /// The vault's balance on the books when it was counted (the vault
+    /// cash book's closing balance), whole đồng.
+    #[schema(value_type = String)]
+    #[serde(with = "dong_string")]
+    pub book_balance: i64,
+    /// `counted − book_balance`: negative, the vault is short; positive,
+    /// over; 0, they agree.
+    #[sqlx(default)]
+    #[schema(value_type = String)]
+    #[serde(with = "dong_string")]
+    pub difference: i64,
+    pub note: String,
+    /// The count by denomination, when it was counted so.
+    #[sqlx(skip)]
+    pub denominations: Vec<Denomination>,
+    #[serde(skip)]
+    #[sqlx(rename = "denominations")]
+    pub denominations_json: Option<String>,
+    pub counted_by: String,
+    pub counted_at: DateTime<Utc>,
+    /// What the count does to the books (nothing), and what is done about
+    /// a difference: Vietnamese, then English.
+    #[sqlx(skip)]
+    pub what_next: String,
+    #[sqlx(skip)]
+    pub what_next_en: String,
+}
+
+impl VaultCount {
+    /// Fills in what is derived from the stored row.
+    pub fn derived(mut self) -> Self {
+        self.difference = self.counted - self.book_balance;
+        self.denominations = self
+            .denominations_json
+            .as_deref()
+            .and_then(|j| serde_json::from_str(j).ok())
+            .unwrap_or_default();
+        let (vi, en) = vault_count_next(self.difference);
+        self.what_next = vi;
+        self.what_next_en = en;
+        self
+    }
+}
+
+/// What a count's difference means and what is done about it: nothing is
+/// posted to the ledger by a count.
+pub fn vault_count_next(difference: i64) -> (String, String) {
+    use sotay_core::domain::money::format_vnd;
+    let none_vi = "Biên bản kiểm kê không ghi sổ kế toán.";
+    let none_en = "A count posts nothing to the ledger.";
+    match difference.signum() {
+        0 => (
+            format!("Tiền mặt kiểm kê khớp với sổ quỹ. {none_vi}"),
+            format!("The cash counted agrees with the cash book. {none_en}"),
+        ),
+        -1 => (
+            format!(
+                "Quỹ thiếu {} so với sổ. {none_vi} Chi nhánh tìm nguyên nhân (đếm lại, đối chiếu phiếu thu, chi trong ngày); quỹ quyết định xử lý khoản thiếu.",
+                format_vnd(-difference)
+            ),
+            format!(
+                "The vault is {} short of the books. {none_en} The branch looks for the cause (count again, check the day's receipts and payments); the fund decides what is done about it.",
+                format_vnd(-difference)
+            ),
+        ),
+        _ => (
+            format!(
+                "Quỹ thừa {} so với sổ. {none_vi} Chi nhánh tìm nguyên nhân (đếm lại, đối chiếu phiếu thu, chi trong ngày); quỹ quyết định xử lý khoản thừa.",
+                format_vnd(difference)
+            ),
+            format!(
+                "The vault is {} over the books. {none_en} The branch looks for the cause (count again, check the day's receipts and payments); the fund decides what is done about it.",
+                format_vnd(difference)
+            ),
+        ),
+    }
+}
