@@ -1388,6 +1388,7 @@ fn action_label(lang: Lang, a: &str) -> &str {
             "Xử lý thừa/thiếu quỹ của cán bộ theo quyết định của quỹ",
             "Officer's cash short/over written off",
         ),
+        "vault.count" => lang.t("Kiểm kê quỹ tiền mặt", "Vault cash counted"),
         other => other,
     }
 }

@@ -107,14 +107,19 @@ const BANK_MOVE_VIEW: &str = "SELECT m.id, m.client_id, m.branch_id, b.name AS b
         EXISTS (SELECT 1 FROM journal_entries x WHERE x.reverses = m.entry_id) AS reversed
     FROM bank_moves m JOIN branches b ON b.id = m.branch_id JOIN users u ON u.id = m.recorded_by";
 
-/// Refuses (422 `unknown_branch`) a branch that does not exist or is not
-/// within `who`'s reach.
-async fn branch_in_reach(c: &mut Conn, who: &rv::Reviewer, branch_id: i64) -> DbResult<()> {
+/// Whether branch `branch_id` exists and is within `who`'s reach.
+async fn branch_covered(c: &mut Conn, who: &rv::Reviewer, branch_id: i64) -> DbResult<bool> {
     let branch: Option<String> = sqlx::query_scalar("SELECT name FROM branches WHERE id = $1")
         .bind(branch_id)
         .fetch_optional(&mut *c)
         .await?;
-    if branch.is_none() || !who.covers(Some(branch_id)) {
+    Ok(branch.is_some() && who.covers(Some(branch_id)))
+}
+
+/// Refuses (422 `unknown_branch`) a branch that does not exist or is not
+/// within `who`'s reach.
+async fn branch_in_reach(c: &mut Conn, who: &rv::Reviewer, branch_id: i64) -> DbResult<()> {
+    if !branch_covered(c, who, branch_id).await? {
         return Err(refused(
             422,
             "unknown_branch",

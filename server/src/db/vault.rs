@@ -10,11 +10,7 @@ const VAULT_COUNT_VIEW: &str = "SELECT v.id, v.client_id, v.branch_id, b.name AS
 /// Refuses (404) a branch that does not exist or is not within `who`'s
 /// reach: another branch's vault is not theirs to see.
 async fn vault_branch(c: &mut Conn, who: &rv::Reviewer, branch_id: i64) -> DbResult<()> {
-    let branch: Option<String> = sqlx::query_scalar("SELECT name FROM branches WHERE id = $1")
-        .bind(branch_id)
-        .fetch_optional(&mut *c)
-        .await?;
-    if branch.is_none() || !who.covers(Some(branch_id)) {
+    if !branch_covered(c, who, branch_id).await? {
         return Err(refused(
             404,
             "not_found",
