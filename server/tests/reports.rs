@@ -427,6 +427,22 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
         let t = totals(&daily, "by_officer");
         assert_eq!(t["day"], "Tổng cộng");
         assert_eq!(money(&t["collected"]), 1_000_000);
+        // Each officer's (and the counter's) total for the period is her
+        // days added up, as a month's end reads it.
+        let period = rows(&daily, "officer_totals");
+        for code in ["CB-TD-01", "CB-TD-02", "QUAY"] {
+            let row = period
+                .iter()
+                .find(|r| r["officer_code"] == code)
+                .unwrap_or_else(|| panic!("{code}: {daily}"));
+            for key in ["due", "collected", "cash_received", "over_short", "counter"] {
+                assert_eq!(money(&row[key]), sum(code, key), "{code} {key}");
+            }
+        }
+        assert_eq!(
+            money(&totals(&daily, "officer_totals")["collected"]),
+            1_000_000
+        );
         let due_in_range = scalar(
             &app.db,
             &format!(
@@ -969,7 +985,11 @@ async fn reports_agree_with_the_ledger_and_respect_scope() {
         let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).expect("an XLSX");
         assert_eq!(
             book.sheet_names(),
-            vec!["Theo cán bộ".to_string(), "Theo chi nhánh".to_string()]
+            vec![
+                "Theo cán bộ".to_string(),
+                "Theo chi nhánh".to_string(),
+                "Cộng kỳ theo cán bộ".to_string()
+            ]
         );
         let range_cells = book.worksheet_range("Theo cán bộ").unwrap();
         let header: Vec<String> = range_cells

@@ -483,6 +483,30 @@ pub async fn daily_collections(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
         branches.rows.push(row);
     }
     branches.sum_totals();
+    // The period's total per officer (and the counter), what a month's end
+    // reads: the days' rows added up.
+    let mut period: BTreeMap<(i64, i64), Day> = BTreeMap::new();
+    for ((_, branch, officer), d) in &by_officer {
+        let p = period.entry((*branch, *officer)).or_default();
+        p.due += d.due;
+        p.installments += d.installments;
+        p.posted.add(&d.posted);
+    }
+    let mut officer_totals = Sheet::new(
+        "officer_totals",
+        Text::new("Cộng kỳ theo cán bộ", "Period total by officer"),
+        collection_columns(true).into_iter().skip(1).collect(),
+    );
+    for ((branch, officer), d) in &period {
+        let mut row = vec![
+            Cell::text(names.branch(*branch)),
+            Cell::text(names.officer_code(*officer)),
+            names.officer_cell(*officer),
+        ];
+        row.extend(d.cells());
+        officer_totals.rows.push(row);
+    }
+    officer_totals.sum_totals();
     Ok(Report {
         name: "daily-collections",
         title: Text::new("Thu nợ theo ngày", "Daily collections"),
@@ -491,7 +515,7 @@ pub async fn daily_collections(db: &Db, scope: Scope, f: &Filter) -> DbResult<Re
         to: Some(to),
         subject: subject(&names, &w),
         notes: Vec::new(),
-        sheets: vec![officers, branches],
+        sheets: vec![officers, branches, officer_totals],
     })
 }
 
